@@ -1,0 +1,45 @@
+"""The interface every clip backbone implements.
+
+The extraction runner only talks to this interface: decode workers call `preprocess` on raw
+clips (CPU, in worker processes, so it must be picklable and cheap), the main process stacks
+the results and calls `forward_batch` on the device. `describe` goes into the store's
+attributes so that a feature file always says how it was made.
+"""
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import numpy as np
+
+
+class Backbone(abc.ABC):
+    """A clip -> feature vector mapping.
+
+    Clips arrive as uint8 arrays of shape (T, H, W, 3) in RGB order, T == `clip_len`.
+    """
+
+    #: registry name, e.g. "motion", "c3d", "r3d_18"
+    name: str = "base"
+    #: frames per clip the backbone expects
+    clip_len: int = 16
+
+    @property
+    @abc.abstractmethod
+    def dim(self) -> int:
+        """Length of one feature vector."""
+
+    @abc.abstractmethod
+    def preprocess(self, clip: np.ndarray) -> np.ndarray:
+        """Turn one raw clip (T, H, W, 3) uint8 RGB into the model's input array (float32).
+
+        Runs in decode worker processes: no torch state, no device work here.
+        """
+
+    @abc.abstractmethod
+    def forward_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Features for a stacked batch of preprocessed clips: (B, ...) -> (B, dim) float32."""
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance for the store: name, layer, weights sha256 (or "none"), preprocessing."""
+        return {"backbone": self.name, "layer": "", "weights_sha256": "none", "preprocessing": ""}

@@ -1,0 +1,56 @@
+"""The `videoad` command line: a thin click group, one module per subcommand family.
+
+Each subcommand module exposes click commands; they are registered here so that importing
+`videoad.cli` stays cheap (heavy imports happen inside the command bodies).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+from videoad import __version__
+
+# (module, attribute) of every registered command; a module that fails to import is a bug,
+# not an optional feature, so no try/except here.
+_COMMANDS = [
+    ("videoad.cli.demo_cmd", "demo"),
+    ("videoad.cli.bench_cmd", "bench"),
+    ("videoad.cli.extract_cmd", "extract"),
+    ("videoad.cli.video_cmd", "detect"),
+    ("videoad.cli.video_cmd", "evaluate"),
+    ("videoad.cli.video_cmd", "plot"),
+    ("videoad.cli.video_cmd", "report"),
+    ("videoad.cli.extract_cmd", "merge"),
+    ("videoad.cli.import_cmd", "import_features"),
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="videoad")
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Unsupervised anomaly detection for surveillance video (Li et al., WACV 2021)."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    for module_name, attr in _COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # not written yet
+                continue
+            raise
+        command = getattr(module, attr, None)
+        if command is not None:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli()

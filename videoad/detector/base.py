@@ -1,0 +1,109 @@
+"""The estimator contract every detector here follows (scikit-learn / PyOD style).
+
+`fit(X)` returns self and sets `decision_scores_` (training scores, higher = more anomalous);
+with a `contamination` it also sets `threshold_` and `labels_` (1 = anomaly). `decision_function`
+scores new rows and `predict` thresholds them. `random_state` reaches numpy, scikit-learn and torch.
+"""
+from __future__ import annotations
+
+import abc
+import random
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from videoad.detector.validation import check_matrix
+
+
+def resolve_seed(random_state) -> int:
+    """One integer seed from None / int / numpy Generator / RandomState (None draws one, recorded)."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**31 - 1))
+    raise ValueError(f"random_state must be None, an int or a numpy generator, got {random_state!r}")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy's legacy global state and torch (CPU and CUDA)."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def resolve_device(device: str | None) -> str:
+    """'auto' -> 'cuda' when available else 'cpu'; anything else is passed through."""
+    import torch
+
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} requested but CUDA is not available")
+    return str(device)
+
+
+class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
+    """Shared plumbing: validation, contamination threshold, predict."""
+
+    #: minimum rows `fit` accepts (subclasses raise it, e.g. to the number of clusters)
+    _min_rows = 2
+
+    def _check_contamination(self) -> None:
+        c = getattr(self, "contamination", None)
+        if c is not None and not (0.0 < float(c) <= 0.5):
+            raise ValueError(f"contamination must be in (0, 0.5], got {c!r}")
+
+    def _validate_fit_input(self, X) -> np.ndarray:
+        self._check_contamination()
+        X = check_matrix(X, min_rows=self._min_rows)
+        self.n_features_in_ = X.shape[1]
+        return X
+
+    def _validate_score_input(self, X) -> np.ndarray:
+        check_is_fitted(self, "decision_scores_")
+        X = check_matrix(X, min_rows=1)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.n_features_in_}"
+            )
+        return X
+
+    def _set_threshold(self) -> None:
+        """Threshold at the (1 - contamination) quantile of the training scores, when given."""
+        c = getattr(self, "contamination", None)
+        if c is None:
+            self.threshold_ = None
+            self.labels_ = None
+            return
+        self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - float(c)))
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
+
+    @abc.abstractmethod
+    def fit(self, X, y=None): ...
+
+    @abc.abstractmethod
+    def decision_function(self, X) -> np.ndarray: ...
+
+    def score_samples(self, X) -> np.ndarray:
+        """scikit-learn convention: higher = more normal (the negated anomaly score)."""
+        return -self.decision_function(X)
+
+    def predict(self, X) -> np.ndarray:
+        """1 for anomalies, 0 for normal rows (needs `contamination` set at fit time)."""
+        check_is_fitted(self, "decision_scores_")
+        if getattr(self, "threshold_", None) is None:
+            raise ValueError(
+                f"{type(self).__name__} was fitted without contamination, so it has no threshold; "
+                "set contamination=... or threshold decision_function() yourself"
+            )
+        return (self.decision_function(X) > self.threshold_).astype(int)
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        return self.fit(X).labels_

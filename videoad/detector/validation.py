@@ -1,0 +1,52 @@
+"""Input checks shared by every detector: each failure is a ValueError that names the problem."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
+    """Return X as a finite float32 2-D array, or raise a ValueError saying what is wrong.
+
+    Constant columns are allowed (KDDCUP99 has two, C3D fc6 has dead units within a video);
+    a matrix in which *every* column is constant carries no information and is rejected.
+    """
+    arr = np.asarray(X)
+    if arr.dtype == object:
+        raise ValueError(f"{name} must be a numeric array, got dtype=object")
+    if arr.ndim != 2:
+        hint = " (reshape a single feature with X.reshape(-1, 1), a single row with X.reshape(1, -1))" if arr.ndim == 1 else ""
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got {arr.ndim}-D shape {arr.shape}{hint}")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no columns")
+    if arr.shape[0] < min_rows:
+        raise ValueError(f"{name} has {arr.shape[0]} rows; at least {min_rows} are needed")
+    if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
+        raise ValueError(f"{name} must be numeric, got dtype={arr.dtype}")
+    arr = arr.astype(np.float32, copy=False)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        bad = np.argwhere(~finite)[0]
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise ValueError(
+            f"{name} contains NaN or inf ({n_nan} NaN, {n_inf} inf; first at row {bad[0]}, column {bad[1]})"
+        )
+    return np.ascontiguousarray(arr)
+
+
+def check_not_all_constant(X: np.ndarray, *, name: str = "X") -> np.ndarray:
+    """Raise when every column is constant; return the boolean mask of constant columns."""
+    const = np.ptp(X, axis=0) == 0
+    if const.all():
+        raise ValueError(
+            f"{name}: all {X.shape[1]} columns are constant; there is nothing to tell rows apart"
+        )
+    return const
+
+
+def check_percent(value: float, name: str) -> float:
+    """A percentage strictly inside (0, 100)."""
+    v = float(value)
+    if not 0.0 < v < 100.0:
+        raise ValueError(f"{name} must be a percentage strictly between 0 and 100, got {value!r}")
+    return v
