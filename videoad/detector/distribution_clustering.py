@@ -1,0 +1,376 @@
+"""Distribution Clustering (Lin, Liu, Lai, Matsushita, CVPR 2018), vectorised.
+
+Why this clusterer: in high dimension the points of one distribution sit on a thin shell, so a
+point's whole row of distances (its "profile") is nearly the same for every member of its
+distribution. DC grows one cluster at a time from the closest free pair, admitting a point when
+its profile matches the cluster's mean profile (second-order distance) *and* its mean distance to
+the members matches the cluster's typical distance. Compact distributions are peeled off first,
+so clusters come out in increasing order of variance, and points that belong to no compact
+distribution stay unclustered -- which is what DUAD's initial normal subset needs.
+
+Algorithm as in `shared/research/method-notes.md` section 1.5 (reconstructed from the authors'
+MATLAB release): L2-normalised rows, squared Euclidean distances, seed pairs in increasing
+distance, a pair test and two growth passes with one `thres`, clusters kept only when larger
+than `min_size`, stop when the closest free pair is at least `max_dist` apart.
+
+Vectorisation (not bit-identical to the release, same fixed point in the common case):
+- a sweep admits every passing candidate at once, then repeats until nothing is added;
+- seed pairs are enumerated lazily in distance bands over the free rows only, and the pair
+  test is done in batches, with an exact lower bound (row means) to skip hopeless pairs;
+- a candidate's profile distance to the (fixed) signature of a pass is computed once.
+
+Memory guard: the N x N distance matrix is the cost. Above `max_rows` a seeded subsample is
+clustered and every other row is attached to a cluster by the same two tests (best profile
+match), else left unclustered; `info["subsampled"]` says so.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from videoad.detector.base import resolve_device, resolve_seed
+from videoad.detector.clustering import ClusterResult, register_clusterer, result_from_labels
+from videoad.detector.validation import check_matrix
+
+# rows of a distance block processed at once (bounds temporary memory to _CHUNK x N floats)
+_CHUNK = 1024
+# pairs sorted per band of the lazy seed enumeration
+_BAND_PAIRS = 200_000
+
+
+@dataclass
+class DCOutput:
+    """What `distribution_clustering` returns.
+
+    labels: (n,) int64, 0 = unclustered, 1..k in the order found (increasing variance).
+    variances: (k,) trace variance mean ||x - centre||^2 of each cluster, in the L2-normalised
+        space DC works in (the quantity the GMM reselection of DUAD uses too).
+    intra_dist: (k,) DC's own measure, the mean pairwise squared distance of the members
+        (= 2|S|/(|S|-1) x variance).
+    info: diagnostics (counts of seeds examined/rejected, stop reason, subsampling, timing).
+    """
+
+    labels: np.ndarray
+    variances: np.ndarray
+    intra_dist: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.variances.shape[0])
+
+
+def _check_params(thres, min_size, max_dist, max_rows) -> None:
+    if not (isinstance(thres, (int, float, np.floating)) and 0.0 < float(thres) < 4.0):
+        raise ValueError(f"thres must be a number in (0, 4) (squared distances of unit vectors), got {thres!r}")
+    if not (isinstance(min_size, (int, np.integer)) and min_size >= 1):
+        raise ValueError(f"min_size must be an integer >= 1, got {min_size!r}")
+    if not (isinstance(max_dist, (int, float, np.floating)) and 0.0 < float(max_dist) <= 4.0):
+        raise ValueError(f"max_dist must be in (0, 4] (squared distances of unit vectors), got {max_dist!r}")
+    if max_rows is not None and not (isinstance(max_rows, (int, np.integer)) and max_rows >= 2 * (min_size + 1)):
+        raise ValueError(f"max_rows must be None or an integer >= 2 * (min_size + 1), got {max_rows!r}")
+
+
+def normalise_rows(X, center: bool = False) -> np.ndarray:
+    """L2-normalise rows (optionally after removing the column means); zero rows are an error."""
+    X = check_matrix(X, min_rows=2).astype(np.float64)
+    if center:
+        X = X - X.mean(axis=0, keepdims=True)
+    norms = np.linalg.norm(X, axis=1)
+    zero = np.flatnonzero(norms <= 1e-12 * max(1.0, float(norms.max(initial=0.0))))
+    if zero.size:
+        what = "equal to the column mean" if center else "all zero"
+        raise ValueError(
+            f"X has {zero.size} rows that are {what} (first: row {zero[0]}); Distribution Clustering "
+            "L2-normalises rows, so drop or perturb them"
+        )
+    return (X / norms[:, None]).astype(np.float32)
+
+
+def _sq_dists(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Squared distances of unit rows: 2 - 2 cos, clamped to [0, 4]."""
+    return (2.0 - 2.0 * (A @ B.T)).clamp_(0.0, 4.0)
+
+
+def _pair_bands(D: torch.Tensor, free: torch.Tensor, max_dist: float):
+    """Yield (i, j, d) tensors of free pairs i<j with d < max_dist, sorted, band by band.
+
+    Band edges come from a histogram of the free pairs, so each band holds about _BAND_PAIRS
+    pairs; the free mask is re-read at each band, so consumed rows drop out of later scans.
+    """
+    lo = -1.0
+    while True:
+        idx = torch.nonzero(free).squeeze(1)
+        if idx.numel() < 2:
+            return
+        # histogram of the remaining distances in (lo, max_dist)
+        bins = 2048
+        hist = torch.zeros(bins, dtype=torch.float64, device=D.device)
+        for s in range(0, idx.numel(), _CHUNK):
+            rows = idx[s:s + _CHUNK]
+            block = D[rows][:, idx]
+            upper = idx[None, :] > rows[:, None]
+            vals = block[upper & (block > lo) & (block < max_dist)]
+            if vals.numel():
+                hist += torch.histc(vals.double(), bins=bins, min=max(lo, 0.0), max=max_dist)
+        total = float(hist.sum())
+        if total == 0:
+            return
+        cum = torch.cumsum(hist, 0)
+        k = int(torch.searchsorted(cum, torch.tensor(min(_BAND_PAIRS, total), dtype=torch.float64,
+                                                     device=D.device)))
+        width = (max_dist - max(lo, 0.0)) / bins
+        hi = max(lo, 0.0) + (k + 1) * width
+        if k >= bins - 1:
+            hi = max_dist
+        ii, jj, dd = [], [], []
+        for s in range(0, idx.numel(), _CHUNK):
+            rows = idx[s:s + _CHUNK]
+            block = D[rows][:, idx]
+            upper = idx[None, :] > rows[:, None]
+            m = upper & (block > lo) & (block <= hi) & (block < max_dist)
+            r, c = torch.nonzero(m, as_tuple=True)
+            ii.append(rows[r]); jj.append(idx[c]); dd.append(block[r, c])
+        i = torch.cat(ii); j = torch.cat(jj); d = torch.cat(dd)
+        # stable order: distance, then (i, j) as enumerated row-major
+        key = i * D.shape[0] + j
+        order = torch.argsort(key, stable=True)
+        i, j, d = i[order], j[order], d[order]
+        order = torch.argsort(d, stable=True)
+        yield i[order], j[order], d[order]
+        if hi >= max_dist:
+            return
+        lo = hi
+
+
+class _Grower:
+    """The growth passes for one seed pair, over a fixed distance matrix."""
+
+    def __init__(self, D: torch.Tensor, thres: float):
+        self.D = D
+        self.n = D.shape[0]
+        self.thres = thres
+
+    def grow(self, S: torch.Tensor, sumS: torch.Tensor, size: int, c: float, free: torch.Tensor):
+        """One pass: signature fixed, members' mean distance re-read after each sweep."""
+        D, n, thres = self.D, self.n, self.thres
+        v = (sumS + c * S.to(sumS.dtype)) / size
+        sod = torch.full((n,), float("nan"), dtype=D.dtype, device=D.device)
+        while True:
+            cand = free & ~S
+            t = sumS / size
+            local = cand & ((t - c).abs() < thres)
+            todo = local & torch.isnan(sod)
+            idx = torch.nonzero(todo).squeeze(1)
+            for s in range(0, idx.numel(), _CHUNK):
+                rows = idx[s:s + _CHUNK]
+                diff = (D[rows] - v[None, :]).abs().sum(1)
+                # a candidate's own column holds c, not 0, in its profile
+                diff = diff - v[rows].abs() + (v[rows] - c).abs()
+                sod[rows] = diff / n
+            add = local & (sod < thres)
+            n_add = int(add.sum())
+            if n_add == 0:
+                return S, sumS, size
+            add_idx = torch.nonzero(add).squeeze(1)
+            S = S | add
+            sumS = sumS + D[:, add_idx].sum(1)
+            size += n_add
+
+
+def _dc_core(D: torch.Tensor, thres: float, min_size: int, max_dist: float):
+    """Distribution Clustering on a squared-distance matrix of unit rows.
+
+    Returns labels (0 = none), the member masks, intra-distances and seed statistics.
+    """
+    n = D.shape[0]
+    dev = D.device
+    labels = torch.zeros(n, dtype=torch.int64, device=dev)
+    free = torch.ones(n, dtype=torch.bool, device=dev)
+    row_mean = D.mean(1)
+    grower = _Grower(D, thres)
+    clusters, intra = [], []
+    stats = dict(pairs_seen=0, pairs_failed_pair_test=0, seeds_grown=0, seeds_too_small=0,
+                 stop="no free pair closer than max_dist")
+    for bi, bj, bd in _pair_bands(D, free, max_dist):
+        # pairs whose endpoints are still free at the start of this band
+        ok = free[bi] & free[bj] & (bd > 0)
+        bi, bj, bd = bi[ok], bj[ok], bd[ok]
+        stats["pairs_seen"] += int(bi.numel())
+        # pair test: mean |D_i - D_j| with D_ij, D_ji zeroed = (L1(D_i, D_j) - 2 m) / n.
+        # |mean D_i - mean D_j| * n <= L1 is a cheap exact lower bound.
+        lb = ((row_mean[bi] - row_mean[bj]).abs() * n - 2 * bd) / n
+        maybe = torch.nonzero(lb < thres).squeeze(1)
+        passed = torch.zeros(bi.numel(), dtype=torch.bool, device=dev)
+        for s in range(0, maybe.numel(), _CHUNK):
+            k = maybe[s:s + _CHUNK]
+            l1 = (D[bi[k]] - D[bj[k]]).abs().sum(1)
+            passed[k] = (l1 - 2 * bd[k]) / n < thres
+        stats["pairs_failed_pair_test"] += int((~passed).sum())
+        cand = torch.nonzero(passed).squeeze(1).tolist()
+        bi_l, bj_l, bd_l = bi.tolist(), bj.tolist(), bd.tolist()
+        free_np = free.cpu().numpy().copy()
+        for p in cand:
+            i, j, m = bi_l[p], bj_l[p], bd_l[p]
+            if not (free_np[i] and free_np[j]):
+                continue
+            stats["seeds_grown"] += 1
+            S = torch.zeros(n, dtype=torch.bool, device=dev)
+            S[i] = S[j] = True
+            sumS = D[:, i] + D[:, j]
+            S, sumS, size = grower.grow(S, sumS, 2, m, free)
+            c = float(sumS[S].sum()) / (size * size - size)
+            S, sumS, size = grower.grow(S, sumS, size, c, free)
+            if size > min_size:
+                free &= ~S
+                labels[S] = len(clusters) + 1
+                clusters.append(S)
+                intra.append(float(sumS[S].sum()) / (size * size - size))
+                free_np = free.cpu().numpy().copy()
+                if int(free.sum()) < 2:
+                    stats["stop"] = "all rows clustered"
+                    return labels, clusters, intra, stats
+            else:
+                stats["seeds_too_small"] += 1
+    return labels, clusters, intra, stats
+
+
+def _attach(Xn_rest: torch.Tensor, Xn_fit: torch.Tensor, D_fit: torch.Tensor, clusters, intra,
+            thres: float):
+    """Attach rows outside the fitted set: both DC tests against each cluster's signature.
+
+    Returns (labels 0..k, best second-order distance) for the rows; a row passing several
+    clusters goes to the one whose profile matches best.
+    """
+    n_fit = D_fit.shape[0]
+    sigs = []
+    for S, c in zip(clusters, intra):
+        size = int(S.sum())
+        sigs.append(((D_fit[:, S].sum(1) + c * S.to(D_fit.dtype)) / size, S, c))
+    r = Xn_rest.shape[0]
+    best = torch.full((r,), float("inf"), dtype=D_fit.dtype, device=D_fit.device)
+    lab = torch.zeros(r, dtype=torch.int64, device=D_fit.device)
+    for s in range(0, r, _CHUNK):
+        Dr = _sq_dists(Xn_rest[s:s + _CHUNK], Xn_fit)
+        for k, (v, S, c) in enumerate(sigs, start=1):
+            sod = (Dr - v[None, :]).abs().sum(1) / n_fit
+            t = Dr[:, S].mean(1)
+            ok = (sod < thres) & ((t - c).abs() < thres) & (sod < best[s:s + _CHUNK])
+            best[s:s + _CHUNK] = torch.where(ok, sod, best[s:s + _CHUNK])
+            lab[s:s + _CHUNK] = torch.where(ok, torch.full_like(lab[s:s + _CHUNK], k), lab[s:s + _CHUNK])
+    return lab, best
+
+
+@dataclass
+class DCModel:
+    """A fitted clustering that can attach new rows (used by the DC-alone scorer)."""
+
+    Xn_fit: torch.Tensor
+    D_fit: torch.Tensor
+    clusters: list
+    intra: list
+    thres: float
+    center_: np.ndarray | None
+
+    def attach(self, X) -> tuple[np.ndarray, np.ndarray]:
+        X = check_matrix(X, min_rows=1).astype(np.float64)
+        if self.center_ is not None:
+            X = X - self.center_
+        norms = np.linalg.norm(X, axis=1)
+        norms[norms == 0] = 1.0  # a zero row matches no cluster profile; it stays unclustered
+        Xn = torch.as_tensor((X / norms[:, None]).astype(np.float32), device=self.Xn_fit.device)
+        lab, best = _attach(Xn, self.Xn_fit, self.D_fit, self.clusters, self.intra, self.thres)
+        return lab.cpu().numpy(), best.cpu().numpy()
+
+
+def distribution_clustering(X, *, thres: float = 0.07, min_size: int = 5, max_dist: float = 2.0,
+                            center: bool = False, max_rows: int | None = 10_000, random_state=None,
+                            device: str = "cpu", return_model: bool = False):
+    """Cluster the rows of X by Distribution Clustering.
+
+    thres: the one threshold of both acceptance tests, in squared-distance units of unit vectors
+        (release default 0.07). Smaller fragments clusters, larger absorbs outliers.
+    min_size: a grown cluster is kept only when it has MORE than this many members.
+    max_dist: stop when the closest free pair is at least this far apart (2 = orthogonal).
+    center: subtract the column means before normalising (not in the release; can help
+        non-negative inputs whose distances are compressed into [0, 2]).
+    max_rows: memory guard; above it a seeded subsample of this size is clustered and the rest
+        attached (None = never subsample). float32 distances cost 4 * max_rows^2 bytes.
+    random_state: seeds the subsample (the algorithm itself is deterministic).
+    device: "cpu", "cuda", "auto".
+    Returns a `DCOutput` (and the fitted `DCModel` when return_model=True).
+    """
+    _check_params(thres, min_size, max_dist, max_rows)
+    t0 = time.perf_counter()
+    Xn_np = normalise_rows(X, center=center)
+    n = Xn_np.shape[0]
+    dev = torch.device(resolve_device(device))
+    seed = resolve_seed(random_state)
+    subsampled = max_rows is not None and n > max_rows
+    if subsampled:
+        rng = np.random.default_rng(seed)
+        fit_idx = np.sort(rng.choice(n, max_rows, replace=False))
+    else:
+        fit_idx = np.arange(n)
+    Xn = torch.as_tensor(Xn_np, device=dev)
+    Xf = Xn[torch.as_tensor(fit_idx, device=dev)]
+    D = _sq_dists(Xf, Xf)
+    D.fill_diagonal_(0.0)
+    fit_labels, clusters, intra, stats = _dc_core(D, float(thres), int(min_size), float(max_dist))
+    labels = np.zeros(n, dtype=np.int64)
+    labels[fit_idx] = fit_labels.cpu().numpy()
+    n_attached = 0
+    if subsampled and clusters:
+        rest = np.setdiff1d(np.arange(n), fit_idx)
+        lab, _ = _attach(Xn[torch.as_tensor(rest, device=dev)], Xf, D, clusters, intra, float(thres))
+        lab = lab.cpu().numpy()
+        labels[rest] = lab
+        n_attached = int((lab > 0).sum())
+    k = len(clusters)
+    variances = np.zeros(k)
+    for c in range(k):
+        members = Xn_np[labels == c + 1].astype(np.float64)
+        variances[c] = ((members - members.mean(0)) ** 2).sum(1).mean()
+    sizes = np.bincount(labels, minlength=k + 1)[1:]
+    info = dict(stats, n_rows=n, n_fit=int(fit_idx.size), subsampled=bool(subsampled),
+                n_attached=n_attached, n_clusters=k, n_unclustered=int((labels == 0).sum()),
+                sizes=sizes.tolist(), thres=float(thres), min_size=int(min_size),
+                max_dist=float(max_dist), center=bool(center), device=str(dev),
+                seconds=round(time.perf_counter() - t0, 3))
+    out = DCOutput(labels, variances, np.asarray(intra, dtype=np.float64), info)
+    if return_model:
+        mean = None
+        if center:
+            mean = check_matrix(X).astype(np.float64).mean(axis=0, keepdims=True)
+        return out, DCModel(Xf, D, clusters, intra, float(thres), mean)
+    return out
+
+
+class DCClusterer:
+    """Adapter to the clusterer interface: labels shifted to -1 = unclustered.
+
+    Variances and row distances are computed in the L2-normalised space DC clusters in.
+    """
+
+    def __init__(self, thres: float = 0.07, min_size: int = 5, max_dist: float = 2.0, center: bool = False,
+                 max_rows: int | None = 10_000, device: str = "cpu"):
+        self.thres = thres
+        self.min_size = min_size
+        self.max_dist = max_dist
+        self.center = center
+        self.max_rows = max_rows
+        self.device = device
+
+    def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
+        out = distribution_clustering(X, thres=self.thres, min_size=self.min_size, max_dist=self.max_dist,
+                                      center=self.center, max_rows=self.max_rows,
+                                      random_state=random_state, device=self.device)
+        Xn = normalise_rows(X, center=self.center)
+        info = {k: v for k, v in out.info.items() if k != "sizes"}
+        return result_from_labels(Xn, out.labels - 1, centres=None, clusterer="dc", **info)
+
+
+register_clusterer("dc", DCClusterer)
