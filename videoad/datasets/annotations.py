@@ -1,0 +1,422 @@
+"""Ground-truth readers: UCF-Crime temporal annotations, UCSD Ped2, and a plain CSV.
+
+Every reader returns an `Annotations` mapping of video name -> `VideoAnnotation`. Intervals are
+kept exactly as the files write them (1-based, inclusive frame numbers) and are clipped to the
+video's length only when a frame-label vector is built, because the frame count is often not
+in the annotation file (it comes from the feature store) and five official UCF-Crime intervals
+run 1-2 frames past the end of their videos (Arson011, Arson016, Explosion033, Fighting003,
+Shooting015). An interval that *starts* past the end is an error: that is the wrong video or
+the wrong file, not a rounding difference.
+
+Formats (`read_annotations` picks one from the file name and first line):
+- ``ucf``: ``<video>.mp4 <Class> <s1> <e1> <s2> <e2>`` (`Temporal_Anomaly_Annotation*.txt`)
+- ``ucf_counts``: ``<Class-dir>/<video>.mp4 <n_frames> <Class> <s1> <e1> ...`` (`Test_Annotation.txt`),
+  or just ``<path> <n_frames>`` (`Train_Annotation.txt`: frame counts, no intervals)
+- ``ped2``: `ped2_test_gt.csv` (video,num_frames,anomaly_start_frame,anomaly_end_frame) or `ped2.mat`
+- ``csv``: your own labels, header ``video,start,end`` plus optional ``category`` and
+  ``n_frames`` columns; one row per interval, a row with empty or -1 start/end lists a normal video.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator, Mapping
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("ucf", "ucf_counts", "ped2", "csv")
+_VIDEO_EXT = re.compile(r"\.(mp4|avi|mkv|mov|mpg|mpeg|webm|m4v|wmv|flv|h5|hdf5)$", re.IGNORECASE)
+
+
+class AnnotationError(ValueError):
+    """A ground-truth file that cannot be read as asked; the message names file, line and problem."""
+
+
+def video_id(name: str) -> str:
+    """Canonical id of a video: posix path with a known video extension removed."""
+    p = str(name).replace("\\", "/").strip().strip("/")
+    return _VIDEO_EXT.sub("", p)
+
+
+def video_stem(name: str) -> str:
+    """Last path component of `video_id` (the UCF-Crime temporal file only has bare names)."""
+    return PurePosixPath(video_id(name)).name
+
+
+@dataclass(frozen=True)
+class VideoAnnotation:
+    """One video's ground truth. `intervals` are 1-based inclusive, as written in the file."""
+
+    video: str
+    category: str = ""
+    intervals: tuple[tuple[int, int], ...] = ()
+    n_frames: int | None = None
+    source: str = ""
+
+    @property
+    def is_anomalous(self) -> bool:
+        return len(self.intervals) > 0
+
+    def clipped_intervals(self, n_frames: int) -> list[tuple[int, int]]:
+        """Intervals clipped to [1, n_frames]; an interval starting past the end is an error."""
+        out = []
+        for s, e in self.intervals:
+            if s > n_frames:
+                raise AnnotationError(
+                    f"{self.source}: video {self.video!r}: interval {s}-{e} starts after the "
+                    f"video's last frame ({n_frames} frames); wrong video or wrong annotation file?"
+                )
+            out.append((s, min(e, n_frames)))
+        return out
+
+    def frame_labels(self, n_frames: int | None = None) -> np.ndarray:
+        """0/1 label per frame (index 0 = frame 1 of the file). `n_frames` defaults to the file's
+        own count; when both exist they must agree."""
+        n = self.check_length(n_frames)
+        labels = np.zeros(n, dtype=np.int8)
+        for s, e in self.clipped_intervals(n):
+            labels[s - 1 : e] = 1
+        return labels
+
+    def check_length(self, n_frames: int | None) -> int:
+        """The frame count to use; raises when the caller's count disagrees with the file's."""
+        if n_frames is None:
+            if self.n_frames is None:
+                raise AnnotationError(
+                    f"{self.source}: video {self.video!r}: the annotation has no frame count and none was given"
+                )
+            return int(self.n_frames)
+        n_frames = int(n_frames)
+        if self.n_frames is not None and self.n_frames != n_frames:
+            raise AnnotationError(
+                f"length mismatch for video {self.video!r}: the scores cover {n_frames} frames but "
+                f"{self.source} says the video has {self.n_frames}"
+            )
+        if n_frames < 1:
+            raise AnnotationError(f"video {self.video!r}: frame count must be positive, got {n_frames}")
+        return n_frames
+
+
+@dataclass
+class Annotations(Mapping[str, VideoAnnotation]):
+    """Video id -> annotation, with lookup by store key (full relative path or bare stem)."""
+
+    videos: dict[str, VideoAnnotation] = field(default_factory=dict)
+    source: str = ""
+
+    def __getitem__(self, key: str) -> VideoAnnotation:
+        return self.videos[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.videos)
+
+    def __len__(self) -> int:
+        return len(self.videos)
+
+    def find(self, key: str) -> VideoAnnotation | None:
+        """The annotation for a store key, matched by full id, then by a unique path suffix.
+
+        Store keys are paths relative to the extraction root (``Arson/Arson011_x264.mp4``);
+        annotation files may hold bare names (``Arson011_x264.mp4``) or a different folder
+        prefix (``testing/frames/01`` vs ``01``). Ambiguous matches are errors, never guesses.
+        """
+        vid = video_id(key)
+        if vid in self.videos:
+            return self.videos[vid]
+        parts = PurePosixPath(vid).parts
+        for k in range(1, len(parts)):  # longest suffix first
+            suffix = "/".join(parts[k:])
+            hits = [a for name, a in self.videos.items() if name == suffix or name.endswith("/" + suffix)]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                names = ", ".join(sorted(h.video for h in hits)[:5])
+                raise AnnotationError(f"{self.source}: video {key!r} matches several annotations ({names})")
+        # the annotation may be the longer path (Test_Annotation.txt has Class-dir/name)
+        hits = [a for name, a in self.videos.items() if name.endswith("/" + vid)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise AnnotationError(f"{self.source}: video {key!r} matches several annotations")
+        return None
+
+    def require(self, key: str) -> VideoAnnotation:
+        a = self.find(key)
+        if a is None:
+            raise AnnotationError(f"{self.source}: no annotation for video {key!r}")
+        return a
+
+    def with_frame_counts(self, counts: Mapping[str, int], *, source: str = "frame counts") -> "Annotations":
+        """Copy with frame counts filled in from `counts` (video name -> n_frames).
+
+        A count that disagrees with one already in the annotation is an error naming the video.
+        """
+        lookup = Annotations({video_id(k): VideoAnnotation(video_id(k), n_frames=int(v), source=source)
+                              for k, v in counts.items()}, source=source)
+        out = {}
+        for name, a in self.videos.items():
+            other = lookup.find(name)
+            if other is None:
+                out[name] = a
+                continue
+            if a.n_frames is not None and a.n_frames != other.n_frames:
+                raise AnnotationError(
+                    f"length mismatch for video {a.video!r}: {a.source} says {a.n_frames} frames, "
+                    f"{source} says {other.n_frames}"
+                )
+            out[name] = replace(a, n_frames=other.n_frames)
+        return Annotations(out, self.source)
+
+
+# ---------------------------------------------------------------------------------------------
+# readers
+
+
+def _int(tok: str, where: str, what: str) -> int:
+    try:
+        return int(tok)
+    except ValueError:
+        raise AnnotationError(f"{where}: {what} must be an integer, got {tok!r}") from None
+
+
+def _pairs(values: list[int], where: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) pairs from a flat list, -1 -1 meaning 'no interval'."""
+    if len(values) % 2:
+        raise AnnotationError(f"{where}: expected start/end pairs, got an odd number of frame numbers {values}")
+    out = []
+    for s, e in zip(values[::2], values[1::2]):
+        if s == -1 and e == -1:
+            continue
+        if s == -1 or e == -1:
+            raise AnnotationError(f"{where}: interval {s} {e} has only one end (-1 means 'none' for both)")
+        if s < 1:
+            raise AnnotationError(f"{where}: frame numbers are 1-based, got start {s}")
+        if e < s:
+            raise AnnotationError(f"{where}: interval end {e} is before its start {s}")
+        out.append((s, e))
+    return tuple(out)
+
+
+def _add(videos: dict, ann: VideoAnnotation, where: str) -> None:
+    if ann.video in videos:
+        raise AnnotationError(f"{where}: video {ann.video!r} is listed twice")
+    videos[ann.video] = ann
+
+
+def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    with open(path, encoding="utf-8-sig") as fh:
+        for i, line in enumerate(fh, 1):
+            toks = line.split()
+            if toks and not toks[0].startswith("#"):
+                yield i, toks
+
+
+def read_ucf_crime(path, frame_counts=None) -> Annotations:
+    """`Temporal_Anomaly_Annotation_for_Testing_Videos.txt` (``<video> <Class> s1 e1 s2 e2``).
+
+    `frame_counts`: optional path to `Test_Annotation.txt`/`Train_Annotation.txt`, or a mapping of
+    video name -> frame count (e.g. from the feature store), used to clip the intervals.
+    """
+    path = Path(path)
+    videos: dict[str, VideoAnnotation] = {}
+    for i, toks in _lines(path):
+        where = f"{path}:{i}"
+        if len(toks) < 4:
+            raise AnnotationError(f"{where}: expected '<video> <Class> <start> <end> ...', got {' '.join(toks)!r}")
+        if re.fullmatch(r"-?\d+", toks[1]):
+            raise AnnotationError(
+                f"{where}: second field is a number; this looks like Test_Annotation.txt (format 'ucf_counts')"
+            )
+        values = [_int(t, where, "frame number") for t in toks[2:]]
+        _add(videos, VideoAnnotation(video_id(toks[0]), toks[1], _pairs(values, where), None, str(path)), where)
+    _nonempty(videos, path)
+    ann = Annotations(videos, str(path))
+    return _apply_counts(ann, frame_counts)
+
+
+def read_ucf_counts(path, frame_counts=None) -> Annotations:
+    """`Test_Annotation.txt` (``<Dir>/<video> <n_frames> <Class> s1 e1 ...``) or
+    `Train_Annotation.txt` (``<Dir>/<video> <n_frames>``: counts only, category from the folder)."""
+    path = Path(path)
+    videos: dict[str, VideoAnnotation] = {}
+    for i, toks in _lines(path):
+        where = f"{path}:{i}"
+        if len(toks) < 2:
+            raise AnnotationError(f"{where}: expected '<video> <n_frames> [<Class> <start> <end> ...]'")
+        n = _int(toks[1], where, "frame count")
+        if n < 1:
+            raise AnnotationError(f"{where}: frame count must be positive, got {n}")
+        vid = video_id(toks[0])
+        parent = PurePosixPath(vid).parent.name
+        category = toks[2] if len(toks) > 2 else parent
+        values = [_int(t, where, "frame number") for t in toks[3:]]
+        _add(videos, VideoAnnotation(vid, category, _pairs(values, where), n, str(path)), where)
+    _nonempty(videos, path)
+    return _apply_counts(Annotations(videos, str(path)), frame_counts)
+
+
+def read_frame_counts(path) -> dict[str, int]:
+    """Video id -> frame count from `Test_Annotation.txt` / `Train_Annotation.txt`."""
+    return {k: int(a.n_frames) for k, a in read_ucf_counts(path).items()}
+
+
+def read_ped2(path) -> Annotations:
+    """UCSD Ped2 ground truth: `ped2_test_gt.csv` (with frame counts) or `ped2.mat` (without).
+
+    Videos are named by their two-digit clip number (``01`` ... ``12``), which matches the
+    frame folders ``testing/frames/01`` of the common JPEG packaging; category is ``ped2``.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".mat":
+        return _read_ped2_mat(path)
+    videos: dict[str, VideoAnnotation] = {}
+    rows = _csv_rows(path, required=("video", "num_frames", "anomaly_start_frame", "anomaly_end_frame"))
+    for i, row in rows:
+        where = f"{path}:{i}"
+        n = _int(row["num_frames"], where, "num_frames")
+        s = _int(row["anomaly_start_frame"], where, "anomaly_start_frame")
+        e = _int(row["anomaly_end_frame"], where, "anomaly_end_frame")
+        name = row["video"].strip()
+        _add(videos, VideoAnnotation(name, "ped2", _pairs([s, e], where), n, str(path)), where)
+    _nonempty(videos, path)
+    return Annotations(videos, str(path))
+
+
+def _read_ped2_mat(path: Path) -> Annotations:
+    from scipy.io import loadmat
+
+    try:
+        gt = loadmat(path)["gt"]
+    except (KeyError, ValueError, OSError) as exc:
+        raise AnnotationError(f"{path}: not a Ped2 ground-truth .mat with a 'gt' cell array ({exc})") from None
+    cells = np.asarray(gt, dtype=object).ravel()
+    videos = {}
+    for k, cell in enumerate(cells, 1):
+        vals = np.asarray(cell, dtype=np.int64).ravel().tolist()
+        name = f"{k:02d}"
+        videos[name] = VideoAnnotation(name, "ped2", _pairs(vals, f"{path}: gt[{k}]"), None, str(path))
+    _nonempty(videos, path)
+    return Annotations(videos, str(path))
+
+
+def read_csv_labels(path) -> Annotations:
+    """Your own labels: CSV with header ``video,start,end`` (+ optional ``category``, ``n_frames``).
+
+    Frame numbers are 1-based and inclusive, like UCF-Crime; one row per interval; a row with
+    empty or -1 start and end declares a video without anomalies.
+    """
+    path = Path(path)
+    rows = _csv_rows(path, required=("video", "start", "end"))
+    acc: dict[str, dict] = {}
+    for i, row in rows:
+        where = f"{path}:{i}"
+        name = video_id(row["video"])
+        if not name:
+            raise AnnotationError(f"{where}: empty video name")
+        s_tok, e_tok = (row["start"] or "").strip(), (row["end"] or "").strip()
+        s = -1 if s_tok == "" else _int(s_tok, where, "start")
+        e = -1 if e_tok == "" else _int(e_tok, where, "end")
+        entry = acc.setdefault(name, {"intervals": [], "category": "", "n_frames": None})
+        entry["intervals"].extend(_pairs([s, e], where))
+        cat = (row.get("category") or "").strip()
+        if cat:
+            if entry["category"] and entry["category"] != cat:
+                raise AnnotationError(f"{where}: video {name!r} has two categories ({entry['category']!r}, {cat!r})")
+            entry["category"] = cat
+        nf = (row.get("n_frames") or "").strip()
+        if nf:
+            n = _int(nf, where, "n_frames")
+            if entry["n_frames"] is not None and entry["n_frames"] != n:
+                raise AnnotationError(f"{where}: video {name!r} has two frame counts ({entry['n_frames']}, {n})")
+            entry["n_frames"] = n
+    videos = {
+        name: VideoAnnotation(name, e["category"], tuple(sorted(e["intervals"])), e["n_frames"], str(path))
+        for name, e in acc.items()
+    }
+    _nonempty(videos, path)
+    return Annotations(videos, str(path))
+
+
+def _csv_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        raise AnnotationError(f"{path}: no such file")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise AnnotationError(f"{path}: missing column(s) {missing}; header is {header}")
+        reader.fieldnames = header
+        return [(i, row) for i, row in enumerate(reader, 2) if any((v or "").strip() for v in row.values())]
+
+
+def _nonempty(videos: dict, path: Path) -> None:
+    if not videos:
+        raise AnnotationError(f"{path}: no videos listed")
+
+
+def _apply_counts(ann: Annotations, frame_counts) -> Annotations:
+    if frame_counts is None:
+        return ann
+    if isinstance(frame_counts, (str, os.PathLike)):
+        return ann.with_frame_counts(read_frame_counts(frame_counts), source=str(frame_counts))
+    return ann.with_frame_counts(frame_counts)
+
+
+def detect_format(path) -> str:
+    """Guess the format of a ground-truth file from its name and first data line."""
+    path = Path(path)
+    if not path.is_file():
+        raise AnnotationError(f"{path}: no such annotation file")
+    suffix = path.suffix.lower()
+    if suffix == ".mat":
+        return "ped2"
+    if suffix == ".csv":
+        with open(path, encoding="utf-8-sig") as fh:
+            header = [h.strip() for h in fh.readline().split(",")]
+        return "ped2" if "anomaly_start_frame" in header else "csv"
+    for _, toks in _lines(path):
+        return "ucf_counts" if len(toks) >= 2 and re.fullmatch(r"\d+", toks[1]) else "ucf"
+    raise AnnotationError(f"{path}: empty annotation file")
+
+
+def read_annotations(path, fmt: str = "auto", frame_counts=None) -> Annotations:
+    """Read any supported ground-truth file (see the module docstring for the formats)."""
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    if fmt == "ucf":
+        return read_ucf_crime(path, frame_counts)
+    if fmt == "ucf_counts":
+        return read_ucf_counts(path, frame_counts)
+    if fmt == "ped2":
+        return _apply_counts(read_ped2(path), frame_counts)
+    if fmt == "csv":
+        return _apply_counts(read_csv_labels(path), frame_counts)
+    raise AnnotationError(f"{path}: unknown annotation format {fmt!r}; choose one of {FORMATS} or 'auto'")
+
+
+def write_ucf_crime(path, annotations: Iterable[VideoAnnotation], *, with_counts: bool = False) -> Path:
+    """Write annotations in the UCF-Crime temporal format (or `Test_Annotation.txt` style with counts).
+
+    Videos with one interval get ``-1 -1`` for the second pair, as in the official file.
+    """
+    path = Path(path)
+    lines = []
+    for a in annotations:
+        nums = [v for iv in a.intervals for v in iv]
+        while len(nums) < 4:
+            nums += [-1, -1]
+        name = a.video if "." in PurePosixPath(a.video).name else a.video + ".mp4"
+        if with_counts:
+            if a.n_frames is None:
+                raise AnnotationError(f"video {a.video!r} has no frame count to write")
+            lines.append(" ".join([name, str(a.n_frames), a.category or "Normal", *map(str, nums)]))
+        else:
+            lines.append("  ".join([PurePosixPath(name).name, a.category or "Normal", *map(str, nums)]))
+    path.write_text("\n".join(lines) + "\n")
+    return path

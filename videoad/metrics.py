@@ -1,0 +1,269 @@
+"""Frame-level evaluation of clip scores against per-video ground truth.
+
+Frame mapping (`clip_to_frames`): every frame takes the score of the clip(s) covering it.
+Overlapping clips (stride < clip length) are combined per frame by ``mean`` (default) or
+``max``. Frames no clip covers are filled from the nearest clip before them (the frames before
+the first clip from the first clip). The tail after the last clip is either padded with the last
+clip's score (``tail="pad"``: the authors' MATLAB convention, every frame of the video is
+scored; our headline) or dropped (``tail="drop"``: the RTFM-lineage convention, frames after
+the last clip are left out of both the scores and the ground truth).
+
+AUROC and AP come from scikit-learn. Pooled numbers concatenate the frames of all videos (the
+literature's single UCF-Crime number); per-category and per-video numbers pool the frames of
+that subset; a subset whose frames are all of one class has no AUROC and says so (NaN + reason).
+A video whose scores cover a different number of frames than its ground truth is an error naming
+the video, never a silent truncation.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+from sklearn.metrics import auc, average_precision_score, roc_auc_score
+
+OVERLAP_MODES = ("mean", "max")
+TAIL_MODES = ("pad", "drop")
+
+
+class LengthMismatchError(ValueError):
+    """Scores and ground truth disagree about a video's length."""
+
+
+def clip_to_frames(
+    scores: np.ndarray,
+    frames: np.ndarray,
+    n_frames: int,
+    *,
+    overlap: str = "mean",
+    tail: str = "pad",
+    video: str = "?",
+) -> np.ndarray:
+    """Per-frame scores from clip scores and their (first, last) 0-based inclusive frame ranges.
+
+    Returns an array of length `n_frames` (tail="pad") or last-covered-frame + 1 (tail="drop").
+    """
+    if overlap not in OVERLAP_MODES:
+        raise ValueError(f"overlap must be one of {OVERLAP_MODES}, got {overlap!r}")
+    if tail not in TAIL_MODES:
+        raise ValueError(f"tail must be one of {TAIL_MODES}, got {tail!r}")
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    frames = np.asarray(frames, dtype=np.int64)
+    if frames.ndim != 2 or frames.shape[1] != 2 or frames.shape[0] != scores.shape[0]:
+        raise ValueError(
+            f"video {video!r}: frames must be (n_clips, 2) matching {scores.shape[0]} scores, got {frames.shape}"
+        )
+    if scores.size == 0:
+        raise ValueError(f"video {video!r}: no clip scores")
+    if not np.isfinite(scores).all():
+        raise ValueError(f"video {video!r}: scores contain NaN or inf")
+    n_frames = int(n_frames)
+    if (frames[:, 0] > frames[:, 1]).any() or frames.min() < 0:
+        raise ValueError(f"video {video!r}: clip frame ranges must be 0-based with first <= last")
+    if frames.max() >= n_frames:
+        raise LengthMismatchError(
+            f"length mismatch for video {video!r}: a clip ends at frame {int(frames.max())} (0-based) "
+            f"but the video has {n_frames} frames"
+        )
+    total = np.zeros(n_frames)
+    count = np.zeros(n_frames, dtype=np.int64)
+    if overlap == "mean":
+        # difference arrays: O(n_clips + n_frames)
+        d_sum = np.zeros(n_frames + 1)
+        d_cnt = np.zeros(n_frames + 1, dtype=np.int64)
+        np.add.at(d_sum, frames[:, 0], scores)
+        np.add.at(d_sum, frames[:, 1] + 1, -scores)
+        np.add.at(d_cnt, frames[:, 0], 1)
+        np.add.at(d_cnt, frames[:, 1] + 1, -1)
+        total, count = np.cumsum(d_sum)[:n_frames], np.cumsum(d_cnt)[:n_frames]
+        covered = count > 0
+        out = np.where(covered, total / np.maximum(count, 1), np.nan)
+    else:
+        out = np.full(n_frames, -np.inf)
+        for (a, b), s in zip(frames, scores):
+            seg = out[a : b + 1]
+            np.maximum(seg, s, out=seg)
+        covered = np.isfinite(out)
+        out[~covered] = np.nan
+    # fill uncovered frames forward from the last covered one, the leading ones backward
+    idx = np.where(covered, np.arange(n_frames), -1)
+    np.maximum.accumulate(idx, out=idx)
+    first = int(np.argmax(covered))
+    idx[idx < 0] = first
+    out = out[idx]
+    if tail == "drop":
+        out = out[: int(frames[:, 1].max()) + 1]
+    return out
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """AUROC, NaN when only one class is present (it is undefined there, not 0.5)."""
+    labels = np.asarray(labels)
+    if labels.size == 0 or labels.min() == labels.max():
+        return float("nan")
+    return float(roc_auc_score(labels, scores))
+
+
+def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
+    labels = np.asarray(labels)
+    if labels.size == 0 or labels.max() == 0 or labels.min() == 1:
+        return float("nan")
+    return float(average_precision_score(labels, scores))
+
+
+def curve_auc(fpr: np.ndarray, tpr: np.ndarray) -> float:
+    """Area under a stored ROC curve by the trapezoid rule (how the UCF-Crime authors integrate)."""
+    fpr = np.asarray(fpr, dtype=np.float64).ravel()
+    tpr = np.asarray(tpr, dtype=np.float64).ravel()
+    if fpr.shape != tpr.shape or fpr.size < 2:
+        raise ValueError(f"an ROC curve needs matching FPR/TPR vectors of >= 2 points, got {fpr.shape}, {tpr.shape}")
+    return float(auc(fpr, tpr))
+
+
+def load_roc_mat(path) -> tuple[np.ndarray, np.ndarray, float]:
+    """(FPR, TPR, stored AUC) from a MATLAB ROC file with keys X, Y, AUC (Sultani's Paper_Results)."""
+    from scipy.io import loadmat
+
+    m = loadmat(path)
+    missing = [k for k in ("X", "Y", "AUC") if k not in m]
+    if missing:
+        raise ValueError(f"{path}: not an ROC .mat file, missing key(s) {missing}")
+    return np.asarray(m["X"], float).ravel(), np.asarray(m["Y"], float).ravel(), float(np.asarray(m["AUC"]).ravel()[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluation over a set of videos
+
+
+@dataclass
+class Score:
+    """AUROC/AP over a set of frames; `note` says why a number is missing."""
+
+    name: str
+    auroc: float
+    ap: float
+    n_frames: int
+    n_anomalous: int
+    n_videos: int
+    note: str = ""
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("auroc", "ap"):
+            d[k] = None if math.isnan(d[k]) else d[k]
+        return d
+
+
+@dataclass
+class VideoFrames:
+    """One video's frame-level scores and labels, ready to pool."""
+
+    video: str
+    category: str
+    scores: np.ndarray
+    labels: np.ndarray
+    scores_drop: np.ndarray
+    labels_drop: np.ndarray
+
+
+@dataclass
+class Evaluation:
+    """Everything `videoad evaluate` reports; `pooled` is the headline (tail padded)."""
+
+    pooled: Score
+    pooled_tail_dropped: Score
+    anomalous_only: Score
+    per_category: list[Score] = field(default_factory=list)
+    per_video: list[Score] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "settings": self.settings,
+            "pooled": self.pooled.as_dict(),
+            "pooled_tail_dropped": self.pooled_tail_dropped.as_dict(),
+            "anomalous_only": self.anomalous_only.as_dict(),
+            "per_category": [s.as_dict() for s in self.per_category],
+            "per_video": [s.as_dict() for s in self.per_video],
+        }
+
+
+def _score(name: str, items: Sequence[VideoFrames], *, drop: bool = False) -> Score:
+    if not items:
+        return Score(name, float("nan"), float("nan"), 0, 0, 0, "no videos")
+    y = np.concatenate([v.labels_drop if drop else v.labels for v in items])
+    s = np.concatenate([v.scores_drop if drop else v.scores for v in items])
+    n_pos = int(y.sum())
+    note = ""
+    if n_pos == 0:
+        note = "no anomalous frames: AUROC undefined"
+    elif n_pos == y.size:
+        note = "every frame anomalous: AUROC undefined"
+    return Score(name, roc_auc(y, s), average_precision(y, s), int(y.size), n_pos, len(items), note)
+
+
+def video_frames(
+    video: str,
+    category: str,
+    clip_scores: np.ndarray,
+    frames: np.ndarray,
+    n_frames: int,
+    labels: np.ndarray,
+    *,
+    overlap: str = "mean",
+) -> VideoFrames:
+    """Map one video's clip scores to frames and pair them with its labels (length-checked)."""
+    labels = np.asarray(labels, dtype=np.int8)
+    if labels.shape[0] != int(n_frames):
+        raise LengthMismatchError(
+            f"length mismatch for video {video!r}: scores cover {int(n_frames)} frames, ground truth has {labels.shape[0]}"
+        )
+    pad = clip_to_frames(clip_scores, frames, n_frames, overlap=overlap, tail="pad", video=video)
+    drop = clip_to_frames(clip_scores, frames, n_frames, overlap=overlap, tail="drop", video=video)
+    return VideoFrames(video, category, pad, labels, drop, labels[: drop.shape[0]])
+
+
+def evaluate_frames(items: Iterable[VideoFrames], settings: Mapping | None = None) -> Evaluation:
+    """Pooled, tail-dropped, anomalous-only, per-category and per-video AUROC/AP."""
+    items = list(items)
+    if not items:
+        raise ValueError("nothing to evaluate: no videos")
+    by_cat: dict[str, list[VideoFrames]] = {}
+    for v in items:
+        by_cat.setdefault(v.category or "(none)", []).append(v)
+    return Evaluation(
+        pooled=_score("all videos", items),
+        pooled_tail_dropped=_score("all videos, tail dropped", items, drop=True),
+        anomalous_only=_score("anomalous videos only", [v for v in items if v.labels.any()]),
+        per_category=[_score(c, vs) for c, vs in sorted(by_cat.items())],
+        per_video=[_score(v.video, [v]) for v in items],
+        settings=dict(settings or {}),
+    )
+
+
+def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
+    """Plain-text tables for the terminal."""
+
+    def fmt(x: float) -> str:
+        return "  n/a" if math.isnan(x) else f"{x:.4f}"
+
+    def table(title: str, rows: list[Score]) -> list[str]:
+        width = max([len(title)] + [len(r.name) for r in rows])
+        out = [f"{title:<{width}}  AUROC   AP      frames   anomalous  videos  note"]
+        for r in rows:
+            out.append(
+                f"{r.name:<{width}}  {fmt(r.auroc):>6}  {fmt(r.ap):>6}  {r.n_frames:>7}  {r.n_anomalous:>9}  {r.n_videos:>6}  {r.note}"
+            )
+        return out
+
+    lines = []
+    if ev.settings:
+        lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in ev.settings.items()))
+    lines += table("pooled", [ev.pooled, ev.pooled_tail_dropped, ev.anomalous_only])
+    lines.append("")
+    lines += table("category", ev.per_category)
+    if per_video:
+        lines.append("")
+        lines += table("video", ev.per_video)
+    return "\n".join(lines)
