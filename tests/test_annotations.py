@@ -1,0 +1,157 @@
+"""Ground-truth readers against the real UCF-Crime / UCSD Ped2 files and hand-made ones."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from videoad.datasets.annotations import (
+    AnnotationError,
+    VideoAnnotation,
+    detect_format,
+    read_annotations,
+    read_csv_labels,
+    read_frame_counts,
+    write_ucf_crime,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+UCF = DATA / "ucf_crime" / "annotations"
+TEMPORAL = UCF / "Temporal_Anomaly_Annotation_for_Testing_Videos.txt"
+TEST_COUNTS = UCF / "Test_Annotation.txt"
+PED2 = DATA / "ucsd_ped2"
+
+OVERRUNS = {  # video: (n_frames, last annotated frame) per shared/data/README.md
+    "Arson011_x264": (1266, 1267),
+    "Arson016_x264": (1795, 1796),
+    "Explosion033_x264": (3154, 3156),
+    "Fighting003_x264": (3102, 3103),
+    "Shooting015_x264": (1713, 1715),
+}
+
+
+def test_ucf_temporal_file_with_counts():
+    ann = read_annotations(TEMPORAL, frame_counts=TEST_COUNTS)
+    assert len(ann) == 290
+    assert sum(a.is_anomalous for a in ann.values()) == 140
+    cats = [a.category for a in ann.values()]
+    assert cats.count("Normal") == 150 and cats.count("RoadAccidents") == 23
+    assert sum(a.n_frames for a in ann.values()) == 1_111_808
+    two = ann["Arson011_x264"]
+    assert two.intervals == ((150, 420), (680, 1267))
+    assert ann["Normal_Videos_024_x264"].intervals == ()
+
+
+def test_ucf_five_overrunning_intervals_are_clipped():
+    ann = read_annotations(TEMPORAL, frame_counts=TEST_COUNTS)
+    overrunning = {
+        name: a for name, a in ann.items() if a.intervals and max(e for _, e in a.intervals) > a.n_frames
+    }
+    assert set(overrunning) == set(OVERRUNS)
+    for name, (n, last) in OVERRUNS.items():
+        a = ann[name]
+        assert a.n_frames == n and max(e for _, e in a.intervals) == last
+        labels = a.frame_labels()
+        assert labels.shape == (n,) and labels[-1] == 1
+        # every frame inside an interval is set, clipped at the end
+        expected = np.zeros(n, np.int8)
+        for s, e in a.intervals:
+            expected[s - 1 : min(e, n)] = 1
+        np.testing.assert_array_equal(labels, expected)
+    # unclipped sum is 84,345 anomalous frames (method-notes 4.2); clipping removes exactly 7
+    total = sum(int(a.frame_labels().sum()) for a in ann.values())
+    assert total == 84_345 - sum(last - n for n, last in OVERRUNS.values()) == 84_338
+
+
+def test_test_annotation_matches_temporal_file_and_lookup_by_store_key():
+    counts = read_annotations(TEST_COUNTS)
+    temporal = read_annotations(TEMPORAL)
+    assert detect_format(TEST_COUNTS) == "ucf_counts" and detect_format(TEMPORAL) == "ucf"
+    for name, a in temporal.items():
+        b = counts.require(name)  # bare name -> Class-dir/name
+        assert b.intervals == a.intervals and b.category == a.category
+    # store keys carry the folder and extension; both directions resolve
+    assert temporal.require("Arson/Arson011_x264.mp4").video == "Arson011_x264"
+    assert counts.require("Explosion008_x264.mp4").n_frames == 1748
+    assert read_frame_counts(TEST_COUNTS)["RoadAccidents/RoadAccidents021_x264"] == 155
+
+
+def test_frame_labels_one_based_inclusive():
+    a = VideoAnnotation("v", "X", ((1, 3), (8, 12)), 10, "hand-made")
+    np.testing.assert_array_equal(a.frame_labels(), [1, 1, 1, 0, 0, 0, 0, 1, 1, 1])
+    with pytest.raises(AnnotationError, match="length mismatch for video 'v'"):
+        a.frame_labels(11)
+    late = VideoAnnotation("w", "X", ((20, 25),), None, "f.txt")
+    with pytest.raises(AnnotationError, match="starts after"):
+        late.frame_labels(10)
+
+
+def test_ped2_csv_and_mat_agree():
+    csv_ann = read_annotations(PED2 / "ped2_test_gt.csv")
+    mat_ann = read_annotations(PED2 / "ped2.mat")
+    assert len(csv_ann) == len(mat_ann) == 12
+    for name, a in csv_ann.items():
+        assert mat_ann[name].intervals == a.intervals
+        np.testing.assert_array_equal(mat_ann[name].frame_labels(a.n_frames), a.frame_labels())
+    a1 = csv_ann.require("testing/frames/01")
+    assert a1.n_frames == 180 and a1.frame_labels().sum() == 120 and a1.frame_labels()[60] == 1
+    assert a1.frame_labels()[59] == 0
+    assert csv_ann["02"].intervals == ((95, 180),)
+
+
+def test_plain_csv(tmp_path):
+    p = tmp_path / "labels.csv"
+    p.write_text("video,start,end,category\ncam1/a.mp4,5,9,Theft\ncam1/a.mp4,20,22,Theft\ncam2/b.mp4,,,Normal\n")
+    ann = read_csv_labels(p)
+    assert ann.require("cam1/a.mp4").intervals == ((5, 9), (20, 22))
+    assert not ann.require("b").is_anomalous
+    assert ann.require("a").frame_labels(25).sum() == 8
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("video,start\nx,1\n", "missing column"),
+        ("video,start,end\nx,9,3\n", "end 3 is before its start 9"),
+        ("video,start,end\nx,0,3\n", "1-based"),
+        ("video,start,end\nx,a,3\n", "start must be an integer"),
+        ("video,start,end\nx,-1,3\n", "only one end"),
+    ],
+)
+def test_csv_errors_name_file_and_line(tmp_path, text, match):
+    p = tmp_path / "bad.csv"
+    p.write_text(text)
+    with pytest.raises(AnnotationError, match=match) as err:
+        read_csv_labels(p)
+    assert "bad.csv:2" in str(err.value) or "bad.csv" in str(err.value)
+
+
+def test_ucf_errors(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text("a.mp4 Arson 10 20 -1 -1\na.mp4 Arson 10 20 -1 -1\n")
+    with pytest.raises(AnnotationError, match=r"t.txt:2: video 'a' is listed twice"):
+        read_annotations(p)
+    p.write_text("a.mp4 Arson 10 20 -1\n")
+    with pytest.raises(AnnotationError, match="odd number"):
+        read_annotations(p)
+    counts = tmp_path / "c.txt"
+    counts.write_text("X/a.mp4 100 Arson 10 20 -1 -1\n")
+    p.write_text("a.mp4 Arson 10 20 -1 -1\n")
+    assert read_annotations(p, frame_counts=counts)["a"].n_frames == 100
+    with pytest.raises(AnnotationError, match="length mismatch for video 'X/a'.*100.*99"):
+        read_annotations(counts, frame_counts={"a.mp4": 99})
+
+
+def test_write_then_read_round_trip(tmp_path):
+    vids = [
+        VideoAnnotation("Runner/Runner001.avi", "Runner", ((5, 40),), 100),
+        VideoAnnotation("Normal/Normal001.avi", "Normal", (), 90),
+        VideoAnnotation("Crowd/Crowd001.avi", "Crowd", ((1, 2), (50, 90)), 90),
+    ]
+    t = write_ucf_crime(tmp_path / "t.txt", vids)
+    c = write_ucf_crime(tmp_path / "c.txt", vids, with_counts=True)
+    back = read_annotations(t, frame_counts=c)
+    for v in vids:
+        b = back.require(v.video)
+        assert (b.intervals, b.category, b.n_frames) == (v.intervals, v.category, v.n_frames)

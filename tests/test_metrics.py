@@ -1,0 +1,110 @@
+"""Frame mapping on hand-made cases, AUROC against scikit-learn, the paper's stored ROC curves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from videoad.metrics import (
+    LengthMismatchError,
+    clip_to_frames,
+    curve_auc,
+    evaluate_frames,
+    format_evaluation,
+    load_roc_mat,
+    video_frames,
+)
+
+ROC_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "ucf_crime" / "sultani_paper_roc"
+
+
+def test_non_overlapping_clips_repeat_and_pad_tail():
+    # 3 clips of 4 frames over a 14-frame video: 2 tail frames
+    frames = np.array([[0, 3], [4, 7], [8, 11]])
+    out = clip_to_frames([1.0, 2.0, 3.0], frames, 14)
+    np.testing.assert_array_equal(out, [1] * 4 + [2] * 4 + [3] * 4 + [3, 3])
+    dropped = clip_to_frames([1.0, 2.0, 3.0], frames, 14, tail="drop")
+    np.testing.assert_array_equal(dropped, [1] * 4 + [2] * 4 + [3] * 4)
+
+
+def test_overlapping_clips_mean_and_max():
+    # clip length 4, stride 2: frames 0-3, 2-5, 4-7 over 9 frames
+    frames = np.array([[0, 3], [2, 5], [4, 7]])
+    s = [0.0, 4.0, 2.0]
+    np.testing.assert_allclose(clip_to_frames(s, frames, 9, overlap="mean"), [0, 0, 2, 2, 3, 3, 2, 2, 2])
+    np.testing.assert_allclose(clip_to_frames(s, frames, 9, overlap="max"), [0, 0, 4, 4, 4, 4, 2, 2, 2])
+
+
+def test_gaps_and_leading_frames_are_filled_from_neighbours():
+    # stride larger than the clip: frames 3-4 and 8-9 uncovered; frame 0 before the first clip
+    frames = np.array([[1, 2], [5, 7]])
+    out = clip_to_frames([5.0, 9.0], frames, 10)
+    np.testing.assert_array_equal(out, [5, 5, 5, 5, 5, 9, 9, 9, 9, 9])
+
+
+def test_clip_past_the_end_is_a_length_error_naming_the_video():
+    with pytest.raises(LengthMismatchError, match="video 'cam7'"):
+        clip_to_frames([1.0], np.array([[0, 15]]), 10, video="cam7")
+
+
+def test_labels_of_the_wrong_length_are_an_error_naming_the_video():
+    with pytest.raises(LengthMismatchError, match=r"length mismatch for video 'Arson011'.*16.*17"):
+        video_frames("Arson011", "Arson", [1.0], np.array([[0, 15]]), 16, np.zeros(17))
+
+
+def test_pooled_auroc_equals_sklearn_on_the_same_vectors():
+    rng = np.random.default_rng(0)
+    items, all_s, all_y, drop_s, drop_y = [], [], [], [], []
+    for v in range(5):
+        n = int(rng.integers(40, 90))
+        n_clips = n // 16
+        frames = np.stack([np.arange(n_clips) * 16, np.arange(n_clips) * 16 + 15], 1)
+        s = rng.random(n_clips)
+        y = np.zeros(n, np.int8)
+        if v % 2:
+            a = int(rng.integers(0, n - 10))
+            y[a : a + 10] = 1
+            s[a // 16] += 1.0  # make it informative
+        # the expected vectors, built by hand: repeat 16x, pad with the last clip's score
+        expected = np.concatenate([np.repeat(s, 16), np.full(n - 16 * n_clips, s[-1])])
+        all_s.append(expected), all_y.append(y)
+        drop_s.append(np.repeat(s, 16)), drop_y.append(y[: 16 * n_clips])
+        items.append(video_frames(f"v{v}", "A" if v < 3 else "B", s, frames, n, y))
+    ev = evaluate_frames(items)
+    s_cat, y_cat = np.concatenate(all_s), np.concatenate(all_y)
+    assert ev.pooled.auroc == pytest.approx(roc_auc_score(y_cat, s_cat), abs=1e-12)
+    assert ev.pooled.ap == pytest.approx(average_precision_score(y_cat, s_cat), abs=1e-12)
+    assert ev.pooled.n_frames == s_cat.size and ev.pooled.n_anomalous == int(y_cat.sum())
+    assert ev.pooled_tail_dropped.auroc == pytest.approx(
+        roc_auc_score(np.concatenate(drop_y), np.concatenate(drop_s)), abs=1e-12
+    )
+    # anomalous-only pools videos 1 and 3
+    ya = np.concatenate([all_y[1], all_y[3]])
+    sa = np.concatenate([all_s[1], all_s[3]])
+    assert ev.anomalous_only.auroc == pytest.approx(roc_auc_score(ya, sa), abs=1e-12)
+    # per category: A = videos 0..2
+    cat_a = next(c for c in ev.per_category if c.name == "A")
+    assert cat_a.auroc == pytest.approx(roc_auc_score(np.concatenate(all_y[:3]), np.concatenate(all_s[:3])))
+    # a normal video has no AUROC, and says why
+    v0 = ev.per_video[0]
+    assert np.isnan(v0.auroc) and "no anomalous frames" in v0.note
+    assert v0.as_dict()["auroc"] is None
+    text = format_evaluation(ev)
+    assert "all videos" in text and "n/a" in text
+
+
+@pytest.mark.parametrize(
+    "name, stored",
+    [
+        ("1_Binary_Abnormal_Normal.mat", 0.4999),
+        ("2_Cei_lui.mat", 0.6551),
+        ("3_CV16_TemporalRegularity.mat", 0.5066),
+        ("6_C3D_Final_L1L2.mat", 0.7541),
+    ],
+)
+def test_paper_roc_curves_integrate_to_their_stored_auc(name, stored):
+    fpr, tpr, auc_stored = load_roc_mat(ROC_DIR / name)
+    assert auc_stored == pytest.approx(stored, abs=5e-5)
+    assert curve_auc(fpr, tpr) == pytest.approx(auc_stored, abs=1e-4)
