@@ -1,0 +1,225 @@
+"""C3D (Tran et al., ICCV 2015) in the Sports-1M layout of `c3d.pickle`, as Sultani et al. used it.
+
+Module attribute names and shapes are those of the widely shared PyTorch port's state dict
+(conv1 ... conv5b, fc6, fc7, fc8 with 487 Sports-1M classes), so that file loads strictly.
+Preprocessing reproduces the Caffe C3D v1.0 feature extractor the weights come from: BGR,
+0-255, mean subtracted (per channel or the full mean cube), 128x171 frames, crop 112 at (8, 29).
+
+pool5 exists in two forms. Caffe's 3-D pooling rounds the output size up and clips the last
+window at the border ("caffe", windows start at 0, 2, 4, 6 on the 7x7 map); most PyTorch ports
+pad by one instead ("padded", windows start at -1, 1, 3, 5). Both give 512x1x4x4 and load the
+same weights; "caffe" is the default because it is what produced the published features.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from ..tencrop import crop_clip
+from ..weights import WeightsError, load_into, load_state_dict, sha256_file
+from .torch_base import TorchBackbone, as_bool, as_int, require_weights
+
+__all__ = ["C3D", "C3DBackbone", "SPORTS1M_MEAN_BGR", "WEIGHTS_HELP", "load_mean_cube"]
+
+#: per-channel Sports-1M mean (channel means of the mean cube), B, G, R
+SPORTS1M_MEAN_BGR = (90.25, 97.66, 101.41)
+RESIZE_HW = (128, 171)
+CROP = 112
+CONV_NAMES = ("conv1", "conv2", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
+POOL5_MODES = ("caffe", "padded")
+LAYERS = ("fc6", "fc7")
+_BLOCKS = ((("conv1",), "pool1"), (("conv2",), "pool2"), (("conv3a", "conv3b"), "pool3"),
+           (("conv4a", "conv4b"), "pool4"), (("conv5a", "conv5b"), "pool5"))
+
+WEIGHTS_HELP = (
+    "The Sports-1M C3D weights are the file c3d.pickle of the PyTorch port DavideA/c3d-pytorch "
+    "(https://github.com/DavideA/c3d-pytorch; direct link "
+    "http://imagelab.ing.unimore.it/files/c3d_pytorch/c3d.pickle, converted from the Caffe "
+    "C3D v1.0 model via Alberto Montes' Keras port). Download it yourself and pass "
+    "--weights /path/to/c3d.pickle (library: C3DBackbone(weights=...))."
+)
+
+
+class C3D(nn.Module):
+    """The C3D network; `widths`/`fc_dim` below the defaults give a small variant for tests."""
+
+    def __init__(self, widths: tuple[int, ...] = (64, 128, 256, 512, 512), fc_dim: int = 4096,
+                 n_classes: int = 487, pool5: str = "caffe") -> None:
+        super().__init__()
+        if pool5 not in POOL5_MODES:
+            raise ValueError(f"pool5 must be one of {POOL5_MODES}, got {pool5!r}")
+        w1, w2, w3, w4, w5 = widths
+        channels = [(3, w1), (w1, w2), (w2, w3), (w3, w3), (w3, w4), (w4, w4), (w4, w5), (w5, w5)]
+        for name, (cin, cout) in zip(CONV_NAMES, channels):
+            setattr(self, name, nn.Conv3d(cin, cout, kernel_size=3, padding=1))
+        self.pool1 = nn.MaxPool3d(kernel_size=(1, 2, 2), stride=(1, 2, 2))
+        self.pool2 = nn.MaxPool3d(kernel_size=2, stride=2)
+        self.pool3 = nn.MaxPool3d(kernel_size=2, stride=2)
+        self.pool4 = nn.MaxPool3d(kernel_size=2, stride=2)
+        if pool5 == "caffe":
+            self.pool5 = nn.MaxPool3d(kernel_size=2, stride=2, ceil_mode=True)
+        else:
+            self.pool5 = nn.MaxPool3d(kernel_size=2, stride=2, padding=(0, 1, 1))
+        self.fc6 = nn.Linear(w5 * 16, fc_dim)  # 512 x 1 x 4 x 4 after pool5
+        self.fc7 = nn.Linear(fc_dim, fc_dim)
+        self.fc8 = nn.Linear(fc_dim, n_classes)
+        self.relu = nn.ReLU()
+        self.dropout = nn.Dropout(0.5)
+
+    def pool5_output(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, 16, 112, 112) -> (N, C5, 1, 4, 4)."""
+        for convs, pool in _BLOCKS:
+            for name in convs:
+                x = self.relu(getattr(self, name)(x))
+            x = getattr(self, pool)(x)
+        return x
+
+    def forward(self, x: torch.Tensor, layer: str = "fc8") -> torch.Tensor:
+        """Post-ReLU fc6 or fc7 features, or the fc8 logits (classification)."""
+        x = torch.flatten(self.pool5_output(x), 1)  # (C, T, H, W) order, as the weights expect
+        x = self.dropout(self.relu(self.fc6(x)))
+        if layer == "fc6":
+            return x
+        x = self.dropout(self.relu(self.fc7(x)))
+        if layer == "fc7":
+            return x
+        return self.fc8(x)
+
+
+def load_mean_cube(path: str | Path) -> np.ndarray:
+    """A Sports-1M mean cube from .npy, as (16, 128, 171, 3) float32 with BGR channels.
+
+    Accepts Caffe's layout (3, 16, 128, 171), optionally with a leading 1 (the `c3d_mean.npy`
+    of the Keras model zoo); the channel axis is BGR, as in Caffe.
+    """
+    path = Path(path)
+    try:
+        cube = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read the mean cube as .npy ({exc})") from exc
+    if cube.ndim == 5 and cube.shape[0] == 1:
+        cube = cube[0]
+    if cube.shape != (3, 16, *RESIZE_HW):
+        raise ValueError(f"{path}: mean cube must have shape (3, 16, 128, 171) (C=BGR, T, H, W), "
+                         f"got {cube.shape}")
+    if not np.isfinite(cube).all():
+        raise ValueError(f"{path}: mean cube contains non-finite values")
+    return np.ascontiguousarray(cube.transpose(1, 2, 3, 0), dtype=np.float32)
+
+
+class C3DBackbone(TorchBackbone):
+    """C3D features (fc6 or fc7, after ReLU) for 16-frame clips, Sports-1M preprocessing.
+
+    weights: path to `c3d.pickle` or any state dict with the same names; required unless
+        `random_init` (seeded by `seed`, for tests and smoke runs only).
+    allow_pickle: permit full unpickling of the weights file (trusted files only).
+    allow_missing_fc: accept files without fc7/fc8 (fc6 features only need conv* and fc6).
+    mean: "sports1m" (per channel), "none", or a path to a mean cube .npy.
+    crops: "centre" or "tencrop"; crop_reduce: "mean" or "keep" (concatenated per crop).
+    width: channel divisor for a reduced network (tests, benchmarks); 1 is the real C3D.
+    """
+
+    name = "c3d"
+    clip_len = 16
+
+    def __init__(self, weights: str | Path | None = None, *, random_init: Any = False,
+                 layer: str | None = "fc6", pool5: str = "caffe", mean: str = "sports1m",
+                 crops: str = "centre", crop_reduce: str = "mean", allow_pickle: Any = False,
+                 allow_missing_fc: Any = False, seed: Any = 0, width: Any = 1,
+                 device: str | None = "cpu", batch_size: Any = 32, amp: Any = None,
+                 channels_last: Any = None) -> None:
+        super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last)
+        random_init = as_bool(random_init, "random_init")
+        require_weights(weights, random_init, "The C3D backbone", WEIGHTS_HELP)
+        self.layer = layer or "fc6"
+        if self.layer not in LAYERS:
+            raise ValueError(f"c3d: layer must be one of {LAYERS}, got {self.layer!r}")
+        if pool5 not in POOL5_MODES:
+            raise ValueError(f"c3d: pool5 must be one of {POOL5_MODES}, got {pool5!r}")
+        if crop_reduce not in ("mean", "keep"):
+            raise ValueError(f"c3d: crop_reduce must be 'mean' or 'keep', got {crop_reduce!r}")
+        self.pool5 = pool5
+        self.crops = crops
+        self.n_crops = 10 if crops == "tencrop" else 1
+        if crops not in ("centre", "tencrop"):
+            raise ValueError(f"c3d: crops must be 'centre' or 'tencrop', got {crops!r}")
+        self.crop_reduce = crop_reduce
+        self.mean_spec = str(mean)
+        self._mean = self._resolve_mean(self.mean_spec)
+        self.width = as_int(width, "width")
+        widths = tuple(max(1, w // self.width) for w in (64, 128, 256, 512, 512))
+        self._fc_dim = max(1, 4096 // self.width)
+        self.random_init = random_init
+        self.seed = as_int(seed, "seed", minimum=0)
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            model = C3D(widths, self._fc_dim, pool5=pool5)
+        if weights:
+            self.weights_path = Path(weights)
+            state = load_state_dict(self.weights_path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
+            allow_missing = ("fc7.", "fc8.") if as_bool(allow_missing_fc, "allow_missing_fc") else ()
+            if self.layer == "fc7" and allow_missing and "fc7.weight" not in state:
+                raise WeightsError(f"{self.weights_path}: layer fc7 requested but the file has no fc7")
+            load_into(model, state, source=str(self.weights_path), allow_missing=allow_missing)
+            self.weights_sha256 = sha256_file(self.weights_path)
+        else:
+            self.weights_path = None
+            self.weights_sha256 = "none"
+        self._set_model(model)
+
+    @property
+    def dim(self) -> int:
+        return self._fc_dim * (self.n_crops if self.crop_reduce == "keep" else 1)
+
+    @staticmethod
+    def _resolve_mean(spec: str) -> np.ndarray | None:
+        if spec == "none":
+            return None
+        if spec == "sports1m":
+            return np.asarray(SPORTS1M_MEAN_BGR, dtype=np.float32)
+        return load_mean_cube(spec)
+
+    def preprocess(self, clip: np.ndarray) -> np.ndarray:
+        """(16, H, W, 3) uint8 RGB -> (3, 16, 112, 112) float32 BGR, mean-subtracted, 0-255 scale.
+
+        With ten-crop: (10, 3, 16, 112, 112).
+        """
+        clip = np.asarray(clip)
+        if clip.ndim != 4 or clip.shape[0] != self.clip_len or clip.shape[-1] != 3:
+            raise ValueError(f"c3d: expected a ({self.clip_len}, H, W, 3) RGB clip, got {clip.shape}")
+        h, w = RESIZE_HW
+        if clip.shape[1:3] != (h, w):
+            clip = np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) for f in clip])
+        x = clip[..., ::-1].astype(np.float32)  # RGB -> BGR, 0-255
+        if self._mean is not None:
+            x -= self._mean
+        x = crop_clip(x, CROP, self.crops, rounding="floor")  # (T, 112, 112, 3) or (10, T, ...)
+        return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+
+    def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        return model(x, layer=self.layer)
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        mean = {"sports1m": "Sports-1M per-channel mean (B,G,R) = (90.25, 97.66, 101.41)",
+                "none": "no mean subtraction"}.get(self.mean_spec, f"mean cube {self.mean_spec}")
+        info.update(
+            backbone=self.name,
+            layer=f"{self.layer} (post-ReLU)",
+            weights_sha256=self.weights_sha256,
+            weights_path=str(self.weights_path) if self.weights_path else "",
+            random_init=self.random_init,
+            random_init_seed=self.seed if self.random_init else -1,
+            pool5=self.pool5,
+            width_divisor=self.width,
+            preprocessing=(f"RGB->BGR, 0-255, resize 128x171 (bilinear), {mean}, "
+                           f"{'ten-crop' if self.n_crops > 1 else 'centre crop'} 112x112 "
+                           "(centre at row 8, col 29), layout C,T,H,W"),
+        )
+        return info

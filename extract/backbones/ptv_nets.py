@@ -1,0 +1,155 @@
+"""pytorchvideo's Kinetics-400 networks (X3D, Slow R50) as clip feature extractors.
+
+The feature is the classifier's input: the head's own pooling, then a global average (2048-d for
+all archs here). Preprocessing follows pytorchvideo's published hub recipe: uniform temporal
+subsampling of the clip to the arch's frame count, /255, normalise with mean 0.45 / std 0.225,
+scale the short side, centre crop (torchvision's rounding). pytorchvideo 0.1.5 is unmaintained and
+imports `torchvision.transforms.functional_tensor`, which current torchvision renamed; a one-line
+alias makes it import (only installed when the old name is missing).
+
+Weights are never downloaded: pass the .pyth checkpoint (its `model_state` is unwrapped).
+Note the temporal difference from training: these nets sampled frames 5-12 apart; here the 16
+consecutive frames of one clip are subsampled so that features stay aligned with C3D's clips.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from ..tencrop import crop_clip
+from ..weights import load_into, load_state_dict, sha256_file
+from .torch_base import TorchBackbone, as_bool, as_int, require_weights
+
+__all__ = ["ARCHS", "PTVBackbone", "import_pytorchvideo", "short_side_size", "temporal_indices"]
+
+PTV_MEAN, PTV_STD = 0.45, 0.225
+_ZOO = "https://dl.fbaipublicfiles.com/pytorchvideo/model_zoo/kinetics"
+#: arch -> (frames fed to the net, short side, crop, feature dim, checkpoint URL)
+ARCHS: dict[str, tuple[int, int, int, int, str]] = {
+    "x3d_xs": (4, 182, 182, 2048, f"{_ZOO}/X3D_XS.pyth"),
+    "x3d_s": (13, 182, 182, 2048, f"{_ZOO}/X3D_S.pyth"),
+    "x3d_m": (16, 256, 256, 2048, f"{_ZOO}/X3D_M.pyth"),
+    "slow_r50": (8, 256, 256, 2048, f"{_ZOO}/SLOW_8x8_R50.pyth"),
+}
+
+
+def import_pytorchvideo():
+    """Import `pytorchvideo.models.hub`, aliasing the renamed torchvision module if needed."""
+    try:
+        importlib.import_module("torchvision.transforms.functional_tensor")
+    except ModuleNotFoundError:
+        try:
+            sys.modules["torchvision.transforms.functional_tensor"] = importlib.import_module(
+                "torchvision.transforms._functional_tensor")
+        except ImportError:
+            pass
+    except (ImportError, RuntimeError):
+        pass  # torchvision itself is broken; the import below reports it
+    try:
+        return importlib.import_module("pytorchvideo.models.hub")
+    except (ImportError, RuntimeError) as exc:
+        raise ImportError(
+            f"pytorchvideo is unavailable ({exc}). It needs the 'ptv' extra in a separate "
+            'environment: .venv-full/bin/pip install -e ".[dev,ptv]" (never into the CPU-only .venv)'
+        ) from exc
+
+
+def temporal_indices(n_in: int, n_out: int) -> np.ndarray:
+    """pytorchvideo's UniformTemporalSubsample: linspace over the clip, truncated to int."""
+    return np.linspace(0, n_in - 1, n_out).clip(0, n_in - 1).astype(np.int64)
+
+
+def short_side_size(h: int, w: int, side: int) -> tuple[int, int]:
+    """pytorchvideo's ShortSideScale output (h, w): short side = `side`, long side floored."""
+    if w < h:
+        return int(math.floor(h * side / w)), side
+    return side, int(math.floor(w * side / h))
+
+
+class PTVBackbone(TorchBackbone):
+    """A pytorchvideo hub network as a clip backbone; see the module docstring."""
+
+    clip_len = 16
+
+    def __init__(self, arch: str = "x3d_s", weights: str | Path | None = None, *,
+                 random_init: Any = False, layer: str | None = None, crops: str = "centre",
+                 crop_reduce: str = "mean", allow_pickle: Any = False, seed: Any = 0,
+                 device: str | None = "cpu", batch_size: Any = 32, amp: Any = None,
+                 channels_last: Any = None) -> None:
+        if arch not in ARCHS:
+            raise ValueError(f"unknown pytorchvideo arch {arch!r}; choose from {sorted(ARCHS)}")
+        super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last)
+        self.name = arch
+        self.n_frames, self.side, self.crop, self._dim, url = ARCHS[arch]
+        random_init = as_bool(random_init, "random_init")
+        require_weights(weights, random_init, f"The {arch} backbone",
+                        f"Its Kinetics-400 weights are pytorchvideo's checkpoint {url} ; download "
+                        "it yourself and pass --weights /path/to/" + url.rsplit("/", 1)[1] + ".")
+        if layer not in (None, "", "pool"):
+            raise ValueError(f"{arch}: only the pooled head features are offered (layer 'pool')")
+        if crops not in ("centre", "tencrop") or crop_reduce not in ("mean", "keep"):
+            raise ValueError(f"{arch}: crops must be centre|tencrop and crop_reduce mean|keep")
+        self.crops, self.crop_reduce = crops, crop_reduce
+        self.n_crops = 10 if crops == "tencrop" else 1
+        self.random_init, self.seed = random_init, as_int(seed, "seed", minimum=0)
+        hub = import_pytorchvideo()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            model = getattr(hub, arch)(pretrained=False)
+        if weights:
+            self.weights_path = Path(weights)
+            state = load_state_dict(self.weights_path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
+            load_into(model, state, source=str(self.weights_path))
+            self.weights_sha256 = sha256_file(self.weights_path)
+        else:
+            self.weights_path, self.weights_sha256 = None, "none"
+        self._set_model(model)
+
+    @property
+    def dim(self) -> int:
+        return self._dim * (self.n_crops if self.crop_reduce == "keep" else 1)
+
+    def preprocess(self, clip: np.ndarray) -> np.ndarray:
+        """(16, H, W, 3) uint8 RGB -> (3, n_frames, crop, crop) float32 ((10, ...) for ten-crop)."""
+        clip = np.asarray(clip)
+        if clip.ndim != 4 or clip.shape[-1] != 3 or clip.dtype != np.uint8:
+            raise ValueError(f"{self.name}: expected a (T, H, W, 3) uint8 RGB clip, got "
+                             f"{clip.shape} {clip.dtype}")
+        frames = clip[temporal_indices(len(clip), self.n_frames)]
+        h, w = short_side_size(*clip.shape[1:3], self.side)
+        x = np.stack([cv2.resize(f.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+                      for f in frames])
+        x = (x / 255.0 - PTV_MEAN) / PTV_STD
+        x = crop_clip(x.astype(np.float32), self.crop, self.crops, rounding="round")
+        return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+
+    def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+        for block in model.blocks[:-1]:
+            x = block(x)
+        head = model.blocks[-1]
+        if getattr(head, "pool", None) is not None:
+            x = head.pool(x)
+        return x.mean(dim=(2, 3, 4))
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        info.update(
+            backbone=self.name,
+            layer="head pooling + global average (classifier input)",
+            weights_sha256=self.weights_sha256,
+            weights_path=str(self.weights_path) if self.weights_path else "",
+            random_init=self.random_init,
+            random_init_seed=self.seed if self.random_init else -1,
+            preprocessing=(f"RGB, uniform subsample {self.clip_len}->{self.n_frames} frames, /255, "
+                           f"mean 0.45 std 0.225, short side {self.side} (bilinear), "
+                           f"{'ten-crop' if self.n_crops > 1 else 'centre crop'} {self.crop}, "
+                           "layout C,T,H,W"),
+        )
+        return info
