@@ -1,0 +1,170 @@
+"""DAGMM (Zong et al., ICLR 2018), our own torch implementation, behind the detector contract.
+
+Compression network (the same MLP autoencoder DUAD uses) -> z = [code, relative Euclidean
+error, cosine similarity] -> estimation network (softmax memberships) -> a GMM whose
+parameters come from the memberships. Score = sample energy. Loss = MSE + lambda1 * energy +
+lambda2 * sum(1 / diag(cov)); `eps` is the small value added to each covariance diagonal that
+the paper mentions, without which the covariances turn singular.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from videoad.detector.autoencoder import MLPAutoencoder
+from videoad.detector.base import BaseDetector, resolve_device, resolve_seed, seed_everything
+
+
+class _Estimation(nn.Module):
+    def __init__(self, z_dim: int, hidden: int, n_gmm: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(z_dim, hidden), nn.Tanh(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, n_gmm), nn.Softmax(dim=1))
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class DAGMMNet(nn.Module):
+    def __init__(self, n_features: int, hidden, latent: int, n_gmm: int, est_hidden: int, dropout: float):
+        super().__init__()
+        self.ae = MLPAutoencoder(n_features, hidden, latent, "tanh")
+        self.est = _Estimation(latent + 2, est_hidden, n_gmm, dropout)
+        # GMM parameters estimated on the training data after fitting (buffers: saved with the model)
+        self.register_buffer("phi", torch.zeros(n_gmm))
+        self.register_buffer("mu", torch.zeros(n_gmm, latent + 2))
+        self.register_buffer("cov", torch.zeros(n_gmm, latent + 2, latent + 2))
+
+    def forward(self, x):
+        code, x_hat = self.ae(x)
+        rel = torch.linalg.vector_norm(x - x_hat, dim=1) / torch.linalg.vector_norm(x, dim=1).clamp_min(1e-12)
+        cos = nn.functional.cosine_similarity(x, x_hat, dim=1, eps=1e-12)
+        z = torch.cat([code, rel[:, None], cos[:, None]], dim=1)
+        return z, x_hat, self.est(z)
+
+
+def gmm_params(z, gamma, eps):
+    """Mixture weights, means and covariances (+ eps on the diagonal) from soft memberships."""
+    n_k = gamma.sum(0) + 1e-12
+    phi = n_k / z.shape[0]
+    mu = (gamma.T @ z) / n_k[:, None]
+    diff = z[None, :, :] - mu[:, None, :]  # (K, N, D)
+    cov = torch.einsum("kn,knd,kne->kde", gamma.T, diff, diff) / n_k[:, None, None]
+    cov = cov + eps * torch.eye(z.shape[1], device=z.device)
+    return phi, mu, cov
+
+
+def energy(z, phi, mu, cov):
+    """-log sum_k phi_k N(z | mu_k, cov_k), computed through Cholesky factors (stable)."""
+    chol = torch.linalg.cholesky(cov)  # (K, D, D)
+    diff = (z[None, :, :] - mu[:, None, :]).transpose(1, 2)  # (K, D, N)
+    sol = torch.linalg.solve_triangular(chol, diff, upper=False)  # (K, D, N)
+    maha = (sol ** 2).sum(1)  # (K, N)
+    logdet = 2 * torch.log(torch.diagonal(chol, dim1=1, dim2=2)).sum(1)  # (K,)
+    d = z.shape[1]
+    log_prob = -0.5 * (maha + logdet[:, None] + d * math.log(2 * math.pi))
+    return -torch.logsumexp(torch.log(phi.clamp_min(1e-12))[:, None] + log_prob, dim=0)
+
+
+class DAGMM(BaseDetector):
+    """Deep Autoencoding Gaussian Mixture Model; defaults are the paper's KDDCUP99 settings."""
+
+    _json_attrs = ("n_features_in_", "seed_", "device_", "architecture_", "threshold_", "fit_seconds_")
+    _array_attrs = ("decision_scores_", "labels_")
+
+    def __init__(self, hidden_dims=(60, 30, 10), latent_dim: int = 1, n_gmm: int = 4, est_hidden: int = 10,
+                 dropout: float = 0.5, lambda_energy: float = 0.1, lambda_cov: float = 0.005, eps: float = 1e-6,
+                 epochs: int = 200, batch_size: int = 1024, lr: float = 1e-4, grad_clip: float = 5.0,
+                 contamination: float | None = None, device: str = "auto", random_state=None):
+        self.hidden_dims = hidden_dims
+        self.latent_dim = latent_dim
+        self.n_gmm = n_gmm
+        self.est_hidden = est_hidden
+        self.dropout = dropout
+        self.lambda_energy = lambda_energy
+        self.lambda_cov = lambda_cov
+        self.eps = eps
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.grad_clip = grad_clip
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+
+    def _build_model(self) -> DAGMMNet:
+        a = self.architecture_
+        return DAGMMNet(a["n_features"], a["hidden"], a["latent"], a["n_gmm"], a["est_hidden"], a["dropout"])
+
+    def fit(self, X, y=None):
+        t_start = time.perf_counter()
+        X = self._validate_fit_input(X)
+        self.seed_ = resolve_seed(self.random_state)
+        seed_everything(self.seed_)
+        self.device_ = resolve_device(self.device)
+        self.architecture_ = {"n_features": X.shape[1], "hidden": [int(h) for h in self.hidden_dims],
+                              "latent": int(self.latent_dim), "n_gmm": int(self.n_gmm),
+                              "est_hidden": int(self.est_hidden), "dropout": float(self.dropout)}
+        self.model_ = self._build_model().to(self.device_)
+        opt = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
+        gen = torch.Generator().manual_seed(self.seed_)
+        X_t = torch.from_numpy(X).to(self.device_)
+        n, bs = X.shape[0], int(self.batch_size)
+        for _ in range(int(self.epochs)):
+            self.model_.train()
+            perm = torch.randperm(n, generator=gen).to(self.device_)
+            for start in range(0, n, bs):
+                x = X_t[perm[start:start + bs]]
+                if x.shape[0] < 2:
+                    continue
+                z, x_hat, gamma = self.model_(x)
+                phi, mu, cov = gmm_params(z, gamma, self.eps)
+                e = energy(z, phi, mu, cov).mean()
+                cov_pen = (1.0 / torch.diagonal(cov, dim1=1, dim2=2)).sum()
+                loss = torch.mean((x - x_hat) ** 2) + self.lambda_energy * e + self.lambda_cov * cov_pen
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(self.model_.parameters(), self.grad_clip)
+                opt.step()
+        self._estimate_gmm(X_t)
+        self.decision_scores_ = self._energy(X_t)
+        self._set_threshold()
+        self.fit_seconds_ = time.perf_counter() - t_start
+        return self
+
+    @torch.no_grad()
+    def _estimate_gmm(self, X_t, chunk: int = 65536):
+        """GMM parameters over the whole training set, accumulated chunk by chunk."""
+        self.model_.eval()
+        zs, gs = [], []
+        for start in range(0, X_t.shape[0], chunk):
+            z, _, g = self.model_(X_t[start:start + chunk])
+            zs.append(z)
+            gs.append(g)
+        phi, mu, cov = gmm_params(torch.cat(zs), torch.cat(gs), self.eps)
+        self.model_.phi.copy_(phi)
+        self.model_.mu.copy_(mu)
+        self.model_.cov.copy_(cov)
+
+    @torch.no_grad()
+    def _energy(self, X_t, chunk: int = 65536) -> np.ndarray:
+        self.model_.eval()
+        out = []
+        m = self.model_
+        for start in range(0, X_t.shape[0], chunk):
+            z, _, _ = m(X_t[start:start + chunk])
+            out.append(energy(z, m.phi, m.mu, m.cov).cpu())
+        return torch.cat(out).double().numpy()
+
+    def decision_function(self, X):
+        X = self._validate_score_input(X)
+        return self._energy(torch.from_numpy(X).to(self.device_))
+
+    def save(self, path) -> None:
+        from videoad.detector.persistence import save_detector
+
+        save_detector(self, path)

@@ -1,0 +1,113 @@
+"""Shared benchmark plumbing: run detectors over seeds, aggregate, write JSON and Markdown.
+
+Every benchmark runs the simple baselines beside DUAD in the same run, so that a number is
+always read next to what a 4-component PCA does on the same split.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+@dataclass
+class Record:
+    """One (setting, method, seed) measurement."""
+
+    setting: str
+    method: str
+    seed: int
+    auroc: float
+    auprc: float
+    fit_seconds: float
+    extra: dict = field(default_factory=dict)
+
+
+def evaluate_scores(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """AUROC and AUPRC (average precision) in percent, anomaly = positive class."""
+    return 100.0 * roc_auc_score(y_true, scores), 100.0 * average_precision_score(y_true, scores)
+
+
+def timed_fit(make: Callable[[], object], X_fit: np.ndarray):
+    det = make()
+    t0 = time.perf_counter()
+    det.fit(X_fit)
+    return det, time.perf_counter() - t0
+
+
+def summarise(records: list[Record]) -> list[dict]:
+    """Mean and std over seeds for each (setting, method), in first-seen order."""
+    groups: dict[tuple[str, str], list[Record]] = {}
+    for rec in records:
+        groups.setdefault((rec.setting, rec.method), []).append(rec)
+    rows = []
+    for (setting, method), recs in groups.items():
+        au = np.array([r.auroc for r in recs])
+        ap = np.array([r.auprc for r in recs])
+        ft = np.array([r.fit_seconds for r in recs])
+        rows.append({"setting": setting, "method": method, "n_seeds": len(recs),
+                     "auroc_mean": float(au.mean()), "auroc_std": float(au.std()),
+                     "auprc_mean": float(ap.mean()), "auprc_std": float(ap.std()),
+                     "fit_seconds_mean": float(ft.mean())})
+    return rows
+
+
+def markdown_table(rows: list[dict], setting_name: str = "setting") -> str:
+    lines = [f"| {setting_name} | method | AUROC | AUPRC | fit s | seeds |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['setting']} | {r['method']} | {r['auroc_mean']:.2f} ± {r['auroc_std']:.2f} | "
+                     f"{r['auprc_mean']:.2f} ± {r['auprc_std']:.2f} | {r['fit_seconds_mean']:.1f} | {r['n_seeds']} |")
+    return "\n".join(lines)
+
+
+def best_baseline_check(rows: list[dict], ours: str) -> list[str]:
+    """Lines saying, per setting, whether `ours` beats every other method on AUROC and AUPRC."""
+    out = []
+    for setting in dict.fromkeys(r["setting"] for r in rows):
+        these = [r for r in rows if r["setting"] == setting]
+        mine = [r for r in these if r["method"] == ours]
+        if not mine:
+            continue
+        m = mine[0]
+        for metric in ("auroc", "auprc"):
+            others = [r for r in these if r["method"] != ours]
+            best = max(others, key=lambda r: r[f"{metric}_mean"]) if others else None
+            if best is None:
+                continue
+            verdict = "beats" if m[f"{metric}_mean"] > best[f"{metric}_mean"] else "LOSES to"
+            out.append(f"{setting}: {ours} {metric.upper()} {m[f'{metric}_mean']:.2f} {verdict} "
+                       f"best baseline {best['method']} {best[f'{metric}_mean']:.2f}")
+    return out
+
+
+def write_results(out_dir: Path, name: str, protocol: str, command: str, config: dict,
+                  records: list[Record], rows: list[dict], extra_md: str = "") -> tuple[Path, Path]:
+    """`<name>.json` (every record, the summary, the protocol, the command) and `<name>.md`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = {"python": platform.python_version(), "machine": platform.machine(), "date": time.strftime("%Y-%m-%d")}
+    try:
+        import torch
+
+        env["torch"] = torch.__version__
+    except ImportError:  # pragma: no cover - torch is a hard dependency
+        pass
+    payload = {"benchmark": name, "protocol": protocol, "command": command, "config": config, "env": env,
+               "summary": rows, "records": [r.__dict__ for r in records]}
+    json_path = out_dir / f"{name}.json"
+    json_path.write_text(json.dumps(payload, indent=2, default=float))
+    md = [f"# {name}", "", f"Protocol: {protocol}", "", f"Command: `{command}`", "", markdown_table(rows), ""]
+    checks = best_baseline_check(rows, "DUAD")
+    if checks:
+        md += ["Ours against the best baseline of the same run:", ""] + [f"- {c}" for c in checks] + [""]
+    if extra_md:
+        md += [extra_md, ""]
+    md_path = out_dir / f"{name}.md"
+    md_path.write_text("\n".join(md))
+    return json_path, md_path

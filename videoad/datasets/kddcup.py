@@ -1,0 +1,112 @@
+"""KDDCUP99 (10% set) with the DAGMM preprocessing, and the paper's contamination protocol.
+
+DAGMM's conventions (method-notes section 3): the minority `normal.` traffic (~20%) is the
+ANOMALY class (label 1), every attack is "normal" (label 0). Features: one-hot protocol_type,
+service and flag (categories in sorted order: 3 + 66 + 11 in the 10% file), then the 38
+numeric columns min-max scaled with the min and max of the label-0 rows only (zero-range
+columns become 0). The result matches the widely used `kdd_cup.npz` (118 features + label).
+"""
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SYMBOLIC = (1, 2, 3)  # protocol_type, service, flag (0-based raw column indices)
+N_RAW = 42  # 41 features + label
+
+
+def _open_text(path: Path):
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path, "rt")
+
+
+def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
+    """Read `kddcup.data_10_percent(.gz)` and apply the DAGMM preprocessing -> (X float64, y int)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    rows = []
+    with _open_text(path) as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            fields = line.split(",")
+            if len(fields) != N_RAW:
+                raise ValueError(f"{path}:{lineno}: expected {N_RAW} comma-separated fields, got {len(fields)}")
+            rows.append(fields)
+    if not rows:
+        raise ValueError(f"{path}: no records")
+    raw = np.array(rows, dtype=object)
+    y = (raw[:, -1] == "normal.").astype(np.int64)
+    blocks = []
+    for col in SYMBOLIC:
+        values = raw[:, col].astype(str)
+        cats = np.unique(values)  # sorted
+        blocks.append((values[:, None] == cats[None, :]).astype(np.float64))
+    numeric_cols = [c for c in range(N_RAW - 1) if c not in SYMBOLIC]
+    try:
+        num = raw[:, numeric_cols].astype(np.float64)
+    except ValueError as exc:
+        raise ValueError(f"{path}: a numeric column holds a non-number ({exc})") from None
+    ref = num[y == 0]
+    lo, hi = ref.min(axis=0), ref.max(axis=0)
+    span = hi - lo
+    scaled = np.where(span > 0, (num - lo) / np.where(span > 0, span, 1.0), 0.0)
+    X = np.concatenate(blocks + [scaled], axis=1)
+    return X, y
+
+
+def load_kddcup_npz(path) -> tuple[np.ndarray, np.ndarray]:
+    """Read the DAGMM `kdd_cup.npz` (key 'kdd': features, then the label in the last column)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    with np.load(path) as data:
+        if "kdd" not in data:
+            raise ValueError(f"{path}: no 'kdd' array (keys: {list(data.keys())})")
+        arr = data["kdd"]
+    return arr[:, :-1].astype(np.float64), arr[:, -1].astype(np.int64)
+
+
+def load_kddcup(path) -> tuple[np.ndarray, np.ndarray]:
+    """Either format, chosen by the file name."""
+    return load_kddcup_npz(path) if str(path).endswith(".npz") else load_kddcup_raw(path)
+
+
+@dataclass
+class Split:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def contamination_split(X: np.ndarray, y: np.ndarray, contamination: float, seed: int) -> Split:
+    """The paper's protocol (section 4.3): a random 50% of all rows is the test set; the
+    training set is every majority-class (label 0) row of the other half plus anomalies
+    (label 1, drawn from that half) so that they make up `contamination` of it. Where the half
+    holds too few anomalies (20% on KDDCUP99), all of them are used and the majority rows are
+    subsampled to keep the ratio."""
+    if not 0.0 <= contamination < 1.0:
+        raise ValueError(f"contamination must be in [0, 1), got {contamination}")
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(X.shape[0])
+    half = X.shape[0] // 2
+    test, rest = perm[:half], perm[half:]
+    normal = rest[y[rest] == 0]
+    anomalies = rest[y[rest] == 1]
+    n_anom = int(round(contamination * normal.size / (1.0 - contamination)))
+    if n_anom > anomalies.size:
+        # not enough anomalies in the half (KDDCUP99 at 20%): keep them all and subsample the
+        # majority rows so that the ratio still holds
+        n_anom = anomalies.size
+        n_norm = int(round(n_anom * (1.0 - contamination) / contamination))
+        normal = rng.choice(normal, n_norm, replace=False)
+    train = np.concatenate([normal, rng.choice(anomalies, n_anom, replace=False)])
+    train = train[rng.permutation(train.size)]
+    return Split(X[train], y[train], X[test], y[test])

@@ -1,0 +1,59 @@
+"""The autoencoder DUAD trains on its normal subset: a plain MLP, framework-free torch.
+
+The paper leaves the architecture open. For KDDCUP99 the default follows DAGMM's compression
+network (118-60-30-10-1, tanh), which `research/kdd-prototype.md` found far better than a wider
+ReLU bottleneck. Bottleneck and output layers are linear.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "gelu": nn.GELU, "sigmoid": nn.Sigmoid}
+
+
+def _mlp(sizes: Sequence[int], activation: str) -> nn.Sequential:
+    act = ACTIVATIONS[activation]
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return nn.Sequential(*layers)
+
+
+class MLPAutoencoder(nn.Module):
+    """Symmetric MLP autoencoder: in -> hidden... -> latent -> ...hidden -> in."""
+
+    def __init__(self, n_features: int, hidden: Sequence[int], latent: int, activation: str = "tanh"):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        sizes = [int(n_features), *map(int, hidden), int(latent)]
+        self.encoder = _mlp(sizes, activation)
+        self.decoder = _mlp(sizes[::-1], activation)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        code = self.encoder(x)
+        return code, self.decoder(code)
+
+
+def auto_architecture(n_features: int) -> tuple[tuple[int, ...], int]:
+    """Hidden sizes and latent size for a given input width when the user names none."""
+    if n_features <= 160:  # tabular scale: DAGMM's shape, scaled to the input
+        return (max(n_features // 2, 4), max(n_features // 4, 2), max(n_features // 12, 2)), 1
+    h1 = min(1024, max(n_features // 4, 64))
+    h2 = min(256, max(h1 // 4, 32))
+    return (h1, h2), 16
+
+
+def reconstruction_angle(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
+    """arccos of the cosine between each row and its reconstruction, in radians, in [0, pi].
+
+    The cosine is clamped to [-1, 1] before arccos (rounding can leave it just outside).
+    A zero row (or zero reconstruction) has no direction; its cosine is taken as 0 (angle pi/2).
+    """
+    cos = nn.functional.cosine_similarity(x, x_hat, dim=1, eps=1e-12)
+    return torch.arccos(cos.clamp(-1.0, 1.0))

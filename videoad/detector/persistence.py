@@ -1,0 +1,105 @@
+"""Save and load fitted torch detectors as tensors plus a JSON description, never a pickle.
+
+One file, written with `torch.save` but containing only tensors, strings and numbers, so that
+`torch.load(weights_only=True)` reads it back without unpickling arbitrary objects. A model
+goes back onto the device it was trained on when that device exists, else onto the CPU (with a
+warning), unless the caller names a device.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+FORMAT = "videoad-detector/1"
+
+
+def _registry() -> dict[str, type]:
+    from videoad.baselines.dagmm import DAGMM
+    from videoad.detector.duad import DUAD
+
+    return {"DUAD": DUAD, "DAGMM": DAGMM}
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, (np.ndarray, tuple)):
+        return list(value.tolist() if isinstance(value, np.ndarray) else value)
+    raise TypeError(f"cannot store {type(value).__name__} in the model description")
+
+
+def _strip_arrays(value):
+    """History entries may carry selection masks (kept in memory only, for purity plots)."""
+    if isinstance(value, list):
+        return [{k: v for k, v in e.items() if not isinstance(v, np.ndarray)} if isinstance(e, dict) else e
+                for e in value]
+    return value
+
+
+def save_detector(det, path) -> Path:
+    """Write a fitted detector (DUAD or DAGMM) to `path` atomically."""
+    if not hasattr(det, "model_"):
+        raise ValueError(f"{type(det).__name__} is not fitted; nothing to save")
+    params = det.get_params()
+    params["random_state"] = det.seed_  # a Generator is not JSON; the seed it produced is
+    meta = {
+        "format": FORMAT,
+        "class": type(det).__name__,
+        "params": params,
+        "attrs": {name: _strip_arrays(getattr(det, name)) for name in det._json_attrs},
+    }
+    arrays = {name: torch.from_numpy(np.ascontiguousarray(getattr(det, name))) for name in det._array_attrs
+              if getattr(det, name, None) is not None}
+    payload = {
+        "meta_json": json.dumps(meta, default=_json_default),
+        "state_dict": {k: v.detach().cpu() for k, v in det.model_.state_dict().items()},
+        "arrays": arrays,
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def load_detector(path, device: str | None = None):
+    """Read a detector written by `save_detector`; `device` overrides where it goes."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        meta = json.loads(payload["meta_json"])
+    except Exception as exc:  # torch raises several types for foreign or corrupt files
+        raise ValueError(f"{path}: not a videoad model file ({exc.__class__.__name__}: {exc})") from exc
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path}: unknown model format {meta.get('format')!r} (expected {FORMAT})")
+    classes = _registry()
+    if meta["class"] not in classes:
+        raise ValueError(f"{path}: unknown detector class {meta['class']!r}")
+    det = classes[meta["class"]](**meta["params"])
+    for name, value in meta["attrs"].items():
+        setattr(det, name, value)
+    for name, tensor in payload["arrays"].items():
+        setattr(det, name, tensor.numpy())
+    trained_on = det.device_
+    if device is None:
+        device = trained_on
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            log.warning("%s was trained on %s, which is not available here; loading onto the CPU", path, device)
+            device = "cpu"
+    det.device_ = device
+    det.model_ = det._build_model().to(device)
+    det.model_.load_state_dict(payload["state_dict"], strict=True)
+    det.model_.eval()
+    return det
