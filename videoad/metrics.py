@@ -267,3 +267,28 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
         lines.append("")
         lines += table("video", ev.per_video)
     return "\n".join(lines)
+
+
+def evaluate_scores(scores, annotations, *, overlap: str | None = None) -> Evaluation:
+    """Evaluate a `ScoreSet` against `Annotations`: every scored video needs ground truth.
+
+    The category of a video is the annotation's class when it has one, else the scores'.
+    Annotated videos without scores (e.g. in a skipped group) are counted in `settings`.
+    """
+    overlap = overlap or scores.meta.get("config", {}).get("overlap", "mean")
+    items = []
+    for v in scores:
+        ann = annotations.find(v.video)
+        if ann is None:
+            raise ValueError(f"{annotations.source}: no ground truth for scored video {v.video!r}")
+        labels = ann.frame_labels(v.n_frames)
+        items.append(video_frames(v.video, ann.category or v.category, v.scores, v.frames, v.n_frames, labels,
+                                  overlap=overlap))
+    scored = {annotations.find(v.video).video for v in scores}
+    unscored = sorted(set(annotations) - scored)
+    settings = {"overlap": overlap, "tail": "pad (headline), drop (second row)",
+                "annotations": annotations.source, "protocol": scores.meta.get("protocol", "?"),
+                "videos_scored": len(items), "annotated_but_not_scored": len(unscored)}
+    ev = evaluate_frames(items, settings)
+    ev.settings["unscored_examples"] = unscored[:10]
+    return ev

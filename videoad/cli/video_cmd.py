@@ -1,0 +1,163 @@
+"""`videoad detect | evaluate | plot | report`: each one library call plus argument parsing."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+_MODE_FLAGS = {"per_video": "per-video", "per_category": "per-category", "pooled": "pooled"}
+
+
+def _annotations(path, frame_counts=None, fmt="auto"):
+    if path is None:
+        return None
+    from videoad.datasets.annotations import read_annotations
+
+    return read_annotations(path, fmt=fmt, frame_counts=frame_counts)
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc)) from exc
+
+
+@click.command()
+@click.argument("features", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
+              help="Scores folder to write (segments.csv + run.json).")
+@click.option("--per-video", "mode", flag_value="per-video", help="One detector per video.")
+@click.option("--per-category", "mode", flag_value="per-category",
+              help="One detector per category (annotation class, else store folder). Default.")
+@click.option("--pooled", "mode", flag_value="pooled", help="One detector for all videos.")
+@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML settings (see configs/video.yaml); command-line options win.")
+@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ground-truth file; only its class names are used, to group per category.")
+@click.option("--detector", help="duad (default), pca, iforest, dagmm, ocsvm, knn.")
+@click.option("--min-clips", type=int, help="Skip groups with fewer clips (paper: 65).")
+@click.option("--n-jobs", type=int, help="Groups fitted in parallel (processes).")
+@click.option("--seed", type=int, help="Seed of the run; each group derives its own from it.")
+@click.option("--save-model", type=click.Path(file_okay=False, path_type=Path),
+              help="Also save each group's fitted model here (inductive mode, step 1).")
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Score with models saved earlier instead of fitting (inductive mode, step 2).")
+@click.option("--fit-on", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Fit on this feature store (e.g. the unlabeled training split), score FEATURES.")
+def detect(features, output, mode, config, annotations, detector, min_clips, n_jobs, seed, save_model, model_dir,
+           fit_on):
+    """Fit the detector per group of videos in FEATURES and write clip scores with frame ranges."""
+    from videoad import video
+    from videoad.scores import write_scores
+
+    try:
+        ann = _annotations(annotations)
+        cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed)
+        if model_dir is not None and (fit_on is not None or save_model is not None):
+            raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
+        if fit_on is not None:
+            model_dir = save_model or (output / "models")
+            video.detect(fit_on, cfg, annotations=ann, save_models=model_dir)
+            click.echo(f"fitted on {fit_on}; models in {model_dir}")
+            scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs)
+        elif model_dir is not None:
+            scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs)
+        else:
+            scores = video.detect(features, cfg, annotations=ann, save_models=save_model)
+        write_scores(output, scores)
+    except (ValueError, OSError) as exc:
+        _fail(exc)
+    for g in scores.groups:
+        if g["status"] == "skipped":
+            click.echo(f"skipped {g['group']}: {g['reason']}")
+    n_ok = sum(g["status"] != "skipped" for g in scores.groups)
+    click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
+               f"{len(scores)} videos; scores in {output}")
+
+
+@click.command()
+@click.argument("scores", type=click.Path(exists=True, path_type=Path))
+@click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ground truth: UCF-Crime .txt, Ped2 .csv/.mat, or CSV video,start,end.")
+@click.option("--frame-counts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Test_Annotation.txt-style frame counts to check the scores' lengths against.")
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv"]))
+@click.option("--overlap", type=click.Choice(["mean", "max"]),
+              help="How overlapping clips combine per frame (default: the run's config).")
+@click.option("--per-video/--no-per-video", default=True, show_default=True, help="Print the per-video table.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JSON (default: evaluation.json in the scores folder).")
+def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_out):
+    """Frame-level AUROC/AP of SCORES: pooled, tail dropped, anomalous videos, per category, per video."""
+    import json
+
+    from videoad.metrics import evaluate_scores, format_evaluation
+    from videoad.scores import read_scores
+
+    try:
+        s = read_scores(scores)
+        ann = _annotations(annotations, frame_counts, fmt)
+        ev = evaluate_scores(s, ann, overlap=overlap)
+    except (ValueError, OSError) as exc:
+        _fail(exc)
+    click.echo(format_evaluation(ev, per_video=per_video))
+    target = json_out or (s.path / "evaluation.json")
+    target.write_text(json.dumps(ev.as_dict(), indent=2) + "\n")
+    click.echo(f"\npooled frame AUROC {ev.pooled.auroc:.4f} ({s.meta.get('protocol', '?')}); written to {target}")
+
+
+@click.command()
+@click.argument("scores", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Folder for the figures, or a .png/.svg file when one --video is given.")
+@click.option("--video", "videos", multiple=True, help="Only these videos (store keys); repeatable.")
+@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ground truth to shade on the timelines.")
+@click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
+@click.option("--thumbnails", default=3, show_default=True, help="Top-scoring clips shown as frames (0: none).")
+def plot(scores, output, videos, annotations, fmt, thumbnails):
+    """Timeline per video: score over time and frames, ground truth, threshold, top clips."""
+    from videoad.plots import timeline
+    from videoad.report import _slug
+    from videoad.scores import read_scores
+
+    try:
+        s = read_scores(scores)
+        ann = _annotations(annotations)
+        chosen = [v for v in s if not videos or v.video in videos]
+        missing = sorted(set(videos) - {v.video for v in s})
+        if missing:
+            raise ValueError(f"{scores}: no scores for video(s) {missing}")
+        overlap = s.meta.get("config", {}).get("overlap", "mean")
+        single = output.suffix.lower() in (".png", ".svg")
+        if single and len(chosen) != 1:
+            raise ValueError(f"{output}: a single file holds one timeline; {len(chosen)} videos selected")
+        for v in chosen:
+            target = output if single else output / f"{_slug(v.video)}.{fmt}"
+            timeline(v, target, annotation=ann.find(v.video) if ann else None, overlap=overlap, thumbnails=thumbnails)
+    except (ValueError, OSError) as exc:
+        _fail(exc)
+    click.echo(f"{len(chosen)} timeline(s) written to {output}")
+
+
+@click.command()
+@click.argument("scores", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Report folder (index.html + timelines/).")
+@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Ground truth: adds the results tables and shades the timelines.")
+@click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
+@click.option("--thumbnails", default=3, show_default=True, help="Top-scoring clips shown per video (0: none).")
+def report(scores, output, annotations, fmt, thumbnails):
+    """Static HTML report: run summary, results tables, one timeline per video by peak score."""
+    from videoad.metrics import evaluate_scores
+    from videoad.report import build_report
+    from videoad.scores import read_scores
+
+    try:
+        s = read_scores(scores)
+        ann = _annotations(annotations)
+        ev = evaluate_scores(s, ann) if ann is not None else None
+        page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, thumbnails=thumbnails)
+    except (ValueError, OSError) as exc:
+        _fail(exc)
+    click.echo(f"report: {page}")

@@ -1,0 +1,405 @@
+"""Detection over a feature store: group the videos, fit one detector per group, score the clips.
+
+Transductive (the paper's UCF-Crime protocol): each group is fitted on its own clips and those
+same clips are scored, with no labels anywhere. Groups are one video (``per-video``), one
+category (``per-category``: the annotation file's class, else the store folder the video sits
+in) or everything (``pooled``). Groups with fewer than ``min_clips`` clips are skipped with the
+reason written to the scores (the paper kept videos of at least 65 clips).
+
+Inductive: fit on one store (e.g. the unlabeled training split), save the models, score
+another store with them (`fit_store` / `save_models` / `load_models`).
+
+Groups are fitted in parallel worker processes (joblib); each worker reads its own videos from
+the store and seeds its detector from the run seed and the group's name, so a group's scores do
+not depend on the number of workers or on which other groups are in the run.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import re
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from videoad import __version__
+from videoad.scores import ScoreSet, VideoScores
+
+log = logging.getLogger(__name__)
+
+MODES = ("per-video", "per-category", "pooled")
+DETECTORS = {
+    "duad": ("videoad.detector.duad", "DUAD"),
+    "pca": ("videoad.baselines", "PCARecon"),
+    "iforest": ("videoad.baselines", "IForest"),
+    "dagmm": ("videoad.baselines", "DAGMM"),
+    "ocsvm": ("videoad.baselines", "OCSVM"),
+    "knn": ("videoad.baselines", "KNNDist"),
+}
+MODELS_INDEX = "models.json"
+
+
+@dataclass
+class DetectConfig:
+    """Settings of one detect run; a YAML config file holds the same keys (see `configs/`)."""
+
+    mode: str = "per-category"
+    detector: str = "duad"
+    params: dict = field(default_factory=dict)
+    min_clips: int = 65
+    n_jobs: int = 1
+    threads_per_job: int = 1
+    seed: int = 0
+    threshold_quantile: float = 0.9  # label-free alarm line: the group's top 10% of clips
+    overlap: str = "mean"  # frame mapping for overlapping clips, used by evaluate/plot
+
+    def check(self, where: str = "config") -> "DetectConfig":
+        if self.mode not in MODES:
+            raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
+        if self.detector not in DETECTORS:
+            raise ValueError(f"{where}: detector must be one of {sorted(DETECTORS)}, got {self.detector!r}")
+        if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
+            raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
+        if not 0.0 < float(self.threshold_quantile) < 1.0:
+            raise ValueError(f"{where}: threshold_quantile must be in (0, 1), got {self.threshold_quantile!r}")
+        if self.overlap not in ("mean", "max"):
+            raise ValueError(f"{where}: overlap must be 'mean' or 'max', got {self.overlap!r}")
+        if not isinstance(self.params, dict):
+            raise ValueError(f"{where}: params must be a mapping of detector arguments")
+        return self
+
+
+def load_config(path, **overrides) -> DetectConfig:
+    """Read a YAML config (keys of `DetectConfig`); `overrides` that are not None win."""
+    import yaml
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ValueError(f"{p}: no such config file")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{p}: not valid YAML ({exc})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{p}: expected a mapping of settings at the top level")
+        det = data.get("detector")
+        if isinstance(det, dict):  # detector: {name: duad, params: {...}}
+            data["detector"] = det.get("name", "duad")
+            data.setdefault("params", det.get("params", {}) or {})
+        unknown = sorted(set(data) - set(DetectConfig.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"{p}: unknown setting(s) {unknown}; known: {sorted(DetectConfig.__dataclass_fields__)}")
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return DetectConfig(**data).check(str(path or "config"))
+
+
+def make_detector(name: str, params: Mapping | None = None, seed: int | None = None):
+    """A detector by registry name with its constructor `params` (random_state = seed)."""
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}")
+    module, cls_name = DETECTORS[name]
+    cls = getattr(importlib.import_module(module), cls_name)
+    kwargs = dict(params or {})
+    if seed is not None:
+        kwargs["random_state"] = int(seed)
+    valid = cls._get_param_names()
+    bad = sorted(set(kwargs) - set(valid))
+    if bad:
+        raise ValueError(f"detector {name!r} has no parameter(s) {bad}; it takes {valid}")
+    return cls(**kwargs)
+
+
+def group_seed(seed: int, group: str) -> int:
+    """Per-group seed: stable across runs, worker counts and the other groups in the run."""
+    return (int(seed) * 1_000_003 + zlib.crc32(group.encode())) % (2**31 - 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# grouping
+
+
+def open_store(path):
+    from extract.store import FeatureStore
+
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"{p}: no such feature store")
+    return FeatureStore(p)
+
+
+def video_category(key: str, annotations=None) -> str:
+    """Category of a store key: the annotation's class if it has one, else the folder name."""
+    if annotations is not None:
+        a = annotations.find(key)
+        if a is not None and a.category:
+            return a.category
+    parent = Path(key).parent.name
+    return parent or "(root)"
+
+
+def make_groups(keys, mode: str, annotations=None) -> dict[str, list[str]]:
+    """Group name -> store keys (sorted) for a detection mode."""
+    keys = sorted(keys)
+    if not keys:
+        raise ValueError("the feature store holds no videos")
+    if mode == "pooled":
+        return {"all": keys}
+    if mode == "per-video":
+        return {k: [k] for k in keys}
+    if mode == "per-category":
+        groups: dict[str, list[str]] = {}
+        for k in keys:
+            groups.setdefault(video_category(k, annotations), []).append(k)
+        return dict(sorted(groups.items()))
+    raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# workers (module level so that joblib can pickle them)
+
+
+def _load_group(store_root: str, keys: list[str]):
+    store = open_store(store_root)
+    vids = [store.load(k) for k in keys]
+    dims = {v.features.shape[1] for v in vids}
+    if len(dims) > 1:
+        detail = ", ".join(f"{v.key}: {v.features.shape[1]}" for v in vids[:6])
+        raise ValueError(f"{store_root}: videos of one group have different feature sizes ({detail})")
+    backbones = {str(v.attrs.get("backbone", "")) for v in vids}
+    if len(backbones) > 1:
+        raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
+    return vids
+
+
+def _video_meta(v) -> dict:
+    a = v.attrs
+    n_frames = a.get("n_frames")
+    if n_frames is None:
+        raise ValueError(f"feature store video {v.key!r}: attribute n_frames is missing (needed to pad the tail)")
+    return {"n_frames": int(n_frames), "fps": float(a.get("fps", 0.0) or 0.0), "source": str(a.get("source", "") or "")}
+
+
+def _limit_threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(int(n))
+
+
+def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_path: str | None) -> dict:
+    """Fit one group's detector on its own clips and return every video's clip scores."""
+    _limit_threads(cfg["threads_per_job"])
+    from threadpoolctl import threadpool_limits
+
+    t0 = time.perf_counter()
+    vids = _load_group(store_root, keys)
+    X = np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
+    seed = group_seed(cfg["seed"], group)
+    det = make_detector(cfg["detector"], cfg["params"], seed)
+    with threadpool_limits(cfg["threads_per_job"]):
+        det.fit(X)
+    scores = np.asarray(det.decision_scores_, dtype=np.float64)
+    threshold = float(np.quantile(scores, cfg["threshold_quantile"]))
+    info = {"seed": seed, "fit_seconds": round(time.perf_counter() - t0, 3), "threshold": threshold}
+    for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
+        if hasattr(det, attr):
+            info[attr.rstrip("_")] = getattr(det, attr)
+    if hasattr(det, "selection_"):
+        info["selected_fraction"] = float(np.mean(det.selection_))
+    if model_path:
+        _save_model(det, model_path)
+        info["model"] = Path(model_path).name
+    return {"group": group, "info": info, "videos": _split(vids, scores, threshold)}
+
+
+def _score_group(store_root: str, group: str, keys: list[str], model_path: str, threshold: float,
+                 threads: int) -> dict:
+    """Score a group's clips with a saved model (inductive mode)."""
+    _limit_threads(threads)
+    from threadpoolctl import threadpool_limits
+
+    from videoad.detector.persistence import load_detector
+
+    t0 = time.perf_counter()
+    vids = _load_group(store_root, keys)
+    det = load_detector(model_path, device="cpu")
+    X = np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
+    if X.shape[1] != det.n_features_in_:
+        raise ValueError(
+            f"{model_path}: the model was fitted on {det.n_features_in_}-d features, group {group!r} has {X.shape[1]}-d"
+        )
+    with threadpool_limits(threads):
+        scores = np.asarray(det.decision_function(X), dtype=np.float64)
+    info = {"model": Path(model_path).name, "score_seconds": round(time.perf_counter() - t0, 3), "threshold": threshold}
+    return {"group": group, "info": info, "videos": _split(vids, scores, threshold)}
+
+
+def _split(vids, scores: np.ndarray, threshold: float) -> list[dict]:
+    out, start = [], 0
+    for v in vids:
+        n = v.features.shape[0]
+        out.append({"video": v.key, "scores": scores[start : start + n], "frames": np.asarray(v.frames, np.int64),
+                    "threshold": threshold, **_video_meta(v)})
+        start += n
+    return out
+
+
+def _save_model(det, path) -> None:
+    if not hasattr(det, "model_"):
+        raise ValueError(
+            f"{type(det).__name__} cannot be saved (only the torch detectors duad and dagmm can); "
+            "use one of those for inductive mode"
+        )
+    from videoad.detector.persistence import save_detector
+
+    save_detector(det, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# the public calls
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "group"
+
+
+def _run(tasks, n_jobs: int) -> list:
+    """Run (function, args) tasks, in parallel processes when n_jobs != 1."""
+    if n_jobs == 1 or len(tasks) <= 1:
+        return [fn(*args) for fn, args in tasks]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(*args) for fn, args in tasks)
+
+
+def _count_clips(store, keys) -> dict[str, int]:
+    return {k: int(store.load(k).features.shape[0]) for k in keys}
+
+
+def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None) -> ScoreSet:
+    """Transductive detection over a feature store; returns the scores (write them with `write_scores`).
+
+    `save_models`: a folder to also keep each group's fitted model in: the inductive mode's first
+    step (fit on, say, the unlabeled training split; then `score` other videos with the models).
+    """
+    cfg = (cfg or DetectConfig()).check()
+    store = open_store(features)
+    groups = make_groups(store.keys(), cfg.mode, annotations)
+    counts = _count_clips(store, [k for ks in groups.values() for k in ks])
+    plan, records = [], []
+    model_dir = Path(save_models) if save_models else None
+    if model_dir:
+        if cfg.mode == "per-video":
+            raise ValueError("saved models serve the inductive mode, which fits per category or pooled; "
+                             "a per-video model cannot score other videos")
+        model_dir.mkdir(parents=True, exist_ok=True)
+    for g, keys in groups.items():
+        n = sum(counts[k] for k in keys)
+        rec = {"group": g, "videos": keys, "n_clips": n}
+        if n < int(cfg.min_clips):
+            rec.update(status="skipped", reason=f"{n} clips < min_clips={cfg.min_clips}")
+            log.warning("group %r skipped: %s", g, rec["reason"])
+        else:
+            rec["status"] = "fitted"
+            path = str(model_dir / f"{_slug(g)}.pt") if model_dir else None
+            plan.append((_fit_group, (str(features), g, keys, asdict(cfg), path)))
+        records.append(rec)
+    results = _run(plan, int(cfg.n_jobs))
+    scoreset = _assemble(results, records, groups, annotations)
+    scoreset.meta.update(_run_meta(cfg, features, "transductive"))
+    if model_dir:
+        _write_index(model_dir, cfg, records, results)
+    return scoreset
+
+
+def _write_index(model_dir: Path, cfg: DetectConfig, records: list[dict], results: list[dict]) -> None:
+    by_group = {r["group"]: r for r in results}
+    index = {
+        "format": "videoad-models/1",
+        "config": asdict(cfg),
+        "version": __version__,
+        "groups": {
+            r["group"]: {"model": by_group[r["group"]]["info"]["model"],
+                         "threshold": by_group[r["group"]]["info"]["threshold"], "n_clips": r["n_clips"]}
+            for r in records if r["status"] == "fitted"
+        },
+    }
+    (model_dir / MODELS_INDEX).write_text(json.dumps(index, indent=2) + "\n")
+
+
+def score(features, model_dir, *, annotations=None, n_jobs: int = 1) -> ScoreSet:
+    """Inductive step 2: score every video of `features` with the models saved in `model_dir`.
+
+    Videos are grouped as the models were (per category or pooled); a category without a model
+    falls back to a pooled model when there is one, else it is skipped with the reason.
+    """
+    model_dir = Path(model_dir)
+    index_path = model_dir / MODELS_INDEX
+    if not index_path.is_file():
+        raise ValueError(f"{model_dir}: no {MODELS_INDEX}; fit models first (`videoad detect ... --save-model DIR`)")
+    index = json.loads(index_path.read_text())
+    cfg = DetectConfig(**index["config"]).check(str(index_path))
+    store = open_store(features)
+    groups = make_groups(store.keys(), cfg.mode, annotations)
+    models = index["groups"]
+    plan, records = [], []
+    for g, keys in groups.items():
+        model_group = g if g in models else ("all" if "all" in models else None)
+        rec = {"group": g, "videos": keys, "n_clips": sum(_count_clips(store, keys).values())}
+        if model_group is None:
+            rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
+        else:
+            m = models[model_group]
+            rec.update(status="scored", model=m["model"])
+            plan.append((_score_group, (str(features), g, keys, str(model_dir / m["model"]), m["threshold"],
+                                        cfg.threads_per_job)))
+        records.append(rec)
+    results = _run(plan, int(n_jobs))
+    scoreset = _assemble(results, records, groups, annotations)
+    scoreset.meta.update(_run_meta(cfg, features, "inductive"))
+    scoreset.meta["models"] = str(model_dir)
+    return scoreset
+
+
+def _assemble(results: list[dict], records: list[dict], groups, annotations) -> ScoreSet:
+    by_group = {r["group"]: r for r in results}
+    videos = []
+    for rec in records:
+        res = by_group.get(rec["group"])
+        if res is None:
+            continue
+        rec.update(res["info"])
+        for v in res["videos"]:
+            videos.append(VideoScores(
+                video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],
+                category=video_category(v["video"], annotations), group=rec["group"], source=v["source"],
+                threshold=v["threshold"],
+            ))
+    if not videos:
+        reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
+        raise ValueError(f"no group could be scored ({reasons})")
+    return ScoreSet(videos, {"groups": records})
+
+
+def _run_meta(cfg: DetectConfig, features, protocol: str) -> dict:
+    import platform
+
+    return {
+        "protocol": protocol,
+        "protocol_note": (
+            "transductive, label-free: each group's detector is fitted on the very clips it scores"
+            if protocol == "transductive" else
+            "inductive: models fitted on another set of videos score these"
+        ),
+        "features": str(features),
+        "config": asdict(cfg),
+        "version": __version__,
+        "python": platform.python_version(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
