@@ -51,13 +51,22 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
         if allow_pickle:
             raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
         raise WeightsError(
-            f"{path}: refused by the safe loader (weights_only=True): {str(exc).splitlines()[0]}. "
+            f"{path}: refused by the safe loader (weights_only=True): {_reason(exc)}. "
             "If you trust this file's source, allow full unpickling explicitly "
             "(allow_pickle=True; CLI: --backbone-opt allow_pickle=true)."
         ) from exc
     except (RuntimeError, EOFError, OSError) as exc:
         raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
     return _as_state_dict(obj, path)
+
+
+def _reason(exc: Exception) -> str:
+    """The informative line of torch's long weights_only message (e.g. the refused global)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for line in lines:
+        if "Unsupported global" in line or "WeightsUnpickler error" in line:
+            return line.split(". Please use")[0]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:

@@ -1,0 +1,274 @@
+"""Bring features made elsewhere into our store, so stage 2 can run on them unchanged.
+
+Two formats:
+
+* Sultani et al. (CVPR 2018) 32-segment text files: 32 rows of C3D fc6, each row the mean of
+  a run of 16-frame clips, L2-normalised. Their MATLAB script sets segment boundaries at
+  round(linspace(1, n_clips, 33)) (1-based clip indices, round half away from zero), averages
+  clips [b_s, b_{s+1} - 1] (just b_s when that range is empty) and so never includes the last
+  clip: segment 32 stops one clip early. The text files do not say how long the video was, so
+  n_clips = floor(n_frames / 16) comes from an annotation file with frame counts
+  (UCF-Crime's Test_Annotation.txt / Train_Annotation.txt). Each row is stored with the frame
+  range it really averages, quirk included.
+* Per-video .npy arrays, (n, dim) or ten-crop (n, crops, dim): the layout of video_features
+  (`<video>_<feature>.npy`) and of RTFM-style UCF-Crime releases (`<video>_i3d.npy`, 10 crops).
+  Snippet i covers frames [i * stride, i * stride + clip_len - 1].
+
+Keys: with an annotation file, the annotation's `<Class>/<video>.mp4` path, so that grouping by
+folder groups by category; without one, the file's path relative to the source folder.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FrameCounts", "ImportResult", "import_npy", "import_sultani", "matlab_round",
+           "read_frame_counts", "sultani_segments"]
+
+SIDE_CAR_SUFFIXES = ("_fps.npy", "_timestamps_ms.npy")
+
+
+@dataclass(frozen=True)
+class FrameCounts:
+    """Video stem -> (store key, frame count), read from an annotation file."""
+
+    source: Path
+    entries: dict[str, tuple[str, int]]
+
+    def lookup(self, stem: str, what: Path) -> tuple[str, int]:
+        try:
+            return self.entries[stem]
+        except KeyError:
+            raise ValueError(f"{what}: video {stem!r} is not listed in {self.source}") from None
+
+
+@dataclass
+class ImportResult:
+    written: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)   # already in the store
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+
+def read_frame_counts(path: str | Path) -> FrameCounts:
+    """Parse `<dir>/<video>.<ext> <n_frames> [...]` lines (UCF-Crime Test/Train_Annotation.txt)."""
+    path = Path(path)
+    entries: dict[str, tuple[str, int]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            fields = line.split()
+            if not fields:
+                continue
+            if len(fields) < 2:
+                raise ValueError(f"{path}:{lineno}: expected '<path> <n_frames> ...', got {line.strip()!r}")
+            try:
+                n_frames = int(fields[1])
+            except ValueError:
+                raise ValueError(f"{path}:{lineno}: frame count {fields[1]!r} is not an integer "
+                                 "(a file without frame counts? use Test_Annotation.txt)") from None
+            if n_frames <= 0:
+                raise ValueError(f"{path}:{lineno}: frame count must be positive, got {n_frames}")
+            key = fields[0].replace("\\", "/")
+            stem = Path(key).stem
+            if stem in entries and entries[stem][0] != key:
+                raise ValueError(f"{path}:{lineno}: video {stem!r} listed twice ({entries[stem][0]}, {key})")
+            entries[stem] = (key, n_frames)
+    if not entries:
+        raise ValueError(f"{path}: no entries")
+    return FrameCounts(path, entries)
+
+
+def matlab_round(x: np.ndarray) -> np.ndarray:
+    """MATLAB's round for non-negative values: halves go up (numpy rounds them to even)."""
+    return np.floor(np.asarray(x, dtype=np.float64) + 0.5).astype(np.int64)
+
+
+def sultani_segments(n_frames: int, n_segments: int = 32,
+                     clip_len: int = 16) -> tuple[np.ndarray, np.ndarray]:
+    """Clip ranges (1-based, inclusive) and frame ranges (0-based, inclusive) of each segment."""
+    n_clips = n_frames // clip_len
+    if n_clips < 1:
+        raise ValueError(f"{n_frames} frames hold no complete {clip_len}-frame clip")
+    bounds = matlab_round(np.linspace(1, n_clips, n_segments + 1))
+    first = bounds[:-1]
+    last = np.maximum(bounds[1:] - 1, first)
+    clips = np.stack([first, last], axis=1)
+    frames = np.stack([(first - 1) * clip_len, last * clip_len - 1], axis=1)
+    return clips, frames
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _store():
+    from . import store  # the store module belongs to the extraction core; imported late
+    return store
+
+
+def _existing_keys(out_root: Path) -> set[str]:
+    if not out_root.exists():
+        return set()
+    return set(_store().FeatureStore(out_root).keys())
+
+
+def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Path | FrameCounts,
+                   *, overwrite: bool = False, n_segments: int = 32) -> ImportResult:
+    """Import every `<video>.txt` of `src` (a folder or one file) into the store at `out_root`."""
+    src, out_root = Path(src), Path(out_root)
+    counts = frame_counts if isinstance(frame_counts, FrameCounts) else read_frame_counts(frame_counts)
+    files = sorted(src.glob("*.txt")) if src.is_dir() else [src]
+    if not files or not files[0].exists():
+        raise ValueError(f"{src}: no Sultani feature files (*.txt) found")
+    result, existing = ImportResult(), _existing_keys(out_root)
+    for path in files:
+        try:
+            key, n_frames = counts.lookup(path.stem, path)
+            if key in existing and not overwrite:
+                result.skipped.append(key)
+                continue
+            feats = _load_sultani(path, n_segments)
+            clips, frames = sultani_segments(n_frames, n_segments)
+            norms = np.linalg.norm(feats, axis=1)
+            attrs = _common_attrs(path, n_frames, counts.source) | {
+                "backbone": "c3d",
+                "layer": "fc6 (post-ReLU)",
+                "weights_sha256": "unknown (Sultani et al. release, Caffe C3D v1.0 Sports-1M)",
+                "preprocessing": "Caffe C3D v1.0: resize 128x171, Sports-1M mean cube, centre crop 112",
+                "import_format": "sultani32",
+                "row_kind": "segment",
+                "aggregation": (f"mean of 16-frame clips per segment, boundaries "
+                                f"round(linspace(1, n_clips, {n_segments + 1})), last clip excluded "
+                                "(authors' MATLAB), each row L2-normalised"),
+                "l2_normalised": bool(np.allclose(norms, 1.0, atol=1e-3)),
+                "clip_ranges_1based": clips.astype(np.int64),
+                "clip_len": 16,
+                "stride": 16,
+                "tail_policy": "drop",
+            }
+            _store().write_video(out_root, key, feats.astype(np.float32), frames.astype(np.int64), attrs)
+            result.written.append(key)
+        except (ValueError, OSError) as exc:
+            result.failed.append((str(path), str(exc)))
+    return result
+
+
+def _load_sultani(path: Path, n_segments: int) -> np.ndarray:
+    try:
+        feats = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a whitespace-separated numeric table ({exc})") from None
+    if feats.shape[0] != n_segments:
+        raise ValueError(f"{path}: expected {n_segments} rows (segments), got {feats.shape[0]}")
+    if not np.isfinite(feats).all():
+        raise ValueError(f"{path}: contains NaN or infinite values")
+    return feats
+
+
+def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Path | FrameCounts | None = None,
+               suffix: str = "", clip_len: int = 16, stride: int = 16, crops: str | int = "mean",
+               backbone: str = "unknown", layer: str = "unknown", overwrite: bool = False) -> ImportResult:
+    """Import per-video `.npy` feature arrays found under `src` (recursively).
+
+    suffix: only files named `<video><suffix>.npy` are taken and the suffix is removed from the
+        video name (e.g. "_i3d" for RTFM files, "_rgb" for video_features' I3D output).
+    crops: for (n, crops, dim) arrays: "mean" averages the crops, "keep" concatenates them
+        crop-major into (n, crops * dim), an integer selects one crop.
+    """
+    src, out_root = Path(src), Path(out_root)
+    if clip_len < 1 or stride < 1:
+        raise ValueError(f"clip_len and stride must be positive, got {clip_len}, {stride}")
+    counts = (frame_counts if isinstance(frame_counts, FrameCounts) or frame_counts is None
+              else read_frame_counts(frame_counts))
+    pattern = f"*{suffix}.npy"
+    files = sorted(p for p in (src.rglob(pattern) if src.is_dir() else [src])
+                   if not (suffix == "" and p.name.endswith(SIDE_CAR_SUFFIXES)))
+    if not files or not files[0].exists():
+        raise ValueError(f"{src}: no feature files matching {pattern!r}")
+    result, existing = ImportResult(), _existing_keys(out_root)
+    for path in files:
+        try:
+            stem = path.name[: -len(f"{suffix}.npy")]
+            if counts is not None:
+                key, n_frames = counts.lookup(stem, path)
+                count_source = str(counts.source)
+            else:
+                rel = path.relative_to(src) if src.is_dir() else Path(path.name)
+                key, n_frames, count_source = (rel.parent / stem).as_posix(), None, ""
+            if key in existing and not overwrite:
+                result.skipped.append(key)
+                continue
+            feats, n_crops = _load_npy(path, crops)
+            n = len(feats)
+            starts = np.arange(n, dtype=np.int64) * stride
+            frames = np.stack([starts, starts + clip_len - 1], axis=1)
+            if n_frames is not None and n and starts[-1] >= n_frames:
+                raise ValueError(f"{path}: {n} snippets of stride {stride} start past the video's "
+                                 f"{n_frames} frames ({count_source}); wrong stride or wrong video?")
+            if n_frames is None:
+                n_frames = int(frames[-1, 1]) + 1 if n else 0
+                count_source = "estimated from the snippet count (no annotation given)"
+            attrs = _common_attrs(path, n_frames, count_source) | {
+                "backbone": backbone,
+                "layer": layer,
+                "weights_sha256": "unknown (imported)",
+                "preprocessing": "unknown (imported)",
+                "import_format": "npy",
+                "row_kind": "clip",
+                "crops": n_crops,
+                "crop_reduce": "none" if n_crops == 1 else str(crops),
+                "clip_len": clip_len,
+                "stride": stride,
+                "tail_policy": "unknown (imported)",
+            }
+            _store().write_video(out_root, key, feats, frames, attrs)
+            result.written.append(key)
+        except (ValueError, OSError) as exc:
+            result.failed.append((str(path), str(exc)))
+    return result
+
+
+def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a plain numeric .npy array ({exc})") from None
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{path}: dtype {arr.dtype} is not numeric")
+    if arr.ndim == 2:
+        n_crops = 1
+    elif arr.ndim == 3:
+        n_crops = arr.shape[1]
+        if crops == "mean":
+            arr = arr.mean(axis=1)
+        elif crops == "keep":
+            arr = arr.reshape(arr.shape[0], -1)
+        else:
+            index = int(crops)
+            if not 0 <= index < n_crops:
+                raise ValueError(f"{path}: crop {index} requested, the file has {n_crops}")
+            arr = arr[:, index]
+    else:
+        raise ValueError(f"{path}: expected (n, dim) or (n, crops, dim), got shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{path}: empty feature array {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{path}: contains NaN or infinite values")
+    return np.ascontiguousarray(arr, dtype=np.float32), n_crops
+
+
+def _common_attrs(path: Path, n_frames: int, count_source: Any) -> dict[str, Any]:
+    return {
+        "source_path": str(path),
+        "source_sha256": _sha256(path),
+        "decoded_frames": int(n_frames),
+        "frame_count_source": str(count_source),
+        "imported": True,
+    }
+

@@ -1,0 +1,339 @@
+"""C3D in the Sports-1M layout: weights names/shapes, safe loading, preprocessing arithmetic,
+pool5 variants, post-ReLU features, the refusal without weights, and the torch execution base.
+
+Weights are fabricated here (nothing can be downloaded); all but two tests use a network with
+channels divided by 16, because the full C3D costs ~0.5 s per clip on these CPUs.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from extract.backbones.c3d import C3D, C3DBackbone, SPORTS1M_MEAN_BGR, load_mean_cube
+from extract.backbones.torch_base import (ExecPlan, MissingWeightsError, TorchBackbone, exec_plan,
+                                          resolve_device)
+from extract.tencrop import crop_boxes
+from extract.weights import WeightsError, load_state_dict
+
+# The table of method-notes 6.2, written out independently of the model code.
+SPORTS1M_SHAPES = {
+    "conv1": (64, 3), "conv2": (128, 64), "conv3a": (256, 128), "conv3b": (256, 256),
+    "conv4a": (512, 256), "conv4b": (512, 512), "conv5a": (512, 512), "conv5b": (512, 512),
+}
+FC_SHAPES = {"fc6": (4096, 8192), "fc7": (4096, 4096), "fc8": (487, 4096)}
+
+
+def documented_state_dict(div: int = 1, fill=torch.empty) -> dict[str, torch.Tensor]:
+    """A state dict with the documented names and shapes (channels / `div` for small variants)."""
+    state = {}
+    for name, (out, inp) in SPORTS1M_SHAPES.items():
+        inp = inp if name == "conv1" else inp // div
+        state[f"{name}.weight"] = fill(out // div, inp, 3, 3, 3)
+        state[f"{name}.bias"] = fill(out // div)
+    for name, (out, inp) in FC_SHAPES.items():
+        out = out if name == "fc8" else out // div
+        state[f"{name}.weight"] = fill(out, inp // div)
+        state[f"{name}.bias"] = fill(out)
+    return state
+
+
+def small_weights(tmp_path, **changes) -> str:
+    torch.manual_seed(0)
+    state = documented_state_dict(16, fill=lambda *s: torch.randn(*s) * 0.05)
+    state.update(changes)
+    for key in [k for k, v in changes.items() if v is None]:
+        del state[key]
+    path = tmp_path / "c3d_small.pickle"
+    torch.save(state, path)
+    return str(path)
+
+
+def coordinate_clip(h: int = 128, w: int = 171) -> np.ndarray:
+    """RGB clip whose R = row, G = column, B = 10 * frame index: every pixel says where it came from."""
+    t, y, x = np.meshgrid(np.arange(16), np.arange(h), np.arange(w), indexing="ij")
+    return np.stack([y, x, 10 * t], axis=-1).astype(np.uint8)
+
+
+# -- weights -------------------------------------------------------------------------------------
+def test_full_size_documented_state_dict_loads_strictly(tmp_path):
+    path = tmp_path / "c3d.pickle"
+    state = documented_state_dict()
+    keys = set(state)
+    torch.save(state, path)
+    del state
+    backbone = C3DBackbone(weights=path)
+    info = backbone.describe()
+    assert info["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert info["random_init"] is False and backbone.dim == 4096
+    assert set(backbone._model.state_dict()) == keys and len(keys) == 22
+
+
+def test_wrong_shape_names_the_key(tmp_path):
+    path = small_weights(tmp_path, **{"fc8.weight": torch.zeros(400, 256), "fc8.bias": torch.zeros(400)})
+    with pytest.raises(WeightsError, match=r"fc8\.weight: expected \(487, 256\), got \(400, 256\)"):
+        C3DBackbone(weights=path, width=16)
+
+
+def test_missing_classifier_needs_explicit_option(tmp_path):
+    path = small_weights(tmp_path, **{"fc8.weight": None, "fc8.bias": None})
+    with pytest.raises(WeightsError, match="missing keys: fc8.weight, fc8.bias"):
+        C3DBackbone(weights=path, width=16)
+    backbone = C3DBackbone(weights=path, width=16, allow_missing_fc=True)
+    assert backbone.forward_batch(backbone.preprocess(coordinate_clip())[None]).shape == (1, 256)
+
+
+def test_unexpected_key_is_named(tmp_path):
+    path = small_weights(tmp_path, **{"fc9.weight": torch.zeros(3)})
+    with pytest.raises(WeightsError, match="unexpected keys: fc9.weight"):
+        C3DBackbone(weights=path, width=16)
+
+
+def test_loader_is_safe_by_default_and_unwraps_checkpoints(tmp_path):
+    path = tmp_path / "ckpt.pth"
+    state = {"module.conv1.weight": torch.ones(2)}
+    torch.save({"state_dict": state, "args": argparse.Namespace(lr=0.1)}, path)
+    with pytest.raises(WeightsError, match=r"ckpt\.pth: refused by the safe loader.*argparse\.Namespace"
+                                           r".*allow_pickle"):
+        load_state_dict(path)
+    loaded = load_state_dict(path, allow_pickle=True)
+    assert list(loaded) == ["conv1.weight"] and torch.equal(loaded["conv1.weight"], torch.ones(2))
+
+
+def test_loader_rejects_missing_and_garbage_files(tmp_path):
+    with pytest.raises(WeightsError, match="not found"):
+        load_state_dict(tmp_path / "nope.pickle")
+    bad = tmp_path / "bad.pickle"
+    bad.write_bytes(b"not a torch file")
+    with pytest.raises(WeightsError, match="bad.pickle"):
+        load_state_dict(bad)
+
+
+# -- refusal and random init ---------------------------------------------------------------------
+def test_refuses_without_weights_and_says_where_to_get_them():
+    with pytest.raises(MissingWeightsError) as info:
+        C3DBackbone()
+    message = str(info.value)
+    assert "c3d.pickle" in message and "DavideA/c3d-pytorch" in message
+    assert "--weights" in message and "--random-init" in message
+
+
+def test_random_init_is_recorded_and_seeded():
+    a = C3DBackbone(random_init=True, width=16)
+    b = C3DBackbone(random_init="true", width=16)  # strings arrive from --backbone-opt
+    c = C3DBackbone(random_init=True, width=16, seed=1)
+    info = a.describe()
+    assert info["random_init"] is True and info["weights_sha256"] == "none"
+    assert info["random_init_seed"] == 0
+    batch = a.preprocess(coordinate_clip())[None]
+    np.testing.assert_array_equal(a.forward_batch(batch), b.forward_batch(batch))
+    assert not np.allclose(a.forward_batch(batch), c.forward_batch(batch))
+
+
+def test_weights_and_random_init_together_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="not both"):
+        C3DBackbone(weights=small_weights(tmp_path), random_init=True, width=16)
+
+
+# -- preprocessing -------------------------------------------------------------------------------
+def test_preprocessing_channel_order_mean_and_crop_offsets():
+    backbone = C3DBackbone(random_init=True, width=16)
+    out = backbone.preprocess(coordinate_clip())
+    assert out.shape == (3, 16, 112, 112) and out.dtype == np.float32
+    b_mean, g_mean, r_mean = SPORTS1M_MEAN_BGR
+    rows, cols = np.meshgrid(np.arange(112), np.arange(112), indexing="ij")
+    for t in (0, 7, 15):
+        np.testing.assert_allclose(out[0, t], 10 * t - b_mean, atol=1e-4)   # channel 0 is blue
+        np.testing.assert_allclose(out[1, t], 29 + cols - g_mean, atol=1e-4)  # crop starts at col 29
+        np.testing.assert_allclose(out[2, t], 8 + rows - r_mean, atol=1e-4)   # and at row 8
+
+
+def test_preprocessing_resizes_to_128x171_first():
+    backbone = C3DBackbone(random_init=True, width=16, mean="none")
+    clip = np.zeros((16, 240, 320, 3), np.uint8)
+    clip[:, :, :, 0] = np.linspace(0, 255, 320).astype(np.uint8)  # red ramp along x
+    out = backbone.preprocess(clip)
+    import cv2
+    expected = cv2.resize(clip[0], (171, 128), interpolation=cv2.INTER_LINEAR)[8:120, 29:141, 0]
+    np.testing.assert_array_equal(out[2, 0], expected.astype(np.float32))
+    assert np.all(out[:2] == 0)
+
+
+def test_mean_cube_is_bgr_and_per_position(tmp_path):
+    cube = np.zeros((1, 3, 16, 128, 171), np.float32)
+    cube[0, 0], cube[0, 1], cube[0, 2] = 1.0, 2.0, 3.0  # B, G, R
+    cube[0, :, 5] += 100.0  # frame 5 only
+    path = tmp_path / "c3d_mean.npy"
+    np.save(path, cube)
+    backbone = C3DBackbone(random_init=True, width=16, mean=str(path))
+    clip = np.full((16, 128, 171, 3), 50, np.uint8)
+    out = backbone.preprocess(clip)
+    np.testing.assert_allclose(out[:, 0, 0, 0], [49, 48, 47])
+    np.testing.assert_allclose(out[:, 5, 0, 0], [-51, -52, -53])
+    np.save(tmp_path / "bad.npy", np.zeros((3, 16, 112, 112), np.float32))
+    with pytest.raises(ValueError, match=r"bad\.npy: mean cube must have shape \(3, 16, 128, 171\)"):
+        load_mean_cube(tmp_path / "bad.npy")
+
+
+def test_ten_crop_boxes_and_flips():
+    assert crop_boxes(128, 171, 112, "tencrop") == [
+        (0, 0, False), (0, 59, False), (16, 0, False), (16, 59, False), (8, 29, False),
+        (0, 0, True), (0, 59, True), (16, 0, True), (16, 59, True), (8, 29, True)]
+    backbone = C3DBackbone(random_init=True, width=16, mean="none", crops="tencrop")
+    out = backbone.preprocess(coordinate_clip())
+    assert out.shape == (10, 3, 16, 112, 112)
+    assert (out[1, 1, 0, 0, 0], out[3, 2, 0, 0, 0]) == (59, 16)  # top-right col, bottom row
+    assert out[5, 1, 0, 0, 0] == 170 and out[9, 1, 0, 0, 0] == 170 - 29  # flipped: from the right edge
+    np.testing.assert_array_equal(out[4], backbone.__class__(random_init=True, width=16, mean="none")
+                                  .preprocess(coordinate_clip()))
+
+
+def test_ten_crop_features_mean_and_keep():
+    clip = coordinate_clip()
+    keep = C3DBackbone(random_init=True, width=16, crops="tencrop", crop_reduce="keep")
+    mean = C3DBackbone(random_init=True, width=16, crops="tencrop", crop_reduce="mean")
+    kept = keep.forward_batch(np.stack([keep.preprocess(clip)] * 2))
+    averaged = mean.forward_batch(np.stack([mean.preprocess(clip)] * 2))
+    assert kept.shape == (2, 10 * 256) and averaged.shape == (2, 256) and keep.dim == 2560
+    np.testing.assert_allclose(kept.reshape(2, 10, 256).mean(1), averaged, rtol=1e-5, atol=1e-6)
+
+
+# -- network -------------------------------------------------------------------------------------
+def tiny_c3d(pool5: str) -> C3D:
+    return C3D(widths=(1, 1, 1, 1, 1), fc_dim=1, pool5=pool5)
+
+
+def test_both_pool5_variants_give_512x1x4x4():
+    model = C3D(pool5="caffe").eval()
+    seen = {}
+    model.pool5.register_forward_hook(lambda mod, inp, out: seen.update(inp=inp[0], out=out))
+    with torch.inference_mode():
+        model.pool5_output(torch.randn(1, 3, 16, 112, 112))
+        padded = tiny_c3d("padded").pool5(seen["inp"])
+    assert seen["inp"].shape == (1, 512, 2, 7, 7)
+    assert seen["out"].shape == (1, 512, 1, 4, 4) and padded.shape == (1, 512, 1, 4, 4)
+    assert model.fc6.in_features == 512 * 1 * 4 * 4
+
+
+def test_pool5_window_positions():
+    grid = torch.arange(49.0).reshape(1, 1, 1, 7, 7).repeat(1, 1, 2, 1, 1)
+    caffe, padded = tiny_c3d("caffe").pool5(grid), tiny_c3d("padded").pool5(grid)
+    # caffe: windows start at 0, 2, 4, 6 (the last one a single row/col); padded: at -1, 1, 3, 5
+    assert caffe[0, 0, 0].tolist() == [[8, 10, 12, 13], [22, 24, 26, 27], [36, 38, 40, 41],
+                                       [43, 45, 47, 48]]
+    assert padded[0, 0, 0].tolist() == [[0, 2, 4, 6], [14, 16, 18, 20], [28, 30, 32, 34],
+                                        [42, 44, 46, 48]]
+    with pytest.raises(ValueError, match="pool5 must be one of"):
+        tiny_c3d("same")
+
+
+@pytest.mark.parametrize("layer", ["fc6", "fc7"])
+def test_features_are_post_relu(tmp_path, layer):
+    # negative biases make many pre-activations negative: the ReLU must zero them
+    path = small_weights(tmp_path, **{"fc6.bias": torch.full((256,), -0.05),
+                                      "fc7.bias": torch.full((256,), -0.02)})
+    backbone = C3DBackbone(weights=path, width=16, layer=layer)
+    rng = np.random.default_rng(0)
+    clips = np.stack([backbone.preprocess(rng.integers(0, 256, (16, 128, 171, 3), dtype=np.uint8))
+                      for _ in range(2)])
+    feats = backbone.forward_batch(clips)
+    model = backbone._model
+    with torch.inference_mode():
+        pre = model.fc6(torch.flatten(model.pool5_output(torch.from_numpy(clips)), 1))
+        if layer == "fc7":
+            pre = model.fc7(torch.relu(pre))
+    assert feats.shape == (2, 256) and feats.min() >= 0.0
+    assert (pre < 0).any() and (feats == 0).any()
+    np.testing.assert_allclose(feats, torch.relu(pre).numpy(), rtol=1e-4, atol=1e-5)
+
+
+# -- execution base ------------------------------------------------------------------------------
+def test_exec_plan_per_device():
+    cuda = exec_plan(torch.device("cuda", 1))
+    assert (cuda.amp, cuda.pin_memory, cuda.non_blocking, cuda.channels_last) == (True, True, True, False)
+    assert cuda.precision == "fp16-autocast"
+    assert exec_plan(torch.device("cuda", 0), amp=False).precision == "fp32"
+    cpu = exec_plan(torch.device("cpu"))
+    assert (cpu.amp, cpu.pin_memory, cpu.non_blocking, cpu.channels_last) == (False, False, False, True)
+    with pytest.raises(ValueError, match="CUDA-only"):
+        exec_plan(torch.device("cpu"), amp=True)
+
+
+def test_resolve_device_messages():
+    assert resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="only 'cpu' and 'cuda"):
+        resolve_device("meta")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda:0")
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            C3DBackbone(random_init=True, width=16, device="cuda:1")
+
+
+def test_batch_splitting_gives_the_same_features():
+    rng = np.random.default_rng(1)
+    whole = C3DBackbone(random_init=True, width=16, batch_size=5)
+    clips = np.stack([whole.preprocess(rng.integers(0, 256, (16, 128, 171, 3), dtype=np.uint8))
+                      for _ in range(5)])
+    split = C3DBackbone(random_init=True, width=16, batch_size=2)
+    calls = []
+    original = split._features
+    split._features = lambda model, x: calls.append(len(x)) or original(model, x)
+    np.testing.assert_allclose(split.forward_batch(clips), whole.forward_batch(clips), rtol=1e-5, atol=1e-6)
+    assert calls == [2, 2, 1]
+    assert split.stats["clips"] == 5 and split.stats["batches"] == 1
+
+
+def test_channels_last_matches_contiguous():
+    clip = C3DBackbone(random_init=True, width=16).preprocess(coordinate_clip())[None]
+    a = C3DBackbone(random_init=True, width=16, channels_last=True).forward_batch(clip)
+    b = C3DBackbone(random_init=True, width=16, channels_last="false").forward_batch(clip)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_autocast_follows_the_plan():
+    """The fp16 path is chosen by the plan, not by the device: checked here on the CPU."""
+    seen = []
+
+    class Probe(TorchBackbone):
+        name = "probe"
+        input_ndim = 1
+        dim = 2
+
+        def preprocess(self, clip):
+            return clip
+
+        def _features(self, model, x):
+            seen.append(torch.is_autocast_enabled("cpu"))
+            return model(x)
+
+    for amp in (False, True):
+        probe = Probe()
+        probe._set_model(torch.nn.Linear(4, 2))
+        probe.plan = ExecPlan(torch.device("cpu"), amp=amp, pin_memory=False, non_blocking=False,
+                              channels_last=False)
+        out = probe.forward_batch(np.ones((3, 4), np.float32))
+        assert out.dtype == np.float32 and out.shape == (3, 2)
+    assert seen == [False, True]
+
+
+def test_pickled_copy_carries_preprocessing_only():
+    backbone = C3DBackbone(random_init=True, width=16)
+    copy = pickle.loads(pickle.dumps(backbone))
+    assert len(pickle.dumps(backbone)) < 100_000  # the model stays behind
+    np.testing.assert_array_equal(copy.preprocess(coordinate_clip()), backbone.preprocess(coordinate_clip()))
+    with pytest.raises(RuntimeError, match="no model"):
+        copy.forward_batch(copy.preprocess(coordinate_clip())[None])
+    assert backbone.forward_batch(backbone.preprocess(coordinate_clip())[None]).shape == (1, 256)
+
+
+def test_bad_batch_shape_is_reported():
+    backbone = C3DBackbone(random_init=True, width=16)
+    with pytest.raises(ValueError, match=r"expected a batch of preprocessed clips.*\(3, 16, 112\)"):
+        backbone.forward_batch(np.zeros((3, 16, 112), np.float32))
+    with pytest.raises(ValueError, match=r"\(16, H, W, 3\) RGB clip"):
+        backbone.preprocess(np.zeros((8, 128, 171, 3), np.uint8))

@@ -1,0 +1,69 @@
+"""`videoad import ...`: convert features made elsewhere into a feature store (extract.importers)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group(name="import")
+def import_features() -> None:
+    """Import features made by other tools into a videoad feature store."""
+
+
+def _report(result) -> None:
+    click.echo(f"written {len(result.written)}, already present {len(result.skipped)}, "
+               f"failed {len(result.failed)}")
+    for path, reason in result.failed:
+        click.echo(f"FAILED {path}: {reason}", err=True)
+    if result.failed:
+        raise SystemExit(1)
+
+
+@import_features.command("sultani")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Feature store folder to write.")
+@click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Annotation file with frame counts, e.g. UCF-Crime Test_Annotation.txt.")
+@click.option("--overwrite", is_flag=True, help="Replace videos already in the store.")
+def sultani_cmd(src: Path, out: Path, annotations: Path, overwrite: bool) -> None:
+    """Sultani et al.'s 32-segment C3D text files (SRC: a folder of <video>.txt or one file)."""
+    from extract.importers import import_sultani
+
+    try:
+        result = import_sultani(src, out, annotations, overwrite=overwrite)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result)
+
+
+@import_features.command("npy")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
+              help="Feature store folder to write.")
+@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Annotation file with frame counts; keys become its <Class>/<video> paths.")
+@click.option("--suffix", default="", show_default=True,
+              help="Take only <video><suffix>.npy and strip the suffix (RTFM: _i3d; video_features: _rgb).")
+@click.option("--clip-len", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--stride", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--crops", default="mean", show_default=True,
+              help="For (n, crops, dim) arrays: mean, keep (concatenate) or a crop index.")
+@click.option("--backbone", default="unknown", show_default=True, help="Recorded in the store.")
+@click.option("--layer", default="unknown", show_default=True, help="Recorded in the store.")
+@click.option("--overwrite", is_flag=True, help="Replace videos already in the store.")
+def npy_cmd(src: Path, out: Path, annotations: Path | None, suffix: str, clip_len: int, stride: int,
+            crops: str, backbone: str, layer: str, overwrite: bool) -> None:
+    """Per-video .npy arrays (video_features, RTFM-style releases), found recursively under SRC."""
+    from extract.importers import import_npy
+
+    if crops not in ("mean", "keep") and not crops.isdigit():
+        raise click.BadParameter("use mean, keep or a non-negative crop index", param_hint="--crops")
+    try:
+        result = import_npy(src, out, frame_counts=annotations, suffix=suffix, clip_len=clip_len,
+                            stride=stride, crops=crops if not crops.isdigit() else int(crops),
+                            backbone=backbone, layer=layer, overwrite=overwrite)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    _report(result)
