@@ -17,7 +17,7 @@ evaluation serve synthetic and real data. Every random choice comes from the one
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
@@ -115,8 +115,13 @@ def _walker(cfg: SceneConfig, rng: np.random.Generator, x: float | None = None) 
 
 
 def _inside(a: _Actor, cfg: SceneConfig) -> bool:
+    """Whether any pixel of the actor is drawn in the picture (exact: drawn on a blank mask)."""
     x0, y0, x1, y1 = a.bbox()
-    return x1 >= 0 and y1 >= 0 and x0 < cfg.width and y0 < cfg.height
+    if x1 < -8 or y1 < -8 or x0 > cfg.width + 8 or y0 > cfg.height + 8:
+        return False
+    mask = np.zeros((cfg.height, cfg.width, 3), dtype=np.uint8)
+    _draw(mask, replace(a, shade=(255, 255, 255)))
+    return bool(mask.any())
 
 
 def _event_actors(event: str, cfg: SceneConfig, rng: np.random.Generator) -> list[_Actor]:
