@@ -119,8 +119,11 @@ def _existing_keys(out_root: Path) -> set[str]:
 
 
 def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Path | FrameCounts,
-                   *, overwrite: bool = False, n_segments: int = 32) -> ImportResult:
-    """Import every `<video>.txt` of `src` (a folder or one file) into the store at `out_root`."""
+                   *, fps: float = 30.0, overwrite: bool = False, n_segments: int = 32) -> ImportResult:
+    """Import every `<video>.txt` of `src` (a folder or one file) into the store at `out_root`.
+
+    fps is recorded, not used: UCF-Crime videos are 30 fps.
+    """
     src, out_root = Path(src), Path(out_root)
     counts = frame_counts if isinstance(frame_counts, FrameCounts) else read_frame_counts(frame_counts)
     files = sorted(src.glob("*.txt")) if src.is_dir() else [src]
@@ -136,7 +139,7 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
             feats = _load_sultani(path, n_segments)
             clips, frames = sultani_segments(n_frames, n_segments)
             norms = np.linalg.norm(feats, axis=1)
-            attrs = _common_attrs(path, n_frames, counts.source) | {
+            attrs = _common_attrs(path, n_frames, counts.source, fps) | {
                 "backbone": "c3d",
                 "layer": "fc6 (post-ReLU)",
                 "weights_sha256": "unknown (Sultani et al. release, Caffe C3D v1.0 Sports-1M)",
@@ -147,7 +150,7 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
                                 f"round(linspace(1, n_clips, {n_segments + 1})), last clip excluded "
                                 "(authors' MATLAB), each row L2-normalised"),
                 "l2_normalised": bool(np.allclose(norms, 1.0, atol=1e-3)),
-                "clip_ranges_1based": clips.astype(np.int64),
+                "clip_ranges_1based": clips.tolist(),
                 "clip_len": 16,
                 "stride": 16,
                 "tail_policy": "drop",
@@ -173,13 +176,15 @@ def _load_sultani(path: Path, n_segments: int) -> np.ndarray:
 
 def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Path | FrameCounts | None = None,
                suffix: str = "", clip_len: int = 16, stride: int = 16, crops: str | int = "mean",
-               backbone: str = "unknown", layer: str = "unknown", overwrite: bool = False) -> ImportResult:
+               fps: float = 30.0, backbone: str = "unknown", layer: str = "unknown",
+               overwrite: bool = False) -> ImportResult:
     """Import per-video `.npy` feature arrays found under `src` (recursively).
 
     suffix: only files named `<video><suffix>.npy` are taken and the suffix is removed from the
         video name (e.g. "_i3d" for RTFM files, "_rgb" for video_features' I3D output).
     crops: for (n, crops, dim) arrays: "mean" averages the crops, "keep" concatenates them
         crop-major into (n, crops * dim), an integer selects one crop.
+    fps: frame rate of the source videos, recorded in the store (the arrays do not carry it).
     """
     src, out_root = Path(src), Path(out_root)
     if clip_len < 1 or stride < 1:
@@ -214,7 +219,7 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             if n_frames is None:
                 n_frames = int(frames[-1, 1]) + 1 if n else 0
                 count_source = "estimated from the snippet count (no annotation given)"
-            attrs = _common_attrs(path, n_frames, count_source) | {
+            attrs = _common_attrs(path, n_frames, count_source, fps) | {
                 "backbone": backbone,
                 "layer": layer,
                 "weights_sha256": "unknown (imported)",
@@ -263,11 +268,12 @@ def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(arr, dtype=np.float32), n_crops
 
 
-def _common_attrs(path: Path, n_frames: int, count_source: Any) -> dict[str, Any]:
+def _common_attrs(path: Path, n_frames: int, count_source: Any, fps: float) -> dict[str, Any]:
     return {
         "source_path": str(path),
         "source_sha256": _sha256(path),
-        "decoded_frames": int(n_frames),
+        "n_frames": int(n_frames),
+        "fps": float(fps),
         "frame_count_source": str(count_source),
         "imported": True,
     }

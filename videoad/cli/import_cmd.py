@@ -26,13 +26,15 @@ def _report(result) -> None:
               help="Feature store folder to write.")
 @click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts, e.g. UCF-Crime Test_Annotation.txt.")
+@click.option("--fps", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Frame rate recorded in the store (UCF-Crime: 30).")
 @click.option("--overwrite", is_flag=True, help="Replace videos already in the store.")
-def sultani_cmd(src: Path, out: Path, annotations: Path, overwrite: bool) -> None:
+def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: bool) -> None:
     """Sultani et al.'s 32-segment C3D text files (SRC: a folder of <video>.txt or one file)."""
     from extract.importers import import_sultani
 
     try:
-        result = import_sultani(src, out, annotations, overwrite=overwrite)
+        result = import_sultani(src, out, annotations, fps=fps, overwrite=overwrite)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     _report(result)
@@ -50,11 +52,13 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, overwrite: bool) -> Non
 @click.option("--stride", default=16, show_default=True, type=click.IntRange(min=1))
 @click.option("--crops", default="mean", show_default=True,
               help="For (n, crops, dim) arrays: mean, keep (concatenate) or a crop index.")
+@click.option("--fps", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Frame rate of the source videos, recorded in the store.")
 @click.option("--backbone", default="unknown", show_default=True, help="Recorded in the store.")
 @click.option("--layer", default="unknown", show_default=True, help="Recorded in the store.")
 @click.option("--overwrite", is_flag=True, help="Replace videos already in the store.")
 def npy_cmd(src: Path, out: Path, annotations: Path | None, suffix: str, clip_len: int, stride: int,
-            crops: str, backbone: str, layer: str, overwrite: bool) -> None:
+            crops: str, fps: float, backbone: str, layer: str, overwrite: bool) -> None:
     """Per-video .npy arrays (video_features, RTFM-style releases), found recursively under SRC."""
     from extract.importers import import_npy
 
@@ -63,7 +67,7 @@ def npy_cmd(src: Path, out: Path, annotations: Path | None, suffix: str, clip_le
     try:
         result = import_npy(src, out, frame_counts=annotations, suffix=suffix, clip_len=clip_len,
                             stride=stride, crops=crops if not crops.isdigit() else int(crops),
-                            backbone=backbone, layer=layer, overwrite=overwrite)
+                            fps=fps, backbone=backbone, layer=layer, overwrite=overwrite)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     _report(result)

@@ -1,0 +1,184 @@
+"""Importers: Sultani's 32-segment files (the real ones in ../shared/data) and per-video .npy
+arrays (fabricated RTFM / video_features layouts), through the store and the CLI."""
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from extract.importers import (import_npy, import_sultani, matlab_round, read_frame_counts,
+                               sultani_segments)
+from extract.store import FeatureStore
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ucf_crime"
+SULTANI = DATA / "c3d_32seg_sultani"
+TEST_ANNOTATION = DATA / "annotations" / "Test_Annotation.txt"
+SULTANI_VIDEOS = {  # key in the annotation -> frame count (data README, table 2b)
+    "Explosion/Explosion008_x264.mp4": 1748,
+    "RoadAccidents/RoadAccidents022_x264.mp4": 716,
+    "RoadAccidents/RoadAccidents123_x264.mp4": 1005,
+    "Shooting/Shooting008_x264.mp4": 1625,
+    "Shoplifting/Shoplifting028_x264.mp4": 1357,
+    "Testing_Normal_Videos_Anomaly/Normal_Videos_024_x264.mp4": 1076,
+}
+
+
+# -- segment arithmetic --------------------------------------------------------------------------
+def test_matlab_round_takes_halves_up():
+    assert matlab_round(np.array([0.5, 1.5, 2.5, 2.4999])).tolist() == [1, 2, 3, 2]
+
+
+def test_segments_follow_the_matlab_boundaries_half_up():
+    # 17 clips: linspace(1, 17, 33) = 1, 1.5, 2, 2.5, ...; MATLAB rounds every .5 up
+    clips, frames = sultani_segments(17 * 16 + 5)
+    firsts = [1 + math.ceil(k / 2) for k in range(32)]
+    assert clips[:, 0].tolist() == firsts
+    assert clips[:, 1].tolist() == [max(firsts[k + 1] - 1, firsts[k]) if k < 31 else 17 for k in range(32)]
+    assert frames[3].tolist() == [(3 - 1) * 16, 3 * 16 - 1]  # segment 4 = clip 3 (numpy's round: clip 2)
+
+
+def test_segment_32_stops_one_clip_early():
+    clips, frames = sultani_segments(1748)  # Explosion008: 109 clips
+    assert clips[0].tolist() == [1, 3] and clips[-1].tolist() == [106, 108]
+    assert frames[0].tolist() == [0, 47] and frames[-1].tolist() == [105 * 16, 108 * 16 - 1]
+    assert (np.diff(frames[:, 0]) >= 0).all() and frames.max() < 1748
+
+
+def test_segments_of_a_too_short_video_fail():
+    with pytest.raises(ValueError, match="15 frames hold no complete 16-frame clip"):
+        sultani_segments(15)
+
+
+# -- annotation frame counts ---------------------------------------------------------------------
+def test_frame_counts_from_the_real_annotation():
+    counts = read_frame_counts(TEST_ANNOTATION)
+    assert len(counts.entries) == 290
+    assert sum(n for _, n in counts.entries.values()) == 1_111_808
+    assert counts.entries["Explosion008_x264"] == ("Explosion/Explosion008_x264.mp4", 1748)
+
+
+def test_frame_counts_errors_name_file_and_line(tmp_path):
+    bad = tmp_path / "ann.txt"
+    bad.write_text("A/a.mp4 100 A 1 2 -1 -1\nB/b.mp4 B 1 2 -1 -1\n")
+    with pytest.raises(ValueError, match=r"ann\.txt:2: frame count 'B' is not an integer"):
+        read_frame_counts(bad)
+
+
+# -- Sultani import ------------------------------------------------------------------------------
+def test_sultani_round_trip_on_the_real_files(tmp_path):
+    out = tmp_path / "store"
+    result = import_sultani(SULTANI, out, TEST_ANNOTATION)
+    assert sorted(result.written) == sorted(SULTANI_VIDEOS) and not result.failed
+    store = FeatureStore(out)
+    assert store.keys() == sorted(SULTANI_VIDEOS)
+    for key, n_frames in SULTANI_VIDEOS.items():
+        video = store.load(key)
+        source = np.loadtxt(SULTANI / (Path(key).stem + ".txt"))
+        np.testing.assert_allclose(video.features, source, rtol=1e-6)
+        np.testing.assert_array_equal(video.frames, sultani_segments(n_frames)[1])
+        assert video.attrs["n_frames"] == n_frames and video.attrs["fps"] == 30.0
+        assert video.attrs["backbone"] == "c3d" and video.attrs["import_format"] == "sultani32"
+        assert video.attrs["l2_normalised"] and video.attrs["row_kind"] == "segment"
+    assert set(store.groups()) == {"Explosion", "RoadAccidents", "Shooting", "Shoplifting",
+                                   "Testing_Normal_Videos_Anomaly"}
+    again = import_sultani(SULTANI, out, TEST_ANNOTATION)
+    assert not again.written and len(again.skipped) == 6
+    assert len(import_sultani(SULTANI / "Shooting008_x264.txt", out, TEST_ANNOTATION,
+                              overwrite=True).written) == 1
+
+
+def test_sultani_bad_files_are_reported_and_the_rest_imported(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(SULTANI / "RoadAccidents022_x264.txt", src)
+    np.savetxt(src / "Explosion008_x264.txt", np.ones((31, 8)))
+    np.savetxt(src / "Nowhere001_x264.txt", np.ones((32, 8)))
+    (src / "Shooting008_x264.txt").write_text("0.1 0.2 x\n")
+    result = import_sultani(src, tmp_path / "store", TEST_ANNOTATION)
+    assert result.written == ["RoadAccidents/RoadAccidents022_x264.mp4"]
+    reasons = dict(result.failed)
+    assert "expected 32 rows (segments), got 31" in reasons[str(src / "Explosion008_x264.txt")]
+    assert "'Nowhere001_x264' is not listed in" in reasons[str(src / "Nowhere001_x264.txt")]
+    assert "not a whitespace-separated numeric table" in reasons[str(src / "Shooting008_x264.txt")]
+
+
+# -- .npy import ---------------------------------------------------------------------------------
+@pytest.fixture
+def rtfm_release(tmp_path):
+    """A flat folder of ten-crop arrays named like RTFM's UCF-Crime I3D release."""
+    src = tmp_path / "rtfm"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    arrays = {"Abuse028_x264": rng.random((5, 10, 6)), "Normal_Videos_003_x264": rng.random((3, 10, 6))}
+    for stem, arr in arrays.items():
+        np.save(src / f"{stem}_i3d.npy", arr.astype(np.float32))
+    np.save(src / "Abuse028_x264_fps.npy", np.array(30.0))  # a video_features side-car: ignored
+    ann = tmp_path / "ann.txt"
+    ann.write_text("Abuse/Abuse028_x264.mp4 90 Abuse 10 20 -1 -1\n"
+                   "Testing_Normal_Videos_Anomaly/Normal_Videos_003_x264.mp4 50 Normal -1 -1 -1 -1\n")
+    return src, ann, arrays
+
+
+@pytest.mark.parametrize("crops", ["mean", "keep", 3])
+def test_npy_ten_crop_round_trip(tmp_path, rtfm_release, crops):
+    src, ann, arrays = rtfm_release
+    out = tmp_path / f"store-{crops}"
+    result = import_npy(src, out, frame_counts=ann, suffix="_i3d", crops=crops, backbone="i3d")
+    assert sorted(result.written) == ["Abuse/Abuse028_x264.mp4",
+                                      "Testing_Normal_Videos_Anomaly/Normal_Videos_003_x264.mp4"]
+    video = FeatureStore(out).load("Abuse/Abuse028_x264.mp4")
+    arr = arrays["Abuse028_x264"]
+    expected = {"mean": arr.mean(1), "keep": arr.reshape(5, 60), 3: arr[:, 3]}[crops]
+    np.testing.assert_allclose(video.features, expected, rtol=1e-6)
+    assert video.frames.tolist() == [[16 * i, 16 * i + 15] for i in range(5)]
+    assert video.attrs["n_frames"] == 90 and video.attrs["crops"] == 10
+    assert video.attrs["backbone"] == "i3d"
+
+
+def test_npy_without_annotation_keeps_the_folder_layout(tmp_path):
+    src = tmp_path / "vf" / "Fighting"
+    src.mkdir(parents=True)
+    np.save(src / "Fighting003_x264_r21d.npy", np.ones((4, 3), np.float32))
+    np.save(src / "Fighting003_x264_timestamps_ms.npy", np.arange(4.0))
+    result = import_npy(tmp_path / "vf", tmp_path / "store", suffix="_r21d", stride=8, clip_len=16)
+    assert result.written == ["Fighting/Fighting003_x264"] and not result.failed
+    video = FeatureStore(tmp_path / "store").load("Fighting/Fighting003_x264")
+    assert video.frames.tolist() == [[0, 15], [8, 23], [16, 31], [24, 39]]
+    assert video.attrs["n_frames"] == 40 and "estimated" in video.attrs["frame_count_source"]
+
+
+def test_npy_bad_files_are_named(tmp_path, rtfm_release):
+    src, ann, _ = rtfm_release
+    np.save(src / "Abuse028_x264_i3d.npy", np.ones((7, 10, 6), np.float32))  # 7 x 16 > 90 frames
+    np.save(src / "Normal_Videos_003_x264_i3d.npy", np.full((2, 3, 4, 5), np.nan, np.float32))
+    result = import_npy(src, tmp_path / "store", frame_counts=ann, suffix="_i3d")
+    reasons = dict(result.failed)
+    assert not result.written
+    assert "start past the video's 90 frames" in reasons[str(src / "Abuse028_x264_i3d.npy")]
+    assert "expected (n, dim) or (n, crops, dim), got shape (2, 3, 4, 5)" in \
+        reasons[str(src / "Normal_Videos_003_x264_i3d.npy")]
+    with pytest.raises(ValueError, match="no feature files matching"):
+        import_npy(src, tmp_path / "store", suffix="_flow")
+
+
+# -- CLI -----------------------------------------------------------------------------------------
+def test_cli_import_sultani_and_npy(tmp_path, rtfm_release):
+    from videoad.cli import cli
+
+    runner = CliRunner()
+    res = runner.invoke(cli, ["import", "sultani", str(SULTANI / "Explosion008_x264.txt"),
+                              "-o", str(tmp_path / "s"), "--annotations", str(TEST_ANNOTATION)])
+    assert res.exit_code == 0, res.output
+    assert "written 1" in res.output
+    assert FeatureStore(tmp_path / "s").keys() == ["Explosion/Explosion008_x264.mp4"]
+
+    src, ann, _ = rtfm_release
+    np.save(src / "Broken_i3d.npy", np.ones((2, 2, 2, 2), np.float32))
+    res = runner.invoke(cli, ["import", "npy", str(src), "-o", str(tmp_path / "n"), "--suffix", "_i3d",
+                              "--crops", "keep"])
+    assert res.exit_code == 1
+    assert "written 2" in res.output and "Broken_i3d.npy" in res.output
