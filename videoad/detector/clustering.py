@@ -105,12 +105,22 @@ class GMMClusterer:
         if self.max_fit_rows and X.shape[0] > self.max_fit_rows:
             fit_rows = X[np.sort(rng.choice(X.shape[0], self.max_fit_rows, replace=False))]
         k = min(self.n_components, fit_rows.shape[0])
-        gmm = GaussianMixture(k, covariance_type=self.covariance_type, max_iter=self.max_iter,
-                              reg_covar=self.reg_covar, random_state=random_state)
-        with threadpool_limits(self.blas_threads):
-            gmm.fit(fit_rows)
-            labels = gmm.predict(X)
-        return result_from_labels(X, labels, centres=None, clusterer="gmm", n_components=k,
+        reg = self.reg_covar
+        for attempt in range(4):
+            gmm = GaussianMixture(k, covariance_type=self.covariance_type, max_iter=self.max_iter,
+                                  reg_covar=reg, random_state=random_state)
+            try:
+                with threadpool_limits(self.blas_threads):
+                    gmm.fit(fit_rows)
+                    labels = gmm.predict(X)
+                break
+            except ValueError:
+                # collapsed components (many identical rows, e.g. an untrained bottleneck):
+                # regularise the covariances harder, as scikit-learn's message suggests
+                if attempt == 3:
+                    raise
+                reg *= 100.0
+        return result_from_labels(X, labels, centres=None, clusterer="gmm", n_components=k, reg_covar=reg,
                                   fit_rows=int(fit_rows.shape[0]), converged=bool(gmm.converged_))
 
 

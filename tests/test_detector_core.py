@@ -1,0 +1,272 @@
+"""The detector core: selection rule, stopping rule, score, estimator contract, save/load, bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from videoad.detector import DUAD, load_detector
+from videoad.detector.clustering import ClusterResult, GMMClusterer, result_from_labels, select_normal
+
+SMALL = dict(p0=30, p=20, r=2, n_components=4, clusterer="gmm", clusterer_params={"n_components": 4},
+             hidden_dims=(8,), latent_dim=2, lr=1e-2, batch_size=64, max_reselections=3)
+
+
+def mixture(seed=0, n_per=200, d=6, spreads=(0.05, 0.1, 1.0, 2.0)):
+    """Four well-separated Gaussian clusters with increasing spread."""
+    rng = np.random.default_rng(seed)
+    parts, labels = [], []
+    for k, s in enumerate(spreads):
+        centre = np.zeros(d)
+        centre[k % d] = 10.0 * (k + 1)
+        parts.append(centre + s * rng.standard_normal((n_per, d)))
+        labels.append(np.full(n_per, k))
+    return np.concatenate(parts).astype(np.float32), np.concatenate(labels)
+
+
+def inliers_with_outliers(seed=0, n=400, n_out=20, d=10):
+    rng = np.random.default_rng(seed)
+    basis = rng.standard_normal((2, d))
+    inl = rng.standard_normal((n, 2)) @ basis + 5.0 + 0.05 * rng.standard_normal((n, d))
+    out = 5.0 + 3.0 * rng.standard_normal((n_out, d))
+    X = np.concatenate([inl, out]).astype(np.float32)
+    y = np.r_[np.zeros(n), np.ones(n_out)].astype(int)
+    return X, y
+
+
+# ---------------------------------------------------------------- selection rule
+def test_selection_drops_the_high_variance_clusters():
+    X, truth = mixture()
+    res = result_from_labels(X, truth)
+    # variances come out in the order of the spreads
+    assert np.all(np.diff(res.variances) > 0)
+    keep = select_normal(res, 50, "component")
+    # the 50th percentile of 4 variances lies between clusters 1 and 2: clusters 0, 1 stay
+    assert set(np.unique(truth[keep])) == {0, 1}
+    assert keep.sum() == 400
+    keep_rows = select_normal(res, 50, "component_rows")
+    assert set(np.unique(truth[keep_rows])) == {0, 1}
+
+
+def test_component_rule_is_weighted_by_components_not_rows():
+    X, truth = mixture(n_per=100)
+    # make the widest cluster tiny: dropping it removes few rows under the paper's reading
+    small = np.r_[np.flatnonzero(truth < 3), np.flatnonzero(truth == 3)[:5]]
+    res = result_from_labels(X[small], truth[small])
+    keep = select_normal(res, 25, "component")
+    assert keep.sum() == 300  # only the 5-row cluster goes: 1.6% of rows for p = 25
+    keep_rows = select_normal(res, 25, "row")
+    assert 0.70 <= keep_rows.mean() <= 0.80  # the per-row reading drops ~p% of the rows
+
+
+def test_unclustered_rows_are_never_selected():
+    labels = np.array([0, 0, 0, -1, 1, 1, 1, -1])
+    res = ClusterResult(labels, np.array([1.0, 2.0]), np.array([0.1, 0.2, 0.3, np.nan, 1, 2, 3, np.nan]))
+    for rule in ("row", "component", "component_rows"):
+        assert not select_normal(res, 10, rule)[labels < 0].any()
+
+
+def test_gmm_clusterer_recovers_separated_clusters():
+    X, truth = mixture()
+    res = GMMClusterer(n_components=4, covariance_type="full")(X, 0)
+    # every found cluster is pure
+    for k in range(res.n_clusters):
+        assert np.unique(truth[res.labels == k]).size == 1
+
+
+# ---------------------------------------------------------------- stopping rule
+def test_stops_when_selection_settles_and_records_it():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**{**SMALL, "max_reselections": 30, "tol": 0.02}, random_state=0).fit(X)
+    assert det.stop_reason_ == "converged"
+    assert det.n_reselections_ < 30
+    last = det.history_[-1]
+    assert last["entered"] + last["left"] <= 0.02 * X.shape[0]
+
+
+def test_stops_at_the_cap_when_it_does_not_settle():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**{**SMALL, "max_reselections": 2, "tol": 0.0}, random_state=0).fit(X)
+    if det.stop_reason_ == "max_reselections":
+        assert det.n_reselections_ == 2
+        assert det.history_[-1]["entered"] + det.history_[-1]["left"] > 0
+    else:  # settled exactly within two reselections: then nothing changed at the last one
+        assert det.history_[-1]["entered"] + det.history_[-1]["left"] == 0
+    assert len(det.history_) == det.n_reselections_ + 1
+    assert det.n_epochs_ == det.n_reselections_ * SMALL["r"]
+
+
+def test_history_counts_are_consistent():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    for prev, cur in zip(det.history_, det.history_[1:]):
+        assert cur["selected"] == prev["selected"] + cur["entered"] - cur["left"]
+    assert det.selection_.sum() == det.history_[-1]["selected"]
+
+
+# ---------------------------------------------------------------- the score
+def test_score_range_and_finds_outliers():
+    X, y = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    s = det.decision_scores_
+    assert s.shape == (X.shape[0],)
+    assert np.all(s >= 0) and np.all(s <= np.pi)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y, s) > 0.9
+
+
+def test_score_is_the_angle_to_the_reconstruction():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    with torch.no_grad():
+        x = torch.from_numpy(X / np.float32(det.scale_))
+        _, x_hat = det.model_(x)
+    cos = (x * x_hat).sum(1) / (x.norm(dim=1) * x_hat.norm(dim=1))
+    np.testing.assert_allclose(det.decision_function(X), torch.arccos(cos.clamp(-1, 1)).numpy(), atol=1e-4)
+
+
+def test_fit_is_invariant_to_rescaling_x():
+    X, _ = inliers_with_outliers()
+    a = DUAD(**SMALL, random_state=0).fit(X).decision_scores_
+    b = DUAD(**SMALL, random_state=0).fit(X * 1000.0).decision_scores_
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4)
+
+
+def test_row_scaling_makes_scores_invariant_per_row():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, input_scaling="row", random_state=0).fit(X)
+    factors = np.random.default_rng(1).uniform(0.1, 50, size=(X.shape[0], 1)).astype(np.float32)
+    np.testing.assert_allclose(det.decision_function(X * factors), det.decision_function(X), atol=1e-5)
+
+
+# ---------------------------------------------------------------- estimator contract
+def test_estimator_contract():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, contamination=0.05, random_state=0)
+    assert det.fit(X) is det
+    params = det.get_params()
+    assert params["p0"] == 30 and params["contamination"] == 0.05
+    twin = clone(det)
+    assert not hasattr(twin, "decision_scores_")
+    assert twin.get_params() == params
+    assert det.decision_scores_.shape == (X.shape[0],)
+    assert det.labels_.shape == (X.shape[0],) and set(np.unique(det.labels_)) <= {0, 1}
+    assert abs(det.labels_.mean() - 0.05) < 0.01
+    assert det.predict(X[:7]).shape == (7,)
+    assert det.transform(X[:7]).shape == (7, 2)
+    np.testing.assert_allclose(det.score_samples(X[:5]), -det.decision_function(X[:5]))
+    det.set_params(p=25)
+    assert det.get_params()["p"] == 25
+
+
+def test_predict_without_contamination_says_why():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    assert det.threshold_ is None
+    with pytest.raises(ValueError, match="contamination"):
+        det.predict(X)
+
+
+def test_same_seed_same_scores_on_cpu():
+    X, _ = inliers_with_outliers()
+    a = DUAD(**SMALL, device="cpu", random_state=7).fit(X)
+    b = DUAD(**SMALL, device="cpu", random_state=7).fit(X)
+    np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
+    assert [h["selected"] for h in a.history_] == [h["selected"] for h in b.history_]
+    c = DUAD(**SMALL, device="cpu", random_state=8).fit(X)
+    assert not np.array_equal(a.decision_scores_, c.decision_scores_)
+
+
+def test_random_state_reaches_torch_and_numpy():
+    X, _ = inliers_with_outliers()
+    DUAD(**SMALL, random_state=3).fit(X)
+    after_a = (np.random.rand(), torch.rand(1).item())
+    DUAD(**SMALL, random_state=3).fit(X)
+    after_b = (np.random.rand(), torch.rand(1).item())
+    assert after_a == after_b  # global generators were seeded by the fit
+
+
+def test_wrong_width_at_score_time():
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        det.decision_function(X[:, :5])
+
+
+# ---------------------------------------------------------------- save / load
+def test_save_load_gives_identical_scores(tmp_path):
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, contamination=0.05, random_state=0).fit(X)
+    path = tmp_path / "model.pt"
+    det.save(path)
+    # the file is loadable with weights_only=True: no arbitrary unpickling
+    torch.load(path, weights_only=True)
+    back = DUAD.load(path)
+    np.testing.assert_array_equal(back.decision_function(X), det.decision_function(X))
+    np.testing.assert_array_equal(back.decision_scores_, det.decision_scores_)
+    assert back.threshold_ == det.threshold_
+    expected = {**det.get_params(), "random_state": det.seed_, "hidden_dims": list(det.hidden_dims)}
+    assert back.get_params() == expected
+    assert back.device_ == "cpu"
+    assert back.history_[0]["selected"] == det.history_[0]["selected"]
+    np.testing.assert_array_equal(back.predict(X), det.predict(X))
+
+
+def test_load_rejects_foreign_files(tmp_path):
+    bad = tmp_path / "not_a_model.pt"
+    bad.write_bytes(b"hello")
+    with pytest.raises(ValueError, match="not a videoad model file"):
+        load_detector(bad)
+    with pytest.raises(ValueError, match="no such model file"):
+        load_detector(tmp_path / "missing.pt")
+
+
+def test_dagmm_save_load(tmp_path):
+    from videoad.baselines import DAGMM
+
+    X, _ = inliers_with_outliers()
+    det = DAGMM(hidden_dims=(8,), latent_dim=1, epochs=3, batch_size=64, random_state=0).fit(X)
+    det.save(tmp_path / "dagmm.pt")
+    back = load_detector(tmp_path / "dagmm.pt")
+    np.testing.assert_allclose(back.decision_function(X), det.decision_function(X), rtol=1e-6)
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad, message", [
+    (np.array([[0.0, np.nan]] * 50), "NaN or inf"),
+    (np.array([[0.0, np.inf]] * 50), "NaN or inf"),
+    (np.ones((50, 4)), "constant"),
+    (np.arange(50.0), "2-D"),
+    (np.zeros((50, 0)), "no columns"),
+    (np.random.default_rng(0).random((3, 4)), "rows"),
+    (np.array([["a", "b"]] * 30), "numeric"),
+])
+def test_bad_input_is_a_clear_value_error(bad, message):
+    with pytest.raises(ValueError, match=message):
+        DUAD(**SMALL).fit(bad)
+
+
+def test_fewer_rows_than_clusters():
+    X = np.random.default_rng(0).random((10, 3))
+    with pytest.raises(ValueError, match="at least as many rows as clusters"):
+        DUAD(**{**SMALL, "n_components": 20}).fit(X)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"p0": 0}, "p0"), ({"p0": 100}, "p0"), ({"p0": -5}, "p0"), ({"p": 0}, "p must be"),
+    ({"p": 150}, "p must be"), ({"p0": 20, "p": 30}, "must not exceed"), ({"r": 0}, "r "),
+    ({"selection": "nope"}, "selection"), ({"contamination": 0.9}, "contamination"),
+])
+def test_bad_parameters(params, message):
+    X, _ = inliers_with_outliers()
+    with pytest.raises(ValueError, match=message):
+        DUAD(**{**SMALL, **params}).fit(X)
+
+
+def test_some_constant_columns_are_fine():
+    X, y = inliers_with_outliers()
+    X = np.concatenate([X, np.zeros((X.shape[0], 2), np.float32)], axis=1)
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    assert list(det.constant_columns_) == [X.shape[1] - 2, X.shape[1] - 1]

@@ -1,0 +1,76 @@
+"""KDDCUP99: the DAGMM preprocessing against the shared npz, the split protocol, the benchmark."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from videoad.bench import kddcup as bench
+from videoad.datasets.kddcup import contamination_split, load_kddcup, load_kddcup_npz, load_kddcup_raw
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kddcup99"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def npz():
+    return load_kddcup_npz(DATA / "kdd_cup.npz")
+
+
+def test_raw_preprocessing_matches_the_dagmm_npz(npz):
+    X_npz, y_npz = npz
+    X, y = load_kddcup_raw(DATA / "kddcup.data_10_percent.gz")
+    assert X.shape == X_npz.shape == (494021, 118)
+    np.testing.assert_allclose(X, X_npz, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(y, y_npz)
+    assert y.sum() == 97278  # `normal.` rows: the anomaly class
+
+
+def test_loader_dispatch_and_errors(tmp_path, npz):
+    X, y = load_kddcup(DATA / "kdd_cup.npz")
+    assert X.shape[1] == 118 and set(np.unique(y)) == {0, 1}
+    bad = tmp_path / "short.csv"
+    bad.write_text("0,tcp,http,SF,1,2\n")
+    with pytest.raises(ValueError, match=r"short.csv:1: expected 42"):
+        load_kddcup_raw(bad)
+    with pytest.raises(ValueError, match="no such file"):
+        load_kddcup(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("c", [0.05, 0.10, 0.20])
+def test_contamination_split(npz, c):
+    X, y = npz
+    s = contamination_split(X, y, c, seed=0)
+    assert abs(s.y_train.mean() - c) < 1e-3
+    assert s.X_test.shape[0] == X.shape[0] // 2
+    assert abs(s.y_test.mean() - y.mean()) < 0.01  # the test half keeps the natural ratio
+    again = contamination_split(X, y, c, seed=0)
+    np.testing.assert_array_equal(s.y_train, again.y_train)
+
+
+def test_config_file_equals_the_builtin_defaults():
+    with open(REPO / "configs" / "kddcup.yaml") as fh:
+        assert yaml.safe_load(fh) == bench.DEFAULT_CONFIG
+
+
+def test_bench_runs_every_method_and_writes_results(tmp_path, npz):
+    X, y = npz
+    idx = np.random.default_rng(0).choice(X.shape[0], 6000, replace=False)
+    small = tmp_path / "small.npz"
+    np.savez(small, kdd=np.concatenate([X[idx], y[idx, None]], axis=1))
+    cfg = bench.load_config(None)
+    cfg["contaminations"] = [0.1]
+    cfg["quick"]["fraction"] = 1.0
+    cfg["quick"]["baselines"]["DAGMM"]["epochs"] = 2
+    rows = bench.run(small, seeds=1, quick=True, cfg=cfg, out=tmp_path, command="test")
+    methods = {r["method"] for r in rows}
+    assert methods == {"DUAD", "DUAD (paper rule: components)", "PCA-4", "IsolationForest", "OC-SVM", "DAGMM"}
+    payload = json.loads((tmp_path / "kddcup_quick.json").read_text())
+    assert payload["protocol"].startswith("KDDCUP99")
+    duad = [r for r in payload["records"] if r["method"] == "DUAD"][0]
+    assert 0 <= duad["extra"]["purity"][0]["anomaly_share"] <= 1
+    assert all(50 < r["auroc_mean"] <= 100 for r in rows if r["method"] == "PCA-4")
+    assert "| 10% | DUAD |" in (tmp_path / "kddcup_quick.md").read_text()
