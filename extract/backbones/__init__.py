@@ -1,1 +1,60 @@
-"""Clip feature backbones behind one interface (see `base.Backbone`) and a name registry."""
+"""Clip feature backbones behind one interface (see `base.Backbone`) and a name registry.
+
+Backbones are registered by "module:Class" strings and imported only when asked for, so that
+`motion` works on a machine without torchvision, and a backbone whose module is missing or
+broken fails when (and only when) that name is requested.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .base import Backbone
+
+__all__ = ["Backbone", "BackboneUnavailable", "available_backbones", "get_backbone",
+           "register_backbone"]
+
+_TORCHVISION = "extract.backbones.torchvision_nets:TorchvisionBackbone"
+_PTV = "extract.backbones.ptv_nets:PTVBackbone"
+
+#: name -> (import target, fixed keyword arguments)
+_REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
+    "motion": ("extract.backbones.motion:MotionBackbone", {}),
+    "c3d": ("extract.backbones.c3d:C3DBackbone", {}),
+    **{arch: (_TORCHVISION, {"arch": arch}) for arch in ("r3d_18", "mc3_18", "r2plus1d_18", "s3d")},
+    **{arch: (_PTV, {"arch": arch}) for arch in (
+        "x3d_xs", "x3d_s", "x3d_m", "x3d_l", "slow_r50", "i3d_r50", "c2d_r50",
+        "r2plus1d_r50", "csn_r101", "slowfast_r50")},
+}
+
+
+class BackboneUnavailable(ImportError):
+    """A registered backbone whose module cannot be imported here (missing extra, not written)."""
+
+
+def register_backbone(name: str, target: str, **fixed_kwargs: Any) -> None:
+    """Add or replace a backbone: `target` is "package.module:Class"."""
+    if ":" not in target:
+        raise ValueError(f"target must be 'package.module:Class', got {target!r}")
+    _REGISTRY[name] = (target, dict(fixed_kwargs))
+
+
+def available_backbones() -> list[str]:
+    """Registered names (whether their modules import is only known when one is requested)."""
+    return sorted(_REGISTRY)
+
+
+def get_backbone(name: str, **kwargs: Any) -> Backbone:
+    """Build the backbone registered as `name` with keyword arguments (device=, weights=, ...)."""
+    try:
+        target, fixed = _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown backbone {name!r}; known: {', '.join(available_backbones())}"
+                         ) from None
+    module_name, _, class_name = target.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise BackboneUnavailable(
+            f"backbone {name!r} needs {target}, which cannot be imported here: {exc}") from exc
+    return cls(**fixed, **kwargs)

@@ -1,0 +1,113 @@
+"""Clip sampling: a stream of decoded frames -> fixed-length clips with their source frame range.
+
+Clips are cut while the frames stream past, holding at most `clip_len` frames, so memory does
+not grow with the video's length. Frame indices always refer to the *source* video's decoded
+frames (0-based, inclusive), also after fps resampling, so scores can be laid over the original
+frames and ground truth without knowing how the clips were sampled.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Iterable, Iterator
+
+import numpy as np
+
+TAIL_POLICIES = ("drop", "pad")
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """How clips are cut from a video.
+
+    stride: sampled frames between the starts of consecutive clips (== clip_len: no overlap).
+    tail: "drop" the frames after the last full clip (the UCF-Crime convention), or "pad" them
+        into one more clip by repeating the last frame.
+    target_fps: resample to this frame rate first (None: every decoded frame).
+    """
+
+    clip_len: int = 16
+    stride: int = 16
+    tail: str = "drop"
+    target_fps: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.clip_len < 1:
+            raise ValueError(f"clip_len must be >= 1, got {self.clip_len}")
+        if self.stride < 1:
+            raise ValueError(f"stride must be >= 1, got {self.stride}")
+        if self.tail not in TAIL_POLICIES:
+            raise ValueError(f"tail must be one of {TAIL_POLICIES}, got {self.tail!r}")
+        if self.target_fps is not None and not self.target_fps > 0:
+            raise ValueError(f"target_fps must be > 0, got {self.target_fps}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Clip:
+    index: int
+    first: int  # source frame index of the clip's first frame
+    last: int   # source frame index of its last real (not padded) frame
+    frames: np.ndarray  # (clip_len, H, W, 3) uint8
+
+
+def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | None
+             ) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (source index, frame) at `target_fps`, picking the latest source frame at each tick.
+
+    Sampled frame p sits at time p / target_fps and takes source frame floor(t * src_fps), so
+    downsampling skips frames and upsampling repeats them; a constant frame rate is assumed.
+    """
+    if target_fps is None:
+        yield from enumerate(frames)
+        return
+    if not (src_fps > 0 and math.isfinite(src_fps)):
+        raise ValueError("cannot resample: the source frame rate is unknown "
+                         "(for an image folder, give its rate with --image-fps)")
+    ratio = src_fps / target_fps
+    wanted = 0  # next sampled position
+    for index, frame in enumerate(frames):
+        # the small epsilon keeps exact ratios (30 -> 10 fps) from losing a frame to rounding
+        while math.floor(wanted * ratio + 1e-9) == index:
+            yield index, frame
+            wanted += 1
+
+
+def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = math.nan
+               ) -> Iterator[Clip]:
+    """Cut `frames` into clips per `spec`, streaming; see the module docstring."""
+    window: deque[tuple[int, np.ndarray]] = deque(maxlen=spec.clip_len)
+    next_start = 0         # sampled position where the next clip begins
+    last_covered = -1      # last sampled position inside an emitted clip
+    position = -1
+    n_clips = 0
+    for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.target_fps)):
+        window.append((source_index, frame))
+        if position == next_start + spec.clip_len - 1:
+            yield _make_clip(n_clips, list(window), spec.clip_len)
+            n_clips += 1
+            last_covered = position
+            next_start += spec.stride
+    if spec.tail == "pad" and last_covered < position and next_start <= position:
+        remaining = list(window)[-(position - next_start + 1):]
+        yield _make_clip(n_clips, remaining, spec.clip_len)
+
+
+def _make_clip(index: int, window: list[tuple[int, np.ndarray]], clip_len: int) -> Clip:
+    frames = [frame for _, frame in window]
+    frames += [frames[-1]] * (clip_len - len(frames))  # pad by repeating the last frame
+    return Clip(index=index, first=window[0][0], last=window[-1][0], frames=np.stack(frames))
+
+
+def count_full_clips(n_frames: int, spec: ClipSpec) -> int:
+    """Clips `iter_clips` yields for `n_frames` frames at the native rate (for checks and docs)."""
+    full = 0 if n_frames < spec.clip_len else (n_frames - spec.clip_len) // spec.stride + 1
+    if spec.tail == "pad":
+        last_covered = -1 if full == 0 else (full - 1) * spec.stride + spec.clip_len - 1
+        next_start = full * spec.stride
+        if last_covered < n_frames - 1 and next_start <= n_frames - 1:
+            full += 1
+    return full

@@ -1,0 +1,237 @@
+"""Frame sources: video files through decord, PyAV or OpenCV, and image-sequence folders.
+
+Every source streams RGB uint8 frames one at a time and counts them: the number of frames a
+video has is the number that decoded, never the container's claim (`tree.avi` in the shared
+test data claims 444 and holds 68).
+
+Fallback: the backends are tried in order until one opens the file *and* decodes its first
+frame. An error after frames have been produced fails the video instead of switching backend:
+by then the file is damaged (typically truncated), and OpenCV, the last resort, cannot tell a
+damaged stream from its end, so falling back would silently shorten the video.
+
+Decoder names are "decord", "pyav", "opencv", or "package.module:function" for a custom opener
+with the signature of `open_decord` (for formats the three cannot read).
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+DEFAULT_DECODERS = ("decord", "pyav", "opencv")
+
+
+class DecodeError(RuntimeError):
+    """A video that could not be decoded; the message says which backends failed and why."""
+
+
+@dataclass
+class FrameStream:
+    """An opened source: metadata plus a one-pass frame iterator that counts what it yields."""
+
+    backend: str
+    fps: float  # nan when unknown (image folders)
+    container_frames: int  # what the container claims; -1 when it does not say
+    frames: Iterator[np.ndarray]
+    #: backends that failed before this one opened the file -> why
+    open_errors: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.count = 0
+        self._inner = self.frames
+        self.frames = self._counted()
+
+    def _counted(self) -> Iterator[np.ndarray]:
+        for frame in self._inner:
+            self.count += 1
+            yield frame
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+#: an opener returns (fps, container frame count or -1, frame iterator)
+Opener = Callable[[str], tuple[float, int, Iterator[np.ndarray]]]
+
+
+def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
+    import decord
+
+    # one thread: the parallelism is across decode worker processes
+    reader = decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
+    claimed = len(reader)
+
+    def frames() -> Iterator[np.ndarray]:
+        # `next()` rather than indexing: sequential decoding, no seeks (decord's seeks are
+        # where its wrong-frame bugs live)
+        while True:  # until decord itself runs out, whatever the container claimed
+            try:
+                frame = reader.next()
+            except StopIteration:
+                return
+            yield frame.asnumpy()
+
+    return float(reader.get_avg_fps()), claimed, frames()
+
+
+def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
+    import av
+
+    container = av.open(path)
+    try:
+        stream = container.streams.video[0]
+    except IndexError:
+        container.close()
+        raise DecodeError("no video stream") from None
+    rate = stream.average_rate or stream.guessed_rate
+    fps = float(rate) if rate else math.nan
+
+    def frames() -> Iterator[np.ndarray]:
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+        finally:
+            container.close()
+
+    return fps, int(stream.frames or -1), frames()
+
+
+def open_opencv(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
+    import cv2
+
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    if not capture.isOpened():
+        capture.release()
+        raise DecodeError("OpenCV could not open the file")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+
+    def frames() -> Iterator[np.ndarray]:
+        try:
+            while True:
+                ok, frame = capture.read()
+                if not ok:  # end of stream and decode errors look the same here
+                    return
+                yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        finally:
+            capture.release()
+
+    return (fps if fps > 0 else math.nan), (claimed if claimed > 0 else -1), frames()
+
+
+BUILTIN_DECODERS: dict[str, Opener] = {
+    "decord": open_decord, "pyav": open_pyav, "opencv": open_opencv,
+}
+
+
+def resolve_decoder(name: str) -> Opener:
+    if name in BUILTIN_DECODERS:
+        return BUILTIN_DECODERS[name]
+    if ":" in name:
+        module, _, attr = name.partition(":")
+        return getattr(importlib.import_module(module), attr)
+    raise ValueError(f"unknown decoder {name!r}: use {', '.join(BUILTIN_DECODERS)} "
+                     "or package.module:function")
+
+
+def quiet_native_logs() -> None:
+    """Silence FFmpeg's stderr chatter in the three libraries: errors reach us as exceptions,
+    and the chatter would tear the progress bar apart."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+    try:
+        import decord
+        decord.logging.set_level(decord.logging.QUIET)
+    except ImportError:
+        pass
+    try:
+        import av.logging
+        av.logging.set_level(None)
+    except ImportError:
+        pass
+
+
+def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECODERS,
+               on_attempt: Callable[[int], None] | None = None) -> FrameStream:
+    """Open `path` with the first decoder that reads its first frame; see the module docstring.
+
+    `on_attempt(i)` is called before decoder i is tried (the runner uses it to know which
+    decoder was busy when a decode stalled).
+    """
+    errors: dict[str, str] = {}
+    for attempt, name in enumerate(decoders):
+        if on_attempt is not None:
+            on_attempt(attempt)
+        try:
+            fps, claimed, frames = resolve_decoder(name)(os.fspath(path))
+            first = next(frames)
+        except StopIteration:
+            errors[name] = "no frame decoded"
+            continue
+        except Exception as exc:  # noqa: BLE001 - each library raises its own types
+            errors[name] = _describe(exc)
+            continue
+        return FrameStream(name, fps, claimed, _guarded(name, _chain(first, frames)), errors)
+    detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
+    raise DecodeError(f"no decoder could read the file ({detail})")
+
+
+def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    yield first
+    yield from rest
+
+
+def _guarded(backend: str, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """Turn a mid-stream failure into a DecodeError that says how far decoding got."""
+    count = 0
+    try:
+        for frame in frames:
+            count += 1
+            yield frame
+    except Exception as exc:  # noqa: BLE001
+        raise DecodeError(f"{backend}: decoding failed after {count} frames, the file looks "
+                          f"truncated or corrupt ({_describe(exc)})") from exc
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    # decord prefixes a C++ stack location; the last line carries the reason
+    message = text[-1] if text else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> FrameStream:
+    """Frames of an image-sequence folder in natural name order, read one at a time."""
+    import cv2
+
+    from .sources import image_files
+
+    paths = image_files(Path(folder))
+    if not paths:
+        raise DecodeError("the folder holds no image files")
+
+    def frames() -> Iterator[np.ndarray]:
+        shape = None
+        for index, path in enumerate(paths):
+            image = cv2.imread(os.fspath(path), cv2.IMREAD_COLOR)  # grey frames become 3 equal channels
+            if image is None:
+                raise DecodeError(f"frame {index} ({path.name}) cannot be read as an image")
+            if shape is None:
+                shape = image.shape
+            elif image.shape != shape:
+                raise DecodeError(f"frame {index} ({path.name}) is {image.shape[1]}x{image.shape[0]},"
+                                  f" the first frame is {shape[1]}x{shape[0]}")
+            yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+    return FrameStream("images", math.nan if fps is None else float(fps), len(paths), frames())

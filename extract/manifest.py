@@ -1,0 +1,209 @@
+"""The run manifest: which videos are done or failed (with reasons), and shard merging.
+
+The feature files are the truth about what is done; the manifest adds what files cannot say
+(failures and their reasons, notes such as "container claims 444 frames, 68 decoded", whether
+the run that wrote it reached its end). It is rewritten atomically, at most about once a second
+and at the end, so a killed run leaves a valid manifest that is merely behind.
+
+An unsharded run writes `manifest.json`; shard i of N writes `manifest.shard-i-of-N.json`, so
+that shards running at the same time on one store never write the same file. `merge_shards`
+checks that all N shards ran to their end and joins them into `manifest.json`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .store import SUFFIX, _fsync_dir
+
+FORMAT = "videoad-extract-manifest/1"
+MANIFEST = "manifest.json"
+_SHARD_RE = re.compile(r"^manifest\.shard-(\d+)-of-(\d+)\.json$")
+
+
+def manifest_name(shard: tuple[int, int] | None) -> str:
+    return MANIFEST if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True, allow_nan=False, ensure_ascii=False)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temp, path)
+    _fsync_dir(path.parent)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or not isinstance(data.get("videos"), dict):
+        raise ValueError(f"{path} is not an extraction manifest")
+    return data
+
+
+class Manifest:
+    """The manifest one run (or shard) owns, updated as videos finish."""
+
+    def __init__(self, root: str | os.PathLike, *, input_root: str, settings: dict[str, Any],
+                 n_videos_total: int, keys: list[str], shard: tuple[int, int] | None = None,
+                 min_interval_s: float = 1.0) -> None:
+        self.root = Path(root)
+        self.path = self.root / manifest_name(shard)
+        self.min_interval_s = min_interval_s
+        self._last_save = 0.0
+        previous: dict[str, Any] = {}
+        if self.path.exists():
+            try:
+                previous = _read_json(self.path)["videos"]
+            except (OSError, ValueError):
+                previous = {}  # unreadable: rebuilt from this run and the files
+        # a failure only means something to the run that saw it; earlier successes stay
+        # listed while their files exist (the run may cover part of the input this time)
+        videos = {key: entry for key, entry in previous.items()
+                  if entry.get("status") == "done" and (self.root / (key + SUFFIX)).is_file()}
+        self.data: dict[str, Any] = {
+            "format": FORMAT, "input_root": input_root, "settings": settings,
+            "shard": list(shard) if shard else None, "n_videos_total": n_videos_total,
+            "keys": sorted(keys), "complete": False, "started": _now(), "updated": _now(),
+            "videos": videos,
+        }
+
+    @property
+    def videos(self) -> dict[str, dict[str, Any]]:
+        return self.data["videos"]
+
+    def record(self, key: str, entry: dict[str, Any]) -> None:
+        self.videos[key] = {k: v for k, v in entry.items() if v is not None}
+        self.save()
+
+    def save(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_save < self.min_interval_s:
+            return
+        self.data["updated"] = _now()
+        self.root.mkdir(parents=True, exist_ok=True)
+        _write_json(self.path, self.data)
+        self._last_save = now
+
+    def finish(self) -> None:
+        self.data["complete"] = True
+        self.save(force=True)
+
+
+def shard_manifests(root: str | os.PathLike) -> dict[tuple[int, int], Path]:
+    found = {}
+    for entry in os.scandir(root):
+        match = _SHARD_RE.match(entry.name)
+        if match:
+            found[(int(match.group(1)), int(match.group(2)))] = Path(entry.path)
+    return dict(sorted(found.items()))
+
+
+def read_store_manifest(root: str | os.PathLike) -> dict[str, Any]:
+    """`manifest.json` if present, else the shard manifests joined (complete only when all N
+    shards are there and complete), else an empty manifest: a store needs no manifest."""
+    root = Path(root)
+    if (root / MANIFEST).is_file():
+        return _read_json(root / MANIFEST)
+    shards = shard_manifests(root)
+    if not shards:
+        return {"format": FORMAT, "complete": None, "videos": {}}
+    parts = [_read_json(path) for path in shards.values()]
+    counts = {n for _, n in shards}
+    joined: dict[str, Any] = {}
+    for part in parts:
+        joined.update(part["videos"])
+    complete = (len(counts) == 1 and len(shards) == next(iter(counts))
+                and all(p.get("complete") for p in parts))
+    return {"format": FORMAT, "complete": complete, "shards": [list(s) for s in shards],
+            "settings": parts[0].get("settings"), "videos": dict(sorted(joined.items()))}
+
+
+@dataclass
+class MergeReport:
+    n_shards: int = 0
+    n_done: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    #: reasons the shards cannot be merged (missing, unfinished, inconsistent)
+    problems: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.failed
+
+
+def merge_shards(root: str | os.PathLike) -> MergeReport:
+    """Check that every shard of one N-way run finished, then write the joined `manifest.json`.
+
+    Nothing is written when a shard is missing or unfinished, when shards disagree on the
+    settings or the video list, or when a video a shard lists as done has no feature file.
+    Failed videos do not block the merge; they are reported (and make `ok` false).
+    """
+    root = Path(root)
+    report = MergeReport()
+    shards = shard_manifests(root)
+    counts = sorted({n for _, n in shards})
+    if not shards:
+        report.problems.append(f"no shard manifests (manifest.shard-i-of-N.json) in {root}")
+        return report
+    if len(counts) > 1:
+        report.problems.append(f"manifests of different shardings side by side: N in {counts}")
+        return report
+    n = counts[0]
+    report.n_shards = n
+    missing = [i for i in range(n) if (i, n) not in shards]
+    if missing:
+        report.problems.append(f"shards {missing} of {n} have not written a manifest")
+    parts = {index: _read_json(path) for (index, _), path in shards.items()}
+    for index, part in parts.items():
+        if not part.get("complete"):
+            report.problems.append(f"shard {index}/{n} did not finish (rerun it to complete it)")
+    reference = next(iter(parts.values()))
+    videos: dict[str, Any] = {}
+    planned: set[str] = set()
+    for index, part in parts.items():
+        if part.get("settings") != reference.get("settings"):
+            report.problems.append(f"shard {index}/{n} ran with different settings than the others")
+        if part.get("n_videos_total") != reference.get("n_videos_total"):
+            report.problems.append(f"shard {index}/{n} saw a different video list "
+                                   f"({part.get('n_videos_total')} vs {reference.get('n_videos_total')})")
+        for key in part.get("keys", []):
+            if key in planned:
+                report.problems.append(f"{key} belongs to two shards")
+            planned.add(key)
+        for key in part.get("keys", []):
+            entry = part["videos"].get(key)
+            if entry is None:
+                report.problems.append(f"shard {index}/{n} has no result for {key}")
+                continue
+            videos[key] = entry
+            if entry.get("status") == "done":
+                if not (root / (key + SUFFIX)).is_file():
+                    report.problems.append(f"{key} is listed as done but {key}{SUFFIX} is missing")
+                report.n_done += 1
+            else:
+                report.failed[key] = entry.get("reason", "failed")
+    if report.problems:
+        return report
+    merged = {
+        "format": FORMAT, "input_root": reference.get("input_root"),
+        "settings": reference.get("settings"), "shard": None, "merged_from": n,
+        "n_videos_total": reference.get("n_videos_total"), "keys": sorted(planned),
+        "complete": True, "updated": _now(), "videos": dict(sorted(videos.items())),
+    }
+    report.path = root / MANIFEST
+    _write_json(report.path, merged)
+    return report

@@ -1,0 +1,472 @@
+"""The extraction runner: decode workers feed batched feature computation into the store.
+
+    videos ──> worker processes (decode, cut clips, backbone.preprocess) ──pipes──> main process
+    main: batches clips across videos -> backbone.forward_batch -> one HDF5 file per video
+
+Per video the outcome is one of: done (file written), skipped (a complete file for the same
+source size/mtime and settings exists), failed (reason in the manifest; the batch goes on).
+
+Failure handling, in order of severity:
+* a file no decoder can open, or that errors mid-stream: failed, with each decoder's reason;
+* a decode that makes no progress for `decode_timeout` seconds, or a worker process that dies
+  (a native crash): the worker is killed and replaced, and the video is retried from its start
+  with the next decoder in the list; when none is left it fails;
+* the whole run killed: finished videos are complete files, a half-written one is a hidden
+  temporary file that the next run deletes, and the next run redoes only what is missing.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import multiprocessing as mp
+import os
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .backbones.base import Backbone
+from .clips import ClipSpec
+from .decode import DEFAULT_DECODERS
+from .manifest import Manifest
+from .sources import Source, find_sources, select_shard
+from .store import key_path, read_attrs, temp_prefix, write_video
+from .workers import DecodeWorker, Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExtractOptions:
+    """Settings of one run; see `videoad extract --help` for the user-facing description."""
+
+    stride: int | None = None        # None: the backbone's clip length (no overlap)
+    tail: str = "drop"
+    target_fps: float | None = None
+    image_fps: float | None = None   # frame rate of image-sequence folders (unknown otherwise)
+    workers: int = 2
+    batch_size: int = 8
+    decode_timeout: float = 120.0    # seconds without decode progress before a worker is killed
+    decoders: tuple[str, ...] = DEFAULT_DECODERS
+    dtype: str = "float32"
+    recursive: bool = False
+    overwrite: bool = False
+    shard: tuple[int, int] | None = None
+    progress: bool = True
+    prefetch: int = 4                # preprocessed clips a worker may hold ahead of the main process
+
+    def clip_spec(self, backbone: Backbone) -> ClipSpec:
+        return ClipSpec(clip_len=backbone.clip_len, stride=self.stride or backbone.clip_len,
+                        tail=self.tail, target_fps=self.target_fps)
+
+
+@dataclass
+class VideoResult:
+    key: str
+    status: str  # "done" | "skipped" | "failed"
+    reason: str | None = None   # why it failed
+    warning: str | None = None  # e.g. no full clip
+    note: str | None = None     # e.g. the container's frame count was wrong, a decoder fell back
+    n_frames: int | None = None
+    n_clips: int | None = None
+    decoder: str | None = None
+    seconds: float | None = None
+
+    def manifest_entry(self) -> dict[str, Any]:
+        entry = {k: v for k, v in self.__dict__.items() if k != "key"}
+        entry["status"] = "failed" if self.status == "failed" else "done"
+        entry["resumed"] = True if self.status == "skipped" else None
+        return entry
+
+
+@dataclass
+class RunSummary:
+    results: dict[str, VideoResult] = field(default_factory=dict)
+    clips: int = 0
+    seconds: float = 0.0
+    manifest_path: Path | None = None
+
+    def _with(self, status: str) -> list[VideoResult]:
+        return [r for r in self.results.values() if r.status == status]
+
+    @property
+    def done(self) -> list[VideoResult]:
+        return self._with("done")
+
+    @property
+    def skipped(self) -> list[VideoResult]:
+        return self._with("skipped")
+
+    @property
+    def failed(self) -> list[VideoResult]:
+        return self._with("failed")
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def report(self) -> str:
+        """The end-of-run text: counts, throughput, then every failure and warning."""
+        rate = self.clips / self.seconds if self.seconds > 0 else 0.0
+        lines = [f"{len(self.done)} done, {len(self.skipped)} skipped (already complete), "
+                 f"{len(self.failed)} failed; {self.clips} clips in {self.seconds:.1f} s "
+                 f"({rate:.1f} clips/s)"]
+        if self.failed:
+            lines.append("failed:")
+            lines += [f"  {r.key}: {r.reason}" for r in self.failed]
+        warned = [r for r in self.results.values() if r.warning]
+        if warned:
+            lines.append("warnings:")
+            lines += [f"  {r.key}: {r.warning}" for r in warned]
+        if self.manifest_path is not None:
+            lines.append(f"manifest: {self.manifest_path}")
+        return "\n".join(lines)
+
+
+def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: ExtractOptions
+                 ) -> dict[str, Any]:
+    """Everything that changes a video's features; resume redoes a file when it differs."""
+    settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
+    if source.kind == "images":
+        settings["image_fps"] = options.image_fps
+    return settings
+
+
+def _canonical(settings: dict[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> bool:
+    """A complete file made from this very source (size, mtime, file count) with these settings."""
+    if not path.is_file():
+        return False
+    try:
+        attrs = read_attrs(path)
+    except (OSError, ValueError):  # damaged or not HDF5: redo
+        return False
+    return (attrs.get("source_size") == fingerprint["size"]
+            and attrs.get("source_mtime_ns") == fingerprint["mtime_ns"]
+            and attrs.get("source_files") == fingerprint["files"]
+            and attrs.get("settings_json") == settings_json)
+
+
+@dataclass
+class _Job:
+    source: Source
+    fingerprint: dict[str, int]
+    settings_json: str
+    had_current_file: bool
+    decoders: tuple[str, ...]
+    token: int = -1
+    started: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+    ranges: dict[int, tuple[int, int]] = field(default_factory=dict)
+    features: dict[int, np.ndarray] = field(default_factory=dict)
+    pending: int = 0             # clips received but not yet through forward_batch
+    n_frames: int | None = None  # set when the worker has finished the video
+    notes: list[str] = field(default_factory=list)
+
+    def reset(self, token: int, decoders: tuple[str, ...]) -> None:
+        self.token, self.decoders = token, decoders
+        self.info, self.ranges, self.features = {}, {}, {}
+        self.pending, self.n_frames = 0, None
+
+
+def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, backbone: Backbone,
+                   options: ExtractOptions | None = None) -> RunSummary:
+    """Extract features for every video under `input_path` into the store at `output`."""
+    options = options or ExtractOptions()
+    if options.workers < 1:
+        raise ValueError("workers must be >= 1 (decoding always runs in worker processes, "
+                         "so that a hung decoder can be stopped)")
+    if options.batch_size < 1:
+        raise ValueError("batch_size must be >= 1")
+    spec = options.clip_spec(backbone)
+    started = time.monotonic()
+    output = Path(output).absolute()
+    input_path = Path(input_path).absolute()
+    listing = find_sources(input_path, recursive=options.recursive, exclude=output)
+    single = len(listing.sources) == 1 and listing.sources[0].path == input_path
+    input_root = input_path.parent if single else input_path  # keys are relative to this
+    if not listing.sources and not listing.errors:
+        hint = "" if options.recursive else " (videos in subfolders need --recursive)"
+        raise FileNotFoundError(f"no videos or frame folders found under {input_path}{hint}")
+
+    everything = sorted([s.key for s in listing.sources] + list(listing.errors))
+    chosen = set(everything) if options.shard is None else set(
+        _shard_keys(everything, *options.shard))
+    sources = [s for s in listing.sources if s.key in chosen]
+    listing_errors = {k: v for k, v in listing.errors.items() if k in chosen}
+
+    output.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(output, input_root=str(input_root), shard=options.shard,
+                        settings={"clip": spec.as_dict(), "backbone": backbone.describe(),
+                                  "dtype": options.dtype},
+                        n_videos_total=len(everything), keys=sorted(chosen))
+    _remove_stale_temporaries(output, sorted(chosen))
+    summary = RunSummary(manifest_path=manifest.path)
+
+    jobs: list[_Job] = []
+    for key, reason in listing_errors.items():
+        summary.results[key] = VideoResult(key, "failed", reason=reason)
+    for source in sources:
+        try:
+            fingerprint = source.fingerprint()
+        except OSError as exc:
+            summary.results[source.key] = VideoResult(source.key, "failed",
+                                                      reason=f"cannot read: {exc}")
+            continue
+        settings_json = _canonical(settings_for(source, spec, backbone, options))
+        current = is_current(key_path(output, source.key), fingerprint, settings_json)
+        if current and not options.overwrite:
+            attrs = read_attrs(key_path(output, source.key))
+            summary.results[source.key] = VideoResult(
+                source.key, "skipped", n_frames=attrs.get("n_frames"),
+                n_clips=attrs.get("n_clips"), decoder=attrs.get("decoder"))
+            continue
+        decoders = () if source.kind == "images" else tuple(options.decoders)
+        jobs.append(_Job(source, fingerprint, settings_json, current, decoders))
+    for result in summary.results.values():
+        manifest.videos[result.key] = {k: v for k, v in result.manifest_entry().items()
+                                       if v is not None}
+    manifest.save(force=True)
+
+    progress = _progress(len(sources) + len(listing_errors), options.progress)
+    progress.update(len(summary.results))
+    runner = _Runner(backbone, spec, options, output, manifest, summary, progress)
+    try:
+        runner.run(jobs)
+    finally:
+        runner.shutdown()
+        progress.close()
+        manifest.save(force=True)  # also when interrupted: what finished stays recorded
+    summary.seconds = time.monotonic() - started
+    manifest.finish()
+    return summary
+
+
+def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:
+    placeholders = [Source(k, Path(k), "video") for k in keys]
+    return [s.key for s in select_shard(placeholders, index, count)]
+
+
+def _remove_stale_temporaries(output: Path, keys: list[str]) -> None:
+    """Delete half-written files a killed run left for the videos this run owns."""
+    for key in keys:
+        final = key_path(output, key)
+        if not final.parent.is_dir():
+            continue
+        prefix = temp_prefix(final)
+        for entry in os.scandir(final.parent):
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                log.info("removing %s, left by an interrupted run", entry.path)
+                Path(entry.path).unlink(missing_ok=True)
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="video", disable=not enabled, dynamic_ncols=True,
+                desc="extract")
+
+
+class _Runner:
+    """The main-process loop: dispatch videos, collect clips, batch, write, watch workers."""
+
+    def __init__(self, backbone: Backbone, spec: ClipSpec, options: ExtractOptions,
+                 output: Path, manifest: Manifest, summary: RunSummary, progress) -> None:
+        self.backbone, self.spec, self.options = backbone, spec, options
+        self.output, self.manifest, self.summary, self.progress = output, manifest, summary, progress
+        self.ctx = mp.get_context("spawn")  # no inherited locks, threads or device contexts
+        self.workers: list[DecodeWorker] = []
+        self.queue: deque[_Job] = deque()
+        self.active: dict[int, _Job] = {}
+        self.pending: list[tuple[_Job, int, np.ndarray]] = []
+        self.next_token = 0
+        self.clip_clock = time.monotonic()
+
+    # -- main loop ------------------------------------------------------------------------------
+    def run(self, jobs: list[_Job]) -> None:
+        for job in jobs:
+            self._enqueue(job, job.decoders)
+        n_workers = min(self.options.workers, len(jobs))
+        self.workers = [self._spawn() for _ in range(n_workers)]
+        while self.queue or self.active:
+            self._dispatch()
+            ready = wait([w.results for w in self.workers] + [w.process.sentinel for w in self.workers],
+                         timeout=0.02 if self.pending else 0.5)
+            got_messages = False
+            for worker in list(self.workers):
+                if worker.results in ready or worker.process.sentinel in ready:
+                    for message in worker.receive():
+                        got_messages = True
+                        self._handle(worker, message)
+                if not worker.process.is_alive():
+                    self._lost(worker, f"the decoder process died (exit code {worker.process.exitcode})")
+                elif worker.stalled_for() > self.options.decode_timeout:
+                    self._lost(worker, f"no decode progress for {self.options.decode_timeout:g} s")
+            while len(self.pending) >= self.options.batch_size:
+                self._forward(self.options.batch_size)
+            if self.pending and not got_messages:
+                self._forward(len(self.pending))  # the workers are slower than compute: go now
+            self._finish_ready()
+
+    def shutdown(self) -> None:
+        for worker in self.workers:
+            worker.stop(kill=worker.task is not None)
+        self.workers = []
+
+    # -- workers -------------------------------------------------------------------------------
+    def _spawn(self) -> DecodeWorker:
+        return DecodeWorker(self.ctx, self.backbone, self.spec, self.options.prefetch)
+
+    def _enqueue(self, job: _Job, decoders: tuple[str, ...], front: bool = False) -> None:
+        job.reset(self.next_token, decoders)
+        self.next_token += 1
+        (self.queue.appendleft if front else self.queue.append)(job)
+
+    def _dispatch(self) -> None:
+        for worker in self.workers:
+            if worker.task is None and self.queue:
+                job = self.queue.popleft()
+                job.started = job.started or time.monotonic()
+                self.active[job.token] = job
+                worker.submit(Task(job.token, job.source, job.decoders, self.options.image_fps))
+
+    def _lost(self, worker: DecodeWorker, why: str) -> None:
+        """Kill and replace a stalled or dead worker; retry its video with the next decoder."""
+        task = worker.task
+        index = worker.decoder_index()
+        worker.stop(kill=True)
+        self.workers[self.workers.index(worker)] = self._spawn()
+        if task is None or task.token not in self.active:
+            return
+        job = self.active.pop(task.token)
+        self.pending = [p for p in self.pending if p[0] is not job]
+        if job.source.kind == "images":
+            job.notes.append(f"reading frames: {why}")
+            return self._fail(job, "; ".join(job.notes))
+        tried = job.decoders[min(index, len(job.decoders) - 1)]
+        job.notes.append(f"{tried}: {why}")
+        remaining = job.decoders[job.decoders.index(tried) + 1:]
+        log.warning("%s: %s: %s", job.source.key, tried, why)
+        if remaining:
+            self._enqueue(job, remaining, front=True)
+        else:
+            self._fail(job, "; ".join(job.notes))
+
+    # -- messages ------------------------------------------------------------------------------
+    def _handle(self, worker: DecodeWorker, message: tuple) -> None:
+        kind, token = message[0], message[1]
+        job = self.active.get(token)
+        if kind in ("finished", "failed") and worker.task is not None and worker.task.token == token:
+            worker.task = None
+        if job is None:
+            return  # a message of an attempt that was given up
+        if kind == "started":
+            job.info = message[2]
+        elif kind == "clip":
+            _, _, index, first, last, array = message
+            job.ranges[index] = (first, last)
+            job.pending += 1
+            self.pending.append((job, index, array))
+        elif kind == "finished":
+            job.n_frames = message[2]
+        elif kind == "failed":
+            del self.active[token]
+            self.pending = [p for p in self.pending if p[0] is not job]
+            self._fail(job, "; ".join(job.notes + [message[2]]))
+
+    def _forward(self, n: int) -> None:
+        batch, self.pending = self.pending[:n], self.pending[n:]
+        try:
+            features = np.asarray(self.backbone.forward_batch(np.stack([a for _, _, a in batch])))
+            if features.shape[0] != len(batch):
+                raise ValueError(f"forward_batch returned {features.shape[0]} rows for {len(batch)} clips")
+        except Exception as exc:  # noqa: BLE001 - fail these videos, keep the run alive
+            log.exception("forward_batch failed")
+            for job in {id(j): j for j, _, _ in batch}.values():
+                if self.active.pop(job.token, None) is not None:
+                    self.pending = [p for p in self.pending if p[0] is not job]
+                    self._fail(job, f"backbone failed: {type(exc).__name__}: {exc}")
+            return
+        for (job, index, _), vector in zip(batch, features):
+            if self.active.get(job.token) is job:
+                job.features[index] = vector
+                job.pending -= 1
+        self.summary.clips += len(batch)
+        self._show_rate()
+
+    def _finish_ready(self) -> None:
+        for token, job in list(self.active.items()):
+            if job.n_frames is not None and job.pending == 0:
+                del self.active[token]
+                self._write(job)
+
+    # -- outcomes ------------------------------------------------------------------------------
+    def _write(self, job: _Job) -> None:
+        source, info = job.source, job.info
+        order = sorted(job.features)
+        features = (np.stack([job.features[i] for i in order]).astype(np.float32)
+                    if order else np.zeros((0, self.backbone.dim), np.float32))
+        frames = np.array([job.ranges[i] for i in order], dtype=np.int64).reshape(-1, 2)
+        fps = float(info.get("fps", math.nan))
+        notes = list(job.notes)
+        notes += [f"{name} could not read it ({why})" for name, why in info.get("open_errors", {}).items()]
+        claimed = int(info.get("container_frames", -1))
+        if source.kind == "video" and claimed >= 0 and claimed != job.n_frames:
+            notes.append(f"the container claims {claimed} frames, {job.n_frames} decoded")
+        warning = None
+        if not order:
+            warning = (f"no full clip: {job.n_frames} frames < clip length {self.spec.clip_len}"
+                       if self.spec.tail == "drop" else f"no clip from {job.n_frames} frames")
+        description = self.backbone.describe()
+        attrs = {
+            **description,
+            "backbone_json": description,
+            "source_path": str(source.path), "source_kind": source.kind,
+            "source_size": job.fingerprint["size"], "source_mtime_ns": job.fingerprint["mtime_ns"],
+            "source_files": job.fingerprint["files"],
+            "n_frames": int(job.n_frames), "container_frames": claimed, "fps": fps,
+            "decoder": info.get("decoder", ""), "decode_notes": "; ".join(notes),
+            "clip_len": self.spec.clip_len, "stride": self.spec.stride, "tail": self.spec.tail,
+            "target_fps": float(self.spec.target_fps or 0.0), "dtype": self.options.dtype,
+            "settings_json": job.settings_json,
+        }
+        try:
+            write_video(self.output, source.key, features, frames, attrs, dtype=self.options.dtype)
+        except Exception as exc:  # noqa: BLE001 - e.g. disk full: this video fails, not the run
+            return self._fail(job, f"writing features failed: {type(exc).__name__}: {exc}")
+        self._record(VideoResult(
+            source.key, "done", warning=warning, note="; ".join(notes) or None,
+            n_frames=int(job.n_frames), n_clips=len(order), decoder=info.get("decoder"),
+            seconds=round(time.monotonic() - job.started, 3)))
+
+    def _fail(self, job: _Job, reason: str) -> None:
+        final = key_path(self.output, job.source.key)
+        if final.is_file():
+            if job.had_current_file:
+                reason += "; the earlier features (same source and settings) were kept"
+            else:
+                final.unlink()  # outdated: must not pass for features of the current source
+                reason += "; the outdated features file was removed"
+        self._record(VideoResult(job.source.key, "failed", reason=reason,
+                                 seconds=round(time.monotonic() - job.started, 3)))
+
+    def _record(self, result: VideoResult) -> None:
+        self.summary.results[result.key] = result
+        self.manifest.record(result.key, result.manifest_entry())
+        self.progress.update(1)
+        self._show_rate()
+
+    def _show_rate(self) -> None:
+        elapsed = time.monotonic() - self.clip_clock
+        failed = len(self.summary.failed)
+        self.progress.set_postfix_str(
+            f"{self.summary.clips / elapsed if elapsed > 0 else 0:.1f} clips/s"
+            + (f", {failed} failed" if failed else ""), refresh=False)

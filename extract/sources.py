@@ -1,0 +1,134 @@
+"""Finding the videos under an input path: video files and image-sequence folders, with keys.
+
+A key is the video's path relative to the input root, in POSIX form ("Abuse/Abuse001_x264.mp4",
+"testing/frames/01"), never the bare file stem, so two folders may both hold `001.mp4`. A
+folder that holds image files and no video files is one video (the UCSD Ped2 layout); its frames
+are ordered by the numbers in their names (`2.jpg` before `10.jpg`).
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VIDEO_EXTENSIONS = frozenset({
+    ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
+    ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".asf",
+})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """One video to extract: a file, or a folder of frames."""
+
+    key: str
+    path: Path
+    kind: str  # "video" | "images"
+
+    def fingerprint(self) -> dict[str, int]:
+        """Size, newest mtime and file count: what resume compares to decide a file is stale."""
+        if self.kind == "video":
+            st = self.path.stat()
+            return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "files": 1}
+        stats = [p.stat() for p in image_files(self.path)]
+        return {"size": sum(s.st_size for s in stats),
+                "mtime_ns": max((s.st_mtime_ns for s in stats), default=0),
+                "files": len(stats)}
+
+
+@dataclass
+class Listing:
+    sources: list[Source] = field(default_factory=list)
+    #: key of a folder that could not be listed -> why
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def natural_key(name: str) -> list:
+    """Sort key that orders embedded numbers numerically: frame2 < frame10."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The frames of an image-sequence folder, in frame order."""
+    names = [e.name for e in os.scandir(folder)
+             if e.is_file() and not e.name.startswith(".")
+             and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS]
+    return [folder / n for n in sorted(names, key=natural_key)]
+
+
+def find_sources(input_path: str | os.PathLike, recursive: bool = False,
+                 exclude: os.PathLike | None = None) -> Listing:
+    """List the videos under `input_path` (a video file, a frame folder, or a folder of them).
+
+    Without `recursive`, only the input folder's own video files and its direct frame-folder
+    children are taken. `exclude` (e.g. the output folder inside the input) is never entered.
+    Folders that cannot be listed become errors, so the run reports them instead of missing them.
+    """
+    path = Path(input_path).absolute()
+    if path.is_file():
+        return Listing([Source(path.name, path, "video")])
+    if not path.is_dir():
+        raise FileNotFoundError(f"input not found: {path}")
+    excluded = Path(exclude).absolute() if exclude is not None else None
+    listing = Listing()
+    try:
+        own_images = image_files(path)
+    except OSError as exc:
+        raise PermissionError(f"cannot list the input folder {path}: {exc}") from exc
+    if own_images and not _video_files(path):
+        listing.sources.append(Source(path.name, path, "images"))  # the input is one frame folder
+        return listing
+    _walk(path, path, recursive, excluded, listing)
+    listing.sources.sort(key=lambda s: s.key)
+    return listing
+
+
+def _video_files(folder: Path) -> list[str]:
+    return [e.name for e in os.scandir(folder)
+            if e.is_file() and os.path.splitext(e.name)[1].lower() in VIDEO_EXTENSIONS]
+
+
+def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
+          listing: Listing) -> None:
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        listing.errors[_key(root, folder)] = f"cannot list folder: {exc.strerror or exc}"
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        entry_path = Path(entry.path)
+        if entry.is_file():
+            if os.path.splitext(entry.name)[1].lower() in VIDEO_EXTENSIONS:
+                listing.sources.append(Source(_key(root, entry_path), entry_path, "video"))
+            continue
+        if not entry.is_dir() or (excluded is not None and entry_path == excluded):
+            continue
+        try:
+            is_frames = bool(image_files(entry_path)) and not _video_files(entry_path)
+        except OSError as exc:
+            listing.errors[_key(root, entry_path)] = f"cannot list folder: {exc.strerror or exc}"
+            continue
+        if is_frames:
+            listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
+        if recursive:
+            _walk(root, entry_path, recursive, excluded, listing)
+
+
+def _key(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def select_shard(sources: list[Source], index: int, count: int) -> list[Source]:
+    """Shard `index` of `count` (0-based): every count-th video of the key-sorted list.
+
+    Round-robin rather than contiguous ranges, so that each shard gets a mix of the folders
+    (categories) and shards finish at about the same time.
+    """
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"shard must be i/N with 0 <= i < N, got {index}/{count}")
+    ordered = sorted(sources, key=lambda s: s.key)
+    return ordered[index::count]

@@ -1,0 +1,282 @@
+"""The HDF5 feature store: one file per video, written atomically, plus a reader.
+
+Layout of a store root:
+
+    <key>.h5                 one per video; <key> is the video's path relative to the input root
+    manifest.json            done / failed videos with reasons (manifest.shard-i-of-N.json per shard)
+
+Each `<key>.h5` holds `features` (n_clips, dim) float32 (float16 on request), `frames`
+(n_clips, 2) int64 with the first and last source frame of each clip (0-based, inclusive), and
+attributes that say how it was made (see `REQUIRED_ATTRS` and docs/extract.md).
+
+A file only ever appears under its final name complete: it is written to a hidden temporary
+name beside it and renamed with `os.replace`, so a crash leaves at most a `.*.tmp` file that
+no reader lists. The files are the truth: a store written by `write_video` alone (a feature
+importer, say) with no manifest is a complete store.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterator, Mapping
+
+import h5py
+import numpy as np
+
+from . import __version__
+
+FORMAT_VERSION = 1
+SUFFIX = ".h5"
+#: attributes every feature file carries (others are optional provenance)
+REQUIRED_ATTRS = ("n_frames", "fps", "clip_len", "stride", "backbone")
+#: group name for keys that sit at the store root when grouping by folder
+ROOT_GROUP = "."
+#: group name for videos an annotation file does not mention
+UNANNOTATED = "unannotated"
+
+
+@dataclass
+class VideoFeatures:
+    key: str
+    features: np.ndarray  # (n_clips, dim) float32
+    frames: np.ndarray    # (n_clips, 2) int64, first/last source frame, inclusive
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_clips(self) -> int:
+        return int(self.features.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.features.shape[1])
+
+
+def check_key(key: str) -> str:
+    """A key is a relative POSIX path without '..'; it becomes a path under the store root."""
+    posix = PurePosixPath(key)
+    if not key or posix.is_absolute() or ".." in posix.parts or "\\" in key or key != posix.as_posix():
+        raise ValueError(f"invalid store key {key!r}: use a relative POSIX path like 'a/b.mp4'")
+    if any(part.startswith(".") for part in posix.parts):
+        raise ValueError(f"invalid store key {key!r}: hidden names are reserved for temporary files")
+    return key
+
+
+def key_path(root: str | os.PathLike, key: str) -> Path:
+    return Path(root) / (check_key(key) + SUFFIX)
+
+
+def temp_prefix(final: Path) -> str:
+    """Temporary files of `final` are `.<name>.<unique>.tmp` beside it."""
+    return f".{final.name}."
+
+
+def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames: np.ndarray,
+                attrs: Mapping[str, Any], dtype: str = "float32") -> Path:
+    """Write one video's features atomically and return the final path.
+
+    `attrs` must contain `REQUIRED_ATTRS`; values may be str, numbers, bools, None (stored as
+    "none") or JSON-able containers (stored as JSON text). Usable by feature importers.
+    """
+    features = np.asarray(features)
+    frames = np.asarray(frames, dtype=np.int64)
+    if features.ndim != 2:
+        raise ValueError(f"features must be (n_clips, dim), got shape {features.shape}")
+    if frames.shape != (features.shape[0], 2):
+        raise ValueError(f"frames must be (n_clips, 2) = {(features.shape[0], 2)}, got {frames.shape}")
+    if len(frames) and (np.any(frames[:, 0] > frames[:, 1]) or np.any(frames < 0)):
+        raise ValueError("frames must hold 0-based first <= last frame indices")
+    missing = [name for name in REQUIRED_ATTRS if name not in attrs]
+    if missing:
+        raise ValueError(f"attrs lack {missing} (required: {list(REQUIRED_ATTRS)})")
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"dtype must be float32 or float16, got {dtype!r}")
+
+    final = key_path(root, key)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temp = final.with_name(f"{temp_prefix(final)}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with h5py.File(temp, "w") as f:
+            f.create_dataset("features", data=features.astype(dtype, copy=False))
+            f.create_dataset("frames", data=frames)
+            stored = {"format_version": FORMAT_VERSION, "key": key, "extract_version": __version__,
+                      "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                      "n_clips": int(features.shape[0]),
+                      "dim": int(features.shape[1]), **attrs}
+            for name, value in stored.items():
+                f.attrs[name] = _to_attr(value)
+        with open(temp, "rb+") as fh:  # the data must be on disk before the name says "done"
+            os.fsync(fh.fileno())
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(final.parent)
+    return final
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _to_attr(value: Any) -> Any:
+    if value is None:
+        return "none"
+    if isinstance(value, (str, bool, int, float, np.integer, np.floating, np.bool_)):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True)
+    raise TypeError(f"attribute value {value!r} ({type(value).__name__}) cannot be stored")
+
+
+def _from_attr(value: Any) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def read_attrs(path: str | os.PathLike) -> dict[str, Any]:
+    with h5py.File(path, "r") as f:
+        return {name: _from_attr(value) for name, value in f.attrs.items()}
+
+
+class FeatureStore:
+    """Read access to a store root: keys, per-video features, groups, the manifest."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"feature store not found: {self.root}")
+
+    def keys(self) -> list[str]:
+        """Sorted keys of the complete feature files (temporary files are not listed)."""
+        keys = []
+        for folder, dirs, files in os.walk(self.root):
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            rel = Path(folder).relative_to(self.root)
+            for name in files:
+                if name.endswith(SUFFIX) and not name.startswith("."):
+                    keys.append((rel / name[: -len(SUFFIX)]).as_posix())
+        return sorted(keys)
+
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def path(self, key: str) -> Path:
+        return key_path(self.root, key)
+
+    def attrs(self, key: str) -> dict[str, Any]:
+        """The attributes alone (cheap: no feature arrays are read)."""
+        self._require(key)
+        return read_attrs(self.path(key))
+
+    def load(self, key: str) -> VideoFeatures:
+        path = self._require(key)
+        with h5py.File(path, "r") as f:
+            features = np.asarray(f["features"][()], dtype=np.float32)
+            frames = np.asarray(f["frames"][()], dtype=np.int64)
+            attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
+        return VideoFeatures(key, features.reshape(len(frames), -1), frames.reshape(-1, 2), attrs)
+
+    def _require(self, key: str) -> Path:
+        path = self.path(key)
+        if not path.is_file():
+            raise KeyError(f"{key!r} is not in the feature store {self.root}")
+        return path
+
+    def groups(self, by: str = "folder", annotations: str | os.PathLike | None = None
+               ) -> dict[str, list[str]]:
+        """Keys grouped into categories, each list sorted.
+
+        by="folder": the first folder of the key (UCF-Crime's `Abuse/Abuse001_x264.mp4` ->
+        "Abuse"; keys at the root -> "."); with `annotations`, the class column of a UCF-Crime
+        style file instead (videos it does not mention -> "unannotated"). by="video": one group
+        per key; by="all": one group "all".
+        """
+        keys = self.keys()
+        if by == "video":
+            return {key: [key] for key in keys}
+        if by == "all":
+            return {"all": keys} if keys else {}
+        if by != "folder":
+            raise ValueError(f"by must be 'folder', 'video' or 'all', got {by!r}")
+        if annotations is not None:
+            classes = read_annotation_classes(annotations)
+            stems = {PurePosixPath(name).stem: label for name, label in classes.items()}
+            label = lambda key: match_annotation(key, classes, stems) or UNANNOTATED  # noqa: E731
+        else:
+            label = lambda key: key.split("/", 1)[0] if "/" in key else ROOT_GROUP  # noqa: E731
+        groups: dict[str, list[str]] = {}
+        for key in keys:
+            groups.setdefault(label(key), []).append(key)
+        return dict(sorted(groups.items()))
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest (shard manifests joined when no merged one exists); see `manifest.py`."""
+        from .manifest import read_store_manifest
+
+        return read_store_manifest(self.root)
+
+
+def read_annotation_classes(path: str | os.PathLike) -> dict[str, str]:
+    """Video file name -> class from a UCF-Crime style annotation file.
+
+    Accepts the official temporal annotation (`Abuse028_x264.mp4  Abuse  165  240  -1  -1`),
+    the variant with a folder and frame count (`Abuse/Abuse028_x264.mp4 1412 Abuse ...`), and
+    plain split lists (`Abuse/Abuse001_x264.mp4`, class taken from the folder). Fields may be
+    separated by whitespace or commas.
+    """
+    classes: dict[str, str] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        fields = [f for f in re.split(r"[\s,]+", line.strip()) if f]
+        if not fields or fields[0].startswith("#"):
+            continue
+        name = PurePosixPath(fields[0].replace("\\", "/"))
+        label = next((f for f in fields[1:] if not _is_number(f)), None)
+        if label is None and len(name.parts) > 1:
+            label = name.parts[-2]
+        if label is not None:
+            classes[name.name] = label
+    if not classes:
+        raise ValueError(f"{path}: no 'video class' lines found")
+    return classes
+
+
+def match_annotation(key: str, classes: Mapping[str, str],
+                     stems: Mapping[str, str] | None = None) -> str | None:
+    """The class of `key` by its file name, or by its stem (image folders, other containers)."""
+    name = PurePosixPath(key).name
+    if name in classes:
+        return classes[name]
+    if stems is None:
+        stems = {PurePosixPath(n).stem: c for n, c in classes.items()}
+    return stems.get(name) or stems.get(PurePosixPath(name).stem)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,173 @@
+"""Decode worker processes: source -> frames -> clips -> `backbone.preprocess` -> main process.
+
+Each worker owns its pipes (nothing is shared between workers), so killing one that hangs in
+native decoding code cannot corrupt another's channel. A worker publishes through a small
+shared array when it last made progress, and whether it is waiting on the main process (then
+it is not stalled, only back-pressured): the main process kills a worker whose decode has made
+no progress for the timeout, which is the only way to stop a native call that never returns.
+
+Messages to the main process (tuples, first item the kind, second the task's token):
+    ("started", token, {"decoder", "fps", "container_frames", "open_errors"})
+    ("clip", token, index, first_frame, last_frame, preprocessed_array)
+    ("finished", token, n_decoded_frames)
+    ("failed", token, reason)
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+
+from .backbones.base import Backbone
+from .clips import ClipSpec, iter_clips
+from .decode import DecodeError, open_image_folder, open_video, quiet_native_logs
+from .sources import Source
+
+# indices into the shared status array
+_BUSY_SINCE = 0  # time.monotonic() when the current decode step began; 0 = idle or waiting
+_DECODER = 1     # index into the task's decoders being tried
+
+
+@dataclass(frozen=True)
+class Task:
+    token: int
+    source: Source
+    decoders: tuple[str, ...]
+    image_fps: float | None = None
+
+
+class DecodeWorker:
+    """Main-process handle of one worker process."""
+
+    def __init__(self, ctx: mp.context.BaseContext, backbone: Backbone, spec: ClipSpec,
+                 prefetch: int) -> None:
+        task_reader, self._tasks = ctx.Pipe(duplex=False)
+        self.results, result_writer = ctx.Pipe(duplex=False)
+        self.status = ctx.RawArray("d", 2)
+        self.task: Task | None = None
+        self.process = ctx.Process(
+            target=_worker_main, name="videoad-decode",
+            args=(task_reader, result_writer, self.status, backbone, spec, prefetch), daemon=True)
+        self.process.start()
+        task_reader.close()
+        result_writer.close()
+
+    def submit(self, task: Task) -> None:
+        self.task = task
+        self._tasks.send(task)
+
+    def stalled_for(self) -> float:
+        """Seconds the current decode step has run without progress (0 when not decoding)."""
+        since = self.status[_BUSY_SINCE]
+        return 0.0 if self.task is None or since == 0.0 else time.monotonic() - since
+
+    def decoder_index(self) -> int:
+        return int(self.status[_DECODER])
+
+    def receive(self) -> list[tuple]:
+        """Every message waiting on the pipe; stops quietly at end of file (a dead worker)."""
+        messages = []
+        try:
+            while self.results.poll():
+                messages.append(self.results.recv())
+        except (EOFError, OSError):
+            pass
+        return messages
+
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self._tasks.send(None)
+            except OSError:
+                self.process.kill()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        for conn in (self._tasks, self.results):
+            conn.close()
+
+
+def _worker_main(tasks: Connection, results: Connection, status: Any, backbone: Backbone,
+                 spec: ClipSpec, prefetch: int) -> None:
+    import cv2
+
+    quiet_native_logs()
+    cv2.setNumThreads(1)  # the workers are the parallelism
+    outbox: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
+
+    def send_loop() -> None:
+        while (message := outbox.get()) is not None:
+            try:
+                results.send(message)
+            except OSError:  # the main process is gone
+                os._exit(1)
+
+    sender = threading.Thread(target=send_loop, daemon=True)
+    sender.start()
+
+    def post(message: tuple) -> None:
+        status[_BUSY_SINCE] = 0.0  # waiting on the main process is not a stall
+        outbox.put(message)
+        status[_BUSY_SINCE] = time.monotonic()
+
+    while True:
+        try:
+            task = tasks.recv()
+        except (EOFError, OSError):
+            break
+        if task is None:
+            break
+        status[_DECODER] = 0
+        status[_BUSY_SINCE] = time.monotonic()  # from here on, opening the file may hang
+        _run_task(task, post, status, backbone, spec)
+        status[_BUSY_SINCE] = 0.0
+    outbox.put(None)
+    sender.join()
+
+
+def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: Backbone,
+              spec: ClipSpec) -> None:
+    token = task.token
+    try:
+        if task.source.kind == "images":
+            stream = open_image_folder(task.source.path, fps=task.image_fps)
+        else:
+            stream = open_video(task.source.path, task.decoders,
+                                on_attempt=lambda i: status.__setitem__(_DECODER, i))
+        post(("started", token, {"decoder": stream.backend, "fps": stream.fps,
+                                 "container_frames": stream.container_frames,
+                                 "open_errors": stream.open_errors}))
+        try:
+            frames = _beating(stream.frames, status)
+            for clip in iter_clips(frames, spec, stream.fps):
+                features = np.ascontiguousarray(backbone.preprocess(clip.frames))
+                post(("clip", token, clip.index, clip.first, clip.last, features))
+        finally:
+            stream.close()
+        post(("finished", token, stream.count))
+    except DecodeError as exc:
+        post(("failed", token, str(exc)))
+    except Exception as exc:  # noqa: BLE001 - a bad file must never take the worker down
+        post(("failed", token, f"{type(exc).__name__}: {exc}"))
+
+
+def _beating(frames: Iterable[np.ndarray], status: Any) -> Iterator[np.ndarray]:
+    """Mark the start of each frame's decode, so a stall is measured per frame."""
+    iterator = iter(frames)
+    while True:
+        status[_BUSY_SINCE] = time.monotonic()
+        try:
+            frame = next(iterator)
+        except StopIteration:
+            return
+        yield frame

@@ -1,0 +1,158 @@
+"""`videoad extract` and `videoad merge`: thin click wrappers over `extract.run` / `extract.manifest`.
+
+Backbone flags are declared once in `BACKBONE_FLAGS`: each becomes a keyword argument of
+`extract.backbones.get_backbone` when given, so a backbone-specific flag is one entry there
+(anything rarer goes through the repeatable `--backbone-opt key=value`).
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import click
+
+#: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
+BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
+    ("--device", {"default": None, "metavar": "D",
+                  "help": "Device of the backbone's forward pass: cpu, cuda, cuda:N."}),
+    ("--weights", {"default": None, "metavar": "PATH",
+                   "type": click.Path(exists=True, dir_okay=False),
+                   "help": "Pretrained weights of a learned backbone."}),
+    ("--random-init", {"is_flag": True, "default": None,
+                       "help": "Run a learned backbone on seeded random weights (smoke tests only)."}),
+    ("--layer", {"default": None, "metavar": "NAME",
+                 "help": "Layer whose activations are the features (backbone-specific)."}),
+]
+
+
+def _flag_name(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _with_backbone_flags(command: Callable) -> Callable:
+    for flag, settings in reversed(BACKBONE_FLAGS):
+        command = click.option(flag, **settings)(command)
+    return command
+
+
+def _parse_shard(_ctx, _param, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    index, sep, count = value.partition("/")
+    try:
+        shard = (int(index), int(count))
+    except ValueError:
+        shard = None
+    if not sep or shard is None or shard[1] < 1 or not 0 <= shard[0] < shard[1]:
+        raise click.BadParameter(f"expected i/N with 0 <= i < N, got {value!r}")
+    return shard
+
+
+def _parse_opts(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+    options = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected key=value, got {item!r}")
+        options[key.strip().replace("-", "_")] = value
+    return options
+
+
+@click.command("extract")
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False),
+              metavar="FEATURES", help="Feature store folder (created if missing).")
+@click.option("--backbone", default="motion", show_default=True,
+              help="Registered backbone name (motion needs no weights; c3d, r3d_18, x3d_s ... do).")
+@_with_backbone_flags
+@click.option("--backbone-opt", "backbone_opts", multiple=True, callback=_parse_opts,
+              metavar="KEY=VALUE", help="Extra backbone argument, repeatable (e.g. size=224x168).")
+@click.option("--recursive", is_flag=True, help="Look for videos in all subfolders.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Decode worker processes.")
+@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1),
+              help="Clips per backbone forward pass.")
+@click.option("--stride", default=None, type=click.IntRange(min=1),
+              help="Frames between clip starts [default: the clip length, no overlap].")
+@click.option("--tail", type=click.Choice(["drop", "pad"]), default="drop", show_default=True,
+              help="Frames after the last full clip: drop them, or pad a last clip.")
+@click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Resample videos to this frame rate before cutting clips.")
+@click.option("--image-fps", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Frame rate of image-sequence folders (stored; needed with --fps).")
+@click.option("--decoders", default="decord,pyav,opencv", show_default=True,
+              help="Decoders to try in order (or package.module:function).")
+@click.option("--decode-timeout", default=120.0, show_default=True,
+              type=click.FloatRange(min=0, min_open=True),
+              help="Seconds without decode progress before a decoder is killed and the next tried.")
+@click.option("--float16", is_flag=True, help="Store features as float16.")
+@click.option("--overwrite", is_flag=True, help="Recompute videos that already have features.")
+@click.option("--shard", default=None, callback=_parse_shard, metavar="i/N",
+              help="Process only shard i of N (0-based) of the sorted video list.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str, str],
+            recursive: bool, workers: int, batch_size: int, stride: int | None, tail: str,
+            target_fps: float | None, image_fps: float | None, decoders: str,
+            decode_timeout: float, float16: bool, overwrite: bool,
+            shard: tuple[int, int] | None, quiet: bool, **flags: Any) -> None:
+    """Decode the videos under INPUT into 16-frame clips and store one feature file per video.
+
+    INPUT is a video file, a folder of frames (one video), or a folder of videos and frame
+    folders. A rerun skips videos whose features are complete and current; the exit status
+    is 1 when any video failed (see the summary and FEATURES/manifest*.json).
+    """
+    from extract.backbones import BackboneUnavailable, get_backbone
+    from extract.run import ExtractOptions, extract_videos
+
+    kwargs = {name: flags[name] for name in map(_flag_name, (f for f, _ in BACKBONE_FLAGS))
+              if flags.get(name) is not None}
+    if kwargs.get("weights") and backbone == "motion":
+        raise click.UsageError("--weights needs a learned backbone: name it with --backbone "
+                               "(c3d, r3d_18, ...); motion has no weights")
+    kwargs.update(backbone_opts)
+    try:
+        model = get_backbone(backbone, **kwargs)
+    except TypeError as exc:
+        if "unexpected keyword argument" not in str(exc):
+            raise
+        raise click.UsageError(f"backbone {backbone!r} does not take that option: {exc}") from None
+    except (ValueError, BackboneUnavailable) as exc:
+        raise click.UsageError(str(exc)) from None
+
+    options = ExtractOptions(
+        stride=stride, tail=tail, target_fps=target_fps, image_fps=image_fps, workers=workers,
+        batch_size=batch_size, decode_timeout=decode_timeout,
+        decoders=tuple(d.strip() for d in decoders.split(",") if d.strip()),
+        dtype="float16" if float16 else "float32", recursive=recursive, overwrite=overwrite,
+        shard=shard, progress=not quiet)
+    try:
+        summary = extract_videos(input_path, output, model, options)
+    except (FileNotFoundError, PermissionError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(summary.report(), err=True)
+    if not summary.ok:
+        sys.exit(1)
+
+
+@click.command("merge")
+@click.argument("features", type=click.Path(exists=True, file_okay=False))
+def merge(features: str) -> None:
+    """Check that every `--shard i/N` run into FEATURES finished, and join their manifests.
+
+    Exit status: 0 merged, 1 merged but some videos failed, 2 not merged (a shard is missing,
+    unfinished or inconsistent; rerun it, then merge again).
+    """
+    from extract.manifest import merge_shards
+
+    report = merge_shards(features)
+    if report.problems:
+        click.echo("not merged:", err=True)
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(2)
+    click.echo(f"merged {report.n_shards} shards: {report.n_done} videos done, "
+               f"{len(report.failed)} failed -> {report.path}", err=True)
+    for key, reason in report.failed.items():
+        click.echo(f"  failed {key}: {reason}", err=True)
+    if report.failed:
+        sys.exit(1)
