@@ -213,7 +213,6 @@ class C3DBackbone(TorchBackbone):
             backbone=self.name,
             layer=f"{self.layer} (post-ReLU)",
             weights_sha256=self.weights_sha256,
-            weights_path=str(self.weights_path) if self.weights_path else "",
             random_init=self.random_init,
             random_init_seed=self.seed if self.random_init else -1,
             pool5=self.pool5,

@@ -144,7 +144,6 @@ class PTVBackbone(TorchBackbone):
             backbone=self.name,
             layer="head pooling + global average (classifier input)",
             weights_sha256=self.weights_sha256,
-            weights_path=str(self.weights_path) if self.weights_path else "",
             random_init=self.random_init,
             random_init_seed=self.seed if self.random_init else -1,
             preprocessing=(f"RGB, uniform subsample {self.clip_len}->{self.n_frames} frames, /255, "

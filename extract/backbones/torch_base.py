@@ -175,7 +175,9 @@ class TorchBackbone(Backbone):
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
-        info.update(device=str(self.device), precision=self.plan.precision,
+        # no device and no file paths here: the runner fingerprints this dict for resume, and
+        # neither changes the features (the precision does)
+        info.update(precision=self.plan.precision,
                     crops=self.n_crops, crop_reduce=self.crop_reduce if self.n_crops > 1 else "none")
         return info
 

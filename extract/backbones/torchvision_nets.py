@@ -144,7 +144,6 @@ class TorchvisionBackbone(TorchBackbone):
             backbone=self.name,
             layer="global average pool of the last stage (classifier input)",
             weights_sha256=self.weights_sha256,
-            weights_path=str(self.weights_path) if self.weights_path else "",
             random_init=self.random_init,
             random_init_seed=self.seed if self.random_init else -1,
             preprocessing=(f"RGB, resize {h}x{w} bilinear (no antialias), "

@@ -1,0 +1,178 @@
+"""C3D throughput: the network alone and inside the extraction pipeline, CPU and (if present) GPU.
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_c3d.py --json runs/bench_c3d.json
+
+CPU: full-width C3D (random weights: speed does not depend on their values), float32,
+channels_last_3d, `--threads` intra-op threads, batches of `--batch`. "Pipeline": the real
+runner (`extract.run.extract_videos`) over `--video` with decode workers, clips/s end to end.
+GPU (only when torch sees CUDA): fp16 autocast at batches 32/64/128, model alone from pinned host
+memory, then the pipeline with `--gpu-workers` decode workers, and the share of the pipeline's
+wall time during which the device was computing (CUDA events around each forward call).
+
+The report ends with the expected wall time for the UCF-Crime test set (290 videos, 1,111,808
+frames, 69,364 complete 16-frame clips) at each measured rate.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from extract.backbones.c3d import C3DBackbone  # noqa: E402
+
+UCF_TEST_FRAMES = 1_111_808
+UCF_TEST_CLIPS = 69_364  # sum over the 290 test videos of floor(frames / 16)
+
+
+def synthetic_video(path: Path, n_frames: int, size_hw: tuple[int, int] = (240, 320)) -> Path:
+    """A UCF-Crime-sized (320x240, 30 fps) mp4v video with moving content, written with OpenCV."""
+    import cv2
+
+    h, w = size_hw
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (w, h))
+    if not writer.isOpened():
+        raise SystemExit(f"cannot write {path} with OpenCV's mp4v encoder")
+    rng = np.random.default_rng(0)
+    background = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    for i in range(n_frames):
+        frame = np.roll(background, 3 * i, axis=1)
+        cv2.circle(frame, (int(w / 2 + 100 * np.sin(i / 15)), h // 2), 20, (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def model_alone(device: str, batch: int, iters: int, warmup: int = 1, width: int = 1,
+                amp: bool | None = None) -> dict:
+    """Clips/s of `forward_batch` on preprocessed random clips (host -> device included)."""
+    backbone = C3DBackbone(random_init=True, device=device, batch_size=batch, width=width, amp=amp)
+    clips = np.random.default_rng(0).standard_normal((batch, 3, 16, 112, 112)).astype(np.float32)
+    for _ in range(warmup):
+        backbone.forward_batch(clips)
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        backbone.forward_batch(clips)
+        times.append(time.perf_counter() - start)
+    best, median = min(times), float(np.median(times))
+    return {"device": device, "batch": batch, "precision": backbone.plan.precision,
+            "channels_last": backbone.plan.channels_last, "iters": iters,
+            "clips_per_s_best": round(batch / best, 3), "clips_per_s_median": round(batch / median, 3)}
+
+
+def preprocess_rate(video: Path, n: int = 16) -> dict:
+    """Clips/s one decode worker spends on `preprocess` alone (resize, mean, crop) - CPU per GPU."""
+    import cv2
+
+    backbone = C3DBackbone(random_init=True, width=16)
+    cap = cv2.VideoCapture(str(video))
+    frames = []
+    while len(frames) < 16 and (ok := cap.read())[0]:
+        frames.append(cv2.cvtColor(ok[1], cv2.COLOR_BGR2RGB))
+    cap.release()
+    if len(frames) < 16:
+        raise SystemExit(f"{video}: fewer than 16 frames")
+    clip = np.stack(frames)
+    start = time.perf_counter()
+    for _ in range(n):
+        backbone.preprocess(clip)
+    return {"frame_size": list(clip.shape[1:3]), "clips_per_s": round(n / (time.perf_counter() - start), 1)}
+
+
+def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1) -> dict:
+    """The real runner over one video: clips/s end to end, and the backbone's busy share."""
+    from extract.run import ExtractOptions, extract_videos
+
+    backbone = C3DBackbone(random_init=True, device=device, batch_size=batch, width=width)
+    with tempfile.TemporaryDirectory() as out:
+        options = ExtractOptions(workers=workers, batch_size=batch, progress=False)
+        summary = extract_videos(video, out, backbone, options)
+    if not summary.ok:
+        raise SystemExit(f"pipeline failed: {summary.report()}")
+    stats = backbone.stats
+    result = {"device": device, "batch": batch, "workers": workers, "clips": summary.clips,
+              "seconds": round(summary.seconds, 2),
+              "clips_per_s": round(summary.clips / summary.seconds, 3),
+              "forward_share": round(stats["forward_s"] / summary.seconds, 3)}
+    if device.startswith("cuda"):
+        result["gpu_busy_share"] = round(stats["device_s"] / summary.seconds, 3)
+    return result
+
+
+def ucf_estimate(clips_per_s: float) -> dict:
+    seconds = UCF_TEST_CLIPS / clips_per_s
+    return {"clips_per_s": clips_per_s, "hours": round(seconds / 3600, 2),
+            "video_frames_per_s": round(clips_per_s * 16, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads on the CPU")
+    parser.add_argument("--batch", type=int, default=8, help="CPU batch size")
+    parser.add_argument("--iters", type=int, default=3)
+    parser.add_argument("--video", type=Path,
+                        help="video for the pipeline runs (default: a synthetic 320x240 one)")
+    parser.add_argument("--frames", type=int, default=1600, help="length of the synthetic video")
+    parser.add_argument("--workers", type=int, default=1, help="decode workers in the CPU pipeline")
+    parser.add_argument("--skip-cpu", action="store_true", help="GPU section only")
+    parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--gpu-batches", default="32,64,128")
+    parser.add_argument("--gpu-workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    parser.add_argument("--width", type=int, default=1, help="channel divisor (smoke runs only)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    report: dict = {"torch": torch.__version__, "machine": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(), "threads": args.threads, "width_divisor": args.width,
+                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+    estimates = {}
+    tmp = tempfile.TemporaryDirectory()
+    if args.video is None:
+        args.video = synthetic_video(Path(tmp.name) / "synthetic.mp4", args.frames)
+    report["video"] = str(args.video)
+    if not args.skip_cpu:
+        report["cpu_model_alone"] = model_alone("cpu", args.batch, args.iters, width=args.width)
+        print(json.dumps(report["cpu_model_alone"]), flush=True)
+        estimates["cpu_model_alone"] = ucf_estimate(report["cpu_model_alone"]["clips_per_s_median"])
+        report["preprocess_per_worker"] = preprocess_rate(args.video)
+        print(json.dumps(report["preprocess_per_worker"]), flush=True)
+        if not args.skip_pipeline:
+            report["cpu_pipeline"] = pipeline(args.video, "cpu", args.batch, args.workers, args.width)
+            print(json.dumps(report["cpu_pipeline"]), flush=True)
+            estimates["cpu_pipeline"] = ucf_estimate(report["cpu_pipeline"]["clips_per_s"])
+    if torch.cuda.is_available():
+        report["gpu_model_alone"] = []
+        for batch in [int(b) for b in args.gpu_batches.split(",")]:
+            for amp in (True, False) if batch == 64 else (True,):  # fp32 once, for reference
+                row = model_alone("cuda:0", batch, max(args.iters, 5), warmup=2, width=args.width, amp=amp)
+                report["gpu_model_alone"].append(row)
+                print(json.dumps(row), flush=True)
+        best = max(r["clips_per_s_median"] for r in report["gpu_model_alone"] if r["precision"] != "fp32")
+        estimates["gpu_model_alone_best"] = ucf_estimate(best)
+        if not args.skip_pipeline:
+            report["gpu_pipeline"] = pipeline(args.video, "cuda:0", 64, args.gpu_workers, args.width)
+            print(json.dumps(report["gpu_pipeline"]), flush=True)
+            estimates["gpu_pipeline"] = ucf_estimate(report["gpu_pipeline"]["clips_per_s"])
+    tmp.cleanup()
+    report["ucf_crime_test_estimate"] = estimates
+    print(json.dumps({"ucf_crime_test_estimate": estimates}, indent=1))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
