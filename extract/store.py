@@ -197,7 +197,7 @@ class FeatureStore:
             features = np.asarray(f["features"][()], dtype=np.float32)
             frames = np.asarray(f["frames"][()], dtype=np.int64)
             attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
-        return VideoFeatures(key, features.reshape(len(frames), -1), frames.reshape(-1, 2), attrs)
+        return VideoFeatures(key, features, frames, attrs)
 
     def _require(self, key: str) -> Path:
         path = self.path(key)

@@ -4,7 +4,9 @@ Surveillance anomalies are mostly about motion (a cyclist among walkers, a fight
 where none goes), and a fixed camera makes hand-made motion statistics meaningful without any
 training. Per 16-frame clip, on a grey copy resized to a fixed working size:
 
-* dense optical flow (OpenCV DIS) between consecutive frames;
+* dense optical flow (OpenCV DIS, ultrafast preset refined down to half resolution: the
+  presets' own coarser finest scale loses most of the motion of small, slow pedestrians at
+  this working size) between consecutive frames;
 * per cell of a `grid` x `grid` layout, plus one cell for the whole frame:
   - a histogram of flow orientation weighted by magnitude (`bins` bins; the mean flow per
     direction, in working-size pixels per frame),
@@ -50,22 +52,27 @@ def _parse_size(value: Any) -> tuple[int, int]:
 
 class MotionBackbone(Backbone):
     """See the module docstring. Options (also as `--backbone-opt key=value` strings):
-    size "WxH" (160x120), grid (4), bins (8), flow preset (ultrafast|fast|medium), clip_len (16).
+    size "WxH" (160x120), grid (4), bins (8), DIS preset (ultrafast|fast|medium) and
+    finest_scale (1: flow at half the working size; 0 is sharper and 4x slower), clip_len (16).
     """
 
     name = "motion"
 
     def __init__(self, *, size: Any = "160x120", grid: Any = 4, bins: Any = 8,
-                 preset: str = "fast", clip_len: Any = 16, device: str | None = None) -> None:
+                 preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16,
+                 device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.grid = int(grid)
         self.bins = int(bins)
         self.preset = str(preset)
+        self.finest_scale = int(finest_scale)
         self.clip_len = int(clip_len)
         if self.preset not in _PRESETS:
             raise ValueError(f"preset must be one of {sorted(_PRESETS)}, got {preset!r}")
         if self.grid < 1 or self.size[0] % self.grid or self.size[1] % self.grid:
             raise ValueError(f"grid {self.grid} must divide the working size {self.size}")
+        if not 0 <= self.finest_scale <= 4:
+            raise ValueError(f"finest_scale must be in 0..4, got {finest_scale}")
         if self.bins < 2:
             raise ValueError(f"bins must be >= 2, got {bins}")
         if self.clip_len < 2:
@@ -96,7 +103,8 @@ class MotionBackbone(Backbone):
         pairs = len(grey) - 1
         cells = np.tile(self._cells.ravel(), pairs)
 
-        orientation = (angle * (self.bins / (2 * np.pi))).astype(np.int64) % self.bins
+        # bins centred on their directions: bin 0 is rightwards, bin bins/4 downwards (image y)
+        orientation = (angle * (self.bins / (2 * np.pi)) + 0.5).astype(np.int64) % self.bins
         hof = self._cell_sums(cells * self.bins + orientation, magnitude, self.bins)
         speed = sum((magnitude >= edge).astype(np.int64) for edge in MAGNITUDE_EDGES)
         moving = speed > 0  # slower than the first edge counts as static
@@ -123,7 +131,8 @@ class MotionBackbone(Backbone):
         return {
             "backbone": self.name, "layer": "", "weights_sha256": "none",
             "preprocessing": (
-                f"grey, resize {width}x{height} INTER_AREA; OpenCV DIS flow ({self.preset}); "
+                f"grey, resize {width}x{height} INTER_AREA; OpenCV DIS flow ({self.preset}, finest "
+                f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
                 f"magnitude-weighted orientation histogram, magnitude histogram with edges "
                 f"{list(MAGNITUDE_EDGES)} px/frame, frame-difference energy mean and max"),
@@ -139,6 +148,7 @@ class MotionBackbone(Backbone):
         if self._flow is None:
             import cv2
             self._flow = cv2.DISOpticalFlow_create(_PRESETS[self.preset])
+            self._flow.setFinestScale(self.finest_scale)
         return self._flow
 
     def _cell_map(self) -> np.ndarray:

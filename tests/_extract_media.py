@@ -1,0 +1,120 @@
+"""Small media the extraction tests make themselves, and misbehaving decoders for fault tests.
+
+Frame i of a generated video carries its index modulo `CODE_PERIOD` in the brightness of the
+left half (8 grey levels apart, so codec error cannot blur two together) and a bar that moves right by `speed`
+pixels per frame (so there is motion to describe).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not SHARED.is_dir():  # the checkout's sibling, as the project README describes it
+    SHARED = Path("/work/shared/data")
+
+
+CODE_PERIOD = 28
+
+
+def frame_code(i: int) -> int:
+    return 16 + (i % CODE_PERIOD) * 8
+
+
+def synthetic_frame(i: int, width: int = 64, height: int = 48, speed: int = 2) -> np.ndarray:
+    """RGB frame i (see the module docstring)."""
+    frame = np.zeros((height, width, 3), np.uint8)
+    frame[:, : width // 2] = frame_code(i)
+    x = (width // 2 + i * speed) % (width // 2) + width // 2
+    frame[height // 4: 3 * height // 4, max(x - 3, width // 2): x + 3] = 255
+    return frame
+
+
+def decoded_code(frame: np.ndarray) -> int:
+    """The index modulo CODE_PERIOD that a decoded frame shows (closest brightness level)."""
+    level = float(frame[:, : frame.shape[1] // 4].mean())
+    return min(range(CODE_PERIOD), key=lambda i: abs(frame_code(i) - level))
+
+
+def make_video(path: Path, n_frames: int, fps: float = 25.0, width: int = 64, height: int = 48,
+               fourcc: str = "mp4v", speed: int = 2) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(os.fspath(path), cv2.VideoWriter_fourcc(*fourcc), fps, (width, height))
+    assert writer.isOpened(), f"cannot write {path} with {fourcc}"
+    for i in range(n_frames):
+        writer.write(cv2.cvtColor(synthetic_frame(i, width, height, speed), cv2.COLOR_RGB2BGR))
+    writer.release()
+    return path
+
+
+def make_h264(path: Path, n_frames: int, fps: int = 25, width: int = 64, height: int = 48) -> Path:
+    """H.264 with B-frames through PyAV's bundled libx264 (OpenCV cannot write H.264 here)."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(os.fspath(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": "18", "bf": "2", "g": "12"}
+        for i in range(n_frames):
+            frame = av.VideoFrame.from_ndarray(synthetic_frame(i, width, height), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def make_frames(folder: Path, n_frames: int, ext: str = ".jpg", pattern: str = "{:03d}",
+                grey: bool = False) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n_frames):
+        frame = cv2.cvtColor(synthetic_frame(i), cv2.COLOR_RGB2BGR)
+        if grey:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        cv2.imwrite(os.fspath(folder / (pattern.format(i) + ext)), frame)
+    return folder
+
+
+def truncate(src: Path, dst: Path, keep: float = 0.5) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * keep)])
+    return dst
+
+
+# -- decoders for fault tests (named "_extract_media:stall_open" etc.; workers import them) --
+def stall_open(path: str):
+    """A decoder that never returns, like decord in a native hang."""
+    time.sleep(3600)
+    raise AssertionError("unreachable")
+
+
+def crash_open(path: str):
+    """A decoder that takes its process down, like a native crash."""
+    os.kill(os.getpid(), signal.SIGSEGV)
+    time.sleep(60)
+    raise AssertionError("unreachable")
+
+
+def refuse_open(path: str):
+    raise RuntimeError("refused on purpose")
+
+
+def stall_after_frames(path: str):
+    """Decodes 20 frames through PyAV, then hangs (decord's over-reported-count hang)."""
+    from extract.decode import open_pyav
+
+    fps, claimed, frames = open_pyav(path)
+
+    def gen():
+        for i, frame in enumerate(frames):
+            if i == 20:
+                time.sleep(3600)
+            yield frame
+
+    return fps, claimed, gen()

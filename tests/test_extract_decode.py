@@ -1,0 +1,182 @@
+"""Frame sources: the three decoders, counting, fallback, bad files, image folders, listing."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from _extract_media import (CODE_PERIOD, SHARED, decoded_code, make_frames, make_h264,
+                            make_video, truncate)
+from extract.decode import DecodeError, open_image_folder, open_video
+from extract.sources import find_sources, image_files, select_shard
+
+DECODERS = ["decord", "pyav", "opencv"]
+
+
+def decode_all(path, decoders=tuple(DECODERS)):
+    stream = open_video(path, decoders)
+    frames = list(stream.frames)
+    return stream, frames
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+@pytest.mark.parametrize("kind", ["mp4v", "MJPG", "h264"])
+def test_each_decoder_reads_every_frame_in_order(tmp_path, decoder, kind):
+    path = (make_h264(tmp_path / "v.mp4", 40) if kind == "h264"
+            else make_video(tmp_path / f"v.{'avi' if kind == 'MJPG' else 'mp4'}", 40, fourcc=kind))
+    stream, frames = decode_all(path, (decoder,))
+    assert stream.backend == decoder
+    assert stream.count == 40 and len(frames) == 40
+    assert stream.fps == pytest.approx(25.0)
+    assert frames[0].shape == (48, 64, 3) and frames[0].dtype == np.uint8
+    assert [decoded_code(f) for f in frames] == [i % CODE_PERIOD for i in range(40)]
+
+
+def test_decoders_agree_bit_for_bit(tmp_path):
+    path = make_h264(tmp_path / "v.mp4", 24)
+    reference = np.stack(decode_all(path, ("decord",))[1])
+    for decoder in ("pyav", "opencv"):
+        np.testing.assert_array_equal(np.stack(decode_all(path, (decoder,))[1]), reference)
+
+
+def test_frames_come_out_rgb(tmp_path):
+    path = tmp_path / "red.avi"
+    writer = cv2.VideoWriter(os.fspath(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (32, 32))
+    for _ in range(3):
+        writer.write(np.dstack([np.zeros((32, 32), np.uint8)] * 2 + [np.full((32, 32), 255, np.uint8)]))  # BGR red
+    writer.release()
+    for decoder in DECODERS:
+        frame = decode_all(path, (decoder,))[1][0]
+        assert frame[..., 0].mean() > 200 and frame[..., 2].mean() < 50, decoder
+
+
+def test_frame_count_is_counted_not_taken_from_the_container():
+    # tree.avi claims 444 frames; 68 decode (shared/data/README.md)
+    stream, frames = decode_all(SHARED / "videos" / "tree.avi", ("pyav",))
+    assert stream.container_frames == 444
+    assert stream.count == len(frames) == 68
+    for decoder in ("decord", "opencv"):
+        assert decode_all(SHARED / "videos" / "tree.avi", (decoder,))[0].count == 68
+
+
+def test_shared_h264_video_decodes_to_its_known_length():
+    stream, frames = decode_all(SHARED / "videos" / "bikes.mp4")  # vtest.avi: see test_extract_run
+    assert stream.count == 250 and frames[0].shape == (272, 640, 3)
+
+
+def test_falls_back_to_the_next_decoder_and_says_why(tmp_path):
+    path = make_video(tmp_path / "v.mp4", 20)
+    stream, frames = decode_all(path, ("_extract_media:refuse_open", "pyav"))
+    assert stream.backend == "pyav" and len(frames) == 20
+    assert "refused on purpose" in stream.open_errors["_extract_media:refuse_open"]
+
+
+@pytest.mark.parametrize("name,content", [("zero.mp4", b""), ("text.mp4", b"not a video\n" * 20)])
+def test_unreadable_files_fail_with_every_decoders_reason(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DecodeError) as info:
+        open_video(path)
+    message = str(info.value)
+    assert all(f"{decoder}:" in message for decoder in DECODERS), message
+
+
+def test_truncated_mp4_cannot_be_opened(tmp_path):
+    path = truncate(make_video(tmp_path / "v.mp4", 60), tmp_path / "cut.mp4")
+    with pytest.raises(DecodeError, match="no decoder could read"):
+        open_video(path)
+
+
+def test_truncated_avi_fails_mid_stream_instead_of_silently_shortening(tmp_path):
+    path = truncate(make_video(tmp_path / "v.avi", 60, fourcc="MJPG"), tmp_path / "cut.avi")
+    stream = open_video(path)
+    with pytest.raises(DecodeError, match=r"decoding failed after \d+ frames.*truncated"):
+        list(stream.frames)
+    assert 0 < stream.count < 60
+
+
+def test_paths_with_spaces_and_non_ascii_characters(tmp_path):
+    path = make_video(tmp_path / "caméra 1" / "vidéo été №2.mp4", 20)
+    for decoder in DECODERS:
+        assert decode_all(path, (decoder,))[0].count == 20, decoder
+
+
+def test_image_folder_streams_frames_in_natural_order(tmp_path):
+    folder = make_frames(tmp_path / "seq", 12, ext=".png", pattern="{}")  # 0.png ... 11.png
+    assert [p.name for p in image_files(folder)][:3] == ["0.png", "1.png", "2.png"]
+    assert image_files(folder)[10].name == "10.png"
+    stream = open_image_folder(folder, fps=10)
+    frames = list(stream.frames)
+    assert stream.count == 12 and stream.fps == 10
+    assert [decoded_code(f) for f in frames] == list(range(12))
+
+
+def test_grey_tif_frames_become_three_channels(tmp_path):
+    folder = make_frames(tmp_path / "tif", 3, ext=".tif", grey=True)
+    frame = next(open_image_folder(folder).frames)
+    assert frame.shape == (48, 64, 3)
+    assert np.array_equal(frame[..., 0], frame[..., 2])
+
+
+def test_ucsd_ped2_folder_is_one_video_of_180_frames():
+    stream = open_image_folder(SHARED / "ucsd_ped2" / "testing" / "frames" / "01")
+    frames = list(stream.frames)
+    assert stream.count == 180 and frames[0].shape == (240, 360, 3)
+    assert np.isnan(stream.fps)
+
+
+def test_a_corrupt_frame_names_itself(tmp_path):
+    folder = make_frames(tmp_path / "seq", 5)
+    (folder / "003.jpg").write_bytes(b"garbage")
+    stream = open_image_folder(folder)
+    with pytest.raises(DecodeError, match=r"frame 3 \(003.jpg\)"):
+        list(stream.frames)
+
+
+def test_listing_keys_are_relative_paths_and_frame_folders_are_videos(tmp_path):
+    make_video(tmp_path / "a" / "x.mp4", 4)
+    make_video(tmp_path / "b" / "x.mp4", 4)
+    make_video(tmp_path / "top.avi", 4, fourcc="MJPG")
+    make_frames(tmp_path / "frames" / "01", 3)
+    (tmp_path / "notes.txt").write_text("not a video")
+    (tmp_path / ".hidden.mp4").write_bytes(b"")
+    flat = find_sources(tmp_path)
+    assert [(s.key, s.kind) for s in flat.sources] == [("top.avi", "video")]
+    deep = find_sources(tmp_path, recursive=True)
+    assert [(s.key, s.kind) for s in deep.sources] == [
+        ("a/x.mp4", "video"), ("b/x.mp4", "video"), ("frames/01", "images"), ("top.avi", "video")]
+    # a frame folder given directly is one video, keyed by its name
+    single = find_sources(tmp_path / "frames" / "01")
+    assert [(s.key, s.kind) for s in single.sources] == [("01", "images")]
+    assert [s.key for s in find_sources(tmp_path / "a" / "x.mp4").sources] == ["x.mp4"]
+
+
+def test_unlistable_folder_is_reported_not_skipped(tmp_path, monkeypatch):
+    make_video(tmp_path / "ok" / "v.mp4", 4)
+    locked = tmp_path / "locked"
+    make_video(locked / "v.mp4", 4)
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == locked:  # root ignores chmod, so refuse the listing here
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    listing = find_sources(tmp_path, recursive=True)
+    assert [s.key for s in listing.sources] == ["ok/v.mp4"]
+    assert "Permission denied" in listing.errors["locked"]
+
+
+def test_shards_partition_the_sorted_list(tmp_path):
+    for name in "edcba":
+        make_video(tmp_path / f"{name}.mp4", 2)
+    sources = find_sources(tmp_path).sources
+    shards = [select_shard(sources, i, 2) for i in range(2)]
+    assert [s.key for s in shards[0]] == ["a.mp4", "c.mp4", "e.mp4"]
+    assert [s.key for s in shards[1]] == ["b.mp4", "d.mp4"]
+    with pytest.raises(ValueError):
+        select_shard(sources, 2, 2)

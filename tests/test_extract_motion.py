@@ -1,0 +1,138 @@
+"""The weight-free motion backbone and the backbone registry."""
+from __future__ import annotations
+
+import pickle
+
+import cv2
+import numpy as np
+import pytest
+
+from extract.backbones import (BackboneUnavailable, available_backbones, get_backbone,
+                               register_backbone)
+from extract.backbones.motion import MAGNITUDE_EDGES, MotionBackbone
+
+BINS = 8
+
+
+def moving_square(dx: int, dy: int = 0, n: int = 16, size: int = 128) -> np.ndarray:
+    """A textured square moving (dx, dy) pixels per frame over a still background, centred."""
+    rng = np.random.default_rng(0)
+
+    def texture(side: int) -> np.ndarray:  # smooth enough to be tracked, like real surfaces
+        noise = cv2.GaussianBlur(rng.integers(0, 255, (side, side), dtype=np.uint8), (0, 0), 2)
+        return cv2.normalize(noise, None, 0, 255, cv2.NORM_MINMAX)
+
+    square = texture(32)
+    clip = np.repeat(texture(size)[None, :, :, None], n, axis=0).repeat(3, axis=3)
+    for t in range(n):
+        x, y = 48 + dx * (t - n // 2), 48 + dy * (t - n // 2)
+        clip[t, y:y + 32, x:x + 32] = square[..., None]
+    return clip
+
+
+def global_cell(features: np.ndarray, backbone: MotionBackbone) -> dict[str, np.ndarray]:
+    per_cell = features.reshape(backbone.n_cells, -1)[-1]
+    n_mag = len(MAGNITUDE_EDGES)
+    return {"hof": per_cell[:BINS], "speed": per_cell[BINS:BINS + n_mag],
+            "energy": per_cell[BINS + n_mag:]}
+
+
+@pytest.fixture(scope="module")
+def backbone():
+    return MotionBackbone(size="96x96", grid=4)
+
+
+def test_dimension_and_dtype(backbone):
+    features = backbone.preprocess(moving_square(2))
+    assert features.shape == (backbone.dim,) == (17 * (BINS + len(MAGNITUDE_EDGES) + 2),)
+    assert features.dtype == np.float32
+    assert MotionBackbone().dim == 255
+
+
+def test_a_still_clip_has_no_motion(backbone):
+    still = np.repeat(moving_square(0)[:1], 16, axis=0)
+    assert np.allclose(backbone.preprocess(still), 0.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("dx,dy,expected_bin", [(2, 0, 0), (0, 2, 2), (-2, 0, 4), (0, -2, 6)])
+def test_orientation_histogram_points_where_things_move(backbone, dx, dy, expected_bin):
+    # image y grows downwards, so (0, +2) is the 90 degree bin
+    hof = global_cell(backbone.preprocess(moving_square(dx, dy)), backbone)["hof"]
+    assert int(np.argmax(hof)) == expected_bin
+    assert hof[expected_bin] > 3 * np.delete(hof, expected_bin).max()
+
+
+def test_faster_motion_moves_mass_to_higher_speed_bins(backbone):
+    slow = global_cell(backbone.preprocess(moving_square(1)), backbone)["speed"]
+    fast = global_cell(backbone.preprocess(moving_square(4)), backbone)["speed"]
+    bins = np.arange(len(MAGNITUDE_EDGES))
+    assert (fast * bins).sum() / fast.sum() > (slow * bins).sum() / slow.sum() + 0.5
+
+
+def test_motion_is_located_in_its_grid_cells(backbone):
+    features = backbone.preprocess(moving_square(2)).reshape(backbone.n_cells, -1)
+    hof_mass = features[:-1, :BINS].sum(axis=1).reshape(4, 4)
+    # the square moves along rows 48..80 of 128: grid rows 1 and 2; nothing in rows 0 and 3
+    assert hof_mass[[0, 3]].max() < 0.05 * hof_mass[[1, 2]].max()
+
+
+def test_frame_difference_energy_rises_with_change(backbone):
+    calm = global_cell(backbone.preprocess(moving_square(1)), backbone)["energy"]
+    busy = global_cell(backbone.preprocess(moving_square(4)), backbone)["energy"]
+    assert busy[0] > calm[0] > 0
+    assert busy[1] >= busy[0]  # the peak is at least the mean
+
+
+def test_deterministic_and_survives_pickling_to_a_worker(backbone):
+    clip = moving_square(3, 1)
+    first = backbone.preprocess(clip)
+    copy = pickle.loads(pickle.dumps(backbone))
+    assert copy._flow is None
+    np.testing.assert_array_equal(copy.preprocess(clip), first)
+    np.testing.assert_array_equal(backbone.preprocess(clip), first)
+
+
+def test_forward_batch_stacks_rows(backbone):
+    rows = np.stack([backbone.preprocess(moving_square(d)) for d in (1, 2, 3)])
+    out = backbone.forward_batch(rows)
+    assert out.shape == (3, backbone.dim) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, rows)
+
+
+def test_options_arrive_as_strings_from_the_command_line():
+    small = get_backbone("motion", size="64x48", grid="2", bins="4", preset="ultrafast")
+    assert small.size == (64, 48) and small.dim == 5 * (4 + len(MAGNITUDE_EDGES) + 2)
+    assert "64x48" in small.describe()["preprocessing"]
+    assert small.describe()["weights_sha256"] == "none"
+
+
+@pytest.mark.parametrize("kwargs", [{"grid": 7}, {"size": "8x8"}, {"preset": "slow"}, {"finest_scale": 5},
+                                    {"bins": 1}, {"clip_len": 1}])
+def test_bad_options_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        MotionBackbone(**kwargs)
+
+
+def test_registry_knows_the_learned_backbones_without_importing_them():
+    names = available_backbones()
+    for name in ("motion", "c3d", "r3d_18", "mc3_18", "r2plus1d_18", "s3d", "x3d_s"):
+        assert name in names
+    from extract import backbones
+    assert backbones._REGISTRY["r2plus1d_18"] == (
+        "extract.backbones.torchvision_nets:TorchvisionBackbone", {"arch": "r2plus1d_18"})
+    assert backbones._REGISTRY["x3d_s"] == ("extract.backbones.ptv_nets:PTVBackbone", {"arch": "x3d_s"})
+    assert backbones._REGISTRY["c3d"][0] == "extract.backbones.c3d:C3DBackbone"
+
+
+def test_a_missing_module_fails_only_when_its_name_is_requested():
+    register_backbone("not_written_yet", "extract.backbones.not_written_yet:Nope")
+    assert isinstance(get_backbone("motion"), MotionBackbone)
+    with pytest.raises(BackboneUnavailable, match="not_written_yet"):
+        get_backbone("not_written_yet")
+    with pytest.raises(ValueError, match="unknown backbone"):
+        get_backbone("no_such_backbone")
+
+
+def test_unexpected_keyword_reaches_the_caller_as_type_error():
+    with pytest.raises(TypeError, match="weights"):
+        get_backbone("motion", weights="x.pth")

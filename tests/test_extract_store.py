@@ -1,0 +1,197 @@
+"""The HDF5 feature store: atomic writes, reader API, groups, annotations, manifest merging."""
+from __future__ import annotations
+
+import json
+import math
+
+import h5py
+import numpy as np
+import pytest
+
+from _extract_media import SHARED
+from extract.manifest import Manifest, merge_shards, read_store_manifest
+from extract.store import (FeatureStore, match_annotation, read_annotation_classes,
+                           write_video)
+
+ATTRS = {"n_frames": 40, "fps": 25.0, "clip_len": 16, "stride": 16, "backbone": "motion"}
+
+
+def sample(n_clips: int = 3, dim: int = 5, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(n_clips, dim)).astype(np.float32)
+    frames = np.array([[16 * i, 16 * i + 15] for i in range(n_clips)])
+    return features, frames
+
+
+def test_round_trip(tmp_path):
+    features, frames = sample()
+    attrs = {**ATTRS, "fps": math.nan, "layer": None, "backbone_json": {"a": [1, 2]},
+             "note": "caméra été"}
+    path = write_video(tmp_path, "Abuse/Abuse001_x264.mp4", features, frames, attrs)
+    assert path == tmp_path / "Abuse" / "Abuse001_x264.mp4.h5"
+    video = FeatureStore(tmp_path).load("Abuse/Abuse001_x264.mp4")
+    np.testing.assert_array_equal(video.features, features)
+    np.testing.assert_array_equal(video.frames, frames)
+    assert video.features.dtype == np.float32 and video.frames.dtype == np.int64
+    assert (video.n_clips, video.dim) == (3, 5)
+    assert video.attrs["n_frames"] == 40 and math.isnan(video.attrs["fps"])
+    assert video.attrs["layer"] == "none" and json.loads(video.attrs["backbone_json"]) == {"a": [1, 2]}
+    assert video.attrs["note"] == "caméra été" and video.attrs["n_clips"] == 3
+
+
+def test_float16_on_request_loads_as_float32(tmp_path):
+    features, frames = sample()
+    path = write_video(tmp_path, "v.mp4", features, frames, ATTRS, dtype="float16")
+    with h5py.File(path) as f:
+        assert f["features"].dtype == np.float16
+    loaded = FeatureStore(tmp_path).load("v.mp4").features
+    assert loaded.dtype == np.float32
+    np.testing.assert_allclose(loaded, features, rtol=1e-3, atol=1e-3)
+
+
+def test_a_video_without_clips_is_stored_empty(tmp_path):
+    write_video(tmp_path, "short.mp4", np.zeros((0, 7), np.float32), np.zeros((0, 2)), ATTRS)
+    video = FeatureStore(tmp_path).load("short.mp4")
+    assert video.features.shape == (0, 7) and video.frames.shape == (0, 2)
+
+
+@pytest.mark.parametrize("key", ["", "/abs.mp4", "../up.mp4", "a/../b.mp4", ".hidden.mp4",
+                                 "a\\b.mp4", "a//b.mp4"])
+def test_bad_keys_are_refused(tmp_path, key):
+    with pytest.raises(ValueError, match="invalid store key"):
+        write_video(tmp_path, key, *sample(), ATTRS)
+
+
+def test_inconsistent_arrays_and_missing_attrs_are_refused(tmp_path):
+    features, frames = sample()
+    with pytest.raises(ValueError, match="frames must be"):
+        write_video(tmp_path, "v.mp4", features, frames[:2], ATTRS)
+    with pytest.raises(ValueError, match="first <= last"):
+        write_video(tmp_path, "v.mp4", features, frames[:, ::-1], ATTRS)
+    with pytest.raises(ValueError, match="n_frames"):
+        write_video(tmp_path, "v.mp4", features, frames, {"fps": 1.0})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_leaves_neither_a_file_nor_a_temporary(tmp_path):
+    with pytest.raises(TypeError):
+        write_video(tmp_path, "v.mp4", *sample(), {**ATTRS, "bad": object()})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_temporaries_and_foreign_files_are_not_listed(tmp_path):
+    write_video(tmp_path, "b/2.mp4", *sample(), ATTRS)
+    write_video(tmp_path, "a.mp4", *sample(), ATTRS)
+    (tmp_path / "b" / ".2.mp4.h5.123-abcd.tmp").write_bytes(b"half written")
+    (tmp_path / "notes.txt").write_text("x")
+    store = FeatureStore(tmp_path)
+    assert store.keys() == ["a.mp4", "b/2.mp4"]
+    assert "b/2.mp4" in store and "c.mp4" not in store and len(store) == 2
+    with pytest.raises(KeyError):
+        store.load("c.mp4")
+
+
+def test_rewriting_a_key_replaces_it(tmp_path):
+    write_video(tmp_path, "v.mp4", *sample(seed=1), ATTRS)
+    features, frames = sample(n_clips=2, seed=2)
+    write_video(tmp_path, "v.mp4", features, frames, ATTRS)
+    np.testing.assert_array_equal(FeatureStore(tmp_path).load("v.mp4").features, features)
+
+
+def test_groups_by_folder_video_and_all(tmp_path):
+    for key in ["Abuse/Abuse001_x264.mp4", "Abuse/Abuse002_x264.mp4", "Normal/n1.mp4", "loose.mp4"]:
+        write_video(tmp_path, key, *sample(), ATTRS)
+    store = FeatureStore(tmp_path)
+    assert store.groups() == {".": ["loose.mp4"],
+                              "Abuse": ["Abuse/Abuse001_x264.mp4", "Abuse/Abuse002_x264.mp4"],
+                              "Normal": ["Normal/n1.mp4"]}
+    assert store.groups("video")["Normal/n1.mp4"] == ["Normal/n1.mp4"]
+    assert store.groups("all") == {"all": store.keys()}
+    with pytest.raises(ValueError):
+        store.groups("nonsense")
+
+
+def test_groups_from_the_ucf_crime_annotation_files(tmp_path):
+    annotations = SHARED / "ucf_crime" / "annotations"
+    official = read_annotation_classes(annotations / "Temporal_Anomaly_Annotation_for_Testing_Videos.txt")
+    assert len(official) == 290 and official["Abuse028_x264.mp4"] == "Abuse"
+    assert sum(c == "Normal" for c in official.values()) == 150
+    with_counts = read_annotation_classes(annotations / "Test_Annotation.txt")
+    assert with_counts == official  # same classes from the variant with folders and frame counts
+    split = read_annotation_classes(annotations / "Anomaly_Train.txt")
+    assert split["Abuse001_x264.mp4"] == "Abuse"  # plain list: class from the folder
+
+    # features keyed by a flat folder still group by class; unknown videos are set apart
+    for key in ["Abuse028_x264.mp4", "x/Arrest001_x264.mp4", "Normal_Videos_003_x264", "mine.mp4"]:
+        write_video(tmp_path, key, *sample(), ATTRS)
+    groups = FeatureStore(tmp_path).groups(annotations=annotations / "Test_Annotation.txt")
+    assert groups["Abuse"] == ["Abuse028_x264.mp4"]
+    assert groups["Arrest"] == ["x/Arrest001_x264.mp4"]
+    assert groups["Normal"] == ["Normal_Videos_003_x264"]  # a frame folder matches by stem
+    assert groups["unannotated"] == ["mine.mp4"]
+
+
+def test_annotation_parsing_variants(tmp_path):
+    path = tmp_path / "ann.csv"
+    path.write_text("# comment\nvideo_a.mp4,Fighting,10,20\n\nsub/video_b.avi 300\n")
+    classes = read_annotation_classes(path)
+    assert classes == {"video_a.mp4": "Fighting", "video_b.avi": "sub"}
+    assert match_annotation("deep/folder/video_a.mp4", classes) == "Fighting"
+    assert match_annotation("video_a", classes) == "Fighting"
+    assert match_annotation("other.mp4", classes) is None
+    (tmp_path / "empty.txt").write_text("1 2 3\n")
+    with pytest.raises(ValueError):
+        read_annotation_classes(tmp_path / "empty.txt")
+
+
+def test_a_store_without_manifest_is_readable(tmp_path):
+    write_video(tmp_path, "v.mp4", *sample(), ATTRS)
+    store = FeatureStore(tmp_path)
+    assert store.manifest()["videos"] == {} and store.manifest()["complete"] is None
+    assert store.load("v.mp4").n_clips == 3
+    with pytest.raises(FileNotFoundError):
+        FeatureStore(tmp_path / "missing")
+
+
+def _shard_manifest(root, index, n, keys, done, complete=True, settings=None):
+    manifest = Manifest(root, input_root="/in", settings=settings or {"s": 1}, n_videos_total=4,
+                        keys=keys, shard=(index, n))
+    for key in keys:
+        if key in done:
+            write_video(root, key, *sample(), ATTRS)
+            manifest.record(key, {"status": "done", "n_clips": 3})
+        else:
+            manifest.record(key, {"status": "failed", "reason": "broken"})
+    manifest.save(force=True)
+    if complete:
+        manifest.finish()
+
+
+def test_merge_refuses_missing_or_unfinished_shards(tmp_path):
+    _shard_manifest(tmp_path, 0, 2, ["a.mp4", "c.mp4"], done={"a.mp4", "c.mp4"})
+    report = merge_shards(tmp_path)
+    assert not report.ok and "shards [1] of 2" in report.problems[0]
+    _shard_manifest(tmp_path, 1, 2, ["b.mp4", "d.mp4"], done={"b.mp4", "d.mp4"}, complete=False)
+    assert any("did not finish" in p for p in merge_shards(tmp_path).problems)
+    assert not (tmp_path / "manifest.json").exists()
+    assert read_store_manifest(tmp_path)["complete"] is False
+
+
+def test_merge_joins_complete_shards_and_reports_failures(tmp_path):
+    _shard_manifest(tmp_path, 0, 2, ["a.mp4", "c.mp4"], done={"a.mp4", "c.mp4"})
+    _shard_manifest(tmp_path, 1, 2, ["b.mp4", "d.mp4"], done={"b.mp4"})
+    assert read_store_manifest(tmp_path)["complete"] is True  # joined on the fly before merging
+    report = merge_shards(tmp_path)
+    assert report.problems == [] and report.n_done == 3 and report.failed == {"d.mp4": "broken"}
+    merged = json.loads((tmp_path / "manifest.json").read_text())
+    assert sorted(merged["videos"]) == ["a.mp4", "b.mp4", "c.mp4", "d.mp4"] and merged["complete"]
+    assert FeatureStore(tmp_path).manifest()["videos"]["d.mp4"]["status"] == "failed"
+
+
+def test_merge_catches_inconsistent_shards(tmp_path):
+    _shard_manifest(tmp_path, 0, 2, ["a.mp4", "c.mp4"], done={"a.mp4", "c.mp4"})
+    _shard_manifest(tmp_path, 1, 2, ["b.mp4", "d.mp4"], done={"b.mp4", "d.mp4"}, settings={"s": 2})
+    (tmp_path / "c.mp4.h5").unlink()
+    problems = merge_shards(tmp_path).problems
+    assert any("different settings" in p for p in problems)
+    assert any("c.mp4.h5 is missing" in p for p in problems)
