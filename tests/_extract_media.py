@@ -118,3 +118,17 @@ def stall_after_frames(path: str):
             yield frame
 
     return fps, claimed, gen()
+
+
+def slow_pyav(path: str):
+    """PyAV at about 50 frames/s, so that a test can kill a run in the middle."""
+    from extract.decode import open_pyav
+
+    fps, claimed, frames = open_pyav(path)
+
+    def gen():
+        for frame in frames:
+            time.sleep(0.02)
+            yield frame
+
+    return fps, claimed, gen()

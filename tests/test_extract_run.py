@@ -1,0 +1,220 @@
+"""End to end: the runner and `videoad extract` / `videoad merge` on generated and real videos."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from _extract_media import SHARED, make_frames, make_video, truncate
+from extract.backbones.motion import MotionBackbone
+from extract.run import ExtractOptions, extract_videos
+from extract.store import FeatureStore
+from videoad.cli.extract_cmd import extract as extract_cmd
+from videoad.cli.extract_cmd import merge as merge_cmd
+
+SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "-q"]
+
+
+def small_backbone() -> MotionBackbone:
+    return MotionBackbone(size="64x48", grid=2)  # fast enough for many runs
+
+
+def run(input_path, output, **options) -> "RunSummary":  # noqa: F821
+    options.setdefault("progress", False)
+    return extract_videos(input_path, output, small_backbone(), ExtractOptions(**options))
+
+
+def manifest(root: Path) -> dict:
+    return json.loads((root / "manifest.json").read_text())["videos"]
+
+
+def test_bad_inputs_fail_one_by_one_while_the_batch_completes(tmp_path, monkeypatch):
+    videos = tmp_path / "in"
+    make_video(videos / "cams" / "a" / "x.mp4", 40)
+    make_video(videos / "cams" / "b" / "x.mp4", 36, speed=4)  # same name, other folder
+    make_video(videos / "caméra 1" / "vidéo été.mp4", 20)
+    make_video(videos / "short.mp4", 10)
+    (videos / "zero.mp4").write_bytes(b"")
+    (videos / "text.mp4").write_text("this is not a video\n" * 10)
+    truncate(make_video(tmp_path / "whole.mp4", 60), videos / "trunc.mp4")
+    truncate(make_video(tmp_path / "whole.avi", 60, fourcc="MJPG"), videos / "trunc.avi")
+    make_frames(videos / "frames" / "01", 20)
+    locked = videos / "locked"
+    make_video(locked / "v.mp4", 20)
+    locked.chmod(0)  # enough for a normal user; root reads anyway, so the listing refuses too
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": (_ for _ in ()).throw(
+        PermissionError(13, "Permission denied", os.fspath(path))) if Path(path) == locked
+        else real_scandir(path))
+    try:
+        result = CliRunner().invoke(extract_cmd, [str(videos), "-o", str(tmp_path / "out"),
+                                                  "--recursive", "--workers", "2", *SMALL])
+    finally:
+        locked.chmod(stat.S_IRWXU)
+    assert result.exit_code == 1, result.output
+    entries = manifest(tmp_path / "out")
+    status = {key: entry["status"] for key, entry in entries.items()}
+    assert status == {
+        "cams/a/x.mp4": "done", "cams/b/x.mp4": "done", "caméra 1/vidéo été.mp4": "done",
+        "frames/01": "done", "short.mp4": "done", "locked": "failed", "text.mp4": "failed",
+        "trunc.avi": "failed", "trunc.mp4": "failed", "zero.mp4": "failed"}
+    assert "Permission denied" in entries["locked"]["reason"]
+    for key in ("zero.mp4", "text.mp4", "trunc.mp4"):
+        assert "no decoder could read" in entries[key]["reason"], key
+        assert all(d in entries[key]["reason"] for d in ("decord:", "pyav:", "opencv:"))
+    assert "truncated" in entries["trunc.avi"]["reason"]
+    assert "no full clip: 10 frames" in entries["short.mp4"]["warning"]
+    assert "trunc.avi:" in result.output and "failed" in result.output
+
+    store = FeatureStore(tmp_path / "out")
+    assert store.keys() == ["cams/a/x.mp4", "cams/b/x.mp4", "caméra 1/vidéo été.mp4",
+                            "frames/01", "short.mp4"]
+    a, b = store.load("cams/a/x.mp4"), store.load("cams/b/x.mp4")
+    assert (a.attrs["n_frames"], b.attrs["n_frames"]) == (40, 36)
+    np.testing.assert_array_equal(a.frames, [[0, 15], [16, 31]])
+    assert not np.array_equal(a.features, b.features)
+    assert store.load("caméra 1/vidéo été.mp4").n_clips == 1
+    short = store.load("short.mp4")
+    assert short.n_clips == 0 and short.attrs["n_frames"] == 10
+    frames = store.load("frames/01")
+    assert frames.attrs["source_kind"] == "images" and frames.attrs["decoder"] == "images"
+    assert frames.attrs["n_frames"] == 20 and np.isnan(frames.attrs["fps"])
+
+
+def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
+    videos = tmp_path / "in"
+    for name, n in [("a.mp4", 32), ("b.mp4", 40), ("c.mp4", 20)]:
+        make_video(videos / name, n)
+    out = tmp_path / "out"
+    first = run(videos, out)
+    assert len(first.done) == 3 and first.ok
+    mtimes = {p.name: p.stat().st_mtime_ns for p in out.glob("*.h5")}
+
+    again = run(videos, out)
+    assert len(again.skipped) == 3 and again.clips == 0 and not again.done
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.h5")} == mtimes
+    assert all(e["status"] == "done" and e["resumed"] for e in manifest(out).values())
+
+    os.utime(videos / "b.mp4", ns=(1_000_000_000, 1_000_000_000))  # the source changed
+    (out / "c.mp4.h5").write_bytes(b"not hdf5 at all")              # a damaged feature file
+    partly = run(videos, out)
+    assert sorted(r.key for r in partly.done) == ["b.mp4", "c.mp4"]
+    assert [r.key for r in partly.skipped] == ["a.mp4"]
+    assert FeatureStore(out).load("c.mp4").n_clips == 1
+
+    restrided = run(videos, out, stride=8)  # other settings: everything is stale
+    assert len(restrided.done) == 3
+    assert FeatureStore(out).load("b.mp4").frames.tolist() == [[0, 15], [8, 23], [16, 31], [24, 39]]
+
+    forced = run(videos, out, stride=8, overwrite=True)
+    assert len(forced.done) == 3 and not forced.skipped
+
+
+def test_real_videos_and_ucsd_frames(tmp_path):
+    summary = extract_videos(SHARED / "videos", tmp_path / "v", MotionBackbone(),
+                             ExtractOptions(progress=False))
+    assert summary.ok and len(summary.done) == 3
+    store = FeatureStore(tmp_path / "v")
+    expected = {"tree.avi": (68, 15.0), "bikes.mp4": (250, 25.0), "vtest.avi": (795, 10.0)}
+    for key, (n_frames, fps) in expected.items():
+        video = store.load(key)
+        n_clips = n_frames // 16
+        assert video.attrs["n_frames"] == n_frames and video.attrs["fps"] == pytest.approx(fps, rel=1e-3)
+        assert video.features.shape == (n_clips, 255)
+        np.testing.assert_array_equal(video.frames[:, 0], np.arange(n_clips) * 16)
+        np.testing.assert_array_equal(video.frames[:, 1], np.arange(n_clips) * 16 + 15)
+        assert np.isfinite(video.features).all() and video.features.any()
+        assert video.attrs["backbone"] == "motion" and video.attrs["weights_sha256"] == "none"
+    assert store.attrs("vtest.avi")["source_size"] == (SHARED / "videos" / "vtest.avi").stat().st_size
+
+    ucsd = extract_videos(SHARED / "ucsd_ped2", tmp_path / "u", MotionBackbone(),
+                          ExtractOptions(progress=False, recursive=True, image_fps=10))
+    assert ucsd.ok
+    store = FeatureStore(tmp_path / "u")
+    assert store.keys() == ["testing/frames/01", "testing/frames/02"]
+    assert store.groups() == {"testing": store.keys()}
+    video = store.load("testing/frames/01")
+    assert video.attrs["n_frames"] == 180 and video.attrs["fps"] == 10.0
+    assert video.frames[-1].tolist() == [160, 175] and video.n_clips == 11
+
+
+def test_a_hung_or_crashing_decoder_is_killed_and_the_next_one_takes_over(tmp_path):
+    videos = tmp_path / "in"
+    make_video(videos / "a.mp4", 48)
+    make_video(videos / "b.mp4", 40, speed=3)
+    reference = run(videos, tmp_path / "ref", decoders=("pyav",))
+    assert reference.ok
+
+    # decode 20 frames (one clip sent), hang; then a decoder that crashes its process; then PyAV
+    flaky = run(videos, tmp_path / "out", decode_timeout=3.0, decoders=(
+        "_extract_media:stall_after_frames", "_extract_media:crash_open", "pyav"))
+    assert flaky.ok, flaky.report()
+    for key in ("a.mp4", "b.mp4"):
+        entry = manifest(tmp_path / "out")[key]
+        assert entry["decoder"] == "pyav"
+        assert "stall_after_frames: no decode progress for 3 s" in entry["note"]
+        assert "crash_open: the decoder process died" in entry["note"]
+        got = FeatureStore(tmp_path / "out").load(key)
+        want = FeatureStore(tmp_path / "ref").load(key)
+        np.testing.assert_array_equal(got.frames, want.frames)  # the hung attempt's clip is gone
+        np.testing.assert_array_equal(got.features, want.features)
+
+    hung = run(videos / "a.mp4", tmp_path / "hung", decode_timeout=2.0,
+               decoders=("_extract_media:stall_open",))
+    assert [r.key for r in hung.failed] == ["a.mp4"]
+    assert "no decode progress for 2 s" in hung.failed[0].reason
+    assert FeatureStore(tmp_path / "hung").keys() == []
+
+
+def test_shards_then_merge(tmp_path):
+    videos = tmp_path / "in"
+    for i in range(5):
+        make_video(videos / f"v{i}.mp4", 16)
+    out = tmp_path / "out"
+    cli = CliRunner()
+    first = cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/2", *SMALL])
+    assert first.exit_code == 0, first.output
+    assert FeatureStore(out).keys() == ["v0.mp4", "v2.mp4", "v4.mp4"]
+    early = cli.invoke(merge_cmd, [str(out)])
+    assert early.exit_code == 2 and "shards [1] of 2" in early.output
+    second = cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "1/2", *SMALL])
+    assert second.exit_code == 0, second.output
+    shard1 = json.loads((out / "manifest.shard-1-of-2.json").read_text())
+    assert sorted(shard1["videos"]) == ["v1.mp4", "v3.mp4"] and shard1["complete"]
+    merged = cli.invoke(merge_cmd, [str(out)])
+    assert merged.exit_code == 0, merged.output
+    assert sorted(manifest(out)) == [f"v{i}.mp4" for i in range(5)]
+    assert FeatureStore(out).manifest()["complete"] is True
+
+
+def test_padding_resampling_and_float16_end_to_end(tmp_path):
+    make_video(tmp_path / "in" / "v.mp4", 50, fps=25)
+    result = CliRunner().invoke(extract_cmd, [
+        str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--fps", "10", "--tail", "pad",
+        "--float16", *SMALL])
+    assert result.exit_code == 0, result.output
+    video = FeatureStore(tmp_path / "out").load("v.mp4")
+    # 50 frames at 25 fps -> 20 sampled (source 0, 2, 5, 7, ...): one full clip, one padded
+    assert video.frames.tolist() == [[0, 37], [40, 47]]
+    assert video.attrs["target_fps"] == 10.0 and video.attrs["tail"] == "pad"
+    assert video.attrs["dtype"] == "float16" and video.features.dtype == np.float32
+    assert video.dim == 5 * 15  # grid=2 reached the backbone
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--weights", __file__], "needs a learned backbone"),
+    (["--backbone", "nope"], "unknown backbone"),
+    (["--backbone-opt", "grid"], "expected key=value"),
+    (["--backbone-opt", "colour=red"], "does not take that option"),
+    (["--shard", "2/2"], "0 <= i < N"),
+])
+def test_cli_refuses_bad_options_before_any_work(tmp_path, args, message):
+    make_video(tmp_path / "v.mp4", 4)
+    result = CliRunner().invoke(extract_cmd, [str(tmp_path / "v.mp4"), "-o", str(tmp_path / "o"), *args])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "o").exists()
