@@ -337,3 +337,51 @@ def test_bad_batch_shape_is_reported():
         backbone.forward_batch(np.zeros((3, 16, 112), np.float32))
     with pytest.raises(ValueError, match=r"\(16, H, W, 3\) RGB clip"):
         backbone.preprocess(np.zeros((8, 128, 171, 3), np.uint8))
+
+
+# -- through `videoad extract` -------------------------------------------------------------------
+def tiny_video(path, n_frames: int = 40):
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (64, 48))
+    assert writer.isOpened()
+    for i in range(n_frames):
+        writer.write(np.full((48, 64, 3), 6 * i % 256, np.uint8))
+    writer.release()
+    return path
+
+
+def test_cli_refuses_c3d_without_weights(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    video = tiny_video(tmp_path / "v.avi")
+    result = CliRunner().invoke(cli, ["extract", str(video), "-o", str(tmp_path / "f"), "--backbone", "c3d"])
+    assert result.exit_code == 2
+    assert "c3d.pickle" in result.output and "--weights" in result.output
+    assert not (tmp_path / "f").exists() or not list((tmp_path / "f").rglob("*.h5"))
+    if not torch.cuda.is_available():
+        result = CliRunner().invoke(cli, ["extract", str(video), "-o", str(tmp_path / "f"), "--backbone",
+                                          "c3d", "--random-init", "--device", "cuda:1"])
+        assert result.exit_code == 2 and "CUDA is not available" in result.output
+
+
+def test_cli_random_init_runs_and_is_recorded(tmp_path):
+    from click.testing import CliRunner
+
+    from extract.store import FeatureStore
+    from videoad.cli import cli
+
+    video = tiny_video(tmp_path / "v.avi")
+    result = CliRunner().invoke(cli, [
+        "extract", str(video), "-o", str(tmp_path / "f"), "--backbone", "c3d", "--random-init",
+        "--workers", "1", "-q", "--backbone-opt", "width=16", "--backbone-opt", "pool5=padded"])
+    assert result.exit_code == 0, result.output
+    store = FeatureStore(tmp_path / "f")
+    video_features = store.load(store.keys()[0])
+    attrs = video_features.attrs
+    assert video_features.features.shape == (2, 256) and video_features.features.min() >= 0
+    assert attrs["random_init"] is True
+    assert attrs["weights_sha256"] == "none" and attrs["pool5"] == "padded"
+    assert attrs["precision"] == "fp32" and attrs["layer"] == "fc6 (post-ReLU)"
