@@ -385,3 +385,14 @@ def test_cli_random_init_runs_and_is_recorded(tmp_path):
     assert attrs["random_init"] is True
     assert attrs["weights_sha256"] == "none" and attrs["pool5"] == "padded"
     assert attrs["precision"] == "fp32" and attrs["layer"] == "fc6 (post-ReLU)"
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ValueError, match="crops must be one of"):
+        C3DBackbone(random_init=True, width=16, crops="fivecrop")
+    with pytest.raises(ValueError, match="crop_reduce must be 'mean' or 'keep'"):
+        C3DBackbone(random_init=True, width=16, crops="tencrop", crop_reduce="max")
+    with pytest.raises(ValueError, match="layer must be one of"):
+        C3DBackbone(random_init=True, width=16, layer="fc8")
+    with pytest.raises(ValueError, match="batch_size: expected an integer"):
+        C3DBackbone(random_init=True, width=16, batch_size="many")

@@ -141,14 +141,8 @@ class C3DBackbone(TorchBackbone):
             raise ValueError(f"c3d: layer must be one of {LAYERS}, got {self.layer!r}")
         if pool5 not in POOL5_MODES:
             raise ValueError(f"c3d: pool5 must be one of {POOL5_MODES}, got {pool5!r}")
-        if crop_reduce not in ("mean", "keep"):
-            raise ValueError(f"c3d: crop_reduce must be 'mean' or 'keep', got {crop_reduce!r}")
         self.pool5 = pool5
-        self.crops = crops
-        self.n_crops = 10 if crops == "tencrop" else 1
-        if crops not in ("centre", "tencrop"):
-            raise ValueError(f"c3d: crops must be 'centre' or 'tencrop', got {crops!r}")
-        self.crop_reduce = crop_reduce
+        self._set_crops(crops, crop_reduce)
         self.mean_spec = str(mean)
         self._mean = self._resolve_mean(self.mean_spec)
         self.width = as_int(width, "width")

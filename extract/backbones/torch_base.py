@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..tencrop import CROP_MODES
 from .base import Backbone
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,15 @@ class TorchBackbone(Backbone):
     def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """(N, *input) -> (N, feature_dim) for one sub-batch on the device."""
         raise NotImplementedError
+
+    def _set_crops(self, crops: str, crop_reduce: str) -> None:
+        """Validate and apply the crop options shared by every backbone (see `extract.tencrop`)."""
+        if crops not in CROP_MODES:
+            raise ValueError(f"{self.name}: crops must be one of {CROP_MODES}, got {crops!r}")
+        if crop_reduce not in ("mean", "keep"):
+            raise ValueError(f"{self.name}: crop_reduce must be 'mean' or 'keep', got {crop_reduce!r}")
+        self.crops, self.crop_reduce = crops, crop_reduce
+        self.n_crops = 10 if crops == "tencrop" else 1
 
     def _set_model(self, model: torch.nn.Module) -> None:
         self._model = model.eval()

@@ -95,10 +95,7 @@ class TorchvisionBackbone(TorchBackbone):
                         "yourself and pass --weights /path/to/" + url.rsplit("/", 1)[1] + ".")
         if layer not in (None, "", "pool"):
             raise ValueError(f"{arch}: only the pooled last-stage features are offered (layer 'pool')")
-        if crops not in ("centre", "tencrop") or crop_reduce not in ("mean", "keep"):
-            raise ValueError(f"{arch}: crops must be centre|tencrop and crop_reduce mean|keep")
-        self.crops, self.crop_reduce = crops, crop_reduce
-        self.n_crops = 10 if crops == "tencrop" else 1
+        self._set_crops(crops, crop_reduce)
         self.random_init, self.seed = random_init, as_int(seed, "seed", minimum=0)
         tv_video = import_torchvision()
         with torch.random.fork_rng(devices=[]):
