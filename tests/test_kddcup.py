@@ -63,6 +63,7 @@ def test_bench_runs_every_method_and_writes_results(tmp_path, npz):
     np.savez(small, kdd=np.concatenate([X[idx], y[idx, None]], axis=1))
     cfg = bench.load_config(None)
     cfg["contaminations"] = [0.1]
+    cfg["variants"] = {"DUAD (paper rule: components)": {"selection": "component", "reselection": "component"}}
     cfg["quick"]["fraction"] = 1.0
     cfg["quick"]["baselines"]["DAGMM"]["epochs"] = 2
     rows = bench.run(small, seeds=1, quick=True, cfg=cfg, out=tmp_path, command="test")

@@ -84,6 +84,8 @@ class Split:
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    train_index: np.ndarray  # rows of the full data set, for diagnostics (e.g. attack types)
+    test_index: np.ndarray
 
 
 def contamination_split(X: np.ndarray, y: np.ndarray, contamination: float, seed: int) -> Split:
@@ -109,4 +111,4 @@ def contamination_split(X: np.ndarray, y: np.ndarray, contamination: float, seed
         normal = rng.choice(normal, n_norm, replace=False)
     train = np.concatenate([normal, rng.choice(anomalies, n_anom, replace=False)])
     train = train[rng.permutation(train.size)]
-    return Split(X[train], y[train], X[test], y[test])
+    return Split(X[train], y[train], X[test], y[test], train, test)
