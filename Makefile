@@ -1,11 +1,20 @@
 # Two commands do all the set-up on a fresh machine (Python 3.11):
 #   make demo   - builds .venv if needed, runs the main job on the embedded default
-#   make test   - builds .venv if needed, runs the test suite (what .ci/run runs)
+#   make test   - builds the virtual environments if needed, runs the whole test suite
+#                 (what .ci/run runs)
+# .venv      CPU torch 2.13 + the package with its dev, decord and pyav extras: everything but
+#            the torchvision/pytorchvideo backbones
+# .venv-full torch 2.14.1 + torchvision 0.29.1 (the only working pair on this project's
+#            machines, a CUDA build that also runs on the CPU, ~6 GB) + pytorchvideo, for the
+#            tests marked `vision`
 PY ?= python3
 VENV := .venv
+VENV_FULL := .venv-full
 STAMP := $(VENV)/.installed
+STAMP_FULL := $(VENV_FULL)/.installed
+PYTEST_ENV := OMP_NUM_THREADS=1 MPLBACKEND=Agg
 
-.PHONY: demo test venv bench-quick clean
+.PHONY: demo test test-core test-vision venv bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,16 +25,27 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e ".[dev,decord,pyav]"
 	touch $(STAMP)
 
+$(STAMP_FULL): pyproject.toml
+	$(PY) -m venv $(VENV_FULL)
+	$(VENV_FULL)/bin/pip install --quiet --upgrade pip
+	$(VENV_FULL)/bin/pip install --quiet -e ".[dev,decord,pyav,ptv]"
+	touch $(STAMP_FULL)
+
 venv: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/videoad demo
 
-test: $(STAMP)
-	OMP_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider
+test: test-core test-vision
+
+test-core: $(STAMP)
+	$(PYTEST_ENV) $(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not vision"
+
+test-vision: $(STAMP_FULL)
+	$(PYTEST_ENV) $(VENV_FULL)/bin/python -m pytest -q -p no:cacheprovider -m vision
 
 bench-quick: $(STAMP)
-	$(VENV)/bin/videoad bench kddcup --quick --seeds 1
+	$(VENV)/bin/videoad bench kddcup --quick
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(VENV_FULL) build *.egg-info
