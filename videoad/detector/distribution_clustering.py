@@ -39,6 +39,8 @@ from videoad.detector.validation import check_matrix
 _CHUNK = 1024
 # pairs sorted per band of the lazy seed enumeration
 _BAND_PAIRS = 1_000_000
+# column-group sizes of the lower bounds (`_Bounds`); a level is used when N >= 8 * groups
+_GROUP_LEVELS = (16, 128)
 
 
 @dataclass
@@ -158,9 +160,9 @@ class _Bounds:
     prefix of the same sites.
     """
 
-    def __init__(self, D: torch.Tensor, levels=(16, 128)):
+    def __init__(self, D: torch.Tensor):
         n = D.shape[0]
-        self.levels = [g for g in levels if 8 * g <= n]
+        self.levels = [g for g in _GROUP_LEVELS if 8 * g <= n]
         self.sums, self.labels = [], []
         if not self.levels:
             return

@@ -1,0 +1,199 @@
+"""Image loaders (MNIST IDX, CIFAR-10 batches / folders / zip, digits) and the one-class
+protocols, on hand-made files and on the real copies in shared/data."""
+from __future__ import annotations
+
+import gzip
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from videoad.datasets.images import (
+    CIFAR10_CLASSES,
+    ImageSet,
+    load_cifar10,
+    load_digits_images,
+    load_mnist,
+    load_protocol,
+    one_class_protocol,
+    read_idx,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not SHARED.is_dir():  # the checkout's sibling, as the project README describes it
+    SHARED = Path("/work/shared/data")
+MNIST = SHARED / "mnist"
+CIFAR_ZIP = SHARED / "cifar10" / "cifar10_test_jpg.zip"
+
+
+def _idx_bytes(arr: np.ndarray) -> bytes:
+    code = {np.uint8: 0x08, np.int32: 0x0C}[arr.dtype.type]
+    head = bytes([0, 0, code, arr.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in arr.shape)
+    return head + arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+
+
+def _write_mnist(root: Path, prefix: str, n: int, seed: int, gz: bool) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, size=n).astype(np.uint8)
+    for kind, arr, nd in (("images", x, 3), ("labels", y, 1)):
+        data = _idx_bytes(arr)
+        name = f"{prefix}-{kind}-idx{nd}-ubyte"
+        if gz:
+            (root / (name + ".gz")).write_bytes(gzip.compress(data))
+        else:
+            (root / name).write_bytes(data)
+    return x, y
+
+
+def test_idx_round_trip_gz_and_raw(tmp_path):
+    x_te, y_te = _write_mnist(tmp_path, "t10k", 7, 0, gz=True)
+    x_tr, y_tr = _write_mnist(tmp_path, "train", 5, 1, gz=False)
+    te = load_mnist(tmp_path, split="test")
+    assert np.array_equal(te.images, x_te) and np.array_equal(te.labels, y_te)
+    both = load_mnist(tmp_path, split="all")
+    assert np.array_equal(both.images, np.concatenate([x_tr, x_te]))
+    arr = np.arange(12, dtype=np.int32).reshape(3, 4) - 5
+    (tmp_path / "ints.idx").write_bytes(_idx_bytes(arr))
+    assert np.array_equal(read_idx(tmp_path / "ints.idx"), arr)
+
+
+def test_idx_errors_name_the_problem(tmp_path):
+    (tmp_path / "bad.idx").write_bytes(b"\x01\x02\x03\x04rest")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        read_idx(tmp_path / "bad.idx")
+    arr = np.zeros((2, 3), dtype=np.uint8)
+    (tmp_path / "short.idx").write_bytes(_idx_bytes(arr)[:-1])
+    with pytest.raises(ValueError, match="bytes follow"):
+        read_idx(tmp_path / "short.idx")
+    _write_mnist(tmp_path, "t10k", 3, 0, gz=False)
+    with pytest.raises(ValueError, match="train-images"):
+        load_mnist(tmp_path, split="train")
+    with pytest.raises(ValueError, match="split"):
+        load_mnist(tmp_path, split="validation")
+    with pytest.raises(ValueError, match="does not exist"):
+        load_mnist(tmp_path / "nowhere")
+
+
+def test_real_mnist_test_split():
+    m = load_mnist(MNIST)
+    assert m.images.shape == (10000, 28, 28) and m.images.dtype == np.uint8
+    assert np.bincount(m.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert abs(m.images.mean() / 255 - 0.1325) < 1e-3
+
+
+def _fake_cifar(n_per_class=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.repeat(np.arange(10), n_per_class)
+    x = rng.integers(0, 256, size=(y.size, 32, 32, 3), dtype=np.uint8)
+    return x, y
+
+
+def test_cifar_batch_files(tmp_path):
+    x, y = _fake_cifar()
+    flat = x.transpose(0, 3, 1, 2).reshape(len(x), -1)  # the batch layout: R, G, B planes
+    with open(tmp_path / "test_batch", "wb") as fh:
+        pickle.dump({b"data": flat, b"labels": y.tolist()}, fh)
+    with open(tmp_path / "batches.meta", "wb") as fh:
+        pickle.dump({b"label_names": [c.encode() for c in CIFAR10_CLASSES]}, fh)
+    s = load_cifar10(tmp_path, split="test")
+    assert np.array_equal(s.images, x) and np.array_equal(s.labels, y) and s.classes == CIFAR10_CLASSES
+    with pytest.raises(ValueError, match="data_batch_1"):
+        load_cifar10(tmp_path, split="train")
+
+
+def _write_folders(root: Path, x, y, split: str | None):
+    for i, (img, lab) in enumerate(zip(x, y)):
+        d = root / (split or "") / CIFAR10_CLASSES[lab]
+        d.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(d / f"{i:04d}.png")  # lossless, so pixels can be compared
+
+
+def test_cifar_image_folders_and_zip(tmp_path):
+    x, y = _fake_cifar()
+    _write_folders(tmp_path / "ds", x[:20], y[:20], "train")
+    _write_folders(tmp_path / "ds", x[20:], y[20:], "test")
+    te = load_cifar10(tmp_path / "ds", split="test")
+    assert set(te.classes) == {CIFAR10_CLASSES[k] for k in np.unique(y[20:])}
+    names = np.array(te.classes)[te.labels]
+    for img, name in zip(te.images, names):  # every image sits under its own class
+        match = [i for i in range(20, 30) if np.array_equal(x[i], img)]
+        assert len(match) == 1 and CIFAR10_CLASSES[y[match[0]]] == name
+    assert load_cifar10(tmp_path / "ds", split="all").images.shape[0] == 30
+    zpath = tmp_path / "ds.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for f in sorted((tmp_path / "ds").rglob("*.png")):
+            zf.write(f, "wrapper/" + f.relative_to(tmp_path / "ds").as_posix())
+    z = load_cifar10(zpath, split="train")
+    tr = load_cifar10(tmp_path / "ds", split="train")
+    assert np.array_equal(z.images, tr.images) and np.array_equal(z.labels, tr.labels)
+    with pytest.raises(ValueError, match="neither"):
+        load_cifar10(tmp_path / "missing.bin")
+
+
+def test_cifar_flat_class_folders_are_the_test_split(tmp_path):
+    x, y = _fake_cifar(2)
+    _write_folders(tmp_path, x, y, None)
+    s = load_cifar10(tmp_path)
+    assert s.images.shape == (20, 32, 32, 3) and s.classes == CIFAR10_CLASSES
+    with pytest.raises(ValueError, match="no train/test folders"):
+        load_cifar10(tmp_path, split="train")
+
+
+@pytest.fixture(scope="module")
+def cifar_test():
+    return load_cifar10(CIFAR_ZIP)
+
+
+def test_real_cifar_zip(cifar_test):
+    s = cifar_test
+    assert s.images.shape == (10000, 32, 32, 3) and s.classes == CIFAR10_CLASSES
+    assert np.bincount(s.labels).tolist() == [1000] * 10
+
+
+def test_digits():
+    s = load_digits_images()
+    assert s.images.shape == (1797, 8, 8) and s.images.max() == 16
+
+
+def test_mnist_protocol_digit_4_with_5_percent():
+    m = load_mnist(MNIST)
+    a = load_protocol("mnist", images=m, normal_class=4, anomaly_ratio=0.05, random_state=0)
+    assert a.X.shape == (1034, 784) and a.X.dtype == np.float32 and 0.0 <= a.X.min() and a.X.max() <= 1.0
+    assert a.info["n_normal"] == 982 and a.y.sum() == 52 and abs(a.y.mean() - 0.05) < 0.001
+    per = np.bincount(m.labels[a.source_index[a.y == 1]], minlength=10)
+    assert per[4] == 0 and set(per[np.arange(10) != 4].tolist()) <= {5, 6}  # evenly from the others
+    assert (m.labels[a.source_index[a.y == 0]] == 4).all()
+    assert np.array_equal(a.X, m.images[a.source_index].reshape(-1, 784) / np.float32(255))
+    b = load_protocol("mnist", images=m, normal_class=4, anomaly_ratio=0.05, random_state=0)
+    c = load_protocol("mnist", images=m, normal_class=4, anomaly_ratio=0.05, random_state=1)
+    assert np.array_equal(a.source_index, b.source_index)
+    assert set(a.source_index[a.y == 1]) != set(c.source_index[c.y == 1])
+
+
+def test_cifar_protocol_airplane_with_8_percent(cifar_test):
+    x, y = _fake_cifar(40)
+    s = ImageSet(x, y, CIFAR10_CLASSES)
+    a = one_class_protocol(s, "airplane", 0.08, random_state=3)
+    assert a.info["n_normal"] == 40 and a.y.sum() == 3  # round(40 * 0.08 / 0.92)
+    real = load_protocol("cifar10", images=cifar_test, normal_class="airplane", anomaly_ratio=0.08, random_state=0)
+    assert real.X.shape == (1087, 3072) and real.y.sum() == 87
+    assert set(real.info["anomalies_per_class"].values()) <= {9, 10} and "airplane" not in real.info["anomalies_per_class"]
+
+
+def test_protocol_errors():
+    x, y = _fake_cifar(4)
+    s = ImageSet(x, y, CIFAR10_CLASSES)
+    with pytest.raises(ValueError, match="anomaly_ratio"):
+        one_class_protocol(s, 0, 1.5, 0)
+    with pytest.raises(ValueError, match="not one of"):
+        one_class_protocol(s, "zebra", 0.05, 0)
+    with pytest.raises(ValueError, match="anomalies needed"):
+        one_class_protocol(s, 0, 0.95, 0)  # 76 anomalies from 9 classes of 4 images
+    with pytest.raises(ValueError, match="dataset"):
+        load_protocol("imagenet", "x", normal_class=0)
+    with pytest.raises(ValueError, match="needs a path"):
+        load_protocol("mnist", normal_class=0)
