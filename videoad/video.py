@@ -42,6 +42,7 @@ DETECTORS = {
     "knn": ("videoad.baselines", "KNNDist"),
 }
 MODELS_INDEX = "models.json"
+PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
 
 
 @dataclass
@@ -57,18 +58,24 @@ class DetectConfig:
     seed: int = 0
     threshold_quantile: float = 0.9  # label-free alarm line: the group's top 10% of clips
     overlap: str = "mean"  # frame mapping for overlapping clips, used by evaluate/plot
+    preprocess: str = "none"  # per-group feature transform before fitting, see `fit_preprocess`
+    n_seeds: int = 1  # fits per group with consecutive seeds; their clip scores are averaged
 
     def check(self, where: str = "config") -> "DetectConfig":
         if self.mode not in MODES:
             raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
         if self.detector not in DETECTORS:
             raise ValueError(f"{where}: detector must be one of {sorted(DETECTORS)}, got {self.detector!r}")
+        if int(self.n_seeds) < 1:
+            raise ValueError(f"{where}: n_seeds must be >= 1, got {self.n_seeds!r}")
         if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
             raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
         if not 0.0 < float(self.threshold_quantile) < 1.0:
             raise ValueError(f"{where}: threshold_quantile must be in (0, 1), got {self.threshold_quantile!r}")
         if self.overlap not in ("mean", "max"):
             raise ValueError(f"{where}: overlap must be 'mean' or 'max', got {self.overlap!r}")
+        if self.preprocess not in PREPROCESS:
+            raise ValueError(f"{where}: preprocess must be one of {PREPROCESS}, got {self.preprocess!r}")
         if not isinstance(self.params, dict):
             raise ValueError(f"{where}: params must be a mapping of detector arguments")
         return self
@@ -116,6 +123,43 @@ def make_detector(name: str, params: Mapping | None = None, seed: int | None = N
     return cls(**kwargs)
 
 
+def fit_preprocess(X: np.ndarray, how: str) -> dict:
+    """Fit the per-group feature transform; returns its state (apply with `apply_preprocess`).
+
+    "sqrt": signed square root of every value. Motion descriptors and fc6 activations are
+        histograms / non-negative magnitudes; the root (Hellinger's transform) lets differences
+        in small bins count next to the large ones.
+    "rms": divide each column by its root-mean-square over the group's clips, so columns in
+        different units (pixels per frame, pixel fractions, energies) weigh alike. Columns are
+        not centred: DUAD scores the *angle* between a clip and its reconstruction, which is
+        unstable for rows near the origin, where centring would put the typical clip.
+    "sqrt-rms": both, root first. "none": the features as stored.
+    """
+    if how not in PREPROCESS:
+        raise ValueError(f"preprocess must be one of {PREPROCESS}, got {how!r}")
+    state = {"how": how, "scale": None}
+    if how in ("rms", "sqrt-rms"):
+        Y = _signed_sqrt(X) if how == "sqrt-rms" else X
+        rms = np.sqrt(np.mean(np.square(Y, dtype=np.float64), axis=0))
+        state["scale"] = np.where(rms > 0, rms, 1.0).astype(np.float32)
+    return state
+
+
+def apply_preprocess(X: np.ndarray, state: dict) -> np.ndarray:
+    how = state["how"]
+    Y = _signed_sqrt(X) if how in ("sqrt", "sqrt-rms") else X
+    if state.get("scale") is not None:
+        scale = np.asarray(state["scale"], dtype=np.float32)
+        if scale.shape[0] != Y.shape[1]:
+            raise ValueError(f"preprocess state has {scale.shape[0]} columns, features have {Y.shape[1]}")
+        Y = Y / scale
+    return np.ascontiguousarray(Y, dtype=np.float32)
+
+
+def _signed_sqrt(X: np.ndarray) -> np.ndarray:
+    return np.sign(X) * np.sqrt(np.abs(X))
+
+
 def group_seed(seed: int, group: str) -> int:
     """Per-group seed: stable across runs, worker counts and the other groups in the run."""
     return (int(seed) * 1_000_003 + zlib.crc32(group.encode())) % (2**31 - 1)
@@ -134,31 +178,26 @@ def open_store(path):
     return FeatureStore(p)
 
 
-def video_category(key: str, annotations=None) -> str:
-    """Category of a store key: the annotation's class if it has one, else the folder name."""
-    if annotations is not None:
-        a = annotations.find(key)
-        if a is not None and a.category:
-            return a.category
-    parent = Path(key).parent.name
-    return parent or "(root)"
+_GROUP_BY = {"per-video": "video", "per-category": "folder", "pooled": "all"}
 
 
-def make_groups(keys, mode: str, annotations=None) -> dict[str, list[str]]:
-    """Group name -> store keys (sorted) for a detection mode."""
-    keys = sorted(keys)
-    if not keys:
-        raise ValueError("the feature store holds no videos")
-    if mode == "pooled":
-        return {"all": keys}
-    if mode == "per-video":
-        return {k: [k] for k in keys}
-    if mode == "per-category":
-        groups: dict[str, list[str]] = {}
-        for k in keys:
-            groups.setdefault(video_category(k, annotations), []).append(k)
-        return dict(sorted(groups.items()))
-    raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
+    """Group name -> store keys for a detection mode (the store's own grouping).
+
+    per-category: the class column of the annotation file when one is given, else the first
+    folder of the key (UCF-Crime's `Abuse/Abuse001_x264.mp4` -> "Abuse").
+    """
+    if mode not in _GROUP_BY:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    groups = store.groups(by=_GROUP_BY[mode], annotations=annotations if mode == "per-category" else None)
+    if not groups:
+        raise ValueError(f"{store.root}: the feature store holds no videos")
+    return groups
+
+
+def categories(store, annotations=None) -> dict[str, str]:
+    """Store key -> category (annotation class, else first folder), whatever the grouping."""
+    return {k: g for g, keys in store.groups(by="folder", annotations=annotations).items() for k in keys}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,7 +222,10 @@ def _video_meta(v) -> dict:
     n_frames = a.get("n_frames")
     if n_frames is None:
         raise ValueError(f"feature store video {v.key!r}: attribute n_frames is missing (needed to pad the tail)")
-    return {"n_frames": int(n_frames), "fps": float(a.get("fps", 0.0) or 0.0), "source": str(a.get("source", "") or "")}
+    fps = a.get("fps")
+    fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
+    source = a.get("source") or a.get("source_path") or ""
+    return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else ""}
 
 
 def _limit_threads(n: int) -> None:
@@ -192,8 +234,13 @@ def _limit_threads(n: int) -> None:
     torch.set_num_threads(int(n))
 
 
-def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_path: str | None) -> dict:
-    """Fit one group's detector on its own clips and return every video's clip scores."""
+def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_prefix: str | None) -> dict:
+    """Fit one group's detector(s) on its own clips and return every video's clip scores.
+
+    With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
+    clip scores are averaged: small groups (a few hundred clips) make a single autoencoder's
+    scores swing with its seed, and the mean of several is steadier than any one of them.
+    """
     _limit_threads(cfg["threads_per_job"])
     from threadpoolctl import threadpool_limits
 
@@ -201,26 +248,51 @@ def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_pa
     vids = _load_group(store_root, keys)
     X = np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
     seed = group_seed(cfg["seed"], group)
-    det = make_detector(cfg["detector"], cfg["params"], seed)
-    with threadpool_limits(cfg["threads_per_job"]):
-        det.fit(X)
-    scores = np.asarray(det.decision_scores_, dtype=np.float64)
+    prep = fit_preprocess(X, cfg["preprocess"])
+    Xp = apply_preprocess(X, prep)
+    runs, dets = [], []
+    for k in range(int(cfg["n_seeds"])):
+        det = make_detector(cfg["detector"], cfg["params"], seed + k)
+        with threadpool_limits(cfg["threads_per_job"]):
+            det.fit(Xp)
+        runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
+        dets.append(det)
+    scores = np.mean(runs, axis=0)
     threshold = float(np.quantile(scores, cfg["threshold_quantile"]))
-    info = {"seed": seed, "fit_seconds": round(time.perf_counter() - t0, 3), "threshold": threshold}
+    info = {"seed": seed, "n_seeds": len(runs), "fit_seconds": round(time.perf_counter() - t0, 3),
+            "threshold": threshold}
+    det = dets[0]
     for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
         if hasattr(det, attr):
             info[attr.rstrip("_")] = getattr(det, attr)
     if hasattr(det, "selection_"):
         info["selected_fraction"] = float(np.mean(det.selection_))
-    if model_path:
-        _save_model(det, model_path)
-        info["model"] = Path(model_path).name
+    if model_prefix:
+        prefix = Path(model_prefix)
+        info["models"] = []
+        for k, d in enumerate(dets):
+            path = prefix.with_name(f"{prefix.name}.s{k}.pt")
+            _save_model(d, path)
+            info["models"].append(path.name)
+        prep_path = prefix.with_name(prefix.name + ".preprocess.npz")
+        np.savez(prep_path, how=prep["how"],
+                 scale=np.zeros(0, np.float32) if prep["scale"] is None else prep["scale"])
+        info["preprocess"] = prep_path.name
     return {"group": group, "info": info, "videos": _split(vids, scores, threshold)}
 
 
-def _score_group(store_root: str, group: str, keys: list[str], model_path: str, threshold: float,
-                 threads: int) -> dict:
-    """Score a group's clips with a saved model (inductive mode)."""
+def _load_prep(path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: missing (the feature transform fitted with the saved models)")
+    with np.load(path) as z:
+        scale = z["scale"]
+        return {"how": str(z["how"]), "scale": scale if scale.size else None}
+
+
+def _score_group(store_root: str, group: str, keys: list[str], model_paths: list[str], prep_path: str,
+                 threshold: float, threads: int) -> dict:
+    """Score a group's clips with saved models (inductive mode): the mean of their scores."""
     _limit_threads(threads)
     from threadpoolctl import threadpool_limits
 
@@ -228,15 +300,20 @@ def _score_group(store_root: str, group: str, keys: list[str], model_path: str, 
 
     t0 = time.perf_counter()
     vids = _load_group(store_root, keys)
-    det = load_detector(model_path, device="cpu")
     X = np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
-    if X.shape[1] != det.n_features_in_:
-        raise ValueError(
-            f"{model_path}: the model was fitted on {det.n_features_in_}-d features, group {group!r} has {X.shape[1]}-d"
-        )
-    with threadpool_limits(threads):
-        scores = np.asarray(det.decision_function(X), dtype=np.float64)
-    info = {"model": Path(model_path).name, "score_seconds": round(time.perf_counter() - t0, 3), "threshold": threshold}
+    Xp = apply_preprocess(X, _load_prep(prep_path))
+    runs = []
+    for path in model_paths:
+        det = load_detector(path, device="cpu")
+        if X.shape[1] != det.n_features_in_:
+            raise ValueError(
+                f"{path}: the model was fitted on {det.n_features_in_}-d features, group {group!r} has {X.shape[1]}-d"
+            )
+        with threadpool_limits(threads):
+            runs.append(np.asarray(det.decision_function(Xp), dtype=np.float64))
+    scores = np.mean(runs, axis=0)
+    info = {"models": [Path(p).name for p in model_paths], "score_seconds": round(time.perf_counter() - t0, 3),
+            "threshold": threshold}
     return {"group": group, "info": info, "videos": _split(vids, scores, threshold)}
 
 
@@ -279,18 +356,24 @@ def _run(tasks, n_jobs: int) -> list:
 
 
 def _count_clips(store, keys) -> dict[str, int]:
-    return {k: int(store.load(k).features.shape[0]) for k in keys}
+    """Clips per video from the attributes alone (no feature arrays read)."""
+    out = {}
+    for k in keys:
+        a = store.attrs(k)
+        out[k] = int(a["n_clips"]) if "n_clips" in a else store.load(k).n_clips
+    return out
 
 
 def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None) -> ScoreSet:
     """Transductive detection over a feature store; returns the scores (write them with `write_scores`).
 
+    `annotations`: path of a UCF-Crime-style file whose class column names each video's category.
     `save_models`: a folder to also keep each group's fitted model in: the inductive mode's first
     step (fit on, say, the unlabeled training split; then `score` other videos with the models).
     """
     cfg = (cfg or DetectConfig()).check()
     store = open_store(features)
-    groups = make_groups(store.keys(), cfg.mode, annotations)
+    groups = make_groups(store, cfg.mode, annotations)
     counts = _count_clips(store, [k for ks in groups.values() for k in ks])
     plan, records = [], []
     model_dir = Path(save_models) if save_models else None
@@ -307,11 +390,11 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
             log.warning("group %r skipped: %s", g, rec["reason"])
         else:
             rec["status"] = "fitted"
-            path = str(model_dir / f"{_slug(g)}.pt") if model_dir else None
-            plan.append((_fit_group, (str(features), g, keys, asdict(cfg), path)))
+            prefix = str(model_dir / _slug(g)) if model_dir else None
+            plan.append((_fit_group, (str(features), g, keys, asdict(cfg), prefix)))
         records.append(rec)
     results = _run(plan, int(cfg.n_jobs))
-    scoreset = _assemble(results, records, groups, annotations)
+    scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"))
     if model_dir:
         _write_index(model_dir, cfg, records, results)
@@ -325,7 +408,8 @@ def _write_index(model_dir: Path, cfg: DetectConfig, records: list[dict], result
         "config": asdict(cfg),
         "version": __version__,
         "groups": {
-            r["group"]: {"model": by_group[r["group"]]["info"]["model"],
+            r["group"]: {"models": by_group[r["group"]]["info"]["models"],
+                         "preprocess": by_group[r["group"]]["info"]["preprocess"],
                          "threshold": by_group[r["group"]]["info"]["threshold"], "n_clips": r["n_clips"]}
             for r in records if r["status"] == "fitted"
         },
@@ -346,7 +430,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1) -> ScoreSet
     index = json.loads(index_path.read_text())
     cfg = DetectConfig(**index["config"]).check(str(index_path))
     store = open_store(features)
-    groups = make_groups(store.keys(), cfg.mode, annotations)
+    groups = make_groups(store, cfg.mode, annotations)
     models = index["groups"]
     plan, records = [], []
     for g, keys in groups.items():
@@ -356,18 +440,18 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1) -> ScoreSet
             rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
         else:
             m = models[model_group]
-            rec.update(status="scored", model=m["model"])
-            plan.append((_score_group, (str(features), g, keys, str(model_dir / m["model"]), m["threshold"],
-                                        cfg.threads_per_job)))
+            rec.update(status="scored", model_group=model_group)
+            plan.append((_score_group, (str(features), g, keys, [str(model_dir / f) for f in m["models"]],
+                                        str(model_dir / m["preprocess"]), m["threshold"], cfg.threads_per_job)))
         records.append(rec)
     results = _run(plan, int(n_jobs))
-    scoreset = _assemble(results, records, groups, annotations)
+    scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "inductive"))
     scoreset.meta["models"] = str(model_dir)
     return scoreset
 
 
-def _assemble(results: list[dict], records: list[dict], groups, annotations) -> ScoreSet:
+def _assemble(results: list[dict], records: list[dict], category: Mapping[str, str]) -> ScoreSet:
     by_group = {r["group"]: r for r in results}
     videos = []
     for rec in records:
@@ -378,7 +462,7 @@ def _assemble(results: list[dict], records: list[dict], groups, annotations) -> 
         for v in res["videos"]:
             videos.append(VideoScores(
                 video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],
-                category=video_category(v["video"], annotations), group=rec["group"], source=v["source"],
+                category=category.get(v["video"], ""), group=rec["group"], source=v["source"],
                 threshold=v["threshold"],
             ))
     if not videos:

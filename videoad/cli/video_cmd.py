@@ -49,7 +49,7 @@ def detect(features, output, mode, config, annotations, detector, min_clips, n_j
     from videoad.scores import write_scores
 
     try:
-        ann = _annotations(annotations)
+        ann = annotations  # the store reads its class column to group per category
         cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed)
         if model_dir is not None and (fit_on is not None or save_model is not None):
             raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
