@@ -1,8 +1,16 @@
-"""Frame sources: video files through decord, PyAV or OpenCV, and image-sequence folders.
+"""Frame sources: video files through PyAV, decord or OpenCV, and image-sequence folders.
 
 Every source streams RGB uint8 frames one at a time and counts them: the number of frames a
 video has is the number that decoded, never the container's claim (`tree.avi` in the shared
 test data claims 444 and holds 68).
+
+Order: PyAV first, decord if PyAV cannot read the file, OpenCV last. decord was the plan, but
+measured here (docs/extract.md) its threaded decoder reads ahead into an unbounded queue
+whenever the consumer is slower than decoding, which a feature extractor always is: a worker
+held 500 MB on the 795-frame vtest.avi, growing with video length, where PyAV and OpenCV stay
+under 60 MB; and it was not faster. PyAV streams in order, raises on damaged data and bundles
+a current FFmpeg; decord's older FFmpeg 4.1 is a useful second opinion; OpenCV cannot tell an
+error from the end of the stream, so it comes last.
 
 Fallback: the backends are tried in order until one opens the file *and* decodes its first
 frame. An error after frames have been produced fails the video instead of switching backend:
@@ -23,7 +31,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-DEFAULT_DECODERS = ("decord", "pyav", "opencv")
+DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
 
 class DecodeError(RuntimeError):
@@ -90,6 +98,7 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     except IndexError:
         container.close()
         raise DecodeError("no video stream") from None
+    stream.thread_count = 1  # the decode worker processes are the parallelism
     rate = stream.average_rate or stream.guessed_rate
     fps = float(rate) if rate else math.nan
 

@@ -21,6 +21,7 @@ import logging
 import math
 import multiprocessing as mp
 import os
+import signal
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -268,11 +269,25 @@ def _remove_stale_temporaries(output: Path, keys: list[str]) -> None:
                 Path(entry.path).unlink(missing_ok=True)
 
 
+def _exit_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            pass
+    return f"exit code {code}"
+
+
 def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="video", disable=not enabled, dynamic_ncols=True,
                 desc="extract")
+
+
+#: bytes of a video file worth one byte of a frame folder (JPEG frames are ~10x larger than
+#: compressed video per frame); only used to order the work
+_IMAGE_WEIGHT = 0.1
 
 
 class _Runner:
@@ -292,7 +307,10 @@ class _Runner:
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self, jobs: list[_Job]) -> None:
-        for job in jobs:
+        # largest first (file size as the proxy for length), so that no long video starts
+        # last and runs alone while the other workers idle
+        for job in sorted(jobs, key=lambda j: -j.fingerprint["size"]
+                          * (1.0 if j.source.kind == "video" else _IMAGE_WEIGHT)):
             self._enqueue(job, job.decoders)
         n_workers = min(self.options.workers, len(jobs))
         self.workers = [self._spawn() for _ in range(n_workers)]
@@ -307,7 +325,7 @@ class _Runner:
                         got_messages = True
                         self._handle(worker, message)
                 if not worker.process.is_alive():
-                    self._lost(worker, f"the decoder process died (exit code {worker.process.exitcode})")
+                    self._lost(worker, f"the decoder process died ({_exit_reason(worker.process.exitcode)})")
                 elif worker.stalled_for() > self.options.decode_timeout:
                     self._lost(worker, f"no decode progress for {self.options.decode_timeout:g} s")
             while len(self.pending) >= self.options.batch_size:
@@ -331,19 +349,29 @@ class _Runner:
         (self.queue.appendleft if front else self.queue.append)(job)
 
     def _dispatch(self) -> None:
-        for worker in self.workers:
+        for worker in list(self.workers):
             if worker.task is None and self.queue:
                 job = self.queue.popleft()
                 job.started = job.started or time.monotonic()
+                try:
+                    worker.submit(Task(job.token, job.source, job.decoders, self.options.image_fps))
+                except OSError:  # the worker died while idle: replace it, the job goes first
+                    self.queue.appendleft(job)
+                    self._replace(worker)
+                    continue
                 self.active[job.token] = job
-                worker.submit(Task(job.token, job.source, job.decoders, self.options.image_fps))
+
+    def _replace(self, worker: DecodeWorker) -> None:
+        worker.stop(kill=True)
+        self.workers[self.workers.index(worker)] = self._spawn()
 
     def _lost(self, worker: DecodeWorker, why: str) -> None:
         """Kill and replace a stalled or dead worker; retry its video with the next decoder."""
+        for message in worker.receive():  # what it managed to say still counts
+            self._handle(worker, message)
         task = worker.task
         index = worker.decoder_index()
-        worker.stop(kill=True)
-        self.workers[self.workers.index(worker)] = self._spawn()
+        self._replace(worker)
         if task is None or task.token not in self.active:
             return
         job = self.active.pop(task.token)

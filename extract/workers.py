@@ -60,8 +60,11 @@ class DecodeWorker:
         result_writer.close()
 
     def submit(self, task: Task) -> None:
-        self.task = task
+        """Hand over a task; raises OSError when the process is already gone."""
+        self.status[_BUSY_SINCE] = 0.0  # the worker starts the clock when it picks the task up
+        self.status[_DECODER] = 0
         self._tasks.send(task)
+        self.task = task
 
     def stalled_for(self) -> float:
         """Seconds the current decode step has run without progress (0 when not decoding)."""
@@ -99,9 +102,12 @@ class DecodeWorker:
 
 def _worker_main(tasks: Connection, results: Connection, status: Any, backbone: Backbone,
                  spec: ClipSpec, prefetch: int) -> None:
+    import signal
+
     import cv2
 
-    quiet_native_logs()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    quiet_native_logs()  # also imports decord and PyAV now, not inside the first timed decode
     cv2.setNumThreads(1)  # the workers are the parallelism
     outbox: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
 

@@ -80,7 +80,7 @@ def _parse_opts(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
               help="Resample videos to this frame rate before cutting clips.")
 @click.option("--image-fps", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Frame rate of image-sequence folders (stored; needed with --fps).")
-@click.option("--decoders", default="decord,pyav,opencv", show_default=True,
+@click.option("--decoders", default="pyav,decord,opencv", show_default=True,
               help="Decoders to try in order (or package.module:function).")
 @click.option("--decode-timeout", default=120.0, show_default=True,
               type=click.FloatRange(min=0, min_open=True),
@@ -129,6 +129,10 @@ def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str
         summary = extract_videos(input_path, output, model, options)
     except (FileNotFoundError, PermissionError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished videos are kept; rerun the same command to resume",
+                   err=True)
+        sys.exit(130)
     click.echo(summary.report(), err=True)
     if not summary.ok:
         sys.exit(1)

@@ -1,0 +1,267 @@
+"""Extraction benchmark: decoders, pipeline against backbone alone, peak memory vs video length.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py
+
+1. Decode throughput: frames/s of decord, PyAV and OpenCV decoding each shared video
+   (`../shared/data/videos`) to RGB arrays, best of `--repeats`.
+2. Pipeline / backbone alone: the real runner (`extract_videos`, 2 decode workers) over the
+   shared videos and the two UCSD Ped2 frame folders, end to end (worker start-up and HDF5
+   writes included), against the backbone's own `preprocess` + `forward_batch` timed on the
+   same clips already decoded in memory, in one process with OpenCV's default threads. A
+   ratio near 1 means decoding hides behind compute.
+3. Peak memory: a synthetic 320x240 video and one 10x longer, each extracted in a fresh
+   process; peak RSS of the main process and of the largest decode worker.
+
+Every ratio compares figures measured in the same run. The machine is shared, so the script
+records the load average before and after; repeat when it was high. Results:
+`benchmarks/results/extract.json` and `.md`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from extract.backbones import get_backbone  # noqa: E402
+from extract.clips import ClipSpec, iter_clips  # noqa: E402
+from extract.decode import open_image_folder, open_video  # noqa: E402
+from extract.run import ExtractOptions, extract_videos  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "data"
+VIDEOS = ["tree.avi", "bikes.mp4", "vtest.avi"]
+UCSD = ["01", "02"]
+
+
+def decode_throughput(repeats: int) -> list[dict]:
+    rows = []
+    for name in VIDEOS:
+        path = SHARED / "videos" / name
+        for decoder in ("decord", "pyav", "opencv"):
+            best, count = float("inf"), 0
+            for _ in range(repeats):
+                start = time.perf_counter()
+                stream = open_video(path, (decoder,))
+                count = sum(1 for _ in stream.frames)
+                best = min(best, time.perf_counter() - start)
+            rows.append({"video": name, "decoder": decoder, "frames": count,
+                         "frames_per_s": round(count / best, 1)})
+            print(f"  decode {name:10s} {decoder:7s} {count:4d} frames  {count / best:7.0f} frames/s",
+                  flush=True)
+    return rows
+
+
+def workload(root: Path, copies: int) -> Path:
+    """A folder linking the shared videos and UCSD frame folders `copies` times: one input for
+    the runner, long enough that starting the workers is a small part of the time."""
+    for copy in range(copies):
+        for name in VIDEOS:
+            (root / f"{copy}_{name}").symlink_to(SHARED / "videos" / name)
+        for name in UCSD:
+            (root / f"{copy}_ped2_{name}").symlink_to(
+                SHARED / "ucsd_ped2" / "testing" / "frames" / name, target_is_directory=True)
+    return root
+
+
+def backbone_alone(backbone, root: Path, batch: int) -> dict:
+    """Clips/s of preprocess + forward_batch on clips decoded beforehand (decode not timed)."""
+    spec = ClipSpec(clip_len=backbone.clip_len)
+    compute, clips, pending = 0.0, 0, []
+    for entry in sorted(root.iterdir()):
+        stream = open_image_folder(entry) if entry.is_dir() else open_video(entry)
+        for clip in iter_clips(stream.frames, spec, stream.fps):
+            start = time.perf_counter()
+            pending.append(backbone.preprocess(clip.frames))
+            if len(pending) == batch:
+                backbone.forward_batch(np.stack(pending))
+                pending = []
+            compute += time.perf_counter() - start
+            clips += 1
+    if pending:
+        start = time.perf_counter()
+        backbone.forward_batch(np.stack(pending))
+        compute += time.perf_counter() - start
+    return {"clips": clips, "seconds": round(compute, 3), "clips_per_s": round(clips / compute, 2)}
+
+
+def pipeline(backbone, root: Path, workers: int, batch: int) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        summary = extract_videos(root, out, backbone, ExtractOptions(
+            workers=workers, batch_size=batch, progress=False))
+        seconds = time.perf_counter() - start
+    if not summary.ok:
+        raise SystemExit(summary.report())
+    return {"workers": workers, "clips": summary.clips, "seconds": round(seconds, 3),
+            "clips_per_s": round(summary.clips / seconds, 2)}
+
+
+def synthetic_video(path: Path, n_frames: int) -> Path:
+    import cv2
+
+    height, width = 240, 320
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (width, height))
+    rng = np.random.default_rng(0)
+    background = cv2.GaussianBlur(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), (0, 0), 2)
+    for i in range(n_frames):
+        frame = background.copy()
+        x = int(width / 2 + 120 * np.sin(i / 20))
+        cv2.rectangle(frame, (x - 15, 90), (x + 15, 150), (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+_MEMORY_CHILD = """
+import json, resource, sys, tempfile
+sys.path.insert(0, {root!r})
+from extract.backbones import get_backbone
+from extract.run import ExtractOptions, extract_videos
+backbone = get_backbone({name!r}, **{opts!r})
+with tempfile.TemporaryDirectory() as out:
+    summary = extract_videos({video!r}, out, backbone, ExtractOptions(
+        workers=2, progress=False, decoders=({decoder!r},)))
+# VmHWM, not ru_maxrss: the latter keeps the benchmark's own peak across fork + exec
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+print(json.dumps({{"clips": summary.clips, "main_peak_mib": hwm / 1024,
+                  "worker_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
+"""
+
+
+def peak_memory(name: str, opts: dict, video: Path, decoder: str) -> dict:
+    code = _MEMORY_CHILD.format(root=str(ROOT), name=name, opts=opts, video=str(video),
+                                decoder=decoder)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backbone", default="motion")
+    parser.add_argument("--backbone-opt", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--copies", type=int, default=3, help="times the workload is repeated")
+    parser.add_argument("--short-frames", type=int, default=480)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--quick", action="store_true",
+                        help="pipeline ratio only, printed, nothing written (for tuning)")
+    args = parser.parse_args()
+    opts = dict(item.split("=", 1) for item in args.backbone_opt)
+    backbone = get_backbone(args.backbone, **opts)
+    load_before = os.getloadavg()
+    print(f"backbone {args.backbone} {opts or ''}; {os.cpu_count()} CPUs, load {load_before}", flush=True)
+
+    if not args.quick:
+        print("1. decode throughput", flush=True)
+        decode = decode_throughput(args.repeats)
+
+    print("2. pipeline vs backbone alone", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = workload(Path(tmp), args.copies)
+        alone, piped = [], []
+        for _ in range(args.repeats):  # interleaved, so that load changes hit both alike
+            alone.append(backbone_alone(backbone, root, args.batch_size))
+            piped.append(pipeline(backbone, root, 2, args.batch_size))
+            print(f"  alone {alone[-1]['clips_per_s']} clips/s, pipeline (2 workers) "
+                  f"{piped[-1]['clips_per_s']} clips/s", flush=True)
+        one_worker = pipeline(backbone, root, 1, args.batch_size)
+    best_alone = max(alone, key=lambda r: r["clips_per_s"])
+    best_piped = max(piped, key=lambda r: r["clips_per_s"])
+    ratio = best_piped["clips_per_s"] / best_alone["clips_per_s"]
+    print(f"  ratio pipeline / backbone alone = {ratio:.2f} (1 worker: "
+          f"{one_worker['clips_per_s']} clips/s)", flush=True)
+    if args.quick:
+        return
+
+    print("3. peak memory, short vs 10x longer video", flush=True)
+    memory = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        short = synthetic_video(Path(tmp) / "short.mp4", args.short_frames)
+        long = synthetic_video(Path(tmp) / "long.mp4", args.short_frames * 10)
+        for decoder in ("pyav", "decord", "opencv"):
+            runs = {"short": peak_memory(args.backbone, opts, short, decoder),
+                    "long": peak_memory(args.backbone, opts, long, decoder)}
+            for part in ("main", "worker"):
+                runs[f"{part}_ratio"] = round(runs["long"][f"{part}_peak_mib"]
+                                              / runs["short"][f"{part}_peak_mib"], 3)
+            memory[decoder] = runs
+            print(f"  {decoder:7s} short {runs['short']}\n          long  {runs['long']}\n"
+                  f"          ratios main {runs['main_ratio']}, worker {runs['worker_ratio']}",
+                  flush=True)
+
+    import cv2, decord, av  # noqa: E401 - versions for the record
+    results = {
+        "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py "
+                   + " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
+        "python": platform.python_version(), "opencv": cv2.__version__,
+        "decord": decord.__version__, "pyav": av.__version__,
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "backbone": backbone.describe(), "backbone_opts": opts,
+        "decode": decode,
+        "pipeline": {"backbone_alone": alone, "pipeline_2_workers": piped,
+                     "pipeline_1_worker": one_worker, "best_ratio": round(ratio, 3),
+                     "copies": args.copies},
+        "memory": memory, "memory_short_frames": args.short_frames,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "extract.json").write_text(json.dumps(results, indent=1))
+    (args.out / "extract.md").write_text(markdown(results))
+    print(f"written {args.out / 'extract.json'} and extract.md")
+
+
+def markdown(r: dict) -> str:
+    lines = [f"# Extraction benchmark ({r['date']})", "",
+             f"`{r['command']}`", "",
+             f"{r['cpus']} CPUs, load average {r['load_average_before'][0]:.1f} before and "
+             f"{r['load_average_after'][0]:.1f} after (a shared machine); OpenCV {r['opencv']}, "
+             f"decord {r['decord']}, PyAV {r['pyav']}. Backbone: `{r['backbone']['backbone']}` "
+             f"{r['backbone_opts'] or '(defaults)'}.", "",
+             "## Decode throughput (frames/s to RGB arrays, best of repeats)", "",
+             "| video | frames | decord | PyAV | OpenCV |", "|---|---|---|---|---|"]
+    for name in VIDEOS:
+        rows = {row["decoder"]: row for row in r["decode"] if row["video"] == name}
+        lines.append(f"| {name} | {rows['decord']['frames']} | "
+                     + " | ".join(f"{rows[d]['frames_per_s']:.0f}" for d in ("decord", "pyav", "opencv"))
+                     + " |")
+    p = r["pipeline"]
+    best_alone = max(x["clips_per_s"] for x in p["backbone_alone"])
+    best_piped = max(x["clips_per_s"] for x in p["pipeline_2_workers"])
+    lines += ["", "## Pipeline against the backbone alone (clips/s)", "",
+              f"Workload: {', '.join(VIDEOS)} and UCSD Ped2 test 01, 02, {p['copies']} times "
+              f"({p['backbone_alone'][0]['clips']} clips). The pipeline's time is end to end "
+              "(worker start-up, decoding, HDF5 writes); the backbone alone is timed on clips "
+              "decoded beforehand.", "",
+              "| run | backbone alone | pipeline, 2 workers |", "|---|---|---|"]
+    for i, (a, b) in enumerate(zip(p["backbone_alone"], p["pipeline_2_workers"])):
+        lines.append(f"| {i + 1} | {a['clips_per_s']} | {b['clips_per_s']} |")
+    lines += ["", f"Best pipeline / best backbone alone: **{p['best_ratio']:.2f}** "
+              f"({best_piped} / {best_alone}); pipeline with 1 worker: "
+              f"{p['pipeline_1_worker']['clips_per_s']} clips/s.", "",
+              "## Peak memory (MiB), synthetic 320x240 mp4v video, one decoder at a time", "",
+              "| decoder | video | frames | clips | main process | largest decode worker |",
+              "|---|---|---|---|---|---|"]
+    for decoder, m in r["memory"].items():
+        for name, frames in (("short", r["memory_short_frames"]),
+                             ("long", r["memory_short_frames"] * 10)):
+            lines.append(f"| {decoder} | {name} | {frames} | {m[name]['clips']} | "
+                         f"{m[name]['main_peak_mib']:.0f} | {m[name]['worker_peak_mib']:.0f} |")
+    lines += ["", "Long / short peak: " + "; ".join(
+        f"{d}: main **{m['main_ratio']:.2f}x**, worker **{m['worker_ratio']:.2f}x**"
+        for d, m in r["memory"].items()) + ".", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
