@@ -80,7 +80,7 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     if own_images and not _video_files(path):
         listing.sources.append(Source(path.name, path, "images"))  # the input is one frame folder
         return listing
-    _walk(path, path, recursive, excluded, listing)
+    _walk(path, path, recursive, excluded, listing, visited=set())
     listing.sources.sort(key=lambda s: s.key)
     return listing
 
@@ -91,8 +91,12 @@ def _video_files(folder: Path) -> list[str]:
 
 
 def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
-          listing: Listing) -> None:
+          listing: Listing, visited: set[tuple[int, int]]) -> None:
     try:
+        info = folder.stat()
+        if (info.st_dev, info.st_ino) in visited:  # a symlink back up the tree
+            return
+        visited.add((info.st_dev, info.st_ino))
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
         listing.errors[_key(root, folder)] = f"cannot list folder: {exc.strerror or exc}"
@@ -115,7 +119,7 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
         if is_frames:
             listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
         if recursive:
-            _walk(root, entry_path, recursive, excluded, listing)
+            _walk(root, entry_path, recursive, excluded, listing, visited)
 
 
 def _key(root: Path, path: Path) -> str:

@@ -154,6 +154,12 @@ def test_listing_keys_are_relative_paths_and_frame_folders_are_videos(tmp_path):
     assert [s.key for s in find_sources(tmp_path / "a" / "x.mp4").sources] == ["x.mp4"]
 
 
+def test_a_symlink_loop_is_listed_once(tmp_path):
+    make_video(tmp_path / "cam" / "v.mp4", 4)
+    (tmp_path / "cam" / "again").symlink_to(tmp_path, target_is_directory=True)
+    assert [s.key for s in find_sources(tmp_path, recursive=True).sources] == ["cam/v.mp4"]
+
+
 def test_unlistable_folder_is_reported_not_skipped(tmp_path, monkeypatch):
     make_video(tmp_path / "ok" / "v.mp4", 4)
     locked = tmp_path / "locked"
