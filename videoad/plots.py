@@ -109,11 +109,11 @@ def timeline(
             ax.axvspan(f2x(s - 1), f2x(e), color="#d62728", alpha=0.18, lw=0, label="ground truth" if k == 0 else None)
     if v.threshold is not None:
         ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label="threshold")
-    for n, i in enumerate(peaks, 1):
-        mid = (v.frames[i, 0] + v.frames[i, 1]) / 2
-        ax.annotate(str(n), (f2x(mid), v.scores[i]), xytext=(0, 6), textcoords="offset points",
+    for n, i in enumerate(peaks, 1):  # numbered markers on the curve at each thumbnail's frame
+        mid = int((v.frames[i, 0] + v.frames[i, 1]) // 2)
+        ax.annotate(str(n), (f2x(mid), per_frame[mid]), xytext=(0, 7), textcoords="offset points",
                     ha="center", fontsize=8, color="#7f0000")
-        ax.plot([f2x(mid)], [v.scores[i]], "v", color="#7f0000", ms=5)
+        ax.plot([f2x(mid)], [per_frame[mid]], "v", color="#7f0000", ms=5)
     ax.set_xlim(0, f2x(v.n_frames))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("score")

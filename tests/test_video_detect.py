@@ -1,0 +1,178 @@
+"""Detect orchestration: grouping, skipping small groups, scores format, seeds, inductive mode."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from video_helpers import FAST_DUAD, fake_video, small_store, write_labels
+
+from videoad import video
+from videoad.datasets.annotations import read_annotations
+from videoad.metrics import evaluate_scores
+from videoad.scores import ScoresError, read_scores, write_scores
+
+REPO = Path(__file__).resolve().parents[1]
+CFG = video.DetectConfig(mode="per-category", detector="duad", params=FAST_DUAD, min_clips=50, seed=3)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("store")
+    return root, small_store(root)
+
+
+def test_per_category_fits_a_and_skips_the_small_group_with_its_reason(store, tmp_path):
+    root, videos = store
+    s = video.detect(root, CFG)
+    groups = {g["group"]: g for g in s.groups}
+    assert groups["A"]["status"] == "fitted" and groups["A"]["n_clips"] == 120
+    assert groups["B"]["status"] == "skipped"
+    assert groups["B"]["reason"] == "20 clips < min_clips=50"
+    assert [v.video for v in s] == ["A/a1.mp4", "A/a2.mp4"]
+    a1 = s.videos[0]
+    assert a1.n_frames == videos["A/a1.mp4"]["n_frames"] and a1.category == "A" and a1.group == "A"
+    np.testing.assert_array_equal(a1.frames[:2], [[0, 15], [16, 31]])
+    # the planted anomalies score highest within the fitted group
+    assert set(np.argsort(-a1.scores)[:3]) == {10, 11, 40}
+    # written, read back unchanged
+    write_scores(tmp_path / "scores", s)
+    back = read_scores(tmp_path / "scores")
+    assert [v.video for v in back] == [v.video for v in s]
+    for x, y in zip(back, s):
+        np.testing.assert_allclose(x.scores, y.scores, rtol=1e-12)
+        np.testing.assert_array_equal(x.frames, y.frames)
+        assert (x.n_frames, x.fps, x.threshold) == (y.n_frames, y.fps, pytest.approx(y.threshold))
+    assert back.skipped()[0]["reason"] == "20 clips < min_clips=50"
+    assert back.meta["protocol"] == "transductive"
+
+
+def test_per_video_and_pooled_grouping(store):
+    root, _ = store
+    per_video = video.detect(root, replace(CFG, mode="per-video"))
+    assert {g["group"]: g["status"] for g in per_video.groups} == {
+        "A/a1.mp4": "fitted", "A/a2.mp4": "fitted", "B/b1.mp4": "skipped"}
+    pooled = video.detect(root, replace(CFG, mode="pooled"))
+    assert [(g["group"], g["status"], g["n_clips"]) for g in pooled.groups] == [("all", "fitted", 140)]
+    assert {v.group for v in pooled} == {"all"} and len(pooled) == 3
+    assert {v.video: v.category for v in pooled} == {"A/a1.mp4": "A", "A/a2.mp4": "A", "B/b1.mp4": "B"}
+
+
+def test_categories_from_an_annotation_file(tmp_path):
+    root = tmp_path / "store"
+    for k in ("x/v1.mp4", "x/v2.mp4", "y/v3.mp4"):
+        fake_video(root, k, 30, seed=len(k))
+    ann = tmp_path / "t.txt"
+    ann.write_text("v1.mp4 Theft 1 5 -1 -1\nv2.mp4 Fight -1 -1 -1 -1\nv3.mp4 Theft -1 -1 -1 -1\n")
+    groups = video.make_groups(video.open_store(root), "per-category", ann)
+    assert groups == {"Fight": ["x/v2.mp4"], "Theft": ["x/v1.mp4", "y/v3.mp4"]}
+
+
+def test_seeded_runs_repeat_and_parallel_equals_serial(store):
+    root, _ = store
+    cfg = replace(CFG, mode="per-video", min_clips=10)
+    a = video.detect(root, cfg)
+    b = video.detect(root, replace(cfg, n_jobs=2))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.scores, y.scores)
+    c = video.detect(root, replace(cfg, seed=4))
+    assert any(not np.array_equal(x.scores, y.scores) for x, y in zip(a, c))
+    # a group's seed depends on the run seed and its name only
+    assert {g["group"]: g["seed"] for g in a.groups} == {
+        g: video.group_seed(3, g) for g in ("A/a1.mp4", "A/a2.mp4", "B/b1.mp4")}
+
+
+def test_every_group_too_small_is_an_error_listing_the_reasons(store):
+    root, _ = store
+    with pytest.raises(ValueError, match=r"no group could be scored.*A: 120 clips < min_clips=500"):
+        video.detect(root, replace(CFG, min_clips=500))
+
+
+def test_evaluation_of_detected_scores(store, tmp_path):
+    root, videos = store
+    s = video.detect(root, replace(CFG, mode="pooled"))
+    gt = read_annotations(write_labels(tmp_path / "gt.csv", videos))
+    ev = evaluate_scores(s, gt)
+    assert ev.pooled.auroc > 0.9
+    assert ev.pooled.n_frames == sum(v["n_frames"] for v in videos.values())
+    # the 5-frame tails are dropped in the second row
+    assert ev.pooled_tail_dropped.n_frames == ev.pooled.n_frames - 3 * 5
+    assert [c.name for c in ev.per_category] == ["A", "B"]
+
+
+def test_length_mismatch_between_scores_and_ground_truth_names_the_video(store, tmp_path):
+    root, videos = store
+    s = video.detect(root, replace(CFG, mode="pooled"))
+    wrong = dict(videos)
+    wrong["A/a2.mp4"] = dict(videos["A/a2.mp4"], n_frames=videos["A/a2.mp4"]["n_frames"] + 16)
+    gt = read_annotations(write_labels(tmp_path / "gt.csv", wrong))
+    with pytest.raises(ValueError, match=r"length mismatch for video 'A/a2'"):
+        evaluate_scores(s, gt)
+
+
+@pytest.mark.parametrize("n_seeds, preprocess", [(1, "none"), (2, "sqrt-rms")])
+def test_inductive_models_score_the_same_after_reload(tmp_path, n_seeds, preprocess):
+    train, test = tmp_path / "train", tmp_path / "test"
+    for i in range(2):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i)
+    fake_video(test, "A/new.mp4", 40, anomalous=[7, 8], seed=20)
+    fake_video(test, "Z/other.mp4", 40, seed=21)
+    cfg = replace(CFG, n_seeds=n_seeds, preprocess=preprocess)
+    fitted = video.detect(train, cfg, save_models=tmp_path / "models")
+    files = sorted(p.name for p in (tmp_path / "models").iterdir())
+    assert files == sorted(["models.json", "A.preprocess.npz"] + [f"A.s{k}.pt" for k in range(n_seeds)])
+    # the saved models reproduce the fitted scores on the training videos
+    again = video.score(train, tmp_path / "models")
+    for x, y in zip(fitted, again):
+        np.testing.assert_allclose(x.scores, y.scores, rtol=1e-5, atol=1e-6)
+        assert x.threshold == pytest.approx(y.threshold)
+    # and score unseen videos: the planted anomalies come first; no model for Z -> skipped, said why
+    s = video.score(test, tmp_path / "models")
+    assert s.meta["protocol"] == "inductive"
+    new = next(v for v in s if v.video == "A/new.mp4")
+    assert set(np.argsort(-new.scores)[:2]) == {7, 8}
+    skipped = s.skipped()
+    assert [g["group"] for g in skipped] == ["Z"] and "no model for group 'Z'" in skipped[0]["reason"]
+
+
+def test_per_video_models_are_refused_for_inductive_mode(store, tmp_path):
+    root, _ = store
+    with pytest.raises(ValueError, match="per category or pooled"):
+        video.detect(root, replace(CFG, mode="per-video"), save_models=tmp_path / "m")
+
+
+def test_config_files(tmp_path):
+    from videoad.cli.demo_cmd import DEMO_CONFIG
+
+    assert video.load_config(REPO / "configs" / "video.yaml") == DEMO_CONFIG
+    ped2 = video.load_config(REPO / "configs" / "ucsd_ped2.yaml")
+    assert ped2.mode == "pooled" and ped2.detector == "duad" and ped2.n_seeds >= 1
+    assert video.load_config(REPO / "configs" / "video.yaml", mode="per-video").mode == "per-video"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mode: pooled\nmin_clip: 3\n")
+    with pytest.raises(ValueError, match=r"bad.yaml: unknown setting\(s\) \['min_clip'\]"):
+        video.load_config(bad)
+    bad.write_text("mode: sideways\n")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        video.load_config(bad)
+    with pytest.raises(ValueError, match=r"detector 'duad' has no parameter\(s\) \['p00'\]"):
+        video.make_detector("duad", {"p00": 3})
+
+
+def test_scores_folder_errors(tmp_path):
+    with pytest.raises(ScoresError, match="segments.csv is missing"):
+        read_scores(tmp_path)
+    (tmp_path / "segments.csv").write_text("video,category\n")
+    (tmp_path / "run.json").write_text('{"format": "videoad-scores/1", "videos": []}')
+    with pytest.raises(ScoresError, match="missing column"):
+        read_scores(tmp_path)
+
+
+def test_preprocess_transforms():
+    X = np.array([[4.0, 0.0], [0.0, 9.0], [-4.0, 0.0]], dtype=np.float32)
+    st = video.fit_preprocess(X, "sqrt-rms")
+    Y = video.apply_preprocess(X, st)
+    np.testing.assert_allclose(np.sqrt(np.mean(Y**2, axis=0)), [1.0, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(Y[:, 0] * st["scale"][0], [2.0, 0.0, -2.0], rtol=1e-6)  # signed sqrt
+    np.testing.assert_array_equal(video.apply_preprocess(X, video.fit_preprocess(X, "none")), X)

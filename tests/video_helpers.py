@@ -1,0 +1,61 @@
+"""Small feature stores for the video tests: made-up clip features with planted anomalies.
+
+Normal clips are positive vectors near one direction; anomalous clips point elsewhere, so any
+reasonable detector ranks them first and a test can check that the pipeline kept track of which
+clip is which (frame ranges, video order, grouping).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from extract.store import write_video
+
+DIM = 12
+#: a tiny, fast DUAD (seconds for a few hundred rows)
+FAST_DUAD = {"p0": 25, "p": 20, "r": 3, "max_reselections": 2, "lr": 0.01, "batch_size": 32,
+             "hidden_dims": [8], "latent_dim": 2, "n_components": 4, "clusterer": "gmm",
+             "clusterer_params": {"n_components": 4}}
+
+
+def fake_video(root, key: str, n_clips: int, *, anomalous=(), seed: int = 0, stride: int = 16,
+               clip_len: int = 16, tail: int = 5, fps: float = 10.0, source: str = "") -> dict:
+    """Write one video's features; returns its n_frames and 1-based anomalous frame intervals."""
+    rng = np.random.default_rng(seed)
+    base = np.linspace(1.0, 2.0, DIM)
+    X = base + rng.normal(0, 0.05, (n_clips, DIM))
+    odd = np.zeros(DIM)
+    odd[: DIM // 2] = 3.0
+    for i in anomalous:
+        X[i] = odd + rng.normal(0, 0.05, DIM)
+    starts = np.arange(n_clips) * stride
+    frames = np.stack([starts, starts + clip_len - 1], axis=1)
+    n_frames = int(frames[-1, 1]) + 1 + tail
+    attrs = {"n_frames": n_frames, "fps": fps, "clip_len": clip_len, "stride": stride, "backbone": "fake"}
+    if source:
+        attrs["source_path"] = source
+    write_video(root, key, X.astype(np.float32), frames, attrs)
+    intervals = [(int(frames[i, 0]) + 1, int(frames[i, 1]) + 1) for i in anomalous]
+    return {"n_frames": n_frames, "intervals": intervals}
+
+
+def write_labels(path, videos: dict[str, dict]) -> Path:
+    """CSV ground truth (video,start,end,n_frames) for `fake_video` results."""
+    lines = ["video,start,end,n_frames"]
+    for key, info in videos.items():
+        if not info["intervals"]:
+            lines.append(f"{key},,,{info['n_frames']}")
+        for s, e in info["intervals"]:
+            lines.append(f"{key},{s},{e},{info['n_frames']}")
+    Path(path).write_text("\n".join(lines) + "\n")
+    return Path(path)
+
+
+def small_store(root) -> dict[str, dict]:
+    """Category A: two videos of 60 clips with anomalies; category B: one video of 20 clips."""
+    return {
+        "A/a1.mp4": fake_video(root, "A/a1.mp4", 60, anomalous=[10, 11, 40], seed=1),
+        "A/a2.mp4": fake_video(root, "A/a2.mp4", 60, anomalous=[], seed=2),
+        "B/b1.mp4": fake_video(root, "B/b1.mp4", 20, anomalous=[5], seed=3),
+    }
