@@ -270,3 +270,15 @@ def test_some_constant_columns_are_fine():
     X = np.concatenate([X, np.zeros((X.shape[0], 2), np.float32)], axis=1)
     det = DUAD(**SMALL, random_state=0).fit(X)
     assert list(det.constant_columns_) == [X.shape[1] - 2, X.shape[1] - 1]
+
+
+def test_safe_cholesky_repairs_a_semidefinite_covariance():
+    from videoad.baselines.dagmm import safe_cholesky
+
+    v = torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64)
+    singular = (v.T @ v)[None]  # rank 1: plain Cholesky fails
+    with pytest.raises(Exception):
+        torch.linalg.cholesky(singular)
+    chol = safe_cholesky(torch.cat([singular, torch.eye(3, dtype=torch.float64)[None]]))
+    assert torch.isfinite(chol).all()
+    torch.testing.assert_close(chol[1], torch.eye(3, dtype=torch.float64))  # a healthy matrix is untouched

@@ -35,9 +35,9 @@ class DAGMMNet(nn.Module):
         self.ae = MLPAutoencoder(n_features, hidden, latent, "tanh")
         self.est = _Estimation(latent + 2, est_hidden, n_gmm, dropout)
         # GMM parameters estimated on the training data after fitting (buffers: saved with the model)
-        self.register_buffer("phi", torch.zeros(n_gmm))
-        self.register_buffer("mu", torch.zeros(n_gmm, latent + 2))
-        self.register_buffer("cov", torch.zeros(n_gmm, latent + 2, latent + 2))
+        self.register_buffer("phi", torch.zeros(n_gmm, dtype=torch.float64))
+        self.register_buffer("mu", torch.zeros(n_gmm, latent + 2, dtype=torch.float64))
+        self.register_buffer("cov", torch.zeros(n_gmm, latent + 2, latent + 2, dtype=torch.float64))
 
     def forward(self, x):
         code, x_hat = self.ae(x)
@@ -58,9 +58,23 @@ def gmm_params(z, gamma, eps):
     return phi, mu, cov
 
 
+def safe_cholesky(cov, eps: float = 1e-6, tries: int = 6):
+    """Cholesky factors of a batch of covariances, adding jitter to the diagonal (eps, then
+    10x more each try) to the matrices that rounding has left not quite positive definite."""
+    eye = torch.eye(cov.shape[-1], dtype=cov.dtype, device=cov.device)
+    jitter = torch.zeros(cov.shape[0], 1, 1, dtype=cov.dtype, device=cov.device)
+    for _ in range(tries):
+        chol, info = torch.linalg.cholesky_ex(cov + jitter * eye)
+        if not bool((info > 0).any()):
+            return chol
+        bad = (info > 0)[:, None, None]
+        jitter = torch.where(bad, torch.where(jitter > 0, jitter * 10, torch.full_like(jitter, eps)), jitter)
+    return torch.linalg.cholesky(cov + jitter * eye)  # raises with torch's message
+
+
 def energy(z, phi, mu, cov):
     """-log sum_k phi_k N(z | mu_k, cov_k), computed through Cholesky factors (stable)."""
-    chol = torch.linalg.cholesky(cov)  # (K, D, D)
+    chol = safe_cholesky(cov)  # (K, D, D)
     diff = (z[None, :, :] - mu[:, None, :]).transpose(1, 2)  # (K, D, N)
     sol = torch.linalg.solve_triangular(chol, diff, upper=False)  # (K, D, N)
     maha = (sol ** 2).sum(1)  # (K, N)
@@ -145,7 +159,8 @@ class DAGMM(BaseDetector):
             z, _, g = self.model_(X_t[start:start + chunk])
             zs.append(z)
             gs.append(g)
-        phi, mu, cov = gmm_params(torch.cat(zs), torch.cat(gs), self.eps)
+        # float64: summed over hundreds of thousands of rows, float32 covariances lose definiteness
+        phi, mu, cov = gmm_params(torch.cat(zs).double(), torch.cat(gs).double(), self.eps)
         self.model_.phi.copy_(phi)
         self.model_.mu.copy_(mu)
         self.model_.cov.copy_(cov)
@@ -157,7 +172,7 @@ class DAGMM(BaseDetector):
         m = self.model_
         for start in range(0, X_t.shape[0], chunk):
             z, _, _ = m(X_t[start:start + chunk])
-            out.append(energy(z, m.phi, m.mu, m.cov).cpu())
+            out.append(energy(z.double(), m.phi, m.mu, m.cov).cpu())
         return torch.cat(out).double().numpy()
 
     def decision_function(self, X):
