@@ -179,8 +179,13 @@ class _Job:
 
 
 def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, backbone: Backbone,
-                   options: ExtractOptions | None = None) -> RunSummary:
-    """Extract features for every video under `input_path` into the store at `output`."""
+                   options: ExtractOptions | None = None, *, runner=None) -> RunSummary:
+    """Extract features for every video under `input_path` into the store at `output`.
+
+    `runner`: what runs the videos that need work, called like `_Runner` (the default, local
+    decode workers); `extract.ray_runner` passes one that spreads them over a Ray cluster, so
+    listing, sharding, resume and the manifest stay this function's.
+    """
     options = options or ExtractOptions()
     if options.workers < 1:
         raise ValueError("workers must be >= 1 (decoding always runs in worker processes, "
@@ -239,7 +244,7 @@ def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, bac
 
     progress = _progress(len(sources) + len(listing_errors), options.progress)
     progress.update(len(summary.results))
-    runner = _Runner(backbone, spec, options, output, manifest, summary, progress)
+    runner = (runner or _Runner)(backbone, spec, options, output, manifest, summary, progress)
     try:
         runner.run(jobs)
     finally:
@@ -313,7 +318,8 @@ class _Runner:
                           * (1.0 if j.source.kind == "video" else _IMAGE_WEIGHT)):
             self._enqueue(job, job.decoders)
         n_workers = min(self.options.workers, len(jobs))
-        self.workers = [self._spawn() for _ in range(n_workers)]
+        # idle workers of an earlier call are kept (a Ray actor calls run once per video)
+        self.workers += [self._spawn() for _ in range(n_workers - len(self.workers))]
         while self.queue or self.active:
             self._dispatch()
             ready = wait([w.results for w in self.workers] + [w.process.sentinel for w in self.workers],
