@@ -20,12 +20,12 @@ from videoad.video import DetectConfig
 #: the demo's detection settings; configs/video.yaml holds the same (a test keeps them equal)
 DEMO_CONFIG = DetectConfig(
     mode="pooled", min_clips=65, n_jobs=1, threads_per_job=1, seed=0, threshold_quantile=0.9, overlap="mean",
-    preprocess="sqrt-rms", n_seeds=1, detector="duad",
+    preprocess="sqrt-rms", n_seeds=3, detector="duad",
     params={"p0": 25, "p": 20, "r": 10, "lr": 0.001, "batch_size": 32, "hidden_dims": [64], "latent_dim": 4,
             "input_scaling": "row"},
 )
-#: the synthetic set: normal videos plus one video per event type, 300 frames of 160x120 each
-DEMO_NORMAL = 3
+#: the synthetic set: normal videos plus one video per event type (4), 300 frames of 160x120 each
+DEMO_NORMAL = 4
 DEMO_STRIDE = 4  # overlapping 16-frame clips: 72 per video, enough rows for the detector
 
 
