@@ -1,0 +1,336 @@
+"""Extraction on a Ray cluster: the local per-video unit of work, spread over actors.
+
+    driver  `extract_on_ray` = `extract_videos` itself (listing, shards, resume, manifest,
+            progress bar) with `RayRunner` in place of the local `_Runner`: it hands out one
+            video at a time and records each result as it comes back.
+    actors  `ExtractWorker`, one per CPU slot (or GPU share): builds the backbone once, then
+            extracts one video per call with a local `_Runner` (its own decode process, the
+            same clip, batch and write code), writing `<key>.h5` atomically to the output.
+
+Assumptions: every node sees the input and the output folders at the same absolute paths (a
+shared filesystem) and runs the same Python environment with videoad installed. Actors check
+that they built the same backbone (weights checksum included) as the first one.
+
+A video whose actor dies (killed, out of memory, node lost) goes to a fresh actor, up to
+`max_attempts` times, then is recorded as failed. Files appear by atomic rename and the
+manifest is keyed by video, so a retried video ends with one file and one manifest entry.
+Ray is imported only here and only when called: `pip install 'videoad[ray]'`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .backbones.base import Backbone
+from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, _Job, _Runner,
+                  _remove_stale_temporaries, extract_videos)
+
+log = logging.getLogger(__name__)
+
+RAY_HINT = "this needs Ray, which is not installed: pip install 'videoad[ray]'"
+
+
+class RayUnavailable(ImportError):
+    """`--ray` was asked for but Ray cannot be imported."""
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError as exc:
+        raise RayUnavailable(f"{RAY_HINT} ({exc})") from exc
+    return ray
+
+
+@contextmanager
+def ray_session(address: str | None = None, **init_kwargs: Any) -> Iterator[Any]:
+    """Connect to `address` (None: $RAY_ADDRESS, else a cluster `ray start` left on this
+    machine, else a new local one) unless this process is connected already; disconnect after."""
+    ray = import_ray()
+    if ray.is_initialized():
+        yield ray
+        return
+    ray.init(address=address, **init_kwargs)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """A registered backbone by name and arguments: picklable, built on the actor that runs it."""
+
+    name: str
+    kwargs: dict = field(default_factory=dict)
+
+    @property
+    def device(self) -> str:
+        return str(self.kwargs.get("device") or "cpu")
+
+    def __call__(self) -> Backbone:
+        from .backbones import get_backbone
+
+        kwargs = dict(self.kwargs)
+        if self.device.startswith("cuda") and _ray_gpu_ids():
+            kwargs["device"] = "cuda"  # Ray shows an actor only its own GPU, as cuda:0
+        return get_backbone(self.name, **kwargs)
+
+
+def _ray_gpu_ids() -> list:
+    try:
+        import ray
+    except ImportError:
+        return []
+    return list(ray.get_gpu_ids()) if ray.is_initialized() else []
+
+
+@dataclass
+class RayOptions:
+    address: str | None = None        # see `ray_session`
+    workers: int | None = None        # actors; None: as many as the cluster's CPUs (GPUs) hold
+    cpus_per_worker: float = 1.0      # also the actor's torch threads (Ray sets OMP_NUM_THREADS)
+    gpus_per_worker: float | None = None  # None: 1 when the backbone's device is CUDA, else 0
+    max_attempts: int = 3             # a video whose actor dies this many times fails
+
+
+class _Discard:
+    """The actor's manifest: the driver owns the real one."""
+
+    def record(self, key: str, entry: dict) -> None:
+        pass
+
+
+class ExtractWorker:
+    """The Ray actor: one backbone, one local runner, one video per `extract` call."""
+
+    def __init__(self, make_backbone: Callable[[], Backbone], options: ExtractOptions,
+                 output: str, expected: dict | None = None) -> None:
+        from tqdm import tqdm
+
+        self.backbone = make_backbone()
+        described = self.backbone.describe()
+        if expected is not None and described != expected:
+            raise ValueError(f"{socket.gethostname()} built a different backbone than the first "
+                             f"actor ({described} vs {expected}): every node must see the same "
+                             "weights and code")
+        options = replace(options, progress=False)
+        self.runner = _Runner(self.backbone, options.clip_spec(self.backbone), options,
+                              Path(output), _Discard(), RunSummary(), tqdm(disable=True))
+
+    def info(self) -> dict:
+        return {"name": self.backbone.name, "clip_len": self.backbone.clip_len,
+                "dim": self.backbone.dim, "describe": self.backbone.describe(),
+                "pid": os.getpid(), "host": socket.gethostname()}
+
+    def extract(self, job: _Job) -> VideoResult:
+        self.runner.run([job])
+        return self.runner.summary.results.pop(job.source.key)
+
+
+class _Planned(Backbone):
+    """The driver's stand-in for the actors' backbone: the clip length and description that
+    planning and resume need, without weights in memory or a GPU on the driver."""
+
+    def __init__(self, info: dict) -> None:
+        self.name, self.clip_len = info["name"], info["clip_len"]
+        self._dim, self._described = info["dim"], info["describe"]
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def describe(self) -> dict:
+        return dict(self._described)
+
+    def preprocess(self, clip):
+        raise RuntimeError("this backbone runs on the Ray actors")
+
+    forward_batch = preprocess
+
+
+class _Pool:
+    """Starts the actors, and replaces the ones that die."""
+
+    def __init__(self, ray, make_backbone, options: ExtractOptions, output: Path,
+                 settings: RayOptions) -> None:
+        gpus = settings.gpus_per_worker
+        if gpus is None:
+            gpus = 1.0 if str(getattr(make_backbone, "device", "cpu")).startswith("cuda") else 0.0
+        self.ray, self.make_backbone, self.options, self.output = ray, make_backbone, options, output
+        self.resources = {"CPU": settings.cpus_per_worker, "GPU": gpus}
+        self.actor_class = ray.remote(ExtractWorker).options(
+            num_cpus=settings.cpus_per_worker, num_gpus=gpus, max_restarts=0)
+        self.size = settings.workers or _capacity(ray, settings.cpus_per_worker, gpus)
+        self.expected: dict | None = None
+        self.hosts: dict[Any, str] = {}
+
+    def start(self):
+        """A new actor and the reference of its `info` (ready once the backbone is built)."""
+        actor = self.actor_class.remote(self.make_backbone, self.options, str(self.output),
+                                        self.expected)
+        return actor, actor.info.remote()
+
+    def kill(self, actor) -> None:
+        try:
+            self.ray.kill(actor, no_restart=True)
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _capacity(ray, cpus: float, gpus: float) -> int:
+    total = ray.cluster_resources()
+    fits = [total.get("CPU", 0) / cpus] if cpus > 0 else []
+    if gpus > 0:
+        fits.append(total.get("GPU", 0) / gpus)
+    return max(1, int(min(fits)) if fits else 1)
+
+
+class RayRunner(_Runner):
+    """`_Runner`'s outcome bookkeeping (manifest, progress, failure rules) over Ray actors."""
+
+    def __init__(self, *args, pool: _Pool, first, settings: RayOptions) -> None:
+        super().__init__(*args)
+        self.pool, self.settings = pool, settings
+        self.actors = {first: None}  # actor -> its pending reference (None: idle)
+        self.inflight: dict[Any, tuple[Any, _Job | None]] = {}
+        self.start_losses = 0
+
+    def run(self, jobs: list[_Job]) -> None:
+        queue = deque(sorted(jobs, key=lambda j: -j.fingerprint["size"]
+                             * (1.0 if j.source.kind == "video" else _IMAGE_WEIGHT)))
+        attempts: dict[str, list[str]] = {j.source.key: [] for j in jobs}
+        target = min(self.pool.size, len(jobs))
+        while len(self.actors) < target:
+            self._start()
+        waited = time.monotonic()
+        while queue or any(job is not None for _, job in self.inflight.values()):
+            for actor, ref in list(self.actors.items()):
+                if ref is None and queue:
+                    job = queue.popleft()
+                    job.started = job.started or time.monotonic()
+                    self._send(actor, actor.extract.remote(job), job)
+            if not self.inflight:  # every actor is gone: start one
+                self._start()
+            done, _ = self.pool.ray.wait(list(self.inflight), num_returns=1, timeout=1.0)
+            if not done and time.monotonic() - waited > 120 and not any(
+                    job is not None for _, job in self.inflight.values()):
+                log.warning("no Ray actor is ready yet (each needs %s); the cluster has %s free",
+                            self.pool.resources, self.pool.ray.available_resources())
+                waited = time.monotonic()
+            for ref in done:
+                actor, job = self.inflight.pop(ref)
+                self.actors[actor] = None
+                try:
+                    value = self.pool.ray.get(ref)
+                except self.pool.ray.exceptions.RayActorError as exc:
+                    self._lost(actor, job, exc, queue, attempts)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - a bug on the actor: this video fails
+                    self._retire(actor)
+                    if job is None:
+                        raise
+                    self._fail(job, f"the Ray actor raised {type(exc).__name__}: {exc}")
+                    continue
+                if job is None:
+                    self._ready(actor, value)
+                else:
+                    self._done(value, attempts[job.source.key])
+
+    def _send(self, actor, ref, job: _Job | None) -> None:
+        self.actors[actor] = ref
+        self.inflight[ref] = (actor, job)
+
+    def _start(self) -> None:
+        actor, ref = self.pool.start()
+        self._send(actor, ref, None)
+
+    def _ready(self, actor, info: dict) -> None:
+        self.pool.hosts[actor] = f"{info['host']} pid {info['pid']}"
+        log.info("Ray actor ready on %s", self.pool.hosts[actor])
+
+    def _retire(self, actor) -> None:
+        self.actors.pop(actor, None)
+        self.pool.kill(actor)
+
+    def _lost(self, actor, job: _Job | None, exc: Exception, queue: deque,
+              attempts: dict[str, list[str]]) -> None:
+        """An actor died: start another; its video goes first in line, or fails when it has
+        now taken `max_attempts` actors down with it."""
+        self._retire(actor)
+        if getattr(exc, "actor_init_failed", False):
+            raise RuntimeError(f"a Ray actor could not build the backbone: {exc}") from None
+        where = self.pool.hosts.pop(actor, "a Ray actor")
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if job is None:
+            self.start_losses += 1
+            if self.start_losses > self.pool.size + self.settings.max_attempts:
+                raise RuntimeError(f"Ray actors keep dying before their first video: {first_line}")
+        else:
+            tries = attempts[job.source.key]
+            tries.append(f"worker lost on {where} ({type(exc).__name__}: {first_line})")
+            log.warning("%s: %s", job.source.key, tries[-1])
+            if len(tries) >= self.settings.max_attempts:
+                self._fail(job, f"{len(tries)} attempts, each lost its worker: " + "; ".join(tries))
+            else:
+                queue.appendleft(job)
+        if queue and len(self.actors) < min(self.pool.size, len(queue) + self._busy()):
+            self._start()
+
+    def _busy(self) -> int:
+        return sum(job is not None for _, job in self.inflight.values())
+
+    def _done(self, result: VideoResult, lost: list[str]) -> None:
+        if lost:
+            result.note = "; ".join([*lost, "retried"] + ([result.note] if result.note else []))
+        if result.status == "done":
+            self.summary.clips += result.n_clips or 0
+        self._record(result)
+
+    def shutdown(self) -> None:
+        """Stop every actor and wait until they are gone, then delete the temporary files
+        that the actors that died wrote half (no writer is left to finish them)."""
+        refs = list(self.inflight)
+        for actor in list(self.actors):
+            self._retire(actor)
+        if refs:
+            self.pool.ray.wait(refs, num_returns=len(refs), timeout=30)
+        self.inflight.clear()
+        _remove_stale_temporaries(self.output, sorted(self.manifest.data.get("keys", [])))
+
+
+def extract_on_ray(input_path: str | os.PathLike, output: str | os.PathLike,
+                   make_backbone: Callable[[], Backbone], options: ExtractOptions | None = None,
+                   settings: RayOptions | None = None, **init_kwargs: Any) -> RunSummary:
+    """`extract_videos` on a Ray cluster; `make_backbone` (e.g. a `BackboneSpec`) runs on each
+    actor. `init_kwargs` go to `ray.init` when this call connects."""
+    options = options or ExtractOptions()
+    settings = settings or RayOptions()
+    if settings.max_attempts < 1:
+        raise ValueError("max_attempts must be >= 1")
+    output = Path(output).absolute()
+    with ray_session(settings.address, **init_kwargs) as ray:
+        pool = _Pool(ray, make_backbone, options, output, settings)
+        first, ref = pool.start()
+        try:
+            info = ray.get(ref)
+        except ray.exceptions.RayActorError as exc:
+            pool.kill(first)
+            raise RuntimeError(f"the first Ray actor could not start: {exc}") from None
+        pool.expected = info["describe"]
+        pool.hosts[first] = f"{info['host']} pid {info['pid']}"
+
+        def runner(*args: Any) -> RayRunner:
+            return RayRunner(*args, pool=pool, first=first, settings=settings)
+
+        try:
+            return extract_videos(input_path, output, _Planned(info), options, runner=runner)
+        finally:
+            pool.kill(first)
