@@ -364,12 +364,15 @@ def _count_clips(store, keys) -> dict[str, int]:
     return out
 
 
-def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None) -> ScoreSet:
+def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
+           executor=None) -> ScoreSet:
     """Transductive detection over a feature store; returns the scores (write them with `write_scores`).
 
     `annotations`: path of a UCF-Crime-style file whose class column names each video's category.
     `save_models`: a folder to also keep each group's fitted model in: the inductive mode's first
     step (fit on, say, the unlabeled training split; then `score` other videos with the models).
+    `executor`: runs the per-group fits, called like `_run(tasks, n_jobs)` (the default: local
+    processes); `videoad.ray_detect.RayTasks` schedules them on a Ray cluster instead.
     """
     cfg = (cfg or DetectConfig()).check()
     store = open_store(features)
@@ -393,7 +396,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
             prefix = str(model_dir / _slug(g)) if model_dir else None
             plan.append((_fit_group, (str(features), g, keys, asdict(cfg), prefix)))
         records.append(rec)
-    results = _run(plan, int(cfg.n_jobs))
+    results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"))
     if model_dir:
@@ -417,7 +420,7 @@ def _write_index(model_dir: Path, cfg: DetectConfig, records: list[dict], result
     (model_dir / MODELS_INDEX).write_text(json.dumps(index, indent=2) + "\n")
 
 
-def score(features, model_dir, *, annotations=None, n_jobs: int = 1) -> ScoreSet:
+def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=None) -> ScoreSet:
     """Inductive step 2: score every video of `features` with the models saved in `model_dir`.
 
     Videos are grouped as the models were (per category or pooled); a category without a model
@@ -444,7 +447,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1) -> ScoreSet
             plan.append((_score_group, (str(features), g, keys, [str(model_dir / f) for f in m["models"]],
                                         str(model_dir / m["preprocess"]), m["threshold"], cfg.threads_per_job)))
         records.append(rec)
-    results = _run(plan, int(n_jobs))
+    results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "inductive"))
     scoreset.meta["models"] = str(model_dir)
