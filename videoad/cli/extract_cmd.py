@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import click
 
+from . import ray_opts
+
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--device", {"default": None, "metavar": "D",
@@ -90,6 +92,7 @@ def _parse_opts(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--shard", default=None, callback=_parse_shard, metavar="i/N",
               help="Process only shard i of N (0-based) of the sorted video list.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@ray_opts.extract_options
 def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str, str],
             recursive: bool, workers: int, batch_size: int, stride: int | None, tail: str,
             target_fps: float | None, image_fps: float | None, decoders: str,
@@ -110,8 +113,13 @@ def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str
         raise click.UsageError("--weights needs a learned backbone: name it with --backbone "
                                "(c3d, r3d_18, ...); motion has no weights")
     kwargs.update(backbone_opts)
+    ray = ray_opts.pop_extract_settings(flags)
+    on_ray = ray["ray_address"] is not None
     try:
-        model = get_backbone(backbone, **kwargs)
+        # with --ray this copy only checks the options before the cluster starts, on the CPU
+        # (the driver may have no GPU); each actor builds its own
+        model = get_backbone(backbone, **({**kwargs, "device": "cpu"}
+                                          if on_ray and "device" in kwargs else kwargs))
     except TypeError as exc:
         if "unexpected keyword argument" not in str(exc):
             raise
@@ -126,7 +134,8 @@ def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str
         dtype="float16" if float16 else "float32", recursive=recursive, overwrite=overwrite,
         shard=shard, progress=not quiet)
     try:
-        summary = extract_videos(input_path, output, model, options)
+        summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray)
+                   if on_ray else extract_videos(input_path, output, model, options))
     except (FileNotFoundError, PermissionError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from . import ray_opts
+
 _MODE_FLAGS = {"per_video": "per-video", "per_category": "per-category", "pooled": "pooled"}
 
 
@@ -42,8 +44,9 @@ def _fail(exc: Exception) -> None:
               help="Score with models saved earlier instead of fitting (inductive mode, step 2).")
 @click.option("--fit-on", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Fit on this feature store (e.g. the unlabeled training split), score FEATURES.")
+@ray_opts.detect_options
 def detect(features, output, mode, config, annotations, detector, min_clips, n_jobs, seed, save_model, model_dir,
-           fit_on):
+           fit_on, ray_address=None, ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES and write clip scores with frame ranges."""
     from videoad import video
     from videoad.scores import write_scores
@@ -51,17 +54,18 @@ def detect(features, output, mode, config, annotations, detector, min_clips, n_j
     try:
         ann = annotations  # the store reads its class column to group per category
         cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed)
+        executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
         if model_dir is not None and (fit_on is not None or save_model is not None):
             raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
         if fit_on is not None:
             model_dir = save_model or (output / "models")
-            video.detect(fit_on, cfg, annotations=ann, save_models=model_dir)
+            video.detect(fit_on, cfg, annotations=ann, save_models=model_dir, executor=executor)
             click.echo(f"fitted on {fit_on}; models in {model_dir}")
-            scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs)
+            scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs, executor=executor)
         elif model_dir is not None:
-            scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs)
+            scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs, executor=executor)
         else:
-            scores = video.detect(features, cfg, annotations=ann, save_models=save_model)
+            scores = video.detect(features, cfg, annotations=ann, save_models=save_model, executor=executor)
         write_scores(output, scores)
     except (ValueError, OSError) as exc:
         _fail(exc)

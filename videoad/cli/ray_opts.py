@@ -1,0 +1,87 @@
+"""The `--ray [ADDRESS]` options of `videoad extract` and `videoad detect`, and their calls.
+
+Kept apart from the commands so that each command gains a decorator and one branch; Ray itself
+is imported only when `--ray` is given (and its absence is a usage error naming the extra).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+_ADDRESS_HELP = ("Run on a Ray cluster (pip install 'videoad[ray]'): at ADDRESS (host:port, "
+                 "ray://host:port, auto), else $RAY_ADDRESS, else the cluster `ray start` "
+                 "left on this machine, else a new local one. Write --ray=ADDRESS or put "
+                 "--ray after the other arguments.")
+
+
+def _parse_address(_ctx, _param, value: str | None) -> str | None:
+    """None: no Ray. "": Ray's own lookup. Anything else must look like an address, so that
+    `--ray videos/` (click takes the next word as the value) is caught rather than dialled."""
+    if value is None:
+        return None
+    if value and value not in ("auto", "local") and ":" not in value:
+        raise click.BadParameter(f"{value!r} is not a Ray address (host:port, ray://host:port, "
+                                 "auto); write --ray=ADDRESS, or put --ray after INPUT")
+    from extract.ray_runner import RayUnavailable, import_ray
+
+    try:
+        import_ray()
+    except RayUnavailable as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def _common(command: Callable, gpu_help: str, cpu_help: str) -> Callable:
+    command = click.option("--ray-gpus", type=click.FloatRange(min=0), default=None,
+                           metavar="G", help=gpu_help)(command)
+    command = click.option("--ray-cpus", type=click.FloatRange(min=0, min_open=True),
+                           default=None, metavar="C",
+                           help=cpu_help)(command)
+    return click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None,
+                        metavar="[ADDRESS]", callback=_parse_address, help=_ADDRESS_HELP)(command)
+
+
+def extract_options(command: Callable) -> Callable:
+    command = click.option("--ray-workers", type=click.IntRange(min=1), default=None,
+                           metavar="N", help="Ray actors [default: as many as the cluster's "
+                           "CPUs, or GPUs, hold].")(command)
+    return _common(command, "GPUs per Ray actor [default: 1 with --device cuda, else 0]; "
+                            "0.5 puts two actors on each GPU.",
+                   "CPUs per Ray actor, also its torch threads [default: 1].")
+
+
+def detect_options(command: Callable) -> Callable:
+    return _common(command, "GPUs per group fit on Ray [default: 0].",
+                   "CPUs per group fit on Ray [default: the config's threads_per_job].")
+
+
+def pop_extract_settings(flags: dict[str, Any]) -> dict[str, Any]:
+    """Take the Ray options out of `extract`'s **flags (address None: no Ray)."""
+    return {name: flags.pop(name, None)
+            for name in ("ray_address", "ray_workers", "ray_cpus", "ray_gpus")}
+
+
+def extract_on_ray(input_path: str, output: str, backbone: str, kwargs: dict[str, Any],
+                   options, ray: dict[str, Any]):
+    """`extract_videos` on Ray; the actors build `backbone` from its name and arguments."""
+    from extract.ray_runner import BackboneSpec, RayOptions
+    from extract.ray_runner import extract_on_ray as run
+
+    settings = RayOptions(address=ray["ray_address"] or None, workers=ray["ray_workers"],
+                          cpus_per_worker=ray["ray_cpus"] or 1.0, gpus_per_worker=ray["ray_gpus"])
+    try:
+        return run(input_path, output, BackboneSpec(backbone, dict(kwargs)), options, settings)
+    except RuntimeError as exc:  # an actor could not build the backbone, or kept dying
+        raise click.ClickException(str(exc)) from None
+
+
+def detect_executor(ray_address: str | None, ray_cpus: float | None, ray_gpus: float | None,
+                    threads_per_job: int):
+    """The Ray executor for `video.detect` / `video.score`, or None without --ray."""
+    if ray_address is None:
+        return None
+    from videoad.ray_detect import RayTasks
+
+    return RayTasks(cpus=ray_cpus or float(threads_per_job), gpus=ray_gpus or 0.0,
+                    address=ray_address or None)

@@ -1,0 +1,69 @@
+"""`videoad detect --ray`: the per-group fits as Ray tasks instead of local processes.
+
+`RayTasks` is an executor for `video.detect` / `video.score`: it takes the same (function,
+args) tasks that the local `video._run` gets and returns their results in task order, so the
+grouping, seeding and score assembly stay `video`'s and a group's scores do not depend on
+where it was fitted. Each task asks Ray for `cpus` CPUs (the fit's torch threads) and `gpus`
+GPUs (0 by default: the DUAD autoencoders of clip features are small).
+
+A task whose worker process or node dies is run again by Ray (`max_retries`); its result is
+taken once, and a retried fit rewrites the same model files. An exception raised by a fit is
+not retried: it stops the run, as it does locally. Tasks run in the driver's working folder,
+so relative store paths mean the same on every node (the shared-filesystem assumption).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Sequence
+
+from extract.ray_runner import import_ray, ray_session
+
+__all__ = ["RayTasks", "ray_session"]
+
+
+def _in_folder(folder: str, fn: Callable, *args: Any) -> Any:
+    if os.path.isdir(folder):
+        os.chdir(folder)
+    return fn(*args)
+
+
+class RayTasks:
+    """Executor `(tasks, n_jobs) -> results` on a Ray cluster.
+
+    Uses this process's Ray connection, or makes one on the first call to `address` (see
+    `extract.ray_runner.ray_session`; `init_kwargs` go to `ray.init`) and keeps it for later
+    calls (`detect --fit-on` fits, then scores); Ray closes it when the process exits.
+    `n_jobs` is ignored: the cluster's free CPUs (GPUs) decide how many fits run at once.
+    """
+
+    def __init__(self, cpus: float = 1.0, gpus: float = 0.0, max_retries: int = 3,
+                 progress: bool = True, address: str | None = None, **init_kwargs: Any) -> None:
+        self.cpus, self.gpus, self.max_retries, self.progress = cpus, gpus, max_retries, progress
+        self.address, self.init_kwargs = address, init_kwargs
+
+    def __call__(self, tasks: Sequence[tuple[Callable, tuple]], n_jobs: int = 1) -> list:
+        if not tasks:
+            return []
+        from tqdm import tqdm
+
+        ray = import_ray()
+        if not ray.is_initialized():
+            ray.init(address=self.address, **self.init_kwargs)
+        remote = ray.remote(_in_folder).options(num_cpus=self.cpus, num_gpus=self.gpus,
+                                                max_retries=self.max_retries,
+                                                retry_exceptions=False)
+        here = os.getcwd()
+        refs = [remote.remote(here, fn, *args) for fn, args in tasks]
+        pending = list(refs)
+        with tqdm(total=len(refs), unit="group", desc="detect", disable=not self.progress,
+                  dynamic_ncols=True) as bar:
+            try:
+                while pending:
+                    done, pending = ray.wait(pending, num_returns=1)
+                    ray.get(done)  # a failed fit stops the run now, not at the end
+                    bar.update(len(done))
+            except BaseException:
+                for ref in pending:
+                    ray.cancel(ref, force=True)
+                raise
+        return ray.get(refs)
