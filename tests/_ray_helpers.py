@@ -1,0 +1,57 @@
+"""Backbones and tasks that kill their own Ray worker process, for the Ray fault tests.
+
+They live in an importable module (the tests put this folder on the workers' PYTHONPATH), so
+that Ray and the decode processes unpickle them by reference.
+"""
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from extract.backbones.motion import MotionBackbone
+
+SMALL = {"size": "64x48", "grid": 2}
+
+
+def _claim(marker: Path) -> bool:
+    """True for exactly one caller across processes: the one that creates `marker`."""
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    return True
+
+
+class _Killing(MotionBackbone):
+    """The small motion backbone whose process SIGKILLs itself at its `at`-th forward batch:
+    the first process to get there (`once`), or every process (`once` False)."""
+
+    def __init__(self, marker: str, at: int, once: bool) -> None:
+        super().__init__(**SMALL)
+        self.marker, self.at, self.once, self.calls = Path(marker), at, once, 0
+
+    def forward_batch(self, batch):
+        self.calls += 1
+        if self.calls == self.at and (_claim(self.marker) if self.once else True):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().forward_batch(batch)
+
+
+class KillingFactory:
+    """`make_backbone` for `extract_on_ray` that builds a `_Killing` backbone on each actor."""
+
+    def __init__(self, marker: Path, at: int = 2, once: bool = True) -> None:
+        self.marker, self.at, self.once = str(marker), at, once
+
+    def __call__(self) -> _Killing:
+        return _Killing(self.marker, self.at, self.once)
+
+
+def die_once(marker: str, value: int) -> int:
+    """A task for `RayTasks` that kills its worker process the first time it runs."""
+    if _claim(Path(marker)):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return value * 2
