@@ -1,0 +1,74 @@
+"""`--shard i/N` + `videoad merge` (the SLURM-array path): a partition of the sorted video list
+whose joined store equals an unsharded run, resumable per shard, failures carried into the merge."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from _extract_media import make_video
+from click.testing import CliRunner
+
+from extract.store import FeatureStore
+from videoad.cli.extract_cmd import extract as extract_cmd
+from videoad.cli.extract_cmd import merge as merge_cmd
+
+ARGS = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "-q", "--recursive",
+        "--workers", "1"]
+
+
+def test_three_shards_partition_the_list_and_merge_into_the_unsharded_store(tmp_path):
+    videos = tmp_path / "in"
+    for i in range(7):
+        make_video(videos / ("B" if i % 3 else "A") / f"{i:02d}.mp4", 20 + 8 * i)
+    (videos / "A" / "zz.mp4").write_text("not a video\n")  # fails in whichever shard has it
+    everything = sorted([f"{'B' if i % 3 else 'A'}/{i:02d}.mp4" for i in range(7)] + ["A/zz.mp4"])
+    cli = CliRunner()
+    ref = cli.invoke(extract_cmd, [str(videos), "-o", str(tmp_path / "ref"), *ARGS])
+    assert ref.exit_code == 1 and "A/zz.mp4" in ref.output
+
+    out = tmp_path / "out"
+    codes, planned = [], []
+    for i in range(3):
+        run = cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/3", *ARGS])
+        codes.append(run.exit_code)
+        part = json.loads((out / f"manifest.shard-{i}-of-3.json").read_text())
+        assert part["keys"] == everything[i::3] and part["complete"]
+        assert sorted(part["videos"]) == part["keys"]
+        planned += part["keys"]
+    assert sorted(planned) == everything  # disjoint and complete
+    assert codes == [1 if "A/zz.mp4" in everything[i::3] else 0 for i in range(3)]
+
+    again = cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "1/3", *ARGS])
+    assert f"0 done, {len(everything[1::3])} skipped" in again.output  # resumed, nothing redone
+
+    merged = cli.invoke(merge_cmd, [str(out)])
+    assert merged.exit_code == 1, merged.output  # merged, with the failure reported
+    assert "merged 3 shards: 7 videos done, 1 failed" in merged.output
+    assert "failed A/zz.mp4" in merged.output
+    joined = json.loads((out / "manifest.json").read_text())
+    assert joined["complete"] and joined["keys"] == everything and sorted(joined["videos"]) == everything
+    assert joined["videos"]["A/zz.mp4"]["status"] == "failed"
+
+    got, want = FeatureStore(out), FeatureStore(tmp_path / "ref")
+    assert got.keys() == want.keys() == [k for k in everything if k != "A/zz.mp4"]
+    for key in got.keys():
+        np.testing.assert_array_equal(got.load(key).features, want.load(key).features)
+        np.testing.assert_array_equal(got.load(key).frames, want.load(key).frames)
+    assert got.manifest()["settings"] == want.manifest()["settings"]
+
+
+def test_merge_refuses_a_store_whose_shard_lost_a_file(tmp_path):
+    videos = tmp_path / "in"
+    for i in range(4):
+        make_video(videos / f"{i}.mp4", 20)
+    out = tmp_path / "out"
+    cli = CliRunner()
+    for i in range(2):
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code == 0
+    (out / "2.mp4.h5").unlink()
+    refused = cli.invoke(merge_cmd, [str(out)])
+    assert refused.exit_code == 2 and "2.mp4 is listed as done but 2.mp4.h5 is missing" in refused.output
+    assert not (out / "manifest.json").exists()
+    # rerunning the shard that owns it restores the file; then the merge goes through
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/2", *ARGS]).exit_code == 0
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
