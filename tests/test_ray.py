@@ -119,6 +119,20 @@ def test_store_on_ray_equals_the_single_process_store(cluster, videos, reference
     assert ray.is_initialized()  # the CLI did not close a connection it did not open
 
 
+def test_a_shard_run_on_ray_merges_with_a_shard_run_locally(cluster, videos, reference, tmp_path):
+    from extract.backbones.motion import MotionBackbone
+    from extract.manifest import merge_shards
+
+    out = tmp_path / "out"
+    on_ray = extract_on_ray(videos, out, BackboneSpec("motion", SMALL), options(shard=(0, 2)),
+                            RayOptions(workers=2))
+    assert sorted(r.key for r in on_ray.done) == sorted(KEYS)[0::2]
+    assert extract_videos(videos, out, MotionBackbone(**SMALL), options(shard=(1, 2))).ok
+    report = merge_shards(out)
+    assert report.ok and report.n_done == 8, report.problems
+    assert_same_store(out, reference)
+
+
 def test_a_worker_killed_mid_video_loses_and_doubles_nothing(cluster, videos, reference, tmp_path):
     out, marker = tmp_path / "out", tmp_path / "killed"
     # the first actor to reach its 2nd forward batch SIGKILLs itself, once in the whole run
