@@ -6,9 +6,9 @@ test data claims 444 and holds 68).
 
 Order: PyAV first, decord if PyAV cannot read the file, OpenCV last. decord was the plan, but
 measured here (docs/extract.md) its threaded decoder reads ahead into an unbounded queue
-whenever the consumer is slower than decoding, which a feature extractor always is: a worker
-held 500 MB on the 795-frame vtest.avi, growing with video length, where PyAV and OpenCV stay
-under 60 MB; and it was not faster. PyAV streams in order, raises on damaged data and bundles
+whenever the consumer is slower than decoding, which a feature extractor always is: read at
+3 ms a frame, the 795-frame vtest.avi took 500 MB with decord and under 60 MB with PyAV or
+OpenCV, and decord was not faster. PyAV streams in order, raises on damaged data and bundles
 a current FFmpeg; decord's older FFmpeg 4.1 is a useful second opinion; OpenCV cannot tell an
 error from the end of the stream, so it comes last.
 

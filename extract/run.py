@@ -263,13 +263,16 @@ def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:
 
 def _remove_stale_temporaries(output: Path, keys: list[str]) -> None:
     """Delete half-written files a killed run left for the videos this run owns."""
+    owned: dict[Path, set[str]] = {}
     for key in keys:
         final = key_path(output, key)
-        if not final.parent.is_dir():
+        owned.setdefault(final.parent, set()).add(temp_prefix(final))
+    for folder, prefixes in owned.items():
+        if not folder.is_dir():
             continue
-        prefix = temp_prefix(final)
-        for entry in os.scandir(final.parent):
-            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+        for entry in os.scandir(folder):
+            # ".<name>.h5.<pid>-<id>.tmp" -> ".<name>.h5."
+            if entry.name.endswith(".tmp") and entry.name.rsplit(".", 2)[0] + "." in prefixes:
                 log.info("removing %s, left by an interrupted run", entry.path)
                 Path(entry.path).unlink(missing_ok=True)
 
