@@ -23,6 +23,7 @@ with the signature of `open_decord` (for formats the three cannot read).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import os
 from dataclasses import dataclass, field
@@ -138,6 +139,20 @@ def open_opencv(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
 BUILTIN_DECODERS: dict[str, Opener] = {
     "decord": open_decord, "pyav": open_pyav, "opencv": open_opencv,
 }
+
+
+_MODULES = {"decord": "decord", "pyav": "av", "opencv": "cv2"}
+
+
+def installed_decoders(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` without the built-in decoders whose library is not installed (decord and PyAV
+    are optional extras), so that a missing one is said once, not in every video's notes."""
+    kept = []
+    for name in names:
+        module = _MODULES.get(name)
+        if module is None or importlib.util.find_spec(module) is not None:
+            kept.append(name)
+    return tuple(kept)
 
 
 def resolve_decoder(name: str) -> Opener:

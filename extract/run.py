@@ -33,7 +33,7 @@ import numpy as np
 
 from .backbones.base import Backbone
 from .clips import ClipSpec
-from .decode import DEFAULT_DECODERS
+from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest
 from .sources import Source, find_sources, select_shard
 from .store import key_path, read_attrs, temp_prefix, write_video
@@ -193,6 +193,12 @@ def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, bac
     if options.batch_size < 1:
         raise ValueError("batch_size must be >= 1")
     spec = options.clip_spec(backbone)
+    decoders = installed_decoders(tuple(options.decoders))
+    if not decoders:
+        raise ValueError(f"none of the decoders {', '.join(options.decoders)} is installed")
+    if decoders != tuple(options.decoders):
+        log.warning("not installed, skipped: %s",
+                    ", ".join(d for d in options.decoders if d not in decoders))
     started = time.monotonic()
     output = Path(output).absolute()
     input_path = Path(input_path).absolute()
@@ -235,8 +241,8 @@ def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, bac
                 source.key, "skipped", n_frames=attrs.get("n_frames"),
                 n_clips=attrs.get("n_clips"), decoder=attrs.get("decoder"))
             continue
-        decoders = () if source.kind == "images" else tuple(options.decoders)
-        jobs.append(_Job(source, fingerprint, settings_json, current, decoders))
+        jobs.append(_Job(source, fingerprint, settings_json, current,
+                         () if source.kind == "images" else decoders))
     for result in summary.results.values():
         manifest.videos[result.key] = {k: v for k, v in result.manifest_entry().items()
                                        if v is not None}

@@ -10,7 +10,7 @@ import pytest
 
 from _extract_media import (CODE_PERIOD, SHARED, decoded_code, make_frames, make_h264,
                             make_video, truncate)
-from extract.decode import DecodeError, open_image_folder, open_video
+from extract.decode import DecodeError, installed_decoders, open_image_folder, open_video
 from extract.sources import find_sources, image_files, select_shard
 
 DECODERS = ["decord", "pyav", "opencv"]
@@ -65,6 +65,16 @@ def test_frame_count_is_counted_not_taken_from_the_container():
 def test_shared_h264_video_decodes_to_its_known_length():
     stream, frames = decode_all(SHARED / "videos" / "bikes.mp4")  # vtest.avi: see test_extract_run
     assert stream.count == 250 and frames[0].shape == (272, 640, 3)
+
+
+def test_decoders_whose_library_is_missing_are_dropped_up_front(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "decord" else real(name, *a))
+    assert installed_decoders(("pyav", "decord", "opencv", "pkg:custom")) == (
+        "pyav", "opencv", "pkg:custom")
 
 
 def test_falls_back_to_the_next_decoder_and_says_why(tmp_path):
