@@ -95,7 +95,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
 @click.command("demo")
 @click.option("--data", type=click.Choice(["synthetic", "digits"]), default="synthetic", show_default=True,
               help="synthetic: the whole video pipeline; digits: the detector alone on sklearn's digits.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("videoad-demo"),
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/demo"),
               show_default=True, help="Where videos, features, scores and the report go.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
