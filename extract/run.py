@@ -299,6 +299,9 @@ def _progress(total: int, enabled: bool):
                 desc="extract")
 
 
+#: where decode workers' stderr goes (FFmpeg chatter, tracebacks), in the store root
+WORKER_LOG = ".extract-workers.log"
+
 #: bytes of a video file worth one byte of a frame folder (JPEG frames are ~10x larger than
 #: compressed video per frame); only used to order the work
 _IMAGE_WEIGHT = 0.1
@@ -356,7 +359,8 @@ class _Runner:
 
     # -- workers -------------------------------------------------------------------------------
     def _spawn(self) -> DecodeWorker:
-        return DecodeWorker(self.ctx, self.backbone, self.spec, self.options.prefetch)
+        return DecodeWorker(self.ctx, self.backbone, self.spec, self.options.prefetch,
+                            log_path=str(self.output / WORKER_LOG))
 
     def _enqueue(self, job: _Job, decoders: tuple[str, ...], front: bool = False) -> None:
         job.reset(self.next_token, decoders)

@@ -47,14 +47,15 @@ class DecodeWorker:
     """Main-process handle of one worker process."""
 
     def __init__(self, ctx: mp.context.BaseContext, backbone: Backbone, spec: ClipSpec,
-                 prefetch: int) -> None:
+                 prefetch: int, log_path: str | None = None) -> None:
         task_reader, self._tasks = ctx.Pipe(duplex=False)
         self.results, result_writer = ctx.Pipe(duplex=False)
         self.status = ctx.RawArray("d", 2)
         self.task: Task | None = None
         self.process = ctx.Process(
             target=_worker_main, name="videoad-decode",
-            args=(task_reader, result_writer, self.status, backbone, spec, prefetch), daemon=True)
+            args=(task_reader, result_writer, self.status, backbone, spec, prefetch, log_path),
+            daemon=True)
         self.process.start()
         task_reader.close()
         result_writer.close()
@@ -101,13 +102,20 @@ class DecodeWorker:
 
 
 def _worker_main(tasks: Connection, results: Connection, status: Any, backbone: Backbone,
-                 spec: ClipSpec, prefetch: int) -> None:
+                 spec: ClipSpec, prefetch: int, log_path: str | None = None) -> None:
     import signal
 
-    import cv2
-
+    if log_path is not None:
+        # native libraries print to file descriptor 2 whatever their log level (decord's
+        # "ERROR opening ..."); the reasons reach the manifest anyway, so keep the terminal
+        # for the progress bar and send this (and any worker traceback) to a log file
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     quiet_native_logs()  # also imports decord and PyAV now, not inside the first timed decode
+    import cv2
+
     cv2.setNumThreads(1)  # the workers are the parallelism
     outbox: queue.Queue = queue.Queue(maxsize=max(1, prefetch))
 
