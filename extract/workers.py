@@ -109,9 +109,13 @@ def _worker_main(tasks: Connection, results: Connection, status: Any, backbone: 
         # native libraries print to file descriptor 2 whatever their log level (decord's
         # "ERROR opening ..."); the reasons reach the manifest anyway, so keep the terminal
         # for the progress bar and send this (and any worker traceback) to a log file
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(fd, 2)
-        os.close(fd)
+        try:
+            fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        except OSError:
+            pass  # no log file then; the terminal gets the chatter
+        else:
+            os.dup2(fd, 2)
+            os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     quiet_native_logs()  # also imports decord and PyAV now, not inside the first timed decode
     import cv2
