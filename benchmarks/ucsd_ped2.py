@@ -5,7 +5,7 @@
 The same as the documented commands (docs/video.md):
 
     videoad extract ../shared/data/ucsd_ped2/testing/frames -o runs/ucsd_ped2/features \
-        --stride 2 --backbone-opt size=360x240
+        --stride 1 --backbone-opt size=360x240
     videoad detect runs/ucsd_ped2/features --config configs/ucsd_ped2.yaml -o runs/ucsd_ped2/scores
     videoad evaluate runs/ucsd_ped2/scores --annotations ../shared/data/ucsd_ped2/ped2_test_gt.csv
 
@@ -43,17 +43,17 @@ def main() -> None:
 
     features = args.workdir / "features"
     summary = extract_videos(DATA / "testing" / "frames", features, get_backbone("motion", size="360x240"),
-                             ExtractOptions(stride=2, workers=2, progress=False))
+                             ExtractOptions(stride=1, workers=2, progress=False))
     if not summary.ok:
         raise SystemExit(summary.report())
     print(summary.report())
     cfg = video.load_config(ROOT / "configs" / "ucsd_ped2.yaml")
     ann = read_annotations(DATA / "ped2_test_gt.csv")
     rows = compare(features, cfg, ann, run_seeds=tuple(range(args.run_seeds)))
-    meta = {"title": "UCSD Ped2 test clips 01-02, motion backbone 360x240, 16-frame clips at stride 2",
+    meta = {"title": "UCSD Ped2 test clips 01-02, motion backbone 360x240, 16-frame clips at stride 1",
             "protocol": "transductive, label-free: fitted on the two test clips themselves, pooled over both; "
                         "frame AUROC pooled over all 360 frames, overlapping clips averaged per frame",
-            "command": "videoad extract ../shared/data/ucsd_ped2/testing/frames -o runs/ucsd_ped2/features --stride 2 "
+            "command": "videoad extract ../shared/data/ucsd_ped2/testing/frames -o runs/ucsd_ped2/features --stride 1 "
                        "--backbone-opt size=360x240 && videoad detect runs/ucsd_ped2/features --config "
                        "configs/ucsd_ped2.yaml -o runs/ucsd_ped2/scores && videoad evaluate runs/ucsd_ped2/scores "
                        "--annotations ../shared/data/ucsd_ped2/ped2_test_gt.csv",

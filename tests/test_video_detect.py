@@ -149,6 +149,8 @@ def test_config_files(tmp_path):
     ped2 = video.load_config(REPO / "configs" / "ucsd_ped2.yaml")
     assert ped2.mode == "pooled" and ped2.detector == "duad" and ped2.n_seeds >= 1
     assert video.load_config(REPO / "configs" / "video.yaml", mode="per-video").mode == "per-video"
+    # another detector on the command line does not inherit DUAD's parameters
+    assert video.load_config(REPO / "configs" / "video.yaml", detector="pca").params == {}
     bad = tmp_path / "bad.yaml"
     bad.write_text("mode: pooled\nmin_clip: 3\n")
     with pytest.raises(ValueError, match=r"bad.yaml: unknown setting\(s\) \['min_clip'\]"):

@@ -103,7 +103,10 @@ def load_config(path, **overrides) -> DetectConfig:
         unknown = sorted(set(data) - set(DetectConfig.__dataclass_fields__))
         if unknown:
             raise ValueError(f"{p}: unknown setting(s) {unknown}; known: {sorted(DetectConfig.__dataclass_fields__)}")
-    data.update({k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "detector" in overrides and overrides["detector"] != data.get("detector", "duad") and "params" not in overrides:
+        data["params"] = {}  # the file's parameters belong to its own detector
+    data.update(overrides)
     return DetectConfig(**data).check(str(path or "config"))
 
 
