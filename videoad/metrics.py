@@ -259,7 +259,7 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
 
     lines = []
     if ev.settings:
-        lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in ev.settings.items()))
+        lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in ev.settings.items() if not isinstance(v, list)))
     lines += table("pooled", [ev.pooled, ev.pooled_tail_dropped, ev.anomalous_only])
     lines.append("")
     lines += table("category", ev.per_category)
