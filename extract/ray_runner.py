@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -96,7 +97,7 @@ def _ray_gpu_ids() -> list:
 class RayOptions:
     address: str | None = None        # see `ray_session`
     workers: int | None = None        # actors; None: as many as the cluster's CPUs (GPUs) hold
-    cpus_per_worker: float = 1.0      # also the actor's torch threads (Ray sets OMP_NUM_THREADS)
+    cpus_per_worker: float = 1.0      # also the torch threads of a torch backbone
     gpus_per_worker: float | None = None  # None: 1 when the backbone's device is CUDA, else 0
     max_attempts: int = 3             # a video whose actor dies this many times fails
 
@@ -112,10 +113,12 @@ class ExtractWorker:
     """The Ray actor: one backbone, one local runner, one video per `extract` call."""
 
     def __init__(self, make_backbone: Callable[[], Backbone], options: ExtractOptions,
-                 output: str, expected: dict | None = None) -> None:
+                 output: str, expected: dict | None = None, threads: int = 1) -> None:
         from tqdm import tqdm
 
         self.backbone = make_backbone()
+        if "torch" in sys.modules:  # a torch backbone: its threads are the CPUs Ray gave us
+            sys.modules["torch"].set_num_threads(threads)
         described = self.backbone.describe()
         if expected is not None and described != expected:
             raise ValueError(f"{socket.gethostname()} built a different backbone than the first "
@@ -128,7 +131,8 @@ class ExtractWorker:
     def info(self) -> dict:
         return {"name": self.backbone.name, "clip_len": self.backbone.clip_len,
                 "dim": self.backbone.dim, "describe": self.backbone.describe(),
-                "pid": os.getpid(), "host": socket.gethostname()}
+                "pid": os.getpid(), "host": socket.gethostname(),
+                "torch_threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None}
 
     def extract(self, job: _Job) -> VideoResult:
         self.runner.run([job])
@@ -169,13 +173,14 @@ class _Pool:
         self.actor_class = ray.remote(ExtractWorker).options(
             num_cpus=settings.cpus_per_worker, num_gpus=gpus, max_restarts=0)
         self.size = settings.workers or _capacity(ray, settings.cpus_per_worker, gpus)
+        self.threads = max(1, int(settings.cpus_per_worker))
         self.expected: dict | None = None
         self.hosts: dict[Any, str] = {}
 
     def start(self):
         """A new actor and the reference of its `info` (ready once the backbone is built)."""
         actor = self.actor_class.remote(self.make_backbone, self.options, str(self.output),
-                                        self.expected)
+                                        self.expected, self.threads)
         return actor, actor.info.remote()
 
     def kill(self, actor) -> None:

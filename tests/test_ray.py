@@ -83,8 +83,9 @@ def assert_same_store(got: Path, want: Path) -> None:
 
 
 def files_in(root: Path) -> list[str]:
+    """The feature files and any temporary file (logs and manifests aside)."""
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                  if p.is_file() and not p.name.startswith("manifest"))
+                  if p.is_file() and p.suffix in (".h5", ".tmp"))
 
 
 def manifest(root: Path) -> dict:
@@ -165,6 +166,35 @@ def test_a_video_that_kills_every_worker_fails_after_max_attempts(cluster, video
 def test_an_actor_that_cannot_build_the_backbone_stops_the_run_with_the_reason(cluster, videos, tmp_path):
     with pytest.raises(RuntimeError, match="needs pretrained weights"):
         extract_on_ray(videos, tmp_path / "out", BackboneSpec("c3d", {}), options())
+
+
+def test_an_actor_runs_a_torch_backbone_on_the_cpus_ray_gave_it(cluster, tmp_path):
+    from extract.ray_runner import ExtractWorker
+
+    spec = BackboneSpec("c3d", {"random_init": True, "width": 16})
+    actor = ray.remote(ExtractWorker).options(num_cpus=2).remote(spec, options(), str(tmp_path), None, 2)
+    try:
+        info = ray.get(actor.info.remote())
+    finally:
+        ray.kill(actor)
+    assert info["torch_threads"] == 2 and info["describe"]["backbone"] == "c3d"
+    assert info["pid"] != os.getpid()
+
+
+def test_a_cuda_backbone_asks_ray_for_a_gpu_and_uses_the_one_it_gets(cluster, tmp_path, monkeypatch):
+    from extract import backbones, ray_runner
+
+    spec = BackboneSpec("c3d", {"device": "cuda:3", "random_init": True})
+    pool = ray_runner._Pool(ray, spec, options(), tmp_path, RayOptions())
+    assert pool.resources == {"CPU": 1.0, "GPU": 1.0} and pool.size == 1
+    assert ray_runner._Pool(ray, spec, options(), tmp_path, RayOptions(gpus_per_worker=0.25)).resources["GPU"] == 0.25
+    built = []
+    monkeypatch.setattr(backbones, "get_backbone", lambda name, **kw: built.append(kw))
+    monkeypatch.setattr(ray_runner, "_ray_gpu_ids", lambda: [3])  # inside a GPU actor
+    spec()
+    monkeypatch.setattr(ray_runner, "_ray_gpu_ids", lambda: [])   # no GPU from Ray: as given
+    spec()
+    assert [kw["device"] for kw in built] == ["cuda", "cuda:3"]
 
 
 def test_detect_on_ray_equals_the_local_fits(cluster, tmp_path):
