@@ -212,21 +212,18 @@ class RayRunner(_Runner):
         queue = deque(sorted(jobs, key=lambda j: -j.fingerprint["size"]
                              * (1.0 if j.source.kind == "video" else _IMAGE_WEIGHT)))
         attempts: dict[str, list[str]] = {j.source.key: [] for j in jobs}
-        target = min(self.pool.size, len(jobs))
-        while len(self.actors) < target:
-            self._start()
         waited = time.monotonic()
-        while queue or any(job is not None for _, job in self.inflight.values()):
+        while queue or self._busy():
+            # as many actors as there is work for, up to the pool size: also replaces lost ones
+            while queue and len(self.actors) < min(self.pool.size, len(queue) + self._busy()):
+                self._start()
             for actor, ref in list(self.actors.items()):
                 if ref is None and queue:
                     job = queue.popleft()
                     job.started = job.started or time.monotonic()
                     self._send(actor, actor.extract.remote(job), job)
-            if not self.inflight:  # every actor is gone: start one
-                self._start()
             done, _ = self.pool.ray.wait(list(self.inflight), num_returns=1, timeout=1.0)
-            if not done and time.monotonic() - waited > 120 and not any(
-                    job is not None for _, job in self.inflight.values()):
+            if not done and time.monotonic() - waited > 120 and not self._busy():
                 log.warning("no Ray actor is ready yet (each needs %s); the cluster has %s free",
                             self.pool.resources, self.pool.ray.available_resources())
                 waited = time.monotonic()
@@ -267,8 +264,8 @@ class RayRunner(_Runner):
 
     def _lost(self, actor, job: _Job | None, exc: Exception, queue: deque,
               attempts: dict[str, list[str]]) -> None:
-        """An actor died: start another; its video goes first in line, or fails when it has
-        now taken `max_attempts` actors down with it."""
+        """An actor died (the loop starts another): its video goes first in line, or fails
+        when it has now taken `max_attempts` actors down with it."""
         self._retire(actor)
         if getattr(exc, "actor_init_failed", False):
             raise RuntimeError(f"a Ray actor could not build the backbone: {exc}") from None
@@ -286,8 +283,6 @@ class RayRunner(_Runner):
                 self._fail(job, f"{len(tries)} attempts, each lost its worker: " + "; ".join(tries))
             else:
                 queue.appendleft(job)
-        if queue and len(self.actors) < min(self.pool.size, len(queue) + self._busy()):
-            self._start()
 
     def _busy(self) -> int:
         return sum(job is not None for _, job in self.inflight.values())
