@@ -2,7 +2,7 @@
 #   make demo   - builds .venv if needed, runs the main job on the embedded default
 #   make test   - builds the virtual environments if needed, runs the whole test suite
 #                 (what .ci/run runs)
-# .venv      CPU torch 2.13 + the package with its dev, decord and pyav extras: everything but
+# .venv      CPU torch 2.13 + the package with its dev, decord, pyav and ray extras: everything but
 #            the torchvision/pytorchvideo backbones
 # .venv-full torch 2.14.1 + torchvision 0.29.1 (the only working pair on this project's
 #            machines, a CUDA build that also runs on the CPU, ~6 GB) + pytorchvideo, for the
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	# the CPU build of torch first (on this project's machines pip finds it on local disk);
 	# elsewhere pip takes torch<2.15 from PyPI
 	$(VENV)/bin/pip install --quiet "torch==2.13.0" || $(VENV)/bin/pip install --quiet "torch>=2.4,<2.15"
-	$(VENV)/bin/pip install --quiet -e ".[dev,decord,pyav]"
+	$(VENV)/bin/pip install --quiet -e ".[dev,decord,pyav,ray]"
 	touch $(STAMP)
 
 $(STAMP_FULL): pyproject.toml
