@@ -76,7 +76,7 @@ def best_baseline_check(rows: list[dict], ours: str) -> list[str]:
             continue
         m = mine[0]
         for metric in ("auroc", "auprc"):
-            others = [r for r in these if r["method"] != ours]
+            others = [r for r in these if not r["method"].startswith(ours)]  # variants of ours are not baselines
             best = max(others, key=lambda r: r[f"{metric}_mean"]) if others else None
             if best is None:
                 continue
