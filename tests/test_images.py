@@ -238,3 +238,33 @@ def test_bench_images_cli_writes_tables(tmp_path):
     assert "| DUAD |" in (out / "images_digits_table4.md").read_text()
     bad = CliRunner().invoke(images_cmd, ["--tables", "4,9"])
     assert bad.exit_code != 0 and "--tables" in bad.output
+
+
+@pytest.mark.parametrize("name, paper", [("mnist", (25, 20, 5)), ("cifar10", (15, 10, 5))])
+def test_shipped_configs_hold_the_paper_settings_and_build_a_detector(name, paper):
+    from videoad.bench.images import default_config_path, load_config
+    from videoad.detector.duad import DUAD
+
+    cfg = load_config(default_config_path(name))
+    d = cfg["duad"]
+    assert (d["p0"], d["p"], d["r"]) == paper and d["clusterer"] == "dc"
+    det = DUAD(**d)  # every key is a constructor argument
+    assert det.get_params()["clusterer_params"] == d["clusterer_params"]
+    assert cfg["dataset"]["normal_class"] in (4, "airplane")
+
+
+def test_bench_config_errors(tmp_path):
+    from videoad.bench.images import load_config
+
+    p = tmp_path / "c.yaml"
+    p.write_text("duad: {}\n")
+    with pytest.raises(ValueError, match="missing"):
+        load_config(p)
+    p.write_text("dataset: {name: svhn}\nduad: {}\n")
+    with pytest.raises(ValueError, match="dataset.name"):
+        load_config(p)
+    p.write_text("dataset: {name: digits}\nduad: {}\nbaselines: {LOF: {}}\n")
+    with pytest.raises(ValueError, match="unknown baseline"):
+        load_config(p)
+    with pytest.raises(ValueError, match="does not exist"):
+        load_config(tmp_path / "none.yaml")

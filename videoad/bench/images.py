@@ -180,15 +180,22 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         results["7"] = _write(out, f"images_{name}_table7", protocol7, command, cfg, records)
 
     if "8" in tables:
-        t8 = cfg.get("table8") or {"initialisers": {"dc": duad.get("clusterer_params") or {}, "kmeans": {},
-                                                    "hdbscan": {}, "gmm": {}}}
+        t8 = cfg.get("table8") or {}
+        inits = t8.get("initialisers") or {"dc": duad.get("clusterer_params") or {}, "kmeans": {}, "hdbscan": {},
+                                           "gmm": {}}
+        modes = t8.get("modes") or {"": {}}
         records = []
-        for init, cparams in t8["initialisers"].items():
-            params = _merge(duad, {"clusterer": init})
-            params["clusterer_params"] = dict(cparams or {})
-            for seed, s in enumerate(sets):
-                _fit_eval(f"{label}, init={init}", "DUAD", _make("DUAD", params, seed), s.X, s.y, seed, records)
+        for mode, override in modes.items():
+            for init, cparams in inits.items():
+                params = _merge(duad, override or {})
+                params["clusterer"] = init
+                params["clusterer_params"] = dict(cparams or {})
+                setting = f"{label}, init={init}" + (f", {mode}" if mode else "")
+                for seed, s in enumerate(sets):
+                    _fit_eval(setting, "DUAD", _make("DUAD", params, seed), s.X, s.y, seed, records)
         protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
+        if len(modes) > 1:
+            protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())
         results["8"] = _write(out, f"images_{name}_table8", protocol8, command, cfg, records)
 
     if "timing" in tables:
