@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 $(STAMP_FULL): pyproject.toml
 	$(PY) -m venv $(VENV_FULL)
 	$(VENV_FULL)/bin/pip install --quiet --upgrade pip
-	$(VENV_FULL)/bin/pip install --quiet -e ".[dev,decord,pyav,ptv]"
+	$(VENV_FULL)/bin/pip install --quiet -e ".[dev,decord,pyav,ptv,ray]"
 	touch $(STAMP_FULL)
 
 venv: $(STAMP)

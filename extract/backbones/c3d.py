@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..tencrop import crop_clip
-from ..weights import WeightsError, load_into, load_state_dict, sha256_file
+from ..weights import WeightsError
 from .torch_base import TorchBackbone, as_bool, as_int, require_weights
 
 __all__ = ["C3D", "C3DBackbone", "SPORTS1M_MEAN_BGR", "WEIGHTS_HELP", "load_mean_cube"]
@@ -154,17 +154,13 @@ class C3DBackbone(TorchBackbone):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model = C3D(widths, self._fc_dim, pool5=pool5)
-        if weights:
-            self.weights_path = Path(weights)
-            state = load_state_dict(self.weights_path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
-            allow_missing = ("fc7.", "fc8.") if as_bool(allow_missing_fc, "allow_missing_fc") else ()
+        allow_missing = ("fc7.", "fc8.") if as_bool(allow_missing_fc, "allow_missing_fc") else ()
+
+        def check(path, state, _sha):
             if self.layer == "fc7" and allow_missing and "fc7.weight" not in state:
-                raise WeightsError(f"{self.weights_path}: layer fc7 requested but the file has no fc7")
-            load_into(model, state, source=str(self.weights_path), allow_missing=allow_missing)
-            self.weights_sha256 = sha256_file(self.weights_path)
-        else:
-            self.weights_path = None
-            self.weights_sha256 = "none"
+                raise WeightsError(f"{path}: layer fc7 requested but the file has no fc7")
+
+        self._load_weights(model, weights, allow_pickle, check=check, allow_missing=allow_missing)
         self._set_model(model)
 
     @property

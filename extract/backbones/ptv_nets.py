@@ -24,7 +24,6 @@ import numpy as np
 import torch
 
 from ..tencrop import crop_clip
-from ..weights import load_into, load_state_dict, sha256_file
 from .torch_base import TorchBackbone, as_bool, as_int, require_weights
 
 __all__ = ["ARCHS", "PTVBackbone", "import_pytorchvideo", "short_side_size", "temporal_indices"]
@@ -100,13 +99,7 @@ class PTVBackbone(TorchBackbone):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model = getattr(hub, arch)(pretrained=False)
-        if weights:
-            self.weights_path = Path(weights)
-            state = load_state_dict(self.weights_path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
-            load_into(model, state, source=str(self.weights_path))
-            self.weights_sha256 = sha256_file(self.weights_path)
-        else:
-            self.weights_path, self.weights_sha256 = None, "none"
+        self._load_weights(model, weights, allow_pickle)
         self._set_model(model)
 
     @property
@@ -115,10 +108,7 @@ class PTVBackbone(TorchBackbone):
 
     def preprocess(self, clip: np.ndarray) -> np.ndarray:
         """(16, H, W, 3) uint8 RGB -> (3, n_frames, crop, crop) float32 ((10, ...) for ten-crop)."""
-        clip = np.asarray(clip)
-        if clip.ndim != 4 or clip.shape[-1] != 3 or clip.dtype != np.uint8:
-            raise ValueError(f"{self.name}: expected a (T, H, W, 3) uint8 RGB clip, got "
-                             f"{clip.shape} {clip.dtype}")
+        clip = self._check_clip(clip)
         frames = clip[temporal_indices(len(clip), self.n_frames)]
         h, w = short_side_size(*clip.shape[1:3], self.side)
         x = np.stack([cv2.resize(f.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)

@@ -18,12 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from ..tencrop import CROP_MODES
+from ..weights import load_into, load_state_dict, sha256_file
 from .base import Backbone
 
 log = logging.getLogger(__name__)
@@ -161,6 +163,30 @@ class TorchBackbone(Backbone):
     def _set_model(self, model: torch.nn.Module) -> None:
         self._model = model.eval()
         self._placed = False
+
+    def _load_weights(self, model: torch.nn.Module, weights: Any, allow_pickle: Any, *,
+                      check: Callable[[Path, dict, str], None] | None = None,
+                      allow_missing: tuple[str, ...] = ()) -> None:
+        """Load a weights file strictly into `model`, or keep its (seeded) random initialisation
+        when `weights` is empty; record the file and its sha256 for the store's provenance.
+        `check(path, state, sha256)` may reject a file before it is loaded."""
+        if not weights:
+            self.weights_path, self.weights_sha256 = None, "none"
+            return
+        self.weights_path = Path(weights)
+        state = load_state_dict(self.weights_path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
+        self.weights_sha256 = sha256_file(self.weights_path)
+        if check is not None:
+            check(self.weights_path, state, self.weights_sha256)
+        load_into(model, state, source=str(self.weights_path), allow_missing=allow_missing)
+
+    def _check_clip(self, clip: np.ndarray) -> np.ndarray:
+        """The raw clip every backbone takes: (T, H, W, 3) uint8 RGB."""
+        clip = np.asarray(clip)
+        if clip.ndim != 4 or clip.shape[-1] != 3 or clip.dtype != np.uint8:
+            raise ValueError(f"{self.name}: expected a (T, H, W, 3) uint8 RGB clip, got "
+                             f"{clip.shape} {clip.dtype}")
+        return clip
 
     # -- the Backbone interface -------------------------------------------------------------
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..tencrop import crop_clip
-from ..weights import WeightsError, load_into, load_state_dict, sha256_file
+from ..weights import WeightsError
 from .torch_base import TorchBackbone, as_bool, as_int, require_weights
 
 __all__ = ["ARCHS", "KINETICS_MEAN", "KINETICS_STD", "TorchvisionBackbone", "import_torchvision"]
@@ -101,14 +101,8 @@ class TorchvisionBackbone(TorchBackbone):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model = getattr(tv_video, arch)(weights=None)
-        if weights:
-            self.weights_path = Path(weights)
-            state = load_state_dict(self.weights_path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
-            self.weights_sha256 = sha256_file(self.weights_path)
-            _check_hash_prefix(self.weights_path, self.weights_sha256)
-            load_into(model, state, source=str(self.weights_path))
-        else:
-            self.weights_path, self.weights_sha256 = None, "none"
+        self._load_weights(model, weights, allow_pickle,
+                           check=lambda path, _state, sha: _check_hash_prefix(path, sha))
         self._set_model(model)
         self._mean = np.asarray(KINETICS_MEAN, np.float32)
         self._std = np.asarray(KINETICS_STD, np.float32)
@@ -119,10 +113,7 @@ class TorchvisionBackbone(TorchBackbone):
 
     def preprocess(self, clip: np.ndarray) -> np.ndarray:
         """(T, H, W, 3) uint8 RGB -> (3, T, crop, crop) float32 normalised ((10, ...) for ten-crop)."""
-        clip = np.asarray(clip)
-        if clip.ndim != 4 or clip.shape[-1] != 3 or clip.dtype != np.uint8:
-            raise ValueError(f"{self.name}: expected a (T, H, W, 3) uint8 RGB clip, got "
-                             f"{clip.shape} {clip.dtype}")
+        clip = self._check_clip(clip)
         x = resize_frames(clip, self.resize_hw)
         x = crop_clip(x, self.crop, self.crops, rounding="round")
         x = (x.astype(np.float32) / 255.0 - self._mean) / self._std
