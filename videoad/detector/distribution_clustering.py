@@ -16,8 +16,11 @@ than `min_size`, stop when the closest free pair is at least `max_dist` apart.
 Vectorisation (not bit-identical to the release, same fixed point in the common case):
 - a sweep admits every passing candidate at once, then repeats until nothing is added;
 - seed pairs are enumerated lazily in distance bands over the free rows only, and the pair
-  test is done in batches, with an exact lower bound (row means) to skip hopeless pairs;
-- a candidate's profile distance to the (fixed) signature of a pass is computed once.
+  test is done in small batches behind exact lower bounds (row means, then sums over column
+  groups: `_Bounds`), so most failing pairs never read a full row;
+- a candidate's profile distance to the (fixed) signature of a pass is computed once, behind
+  the same group bound.
+The labels equal those of a plain statement of the algorithm (tests/test_distribution_clustering.py).
 
 Memory guard: the N x N distance matrix is the cost. Above `max_rows` a seeded subsample is
 clustered and every other row is attached to a cluster by the same two tests (best profile
