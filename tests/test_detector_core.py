@@ -282,3 +282,12 @@ def test_safe_cholesky_repairs_a_semidefinite_covariance():
     chol = safe_cholesky(torch.cat([singular, torch.eye(3, dtype=torch.float64)[None]]))
     assert torch.isfinite(chol).all()
     torch.testing.assert_close(chol[1], torch.eye(3, dtype=torch.float64))  # a healthy matrix is untouched
+
+
+def test_angle_reselection_keeps_the_best_reconstructed_rows():
+    X, y = inliers_with_outliers()
+    det = DUAD(**{**SMALL, "reselection": "angle"}, keep_selection_history=True, random_state=0).fit(X)
+    for h in det.history_[1:]:
+        assert h["n_clusters"] == 0  # no mixture is fitted for this rule
+        assert abs(h["selected"] - 0.8 * X.shape[0]) <= 1  # p = 20: the lowest 80% of angles
+    assert y[det.selection_].mean() < y.mean()  # outliers are reconstructed worst and left out

@@ -160,7 +160,7 @@ class HDBSCANClusterer:
         idx = np.arange(X.shape[0])
         if self.max_fit_rows and X.shape[0] > self.max_fit_rows:
             idx = np.sort(rng.choice(X.shape[0], self.max_fit_rows, replace=False))
-        hd = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples)
+        hd = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples, copy=True)
         sub_labels = hd.fit_predict(X[idx])
         labels = np.full(X.shape[0], -1, dtype=np.int64)
         labels[idx] = sub_labels

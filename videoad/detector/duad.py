@@ -191,11 +191,12 @@ class DUAD(BaseDetector):
             epochs += int(self.r)
             t0 = time.perf_counter()
             z, angle = self._embedding(X_t)
-            result = make_clusterer("gmm", n_components=int(self.n_components),
-                                    covariance_type=self.gmm_covariance)(z, self.seed_ + step)
-            if self.reselection == "angle":
+            if self.reselection == "angle":  # per-row reading: no mixture to fit
+                result = None
                 new = angle <= np.percentile(angle, 100.0 - float(self.p))
             else:
+                result = make_clusterer("gmm", n_components=int(self.n_components),
+                                        covariance_type=self.gmm_covariance)(z, self.seed_ + step)
                 new = self._select(result, float(self.p), n, fallback=selected, rule=self.reselection)
             self.history_.append(self._history_entry(step, epochs, new, selected, result, time.perf_counter() - t0))
             changed = int((new != selected).sum())
@@ -238,11 +239,11 @@ class DUAD(BaseDetector):
         log.warning("initial clustering left too few rows clustered; starting from all rows")
         return np.ones(n, dtype=bool)
 
-    def _history_entry(self, step, epochs, new, old, result: ClusterResult, seconds) -> dict[str, Any]:
+    def _history_entry(self, step, epochs, new, old, result: ClusterResult | None, seconds) -> dict[str, Any]:
         entry = {"step": step, "epochs": epochs, "selected": int(new.sum()),
                  "entered": int((new & ~old).sum()) if old is not None else int(new.sum()),
                  "left": int((old & ~new).sum()) if old is not None else 0,
-                 "n_clusters": result.n_clusters, "seconds": round(seconds, 3)}
+                 "n_clusters": result.n_clusters if result is not None else 0, "seconds": round(seconds, 3)}
         if self.keep_selection_history:
             entry["mask"] = new.copy()
         return entry
