@@ -14,9 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.is_dir():  # the checkout's sibling, as the project README describes it
-    SHARED = Path("/work/shared/data")
+from _paths import SHARED  # noqa: E402
 
 
 CODE_PERIOD = 28

@@ -3,7 +3,6 @@ the subsample-and-attach path, agreement with a plain re-statement of the algori
 and the DC-alone detector."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,7 @@ from videoad.baselines.dc_alone import DCAlone
 from videoad.detector.clustering import make_clusterer, select_normal
 from videoad.detector.distribution_clustering import DCClusterer, distribution_clustering
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.is_dir():  # the checkout's sibling, as the project README describes it
-    SHARED = Path("/work/shared/data")
+from _paths import SHARED  # noqa: E402
 
 
 def mixture(d=2048, n=80, sigmas=(0.5, 1.0, 1.5), n_scatter=12, seed=0):

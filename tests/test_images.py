@@ -22,9 +22,7 @@ from videoad.datasets.images import (
     read_idx,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not SHARED.is_dir():  # the checkout's sibling, as the project README describes it
-    SHARED = Path("/work/shared/data")
+from _paths import SHARED  # noqa: E402
 MNIST = SHARED / "mnist"
 CIFAR_ZIP = SHARED / "cifar10" / "cifar10_test_jpg.zip"
 
