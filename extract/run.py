@@ -168,13 +168,14 @@ class _Job:
     info: dict[str, Any] = field(default_factory=dict)
     ranges: dict[int, tuple[int, int]] = field(default_factory=dict)
     features: dict[int, np.ndarray] = field(default_factory=dict)
+    cells: dict[int, np.ndarray] = field(default_factory=dict)
     pending: int = 0             # clips received but not yet through forward_batch
     n_frames: int | None = None  # set when the worker has finished the video
     notes: list[str] = field(default_factory=list)
 
     def reset(self, token: int, decoders: tuple[str, ...]) -> None:
         self.token, self.decoders = token, decoders
-        self.info, self.ranges, self.features = {}, {}, {}
+        self.info, self.ranges, self.features, self.cells = {}, {}, {}, {}
         self.pending, self.n_frames = 0, None
 
 
@@ -432,9 +433,10 @@ class _Runner:
     def _forward(self, n: int) -> None:
         batch, self.pending = self.pending[:n], self.pending[n:]
         try:
-            features = np.asarray(self.backbone.forward_batch(np.stack([a for _, _, a in batch])))
-            if features.shape[0] != len(batch):
-                raise ValueError(f"forward_batch returned {features.shape[0]} rows for {len(batch)} clips")
+            features, cells = self.backbone.forward_cells(np.stack([a for _, _, a in batch]))
+            features = np.asarray(features)
+            if features.shape[0] != len(batch) or (cells is not None and len(cells) != len(batch)):
+                raise ValueError(f"the backbone returned {features.shape[0]} rows for {len(batch)} clips")
         except Exception as exc:  # noqa: BLE001 - fail these videos, keep the run alive
             log.exception("forward_batch failed")
             for job in {id(j): j for j, _, _ in batch}.values():
@@ -442,9 +444,11 @@ class _Runner:
                     self.pending = [p for p in self.pending if p[0] is not job]
                     self._fail(job, f"backbone failed: {type(exc).__name__}: {exc}")
             return
-        for (job, index, _), vector in zip(batch, features):
+        for row, ((job, index, _), vector) in enumerate(zip(batch, features)):
             if self.active.get(job.token) is job:
                 job.features[index] = vector
+                if cells is not None:
+                    job.cells[index] = cells[row]
                 job.pending -= 1
         self.summary.clips += len(batch)
         self._show_rate()
@@ -462,6 +466,11 @@ class _Runner:
         features = (np.stack([job.features[i] for i in order]).astype(np.float32)
                     if order else np.zeros((0, self.backbone.dim), np.float32))
         frames = np.array([job.ranges[i] for i in order], dtype=np.int64).reshape(-1, 2)
+        grid = self.backbone.cell_grid
+        cells = None
+        if grid is not None:
+            cells = (np.stack([job.cells[i] for i in order]).astype(np.float32) if order
+                     else np.zeros((0, grid[0] * grid[1], 0), np.float32))
         fps = float(info.get("fps", math.nan))
         notes = list(job.notes)
         notes += [f"{name} could not read it ({why})" for name, why in info.get("open_errors", {}).items()]
@@ -486,7 +495,8 @@ class _Runner:
             "settings_json": job.settings_json,
         }
         try:
-            write_video(self.output, source.key, features, frames, attrs, dtype=self.options.dtype)
+            write_video(self.output, source.key, features, frames, attrs, dtype=self.options.dtype,
+                        cells=cells, cell_grid=grid)
         except Exception as exc:  # noqa: BLE001 - e.g. disk full: this video fails, not the run
             return self._fail(job, f"writing features failed: {type(exc).__name__}: {exc}")
         self._record(VideoResult(

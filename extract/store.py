@@ -9,6 +9,11 @@ Each `<key>.h5` holds `features` (n_clips, dim) float32 (float16 on request), `f
 (n_clips, 2) int64 with the first and last source frame of each clip (0-based, inclusive), and
 attributes that say how it was made (see `REQUIRED_ATTRS` and docs/extract.md).
 
+Schema version 2 adds, when the backbone has a spatial layout, `cells` (n_clips, rows * cols,
+cell_dim): the clip's features per cell of a `cell_grid` = [rows, cols] grid (row-major, top-left
+first), kept beside the clip vector so that detection can score where in the frame something
+happens. Version 1 files (no cells) still read: their `cells` is None.
+
 A file only ever appears under its final name complete: it is written to a hidden temporary
 name beside it and renamed with `os.replace`, so a crash leaves at most a `.*.tmp` file that
 no reader lists. The files are the truth: a store written by `write_video` alone (a feature
@@ -30,7 +35,9 @@ import numpy as np
 
 from . import __version__
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: schema versions this reader understands (1: no cells)
+READABLE_VERSIONS = (1, 2)
 SUFFIX = ".h5"
 #: attributes every feature file carries (others are optional provenance)
 REQUIRED_ATTRS = ("n_frames", "fps", "clip_len", "stride", "backbone")
@@ -46,6 +53,14 @@ class VideoFeatures:
     features: np.ndarray  # (n_clips, dim) float32
     frames: np.ndarray    # (n_clips, 2) int64, first/last source frame, inclusive
     attrs: dict[str, Any] = field(default_factory=dict)
+    cells: np.ndarray | None = None  # (n_clips, n_cells, cell_dim), when loaded and stored
+
+    @property
+    def cell_grid(self) -> tuple[int, int] | None:
+        grid = self.attrs.get("cell_grid")
+        if isinstance(grid, str):
+            grid = json.loads(grid)
+        return (int(grid[0]), int(grid[1])) if grid else None
 
     @property
     def n_clips(self) -> int:
@@ -76,13 +91,24 @@ def temp_prefix(final: Path) -> str:
 
 
 def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames: np.ndarray,
-                attrs: Mapping[str, Any], dtype: str = "float32") -> Path:
+                attrs: Mapping[str, Any], dtype: str = "float32", cells: np.ndarray | None = None,
+                cell_grid: tuple[int, int] | None = None) -> Path:
     """Write one video's features atomically and return the final path.
 
     `attrs` must contain `REQUIRED_ATTRS`; values may be str, numbers, bools, None (stored as
     "none") or JSON-able containers (stored as JSON text). Usable by feature importers.
+    `cells` (n_clips, rows * cols, cell_dim) with its `cell_grid` (rows, cols): the per-cell
+    features, stored beside the clip vectors.
     """
     features = np.asarray(features)
+    if (cells is None) != (cell_grid is None):
+        raise ValueError("cells and cell_grid go together: give both or neither")
+    if cells is not None:
+        cells = np.asarray(cells)
+        rows, cols = (int(g) for g in cell_grid)
+        if cells.ndim != 3 or cells.shape[:2] != (features.shape[0], rows * cols):
+            raise ValueError(f"cells must be (n_clips, rows * cols, cell_dim) = ({features.shape[0]}, "
+                             f"{rows * cols}, d) for a {rows}x{cols} grid, got shape {cells.shape}")
     frames = np.asarray(frames, dtype=np.int64)
     if features.ndim != 2:
         raise ValueError(f"features must be (n_clips, dim), got shape {features.shape}")
@@ -107,6 +133,9 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
                       "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                       "n_clips": int(features.shape[0]),
                       "dim": int(features.shape[1]), **attrs}
+            if cells is not None:
+                f.create_dataset("cells", data=cells.astype(dtype, copy=False))
+                stored.update(cell_grid=[rows, cols], cell_dim=int(cells.shape[2]))
             for name, value in stored.items():
                 f.attrs[name] = _to_attr(value)
         with open(temp, "rb+") as fh:  # the data must be on disk before the name says "done"
@@ -191,13 +220,19 @@ class FeatureStore:
         self._require(key)
         return read_attrs(self.path(key))
 
-    def load(self, key: str) -> VideoFeatures:
+    def load(self, key: str, cells: bool = False) -> VideoFeatures:
+        """One video's features; with `cells`, also its per-cell features (None when not stored)."""
         path = self._require(key)
         with h5py.File(path, "r") as f:
+            attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
+            version = attrs.get("format_version", 1)
+            if version not in READABLE_VERSIONS:
+                raise ValueError(f"{path}: feature file schema version {version} is newer than this videoad "
+                                 f"reads ({', '.join(map(str, READABLE_VERSIONS))}); upgrade videoad")
             features = np.asarray(f["features"][()], dtype=np.float32)
             frames = np.asarray(f["frames"][()], dtype=np.int64)
-            attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
-        return VideoFeatures(key, features, frames, attrs)
+            cell_array = np.asarray(f["cells"][()], dtype=np.float32) if cells and "cells" in f else None
+        return VideoFeatures(key, features, frames, attrs, cell_array)
 
     def _require(self, key: str) -> Path:
         path = self.path(key)

@@ -136,3 +136,18 @@ def test_a_missing_module_fails_only_when_its_name_is_requested():
 def test_unexpected_keyword_reaches_the_caller_as_type_error():
     with pytest.raises(TypeError, match="weights"):
         get_backbone("motion", weights="x.pth")
+
+
+def test_cells_are_the_grid_blocks_of_the_clip_vector():
+    from extract.backbones.motion import MotionBackbone
+
+    bb = MotionBackbone(size="64x48", grid=4)
+    rng = np.random.default_rng(0)
+    clip = rng.integers(0, 255, (16, 48, 64, 3), dtype=np.uint8)
+    batch = np.stack([bb.preprocess(clip), bb.preprocess(clip[::-1].copy())])
+    features, cells = bb.forward_cells(batch)
+    assert bb.cell_grid == (4, 4) and cells.shape == (2, 16, bb.cell_dim)
+    np.testing.assert_array_equal(features, bb.forward_batch(batch))
+    # cell k of clip i is block k of its vector; the whole-frame block (last) is not a cell
+    np.testing.assert_array_equal(cells[1, 5], features[1, 5 * bb.cell_dim:6 * bb.cell_dim])
+    assert not np.array_equal(cells[0], cells[1])

@@ -130,15 +130,18 @@ def test_real_videos_and_ucsd_frames(tmp_path):
         np.testing.assert_array_equal(video.frames[:, 1], np.arange(n_clips) * 16 + 15)
         assert np.isfinite(video.features).all() and video.features.any()
         assert video.attrs["backbone"] == "motion" and video.attrs["weights_sha256"] == "none"
+        with_cells = store.load(key, cells=True)
+        assert with_cells.cell_grid == (4, 4) and with_cells.cells.shape == (n_clips, 16, 15)
+        np.testing.assert_array_equal(with_cells.cells.reshape(n_clips, -1), video.features[:, :240])
     assert store.attrs("vtest.avi")["source_size"] == (SHARED / "videos" / "vtest.avi").stat().st_size
 
-    ucsd = extract_videos(SHARED / "ucsd_ped2", tmp_path / "u", MotionBackbone(),
+    ucsd = extract_videos(SHARED / "ucsd_ped2" / "testing", tmp_path / "u", MotionBackbone(),
                           ExtractOptions(progress=False, recursive=True, image_fps=10))
     assert ucsd.ok
     store = FeatureStore(tmp_path / "u")
-    assert store.keys() == ["testing/frames/01", "testing/frames/02"]
-    assert store.groups() == {"testing": store.keys()}
-    video = store.load("testing/frames/01")
+    assert store.keys() == ["frames/01", "frames/02"]
+    assert store.groups() == {"frames": store.keys()}
+    video = store.load("frames/01")
     assert video.attrs["n_frames"] == 180 and video.attrs["fps"] == 10.0
     assert video.frames[-1].tolist() == [160, 175] and video.n_clips == 11
 

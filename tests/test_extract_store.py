@@ -55,6 +55,36 @@ def test_a_video_without_clips_is_stored_empty(tmp_path):
     assert video.features.shape == (0, 7) and video.frames.shape == (0, 2)
 
 
+def test_cells_are_stored_beside_the_clip_vectors(tmp_path):
+    features, frames = sample(n_clips=3)
+    cells = np.arange(3 * 6 * 2, dtype=np.float32).reshape(3, 6, 2)
+    path = write_video(tmp_path, "v.mp4", features, frames, ATTRS, cells=cells, cell_grid=(2, 3))
+    store = FeatureStore(tmp_path)
+    plain = store.load("v.mp4")
+    assert plain.cells is None and plain.cell_grid == (2, 3)  # cells are read only on request
+    video = store.load("v.mp4", cells=True)
+    np.testing.assert_array_equal(video.cells, cells)
+    assert video.attrs["format_version"] == 2 and video.attrs["cell_dim"] == 2
+    with pytest.raises(ValueError, match="2x2 grid"):
+        write_video(tmp_path, "w.mp4", features, frames, ATTRS, cells=cells, cell_grid=(2, 2))
+    with pytest.raises(ValueError, match="give both or neither"):
+        write_video(tmp_path, "w.mp4", features, frames, ATTRS, cells=cells)
+    with h5py.File(path, "r+") as f:
+        f.attrs["format_version"] = 9
+    with pytest.raises(ValueError, match="schema version 9 is newer"):
+        store.load("v.mp4")
+
+
+def test_version_1_files_without_cells_still_read(tmp_path):
+    features, frames = sample()
+    path = write_video(tmp_path, "old.mp4", features, frames, ATTRS)
+    with h5py.File(path, "r+") as f:  # what a store of schema version 1 holds
+        f.attrs["format_version"] = 1
+    video = FeatureStore(tmp_path).load("old.mp4", cells=True)
+    assert video.cells is None and video.cell_grid is None
+    np.testing.assert_array_equal(video.features, features)
+
+
 @pytest.mark.parametrize("key", ["", "/abs.mp4", "../up.mp4", "a/../b.mp4", ".hidden.mp4",
                                  "a\\b.mp4", "a//b.mp4"])
 def test_bad_keys_are_refused(tmp_path, key):

@@ -15,6 +15,13 @@ score (higher = more anomalous; for DUAD the reconstruction angle in radians).
 (needed to pad the tail), ``fps``, ``source``, ``category``, ``group``, ``threshold``;
 ``groups`` lists each group with its status (``fitted`` / ``skipped``) and, when skipped, the
 reason; plus the detector, its parameters, the seed, the protocol and package versions.
+
+``cells.h5`` (only when the detector scored grid cells): where in the frame each clip's score
+comes from. One dataset per video, (n_clips, n_cells) float32, cell k = row k // cols, column
+k % cols of the grid (row-major, top-left first); the dataset's ``video`` attribute is the store
+key, the file's ``grid`` attribute is [rows, cols]. ``run.json`` repeats the grid as
+``cell_grid``. A clip's score is an aggregate of its cells' scores (``cell_aggregate`` in
+``run.json``), so the hottest cells say where the anomaly is.
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 FORMAT = "videoad-scores/1"
+CELLS_FILE = "cells.h5"
 COLUMNS = ("video", "category", "group", "clip", "start_frame", "end_frame", "start_s", "end_s", "score")
 
 
@@ -47,6 +55,7 @@ class VideoScores:
     group: str = ""
     source: str = ""
     threshold: float | None = None
+    cells: np.ndarray | None = None  # (n_clips, n_cells) cell scores, row-major over `cell_grid`
 
     @property
     def peak(self) -> float:
@@ -71,6 +80,12 @@ class ScoreSet:
 
     def __len__(self) -> int:
         return len(self.videos)
+
+    @property
+    def cell_grid(self) -> tuple[int, int] | None:
+        """(rows, cols) of the cell scores, or None when the run scored whole clips only."""
+        grid = self.meta.get("cell_grid")
+        return (int(grid[0]), int(grid[1])) if grid else None
 
     @property
     def groups(self) -> list[dict]:
@@ -106,10 +121,45 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          "fps": float(v.fps), "source": v.source, "threshold": _num(v.threshold), "n_clips": int(len(v.scores))}
         for v in scoreset.videos
     ]
+    with_cells = [v for v in scoreset.videos if v.cells is not None]
+    if with_cells:
+        grid = scoreset.cell_grid
+        if grid is None:
+            raise ScoresError(f"{out}: videos carry cell scores but the run has no cell_grid")
+        _write_cells(out / CELLS_FILE, with_cells, grid)
+    else:
+        (out / CELLS_FILE).unlink(missing_ok=True)  # a rewrite without cells must not keep stale ones
     tmp = out / "run.json.tmp"
     tmp.write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
     tmp.replace(out / "run.json")
     return out
+
+
+def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -> None:
+    import h5py
+
+    tmp = path.with_name(path.name + ".tmp")
+    with h5py.File(tmp, "w") as f:
+        f.attrs["grid"] = np.asarray(grid, dtype=np.int64)
+        for i, v in enumerate(videos):
+            cells = np.asarray(v.cells, dtype=np.float32)
+            if cells.shape != (len(v.scores), grid[0] * grid[1]):
+                raise ScoresError(f"video {v.video!r}: cell scores of shape {cells.shape}, expected "
+                                  f"{(len(v.scores), grid[0] * grid[1])} for a {grid[0]}x{grid[1]} grid")
+            ds = f.create_dataset(f"v{i}", data=cells)
+            ds.attrs["video"] = v.video
+    tmp.replace(path)
+
+
+def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            grid = tuple(int(g) for g in f.attrs["grid"])
+            return grid, {str(ds.attrs["video"]): np.asarray(ds[()], dtype=np.float64) for ds in f.values()}
+    except (OSError, KeyError) as exc:
+        raise ScoresError(f"{path}: not a readable cell-scores file ({exc})") from None
 
 
 def _json_default(value):
@@ -152,6 +202,10 @@ def read_scores(path) -> ScoreSet:
                 )
             except (TypeError, ValueError):
                 raise ScoresError(f"{seg}:{line}: bad number in {dict(r)}") from None
+    cells: dict[str, np.ndarray] = {}
+    if (folder / CELLS_FILE).is_file():
+        grid, cells = _read_cells(folder / CELLS_FILE)
+        meta.setdefault("cell_grid", list(grid))
     videos = []
     for name in list(info) + [n for n in rows if n not in info]:
         if name not in info:
@@ -164,8 +218,11 @@ def read_scores(path) -> ScoreSet:
         videos.append(VideoScores(
             video=name, scores=arr[:, 2], frames=arr[:, :2].astype(np.int64), n_frames=int(v["n_frames"]),
             fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
-            source=v.get("source", ""), threshold=v.get("threshold"),
+            source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
         ))
+        if name in cells and cells[name].shape[0] != len(data):
+            raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "
+                              f"scores for {len(data)} segments")
         if v.get("n_clips") is not None and int(v["n_clips"]) != len(data):
             raise ScoresError(f"{seg}: video {name!r} has {len(data)} segments, run.json says {v['n_clips']}")
     return ScoreSet(videos, meta, folder)

@@ -23,6 +23,8 @@ class Backbone(abc.ABC):
     name: str = "base"
     #: frames per clip the backbone expects
     clip_len: int = 16
+    #: (rows, cols) of the spatial layout stored beside each clip vector, None for none
+    cell_grid: tuple[int, int] | None = None
 
     @property
     @abc.abstractmethod
@@ -39,6 +41,11 @@ class Backbone(abc.ABC):
     @abc.abstractmethod
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:
         """Features for a stacked batch of preprocessed clips: (B, ...) -> (B, dim) float32."""
+
+    def forward_cells(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Clip vectors and, for a backbone with a `cell_grid`, per-cell features from one pass:
+        ((B, dim), (B, rows * cols, cell_dim) or None). Cells are row-major, top-left first."""
+        return self.forward_batch(batch), None
 
     def describe(self) -> dict[str, Any]:
         """Provenance for the store: name, layer, weights sha256 (or "none"), preprocessing."""

@@ -81,6 +81,7 @@ class MotionBackbone(Backbone):
             log.warning("the motion backbone runs on the CPU (OpenCV); ignoring device=%s", device)
         self._flow = None  # the OpenCV object is made per process, on first use
         self._cells = self._cell_map()
+        self.cell_grid = (self.grid, self.grid)
 
     # -- Backbone interface -------------------------------------------------------------------
     @property
@@ -123,8 +124,19 @@ class MotionBackbone(Backbone):
         hom /= self._cell_pixels()[:, None] * pairs
         return np.concatenate([hof, hom, energy], axis=1).astype(np.float32).ravel()
 
+    @property
+    def cell_dim(self) -> int:
+        return self.bins + len(MAGNITUDE_EDGES) + 2
+
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(batch, dtype=np.float32).reshape(len(batch), self.dim)
+
+    def forward_cells(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The clip vectors and their grid cells: the vector is cell-major (grid cells in row-major
+        order, then the whole frame), so the cells are its first rows * cols blocks."""
+        features = self.forward_batch(batch)
+        cells = features.reshape(len(batch), self.n_cells, self.cell_dim)[:, : self.grid * self.grid]
+        return features, np.ascontiguousarray(cells)
 
     def describe(self) -> dict[str, Any]:
         width, height = self.size

@@ -1,0 +1,45 @@
+"""Cell scores in the scores folder: written beside the clip scores, read back with their grid."""
+import h5py
+import numpy as np
+import pytest
+
+from videoad.scores import CELLS_FILE, ScoresError, ScoreSet, VideoScores, read_scores, write_scores
+
+
+def _video(name, n, cells=None):
+    frames = np.stack([np.arange(n) * 16, np.arange(n) * 16 + 15], axis=1)
+    return VideoScores(name, np.linspace(0, 1, n), frames, n * 16, 10.0, "c", "all", "", 0.5, cells)
+
+
+def test_cells_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    cells = rng.random((5, 6))
+    s = ScoreSet([_video("cam/a.avi", 5, cells), _video("b.avi", 3, rng.random((3, 6)))], {"cell_grid": [2, 3]})
+    write_scores(tmp_path / "s", s)
+    back = read_scores(tmp_path / "s")
+    assert back.cell_grid == (2, 3)
+    np.testing.assert_allclose(back.videos[0].cells, cells, rtol=1e-6)
+    assert back.videos[1].cells.shape == (3, 6)
+
+
+def test_no_cells_no_file_and_stale_file_removed(tmp_path):
+    write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4, np.ones((4, 4)))], {"cell_grid": [2, 2]}))
+    assert (tmp_path / "s" / CELLS_FILE).is_file()
+    write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4)], {}))
+    assert not (tmp_path / "s" / CELLS_FILE).exists()
+    back = read_scores(tmp_path / "s")
+    assert back.cell_grid is None and back.videos[0].cells is None
+
+
+def test_cells_of_wrong_shape_are_refused(tmp_path):
+    with pytest.raises(ScoresError, match="a.avi.*2x2 grid"):
+        write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4, np.ones((4, 3)))], {"cell_grid": [2, 2]}))
+
+
+def test_cells_row_count_must_match_segments(tmp_path):
+    write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4, np.ones((4, 4)))], {"cell_grid": [2, 2]}))
+    with h5py.File(tmp_path / "s" / CELLS_FILE, "r+") as f:
+        del f["v0"]
+        f.create_dataset("v0", data=np.ones((3, 4), np.float32)).attrs["video"] = "a.avi"
+    with pytest.raises(ScoresError, match="3 rows of cell scores for 4 segments"):
+        read_scores(tmp_path / "s")
