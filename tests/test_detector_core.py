@@ -127,6 +127,46 @@ def test_score_is_the_angle_to_the_reconstruction():
     np.testing.assert_allclose(det.decision_function(X), torch.arccos(cos.clamp(-1, 1)).numpy(), atol=1e-4)
 
 
+def test_error_score_is_the_input_space_residual():
+    X, y = inliers_with_outliers()
+    det = DUAD(**SMALL, score="error", random_state=0).fit(X)
+    with torch.no_grad():
+        x = torch.from_numpy(X / np.float32(det.scale_))
+        _, x_hat = det.model_(x)
+    np.testing.assert_allclose(det.decision_function(X), (x - x_hat).norm(dim=1).numpy(), rtol=1e-4, atol=1e-5)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y, det.decision_scores_) > 0.9
+
+
+def test_code_knn_score_measures_distance_to_the_selection_in_code_space():
+    from sklearn.metrics import roc_auc_score
+    from sklearn.neighbors import NearestNeighbors
+
+    X, y = inliers_with_outliers()
+    det = DUAD(**SMALL, score="code_knn", n_neighbors=3, random_state=0).fit(X)
+    codes = det.transform(X)
+    ref = codes[det.selection_]
+    np.testing.assert_allclose(det.reference_codes_, ref, rtol=1e-6)
+    d = NearestNeighbors().fit(ref).kneighbors(codes, n_neighbors=4)[0]
+    # a selected training row does not count itself; other rows do not need to
+    expected = np.where(det.selection_, d[:, 3], d[:, 2])
+    np.testing.assert_allclose(det.decision_scores_, expected, rtol=1e-5)
+    np.testing.assert_allclose(det.decision_function(X), d[:, 2], rtol=1e-5)
+    # what it sees: rows on the data's own plane but where no normal row lies (rare, not
+    # off-manifold), and rows scaled far beyond the data
+    rng = np.random.default_rng(1)
+    basis = rng.standard_normal((2, 10))
+    plane = rng.standard_normal((400, 2))
+    rare = rng.uniform(-1, 1, (20, 2)) * 4 + np.array([8.0, -8.0])  # scattered: none near another
+    Xp = (np.vstack([plane, rare]) @ basis + 5.0).astype(np.float32)
+    yp = np.r_[np.zeros(400), np.ones(20)]
+    on_plane = DUAD(**SMALL, score="code_knn", random_state=0).fit(Xp)
+    assert roc_auc_score(yp, on_plane.decision_scores_) > 0.9
+    far = det.decision_function(np.vstack([X[:1], X[:1] * 5]))
+    assert far[1] > far[0]
+
+
 def test_fit_is_invariant_to_rescaling_x():
     X, _ = inliers_with_outliers()
     a = DUAD(**SMALL, random_state=0).fit(X).decision_scores_
@@ -214,6 +254,15 @@ def test_save_load_gives_identical_scores(tmp_path):
     np.testing.assert_array_equal(back.predict(X), det.predict(X))
 
 
+@pytest.mark.parametrize("score", ["error", "code_knn"])
+def test_save_load_keeps_every_score(tmp_path, score):
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, score=score, random_state=0).fit(X)
+    det.save(tmp_path / "m.pt")
+    back = DUAD.load(tmp_path / "m.pt")
+    np.testing.assert_allclose(back.decision_function(X[::7]), det.decision_function(X[::7]), rtol=1e-6)
+
+
 def test_load_rejects_foreign_files(tmp_path):
     bad = tmp_path / "not_a_model.pt"
     bad.write_bytes(b"hello")
@@ -258,6 +307,7 @@ def test_fewer_rows_than_clusters():
     ({"p0": 0}, "p0"), ({"p0": 100}, "p0"), ({"p0": -5}, "p0"), ({"p": 0}, "p must be"),
     ({"p": 150}, "p must be"), ({"p0": 20, "p": 30}, "must not exceed"), ({"r": 0}, "r "),
     ({"selection": "nope"}, "selection"), ({"contamination": 0.9}, "contamination"),
+    ({"score": "nope"}, "score must be"), ({"score": "code_knn", "n_neighbors": 0}, "n_neighbors"),
 ])
 def test_bad_parameters(params, message):
     X, _ = inliers_with_outliers()

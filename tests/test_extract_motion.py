@@ -106,7 +106,7 @@ def test_options_arrive_as_strings_from_the_command_line():
     assert small.describe()["weights_sha256"] == "none"
 
 
-@pytest.mark.parametrize("kwargs", [{"grid": 7}, {"size": "8x8"}, {"preset": "slow"}, {"finest_scale": 5},
+@pytest.mark.parametrize("kwargs", [{"grid": 0}, {"size": "8x8"}, {"preset": "slow"}, {"finest_scale": 5},
                                     {"bins": 1}, {"clip_len": 1}])
 def test_bad_options_are_refused(kwargs):
     with pytest.raises(ValueError):
@@ -151,3 +151,31 @@ def test_cells_are_the_grid_blocks_of_the_clip_vector():
     # cell k of clip i is block k of its vector; the whole-frame block (last) is not a cell
     np.testing.assert_array_equal(cells[1, 5], features[1, 5 * bb.cell_dim:6 * bb.cell_dim])
     assert not np.array_equal(cells[0], cells[1])
+
+
+def test_overlapping_clips_reuse_frame_pairs_and_give_the_same_features():
+    rng = np.random.default_rng(1)
+    video = np.concatenate([moving_square(2, n=24), moving_square(-1, 1, n=24)])
+    video = np.clip(video.astype(np.int16) + rng.integers(-3, 4, video.shape), 0, 255).astype(np.uint8)
+    cached = MotionBackbone(size="64x48")
+    clips = [video[s:s + 16] for s in range(0, len(video) - 15, 4)]
+    with_cache = np.stack([cached.preprocess(c) for c in clips])
+    fresh = np.stack([MotionBackbone(size="64x48").preprocess(c) for c in clips])
+    np.testing.assert_allclose(with_cache, fresh, rtol=1e-6, atol=1e-7)
+    # 15 pairs for the first clip, then 4 new pairs per clip at stride 4
+    assert len(cached._pair_cache) == min(15 + 4 * (len(clips) - 1), 64)
+
+
+def test_auto_size_keeps_small_videos_native_and_scales_large_ones_to_240_lines():
+    auto = MotionBackbone(size="auto")
+    assert auto.working_size(360, 240) == (360, 240)
+    assert auto.working_size(160, 120) == (160, 120)
+    assert auto.working_size(768, 576) == (320, 240)
+    assert auto.working_size(1920, 1080) == (427, 240)
+    assert "auto" in auto.describe()["preprocessing"]
+    features = auto.preprocess(moving_square(3))
+    assert features.shape == (auto.dim,) and np.isfinite(features).all()
+    # a grid that does not divide the size: every pixel still falls in exactly one cell
+    odd = MotionBackbone(size="auto", grid=7)
+    cells, pixels = odd._layout((100, 75))
+    assert pixels[:-1].sum() == pixels[-1] == 7500 and cells.max() == 48

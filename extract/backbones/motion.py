@@ -26,7 +26,9 @@ features do not depend on batching, worker count or interruption.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -37,10 +39,16 @@ log = logging.getLogger(__name__)
 
 #: lower edges of the magnitude bins, in working-size pixels per frame
 MAGNITUDE_EDGES = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: size "auto": the native size, scaled down to at most this many lines
+AUTO_MAX_HEIGHT = 240
+#: frame pairs whose statistics a worker keeps for the overlapping clips that follow
+PAIR_CACHE = 64
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 
-def _parse_size(value: Any) -> tuple[int, int]:
+def _parse_size(value: Any) -> tuple[int, int] | None:
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
     if isinstance(value, str):
         width, _, height = value.lower().partition("x")
         value = (width, height)
@@ -69,8 +77,8 @@ class MotionBackbone(Backbone):
         self.clip_len = int(clip_len)
         if self.preset not in _PRESETS:
             raise ValueError(f"preset must be one of {sorted(_PRESETS)}, got {preset!r}")
-        if self.grid < 1 or self.size[0] % self.grid or self.size[1] % self.grid:
-            raise ValueError(f"grid {self.grid} must divide the working size {self.size}")
+        if self.grid < 1:
+            raise ValueError(f"grid must be >= 1, got {grid}")
         if not 0 <= self.finest_scale <= 4:
             raise ValueError(f"finest_scale must be in 0..4, got {finest_scale}")
         if self.bins < 2:
@@ -80,7 +88,8 @@ class MotionBackbone(Backbone):
         if device not in (None, "cpu"):
             log.warning("the motion backbone runs on the CPU (OpenCV); ignoring device=%s", device)
         self._flow = None  # the OpenCV object is made per process, on first use
-        self._cells = self._cell_map()
+        self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._pair_cache: OrderedDict = OrderedDict()
         self.cell_grid = (self.grid, self.grid)
 
     # -- Backbone interface -------------------------------------------------------------------
@@ -93,17 +102,56 @@ class MotionBackbone(Backbone):
         return self.n_cells * (self.bins + len(MAGNITUDE_EDGES) + 2)
 
     def preprocess(self, clip: np.ndarray) -> np.ndarray:
+        """The clip's descriptor from per-frame-pair statistics (see `_pair_stats`).
+
+        A clip's sums are the sums of its frame pairs' sums, so overlapping clips (stride below
+        the clip length) reuse the pairs they share from a small cache instead of computing the
+        flow again: at stride 4 each new clip computes 4 new flows, not 15.
+        """
         import cv2
 
-        grey = np.stack([cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), self.size,
-                                    interpolation=cv2.INTER_AREA) for frame in clip])
-        flow_engine = self._flow_engine()
-        flows = np.stack([flow_engine.calc(a, b, None) for a, b in zip(grey[:-1], grey[1:])])
-        magnitude, angle = cv2.cartToPolar(flows[..., 0].ravel(), flows[..., 1].ravel())
-        magnitude, angle = magnitude.ravel(), angle.ravel()
-        pairs = len(grey) - 1
-        cells = np.tile(self._cells.ravel(), pairs)
+        size = self.working_size(clip.shape[2], clip.shape[1])
+        grey = [cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+                for frame in clip]
+        keys = [hashlib.blake2b(g.tobytes(), digest_size=16).digest() for g in grey]
+        stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1]) for t in range(len(grey) - 1)]
+        pairs = len(stats)
+        pixels = self._layout(size)[1]
+        hof = sum(st[0] for st in stats) / (pixels[:, None] * pairs)
+        hom = sum(st[1] for st in stats) / (pixels[:, None] * pairs)
+        per_pair = np.stack([st[2] for st in stats]) / pixels[None, :]  # (pairs, cells) mean |diff|
+        energy = np.stack([per_pair.mean(axis=0), per_pair.max(axis=0)], axis=1)
+        return np.concatenate([hof, hom, energy], axis=1).astype(np.float32).ravel()
 
+    def working_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size flow is computed at: the fixed `size`, or with size "auto" the native size,
+        scaled down (aspect kept) to at most `AUTO_MAX_HEIGHT` lines."""
+        if self.size is not None:
+            return self.size
+        scale = min(1.0, AUTO_MAX_HEIGHT / height)
+        return max(16, int(round(width * scale))), max(16, int(round(height * scale)))
+
+    def _cached_pair(self, key_a: bytes, key_b: bytes, a: np.ndarray, b: np.ndarray):
+        cache = self._pair_cache
+        key = key_a + key_b
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = self._pair_stats(a, b)
+            while len(cache) > PAIR_CACHE:
+                cache.popitem(last=False)
+        else:
+            cache.move_to_end(key)
+        return hit
+
+    def _pair_stats(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sums over one frame pair, per cell (grid cells, then the whole frame): flow magnitude
+        per orientation bin, moving-pixel counts per magnitude bin, |frame difference| / 255."""
+        import cv2
+
+        cells, _ = self._layout((a.shape[1], a.shape[0]))
+        flow = self._flow_engine().calc(a, b, None)
+        magnitude, angle = cv2.cartToPolar(flow[..., 0].ravel(), flow[..., 1].ravel())
+        magnitude, angle = magnitude.ravel(), angle.ravel()
         # bins centred on their directions: bin 0 is rightwards, bin bins/4 downwards (image y)
         orientation = (angle * (self.bins / (2 * np.pi)) + 0.5).astype(np.int64) % self.bins
         hof = self._cell_sums(cells * self.bins + orientation, magnitude, self.bins)
@@ -111,18 +159,9 @@ class MotionBackbone(Backbone):
         moving = speed > 0  # slower than the first edge counts as static
         n_mag = len(MAGNITUDE_EDGES)
         hom = self._cell_sums(cells[moving] * n_mag + speed[moving] - 1, None, n_mag)
-
-        diff = np.abs(np.diff(grey.astype(np.int16), axis=0)).ravel() / 255.0
-        pair_cells = np.repeat(np.arange(pairs), grey[0].size) * (self.n_cells - 1) + cells
-        per_pair = np.bincount(pair_cells, weights=diff, minlength=pairs * (self.n_cells - 1))
-        per_pair = per_pair.reshape(pairs, self.n_cells - 1)  # (pairs, grid cells)
-        per_pair = np.concatenate([per_pair, per_pair.sum(axis=1, keepdims=True)], axis=1)
-        per_pair /= self._cell_pixels()[None, :]
-        energy = np.stack([per_pair.mean(axis=0), per_pair.max(axis=0)], axis=1)
-
-        hof /= self._cell_pixels()[:, None] * pairs
-        hom /= self._cell_pixels()[:, None] * pairs
-        return np.concatenate([hof, hom, energy], axis=1).astype(np.float32).ravel()
+        diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
+        energy = self._cell_sums(cells, diff, 1)[:, 0]
+        return hof, hom, energy
 
     @property
     def cell_dim(self) -> int:
@@ -139,11 +178,12 @@ class MotionBackbone(Backbone):
         return features, np.ascontiguousarray(cells)
 
     def describe(self) -> dict[str, Any]:
-        width, height = self.size
+        size = (f"{self.size[0]}x{self.size[1]}" if self.size is not None
+                else f"auto (native, at most {AUTO_MAX_HEIGHT} lines, aspect kept)")
         return {
             "backbone": self.name, "layer": "", "weights_sha256": "none",
             "preprocessing": (
-                f"grey, resize {width}x{height} INTER_AREA; OpenCV DIS flow ({self.preset}, finest "
+                f"grey, resize {size} INTER_AREA; OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
                 f"magnitude-weighted orientation histogram, magnitude histogram with edges "
@@ -154,6 +194,7 @@ class MotionBackbone(Backbone):
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_flow"] = None  # OpenCV objects do not pickle; workers build their own
+        state["_pair_cache"] = OrderedDict()
         return state
 
     def _flow_engine(self):
@@ -163,16 +204,18 @@ class MotionBackbone(Backbone):
             self._flow.setFinestScale(self.finest_scale)
         return self._flow
 
-    def _cell_map(self) -> np.ndarray:
-        width, height = self.size
-        rows = np.arange(height) * self.grid // height
-        cols = np.arange(width) * self.grid // width
-        return (rows[:, None] * self.grid + cols[None, :]).astype(np.int64)
-
-    def _cell_pixels(self) -> np.ndarray:
-        width, height = self.size
-        per_cell = width * height / (self.grid * self.grid)
-        return np.array([per_cell] * (self.n_cells - 1) + [width * height], dtype=np.float64)
+    def _layout(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """For a working size: each pixel's grid cell (flattened) and the pixels per cell
+        (grid cells, then the whole frame); cells differ by a pixel where the grid does not divide."""
+        layout = self._layouts.get(size)
+        if layout is None:
+            width, height = size
+            rows = np.arange(height) * self.grid // height
+            cols = np.arange(width) * self.grid // width
+            cells = (rows[:, None] * self.grid + cols[None, :]).astype(np.int64).ravel()
+            counts = np.bincount(cells, minlength=self.grid * self.grid).astype(np.float64)
+            layout = self._layouts[size] = (cells, np.append(counts, width * height))
+        return layout
 
     def _cell_sums(self, index: np.ndarray, weights: np.ndarray | None, width: int) -> np.ndarray:
         """Per grid cell sums of `weights` into `width` bins, plus the whole-frame row."""

@@ -7,6 +7,12 @@
 4. Stop when the selection stops changing (or at a cap; `stop_reason_` says which).
 5. Score = arccos of the cosine between x and its reconstruction (higher = more anomalous).
 
+Step 5 is a parameter (`score`): the paper's angle ignores the norm of x, and for motion
+statistics "more" or "faster" is often exactly the anomaly. "error" is the reconstruction error
+in input space; "code_knn" is the distance, in the autoencoder's code space, from a row to its
+k-th nearest row of the final normal selection, i.e. how far a clip lies from what the selection
+taught the autoencoder is normal (docs/video.md measures the three).
+
 Which reading of "keep the clusters at or below the (100 - p)th percentile of variance" is used
 is a parameter (`selection`, see `clustering.select_normal`): the paper's wording over
 components removes only a few percent of the rows on KDDCUP99, a per-row reading purifies
@@ -29,6 +35,7 @@ from videoad.detector.validation import check_not_all_constant, check_percent
 log = logging.getLogger(__name__)
 
 INPUT_SCALINGS = ("global", "row", "none")
+SCORES = ("angle", "error", "code_knn")
 
 
 class DUAD(BaseDetector):
@@ -53,6 +60,11 @@ class DUAD(BaseDetector):
     max_reselections : cap on reselections; `tol` : fraction of rows whose membership may change
         and still count as "the selection stopped changing".
     final_epochs : extra epochs on the final selection after the loop ends.
+    score : what `decision_function` returns: "angle" (the paper: arccos of the cosine between x and
+        its reconstruction, radians), "error" (Euclidean norm of x - x_hat in the scaled input
+        space) or "code_knn" (distance from the row's code to its `n_neighbors`-th nearest code
+        among the final selection; a selected training row does not count itself).
+    n_neighbors : k of "code_knn".
     input_scaling : "global" divides X by one scalar fitted on the training rows (so fitting on
         c * X gives the same scores), "row" L2-normalises every row (the usual treatment of C3D
         features; scores are then invariant to each row's scale), "none".
@@ -67,7 +79,8 @@ class DUAD(BaseDetector):
                  gmm_covariance: str = "full", hidden_dims="auto", latent_dim: int | str = "auto",
                  activation: str = "tanh", lr: float = 1e-4, batch_size: int = 1024, weight_decay: float = 0.0,
                  max_reselections: int = 10, tol: float = 0.001, final_epochs: int = 0,
-                 input_scaling: str = "global", dc_min_features: int = 200, contamination: float | None = None,
+                 input_scaling: str = "global", dc_min_features: int = 200, score: str = "angle",
+                 n_neighbors: int = 5, contamination: float | None = None,
                  device: str = "auto", random_state=None, keep_selection_history: bool = False,
                  verbose: bool = False):
         self.p0 = p0
@@ -90,6 +103,8 @@ class DUAD(BaseDetector):
         self.final_epochs = final_epochs
         self.input_scaling = input_scaling
         self.dc_min_features = dc_min_features
+        self.score = score
+        self.n_neighbors = n_neighbors
         self.contamination = contamination
         self.device = device
         self.random_state = random_state
@@ -110,6 +125,10 @@ class DUAD(BaseDetector):
             raise ValueError(f"reselection must be None, 'angle' or one of {SELECTION_RULES}, got {self.reselection!r}")
         if self.input_scaling not in INPUT_SCALINGS:
             raise ValueError(f"input_scaling must be one of {INPUT_SCALINGS}, got {self.input_scaling!r}")
+        if self.score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
+        if int(self.n_neighbors) < 1:
+            raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors!r}")
         if int(self.n_components) < 1 or int(self.batch_size) < 1 or int(self.max_reselections) < 0:
             raise ValueError("n_components and batch_size must be >= 1, max_reselections >= 0")
 
@@ -217,7 +236,7 @@ class DUAD(BaseDetector):
         self.n_epochs_ = epochs
         self.n_reselections_ = len(self.history_) - 1
         self.selection_ = selected
-        self.decision_scores_ = self._angles(X_t)
+        self.decision_scores_ = self._fit_scores(X_t, selected)
         self._set_threshold()
         self.fit_seconds_ = time.perf_counter() - t_start
         return self
@@ -282,15 +301,53 @@ class DUAD(BaseDetector):
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return z / np.where(norms > 0, norms, 1.0), angle
 
-    def _angles(self, X_t: torch.Tensor) -> np.ndarray:
-        return self._forward_all(X_t)[1].astype(np.float64)
+    @torch.no_grad()
+    def _scores(self, X_t: torch.Tensor, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+        """(score, code) of every row: the score is the angle or the error (see `score`)."""
+        self.model_.eval()
+        codes, scores = [], []
+        for start in range(0, X_t.shape[0], chunk):
+            x = X_t[start:start + chunk]
+            code, x_hat = self.model_(x)
+            codes.append(code.float().cpu())
+            s = torch.linalg.vector_norm(x - x_hat, dim=1) if self.score == "error" else reconstruction_angle(x, x_hat)
+            scores.append(s.float().cpu())
+        return torch.cat(scores).numpy().astype(np.float64), torch.cat(codes).numpy()
+
+    def _fit_scores(self, X_t: torch.Tensor, selected: np.ndarray) -> np.ndarray:
+        scores, codes = self._scores(X_t)
+        if self.score != "code_knn":
+            self.reference_codes_ = None
+            return scores
+        self.reference_codes_ = np.ascontiguousarray(codes[selected], dtype=np.float32)
+        k = min(int(self.n_neighbors), max(len(self.reference_codes_) - 1, 1))
+        dist = self._neighbours().kneighbors(codes, n_neighbors=k + 1, return_distance=True)[0]
+        return np.where(selected, dist[:, k], dist[:, k - 1]).astype(np.float64)  # a selected row skips itself
+
+    def _neighbours(self):
+        """The nearest-neighbour index over the selection's codes (rebuilt after loading)."""
+        index = getattr(self, "_nn_index", None)
+        if index is None:
+            from sklearn.neighbors import NearestNeighbors
+
+            index = NearestNeighbors().fit(self.reference_codes_)
+            self._nn_index = index
+        return index
 
     # ------------------------------------------------------------------ scoring
     def decision_function(self, X) -> np.ndarray:
-        """Reconstruction angle of each row of X, in radians in [0, pi]; higher = more anomalous."""
+        """Anomaly score of each row of X (see `score`; the angle is in radians in [0, pi]); higher = more anomalous."""
         X = self._validate_score_input(X)
         X_t = torch.from_numpy(self._transform(X).astype(np.float32)).to(self.device_)
-        return self._angles(X_t)
+        scores, codes = self._scores(X_t)
+        if self.score != "code_knn":
+            return scores
+        k = min(int(self.n_neighbors), len(self.reference_codes_))
+        return self._neighbours().kneighbors(codes, n_neighbors=k)[0][:, k - 1].astype(np.float64)
+
+    def score_unit(self) -> str:
+        """What the scores measure, for plots and reports."""
+        return {"angle": "radians", "error": "input units", "code_knn": "code-space distance"}[self.score]
 
     def transform(self, X) -> np.ndarray:
         """The bottleneck codes of X (n_samples, latent_dim)."""
@@ -301,7 +358,7 @@ class DUAD(BaseDetector):
     # ------------------------------------------------------------------ persistence
     _json_attrs = ("n_features_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
                    "stop_reason_", "n_epochs_", "n_reselections_", "threshold_", "fit_seconds_")
-    _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_")
+    _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_", "reference_codes_")
 
     def _build_model(self) -> MLPAutoencoder:
         a = self.architecture_
