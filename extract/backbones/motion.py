@@ -138,6 +138,10 @@ class MotionBackbone(Backbone):
         cells = features.reshape(len(batch), self.n_cells, self.cell_dim)[:, : self.grid * self.grid]
         return features, np.ascontiguousarray(cells)
 
+    def cell_region(self, height: int, width: int) -> tuple[float, float, float, float]:
+        """The whole frame: the descriptor resizes without cropping."""
+        return (0.0, 0.0, 1.0, 1.0)
+
     def describe(self) -> dict[str, Any]:
         width, height = self.size
         return {
