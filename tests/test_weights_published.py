@@ -154,8 +154,9 @@ def test_files_win_and_unknown_names_list_the_known_ones(tmp_path, cache):
                               aliases=("kinetics400", "DEFAULT")),)
     digest = state_file(tmp_path / "mine.pth")
     assert resolve_weights(tmp_path / "mine.pth", "net", table) == (tmp_path / "mine.pth", digest)
-    with pytest.raises(WeightsError, match=r"'kinetics700' is neither an existing file nor a published "
-                                           r"name; give a published name \(KINETICS400_V1, kinetics400, DEFAULT\)"):
+    with pytest.raises(WeightsError, match=r"'kinetics700' is neither an existing file nor a "
+                                           r"published name; give a published name "
+                                           r"\(KINETICS400_V1, kinetics400, DEFAULT\)"):
         resolve_weights("kinetics700", "net", table)
     with pytest.raises(WeightsError, match="c3d has no published weights"):
         resolve_weights("sports1m", "c3d", ())

@@ -147,8 +147,9 @@ class C3DBackbone(TorchBackbone):
                  layer: str | None = "fc6", pool5: str = "caffe", mean: str = "sports1m",
                  crops: str = "centre", crop_reduce: str = "mean", allow_pickle: Any = False,
                  allow_missing_fc: Any = False, seed: Any = 0, width: Any = 1,
-                 weights_sha256: str | None = None, cells: Any = DEFAULT_CELLS, device: str | None = "cpu", batch_size: Any = 32,
-                 amp: Any = None, channels_last: Any = None) -> None:
+                 weights_sha256: str | None = None, cells: Any = DEFAULT_CELLS,
+                 device: str | None = "cpu", batch_size: Any = 32, amp: Any = None,
+                 channels_last: Any = None) -> None:
         super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last,
                          cells=cells)
         random_init = as_bool(random_init, "random_init")
@@ -209,9 +210,6 @@ class C3DBackbone(TorchBackbone):
             x -= self._mean
         x = crop_clip(x, CROP, self.crops, rounding="floor")  # (T, 112, 112, 3) or (10, T, ...)
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
-
-    def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        return model(x, layer=self.layer)
 
     def _features_and_map(self, model: torch.nn.Module, x: torch.Tensor
                           ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -3,9 +3,11 @@
 The feature is the classifier's input: the head's own pooling, then a global average (2048-d for
 all archs here). The cells come from the map the head pools, in the same forward pass: the last
 stage's output for slow_r50 (2048 channels), and for X3D that output after the head's 1x1
-pre-projection (432 channels; the head projects to 2048 only after pooling). Preprocessing follows pytorchvideo's published hub recipe: uniform temporal
-subsampling of the clip to the arch's frame count, /255, normalise with mean 0.45 / std 0.225,
-scale the short side, centre crop (torchvision's rounding). pytorchvideo 0.1.5 is unmaintained and
+pre-projection (432 channels; the head projects to 2048 only after pooling).
+
+Preprocessing follows pytorchvideo's published hub recipe: uniform temporal subsampling of the
+clip to the arch's frame count, /255, normalise with mean 0.45 / std 0.225, scale the short side,
+centre crop (torchvision's rounding). pytorchvideo 0.1.5 is unmaintained and
 imports `torchvision.transforms.functional_tensor`, which current torchvision renamed; a one-line
 alias makes it import (only installed when the old name is missing).
 

@@ -51,7 +51,8 @@ WEIGHTS_ENUMS = {"r3d_18": "R3D_18_Weights", "mc3_18": "MC3_18_Weights",
 #: URLs against torchvision's enums)
 PUBLISHED: dict[str, tuple[PublishedWeights, ...]] = {
     arch: (PublishedWeights("KINETICS400_V1", url, aliases=(
-        "kinetics400", "DEFAULT", f"{WEIGHTS_ENUMS[arch]}.KINETICS400_V1", f"{WEIGHTS_ENUMS[arch]}.DEFAULT")),)
+        "kinetics400", "DEFAULT", f"{WEIGHTS_ENUMS[arch]}.KINETICS400_V1",
+        f"{WEIGHTS_ENUMS[arch]}.DEFAULT")),)
     for arch, (_, _, _, url) in ARCHS.items()
 }
 
@@ -83,7 +84,8 @@ class TorchvisionBackbone(TorchBackbone):
 
     arch: one of ARCHS. weights: "kinetics400" (see the module docstring), the KINETICS400_V1
     .pth file or any state dict of the arch; required unless `random_init`. download: fetch a
-    published file that is not in the cache yet; weights_sha256: pin the file's full sha256. crops: "centre" or "tencrop" (crop_reduce "mean"/"keep").
+    published file that is not in the cache yet; weights_sha256: pin the file's full sha256.
+    crops: "centre" or "tencrop" (crop_reduce "mean"/"keep").
     cells: grid of per-cell last-stage features ("RxC", default 3x3; "none" for none).
     """
 
@@ -93,7 +95,8 @@ class TorchvisionBackbone(TorchBackbone):
     def __init__(self, arch: str = "r3d_18", weights: str | Path | None = None, *,
                  random_init: Any = False, layer: str | None = None, crops: str = "centre",
                  crop_reduce: str = "mean", allow_pickle: Any = False, seed: Any = 0,
-                 download: Any = True, weights_sha256: str | None = None, cells: Any = DEFAULT_CELLS, device: str | None = "cpu", batch_size: Any = 32,
+                 download: Any = True, weights_sha256: str | None = None,
+                 cells: Any = DEFAULT_CELLS, device: str | None = "cpu", batch_size: Any = 32,
                  amp: Any = None, channels_last: Any = None) -> None:
         if arch not in ARCHS:
             raise ValueError(f"unknown torchvision video arch {arch!r}; choose from {sorted(ARCHS)}")
