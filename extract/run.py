@@ -423,6 +423,8 @@ class _Runner:
             job.ranges[index] = (first, last)
             job.pending += 1
             self.pending.append((job, index, array))
+        elif kind == "frame_size":
+            job.info["frame_size"] = (message[2], message[3])
         elif kind == "finished":
             job.n_frames = message[2]
         elif kind == "failed":
@@ -494,6 +496,10 @@ class _Runner:
             "target_fps": float(self.spec.target_fps or 0.0), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
         }
+        region = (self.backbone.cell_region(*info["frame_size"])
+                  if grid is not None and "frame_size" in info else None)
+        if region is not None:
+            attrs["cell_region"] = [round(float(v), 6) for v in region]
         try:
             write_video(self.output, source.key, features, frames, attrs, dtype=self.options.dtype,
                         cells=cells, cell_grid=grid)

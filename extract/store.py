@@ -12,7 +12,9 @@ attributes that say how it was made (see `REQUIRED_ATTRS` and docs/extract.md).
 Schema version 2 adds, when the backbone has a spatial layout, `cells` (n_clips, rows * cols,
 cell_dim): the clip's features per cell of a `cell_grid` = [rows, cols] grid (row-major, top-left
 first), kept beside the clip vector so that detection can score where in the frame something
-happens. Version 1 files (no cells) still read: their `cells` is None.
+happens, and optionally `cell_region` = [x0, y0, x1, y1]: the part of the source frame the grid
+covers, as fractions of its width and height (a centre crop covers less than the whole frame).
+Version 1 files (no cells) still read: their `cells` is None.
 
 A file only ever appears under its final name complete: it is written to a hidden temporary
 name beside it and renamed with `os.replace`, so a crash leaves at most a `.*.tmp` file that
@@ -63,6 +65,14 @@ class VideoFeatures:
         return (int(grid[0]), int(grid[1])) if grid else None
 
     @property
+    def cell_region(self) -> tuple[float, float, float, float] | None:
+        """(x0, y0, x1, y1) of the source frame the cells cover, as fractions; None if unrecorded."""
+        region = self.attrs.get("cell_region")
+        if isinstance(region, str):
+            region = json.loads(region)
+        return tuple(float(v) for v in region) if region else None
+
+    @property
     def n_clips(self) -> int:
         return int(self.features.shape[0])
 
@@ -98,7 +108,8 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
     `attrs` must contain `REQUIRED_ATTRS`; values may be str, numbers, bools, None (stored as
     "none") or JSON-able containers (stored as JSON text). Usable by feature importers.
     `cells` (n_clips, rows * cols, cell_dim) with its `cell_grid` (rows, cols): the per-cell
-    features, stored beside the clip vectors.
+    features, stored beside the clip vectors; `attrs["cell_region"]`, when given, says which
+    part of the frame they cover ([x0, y0, x1, y1], fractions).
     """
     features = np.asarray(features)
     if (cells is None) != (cell_grid is None):
@@ -109,6 +120,8 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
         if cells.ndim != 3 or cells.shape[:2] != (features.shape[0], rows * cols):
             raise ValueError(f"cells must be (n_clips, rows * cols, cell_dim) = ({features.shape[0]}, "
                              f"{rows * cols}, d) for a {rows}x{cols} grid, got shape {cells.shape}")
+    if "cell_region" in attrs:
+        _check_region(attrs["cell_region"], cells is not None)
     frames = np.asarray(frames, dtype=np.int64)
     if features.ndim != 2:
         raise ValueError(f"features must be (n_clips, dim), got shape {features.shape}")
@@ -146,6 +159,18 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
         raise
     _fsync_dir(final.parent)
     return final
+
+
+def _check_region(region: Any, has_cells: bool) -> None:
+    if not has_cells:
+        raise ValueError("cell_region describes cells: give cells and cell_grid with it")
+    try:
+        x0, y0, x1, y1 = (float(v) for v in region)
+    except (TypeError, ValueError):
+        raise ValueError(f"cell_region must be [x0, y0, x1, y1], got {region!r}") from None
+    if not (0.0 <= x0 < x1 <= 1.0 and 0.0 <= y0 < y1 <= 1.0):
+        raise ValueError(f"cell_region must be fractions with 0 <= x0 < x1 <= 1 and "
+                         f"0 <= y0 < y1 <= 1, got {list(region)}")
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -5,17 +5,36 @@ Weight files are pickles, and unpickling runs arbitrary code, so the default is
 unpickling (needed for a few old files that store whole modules) must be asked for
 explicitly with `allow_pickle=True`. Every loaded file is identified by its sha256, which the
 backbones write into the feature store so that a feature file names the exact weights.
+
+`resolve_weights` turns what the user gave (`--weights`) into a file: an existing path is used
+as it is; a published name (`kinetics400`) is the network's published file in the torch hub
+cache, fetched once when missing (nothing else in videoad touches the network) and checked
+against the hash that is known for it. torchvision puts the first 8 hex digits of each file's
+sha256 in its name, and those are checked; pytorchvideo publishes no checksum, so its files are
+trusted on first use: the sha256 is recorded beside the file in the cache (and in every feature
+file), a later difference is refused, and `weights_sha256=` pins the full digest instead.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import pickle
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-__all__ = ["WeightsError", "sha256_file", "load_state_dict", "check_state_dict", "load_into"]
+__all__ = ["PublishedWeights", "WeightsError", "cache_dir", "check_name_hash", "check_state_dict",
+           "download_file", "load_into", "load_state_dict", "looks_like_path", "resolve_weights",
+           "sha256_file"]
+
+log = logging.getLogger(__name__)
+
+#: suffixes that make a `--weights` value a path even when it has no folder in it
+WEIGHT_SUFFIXES = (".pth", ".pt", ".pyth", ".pickle", ".pkl", ".ckpt", ".bin")
 
 # Container keys under which checkpoints commonly nest the state dict
 # (torchvision: none; pytorchvideo/pyslowfast: "model_state"; many training scripts: "state_dict").
@@ -135,3 +154,155 @@ def load_into(
     allow_missing = tuple(allow_missing)
     check_state_dict(model, state, source=source, allow_missing=allow_missing)
     model.load_state_dict(dict(state), strict=not allow_missing)
+
+
+# -- published weights by name -------------------------------------------------------------------
+@dataclass(frozen=True)
+class PublishedWeights:
+    """A network's published weights file and what is known of its hash.
+
+    name: the canonical name (torchvision's enum member, e.g. "KINETICS400_V1"); aliases:
+    other accepted names (compared case-insensitively). sha256: the full digest where it is
+    established, "" where nobody publishes one.
+    """
+
+    name: str
+    url: str
+    sha256: str = ""
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def file_name(self) -> str:
+        return self.url.rsplit("/", 1)[1]
+
+    @property
+    def hash_prefix(self) -> str:
+        """The sha256 prefix torch hub's naming puts in the file name (`<name>-<hex>.pth`), or ""."""
+        match = _NAME_HASH.fullmatch(self.file_name)
+        return match.group(1) if match else ""
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+_NAME_HASH = re.compile(r".+-([0-9a-f]{8,})\.pth")
+
+
+def cache_dir() -> Path:
+    """Where published weights live: torch hub's checkpoint folder ($TORCH_HOME/hub/checkpoints,
+    by default ~/.cache/torch/hub/checkpoints), shared with torchvision and pytorchvideo."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def download_file(url: str, dst: Path, hash_prefix: str = "") -> None:
+    """Fetch `url` to `dst` (torch hub: a temporary file renamed when complete, the sha256
+    prefix checked while downloading). The only network access in videoad; tests replace it."""
+    torch.hub.download_url_to_file(url, os.fspath(dst), hash_prefix=hash_prefix or None, progress=True)
+
+
+def check_name_hash(path: Path, sha256: str) -> None:
+    """A file named the torch hub way (`<name>-<first hex digits of sha256>.pth`) must match its name."""
+    match = _NAME_HASH.fullmatch(path.name)
+    if match and not sha256.startswith(match.group(1)):
+        raise WeightsError(f"{path}: sha256 {sha256[:12]}... does not match the {match.group(1)} in its "
+                           "name (truncated or corrupt download?); delete it and fetch it again")
+
+
+def looks_like_path(value: str) -> bool:
+    """A `--weights` value meant as a file (a folder in it, or a weights suffix), not a name."""
+    return ("/" in value or os.sep in value or value.startswith("~")
+            or value.lower().endswith(WEIGHT_SUFFIXES))
+
+
+def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[PublishedWeights] = (),
+                    *, download: bool = True, sha256: str | None = None) -> tuple[Path, str]:
+    """The weights file that `value` names, and its sha256.
+
+    An existing file is that file (a `sha256` pin is checked). A published name of `what` (the
+    backbone) is its file in `cache_dir()`, downloaded once if missing and `download` is on, and
+    checked: against `sha256` or the table's full digest when there is one, else against the
+    prefix in torchvision's file name, else trusted on first use (see the module docstring).
+    Anything else raises a `WeightsError` that says what is accepted.
+    """
+    text = os.fspath(value)
+    path = Path(text).expanduser()
+    pin = _normalise_sha(sha256) if sha256 else ""
+    if path.is_file():
+        digest = sha256_file(path)
+        if pin and digest != pin:
+            raise WeightsError(f"{path}: sha256 {digest} differs from the pinned weights_sha256 {pin}")
+        return path, digest
+    if path.exists():
+        raise WeightsError(f"{path}: not a file; --weights takes a weights file or a published name")
+    wanted = text.strip().lower()
+    entry = next((e for e in published if wanted in (n.lower() for n in e.names())), None)
+    if entry is None:
+        if looks_like_path(text):
+            raise WeightsError(f"{path}: weights file not found")
+        names = ", ".join(n for e in published for n in e.names())
+        offer = (f"a published name ({names})" if names else
+                 f"a file ({what} has no published weights that videoad can fetch)")
+        raise WeightsError(f"{what}: --weights {text!r} is neither an existing file nor a published "
+                           f"name; give {offer} or a path to a weights file")
+    target = cache_dir() / entry.file_name
+    if not target.is_file():
+        _fetch(entry, target, what, download, pin or entry.sha256)
+    digest = sha256_file(target)
+    _check_published(entry, target, digest, pin)
+    return target, digest
+
+
+def _normalise_sha(value: str) -> str:
+    text = str(value).strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise WeightsError(f"weights_sha256 must be 64 hex digits, got {value!r}")
+    return text
+
+
+def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, full_sha: str) -> None:
+    where = (f"Put {entry.url} , named {entry.file_name}, into {target.parent}/ (torch hub's "
+             "cache: $TORCH_HOME/hub/checkpoints, by default ~/.cache/torch/hub/checkpoints), "
+             f"or pass --weights /path/to/{entry.file_name}")
+    if not download:
+        raise WeightsError(f"{what} weights {entry.name}: {target} is missing and downloading is "
+                           f"off (download=false). {where}.")
+    log.warning("%s: downloading %s into %s (once)", what, entry.url, target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        download_file(entry.url, target, full_sha or entry.hash_prefix)
+    except OSError as exc:  # URLError included: offline, DNS, HTTP errors, a read-only cache
+        raise WeightsError(f"{what} weights {entry.name}: cannot download {entry.url} ({exc}). "
+                           f"On a machine without internet, fetch the file elsewhere. {where}.") from exc
+    except RuntimeError as exc:  # torch hub's "invalid hash value": nothing was kept
+        raise WeightsError(f"{what} weights {entry.name}: the download of {entry.url} failed its "
+                           f"hash check ({exc}); nothing was kept, try again") from exc
+
+
+def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str) -> None:
+    expected = pin or entry.sha256
+    refuse = "; delete it and run again to fetch it anew, or put the right file there"
+    if expected:
+        if digest != expected:
+            raise WeightsError(f"{path}: sha256 {digest} is not the expected {expected} of "
+                               f"{entry.url}{refuse}")
+        return
+    if entry.hash_prefix:
+        if not digest.startswith(entry.hash_prefix):
+            raise WeightsError(f"{path}: sha256 {digest[:12]}... does not match the "
+                               f"{entry.hash_prefix} in its published name (corrupt, truncated or "
+                               f"another file){refuse}")
+        return
+    record = path.with_name(path.name + ".sha256")  # trust on first use
+    if record.is_file():
+        first = (record.read_text(encoding="utf-8").split() or [""])[0]
+        if digest != first:
+            raise WeightsError(f"{path}: sha256 {digest} differs from {first} recorded in {record} "
+                               f"when it was first used{refuse} (and delete {record.name})")
+        return
+    try:
+        record.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only cache: the feature files still record the hash
+    log.warning("%s: no published checksum exists for %s; its sha256 %s is recorded in %s and in "
+                "the features (pin it with --backbone-opt weights_sha256=...)",
+                path.name, entry.url, digest, record)

@@ -8,6 +8,7 @@ no progress for the timeout, which is the only way to stop a native call that ne
 
 Messages to the main process (tuples, first item the kind, second the task's token):
     ("started", token, {"decoder", "fps", "container_frames", "open_errors"})
+    ("frame_size", token, height, width)     once, before the first clip (for `cell_region`)
     ("clip", token, index, first_frame, last_frame, preprocessed_array)
     ("finished", token, n_decoded_frames)
     ("failed", token, reason)
@@ -168,6 +169,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         try:
             frames = _beating(stream.frames, status)
             for clip in iter_clips(frames, spec, stream.fps):
+                if clip.index == 0:
+                    post(("frame_size", token, *map(int, clip.frames.shape[1:3])))
                 features = np.ascontiguousarray(backbone.preprocess(clip.frames))
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:

@@ -75,13 +75,28 @@ def test_cells_are_stored_beside_the_clip_vectors(tmp_path):
         store.load("v.mp4")
 
 
+def test_cell_region_is_checked_and_read_back(tmp_path):
+    features, frames = sample(n_clips=3)
+    cells = np.ones((3, 4, 2), np.float32)
+    write_video(tmp_path, "v.mp4", features, frames, {**ATTRS, "cell_region": [0.25, 0.0, 0.75, 1.0]},
+                cells=cells, cell_grid=(2, 2))
+    assert FeatureStore(tmp_path).load("v.mp4").cell_region == (0.25, 0.0, 0.75, 1.0)
+    for bad in ([0.5, 0.0, 0.25, 1.0], [0.0, 0.0, 1.0, 1.5], [0.0, 1.0], "centre"):
+        with pytest.raises(ValueError, match="cell_region must be"):
+            write_video(tmp_path, "w.mp4", features, frames, {**ATTRS, "cell_region": bad},
+                        cells=cells, cell_grid=(2, 2))
+    with pytest.raises(ValueError, match="cell_region describes cells"):
+        write_video(tmp_path, "w.mp4", features, frames, {**ATTRS, "cell_region": [0, 0, 1, 1]})
+    assert not (tmp_path / "w.mp4.h5").exists()
+
+
 def test_version_1_files_without_cells_still_read(tmp_path):
     features, frames = sample()
     path = write_video(tmp_path, "old.mp4", features, frames, ATTRS)
     with h5py.File(path, "r+") as f:  # what a store of schema version 1 holds
         f.attrs["format_version"] = 1
     video = FeatureStore(tmp_path).load("old.mp4", cells=True)
-    assert video.cells is None and video.cell_grid is None
+    assert video.cells is None and video.cell_grid is None and video.cell_region is None
     np.testing.assert_array_equal(video.features, features)
 
 

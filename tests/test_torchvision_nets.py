@@ -158,3 +158,207 @@ def test_ptv_checkpoint_loads_and_features_equal_the_head_input(tmp_path):
     np.testing.assert_allclose(feats, expected.numpy(), rtol=1e-3, atol=1e-4)
     with pytest.raises(MissingWeightsError, match=r"X3D_S\.pyth"):
         PTVBackbone("x3d_s")
+
+
+# -- grid cells ----------------------------------------------------------------------------------
+def last_map_by_hook(module: torch.nn.Module, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The output of `module` when `model` runs on x, read with a forward hook."""
+    seen = {}
+    handle = module.register_forward_hook(lambda mod, inp, out: seen.update(out=out))
+    with torch.inference_mode():
+        model(x)
+    handle.remove()
+    return seen["out"]
+
+
+@pytest.mark.parametrize("arch", sorted(ARCH_WEIGHTS))
+def test_torchvision_cells_are_the_last_stage_and_average_to_the_feature(arch):
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    full = TorchvisionBackbone(arch, random_init=True, cells="7x7")  # the map is 7x7 for both crops
+    batch = full.preprocess(random_clip(6))[None]
+    features, cells = full.forward_cells(batch)
+    width = 1024 if arch == "s3d" else 512
+    assert cells.shape == (1, 49, width) and features.shape == (1, width)
+    # the mean over the cells is the globally pooled clip feature (the same map, the same pass)
+    np.testing.assert_allclose(cells.mean(axis=1), features, rtol=1e-4, atol=1e-5)
+    model = full._ready_model()
+    layer = model.features if arch == "s3d" else model.layer4
+    fmap = last_map_by_hook(layer, model, torch.from_numpy(batch)).mean(dim=2)  # (1, C, 7, 7)
+    np.testing.assert_allclose(cells[0, 1 * 7 + 5], fmap[0, :, 1, 5].numpy(), rtol=1e-4, atol=1e-5)
+    coarse = TorchvisionBackbone(arch, random_init=True)
+    _, default = coarse.forward_cells(batch)
+    assert coarse.cell_grid == (3, 3) and default.shape == (1, 9, width)
+    np.testing.assert_allclose(default[0, 8], fmap[0, :, 4:7, 4:7].mean((1, 2)).numpy(), rtol=1e-4, atol=1e-5)
+    assert coarse.describe()["cell_layer"].startswith("features (last block)" if arch == "s3d" else "layer4")
+
+
+def test_torchvision_regions():
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    # resized to a fixed size, centre crop with torchvision's rounding (column 30 of 171)
+    r3d = TorchvisionBackbone("r3d_18", random_init=True)
+    assert r3d.cell_region(240, 320) == pytest.approx((30 / 171, 8 / 128, 142 / 171, 120 / 128))
+    s3d = TorchvisionBackbone("s3d", random_init=True)
+    assert s3d.cell_region(1080, 1920) == pytest.approx((16 / 256, 16 / 256, 240 / 256, 240 / 256))
+
+
+def test_ptv_cells_are_the_map_the_head_pools():
+    from extract.backbones.ptv_nets import PTVBackbone
+
+    backbone = PTVBackbone("x3d_xs", random_init=True, cells="1x1")
+    model = backbone._ready_model()
+    # at X3D-XS's training size (4 frames, 160 px) the head's pool covers the whole 5x5 map
+    x = torch.from_numpy(np.random.default_rng(7).normal(size=(2, 3, 4, 160, 160)).astype(np.float32))
+    with torch.inference_mode():
+        features, cells = backbone._features_and_cells(model, x)
+    head = model.blocks[-1].pool
+    pooled_input = last_map_by_hook(head.pre_act, model, x)  # what the head's AvgPool3d averages
+    assert pooled_input.shape[1:] == (432, 4, 5, 5) and cells.shape == (2, 1, 432)
+    np.testing.assert_allclose(cells[:, 0], pooled_input.mean(dim=(2, 3, 4)), rtol=1e-4, atol=1e-5)
+    # the clip feature is the head's 1x1 post-projection of exactly that average
+    with torch.inference_mode():
+        projected = head.post_act(head.post_conv(cells[:, 0][:, :, None, None, None])).flatten(1)
+    np.testing.assert_allclose(features, projected, rtol=1e-4, atol=1e-5)
+    # the usual path: a 182-pixel crop, 3x3 cells of the 6x6 map
+    default = PTVBackbone("x3d_xs", random_init=True)
+    feats, grid = default.forward_cells(default.preprocess(random_clip(8))[None])
+    assert default.cell_grid == (3, 3) and grid.shape == (1, 9, 432) and feats.shape == (1, 2048)
+    assert "pre-projection" in default.describe()["cell_layer"]
+
+
+def test_ptv_slow_r50_cells_average_to_the_feature():
+    from extract.backbones.ptv_nets import PTVBackbone
+
+    backbone = PTVBackbone("slow_r50", random_init=True, cells="7x7")
+    model = backbone._ready_model()
+    # at 224 px the head's (8, 7, 7) pool covers the whole res5 map: the feature is its mean
+    x = torch.from_numpy(np.random.default_rng(9).normal(size=(1, 3, 8, 224, 224)).astype(np.float32))
+    with torch.inference_mode():
+        features, cells = backbone._features_and_cells(model, x)
+    assert cells.shape == (1, 49, 2048)
+    np.testing.assert_allclose(cells.mean(dim=1), features, rtol=1e-4, atol=1e-5)
+
+
+def test_ptv_region_follows_the_aspect():
+    from extract.backbones.ptv_nets import PTVBackbone
+
+    x3d = PTVBackbone("x3d_xs", random_init=True)  # short side 182, crop 182
+    assert x3d.cell_region(240, 320) == pytest.approx((30 / 242, 0.0, 212 / 242, 1.0))
+    assert x3d.cell_region(320, 240) == pytest.approx((0.0, 30 / 242, 1.0, 212 / 242))
+
+
+# -- published weights by name -------------------------------------------------------------------
+@pytest.fixture
+def hub_cache(tmp_path, monkeypatch):
+    """TORCH_HOME in tmp, and a download function that fails the test if it is called."""
+    from extract import weights as W
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    monkeypatch.setattr(W, "download_file",
+                        lambda url, dst, hash_prefix="": pytest.fail(f"tried to download {url}"))
+    folder = tmp_path / "torch-home" / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    return folder
+
+
+def test_published_tables_match_the_libraries():
+    import torchvision.models.video as tv_video
+
+    from extract.backbones.ptv_nets import PUBLISHED as PTV, import_pytorchvideo
+    from extract.backbones.torchvision_nets import PUBLISHED as TV
+
+    for arch, enum in ARCH_WEIGHTS.items():
+        weights = getattr(tv_video, enum)
+        assert weights.DEFAULT is weights.KINETICS400_V1
+        assert TV[arch][0].url == weights.KINETICS400_V1.url and TV[arch][0].name == "KINETICS400_V1"
+    import_pytorchvideo()
+    from pytorchvideo.models.hub import resnet, x3d
+
+    zoo = {**x3d.checkpoint_paths, **resnet.checkpoint_paths}
+    assert {arch: entries[0].url for arch, entries in PTV.items()} == {arch: zoo[arch] for arch in PTV}
+
+
+def test_torchvision_weights_by_name_from_the_cache(tmp_path, hub_cache, monkeypatch):
+    from extract.backbones import torchvision_nets
+    from extract.backbones.torchvision_nets import PUBLISHED, TorchvisionBackbone
+    from extract.weights import PublishedWeights
+
+    path, reference = save_like_torchvision(tmp_path, "r3d_18")
+    name = path.rsplit("/", 1)[1]
+    (hub_cache / name).write_bytes(open(path, "rb").read())
+    entry = PUBLISHED["r3d_18"][0]
+    monkeypatch.setitem(torchvision_nets.PUBLISHED, "r3d_18", (PublishedWeights(
+        entry.name, f"https://download.pytorch.org/models/{name}", aliases=entry.aliases),))
+    clip = TorchvisionBackbone("r3d_18", random_init=True).preprocess(random_clip(3))[None]
+    reference.fc = torch.nn.Identity()
+    with torch.inference_mode():
+        expected = reference(torch.from_numpy(clip)).numpy()
+    for spelled in ("kinetics400", "KINETICS400_V1", "DEFAULT", "R3D_18_Weights.KINETICS400_V1"):
+        backbone = TorchvisionBackbone("r3d_18", weights=spelled)
+        assert backbone.weights_path == hub_cache / name
+        np.testing.assert_allclose(backbone.forward_batch(clip), expected, rtol=1e-3, atol=1e-4)
+    assert backbone.describe()["weights_sha256"] == hashlib.sha256((hub_cache / name).read_bytes()).hexdigest()
+
+
+def test_torchvision_cached_file_with_wrong_hash_or_missing_offline(tmp_path, hub_cache, monkeypatch):
+    import urllib.error
+
+    from extract import weights as W
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    path, _ = save_like_torchvision(tmp_path, "mc3_18")
+    (hub_cache / "mc3_18-a90a0ba3.pth").write_bytes(open(path, "rb").read())  # not the published file
+    with pytest.raises(WeightsError, match=r"mc3_18-a90a0ba3\.pth: sha256 .* does not match the a90a0ba3"):
+        TorchvisionBackbone("mc3_18", weights="kinetics400")
+
+    def offline(url, dst, hash_prefix=""):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(W, "download_file", offline)
+    with pytest.raises(WeightsError) as err:
+        TorchvisionBackbone("s3d", weights="kinetics400")
+    assert "https://download.pytorch.org/models/s3d-d76dad2f.pth" in str(err.value)
+    assert f"named s3d-d76dad2f.pth, into {hub_cache}/" in str(err.value)
+    with pytest.raises(WeightsError, match=r"'kinetics600'.*\(KINETICS400_V1, kinetics400, DEFAULT"):
+        TorchvisionBackbone("s3d", weights="kinetics600")
+
+
+def test_ptv_weights_by_name_are_trusted_on_first_use(hub_cache):
+    from pytorchvideo.models import hub
+
+    from extract.backbones.ptv_nets import PTVBackbone
+
+    torch.manual_seed(3)
+    torch.save({"model_state": hub.x3d_xs(pretrained=False).state_dict()}, hub_cache / "X3D_XS.pyth")
+    digest = hashlib.sha256((hub_cache / "X3D_XS.pyth").read_bytes()).hexdigest()
+    backbone = PTVBackbone("x3d_xs", weights="kinetics400")
+    assert backbone.describe()["weights_sha256"] == digest
+    assert (hub_cache / "X3D_XS.pyth.sha256").read_text().split()[0] == digest
+    with pytest.raises(WeightsError, match="is not the expected 0{64}"):
+        PTVBackbone("x3d_xs", weights="kinetics400", weights_sha256="0" * 64)
+
+
+def test_cli_weights_name_runs_end_to_end_with_cells(tmp_path, hub_cache, monkeypatch):
+    from click.testing import CliRunner
+
+    from _extract_media import make_video
+    from extract.backbones import torchvision_nets
+    from extract.store import FeatureStore
+    from extract.weights import PublishedWeights
+    from videoad.cli import cli
+
+    path, _ = save_like_torchvision(tmp_path, "r3d_18")
+    name = path.rsplit("/", 1)[1]
+    (hub_cache / name).write_bytes(open(path, "rb").read())
+    monkeypatch.setitem(torchvision_nets.PUBLISHED, "r3d_18", (PublishedWeights(
+        "KINETICS400_V1", f"https://download.pytorch.org/models/{name}", aliases=("kinetics400",)),))
+    video = make_video(tmp_path / "cam.avi", 32, width=96, height=64, fourcc="MJPG")
+    result = CliRunner().invoke(cli, ["extract", str(video), "-o", str(tmp_path / "f"), "-q",
+                                      "--workers", "1", "--backbone", "r3d_18", "--weights", "kinetics400"])
+    assert result.exit_code == 0, result.output
+    stored = FeatureStore(tmp_path / "f").load("cam.avi", cells=True)
+    assert stored.features.shape == (2, 512) and stored.cells.shape == (2, 9, 512)
+    assert stored.cell_grid == (3, 3) and stored.attrs["cell_dim"] == 512
+    assert stored.cell_region == pytest.approx((30 / 171, 8 / 128, 142 / 171, 120 / 128), abs=1e-6)
+    assert stored.attrs["weights_sha256"].startswith(name.split("-")[1][:8])

@@ -47,6 +47,12 @@ class Backbone(abc.ABC):
         ((B, dim), (B, rows * cols, cell_dim) or None). Cells are row-major, top-left first."""
         return self.forward_batch(batch), None
 
+    def cell_region(self, height: int, width: int) -> tuple[float, float, float, float] | None:
+        """The part of a height x width source frame that the cells cover, as fractions
+        (x0, y0, x1, y1); None without cells. Stored as the `cell_region` attribute, per video
+        because a crop after an aspect-preserving resize covers more or less of each frame."""
+        return None
+
     def describe(self) -> dict[str, Any]:
         """Provenance for the store: name, layer, weights sha256 (or "none"), preprocessing."""
         return {"backbone": self.name, "layer": "", "weights_sha256": "none", "preprocessing": ""}

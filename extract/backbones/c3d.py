@@ -22,7 +22,7 @@ from torch import nn
 
 from ..tencrop import crop_clip
 from ..weights import WeightsError
-from .torch_base import TorchBackbone, as_bool, as_int, require_weights
+from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
 
 __all__ = ["C3D", "C3DBackbone", "SPORTS1M_MEAN_BGR", "WEIGHTS_HELP", "load_mean_cube"]
 
@@ -71,17 +71,27 @@ class C3D(nn.Module):
         self.relu = nn.ReLU()
         self.dropout = nn.Dropout(0.5)
 
-    def pool5_output(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3, 16, 112, 112) -> (N, C5, 1, 4, 4)."""
+    def conv5b_and_pool5(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, 3, 16, 112, 112) -> conv5b after its ReLU (N, C5, 2, 7, 7) and pool5 (N, C5, 1, 4, 4)."""
         for convs, pool in _BLOCKS:
             for name in convs:
                 x = self.relu(getattr(self, name)(x))
+            if pool == "pool5":
+                return x, self.pool5(x)
             x = getattr(self, pool)(x)
-        return x
+        raise AssertionError("unreachable: the last block ends with pool5")
+
+    def pool5_output(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 3, 16, 112, 112) -> (N, C5, 1, 4, 4)."""
+        return self.conv5b_and_pool5(x)[1]
 
     def forward(self, x: torch.Tensor, layer: str = "fc8") -> torch.Tensor:
         """Post-ReLU fc6 or fc7 features, or the fc8 logits (classification)."""
-        x = torch.flatten(self.pool5_output(x), 1)  # (C, T, H, W) order, as the weights expect
+        return self.head(self.pool5_output(x), layer)
+
+    def head(self, pool5: torch.Tensor, layer: str = "fc8") -> torch.Tensor:
+        """pool5 -> post-ReLU fc6 or fc7, or the fc8 logits."""
+        x = torch.flatten(pool5, 1)  # (C, T, H, W) order, as the weights expect
         x = self.dropout(self.relu(self.fc6(x)))
         if layer == "fc6":
             return x
@@ -119,21 +129,29 @@ class C3DBackbone(TorchBackbone):
         `random_init` (seeded by `seed`, for tests and smoke runs only).
     allow_pickle: permit full unpickling of the weights file (trusted files only).
     allow_missing_fc: accept files without fc7/fc8 (fc6 features only need conv* and fc6).
+    weights_sha256: refuse a weights file whose sha256 differs (a pin for your copy).
     mean: "sports1m" (per channel), "none", or a path to a mean cube .npy.
     crops: "centre" or "tencrop"; crop_reduce: "mean" or "keep" (concatenated per crop).
+    cells: grid of per-cell conv5b features ("RxC", default 3x3; "none" for none). conv5b, not
+        pool5: it is the last map with a spatial layout of its own (7x7), the same for both
+        pool5 variants, while pool5's Caffe windows are uneven and fc6 mixes all positions.
     width: channel divisor for a reduced network (tests, benchmarks); 1 is the real C3D.
     """
 
     name = "c3d"
     clip_len = 16
+    crop, crop_rounding = CROP, "floor"
+    cell_layer = "conv5b (post-ReLU)"
 
     def __init__(self, weights: str | Path | None = None, *, random_init: Any = False,
                  layer: str | None = "fc6", pool5: str = "caffe", mean: str = "sports1m",
                  crops: str = "centre", crop_reduce: str = "mean", allow_pickle: Any = False,
                  allow_missing_fc: Any = False, seed: Any = 0, width: Any = 1,
+                 weights_sha256: str | None = None, cells: Any = DEFAULT_CELLS,
                  device: str | None = "cpu", batch_size: Any = 32, amp: Any = None,
                  channels_last: Any = None) -> None:
-        super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last)
+        super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last,
+                         cells=cells)
         random_init = as_bool(random_init, "random_init")
         require_weights(weights, random_init, "The C3D backbone", WEIGHTS_HELP)
         self.layer = layer or "fc6"
@@ -160,7 +178,8 @@ class C3DBackbone(TorchBackbone):
             if self.layer == "fc7" and allow_missing and "fc7.weight" not in state:
                 raise WeightsError(f"{path}: layer fc7 requested but the file has no fc7")
 
-        self._load_weights(model, weights, allow_pickle, check=check, allow_missing=allow_missing)
+        self._load_weights(model, weights, allow_pickle, check=check, allow_missing=allow_missing,
+                           sha256=weights_sha256)
         self._set_model(model)
 
     @property
@@ -192,8 +211,13 @@ class C3DBackbone(TorchBackbone):
         x = crop_clip(x, CROP, self.crops, rounding="floor")  # (T, 112, 112, 3) or (10, T, ...)
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
 
-    def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-        return model(x, layer=self.layer)
+    def _features_and_map(self, model: torch.nn.Module, x: torch.Tensor
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+        conv5b, pool5 = model.conv5b_and_pool5(x)
+        return model.head(pool5, self.layer), conv5b
+
+    def _resized_hw(self, height: int, width: int) -> tuple[int, int]:
+        return RESIZE_HW  # every frame is resized to 128x171, whatever its aspect
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()

@@ -177,6 +177,10 @@ class MotionBackbone(Backbone):
         cells = features.reshape(len(batch), self.n_cells, self.cell_dim)[:, : self.grid * self.grid]
         return features, np.ascontiguousarray(cells)
 
+    def cell_region(self, height: int, width: int) -> tuple[float, float, float, float]:
+        """The whole frame: the descriptor resizes without cropping."""
+        return (0.0, 0.0, 1.0, 1.0)
+
     def describe(self) -> dict[str, Any]:
         size = (f"{self.size[0]}x{self.size[1]}" if self.size is not None
                 else f"auto (native, at most {AUTO_MAX_HEIGHT} lines, aspect kept)")

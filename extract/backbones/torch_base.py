@@ -12,6 +12,12 @@ model input into feature vectors (`_features`). This base decides how the batch 
 The model moves to the device on the first `forward_batch`, not at construction, so that decode
 worker processes forked after construction never inherit a CUDA context, and a pickled copy
 sent to a spawned worker leaves the model behind (workers only run `preprocess`).
+
+Grid cells: a subclass that implements `_features_and_map` (clip features and the last
+convolutional map of the same forward pass) gets per-cell features for free: the map is averaged
+over time and adaptively average-pooled to `cell_grid` (`cells=RxC`, default 3x3, `cells=none`
+off). With ten-crop the cells come from the centre crop alone, so they cover one well-defined
+region of the frame (`cell_region`), the same as without ten-crop.
 """
 from __future__ import annotations
 
@@ -24,14 +30,20 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..tencrop import CROP_MODES
-from ..weights import load_into, load_state_dict, sha256_file
+from ..tencrop import CROP_MODES, centre_offset
+from ..weights import PublishedWeights, load_into, load_state_dict, resolve_weights
 from .base import Backbone
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ExecPlan", "MissingWeightsError", "TorchBackbone", "as_bool", "as_int",
-           "exec_plan", "resolve_device", "require_weights"]
+__all__ = ["DEFAULT_CELLS", "ExecPlan", "MissingWeightsError", "TorchBackbone", "as_bool", "as_int",
+           "exec_plan", "grid_cells", "parse_cells", "resolve_device", "require_weights"]
+
+#: the default spatial grid of the learned backbones' cells: coarse, because their last maps are
+#: only 6-8 positions wide (7x7 for 112-pixel crops) and each position already sees most of the crop
+DEFAULT_CELLS = "3x3"
+#: index of the unflipped centre crop in ten-crop order (`extract.tencrop.crop_boxes`)
+_CENTRE_CROP = 4
 
 
 class MissingWeightsError(ValueError):
@@ -58,6 +70,32 @@ def as_int(value: Any, name: str, minimum: int = 1) -> int:
     if number < minimum:
         raise ValueError(f"{name}: must be >= {minimum}, got {number}")
     return number
+
+
+def parse_cells(value: Any) -> tuple[int, int] | None:
+    """`cells=` as "RxC" (or "N" for NxN, or a (rows, cols) pair); "none"/"off"/"0" for no cells."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off", "0", "")):
+        return None
+    if isinstance(value, str):
+        rows, sep, cols = value.strip().lower().partition("x")
+        value = (rows, cols if sep else rows)
+    elif isinstance(value, int):
+        value = (value, value)
+    try:
+        rows, cols = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"cells: expected RxC (e.g. 3x3) or none, got {value!r}") from None
+    if not (1 <= rows <= 16 and 1 <= cols <= 16):
+        raise ValueError(f"cells: rows and columns must be 1..16, got {rows}x{cols}")
+    return rows, cols
+
+
+def grid_cells(fmap: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+    """(N, C, T, H, W) map -> (N, rows * cols, C): mean over time, adaptive average over each
+    cell's part of the map, cells row-major from the top left (the store's order)."""
+    x = fmap.float().mean(dim=2)
+    x = torch.nn.functional.adaptive_avg_pool2d(x, grid)
+    return x.flatten(2).transpose(1, 2).contiguous()
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
@@ -132,9 +170,16 @@ class TorchBackbone(Backbone):
     #: dimensions of one model input (C, T, H, W)
     input_ndim: int = 4
 
+    #: what the cells are computed from, for `describe()` (set by subclasses that have cells)
+    cell_layer: str = ""
+    #: crop side and centre rounding ("floor" Caffe, "round" torchvision), for `cell_region`
+    crop: int = 0
+    crop_rounding: str = "round"
+
     def __init__(self, *, device: str | None = "cpu", batch_size: Any = 32,
-                 amp: Any = None, channels_last: Any = None) -> None:
+                 amp: Any = None, channels_last: Any = None, cells: Any = None) -> None:
         self.device = resolve_device(device)
+        self.cell_grid = parse_cells(cells)
         self.plan = exec_plan(
             self.device,
             amp=None if amp is None else as_bool(amp, "amp"),
@@ -149,7 +194,33 @@ class TorchBackbone(Backbone):
     # -- subclass hooks ---------------------------------------------------------------------
     def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """(N, *input) -> (N, feature_dim) for one sub-batch on the device."""
+        return self._features_and_map(model, x)[0]
+
+    def _features_and_map(self, model: torch.nn.Module, x: torch.Tensor
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The clip features (N, feature_dim) and, from the same pass, the (N, C, T, H, W) map the
+        cells are pooled from. Backbones with cells implement this (and set `cell_layer`)."""
+        raise NotImplementedError(f"{self.name}: no feature map for cells")
+
+    def _features_and_cells(self, model: torch.nn.Module, x: torch.Tensor
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(N, feature_dim) and (N, rows * cols, C) from one forward pass."""
+        features, fmap = self._features_and_map(model, x)
+        return features, grid_cells(fmap, self.cell_grid)
+
+    def _resized_hw(self, height: int, width: int) -> tuple[int, int]:
+        """Frame size after `preprocess`'s resize, before the crop (subclasses with cells)."""
         raise NotImplementedError
+
+    def cell_region(self, height: int, width: int) -> tuple[float, float, float, float] | None:
+        """[x0, y0, x1, y1] of a height x width source frame, as fractions, that the (centre)
+        crop and hence the cells cover; the resize keeps relative positions, the crop does not."""
+        if self.cell_grid is None:
+            return None
+        rh, rw = self._resized_hw(height, width)
+        top = centre_offset(rh, self.crop, self.crop_rounding)
+        left = centre_offset(rw, self.crop, self.crop_rounding)
+        return (left / rw, top / rh, (left + self.crop) / rw, (top + self.crop) / rh)
 
     def _set_crops(self, crops: str, crop_reduce: str) -> None:
         """Validate and apply the crop options shared by every backbone (see `extract.tencrop`)."""
@@ -166,16 +237,19 @@ class TorchBackbone(Backbone):
 
     def _load_weights(self, model: torch.nn.Module, weights: Any, allow_pickle: Any, *,
                       check: Callable[[Path, dict, str], None] | None = None,
-                      allow_missing: tuple[str, ...] = ()) -> None:
-        """Load a weights file strictly into `model`, or keep its (seeded) random initialisation
-        when `weights` is empty; record the file and its sha256 for the store's provenance.
-        `check(path, state, sha256)` may reject a file before it is loaded."""
+                      allow_missing: tuple[str, ...] = (),
+                      published: tuple[PublishedWeights, ...] = (), download: Any = True,
+                      sha256: str | None = None) -> None:
+        """Load weights strictly into `model`, or keep its (seeded) random initialisation when
+        `weights` is empty; record the file and its sha256 for the store's provenance.
+        `weights` is a file or one of the `published` names (see `extract.weights.resolve_weights`;
+        `download`, `sha256`: its options). `check(path, state, sha256)` may reject a file."""
         if not weights:
             self.weights_path, self.weights_sha256 = None, "none"
             return
-        self.weights_path = Path(weights)
+        self.weights_path, self.weights_sha256 = resolve_weights(
+            weights, self.name, published, download=as_bool(download, "download"), sha256=sha256)
         state = load_state_dict(self.weights_path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
-        self.weights_sha256 = sha256_file(self.weights_path)
         if check is not None:
             check(self.weights_path, state, self.weights_sha256)
         load_into(model, state, source=str(self.weights_path), allow_missing=allow_missing)
@@ -190,6 +264,12 @@ class TorchBackbone(Backbone):
 
     # -- the Backbone interface -------------------------------------------------------------
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:
+        return self._forward(batch, cells=False)[0]
+
+    def forward_cells(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._forward(batch, cells=self.cell_grid is not None)
+
+    def _forward(self, batch: np.ndarray, cells: bool) -> tuple[np.ndarray, np.ndarray | None]:
         model = self._ready_model()
         batch = np.asarray(batch)
         per_clip = self.input_ndim + (1 if self.n_crops > 1 else 0)
@@ -200,14 +280,17 @@ class TorchBackbone(Backbone):
         n_clips = batch.shape[0]
         flat = batch.reshape((-1, *batch.shape[-self.input_ndim:]))
         start = time.perf_counter()
-        feats = self._run_all(model, flat)
+        feats, grid = self._run_all(model, flat, cells)
         if self.n_crops > 1:
             feats = feats.reshape(n_clips, self.n_crops, -1)
             feats = feats.mean(axis=1) if self.crop_reduce == "mean" else feats.reshape(n_clips, -1)
+            if grid is not None:  # the centre crop's cells only: one region of the frame
+                grid = grid.reshape(n_clips, self.n_crops, *grid.shape[1:])[:, _CENTRE_CROP]
         self.stats["forward_s"] += time.perf_counter() - start
         self.stats["batches"] += 1
         self.stats["clips"] += n_clips
-        return np.ascontiguousarray(feats, dtype=np.float32)
+        feats = np.ascontiguousarray(feats, dtype=np.float32)
+        return feats, None if grid is None else np.ascontiguousarray(grid, dtype=np.float32)
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
@@ -215,6 +298,13 @@ class TorchBackbone(Backbone):
         # neither changes the features (the precision does)
         info.update(precision=self.plan.precision,
                     crops=self.n_crops, crop_reduce=self.crop_reduce if self.n_crops > 1 else "none")
+        if self.cell_grid is not None:
+            rows, cols = self.cell_grid
+            info.update(cells=f"{rows}x{cols}",
+                        cell_layer=f"{self.cell_layer}; time mean, adaptive average per cell"
+                                   + ("; centre crop only" if self.n_crops > 1 else ""))
+        else:
+            info.update(cells="none")
         return info
 
     # -- internals --------------------------------------------------------------------------
@@ -230,11 +320,12 @@ class TorchBackbone(Backbone):
             self._placed = True
         return self._model
 
-    def _run_all(self, model: torch.nn.Module, flat: np.ndarray) -> np.ndarray:
+    def _run_all(self, model: torch.nn.Module, flat: np.ndarray, cells: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
         step = self.batch_size
         while True:
             try:
-                return self._run_chunks(model, flat, step)
+                return self._run_chunks(model, flat, step, cells)
             except torch.cuda.OutOfMemoryError:
                 if step == 1 or self.device.type != "cuda":
                     raise
@@ -243,14 +334,15 @@ class TorchBackbone(Backbone):
                 log.warning("%s: out of device memory, retrying with sub-batches of %d", self.name, step)
                 self.batch_size = step
 
-    def _run_chunks(self, model: torch.nn.Module, flat: np.ndarray, step: int) -> np.ndarray:
+    def _run_chunks(self, model: torch.nn.Module, flat: np.ndarray, step: int, cells: bool
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
         """Queue every sub-batch, then read all results back with one synchronisation."""
         plan = self.plan
         cuda = self.device.type == "cuda"
         if cuda:
             begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
             begin.record()
-        outs = []
+        outs, cell_outs = [], []
         with torch.inference_mode(), torch.autocast(device_type=self.device.type,
                                                      dtype=torch.float16, enabled=plan.amp):
             for i in range(0, len(flat), step):
@@ -260,13 +352,19 @@ class TorchBackbone(Backbone):
                 x = x.to(self.device, non_blocking=plan.non_blocking)
                 if plan.channels_last and x.ndim == 5:
                     x = x.contiguous(memory_format=torch.channels_last_3d)
-                outs.append(self._features(model, x).float())
+                if cells:
+                    features, grid = self._features_and_cells(model, x)
+                    cell_outs.append(grid.float())
+                else:
+                    features = self._features(model, x)
+                outs.append(features.float())
             result = torch.cat(outs).cpu().numpy()
+            grid = torch.cat(cell_outs).cpu().numpy() if cells else None
         if cuda:
             end.record()
             end.synchronize()
             self.stats["device_s"] += begin.elapsed_time(end) / 1000.0
-        return result
+        return result, grid
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

@@ -1,20 +1,23 @@
 """torchvision's Kinetics-400 video networks as clip feature extractors.
 
 r3d_18, mc3_18, r2plus1d_18 (512-d) and s3d (1024-d): the feature is the globally pooled
-output of the last convolutional stage, i.e. what the classifier sees. Preprocessing follows the
+output of the last convolutional stage, i.e. what the classifier sees; the cells are the same
+map (layer4, or s3d's last `features` block) averaged per grid cell, so with a grid that divides
+the map evenly their mean is the clip feature. Preprocessing follows the
 `transforms()` of each network's KINETICS400_V1 weights (torchvision's `VideoClassification`):
 RGB, resize (128x171, or 256x256 for s3d; bilinear, no antialiasing), centre crop (112 or 224;
 torchvision rounds the centre offset), scale to [0, 1], normalise with the Kinetics mean/std.
 It is reimplemented in numpy because it runs in decode workers; a test compares it with
 torchvision's own transform.
 
-Weights are never downloaded: pass the .pth file that torchvision would fetch (URLs below).
+Weights: `weights="kinetics400"` (or torchvision's names `KINETICS400_V1`, `DEFAULT`) is the
+published file below, fetched once into the torch hub cache and checked against the sha256
+prefix in its name (`extract.weights.resolve_weights`); a path to that file works too, offline.
 torchvision is imported only when a backbone is built, because here it needs the CUDA torch
 build in a separate environment (`.venv-full`).
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +26,11 @@ import numpy as np
 import torch
 
 from ..tencrop import crop_clip
-from ..weights import WeightsError
-from .torch_base import TorchBackbone, as_bool, as_int, require_weights
+from ..weights import PublishedWeights, cache_dir, check_name_hash
+from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
 
-__all__ = ["ARCHS", "KINETICS_MEAN", "KINETICS_STD", "TorchvisionBackbone", "import_torchvision"]
+__all__ = ["ARCHS", "KINETICS_MEAN", "KINETICS_STD", "PUBLISHED", "TorchvisionBackbone",
+           "import_torchvision"]
 
 KINETICS_MEAN = (0.43216, 0.394666, 0.37645)
 KINETICS_STD = (0.22803, 0.22145, 0.216989)
@@ -37,6 +41,19 @@ ARCHS: dict[str, tuple[int, tuple[int, int], int, str]] = {
     "mc3_18": (512, (128, 171), 112, "https://download.pytorch.org/models/mc3_18-a90a0ba3.pth"),
     "r2plus1d_18": (512, (128, 171), 112, "https://download.pytorch.org/models/r2plus1d_18-91a641e6.pth"),
     "s3d": (1024, (256, 256), 224, "https://download.pytorch.org/models/s3d-d76dad2f.pth"),
+}
+
+#: arch -> torchvision's weights enum (the names users know from torchvision)
+WEIGHTS_ENUMS = {"r3d_18": "R3D_18_Weights", "mc3_18": "MC3_18_Weights",
+                 "r2plus1d_18": "R2Plus1D_18_Weights", "s3d": "S3D_Weights"}
+
+#: arch -> its published weights; KINETICS400_V1 is also each enum's DEFAULT (a test checks the
+#: URLs against torchvision's enums)
+PUBLISHED: dict[str, tuple[PublishedWeights, ...]] = {
+    arch: (PublishedWeights("KINETICS400_V1", url, aliases=(
+        "kinetics400", "DEFAULT", f"{WEIGHTS_ENUMS[arch]}.KINETICS400_V1",
+        f"{WEIGHTS_ENUMS[arch]}.DEFAULT")),)
+    for arch, (_, _, _, url) in ARCHS.items()
 }
 
 
@@ -53,14 +70,6 @@ def import_torchvision():
     return tv_video
 
 
-def _check_hash_prefix(path: Path, sha256: str) -> None:
-    """torchvision names its files `<arch>-<first 8 hex of sha256>.pth`: catch corrupt downloads."""
-    match = re.fullmatch(r".+-([0-9a-f]{8,})\.pth", path.name)
-    if match and not sha256.startswith(match.group(1)):
-        raise WeightsError(f"{path}: sha256 {sha256[:12]}... does not match the {match.group(1)} in its "
-                           "name (truncated or corrupt download?)")
-
-
 def resize_frames(clip: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
     """Bilinear resize without antialiasing, rounded back to uint8, like torchvision on uint8 video."""
     h, w = size_hw
@@ -73,26 +82,34 @@ def resize_frames(clip: np.ndarray, size_hw: tuple[int, int]) -> np.ndarray:
 class TorchvisionBackbone(TorchBackbone):
     """A torchvision video network (Kinetics-400) as a clip backbone; see the module docstring.
 
-    arch: one of ARCHS. weights: the KINETICS400_V1 .pth file (or any state dict of the arch);
-    required unless `random_init`. crops: "centre" or "tencrop" (crop_reduce "mean"/"keep").
+    arch: one of ARCHS. weights: "kinetics400" (see the module docstring), the KINETICS400_V1
+    .pth file or any state dict of the arch; required unless `random_init`. download: fetch a
+    published file that is not in the cache yet; weights_sha256: pin the file's full sha256.
+    crops: "centre" or "tencrop" (crop_reduce "mean"/"keep").
+    cells: grid of per-cell last-stage features ("RxC", default 3x3; "none" for none).
     """
 
     clip_len = 16
+    crop_rounding = "round"
 
     def __init__(self, arch: str = "r3d_18", weights: str | Path | None = None, *,
                  random_init: Any = False, layer: str | None = None, crops: str = "centre",
                  crop_reduce: str = "mean", allow_pickle: Any = False, seed: Any = 0,
-                 device: str | None = "cpu", batch_size: Any = 32, amp: Any = None,
-                 channels_last: Any = None) -> None:
+                 download: Any = True, weights_sha256: str | None = None,
+                 cells: Any = DEFAULT_CELLS, device: str | None = "cpu", batch_size: Any = 32,
+                 amp: Any = None, channels_last: Any = None) -> None:
         if arch not in ARCHS:
             raise ValueError(f"unknown torchvision video arch {arch!r}; choose from {sorted(ARCHS)}")
-        super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last)
+        super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last,
+                         cells=cells)
         self.name = arch
+        self.cell_layer = "features (last block)" if arch == "s3d" else "layer4"
         self._dim, self.resize_hw, self.crop, url = ARCHS[arch]
         random_init = as_bool(random_init, "random_init")
         require_weights(weights, random_init, f"The {arch} backbone",
-                        f"Its Kinetics-400 weights are torchvision's file {url} ; download it "
-                        "yourself and pass --weights /path/to/" + url.rsplit("/", 1)[1] + ".")
+                        f"--weights kinetics400 fetches its Kinetics-400 weights, torchvision's file "
+                        f"{url} , once into {cache_dir()}/ (offline: put the file there, or pass "
+                        "--weights /path/to/" + url.rsplit("/", 1)[1] + ").")
         if layer not in (None, "", "pool"):
             raise ValueError(f"{arch}: only the pooled last-stage features are offered (layer 'pool')")
         self._set_crops(crops, crop_reduce)
@@ -102,7 +119,8 @@ class TorchvisionBackbone(TorchBackbone):
             torch.manual_seed(self.seed)
             model = getattr(tv_video, arch)(weights=None)
         self._load_weights(model, weights, allow_pickle,
-                           check=lambda path, _state, sha: _check_hash_prefix(path, sha))
+                           check=lambda path, _state, sha: check_name_hash(path, sha),
+                           published=PUBLISHED[arch], download=download, sha256=weights_sha256)
         self._set_model(model)
         self._mean = np.asarray(KINETICS_MEAN, np.float32)
         self._std = np.asarray(KINETICS_STD, np.float32)
@@ -119,11 +137,16 @@ class TorchvisionBackbone(TorchBackbone):
         x = (x.astype(np.float32) / 255.0 - self._mean) / self._std
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
 
-    def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _features_and_map(self, model: torch.nn.Module, x: torch.Tensor
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.name == "s3d":
-            return model.features(x).mean(dim=(2, 3, 4))
-        x = model.layer4(model.layer3(model.layer2(model.layer1(model.stem(x)))))
-        return model.avgpool(x).flatten(1)
+            fmap = model.features(x)
+            return fmap.mean(dim=(2, 3, 4)), fmap
+        fmap = model.layer4(model.layer3(model.layer2(model.layer1(model.stem(x)))))
+        return model.avgpool(fmap).flatten(1), fmap
+
+    def _resized_hw(self, height: int, width: int) -> tuple[int, int]:
+        return self.resize_hw  # a fixed size, whatever the frame's aspect
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()

@@ -17,14 +17,31 @@ from . import ray_opts
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--device", {"default": None, "metavar": "D",
                   "help": "Device of the backbone's forward pass: cpu, cuda, cuda:N."}),
-    ("--weights", {"default": None, "metavar": "PATH",
-                   "type": click.Path(exists=True, dir_okay=False),
-                   "help": "Pretrained weights of a learned backbone."}),
+    ("--weights", {"default": None, "metavar": "PATH|NAME", "callback": lambda c, p, v: _check_weights(v),
+                   "help": "Pretrained weights of a learned backbone: a file, or a published name "
+                           "(kinetics400: fetched once into the torch hub cache)."}),
     ("--random-init", {"is_flag": True, "default": None,
                        "help": "Run a learned backbone on seeded random weights (smoke tests only)."}),
     ("--layer", {"default": None, "metavar": "NAME",
                  "help": "Layer whose activations are the features (backbone-specific)."}),
 ]
+
+
+def _check_weights(value: str | None) -> str | None:
+    """A path-looking value must be an existing file; a bare name goes to the backbone."""
+    if value is None:
+        return None
+    from pathlib import Path
+
+    from extract.weights import looks_like_path
+
+    path = Path(value).expanduser()
+    if path.is_dir():
+        raise click.BadParameter(f"{value!r} is a folder; give the weights file in it")
+    if looks_like_path(value) and not path.is_file():
+        raise click.BadParameter(f"file {value!r} does not exist (published weights are named "
+                                 "without a folder or suffix, e.g. kinetics400)")
+    return value
 
 
 def _flag_name(flag: str) -> str:

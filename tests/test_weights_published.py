@@ -1,0 +1,195 @@
+"""Published weights by name (`extract.weights.resolve_weights`): the torch hub cache, hash checks,
+the offline message, and the CLI's `--weights NAME`. Nothing here touches the network: the cache is
+a tmp folder (TORCH_HOME) seeded with files the tests make, and `download_file` is replaced.
+"""
+from __future__ import annotations
+
+import hashlib
+import urllib.error
+from pathlib import Path
+
+import pytest
+import torch
+
+from extract import weights as W
+from extract.weights import PublishedWeights, WeightsError, resolve_weights
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    """An empty torch hub cache, and a download function that fails the test if it is called."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+
+    def no_network(url, dst, hash_prefix=""):
+        pytest.fail(f"tried to download {url}")
+
+    monkeypatch.setattr(W, "download_file", no_network)
+    return tmp_path / "torch-home" / "hub" / "checkpoints"
+
+
+def state_file(path: Path, seed: int = 0) -> str:
+    """A small real state dict saved at `path`; returns its sha256."""
+    torch.manual_seed(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(torch.nn.Linear(3, 2).state_dict(), path)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def torchvision_like(tmp_path: Path, seed: int = 0) -> tuple[bytes, str]:
+    """Bytes of a state dict and the torchvision-style name its hash gives it."""
+    digest = state_file(tmp_path / "made.pth", seed)
+    return (tmp_path / "made.pth").read_bytes(), f"net-{digest[:8]}.pth"
+
+
+def test_cache_folder_follows_torch_home(cache):
+    assert W.cache_dir() == cache
+
+
+def test_cached_file_with_matching_name_hash_loads_without_network(tmp_path, cache):
+    data, name = torchvision_like(tmp_path)
+    (cache).mkdir(parents=True)
+    (cache / name).write_bytes(data)
+    table = (PublishedWeights("KINETICS400_V1", f"https://example.invalid/models/{name}",
+                              aliases=("kinetics400", "DEFAULT")),)
+    for spelled in ("kinetics400", "KINETICS400_V1", "default"):
+        path, digest = resolve_weights(spelled, "net", table)
+        assert path == cache / name and digest == hashlib.sha256(data).hexdigest()
+    state = W.load_state_dict(path)
+    assert set(state) == {"weight", "bias"}
+
+
+def test_cached_file_with_wrong_hash_is_refused(tmp_path, cache):
+    data, _ = torchvision_like(tmp_path)
+    cache.mkdir(parents=True)
+    (cache / "net-0123abcd.pth").write_bytes(data)
+    table = (PublishedWeights("KINETICS400_V1", "https://example.invalid/net-0123abcd.pth",
+                              aliases=("kinetics400",)),)
+    with pytest.raises(WeightsError, match=r"net-0123abcd\.pth: sha256 \w+\.\.\. does not match the "
+                                           r"0123abcd in its published name.*delete it"):
+        resolve_weights("kinetics400", "net", table)
+
+
+def test_full_sha256_in_the_table_or_a_pin_is_checked(tmp_path, cache):
+    digest = state_file(cache / "NET.pyth")
+    good = (PublishedWeights("KINETICS400", "https://example.invalid/NET.pyth", sha256=digest),)
+    assert resolve_weights("kinetics400", "net", good)[1] == digest
+    bad = (PublishedWeights("KINETICS400", "https://example.invalid/NET.pyth", sha256="0" * 64),)
+    with pytest.raises(WeightsError, match=f"sha256 {digest} is not the expected 0{{64}}"):
+        resolve_weights("kinetics400", "net", bad)
+    with pytest.raises(WeightsError, match="sha256 .* is not the expected f{64}"):
+        resolve_weights("kinetics400", "net", good[:1], sha256="F" * 64)
+    # a pin also holds for a file given by path
+    with pytest.raises(WeightsError, match="differs from the pinned weights_sha256"):
+        resolve_weights(cache / "NET.pyth", "net", sha256="a" * 64)
+    with pytest.raises(WeightsError, match="64 hex digits"):
+        resolve_weights(cache / "NET.pyth", "net", sha256="abc")
+
+
+def test_no_published_checksum_means_trust_on_first_use(cache, caplog):
+    digest = state_file(cache / "X3D_S.pyth")
+    table = (PublishedWeights("KINETICS400", "https://example.invalid/X3D_S.pyth", aliases=("kinetics400",)),)
+    with caplog.at_level("WARNING"):
+        assert resolve_weights("kinetics400", "x3d_s", table) == (cache / "X3D_S.pyth", digest)
+    record = cache / "X3D_S.pyth.sha256"
+    assert record.read_text().split()[0] == digest
+    assert "no published checksum" in caplog.text and digest in caplog.text
+    assert resolve_weights("kinetics400", "x3d_s", table)[1] == digest  # the same file: fine
+    state_file(cache / "X3D_S.pyth", seed=1)  # the cached file changed since its first use
+    with pytest.raises(WeightsError, match=f"differs from {digest} recorded in .*X3D_S.pyth.sha256"):
+        resolve_weights("kinetics400", "x3d_s", table)
+
+
+def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch):
+    calls = []
+
+    def offline(url, dst, hash_prefix=""):
+        calls.append((url, Path(dst), hash_prefix))
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(W, "download_file", offline)
+    url = "https://download.pytorch.org/models/r3d_18-b3b3357e.pth"
+    table = (PublishedWeights("KINETICS400_V1", url, aliases=("kinetics400",)),)
+    with pytest.raises(WeightsError) as err:
+        resolve_weights("kinetics400", "r3d_18", table)
+    message = str(err.value)
+    assert "cannot download" in message and "Name or service not known" in message
+    assert url in message and "named r3d_18-b3b3357e.pth" in message and f"into {cache}/" in message
+    assert "--weights /path/to/r3d_18-b3b3357e.pth" in message
+    # the download was asked for the right file, checked against the prefix in its name
+    assert calls == [(url, cache / "r3d_18-b3b3357e.pth", "b3b3357e")]
+    calls.clear()
+    with pytest.raises(WeightsError, match=r"missing and downloading is off.*named r3d_18-b3b3357e\.pth"):
+        resolve_weights("kinetics400", "r3d_18", table, download=False)
+    assert calls == []
+
+
+def test_download_lands_once_in_the_cache(tmp_path, cache, monkeypatch):
+    data, name = torchvision_like(tmp_path)
+    calls = []
+
+    def fake_download(url, dst, hash_prefix=""):
+        calls.append(url)
+        Path(dst).write_bytes(data)
+
+    monkeypatch.setattr(W, "download_file", fake_download)
+    table = (PublishedWeights("KINETICS400_V1", f"https://example.invalid/{name}", aliases=("kinetics400",)),)
+    first = resolve_weights("kinetics400", "net", table)
+    second = resolve_weights("KINETICS400_V1", "net", table)
+    assert first == second and first[0] == cache / name and len(calls) == 1
+
+
+def test_a_failed_hash_during_download_is_reported(cache, monkeypatch):
+    def corrupt(url, dst, hash_prefix=""):
+        raise RuntimeError(f'invalid hash value (expected "{hash_prefix}", got "ffff")')
+
+    monkeypatch.setattr(W, "download_file", corrupt)
+    table = (PublishedWeights("KINETICS400_V1", "https://example.invalid/net-0123abcd.pth"),)
+    with pytest.raises(WeightsError, match="failed its hash check.*0123abcd.*nothing was kept"):
+        resolve_weights("KINETICS400_V1", "net", table)
+    assert not (cache / "net-0123abcd.pth").exists()
+
+
+def test_files_win_and_unknown_names_list_the_known_ones(tmp_path, cache):
+    table = (PublishedWeights("KINETICS400_V1", "https://example.invalid/net-0123abcd.pth",
+                              aliases=("kinetics400", "DEFAULT")),)
+    digest = state_file(tmp_path / "mine.pth")
+    assert resolve_weights(tmp_path / "mine.pth", "net", table) == (tmp_path / "mine.pth", digest)
+    with pytest.raises(WeightsError, match=r"'kinetics700' is neither an existing file nor a "
+                                           r"published name; give a published name "
+                                           r"\(KINETICS400_V1, kinetics400, DEFAULT\)"):
+        resolve_weights("kinetics700", "net", table)
+    with pytest.raises(WeightsError, match="c3d has no published weights"):
+        resolve_weights("sports1m", "c3d", ())
+    with pytest.raises(WeightsError, match=r"missing\.pth: weights file not found"):
+        resolve_weights(tmp_path / "missing.pth", "net", table)
+    with pytest.raises(WeightsError, match="not a file"):
+        resolve_weights(tmp_path, "net", table)
+
+
+def test_c3d_takes_a_pinned_file_and_refuses_names(tmp_path, cache):
+    from extract.backbones.c3d import C3DBackbone
+    from test_c3d import small_weights
+
+    path = small_weights(tmp_path)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    assert C3DBackbone(weights=path, width=16, weights_sha256=digest).describe()["weights_sha256"] == digest
+    with pytest.raises(WeightsError, match="c3d has no published weights that videoad can fetch"):
+        C3DBackbone(weights="sports1m", width=16)
+
+
+def test_cli_weights_takes_names_and_checks_paths(tmp_path, cache):
+    from click.testing import CliRunner
+
+    from test_c3d import tiny_video
+    from videoad.cli import cli
+
+    video = tiny_video(tmp_path / "v.avi")
+    base = ["extract", str(video), "-o", str(tmp_path / "f"), "--backbone", "c3d", "-q",
+            "--backbone-opt", "width=16"]
+    result = CliRunner().invoke(cli, base + ["--weights", str(tmp_path / "nope.pickle")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = CliRunner().invoke(cli, base + ["--weights", str(tmp_path)])
+    assert result.exit_code == 2 and "is a folder" in result.output
+    # a bare name passes the option and reaches the backbone, whose refusal says what it takes
+    result = CliRunner().invoke(cli, base + ["--weights", "sports1m"])
+    assert result.exit_code == 2 and "neither an existing file nor a published name" in result.output
