@@ -46,7 +46,8 @@ class Footage:
         self._container = None
         self._images: list[Path] | None = None
         self.fps: float | None = None
-        self.seeks = 0  # how many seeks were made (tests check that we seek instead of decoding all)
+        self.seeks = 0  # seeks made, and frames decoded: what a read cost (tests check both)
+        self.decoded = 0
         if self.path.is_dir():
             from extract.sources import image_files
 
@@ -137,6 +138,7 @@ class Footage:
         started = False
         try:
             for frame in self._container.decode(self._stream):
+                self.decoded += 1
                 i = self._index(frame)
                 if i is None:
                     if not started:
@@ -162,6 +164,7 @@ class Footage:
         self._stream = self._container.streams.video[0]
         try:
             for i, frame in enumerate(self._container.decode(self._stream)):
+                self.decoded += 1
                 if i > last:
                     return
                 if i >= first:
