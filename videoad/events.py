@@ -45,7 +45,7 @@ class EventSettings:
     """How clip scores become events (the same rules for `detect`, `run` and the report)."""
 
     merge_gap_s: float = 2.0  # runs at most this far apart (end of one to start of next) are one event
-    min_length_s: float = 0.0  # events shorter than this (first to last frame) are dropped
+    min_length_s: float = 2.0  # events shorter than this (first to last frame) are dropped: blips of a clip or two
 
     def check(self) -> "EventSettings":
         for name in ("merge_gap_s", "min_length_s"):

@@ -163,6 +163,7 @@ def draw_timeline(
     ylim: tuple[float, float] | None = None,
     unit: str = "score",
     source_root=None,
+    title: bool = True,
 ) -> TimelineGeometry:
     """Draw one video's timeline. `events`: its events numbered as in the run (default: found
     with the default event settings); `thumbnails`: how many event peak frames to show below."""
@@ -221,7 +222,8 @@ def draw_timeline(
         n = len(events)
         summary = (f"{n} event{'s' if n != 1 else ''}, highest peak {fmt_score(max(e.peak_score for e in events))}"
                    if events else f"no event (highest clip {fmt_score(float(v.scores.max()))})")
-        fig.suptitle(safe_text(f"{v.video}  —  {summary}"), x=0.01, ha="left", fontsize=10)
+        if title:
+            fig.suptitle(safe_text(f"{v.video}  —  {summary}"), x=0.01, ha="left", fontsize=10)
         fig.legend(loc="outside upper right", ncol=4, fontsize=8, frameon=False)
         ax.grid(alpha=0.3)
         for n, frame in enumerate(frames_wanted):

@@ -123,6 +123,11 @@ def _overlaps(e: Event, ann) -> bool:
     return any(s - 1 <= e.end_frame and e.start_frame <= t - 1 for s, t in ann.intervals)
 
 
+def _name(key: str) -> str:
+    """A video key that may wrap after its slashes."""
+    return "/<wbr>".join(_e(part) for part in key.split("/"))
+
+
 def _x(v: VideoScores, frame: float) -> float:
     return frame / v.fps if v.fps and v.fps > 0 else float(frame)
 
@@ -173,7 +178,7 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         end = e.end_s if e.end_s is not None else e.end_frame
         length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
         body.append(
-            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name>{_e(e.video)}</td>"
+            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}</td>"
             f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}</td>"
             f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
             f"<td data-v={length}>{fmt_time(e.duration_s) if e.duration_s is not None else f'{length} fr'}</td>"
@@ -219,7 +224,7 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         cards.append(f"<figure class=card data-event={e.event}>{img}<figcaption><b>E{e.event}</b> "
                      f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
                      f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
-    return (f"<section class=video id='{sid}'><h3>{_e(v.video)}</h3><p class=facts>{' &middot; '.join(facts)}</p>"
+    return (f"<section class=video id='{sid}'><h3>{_name(v.video)}</h3><p class=facts>{' &middot; '.join(facts)}</p>"
             f"{tl}<div class=cards>{''.join(cards)}</div></section>")
 
 
@@ -268,7 +273,7 @@ def build_report(
         ann = annotations.find(v.video) if annotations is not None else None
         rel = f"timelines/{stems[v.video]}.{fmt}"
         geo = draw_timeline(v, out / rel, events=events.of(v.video), annotation=ann, thumbnails=0, ylim=ylim,
-                            unit=events.score_unit, source_root=source_root)
+                            unit=events.score_unit, source_root=source_root, title=False)
         sections.append(_video_section(v, sids[v.video], rel, geo, events.of(v.video), media, events.score_unit,
                                        ann, per_video.get(v.video)))
     n_ev, quiet = len(events.events), events.quiet_videos
@@ -294,11 +299,10 @@ def build_report(
         f"content='width=device-width,initial-scale=1'><title>{_e(title)}</title>"
         "<link rel=stylesheet href='report.css'></head><body><main>",
         f"<h1>{_e(title)}</h1><p class=lead>{lead}</p>",
-        "<div class=review><div class=panel><h2 style='margin-top:0'>Events, strongest first</h2>"
+        "<div class=review><div class=content><div class=panel><h2 style='margin-top:0'>Events, strongest first</h2>"
         f"<div class=events-scroll>{table}</div>{quiet_text}"
-        "<p class=note>Click a row to play the event; click a column title to sort. The same list: "
-        "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>"
-        f"{viewer}</div>",
+        "<p class=note>Click a row or a picture to play the event; click a column title to sort. The same list: "
+        "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>", *sections,
         "<h2>Run</h2>", _summary(scores, events),
     ]
@@ -312,7 +316,7 @@ def build_report(
             _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled"),
             "<h3>Per category</h3>", _score_table(evaluation.per_category, "category"),
         ]
-    parts += ["<script src='report.js'></script></main></body></html>"]
+    parts += [f"</div>{viewer}</div><script src='report.js'></script></main></body></html>"]
     page = out / "index.html"
     page.write_text("\n".join(parts), encoding="utf-8")
     return page

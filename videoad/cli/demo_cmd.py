@@ -19,7 +19,7 @@ from videoad.video import DetectConfig
 
 #: the demo's detection settings; configs/video.yaml holds the same (a test keeps them equal)
 DEMO_CONFIG = DetectConfig(
-    mode="pooled", min_clips=65, n_jobs=1, threads_per_job=1, seed=0, threshold_quantile=0.9, overlap="mean",
+    mode="pooled", min_clips=65, n_jobs=1, threads_per_job=1, seed=0, threshold_quantile=0.8, overlap="mean",
     preprocess="sqrt-rms", n_seeds=3, detector="duad",
     params={"p0": 25, "p": 20, "r": 10, "lr": 0.001, "batch_size": 32, "hidden_dims": [64], "latent_dim": 4,
             "input_scaling": "row"},

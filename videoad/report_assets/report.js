@@ -36,6 +36,7 @@
     caption.innerHTML = d.caption;
     if (heat) { heat.src = d.image || ""; heat.style.visibility = d.image ? "visible" : "hidden"; }
     var section = document.getElementById(d.section);
+    if (section) section.classList.add("sel");
     var box = section && $(".tl", section);
     if (box) { place(box, +d.x0, +d.x1); }
     if (vtl && box) {
