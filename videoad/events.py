@@ -181,7 +181,7 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
         peak = a + int(seg.argmax())
         peak_frame = int((v.frames[peak, 0] + v.frames[peak, 1]) // 2)
         ev = Event(
-            event=0, video=v.video, category=v.category, first_clip=a, last_clip=b,
+            event=0, video=v.video, category="" if v.category == "." else v.category, first_clip=a, last_clip=b,
             start_frame=start, end_frame=end,
             start_s=start / fps if fps else None, end_s=(end + 1) / fps if fps else None,
             peak_clip=peak, peak_score=float(v.scores[peak]), peak_frame=peak_frame,
