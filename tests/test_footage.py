@@ -108,7 +108,7 @@ def runner_scores(tmp_path):
 
 
 def test_evidence_per_event_image_and_playable_clip(runner_scores, tmp_path, caplog):
-    events = find_events(runner_scores, EventSettings())
+    events = find_events(runner_scores, EventSettings(min_length_s=0))
     assert len(events.events) == 2
     media = write_evidence(runner_scores, events, tmp_path / "rep" / "events", pad_s=1.0, burn_heatmap=True)
     ok, gone = (media[e.event] for e in sorted(events.events, key=lambda e: e.video, reverse=True))

@@ -190,13 +190,12 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
 
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
-                   unit: str, ann, per_video_score) -> str:
+                   unit: str, ann, per_video_score, why: str = "") -> str:
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
     else:
-        facts.append("<b>no event</b>: no clip stayed over the alarm line" if v.threshold is not None
-                     else "<b>no event</b>: no alarm line")
+        facts.append(f"<b>no event</b>: {_e(why or 'no clip over the alarm line')}")
     u = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
     if len(v.scores):
         top = int(v.scores.argmax())
@@ -208,7 +207,7 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     facts.append(f"{fmt_time(dur)} ({v.n_frames} frames)" if dur else f"{v.n_frames} frames")
     if v.category not in _NO_CATEGORY:
         facts.append(f"category {_e(v.category)}")
-    if per_video_score is not None:
+    if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))
     if ann is not None:
@@ -269,13 +268,14 @@ def build_report(
     ylim = shared_ylim(scores.videos)
     (out / "timelines").mkdir(exist_ok=True)
     sections = []
+    notes = {ve.video: ve.note for ve in events.videos}
     for v in ordered:
         ann = annotations.find(v.video) if annotations is not None else None
         rel = f"timelines/{stems[v.video]}.{fmt}"
         geo = draw_timeline(v, out / rel, events=events.of(v.video), annotation=ann, thumbnails=0, ylim=ylim,
                             unit=events.score_unit, source_root=source_root, title=False)
         sections.append(_video_section(v, sids[v.video], rel, geo, events.of(v.video), media, events.score_unit,
-                                       ann, per_video.get(v.video)))
+                                       ann, per_video.get(v.video), notes.get(v.video, "")))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
