@@ -116,6 +116,8 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
     image = heat_figure(frame, out / f"{_name(e)}.png", cells=v.cells[e.peak_clip] if has_cells else None,
                         hot=e.peak_cells, title=_title(e, unit), unit=unit, note=note, **heat)
     m.image = f"{out.name}/{image.name}"
+    if not clips:
+        m.note = m.note or "no clip: this report was written without clips"
     if not clips or footage is None:
         return m
     fps = footage.fps or (v.fps if v.fps and v.fps > 0 else FALLBACK_FPS)

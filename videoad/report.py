@@ -150,7 +150,8 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             "<th data-sort=num>to</th><th data-sort=num>length</th><th data-sort=num class=desc>peak</th>"
             "<th data-sort=num>peak at</th><th data-sort=num>mean</th>"
             + ("<th class=txt data-sort=text>where</th>" if events.cell_grid else "")
-            + ("<th class=txt data-sort=text>ground truth</th>" if has_gt else "") + "</tr></thead>")
+            + ("<th class=txt data-sort=text title='whether the event overlaps a ground-truth interval'>truth</th>"
+               if has_gt else "") + "</tr></thead>")
     body = []
     for e in events.events:
         v, m = by_video[e.video], media.get(e.event)
