@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .backbones.base import Backbone
-from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, _Job, _Runner,
+from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, _Job, _Progress, _Runner,
                   _remove_stale_temporaries, extract_videos)
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,8 @@ class ExtractWorker:
                              "weights and code")
         options = replace(options, progress=False)
         self.runner = _Runner(self.backbone, options.clip_spec(self.backbone), options,
-                              Path(output), _Discard(), RunSummary(), tqdm(disable=True))
+                              Path(output), _Discard(), RunSummary(),
+                              _Progress(tqdm(disable=True), options, [], RunSummary(), 0))
 
     def info(self) -> dict:
         return {"name": self.backbone.name, "clip_len": self.backbone.clip_len,

@@ -35,7 +35,7 @@ from .backbones.base import Backbone
 from .clips import ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest
-from .sources import Source, find_sources, select_shard
+from .sources import Listing, Source, find_sources, select_shard
 from .store import key_path, read_attrs, temp_prefix, write_video
 from .workers import DecodeWorker, Task
 
@@ -59,6 +59,7 @@ class ExtractOptions:
     overwrite: bool = False
     shard: tuple[int, int] | None = None
     progress: bool = True
+    progress_unit: str = "video"     # "video", or "frame": frames decoded, against the containers' counts
     prefetch: int = 4                # preprocessed clips a worker may hold ahead of the main process
 
     def clip_spec(self, backbone: Backbone) -> ClipSpec:
@@ -171,6 +172,8 @@ class _Job:
     cells: dict[int, np.ndarray] = field(default_factory=dict)
     pending: int = 0             # clips received but not yet through forward_batch
     n_frames: int | None = None  # set when the worker has finished the video
+    expected: int = 0            # frames the container claims (the progress display's estimate)
+    shown: int = 0               # frames the progress display has counted (kept across retries)
     notes: list[str] = field(default_factory=list)
 
     def reset(self, token: int, decoders: tuple[str, ...]) -> None:
@@ -179,13 +182,47 @@ class _Job:
         self.pending, self.n_frames = 0, None
 
 
-def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, backbone: Backbone,
-                   options: ExtractOptions | None = None, *, runner=None) -> RunSummary:
-    """Extract features for every video under `input_path` into the store at `output`.
+def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = None
+                ) -> tuple[Path, Listing]:
+    """(root, listing) of the videos under one input or several (files, folders, frame folders).
+
+    Keys are paths relative to the root: for one folder the folder itself, for one file or one
+    frame folder its parent, for several inputs the deepest folder holding them all (so
+    `cam1/a.mp4` and `cam2/a.mp4` keep distinct keys). A video named twice is listed once.
+    """
+    paths = [Path(p).absolute() for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+    if not paths:
+        raise FileNotFoundError("no input given")
+    found = []
+    for path in paths:
+        listing = find_sources(path, recursive=recursive, exclude=exclude)
+        single = len(listing.sources) == 1 and listing.sources[0].path == path
+        found.append((path.parent if single or path.is_file() else path, listing))
+    if len(found) == 1:
+        return found[0]
+    root = Path(os.path.commonpath([r for r, _ in found]))
+    merged, seen = Listing(), set()
+    for own_root, listing in found:
+        for src in listing.sources:
+            if src.path not in seen:
+                seen.add(src.path)
+                merged.sources.append(Source(src.path.relative_to(root).as_posix(), src.path, src.kind))
+        for key, why in listing.errors.items():
+            merged.errors[(own_root / key).relative_to(root).as_posix()] = why
+    merged.sources.sort(key=lambda s: s.key)
+    return root, merged
+
+
+def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
+                   options: ExtractOptions | None = None, *, runner=None, progress=None) -> RunSummary:
+    """Extract features for every video under `input_path` (a path, or a list of them: see
+    `list_inputs`) into the store at `output`.
 
     `runner`: what runs the videos that need work, called like `_Runner` (the default, local
     decode workers); `extract.ray_runner` passes one that spreads them over a Ray cluster, so
     listing, sharding, resume and the manifest stay this function's.
+    `progress`: a tqdm-like bar to advance instead of this function's own (its total is raised
+    by this run's work), so that a caller shows one display over several stages.
     """
     options = options or ExtractOptions()
     if options.workers < 1:
@@ -200,15 +237,15 @@ def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, bac
     if decoders != tuple(options.decoders):
         log.warning("not installed, skipped: %s",
                     ", ".join(d for d in options.decoders if d not in decoders))
+    if options.progress_unit not in ("video", "frame"):
+        raise ValueError(f"progress_unit must be 'video' or 'frame', got {options.progress_unit!r}")
     started = time.monotonic()
     output = Path(output).absolute()
-    input_path = Path(input_path).absolute()
-    listing = find_sources(input_path, recursive=options.recursive, exclude=output)
-    single = len(listing.sources) == 1 and listing.sources[0].path == input_path
-    input_root = input_path.parent if single else input_path  # keys are relative to this
+    input_root, listing = list_inputs(input_path, recursive=options.recursive, exclude=output)
     if not listing.sources and not listing.errors:
         hint = "" if options.recursive else " (videos in subfolders need --recursive)"
-        raise FileNotFoundError(f"no videos or frame folders found under {input_path}{hint}")
+        where = input_path if isinstance(input_path, (str, os.PathLike)) else ", ".join(map(str, input_path))
+        raise FileNotFoundError(f"no videos or frame folders found under {where}{hint}")
 
     everything = sorted([s.key for s in listing.sources] + list(listing.errors))
     chosen = set(everything) if options.shard is None else set(
@@ -249,8 +286,7 @@ def extract_videos(input_path: str | os.PathLike, output: str | os.PathLike, bac
                                        if v is not None}
     manifest.save(force=True)
 
-    progress = _progress(len(sources) + len(listing_errors), options.progress)
-    progress.update(len(summary.results))
+    progress = _Progress(progress, options, jobs, summary, len(sources) + len(listing_errors))
     runner = (runner or _Runner)(backbone, spec, options, output, manifest, summary, progress)
     try:
         runner.run(jobs)
@@ -293,11 +329,85 @@ def _exit_reason(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
+class _Progress:
+    """The progress display, counting videos or frames (`ExtractOptions.progress_unit`).
 
-    return tqdm(total=total, unit="video", disable=not enabled, dynamic_ncols=True,
-                desc="extract")
+    Frames: the total starts as the containers' frame counts (a file's header, not a decode;
+    the file count of a frame folder) and is corrected as each video finishes with the number
+    that really decoded. A bar handed in by the caller is advanced and left open.
+    """
+
+    def __init__(self, bar, options: ExtractOptions, jobs: list["_Job"], summary: RunSummary,
+                 n_videos: int) -> None:
+        self.frames = options.progress_unit == "frame"
+        self.own = bar is None
+        if bar is None:
+            from tqdm import tqdm
+
+            bar = tqdm(total=0, unit=options.progress_unit, disable=not options.progress,
+                       dynamic_ncols=True, desc="extract")
+        self.bar = bar
+        done = list(summary.results.values())  # skipped and listing failures
+        if self.frames:
+            for job in jobs:
+                job.expected = container_frames(job.source)
+            self.bar.total = (self.bar.total or 0) + sum(j.expected for j in jobs) + sum(
+                r.n_frames or 0 for r in done)
+            self.bar.update(sum(r.n_frames or 0 for r in done))
+        else:
+            self.bar.total = (self.bar.total or 0) + n_videos
+            self.bar.update(len(done))
+
+    def clip(self, job: "_Job", last_frame: int) -> None:
+        if self.frames and last_frame + 1 > job.shown:
+            self.bar.update(last_frame + 1 - job.shown)
+            job.shown = last_frame + 1
+
+    def finished(self, job: "_Job | None", n_frames: int | None) -> None:
+        if not self.frames:
+            self.bar.update(1)
+        elif job is not None:
+            real = job.shown if n_frames is None else int(n_frames)
+            self.bar.total += real - job.expected
+            job.expected = real
+            self.clip(job, real - 1)
+            self.bar.refresh()
+
+    def set_postfix_str(self, text: str, refresh: bool = False) -> None:
+        self.bar.set_postfix_str(text, refresh=refresh)
+
+    def update(self, n: int = 1) -> None:
+        self.bar.update(n)
+
+    def close(self) -> None:
+        if self.own:
+            self.bar.close()
+
+
+def container_frames(source: Source) -> int:
+    """Frames a source says it has without decoding (0 when it does not say)."""
+    if source.kind == "images":
+        from .sources import image_files
+
+        try:
+            return len(image_files(source.path))
+        except OSError:
+            return 0
+    try:
+        import av
+
+        with av.open(os.fspath(source.path)) as container:
+            stream = container.streams.video[0]
+            if stream.frames:
+                return int(stream.frames)
+            rate = stream.average_rate or stream.guessed_rate
+            if stream.duration and rate:
+                return int(float(stream.duration * stream.time_base) * float(rate))
+            if container.duration and rate:
+                return int(container.duration / 1e6 * float(rate))
+    except Exception:  # noqa: BLE001 - only an estimate for the display; decoding will tell
+        pass
+    return 0
 
 
 #: where decode workers' stderr goes (FFmpeg chatter, tracebacks), in the store root
@@ -423,6 +533,7 @@ class _Runner:
             job.ranges[index] = (first, last)
             job.pending += 1
             self.pending.append((job, index, array))
+            self.progress.clip(job, last)
         elif kind == "frame_size":
             job.info["frame_size"] = (message[2], message[3])
         elif kind == "finished":
@@ -508,7 +619,7 @@ class _Runner:
         self._record(VideoResult(
             source.key, "done", warning=warning, note="; ".join(notes) or None,
             n_frames=int(job.n_frames), n_clips=len(order), decoder=info.get("decoder"),
-            seconds=round(time.monotonic() - job.started, 3)))
+            seconds=round(time.monotonic() - job.started, 3)), job)
 
     def _fail(self, job: _Job, reason: str) -> None:
         final = key_path(self.output, job.source.key)
@@ -519,12 +630,12 @@ class _Runner:
                 final.unlink()  # outdated: must not pass for features of the current source
                 reason += "; the outdated features file was removed"
         self._record(VideoResult(job.source.key, "failed", reason=reason,
-                                 seconds=round(time.monotonic() - job.started, 3)))
+                                 seconds=round(time.monotonic() - job.started, 3)), job)
 
-    def _record(self, result: VideoResult) -> None:
+    def _record(self, result: VideoResult, job: _Job | None = None) -> None:
         self.summary.results[result.key] = result
         self.manifest.record(result.key, result.manifest_entry())
-        self.progress.update(1)
+        self.progress.finished(job, result.n_frames)
         self._show_rate()
 
     def _show_rate(self) -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from videoad.datasets.annotations import Annotations, VideoAnnotation
 from videoad.metrics import evaluate_scores
-from videoad.plots import top_clips, timeline
+from videoad.events import EventSettings, find_events
+from videoad.plots import file_stems, shared_ylim, timeline, top_clips
 from videoad.report import build_report
 from videoad.scores import ScoreSet, VideoScores
 from videoad.synth import SceneConfig, render_video, write_video
@@ -21,6 +22,7 @@ class _Page(HTMLParser):
     def __init__(self):
         super().__init__()
         self.timelines, self.headings, self.rows, self.depth, self._h3 = [], [], 0, 0, False
+        self.events = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -28,10 +30,13 @@ class _Page(HTMLParser):
             self.timelines.append(a["src"])
         if tag == "section":
             self.depth += 1
-        if tag == "h3":
+        if tag == "h3" and self.depth:
             self._h3 = True
+            self.headings.append("")
         if tag == "tr":
             self.rows += 1
+            if "data-event" in a:
+                self.events.append(a)
 
     def handle_endtag(self, tag):
         if tag == "section":
@@ -42,7 +47,7 @@ class _Page(HTMLParser):
 
     def handle_data(self, data):
         if self._h3:
-            self.headings.append(data)
+            self.headings[-1] += data
 
 
 def _video(name, peak_at, n_clips=20, source="", fps=10.0, category="X"):
@@ -66,14 +71,15 @@ def scoreset(tmp_path):
     return ScoreSet(vids, meta)
 
 
-def test_report_has_one_timeline_per_video_ordered_by_peak(scoreset, tmp_path):
+def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_path):
     ann = Annotations({
         "cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
         "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt"),
         "cam/v3": VideoAnnotation("cam/v3", "Y", ((1, 30),), None, "gt"),
     }, "gt.txt")
     ev = evaluate_scores(scoreset, ann)
-    page = build_report(scoreset, tmp_path / "report", annotations=ann, evaluation=ev)
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    page = build_report(scoreset, tmp_path / "report", annotations=ann, evaluation=ev, events=events)
     parser = _Page()
     parser.feed(page.read_text())
     parser.close()
@@ -82,11 +88,41 @@ def test_report_has_one_timeline_per_video_ordered_by_peak(scoreset, tmp_path):
     for src in parser.timelines:
         f = page.parent / src
         assert f.is_file() and f.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    # highest peak first: v2 (20 clips) > v3 (15) > v1 (12)
-    assert [h.split(". ", 1)[1] for h in parser.headings] == ["cam/v2.avi", "cam/v3.avi", "cam/v1.avi"]
+    # the event table comes first, strongest first: v2 (20 clips) > v3 (15) > v1 (12), one event each
     text = page.read_text()
+    assert text.index("table class=events") < text.index("class=timeline")
+    assert [r["data-section"] for r in parser.events] == ["v1", "v2", "v3"]
+    assert [h.replace("/", "") for h in parser.headings] == ["camv2.avi", "camv3.avi", "camv1.avi"]
+    assert [int(r["data-event"]) for r in parser.events] == [1, 2, 3]
+    # v1's event (frames 24-39) overlaps its ground truth 20-40; v2 has no ground-truth interval
+    assert text.count("<span class=hit>overlaps</span>") == 2
+    # every event has its image; the clip exists where the source can be read (v2 only)
+    for r in parser.events:
+        assert (page.parent / r["data-image"]).is_file()
+    assert [bool(r["data-clip"]) for r in parser.events] == [True, False, False]
     assert "3 clips &lt; min_clips=65" in text  # the skipped group and its reason
     assert "Per category" in text and parser.rows >= 3 + 2
+    assert (page.parent / "report.js").is_file() and (page.parent / "events.csv").is_file()
+    assert "category X" in text and "category ." not in text and "{}" not in text
+
+
+def test_timelines_share_one_y_range_and_a_video_without_event_says_so(scoreset, tmp_path, monkeypatch):
+    import videoad.report as report
+
+    seen = []
+    real = report.draw_timeline
+
+    def spy(v, path, **kw):
+        seen.append(kw["ylim"])
+        return real(v, path, **kw)
+
+    monkeypatch.setattr(report, "draw_timeline", spy)
+    scoreset.videos[0].scores[:] = 0.1  # v1 now stays under its line
+    page = build_report(scoreset, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
+    assert len(seen) == 3 and len(set(seen)) == 1 and seen[0] == shared_ylim(scoreset.videos)
+    assert seen[0][0] <= 0.0 and seen[0][1] > max(v.peak for v in scoreset)
+    text = page.read_text()
+    assert "No event in 1 video" in text and "<b>no event</b>" in text
 
 
 def test_timeline_formats_thumbnails_and_missing_source(scoreset, tmp_path, caplog):
@@ -102,6 +138,43 @@ def test_timeline_formats_thumbnails_and_missing_source(scoreset, tmp_path, capl
     assert out.is_file() and "thumbnails unavailable" in caplog.text
     with pytest.raises(ValueError, match="format must be one of"):
         timeline(v1, tmp_path / "v1.jpg")
+
+
+def test_file_names_never_collide():
+    stems = file_stems(["cam/a.avi", "cam_a.avi", "B.avi", "b.avi", "x.avi"])
+    assert len(set(stems.values())) == 5 and len({s.lower() for s in stems.values()}) == 5
+    assert stems["x.avi"] == "x.avi" and stems["cam/a.avi"].startswith("cam_a.avi-")
+
+
+def test_plot_writes_as_many_files_as_it_says(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.scores import write_scores
+
+    vids = [_video(k, 3) for k in ("cam/a.avi", "cam_a.avi", "b.avi")]
+    write_scores(tmp_path / "s", ScoreSet(vids, {"config": {"detector": "duad"}}))
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "p"), "--thumbnails", "0"])
+    assert res.exit_code == 0, res.output
+    assert "3 timeline(s) written" in res.output and len(list((tmp_path / "p").iterdir())) == 3
+
+
+def test_names_in_other_scripts_draw_without_glyph_warnings(tmp_path, monkeypatch):
+    import warnings
+
+    import videoad.plots as plots
+
+    v = _video("监控/摄像头1.avi", 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        timeline(v, tmp_path / "cjk.png", thumbnails=0)
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    # without a font that has them, the characters are escaped; with one, they are kept
+    monkeypatch.setattr(plots, "_fonts", lambda: (("DejaVu Sans",), frozenset(range(0x250))))
+    assert plots.safe_text("监控/a.avi") == "\\u76d1\\u63a7/a.avi"
+    monkeypatch.setattr(plots, "_fonts", lambda: (("DejaVu Sans", "Noto Sans CJK JP"),
+                                                  frozenset(range(0x250)) | {0x76d1, 0x63a7}))
+    assert plots.safe_text("监控/a.avi") == "监控/a.avi"
 
 
 def test_top_clips_do_not_overlap():

@@ -35,8 +35,13 @@ def test_detect_evaluate_plot_report(setup):
     assert "skipped B: 20 clips < min_clips=50" in res.output
     assert (tmp / "scores" / "segments.csv").is_file() and (tmp / "scores" / "run.json").is_file()
     # --pooled on the command line beats the config's per-category
-    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "pooled")
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "pooled", "--min-event", "0")
     assert res.exit_code == 0 and "1/1 groups scored" in res.output
+    # the events beside the scores: every video listed, with or without an event
+    events = json.loads((tmp / "pooled" / "events.json").read_text())
+    assert events["settings"]["min_length_s"] == 0 and "event(s) in" in res.output
+    assert {v["video"] for v in events["videos"]} == set(videos)
+    assert (tmp / "pooled" / "events.csv").read_text().startswith("event,video,")
 
     res = run("evaluate", tmp / "pooled", "--annotations", gt)
     assert res.exit_code == 0, res.output
@@ -51,7 +56,7 @@ def test_detect_evaluate_plot_report(setup):
     res = run("plot", tmp / "pooled", "--video", "A/a1.mp4", "-o", tmp / "one.png", "--thumbnails", "0")
     assert res.exit_code == 0 and (tmp / "one.png").is_file()
 
-    res = run("report", tmp / "pooled", "--annotations", gt, "-o", tmp / "report", "--thumbnails", "0")
+    res = run("report", tmp / "pooled", "--annotations", gt, "-o", tmp / "report", "--no-clips")
     assert res.exit_code == 0, res.output
     html = (tmp / "report" / "index.html").read_text()
     assert html.count("class=timeline") == 3 and "Frame-level results" in html
@@ -107,5 +112,8 @@ def test_end_to_end_on_real_synthetic_video(tmp_path):
     html = (tmp_path / "report" / "index.html").read_text()
     assert html.count("class=timeline") == 2
     pngs = sorted((tmp_path / "report" / "timelines").glob("*.png"))
-    assert len(pngs) == 2 and all(p.stat().st_size > 20_000 for p in pngs)  # with thumbnails
+    assert len(pngs) == 2 and all(p.stat().st_size > 10_000 for p in pngs)
+    shown = json.loads((tmp_path / "report" / "events.json").read_text())["events"]
+    assert len(list((tmp_path / "report" / "events").glob("E*.png"))) == len(shown)
+    assert len(list((tmp_path / "report" / "events").glob("E*.mp4"))) == len(shown)  # sources readable
     assert np.isfinite(ev["pooled"]["auroc"])

@@ -1,30 +1,107 @@
 """Timeline plots: one figure per video, the analyst's view of a detect run.
 
-The top panel draws the per-frame score (clip scores mapped to frames exactly as `evaluate`
-maps them) against time in seconds, with frame numbers on the upper axis, the ground-truth
-intervals shaded when there are any, and the group's label-free threshold as a dashed line.
-Below it, thumbnails of the top-scoring clips (the middle frame of each, peaks at least one
-clip apart) numbered as on the curve, so that a reviewer sees *what* scored high without
-opening the video. When the source video cannot be read the figure says so instead of the
-thumbnails. PNG or SVG, by the file extension.
+The curve is each clip's score at the clip's middle frame, the very numbers of the event table
+(`evaluate` spreads clip scores over frames instead; drawing that mean would put a different
+number under every peak). Time in seconds runs along the bottom, frame numbers along the top
+(frames only when the fps is unknown). Events are shaded and numbered as in the report, each
+with its peak marked; the alarm line is dashed; ground truth, when given, is a band along the
+bottom. The y-axis names the score's unit and may be shared between videos (`ylim`) so that a
+calm video looks calm. Below, the peak frame of each of the strongest events (or of the highest
+clip when there is none), read by seeking. PNG or SVG, by the file extension.
+
+Text: titles carry video names, which may be in any script. Fonts that have the glyphs are used
+when installed (Noto CJK, WenQuanYi, ...); characters no installed font has are written as
+``\\uXXXX`` escapes instead of producing a warning per glyph.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import logging
 import math
-import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from videoad.metrics import clip_to_frames
-from videoad.scores import VideoScores
+from videoad.events import Event, fmt_score, video_events
+from videoad.scores import ScoreSet, VideoScores
 
 log = logging.getLogger(__name__)
 
 FORMATS = (".png", ".svg")
+EVENT_RGB = "#f28e2b"
+CURVE_RGB = "#1f4e79"
+TRUTH_RGB = "#2ca02c"
+#: installed fonts worth falling back to for names in other scripts, in order of preference
+FALLBACK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Source Han Sans",
+                  "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN",
+                  "Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari")
 
+
+# -- text and file names -------------------------------------------------------------------------
+
+@functools.cache
+def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
+    """(font families to use, code points they cover): DejaVu Sans plus installed fallbacks."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    families, covered = ["DejaVu Sans"], set()
+    paths = {f.name: f.fname for f in font_manager.fontManager.ttflist}
+    for name in ("DejaVu Sans", *FALLBACK_FONTS):
+        if name not in paths:
+            continue
+        try:
+            covered.update(FT2Font(paths[name]).get_charmap())
+        except (OSError, RuntimeError):
+            continue
+        if name != "DejaVu Sans":
+            families.append(name)
+    return tuple(families), frozenset(covered)
+
+
+def safe_text(text: str) -> str:
+    """`text` with the characters no installed font can draw written as \\uXXXX escapes."""
+    covered = _fonts()[1]
+    return "".join(c if ord(c) in covered or c in "\n\t" else f"\\u{ord(c):04x}" for c in str(text))
+
+
+@contextlib.contextmanager
+def font_context():
+    """matplotlib settings under which text falls back to the installed fonts glyph by glyph."""
+    from matplotlib import rc_context
+
+    with rc_context({"font.family": "sans-serif", "font.sans-serif": list(_fonts()[0])}):
+        yield
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "video"
+
+
+def file_stems(keys) -> dict[str, str]:
+    """A distinct, readable file name stem per video key (`cam/a.avi` -> `cam_a.avi`).
+
+    Keys whose stems would collide (`cam/a.avi` and `cam_a.avi`, or names differing only in
+    case, which are one file on some file systems) get a short hash of the key appended.
+    """
+    keys = list(dict.fromkeys(keys))
+    stems = {k: _slug(k) for k in keys}
+    seen: dict[str, list[str]] = {}
+    for k, s in stems.items():
+        seen.setdefault(s.lower(), []).append(k)
+    for group in seen.values():
+        if len(group) > 1:
+            for k in group:
+                stems[k] = f"{stems[k]}-{hashlib.sha1(k.encode()).hexdigest()[:8]}"
+    return stems
+
+
+# -- the timeline ---------------------------------------------------------------------------------
 
 def top_clips(v: VideoScores, k: int) -> list[int]:
     """Indices of the k highest-scoring clips, no two of them overlapping in frames."""
@@ -38,103 +115,180 @@ def top_clips(v: VideoScores, k: int) -> list[int]:
     return chosen
 
 
-def read_frames(source: str | os.PathLike, indices: list[int]) -> dict[int, np.ndarray]:
-    """RGB frames at the given 0-based indices of a video file or image folder (one pass)."""
-    from extract.decode import open_image_folder, open_video
-
-    path = Path(source)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: source video not found")
-    stream = open_image_folder(path) if path.is_dir() else open_video(path)
-    wanted, out = set(indices), {}
-    try:
-        for i, frame in enumerate(stream.frames):
-            if i in wanted:
-                out[i] = frame
-                if len(out) == len(wanted):
-                    break
-    finally:
-        stream.close()
-    return out
+def shared_ylim(videos) -> tuple[float, float]:
+    """One y-range for every timeline of a run: from 0 (or the lowest score) to above the peak."""
+    lo = min(min(float(v.scores.min()), 0.0) for v in videos)
+    hi = max(max(float(v.scores.max()), float(v.threshold or -np.inf)) for v in videos)
+    return lo, hi + 0.08 * (hi - lo if hi > lo else 1.0)
 
 
-def _x_axis(v: VideoScores):
-    """(x values per frame, x label, frame->x, x->frame); seconds when the fps is known."""
+@dataclass
+class TimelineGeometry:
+    """Where the axes sit in the written image (fractions of width from the left, of height from
+    the top) and the x-range they show: what the report needs to mark a moment on the image."""
+
+    path: Path
+    left: float
+    right: float
+    top: float
+    bottom: float
+    x_max: float
+    x_unit: str  # "s" or "frame"
+
+
+def _x(v: VideoScores):
+    """(frame -> x, x -> frame, unit); seconds when the fps is known, else frames."""
     fps = v.fps if v.fps and math.isfinite(v.fps) and v.fps > 0 else None
     if fps is None:
-        ident = (lambda f: f, lambda x: x)
-        return np.arange(v.n_frames), "frame", *ident
-    return np.arange(v.n_frames) / fps, "time (s)", (lambda f: f / fps), (lambda x: x * fps)
+        return (lambda f: np.asarray(f, float)), (lambda x: x), "frame"
+    return (lambda f: np.asarray(f, float) / fps), (lambda x: x * fps), "s"
 
 
-def timeline(
+def _when(e: Event) -> str:
+    return f"{e.peak_s:.1f} s" if e.peak_s is not None else f"frame {e.peak_frame}"
+
+
+def timeline(v: VideoScores, out_path, **kw) -> Path:
+    """Write the timeline of one video to `out_path` (.png or .svg); see `draw_timeline`."""
+    return draw_timeline(v, out_path, **kw).path
+
+
+def draw_timeline(
     v: VideoScores,
     out_path,
     *,
+    events: list[Event] | None = None,
     annotation=None,
-    overlap: str = "mean",
     thumbnails: int = 3,
+    ylim: tuple[float, float] | None = None,
+    unit: str = "score",
     source_root=None,
-) -> Path:
-    """Write the timeline of one video to `out_path` (.png or .svg) and return the path."""
+    title: bool = True,
+) -> TimelineGeometry:
+    """Draw one video's timeline. `events`: its events numbered as in the run (default: found
+    with the default event settings); `thumbnails`: how many event peak frames to show below."""
     out = Path(out_path)
     if out.suffix.lower() not in FORMATS:
         raise ValueError(f"{out}: timeline format must be one of {FORMATS}")
-    per_frame = clip_to_frames(v.scores, v.frames, v.n_frames, overlap=overlap, tail="pad", video=v.video)
-    x, xlabel, f2x, x2f = _x_axis(v)
-    peaks = top_clips(v, thumbnails) if thumbnails > 0 else []
+    if events is None:
+        events = video_events(v).events
+    f2x, x2f, xunit = _x(v)
+    mids = (v.frames[:, 0] + v.frames[:, 1]) // 2
+    shown = sorted(events, key=lambda e: -e.peak_score)[:thumbnails] if thumbnails > 0 else []
+    fallback = None
+    if thumbnails > 0 and not shown and len(v.scores):
+        fallback = top_clips(v, 1)[0]
+    frames_wanted = [e.peak_frame for e in shown] + ([int(mids[fallback])] if fallback is not None else [])
     images, note = {}, ""
-    if peaks:
-        src = Path(v.source) if v.source else None
-        if src is not None and not src.is_absolute() and source_root is not None:
-            src = Path(source_root) / src
-        mids = [int((v.frames[i, 0] + v.frames[i, 1]) // 2) for i in peaks]
-        try:
-            if src is None:
-                raise FileNotFoundError("the scores do not name a source video")
-            images = read_frames(src, mids)
-        except Exception as exc:  # noqa: BLE001 - decoders raise their own types; the figure says why
-            note = f"thumbnails unavailable: {exc}"
-            log.warning("%s: %s", v.video, note)
+    if frames_wanted:
+        images, note = _peak_frames(v, frames_wanted, source_root)
 
-    fig = Figure(figsize=(11, 4.6 if peaks else 3.0), layout="constrained")
-    if peaks:
-        gs = fig.add_gridspec(2, len(peaks), height_ratios=[1.6, 1.0])
-        ax = fig.add_subplot(gs[0, :])
-    else:
-        ax = fig.add_subplot(1, 1, 1)
-    ax.plot(x, per_frame, color="#1f4e79", lw=1.3, label="anomaly score")
-    if annotation is not None:
-        for k, (s, e) in enumerate(annotation.clipped_intervals(v.n_frames)):
-            ax.axvspan(f2x(s - 1), f2x(e), color="#d62728", alpha=0.18, lw=0, label="ground truth" if k == 0 else None)
-    if v.threshold is not None:
-        ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label="threshold")
-    for n, i in enumerate(peaks, 1):  # numbered markers on the curve at each thumbnail's frame
-        mid = int((v.frames[i, 0] + v.frames[i, 1]) // 2)
-        ax.annotate(str(n), (f2x(mid), per_frame[mid]), xytext=(0, 7), textcoords="offset points",
-                    ha="center", fontsize=8, color="#7f0000")
-        ax.plot([f2x(mid)], [per_frame[mid]], "v", color="#7f0000", ms=5)
-    ax.set_xlim(0, f2x(v.n_frames))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("score")
-    if xlabel != "frame":
-        top = ax.secondary_xaxis("top", functions=(x2f, f2x))
-        top.set_xlabel("frame")
-    title = f"{v.video}  [{v.category or '-'} / group {v.group or '-'}]  peak {v.peak:.3g}"
-    ax.set_title(title, fontsize=10, loc="left")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
-    ax.grid(alpha=0.3)
-    for n, i in enumerate(peaks, 1):
-        tax = fig.add_subplot(gs[1, n - 1])
-        tax.set_xticks([]), tax.set_yticks([])
-        mid = int((v.frames[i, 0] + v.frames[i, 1]) // 2)
-        if mid in images:
-            tax.imshow(images[mid])
+    with font_context():
+        n_thumbs = len(frames_wanted)
+        fig = Figure(figsize=(11, 4.9 if n_thumbs else 3.1), layout="constrained")
+        if n_thumbs:
+            gs = fig.add_gridspec(2, max(n_thumbs, 3), height_ratios=[1.5, 1.0])
+            ax = fig.add_subplot(gs[0, :])
         else:
-            tax.text(0.5, 0.5, note or "frame not decoded", ha="center", va="center", fontsize=7, wrap=True,
-                     transform=tax.transAxes)
-        when = f"{f2x(mid):.1f}s " if xlabel != "frame" else ""
-        tax.set_title(f"{n}: {when}f{mid}  score {v.scores[i]:.3g}", fontsize=8)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=90)
-    return out
+            ax = fig.add_subplot(1, 1, 1)
+        if annotation is not None:
+            for k, (s, e) in enumerate(annotation.clipped_intervals(v.n_frames)):
+                ax.axvspan(f2x(s - 1), f2x(e), ymin=0, ymax=0.05, color=TRUTH_RGB, alpha=0.8, lw=0,
+                           label="ground truth" if k == 0 else None)
+        for k, e in enumerate(events):
+            ax.axvspan(f2x(e.start_frame), f2x(e.end_frame + 1), color=EVENT_RGB, alpha=0.22, lw=0,
+                       label="event" if k == 0 else None)
+        ax.plot(f2x(mids), v.scores, color=CURVE_RGB, lw=1.3, label="clip score")
+        if v.threshold is not None:
+            ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")
+        for e in events:
+            px = float(f2x(e.peak_frame))
+            ax.plot([px], [e.peak_score], "v", color="#7f0000", ms=6)
+            ax.annotate(f"E{e.event}", (px, e.peak_score), xytext=(0, 6), textcoords="offset points",
+                        ha="center", fontsize=8, color="#7f0000", fontweight="bold")
+        x_max = float(f2x(v.n_frames))
+        ax.set_xlim(0, x_max)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        else:
+            lo, hi = shared_ylim([v])
+            ax.set_ylim(lo, hi)
+        ax.set_xlabel("time (s)" if xunit == "s" else "frame")
+        ax.set_ylabel("anomaly score" if unit == "score" else f"anomaly score\n{unit}", fontsize=9)
+        if xunit == "s":
+            top = ax.secondary_xaxis("top", functions=(x2f, f2x))
+            top.tick_params(labelsize=7, colors="#666666")
+            top.set_xlabel("frame", fontsize=7, color="#666666")
+        n = len(events)
+        summary = (f"{n} event{'s' if n != 1 else ''}, highest peak {fmt_score(max(e.peak_score for e in events))}"
+                   if events else f"no event (highest clip {fmt_score(float(v.scores.max()))})")
+        if title:
+            fig.suptitle(safe_text(f"{v.video}  —  {summary}"), x=0.01, ha="left", fontsize=10)
+        fig.legend(loc="outside upper right", ncol=4, fontsize=8, frameon=False)
+        ax.grid(alpha=0.3)
+        for n, frame in enumerate(frames_wanted):
+            tax = fig.add_subplot(gs[1, n])
+            tax.set_xticks([]), tax.set_yticks([])
+            if frame in images:
+                tax.imshow(images[frame])
+            else:
+                tax.text(0.5, 0.5, note or "frame not decoded", ha="center", va="center", fontsize=7, wrap=True,
+                         transform=tax.transAxes)
+            if n < len(shown):
+                e = shown[n]
+                tax.set_title(f"E{e.event}: peak {fmt_score(e.peak_score)} at {_when(e)}", fontsize=8)
+            else:
+                when = f"{float(f2x(frame)):.1f} s" if xunit == "s" else f"frame {frame}"
+                tax.set_title(f"highest clip: {fmt_score(float(v.scores[fallback]))} at {when} (no event)",
+                              fontsize=8)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=90)
+        box = ax.get_position()
+    return TimelineGeometry(out, box.x0, box.x1, 1 - box.y1, 1 - box.y0, x_max, xunit)
+
+
+def resolve_source(v: VideoScores, source_root=None) -> Path | None:
+    src = Path(v.source) if v.source else None
+    if src is not None and not src.is_absolute() and source_root is not None:
+        src = Path(source_root) / src
+    return src
+
+
+def _peak_frames(v: VideoScores, frames: list[int], source_root) -> tuple[dict[int, np.ndarray], str]:
+    from videoad.footage import read_frames
+
+    src = resolve_source(v, source_root)
+    try:
+        if src is None:
+            raise FileNotFoundError("the scores do not name a source video")
+        return read_frames(src, frames, n_frames=v.n_frames), ""
+    except Exception as exc:  # noqa: BLE001 - decoders raise their own types; the figure says why
+        note = f"thumbnails unavailable: {exc}"
+        log.warning("%s: %s", v.video, note)
+        return {}, note
+
+
+def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str = "png", thumbnails: int = 3,
+             events=None) -> list[Path]:
+    """Timelines of the chosen videos of a run into the folder `output` (or the file `output`
+    when it ends in .png/.svg and one video is chosen), on one shared y-range; returns the files."""
+    from videoad.events import find_events, score_unit
+
+    output = Path(output)
+    chosen = [v for v in scores if not videos or v.video in videos]
+    missing = sorted(set(videos) - {v.video for v in scores})
+    if missing:
+        raise ValueError(f"{scores.path or 'scores'}: no scores for video(s) {missing}")
+    single = output.suffix.lower() in FORMATS
+    if single and len(chosen) != 1:
+        raise ValueError(f"{output}: a single file holds one timeline; {len(chosen)} videos selected")
+    events = events or find_events(scores)
+    ylim, unit = shared_ylim(scores.videos), score_unit(scores.meta)
+    stems = file_stems(v.video for v in scores)
+    written = []
+    for v in chosen:
+        target = output if single else output / f"{stems[v.video]}.{fmt}"
+        ann = annotations.find(v.video) if annotations is not None else None
+        written.append(timeline(v, target, events=events.of(v.video), annotation=ann, thumbnails=thumbnails,
+                                ylim=ylim, unit=unit))
+    return written

@@ -1,32 +1,36 @@
-"""A static HTML report of a detect run: open `index.html` from the folder, no server needed.
+"""A static HTML report of a detect run: open `index.html` from its folder, no server, no network.
 
-Layout: the run summary (protocol, detector, grouping, groups skipped and why), the
-frame-level results when ground truth was given (pooled, per category), then one timeline per
-video, highest peak score first, which is the order an analyst reviews footage in.
-Plain string templates and `html.escape`; the images sit beside the page in `timelines/`.
+It leads with what an analyst works from: the events, strongest first, in a sortable table
+beside a viewer; clicking an event plays its clip from the event's start and marks the event on
+the video's timeline. Then one section per video (strongest first): its timeline, on the y-range
+all timelines share, and each event's peak frame with the heat map of where in the frame the
+score came from. Then the run (detector, grouping, alarm line, event rules) and, when ground
+truth is given, the frame-level results.
+
+Files beside the page: `report.css` and `report.js` (small, shipped in `videoad/report_assets`),
+`timelines/`, `events/` (per event `E001.png` and the clip), and `events.csv`/`events.json`.
 """
 from __future__ import annotations
 
 import html
-import json
 import math
-import re
+import shutil
 from pathlib import Path
 
+from videoad.events import (Event, EventSet, EventSettings, cell_names, find_events, fmt_score, where_words,
+                            write_events)
+from videoad.evidence import EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score
-from videoad.plots import timeline
-from videoad.scores import ScoreSet
+from videoad.plots import draw_timeline, file_stems, shared_ylim
+from videoad.scores import ScoreSet, VideoScores
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.2em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}.note{color:#666;font-size:90%}
-section.video{border-top:1px solid #ddd;padding-top:.6em;margin-top:1em}img.timeline{max-width:100%}
-"""
+ASSETS = Path(__file__).with_name("report_assets")
+#: categories that say nothing: keys at the store root, videos an annotation file does not name
+_NO_CATEGORY = {"", ".", "unannotated", "all"}
 
 
 def _e(x) -> str:
-    return html.escape(str(x))
+    return html.escape(str(x), quote=True)
 
 
 def _num(x, digits: int = 4) -> str:
@@ -35,45 +39,193 @@ def _num(x, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "video"
+def fmt_time(s: float | None, frame: int | None = None) -> str:
+    """8.0 s, 1:02.5, 1:02:03; the frame when the time is unknown."""
+    if s is None:
+        return f"frame {frame}" if frame is not None else "n/a"
+    if s < 60:
+        return f"{s:.1f} s"
+    m, sec = divmod(s, 60)
+    if m < 60:
+        return f"{int(m)}:{sec:04.1f}"
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{int(sec):02d}"
 
 
 def _score_table(rows: list[Score], first: str) -> str:
-    head = f"<tr><th>{_e(first)}</th><th>AUROC</th><th>AP</th><th>frames</th><th>anomalous</th><th>videos</th><th>note</th></tr>"
+    head = (f"<tr><th class=txt>{_e(first)}</th><th>AUROC</th><th>AP</th><th>frames</th><th>anomalous</th>"
+            "<th>videos</th><th class=txt>note</th></tr>")
     body = "".join(
-        f"<tr><td>{_e(r.name)}</td><td>{_num(r.auroc)}</td><td>{_num(r.ap)}</td><td>{r.n_frames}</td>"
-        f"<td>{r.n_anomalous}</td><td>{r.n_videos}</td><td class=note>{_e(r.note)}</td></tr>"
+        f"<tr><td class=txt>{_e(r.name)}</td><td>{_num(r.auroc)}</td><td>{_num(r.ap)}</td><td>{r.n_frames}</td>"
+        f"<td>{r.n_anomalous}</td><td>{r.n_videos}</td><td class='txt note'>{_e(r.note)}</td></tr>"
         for r in rows
     )
     return f"<table>{head}{body}</table>"
 
 
-def _summary(scores: ScoreSet) -> str:
+def detector_text(cfg: dict) -> str:
+    """'DUAD (p0=25, p=20, ...), mean of 3 fits' rather than a dict dump."""
+    name = str(cfg.get("detector", "?"))
+    label = {"duad": "DUAD", "pca": "PCA reconstruction", "iforest": "Isolation Forest", "dagmm": "DAGMM",
+             "ocsvm": "OC-SVM", "knn": "kNN distance"}.get(name, name)
+    params = cfg.get("params") or {}
+    text = f"{label} ({', '.join(f'{k}={v}' for k, v in params.items())})" if params else f"{label}, default parameters"
+    if int(cfg.get("n_seeds", 1) or 1) > 1:
+        text += f"; scores are the mean of {cfg['n_seeds']} fits with consecutive seeds"
+    if cfg.get("preprocess", "none") not in ("none", None):
+        text += f"; features transformed: {cfg['preprocess']}"
+    return text
+
+
+_GROUPING = {"pooled": "pooled: one detector for all videos", "per-category": "per category: one detector per "
+             "category (annotation class, else the video's folder)", "per-video": "per video: one detector each"}
+
+
+def _summary(scores: ScoreSet, events: EventSet) -> str:
     meta = scores.meta
     cfg = meta.get("config", {})
-    n_clips = sum(len(v.scores) for v in scores)
     groups = scores.groups
     fitted = [g for g in groups if g.get("status") in ("fitted", "scored")]
+    st = events.settings
+    q = cfg.get("threshold_quantile")
     rows = [
         ("protocol", meta.get("protocol_note", meta.get("protocol", ""))),
-        ("detector", f"{cfg.get('detector', '?')} {json.dumps(cfg.get('params', {}))}"),
-        ("grouping", cfg.get("mode", "?")),
+        ("detector", detector_text(cfg)),
+        ("score", f"{events.score_unit}; higher = more anomalous"),
+        ("grouping", _GROUPING.get(cfg.get("mode"), cfg.get("mode", "?"))),
         ("seed", cfg.get("seed", "?")),
         ("features", meta.get("features", "")),
         ("videos scored", len(scores)),
-        ("clips scored", n_clips),
+        ("clips scored", sum(len(v.scores) for v in scores)),
         ("groups", f"{len(fitted)} scored, {len(groups) - len(fitted)} skipped"),
-        ("threshold", f"per group, the {cfg.get('threshold_quantile', '?')} quantile of its clip scores (label-free)"),
+        ("alarm line", (f"per group, the {q:g} quantile of its clip scores (label-free: the top "
+                        f"{(1 - q) * 100:.0f}% of clips are over it)") if isinstance(q, (int, float))
+         else "per group (see run.json)"),
+        ("events", f"runs of clips over the alarm line, merged across gaps up to {st.merge_gap_s:g} s, "
+                   f"kept when at least {st.min_length_s:g} s long; peak = the event's highest clip score, "
+                   "at that clip's middle frame"),
     ]
-    out = "<table>" + "".join(f"<tr><th>{_e(k)}</th><td style='text-align:left'>{_e(v)}</td></tr>" for k, v in rows)
-    out += "</table>"
+    if events.cell_grid:
+        r, c = events.cell_grid
+        rows.append(("where", f"{r}x{c} grid of cell scores; the box marks the cells in the upper half between "
+                              "the video's typical cell score and the event's hottest cell"))
+    out = "<table class=kv>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
     skipped = [g for g in groups if g.get("status") == "skipped"]
     if skipped:
         out += "<p><b>Skipped groups</b></p><ul>" + "".join(
             f"<li>{_e(g['group'])} ({len(g.get('videos', []))} videos): {_e(g.get('reason', ''))}</li>" for g in skipped
         ) + "</ul>"
     return out
+
+
+def _overlaps(e: Event, ann) -> bool:
+    """Whether the event overlaps a ground-truth interval (1-based inclusive frames)."""
+    return any(s - 1 <= e.end_frame and e.start_frame <= t - 1 for s, t in ann.intervals)
+
+
+def _name(key: str) -> str:
+    """A video key that may wrap after its slashes."""
+    return "/<wbr>".join(_e(part) for part in key.split("/"))
+
+
+def _x(v: VideoScores, frame: float) -> float:
+    return frame / v.fps if v.fps and v.fps > 0 else float(frame)
+
+
+def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
+    u = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
+    text = (f"<b>E{e.event}</b> &middot; {_e(e.video)}<br>{fmt_time(e.start_s, e.start_frame)} &ndash; "
+            f"{fmt_time(e.end_s, e.end_frame)} &middot; peak <b>{fmt_score(e.peak_score)}</b>{_e(u)} at "
+            f"{fmt_time(e.peak_s, e.peak_frame)}")
+    if media is not None and media.note:
+        text += f"<br><span class=note>{_e(media.note)}</span>"
+    return text
+
+
+def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia], sections: dict[str, str],
+                annotations) -> str:
+    by_video = {v.video: v for v in scores}
+    has_gt = annotations is not None
+    head = ("<thead><tr><th data-sort=num>#</th><th class=txt data-sort=text>video</th><th data-sort=num>from</th>"
+            "<th data-sort=num>to</th><th data-sort=num>length</th><th data-sort=num class=desc>peak</th>"
+            "<th data-sort=num>peak at</th><th data-sort=num>mean</th>"
+            + ("<th class=txt data-sort=text>where</th>" if events.cell_grid else "")
+            + ("<th class=txt data-sort=text title='whether the event overlaps a ground-truth interval'>truth</th>"
+               if has_gt else "") + "</tr></thead>")
+    body = []
+    for e in events.events:
+        v, m = by_video[e.video], media.get(e.event)
+        attrs = {
+            "event": e.event, "section": sections[e.video], "x0": f"{_x(v, e.start_frame):.4f}",
+            "x1": f"{_x(v, e.end_frame + 1):.4f}", "image": m.image if m and m.image else "",
+            "clip": m.clip if m and m.clip else "", "play-from": f"{m.play_from_s:.3f}" if m else "0",
+            "clip-x": f"{_x(v, m.clip_first_frame):.4f}" if m else "0",
+            "rate": (f"{m.clip_fps / v.fps:.6f}" if v.fps and v.fps > 0 else f"{m.clip_fps:.6f}") if m else "1",
+            "start-s": "" if e.start_s is None else f"{e.start_s:.3f}",
+            "caption": _caption(e, events.score_unit, m),
+        }
+        cells = ""
+        if events.cell_grid:
+            words = where_words(e.peak_cells, events.cell_grid) or "&mdash;"
+            names = cell_names(e.cells, events.cell_grid)
+            cells = f"<td class=txt title='cells (row:col) {_e(names)}'>{words}</td>"
+        gt = ""
+        if has_gt:
+            ann = annotations.find(e.video)
+            hit = ann is not None and _overlaps(e, ann)
+            gt = f"<td class=txt>{'<span class=hit>overlaps</span>' if hit else '<span class=miss>no</span>'}</td>"
+        data = " ".join(f"data-{k}='{_e(val)}'" for k, val in attrs.items())
+        start = e.start_s if e.start_s is not None else e.start_frame
+        end = e.end_s if e.end_s is not None else e.end_frame
+        length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
+        body.append(
+            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}</td>"
+            f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}</td>"
+            f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
+            f"<td data-v={length}>{fmt_time(e.duration_s) if e.duration_s is not None else f'{length} fr'}</td>"
+            f"<td data-v={e.peak_score}><b>{fmt_score(e.peak_score)}</b></td>"
+            f"<td data-v={e.peak_s if e.peak_s is not None else e.peak_frame}>{fmt_time(e.peak_s, e.peak_frame)}</td>"
+            f"<td data-v={e.mean_score}>{fmt_score(e.mean_score)}</td>{cells}{gt}</tr>"
+        )
+    return f"<table class=events id=events>{head}<tbody>{''.join(body)}</tbody></table>"
+
+
+def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
+                   unit: str, ann, per_video_score, why: str = "") -> str:
+    facts = []
+    if events:
+        facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
+    else:
+        facts.append(f"<b>no event</b>: {_e(why or 'no clip over the alarm line')}")
+    u = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
+    if len(v.scores):
+        top = int(v.scores.argmax())
+        mid = int((v.frames[top, 0] + v.frames[top, 1]) // 2)
+        facts.append(f"highest clip {fmt_score(v.peak)}{_e(u)} at {fmt_time(mid / v.fps if v.fps else None, mid)}")
+    if v.threshold is not None:
+        facts.append(f"alarm line {fmt_score(v.threshold)}")
+    dur = v.n_frames / v.fps if v.fps and v.fps > 0 else None
+    facts.append(f"{fmt_time(dur)} ({v.n_frames} frames)" if dur else f"{v.n_frames} frames")
+    if v.category not in _NO_CATEGORY:
+        facts.append(f"category {_e(v.category)}")
+    if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
+        s = per_video_score
+        facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))
+    if ann is not None:
+        facts.append("ground truth: " + (", ".join(f"frames {a}-{b}" for a, b in ann.intervals) or "none (normal)"))
+    tl = (f"<div class=tl data-left={geo.left:.5f} data-right={geo.right:.5f} data-top={geo.top:.5f} "
+          f"data-bottom={geo.bottom:.5f} data-xmax={geo.x_max:.5f}><img class=timeline src='{_e(rel)}' "
+          f"alt='timeline of {_e(v.video)}' loading=lazy><div class=mark></div></div>")
+    cards = []
+    for e in sorted(events, key=lambda e: e.start_frame):
+        m = media.get(e.event)
+        img = (f"<img src='{_e(m.image)}' alt='E{e.event}: peak frame' loading=lazy>" if m and m.image else "")
+        clip = "" if m and m.clip else " &middot; no clip"
+        cards.append(f"<figure class=card data-event={e.event}>{img}<figcaption><b>E{e.event}</b> "
+                     f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
+                     f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
+    return (f"<section class=video id='{sid}'><h3>{_name(v.video)}</h3><p class=facts>{' &middot; '.join(facts)}</p>"
+            f"{tl}<div class=cards>{''.join(cards)}</div></section>")
 
 
 def build_report(
@@ -83,46 +235,99 @@ def build_report(
     annotations=None,
     evaluation: Evaluation | None = None,
     fmt: str = "png",
-    thumbnails: int = 3,
     title: str = "videoad report",
+    events: EventSet | None = None,
+    event_settings: EventSettings | None = None,
+    clips: bool = True,
+    burn_heatmap: bool = False,
+    pad_s: float = 3.0,
+    source_root=None,
+    on_event=None,
 ) -> Path:
-    """Write `out_dir/index.html` and one timeline per video; returns the page's path."""
+    """Write `out_dir/index.html` with its timelines, event images and clips; returns the page.
+
+    `events`: the run's events (default: found with `event_settings`, else the settings of the
+    scores folder's events.json, else the defaults)."""
+    from videoad.events import read_settings
+
     out = Path(out_dir)
-    (out / "timelines").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     fmt = fmt.lower().lstrip(".")
-    overlap = scores.meta.get("config", {}).get("overlap", "mean")
+    if events is None:
+        settings = event_settings or (read_settings(scores.path) if scores.path else None)
+        events = find_events(scores, settings)
+    write_events(out, events)
+    for asset in ("report.css", "report.js"):
+        shutil.copyfile(ASSETS / asset, out / asset)
+    media = write_evidence(scores, events, out / "events", pad_s=pad_s, clips=clips, burn_heatmap=burn_heatmap,
+                           source_root=source_root, on_event=on_event)
     per_video = {s.name: s for s in evaluation.per_video} if evaluation else {}
+    ordered = sorted(scores, key=lambda v: (-max([e.peak_score for e in events.of(v.video)], default=-math.inf),
+                                            -v.peak))
+    stems = file_stems(v.video for v in scores)
+    sids = {v.video: f"v{i}" for i, v in enumerate(ordered, 1)}
+    ylim = shared_ylim(scores.videos)
+    (out / "timelines").mkdir(exist_ok=True)
     sections = []
-    for rank, v in enumerate(sorted(scores, key=lambda v: -v.peak), 1):
+    notes = {ve.video: ve.note for ve in events.videos}
+    for v in ordered:
         ann = annotations.find(v.video) if annotations is not None else None
-        rel = f"timelines/{rank:04d}_{_slug(v.video)}.{fmt}"
-        timeline(v, out / rel, annotation=ann, overlap=overlap, thumbnails=thumbnails)
-        peak_clip = int(v.scores.argmax())
-        t = v.times()[peak_clip, 0] if v.fps else None
-        facts = [f"category {_e(v.category or '-')}", f"group {_e(v.group or '-')}", f"peak score {v.peak:.4g}",
-                 f"at frame {int(v.frames[peak_clip, 0])}" + (f" ({t:.1f} s)" if t is not None else "")]
-        if v.video in per_video:
-            s = per_video[v.video]
-            facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))
-        if ann is not None:
-            facts.append("ground truth: " + (", ".join(f"{a}-{b}" for a, b in ann.intervals) or "none (normal)"))
-        sections.append(
-            f"<section class=video id='v{rank}'><h3>{rank}. {_e(v.video)}</h3><p>{' &middot; '.join(facts)}</p>"
-            f"<img class=timeline src='{_e(rel)}' alt='timeline of {_e(v.video)}'></section>"
-        )
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_e(title)}</h1>", "<h2>Run</h2>", _summary(scores)]
+        rel = f"timelines/{stems[v.video]}.{fmt}"
+        geo = draw_timeline(v, out / rel, events=events.of(v.video), annotation=ann, thumbnails=0, ylim=ylim,
+                            unit=events.score_unit, source_root=source_root, title=False)
+        sections.append(_video_section(v, sids[v.video], rel, geo, events.of(v.video), media, events.score_unit,
+                                       ann, per_video.get(v.video), notes.get(v.video, "")))
+    n_ev, quiet = len(events.events), events.quiet_videos
+    with_events = len(scores) - len(quiet)
+    lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
+            f" &middot; score: {_e(events.score_unit)}, higher = more anomalous &middot; every timeline on the same "
+            "y-range")
+    quiet_text = ""
+    if quiet:
+        quiet_text = (f"<p class=quiet>No event in {len(quiet)} video{'s' if len(quiet) != 1 else ''}: "
+                      + ", ".join(f"<a href='#{sids[q.video]}'>{_e(q.video)}</a>" for q in quiet) + ".</p>")
+    table = (_event_rows(scores, events, media, sids, annotations) if events.events
+             else "<p><b>No event</b>: no clip of any video stayed over its alarm line.</p>")
+    viewer = ("<aside class='panel viewer' id=viewer><video id=player controls muted playsinline preload=metadata>"
+              "</video><div class=caption id=viewer-caption>Click an event to play its footage.</div>"
+              "<div class=row><img id=viewer-heat alt='peak frame with heat map'>"
+              "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest; the clip "
+              f"starts {pad_s:g} s before the event. Below: the event on its video's timeline, with the "
+              "playhead.</p></div><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
+              "<div class=playhead></div></div></aside>")
+    parts = [
+        f"<!DOCTYPE html><html lang=en><head><meta charset='utf-8'><meta name=viewport "
+        f"content='width=device-width,initial-scale=1'><title>{_e(title)}</title>"
+        "<link rel=stylesheet href='report.css'></head><body><main>",
+        f"<h1>{_e(title)}</h1><p class=lead>{lead}</p>",
+        "<div class=review><div class=content><div class=panel><h2 style='margin-top:0'>Events, strongest first</h2>"
+        f"<div class=events-scroll>{table}</div>{quiet_text}"
+        "<p class=note>Click a row or a picture to play the event; click a column title to sort. The same list: "
+        "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
+        f"<h2>Videos ({len(sections)}), strongest event first</h2>", *sections,
+        "<h2>Run</h2>", _summary(scores, events),
+    ]
     if evaluation is not None:
         st = evaluation.settings
         parts += [
             "<h2>Frame-level results</h2>",
-            f"<p class=note>Clip scores mapped to frames ({_e(st.get('overlap', overlap))} over overlapping clips), "
+            f"<p class=note>Clip scores mapped to frames ({_e(st.get('overlap', 'mean'))} over overlapping clips), "
             "tail after the last clip padded with its score; the tail-dropped row leaves those frames out. "
             f"Ground truth: {_e(st.get('annotations', ''))}.</p>",
             _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled"),
-            "<h2>Per category</h2>", _score_table(evaluation.per_category, "category"),
+            "<h3>Per category</h3>", _score_table(evaluation.per_category, "category"),
         ]
-    parts += [f"<h2>Videos ({len(sections)}), highest peak first</h2>", *sections, "</body></html>"]
+    parts += [f"</div>{viewer}</div><script src='report.js'></script></main></body></html>"]
     page = out / "index.html"
     page.write_text("\n".join(parts), encoding="utf-8")
     return page
+
+
+def event_summary(events: EventSet) -> str:
+    """One line for the terminal: how many events, and the strongest."""
+    if not events.events:
+        return f"no event in {len(events.videos)} video(s)"
+    e = events.events[0]
+    return (f"{len(events.events)} event(s) in {len(events.videos) - len(events.quiet_videos)} of "
+            f"{len(events.videos)} video(s); strongest: E1 {e.video} {fmt_time(e.start_s, e.start_frame)}-"
+            f"{fmt_time(e.end_s, e.end_frame)}, peak {fmt_score(e.peak_score)}")

@@ -16,6 +16,7 @@ from videoad import __version__
 # not an optional feature, so no try/except here.
 _COMMANDS = [
     ("videoad.cli.demo_cmd", "demo"),
+    ("videoad.cli.run_cmd", "run"),
     ("videoad.cli.bench_cmd", "bench"),
     ("videoad.cli.extract_cmd", "extract"),
     ("videoad.cli.video_cmd", "detect"),

@@ -19,7 +19,7 @@ from videoad.video import DetectConfig
 
 #: the demo's detection settings; configs/video.yaml holds the same (a test keeps them equal)
 DEMO_CONFIG = DetectConfig(
-    mode="pooled", min_clips=65, n_jobs=1, threads_per_job=1, seed=0, threshold_quantile=0.9, overlap="mean",
+    mode="pooled", min_clips=65, n_jobs=1, threads_per_job=1, seed=0, threshold_quantile=0.8, overlap="mean",
     preprocess="sqrt-rms", n_seeds=3, detector="duad",
     params={"p0": 25, "p": 20, "r": 10, "lr": 0.001, "batch_size": 32, "hidden_dims": [64], "latent_dim": 4,
             "input_scaling": "row"},
@@ -61,6 +61,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     from extract.run import ExtractOptions, extract_videos
     from videoad import synth, video
     from videoad.datasets.annotations import read_annotations
+    from videoad.events import find_events, write_events
     from videoad.metrics import evaluate_scores
     from videoad.report import build_report
     from videoad.scores import write_scores
@@ -77,6 +78,8 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     cfg = replace(DEMO_CONFIG, seed=seed)
     scores = video.detect(work / "features", cfg)
     write_scores(work / "scores", scores)
+    events = find_events(scores)
+    write_events(work / "scores", events)
     echo(f"[3/5] DUAD fitted pooled over {sum(len(v.scores) for v in scores)} clips; scores in {work / 'scores'} "
          f"({time.perf_counter() - t0:.0f} s)")
     ann = read_annotations(ds.annotation_file, frame_counts=ds.counts_file)
@@ -86,10 +89,11 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
         b = video.detect(work / "features", replace(cfg, detector=name, params={}, n_seeds=1))
         results[name] = evaluate_scores(b, ann).pooled.auroc
     echo(f"[4/5] evaluated against {ds.annotation_file} ({time.perf_counter() - t0:.0f} s)")
-    page = build_report(scores, work / "report", annotations=ann, evaluation=ev, title="videoad demo: synthetic corridor")
-    echo(f"[5/5] report written ({time.perf_counter() - t0:.0f} s)")
+    page = build_report(scores, work / "report", annotations=ann, evaluation=ev, events=events,
+                        title="videoad demo: synthetic corridor")
+    echo(f"[5/5] report with {len(events.events)} event(s), their heat maps and clips ({time.perf_counter() - t0:.0f} s)")
     return {"auroc": ev.pooled.auroc, "ap": ev.pooled.ap, "baselines": results, "evaluation": ev,
-            "report": page, "seconds": time.perf_counter() - t0}
+            "events": events, "report": page, "seconds": time.perf_counter() - t0}
 
 
 @click.command("demo")

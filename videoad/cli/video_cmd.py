@@ -22,6 +22,24 @@ def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from exc
 
 
+def event_options(command):
+    """--merge-gap and --min-event: how clip scores become events (videoad.events)."""
+    from videoad.events import EventSettings
+
+    d = EventSettings()
+    command = click.option("--min-event", "min_event", type=click.FloatRange(min=0), default=d.min_length_s,
+                           show_default=True, help="Drop events shorter than this (seconds).")(command)
+    return click.option("--merge-gap", "merge_gap", type=click.FloatRange(min=0), default=d.merge_gap_s,
+                        show_default=True, help="Join runs of clips over the alarm line at most this many "
+                        "seconds apart into one event.")(command)
+
+
+def event_settings(merge_gap, min_event):
+    from videoad.events import EventSettings
+
+    return EventSettings(merge_gap_s=float(merge_gap), min_length_s=float(min_event)).check()
+
+
 @click.command()
 @click.argument("features", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
@@ -44,11 +62,15 @@ def _fail(exc: Exception) -> None:
               help="Score with models saved earlier instead of fitting (inductive mode, step 2).")
 @click.option("--fit-on", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Fit on this feature store (e.g. the unlabeled training split), score FEATURES.")
+@event_options
 @ray_opts.detect_options
 def detect(features, output, mode, config, annotations, detector, min_clips, n_jobs, seed, save_model, model_dir,
-           fit_on, ray_address=None, ray_cpus=None, ray_gpus=None):
-    """Fit the detector per group of videos in FEATURES and write clip scores with frame ranges."""
+           fit_on, merge_gap, min_event, ray_address=None, ray_cpus=None, ray_gpus=None):
+    """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
+    the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import video
+    from videoad.events import find_events, write_events
+    from videoad.report import event_summary
     from videoad.scores import write_scores
 
     try:
@@ -67,6 +89,8 @@ def detect(features, output, mode, config, annotations, detector, min_clips, n_j
         else:
             scores = video.detect(features, cfg, annotations=ann, save_models=save_model, executor=executor)
         write_scores(output, scores)
+        events = find_events(scores, event_settings(merge_gap, min_event))
+        write_events(output, events)
     except (ValueError, OSError) as exc:
         _fail(exc)
     for g in scores.groups:
@@ -75,6 +99,7 @@ def detect(features, output, mode, config, annotations, detector, min_clips, n_j
     n_ok = sum(g["status"] != "skipped" for g in scores.groups)
     click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
                f"{len(scores)} videos; scores in {output}")
+    click.echo(f"{event_summary(events)}; events in {output / 'events.csv'}")
 
 
 @click.command()
@@ -117,30 +142,22 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
 @click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Ground truth to shade on the timelines.")
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
-@click.option("--thumbnails", default=3, show_default=True, help="Top-scoring clips shown as frames (0: none).")
+@click.option("--thumbnails", default=3, show_default=True,
+              help="Peak frames of the strongest events shown below each timeline (0: none).")
 def plot(scores, output, videos, annotations, fmt, thumbnails):
-    """Timeline per video: score over time and frames, ground truth, threshold, top clips."""
-    from videoad.plots import timeline
-    from videoad.report import _slug
+    """Timeline per video: clip scores over time and frames, events, alarm line, ground truth, peak frames."""
+    from videoad.events import find_events, read_settings
+    from videoad.plots import plot_run
     from videoad.scores import read_scores
 
     try:
         s = read_scores(scores)
         ann = _annotations(annotations)
-        chosen = [v for v in s if not videos or v.video in videos]
-        missing = sorted(set(videos) - {v.video for v in s})
-        if missing:
-            raise ValueError(f"{scores}: no scores for video(s) {missing}")
-        overlap = s.meta.get("config", {}).get("overlap", "mean")
-        single = output.suffix.lower() in (".png", ".svg")
-        if single and len(chosen) != 1:
-            raise ValueError(f"{output}: a single file holds one timeline; {len(chosen)} videos selected")
-        for v in chosen:
-            target = output if single else output / f"{_slug(v.video)}.{fmt}"
-            timeline(v, target, annotation=ann.find(v.video) if ann else None, overlap=overlap, thumbnails=thumbnails)
+        events = find_events(s, read_settings(s.path))
+        written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails, events=events)
     except (ValueError, OSError) as exc:
         _fail(exc)
-    click.echo(f"{len(chosen)} timeline(s) written to {output}")
+    click.echo(f"{len(written)} timeline(s) written to {output}")
 
 
 @click.command()
@@ -150,18 +167,28 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
 @click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Ground truth: adds the results tables and shades the timelines.")
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
-@click.option("--thumbnails", default=3, show_default=True, help="Top-scoring clips shown per video (0: none).")
-def report(scores, output, annotations, fmt, thumbnails):
-    """Static HTML report: run summary, results tables, one timeline per video by peak score."""
+@click.option("--clips/--no-clips", default=True, show_default=True,
+              help="Write a playable clip per event (needs the source videos).")
+@click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
+@click.option("--pad", "pad_s", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Seconds of footage before and after each event in its clip.")
+@click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder that relative source paths in the scores are relative to.")
+def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_root):
+    """Static HTML report: the events (table, clips, heat maps), a timeline per video, the run."""
+    from videoad.events import find_events, read_settings
     from videoad.metrics import evaluate_scores
-    from videoad.report import build_report
+    from videoad.report import build_report, event_summary
     from videoad.scores import read_scores
 
     try:
         s = read_scores(scores)
         ann = _annotations(annotations)
         ev = evaluate_scores(s, ann) if ann is not None else None
-        page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, thumbnails=thumbnails)
+        events = find_events(s, read_settings(s.path))
+        page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,
+                            burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root)
     except (ValueError, OSError) as exc:
         _fail(exc)
+    click.echo(event_summary(events))
     click.echo(f"report: {page}")

@@ -1,0 +1,117 @@
+"""The README's main command end to end: `videoad demo`'s events, their evidence, and the report
+in a real browser (Debian's Chromium, headless, through Selenium and chromedriver)."""
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import tempfile
+import time
+from html.parser import HTMLParser
+
+import av
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+#: what Chromium needs as root on a closed network (no sandbox, no first-run or update traffic)
+CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from videoad.cli.demo_cmd import video_demo
+
+    work = tmp_path_factory.mktemp("demo")
+    return work, video_demo(work, baselines=(), echo=lambda *a: None)
+
+
+class _Rows(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and "data-event" in a:
+            self.rows.append(a)
+
+
+def test_every_anomalous_video_has_an_event_with_an_image_and_a_playable_clip(demo):
+    from videoad.datasets.annotations import read_annotations
+    from videoad.scores import read_scores
+
+    work, res = demo
+    rows = list(csv.DictReader(open(work / "scores" / "events.csv")))
+    ann = read_annotations(work / "data" / "Temporal_Anomaly_Annotation.txt")
+    anomalous = [v.video for v in read_scores(work / "scores") if ann.find(v.video).intervals]
+    assert len(anomalous) == 4
+    for key in anomalous:
+        truth = ann.find(key).intervals  # 1-based, inclusive
+        hits = [r for r in rows if r["video"] == key and any(
+            int(r["start_frame"]) <= e - 1 and s - 1 <= int(r["end_frame"]) for s, e in truth)]
+        assert hits, f"no event overlaps the ground truth {truth} of {key}"
+    events = sorted((work / "report" / "events").glob("E*.png"))
+    clips = sorted((work / "report" / "events").glob("E*.mp4")) + sorted((work / "report" / "events").glob("E*.webm"))
+    assert len(events) == len(clips) == len(rows) > 0
+    for clip in clips:
+        with av.open(str(clip)) as c:
+            assert sum(1 for _ in c.decode(video=0)) > 0
+    page = (work / "report" / "index.html").read_text()
+    parser = _Rows()
+    parser.feed(page)
+    assert [int(r["data-event"]) for r in parser.rows] == list(range(1, len(rows) + 1))
+    # reads right without noise: no empty categories, no raw dicts, the unit is named
+    assert "category ." not in page and "{}" not in page and "reconstruction angle (rad)" in page
+    assert not re.search(r"(src|href)=['\"]?https?:", page), "the page must work offline"
+
+
+@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="no Chromium with chromedriver installed "
+                    "(Debian: apt-get install chromium chromium-driver)")
+def test_chromium_plays_the_first_event_from_its_start(demo):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (the dev extra)")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    work, _ = demo
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in CHROMIUM_ARGS:
+        options.add_argument(arg)
+    profile = tempfile.mkdtemp(prefix="videoad-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        driver.get((work / "report" / "index.html").as_uri())
+        rows = driver.find_elements(By.CSS_SELECTOR, "table.events tbody tr")
+        assert len(rows) == len(list(csv.DictReader(open(work / "scores" / "events.csv"))))
+        first = rows[0]
+        assert first.find_element(By.CSS_SELECTOR, "td").text == "E1"
+        play_from = float(first.get_attribute("data-play-from"))
+        first.click()
+        deadline, state = time.time() + 20, None
+        while time.time() < deadline:
+            state = driver.execute_script(
+                "const v = document.getElementById('player');"
+                "return {t: v.currentTime, paused: v.paused, src: v.currentSrc, err: v.error && v.error.code,"
+                " ready: v.readyState, w: v.videoWidth};")
+            if state["t"] > play_from + 0.3:
+                break
+            time.sleep(0.2)
+        assert state["err"] is None and state["w"] > 0, state
+        assert state["src"].endswith(first.get_attribute("data-clip")), state
+        assert not state["paused"] and play_from + 0.3 < state["t"] < play_from + 10, state  # plays, from the start
+        assert "sel" in first.get_attribute("class")
+        mark = driver.find_element(By.CSS_SELECTOR, f"#{first.get_attribute('data-section')} .tl .mark")
+        assert mark.is_displayed() and mark.size["width"] > 0  # marked on its timeline
+        # sorting by peak, ascending: the last event comes first
+        driver.find_element(By.XPATH, "//table[@id='events']//th[text()='peak']").click()
+        assert driver.find_elements(By.CSS_SELECTOR, "table.events tbody tr")[0].get_attribute("data-event") == \
+            str(len(rows))
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

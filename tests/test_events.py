@@ -1,0 +1,132 @@
+"""Events from clip scores: runs over the alarm line, merging, minimum length, one peak convention,
+the cells involved, and the files written beside the scores."""
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from videoad.events import (EventSettings, cell_names, find_events, fmt_score, read_settings, video_events,
+                            where_words, write_events)
+from videoad.heatmap import cell_rects, hot_boxes
+from videoad.scores import ScoreSet, VideoScores
+
+ALL = EventSettings(min_length_s=0)  # every run over the line, however short
+
+
+def _video(scores, *, stride=8, fps=10.0, threshold=0.5, cells=None, name="cam/a.avi"):
+    scores = np.asarray(scores, float)
+    starts = np.arange(len(scores)) * stride
+    frames = np.stack([starts, starts + 15], axis=1)
+    return VideoScores(name, scores, frames, int(frames[-1, 1]) + 1, fps, "C", "all", "", threshold, cells)
+
+
+def test_runs_over_the_line_become_events_with_frames_seconds_and_peak():
+    #           0    1    2    3    4    5    6    7    8    9   10   11
+    s = [0.1, 0.6, 0.9, 0.7, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.8, 0.1]
+    v = _video(s, stride=16)  # no overlap: clip i covers frames 16i..16i+15
+    evs = video_events(v, EventSettings(merge_gap_s=0.0, min_length_s=0)).events
+    assert [(e.first_clip, e.last_clip) for e in evs] == [(1, 3), (10, 10)]
+    e = evs[0]
+    assert (e.start_frame, e.end_frame) == (16, 63)
+    assert e.start_s == pytest.approx(1.6) and e.end_s == pytest.approx(6.4)  # end of the last frame
+    # peak: the highest clip score, at that clip's middle frame
+    assert e.peak_clip == 2 and e.peak_score == pytest.approx(0.9)
+    assert e.peak_frame == (32 + 47) // 2 and e.peak_s == pytest.approx(e.peak_frame / 10.0)
+    assert e.mean_score == pytest.approx(np.mean([0.6, 0.9, 0.7]))
+    assert e.n_clips == 3 and e.duration_s == pytest.approx(4.8)
+
+
+def test_merge_gap_and_min_length():
+    s = [0.1, 0.9, 0.1, 0.1, 0.8, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.7, 0.1]
+    v = _video(s, stride=16)  # runs at clips 1, 4, 11: gaps of 32 frames (3.2 s) then 96 (9.6 s)
+    assert len(video_events(v, EventSettings(merge_gap_s=3.0, min_length_s=0)).events) == 3
+    merged = video_events(v, EventSettings(merge_gap_s=3.2, min_length_s=0)).events
+    assert [(e.first_clip, e.last_clip) for e in merged] == [(1, 4), (11, 11)]
+    assert merged[0].mean_score == pytest.approx(np.mean(s[1:5]))  # the gap's clips count in the mean
+    # each single clip lasts 1.6 s: a 2 s minimum drops them, the merged 6.4 s event stays
+    kept = video_events(v, EventSettings(merge_gap_s=3.2, min_length_s=2.0)).events
+    assert [(e.first_clip, e.last_clip) for e in kept] == [(1, 4)]
+
+
+def test_overlapping_clips_with_a_dip_between_are_one_event():
+    s = [0.1, 0.9, 0.2, 0.9, 0.1, 0.1, 0.1, 0.1]
+    v = _video(s, stride=8)  # clips 1 and 3 share frames 24..31
+    assert len(video_events(v, EventSettings(merge_gap_s=0.0, min_length_s=0)).events) == 1
+
+
+def test_videos_without_events_say_why():
+    calm = video_events(_video([0.1, 0.2, 0.3]), ALL)
+    assert calm.events == [] and calm.note == "no clip over the alarm line"
+    short = video_events(_video([0.1, 0.9, 0.1], stride=16), EventSettings(min_length_s=5))
+    assert short.events == [] and "shorter than 5 s" in short.note
+    none = video_events(_video([0.1, 0.9], threshold=None), ALL)
+    assert none.events == [] and "no alarm line" in none.note
+
+
+def test_unknown_fps_gives_frames_only_and_says_what_was_assumed():
+    v = _video([0.1, 0.9, 0.1], fps=0.0)
+    ve = video_events(v, ALL)
+    e = ve.events[0]
+    assert e.start_s is None and e.peak_s is None and e.duration_s is None
+    assert (e.start_frame, e.end_frame) == (8, 23)
+    assert "fps unknown" in ve.note
+
+
+def test_run_numbering_is_worst_first_and_every_video_is_listed(tmp_path):
+    a = _video([0.1, 0.7, 0.1, 0.1, 0.1, 0.95, 0.1], stride=16, name="cam/a.avi")
+    b = _video([0.1, 0.8, 0.1], stride=16, name="cam/b.avi")
+    c = _video([0.1, 0.2, 0.1], stride=16, name="cam/c.avi")
+    s = ScoreSet([a, b, c], {"config": {"detector": "duad"}})
+    ev = find_events(s, EventSettings(merge_gap_s=0.5, min_length_s=0))
+    assert [(e.event, e.video, e.peak_score) for e in ev.events] == [
+        (1, "cam/a.avi", 0.95), (2, "cam/b.avi", 0.8), (3, "cam/a.avi", 0.7)]
+    assert [v.video for v in ev.quiet_videos] == ["cam/c.avi"]
+    assert ev.score_unit == "reconstruction angle (rad)"
+    assert find_events(ScoreSet([a], {"config": {"detector": "pca"}})).score_unit == "score"
+
+    csv_path, json_path = write_events(tmp_path, ev)
+    rows = list(csv.DictReader(open(csv_path)))
+    assert [r["event"] for r in rows] == ["1", "2", "3"] and rows[0]["video"] == "cam/a.avi"
+    assert float(rows[0]["peak_score"]) == 0.95 and float(rows[0]["start_s"]) == pytest.approx(8.0)
+    data = json.loads(json_path.read_text())
+    assert data["n_events"] == 3 and data["settings"] == {"merge_gap_s": 0.5, "min_length_s": 0}
+    quiet = [v for v in data["videos"] if v["video"] == "cam/c.avi"][0]
+    assert quiet["n_events"] == 0 and quiet["note"] == "no clip over the alarm line"
+    assert read_settings(tmp_path) == EventSettings(merge_gap_s=0.5, min_length_s=0)
+
+
+def test_cells_involved_and_the_hottest_at_the_peak():
+    n, grid = 6, (3, 4)
+    cells = np.full((n, 12), 0.1)
+    cells[2, 5] = 0.9  # peak clip: row 1, col 1 hottest, its right neighbour warm
+    cells[2, 6] = 0.7
+    cells[3, 11] = 0.8  # a later clip of the same event: bottom right
+    v = _video([0.1, 0.1, 0.9, 0.7, 0.1, 0.1], stride=16, cells=cells)
+    ev = find_events(ScoreSet([v], {"cell_grid": list(grid)}), EventSettings(merge_gap_s=0, min_length_s=0))
+    e = ev.events[0]
+    assert e.peak_cells == [5, 6]  # 0.7 is in the upper half between 0.1 and 0.9
+    assert e.cells == [5, 6, 11]
+    assert cell_names(e.cells, grid) == "1:1 1:2 2:3"
+    assert where_words(e.peak_cells, grid) == "middle"
+    assert where_words([0], grid) == "top left" and where_words([11], grid) == "bottom right"
+    assert where_words(list(range(12)), grid) == "most of the frame"
+    # cells that do not stand out from the video's typical level: none involved
+    flat = _video([0.1, 0.9, 0.1], stride=16, cells=np.full((3, 12), 0.2))
+    assert video_events(flat, ALL).events[0].cells == []
+
+
+def test_hot_boxes_are_connected_groups_and_cells_honour_the_region():
+    assert hot_boxes([5, 6, 11], (3, 4)) == [(1, 1, 1, 2), (2, 3, 2, 3)]
+    assert hot_boxes([], (3, 4)) == []
+    rects = cell_rects((2, 2), (0.25, 0.0, 0.75, 1.0), 200, 100)  # a centre crop
+    np.testing.assert_allclose(rects[0], [50, 0, 100, 50])
+    np.testing.assert_allclose(rects[3], [100, 50, 150, 100])
+
+
+def test_settings_are_checked_and_scores_formatted_one_way():
+    with pytest.raises(ValueError, match="merge_gap_s"):
+        EventSettings(merge_gap_s=-1).check()
+    assert fmt_score(1.00321) == "1.003" and fmt_score(None) == "n/a" and fmt_score(12345.6) == "1.23e+04"

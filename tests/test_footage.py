@@ -1,0 +1,124 @@
+"""Footage at a moment: frames found by seeking (equal to decoding from the start, at a fraction
+of the cost), image folders read directly, clips a browser plays, and the evidence per event."""
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+from _paths import SHARED
+
+from extract.decode import open_image_folder, open_video
+from videoad.events import EventSettings, find_events
+from videoad.evidence import write_evidence
+from videoad.footage import Footage, FootageError, clip_format, read_frames, write_clip
+from videoad.scores import ScoreSet, VideoScores
+from videoad.synth import SceneConfig, render_video, write_video
+
+VIDEOS = SHARED / "videos"
+
+
+def _all_frames(path):
+    stream = open_video(path)
+    try:
+        return list(stream.frames)
+    finally:
+        stream.close()
+
+
+@pytest.mark.parametrize("name", ["vtest.avi", "bikes.mp4"])
+def test_seeking_gives_the_frames_decoding_from_the_start_gives(name):
+    path = VIDEOS / name
+    if not path.is_file():
+        pytest.skip(f"shared test video {path} not present")
+    every = _all_frames(path)
+    n = len(every)
+    with Footage(path, n) as f:
+        for i in (0, 1, n // 3, n // 2, n - 2):
+            got = list(f.frames(i, i + 2))
+            assert [j for j, _ in got] == list(range(i, min(i + 3, n)))
+            assert all(np.array_equal(img, every[j]) for j, img in got), (name, i)
+        f.decoded = 0
+        f.frame(n - 3)
+        assert f.decoded < n // 4, f"{f.decoded} frames decoded to read frame {n - 3} of {n}: not a seek"
+        assert f.seeks >= 6
+
+
+def test_a_file_whose_timestamps_skip_is_read_from_its_start():
+    path = VIDEOS / "tree.avi"  # claims 444 frames, 68 decode
+    if not path.is_file():
+        pytest.skip(f"shared test video {path} not present")
+    every = _all_frames(path)
+    with Footage(path, len(every)) as f:
+        assert not f.seekable
+        got = dict(f.frames(22, 24))
+        assert sorted(got) == [22, 23, 24] and all(np.array_equal(got[j], every[j]) for j in got)
+
+
+def test_image_folders_are_read_frame_by_frame():
+    folder = SHARED / "ucsd_ped2" / "testing" / "frames" / "01"
+    if not folder.is_dir():
+        pytest.skip(f"shared UCSD Ped2 frames {folder} not present")
+    stream = open_image_folder(folder)
+    first = [img for _, img in zip(range(12), stream.frames)]
+    stream.close()
+    got = read_frames(folder, [0, 11])
+    assert np.array_equal(got[0], first[0]) and np.array_equal(got[11], first[11])
+
+
+def test_missing_source_is_an_error_naming_it(tmp_path):
+    with pytest.raises(FootageError, match="gone.avi: source not found"):
+        Footage(tmp_path / "gone.avi")
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video")
+    with pytest.raises(FootageError, match="bad.mp4: cannot open"):
+        Footage(bad)
+
+
+def test_clips_decode_with_their_frames_size_and_rate(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (121, 163, 3), dtype=np.uint8) for _ in range(30)]  # odd sizes
+    suffix, encoder = clip_format()
+    out = write_clip(iter(frames), tmp_path / f"c{suffix}", 12.5)
+    with av.open(str(out)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name in ("h264", "vp9") and (s.width, s.height) == (162, 120)
+        assert float(s.average_rate) == pytest.approx(12.5)
+        assert sum(1 for _ in c.decode(s)) == 30
+    assert not list(tmp_path.glob(".*tmp*"))  # written atomically, nothing left behind
+    with pytest.raises(FootageError, match="no frame"):
+        write_clip(iter([]), tmp_path / f"empty{suffix}", 10)
+
+
+@pytest.fixture()
+def runner_scores(tmp_path):
+    """A rendered runner video with hand-made clip and cell scores, and a video whose source is gone."""
+    frames, _ = render_video("runner", seed=0, cfg=SceneConfig(n_frames=150))
+    src = write_video(tmp_path / "cam" / "run.avi", frames, 15.0)
+    n = 34
+    starts = np.arange(n) * 4
+    fr = np.stack([starts, starts + 15], 1)
+    scores = np.full(n, 0.2)
+    scores[10:14] = [0.6, 0.9, 0.8, 0.6]
+    cells = np.full((n, 16), 0.1)
+    cells[10:14, 9] = scores[10:14]
+    vids = [VideoScores("cam/run.avi", scores, fr, 150, 15.0, "", "all", str(src), 0.5, cells),
+            VideoScores("cam/gone.avi", scores.copy(), fr, 150, 15.0, "", "all", str(tmp_path / "gone.avi"), 0.5,
+                        cells.copy())]
+    return ScoreSet(vids, {"cell_grid": [4, 4], "config": {"detector": "duad"}})
+
+
+def test_evidence_per_event_image_and_playable_clip(runner_scores, tmp_path, caplog):
+    events = find_events(runner_scores, EventSettings(min_length_s=0))
+    assert len(events.events) == 2
+    media = write_evidence(runner_scores, events, tmp_path / "rep" / "events", pad_s=1.0, burn_heatmap=True)
+    ok, gone = (media[e.event] for e in sorted(events.events, key=lambda e: e.video, reverse=True))
+    e = events.events[0] if events.events[0].video == "cam/run.avi" else events.events[1]
+    assert (tmp_path / "rep" / ok.image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with av.open(str(tmp_path / "rep" / ok.clip)) as c:
+        n = sum(1 for _ in c.decode(video=0))
+    assert ok.clip_first_frame == e.start_frame - 15  # 1 s of padding at 15 fps
+    assert n == (e.end_frame + 15) - ok.clip_first_frame + 1
+    assert ok.play_from_s == pytest.approx(1.0)
+    # the unreadable source: its image says why, no clip, and the other video was not stopped
+    assert gone.clip is None and "source not readable" in gone.note and (tmp_path / "rep" / gone.image).is_file()
+    assert "gone.avi" in caplog.text

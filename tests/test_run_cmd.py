@@ -1,0 +1,101 @@
+"""`videoad run`: one's own footage to a report in one command; several inputs (files, folders,
+globs) into one store; progress counted in frames."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from video_helpers import FAST_DUAD
+
+from extract.backbones import get_backbone
+from extract.run import ExtractOptions, extract_videos, list_inputs
+from videoad.cli import cli
+from videoad.synth import SceneConfig, render_video, write_video
+
+
+@pytest.fixture(scope="module")
+def footage(tmp_path_factory):
+    root = tmp_path_factory.mktemp("footage")
+    for cam, event, seed in (("cam1", "runner", 0), ("cam2", None, 1)):
+        frames, _ = render_video(event, seed=seed, cfg=SceneConfig(n_frames=140))
+        write_video(root / cam / "a.avi", frames, 15.0)
+    (root / "cam2" / "broken.avi").write_bytes(b"RIFF not really a video")
+    cfg = root / "fast.yaml"
+    cfg.write_text(yaml.safe_dump({"mode": "pooled", "min_clips": 10, "preprocess": "sqrt-rms",
+                                   "threshold_quantile": 0.8, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    return root, cfg
+
+
+def test_several_inputs_keep_distinct_keys(footage):
+    root, _ = footage
+    base, listing = list_inputs([root / "cam1" / "a.avi", root / "cam2"])
+    assert base == root and sorted(s.key for s in listing.sources) == ["cam1/a.avi", "cam2/a.avi", "cam2/broken.avi"]
+    base, listing = list_inputs(root / "cam1" / "a.avi")  # one file: as before, its own name
+    assert base == root / "cam1" and [s.key for s in listing.sources] == ["a.avi"]
+    base, listing = list_inputs([root / "cam1" / "a.avi", root / "cam1" / "a.avi"])  # named twice, listed once
+    assert len(listing.sources) == 1
+
+
+class _Bar:
+    def __init__(self):
+        self.total, self.n, self.steps = 0, 0, []
+
+    def update(self, n=1):
+        self.n += n
+        self.steps.append(n)
+
+    def set_postfix_str(self, *a, **k):
+        pass
+
+    def refresh(self):
+        pass
+
+
+def test_progress_counts_frames(footage, tmp_path):
+    root, _ = footage
+    bar = _Bar()
+    summary = extract_videos([root / "cam1", root / "cam2" / "a.avi"], tmp_path / "f", get_backbone("motion"),
+                             ExtractOptions(stride=8, workers=1, progress_unit="frame"), progress=bar)
+    assert summary.ok and len(summary.done) == 2
+    assert bar.n == bar.total == 2 * 140 and len(bar.steps) > 4  # advanced clip by clip, not per video
+    again = _Bar()  # resumed: the finished videos count at once
+    extract_videos([root / "cam1", root / "cam2" / "a.avi"], tmp_path / "f", get_backbone("motion"),
+                   ExtractOptions(stride=8, workers=1, progress_unit="frame"), progress=again)
+    assert again.n == again.total == 280
+
+
+def test_run_makes_a_report_from_a_glob_with_a_default_output(footage, tmp_path, monkeypatch):
+    root, cfg = footage
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(cli, ["run", str(root / "cam*"), "--config", str(cfg), "--min-event", "0"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "runs" / "cam1"  # named after the first input
+    assert "skipped cam2/broken.avi:" in res.output  # one bad video does not stop the rest
+    assert "report: runs/cam1/report/index.html" in res.output
+    assert "2 video(s), 280 frames" in res.output
+    data = json.loads((out / "scores" / "events.json").read_text())
+    assert sorted(v["video"] for v in data["videos"]) == ["cam1/a.avi", "cam2/a.avi"]
+    rows = list(csv.DictReader(open(out / "scores" / "events.csv")))
+    assert len(rows) == data["n_events"] == len(list((out / "report" / "events").glob("E*.png")))
+    assert (out / "report" / "index.html").read_text().count("class=timeline") == 2
+    assert "\r" not in res.output  # no progress display when the output is not a terminal
+
+
+def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
+    root, cfg = footage
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(root / "cam2" / "a.avi"),
+                                   "-o", str(out), "--config", str(cfg), "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "inductive" in res.output and (out / "models" / "models.json").is_file()
+    run = json.loads((out / "scores" / "run.json").read_text())
+    assert [v["video"] for v in run["videos"]] == ["a.avi"] and run["protocol"] == "inductive"
+
+
+def test_run_names_a_missing_input():
+    res = CliRunner().invoke(cli, ["run", "/nonexistent/footage/*.mp4"])
+    assert res.exit_code != 0 and "/nonexistent/footage/*.mp4: no such file or folder" in res.output

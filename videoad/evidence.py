@@ -1,0 +1,147 @@
+"""Per event, the evidence an analyst opens: the peak frame with its heat map, and the footage.
+
+For every event of a run: `E001.png`, the peak frame (middle frame of the peak clip) with the
+peak clip's cell scores laid over it and the hottest cells boxed (the frame alone when the run
+has no cell scores), and `E001.mp4` (or `.webm`), the event plus `pad_s` seconds either side,
+read by seeking and encoded for a browser, optionally with each frame's heat map burnt in.
+An event longer than `max_clip_s` gets that much footage centred on its peak.
+
+A video whose source cannot be read gets its images with the reason written in them and no
+clips; the other videos go on.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from videoad.events import Event, EventSet, fmt_score
+from videoad.footage import FALLBACK_FPS, Footage, clip_format, clip_frames, write_clip
+from videoad.heatmap import burn, heat_figure
+from videoad.plots import resolve_source
+from videoad.scores import ScoreSet, VideoScores
+
+log = logging.getLogger(__name__)
+
+_STALE = re.compile(r"^E\d+\.(png|mp4|webm)$")
+
+
+@dataclass
+class EventMedia:
+    """What was written for one event; paths are relative to the evidence folder's parent."""
+
+    event: int
+    image: str | None = None
+    clip: str | None = None
+    clip_first_frame: int = 0
+    clip_fps: float = FALLBACK_FPS
+    play_from_s: float = 0.0  # where in the clip the event starts
+    note: str = ""
+
+
+def _name(e: Event) -> str:
+    return f"E{e.event:03d}"
+
+
+def _heat_range(v: VideoScores, e: Event) -> tuple[float, float]:
+    """From the video's typical cell score to the event's hottest cell."""
+    vmin = float(np.median(v.cells))
+    vmax = float(v.cells[e.first_clip:e.last_clip + 1].max())
+    return vmin, max(vmax, vmin + 1e-9)
+
+
+def _title(e: Event, unit: str) -> str:
+    when = f"{e.peak_s:.1f} s (frame {e.peak_frame})" if e.peak_s is not None else f"frame {e.peak_frame}"
+    unit = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
+    return f"E{e.event}  {e.video}\npeak {fmt_score(e.peak_score)}{unit} at {when}"
+
+
+def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float = 3.0, max_clip_s: float = 60.0,
+                   clips: bool = True, burn_heatmap: bool = False, source_root=None,
+                   on_event=None) -> dict[int, EventMedia]:
+    """Write the image (and clip) of every event into `out_dir`; returns event number -> media.
+
+    `on_event(event)` is called after each event (a progress display)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():  # an earlier report's numbering must not linger
+        if _STALE.match(old.name):
+            old.unlink()
+    suffix = clip_format()[0] if clips and events.events else ".mp4"
+    grid, region = events.cell_grid, events.cell_region
+    media: dict[int, EventMedia] = {}
+    for v in scores:
+        evs = sorted(events.of(v.video), key=lambda e: e.start_frame)
+        if not evs:
+            continue
+        footage, why = None, ""
+        src = resolve_source(v, source_root)
+        try:
+            if src is None:
+                raise FileNotFoundError("the scores do not name a source video")
+            footage = Footage(src, v.n_frames)
+        except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
+            why = f"source not readable: {exc}"
+            log.warning("%s: %s", v.video, why)
+        try:
+            for e in evs:
+                media[e.event] = _one(v, e, footage, why, out, suffix, grid, region, events.score_unit,
+                                      pad_s, max_clip_s, clips, burn_heatmap)
+                if on_event is not None:
+                    on_event(e)
+        finally:
+            if footage is not None:
+                footage.close()
+    return media
+
+
+def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s, clips, burn_heatmap) -> EventMedia:
+    m = EventMedia(e.event, note=why)
+    frame = None
+    if footage is not None:
+        try:
+            frame = footage.frame(e.peak_frame)
+        except Exception as exc:  # noqa: BLE001
+            m.note = f"peak frame not readable: {exc}"
+            log.warning("%s: %s", v.video, m.note)
+    has_cells = v.cells is not None and grid is not None
+    heat = {}
+    if has_cells:
+        vmin, vmax = _heat_range(v, e)
+        heat = dict(grid=grid, region=region, vmin=vmin, vmax=vmax)
+    note = m.note or ("" if has_cells else "no cell scores in this run: the whole frame scored as one")
+    image = heat_figure(frame, out / f"{_name(e)}.png", cells=v.cells[e.peak_clip] if has_cells else None,
+                        hot=e.peak_cells, title=_title(e, unit), unit=unit, note=note, **heat)
+    m.image = f"{out.name}/{image.name}"
+    if not clips:
+        m.note = m.note or "no clip: this report was written without clips"
+    if not clips or footage is None:
+        return m
+    fps = footage.fps or (v.fps if v.fps and v.fps > 0 else FALLBACK_FPS)
+    pad = int(round(pad_s * fps))
+    first, last = max(0, e.start_frame - pad), min(v.n_frames - 1, e.end_frame + pad)
+    limit = int(round(max_clip_s * fps))
+    if last - first + 1 > limit:
+        first = max(0, min(e.peak_frame - limit // 2, v.n_frames - limit))
+        last = min(v.n_frames - 1, first + limit - 1)
+    draw = None
+    if burn_heatmap and has_cells:
+        mids = (v.frames[e.first_clip:e.last_clip + 1].sum(axis=1)) / 2.0
+
+        def draw(i, img):
+            if not e.start_frame <= i <= e.end_frame:
+                return img
+            k = e.first_clip + int(np.abs(mids - i).argmin())
+            return burn(img, v.cells[k], grid, region, heat["vmin"], heat["vmax"], hot=e.peak_cells)
+    try:
+        path = write_clip(clip_frames(footage, first, last, draw), out / f"{_name(e)}{suffix}", fps)
+    except Exception as exc:  # noqa: BLE001 - a clip that cannot be written leaves the image
+        m.note = f"clip not written: {exc}"
+        log.warning("%s: E%d: %s", v.video, e.event, m.note)
+        return m
+    m.clip, m.clip_first_frame, m.clip_fps = f"{out.name}/{path.name}", first, float(fps)
+    m.play_from_s = max(0.0, (e.start_frame - first) / fps)
+    return m

@@ -1,0 +1,97 @@
+// videoad report: ships with the package, copied beside index.html; no network, no library.
+// Clicking an event (table row or card) plays its clip from the event's start in the viewer and
+// marks it on the video's timelines; column headers sort the table.
+(function () {
+  "use strict";
+  var $ = function (s, el) { return (el || document).querySelector(s); };
+  var $$ = function (s, el) { return Array.prototype.slice.call((el || document).querySelectorAll(s)); };
+  var player = $("#player"), caption = $("#viewer-caption"), heat = $("#viewer-heat");
+  var vtl = $("#viewer-tl"), current = null;
+
+  function place(box, x0, x1) {  // a mark over [x0, x1] (timeline units) on a .tl box
+    var d = box.dataset, w = parseFloat(d.right) - parseFloat(d.left), xmax = parseFloat(d.xmax);
+    var m = $(".mark", box);
+    m.style.left = 100 * (parseFloat(d.left) + w * x0 / xmax) + "%";
+    m.style.width = Math.max(0.4, 100 * w * (x1 - x0) / xmax) + "%";
+    m.style.top = 100 * parseFloat(d.top) + "%";
+    m.style.height = 100 * (parseFloat(d.bottom) - parseFloat(d.top)) + "%";
+    m.style.display = "block";
+  }
+
+  function playhead(x) {
+    if (!current || !vtl) return;
+    var d = vtl.dataset, w = parseFloat(d.right) - parseFloat(d.left), h = $(".playhead", vtl);
+    h.style.left = 100 * (parseFloat(d.left) + w * x / parseFloat(d.xmax)) + "%";
+    h.style.top = 100 * parseFloat(d.top) + "%";
+    h.style.height = 100 * (parseFloat(d.bottom) - parseFloat(d.top)) + "%";
+    h.style.display = "block";
+  }
+
+  function select(row, play) {
+    var d = row.dataset, id = d.event;
+    current = row;
+    $$(".sel").forEach(function (el) { el.classList.remove("sel"); });
+    $$('[data-event="' + id + '"]').forEach(function (el) { el.classList.add("sel"); });
+    $$(".video .tl .mark").forEach(function (m) { m.style.display = "none"; });
+    caption.innerHTML = d.caption;
+    if (heat) { heat.src = d.image || ""; heat.style.visibility = d.image ? "visible" : "hidden"; }
+    var section = document.getElementById(d.section);
+    if (section) section.classList.add("sel");
+    var box = section && $(".tl", section);
+    if (box) { place(box, +d.x0, +d.x1); }
+    if (vtl && box) {
+      ["left", "right", "top", "bottom", "xmax"].forEach(function (k) { vtl.dataset[k] = box.dataset[k]; });
+      $("img", vtl).src = $("img", box).src;
+      place(vtl, +d.x0, +d.x1);
+      $(".playhead", vtl).style.display = "none";
+    }
+    if (!d.clip) { player.removeAttribute("src"); player.load(); return; }
+    var from = parseFloat(d.playFrom);
+    var go = function () {
+      player.currentTime = from;
+      if (play) { var p = player.play(); if (p && p.catch) p.catch(function () {}); }
+    };
+    if (player.getAttribute("src") !== d.clip) {
+      player.setAttribute("src", d.clip);
+      player.addEventListener("loadedmetadata", go, { once: true });
+      player.load();
+    } else { go(); }
+    if (play && history.replaceState) history.replaceState(null, "", "#E" + id);
+  }
+
+  player.addEventListener("timeupdate", function () {
+    if (!current) return;
+    var d = current.dataset;
+    playhead(parseFloat(d.clipX) + player.currentTime * parseFloat(d.rate));
+  });
+
+  var table = $("table.events");
+  var rows = table ? $$("tbody tr", table) : [];
+  rows.forEach(function (r) { r.addEventListener("click", function () { select(r, true); }); });
+  $$(".card").forEach(function (c) {
+    c.addEventListener("click", function () {
+      var r = $('table.events tr[data-event="' + c.dataset.event + '"]');
+      if (r) { select(r, true); $("#viewer").scrollIntoView({ behavior: "smooth", block: "start" }); }
+    });
+  });
+
+  $$("th[data-sort]", table || document).forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var idx = Array.prototype.indexOf.call(th.parentNode.children, th);
+      var asc = !th.classList.contains("asc");
+      $$("th", th.parentNode).forEach(function (h) { h.classList.remove("asc", "desc"); });
+      th.classList.add(asc ? "asc" : "desc");
+      var num = th.dataset.sort === "num", body = $("tbody", table);
+      $$("tr", body).sort(function (a, b) {
+        var x = a.children[idx].dataset.v || a.children[idx].textContent;
+        var y = b.children[idx].dataset.v || b.children[idx].textContent;
+        var c = num ? parseFloat(x) - parseFloat(y) : x.localeCompare(y);
+        return asc ? c : -c;
+      }).forEach(function (r) { body.appendChild(r); });
+    });
+  });
+
+  var wanted = location.hash.match(/^#E(\d+)$/);
+  var first = wanted ? $('table.events tr[data-event="' + wanted[1] + '"]') : rows[0];
+  if (first) select(first, false);
+})();
