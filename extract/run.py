@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 class ExtractOptions:
     """Settings of one run; see `videoad extract --help` for the user-facing description."""
 
-    stride: int | None = None        # None: the backbone's clip length (no overlap)
+    stride: int | None = None        # None: the backbone's default_stride, else its clip length
     tail: str = "drop"
     target_fps: float | None = None
     image_fps: float | None = None   # frame rate of image-sequence folders (unknown otherwise)
@@ -63,7 +63,8 @@ class ExtractOptions:
     prefetch: int = 4                # preprocessed clips a worker may hold ahead of the main process
 
     def clip_spec(self, backbone: Backbone) -> ClipSpec:
-        return ClipSpec(clip_len=backbone.clip_len, stride=self.stride or backbone.clip_len,
+        stride = self.stride or getattr(backbone, "default_stride", None) or backbone.clip_len
+        return ClipSpec(clip_len=backbone.clip_len, stride=stride,
                         tail=self.tail, target_fps=self.target_fps)
 
 

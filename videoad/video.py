@@ -33,6 +33,8 @@ from videoad.scores import ScoreSet, VideoScores
 log = logging.getLogger(__name__)
 
 MODES = ("per-video", "per-category", "pooled")
+LEVELS = ("auto", "cell", "clip")
+CELL_AGGREGATES = ("top2", "max")
 DETECTORS = {
     "duad": ("videoad.detector.duad", "DUAD"),
     "pca": ("videoad.baselines", "PCARecon"),
@@ -43,29 +45,53 @@ DETECTORS = {
 }
 MODELS_INDEX = "models.json"
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
+FEATURE_KINDS = ("motion", "learned", "segments")
+
+
+def _packaged_defaults() -> dict:
+    """The packaged `defaults/detect.yaml`: the one place the detect defaults are written."""
+    import yaml
+    from importlib.resources import files
+
+    return yaml.safe_load(files("videoad").joinpath("defaults", "detect.yaml").read_text())
+
+
+_DEFAULTS = _packaged_defaults()
+#: DUAD's arguments per kind of features, merged under a config's own `params`
+DUAD_BY_FEATURES: dict[str, dict] = _DEFAULTS["duad_by_features"]
 
 
 @dataclass
 class DetectConfig:
-    """Settings of one detect run; a YAML config file holds the same keys (see `configs/`)."""
+    """Settings of one detect run; a YAML config file holds the same keys. Every default comes
+    from the packaged `videoad/defaults/detect.yaml` (configs/video.yaml is its copy)."""
 
-    mode: str = "per-category"
-    detector: str = "duad"
-    params: dict = field(default_factory=dict)
-    min_clips: int = 65
-    n_jobs: int = 1
-    threads_per_job: int = 1
-    seed: int = 0
-    threshold_quantile: float = 0.9  # label-free alarm line: the group's top 10% of clips
-    overlap: str = "mean"  # frame mapping for overlapping clips, used by evaluate/plot
-    preprocess: str = "none"  # per-group feature transform before fitting, see `fit_preprocess`
-    n_seeds: int = 1  # fits per group with consecutive seeds; their clip scores are averaged
+    mode: str = _DEFAULTS["mode"]
+    detector: str = _DEFAULTS["detector"]["name"]
+    params: dict = field(default_factory=lambda: dict(_DEFAULTS["detector"]["params"] or {}))
+    level: str = _DEFAULTS["level"]  # auto: grid cells when every video of a group has them
+    cell_aggregate: str = _DEFAULTS["cell_aggregate"]
+    position: bool = _DEFAULTS["position"]
+    min_clips: int = _DEFAULTS["min_clips"]
+    n_jobs: int = _DEFAULTS["n_jobs"]
+    threads_per_job: int = _DEFAULTS["threads_per_job"]
+    seed: int = _DEFAULTS["seed"]
+    threshold_quantile: float = _DEFAULTS["threshold_quantile"]
+    overlap: str = _DEFAULTS["overlap"]  # frame mapping for overlapping clips, used by evaluate/plot
+    preprocess: str = _DEFAULTS["preprocess"]  # per-group feature transform before fitting, see `fit_preprocess`
+    n_seeds: int = _DEFAULTS["n_seeds"]  # fits per group with consecutive seeds; their clip scores are averaged
 
     def check(self, where: str = "config") -> "DetectConfig":
         if self.mode not in MODES:
             raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
         if self.detector not in DETECTORS:
             raise ValueError(f"{where}: detector must be one of {sorted(DETECTORS)}, got {self.detector!r}")
+        if self.level not in LEVELS:
+            raise ValueError(f"{where}: level must be one of {LEVELS}, got {self.level!r}")
+        if self.cell_aggregate not in CELL_AGGREGATES:
+            raise ValueError(f"{where}: cell_aggregate must be one of {CELL_AGGREGATES}, got {self.cell_aggregate!r}")
+        if not isinstance(self.position, bool):
+            raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
         if int(self.n_seeds) < 1:
             raise ValueError(f"{where}: n_seeds must be >= 1, got {self.n_seeds!r}")
         if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
@@ -82,7 +108,8 @@ class DetectConfig:
 
 
 def load_config(path, **overrides) -> DetectConfig:
-    """Read a YAML config (keys of `DetectConfig`); `overrides` that are not None win."""
+    """Read a YAML config (keys of `DetectConfig`; missing keys take the defaults);
+    `overrides` that are not None win."""
     import yaml
 
     data: dict[str, Any] = {}
@@ -96,6 +123,7 @@ def load_config(path, **overrides) -> DetectConfig:
             raise ValueError(f"{p}: not valid YAML ({exc})") from None
         if not isinstance(data, dict):
             raise ValueError(f"{p}: expected a mapping of settings at the top level")
+        data.pop("duad_by_features", None)  # the packaged defaults' table; the code reads it there
         det = data.get("detector")
         if isinstance(det, dict):  # detector: {name: duad, params: {...}}
             data["detector"] = det.get("name", "duad")
@@ -108,6 +136,25 @@ def load_config(path, **overrides) -> DetectConfig:
         data["params"] = {}  # the file's parameters belong to its own detector
     data.update(overrides)
     return DetectConfig(**data).check(str(path or "config"))
+
+
+def feature_kind(attrs: Mapping) -> str:
+    """What a store's features are, from what it records about their backbone: "motion" (the
+    weight-free descriptor), "segments" (clips averaged over fixed segments, Sultani's 32 per
+    video) or "learned" (C3D, torchvision / pytorchvideo networks, imported clip features)."""
+    if str(attrs.get("row_kind", "")) == "segment":
+        return "segments"
+    if str(attrs.get("backbone", "")) == "motion":
+        return "motion"
+    return "learned"
+
+
+def detector_params(cfg: DetectConfig, kind: str) -> dict:
+    """The detector's arguments for features of `kind`: DUAD takes the packaged defaults for that
+    kind under the config's own `params`; a baseline takes its `params` alone."""
+    if cfg.detector != "duad":
+        return dict(cfg.params)
+    return {**DUAD_BY_FEATURES[kind], **cfg.params}
 
 
 def make_detector(name: str, params: Mapping | None = None, seed: int | None = None):
@@ -207,9 +254,9 @@ def categories(store, annotations=None) -> dict[str, str]:
 # workers (module level so that joblib can pickle them)
 
 
-def _load_group(store_root: str, keys: list[str]):
+def _load_group(store_root: str, keys: list[str], cells: bool = True):
     store = open_store(store_root)
-    vids = [store.load(k) for k in keys]
+    vids = [store.load(k, cells=cells) for k in keys]
     dims = {v.features.shape[1] for v in vids}
     if len(dims) > 1:
         detail = ", ".join(f"{v.key}: {v.features.shape[1]}" for v in vids[:6])
@@ -218,6 +265,41 @@ def _load_group(store_root: str, keys: list[str]):
     if len(backbones) > 1:
         raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
     return vids
+
+
+def resolve_level(level: str, vids) -> str:
+    """"cell" or "clip" for a group: auto takes the cells when every video has them."""
+    have = [v.cells is not None for v in vids]
+    if level == "auto":
+        return "cell" if all(have) else "clip"
+    if level == "cell" and not all(have):
+        missing = [v.key for v, h in zip(vids, have) if not h]
+        raise ValueError(f"level 'cell': video(s) {missing[:5]} have no cells in the store (extracted before "
+                         "schema version 2, or with a backbone without a grid); re-extract them or use level clip")
+    return level
+
+
+def group_rows(vids, level: str, position: bool = False) -> np.ndarray:
+    """The detector's rows for a group: one per clip, or one per (clip, cell) in clip order, the
+    cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell."""
+    if level == "clip":
+        return np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
+    cells = np.concatenate([v.cells for v in vids]).astype(np.float32, copy=False)  # (n, C, d)
+    n, n_cells, _ = cells.shape
+    rows = cells.reshape(n * n_cells, -1)
+    if position:
+        rows = np.concatenate([rows, np.tile(np.eye(n_cells, dtype=np.float32), (n, 1))], axis=1)
+    return rows
+
+
+def aggregate_cells(cell_scores: np.ndarray, how: str) -> np.ndarray:
+    """A clip's score from its cells' scores (n_clips, n_cells): the hottest cell ("max") or the
+    mean of the two hottest ("top2": an object spans a cell border as often as not)."""
+    if how == "max" or cell_scores.shape[1] < 2:
+        return cell_scores.max(axis=1)
+    if how == "top2":
+        return np.sort(cell_scores, axis=1)[:, -2:].mean(axis=1)
+    raise ValueError(f"cell_aggregate must be one of {CELL_AGGREGATES}, got {how!r}")
 
 
 def _video_meta(v) -> dict:
@@ -237,33 +319,52 @@ def _limit_threads(n: int) -> None:
     torch.set_num_threads(int(n))
 
 
+def _group_layout(vids, level: str) -> dict:
+    """What the scores of a group are: level, grid and the region of the frame it covers."""
+    if level == "clip":
+        return {"level": "clip"}
+    grids = {v.cell_grid for v in vids}
+    if len(grids) != 1:
+        raise ValueError(f"videos of one group have different cell grids {sorted(map(str, grids))}")
+    region = vids[0].attrs.get("cell_region", [0.0, 0.0, 1.0, 1.0])
+    if isinstance(region, str):
+        region = json.loads(region)
+    return {"level": "cell", "cell_grid": list(grids.pop()), "cell_region": [float(r) for r in region]}
+
+
 def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_prefix: str | None) -> dict:
-    """Fit one group's detector(s) on its own clips and return every video's clip scores.
+    """Fit one group's detector(s) on its own clips (or their cells) and return every video's scores.
 
     With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
-    clip scores are averaged: small groups (a few hundred clips) make a single autoencoder's
-    scores swing with its seed, and the mean of several is steadier than any one of them.
+    scores are averaged: small groups make a single autoencoder's scores swing with its seed.
     """
     _limit_threads(cfg["threads_per_job"])
     from threadpoolctl import threadpool_limits
 
     t0 = time.perf_counter()
-    vids = _load_group(store_root, keys)
-    X = np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
-    seed = group_seed(cfg["seed"], group)
-    prep = fit_preprocess(X, cfg["preprocess"])
+    config = DetectConfig(**cfg)
+    vids = _load_group(store_root, keys, cells=config.level != "clip")
+    level = resolve_level(config.level, vids)
+    layout = _group_layout(vids, level)
+    kind = feature_kind(vids[0].attrs)
+    params = detector_params(config, kind)
+    X = group_rows(vids, level, config.position)
+    seed = group_seed(config.seed, group)
+    prep = fit_preprocess(X, config.preprocess)
     Xp = apply_preprocess(X, prep)
     runs, dets = [], []
-    for k in range(int(cfg["n_seeds"])):
-        det = make_detector(cfg["detector"], cfg["params"], seed + k)
-        with threadpool_limits(cfg["threads_per_job"]):
+    for k in range(int(config.n_seeds)):
+        det = make_detector(config.detector, params, seed + k)
+        with threadpool_limits(config.threads_per_job):
             det.fit(Xp)
         runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
         dets.append(det)
-    scores = np.mean(runs, axis=0)
-    threshold = float(np.quantile(scores, cfg["threshold_quantile"]))
+    row_scores = np.mean(runs, axis=0)
+    cell_scores, scores = _clip_scores(row_scores, layout, config.cell_aggregate)
+    threshold = float(np.quantile(scores, config.threshold_quantile))
     info = {"seed": seed, "n_seeds": len(runs), "fit_seconds": round(time.perf_counter() - t0, 3),
-            "threshold": threshold}
+            "threshold": threshold, "features": kind, "params": params, "n_rows": int(X.shape[0]),
+            "score_unit": _score_unit(dets[0]), **layout}
     det = dets[0]
     for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
         if hasattr(det, attr):
@@ -281,7 +382,21 @@ def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_pr
         np.savez(prep_path, how=prep["how"],
                  scale=np.zeros(0, np.float32) if prep["scale"] is None else prep["scale"])
         info["preprocess"] = prep_path.name
-    return {"group": group, "info": info, "videos": _split(vids, scores, threshold)}
+    return {"group": group, "info": info, "videos": _split(vids, scores, cell_scores, threshold)}
+
+
+def _clip_scores(row_scores: np.ndarray, layout: dict, how: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """(cell scores (n_clips, n_cells) or None, clip scores) from the detector's row scores."""
+    if layout["level"] == "clip":
+        return None, row_scores
+    rows, cols = layout["cell_grid"]
+    cells = row_scores.reshape(-1, rows * cols)
+    return cells, aggregate_cells(cells, how)
+
+
+def _score_unit(det) -> str:
+    unit = getattr(det, "score_unit", None)
+    return unit() if callable(unit) else "score"
 
 
 def _load_prep(path) -> dict:
@@ -294,37 +409,45 @@ def _load_prep(path) -> dict:
 
 
 def _score_group(store_root: str, group: str, keys: list[str], model_paths: list[str], prep_path: str,
-                 threshold: float, threads: int) -> dict:
-    """Score a group's clips with saved models (inductive mode): the mean of their scores."""
+                 threshold: float, threads: int, model: dict) -> dict:
+    """Score a group's clips with saved models (inductive mode): the mean of their scores.
+    `model`: the index entry (level, grid, aggregate, position) the models were fitted with."""
     _limit_threads(threads)
     from threadpoolctl import threadpool_limits
 
     from videoad.detector.persistence import load_detector
 
     t0 = time.perf_counter()
-    vids = _load_group(store_root, keys)
-    X = np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
+    level = model.get("level", "clip")
+    vids = _load_group(store_root, keys, cells=level == "cell")
+    resolve_level(level, vids)  # the models' level must be available here
+    layout = _group_layout(vids, level)
+    if level == "cell" and layout["cell_grid"] != list(model["cell_grid"]):
+        raise ValueError(f"group {group!r}: the models were fitted on a {model['cell_grid']} grid, "
+                         f"the features have {layout['cell_grid']}")
+    X = group_rows(vids, level, bool(model.get("position", False)))
     Xp = apply_preprocess(X, _load_prep(prep_path))
     runs = []
     for path in model_paths:
         det = load_detector(path, device="cpu")
         if X.shape[1] != det.n_features_in_:
             raise ValueError(
-                f"{path}: the model was fitted on {det.n_features_in_}-d features, group {group!r} has {X.shape[1]}-d"
+                f"{path}: the model was fitted on {det.n_features_in_}-d rows, group {group!r} has {X.shape[1]}-d"
             )
         with threadpool_limits(threads):
             runs.append(np.asarray(det.decision_function(Xp), dtype=np.float64))
-    scores = np.mean(runs, axis=0)
+    cell_scores, scores = _clip_scores(np.mean(runs, axis=0), layout, model.get("cell_aggregate", "max"))
     info = {"models": [Path(p).name for p in model_paths], "score_seconds": round(time.perf_counter() - t0, 3),
-            "threshold": threshold}
-    return {"group": group, "info": info, "videos": _split(vids, scores, threshold)}
+            "threshold": threshold, "score_unit": model.get("score_unit", "score"), **layout}
+    return {"group": group, "info": info, "videos": _split(vids, scores, cell_scores, threshold)}
 
 
-def _split(vids, scores: np.ndarray, threshold: float) -> list[dict]:
+def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: float) -> list[dict]:
     out, start = [], 0
     for v in vids:
         n = v.features.shape[0]
         out.append({"video": v.key, "scores": scores[start : start + n], "frames": np.asarray(v.frames, np.int64),
+                    "cells": None if cell_scores is None else cell_scores[start : start + n],
                     "threshold": threshold, **_video_meta(v)})
         start += n
     return out
@@ -407,6 +530,11 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     return scoreset
 
 
+#: what a group's fit records in models.json so that scoring repeats it
+_MODEL_KEYS = ("models", "preprocess", "threshold", "level", "cell_grid", "cell_region", "features", "params",
+               "score_unit")
+
+
 def _write_index(model_dir: Path, cfg: DetectConfig, records: list[dict], results: list[dict]) -> None:
     by_group = {r["group"]: r for r in results}
     index = {
@@ -414,9 +542,8 @@ def _write_index(model_dir: Path, cfg: DetectConfig, records: list[dict], result
         "config": asdict(cfg),
         "version": __version__,
         "groups": {
-            r["group"]: {"models": by_group[r["group"]]["info"]["models"],
-                         "preprocess": by_group[r["group"]]["info"]["preprocess"],
-                         "threshold": by_group[r["group"]]["info"]["threshold"], "n_clips": r["n_clips"]}
+            r["group"]: {**{k: by_group[r["group"]]["info"][k] for k in _MODEL_KEYS if k in by_group[r["group"]]["info"]},
+                         "cell_aggregate": cfg.cell_aggregate, "position": cfg.position, "n_clips": r["n_clips"]}
             for r in records if r["status"] == "fitted"
         },
     }
@@ -448,7 +575,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
             m = models[model_group]
             rec.update(status="scored", model_group=model_group)
             plan.append((_score_group, (str(features), g, keys, [str(model_dir / f) for f in m["models"]],
-                                        str(model_dir / m["preprocess"]), m["threshold"], cfg.threads_per_job)))
+                                        str(model_dir / m["preprocess"]), m["threshold"], cfg.threads_per_job, m)))
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
@@ -469,12 +596,25 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
             videos.append(VideoScores(
                 video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],
                 category=category.get(v["video"], ""), group=rec["group"], source=v["source"],
-                threshold=v["threshold"],
+                threshold=v["threshold"], cells=v["cells"],
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
         raise ValueError(f"no group could be scored ({reasons})")
-    return ScoreSet(videos, {"groups": records})
+    return ScoreSet(videos, {"groups": records, **_layout_meta(records)})
+
+
+def _layout_meta(records: list[dict]) -> dict:
+    """Run-level description of the scores: unit, and the cell grid when groups scored cells."""
+    done = [r for r in records if r.get("status") in ("fitted", "scored")]
+    meta = {"score_unit": next((r["score_unit"] for r in done if r.get("score_unit")), "score")}
+    grids = {tuple(r["cell_grid"]) for r in done if r.get("level") == "cell"}
+    if len(grids) > 1:
+        raise ValueError(f"groups scored cells on different grids {sorted(grids)}; one run needs one grid")
+    if grids:
+        meta["cell_grid"] = list(grids.pop())
+        meta["cell_region"] = next(r["cell_region"] for r in done if r.get("level") == "cell")
+    return meta
 
 
 def _run_meta(cfg: DetectConfig, features, protocol: str) -> dict:

@@ -23,6 +23,8 @@ class Backbone(abc.ABC):
     name: str = "base"
     #: frames per clip the backbone expects
     clip_len: int = 16
+    #: frames between clip starts when the user names none (None: the clip length, no overlap)
+    default_stride: int | None = None
     #: (rows, cols) of the spatial layout stored beside each clip vector, None for none
     cell_grid: tuple[int, int] | None = None
 

@@ -17,16 +17,10 @@ import click
 
 from videoad.video import DetectConfig
 
-#: the demo's detection settings; configs/video.yaml holds the same (a test keeps them equal)
-DEMO_CONFIG = DetectConfig(
-    mode="pooled", min_clips=65, n_jobs=1, threads_per_job=1, seed=0, threshold_quantile=0.8, overlap="mean",
-    preprocess="sqrt-rms", n_seeds=3, detector="duad",
-    params={"p0": 25, "p": 20, "r": 10, "lr": 0.001, "batch_size": 32, "hidden_dims": [64], "latent_dim": 4,
-            "input_scaling": "row"},
-)
+#: the demo's detection settings: the defaults every user gets, pooled over the demo's videos
+DEMO_CONFIG = DetectConfig(mode="pooled")
 #: the synthetic set: normal videos plus one video per event type (4), 300 frames of 160x120 each
 DEMO_NORMAL = 4
-DEMO_STRIDE = 4  # overlapping 16-frame clips: 72 per video, enough rows for the detector
 
 
 def digits_demo(seed: int = 0) -> dict:
@@ -71,7 +65,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     ds = synth.generate(work / "data", n_normal=DEMO_NORMAL, seed=seed)
     echo(f"[1/5] {len(ds.videos)} synthetic videos in {ds.root} ({time.perf_counter() - t0:.0f} s)")
     summary = extract_videos(ds.root, work / "features", get_backbone("motion"),
-                             ExtractOptions(stride=DEMO_STRIDE, workers=workers, recursive=True, progress=False))
+                             ExtractOptions(workers=workers, recursive=True, progress=False))
     if not summary.ok:
         raise RuntimeError(f"feature extraction failed:\n{summary.report()}")
     echo(f"[2/5] motion features in {work / 'features'} ({time.perf_counter() - t0:.0f} s)")

@@ -92,7 +92,7 @@ def _parse_opts(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1),
               help="Clips per backbone forward pass.")
 @click.option("--stride", default=None, type=click.IntRange(min=1),
-              help="Frames between clip starts [default: the clip length, no overlap].")
+              help="Frames between clip starts [default: the backbone's: 4 for motion, the clip length (no overlap) for the learned ones].")
 @click.option("--tail", type=click.Choice(["drop", "pad"]), default="drop", show_default=True,
               help="Frames after the last full clip: drop them, or pad a last clip.")
 @click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),

@@ -1,7 +1,8 @@
 """`videoad run INPUT... [-o OUT] [--fit-on HISTORY]`: one's own footage to a report, one command.
 
-extract (the weight-free motion backbone, 16-frame clips every 4 frames) -> detect (the settings
-of configs/video.yaml: DUAD pooled over all the footage, transductive) -> events -> report.
+extract (the weight-free motion backbone with its default settings: 16-frame clips every 4
+frames) -> detect (the defaults of `videoad detect`, pooled over all the footage, transductive)
+-> events -> report.
 With --fit-on, HISTORY (footage known to be mostly ordinary) is extracted too, the detector is
 fitted on it alone and INPUT is scored with the saved models (inductive).
 
@@ -21,9 +22,6 @@ import click
 
 from .video_cmd import event_options, event_settings
 
-#: clip stride of `run`: overlapping clips give events a finer time grid and a short video
-#: enough clips for the detector (vtest.avi's 795 frames: 196 clips, not 49)
-RUN_STRIDE = 4
 
 
 def expand_inputs(patterns) -> list[Path]:
@@ -72,8 +70,8 @@ class _Stage:
               help="Footage to fit the detector on (files, folders, globs; repeatable); INPUT is then only scored.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Detection settings (YAML, as configs/video.yaml) instead of the defaults.")
-@click.option("--stride", type=click.IntRange(min=1), default=RUN_STRIDE, show_default=True,
-              help="Frames between the starts of consecutive 16-frame clips.")
+@click.option("--stride", type=click.IntRange(min=1), default=None,
+              help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
 @click.option("--image-fps", type=float, help="Frame rate of image-sequence folders (else times are in frames).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")

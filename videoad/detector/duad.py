@@ -9,9 +9,11 @@
 
 Step 5 is a parameter (`score`): the paper's angle ignores the norm of x, and for motion
 statistics "more" or "faster" is often exactly the anomaly. "error" is the reconstruction error
-in input space; "code_knn" is the distance, in the autoencoder's code space, from a row to its
-k-th nearest row of the final normal selection, i.e. how far a clip lies from what the selection
-taught the autoencoder is normal (docs/video.md measures the three).
+in input space; "knn" is the distance from a row to its k-th nearest row of the final normal
+selection, measured in the autoencoder's own representation of a row: its code (where on the
+learned normal manifold it lies) next to its residual x - x_hat (how far off that manifold).
+A row far from every selected row in either sense is anomalous, whatever its norm
+(docs/defaults.md measures the three).
 
 Which reading of "keep the clusters at or below the (100 - p)th percentile of variance" is used
 is a parameter (`selection`, see `clustering.select_normal`): the paper's wording over
@@ -35,7 +37,7 @@ from videoad.detector.validation import check_not_all_constant, check_percent
 log = logging.getLogger(__name__)
 
 INPUT_SCALINGS = ("global", "row", "none")
-SCORES = ("angle", "error", "code_knn")
+SCORES = ("angle", "error", "knn")
 
 
 class DUAD(BaseDetector):
@@ -62,9 +64,11 @@ class DUAD(BaseDetector):
     final_epochs : extra epochs on the final selection after the loop ends.
     score : what `decision_function` returns: "angle" (the paper: arccos of the cosine between x and
         its reconstruction, radians), "error" (Euclidean norm of x - x_hat in the scaled input
-        space) or "code_knn" (distance from the row's code to its `n_neighbors`-th nearest code
-        among the final selection; a selected training row does not count itself).
-    n_neighbors : k of "code_knn".
+        space) or "knn" (distance from the row's [code, residual] to the `n_neighbors`-th nearest
+        one among the final selection; a selected training row does not count itself).
+    n_neighbors : k of "knn".
+    max_reference : "knn" compares with at most this many selected rows (a seeded subsample
+        above it), which bounds the memory and time of scoring.
     input_scaling : "global" divides X by one scalar fitted on the training rows (so fitting on
         c * X gives the same scores), "row" L2-normalises every row (the usual treatment of C3D
         features; scores are then invariant to each row's scale), "none".
@@ -80,7 +84,7 @@ class DUAD(BaseDetector):
                  activation: str = "tanh", lr: float = 1e-4, batch_size: int = 1024, weight_decay: float = 0.0,
                  max_reselections: int = 10, tol: float = 0.001, final_epochs: int = 0,
                  input_scaling: str = "global", dc_min_features: int = 200, score: str = "angle",
-                 n_neighbors: int = 5, contamination: float | None = None,
+                 n_neighbors: int = 5, max_reference: int = 20000, contamination: float | None = None,
                  device: str = "auto", random_state=None, keep_selection_history: bool = False,
                  verbose: bool = False):
         self.p0 = p0
@@ -105,6 +109,7 @@ class DUAD(BaseDetector):
         self.dc_min_features = dc_min_features
         self.score = score
         self.n_neighbors = n_neighbors
+        self.max_reference = max_reference
         self.contamination = contamination
         self.device = device
         self.random_state = random_state
@@ -127,8 +132,9 @@ class DUAD(BaseDetector):
             raise ValueError(f"input_scaling must be one of {INPUT_SCALINGS}, got {self.input_scaling!r}")
         if self.score not in SCORES:
             raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
-        if int(self.n_neighbors) < 1:
-            raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors!r}")
+        if int(self.n_neighbors) < 1 or int(self.max_reference) < 2:
+            raise ValueError(f"n_neighbors must be >= 1 and max_reference >= 2, got {self.n_neighbors!r}, "
+                             f"{self.max_reference!r}")
         if int(self.n_components) < 1 or int(self.batch_size) < 1 or int(self.max_reselections) < 0:
             raise ValueError("n_components and batch_size must be >= 1, max_reselections >= 0")
 
@@ -302,52 +308,61 @@ class DUAD(BaseDetector):
         return z / np.where(norms > 0, norms, 1.0), angle
 
     @torch.no_grad()
-    def _scores(self, X_t: torch.Tensor, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray]:
-        """(score, code) of every row: the score is the angle or the error (see `score`)."""
+    def _scores(self, X_t: torch.Tensor, chunk: int = 65536) -> tuple[np.ndarray, np.ndarray | None]:
+        """The score of every row (angle or error), or for "knn" the representation [code, residual]."""
         self.model_.eval()
-        codes, scores = [], []
+        out = []
         for start in range(0, X_t.shape[0], chunk):
             x = X_t[start:start + chunk]
             code, x_hat = self.model_(x)
-            codes.append(code.float().cpu())
-            s = torch.linalg.vector_norm(x - x_hat, dim=1) if self.score == "error" else reconstruction_angle(x, x_hat)
-            scores.append(s.float().cpu())
-        return torch.cat(scores).numpy().astype(np.float64), torch.cat(codes).numpy()
+            if self.score == "knn":
+                out.append(torch.cat([code, x - x_hat], dim=1).float().cpu())
+            elif self.score == "error":
+                out.append(torch.linalg.vector_norm(x - x_hat, dim=1).float().cpu())
+            else:
+                out.append(reconstruction_angle(x, x_hat).float().cpu())
+        values = torch.cat(out).numpy()
+        return (None, values) if self.score == "knn" else (values.astype(np.float64), None)
 
     def _fit_scores(self, X_t: torch.Tensor, selected: np.ndarray) -> np.ndarray:
-        scores, codes = self._scores(X_t)
-        if self.score != "code_knn":
-            self.reference_codes_ = None
+        scores, rep = self._scores(X_t)
+        if self.score != "knn":
+            self.reference_ = None
             return scores
-        self.reference_codes_ = np.ascontiguousarray(codes[selected], dtype=np.float32)
-        k = min(int(self.n_neighbors), max(len(self.reference_codes_) - 1, 1))
-        dist = self._neighbours().kneighbors(codes, n_neighbors=k + 1, return_distance=True)[0]
-        return np.where(selected, dist[:, k], dist[:, k - 1]).astype(np.float64)  # a selected row skips itself
+        rows = np.flatnonzero(selected)
+        if len(rows) > int(self.max_reference):
+            rows = np.sort(np.random.default_rng(self.seed_).choice(rows, int(self.max_reference), replace=False))
+        self.reference_ = np.ascontiguousarray(rep[rows], dtype=np.float32)
+        in_reference = np.zeros(len(rep), dtype=bool)
+        in_reference[rows] = True
+        k = min(int(self.n_neighbors), len(rows) - 1)
+        dist = self._knn(rep, k + 1)
+        return np.where(in_reference, dist[:, k], dist[:, k - 1])  # a reference row skips itself
 
-    def _neighbours(self):
-        """The nearest-neighbour index over the selection's codes (rebuilt after loading)."""
+    def _knn(self, rep: np.ndarray, k: int) -> np.ndarray:
+        """Distances from each row of `rep` to its k nearest reference rows, (n, k) ascending."""
         index = getattr(self, "_nn_index", None)
-        if index is None:
+        if index is None:  # built on first use, also after loading
             from sklearn.neighbors import NearestNeighbors
 
-            index = NearestNeighbors().fit(self.reference_codes_)
-            self._nn_index = index
-        return index
+            index = self._nn_index = NearestNeighbors().fit(self.reference_)
+        return index.kneighbors(rep, n_neighbors=k, return_distance=True)[0].astype(np.float64)
 
     # ------------------------------------------------------------------ scoring
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each row of X (see `score`; the angle is in radians in [0, pi]); higher = more anomalous."""
         X = self._validate_score_input(X)
         X_t = torch.from_numpy(self._transform(X).astype(np.float32)).to(self.device_)
-        scores, codes = self._scores(X_t)
-        if self.score != "code_knn":
+        scores, rep = self._scores(X_t)
+        if self.score != "knn":
             return scores
-        k = min(int(self.n_neighbors), len(self.reference_codes_))
-        return self._neighbours().kneighbors(codes, n_neighbors=k)[0][:, k - 1].astype(np.float64)
+        k = min(int(self.n_neighbors), len(self.reference_))
+        return self._knn(rep, k)[:, k - 1]
 
     def score_unit(self) -> str:
         """What the scores measure, for plots and reports."""
-        return {"angle": "radians", "error": "input units", "code_knn": "code-space distance"}[self.score]
+        return {"angle": "reconstruction angle (rad)", "error": "reconstruction error",
+                "knn": "distance to the normal selection"}[self.score]
 
     def transform(self, X) -> np.ndarray:
         """The bottleneck codes of X (n_samples, latent_dim)."""
@@ -358,7 +373,7 @@ class DUAD(BaseDetector):
     # ------------------------------------------------------------------ persistence
     _json_attrs = ("n_features_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
                    "stop_reason_", "n_epochs_", "n_reselections_", "threshold_", "fit_seconds_")
-    _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_", "reference_codes_")
+    _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_", "reference_")
 
     def _build_model(self) -> MLPAutoencoder:
         a = self.architecture_
