@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from _extract_media import (CODE_PERIOD, SHARED, decoded_code, make_frames, make_h264,
+from _extract_media import (CODE_PERIOD, shared, decoded_code, make_frames, make_h264,
                             make_video, truncate)
 from extract.decode import DecodeError, installed_decoders, open_image_folder, open_video
 from extract.sources import find_sources, image_files, select_shard
@@ -55,15 +55,15 @@ def test_frames_come_out_rgb(tmp_path):
 
 def test_frame_count_is_counted_not_taken_from_the_container():
     # tree.avi claims 444 frames; 68 decode (shared/data/README.md)
-    stream, frames = decode_all(SHARED / "videos" / "tree.avi", ("pyav",))
+    stream, frames = decode_all(shared("videos", "tree.avi"), ("pyav",))
     assert stream.container_frames == 444
     assert stream.count == len(frames) == 68
     for decoder in ("decord", "opencv"):
-        assert decode_all(SHARED / "videos" / "tree.avi", (decoder,))[0].count == 68
+        assert decode_all(shared("videos", "tree.avi"), (decoder,))[0].count == 68
 
 
 def test_shared_h264_video_decodes_to_its_known_length():
-    stream, frames = decode_all(SHARED / "videos" / "bikes.mp4")  # vtest.avi: see test_extract_run
+    stream, frames = decode_all(shared("videos", "bikes.mp4"))  # vtest.avi: see test_extract_run
     assert stream.count == 250 and frames[0].shape == (272, 640, 3)
 
 
@@ -132,7 +132,7 @@ def test_grey_tif_frames_become_three_channels(tmp_path):
 
 
 def test_ucsd_ped2_folder_is_one_video_of_180_frames():
-    stream = open_image_folder(SHARED / "ucsd_ped2" / "testing" / "frames" / "01")
+    stream = open_image_folder(shared("ucsd_ped2", "testing", "frames", "01"))
     frames = list(stream.frames)
     assert stream.count == 180 and frames[0].shape == (240, 360, 3)
     assert np.isnan(stream.fps)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _extract_media import SHARED, make_frames, make_video, truncate
+from _extract_media import make_frames, shared, make_video, truncate
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
 from extract.store import FeatureStore
@@ -116,7 +116,8 @@ def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
 
 
 def test_real_videos_and_ucsd_frames(tmp_path):
-    summary = extract_videos(SHARED / "videos", tmp_path / "v", MotionBackbone(),
+    videos, ped2 = shared("videos"), shared("ucsd_ped2", "testing")
+    summary = extract_videos(videos, tmp_path / "v", MotionBackbone(),
                              ExtractOptions(progress=False))
     assert summary.ok and len(summary.done) == 3
     store = FeatureStore(tmp_path / "v")
@@ -133,9 +134,9 @@ def test_real_videos_and_ucsd_frames(tmp_path):
         with_cells = store.load(key, cells=True)
         assert with_cells.cell_grid == (4, 4) and with_cells.cells.shape == (n_clips, 16, 15)
         np.testing.assert_array_equal(with_cells.cells.reshape(n_clips, -1), video.features[:, :240])
-    assert store.attrs("vtest.avi")["source_size"] == (SHARED / "videos" / "vtest.avi").stat().st_size
+    assert store.attrs("vtest.avi")["source_size"] == (videos / "vtest.avi").stat().st_size
 
-    ucsd = extract_videos(SHARED / "ucsd_ped2" / "testing", tmp_path / "u", MotionBackbone(),
+    ucsd = extract_videos(ped2, tmp_path / "u", MotionBackbone(),
                           ExtractOptions(progress=False, recursive=True, image_fps=10))
     assert ucsd.ok
     store = FeatureStore(tmp_path / "u")
