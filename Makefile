@@ -2,6 +2,8 @@
 #   make demo   - builds .venv if needed, runs the main job on the embedded default
 #   make test   - builds the virtual environments if needed, runs the whole test suite
 #                 (what .ci/run runs)
+# Tests that need ../shared/data skip without it, named by -rs (VIDEOAD_DATA points elsewhere);
+# .ci/run sets VIDEOAD_REQUIRE_DATA=1 so that in CI a missing data folder fails instead.
 # .venv      CPU torch 2.13 + the package with its dev, decord, pyav and ray extras: everything but
 #            the torchvision/pytorchvideo backbones
 # .venv-full torch 2.14.1 + torchvision 0.29.1 (the only working pair on this project's
@@ -39,10 +41,10 @@ demo: $(STAMP)
 test: test-core test-vision
 
 test-core: $(STAMP)
-	$(PYTEST_ENV) $(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "not vision"
+	$(PYTEST_ENV) $(VENV)/bin/python -m pytest -q -rs -p no:cacheprovider -m "not vision"
 
 test-vision: $(STAMP_FULL)
-	$(PYTEST_ENV) $(VENV_FULL)/bin/python -m pytest -q -p no:cacheprovider -m vision
+	$(PYTEST_ENV) $(VENV_FULL)/bin/python -m pytest -q -rs -p no:cacheprovider -m vision
 
 bench-quick: $(STAMP)
 	$(VENV)/bin/videoad bench kddcup --quick

@@ -12,6 +12,11 @@ OpenCV, and decord was not faster. PyAV streams in order, raises on damaged data
 a current FFmpeg; decord's older FFmpeg 4.1 is a useful second opinion; OpenCV cannot tell an
 error from the end of the stream, so it comes last.
 
+Truncation: a file shorter than its own container says (an AVI's RIFF size, an MP4's boxes,
+a Matroska segment) fails before any decoder runs. Decoders often read such a file up to the
+cut without an error (PyAV read 18 of 48 frames of a half AVI and stopped quietly), so the
+video would pass for a shorter one.
+
 Fallback: the backends are tried in order until one opens the file *and* decodes its first
 frame. An error after frames have been produced fails the video instead of switching backend:
 by then the file is damaged (typically truncated), and OpenCV, the last resort, cannot tell a
@@ -26,6 +31,7 @@ import importlib
 import importlib.util
 import math
 import os
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -194,6 +200,11 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
     `on_attempt(i)` is called before decoder i is tried (the runner uses it to know which
     decoder was busy when a decode stalled).
     """
+    cut = truncation(path)
+    if cut is not None:
+        raise DecodeError(f"the file is truncated: {cut} (an interrupted copy or recording); copy "
+                          "it again from its source, or remux the part that is there into a new "
+                          "file (e.g. ffmpeg -i IN -c copy OUT) and extract that")
     errors: dict[str, str] = {}
     for attempt, name in enumerate(decoders):
         if on_attempt is not None:
@@ -210,6 +221,105 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         return FrameStream(name, fps, claimed, _guarded(name, _chain(first, frames)), errors)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     raise DecodeError(f"no decoder could read the file ({detail})")
+
+
+def truncation(path: str | os.PathLike) -> str | None:
+    """What says the file is cut short, or None (complete, or a container this cannot check).
+
+    Reads the top-level structure only: consecutive RIFF chunks (AVI, OpenDML AVI), ISO base
+    media boxes (MP4, MOV, 3GP), the Matroska segment (MKV, WebM). A size the writer left
+    unknown (0, or all ones as live recorders do) gives no verdict.
+    """
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if head[:4] == b"RIFF":
+                return _riff_cut(fh, size)
+            if head[4:8] in _BOX_TYPES:
+                return _boxes_cut(fh, size)
+            if head[:4] == b"\x1a\x45\xdf\xa3":
+                return _matroska_cut(fh, size)
+    except OSError:
+        return None  # the decoders will say why the file cannot be read
+    return None
+
+
+#: first box types of an ISO base media file
+_BOX_TYPES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"styp"}
+
+
+def _cut(what: str, claimed: int, size: int) -> str:
+    return f"{what} needs {claimed:,} bytes, the file has {size:,}"
+
+
+def _riff_cut(fh, size: int) -> str | None:
+    offset = 0
+    while offset + 8 <= size:
+        fh.seek(offset)
+        tag, length = struct.unpack("<4sI", fh.read(8))
+        if tag != b"RIFF" or length in (0, 0xFFFFFFFF):
+            return None
+        end = offset + 8 + length + (length & 1)
+        if end > size + (length & 1):  # the last chunk's pad byte may be missing
+            return _cut("its RIFF header", offset + 8 + length, size)
+        offset = end
+    return None
+
+
+def _boxes_cut(fh, size: int) -> str | None:
+    offset = 0
+    while offset + 8 <= size:
+        fh.seek(offset)
+        length, kind = struct.unpack(">I4s", fh.read(8))
+        if not all(32 <= c < 127 for c in kind):
+            return None  # not a box: no verdict
+        if length == 1:
+            raw = fh.read(8)
+            if len(raw) < 8:
+                return _cut(f"its '{kind.decode()}' box", offset + 16, size)
+            length = struct.unpack(">Q", raw)[0]
+        elif length == 0:  # this box runs to the end of the file
+            return None
+        if length < 8:
+            return None
+        if offset + length > size:
+            return _cut(f"its '{kind.decode()}' box", offset + length, size)
+        offset += length
+    return None
+
+
+def _matroska_cut(fh, size: int) -> str | None:
+    fh.seek(4)
+    header_len, n = _ebml_size(fh)
+    if header_len is None:
+        return None
+    fh.seek(4 + n + header_len)
+    if fh.read(4) != b"\x18\x53\x80\x67":  # the Segment element
+        return None
+    start = fh.tell()
+    segment_len, n = _ebml_size(fh)
+    if segment_len is None:
+        return None
+    end = start + n + segment_len
+    return _cut("its Matroska segment", end, size) if end > size else None
+
+
+def _ebml_size(fh) -> tuple[int | None, int]:
+    """An EBML variable-length size: (value or None when unknown or unreadable, bytes read)."""
+    first = fh.read(1)
+    if not first or first[0] == 0:
+        return None, 1
+    n = 8 - first[0].bit_length() + 1
+    rest = fh.read(n - 1)
+    if len(rest) < n - 1:
+        return None, n
+    value = first[0] & ((1 << (8 - n)) - 1)
+    for byte in rest:
+        value = (value << 8) | byte
+    if value == (1 << (7 * n)) - 1:  # all ones: size unknown (a live stream)
+        return None, n
+    return value, n
 
 
 def _chain(first: np.ndarray, rest: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
@@ -244,11 +354,18 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
     """Frames of an image-sequence folder in natural name order, read one at a time."""
     import cv2
 
-    from .sources import image_files
+    from .sources import image_files, numbering_gaps
 
     paths = image_files(Path(folder))
     if not paths:
         raise DecodeError("the folder holds no image files")
+    missing = numbering_gaps(paths)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise DecodeError(f"frames missing from the numbering: {shown} ({len(paths)} of "
+                          f"{len(paths) + len(missing)} present); every later frame would sit at "
+                          "the wrong position: restore them, or renumber the files if the gap is "
+                          "meant")
 
     def frames() -> Iterator[np.ndarray]:
         shape = None

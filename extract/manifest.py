@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .store import SUFFIX, _fsync_dir
+from .store import SUFFIX, write_atomic
 
 FORMAT = "videoad-extract-manifest/1"
 MANIFEST = "manifest.json"
@@ -36,13 +36,9 @@ def _now() -> str:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True, allow_nan=False, ensure_ascii=False)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temp, path)
-    _fsync_dir(path.parent)
+    """Atomically; a full or read-only disk raises `OutputError` and leaves no temporary."""
+    text = json.dumps(data, indent=1, sort_keys=True, allow_nan=False, ensure_ascii=False)
+    write_atomic(path, text.encode("utf-8"))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -93,7 +89,6 @@ class Manifest:
         if not force and now - self._last_save < self.min_interval_s:
             return
         self.data["updated"] = _now()
-        self.root.mkdir(parents=True, exist_ok=True)
         _write_json(self.path, self.data)
         self._last_save = now
 

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator
 from .backbones.base import Backbone
 from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, _Job, _Progress, _Runner,
                   _remove_stale_temporaries, extract_videos)
+from .store import OutputError
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,10 @@ class ExtractWorker:
                 "torch_threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None}
 
     def extract(self, job: _Job) -> VideoResult:
-        self.runner.run([job])
+        try:
+            self.runner.run([job])
+        except OutputError:
+            pass  # the video is recorded as failed with the reason (disk full, read-only)
         return self.runner.summary.results.pop(job.source.key)
 
 

@@ -36,7 +36,7 @@ from .clips import ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest
 from .sources import Listing, Source, find_sources, select_shard
-from .store import key_path, read_attrs, temp_prefix, write_video
+from .store import OutputError, key_path, output_error, read_attrs, temp_prefix, write_video
 from .workers import DecodeWorker, Task
 
 log = logging.getLogger(__name__)
@@ -254,12 +254,15 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     sources = [s for s in listing.sources if s.key in chosen]
     listing_errors = {k: v for k, v in listing.errors.items() if k in chosen}
 
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temporaries(output, sorted(chosen))
+    except OSError as exc:
+        raise output_error(output, exc) from None
     manifest = Manifest(output, input_root=str(input_root), shard=options.shard,
                         settings={"clip": spec.as_dict(), "backbone": backbone.describe(),
                                   "dtype": options.dtype},
                         n_videos_total=len(everything), keys=sorted(chosen))
-    _remove_stale_temporaries(output, sorted(chosen))
     summary = RunSummary(manifest_path=manifest.path)
 
     jobs: list[_Job] = []
@@ -285,18 +288,31 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     for result in summary.results.values():
         manifest.videos[result.key] = {k: v for k, v in result.manifest_entry().items()
                                        if v is not None}
-    manifest.save(force=True)
+    manifest.save(force=True)  # before any work: an unwritable store stops the run here
 
     progress = _Progress(progress, options, jobs, summary, len(sources) + len(listing_errors))
     runner = (runner or _Runner)(backbone, spec, options, output, manifest, summary, progress)
+    stopped: OutputError | None = None
     try:
         runner.run(jobs)
+    except OutputError as exc:  # the store is full or read-only: no later video could be saved
+        stopped = exc
     finally:
         runner.shutdown()
         progress.close()
-        manifest.save(force=True)  # also when interrupted: what finished stays recorded
+        try:
+            manifest.save(force=True)  # also when interrupted: what finished stays recorded
+        except OutputError as exc:
+            stopped = stopped or exc   # never hides a Ctrl-C on its way out
     summary.seconds = time.monotonic() - started
-    manifest.finish()
+    if stopped is None:
+        try:
+            manifest.finish()
+        except OutputError as exc:
+            stopped = exc
+    if stopped is not None:
+        stopped.summary = summary
+        raise stopped
     return summary
 
 
@@ -433,6 +449,9 @@ class _Runner:
         self.pending: list[tuple[_Job, int, np.ndarray]] = []
         self.next_token = 0
         self.clip_clock = time.monotonic()
+        #: clips through the backbone, for the progress rate; the summary counts clips stored
+        #: (a video retried with the next decoder computes some clips twice)
+        self.computed = 0
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self, jobs: list[_Job]) -> None:
@@ -564,7 +583,7 @@ class _Runner:
                 if cells is not None:
                     job.cells[index] = cells[row]
                 job.pending -= 1
-        self.summary.clips += len(batch)
+        self.computed += len(batch)
         self._show_rate()
 
     def _finish_ready(self) -> None:
@@ -589,12 +608,17 @@ class _Runner:
         notes = list(job.notes)
         notes += [f"{name} could not read it ({why})" for name, why in info.get("open_errors", {}).items()]
         claimed = int(info.get("container_frames", -1))
+        warnings = []
         if source.kind == "video" and claimed >= 0 and claimed != job.n_frames:
             notes.append(f"the container claims {claimed} frames, {job.n_frames} decoded")
-        warning = None
+            if job.n_frames < claimed:  # frames lost in the middle would shift every later one
+                warnings.append(f"the container claims {claimed} frames, {job.n_frames} decoded "
+                                "(a damaged file, or a wrong header): check it before trusting "
+                                "frame positions")
         if not order:
-            warning = (f"no full clip: {job.n_frames} frames < clip length {self.spec.clip_len}"
-                       if self.spec.tail == "drop" else f"no clip from {job.n_frames} frames")
+            warnings.append(f"no full clip: {job.n_frames} frames < clip length {self.spec.clip_len}"
+                            if self.spec.tail == "drop" else f"no clip from {job.n_frames} frames")
+        warning = "; ".join(warnings) or None
         description = self.backbone.describe()
         attrs = {
             **description,
@@ -615,8 +639,12 @@ class _Runner:
         try:
             write_video(self.output, source.key, features, frames, attrs, dtype=self.options.dtype,
                         cells=cells, cell_grid=grid)
-        except Exception as exc:  # noqa: BLE001 - e.g. disk full: this video fails, not the run
+        except OutputError as exc:  # disk full or read-only: this video fails and the run stops
+            self._fail(job, str(exc))
+            raise
+        except Exception as exc:  # noqa: BLE001 - a problem of this video: it fails, not the run
             return self._fail(job, f"writing features failed: {type(exc).__name__}: {exc}")
+        self.summary.clips += len(order)
         self._record(VideoResult(
             source.key, "done", warning=warning, note="; ".join(notes) or None,
             n_frames=int(job.n_frames), n_clips=len(order), decoder=info.get("decoder"),
@@ -643,5 +671,5 @@ class _Runner:
         elapsed = time.monotonic() - self.clip_clock
         failed = len(self.summary.failed)
         self.progress.set_postfix_str(
-            f"{self.summary.clips / elapsed if elapsed > 0 else 0:.1f} clips/s"
+            f"{self.computed / elapsed if elapsed > 0 else 0:.1f} clips/s"
             + (f", {failed} failed" if failed else ""), refresh=False)

@@ -7,6 +7,7 @@ are ordered by the numbers in their names (`2.jpg` before `10.jpg`).
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -58,13 +59,38 @@ def image_files(folder: Path) -> list[Path]:
     return [folder / n for n in sorted(names, key=natural_key)]
 
 
+_NUMBERED = re.compile(r"^(.*?)(\d+)$")
+
+
+def numbering_gaps(frames: list[Path]) -> list[str]:
+    """Names missing from a numbered frame sequence (`019.jpg`, `021.jpg` -> `020.jpg`).
+
+    A frame's position is its index in the folder, so one missing file would shift every later
+    frame against ground truth. Checked when every name is one prefix plus a number; the step
+    is the greatest common divisor of the numbers' differences (every 5th frame kept: step 5).
+    """
+    parts = [_NUMBERED.match(path.stem) for path in frames]
+    if len(frames) < 3 or not all(parts) or len({m.group(1) for m in parts}) != 1:
+        return []
+    numbers = sorted(int(m.group(2)) for m in parts)
+    if len(set(numbers)) != len(numbers):
+        return []
+    step = math.gcd(*(b - a for a, b in zip(numbers, numbers[1:])))
+    present = set(numbers)
+    missing = [n for n in range(numbers[0], numbers[-1] + 1, step) if n not in present]
+    prefix, digits = parts[0].group(1), parts[0].group(2)
+    width = len(digits) if digits.startswith("0") else 0
+    return [f"{prefix}{n:0{width}d}{frames[0].suffix}" for n in missing]
+
+
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,
                  exclude: os.PathLike | None = None) -> Listing:
     """List the videos under `input_path` (a video file, a frame folder, or a folder of them).
 
     Without `recursive`, only the input folder's own video files and its direct frame-folder
     children are taken. `exclude` (e.g. the output folder inside the input) is never entered.
-    Folders that cannot be listed become errors, so the run reports them instead of missing them.
+    Folders that cannot be listed, and links to videos that do not exist, become errors, so the
+    run reports them instead of missing them.
     """
     path = Path(input_path).absolute()
     if path.is_file():
@@ -105,6 +131,12 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
         if entry.name.startswith("."):
             continue
         entry_path = Path(entry.path)
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            if _may_be_video(entry.name):
+                listing.errors[_key(root, entry_path)] = (
+                    f"broken symbolic link: its target {os.readlink(entry.path)} does not exist "
+                    "(point the link at the video, or remove it)")
+            continue
         if entry.is_file():
             if os.path.splitext(entry.name)[1].lower() in VIDEO_EXTENSIONS:
                 listing.sources.append(Source(_key(root, entry_path), entry_path, "video"))
@@ -120,6 +152,12 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
             listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
         if recursive:
             _walk(root, entry_path, recursive, excluded, listing, visited)
+
+
+def _may_be_video(name: str) -> bool:
+    """A broken link worth reporting: a video name, or no extension (a frame folder's name)."""
+    extension = os.path.splitext(name)[1].lower()
+    return extension in VIDEO_EXTENSIONS or not extension
 
 
 def _key(root: Path, path: Path) -> str:

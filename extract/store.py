@@ -23,6 +23,8 @@ importer, say) with no manifest is a complete store.
 """
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import re
@@ -47,6 +49,43 @@ REQUIRED_ATTRS = ("n_frames", "fps", "clip_len", "stride", "backbone")
 ROOT_GROUP = "."
 #: group name for videos an annotation file does not mention
 UNANNOTATED = "unannotated"
+
+
+#: errors that say the store cannot take any more writes (not a problem of one video)
+_OUTPUT_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
+                  errno.EROFS: "the file system is read-only"}
+
+
+class OutputError(OSError):
+    """The store cannot be written (disk full, read-only): the run stops, finished files stay.
+
+    `summary`: what the run did before it stopped, when a run raised it (see `extract.run`).
+    """
+
+    summary = None
+
+    def __str__(self) -> str:
+        return str(self.strerror)  # the message alone, without "[Errno 28]"
+
+
+def output_error(path: str | os.PathLike, exc: OSError) -> OSError:
+    """`exc` as an `OutputError` naming `path` and what to do, when it means the whole store
+    is unwritable (disk full, read-only); otherwise `exc` unchanged (a problem of one file)."""
+    what = _OUTPUT_ERRNOS.get(exc.errno)
+    if what is None:
+        return exc
+    if exc.errno == errno.EROFS:
+        hint = "choose a writable folder with -o"
+    else:
+        hint = ("free some space (or choose another folder with -o), then rerun the same command "
+                "(finished videos are kept)")
+    error = OutputError(exc.errno, f"cannot write {path}: {what}; {hint}")
+    error.filename = os.fspath(path)
+    return error
+
+
+class StoreReadError(ValueError):
+    """A feature file that cannot be read; the message names it and says how to redo it."""
 
 
 @dataclass
@@ -136,29 +175,49 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
         raise ValueError(f"dtype must be float32 or float16, got {dtype!r}")
 
     final = key_path(root, key)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    # HDF5 is built in memory and written with plain file I/O: a full disk is then an
+    # ordinary OSError, not an HDF5 file left half-open in the library (which crashed the
+    # interpreter at exit with "Can't decrement id ref count")
+    image = io.BytesIO()
+    with h5py.File(image, "w") as f:
+        f.create_dataset("features", data=features.astype(dtype, copy=False))
+        f.create_dataset("frames", data=frames)
+        stored = {"format_version": FORMAT_VERSION, "key": key, "extract_version": __version__,
+                  "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "n_clips": int(features.shape[0]),
+                  "dim": int(features.shape[1]), **attrs}
+        if cells is not None:
+            f.create_dataset("cells", data=cells.astype(dtype, copy=False))
+            stored.update(cell_grid=[rows, cols], cell_dim=int(cells.shape[2]))
+        for name, value in stored.items():
+            f.attrs[name] = _to_attr(value)
+    write_atomic(final, image.getbuffer())
+    return final
+
+
+def write_atomic(final: Path, data: bytes | memoryview) -> None:
+    """Write `data` to a hidden temporary beside `final`, flush it to disk, rename it.
+
+    On any failure nothing is left behind: no temporary, and `final` as it was. A full or
+    read-only disk raises `OutputError` (see `output_error`).
+    """
     temp = final.with_name(f"{temp_prefix(final)}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with h5py.File(temp, "w") as f:
-            f.create_dataset("features", data=features.astype(dtype, copy=False))
-            f.create_dataset("frames", data=frames)
-            stored = {"format_version": FORMAT_VERSION, "key": key, "extract_version": __version__,
-                      "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                      "n_clips": int(features.shape[0]),
-                      "dim": int(features.shape[1]), **attrs}
-            if cells is not None:
-                f.create_dataset("cells", data=cells.astype(dtype, copy=False))
-                stored.update(cell_grid=[rows, cols], cell_dim=int(cells.shape[2]))
-            for name, value in stored.items():
-                f.attrs[name] = _to_attr(value)
-        with open(temp, "rb+") as fh:  # the data must be on disk before the name says "done"
-            os.fsync(fh.fileno())
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with open(temp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # the data must be on disk before the name says "done"
         os.replace(temp, final)
-    except BaseException:
-        temp.unlink(missing_ok=True)
+    except BaseException as exc:
+        try:
+            temp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise output_error(final, exc) from None
         raise
     _fsync_dir(final.parent)
-    return final
 
 
 def _check_region(region: Any, has_cells: bool) -> None:
@@ -204,9 +263,19 @@ def _from_attr(value: Any) -> Any:
     return value
 
 
+def _unreadable(path: str | os.PathLike, exc: Exception) -> StoreReadError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return StoreReadError(f"{path}: not a readable feature file ({reason}); rerun `videoad extract` "
+                          "over its video to redo it (a damaged file is redone), or delete it")
+
+
 def read_attrs(path: str | os.PathLike) -> dict[str, Any]:
-    with h5py.File(path, "r") as f:
-        return {name: _from_attr(value) for name, value in f.attrs.items()}
+    """A feature file's attributes; `StoreReadError` (naming the file) when it cannot be read."""
+    try:
+        with h5py.File(path, "r") as f:
+            return {name: _from_attr(value) for name, value in f.attrs.items()}
+    except (OSError, KeyError, RuntimeError) as exc:
+        raise _unreadable(path, exc) from None
 
 
 class FeatureStore:
@@ -248,15 +317,18 @@ class FeatureStore:
     def load(self, key: str, cells: bool = False) -> VideoFeatures:
         """One video's features; with `cells`, also its per-cell features (None when not stored)."""
         path = self._require(key)
-        with h5py.File(path, "r") as f:
-            attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
-            version = attrs.get("format_version", 1)
-            if version not in READABLE_VERSIONS:
-                raise ValueError(f"{path}: feature file schema version {version} is newer than this videoad "
-                                 f"reads ({', '.join(map(str, READABLE_VERSIONS))}); upgrade videoad")
-            features = np.asarray(f["features"][()], dtype=np.float32)
-            frames = np.asarray(f["frames"][()], dtype=np.int64)
-            cell_array = np.asarray(f["cells"][()], dtype=np.float32) if cells and "cells" in f else None
+        try:
+            with h5py.File(path, "r") as f:
+                attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
+                version = attrs.get("format_version", 1)
+                if version not in READABLE_VERSIONS:
+                    raise ValueError(f"{path}: feature file schema version {version} is newer than this "
+                                     f"videoad reads ({', '.join(map(str, READABLE_VERSIONS))}); upgrade videoad")
+                features = np.asarray(f["features"][()], dtype=np.float32)
+                frames = np.asarray(f["frames"][()], dtype=np.int64)
+                cell_array = np.asarray(f["cells"][()], dtype=np.float32) if cells and "cells" in f else None
+        except (OSError, KeyError, RuntimeError) as exc:
+            raise _unreadable(path, exc) from None
         return VideoFeatures(key, features, frames, attrs, cell_array)
 
     def _require(self, key: str) -> Path:

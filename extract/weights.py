@@ -29,7 +29,7 @@ import torch
 
 __all__ = ["PublishedWeights", "WeightsError", "cache_dir", "check_name_hash", "check_state_dict",
            "download_file", "load_into", "load_state_dict", "looks_like_path", "resolve_weights",
-           "sha256_file"]
+           "sha256_file", "refused_object"]
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +70,25 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
         if allow_pickle:
             raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
         raise WeightsError(
-            f"{path}: refused by the safe loader (weights_only=True): {_reason(exc)}. "
-            "If you trust this file's source, allow full unpickling explicitly "
-            "(allow_pickle=True; CLI: --backbone-opt allow_pickle=true)."
-        ) from exc
+            f"{path}: refused by the safe loader: the file holds {refused_object(exc)}, not only "
+            "tensors, and unpickling it could run code from the file. Ask its source for a plain "
+            "state dict (tensors only); only a copy verified as genuine (its sha256 against the "
+            "publisher's) may be loaded in full (allow_pickle=True; CLI: --backbone-opt "
+            "allow_pickle=true)"
+        ) from None
     except (RuntimeError, EOFError, OSError) as exc:
         raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
     return _as_state_dict(obj, path)
 
 
-def _reason(exc: Exception) -> str:
-    """The informative line of torch's long weights_only message (e.g. the refused global)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    for line in lines:
-        if "Unsupported global" in line or "WeightsUnpickler error" in line:
-            return line.split(". Please use")[0]
-    return lines[0] if lines else type(exc).__name__
+def refused_object(exc: Exception) -> str:
+    """The Python object the safe loader refused, named from torch's message.
+
+    Only the name is taken: the rest of torch's text suggests `weights_only=False` "will likely
+    succeed", which is advice to run an untrusted file's code.
+    """
+    match = re.search(r"GLOBAL ([\w.]+)", str(exc))
+    return f"the Python object {match.group(1)}" if match else "Python objects"
 
 
 def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:

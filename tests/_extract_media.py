@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from _paths import SHARED  # noqa: E402
+from _paths import shared  # noqa: E402,F401 - the data tests import it from here
 
 
 CODE_PERIOD = 28

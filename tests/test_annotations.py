@@ -1,8 +1,6 @@
 """Ground-truth readers against the real UCF-Crime / UCSD Ped2 files and hand-made ones."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,11 +14,10 @@ from videoad.datasets.annotations import (
     write_ucf_crime,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-UCF = DATA / "ucf_crime" / "annotations"
-TEMPORAL = UCF / "Temporal_Anomaly_Annotation_for_Testing_Videos.txt"
-TEST_COUNTS = UCF / "Test_Annotation.txt"
-PED2 = DATA / "ucsd_ped2"
+from _paths import shared  # noqa: E402
+
+TEMPORAL = ("ucf_crime", "annotations", "Temporal_Anomaly_Annotation_for_Testing_Videos.txt")
+TEST_COUNTS = ("ucf_crime", "annotations", "Test_Annotation.txt")
 
 OVERRUNS = {  # video: (n_frames, last annotated frame) per shared/data/README.md
     "Arson011_x264": (1266, 1267),
@@ -32,7 +29,7 @@ OVERRUNS = {  # video: (n_frames, last annotated frame) per shared/data/README.m
 
 
 def test_ucf_temporal_file_with_counts():
-    ann = read_annotations(TEMPORAL, frame_counts=TEST_COUNTS)
+    ann = read_annotations(shared(*TEMPORAL), frame_counts=shared(*TEST_COUNTS))
     assert len(ann) == 290
     assert sum(a.is_anomalous for a in ann.values()) == 140
     cats = [a.category for a in ann.values()]
@@ -44,7 +41,7 @@ def test_ucf_temporal_file_with_counts():
 
 
 def test_ucf_five_overrunning_intervals_are_clipped():
-    ann = read_annotations(TEMPORAL, frame_counts=TEST_COUNTS)
+    ann = read_annotations(shared(*TEMPORAL), frame_counts=shared(*TEST_COUNTS))
     overrunning = {
         name: a for name, a in ann.items() if a.intervals and max(e for _, e in a.intervals) > a.n_frames
     }
@@ -65,16 +62,17 @@ def test_ucf_five_overrunning_intervals_are_clipped():
 
 
 def test_test_annotation_matches_temporal_file_and_lookup_by_store_key():
-    counts = read_annotations(TEST_COUNTS)
-    temporal = read_annotations(TEMPORAL)
-    assert detect_format(TEST_COUNTS) == "ucf_counts" and detect_format(TEMPORAL) == "ucf"
+    counts_file, temporal_file = shared(*TEST_COUNTS), shared(*TEMPORAL)
+    counts = read_annotations(counts_file)
+    temporal = read_annotations(temporal_file)
+    assert detect_format(counts_file) == "ucf_counts" and detect_format(temporal_file) == "ucf"
     for name, a in temporal.items():
         b = counts.require(name)  # bare name -> Class-dir/name
         assert b.intervals == a.intervals and b.category == a.category
     # store keys carry the folder and extension; both directions resolve
     assert temporal.require("Arson/Arson011_x264.mp4").video == "Arson011_x264"
     assert counts.require("Explosion008_x264.mp4").n_frames == 1748
-    assert read_frame_counts(TEST_COUNTS)["RoadAccidents/RoadAccidents021_x264"] == 155
+    assert read_frame_counts(counts_file)["RoadAccidents/RoadAccidents021_x264"] == 155
 
 
 def test_frame_labels_one_based_inclusive():
@@ -88,8 +86,8 @@ def test_frame_labels_one_based_inclusive():
 
 
 def test_ped2_csv_and_mat_agree():
-    csv_ann = read_annotations(PED2 / "ped2_test_gt.csv")
-    mat_ann = read_annotations(PED2 / "ped2.mat")
+    csv_ann = read_annotations(shared("ucsd_ped2", "ped2_test_gt.csv"))
+    mat_ann = read_annotations(shared("ucsd_ped2", "ped2.mat"))
     assert len(csv_ann) == len(mat_ann) == 12
     for name, a in csv_ann.items():
         assert mat_ann[name].intervals == a.intervals

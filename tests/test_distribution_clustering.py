@@ -14,7 +14,7 @@ from videoad.baselines.dc_alone import DCAlone
 from videoad.detector.clustering import make_clusterer, select_normal
 from videoad.detector.distribution_clustering import DCClusterer, distribution_clustering
 
-from _paths import SHARED  # noqa: E402
+from _paths import shared  # noqa: E402
 
 
 def mixture(d=2048, n=80, sigmas=(0.5, 1.0, 1.5), n_scatter=12, seed=0):
@@ -151,7 +151,7 @@ def test_fast_path_equals_plain_algorithm(data, monkeypatch):
     else:
         from videoad.datasets.images import load_mnist
 
-        X = load_mnist(SHARED / "mnist").images[:260].reshape(260, -1).astype(np.float32) / 255
+        X = load_mnist(shared("mnist")).images[:260].reshape(260, -1).astype(np.float32) / 255
         thres = 0.12
     monkeypatch.setattr(dcmod, "_CHUNK", 17)
     monkeypatch.setattr(dcmod, "_BAND_PAIRS", 700)

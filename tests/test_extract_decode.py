@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from _extract_media import (CODE_PERIOD, SHARED, decoded_code, make_frames, make_h264,
-                            make_video, truncate)
-from extract.decode import DecodeError, installed_decoders, open_image_folder, open_video
+from _extract_media import (CODE_PERIOD, decoded_code, make_frames, make_h264, make_video, shared,
+                            synthetic_frame, truncate)
+from extract.decode import (DecodeError, installed_decoders, open_image_folder, open_video,
+                            truncation)
 from extract.sources import find_sources, image_files, select_shard
 
 DECODERS = ["decord", "pyav", "opencv"]
@@ -55,15 +56,15 @@ def test_frames_come_out_rgb(tmp_path):
 
 def test_frame_count_is_counted_not_taken_from_the_container():
     # tree.avi claims 444 frames; 68 decode (shared/data/README.md)
-    stream, frames = decode_all(SHARED / "videos" / "tree.avi", ("pyav",))
+    stream, frames = decode_all(shared("videos", "tree.avi"), ("pyav",))
     assert stream.container_frames == 444
     assert stream.count == len(frames) == 68
     for decoder in ("decord", "opencv"):
-        assert decode_all(SHARED / "videos" / "tree.avi", (decoder,))[0].count == 68
+        assert decode_all(shared("videos", "tree.avi"), (decoder,))[0].count == 68
 
 
 def test_shared_h264_video_decodes_to_its_known_length():
-    stream, frames = decode_all(SHARED / "videos" / "bikes.mp4")  # vtest.avi: see test_extract_run
+    stream, frames = decode_all(shared("videos", "bikes.mp4"))  # vtest.avi: see test_extract_run
     assert stream.count == 250 and frames[0].shape == (272, 640, 3)
 
 
@@ -94,16 +95,45 @@ def test_unreadable_files_fail_with_every_decoders_reason(tmp_path, name, conten
     assert all(f"{decoder}:" in message for decoder in DECODERS), message
 
 
-def test_truncated_mp4_cannot_be_opened(tmp_path):
-    path = truncate(make_video(tmp_path / "v.mp4", 60), tmp_path / "cut.mp4")
-    with pytest.raises(DecodeError, match="no decoder could read"):
-        open_video(path)
+@pytest.mark.parametrize("name, fourcc, what", [
+    ("v.mp4", "mp4v", "its 'mdat' box"),
+    ("v.avi", "mp4v", "its RIFF header"),  # PyAV read 18 of 48 frames of this one, no error
+    ("v.avi", "MJPG", "its RIFF header"),
+])
+def test_a_truncated_file_fails_before_any_decoder_reads_it(tmp_path, name, fourcc, what):
+    whole = make_video(tmp_path / name, 48, fourcc=fourcc)
+    assert truncation(whole) is None
+    cut = truncate(whole, tmp_path / f"cut{whole.suffix}")
+    size = cut.stat().st_size
+    with pytest.raises(DecodeError, match=rf"^the file is truncated: {what} needs [\d,]+ bytes, "
+                                          rf"the file has {size:,} .*copy it again"):
+        open_video(cut)
 
 
-def test_truncated_avi_fails_mid_stream_instead_of_silently_shortening(tmp_path):
-    path = truncate(make_video(tmp_path / "v.avi", 60, fourcc="MJPG"), tmp_path / "cut.avi")
+def test_a_truncated_matroska_file_is_caught_too(tmp_path):
+    import av
+
+    whole = tmp_path / "v.mkv"
+    with av.open(str(whole), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(30):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(synthetic_frame(i), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    assert truncation(whole) is None and open_video(whole).container_frames != 0
+    assert "Matroska segment needs" in truncation(truncate(whole, tmp_path / "cut.mkv"))
+
+
+def test_corrupt_data_mid_stream_fails_instead_of_silently_shortening(tmp_path):
+    path = make_video(tmp_path / "v.avi", 60, fourcc="MJPG")
+    data = bytearray(path.read_bytes())
+    third = len(data) // 3
+    data[third: third + len(data) // 4] = bytes(len(data) // 4)  # same size: not truncated
+    path.write_bytes(data)
     stream = open_video(path)
-    with pytest.raises(DecodeError, match=r"decoding failed after \d+ frames.*truncated"):
+    with pytest.raises(DecodeError, match=r"decoding failed after \d+ frames.*truncated or corrupt"):
         list(stream.frames)
     assert 0 < stream.count < 60
 
@@ -132,7 +162,7 @@ def test_grey_tif_frames_become_three_channels(tmp_path):
 
 
 def test_ucsd_ped2_folder_is_one_video_of_180_frames():
-    stream = open_image_folder(SHARED / "ucsd_ped2" / "testing" / "frames" / "01")
+    stream = open_image_folder(shared("ucsd_ped2", "testing", "frames", "01"))
     frames = list(stream.frames)
     assert stream.count == 180 and frames[0].shape == (240, 360, 3)
     assert np.isnan(stream.fps)

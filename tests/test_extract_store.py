@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from _extract_media import SHARED
+from _extract_media import shared
 from extract.manifest import Manifest, merge_shards, read_store_manifest
 from extract.store import (FeatureStore, match_annotation, read_annotation_classes,
                            write_video)
@@ -157,7 +157,7 @@ def test_groups_by_folder_video_and_all(tmp_path):
 
 
 def test_groups_from_the_ucf_crime_annotation_files(tmp_path):
-    annotations = SHARED / "ucf_crime" / "annotations"
+    annotations = shared("ucf_crime", "annotations")
     official = read_annotation_classes(annotations / "Temporal_Anomaly_Annotation_for_Testing_Videos.txt")
     assert len(official) == 290 and official["Abuse028_x264.mp4"] == "Abuse"
     assert sum(c == "Normal" for c in official.values()) == 150

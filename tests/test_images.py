@@ -22,9 +22,7 @@ from videoad.datasets.images import (
     read_idx,
 )
 
-from _paths import SHARED  # noqa: E402
-MNIST = SHARED / "mnist"
-CIFAR_ZIP = SHARED / "cifar10" / "cifar10_test_jpg.zip"
+from _paths import shared  # noqa: E402
 
 
 def _idx_bytes(arr: np.ndarray) -> bytes:
@@ -77,7 +75,7 @@ def test_idx_errors_name_the_problem(tmp_path):
 
 
 def test_real_mnist_test_split():
-    m = load_mnist(MNIST)
+    m = load_mnist(shared("mnist"))
     assert m.images.shape == (10000, 28, 28) and m.images.dtype == np.uint8
     assert np.bincount(m.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert abs(m.images.mean() / 255 - 0.1325) < 1e-3
@@ -143,7 +141,7 @@ def test_cifar_flat_class_folders_are_the_test_split(tmp_path):
 
 @pytest.fixture(scope="module")
 def cifar_test():
-    return load_cifar10(CIFAR_ZIP)
+    return load_cifar10(shared("cifar10", "cifar10_test_jpg.zip"))
 
 
 def test_real_cifar_zip(cifar_test):
@@ -158,7 +156,7 @@ def test_digits():
 
 
 def test_mnist_protocol_digit_4_with_5_percent():
-    m = load_mnist(MNIST)
+    m = load_mnist(shared("mnist"))
     a = load_protocol("mnist", images=m, normal_class=4, anomaly_ratio=0.05, random_state=0)
     assert a.X.shape == (1034, 784) and a.X.dtype == np.float32 and 0.0 <= a.X.min() and a.X.max() <= 1.0
     assert a.info["n_normal"] == 982 and a.y.sum() == 52 and abs(a.y.mean() - 0.05) < 0.001

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from extract.importers import (import_npy, import_sultani, matlab_round, read_frame_counts,
                                sultani_segments)
 from extract.store import FeatureStore
+from _paths import shared  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ucf_crime"
-SULTANI = DATA / "c3d_32seg_sultani"
-TEST_ANNOTATION = DATA / "annotations" / "Test_Annotation.txt"
+SULTANI = ("ucf_crime", "c3d_32seg_sultani")
+TEST_ANNOTATION = ("ucf_crime", "annotations", "Test_Annotation.txt")
 SULTANI_VIDEOS = {  # key in the annotation -> frame count (data README, table 2b)
     "Explosion/Explosion008_x264.mp4": 1748,
     "RoadAccidents/RoadAccidents022_x264.mp4": 716,
@@ -55,7 +55,7 @@ def test_segments_of_a_too_short_video_fail():
 
 # -- annotation frame counts ---------------------------------------------------------------------
 def test_frame_counts_from_the_real_annotation():
-    counts = read_frame_counts(TEST_ANNOTATION)
+    counts = read_frame_counts(shared(*TEST_ANNOTATION))
     assert len(counts.entries) == 290
     assert sum(n for _, n in counts.entries.values()) == 1_111_808
     assert counts.entries["Explosion008_x264"] == ("Explosion/Explosion008_x264.mp4", 1748)
@@ -71,13 +71,14 @@ def test_frame_counts_errors_name_file_and_line(tmp_path):
 # -- Sultani import ------------------------------------------------------------------------------
 def test_sultani_round_trip_on_the_real_files(tmp_path):
     out = tmp_path / "store"
-    result = import_sultani(SULTANI, out, TEST_ANNOTATION)
+    sultani, annotation = shared(*SULTANI), shared(*TEST_ANNOTATION)
+    result = import_sultani(sultani, out, annotation)
     assert sorted(result.written) == sorted(SULTANI_VIDEOS) and not result.failed
     store = FeatureStore(out)
     assert store.keys() == sorted(SULTANI_VIDEOS)
     for key, n_frames in SULTANI_VIDEOS.items():
         video = store.load(key)
-        source = np.loadtxt(SULTANI / (Path(key).stem + ".txt"))
+        source = np.loadtxt(sultani / (Path(key).stem + ".txt"))
         np.testing.assert_allclose(video.features, source, rtol=1e-6)
         np.testing.assert_array_equal(video.frames, sultani_segments(n_frames)[1])
         assert video.attrs["n_frames"] == n_frames and video.attrs["fps"] == 30.0
@@ -85,20 +86,20 @@ def test_sultani_round_trip_on_the_real_files(tmp_path):
         assert video.attrs["l2_normalised"] and video.attrs["row_kind"] == "segment"
     assert set(store.groups()) == {"Explosion", "RoadAccidents", "Shooting", "Shoplifting",
                                    "Testing_Normal_Videos_Anomaly"}
-    again = import_sultani(SULTANI, out, TEST_ANNOTATION)
+    again = import_sultani(sultani, out, annotation)
     assert not again.written and len(again.skipped) == 6
-    assert len(import_sultani(SULTANI / "Shooting008_x264.txt", out, TEST_ANNOTATION,
+    assert len(import_sultani(sultani / "Shooting008_x264.txt", out, annotation,
                               overwrite=True).written) == 1
 
 
 def test_sultani_bad_files_are_reported_and_the_rest_imported(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    shutil.copy(SULTANI / "RoadAccidents022_x264.txt", src)
+    shutil.copy(shared(*SULTANI, "RoadAccidents022_x264.txt"), src)
     np.savetxt(src / "Explosion008_x264.txt", np.ones((31, 8)))
     np.savetxt(src / "Nowhere001_x264.txt", np.ones((32, 8)))
     (src / "Shooting008_x264.txt").write_text("0.1 0.2 x\n")
-    result = import_sultani(src, tmp_path / "store", TEST_ANNOTATION)
+    result = import_sultani(src, tmp_path / "store", shared(*TEST_ANNOTATION))
     assert result.written == ["RoadAccidents/RoadAccidents022_x264.mp4"]
     reasons = dict(result.failed)
     assert "expected 32 rows (segments), got 31" in reasons[str(src / "Explosion008_x264.txt")]
@@ -170,8 +171,8 @@ def test_cli_import_sultani_and_npy(tmp_path, rtfm_release):
     from videoad.cli import cli
 
     runner = CliRunner()
-    res = runner.invoke(cli, ["import", "sultani", str(SULTANI / "Explosion008_x264.txt"),
-                              "-o", str(tmp_path / "s"), "--annotations", str(TEST_ANNOTATION)])
+    res = runner.invoke(cli, ["import", "sultani", str(shared(*SULTANI, "Explosion008_x264.txt")),
+                              "-o", str(tmp_path / "s"), "--annotations", str(shared(*TEST_ANNOTATION))])
     assert res.exit_code == 0, res.output
     assert "written 1" in res.output
     assert FeatureStore(tmp_path / "s").keys() == ["Explosion/Explosion008_x264.mp4"]

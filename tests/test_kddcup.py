@@ -10,19 +10,19 @@ import yaml
 
 from videoad.bench import kddcup as bench
 from videoad.datasets.kddcup import contamination_split, load_kddcup, load_kddcup_npz, load_kddcup_raw
+from _paths import shared  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "kddcup99"
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def npz():
-    return load_kddcup_npz(DATA / "kdd_cup.npz")
+    return load_kddcup_npz(shared("kddcup99", "kdd_cup.npz"))
 
 
 def test_raw_preprocessing_matches_the_dagmm_npz(npz):
     X_npz, y_npz = npz
-    X, y = load_kddcup_raw(DATA / "kddcup.data_10_percent.gz")
+    X, y = load_kddcup_raw(shared("kddcup99", "kddcup.data_10_percent.gz"))
     assert X.shape == X_npz.shape == (494021, 118)
     np.testing.assert_allclose(X, X_npz, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(y, y_npz)
@@ -30,7 +30,7 @@ def test_raw_preprocessing_matches_the_dagmm_npz(npz):
 
 
 def test_loader_dispatch_and_errors(tmp_path, npz):
-    X, y = load_kddcup(DATA / "kdd_cup.npz")
+    X, y = load_kddcup(shared("kddcup99", "kdd_cup.npz"))
     assert X.shape[1] == 118 and set(np.unique(y)) == {0, 1}
     bad = tmp_path / "short.csv"
     bad.write_text("0,tcp,http,SF,1,2\n")

@@ -1,8 +1,6 @@
 """Frame mapping on hand-made cases, AUROC against scikit-learn, the paper's stored ROC curves."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -17,7 +15,7 @@ from videoad.metrics import (
     video_frames,
 )
 
-ROC_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "ucf_crime" / "sultani_paper_roc"
+from _paths import shared  # noqa: E402
 
 
 def test_non_overlapping_clips_repeat_and_pad_tail():
@@ -105,6 +103,6 @@ def test_pooled_auroc_equals_sklearn_on_the_same_vectors():
     ],
 )
 def test_paper_roc_curves_integrate_to_their_stored_auc(name, stored):
-    fpr, tpr, auc_stored = load_roc_mat(ROC_DIR / name)
+    fpr, tpr, auc_stored = load_roc_mat(shared("ucf_crime", "sultani_paper_roc", name))
     assert auc_stored == pytest.approx(stored, abs=5e-5)
     assert curve_auc(fpr, tpr) == pytest.approx(auc_stored, abs=1e-4)

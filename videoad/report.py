@@ -115,6 +115,10 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         out += "<p><b>Skipped groups</b></p><ul>" + "".join(
             f"<li>{_e(g['group'])} ({len(g.get('videos', []))} videos): {_e(g.get('reason', ''))}</li>" for g in skipped
         ) + "</ul>"
+    left_out = meta.get("left_out", [])
+    if left_out:
+        out += "<p><b>Videos left out</b></p><ul>" + "".join(
+            f"<li>{_e(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in left_out) + "</ul>"
     return out
 
 

@@ -14,7 +14,9 @@ score (higher = more anomalous; for DUAD the reconstruction angle in radians).
 ``run.json``: everything else. ``videos`` holds per video the decoded frame count ``n_frames``
 (needed to pad the tail), ``fps``, ``source``, ``category``, ``group``, ``threshold``;
 ``groups`` lists each group with its status (``fitted`` / ``skipped``) and, when skipped, the
-reason; plus the detector, its parameters, the seed, the protocol and package versions.
+reason; ``left_out`` the videos that could not be scored and why (no clip: shorter than one clip;
+an unreadable feature file); plus the detector, its parameters, the seed, the protocol and
+package versions.
 
 ``cells.h5`` (only when the detector scored grid cells): where in the frame each clip's score
 comes from. One dataset per video, (n_clips, n_cells) float32, cell k = row k // cols, column
@@ -210,6 +212,9 @@ def read_scores(path) -> ScoreSet:
     for name in list(info) + [n for n in rows if n not in info]:
         if name not in info:
             raise ScoresError(f"{run}: video {name!r} is in segments.csv but not in run.json")
+        if name not in rows and info[name].get("n_clips") == 0:  # written before `left_out`
+            meta.setdefault("left_out", []).append({"video": name, "reason": "no clips"})
+            continue
         if name not in rows:
             raise ScoresError(f"{seg}: video {name!r} is listed in run.json but has no segments")
         data = sorted(rows[name])

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import time
+import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,6 +83,7 @@ class DetectConfig:
     n_seeds: int = _DEFAULTS["n_seeds"]  # fits per group with consecutive seeds; their clip scores are averaged
 
     def check(self, where: str = "config") -> "DetectConfig":
+        self._check_types(where)
         if self.mode not in MODES:
             raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
         if self.detector not in DETECTORS:
@@ -105,6 +107,19 @@ class DetectConfig:
         if not isinstance(self.params, dict):
             raise ValueError(f"{where}: params must be a mapping of detector arguments")
         return self
+
+    def _check_types(self, where: str) -> None:
+        """Each setting of the type its default has, so that a YAML slip (`seed: [1, 2]`,
+        `min_clips: lots`) is named with its key instead of failing deep inside a fit."""
+        kinds = {int: "a whole number", float: "a number", str: "a name", dict: "a mapping", bool: "true or false"}
+        for name, spec in self.__dataclass_fields__.items():
+            value, default = getattr(self, name), spec.default
+            kind = dict if name == "params" else type(default)
+            fits = (isinstance(value, (int, float)) if kind is float else isinstance(value, kind))
+            if (isinstance(value, bool) and kind is not bool) or not fits:
+                example = "{...}" if kind is dict else default
+                raise ValueError(f"{where}: {name} must be {kinds[kind]} (e.g. {name}: {example}), "
+                                 f"got {value!r}")
 
 
 def load_config(path, **overrides) -> DetectConfig:
@@ -400,12 +415,26 @@ def _score_unit(det) -> str:
 
 
 def _load_prep(path) -> dict:
+    """The feature transform saved beside a group's models; a damaged file names itself."""
     path = Path(path)
+    redo = "refit the models (`videoad detect ... --save-model DIR`)"
     if not path.is_file():
-        raise ValueError(f"{path}: missing (the feature transform fitted with the saved models)")
-    with np.load(path) as z:
-        scale = z["scale"]
-        return {"how": str(z["how"]), "scale": scale if scale.size else None}
+        raise ValueError(f"{path}: missing (the feature transform fitted with the saved models); {redo}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a feature-transform file (not an .npz archive); {redo}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = sorted({"how", "scale"} - set(z.files))
+            if missing:
+                raise ValueError(f"it lacks the array(s) {missing}")
+            scale, how = z["scale"], str(z["how"])
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # numpy's own text would suggest allow_pickle: never load objects from a model folder
+        why = "it holds pickled objects, which are never loaded" if "pickle" in str(exc) else exc
+        raise ValueError(f"{path}: not a readable feature-transform file ({why}); {redo}") from None
+    if how not in PREPROCESS:
+        raise ValueError(f"{path}: unknown feature transform {how!r}; {redo}")
+    return {"how": how, "scale": scale if scale.size else None}
 
 
 def _score_group(store_root: str, group: str, keys: list[str], model_paths: list[str], prep_path: str,
@@ -481,13 +510,34 @@ def _run(tasks, n_jobs: int) -> list:
     return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(*args) for fn, args in tasks)
 
 
-def _count_clips(store, keys) -> dict[str, int]:
-    """Clips per video from the attributes alone (no feature arrays read)."""
-    out = {}
-    for k in keys:
-        a = store.attrs(k)
-        out[k] = int(a["n_clips"]) if "n_clips" in a else store.load(k).n_clips
-    return out
+def _screen(store, groups: dict[str, list[str]]):
+    """(groups without the videos that cannot be scored, clips per kept video, left out -> why).
+
+    A video shorter than one clip has nothing to score, and a feature file that cannot be read
+    gives nothing: each is left out with its reason (run.json `left_out`), so that one of them
+    never stops the run. Clips are counted from the attributes alone (no arrays read).
+    """
+    counts, left_out = {}, {}
+    for key in sorted({k for keys in groups.values() for k in keys}):
+        try:
+            a = store.attrs(key)
+            n = int(a["n_clips"]) if "n_clips" in a else store.load(key).n_clips
+        except ValueError as exc:  # extract.store.StoreReadError: names the file, says what to do
+            left_out[key] = str(exc)
+            continue
+        if n > 0:
+            counts[key] = n
+        else:
+            left_out[key] = (f"no clips: {a.get('n_frames', '?')} frames, shorter than one clip of "
+                             f"{a.get('clip_len', '?')} (extract with --tail pad to score it)")
+    for key, why in left_out.items():
+        log.info("left out %s: %s", key, why)
+    kept = {g: [k for k in keys if k in counts] for g, keys in groups.items()}
+    kept = {g: keys for g, keys in kept.items() if keys}
+    if not kept:
+        raise ValueError(f"{store.root}: no video can be scored ("
+                         + "; ".join(f"{k}: {why}" for k, why in left_out.items()) + ")")
+    return kept, counts, left_out
 
 
 def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
@@ -502,8 +552,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     """
     cfg = (cfg or DetectConfig()).check()
     store = open_store(features)
-    groups = make_groups(store, cfg.mode, annotations)
-    counts = _count_clips(store, [k for ks in groups.values() for k in ks])
+    groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     plan, records = [], []
     model_dir = Path(save_models) if save_models else None
     if model_dir:
@@ -524,7 +573,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
         records.append(rec)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
-    scoreset.meta.update(_run_meta(cfg, features, "transductive"))
+    scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
     if model_dir:
         _write_index(model_dir, cfg, records, results)
     return scoreset
@@ -563,12 +612,12 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     index = json.loads(index_path.read_text())
     cfg = DetectConfig(**index["config"]).check(str(index_path))
     store = open_store(features)
-    groups = make_groups(store, cfg.mode, annotations)
+    groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     models = index["groups"]
     plan, records = [], []
     for g, keys in groups.items():
         model_group = g if g in models else ("all" if "all" in models else None)
-        rec = {"group": g, "videos": keys, "n_clips": sum(_count_clips(store, keys).values())}
+        rec = {"group": g, "videos": keys, "n_clips": sum(counts[k] for k in keys)}
         if model_group is None:
             rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
         else:
@@ -579,9 +628,13 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
-    scoreset.meta.update(_run_meta(cfg, features, "inductive"))
+    scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out))
     scoreset.meta["models"] = str(model_dir)
     return scoreset
+
+
+def _listed(left_out: Mapping[str, str]) -> list[dict]:
+    return [{"video": k, "reason": why} for k, why in sorted(left_out.items())]
 
 
 def _assemble(results: list[dict], records: list[dict], category: Mapping[str, str]) -> ScoreSet:

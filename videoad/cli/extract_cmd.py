@@ -123,6 +123,7 @@ def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str
     """
     from extract.backbones import BackboneUnavailable, get_backbone
     from extract.run import ExtractOptions, extract_videos
+    from extract.store import OutputError
 
     kwargs = {name: flags[name] for name in map(_flag_name, (f for f, _ in BACKBONE_FLAGS))
               if flags.get(name) is not None}
@@ -153,6 +154,10 @@ def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str
     try:
         summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray)
                    if on_ray else extract_videos(input_path, output, model, options))
+    except OutputError as exc:  # disk full or read-only: say what was kept, then why it stopped
+        if exc.summary is not None:
+            click.echo(exc.summary.report(), err=True)
+        raise click.ClickException(str(exc)) from None
     except (FileNotFoundError, PermissionError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
@@ -173,8 +178,12 @@ def merge(features: str) -> None:
     unfinished or inconsistent; rerun it, then merge again).
     """
     from extract.manifest import merge_shards
+    from extract.store import OutputError
 
-    report = merge_shards(features)
+    try:
+        report = merge_shards(features)
+    except OutputError as exc:
+        raise click.ClickException(str(exc)) from None
     if report.problems:
         click.echo("not merged:", err=True)
         for problem in report.problems:

@@ -96,6 +96,8 @@ def detect(features, output, mode, config, annotations, detector, min_clips, n_j
     for g in scores.groups:
         if g["status"] == "skipped":
             click.echo(f"skipped {g['group']}: {g['reason']}")
+    for item in scores.meta.get("left_out", []):
+        click.echo(f"left out {item['video']}: {item['reason']}")
     n_ok = sum(g["status"] != "skipped" for g in scores.groups)
     click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
                f"{len(scores)} videos; scores in {output}")

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from extract.weights import refused_object
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +83,12 @@ def load_detector(path, device: str | None = None):
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         meta = json.loads(payload["meta_json"])
+    except pickle.UnpicklingError as exc:  # never repeat torch's advice to load it unsafely
+        raise ValueError(f"{path}: not a videoad model file: it holds {refused_object(exc)} beyond "
+                         "tensors, never loaded here (unpickling could run code from the file)") from None
     except Exception as exc:  # torch raises several types for foreign or corrupt files
-        raise ValueError(f"{path}: not a videoad model file ({exc.__class__.__name__}: {exc})") from exc
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ValueError(f"{path}: not a videoad model file ({exc.__class__.__name__}: {first})") from exc
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown model format {meta.get('format')!r} (expected {FORMAT})")
     classes = _registry()

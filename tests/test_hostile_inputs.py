@@ -1,0 +1,291 @@
+"""Bad inputs and faults a new user meets (issue 12): each is one line naming the file, key or
+video and what to do, never a traceback, and nothing already done is lost.
+
+The disk-full and read-only cases mount a small tmpfs (root only) and skip with the reason
+elsewhere.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from click.testing import CliRunner
+from video_helpers import FAST_DUAD, fake_video, small_store, write_labels
+
+from _extract_media import make_frames, make_video
+from extract.decode import DecodeError, open_image_folder
+from extract.sources import find_sources, numbering_gaps
+from extract.store import FeatureStore, StoreReadError
+from extract.weights import WeightsError, load_state_dict
+from videoad import video
+from videoad.cli import cli
+from videoad.detector.persistence import load_detector
+from videoad.scores import read_scores
+
+SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "--workers", "1", "-q"]
+
+
+def invoke(*args):
+    """The CLI in-process; an exception that is not a clean click error fails the test."""
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def one_line_error(output: str) -> str:
+    """The single `Error: ...` line of a failed command (and no traceback anywhere)."""
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, output
+    return errors[0]
+
+
+# -- 1. a video shorter than one clip ----------------------------------------------------------
+def _store_with_a_short_video(root: Path) -> dict:
+    videos = small_store(root)
+    fake_video(root, "A/short10.avi", 1)  # then rewritten as the extractor stores it: 0 clips
+    from extract.store import write_video
+
+    write_video(root, "A/short10.avi", np.zeros((0, 12), np.float32), np.zeros((0, 2), np.int64),
+                {"n_frames": 10, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"})
+    videos["A/short10.avi"] = {"n_frames": 10, "intervals": []}
+    return videos
+
+
+def test_a_video_without_clips_is_left_out_and_every_later_step_runs(tmp_path):
+    store = tmp_path / "features"
+    videos = _store_with_a_short_video(store)
+    gt = write_labels(tmp_path / "gt.csv", videos)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump({"mode": "per-category", "min_clips": 50, "detector": "pca"}))
+    res = invoke("detect", store, "--config", cfg, "-o", tmp_path / "scores")
+    assert res.exit_code == 0, res.output
+    assert "left out A/short10.avi: no clips: 10 frames, shorter than one clip of 16" in res.output
+    run = json.loads((tmp_path / "scores" / "run.json").read_text())
+    assert [v["video"] for v in run["left_out"]] == ["A/short10.avi"]
+    assert "A/short10.avi" not in {v["video"] for v in run["videos"]}
+    assert run["groups"][0]["videos"] == ["A/a1.mp4", "A/a2.mp4"]
+
+    res = invoke("evaluate", tmp_path / "scores", "--annotations", gt)
+    assert res.exit_code == 0, res.output
+    evaluation = json.loads((tmp_path / "scores" / "evaluation.json").read_text())
+    assert evaluation["settings"]["annotated_but_not_scored"] == 2  # short10 and group B
+    res = invoke("plot", tmp_path / "scores", "-o", tmp_path / "plots")
+    assert res.exit_code == 0 and "2 timeline(s) written" in res.output, res.output
+    res = invoke("report", tmp_path / "scores", "-o", tmp_path / "report", "--annotations", gt)
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "Videos left out" in page and "A/short10.avi: no clips" in page
+
+
+def test_scores_written_before_left_out_existed_still_read(tmp_path):
+    """Older runs listed a 0-clip video in run.json with n_clips 0 and no segments."""
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    (folder / "segments.csv").write_text(
+        "video,category,group,clip,start_frame,end_frame,start_s,end_s,score\n"
+        "ok.avi,.,all,0,0,15,0.000,1.600,0.5\n")
+    meta = {"format": "videoad-scores/1", "groups": [], "videos": [
+        {"video": "ok.avi", "n_frames": 20, "fps": 10.0, "n_clips": 1},
+        {"video": "short10.avi", "n_frames": 10, "fps": 10.0, "n_clips": 0}]}
+    (folder / "run.json").write_text(json.dumps(meta))
+    scores = read_scores(folder)
+    assert [v.video for v in scores] == ["ok.avi"]
+    assert scores.meta["left_out"] == [{"video": "short10.avi", "reason": "no clips"}]
+
+
+# -- 3, 8, 9. a full or read-only disk ---------------------------------------------------------
+@pytest.fixture
+def tmpfs(tmp_path):
+    """mount(options) -> a fresh small tmpfs folder; skips where mounting is not allowed."""
+    mounted = []
+
+    def mount(options: str) -> Path:
+        target = tmp_path / f"disk{len(mounted)}"
+        target.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"needs a small tmpfs, and `mount -t tmpfs` failed here (it needs root): "
+                        f"{done.stderr.strip() or done.returncode}")
+        mounted.append(target)
+        return target
+
+    yield mount
+    for target in mounted:
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Take all but `leave` bytes of the disk's free space."""
+    info = os.statvfs(disk)
+    (disk / "filler").write_bytes(bytes(max(0, info.f_bavail * info.f_frsize - leave)))
+
+
+def test_disk_full_mid_run_stops_cleanly_and_keeps_what_was_done(tmp_path, tmpfs):
+    disk = tmpfs("size=256k")
+    make_video(tmp_path / "first" / "a.avi", 32)
+    make_video(tmp_path / "more" / "b.avi", 160)  # 10 clips: far more than the space left
+    assert invoke("extract", tmp_path / "first", "-o", disk, *SMALL).exit_code == 0
+    before = (disk / "a.avi.h5").read_bytes()
+    _fill(disk, leave=8 * 1024)  # room for the manifest, not for b's features
+    # a separate process: the crash used to come at interpreter exit (h5py, rc 139)
+    videoad = [sys.executable, "-c", "from videoad.cli import main; main()"]
+    full = subprocess.run([*videoad, "extract", str(tmp_path / "more"), "-o", str(disk), *SMALL],
+                          capture_output=True, text=True, timeout=120)
+    assert full.returncode == 1, (full.returncode, full.stderr)
+    error = one_line_error(full.stderr)
+    assert f"cannot write {disk / 'b.avi.h5'}: no space left on the device" in error
+    assert "rerun the same command" in error
+    assert "Can't decrement" not in full.stderr
+    assert sorted(p.name for p in disk.iterdir()) == [".extract-workers.log", "a.avi.h5", "filler",
+                                                       "manifest.json"]  # no temporaries
+    assert (disk / "a.avi.h5").read_bytes() == before
+    assert FeatureStore(disk).load("a.avi").n_clips == 2
+
+
+def test_a_full_disk_before_the_manifest_is_one_line_and_leaves_no_temporary(tmp_path, tmpfs):
+    disk = tmpfs("size=64k")
+    _fill(disk, leave=0)
+    make_video(tmp_path / "v.avi", 20)
+    res = invoke("extract", tmp_path / "v.avi", "-o", disk, *SMALL)
+    assert res.exit_code == 1
+    assert f"cannot write {disk / 'manifest.json'}: no space left on the device" in one_line_error(
+        res.output)
+    assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+
+
+def test_a_read_only_output_folder_is_one_line(tmp_path, tmpfs):
+    disk = tmpfs("size=64k,ro")
+    make_video(tmp_path / "v.avi", 20)
+    for output in (disk, disk / "sub"):
+        res = invoke("extract", tmp_path / "v.avi", "-o", output, *SMALL)
+        assert res.exit_code == 1
+        error = one_line_error(res.output)
+        assert "the file system is read-only; choose a writable folder with -o" in error
+        assert str(disk) in error
+
+
+# -- 5. a damaged feature file -----------------------------------------------------------------
+def test_a_corrupt_feature_file_is_named_and_left_out(tmp_path):
+    store = tmp_path / "features"
+    small_store(store)
+    bad = store / "A" / "broken.mp4.h5"
+    bad.write_bytes(os.urandom(200))
+    with pytest.raises(StoreReadError, match=rf"^{bad}: not a readable feature file "
+                                             r"\(.*signature.*\); rerun `videoad extract`"):
+        FeatureStore(store).load("A/broken.mp4")
+    res = invoke("detect", store, "--pooled", "--min-clips", "5", "--detector", "pca", "-o",
+                 tmp_path / "s")
+    assert res.exit_code == 0, res.output
+    assert f"left out A/broken.mp4: {bad}: not a readable feature file" in res.output
+    assert len(read_scores(tmp_path / "s")) == 3  # the three good videos are scored
+
+
+def test_a_store_of_only_unscorable_videos_is_one_line(tmp_path):
+    store = tmp_path / "features"
+    store.mkdir()
+    (store / "x.mp4.h5").write_bytes(b"not hdf5")
+    res = invoke("detect", store, "--pooled", "-o", tmp_path / "s")
+    assert res.exit_code == 1
+    assert "no video can be scored (x.mp4: " in one_line_error(res.output)
+
+
+# -- 6, 7. frame folders with gaps, broken links -----------------------------------------------
+def test_a_gap_in_the_frame_numbering_fails_and_names_the_missing_frames(tmp_path):
+    folder = make_frames(tmp_path / "cam", 40)
+    (folder / "020.jpg").unlink()
+    with pytest.raises(DecodeError, match=r"^frames missing from the numbering: 020\.jpg "
+                                          r"\(39 of 40 present\).*restore them"):
+        open_image_folder(folder)
+    res = invoke("extract", folder, "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 1 and "cam: frames missing from the numbering: 020.jpg" in res.output
+
+
+@pytest.mark.parametrize("names, missing", [
+    (["000", "001", "003", "004"], ["002"]),
+    (["1", "2", "3", "10"], ["4", "5", "6", "7", "8", "9"]),       # unpadded, natural order
+    (["img_0005", "img_0010", "img_0020"], ["img_0015"]),         # every 5th frame kept
+    (["a1", "b2", "c4"], []),                                    # not one numbered sequence
+    (["000", "001", "002"], []),
+])
+def test_numbering_gaps(names, missing):
+    assert numbering_gaps([Path(n + ".jpg") for n in names]) == [m + ".jpg" for m in missing]
+
+
+def test_a_link_to_a_missing_video_is_reported(tmp_path):
+    videos = tmp_path / "in"
+    make_video(videos / "ok.avi", 20)
+    (videos / "gone.mp4").symlink_to(tmp_path / "nowhere.mp4")
+    (videos / "notes.txt").symlink_to(tmp_path / "nowhere.txt")  # not a video: ignored
+    listing = find_sources(videos)
+    assert [s.key for s in listing.sources] == ["ok.avi"]
+    assert list(listing.errors) == ["gone.mp4"]
+    assert listing.errors["gone.mp4"].startswith("broken symbolic link: its target ")
+    res = invoke("extract", videos, "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 1, res.output
+    assert "gone.mp4: broken symbolic link" in res.output and "1 done" in res.output
+
+
+# -- 10, 11. config types, a damaged model folder ----------------------------------------------
+@pytest.mark.parametrize("text, message", [
+    ("seed: [1, 2]", "seed must be a whole number (e.g. seed: 0), got [1, 2]"),
+    ("min_clips: lots", "min_clips must be a whole number (e.g. min_clips: 65), got 'lots'"),
+    ("n_jobs: true", "n_jobs must be a whole number (e.g. n_jobs: 1), got True"),
+    ("threshold_quantile: high", "threshold_quantile must be a number"),
+    ("mode: 3", "mode must be a name (e.g. mode: per-category), got 3"),
+    ("params: [1]", "params must be a mapping"),
+])
+def test_config_values_of_the_wrong_type_name_the_file_and_key(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text + "\n")
+    with pytest.raises(ValueError, match=rf"^{path}: ") as info:
+        video.load_config(path)
+    assert message in str(info.value)
+    res = invoke("detect", tmp_path, "--config", path, "-o", tmp_path / "s")
+    assert res.exit_code == 1 and message in one_line_error(res.output)
+
+
+def test_a_damaged_preprocess_file_in_a_model_folder_is_named(tmp_path):
+    store = tmp_path / "features"
+    small_store(store)
+    cfg = video.DetectConfig(mode="pooled", params=FAST_DUAD, min_clips=5)
+    video.detect(store, cfg, save_models=tmp_path / "models")
+    prep = tmp_path / "models" / "all.preprocess.npz"
+    np.savez(prep, how="none")  # no scale array
+    res = invoke("detect", store, "--model", tmp_path / "models", "-o", tmp_path / "s")
+    assert res.exit_code == 1
+    error = one_line_error(res.output)
+    assert f"{prep}: not a readable feature-transform file (it lacks the array(s) ['scale'])" in error
+    assert "refit the models" in error
+    prep.write_text("garbage")
+    assert "not an .npz archive" in one_line_error(
+        invoke("detect", store, "--model", tmp_path / "models", "-o", tmp_path / "s").output)
+
+
+# -- 12. refused pickles -----------------------------------------------------------------------
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("echo should never run",))
+
+
+def test_a_refused_pickle_never_suggests_loading_it_unsafely(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save({"conv1.weight": torch.ones(1), "x": _Payload()}, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(WeightsError) as weights:
+            load_state_dict(path)
+        with pytest.raises(ValueError) as model:
+            load_detector(path)
+    for message in (str(weights.value), str(model.value)):
+        assert message.startswith(f"{path}: ") and "\n" not in message
+        assert "system" in message  # the refused object is named (posix.system / nt.system)
+        assert "weights_only" not in message and "likely succeed" not in message
+    assert "plain state dict" in str(weights.value)
