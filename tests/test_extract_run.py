@@ -17,7 +17,7 @@ from extract.store import FeatureStore
 from videoad.cli.extract_cmd import extract as extract_cmd
 from videoad.cli.extract_cmd import merge as merge_cmd
 
-SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "-q"]
+SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "--stride", "16", "-q"]
 
 
 def small_backbone() -> MotionBackbone:
@@ -26,6 +26,7 @@ def small_backbone() -> MotionBackbone:
 
 def run(input_path, output, **options) -> "RunSummary":  # noqa: F821
     options.setdefault("progress", False)
+    options.setdefault("stride", 16)  # clip counts below assume clips that do not overlap
     return extract_videos(input_path, output, small_backbone(), ExtractOptions(**options))
 
 
@@ -125,11 +126,11 @@ def test_real_videos_and_ucsd_frames(tmp_path):
     expected = {"tree.avi": (68, 15.0), "bikes.mp4": (250, 25.0), "vtest.avi": (795, 10.0)}
     for key, (n_frames, fps) in expected.items():
         video = store.load(key)
-        n_clips = n_frames // 16
+        n_clips = (n_frames - 16) // 4 + 1  # the motion backbone's default: a 16-frame clip every 4 frames
         assert video.attrs["n_frames"] == n_frames and video.attrs["fps"] == pytest.approx(fps, rel=1e-3)
-        assert video.features.shape == (n_clips, 255)
-        np.testing.assert_array_equal(video.frames[:, 0], np.arange(n_clips) * 16)
-        np.testing.assert_array_equal(video.frames[:, 1], np.arange(n_clips) * 16 + 15)
+        assert video.features.shape == (n_clips, 255) and video.attrs["stride"] == 4
+        np.testing.assert_array_equal(video.frames[:, 0], np.arange(n_clips) * 4)
+        np.testing.assert_array_equal(video.frames[:, 1], np.arange(n_clips) * 4 + 15)
         assert np.isfinite(video.features).all() and video.features.any()
         assert video.attrs["backbone"] == "motion" and video.attrs["weights_sha256"] == "none"
         with_cells = store.load(key, cells=True)
@@ -138,7 +139,7 @@ def test_real_videos_and_ucsd_frames(tmp_path):
     assert store.attrs("vtest.avi")["source_size"] == (videos / "vtest.avi").stat().st_size
 
     ucsd = extract_videos(ped2, tmp_path / "u", MotionBackbone(),
-                          ExtractOptions(progress=False, recursive=True, image_fps=10))
+                          ExtractOptions(progress=False, recursive=True, image_fps=10, stride=16))
     assert ucsd.ok
     store = FeatureStore(tmp_path / "u")
     assert store.keys() == ["frames/01", "frames/02"]

@@ -30,7 +30,7 @@ from videoad.cli import cli
 from videoad.detector.persistence import load_detector
 from videoad.scores import read_scores
 
-SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "--workers", "1", "-q"]
+SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "--workers", "1", "--stride", "16", "-q"]
 
 
 def invoke(*args):
@@ -238,7 +238,7 @@ def test_a_link_to_a_missing_video_is_reported(tmp_path):
     ("seed: [1, 2]", "seed must be a whole number (e.g. seed: 0), got [1, 2]"),
     ("min_clips: lots", "min_clips must be a whole number (e.g. min_clips: 65), got 'lots'"),
     ("n_jobs: true", "n_jobs must be a whole number (e.g. n_jobs: 1), got True"),
-    ("threshold_quantile: high", "threshold_quantile must be a number"),
+    ("alarm_level: high", "alarm_level must be a number"),
     ("mode: 3", "mode must be a name (e.g. mode: per-category), got 3"),
     ("params: [1]", "params must be a mapping"),
 ])

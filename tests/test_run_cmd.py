@@ -25,7 +25,7 @@ def footage(tmp_path_factory):
     (root / "cam2" / "broken.avi").write_bytes(b"RIFF not really a video")
     cfg = root / "fast.yaml"
     cfg.write_text(yaml.safe_dump({"mode": "pooled", "min_clips": 10, "preprocess": "sqrt-rms",
-                                   "threshold_quantile": 0.8, "detector": {"name": "duad", "params": FAST_DUAD}}))
+                                   "alarm": "quantile", "alarm_level": 0.8, "detector": {"name": "duad", "params": FAST_DUAD}}))
     return root, cfg
 
 

@@ -59,3 +59,25 @@ def small_store(root) -> dict[str, dict]:
         "A/a2.mp4": fake_video(root, "A/a2.mp4", 60, anomalous=[], seed=2),
         "B/b1.mp4": fake_video(root, "B/b1.mp4", 20, anomalous=[5], seed=3),
     }
+
+
+def fake_cell_video(root, key: str, n_clips: int, *, anomalous=(), grid=(2, 2), seed: int = 0,
+                    stride: int = 16, fps: float = 10.0) -> dict:
+    """A video whose clips carry grid cells: normal cells are alike; `anomalous` lists
+    (clip, cell) pairs whose cell points elsewhere. The clip vector is the cells side by side."""
+    rng = np.random.default_rng(seed)
+    n_cells = grid[0] * grid[1]
+    base = np.linspace(1.0, 2.0, DIM)
+    cells = base + rng.normal(0, 0.05, (n_clips, n_cells, DIM))
+    odd = np.zeros(DIM)
+    odd[: DIM // 2] = 3.0
+    for clip, cell in anomalous:
+        cells[clip, cell] = odd + rng.normal(0, 0.05, DIM)
+    starts = np.arange(n_clips) * stride
+    frames = np.stack([starts, starts + 15], axis=1)
+    n_frames = int(frames[-1, 1]) + 1
+    attrs = {"n_frames": n_frames, "fps": fps, "clip_len": 16, "stride": stride, "backbone": "fake",
+             "cell_region": [0.0, 0.0, 1.0, 1.0]}
+    write_video(root, key, cells.reshape(n_clips, -1).astype(np.float32), frames, attrs,
+                cells=cells.astype(np.float32), cell_grid=grid)
+    return {"n_frames": n_frames}

@@ -118,10 +118,14 @@ class EventSet:
 
 
 def score_unit(meta: dict) -> str:
-    """What the score is, in words for axes and tables: DUAD's is an angle in radians."""
+    """What the score is, in words for axes and tables, as the detector said at fit time
+    (DUAD: the distance to its normal selection by default, or the angle in radians)."""
+    if meta.get("score_unit"):
+        return str(meta["score_unit"])
     detector = (meta.get("config") or {}).get("detector", "")
-    if detector == "duad":
-        return "reconstruction angle (rad)"
+    params = (meta.get("config") or {}).get("params") or {}
+    if detector == "duad" and params.get("score", "angle") == "angle":
+        return "reconstruction angle (rad)"  # runs written before the unit was recorded
     return "score"
 
 

@@ -81,13 +81,26 @@ _GROUPING = {"pooled": "pooled: one detector for all videos", "per-category": "p
              "category (annotation class, else the video's folder)", "per-video": "per video: one detector each"}
 
 
+def _alarm_text(alarm, level, q, protocol) -> str:
+    fitted = "the normal history's clip scores" if protocol == "inductive" else "its own clip scores"
+    if alarm == "mad" and isinstance(level, (int, float)):
+        return (f"per group, {level:g} robust standard deviations above the median of {fitted} "
+                "(label-free: a typical clip is far below it)")
+    if alarm == "quantile" and isinstance(level, (int, float)):
+        q = level
+    if isinstance(q, (int, float)):
+        return f"per group, the {q:g} quantile of {fitted} (label-free: the top {(1 - q) * 100:.0f}% are over it)"
+    return "per group (see run.json)"
+
+
 def _summary(scores: ScoreSet, events: EventSet) -> str:
     meta = scores.meta
     cfg = meta.get("config", {})
     groups = scores.groups
     fitted = [g for g in groups if g.get("status") in ("fitted", "scored")]
     st = events.settings
-    q = cfg.get("threshold_quantile")
+    alarm, level = cfg.get("alarm"), cfg.get("alarm_level")
+    q = cfg.get("threshold_quantile")  # runs written before the alarm rule was a setting
     rows = [
         ("protocol", meta.get("protocol_note", meta.get("protocol", ""))),
         ("detector", detector_text(cfg)),
@@ -98,9 +111,7 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         ("videos scored", len(scores)),
         ("clips scored", sum(len(v.scores) for v in scores)),
         ("groups", f"{len(fitted)} scored, {len(groups) - len(fitted)} skipped"),
-        ("alarm line", (f"per group, the {q:g} quantile of its clip scores (label-free: the top "
-                        f"{(1 - q) * 100:.0f}% of clips are over it)") if isinstance(q, (int, float))
-         else "per group (see run.json)"),
+        ("alarm line", _alarm_text(alarm, level, q, meta.get("protocol"))),
         ("events", f"runs of clips over the alarm line, merged across gaps up to {st.merge_gap_s:g} s, "
                    f"kept when at least {st.min_length_s:g} s long; peak = the event's highest clip score, "
                    "at that clip's middle frame"),

@@ -6,8 +6,10 @@ category (``per-category``: the annotation file's class, else the store folder t
 in) or everything (``pooled``). Groups with fewer than ``min_clips`` clips are skipped with the
 reason written to the scores (the paper kept videos of at least 65 clips).
 
-Inductive: fit on one store (e.g. the unlabeled training split), save the models, score
-another store with them (`fit_store` / `save_models` / `load_models`).
+Inductive: fit on one store (the normal history of a camera, the unlabeled training split) and
+score another with the fitted models: in one go (`fit_and_score`), or saved and reloaded later
+(`detect(..., save_models=DIR)`, then `score(features, DIR)`). Each group's fitted model (rows,
+feature transform, seed ensemble, alarm line) is one `videoad.group_model.GroupModel`.
 
 Groups are fitted in parallel worker processes (joblib); each worker reads its own videos from
 the store and seeds its detector from the run seed and the group's name, so a group's scores do
@@ -15,12 +17,10 @@ not depend on the number of workers or on which other groups are in the run.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import re
 import time
-import zipfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,23 +29,18 @@ from typing import Any, Mapping
 import numpy as np
 
 from videoad import __version__
+from videoad.group_model import (ALARMS, CELL_AGGREGATES, DETECTORS, LEVELS, PREPROCESS, GroupModel,
+                                 aggregate_cells, apply_preprocess, fit_preprocess, make_detector, resolve_level)
+from videoad.group_model import rows as group_rows
 from videoad.scores import ScoreSet, VideoScores
+
+__all__ = ["DetectConfig", "detect", "fit_and_score", "score", "load_config", "feature_kind", "detector_params",
+           "make_detector", "fit_preprocess", "apply_preprocess", "group_rows", "aggregate_cells", "resolve_level"]
 
 log = logging.getLogger(__name__)
 
 MODES = ("per-video", "per-category", "pooled")
-LEVELS = ("auto", "cell", "clip")
-CELL_AGGREGATES = ("top2", "max")
-DETECTORS = {
-    "duad": ("videoad.detector.duad", "DUAD"),
-    "pca": ("videoad.baselines", "PCARecon"),
-    "iforest": ("videoad.baselines", "IForest"),
-    "dagmm": ("videoad.baselines", "DAGMM"),
-    "ocsvm": ("videoad.baselines", "OCSVM"),
-    "knn": ("videoad.baselines", "KNNDist"),
-}
 MODELS_INDEX = "models.json"
-PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
 FEATURE_KINDS = ("motion", "learned", "segments")
 
 
@@ -77,7 +72,8 @@ class DetectConfig:
     n_jobs: int = _DEFAULTS["n_jobs"]
     threads_per_job: int = _DEFAULTS["threads_per_job"]
     seed: int = _DEFAULTS["seed"]
-    threshold_quantile: float = _DEFAULTS["threshold_quantile"]
+    alarm: str = _DEFAULTS["alarm"]  # how the alarm line is set from the fitted clips' scores
+    alarm_level: float = _DEFAULTS["alarm_level"]
     overlap: str = _DEFAULTS["overlap"]  # frame mapping for overlapping clips, used by evaluate/plot
     preprocess: str = _DEFAULTS["preprocess"]  # per-group feature transform before fitting, see `fit_preprocess`
     n_seeds: int = _DEFAULTS["n_seeds"]  # fits per group with consecutive seeds; their clip scores are averaged
@@ -98,8 +94,12 @@ class DetectConfig:
             raise ValueError(f"{where}: n_seeds must be >= 1, got {self.n_seeds!r}")
         if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
             raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
-        if not 0.0 < float(self.threshold_quantile) < 1.0:
-            raise ValueError(f"{where}: threshold_quantile must be in (0, 1), got {self.threshold_quantile!r}")
+        if self.alarm not in ALARMS:
+            raise ValueError(f"{where}: alarm must be one of {ALARMS}, got {self.alarm!r}")
+        if self.alarm == "quantile" and not 0.0 < float(self.alarm_level) < 1.0:
+            raise ValueError(f"{where}: alarm_level must be in (0, 1) for alarm quantile, got {self.alarm_level!r}")
+        if self.alarm == "mad" and not float(self.alarm_level) > 0:
+            raise ValueError(f"{where}: alarm_level must be > 0 for alarm mad, got {self.alarm_level!r}")
         if self.overlap not in ("mean", "max"):
             raise ValueError(f"{where}: overlap must be 'mean' or 'max', got {self.overlap!r}")
         if self.preprocess not in PREPROCESS:
@@ -172,59 +172,6 @@ def detector_params(cfg: DetectConfig, kind: str) -> dict:
     return {**DUAD_BY_FEATURES[kind], **cfg.params}
 
 
-def make_detector(name: str, params: Mapping | None = None, seed: int | None = None):
-    """A detector by registry name with its constructor `params` (random_state = seed)."""
-    if name not in DETECTORS:
-        raise ValueError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}")
-    module, cls_name = DETECTORS[name]
-    cls = getattr(importlib.import_module(module), cls_name)
-    kwargs = dict(params or {})
-    if seed is not None:
-        kwargs["random_state"] = int(seed)
-    valid = cls._get_param_names()
-    bad = sorted(set(kwargs) - set(valid))
-    if bad:
-        raise ValueError(f"detector {name!r} has no parameter(s) {bad}; it takes {valid}")
-    return cls(**kwargs)
-
-
-def fit_preprocess(X: np.ndarray, how: str) -> dict:
-    """Fit the per-group feature transform; returns its state (apply with `apply_preprocess`).
-
-    "sqrt": signed square root of every value. Motion descriptors and fc6 activations are
-        histograms / non-negative magnitudes; the root (Hellinger's transform) lets differences
-        in small bins count next to the large ones.
-    "rms": divide each column by its root-mean-square over the group's clips, so columns in
-        different units (pixels per frame, pixel fractions, energies) weigh alike. Columns are
-        not centred: DUAD scores the *angle* between a clip and its reconstruction, which is
-        unstable for rows near the origin, where centring would put the typical clip.
-    "sqrt-rms": both, root first. "none": the features as stored.
-    """
-    if how not in PREPROCESS:
-        raise ValueError(f"preprocess must be one of {PREPROCESS}, got {how!r}")
-    state = {"how": how, "scale": None}
-    if how in ("rms", "sqrt-rms"):
-        Y = _signed_sqrt(X) if how == "sqrt-rms" else X
-        rms = np.sqrt(np.mean(np.square(Y, dtype=np.float64), axis=0))
-        state["scale"] = np.where(rms > 0, rms, 1.0).astype(np.float32)
-    return state
-
-
-def apply_preprocess(X: np.ndarray, state: dict) -> np.ndarray:
-    how = state["how"]
-    Y = _signed_sqrt(X) if how in ("sqrt", "sqrt-rms") else X
-    if state.get("scale") is not None:
-        scale = np.asarray(state["scale"], dtype=np.float32)
-        if scale.shape[0] != Y.shape[1]:
-            raise ValueError(f"preprocess state has {scale.shape[0]} columns, features have {Y.shape[1]}")
-        Y = Y / scale
-    return np.ascontiguousarray(Y, dtype=np.float32)
-
-
-def _signed_sqrt(X: np.ndarray) -> np.ndarray:
-    return np.sign(X) * np.sqrt(np.abs(X))
-
-
 def group_seed(seed: int, group: str) -> int:
     """Per-group seed: stable across runs, worker counts and the other groups in the run."""
     return (int(seed) * 1_000_003 + zlib.crc32(group.encode())) % (2**31 - 1)
@@ -282,41 +229,6 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True):
     return vids
 
 
-def resolve_level(level: str, vids) -> str:
-    """"cell" or "clip" for a group: auto takes the cells when every video has them."""
-    have = [v.cells is not None for v in vids]
-    if level == "auto":
-        return "cell" if all(have) else "clip"
-    if level == "cell" and not all(have):
-        missing = [v.key for v, h in zip(vids, have) if not h]
-        raise ValueError(f"level 'cell': video(s) {missing[:5]} have no cells in the store (extracted before "
-                         "schema version 2, or with a backbone without a grid); re-extract them or use level clip")
-    return level
-
-
-def group_rows(vids, level: str, position: bool = False) -> np.ndarray:
-    """The detector's rows for a group: one per clip, or one per (clip, cell) in clip order, the
-    cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell."""
-    if level == "clip":
-        return np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
-    cells = np.concatenate([v.cells for v in vids]).astype(np.float32, copy=False)  # (n, C, d)
-    n, n_cells, _ = cells.shape
-    rows = cells.reshape(n * n_cells, -1)
-    if position:
-        rows = np.concatenate([rows, np.tile(np.eye(n_cells, dtype=np.float32), (n, 1))], axis=1)
-    return rows
-
-
-def aggregate_cells(cell_scores: np.ndarray, how: str) -> np.ndarray:
-    """A clip's score from its cells' scores (n_clips, n_cells): the hottest cell ("max") or the
-    mean of the two hottest ("top2": an object spans a cell border as often as not)."""
-    if how == "max" or cell_scores.shape[1] < 2:
-        return cell_scores.max(axis=1)
-    if how == "top2":
-        return np.sort(cell_scores, axis=1)[:, -2:].mean(axis=1)
-    raise ValueError(f"cell_aggregate must be one of {CELL_AGGREGATES}, got {how!r}")
-
-
 def _video_meta(v) -> dict:
     a = v.attrs
     n_frames = a.get("n_frames")
@@ -334,141 +246,56 @@ def _limit_threads(n: int) -> None:
     torch.set_num_threads(int(n))
 
 
-def _group_layout(vids, level: str) -> dict:
-    """What the scores of a group are: level, grid and the region of the frame it covers."""
-    if level == "clip":
-        return {"level": "clip"}
-    grids = {v.cell_grid for v in vids}
-    if len(grids) != 1:
-        raise ValueError(f"videos of one group have different cell grids {sorted(map(str, grids))}")
-    region = vids[0].attrs.get("cell_region", [0.0, 0.0, 1.0, 1.0])
-    if isinstance(region, str):
-        region = json.loads(region)
-    return {"level": "cell", "cell_grid": list(grids.pop()), "cell_region": [float(r) for r in region]}
+def _fit(store_root: str, group: str, keys: list[str], cfg: dict):
+    """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores)."""
+    config = DetectConfig(**cfg)
+    _limit_threads(config.threads_per_job)
+    vids = _load_group(store_root, keys, cells=config.level != "clip")
+    kind = feature_kind(vids[0].attrs)
+    model, cells, clips = GroupModel.fit(
+        vids, level=config.level, detector=config.detector, params=detector_params(config, kind),
+        preprocess=config.preprocess, n_seeds=config.n_seeds, seed=group_seed(config.seed, group),
+        position=config.position, cell_aggregate=config.cell_aggregate, alarm=config.alarm,
+        alarm_level=config.alarm_level, threads=config.threads_per_job, kind=kind)
+    return model, vids, cells, clips
 
 
 def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_prefix: str | None) -> dict:
-    """Fit one group's detector(s) on its own clips (or their cells) and return every video's scores.
-
-    With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
-    scores are averaged: small groups make a single autoencoder's scores swing with its seed.
-    """
-    _limit_threads(cfg["threads_per_job"])
-    from threadpoolctl import threadpool_limits
-
-    t0 = time.perf_counter()
-    config = DetectConfig(**cfg)
-    vids = _load_group(store_root, keys, cells=config.level != "clip")
-    level = resolve_level(config.level, vids)
-    layout = _group_layout(vids, level)
-    kind = feature_kind(vids[0].attrs)
-    params = detector_params(config, kind)
-    X = group_rows(vids, level, config.position)
-    seed = group_seed(config.seed, group)
-    prep = fit_preprocess(X, config.preprocess)
-    Xp = apply_preprocess(X, prep)
-    runs, dets = [], []
-    for k in range(int(config.n_seeds)):
-        det = make_detector(config.detector, params, seed + k)
-        with threadpool_limits(config.threads_per_job):
-            det.fit(Xp)
-        runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
-        dets.append(det)
-    row_scores = np.mean(runs, axis=0)
-    cell_scores, scores = _clip_scores(row_scores, layout, config.cell_aggregate)
-    threshold = float(np.quantile(scores, config.threshold_quantile))
-    info = {"seed": seed, "n_seeds": len(runs), "fit_seconds": round(time.perf_counter() - t0, 3),
-            "threshold": threshold, "features": kind, "params": params, "n_rows": int(X.shape[0]),
-            "score_unit": _score_unit(dets[0]), **layout}
-    det = dets[0]
-    for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
-        if hasattr(det, attr):
-            info[attr.rstrip("_")] = getattr(det, attr)
-    if hasattr(det, "selection_"):
-        info["selected_fraction"] = float(np.mean(det.selection_))
+    """Transductive: fit one group's model on its own clips and return those clips' scores."""
+    model, vids, cells, clips = _fit(store_root, group, keys, cfg)
+    info = dict(model.info)
     if model_prefix:
-        prefix = Path(model_prefix)
-        info["models"] = []
-        for k, d in enumerate(dets):
-            path = prefix.with_name(f"{prefix.name}.s{k}.pt")
-            _save_model(d, path)
-            info["models"].append(path.name)
-        prep_path = prefix.with_name(prefix.name + ".preprocess.npz")
-        np.savez(prep_path, how=prep["how"],
-                 scale=np.zeros(0, np.float32) if prep["scale"] is None else prep["scale"])
-        info["preprocess"] = prep_path.name
-    return {"group": group, "info": info, "videos": _split(vids, scores, cell_scores, threshold)}
+        info["entry"] = model.save(Path(model_prefix))
+    return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold)}
 
 
-def _clip_scores(row_scores: np.ndarray, layout: dict, how: str) -> tuple[np.ndarray | None, np.ndarray]:
-    """(cell scores (n_clips, n_cells) or None, clip scores) from the detector's row scores."""
-    if layout["level"] == "clip":
-        return None, row_scores
-    rows, cols = layout["cell_grid"]
-    cells = row_scores.reshape(-1, rows * cols)
-    return cells, aggregate_cells(cells, how)
+def _fit_score_group(fit_root: str, fit_keys: list[str], store_root: str, group: str, keys: list[str],
+                     cfg: dict, model_prefix: str | None) -> dict:
+    """Inductive in one go: fit on the history's group, score this group's clips with it."""
+    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg)
+    info = dict(model.info)
+    if model_prefix:
+        info["entry"] = model.save(Path(model_prefix))
+    return _scored(model, store_root, group, keys, info, int(cfg["threads_per_job"]))
 
 
-def _score_unit(det) -> str:
-    unit = getattr(det, "score_unit", None)
-    return unit() if callable(unit) else "score"
-
-
-def _load_prep(path) -> dict:
-    """The feature transform saved beside a group's models; a damaged file names itself."""
-    path = Path(path)
-    redo = "refit the models (`videoad detect ... --save-model DIR`)"
-    if not path.is_file():
-        raise ValueError(f"{path}: missing (the feature transform fitted with the saved models); {redo}")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a feature-transform file (not an .npz archive); {redo}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = sorted({"how", "scale"} - set(z.files))
-            if missing:
-                raise ValueError(f"it lacks the array(s) {missing}")
-            scale, how = z["scale"], str(z["how"])
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        # numpy's own text would suggest allow_pickle: never load objects from a model folder
-        why = "it holds pickled objects, which are never loaded" if "pickle" in str(exc) else exc
-        raise ValueError(f"{path}: not a readable feature-transform file ({why}); {redo}") from None
-    if how not in PREPROCESS:
-        raise ValueError(f"{path}: unknown feature transform {how!r}; {redo}")
-    return {"how": how, "scale": scale if scale.size else None}
-
-
-def _score_group(store_root: str, group: str, keys: list[str], model_paths: list[str], prep_path: str,
-                 threshold: float, threads: int, model: dict) -> dict:
-    """Score a group's clips with saved models (inductive mode): the mean of their scores.
-    `model`: the index entry (level, grid, aggregate, position) the models were fitted with."""
+def _score_group(store_root: str, group: str, keys: list[str], model_dir: str, entry: dict, threads: int) -> dict:
+    """Inductive from saved models: load the group's model (its models.json `entry`), score."""
     _limit_threads(threads)
-    from threadpoolctl import threadpool_limits
+    model = GroupModel.load(entry, Path(model_dir))
+    return _scored(model, store_root, group, keys, {**model.info, "models": list(entry["models"])}, threads)
 
-    from videoad.detector.persistence import load_detector
 
+def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], info: dict, threads: int) -> dict:
     t0 = time.perf_counter()
-    level = model.get("level", "clip")
-    vids = _load_group(store_root, keys, cells=level == "cell")
-    resolve_level(level, vids)  # the models' level must be available here
-    layout = _group_layout(vids, level)
-    if level == "cell" and layout["cell_grid"] != list(model["cell_grid"]):
-        raise ValueError(f"group {group!r}: the models were fitted on a {model['cell_grid']} grid, "
-                         f"the features have {layout['cell_grid']}")
-    X = group_rows(vids, level, bool(model.get("position", False)))
-    Xp = apply_preprocess(X, _load_prep(prep_path))
-    runs = []
-    for path in model_paths:
-        det = load_detector(path, device="cpu")
-        if X.shape[1] != det.n_features_in_:
-            raise ValueError(
-                f"{path}: the model was fitted on {det.n_features_in_}-d rows, group {group!r} has {X.shape[1]}-d"
-            )
-        with threadpool_limits(threads):
-            runs.append(np.asarray(det.decision_function(Xp), dtype=np.float64))
-    cell_scores, scores = _clip_scores(np.mean(runs, axis=0), layout, model.get("cell_aggregate", "max"))
-    info = {"models": [Path(p).name for p in model_paths], "score_seconds": round(time.perf_counter() - t0, 3),
-            "threshold": threshold, "score_unit": model.get("score_unit", "score"), **layout}
-    return {"group": group, "info": info, "videos": _split(vids, scores, cell_scores, threshold)}
+    vids = _load_group(store_root, keys, cells=model.layout["level"] == "cell")
+    try:
+        cells, clips = model.score(vids, threads)
+    except ValueError as exc:
+        raise ValueError(f"group {group!r}: {exc}") from None
+    info = {**info, "score_seconds": round(time.perf_counter() - t0, 3), "threshold": model.threshold,
+            **model.layout}
+    return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold)}
 
 
 def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: float) -> list[dict]:
@@ -480,17 +307,6 @@ def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: 
                     "threshold": threshold, **_video_meta(v)})
         start += n
     return out
-
-
-def _save_model(det, path) -> None:
-    if not hasattr(det, "model_"):
-        raise ValueError(
-            f"{type(det).__name__} cannot be saved (only the torch detectors duad and dagmm can); "
-            "use one of those for inductive mode"
-        )
-    from videoad.detector.persistence import save_detector
-
-    save_detector(det, path)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -545,62 +361,97 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     """Transductive detection over a feature store; returns the scores (write them with `write_scores`).
 
     `annotations`: path of a UCF-Crime-style file whose class column names each video's category.
-    `save_models`: a folder to also keep each group's fitted model in: the inductive mode's first
-    step (fit on, say, the unlabeled training split; then `score` other videos with the models).
-    `executor`: runs the per-group fits, called like `_run(tasks, n_jobs)` (the default: local
-    processes); `videoad.ray_detect.RayTasks` schedules them on a Ray cluster instead.
+    `save_models`: a folder to also keep each group's fitted model in (score other videos with
+    them later: `score`). `executor`: runs the per-group fits, called like `_run(tasks, n_jobs)`
+    (the default: local processes); `videoad.ray_detect.RayTasks` schedules them on Ray instead.
     """
     cfg = (cfg or DetectConfig()).check()
     store = open_store(features)
     groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
+    model_dir = _model_dir(save_models, cfg)
     plan, records = [], []
-    model_dir = Path(save_models) if save_models else None
-    if model_dir:
-        if cfg.mode == "per-video":
-            raise ValueError("saved models serve the inductive mode, which fits per category or pooled; "
-                             "a per-video model cannot score other videos")
-        model_dir.mkdir(parents=True, exist_ok=True)
     for g, keys in groups.items():
-        n = sum(counts[k] for k in keys)
-        rec = {"group": g, "videos": keys, "n_clips": n}
-        if n < int(cfg.min_clips):
-            rec.update(status="skipped", reason=f"{n} clips < min_clips={cfg.min_clips}")
-            log.warning("group %r skipped: %s", g, rec["reason"])
-        else:
-            rec["status"] = "fitted"
-            prefix = str(model_dir / _slug(g)) if model_dir else None
-            plan.append((_fit_group, (str(features), g, keys, asdict(cfg), prefix)))
+        rec = _record(g, keys, counts, cfg)
+        if rec["status"] == "fitted":
+            plan.append((_fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g))))
         records.append(rec)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
     if model_dir:
-        _write_index(model_dir, cfg, records, results)
+        _write_index(model_dir, cfg, results)
     return scoreset
 
 
-#: what a group's fit records in models.json so that scoring repeats it
-_MODEL_KEYS = ("models", "preprocess", "threshold", "level", "cell_grid", "cell_region", "features", "params",
-               "score_unit")
+def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
+                  executor=None) -> ScoreSet:
+    """Inductive in one go: fit each group's model on the `history` store (footage known to be
+    mostly ordinary), score the same group of `features` with it; the alarm line is the
+    history's. A group of `features` that the history lacks is scored by the history's pooled
+    model when the grouping is pooled, else skipped with the reason. Any detector works here;
+    `save_models` (torch detectors only) also keeps the models for `score`."""
+    cfg = (cfg or DetectConfig()).check()
+    if cfg.mode == "per-video":
+        raise ValueError("fitting on history serves per-category or pooled grouping; a per-video model "
+                         "cannot score other videos")
+    fit_store, store = open_store(history), open_store(features)
+    fit_groups, fit_counts, _ = _screen(fit_store, make_groups(fit_store, cfg.mode, annotations))
+    groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
+    model_dir = _model_dir(save_models, cfg)
+    plan, records = [], []
+    for g, keys in groups.items():
+        fit_keys = fit_groups.get(g)
+        rec = {"group": g, "videos": keys, "n_clips": sum(counts[k] for k in keys)}
+        if fit_keys is None:
+            rec.update(status="skipped", reason=f"no history for group {g!r} in {history} (has {sorted(fit_groups)})")
+        elif sum(fit_counts[k] for k in fit_keys) < int(cfg.min_clips):
+            rec.update(status="skipped", reason=(f"history of group {g!r} has {sum(fit_counts[k] for k in fit_keys)} "
+                                                 f"clips < min_clips={cfg.min_clips}"))
+        else:
+            rec.update(status="scored", history_videos=len(fit_keys))
+            plan.append((_fit_score_group, (str(history), fit_keys, str(features), g, keys, asdict(cfg),
+                                            _prefix(model_dir, g))))
+        records.append(rec)
+    results = (executor or _run)(plan, int(cfg.n_jobs))
+    scoreset = _assemble(results, records, categories(store, annotations))
+    scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out), history=str(history))
+    if model_dir:
+        _write_index(model_dir, cfg, results)
+    return scoreset
 
 
-def _write_index(model_dir: Path, cfg: DetectConfig, records: list[dict], results: list[dict]) -> None:
-    by_group = {r["group"]: r for r in results}
-    index = {
-        "format": "videoad-models/1",
-        "config": asdict(cfg),
-        "version": __version__,
-        "groups": {
-            r["group"]: {**{k: by_group[r["group"]]["info"][k] for k in _MODEL_KEYS if k in by_group[r["group"]]["info"]},
-                         "cell_aggregate": cfg.cell_aggregate, "position": cfg.position, "n_clips": r["n_clips"]}
-            for r in records if r["status"] == "fitted"
-        },
-    }
+def _record(group: str, keys: list[str], counts: Mapping[str, int], cfg: DetectConfig) -> dict:
+    n = sum(counts[k] for k in keys)
+    rec = {"group": group, "videos": keys, "n_clips": n, "status": "fitted"}
+    if n < int(cfg.min_clips):
+        rec.update(status="skipped", reason=f"{n} clips < min_clips={cfg.min_clips}")
+        log.warning("group %r skipped: %s", group, rec["reason"])
+    return rec
+
+
+def _model_dir(save_models, cfg: DetectConfig) -> Path | None:
+    if not save_models:
+        return None
+    if cfg.mode == "per-video":
+        raise ValueError("saved models serve the inductive mode, which fits per category or pooled; "
+                         "a per-video model cannot score other videos")
+    model_dir = Path(save_models)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    return model_dir
+
+
+def _prefix(model_dir: Path | None, group: str) -> str | None:
+    return str(model_dir / _slug(group)) if model_dir else None
+
+
+def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict]) -> None:
+    index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
+             "groups": {r["group"]: r["info"]["entry"] for r in results}}
     (model_dir / MODELS_INDEX).write_text(json.dumps(index, indent=2) + "\n")
 
 
 def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=None) -> ScoreSet:
-    """Inductive step 2: score every video of `features` with the models saved in `model_dir`.
+    """Score every video of `features` with the models saved in `model_dir` (inductive).
 
     Videos are grouped as the models were (per category or pooled); a category without a model
     falls back to a pooled model when there is one, else it is skipped with the reason.
@@ -609,8 +460,12 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     index_path = model_dir / MODELS_INDEX
     if not index_path.is_file():
         raise ValueError(f"{model_dir}: no {MODELS_INDEX}; fit models first (`videoad detect ... --save-model DIR`)")
-    index = json.loads(index_path.read_text())
-    cfg = DetectConfig(**index["config"]).check(str(index_path))
+    try:
+        index = json.loads(index_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{index_path}: not valid JSON ({exc}); refit the models") from None
+    known = set(DetectConfig.__dataclass_fields__)
+    cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path))
     store = open_store(features)
     groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     models = index["groups"]
@@ -621,10 +476,9 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         if model_group is None:
             rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
         else:
-            m = models[model_group]
             rec.update(status="scored", model_group=model_group)
-            plan.append((_score_group, (str(features), g, keys, [str(model_dir / f) for f in m["models"]],
-                                        str(model_dir / m["preprocess"]), m["threshold"], cfg.threads_per_job, m)))
+            plan.append((_score_group, (str(features), g, keys, str(model_dir), models[model_group],
+                                        cfg.threads_per_job)))
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
@@ -644,7 +498,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
         res = by_group.get(rec["group"])
         if res is None:
             continue
-        rec.update(res["info"])
+        rec.update({k: v for k, v in res["info"].items() if k != "entry"})
         for v in res["videos"]:
             videos.append(VideoScores(
                 video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],

@@ -46,7 +46,7 @@ def digits_demo(seed: int = 0) -> dict:
             "stop_reason": det.stop_reason_, "reselections": det.n_reselections_}
 
 
-def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str, ...] = ("pca", "iforest"),
+def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str, ...] = ("pca", "knn", "iforest"),
                echo=print) -> dict:
     """Generate -> extract -> detect -> evaluate -> report; returns the numbers and paths."""
     from dataclasses import replace

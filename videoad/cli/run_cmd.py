@@ -112,8 +112,7 @@ def run(inputs, output, history, config, stride, image_fps, workers, clips, burn
                 raise click.ClickException(f"no video of {', '.join(map(str, sources))} could be read")
         bar.stage(f"detect ({cfg.detector}, {cfg.mode})")
         if past:
-            video.detect(out / "history", cfg, save_models=out / "models")
-            scores = video.score(out / "features", out / "models")
+            scores = video.fit_and_score(out / "history", out / "features", cfg, save_models=out / "models")
         else:
             scores = video.detect(out / "features", cfg)
         write_scores(out / "scores", scores)

@@ -80,10 +80,9 @@ def detect(features, output, mode, config, annotations, detector, min_clips, n_j
         if model_dir is not None and (fit_on is not None or save_model is not None):
             raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
         if fit_on is not None:
-            model_dir = save_model or (output / "models")
-            video.detect(fit_on, cfg, annotations=ann, save_models=model_dir, executor=executor)
-            click.echo(f"fitted on {fit_on}; models in {model_dir}")
-            scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs, executor=executor)
+            scores = video.fit_and_score(fit_on, features, cfg, annotations=ann, save_models=save_model,
+                                         executor=executor)
+            click.echo(f"fitted on {fit_on}" + (f"; models in {save_model}" if save_model else ""))
         elif model_dir is not None:
             scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs, executor=executor)
         else:

@@ -1,0 +1,100 @@
+"""The development sets the video defaults are chosen on (docs/defaults.md), never the reported clips.
+
+* ``demo``: the synthetic generator (`videoad.synth`) at seeds 10-14; the reported demo numbers
+  use seeds 0-4, so no video is in both.
+* ``ped2dev``: real UCSD Ped2 footage, but only the official *training* clips (all normal):
+  clips 01-08 are the normal history to fit on; clips 09-16 get one injected local anomaly
+  each, or none, and are the clips to score. Two kinds of anomaly, both local, both the kind a
+  fixed camera sees: "fast" (a 96x96 patch of the frame plays at 3x speed for 40-80 frames:
+  people in it move too fast) and "object" (a textured block 24-40 px wide crosses the frame at
+  4 px/frame: a cart among walkers). Ground truth: the injected frames, written as a CSV of
+  `video,start,end,n_frames,category` (1-based, inclusive; empty start/end for a normal clip).
+
+The Ped2 *test* clips 01-02 (the reported inductive and transductive numbers) are never read here.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+DEV_DEMO_SEEDS = (10, 11, 12, 13, 14)
+#: which held-out training clip gets which injected anomaly (None: left normal)
+PED2DEV_PLAN = {"09": "fast", "10": "object", "11": None, "12": "fast", "13": "object", "14": None,
+                "15": "fast", "16": "object"}
+PED2DEV_FIT = tuple(f"{i:02d}" for i in range(1, 9))
+
+
+def _read_frames(folder: Path) -> np.ndarray:
+    import cv2
+
+    files = sorted(folder.glob("*.jpg"))
+    if not files:
+        raise FileNotFoundError(f"{folder}: no .jpg frames")
+    return np.stack([cv2.imread(str(f)) for f in files])
+
+
+def fast_patch(frames: np.ndarray, a: int, b: int, rng: np.random.Generator, speed: int = 3,
+               side: int = 96) -> np.ndarray:
+    """Frames a..b-1 of a side x side patch replaced by the same patch played `speed` times faster."""
+    out = frames.copy()
+    n, h, w = frames.shape[:3]
+    y0, x0 = int(rng.integers(40, h - side)), int(rng.integers(0, w - side))
+    for t in range(a, b):
+        src = (a + speed * (t - a)) % n
+        out[t, y0:y0 + side, x0:x0 + side] = frames[src, y0:y0 + side, x0:x0 + side]
+    return out
+
+
+def moving_object(frames: np.ndarray, a: int, rng: np.random.Generator, speed: float = 4.0) -> tuple[np.ndarray, int]:
+    """A textured dark block crossing the frame from frame a; returns the frames and the end frame."""
+    out = frames.copy()
+    n, h, w = frames.shape[:3]
+    oh, ow = int(rng.integers(18, 28)), int(rng.integers(24, 40))
+    y = int(rng.integers(60, h - oh - 10))
+    rightwards = bool(rng.integers(0, 2))
+    texture = (rng.normal(60, 25, (oh, ow, 1)) * np.ones((1, 1, 3))).clip(0, 255).astype(np.uint8)
+    b = min(n, a + int((w - ow) / speed) + 1)
+    for t in range(a, b):
+        step = int((t - a) * speed)
+        x = step if rightwards else w - ow - step
+        out[t, y:y + oh, x:x + ow] = texture
+    return out, b
+
+
+def make_ped2dev(training_frames: Path, out: Path, seed: int = 123) -> Path:
+    """Write `out/fit/NN`, `out/eval/NN` frame folders and `out/labels.csv`; returns the labels."""
+    import cv2
+
+    labels = out / "labels.csv"
+    if labels.is_file():
+        return labels
+    rng = np.random.default_rng(seed)
+    rows = ["video,start,end,n_frames,category"]
+    for clip in PED2DEV_FIT + tuple(PED2DEV_PLAN):
+        frames = _read_frames(training_frames / clip)
+        n = len(frames)
+        split = "fit" if clip in PED2DEV_FIT else "eval"
+        if split == "eval":
+            kind = PED2DEV_PLAN[clip]
+            a = int(rng.integers(n // 5, n // 2))
+            if kind == "fast":
+                b = min(n, a + int(rng.integers(40, 80)))
+                frames = fast_patch(frames, a, b, rng)
+            elif kind == "object":
+                frames, b = moving_object(frames, a, rng)
+            rows.append(f"{clip},{a + 1},{b},{n},{kind}" if kind else f"{clip},,,{n},normal")
+        folder = out / split / clip
+        folder.mkdir(parents=True, exist_ok=True)
+        for t, frame in enumerate(frames):
+            cv2.imwrite(str(folder / f"{t:03d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    labels.write_text("\n".join(rows) + "\n")
+    return labels
+
+
+def make_demo(seed: int, out: Path):
+    """The demo generator's videos at one seed (as `videoad demo --seed SEED` makes them)."""
+    from videoad import synth
+    from videoad.cli.demo_cmd import DEMO_NORMAL
+
+    return synth.generate(out, n_normal=DEMO_NORMAL, seed=seed)

@@ -1,0 +1,301 @@
+"""One group's fitted model: the rows it reads, the feature transform, the seed ensemble of
+detectors and the alarm line, fitted, applied, saved and loaded as one object (the way a
+scikit-learn Pipeline is one estimator).
+
+Rows: one per clip, or one per (clip, grid cell) with a single detector shared over positions
+(`rows`); cell scores become a clip score by `aggregate_cells`. The alarm line comes from the
+scores of the clips the model was fitted on (`alarm_line`), so a model fitted on normal history
+carries the line that history sets.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+LEVELS = ("auto", "cell", "clip")
+CELL_AGGREGATES = ("top2", "max")
+ALARMS = ("mad", "quantile")
+PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
+DETECTORS = {
+    "duad": ("videoad.detector.duad", "DUAD"),
+    "pca": ("videoad.baselines", "PCARecon"),
+    "iforest": ("videoad.baselines", "IForest"),
+    "dagmm": ("videoad.baselines", "DAGMM"),
+    "ocsvm": ("videoad.baselines", "OCSVM"),
+    "knn": ("videoad.baselines", "KNNDist"),
+}
+
+
+def make_detector(name: str, params: Mapping | None = None, seed: int | None = None):
+    """A detector by registry name with its constructor `params` (random_state = seed)."""
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}")
+    module, cls_name = DETECTORS[name]
+    cls = getattr(importlib.import_module(module), cls_name)
+    kwargs = dict(params or {})
+    valid = cls._get_param_names()
+    if seed is not None and "random_state" in valid:
+        kwargs["random_state"] = int(seed)
+    bad = sorted(set(kwargs) - set(valid))
+    if bad:
+        raise ValueError(f"detector {name!r} has no parameter(s) {bad}; it takes {valid}")
+    return cls(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# rows and cells
+
+
+def resolve_level(level: str, vids) -> str:
+    """"cell" or "clip" for a group: auto takes the cells when every video has them."""
+    have = [v.cells is not None for v in vids]
+    if level == "auto":
+        return "cell" if all(have) else "clip"
+    if level == "cell" and not all(have):
+        missing = [v.key for v, h in zip(vids, have) if not h]
+        raise ValueError(f"level 'cell': video(s) {missing[:5]} have no cells in the store (extracted before "
+                         "schema version 2, or with a backbone without a grid); re-extract them or use level clip")
+    return level
+
+
+def layout_of(vids, level: str) -> dict:
+    """What a group's scores are: the level, and for cells the grid and the frame region it covers."""
+    if level == "clip":
+        return {"level": "clip"}
+    grids = {v.cell_grid for v in vids}
+    if len(grids) != 1:
+        raise ValueError(f"videos of one group have different cell grids {sorted(map(str, grids))}")
+    region = vids[0].attrs.get("cell_region", [0.0, 0.0, 1.0, 1.0])
+    if isinstance(region, str):
+        region = json.loads(region)
+    return {"level": "cell", "cell_grid": list(grids.pop()), "cell_region": [float(r) for r in region]}
+
+
+def rows(vids, level: str, position: bool = False) -> np.ndarray:
+    """The detector's rows for a group: one per clip, or one per (clip, cell) in clip order, the
+    cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell."""
+    if level == "clip":
+        return np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
+    cells = np.concatenate([v.cells for v in vids]).astype(np.float32, copy=False)  # (n, C, d)
+    n, n_cells, _ = cells.shape
+    out = cells.reshape(n * n_cells, -1)
+    if position:
+        out = np.concatenate([out, np.tile(np.eye(n_cells, dtype=np.float32), (n, 1))], axis=1)
+    return out
+
+
+def aggregate_cells(cell_scores: np.ndarray, how: str) -> np.ndarray:
+    """A clip's score from its cells' scores (n_clips, n_cells): the hottest cell ("max") or the
+    mean of the two hottest ("top2": an object spans a cell border as often as not)."""
+    if how == "max" or cell_scores.shape[1] < 2:
+        return cell_scores.max(axis=1)
+    if how == "top2":
+        return np.sort(cell_scores, axis=1)[:, -2:].mean(axis=1)
+    raise ValueError(f"cell_aggregate must be one of {CELL_AGGREGATES}, got {how!r}")
+
+
+def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
+    """The score above which a clip is an alarm, from the scores of the clips a model was fitted on.
+
+    "mad": median + `level` robust standard deviations (1.4826 x the median absolute deviation):
+    the typical clip sets the scale, and up to half of the clips may be anomalous without moving
+    it. "quantile": the `level` quantile, which flags a fixed share of the clips whatever they hold.
+    """
+    s = np.asarray(clip_scores, dtype=np.float64)
+    if rule == "quantile":
+        return float(np.quantile(s, level))
+    if rule != "mad":
+        raise ValueError(f"alarm must be one of {ALARMS}, got {rule!r}")
+    median = float(np.median(s))
+    spread = 1.4826 * float(np.median(np.abs(s - median)))
+    if spread == 0:  # more than half the clips score alike: fall back to the spread of the rest
+        spread = float(np.std(s))
+    return median + float(level) * spread
+
+
+# ---------------------------------------------------------------------------------------------
+# the feature transform
+
+
+def fit_preprocess(X: np.ndarray, how: str) -> dict:
+    """Fit the per-group feature transform; returns its state (apply with `apply_preprocess`).
+
+    "sqrt": signed square root of every value (Hellinger's transform for histograms).
+    "rms": divide each column by its root-mean-square over the group's rows, so columns in
+        different units weigh alike; not centred (DUAD's angle is unstable near the origin).
+    "sqrt-rms": both, root first. "none": the features as stored.
+    """
+    if how not in PREPROCESS:
+        raise ValueError(f"preprocess must be one of {PREPROCESS}, got {how!r}")
+    state = {"how": how, "scale": None}
+    if how in ("rms", "sqrt-rms"):
+        Y = _signed_sqrt(X) if how == "sqrt-rms" else X
+        rms = np.sqrt(np.mean(np.square(Y, dtype=np.float64), axis=0))
+        state["scale"] = np.where(rms > 0, rms, 1.0).astype(np.float32)
+    return state
+
+
+def apply_preprocess(X: np.ndarray, state: dict) -> np.ndarray:
+    how = state["how"]
+    Y = _signed_sqrt(X) if how in ("sqrt", "sqrt-rms") else X
+    if state.get("scale") is not None:
+        scale = np.asarray(state["scale"], dtype=np.float32)
+        if scale.shape[0] != Y.shape[1]:
+            raise ValueError(f"preprocess state has {scale.shape[0]} columns, features have {Y.shape[1]}")
+        Y = Y / scale
+    return np.ascontiguousarray(Y, dtype=np.float32)
+
+
+def _signed_sqrt(X: np.ndarray) -> np.ndarray:
+    return np.sign(X) * np.sqrt(np.abs(X))
+
+
+# ---------------------------------------------------------------------------------------------
+# the model
+
+
+@dataclass
+class GroupModel:
+    """A fitted group: see the module docstring. `info` is what run.json and models.json record."""
+
+    detectors: list
+    prep: dict
+    layout: dict
+    position: bool
+    cell_aggregate: str
+    threshold: float
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, vids, *, level: str, detector: str, params: Mapping, preprocess: str, n_seeds: int, seed: int,
+            position: bool, cell_aggregate: str, alarm: str, alarm_level: float, threads: int = 1,
+            kind: str = "") -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
+        """Fit on the videos' own clips; returns the model and the fitted clips' (cell, clip) scores.
+
+        With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
+        scores are averaged: a small group makes one autoencoder's scores swing with its seed.
+        """
+        from threadpoolctl import threadpool_limits
+
+        t0 = time.perf_counter()
+        layout = layout_of(vids, resolve_level(level, vids))
+        X = rows(vids, layout["level"], position)
+        prep = fit_preprocess(X, preprocess)
+        Xp = apply_preprocess(X, prep)
+        runs, dets = [], []
+        for k in range(int(n_seeds)):
+            det = make_detector(detector, params, seed + k)
+            with threadpool_limits(threads):
+                det.fit(Xp)
+            runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
+            dets.append(det)
+        model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"))
+        cells, clips = model._clip_scores(np.mean(runs, axis=0))
+        model.threshold = alarm_line(clips, alarm, alarm_level)
+        first = dets[0]
+        unit = getattr(first, "score_unit", None)
+        model.info = {"seed": seed, "n_seeds": len(dets), "fit_seconds": round(time.perf_counter() - t0, 3),
+                      "threshold": model.threshold, "alarm": [alarm, float(alarm_level)], "features": kind,
+                      "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
+                      "score_unit": unit() if callable(unit) else "score", **layout}
+        for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
+            if hasattr(first, attr):
+                model.info[attr.rstrip("_")] = getattr(first, attr)
+        if hasattr(first, "selection_"):
+            model.info["selected_fraction"] = float(np.mean(first.selection_))
+        return model, cells, clips
+
+    def score(self, vids, threads: int = 1) -> tuple[np.ndarray | None, np.ndarray]:
+        """(cell scores or None, clip scores) of new videos: the mean over the seed ensemble."""
+        from threadpoolctl import threadpool_limits
+
+        level = self.layout["level"]
+        resolve_level(level, vids)  # the model's level must be available in these videos
+        layout = layout_of(vids, level)
+        if level == "cell" and layout["cell_grid"] != list(self.layout["cell_grid"]):
+            raise ValueError(f"the model was fitted on a {self.layout['cell_grid']} grid, "
+                             f"these features have {layout['cell_grid']}")
+        X = apply_preprocess(rows(vids, level, self.position), self.prep)
+        runs = []
+        for det in self.detectors:
+            if X.shape[1] != det.n_features_in_:
+                raise ValueError(f"the model was fitted on {det.n_features_in_}-d rows, these have {X.shape[1]}-d")
+            with threadpool_limits(threads):
+                runs.append(np.asarray(det.decision_function(X), dtype=np.float64))
+        return self._clip_scores(np.mean(runs, axis=0))
+
+    def _clip_scores(self, row_scores: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        if self.layout["level"] == "clip":
+            return None, row_scores
+        rows_, cols = self.layout["cell_grid"]
+        cells = row_scores.reshape(-1, rows_ * cols)
+        return cells, aggregate_cells(cells, self.cell_aggregate)
+
+    # -- persistence: torch detectors as tensors + JSON (no pickle), the transform as .npz ----------
+    def save(self, prefix: Path) -> dict:
+        """Write `<prefix>.s<k>.pt` and `<prefix>.preprocess.npz`; returns the models.json entry."""
+        from videoad.detector.persistence import save_detector
+
+        prefix = Path(prefix)
+        names = []
+        for k, det in enumerate(self.detectors):
+            if not hasattr(det, "model_"):
+                raise ValueError(f"{type(det).__name__} cannot be saved (only the torch detectors duad and dagmm "
+                                 "can); use one of those to keep models, or --fit-on without --save-model")
+            path = prefix.with_name(f"{prefix.name}.s{k}.pt")
+            save_detector(det, path)
+            names.append(path.name)
+        prep_path = prefix.with_name(prefix.name + ".preprocess.npz")
+        np.savez(prep_path, how=self.prep["how"],
+                 scale=np.zeros(0, np.float32) if self.prep["scale"] is None else self.prep["scale"])
+        return {**{k: v for k, v in self.info.items() if k in _ENTRY_KEYS}, "models": names,
+                "preprocess": prep_path.name, "position": self.position, "cell_aggregate": self.cell_aggregate}
+
+    @classmethod
+    def load(cls, entry: Mapping, model_dir: Path) -> "GroupModel":
+        """The model a models.json entry describes (entries written before cells: whole clips)."""
+        from videoad.detector.persistence import load_detector
+
+        model_dir = Path(model_dir)
+        dets = [load_detector(model_dir / name, device="cpu") for name in entry["models"]]
+        layout = {"level": entry.get("level", "clip")}
+        if layout["level"] == "cell":
+            layout.update(cell_grid=list(entry["cell_grid"]), cell_region=list(entry.get("cell_region", [0, 0, 1, 1])))
+        info = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
+        return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
+                   entry.get("cell_aggregate", "max"), float(entry["threshold"]), info)
+
+
+#: what a group's fit records in models.json so that scoring repeats it
+_ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
+               "score_unit", "n_seeds")
+
+
+def load_prep(path) -> dict:
+    """The feature transform saved beside a group's models; a damaged file names itself."""
+    path = Path(path)
+    redo = "refit the models (`videoad detect ... --save-model DIR`)"
+    if not path.is_file():
+        raise ValueError(f"{path}: missing (the feature transform fitted with the saved models); {redo}")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a feature-transform file (not an .npz archive); {redo}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = sorted({"how", "scale"} - set(z.files))
+            if missing:
+                raise ValueError(f"it lacks the array(s) {missing}")
+            scale, how = z["scale"], str(z["how"])
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        # numpy's own text would suggest allow_pickle: never load objects from a model folder
+        why = "it holds pickled objects, which are never loaded" if "pickle" in str(exc) else exc
+        raise ValueError(f"{path}: not a readable feature-transform file ({why}); {redo}") from None
+    if how not in PREPROCESS:
+        raise ValueError(f"{path}: unknown feature transform {how!r}; {redo}")
+    return {"how": how, "scale": scale if scale.size else None}
