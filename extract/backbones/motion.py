@@ -60,7 +60,8 @@ def _parse_size(value: Any) -> tuple[int, int] | None:
 
 class MotionBackbone(Backbone):
     """See the module docstring. Options (also as `--backbone-opt key=value` strings):
-    size "WxH" or "auto" (the default: native, scaled down to at most 240 lines), grid (4), bins (8), DIS preset (ultrafast|fast|medium) and
+    size "WxH" (160x120: measured against "auto" and other sizes on the development sets,
+    docs/defaults.md) or "auto" (native, scaled down to at most `max_height` lines, 240), grid (4), bins (8), DIS preset (ultrafast|fast|medium) and
     finest_scale (1: flow at half the working size; 0 is sharper and 4x slower), clip_len (16).
     """
 
@@ -69,10 +70,13 @@ class MotionBackbone(Backbone):
     #: development sets (docs/defaults.md) clips every 4 frames beat clips every 16
     default_stride = 4
 
-    def __init__(self, *, size: Any = "auto", grid: Any = 4, bins: Any = 8,
+    def __init__(self, *, size: Any = "160x120", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16,
                  device: str | None = None) -> None:
         self.size = _parse_size(size)
+        self.max_height = int(max_height)
+        if self.max_height < 16:
+            raise ValueError(f"max_height must be at least 16, got {max_height}")
         self.grid = int(grid)
         self.bins = int(bins)
         self.preset = str(preset)
@@ -128,10 +132,10 @@ class MotionBackbone(Backbone):
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The size flow is computed at: the fixed `size`, or with size "auto" the native size,
-        scaled down (aspect kept) to at most `AUTO_MAX_HEIGHT` lines."""
+        scaled down (aspect kept) to at most `max_height` lines."""
         if self.size is not None:
             return self.size
-        scale = min(1.0, AUTO_MAX_HEIGHT / height)
+        scale = min(1.0, self.max_height / height)
         return max(16, int(round(width * scale))), max(16, int(round(height * scale)))
 
     def _cached_pair(self, key_a: bytes, key_b: bytes, a: np.ndarray, b: np.ndarray):
@@ -186,7 +190,7 @@ class MotionBackbone(Backbone):
 
     def describe(self) -> dict[str, Any]:
         size = (f"{self.size[0]}x{self.size[1]}" if self.size is not None
-                else f"auto (native, at most {AUTO_MAX_HEIGHT} lines, aspect kept)")
+                else f"auto (native, at most {self.max_height} lines, aspect kept)")
         return {
             "backbone": self.name, "layer": "", "weights_sha256": "none",
             "preprocessing": (
