@@ -66,7 +66,9 @@ def test_every_anomalous_video_has_an_event_with_an_image_and_a_playable_clip(de
     parser.feed(page)
     assert [int(r["data-event"]) for r in parser.rows] == list(range(1, len(rows) + 1))
     # reads right without noise: no empty categories, no raw dicts, the unit is named
-    assert "category ." not in page and "{}" not in page and "reconstruction angle (rad)" in page
+    unit = read_scores(work / "scores").meta["score_unit"]
+    assert unit == "distance to the normal selection"  # DUAD's default score
+    assert "category ." not in page and "{}" not in page and unit in page and "score=knn" in page
     assert not re.search(r"(src|href)=['\"]?https?:", page), "the page must work offline"
 
 

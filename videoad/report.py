@@ -63,12 +63,16 @@ def _score_table(rows: list[Score], first: str) -> str:
     return f"<table>{head}{body}</table>"
 
 
-def detector_text(cfg: dict) -> str:
-    """'DUAD (p0=25, p=20, ...), mean of 3 fits' rather than a dict dump."""
+def detector_text(cfg: dict, groups: list | None = None) -> str:
+    """'DUAD (p0=25, p=20, ...), mean of 3 fits' rather than a dict dump. The parameters are
+    those a group was fitted with (the defaults for its features plus the config's own)."""
     name = str(cfg.get("detector", "?"))
     label = {"duad": "DUAD", "pca": "PCA reconstruction", "iforest": "Isolation Forest", "dagmm": "DAGMM",
              "ocsvm": "OC-SVM", "knn": "kNN distance"}.get(name, name)
-    params = cfg.get("params") or {}
+    fitted = [g for g in groups or [] if g.get("params") is not None]
+    params = fitted[0]["params"] if fitted else (cfg.get("params") or {})
+    if fitted and fitted[0].get("level") == "cell":
+        label += ", one row per grid cell"
     text = f"{label} ({', '.join(f'{k}={v}' for k, v in params.items())})" if params else f"{label}, default parameters"
     if int(cfg.get("n_seeds", 1) or 1) > 1:
         text += f"; scores are the mean of {cfg['n_seeds']} fits with consecutive seeds"
@@ -103,7 +107,7 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
     q = cfg.get("threshold_quantile")  # runs written before the alarm rule was a setting
     rows = [
         ("protocol", meta.get("protocol_note", meta.get("protocol", ""))),
-        ("detector", detector_text(cfg)),
+        ("detector", detector_text(cfg, groups)),
         ("score", f"{events.score_unit}; higher = more anomalous"),
         ("grouping", _GROUPING.get(cfg.get("mode"), cfg.get("mode", "?"))),
         ("seed", cfg.get("seed", "?")),
