@@ -38,7 +38,7 @@ from extract.backbones import get_backbone  # noqa: E402
 from extract.run import ExtractOptions, extract_videos  # noqa: E402
 from videoad import video  # noqa: E402
 from videoad.datasets.annotations import read_annotations  # noqa: E402
-from videoad.events import EventSettings, find_events  # noqa: E402
+from videoad.events import find_events  # noqa: E402
 from videoad.metrics import evaluate_scores  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pytest
