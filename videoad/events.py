@@ -193,6 +193,7 @@ class EventTracker:
         self.min_len = settings.min_length_s * per_frame
         self._base = cell_base if callable(cell_base) else (lambda: cell_base)
         self.run: _Run | None = None
+        self.last_closed: _Run | None = None  # the run `_close` ended last (its cells, for a heat map)
         self._pending: list[tuple[int, float, np.ndarray | None]] = []  # clips after the run's last over one
         self._previous_over = False
         self.n_runs = 0  # runs ended, kept or not (merged runs count once)
@@ -247,6 +248,7 @@ class EventTracker:
 
     def _close(self) -> list[tuple[str, Event]]:
         run, self.run, self._pending = self.run, None, []
+        self.last_closed = run
         self.n_runs += 1
         return [("close", self._event(run))] if run.opened else []
 
