@@ -165,6 +165,21 @@ def _signed_sqrt(X: np.ndarray) -> np.ndarray:
     return np.sign(X) * np.sqrt(np.abs(X))
 
 
+_CONTROLLER = None
+
+
+def _thread_limit(threads: int):
+    """threadpoolctl's limit through one controller made once: `threadpool_limits` scans the
+    loaded libraries on every call (about 9 ms), which a live stream scoring each clip as it
+    comes would pay a few times a second."""
+    global _CONTROLLER
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=threads)
+
+
 # ---------------------------------------------------------------------------------------------
 # the model
 
@@ -247,14 +262,12 @@ class GroupModel:
         return self._score_rows(array_rows(features, cells, level, self.position), threads)
 
     def _score_rows(self, X: np.ndarray, threads: int) -> tuple[np.ndarray | None, np.ndarray]:
-        from threadpoolctl import threadpool_limits
-
         X = apply_preprocess(X, self.prep)
         runs = []
         for det in self.detectors:
             if X.shape[1] != det.n_features_in_:
                 raise ValueError(f"the model was fitted on {det.n_features_in_}-d rows, these have {X.shape[1]}-d")
-            with threadpool_limits(threads):
+            with _thread_limit(threads):
                 runs.append(np.asarray(det.decision_function(X), dtype=np.float64))
         return self._clip_scores(np.mean(runs, axis=0))
 

@@ -331,6 +331,7 @@ class WatchOptions:
     images: bool = True
     progress: bool = False
     warn_every_s: float = 10.0  # at most one "clips dropped" warning per source this often
+    cell_sample: int = CELL_SAMPLE  # recent clips whose cell scores set the typical cell score
 
 
 @dataclass
@@ -641,11 +642,12 @@ class _Scorer:
         self.arrivals = _Arrivals(4096)  # covers a clip even when --fps resampling spreads it out
         self.pending: list[tuple] = []
         self.stash: dict = {}
-        self.cell_sample: deque = deque(maxlen=CELL_SAMPLE)
+        self.cell_sample: deque = deque(maxlen=max(1, options.cell_sample))
         self.region = (0.0, 0.0, 1.0, 1.0)
         self._dropped_since, self._warned_at = 0, time.time()
         self._ending = None
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
+        self.done = threading.Event()
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
@@ -684,7 +686,9 @@ class _Scorer:
             self.stats.lost = f"scoring failed: {type(exc).__name__}: {exc}"
             self.recorder.record({"type": "lost", "source": self.source.name, "reason": self.stats.lost,
                                   "at": _iso(time.time())}, hook=True)
-            self.stop.set()
+        finally:
+            self.stop.set()  # its reader stops too
+            self.done.set()
 
     def _get(self):
         while True:
@@ -754,6 +758,7 @@ class _Scorer:
     def _finish(self, why: str) -> None:
         self._score_pending()
         self._close_open(why)
+        self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
 
     def _close_open(self, why: str) -> None:
         if self.tracker is not None:
@@ -776,8 +781,9 @@ class _Scorer:
         k = (clip.last - clip.first) // 2 if self.wm.spec.target_fps is None else len(clip.frames) // 2
         self.pending.append((self.clip_offset + clip.index, first, last, features, _small(clip.frames[k]),
                              self.arrivals.at(first) or t_last, t_last))
-        if len(self.pending) >= self.options.batch_size:
-            self._score_pending()
+        if len(self.pending) >= self.options.batch_size or (
+                self.feed.live and time.time() - self.pending[0][6] > self.options.max_lag_s / 2):
+            self._score_pending()  # a live clip does not wait for a batch to fill
 
     def _drop(self) -> None:
         self.stats.dropped += 1
@@ -931,29 +937,37 @@ def watch(sources: list[Source], wm: WatchModel, out, options: WatchOptions | No
                      "score_unit": wm.score_unit, "events": asdict(options.events), "extraction": wm.extraction,
                      "cell_grid": list(wm.cell_grid) if wm.cell_grid else None, "pid": os.getpid()})
     scorers, threads = [], []
-    for src in sources:
+    for src in sources:  # each source stops on its own (its end, its failure) or with all of them
         q: queue.Queue = queue.Queue(maxsize=max(2, options.frame_queue))
-        scorer = _Scorer(src, wm, q, stop, recorder, options, score_lock)
+        scorer = _Scorer(src, wm, q, threading.Event(), recorder, options, score_lock)
         scorers.append(scorer)
-        threads.append(threading.Thread(target=_reader, args=(src, q, stop, options), name=f"read {src.name}",
-                                        daemon=True))
+        threads.append(threading.Thread(target=_reader, args=(src, q, scorer.stop, options),
+                                        name=f"read {src.name}", daemon=True))
         threads.append(threading.Thread(target=scorer.run, name=f"score {src.name}", daemon=True))
     for t in threads:
         t.start()
-    workers = threads[1::2]
+
+    def stop_all() -> None:
+        for s in scorers:
+            s.stop.set()
+
     interrupted = False
+    # waiting on events, not Thread.join: a join that Ctrl-C interrupts can leave the thread
+    # looking finished on Python 3.11 (CPython gh-90882), and the open events would be lost
     try:
-        while any(t.is_alive() for t in workers):
-            for t in workers:
-                t.join(timeout=0.5)
-                if on_progress is not None:
-                    on_progress([s.stats for s in scorers])
+        while not all(s.done.wait(0.5) for s in scorers):
+            if stop.is_set():
+                stop_all()
+            if on_progress is not None:
+                on_progress([s.stats for s in scorers])
     except KeyboardInterrupt:
         interrupted = True
-        stop.set()
-        for t in workers:
-            t.join(timeout=30)
-    stop.set()
+        stop_all()
+        for s in scorers:
+            s.done.wait(30)
+    stop_all()
+    if on_progress is not None:
+        on_progress([s.stats for s in scorers])
     recorder.record({"type": "stop", "at": _iso(time.time()), "interrupted": interrupted,
                      "sources": [asdict(s.stats) for s in scorers]})
     recorder.close(options.hook_timeout_s)
