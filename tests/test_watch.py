@@ -73,7 +73,8 @@ def test_models_json_records_the_extraction_and_the_backbone_rebuilds_from_it(ca
     index = json.loads((cam["models"] / "models.json").read_text())
     ex = index["extraction"]
     assert ex == index["groups"]["all"]["extraction"]
-    assert (ex["backbone"], ex["clip_len"], ex["stride"], ex["tail"], ex["target_fps"]) == ("motion", 16, 4, "drop", None)
+    assert (ex["backbone"], ex["clip_len"], ex["stride"], ex["tail"]) == ("motion", 16, 4, "drop")
+    assert ex["target_fps"] is None
     assert ex["options"]["size"] == "160x120" and ex["cell_grid"] == [4, 4]
     rebuilt = get_backbone(ex["backbone"], **ex["options"])
     assert rebuilt.describe() == ex["description"] and rebuilt.options() == ex["options"]
@@ -247,20 +248,42 @@ def test_a_folder_is_watched_for_new_files(cam, tmp_path):
     try:
         time.sleep(0.5)
         (inbox / "notes.txt").write_text("not a video")
-        tmp = inbox / ".incoming.avi"
-        shutil.copyfile(cam["video"], tmp)
-        tmp.rename(inbox / "0800.avi")  # arrives whole, as a recorder's rename delivers it
-        deadline = time.time() + 60
-        while time.time() < deadline and not any(r["type"] == "close" for r in _records(out)):
-            time.sleep(0.2)
+        for name in ("0800.avi", "0815.avi"):
+            tmp = inbox / ".incoming.avi"
+            shutil.copyfile(cam["video"], tmp)
+            tmp.rename(inbox / name)  # arrives whole, as a recorder's rename delivers it
+            deadline = time.time() + 60
+            while time.time() < deadline and not any(r["type"] == "close" and r["video"] == name
+                                                     for r in _records(out)):
+                time.sleep(0.2)
     finally:
         stop.set()
         thread.join(timeout=30)
     records = _records(out)
-    assert [r["video"] for r in _of(records, "video")] == ["0800.avi"]
+    assert [r["video"] for r in _of(records, "video")] == ["0800.avi", "0815.avi"]
     closes = _of(records, "close")
-    assert closes and closes[0]["video"] == "0800.avi" and _overlaps(closes[0], cam["truth"])
+    assert [r["video"] for r in closes] == ["0800.avi", "0815.avi"]
+    assert all(_overlaps(r, cam["truth"]) for r in closes)
+    # one source: its events number on from file to file, each with its own image
+    assert [r["event"] for r in closes] == [1, 2] and closes[0]["id"] != closes[1]["id"]
+    assert closes[0]["closed_by"] == "end of video" or closes[0]["closed_by"] == "quiet"
+    assert all((out / r["image"]).is_file() for r in closes)
     assert result["s"].sources[0].ended == "stopped"
+
+
+def test_several_cameras_in_one_process(cam, tmp_path):
+    second = tmp_path / "cam2.avi"
+    shutil.copyfile(cam["video"], second)
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), str(second), "--model", str(cam["models"]),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    closes = _of(_records(tmp_path / "out"), "close")
+    by_source = {s: [(r["start_frame"], r["end_frame"], r["peak_clip"]) for r in closes if r["source"] == s]
+                 for s in (cam["video"].name, "cam2.avi")}
+    assert by_source[cam["video"].name] and by_source[cam["video"].name] == by_source["cam2.avi"]
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), str(cam["video"]), "--model", str(cam["models"]),
+                                   "-o", str(tmp_path / "o2")])
+    assert res.exit_code == 1 and "same name" in res.output
 
 
 # ---------------------------------------------------------------------------------------------

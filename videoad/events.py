@@ -182,10 +182,11 @@ class EventTracker:
     can join it (the next clip starts more than the merge gap after its end) or at `flush`.
     `cell_base`: the typical cell score that "cells involved" are measured from (a number, or a
     function asked when an event is reported: a stream has no whole-video median).
+    `numbered_after`: the number of the event before this tracker's first (0: they start at 1).
     """
 
     def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
-                 *, category: str = "", cell_base=0.0) -> None:
+                 *, category: str = "", cell_base=0.0, numbered_after: int = 0) -> None:
         self.video, self.threshold, self.category = video, float(threshold), category
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
@@ -197,7 +198,7 @@ class EventTracker:
         self._pending: list[tuple[int, float, np.ndarray | None]] = []  # clips after the run's last over one
         self._previous_over = False
         self.n_runs = 0  # runs ended, kept or not (merged runs count once)
-        self.n_events = 0
+        self.n_events = int(numbered_after)  # events are numbered on from here (a source's earlier videos)
 
     def feed(self, clip: int, first_frame: int, last_frame: int, score: float, cells: np.ndarray | None = None
              ) -> list[tuple[str, Event]]:
@@ -217,7 +218,7 @@ class EventTracker:
                                 None if cells is None else np.array(cells, dtype=float),
                                 None if cells is None else np.array(cells, dtype=float))
             else:
-                for k, s, c in self._pending:  # the gap's clips join the event
+                for _, s, c in self._pending:  # the gap's clips join the event
                     run.scores.append(s)
                     if c is not None:
                         np.maximum(run.cells_max, c, out=run.cells_max)

@@ -134,7 +134,8 @@ class WatchModel:
         spec = ClipSpec(clip_len=int(extraction["clip_len"]), stride=int(extraction["stride"]),
                         tail=str(extraction.get("tail", "drop")), target_fps=float(target_fps) if target_fps else None)
         if spec.clip_len != backbone.clip_len:
-            raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes {backbone.clip_len}")
+            raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes "
+                             f"{backbone.clip_len}")
         return cls(group, model, backbone, spec, extraction, model_dir)
 
 
@@ -300,7 +301,8 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
         return FolderSource(path, poll_s, once, realtime)
     if path.is_file():
         return FileSource(path, realtime)
-    raise WatchError(f"{text}: no such file or folder, and not a stream address (rtsp://, http(s)://, /dev/videoN, ...)")
+    raise WatchError(f"{text}: no such file or folder, and not a stream address "
+                     "(rtsp://, http(s)://, /dev/videoN, ...)")
 
 
 def _display_url(url: str) -> str:
@@ -426,13 +428,13 @@ class Hooks:
         while (record := self._queue.get()) is not None:
             data = json.dumps(record, ensure_ascii=False).encode("utf-8")
             if self.on_event:
-                self._call(lambda: self._command(data), f"--on-event {self.on_event!r}")
+                self._call(self._command, data, f"--on-event {self.on_event!r}")
             if self.post:
-                self._call(lambda: self._send(data), f"--post {self.post}")
+                self._call(self._send, data, f"--post {self.post}")
 
-    def _call(self, fn, what: str) -> None:
+    def _call(self, fn, data: bytes, what: str) -> None:
         try:
-            fn()
+            fn(data)
         except Exception as exc:  # noqa: BLE001 - a receiver's failure is reported, never raised
             self.failures += 1
             log.warning("%s failed: %s", what, exc)
@@ -635,6 +637,8 @@ class _Scorer:
         self.backbone = copy.copy(wm.backbone)  # its own caches (motion's frame pairs), shared weights
         self.stats = SourceStats(source.name)
         self.slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.name).strip("_") or "source"
+        self.run_stamp = time.strftime("%Y%m%d-%H%M%S")  # ids stay unique when events.jsonl is appended to
+        self.numbered = 0  # events of the source's earlier videos
         self.feed: Feed | None = None
         self.tracker: EventTracker | None = None
         self.fps: float | None = None
@@ -701,6 +705,8 @@ class _Scorer:
 
     def _begin_video(self, feed: Feed) -> None:
         self._finish("end of video")
+        if self.tracker is not None:
+            self.numbered = self.tracker.n_events
         self.feed = feed
         self.fps = None
         self.frame_offset = self.clip_offset = 0
@@ -714,7 +720,8 @@ class _Scorer:
         if self.tracker is None:
             self.fps = fps
             self.tracker = EventTracker(self.feed.name, self.wm.threshold, fps, self.options.events,
-                                        category=self.wm.group, cell_base=self._cell_base)
+                                        category=self.wm.group, cell_base=self._cell_base,
+                                        numbered_after=self.numbered)  # a folder's files number on
             self.recorder.record({"type": "video", "source": self.source.name, "video": self.feed.name,
                                   "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())})
         self._ending = None
@@ -747,7 +754,8 @@ class _Scorer:
 
     def _session_end(self, why: str, n: int) -> None:
         if self.feed is not None and self.feed.reconnect and not self.stop.is_set():
-            self._close_open("stream lost")  # a gap cannot be merged across: what was open ends here
+            # a gap cannot be merged across: what was open ends here
+            self._close_open("end of stream" if why == "end of stream" else "stream lost")
 
     def _gap(self, since: float, until: float, why: str, attempts: int) -> None:
         self.stats.gaps += 1
@@ -851,7 +859,7 @@ class _Scorer:
         stash = self.stash
         run = self.tracker.run if kind == "open" else self.tracker.last_closed
         grid = self.wm.cell_grid
-        event_id = f"{self.slug}-E{ev.event:04d}"
+        event_id = f"{self.slug}-{self.run_stamp}-E{ev.event:04d}"
         rec = {"type": kind, "id": event_id, "source": self.source.name, "video": ev.video, "group": self.wm.group,
                "event": ev.event}
         rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()

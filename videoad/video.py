@@ -379,7 +379,8 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
     if model_dir:
-        _write_index(model_dir, cfg, results, {r["group"]: extraction_record(store, groups[r["group"]]) for r in results})
+        _write_index(model_dir, cfg, results,
+                     {r["group"]: extraction_record(store, groups[r["group"]]) for r in results})
     return scoreset
 
 
