@@ -348,6 +348,8 @@ class SourceStats:
     events: int = 0
     gaps: int = 0
     failed: int = 0  # files that could not be read
+    live: bool = False  # the current video arrives in real time
+    open: bool = False  # an event is open now
     lag_s: float = 0.0  # of the latest scored clip: now minus its last frame's arrival
     max_lag_s: float = 0.0
     media_s: float = 0.0  # seconds of video scored (frames / fps)
@@ -705,6 +707,7 @@ class _Scorer:
 
     def _begin_video(self, feed: Feed) -> None:
         self._finish("end of video")
+        self.stats.live = feed.live
         if self.tracker is not None:
             self.numbered = self.tracker.n_events
         self.feed = feed
@@ -769,6 +772,7 @@ class _Scorer:
         self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
 
     def _close_open(self, why: str) -> None:
+        self.stats.open = False
         if self.tracker is not None:
             for kind, ev in self.tracker.flush():
                 self._report(kind, ev, why)
@@ -846,6 +850,7 @@ class _Scorer:
             for kind, ev in done:
                 if kind == "open":
                     self._report(kind, ev, "")
+            self.stats.open = run is not None and run.opened
         if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
             self._warn_dropped(time.time())
 
@@ -1001,10 +1006,10 @@ class Progress:
             prev_t, prev_n = self._frames.get(s.name, (s.started, 0))
             rate = (s.frames - prev_n) / max(1e-6, now - prev_t)
             self._frames[s.name] = (now, s.frames)
-            pace = (f"lag {s.lag_s:.1f} s" if s.max_lag_s else
-                    f"{s.media_s / max(1e-6, now - s.started):.1f}x real time" if s.media_s else "")
+            pace = ("starting" if not s.scored else f"lag {s.lag_s:.2f} s" if s.live else
+                    f"{s.media_s / max(1e-6, now - s.started):.1f}x real time")
             parts.append(f"{s.name}: {rate:.0f} frames/s, {pace}, {s.events} event(s)"
-                         + (f", {s.dropped} dropped" if s.dropped else ""))
+                         + (" + 1 open" if s.open else "") + (f", {s.dropped} dropped" if s.dropped else ""))
         line = " | ".join(parts)
         self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
         self.stream.flush()
