@@ -153,12 +153,10 @@ _MODULES = {"decord": "decord", "pyav": "av", "opencv": "cv2"}
 def installed_decoders(names: tuple[str, ...]) -> tuple[str, ...]:
     """`names` without the built-in decoders whose library is not installed (decord and PyAV
     are optional extras), so that a missing one is said once, not in every video's notes."""
-    import sys
-
     kept = []
     for name in names:
         module = _MODULES.get(name)
-        if module is None or module in sys.modules:
+        if module is None:
             kept.append(name)
             continue
         try:

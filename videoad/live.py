@@ -136,6 +136,10 @@ class WatchModel:
         if spec.clip_len != backbone.clip_len:
             raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes "
                              f"{backbone.clip_len}")
+        grid = model.layout.get("cell_grid")
+        if model.layout["level"] == "cell" and list(backbone.cell_grid or ()) != list(grid):
+            raise WatchError(f"{index_path}: the model scores a {grid} grid of cells, the backbone gives "
+                             f"{backbone.cell_grid or 'none'}; re-extract the history and refit")
         return cls(group, model, backbone, spec, extraction, model_dir)
 
 
@@ -520,10 +524,11 @@ class _Arrivals:
         self._first = 0  # frame index of _times[0]
 
     def add(self, index: int, t: float) -> None:
-        if len(self._times) == self._times.maxlen:
-            self._first += 1
-        elif not self._times:
+        if not self._times or index != self._first + len(self._times):  # the first, or a new video
+            self._times.clear()
             self._first = index
+        elif len(self._times) == self._times.maxlen:
+            self._first += 1
         self._times.append(t)
 
     def at(self, index: int) -> float | None:
@@ -581,6 +586,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                 put(("lost", f"gave up after {failures} failed attempt(s) in a row to open it: {why}"))
                 return
             dropped_at = dropped_at or time.time()
+            log.warning("%s: cannot open it (%s); trying again in %.1f s", feed.name, why, backoff())
             stop.wait(backoff())
             continue
         if dropped_at is not None:

@@ -20,14 +20,16 @@ from .video_cmd import event_options, event_settings
               "(default: as fast as they decode).")
 @event_options
 @click.option("--on-event", "on_event", metavar="CMD",
-              help="Run CMD (through the shell) for every event record, the record's JSON on its standard input.")
-@click.option("--post", metavar="URL", help="POST every event record as JSON to URL.")
+              help="Run CMD (through the shell) for every record of an event opening or closing, a gap, a "
+              "lost stream or an unreadable file, the record's JSON on its standard input.")
+@click.option("--post", metavar="URL", help="POST the same records as JSON to URL.")
 @click.option("--hook-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               help="Seconds an --on-event command or a --post may take before it is given up.")
 @click.option("--max-lag", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
               help="Live sources: drop (and count) clips whose last frame arrived longer ago than this.")
 @click.option("--retries", type=click.IntRange(min=0), default=None,
-              help="Reopen attempts in a row before a dropped stream is given up [default: for ever].")
+              help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it "
+              "[default: keep trying].")
 @click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Seconds before the first reopen attempt; doubled after each failure, at most 30.")
 @click.option("--timeout", "read_timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
