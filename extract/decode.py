@@ -156,7 +156,14 @@ def installed_decoders(names: tuple[str, ...]) -> tuple[str, ...]:
     kept = []
     for name in names:
         module = _MODULES.get(name)
-        if module is None or importlib.util.find_spec(module) is not None:
+        if module is None:
+            kept.append(name)
+            continue
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ValueError:  # a module half-imported by another thread has no __spec__ yet
+            found = True
+        if found:
             kept.append(name)
     return tuple(kept)
 
@@ -221,6 +228,56 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         return FrameStream(name, fps, claimed, _guarded(name, _chain(first, frames)), errors)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     raise DecodeError(f"no decoder could read the file ({detail})")
+
+
+#: what names a stream rather than a file: a URL scheme, or a capture device
+STREAM_PREFIXES = ("rtsp://", "rtsps://", "rtmp://", "rtmps://", "http://", "https://", "udp://", "tcp://",
+                   "srt://", "rtp://", "/dev/video")
+
+
+def is_stream(source: str | os.PathLike) -> bool:
+    """Whether `source` is a camera or network stream (a URL PyAV opens, or /dev/videoN) rather than a file."""
+    text = os.fspath(source)
+    return text.lower().startswith(STREAM_PREFIXES) or ("://" in text and not os.path.exists(text))
+
+
+def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
+    """A camera or network stream through PyAV, frames streamed as they arrive.
+
+    Unlike a file, a stream has no end to count to and may stall: `timeout` seconds bound both
+    the opening and each read, so a dropped connection ends the frame iterator (quietly, or
+    with PyAV's error) instead of blocking for ever; the caller decides whether to reopen it. RTSP is
+    asked for TCP (UDP loses packets and smears frames on busy networks); /dev/videoN opens as
+    a V4L2 capture device.
+    """
+    import av
+
+    options = {}
+    kind = None
+    if source.startswith("/dev/video"):
+        kind = "v4l2"
+    elif source.lower().startswith(("rtsp://", "rtsps://")):
+        options["rtsp_transport"] = "tcp"
+    try:
+        container = av.open(source, format=kind, options=options, timeout=(float(timeout), float(timeout)))
+    except Exception as exc:  # noqa: BLE001 - PyAV raises per-errno subclasses
+        raise DecodeError(f"cannot open the stream ({_describe(exc)})") from None
+    try:
+        stream = container.streams.video[0]
+    except IndexError:
+        container.close()
+        raise DecodeError("the stream has no video") from None
+    rate = stream.average_rate or stream.guessed_rate
+    fps = float(rate) if rate else math.nan
+
+    def frames() -> Iterator[np.ndarray]:
+        try:
+            for frame in container.decode(stream):
+                yield frame.to_ndarray(format="rgb24")
+        finally:
+            container.close()
+
+    return FrameStream("pyav", fps, -1, frames())
 
 
 def truncation(path: str | os.PathLike) -> str | None:

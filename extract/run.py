@@ -623,6 +623,8 @@ class _Runner:
         attrs = {
             **description,
             "backbone_json": description,
+            "backbone_name": self.backbone.registry_name or self.backbone.name,
+            "backbone_options": self.backbone.options(),
             "source_path": str(source.path), "source_kind": source.kind,
             "source_size": job.fingerprint["size"], "source_mtime_ns": job.fingerprint["mtime_ns"],
             "source_files": job.fingerprint["files"],

@@ -130,3 +130,70 @@ def test_settings_are_checked_and_scores_formatted_one_way():
     with pytest.raises(ValueError, match="merge_gap_s"):
         EventSettings(merge_gap_s=-1).check()
     assert fmt_score(1.00321) == "1.003" and fmt_score(None) == "n/a" and fmt_score(12345.6) == "1.23e+04"
+
+
+def _reference_events(v, settings):
+    """The batch rules written out plainly (runs over the line, merged across the gap, short ones
+    dropped), independent of EventTracker: what both the batch and the live path must give."""
+    per_frame = v.fps
+    over = v.scores > v.threshold
+    runs = []
+    k = 0
+    while k < len(over):
+        if over[k]:
+            j = k
+            while j + 1 < len(over) and over[j + 1]:
+                j += 1
+            if runs and v.frames[k, 0] - v.frames[runs[-1][1], 1] - 1 <= settings.merge_gap_s * per_frame:
+                runs[-1][1] = j
+            else:
+                runs.append([k, j])
+            k = j + 1
+        else:
+            k += 1
+    base = float(np.median(v.cells)) if v.cells is not None else 0.0
+    out = []
+    for a, b in runs:
+        start, end = int(v.frames[a, 0]), int(v.frames[a:b + 1, 1].max())
+        if end - start + 1 < settings.min_length_s * per_frame:
+            continue
+        seg = v.scores[a:b + 1]
+        peak = a + int(np.argmax(seg))
+        hot = None
+        if v.cells is not None:
+            top = v.cells[a:b + 1].max(axis=0)
+            hot = [int(c) for c in np.flatnonzero(top >= base + 0.5 * (top.max() - base))] if top.max() > base else []
+        out.append((a, b, start, end, peak, float(v.scores[peak]), float(seg.mean()), hot))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_batch_and_clip_by_clip_events_equal_the_plain_rules(seed):
+    from videoad.events import EventTracker
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 120))
+    # bursts: runs over the line of random lengths with random gaps, plus noise
+    scores = rng.random(n) * 0.6 + (rng.random(n) < 0.1) * 0.5
+    scores = np.convolve(scores, np.ones(3) / 3, mode="same")
+    stride = int(rng.choice([1, 4, 8, 16, 20]))
+    cells = rng.random((n, 4)) * scores[:, None]
+    v = _video(scores, stride=stride, fps=10.0, threshold=float(rng.uniform(0.2, 0.6)), cells=cells)
+    settings = EventSettings(merge_gap_s=float(rng.choice([0.0, 0.5, 2.0, 5.0])),
+                             min_length_s=float(rng.choice([0.0, 1.0, 2.0, 4.0])))
+    want = _reference_events(v, settings)
+    got = video_events(v, settings).events
+    key = lambda e: (e.first_clip, e.last_clip, e.start_frame, e.end_frame, e.peak_clip, e.peak_score,  # noqa: E731
+                     e.mean_score, e.cells)
+    assert [key(e)[:5] + (e.cells,) for e in got] == [w[:5] + (w[7],) for w in want]
+    assert [(e.peak_score, e.mean_score) for e in got] == [pytest.approx(w[5:7]) for w in want]
+    # clip by clip: each kept event is opened once, then closed with the same number and content
+    tracker = EventTracker(v.video, v.threshold, v.fps, settings, cell_base=float(np.median(cells)))
+    records = []
+    for k in range(n):
+        records += tracker.feed(k, *v.frames[k], scores[k], cells[k])
+    records += tracker.flush()
+    closes = [e for kind, e in records if kind == "close"]
+    assert [key(e) for e in closes] == [key(e) for e in got]
+    opens = [(kind, e.event) for kind, e in records]
+    assert opens == [(kind, i) for i in range(1, len(got) + 1) for kind in ("open", "close")]

@@ -141,12 +141,6 @@ def _fps(v: VideoScores) -> float | None:
     return float(v.fps) if v.fps and math.isfinite(v.fps) and v.fps > 0 else None
 
 
-def _runs(over: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) clip index of each run of True values."""
-    idx = np.flatnonzero(np.diff(np.concatenate([[0], over.astype(np.int8), [0]])))
-    return [(int(a), int(b) - 1) for a, b in zip(idx[::2], idx[1::2])]
-
-
 def _hot(values: np.ndarray, base: float) -> np.ndarray:
     """Indices of the values in the upper half between `base` and their maximum (none when no
     value rises above `base`: then no cell stands out)."""
@@ -154,6 +148,127 @@ def _hot(values: np.ndarray, base: float) -> np.ndarray:
     if not top > base:
         return np.zeros(0, dtype=int)
     return np.flatnonzero(values >= base + 0.5 * (top - base))
+
+
+@dataclass
+class _Run:
+    """The run being built: clips first..last over the line (gap clips merged in), its peak."""
+
+    first: int
+    last: int
+    start: int  # first frame of the first clip
+    end: int  # last frame of the last clip
+    scores: list  # every clip from first to last, gap clips included (the mean counts them)
+    peak: int
+    peak_score: float
+    peak_frames: tuple[int, int]
+    cells_max: np.ndarray | None
+    peak_cells: np.ndarray | None
+    opened: bool = False
+
+
+class EventTracker:
+    """Clip scores, one clip at a time, into events: the one place the event rules live.
+
+    `video_events` feeds a finished video's clips through it; `videoad watch` feeds a stream's
+    clips as they are scored, so a stream and a file give the same events. The rules: runs of
+    consecutive clips whose score is over `threshold`; a run that starts at most `merge_gap_s`
+    after the previous one ended (end of its last clip to start of the next) joins it; a run
+    shorter than `min_length_s` is dropped. Memory: the open run's clip scores and the few
+    clips of a possible gap, nothing per frame.
+
+    `feed` returns what happened: ("open", event) once a run is long enough to be kept (it
+    will be reported closed later, with the same number), ("close", event) once no later clip
+    can join it (the next clip starts more than the merge gap after its end) or at `flush`.
+    `cell_base`: the typical cell score that "cells involved" are measured from (a number, or a
+    function asked when an event is reported: a stream has no whole-video median).
+    `numbered_after`: the number of the event before this tracker's first (0: they start at 1).
+    """
+
+    def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
+                 *, category: str = "", cell_base=0.0, numbered_after: int = 0) -> None:
+        self.video, self.threshold, self.category = video, float(threshold), category
+        self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
+        per_frame = self.fps or ASSUMED_FPS
+        self.gap = settings.merge_gap_s * per_frame
+        self.min_len = settings.min_length_s * per_frame
+        self._base = cell_base if callable(cell_base) else (lambda: cell_base)
+        self.run: _Run | None = None
+        self.last_closed: _Run | None = None  # the run `_close` ended last (its cells, for a heat map)
+        self._pending: list[tuple[int, float, np.ndarray | None]] = []  # clips after the run's last over one
+        self._previous_over = False
+        self.n_runs = 0  # runs ended, kept or not (merged runs count once)
+        self.n_events = int(numbered_after)  # events are numbered on from here (a source's earlier videos)
+
+    def feed(self, clip: int, first_frame: int, last_frame: int, score: float, cells: np.ndarray | None = None
+             ) -> list[tuple[str, Event]]:
+        """One scored clip, in clip order. Consecutive calls are consecutive clips (as rows of a
+        video's scores are): a clip a stream dropped is simply not seen."""
+        out: list[tuple[str, Event]] = []
+        score = float(score)
+        over = score > self.threshold
+        run = self.run
+        if over:
+            if run is not None and not self._previous_over and first_frame - run.end - 1 > self.gap:
+                out += self._close()
+                run = None
+            if run is None:
+                self.run = _Run(clip, clip, int(first_frame), int(last_frame), [score], clip, score,
+                                (int(first_frame), int(last_frame)),
+                                None if cells is None else np.array(cells, dtype=float),
+                                None if cells is None else np.array(cells, dtype=float))
+            else:
+                for _, s, c in self._pending:  # the gap's clips join the event
+                    run.scores.append(s)
+                    if c is not None:
+                        np.maximum(run.cells_max, c, out=run.cells_max)
+                run.scores.append(score)
+                if cells is not None:
+                    np.maximum(run.cells_max, cells, out=run.cells_max)
+                if score > run.peak_score:
+                    run.peak, run.peak_score, run.peak_frames = clip, score, (int(first_frame), int(last_frame))
+                    run.peak_cells = None if cells is None else np.array(cells, dtype=float)
+                run.last, run.end = clip, max(run.end, int(last_frame))
+            self._pending = []
+            if not self.run.opened and self.run.end - self.run.start + 1 >= self.min_len:
+                self.run.opened = True
+                self.n_events += 1
+                out.append(("open", self._event(self.run)))
+        elif run is not None:
+            if first_frame - run.end - 1 > self.gap:  # no later clip can join: it starts later still
+                out += self._close()
+            else:
+                self._pending.append((clip, score, None if cells is None else np.asarray(cells, dtype=float)))
+        self._previous_over = over
+        return out
+
+    def flush(self) -> list[tuple[str, Event]]:
+        """The end of the clips: the open run ends here."""
+        self._previous_over = False
+        return self._close() if self.run is not None else []
+
+    def _close(self) -> list[tuple[str, Event]]:
+        run, self.run, self._pending = self.run, None, []
+        self.last_closed = run
+        self.n_runs += 1
+        return [("close", self._event(run))] if run.opened else []
+
+    def _event(self, run: _Run) -> Event:
+        fps = self.fps
+        peak_frame = (run.peak_frames[0] + run.peak_frames[1]) // 2
+        ev = Event(
+            event=self.n_events, video=self.video, category="" if self.category == "." else self.category,
+            first_clip=run.first, last_clip=run.last, start_frame=run.start, end_frame=run.end,
+            start_s=run.start / fps if fps else None, end_s=(run.end + 1) / fps if fps else None,
+            peak_clip=run.peak, peak_score=run.peak_score, peak_frame=peak_frame,
+            peak_s=peak_frame / fps if fps else None, mean_score=float(np.mean(run.scores)),
+            threshold=self.threshold,
+        )
+        if run.cells_max is not None:
+            base = float(self._base())
+            ev.cells = sorted(int(c) for c in _hot(run.cells_max, base))
+            ev.peak_cells = sorted(int(c) for c in _hot(run.peak_cells, base))
+        return ev
 
 
 def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> VideoEvents:
@@ -167,37 +282,18 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
     if not len(v.scores):
         out.note = "no clip scored"
         return out
-    per_frame = fps or ASSUMED_FPS
-    gap = settings.merge_gap_s * per_frame
-    min_len = settings.min_length_s * per_frame
-    runs: list[list[int]] = []
-    for a, b in _runs(v.scores > v.threshold):
-        if runs and v.frames[a, 0] - v.frames[runs[-1][1], 1] - 1 <= gap:
-            runs[-1][1] = b
-        else:
-            runs.append([a, b])
     base = float(np.median(v.cells)) if v.cells is not None and v.cells.size else 0.0
-    for a, b in runs:
-        start, end = int(v.frames[a, 0]), int(v.frames[a:b + 1, 1].max())
-        if end - start + 1 < min_len:
-            continue
-        seg = v.scores[a:b + 1]
-        peak = a + int(seg.argmax())
-        peak_frame = int((v.frames[peak, 0] + v.frames[peak, 1]) // 2)
-        ev = Event(
-            event=0, video=v.video, category="" if v.category == "." else v.category, first_clip=a, last_clip=b,
-            start_frame=start, end_frame=end,
-            start_s=start / fps if fps else None, end_s=(end + 1) / fps if fps else None,
-            peak_clip=peak, peak_score=float(v.scores[peak]), peak_frame=peak_frame,
-            peak_s=peak_frame / fps if fps else None, mean_score=float(seg.mean()), threshold=float(v.threshold),
-        )
-        if v.cells is not None:
-            ev.cells = sorted(int(c) for c in _hot(v.cells[a:b + 1].max(axis=0), base))
-            ev.peak_cells = sorted(int(c) for c in _hot(v.cells[peak], base))
-        out.events.append(ev)
+    tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, cell_base=base)
+    frames = np.asarray(v.frames)
+    for k, score in enumerate(np.asarray(v.scores, dtype=np.float64)):
+        done = tracker.feed(k, int(frames[k, 0]), int(frames[k, 1]), score, None if v.cells is None else v.cells[k])
+        out.events += [e for kind, e in done if kind == "close"]
+    out.events += [e for kind, e in tracker.flush() if kind == "close"]
+    for e in out.events:
+        e.event = 0
     if not out.events:
-        out.note = ("no clip over the alarm line" if not runs else
-                    f"{len(runs)} run(s) over the alarm line, all shorter than {settings.min_length_s:g} s")
+        out.note = ("no clip over the alarm line" if not tracker.n_runs else
+                    f"{tracker.n_runs} run(s) over the alarm line, all shorter than {settings.min_length_s:g} s")
     if not fps:
         out.note = (out.note + "; " if out.note else "") + f"fps unknown: settings taken at {ASSUMED_FPS:g} frames/s"
     return out

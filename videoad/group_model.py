@@ -82,8 +82,16 @@ def rows(vids, level: str, position: bool = False) -> np.ndarray:
     """The detector's rows for a group: one per clip, or one per (clip, cell) in clip order, the
     cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell."""
     if level == "clip":
-        return np.concatenate([v.features for v in vids]).astype(np.float32, copy=False)
-    cells = np.concatenate([v.cells for v in vids]).astype(np.float32, copy=False)  # (n, C, d)
+        return array_rows(np.concatenate([v.features for v in vids]), None, level, position)
+    return array_rows(None, np.concatenate([v.cells for v in vids]), level, position)
+
+
+def array_rows(features: np.ndarray | None, cells: np.ndarray | None, level: str, position: bool = False
+               ) -> np.ndarray:
+    """`rows` of clips given as arrays: features (n, dim) for level clip, cells (n, C, d) for cell."""
+    if level == "clip":
+        return np.asarray(features).astype(np.float32, copy=False)
+    cells = np.asarray(cells).astype(np.float32, copy=False)  # (n, C, d)
     n, n_cells, _ = cells.shape
     out = cells.reshape(n * n_cells, -1)
     if position:
@@ -157,6 +165,21 @@ def _signed_sqrt(X: np.ndarray) -> np.ndarray:
     return np.sign(X) * np.sqrt(np.abs(X))
 
 
+_CONTROLLER = None
+
+
+def _thread_limit(threads: int):
+    """threadpoolctl's limit through one controller made once: `threadpool_limits` scans the
+    loaded libraries on every call (about 9 ms), which a live stream scoring each clip as it
+    comes would pay a few times a second."""
+    global _CONTROLLER
+    from threadpoolctl import ThreadpoolController
+
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=threads)
+
+
 # ---------------------------------------------------------------------------------------------
 # the model
 
@@ -214,20 +237,37 @@ class GroupModel:
 
     def score(self, vids, threads: int = 1) -> tuple[np.ndarray | None, np.ndarray]:
         """(cell scores or None, clip scores) of new videos: the mean over the seed ensemble."""
-        from threadpoolctl import threadpool_limits
-
         level = self.layout["level"]
         resolve_level(level, vids)  # the model's level must be available in these videos
         layout = layout_of(vids, level)
         if level == "cell" and layout["cell_grid"] != list(self.layout["cell_grid"]):
             raise ValueError(f"the model was fitted on a {self.layout['cell_grid']} grid, "
                              f"these features have {layout['cell_grid']}")
-        X = apply_preprocess(rows(vids, level, self.position), self.prep)
+        return self._score_rows(rows(vids, level, self.position), threads)
+
+    def score_arrays(self, features: np.ndarray | None, cells: np.ndarray | None = None, threads: int = 1
+                     ) -> tuple[np.ndarray | None, np.ndarray]:
+        """`score` for a few clips given as arrays (a live stream's latest clips): features
+        (n, dim), cells (n, rows * cols, d) or None. The same rows, transform and ensemble."""
+        level = self.layout["level"]
+        if level == "cell":
+            if cells is None:
+                raise ValueError("the model scores grid cells and these clips have none")
+            rows_, cols = self.layout["cell_grid"]
+            if np.ndim(cells) != 3 or np.shape(cells)[1] != rows_ * cols:
+                raise ValueError(f"the model was fitted on a [{rows_}, {cols}] grid, these clips have cells of shape "
+                                 f"{np.shape(cells)}")
+        elif features is None:
+            raise ValueError("the model scores whole clips: give their features")
+        return self._score_rows(array_rows(features, cells, level, self.position), threads)
+
+    def _score_rows(self, X: np.ndarray, threads: int) -> tuple[np.ndarray | None, np.ndarray]:
+        X = apply_preprocess(X, self.prep)
         runs = []
         for det in self.detectors:
             if X.shape[1] != det.n_features_in_:
                 raise ValueError(f"the model was fitted on {det.n_features_in_}-d rows, these have {X.shape[1]}-d")
-            with threadpool_limits(threads):
+            with _thread_limit(threads):
                 runs.append(np.asarray(det.decision_function(X), dtype=np.float64))
         return self._clip_scores(np.mean(runs, axis=0))
 

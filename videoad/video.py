@@ -379,7 +379,8 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
     if model_dir:
-        _write_index(model_dir, cfg, results)
+        _write_index(model_dir, cfg, results,
+                     {r["group"]: extraction_record(store, groups[r["group"]]) for r in results})
     return scoreset
 
 
@@ -416,7 +417,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out), history=str(history))
     if model_dir:
-        _write_index(model_dir, cfg, results)
+        _write_index(model_dir, cfg, results,
+                     {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results})
     return scoreset
 
 
@@ -444,10 +446,47 @@ def _prefix(model_dir: Path | None, group: str) -> str | None:
     return str(model_dir / _slug(group)) if model_dir else None
 
 
-def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict]) -> None:
+def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extraction: Mapping[str, dict]) -> None:
+    """models.json: the settings, per group its model entry and how its features were extracted
+    (`extraction`: backbone name and options, clip sampling), so that `videoad watch` makes the
+    same features from a live stream. The top-level `extraction` is the groups' common one."""
+    groups = {r["group"]: {**r["info"]["entry"], "extraction": extraction[r["group"]]} for r in results}
+    records = [json.dumps(e, sort_keys=True) for e in extraction.values()]
+    common = extraction[results[0]["group"]] if results and len(set(records)) == 1 else None
     index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
-             "groups": {r["group"]: r["info"]["entry"] for r in results}}
+             "extraction": common, "groups": groups}
     (model_dir / MODELS_INDEX).write_text(json.dumps(index, indent=2) + "\n")
+
+
+#: store attributes that say how clips were cut (the extraction record repeats them)
+_CLIP_ATTRS = ("clip_len", "stride", "tail", "target_fps")
+
+
+def extraction_record(store, keys: list[str]) -> dict:
+    """How a group's features were made, from the store attributes of its first video: the
+    backbone's registry name, the options that rebuild it (`Backbone.options`; None in stores
+    written before they were recorded), its description, and the clip sampling. A group whose
+    videos were extracted differently says so (`mixed`: the keys that differ from the first)."""
+    def record(attrs: Mapping) -> dict:
+        desc, options = attrs.get("backbone_json"), attrs.get("backbone_options")
+        desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
+        options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
+        fps = float(attrs.get("target_fps", 0.0) or 0.0)
+        rec = {"backbone": str(attrs.get("backbone_name") or attrs.get("backbone", "")), "options": options,
+               "description": desc, "clip_len": int(attrs.get("clip_len", 16)), "stride": int(attrs.get("stride", 16)),
+               "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
+               "weights_sha256": str(attrs.get("weights_sha256", "none"))}
+        grid = attrs.get("cell_grid")
+        rec["cell_grid"] = json.loads(grid) if isinstance(grid, str) else (list(grid) if grid is not None else None)
+        return rec
+
+    first = record(store.attrs(keys[0]))
+    mixed = [k for k in keys[1:] if record(store.attrs(k)) != first]
+    if mixed:
+        log.warning("videos of one group were extracted differently (%s ...); models.json records the first's "
+                    "extraction", ", ".join(mixed[:3]))
+        first["mixed"] = mixed
+    return first
 
 
 def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=None) -> ScoreSet:

@@ -57,4 +57,27 @@ def get_backbone(name: str, **kwargs: Any) -> Backbone:
     except (ImportError, AttributeError) as exc:
         raise BackboneUnavailable(
             f"backbone {name!r} needs {target}, which cannot be imported here: {exc}") from exc
-    return cls(**fixed, **kwargs)
+    backbone = cls(**fixed, **kwargs)
+    backbone.registry_name = name
+    backbone._given_options = {k: _plain(v, k in _FILE_OPTIONS) for k, v in kwargs.items()}
+    return backbone
+
+
+#: keyword arguments that may name a file (weights, C3D's mean cube)
+_FILE_OPTIONS = ("weights", "mean")
+
+
+def _plain(value: Any, may_be_file: bool = False) -> Any:
+    """A keyword argument as JSON can keep it: a file becomes an absolute path (a weights file
+    named relative to one folder must still be found from another)."""
+    import os
+    from pathlib import Path
+
+    if isinstance(value, os.PathLike) or (may_be_file and isinstance(value, str) and value
+                                          and Path(value).expanduser().is_file()):
+        return str(Path(value).expanduser().resolve())
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool, dict)):
+        return value
+    return str(value)

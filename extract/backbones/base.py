@@ -27,6 +27,8 @@ class Backbone(abc.ABC):
     default_stride: int | None = None
     #: (rows, cols) of the spatial layout stored beside each clip vector, None for none
     cell_grid: tuple[int, int] | None = None
+    #: the name `get_backbone` built it under (set there; None when constructed directly)
+    registry_name: str | None = None
 
     @property
     @abc.abstractmethod
@@ -58,3 +60,14 @@ class Backbone(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """Provenance for the store: name, layer, weights sha256 (or "none"), preprocessing."""
         return {"backbone": self.name, "layer": "", "weights_sha256": "none", "preprocessing": ""}
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this backbone: `get_backbone(registry_name, **options)`
+        extracts as this one does. `describe` says in words how features were made; this is what
+        a later process (`videoad watch`) needs to make them the same way. Stored beside every
+        feature file as `backbone_options`.
+
+        The default is what `get_backbone` was given (file paths made absolute); a backbone
+        whose defaults could change may override it with its resolved values, as `motion` does.
+        """
+        return dict(getattr(self, "_given_options", None) or {})

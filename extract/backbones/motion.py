@@ -201,6 +201,12 @@ class MotionBackbone(Backbone):
                 f"{list(MAGNITUDE_EDGES)} px/frame, frame-difference energy mean and max"),
         }
 
+    def options(self) -> dict[str, Any]:
+        """Every option, resolved: the features depend on these and on nothing else."""
+        size = "auto" if self.size is None else f"{self.size[0]}x{self.size[1]}"
+        return {"size": size, "max_height": self.max_height, "grid": self.grid, "bins": self.bins,
+                "preset": self.preset, "finest_scale": self.finest_scale, "clip_len": self.clip_len}
+
     # -- helpers ------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -1,0 +1,448 @@
+"""`videoad watch`: a saved model scoring a file, an HTTP stream, a folder or synthetic frames as
+they arrive; the events equal the batch ones, a dropped stream is reopened, memory stays flat,
+a slow scorer drops clips, hooks do not block, Ctrl-C closes what is open."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from videoad import live, synth
+from videoad.cli import cli
+
+FPS = 15.0
+
+
+def _extract(videos: Path, out: Path, **backbone_opts) -> None:
+    from extract.backbones import get_backbone
+    from extract.run import ExtractOptions, extract_videos
+
+    summary = extract_videos(videos, out, get_backbone("motion", **backbone_opts),
+                             ExtractOptions(workers=1, recursive=True, progress=False))
+    assert summary.ok, summary.report()
+
+
+@pytest.fixture(scope="module")
+def cam(tmp_path_factory):
+    """A camera's normal history (two synthetic corridor videos), a pooled model fitted on it
+    with the defaults, and a new video with a runner in it (ground truth known)."""
+    from videoad import video
+
+    root = tmp_path_factory.mktemp("cam")
+    scene = synth.SceneConfig(n_frames=200, fps=FPS)
+    synth.generate(root / "history", n_normal=2, events=(), seed=11, cfg=scene)
+    _extract(root / "history" / "videos", root / "history-features")
+    video.detect(root / "history-features", video.DetectConfig(mode="pooled"), save_models=root / "models")
+    test = synth.generate(root / "today", n_normal=0, events=("runner",), seed=7,
+                          cfg=synth.SceneConfig(n_frames=240, fps=FPS))
+    runner = test.root / test.videos[0].video
+    truth = test.videos[0].intervals[0]  # 1-based inclusive frames
+    return {"root": root, "models": root / "models", "video": runner, "truth": (truth[0] - 1, truth[1] - 1)}
+
+
+def _records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / live.EVENTS_FILE).read_text().splitlines()]
+
+
+def _of(records, kind):
+    return [r for r in records if r["type"] == kind]
+
+
+def _overlaps(rec, interval) -> bool:
+    return rec["start_frame"] <= interval[1] and rec["end_frame"] >= interval[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# the model folder says how to extract
+
+
+def test_models_json_records_the_extraction_and_the_backbone_rebuilds_from_it(cam):
+    from extract.backbones import get_backbone
+
+    index = json.loads((cam["models"] / "models.json").read_text())
+    ex = index["extraction"]
+    assert ex == index["groups"]["all"]["extraction"]
+    assert (ex["backbone"], ex["clip_len"], ex["stride"], ex["tail"]) == ("motion", 16, 4, "drop")
+    assert ex["target_fps"] is None
+    assert ex["options"]["size"] == "160x120" and ex["cell_grid"] == [4, 4]
+    rebuilt = get_backbone(ex["backbone"], **ex["options"])
+    assert rebuilt.describe() == ex["description"] and rebuilt.options() == ex["options"]
+    # the store attribute it came from, and options given as strings resolve to the same record
+    from extract.store import FeatureStore
+
+    store = FeatureStore(cam["root"] / "history-features")
+    assert json.loads(store.attrs(store.keys()[0])["backbone_options"]) == ex["options"]
+    assert get_backbone("motion", size="160x120", grid="4").options() == ex["options"]
+
+
+def test_a_model_folder_that_cannot_say_how_it_extracted_is_refused(cam, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(cam["models"], models)
+    index = json.loads((models / "models.json").read_text())
+    index["groups"]["all"]["extraction"]["options"]["size"] = "80x60"  # not what the description says
+    index["extraction"] = None
+    (models / "models.json").write_text(json.dumps(index))
+    with pytest.raises(live.WatchError, match="differs from the one the models were fitted on in preprocessing"):
+        live.WatchModel.load(models)
+    del index["groups"]["all"]["extraction"]
+    (models / "models.json").write_text(json.dumps(index))
+    with pytest.raises(live.WatchError, match="does not record how its features were extracted"):
+        live.WatchModel.load(models)
+    with pytest.raises(live.WatchError, match="no model for group 'cam9'"):
+        live.WatchModel.load(cam["models"], group="cam9")
+
+
+def test_scoring_arrays_equals_scoring_the_stored_videos(cam):
+    from extract.store import FeatureStore
+
+    wm = live.WatchModel.load(cam["models"])
+    store = FeatureStore(cam["root"] / "history-features")
+    vid = store.load(store.keys()[0], cells=True)
+    want_cells, want = wm.model.score([vid])
+    got_cells, got = wm.model.score_arrays(vid.features[:7], vid.cells[:7])
+    np.testing.assert_allclose(got, want[:7], rtol=1e-5)
+    np.testing.assert_allclose(got_cells, want_cells[:7], rtol=1e-5)
+    with pytest.raises(ValueError, match="grid"):
+        wm.model.score_arrays(vid.features[:2], vid.cells[:2, :4])
+
+
+# ---------------------------------------------------------------------------------------------
+# a file, a stream, a folder
+
+
+def test_watching_a_file_gives_the_batch_events_of_that_file(cam, tmp_path):
+    """`videoad extract` + `videoad detect --model` + events on the file, against `watch` on it."""
+    runner = CliRunner()
+    res = runner.invoke(cli, ["extract", str(cam["video"]), "-o", str(tmp_path / "f"), "--workers", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["detect", str(tmp_path / "f"), "--model", str(cam["models"]), "-o", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    batch = json.loads((tmp_path / "s" / "events.json").read_text())["events"]
+    res = runner.invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "w"),
+                              "--clip-scores"])
+    assert res.exit_code == 0, res.output
+    records = _records(tmp_path / "w")
+    closes = _of(records, "close")
+    assert batch and len(closes) == len(batch)
+    key = ("first_clip", "last_clip", "start_frame", "end_frame", "peak_clip", "peak_frame", "n_clips")
+    for b, w in zip(sorted(batch, key=lambda e: e["start_frame"]), closes):
+        assert {k: w[k] for k in key} == {k: b[k] for k in key}
+        assert w["peak_score"] == pytest.approx(b["peak_score"], rel=1e-4)
+        assert w["mean_score"] == pytest.approx(b["mean_score"], rel=1e-4)
+        assert w["start_s"] == pytest.approx(b["start_s"]) and w["end_s"] == pytest.approx(b["end_s"])
+    # every clip's score, not only the events': the same clips, the same scores
+    import csv
+
+    with open(tmp_path / "s" / "segments.csv") as fh:
+        seg = [float(r["score"]) for r in csv.DictReader(fh)]
+    with open(tmp_path / "w" / "clips.csv") as fh:
+        live_scores = [float(r["score"]) for r in csv.DictReader(fh)]
+    np.testing.assert_allclose(live_scores, seg, rtol=1e-4)
+    # each event was opened before it closed, with its image
+    assert [(r["type"], r["id"]) for r in records if r["type"] in ("open", "close")] == \
+        [(t, c["id"]) for c in closes for t in ("open", "close")]
+    for r in closes:
+        assert (tmp_path / "w" / r["image"]).is_file() and r["closed_by"] in ("quiet", "end of stream")
+    assert _overlaps(closes[0], cam["truth"])
+
+
+class _Server:
+    """An HTTP server on 127.0.0.1 that serves one video; `plan` lists how many bytes each
+    connection gets before it is cut (None: all of it); connections past the plan get a 503."""
+
+    def __init__(self, data: bytes, plan):
+        self.data, self.plan, self.requests = data, list(plan), 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                server.requests += 1
+                if not server.plan:
+                    self.send_error(503)
+                    return
+                n = server.plan.pop(0)
+                self.send_response(200)
+                self.send_header("Content-Type", "video/x-msvideo")
+                self.send_header("Content-Length", str(len(server.data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(server.data[: len(server.data) if n is None else n])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/cam.avi"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_an_http_stream_reports_the_injected_event(cam, tmp_path):
+    server = _Server(cam["video"].read_bytes(), [None])
+    try:
+        res = CliRunner().invoke(cli, ["watch", server.url, "--model", str(cam["models"]), "-o", str(tmp_path),
+                                       "--retries", "0", "-q"])
+    finally:
+        server.close()
+    assert res.exit_code == 0, res.output
+    records = _records(tmp_path)
+    closes = _of(records, "close")
+    assert any(_overlaps(r, cam["truth"]) for r in closes), closes
+    assert all(r["source"] == server.url and r["lag_s"] is not None for r in closes)
+    assert "240 frames" in res.output and server.requests == 1
+
+
+def test_a_stream_that_drops_is_reopened_and_the_gap_recorded(cam, tmp_path):
+    data = cam["video"].read_bytes()
+    server = _Server(data, [int(len(data) * 0.45), None])  # cut mid-way, then whole, then 503s
+    try:
+        res = CliRunner().invoke(cli, ["watch", server.url, "--model", str(cam["models"]), "-o", str(tmp_path),
+                                       "--retries", "1", "--backoff", "0.05", "--timeout", "5", "-q"])
+    finally:
+        server.close()
+    records = _records(tmp_path)
+    gaps = _of(records, "gap")
+    assert len(gaps) == 1, records
+    first_session = gaps[0]["resumes_at_frame"]
+    assert 60 < first_session < 200 and gaps[0]["seconds"] >= 0.05 and gaps[0]["reason"]
+    # the second session is the whole video again: its runner is found, frames counted on from the first
+    truth = (first_session + cam["truth"][0], first_session + cam["truth"][1])
+    closes = _of(records, "close")
+    assert any(_overlaps(r, truth) for r in closes), (first_session, closes)
+    # an event open at the cut was closed there, not merged across the gap
+    assert all(r["end_frame"] < first_session or r["start_frame"] >= first_session for r in closes)
+    # then the server only answers 503: given up after --retries 1 (two attempts), exit status 1
+    lost = _of(records, "lost")
+    assert len(lost) == 1 and "2 failed attempt(s)" in lost[0]["reason"]
+    assert res.exit_code == 1 and "Error:" in res.output and "Traceback" not in res.output
+    assert server.requests == 4
+
+
+def test_a_folder_is_watched_for_new_files(cam, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    wm = live.WatchModel.load(cam["models"])
+    stop = threading.Event()
+    out = tmp_path / "out"
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(
+        s=live.watch([live.FolderSource(inbox, poll_s=0.2)], wm, out, live.WatchOptions(), stop=stop)))
+    thread.start()
+    try:
+        time.sleep(0.5)
+        (inbox / "notes.txt").write_text("not a video")
+        for name in ("0800.avi", "0815.avi"):
+            tmp = inbox / ".incoming.avi"
+            shutil.copyfile(cam["video"], tmp)
+            tmp.rename(inbox / name)  # arrives whole, as a recorder's rename delivers it
+            deadline = time.time() + 60
+            while time.time() < deadline and not any(r["type"] == "close" and r["video"] == name
+                                                     for r in _records(out)):
+                time.sleep(0.2)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    records = _records(out)
+    assert [r["video"] for r in _of(records, "video")] == ["0800.avi", "0815.avi"]
+    closes = _of(records, "close")
+    assert [r["video"] for r in closes] == ["0800.avi", "0815.avi"]
+    assert all(_overlaps(r, cam["truth"]) for r in closes)
+    # one source: its events number on from file to file, each with its own image
+    assert [r["event"] for r in closes] == [1, 2] and closes[0]["id"] != closes[1]["id"]
+    assert closes[0]["closed_by"] == "end of video" or closes[0]["closed_by"] == "quiet"
+    assert all((out / r["image"]).is_file() for r in closes)
+    assert result["s"].sources[0].ended == "stopped"
+
+
+def test_several_cameras_in_one_process(cam, tmp_path):
+    second = tmp_path / "cam2.avi"
+    shutil.copyfile(cam["video"], second)
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), str(second), "--model", str(cam["models"]),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    closes = _of(_records(tmp_path / "out"), "close")
+    by_source = {s: [(r["start_frame"], r["end_frame"], r["peak_clip"]) for r in closes if r["source"] == s]
+                 for s in (cam["video"].name, "cam2.avi")}
+    assert by_source[cam["video"].name] and by_source[cam["video"].name] == by_source["cam2.avi"]
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), str(cam["video"]), "--model", str(cam["models"]),
+                                   "-o", str(tmp_path / "o2")])
+    assert res.exit_code == 1 and "same name" in res.output
+
+
+# ---------------------------------------------------------------------------------------------
+# staying up: memory, a slow scorer, hooks, Ctrl-C
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A model at a 48x36 working size and a 2x2 grid, and 300 frames of the synthetic corridor
+    at that size: the same pipeline, cheap enough to run for a simulated hour in seconds."""
+    import cv2
+
+    from videoad import video
+
+    root = tmp_path_factory.mktemp("tiny")
+    synth.generate(root / "history", n_normal=2, events=(), seed=5, cfg=synth.SceneConfig(n_frames=160))
+    _extract(root / "history" / "videos", root / "features", size="48x36", grid=2)
+    video.detect(root / "features", video.DetectConfig(mode="pooled", min_clips=10), save_models=root / "models")
+    frames, _ = synth.render_video("crowd", seed=3, cfg=synth.SceneConfig(n_frames=300))
+    small = np.stack([cv2.resize(f[..., ::-1], (48, 36), interpolation=cv2.INTER_AREA) for f in frames])
+    return live.WatchModel.load(root / "models"), small
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) / 1024 for line in fh if line.startswith("VmRSS"))
+
+
+def test_memory_stays_flat_over_a_simulated_hour(tiny, tmp_path):
+    """An hour of a 4 frames/s camera (14,400 frames, 3,600 clips) read as fast as it computes,
+    with events opening and closing along the way. Sampled in-process about once a second: the
+    process's resident size, and the blocks Python has allocated (objects kept per frame or per
+    clip would pile up there)."""
+    wm, frames = tiny
+    n = 3600 * 4
+
+    def camera():
+        for i in range(n):
+            yield frames[i % len(frames)]
+
+    samples = []
+    summary = live.watch([live.FramesSource("cam", camera, fps=4.0)], wm, tmp_path, live.WatchOptions(cell_sample=256),
+                         on_progress=lambda st: samples.append((st[0].frames, sys.getallocatedblocks(), _rss_mb())))
+    stats = summary.sources[0]
+    assert stats.frames == n and stats.scored == (n - 16) // 4 + 1 and stats.dropped == 0
+    assert stats.events > 3  # the crowd scene, looped: events open and close all along
+    warm = [s for s in samples if s[0] >= n // 4]  # after the first quarter of an hour
+    assert len(warm) >= 6, samples
+    third = len(warm) // 3
+    early, late = warm[:third], warm[-third:]
+    blocks = (np.median([s[1] for s in early]), np.median([s[1] for s in late]))
+    rss = (max(s[2] for s in early), max(s[2] for s in late))
+    assert blocks[1] <= 1.10 * blocks[0] and blocks[1] - blocks[0] < 20_000, blocks
+    assert rss[1] <= 1.10 * rss[0], rss
+
+
+def test_a_slow_scorer_drops_clips_with_a_count_and_the_lag_stays_bounded(tiny, tmp_path):
+    """A camera delivering 40 frames/s (10 clips/s) to a scorer that needs 0.3 s a clip."""
+    from dataclasses import replace
+
+    from extract.backbones.motion import MotionBackbone
+
+    class SlowMotion(MotionBackbone):
+        def preprocess(self, clip):
+            time.sleep(0.3)
+            return super().preprocess(clip)
+
+    wm, frames = tiny
+    slow = replace(wm, backbone=SlowMotion(**wm.backbone.options()))
+    n = 240
+    options = live.WatchOptions(max_lag_s=0.5, warn_every_s=1.0)
+    src = live.FramesSource("cam", lambda: (frames[i % len(frames)] for i in range(n)), fps=40.0, realtime=True)
+    t0 = time.time()
+    summary = live.watch([src], slow, tmp_path, options)
+    stats = summary.sources[0]
+    assert stats.frames == n and stats.clips == (n - 16) // 4 + 1
+    assert stats.dropped > stats.clips // 3 and stats.scored + stats.dropped == stats.clips
+    assert stats.scored >= 5
+    assert stats.max_lag_s < 0.5 + 1.0, stats  # behind by at most the limit and one clip's work
+    assert time.time() - t0 < n / 40.0 + 3  # it kept pace with the camera, not with its own work
+    dropped = _of(_records(tmp_path), "dropped")
+    assert dropped and sum(r["clips"] for r in dropped) == stats.dropped  # all counted (the last at the end)
+
+
+def test_hooks_get_every_event_and_a_slow_one_does_not_block(cam, tmp_path):
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    log = tmp_path / "hook.jsonl"
+    try:
+        res = CliRunner().invoke(cli, [
+            "watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "a"),
+            "--on-event", f"cat >> {log}; echo >> {log}", "--post", f"http://127.0.0.1:{httpd.server_address[1]}/ev"])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert res.exit_code == 0, res.output
+    events = [r for r in _records(tmp_path / "a") if r["type"] in ("open", "close")]
+    assert events
+    piped = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert [(r["type"], r["id"]) for r in piped] == [(r["type"], r["id"]) for r in events]
+    assert [(r["type"], r["id"]) for r in received] == [(r["type"], r["id"]) for r in events]
+    # a command that hangs is killed at its timeout; the watch goes on and says so
+    t0 = time.time()
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o",
+                                   str(tmp_path / "b"), "--on-event", "sleep 30", "--hook-timeout", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert time.time() - t0 < 20
+    assert _of(_records(tmp_path / "b"), "close") and "failed" in res.output
+
+
+def test_ctrl_c_closes_open_events_and_exits_0(cam, tmp_path):
+    """A file played as a camera (--realtime); Ctrl-C once the runner's event is open."""
+    code = "import sys; from videoad.cli import main; sys.argv[0] = 'videoad'; main()"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", code, "watch", str(cam["video"]), "--model", str(cam["models"]),
+                             "-o", str(tmp_path), "--realtime"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    events = tmp_path / live.EVENTS_FILE
+    deadline = time.time() + 60
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if events.exists() and any(r["type"] == "open" for r in _records(tmp_path)):
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    records = _records(tmp_path)
+    closes = _of(records, "close")
+    assert closes and closes[-1]["closed_by"] == "stopped" and closes[-1]["id"] == _of(records, "open")[-1]["id"]
+    assert records[-1]["type"] == "stop" and records[-1]["interrupted"] is True
+    assert b"Traceback" not in err
+
+
+def test_bad_sources_and_model_folders_are_one_line_errors(cam, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(cli, ["watch", str(tmp_path / "nope.mp4"), "--model", str(cam["models"]), "-o", str(tmp_path)])
+    assert res.exit_code == 1 and "no such file or folder" in res.output and res.exception.__class__ is SystemExit
+    res = runner.invoke(cli, ["watch", str(cam["video"]), "--model", str(tmp_path), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "no models.json" in res.output
+    bad = tmp_path / "bad.avi"
+    bad.write_bytes(b"not a video")
+    res = runner.invoke(cli, ["watch", str(bad), "--model", str(cam["models"]), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "bad.avi" in res.output and "no decoder could read" in res.output
+    res = runner.invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "o"),
+                              "--post", "ftp://x"])
+    assert res.exit_code == 1 and "not an http(s) URL" in res.output
