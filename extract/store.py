@@ -32,7 +32,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import h5py
 import numpy as np
@@ -47,8 +47,6 @@ SUFFIX = ".h5"
 REQUIRED_ATTRS = ("n_frames", "fps", "clip_len", "stride", "backbone")
 #: group name for keys that sit at the store root when grouping by folder
 ROOT_GROUP = "."
-#: group name for videos an annotation file does not mention
-UNANNOTATED = "unannotated"
 
 
 #: errors that say the store cannot take any more writes (not a problem of one video)
@@ -337,28 +335,24 @@ class FeatureStore:
             raise KeyError(f"{key!r} is not in the feature store {self.root}")
         return path
 
-    def groups(self, by: str = "folder", annotations: str | os.PathLike | None = None
-               ) -> dict[str, list[str]]:
-        """Keys grouped into categories, each list sorted.
+    def groups(self, by: str | Callable[[str], str] = "folder") -> dict[str, list[str]]:
+        """Keys grouped, each list sorted; the store has no opinion on categories.
 
         by="folder": the first folder of the key (UCF-Crime's `Abuse/Abuse001_x264.mp4` ->
-        "Abuse"; keys at the root -> "."); with `annotations`, the class column of a UCF-Crime
-        style file instead (videos it does not mention -> "unannotated"). by="video": one group
-        per key; by="all": one group "all".
+        "Abuse"; keys at the root -> "."); "video": one group per key; "all": one group "all";
+        a function: key -> group name (e.g. the class an annotation file gives the key).
         """
         keys = self.keys()
         if by == "video":
             return {key: [key] for key in keys}
         if by == "all":
             return {"all": keys} if keys else {}
-        if by != "folder":
-            raise ValueError(f"by must be 'folder', 'video' or 'all', got {by!r}")
-        if annotations is not None:
-            classes = read_annotation_classes(annotations)
-            stems = {PurePosixPath(name).stem: label for name, label in classes.items()}
-            label = lambda key: match_annotation(key, classes, stems) or UNANNOTATED  # noqa: E731
+        if callable(by):
+            label = by
+        elif by == "folder":
+            label = folder_of
         else:
-            label = lambda key: key.split("/", 1)[0] if "/" in key else ROOT_GROUP  # noqa: E731
+            raise ValueError(f"by must be 'folder', 'video', 'all' or a function of the key, got {by!r}")
         groups: dict[str, list[str]] = {}
         for key in keys:
             groups.setdefault(label(key), []).append(key)
@@ -371,44 +365,6 @@ class FeatureStore:
         return read_store_manifest(self.root)
 
 
-def read_annotation_classes(path: str | os.PathLike) -> dict[str, str]:
-    """Video file name -> class from a UCF-Crime style annotation file.
-
-    Accepts the official temporal annotation (`Abuse028_x264.mp4  Abuse  165  240  -1  -1`),
-    the variant with a folder and frame count (`Abuse/Abuse028_x264.mp4 1412 Abuse ...`), and
-    plain split lists (`Abuse/Abuse001_x264.mp4`, class taken from the folder). Fields may be
-    separated by whitespace or commas.
-    """
-    classes: dict[str, str] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        fields = [f for f in re.split(r"[\s,]+", line.strip()) if f]
-        if not fields or fields[0].startswith("#"):
-            continue
-        name = PurePosixPath(fields[0].replace("\\", "/"))
-        label = next((f for f in fields[1:] if not _is_number(f)), None)
-        if label is None and len(name.parts) > 1:
-            label = name.parts[-2]
-        if label is not None:
-            classes[name.name] = label
-    if not classes:
-        raise ValueError(f"{path}: no 'video class' lines found")
-    return classes
-
-
-def match_annotation(key: str, classes: Mapping[str, str],
-                     stems: Mapping[str, str] | None = None) -> str | None:
-    """The class of `key` by its file name, or by its stem (image folders, other containers)."""
-    name = PurePosixPath(key).name
-    if name in classes:
-        return classes[name]
-    if stems is None:
-        stems = {PurePosixPath(n).stem: c for n, c in classes.items()}
-    return stems.get(name) or stems.get(PurePosixPath(name).stem)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def folder_of(key: str) -> str:
+    """The first folder of a key, "." for a key at the store root."""
+    return key.split("/", 1)[0] if "/" in key else ROOT_GROUP

@@ -153,3 +153,33 @@ def test_write_then_read_round_trip(tmp_path):
     for v in vids:
         b = back.require(v.video)
         assert (b.intervals, b.category, b.n_frames) == (v.intervals, v.category, v.n_frames)
+
+
+def test_one_matcher_groups_per_category_as_evaluation_matches(tmp_path):
+    """The category a video is fitted with is the one it is evaluated under (Annotations.find)."""
+    from extract.store import FeatureStore, write_video
+    from videoad import video
+
+    annotations = shared("ucf_crime", "annotations")
+    official = read_annotations(annotations / "Temporal_Anomaly_Annotation_for_Testing_Videos.txt")
+    assert len(official) == 290 and official.category_of("Abuse028_x264.mp4") == "Abuse"
+    assert sum(a.category == "Normal" for a in official.values()) == 150
+    with_counts = read_annotations(annotations / "Test_Annotation.txt")
+    assert {k.rsplit("/", 1)[-1]: a.category for k, a in with_counts.items()} == {
+        k: a.category for k, a in official.items()}
+    split = read_annotations(annotations / "Anomaly_Train.txt")  # a plain list: class from the folder
+    assert split.category_of("Abuse/Abuse001_x264.mp4") == "Abuse" and not split.find("Abuse001_x264").intervals
+
+    attrs = {"n_frames": 40, "fps": 25.0, "clip_len": 16, "stride": 16, "backbone": "motion"}
+    frames = np.array([[0, 15], [16, 31]])
+    for key in ["Abuse028_x264.mp4", "x/Arrest001_x264.mp4", "Normal_Videos_003_x264", "mine.mp4"]:
+        write_video(tmp_path, key, np.ones((2, 3), np.float32), frames, attrs)
+    store = FeatureStore(tmp_path)
+    groups = video.make_groups(store, "per-category", annotations / "Test_Annotation.txt")
+    assert groups["Abuse"] == ["Abuse028_x264.mp4"]
+    assert groups["Arrest"] == ["x/Arrest001_x264.mp4"]
+    assert groups["Normal"] == ["Normal_Videos_003_x264"]  # a frame folder matches without its extension
+    assert groups["unannotated"] == ["mine.mp4"]
+    assert video.categories(store, official)["x/Arrest001_x264.mp4"] == "Arrest"
+    assert video.make_groups(store, "per-category") == {".": ["Abuse028_x264.mp4", "Normal_Videos_003_x264",
+                                                              "mine.mp4"], "x": ["x/Arrest001_x264.mp4"]}

@@ -10,8 +10,7 @@ import pytest
 
 from _extract_media import shared
 from extract.manifest import Manifest, merge_shards, read_store_manifest
-from extract.store import (FeatureStore, match_annotation, read_annotation_classes,
-                           write_video)
+from extract.store import FeatureStore, write_video
 
 ATTRS = {"n_frames": 40, "fps": 25.0, "clip_len": 16, "stride": 16, "backbone": "motion"}
 
@@ -156,37 +155,12 @@ def test_groups_by_folder_video_and_all(tmp_path):
         store.groups("nonsense")
 
 
-def test_groups_from_the_ucf_crime_annotation_files(tmp_path):
-    annotations = shared("ucf_crime", "annotations")
-    official = read_annotation_classes(annotations / "Temporal_Anomaly_Annotation_for_Testing_Videos.txt")
-    assert len(official) == 290 and official["Abuse028_x264.mp4"] == "Abuse"
-    assert sum(c == "Normal" for c in official.values()) == 150
-    with_counts = read_annotation_classes(annotations / "Test_Annotation.txt")
-    assert with_counts == official  # same classes from the variant with folders and frame counts
-    split = read_annotation_classes(annotations / "Anomaly_Train.txt")
-    assert split["Abuse001_x264.mp4"] == "Abuse"  # plain list: class from the folder
-
-    # features keyed by a flat folder still group by class; unknown videos are set apart
-    for key in ["Abuse028_x264.mp4", "x/Arrest001_x264.mp4", "Normal_Videos_003_x264", "mine.mp4"]:
+def test_groups_by_a_labelling_function(tmp_path):
+    for key in ["cam1/a.mp4", "cam1/b.mp4", "cam2/c.mp4", "loose.mp4"]:
         write_video(tmp_path, key, *sample(), ATTRS)
-    groups = FeatureStore(tmp_path).groups(annotations=annotations / "Test_Annotation.txt")
-    assert groups["Abuse"] == ["Abuse028_x264.mp4"]
-    assert groups["Arrest"] == ["x/Arrest001_x264.mp4"]
-    assert groups["Normal"] == ["Normal_Videos_003_x264"]  # a frame folder matches by stem
-    assert groups["unannotated"] == ["mine.mp4"]
-
-
-def test_annotation_parsing_variants(tmp_path):
-    path = tmp_path / "ann.csv"
-    path.write_text("# comment\nvideo_a.mp4,Fighting,10,20\n\nsub/video_b.avi 300\n")
-    classes = read_annotation_classes(path)
-    assert classes == {"video_a.mp4": "Fighting", "video_b.avi": "sub"}
-    assert match_annotation("deep/folder/video_a.mp4", classes) == "Fighting"
-    assert match_annotation("video_a", classes) == "Fighting"
-    assert match_annotation("other.mp4", classes) is None
-    (tmp_path / "empty.txt").write_text("1 2 3\n")
-    with pytest.raises(ValueError):
-        read_annotation_classes(tmp_path / "empty.txt")
+    store = FeatureStore(tmp_path)
+    groups = store.groups(by=lambda key: "long" if key.startswith("cam1") else "other")
+    assert groups == {"long": ["cam1/a.mp4", "cam1/b.mp4"], "other": ["cam2/c.mp4", "loose.mp4"]}
 
 
 def test_a_store_without_manifest_is_readable(tmp_path):

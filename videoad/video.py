@@ -191,17 +191,41 @@ def open_store(path):
 
 
 _GROUP_BY = {"per-video": "video", "per-category": "folder", "pooled": "all"}
+#: the group of videos an annotation file does not mention
+UNANNOTATED = "unannotated"
+
+
+def _annotations(annotations):
+    """An `Annotations` object from a path (or None / an object already read)."""
+    if annotations is None or hasattr(annotations, "category_of"):
+        return annotations
+    from videoad.datasets.annotations import read_annotations
+
+    return read_annotations(annotations)
+
+
+def _category_label(annotations):
+    """Key -> category: the annotation's class (the same matcher evaluation uses), else the
+    key's first folder; a key the annotations do not name goes to "unannotated"."""
+    from extract.store import folder_of
+
+    ann = _annotations(annotations)
+    if ann is None:
+        return folder_of
+    return lambda key: ann.category_of(key) or UNANNOTATED
 
 
 def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
-    """Group name -> store keys for a detection mode (the store's own grouping).
+    """Group name -> store keys for a detection mode.
 
-    per-category: the class column of the annotation file when one is given, else the first
-    folder of the key (UCF-Crime's `Abuse/Abuse001_x264.mp4` -> "Abuse").
+    per-category: the class the annotation file gives a video when one is given (matched as
+    `Annotations.find` matches it for evaluation), else the first folder of the key
+    (UCF-Crime's `Abuse/Abuse001_x264.mp4` -> "Abuse", or one folder per camera).
     """
     if mode not in _GROUP_BY:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    groups = store.groups(by=_GROUP_BY[mode], annotations=annotations if mode == "per-category" else None)
+    by = _category_label(annotations) if mode == "per-category" else _GROUP_BY[mode]
+    groups = store.groups(by=by)
     if not groups:
         raise ValueError(f"{store.root}: the feature store holds no videos")
     return groups
@@ -209,7 +233,8 @@ def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
 
 def categories(store, annotations=None) -> dict[str, str]:
     """Store key -> category (annotation class, else first folder), whatever the grouping."""
-    return {k: g for g, keys in store.groups(by="folder", annotations=annotations).items() for k in keys}
+    label = _category_label(annotations)
+    return {k: label(k) for k in store.keys()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,13 +385,14 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
            executor=None) -> ScoreSet:
     """Transductive detection over a feature store; returns the scores (write them with `write_scores`).
 
-    `annotations`: path of a UCF-Crime-style file whose class column names each video's category.
+    `annotations`: a ground-truth file (any format `read_annotations` reads) whose categories
+    group the videos per category, matched to store keys as evaluation matches them.
     `save_models`: a folder to also keep each group's fitted model in (score other videos with
     them later: `score`). `executor`: runs the per-group fits, called like `_run(tasks, n_jobs)`
     (the default: local processes); `videoad.ray_detect.RayTasks` schedules them on Ray instead.
     """
     cfg = (cfg or DetectConfig()).check()
-    store = open_store(features)
+    store, annotations = open_store(features), _annotations(annotations)
     groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     model_dir = _model_dir(save_models, cfg)
     plan, records = [], []
@@ -395,7 +421,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     if cfg.mode == "per-video":
         raise ValueError("fitting on history serves per-category or pooled grouping; a per-video model "
                          "cannot score other videos")
-    fit_store, store = open_store(history), open_store(features)
+    fit_store, store, annotations = open_store(history), open_store(features), _annotations(annotations)
     fit_groups, fit_counts, _ = _screen(fit_store, make_groups(fit_store, cfg.mode, annotations))
     groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     model_dir = _model_dir(save_models, cfg)
@@ -505,7 +531,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         raise ValueError(f"{index_path}: not valid JSON ({exc}); refit the models") from None
     known = set(DetectConfig.__dataclass_fields__)
     cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path))
-    store = open_store(features)
+    store, annotations = open_store(features), _annotations(annotations)
     groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     models = index["groups"]
     plan, records = [], []

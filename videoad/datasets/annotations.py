@@ -15,6 +15,12 @@ Formats (`read_annotations` picks one from the file name and first line):
 - ``ped2``: `ped2_test_gt.csv` (video,num_frames,anomaly_start_frame,anomaly_end_frame) or `ped2.mat`
 - ``csv``: your own labels, header ``video,start,end`` plus optional ``category`` and
   ``n_frames`` columns; one row per interval, a row with empty or -1 start/end lists a normal video.
+- ``list``: a split list, one ``<Class-dir>/<video>.mp4`` per line (`Anomaly_Train.txt`): the
+  category is the folder, there are no intervals.
+
+`Annotations.find` is the one matcher from a feature-store key to an annotation: evaluation,
+per-category grouping (`category_of`) and the report all use it, so a video cannot be in one
+category for detection and another for evaluation.
 """
 from __future__ import annotations
 
@@ -30,7 +36,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("ucf", "ucf_counts", "ped2", "csv")
+FORMATS = ("ucf", "ucf_counts", "ped2", "csv", "list")
 _VIDEO_EXT = re.compile(r"\.(mp4|avi|mkv|mov|mpg|mpeg|webm|m4v|wmv|flv|h5|hdf5)$", re.IGNORECASE)
 
 
@@ -146,6 +152,11 @@ class Annotations(Mapping[str, VideoAnnotation]):
             raise AnnotationError(f"{self.source}: video {key!r} matches several annotations")
         return None
 
+    def category_of(self, key: str) -> str | None:
+        """The category of a store key (by `find`), or None when no annotation names one."""
+        a = self.find(key)
+        return a.category if a is not None and a.category else None
+
     def require(self, key: str) -> VideoAnnotation:
         a = self.find(key)
         if a is None:
@@ -259,6 +270,20 @@ def read_ucf_counts(path, frame_counts=None) -> Annotations:
         _add(videos, VideoAnnotation(vid, category, _pairs(values, where), n, str(path)), where)
     _nonempty(videos, path)
     return _apply_counts(Annotations(videos, str(path)), frame_counts)
+
+
+def read_split_list(path) -> Annotations:
+    """`Anomaly_Train.txt`: one ``<Class-dir>/<video>`` per line; category = the folder."""
+    path = Path(path)
+    videos: dict[str, VideoAnnotation] = {}
+    for i, toks in _lines(path):
+        where = f"{path}:{i}"
+        if len(toks) != 1:
+            raise AnnotationError(f"{where}: expected one '<Class-dir>/<video>' per line, got {' '.join(toks)!r}")
+        vid = video_id(toks[0])
+        _add(videos, VideoAnnotation(vid, PurePosixPath(vid).parent.name, (), None, str(path)), where)
+    _nonempty(videos, path)
+    return Annotations(videos, str(path))
 
 
 def read_frame_counts(path) -> dict[str, int]:
@@ -382,6 +407,8 @@ def detect_format(path) -> str:
             header = [h.strip() for h in fh.readline().split(",")]
         return "ped2" if "anomaly_start_frame" in header else "csv"
     for _, toks in _lines(path):
+        if len(toks) == 1:
+            return "list"
         return "ucf_counts" if len(toks) >= 2 and re.fullmatch(r"\d+", toks[1]) else "ucf"
     raise AnnotationError(f"{path}: empty annotation file")
 
@@ -397,6 +424,8 @@ def read_annotations(path, fmt: str = "auto", frame_counts=None) -> Annotations:
         return _apply_counts(read_ped2(path), frame_counts)
     if fmt == "csv":
         return _apply_counts(read_csv_labels(path), frame_counts)
+    if fmt == "list":
+        return _apply_counts(read_split_list(path), frame_counts)
     raise AnnotationError(f"{path}: unknown annotation format {fmt!r}; choose one of {FORMATS} or 'auto'")
 
 
