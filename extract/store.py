@@ -27,7 +27,6 @@ import errno
 import io
 import json
 import os
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone

@@ -8,7 +8,6 @@ import h5py
 import numpy as np
 import pytest
 
-from _extract_media import shared
 from extract.manifest import Manifest, merge_shards, read_store_manifest
 from extract.store import FeatureStore, write_video
 
