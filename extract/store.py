@@ -357,12 +357,6 @@ class FeatureStore:
             groups.setdefault(label(key), []).append(key)
         return dict(sorted(groups.items()))
 
-    def manifest(self) -> dict[str, Any]:
-        """The manifest (shard manifests joined when no merged one exists); see `manifest.py`."""
-        from .manifest import read_store_manifest
-
-        return read_store_manifest(self.root)
-
 
 def folder_of(key: str) -> str:
     """The first folder of a key, "." for a key at the store root."""

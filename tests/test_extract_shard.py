@@ -8,6 +8,7 @@ import numpy as np
 from _extract_media import make_video
 from click.testing import CliRunner
 
+from extract.manifest import read_store_manifest
 from extract.store import FeatureStore
 from videoad.cli.extract_cmd import extract as extract_cmd
 from videoad.cli.extract_cmd import merge as merge_cmd
@@ -54,7 +55,7 @@ def test_three_shards_partition_the_list_and_merge_into_the_unsharded_store(tmp_
     for key in got.keys():
         np.testing.assert_array_equal(got.load(key).features, want.load(key).features)
         np.testing.assert_array_equal(got.load(key).frames, want.load(key).frames)
-    assert got.manifest()["settings"] == want.manifest()["settings"]
+    assert read_store_manifest(got.root)["settings"] == read_store_manifest(want.root)["settings"]
 
 
 def test_merge_refuses_a_store_whose_shard_lost_a_file(tmp_path):

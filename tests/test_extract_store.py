@@ -165,7 +165,7 @@ def test_groups_by_a_labelling_function(tmp_path):
 def test_a_store_without_manifest_is_readable(tmp_path):
     write_video(tmp_path, "v.mp4", *sample(), ATTRS)
     store = FeatureStore(tmp_path)
-    assert store.manifest()["videos"] == {} and store.manifest()["complete"] is None
+    assert read_store_manifest(store.root)["videos"] == {} and read_store_manifest(store.root)["complete"] is None
     assert store.load("v.mp4").n_clips == 3
     with pytest.raises(FileNotFoundError):
         FeatureStore(tmp_path / "missing")
@@ -203,7 +203,7 @@ def test_merge_joins_complete_shards_and_reports_failures(tmp_path):
     assert report.problems == [] and report.n_done == 3 and report.failed == {"d.mp4": "broken"}
     merged = json.loads((tmp_path / "manifest.json").read_text())
     assert sorted(merged["videos"]) == ["a.mp4", "b.mp4", "c.mp4", "d.mp4"] and merged["complete"]
-    assert FeatureStore(tmp_path).manifest()["videos"]["d.mp4"]["status"] == "failed"
+    assert read_store_manifest(tmp_path)["videos"]["d.mp4"]["status"] == "failed"
 
 
 def test_merge_catches_inconsistent_shards(tmp_path):
