@@ -117,3 +117,12 @@ def test_end_to_end_on_real_synthetic_video(tmp_path):
     assert len(list((tmp_path / "report" / "events").glob("E*.png"))) == len(shown)
     assert len(list((tmp_path / "report" / "events").glob("E*.mp4"))) == len(shown)  # sources readable
     assert np.isfinite(ev["pooled"]["auroc"])
+
+
+def test_a_mistyped_command_module_fails_loudly():
+    from videoad import cli
+
+    with pytest.raises(ModuleNotFoundError):
+        cli._register([("videoad.cli.no_such_cmd", "nothing")])
+    with pytest.raises(RuntimeError, match="has no click command 'nothing'"):
+        cli._register([("videoad.cli.video_cmd", "nothing")])

@@ -38,17 +38,14 @@ def cli(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _register() -> None:
-    for module_name, attr in _COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # not written yet
-                continue
-            raise
+def _register(commands=None) -> None:
+    """Add every listed command; a missing module or attribute is a bug and fails loudly."""
+    for module_name, attr in commands or _COMMANDS:
+        module = importlib.import_module(module_name)
         command = getattr(module, attr, None)
-        if command is not None:
-            cli.add_command(command)
+        if not isinstance(command, click.Command):
+            raise RuntimeError(f"videoad.cli: {module_name} has no click command {attr!r}")
+        cli.add_command(command)
 
 
 _register()
