@@ -51,6 +51,7 @@ DEV_VARIANTS = {
     "score error": {"params": {"score": "error"}},
     "cells: max": {"cell_aggregate": "max"},
     "cells: + position": {"position": True},
+    "3-seed ensemble (n_seeds 3)": {"n_seeds": 3},
 }
 #: extraction variants (motion backbone options / stride) measured with the default detection
 DEV_EXTRACTION = {"stride 16": ({}, 16), "size auto (native, at most 240 lines)": ({"size": "auto"}, None),
