@@ -126,3 +126,17 @@ def test_a_mistyped_command_module_fails_loudly():
         cli._register([("videoad.cli.no_such_cmd", "nothing")])
     with pytest.raises(RuntimeError, match="has no click command 'nothing'"):
         cli._register([("videoad.cli.video_cmd", "nothing")])
+
+
+def test_print_config_shows_the_settings_without_running(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    out = CliRunner().invoke(cli, ["detect", "--print-config", "--pooled", "--seed", "3"])
+    assert out.exit_code == 0, out.output
+    assert "mode: pooled" in out.output and "seed: 3" in out.output and "score: knn" in out.output
+    missing = CliRunner().invoke(cli, ["detect"])
+    assert missing.exit_code == 2 and "give FEATURES and -o/--output" in missing.output
+    run = CliRunner().invoke(cli, ["run", "--print-config"])
+    assert run.exit_code == 0 and "mode: pooled" in run.output

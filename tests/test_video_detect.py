@@ -237,3 +237,13 @@ def test_level_cell_without_cells_in_the_store_says_which_videos(store):
     root, _ = store
     with pytest.raises(ValueError, match=r"level 'cell': video\(s\) \['A/a1.mp4'"):
         video.detect(root, replace(CFG, level="cell"))
+
+
+def test_print_config_reads_back_and_the_per_feature_table_is_not_a_setting(tmp_path):
+    cfg = replace(video.DetectConfig(), mode="pooled", params={"score": "angle"}, seed=7)
+    text = video.config_text(cfg)
+    (tmp_path / "c.yaml").write_text(text)
+    assert video.load_config(tmp_path / "c.yaml") == cfg
+    (tmp_path / "bad.yaml").write_text(text.replace("score: knn", "score: error", 1))
+    with pytest.raises(ValueError, match="bad.yaml: duad_by_features differs"):
+        video.load_config(tmp_path / "bad.yaml")

@@ -138,7 +138,10 @@ def load_config(path, **overrides) -> DetectConfig:
             raise ValueError(f"{p}: not valid YAML ({exc})") from None
         if not isinstance(data, dict):
             raise ValueError(f"{p}: expected a mapping of settings at the top level")
-        data.pop("duad_by_features", None)  # the packaged defaults' table; the code reads it there
+        table = data.pop("duad_by_features", None)  # the packaged defaults' table, copied into the file
+        if table is not None and table != DUAD_BY_FEATURES:
+            raise ValueError(f"{p}: duad_by_features differs from the packaged defaults; it is the table the "
+                             "defaults come from, not a setting: put DUAD arguments under detector: params:")
         det = data.get("detector")
         if isinstance(det, dict):  # detector: {name: duad, params: {...}}
             data["detector"] = det.get("name", "duad")
@@ -151,6 +154,20 @@ def load_config(path, **overrides) -> DetectConfig:
         data["params"] = {}  # the file's parameters belong to its own detector
     data.update(overrides)
     return DetectConfig(**data).check(str(path or "config"))
+
+
+def config_text(cfg: DetectConfig) -> str:
+    """The settings a run uses, as a YAML config file that `--config` reads back (with the
+    packaged per-feature DUAD table, which applies under `params`)."""
+    import yaml
+
+    data = asdict(cfg)
+    data["detector"] = {"name": data.pop("detector"), "params": data.pop("params")}
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    if cfg.detector == "duad":
+        text += "# DUAD's arguments by kind of features (params above win over them):\n"
+        text += yaml.safe_dump({"duad_by_features": DUAD_BY_FEATURES}, sort_keys=False, default_flow_style=None)
+    return text
 
 
 def feature_kind(attrs: Mapping) -> str:

@@ -22,7 +22,7 @@ def _report(result) -> None:
 
 @import_features.command("sultani")
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
               help="Feature store folder to write.")
 @click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts, e.g. UCF-Crime Test_Annotation.txt.")
@@ -42,7 +42,7 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
 
 @import_features.command("npy")
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
               help="Feature store folder to write.")
 @click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts; keys become its <Class>/<video> paths.")

@@ -63,13 +63,14 @@ class _Stage:
 
 
 @click.command("run")
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for features, scores, events and the report [default: runs/<first input's name>].")
 @click.option("--fit-on", "history", multiple=True,
               help="Footage to fit the detector on (files, folders, globs; repeatable); INPUT is then only scored.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Detection settings (YAML, as configs/video.yaml) instead of the defaults.")
+@click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
 @click.option("--image-fps", type=float, help="Frame rate of image-sequence folders (else times are in frames).")
@@ -77,7 +78,8 @@ class _Stage:
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
 @event_options
-def run(inputs, output, history, config, stride, image_fps, workers, clips, burn_heatmap, merge_gap, min_event):
+def run(inputs, output, history, config, print_config, stride, image_fps, workers, clips, burn_heatmap, merge_gap,
+        min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -88,6 +90,15 @@ def run(inputs, output, history, config, stride, image_fps, workers, clips, burn
     from videoad.report import build_report, event_summary
     from videoad.scores import write_scores
 
+    if print_config:
+        try:
+            cfg = video.load_config(config) if config else DEMO_CONFIG
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(video.config_text(cfg), nl=False)
+        return
+    if not inputs:
+        raise click.UsageError("give at least one INPUT (a file, folder or glob)")
     paths = expand_inputs(inputs)
     past = expand_inputs(history) if history else []
     out = output or default_output(paths)

@@ -41,15 +41,17 @@ def event_settings(merge_gap, min_event):
 
 
 @click.command()
-@click.argument("features", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", "output", required=True, type=click.Path(path_type=Path),
-              help="Scores folder to write (segments.csv + run.json).")
+@click.argument("features", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+              help="Scores folder to write (segments.csv + run.json).  [required]")
 @click.option("--per-video", "mode", flag_value="per-video", help="One detector per video.")
 @click.option("--per-category", "mode", flag_value="per-category",
               help="One detector per category (annotation class, else store folder). Default.")
 @click.option("--pooled", "mode", flag_value="pooled", help="One detector for all videos.")
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML settings (see configs/video.yaml); command-line options win.")
+@click.option("--print-config", is_flag=True,
+              help="Print the settings this command would use (defaults, --config, options) as YAML and exit.")
 @click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Ground-truth file; only its class names are used, to group per category.")
 @click.option("--detector", help="duad (default), pca, iforest, dagmm, ocsvm, knn.")
@@ -64,8 +66,8 @@ def event_settings(merge_gap, min_event):
               help="Fit on this feature store (e.g. the unlabeled training split), score FEATURES.")
 @event_options
 @ray_opts.detect_options
-def detect(features, output, mode, config, annotations, detector, min_clips, n_jobs, seed, save_model, model_dir,
-           fit_on, merge_gap, min_event, ray_address=None, ray_cpus=None, ray_gpus=None):
+def detect(features, output, mode, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
+           model_dir, fit_on, merge_gap, min_event, ray_address=None, ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import video
@@ -74,8 +76,13 @@ def detect(features, output, mode, config, annotations, detector, min_clips, n_j
     from videoad.scores import write_scores
 
     try:
-        ann = annotations  # the store reads its class column to group per category
+        ann = annotations  # its classes group the videos per category
         cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed)
+        if print_config:
+            click.echo(video.config_text(cfg), nl=False)
+            return
+        if features is None or output is None:
+            raise click.UsageError("give FEATURES and -o/--output (or --print-config alone)")
         executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
         if model_dir is not None and (fit_on is not None or save_model is not None):
             raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
