@@ -9,6 +9,7 @@ import pytest
 from video_helpers import DIM, FAST_DUAD, fake_video, small_store, write_labels
 
 from videoad import video
+from videoad.video.groups import _load_group as load_group
 from videoad.datasets.annotations import read_annotations
 from videoad.metrics import evaluate_scores
 from videoad.scores import ScoresError, read_scores, write_scores
@@ -222,7 +223,7 @@ def test_cells_are_scored_with_one_shared_detector_and_aggregated_per_clip(tmp_p
     # whole clips on request; position columns widen the rows by one-hot of the cell
     clip = video.detect(tmp_path / "s", replace(cfg, level="clip"))
     assert clip.cell_grid is None and clip.videos[0].cells is None and clip.groups[0]["n_rows"] == 80
-    rows = video.group_rows(video._load_group(str(tmp_path / "s"), ["cam/a.mp4"]), "cell", position=True)
+    rows = video.group_rows(load_group(str(tmp_path / "s"), ["cam/a.mp4"]), "cell", position=True)
     assert rows.shape == (160, DIM + 4) and rows[5, DIM + 1] == 1 and rows[5, DIM:].sum() == 1
     # scores folder round trip keeps the cells; inductive models remember the level and grid
     write_scores(tmp_path / "out", s)

@@ -1,7 +1,7 @@
 """`videoad detect --ray`: the per-group fits as Ray tasks instead of local processes.
 
 `RayTasks` is an executor for `video.detect` / `video.score`: it takes the same (function,
-args) tasks that the local `video._run` gets and returns their results in task order, so the
+args) tasks that the local `videoad.video.run._run` gets and returns their results in task order, so the
 grouping, seeding and score assembly stay `video`'s and a group's scores do not depend on
 where it was fitted. Each task asks Ray for `cpus` CPUs (the fit's torch threads) and `gpus`
 GPUs (0 by default: the DUAD autoencoders of clip features are small).

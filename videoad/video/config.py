@@ -1,0 +1,160 @@
+"""The settings of a detect run: `DetectConfig`, read from YAML (`load_config`), written back
+(`config_text`), and the per-feature DUAD defaults. Every default is written once, in the
+packaged `videoad/defaults/detect.yaml` (configs/video.yaml is a copy a test keeps equal)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from videoad.group_model import ALARMS, CELL_AGGREGATES, DETECTORS, LEVELS, PREPROCESS
+
+MODES = ("per-video", "per-category", "pooled")
+FEATURE_KINDS = ("motion", "learned", "segments")
+
+
+def _packaged_defaults() -> dict:
+    """The packaged `defaults/detect.yaml`: the one place the detect defaults are written."""
+    import yaml
+    from importlib.resources import files
+
+    return yaml.safe_load(files("videoad").joinpath("defaults", "detect.yaml").read_text())
+
+
+_DEFAULTS = _packaged_defaults()
+
+
+#: DUAD's arguments per kind of features, merged under a config's own `params`
+DUAD_BY_FEATURES: dict[str, dict] = _DEFAULTS["duad_by_features"]
+
+
+@dataclass
+class DetectConfig:
+    """Settings of one detect run; a YAML config file holds the same keys. Every default comes
+    from the packaged `videoad/defaults/detect.yaml` (configs/video.yaml is its copy)."""
+
+    mode: str = _DEFAULTS["mode"]
+    detector: str = _DEFAULTS["detector"]["name"]
+    params: dict = field(default_factory=lambda: dict(_DEFAULTS["detector"]["params"] or {}))
+    level: str = _DEFAULTS["level"]  # auto: grid cells when every video of a group has them
+    cell_aggregate: str = _DEFAULTS["cell_aggregate"]
+    position: bool = _DEFAULTS["position"]
+    min_clips: int = _DEFAULTS["min_clips"]
+    n_jobs: int = _DEFAULTS["n_jobs"]
+    threads_per_job: int = _DEFAULTS["threads_per_job"]
+    seed: int = _DEFAULTS["seed"]
+    alarm: str = _DEFAULTS["alarm"]  # how the alarm line is set from the fitted clips' scores
+    alarm_level: float = _DEFAULTS["alarm_level"]
+    overlap: str = _DEFAULTS["overlap"]  # frame mapping for overlapping clips, used by evaluate/plot
+    preprocess: str = _DEFAULTS["preprocess"]  # per-group feature transform before fitting, see `fit_preprocess`
+    n_seeds: int = _DEFAULTS["n_seeds"]  # fits per group with consecutive seeds; their clip scores are averaged
+
+    def check(self, where: str = "config") -> "DetectConfig":
+        self._check_types(where)
+        if self.mode not in MODES:
+            raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
+        if self.detector not in DETECTORS:
+            raise ValueError(f"{where}: detector must be one of {sorted(DETECTORS)}, got {self.detector!r}")
+        if self.level not in LEVELS:
+            raise ValueError(f"{where}: level must be one of {LEVELS}, got {self.level!r}")
+        if self.cell_aggregate not in CELL_AGGREGATES:
+            raise ValueError(f"{where}: cell_aggregate must be one of {CELL_AGGREGATES}, got {self.cell_aggregate!r}")
+        if not isinstance(self.position, bool):
+            raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
+        if int(self.n_seeds) < 1:
+            raise ValueError(f"{where}: n_seeds must be >= 1, got {self.n_seeds!r}")
+        if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
+            raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
+        if self.alarm not in ALARMS:
+            raise ValueError(f"{where}: alarm must be one of {ALARMS}, got {self.alarm!r}")
+        if self.alarm == "quantile" and not 0.0 < float(self.alarm_level) < 1.0:
+            raise ValueError(f"{where}: alarm_level must be in (0, 1) for alarm quantile, got {self.alarm_level!r}")
+        if self.alarm == "mad" and not float(self.alarm_level) > 0:
+            raise ValueError(f"{where}: alarm_level must be > 0 for alarm mad, got {self.alarm_level!r}")
+        if self.overlap not in ("mean", "max"):
+            raise ValueError(f"{where}: overlap must be 'mean' or 'max', got {self.overlap!r}")
+        if self.preprocess not in PREPROCESS:
+            raise ValueError(f"{where}: preprocess must be one of {PREPROCESS}, got {self.preprocess!r}")
+        if not isinstance(self.params, dict):
+            raise ValueError(f"{where}: params must be a mapping of detector arguments")
+        return self
+
+    def _check_types(self, where: str) -> None:
+        """Each setting of the type its default has, so that a YAML slip (`seed: [1, 2]`,
+        `min_clips: lots`) is named with its key instead of failing deep inside a fit."""
+        kinds = {int: "a whole number", float: "a number", str: "a name", dict: "a mapping", bool: "true or false"}
+        for name, spec in self.__dataclass_fields__.items():
+            value, default = getattr(self, name), spec.default
+            kind = dict if name == "params" else type(default)
+            fits = (isinstance(value, (int, float)) if kind is float else isinstance(value, kind))
+            if (isinstance(value, bool) and kind is not bool) or not fits:
+                example = "{...}" if kind is dict else default
+                raise ValueError(f"{where}: {name} must be {kinds[kind]} (e.g. {name}: {example}), "
+                                 f"got {value!r}")
+
+
+def load_config(path, **overrides) -> DetectConfig:
+    """Read a YAML config (keys of `DetectConfig`; missing keys take the defaults);
+    `overrides` that are not None win."""
+    import yaml
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ValueError(f"{p}: no such config file")
+        try:
+            data = yaml.safe_load(p.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{p}: not valid YAML ({exc})") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{p}: expected a mapping of settings at the top level")
+        table = data.pop("duad_by_features", None)  # the packaged defaults' table, copied into the file
+        if table is not None and table != DUAD_BY_FEATURES:
+            raise ValueError(f"{p}: duad_by_features differs from the packaged defaults; it is the table the "
+                             "defaults come from, not a setting: put DUAD arguments under detector: params:")
+        det = data.get("detector")
+        if isinstance(det, dict):  # detector: {name: duad, params: {...}}
+            data["detector"] = det.get("name", "duad")
+            data.setdefault("params", det.get("params", {}) or {})
+        unknown = sorted(set(data) - set(DetectConfig.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"{p}: unknown setting(s) {unknown}; known: {sorted(DetectConfig.__dataclass_fields__)}")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if "detector" in overrides and overrides["detector"] != data.get("detector", "duad") and "params" not in overrides:
+        data["params"] = {}  # the file's parameters belong to its own detector
+    data.update(overrides)
+    return DetectConfig(**data).check(str(path or "config"))
+
+
+def config_text(cfg: DetectConfig) -> str:
+    """The settings a run uses, as a YAML config file that `--config` reads back (with the
+    packaged per-feature DUAD table, which applies under `params`)."""
+    import yaml
+
+    data = asdict(cfg)
+    data["detector"] = {"name": data.pop("detector"), "params": data.pop("params")}
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    if cfg.detector == "duad":
+        text += "# DUAD's arguments by kind of features (params above win over them):\n"
+        text += yaml.safe_dump({"duad_by_features": DUAD_BY_FEATURES}, sort_keys=False, default_flow_style=None)
+    return text
+
+
+def feature_kind(attrs: Mapping) -> str:
+    """What a store's features are, from what it records about their backbone: "motion" (the
+    weight-free descriptor), "segments" (clips averaged over fixed segments, Sultani's 32 per
+    video) or "learned" (C3D, torchvision / pytorchvideo networks, imported clip features)."""
+    if str(attrs.get("row_kind", "")) == "segment":
+        return "segments"
+    if str(attrs.get("backbone", "")) == "motion":
+        return "motion"
+    return "learned"
+
+
+def detector_params(cfg: DetectConfig, kind: str) -> dict:
+    """The detector's arguments for features of `kind`: DUAD takes the packaged defaults for that
+    kind under the config's own `params`; a baseline takes its `params` alone."""
+    if cfg.detector != "duad":
+        return dict(cfg.params)
+    return {**DUAD_BY_FEATURES[kind], **cfg.params}

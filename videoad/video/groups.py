@@ -1,0 +1,124 @@
+"""Which videos are fitted together: the grouping of a store's keys per video, per category
+(an annotation's class through `Annotations.find`, the matcher evaluation uses; else the key's
+first folder) or pooled, the per-group seed, and the screen that leaves out videos that cannot
+be scored (with their reasons) so that one of them never stops a run."""
+from __future__ import annotations
+
+import logging
+import zlib
+from pathlib import Path
+from typing import Mapping
+
+from videoad.video.config import MODES
+
+log = logging.getLogger(__name__)
+
+
+def group_seed(seed: int, group: str) -> int:
+    """Per-group seed: stable across runs, worker counts and the other groups in the run."""
+    return (int(seed) * 1_000_003 + zlib.crc32(group.encode())) % (2**31 - 1)
+
+
+def open_store(path):
+    from extract.store import FeatureStore
+
+    p = Path(path)
+    if not p.exists():
+        raise ValueError(f"{p}: no such feature store")
+    return FeatureStore(p)
+
+
+_GROUP_BY = {"per-video": "video", "per-category": "folder", "pooled": "all"}
+
+
+#: the group of videos an annotation file does not mention
+UNANNOTATED = "unannotated"
+
+
+def _annotations(annotations):
+    """An `Annotations` object from a path (or None / an object already read)."""
+    if annotations is None or hasattr(annotations, "category_of"):
+        return annotations
+    from videoad.datasets.annotations import read_annotations
+
+    return read_annotations(annotations)
+
+
+def _category_label(annotations):
+    """Key -> category: the annotation's class (the same matcher evaluation uses), else the
+    key's first folder; a key the annotations do not name goes to "unannotated"."""
+    from extract.store import folder_of
+
+    ann = _annotations(annotations)
+    if ann is None:
+        return folder_of
+    return lambda key: ann.category_of(key) or UNANNOTATED
+
+
+def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
+    """Group name -> store keys for a detection mode.
+
+    per-category: the class the annotation file gives a video when one is given (matched as
+    `Annotations.find` matches it for evaluation), else the first folder of the key
+    (UCF-Crime's `Abuse/Abuse001_x264.mp4` -> "Abuse", or one folder per camera).
+    """
+    if mode not in _GROUP_BY:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    by = _category_label(annotations) if mode == "per-category" else _GROUP_BY[mode]
+    groups = store.groups(by=by)
+    if not groups:
+        raise ValueError(f"{store.root}: the feature store holds no videos")
+    return groups
+
+
+def categories(store, annotations=None) -> dict[str, str]:
+    """Store key -> category (annotation class, else first folder), whatever the grouping."""
+    label = _category_label(annotations)
+    return {k: label(k) for k in store.keys()}
+
+
+def _load_group(store_root: str, keys: list[str], cells: bool = True):
+    store = open_store(store_root)
+    vids = [store.load(k, cells=cells) for k in keys]
+    dims = {v.features.shape[1] for v in vids}
+    if len(dims) > 1:
+        detail = ", ".join(f"{v.key}: {v.features.shape[1]}" for v in vids[:6])
+        raise ValueError(f"{store_root}: videos of one group have different feature sizes ({detail})")
+    backbones = {str(v.attrs.get("backbone", "")) for v in vids}
+    if len(backbones) > 1:
+        raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
+    return vids
+
+
+def _screen(store, groups: dict[str, list[str]]):
+    """(groups without the videos that cannot be scored, clips per kept video, left out -> why).
+
+    A video shorter than one clip has nothing to score, and a feature file that cannot be read
+    gives nothing: each is left out with its reason (run.json `left_out`), so that one of them
+    never stops the run. Clips are counted from the attributes alone (no arrays read).
+    """
+    counts, left_out = {}, {}
+    for key in sorted({k for keys in groups.values() for k in keys}):
+        try:
+            a = store.attrs(key)
+            n = int(a["n_clips"]) if "n_clips" in a else store.load(key).n_clips
+        except ValueError as exc:  # extract.store.StoreReadError: names the file, says what to do
+            left_out[key] = str(exc)
+            continue
+        if n > 0:
+            counts[key] = n
+        else:
+            left_out[key] = (f"no clips: {a.get('n_frames', '?')} frames, shorter than one clip of "
+                             f"{a.get('clip_len', '?')} (extract with --tail pad to score it)")
+    for key, why in left_out.items():
+        log.info("left out %s: %s", key, why)
+    kept = {g: [k for k in keys if k in counts] for g, keys in groups.items()}
+    kept = {g: keys for g, keys in kept.items() if keys}
+    if not kept:
+        raise ValueError(f"{store.root}: no video can be scored ("
+                         + "; ".join(f"{k}: {why}" for k, why in left_out.items()) + ")")
+    return kept, counts, left_out
+
+
+def _listed(left_out: Mapping[str, str]) -> list[dict]:
+    return [{"video": k, "reason": why} for k, why in sorted(left_out.items())]
