@@ -21,6 +21,7 @@ Written beside the scores: `events.csv` (one row per event, worst first) and `ev
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extract.store import write_atomic
 from videoad.scores import ScoreSet, VideoScores
 
 FORMAT = "videoad-events/1"
@@ -342,16 +344,15 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
     """Write `events.csv` and `events.json` into the scores folder; returns both paths."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / (EVENTS_CSV + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(CSV_COLUMNS)
-        for e in events.events:
-            w.writerow([e.event, e.video, e.category, e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
-                        _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
-                        f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
-                        cell_names(e.cells, events.cell_grid)])
-    tmp.replace(out / EVENTS_CSV)
+    text = io.StringIO(newline="")
+    w = csv.writer(text)
+    w.writerow(CSV_COLUMNS)
+    for e in events.events:
+        w.writerow([e.event, e.video, e.category, e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
+                    _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
+                    f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
+                    cell_names(e.cells, events.cell_grid)])
+    write_atomic(out / EVENTS_CSV, text.getvalue().encode("utf-8"))
     data = {
         "format": FORMAT,
         "settings": asdict(events.settings),
@@ -369,9 +370,7 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
                     "cell_names": cell_names(e.cells, events.cell_grid) or None}
                    for e in events.events],
     }
-    tmp = out / (EVENTS_JSON + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(out / EVENTS_JSON)
+    write_atomic(out / EVENTS_JSON, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
     return out / EVENTS_CSV, out / EVENTS_JSON
 
 

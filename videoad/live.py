@@ -42,6 +42,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from extract.store import write_atomic
 from videoad.events import Event, EventSettings, EventTracker, cell_names, where_words
 
 log = logging.getLogger(__name__)
@@ -919,9 +920,7 @@ class _Scorer:
         ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
         if not ok:
             raise RuntimeError("JPEG encoding failed")
-        tmp = path.with_name("." + path.name + ".tmp")
-        tmp.write_bytes(data.tobytes())
-        tmp.replace(path)
+        write_atomic(path, data.tobytes())
 
 
 def _small(frame: np.ndarray) -> np.ndarray:

@@ -28,12 +28,15 @@ key, the file's ``grid`` attribute is [rows, cols]. ``run.json`` repeats the gri
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from extract.store import write_atomic  # the one atomic write: temporary, fsync, rename
 
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
@@ -107,15 +110,14 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     if out.exists() and not out.is_dir():
         raise ScoresError(f"{out}: exists and is not a folder (scores are a folder: segments.csv + run.json)")
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "segments.csv.tmp"
-    with open(tmp, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS)
-        for v in scoreset.videos:
-            t = v.times()
-            for i, ((a, b), s) in enumerate(zip(v.frames, v.scores)):
-                w.writerow([v.video, v.category, v.group, i, int(a), int(b), f"{t[i, 0]:.3f}", f"{t[i, 1]:.3f}", repr(float(s))])
-    tmp.replace(out / "segments.csv")
+    text = io.StringIO(newline="")
+    w = csv.writer(text)
+    w.writerow(COLUMNS)
+    for v in scoreset.videos:
+        t = v.times()
+        for i, ((a, b), s) in enumerate(zip(v.frames, v.scores)):
+            w.writerow([v.video, v.category, v.group, i, int(a), int(b), f"{t[i, 0]:.3f}", f"{t[i, 1]:.3f}", repr(float(s))])
+    write_atomic(out / "segments.csv", text.getvalue().encode())
     meta = dict(scoreset.meta)
     meta["format"] = FORMAT
     meta["videos"] = [
@@ -131,17 +133,15 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
         _write_cells(out / CELLS_FILE, with_cells, grid)
     else:
         (out / CELLS_FILE).unlink(missing_ok=True)  # a rewrite without cells must not keep stale ones
-    tmp = out / "run.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=2, default=_json_default) + "\n")
-    tmp.replace(out / "run.json")
+    write_atomic(out / "run.json", (json.dumps(meta, indent=2, default=_json_default) + "\n").encode())
     return out
 
 
 def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -> None:
     import h5py
 
-    tmp = path.with_name(path.name + ".tmp")
-    with h5py.File(tmp, "w") as f:
+    image = io.BytesIO()
+    with h5py.File(image, "w") as f:
         f.attrs["grid"] = np.asarray(grid, dtype=np.int64)
         for i, v in enumerate(videos):
             cells = np.asarray(v.cells, dtype=np.float32)
@@ -150,7 +150,7 @@ def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -
                                   f"{(len(v.scores), grid[0] * grid[1])} for a {grid[0]}x{grid[1]} grid")
             ds = f.create_dataset(f"v{i}", data=cells)
             ds.attrs["video"] = v.video
-    tmp.replace(path)
+    write_atomic(path, image.getbuffer())
 
 
 def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:

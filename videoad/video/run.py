@@ -14,12 +14,21 @@ from typing import Mapping
 
 import numpy as np
 
+from extract.store import write_atomic
 from videoad import __version__
 from videoad.group_model import GroupModel
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
-from videoad.video.groups import (_annotations, _listed, _load_group, _screen, categories, group_seed, make_groups,
-                                  open_store)
+from videoad.video.groups import (
+    _annotations,
+    _listed,
+    _load_group,
+    _screen,
+    categories,
+    group_seed,
+    make_groups,
+    open_store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +228,7 @@ def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extrac
     common = extraction[results[0]["group"]] if results and len(set(records)) == 1 else None
     index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
              "extraction": common, "groups": groups}
-    (model_dir / MODELS_INDEX).write_text(json.dumps(index, indent=2) + "\n")
+    write_atomic(model_dir / MODELS_INDEX, (json.dumps(index, indent=2) + "\n").encode())
 
 
 #: store attributes that say how clips were cut (the extraction record repeats them)
