@@ -116,7 +116,7 @@ class DUAD(BaseDetector):
                  max_epoch_rows: int | str | None = "auto",
                  contamination: float | None = None,
                  device: str = "auto", random_state=None, keep_selection_history: bool = False,
-                 guard: bool = True, guard_runs: int = 1, gmm_backend: str = "auto",
+                 guard: bool = True, guard_runs: int = 1, refit_epochs: int = 0, gmm_backend: str = "auto",
                  verbose: bool = False):
         self.p0 = p0
         self.p = p
@@ -149,6 +149,7 @@ class DUAD(BaseDetector):
         self.keep_selection_history = keep_selection_history
         self.guard = guard
         self.guard_runs = guard_runs
+        self.refit_epochs = refit_epochs
         self.gmm_backend = gmm_backend
         self.verbose = verbose
 
@@ -265,7 +266,10 @@ class DUAD(BaseDetector):
         # `guard_runs` independently seeded clusterings selects (`_initial_selection`)
         t0 = time.perf_counter()
         name = self._clusterer_name(d)
-        clusterer = make_clusterer(name, **(self.clusterer_params or {}))
+        params = dict(self.clusterer_params or {})
+        if name == "dc" and "device" not in params:  # DC's distance matrix goes where the model goes
+            params["device"] = self.device_
+        clusterer = make_clusterer(name, **params)
         init, selected, agreement = self._initial_selection(clusterer, Xf)
         self.init_info_ = {"clusterer": name, "n_clusters": init.n_clusters,
                            "unclustered": int((init.labels < 0).sum()), "selected": int(selected.sum()),
@@ -315,6 +319,15 @@ class DUAD(BaseDetector):
         if int(self.final_epochs) > 0:
             self._train(X_t, selected, int(self.final_epochs), optimiser, generator)
             epochs += int(self.final_epochs)
+        if int(self.refit_epochs) > 0:
+            # a fresh autoencoder on the final selection: what the first periods learned from a
+            # contaminated start is not carried into the scores
+            torch.manual_seed(self.seed_ + 7)
+            self.model_ = self._build_model().to(self.device_)
+            optimiser = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay,
+                                         foreach=True)
+            self._train(X_t, selected, int(self.refit_epochs), optimiser, generator)
+            epochs += int(self.refit_epochs)
         timings["training"] += time.perf_counter() - t0
 
         self.n_epochs_ = epochs
