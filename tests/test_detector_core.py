@@ -351,3 +351,118 @@ def test_angle_reselection_keeps_the_best_reconstructed_rows():
         assert h["n_clusters"] == 0  # no mixture is fitted for this rule
         assert abs(h["selected"] - 0.8 * X.shape[0]) <= 1  # p = 20: the lowest 80% of angles
     assert y[det.selection_].mean() < y.mean()  # outliers are reconstructed worst and left out
+
+
+# ---------------------------------------------------------------- the selection guard
+def planted_blob(seed=0, n=600, n_blob=60, d=10):
+    """Rows on a plane (what an autoencoder with a 2-d code learns) and a tight blob off it:
+    the blob is the tightest group there is, so a variance rule keeps it whenever it gets a
+    mixture component of its own."""
+    rng = np.random.default_rng(seed)
+    basis = rng.standard_normal((2, d))
+    plane = rng.uniform(-1, 1, (n, 2)) @ basis + 5.0 + 0.02 * rng.standard_normal((n, d))
+    blob = 5.0 + 2.5 * rng.standard_normal(d) + 0.002 * rng.standard_normal((n_blob, d))
+    return np.vstack([plane, blob]).astype(np.float32), np.r_[np.zeros(n, int), np.ones(n_blob, int)]
+
+
+class _PlantedStart:
+    """Initial clusterer that leaves the blob unclustered: it can only enter at a reselection."""
+
+    def __init__(self, truth):
+        self.truth = truth
+
+    def __call__(self, X, seed):
+        return result_from_labels(X, np.where(self.truth == 1, -1, np.arange(len(self.truth)) % 3))
+
+
+PLANTED = dict(p0=20, p=15, r=5, selection="row", reselection="component_rows", n_components=4, hidden_dims=(8,),
+               latent_dim=2, lr=1e-2, batch_size=64, max_reselections=3, keep_selection_history=True)
+
+
+def test_guard_keeps_a_tight_badly_reconstructed_component_out(monkeypatch):
+    from videoad.detector import clustering
+
+    X, y = planted_blob()
+    monkeypatch.setitem(clustering._REGISTRY, "planted", lambda: _PlantedStart(y))
+    # without the guard the variance rule admits the blob at the first reselection
+    bare = DUAD(clusterer="planted", guard=False, random_state=0, **PLANTED).fit(X)
+    assert [int(y[h["mask"]].sum()) for h in bare.history_] == [0, 60, 60]
+    assert "guard" not in bare.history_[1]
+    # with it the blob never enters, and history_ says which group was kept out and why
+    det = DUAD(clusterer="planted", random_state=0, **PLANTED).fit(X)
+    assert all(int(y[h["mask"]].sum()) == 0 for h in det.history_)
+    g = det.history_[1]["guard"]
+    assert g["rows_rejected"] == 60 and len(g["rejected"]) == 1
+    assert g["rejected"][0]["rows"] == 60 and g["rejected"][0]["median_angle"] > g["reference_angle"]
+    assert g["groups_entering"] >= 1
+    # the guard only keeps rows out: what it returns is the rule's selection minus the rejected rows
+    for prev, cur in zip(det.history_, det.history_[1:]):
+        assert cur["selected"] == prev["selected"] + cur["entered"] - cur["left"]
+
+
+def test_guard_never_removes_selected_rows_and_judges_groups_by_their_median():
+    det = DUAD(p=30)
+    # rows 0-15 selected (row 0 badly reconstructed), 16-17 and 18-19 enter, 20-23 stay out
+    angle = np.r_[0.9, np.full(15, 0.05), 0.1, 0.2, 0.6, 0.7, np.full(4, 1.0)]
+    groups = np.r_[np.zeros(16, int), 1, 1, 2, 2, np.full(4, 3)]
+    old = np.r_[np.ones(16, bool), np.zeros(8, bool)]
+    new = np.r_[np.ones(20, bool), np.zeros(4, bool)]
+    out, info = det._guard(new, old, angle, groups)
+    cut = np.percentile(angle, 70)
+    assert info["reference_angle"] == pytest.approx(cut) and 0.15 < cut < 0.65
+    # group 1 (median 0.15) enters, group 2 (0.65) is kept out; row 0 stays although its angle is high
+    np.testing.assert_array_equal(out, np.r_[np.ones(18, bool), np.zeros(6, bool)])
+    assert info["rejected"] == [{"component": 2, "rows": 2, "median_angle": 0.65}]
+    assert info["groups_entering"] == 2 and info["rows_rejected"] == 2
+    # per-row rules (no mixture): every entering row is its own group
+    out_rows, info_rows = det._guard(new, old, angle, None)
+    np.testing.assert_array_equal(out_rows, out)
+    assert info_rows["rows_rejected"] == 2
+    # nothing entering: nothing to judge
+    same, info_same = det._guard(old, old, angle, groups)
+    np.testing.assert_array_equal(same, old)
+    assert info_same["reference_angle"] is None
+
+
+def test_angle_reselection_passes_the_guard_unchanged():
+    """The angle rule admits rows below its own cut, which is the guard's reference."""
+    X, _ = inliers_with_outliers()
+    a = DUAD(**SMALL, reselection="angle", random_state=0).fit(X)
+    b = DUAD(**SMALL, reselection="angle", guard=False, random_state=0).fit(X)
+    assert all(h["guard"]["rows_rejected"] == 0 for h in a.history_[1:])
+    np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
+
+
+class _SeedDependentStart:
+    """A clusterer whose seed decides whether the blob gets a tight component of its own
+    (selected) or joins a wide one (left out), as GMM fits on KDDCUP99 do."""
+
+    def __init__(self, truth, lucky_seed):
+        self.truth, self.lucky_seed = truth, lucky_seed
+        self.seeds = []
+
+    def __call__(self, X, seed):
+        self.seeds.append(seed)
+        lab = np.arange(len(self.truth)) % 3
+        lab[self.truth == 1] = 3 if seed == self.lucky_seed else 0
+        if seed != self.lucky_seed:  # the blob inside a wide component, far from its centre
+            X = X.copy()
+            X[self.truth == 1] += 50.0
+        return result_from_labels(X, lab)
+
+
+def test_initial_selection_keeps_only_what_independent_clusterings_agree_on(monkeypatch):
+    from videoad.detector import clustering
+
+    X, y = planted_blob()
+    start = _SeedDependentStart(y, lucky_seed=0)
+    monkeypatch.setitem(clustering._REGISTRY, "seeded", lambda: start)
+    one = DUAD(clusterer="seeded", guard_runs=1, random_state=0, **{**PLANTED, "max_reselections": 1}).fit(X)
+    assert int(y[one.history_[0]["mask"]].sum()) == 60  # the lucky seed selects the whole blob
+    start.seeds.clear()
+    det = DUAD(clusterer="seeded", guard_runs=3, random_state=0, **{**PLANTED, "max_reselections": 1}).fit(X)
+    assert len(set(start.seeds)) == 3
+    g = det.history_[0]["guard"]
+    assert g["runs"] == 3 and g["selected_all"] == det.history_[0]["selected"] < min(g["selected_each"])
+    assert int(y[det.history_[0]["mask"]].sum()) == 0
+    assert det.init_info_["selected"] == g["selected_all"]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from videoad.detector.base import BaseDetector, resolve_seed
-from videoad.detector.distribution_clustering import distribution_clustering, normalise_rows
+from videoad.detector.clustering import group_add, rows_per_block
+from videoad.detector.distribution_clustering import _normalise_lenient, distribution_clustering, normalise_rows
 
 
 class DCAlone(BaseDetector):
@@ -44,12 +45,16 @@ class DCAlone(BaseDetector):
         self.labels_dc_ = out.labels
         self.variances_ = out.variances
         self.info_ = out.info
-        Xn = normalise_rows(X, center=self.center).astype(np.float64)
+        mean = None if self.model_.center_ is None else self.model_.center_.ravel()
+        Xn = normalise_rows(X, center=self.center, mean=mean)
         k = out.n_clusters
         if k:
-            self.centres_ = np.stack([Xn[out.labels == c + 1].mean(0) for c in range(k)])
+            sums = np.zeros((k, X.shape[1]))
+            keep = out.labels > 0
+            group_add(sums, out.labels[keep] - 1, Xn[keep].astype(np.float64))
+            self.centres_ = sums / np.bincount(out.labels[keep] - 1, minlength=k)[:, None]
         else:  # nothing clustered: one reference direction, the mean row
-            self.centres_ = Xn.mean(0, keepdims=True)
+            self.centres_ = Xn.mean(0, keepdims=True, dtype=np.float64)
         # level of each cluster id (1..k) by variance; id 0 (unclustered) above all
         self.level_ = np.zeros(k + 1, dtype=np.int64)
         self.level_[1:] = np.argsort(np.argsort(out.variances, kind="stable"), kind="stable")
@@ -59,15 +64,21 @@ class DCAlone(BaseDetector):
         return self
 
     def _score(self, Xn: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Chunk by chunk: the n x k distances to the centres are never held at once."""
         c = self.centres_
-        d2 = np.maximum((Xn ** 2).sum(1)[:, None] + (c ** 2).sum(1)[None, :] - 2.0 * Xn @ c.T, 0.0)
-        own = np.where(labels > 0, d2[np.arange(labels.size), np.maximum(labels - 1, 0)], d2.min(1))
-        return 4.0 * self.level_[labels] + np.minimum(own, 4.0 - 1e-9)
+        c_sq = (c ** 2).sum(1)
+        out = np.empty(Xn.shape[0])
+        step = rows_per_block(Xn.shape[1])
+        for s in range(0, Xn.shape[0], step):
+            x = Xn[s:s + step].astype(np.float64)
+            lab = labels[s:s + step]
+            d2 = np.maximum(np.einsum("ij,ij->i", x, x)[:, None] + c_sq[None, :] - 2.0 * x @ c.T, 0.0)
+            own = np.where(lab > 0, d2[np.arange(lab.size), np.maximum(lab - 1, 0)], d2.min(1))
+            out[s:s + step] = 4.0 * self.level_[lab] + np.minimum(own, 4.0 - 1e-9)
+        return out
 
     def decision_function(self, X) -> np.ndarray:
         X = self._validate_score_input(X)
         labels, _ = self.model_.attach(X)
-        Xc = X.astype(np.float64) - (self.model_.center_ if self.model_.center_ is not None else 0.0)
-        norms = np.linalg.norm(Xc, axis=1, keepdims=True)
-        Xn = Xc / np.where(norms > 0, norms, 1.0)
-        return self._score(Xn, labels)
+        mean = None if self.model_.center_ is None else self.model_.center_.ravel()
+        return self._score(_normalise_lenient(X, mean), labels)

@@ -106,7 +106,10 @@ def _duad_extra(det, y: np.ndarray) -> dict:
     return {"stop_reason": det.stop_reason_, "reselections": det.n_reselections_, "epochs": det.n_epochs_,
             "init": {k: det.init_info_.get(k) for k in ("clusterer", "n_clusters", "unclustered", "selected")},
             "purity": [{"step": h["step"], "selected": h["selected"], "anomalies": int(y[h["mask"]].sum())}
-                       for h in det.history_]}
+                       for h in det.history_],
+            "guard": [{"step": h["step"], "rows_rejected": h["guard"]["rows_rejected"],
+                       "anomalies_rejected": int(y[h["rejected_mask"]].sum())}
+                      for h in det.history_[1:] if "rejected_mask" in h]}
 
 
 def _fit_eval(setting: str, method: str, make, X, y, seed: int, records: list) -> None:

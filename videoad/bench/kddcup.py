@@ -38,7 +38,7 @@ DEFAULT_CONFIG: dict = {
              "clusterer_params": {"n_components": 20, "covariance_type": "diag"},
              "selection": "row", "reselection": "component_rows", "hidden_dims": [60, 30, 10],
              "latent_dim": 1, "activation": "tanh", "lr": 1e-3, "batch_size": 1024,
-             "max_reselections": 6, "final_epochs": 0},
+             "max_reselections": 6, "final_epochs": 0, "max_epoch_rows": None},
     # DUAD runs with overrides, reported beside it (configs/kddcup_readings.yaml uses this)
     "variants": {},
     "baselines": {
@@ -115,16 +115,32 @@ def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, comman
                     extra = {"stop_reason": det.stop_reason_, "reselections": det.n_reselections_,
                              "purity": [{"step": h["step"], "selected": h["selected"],
                                          "anomaly_share": float(split.y_train[h["mask"]].mean())}
-                                        for h in det.history_]}
+                                        for h in det.history_],
+                             "guard": [_guard_record(h, split.y_train) for h in det.history_[1:]]}
                 records.append(Record(setting, name, seed, auroc, auprc, secs, extra))
                 click.echo(f"{setting} seed {seed} {name:32s} AUROC {auroc:6.2f} AUPRC {auprc:6.2f} "
                            f"fit {secs:6.1f}s" + (f"  [{extra['stop_reason']}, selection anomaly share "
-                                                 f"{100 * extra['purity'][-1]['anomaly_share']:.2f}%]" if extra else ""))
+                                                 f"{100 * extra['purity'][-1]['anomaly_share']:.2f}%, guard kept out "
+                                                 f"{sum(g['rows_rejected'] for g in extra['guard'] if g)} rows]"
+                                                 if extra else ""))
             if out is not None:  # after every split, so that an interrupted run keeps what it measured
                 paths = _write(out, quick, cfg, command, records)
     if out is not None:
         click.echo(f"wrote {paths[0]} and {paths[1]}")
     return summarise(records)
+
+
+def _guard_record(entry: dict, y: np.ndarray) -> dict | None:
+    """What the guard did at one reselection, with the anomaly share of the rows it kept out
+    (labels used for this report only; the guard never sees them)."""
+    g = entry.get("guard")
+    if g is None:
+        return None
+    out = {"step": entry["step"], "reference_angle": g["reference_angle"], "rows_rejected": g["rows_rejected"],
+           "rejected": [{"rows": r["rows"], "median_angle": r["median_angle"]} for r in g["rejected"]]}
+    if "rejected_mask" in entry:
+        out["anomaly_share_rejected"] = float(y[entry["rejected_mask"]].mean()) if g["rows_rejected"] else None
+    return out
 
 
 def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record]):

@@ -9,6 +9,7 @@ import click
 _BENCH_COMMANDS = [
     ("videoad.bench.kddcup", "kddcup_cmd"),
     ("videoad.bench.images", "images_cmd"),
+    ("videoad.bench.scale", "scale_cmd"),
 ]
 
 

@@ -32,21 +32,54 @@ class ClusterResult:
 
 
 def result_from_labels(X: np.ndarray, labels: np.ndarray, centres: np.ndarray | None = None, **info) -> ClusterResult:
-    """Variances and row distances for hard labels (centres default to the members' means)."""
+    """Variances and row distances for hard labels (centres default to the members' means).
+
+    Computed chunk by chunk in float64 over X's own dtype (no float64 copy of a large X), with
+    explicit differences (a KDDCUP99 component can have a variance of 1e-8).
+    """
     labels = np.asarray(labels, dtype=np.int64)
     ids = np.unique(labels[labels >= 0])
     remap = np.full(labels.max() + 1 if labels.size and labels.max() >= 0 else 1, -1, dtype=np.int64)
     remap[ids] = np.arange(ids.size)
     new = np.where(labels >= 0, remap[np.maximum(labels, 0)], -1)
+    k, d = ids.size, X.shape[1]
+    step = rows_per_block(d)
+    counts = np.bincount(new[new >= 0], minlength=k).astype(np.float64)
+    if centres is None:
+        sums = np.zeros((k, d))
+        for s in range(0, X.shape[0], step):
+            lab = new[s:s + step]
+            keep = lab >= 0
+            if keep.any():
+                group_add(sums, lab[keep], X[s:s + step][keep].astype(np.float64))
+        centres_k = sums / np.maximum(counts, 1.0)[:, None]
+    else:
+        centres_k = np.asarray(centres, dtype=np.float64)[ids]
     row_dist = np.full(X.shape[0], np.nan, dtype=np.float64)
-    variances = np.zeros(ids.size, dtype=np.float64)
-    for k, old in enumerate(ids):
-        members = new == k
-        centre = X[members].mean(axis=0) if centres is None else centres[old]
-        d = ((X[members] - centre) ** 2).sum(axis=1)
-        row_dist[members] = d
-        variances[k] = d.mean()
+    for s in range(0, X.shape[0], step):
+        lab = new[s:s + step]
+        keep = np.flatnonzero(lab >= 0)
+        if keep.size:
+            diff = X[s:s + step][keep].astype(np.float64) - centres_k[lab[keep]]
+            row_dist[s + keep] = np.einsum("ij,ij->i", diff, diff)
+    clustered = new >= 0
+    variances = np.bincount(new[clustered], weights=row_dist[clustered], minlength=k) / np.maximum(counts, 1.0)
     return ClusterResult(new, variances, row_dist, dict(info))
+
+
+def rows_per_block(d: int) -> int:
+    """Rows of a float64 working block of about 64 MB (at least 256)."""
+    return max(256, (1 << 23) // max(1, d))
+
+
+def group_add(out: np.ndarray, labels: np.ndarray, values: np.ndarray) -> None:
+    """out[g] += the sum of the rows of `values` labelled g (sorted segments, one reduceat)."""
+    if labels.size == 0:
+        return
+    order = np.argsort(labels, kind="stable")
+    lab = labels[order]
+    starts = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    out[lab[starts]] += np.add.reduceat(values[order], starts, axis=0)
 
 
 def select_normal(result: ClusterResult, p: float, rule: str = "row") -> np.ndarray:
@@ -188,8 +221,10 @@ def make_clusterer(name: str, **params):
     """A clusterer by name ("gmm", "kmeans", "hdbscan", "dc" once registered), with parameters."""
     if name == "dc" and "dc" not in _REGISTRY:
         import videoad.detector.distribution_clustering  # noqa: F401  registers "dc"
+    if name == "gmm_torch" and "gmm_torch" not in _REGISTRY:
+        import videoad.detector.gmm_torch  # noqa: F401  registers "gmm_torch"
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown clusterer {name!r}; choose one of {sorted(_REGISTRY) + ['dc']}") from None
+        raise ValueError(f"unknown clusterer {name!r}; choose one of {sorted(set(_REGISTRY) | {'dc', 'gmm_torch'})}") from None
     return factory(**params)

@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from videoad.detector.base import resolve_device, resolve_seed
-from videoad.detector.clustering import ClusterResult, register_clusterer, result_from_labels
+from videoad.detector.clustering import (ClusterResult, group_add, register_clusterer, result_from_labels,
+                                        rows_per_block)
 from videoad.detector.validation import check_matrix
 
 # rows of a distance block processed at once (bounds temporary memory to _CHUNK x N floats)
@@ -79,12 +80,21 @@ def _check_params(thres, min_size, max_dist, max_rows) -> None:
         raise ValueError(f"max_rows must be None or an integer >= 2 * (min_size + 1), got {max_rows!r}")
 
 
-def normalise_rows(X, center: bool = False) -> np.ndarray:
-    """L2-normalise rows (optionally after removing the column means); zero rows are an error."""
-    X = check_matrix(X, min_rows=2).astype(np.float64)
-    if center:
-        X = X - X.mean(axis=0, keepdims=True)
-    norms = np.linalg.norm(X, axis=1)
+def normalise_rows(X, center: bool = False, mean: np.ndarray | None = None) -> np.ndarray:
+    """L2-normalise rows (optionally after removing the column means, or the given `mean`);
+    zero rows are an error. float32 in, float32 out, chunk by chunk: no float64 copy of X."""
+    X = check_matrix(X, min_rows=2)
+    if center and mean is None:
+        mean = column_mean(X)
+    out = np.empty_like(X)
+    norms = np.empty(X.shape[0])
+    for s in range(0, X.shape[0], rows_per_block(X.shape[1])):
+        block = X[s:s + rows_per_block(X.shape[1])].astype(np.float64)
+        if mean is not None:
+            block -= mean
+        nb = np.sqrt(np.einsum("ij,ij->i", block, block))
+        norms[s:s + block.shape[0]] = nb
+        out[s:s + block.shape[0]] = block / np.where(nb > 0, nb, 1.0)[:, None]
     zero = np.flatnonzero(norms <= 1e-12 * max(1.0, float(norms.max(initial=0.0))))
     if zero.size:
         what = "equal to the column mean" if center else "all zero"
@@ -92,7 +102,34 @@ def normalise_rows(X, center: bool = False) -> np.ndarray:
             f"X has {zero.size} rows that are {what} (first: row {zero[0]}); Distribution Clustering "
             "L2-normalises rows, so drop or perturb them"
         )
-    return (X / norms[:, None]).astype(np.float32)
+    return out
+
+
+def column_mean(X: np.ndarray) -> np.ndarray:
+    """Column means accumulated in float64, chunk by chunk."""
+    total = np.zeros(X.shape[1])
+    for s in range(0, X.shape[0], rows_per_block(X.shape[1])):
+        total += X[s:s + rows_per_block(X.shape[1])].sum(0, dtype=np.float64)
+    return total / X.shape[0]
+
+
+def trace_variances(Xn: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """mean ||x - centre||^2 of the rows labelled 1..k, in float64 over float32 rows (two
+    chunked passes: centres, then squared distances; exact differences, no cancellation)."""
+    d = Xn.shape[1]
+    sums = np.zeros((k + 1, d))
+    counts = np.bincount(labels, minlength=k + 1).astype(np.float64)
+    step = rows_per_block(d)
+    for s in range(0, Xn.shape[0], step):
+        group_add(sums, labels[s:s + step], Xn[s:s + step].astype(np.float64))
+    centres = sums / np.maximum(counts, 1.0)[:, None]
+    sq = np.zeros(k + 1)
+    for s in range(0, Xn.shape[0], step):
+        lab = labels[s:s + step]
+        diff = Xn[s:s + step].astype(np.float64) - centres[lab]
+        sq += np.bincount(lab, weights=np.einsum("ij,ij->i", diff, diff), minlength=k + 1)
+    return (sq / np.maximum(counts, 1.0))[1:]
+
 
 
 def _sq_dists(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
@@ -315,29 +352,55 @@ def _dc_core(D: torch.Tensor, thres: float, min_size: int, max_dist: float):
     return labels, clusters, intra, stats
 
 
-def _attach(Xn_rest: torch.Tensor, Xn_fit: torch.Tensor, D_fit: torch.Tensor, clusters, intra,
-            thres: float):
+def attach_columns_for(n_fit: int, clusters, columns: int | None, seed: int) -> np.ndarray:
+    """The fit rows whose distances a row's profile is compared on when attaching.
+
+    The profile distance is a mean over columns, so a seeded subsample of `columns` of them
+    estimates it without bias, at columns/n_fit of the cost; every cluster keeps at least
+    min(size, 16) of its members among them, for the second test (the mean distance to the
+    members). None or n_fit <= columns: all of them.
+    """
+    if columns is None or n_fit <= int(columns):
+        return np.arange(n_fit)
+    rng = np.random.default_rng(seed)
+    chosen = np.zeros(n_fit, dtype=bool)
+    chosen[rng.choice(n_fit, int(columns), replace=False)] = True
+    for S in clusters:
+        members = np.flatnonzero(S.cpu().numpy())
+        missing = min(members.size, 16) - int(chosen[members].sum())
+        if missing > 0:
+            chosen[rng.choice(members[~chosen[members]], missing, replace=False)] = True
+    return np.flatnonzero(chosen)
+
+
+def _attach(rows_of, n_rows: int, Xn_fit: torch.Tensor, D_fit: torch.Tensor, clusters, intra,
+            thres: float, cols: np.ndarray):
     """Attach rows outside the fitted set: both DC tests against each cluster's signature.
 
-    Returns (labels 0..k, best second-order distance) for the rows; a row passing several
-    clusters goes to the one whose profile matches best.
+    rows_of(start, stop) returns those rows (normalised, on the fit rows' device), so the rows
+    are never gathered into one copy. Profiles are compared on the fit rows `cols`
+    (`attach_columns_for`). Returns (labels 0..k, best second-order distance); a row passing
+    several clusters goes to the one whose profile matches best.
     """
-    n_fit = D_fit.shape[0]
+    dev = D_fit.device
+    cols_t = torch.as_tensor(cols, device=dev)
+    X_cols = Xn_fit[cols_t]
     sigs = []
     for S, c in zip(clusters, intra):
         size = int(S.sum())
-        sigs.append(((D_fit[:, S].sum(1) + c * S.to(D_fit.dtype)) / size, S, c))
-    r = Xn_rest.shape[0]
-    best = torch.full((r,), float("inf"), dtype=D_fit.dtype, device=D_fit.device)
-    lab = torch.zeros(r, dtype=torch.int64, device=D_fit.device)
-    for s in range(0, r, _CHUNK):
-        Dr = _sq_dists(Xn_rest[s:s + _CHUNK], Xn_fit)
+        v = (D_fit[:, S].sum(1) + c * S.to(D_fit.dtype)) / size
+        sigs.append((v[cols_t], S[cols_t], c))
+    best = torch.full((n_rows,), float("inf"), dtype=D_fit.dtype, device=dev)
+    lab = torch.zeros(n_rows, dtype=torch.int64, device=dev)
+    for s in range(0, n_rows, _CHUNK):
+        e = min(s + _CHUNK, n_rows)
+        Dr = _sq_dists(rows_of(s, e), X_cols)
         for k, (v, S, c) in enumerate(sigs, start=1):
-            sod = (Dr - v[None, :]).abs().sum(1) / n_fit
+            sod = (Dr - v[None, :]).abs().mean(1)
             t = Dr[:, S].mean(1)
-            ok = (sod < thres) & ((t - c).abs() < thres) & (sod < best[s:s + _CHUNK])
-            best[s:s + _CHUNK] = torch.where(ok, sod, best[s:s + _CHUNK])
-            lab[s:s + _CHUNK] = torch.where(ok, torch.full_like(lab[s:s + _CHUNK], k), lab[s:s + _CHUNK])
+            ok = (sod < thres) & ((t - c).abs() < thres) & (sod < best[s:e])
+            best[s:e] = torch.where(ok, sod, best[s:e])
+            lab[s:e] = torch.where(ok, torch.full_like(lab[s:e], k), lab[s:e])
     return lab, best
 
 
@@ -351,21 +414,35 @@ class DCModel:
     intra: list
     thres: float
     center_: np.ndarray | None
+    cols: np.ndarray | None = None
 
     def attach(self, X) -> tuple[np.ndarray, np.ndarray]:
-        X = check_matrix(X, min_rows=1).astype(np.float64)
-        if self.center_ is not None:
-            X = X - self.center_
-        norms = np.linalg.norm(X, axis=1)
-        norms[norms == 0] = 1.0  # a zero row matches no cluster profile; it stays unclustered
-        Xn = torch.as_tensor((X / norms[:, None]).astype(np.float32), device=self.Xn_fit.device)
-        lab, best = _attach(Xn, self.Xn_fit, self.D_fit, self.clusters, self.intra, self.thres)
+        X = check_matrix(X, min_rows=1)
+        mean = self.center_.ravel() if self.center_ is not None else None
+        Xn_np = _normalise_lenient(X, mean)
+        Xn = torch.as_tensor(Xn_np, device=self.Xn_fit.device)
+        cols = self.cols if self.cols is not None else np.arange(self.D_fit.shape[0])
+        lab, best = _attach(lambda s, e: Xn[s:e], Xn.shape[0], self.Xn_fit, self.D_fit, self.clusters,
+                            self.intra, self.thres, cols)
         return lab.cpu().numpy(), best.cpu().numpy()
 
 
+def _normalise_lenient(X: np.ndarray, mean: np.ndarray | None) -> np.ndarray:
+    """Like normalise_rows, but a zero row stays zero (it matches no cluster profile)."""
+    out = np.empty_like(X)
+    step = rows_per_block(X.shape[1])
+    for s in range(0, X.shape[0], step):
+        block = X[s:s + step].astype(np.float64)
+        if mean is not None:
+            block -= mean
+        nb = np.sqrt(np.einsum("ij,ij->i", block, block))
+        out[s:s + step] = block / np.where(nb > 0, nb, 1.0)[:, None]
+    return out
+
+
 def distribution_clustering(X, *, thres: float = 0.07, min_size: int = 5, max_dist: float = 2.0,
-                            center: bool = False, max_rows: int | None = 10_000, random_state=None,
-                            device: str = "cpu", return_model: bool = False):
+                            center: bool = False, max_rows: int | None = 10_000, attach_columns: int | None = 2048,
+                            random_state=None, device: str = "cpu", return_model: bool = False):
     """Cluster the rows of X by Distribution Clustering.
 
     thres: the one threshold of both acceptance tests, in squared-distance units of unit vectors
@@ -376,54 +453,64 @@ def distribution_clustering(X, *, thres: float = 0.07, min_size: int = 5, max_di
         non-negative inputs whose distances are compressed into [0, 2]).
     max_rows: memory guard; above it a seeded subsample of this size is clustered and the rest
         attached (None = never subsample). float32 distances cost 4 * max_rows^2 bytes.
+    attach_columns: attaching compares profiles on at most this many fitted rows (a seeded
+        subsample, `attach_columns_for`; None = all): attaching m rows costs m x attach_columns
+        distances instead of m x max_rows.
     random_state: seeds the subsample (the algorithm itself is deterministic).
     device: "cpu", "cuda", "auto".
     Returns a `DCOutput` (and the fitted `DCModel` when return_model=True).
     """
     _check_params(thres, min_size, max_dist, max_rows)
+    if attach_columns is not None and not (isinstance(attach_columns, (int, np.integer)) and attach_columns >= 2):
+        raise ValueError(f"attach_columns must be None or an integer >= 2, got {attach_columns!r}")
+    X = check_matrix(X, min_rows=2)
+    mean = column_mean(X) if center else None
+    Xn_np = normalise_rows(X, center=center, mean=mean)
+    out, model = _cluster_normalised(Xn_np, float(thres), int(min_size), float(max_dist), max_rows, attach_columns,
+                                     resolve_seed(random_state), device)
+    out.info["center"] = bool(center)
+    if return_model:
+        model.center_ = None if mean is None else mean[None, :]
+        return out, model
+    return out
+
+
+def _cluster_normalised(Xn_np: np.ndarray, thres: float, min_size: int, max_dist: float, max_rows, attach_columns,
+                        seed: int, device: str) -> tuple[DCOutput, DCModel]:
     t0 = time.perf_counter()
-    Xn_np = normalise_rows(X, center=center)
     n = Xn_np.shape[0]
     dev = torch.device(resolve_device(device))
-    seed = resolve_seed(random_state)
     subsampled = max_rows is not None and n > max_rows
     if subsampled:
         rng = np.random.default_rng(seed)
         fit_idx = np.sort(rng.choice(n, max_rows, replace=False))
     else:
         fit_idx = np.arange(n)
-    Xn = torch.as_tensor(Xn_np, device=dev)
-    Xf = Xn[torch.as_tensor(fit_idx, device=dev)]
+    Xn = torch.as_tensor(Xn_np)  # shares memory on the CPU; rows go to the device chunk by chunk
+    Xf = Xn[torch.as_tensor(fit_idx)].to(dev)
     D = _sq_dists(Xf, Xf)
     D.fill_diagonal_(0.0)
-    fit_labels, clusters, intra, stats = _dc_core(D, float(thres), int(min_size), float(max_dist))
+    fit_labels, clusters, intra, stats = _dc_core(D, thres, min_size, max_dist)
     labels = np.zeros(n, dtype=np.int64)
     labels[fit_idx] = fit_labels.cpu().numpy()
+    cols = attach_columns_for(D.shape[0], clusters, attach_columns, seed)
     n_attached = 0
     if subsampled and clusters:
-        rest = np.setdiff1d(np.arange(n), fit_idx)
-        lab, _ = _attach(Xn[torch.as_tensor(rest, device=dev)], Xf, D, clusters, intra, float(thres))
+        rest = torch.as_tensor(np.setdiff1d(np.arange(n), fit_idx))
+        lab, _ = _attach(lambda s, e: Xn[rest[s:e]].to(dev), int(rest.numel()), Xf, D, clusters, intra, thres, cols)
         lab = lab.cpu().numpy()
-        labels[rest] = lab
+        labels[rest.numpy()] = lab
         n_attached = int((lab > 0).sum())
     k = len(clusters)
-    variances = np.zeros(k)
-    for c in range(k):
-        members = Xn_np[labels == c + 1].astype(np.float64)
-        variances[c] = ((members - members.mean(0)) ** 2).sum(1).mean()
+    variances = trace_variances(Xn_np, labels, k) if k else np.zeros(0)
     sizes = np.bincount(labels, minlength=k + 1)[1:]
     info = dict(stats, n_rows=n, n_fit=int(fit_idx.size), subsampled=bool(subsampled),
-                n_attached=n_attached, n_clusters=k, n_unclustered=int((labels == 0).sum()),
-                sizes=sizes.tolist(), thres=float(thres), min_size=int(min_size),
-                max_dist=float(max_dist), center=bool(center), device=str(dev),
+                n_attached=n_attached, attach_columns=int(cols.size), n_clusters=k,
+                n_unclustered=int((labels == 0).sum()), sizes=sizes.tolist(), thres=float(thres),
+                min_size=int(min_size), max_dist=float(max_dist), device=str(dev),
                 seconds=round(time.perf_counter() - t0, 3))
     out = DCOutput(labels, variances, np.asarray(intra, dtype=np.float64), info)
-    if return_model:
-        mean = None
-        if center:
-            mean = check_matrix(X).astype(np.float64).mean(axis=0, keepdims=True)
-        return out, DCModel(Xf, D, clusters, intra, float(thres), mean)
-    return out
+    return out, DCModel(Xf, D, clusters, intra, thres, None, cols)
 
 
 class DCClusterer:
@@ -433,21 +520,22 @@ class DCClusterer:
     """
 
     def __init__(self, thres: float = 0.07, min_size: int = 5, max_dist: float = 2.0, center: bool = False,
-                 max_rows: int | None = 10_000, device: str = "cpu"):
+                 max_rows: int | None = 10_000, attach_columns: int | None = 2048, device: str = "cpu"):
         self.thres = thres
         self.min_size = min_size
         self.max_dist = max_dist
         self.center = center
         self.max_rows = max_rows
+        self.attach_columns = attach_columns
         self.device = device
 
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
-        out = distribution_clustering(X, thres=self.thres, min_size=self.min_size, max_dist=self.max_dist,
-                                      center=self.center, max_rows=self.max_rows,
-                                      random_state=random_state, device=self.device)
+        _check_params(self.thres, self.min_size, self.max_dist, self.max_rows)
         Xn = normalise_rows(X, center=self.center)
+        out, _ = _cluster_normalised(Xn, float(self.thres), int(self.min_size), float(self.max_dist), self.max_rows,
+                                     self.attach_columns, resolve_seed(random_state), self.device)
         info = {k: v for k, v in out.info.items() if k != "sizes"}
-        return result_from_labels(Xn, out.labels - 1, centres=None, clusterer="dc", **info)
+        return result_from_labels(Xn, out.labels - 1, centres=None, clusterer="dc", center=bool(self.center), **info)
 
 
 register_clusterer("dc", DCClusterer)

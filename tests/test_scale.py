@@ -1,0 +1,220 @@
+"""The large-end code paths, exercised on small data: the torch kNN, the torch reselection
+mixture (DUAD's GPU path, run on the CPU here), attachment on a column subsample, epochs on a
+row subsample, float32 throughout, and the `videoad bench scale` measuring machinery."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import adjusted_rand_score
+from sklearn.neighbors import NearestNeighbors
+
+from videoad.detector import DUAD
+from videoad.detector.clustering import make_clusterer, result_from_labels
+from videoad.detector.distribution_clustering import distribution_clustering
+from videoad.detector.knn import KNNIndex
+
+SMALL = dict(p0=30, p=20, r=2, n_components=4, clusterer="gmm", clusterer_params={"n_components": 4},
+             hidden_dims=(8,), latent_dim=2, lr=1e-2, batch_size=64, max_reselections=3)
+
+
+def blobs(n=600, d=10, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 5, (4, d))
+    lab = rng.integers(0, 4, n)
+    return (centres[lab] + rng.normal(0, 0.3 + 0.3 * lab[:, None], (n, d))).astype(np.float32), lab
+
+
+# ---------------------------------------------------------------- kNN
+def test_knn_index_equals_brute_force_with_duplicates_and_chunks(monkeypatch):
+    import videoad.detector.knn as knnmod
+
+    rng = np.random.default_rng(0)
+    ref = rng.normal(50.0, 1.0, (300, 40)).astype(np.float32)  # far from the origin: cancellation-prone
+    ref[100:160] = ref[99]  # 61 identical rows, as KDDCUP99 has
+    q = np.vstack([ref[:50], rng.normal(50.0, 1.0, (70, 40)).astype(np.float32)])
+    monkeypatch.setattr(knnmod, "CHUNK_VALUES", 5000)  # several chunks
+    idx = KNNIndex(ref)
+    assert idx.chunk_rows(6) < q.shape[0]
+    got = idx.query(q, 6)
+    want = NearestNeighbors().fit(ref.astype(np.float64)).kneighbors(q.astype(np.float64), 6)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert (got[99:100, :6] == 0).all() or (idx.query(ref[99:100], 6) == 0).all()
+    stream = idx.query_stream(iter([torch.from_numpy(q[:37]), torch.from_numpy(q[37:])]), 6)
+    np.testing.assert_allclose(stream, got)
+    with pytest.raises(ValueError, match="reference rows"):
+        KNNIndex(ref[:3]).query(q, 4)
+
+
+def test_knn_reference_auto_cap_follows_the_width():
+    X, _ = blobs(n=500, d=10)
+    det = DUAD(**SMALL, score="knn", random_state=0).fit(X)
+    assert det._reference_cap() == 20000 and det.reference_.shape[0] == det.selection_.sum()
+    det.architecture_ = {**det.architecture_, "n_features": 4096, "latent": 16}
+    assert det._reference_cap() == (1 << 24) // 4112
+
+
+# ---------------------------------------------------------------- the reselection mixture in torch
+@pytest.mark.parametrize("cov", ["full", "diag"])
+def test_torch_gmm_recovers_what_sklearn_does(cov):
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.normal(c, s, (400, 3)) for c, s in [(0, 0.1), (3, 0.3), (-3, 0.2), (7, 1.0)]])
+    truth = np.repeat(np.arange(4), 400)
+    ours = make_clusterer("gmm_torch", n_components=4, covariance_type=cov, max_fit_rows=1000)(X, 0)
+    theirs = make_clusterer("gmm", n_components=4, covariance_type=cov)(X, 0)
+    assert adjusted_rand_score(truth, ours.labels) > 0.99
+    assert adjusted_rand_score(theirs.labels, ours.labels) > 0.99
+    assert ours.info["fit_rows"] == 1000 and ours.info["device"] == "cpu"
+    # variances as the selection rule reads them: the tightest cluster is the tightest component
+    tight = np.bincount(ours.labels[truth == 0]).argmax()
+    assert ours.variances.argmin() == tight
+
+
+def test_torch_gmm_survives_collapsed_components():
+    z = np.zeros((300, 2))
+    z[:150] = [1.0, 0.0]
+    z[150:] = [0.0, 1.0]  # two points repeated: singular covariances without regularisation
+    res = make_clusterer("gmm_torch", n_components=4, covariance_type="full", reg_covar=0.0)(z, 0)
+    assert adjusted_rand_score(np.repeat([0, 1], 150), res.labels) == 1.0
+    assert res.info["reg_covar"] > 0
+
+
+def test_duad_gpu_path_runs_on_the_cpu_with_the_torch_mixture():
+    """gmm_backend="torch" is what device="cuda" uses; here it runs on CPU tensors."""
+    X, _ = blobs()
+    det = DUAD(**SMALL, gmm_backend="torch", random_state=0).fit(X)
+    assert det.n_reselections_ >= 1 and det.history_[1]["n_clusters"] == 4
+    ref = DUAD(**SMALL, gmm_backend="sklearn", random_state=0).fit(X)
+    assert adjusted_rand_score(det.selection_, ref.selection_) > 0.5
+    with pytest.raises(ValueError, match="gmm_backend"):
+        DUAD(**SMALL, gmm_backend="cupy").fit(X)
+
+
+# ---------------------------------------------------------------- subsampling where exactness is not needed
+def test_attach_on_a_column_subsample_agrees_with_all_columns():
+    rng = np.random.default_rng(2)
+    d = 512
+    groups = [rng.normal(size=d) * 3 + s * rng.normal(size=(m, d)) for m, s in ((150, 0.3), (150, 0.5), (100, 0.8))]
+    X = np.vstack(groups + [rng.normal(size=(20, d)) * 3]).astype(np.float32)
+    full = distribution_clustering(X, max_rows=200, attach_columns=None, random_state=0)
+    sub = distribution_clustering(X, max_rows=200, attach_columns=40, random_state=0)
+    assert full.info["attach_columns"] == 200 and sub.info["attach_columns"] >= 40
+    assert sub.info["attach_columns"] < 200
+    assert adjusted_rand_score(full.labels, sub.labels) > 0.95
+    assert sub.info["n_attached"] > 150
+
+
+def test_epochs_train_on_a_fresh_subset_when_capped(monkeypatch):
+    X, _ = blobs(n=800)
+    steps = []
+    real_step = torch.optim.Adam.step
+
+    def counting(self, *a, **k):
+        steps.append(1)
+        return real_step(self, *a, **k)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", counting)
+    capped = DUAD(**{**SMALL, "max_reselections": 1, "batch_size": 50}, max_epoch_rows=100, random_state=0).fit(X)
+    assert len(steps) == 2 * SMALL["r"]  # 100 rows an epoch in batches of 50, not the whole selection
+    steps.clear()
+    full = DUAD(**{**SMALL, "max_reselections": 1, "batch_size": 50}, max_epoch_rows=None, random_state=0).fit(X)
+    n_sel = int(full.history_[0]["selected"])
+    assert len(steps) == -(-n_sel // 50) * SMALL["r"]
+    assert capped._epoch_rows() == 100 and full._epoch_rows() is None
+
+
+def test_epoch_cap_auto_follows_the_width():
+    det = DUAD()
+    det.architecture_ = {"n_features": 4096}
+    assert det._epoch_rows() == 4096
+    det.architecture_ = {"n_features": 118}
+    assert det._epoch_rows() == (1 << 24) // 118
+    with pytest.raises(ValueError, match="max_epoch_rows"):
+        DUAD(max_epoch_rows=0)._check_params()
+
+
+def test_float32_throughout_and_no_copy_without_scaling():
+    X, _ = blobs()
+    det = DUAD(**SMALL, input_scaling="none", random_state=0)
+    assert det.set_params(input_scaling="none")._transform(X) is X
+    det.input_scaling = "row"
+    out = det._transform(X)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, rtol=1e-5)
+
+
+def test_result_from_labels_is_exact_for_tight_components():
+    """Chunked float64 over float32 rows keeps a 1e-8 variance (KDDCUP99's duplicate traffic)."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([0.5 + 1e-4 * rng.standard_normal((3000, 3)), rng.standard_normal((500, 3))]).astype(np.float32)
+    labels = np.r_[np.zeros(3000, int), np.ones(500, int)]
+    res = result_from_labels(X, labels)
+    want = [((X[labels == k].astype(np.float64) - X[labels == k].astype(np.float64).mean(0)) ** 2).sum(1).mean()
+            for k in (0, 1)]
+    np.testing.assert_allclose(res.variances, want, rtol=1e-6)
+    assert 1e-9 < res.variances[0] < 1e-7
+
+
+# ---------------------------------------------------------------- the benchmark's machinery
+def test_growth_slope_and_projection():
+    from videoad.bench.scale import _project, slope
+
+    lin = [(1000, 1.0), (4000, 4.0), (16000, 16.0)]
+    quad = [(1000, 1.0), (4000, 16.0), (16000, 256.0)]
+    assert slope(lin) == pytest.approx(1.0)
+    assert slope(quad) == pytest.approx(2.0)
+    assert slope(lin[:1]) is None
+    assert _project(quad, 64000) == pytest.approx(256.0 * 16)
+    assert _project([(1000, 2.0)], 4000) == pytest.approx(8.0)
+
+
+def test_mixture_is_float32_and_seeded():
+    from videoad.bench.scale import mixture
+
+    a, b = mixture(500, 33, seed=1), mixture(500, 33, seed=1)
+    assert a.dtype == np.float32 and a.shape == (500, 33) and (a >= 0).all()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bench_scale_measures_in_child_processes(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.bench.scale import scale_cmd
+
+    res = CliRunner().invoke(scale_cmd, ["--datasets", "mix255", "--methods", "PCA,DC exact", "--rows", "300,600",
+                                         "--threads", "1", "--out", str(tmp_path), "--name", "t"])
+    assert res.exit_code == 0, res.output
+    payload = json.loads((tmp_path / "t.json").read_text())
+    ok = [r for r in payload["results"] if r["status"] == "ok"]
+    assert len(ok) == 4
+    for r in ok:
+        assert r["peak_rss"] >= r["rss_before"] > r["data_bytes"] > 0
+        assert r["seconds"] > 0 and r["rows"] in (300, 600)
+    assert {s["method"] for s in payload["summary"]} == {"PCA", "DC exact"}
+    md = (tmp_path / "t.md").read_text()
+    assert "| PCA |" in md and "time slope" in md
+
+
+def test_fit_on_a_subsample_scores_every_row():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    basis = rng.standard_normal((2, 10))
+    X = np.vstack([rng.standard_normal((900, 2)) @ basis + 5.0 + 0.05 * rng.standard_normal((900, 10)),
+                   5.0 + 3.0 * rng.standard_normal((45, 10))]).astype(np.float32)
+    y = np.r_[np.zeros(900), np.ones(45)]
+    for score in ("angle", "knn"):
+        det = DUAD(**SMALL, max_fit_rows=300, score=score, keep_selection_history=True, random_state=0).fit(X)
+        assert det.n_fit_rows_ == 300 and det.decision_scores_.shape == (945,)
+        assert det.selection_.shape == (945,) and det.selection_.sum() <= 300
+        assert all(h["mask"].shape == (945,) for h in det.history_)
+        assert det.history_[-1]["selected"] == det.selection_.sum()
+        assert roc_auc_score(y, det.decision_scores_) > 0.9
+        np.testing.assert_allclose(det.decision_function(X[~det.selection_][:20]),
+                                   det.decision_scores_[~det.selection_][:20], rtol=1e-5)
+    assert DUAD(**SMALL, random_state=0).fit(X).n_fit_rows_ == 945
+    det = DUAD()
+    det.architecture_ = {"n_features": 4096}
+    assert det._fit_rows_cap() == 8192

@@ -1,0 +1,401 @@
+"""`videoad bench scale`: fit time and peak memory of DUAD and the baselines against rows and columns.
+
+Protocol. Every measurement runs in a fresh child process (`python -m videoad.bench.scale
+--child SPEC`), so that allocator caches, torch's thread pools and one method's buffers never
+reach another's figures. The child builds its data first (float32, chunk by chunk), reads its
+resident set size (RSS), then fits the method once on all rows (for the detectors, a fit
+includes scoring the fitted rows: `decision_scores_`). Peak memory is the RSS high-water mark,
+from two sources: the kernel's `ru_maxrss` of the child, and a thread sampling
+/proc/self/statm every 20 ms during the fit; tracemalloc would miss torch's and numpy's buffers.
+The table reports the peak RSS of the whole child (what a machine must have: data, runtime and
+the fit's buffers) and the part the fit added over what was resident before it.
+
+Data sets:
+- `mix255`, `mix4096`: synthetic mixtures with the widths of the motion descriptor's clip
+  vector (255) and of C3D fc6 (4,096): 12 Gaussian clusters on random 24-dimensional
+  subspaces, non-negative like both feature kinds, plus 5% scattered anomalies;
+- `kdd`: the full KDDCUP99 10% file (494,021 x 118), subsampled to each row count.
+Each DUAD runs the settings the product uses at that width: the video defaults for motion
+(255) and learned (4,096) features (`videoad/defaults/detect.yaml`), the KDDCUP99 benchmark's
+config on KDDCUP99. The growth exponent is the least-squares slope of log(seconds) (or peak
+MB) against log(rows) over the sizes from 4,000 rows up; a slope above 1.15 is marked as
+growing faster than linearly. A method stops climbing the row ladder when the next size is
+projected (from its own slope) to exceed `--max-seconds`, or after a size that failed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+ROWS = (1000, 4000, 16000, 69000, 200000)
+DATASETS = ("mix255", "mix4096", "kdd")
+SUPERLINEAR = 1.15
+
+#: methods by name: (what it is, which data sets it runs on)
+METHODS = {
+    "DUAD": "DUAD with the product's settings for the width (see the protocol)",
+    "DC alone": "Distribution Clustering as a detector (subsample of 10,000 rows + attachment)",
+    "DC exact": "Distribution Clustering on every row (no subsample: an n x n distance matrix)",
+    "PCA": "PCA reconstruction error, 16 components",
+    "IsolationForest": "scikit-learn, 100 trees",
+    "OC-SVM": "RBF one-class SVM fitted on at most 2,000 rows, scoring every row",
+    "kNN": "distance to the 5th nearest row (exact, scikit-learn)",
+    "DAGMM": "DAGMM, 20 epochs",
+}
+#: DC exact on n rows holds 4 n^2 bytes of distances: not attempted above this
+DC_EXACT_MAX_ROWS = 40000
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+def mixture(n: int, d: int, seed: int = 0) -> np.ndarray:
+    """n x d float32: 12 Gaussian clusters on random 24-d subspaces, non-negative, 5% anomalies.
+
+    Built in blocks of about 16 M values, cluster by cluster, so that making the data never
+    holds much more than the data itself (the measured peak is the fit's, not the generator's).
+    """
+    rng = np.random.default_rng(seed)
+    k, r = 12, 24
+    centres = rng.gamma(2.0, 1.0, (k, d)).astype(np.float32)
+    bases = (rng.standard_normal((k, r, d)) / np.sqrt(r)).astype(np.float32)
+    scales = rng.uniform(0.2, 1.0, k).astype(np.float32)
+    X = np.empty((n, d), dtype=np.float32)
+    chunk = max(256, (1 << 24) // d)
+    for s in range(0, n, chunk):
+        m = min(chunk, n - s)
+        block = X[s:s + m]
+        lab = rng.integers(0, k, m)
+        for c in range(k):
+            rows = np.flatnonzero(lab == c)
+            coef = rng.standard_normal((rows.size, r)).astype(np.float32)
+            block[rows] = centres[c] + scales[c] * (coef @ bases[c])
+        block += np.float32(0.05) * rng.standard_normal((m, d), dtype=np.float32)
+        anom = np.flatnonzero(rng.random(m) < 0.05)
+        block[anom] = rng.gamma(2.0, 1.5, (anom.size, d)).astype(np.float32)
+        np.maximum(block, 0.0, out=block)
+    return X
+
+
+def _warm_up() -> None:
+    """A tiny fit before the timed one: torch's and scikit-learn's first calls load code and
+    initialise pools, a fixed cost that is not the method's."""
+    from videoad.detector.duad import DUAD
+
+    X = np.random.default_rng(0).random((200, 8)).astype(np.float32)
+    DUAD(p0=25, p=20, r=1, clusterer="gmm", clusterer_params={"n_components": 2}, n_components=2,
+         hidden_dims=[4], latent_dim=2, max_reselections=1, score="knn", device="cpu", random_state=0).fit(X)
+
+
+def kdd_rows(n: int, path: Path, seed: int = 0) -> np.ndarray:
+    from videoad.datasets.kddcup import load_kddcup
+
+    X, _ = load_kddcup(path)
+    if n < X.shape[0]:
+        X = X[np.sort(np.random.default_rng(seed).choice(X.shape[0], n, replace=False))]
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def duad_params(dataset: str) -> dict:
+    """The settings the product fits at this width."""
+    if dataset == "kdd":
+        from videoad.bench.kddcup import DEFAULT_CONFIG
+
+        return dict(DEFAULT_CONFIG["duad"])
+    from videoad.video import DUAD_BY_FEATURES
+
+    return dict(DUAD_BY_FEATURES["motion" if dataset == "mix255" else "learned"])
+
+
+def make_method(name: str, dataset: str, threads: int):
+    from videoad.baselines import DAGMM, IForest, KNNDist, OCSVM, PCARecon
+    from videoad.baselines.dc_alone import DCAlone
+    from videoad.detector import DUAD
+
+    if name == "DUAD":
+        return DUAD(random_state=0, **duad_params(dataset))
+    if name == "DC alone":
+        return DCAlone(random_state=0)
+    if name == "DC exact":
+        return DCAlone(random_state=0, max_rows=None)
+    if name == "PCA":
+        return PCARecon(n_components=16, random_state=0)
+    if name == "IsolationForest":
+        return IForest(n_estimators=100, random_state=0, n_jobs=threads)
+    if name == "OC-SVM":
+        return OCSVM(nu=0.1, max_fit_rows=2000, random_state=0)
+    if name == "kNN":
+        return KNNDist(n_neighbors=5)
+    if name == "DAGMM":
+        return DAGMM(epochs=20, lr=1e-3, batch_size=1024, random_state=0)
+    raise ValueError(f"unknown method {name!r}; known: {sorted(METHODS)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the child: one measurement
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class _RSSSampler(threading.Thread):
+    def __init__(self, every: float = 0.02):
+        super().__init__(daemon=True)
+        self.every = every
+        self.peak = _rss_bytes()
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.wait(self.every):
+            self.peak = max(self.peak, _rss_bytes())
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join()
+        self.peak = max(self.peak, _rss_bytes())
+        return self.peak
+
+
+def measure(spec: dict) -> dict:
+    """Build the data, fit once, return seconds and memory (runs inside the child)."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = int(spec["threads"])
+    torch.set_num_threads(threads)
+    n, d, dataset = int(spec["rows"]), int(spec.get("cols", 0)), spec["dataset"]
+    X = kdd_rows(n, Path(spec["kdd_path"])) if dataset == "kdd" else mixture(n, d)
+    det = make_method(spec["method"], dataset, threads)
+    _warm_up()
+    rss_before = _rss_bytes()
+    sampler = _RSSSampler()
+    sampler.start()
+    t0 = time.perf_counter()
+    with threadpool_limits(threads):
+        det.fit(X)
+    seconds = time.perf_counter() - t0
+    peak_sampled = sampler.stop()
+    peak_kernel = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out = {"seconds": seconds, "rss_before": rss_before, "peak_rss": max(peak_kernel, peak_sampled),
+           "peak_sampled": peak_sampled, "peak_kernel": peak_kernel, "data_bytes": int(X.nbytes),
+           "rows": X.shape[0], "cols": X.shape[1], "threads": threads}
+    if hasattr(det, "timings_"):
+        out["phases"] = det.timings_
+        out["epochs"] = det.n_epochs_
+        out["reselections"] = det.n_reselections_
+        out["stop_reason"] = det.stop_reason_
+        out["init"] = {k: det.init_info_.get(k) for k in ("clusterer", "n_clusters", "subsampled", "n_fit",
+                                                          "attach_columns")}
+    if hasattr(det, "info_"):
+        out["dc"] = {k: det.info_.get(k) for k in ("n_clusters", "n_unclustered", "subsampled", "n_fit")}
+    return out
+
+
+def run_child(spec: dict, timeout: float) -> dict:
+    """One measurement in a fresh interpreter; a failure or a timeout is recorded, not raised."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = str(spec["threads"])
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "videoad.bench.scale", "--child", json.dumps(spec)],
+                              capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {**spec, "status": "timeout", "seconds": time.perf_counter() - t0}
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {**spec, "status": f"failed (exit {proc.returncode})", "error": " | ".join(tail),
+                "seconds": time.perf_counter() - t0}
+    return {**spec, "status": "ok", **json.loads(proc.stdout.strip().splitlines()[-1])}
+
+
+# ---------------------------------------------------------------------------------------------
+# the ladder and the table
+def slope(points: list[tuple[float, float]], min_rows: int = 4000) -> float | None:
+    """Least-squares slope of log(value) against log(rows) over the points with rows >= min_rows."""
+    pts = [(r, v) for r, v in points if r >= min_rows and v > 0]
+    if len(pts) < 2:
+        return None
+    x = np.log([r for r, _ in pts])
+    y = np.log([v for _, v in pts])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def _project(points: list[tuple[float, float]], rows: int) -> float | None:
+    """Seconds at `rows` from the last two measured sizes (their local slope, at least 1)."""
+    if not points:
+        return None
+    if len(points) == 1:
+        r, v = points[-1]
+        return v * rows / r
+    (r1, v1), (r2, v2) = points[-2], points[-1]
+    k = max(1.0, np.log(max(v2, 1e-3) / max(v1, 1e-3)) / np.log(r2 / r1))
+    return v2 * (rows / r2) ** k
+
+
+def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: float, kdd_path: Path | None,
+           log=click.echo) -> list[dict]:
+    results = []
+    for dataset in datasets:
+        if dataset == "kdd" and kdd_path is None:
+            log("kdd: no KDDCUP99 file found; skipped")
+            continue
+        cols = {"mix255": 255, "mix4096": 4096, "kdd": 118}[dataset]
+        sizes = list(rows) + ([494021] if dataset == "kdd" else [])
+        for method in methods:
+            done: list[tuple[float, float]] = []
+            stop = None
+            for n in sizes:
+                spec = {"method": method, "dataset": dataset, "rows": n, "cols": cols, "threads": threads,
+                        "kdd_path": str(Path(kdd_path).resolve()) if kdd_path else None}
+                if method == "DC exact" and n > DC_EXACT_MAX_ROWS:
+                    stop = stop or f"n x n distances: {4 * n * n / 1e9:.0f} GB"
+                projected = _project(done, n)
+                if stop is None and projected is not None and projected > max_seconds:
+                    stop = f"projected {projected:.0f} s > {max_seconds:.0f} s"
+                if stop is not None:
+                    results.append({**spec, "status": "not run", "reason": stop, "projected_seconds": projected})
+                    log(f"{dataset:8s} {method:16s} {n:7d} rows: not run ({stop})")
+                    continue
+                res = run_child(spec, timeout)
+                results.append(res)
+                if res["status"] != "ok":
+                    stop = f"{res['status']} at {n} rows"
+                    log(f"{dataset:8s} {method:16s} {n:7d} rows: {res['status']} {res.get('error', '')}")
+                    continue
+                done.append((n, res["seconds"]))
+                phases = res.get("phases")
+                log(f"{dataset:8s} {method:16s} {n:7d} rows: {res['seconds']:8.1f} s  peak RSS "
+                    f"{res['peak_rss'] / 2**20:8.0f} MB (fit +{(res['peak_rss'] - res['rss_before']) / 2**20:.0f})"
+                    + (f"  {phases}" if phases else ""))
+    return results
+
+
+def summary_rows(results: list[dict]) -> list[dict]:
+    out = []
+    keys = dict.fromkeys((r["dataset"], r["method"]) for r in results)
+    for dataset, method in keys:
+        rs = [r for r in results if r["dataset"] == dataset and r["method"] == method]
+        ok = [r for r in rs if r["status"] == "ok"]
+        t = slope([(r["rows"], r["seconds"]) for r in ok])
+        m = slope([(r["rows"], r["peak_rss"] - r["rss_before"]) for r in ok])
+        out.append({"dataset": dataset, "method": method, "time_slope": t, "memory_slope": m,
+                    "largest_rows": max((r["rows"] for r in ok), default=None),
+                    "superlinear": bool((t is not None and t > SUPERLINEAR) or (m is not None and m > SUPERLINEAR))})
+    return out
+
+
+def _fmt_cell(r: dict) -> str:
+    if r["status"] == "ok":
+        return f"{r['seconds']:.1f} s / {r['peak_rss'] / 2**30:.2f} GB"
+    if r["status"] == "not run":
+        p = r.get("projected_seconds")
+        return "-" + (f" (~{p:.0f} s)" if p else "")
+    return r["status"]
+
+
+def markdown(results: list[dict], rows: list[dict], meta: dict) -> str:
+    sizes = sorted({r["rows"] for r in results})
+    lines = [f"# scale", "", meta["protocol"], "", f"Command: `{meta['command']}`", "",
+             f"Machine: {meta['machine']}; torch/BLAS threads {meta['threads']}; load average at the start "
+             f"{meta['load_start']}, at the end {meta['load_end']}; {meta['date']}.", "",
+             "Each cell: fit seconds / peak RSS of the measuring process (data and runtime included). "
+             "`-`: not run (projected seconds in brackets).", ""]
+    for dataset in dict.fromkeys(r["dataset"] for r in results):
+        these = [r for r in results if r["dataset"] == dataset]
+        ds_sizes = [s for s in sizes if any(r["rows"] == s for r in these)]
+        cols = these[0]["cols"]
+        lines += [f"## {dataset} ({cols} columns)", "",
+                  "| method | " + " | ".join(f"{s:,} rows" for s in ds_sizes) + " | time slope | memory slope |",
+                  "|---|" + "---|" * (len(ds_sizes) + 2)]
+        for method in dict.fromkeys(r["method"] for r in these):
+            cells = []
+            for s in ds_sizes:
+                r = next((r for r in these if r["method"] == method and r["rows"] == s), None)
+                cells.append(_fmt_cell(r) if r else "")
+            summ = next(x for x in rows if x["dataset"] == dataset and x["method"] == method)
+
+            def fmt(v):
+                if v is None:
+                    return "-"
+                return f"**{v:.2f}**" if v > SUPERLINEAR else f"{v:.2f}"
+
+            lines.append(f"| {method} | " + " | ".join(cells) + f" | {fmt(summ['time_slope'])} | "
+                         f"{fmt(summ['memory_slope'])} |")
+        lines.append("")
+        duad = [r for r in these if r["method"] == "DUAD" and r["status"] == "ok"]
+        if duad:
+            lines += ["DUAD by phase (seconds): " + "; ".join(
+                f"{r['rows']:,} rows: " + ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
+                for r in duad), ""]
+    lines += ["Slopes: least squares of log(seconds) and log(peak RSS added by the fit) against log(rows), "
+              f"sizes from 4,000 rows up; **bold**: above {SUPERLINEAR} (faster than linear).", ""]
+    return "\n".join(lines)
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+@click.command("scale")
+@click.option("--datasets", default=",".join(DATASETS), show_default=True, help="Comma-separated subset of "
+              + ", ".join(DATASETS) + ".")
+@click.option("--methods", default=",".join(METHODS), show_default=True, help="Comma-separated subset.")
+@click.option("--rows", "rows_opt", default=",".join(str(r) for r in ROWS), show_default=True,
+              help="Row ladder (KDDCUP99 adds its full 494,021 rows).")
+@click.option("--threads", type=int, default=2, show_default=True, help="torch and BLAS threads per measurement.")
+@click.option("--max-seconds", type=float, default=900.0, show_default=True,
+              help="A method stops climbing when its next size is projected above this.")
+@click.option("--timeout", type=float, default=1800.0, show_default=True, help="Seconds before a child is killed.")
+@click.option("--data", "kdd_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="KDDCUP99 file [default: ../shared/data/kddcup99/].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("benchmarks/results"),
+              show_default=True, help="Where scale.json and scale.md go.")
+@click.option("--name", default="scale", show_default=True, help="Base name of the result files.")
+@click.option("--child", default=None, hidden=True)
+def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, out, name, child):
+    """Fit time and peak memory against rows and columns, each measurement in its own process."""
+    if child is not None:  # inside the measuring process
+        click.echo(json.dumps(measure(json.loads(child))))
+        return
+    from videoad.bench.kddcup import default_data_path
+
+    ds = [x.strip() for x in datasets.split(",") if x.strip()]
+    ms = [x.strip() for x in methods.split(",") if x.strip()]
+    bad = [x for x in ds if x not in DATASETS] + [x for x in ms if x not in METHODS]
+    if bad or not ds or not ms:
+        raise click.BadParameter(f"unknown dataset(s) or method(s): {bad}")
+    rows = [int(x) for x in rows_opt.split(",") if x.strip()]
+    kdd_path = kdd_path or default_data_path()
+    meta = {"protocol": "Protocol. " + __doc__.split("Protocol.", 1)[1].strip(),
+            "command": "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "threads": threads,
+            "date": time.strftime("%Y-%m-%d %H:%M"), "load_start": _load(), "max_seconds": max_seconds,
+            "methods": {m: METHODS[m] for m in ms}}
+    results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path)
+    meta["load_end"] = _load()
+    summ = summary_rows(results)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps({"meta": meta, "summary": summ, "results": results}, indent=2))
+    md = markdown(results, summ, meta)
+    (out / f"{name}.md").write_text(md)
+    click.echo(md)
+    click.echo(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
+
+
+if __name__ == "__main__":
+    scale_cmd()  # the child entry point: python -m videoad.bench.scale --child SPEC
