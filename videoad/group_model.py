@@ -9,7 +9,6 @@ carries the line that history sets.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import time
 import zipfile
@@ -23,30 +22,14 @@ LEVELS = ("auto", "cell", "clip")
 CELL_AGGREGATES = ("top2", "max")
 ALARMS = ("mad", "quantile")
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
-DETECTORS = {
-    "duad": ("videoad.detector.duad", "DUAD"),
-    "pca": ("videoad.baselines", "PCARecon"),
-    "iforest": ("videoad.baselines", "IForest"),
-    "dagmm": ("videoad.baselines", "DAGMM"),
-    "ocsvm": ("videoad.baselines", "OCSVM"),
-    "knn": ("videoad.baselines", "KNNDist"),
-}
 
 
 def make_detector(name: str, params: Mapping | None = None, seed: int | None = None):
-    """A detector by registry name with its constructor `params` (random_state = seed)."""
-    if name not in DETECTORS:
-        raise ValueError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}")
-    module, cls_name = DETECTORS[name]
-    cls = getattr(importlib.import_module(module), cls_name)
-    kwargs = dict(params or {})
-    valid = cls._get_param_names()
-    if seed is not None and "random_state" in valid:
-        kwargs["random_state"] = int(seed)
-    bad = sorted(set(kwargs) - set(valid))
-    if bad:
-        raise ValueError(f"detector {name!r} has no parameter(s) {bad}; it takes {valid}")
-    return cls(**kwargs)
+    """A detector by registry name with its constructor `params` (random_state = seed); see
+    `videoad.detector.registry`, the one table of detectors."""
+    from videoad.detector import registry
+
+    return registry.make(name, params, seed)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,14 +264,17 @@ class GroupModel:
     # -- persistence: torch detectors as tensors + JSON (no pickle), the transform as .npz ----------
     def save(self, prefix: Path) -> dict:
         """Write `<prefix>.s<k>.pt` and `<prefix>.preprocess.npz`; returns the models.json entry."""
+        from videoad.detector import registry
         from videoad.detector.persistence import save_detector
 
         prefix = Path(prefix)
         names = []
         for k, det in enumerate(self.detectors):
-            if not hasattr(det, "model_"):
-                raise ValueError(f"{type(det).__name__} cannot be saved (only the torch detectors duad and dagmm "
-                                 "can); use one of those to keep models, or --fit-on without --save-model")
+            spec = registry.spec_of(det)
+            if spec is None or not spec.saves:
+                raise ValueError(f"{type(det).__name__} cannot be saved (the detectors that can: "
+                                 f"{', '.join(registry.savers())}); use one of those to keep models, or "
+                                 "--fit-on without --save-model")
             path = prefix.with_name(f"{prefix.name}.s{k}.pt")
             save_detector(det, path)
             names.append(path.name)

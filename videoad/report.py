@@ -66,9 +66,11 @@ def _score_table(rows: list[Score], first: str) -> str:
 def detector_text(cfg: dict, groups: list | None = None) -> str:
     """'DUAD (p0=25, p=20, ...), mean of 3 fits' rather than a dict dump. The parameters are
     those a group was fitted with (the defaults for its features plus the config's own)."""
+    from videoad.detector import registry
+
     name = str(cfg.get("detector", "?"))
-    label = {"duad": "DUAD", "pca": "PCA reconstruction", "iforest": "Isolation Forest", "dagmm": "DAGMM",
-             "ocsvm": "OC-SVM", "knn": "kNN distance"}.get(name, name)
+    spec = registry.find(name)
+    label = spec.label if spec is not None else name
     fitted = [g for g in groups or [] if g.get("params") is not None]
     params = fitted[0]["params"] if fitted else (cfg.get("params") or {})
     if fitted and fitted[0].get("level") == "cell":

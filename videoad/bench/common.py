@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -27,6 +27,43 @@ class Record:
     auprc: float
     fit_seconds: float
     extra: dict = field(default_factory=dict)
+
+
+def configured_baselines(baselines: Mapping | None, bench: str, where: str = "config"
+                         ) -> list[tuple[str, str, dict]]:
+    """(row name, registry name, constructor arguments) of each entry of a bench config's
+    `baselines:`, in order, then every registered detector that joins `bench` on its own
+    (`DetectorSpec.benches`) and is not named already, with its default arguments.
+
+    An entry's key is its row in the result tables; it names the detector by its registry name
+    or label ("PCA", "OC-SVM"), or the entry says which with `detector: NAME` ("PCA-4":
+    `{detector: pca, n_components: 4}`).
+    """
+    from videoad.detector import registry
+
+    out = []
+    for row, entry in (baselines or {}).items():
+        if entry is not None and not isinstance(entry, Mapping):
+            raise ValueError(f"{where}: baselines: {row}: expected a mapping of constructor arguments, got {entry!r}")
+        params = dict(entry or {})
+        name = params.pop("detector", None)
+        if name is not None:
+            if name not in registry.names():
+                raise ValueError(f"{where}: baselines: {row}: detector: unknown detector {name!r}; "
+                                 f"registered: {list(registry.names())}")
+            spec = registry.get(name)
+        else:
+            spec = registry.find(row)
+            if spec is None:
+                raise ValueError(f"{where}: baselines: unknown baseline {row!r}, not a registered detector (names "
+                                 f"{list(registry.names())}, labels {[s.label for s in registry.specs()]}); "
+                                 "for a row of your own name, say which with `detector: NAME`")
+        out.append((str(row), spec.name, params))
+    named = {name for _, name, _ in out} | {"duad"}
+    for spec in registry.specs():
+        if bench in spec.benches and spec.name not in named:
+            out.append((spec.label, spec.name, {}))
+    return out
 
 
 def evaluate_scores(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:

@@ -29,20 +29,13 @@ import click
 import numpy as np
 import yaml
 
-from videoad.bench.common import Record, evaluate_scores, markdown_table, summarise, timed_fit, write_results
+from videoad.bench.common import (Record, configured_baselines, evaluate_scores, markdown_table, summarise, timed_fit,
+                                  write_results)
 
 log = logging.getLogger(__name__)
 
 DATASETS = ("mnist", "cifar10", "digits")
 TABLES = ("4", "7", "8", "timing")
-_BASELINES = {  # config name -> (module, class)
-    "DC alone": ("videoad.baselines.dc_alone", "DCAlone"),
-    "OC-SVM": ("videoad.baselines", "OCSVM"),
-    "IsolationForest": ("videoad.baselines", "IForest"),
-    "DAGMM": ("videoad.baselines", "DAGMM"),
-    "PCA": ("videoad.baselines", "PCARecon"),
-    "kNN": ("videoad.baselines", "KNNDist"),
-}
 _REQUIRED = ("dataset", "duad")
 
 
@@ -73,9 +66,7 @@ def load_config(path) -> dict:
     ds = cfg["dataset"]
     if ds.get("name") not in DATASETS:
         raise ValueError(f"{path}: dataset.name must be one of {DATASETS}, got {ds.get('name')!r}")
-    unknown = set(cfg.get("baselines") or {}) - set(_BASELINES)
-    if unknown:
-        raise ValueError(f"{path}: unknown baseline(s) {sorted(unknown)}; known: {sorted(_BASELINES)}")
+    configured_baselines(cfg.get("baselines"), "images", where=str(path))  # every row names a detector
     return cfg
 
 
@@ -87,19 +78,25 @@ def protocol_text(ds: dict, n_rows: int, n_anom: int) -> str:
             "contaminated set; AUROC/AUPRC in %, anomaly = positive, mean ± std over seeds")
 
 
-def _make(name: str, params: dict, seed: int):
-    import importlib
+def _make(detector: str, params: dict, seed: int):
+    """A function that makes the unfitted detector (a registry name; DUAD keeps its history)."""
+    from videoad.detector import registry
 
-    from videoad.detector.duad import DUAD
+    if detector == "duad":
+        params = {**params, "keep_selection_history": True}
+    return lambda: registry.make(detector, params, seed)
 
-    if name == "DUAD":
-        return lambda: DUAD(random_state=seed, keep_selection_history=True, **params)
-    module, cls_name = _BASELINES[name]
-    cls = getattr(importlib.import_module(module), cls_name)
-    kwargs = dict(params)
-    if "random_state" in cls().get_params():
-        kwargs["random_state"] = seed
-    return lambda: cls(**kwargs)
+
+def method_factories(cfg: dict, seed: int) -> dict:
+    """Table 4's rows -> functions that make the unfitted detectors: DUAD, its variants, then the
+    baselines (`bench.common.configured_baselines`: the config's, then registered ones)."""
+    duad = dict(cfg["duad"])
+    methods = {"DUAD": _make("duad", duad, seed)}
+    for vname, override in (cfg.get("variants") or {}).items():
+        methods[vname] = _make("duad", _merge(duad, override), seed)
+    for row, name, params in configured_baselines(cfg.get("baselines"), "images"):
+        methods[row] = _make(name, params, seed)
+    return methods
 
 
 def _duad_extra(det, y: np.ndarray) -> dict:
@@ -163,11 +160,8 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
     if "4" in tables:
         records: list[Record] = []
         for seed, s in enumerate(sets):
-            _fit_eval(label, "DUAD", _make("DUAD", duad, seed), s.X, s.y, seed, records)
-            for vname, override in (cfg.get("variants") or {}).items():
-                _fit_eval(label, vname, _make("DUAD", _merge(duad, override), seed), s.X, s.y, seed, records)
-            for bname, params in (cfg.get("baselines") or {}).items():
-                _fit_eval(label, bname, _make(bname, params or {}, seed), s.X, s.y, seed, records)
+            for method, make in method_factories(cfg, seed).items():
+                _fit_eval(label, method, make, s.X, s.y, seed, records)
         results["4"] = _write(out, f"images_{name}_table4", protocol, command, cfg, records)
 
     if "7" in tables:
@@ -178,7 +172,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         for p in ps:
             params = _merge(duad, {"p": p, "p0": min(float(p) + gap, 99.0)})
             for seed, s in enumerate(sets):
-                _fit_eval(f"{label}, p={p:g}", "DUAD", _make("DUAD", params, seed), s.X, s.y, seed, records)
+                _fit_eval(f"{label}, p={p:g}", "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
         protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
         results["7"] = _write(out, f"images_{name}_table7", protocol7, command, cfg, records)
 
@@ -195,7 +189,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
                 params["clusterer_params"] = dict(cparams or {})
                 setting = f"{label}, init={init}" + (f", {mode}" if mode else "")
                 for seed, s in enumerate(sets):
-                    _fit_eval(setting, "DUAD", _make("DUAD", params, seed), s.X, s.y, seed, records)
+                    _fit_eval(setting, "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
         protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
         if len(modes) > 1:
             protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())

@@ -118,27 +118,23 @@ def duad_params(dataset: str) -> dict:
 
 
 def make_method(name: str, dataset: str, threads: int):
-    from videoad.baselines import DAGMM, IForest, KNNDist, OCSVM, PCARecon
-    from videoad.baselines.dc_alone import DCAlone
-    from videoad.detector import DUAD
+    """The detector a method row measures, made through the detector registry."""
+    from videoad.detector import registry
 
-    if name == "DUAD":
-        return DUAD(random_state=0, **duad_params(dataset))
-    if name == "DC alone":
-        return DCAlone(random_state=0)
-    if name == "DC exact":
-        return DCAlone(random_state=0, max_rows=None)
-    if name == "PCA":
-        return PCARecon(n_components=16, random_state=0)
-    if name == "IsolationForest":
-        return IForest(n_estimators=100, random_state=0, n_jobs=threads)
-    if name == "OC-SVM":
-        return OCSVM(nu=0.1, max_fit_rows=2000, random_state=0)
-    if name == "kNN":
-        return KNNDist(n_neighbors=5)
-    if name == "DAGMM":
-        return DAGMM(epochs=20, lr=1e-3, batch_size=1024, random_state=0)
-    raise ValueError(f"unknown method {name!r}; known: {sorted(METHODS)}")
+    specs = {  # method -> (registry name, constructor arguments)
+        "DUAD": ("duad", duad_params(dataset) if name == "DUAD" else {}),
+        "DC alone": ("dc", {}),
+        "DC exact": ("dc", {"max_rows": None}),
+        "PCA": ("pca", {"n_components": 16}),
+        "IsolationForest": ("iforest", {"n_estimators": 100, "n_jobs": threads}),
+        "OC-SVM": ("ocsvm", {"nu": 0.1, "max_fit_rows": 2000}),
+        "kNN": ("knn", {"n_neighbors": 5}),
+        "DAGMM": ("dagmm", {"epochs": 20, "lr": 1e-3, "batch_size": 1024}),
+    }
+    if name not in specs:
+        raise ValueError(f"unknown method {name!r}; known: {sorted(METHODS)}")
+    detector, params = specs[name]
+    return registry.make(detector, params, seed=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,7 +302,7 @@ def _fmt_cell(r: dict) -> str:
 
 def markdown(results: list[dict], rows: list[dict], meta: dict) -> str:
     sizes = sorted({r["rows"] for r in results})
-    lines = [f"# scale", "", meta["protocol"], "", f"Command: `{meta['command']}`", "",
+    lines = ["# scale", "", meta["protocol"], "", f"Command: `{meta['command']}`", "",
              f"Machine: {meta['machine']}; torch/BLAS threads {meta['threads']}; load average at the start "
              f"{meta['load_start']}, at the end {meta['load_end']}; {meta['date']}.", "",
              "Each cell: fit seconds / peak RSS of the measuring process (data and runtime included). "

@@ -18,6 +18,19 @@ def _annotations(path, frame_counts=None, fmt="auto"):
     return read_annotations(path, fmt=fmt, frame_counts=frame_counts)
 
 
+class DetectorOption(click.Option):
+    """An option naming a detector: its help lists the detector registry when the help is shown,
+    so a detector registered in `videoad.detector.registry` (or by code run before the command)
+    is listed without editing any help text."""
+
+    def get_help_record(self, ctx):
+        from videoad.detector import registry
+        from videoad.video.config import DetectConfig
+
+        self.help = "One of: " + registry.help_text(default=DetectConfig().detector) + "."
+        return super().get_help_record(ctx)
+
+
 def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from exc
 
@@ -54,7 +67,7 @@ def event_settings(merge_gap, min_event):
               help="Print the settings this command would use (defaults, --config, options) as YAML and exit.")
 @click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Ground-truth file; only its class names are used, to group per category.")
-@click.option("--detector", help="duad (default), pca, iforest, dagmm, ocsvm, knn.")
+@click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
 @click.option("--min-clips", type=int, help="Skip groups with fewer clips (paper: 65).")
 @click.option("--n-jobs", type=int, help="Groups fitted in parallel (processes).")
 @click.option("--seed", type=int, help="Seed of the run; each group derives its own from it.")

@@ -1,9 +1,14 @@
-"""Save and load fitted torch detectors as tensors plus a JSON description, never a pickle.
+"""Save and load fitted detectors as tensors plus a JSON description, never a pickle.
 
 One file, written with `torch.save` but containing only tensors, strings and numbers, so that
-`torch.load(weights_only=True)` reads it back without unpickling arbitrary objects. A model
-goes back onto the device it was trained on when that device exists, else onto the CPU (with a
-warning), unless the caller names a device.
+`torch.load(weights_only=True)` reads it back without unpickling arbitrary objects. The file
+names the detector's class by its path ("module:Class"); loading builds only classes the
+detector registry (`videoad.detector.registry`) lists as saving, so a file cannot make this
+code import anything else. What is stored: the constructor arguments, the attributes a class
+lists in `_json_attrs` (JSON) and `_array_attrs` (arrays), and the state of its torch model
+(`model_`, rebuilt by `_build_model()`) when it has one. A torch model goes back onto the
+device it was trained on when that device exists, else onto the CPU (with a warning), unless
+the caller names a device.
 """
 from __future__ import annotations
 
@@ -17,17 +22,11 @@ import numpy as np
 import torch
 
 from extract.weights import refused_object
+from videoad.detector import registry
 
 log = logging.getLogger(__name__)
 
 FORMAT = "videoad-detector/1"
-
-
-def _registry() -> dict[str, type]:
-    from videoad.baselines.dagmm import DAGMM
-    from videoad.detector.duad import DUAD
-
-    return {"DUAD": DUAD, "DAGMM": DAGMM}
 
 
 def _json_default(value):
@@ -49,24 +48,28 @@ def _strip_arrays(value):
 
 
 def save_detector(det, path) -> Path:
-    """Write a fitted detector (DUAD or DAGMM) to `path` atomically."""
-    if not hasattr(det, "model_"):
+    """Write a fitted detector (one the registry lists as saving) to `path` atomically."""
+    spec = registry.spec_of(det)
+    if spec is None or not spec.saves:
+        raise ValueError(f"{type(det).__name__} cannot be saved (the registered detectors that save: "
+                         f"{', '.join(registry.savers())})")
+    if not hasattr(det, "decision_scores_"):
         raise ValueError(f"{type(det).__name__} is not fitted; nothing to save")
     params = det.get_params()
-    params["random_state"] = det.seed_  # a Generator is not JSON; the seed it produced is
+    if hasattr(det, "seed_"):
+        params["random_state"] = det.seed_  # a Generator is not JSON; the seed it produced is
     meta = {
         "format": FORMAT,
-        "class": type(det).__name__,
+        "class": spec.target,
         "params": params,
-        "attrs": {name: _strip_arrays(getattr(det, name)) for name in det._json_attrs},
+        "attrs": {name: _strip_arrays(getattr(det, name)) for name in det._json_attrs if hasattr(det, name)},
     }
     arrays = {name: torch.from_numpy(np.ascontiguousarray(getattr(det, name))) for name in det._array_attrs
               if getattr(det, name, None) is not None}
-    payload = {
-        "meta_json": json.dumps(meta, default=_json_default),
-        "state_dict": {k: v.detach().cpu() for k, v in det.model_.state_dict().items()},
-        "arrays": arrays,
-    }
+    payload = {"meta_json": json.dumps(meta, default=_json_default), "arrays": arrays}
+    model = getattr(det, "model_", None)
+    if isinstance(model, torch.nn.Module):
+        payload["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -91,14 +94,17 @@ def load_detector(path, device: str | None = None):
         raise ValueError(f"{path}: not a videoad model file ({exc.__class__.__name__}: {first})") from exc
     if meta.get("format") != FORMAT:
         raise ValueError(f"{path}: unknown model format {meta.get('format')!r} (expected {FORMAT})")
-    classes = _registry()
-    if meta["class"] not in classes:
-        raise ValueError(f"{path}: unknown detector class {meta['class']!r}")
-    det = classes[meta["class"]](**meta["params"])
+    try:
+        cls = registry.saving_class(str(meta.get("class")))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    det = cls(**meta["params"])
     for name, value in meta["attrs"].items():
         setattr(det, name, value)
     for name, tensor in payload["arrays"].items():
         setattr(det, name, tensor.numpy())
+    if "state_dict" not in payload:
+        return det
     trained_on = det.device_
     if device is None:
         device = trained_on

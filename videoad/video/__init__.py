@@ -15,7 +15,7 @@ Groups are fitted in parallel worker processes (joblib); each worker reads its o
 the store and seeds its detector from the run seed and the group's name, so a group's scores do
 not depend on the number of workers or on which other groups are in the run.
 """
-from videoad.group_model import (ALARMS, CELL_AGGREGATES, DETECTORS, LEVELS, PREPROCESS, GroupModel,  # noqa: F401
+from videoad.group_model import (ALARMS, CELL_AGGREGATES, LEVELS, PREPROCESS, GroupModel,  # noqa: F401
                                  aggregate_cells, apply_preprocess, fit_preprocess, make_detector, resolve_level)
 from videoad.group_model import rows as group_rows  # noqa: F401
 from videoad.video.config import (DUAD_BY_FEATURES, FEATURE_KINDS, MODES, DetectConfig,  # noqa: F401

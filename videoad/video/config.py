@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from videoad.group_model import ALARMS, CELL_AGGREGATES, DETECTORS, LEVELS, PREPROCESS
+from videoad.detector import registry
+from videoad.group_model import ALARMS, CELL_AGGREGATES, LEVELS, PREPROCESS
 
 MODES = ("per-video", "per-category", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
@@ -53,8 +54,8 @@ class DetectConfig:
         self._check_types(where)
         if self.mode not in MODES:
             raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
-        if self.detector not in DETECTORS:
-            raise ValueError(f"{where}: detector must be one of {sorted(DETECTORS)}, got {self.detector!r}")
+        if self.detector not in registry.names():
+            raise ValueError(f"{where}: detector must be one of {list(registry.names())}, got {self.detector!r}")
         if self.level not in LEVELS:
             raise ValueError(f"{where}: level must be one of {LEVELS}, got {self.level!r}")
         if self.cell_aggregate not in CELL_AGGREGATES:
