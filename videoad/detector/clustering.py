@@ -206,25 +206,33 @@ class HDBSCANClusterer:
                                   subsampled=bool(idx.size < X.shape[0]))
 
 
-_REGISTRY: dict[str, Callable[..., Callable[[np.ndarray, int], ClusterResult]]] = {
+#: clusterer name -> its class, or "module:Class" for those that live in their own module and
+#: import this one (Distribution Clustering, the torch GMM): imported on first use, so neither
+#: module imports the other at any level
+_REGISTRY: dict[str, Callable[..., Callable[[np.ndarray, int], ClusterResult]] | str] = {
     "gmm": GMMClusterer,
     "kmeans": KMeansClusterer,
     "hdbscan": HDBSCANClusterer,
+    "dc": "videoad.detector.distribution_clustering:DCClusterer",
+    "gmm_torch": "videoad.detector.gmm_torch:TorchGMMClusterer",
 }
 
 
 def register_clusterer(name: str, factory) -> None:
+    """Add a clusterer: a class (or "module:Class") called with its parameters, whose instances
+    map (X, random_state) to a `ClusterResult`."""
     _REGISTRY[name] = factory
 
 
 def make_clusterer(name: str, **params):
-    """A clusterer by name ("gmm", "kmeans", "hdbscan", "dc" once registered), with parameters."""
-    if name == "dc" and "dc" not in _REGISTRY:
-        import videoad.detector.distribution_clustering  # noqa: F401  registers "dc"
-    if name == "gmm_torch" and "gmm_torch" not in _REGISTRY:
-        import videoad.detector.gmm_torch  # noqa: F401  registers "gmm_torch"
+    """A clusterer by name ("gmm", "kmeans", "hdbscan", "dc", "gmm_torch"), with parameters."""
     try:
         factory = _REGISTRY[name]
     except KeyError:
-        raise ValueError(f"unknown clusterer {name!r}; choose one of {sorted(set(_REGISTRY) | {'dc', 'gmm_torch'})}") from None
+        raise ValueError(f"unknown clusterer {name!r}; choose one of {sorted(_REGISTRY)}") from None
+    if isinstance(factory, str):
+        import importlib
+
+        module, _, attr = factory.partition(":")
+        factory = getattr(importlib.import_module(module), attr)
     return factory(**params)

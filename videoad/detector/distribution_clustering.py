@@ -35,8 +35,7 @@ import numpy as np
 import torch
 
 from videoad.detector.base import resolve_device, resolve_seed
-from videoad.detector.clustering import (ClusterResult, group_add, register_clusterer, result_from_labels,
-                                        rows_per_block)
+from videoad.detector.clustering import ClusterResult, group_add, result_from_labels, rows_per_block
 from videoad.detector.validation import check_matrix
 
 # rows of a distance block processed at once (bounds temporary memory to _CHUNK x N floats)
@@ -536,6 +535,3 @@ class DCClusterer:
                                      self.attach_columns, resolve_seed(random_state), self.device)
         info = {k: v for k, v in out.info.items() if k != "sizes"}
         return result_from_labels(Xn, out.labels - 1, centres=None, clusterer="dc", center=bool(self.center), **info)
-
-
-register_clusterer("dc", DCClusterer)

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import torch
 
-from videoad.detector.clustering import ClusterResult, register_clusterer, result_from_labels
+from videoad.detector.clustering import ClusterResult, result_from_labels
 
 COVARIANCE_TYPES = ("full", "diag")
 
@@ -153,6 +153,3 @@ class TorchGMMClusterer:
         return result_from_labels(X, labels, centres=None, clusterer="gmm_torch", n_components=k, reg_covar=reg,
                                   fit_rows=int(fit.shape[0]), converged=bool(gmm.converged_),
                                   device=str(z.device))
-
-
-register_clusterer("gmm_torch", TorchGMMClusterer)
