@@ -229,13 +229,20 @@ def test_same_seed_same_scores_on_cpu():
     assert not np.array_equal(a.decision_scores_, c.decision_scores_)
 
 
-def test_random_state_reaches_torch_and_numpy():
+def test_random_state_stays_inside_the_fit():
+    """The seed reaches torch and numpy through the fit's own generators; the caller's global
+    state is not reseeded (it was before the torch base: tests/test_torch_base.py)."""
     X, _ = inliers_with_outliers()
+    np.random.seed(0)
+    torch.manual_seed(0)
     DUAD(**SMALL, random_state=3).fit(X)
     after_a = (np.random.rand(), torch.rand(1).item())
     DUAD(**SMALL, random_state=3).fit(X)
     after_b = (np.random.rand(), torch.rand(1).item())
-    assert after_a == after_b  # global generators were seeded by the fit
+    assert after_a != after_b  # the caller's generators went on from where they were
+    np.random.seed(0)
+    torch.manual_seed(0)
+    assert after_a == (np.random.rand(), torch.rand(1).item())
 
 
 def test_wrong_width_at_score_time():

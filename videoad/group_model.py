@@ -188,7 +188,7 @@ class GroupModel:
         With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
         scores are averaged: a small group makes one autoencoder's scores swing with its seed.
         """
-        from threadpoolctl import threadpool_limits
+        from videoad.detector.torch_base import thread_limits
 
         t0 = time.perf_counter()
         layout = layout_of(vids, resolve_level(level, vids))
@@ -198,7 +198,7 @@ class GroupModel:
         runs, dets = [], []
         for k in range(int(n_seeds)):
             det = make_detector(detector, params, seed + k)
-            with threadpool_limits(threads):
+            with thread_limits(threads):  # torch and BLAS threads, the caller's back after
                 det.fit(Xp)
             runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
             dets.append(det)
@@ -219,14 +219,18 @@ class GroupModel:
         return model, cells, clips
 
     def score(self, vids, threads: int = 1) -> tuple[np.ndarray | None, np.ndarray]:
-        """(cell scores or None, clip scores) of new videos: the mean over the seed ensemble."""
+        """(cell scores or None, clip scores) of new videos: the mean over the seed ensemble, with
+        torch limited to `threads` threads meanwhile (the caller's count back after)."""
+        from videoad.detector.torch_base import torch_threads
+
         level = self.layout["level"]
         resolve_level(level, vids)  # the model's level must be available in these videos
         layout = layout_of(vids, level)
         if level == "cell" and layout["cell_grid"] != list(self.layout["cell_grid"]):
             raise ValueError(f"the model was fitted on a {self.layout['cell_grid']} grid, "
                              f"these features have {layout['cell_grid']}")
-        return self._score_rows(rows(vids, level, self.position), threads)
+        with torch_threads(threads):
+            return self._score_rows(rows(vids, level, self.position), threads)
 
     def score_arrays(self, features: np.ndarray | None, cells: np.ndarray | None = None, threads: int = 1
                      ) -> tuple[np.ndarray | None, np.ndarray]:

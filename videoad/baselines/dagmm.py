@@ -9,14 +9,13 @@ the paper mentions, without which the covariances turn singular.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
 from torch import nn
 
 from videoad.detector.autoencoder import MLPAutoencoder
-from videoad.detector.base import BaseDetector, resolve_device, resolve_seed, seed_everything
+from videoad.detector.torch_base import TorchDetector
 
 
 class _Estimation(nn.Module):
@@ -84,16 +83,21 @@ def energy(z, phi, mu, cov):
     return -torch.logsumexp(torch.log(phi.clamp_min(1e-12))[:, None] + log_prob, dim=0)
 
 
-class DAGMM(BaseDetector):
-    """Deep Autoencoding Gaussian Mixture Model; defaults are the paper's KDDCUP99 settings."""
+class DAGMM(TorchDetector):
+    """Deep Autoencoding Gaussian Mixture Model; defaults are the paper's KDDCUP99 settings.
+    Seeding, thread limits (`n_threads`), the batch loop, chunked inference and save/load come
+    from `videoad.detector.torch_base.TorchDetector`; here: the network, the loss, the mixture."""
 
     _json_attrs = ("n_features_in_", "seed_", "device_", "architecture_", "threshold_", "fit_seconds_")
     _array_attrs = ("decision_scores_", "labels_")
+    #: rows per forward chunk when estimating the mixture and scoring
+    CHUNK_ROWS = 65536
 
     def __init__(self, hidden_dims=(60, 30, 10), latent_dim: int = 1, n_gmm: int = 4, est_hidden: int = 10,
                  dropout: float = 0.5, lambda_energy: float = 0.1, lambda_cov: float = 0.005, eps: float = 1e-6,
                  epochs: int = 200, batch_size: int = 1024, lr: float = 1e-4, grad_clip: float = 5.0,
-                 contamination: float | None = None, device: str = "auto", random_state=None):
+                 contamination: float | None = None, device: str = "auto", random_state=None,
+                 n_threads: int | None = None):
         self.hidden_dims = hidden_dims
         self.latent_dim = latent_dim
         self.n_gmm = n_gmm
@@ -109,54 +113,40 @@ class DAGMM(BaseDetector):
         self.contamination = contamination
         self.device = device
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def _build_model(self) -> DAGMMNet:
         a = self.architecture_
         return DAGMMNet(a["n_features"], a["hidden"], a["latent"], a["n_gmm"], a["est_hidden"], a["dropout"])
 
-    def fit(self, X, y=None):
-        t_start = time.perf_counter()
-        X = self._validate_fit_input(X)
-        self.seed_ = resolve_seed(self.random_state)
-        seed_everything(self.seed_)
-        self.device_ = resolve_device(self.device)
+    def _fit_model(self, X: np.ndarray) -> None:
         self.architecture_ = {"n_features": X.shape[1], "hidden": [int(h) for h in self.hidden_dims],
                               "latent": int(self.latent_dim), "n_gmm": int(self.n_gmm),
                               "est_hidden": int(self.est_hidden), "dropout": float(self.dropout)}
-        self.model_ = self._build_model().to(self.device_)
+        self._new_model()
         opt = torch.optim.Adam(self.model_.parameters(), lr=self.lr)
         gen = torch.Generator().manual_seed(self.seed_)
-        X_t = torch.from_numpy(X).to(self.device_)
-        n, bs = X.shape[0], int(self.batch_size)
-        for _ in range(int(self.epochs)):
-            self.model_.train()
-            perm = torch.randperm(n, generator=gen).to(self.device_)
-            for start in range(0, n, bs):
-                x = X_t[perm[start:start + bs]]
-                if x.shape[0] < 2:
-                    continue
-                z, x_hat, gamma = self.model_(x)
-                phi, mu, cov = gmm_params(z, gamma, self.eps)
-                e = energy(z, phi, mu, cov).mean()
-                cov_pen = (1.0 / torch.diagonal(cov, dim1=1, dim2=2)).sum()
-                loss = torch.mean((x - x_hat) ** 2) + self.lambda_energy * e + self.lambda_cov * cov_pen
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                nn.utils.clip_grad_norm_(self.model_.parameters(), self.grad_clip)
-                opt.step()
+        X_t = self._tensor(X)
+        self._run_epochs(X_t, int(self.epochs), opt, gen, min_batch=2, grad_clip=self.grad_clip)
         self._estimate_gmm(X_t)
         self.decision_scores_ = self._energy(X_t)
-        self._set_threshold()
-        self.fit_seconds_ = time.perf_counter() - t_start
-        return self
+
+    def _batch_loss(self, x: torch.Tensor) -> torch.Tensor:
+        z, x_hat, gamma = self.model_(x)
+        phi, mu, cov = gmm_params(z, gamma, self.eps)
+        e = energy(z, phi, mu, cov).mean()
+        cov_pen = (1.0 / torch.diagonal(cov, dim1=1, dim2=2)).sum()
+        return torch.mean((x - x_hat) ** 2) + self.lambda_energy * e + self.lambda_cov * cov_pen
+
+    def _chunk_rows(self) -> int:
+        return self.CHUNK_ROWS
 
     @torch.no_grad()
-    def _estimate_gmm(self, X_t, chunk: int = 65536):
+    def _estimate_gmm(self, X_t):
         """GMM parameters over the whole training set, accumulated chunk by chunk."""
-        self.model_.eval()
         zs, gs = [], []
-        for start in range(0, X_t.shape[0], chunk):
-            z, _, g = self.model_(X_t[start:start + chunk])
+        for x in self._chunks(X_t):
+            z, _, g = self.model_(x)
             zs.append(z)
             gs.append(g)
         # float64: summed over hundreds of thousands of rows, float32 covariances lose definiteness
@@ -166,20 +156,13 @@ class DAGMM(BaseDetector):
         self.model_.cov.copy_(cov)
 
     @torch.no_grad()
-    def _energy(self, X_t, chunk: int = 65536) -> np.ndarray:
-        self.model_.eval()
+    def _energy(self, X_t) -> np.ndarray:
         out = []
         m = self.model_
-        for start in range(0, X_t.shape[0], chunk):
-            z, _, _ = m(X_t[start:start + chunk])
+        for x in self._chunks(X_t):
+            z, _, _ = m(x)
             out.append(energy(z.double(), m.phi, m.mu, m.cov).cpu())
         return torch.cat(out).double().numpy()
 
-    def decision_function(self, X):
-        X = self._validate_score_input(X)
-        return self._energy(torch.from_numpy(X).to(self.device_))
-
-    def save(self, path) -> None:
-        from videoad.detector.persistence import save_detector
-
-        save_detector(self, path)
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        return self._energy(self._tensor(X))

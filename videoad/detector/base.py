@@ -2,12 +2,12 @@
 
 `fit(X)` returns self and sets `decision_scores_` (training scores, higher = more anomalous);
 with a `contamination` it also sets `threshold_` and `labels_` (1 = anomaly). `decision_function`
-scores new rows and `predict` thresholds them. `random_state` reaches numpy, scikit-learn and torch.
+scores new rows and `predict` thresholds them. `random_state` reaches numpy, scikit-learn and torch
+through local generators (`torch_base.forked_rng` for torch's global one), never the caller's.
 """
 from __future__ import annotations
 
 import abc
-import random
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
@@ -27,15 +27,6 @@ def resolve_seed(random_state) -> int:
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(0, 2**31 - 1))
     raise ValueError(f"random_state must be None, an int or a numpy generator, got {random_state!r}")
-
-
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy's legacy global state and torch (CPU and CUDA)."""
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
 
 
 def resolve_device(device: str | None) -> str:

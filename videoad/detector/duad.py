@@ -30,16 +30,14 @@ import numpy as np
 import torch
 
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
-from videoad.detector.base import BaseDetector, resolve_device, resolve_seed, seed_everything
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, select_normal
 from videoad.detector.knn import KNNIndex, batched
+from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, seed_torch
 from videoad.detector.validation import check_not_all_constant, check_percent
 
 log = logging.getLogger(__name__)
 
 INPUT_SCALINGS = ("global", "row", "none")
-#: input values (floats) per chunk of a forward pass over all rows (64 MB of float32)
-CHUNK_VALUES = 1 << 24
 #: values of [code, residual] the "auto" knn reference may hold (2^24: 4,080 rows at 4,112 columns)
 REFERENCE_VALUES = 1 << 24
 #: input values the fit itself (selection, training, reselections) may hold under max_fit_rows="auto"
@@ -50,8 +48,9 @@ EPOCH_VALUES = 1 << 24
 SCORES = ("angle", "error", "knn")
 
 
-class DUAD(BaseDetector):
-    """The paper's estimator with the scikit-learn / PyOD contract.
+class DUAD(TorchDetector):
+    """The paper's estimator with the scikit-learn / PyOD contract. Seeding, thread limits, the
+    batch loop, chunked inference and save/load come from `torch_base.TorchDetector`.
 
     Parameters
     ----------
@@ -95,6 +94,8 @@ class DUAD(BaseDetector):
     contamination : optional expected anomaly share, sets `threshold_` and `labels_`.
     device : "auto", "cpu", "cuda", "cuda:1", ...: where the autoencoder, its forward passes, the
         knn search and (with gmm_backend "auto") the reselection mixture run.
+    n_threads : torch and BLAS threads during `fit` and `decision_function`, the caller's counts
+        restored after; None (the default) leaves them as they are.
     gmm_backend : the reselection mixture: "sklearn" (GaussianMixture on the CPU), "torch" (EM in
         torch on `device`, `gmm_torch`), "auto" (torch on a GPU, else scikit-learn).
     keep_selection_history : store each selection mask in `history_` (for purity plots).
@@ -117,7 +118,7 @@ class DUAD(BaseDetector):
                  contamination: float | None = None,
                  device: str = "auto", random_state=None, keep_selection_history: bool = False,
                  guard: bool = True, guard_runs: int = 1, refit_epochs: int = 0, gmm_backend: str = "auto",
-                 verbose: bool = False):
+                 n_threads: int | None = None, verbose: bool = False):
         self.p0 = p0
         self.p = p
         self.r = r
@@ -151,6 +152,7 @@ class DUAD(BaseDetector):
         self.guard_runs = guard_runs
         self.refit_epochs = refit_epochs
         self.gmm_backend = gmm_backend
+        self.n_threads = n_threads
         self.verbose = verbose
 
     # ------------------------------------------------------------------ checks
@@ -220,7 +222,9 @@ class DUAD(BaseDetector):
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
         """Run Algorithm 1 on X (n_samples, n_features). `y` is ignored (unsupervised)."""
-        t_start = time.perf_counter()
+        return super().fit(X, y)
+
+    def _prepare_fit(self, X) -> np.ndarray:
         self._check_params()
         X = self._validate_fit_input(X)
         n, d = X.shape
@@ -230,9 +234,12 @@ class DUAD(BaseDetector):
                 f"X has {n} rows but the detector fits {n_min} clusters; it needs at least as many rows as clusters"
             )
         self.constant_columns_ = np.flatnonzero(check_not_all_constant(X))
-        self.seed_ = resolve_seed(self.random_state)
-        seed_everything(self.seed_)
-        self.device_ = resolve_device(self.device)
+        return X
+
+    def _fit_model(self, X: np.ndarray) -> None:
+        """Steps 1-5 of Algorithm 1 (inside `fit_scope`: seeded, the caller's state kept)."""
+        t_start = self._fit_started
+        n, d = X.shape
         self.scale_ = self._fit_scale(X)
         Xs = self._transform(X)
 
@@ -242,7 +249,7 @@ class DUAD(BaseDetector):
         latent = auto_latent if latent == "auto" else int(latent)
         self.architecture_ = {"n_features": d, "hidden": list(hidden), "latent": int(latent),
                               "activation": self.activation}
-        self.model_ = self._build_model().to(self.device_)
+        self._new_model()
         # foreach: one kernel per step for all parameters (the for-loop Adam costs ~25% of a
         # KDDCUP99 epoch on the CPU); same update rule
         optimiser = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay,
@@ -257,7 +264,7 @@ class DUAD(BaseDetector):
         Xf = Xs if fit_index is None else Xs[fit_index]
         n_all, n = n, Xf.shape[0]
         self.n_fit_rows_ = int(n)
-        X_t = torch.from_numpy(Xf).to(self.device_)
+        X_t = self._tensor(Xf)
 
         timings = {"prepare": time.perf_counter() - t_start, "clustering": 0.0, "training": 0.0,
                    "reselection": 0.0, "scoring": 0.0}
@@ -322,8 +329,8 @@ class DUAD(BaseDetector):
         if int(self.refit_epochs) > 0:
             # a fresh autoencoder on the final selection: what the first periods learned from a
             # contaminated start is not carried into the scores
-            torch.manual_seed(self.seed_ + 7)
-            self.model_ = self._build_model().to(self.device_)
+            seed_torch(self.seed_ + 7, self.device_)
+            self._new_model()
             optimiser = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay,
                                          foreach=True)
             self._train(X_t, selected, int(self.refit_epochs), optimiser, generator)
@@ -338,15 +345,12 @@ class DUAD(BaseDetector):
                 for key in ("mask", "rejected_mask"):
                     if key in h:
                         h[key] = _expand(h[key], fit_index, n_all)
-            X_t = torch.from_numpy(Xs).to(self.device_)
+            X_t = self._tensor(Xs)
         self.selection_ = selected
         t0 = time.perf_counter()
         self.decision_scores_ = self._fit_scores(X_t, selected)
         timings["scoring"] = time.perf_counter() - t0
-        self._set_threshold()
-        self.fit_seconds_ = time.perf_counter() - t_start
         self.timings_ = {k: round(v, 3) for k, v in timings.items()}
-        return self
 
     def _initial_selection(self, clusterer, Xs: np.ndarray):
         """C(X, p0); with `guard_runs` > 1, only the rows that every one of that many
@@ -477,35 +481,18 @@ class DUAD(BaseDetector):
         return int(self.max_epoch_rows)
 
     def _train(self, X_t: torch.Tensor, selected: np.ndarray, epochs: int, optimiser, generator) -> None:
-        self.model_.train()
-        idx_all = torch.from_numpy(np.flatnonzero(selected))
-        bs = int(self.batch_size)
-        cap = self._epoch_rows()
-        for _ in range(epochs):
-            perm = idx_all[torch.randperm(idx_all.numel(), generator=generator)]
-            if cap is not None and perm.numel() > cap:
-                perm = perm[:cap]  # a fresh random subset of the selection each epoch
-            perm = perm.to(X_t.device)
-            for start in range(0, perm.numel(), bs):
-                batch = X_t[perm[start:start + bs]]
-                _, x_hat = self.model_(batch)
-                loss = torch.mean((x_hat - batch) ** 2)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-        self.model_.eval()
+        """`epochs` epochs on the selected rows (a fresh subset of at most `_epoch_rows()` each)."""
+        self._run_epochs(X_t, epochs, optimiser, generator, rows=torch.from_numpy(np.flatnonzero(selected)),
+                         cap=self._epoch_rows())
 
-    def _chunk_rows(self) -> int:
-        """Rows per forward chunk: about 16 M input values (64 MB of float32), at least 1,024 rows."""
-        return max(1024, CHUNK_VALUES // max(1, int(self.architecture_["n_features"])))
+    def _batch_loss(self, x: torch.Tensor) -> torch.Tensor:
+        _, x_hat = self.model_(x)
+        return torch.mean((x_hat - x) ** 2)
 
     @torch.no_grad()
     def _forward_all(self, X_t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        self.model_.eval()
         codes, angles = [], []
-        chunk = self._chunk_rows()
-        for start in range(0, X_t.shape[0], chunk):
-            x = X_t[start:start + chunk]
+        for x in self._chunks(X_t):
             code, x_hat = self.model_(x)
             codes.append(code.float().cpu())
             angles.append(reconstruction_angle(x, x_hat).float().cpu())
@@ -531,11 +518,8 @@ class DUAD(BaseDetector):
     @torch.no_grad()
     def _scores(self, X_t: torch.Tensor) -> np.ndarray:
         """The angle or the error of every row (the "knn" score goes through `_knn_scores`)."""
-        self.model_.eval()
         out = []
-        chunk = self._chunk_rows()
-        for start in range(0, X_t.shape[0], chunk):
-            x = X_t[start:start + chunk]
+        for x in self._chunks(X_t):
             code, x_hat = self.model_(x)
             if self.score == "error":
                 out.append(torch.linalg.vector_norm(x - x_hat, dim=1).float().cpu())
@@ -578,10 +562,9 @@ class DUAD(BaseDetector):
         return index
 
     # ------------------------------------------------------------------ scoring
-    def decision_function(self, X) -> np.ndarray:
+    def _score(self, X: np.ndarray) -> np.ndarray:
         """Anomaly score of each row of X (see `score`; the angle is in radians in [0, pi]); higher = more anomalous."""
-        X = self._validate_score_input(X)
-        X_t = torch.from_numpy(self._transform(X)).to(self.device_)
+        X_t = self._tensor(self._transform(X))
         if self.score != "knn":
             return self._scores(X_t)
         self.model_.eval()
@@ -596,8 +579,7 @@ class DUAD(BaseDetector):
     def transform(self, X) -> np.ndarray:
         """The bottleneck codes of X (n_samples, latent_dim)."""
         X = self._validate_score_input(X)
-        X_t = torch.from_numpy(self._transform(X)).to(self.device_)
-        return self._forward_all(X_t)[0]
+        return self._forward_all(self._tensor(self._transform(X)))[0]
 
     # ------------------------------------------------------------------ persistence
     _json_attrs = ("n_features_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
@@ -608,21 +590,6 @@ class DUAD(BaseDetector):
     def _build_model(self) -> MLPAutoencoder:
         a = self.architecture_
         return MLPAutoencoder(a["n_features"], a["hidden"], a["latent"], a["activation"])
-
-    def save(self, path) -> None:
-        """Write tensors plus a JSON description to one file (see `persistence`)."""
-        from videoad.detector.persistence import save_detector
-
-        save_detector(self, path)
-
-    @classmethod
-    def load(cls, path, device: str | None = None) -> "DUAD":
-        from videoad.detector.persistence import load_detector
-
-        det = load_detector(path, device=device)
-        if not isinstance(det, cls):
-            raise ValueError(f"{path}: holds a {type(det).__name__}, not a {cls.__name__}")
-        return det
 
 
 def _expand(mask: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:

@@ -46,16 +46,9 @@ def _video_meta(v) -> dict:
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else ""}
 
 
-def _limit_threads(n: int) -> None:
-    import torch
-
-    torch.set_num_threads(int(n))
-
-
 def _fit(store_root: str, group: str, keys: list[str], cfg: dict):
     """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores)."""
     config = DetectConfig(**cfg)
-    _limit_threads(config.threads_per_job)
     vids = _load_group(store_root, keys, cells=config.level != "clip")
     kind = feature_kind(vids[0].attrs)
     model, cells, clips = GroupModel.fit(
@@ -87,7 +80,6 @@ def _fit_score_group(fit_root: str, fit_keys: list[str], store_root: str, group:
 
 def _score_group(store_root: str, group: str, keys: list[str], model_dir: str, entry: dict, threads: int) -> dict:
     """Inductive from saved models: load the group's model (its models.json `entry`), score."""
-    _limit_threads(threads)
     model = GroupModel.load(entry, Path(model_dir))
     return _scored(model, store_root, group, keys, {**model.info, "models": list(entry["models"])}, threads)
 

@@ -1,0 +1,209 @@
+"""The base of the torch detectors (DUAD, DAGMM), in the spirit of PyOD's
+`BaseDeepLearningDetector`: what every deep detector needs is written here once, and a
+subclass keeps only its model, its loss and its own steps.
+
+Here:
+- `fit` is a template: the subclass's input checks (`_prepare_fit`), then, with the seed
+  resolved and the device chosen, its training (`_fit_model`) inside `fit_scope`: torch's random
+  state forked from the caller's (`torch.random.fork_rng`: the CPU generator, and the CUDA
+  devices' on a CUDA device) and seeded with the detector's seed, and torch / BLAS threads
+  limited to `n_threads` when given. numpy numbers come only from local generators
+  (`np.random.default_rng(seed)`, scikit-learn's `random_state=seed`), never from numpy's or
+  Python's global state. After `fit` the caller's random states and thread count are what they
+  were.
+- the mini-batch loop (`_run_epochs`: a fresh seeded permutation per epoch, optional cap on
+  the rows of an epoch, optional gradient clipping; the loss comes from `_batch_loss`);
+- chunked inference (`_chunks`, `_chunk_rows`: about 2^24 input values per forward pass);
+- the device (`resolve_device`) and the input tensor (`_tensor`);
+- save / load through `videoad.detector.persistence` (the class lists what it keeps in
+  `_json_attrs` and `_array_attrs`; `_build_model` rebuilds the network).
+"""
+from __future__ import annotations
+
+import abc
+import contextlib
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from videoad.detector.base import BaseDetector, resolve_device, resolve_seed
+
+#: input values (floats) per chunk of a forward pass over many rows (64 MB of float32)
+CHUNK_VALUES = 1 << 24
+
+
+def seed_torch(seed: int, device: str = "cpu") -> None:
+    """Seed torch's CPU generator, and every CUDA device's when `device` is a CUDA device (a
+    CPU fit leaves CUDA alone: seeding it would initialise it, or queue a seed for later)."""
+    torch.random.default_generator.manual_seed(int(seed))
+    if str(device).startswith("cuda"):
+        torch.cuda.manual_seed_all(int(seed))
+
+
+@contextlib.contextmanager
+def forked_rng(seed: int, device: str = "cpu") -> Iterator[None]:
+    """Inside: torch's global generators (the CPU's; every CUDA device's too when `device` is a
+    CUDA device) seeded with `seed`, for what draws from them (weight initialisation, dropout).
+    After: the caller's states, as they were before."""
+    cuda = str(device).startswith("cuda")
+    devices = list(range(torch.cuda.device_count())) if cuda else []
+    with torch.random.fork_rng(devices=devices):
+        seed_torch(seed, device)
+        yield
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """torch's intra-op thread count set to `n` inside, the caller's count back after (None:
+    unchanged)."""
+    if n is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    if before != int(n):
+        torch.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def thread_limits(n: int | None) -> Iterator[None]:
+    """torch threads (`torch_threads`) and the BLAS / OpenMP pools (threadpoolctl) limited to `n`
+    inside, restored after (None: unchanged)."""
+    if n is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with torch_threads(n), threadpool_limits(int(n)):
+        yield
+
+
+class TorchDetector(BaseDetector):
+    """A detector whose model is a torch network. Subclasses set `_json_attrs`, `_array_attrs`
+    and define `_build_model`, `_prepare_fit`, `_fit_model`, `_batch_loss`, `_score`; they take
+    the parameters `device`, `random_state`, `batch_size` and `n_threads`."""
+
+    #: fitted attributes saved as JSON / as arrays (see `persistence`)
+    _json_attrs: tuple[str, ...] = ("n_features_in_", "seed_", "device_", "threshold_", "fit_seconds_")
+    _array_attrs: tuple[str, ...] = ("decision_scores_", "labels_")
+
+    # ------------------------------------------------------------------ what a subclass writes
+    @abc.abstractmethod
+    def _build_model(self) -> nn.Module:
+        """The untrained network for `self.architecture_` (also how `load` rebuilds it)."""
+
+    def _prepare_fit(self, X) -> np.ndarray:
+        """Checks before anything is seeded or built; returns the validated input."""
+        return self._validate_fit_input(X)
+
+    @abc.abstractmethod
+    def _fit_model(self, X: np.ndarray) -> None:
+        """Build and train the model on X and set `decision_scores_` (runs inside `fit_scope`)."""
+
+    def _batch_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """The training loss of one batch (for `_run_epochs`)."""
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        """Anomaly scores of validated rows X."""
+
+    # ------------------------------------------------------------------ fit and score
+    def fit(self, X, y=None):
+        """Fit on X (n_samples, n_features); `y` is ignored (unsupervised)."""
+        self._fit_started = time.perf_counter()
+        X = self._prepare_fit(X)
+        self.seed_ = resolve_seed(self.random_state)
+        self.device_ = resolve_device(self.device)
+        with self.fit_scope():
+            self._fit_model(X)
+        self._set_threshold()
+        self.fit_seconds_ = time.perf_counter() - self._fit_started
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score of each row of X; higher = more anomalous."""
+        X = self._validate_score_input(X)
+        with thread_limits(getattr(self, "n_threads", None)):
+            return self._score(X)
+
+    @contextlib.contextmanager
+    def fit_scope(self) -> Iterator[None]:
+        """The random state forked from the caller's and seeded with `seed_`, and the thread
+        limits of `n_threads`, for the duration of a fit."""
+        with forked_rng(self.seed_, self.device_), thread_limits(getattr(self, "n_threads", None)):
+            yield
+
+    # ------------------------------------------------------------------ shared steps
+    def _tensor(self, X: np.ndarray) -> torch.Tensor:
+        """Rows as a tensor on the model's device."""
+        return torch.from_numpy(X).to(self.device_)
+
+    def _new_model(self) -> nn.Module:
+        """A fresh network on the device (drawn from torch's seeded generator), as `model_`."""
+        self.model_ = self._build_model().to(self.device_)
+        return self.model_
+
+    def _run_epochs(self, X_t: torch.Tensor, epochs: int, optimiser, generator: torch.Generator, *,
+                    rows: torch.Tensor | None = None, cap: int | None = None, min_batch: int = 1,
+                    grad_clip: float | None = None) -> None:
+        """Mini-batch training for `epochs` epochs: each epoch a fresh permutation of `rows` (of
+        every row when None) drawn from `generator`, cut to its first `cap` rows when longer, in
+        batches of `batch_size`; batches smaller than `min_batch` are skipped; the gradient norm
+        is clipped to `grad_clip` when given. Leaves the model in eval mode."""
+        self.model_.train()
+        n = X_t.shape[0] if rows is None else rows.numel()
+        bs = int(self.batch_size)
+        for _ in range(int(epochs)):
+            perm = torch.randperm(n, generator=generator)
+            if rows is not None:
+                perm = rows[perm]
+            if cap is not None and perm.numel() > cap:
+                perm = perm[:cap]  # a fresh random subset each epoch
+            perm = perm.to(X_t.device)
+            for start in range(0, perm.numel(), bs):
+                x = X_t[perm[start:start + bs]]
+                if x.shape[0] < min_batch:
+                    continue
+                loss = self._batch_loss(x)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                if grad_clip is not None:
+                    nn.utils.clip_grad_norm_(self.model_.parameters(), grad_clip)
+                optimiser.step()
+        self.model_.eval()
+
+    def _chunk_rows(self) -> int:
+        """Rows per forward chunk: about 16 M input values (64 MB of float32), at least 1,024 rows."""
+        return max(1024, CHUNK_VALUES // max(1, int(self.n_features_in_)))
+
+    def _chunks(self, X_t: torch.Tensor, rows: int | None = None) -> Iterator[torch.Tensor]:
+        """X_t in consecutive chunks of `rows` (default `_chunk_rows()`), the model in eval mode."""
+        self.model_.eval()
+        step = rows or self._chunk_rows()
+        for start in range(0, X_t.shape[0], step):
+            yield X_t[start:start + step]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Write tensors plus a JSON description to one file (see `persistence`)."""
+        from videoad.detector.persistence import save_detector
+
+        save_detector(self, path)
+
+    @classmethod
+    def load(cls, path, device: str | None = None):
+        """Read a detector `save` wrote; `device` overrides where it goes."""
+        from videoad.detector.persistence import load_detector
+
+        det = load_detector(path, device=device)
+        if not isinstance(det, cls):
+            raise ValueError(f"{path}: holds a {type(det).__name__}, not a {cls.__name__}")
+        return det
