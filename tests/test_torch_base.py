@@ -122,3 +122,29 @@ def test_save_load_round_trip(tmp_path, cls, params):
     other = DAGMM if cls is DUAD else DUAD
     with pytest.raises(ValueError, match=f"not a {other.__name__}"):
         other.load(path)
+
+
+# ---------------------------------------------------------------- one device resolver
+def test_one_device_resolver_for_both_stages():
+    import extract.backbones.torch_base as backbone_base
+    import videoad.detector.distribution_clustering as dc
+    import videoad.detector.torch_base as detector_base
+    from extract.device import resolve_device
+
+    assert backbone_base.resolve_device is resolve_device is detector_base.resolve_device is dc.resolve_device
+    expected = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    assert resolve_device("auto") == resolve_device(None) == expected
+    assert resolve_device("cpu") == torch.device("cpu")
+    det = DUAD(**{**SMALL_DUAD, "device": "auto"}, random_state=0).fit(_data())
+    assert det.device_ == str(expected)
+    for bad in ("gpu", "meta"):
+        with pytest.raises(ValueError, match="cpu"):
+            resolve_device(bad)
+    if not torch.cuda.is_available():
+        for asked in ("cuda", "cuda:1"):
+            with pytest.raises(ValueError, match="CUDA is not available"):
+                resolve_device(asked)
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            DUAD(**{**SMALL_DUAD, "device": "cuda"}, random_state=0).fit(_data())
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            DAGMM(**{**SMALL_DAGMM, "device": "cuda"}, random_state=0).fit(_data())

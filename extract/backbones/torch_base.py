@@ -30,6 +30,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..device import resolve_device
 from ..tencrop import CROP_MODES, centre_offset
 from ..weights import PublishedWeights, load_into, load_state_dict, resolve_weights
 from .base import Backbone
@@ -98,28 +99,6 @@ def grid_cells(fmap: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
     return x.flatten(2).transpose(1, 2).contiguous()
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """Validate a device string up front ("cpu", "cuda", "cuda:N"), with a message that says why not."""
-    text = "cpu" if device is None else str(device)
-    try:
-        dev = torch.device(text)
-    except RuntimeError:
-        raise ValueError(f"device {text!r} not understood; use 'cpu', 'cuda' or 'cuda:N'") from None
-    if dev.type == "cpu":
-        return dev
-    if dev.type != "cuda":
-        raise ValueError(f"device {text!r}: only 'cpu' and 'cuda[:N]' are supported")
-    if not torch.cuda.is_available():
-        raise ValueError(
-            f"device {text!r} requested, but CUDA is not available to torch {torch.__version__} "
-            "(CPU-only build or no visible GPU); use --device cpu"
-        )
-    index = 0 if dev.index is None else dev.index
-    if index >= torch.cuda.device_count():
-        raise ValueError(f"device {text!r}: only {torch.cuda.device_count()} CUDA device(s) visible")
-    return torch.device("cuda", index)
-
-
 @dataclass(frozen=True)
 class ExecPlan:
     """How a batch runs on a device; chosen from the device type, overridable per flag."""
@@ -178,7 +157,7 @@ class TorchBackbone(Backbone):
 
     def __init__(self, *, device: str | None = "cpu", batch_size: Any = 32,
                  amp: Any = None, channels_last: Any = None, cells: Any = None) -> None:
-        self.device = resolve_device(device)
+        self.device = resolve_device("cpu" if device is None else device)  # None: the CPU, as the runners assume
         self.cell_grid = parse_cells(cells)
         self.plan = exec_plan(
             self.device,

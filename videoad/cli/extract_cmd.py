@@ -16,7 +16,7 @@ from . import ray_opts
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--device", {"default": None, "metavar": "D",
-                  "help": "Device of the backbone's forward pass: cpu, cuda, cuda:N."}),
+                  "help": "Device of the backbone's forward pass: cpu (default), cuda, cuda:N, auto."}),
     ("--weights", {"default": None, "metavar": "PATH|NAME", "callback": lambda c, p, v: _check_weights(v),
                    "help": "Pretrained weights of a learned backbone: a file, or a published name "
                            "(kinetics400: fetched once into the torch hub cache)."}),

@@ -29,17 +29,6 @@ def resolve_seed(random_state) -> int:
     raise ValueError(f"random_state must be None, an int or a numpy generator, got {random_state!r}")
 
 
-def resolve_device(device: str | None) -> str:
-    """'auto' -> 'cuda' when available else 'cpu'; anything else is passed through."""
-    import torch
-
-    if device in (None, "auto"):
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} requested but CUDA is not available")
-    return str(device)
-
-
 class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
     """Shared plumbing: validation, contamination threshold, predict."""
 

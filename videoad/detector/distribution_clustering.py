@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from videoad.detector.base import resolve_device, resolve_seed
+from extract.device import resolve_device
+from videoad.detector.base import resolve_seed
 from videoad.detector.clustering import ClusterResult, group_add, result_from_labels, rows_per_block
 from videoad.detector.validation import check_matrix
 
@@ -478,7 +479,7 @@ def _cluster_normalised(Xn_np: np.ndarray, thres: float, min_size: int, max_dist
                         seed: int, device: str) -> tuple[DCOutput, DCModel]:
     t0 = time.perf_counter()
     n = Xn_np.shape[0]
-    dev = torch.device(resolve_device(device))
+    dev = resolve_device(device)
     subsampled = max_rows is not None and n > max_rows
     if subsampled:
         rng = np.random.default_rng(seed)

@@ -14,7 +14,8 @@ Here:
 - the mini-batch loop (`_run_epochs`: a fresh seeded permutation per epoch, optional cap on
   the rows of an epoch, optional gradient clipping; the loss comes from `_batch_loss`);
 - chunked inference (`_chunks`, `_chunk_rows`: about 2^24 input values per forward pass);
-- the device (`resolve_device`) and the input tensor (`_tensor`);
+- the device (`extract.device.resolve_device`, the project's one resolver) and the input
+  tensor (`_tensor`);
 - save / load through `videoad.detector.persistence` (the class lists what it keeps in
   `_json_attrs` and `_array_attrs`; `_build_model` rebuilds the network).
 """
@@ -29,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from videoad.detector.base import BaseDetector, resolve_device, resolve_seed
+from extract.device import resolve_device
+from videoad.detector.base import BaseDetector, resolve_seed
 
 #: input values (floats) per chunk of a forward pass over many rows (64 MB of float32)
 CHUNK_VALUES = 1 << 24
@@ -121,7 +123,7 @@ class TorchDetector(BaseDetector):
         self._fit_started = time.perf_counter()
         X = self._prepare_fit(X)
         self.seed_ = resolve_seed(self.random_state)
-        self.device_ = resolve_device(self.device)
+        self.device_ = str(resolve_device(self.device))  # "cpu" or "cuda:N"
         with self.fit_scope():
             self._fit_model(X)
         self._set_threshold()
