@@ -47,7 +47,7 @@ test-vision: $(STAMP_FULL)
 	$(PYTEST_ENV) $(VENV_FULL)/bin/python -m pytest -q -rs -p no:cacheprovider -m vision
 
 bench-quick: $(STAMP)
-	$(VENV)/bin/videoad bench kddcup --quick
+	VIDEOAD_DATA=$${VIDEOAD_DATA:-../shared/data} $(VENV)/bin/videoad bench kddcup --quick
 
 clean:
 	rm -rf $(VENV) $(VENV_FULL) build *.egg-info

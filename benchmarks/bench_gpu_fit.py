@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -37,10 +38,11 @@ from videoad.detector import DUAD  # noqa: E402
 
 def _case_data(name: str, rows: int):
     if name == "kdd":
-        from videoad.bench.kddcup import default_data_path
+        from videoad.data import kddcup_file
         from videoad.datasets.kddcup import contamination_split, load_kddcup
 
-        X, y = load_kddcup(default_data_path())
+        shared = ROOT.parent / "shared" / "data"  # VIDEOAD_DATA wins when set
+        X, y = load_kddcup(kddcup_file(None if os.environ.get("VIDEOAD_DATA") else shared))
         return contamination_split(X, y, 0.2, 5).X_train.astype(np.float32), duad_params("kdd")
     return mixture(rows, 4096), duad_params("mix4096")
 

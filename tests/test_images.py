@@ -259,8 +259,8 @@ def test_bench_config_errors(tmp_path):
     p.write_text("dataset: {name: svhn}\nduad: {}\n")
     with pytest.raises(ValueError, match="dataset.name"):
         load_config(p)
-    p.write_text("dataset: {name: digits}\nduad: {}\nbaselines: {LOF: {}}\n")
+    p.write_text("dataset: {name: digits, normal_class: 4, anomaly_ratio: 0.05}\nduad: {}\nbaselines: {LOF: {}}\n")
     with pytest.raises(ValueError, match="unknown baseline"):
         load_config(p)
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(ValueError, match="no such config file"):
         load_config(tmp_path / "none.yaml")

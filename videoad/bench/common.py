@@ -12,8 +12,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+#: where the benchmarks write their results unless told otherwise (relative to where they run)
+RESULTS = Path("benchmarks/results")
+
+
+def output_option(what: str):
+    """`-o/--output DIR` of a benchmark command (with `--out`, its old spelling, hidden)."""
+    def deco(f):
+        f = click.option("--out", "out_alias", type=click.Path(file_okay=False, path_type=Path), default=None,
+                         hidden=True, help="Old spelling of -o/--output.")(f)
+        return click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+                            help=f"{what} [default: {RESULTS}]")(f)
+    return deco
+
+
+def results_dir(output: Path | None, out_alias: Path | None) -> Path:
+    if output is not None and out_alias is not None and Path(output) != Path(out_alias):
+        raise click.UsageError("give the output folder once: -o/--output (--out is its old spelling)")
+    return Path(output or out_alias or RESULTS)
 
 
 @dataclass

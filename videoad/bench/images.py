@@ -14,11 +14,13 @@ Tables:
 - 8: DUAD with each initial clusterer (DC, K-means, HDBSCAN, GMM);
 - timing: DUAD's full fit on `timing.duad_rows` rows of the dataset's split (clustering
   included) and DC alone on `timing.dc_rows` rows, with the torch/BLAS thread count stated.
-Settings come from `configs/<dataset>.yaml` (constructor arguments + protocol).
+Settings: the packaged `videoad/defaults/<dataset>.yaml` (mnist, cifar10; copied in
+`configs/`), or a complete config of your own with `--config`. The data: `--data` (the
+dataset's file or folder, or a data folder laid out like shared/data), else `VIDEOAD_DATA`
+(`videoad.data`); a relative `dataset.path` is inside that data folder.
 """
 from __future__ import annotations
 
-import copy
 import logging
 import shlex
 import sys
@@ -27,46 +29,62 @@ from pathlib import Path
 
 import click
 import numpy as np
-import yaml
 
-from videoad.bench.common import (Record, configured_baselines, evaluate_scores, markdown_table, summarise, timed_fit,
-                                  write_results)
+from videoad.bench.common import (Record, configured_baselines, evaluate_scores, markdown_table, output_option,
+                                  results_dir, summarise, timed_fit, write_results)
+from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
+                            merge, read_yaml, require)
 
 log = logging.getLogger(__name__)
 
 DATASETS = ("mnist", "cifar10", "digits")
 TABLES = ("4", "7", "8", "timing")
-_REQUIRED = ("dataset", "duad")
+#: the datasets with packaged defaults (videoad/defaults/<name>.yaml)
+PACKAGED = ("mnist", "cifar10")
 
-
-def _merge(base: dict, override: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in (override or {}).items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
-    return out
+_ROWS = Map(Nullable(ARGS))  # result-table row (or sweep entry) -> constructor arguments
+_SECTIONS = {
+    "dataset": {"name": str, "label": str, "path": Nullable(str), "split": str, "normal_class": (int, str),
+                "anomaly_ratio": float},
+    "duad": ARGS,
+    "variants": _ROWS,
+    "baselines": _ROWS,
+    "table7": {"p": ListOf(float), "p0_minus_p": float},
+    "table8": {"modes": _ROWS, "initialisers": _ROWS},
+    "timing": {"duad_rows": int, "duad_budget_seconds": float, "dc_rows": int, "dc_budget_seconds": float},
+}
+#: what a config file may hold, and of which kind (videoad.config.check); `quick` overrides any
+#: section for --quick and sets the seeds
+SCHEMA = {**_SECTIONS, "quick": {**_SECTIONS, "seeds": int}}
 
 
 def default_config_path(dataset: str) -> Path:
-    return Path(__file__).resolve().parents[2] / "configs" / f"{dataset}.yaml"
+    """The packaged defaults of a dataset (videoad/defaults/<dataset>.yaml)."""
+    if dataset not in PACKAGED:
+        raise ConfigError(f"no packaged config for dataset {dataset!r} (there are: {', '.join(PACKAGED)}); "
+                          "write one and pass it with --config")
+    defaults_file(dataset)
+    return defaults_path(dataset)
 
 
 def load_config(path) -> dict:
-    """A dataset's benchmark config: `dataset` (protocol), `duad` (constructor arguments),
-    `baselines`, `variants`, `table7`, `table8`, `timing`, `quick`."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config {path} does not exist")
-    with open(path) as fh:
-        cfg = yaml.safe_load(fh) or {}
-    if not isinstance(cfg, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    missing = [k for k in _REQUIRED if k not in cfg]
-    if missing:
-        raise ValueError(f"{path}: missing section(s) {missing}")
+    """A dataset's benchmark config, complete in itself: `dataset` (protocol), `duad`
+    (constructor arguments), `baselines`, `variants`, `table7`, `table8`, `timing`, `quick`.
+    A missing section, an unknown key or a value of the wrong kind is an error naming the file
+    and the key."""
+    where = str(path)
+    cfg = read_yaml(path)
+    require(cfg, ("dataset", "duad"), where)
+    check(cfg, SCHEMA, where)
     ds = cfg["dataset"]
     if ds.get("name") not in DATASETS:
-        raise ValueError(f"{path}: dataset.name must be one of {DATASETS}, got {ds.get('name')!r}")
-    configured_baselines(cfg.get("baselines"), "images", where=str(path))  # every row names a detector
+        raise ConfigError(f"{where}: dataset.name must be one of {DATASETS}, got {ds.get('name')!r}")
+    for key in ("normal_class", "anomaly_ratio"):
+        if key not in ds:
+            raise ConfigError(f"{where}: dataset.{key} is missing")
+    if not 0.0 < float(ds["anomaly_ratio"]) < 1.0:
+        raise ConfigError(f"{where}: dataset.anomaly_ratio must be in (0, 1), got {ds['anomaly_ratio']!r}")
+    configured_baselines(cfg.get("baselines"), "images", where=where)  # every row names a detector
     return cfg
 
 
@@ -93,7 +111,7 @@ def method_factories(cfg: dict, seed: int) -> dict:
     duad = dict(cfg["duad"])
     methods = {"DUAD": _make("duad", duad, seed)}
     for vname, override in (cfg.get("variants") or {}).items():
-        methods[vname] = _make("duad", _merge(duad, override), seed)
+        methods[vname] = _make("duad", merge(duad, override), seed)
     for row, name, params in configured_baselines(cfg.get("baselines"), "images"):
         methods[row] = _make(name, params, seed)
     return methods
@@ -122,18 +140,30 @@ def _fit_eval(setting: str, method: str, make, X, y, seed: int, records: list) -
     click.echo(f"{setting:24s} seed {seed} {method:28s} AUROC {auroc:6.2f} AUPRC {auprc:6.2f} fit {secs:6.1f}s{note}")
 
 
-def _load_images(ds: dict, path_override):
+def dataset_path(ds: dict, data: Path | None = None) -> Path | None:
+    """Where a dataset's images are: `data` when it is the dataset's own file or folder, else
+    `dataset.path` inside the data folder (`data` when it holds it, else VIDEOAD_DATA); never
+    the working directory. None for digits (shipped with scikit-learn)."""
+    from videoad.data import locate
+
+    if ds["name"] == "digits":
+        return None
+    rel = ds.get("path")
+    if data is not None:
+        data = Path(data).expanduser()
+        if not data.exists():
+            raise ValueError(f"--data {data}: no such file or folder")
+        if rel is None or not (data.is_dir() and (data / rel).exists()):
+            return data  # the dataset itself
+    if rel is None:
+        raise ValueError(f"dataset {ds['name']!r} needs a path (config dataset.path, or --data)")
+    return locate(rel, f"dataset {ds['name']!r} (dataset.path {rel})", data)
+
+
+def _load_images(ds: dict, data):
     from videoad.datasets.images import LOADERS
 
-    path = path_override or ds.get("path")
-    if ds["name"] != "digits":
-        if path is None:
-            raise ValueError(f"dataset {ds['name']!r} needs a path (config dataset.path or --data)")
-        path = Path(path)
-        if not path.is_absolute() and not path.exists():
-            # configs hold paths relative to the repository root
-            path = Path(__file__).resolve().parents[2] / path
-    return LOADERS[ds["name"]](path, split=ds.get("split", "test"))
+    return LOADERS[ds["name"]](dataset_path(ds, data), split=ds.get("split", "test"))
 
 
 def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, data_path=None,
@@ -170,7 +200,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         gap = float(t7.get("p0_minus_p", 5))
         records = []
         for p in ps:
-            params = _merge(duad, {"p": p, "p0": min(float(p) + gap, 99.0)})
+            params = merge(duad, {"p": p, "p0": min(float(p) + gap, 99.0)})
             for seed, s in enumerate(sets):
                 _fit_eval(f"{label}, p={p:g}", "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
         protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
@@ -184,7 +214,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         records = []
         for mode, override in modes.items():
             for init, cparams in inits.items():
-                params = _merge(duad, override or {})
+                params = merge(duad, override or {})
                 params["clusterer"] = init
                 params["clusterer_params"] = dict(cparams or {})
                 setting = f"{label}, init={init}" + (f", {mode}" if mode else "")
@@ -278,33 +308,39 @@ def _csv(value: str, allowed, what: str) -> list[str]:
 
 @click.command("images")
 @click.option("--datasets", default="mnist,cifar10", show_default=True,
-              help="Comma-separated: mnist, cifar10, digits (each reads configs/<name>.yaml).")
+              help="Comma-separated: mnist, cifar10 (each reads its packaged config, videoad/defaults/<name>.yaml).")
 @click.option("--tables", default="4,7,8,timing", show_default=True, help="Comma-separated subset of 4,7,8,timing.")
 @click.option("--seeds", type=int, default=None, help="Seeds 0..N-1 [default: 5, or the config's quick.seeds with --quick].")
 @click.option("--config", "config_paths", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Config YAML(s) to use instead of configs/<dataset>.yaml (the dataset comes from the file).")
-@click.option("--data", "data_path", type=click.Path(exists=True), default=None,
-              help="Override dataset.path (only with a single dataset).")
+              help="Complete config YAML(s) to use instead of the packaged ones (the dataset comes from the file; "
+                   "configs/mnist.yaml and configs/cifar10.yaml are copies to start from).")
+@click.option("--print-config", is_flag=True,
+              help="Print the settings this command would use (with --quick's overrides applied) as YAML and exit.")
+@click.option("--data", "data_path", type=click.Path(exists=True, path_type=Path), default=None,
+              help="The dataset's file or folder (one dataset), or a data folder laid out like shared/data "
+                   "[default: $VIDEOAD_DATA].")
 @click.option("--quick", is_flag=True, help="Apply each config's `quick` overrides (fewer seeds, shorter training).")
 @click.option("--threads", type=int, default=1, show_default=True,
               help="torch threads; on a shared machine more threads than idle cores slow torch down many-fold.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("benchmarks/results"),
-              show_default=True, help="Where images_<dataset>_table<N>.json/.md go.")
-def images_cmd(datasets, tables, seeds, config_paths, data_path, quick, threads, out):
+@output_option("Where images_<dataset>_table<N>.json/.md go.")
+def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, quick, threads, output, out_alias):
     """Paper Tables 4, 7 and 8 on MNIST / CIFAR-10 raw pixels, with the baselines and fit times."""
     tables = _csv(tables, TABLES, "--tables")
+    out = results_dir(output, out_alias)
     try:
         if config_paths:
             cfgs = [load_config(p) for p in config_paths]
         else:
-            cfgs = [load_config(default_config_path(d)) for d in _csv(datasets, DATASETS, "--datasets")]
-        if data_path and len(cfgs) != 1:
-            raise click.BadParameter("--data needs exactly one dataset", param_hint="--data")
+            cfgs = [load_config(default_config_path(d)) for d in _csv(datasets, PACKAGED, "--datasets")]
+        if quick:
+            cfgs = [merge(cfg, {k: v for k, v in (cfg.get("quick") or {}).items() if k != "seeds"}) for cfg in cfgs]
+        if print_config:
+            click.echo("---\n".join(dump(cfg) for cfg in cfgs), nl=False)
+            return
+        if data_path and len(cfgs) != 1 and not data_path.is_dir():
+            raise click.BadParameter("a data file needs exactly one dataset", param_hint="--data")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         for cfg in cfgs:
-            if quick:
-                q = cfg.get("quick") or {}
-                cfg = _merge(cfg, {k: v for k, v in q.items() if k != "seeds"})
             n_seeds = seeds if seeds is not None else (int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
             if n_seeds < 1:
                 raise click.BadParameter("must be >= 1", param_hint="--seeds")

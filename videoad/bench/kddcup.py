@@ -8,7 +8,6 @@ with the anomaly as the positive class, mean ± std over seeds.
 """
 from __future__ import annotations
 
-import copy
 import logging
 import shlex
 import sys
@@ -16,10 +15,10 @@ from pathlib import Path
 
 import click
 import numpy as np
-import yaml
 
-from videoad.bench.common import (Record, configured_baselines, evaluate_scores, summarise, timed_fit,
-                                  write_results)
+from videoad.bench.common import (Record, configured_baselines, evaluate_scores, output_option, results_dir,
+                                  summarise, timed_fit, write_results)
+from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -28,51 +27,40 @@ PROTOCOL = ("KDDCUP99 10% (DAGMM preprocessing, 118 features); anomaly = `normal
             "share (all anomalies and subsampled majority rows where the half has too few); "
             "fit on train, score the test half; AUROC/AUPRC in %, mean ± std over seeds")
 
-#: the defaults, mirrored by configs/kddcup.yaml (a test keeps the two equal)
-DEFAULT_CONFIG: dict = {
-    "contaminations": [0.05, 0.10, 0.20],
-    # DUAD: the paper's p0/p/r; DAGMM's compression network as the autoencoder; the initial
-    # selection ranks rows by their distance to their GMM component's centre, each reselection
-    # drops whole GMM components, widest first, until p percent of the rows are gone (the
-    # percentile taken over rows: see README, "Which reading of the percentile rule")
-    "duad": {"p0": 35, "p": 30, "r": 10, "clusterer": "gmm",
-             "clusterer_params": {"n_components": 20, "covariance_type": "diag"},
-             "selection": "row", "reselection": "component_rows", "hidden_dims": [60, 30, 10],
-             "latent_dim": 1, "activation": "tanh", "lr": 1e-3, "batch_size": 1024,
-             "max_reselections": 6, "final_epochs": 0, "max_epoch_rows": None},
-    # DUAD runs with overrides, reported beside it (configs/kddcup_readings.yaml uses this)
-    "variants": {},
-    "baselines": {
-        "PCA-4": {"detector": "pca", "n_components": 4},
-        "IsolationForest": {"n_estimators": 100},
-        # nu 0.1 on a 10k-row fit scored AUROC ~50 here (seed 0, 5%); nu 0.5 scored 94: the
-        # training rows are mostly duplicate attack records, the kernel needs a wide margin
-        "OC-SVM": {"nu": 0.5, "max_fit_rows": 2000},
-        # the paper trains 200 epochs at lr 1e-4; on 2 CPU cores we afford 20, where 1e-3 is far
-        # better than 1e-4 (seed 0, 5%: AUROC 94.3 vs 79.0 at 30 epochs)
-        "DAGMM": {"epochs": 20, "lr": 1e-3, "batch_size": 1024},
-    },
-    "quick": {"fraction": 0.05, "seeds": 1, "duad": {"max_reselections": 2, "batch_size": 256},
-              "baselines": {"DAGMM": {"epochs": 10, "batch_size": 256}, "OC-SVM": {"max_fit_rows": 2000}}},
+#: the defaults: the packaged videoad/defaults/kddcup.yaml, the one place they are written
+#: (configs/kddcup.yaml is a copy a test keeps equal)
+DEFAULT_CONFIG: dict = defaults("kddcup")
+
+_ROWS = Map(Nullable(ARGS))  # result-table row -> constructor arguments
+#: what a config file may hold, and of which kind (videoad.config.check)
+SCHEMA = {
+    "contaminations": ListOf(float),
+    "duad": ARGS,
+    "variants": _ROWS,
+    "baselines": _ROWS,
+    "quick": {"fraction": float, "seeds": int, "duad": ARGS, "baselines": _ROWS},
 }
 
 
-def _merge(base: dict, override: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in (override or {}).items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
-    return out
-
-
-def load_config(path: str | None) -> dict:
-    if path is None:
-        return copy.deepcopy(DEFAULT_CONFIG)
-    with open(path) as fh:
-        user = yaml.safe_load(fh) or {}
-    if not isinstance(user, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
-    cfg = _merge(DEFAULT_CONFIG, user)
-    configured_baselines(cfg.get("baselines"), "kddcup", where=str(path))  # every row names a detector
+def load_config(path=None) -> dict:
+    """The packaged defaults with the YAML file at `path` (if any) laid over them, key by key;
+    a key the defaults do not have, or a value of the wrong kind, is an error naming the file
+    and the key."""
+    where = str(path) if path is not None else "videoad/defaults/kddcup.yaml"
+    cfg = defaults("kddcup")
+    if path is not None:
+        user = read_yaml(path)
+        check(user, SCHEMA, where)
+        cfg = merge(cfg, user)
+    check(cfg, SCHEMA, where)
+    for i, c in enumerate(cfg["contaminations"]):
+        if not 0.0 < float(c) < 1.0:
+            raise ConfigError(f"{where}: contaminations[{i}] must be a share in (0, 1), got {c!r}")
+    q = cfg["quick"]
+    if not 0.0 < float(q["fraction"]) <= 1.0 or int(q["seeds"]) < 1:
+        raise ConfigError(f"{where}: quick.fraction must be in (0, 1] and quick.seeds >= 1, got "
+                          f"{q['fraction']!r}, {q['seeds']!r}")
+    configured_baselines(cfg.get("baselines"), "kddcup", where=where)  # every row names a detector
     return cfg
 
 
@@ -84,7 +72,7 @@ def method_factories(cfg: dict, seed: int) -> dict:
     duad = dict(cfg["duad"])
     methods = {"DUAD": lambda: registry.make("duad", {**duad, "keep_selection_history": True}, seed)}
     for name, override in (cfg.get("variants") or {}).items():
-        params = {**_merge(duad, override), "keep_selection_history": True}
+        params = {**merge(duad, override), "keep_selection_history": True}
         methods[name] = lambda params=params: registry.make("duad", params, seed)
     for row, name, params in configured_baselines(cfg.get("baselines"), "kddcup"):
         methods[row] = lambda name=name, params=params: registry.make(name, params, seed)
@@ -97,7 +85,7 @@ def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, comman
     X, y = load_kddcup(data)
     if quick:
         q = cfg["quick"]
-        cfg = _merge(cfg, {"duad": q.get("duad", {}), "baselines": q.get("baselines", {})})
+        cfg = merge(cfg, {"duad": q.get("duad", {}), "baselines": q.get("baselines", {})})
         idx = np.random.default_rng(12345).choice(X.shape[0], int(q["fraction"] * X.shape[0]), replace=False)
         X, y = X[np.sort(idx)], y[np.sort(idx)]
     records: list[Record] = []
@@ -148,34 +136,32 @@ def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record
                          summarise(records))
 
 
-def default_data_path() -> Path | None:
-    for candidate in ("../shared/data/kddcup99/kdd_cup.npz", "../shared/data/kddcup99/kddcup.data_10_percent.gz"):
-        if Path(candidate).is_file():
-            return Path(candidate)
-    return None
-
-
 @click.command("kddcup")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="kdd_cup.npz or kddcup.data_10_percent(.gz) [default: ../shared/data/kddcup99/]")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="The KDDCUP99 file (kdd_cup.npz or kddcup.data_10_percent(.gz)), or a data folder laid out "
+                   "like shared/data [default: $VIDEOAD_DATA].")
 @click.option("--seeds", type=int, default=None, help="Seeds 0..N-1 (split and model) [default: 5, or 1 with --quick].")
 @click.option("--quick", is_flag=True, help="5% of the rows, one seed, shorter training: a smoke run (< 3 min).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="YAML overriding the defaults (see configs/kddcup.yaml).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("benchmarks/results"),
-              show_default=True, help="Where kddcup.json and kddcup.md go.")
-def kddcup_cmd(data, seeds, quick, config_path, out):
+              help="YAML laid over the defaults (videoad/defaults/kddcup.yaml, copied in configs/kddcup.yaml).")
+@click.option("--print-config", is_flag=True, help="Print the settings this command would use as YAML and exit.")
+@output_option("Where kddcup.json and kddcup.md go.")
+def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias):
     """KDDCUP99 at 5/10/20% contamination: DUAD vs PCA, Isolation Forest, OC-SVM, DAGMM."""
-    data = data or default_data_path()
-    if data is None:
-        raise click.UsageError("no KDDCUP99 file found under ../shared/data/kddcup99; pass --data PATH")
+    from videoad.data import kddcup_file
+
+    out = results_dir(output, out_alias)
     try:
         cfg = load_config(config_path)
+        if print_config:
+            click.echo(dump(cfg), nl=False)
+            return
+        path = kddcup_file(data)
         if seeds is None:
             seeds = cfg["quick"]["seeds"] if quick else 5
         if seeds < 1:
             raise click.BadParameter("must be >= 1", param_hint="--seeds")
-        rows = run(data, seeds, quick, cfg, out, "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        rows = run(path, seeds, quick, cfg, out, "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     from videoad.bench.common import markdown_table

@@ -38,6 +38,8 @@ from pathlib import Path
 import click
 import numpy as np
 
+from videoad.bench.common import output_option, results_dir
+
 ROWS = (1000, 4000, 16000, 69000, 200000)
 DATASETS = ("mix255", "mix4096", "kdd")
 SUPERLINEAR = 1.15
@@ -356,26 +358,32 @@ def _load() -> str:
 @click.option("--max-seconds", type=float, default=900.0, show_default=True,
               help="A method stops climbing when its next size is projected above this.")
 @click.option("--timeout", type=float, default=1800.0, show_default=True, help="Seconds before a child is killed.")
-@click.option("--data", "kdd_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="KDDCUP99 file [default: ../shared/data/kddcup99/].")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("benchmarks/results"),
-              show_default=True, help="Where scale.json and scale.md go.")
+@click.option("--data", "kdd_path", type=click.Path(path_type=Path), default=None,
+              help="The KDDCUP99 file, or a data folder laid out like shared/data [default: $VIDEOAD_DATA].")
+@output_option("Where scale.json and scale.md go.")
 @click.option("--name", default="scale", show_default=True, help="Base name of the result files.")
 @click.option("--child", default=None, hidden=True)
-def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, out, name, child):
+def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, output, out_alias, name, child):
     """Fit time and peak memory against rows and columns, each measurement in its own process."""
     if child is not None:  # inside the measuring process
         click.echo(json.dumps(measure(json.loads(child))))
         return
-    from videoad.bench.kddcup import default_data_path
+    from videoad.data import kddcup_file
 
+    out = results_dir(output, out_alias)
     ds = [x.strip() for x in datasets.split(",") if x.strip()]
     ms = [x.strip() for x in methods.split(",") if x.strip()]
     bad = [x for x in ds if x not in DATASETS] + [x for x in ms if x not in METHODS]
     if bad or not ds or not ms:
         raise click.BadParameter(f"unknown dataset(s) or method(s): {bad}")
     rows = [int(x) for x in rows_opt.split(",") if x.strip()]
-    kdd_path = kdd_path or default_data_path()
+    if "kdd" in ds:
+        try:
+            kdd_path = kddcup_file(kdd_path)
+        except ValueError as exc:
+            if kdd_path is not None:  # named and wrong: an error; not found: kdd is skipped, saying so
+                raise click.ClickException(str(exc)) from exc
+            kdd_path = None
     meta = {"protocol": "Protocol. " + __doc__.split("Protocol.", 1)[1].strip(),
             "command": "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "threads": threads,
@@ -384,7 +392,6 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
     results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path)
     meta["load_end"] = _load()
     summ = summary_rows(results)
-    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps({"meta": meta, "summary": summ, "results": results}, indent=2))
     md = markdown(results, summ, meta)

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import click
 
-from videoad.video import DetectConfig
+from videoad.video.config import run_config
 
-#: the demo's detection settings: the defaults every user gets, pooled over the demo's videos
-DEMO_CONFIG = DetectConfig(mode="pooled")
+#: the demo's detection settings: those of `videoad run` (videoad/defaults/run.yaml: the detect
+#: defaults, pooled over the demo's videos)
+DEMO_CONFIG = run_config()
 #: the synthetic set: normal videos plus one video per event type (4), 300 frames of 160x120 each
 DEMO_NORMAL = 4
 

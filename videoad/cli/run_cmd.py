@@ -69,7 +69,8 @@ class _Stage:
 @click.option("--fit-on", "history", multiple=True,
               help="Footage to fit the detector on (files, folders, globs; repeatable); INPUT is then only scored.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Detection settings (YAML, as configs/video.yaml) instead of the defaults.")
+              help="Detection settings (YAML, as configs/video.yaml) instead of the defaults "
+                   "(videoad/defaults/run.yaml, copied in configs/run.yaml).")
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
@@ -85,14 +86,13 @@ def run(inputs, output, history, config, print_config, stride, image_fps, worker
     from extract.decode import quiet_native_logs
     from extract.run import ExtractOptions, extract_videos
     from videoad import video
-    from videoad.cli.demo_cmd import DEMO_CONFIG
     from videoad.events import find_events, write_events
     from videoad.report import build_report, event_summary
     from videoad.scores import write_scores
 
     if print_config:
         try:
-            cfg = video.load_config(config) if config else DEMO_CONFIG
+            cfg = video.run_config(config)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(video.config_text(cfg), nl=False)
@@ -107,7 +107,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, worker
     show = sys.stderr.isatty()
     bar = _Stage(show)
     try:
-        cfg = video.load_config(config) if config else DEMO_CONFIG
+        cfg = video.run_config(config)
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from videoad.config import defaults as packaged_defaults
+from videoad.config import defaults_path, read_yaml
 from videoad.detector import registry
 from videoad.group_model import ALARMS, CELL_AGGREGATES, LEVELS, PREPROCESS
 
@@ -14,15 +16,7 @@ MODES = ("per-video", "per-category", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
 
 
-def _packaged_defaults() -> dict:
-    """The packaged `defaults/detect.yaml`: the one place the detect defaults are written."""
-    import yaml
-    from importlib.resources import files
-
-    return yaml.safe_load(files("videoad").joinpath("defaults", "detect.yaml").read_text())
-
-
-_DEFAULTS = _packaged_defaults()
+_DEFAULTS = packaged_defaults("detect")  # videoad/defaults/detect.yaml: the one place they are written
 
 
 #: DUAD's arguments per kind of features, merged under a config's own `params`
@@ -97,19 +91,10 @@ class DetectConfig:
 def load_config(path, **overrides) -> DetectConfig:
     """Read a YAML config (keys of `DetectConfig`; missing keys take the defaults);
     `overrides` that are not None win."""
-    import yaml
-
     data: dict[str, Any] = {}
     if path is not None:
         p = Path(path)
-        if not p.is_file():
-            raise ValueError(f"{p}: no such config file")
-        try:
-            data = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{p}: not valid YAML ({exc})") from None
-        if not isinstance(data, dict):
-            raise ValueError(f"{p}: expected a mapping of settings at the top level")
+        data = read_yaml(p)
         table = data.pop("duad_by_features", None)  # the packaged defaults' table, copied into the file
         if table is not None and table != DUAD_BY_FEATURES:
             raise ValueError(f"{p}: duad_by_features differs from the packaged defaults; it is the table the "
@@ -126,6 +111,12 @@ def load_config(path, **overrides) -> DetectConfig:
         data["params"] = {}  # the file's parameters belong to its own detector
     data.update(overrides)
     return DetectConfig(**data).check(str(path or "config"))
+
+
+def run_config(path=None) -> DetectConfig:
+    """The settings of `videoad run` / `videoad demo`: `path` when given, else the packaged
+    `videoad/defaults/run.yaml` over the detect defaults."""
+    return load_config(path if path is not None else defaults_path("run"))
 
 
 def config_text(cfg: DetectConfig) -> str:

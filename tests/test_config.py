@@ -1,0 +1,193 @@
+"""One configuration system: packaged YAML defaults (copied in configs/), one loader whose errors
+name the file and the key, --config / --print-config / -o on every command with settings, and
+data found by --data or VIDEOAD_DATA, never by the working directory."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from videoad import config
+from videoad.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name, copy", sorted(config.COPIES.items()))
+def test_each_configs_copy_equals_its_packaged_defaults(name, copy):
+    assert (REPO / "configs" / copy).read_text() == config.defaults_text(name)
+
+
+def test_packaged_defaults_are_package_data():
+    toml = (REPO / "pyproject.toml").read_text()
+    assert '"defaults/*.yaml"' in toml
+    assert sorted(p.stem for p in (REPO / "videoad" / "defaults").glob("*.yaml")) == sorted(config.COPIES)
+
+
+def _run(*args, env=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+# ---------------------------------------------------------------- the loader
+def test_merge_and_typed_check_name_the_file_and_key(tmp_path):
+    assert config.merge({"a": {"b": 1, "c": 2}, "d": [1]}, {"a": {"b": 3}, "d": [2]}) == {"a": {"b": 3, "c": 2},
+                                                                                         "d": [2]}
+    schema = {"n": int, "x": float, "sub": {"k": config.ListOf(float)}, "args": config.ARGS,
+              "rows": config.Map(config.Nullable(config.ARGS))}
+    config.check({"n": 1, "x": 2, "sub": {"k": [1, 2.5]}, "args": {"any": "thing"}, "rows": {"r": None}}, schema, "f")
+    for data, message in [({"n": "two"}, "f: n must be a whole number, got 'two'"),
+                          ({"n": True}, "f: n must be a whole number"),
+                          ({"sub": {"k": [1, "x"]}}, r"f: sub.k\[1\] must be a number"),
+                          ({"sub": {"q": 1}}, "f: unknown key 'sub.q'"),
+                          ({"rows": {"r": 3}}, "f: rows.r must be a mapping or null"),
+                          ({"extra": 1}, "f: unknown key 'extra'")]:
+        with pytest.raises(config.ConfigError, match=message):
+            config.check(data, schema, "f")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1\n")
+    with pytest.raises(config.ConfigError, match="bad.yaml: not valid YAML"):
+        config.read_yaml(bad)
+    bad.write_text("- 1\n")
+    with pytest.raises(config.ConfigError, match="bad.yaml: expected a mapping"):
+        config.read_yaml(bad)
+    with pytest.raises(config.ConfigError, match="no such config file"):
+        config.read_yaml(tmp_path / "none.yaml")
+
+
+def test_kddcup_config_errors_name_the_file_and_key(tmp_path):
+    from videoad.bench.kddcup import load_config
+
+    p = tmp_path / "k.yaml"
+    for text, message in [("quick: {seeds: two}\n", "k.yaml: quick.seeds must be a whole number"),
+                          ("contaminations: [0.1, 2]\n", r"k.yaml: contaminations\[1\] must be a share"),
+                          ("duads: {}\n", "k.yaml: unknown key 'duads'"),
+                          ("baselines: {LOF: {}}\n", "k.yaml: baselines: unknown baseline 'LOF'")]:
+        p.write_text(text)
+        with pytest.raises(config.ConfigError if "baseline" not in message else ValueError, match=message):
+            load_config(p)
+    p.write_text("contaminations: [0.2]\nbaselines: {PCA-4: {n_components: 8}}\n")
+    cfg = load_config(p)
+    assert cfg["contaminations"] == [0.2] and cfg["baselines"]["PCA-4"] == {"detector": "pca", "n_components": 8}
+    assert set(cfg["baselines"]) == {"PCA-4", "IsolationForest", "OC-SVM", "DAGMM"}  # laid over the defaults
+
+
+def test_images_config_errors_name_the_file_and_key(tmp_path):
+    from videoad.bench.images import default_config_path, load_config
+
+    base = yaml.safe_load(default_config_path("mnist").read_text())
+    p = tmp_path / "m.yaml"
+    base["dataset"]["anomaly_ratio"] = "five"
+    p.write_text(yaml.safe_dump(base))
+    with pytest.raises(config.ConfigError, match="m.yaml: dataset.anomaly_ratio must be a number, got 'five'"):
+        load_config(p)
+    base["dataset"]["anomaly_ratio"] = 0.05
+    base["quick"]["seeds"] = [1]
+    p.write_text(yaml.safe_dump(base))
+    with pytest.raises(config.ConfigError, match="m.yaml: quick.seeds must be a whole number"):
+        load_config(p)
+    with pytest.raises(config.ConfigError, match="no packaged config for dataset 'digits'"):
+        default_config_path("digits")
+
+
+# ---------------------------------------------------------------- --print-config, --config, -o
+@pytest.mark.parametrize("command", [["detect"], ["run"], ["bench", "kddcup"], ["bench", "images"]])
+def test_every_command_with_settings_prints_them_and_reads_them_back(tmp_path, command):
+    res = _run(*command, "--print-config")
+    assert res.exit_code == 0, res.output
+    text = res.output.split("---\n")[0]
+    assert yaml.safe_load(text)
+    path = tmp_path / "printed.yaml"
+    path.write_text(text)
+    again = _run(*command, "--config", path, "--print-config")
+    assert again.exit_code == 0, again.output
+    assert again.output.split("---\n")[0] == text
+    assert "--config" in _run(*command, "--help").output
+
+
+def test_run_settings_are_the_packaged_run_yaml():
+    from dataclasses import replace
+
+    from videoad import video
+
+    assert video.run_config() == replace(video.DetectConfig(), mode="pooled")
+    res = _run("run", "--print-config")
+    assert yaml.safe_load(res.output)["mode"] == "pooled"
+
+
+@pytest.mark.parametrize("command", [["bench", "kddcup"], ["bench", "images"], ["bench", "scale"], ["detect"],
+                                     ["run"], ["extract"], ["report"], ["plot"], ["watch"]])
+def test_one_spelling_of_the_output_option(command):
+    text = _run(*command, "--help").output
+    assert "-o, --output" in text and not re.search(r"--out\b", text)
+
+
+def test_old_out_spelling_still_works():
+    from videoad.bench.common import results_dir
+
+    assert results_dir(None, Path("x")) == Path("x") == results_dir(Path("x"), None)
+    assert results_dir(None, None) == Path("benchmarks/results")
+
+
+# ---------------------------------------------------------------- data: --data or VIDEOAD_DATA
+def _kdd_folder(root: Path) -> Path:
+    (root / "kddcup99").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    np.savez(root / "kddcup99" / "kdd_cup.npz", kdd=np.concatenate([rng.random((40, 118)),
+                                                                   (rng.random((40, 1)) < 0.2)], axis=1))
+    return root / "kddcup99" / "kdd_cup.npz"
+
+
+def test_kddcup_data_comes_from_data_or_the_environment_never_the_working_directory(tmp_path, monkeypatch):
+    from videoad.data import kddcup_file
+
+    monkeypatch.delenv("VIDEOAD_DATA", raising=False)
+    beside = _kdd_folder(tmp_path / "shared" / "data")  # where ../shared/data would find it
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with pytest.raises(ValueError, match="VIDEOAD_DATA"):
+        kddcup_file(None)
+    assert kddcup_file(beside) == beside  # the file itself
+    assert kddcup_file(tmp_path / "shared" / "data") == beside  # a data folder
+    monkeypatch.setenv("VIDEOAD_DATA", str(tmp_path / "shared" / "data"))
+    assert kddcup_file(None) == beside
+    monkeypatch.setenv("VIDEOAD_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(ValueError, match="VIDEOAD_DATA=.*not a folder"):
+        kddcup_file(None)
+
+
+def test_image_data_paths_are_inside_the_data_folder(tmp_path, monkeypatch):
+    from videoad.bench.images import dataset_path
+
+    monkeypatch.delenv("VIDEOAD_DATA", raising=False)
+    ds = {"name": "mnist", "path": "mnist"}
+    (tmp_path / "mnist").mkdir()
+    monkeypatch.chdir(tmp_path)  # ./mnist exists, but the working directory is never searched
+    with pytest.raises(ValueError, match="VIDEOAD_DATA"):
+        dataset_path(ds)
+    assert dataset_path(ds, tmp_path) == tmp_path / "mnist"  # --data: a data folder
+    assert dataset_path(ds, tmp_path / "mnist") == tmp_path / "mnist"  # --data: the dataset itself
+    monkeypatch.setenv("VIDEOAD_DATA", str(tmp_path))
+    assert dataset_path(ds) == tmp_path / "mnist"
+    assert dataset_path({"name": "digits"}) is None
+
+
+def test_package_code_never_locates_files_from_the_checkout_or_the_working_directory():
+    offenders = []
+    for pkg in ("videoad", "extract"):
+        for path in (REPO / pkg).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and "../shared" in node.value:
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} '../shared'")
+                if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
+                        and node.value.attr == "parents"):
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} .parents[...]")
+                if isinstance(node, ast.Attribute) and node.attr == "cwd":
+                    offenders.append(f"{path.relative_to(REPO)}:{node.lineno} Path.cwd()")
+    assert not offenders, offenders

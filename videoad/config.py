@@ -1,0 +1,201 @@
+"""One configuration system for every command that has settings.
+
+The shipped defaults are YAML files inside the package, `videoad/defaults/<name>.yaml`, read
+with `importlib.resources` (so an installed package finds them wherever it lives): the one
+place a default is written. `configs/` at the top of a checkout holds copies to edit (a test
+keeps each copy equal to its packaged file).
+
+| defaults        | command                                     | copy                    |
+|-----------------|---------------------------------------------|-------------------------|
+| detect.yaml     | `videoad detect`                            | configs/video.yaml      |
+| run.yaml        | `videoad run`, `videoad demo` (over detect) | configs/run.yaml        |
+| kddcup.yaml     | `videoad bench kddcup`                      | configs/kddcup.yaml     |
+| mnist.yaml      | `videoad bench images --datasets mnist`     | configs/mnist.yaml      |
+| cifar10.yaml    | `videoad bench images --datasets cifar10`   | configs/cifar10.yaml    |
+
+One loader (`read_yaml`, `merge`, `check`): a user's file is read, checked key by key against
+a typed schema, and (where the command merges) laid over the defaults. Every error names the
+file and the key: `my.yaml: quick.seeds must be a whole number, got 'two'`.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+#: packaged defaults -> the copy under configs/ in a checkout
+COPIES = {"detect": "video.yaml", "run": "run.yaml", "kddcup": "kddcup.yaml", "mnist": "mnist.yaml",
+          "cifar10": "cifar10.yaml"}
+
+
+class ConfigError(ValueError):
+    """A settings file that cannot be used; the message names the file and the key."""
+
+
+# ---------------------------------------------------------------------------------------------
+# the packaged defaults
+def defaults_file(name: str):
+    """The packaged `videoad/defaults/<name>.yaml` (an importlib.resources Traversable)."""
+    from importlib.resources import files
+
+    res = files("videoad").joinpath("defaults", f"{name}.yaml")
+    if not res.is_file():
+        raise ConfigError(f"no packaged defaults named {name!r} (videoad/defaults/{name}.yaml); "
+                          f"there are: {sorted(COPIES)}")
+    return res
+
+
+def defaults_path(name: str) -> Path:
+    """The packaged defaults as a file path (the package is installed as files, not zipped)."""
+    return Path(str(defaults_file(name)))
+
+
+def defaults_text(name: str) -> str:
+    return defaults_file(name).read_text()
+
+
+def defaults(name: str) -> dict:
+    """The packaged defaults `name`, parsed (a fresh copy each call)."""
+    return _parse(defaults_text(name), f"videoad/defaults/{name}.yaml")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading and merging
+def _parse(text: str, where: str) -> dict:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    return data
+
+
+def read_yaml(path) -> dict:
+    """A user's settings file as a mapping; a missing file, bad YAML or a top level that is not a
+    mapping is an error naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such config file")
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot be read ({exc})") from None
+    return _parse(text, str(p))
+
+
+def merge(base: Mapping, override: Mapping | None) -> dict:
+    """`override` laid over `base`, mappings merged key by key, anything else replaced (copies)."""
+    out = copy.deepcopy(dict(base))
+    for k, v in (override or {}).items():
+        out[k] = merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else copy.deepcopy(v)
+    return out
+
+
+def dump(data: Mapping) -> str:
+    """Settings as YAML that `read_yaml` reads back (key order kept)."""
+    import yaml
+
+    return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# typed schemas
+class Map:
+    """A mapping with keys of the user's choice, each value of kind `value` (ANY: anything)."""
+
+    def __init__(self, value: Any = None):
+        self.value = ANY if value is None else value
+
+
+class ListOf:
+    def __init__(self, item: Any):
+        self.item = item
+
+
+class Nullable:
+    """`kind` or null."""
+
+    def __init__(self, kind: Any):
+        self.kind = kind
+
+
+class _Any:
+    pass
+
+
+ANY = _Any()
+#: constructor arguments of a detector: any keys, any values (the constructor checks them)
+ARGS = Map()
+_NAMES = {int: "a whole number", float: "a number", str: "a text", bool: "true or false", list: "a list",
+          dict: "a mapping"}
+
+
+def _describe(kind) -> str:
+    if isinstance(kind, tuple):
+        return " or ".join(_describe(k) for k in kind)
+    if isinstance(kind, Nullable):
+        return _describe(kind.kind) + " or null"
+    if isinstance(kind, ListOf):
+        return f"a list of {_describe(kind.item).replace('a ', '', 1)}s"
+    if isinstance(kind, (Map, dict)):
+        return "a mapping"
+    return _NAMES.get(kind, getattr(kind, "__name__", str(kind)))
+
+
+def _fits(value, kind) -> bool:
+    if kind is ANY:
+        return True
+    if isinstance(kind, tuple):
+        return any(_fits(value, k) for k in kind)
+    if isinstance(kind, Nullable):
+        return value is None or _fits(value, kind.kind)
+    if isinstance(kind, (Map, dict)):
+        return isinstance(value, Mapping)
+    if isinstance(kind, ListOf):
+        return isinstance(value, list)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def check(data: Mapping, schema: Mapping, where: str, prefix: str = "") -> None:
+    """Every key of `data` known to `schema` (a mapping of key -> kind: a type, a tuple of
+    types, `Nullable`, `ListOf`, `Map`, a nested schema mapping, `ANY`) and of its kind; the
+    first problem is a ConfigError naming `where` and the dotted key."""
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if key not in schema:
+            raise ConfigError(f"{where}: unknown key {name!r}; known here: {list(schema)}")
+        _check_value(value, schema[key], where, name)
+
+
+def _check_value(value, kind, where: str, name: str) -> None:
+    said = kind
+    if isinstance(kind, Nullable):
+        if value is None:
+            return
+        kind = kind.kind
+    if not _fits(value, kind):
+        raise ConfigError(f"{where}: {name} must be {_describe(said)}, got {value!r}")
+    if isinstance(kind, dict):
+        check(value, kind, where, name + ".")
+    elif isinstance(kind, Map) and kind.value is not ANY:
+        for k, v in value.items():
+            _check_value(v, kind.value, where, f"{name}.{k}")
+    elif isinstance(kind, ListOf):
+        for i, v in enumerate(value):
+            _check_value(v, kind.item, where, f"{name}[{i}]")
+
+
+def require(data: Mapping, keys, where: str) -> None:
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ConfigError(f"{where}: missing section(s) {missing}")
