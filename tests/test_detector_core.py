@@ -368,7 +368,7 @@ def planted_blob(seed=0, n=600, n_blob=60, d=10):
     rng = np.random.default_rng(seed)
     basis = rng.standard_normal((2, d))
     plane = rng.uniform(-1, 1, (n, 2)) @ basis + 5.0 + 0.02 * rng.standard_normal((n, d))
-    blob = 5.0 + 2.5 * rng.standard_normal(d) + 0.002 * rng.standard_normal((n_blob, d))
+    blob = 5.0 + 10.0 * rng.standard_normal(d) + 0.002 * rng.standard_normal((n_blob, d))
     return np.vstack([plane, blob]).astype(np.float32), np.r_[np.zeros(n, int), np.ones(n_blob, int)]
 
 
@@ -415,7 +415,7 @@ def test_guard_never_removes_selected_rows_and_judges_groups_by_their_median():
     old = np.r_[np.ones(16, bool), np.zeros(8, bool)]
     new = np.r_[np.ones(20, bool), np.zeros(4, bool)]
     out, info = det._guard(new, old, angle, groups)
-    cut = np.percentile(angle, 70)
+    cut = 2.0 * np.percentile(angle, 70)  # the default margin: twice the (100 - p)th percentile
     assert info["reference_angle"] == pytest.approx(cut) and 0.15 < cut < 0.65
     # group 1 (median 0.15) enters, group 2 (0.65) is kept out; row 0 stays although its angle is high
     np.testing.assert_array_equal(out, np.r_[np.ones(18, bool), np.zeros(6, bool)])
@@ -425,6 +425,10 @@ def test_guard_never_removes_selected_rows_and_judges_groups_by_their_median():
     out_rows, info_rows = det._guard(new, old, angle, None)
     np.testing.assert_array_equal(out_rows, out)
     assert info_rows["rows_rejected"] == 2
+    # a wider margin admits group 2 as well
+    wide, info_wide = DUAD(p=30, guard_margin=4.0)._guard(new, old, angle, groups)
+    np.testing.assert_array_equal(wide, new)
+    assert info_wide["rows_rejected"] == 0
     # nothing entering: nothing to judge
     same, info_same = det._guard(old, old, angle, groups)
     np.testing.assert_array_equal(same, old)
