@@ -70,6 +70,6 @@ def kddcup_file(data: Path | None = None) -> Path:
         for rel in KDDCUP_FILES:
             if (root / rel).is_file():
                 return root / rel
-    where = ", ".join(map(str, roots)) or "no data folder"
-    raise ValueError(f"no KDDCUP99 file (kddcup99/kdd_cup.npz or kddcup99/kddcup.data_10_percent.gz) in {where}; "
+    where = f"in {', '.join(map(str, roots))}" if roots else "(no data folder given)"
+    raise ValueError(f"no KDDCUP99 file (kddcup99/kdd_cup.npz or kddcup99/kddcup.data_10_percent.gz) {where}; "
                      + _hint("kdd_cup.npz or kddcup.data_10_percent(.gz) file"))
