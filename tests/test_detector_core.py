@@ -396,7 +396,7 @@ def test_guard_keeps_a_tight_badly_reconstructed_component_out(monkeypatch):
     assert [int(y[h["mask"]].sum()) for h in bare.history_] == [0, 60, 60]
     assert "guard" not in bare.history_[1]
     # with it the blob never enters, and history_ says which group was kept out and why
-    det = DUAD(clusterer="planted", random_state=0, **PLANTED).fit(X)
+    det = DUAD(clusterer="planted", guard=True, random_state=0, **PLANTED).fit(X)
     assert all(int(y[h["mask"]].sum()) == 0 for h in det.history_)
     g = det.history_[1]["guard"]
     assert g["rows_rejected"] == 60 and len(g["rejected"]) == 1
@@ -408,7 +408,7 @@ def test_guard_keeps_a_tight_badly_reconstructed_component_out(monkeypatch):
 
 
 def test_guard_never_removes_selected_rows_and_judges_groups_by_their_median():
-    det = DUAD(p=30)
+    det = DUAD(p=30, guard=True)
     # rows 0-15 selected (row 0 badly reconstructed), 16-17 and 18-19 enter, 20-23 stay out
     angle = np.r_[0.9, np.full(15, 0.05), 0.1, 0.2, 0.6, 0.7, np.full(4, 1.0)]
     groups = np.r_[np.zeros(16, int), 1, 1, 2, 2, np.full(4, 3)]
@@ -426,7 +426,7 @@ def test_guard_never_removes_selected_rows_and_judges_groups_by_their_median():
     np.testing.assert_array_equal(out_rows, out)
     assert info_rows["rows_rejected"] == 2
     # a wider margin admits group 2 as well
-    wide, info_wide = DUAD(p=30, guard_margin=4.0)._guard(new, old, angle, groups)
+    wide, info_wide = DUAD(p=30, guard=True, guard_margin=4.0)._guard(new, old, angle, groups)
     np.testing.assert_array_equal(wide, new)
     assert info_wide["rows_rejected"] == 0
     # nothing entering: nothing to judge
@@ -438,7 +438,7 @@ def test_guard_never_removes_selected_rows_and_judges_groups_by_their_median():
 def test_angle_reselection_passes_the_guard_unchanged():
     """The angle rule admits rows below its own cut, which is the guard's reference."""
     X, _ = inliers_with_outliers()
-    a = DUAD(**SMALL, reselection="angle", random_state=0).fit(X)
+    a = DUAD(**SMALL, reselection="angle", guard=True, random_state=0).fit(X)
     b = DUAD(**SMALL, reselection="angle", guard=False, random_state=0).fit(X)
     assert all(h["guard"]["rows_rejected"] == 0 for h in a.history_[1:])
     np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
@@ -471,7 +471,7 @@ def test_initial_selection_keeps_only_what_independent_clusterings_agree_on(monk
     one = DUAD(clusterer="seeded", guard_runs=1, random_state=0, **{**PLANTED, "max_reselections": 1}).fit(X)
     assert int(y[one.history_[0]["mask"]].sum()) == 60  # the lucky seed selects the whole blob
     start.seeds.clear()
-    det = DUAD(clusterer="seeded", guard_runs=3, random_state=0, **{**PLANTED, "max_reselections": 1}).fit(X)
+    det = DUAD(clusterer="seeded", guard=True, guard_runs=3, random_state=0, **{**PLANTED, "max_reselections": 1}).fit(X)
     assert len(set(start.seeds)) == 3
     g = det.history_[0]["guard"]
     assert g["runs"] == 3 and g["selected_all"] == det.history_[0]["selected"] < min(g["selected_each"])
