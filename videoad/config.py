@@ -12,6 +12,13 @@ keeps each copy equal to its packaged file).
 | kddcup.yaml     | `videoad bench kddcup`                      | configs/kddcup.yaml     |
 | mnist.yaml      | `videoad bench images --datasets mnist`     | configs/mnist.yaml      |
 | cifar10.yaml    | `videoad bench images --datasets cifar10`   | configs/cifar10.yaml    |
+| extract.yaml    | `videoad extract`                           | configs/extract.yaml    |
+| watch.yaml      | `videoad watch`                             | configs/watch.yaml      |
+
+extract.yaml and watch.yaml are generated from the code defaults of the settings they hold
+(`extract.run.ExtractOptions`, `videoad.live.WatchOptions`, ...; see `videoad.extract_config`
+and `videoad.watch_config`): the code is the one place those defaults are written, the file
+is what `--print-config` prints with no options, and a test keeps the two equal.
 
 One loader (`read_yaml`, `merge`, `check`): a user's file is read, checked key by key against
 a typed schema, and (where the command merges) laid over the defaults. Every error names the
@@ -26,7 +33,7 @@ from typing import Any
 
 #: packaged defaults -> the copy under configs/ in a checkout
 COPIES = {"detect": "video.yaml", "run": "run.yaml", "kddcup": "kddcup.yaml", "mnist": "mnist.yaml",
-          "cifar10": "cifar10.yaml"}
+          "cifar10": "cifar10.yaml", "extract": "extract.yaml", "watch": "watch.yaml"}
 
 
 class ConfigError(ValueError):
@@ -102,6 +109,42 @@ def dump(data: Mapping) -> str:
     import yaml
 
     return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=None)
+
+
+def dump_commented(data: Mapping, comments: Mapping[str, str], header: str = "") -> str:
+    """`dump(data)` with `header` (comment lines) first and the comment `comments[key]` (lines
+    split at newlines) above each top-level key that has one; it reads back as `dump`'s."""
+    out = [header]
+    for line in dump(data).splitlines(keepends=True):
+        key = line.split(":", 1)[0]
+        if line[:1] not in (" ", "-", "#") and key in comments:
+            out.extend(f"# {c}\n" for c in comments[key].splitlines())
+        out.append(line)
+    return "".join(out)
+
+
+def layered(base: Mapping, path, schema: Mapping, given: Mapping | None = None) -> dict:
+    """The settings of a command, lowest first: `base` (its defaults), the YAML file at `path` if
+    any (checked key by key against `schema`; errors name the file and the key), then `given`
+    (the options given on the command line), each laid over the one before with `merge`."""
+    cfg = merge(base, None)
+    if path is not None:
+        user = read_yaml(path)
+        check(user, schema, str(path))
+        cfg = merge(cfg, user)
+    return merge(cfg, given)
+
+
+def check_values(data: Mapping, rules: Mapping, where: str) -> None:
+    """Ranges and choices: `rules` maps a dotted key to (test, what the value must be); the first
+    value that fails its test is a ConfigError naming `where` and the key. A missing or null
+    value passes (the schema says where null is allowed)."""
+    for name, (test, must) in rules.items():
+        value: Any = data
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is not None and not test(value):
+            raise ConfigError(f"{where}: {name} must be {must}, got {value!r}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import click
 
 from . import ray_opts
+from .settings import SettingOption, config_options, given
 
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
@@ -77,60 +78,104 @@ def _parse_opts(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
     return options
 
 
+def _defaults() -> dict:
+    from videoad.extract_config import defaults
+
+    return defaults()
+
+
+def _setting(key: str) -> dict[str, Any]:
+    return {"cls": SettingOption, "setting": key, "defaults": _defaults}
+
+
+#: option -> where it goes in the settings (videoad.extract_config), for the options given
+_TO_SETTINGS = {"workers": "workers", "batch_size": "batch_size", "stride": "stride", "tail": "tail",
+                "target_fps": "target_fps", "image_fps": "image_fps", "decode_timeout": "decode_timeout",
+                "recursive": "recursive", "prefetch": "prefetch"}
+
+
+def _given_settings(ctx: click.Context) -> dict[str, Any]:
+    """The options the user gave, in the layout of the settings file."""
+    flags = given(ctx, *_TO_SETTINGS, "backbone", "decoders", "float16", "backbone_opts",
+                  *map(_flag_name, (f for f, _ in BACKBONE_FLAGS)))
+    out: dict[str, Any] = {_TO_SETTINGS[k]: v for k, v in flags.items() if k in _TO_SETTINGS}
+    if "decoders" in flags:
+        out["decoders"] = [d.strip() for d in flags["decoders"].split(",") if d.strip()]
+    if "float16" in flags:
+        out["dtype"] = "float16" if flags["float16"] else "float32"
+    backbone: dict[str, Any] = {"name": flags["backbone"]} if "backbone" in flags else {}
+    options = {name: flags[name] for name in map(_flag_name, (f for f, _ in BACKBONE_FLAGS))
+               if flags.get(name) is not None}
+    options.update(flags.get("backbone_opts") or {})
+    if options:
+        backbone["options"] = options
+    if backbone:
+        out["backbone"] = backbone
+    return out
+
+
 @click.command("extract")
-@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
-@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False),
-              metavar="FEATURES", help="Feature store folder (created if missing).")
-@click.option("--backbone", default="motion", show_default=True,
+@click.argument("input_path", metavar="INPUT", required=False, type=click.Path(exists=True))
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False),
+              metavar="FEATURES", help="Feature store folder (created if missing).  [required]")
+@config_options("configs/extract.yaml")
+@click.option("--backbone", **_setting("backbone.name"),
               help="Registered backbone name (motion needs no weights; c3d, r3d_18, x3d_s ... do).")
 @_with_backbone_flags
 @click.option("--backbone-opt", "backbone_opts", multiple=True, callback=_parse_opts,
               metavar="KEY=VALUE", help="Extra backbone argument, repeatable (e.g. size=224x168).")
-@click.option("--recursive", is_flag=True, help="Look for videos in all subfolders.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
-              help="Decode worker processes.")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1),
+@click.option("--recursive/--no-recursive", default=None, help="Look for videos in all subfolders [default: no].")
+@click.option("--workers", type=click.IntRange(min=1), **_setting("workers"), help="Decode worker processes.")
+@click.option("--batch-size", type=click.IntRange(min=1), **_setting("batch_size"),
               help="Clips per backbone forward pass.")
 @click.option("--stride", default=None, type=click.IntRange(min=1),
               help="Frames between clip starts [default: the backbone's: 4 for motion, the clip length (no overlap) for the learned ones].")
-@click.option("--tail", type=click.Choice(["drop", "pad"]), default="drop", show_default=True,
+@click.option("--tail", type=click.Choice(["drop", "pad"]), **_setting("tail"),
               help="Frames after the last full clip: drop them, or pad a last clip.")
 @click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Resample videos to this frame rate before cutting clips.")
 @click.option("--image-fps", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Frame rate of image-sequence folders (stored; needed with --fps).")
-@click.option("--decoders", default="pyav,decord,opencv", show_default=True,
-              help="Decoders to try in order (or package.module:function).")
-@click.option("--decode-timeout", default=120.0, show_default=True,
-              type=click.FloatRange(min=0, min_open=True),
+@click.option("--decoders", **_setting("decoders"), help="Decoders to try in order (or package.module:function).")
+@click.option("--decode-timeout", type=click.FloatRange(min=0, min_open=True), **_setting("decode_timeout"),
               help="Seconds without decode progress before a decoder is killed and the next tried.")
-@click.option("--float16", is_flag=True, help="Store features as float16.")
+@click.option("--prefetch", type=click.IntRange(min=1), **_setting("prefetch"),
+              help="Preprocessed clips a decode worker may hold ahead of the backbone.")
+@click.option("--float16/--float32", default=None, help="Store features as float16 [default: float32].")
 @click.option("--overwrite", is_flag=True, help="Recompute videos that already have features.")
 @click.option("--shard", default=None, callback=_parse_shard, metavar="i/N",
               help="Process only shard i of N (0-based) of the sorted video list.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @ray_opts.extract_options
-def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str, str],
-            recursive: bool, workers: int, batch_size: int, stride: int | None, tail: str,
-            target_fps: float | None, image_fps: float | None, decoders: str,
-            decode_timeout: float, float16: bool, overwrite: bool,
-            shard: tuple[int, int] | None, quiet: bool, **flags: Any) -> None:
+@click.pass_context
+def extract(ctx: click.Context, input_path: str | None, output: str | None, config: str | None,
+            print_config: bool, overwrite: bool, shard: tuple[int, int] | None, quiet: bool,
+            **flags: Any) -> None:
     """Decode the videos under INPUT into 16-frame clips and store one feature file per video.
 
     INPUT is a video file, a folder of frames (one video), or a folder of videos and frame
     folders. A rerun skips videos whose features are complete and current; the exit status
-    is 1 when any video failed (see the summary and FEATURES/manifest*.json).
+    is 1 when any video failed (see the summary and FEATURES/manifest*.json). Settings come
+    from the options, then --config FILE, then the defaults (--print-config shows them).
     """
     from extract.backbones import BackboneUnavailable, get_backbone
-    from extract.run import ExtractOptions, extract_videos
+    from extract.run import extract_videos
     from extract.store import OutputError
+    from videoad import extract_config
 
-    kwargs = {name: flags[name] for name in map(_flag_name, (f for f, _ in BACKBONE_FLAGS))
-              if flags.get(name) is not None}
+    try:
+        cfg = extract_config.load(config, _given_settings(ctx))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if print_config:
+        click.echo(extract_config.text(cfg), nl=False)
+        return
+    if input_path is None or output is None:
+        raise click.UsageError("give INPUT and -o/--output (or --print-config alone)")
+    backbone, kwargs = extract_config.backbone_args(cfg)
     if kwargs.get("weights") and backbone == "motion":
         raise click.UsageError("--weights needs a learned backbone: name it with --backbone "
                                "(c3d, r3d_18, ...); motion has no weights")
-    kwargs.update(backbone_opts)
     ray = ray_opts.pop_extract_settings(flags)
     on_ray = ray["ray_address"] is not None
     try:
@@ -145,12 +190,7 @@ def extract(input_path: str, output: str, backbone: str, backbone_opts: dict[str
     except (ValueError, BackboneUnavailable) as exc:
         raise click.UsageError(str(exc)) from None
 
-    options = ExtractOptions(
-        stride=stride, tail=tail, target_fps=target_fps, image_fps=image_fps, workers=workers,
-        batch_size=batch_size, decode_timeout=decode_timeout,
-        decoders=tuple(d.strip() for d in decoders.split(",") if d.strip()),
-        dtype="float16" if float16 else "float32", recursive=recursive, overwrite=overwrite,
-        shard=shard, progress=not quiet)
+    options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard, progress=not quiet)
     try:
         summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray)
                    if on_ray else extract_videos(input_path, output, model, options))

@@ -5,70 +5,109 @@ from pathlib import Path
 
 import click
 
-from .video_cmd import event_options, event_settings
+from .settings import SettingOption, config_options, given
+from .video_cmd import event_options
+
+
+def _defaults() -> dict:
+    from videoad.watch_config import defaults
+
+    return defaults()
+
+
+def _setting(key: str) -> dict:
+    return {"cls": SettingOption, "setting": key, "defaults": _defaults}
+
+
+#: option -> (section or None, key) in the settings (videoad.watch_config), for the options given
+_TO_SETTINGS = {"group": ("model", "group"), "device": ("model", "device"), "realtime": ("sources", "realtime"),
+                "read_timeout": ("sources", "timeout"), "poll": ("sources", "poll_s"),
+                "merge_gap": ("events", "merge_gap_s"), "min_event": ("events", "min_length_s"),
+                "on_event": (None, "on_event"), "post": (None, "post"), "hook_timeout": (None, "hook_timeout_s"),
+                "max_lag": (None, "max_lag_s"), "retries": (None, "retries"), "backoff": (None, "backoff_s"),
+                "clip_scores": (None, "clip_scores")}
+
+
+def _given_settings(ctx: click.Context) -> dict:
+    """The options the user gave, in the layout of the settings file."""
+    out: dict = {}
+    for name, value in given(ctx, *_TO_SETTINGS).items():
+        section, key = _TO_SETTINGS[name]
+        (out.setdefault(section, {}) if section else out)[key] = value
+    return out
 
 
 @click.command("watch")
-@click.argument("sources", metavar="SOURCE...", nargs=-1, required=True)
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Model folder written by `videoad detect ... --save-model DIR`.")
-@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for events.jsonl and the event images (events/).")
+@click.argument("sources", metavar="SOURCE...", nargs=-1)
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Model folder written by `videoad detect ... --save-model DIR`.  [required]")
+@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for events.jsonl and the event images (events/).  [required]")
+@config_options("configs/watch.yaml")
 @click.option("--group", help="Which group's model to use when the folder holds several (default: the only "
               "one, else the pooled one).")
-@click.option("--realtime", is_flag=True, help="Read files at their own frame rate, as a camera delivers them "
-              "(default: as fast as they decode).")
+@click.option("--realtime/--no-realtime", default=None, help="Read files at their own frame rate, as a camera "
+              "delivers them (default: as fast as they decode).")
 @event_options
 @click.option("--on-event", "on_event", metavar="CMD",
               help="Run CMD (through the shell) for every record of an event opening or closing, a gap, a "
               "lost stream or an unreadable file, the record's JSON on its standard input.")
 @click.option("--post", metavar="URL", help="POST the same records as JSON to URL.")
-@click.option("--hook-timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+@click.option("--hook-timeout", type=click.FloatRange(min=0, min_open=True), **_setting("hook_timeout_s"),
               help="Seconds an --on-event command or a --post may take before it is given up.")
-@click.option("--max-lag", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True,
+@click.option("--max-lag", type=click.FloatRange(min=0, min_open=True), **_setting("max_lag_s"),
               help="Live sources: drop (and count) clips whose last frame arrived longer ago than this.")
 @click.option("--retries", type=click.IntRange(min=0), default=None,
               help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it "
               "[default: keep trying].")
-@click.option("--backoff", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Seconds before the first reopen attempt; doubled after each failure, at most 30.")
-@click.option("--timeout", "read_timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
-              show_default=True, help="Seconds a stream may stay silent (or take to open) before it counts as dropped.")
-@click.option("--poll", type=click.FloatRange(min=0, min_open=True), default=2.0, show_default=True,
+@click.option("--backoff", type=click.FloatRange(min=0), **_setting("backoff_s"),
+              help="Seconds before the first reopen attempt; doubled after each failure, at most 30 "
+              "(backoff_max_s in a --config file).")
+@click.option("--timeout", "read_timeout", type=click.FloatRange(min=0, min_open=True), **_setting("sources.timeout"),
+              help="Seconds a stream may stay silent (or take to open) before it counts as dropped.")
+@click.option("--poll", type=click.FloatRange(min=0, min_open=True), **_setting("sources.poll_s"),
               help="Folders: seconds between looks for new files.")
 @click.option("--once", is_flag=True, help="Folders: watch the files there now, then stop.")
-@click.option("--clip-scores", is_flag=True, help="Also write every clip's score to OUT/clips.csv.")
+@click.option("--clip-scores/--no-clip-scores", default=None,
+              help="Also write every clip's score to OUT/clips.csv [default: no].")
 @click.option("--device", default=None, metavar="D", help="Device of a learned backbone's forward pass.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
-def watch(sources, model_dir, output, group, realtime, merge_gap, min_event, on_event, post, hook_timeout, max_lag,
-          retries, backoff, read_timeout, poll, once, clip_scores, device, quiet):
+@click.pass_context
+def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **_given):
     """Score SOURCE as it arrives with saved models and raise events: a video file, a camera
     (/dev/videoN), a stream URL (rtsp://, http(s)://, anything FFmpeg opens), or a folder that new
     files arrive in; several SOURCEs are watched side by side.
 
     Each event is appended to OUT/events.jsonl when it opens and when it closes, with its peak
-    frame and heat map in OUT/events/. Ctrl-C closes the open events and exits 0.
+    frame and heat map in OUT/events/. Ctrl-C closes the open events and exits 0. Settings come
+    from the options, then --config FILE, then the defaults (--print-config shows them).
     """
     import signal
 
     import torch
 
-    from videoad import live
+    from videoad import live, watch_config
 
-    if post is not None and not post.lower().startswith(("http://", "https://")):
-        raise click.ClickException(f"--post {post}: not an http(s) URL")
     try:
-        settings = event_settings(merge_gap, min_event)
-        srcs = [live.make_source(s, realtime=realtime, timeout=read_timeout, poll_s=poll, once=once) for s in sources]
+        cfg = watch_config.load(config, _given_settings(ctx))
+        if print_config:
+            click.echo(watch_config.text(cfg), nl=False)
+            return
+        if not sources or model_dir is None or output is None:
+            raise click.UsageError("give SOURCE..., --model and -o/--output (or --print-config alone)")
+        if cfg["post"] is not None and not cfg["post"].lower().startswith(("http://", "https://")):
+            raise click.ClickException(f"--post {cfg['post']}: not an http(s) URL")
+        options = watch_config.watch_options(cfg)
+        src = cfg["sources"]
+        srcs = [live.make_source(s, realtime=src["realtime"], timeout=src["timeout"], poll_s=src["poll_s"], once=once)
+                for s in sources]
         names = [s.name for s in srcs]
         if len(set(names)) < len(names):
             raise live.WatchError(f"two sources have the same name ({', '.join(names)}): their events would mix")
         torch.set_num_threads(1)  # per-clip scoring is small; the cores go to decoding and features
-        wm = live.WatchModel.load(model_dir, group, device)
+        wm = live.WatchModel.load(model_dir, cfg["model"]["group"], cfg["model"]["device"])
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    options = live.WatchOptions(events=settings, max_lag_s=max_lag, retries=retries, backoff_s=backoff,
-                                on_event=on_event, post=post, hook_timeout_s=hook_timeout, clip_scores=clip_scores)
     progress = live.Progress() if not quiet else None
 
     def terminate(_signum, _frame):  # a service manager's stop is a Ctrl-C: flush and exit 0

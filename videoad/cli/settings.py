@@ -1,0 +1,46 @@
+"""Pieces shared by the commands whose settings are read from code defaults, a --config file and
+options (`extract`, `watch`; see videoad.config): the two options, which options the user gave,
+and help texts that show the code default without writing it a second time."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+from click.core import ParameterSource
+
+
+def config_options(copy: str) -> Callable:
+    """--config FILE and --print-config (the settings as YAML that --config reads back, then exit)."""
+    def decorate(command: Callable) -> Callable:
+        command = click.option("--print-config", is_flag=True,
+                               help="Print the settings this command would use (defaults, --config, options) "
+                                    "as YAML and exit.")(command)
+        return click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
+                            help=f"YAML settings (see {copy}); command-line options win.")(command)
+    return decorate
+
+
+def given(ctx: click.Context, *names: str) -> dict[str, Any]:
+    """The options among `names` that the user gave (command line or environment), with their values."""
+    explicit = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in explicit}
+
+
+class SettingOption(click.Option):
+    """An option whose default is a setting of the command's defaults (`defaults()[setting]`,
+    dotted for nested keys), shown in the help when it is shown. The option itself defaults to
+    None: the command lays what was given over the --config file and the defaults."""
+
+    def __init__(self, *args, setting: str, defaults: Callable[[], dict], **kwargs):
+        self.setting, self.defaults = setting, defaults
+        kwargs.setdefault("default", None)
+        super().__init__(*args, **kwargs)
+
+    def get_help_record(self, ctx):
+        value: Any = self.defaults()
+        for part in self.setting.split("."):
+            value = value[part]
+        if value is not None and not isinstance(value, bool) and "[default:" not in (self.help or ""):
+            shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+            self.help = f"{self.help or ''}  [default: {shown}]".strip()
+        return super().get_help_record(ctx)

@@ -1,0 +1,143 @@
+"""The settings of `videoad extract` as a YAML file: what it may hold, its defaults, and how it
+becomes the arguments of `extract.backbones.get_backbone` and `extract.run.ExtractOptions`.
+
+The `extract` package never imports `videoad`, so the file and its schema live here and the
+command translates them. Defaults are written once, in code: `ExtractOptions`' field defaults
+(extract/run.py) and `BACKBONE` below. `defaults()` reads them; the packaged
+videoad/defaults/extract.yaml is *generated* from them (it is what `videoad extract
+--print-config` prints with no options; tests/test_config.py keeps the two equal, and
+configs/extract.yaml is its copy). This direction was chosen over making the YAML the source
+because `ExtractOptions`' defaults are also what `videoad run` and library callers get: a YAML
+source would have left them written twice. Backbone options have no defaults here: each
+backbone's constructor holds its own, and only what a file or an option names is passed.
+
+Precedence: options given on the command line > the --config file > the defaults.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from videoad.config import (ANY, ConfigError, ListOf, Map, Nullable, check_values, dump_commented, layered)
+
+#: the backbone when neither a file nor --backbone names one
+BACKBONE = "motion"
+
+#: `ExtractOptions` fields a settings file holds (the rest are per run: overwrite, shard, progress)
+FIELDS = ("stride", "tail", "target_fps", "image_fps", "workers", "batch_size", "decode_timeout", "decoders",
+          "dtype", "recursive", "prefetch")
+
+#: what a file may hold, and of which kind (videoad.config.check)
+SCHEMA = {
+    "backbone": {"name": str, "options": Map(ANY)},
+    "stride": Nullable(int),
+    "tail": str,
+    "target_fps": Nullable(float),
+    "image_fps": Nullable(float),
+    "workers": int,
+    "batch_size": int,
+    "decode_timeout": float,
+    "decoders": ListOf(str),
+    "dtype": str,
+    "recursive": bool,
+    "prefetch": int,
+}
+
+_POSITIVE = (lambda v: v > 0, "> 0")
+_ONE_UP = (lambda v: v >= 1, ">= 1")
+RULES = {
+    "stride": _ONE_UP, "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
+    "target_fps": _POSITIVE, "image_fps": _POSITIVE, "decode_timeout": _POSITIVE,
+    "tail": (lambda v: v in ("drop", "pad"), "drop or pad"),
+    "dtype": (lambda v: v in ("float32", "float16"), "float32 or float16"),
+    "decoders": (lambda v: len(v) > 0, "a non-empty list"),
+}
+
+HEADER = """\
+# Settings of `videoad extract` (--config FILE; options given on the command line win).
+# Generated from the code defaults (extract.run.ExtractOptions): `videoad extract --print-config`
+# prints this file; edit a copy. Per-run choices (--overwrite, --shard, -q) are options only.
+"""
+
+COMMENTS = {
+    "backbone": "name: a registered backbone (motion needs no weights; c3d, r3d_18, x3d_s ... do)\n"
+                "options: its get_backbone arguments (device, weights, layer, random_init, size, ...);\n"
+                "  what is not given takes the backbone's own default",
+    "stride": "frames between clip starts; null: the backbone's (4 for motion, the clip length for learned ones)",
+    "tail": "frames after the last full clip: drop, or pad a last clip",
+    "target_fps": "resample videos to this frame rate before cutting clips (null: keep theirs)",
+    "image_fps": "frame rate of image-sequence folders (stored; needed with target_fps)",
+    "workers": "decode worker processes",
+    "batch_size": "clips per backbone forward pass",
+    "decode_timeout": "seconds without decode progress before a decoder is killed and the next tried",
+    "decoders": "decoders to try in order (or package.module:function)",
+    "dtype": "float32, or float16 to store features at half size",
+    "recursive": "look for videos in all subfolders",
+    "prefetch": "preprocessed clips a decode worker may hold ahead of the backbone",
+}
+
+
+def defaults() -> dict:
+    """The settings with no file and no options, read from the code defaults (a fresh copy)."""
+    from dataclasses import fields
+
+    from extract.run import ExtractOptions
+
+    code = {f.name: f.default for f in fields(ExtractOptions)}
+    out: dict[str, Any] = {"backbone": {"name": BACKBONE, "options": {}}}
+    for name in FIELDS:
+        value = code[name]
+        out[name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def load(path=None, given: Mapping | None = None) -> dict:
+    """The settings: the defaults, the file at `path` (checked), then `given` (the command-line
+    options, in the file's layout). When `given` names a different backbone than the file, the
+    file's backbone options are dropped: they belong to the file's backbone."""
+    given = dict(given or {})
+    where = str(path) if path is not None else "videoad/defaults/extract.yaml"
+    cfg = layered(defaults(), path, SCHEMA)
+    check_values(cfg, RULES, where)
+    _check_backbone(cfg["backbone"], where)
+    new_name = (given.get("backbone") or {}).get("name")
+    if new_name is not None and new_name != cfg["backbone"]["name"]:
+        cfg["backbone"]["options"] = {}
+    return layered(cfg, None, SCHEMA, given)
+
+
+def _check_backbone(backbone: Mapping, where: str) -> None:
+    from pathlib import Path
+
+    from extract.weights import looks_like_path
+
+    weights = backbone["options"].get("weights")
+    if weights is None:
+        return
+    if backbone["name"] == "motion":
+        raise ConfigError(f"{where}: backbone.options.weights needs a learned backbone (backbone.name: c3d, "
+                          "r3d_18, ...); motion has no weights")
+    path = Path(str(weights)).expanduser()
+    if path.is_dir() or (looks_like_path(str(weights)) and not path.is_file()):
+        raise ConfigError(f"{where}: backbone.options.weights: {weights!r} is not a weights file (published "
+                          "weights are named without a folder or suffix, e.g. kinetics400)")
+
+
+def text(cfg: Mapping) -> str:
+    """The settings as the YAML file that `--config` reads back (comments included)."""
+    return dump_commented(cfg, COMMENTS, HEADER)
+
+
+def backbone_args(cfg: Mapping) -> tuple[str, dict]:
+    """(name, keyword arguments) for `get_backbone`: the options that are not null."""
+    b = cfg["backbone"]
+    return b["name"], {k: v for k, v in (b["options"] or {}).items() if v is not None}
+
+
+def extract_options(cfg: Mapping, **per_run: Any):
+    """`ExtractOptions` with every file setting from `cfg` and the per-run ones (overwrite,
+    shard, progress) from `per_run`."""
+    from extract.run import ExtractOptions
+
+    values = {name: cfg[name] for name in FIELDS}
+    values["decoders"] = tuple(values["decoders"])
+    return ExtractOptions(**values, **per_run)

@@ -1,0 +1,135 @@
+"""The settings of `videoad watch` as a YAML file: what it may hold, its defaults, and how it
+becomes the arguments of `videoad.live`.
+
+Defaults are written once, in code: `videoad.live.WatchOptions` (and the `EventSettings` it
+holds), `videoad.live.make_source` and `videoad.live.WatchModel.load`. `defaults()` reads them;
+the packaged videoad/defaults/watch.yaml is *generated* from them (what `videoad watch
+--print-config` prints with no options; tests/test_config.py keeps the two equal, and
+configs/watch.yaml is its copy). The code stays the source because `WatchOptions` is also the
+library's default for `live.watch`: a YAML source would have written each default twice.
+
+What the features are made with (backbone, its options, clip length, stride) is not here: watch
+reads it from the model folder, so that live clips are made as the fitted ones were.
+
+Precedence: options given on the command line > the --config file > the defaults.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import fields
+from typing import Any, Mapping
+
+from videoad.config import ConfigError, Nullable, check_values, dump_commented, layered
+
+#: `WatchOptions` fields that are not settings of a file (--quiet says it)
+_PER_RUN = ("events", "progress")
+#: `make_source` and `WatchModel.load` arguments a file holds
+SOURCE_ARGS = ("realtime", "timeout", "poll_s")
+MODEL_ARGS = ("group", "device")
+
+SCHEMA = {
+    "events": {"merge_gap_s": float, "min_length_s": float},
+    "sources": {"realtime": bool, "timeout": float, "poll_s": float},
+    "model": {"group": Nullable(str), "device": Nullable(str)},
+    "max_lag_s": float,
+    "retries": Nullable(int),
+    "backoff_s": float,
+    "backoff_max_s": float,
+    "batch_size": int,
+    "frame_queue": int,
+    "on_event": Nullable(str),
+    "post": Nullable(str),
+    "hook_timeout_s": float,
+    "hook_queue": int,
+    "clip_scores": bool,
+    "images": bool,
+    "warn_every_s": float,
+    "cell_sample": int,
+}
+
+_POSITIVE = (lambda v: v > 0, "> 0")
+_NOT_NEGATIVE = (lambda v: v >= 0, ">= 0")
+_ONE_UP = (lambda v: v >= 1, ">= 1")
+RULES = {
+    "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
+    "sources.timeout": _POSITIVE, "sources.poll_s": _POSITIVE,
+    "max_lag_s": _POSITIVE, "retries": _NOT_NEGATIVE, "backoff_s": _NOT_NEGATIVE, "backoff_max_s": _NOT_NEGATIVE,
+    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _POSITIVE, "hook_queue": _ONE_UP,
+    "warn_every_s": _POSITIVE, "cell_sample": _ONE_UP,
+    "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
+}
+
+HEADER = """\
+# Settings of `videoad watch` (--config FILE; options given on the command line win).
+# Generated from the code defaults (videoad.live): `videoad watch --print-config` prints this
+# file; edit a copy. How features are made comes from the model folder, not from here.
+"""
+
+COMMENTS = {
+    "events": "how clip scores become events: runs at most merge_gap_s apart join; shorter than "
+              "min_length_s are dropped",
+    "sources": "realtime: read files at their own frame rate; timeout: seconds a stream may stay silent\n"
+               "(or take to open) before it counts as dropped; poll_s: seconds between looks into a folder",
+    "model": "group: which group's model when the folder holds several (null: the only one, else pooled);\n"
+             "device: of a learned backbone's forward pass (null: as recorded)",
+    "max_lag_s": "live sources: drop (and count) clips whose last frame arrived longer ago than this",
+    "retries": "give a stream up after retries+1 failed attempts in a row to open it (null: keep trying)",
+    "backoff_s": "seconds before the first reopen attempt; doubled after each failure, at most backoff_max_s",
+    "batch_size": "clips scored together when the scorer is behind",
+    "frame_queue": "decoded frames waiting for the scorer, per source",
+    "on_event": "shell command run for every event record, the record's JSON on its standard input",
+    "post": "URL the same records are POSTed to as JSON",
+    "hook_timeout_s": "seconds an on_event command or a post may take before it is given up",
+    "hook_queue": "records waiting for on_event / post",
+    "clip_scores": "also write every clip's score to OUT/clips.csv",
+    "images": "write each event's peak frame and heat map to OUT/events/",
+    "warn_every_s": "at most one 'clips dropped' warning per source this often",
+    "cell_sample": "recent clips whose cell scores set the typical cell score",
+}
+
+
+def _signature_defaults(func, names) -> dict:
+    params = inspect.signature(func).parameters
+    return {n: params[n].default for n in names}
+
+
+def defaults() -> dict:
+    """The settings with no file and no options, read from the code defaults (a fresh copy)."""
+    from videoad import live
+
+    opts = live.WatchOptions()
+    out: dict[str, Any] = {
+        "events": {"merge_gap_s": opts.events.merge_gap_s, "min_length_s": opts.events.min_length_s},
+        "sources": _signature_defaults(live.make_source, SOURCE_ARGS),
+        "model": _signature_defaults(live.WatchModel.load, MODEL_ARGS),
+    }
+    for f in fields(opts):
+        if f.name not in _PER_RUN:
+            out[f.name] = getattr(opts, f.name)
+    return out
+
+
+def load(path=None, given: Mapping | None = None) -> dict:
+    """The settings: the defaults, the file at `path` (checked), then `given` (the command-line
+    options, in the file's layout)."""
+    where = str(path) if path is not None else "videoad/defaults/watch.yaml"
+    cfg = layered(defaults(), path, SCHEMA)
+    check_values(cfg, RULES, where)
+    return layered(cfg, None, SCHEMA, given)
+
+
+def text(cfg: Mapping) -> str:
+    """The settings as the YAML file that `--config` reads back (comments included)."""
+    return dump_commented(cfg, COMMENTS, HEADER)
+
+
+def watch_options(cfg: Mapping):
+    """`live.WatchOptions` with every setting of `cfg`."""
+    from videoad import live
+    from videoad.events import EventSettings
+
+    try:
+        events = EventSettings(**cfg["events"]).check()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return live.WatchOptions(events=events, **{k: v for k, v in cfg.items() if k not in ("events", "sources", "model")})
