@@ -1,0 +1,166 @@
+"""`videoad extract` and `videoad watch` settings: --print-config / --config round trips, errors
+naming the file and the key before any work, options beating the file, and no change without a
+file (the defaults are the code's: ExtractOptions, WatchOptions)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from _extract_media import make_video
+from videoad import config, extract_config, watch_config
+from videoad.cli import cli
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _printed(*args) -> str:
+    res = _run(*args, "--print-config")
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+# ---------------------------------------------------------------- one source of defaults
+def test_the_packaged_files_are_generated_from_the_code_defaults():
+    assert config.defaults_text("extract") == extract_config.text(extract_config.defaults())
+    assert config.defaults_text("watch") == watch_config.text(watch_config.defaults())
+    assert _printed("extract") == config.defaults_text("extract")
+    assert _printed("watch") == config.defaults_text("watch")
+
+
+def test_without_a_file_the_settings_are_the_code_defaults():
+    from extract.run import ExtractOptions
+    from videoad.live import WatchOptions
+
+    cfg = extract_config.load()
+    assert extract_config.extract_options(cfg) == ExtractOptions()
+    assert extract_config.backbone_args(cfg) == ("motion", {})
+    assert watch_config.watch_options(watch_config.load()) == WatchOptions()
+
+
+# ---------------------------------------------------------------- round trips
+EXTRACT_OPTS = ["--backbone", "r3d_18", "--random-init", "--layer", "layer3", "--backbone-opt", "size=112",
+                "--workers", "3", "--batch-size", "4", "--stride", "8", "--tail", "pad", "--fps", "10",
+                "--decoders", "opencv,pyav", "--decode-timeout", "30", "--float16", "--recursive"]
+WATCH_OPTS = ["--group", "lobby", "--device", "cpu", "--realtime", "--merge-gap", "1.5", "--min-event", "0",
+              "--post", "http://localhost:9/x", "--hook-timeout", "2", "--max-lag", "5", "--retries", "3",
+              "--backoff", "0.5", "--timeout", "4", "--poll", "1", "--clip-scores"]
+
+
+@pytest.mark.parametrize("command, options", [("extract", EXTRACT_OPTS), ("watch", WATCH_OPTS)])
+def test_printed_settings_read_back_as_the_same_settings(tmp_path, command, options):
+    module = extract_config if command == "extract" else watch_config
+    text = _printed(command, *options)
+    assert text != config.defaults_text(command)  # the options are in it
+    path = tmp_path / "printed.yaml"
+    path.write_text(text)
+    assert module.load(path) == yaml.safe_load(text)
+    assert _printed(command, "--config", path) == text
+
+
+def test_extract_options_land_where_they_should():
+    cfg = yaml.safe_load(_printed("extract", *EXTRACT_OPTS))
+    assert cfg["backbone"] == {"name": "r3d_18", "options": {"random_init": True, "layer": "layer3", "size": "112"}}
+    opts = extract_config.extract_options(cfg)
+    assert (opts.workers, opts.batch_size, opts.stride, opts.tail, opts.target_fps, opts.decoders, opts.dtype,
+            opts.recursive, opts.decode_timeout) == (3, 4, 8, "pad", 10.0, ("opencv", "pyav"), "float16", True, 30.0)
+
+
+def test_watch_options_land_where_they_should():
+    cfg = yaml.safe_load(_printed("watch", *WATCH_OPTS))
+    assert cfg["model"] == {"group": "lobby", "device": "cpu"}
+    assert cfg["sources"] == {"realtime": True, "timeout": 4.0, "poll_s": 1.0}
+    opts = watch_config.watch_options(cfg)
+    assert (opts.events.merge_gap_s, opts.events.min_length_s, opts.max_lag_s, opts.retries, opts.backoff_s,
+            opts.hook_timeout_s, opts.post, opts.clip_scores) == (1.5, 0.0, 5.0, 3, 0.5, 2.0, "http://localhost:9/x",
+                                                                   True)
+
+
+def test_an_extract_config_file_makes_the_same_store_as_the_options(tmp_path):
+    from extract.store import FeatureStore
+
+    make_video(tmp_path / "in" / "v.mp4", 40)
+    small = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "--stride", "8", "--tail", "pad",
+             "--workers", "1", "--float16"]
+    by_options = _run("extract", tmp_path / "in", "-o", tmp_path / "a", "-q", *small)
+    assert by_options.exit_code == 0, by_options.output
+    path = tmp_path / "site.yaml"
+    path.write_text(_printed("extract", *small))
+    by_file = _run("extract", tmp_path / "in", "-o", tmp_path / "b", "-q", "--config", path)
+    assert by_file.exit_code == 0, by_file.output
+    a, b = FeatureStore(tmp_path / "a").load("v.mp4"), FeatureStore(tmp_path / "b").load("v.mp4")
+    same = lambda attrs: {k: v for k, v in attrs.items() if k != "created"}  # noqa: E731
+    assert same(a.attrs) == same(b.attrs) and a.attrs["dtype"] == "float16" and a.attrs["tail"] == "pad"
+    np.testing.assert_array_equal(a.features, b.features)
+    np.testing.assert_array_equal(a.frames, b.frames)
+
+
+# ---------------------------------------------------------------- the command line wins
+def test_an_extract_option_beats_the_file(tmp_path):
+    path = tmp_path / "e.yaml"
+    path.write_text("workers: 5\nbatch_size: 16\nbackbone: {name: r3d_18, options: {layer: layer3}}\n")
+    cfg = yaml.safe_load(_printed("extract", "--config", path, "--workers", "3", "--backbone-opt", "size=112"))
+    assert (cfg["workers"], cfg["batch_size"]) == (3, 16)
+    assert cfg["backbone"] == {"name": "r3d_18", "options": {"layer": "layer3", "size": "112"}}
+    # another backbone on the command line: the file's backbone options were for its own
+    cfg = yaml.safe_load(_printed("extract", "--config", path, "--backbone", "motion"))
+    assert cfg["backbone"] == {"name": "motion", "options": {}}
+    path.write_text("recursive: true\ndtype: float16\n")
+    cfg = yaml.safe_load(_printed("extract", "--config", path, "--no-recursive", "--float32"))
+    assert (cfg["recursive"], cfg["dtype"]) == (False, "float32")
+
+
+def test_a_watch_option_beats_the_file(tmp_path):
+    path = tmp_path / "w.yaml"
+    path.write_text("max_lag_s: 1\nevents: {merge_gap_s: 7}\nsources: {realtime: true}\n")
+    cfg = yaml.safe_load(_printed("watch", "--config", path, "--max-lag", "5", "--no-realtime"))
+    assert (cfg["max_lag_s"], cfg["events"], cfg["sources"]["realtime"]) == (5.0, {"merge_gap_s": 7,
+                                                                                   "min_length_s": 2.0}, False)
+    cfg = yaml.safe_load(_printed("watch", "--config", path, "--merge-gap", "0.5"))
+    assert cfg["events"]["merge_gap_s"] == 0.5 and cfg["max_lag_s"] == 1
+
+
+# ---------------------------------------------------------------- bad files fail first, naming file and key
+@pytest.mark.parametrize("text, message", [
+    ("worker: 2\n", "unknown key 'worker'"),
+    ("workers: two\n", "workers must be a whole number, got 'two'"),
+    ("workers: 0\n", "workers must be >= 1"),
+    ("decoders: pyav\n", "decoders must be a list of texts"),
+    ("backbone: {name: motion, option: {}}\n", "unknown key 'backbone.option'"),
+    ("tail: cut\n", "tail must be drop or pad"),
+    ("backbone: {name: motion, options: {weights: w.pt}}\n", "backbone.options.weights needs a learned backbone"),
+    ("backbone: {name: r3d_18, options: {weights: missing/w.pt}}\n", "backbone.options.weights"),
+])
+def test_a_bad_extract_file_fails_before_any_work_naming_file_and_key(tmp_path, text, message):
+    make_video(tmp_path / "v.mp4", 4)
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    res = _run("extract", tmp_path / "v.mp4", "-o", tmp_path / "o", "--config", path)
+    assert res.exit_code == 1 and f"{path}: " in res.output and message in res.output, res.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("events: {merge_gap: 1}\n", "unknown key 'events.merge_gap'"),
+    ("max_lag_s: soon\n", "max_lag_s must be a number, got 'soon'"),
+    ("retries: -1\n", "retries must be >= 0"),
+    ("sources: {realtime: 1}\n", "sources.realtime must be true or false"),
+    ("post: ftp://x\n", "post must be an http(s) URL"),
+    ("model: {device: [0]}\n", "model.device must be a text or null"),
+])
+def test_a_bad_watch_file_fails_before_any_work_naming_file_and_key(tmp_path, text, message):
+    make_video(tmp_path / "v.mp4", 4)
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    res = _run("watch", tmp_path / "v.mp4", "--model", tmp_path, "-o", tmp_path / "o", "--config", path)
+    assert res.exit_code == 1 and f"{path}: " in res.output and message in res.output, res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_print_config_needs_no_input_but_a_run_does(tmp_path):
+    assert _run("extract", "-o", tmp_path / "o").exit_code == 2
+    assert "give INPUT and -o/--output" in _run("extract", tmp_path).output
+    assert "give SOURCE..., --model and -o/--output" in _run("watch", tmp_path).output
