@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import yaml
+from _extract_media import make_video
 from click.testing import CliRunner
 
-from _extract_media import make_video
 from videoad import config, extract_config, watch_config
 from videoad.cli import cli
 
@@ -92,7 +92,7 @@ def test_an_extract_config_file_makes_the_same_store_as_the_options(tmp_path):
     by_file = _run("extract", tmp_path / "in", "-o", tmp_path / "b", "-q", "--config", path)
     assert by_file.exit_code == 0, by_file.output
     a, b = FeatureStore(tmp_path / "a").load("v.mp4"), FeatureStore(tmp_path / "b").load("v.mp4")
-    same = lambda attrs: {k: v for k, v in attrs.items() if k != "created"}  # noqa: E731
+    same = lambda attrs: {k: v for k, v in attrs.items() if k != "created"}
     assert same(a.attrs) == same(b.attrs) and a.attrs["dtype"] == "float16" and a.attrs["tail"] == "pad"
     np.testing.assert_array_equal(a.features, b.features)
     np.testing.assert_array_equal(a.frames, b.frames)

@@ -15,9 +15,10 @@ Precedence: options given on the command line > the --config file > the defaults
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from videoad.config import (ANY, ConfigError, ListOf, Map, Nullable, check_values, dump_commented, layered)
+from videoad.config import ANY, ConfigError, ListOf, Map, Nullable, check_values, dump_commented, layered
 
 #: the backbone when neither a file nor --backbone names one
 BACKBONE = "motion"

@@ -16,8 +16,9 @@ Precedence: options given on the command line > the --config file > the defaults
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any, Mapping
+from typing import Any
 
 from videoad.config import ConfigError, Nullable, check_values, dump_commented, layered
 

@@ -3,7 +3,8 @@ options (`extract`, `watch`; see videoad.config): the two options, which options
 and help texts that show the code default without writing it a second time."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 from click.core import ParameterSource
