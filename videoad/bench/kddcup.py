@@ -104,11 +104,15 @@ def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, comman
                                         for h in det.history_],
                              "guard": [_guard_record(h, split.y_train) for h in det.history_[1:]]}
                 records.append(Record(setting, name, seed, auroc, auprc, secs, extra))
+                note = ""
+                if extra:
+                    guarded = [g for g in extra["guard"] if g]
+                    note = (f"  [{extra['stop_reason']}, selection anomaly share "
+                            f"{100 * extra['purity'][-1]['anomaly_share']:.2f}%"
+                            + (f", guard kept out {sum(g['rows_rejected'] for g in guarded)} rows" if guarded else "")
+                            + "]")
                 click.echo(f"{setting} seed {seed} {name:32s} AUROC {auroc:6.2f} AUPRC {auprc:6.2f} "
-                           f"fit {secs:6.1f}s" + (f"  [{extra['stop_reason']}, selection anomaly share "
-                                                 f"{100 * extra['purity'][-1]['anomaly_share']:.2f}%, guard kept out "
-                                                 f"{sum(g['rows_rejected'] for g in extra['guard'] if g)} rows]"
-                                                 if extra else ""))
+                           f"fit {secs:6.1f}s" + note)
             if out is not None:  # after every split, so that an interrupted run keeps what it measured
                 paths = _write(out, quick, cfg, command, records)
     if out is not None:
