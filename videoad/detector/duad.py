@@ -478,19 +478,20 @@ class DUAD(TorchDetector):
         return entry
 
     # ------------------------------------------------------------------ torch parts
-    def _fit_rows_cap(self) -> int | None:
-        if self.max_fit_rows is None:
+    def _row_cap(self, setting, values: int) -> int | None:
+        """A row cap from a setting: None = none, "auto" = `values` input values' worth of rows
+        (at least 4,096), else the number given."""
+        if setting is None:
             return None
-        if self.max_fit_rows == "auto":
-            return max(4096, FIT_VALUES // max(1, int(self.architecture_["n_features"])))
-        return int(self.max_fit_rows)
+        if setting == "auto":
+            return max(4096, values // max(1, int(self.architecture_["n_features"])))
+        return int(setting)
+
+    def _fit_rows_cap(self) -> int | None:
+        return self._row_cap(self.max_fit_rows, FIT_VALUES)
 
     def _epoch_rows(self) -> int | None:
-        if self.max_epoch_rows is None:
-            return None
-        if self.max_epoch_rows == "auto":
-            return max(4096, EPOCH_VALUES // max(1, int(self.architecture_["n_features"])))
-        return int(self.max_epoch_rows)
+        return self._row_cap(self.max_epoch_rows, EPOCH_VALUES)
 
     def _train(self, X_t: torch.Tensor, selected: np.ndarray, epochs: int, optimiser, generator) -> None:
         """`epochs` epochs on the selected rows (a fresh subset of at most `_epoch_rows()` each)."""
