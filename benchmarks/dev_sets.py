@@ -67,10 +67,17 @@ def moving_object(frames: np.ndarray, a: int, rng: np.random.Generator, speed: f
     return out, b
 
 
-def make_ped2dev(training_frames: Path, out: Path, seed: int = 123) -> Path:
-    """Write `out/fit/NN`, `out/eval/NN` frame folders and `out/labels.csv`; returns the labels."""
+def _write_frames(folder: Path, frames) -> None:
+    """One clip as a frame folder of JPEGs (000.jpg, 001.jpg, ...), as Ped2 ships its clips."""
     import cv2
 
+    folder.mkdir(parents=True, exist_ok=True)
+    for t, frame in enumerate(frames):
+        cv2.imwrite(str(folder / f"{t:03d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+
+
+def make_ped2dev(training_frames: Path, out: Path, seed: int = 123) -> Path:
+    """Write `out/fit/NN`, `out/eval/NN` frame folders and `out/labels.csv`; returns the labels."""
     labels = out / "labels.csv"
     if labels.is_file():
         return labels
@@ -89,18 +96,13 @@ def make_ped2dev(training_frames: Path, out: Path, seed: int = 123) -> Path:
             elif kind == "object":
                 frames, b = moving_object(frames, a, rng)
             rows.append(f"{clip},{a + 1},{b},{n},{kind}" if kind else f"{clip},,,{n},normal")
-        folder = out / split / clip
-        folder.mkdir(parents=True, exist_ok=True)
-        for t, frame in enumerate(frames):
-            cv2.imwrite(str(folder / f"{t:03d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        _write_frames(out / split / clip, frames)
     labels.write_text("\n".join(rows) + "\n")
     return labels
 
 
 def make_ped2dev_heavy(training_frames: Path, out: Path, seed: int = 321) -> Path:
     """Clips 09-16 with anomalies over most of their frames (see the module docstring)."""
-    import cv2
-
     labels = out / "labels.csv"
     if labels.is_file():
         return labels
@@ -119,10 +121,7 @@ def make_ped2dev_heavy(training_frames: Path, out: Path, seed: int = 321) -> Pat
             kinds.append("object")
             end = max(b, end_obj)
         rows.append(f"{clip},{a + 1},{end},{n},{'+'.join(kinds)}")
-        folder = out / "eval" / clip
-        folder.mkdir(parents=True, exist_ok=True)
-        for t, frame in enumerate(frames):
-            cv2.imwrite(str(folder / f"{t:03d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        _write_frames(out / "eval" / clip, frames)
     labels.write_text("\n".join(rows) + "\n")
     return labels
 
