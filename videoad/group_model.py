@@ -18,6 +18,8 @@ from typing import Mapping
 
 import numpy as np
 
+from videoad.smoothing import clip_step_seconds, smooth_scores
+
 LEVELS = ("auto", "cell", "clip")
 CELL_AGGREGATES = ("top2", "max")
 ALARMS = ("mad", "quantile")
@@ -178,15 +180,18 @@ class GroupModel:
     cell_aggregate: str
     threshold: float
     info: dict = field(default_factory=dict)
+    smooth: float = 0.0  # seconds: Gaussian sigma over each video's clip scores (`videoad.smoothing`); 0: off
 
     @classmethod
     def fit(cls, vids, *, level: str, detector: str, params: Mapping, preprocess: str, n_seeds: int, seed: int,
             position: bool, cell_aggregate: str, alarm: str, alarm_level: float, threads: int = 1,
-            kind: str = "") -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
+            kind: str = "", smooth: float = 0.0) -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
         """Fit on the videos' own clips; returns the model and the fitted clips' (cell, clip) scores.
 
         With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
         scores are averaged: a small group makes one autoencoder's scores swing with its seed.
+        With `smooth` > 0 each video's clip scores are smoothed in time before the alarm line is
+        drawn from them (cell scores stay as they are: they say where).
         """
         from videoad.detector.torch_base import thread_limits
 
@@ -202,14 +207,16 @@ class GroupModel:
                 det.fit(Xp)
             runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
             dets.append(det)
-        model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"))
+        model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         cells, clips = model._clip_scores(np.mean(runs, axis=0))
+        clips = model.smoothed(vids, clips)
         model.threshold = alarm_line(clips, alarm, alarm_level)
         first = dets[0]
         unit = getattr(first, "score_unit", None)
         model.info = {"seed": seed, "n_seeds": len(dets), "fit_seconds": round(time.perf_counter() - t0, 3),
                       "threshold": model.threshold, "alarm": [alarm, float(alarm_level)], "features": kind,
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
+                      "smooth": float(smooth),
                       "score_unit": unit() if callable(unit) else "score", **layout}
         for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
             if hasattr(first, attr):
@@ -218,9 +225,10 @@ class GroupModel:
             model.info["selected_fraction"] = float(np.mean(first.selection_))
         return model, cells, clips
 
-    def score(self, vids, threads: int = 1) -> tuple[np.ndarray | None, np.ndarray]:
+    def score(self, vids, threads: int = 1, smooth: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
         """(cell scores or None, clip scores) of new videos: the mean over the seed ensemble, with
-        torch limited to `threads` threads meanwhile (the caller's count back after)."""
+        torch limited to `threads` threads meanwhile (the caller's count back after); each
+        video's clip scores smoothed in time as the model was fitted (`smooth=False`: raw)."""
         from videoad.detector.torch_base import torch_threads
 
         level = self.layout["level"]
@@ -230,7 +238,23 @@ class GroupModel:
             raise ValueError(f"the model was fitted on a {self.layout['cell_grid']} grid, "
                              f"these features have {layout['cell_grid']}")
         with torch_threads(threads):
-            return self._score_rows(rows(vids, level, self.position), threads)
+            cells, clips = self._score_rows(rows(vids, level, self.position), threads)
+        return cells, (self.smoothed(vids, clips) if smooth else clips)
+
+    def sigma(self, step_s: float) -> float:
+        """The smoothing's sigma in clips, for clips `step_s` seconds apart."""
+        return self.smooth / step_s if self.smooth > 0 and step_s > 0 else 0.0
+
+    def smoothed(self, vids, clips: np.ndarray) -> np.ndarray:
+        """Each video's stretch of `clips` (the videos' clips in order) smoothed in time."""
+        if self.smooth <= 0:
+            return clips
+        out, start = np.array(clips, dtype=np.float64), 0
+        for v in vids:
+            n = len(v.frames)
+            out[start:start + n] = smooth_scores(out[start:start + n], self.sigma(clip_step_seconds(v.attrs, v.frames)))
+            start += n
+        return out
 
     def score_arrays(self, features: np.ndarray | None, cells: np.ndarray | None = None, threads: int = 1
                      ) -> tuple[np.ndarray | None, np.ndarray]:
@@ -300,12 +324,13 @@ class GroupModel:
             layout.update(cell_grid=list(entry["cell_grid"]), cell_region=list(entry.get("cell_region", [0, 0, 1, 1])))
         info = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
         return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
-                   entry.get("cell_aggregate", "max"), float(entry["threshold"]), info)
+                   entry.get("cell_aggregate", "max"), float(entry["threshold"]), info,
+                   smooth=float(entry.get("smooth", 0.0)))  # models saved before smoothing: none
 
 
 #: what a group's fit records in models.json so that scoring repeats it
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
-               "score_unit", "n_seeds")
+               "score_unit", "n_seeds", "smooth")
 
 
 def load_prep(path) -> dict:

@@ -44,6 +44,7 @@ import numpy as np
 
 from extract.store import write_atomic
 from videoad.events import Event, EventSettings, EventTracker, cell_names, where_words
+from videoad.smoothing import ScoreSmoother, step_seconds
 
 log = logging.getLogger(__name__)
 
@@ -650,6 +651,7 @@ class _Scorer:
         self.numbered = 0  # events of the source's earlier videos
         self.feed: Feed | None = None
         self.tracker: EventTracker | None = None
+        self.smoother: ScoreSmoother | None = None  # the model's smoothing in time, per video
         self.fps: float | None = None
         self.frame_offset = self.clip_offset = 0
         self.arrivals = _Arrivals(4096)  # covers a clip even when --fps resampling spreads it out
@@ -721,6 +723,7 @@ class _Scorer:
         self.fps = None
         self.frame_offset = self.clip_offset = 0
         self.tracker = None
+        self.smoother = None
 
     def _session(self, fps: float, backend: str):
         """Frames until the session ends -> clips -> scores; returns the message that ended it."""
@@ -732,6 +735,8 @@ class _Scorer:
             self.tracker = EventTracker(self.feed.name, self.wm.threshold, fps, self.options.events,
                                         category=self.wm.group, cell_base=self._cell_base,
                                         numbered_after=self.numbered)  # a folder's files number on
+            spec = self.wm.spec
+            self.smoother = ScoreSmoother(self.wm.model.sigma(step_seconds(spec.stride, fps, spec.target_fps)))
             self.recorder.record({"type": "video", "source": self.source.name, "video": self.feed.name,
                                   "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())})
         self._ending = None
@@ -779,6 +784,9 @@ class _Scorer:
         self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
 
     def _close_open(self, why: str) -> None:
+        if self.smoother is not None:  # the clips the smoothing still held: the video (or session) ends
+            for item, score in self.smoother.flush():
+                self._decide(item, score)
         self.stats.open = False
         if self.tracker is not None:
             for kind, ev in self.tracker.flush():
@@ -830,36 +838,42 @@ class _Scorer:
             cell_scores, clip_scores = self.wm.model.score_arrays(np.asarray(features), cells)
         now = time.time()
         for row, (clip, first, last, _, frame, t_first, t_last) in enumerate(batch):
-            score = float(clip_scores[row])
-            cs = None if cell_scores is None else cell_scores[row]
-            lag = now - t_last
             self.stats.scored += 1
+            lag = now - t_last  # scoring lag; the smoothing's wait comes on top (`rules_s` of an event)
             self.stats.lag_s = lag
             self.stats.max_lag_s = max(self.stats.max_lag_s, lag) if self.feed.live else 0.0
-            self.stats.media_s = (last + 1) / self.fps if self.fps else 0.0
-            self.recorder.clip(self.source.name, self.feed.name, clip, first, last, score,
-                               lag if self.feed.live else None)
-            if cs is not None:
-                self.cell_sample.append(np.asarray(cs, dtype=np.float32))
-            done = self.tracker.feed(clip, first, last, score, cs)
-            self._decided_at = t_last
-            for kind, ev in done:
-                if kind == "close":
-                    self._report(kind, ev, "quiet")
-            run = self.tracker.run
-            if run is not None:
-                if run.first == clip:
-                    self.stash = {"first": clip, "start_at": t_first}
-                if run.last == clip:
-                    self.stash["end_at"] = t_last
-                if run.peak == clip:
-                    self.stash.update(peak_at=(t_first + t_last) / 2, frame=frame, cells=cs)
-            for kind, ev in done:
-                if kind == "open":
-                    self._report(kind, ev, "")
-            self.stats.open = run is not None and run.opened
+            cs = None if cell_scores is None else cell_scores[row]
+            item = (clip, first, last, frame, t_first, t_last, cs, lag)
+            for done_item, score in self.smoother.push(float(clip_scores[row]), item):
+                self._decide(done_item, score)
         if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
             self._warn_dropped(time.time())
+
+    def _decide(self, item: tuple, score: float) -> None:
+        """One clip's final (smoothed) score into the records and the event rules."""
+        clip, first, last, frame, t_first, t_last, cs, lag = item
+        self.stats.media_s = (last + 1) / self.fps if self.fps else 0.0
+        self.recorder.clip(self.source.name, self.feed.name, clip, first, last, score,
+                           lag if self.feed.live else None)
+        if cs is not None:
+            self.cell_sample.append(np.asarray(cs, dtype=np.float32))
+        done = self.tracker.feed(clip, first, last, score, cs)
+        self._decided_at = t_last
+        for kind, ev in done:
+            if kind == "close":
+                self._report(kind, ev, "quiet")
+        run = self.tracker.run
+        if run is not None:
+            if run.first == clip:
+                self.stash = {"first": clip, "start_at": t_first}
+            if run.last == clip:
+                self.stash["end_at"] = t_last
+            if run.peak == clip:
+                self.stash.update(peak_at=(t_first + t_last) / 2, frame=frame, cells=cs)
+        for kind, ev in done:
+            if kind == "open":
+                self._report(kind, ev, "")
+        self.stats.open = run is not None and run.opened
 
     def _cell_base(self) -> float:
         """The typical cell score: the median over the recent clips (a stream has no whole-video median)."""

@@ -46,6 +46,7 @@ FIT_VALUES = 1 << 25
 #: input values one epoch may train on under max_epoch_rows="auto" (2^24: 4,096 rows at 4,096 columns)
 EPOCH_VALUES = 1 << 24
 SCORES = ("angle", "error", "knn")
+KNN_SPACES = ("rep", "input")
 
 
 class DUAD(TorchDetector):
@@ -76,6 +77,8 @@ class DUAD(TorchDetector):
         space) or "knn" (distance from the row's [code, residual] to the `n_neighbors`-th nearest
         one among the final selection; a selected training row does not count itself).
     n_neighbors : k of "knn".
+    knn_space : where "knn" measures distances: "rep" ([code, residual], the autoencoder's view of a
+        row) or "input" (the scaled input itself; the autoencoder then only shapes the selection).
     max_reference : "knn" compares with at most this many selected rows (a seeded subsample
         above it), which bounds the memory and time of scoring. "auto": 20,000 rows, fewer when
         [code, residual] is wide (at most 2^24 values: 4,080 rows at 4,096 + 16 columns), so that
@@ -123,7 +126,7 @@ class DUAD(TorchDetector):
                  activation: str = "tanh", lr: float = 1e-4, batch_size: int = 1024, weight_decay: float = 0.0,
                  max_reselections: int = 10, tol: float = 0.001, final_epochs: int = 0,
                  input_scaling: str = "global", dc_min_features: int = 200, score: str = "angle",
-                 n_neighbors: int = 5, max_reference: int | str = "auto", max_fit_rows: int | str | None = "auto",
+                 n_neighbors: int = 5, knn_space: str = "rep", max_reference: int | str = "auto", max_fit_rows: int | str | None = "auto",
                  max_epoch_rows: int | str | None = "auto",
                  contamination: float | None = None,
                  device: str = "auto", random_state=None, keep_selection_history: bool = False,
@@ -151,6 +154,7 @@ class DUAD(TorchDetector):
         self.dc_min_features = dc_min_features
         self.score = score
         self.n_neighbors = n_neighbors
+        self.knn_space = knn_space
         self.max_reference = max_reference
         self.max_fit_rows = max_fit_rows
         self.max_epoch_rows = max_epoch_rows
@@ -184,6 +188,8 @@ class DUAD(TorchDetector):
             raise ValueError(f"gmm_backend must be 'auto', 'sklearn' or 'torch', got {self.gmm_backend!r}")
         if self.score not in SCORES:
             raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
+        if self.knn_space not in KNN_SPACES:
+            raise ValueError(f"knn_space must be one of {KNN_SPACES}, got {self.knn_space!r}")
         if int(self.n_neighbors) < 1 or (self.max_reference != "auto" and int(self.max_reference) < 2):
             raise ValueError(f"n_neighbors must be >= 1 and max_reference 'auto' or >= 2, got {self.n_neighbors!r}, "
                              f"{self.max_reference!r}")
@@ -524,7 +530,9 @@ class DUAD(TorchDetector):
 
     @torch.no_grad()
     def _rep(self, x: torch.Tensor) -> torch.Tensor:
-        """The representation "knn" compares rows in: [code, x - x_hat]."""
+        """The representation "knn" compares rows in: [code, x - x_hat] ("rep"), or the scaled input."""
+        if self.knn_space == "input":
+            return x.float()
         code, x_hat = self.model_(x)
         return torch.cat([code, x - x_hat], dim=1).float()
 

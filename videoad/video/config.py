@@ -43,6 +43,7 @@ class DetectConfig:
     overlap: str = _DEFAULTS["overlap"]  # frame mapping for overlapping clips, used by evaluate/plot
     preprocess: str = _DEFAULTS["preprocess"]  # per-group feature transform before fitting, see `fit_preprocess`
     n_seeds: int = _DEFAULTS["n_seeds"]  # fits per group with consecutive seeds; their clip scores are averaged
+    smooth: float = _DEFAULTS["smooth"]  # seconds: Gaussian sigma over each video's clip scores in time (0: off)
 
     def check(self, where: str = "config") -> "DetectConfig":
         self._check_types(where)
@@ -58,6 +59,8 @@ class DetectConfig:
             raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
         if int(self.n_seeds) < 1:
             raise ValueError(f"{where}: n_seeds must be >= 1, got {self.n_seeds!r}")
+        if not float(self.smooth) >= 0:
+            raise ValueError(f"{where}: smooth must be >= 0 seconds (0: off), got {self.smooth!r}")
         if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
             raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
         if self.alarm not in ALARMS:

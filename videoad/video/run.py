@@ -55,7 +55,7 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict):
         vids, level=config.level, detector=config.detector, params=detector_params(config, kind),
         preprocess=config.preprocess, n_seeds=config.n_seeds, seed=group_seed(config.seed, group),
         position=config.position, cell_aggregate=config.cell_aggregate, alarm=config.alarm,
-        alarm_level=config.alarm_level, threads=config.threads_per_job, kind=kind)
+        alarm_level=config.alarm_level, threads=config.threads_per_job, kind=kind, smooth=float(config.smooth))
     return model, vids, cells, clips
 
 

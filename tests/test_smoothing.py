@@ -1,0 +1,96 @@
+"""Clip scores smoothed in time: one smoother offline and live, its settings, its place in a run."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter1d
+
+from tests.video_helpers import FAST_DUAD, fake_video
+from videoad import video
+from videoad.group_model import GroupModel
+from videoad.smoothing import ScoreSmoother, clip_step_seconds, kernel, smooth_scores, step_seconds
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40])
+@pytest.mark.parametrize("sigma", [0.4, 1.25, 3.0])
+def test_offline_smoothing_is_a_gaussian_with_the_ends_repeated(n, sigma):
+    x = np.random.default_rng(n).normal(size=n)
+    np.testing.assert_allclose(smooth_scores(x, sigma), gaussian_filter1d(x, sigma, mode="nearest"), atol=1e-12)
+    np.testing.assert_array_equal(smooth_scores(x, 0.0), x)
+    assert kernel(sigma).sum() == pytest.approx(1.0) and len(kernel(sigma)) == 2 * int(4 * sigma + 0.5) + 1
+
+
+def test_the_stream_hands_each_clip_back_once_in_order_radius_clips_late():
+    x = np.random.default_rng(0).normal(size=30)
+    sm = ScoreSmoother(1.25)
+    r = sm.radius
+    got = []
+    for i, v in enumerate(x):
+        out = sm.push(v, item=f"clip{i}")
+        # clip t is final once clip t + radius has arrived
+        assert [item for item, _ in out] == ([f"clip{i - r}"] if i >= r else [])
+        got += out
+    got += sm.flush()
+    assert [item for item, _ in got] == [f"clip{i}" for i in range(30)]
+    np.testing.assert_allclose([v for _, v in got], smooth_scores(x, 1.25), atol=1e-12)
+    # after a flush the smoother starts a new video: nothing of the last one leaks in
+    y = x[:7] + 10
+    again = [v for s in y for _, v in sm.push(s)] + [v for _, v in sm.flush()]
+    np.testing.assert_allclose(again, smooth_scores(y, 1.25), atol=1e-12)
+
+
+def test_seconds_between_clips_from_the_extraction_settings():
+    frames = np.stack([np.arange(10) * 4, np.arange(10) * 4 + 15], 1)
+    assert clip_step_seconds({"fps": 10.0, "stride": 4}, frames) == pytest.approx(0.4)
+    assert clip_step_seconds({"fps": 30.0, "stride": 4, "target_fps": 10.0}, frames * 3) == pytest.approx(0.4)
+    # imported 32-segment features: clips are not `stride` apart; their own spacing counts
+    seg = np.stack([np.arange(32) * 100, np.arange(32) * 100 + 99], 1)
+    assert clip_step_seconds({"fps": 25.0, "stride": 16}, seg) == pytest.approx(4.0)
+    assert step_seconds(16, None) == pytest.approx(16 / 25.0)  # no frame rate: the events' assumption
+
+
+def _store(root):
+    for k in range(3):
+        fake_video(root, f"v{k}.mp4", 80, anomalous=[20, 21, 22] if k == 0 else [], seed=k, stride=4)
+    return root
+
+
+def test_a_run_smooths_each_video_on_its_own_and_the_model_keeps_the_setting(tmp_path):
+    root = _store(tmp_path / "f")
+    cfg = video.DetectConfig(mode="pooled", params=dict(FAST_DUAD), level="clip", min_clips=10)
+    raw = video.detect(root, replace(cfg, smooth=0.0), save_models=tmp_path / "m0")
+    sm = video.detect(root, replace(cfg, smooth=1.0), save_models=tmp_path / "m")
+    assert sm.meta["groups"][0]["smooth"] == 1.0
+    for a, b in zip(raw, sm):  # sigma = 1 s / (4 frames / 10 fps) = 2.5 clips, per video
+        np.testing.assert_allclose(b.scores, smooth_scores(a.scores, 2.5), atol=1e-9)
+    # the alarm line is drawn from the smoothed scores
+    assert sm.videos[0].threshold != raw.videos[0].threshold
+    entry = json.loads((tmp_path / "m" / "models.json").read_text())["groups"]
+    entry = entry[0] if isinstance(entry, list) else next(iter(entry.values()))
+    assert entry["smooth"] == 1.0
+    # scoring with the saved model smooths the same way (the same fit, saved with and without)
+    for a, b in zip(video.score(root, tmp_path / "m0"), video.score(root, tmp_path / "m")):
+        np.testing.assert_allclose(b.scores, smooth_scores(a.scores, 2.5), atol=1e-9)
+
+
+def test_models_saved_before_smoothing_existed_score_unsmoothed(tmp_path):
+    root = _store(tmp_path / "f")
+    cfg = video.DetectConfig(mode="pooled", params=dict(FAST_DUAD), level="clip", min_clips=10, smooth=0.0)
+    video.detect(root, cfg, save_models=tmp_path / "m")
+    index = tmp_path / "m" / "models.json"
+    data = json.loads(index.read_text())
+    groups = data["groups"] if isinstance(data["groups"], list) else list(data["groups"].values())
+    for g in groups:
+        g.pop("smooth", None)
+    index.write_text(json.dumps(data))
+    entry = groups[0]
+    model = GroupModel.load(entry, tmp_path / "m")
+    assert model.smooth == 0.0
+
+
+def test_a_negative_smoothing_is_refused_with_its_key():
+    with pytest.raises(ValueError, match="smooth must be >= 0"):
+        video.DetectConfig(smooth=-1.0).check("video.yaml")
