@@ -168,6 +168,10 @@ def test_growth_slope_and_projection():
     assert slope(lin[:1]) is None
     assert _project(quad, 64000) == pytest.approx(256.0 * 16)
     assert _project([(1000, 2.0)], 4000) == pytest.approx(8.0)
+    # past a fit cap the time grows slower than the rows: the projection follows the slope
+    capped = [(8000, 40.0), (16000, 50.0)]
+    assert _project(capped, 64000) == pytest.approx(50.0 * 4 ** np.log2(50 / 40), rel=1e-6)
+    assert _project(capped, 64000) < 50.0 * 4
 
 
 def test_mixture_is_float32_and_seeded():

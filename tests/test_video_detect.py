@@ -208,7 +208,7 @@ def test_cells_are_scored_with_one_shared_detector_and_aggregated_per_clip(tmp_p
 
     fake_cell_video(tmp_path / "s", "cam/a.mp4", 40, anomalous=[(5, 3), (30, 0)], seed=1)
     fake_cell_video(tmp_path / "s", "cam/b.mp4", 40, anomalous=[(12, 2)], seed=2)
-    cfg = replace(CFG, mode="pooled")
+    cfg = replace(CFG, mode="pooled", smooth=0.0)  # the aggregation alone (smoothing: test_smoothing.py)
     s = video.detect(tmp_path / "s", cfg)
     assert s.cell_grid == (2, 2) and s.meta["cell_region"] == [0.0, 0.0, 1.0, 1.0]
     assert s.groups[0]["level"] == "cell" and s.groups[0]["n_rows"] == 80 * 4

@@ -230,14 +230,17 @@ def slope(points: list[tuple[float, float]], min_rows: int = 4000) -> float | No
 
 
 def _project(points: list[tuple[float, float]], rows: int) -> float | None:
-    """Seconds at `rows` from the last two measured sizes (their local slope, at least 1)."""
+    """Seconds at `rows` from the last two measured sizes and their local slope, which may be
+    below 1: a method that fits on a capped subsample (DUAD's `max_fit_rows`) grows slower than
+    linearly past the cap, and a linear projection stopped it early. The child's timeout bounds
+    what an underestimate costs."""
     if not points:
         return None
     if len(points) == 1:
         r, v = points[-1]
         return v * rows / r
     (r1, v1), (r2, v2) = points[-2], points[-1]
-    k = max(1.0, np.log(max(v2, 1e-3) / max(v1, 1e-3)) / np.log(r2 / r1))
+    k = max(0.0, np.log(max(v2, 1e-3) / max(v1, 1e-3)) / np.log(r2 / r1))
     return v2 * (rows / r2) ** k
 
 
