@@ -49,6 +49,7 @@ DEV_VARIANTS = {
     "whole clips (level clip)": {"level": "clip"},
     "score angle (the paper's)": {"params": {"score": "angle"}},
     "score error": {"params": {"score": "error"}},
+    "knn in input space (knn_space input)": {"params": {"knn_space": "input"}},
     "cells: max": {"cell_aggregate": "max"},
     "cells: + position": {"position": True},
     "3-seed ensemble (n_seeds 3)": {"n_seeds": 3},

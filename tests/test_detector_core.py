@@ -169,6 +169,20 @@ def test_knn_score_is_the_distance_to_the_selection_in_code_and_residual():
     assert far[1] > far[0]
 
 
+def test_knn_in_input_space_measures_the_scaled_rows_against_the_selection():
+    from sklearn.neighbors import NearestNeighbors
+
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, score="knn", knn_space="input", n_neighbors=3, random_state=0).fit(X)
+    x = (X / np.float32(det.scale_)).astype(np.float32)
+    np.testing.assert_allclose(det.reference_, x[det.selection_], rtol=1e-6)
+    d = NearestNeighbors().fit(x[det.selection_]).kneighbors(x, n_neighbors=4)[0]
+    np.testing.assert_allclose(det.decision_scores_, np.where(det.selection_, d[:, 3], d[:, 2]), rtol=1e-4, atol=1e-6)
+    # the same fit (the space only changes the score), so the selections agree
+    rep = DUAD(**SMALL, score="knn", n_neighbors=3, random_state=0).fit(X)
+    np.testing.assert_array_equal(rep.selection_, det.selection_)
+
+
 def test_knn_reference_is_capped_by_a_seeded_subsample():
     X, _ = inliers_with_outliers()
     a = DUAD(**SMALL, score="knn", max_reference=50, random_state=0).fit(X)
@@ -325,6 +339,7 @@ def test_fewer_rows_than_clusters():
     ({"p": 150}, "p must be"), ({"p0": 20, "p": 30}, "must not exceed"), ({"r": 0}, "r "),
     ({"selection": "nope"}, "selection"), ({"contamination": 0.9}, "contamination"),
     ({"score": "nope"}, "score must be"), ({"score": "knn", "n_neighbors": 0}, "n_neighbors"),
+    ({"knn_space": "code"}, "knn_space must be"),
 ])
 def test_bad_parameters(params, message):
     X, _ = inliers_with_outliers()
