@@ -15,7 +15,8 @@ clips every 4 frames, the motion backbone at 160x120):
 * `rules_s`: the part of it the event rules impose: an event is closed when a clip starting
   more than the merge gap after its end has been seen, so its record cannot come before that
   clip's last frame arrives (merge gap + one clip + up to one stride: 2 + 1.07 + 0.27 s at the
-  defaults);
+  defaults), and a clip's score is final only once the clips of the smoothing's reach after it
+  have arrived (4 sigma: 2 s at the default `smooth: 0.5`);
 * processing = lag - rules: decoding, features, scoring and writing after that frame arrived.
 
 The issue's goal, lag under one clip length plus one second (1.07 + 1 s at 15 frames/s), is
@@ -120,7 +121,8 @@ def main() -> None:
              f"{result['cpus']} CPUs, load average {load0:.1f} before and {load1:.1f} after (a shared machine). "
              f"Synthetic corridor at {FPS:g} frames/s played in real time (`--realtime`); motion backbone, "
              "16-frame clips every 4 frames. Lag: from the arrival of an event's last frame to its `close` "
-             "record; rules: the part the event rules impose (merge gap + the clip that shows the gap); "
+             "record; rules: the part the event rules impose (merge gap + the clip that shows the gap + the smoothing's "
+             "wait for the clips after it); "
              f"processing = lag - rules. Goal: lag under one clip plus one second ({result['goal_s']} s). "
              "Events closed at the end of a file (no later clip) are left out of the lag figures.", "",
              "| run | events | lag s | rules s | processing s | clips dropped | max clip lag s |",

@@ -158,6 +158,28 @@ def test_watching_a_file_gives_the_batch_events_of_that_file(cam, tmp_path):
     assert _overlaps(closes[0], cam["truth"])
 
 
+def test_no_smooth_scores_raw_against_the_raw_alarm_line_with_no_wait(cam, tmp_path):
+    """`--no-smooth`: every clip's score as the model gives it alone, and the raw scores' line."""
+    from extract.store import FeatureStore
+
+    wm = live.WatchModel.load(cam["models"])
+    assert wm.model.threshold_raw is not None and wm.model.threshold_raw != wm.model.threshold
+    _extract(cam["video"].parent, tmp_path / "f")
+    store = FeatureStore(tmp_path / "f")
+    vid = store.load(store.keys()[0], cells=True)
+    _, raw = wm.model.score([vid], smooth=False)
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "w"),
+                                   "--clip-scores", "--no-smooth", "-q"])
+    assert res.exit_code == 0, res.output
+    import csv
+
+    with open(tmp_path / "w" / "clips.csv") as fh:
+        live_scores = [float(r["score"]) for r in csv.DictReader(fh)]
+    np.testing.assert_allclose(live_scores, raw, rtol=1e-4)
+    start = _of(_records(tmp_path / "w"), "watch")[0]
+    assert start["threshold"] == pytest.approx(wm.model.threshold_raw) and start["smooth"] is False
+
+
 class _Server:
     """An HTTP server on 127.0.0.1 that serves one video; `plan` lists how many bytes each
     connection gets before it is cut (None: all of it); connections past the plan get a 503."""

@@ -181,6 +181,7 @@ class GroupModel:
     threshold: float
     info: dict = field(default_factory=dict)
     smooth: float = 0.0  # seconds: Gaussian sigma over each video's clip scores (`videoad.smoothing`); 0: off
+    threshold_raw: float | None = None  # the alarm line of the unsmoothed scores (`videoad watch --no-smooth`)
 
     @classmethod
     def fit(cls, vids, *, level: str, detector: str, params: Mapping, preprocess: str, n_seeds: int, seed: int,
@@ -208,13 +209,15 @@ class GroupModel:
             runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
-        cells, clips = model._clip_scores(np.mean(runs, axis=0))
-        clips = model.smoothed(vids, clips)
+        cells, raw = model._clip_scores(np.mean(runs, axis=0))
+        clips = model.smoothed(vids, raw)
         model.threshold = alarm_line(clips, alarm, alarm_level)
+        model.threshold_raw = alarm_line(raw, alarm, alarm_level) if model.smooth > 0 else model.threshold
         first = dets[0]
         unit = getattr(first, "score_unit", None)
         model.info = {"seed": seed, "n_seeds": len(dets), "fit_seconds": round(time.perf_counter() - t0, 3),
-                      "threshold": model.threshold, "alarm": [alarm, float(alarm_level)], "features": kind,
+                      "threshold": model.threshold, "threshold_raw": model.threshold_raw,
+                      "alarm": [alarm, float(alarm_level)], "features": kind,
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
                       "smooth": float(smooth),
                       "score_unit": unit() if callable(unit) else "score", **layout}
@@ -325,12 +328,13 @@ class GroupModel:
         info = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
         return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
                    entry.get("cell_aggregate", "max"), float(entry["threshold"]), info,
-                   smooth=float(entry.get("smooth", 0.0)))  # models saved before smoothing: none
+                   smooth=float(entry.get("smooth", 0.0)),  # models saved before smoothing: none
+                   threshold_raw=entry.get("threshold_raw"))
 
 
 #: what a group's fit records in models.json so that scoring repeats it
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
-               "score_unit", "n_seeds", "smooth")
+               "score_unit", "n_seeds", "smooth", "threshold_raw")
 
 
 def load_prep(path) -> dict:

@@ -84,6 +84,12 @@ class WatchModel:
     def threshold(self) -> float:
         return float(self.model.threshold)
 
+    def alarm_line(self, smooth: bool) -> float:
+        """The line the scores are compared with: the smoothed scores' (the batch's), or with
+        `smooth=False` the raw scores' (models saved before smoothing have only the one)."""
+        raw = getattr(self.model, "threshold_raw", None)
+        return self.threshold if smooth or raw is None else float(raw)
+
     @property
     def cell_grid(self) -> tuple[int, int] | None:
         grid = self.model.layout.get("cell_grid")
@@ -340,6 +346,7 @@ class WatchOptions:
     progress: bool = False
     warn_every_s: float = 10.0  # at most one "clips dropped" warning per source this often
     cell_sample: int = CELL_SAMPLE  # recent clips whose cell scores set the typical cell score
+    smooth: bool = True  # the model's smoothing in time (the batch's scores; a clip is final ~4 sigma later)
 
 
 @dataclass
@@ -732,11 +739,12 @@ class _Scorer:
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         if self.tracker is None:
             self.fps = fps
-            self.tracker = EventTracker(self.feed.name, self.wm.threshold, fps, self.options.events,
+            self.tracker = EventTracker(self.feed.name, self.wm.alarm_line(self.options.smooth), fps, self.options.events,
                                         category=self.wm.group, cell_base=self._cell_base,
                                         numbered_after=self.numbered)  # a folder's files number on
             spec = self.wm.spec
-            self.smoother = ScoreSmoother(self.wm.model.sigma(step_seconds(spec.stride, fps, spec.target_fps)))
+            sigma = self.wm.model.sigma(step_seconds(spec.stride, fps, spec.target_fps)) if self.options.smooth else 0.0
+            self.smoother = ScoreSmoother(sigma)
             self.recorder.record({"type": "video", "source": self.source.name, "video": self.feed.name,
                                   "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())})
         self._ending = None
@@ -839,18 +847,20 @@ class _Scorer:
         now = time.time()
         for row, (clip, first, last, _, frame, t_first, t_last) in enumerate(batch):
             self.stats.scored += 1
-            lag = now - t_last  # scoring lag; the smoothing's wait comes on top (`rules_s` of an event)
+            lag = now - t_last  # scoring lag; the smoothing's wait comes on top (in an event's `rules_s`)
             self.stats.lag_s = lag
             self.stats.max_lag_s = max(self.stats.max_lag_s, lag) if self.feed.live else 0.0
             cs = None if cell_scores is None else cell_scores[row]
             item = (clip, first, last, frame, t_first, t_last, cs, lag)
             for done_item, score in self.smoother.push(float(clip_scores[row]), item):
-                self._decide(done_item, score)
+                self._decide(done_item, score, decided_at=t_last)  # final once this clip came
         if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
             self._warn_dropped(time.time())
 
-    def _decide(self, item: tuple, score: float) -> None:
-        """One clip's final (smoothed) score into the records and the event rules."""
+    def _decide(self, item: tuple, score: float, decided_at: float | None = None) -> None:
+        """One clip's final (smoothed) score into the records and the event rules; `decided_at`:
+        arrival of the last frame of the clip that made it final (the smoothing's wait and the
+        rules' wait both count in an event's `rules_s`)."""
         clip, first, last, frame, t_first, t_last, cs, lag = item
         self.stats.media_s = (last + 1) / self.fps if self.fps else 0.0
         self.recorder.clip(self.source.name, self.feed.name, clip, first, last, score,
@@ -858,7 +868,7 @@ class _Scorer:
         if cs is not None:
             self.cell_sample.append(np.asarray(cs, dtype=np.float32))
         done = self.tracker.feed(clip, first, last, score, cs)
-        self._decided_at = t_last
+        self._decided_at = decided_at if decided_at is not None else t_last
         for kind, ev in done:
             if kind == "close":
                 self._report(kind, ev, "quiet")
@@ -965,7 +975,8 @@ def watch(sources: list[Source], wm: WatchModel, out, options: WatchOptions | No
     recorder = Recorder(Path(out), options)
     score_lock = threading.Lock()
     recorder.record({"type": "watch", "at": _iso(time.time()), "sources": [s.name for s in sources],
-                     "model": str(wm.model_dir), "group": wm.group, "threshold": wm.threshold,
+                     "model": str(wm.model_dir), "group": wm.group, "threshold": wm.alarm_line(options.smooth),
+                     "smooth": options.smooth,
                      "score_unit": wm.score_unit, "events": asdict(options.events), "extraction": wm.extraction,
                      "cell_grid": list(wm.cell_grid) if wm.cell_grid else None, "pid": os.getpid()})
     scorers, threads = [], []

@@ -46,6 +46,7 @@ SCHEMA = {
     "images": bool,
     "warn_every_s": float,
     "cell_sample": int,
+    "smooth": bool,
 }
 
 _POSITIVE = (lambda v: v > 0, "> 0")
@@ -86,6 +87,9 @@ COMMENTS = {
     "images": "write each event's peak frame and heat map to OUT/events/",
     "warn_every_s": "at most one 'clips dropped' warning per source this often",
     "cell_sample": "recent clips whose cell scores set the typical cell score",
+    "smooth": "smooth clip scores in time as the model was fitted (the batch's scores and events; a clip's\n"
+              "score is final about 4 sigma, 2 s at the default, after it); false: raw scores against the\n"
+              "raw scores' alarm line, no wait",
 }
 
 
