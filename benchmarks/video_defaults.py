@@ -1,7 +1,9 @@
 """How the video defaults were chosen, and what they give on data they were not chosen on.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev       # choose (about 30 min)
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm   # confirm (about 40 min)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-heavy   # a heavily contaminated dev set
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-smooth  # smoothing in time (about 15 min)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm   # confirm (about 45 min)
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -14,7 +16,7 @@ Every baseline runs in the same process on the same rows (cells or clips) as DUA
 
 Numbers: pooled frame AUROC (and AP) as `videoad evaluate` computes them; for the alarm line,
 how many anomalous videos get an event that overlaps their ground truth and how many events
-fall in normal videos. Results: benchmarks/results/video_{dev,confirm}.{json,md}.
+fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,confirm}.{json,md}.
 """
 from __future__ import annotations
 
