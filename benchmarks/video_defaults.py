@@ -367,43 +367,37 @@ def main() -> None:
                            "extract": get_backbone("motion").describe(),
                            "stride": get_backbone("motion").default_stride},
               "alarm": f"{defaults.alarm} {defaults.alarm_level:g}"}
-    if args.stage == "dev":
-        result = stage_dev(args.workdir, dev_sets.DEV_DEMO_SEEDS)
-        meta = {"title": "Video defaults: development sets (where the defaults were chosen)",
-                "protocol": "Development sets only (benchmarks/dev_sets.py): the demo generator at seeds 10-14, "
-                            "transductive, pooled; Ped2 training clips 09-16 with injected local anomalies, scored "
-                            "inductively (fitted on training clips 01-08) and transductively. Pooled frame AUROC. "
-                            "DUAD defaults over run seeds 0-2, every variant and baseline at run seed 0.",
-                "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev", **common}
-        write("video_dev", result, meta, args.out)
-    elif args.stage == "dev-heavy":
-        result = stage_dev_heavy(args.workdir)
-        meta = {"title": "Video defaults: a heavily contaminated development set (after the first confirmation)",
-                "protocol": "ped2dev-heavy (benchmarks/dev_sets.py): Ped2 training clips 09-16, anomalies over 60-80% "
-                            "of each clip's frames, half with two at once; transductive, pooled. Pooled frame AUROC.",
-                "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-heavy", **common}
-        write("video_dev_heavy", result, meta, args.out)
-    elif args.stage == "dev-smooth":
-        result = stage_dev_smooth(args.workdir, dev_sets.DEV_DEMO_SEEDS)
-        meta = {"title": "Video defaults: smoothing clip scores in time, on the development sets",
-                "protocol": "Development sets only: demo generator seeds 10-14 (transductive), Ped2-dev inductive "
-                            "and transductive, ped2dev-heavy (transductive); pooled. Each run fitted once without "
-                            "smoothing, then each video's clip scores smoothed with a Gaussian of sigma seconds "
-                            "(videoad.smoothing, the product's smoother) for every sigma. Pooled frame AUROC; DUAD "
-                            "over run seeds 0-2, baselines at seed 0, all with the same smoothing.",
-                "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-smooth", **common}
-        write("video_dev_smooth", result, meta, args.out)
-    else:
-        result = stage_confirm(args.workdir, (0, 1, 2, 3, 4), tuple(range(args.run_seeds)))
-        meta = {"title": "Video defaults: confirmation on the reported sets (defaults untouched)",
-                "protocol": "The defaults of `videoad extract` / `videoad detect` (no config, no option but the "
-                            "grouping: pooled), chosen on the development sets only. Demo generator seeds 0-4 "
-                            "(transductive); UCSD Ped2 test 01-02 inductive (fitted on training 01-16) and "
-                            "transductive; Sultani's C3D features of 6 UCF-Crime test videos (transductive). Pooled "
-                            "frame AUROC; DUAD over run seeds 0..n-1, baselines at seed 0, same rows as DUAD.",
-                "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm", **common}
-        write("video_confirm", result, meta, args.out)
-
+    stages = {  # stage: (run it, results file, title, protocol)
+        "dev": (lambda: stage_dev(args.workdir, dev_sets.DEV_DEMO_SEEDS), "video_dev",
+                "Video defaults: development sets (where the defaults were chosen)",
+                "Development sets only (benchmarks/dev_sets.py): the demo generator at seeds 10-14, "
+                "transductive, pooled; Ped2 training clips 09-16 with injected local anomalies, scored "
+                "inductively (fitted on training clips 01-08) and transductively. Pooled frame AUROC. "
+                "DUAD defaults over run seeds 0-2, every variant and baseline at run seed 0."),
+        "dev-heavy": (lambda: stage_dev_heavy(args.workdir), "video_dev_heavy",
+                      "Video defaults: a heavily contaminated development set (after the first confirmation)",
+                      "ped2dev-heavy (benchmarks/dev_sets.py): Ped2 training clips 09-16, anomalies over 60-80% "
+                      "of each clip's frames, half with two at once; transductive, pooled. Pooled frame AUROC."),
+        "dev-smooth": (lambda: stage_dev_smooth(args.workdir, dev_sets.DEV_DEMO_SEEDS), "video_dev_smooth",
+                       "Video defaults: smoothing clip scores in time, on the development sets",
+                       "Development sets only: demo generator seeds 10-14 (transductive), Ped2-dev inductive "
+                       "and transductive, ped2dev-heavy (transductive); pooled. Each run fitted once without "
+                       "smoothing, then each video's clip scores smoothed with a Gaussian of sigma seconds "
+                       "(videoad.smoothing, the product's smoother) for every sigma. Pooled frame AUROC; DUAD "
+                       "over run seeds 0-2, baselines at seed 0, all with the same smoothing."),
+        "confirm": (lambda: stage_confirm(args.workdir, (0, 1, 2, 3, 4), tuple(range(args.run_seeds))),
+                    "video_confirm", "Video defaults: confirmation on the reported sets (defaults untouched)",
+                    "The defaults of `videoad extract` / `videoad detect` (no config, no option but the "
+                    "grouping: pooled), chosen on the development sets only. Demo generator seeds 0-4 "
+                    "(transductive); UCSD Ped2 test 01-02 inductive (fitted on training 01-16) and "
+                    "transductive; Sultani's C3D features of 6 UCF-Crime test videos (transductive). Pooled "
+                    "frame AUROC; DUAD over run seeds 0..n-1, baselines at seed 0, same rows as DUAD."),
+    }
+    run_stage, name, title, protocol = stages[args.stage]
+    result = run_stage()
+    meta = {"title": title, "protocol": protocol,
+            "command": f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py {args.stage}", **common}
+    write(name, result, meta, args.out)
 
 if __name__ == "__main__":
     main()

@@ -18,16 +18,16 @@ from typing import Any
 
 import numpy as np
 
+from videoad.events import ASSUMED_FPS  # the frame rate assumed when a video does not say
+
 TRUNCATE = 4.0
-#: frames per second assumed when a video does not say (as the event rules assume)
-FALLBACK_FPS = 25.0
 
 
 def step_seconds(stride: float, fps: float | None, target_fps: float | None = None) -> float:
     """Seconds between the starts of consecutive clips: `stride` sampled frames, sampled at
     `target_fps` when the extraction resampled, else at the video's `fps`."""
     rate = target_fps if target_fps and target_fps > 0 else fps
-    rate = rate if rate and math.isfinite(rate) and rate > 0 else FALLBACK_FPS
+    rate = rate if rate and math.isfinite(rate) and rate > 0 else ASSUMED_FPS
     return float(stride) / rate
 
 
@@ -42,7 +42,7 @@ def clip_step_seconds(attrs, frames) -> float:
     if len(starts) > 1 and not attrs.get("target_fps"):
         gap = float(np.median(np.diff(starts)))
         if abs(gap - float(attrs.get("stride") or gap)) > 1:
-            step = gap / (fps or FALLBACK_FPS)
+            step = gap / (fps or ASSUMED_FPS)
     return step
 
 
