@@ -3,6 +3,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev       # choose (about 30 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-heavy   # a heavily contaminated dev set
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-smooth  # smoothing in time (about 15 min)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-history # fitting on normal history (about 15 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm   # confirm (about 45 min)
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
@@ -16,7 +17,7 @@ Every baseline runs in the same process on the same rows (cells or clips) as DUA
 
 Numbers: pooled frame AUROC (and AP) as `videoad evaluate` computes them; for the alarm line,
 how many anomalous videos get an event that overlaps their ground truth and how many events
-fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,confirm}.{json,md}.
+fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,dev_history,confirm}.{json,md}.
 """
 from __future__ import annotations
 
@@ -93,6 +94,15 @@ def ped2dev_sets(work: Path, variant=("default", {}, None)):
     ev = _extract(work / "ped2dev" / "eval", work / "ped2dev" / f"eval-{name}", opts, stride, image_fps=10)
     yield "ped2dev inductive", "inductive", fit, ev, ann
     yield "ped2dev transductive", "transductive", None, ev, ann
+
+
+def demo_history_sets(work: Path, seeds):
+    """Inductive demo sets: each seed's videos scored by a model fitted on its own normal history."""
+    for seed in seeds:
+        hist = dev_sets.make_demo_history(seed, work / f"demo{seed}" / "history")
+        fit = _extract(hist.root, work / f"demo{seed}" / "history-features")
+        for name, _, _, feats, ann in demo_sets(work, (seed,)):
+            yield f"{name}, fitted on normal history", "inductive", fit, feats, ann
 
 
 def ped2dev_heavy_sets(work: Path, variant=("default", {}, None)):
@@ -240,6 +250,32 @@ def stage_dev_heavy(work: Path) -> dict:
     return {"rows": rows}
 
 
+#: percent of a normal history DUAD's selections drop, measured in the dev-history stage (0: the table's p0/p)
+HISTORY_DROPS = (0.0, 5.0, 1.0)
+
+
+def stage_dev_history(work: Path, seeds) -> dict:
+    """After the second confirmation: fitted on a history declared normal (`--fit-on`), how much
+    should DUAD's selection drop? Inductive development sets only."""
+    base = video.DetectConfig(mode="pooled")
+    rows = []
+    methods = [(f"DUAD, history_drop {h:g}" + (" (p0 25 / p 20 of the table)" if h == 0 else ""),
+                replace(base, history_drop=h), (0, 1, 2)) for h in HISTORY_DROPS]
+    methods += [(b, replace(base, detector=b, params={}), (0,)) for b in BASELINES]
+    sets = list(demo_history_sets(work, seeds)) + [s for s in ped2dev_sets(work) if s[1] == "inductive"]
+    for name, protocol, fit, feats, ann in sets:
+        for method, cfg, rs in methods:
+            res = [run(protocol, fit, feats, ann, replace(cfg, seed=s))[0] for s in rs]
+            au = [r["auroc"] for r in res]
+            rows.append({"set": name, "method": method, "auroc": float(np.mean(au)), "auroc_min": float(min(au)),
+                         "auroc_max": float(max(au)), "ap": float(np.mean([r["ap"] for r in res])),
+                         "n_runs": len(res), "level": res[0]["level"], "alarms": None,
+                         "seconds": float(np.mean([r["seconds"] for r in res]))})
+            print(f"{name:<44} {method:<44} AUROC {rows[-1]['auroc']:.4f} [{rows[-1]['auroc_min']:.4f}, "
+                  f"{rows[-1]['auroc_max']:.4f}]", flush=True)
+    return {"rows": rows}
+
+
 #: sigmas (seconds) of the time smoothing measured in the dev-smooth stage
 SMOOTH_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 
@@ -300,9 +336,8 @@ def stage_confirm(work: Path, seeds, run_seeds) -> dict:
             res = []
             for seed in rs:
                 r, s = run(protocol, fit, feats, ann, replace(cfg, seed=seed))
-                if alarms and seed == rs[0]:
-                    r["alarms"] = alarm_outcomes(_with_history(s, protocol, fit, cfg), ann,
-                                                 rules=[(base.alarm, base.alarm_level)])
+                if alarms and seed == rs[0]:  # the product's own alarm line (the history's, inductive)
+                    r["alarms"] = alarm_outcomes(s, ann, rules=[(base.alarm, base.alarm_level)])
                 res.append(r)
             au = [r["auroc"] for r in res]
             rows.append({"set": name, "protocol": protocol, "method": method, "auroc": float(np.mean(au)),
@@ -356,7 +391,7 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "confirm"])
+    ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "confirm"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -385,6 +420,14 @@ def main() -> None:
                        "smoothing, then each video's clip scores smoothed with a Gaussian of sigma seconds "
                        "(videoad.smoothing, the product's smoother) for every sigma. Pooled frame AUROC; DUAD "
                        "over run seeds 0-2, baselines at seed 0, all with the same smoothing."),
+        "dev-history": (lambda: stage_dev_history(args.workdir, dev_sets.DEV_HISTORY_SEEDS), "video_dev_history",
+                        "Video defaults: fitting on a normal history, on the development sets",
+                        "Inductive development sets only: demo generator seeds 10-12, each fitted on a "
+                        "normal history of six ordinary videos drawn at seed 1000 + the seed "
+                        "(benchmarks/dev_sets.py) and scoring that seed's videos; Ped2-dev inductive "
+                        "(fitted on training clips 01-08, scoring 09-16 with injected anomalies). Pooled "
+                        "frame AUROC; DUAD over run seeds 0-2 at each history_drop (percent of the history "
+                        "its selections drop; 0: the table's p0 25 / p 20), baselines at seed 0."),
         "confirm": (lambda: stage_confirm(args.workdir, (0, 1, 2, 3, 4), tuple(range(args.run_seeds))),
                     "video_confirm", "Video defaults: confirmation on the reported sets (defaults untouched)",
                     "The defaults of `videoad extract` / `videoad detect` (no config, no option but the "

@@ -143,6 +143,38 @@ def test_inductive_models_score_the_same_after_reload(tmp_path, n_seeds, preproc
     assert [g["group"] for g in skipped] == ["Z"] and "no model for group 'Z'" in skipped[0]["reason"]
 
 
+def test_a_history_declared_normal_is_fitted_with_a_small_drop(tmp_path):
+    """--fit-on: DUAD's selections drop history_drop percent (p0 = p), not the table's 25/20;
+    params that set p0/p win; a transductive fit keeps the table's."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    for i in range(2):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i)
+    fake_video(test, "A/new.mp4", 40, anomalous=[7, 8], seed=20)
+    cfg = replace(CFG, params={k: v for k, v in FAST_DUAD.items() if k not in ("p0", "p")})
+    table = video.DUAD_BY_FEATURES["learned"]
+
+    def fitted(s):
+        (g,) = s.groups
+        return g["params"]["p0"], g["params"]["p"], g["selected_fraction"]
+
+    s = video.fit_and_score(train, test, cfg)
+    p0, p, kept = fitted(s)
+    assert (p0, p) == (1.0, 1.0) and kept > 0.95
+    new = next(iter(s))
+    assert set(np.argsort(-new.scores)[:2]) == {7, 8}
+    assert fitted(video.fit_and_score(train, test, replace(cfg, history_drop=5.0)))[:2] == (5.0, 5.0)
+    p0, p, kept = fitted(video.fit_and_score(train, test, replace(cfg, history_drop=0.0)))
+    assert (p0, p) == (table["p0"], table["p"]) and kept < 0.9
+    assert fitted(video.fit_and_score(train, test, CFG))[:2] == (FAST_DUAD["p0"], FAST_DUAD["p"])
+    transductive = video.detect(train, cfg).groups[0]["params"]
+    assert (transductive["p0"], transductive["p"]) == (table["p0"], table["p"])
+    # only DUAD has a selection; a baseline's arguments are its own
+    assert video.detector_params(replace(cfg, detector="knn", params={}), "motion", history=True) == {}
+    for bad in (-1.0, 100.0):
+        with pytest.raises(ValueError, match="history_drop must be a percentage"):
+            replace(cfg, history_drop=bad).check()
+
+
 def test_per_video_models_are_refused_for_inductive_mode(store, tmp_path):
     root, _ = store
     with pytest.raises(ValueError, match="per category or pooled"):

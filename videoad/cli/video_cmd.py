@@ -76,11 +76,15 @@ def event_settings(merge_gap, min_event):
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Score with models saved earlier instead of fitting (inductive mode, step 2).")
 @click.option("--fit-on", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Fit on this feature store (e.g. the unlabeled training split), score FEATURES.")
+              help="Fit on this feature store, footage known to be ordinary (a camera's normal history), "
+                   "score FEATURES. DUAD's selection then drops only --history-drop percent of it.")
+@click.option("--history-drop", "history_drop", type=click.FloatRange(min=0, max=100, max_open=True),
+              help="With --fit-on: percent of the history DUAD's selection drops (default 1; 0: DUAD's own "
+                   "p0/p, for a history that may hold anomalies, e.g. an unlabeled training split).")
 @event_options
 @ray_opts.detect_options
 def detect(features, output, mode, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
-           model_dir, fit_on, merge_gap, min_event, ray_address=None, ray_cpus=None, ray_gpus=None):
+           model_dir, fit_on, history_drop, merge_gap, min_event, ray_address=None, ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import video
@@ -90,7 +94,8 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
 
     try:
         ann = annotations  # its classes group the videos per category
-        cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed)
+        cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed,
+                                history_drop=history_drop)
         if print_config:
             click.echo(video.config_text(cfg), nl=False)
             return

@@ -44,6 +44,9 @@ class DetectConfig:
     preprocess: str = _DEFAULTS["preprocess"]  # per-group feature transform before fitting, see `fit_preprocess`
     n_seeds: int = _DEFAULTS["n_seeds"]  # fits per group with consecutive seeds; their clip scores are averaged
     smooth: float = _DEFAULTS["smooth"]  # seconds: Gaussian sigma over each video's clip scores in time (0: off)
+    # percent of the rows DUAD's initial selection and reselections drop when the fit is on a
+    # history the user declared normal (`--fit-on`): p0 = p = history_drop (0: the table's p0/p)
+    history_drop: float = _DEFAULTS["history_drop"]
 
     def check(self, where: str = "config") -> "DetectConfig":
         self._check_types(where)
@@ -61,6 +64,9 @@ class DetectConfig:
             raise ValueError(f"{where}: n_seeds must be >= 1, got {self.n_seeds!r}")
         if not float(self.smooth) >= 0:
             raise ValueError(f"{where}: smooth must be >= 0 seconds (0: off), got {self.smooth!r}")
+        if not 0 <= float(self.history_drop) < 100:
+            raise ValueError(f"{where}: history_drop must be a percentage in [0, 100) (0: DUAD's own p0/p), "
+                             f"got {self.history_drop!r}")
         if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
             raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
         if self.alarm not in ALARMS:
@@ -147,9 +153,17 @@ def feature_kind(attrs: Mapping) -> str:
     return "learned"
 
 
-def detector_params(cfg: DetectConfig, kind: str) -> dict:
+def detector_params(cfg: DetectConfig, kind: str, history: bool = False) -> dict:
     """The detector's arguments for features of `kind`: DUAD takes the packaged defaults for that
-    kind under the config's own `params`; a baseline takes its `params` alone."""
+    kind under the config's own `params`; a baseline takes its `params` alone.
+
+    `history`: the fit is on footage the user declared normal (`--fit-on`). The selection then
+    has little to remove, and what it removes are normal rows that are merely rare (a rare
+    path, a rare position in the grid), which later score as anomalies; so DUAD drops only
+    `history_drop` percent there (p0 = p), unless `params` set p0 or p themselves."""
     if cfg.detector != "duad":
         return dict(cfg.params)
-    return {**DUAD_BY_FEATURES[kind], **cfg.params}
+    table = dict(DUAD_BY_FEATURES[kind])
+    if history and float(cfg.history_drop) > 0:
+        table.update(p0=float(cfg.history_drop), p=float(cfg.history_drop))
+    return {**table, **cfg.params}

@@ -46,13 +46,14 @@ def _video_meta(v) -> dict:
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else ""}
 
 
-def _fit(store_root: str, group: str, keys: list[str], cfg: dict):
-    """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores)."""
+def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False):
+    """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores).
+    `history`: the videos are footage declared normal (see `detector_params`)."""
     config = DetectConfig(**cfg)
     vids = _load_group(store_root, keys, cells=config.level != "clip")
     kind = feature_kind(vids[0].attrs)
     model, cells, clips = GroupModel.fit(
-        vids, level=config.level, detector=config.detector, params=detector_params(config, kind),
+        vids, level=config.level, detector=config.detector, params=detector_params(config, kind, history),
         preprocess=config.preprocess, n_seeds=config.n_seeds, seed=group_seed(config.seed, group),
         position=config.position, cell_aggregate=config.cell_aggregate, alarm=config.alarm,
         alarm_level=config.alarm_level, threads=config.threads_per_job, kind=kind, smooth=float(config.smooth))
@@ -71,7 +72,7 @@ def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_pr
 def _fit_score_group(fit_root: str, fit_keys: list[str], store_root: str, group: str, keys: list[str],
                      cfg: dict, model_prefix: str | None) -> dict:
     """Inductive in one go: fit on the history's group, score this group's clips with it."""
-    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg)
+    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg, history=True)
     info = dict(model.info)
     if model_prefix:
         info["entry"] = model.save(Path(model_prefix))
