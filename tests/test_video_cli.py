@@ -86,6 +86,10 @@ def test_inductive_cli(setup):
     a = (tmp / "ind" / "segments.csv").read_text()
     b = (tmp / "ind2" / "segments.csv").read_text()
     assert a == b and json.loads((tmp / "ind2" / "run.json").read_text())["protocol"] == "inductive"
+    # without FEATURES, --fit-on scores the history itself (the live path's first step)
+    res = run("detect", "--config", cfg, "--fit-on", store, "--save-model", tmp / "models3", "-o", tmp / "ind3")
+    assert res.exit_code == 0, res.output
+    assert (tmp / "ind3" / "segments.csv").read_text() == a
 
 
 def test_end_to_end_on_real_synthetic_video(tmp_path):

@@ -77,7 +77,8 @@ def event_settings(merge_gap, min_event):
               help="Score with models saved earlier instead of fitting (inductive mode, step 2).")
 @click.option("--fit-on", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Fit on this feature store, footage known to be ordinary (a camera's normal history), "
-                   "score FEATURES. DUAD's selection then drops only --history-drop percent of it.")
+                   "score FEATURES (default: the history itself). DUAD's selection then drops only "
+                   "--history-drop percent of it.")
 @click.option("--history-drop", "history_drop", type=click.FloatRange(min=0, max=100, max_open=True),
               help="With --fit-on: percent of the history DUAD's selection drops (default 1; 0: DUAD's own "
                    "p0/p, for a history that may hold anomalies, e.g. an unlabeled training split).")
@@ -99,6 +100,8 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
         if print_config:
             click.echo(video.config_text(cfg), nl=False)
             return
+        if features is None and fit_on is not None:
+            features = fit_on  # the history scored by its own model: its alarm line, ready for --save-model
         if features is None or output is None:
             raise click.UsageError("give FEATURES and -o/--output (or --print-config alone)")
         executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
