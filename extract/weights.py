@@ -217,6 +217,20 @@ def looks_like_path(value: str) -> bool:
             or value.lower().endswith(WEIGHT_SUFFIXES))
 
 
+def weights_value_problem(value: str) -> str | None:
+    """Why a `--weights` value cannot be used, said before any extraction starts (None: it can).
+
+    A folder is never a weights file; a value that looks like a path must be an existing file;
+    a bare name goes on to the backbone, which knows its published names."""
+    path = Path(str(value)).expanduser()
+    if path.is_dir():
+        return f"{value!r} is a folder; give the weights file in it"
+    if looks_like_path(str(value)) and not path.is_file():
+        return (f"file {value!r} does not exist (published weights are named without a folder or suffix, "
+                "e.g. kinetics400)")
+    return None
+
+
 def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[PublishedWeights] = (),
                     *, download: bool = True, sha256: str | None = None) -> tuple[Path, str]:
     """The weights file that `value` names, and its sha256.

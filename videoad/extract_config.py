@@ -107,9 +107,7 @@ def load(path=None, given: Mapping | None = None) -> dict:
 
 
 def _check_backbone(backbone: Mapping, where: str) -> None:
-    from pathlib import Path
-
-    from extract.weights import looks_like_path
+    from extract.weights import weights_value_problem
 
     weights = backbone["options"].get("weights")
     if weights is None:
@@ -117,10 +115,9 @@ def _check_backbone(backbone: Mapping, where: str) -> None:
     if backbone["name"] == "motion":
         raise ConfigError(f"{where}: backbone.options.weights needs a learned backbone (backbone.name: c3d, "
                           "r3d_18, ...); motion has no weights")
-    path = Path(str(weights)).expanduser()
-    if path.is_dir() or (looks_like_path(str(weights)) and not path.is_file()):
-        raise ConfigError(f"{where}: backbone.options.weights: {weights!r} is not a weights file (published "
-                          "weights are named without a folder or suffix, e.g. kinetics400)")
+    problem = weights_value_problem(str(weights))
+    if problem:
+        raise ConfigError(f"{where}: backbone.options.weights: {problem}")
 
 
 def text(cfg: Mapping) -> str:

@@ -32,16 +32,11 @@ def _check_weights(value: str | None) -> str | None:
     """A path-looking value must be an existing file; a bare name goes to the backbone."""
     if value is None:
         return None
-    from pathlib import Path
+    from extract.weights import weights_value_problem
 
-    from extract.weights import looks_like_path
-
-    path = Path(value).expanduser()
-    if path.is_dir():
-        raise click.BadParameter(f"{value!r} is a folder; give the weights file in it")
-    if looks_like_path(value) and not path.is_file():
-        raise click.BadParameter(f"file {value!r} does not exist (published weights are named "
-                                 "without a folder or suffix, e.g. kinetics400)")
+    problem = weights_value_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
     return value
 
 
