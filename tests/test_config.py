@@ -96,7 +96,7 @@ def test_images_config_errors_name_the_file_and_key(tmp_path):
 
 # ---------------------------------------------------------------- --print-config, --config, -o
 @pytest.mark.parametrize("command", [["detect"], ["run"], ["bench", "kddcup"], ["bench", "images"], ["extract"],
-                                     ["watch"]])
+                                     ["watch"], ["bench", "scale"]])
 def test_every_command_with_settings_prints_them_and_reads_them_back(tmp_path, command):
     res = _run(*command, "--print-config")
     assert res.exit_code == 0, res.output

@@ -222,3 +222,31 @@ def test_fit_on_a_subsample_scores_every_row():
     det = DUAD()
     det.architecture_ = {"n_features": 4096}
     assert det._fit_rows_cap() == 8192
+
+
+def test_bench_scale_settings_come_from_its_file_then_the_options(tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from videoad.bench.scale import load_config, scale_cmd
+
+    assert load_config()["rows"] == [1000, 4000, 16000, 69000, 200000]
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("datasets: [mix255]\nmethods: [PCA]\nrows: [300, 600]\nthreads: 1\nname: fromfile\n")
+    res = CliRunner().invoke(scale_cmd, ["--config", str(mine), "--rows", "400", "--print-config"])
+    assert res.exit_code == 0, res.output
+    printed = yaml.safe_load(res.output)
+    assert printed["rows"] == [400] and printed["methods"] == ["PCA"] and printed["name"] == "fromfile"
+    # the file's settings drive the run: one size, one method, the file's name
+    res = CliRunner().invoke(scale_cmd, ["--config", str(mine), "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    payload = json.loads((tmp_path / "fromfile.json").read_text())
+    assert {(r["method"], r["rows"]) for r in payload["results"]} == {("PCA", 300), ("PCA", 600)}
+    mine.write_text("methods: [PCA, Magic]\n")
+    res = CliRunner().invoke(scale_cmd, ["--config", str(mine), "--print-config"])
+    assert res.exit_code != 0 and "mine.yaml" in res.output and "Magic" in res.output
+    mine.write_text("threads: two\n")
+    res = CliRunner().invoke(scale_cmd, ["--config", str(mine), "--print-config"])
+    assert res.exit_code != 0 and "mine.yaml" in res.output and "threads" in res.output
+    res = CliRunner().invoke(scale_cmd, ["--rows", "1k", "--print-config"])
+    assert res.exit_code != 0 and "--rows must be comma-separated whole numbers" in res.output

@@ -14,6 +14,7 @@ keeps each copy equal to its packaged file).
 | cifar10.yaml    | `videoad bench images --datasets cifar10`   | configs/cifar10.yaml    |
 | extract.yaml    | `videoad extract`                           | configs/extract.yaml    |
 | watch.yaml      | `videoad watch`                             | configs/watch.yaml      |
+| scale.yaml      | `videoad bench scale`                       | configs/scale.yaml      |
 
 extract.yaml and watch.yaml are generated from the code defaults of the settings they hold
 (`extract.run.ExtractOptions`, `videoad.live.WatchOptions`, ...; see `videoad.extract_config`
@@ -33,7 +34,7 @@ from typing import Any
 
 #: packaged defaults -> the copy under configs/ in a checkout
 COPIES = {"detect": "video.yaml", "run": "run.yaml", "kddcup": "kddcup.yaml", "mnist": "mnist.yaml",
-          "cifar10": "cifar10.yaml", "extract": "extract.yaml", "watch": "watch.yaml"}
+          "cifar10": "cifar10.yaml", "extract": "extract.yaml", "watch": "watch.yaml", "scale": "scale.yaml"}
 
 
 class ConfigError(ValueError):

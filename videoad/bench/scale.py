@@ -39,8 +39,8 @@ import click
 import numpy as np
 
 from videoad.bench.common import output_option, results_dir
+from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, merge, read_yaml
 
-ROWS = (1000, 4000, 16000, 69000, 200000)
 DATASETS = ("mix255", "mix4096", "kdd")
 SUPERLINEAR = 1.15
 
@@ -351,35 +351,79 @@ def _load() -> str:
         return "?"
 
 
+SCHEMA = {"datasets": ListOf(str), "methods": ListOf(str), "rows": ListOf(int), "threads": int,
+          "max_seconds": (int, float), "timeout": (int, float), "name": str}
+
+
+def load_config(path=None, **given) -> dict:
+    """The packaged defaults (videoad/defaults/scale.yaml), the YAML file at `path` over them,
+    then the options `given` (not None); errors name the file and the key."""
+    where = str(path) if path is not None else "videoad/defaults/scale.yaml"
+    cfg = defaults("scale")
+    if path is not None:
+        user = read_yaml(path)
+        check(user, SCHEMA, where)
+        cfg = merge(cfg, user)
+    cfg = merge(cfg, {k: v for k, v in given.items() if v is not None})
+    check(cfg, SCHEMA, where)
+    bad = [x for x in cfg["datasets"] if x not in DATASETS] + [x for x in cfg["methods"] if x not in METHODS]
+    if bad or not cfg["datasets"] or not cfg["methods"] or not cfg["rows"]:
+        raise ConfigError(f"{where}: unknown or missing dataset(s) or method(s): {bad or 'none given'}; known "
+                          f"datasets {list(DATASETS)}, methods {list(METHODS)}")
+    check_values(cfg, {"rows": (lambda v: all(int(r) >= 2 for r in v), "whole numbers >= 2"),
+                       "threads": (lambda v: v >= 1, ">= 1"), "max_seconds": (lambda v: v > 0, "> 0"),
+                       "timeout": (lambda v: v > 0, "> 0")}, where)
+    return cfg
+
+
+def _listed(value: str | None, kind=str, option: str = "") -> list | None:
+    """A comma-separated option as a list (None: not given)."""
+    if value is None:
+        return None
+    try:
+        return [kind(x.strip()) for x in value.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"{option} must be comma-separated whole numbers, got {value!r}") from None
+
+
 @click.command("scale")
-@click.option("--datasets", default=",".join(DATASETS), show_default=True, help="Comma-separated subset of "
-              + ", ".join(DATASETS) + ".")
-@click.option("--methods", default=",".join(METHODS), show_default=True, help="Comma-separated subset.")
-@click.option("--rows", "rows_opt", default=",".join(str(r) for r in ROWS), show_default=True,
-              help="Row ladder (KDDCUP99 adds its full 494,021 rows).")
-@click.option("--threads", type=int, default=2, show_default=True, help="torch and BLAS threads per measurement.")
-@click.option("--max-seconds", type=float, default=900.0, show_default=True,
-              help="A method stops climbing when its next size is projected above this.")
-@click.option("--timeout", type=float, default=1800.0, show_default=True, help="Seconds before a child is killed.")
+@click.option("--datasets", default=None, help="Comma-separated subset of " + ", ".join(DATASETS)
+              + " [default: all].")
+@click.option("--methods", default=None, help="Comma-separated subset [default: all].")
+@click.option("--rows", "rows_opt", default=None, help="Row ladder (KDDCUP99 adds its full 494,021 rows) "
+              "[default: 1000,4000,16000,69000,200000].")
+@click.option("--threads", type=int, default=None, help="torch and BLAS threads per measurement [default: 2].")
+@click.option("--max-seconds", type=float, default=None,
+              help="A method stops climbing when its next size is projected above this [default: 900].")
+@click.option("--timeout", type=float, default=None, help="Seconds before a child is killed [default: 1800].")
 @click.option("--data", "kdd_path", type=click.Path(path_type=Path), default=None,
               help="The KDDCUP99 file, or a data folder laid out like shared/data [default: $VIDEOAD_DATA].")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="YAML laid over the defaults (videoad/defaults/scale.yaml, copied in configs/scale.yaml).")
+@click.option("--print-config", is_flag=True, help="Print the settings this command would use as YAML and exit.")
 @output_option("Where scale.json and scale.md go.")
-@click.option("--name", default="scale", show_default=True, help="Base name of the result files.")
+@click.option("--name", default=None, help="Base name of the result files [default: scale].")
 @click.option("--child", default=None, hidden=True)
-def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, output, out_alias, name, child):
+def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, config_path, print_config,
+              output, out_alias, name, child):
     """Fit time and peak memory against rows and columns, each measurement in its own process."""
     if child is not None:  # inside the measuring process
         click.echo(json.dumps(measure(json.loads(child))))
         return
     from videoad.data import kddcup_file
 
+    try:
+        cfg = load_config(config_path, datasets=_listed(datasets), methods=_listed(methods),
+                          rows=_listed(rows_opt, int, "--rows"), threads=threads, max_seconds=max_seconds, timeout=timeout,
+                          name=name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if print_config:
+        click.echo(dump(cfg), nl=False)
+        return
     out = results_dir(output, out_alias)
-    ds = [x.strip() for x in datasets.split(",") if x.strip()]
-    ms = [x.strip() for x in methods.split(",") if x.strip()]
-    bad = [x for x in ds if x not in DATASETS] + [x for x in ms if x not in METHODS]
-    if bad or not ds or not ms:
-        raise click.BadParameter(f"unknown dataset(s) or method(s): {bad}")
-    rows = [int(x) for x in rows_opt.split(",") if x.strip()]
+    ds, ms, rows, threads, name = cfg["datasets"], cfg["methods"], cfg["rows"], cfg["threads"], cfg["name"]
+    max_seconds, timeout = float(cfg["max_seconds"]), float(cfg["timeout"])
     if "kdd" in ds:
         try:
             kdd_path = kddcup_file(kdd_path)
