@@ -138,3 +138,31 @@ def test_importing_the_registry_imports_no_detector():
             "print(any(m.startswith(('videoad.baselines', 'videoad.detector.duad', 'torch')) for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_detector_registered_in_user_code_runs_in_parallel_workers(toy, tmp_path):
+    """--n-jobs fits in fresh worker processes, which import only the built-in registry; each
+    task carries the entry of its detector, so a plugin's detector fits, saves and scores there."""
+    from dataclasses import replace
+
+    from videoad import video
+    from videoad.video.run import _run, _task, _with_detector
+
+    store = tmp_path / "features"
+    small_store(store)
+    cfg = video.DetectConfig(mode="per-category", detector="toy", min_clips=10, seed=0)
+    serial = video.detect(store, cfg, save_models=tmp_path / "m1")
+    parallel = video.detect(store, replace(cfg, n_jobs=2), save_models=tmp_path / "m2")
+    assert [g["status"] for g in parallel.groups] == ["fitted", "fitted"]
+    for a, b in zip(serial, parallel):
+        np.testing.assert_allclose(a.scores, b.scores)
+    again = video.score(store, tmp_path / "m2", n_jobs=2)
+    for a, b in zip(serial, again):
+        np.testing.assert_allclose(a.scores, b.scores)
+    # what a task carries, and that a worker without the entry learns it
+    fn, (entry, inner, _) = _task("toy", len, ((1, 2),))
+    assert fn is _with_detector and inner is len and entry["target"] == f"{__name__}:Toy"
+    registry.unregister("toy")
+    assert _run([_task("pca", len, ((1, 2, 3),))], 1) == [3]
+    _with_detector(entry, len, ((),))
+    assert registry.get("toy").label == "Toy"

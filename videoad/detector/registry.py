@@ -121,6 +121,21 @@ def find(key: str) -> DetectorSpec | None:
     return next((s for s in _REGISTRY.values() if s.label == key), None)
 
 
+def portable(name: str) -> dict | None:
+    """The entry of `name` as plain data (None when it is not registered here), for a worker
+    process to `adopt`: a fresh process knows only the entries registered at import time."""
+    spec = _REGISTRY.get(name)
+    return None if spec is None else {"name": spec.name, "target": spec.target, "label": spec.label,
+                                      "saves": spec.saves, "benches": list(spec.benches), "summary": spec.summary}
+
+
+def adopt(entry: dict | None) -> None:
+    """Register a `portable` entry in this process unless its name is registered already."""
+    if entry is not None and entry["name"] not in _REGISTRY:
+        register(entry["name"], entry["target"], entry["label"], saves=entry["saves"], benches=entry["benches"],
+                 summary=entry["summary"])
+
+
 def detector_class(name: str) -> type:
     return get(name).load()
 

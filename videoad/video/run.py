@@ -16,6 +16,7 @@ import numpy as np
 
 from extract.store import write_atomic
 from videoad import __version__
+from videoad.detector import registry
 from videoad.group_model import GroupModel
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
@@ -44,6 +45,18 @@ def _video_meta(v) -> dict:
     fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
     source = a.get("source") or a.get("source_path") or ""
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else ""}
+
+
+def _task(detector: str, fn, args: tuple) -> tuple:
+    """(function, args) of a per-group task that any worker can run: a process (or a Ray worker)
+    started fresh knows only the detectors registered at import time, so the task carries the
+    entry of the one it uses (a detector registered from the user's own code)."""
+    return _with_detector, (registry.portable(detector), fn, args)
+
+
+def _with_detector(entry: dict | None, fn, args: tuple):
+    registry.adopt(entry)
+    return fn(*args)
 
 
 def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False):
@@ -139,7 +152,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     for g, keys in groups.items():
         rec = _record(g, keys, counts, cfg)
         if rec["status"] == "fitted":
-            plan.append((_fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g))))
+            plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g))))
         records.append(rec)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
@@ -176,8 +189,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                                                  f"clips < min_clips={cfg.min_clips}"))
         else:
             rec.update(status="scored", history_videos=len(fit_keys))
-            plan.append((_fit_score_group, (str(history), fit_keys, str(features), g, keys, asdict(cfg),
-                                            _prefix(model_dir, g))))
+            plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
+                                                               asdict(cfg), _prefix(model_dir, g))))
         records.append(rec)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
@@ -282,8 +295,8 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
             rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
         else:
             rec.update(status="scored", model_group=model_group)
-            plan.append((_score_group, (str(features), g, keys, str(model_dir), models[model_group],
-                                        cfg.threads_per_job)))
+            plan.append(_task(str(models[model_group].get("detector", cfg.detector)), _score_group,
+                              (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job)))
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
