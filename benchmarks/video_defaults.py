@@ -350,7 +350,9 @@ def stage_confirm(work: Path, seeds, run_seeds) -> dict:
 
 
 def _with_history(s, protocol, fit, cfg):
-    """For the inductive alarm outcomes: the history's own clip scores, per group."""
+    """For the dev stage's sweep of alarm rules on inductive sets: the history's clip scores, per
+    group, from a transductive fit of the history (an approximation: the product's line comes from
+    the inductive fit, with `history_drop`; the confirm stage reads that line itself)."""
     if protocol != "inductive":
         return s
     hist = video.detect(fit, cfg)
