@@ -58,7 +58,8 @@ def main() -> None:
             share += f" kept out {g['rows_rejected']}({kept_out}) ref {g['reference_angle']}"
         steps.append(share)
     print(f"contamination {args.contamination} seed {args.seed} threads {torch.get_num_threads()} {extra} "
-          f"AUROC {auroc:.2f} AUPRC {auprc:.2f} fit {seconds:.0f}s {det.stop_reason_} | " + " ; ".join(steps))
+          f"AUROC {auroc:.2f} AUPRC {auprc:.2f} fit {seconds:.1f}s ({det.n_epochs_} epochs; "
+          + ", ".join(f"{k} {v:.1f}" for k, v in det.timings_.items()) + f") {det.stop_reason_} | " + " ; ".join(steps))
     if args.readouts:
         print("AUPRC by readout of the same fit: " + ", ".join(f"{k} {v:.2f}" for k, v in readouts(det, split).items()))
 
