@@ -492,3 +492,31 @@ def test_initial_selection_keeps_only_what_independent_clusterings_agree_on(monk
     assert g["runs"] == 3 and g["selected_all"] == det.history_[0]["selected"] < min(g["selected_each"])
     assert int(y[det.history_[0]["mask"]].sum()) == 0
     assert det.init_info_["selected"] == g["selected_all"]
+
+
+# ---------------------------------------------------------------- restarts on non-convergence
+def test_restarts_refit_with_other_seeds_while_the_selection_does_not_settle():
+    X, _ = inliers_with_outliers(seed=1)
+    # tol 0 with one reselection: a fit rarely settles, so every restart runs
+    stuck = dict(SMALL, max_reselections=1, tol=0.0)
+    det = DUAD(**stuck, restarts=2, random_state=5).fit(X)
+    seeds = [a["seed"] for a in det.restarts_]
+    assert seeds[0] == 5 and seeds[1:] == [5 + 1000 * k for k in range(1, len(seeds))]
+    assert sum(a["kept"] for a in det.restarts_) == 1 and det.random_state == 5
+    kept = next(a for a in det.restarts_ if a["kept"])
+    if any(a["stop_reason"] == "converged" for a in det.restarts_):
+        assert kept == next(a for a in det.restarts_ if a["stop_reason"] == "converged")
+    else:
+        assert len(seeds) == 3 and kept["last_change"] == min(a["last_change"] for a in det.restarts_)
+    # the kept fit is exactly the fit with its seed
+    alone = DUAD(**stuck, random_state=kept["seed"]).fit(X)
+    assert det.seed_ == kept["seed"] and det.stop_reason_ == alone.stop_reason_
+    np.testing.assert_allclose(det.decision_scores_, alone.decision_scores_, rtol=1e-6)
+    np.testing.assert_allclose(det.decision_function(X[:30]), alone.decision_function(X[:30]), rtol=1e-6)
+    # a fit that settles is kept without another; restarts=0 is one fit, said so
+    settled = DUAD(**SMALL, tol=1.0, restarts=3, random_state=5).fit(X)
+    assert [a["stop_reason"] for a in settled.restarts_] == ["converged"] and settled.restarts_[0]["kept"]
+    assert len(DUAD(**stuck, random_state=5).fit(X).restarts_) == 1
+    assert clone(det).get_params()["restarts"] == 2
+    with pytest.raises(ValueError, match="restarts must be a whole number"):
+        DUAD(**SMALL, restarts=-1).fit(X)
