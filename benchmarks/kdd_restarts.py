@@ -27,7 +27,7 @@ from videoad.bench.common import evaluate_scores  # noqa: E402
 from videoad.bench.kddcup import DEFAULT_CONFIG  # noqa: E402
 from videoad.data import kddcup_file  # noqa: E402
 from videoad.datasets.kddcup import contamination_split, load_kddcup  # noqa: E402
-from videoad.detector.duad import DUAD  # noqa: E402
+from videoad.detector.duad import DUAD, kept_attempt  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -74,10 +74,9 @@ def main() -> None:
 
 
 def kept(fits: list[dict]) -> dict:
-    """The fit `DUAD(restarts=...)` keeps: the first that converged, else the one whose last
-    reselection changed the fewest rows."""
-    converged = [r for r in fits if r["stop"] == "converged"]
-    return converged[0] if converged else min(fits, key=lambda r: r["last_change"])
+    """The fit `DUAD(restarts=...)` keeps (`kept_attempt`: the first that converged, else the
+    one whose last reselection changed the fewest rows)."""
+    return fits[kept_attempt([{"stop_reason": r["stop"], "last_change": r["last_change"]} for r in fits])]
 
 
 def markdown(rows: list[dict], meta: dict) -> str:

@@ -233,36 +233,17 @@ def stage_dev_heavy(work: Path) -> dict:
     """After the first confirmation: does anything chosen on development data help when most
     frames are anomalous? (ped2dev-heavy, transductive.)"""
     base = video.DetectConfig(mode="pooled")
-    rows = []
     variants = [("DUAD defaults", base, (0, 1, 2)),
                 ("DUAD, p0 35 / p 30 (drop more)", replace(base, params={"p0": 35, "p": 30}), (0, 1, 2)),
                 ("DUAD, n_seeds 3 (ensemble)", replace(base, n_seeds=3), (0,))]
     variants += [(b, replace(base, detector=b, params={}), (0,)) for b in BASELINES]
-    for name, protocol, fit, feats, ann in ped2dev_heavy_sets(work):
-        for method, cfg, rs in variants:
-            res = [run(protocol, fit, feats, ann, replace(cfg, seed=s))[0] for s in rs]
-            au = [r["auroc"] for r in res]
-            rows.append({"set": name, "method": method, "auroc": float(np.mean(au)), "auroc_min": float(min(au)),
-                         "auroc_max": float(max(au)), "ap": float(np.mean([r["ap"] for r in res])),
-                         "n_runs": len(res), "level": res[0]["level"], "alarms": None,
-                         "seconds": float(np.mean([r["seconds"] for r in res]))})
-            print(f"{name:<28} {method:<34} AUROC {rows[-1]['auroc']:.4f}", flush=True)
-    return {"rows": rows}
+    return {"rows": measure_methods(ped2dev_heavy_sets(work), variants)}
 
 
-#: percent of a normal history DUAD's selections drop, measured in the dev-history stage (0: the table's p0/p)
-HISTORY_DROPS = (0.0, 5.0, 1.0)
-
-
-def stage_dev_history(work: Path, seeds) -> dict:
-    """After the second confirmation: fitted on a history declared normal (`--fit-on`), how much
-    should DUAD's selection drop? Inductive development sets only."""
-    base = video.DetectConfig(mode="pooled")
+def measure_methods(sets, methods) -> list[dict]:
+    """Every (label, config, run seeds) of `methods` on every set: one row each, AUROC as the
+    mean [min, max] over the run seeds."""
     rows = []
-    methods = [(f"DUAD, history_drop {h:g}" + (" (p0 25 / p 20 of the table)" if h == 0 else ""),
-                replace(base, history_drop=h), (0, 1, 2)) for h in HISTORY_DROPS]
-    methods += [(b, replace(base, detector=b, params={}), (0,)) for b in BASELINES]
-    sets = list(demo_history_sets(work, seeds)) + [s for s in ped2dev_sets(work) if s[1] == "inductive"]
     for name, protocol, fit, feats, ann in sets:
         for method, cfg, rs in methods:
             res = [run(protocol, fit, feats, ann, replace(cfg, seed=s))[0] for s in rs]
@@ -273,7 +254,22 @@ def stage_dev_history(work: Path, seeds) -> dict:
                          "seconds": float(np.mean([r["seconds"] for r in res]))})
             print(f"{name:<44} {method:<44} AUROC {rows[-1]['auroc']:.4f} [{rows[-1]['auroc_min']:.4f}, "
                   f"{rows[-1]['auroc_max']:.4f}]", flush=True)
-    return {"rows": rows}
+    return rows
+
+
+#: percent of a normal history DUAD's selections drop, measured in the dev-history stage (0: the table's p0/p)
+HISTORY_DROPS = (0.0, 5.0, 1.0)
+
+
+def stage_dev_history(work: Path, seeds) -> dict:
+    """After the second confirmation: fitted on a history declared normal (`--fit-on`), how much
+    should DUAD's selection drop? Inductive development sets only."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [(f"DUAD, history_drop {h:g}" + (" (p0 25 / p 20 of the table)" if h == 0 else ""),
+                replace(base, history_drop=h), (0, 1, 2)) for h in HISTORY_DROPS]
+    methods += [(b, replace(base, detector=b, params={}), (0,)) for b in BASELINES]
+    sets = list(demo_history_sets(work, seeds)) + [s for s in ped2dev_sets(work) if s[1] == "inductive"]
+    return {"rows": measure_methods(sets, methods)}
 
 
 #: sigmas (seconds) of the time smoothing measured in the dev-smooth stage

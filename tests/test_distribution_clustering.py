@@ -228,10 +228,11 @@ def test_dc_alone_centres_block_by_block_equal_the_whole_mean(monkeypatch):
     """The cluster centres are summed a block of rows at a time (no float64 copy of the data);
     with tiny blocks they equal the mean over all rows of each cluster."""
     import videoad.baselines.dc_alone as dc_alone
+    import videoad.detector.distribution_clustering as dc
 
     X, _ = mixture(seed=3)
     whole = DCAlone(random_state=0).fit(X)
-    monkeypatch.setattr(dc_alone, "rows_per_block", lambda d: 7)
+    monkeypatch.setattr(dc, "rows_per_block", lambda d: 7)
     blocks = DCAlone(random_state=0).fit(X)
     labels = whole.labels_dc_
     Xn = X / np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
@@ -239,6 +240,6 @@ def test_dc_alone_centres_block_by_block_equal_the_whole_mean(monkeypatch):
     np.testing.assert_allclose(blocks.centres_, expected, atol=1e-6)
     np.testing.assert_allclose(blocks.decision_scores_, whole.decision_scores_, rtol=1e-9, atol=1e-12)
     # nothing clustered: one centre, the mean row
-    monkeypatch.setattr(dc_alone, "rows_per_block", lambda d: 5)
+    monkeypatch.setattr(dc, "rows_per_block", lambda d: 5)
     np.testing.assert_allclose(dc_alone._centres(Xn.astype(np.float32), np.zeros(len(X), dtype=np.int64), 0),
                                Xn.mean(0, keepdims=True), atol=1e-6)

@@ -39,7 +39,7 @@ import click
 import numpy as np
 
 from videoad.bench.common import output_option, results_dir
-from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, merge, read_yaml
+from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd")
 SUPERLINEAR = 1.15
@@ -359,12 +359,7 @@ def load_config(path=None, **given) -> dict:
     """The packaged defaults (videoad/defaults/scale.yaml), the YAML file at `path` over them,
     then the options `given` (not None); errors name the file and the key."""
     where = str(path) if path is not None else "videoad/defaults/scale.yaml"
-    cfg = defaults("scale")
-    if path is not None:
-        user = read_yaml(path)
-        check(user, SCHEMA, where)
-        cfg = merge(cfg, user)
-    cfg = merge(cfg, {k: v for k, v in given.items() if v is not None})
+    cfg = layered(defaults("scale"), path, SCHEMA, {k: v for k, v in given.items() if v is not None})
     check(cfg, SCHEMA, where)
     bad = [x for x in cfg["datasets"] if x not in DATASETS] + [x for x in cfg["methods"] if x not in METHODS]
     if bad or not cfg["datasets"] or not cfg["methods"] or not cfg["rows"]:

@@ -50,6 +50,16 @@ SCORES = ("angle", "error", "knn")
 KNN_SPACES = ("rep", "input")
 
 
+def kept_attempt(attempts: list[dict]) -> int:
+    """Which of a fit's attempts `restarts` keeps (index into `attempts`, dicts with
+    "stop_reason" and "last_change"): the first that converged, else the one whose last
+    reselection changed the fewest rows (the first of equals)."""
+    for i, a in enumerate(attempts):
+        if a["stop_reason"] == "converged":
+            return i
+    return min(range(len(attempts)), key=lambda i: attempts[i]["last_change"])
+
+
 class DUAD(TorchDetector):
     """The paper's estimator with the scikit-learn / PyOD contract. Seeding, thread limits, the
     batch loop, chunked inference and save/load come from `torch_base.TorchDetector`.
@@ -267,8 +277,7 @@ class DUAD(TorchDetector):
                 fits.append((self._attempt(kept=False), copy.copy(self)))
         finally:
             self.random_state = given
-        converged = [f for f in fits if f[0]["stop_reason"] == "converged"]
-        attempt, fitted = converged[0] if converged else min(fits, key=lambda f: f[0]["last_change"])
+        attempt, fitted = fits[kept_attempt([a for a, _ in fits])]
         self.__dict__.update(fitted.__dict__)
         self.random_state = given
         attempt["kept"] = True
