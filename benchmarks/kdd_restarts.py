@@ -39,6 +39,7 @@ def main() -> None:
     ap.add_argument("--tries", type=int, default=2, help="fits per split at most")
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--name", default="kdd_restarts")
+    ap.add_argument("--overrides", default="{}", help="JSON of DUAD arguments laid over the benchmark's duad settings")
     ap.add_argument("--markdown-only", action="store_true", help="rewrite NAME.md from NAME.json and exit")
     args = ap.parse_args()
     if args.markdown_only:
@@ -48,12 +49,13 @@ def main() -> None:
     if args.contamination is None or args.seeds is None:
         ap.error("give the contamination and the split seeds")
     X, y = load_kddcup(kddcup_file(args.data))
+    params = {**DEFAULT_CONFIG["duad"], **json.loads(args.overrides)}
     rows = []
     for s in (int(v) for v in args.seeds.split(",")):
         split = contamination_split(X, y, args.contamination, s)
         for k in range(args.tries):
             t0 = time.perf_counter()
-            det = DUAD(**DEFAULT_CONFIG["duad"], random_state=s + 1000 * k).fit(split.X_train)
+            det = DUAD(**params, random_state=s + 1000 * k).fit(split.X_train)
             auroc, auprc = evaluate_scores(split.y_test, det.decision_function(split.X_test))
             last = det.history_[-1]
             rows.append({"split": s, "model_seed": s + 1000 * k, "try": k + 1, "auroc": round(auroc, 2),
@@ -64,9 +66,12 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
             if det.stop_reason_ == "converged":
                 break
+    extra = "" if args.name == "kdd_restarts" else f" --name {args.name}"
+    extra += "" if args.overrides == "{}" else f" --overrides '{args.overrides}'"
     meta = {"contamination": args.contamination, "threads": torch.get_num_threads(), "tries": args.tries,
-            "command": "OMP_NUM_THREADS=%d .venv/bin/python benchmarks/kdd_restarts.py %s %s --tries %d"
-                       % (torch.get_num_threads(), args.contamination, args.seeds, args.tries),
+            "overrides": json.loads(args.overrides),
+            "command": "OMP_NUM_THREADS=%d .venv/bin/python benchmarks/kdd_restarts.py %s %s --tries %d%s"
+                       % (torch.get_num_threads(), args.contamination, args.seeds, args.tries, extra),
             "created": time.strftime("%Y-%m-%d %H:%M")}
     OUT.mkdir(exist_ok=True)
     (OUT / f"{args.name}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")

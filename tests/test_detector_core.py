@@ -520,3 +520,23 @@ def test_restarts_refit_with_other_seeds_while_the_selection_does_not_settle():
     assert clone(det).get_params()["restarts"] == 2
     with pytest.raises(ValueError, match="restarts must be a whole number"):
         DUAD(**SMALL, restarts=-1).fit(X)
+
+
+def test_train_last_selection_trains_on_the_selection_an_unsettled_loop_ends_with():
+    X, _ = inliers_with_outliers(seed=1)
+    stuck = dict(SMALL, max_reselections=1, tol=0.0, score="angle")
+    off = DUAD(**stuck, random_state=5).fit(X)
+    on = DUAD(**stuck, train_last_selection=True, random_state=5).fit(X)
+    assert off.stop_reason_ == on.stop_reason_ == "max_reselections"
+    np.testing.assert_array_equal(on.selection_, off.selection_)  # the loop itself is the same
+    assert (off.n_epochs_, on.n_epochs_) == (2, 4)
+    # the extra period fits the final selection: its rows reconstruct better than before
+    sel = on.selection_
+    assert on.decision_scores_[sel].mean() < off.decision_scores_[sel].mean()
+    # a loop that settled trained on its selection already: nothing changes
+    settled = dict(SMALL, tol=1.0)
+    a = DUAD(**settled, random_state=5).fit(X)
+    b = DUAD(**settled, train_last_selection=True, random_state=5).fit(X)
+    assert b.stop_reason_ == "converged" and a.n_epochs_ == b.n_epochs_
+    np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
+    assert clone(on).get_params()["train_last_selection"] is True
