@@ -272,13 +272,24 @@ def stage_dev_history(work: Path, seeds) -> dict:
     return {"rows": measure_methods(sets, methods)}
 
 
-def stage_dev_core(work: Path, seeds) -> dict:
-    """After the third confirmation: a change of DUAD itself (`train_last_selection`, chosen on
-    KDDCUP99 development splits) measured on every video development set before it may become a
-    default there too."""
+#: DUAD arguments measured against the defaults in the dev-core stage (`--variant`); each writes
+#: its own results file (video_dev_core.md for the first, video_dev_core_<name>.md for the others)
+CORE_VARIANTS = {"train_last_selection": {"train_last_selection": True},
+                 "knn_input": {"knn_space": "input"}}
+
+
+def core_results_name(variant: str) -> str:
+    return "video_dev_core" if variant == "train_last_selection" else f"video_dev_core_{variant}"
+
+
+def stage_dev_core(work: Path, seeds, variant: str) -> dict:
+    """After the third confirmation: one change of DUAD's arguments (`CORE_VARIANTS`) measured on
+    video development sets before it may become a default: `train_last_selection` (chosen on
+    KDDCUP99 development splits), `knn_input` (the knn score in the scaled input instead of
+    [code, residual]: the kNN baseline's space, with DUAD's selection as the reference)."""
     base = video.DetectConfig(mode="pooled")
     methods = [("DUAD defaults", base, (0, 1, 2)),
-               ("DUAD, train_last_selection", replace(base, params={"train_last_selection": True}), (0, 1, 2))]
+               (f"DUAD, {variant}", replace(base, params=dict(CORE_VARIANTS[variant])), (0, 1, 2))]
     # the Ped2-dev sets first (real footage, where the defaults miss their goals on Ped2), then
     # two demo seeds; a two-core machine affords about 12 minutes a set
     sets = list(ped2dev_sets(work)) + list(ped2dev_heavy_sets(work)) + list(demo_sets(work, seeds[:2]))
@@ -406,6 +417,8 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
+    ap.add_argument("--variant", choices=list(CORE_VARIANTS), default="train_last_selection",
+                    help="the DUAD change the dev-core stage measures")
     args = ap.parse_args()
     defaults = video.DetectConfig()
     common = {"defaults": {"detect": {k: v for k, v in defaults.__dict__.items()},
@@ -439,7 +452,8 @@ def main() -> None:
                         "(fitted on training clips 01-08, scoring 09-16 with injected anomalies). Pooled "
                         "frame AUROC; DUAD over run seeds 0-2 at each history_drop (percent of the history "
                         "its selections drop; 0: the table's p0 25 / p 20), baselines at seed 0."),
-        "dev-core": (lambda: stage_dev_core(args.workdir, dev_sets.DEV_DEMO_SEEDS), "video_dev_core",
+        "dev-core": (lambda: stage_dev_core(args.workdir, dev_sets.DEV_DEMO_SEEDS, args.variant),
+                     core_results_name(args.variant),
                      "Video defaults: a change of the detector core, on the development sets",
                      "Development sets only: Ped2-dev inductive and transductive, ped2dev-heavy "
                      "(transductive), demo generator seeds 10-11 (transductive); pooled. Pooled frame AUROC; "
@@ -455,7 +469,9 @@ def main() -> None:
     run_stage, name, title, protocol = stages[args.stage]
     result = run_stage()
     meta = {"title": title, "protocol": protocol,
-            "command": f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py {args.stage}", **common}
+            "command": f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py {args.stage}"
+                       + (f" --variant {args.variant}" if args.stage == "dev-core" and args.variant != "train_last_selection"
+                          else ""), **common}
     write(name, result, meta, args.out)
 
 if __name__ == "__main__":
