@@ -90,11 +90,15 @@ def markdown(rows: list[dict], meta: dict) -> str:
     mean = lambda rs, k: sum(r[k] for r in rs) / len(rs)  # noqa: E731
     conv = [r for r in rows if r["stop"] == "converged"]
     stuck = [r for r in rows if r["stop"] != "converged"]
+    over = meta.get("overrides") or {}
     lines = [f"# DUAD on KDDCUP99 at {100 * meta['contamination']:g}%: restart when the selection did not converge",
-             "", (__doc__ or "").split("\n\n", 2)[2].strip(), "",
-             f"Command: `{meta['command']} --data ../shared/data` ({meta['threads']} threads, {meta['created']}).", "",
-             "| split | try | model seed | stop | epochs | last change (rows) | anomaly share of the selection | AUROC | AUPRC | seconds |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "", (__doc__ or "").split("\n\n", 2)[2].strip(), ""]
+    if over:
+        lines += ["DUAD arguments laid over the benchmark's settings in this run: "
+                  + ", ".join(f"`{k}={v!r}`" for k, v in over.items()) + " (docs/guard.md).", ""]
+    lines += [f"Command: `{meta['command']} --data ../shared/data` ({meta['threads']} thread{'s' if meta['threads'] != 1 else ''}, {meta['created']}).", "",
+              "| split | try | model seed | stop | epochs | last change (rows) | anomaly share of the selection | AUROC | AUPRC | seconds |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['split']} | {r['try']} | {r['model_seed']} | {r['stop']} | {r['epochs']} | {r['last_change']:,} | "
               f"{r['anomaly_share']:.2f}% | {r['auroc']:.2f} | {r['auprc']:.2f} | {r['seconds']:.1f} |" for r in rows]
     lines += ["", f"- first fit per split: AUPRC mean {mean(first, 'auprc'):.2f}, min {min(r['auprc'] for r in first):.2f}",
