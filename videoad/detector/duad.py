@@ -393,13 +393,13 @@ class DUAD(TorchDetector):
                 self.stop_reason_ = "converged"
                 break
         t0 = time.perf_counter()
+        # a selection no period has trained on yet: the initial one when there is no reselection,
+        # the last reselection's under `train_last_selection` when the loop hit its cap
+        if self.stop_reason_ == "max_reselections" and (int(self.max_reselections) == 0 or self.train_last_selection):
+            self._train(X_t, selected, int(self.r), optimiser, generator)
+            epochs += int(self.r)
         if int(self.max_reselections) == 0:
-            self._train(X_t, selected, int(self.r), optimiser, generator)
-            epochs += int(self.r)
             self.stop_reason_ = "no_reselection"
-        elif self.stop_reason_ == "max_reselections" and self.train_last_selection:
-            self._train(X_t, selected, int(self.r), optimiser, generator)
-            epochs += int(self.r)
         if int(self.final_epochs) > 0:
             self._train(X_t, selected, int(self.final_epochs), optimiser, generator)
             epochs += int(self.final_epochs)
