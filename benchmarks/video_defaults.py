@@ -240,17 +240,20 @@ def stage_dev_heavy(work: Path) -> dict:
     return {"rows": measure_methods(ped2dev_heavy_sets(work), variants)}
 
 
-def measure_methods(sets, methods) -> list[dict]:
+def measure_methods(sets, methods, alarms: bool = False) -> list[dict]:
     """Every (label, config, run seeds) of `methods` on every set: one row each, AUROC as the
-    mean [min, max] over the run seeds."""
+    mean [min, max] over the run seeds; with `alarms`, the default alarm rule's outcome at the
+    first run seed (the line each config's own fit draws)."""
     rows = []
     for name, protocol, fit, feats, ann in sets:
         for method, cfg, rs in methods:
-            res = [run(protocol, fit, feats, ann, replace(cfg, seed=s))[0] for s in rs]
+            runs = [run(protocol, fit, feats, ann, replace(cfg, seed=s)) for s in rs]
+            res = [r for r, _ in runs]
             au = [r["auroc"] for r in res]
+            outcome = alarm_outcomes(runs[0][1], ann, rules=[(cfg.alarm, cfg.alarm_level)]) if alarms else None
             rows.append({"set": name, "method": method, "auroc": float(np.mean(au)), "auroc_min": float(min(au)),
                          "auroc_max": float(max(au)), "ap": float(np.mean([r["ap"] for r in res])),
-                         "n_runs": len(res), "level": res[0]["level"], "alarms": None,
+                         "n_runs": len(res), "level": res[0]["level"], "alarms": outcome,
                          "seconds": float(np.mean([r["seconds"] for r in res]))})
             print(f"{name:<44} {method:<44} AUROC {rows[-1]['auroc']:.4f} [{rows[-1]['auroc_min']:.4f}, "
                   f"{rows[-1]['auroc_max']:.4f}]", flush=True)
@@ -270,6 +273,23 @@ def stage_dev_history(work: Path, seeds) -> dict:
     methods += [(b, replace(base, detector=b, params={}), (0,)) for b in BASELINES]
     sets = list(demo_history_sets(work, seeds)) + [s for s in ped2dev_sets(work) if s[1] == "inductive"]
     return {"rows": measure_methods(sets, methods)}
+
+
+#: k of DUAD's knn score on a normal history measured in the dev-history-neighbors stage (5: DUAD's own)
+HISTORY_NEIGHBORS = (5, 3, 1)
+
+
+def stage_dev_history_neighbors(work: Path, seeds) -> dict:
+    """After the third confirmation: fitted on a history declared normal, how many history rows
+    should a clip's knn score look at? The inductive development sets of dev-history, DUAD at each
+    k with the history drop of the defaults; the kNN baseline at its own k 5 and at k 1."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [(f"DUAD, history_neighbors {k}" + (" (DUAD's own n_neighbors)" if k == 5 else ""),
+                replace(base, history_neighbors=k), (0, 1, 2)) for k in HISTORY_NEIGHBORS]
+    methods += [("knn", replace(base, detector="knn", params={}), (0,)),
+                ("knn, k 1", replace(base, detector="knn", params={"n_neighbors": 1}), (0,))]
+    sets = list(demo_history_sets(work, seeds)) + [s for s in ped2dev_sets(work) if s[1] == "inductive"]
+    return {"rows": measure_methods(sets, methods, alarms=True)}
 
 
 #: DUAD arguments measured against the defaults in the dev-core stage (`--variant`); each writes
@@ -417,7 +437,8 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "dev-core", "confirm"])
+    ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "dev-history-neighbors",
+                                      "dev-core", "confirm"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -456,6 +477,15 @@ def main() -> None:
                         "(fitted on training clips 01-08, scoring 09-16 with injected anomalies). Pooled "
                         "frame AUROC; DUAD over run seeds 0-2 at each history_drop (percent of the history "
                         "its selections drop; 0: the table's p0 25 / p 20), baselines at seed 0."),
+        "dev-history-neighbors": (
+            lambda: stage_dev_history_neighbors(args.workdir, dev_sets.DEV_HISTORY_SEEDS), "video_dev_history_neighbors",
+            "Video defaults: how many history rows DUAD's knn score compares with, on the development sets",
+            "Inductive development sets only, those of dev-history: demo generator seeds 10-12, each fitted on a "
+            "normal history of six ordinary videos drawn at seed 1000 + the seed, and Ped2-dev inductive "
+            "(fitted on training clips 01-08, scoring 09-16 with injected anomalies). Pooled frame AUROC; DUAD "
+            "over run seeds 0-2 at each history_neighbors (k of its knn score when fitted on a normal "
+            "history; history_drop as in the defaults), the kNN baseline at seed 0 with k 5 and k 1. The alarm "
+            "column: the default rule's line drawn from the history's own scores, at run seed 0."),
         "dev-core": (lambda: stage_dev_core(args.workdir, dev_sets.DEV_DEMO_SEEDS, args.variant),
                      core_results_name(args.variant),
                      "Video defaults: a change of the detector core, on the development sets",

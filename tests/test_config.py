@@ -110,11 +110,15 @@ def test_every_command_with_settings_prints_them_and_reads_them_back(tmp_path, c
     assert "--config" in _run(*command, "--help").output
 
 
-def test_detect_history_drop_option_reaches_the_settings():
-    assert yaml.safe_load(_run("detect", "--print-config").output)["history_drop"] == 1.0
-    res = _run("detect", "--history-drop", "0", "--print-config")
-    assert res.exit_code == 0 and yaml.safe_load(res.output)["history_drop"] == 0.0
+def test_detect_history_options_reach_the_settings():
+    printed = yaml.safe_load(_run("detect", "--print-config").output)
+    assert (printed["history_drop"], printed["history_neighbors"]) == (1.0, 0)
+    res = _run("detect", "--history-drop", "0", "--history-neighbors", "1", "--print-config")
+    assert res.exit_code == 0
+    printed = yaml.safe_load(res.output)
+    assert (printed["history_drop"], printed["history_neighbors"]) == (0.0, 1)
     assert _run("detect", "--history-drop", "100", "--print-config").exit_code != 0
+    assert _run("detect", "--history-neighbors", "-1", "--print-config").exit_code != 0
 
 
 def test_run_settings_are_the_packaged_run_yaml():

@@ -9,6 +9,7 @@ import pytest
 from video_helpers import DIM, FAST_DUAD, fake_video, small_store, write_labels
 
 from videoad import video
+from videoad.detector.duad import DUAD
 from videoad.video.groups import _load_group as load_group
 from videoad.datasets.annotations import read_annotations
 from videoad.metrics import evaluate_scores
@@ -144,35 +145,44 @@ def test_inductive_models_score_the_same_after_reload(tmp_path, n_seeds, preproc
 
 
 def test_a_history_declared_normal_is_fitted_with_a_small_drop(tmp_path):
-    """--fit-on: DUAD's selections drop history_drop percent (p0 = p), not the table's 25/20;
-    params that set p0/p win; a transductive fit keeps the table's."""
+    """--fit-on: DUAD's selections drop history_drop percent (p0 = p), not the table's 25/20, and
+    its knn score looks at the history_neighbors nearest rows; params that set p0/p/n_neighbors
+    win; a transductive fit keeps the table's."""
     train, test = tmp_path / "train", tmp_path / "test"
     for i in range(2):
         fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i)
     fake_video(test, "A/new.mp4", 40, anomalous=[7, 8], seed=20)
-    cfg = replace(CFG, params={k: v for k, v in FAST_DUAD.items() if k not in ("p0", "p")})
+    cfg = replace(CFG, params={k: v for k, v in FAST_DUAD.items() if k not in ("p0", "p", "n_neighbors")})
     table = video.DUAD_BY_FEATURES["learned"]
+    own_k = DUAD().n_neighbors
+    history_k = cfg.history_neighbors or own_k
 
     def fitted(s):
         (g,) = s.groups
-        return g["params"]["p0"], g["params"]["p"], g["selected_fraction"]
+        return g["params"]["p0"], g["params"]["p"], g["selected_fraction"], g["params"].get("n_neighbors", own_k)
 
     s = video.fit_and_score(train, test, cfg)
-    p0, p, kept = fitted(s)
-    assert (p0, p) == (1.0, 1.0) and kept > 0.95
+    p0, p, kept, k = fitted(s)
+    assert (p0, p, k) == (1.0, 1.0, history_k) and kept > 0.95
     new = next(iter(s))
     assert set(np.argsort(-new.scores)[:2]) == {7, 8}
     assert fitted(video.fit_and_score(train, test, replace(cfg, history_drop=5.0)))[:2] == (5.0, 5.0)
-    p0, p, kept = fitted(video.fit_and_score(train, test, replace(cfg, history_drop=0.0)))
+    p0, p, kept, _ = fitted(video.fit_and_score(train, test, replace(cfg, history_drop=0.0)))
     assert (p0, p) == (table["p0"], table["p"]) and kept < 0.9
-    assert fitted(video.fit_and_score(train, test, CFG))[:2] == (FAST_DUAD["p0"], FAST_DUAD["p"])
-    transductive = video.detect(train, cfg).groups[0]["params"]
+    for k, expected in ((1, 1), (3, 3), (0, own_k)):
+        assert fitted(video.fit_and_score(train, test, replace(cfg, history_neighbors=k)))[3] == expected
+    first = fitted(video.fit_and_score(train, test, CFG))
+    assert first[:2] == (FAST_DUAD["p0"], FAST_DUAD["p"]) and first[3] == FAST_DUAD.get("n_neighbors", history_k)
+    transductive = video.detect(train, replace(cfg, history_neighbors=1)).groups[0]["params"]
     assert (transductive["p0"], transductive["p"]) == (table["p0"], table["p"])
+    assert transductive.get("n_neighbors", own_k) == own_k
     # only DUAD has a selection; a baseline's arguments are its own
     assert video.detector_params(replace(cfg, detector="knn", params={}), "motion", history=True) == {}
     for bad in (-1.0, 100.0):
         with pytest.raises(ValueError, match="history_drop must be a percentage"):
             replace(cfg, history_drop=bad).check()
+    with pytest.raises(ValueError, match="history_neighbors must be a whole number"):
+        replace(cfg, history_neighbors=-1).check()
 
 
 def test_per_video_models_are_refused_for_inductive_mode(store, tmp_path):

@@ -47,6 +47,10 @@ class DetectConfig:
     # percent of the rows DUAD's initial selection and reselections drop when the fit is on a
     # history the user declared normal (`--fit-on`): p0 = p = history_drop (0: the table's p0/p)
     history_drop: float = _DEFAULTS["history_drop"]
+    # k of DUAD's knn score on such a history (0: DUAD's own n_neighbors). k > 1 guards against
+    # anomalies among the reference rows, which a normal history should not hold; k 1 measured a
+    # little higher AUROC and more false events on the development sets (docs/defaults.md)
+    history_neighbors: int = _DEFAULTS["history_neighbors"]
 
     def check(self, where: str = "config") -> "DetectConfig":
         self._check_types(where)
@@ -67,6 +71,9 @@ class DetectConfig:
         if not 0 <= float(self.history_drop) < 100:
             raise ValueError(f"{where}: history_drop must be a percentage in [0, 100) (0: DUAD's own p0/p), "
                              f"got {self.history_drop!r}")
+        if int(self.history_neighbors) < 0:
+            raise ValueError(f"{where}: history_neighbors must be a whole number >= 0 (0: DUAD's own n_neighbors), "
+                             f"got {self.history_neighbors!r}")
         if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
             raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
         if self.alarm not in ALARMS:
@@ -160,10 +167,13 @@ def detector_params(cfg: DetectConfig, kind: str, history: bool = False) -> dict
     `history`: the fit is on footage the user declared normal (`--fit-on`). The selection then
     has little to remove, and what it removes are normal rows that are merely rare (a rare
     path, a rare position in the grid), which later score as anomalies; so DUAD drops only
-    `history_drop` percent there (p0 = p), unless `params` set p0 or p themselves."""
+    `history_drop` percent there (p0 = p), and its knn score compares with the `history_neighbors`
+    nearest history rows; `params` that set p0, p or n_neighbors themselves win."""
     if cfg.detector != "duad":
         return dict(cfg.params)
     table = dict(DUAD_BY_FEATURES[kind])
     if history and float(cfg.history_drop) > 0:
         table.update(p0=float(cfg.history_drop), p=float(cfg.history_drop))
+    if history and int(cfg.history_neighbors) > 0:
+        table.update(n_neighbors=int(cfg.history_neighbors))
     return {**table, **cfg.params}
