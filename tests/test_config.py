@@ -112,7 +112,7 @@ def test_every_command_with_settings_prints_them_and_reads_them_back(tmp_path, c
 
 def test_detect_history_options_reach_the_settings():
     printed = yaml.safe_load(_run("detect", "--print-config").output)
-    assert (printed["history_drop"], printed["history_neighbors"]) == (1.0, 0)
+    assert (printed["history_drop"], printed["history_neighbors"], printed["history_line"]) == (1.0, 1, "held-out")
     res = _run("detect", "--history-drop", "0", "--history-neighbors", "1", "--print-config")
     assert res.exit_code == 0
     printed = yaml.safe_load(res.output)

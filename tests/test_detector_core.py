@@ -191,6 +191,38 @@ def test_knn_reference_is_capped_by_a_seeded_subsample():
     np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
 
 
+def test_held_out_scores_leave_each_group_out_of_the_reference(tmp_path):
+    """Each fitted row measured against the reference rows of the other groups only (brute force
+    in [code, residual]); never below its fitted score; the angle score has nothing to leave out."""
+    from sklearn.neighbors import NearestNeighbors
+
+    X, _ = inliers_with_outliers()
+    groups = np.arange(len(X)) % 3
+    det = DUAD(**SMALL, score="knn", n_neighbors=3, max_reference=300, random_state=0).fit(X)
+    assert len(det.reference_rows_) == 300 and det.selection_[det.reference_rows_].all()
+    with torch.no_grad():
+        x = torch.from_numpy(X / np.float32(det.scale_))
+        code, x_hat = det.model_(x)
+    rep = torch.cat([code, x - x_hat], dim=1).numpy()
+    held = det.held_out_scores(X, groups)
+    for g in range(3):
+        ref = det.reference_rows_[groups[det.reference_rows_] != g]
+        rows = groups == g
+        d = NearestNeighbors().fit(rep[ref]).kneighbors(rep[rows], n_neighbors=3)[0]
+        np.testing.assert_allclose(held[rows], d[:, 2], rtol=1e-4, atol=1e-5)
+    assert np.all(held >= det.decision_scores_ - 1e-5) and np.mean(held > det.decision_scores_ + 1e-6) > 0.5
+    # one group holding the whole reference (a one-video history): its fitted scores
+    np.testing.assert_array_equal(det.held_out_scores(X, np.zeros(len(X))), det.decision_scores_)
+    with pytest.raises(ValueError, match="fitted rows and one group label each"):
+        det.held_out_scores(X[:10], groups[:10])
+    path = tmp_path / "m.pt"
+    det.save(path)
+    with pytest.raises(ValueError, match="a loaded model does not keep them"):
+        load_detector(path).held_out_scores(X, groups)
+    angle = DUAD(**SMALL, random_state=0).fit(X)
+    np.testing.assert_array_equal(angle.held_out_scores(X, groups), angle.decision_scores_)
+
+
 def test_fit_is_invariant_to_rescaling_x():
     X, _ = inliers_with_outliers()
     a = DUAD(**SMALL, random_state=0).fit(X).decision_scores_

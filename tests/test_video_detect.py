@@ -185,6 +185,25 @@ def test_a_history_declared_normal_is_fitted_with_a_small_drop(tmp_path):
         replace(cfg, history_neighbors=-1).check()
 
 
+def test_a_history_draws_its_alarm_line_from_held_out_scores(tmp_path):
+    """--fit-on: each history video is scored without its own clips among the reference (as new
+    footage is), which raises the line; the scores of the footage are the same either way."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    for i in range(3):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i, drift=0.5)
+    fake_video(test, "A/new.mp4", 40, anomalous=[7, 8], seed=20, drift=0.5)
+    cfg = replace(CFG, params={k: v for k, v in FAST_DUAD.items() if k not in ("p0", "p")})
+    assert cfg.history_line == "held-out"
+    held, fitted = (video.fit_and_score(train, test, replace(cfg, history_line=line)) for line in ("held-out", "fitted"))
+    (h,), (f,) = held.groups, fitted.groups
+    assert (h["line_from"], f["line_from"]) == ("held-out", "fitted")
+    assert h["threshold"] > f["threshold"], (h["threshold"], f["threshold"])
+    np.testing.assert_array_equal(next(iter(held)).scores, next(iter(fitted)).scores)
+    assert video.detect(train, cfg).groups[0]["line_from"] == "fitted"  # transductive: the fit's own scores
+    with pytest.raises(ValueError, match="history_line must be one of"):
+        replace(cfg, history_line="own").check()
+
+
 def test_per_video_models_are_refused_for_inductive_mode(store, tmp_path):
     root, _ = store
     with pytest.raises(ValueError, match="per category or pooled"):

@@ -20,11 +20,15 @@ FAST_DUAD = {"p0": 25, "p": 20, "r": 3, "max_reselections": 2, "lr": 0.01, "batc
 
 
 def fake_video(root, key: str, n_clips: int, *, anomalous=(), seed: int = 0, stride: int = 16,
-               clip_len: int = 16, tail: int = 5, fps: float = 10.0, source: str = "") -> dict:
-    """Write one video's features; returns its n_frames and 1-based anomalous frame intervals."""
+               clip_len: int = 16, tail: int = 5, fps: float = 10.0, source: str = "", drift: float = 0.0) -> dict:
+    """Write one video's features; returns its n_frames and 1-based anomalous frame intervals.
+    `drift`: each value also follows a slow wave of that amplitude, with phases of the video's own,
+    so consecutive clips are alike (as overlapping clips are) and videos differ."""
     rng = np.random.default_rng(seed)
     base = np.linspace(1.0, 2.0, DIM)
     X = base + rng.normal(0, 0.05, (n_clips, DIM))
+    if drift:
+        X += drift * np.sin(np.arange(n_clips)[:, None] / 6.0 + rng.uniform(0, 2 * np.pi, DIM))
     odd = np.zeros(DIM)
     odd[: DIM // 2] = 3.0
     for i in anomalous:

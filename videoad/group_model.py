@@ -71,6 +71,12 @@ def rows(vids, level: str, position: bool = False) -> np.ndarray:
     return array_rows(None, np.concatenate([v.cells for v in vids]), level, position)
 
 
+def row_videos(vids, level: str) -> np.ndarray:
+    """Which video (index into `vids`) each of `rows(vids, level)` comes from."""
+    per_clip = [len(v.features) if level == "clip" else len(v.cells) * v.cells.shape[1] for v in vids]
+    return np.repeat(np.arange(len(vids)), per_clip)
+
+
 def array_rows(features: np.ndarray | None, cells: np.ndarray | None, level: str, position: bool = False
                ) -> np.ndarray:
     """`rows` of clips given as arrays: features (n, dim) for level clip, cells (n, C, d) for cell."""
@@ -186,13 +192,18 @@ class GroupModel:
     @classmethod
     def fit(cls, vids, *, level: str, detector: str, params: Mapping, preprocess: str, n_seeds: int, seed: int,
             position: bool, cell_aggregate: str, alarm: str, alarm_level: float, threads: int = 1,
-            kind: str = "", smooth: float = 0.0) -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
+            kind: str = "", smooth: float = 0.0, held_out: bool = False
+            ) -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
         """Fit on the videos' own clips; returns the model and the fitted clips' (cell, clip) scores.
 
         With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
         scores are averaged: a small group makes one autoencoder's scores swing with its seed.
         With `smooth` > 0 each video's clip scores are smoothed in time before the alarm line is
         drawn from them (cell scores stay as they are: they say where).
+        With `held_out` (a normal history, scored later against new footage), a detector that
+        can (`held_out_scores`: DUAD's knn score) scores each video's rows without that video's
+        own rows in its reference, so the line is drawn from what new normal footage would score
+        (`info["line_from"]` says which scores it came from).
         """
         from videoad.detector.torch_base import thread_limits
 
@@ -206,7 +217,10 @@ class GroupModel:
             det = make_detector(detector, params, seed + k)
             with thread_limits(threads):  # torch and BLAS threads, the caller's back after
                 det.fit(Xp)
-            runs.append(np.asarray(det.decision_scores_, dtype=np.float64))
+                held_out = held_out and hasattr(det, "held_out_scores")
+                fitted = det.held_out_scores(Xp, row_videos(vids, layout["level"])) if held_out \
+                    else det.decision_scores_
+            runs.append(np.asarray(fitted, dtype=np.float64))
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         cells, raw = model._clip_scores(np.mean(runs, axis=0))
@@ -219,7 +233,7 @@ class GroupModel:
                       "threshold": model.threshold, "threshold_raw": model.threshold_raw,
                       "alarm": [alarm, float(alarm_level)], "features": kind,
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
-                      "smooth": float(smooth),
+                      "smooth": float(smooth), "line_from": "held-out" if held_out else "fitted",
                       "score_unit": unit() if callable(unit) else "score", **layout}
         for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
             if hasattr(first, attr):

@@ -84,8 +84,7 @@ def event_settings(merge_gap, min_event):
                    "p0/p, for a history that may hold anomalies, e.g. an unlabeled training split).")
 @click.option("--history-neighbors", "history_neighbors", type=click.IntRange(min=0),
               help="With --fit-on: k of DUAD's knn score, how many history rows a clip is compared with "
-                   "(default 0: DUAD's own, 5; 1 measured slightly higher AUROC and more false events, "
-                   "docs/defaults.md).")
+                   "(default 1: the nearest; 0: DUAD's own, 5, for a history that may hold anomalies).")
 @event_options
 @ray_opts.detect_options
 def detect(features, output, mode, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,

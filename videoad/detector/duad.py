@@ -33,7 +33,7 @@ import torch
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, select_normal
 from videoad.detector.knn import KNNIndex, batched
-from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, seed_torch
+from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, seed_torch, thread_limits
 from videoad.detector.validation import check_not_all_constant, check_percent
 
 log = logging.getLogger(__name__)
@@ -617,13 +617,14 @@ class DUAD(TorchDetector):
 
     def _fit_scores(self, X_t: torch.Tensor, selected: np.ndarray) -> np.ndarray:
         if self.score != "knn":
-            self.reference_ = None
+            self.reference_ = self.reference_rows_ = None
             return self._scores(X_t)
         self.model_.eval()
         rows = np.flatnonzero(selected)
         cap = self._reference_cap()
         if len(rows) > cap:
             rows = np.sort(np.random.default_rng(self.seed_).choice(rows, cap, replace=False))
+        self.reference_rows_ = rows  # fit-time only (not saved): which fitted rows `held_out_scores` leaves out
         chunk = self._chunk_rows()
         rows_t = torch.from_numpy(rows).to(X_t.device)
         self.reference_ = torch.cat([self._rep(X_t[rows_t[s:s + chunk]]).cpu()
@@ -634,6 +635,46 @@ class DUAD(TorchDetector):
         k = min(int(self.n_neighbors), len(rows) - 1)
         dist = self._knn_index().query_stream(batched(X_t, self._rep, chunk), k + 1)
         return np.where(in_reference, dist[:, k], dist[:, k - 1])  # a reference row skips itself
+
+    def held_out_scores(self, X, groups) -> np.ndarray:
+        """The "knn" score of each row DUAD was just fitted on (X: those rows, in order), measured
+        without the reference rows of its own group (`groups`: one label per row, e.g. its video).
+
+        A fitted row's own score finds its near-duplicates among the reference (the overlapping
+        clips of the same video), so it is lower than what a new row like it would get; an alarm
+        line drawn from such scores sits too low. Left out by group, a row scores as new footage
+        does. Scores other than "knn" are returned as `decision_scores_`, and so are the rows of a
+        group that holds the whole reference (a history of one video); a group that holds nearly
+        all of it is measured against what is left, with k cut to that.
+        """
+        if self.score != "knn":
+            return np.asarray(self.decision_scores_, dtype=np.float64)
+        rows = getattr(self, "reference_rows_", None)
+        if rows is None:
+            raise ValueError("held_out_scores needs the fit's reference rows: call it right after fit, "
+                             "on the rows fitted (a loaded model does not keep them)")
+        X = self._validate_score_input(X)
+        groups = np.asarray(groups)
+        if X.shape[0] != len(self.decision_scores_) or groups.shape != (X.shape[0],):
+            raise ValueError(f"held_out_scores takes the {len(self.decision_scores_)} fitted rows and one group "
+                             f"label each, got {X.shape[0]} rows and {groups.shape[0] if groups.ndim else 0} labels")
+        out = np.empty(X.shape[0], dtype=np.float64)
+        ref_groups = groups[rows]
+        X_t = self._tensor(self._transform(X))
+        self.model_.eval()
+        with thread_limits(getattr(self, "n_threads", None)):
+            for g in np.unique(groups):
+                members = np.flatnonzero(groups == g)
+                others = ref_groups != g
+                if not others.any():  # one group holds the whole reference: its fitted scores
+                    out[members] = self.decision_scores_[members]
+                    continue
+                ref = self.reference_[others]
+                k = min(int(self.n_neighbors), len(ref))
+                index = KNNIndex(ref, device=self.device_)
+                queries = X_t[torch.from_numpy(members).to(X_t.device)]
+                out[members] = index.query_stream(batched(queries, self._rep, self._chunk_rows()), k)[:, k - 1]
+        return out
 
     def _knn_index(self) -> KNNIndex:
         """The reference rows on the model's device, built on first use (also after loading)."""

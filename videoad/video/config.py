@@ -14,6 +14,7 @@ from videoad.group_model import ALARMS, CELL_AGGREGATES, LEVELS, PREPROCESS
 
 MODES = ("per-video", "per-category", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
+HISTORY_LINES = ("held-out", "fitted")
 
 
 _DEFAULTS = packaged_defaults("detect")  # videoad/defaults/detect.yaml: the one place they are written
@@ -47,10 +48,13 @@ class DetectConfig:
     # percent of the rows DUAD's initial selection and reselections drop when the fit is on a
     # history the user declared normal (`--fit-on`): p0 = p = history_drop (0: the table's p0/p)
     history_drop: float = _DEFAULTS["history_drop"]
-    # k of DUAD's knn score on such a history (0: DUAD's own n_neighbors). k > 1 guards against
-    # anomalies among the reference rows, which a normal history should not hold; k 1 measured a
-    # little higher AUROC and more false events on the development sets (docs/defaults.md)
+    # k of DUAD's knn score on such a history (0: DUAD's own n_neighbors): its nearest row is the
+    # evidence, since k > 1 only guards against anomalies among the reference rows, which a normal
+    # history should not hold (docs/defaults.md)
     history_neighbors: int = _DEFAULTS["history_neighbors"]
+    # where the alarm line of such a fit comes from: "held-out" (each history video scored without
+    # its own clips among the reference, as new footage is scored) or "fitted" (the fit's own scores)
+    history_line: str = _DEFAULTS["history_line"]
 
     def check(self, where: str = "config") -> "DetectConfig":
         self._check_types(where)
@@ -71,6 +75,8 @@ class DetectConfig:
         if not 0 <= float(self.history_drop) < 100:
             raise ValueError(f"{where}: history_drop must be a percentage in [0, 100) (0: DUAD's own p0/p), "
                              f"got {self.history_drop!r}")
+        if self.history_line not in HISTORY_LINES:
+            raise ValueError(f"{where}: history_line must be one of {HISTORY_LINES}, got {self.history_line!r}")
         if int(self.history_neighbors) < 0:
             raise ValueError(f"{where}: history_neighbors must be a whole number >= 0 (0: DUAD's own n_neighbors), "
                              f"got {self.history_neighbors!r}")
