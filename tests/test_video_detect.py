@@ -194,7 +194,8 @@ def test_a_history_draws_its_alarm_line_from_held_out_scores(tmp_path):
     fake_video(test, "A/new.mp4", 40, anomalous=[7, 8], seed=20, drift=0.5)
     cfg = replace(CFG, params={k: v for k, v in FAST_DUAD.items() if k not in ("p0", "p")})
     assert cfg.history_line == "held-out"
-    held, fitted = (video.fit_and_score(train, test, replace(cfg, history_line=line)) for line in ("held-out", "fitted"))
+    held, fitted = (video.fit_and_score(train, test, replace(cfg, history_line=line))
+                    for line in ("held-out", "fitted"))
     (h,), (f,) = held.groups, fitted.groups
     assert (h["line_from"], f["line_from"]) == ("held-out", "fitted")
     assert h["threshold"] > f["threshold"], (h["threshold"], f["threshold"])

@@ -213,13 +213,14 @@ class GroupModel:
         prep = fit_preprocess(X, preprocess)
         Xp = apply_preprocess(X, prep)
         runs, dets = [], []
+        line_from = "fitted"
         for k in range(int(n_seeds)):
             det = make_detector(detector, params, seed + k)
             with thread_limits(threads):  # torch and BLAS threads, the caller's back after
                 det.fit(Xp)
-                held_out = held_out and hasattr(det, "held_out_scores")
-                fitted = det.held_out_scores(Xp, row_videos(vids, layout["level"])) if held_out \
-                    else det.decision_scores_
+                fitted = det.decision_scores_
+                if held_out and hasattr(det, "held_out_scores"):
+                    fitted, line_from = det.held_out_scores(Xp, row_videos(vids, layout["level"])), "held-out"
             runs.append(np.asarray(fitted, dtype=np.float64))
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
@@ -233,7 +234,7 @@ class GroupModel:
                       "threshold": model.threshold, "threshold_raw": model.threshold_raw,
                       "alarm": [alarm, float(alarm_level)], "features": kind,
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
-                      "smooth": float(smooth), "line_from": "held-out" if held_out else "fitted",
+                      "smooth": float(smooth), "line_from": line_from,
                       "score_unit": unit() if callable(unit) else "score", **layout}
         for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
             if hasattr(first, attr):

@@ -88,7 +88,8 @@ def event_settings(merge_gap, min_event):
 @event_options
 @ray_opts.detect_options
 def detect(features, output, mode, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
-           model_dir, fit_on, history_drop, history_neighbors, merge_gap, min_event, ray_address=None, ray_cpus=None, ray_gpus=None):
+           model_dir, fit_on, history_drop, history_neighbors, merge_gap, min_event, ray_address=None, ray_cpus=None,
+           ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import video
