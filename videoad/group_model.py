@@ -213,14 +213,14 @@ class GroupModel:
         prep = fit_preprocess(X, preprocess)
         Xp = apply_preprocess(X, prep)
         runs, dets = [], []
-        line_from = "fitted"
+        line_from, videos = "fitted", row_videos(vids, layout["level"]) if held_out else None
         for k in range(int(n_seeds)):
             det = make_detector(detector, params, seed + k)
             with thread_limits(threads):  # torch and BLAS threads, the caller's back after
                 det.fit(Xp)
                 fitted = det.decision_scores_
                 if held_out and hasattr(det, "held_out_scores"):
-                    fitted, line_from = det.held_out_scores(Xp, row_videos(vids, layout["level"])), "held-out"
+                    fitted, line_from = det.held_out_scores(Xp, videos), "held-out"
             runs.append(np.asarray(fitted, dtype=np.float64))
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
