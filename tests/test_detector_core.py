@@ -531,7 +531,7 @@ def test_restarts_refit_with_other_seeds_while_the_selection_does_not_settle():
     X, _ = inliers_with_outliers(seed=1)
     # tol 0 with one reselection: a fit rarely settles, so every restart runs
     stuck = dict(SMALL, max_reselections=1, tol=0.0)
-    det = DUAD(**stuck, restarts=2, random_state=5).fit(X)
+    det = DUAD(**stuck, restarts=2, restart_keep="fewest_changes", random_state=5).fit(X)
     seeds = [a["seed"] for a in det.restarts_]
     assert seeds[0] == 5 and seeds[1:] == [5 + 1000 * k for k in range(1, len(seeds))]
     assert sum(a["kept"] for a in det.restarts_) == 1 and det.random_state == 5
@@ -552,6 +552,35 @@ def test_restarts_refit_with_other_seeds_while_the_selection_does_not_settle():
     assert clone(det).get_params()["restarts"] == 2
     with pytest.raises(ValueError, match="restarts must be a whole number"):
         DUAD(**SMALL, restarts=-1).fit(X)
+
+
+def test_restarts_that_never_settle_keep_every_attempt_and_score_by_their_mean(tmp_path):
+    X, _ = inliers_with_outliers(seed=1)
+    stuck = dict(SMALL, max_reselections=1, tol=0.0, score="knn")
+    det = DUAD(**stuck, restarts=1, random_state=5).fit(X)
+    assert [a["stop_reason"] for a in det.restarts_] == ["max_reselections"] * 2  # the case under test
+    assert all(a["kept"] for a in det.restarts_) and len(det.members_) == 2
+    alone = [DUAD(**stuck, random_state=a["seed"]).fit(X) for a in det.restarts_]
+    np.testing.assert_allclose(det.decision_scores_, np.mean([a.decision_scores_ for a in alone], axis=0), rtol=1e-6)
+    np.testing.assert_allclose(det.decision_function(X[:30]),
+                               np.mean([a.decision_function(X[:30]) for a in alone], axis=0), rtol=1e-6)
+    assert not np.allclose(alone[0].decision_function(X[:30]), alone[1].decision_function(X[:30]))
+    groups = np.arange(len(X)) % 3
+    np.testing.assert_allclose(det.held_out_scores(X, groups),
+                               np.mean([a.held_out_scores(X, groups) for a in alone], axis=0), rtol=1e-6)
+    # the selection and history are those of the attempt the old rule keeps
+    fewest = min(det.restarts_, key=lambda a: a["last_change"])
+    assert det.seed_ == fewest["seed"]
+    # saved and loaded, every member comes back
+    det.save(tmp_path / "m.pt")
+    back = DUAD.load(tmp_path / "m.pt")
+    assert len(back.members_) == 2
+    np.testing.assert_allclose(back.decision_function(X[:30]), det.decision_function(X[:30]), rtol=1e-6)
+    # a refit that settles drops the members of the fit before
+    det.set_params(tol=1.0).fit(X)
+    assert det.members_ is None and len(det.restarts_) == 1
+    with pytest.raises(ValueError, match="restart_keep must be one of"):
+        DUAD(**SMALL, restarts=1, restart_keep="best").fit(X)
 
 
 def test_train_last_selection_trains_on_the_selection_an_unsettled_loop_ends_with():

@@ -47,6 +47,7 @@ FIT_VALUES = 1 << 25
 #: input values one epoch may train on under max_epoch_rows="auto" (2^24: 4,096 rows at 4,096 columns)
 EPOCH_VALUES = 1 << 24
 SCORES = ("angle", "error", "knn")
+RESTART_KEEPS = ("mean", "fewest_changes")
 KNN_SPACES = ("rep", "input")
 
 
@@ -129,11 +130,16 @@ class DUAD(TorchDetector):
     guard_runs : the initial selection keeps only the rows that this many independently seeded
         clusterings agree on (`_initial_selection`; 1 = one clustering, the default).
     restarts : when the selection has not converged after `max_reselections`, fit again with
-        another seed (the fit's seed + 1000 k), at most this many more times; the fit kept is
-        the first that converged, else the one whose last reselection changed the fewest rows.
-        Label-free: on KDDCUP99 the poor fits were ones whose selection never settled
-        (benchmarks/results/kdd_restarts.md). `restarts_` lists every attempt. 0 (the default):
-        one fit, as the paper.
+        another seed (the fit's seed + 1000 k), at most this many more times; the first fit that
+        converged is kept. Label-free: on KDDCUP99 the poor fits were ones whose selection never
+        settled (benchmarks/results/kdd_restarts.md). `restarts_` lists every attempt. 0 (the
+        default): one fit, as the paper.
+    restart_keep : what `restarts` keeps when no attempt converged. "mean" (default): every
+        attempt, the score being the mean of their scores (`members_`; `selection_` and
+        `history_` are those of the attempt with the smallest last change); among unsettled
+        fits no label-free sign found tells the good one (docs/guard.md), and the mean of two
+        is rarely far below the better. "fewest_changes": the attempt whose last reselection
+        changed the fewest rows (the rule before; benchmarks/results/kdd_restarts*.md).
     train_last_selection : when the loop stops at `max_reselections`, the last reselection's
         selection has not been trained on yet: train `r` more epochs on it before scoring, so that
         the scores come from a model that learned `selection_` (a converged loop already did). On
@@ -154,7 +160,7 @@ class DUAD(TorchDetector):
                  contamination: float | None = None,
                  device: str = "auto", random_state=None, keep_selection_history: bool = False,
                  guard: bool = False, guard_runs: int = 1, guard_margin: float = 2.0, refit_epochs: int = 0,
-                 restarts: int = 0, train_last_selection: bool = False,
+                 restarts: int = 0, restart_keep: str = "mean", train_last_selection: bool = False,
                  gmm_backend: str = "auto", n_threads: int | None = None, verbose: bool = False):
         self.p0 = p0
         self.p = p
@@ -191,6 +197,7 @@ class DUAD(TorchDetector):
         self.guard_margin = guard_margin
         self.refit_epochs = refit_epochs
         self.restarts = restarts
+        self.restart_keep = restart_keep
         self.train_last_selection = train_last_selection
         self.gmm_backend = gmm_backend
         self.n_threads = n_threads
@@ -269,6 +276,10 @@ class DUAD(TorchDetector):
         if not (isinstance(self.restarts, (int, np.integer)) and not isinstance(self.restarts, bool)
                 and self.restarts >= 0):
             raise ValueError(f"restarts must be a whole number >= 0, got {self.restarts!r}")
+        if self.restart_keep not in RESTART_KEEPS:
+            raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
+        self.members_ = None
+        self._nn_index = None
         super().fit(X, y)
         if int(self.restarts) == 0:
             self.restarts_ = [self._attempt(kept=True)]
@@ -288,6 +299,13 @@ class DUAD(TorchDetector):
         self.__dict__.update(fitted.__dict__)
         self.random_state = given
         attempt["kept"] = True
+        if self.restart_keep == "mean" and len(fits) > 1 and attempt["stop_reason"] != "converged":
+            # no attempt settled: keep them all and score by the mean of their scores
+            for a, _ in fits:
+                a["kept"] = True
+            self.members_ = [f for _, f in fits]
+            self.decision_scores_ = np.mean([f.decision_scores_ for f in self.members_], axis=0)
+            self._set_threshold()
         self.restarts_ = [a for a, _ in fits]
         self.fit_seconds_ = time.perf_counter() - started
         return self
@@ -647,6 +665,8 @@ class DUAD(TorchDetector):
         group that holds the whole reference (a history of one video); a group that holds nearly
         all of it is measured against what is left, with k cut to that.
         """
+        if getattr(self, "members_", None):
+            return np.mean([m.held_out_scores(X, groups) for m in self.members_], axis=0)
         if self.score != "knn":
             return np.asarray(self.decision_scores_, dtype=np.float64)
         rows = getattr(self, "reference_rows_", None)
@@ -686,6 +706,8 @@ class DUAD(TorchDetector):
     # ------------------------------------------------------------------ scoring
     def _score(self, X: np.ndarray) -> np.ndarray:
         """Anomaly score of each row of X (see `score`; the angle is in radians in [0, pi]); higher = more anomalous."""
+        if getattr(self, "members_", None):  # restarts that never settled: the mean of their scores
+            return np.mean([m._score(X) for m in self.members_], axis=0)
         X_t = self._tensor(self._transform(X))
         if self.score != "knn":
             return self._scores(X_t)

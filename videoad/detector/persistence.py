@@ -47,6 +47,40 @@ def _strip_arrays(value):
     return value
 
 
+def _fitted_state(det, meta: dict) -> dict:
+    """What one fitted model keeps: its JSON attributes (into `meta`), arrays and torch state."""
+    meta = {**meta, "attrs": {name: _strip_arrays(getattr(det, name)) for name in det._json_attrs
+                              if hasattr(det, name)}}
+    arrays = {name: torch.from_numpy(np.ascontiguousarray(getattr(det, name))) for name in det._array_attrs
+              if getattr(det, name, None) is not None}
+    state = {"meta_json": json.dumps(meta, default=_json_default), "arrays": arrays}
+    model = getattr(det, "model_", None)
+    if isinstance(model, torch.nn.Module):
+        state["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return state
+
+
+def _restore(det, state: dict, path: Path, device: str | None):
+    """Set what `_fitted_state` wrote onto a freshly built `det`; returns it."""
+    for name, value in json.loads(state["meta_json"])["attrs"].items():
+        setattr(det, name, value)
+    for name, tensor in state["arrays"].items():
+        setattr(det, name, tensor.numpy())
+    if "state_dict" not in state:
+        return det
+    trained_on = det.device_
+    if device is None:
+        device = trained_on
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            log.warning("%s was trained on %s, which is not available here; loading onto the CPU", path, device)
+            device = "cpu"
+    det.device_ = device
+    det.model_ = det._build_model().to(device)
+    det.model_.load_state_dict(state["state_dict"], strict=True)
+    det.model_.eval()
+    return det
+
+
 def save_detector(det, path) -> Path:
     """Write a fitted detector (one the registry lists as saving) to `path` atomically."""
     spec = registry.spec_of(det)
@@ -58,18 +92,11 @@ def save_detector(det, path) -> Path:
     params = det.get_params()
     if hasattr(det, "seed_"):
         params["random_state"] = det.seed_  # a Generator is not JSON; the seed it produced is
-    meta = {
-        "format": FORMAT,
-        "class": spec.target,
-        "params": params,
-        "attrs": {name: _strip_arrays(getattr(det, name)) for name in det._json_attrs if hasattr(det, name)},
-    }
-    arrays = {name: torch.from_numpy(np.ascontiguousarray(getattr(det, name))) for name in det._array_attrs
-              if getattr(det, name, None) is not None}
-    payload = {"meta_json": json.dumps(meta, default=_json_default), "arrays": arrays}
-    model = getattr(det, "model_", None)
-    if isinstance(model, torch.nn.Module):
-        payload["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    meta = {"format": FORMAT, "class": spec.target, "params": params}
+    payload = _fitted_state(det, meta)
+    members = getattr(det, "members_", None)
+    if members:  # a fit that keeps several models (DUAD restarts): each one's own state
+        payload["members"] = [_fitted_state(m, {}) for m in members]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -98,21 +125,7 @@ def load_detector(path, device: str | None = None):
         cls = registry.saving_class(str(meta.get("class")))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    det = cls(**meta["params"])
-    for name, value in meta["attrs"].items():
-        setattr(det, name, value)
-    for name, tensor in payload["arrays"].items():
-        setattr(det, name, tensor.numpy())
-    if "state_dict" not in payload:
-        return det
-    trained_on = det.device_
-    if device is None:
-        device = trained_on
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            log.warning("%s was trained on %s, which is not available here; loading onto the CPU", path, device)
-            device = "cpu"
-    det.device_ = device
-    det.model_ = det._build_model().to(device)
-    det.model_.load_state_dict(payload["state_dict"], strict=True)
-    det.model_.eval()
+    det = _restore(cls(**meta["params"]), payload, path, device)
+    if payload.get("members"):
+        det.members_ = [_restore(cls(**meta["params"]), m, path, device) for m in payload["members"]]
     return det
