@@ -301,7 +301,8 @@ def stage_dev_history_neighbors(work: Path, seeds) -> dict:
 #: DUAD arguments measured against the defaults in the dev-core stage (`--variant`); each writes
 #: its own results file (video_dev_core.md for the first, video_dev_core_<name>.md for the others)
 CORE_VARIANTS = {"train_last_selection": {"train_last_selection": True},
-                 "knn_input": {"knn_space": "input"}}
+                 "knn_input": {"knn_space": "input"},
+                 "restarts": {"restarts": 1}}
 
 
 #: the variant measured first, whose results file keeps the stage's plain name
@@ -316,7 +317,8 @@ def stage_dev_core(work: Path, seeds, variant: str) -> dict:
     """After the third confirmation: one change of DUAD's arguments (`CORE_VARIANTS`) measured on
     video development sets before it may become a default: `train_last_selection` (chosen on
     KDDCUP99 development splits), `knn_input` (the knn score in the scaled input instead of
-    [code, residual]: the kNN baseline's space, with DUAD's selection as the reference)."""
+    [code, residual]: the kNN baseline's space, with DUAD's selection as the reference),
+    `restarts` (one restart; video fits never settle, so two fits whose scores are averaged)."""
     base = video.DetectConfig(mode="pooled")
     methods = [("DUAD defaults", base, (0, 1, 2)),
                (f"DUAD, {variant}", replace(base, params=dict(CORE_VARIANTS[variant])), (0, 1, 2))]
