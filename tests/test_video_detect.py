@@ -205,6 +205,20 @@ def test_a_history_draws_its_alarm_line_from_held_out_scores(tmp_path):
         replace(cfg, history_line="own").check()
 
 
+def test_a_restarted_fit_records_its_attempts(tmp_path):
+    """DUAD restarts inside a group: run.json lists every attempt; unsettled ones are all kept and
+    the group's scores are the mean of theirs."""
+    fake_video(tmp_path, "A/a.mp4", 60, anomalous=[7, 8], seed=3)
+    base = {**FAST_DUAD, "tol": 0.0, "max_reselections": 1}
+    one = video.detect(tmp_path, replace(CFG, mode="pooled", params=base))
+    two = video.detect(tmp_path, replace(CFG, mode="pooled", params={**base, "restarts": 1}))
+    (g,) = two.groups
+    assert "attempts" not in one.groups[0]
+    assert [a["stop_reason"] for a in g["attempts"]] == ["max_reselections"] * 2
+    assert all(a["kept"] for a in g["attempts"]) and g["attempts"][1]["seed"] == g["attempts"][0]["seed"] + 1000
+    assert not np.allclose(next(iter(one)).scores, next(iter(two)).scores)
+
+
 def test_per_video_models_are_refused_for_inductive_mode(store, tmp_path):
     root, _ = store
     with pytest.raises(ValueError, match="per category or pooled"):
@@ -222,6 +236,9 @@ def test_the_shipped_config_is_the_defaults(tmp_path):
     assert DEMO_CONFIG == replace(video.DetectConfig(), mode="pooled")  # the demo only picks the grouping
     # DUAD's arguments follow the features; the config's own params win over them
     assert video.detector_params(video.DetectConfig(), "motion")["score"] == "knn"
+    # one restart on motion features (chosen on the video dev sets), none where unmeasured
+    assert video.detector_params(video.DetectConfig(), "motion")["restarts"] == 1
+    assert video.detector_params(video.DetectConfig(), "learned").get("restarts", 0) == 0
     assert video.detector_params(video.DetectConfig(params={"score": "angle"}), "learned")["score"] == "angle"
     assert video.detector_params(video.DetectConfig(detector="pca"), "motion") == {}
 

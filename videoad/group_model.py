@@ -241,6 +241,9 @@ class GroupModel:
                 model.info[attr.rstrip("_")] = getattr(first, attr)
         if hasattr(first, "selection_"):
             model.info["selected_fraction"] = float(np.mean(first.selection_))
+        if len(getattr(first, "restarts_", ())) > 1:  # DUAD restarts: every attempt, and which were kept
+            model.info["attempts"] = [{k: a[k] for k in ("seed", "stop_reason", "last_change", "kept")}
+                                      for a in first.restarts_]
         return model, cells, clips
 
     def score(self, vids, threads: int = 1, smooth: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
