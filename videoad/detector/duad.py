@@ -137,9 +137,9 @@ class DUAD(TorchDetector):
     restart_keep : what `restarts` keeps when no attempt converged. "mean" (default): every
         attempt, the score being the mean of their scores (`members_`; `selection_` and
         `history_` are those of the attempt with the smallest last change); among unsettled
-        fits no label-free sign found tells the good one (docs/guard.md), and the mean of two
-        is rarely far below the better. "fewest_changes": the attempt whose last reselection
-        changed the fewest rows (the rule before; benchmarks/results/kdd_restarts*.md).
+        fits no label-free sign found tells the good one, and on KDDCUP99 the mean of two never
+        scored below the worse of them (docs/guard.md). "fewest_changes": the attempt whose
+        last reselection changed the fewest rows (the rule before; kdd_restarts*.md).
     train_last_selection : when the loop stops at `max_reselections`, the last reselection's
         selection has not been trained on yet: train `r` more epochs on it before scoring, so that
         the scores come from a model that learned `selection_` (a converged loop already did). On
