@@ -325,7 +325,7 @@ def stage_dev_core(work: Path, seeds, variant: str) -> dict:
     methods = [("DUAD defaults", base, (0, 1, 2)),
                (f"DUAD, {variant}", replace(base, params=dict(CORE_VARIANTS[variant])), (0, 1, 2))]
     # the Ped2-dev sets first (real footage, where the defaults miss their goals on Ped2), then
-    # two demo seeds; a two-core machine affords about 12 minutes a set
+    # two demo seeds (about 7 minutes for the stage at one thread once the features are cached)
     sets = list(ped2dev_sets(work)) + list(ped2dev_heavy_sets(work)) + list(demo_sets(work, seeds[:2]))
     return {"rows": measure_methods(sets, methods, alarms=variant == "one_fit")}
 
