@@ -279,7 +279,6 @@ class DUAD(TorchDetector):
         if self.restart_keep not in RESTART_KEEPS:
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
         self.members_ = None
-        self._nn_index = None
         super().fit(X, y)
         if int(self.restarts) == 0:
             self.restarts_ = [self._attempt(kept=True)]
