@@ -73,5 +73,14 @@ def test_bench_runs_every_method_and_writes_results(tmp_path, npz):
     assert payload["protocol"].startswith("KDDCUP99")
     duad = [r for r in payload["records"] if r["method"] == "DUAD"][0]
     assert 0 <= duad["extra"]["purity"][0]["anomaly_share"] <= 1
+    # the shipped settings restart a fit that did not settle, and the record lists both attempts
+    assert cfg["duad"]["restarts"] == 1
+    attempts = duad["extra"].get("attempts")
+    if attempts is None:
+        assert duad["extra"]["stop_reason"] == "converged"
+    else:
+        assert len(attempts) == 2 and attempts[0]["stop_reason"] == "max_reselections"
+        assert attempts[1]["seed"] == attempts[0]["seed"] + 1000
+        assert any(a["kept"] for a in attempts)
     assert all(50 < r["auroc_mean"] <= 100 for r in rows if r["method"] == "PCA-4")
     assert "| 10% | DUAD |" in (tmp_path / "kddcup_quick.md").read_text()

@@ -103,6 +103,8 @@ def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, comman
                                          "anomaly_share": float(split.y_train[h["mask"]].mean())}
                                         for h in det.history_],
                              "guard": [_guard_record(h, split.y_train) for h in det.history_[1:]]}
+                    if len(getattr(det, "restarts_", [])) > 1:  # every attempt of a restarted fit
+                        extra["attempts"] = det.restarts_
                 records.append(Record(setting, name, seed, auroc, auprc, secs, extra))
                 note = ""
                 if extra:
@@ -110,6 +112,8 @@ def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, comman
                     note = (f"  [{extra['stop_reason']}, selection anomaly share "
                             f"{100 * extra['purity'][-1]['anomaly_share']:.2f}%"
                             + (f", guard kept out {sum(g['rows_rejected'] for g in guarded)} rows" if guarded else "")
+                            + (f", {len(extra['attempts'])} attempts: "
+                               + "/".join(a["stop_reason"] for a in extra["attempts"]) if "attempts" in extra else "")
                             + "]")
                 click.echo(f"{setting} seed {seed} {name:32s} AUROC {auroc:6.2f} AUPRC {auprc:6.2f} "
                            f"fit {secs:6.1f}s" + note)
