@@ -6,6 +6,7 @@
 # .ci/run sets VIDEOAD_REQUIRE_DATA=1 so that in CI a missing data folder fails instead.
 # .venv      CPU torch 2.13 + the package with its dev, decord, pyav and ray extras: everything but
 #            the torchvision/pytorchvideo backbones
+# Both pin the numerical libraries to .ci/constraints.txt (the versions the recorded results used).
 # .venv-full torch 2.14.1 + torchvision 0.29.1 (the only working pair on this project's
 #            machines, a CUDA build that also runs on the CPU, ~6 GB) + pytorchvideo, for the
 #            tests marked `vision`
@@ -18,19 +19,19 @@ PYTEST_ENV := OMP_NUM_THREADS=1 MPLBACKEND=Agg
 
 .PHONY: demo test test-core test-vision venv bench-quick clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml .ci/constraints.txt
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	# the CPU build of torch first (on this project's machines pip finds it on local disk);
 	# elsewhere pip takes torch<2.15 from PyPI
 	$(VENV)/bin/pip install --quiet "torch==2.13.0" || $(VENV)/bin/pip install --quiet "torch>=2.4,<2.15"
-	$(VENV)/bin/pip install --quiet -e ".[dev,decord,pyav,ray]"
+	$(VENV)/bin/pip install --quiet -c .ci/constraints.txt -e ".[dev,decord,pyav,ray]"
 	touch $(STAMP)
 
-$(STAMP_FULL): pyproject.toml
+$(STAMP_FULL): pyproject.toml .ci/constraints.txt
 	$(PY) -m venv $(VENV_FULL)
 	$(VENV_FULL)/bin/pip install --quiet --upgrade pip
-	$(VENV_FULL)/bin/pip install --quiet -e ".[dev,decord,pyav,ptv,ray]"
+	$(VENV_FULL)/bin/pip install --quiet -c .ci/constraints.txt -e ".[dev,decord,pyav,ptv,ray]"
 	touch $(STAMP_FULL)
 
 venv: $(STAMP)

@@ -81,7 +81,7 @@ def fit_once(split, name: str, seed: int, cls, overrides: dict) -> dict:
     path = CACHE / f"c{CONTAMINATION}_s{seed}_{name}.npz"
     if not path.exists():
         t0 = time.time()
-        det = cls(**{**DEFAULT_CONFIG["duad"], **overrides}, random_state=seed,
+        det = cls(**{**DEFAULT_CONFIG["duad"], "restarts": 0, **overrides}, random_state=seed,
                   keep_selection_history=True).fit(split.X_train)
         shares = [round(100 * float(split.y_train[h["mask"]].mean()), 2) for h in det.history_]
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -71,6 +71,9 @@ def test_bench_runs_every_method_and_writes_results(tmp_path, npz):
     assert methods == {"DUAD", "DUAD (paper rule: components)", "PCA-4", "IsolationForest", "OC-SVM", "DAGMM"}
     payload = json.loads((tmp_path / "kddcup_quick.json").read_text())
     assert payload["protocol"].startswith("KDDCUP99")
+    # the libraries a fit's arithmetic depends on are recorded beside the numbers
+    import sklearn
+    assert payload["env"]["scikit-learn"] == sklearn.__version__ and payload["env"]["numpy"] == np.__version__
     duad = [r for r in payload["records"] if r["method"] == "DUAD"][0]
     assert 0 <= duad["extra"]["purity"][0]["anomaly_share"] <= 1
     # the shipped settings restart a fit that did not settle, and the record lists both attempts

@@ -149,10 +149,16 @@ def write_results(out_dir: Path, name: str, protocol: str, command: str, config:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = {"python": platform.python_version(), "machine": platform.machine(), "date": time.strftime("%Y-%m-%d")}
+    # the fits are repeatable only at these versions and thread count (.ci/constraints.txt)
+    import scipy
+    import sklearn
+
+    env.update({"numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__})
     try:
         import torch
 
         env["torch"] = torch.__version__
+        env["torch_threads"] = torch.get_num_threads()
     except ImportError:  # pragma: no cover - torch is a hard dependency
         pass
     payload = {"benchmark": name, "protocol": protocol, "command": command, "config": config, "env": env,
