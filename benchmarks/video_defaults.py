@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
 from dataclasses import replace
@@ -420,7 +419,9 @@ def _with_history(s, protocol, fit, cfg):
 
 def write(name: str, result: dict, meta: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    meta = {**meta, "python": platform.python_version(), "created": time.strftime("%Y-%m-%d %H:%M")}
+    from videoad.bench.common import environment
+
+    meta = {**meta, "env": environment(), "created": time.strftime("%Y-%m-%d %H:%M")}
     (out / f"{name}.json").write_text(json.dumps({"meta": meta, **result}, indent=2, default=str) + "\n")
     lines = [f"# {meta['title']}", "", meta["protocol"], "", f"Command: `{meta['command']}`", "",
              "| set | method | rows | frame AUROC (mean [min, max] over runs) | AP | alarm (default rule): "

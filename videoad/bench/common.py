@@ -143,17 +143,14 @@ def best_baseline_check(rows: list[dict], ours: str) -> list[str]:
     return out
 
 
-def write_results(out_dir: Path, name: str, protocol: str, command: str, config: dict,
-                  records: list[Record], rows: list[dict], extra_md: str = "") -> tuple[Path, Path]:
-    """`<name>.json` (every record, the summary, the protocol, the command) and `<name>.md`."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    env = {"python": platform.python_version(), "machine": platform.machine(), "date": time.strftime("%Y-%m-%d")}
-    # the fits are repeatable only at these versions and thread count (.ci/constraints.txt)
+def environment() -> dict:
+    """Versions and thread count a benchmark ran with: its fits are repeatable only at these
+    (.ci/constraints.txt pins the numerical libraries)."""
     import scipy
     import sklearn
 
-    env.update({"numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__})
+    env = {"python": platform.python_version(), "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"),
+           "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
     try:
         import torch
 
@@ -161,6 +158,15 @@ def write_results(out_dir: Path, name: str, protocol: str, command: str, config:
         env["torch_threads"] = torch.get_num_threads()
     except ImportError:  # pragma: no cover - torch is a hard dependency
         pass
+    return env
+
+
+def write_results(out_dir: Path, name: str, protocol: str, command: str, config: dict,
+                  records: list[Record], rows: list[dict], extra_md: str = "") -> tuple[Path, Path]:
+    """`<name>.json` (every record, the summary, the protocol, the command) and `<name>.md`."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = environment()
     payload = {"benchmark": name, "protocol": protocol, "command": command, "config": config, "env": env,
                "summary": rows, "records": [r.__dict__ for r in records]}
     json_path = out_dir / f"{name}.json"
