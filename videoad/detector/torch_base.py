@@ -171,7 +171,7 @@ class TorchDetector(BaseDetector):
                 perm = perm[:cap]  # a fresh random subset each epoch
             perm = perm.to(X_t.device)
             for start in range(0, perm.numel(), bs):
-                x = X_t[perm[start:start + bs]]
+                x = X_t.index_select(0, perm[start:start + bs])  # a plain gather: faster than X_t[idx]
                 if x.shape[0] < min_batch:
                     continue
                 loss = self._batch_loss(x)
