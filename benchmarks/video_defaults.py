@@ -39,6 +39,7 @@ import dev_sets  # noqa: E402
 from extract.backbones import get_backbone  # noqa: E402
 from extract.run import ExtractOptions, extract_videos  # noqa: E402
 from videoad import video  # noqa: E402
+from videoad.bench.common import environment  # noqa: E402
 from videoad.datasets.annotations import read_annotations  # noqa: E402
 from videoad.events import find_events  # noqa: E402
 from videoad.metrics import evaluate_scores  # noqa: E402
@@ -419,8 +420,6 @@ def _with_history(s, protocol, fit, cfg):
 
 def write(name: str, result: dict, meta: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    from videoad.bench.common import environment
-
     meta = {**meta, "env": environment(), "created": time.strftime("%Y-%m-%d %H:%M")}
     (out / f"{name}.json").write_text(json.dumps({"meta": meta, **result}, indent=2, default=str) + "\n")
     lines = [f"# {meta['title']}", "", meta["protocol"], "", f"Command: `{meta['command']}`", "",
