@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -42,6 +43,11 @@ def main() -> None:
                     help="Also the test AUPRC of the same fit read out by the other scores: reconstruction error, "
                          "and the distance to the k-th nearest row of the final selection (k 5 and 50) in "
                          "[code, residual] and in the scaled input.")
+    ap.add_argument("--by-type", action="store_true",
+                    help="Also, per record type of the raw file (smurf, neptune, normal, ...; types with at least "
+                         "200 training rows): the share of its training rows in the final selection and how many "
+                         "of its test rows score above the anomalies' 10th percentile (needs "
+                         "kddcup99/kddcup.data_10_percent.gz beside the data).")
     args = ap.parse_args()
     X, y = load_kddcup(kddcup_file(args.data))
     split = contamination_split(X, y, args.contamination, args.seed)
@@ -50,7 +56,8 @@ def main() -> None:
     det = DUAD(**{**DEFAULT_CONFIG["duad"], "restarts": 0, **extra}, random_state=args.seed,
                keep_selection_history=True).fit(split.X_train)
     seconds = time.time() - start
-    auroc, auprc = evaluate_scores(split.y_test, det.decision_function(split.X_test))
+    test_scores = det.decision_function(split.X_test)
+    auroc, auprc = evaluate_scores(split.y_test, test_scores)
     steps = []
     for h in det.history_:
         share = f"{h['step']}:{100 * split.y_train[h['mask']].mean():.2f}%"
@@ -64,6 +71,29 @@ def main() -> None:
           + ", ".join(f"{k} {v:.1f}" for k, v in det.timings_.items()) + f") {det.stop_reason_} | " + " ; ".join(steps))
     if args.readouts:
         print("AUPRC by readout of the same fit: " + ", ".join(f"{k} {v:.2f}" for k, v in readouts(det, split).items()))
+    if args.by_type:
+        for line in by_type(det, split, test_scores, kddcup_file(args.data).parent / "kddcup.data_10_percent.gz", y):
+            print(line)
+
+
+def by_type(det: DUAD, split, test_scores, raw: Path, y) -> list[str]:
+    """Which record types the final selection holds, and which of them score like anomalies on
+    the test half (labels of the raw file, read for this report only)."""
+    import gzip
+
+    with gzip.open(raw, "rt") as fh:
+        names = np.array([line.rstrip().rsplit(",", 1)[1] for line in fh if line.strip()])
+    if names.size != y.size or not np.array_equal(names == "normal.", y == 1):
+        raise ValueError(f"{raw}: its records are not those of the loaded data, in the same order")
+    train, test = names[split.train_index], names[split.test_index]
+    cut = np.percentile(test_scores[split.y_test == 1], 10)
+    lines = ["type | training rows | share selected | test rows | test rows above the anomalies' 10th percentile"]
+    for t in np.unique(train):
+        m, mt = train == t, test == t
+        if m.sum() >= 200:
+            lines.append(f"{t.rstrip('.')} | {m.sum()} | {det.selection_[m].mean():.2f} | {mt.sum()} | "
+                         f"{int((test_scores[mt] > cut).sum())} ({(test_scores[mt] > cut).mean():.3f})")
+    return lines
 
 
 def readouts(det: DUAD, split) -> dict[str, float]:
