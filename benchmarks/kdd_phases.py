@@ -57,6 +57,17 @@ def period(split, seed: int, k: int) -> dict | None:
             "entering_in": float(np.median(sc[entering]) / np.median(sc[trained])) if entering.any() else None}
 
 
+def last_two_periods(split, seed: int, periods: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Test scores of the fit as it stops and of the period before (None when it stopped at 1)."""
+    cfg = {**DEFAULT_CONFIG["duad"], "restarts": 0}
+    det = DUAD(**{**cfg, "max_reselections": periods}, random_state=seed).fit(split.X_train)
+    stopped = len(det.history_) - 1  # the period whose model scores
+    if stopped < 2:
+        return det.decision_function(split.X_test), None
+    before = DUAD(**{**cfg, "max_reselections": stopped - 1}, random_state=seed).fit(split.X_train)
+    return det.decision_function(split.X_test), before.decision_function(split.X_test)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("splits", help="comma-separated split seeds (development: 5-14); model seed = split")
@@ -65,44 +76,55 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--name", default="kdd_phases")
+    ap.add_argument("--seed-offset", type=int, default=0, help="model seed = split + this")
+    ap.add_argument("--last-two-only", action="store_true",
+                    help="fit only what the snapshot mean needs (the fit as it stops and the period before): "
+                         "no per-period table")
     args = ap.parse_args()
     X, y = load_kddcup(kddcup_file(args.data))
     rows, last_two = [], []
     for s in (int(v) for v in args.splits.split(",")):
         split = contamination_split(X, y, args.contamination, s)
+        seed = s + args.seed_offset
         scores = []
-        for k in range(1, args.periods + 1):
-            r = period(split, s, k)
+        if args.last_two_only:
+            last, before = last_two_periods(split, seed, args.periods)
+            scores = [last] if before is None else [before, last]
+        for k in range(1, 0 if args.last_two_only else args.periods + 1):
+            r = period(split, seed, k)
             if r is None:
                 print(f"split {s}: converged before period {k}", flush=True)
                 break
             scores.append(r.pop("test_scores"))
-            rows.append({"split": s, **r})
+            rows.append({"split": s, "model_seed": seed, **r})
             print(json.dumps(rows[-1]), flush=True)
         # the fit as it stops (its last period) against the mean of its last two periods' scores
-        last_two.append({"split": s, "last": evaluate_scores(split.y_test, scores[-1])[1],
-                         "mean_last_two": evaluate_scores(split.y_test, (scores[-1] + scores[-2]) / 2.0)[1]})
+        mean_two = scores[-1] if len(scores) < 2 else (scores[-1] + scores[-2]) / 2.0
+        last_two.append({"split": s, "model_seed": seed, "last": evaluate_scores(split.y_test, scores[-1])[1],
+                         "mean_last_two": evaluate_scores(split.y_test, mean_two)[1]})
         print(json.dumps(last_two[-1]), flush=True)
     command = (f"OMP_NUM_THREADS={torch.get_num_threads()} .venv/bin/python benchmarks/kdd_phases.py {args.splits}"
                + (f" --contamination {args.contamination}" if args.contamination != 0.2 else "")
+               + (f" --seed-offset {args.seed_offset}" if args.seed_offset else "")
+               + (" --last-two-only" if args.last_two_only else "")
                + ("" if args.name == "kdd_phases" else f" --name {args.name}") + " --data ../shared/data")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps(
         {"command": command, "contamination": args.contamination, "env": environment(), "periods": rows, "last_two": last_two},
         indent=2, default=float) + "\n")
     md = [f"# One DUAD fit, period by period: KDDCUP99 at {args.contamination:.0%}, development splits", "",
-          __doc__.split("\n\n")[2].replace("\n", " "), "", f"Command: `{command}`", "",
-          "| split | period | test AUPRC | anomalies in the trained selection (%) | out/in | q80/q50 | q70/q50 | self AUROC "
-          "| rows entering at reselection k | entering/in |",
-          "|---|---|---|---|---|---|---|---|---|---|"]
-    md += [f"| {r['split']} | {r['period']} | {r['auprc']:.1f} | {r['trained_anomaly_share']:.2f} | {r['out_in']:.0f} | "
-           f"{r['q80_q50']:.0f} | {r['q70_q50']:.0f} | {r['self_auroc']:.2f} | {r['entering_rows']:,} | "
-           + ("-" if r["entering_in"] is None else f"{r['entering_in']:.1f}") + " |" for r in rows]
+          __doc__.split("\n\n")[2].replace("\n", " "), "", f"Command: `{command}`"]
+    if rows:
+        md += ["", "| split | period | test AUPRC | anomalies in the trained selection (%) | out/in | q80/q50 | q70/q50 "
+               "| self AUROC | rows entering at reselection k | entering/in |", "|---|---|---|---|---|---|---|---|---|---|"]
+        md += [f"| {r['split']} | {r['period']} | {r['auprc']:.1f} | {r['trained_anomaly_share']:.2f} | {r['out_in']:.0f} | "
+               f"{r['q80_q50']:.0f} | {r['q70_q50']:.0f} | {r['self_auroc']:.2f} | {r['entering_rows']:,} | "
+               + ("-" if r["entering_in"] is None else f"{r['entering_in']:.1f}") + " |" for r in rows]
     md += ["", "The fit as it stops (its last period) against a snapshot mean: the mean of its last two periods' "
            "test scores (angles of two models of one fit, on one scale).", "",
-           "| split | last period | mean of the last two |", "|---|---|---|"]
-    md += [f"| {r['split']} | {r['last']:.2f} | {r['mean_last_two']:.2f} |" for r in last_two]
-    md += [f"| mean | {np.mean([r['last'] for r in last_two]):.2f} | {np.mean([r['mean_last_two'] for r in last_two]):.2f} |"]
+           "| split | model seed | last period | mean of the last two |", "|---|---|---|---|"]
+    md += [f"| {r['split']} | {r['model_seed']} | {r['last']:.2f} | {r['mean_last_two']:.2f} |" for r in last_two]
+    md += [f"| mean | | {np.mean([r['last'] for r in last_two]):.2f} | {np.mean([r['mean_last_two'] for r in last_two]):.2f} |"]
     (args.out / f"{args.name}.md").write_text("\n".join(md) + "\n")
     print("written", args.out / f"{args.name}.md")
 
