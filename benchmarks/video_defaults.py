@@ -303,7 +303,8 @@ def stage_dev_history_neighbors(work: Path, seeds) -> dict:
 CORE_VARIANTS = {"train_last_selection": {"train_last_selection": True},
                  "knn_input": {"knn_space": "input"},
                  "restarts": {"restarts": 1},
-                 "one_fit": {"restarts": 0}}
+                 "one_fit": {"restarts": 0},
+                 "snapshots": {"snapshots": 2}}
 
 
 #: the variant measured first, whose results file keeps the stage's plain name
@@ -320,7 +321,9 @@ def stage_dev_core(work: Path, seeds, variant: str) -> dict:
     KDDCUP99 development splits), `knn_input` (the knn score in the scaled input instead of
     [code, residual]: the kNN baseline's space, with DUAD's selection as the reference),
     `restarts` (one restart; video fits never settle, so two fits whose scores are averaged),
-    `one_fit` (the same comparison once `restarts: 1` was the default, with the alarm outcomes)."""
+    `one_fit` (the same comparison once `restarts: 1` was the default, with the alarm outcomes),
+    `snapshots` (each fit scored by the mean of its last two periods' models, chosen on
+    KDDCUP99 development splits: docs/guard.md)."""
     base = video.DetectConfig(mode="pooled")
     methods = [("DUAD defaults", base, (0, 1, 2)),
                (f"DUAD, {variant}", replace(base, params=dict(CORE_VARIANTS[variant])), (0, 1, 2))]

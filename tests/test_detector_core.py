@@ -583,6 +583,58 @@ def test_restarts_that_never_settle_keep_every_attempt_and_score_by_their_mean(t
         DUAD(**SMALL, restarts=1, restart_keep="best").fit(X)
 
 
+def test_snapshots_score_by_the_mean_of_the_last_two_periods_models(tmp_path):
+    X, _ = inliers_with_outliers(seed=1)
+    stuck = dict(SMALL, max_reselections=3, tol=0.0)
+    for score in ("angle", "knn"):
+        det = DUAD(**stuck, score=score, snapshots=2, random_state=5).fit(X)
+        assert det.stop_reason_ == "max_reselections" and len(det.members_) == 2
+        # a fit capped one period earlier is, bit for bit, the model one period back
+        last = DUAD(**stuck, score=score, random_state=5).fit(X)
+        before = DUAD(**dict(stuck, max_reselections=2), score=score, random_state=5).fit(X)
+        # the members are those two models (weights equal) ...
+        for member, fit in zip(det.members_, (before, last)):
+            for name, value in fit.model_.state_dict().items():
+                torch.testing.assert_close(member.model_.state_dict()[name], value, rtol=0, atol=0)
+        np.testing.assert_array_equal(det.selection_, last.selection_)
+        # ... and the fit scores by the mean of theirs; under "knn" each measures against the final
+        # selection (the capped fit's own reference is its own, earlier selection)
+        both = [before, last] if score == "angle" else det.members_
+        np.testing.assert_allclose(det.decision_scores_, np.mean([m.decision_scores_ for m in both], axis=0),
+                                   rtol=1e-6)
+        np.testing.assert_allclose(det.decision_function(X[:30]),
+                                   np.mean([m.decision_function(X[:30]) for m in both], axis=0), rtol=1e-6)
+        assert not np.allclose(before.decision_function(X[:30]), last.decision_function(X[:30]))
+        if score == "knn":
+            np.testing.assert_array_equal(det.members_[0].reference_rows_, last.reference_rows_)
+            np.testing.assert_allclose(det.members_[1].decision_function(X[:30]), last.decision_function(X[:30]),
+                                       rtol=1e-6)
+        det.save(tmp_path / f"{score}.pt")
+        back = DUAD.load(tmp_path / f"{score}.pt")
+        np.testing.assert_allclose(back.decision_function(X[:30]), det.decision_function(X[:30]), rtol=1e-6)
+    # one period trained: nothing to average; refit_epochs replaces the model: refused
+    one = DUAD(**dict(stuck, max_reselections=1), snapshots=2, random_state=5).fit(X)
+    assert one.members_ is None
+    with pytest.raises(ValueError, match="snapshots must be 1"):
+        DUAD(**stuck, snapshots=3).fit(X)
+    with pytest.raises(ValueError, match="refit_epochs"):
+        DUAD(**stuck, snapshots=2, refit_epochs=2).fit(X)
+
+
+def test_restarts_that_keep_snapshots_nest_and_save(tmp_path):
+    X, _ = inliers_with_outliers(seed=1)
+    stuck = dict(SMALL, max_reselections=2, tol=0.0)
+    det = DUAD(**stuck, snapshots=2, restarts=1, random_state=5).fit(X)
+    assert [len(m.members_) for m in det.members_] == [2, 2]  # two attempts, two periods each
+    alone = [DUAD(**stuck, snapshots=2, random_state=a["seed"]).fit(X) for a in det.restarts_]
+    np.testing.assert_allclose(det.decision_function(X[:30]),
+                               np.mean([a.decision_function(X[:30]) for a in alone], axis=0), rtol=1e-6)
+    det.save(tmp_path / "m.pt")
+    back = DUAD.load(tmp_path / "m.pt")
+    assert [len(m.members_) for m in back.members_] == [2, 2]
+    np.testing.assert_allclose(back.decision_function(X[:30]), det.decision_function(X[:30]), rtol=1e-6)
+
+
 def test_train_last_selection_trains_on_the_selection_an_unsettled_loop_ends_with():
     X, _ = inliers_with_outliers(seed=1)
     stuck = dict(SMALL, max_reselections=1, tol=0.0, score="angle")

@@ -146,6 +146,13 @@ class DUAD(TorchDetector):
         KDDCUP99 the poor unsettled fits had ended one period after a contaminated selection,
         which the model had learned, with a clean last selection it had not
         (benchmarks/results/kdd_settle.md).
+    snapshots : the score is the mean of the scores of the models at the end of the last this
+        many training periods (1: the last model, the paper; 2: the last and the one before,
+        kept as `members_`). Why: on KDDCUP99 the model swings period by period between a
+        selection that holds anomalies and one that does not, and where the loop stops in that
+        cycle decides the fit (docs/guard.md); two consecutive periods hold one of each. No
+        extra training: a copy of the model's weights is kept one period. With `restarts`,
+        each attempt is scored this way.
     """
 
     def __init__(self, p0: float = 35.0, p: float = 30.0, r: int = 10, clusterer: str = "auto",
@@ -161,7 +168,7 @@ class DUAD(TorchDetector):
                  device: str = "auto", random_state=None, keep_selection_history: bool = False,
                  guard: bool = False, guard_runs: int = 1, guard_margin: float = 2.0, refit_epochs: int = 0,
                  restarts: int = 0, restart_keep: str = "mean", train_last_selection: bool = False,
-                 gmm_backend: str = "auto", n_threads: int | None = None, verbose: bool = False):
+                 snapshots: int = 1, gmm_backend: str = "auto", n_threads: int | None = None, verbose: bool = False):
         self.p0 = p0
         self.p = p
         self.r = r
@@ -199,6 +206,7 @@ class DUAD(TorchDetector):
         self.restarts = restarts
         self.restart_keep = restart_keep
         self.train_last_selection = train_last_selection
+        self.snapshots = snapshots
         self.gmm_backend = gmm_backend
         self.n_threads = n_threads
         self.verbose = verbose
@@ -230,6 +238,13 @@ class DUAD(TorchDetector):
             raise ValueError(f"max_epoch_rows must be None, 'auto' or >= 1, got {self.max_epoch_rows!r}")
         if self.max_fit_rows not in (None, "auto") and int(self.max_fit_rows) < 2:
             raise ValueError(f"max_fit_rows must be None, 'auto' or >= 2, got {self.max_fit_rows!r}")
+        if not (isinstance(self.snapshots, (int, np.integer)) and not isinstance(self.snapshots, bool)
+                and 1 <= self.snapshots <= 2):
+            raise ValueError(f"snapshots must be 1 (the last model) or 2 (the last two periods' models), "
+                             f"got {self.snapshots!r}")
+        if self.snapshots == 2 and int(self.refit_epochs) > 0:
+            raise ValueError("snapshots=2 averages two periods of one model; refit_epochs replaces that model "
+                             "with a fresh one: use one or the other")
         if int(self.n_components) < 1 or int(self.batch_size) < 1 or int(self.max_reselections) < 0:
             raise ValueError("n_components and batch_size must be >= 1, max_reselections >= 0")
 
@@ -331,6 +346,8 @@ class DUAD(TorchDetector):
         """Steps 1-5 of Algorithm 1 (inside `fit_scope`: seeded, the caller's state kept)."""
         t_start = self._fit_started
         n, d = X.shape
+        self.members_ = None
+        self._previous_state = None  # the weights before the last training period (`snapshots`)
         self.scale_ = self._fit_scale(X)
         Xs = self._transform(X)
 
@@ -443,8 +460,26 @@ class DUAD(TorchDetector):
         self.selection_ = selected
         t0 = time.perf_counter()
         self.decision_scores_ = self._fit_scores(X_t, selected)
+        if int(self.snapshots) > 1 and epochs > int(self.r):  # at least two periods trained
+            self._keep_snapshots(X_t, selected)
+        self._previous_state = None
         timings["scoring"] = time.perf_counter() - t0
         self.timings_ = {k: round(v, 3) for k, v in timings.items()}
+
+    def _keep_snapshots(self, X_t: torch.Tensor, selected: np.ndarray) -> None:
+        """`members_` = [the model one period back, the last model], each scoring as a detector of
+        its own (its own knn reference under "knn"); the fit's scores become their mean."""
+        last = copy.copy(self)
+        before = copy.copy(self)
+        before.model_ = self._build_model().to(self.device_)
+        before.model_.load_state_dict(self._previous_state)
+        before.model_.eval()
+        before.decision_scores_ = before._fit_scores(X_t, selected)
+        for m in (last, before):
+            m.members_ = None
+            m._previous_state = None
+        self.members_ = [before, last]
+        self.decision_scores_ = np.mean([m.decision_scores_ for m in self.members_], axis=0)
 
     def _initial_selection(self, clusterer, Xs: np.ndarray):
         """C(X, p0); with `guard_runs` > 1, only the rows that every one of that many
@@ -577,7 +612,10 @@ class DUAD(TorchDetector):
         return self._row_cap(self.max_epoch_rows, EPOCH_VALUES)
 
     def _train(self, X_t: torch.Tensor, selected: np.ndarray, epochs: int, optimiser, generator) -> None:
-        """`epochs` epochs on the selected rows (a fresh subset of at most `_epoch_rows()` each)."""
+        """`epochs` epochs on the selected rows (a fresh subset of at most `_epoch_rows()` each).
+        Under `snapshots=2` the weights before this period are kept (`_previous_state`)."""
+        if int(self.snapshots) > 1:
+            self._previous_state = {k: v.detach().clone() for k, v in self.model_.state_dict().items()}
         self._run_epochs(X_t, epochs, optimiser, generator, rows=torch.from_numpy(np.flatnonzero(selected)),
                          cap=self._epoch_rows())
 

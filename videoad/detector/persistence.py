@@ -48,7 +48,9 @@ def _strip_arrays(value):
 
 
 def _fitted_state(det, meta: dict) -> dict:
-    """What one fitted model keeps: its JSON attributes (into `meta`), arrays and torch state."""
+    """What one fitted model keeps: its JSON attributes (into `meta`), arrays and torch state, and
+    the same for each model it scores with (`members_`: DUAD restarts, snapshots; nested when
+    restarts keep several attempts that each keep snapshots)."""
     meta = {**meta, "attrs": {name: _strip_arrays(getattr(det, name)) for name in det._json_attrs
                               if hasattr(det, name)}}
     arrays = {name: torch.from_numpy(np.ascontiguousarray(getattr(det, name))) for name in det._array_attrs
@@ -57,11 +59,17 @@ def _fitted_state(det, meta: dict) -> dict:
     model = getattr(det, "model_", None)
     if isinstance(model, torch.nn.Module):
         state["state_dict"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    members = getattr(det, "members_", None)
+    if members:
+        state["members"] = [_fitted_state(m, {}) for m in members]
     return state
 
 
-def _restore(det, state: dict, path: Path, device: str | None):
-    """Set what `_fitted_state` wrote onto a freshly built `det`; returns it."""
+def _restore(det, state: dict, path: Path, device: str | None, params: dict | None = None):
+    """Set what `_fitted_state` wrote onto a freshly built `det` (its members' onto detectors built
+    from `params`); returns it."""
+    if state.get("members"):
+        det.members_ = [_restore(type(det)(**params), m, path, device, params) for m in state["members"]]
     for name, value in json.loads(state["meta_json"])["attrs"].items():
         setattr(det, name, value)
     for name, tensor in state["arrays"].items():
@@ -94,9 +102,6 @@ def save_detector(det, path) -> Path:
         params["random_state"] = det.seed_  # a Generator is not JSON; the seed it produced is
     meta = {"format": FORMAT, "class": spec.target, "params": params}
     payload = _fitted_state(det, meta)
-    members = getattr(det, "members_", None)
-    if members:  # a fit that keeps several models (DUAD restarts): each one's own state
-        payload["members"] = [_fitted_state(m, {}) for m in members]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -125,7 +130,4 @@ def load_detector(path, device: str | None = None):
         cls = registry.saving_class(str(meta.get("class")))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    det = _restore(cls(**meta["params"]), payload, path, device)
-    if payload.get("members"):
-        det.members_ = [_restore(cls(**meta["params"]), m, path, device) for m in payload["members"]]
-    return det
+    return _restore(cls(**meta["params"]), payload, path, device, meta["params"])
