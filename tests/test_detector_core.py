@@ -583,6 +583,25 @@ def test_restarts_that_never_settle_keep_every_attempt_and_score_by_their_mean(t
         DUAD(**SMALL, restarts=1, restart_keep="best").fit(X)
 
 
+def test_restart_when_always_averages_every_attempt_even_when_the_first_settles(tmp_path):
+    X, _ = inliers_with_outliers(seed=1)
+    settled = dict(SMALL, tol=1.0)  # every fit converges at its first reselection
+    det = DUAD(**settled, restarts=2, restart_when="always", random_state=5).fit(X)
+    assert [a["seed"] for a in det.restarts_] == [5, 1005, 2005]
+    assert all(a["stop_reason"] == "converged" and a["kept"] for a in det.restarts_)
+    alone = [DUAD(**settled, random_state=s).fit(X) for s in (5, 1005, 2005)]
+    np.testing.assert_allclose(det.decision_function(X[:30]),
+                               np.mean([a.decision_function(X[:30]) for a in alone], axis=0), rtol=1e-6)
+    np.testing.assert_array_equal(det.selection_, alone[0].selection_)  # the first that converged
+    det.save(tmp_path / "m.pt")
+    np.testing.assert_allclose(DUAD.load(tmp_path / "m.pt").decision_function(X[:30]),
+                               det.decision_function(X[:30]), rtol=1e-6)
+    # the default rule stops at the first settled fit
+    assert len(DUAD(**settled, restarts=2, random_state=5).fit(X).restarts_) == 1
+    with pytest.raises(ValueError, match="restart_when must be one of"):
+        DUAD(**settled, restarts=1, restart_when="sometimes").fit(X)
+
+
 def test_snapshots_score_by_the_mean_of_the_last_two_periods_models(tmp_path):
     X, _ = inliers_with_outliers(seed=1)
     stuck = dict(SMALL, max_reselections=3, tol=0.0)
