@@ -143,23 +143,24 @@ class DUAD(TorchDetector):
         last reselection changed the fewest rows (the rule before; kdd_restarts*.md).
     restart_when : "unsettled" (default): fit again only while the selection has not converged;
         "always": fit `restarts` more times whatever each fit did and score by the mean of every
-        attempt (an ensemble of seeds; `selection_` and `history_` as above). On KDDCUP99's
-        development splits a converged selection did not mean a good fit (10%: two converged
-        fits at AUPRC 51), and two fits always averaged beat the "unsettled" rule at 5, 10 and
-        20% (benchmarks/results/kdd_snapshots_*.md, docs/guard.md).
+        attempt (an ensemble of seeds; `selection_` and `history_` as above). Not shipped: on
+        KDDCUP99's development splits it beat "unsettled" at 5, 10 and 20% (a converged
+        selection did not mean a good fit), but on the reported splits it lost 3.2 / 6.2 AUPRC
+        at 20% (one / two threads; docs/guard.md, benchmarks/results/kddcup_restart_always/).
     train_last_selection : when the loop stops at `max_reselections`, the last reselection's
         selection has not been trained on yet: train `r` more epochs on it before scoring, so that
         the scores come from a model that learned `selection_` (a converged loop already did). On
         KDDCUP99 the poor unsettled fits had ended one period after a contaminated selection,
         which the model had learned, with a clean last selection it had not
         (benchmarks/results/kdd_settle.md).
-    snapshots : the score is the mean of the scores of the models at the end of the last this
-        many training periods (1: the last model, the paper; 2: the last and the one before,
-        kept as `members_`). Why: on KDDCUP99 the model swings period by period between a
-        selection that holds anomalies and one that does not, and where the loop stops in that
-        cycle decides the fit (docs/guard.md); two consecutive periods hold one of each. No
-        extra training: a copy of the model's weights is kept one period. With `restarts`,
-        each attempt is scored this way.
+    snapshots : how many training periods' models score: 1 (the last, the paper) or 2 (the last
+        and the one before, their scores averaged; kept as `members_`). Why: on KDDCUP99 the
+        model swings period by period between a selection that holds anomalies and one that
+        does not, and where the loop stops in that cycle decides the fit (docs/guard.md); two
+        consecutive periods hold one of each. No extra training: a copy of the weights is kept
+        one period. With `restarts`, each attempt is scored this way. Off in every shipped
+        setting: it lifted single fits at 20% (one thread) but not two fits averaged, nor
+        single fits at two threads (docs/guard.md).
     """
 
     def __init__(self, p0: float = 35.0, p: float = 30.0, r: int = 10, clusterer: str = "auto",
