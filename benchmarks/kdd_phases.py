@@ -58,14 +58,15 @@ def period(split, seed: int, k: int) -> dict | None:
 
 
 def last_two_periods(split, seed: int, periods: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Test scores of the fit as it stops and of the period before (None when it stopped at 1)."""
-    cfg = {**DEFAULT_CONFIG["duad"], "restarts": 0}
-    det = DUAD(**{**cfg, "max_reselections": periods}, random_state=seed).fit(split.X_train)
-    stopped = len(det.history_) - 1  # the period whose model scores
-    if stopped < 2:
+    """Test scores of the fit as it stops and of the period before (None when it stopped at 1):
+    one fit with `snapshots=2`, whose members are those two models (bit for bit the fits capped
+    at the stopping period and at the one before: tests/test_detector_core.py)."""
+    cfg = {**DEFAULT_CONFIG["duad"], "restarts": 0, "max_reselections": periods, "snapshots": 2}
+    det = DUAD(**cfg, random_state=seed).fit(split.X_train)
+    if not det.members_:
         return det.decision_function(split.X_test), None
-    before = DUAD(**{**cfg, "max_reselections": stopped - 1}, random_state=seed).fit(split.X_train)
-    return det.decision_function(split.X_test), before.decision_function(split.X_test)
+    before, last = det.members_
+    return last.decision_function(split.X_test), before.decision_function(split.X_test)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from videoad.bench.common import evaluate_scores  # noqa: E402
 from videoad.bench.kddcup import DEFAULT_CONFIG  # noqa: E402
 from videoad.data import kddcup_file  # noqa: E402
 from videoad.datasets.kddcup import contamination_split, load_kddcup  # noqa: E402
-from videoad.detector.duad import DUAD  # noqa: E402
+from videoad.detector.duad import DUAD, kept_attempt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results"
@@ -64,11 +64,9 @@ def combine(fits: list[dict], score: str, policy: str) -> np.ndarray:
         return first[score]
     if policy == "mean of two":
         return (first[score] + second[score]) / 2
-    if first["stop"] == "converged":
-        return first[score]
-    if second["stop"] == "converged":
-        return second[score]
-    return (first[score] + second[score]) / 2
+    # the restart rule: DUAD's own choice of attempt; the mean when none converged
+    kept = fits[kept_attempt([{"stop_reason": f["stop"], "last_change": 0} for f in fits])]
+    return kept[score] if kept["stop"] == "converged" else (first[score] + second[score]) / 2
 
 
 def main() -> None:

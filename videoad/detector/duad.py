@@ -305,8 +305,7 @@ class DUAD(TorchDetector):
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
         if self.restart_when not in RESTART_WHENS:
             raise ValueError(f"restart_when must be one of {RESTART_WHENS}, got {self.restart_when!r}")
-        self.members_ = None
-        super().fit(X, y)
+        super().fit(X, y)  # `_fit_model` clears the members of a fit before
         if int(self.restarts) == 0:
             self.restarts_ = [self._attempt(kept=True)]
             return self
