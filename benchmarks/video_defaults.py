@@ -4,6 +4,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-heavy   # a heavily contaminated dev set
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-smooth  # smoothing in time (about 15 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-history # fitting on normal history (about 15 min)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-grid  # the motion grid (about 60 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm   # confirm (about 45 min)
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
@@ -17,7 +18,7 @@ Every baseline runs in the same process on the same rows (cells or clips) as DUA
 
 Numbers: pooled frame AUROC (and AP) as `videoad evaluate` computes them; for the alarm line,
 how many anomalous videos get an event that overlaps their ground truth and how many events
-fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,dev_history,confirm}.{json,md}.
+fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,dev_history,dev_core*,dev_grid*,confirm}.{json,md}.
 """
 from __future__ import annotations
 
@@ -96,12 +97,14 @@ def ped2dev_sets(work: Path, variant=("default", {}, None)):
     yield "ped2dev transductive", "transductive", None, ev, ann
 
 
-def demo_history_sets(work: Path, seeds):
+def demo_history_sets(work: Path, seeds, variant=("default", {}, None)):
     """Inductive demo sets: each seed's videos scored by a model fitted on its own normal history."""
+    name, opts, stride = variant
     for seed in seeds:
         hist = dev_sets.make_demo_history(seed, work / f"demo{seed}" / "history")
-        fit = _extract(hist.root, work / f"demo{seed}" / "history-features")
-        for name, _, _, feats, ann in demo_sets(work, (seed,)):
+        folder = "history-features" if name == "default" else f"history-features-{name}"
+        fit = _extract(hist.root, work / f"demo{seed}" / folder, opts, stride)
+        for name, _, _, feats, ann in demo_sets(work, (seed,), variant):
             yield f"{name}, fitted on normal history", "inductive", fit, feats, ann
 
 
@@ -333,6 +336,31 @@ def stage_dev_core(work: Path, seeds, variant: str) -> dict:
     return {"rows": measure_methods(sets, methods, alarms=variant == "one_fit")}
 
 
+#: grid sizes of the motion backbone measured in the dev-grid stage (4: the default before it)
+GRIDS = (4, 3, 6, 8)
+
+
+def stage_dev_grid(work: Path, grids=GRIDS) -> dict:
+    """After the fourth confirmation: the motion backbone's grid (cells per side), the one
+    extraction default never measured. The small anomalies of surveillance (a cyclist among
+    walkers) fill a smaller share of a smaller cell; more cells also mean more rows per fit.
+    Every development set with its protocol: demo seeds 10-12 transductive and fitted on their
+    normal history, Ped2-dev inductive and transductive, ped2dev-heavy; DUAD defaults over run
+    seeds 0-2 and the kNN baseline (seed 0) on the same rows, at each grid."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [("DUAD defaults", base, (0, 1, 2)), ("knn", replace(base, detector="knn", params={}), (0,))]
+    rows = []
+    for grid in grids:
+        default = grid == get_backbone("motion").grid  # the cached default features, else their own
+        variant = ("default", {}, None) if default else (f"grid{grid}", {"grid": grid}, None)
+        seeds = dev_sets.DEV_HISTORY_SEEDS
+        sets = (list(ped2dev_sets(work, variant)) + list(ped2dev_heavy_sets(work, variant))
+                + list(demo_history_sets(work, seeds, variant)) + list(demo_sets(work, seeds, variant)))
+        for r in measure_methods(sets, [(f"{m}, grid {grid}x{grid}", c, rs) for m, c, rs in methods]):
+            rows.append({**r, "grid": grid})
+    return {"rows": rows}
+
+
 #: sigmas (seconds) of the time smoothing measured in the dev-smooth stage
 SMOOTH_GRID = (0.0, 0.25, 0.5, 1.0, 2.0)
 
@@ -453,10 +481,13 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "dev-history-neighbors",
-                                      "dev-core", "confirm"])
+                                      "dev-core", "dev-grid", "confirm"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
+    ap.add_argument("--grids", default=",".join(map(str, GRIDS)),
+                    help="cells per side the dev-grid stage measures (comma-separated; others than the "
+                         "stage's own write video_dev_grid_<grids>)")
     ap.add_argument("--variant", choices=list(CORE_VARIANTS), default=FIRST_CORE_VARIANT,
                     help="the DUAD change the dev-core stage measures")
     args = ap.parse_args()
@@ -466,6 +497,8 @@ def main() -> None:
                            "extract": get_backbone("motion").describe(),
                            "stride": get_backbone("motion").default_stride},
               "alarm": f"{defaults.alarm} {defaults.alarm_level:g}"}
+    grids = tuple(int(g) for g in args.grids.split(","))
+    grid_name = "video_dev_grid" if grids == GRIDS else "video_dev_grid_" + "_".join(map(str, grids))
     stages = {  # stage: (run it, results file, title, protocol)
         "dev": (lambda: stage_dev(args.workdir, dev_sets.DEV_DEMO_SEEDS), "video_dev",
                 "Video defaults: development sets (where the defaults were chosen)",
@@ -511,6 +544,13 @@ def main() -> None:
                      "Development sets only: Ped2-dev inductive and transductive, ped2dev-heavy "
                      "(transductive), demo generator seeds 10-11 (transductive); pooled. Pooled frame AUROC; "
                      "DUAD over run seeds 0-2 with the defaults and with one DUAD argument changed."),
+        "dev-grid": (lambda: stage_dev_grid(args.workdir, grids), grid_name,
+                     "Video defaults: the motion backbone's grid, on the development sets",
+                     "Development sets only: Ped2-dev inductive (fitted on training clips 01-08) and "
+                     "transductive, ped2dev-heavy (transductive), demo generator seeds 10-12 fitted on their "
+                     "normal history (inductive) and alone (transductive); pooled. Features extracted with "
+                     "the motion backbone's defaults but the grid (cells per side). Pooled frame AUROC; DUAD "
+                     "defaults over run seeds 0-2, the kNN baseline at seed 0 on the same cell rows."),
         "confirm": (lambda: stage_confirm(args.workdir, (0, 1, 2, 3, 4), tuple(range(args.run_seeds))),
                     "video_confirm", "Video defaults: confirmation on the reported sets (defaults untouched)",
                     "The defaults of `videoad extract` / `videoad detect` (no config, no option but the "
@@ -524,7 +564,8 @@ def main() -> None:
     meta = {"title": title, "protocol": protocol,
             "command": f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py {args.stage}"
                        + (f" --variant {args.variant}" if args.stage == "dev-core" and args.variant != FIRST_CORE_VARIANT
-                          else ""), **common}
+                          else "")
+                       + (f" --grids {args.grids}" if args.stage == "dev-grid" and grids != GRIDS else ""), **common}
     write(name, result, meta, args.out)
 
 if __name__ == "__main__":
