@@ -5,6 +5,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-smooth  # smoothing in time (about 15 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-history # fitting on normal history (about 15 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-grid  # the motion grid (about 60 min)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-grid-small --grids 4,3,6
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm   # confirm (about 45 min)
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
@@ -113,6 +114,18 @@ def ped2dev_heavy_sets(work: Path, variant=("default", {}, None)):
     labels = dev_sets.make_ped2dev_heavy(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev-heavy")
     ev = _extract(work / "ped2dev-heavy" / "eval", work / "ped2dev-heavy" / f"eval-{name}", opts, stride, image_fps=10)
     yield "ped2dev-heavy transductive", "transductive", None, ev, read_annotations(labels)
+
+
+def ped2dev_small_sets(work: Path, variant=("default", {}, None)):
+    """ped2dev-small: ped2dev's history (clips 01-08, the same features), small perspective-sized
+    anomalies in clips 09-16 (benchmarks/dev_sets.py); scored inductively and transductively."""
+    name, opts, stride = variant
+    fit = next(ped2dev_sets(work, variant))[2]
+    labels = dev_sets.make_ped2dev_small(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev-small")
+    ev = _extract(work / "ped2dev-small" / "eval", work / "ped2dev-small" / f"eval-{name}", opts, stride, image_fps=10)
+    ann = read_annotations(labels)
+    yield "ped2dev-small inductive", "inductive", fit, ev, ann
+    yield "ped2dev-small transductive", "transductive", None, ev, ann
 
 
 def ped2_sets(work: Path):
@@ -340,13 +353,14 @@ def stage_dev_core(work: Path, seeds, variant: str) -> dict:
 GRIDS = (4, 3, 6, 8)
 
 
-def stage_dev_grid(work: Path, grids=GRIDS) -> dict:
+def stage_dev_grid(work: Path, grids=GRIDS, small: bool = False) -> dict:
     """After the fourth confirmation: the motion backbone's grid (cells per side), the one
     extraction default never measured. The small anomalies of surveillance (a cyclist among
     walkers) fill a smaller share of a smaller cell; more cells also mean more rows per fit.
     Every development set with its protocol: demo seeds 10-12 transductive and fitted on their
     normal history, Ped2-dev inductive and transductive, ped2dev-heavy; DUAD defaults over run
-    seeds 0-2 and the kNN baseline (seed 0) on the same rows, at each grid."""
+    seeds 0-2 and the kNN baseline (seed 0) on the same rows, at each grid. `small`: instead, the
+    set added after that round's confirmation, ped2dev-small (small perspective-sized anomalies)."""
     base = video.DetectConfig(mode="pooled")
     methods = [("DUAD defaults", base, (0, 1, 2)), ("knn", replace(base, detector="knn", params={}), (0,))]
     rows = []
@@ -354,7 +368,8 @@ def stage_dev_grid(work: Path, grids=GRIDS) -> dict:
         default = grid == get_backbone("motion").grid  # the cached default features, else their own
         variant = ("default", {}, None) if default else (f"grid{grid}", {"grid": grid}, None)
         seeds = dev_sets.DEV_HISTORY_SEEDS
-        sets = (list(ped2dev_sets(work, variant)) + list(ped2dev_heavy_sets(work, variant))
+        sets = (list(ped2dev_small_sets(work, variant)) if small else
+                list(ped2dev_sets(work, variant)) + list(ped2dev_heavy_sets(work, variant))
                 + list(demo_history_sets(work, seeds, variant)) + list(demo_sets(work, seeds, variant)))
         for r in measure_methods(sets, [(f"{m}, grid {grid}x{grid}", c, rs) for m, c, rs in methods]):
             rows.append({**r, "grid": grid})
@@ -481,7 +496,7 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "dev-history-neighbors",
-                                      "dev-core", "dev-grid", "confirm"])
+                                      "dev-core", "dev-grid", "dev-grid-small", "confirm"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -551,6 +566,14 @@ def main() -> None:
                      "normal history (inductive) and alone (transductive); pooled. Features extracted with "
                      "the motion backbone's defaults but the grid (cells per side). Pooled frame AUROC; DUAD "
                      "defaults over run seeds 0-2, the kNN baseline at seed 0 on the same cell rows."),
+        "dev-grid-small": (lambda: stage_dev_grid(args.workdir, grids, small=True),
+                           grid_name.replace("video_dev_grid", "video_dev_grid_small"),
+                           "Video defaults: the motion backbone's grid on small, perspective-sized anomalies",
+                           "ped2dev-small only (benchmarks/dev_sets.py, added after the grid round's "
+                           "confirmation): Ped2 training clips 01-08 as the history, 09-16 scored with small "
+                           "anomalies sized by their height in the frame, inductive and transductive; pooled. "
+                           "Features extracted with the motion backbone's defaults but the grid. Pooled frame "
+                           "AUROC; DUAD defaults over run seeds 0-2, the kNN baseline at seed 0 on the same cell rows."),
         "confirm": (lambda: stage_confirm(args.workdir, (0, 1, 2, 3, 4), tuple(range(args.run_seeds))),
                     "video_confirm", "Video defaults: confirmation on the reported sets (defaults untouched)",
                     "The defaults of `videoad extract` / `videoad detect` (no config, no option but the "
@@ -565,7 +588,8 @@ def main() -> None:
             "command": f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py {args.stage}"
                        + (f" --variant {args.variant}" if args.stage == "dev-core" and args.variant != FIRST_CORE_VARIANT
                           else "")
-                       + (f" --grids {args.grids}" if args.stage == "dev-grid" and grids != GRIDS else ""), **common}
+                       + (f" --grids {args.grids}" if args.stage.startswith("dev-grid") and grids != GRIDS else ""),
+            **common}
     write(name, result, meta, args.out)
 
 if __name__ == "__main__":
