@@ -100,10 +100,10 @@ def ped2dev_sets(work: Path, variant=("default", {}, None)):
 
 def demo_history_sets(work: Path, seeds, variant=("default", {}, None)):
     """Inductive demo sets: each seed's videos scored by a model fitted on its own normal history."""
-    name, opts, stride = variant
+    label, opts, stride = variant
+    folder = "history-features" if label == "default" else f"history-features-{label}"
     for seed in seeds:
         hist = dev_sets.make_demo_history(seed, work / f"demo{seed}" / "history")
-        folder = "history-features" if name == "default" else f"history-features-{name}"
         fit = _extract(hist.root, work / f"demo{seed}" / folder, opts, stride)
         for name, _, _, feats, ann in demo_sets(work, (seed,), variant):
             yield f"{name}, fitted on normal history", "inductive", fit, feats, ann
