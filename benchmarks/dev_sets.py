@@ -53,11 +53,14 @@ def _read_frames(folder: Path) -> np.ndarray:
 
 
 def fast_patch(frames: np.ndarray, a: int, b: int, rng: np.random.Generator, speed: int = 3,
-               side: int = 96) -> np.ndarray:
-    """Frames a..b-1 of a side x side patch replaced by the same patch played `speed` times faster."""
+               side: int = 96, y0: int | None = None) -> np.ndarray:
+    """Frames a..b-1 of a side x side patch replaced by the same patch played `speed` times faster
+    (its top row `y0`, drawn when not given)."""
     out = frames.copy()
     n, h, w = frames.shape[:3]
-    y0, x0 = int(rng.integers(40, h - side)), int(rng.integers(0, w - side))
+    if y0 is None:
+        y0 = int(rng.integers(40, h - side))
+    x0 = int(rng.integers(0, w - side))
     for t in range(a, b):
         src = (a + speed * (t - a)) % n
         out[t, y0:y0 + side, x0:x0 + side] = frames[src, y0:y0 + side, x0:x0 + side]
@@ -67,17 +70,24 @@ def fast_patch(frames: np.ndarray, a: int, b: int, rng: np.random.Generator, spe
 def moving_object(frames: np.ndarray, a: int, rng: np.random.Generator, speed: float = 4.0) -> tuple[np.ndarray, int]:
     """A textured dark block crossing the frame from frame a; returns the frames and the end frame."""
     out = frames.copy()
-    n, h, w = frames.shape[:3]
     oh, ow = int(rng.integers(18, 28)), int(rng.integers(24, 40))
-    y = int(rng.integers(60, h - oh - 10))
+    y = int(rng.integers(60, frames.shape[1] - oh - 10))
     rightwards = bool(rng.integers(0, 2))
     texture = (rng.normal(60, 25, (oh, ow, 1)) * np.ones((1, 1, 3))).clip(0, 255).astype(np.uint8)
+    return out, _cross(out, a, y, texture, rightwards, speed)
+
+
+def _cross(out: np.ndarray, a: int, y: int, texture: np.ndarray, rightwards: bool, speed: float) -> int:
+    """Paint `texture` (its top row at `y`) crossing the frames of `out` from frame a, in place;
+    returns the end frame."""
+    n, w = out.shape[0], out.shape[2]
+    oh, ow = texture.shape[:2]
     b = min(n, a + int((w - ow) / speed) + 1)
     for t in range(a, b):
         step = int((t - a) * speed)
         x = step if rightwards else w - ow - step
         out[t, y:y + oh, x:x + ow] = texture
-    return out, b
+    return b
 
 
 def _write_frames(folder: Path, frames) -> None:
@@ -163,7 +173,7 @@ def make_ped2dev_small(training_frames: Path, out: Path, seed: int = 777) -> Pat
             side = perspective_side(y + 28, h)
             if kind == "fast":
                 b = min(n, a + int(rng.integers(40, 80)))
-                frames, kind = _small_fast(frames, a, b, y, side, rng), "fast-small"
+                frames, kind = fast_patch(frames, a, b, rng, speed=2, side=side, y0=y), "fast-small"
             else:
                 frames, b = _small_block(frames, a, y, side, rng)
                 kind = "object-small"
@@ -173,29 +183,14 @@ def make_ped2dev_small(training_frames: Path, out: Path, seed: int = 777) -> Pat
     return labels
 
 
-def _small_fast(frames, a, b, y0, side, rng, speed: int = 2):
-    out = frames.copy()
-    n, _, w = frames.shape[:3]
-    x0 = int(rng.integers(0, w - side))
-    for t in range(a, b):
-        src = (a + speed * (t - a)) % n
-        out[t, y0:y0 + side, x0:x0 + side] = frames[src, y0:y0 + side, x0:x0 + side]
-    return out
-
-
 def _small_block(frames, a, y, side, rng, speed: float = 2.0):
+    """An upright grey block `side` high (a person or a cyclist), a little darker than the ground
+    under it, crossing the frame from frame a; returns the frames and the end frame."""
     out = frames.copy()
-    n, _, w = frames.shape[:3]
-    oh, ow = side, max(8, side // 2)  # upright, like a person or a cyclist
-    shade = float(np.median(frames[a, y:y + oh])) - 35  # a little darker than the ground under it
+    oh, ow = side, max(8, side // 2)
+    shade = float(np.median(frames[a, y:y + oh])) - 35
     texture = (rng.normal(shade, 10, (oh, ow, 1)) * np.ones((1, 1, 3))).clip(0, 255).astype(np.uint8)
-    rightwards = bool(rng.integers(0, 2))
-    b = min(n, a + int((w - ow) / speed) + 1)
-    for t in range(a, b):
-        step = int((t - a) * speed)
-        x = step if rightwards else w - ow - step
-        out[t, y:y + oh, x:x + ow] = texture
-    return out, b
+    return out, _cross(out, a, y, texture, bool(rng.integers(0, 2)), speed)
 
 
 def make_demo_history(seed: int, out: Path, n_videos: int = 6):

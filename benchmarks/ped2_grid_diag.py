@@ -12,7 +12,6 @@ A diagnosis after the confirmation (docs/defaults.md, "The grid"): nothing is ch
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ def main() -> None:
         opts = {"grid": grid}
         fit = vd._extract(vd.DATA / "ucsd_ped2" / "training" / "frames", work / f"train{grid}", opts, image_fps=10)
         test = vd._extract(vd.DATA / "ucsd_ped2" / "testing" / "frames", work / f"test{grid}", opts, image_fps=10)
-        res, scores = vd.run("inductive", fit, test, ann, replace(cfg))
+        res, scores = vd.run("inductive", fit, test, ann, cfg)
         lines += [f"## grid {grid}x{grid}: pooled frame AUROC {res['auroc']:.4f}", ""]
         for v in scores:
             starts = np.asarray(v.frames)[:, 0]
