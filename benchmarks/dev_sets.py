@@ -53,14 +53,15 @@ def _read_frames(folder: Path) -> np.ndarray:
 
 
 def fast_patch(frames: np.ndarray, a: int, b: int, rng: np.random.Generator, speed: int = 3,
-               side: int = 96, y0: int | None = None) -> np.ndarray:
+               side: int = 96, y0: int | None = None, x0: int | None = None) -> np.ndarray:
     """Frames a..b-1 of a side x side patch replaced by the same patch played `speed` times faster
-    (its top row `y0`, drawn when not given)."""
+    (its top left corner at `y0`, `x0`, each drawn when not given)."""
     out = frames.copy()
     n, h, w = frames.shape[:3]
     if y0 is None:
         y0 = int(rng.integers(40, h - side))
-    x0 = int(rng.integers(0, w - side))
+    if x0 is None:
+        x0 = int(rng.integers(0, w - side))
     for t in range(a, b):
         src = (a + speed * (t - a)) % n
         out[t, y0:y0 + side, x0:x0 + side] = frames[src, y0:y0 + side, x0:x0 + side]
