@@ -12,7 +12,8 @@ rest) are scored, six of them with one injected local anomaly on the plan of Ped
 * "fast": where people move in that stretch (the window of most frame-to-frame change), a patch
   of twice a person's height at that row plays at 2x speed for 20-35 frames: someone running;
 * "object": a dark textured block, a person's height wide and 0.6 of it high (a cart, a small
-  vehicle), crosses the frame along the road at 12 px/frame, about 1.5x a walker's speed here.
+  vehicle), crosses the frame at a row where people walk (the band below), at 12 px/frame, about
+  1.5x a walker's speed here.
 
 A person's height follows the frame row as in ``dev_sets.perspective_side`` (58 px at the top of
 the 576 lines, 134 at the bottom: Ped2's 24-56 px scaled to this frame height). Ground truth:

@@ -20,7 +20,8 @@ Every baseline runs in the same process on the same rows (cells or clips) as DUA
 
 Numbers: pooled frame AUROC (and AP) as `videoad evaluate` computes them; for the alarm line,
 how many anomalous videos get an event that overlaps their ground truth and how many events
-fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,dev_history,dev_core*,dev_grid*,confirm}.{json,md}.
+fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,dev_history,dev_core*,dev_grid*,confirm,
+confirm_fresh}.{json,md}.
 """
 from __future__ import annotations
 
