@@ -96,6 +96,23 @@ def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
     assert [v["video"] for v in run["videos"]] == ["a.avi"] and run["protocol"] == "inductive"
 
 
+def test_run_refuses_a_history_at_another_frame_rate_unless_both_are_resampled(footage, tmp_path):
+    """Motion is measured per frame: a history filmed at twice the rate is refused with both rates
+    named, and `--fps` resamples both stores to one rate, after which the run goes through."""
+    root, cfg = footage
+    frames, _ = render_video(None, seed=1, cfg=SceneConfig(n_frames=280))
+    write_video(tmp_path / "cam30" / "a.avi", frames, 30.0)
+    args = ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(tmp_path / "cam30" / "a.avi"),
+            "--config", str(cfg), "--no-clips"]
+    res = CliRunner().invoke(cli, args + ["-o", str(tmp_path / "out")])
+    assert res.exit_code != 0
+    assert "the fitted footage ran at 30 fps, a.avi at 15 fps" in res.output and "--fps" in res.output
+    res = CliRunner().invoke(cli, args + ["-o", str(tmp_path / "resampled"), "--fps", "15"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    models = json.loads((tmp_path / "resampled" / "models" / "models.json").read_text())
+    assert models["extraction"]["target_fps"] == 15.0 and models["extraction"]["fps"] == 30.0
+
+
 def test_run_names_a_missing_input():
     res = CliRunner().invoke(cli, ["run", "/nonexistent/footage/*.mp4"])
     assert res.exit_code != 0 and "/nonexistent/footage/*.mp4: no such file or folder" in res.output

@@ -144,6 +144,46 @@ def test_inductive_models_score_the_same_after_reload(tmp_path, n_seeds, preproc
     assert [g["group"] for g in skipped] == ["Z"] and "no model for group 'Z'" in skipped[0]["reason"]
 
 
+def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
+    """A history (or saved models) and the footage must be extracted alike: another working size,
+    backbone, clip length or native frame rate changes what a value means, so scoring is refused
+    with the store, the setting and both values named; the stride may differ, and a frame rate
+    within 10% (29.97 against 30) or both resampled with --fps passes."""
+    import json
+
+    def opts(**o):
+        return {"backbone_options": json.dumps({"size": "160x120", "grid": 2, **o})}
+
+    train, models = tmp_path / "train", tmp_path / "models"
+    for i in range(2):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i, attrs=opts())
+    video.detect(train, CFG, save_models=models)
+
+    def store(name, **kw):
+        root = tmp_path / name
+        fake_video(root, "A/new.mp4", 40, anomalous=[7, 8], seed=20, **kw)
+        return root
+
+    refused = {"size": (store("size", attrs=opts(size="auto")), r"backbone option size: '160x120' \(fitted\) vs 'auto'"),
+               "fps": (store("fps", fps=25.0, attrs=opts()), r"the fitted footage ran at 10 fps, A/new.mp4 at 25 fps"),
+               "clip": (store("clip", clip_len=8, attrs=opts()), r"clip_len: 16 \(fitted\) vs 8"),
+               "backbone": (store("c3d", attrs={**opts(), "backbone_name": "c3d"}), r"backbone: 'fake' \(fitted\) vs 'c3d'")}
+    for name, (root, message) in refused.items():
+        with pytest.raises(ValueError, match=rf"{root} was not extracted as the history {train} was .*{message}"):
+            video.fit_and_score(train, root, CFG)
+        with pytest.raises(ValueError, match=rf"{root} was not extracted as the models in {models} .*{message}"):
+            video.score(root, models)
+    for root in (store("stride", stride=4, attrs=opts()), store("ntsc", fps=10.5, attrs=opts())):
+        for s in (video.fit_and_score(train, root, CFG), video.score(root, models)):
+            assert set(np.argsort(-next(iter(s)).scores)[:2]) == {7, 8}
+    # resampled to one rate with --fps, the native rates may differ
+    resampled = tmp_path / "resampled"
+    for i in range(2):
+        fake_video(resampled, f"A/t{i}.mp4", 60, seed=10 + i, fps=30.0, attrs={**opts(), "target_fps": 10.0})
+    root = store("resampled-new", fps=25.0, attrs={**opts(), "target_fps": 10.0})
+    assert len(video.fit_and_score(resampled, root, CFG).videos) == 1
+
+
 def test_a_history_declared_normal_is_fitted_with_a_small_drop(tmp_path):
     """--fit-on: DUAD's selections drop history_drop percent (p0 = p), not the table's 25/20, and
     its knn score looks at the history_neighbors nearest rows; params that set p0/p/n_neighbors

@@ -20,10 +20,12 @@ FAST_DUAD = {"p0": 25, "p": 20, "r": 3, "max_reselections": 2, "lr": 0.01, "batc
 
 
 def fake_video(root, key: str, n_clips: int, *, anomalous=(), seed: int = 0, stride: int = 16,
-               clip_len: int = 16, tail: int = 5, fps: float = 10.0, source: str = "", drift: float = 0.0) -> dict:
+               clip_len: int = 16, tail: int = 5, fps: float = 10.0, source: str = "", drift: float = 0.0,
+               attrs: dict | None = None) -> dict:
     """Write one video's features; returns its n_frames and 1-based anomalous frame intervals.
     `drift`: each value also follows a slow wave of that amplitude, with phases of the video's own,
-    so consecutive clips are alike (as overlapping clips are) and videos differ."""
+    so consecutive clips are alike (as overlapping clips are) and videos differ. `attrs`: more
+    store attributes (how the features were extracted)."""
     rng = np.random.default_rng(seed)
     base = np.linspace(1.0, 2.0, DIM)
     X = base + rng.normal(0, 0.05, (n_clips, DIM))
@@ -36,7 +38,8 @@ def fake_video(root, key: str, n_clips: int, *, anomalous=(), seed: int = 0, str
     starts = np.arange(n_clips) * stride
     frames = np.stack([starts, starts + clip_len - 1], axis=1)
     n_frames = int(frames[-1, 1]) + 1 + tail
-    attrs = {"n_frames": n_frames, "fps": fps, "clip_len": clip_len, "stride": stride, "backbone": "fake"}
+    attrs = {"n_frames": n_frames, "fps": fps, "clip_len": clip_len, "stride": stride, "backbone": "fake",
+             **(attrs or {})}
     if source:
         attrs["source_path"] = source
     write_video(root, key, X.astype(np.float32), frames, attrs)

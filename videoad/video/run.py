@@ -189,6 +189,10 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             rec.update(status="skipped", reason=(f"history of group {g!r} has {sum(fit_counts[k] for k in fit_keys)} "
                                                  f"clips < min_clips={cfg.min_clips}"))
         else:
+            problems = extraction_mismatch(extraction_record(fit_store, fit_keys), store, keys)
+            if problems:
+                raise ValueError(f"{features} was not extracted as the history {history} was (group {g!r}): "
+                                 + "; ".join(problems) + ". Extract both with the same settings.")
             rec.update(status="scored", history_videos=len(fit_keys))
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
                                                                asdict(cfg), _prefix(model_dir, g))))
@@ -266,7 +270,48 @@ def extraction_record(store, keys: list[str]) -> dict:
         log.warning("videos of one group were extracted differently (%s ...); models.json records the first's "
                     "extraction", ", ".join(mixed[:3]))
         first["mixed"] = mixed
+    rates = [r for r in (_fps(store, k) for k in keys) if r]
+    first["fps"] = float(np.median(rates)) if rates else None  # the footage's own rate (median over videos)
     return first
+
+
+#: settings that decide what a feature value means: a model fitted on features made one way cannot
+#: score features made another (the stride and the tail only choose which clips are cut)
+_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid")
+#: native frame rates further apart than this ratio make per-frame motion incomparable
+FPS_TOLERANCE = 1.1
+
+
+def _fps(store, key: str) -> float | None:
+    value = store.attrs(key).get("fps")
+    return float(value) if value else None
+
+
+def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
+    """How the videos `keys` of `store` were extracted differently from the features a model was
+    fitted on (`fitted`: their `extraction_record`; a record from an older models.json lacks some
+    keys, which are then not compared). Empty when the model may score them."""
+    scored = extraction_record(store, keys)
+    problems = []
+    for k in _MEANING:
+        if k not in fitted:
+            continue
+        a, b = fitted.get(k), scored.get(k)
+        if k == "options":
+            if isinstance(a, dict) and isinstance(b, dict):
+                problems += [f"backbone option {o}: {a.get(o)!r} (fitted) vs {b.get(o)!r}"
+                             for o in sorted(set(a) | set(b)) if o not in _MEANING and a.get(o) != b.get(o)]
+        elif a != b:
+            problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
+    ref = fitted.get("fps")
+    if ref and fitted.get("target_fps") is None and scored.get("target_fps") is None:
+        off = [f"{k} at {r:g} fps" for k in keys
+               if (r := _fps(store, k)) and max(r / ref, ref / r) > FPS_TOLERANCE]
+        if off:
+            problems.append(f"frame rate: the fitted footage ran at {ref:g} fps, {', '.join(off[:3])}"
+                            + (f" and {len(off) - 3} more" if len(off) > 3 else "")
+                            + " (motion per frame and a clip's time span differ: extract both with --fps N)")
+    return problems
 
 
 def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=None) -> ScoreSet:
@@ -295,6 +340,11 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         if model_group is None:
             rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
         else:
+            fitted = models[model_group].get("extraction") or index.get("extraction")
+            problems = extraction_mismatch(fitted, store, keys) if fitted else []
+            if problems:
+                raise ValueError(f"{features} was not extracted as the models in {model_dir} were fitted "
+                                 f"(group {g!r}): " + "; ".join(problems) + ". Extract it with the same settings.")
             rec.update(status="scored", model_group=model_group)
             plan.append(_task(str(models[model_group].get("detector", cfg.detector)), _score_group,
                               (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job)))
