@@ -158,6 +158,29 @@ def test_watching_a_file_gives_the_batch_events_of_that_file(cam, tmp_path):
     assert _overlaps(closes[0], cam["truth"])
 
 
+def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):
+    """The models' footage ran at 15 fps: the same video played at 30 fps is still watched (a live
+    camera is not refused), and its session record and the log carry the warning; at 15 fps none."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(cam["video"]))
+    frames = []
+    while (ok_frame := cap.read())[0]:
+        frames.append(ok_frame[1])
+    fast = tmp_path / "fast.avi"
+    synth.write_video(fast, np.stack(frames), 2 * FPS)
+    assert json.loads((cam["models"] / "models.json").read_text())["extraction"]["fps"] == FPS
+    runner = CliRunner()
+    for path, out in ((fast, tmp_path / "w30"), (cam["video"], tmp_path / "w15")):
+        res = runner.invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+    (v30,), (v15,) = _of(_records(tmp_path / "w30"), "video"), _of(_records(tmp_path / "w15"), "video")
+    assert "the stream runs at 30 fps, the models' footage at 15 fps" in v30["warning"]
+    assert "warning" not in v15
+    assert live.frame_rate_mismatch({"fps": 15.0, "target_fps": 10.0}, 30.0) is None  # resampled: comparable
+    assert live.frame_rate_mismatch({"fps": 30.0}, 29.97) is None and live.frame_rate_mismatch({}, 30.0) is None
+
+
 def test_no_smooth_scores_raw_against_the_raw_alarm_line_with_no_wait(cam, tmp_path):
     """`--no-smooth`: every clip's score as the model gives it alone, and the raw scores' line."""
     from extract.store import FeatureStore

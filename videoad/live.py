@@ -151,6 +151,19 @@ class WatchModel:
         return cls(group, model, backbone, spec, extraction, model_dir)
 
 
+def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
+    """Why a stream at `fps` is not comparable with the footage the models were fitted on (the
+    rates more than `FPS_TOLERANCE` apart, neither resampled), else None. A live stream is scored
+    anyway and warned about (a file or history store is refused: `videoad.video.run`)."""
+    from videoad.video.run import FPS_TOLERANCE
+
+    ref = extraction.get("fps")
+    if not ref or not fps or extraction.get("target_fps") or max(fps / ref, ref / fps) <= FPS_TOLERANCE:
+        return None
+    return (f"the stream runs at {fps:g} fps, the models' footage at {ref:g} fps: motion per frame is not "
+            f"comparable; fit the models on footage extracted with --fps N to resample both")
+
+
 def build_backbone(extraction: dict, device: str | None = None, get_backbone=None):
     """The backbone an extraction record names, built from its options and checked against the
     description stored at the fit (a different weights file or option would give other features)."""
@@ -745,8 +758,13 @@ class _Scorer:
             spec = self.wm.spec
             sigma = self.wm.model.sigma(step_seconds(spec.stride, fps, spec.target_fps)) if self.options.smooth else 0.0
             self.smoother = ScoreSmoother(sigma)
-            self.recorder.record({"type": "video", "source": self.source.name, "video": self.feed.name,
-                                  "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())})
+            record = {"type": "video", "source": self.source.name, "video": self.feed.name,
+                      "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
+            problem = frame_rate_mismatch(self.wm.extraction, fps)
+            if problem:
+                log.warning("%s: %s", self.feed.name, problem)
+                record["warning"] = problem
+            self.recorder.record(record)
         self._ending = None
         offset = self.frame_offset
         spec = self.wm.spec
