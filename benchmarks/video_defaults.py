@@ -5,6 +5,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-smooth  # smoothing in time (about 15 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-history # fitting on normal history (about 15 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-grid  # the motion grid (about 60 min)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-history-length  # history needed (10 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-grid-small --grids 4,3,6
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm   # confirm (about 45 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-fresh  # a scene never used (5 min)
@@ -309,6 +310,49 @@ def stage_dev_history(work: Path, seeds) -> dict:
     return {"rows": measure_methods(sets, methods)}
 
 
+def first_videos(store: Path, n: int) -> tuple[Path, float]:
+    """A store of `store`'s first `n` videos (their feature files copied once, beside it) and the
+    seconds of footage they hold."""
+    import shutil
+
+    from extract.store import FeatureStore, key_path
+
+    src = FeatureStore(store)
+    keys = src.keys()[:n]
+    out = store.parent / f"{store.name}-first{n}"
+    for k in keys:
+        dst = key_path(out, k)
+        if not dst.is_file():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src.path(k), dst)
+    seconds = sum(a["n_frames"] / a["fps"] for a in (src.attrs(k) for k in keys))
+    return out, float(seconds)
+
+
+def stage_dev_history_length(work: Path, seeds) -> dict:
+    """After the fresh-scene confirmation, whose 39-second history missed ordinary activity: how
+    much normal history does `--fit-on` need? Each inductive development set fitted on its
+    history's first 1, 2, half and all videos; DUAD defaults over run seeds 0-2, kNN at seed 0."""
+    from extract.store import FeatureStore
+
+    base = video.DetectConfig(mode="pooled")
+    methods = [("DUAD defaults", base, (0, 1, 2)), ("knn", replace(base, detector="knn", params={}), (0,))]
+    sets = []
+    for name, protocol, fit, feats, ann in (list(demo_history_sets(work, seeds))
+                                            + [s for s in ped2dev_sets(work) if s[1] == "inductive"]):
+        total = len(FeatureStore(fit).keys())
+        for n in sorted({1, 2, total // 2, total}):
+            sub, seconds = first_videos(fit, n)
+            store = FeatureStore(sub)
+            clips = sum(int(store.attrs(k)["n_clips"]) for k in store.keys())
+            if clips < base.min_clips:  # `--fit-on` refuses it: too few clips to fit on
+                print(f"{name}: history {n}/{total} videos ({seconds:.0f} s, {clips} clips) refused: "
+                      f"< min_clips {base.min_clips}", flush=True)
+                continue
+            sets.append((f"{name}: history {n}/{total} videos ({seconds:.0f} s)", protocol, sub, feats, ann))
+    return {"rows": measure_methods(sets, methods)}
+
+
 #: (k of DUAD's knn score, where the alarm line comes from) on a normal history, measured in the
 #: dev-history-neighbors stage (k 5: DUAD's own; "fitted": the line before this stage)
 HISTORY_VARIANTS = ((5, "fitted"), (5, "held-out"), (3, "held-out"), (1, "fitted"), (1, "held-out"))
@@ -509,7 +553,8 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "dev-history-neighbors",
-                                      "dev-core", "dev-grid", "dev-grid-small", "confirm", "confirm-fresh"])
+                                      "dev-core", "dev-grid", "dev-grid-small", "dev-history-length", "confirm",
+                                      "confirm-fresh"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -566,6 +611,15 @@ def main() -> None:
             "defaults. The kNN baseline at seed 0 with k 5 and k 1 (its line from its fitted scores). The alarm "
             "column: the default rule (mad 4) summed over the run seeds: anomalous videos with an event / "
             "events in normal videos."),
+        "dev-history-length": (
+            lambda: stage_dev_history_length(args.workdir, dev_sets.DEV_HISTORY_SEEDS), "video_dev_history_length",
+            "Video defaults: how much normal history `--fit-on` needs, on the development sets",
+            "Inductive development sets only, those of dev-history: demo generator seeds 10-12 (a history of "
+            "six ordinary videos drawn at seed 1000 + the seed) and Ped2-dev inductive (training clips 01-08 "
+            "as the history, 09-16 scored with injected anomalies), each fitted on its history's first 1, 2, "
+            "half and all videos (the seconds of footage in the set's name; a history under min_clips, 65 "
+            "clips, is refused by `--fit-on` and left out). Pooled frame AUROC; the "
+            "defaults; DUAD over run seeds 0-2, the kNN baseline at seed 0 on the same cell rows."),
         "dev-core": (lambda: stage_dev_core(args.workdir, dev_sets.DEV_DEMO_SEEDS, args.variant),
                      core_results_name(args.variant),
                      "Video defaults: a change of the detector core, on the development sets",
