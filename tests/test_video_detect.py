@@ -173,7 +173,9 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
             video.fit_and_score(train, root, CFG)
         with pytest.raises(ValueError, match=rf"{root} was not extracted as the models in {models} .*{message}"):
             video.score(root, models)
-    for root in (store("stride", stride=4, attrs=opts()), store("ntsc", fps=10.5, attrs=opts())):
+    # a frame folder extracted without --image-fps has no known rate (NaN): nothing to compare
+    for root in (store("stride", stride=4, attrs=opts()), store("ntsc", fps=10.5, attrs=opts()),
+                 store("frames", fps=float("nan"), attrs=opts())):
         for s in (video.fit_and_score(train, root, CFG), video.score(root, models)):
             assert set(np.argsort(-next(iter(s)).scores)[:2]) == {7, 8}
     # resampled to one rate with --fps, the native rates may differ

@@ -283,8 +283,9 @@ FPS_TOLERANCE = 1.1
 
 
 def _fps(store, key: str) -> float | None:
-    value = store.attrs(key).get("fps")
-    return float(value) if value else None
+    """A video's native frame rate; None where unknown (a frame folder without --image-fps: NaN)."""
+    value = float(store.attrs(key).get("fps") or 0.0)
+    return value if np.isfinite(value) and value > 0 else None
 
 
 def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
