@@ -634,6 +634,11 @@ class _Runner:
             "target_fps": float(self.spec.target_fps or 0.0), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
         }
+        if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run
+            height, width = info["frame_size"]
+            attrs["frame_size"] = [int(height), int(width)]
+            if hasattr(self.backbone, "working_size"):
+                attrs["working_size"] = [int(v) for v in self.backbone.working_size(int(width), int(height))]
         region = (self.backbone.cell_region(*info["frame_size"])
                   if grid is not None and "frame_size" in info else None)
         if region is not None:

@@ -138,6 +138,14 @@ def test_real_videos_and_ucsd_frames(tmp_path):
         assert with_cells.cell_grid == (4, 4) and with_cells.cells.shape == (n_clips, 16, 15)
         np.testing.assert_array_equal(with_cells.cells.reshape(n_clips, -1), video.features[:, :240])
     assert store.attrs("vtest.avi")["source_size"] == (videos / "vtest.avi").stat().st_size
+    # the native frame size and the size the flow ran at, for a model to check what it may score
+    sizes = {k: tuple(json.loads(store.attrs(k)[a]) for a in ("frame_size", "working_size")) for k in expected}
+    assert sizes == {"tree.avi": ([240, 320], [160, 120]), "bikes.mp4": ([272, 640], [160, 120]),
+                     "vtest.avi": ([576, 768], [160, 120])}
+    auto = extract_videos(videos / "bikes.mp4", tmp_path / "auto", MotionBackbone(size="auto"),
+                          ExtractOptions(progress=False))
+    assert auto.ok
+    assert json.loads(FeatureStore(tmp_path / "auto").attrs("bikes.mp4")["working_size"]) == [565, 240]
 
     ucsd = extract_videos(ped2, tmp_path / "u", MotionBackbone(),
                           ExtractOptions(progress=False, recursive=True, image_fps=10, stride=16))

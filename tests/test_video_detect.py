@@ -146,13 +146,15 @@ def test_inductive_models_score_the_same_after_reload(tmp_path, n_seeds, preproc
 
 def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
     """A history (or saved models) and the footage must be extracted alike: another working size,
-    backbone, clip length or native frame rate changes what a value means, so scoring is refused
-    with the store, the setting and both values named; the stride may differ, and a frame rate
-    within 10% (29.97 against 30) or both resampled with --fps passes."""
+    backbone, clip length, frame shape or native frame rate changes what a value means, so scoring
+    is refused with the store, the setting and both values named; the stride may differ, as may
+    the resolution at one shape (resized to the same working size), and a frame rate within 10%
+    (29.97 against 30), a rate unknown, or both resampled with --fps passes."""
     import json
 
-    def opts(**o):
-        return {"backbone_options": json.dumps({"size": "160x120", "grid": 2, **o})}
+    def opts(frame=(240, 320), work=(160, 120), **o):
+        return {"backbone_options": json.dumps({"size": "160x120", "grid": 2, **o}),
+                "frame_size": list(frame), "working_size": list(work)}
 
     train, models = tmp_path / "train", tmp_path / "models"
     for i in range(2):
@@ -164,10 +166,17 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
         fake_video(root, "A/new.mp4", 40, anomalous=[7, 8], seed=20, **kw)
         return root
 
-    refused = {"size": (store("size", attrs=opts(size="auto")), r"backbone option size: '160x120' \(fitted\) vs 'auto'"),
-               "fps": (store("fps", fps=25.0, attrs=opts()), r"the fitted footage ran at 10 fps, A/new.mp4 at 25 fps"),
+    refused = {"size": (store("size", attrs=opts(size="auto")),
+                        r"backbone option size: '160x120' \(fitted\) vs 'auto'"),
+               "fps": (store("fps", fps=25.0, attrs=opts()),
+                       r"the fitted footage ran at 10 fps, A/new.mp4 at 25 fps"),
                "clip": (store("clip", clip_len=8, attrs=opts()), r"clip_len: 16 \(fitted\) vs 8"),
-               "backbone": (store("c3d", attrs={**opts(), "backbone_name": "c3d"}), r"backbone: 'fake' \(fitted\) vs 'c3d'")}
+               "backbone": (store("c3d", attrs={**opts(), "backbone_name": "c3d"}),
+                            r"backbone: 'fake' \(fitted\) vs 'c3d'"),
+               "working size": (store("work", attrs=opts(work=(320, 240))),
+                                r"working_size: \[160, 120\] \(fitted\) vs \[320, 240\]"),
+               "aspect": (store("wide", attrs=opts(frame=(720, 1280))),
+                          r"frame shape \(width / height\): 1.333 \(fitted\) vs 1.778")}
     for name, (root, message) in refused.items():
         with pytest.raises(ValueError, match=rf"{root} was not extracted as the history {train} was .*{message}"):
             video.fit_and_score(train, root, CFG)
@@ -175,7 +184,8 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
             video.score(root, models)
     # a frame folder extracted without --image-fps has no known rate (NaN): nothing to compare
     for root in (store("stride", stride=4, attrs=opts()), store("ntsc", fps=10.5, attrs=opts()),
-                 store("frames", fps=float("nan"), attrs=opts())):
+                 store("frames", fps=float("nan"), attrs=opts()), store("hd", attrs=opts(frame=(960, 1280))),
+                 store("old", attrs={k: v for k, v in opts().items() if k != "working_size"})):
         for s in (video.fit_and_score(train, root, CFG), video.score(root, models)):
             assert set(np.argsort(-next(iter(s)).scores)[:2]) == {7, 8}
     # resampled to one rate with --fps, the native rates may differ

@@ -246,6 +246,13 @@ def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extrac
 _CLIP_ATTRS = ("clip_len", "stride", "tail", "target_fps")
 
 
+def _pair(value) -> list[int] | None:
+    """A two-number store attribute (written as JSON text or an array), or None when absent."""
+    if value is None:
+        return None
+    return [int(v) for v in (json.loads(value) if isinstance(value, str) else value)]
+
+
 def extraction_record(store, keys: list[str]) -> dict:
     """How a group's features were made, from the store attributes of its first video: the
     backbone's registry name, the options that rebuild it (`Backbone.options`; None in stores
@@ -260,8 +267,9 @@ def extraction_record(store, keys: list[str]) -> dict:
                "description": desc, "clip_len": int(attrs.get("clip_len", 16)), "stride": int(attrs.get("stride", 16)),
                "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
                "weights_sha256": str(attrs.get("weights_sha256", "none"))}
-        grid = attrs.get("cell_grid")
-        rec["cell_grid"] = json.loads(grid) if isinstance(grid, str) else (list(grid) if grid is not None else None)
+        rec["cell_grid"] = _pair(attrs.get("cell_grid"))
+        rec["working_size"], size = _pair(attrs.get("working_size")), _pair(attrs.get("frame_size"))
+        rec["aspect"] = round(size[1] / size[0], 3) if size else None
         return rec
 
     first = record(store.attrs(keys[0]))
@@ -277,9 +285,11 @@ def extraction_record(store, keys: list[str]) -> dict:
 
 #: settings that decide what a feature value means: a model fitted on features made one way cannot
 #: score features made another (the stride and the tail only choose which clips are cut)
-_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid")
+_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid", "working_size")
 #: native frame rates further apart than this ratio make per-frame motion incomparable
 FPS_TOLERANCE = 1.1
+#: frame shapes (width / height) further apart than this ratio are resized with different stretches
+ASPECT_TOLERANCE = 1.05
 
 
 def _fps(store, key: str) -> float | None:
@@ -298,12 +308,18 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
         if k not in fitted:
             continue
         a, b = fitted.get(k), scored.get(k)
+        if k == "working_size" and (a is None or b is None):  # stores written before it was recorded
+            continue
         if k == "options":
             if isinstance(a, dict) and isinstance(b, dict):
                 problems += [f"backbone option {o}: {a.get(o)!r} (fitted) vs {b.get(o)!r}"
                              for o in sorted(set(a) | set(b)) if o not in _MEANING and a.get(o) != b.get(o)]
         elif a != b:
             problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
+    a, b = fitted.get("aspect"), scored.get("aspect")
+    if a and b and max(a / b, b / a) > ASPECT_TOLERANCE:
+        problems.append(f"frame shape (width / height): {a:g} (fitted) vs {b:g} (each frame is resized to the "
+                        "working size, so motion is stretched differently)")
     ref = fitted.get("fps")
     if ref and fitted.get("target_fps") is None and scored.get("target_fps") is None:
         off = [f"{k} at {r:g} fps" for k in keys
