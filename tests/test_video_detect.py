@@ -174,9 +174,9 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
                "backbone": (store("c3d", attrs={**opts(), "backbone_name": "c3d"}),
                             r"backbone: 'fake' \(fitted\) vs 'c3d'"),
                "working size": (store("work", attrs=opts(work=(320, 240))),
-                                r"working_size: \[160, 120\] \(fitted\) vs \[320, 240\]"),
+                                r"working size: the fitted footage at \[160, 120\], A/new.mp4 at \[320, 240\]"),
                "aspect": (store("wide", attrs=opts(frame=(720, 1280))),
-                          r"frame shape \(width / height\): 1.333 \(fitted\) vs 1.778")}
+                          r"frame shape \(width / height\): the fitted footage at 1.333, A/new.mp4 at 1.778")}
     for name, (root, message) in refused.items():
         with pytest.raises(ValueError, match=rf"{root} was not extracted as the history {train} was .*{message}"):
             video.fit_and_score(train, root, CFG)
@@ -188,6 +188,11 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
                  store("old", attrs={k: v for k, v in opts().items() if k != "working_size"})):
         for s in (video.fit_and_score(train, root, CFG), video.score(root, models)):
             assert set(np.argsort(-next(iter(s)).scores)[:2]) == {7, 8}
+    # a history of two cameras, 4:3 and 16:9, scores footage of either shape
+    mixed = tmp_path / "mixed"
+    fake_video(mixed, "A/t0.mp4", 60, seed=10, attrs=opts())
+    fake_video(mixed, "A/t1.mp4", 60, seed=11, attrs=opts(frame=(720, 1280)))
+    assert len(video.fit_and_score(mixed, tmp_path / "wide", CFG).videos) == 1
     # resampled to one rate with --fps, the native rates may differ
     resampled = tmp_path / "resampled"
     for i in range(2):

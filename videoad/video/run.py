@@ -268,8 +268,6 @@ def extraction_record(store, keys: list[str]) -> dict:
                "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
                "weights_sha256": str(attrs.get("weights_sha256", "none"))}
         rec["cell_grid"] = _pair(attrs.get("cell_grid"))
-        rec["working_size"], size = _pair(attrs.get("working_size")), _pair(attrs.get("frame_size"))
-        rec["aspect"] = round(size[1] / size[0], 3) if size else None
         return rec
 
     first = record(store.attrs(keys[0]))
@@ -278,14 +276,19 @@ def extraction_record(store, keys: list[str]) -> dict:
         log.warning("videos of one group were extracted differently (%s ...); models.json records the first's "
                     "extraction", ", ".join(mixed[:3]))
         first["mixed"] = mixed
+    # what the footage itself was like (every video, not only the first): its frame rate, the
+    # shapes of its frames and the sizes the backbone worked at (None: not recorded)
     rates = [r for r in (_fps(store, k) for k in keys) if r]
-    first["fps"] = float(np.median(rates)) if rates else None  # the footage's own rate (median over videos)
+    first["fps"] = float(np.median(rates)) if rates else None
+    shapes = [_shape(store, k) for k in keys]
+    first["aspects"] = sorted({a for a, _ in shapes if a}) or None
+    first["working_sizes"] = sorted({tuple(w) for _, w in shapes if w}) or None
     return first
 
 
 #: settings that decide what a feature value means: a model fitted on features made one way cannot
 #: score features made another (the stride and the tail only choose which clips are cut)
-_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid", "working_size")
+_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid")
 #: native frame rates further apart than this ratio make per-frame motion incomparable
 FPS_TOLERANCE = 1.1
 #: frame shapes (width / height) further apart than this ratio are resized with different stretches
@@ -298,6 +301,13 @@ def _fps(store, key: str) -> float | None:
     return value if np.isfinite(value) and value > 0 else None
 
 
+def _shape(store, key: str) -> tuple[float | None, list[int] | None]:
+    """A video's frame shape (width / height) and the backbone's working size, None where unknown."""
+    attrs = store.attrs(key)
+    size = _pair(attrs.get("frame_size"))
+    return (round(size[1] / size[0], 3) if size else None), _pair(attrs.get("working_size"))
+
+
 def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     """How the videos `keys` of `store` were extracted differently from the features a model was
     fitted on (`fitted`: their `extraction_record`; a record from an older models.json lacks some
@@ -308,27 +318,34 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
         if k not in fitted:
             continue
         a, b = fitted.get(k), scored.get(k)
-        if k == "working_size" and (a is None or b is None):  # stores written before it was recorded
-            continue
         if k == "options":
             if isinstance(a, dict) and isinstance(b, dict):
                 problems += [f"backbone option {o}: {a.get(o)!r} (fitted) vs {b.get(o)!r}"
                              for o in sorted(set(a) | set(b)) if o not in _MEANING and a.get(o) != b.get(o)]
         elif a != b:
             problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
-    a, b = fitted.get("aspect"), scored.get("aspect")
-    if a and b and max(a / b, b / a) > ASPECT_TOLERANCE:
-        problems.append(f"frame shape (width / height): {a:g} (fitted) vs {b:g} (each frame is resized to the "
-                        "working size, so motion is stretched differently)")
+    aspects, sizes = fitted.get("aspects"), [list(w) for w in fitted.get("working_sizes") or []]
+    shapes = {k: _shape(store, k) for k in keys}
+    odd = [f"{k} at {a:g}" for k, (a, _) in shapes.items()
+           if aspects and a and all(max(a / f, f / a) > ASPECT_TOLERANCE for f in aspects)]
+    if odd:
+        problems.append(f"frame shape (width / height): the fitted footage at {', '.join(f'{f:g}' for f in aspects)}, "
+                        + _some(odd) + " (each frame is resized to the working size: motion stretched differently)")
+    odd = [f"{k} at {w}" for k, (_, w) in shapes.items() if sizes and w and w not in sizes]
+    if odd:
+        problems.append(f"working size: the fitted footage at {', '.join(map(str, sizes))}, " + _some(odd))
     ref = fitted.get("fps")
     if ref and fitted.get("target_fps") is None and scored.get("target_fps") is None:
         off = [f"{k} at {r:g} fps" for k in keys
                if (r := _fps(store, k)) and max(r / ref, ref / r) > FPS_TOLERANCE]
         if off:
-            problems.append(f"frame rate: the fitted footage ran at {ref:g} fps, {', '.join(off[:3])}"
-                            + (f" and {len(off) - 3} more" if len(off) > 3 else "")
+            problems.append(f"frame rate: the fitted footage ran at {ref:g} fps, " + _some(off)
                             + " (motion per frame and a clip's time span differ: extract both with --fps N)")
     return problems
+
+
+def _some(items: list[str], shown: int = 3) -> str:
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=None) -> ScoreSet:
