@@ -257,7 +257,9 @@ def extraction_record(store, keys: list[str]) -> dict:
     """How a group's features were made, from the store attributes of its first video: the
     backbone's registry name, the options that rebuild it (`Backbone.options`; None in stores
     written before they were recorded), its description, and the clip sampling. A group whose
-    videos were extracted differently says so (`mixed`: the keys that differ from the first)."""
+    videos were extracted differently says so (`mixed`: the keys that differ from the first).
+    From every video: the median native frame rate (`fps`), the frame shapes (`aspects`, width /
+    height) and the backbone's working sizes (`working_sizes`), which `extraction_mismatch` reads."""
     def record(attrs: Mapping) -> dict:
         desc, options = attrs.get("backbone_json"), attrs.get("backbone_options")
         desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
