@@ -27,20 +27,10 @@ SET_ASIDE = "11"
 VARIANTS = {"default": {}, "size auto (<= 240 lines)": {"size": "auto"}, "grid 8x8": {"grid": 8}}
 
 
-def frames(scores, ann):
-    from videoad.metrics import video_frames
-
-    out = []
-    for v in scores:
-        a = ann.find(v.video)
-        out.append(video_frames(v.video, a.category, v.scores, v.frames, v.n_frames, a.frame_labels(v.n_frames)))
-    return out
-
-
 def main() -> None:
     import video_defaults as vd
     from videoad import video
-    from videoad.metrics import evaluate_frames
+    from videoad.metrics import evaluate_frames, score_frames
 
     work = ROOT / "runs" / "video_defaults" / "vtest-fresh"
     ann = vd.read_annotations(vd.fresh_scene.make_vtest_fresh(vd.DATA / "videos" / "vtest.avi", work))
@@ -58,7 +48,7 @@ def main() -> None:
             cells = []
             for protocol in ("inductive", "transductive"):
                 _, scores = vd.run(protocol, fit if protocol == "inductive" else None, ev_store, ann, cfg)
-                items = frames(scores, ann)
+                items = score_frames(scores, ann)
                 every = evaluate_frames(items)
                 kept = evaluate_frames([i for i in items if i.video != SET_ASIDE])
                 cells.append(f"{every.pooled.auroc:.4f} / {kept.pooled.auroc:.4f}")

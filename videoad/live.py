@@ -155,10 +155,10 @@ def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
     """Why a stream at `fps` is not comparable with the footage the models were fitted on (the
     rates more than `FPS_TOLERANCE` apart, neither resampled), else None. A live stream is scored
     anyway and warned about (a file or history store is refused: `videoad.video.run`)."""
-    from videoad.video.run import FPS_TOLERANCE
+    from videoad.video.run import FPS_TOLERANCE, apart
 
     ref = extraction.get("fps")
-    if not ref or not fps or extraction.get("target_fps") or max(fps / ref, ref / fps) <= FPS_TOLERANCE:
+    if not ref or not fps or extraction.get("target_fps") or not apart(fps, ref, FPS_TOLERANCE):
         return None
     return (f"the stream runs at {fps:g} fps, the models' footage at {ref:g} fps: motion per frame is not "
             f"comparable; fit the models on footage extracted with --fps N to resample both")

@@ -269,13 +269,9 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
     return "\n".join(lines)
 
 
-def evaluate_scores(scores, annotations, *, overlap: str | None = None) -> Evaluation:
-    """Evaluate a `ScoreSet` against `Annotations`: every scored video needs ground truth.
-
-    The category of a video is the annotation's class when it has one, else the scores'.
-    Annotated videos without scores (e.g. in a skipped group) are counted in `settings`.
-    """
-    overlap = overlap or scores.meta.get("config", {}).get("overlap", "mean")
+def score_frames(scores, annotations, *, overlap: str = "mean") -> list[VideoFrames]:
+    """Each scored video's frame scores beside its labels (what `evaluate_scores` pools; a caller
+    can pool a subset with `evaluate_frames`)."""
     items = []
     for v in scores:
         ann = annotations.find(v.video)
@@ -284,6 +280,17 @@ def evaluate_scores(scores, annotations, *, overlap: str | None = None) -> Evalu
         labels = ann.frame_labels(v.n_frames)
         items.append(video_frames(v.video, ann.category or v.category, v.scores, v.frames, v.n_frames, labels,
                                   overlap=overlap))
+    return items
+
+
+def evaluate_scores(scores, annotations, *, overlap: str | None = None) -> Evaluation:
+    """Evaluate a `ScoreSet` against `Annotations`: every scored video needs ground truth.
+
+    The category of a video is the annotation's class when it has one, else the scores'.
+    Annotated videos without scores (e.g. in a skipped group) are counted in `settings`.
+    """
+    overlap = overlap or scores.meta.get("config", {}).get("overlap", "mean")
+    items = score_frames(scores, annotations, overlap=overlap)
     scored = {annotations.find(v.video).video for v in scores}
     unscored = sorted(set(annotations) - scored)
     settings = {"overlap": overlap, "tail": "pad (headline), drop (second row)",

@@ -253,13 +253,14 @@ def _pair(value) -> list[int] | None:
     return [int(v) for v in (json.loads(value) if isinstance(value, str) else value)]
 
 
-def extraction_record(store, keys: list[str]) -> dict:
+def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | None = None) -> dict:
     """How a group's features were made, from the store attributes of its first video: the
     backbone's registry name, the options that rebuild it (`Backbone.options`; None in stores
     written before they were recorded), its description, and the clip sampling. A group whose
     videos were extracted differently says so (`mixed`: the keys that differ from the first).
     From every video: the median native frame rate (`fps`), the frame shapes (`aspects`, width /
-    height) and the backbone's working sizes (`working_sizes`), which `extraction_mismatch` reads."""
+    height) and the backbone's working sizes (`working_sizes`), which `extraction_mismatch` reads.
+    `attrs`: the videos' store attributes, when the caller has read them already."""
     def record(attrs: Mapping) -> dict:
         desc, options = attrs.get("backbone_json"), attrs.get("backbone_options")
         desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
@@ -272,17 +273,18 @@ def extraction_record(store, keys: list[str]) -> dict:
         rec["cell_grid"] = _pair(attrs.get("cell_grid"))
         return rec
 
-    first = record(store.attrs(keys[0]))
-    mixed = [k for k in keys[1:] if record(store.attrs(k)) != first]
+    attrs = attrs if attrs is not None else {k: store.attrs(k) for k in keys}
+    first = record(attrs[keys[0]])
+    mixed = [k for k in keys[1:] if record(attrs[k]) != first]
     if mixed:
         log.warning("videos of one group were extracted differently (%s ...); models.json records the first's "
                     "extraction", ", ".join(mixed[:3]))
         first["mixed"] = mixed
     # what the footage itself was like (every video, not only the first): its frame rate, the
     # shapes of its frames and the sizes the backbone worked at (None: not recorded)
-    rates = [r for r in (_fps(store, k) for k in keys) if r]
+    rates = [r for r in (_fps(attrs[k]) for k in keys) if r]
     first["fps"] = float(np.median(rates)) if rates else None
-    shapes = [_shape(store, k) for k in keys]
+    shapes = [_shape(attrs[k]) for k in keys]
     first["aspects"] = sorted({a for a, _ in shapes if a}) or None
     first["working_sizes"] = sorted({tuple(w) for _, w in shapes if w}) or None
     return first
@@ -297,15 +299,19 @@ FPS_TOLERANCE = 1.1
 ASPECT_TOLERANCE = 1.05
 
 
-def _fps(store, key: str) -> float | None:
+def apart(a: float, b: float, tolerance: float) -> bool:
+    """Two positive rates or ratios further apart than `tolerance` (a ratio, either way)."""
+    return max(a / b, b / a) > tolerance
+
+
+def _fps(attrs: Mapping) -> float | None:
     """A video's native frame rate; None where unknown (a frame folder without --image-fps: NaN)."""
-    value = float(store.attrs(key).get("fps") or 0.0)
+    value = float(attrs.get("fps") or 0.0)
     return value if np.isfinite(value) and value > 0 else None
 
 
-def _shape(store, key: str) -> tuple[float | None, list[int] | None]:
+def _shape(attrs: Mapping) -> tuple[float | None, list[int] | None]:
     """A video's frame shape (width / height) and the backbone's working size, None where unknown."""
-    attrs = store.attrs(key)
     size = _pair(attrs.get("frame_size"))
     return (round(size[1] / size[0], 3) if size else None), _pair(attrs.get("working_size"))
 
@@ -314,7 +320,8 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     """How the videos `keys` of `store` were extracted differently from the features a model was
     fitted on (`fitted`: their `extraction_record`; a record from an older models.json lacks some
     keys, which are then not compared). Empty when the model may score them."""
-    scored = extraction_record(store, keys)
+    attrs = {k: store.attrs(k) for k in keys}
+    scored = extraction_record(store, keys, attrs)
     problems = []
     for k in _MEANING:
         if k not in fitted:
@@ -327,9 +334,9 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
         elif a != b:
             problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
     aspects, sizes = fitted.get("aspects"), [list(w) for w in fitted.get("working_sizes") or []]
-    shapes = {k: _shape(store, k) for k in keys}
+    shapes = {k: _shape(attrs[k]) for k in keys}
     odd = [f"{k} at {a:g}" for k, (a, _) in shapes.items()
-           if aspects and a and all(max(a / f, f / a) > ASPECT_TOLERANCE for f in aspects)]
+           if aspects and a and all(apart(a, f, ASPECT_TOLERANCE) for f in aspects)]
     if odd:
         problems.append(f"frame shape (width / height): the fitted footage at {', '.join(f'{f:g}' for f in aspects)}, "
                         + _some(odd) + " (each frame is resized to the working size: motion stretched differently)")
@@ -338,8 +345,7 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
         problems.append(f"working size: the fitted footage at {', '.join(map(str, sizes))}, " + _some(odd))
     ref = fitted.get("fps")
     if ref and fitted.get("target_fps") is None and scored.get("target_fps") is None:
-        off = [f"{k} at {r:g} fps" for k in keys
-               if (r := _fps(store, k)) and max(r / ref, ref / r) > FPS_TOLERANCE]
+        off = [f"{k} at {r:g} fps" for k in keys if (r := _fps(attrs[k])) and apart(r, ref, FPS_TOLERANCE)]
         if off:
             problems.append(f"frame rate: the fitted footage ran at {ref:g} fps, " + _some(off)
                             + " (motion per frame and a clip's time span differ: extract both with --fps N)")
