@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -51,7 +51,11 @@ class Clip:
     index: int
     first: int  # source frame index of the clip's first frame
     last: int   # source frame index of its last real (not padded) frame
-    frames: np.ndarray  # (clip_len, H, W, 3) uint8
+    frames: np.ndarray | None  # (clip_len, H, W, 3) uint8; None when prepared and not kept (iter_clips)
+    #: the frames after `iter_clips`' `prepare` (the very `frames` array when none was given)
+    prepared: np.ndarray | None = None
+    #: (height, width) of the source's frames
+    source_shape: tuple[int, int] = (0, 0)
 
 
 def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | None
@@ -76,30 +80,50 @@ def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | N
             wanted += 1
 
 
-def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = math.nan
+def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = math.nan, *,
+               prepare: Callable[[np.ndarray], np.ndarray] | None = None, keep_frames: bool = True
                ) -> Iterator[Clip]:
-    """Cut `frames` into clips per `spec`, streaming; see the module docstring."""
-    window: deque[tuple[int, np.ndarray]] = deque(maxlen=spec.clip_len)
+    """Cut `frames` into clips per `spec`, streaming; see the module docstring.
+
+    `prepare` runs once per sampled frame as it enters the window (a backbone's
+    `prepare_frame`): overlapping clips share frames, and per-frame work done here is not
+    repeated for each of the clip_len / stride clips that hold the frame. `keep_frames=False`
+    drops the raw frames once prepared (the clips then carry `prepared` only); without
+    `prepare`, `prepared` is the raw stack itself either way.
+    """
+    keep_frames = keep_frames or prepare is None
+    window: deque[tuple[int, np.ndarray | None, np.ndarray | None]] = deque(maxlen=spec.clip_len)
     next_start = 0         # sampled position where the next clip begins
     last_covered = -1      # last sampled position inside an emitted clip
     position = -1
     n_clips = 0
+    shape = (0, 0)
     for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.target_fps)):
-        window.append((source_index, frame))
+        if position == 0:
+            shape = (int(frame.shape[0]), int(frame.shape[1]))
+        window.append((source_index, frame if keep_frames else None,
+                       prepare(frame) if prepare is not None else None))
         if position == next_start + spec.clip_len - 1:
-            yield _make_clip(n_clips, list(window), spec.clip_len)
+            yield _make_clip(n_clips, list(window), spec.clip_len, shape)
             n_clips += 1
             last_covered = position
             next_start += spec.stride
     if spec.tail == "pad" and last_covered < position and next_start <= position:
         remaining = list(window)[-(position - next_start + 1):]
-        yield _make_clip(n_clips, remaining, spec.clip_len)
+        yield _make_clip(n_clips, remaining, spec.clip_len, shape)
 
 
-def _make_clip(index: int, window: list[tuple[int, np.ndarray]], clip_len: int) -> Clip:
-    frames = [frame for _, frame in window]
-    frames += [frames[-1]] * (clip_len - len(frames))  # pad by repeating the last frame
-    return Clip(index=index, first=window[0][0], last=window[-1][0], frames=np.stack(frames))
+def _padded_stack(frames: list[np.ndarray], clip_len: int) -> np.ndarray:
+    frames = frames + [frames[-1]] * (clip_len - len(frames))  # pad by repeating the last frame
+    return np.stack(frames)
+
+
+def _make_clip(index: int, window: list[tuple[int, np.ndarray | None, np.ndarray | None]], clip_len: int,
+               shape: tuple[int, int]) -> Clip:
+    raw = _padded_stack([frame for _, frame, _ in window], clip_len) if window[0][1] is not None else None
+    prepared = _padded_stack([p for _, _, p in window], clip_len) if window[0][2] is not None else raw
+    return Clip(index=index, first=window[0][0], last=window[-1][0], frames=raw, prepared=prepared,
+                source_shape=shape)
 
 
 def count_full_clips(n_frames: int, spec: ClipSpec) -> int:

@@ -1,4 +1,5 @@
-"""Decode worker processes: source -> frames -> clips -> `backbone.preprocess` -> main process.
+"""Decode worker processes: source -> frames (-> `backbone.prepare_frame`) -> clips ->
+`backbone.preprocess_prepared` -> main process.
 
 Each worker owns its pipes (nothing is shared between workers), so killing one that hangs in
 native decoding code cannot corrupt another's channel. A worker publishes through a small
@@ -168,10 +169,10 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                                  "open_errors": stream.open_errors}))
         try:
             frames = _beating(stream.frames, status)
-            for clip in iter_clips(frames, spec, stream.fps):
+            for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False):
                 if clip.index == 0:
-                    post(("frame_size", token, *map(int, clip.frames.shape[1:3])))
-                features = np.ascontiguousarray(backbone.preprocess(clip.frames))
+                    post(("frame_size", token, *clip.source_shape))
+                features = np.ascontiguousarray(backbone.preprocess_prepared(clip.prepared))
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:
             stream.close()

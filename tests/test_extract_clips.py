@@ -91,3 +91,29 @@ def test_resampling_needs_a_known_frame_rate():
 def test_invalid_specs_are_refused(kwargs):
     with pytest.raises(ValueError):
         ClipSpec(**kwargs)
+
+
+def test_prepare_runs_once_per_frame_however_many_clips_hold_it():
+    seen = []
+
+    def prepare(frame):
+        seen.append(int(frame[0, 0, 0]))
+        return frame[:, :, 0] * 2  # grey-like: another shape than the raw frames
+
+    clips = list(iter_clips(frames(42), ClipSpec(stride=4, tail="pad"), prepare=prepare, keep_frames=False))
+    assert seen == list(range(42))  # each frame once, though most sit in four clips
+    assert [c.frames for c in clips] == [None] * len(clips)
+    np.testing.assert_array_equal(clips[1].prepared[:, 0, 0], 2 * np.arange(4, 20))
+    assert clips[-1].prepared.shape == (16, 2, 2)  # the padded tail repeats prepared frames too
+    np.testing.assert_array_equal(clips[-1].prepared[:, 0, 0], 2 * np.array(list(range(28, 42)) + [41] * 2))
+    assert {c.source_shape for c in clips} == {(2, 2)}
+
+
+def test_kept_frames_sit_beside_the_prepared_ones_and_no_prepare_means_the_raw_stack():
+    kept = list(iter_clips(frames(20), ClipSpec(), prepare=lambda f: f[:, :, 0]))
+    assert kept[0].frames.shape == (16, 2, 2, 3) and kept[0].prepared.shape == (16, 2, 2)
+    plain = list(iter_clips(frames(20), ClipSpec(), keep_frames=False))  # nothing to prepare: raw kept
+    assert plain[0].prepared is plain[0].frames and plain[0].frames.shape == (16, 2, 2, 3)
+    resampled = list(iter_clips(frames(40), ClipSpec(target_fps=50.0), 25.0, prepare=lambda f: f[:, :, 0]))
+    # upsampling repeats a frame: its prepared copy is repeated with it
+    np.testing.assert_array_equal(resampled[0].prepared[:, 0, 0], np.repeat(np.arange(8), 2))

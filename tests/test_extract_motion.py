@@ -166,6 +166,29 @@ def test_overlapping_clips_reuse_frame_pairs_and_give_the_same_features():
     assert len(cached._pair_cache) == min(15 + 4 * (len(clips) - 1), 64)
 
 
+def test_the_per_frame_stage_gives_the_per_clip_features_preparing_each_frame_once():
+    """What the decode workers and `videoad watch` run (prepare_frame per decoded frame, then
+    preprocess_prepared per clip) equals `preprocess` on each raw clip, byte for byte."""
+    from extract.clips import ClipSpec, iter_clips
+
+    rng = np.random.default_rng(2)
+    video = np.concatenate([moving_square(2, n=24), moving_square(-1, 1, n=24)])
+    video = np.clip(video.astype(np.int16) + rng.integers(-3, 4, video.shape), 0, 255).astype(np.uint8)
+    for size in ("64x48", "auto"):
+        staged, counted = MotionBackbone(size=size), []
+
+        def prepare(frame, bb=staged):
+            counted.append(1)
+            return bb.prepare_frame(frame)
+
+        clips = list(iter_clips(iter(video), ClipSpec(stride=4), prepare=prepare, keep_frames=False))
+        assert len(counted) == len(video)  # not 16 per clip
+        assert clips[0].prepared.shape == (16, *staged.working_size(128, 128)[::-1])
+        per_frame = np.stack([staged.preprocess_prepared(c.prepared) for c in clips])
+        per_clip = np.stack([MotionBackbone(size=size).preprocess(video[4 * i:4 * i + 16]) for i in range(len(clips))])
+        np.testing.assert_array_equal(per_frame, per_clip)
+
+
 def test_auto_size_keeps_small_videos_native_and_scales_large_ones_to_240_lines():
     auto = MotionBackbone(size="auto")
     assert auto.working_size(360, 240) == (360, 240)

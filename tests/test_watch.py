@@ -181,6 +181,36 @@ def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):
     assert live.frame_rate_mismatch({"fps": 30.0}, 29.97) is None and live.frame_rate_mismatch({}, 30.0) is None
 
 
+def test_a_stream_of_another_frame_shape_is_scored_with_a_warning(cam, tmp_path):
+    """The models' footage is 4:3: the same video stretched to 2:1 is watched with a `warning`
+    record (and the log); at twice the resolution and the same shape it is the same working size,
+    and no warning comes."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(cam["video"]))
+    frames = []
+    while (ok_frame := cap.read())[0]:
+        frames.append(ok_frame[1])
+    height, width = frames[0].shape[:2]
+    index = json.loads((cam["models"] / "models.json").read_text())["extraction"]
+    assert index["aspects"] == [round(width / height, 3)] and index["working_sizes"] == [[160, 120]]
+    runner = CliRunner()
+    for name, size in (("wide", (2 * height, height)), ("large", (2 * width, 2 * height))):
+        path = tmp_path / f"{name}.avi"
+        synth.write_video(path, np.stack([cv2.resize(f, size) for f in frames]), FPS)
+        res = runner.invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+    (wide,) = _of(_records(tmp_path / "wide"), "warning")
+    assert wide["video"] == "wide.avi" and f"frames are {2 * height}x{height}" in wide["warning"]
+    assert _of(_records(tmp_path / "wide"), "close") or _of(_records(tmp_path / "wide"), "stop")  # scored on
+    assert _of(_records(tmp_path / "large"), "warning") == []
+    # size auto follows the resolution: the same shape at another size is another working size
+    auto = {"aspects": [1.333], "working_sizes": [[160, 120]]}
+    assert "worked at 320x240" in live.frame_shape_mismatch(auto, 240, 320, (320, 240))
+    assert live.frame_shape_mismatch(auto, 480, 640, (160, 120)) is None
+    assert live.frame_shape_mismatch({}, 100, 400, (160, 120)) is None  # an older models.json: nothing to compare
+
+
 def test_no_smooth_scores_raw_against_the_raw_alarm_line_with_no_wait(cam, tmp_path):
     """`--no-smooth`: every clip's score as the model gives it alone, and the raw scores' line."""
     from extract.store import FeatureStore
@@ -393,9 +423,9 @@ def test_a_slow_scorer_drops_clips_with_a_count_and_the_lag_stays_bounded(tiny, 
     from extract.backbones.motion import MotionBackbone
 
     class SlowMotion(MotionBackbone):
-        def preprocess(self, clip):
+        def preprocess_prepared(self, clip):  # what the scorer calls per clip
             time.sleep(0.3)
-            return super().preprocess(clip)
+            return super().preprocess_prepared(clip)
 
     wm, frames = tiny
     slow = replace(wm, backbone=SlowMotion(**wm.backbone.options()))

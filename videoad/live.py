@@ -4,7 +4,7 @@ Per source, two threads and one bounded queue between them:
 
     reader: open (reopen with backoff when a stream drops) -> decode -> stamp each frame's
             arrival time -> frame queue (bounded: a slow scorer holds the reader back, never memory)
-    scorer: `extract.clips.iter_clips` with the extraction's ClipSpec -> `backbone.preprocess`
+    scorer: `extract.clips.iter_clips` with the extraction's ClipSpec -> `backbone.preprocess_prepared`
             -> `forward_cells` -> `GroupModel.score_arrays` -> `events.EventTracker`
             -> OUT/events.jsonl, the peak frame with its heat map as a JPEG, hooks
 
@@ -162,6 +162,28 @@ def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
         return None
     return (f"the stream runs at {fps:g} fps, the models' footage at {ref:g} fps: motion per frame is not "
             f"comparable; fit the models on footage extracted with --fps N to resample both")
+
+
+def frame_shape_mismatch(extraction: dict, height: int, width: int, working_size=None) -> str | None:
+    """Why a stream of `width` x `height` frames is not comparable with the footage the models were
+    fitted on: a frame shape (width / height) more than `ASPECT_TOLERANCE` from every shape of
+    that footage, or (`working_size`: what the backbone resizes these frames to) a working size
+    it was not extracted at; else None. Scored anyway and warned about, as `frame_rate_mismatch`
+    (a file or history store is refused: `videoad.video.run.extraction_mismatch`)."""
+    from videoad.video.run import ASPECT_TOLERANCE, apart
+
+    aspects = extraction.get("aspects")
+    sizes = [list(w) for w in extraction.get("working_sizes") or []]
+    aspect = width / height
+    if aspects and all(apart(aspect, a, ASPECT_TOLERANCE) for a in aspects):
+        return (f"the stream's frames are {width}x{height} (width / height {aspect:.3g}), the models' footage "
+                f"{', '.join(f'{a:g}' for a in aspects)}: each frame is resized to the working size, so motion "
+                f"is stretched differently; fit the models on footage of this camera")
+    if sizes and working_size is not None and list(working_size) not in sizes:
+        return (f"the stream is worked at {working_size[0]}x{working_size[1]}, the models' footage at "
+                f"{', '.join(f'{w}x{h}' for w, h in sizes)} (size auto follows each source's resolution): "
+                f"motion in pixels is not comparable; fit the models on footage of this camera")
+    return None
 
 
 def build_backbone(extraction: dict, device: str | None = None, get_backbone=None):
@@ -785,7 +807,7 @@ class _Scorer:
                 self.stats.frames += 1
                 yield msg[1]
 
-        for clip in iter_clips(frames(), spec, fps if fps else math.nan):
+        for clip in iter_clips(frames(), spec, fps if fps else math.nan, prepare=self.backbone.prepare_frame):
             n_clips = clip.index + 1
             self._clip(clip, offset)
         self._score_pending()
@@ -820,14 +842,27 @@ class _Scorer:
             self.stash = {}
 
     # -- clips ----------------------------------------------------------------------------------
+    def _check_shape(self, height: int, width: int) -> None:
+        """At a video's (or session's) first clip: warn when its frames differ in shape or working
+        size from the models' footage (log and a `warning` record); scored anyway."""
+        sized = getattr(self.backbone, "working_size", None)
+        problem = frame_shape_mismatch(self.wm.extraction, height, width,
+                                       sized(width, height) if callable(sized) else None)
+        if problem:
+            log.warning("%s: %s", self.feed.name, problem)
+            self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
+                                  "warning": problem, "at": _iso(time.time())})
+
     def _clip(self, clip, offset: int) -> None:
         first, last = offset + clip.first, offset + clip.last
+        if clip.index == 0:  # each session's first clip: a reconnected camera may send another size
+            self._check_shape(*clip.source_shape)
         t_last = self.arrivals.at(last) or time.time()
         self.stats.clips += 1
         if self.feed.live and time.time() - t_last > self.options.max_lag_s:
             self._drop()
             return
-        features = np.ascontiguousarray(self.backbone.preprocess(clip.frames))
+        features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared))
         if self.stats.scored == 0 and not self.pending and self.wm.cell_grid is not None:
             region = self.backbone.cell_region(*clip.frames.shape[1:3])
             self.region = tuple(float(r) for r in region) if region is not None else self.region

@@ -1,14 +1,15 @@
 """The interface every clip backbone implements.
 
 The extraction runner only talks to this interface: decode workers call `preprocess` on raw
-clips (CPU, in worker processes, so it must be picklable and cheap), the main process stacks
+clips (CPU, in worker processes, so it must be picklable and cheap; a backbone with per-frame
+work splits it into `prepare_frame` and `preprocess_prepared`), the main process stacks
 the results and calls `forward_batch` on the device. `describe` goes into the store's
 attributes so that a feature file always says how it was made.
 """
 from __future__ import annotations
 
 import abc
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -41,6 +42,16 @@ class Backbone(abc.ABC):
 
         Runs in decode worker processes: no torch state, no device work here.
         """
+
+    #: optional per-frame stage, `frame -> prepared frame`, run once per decoded frame before
+    #: clips are cut (`extract.clips.iter_clips(prepare=...)`): overlapping clips share frames,
+    #: and work done here is not repeated for every clip that holds the frame. None: no stage.
+    prepare_frame: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def preprocess_prepared(self, clip: np.ndarray) -> np.ndarray:
+        """`preprocess` for a clip whose frames went through `prepare_frame` (the raw clip
+        when there is no such stage): what the decode workers and `videoad watch` call."""
+        return self.preprocess(clip)
 
     @abc.abstractmethod
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:

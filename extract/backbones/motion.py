@@ -18,9 +18,10 @@ training. Per 16-frame clip, on a grey copy resized to a fixed working size:
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
 
-Why the whole descriptor runs in `preprocess`: there is no model, hence nothing for the main
-process to hold; computing it in the decode workers spreads it over all of them (the base
-class's "cheap preprocess" rule is about keeping torch state out of workers).
+Why the whole descriptor runs in the decode workers (`prepare_frame` per frame, then
+`preprocess_prepared` per clip): there is no model, hence nothing for the main process to hold;
+computing it in the workers spreads it over all of them (the base class's "cheap preprocess"
+rule is about keeping torch state out of workers).
 `forward_batch` only stacks. Every clip is computed on its own, deterministically, so
 features do not depend on batching, worker count or interruption.
 """
@@ -109,17 +110,27 @@ class MotionBackbone(Backbone):
         return self.n_cells * (self.bins + len(MAGNITUDE_EDGES) + 2)
 
     def preprocess(self, clip: np.ndarray) -> np.ndarray:
-        """The clip's descriptor from per-frame-pair statistics (see `_pair_stats`).
+        """The clip's descriptor from per-frame-pair statistics (see `_pair_stats`)."""
+        return self.preprocess_prepared(np.stack([self.prepare_frame(frame) for frame in clip]))
+
+    def prepare_frame(self, frame: np.ndarray) -> np.ndarray:
+        """The grey frame at the working size: once per decoded frame, not once per clip that
+        holds it (at stride 4 that is 16 resizes of a full frame per clip otherwise, which cost
+        more than the clip's new flows)."""
+        import cv2
+
+        size = self.working_size(frame.shape[1], frame.shape[0])
+        return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+
+    def preprocess_prepared(self, clip: np.ndarray) -> np.ndarray:
+        """The descriptor of a clip of `prepare_frame` outputs (T, h, w) uint8.
 
         A clip's sums are the sums of its frame pairs' sums, so overlapping clips (stride below
         the clip length) reuse the pairs they share from a small cache instead of computing the
         flow again: at stride 4 each new clip computes 4 new flows, not 15.
         """
-        import cv2
-
-        size = self.working_size(clip.shape[2], clip.shape[1])
-        grey = [cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
-                for frame in clip]
+        grey = list(clip)
+        size = (grey[0].shape[1], grey[0].shape[0])
         keys = [hashlib.blake2b(g.tobytes(), digest_size=16).digest() for g in grey]
         stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1]) for t in range(len(grey) - 1)]
         pairs = len(stats)
