@@ -7,8 +7,11 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-grid  # the motion grid (about 60 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-history-length  # history needed (10 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-grid-small --grids 4,3,6
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-size --part ped2|far2|far3  # working size
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm   # confirm (about 45 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-fresh  # a scene never used (5 min)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-far --run-seeds 2  # people small in the frame
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-ped2  # Ped2 after the working size changed
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -22,7 +25,7 @@ Every baseline runs in the same process on the same rows (cells or clips) as DUA
 Numbers: pooled frame AUROC (and AP) as `videoad evaluate` computes them; for the alarm line,
 how many anomalous videos get an event that overlaps their ground truth and how many events
 fall in normal videos. Results: benchmarks/results/video_{dev,dev_heavy,dev_smooth,dev_history,dev_core*,dev_grid*,confirm,
-confirm_fresh}.{json,md}.
+confirm_fresh,dev_size_*}.{json,md}.
 """
 from __future__ import annotations
 
@@ -130,6 +133,22 @@ def ped2dev_small_sets(work: Path, variant=("default", {}, None)):
     ann = read_annotations(labels)
     yield "ped2dev-small inductive", "inductive", fit, ev, ann
     yield "ped2dev-small transductive", "transductive", None, ev, ann
+
+
+def demo_far_sets(work: Path, seeds, scale: int, variant=("default", {}, None)):
+    """demo-far (benchmarks/dev_sets.py): the demo scene `scale` times wider, its people as many
+    pixels tall; each seed fitted on its own normal history (inductive) and alone (transductive)."""
+    name, opts, stride = variant
+    for seed in seeds:
+        root = work / f"demo-far{scale}-{seed}"
+        if not (root / "history" / "Test_Annotation.txt").is_file():  # written last: the set is complete
+            dev_sets.make_demo_far(seed, scale, root)
+        feats = _extract(root / "data" / "videos", root / f"features-{name}", opts, stride)
+        fit = _extract(root / "history" / "videos", root / f"history-{name}", opts, stride)
+        ann = read_annotations(root / "data" / "Temporal_Anomaly_Annotation.txt",
+                               frame_counts=root / "data" / "Test_Annotation.txt")
+        yield f"demo-far x{scale} seed {seed}, fitted on normal history", "inductive", fit, feats, ann
+        yield f"demo-far x{scale} seed {seed}", "transductive", None, feats, ann
 
 
 def ped2_sets(work: Path):
@@ -353,6 +372,35 @@ def stage_dev_history_length(work: Path, seeds) -> dict:
     return {"rows": measure_methods(sets, methods)}
 
 
+#: working sizes of the motion backbone measured in the dev-size stage: (folder label, shown as, options)
+SIZE_VARIANTS = (("default", "160x120", {}), ("sizeauto", "auto (native, at most 240 lines)", {"size": "auto"}))
+#: the confirm-far stage: demo-far at this scale, at the reported demo seeds
+CONFIRM_FAR_SCALE = 3
+CONFIRM_FAR_SEEDS = (0, 1)
+#: the dev-size stage's parts (one process each): Ped2-dev and ped2dev-small, or demo-far at a scale
+SIZE_PARTS = ("ped2", "far2", "far3")
+
+
+def stage_dev_size(work: Path, part: str) -> dict:
+    """After the fresh scene (768x576): the working size, measured where it can matter. Every
+    earlier development set was low-resolution with people a fifth of the frame high (the demo,
+    at 160x120 natively, gives the same features at every size rule); `part` "ped2": Ped2-dev and
+    ped2dev-small (360x240, inductive and transductive); "farN": demo-far at scale N, seeds 10-12
+    (benchmarks/dev_sets.py). DUAD defaults over run seeds 0-2, kNN at seed 0, at each size."""
+    base = video.DetectConfig(mode="pooled")
+    rows = []
+    for label, shown, opts in SIZE_VARIANTS:
+        variant = (label, opts, None)
+        if part == "ped2":
+            sets = list(ped2dev_sets(work, variant)) + list(ped2dev_small_sets(work, variant))
+        else:
+            sets = list(demo_far_sets(work, dev_sets.DEV_FAR_SEEDS, int(part.removeprefix("far")), variant))
+        methods = [(f"DUAD defaults, size {shown}", base, (0, 1, 2)),
+                   (f"knn, size {shown}", replace(base, detector="knn", params={}), (0,))]
+        rows += measure_methods(sets, methods)
+    return {"rows": rows}
+
+
 #: (k of DUAD's knn score, where the alarm line comes from) on a normal history, measured in the
 #: dev-history-neighbors stage (k 5: DUAD's own; "fitted": the line before this stage)
 HISTORY_VARIANTS = ((5, "fitted"), (5, "held-out"), (3, "held-out"), (1, "fitted"), (1, "held-out"))
@@ -481,13 +529,16 @@ def stage_dev_smooth(work: Path, seeds) -> dict:
     return {"rows": rows}
 
 
-def stage_confirm(sets, run_seeds) -> dict:
+def stage_confirm(sets, run_seeds, variants: bool = True) -> dict:
+    """The defaults, untouched, on `sets`, with every baseline at run seed 0 on the same rows;
+    `variants`: also DUAD without smoothing and with the paper's angle (the README's extra rows)."""
     base = video.DetectConfig(mode="pooled")
     rows = []
     for name, protocol, fit, feats, ann in sets:
-        methods = [("DUAD defaults", base, run_seeds, True),
-                   ("DUAD, no smoothing in time (smooth 0)", replace(base, smooth=0.0), run_seeds, False),
-                   ("DUAD, score angle (the paper's)", replace(base, params={"score": "angle"}), run_seeds, False)]
+        methods = [("DUAD defaults", base, run_seeds, True)]
+        if variants:
+            methods += [("DUAD, no smoothing in time (smooth 0)", replace(base, smooth=0.0), run_seeds, False),
+                        ("DUAD, score angle (the paper's)", replace(base, params={"score": "angle"}), run_seeds, False)]
         methods += [(b, replace(base, detector=b, params={}), (0,), False) for b in ALL_BASELINES]
         if protocol == "inductive":  # DUAD compares with the nearest history row there: so does a kNN row
             methods.append(("knn, k 1", replace(base, detector="knn", params={"n_neighbors": 1}), (0,), False))
@@ -554,7 +605,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "dev-history-neighbors",
                                       "dev-core", "dev-grid", "dev-grid-small", "dev-history-length", "confirm",
-                                      "confirm-fresh"])
+                                      "dev-size", "confirm-ped2", "confirm-far", "confirm-fresh"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -563,6 +614,7 @@ def main() -> None:
                          "stage's own write video_dev_grid_<grids>)")
     ap.add_argument("--variant", choices=list(CORE_VARIANTS), default=FIRST_CORE_VARIANT,
                     help="the DUAD change the dev-core stage measures")
+    ap.add_argument("--part", choices=SIZE_PARTS, default="ped2", help="the sets the dev-size stage measures")
     args = ap.parse_args()
     defaults = video.DetectConfig()
     common = {"defaults": {"detect": {k: v for k, v in defaults.__dict__.items()},
@@ -641,6 +693,15 @@ def main() -> None:
                            "anomalies sized by their height in the frame, inductive and transductive; pooled. "
                            "Features extracted with the motion backbone's defaults but the grid. Pooled frame "
                            "AUROC; DUAD defaults over run seeds 0-2, the kNN baseline at seed 0 on the same cell rows."),
+        "dev-size": (lambda: stage_dev_size(args.workdir, args.part), f"video_dev_size_{args.part}",
+                     "Video defaults: the motion backbone's working size, where people are small in the frame",
+                     "Development sets only. ped2: Ped2-dev and ped2dev-small (Ped2 training footage, 360x240, "
+                     "01-08 the history, 09-16 scored with injected anomalies), inductive and transductive. "
+                     "farN: demo-far at scale N (benchmarks/dev_sets.py: the demo scene on a canvas N times "
+                     "160x120, people and speeds the same in pixels), seeds 10-12, each fitted on its normal "
+                     "history (inductive) and alone (transductive). Features at the working size 160x120 and "
+                     "at size auto (native, at most 240 lines); the detection defaults, pooled. Pooled frame "
+                     "AUROC; DUAD over run seeds 0-2, the kNN baseline at seed 0 on the same cell rows."),
         "confirm": (lambda: stage_confirm(list(demo_sets(args.workdir, (0, 1, 2, 3, 4))) + list(ped2_sets(args.workdir))
                                           + list(sultani_sets(args.workdir)), tuple(range(args.run_seeds))),
                     "video_confirm", "Video defaults: confirmation on the reported sets (defaults untouched)",
@@ -649,6 +710,27 @@ def main() -> None:
                     "(transductive); UCSD Ped2 test 01-02 inductive (fitted on training 01-16) and "
                     "transductive; Sultani's C3D features of 6 UCF-Crime test videos (transductive). Pooled "
                     "frame AUROC; DUAD over run seeds 0..n-1, baselines at seed 0, same rows as DUAD."),
+        "confirm-far": (lambda: stage_confirm(list(demo_far_sets(args.workdir, CONFIRM_FAR_SEEDS, CONFIRM_FAR_SCALE,
+                                                                 ("confirm", {}, None))),
+                                              tuple(range(args.run_seeds)), variants=False),
+                        "video_confirm_far",
+                        "Video defaults: people small in the frame, on draws no setting was chosen on",
+                        f"demo-far at scale {CONFIRM_FAR_SCALE} (benchmarks/dev_sets.py: the demo scene on a "
+                        f"{160 * CONFIRM_FAR_SCALE}x{120 * CONFIRM_FAR_SCALE} canvas, people and speeds as in "
+                        f"the demo in pixels, so 7% of the frame high) at the demo's reported seeds "
+                        f"{', '.join(map(str, CONFIRM_FAR_SEEDS))} (the dev-size stage drew 10-12), each fitted on "
+                        "its normal history (inductive) and alone (transductive). The defaults of `videoad "
+                        "extract` / `videoad detect` (the extraction's own folder, `features-confirm`), pooled. "
+                        "Pooled frame AUROC; DUAD over run seeds 0..n-1, baselines at seed 0, same rows as DUAD."),
+        "confirm-ped2": (lambda: stage_confirm(list(ped2_sets(args.workdir)), tuple(range(args.run_seeds))),
+                         "video_confirm_ped2",
+                         "Video defaults: UCSD Ped2 test 01-02 after the working size became auto (defaults untouched)",
+                         "The Ped2 rows of the confirm stage alone, rerun after the dev-size stage made the working "
+                         "size auto (the demo's 160x120 videos give byte-identical features under both sizes and "
+                         "Sultani's features are imported, so their rows of video_confirm.md stand). UCSD Ped2 "
+                         "test 01-02 inductive (fitted on training 01-16) and transductive; the defaults of "
+                         "`videoad extract` / `videoad detect`, pooled. Pooled frame AUROC; DUAD over run seeds "
+                         "0..n-1, baselines at seed 0, same rows as DUAD."),
         "confirm-fresh": (lambda: stage_confirm(list(fresh_sets(args.workdir)), tuple(range(args.run_seeds))),
                           "video_confirm_fresh",
                           "Video defaults: a real scene no setting was chosen on (defaults untouched)",
@@ -666,7 +748,8 @@ def main() -> None:
             "command": f"OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py {args.stage}"
                        + (f" --variant {args.variant}" if args.stage == "dev-core" and args.variant != FIRST_CORE_VARIANT
                           else "")
-                       + (f" --grids {args.grids}" if args.stage.startswith("dev-grid") and grids != GRIDS else ""),
+                       + (f" --grids {args.grids}" if args.stage.startswith("dev-grid") and grids != GRIDS else "")
+                       + (f" --part {args.part}" if args.stage == "dev-size" else ""),
             **common}
     write(name, result, meta, args.out)
 

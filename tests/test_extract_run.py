@@ -140,12 +140,13 @@ def test_real_videos_and_ucsd_frames(tmp_path):
     assert store.attrs("vtest.avi")["source_size"] == (videos / "vtest.avi").stat().st_size
     # the native frame size and the size the flow ran at, for a model to check what it may score
     sizes = {k: tuple(json.loads(store.attrs(k)[a]) for a in ("frame_size", "working_size")) for k in expected}
-    assert sizes == {"tree.avi": ([240, 320], [160, 120]), "bikes.mp4": ([272, 640], [160, 120]),
-                     "vtest.avi": ([576, 768], [160, 120])}
-    auto = extract_videos(videos / "bikes.mp4", tmp_path / "auto", MotionBackbone(size="auto"),
-                          ExtractOptions(progress=False))
-    assert auto.ok
-    assert json.loads(FeatureStore(tmp_path / "auto").attrs("bikes.mp4")["working_size"]) == [565, 240]
+    # size auto (the default): native, scaled down to at most 240 lines with the aspect kept
+    assert sizes == {"tree.avi": ([240, 320], [320, 240]), "bikes.mp4": ([272, 640], [565, 240]),
+                     "vtest.avi": ([576, 768], [320, 240])}
+    fixed = extract_videos(videos / "bikes.mp4", tmp_path / "fixed", MotionBackbone(size="160x120"),
+                           ExtractOptions(progress=False))
+    assert fixed.ok
+    assert json.loads(FeatureStore(tmp_path / "fixed").attrs("bikes.mp4")["working_size"]) == [160, 120]
 
     ucsd = extract_videos(ped2, tmp_path / "u", MotionBackbone(),
                           ExtractOptions(progress=False, recursive=True, image_fps=10, stride=16))

@@ -75,7 +75,7 @@ def test_models_json_records_the_extraction_and_the_backbone_rebuilds_from_it(ca
     assert ex == index["groups"]["all"]["extraction"]
     assert (ex["backbone"], ex["clip_len"], ex["stride"], ex["tail"]) == ("motion", 16, 4, "drop")
     assert ex["target_fps"] is None
-    assert ex["options"]["size"] == "160x120" and ex["cell_grid"] == [4, 4]
+    assert ex["options"]["size"] == "auto" and ex["cell_grid"] == [4, 4]
     rebuilt = get_backbone(ex["backbone"], **ex["options"])
     assert rebuilt.describe() == ex["description"] and rebuilt.options() == ex["options"]
     # the store attribute it came from, and options given as strings resolve to the same record
@@ -83,7 +83,7 @@ def test_models_json_records_the_extraction_and_the_backbone_rebuilds_from_it(ca
 
     store = FeatureStore(cam["root"] / "history-features")
     assert json.loads(store.attrs(store.keys()[0])["backbone_options"]) == ex["options"]
-    assert get_backbone("motion", size="160x120", grid="4").options() == ex["options"]
+    assert get_backbone("motion", size="auto", grid="4").options() == ex["options"]
 
 
 def test_a_model_folder_that_cannot_say_how_it_extracted_is_refused(cam, tmp_path):
@@ -182,9 +182,9 @@ def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):
 
 
 def test_a_stream_of_another_frame_shape_is_scored_with_a_warning(cam, tmp_path):
-    """The models' footage is 4:3: the same video stretched to 2:1 is watched with a `warning`
-    record (and the log); at twice the resolution and the same shape it is the same working size,
-    and no warning comes."""
+    """The models' footage is 160x120 (4:3, worked at its native size): the same video stretched
+    to 2:1, or at twice the resolution (size auto works it at 320x240: motion in other pixels), is
+    watched with a `warning` record (and the log); the footage's own size gets none."""
     import cv2
 
     cap = cv2.VideoCapture(str(cam["video"]))
@@ -193,21 +193,23 @@ def test_a_stream_of_another_frame_shape_is_scored_with_a_warning(cam, tmp_path)
         frames.append(ok_frame[1])
     height, width = frames[0].shape[:2]
     index = json.loads((cam["models"] / "models.json").read_text())["extraction"]
-    assert index["aspects"] == [round(width / height, 3)] and index["working_sizes"] == [[160, 120]]
+    assert index["aspects"] == [round(width / height, 3)] and index["working_sizes"] == [[width, height]]
     runner = CliRunner()
-    for name, size in (("wide", (2 * height, height)), ("large", (2 * width, 2 * height))):
+    for name, size in (("wide", (2 * height, height)), ("large", (2 * width, 2 * height)), ("same", (width, height))):
         path = tmp_path / f"{name}.avi"
         synth.write_video(path, np.stack([cv2.resize(f, size) for f in frames]), FPS)
         res = runner.invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(tmp_path / name)])
         assert res.exit_code == 0, res.output
     (wide,) = _of(_records(tmp_path / "wide"), "warning")
     assert wide["video"] == "wide.avi" and f"frames are {2 * height}x{height}" in wide["warning"]
-    assert _of(_records(tmp_path / "wide"), "close") or _of(_records(tmp_path / "wide"), "stop")  # scored on
-    assert _of(_records(tmp_path / "large"), "warning") == []
-    # size auto follows the resolution: the same shape at another size is another working size
-    auto = {"aspects": [1.333], "working_sizes": [[160, 120]]}
-    assert "worked at 320x240" in live.frame_shape_mismatch(auto, 240, 320, (320, 240))
-    assert live.frame_shape_mismatch(auto, 480, 640, (160, 120)) is None
+    assert _of(_records(tmp_path / "wide"), "stop")[0]["sources"][0]["scored"] > 0  # scored all the same
+    (large,) = _of(_records(tmp_path / "large"), "warning")
+    assert f"worked at {2 * width}x{2 * height}" in large["warning"]
+    assert _of(_records(tmp_path / "same"), "warning") == []
+    # a fixed working size: another resolution at the same shape is the same working size
+    fixed = {"aspects": [1.333], "working_sizes": [[160, 120]]}
+    assert live.frame_shape_mismatch(fixed, 480, 640, (160, 120)) is None
+    assert "worked at 320x240" in live.frame_shape_mismatch(fixed, 240, 320, (320, 240))
     assert live.frame_shape_mismatch({}, 100, 400, (160, 120)) is None  # an older models.json: nothing to compare
 
 

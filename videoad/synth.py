@@ -115,10 +115,13 @@ def _walker(cfg: SceneConfig, rng: np.random.Generator, x: float | None = None) 
 
 
 def _inside(a: _Actor, cfg: SceneConfig) -> bool:
-    """Whether any pixel of the actor is drawn in the picture (exact: drawn on a blank mask)."""
+    """Whether any pixel of the actor is drawn in the picture (exact: drawn on a blank mask where
+    its box crosses the border; a box wholly inside holds every pixel drawn, and one is)."""
     x0, y0, x1, y1 = a.bbox()
     if x1 < -8 or y1 < -8 or x0 > cfg.width + 8 or y0 > cfg.height + 8:
         return False
+    if x0 >= 0 and y0 >= 0 and x1 < cfg.width - 1 and y1 < cfg.height - 1:
+        return True
     mask = np.zeros((cfg.height, cfg.width, 3), dtype=np.uint8)
     _draw(mask, replace(a, shade=(255, 255, 255)))
     return bool(mask.any())

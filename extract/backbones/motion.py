@@ -2,7 +2,7 @@
 
 Surveillance anomalies are mostly about motion (a cyclist among walkers, a fight, a car
 where none goes), and a fixed camera makes hand-made motion statistics meaningful without any
-training. Per 16-frame clip, on a grey copy resized to a fixed working size:
+training. Per 16-frame clip, on a grey copy at the working size (by default the native size, at most 240 lines):
 
 * dense optical flow (OpenCV DIS, ultrafast preset refined down to half resolution: the
   presets' own coarser finest scale loses most of the motion of small, slow pedestrians at
@@ -61,8 +61,9 @@ def _parse_size(value: Any) -> tuple[int, int] | None:
 
 class MotionBackbone(Backbone):
     """See the module docstring. Options (also as `--backbone-opt key=value` strings):
-    size "WxH" (160x120: measured against "auto" and other sizes on the development sets,
-    docs/defaults.md) or "auto" (native, scaled down to at most `max_height` lines, 240), grid (4), bins (8), DIS preset (ultrafast|fast|medium) and
+    size "auto" (the default: native, scaled down to at most `max_height` lines, 240; chosen on
+    the development sets where people are small in the frame, docs/defaults.md) or "WxH" (160x120
+    was the default before), grid (4), bins (8), DIS preset (ultrafast|fast|medium) and
     finest_scale (1: flow at half the working size; 0 is sharper and 4x slower), clip_len (16).
     """
 
@@ -71,7 +72,7 @@ class MotionBackbone(Backbone):
     #: development sets (docs/defaults.md) clips every 4 frames beat clips every 16
     default_stride = 4
 
-    def __init__(self, *, size: Any = "160x120", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
+    def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16,
                  device: str | None = None) -> None:
         self.size = _parse_size(size)
