@@ -2,7 +2,8 @@
 
 Surveillance anomalies are mostly about motion (a cyclist among walkers, a fight, a car
 where none goes), and a fixed camera makes hand-made motion statistics meaningful without any
-training. Per 16-frame clip, on a grey copy at the working size (by default the native size, at most 240 lines):
+training. Per 16-frame clip, on a grey copy at the working size (by default the native size,
+scaled down to at most 240 lines):
 
 * dense optical flow (OpenCV DIS, ultrafast preset refined down to half resolution: the
   presets' own coarser finest scale loses most of the motion of small, slow pedestrians at
