@@ -166,23 +166,22 @@ def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
 
 def frame_shape_mismatch(extraction: dict, height: int, width: int, working_size=None) -> str | None:
     """Why a stream of `width` x `height` frames is not comparable with the footage the models were
-    fitted on: a frame shape (width / height) more than `ASPECT_TOLERANCE` from every shape of
-    that footage, or (`working_size`: what the backbone resizes these frames to) a working size
-    it was not extracted at; else None. Scored anyway and warned about, as `frame_rate_mismatch`
-    (a file or history store is refused: `videoad.video.run.extraction_mismatch`)."""
-    from videoad.video.run import ASPECT_TOLERANCE, apart
+    fitted on (`videoad.video.run.shape_off`: another frame shape, or with `working_size`, what
+    the backbone resizes these frames to, a size that footage was not worked at); else None.
+    Scored anyway and warned about, as `frame_rate_mismatch` (a file or history store is refused:
+    `videoad.video.run.extraction_mismatch`)."""
+    from videoad.video.run import shape_off
 
-    aspects = extraction.get("aspects")
-    sizes = [list(w) for w in extraction.get("working_sizes") or []]
     aspect = width / height
-    if aspects and all(apart(aspect, a, ASPECT_TOLERANCE) for a in aspects):
+    aspect_off, size_off = shape_off(extraction, aspect, working_size)
+    if aspect_off:
         return (f"the stream's frames are {width}x{height} (width / height {aspect:.3g}), the models' footage "
-                f"{', '.join(f'{a:g}' for a in aspects)}: each frame is resized to the working size, so motion "
-                f"is stretched differently; fit the models on footage of this camera")
-    if sizes and working_size is not None and list(working_size) not in sizes:
+                f"{', '.join(f'{a:g}' for a in extraction['aspects'])}: each frame is resized to the working "
+                f"size, so motion is stretched differently; fit the models on footage of this camera")
+    if size_off:
         return (f"the stream is worked at {working_size[0]}x{working_size[1]}, the models' footage at "
-                f"{', '.join(f'{w}x{h}' for w, h in sizes)} (size auto follows each source's resolution): "
-                f"motion in pixels is not comparable; fit the models on footage of this camera")
+                f"{', '.join(f'{w}x{h}' for w, h in extraction['working_sizes'])} (size auto follows each "
+                f"source's resolution): motion in pixels is not comparable; fit the models on footage of this camera")
     return None
 
 
@@ -864,7 +863,7 @@ class _Scorer:
             return
         features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared))
         if self.stats.scored == 0 and not self.pending and self.wm.cell_grid is not None:
-            region = self.backbone.cell_region(*clip.frames.shape[1:3])
+            region = self.backbone.cell_region(*clip.source_shape)
             self.region = tuple(float(r) for r in region) if region is not None else self.region
         k = (clip.last - clip.first) // 2 if self.wm.spec.target_fps is None else len(clip.frames) // 2
         self.pending.append((self.clip_offset + clip.index, first, last, features, _small(clip.frames[k]),

@@ -316,6 +316,17 @@ def _shape(attrs: Mapping) -> tuple[float | None, list[int] | None]:
     return (round(size[1] / size[0], 3) if size else None), _pair(attrs.get("working_size"))
 
 
+def shape_off(fitted: Mapping, aspect: float | None, working) -> tuple[bool, bool]:
+    """For footage of frame shape `aspect` (width / height) worked at `working` ([w, h]): whether
+    the shape is more than `ASPECT_TOLERANCE` from every shape of the fitted footage, and whether
+    that footage was never worked at this size (`fitted`: its `extraction_record`). False where
+    either side is unknown. The one rule behind `extraction_mismatch` and `videoad watch`'s warning."""
+    aspects = fitted.get("aspects")
+    sizes = [list(w) for w in fitted.get("working_sizes") or []]
+    return (bool(aspects and aspect and all(apart(aspect, f, ASPECT_TOLERANCE) for f in aspects)),
+            bool(sizes and working and list(working) not in sizes))
+
+
 def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     """How the videos `keys` of `store` were extracted differently from the features a model was
     fitted on (`fitted`: their `extraction_record`; a record from an older models.json lacks some
@@ -333,15 +344,16 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
                              for o in sorted(set(a) | set(b)) if o not in _MEANING and a.get(o) != b.get(o)]
         elif a != b:
             problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
-    aspects, sizes = fitted.get("aspects"), [list(w) for w in fitted.get("working_sizes") or []]
     shapes = {k: _shape(attrs[k]) for k in keys}
-    odd = [f"{k} at {a:g}" for k, (a, _) in shapes.items()
-           if aspects and a and all(apart(a, f, ASPECT_TOLERANCE) for f in aspects)]
+    offs = {k: shape_off(fitted, a, w) for k, (a, w) in shapes.items()}
+    odd = [f"{k} at {shapes[k][0]:g}" for k, (aspect_off, _) in offs.items() if aspect_off]
     if odd:
-        problems.append(f"frame shape (width / height): the fitted footage at {', '.join(f'{f:g}' for f in aspects)}, "
+        problems.append(f"frame shape (width / height): the fitted footage at "
+                        f"{', '.join(f'{f:g}' for f in fitted['aspects'])}, "
                         + _some(odd) + " (each frame is resized to the working size: motion stretched differently)")
-    odd = [f"{k} at {w}" for k, (_, w) in shapes.items() if sizes and w and w not in sizes]
+    odd = [f"{k} at {shapes[k][1]}" for k, (_, size_off) in offs.items() if size_off]
     if odd:
+        sizes = [list(w) for w in fitted["working_sizes"]]
         problems.append(f"working size: the fitted footage at {', '.join(map(str, sizes))}, " + _some(odd))
     ref = fitted.get("fps")
     if ref and fitted.get("target_fps") is None and scored.get("target_fps") is None:
