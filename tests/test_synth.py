@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from videoad.datasets.annotations import read_annotations
-from videoad.synth import EVENTS, SceneConfig, generate, render_video
+from videoad.synth import EVENTS, SceneConfig, at_frame_rate, generate, render_video
 
 SMALL = SceneConfig(n_frames=160, noise_sigma=0.0)
 
@@ -51,6 +51,28 @@ def test_runner_crosses_faster_than_a_wrong_way_walker():
     _, run = render_video("runner", seed=2)
     _, wrong = render_video("wrong_way", seed=2)
     assert (run[0][1] - run[0][0]) * 2 < wrong[0][1] - wrong[0][0]
+
+
+@pytest.mark.parametrize("event", ["runner", "object", "crowd"])
+def test_a_higher_frame_rate_films_the_same_seconds_with_less_motion_per_frame(event):
+    """At twice the rate an event lasts as many seconds (twice the frames) and each frame sees
+    about half the motion: what footage from a 30 fps camera looks like against the 15 fps demo."""
+    base = SceneConfig(n_frames=300, noise_sigma=0.0)
+    fast = at_frame_rate(base, 30)
+    assert (fast.fps, fast.n_frames, fast.step) == (30.0, 600, 0.5)
+    slow_frames, slow = render_video(event, seed=4, cfg=base)
+    fast_frames, quick = render_video(event, seed=4, cfg=fast)
+    slow_len = sum(e - s + 1 for s, e in slow) / base.fps
+    fast_len = sum(e - s + 1 for s, e in quick) / fast.fps
+    assert fast_len == pytest.approx(slow_len, rel=0.25)
+
+    def motion(frames):  # mean absolute grey change between consecutive frames
+        grey = frames.mean(axis=3)
+        return float(np.abs(np.diff(grey, axis=0)).mean())
+
+    assert motion(fast_frames) < 0.75 * motion(slow_frames)
+    # the rate the demo is filmed at renders exactly as before
+    assert np.array_equal(render_video(event, seed=4, cfg=at_frame_rate(base, base.fps))[0], slow_frames)
 
 
 def test_generate_writes_decodable_videos_and_ucf_annotations(tmp_path):

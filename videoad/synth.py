@@ -41,6 +41,16 @@ class SceneConfig:
     run_speed: tuple[float, float] = (3.0, 3.6)
     spawn_rate: float = 0.03  # new walkers per frame
     noise_sigma: float = 2.0  # sensor noise, grey levels
+    #: time between frames relative to the speeds above (which are per 1/15 s): 0.5 renders the
+    #: same scene at 30 fps (`at_frame_rate`); every per-frame motion and rate is scaled by it
+    step: float = 1.0
+
+
+def at_frame_rate(cfg: SceneConfig, fps: float) -> SceneConfig:
+    """The same scene, the same seconds long, filmed at `fps`: people move as fast in pixels per
+    second, so a higher rate sees them move fewer pixels per frame."""
+    ratio = cfg.fps / float(fps)
+    return replace(cfg, fps=float(fps), n_frames=int(round(cfg.n_frames / ratio)), step=cfg.step * ratio)
 
 
 @dataclass
@@ -106,10 +116,10 @@ def _draw(img: np.ndarray, a: _Actor) -> None:
 
 def _walker(cfg: SceneConfig, rng: np.random.Generator, x: float | None = None) -> _Actor:
     top, bottom = 0.35 * cfg.height, 0.8 * cfg.height
-    speed = rng.uniform(*cfg.walk_speed)
+    speed = rng.uniform(*cfg.walk_speed) * cfg.step
     shade = tuple(int(v) for v in rng.integers(20, 110, 3))
     return _Actor(
-        x=-8.0 if x is None else x, y=float(rng.uniform(top, bottom)), vx=speed, vy=float(rng.normal(0, 0.03)),
+        x=-8.0 if x is None else x, y=float(rng.uniform(top, bottom)), vx=speed, vy=float(rng.normal(0, 0.03)) * cfg.step,
         scale=float(rng.uniform(0.9, 1.15)), shade=shade, phase=float(rng.uniform(0, 2 * np.pi)),
     )
 
@@ -129,15 +139,15 @@ def _inside(a: _Actor, cfg: SceneConfig) -> bool:
 
 def _event_actors(event: str, cfg: SceneConfig, rng: np.random.Generator) -> list[_Actor]:
     """Actors of one event, placed so that they enter the picture a little after they start."""
-    w, h = cfg.width, cfg.height
+    w, h, step = cfg.width, cfg.height, cfg.step
     y = float(rng.uniform(0.4 * h, 0.75 * h))
     shade = tuple(int(v) for v in rng.integers(20, 110, 3))
     if event == "runner":
-        return [_Actor(-8.0, y, float(rng.uniform(*cfg.run_speed)), 0.0, 1.05, shade, event=True)]
+        return [_Actor(-8.0, y, float(rng.uniform(*cfg.run_speed)) * step, 0.0, 1.05, shade, event=True)]
     if event == "wrong_way":
-        return [_Actor(w + 8.0, y, -1.2 * float(rng.uniform(*cfg.walk_speed)), 0.0, 1.05, shade, event=True)]
+        return [_Actor(w + 8.0, y, -1.2 * float(rng.uniform(*cfg.walk_speed)) * step, 0.0, 1.05, shade, event=True)]
     if event == "object":
-        speed = float(rng.uniform(1.6, 2.2))
+        speed = float(rng.uniform(1.6, 2.2)) * step
         direction = rng.choice([-1.0, 1.0])
         x = -25.0 if direction > 0 else w + 25.0
         return [_Actor(x, y, direction * speed, 0.0, 1.0, (int(rng.integers(120, 200)), 60, 60), kind="vehicle", event=True)]
@@ -154,29 +164,29 @@ def _event_actors(event: str, cfg: SceneConfig, rng: np.random.Generator) -> lis
             sx, sy = cx + r * math.cos(ang), cy + r * math.sin(ang)
             tx, ty = cx + 9 * math.cos(ang), cy + 6 * math.sin(ang)
             d = math.hypot(tx - sx, ty - sy)
-            speed = float(np.clip(d / rng.uniform(40, 50), 0.9, 1.8))  # arrive at about the same time
+            speed = float(np.clip(d / rng.uniform(40, 50), 0.9, 1.8)) * step  # arrive at about the same time
             a = _Actor(sx, sy, speed * (tx - sx) / d, speed * (ty - sy) / d, 1.0,
                        tuple(int(v) for v in rng.integers(20, 110, 3)), event=True,
-                       target=(tx, ty), dwell=int(rng.integers(30, 45)), state="gather")
+                       target=(tx, ty), dwell=int(int(rng.integers(30, 45)) / step), state="gather")
             a.exit_v = (speed * math.cos(ang + 0.3), speed * math.sin(ang + 0.3))
             actors.append(a)
         return actors
     raise ValueError(f"unknown event {event!r}; choose one of {EVENTS}")
 
 
-def _step(a: _Actor, rng: np.random.Generator) -> None:
+def _step(a: _Actor, rng: np.random.Generator, step: float = 1.0) -> None:
     if a.state == "gather" and a.target is not None:
         dx, dy = a.target[0] - a.x, a.target[1] - a.y
         if math.hypot(dx, dy) <= math.hypot(a.vx, a.vy):
             a.x, a.y, a.vx, a.vy, a.state = a.target[0], a.target[1], 0.0, 0.0, "dwell"
     elif a.state == "dwell":
         a.dwell -= 1
-        a.x += rng.normal(0, 0.3)
+        a.x += rng.normal(0, 0.3 * math.sqrt(step))
         if a.dwell <= 0 and a.exit_v is not None:
             a.vx, a.vy, a.state = a.exit_v[0], a.exit_v[1], "leave"
     a.x += a.vx
     a.y += a.vy
-    a.phase += 0.35 * math.hypot(a.vx, a.vy) + (0.0 if a.state != "dwell" else 0.05)
+    a.phase += 0.35 * math.hypot(a.vx, a.vy) + (0.0 if a.state != "dwell" else 0.05 * step)
 
 
 def render_video(
@@ -200,7 +210,7 @@ def render_video(
     for t in range(n):
         if t == start:
             event_actors = _event_actors(event, cfg, rng)
-        if rng.random() < cfg.spawn_rate:
+        if rng.random() < cfg.spawn_rate * cfg.step:
             walkers.append(_walker(cfg, rng))
         img = bg.copy()
         for a in sorted(walkers + event_actors, key=lambda a: a.y):
@@ -211,7 +221,7 @@ def render_video(
             a.seen = a.seen or _inside(a, cfg)
         visible[t] = any(_inside(a, cfg) for a in event_actors)
         for a in walkers + event_actors:
-            _step(a, rng)
+            _step(a, rng, cfg.step)
         walkers = [a for a in walkers if a.x < cfg.width + 10]
         event_actors = [a for a in event_actors if not a.seen or _inside(a, cfg) or a.state == "gather"]
     intervals = []
