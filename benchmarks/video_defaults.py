@@ -13,6 +13,8 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-fresh  # a scene never used (5 min)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-far --run-seeds 2  # people small in the frame
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-ped2  # Ped2 after the working size changed
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-demo  # the demo after the frame-rate cap
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-fast --run-seeds 2  # filmed at 30 fps
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -78,20 +80,22 @@ ALARMS = [("mad", k) for k in (3.0, 4.0, 6.0, 8.0, 10.0)] + [("quantile", q) for
 # sets: (name, protocol, fit store or None, score store, annotations)
 
 
-def _extract(src, out: Path, backbone_opts=None, stride=None, image_fps=None, target_fps=None):
+def _extract(src, out: Path, backbone_opts=None, stride=None, image_fps=None, target_fps=None, max_fps=None):
     summary = extract_videos(src, out, get_backbone("motion", **(backbone_opts or {})),
                              ExtractOptions(stride=stride, workers=2, recursive=True, progress=False,
-                                            image_fps=image_fps, target_fps=target_fps))
+                                            image_fps=image_fps, target_fps=target_fps, max_fps=max_fps))
     if not summary.ok:
         raise SystemExit(summary.report())
     return out
 
 
 def demo_sets(work: Path, seeds, variant=("default", {}, None)):
-    name, opts, stride, *target = variant  # target: the frame rate to resample to (dev-fps)
+    name, opts, stride, *rate = variant  # rate: (target_fps, max_fps) of the dev-fps stage
+    rate = (list(rate) + [None, None])[:2]
     for seed in seeds:
         ds = dev_sets.make_demo(seed, work / f"demo{seed}" / "data")
-        feats = _extract(ds.root, work / f"demo{seed}" / f"features-{name}", opts, stride, target_fps=(target or [None])[0])
+        feats = _extract(ds.root, work / f"demo{seed}" / f"features-{name}", opts, stride, target_fps=rate[0],
+                         max_fps=rate[1])
         ann = read_annotations(ds.annotation_file, frame_counts=ds.counts_file)
         yield f"demo seed {seed}", "transductive", None, feats, ann
 
@@ -108,11 +112,12 @@ def ped2dev_sets(work: Path, variant=("default", {}, None)):
 
 def demo_history_sets(work: Path, seeds, variant=("default", {}, None)):
     """Inductive demo sets: each seed's videos scored by a model fitted on its own normal history."""
-    label, opts, stride, *target = variant
+    label, opts, stride, *rate = variant
+    rate = (list(rate) + [None, None])[:2]
     folder = "history-features" if label == "default" else f"history-features-{label}"
     for seed in seeds:
         hist = dev_sets.make_demo_history(seed, work / f"demo{seed}" / "history")
-        fit = _extract(hist.root, work / f"demo{seed}" / folder, opts, stride, target_fps=(target or [None])[0])
+        fit = _extract(hist.root, work / f"demo{seed}" / folder, opts, stride, target_fps=rate[0], max_fps=rate[1])
         for name, _, _, feats, ann in demo_sets(work, (seed,), variant):
             yield f"{name}, fitted on normal history", "inductive", fit, feats, ann
 
@@ -152,17 +157,17 @@ def demo_far_sets(work: Path, seeds, scale: int, variant=("default", {}, None)):
         yield f"demo-far x{scale} seed {seed}", "transductive", None, feats, ann
 
 
-def demo_fast_sets(work: Path, seeds, scale: int, target_fps=None, label: str = "native"):
+def demo_fast_sets(work: Path, seeds, scale: int, target_fps=None, label: str = "native", max_fps=None):
     """demo-fast (benchmarks/dev_sets.py): the demo scene (scale 1) or demo-far (scale 2) filmed at
-    30 fps, extracted resampled to `target_fps` (None: every frame); each seed fitted on its normal
-    history (inductive) and alone (transductive)."""
+    30 fps, extracted resampled to `target_fps` (with neither it nor `max_fps`: the defaults; max_fps
+    0: every frame); each seed fitted on its normal history (inductive) and alone (transductive)."""
     fps = dev_sets.DEV_FAST_FPS
     for seed in seeds:
         root = work / f"demo-fast{fps}-x{scale}-{seed}"
         if not (root / "history" / "Test_Annotation.txt").is_file():  # written last: the set is complete
             dev_sets.make_demo_far(seed, scale, root, fps=fps)
-        feats = _extract(root / "data" / "videos", root / f"features-{label}", target_fps=target_fps)
-        fit = _extract(root / "history" / "videos", root / f"history-{label}", target_fps=target_fps)
+        feats = _extract(root / "data" / "videos", root / f"features-{label}", target_fps=target_fps, max_fps=max_fps)
+        fit = _extract(root / "history" / "videos", root / f"history-{label}", target_fps=target_fps, max_fps=max_fps)
         ann = read_annotations(root / "data" / "Temporal_Anomaly_Annotation.txt",
                                frame_counts=root / "data" / "Test_Annotation.txt")
         shown = f"demo-fast {fps} fps" + (f" x{scale}" if scale > 1 else "")
@@ -420,7 +425,7 @@ def stage_dev_size(work: Path, part: str) -> dict:
     return {"rows": rows}
 
 
-#: the dev-fps stage: (folder label, shown, target_fps); native keeps every frame
+#: the dev-fps stage: (folder label, shown, target_fps); native keeps every frame (max_fps 0)
 FPS_VARIANTS = (("native", "native frame rate", None), ("fps15", "resampled to 15 fps", 15.0),
                 ("fps10", "resampled to 10 fps", 10.0))
 FPS_PARTS = ("demo", "far2")
@@ -443,12 +448,13 @@ def stage_dev_fps(work: Path, part: str) -> dict:
     rows = []
     for label, shown, target in FPS_VARIANTS:
         if part == "demo":
-            sets = list(demo_fast_sets(work, dev_sets.DEV_FAST_SEEDS, 1, target, label))
-            # the native rate's features there are the defaults' (cached as "default")
+            sets = list(demo_fast_sets(work, dev_sets.DEV_FAST_SEEDS, 1, target, label, max_fps=0))
+            # at the demo's 15 fps the native rate's features are the defaults' (cached as "default")
             sets += list(demo_history_sets(work, dev_sets.DEV_HISTORY_SEEDS,
-                                           ("default" if target is None else label, {}, None, target)))
+                                           ("default" if target is None else label, {}, None, target, 0)))
         else:
-            sets = list(demo_fast_sets(work, dev_sets.DEV_FAST_SEEDS, int(part.removeprefix("far")), target, label))
+            sets = list(demo_fast_sets(work, dev_sets.DEV_FAST_SEEDS, int(part.removeprefix("far")), target, label,
+                                       max_fps=0))
         methods = [(f"DUAD defaults, {shown}", base, (0, 1, 2)),
                    (f"knn, {shown}", replace(base, detector="knn", params={}), (0,))]
         rows += measure_methods(sets, methods)
@@ -659,7 +665,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("stage", choices=["dev", "dev-heavy", "dev-smooth", "dev-history", "dev-history-neighbors",
                                       "dev-core", "dev-grid", "dev-grid-small", "dev-history-length", "confirm",
-                                      "dev-size", "dev-fps", "confirm-ped2", "confirm-far", "confirm-fresh"])
+                                      "dev-size", "dev-fps", "confirm-ped2", "confirm-far", "confirm-demo", "confirm-fast",
+                                      "confirm-fresh"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -793,6 +800,28 @@ def main() -> None:
                         "its normal history (inductive) and alone (transductive). The defaults of `videoad "
                         "extract` / `videoad detect` (the extraction's own folder, `features-confirm`), pooled. "
                         "Pooled frame AUROC; DUAD over run seeds 0..n-1, baselines at seed 0, same rows as DUAD."),
+        "confirm-demo": (lambda: stage_confirm(list(demo_sets(args.workdir, (0, 1, 2, 3, 4), ("confirm", {}, None))),
+                                               tuple(range(args.run_seeds))),
+                         "video_confirm_demo",
+                         "Video defaults: the demo generator's reported seeds after the frame-rate cap (defaults untouched)",
+                         "The demo rows of the confirm stage alone, rerun after the dev-fps stage made the motion "
+                         "backbone resample sources faster than 10 fps to 10 (the demo is filmed at 15; Ped2 and "
+                         "vtest at 10 give identical features, Sultani's are imported, so their rows stand). Demo "
+                         "generator seeds 0-4, transductive; the defaults of `videoad extract` / `videoad detect` "
+                         "(the extraction's own folder, `features-confirm`), pooled. Pooled frame AUROC; DUAD over "
+                         "run seeds 0..n-1, baselines at seed 0, same rows as DUAD."),
+        "confirm-fast": (lambda: stage_confirm([s for scale in dev_sets.DEV_FAST_SCALES
+                                                for s in demo_fast_sets(args.workdir, CONFIRM_FAR_SEEDS, scale,
+                                                                        label="confirm")],
+                                               tuple(range(args.run_seeds)), variants=False),
+                         "video_confirm_fast",
+                         "Video defaults: footage filmed at 30 fps, on draws no setting was chosen on",
+                         f"demo-fast (benchmarks/dev_sets.py: the demo scene, and demo-far's x2 canvas, filmed at "
+                         f"{dev_sets.DEV_FAST_FPS} fps) at the demo's reported seeds "
+                         f"{', '.join(map(str, CONFIRM_FAR_SEEDS))} (the dev-fps stage drew 10-12), each fitted on its "
+                         "normal history (inductive) and alone (transductive). The defaults of `videoad extract` / "
+                         "`videoad detect` (the extraction's own folder, `features-confirm`), pooled. Pooled frame "
+                         "AUROC; DUAD over run seeds 0..n-1, baselines at seed 0, same rows as DUAD."),
         "confirm-ped2": (lambda: stage_confirm(list(ped2_sets(args.workdir)), tuple(range(args.run_seeds))),
                          "video_confirm_ped2",
                          "Video defaults: UCSD Ped2 test 01-02 after the working size became auto (defaults untouched)",

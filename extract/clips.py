@@ -15,6 +15,8 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 TAIL_POLICIES = ("drop", "pad")
+#: a source within this fraction above `max_fps` is not resampled
+RATE_SLACK = 0.01
 
 
 @dataclass(frozen=True)
@@ -25,12 +27,15 @@ class ClipSpec:
     tail: "drop" the frames after the last full clip (the UCF-Crime convention), or "pad" them
         into one more clip by repeating the last frame.
     target_fps: resample to this frame rate first (None: every decoded frame).
+    max_fps: resample sources faster than this to this rate, keep slower ones as they are
+        (`rate_for`); `target_fps`, when given, wins.
     """
 
     clip_len: int = 16
     stride: int = 16
     tail: str = "drop"
     target_fps: float | None = None
+    max_fps: float | None = None
 
     def __post_init__(self) -> None:
         if self.clip_len < 1:
@@ -39,11 +44,26 @@ class ClipSpec:
             raise ValueError(f"stride must be >= 1, got {self.stride}")
         if self.tail not in TAIL_POLICIES:
             raise ValueError(f"tail must be one of {TAIL_POLICIES}, got {self.tail!r}")
-        if self.target_fps is not None and not self.target_fps > 0:
-            raise ValueError(f"target_fps must be > 0, got {self.target_fps}")
+        for name in ("target_fps", "max_fps"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+
+    def rate_for(self, src_fps: float | None) -> float | None:
+        """The rate a source at `src_fps` is resampled to, None to keep every frame. Under
+        `max_fps` a source within 1% of the cap is kept (29.97 and 30 fps are one rate), and one
+        whose rate is unknown (a frame folder without --image-fps) cannot be resampled."""
+        if self.target_fps is not None:
+            return self.target_fps
+        if self.max_fps is None or src_fps is None or not math.isfinite(src_fps):
+            return None
+        return self.max_fps if src_fps > self.max_fps * (1 + RATE_SLACK) else None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if out["max_fps"] is None:  # as stores written before the cap record their settings
+            del out["max_fps"]
+        return out
 
 
 @dataclass
@@ -98,7 +118,7 @@ def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = ma
     position = -1
     n_clips = 0
     shape = (0, 0)
-    for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.target_fps)):
+    for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.rate_for(src_fps))):
         if position == 0:
             shape = (int(frame.shape[0]), int(frame.shape[1]))
         window.append((source_index, frame if keep_frames else None,

@@ -133,6 +133,7 @@ class ExtractWorker:
     def info(self) -> dict:
         return {"name": self.backbone.name, "clip_len": self.backbone.clip_len,
                 "default_stride": getattr(self.backbone, "default_stride", None),
+                "default_max_fps": getattr(self.backbone, "default_max_fps", None),
                 "dim": self.backbone.dim, "describe": self.backbone.describe(),
                 "pid": os.getpid(), "host": socket.gethostname(),
                 "torch_threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None}
@@ -152,6 +153,7 @@ class _Planned(Backbone):
     def __init__(self, info: dict) -> None:
         self.name, self.clip_len = info["name"], info["clip_len"]
         self.default_stride = info.get("default_stride")  # the driver plans clips as the actors cut them
+        self.default_max_fps = info.get("default_max_fps")
         self._dim, self._described = info["dim"], info["describe"]
 
     @property

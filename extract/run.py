@@ -49,6 +49,7 @@ class ExtractOptions:
     stride: int | None = None        # None: the backbone's default_stride, else its clip length
     tail: str = "drop"
     target_fps: float | None = None
+    max_fps: float | None = None     # None: the backbone's default_max_fps; 0: never resample
     image_fps: float | None = None   # frame rate of image-sequence folders (unknown otherwise)
     workers: int = 2
     batch_size: int = 8
@@ -64,8 +65,9 @@ class ExtractOptions:
 
     def clip_spec(self, backbone: Backbone) -> ClipSpec:
         stride = self.stride or getattr(backbone, "default_stride", None) or backbone.clip_len
+        cap = self.max_fps if self.max_fps is not None else getattr(backbone, "default_max_fps", None)
         return ClipSpec(clip_len=backbone.clip_len, stride=stride,
-                        tail=self.tail, target_fps=self.target_fps)
+                        tail=self.tail, target_fps=self.target_fps, max_fps=cap or None)
 
 
 @dataclass
@@ -631,7 +633,9 @@ class _Runner:
             "n_frames": int(job.n_frames), "container_frames": claimed, "fps": fps,
             "decoder": info.get("decoder", ""), "decode_notes": "; ".join(notes),
             "clip_len": self.spec.clip_len, "stride": self.spec.stride, "tail": self.spec.tail,
-            "target_fps": float(self.spec.target_fps or 0.0), "dtype": self.options.dtype,
+            "target_fps": float(self.spec.target_fps or 0.0), "max_fps": float(self.spec.max_fps or 0.0),
+            # the rate clips were cut at: the stride's frames are this many per second
+            "sampled_fps": float(self.spec.rate_for(fps) or fps), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
         }
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run

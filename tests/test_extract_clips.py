@@ -77,6 +77,18 @@ def test_downsampling_picks_source_frames_and_keeps_source_indices():
     assert ranges(96, ClipSpec(target_fps=10.0), fps=30.0) == [(0, 45), (48, 93)]
 
 
+def test_a_frame_rate_cap_resamples_only_faster_sources():
+    spec = ClipSpec(max_fps=15.0)
+    assert (spec.rate_for(30.0), spec.rate_for(25.0), spec.rate_for(15.1)) == (15.0, 15.0, None)
+    assert (spec.rate_for(10.0), spec.rate_for(float("nan")), spec.rate_for(None)) == (None, None, None)
+    assert ClipSpec(max_fps=15.0, target_fps=10.0).rate_for(30.0) == 10.0  # a named rate wins
+    # a 30 fps source is cut at 15: clip frames two source frames apart; a 10 fps one as it is
+    assert ranges(64, spec, fps=30.0) == [(0, 30), (32, 62)]
+    assert ranges(32, spec, fps=10.0) == [(0, 15), (16, 31)]
+    # stores written before the cap record their settings without it (a resume finds them current)
+    assert "max_fps" not in ClipSpec().as_dict() and spec.as_dict()["max_fps"] == 15.0
+
+
 def test_upsampling_repeats_frames():
     assert [i for i, _ in resample(frames(4), 10.0, 20.0)] == [0, 0, 1, 1, 2, 2, 3, 3]
 
@@ -87,7 +99,7 @@ def test_resampling_needs_a_known_frame_rate():
 
 
 @pytest.mark.parametrize("kwargs", [{"clip_len": 0}, {"stride": 0}, {"tail": "keep"},
-                                    {"target_fps": 0.0}])
+                                    {"target_fps": 0.0}, {"max_fps": 0.0}, {"max_fps": -5.0}])
 def test_invalid_specs_are_refused(kwargs):
     with pytest.raises(ValueError):
         ClipSpec(**kwargs)

@@ -18,7 +18,8 @@ from extract.store import FeatureStore
 from videoad.cli.extract_cmd import extract as extract_cmd
 from videoad.cli.extract_cmd import merge as merge_cmd
 
-SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "--stride", "16", "-q"]
+# every frame of the test videos (25 fps): the frame ranges below count source frames one by one
+SMALL = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "--stride", "16", "--max-fps", "0", "-q"]
 
 
 def small_backbone() -> MotionBackbone:
@@ -28,6 +29,7 @@ def small_backbone() -> MotionBackbone:
 def run(input_path, output, **options) -> "RunSummary":  # noqa: F821
     options.setdefault("progress", False)
     options.setdefault("stride", 16)  # clip counts below assume clips that do not overlap
+    options.setdefault("max_fps", 0)  # ... cut from every frame of the 25 fps test videos
     return extract_videos(input_path, output, small_backbone(), ExtractOptions(**options))
 
 
@@ -127,11 +129,17 @@ def test_real_videos_and_ucsd_frames(tmp_path):
     expected = {"tree.avi": (68, 15.0), "bikes.mp4": (250, 25.0), "vtest.avi": (795, 10.0)}
     for key, (n_frames, fps) in expected.items():
         video = store.load(key)
-        n_clips = (n_frames - 16) // 4 + 1  # the motion backbone's default: a 16-frame clip every 4 frames
+        # the motion backbone's defaults: videos faster than 10 fps cut at 10 (sampled frame p is source
+        # frame floor(p * fps / 10)), a 16-frame clip every 4 sampled frames
+        native = float(video.attrs["fps"])  # the container's own (tree.avi: 14.99)
+        rate = min(native, 10.0)
+        sampled = [i for i in (int(p * native / rate + 1e-9) for p in range(n_frames)) if i < n_frames]
+        n_clips = (len(sampled) - 16) // 4 + 1
         assert video.attrs["n_frames"] == n_frames and video.attrs["fps"] == pytest.approx(fps, rel=1e-3)
+        assert video.attrs["sampled_fps"] == pytest.approx(rate, rel=1e-3) and video.attrs["max_fps"] == 10.0
         assert video.features.shape == (n_clips, 255) and video.attrs["stride"] == 4
-        np.testing.assert_array_equal(video.frames[:, 0], np.arange(n_clips) * 4)
-        np.testing.assert_array_equal(video.frames[:, 1], np.arange(n_clips) * 4 + 15)
+        np.testing.assert_array_equal(video.frames[:, 0], [sampled[4 * k] for k in range(n_clips)])
+        np.testing.assert_array_equal(video.frames[:, 1], [sampled[4 * k + 15] for k in range(n_clips)])
         assert np.isfinite(video.features).all() and video.features.any()
         assert video.attrs["backbone"] == "motion" and video.attrs["weights_sha256"] == "none"
         with_cells = store.load(key, cells=True)
@@ -222,6 +230,31 @@ def test_padding_resampling_and_float16_end_to_end(tmp_path):
     assert video.attrs["target_fps"] == 10.0 and video.attrs["tail"] == "pad"
     assert video.attrs["dtype"] == "float16" and video.features.dtype == np.float32
     assert video.dim == 5 * 15  # grid=2 reached the backbone
+
+
+def test_a_frame_rate_cap_resamples_the_fast_camera_and_keeps_the_slow_one(tmp_path):
+    """The motion backbone's default cap (10 fps) and --max-fps: a 30 fps video is cut at the cap,
+    a 10 fps one at its own rate; each video records the cap and the rate its clips were cut at."""
+    make_video(tmp_path / "in" / "fast.mp4", 64, fps=30)
+    make_video(tmp_path / "in" / "slow.mp4", 32, fps=10)
+    args = [str(tmp_path / "in"), "-o", str(tmp_path / "out"), *SMALL[:-3], "-q"]  # SMALL without its --max-fps 0
+
+    def extracted(*extra):
+        result = CliRunner().invoke(extract_cmd, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        store = FeatureStore(tmp_path / "out")
+        return store.load("fast.mp4"), store.load("slow.mp4")
+
+    fast, slow = extracted()  # the default: every third frame of the 30 fps video
+    assert fast.frames.tolist() == [[0, 45]] and slow.frames.tolist() == [[0, 15], [16, 31]]
+    assert (fast.attrs["max_fps"], fast.attrs["sampled_fps"], fast.attrs["target_fps"]) == (10.0, 10.0, 0.0)
+    assert (slow.attrs["max_fps"], slow.attrs["sampled_fps"]) == (10.0, 10.0)
+    fast, slow = extracted("--max-fps", "15")  # a changed setting: the rerun recomputes both
+    assert fast.frames.tolist() == [[0, 30], [32, 62]] and slow.frames.tolist() == [[0, 15], [16, 31]]
+    assert (fast.attrs["max_fps"], fast.attrs["sampled_fps"], slow.attrs["sampled_fps"]) == (15.0, 15.0, 10.0)
+    fast, _ = extracted("--max-fps", "0")  # no cap: every frame of each video
+    assert fast.frames.tolist() == [[0, 15], [16, 31], [32, 47], [48, 63]]
+    assert (fast.attrs["max_fps"], fast.attrs["sampled_fps"]) == (0.0, 30.0)
 
 
 @pytest.mark.parametrize("args,message", [

@@ -105,8 +105,9 @@ def test_store_on_ray_equals_the_single_process_store(cluster, videos, reference
     summary = extract_on_ray(videos, out, BackboneSpec("motion", SMALL), options(),
                              RayOptions(workers=2))
     assert summary.ok and len(summary.done) == 8, summary.report()
-    # 21, 37, 53, 69 frames (two videos each) at the motion default of a clip every 4 frames: 2 + 6 + 10 + 14
-    assert summary.clips == sum(r.n_clips for r in summary.done) == 64
+    # 21, 37, 53, 69 frames at 25 fps (two videos each), cut at the motion defaults: the frame-rate cap
+    # samples 9, 15, 22, 28 of them (10 fps), a 16-frame clip every 4 sampled frames: 0 + 0 + 2 + 4
+    assert summary.clips == sum(r.n_clips for r in summary.done) == 12
     assert_same_store(out, reference)
     assert files_in(out) == [k + ".h5" for k in sorted(KEYS)]  # no temporary file left
     m = manifest(out)
@@ -153,15 +154,15 @@ def test_a_worker_killed_mid_video_loses_and_doubles_nothing(cluster, videos, re
 
 
 def test_a_video_that_kills_every_worker_fails_after_max_attempts(cluster, videos, tmp_path):
-    single = videos / "cam_a" / "v0.mp4"
+    single = videos / "cam_b" / "v3.mp4"  # 69 frames: clips at the motion defaults (a shorter one has none)
     out = tmp_path / "out"
     summary = extract_on_ray(single, out, KillingFactory(tmp_path / "m", at=1, once=False),
                              options(), RayOptions(workers=1, max_attempts=2))
-    assert [r.key for r in summary.failed] == ["v0.mp4"]
+    assert [r.key for r in summary.failed] == ["v3.mp4"]
     assert "2 attempts, each lost its worker" in summary.failed[0].reason
     assert files_in(out) == []
     m = manifest(out)
-    assert m["complete"] and m["videos"]["v0.mp4"]["status"] == "failed"
+    assert m["complete"] and m["videos"]["v3.mp4"]["status"] == "failed"
 
 
 def test_an_actor_that_cannot_build_the_backbone_stops_the_run_with_the_reason(cluster, videos, tmp_path):

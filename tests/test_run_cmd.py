@@ -97,16 +97,21 @@ def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
 
 
 def test_run_refuses_a_history_at_another_frame_rate_unless_both_are_resampled(footage, tmp_path):
-    """Motion is measured per frame: a history filmed at twice the rate is refused with both rates
-    named, and `--fps` resamples both stores to one rate, after which the run goes through."""
+    """Motion is measured per frame: by default the frame-rate cap cuts a history filmed at 30 fps
+    and footage filmed at 15 both at 10, and the run goes through; with every frame kept
+    (`--max-fps 0`) the history is refused with both rates named; `--fps` resamples both to one rate."""
     root, cfg = footage
     frames, _ = render_video(None, seed=1, cfg=SceneConfig(n_frames=280))
     write_video(tmp_path / "cam30" / "a.avi", frames, 30.0)
     args = ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(tmp_path / "cam30" / "a.avi"),
             "--config", str(cfg), "--no-clips"]
-    res = CliRunner().invoke(cli, args + ["-o", str(tmp_path / "out")])
+    res = CliRunner().invoke(cli, args + ["-o", str(tmp_path / "capped")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    models = json.loads((tmp_path / "capped" / "models" / "models.json").read_text())
+    assert (models["extraction"]["max_fps"], models["extraction"]["sampled_fps"]) == (10.0, 10.0)
+    res = CliRunner().invoke(cli, args + ["-o", str(tmp_path / "out"), "--max-fps", "0"])
     assert res.exit_code != 0
-    assert "the fitted footage ran at 30 fps, a.avi at 15 fps" in res.output and "--fps" in res.output
+    assert "the fitted footage was cut into clips at 30 fps, a.avi at 15 fps" in res.output and "--fps" in res.output
     res = CliRunner().invoke(cli, args + ["-o", str(tmp_path / "resampled"), "--fps", "15"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     models = json.loads((tmp_path / "resampled" / "models" / "models.json").read_text())

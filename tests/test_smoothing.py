@@ -46,6 +46,10 @@ def test_seconds_between_clips_from_the_extraction_settings():
     frames = np.stack([np.arange(10) * 4, np.arange(10) * 4 + 15], 1)
     assert clip_step_seconds({"fps": 10.0, "stride": 4}, frames) == pytest.approx(0.4)
     assert clip_step_seconds({"fps": 30.0, "stride": 4, "target_fps": 10.0}, frames * 3) == pytest.approx(0.4)
+    # capped (--max-fps): a 30 fps video cut at 15, clips 8 source frames apart; a 10 fps one kept
+    assert clip_step_seconds({"fps": 30.0, "stride": 4, "max_fps": 15.0, "sampled_fps": 15.0},
+                             frames * 2) == pytest.approx(4 / 15)
+    assert clip_step_seconds({"fps": 10.0, "stride": 4, "max_fps": 15.0, "sampled_fps": 10.0}, frames) == pytest.approx(0.4)
     # imported 32-segment features: clips are not `stride` apart; their own spacing counts
     seg = np.stack([np.arange(32) * 100, np.arange(32) * 100 + 99], 1)
     assert clip_step_seconds({"fps": 25.0, "stride": 16}, seg) == pytest.approx(4.0)

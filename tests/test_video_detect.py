@@ -169,7 +169,7 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
     refused = {"size": (store("size", attrs=opts(size="auto")),
                         r"backbone option size: '160x120' \(fitted\) vs 'auto'"),
                "fps": (store("fps", fps=25.0, attrs=opts()),
-                       r"the fitted footage ran at 10 fps, A/new.mp4 at 25 fps"),
+                       r"the fitted footage was cut into clips at 10 fps, A/new.mp4 at 25 fps"),
                "clip": (store("clip", clip_len=8, attrs=opts()), r"clip_len: 16 \(fitted\) vs 8"),
                "backbone": (store("c3d", attrs={**opts(), "backbone_name": "c3d"}),
                             r"backbone: 'fake' \(fitted\) vs 'c3d'"),
@@ -199,6 +199,17 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
         fake_video(resampled, f"A/t{i}.mp4", 60, seed=10 + i, fps=30.0, attrs={**opts(), "target_fps": 10.0})
     root = store("resampled-new", fps=25.0, attrs={**opts(), "target_fps": 10.0})
     assert len(video.fit_and_score(resampled, root, CFG).videos) == 1
+    # what counts is the rate clips were cut at: a 30 fps history capped to 15 (--max-fps) scores
+    # footage filmed at 15, and refuses 30 fps footage cut at its own rate
+    capped = tmp_path / "capped"
+    for i in range(2):
+        fake_video(capped, f"A/t{i}.mp4", 60, seed=10 + i, fps=30.0,
+                   attrs={**opts(), "max_fps": 15.0, "sampled_fps": 15.0})
+    filmed = store("filmed-at-15", fps=15.0, attrs={**opts(), "max_fps": 15.0, "sampled_fps": 15.0})
+    assert len(video.fit_and_score(capped, filmed, CFG).videos) == 1
+    uncapped = store("uncapped", fps=30.0, attrs={**opts(), "sampled_fps": 30.0})
+    with pytest.raises(ValueError, match=r"the fitted footage was cut into clips at 15 fps, A/new.mp4 at 30 fps"):
+        video.fit_and_score(capped, uncapped, CFG)
 
 
 def test_a_history_declared_normal_is_fitted_with_a_small_drop(tmp_path):

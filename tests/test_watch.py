@@ -21,15 +21,16 @@ from click.testing import CliRunner
 from videoad import live, synth
 from videoad.cli import cli
 
-FPS = 15.0
+#: the synthetic camera's rate: at the motion backbone's frame-rate cap, so every frame is a clip frame
+FPS = 10.0
 
 
-def _extract(videos: Path, out: Path, **backbone_opts) -> None:
+def _extract(videos: Path, out: Path, max_fps: float | None = None, **backbone_opts) -> None:
     from extract.backbones import get_backbone
     from extract.run import ExtractOptions, extract_videos
 
     summary = extract_videos(videos, out, get_backbone("motion", **backbone_opts),
-                             ExtractOptions(workers=1, recursive=True, progress=False))
+                             ExtractOptions(workers=1, recursive=True, progress=False, max_fps=max_fps))
     assert summary.ok, summary.report()
 
 
@@ -159,26 +160,37 @@ def test_watching_a_file_gives_the_batch_events_of_that_file(cam, tmp_path):
 
 
 def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):
-    """The models' footage ran at 15 fps: the same video played at 30 fps is still watched (a live
-    camera is not refused), and its session record and the log carry the warning; at 15 fps none."""
+    """The models' footage was cut into clips at 10 fps (the motion backbone's cap): the same video
+    played at 5 fps is still watched (a live camera is not refused), and its session record and the
+    log carry the warning; played at 20 fps the cap cuts it at 10 as well, and at 10 there is none."""
     import cv2
 
     cap = cv2.VideoCapture(str(cam["video"]))
     frames = []
     while (ok_frame := cap.read())[0]:
         frames.append(ok_frame[1])
-    fast = tmp_path / "fast.avi"
+    slow, fast = tmp_path / "slow.avi", tmp_path / "fast.avi"
+    synth.write_video(slow, np.stack(frames), FPS / 2)
     synth.write_video(fast, np.stack(frames), 2 * FPS)
-    assert json.loads((cam["models"] / "models.json").read_text())["extraction"]["fps"] == FPS
+    extraction = json.loads((cam["models"] / "models.json").read_text())["extraction"]
+    assert (extraction["fps"], extraction["sampled_fps"], extraction["max_fps"]) == (FPS, FPS, 10.0)
     runner = CliRunner()
-    for path, out in ((fast, tmp_path / "w30"), (cam["video"], tmp_path / "w15")):
+    for path, out in ((slow, tmp_path / "w5"), (fast, tmp_path / "w20"), (cam["video"], tmp_path / "w10")):
         res = runner.invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(out)])
         assert res.exit_code == 0, res.output
-    (v30,), (v15,) = _of(_records(tmp_path / "w30"), "video"), _of(_records(tmp_path / "w15"), "video")
-    assert "the stream runs at 30 fps, the models' footage at 15 fps" in v30["warning"]
-    assert "warning" not in v15
+    (v5,), (v20,), (v10,) = (_of(_records(tmp_path / name), "video") for name in ("w5", "w20", "w10"))
+    assert "the stream runs at 5 fps, the models' footage was cut into clips at 10 fps" in v5["warning"]
+    assert "warning" not in v20 and "warning" not in v10
     assert live.frame_rate_mismatch({"fps": 15.0, "target_fps": 10.0}, 30.0) is None  # resampled: comparable
     assert live.frame_rate_mismatch({"fps": 30.0}, 29.97) is None and live.frame_rate_mismatch({}, 30.0) is None
+    # models whose footage was capped to 15 fps: a 30 fps stream is cut at 15 as well, a 10 fps one is off
+    capped = {"fps": 30.0, "max_fps": 15.0, "sampled_fps": 15.0}
+    assert live.frame_rate_mismatch(capped, 30.0) is None and live.frame_rate_mismatch(capped, 15.0) is None
+    assert "runs at 10 fps, the models' footage was cut into clips at 15 fps" in live.frame_rate_mismatch(capped, 10.0)
+    assert live.frame_rate_mismatch(capped, 60.0) is None
+    # a stream the cap brings to another rate than the footage's is named with the rate it is cut at
+    assert "runs at 30 fps (cut at 15), the models' footage was cut into clips at 10" in live.frame_rate_mismatch(
+        {"fps": 10.0, "max_fps": 15.0, "sampled_fps": 10.0}, 30.0)
 
 
 def test_a_stream_of_another_frame_shape_is_scored_with_a_warning(cam, tmp_path):
@@ -378,7 +390,8 @@ def tiny(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tiny")
     synth.generate(root / "history", n_normal=2, events=(), seed=5, cfg=synth.SceneConfig(n_frames=160))
-    _extract(root / "history" / "videos", root / "features", size="48x36", grid=2)
+    # no frame-rate cap: the simulated cameras below deliver 4 and 40 frames/s, every frame a clip frame
+    _extract(root / "history" / "videos", root / "features", max_fps=0, size="48x36", grid=2)
     video.detect(root / "features", video.DetectConfig(mode="pooled", min_clips=10), save_models=root / "models")
     frames, _ = synth.render_video("crowd", seed=3, cfg=synth.SceneConfig(n_frames=300))
     small = np.stack([cv2.resize(f[..., ::-1], (48, 36), interpolation=cv2.INTER_AREA) for f in frames])

@@ -24,7 +24,7 @@ from videoad.config import ANY, ConfigError, ListOf, Map, Nullable, check_values
 BACKBONE = "motion"
 
 #: `ExtractOptions` fields a settings file holds (the rest are per run: overwrite, shard, progress)
-FIELDS = ("stride", "tail", "target_fps", "image_fps", "workers", "batch_size", "decode_timeout", "decoders",
+FIELDS = ("stride", "tail", "target_fps", "max_fps", "image_fps", "workers", "batch_size", "decode_timeout", "decoders",
           "dtype", "recursive", "prefetch")
 
 #: what a file may hold, and of which kind (videoad.config.check)
@@ -33,6 +33,7 @@ SCHEMA = {
     "stride": Nullable(int),
     "tail": str,
     "target_fps": Nullable(float),
+    "max_fps": Nullable(float),
     "image_fps": Nullable(float),
     "workers": int,
     "batch_size": int,
@@ -47,7 +48,7 @@ _POSITIVE = (lambda v: v > 0, "> 0")
 _ONE_UP = (lambda v: v >= 1, ">= 1")
 RULES = {
     "stride": _ONE_UP, "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
-    "target_fps": _POSITIVE, "image_fps": _POSITIVE, "decode_timeout": _POSITIVE,
+    "target_fps": _POSITIVE, "max_fps": (lambda v: v >= 0, ">= 0"), "image_fps": _POSITIVE, "decode_timeout": _POSITIVE,
     "tail": (lambda v: v in ("drop", "pad"), "drop or pad"),
     "dtype": (lambda v: v in ("float32", "float16"), "float32 or float16"),
     "decoders": (lambda v: len(v) > 0, "a non-empty list"),
@@ -65,7 +66,9 @@ COMMENTS = {
                 "  what is not given takes the backbone's own default",
     "stride": "frames between clip starts; null: the backbone's (4 for motion, the clip length for learned ones)",
     "tail": "frames after the last full clip: drop, or pad a last clip",
-    "target_fps": "resample videos to this frame rate before cutting clips (null: keep theirs)",
+    "target_fps": "resample videos to this frame rate before cutting clips (null: keep theirs, up to max_fps)",
+    "max_fps": "resample only videos faster than this to this rate; null: the backbone's (10\n"
+               "  for motion, none for the learned ones); 0: keep every video's own rate",
     "image_fps": "frame rate of image-sequence folders (stored; needed with target_fps)",
     "workers": "decode worker processes",
     "batch_size": "clips per backbone forward pass",

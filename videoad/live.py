@@ -138,9 +138,10 @@ class WatchModel:
         except (ValueError, KeyError) as exc:
             raise WatchError(str(exc)) from None
         backbone = build_backbone(extraction, device, get_backbone)
-        target_fps = extraction.get("target_fps")
+        target_fps, max_fps = extraction.get("target_fps"), extraction.get("max_fps")
         spec = ClipSpec(clip_len=int(extraction["clip_len"]), stride=int(extraction["stride"]),
-                        tail=str(extraction.get("tail", "drop")), target_fps=float(target_fps) if target_fps else None)
+                        tail=str(extraction.get("tail", "drop")), target_fps=float(target_fps) if target_fps else None,
+                        max_fps=float(max_fps) if max_fps else None)
         if spec.clip_len != backbone.clip_len:
             raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes "
                              f"{backbone.clip_len}")
@@ -153,15 +154,27 @@ class WatchModel:
 
 def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
     """Why a stream at `fps` is not comparable with the footage the models were fitted on (the
-    rates more than `FPS_TOLERANCE` apart, neither resampled), else None. A live stream is scored
-    anyway and warned about (a file or history store is refused: `videoad.video.run`)."""
+    rates clips are cut at more than `FPS_TOLERANCE` apart: the stream's after the models' own
+    resampling, theirs as recorded), else None. A live stream is scored anyway and warned about
+    (a file or history store is refused: `videoad.video.run`)."""
+    from extract.clips import ClipSpec
     from videoad.video.run import FPS_TOLERANCE, apart
 
-    ref = extraction.get("fps")
-    if not ref or not fps or extraction.get("target_fps") or not apart(fps, ref, FPS_TOLERANCE):
+    if not fps:
         return None
-    return (f"the stream runs at {fps:g} fps, the models' footage at {ref:g} fps: motion per frame is not "
-            f"comparable; fit the models on footage extracted with --fps N to resample both")
+    ref = extraction.get("sampled_fps")
+    if ref is None:  # models.json from before the rates were recorded: native rates, none resampled
+        ref = None if extraction.get("target_fps") else extraction.get("fps")
+        rate = fps
+    else:
+        target, cap = extraction.get("target_fps"), extraction.get("max_fps")
+        rate = ClipSpec(target_fps=float(target) if target else None,
+                        max_fps=float(cap) if cap else None).rate_for(fps) or fps
+    if not ref or not apart(rate, ref, FPS_TOLERANCE):
+        return None
+    cut = f" (cut at {rate:g})" if rate != fps else ""
+    return (f"the stream runs at {fps:g} fps{cut}, the models' footage was cut into clips at {ref:g} fps: motion "
+            f"per frame is not comparable; fit the models on footage extracted with --fps N to resample both")
 
 
 def frame_shape_mismatch(extraction: dict, height: int, width: int, working_size=None) -> str | None:
@@ -777,7 +790,7 @@ class _Scorer:
                                         category=self.wm.group, cell_base=self._cell_base,
                                         numbered_after=self.numbered)  # a folder's files number on
             spec = self.wm.spec
-            sigma = self.wm.model.sigma(step_seconds(spec.stride, fps, spec.target_fps)) if self.options.smooth else 0.0
+            sigma = self.wm.model.sigma(step_seconds(spec.stride, fps, spec.rate_for(fps))) if self.options.smooth else 0.0
             self.smoother = ScoreSmoother(sigma)
             record = {"type": "video", "source": self.source.name, "video": self.feed.name,
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
@@ -865,7 +878,7 @@ class _Scorer:
         if self.stats.scored == 0 and not self.pending and self.wm.cell_grid is not None:
             region = self.backbone.cell_region(*clip.source_shape)
             self.region = tuple(float(r) for r in region) if region is not None else self.region
-        k = (clip.last - clip.first) // 2 if self.wm.spec.target_fps is None else len(clip.frames) // 2
+        k = (clip.last - clip.first) // 2 if self.wm.spec.rate_for(self.fps) is None else len(clip.frames) // 2
         self.pending.append((self.clip_offset + clip.index, first, last, features, _small(clip.frames[k]),
                              self.arrivals.at(first) or t_last, t_last))
         if len(self.pending) >= self.options.batch_size or (

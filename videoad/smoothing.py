@@ -37,9 +37,13 @@ def clip_step_seconds(attrs, frames) -> float:
     video), from the clips' own first frames."""
     fps = attrs.get("fps")
     fps = float(fps) if isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0 else None
-    step = step_seconds(float(attrs.get("stride") or 1), fps, float(attrs.get("target_fps") or 0.0))
+    sampled = attrs.get("sampled_fps")  # the rate clips were cut at (stores since the frame-rate cap)
+    resampled = float(attrs.get("target_fps") or 0.0) or (
+        float(sampled) if isinstance(sampled, (int, float)) and math.isfinite(sampled) and sampled > 0
+        and fps and sampled != fps else 0.0)
+    step = step_seconds(float(attrs.get("stride") or 1), fps, resampled)
     starts = np.asarray(frames)[:, 0] if np.ndim(frames) == 2 else np.asarray(frames)
-    if len(starts) > 1 and not attrs.get("target_fps"):
+    if len(starts) > 1 and not resampled:
         gap = float(np.median(np.diff(starts)))
         if abs(gap - float(attrs.get("stride") or gap)) > 1:
             step = gap / (fps or ASSUMED_FPS)

@@ -26,6 +26,8 @@ class Backbone(abc.ABC):
     clip_len: int = 16
     #: frames between clip starts when the user names none (None: the clip length, no overlap)
     default_stride: int | None = None
+    #: sources faster than this are resampled to it when the user names no rate (None: never)
+    default_max_fps: float | None = None
     #: (rows, cols) of the spatial layout stored beside each clip vector, None for none
     cell_grid: tuple[int, int] | None = None
     #: the name `get_backbone` built it under (set there; None when constructed directly)

@@ -72,6 +72,9 @@ class MotionBackbone(Backbone):
     #: overlapping clips by default: the frame-pair cache makes them cheap, and on the
     #: development sets (docs/defaults.md) clips every 4 frames beat clips every 16
     default_stride = 4
+    #: faster sources are resampled to 10 fps unless the user names a rate: chosen on footage filmed
+    #: at 30 fps, where people move a third as many pixels per frame (`dev-fps`, docs/defaults.md)
+    default_max_fps = 10.0
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16,

@@ -85,7 +85,7 @@ def _setting(key: str) -> dict[str, Any]:
 
 #: option -> where it goes in the settings (videoad.extract_config), for the options given
 _TO_SETTINGS = {"workers": "workers", "batch_size": "batch_size", "stride": "stride", "tail": "tail",
-                "target_fps": "target_fps", "image_fps": "image_fps", "decode_timeout": "decode_timeout",
+                "target_fps": "target_fps", "max_fps": "max_fps", "image_fps": "image_fps", "decode_timeout": "decode_timeout",
                 "recursive": "recursive", "prefetch": "prefetch"}
 
 
@@ -129,6 +129,9 @@ def _given_settings(ctx: click.Context) -> dict[str, Any]:
               help="Frames after the last full clip: drop them, or pad a last clip.")
 @click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Resample videos to this frame rate before cutting clips.")
+@click.option("--max-fps", "max_fps", default=None, type=click.FloatRange(min=0),
+              help="Resample only videos faster than this to this rate (0: keep every video's own) "
+                   "[default: the backbone's: 10 for motion, none for the learned ones].")
 @click.option("--image-fps", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Frame rate of image-sequence folders (stored; needed with --fps).")
 @click.option("--decoders", **_setting("decoders"), help="Decoders to try in order (or package.module:function).")

@@ -78,12 +78,15 @@ class _Stage:
 @click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Resample every video to this frame rate before cutting clips (footage and history from "
                    "cameras at different rates).")
+@click.option("--max-fps", "max_fps", default=None, type=click.FloatRange(min=0),
+              help="Resample only videos faster than this to this rate (0: keep every video's own) "
+                   "[default: the motion backbone's, 10].")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
 @event_options
-def run(inputs, output, history, config, print_config, stride, image_fps, target_fps, workers, clips, burn_heatmap,
-        merge_gap, min_event):
+def run(inputs, output, history, config, print_config, stride, image_fps, target_fps, max_fps, workers, clips,
+        burn_heatmap, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -114,7 +117,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,
-                              target_fps=target_fps, progress=show, progress_unit="frame")
+                              target_fps=target_fps, max_fps=max_fps, progress=show, progress_unit="frame")
         backbone = get_backbone("motion")
         stores = [("features", paths)] + ([("history", past)] if past else [])
         for folder, sources in stores:

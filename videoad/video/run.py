@@ -242,10 +242,6 @@ def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extrac
     write_atomic(model_dir / MODELS_INDEX, (json.dumps(index, indent=2) + "\n").encode())
 
 
-#: store attributes that say how clips were cut (the extraction record repeats them)
-_CLIP_ATTRS = ("clip_len", "stride", "tail", "target_fps")
-
-
 def _pair(value) -> list[int] | None:
     """A two-number store attribute (written as JSON text or an array), or None when absent."""
     if value is None:
@@ -266,10 +262,11 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
         desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
         options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
         fps = float(attrs.get("target_fps", 0.0) or 0.0)
+        cap = float(attrs.get("max_fps", 0.0) or 0.0)
         rec = {"backbone": str(attrs.get("backbone_name") or attrs.get("backbone", "")), "options": options,
                "description": desc, "clip_len": int(attrs.get("clip_len", 16)), "stride": int(attrs.get("stride", 16)),
                "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
-               "weights_sha256": str(attrs.get("weights_sha256", "none"))}
+               "max_fps": cap if cap > 0 else None, "weights_sha256": str(attrs.get("weights_sha256", "none"))}
         rec["cell_grid"] = _pair(attrs.get("cell_grid"))
         return rec
 
@@ -284,6 +281,8 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
     # shapes of its frames and the sizes the backbone worked at (None: not recorded)
     rates = [r for r in (_fps(attrs[k]) for k in keys) if r]
     first["fps"] = float(np.median(rates)) if rates else None
+    sampled = [r for r in (_sampled_fps(attrs[k]) for k in keys) if r]
+    first["sampled_fps"] = float(np.median(sampled)) if sampled else None
     shapes = [_shape(attrs[k]) for k in keys]
     first["aspects"] = sorted({a for a, _ in shapes if a}) or None
     first["working_sizes"] = sorted({tuple(w) for _, w in shapes if w}) or None
@@ -310,6 +309,13 @@ def _fps(attrs: Mapping) -> float | None:
     return value if np.isfinite(value) and value > 0 else None
 
 
+def _sampled_fps(attrs: Mapping) -> float | None:
+    """The rate a video's clips were cut at: the rate it was resampled to, else its own; None where
+    unknown."""
+    value = float(attrs.get("sampled_fps") or attrs.get("target_fps") or 0.0)
+    return value if np.isfinite(value) and value > 0 else _fps(attrs)
+
+
 def _shape(attrs: Mapping) -> tuple[float | None, list[int] | None]:
     """A video's frame shape (width / height) and the backbone's working size, None where unknown."""
     size = _pair(attrs.get("frame_size"))
@@ -334,8 +340,11 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     attrs = {k: store.attrs(k) for k in keys}
     scored = extraction_record(store, keys, attrs)
     problems = []
+    # with the rate each side's clips were cut at on record, the rates are compared (below), not
+    # how they were reached: footage resampled to 15 fps scores beside footage filmed at 15
+    rated = fitted.get("sampled_fps") is not None
     for k in _MEANING:
-        if k not in fitted:
+        if k not in fitted or (k == "target_fps" and rated):
             continue
         a, b = fitted.get(k), scored.get(k)
         if k == "options":
@@ -355,11 +364,16 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     if odd:
         sizes = [list(w) for w in fitted["working_sizes"]]
         problems.append(f"working size: the fitted footage at {', '.join(map(str, sizes))}, " + _some(odd))
-    ref = fitted.get("fps")
-    if ref and fitted.get("target_fps") is None and scored.get("target_fps") is None:
-        off = [f"{k} at {r:g} fps" for k in keys if (r := _fps(attrs[k])) and apart(r, ref, FPS_TOLERANCE)]
+    if rated:  # the rates clips were cut at, whether filmed so or resampled
+        ref, rate_of, said = fitted["sampled_fps"], _sampled_fps, "was cut into clips at"
+    else:  # a record from before the rates were stored: native rates, where neither side resampled
+        ref, rate_of, said = fitted.get("fps"), _fps, "ran at"
+        if fitted.get("target_fps") is not None or scored.get("target_fps") is not None:
+            ref = None
+    if ref:
+        off = [f"{k} at {r:g} fps" for k in keys if (r := rate_of(attrs[k])) and apart(r, ref, FPS_TOLERANCE)]
         if off:
-            problems.append(f"frame rate: the fitted footage ran at {ref:g} fps, " + _some(off)
+            problems.append(f"frame rate: the fitted footage {said} {ref:g} fps, " + _some(off)
                             + " (motion per frame and a clip's time span differ: extract both with --fps N)")
     return problems
 
