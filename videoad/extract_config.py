@@ -24,8 +24,8 @@ from videoad.config import ANY, ConfigError, ListOf, Map, Nullable, check_values
 BACKBONE = "motion"
 
 #: `ExtractOptions` fields a settings file holds (the rest are per run: overwrite, shard, progress)
-FIELDS = ("stride", "tail", "target_fps", "max_fps", "image_fps", "workers", "batch_size", "decode_timeout", "decoders",
-          "dtype", "recursive", "prefetch")
+FIELDS = ("stride", "tail", "target_fps", "max_fps", "image_fps", "workers", "batch_size", "decode_timeout",
+          "decoders", "dtype", "recursive", "prefetch")
 
 #: what a file may hold, and of which kind (videoad.config.check)
 SCHEMA = {
@@ -48,7 +48,8 @@ _POSITIVE = (lambda v: v > 0, "> 0")
 _ONE_UP = (lambda v: v >= 1, ">= 1")
 RULES = {
     "stride": _ONE_UP, "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
-    "target_fps": _POSITIVE, "max_fps": (lambda v: v >= 0, ">= 0"), "image_fps": _POSITIVE, "decode_timeout": _POSITIVE,
+    "target_fps": _POSITIVE, "max_fps": (lambda v: v >= 0, ">= 0"), "image_fps": _POSITIVE,
+    "decode_timeout": _POSITIVE,
     "tail": (lambda v: v in ("drop", "pad"), "drop or pad"),
     "dtype": (lambda v: v in ("float32", "float16"), "float32 or float16"),
     "decoders": (lambda v: len(v) > 0, "a non-empty list"),

@@ -790,7 +790,8 @@ class _Scorer:
                                         category=self.wm.group, cell_base=self._cell_base,
                                         numbered_after=self.numbered)  # a folder's files number on
             spec = self.wm.spec
-            sigma = self.wm.model.sigma(step_seconds(spec.stride, fps, spec.rate_for(fps))) if self.options.smooth else 0.0
+            step = step_seconds(spec.stride, fps, spec.rate_for(fps))
+            sigma = self.wm.model.sigma(step) if self.options.smooth else 0.0
             self.smoother = ScoreSmoother(sigma)
             record = {"type": "video", "source": self.source.name, "video": self.feed.name,
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}

@@ -37,7 +37,7 @@ class SceneConfig:
     height: int = 120
     fps: float = 15.0
     n_frames: int = 300
-    walk_speed: tuple[float, float] = (0.7, 1.1)  # px per frame
+    walk_speed: tuple[float, float] = (0.7, 1.1)  # px per frame at 15 fps (step 1)
     run_speed: tuple[float, float] = (3.0, 3.6)
     spawn_rate: float = 0.03  # new walkers per frame
     noise_sigma: float = 2.0  # sensor noise, grey levels
@@ -119,7 +119,8 @@ def _walker(cfg: SceneConfig, rng: np.random.Generator, x: float | None = None) 
     speed = rng.uniform(*cfg.walk_speed) * cfg.step
     shade = tuple(int(v) for v in rng.integers(20, 110, 3))
     return _Actor(
-        x=-8.0 if x is None else x, y=float(rng.uniform(top, bottom)), vx=speed, vy=float(rng.normal(0, 0.03)) * cfg.step,
+        x=-8.0 if x is None else x, y=float(rng.uniform(top, bottom)), vx=speed,
+        vy=float(rng.normal(0, 0.03)) * cfg.step,
         scale=float(rng.uniform(0.9, 1.15)), shade=shade, phase=float(rng.uniform(0, 2 * np.pi)),
     )
 

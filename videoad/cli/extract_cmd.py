@@ -85,8 +85,8 @@ def _setting(key: str) -> dict[str, Any]:
 
 #: option -> where it goes in the settings (videoad.extract_config), for the options given
 _TO_SETTINGS = {"workers": "workers", "batch_size": "batch_size", "stride": "stride", "tail": "tail",
-                "target_fps": "target_fps", "max_fps": "max_fps", "image_fps": "image_fps", "decode_timeout": "decode_timeout",
-                "recursive": "recursive", "prefetch": "prefetch"}
+                "target_fps": "target_fps", "max_fps": "max_fps", "image_fps": "image_fps",
+                "decode_timeout": "decode_timeout", "recursive": "recursive", "prefetch": "prefetch"}
 
 
 def _given_settings(ctx: click.Context) -> dict[str, Any]:
