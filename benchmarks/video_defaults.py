@@ -89,13 +89,18 @@ def _extract(src, out: Path, backbone_opts=None, stride=None, image_fps=None, ta
     return out
 
 
+def _rates(variant) -> dict:
+    """A variant's frame-rate settings for `_extract`: its optional 4th and 5th items (target_fps,
+    max_fps; the dev-fps stage), None where absent."""
+    target, cap = (list(variant[3:]) + [None, None])[:2]
+    return {"target_fps": target, "max_fps": cap}
+
+
 def demo_sets(work: Path, seeds, variant=("default", {}, None)):
-    name, opts, stride, *rate = variant  # rate: (target_fps, max_fps) of the dev-fps stage
-    rate = (list(rate) + [None, None])[:2]
+    name, opts, stride = variant[:3]
     for seed in seeds:
         ds = dev_sets.make_demo(seed, work / f"demo{seed}" / "data")
-        feats = _extract(ds.root, work / f"demo{seed}" / f"features-{name}", opts, stride, target_fps=rate[0],
-                         max_fps=rate[1])
+        feats = _extract(ds.root, work / f"demo{seed}" / f"features-{name}", opts, stride, **_rates(variant))
         ann = read_annotations(ds.annotation_file, frame_counts=ds.counts_file)
         yield f"demo seed {seed}", "transductive", None, feats, ann
 
@@ -112,12 +117,11 @@ def ped2dev_sets(work: Path, variant=("default", {}, None)):
 
 def demo_history_sets(work: Path, seeds, variant=("default", {}, None)):
     """Inductive demo sets: each seed's videos scored by a model fitted on its own normal history."""
-    label, opts, stride, *rate = variant
-    rate = (list(rate) + [None, None])[:2]
+    label, opts, stride = variant[:3]
     folder = "history-features" if label == "default" else f"history-features-{label}"
     for seed in seeds:
         hist = dev_sets.make_demo_history(seed, work / f"demo{seed}" / "history")
-        fit = _extract(hist.root, work / f"demo{seed}" / folder, opts, stride, target_fps=rate[0], max_fps=rate[1])
+        fit = _extract(hist.root, work / f"demo{seed}" / folder, opts, stride, **_rates(variant))
         for name, _, _, feats, ann in demo_sets(work, (seed,), variant):
             yield f"{name}, fitted on normal history", "inductive", fit, feats, ann
 
@@ -141,20 +145,27 @@ def ped2dev_small_sets(work: Path, variant=("default", {}, None)):
     yield "ped2dev-small transductive", "transductive", None, ev, ann
 
 
+def _scene_sets(root: Path, shown: str, make, label: str, opts=None, stride=None, **rates):
+    """One draw of a `make_demo_far`-style set under `root` (made once: its history's annotation
+    file is written last), extracted as `label`: fitted on its normal history (inductive) and alone
+    (transductive)."""
+    if not (root / "history" / "Test_Annotation.txt").is_file():
+        make(root)
+    feats = _extract(root / "data" / "videos", root / f"features-{label}", opts, stride, **rates)
+    fit = _extract(root / "history" / "videos", root / f"history-{label}", opts, stride, **rates)
+    ann = read_annotations(root / "data" / "Temporal_Anomaly_Annotation.txt",
+                           frame_counts=root / "data" / "Test_Annotation.txt")
+    yield f"{shown}, fitted on normal history", "inductive", fit, feats, ann
+    yield shown, "transductive", None, feats, ann
+
+
 def demo_far_sets(work: Path, seeds, scale: int, variant=("default", {}, None)):
     """demo-far (benchmarks/dev_sets.py): the demo scene `scale` times wider, its people as many
     pixels tall; each seed fitted on its own normal history (inductive) and alone (transductive)."""
     name, opts, stride = variant
     for seed in seeds:
-        root = work / f"demo-far{scale}-{seed}"
-        if not (root / "history" / "Test_Annotation.txt").is_file():  # written last: the set is complete
-            dev_sets.make_demo_far(seed, scale, root)
-        feats = _extract(root / "data" / "videos", root / f"features-{name}", opts, stride)
-        fit = _extract(root / "history" / "videos", root / f"history-{name}", opts, stride)
-        ann = read_annotations(root / "data" / "Temporal_Anomaly_Annotation.txt",
-                               frame_counts=root / "data" / "Test_Annotation.txt")
-        yield f"demo-far x{scale} seed {seed}, fitted on normal history", "inductive", fit, feats, ann
-        yield f"demo-far x{scale} seed {seed}", "transductive", None, feats, ann
+        yield from _scene_sets(work / f"demo-far{scale}-{seed}", f"demo-far x{scale} seed {seed}",
+                               lambda root, seed=seed: dev_sets.make_demo_far(seed, scale, root), name, opts, stride)
 
 
 def demo_fast_sets(work: Path, seeds, scale: int, target_fps=None, label: str = "native", max_fps=None):
@@ -163,16 +174,10 @@ def demo_fast_sets(work: Path, seeds, scale: int, target_fps=None, label: str = 
     0: every frame); each seed fitted on its normal history (inductive) and alone (transductive)."""
     fps = dev_sets.DEV_FAST_FPS
     for seed in seeds:
-        root = work / f"demo-fast{fps}-x{scale}-{seed}"
-        if not (root / "history" / "Test_Annotation.txt").is_file():  # written last: the set is complete
-            dev_sets.make_demo_far(seed, scale, root, fps=fps)
-        feats = _extract(root / "data" / "videos", root / f"features-{label}", target_fps=target_fps, max_fps=max_fps)
-        fit = _extract(root / "history" / "videos", root / f"history-{label}", target_fps=target_fps, max_fps=max_fps)
-        ann = read_annotations(root / "data" / "Temporal_Anomaly_Annotation.txt",
-                               frame_counts=root / "data" / "Test_Annotation.txt")
-        shown = f"demo-fast {fps} fps" + (f" x{scale}" if scale > 1 else "")
-        yield f"{shown} seed {seed}, fitted on normal history", "inductive", fit, feats, ann
-        yield f"{shown} seed {seed}", "transductive", None, feats, ann
+        shown = f"demo-fast {fps} fps" + (f" x{scale}" if scale > 1 else "") + f" seed {seed}"
+        yield from _scene_sets(work / f"demo-fast{fps}-x{scale}-{seed}", shown,
+                               lambda root, seed=seed: dev_sets.make_demo_far(seed, scale, root, fps=fps), label,
+                               target_fps=target_fps, max_fps=max_fps)
 
 
 def ped2_sets(work: Path):

@@ -138,10 +138,8 @@ class WatchModel:
         except (ValueError, KeyError) as exc:
             raise WatchError(str(exc)) from None
         backbone = build_backbone(extraction, device, get_backbone)
-        target_fps, max_fps = extraction.get("target_fps"), extraction.get("max_fps")
         spec = ClipSpec(clip_len=int(extraction["clip_len"]), stride=int(extraction["stride"]),
-                        tail=str(extraction.get("tail", "drop")), target_fps=float(target_fps) if target_fps else None,
-                        max_fps=float(max_fps) if max_fps else None)
+                        tail=str(extraction.get("tail", "drop")), **_resampling(extraction))
         if spec.clip_len != backbone.clip_len:
             raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes "
                              f"{backbone.clip_len}")
@@ -150,6 +148,11 @@ class WatchModel:
             raise WatchError(f"{index_path}: the model scores a {grid} grid of cells, the backbone gives "
                              f"{backbone.cell_grid or 'none'}; re-extract the history and refit")
         return cls(group, model, backbone, spec, extraction, model_dir)
+
+
+def _resampling(extraction: dict) -> dict:
+    """The `ClipSpec` frame-rate settings an extraction record holds (target_fps, max_fps)."""
+    return {k: float(extraction[k]) if extraction.get(k) else None for k in ("target_fps", "max_fps")}
 
 
 def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
@@ -167,9 +170,7 @@ def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
         ref = None if extraction.get("target_fps") else extraction.get("fps")
         rate = fps
     else:
-        target, cap = extraction.get("target_fps"), extraction.get("max_fps")
-        rate = ClipSpec(target_fps=float(target) if target else None,
-                        max_fps=float(cap) if cap else None).rate_for(fps) or fps
+        rate = ClipSpec(**_resampling(extraction)).rate_for(fps) or fps
     if not ref or not apart(rate, ref, FPS_TOLERANCE):
         return None
     cut = f" (cut at {rate:g})" if rate != fps else ""
