@@ -41,6 +41,11 @@
   seconds, people as fast in pixels per second, so half as many pixels per frame), seeds 10-12,
   each with its normal history, scored inductively and transductively.
 
+* ``demo-brief`` (a check of the frame-rate cap, not a development set: no setting is chosen on
+  it): the demo scene filmed at 30 fps, four normal videos and four in which a walker dashes
+  forward at six times walking speed for half a second (`videoad.synth`'s ``dash``), with the
+  normal history of demo-fast; the event a resampled camera could miss.
+
 The Ped2 *test* clips 01-02 (the reported inductive and transductive numbers) are never read here.
 """
 from __future__ import annotations
@@ -59,6 +64,8 @@ DEV_FAR_SEEDS = (10, 11, 12)
 DEV_FAST_FPS = 30
 DEV_FAST_SCALES = (1, 2)
 DEV_FAST_SEEDS = (10, 11, 12)
+#: demo-brief: dash videos per set (beside the demo's four normal ones)
+BRIEF_DASHES = 4
 #: which held-out training clip gets which injected anomaly (None: left normal)
 PED2DEV_PLAN = {"09": "fast", "10": "object", "11": None, "12": "fast", "13": "object", "14": None,
                 "15": "fast", "16": "object"}
@@ -251,5 +258,19 @@ def make_demo_far(seed: int, scale: int, out: Path, fps: float | None = None):
     if fps is not None:
         cfg = synth.at_frame_rate(cfg, fps)
     scored = synth.generate(out / "data", n_normal=DEMO_NORMAL, seed=seed, cfg=cfg)
+    history = synth.generate(out / "history", n_normal=6, events=(), seed=1000 + seed, cfg=cfg)
+    return scored, history
+
+
+def make_demo_brief(seed: int, scale: int, out: Path, fps: float = DEV_FAST_FPS):
+    """demo-brief at `seed`: four normal videos and `BRIEF_DASHES` with a half-second dash on the
+    demo scene (`scale` as demo-far's) filmed at `fps`, and demo-fast's normal history of six
+    (seed 1000 + `seed`): (scored set, history)."""
+    from videoad import synth
+    from videoad.cli.demo_cmd import DEMO_NORMAL
+
+    cfg = synth.at_frame_rate(far_scene(scale), fps)
+    scored = synth.generate(out / "data", n_normal=DEMO_NORMAL, events=("dash",), per_event=BRIEF_DASHES,
+                            seed=seed, cfg=cfg)
     history = synth.generate(out / "history", n_normal=6, events=(), seed=1000 + seed, cfg=cfg)
     return scored, history

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from videoad.datasets.annotations import read_annotations
+from videoad import synth
 from videoad.synth import EVENTS, SceneConfig, at_frame_rate, generate, render_video
 
 SMALL = SceneConfig(n_frames=160, noise_sigma=0.0)
@@ -73,6 +74,27 @@ def test_a_higher_frame_rate_films_the_same_seconds_with_less_motion_per_frame(e
     assert motion(fast_frames) < 0.75 * motion(slow_frames)
     # the rate the demo is filmed at renders exactly as before
     assert np.array_equal(render_video(event, seed=4, cfg=at_frame_rate(base, base.fps))[0], slow_frames)
+
+
+@pytest.mark.parametrize("fps", [15, 30])
+def test_a_dash_is_labelled_for_its_half_second_burst_only(fps, monkeypatch):
+    """The brief event (not among the demo's): the same walker without the burst draws the same
+    frames up to the interval, different ones from its first frame on, and less motion inside it."""
+    cfg = at_frame_rate(SceneConfig(n_frames=300, noise_sigma=0.0), fps)
+    frames, intervals = render_video("dash", seed=3, cfg=cfg)
+    assert len(intervals) == 1
+    s, e = intervals[0]
+    assert e - s + 1 == round(synth.DASH_SECONDS * fps)
+    monkeypatch.setattr(synth, "DASH_SPEEDUP", 1.0)
+    calm, _ = render_video("dash", seed=3, cfg=cfg)
+    assert np.array_equal(frames[: s - 1], calm[: s - 1])
+    assert not np.array_equal(frames[s - 1], calm[s - 1])
+
+    def motion(f):  # mean absolute grey change over the frame pairs inside the interval
+        return float(np.abs(np.diff(f[s - 2 : e].mean(axis=3), axis=0)).mean())
+
+    assert motion(frames) > 1.2 * motion(calm)
+    assert "dash" not in EVENTS  # the demo's videos do not change
 
 
 def test_generate_writes_decodable_videos_and_ucf_annotations(tmp_path):

@@ -10,6 +10,12 @@ pace. An anomalous video adds one event:
 - ``crowd``: people converging from all sides on one spot, standing there, then dispersing;
 - ``object``: a vehicle-sized object driving through the corridor.
 
+One more event is not among the demo's (`EVENTS`) and is asked for by name (`BRIEF_EVENTS`):
+
+- ``dash``: a walker who bursts forward at six times walking speed for half a second, then walks
+  on; the interval is the burst alone. It measures what brief events lose when a fast camera's
+  frames are resampled (docs/defaults.md).
+
 The event's interval runs from the first to the last frame in which its actor(s) are inside the
 picture, written 1-based and inclusive in the UCF-Crime annotation format, so the same readers and
 evaluation serve synthetic and real data. Every random choice comes from the one `seed`.
@@ -26,7 +32,13 @@ import numpy as np
 from videoad.datasets.annotations import VideoAnnotation, write_ucf_crime
 
 EVENTS = ("runner", "wrong_way", "crowd", "object")
-CATEGORY = {"runner": "Runner", "wrong_way": "WrongWay", "crowd": "Crowd", "object": "Object", None: "Normal"}
+#: events generated only when named: not part of the demo's videos
+BRIEF_EVENTS = ("dash",)
+CATEGORY = {"runner": "Runner", "wrong_way": "WrongWay", "crowd": "Crowd", "object": "Object", "dash": "Dash",
+            None: "Normal"}
+#: the dash: how long the burst lasts (seconds) and how much faster than the walker's pace it goes
+DASH_SECONDS = 0.5
+DASH_SPEEDUP = 6.0
 
 
 @dataclass
@@ -70,6 +82,9 @@ class _Actor:
     exit_v: tuple[float, float] | None = None
     state: str = "walk"
     seen: bool = False  # has been inside the picture
+    # a dash: frames of walking before the burst, frames of the burst (state "dash" meanwhile)
+    burst_in: int = -1
+    burst_len: int = 0
 
     def bbox(self) -> tuple[float, float, float, float]:
         if self.kind == "vehicle":
@@ -172,7 +187,12 @@ def _event_actors(event: str, cfg: SceneConfig, rng: np.random.Generator) -> lis
             a.exit_v = (speed * math.cos(ang + 0.3), speed * math.sin(ang + 0.3))
             actors.append(a)
         return actors
-    raise ValueError(f"unknown event {event!r}; choose one of {EVENTS}")
+    if event == "dash":  # walks in, bursts forward when 30-55% of the way across, walks on
+        walk = float(rng.uniform(*cfg.walk_speed)) * step
+        at = float(rng.uniform(0.3, 0.55)) * w
+        return [_Actor(-8.0, y, walk, 0.0, 1.05, shade, event=True, burst_in=int(round((at + 8.0) / walk)),
+                       burst_len=max(1, int(round(DASH_SECONDS * cfg.fps))))]
+    raise ValueError(f"unknown event {event!r}; choose one of {EVENTS + BRIEF_EVENTS}")
 
 
 def _step(a: _Actor, rng: np.random.Generator, step: float = 1.0) -> None:
@@ -185,6 +205,14 @@ def _step(a: _Actor, rng: np.random.Generator, step: float = 1.0) -> None:
         a.x += rng.normal(0, 0.3 * math.sqrt(step))
         if a.dwell <= 0 and a.exit_v is not None:
             a.vx, a.vy, a.state = a.exit_v[0], a.exit_v[1], "leave"
+    elif a.burst_in == 0:
+        a.burst_in, a.vx, a.state = -1, a.vx * DASH_SPEEDUP, "dash"
+    elif a.burst_in > 0:
+        a.burst_in -= 1
+    elif a.state == "dash":
+        a.burst_len -= 1
+        if a.burst_len <= 0:
+            a.vx, a.state = a.vx / DASH_SPEEDUP, "walk"
     a.x += a.vx
     a.y += a.vy
     a.phase += 0.35 * math.hypot(a.vx, a.vy) + (0.0 if a.state != "dwell" else 0.05 * step)
@@ -195,8 +223,8 @@ def render_video(
 ) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Frames (T, H, W, 3) uint8 BGR and the event's 1-based inclusive intervals (empty if none)."""
     cfg = cfg or SceneConfig()
-    if event is not None and event not in EVENTS:
-        raise ValueError(f"unknown event {event!r}; choose one of {EVENTS}")
+    if event is not None and event not in EVENTS + BRIEF_EVENTS:
+        raise ValueError(f"unknown event {event!r}; choose one of {EVENTS + BRIEF_EVENTS}")
     rng = np.random.default_rng(seed)
     bg = _background(cfg, rng)
     # start with the corridor already populated
@@ -220,7 +248,8 @@ def render_video(
         frames[t] = np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
         for a in event_actors:
             a.seen = a.seen or _inside(a, cfg)
-        visible[t] = any(_inside(a, cfg) for a in event_actors)
+        # a dash is anomalous while it bursts, the other events while their actors are in view
+        visible[t] = any(_inside(a, cfg) and (event != "dash" or a.state == "dash") for a in event_actors)
         for a in walkers + event_actors:
             _step(a, rng, cfg.step)
         walkers = [a for a in walkers if a.x < cfg.width + 10]
