@@ -273,6 +273,51 @@ def test_a_history_draws_its_alarm_line_from_held_out_scores(tmp_path):
         replace(cfg, history_line="own").check()
 
 
+def test_the_mirror_line_reads_its_spread_below_the_median():
+    """alarm "mirror": on symmetric scores the same line as "mad"; when four in ten of the fitted clips
+    are anomalous (they only ever score high), "mad" widens its spread and lifts the line above
+    them, "mirror" reads the spread of the normal clips below the median and flags most of them."""
+    from videoad.group_model import alarm_line
+
+    rng = np.random.default_rng(0)
+    normal = rng.normal(0.2, 0.05, 1401)
+    symmetric = np.r_[normal, 0.4 - normal]  # exactly symmetric about 0.2
+    assert alarm_line(symmetric, "mirror", 4) == pytest.approx(alarm_line(symmetric, "mad", 4), rel=1e-9)
+    anomalies = rng.normal(0.7, 0.05, 500)
+    scores = np.r_[normal[:700], anomalies]
+    mad, mirror = alarm_line(scores, "mad", 4), alarm_line(scores, "mirror", 4)
+    assert np.mean(anomalies > mad) < 0.05 and np.mean(anomalies > mirror) > 0.8, (mad, mirror)
+    assert not np.any(normal[:700] > mirror)
+    cfg = video.DetectConfig(alarm="mirror", alarm_level=4.0).check()
+    assert cfg.alarm == "mirror"
+    with pytest.raises(ValueError, match="alarm_level must be > 0 for alarm mirror"):
+        replace(cfg, alarm_level=0.0).check()
+
+
+def test_a_history_has_its_own_alarm_rule(tmp_path):
+    """--fit-on draws its line with `history_alarm` (mirror 6 by default, chosen on the development
+    sets apart from the transductive `alarm`); a transductive fit keeps `alarm`."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    for i in range(3):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i, drift=0.5)
+    fake_video(test, "A/new.mp4", 40, anomalous=[7, 8], seed=20, drift=0.5)
+    cfg = replace(CFG, params={k: v for k, v in FAST_DUAD.items() if k not in ("p0", "p")})
+    defaults = video.DetectConfig()
+    assert (defaults.history_alarm, defaults.history_alarm_level, defaults.alarm, defaults.alarm_level) == \
+        ("mirror", 6.0, "mad", 4.0)
+    own = video.fit_and_score(train, test, cfg)
+    as_before = video.fit_and_score(train, test, replace(cfg, history_alarm="mad", history_alarm_level=4.0))
+    (g,), (b,) = own.groups, as_before.groups
+    assert (g["alarm"], b["alarm"]) == (["mirror", 6.0], ["mad", 4.0])
+    assert g["threshold"] != b["threshold"]
+    np.testing.assert_array_equal(next(iter(own)).scores, next(iter(as_before)).scores)
+    assert video.detect(train, cfg).groups[0]["alarm"] == ["mad", 4.0]
+    with pytest.raises(ValueError, match="history_alarm must be one of"):
+        replace(cfg, history_alarm="max").check()
+    with pytest.raises(ValueError, match="history_alarm_level must be > 0 for history_alarm mirror"):
+        replace(cfg, history_alarm_level=-1.0).check()
+
+
 def test_a_restarted_fit_records_its_attempts(tmp_path):
     """DUAD restarts inside a group: run.json lists every attempt; unsettled ones are all kept and
     the group's scores are the mean of theirs."""

@@ -22,7 +22,7 @@ from videoad.smoothing import clip_step_seconds, smooth_scores
 
 LEVELS = ("auto", "cell", "clip")
 CELL_AGGREGATES = ("top2", "max")
-ALARMS = ("mad", "quantile")
+ALARMS = ("mad", "mirror", "quantile")
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
 
 
@@ -105,15 +105,20 @@ def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
 
     "mad": median + `level` robust standard deviations (1.4826 x the median absolute deviation):
     the typical clip sets the scale, and up to half of the clips may be anomalous without moving
-    it. "quantile": the `level` quantile, which flags a fixed share of the clips whatever they hold.
+    it. "mirror": the same with the spread read from the clips below the median alone (their
+    median distance to it), as if the lower half were mirrored: anomalies only ever score high,
+    so those in the fitted clips widen the "mad" spread and lift its line, never this one's; on
+    symmetric scores both are equal. "quantile": the `level` quantile, which flags a fixed share
+    of the clips whatever they hold.
     """
     s = np.asarray(clip_scores, dtype=np.float64)
     if rule == "quantile":
         return float(np.quantile(s, level))
-    if rule != "mad":
+    if rule not in ("mad", "mirror"):
         raise ValueError(f"alarm must be one of {ALARMS}, got {rule!r}")
     median = float(np.median(s))
-    spread = 1.4826 * float(np.median(np.abs(s - median)))
+    spread_of = s[s <= median] if rule == "mirror" else s
+    spread = 1.4826 * float(np.median(np.abs(spread_of - median)))
     if spread == 0:  # more than half the clips score alike: fall back to the spread of the rest
         spread = float(np.std(s))
     return median + float(level) * spread

@@ -89,8 +89,9 @@ _GROUPING = {"pooled": "pooled: one detector for all videos", "per-category": "p
 
 def _alarm_text(alarm, level, q, protocol) -> str:
     fitted = "the normal history's clip scores" if protocol == "inductive" else "its own clip scores"
-    if alarm == "mad" and isinstance(level, (int, float)):
-        return (f"per group, {level:g} robust standard deviations above the median of {fitted} "
+    if alarm in ("mad", "mirror") and isinstance(level, (int, float)):
+        spread = " (the spread read from the clips below the median)" if alarm == "mirror" else ""
+        return (f"per group, {level:g} robust standard deviations above the median of {fitted}{spread} "
                 "(label-free: a typical clip is far below it)")
     if alarm == "quantile" and isinstance(level, (int, float)):
         q = level
@@ -106,6 +107,8 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
     fitted = [g for g in groups if g.get("status") in ("fitted", "scored")]
     st = events.settings
     alarm, level = cfg.get("alarm"), cfg.get("alarm_level")
+    if meta.get("protocol") == "inductive" and "history_alarm" in cfg:  # a --fit-on line has its own rule
+        alarm, level = cfg["history_alarm"], cfg.get("history_alarm_level")
     q = cfg.get("threshold_quantile")  # runs written before the alarm rule was a setting
     rows = [
         ("protocol", meta.get("protocol_note", meta.get("protocol", ""))),

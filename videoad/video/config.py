@@ -55,6 +55,10 @@ class DetectConfig:
     # where the alarm line of such a fit comes from: "held-out" (each history video scored without
     # its own clips among the reference, as new footage is scored) or "fitted" (the fit's own scores)
     history_line: str = _DEFAULTS["history_line"]
+    # the alarm rule and level of such a fit, drawn from those scores (`alarm` / `alarm_level` are
+    # the transductive fit's): chosen apart, on the development sets (docs/defaults.md, dev-alarm)
+    history_alarm: str = _DEFAULTS["history_alarm"]
+    history_alarm_level: float = _DEFAULTS["history_alarm_level"]
 
     def check(self, where: str = "config") -> "DetectConfig":
         self._check_types(where)
@@ -82,12 +86,8 @@ class DetectConfig:
                              f"got {self.history_neighbors!r}")
         if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
             raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
-        if self.alarm not in ALARMS:
-            raise ValueError(f"{where}: alarm must be one of {ALARMS}, got {self.alarm!r}")
-        if self.alarm == "quantile" and not 0.0 < float(self.alarm_level) < 1.0:
-            raise ValueError(f"{where}: alarm_level must be in (0, 1) for alarm quantile, got {self.alarm_level!r}")
-        if self.alarm == "mad" and not float(self.alarm_level) > 0:
-            raise ValueError(f"{where}: alarm_level must be > 0 for alarm mad, got {self.alarm_level!r}")
+        for key in ("alarm", "history_alarm"):
+            _check_alarm(where, key, getattr(self, key), getattr(self, f"{key}_level"))
         if self.overlap not in ("mean", "max"):
             raise ValueError(f"{where}: overlap must be 'mean' or 'max', got {self.overlap!r}")
         if self.preprocess not in PREPROCESS:
@@ -164,6 +164,15 @@ def feature_kind(attrs: Mapping) -> str:
     if str(attrs.get("backbone", "")) == "motion":
         return "motion"
     return "learned"
+
+
+def _check_alarm(where: str, key: str, rule: str, level) -> None:
+    if rule not in ALARMS:
+        raise ValueError(f"{where}: {key} must be one of {ALARMS}, got {rule!r}")
+    if rule == "quantile" and not 0.0 < float(level) < 1.0:
+        raise ValueError(f"{where}: {key}_level must be in (0, 1) for {key} quantile, got {level!r}")
+    if rule in ("mad", "mirror") and not float(level) > 0:
+        raise ValueError(f"{where}: {key}_level must be > 0 for {key} {rule}, got {level!r}")
 
 
 def detector_params(cfg: DetectConfig, kind: str, history: bool = False) -> dict:
