@@ -206,8 +206,7 @@ def stage_check_brief(work: Path, run_seeds) -> dict:
     (the dev-fps sets' events last seconds). demo-brief at seeds 0-2 (scale 1), each extracted with
     the default cap, capped at 15 fps and at every frame; the detection defaults and the same
     defaults without smoothing in time (sigma 0.5 s is as long as a dash; first run seed only),
-    kNN beside them; the
-    default alarm line's outcome per dash video.
+    kNN beside them; the default alarm line's outcome per dash video.
 
     A check of a shipped default, not a choice; its reading, written before any result was seen:
     if the default cap's mean DUAD AUROC over the six sets is more than 0.02 below every frame's,
@@ -273,11 +272,11 @@ def stage_dev_alarm(work: Path, run_seeds) -> dict:
     return {"rows": rows, "summary": summarise_alarm_rules(rows, ALARM_RULES)}
 
 
-def measure_alarm_rules(sets, run_seeds, rules, cfg=None) -> list[dict]:
-    """One DUAD fit per set and run seed (the defaults, or `cfg`), and the outcome of every alarm
-    rule of `rules` drawn from that fit's own scores (inductive: the held-out history scores the
-    product draws its line from)."""
-    base = cfg or video.DetectConfig(mode="pooled")
+def measure_alarm_rules(sets, run_seeds, rules) -> list[dict]:
+    """One DUAD fit per set and run seed (the defaults), and the outcome of every alarm rule of
+    `rules` drawn from that fit's own scores (inductive: the held-out history scores the product
+    draws its line from)."""
+    base = video.DetectConfig(mode="pooled")
     rows = []
     for name, protocol, fit, feats, ann in sets:
         for seed in run_seeds:

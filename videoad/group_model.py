@@ -107,8 +107,8 @@ def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
     the typical clip sets the scale, and up to half of the clips may be anomalous without moving
     it. "mirror": the same with the spread read from the clips below the median alone (their
     median distance to it), as if the lower half were mirrored: anomalies only ever score high,
-    so those in the fitted clips widen the "mad" spread and lift its line, never this one's; on
-    symmetric scores both are equal. "quantile": the `level` quantile, which flags a fixed share
+    so those in the fitted clips widen the "mad" spread, while they move this one only through
+    the median; on symmetric scores both are equal. "quantile": the `level` quantile, which flags a fixed share
     of the clips whatever they hold.
     """
     s = np.asarray(clip_scores, dtype=np.float64)
