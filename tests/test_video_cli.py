@@ -62,6 +62,20 @@ def test_detect_evaluate_plot_report(setup):
     assert html.count("class=timeline") == 3 and "Frame-level results" in html
 
 
+def test_detect_says_what_no_event_means(setup):
+    """A transductive run whose line nothing crosses says why and what to read instead; a run with
+    events does not."""
+    tmp, store, gt, cfg, videos = setup
+    high = tmp / "high.yaml"
+    high.write_text(yaml.safe_dump({**yaml.safe_load(cfg.read_text()), "alarm_level": 1.0e6}))
+    res = run("detect", store, "--config", high, "--pooled", "-o", tmp / "quiet", "--min-event", "0")
+    assert res.exit_code == 0, res.output
+    assert "no event in 3 video(s)" in res.output and "no clip crossed the alarm line" in res.output
+    assert "--fit-on" in res.output
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "loud", "--min-event", "0")
+    assert "event(s) in" in res.output and "no clip crossed" not in res.output
+
+
 def test_cli_errors_are_clear(setup):
     tmp, store, gt, cfg, videos = setup
     assert run("detect", store, "--config", cfg, "-o", tmp / "s").exit_code == 0

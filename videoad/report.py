@@ -347,6 +347,15 @@ def build_report(
     return page
 
 
+def no_event_hint(events: EventSet, protocol: str | None) -> str | None:
+    """What a transductive run with no event should tell its user, else None."""
+    if events.events or protocol != "transductive":
+        return None
+    return ("no clip crossed the alarm line: a line drawn from the videos' own clips rises when many of them "
+            "are anomalous (on real footage it rarely fires, docs/defaults.md); read the ranking (videoad plot / "
+            "videoad report) or fit on normal footage with --fit-on")
+
+
 def event_summary(events: EventSet) -> str:
     """One line for the terminal: how many events, and the strongest."""
     if not events.events:

@@ -93,7 +93,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     from extract.run import ExtractOptions, extract_videos
     from videoad import video
     from videoad.events import find_events, write_events
-    from videoad.report import build_report, event_summary
+    from videoad.report import build_report, event_summary, no_event_hint
     from videoad.scores import write_scores
 
     if print_config:
@@ -153,4 +153,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     click.echo(f"{len(scores)} video(s), {frames} frames, {sum(len(v.scores) for v in scores)} clips scored "
                f"({scores.meta.get('protocol', '?')}); scores in {out / 'scores'}")
     click.echo(event_summary(events))
+    hint = no_event_hint(events, scores.meta.get("protocol"))
+    if hint:
+        click.echo(hint)
     click.echo(f"report: {page}")

@@ -94,7 +94,7 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import video
     from videoad.events import find_events, write_events
-    from videoad.report import event_summary
+    from videoad.report import event_summary, no_event_hint
     from videoad.scores import write_scores
 
     try:
@@ -133,6 +133,9 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
     click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
                f"{len(scores)} videos; scores in {output}")
     click.echo(f"{event_summary(events)}; events in {output / 'events.csv'}")
+    hint = no_event_hint(events, scores.meta.get("protocol"))
+    if hint:
+        click.echo(hint)
 
 
 @click.command()
