@@ -273,7 +273,7 @@ def test_a_history_draws_its_alarm_line_from_held_out_scores(tmp_path):
         replace(cfg, history_line="own").check()
 
 
-def test_the_mirror_line_reads_its_spread_below_the_median():
+def test_the_mirror_and_lower_lines_read_their_spread_below_their_centre():
     """alarm "mirror": on symmetric scores the same line as "mad"; when four in ten of the fitted clips
     are anomalous (they only ever score high), "mad" widens its spread and lifts the line above
     them, "mirror" reads the spread of the normal clips below the median and flags most of them."""
@@ -288,6 +288,16 @@ def test_the_mirror_line_reads_its_spread_below_the_median():
     mad, mirror = alarm_line(scores, "mad", 4), alarm_line(scores, "mirror", 4)
     assert np.mean(anomalies > mad) < 0.05 and np.mean(anomalies > mirror) > 0.8, (mad, mirror)
     assert not np.any(normal[:700] > mirror)
+    # "lower" centres on the 30th percentile: with half the clips anomalous the median sits between
+    # the two kinds and both other lines rise above everything; a centre below it reads the normal
+    # clips alone
+    anomalous = rng.normal(0.7, 0.05, 500)
+    heavy = np.r_[normal[:500], anomalous]
+    lower = alarm_line(heavy, "lower", 6)
+    assert min(alarm_line(heavy, "mad", 4), alarm_line(heavy, "mirror", 4)) > anomalous.max()
+    assert np.all(anomalous > lower) and not np.any(normal[:500] > lower), lower
+    centre = np.quantile(heavy, 0.3)
+    assert lower == pytest.approx(centre + 6 * 1.4826 * np.median(centre - heavy[heavy <= centre]))
     cfg = video.DetectConfig(alarm="mirror", alarm_level=4.0).check()
     assert cfg.alarm == "mirror"
     with pytest.raises(ValueError, match="alarm_level must be > 0 for alarm mirror"):
@@ -296,7 +306,7 @@ def test_the_mirror_line_reads_its_spread_below_the_median():
 
 def test_a_history_has_its_own_alarm_rule(tmp_path):
     """--fit-on draws its line with `history_alarm` (mirror 6 by default, chosen on the development
-    sets apart from the transductive `alarm`); a transductive fit keeps `alarm`."""
+    sets apart from the transductive `alarm`, mad 4); a transductive fit keeps `alarm`."""
     train, test = tmp_path / "train", tmp_path / "test"
     for i in range(3):
         fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i, drift=0.5)

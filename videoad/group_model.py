@@ -22,7 +22,9 @@ from videoad.smoothing import clip_step_seconds, smooth_scores
 
 LEVELS = ("auto", "cell", "clip")
 CELL_AGGREGATES = ("top2", "max")
-ALARMS = ("mad", "mirror", "quantile")
+ALARMS = ("mad", "mirror", "lower", "quantile")
+#: the "lower" alarm rule's centre: this quantile of the fitted clips' scores
+LOWER_CENTRE = 0.3
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
 
 
@@ -108,20 +110,23 @@ def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
     it. "mirror": the same with the spread read from the clips below the median alone (their
     median distance to it), as if the lower half were mirrored: anomalies only ever score high,
     so those in the fitted clips widen the "mad" spread, while they move this one only through
-    the median; on symmetric scores both are equal. "quantile": the `level` quantile, which flags a fixed share
-    of the clips whatever they hold.
+    the median; on symmetric scores both are equal. "lower": "mirror" centred on the
+    `LOWER_CENTRE` quantile instead of the median, so that up to 70% of the clips may be
+    anomalous (real footage fitted on itself often has a third or more) before they reach the
+    centre or its spread. "quantile": the `level` quantile, which flags a fixed share of the clips
+    whatever they hold.
     """
     s = np.asarray(clip_scores, dtype=np.float64)
     if rule == "quantile":
         return float(np.quantile(s, level))
-    if rule not in ("mad", "mirror"):
+    if rule not in ("mad", "mirror", "lower"):
         raise ValueError(f"alarm must be one of {ALARMS}, got {rule!r}")
-    median = float(np.median(s))
-    spread_of = s[s <= median] if rule == "mirror" else s
-    spread = 1.4826 * float(np.median(np.abs(spread_of - median)))
+    centre = float(np.quantile(s, LOWER_CENTRE)) if rule == "lower" else float(np.median(s))
+    spread_of = s if rule == "mad" else s[s <= centre]
+    spread = 1.4826 * float(np.median(np.abs(spread_of - centre)))
     if spread == 0:  # more than half the clips score alike: fall back to the spread of the rest
         spread = float(np.std(s))
-    return median + float(level) * spread
+    return centre + float(level) * spread
 
 
 # ---------------------------------------------------------------------------------------------

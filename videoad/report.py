@@ -89,9 +89,10 @@ _GROUPING = {"pooled": "pooled: one detector for all videos", "per-category": "p
 
 def _alarm_text(alarm, level, q, protocol) -> str:
     fitted = "the normal history's clip scores" if protocol == "inductive" else "its own clip scores"
-    if alarm in ("mad", "mirror") and isinstance(level, (int, float)):
-        spread = " (the spread read from the clips below the median)" if alarm == "mirror" else ""
-        return (f"per group, {level:g} robust standard deviations above the median of {fitted}{spread} "
+    if alarm in ("mad", "mirror", "lower") and isinstance(level, (int, float)):
+        centre = "the 30th percentile" if alarm == "lower" else "the median"
+        spread = f" (the spread read from the clips below {centre})" if alarm != "mad" else ""
+        return (f"per group, {level:g} robust standard deviations above {centre} of {fitted}{spread} "
                 "(label-free: a typical clip is far below it)")
     if alarm == "quantile" and isinstance(level, (int, float)):
         q = level

@@ -171,7 +171,7 @@ def _check_alarm(where: str, key: str, rule: str, level) -> None:
         raise ValueError(f"{where}: {key} must be one of {ALARMS}, got {rule!r}")
     if rule == "quantile" and not 0.0 < float(level) < 1.0:
         raise ValueError(f"{where}: {key}_level must be in (0, 1) for {key} quantile, got {level!r}")
-    if rule in ("mad", "mirror") and not float(level) > 0:
+    if rule in ("mad", "mirror", "lower") and not float(level) > 0:
         raise ValueError(f"{where}: {key}_level must be > 0 for {key} {rule}, got {level!r}")
 
 
