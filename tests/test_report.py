@@ -124,6 +124,19 @@ def test_timelines_share_one_y_range_and_a_video_without_event_says_so(scoreset,
     assert "No event in 1 video" in text and "<b>no event</b>" in text
 
 
+def test_a_transductive_report_without_events_says_what_to_read(scoreset, tmp_path):
+    """No clip over the line in a transductive run: the page says why that happens and points to
+    the ranking and to --fit-on; an inductive run without events does not (its line is the history's)."""
+    for v in scoreset.videos:
+        v.scores[:] = 0.1
+    page = build_report(scoreset, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
+    text = page.read_text()
+    assert "<b>No event</b>" in text and "No clip crossed the alarm line" in text and "--fit-on" in text
+    scoreset.meta["protocol"] = "inductive"
+    text = build_report(scoreset, tmp_path / "r2", clips=False, event_settings=EventSettings(min_length_s=0)).read_text()
+    assert "<b>No event</b>" in text and "No clip crossed" not in text
+
+
 def test_timeline_formats_thumbnails_and_missing_source(scoreset, tmp_path, caplog):
     v1, v2, v3 = scoreset.videos
     ann = VideoAnnotation("cam/v2", "X", ((30, 60),), None, "gt")

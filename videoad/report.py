@@ -311,8 +311,10 @@ def build_report(
     if quiet:
         quiet_text = (f"<p class=quiet>No event in {len(quiet)} video{'s' if len(quiet) != 1 else ''}: "
                       + ", ".join(f"<a href='#{sids[q.video]}'>{_e(q.video)}</a>" for q in quiet) + ".</p>")
+    hint = no_event_hint(events, scores.meta.get("protocol"))
     table = (_event_rows(scores, events, media, sids, annotations) if events.events
-             else "<p><b>No event</b>: no clip of any video stayed over its alarm line.</p>")
+             else "<p><b>No event</b>: no clip of any video stayed over its alarm line."
+             + (f" {_e(hint[0].upper() + hint[1:])}." if hint else "") + "</p>")
     viewer = ("<aside class='panel viewer' id=viewer><video id=player controls muted playsinline preload=metadata>"
               "</video><div class=caption id=viewer-caption>Click an event to play its footage.</div>"
               "<div class=row><img id=viewer-heat alt='peak frame with heat map'>"
@@ -353,7 +355,7 @@ def no_event_hint(events: EventSet, protocol: str | None) -> str | None:
     if events.events or protocol != "transductive":
         return None
     return ("no clip crossed the alarm line: a line drawn from the videos' own clips rises when many of them "
-            "are anomalous (on real footage it rarely fires, docs/defaults.md); read the ranking (videoad plot / "
+            "are anomalous (on real footage it rarely fires); read the ranking (videoad plot / "
             "videoad report) or fit on normal footage with --fit-on")
 
 
