@@ -362,7 +362,7 @@ class GroupModel:
 
 #: what a group's fit records in models.json so that scoring repeats it
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
-               "score_unit", "n_seeds", "smooth", "threshold_raw")
+               "score_unit", "n_seeds", "smooth", "threshold_raw", "history_still_cells")
 
 
 def load_prep(path) -> dict:

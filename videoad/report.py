@@ -17,6 +17,7 @@ import math
 import shutil
 from pathlib import Path
 
+from videoad import coverage
 from videoad.events import (Event, EventSet, EventSettings, cell_names, find_events, fmt_score, where_words,
                             write_events)
 from videoad.evidence import EventMedia, write_evidence
@@ -130,6 +131,7 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         r, c = events.cell_grid
         rows.append(("where", f"{r}x{c} grid of cell scores; the box marks the cells in the upper half between "
                               "the video's typical cell score and the event's hottest cell"))
+    rows += [("history coverage", line) for line in coverage.warnings(groups)]
     out = "<table class=kv>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
     skipped = [g for g in groups if g.get("status") == "skipped"]
     if skipped:

@@ -93,6 +93,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     from extract.run import ExtractOptions, extract_videos
     from videoad import video
     from videoad.events import find_events, write_events
+    from videoad import coverage
     from videoad.report import build_report, event_summary, no_event_hint
     from videoad.scores import write_scores
 
@@ -156,4 +157,6 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     hint = no_event_hint(events, scores.meta.get("protocol"))
     if hint:
         click.echo(hint)
+    for line in coverage.warnings(scores.groups):
+        click.echo(f"warning: {line}")
     click.echo(f"report: {page}")

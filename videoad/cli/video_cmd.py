@@ -94,6 +94,7 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import video
     from videoad.events import find_events, write_events
+    from videoad import coverage
     from videoad.report import event_summary, no_event_hint
     from videoad.scores import write_scores
 
@@ -136,6 +137,8 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
     hint = no_event_hint(events, scores.meta.get("protocol"))
     if hint:
         click.echo(hint)
+    for line in coverage.warnings(scores.groups):
+        click.echo(f"warning: {line}")
 
 
 @click.command()

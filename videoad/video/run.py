@@ -17,6 +17,7 @@ import numpy as np
 from extract.store import write_atomic
 from videoad import __version__
 from videoad.detector import registry
+from videoad.coverage import moving_where_still, still_cells
 from videoad.group_model import GroupModel
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
@@ -73,6 +74,10 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         alarm_level=config.history_alarm_level if history else config.alarm_level,
         threads=config.threads_per_job, kind=kind, smooth=float(config.smooth),
         held_out=history and config.history_line == "held-out")
+    if history and model.layout["level"] == "cell":
+        still = still_cells(vids)  # what the history never shows moving (motion features only)
+        if still is not None:
+            model.info["history_still_cells"] = still
     return model, vids, cells, clips
 
 
@@ -110,6 +115,8 @@ def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], inf
         raise ValueError(f"group {group!r}: {exc}") from None
     info = {**info, "score_seconds": round(time.perf_counter() - t0, 3), "threshold": model.threshold,
             **model.layout}
+    if info.get("history_still_cells"):
+        info["moving_where_history_still"] = moving_where_still(vids, info["history_still_cells"])
     return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold)}
 
 
