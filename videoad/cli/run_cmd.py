@@ -91,9 +91,8 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
     from extract.run import ExtractOptions, extract_videos
-    from videoad import video
+    from videoad import coverage, video
     from videoad.events import find_events, write_events
-    from videoad import coverage
     from videoad.report import build_report, event_summary, no_event_hint
     from videoad.scores import write_scores
 

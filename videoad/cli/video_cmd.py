@@ -92,9 +92,8 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
            ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
-    from videoad import video
+    from videoad import coverage, video
     from videoad.events import find_events, write_events
-    from videoad import coverage
     from videoad.report import event_summary, no_event_hint
     from videoad.scores import write_scores
 
