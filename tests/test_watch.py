@@ -539,3 +539,29 @@ def test_bad_sources_and_model_folders_are_one_line_errors(cam, tmp_path):
     res = runner.invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "o"),
                               "--post", "ftp://x"])
     assert res.exit_code == 1 and "not an http(s) URL" in res.output
+
+
+def test_a_camera_moving_where_its_history_never_did_is_warned_of_once(tmp_path):
+    """A model fitted with --fit-on on a history whose lower half never moves (the walkway's far
+    side hidden), then a stream whose walkers cross it: one `warning` record naming the cells,
+    once per video, as `videoad detect --fit-on` warns; the stream is scored all the same."""
+    from videoad import video
+
+    scene = synth.SceneConfig(n_frames=160, fps=FPS, noise_sigma=0.0)
+    for i in range(2):
+        frames, _ = synth.render_video(None, seed=40 + i, cfg=scene)
+        frames[:, scene.height // 2:] = frames[0, scene.height // 2:]  # the lower half stands still
+        synth.write_video(tmp_path / "history" / f"h{i}.avi", frames, FPS)
+    _extract(tmp_path / "history", tmp_path / "history-features")
+    video.fit_and_score(tmp_path / "history-features", tmp_path / "history-features",
+                        video.DetectConfig(mode="pooled", min_clips=20), save_models=tmp_path / "models")
+    wm = live.WatchModel.load(tmp_path / "models")
+    still = wm.model.info["history_still_cells"]  # the bottom row at least (flow blurs the edge above it)
+    assert set(range(12, 16)) <= set(still) <= set(range(8, 16)), still
+    today, _ = synth.render_video("object", seed=3, cfg=synth.SceneConfig(n_frames=160, fps=FPS, noise_sigma=0.0))
+    out = tmp_path / "live"
+    summary = live.watch([live.FramesSource("cam", lambda: iter(today), fps=FPS)], wm, out, live.WatchOptions())
+    assert summary.sources[0].scored > 0
+    warnings = [r for r in _of(_records(out), "warning") if "history never shows moving" in r["warning"]]
+    assert len(warnings) == 1, warnings
+    assert "(row 4, col 1)" in warnings[0]["warning"] and warnings[0]["source"] == "cam"

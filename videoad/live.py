@@ -715,6 +715,9 @@ class _Scorer:
         self.cell_sample: deque = deque(maxlen=max(1, options.cell_sample))
         self.region = (0.0, 0.0, 1.0, 1.0)
         self._dropped_since, self._warned_at = 0, time.time()
+        # cells the models' history never showed moving (videoad.coverage), warned of once per video
+        self._still = list(wm.model.info.get("history_still_cells") or [])
+        self._coverage_warned: set[str] = set()
         self._ending = None
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
         self.done = threading.Event()
@@ -909,6 +912,8 @@ class _Scorer:
             return
         batch, self.pending = self.pending, []
         features, cells = self.backbone.forward_cells(np.stack([p[3] for p in batch]))
+        if self._still and self.feed.name not in self._coverage_warned:
+            self._check_coverage(cells, batch)
         with self.score_lock:
             cell_scores, clip_scores = self.wm.model.score_arrays(np.asarray(features), cells)
         now = time.time()
@@ -923,6 +928,28 @@ class _Scorer:
                 self._decide(done_item, score, decided_at=t_last)  # final once this clip came
         if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
             self._warn_dropped(time.time())
+
+    def _check_coverage(self, cells, batch) -> None:
+        """The first clip of a video that moves where the models' history never did: a `warning`
+        record and a log line (once per video), as `videoad detect --fit-on` warns."""
+        from videoad import coverage
+
+        attrs = {"backbone": self.wm.extraction.get("backbone"), "backbone_options": self.wm.extraction.get("options")}
+        share = coverage.moving_share(cells, attrs)
+        if share is None:
+            return
+        hits = np.flatnonzero((share[:, self._still] > coverage.MOVING).any(axis=1))
+        if not len(hits):
+            return
+        self._coverage_warned.add(self.feed.name)
+        _, first, last = batch[int(hits[0])][:3]
+        cols = (self.wm.cell_grid or (0, 1))[1]
+        where = ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in self._still)
+        problem = (f"frames {first}-{last} move in grid cell(s) the models' history never shows moving ({where}): "
+                   "scores and events there may be ordinary activity the history did not cover")
+        log.warning("%s: %s", self.feed.name, problem)
+        self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
+                              "warning": problem, "at": _iso(time.time())})
 
     def _decide(self, item: tuple, score: float, decided_at: float | None = None) -> None:
         """One clip's final (smoothed) score into the records and the event rules; `decided_at`:
