@@ -62,6 +62,12 @@ def moving_where_still(vids, still: list[int]) -> dict[str, int]:
     return out
 
 
+def cell_names(cells: list[int], cols: int) -> str:
+    """Row-major cell indices as "(row r, col c)" (1-based), comma-separated."""
+    cols = max(1, int(cols))
+    return ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in cells)
+
+
 def warnings(groups) -> list[str]:
     """One line per group whose scored clips move where its history never did (from run.json's
     groups: `history_still_cells`, `moving_where_history_still`)."""
@@ -70,9 +76,7 @@ def warnings(groups) -> list[str]:
         videos = g.get("moving_where_history_still") or {}
         if not videos:
             continue
-        grid = g.get("cell_grid") or [0, 0]
-        cols = int(grid[1]) or 1
-        where = ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in g.get("history_still_cells", []))
+        where = cell_names(g.get("history_still_cells", []), (g.get("cell_grid") or [0, 1])[1])
         lines.append(f"group {g['group']}: the history never shows motion in grid cell(s) {where}; "
                      f"{sum(videos.values())} scored clip(s) of {len(videos)} video(s) do: their scores and events "
                      "there may be ordinary activity the history did not cover (fit on footage that shows it)")

@@ -943,8 +943,7 @@ class _Scorer:
             return
         self._coverage_warned.add(self.feed.name)
         _, first, last = batch[int(hits[0])][:3]
-        cols = (self.wm.cell_grid or (0, 1))[1]
-        where = ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in self._still)
+        where = coverage.cell_names(self._still, (self.wm.cell_grid or (0, 1))[1])
         problem = (f"frames {first}-{last} move in grid cell(s) the models' history never shows moving ({where}): "
                    "scores and events there may be ordinary activity the history did not cover")
         log.warning("%s: %s", self.feed.name, problem)
