@@ -267,11 +267,35 @@ def stage_dev_alarm(work: Path, run_seeds) -> dict:
     given an event minus twice the false events (events in normal videos plus events outside the
     truth), summed over the protocol's sets and run seeds; a rule replaces `mad 4` for a protocol
     only with a higher score, and of two the higher score, then the lower level (fewer alarms)."""
-    fast = list(demo_fast_sets(work, dev_sets.DEV_FAST_SEEDS, 1, 10.0, "fps10", max_fps=0))
-    sets = (list(demo_sets(work, dev_sets.DEV_DEMO_SEEDS)) + list(ped2dev_sets(work)) + list(ped2dev_heavy_sets(work))
-            + list(ped2dev_small_sets(work)) + list(demo_history_sets(work, dev_sets.DEV_HISTORY_SEEDS)) + fast)
-    rows = measure_alarm_rules(sets, run_seeds, ALARM_RULES)
+    rows = measure_alarm_rules(alarm_dev_sets(work), run_seeds, ALARM_RULES)
     return {"rows": rows, "summary": summarise_alarm_rules(rows, ALARM_RULES)}
+
+
+def alarm_dev_sets(work: Path, protocol: str | None = None) -> list:
+    """The alarm stages' development sets (of one protocol, or both): transductive, demo seeds
+    10-14, Ped2-dev, ped2dev-heavy, ped2dev-small, demo-fast x1 seeds 10-12 (30 fps cut at 10: the
+    default cap's frames); inductive, the demo histories 10-12, Ped2-dev, ped2dev-small,
+    demo-fast x1 10-12."""
+    sets = list(demo_sets(work, dev_sets.DEV_DEMO_SEEDS)) + list(ped2dev_sets(work)) + list(ped2dev_heavy_sets(work))
+    sets += list(ped2dev_small_sets(work))
+    if protocol != "transductive":
+        sets += list(demo_history_sets(work, dev_sets.DEV_HISTORY_SEEDS))
+    sets += list(demo_fast_sets(work, dev_sets.DEV_FAST_SEEDS, 1, 10.0, "fps10", max_fps=0))
+    return [st for st in sets if protocol in (None, st[1])]
+
+
+def alarm_confirm_sets(work: Path, protocol: str) -> list:
+    """The alarm stages' confirmation sets of one protocol: Ped2 test 01-02, vtest-fresh, the demo's
+    seeds 0-4 (transductive only), demo-far x3 and demo-fast x1 / x2 at seeds 0-1, demo-brief at
+    seeds 0-2."""
+    sets = list(ped2_sets(work)) + list(fresh_sets(work))
+    if protocol == "transductive":
+        sets += list(demo_sets(work, (0, 1, 2, 3, 4), ("confirm", {}, None)))
+    sets += list(demo_far_sets(work, CONFIRM_FAR_SEEDS, CONFIRM_FAR_SCALE, ("confirm", {}, None)))
+    sets += [st for scale in dev_sets.DEV_FAST_SCALES
+             for st in demo_fast_sets(work, CONFIRM_FAR_SEEDS, scale, label="confirm")]
+    sets += list(demo_brief_sets(work, BRIEF_SEEDS, 1, "default"))
+    return [st for st in sets if st[1] == protocol]
 
 
 def measure_alarm_rules(sets, run_seeds, rules) -> list[dict]:
@@ -322,13 +346,8 @@ def stage_confirm_alarm(work: Path, run_seeds) -> dict:
     01-02 (fitted on training 01-16), vtest-fresh, demo-far x3 and demo-fast x1 / x2 at the demo's
     seeds 0-1, demo-brief at seeds 0-2. Its reading, written before the run: the new rule stays if
     its score (hits - 2 x false events, summed) is not below `mad 4`'s here; else it is reverted."""
-    sets = list(ped2_sets(work)) + list(fresh_sets(work))
-    sets += list(demo_far_sets(work, CONFIRM_FAR_SEEDS, CONFIRM_FAR_SCALE, ("confirm", {}, None)))
-    sets += [s for scale in dev_sets.DEV_FAST_SCALES for s in demo_fast_sets(work, CONFIRM_FAR_SEEDS, scale,
-                                                                            label="confirm")]
-    sets += list(demo_brief_sets(work, BRIEF_SEEDS, 1, "default"))
     rules = (("mirror", 6.0), ("mad", 4.0))
-    rows = measure_alarm_rules([st for st in sets if st[1] == "inductive"], run_seeds, rules)
+    rows = measure_alarm_rules(alarm_confirm_sets(work, "inductive"), run_seeds, rules)
     return {"rows": rows, "summary": summarise_alarm_rules(rows, rules)}
 
 
@@ -345,10 +364,7 @@ def stage_dev_alarm_lower(work: Path, run_seeds) -> dict:
     dev-alarm's rule (hits - 2 x false events, summed; `mad 4` kept unless beaten). Said plainly:
     this round's rule list was drawn up after a scratch exploration of these same development
     sets' scores (which also tried an iterated, sigma-clipped `mad`, scores 19-29)."""
-    fast = list(demo_fast_sets(work, dev_sets.DEV_FAST_SEEDS, 1, 10.0, "fps10", max_fps=0))
-    sets = (list(demo_sets(work, dev_sets.DEV_DEMO_SEEDS)) + list(ped2dev_sets(work)) + list(ped2dev_heavy_sets(work))
-            + list(ped2dev_small_sets(work)) + fast)
-    rows = measure_alarm_rules([st for st in sets if st[1] == "transductive"], run_seeds, LOWER_RULES)
+    rows = measure_alarm_rules(alarm_dev_sets(work, "transductive"), run_seeds, LOWER_RULES)
     return {"rows": rows, "summary": summarise_alarm_rules(rows, LOWER_RULES)}
 
 
@@ -359,13 +375,8 @@ def stage_confirm_alarm_lower(work: Path, run_seeds) -> dict:
     fitted once, the new rule and the old `mad 4` drawn from the same scores. Its reading, written
     before the run: `lower 6` stays if its score (hits - 2 x false events, summed) is not below
     `mad 4`'s here; else it is reverted."""
-    sets = list(ped2_sets(work)) + list(fresh_sets(work)) + list(demo_sets(work, (0, 1, 2, 3, 4), ("confirm", {}, None)))
-    sets += list(demo_far_sets(work, CONFIRM_FAR_SEEDS, CONFIRM_FAR_SCALE, ("confirm", {}, None)))
-    sets += [s for scale in dev_sets.DEV_FAST_SCALES for s in demo_fast_sets(work, CONFIRM_FAR_SEEDS, scale,
-                                                                            label="confirm")]
-    sets += list(demo_brief_sets(work, BRIEF_SEEDS, 1, "default"))
     rules = (("lower", 6.0), ("mad", 4.0))
-    rows = measure_alarm_rules([st for st in sets if st[1] == "transductive"], run_seeds, rules)
+    rows = measure_alarm_rules(alarm_confirm_sets(work, "transductive"), run_seeds, rules)
     return {"rows": rows, "summary": summarise_alarm_rules(rows, rules)}
 
 

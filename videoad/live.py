@@ -717,6 +717,7 @@ class _Scorer:
         self._dropped_since, self._warned_at = 0, time.time()
         # cells the models' history never showed moving (videoad.coverage), warned of once per video
         self._still = list(wm.model.info.get("history_still_cells") or [])
+        self._coverage_attrs = {"backbone": wm.extraction.get("backbone"), "backbone_options": wm.extraction.get("options")}
         self._coverage_warned: set[str] = set()
         self._ending = None
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
@@ -934,8 +935,7 @@ class _Scorer:
         record and a log line (once per video), as `videoad detect --fit-on` warns."""
         from videoad import coverage
 
-        attrs = {"backbone": self.wm.extraction.get("backbone"), "backbone_options": self.wm.extraction.get("options")}
-        share = coverage.moving_share(cells, attrs)
+        share = coverage.moving_share(cells, self._coverage_attrs)
         if share is None:
             return
         hits = np.flatnonzero((share[:, self._still] > coverage.MOVING).any(axis=1))
