@@ -16,8 +16,8 @@ import numpy as np
 
 from extract.store import write_atomic
 from videoad import __version__
-from videoad.detector import registry
 from videoad.coverage import moving_where_still, still_cells
+from videoad.detector import registry
 from videoad.group_model import GroupModel
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
