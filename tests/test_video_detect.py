@@ -87,8 +87,10 @@ def test_seeded_runs_repeat_and_parallel_equals_serial(store):
 
 def test_every_group_too_small_is_an_error_listing_the_reasons(store):
     root, _ = store
-    with pytest.raises(ValueError, match=r"no group could be scored.*A: 120 clips < min_clips=500"):
+    with pytest.raises(ValueError, match=r"no group could be scored.*A: 120 clips < min_clips=500") as err:
         video.detect(root, replace(CFG, min_clips=500))
+    # what to do about it: more footage, fewer groups, or a lower min_clips, named
+    assert "--pooled" in str(err.value) and "--min-clips N" in str(err.value)
 
 
 def test_evaluation_of_detected_scores(store, tmp_path):

@@ -433,6 +433,13 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     return scoreset
 
 
+#: what to do when every group is under `min_clips` (a short video run on its own, most often)
+TOO_FEW_CLIPS = ("; a fit needs at least min_clips clips (the default 65 is about 27 s of footage with the "
+                 "motion backbone's defaults): give more footage, or fewer groups (--pooled), or lower it "
+                 "(`videoad detect --min-clips N`, or `min_clips: N` in a --config), which makes the fit less "
+                 "reliable")
+
+
 def _assemble(results: list[dict], records: list[dict], category: Mapping[str, str]) -> ScoreSet:
     by_group = {r["group"]: r for r in results}
     videos = []
@@ -449,7 +456,8 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
-        raise ValueError(f"no group could be scored ({reasons})")
+        too_short = records and all("< min_clips=" in r.get("reason", "") for r in records)
+        raise ValueError(f"no group could be scored ({reasons})" + (TOO_FEW_CLIPS if too_short else ""))
     return ScoreSet(videos, {"groups": records, **_layout_meta(records)})
 
 
