@@ -46,6 +46,13 @@
   forward at six times walking speed for half a second (`videoad.synth`'s ``dash``), with the
   normal history of demo-fast; the event a resampled camera could miss.
 
+* ``camera`` (a check, not a development set: no setting is chosen on it): the demo histories'
+  sets and Ped2-dev as a worse camera would have filmed them (`degrade_tree`, every video of a
+  set and its history alike): ``noise`` (sensor noise of 8 grey levels), ``flicker`` (the
+  picture's gain drifting and jumping as auto-exposure does) or ``jpeg`` (every frame through
+  JPEG at quality 15). Real cameras differ from the clean synthetic scene and the well-lit
+  Ped2 footage in exactly these ways.
+
 The Ped2 *test* clips 01-02 (the reported inductive and transductive numbers) are never read here.
 """
 from __future__ import annotations
@@ -274,3 +281,93 @@ def make_demo_brief(seed: int, scale: int, out: Path, fps: float = DEV_FAST_FPS)
                             seed=seed, cfg=cfg)
     history = synth.generate(out / "history", n_normal=6, events=(), seed=1000 + seed, cfg=cfg)
     return scored, history
+
+
+#: camera effects of `degrade_tree` (the check-camera stage)
+CAMERA_EFFECTS = ("noise", "flicker", "jpeg")
+#: "noise": sensor noise, grey levels (the demo scene's own is 2)
+CAMERA_NOISE_SIGMA = 8.0
+#: "flicker": a slow drift of the gain (amplitude, period in seconds) and auto-exposure jumps
+#: (mean seconds between them, the largest jump, seconds for a jump to fade)
+FLICKER_DRIFT = (0.05, 5.0)
+FLICKER_JUMPS = (10.0, 0.15, 1.5)
+#: "jpeg": the quality every frame is compressed at
+CAMERA_JPEG_QUALITY = 15
+
+
+def camera_gain(n: int, fps: float, rng: np.random.Generator) -> np.ndarray:
+    """Per-frame gain of a camera whose exposure drifts slowly and jumps now and then (a cloud, a
+    light switched on), each jump fading back as auto-exposure corrects it."""
+    t = np.arange(n) / float(fps)
+    amp, period = FLICKER_DRIFT
+    gain = 1.0 + amp * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+    every, largest, fade = FLICKER_JUMPS
+    at = float(rng.exponential(every))
+    while at < t[-1]:
+        jump = rng.uniform(-largest, largest)
+        gain += np.where(t >= at, jump * np.exp(-(t - at) / fade), 0.0)
+        at += float(rng.exponential(every))
+    return gain
+
+
+def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Generator) -> np.ndarray:
+    """`frames` (T, H, W, 3) uint8 as a worse camera would have recorded them (`CAMERA_EFFECTS`)."""
+    import cv2
+
+    if kind == "noise":
+        noisy = frames.astype(np.float32) + rng.normal(0, CAMERA_NOISE_SIGMA, frames.shape).astype(np.float32)
+        return np.clip(noisy, 0, 255).astype(np.uint8)
+    if kind == "flicker":
+        gain = camera_gain(len(frames), fps, rng).astype(np.float32)[:, None, None, None]
+        return np.clip(frames.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+    if kind == "jpeg":
+        params = [cv2.IMWRITE_JPEG_QUALITY, CAMERA_JPEG_QUALITY]
+        return np.stack([cv2.imdecode(cv2.imencode(".jpg", f, params)[1], cv2.IMREAD_COLOR) for f in frames])
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS}, got {kind!r}")
+
+
+def degrade_tree(src: Path, dst: Path, kind: str, seed: int = 0, image_fps: float = 10.0) -> Path:
+    """A copy of the folder `src` at `dst` in which every video (.avi) and every frame folder
+    (of .jpg) is passed through `camera_effect`; other files are copied as they are. Each video
+    draws its effect from its own seed (`seed` and its path), so a rerun writes the same copy.
+    Written once: `dst/.degraded` marks a finished copy. `image_fps`: the rate of frame folders."""
+    import shutil
+    import zlib
+
+    import cv2
+
+    from videoad import synth
+
+    src, dst = Path(src), Path(dst)
+    done = dst / ".degraded"
+    if done.is_file():
+        return dst
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        rng = np.random.default_rng([seed, zlib.crc32(str(rel.parent if path.suffix == ".jpg" else rel).encode())])
+        if path.is_dir():
+            frames = sorted(path.glob("*.jpg"))
+            if frames:  # a frame folder: all its frames at once, so the effect runs in time
+                out = camera_effect(np.stack([cv2.imread(str(f)) for f in frames]), kind, image_fps, rng)
+                (dst / rel).mkdir(parents=True, exist_ok=True)
+                for f, frame in zip(frames, out):
+                    cv2.imwrite(str(dst / rel / f.name), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            continue
+        if path.suffix == ".jpg":
+            continue  # written with its folder
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".avi":
+            cap = cv2.VideoCapture(str(path))
+            fps = cap.get(cv2.CAP_PROP_FPS) or 15.0
+            frames = []
+            while True:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                frames.append(frame)
+            cap.release()
+            synth.write_video(dst / rel, camera_effect(np.stack(frames), kind, fps, rng), fps)
+        else:
+            shutil.copy2(path, dst / rel)
+    done.write_text(kind + "\n")
+    return dst
