@@ -65,7 +65,9 @@ class MotionBackbone(Backbone):
     size "auto" (the default: native, scaled down to at most `max_height` lines, 240; chosen on
     the development sets where people are small in the frame, docs/defaults.md) or "WxH" (160x120
     was the default before), grid (4), bins (8), DIS preset (ultrafast|fast|medium) and
-    finest_scale (1: flow at half the working size; 0 is sharper and 4x slower), clip_len (16).
+    finest_scale (1: flow at half the working size; 0 is sharper and 4x slower), clip_len (16),
+    blur (0: off; else the sigma, in working-size pixels, of a Gaussian blur of every grey frame
+    before flow and frame differences: against sensor noise and compression artefacts).
     """
 
     name = "motion"
@@ -77,7 +79,7 @@ class MotionBackbone(Backbone):
     default_max_fps = 10.0
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
-                 preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16,
+                 preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
                  device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
@@ -88,6 +90,9 @@ class MotionBackbone(Backbone):
         self.preset = str(preset)
         self.finest_scale = int(finest_scale)
         self.clip_len = int(clip_len)
+        self.blur = float(blur)
+        if not 0 <= self.blur <= 8:
+            raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")
         if self.preset not in _PRESETS:
             raise ValueError(f"preset must be one of {sorted(_PRESETS)}, got {preset!r}")
         if self.grid < 1:
@@ -125,7 +130,8 @@ class MotionBackbone(Backbone):
         import cv2
 
         size = self.working_size(frame.shape[1], frame.shape[0])
-        return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+        grey = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(grey, (0, 0), self.blur) if self.blur > 0 else grey
 
     def preprocess_prepared(self, clip: np.ndarray) -> np.ndarray:
         """The descriptor of a clip of `prepare_frame` outputs (T, h, w) uint8.
@@ -210,7 +216,9 @@ class MotionBackbone(Backbone):
         return {
             "backbone": self.name, "layer": "", "weights_sha256": "none",
             "preprocessing": (
-                f"grey, resize {size} INTER_AREA; OpenCV DIS flow ({self.preset}, finest "
+                f"grey, resize {size} INTER_AREA; "
+                + (f"Gaussian blur sigma {self.blur:g}; " if self.blur > 0 else "")
+                + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
                 f"magnitude-weighted orientation histogram, magnitude histogram with edges "
@@ -220,8 +228,11 @@ class MotionBackbone(Backbone):
     def options(self) -> dict[str, Any]:
         """Every option, resolved: the features depend on these and on nothing else."""
         size = "auto" if self.size is None else f"{self.size[0]}x{self.size[1]}"
-        return {"size": size, "max_height": self.max_height, "grid": self.grid, "bins": self.bins,
-                "preset": self.preset, "finest_scale": self.finest_scale, "clip_len": self.clip_len}
+        options = {"size": size, "max_height": self.max_height, "grid": self.grid, "bins": self.bins,
+                   "preset": self.preset, "finest_scale": self.finest_scale, "clip_len": self.clip_len}
+        if self.blur > 0:  # named only when on, so that stores written before the option still match
+            options["blur"] = self.blur
+        return options
 
     # -- helpers ------------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
