@@ -107,10 +107,23 @@ def test_options_arrive_as_strings_from_the_command_line():
 
 
 @pytest.mark.parametrize("kwargs", [{"grid": 0}, {"size": "8x8"}, {"preset": "slow"}, {"finest_scale": 5},
-                                    {"bins": 1}, {"clip_len": 1}])
+                                    {"bins": 1}, {"clip_len": 1}, {"blur": -1}, {"blur": 9}])
 def test_bad_options_are_refused(kwargs):
     with pytest.raises(ValueError):
         MotionBackbone(**kwargs)
+
+
+def test_blur_quiets_sensor_noise_and_keeps_motion_and_old_stores_matching():
+    plain, blurred = MotionBackbone(size="96x96", grid=4), MotionBackbone(size="96x96", grid=4, blur="1.5")
+    # options name the blur only when it is on: stores written before the option still match
+    assert "blur" not in plain.options() and blurred.options()["blur"] == 1.5
+    assert "Gaussian blur sigma 1.5" in blurred.describe()["preprocessing"]
+    still = np.repeat(moving_square(0)[:1], 16, axis=0).astype(np.float32)
+    noisy = np.clip(still + np.random.default_rng(1).normal(0, 8, still.shape), 0, 255).astype(np.uint8)
+    energy = [global_cell(b.preprocess(noisy), b)["energy"][0] for b in (plain, blurred)]
+    assert energy[1] < 0.5 * energy[0]  # frame differences of pure noise mostly gone
+    hof, hof_plain = (global_cell(b.preprocess(moving_square(2)), b)["hof"] for b in (blurred, plain))
+    assert int(np.argmax(hof)) == 0 and hof[0] > 0.8 * hof_plain[0]  # the moving square still seen, rightwards
 
 
 def test_registry_knows_the_learned_backbones_without_importing_them():
