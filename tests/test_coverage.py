@@ -1,6 +1,8 @@
 """History coverage: grid cells a normal history never shows moving, and scored clips that move there."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import numpy as np
@@ -64,10 +66,15 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
     assert res.exit_code == 0 and warning in res.output, res.output
     (group,) = json.loads((tmp_path / "scores" / "run.json").read_text())["groups"]
     assert group["history_still_cells"] == [3] and group["moving_where_history_still"] == {"cam/lawn.avi": 40}
+    # each event in the unseen cell says so (events.csv's unseen_cells, row:col from 0)
+    events = list(csv.DictReader(io.StringIO((tmp_path / "scores" / "events.csv").read_text())))
+    assert events and all(e["video"] == "cam/lawn.avi" and e["unseen_cells"] == "1:1" for e in events)
     res = CliRunner().invoke(cli, ["report", str(tmp_path / "scores"), "-o", str(tmp_path / "report"), "--no-clips"],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert "history coverage" in (tmp_path / "report" / "index.html").read_text()
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "history coverage" in page
+    assert page.count("history never moved here</span>") == len(events)
 
     (tmp_path / "usual").mkdir()
     motion_video(tmp_path / "usual", "cam/usual.avi", 40, {0: 0.3, 1: 0.2, 2: 0.25}, seed=10)

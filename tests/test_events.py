@@ -118,6 +118,23 @@ def test_cells_involved_and_the_hottest_at_the_peak():
     assert video_events(flat, ALL).events[0].cells == []
 
 
+def test_cells_the_history_never_moved_in_are_named_per_event():
+    """With a history's still cells on record for the video's group, each event names those among
+    its cells; another group, or a run without the record (transductive), names none."""
+    cells = np.full((6, 12), 0.1)
+    cells[2, 5], cells[2, 6], cells[3, 11] = 0.9, 0.7, 0.8  # involved: 5, 6, 11
+    scores = [0.1, 0.1, 0.9, 0.7, 0.1, 0.1]
+    a = _video(scores, stride=16, cells=cells)
+    b = _video(scores, stride=16, cells=cells.copy(), name="cam/b.avi")
+    b.group = "other"
+    settings = EventSettings(merge_gap_s=0, min_length_s=0)
+    groups = [{"group": "all", "history_still_cells": [0, 6, 11]}, {"group": "other", "history_still_cells": [1]}]
+    ev = find_events(ScoreSet([a, b], {"cell_grid": [3, 4], "groups": groups}), settings)
+    assert {e.video: e.unseen_cells for e in ev.events} == {"cam/a.avi": [6, 11], "cam/b.avi": []}
+    plain = find_events(ScoreSet([_video(scores, stride=16, cells=cells)], {"cell_grid": [3, 4]}), settings)
+    assert plain.events[0].unseen_cells is None
+
+
 def test_hot_boxes_are_connected_groups_and_cells_honour_the_region():
     assert hot_boxes([5, 6, 11], (3, 4)) == [(1, 1, 1, 2), (2, 3, 2, 3)]
     assert hot_boxes([], (3, 4)) == []

@@ -15,6 +15,11 @@ between the video's typical cell score (the median over all its clips and cells)
 hottest cell. The rule is scale-free, so it holds whatever unit the cell scores come in. The
 hottest cells at the peak clip (same rule on that clip alone) are what the heat map boxes.
 
+Unseen cells: when the model was fitted on a normal history whose motion features say where it
+never moved (`videoad.coverage`, run.json's `history_still_cells`), the cells involved in an event
+that are among those. Such an event may be ordinary activity the history did not cover rather than
+an incident, and the table says so beside it.
+
 Written beside the scores: `events.csv` (one row per event, worst first) and `events.json`
 (the same plus every video, including those without an event, and the settings).
 """
@@ -39,7 +44,7 @@ EVENTS_JSON = "events.json"
 #: (image-sequence folders without --image-fps); events.json says when it was used
 ASSUMED_FPS = 25.0
 CSV_COLUMNS = ("event", "video", "category", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
-               "peak_score", "peak_frame", "peak_s", "mean_score", "threshold", "n_clips", "cells")
+               "peak_score", "peak_frame", "peak_s", "mean_score", "threshold", "n_clips", "cells", "unseen_cells")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class Event:
     threshold: float
     cells: list[int] | None = None  # grid cells involved (row-major indices), None without cell scores
     peak_cells: list[int] | None = None  # the hottest cells at the peak clip
+    unseen_cells: list[int] | None = None  # cells involved where the fitted history never moved (None: not checked)
 
     @property
     def n_clips(self) -> int:
@@ -308,8 +314,23 @@ def find_events(scores: ScoreSet, settings: EventSettings | None = None) -> Even
     events = sorted((e for v in videos for e in v.events), key=lambda e: (-e.peak_score, e.video, e.start_frame))
     for rank, e in enumerate(events, 1):
         e.event = rank
+    _mark_unseen(scores, videos)
     region = tuple(float(x) for x in scores.meta.get("cell_region", (0.0, 0.0, 1.0, 1.0)))
     return EventSet(events, videos, settings, score_unit(scores.meta), scores.cell_grid, region)
+
+
+def _mark_unseen(scores: ScoreSet, videos: list[VideoEvents]) -> None:
+    """Each event's `unseen_cells`, where its group's history records cells it never moved in."""
+    still = {g.get("group"): set(g["history_still_cells"]) for g in scores.meta.get("groups") or ()
+             if isinstance(g, dict) and g.get("history_still_cells") is not None}
+    if not still:
+        return
+    group = {v.video: v.group for v in scores}
+    for v in videos:
+        cells = still.get(group.get(v.video))
+        for e in v.events if cells is not None else ():
+            if e.cells is not None:
+                e.unseen_cells = sorted(cells.intersection(e.cells))
 
 
 def cell_names(cells: list[int] | None, grid: tuple[int, int] | None) -> str:
@@ -351,7 +372,7 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
         w.writerow([e.event, e.video, e.category, e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
                     _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
                     f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
-                    cell_names(e.cells, events.cell_grid)])
+                    cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid)])
     write_atomic(out / EVENTS_CSV, text.getvalue().encode("utf-8"))
     data = {
         "format": FORMAT,

@@ -989,6 +989,8 @@ class _Scorer:
         run = self.tracker.run if kind == "open" else self.tracker.last_closed
         grid = self.wm.cell_grid
         event_id = f"{self.slug}-{self.run_stamp}-E{ev.event:04d}"
+        if self._still and ev.cells is not None:  # cells of the event its history never moved in
+            ev.unseen_cells = sorted(set(self._still).intersection(ev.cells))
         rec = {"type": kind, "id": event_id, "source": self.source.name, "video": ev.video, "group": self.wm.group,
                "event": ev.event}
         rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()

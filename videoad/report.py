@@ -195,7 +195,12 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         if events.cell_grid:
             words = where_words(e.peak_cells, events.cell_grid) or "&mdash;"
             names = cell_names(e.cells, events.cell_grid)
-            cells = f"<td class=txt title='cells (row:col) {_e(names)}'>{words}</td>"
+            unseen = ""
+            if e.unseen_cells:  # the history never moved there: perhaps ordinary, just not covered
+                unseen = (" <span class=unseen title='the normal history never shows motion in cell(s) "
+                          f"{_e(cell_names(e.unseen_cells, events.cell_grid))} (row:col): this may be ordinary "
+                          "activity the history did not cover'>history never moved here</span>")
+            cells = f"<td class=txt title='cells (row:col) {_e(names)}'>{words}{unseen}</td>"
         gt = ""
         if has_gt:
             ann = annotations.find(e.video)
