@@ -69,6 +69,8 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
     # each event in the unseen cell says so (events.csv's unseen_cells, row:col from 0)
     events = list(csv.DictReader(io.StringIO((tmp_path / "scores" / "events.csv").read_text())))
     assert events and all(e["video"] == "cam/lawn.avi" and e["unseen_cells"] == "1:1" for e in events)
+    saved = (tmp_path / "scores-saved" / "events.csv").read_text()  # scored by the saved models: the same
+    assert list(csv.DictReader(io.StringIO(saved))) == events
     res = CliRunner().invoke(cli, ["report", str(tmp_path / "scores"), "-o", str(tmp_path / "report"), "--no-clips"],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
