@@ -60,6 +60,7 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
     warning = ("warning: group all: the history never shows motion in grid cell(s) (row 2, col 2); "
                "40 scored clip(s) of 1 video(s) do")
     assert warning in res.output
+    assert "of them where the history never moved (unseen_cells)" in res.output  # the events' summary line
     # saved models carry what their history never showed
     res = CliRunner().invoke(cli, ["detect", str(new), "--model", str(tmp_path / "models"),
                                    "-o", str(tmp_path / "scores-saved")], catch_exceptions=False)

@@ -371,6 +371,8 @@ def event_summary(events: EventSet) -> str:
     if not events.events:
         return f"no event in {len(events.videos)} video(s)"
     e = events.events[0]
+    unseen = sum(bool(x.unseen_cells) for x in events.events)
     return (f"{len(events.events)} event(s) in {len(events.videos) - len(events.quiet_videos)} of "
             f"{len(events.videos)} video(s); strongest: E1 {e.video} {fmt_time(e.start_s, e.start_frame)}-"
-            f"{fmt_time(e.end_s, e.end_frame)}, peak {fmt_score(e.peak_score)}")
+            f"{fmt_time(e.end_s, e.end_frame)}, peak {fmt_score(e.peak_score)}"
+            + (f"; {unseen} of them where the history never moved (unseen_cells)" if unseen else ""))
