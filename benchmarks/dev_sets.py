@@ -79,6 +79,24 @@ PED2DEV_PLAN = {"09": "fast", "10": "object", "11": None, "12": "fast", "13": "o
 PED2DEV_FIT = tuple(f"{i:02d}" for i in range(1, 9))
 
 
+def read_video(path: Path) -> tuple[np.ndarray, float]:
+    """Every decodable frame of `path` (BGR) and the frame rate its container states (0 if none)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    if not frames:
+        raise FileNotFoundError(f"{path}: no decodable frame")
+    return np.stack(frames), fps
+
+
 def _read_frames(folder: Path) -> np.ndarray:
     import cv2
 
@@ -343,30 +361,22 @@ def degrade_tree(src: Path, dst: Path, kind: str, seed: int = 0, image_fps: floa
     if done.is_file():
         return dst
     for path in sorted(src.rglob("*")):
+        if path.suffix == ".jpg":
+            continue  # written with its folder
         rel = path.relative_to(src)
-        rng = np.random.default_rng([seed, zlib.crc32(str(rel.parent if path.suffix == ".jpg" else rel).encode())])
+        rng = np.random.default_rng([seed, zlib.crc32(str(rel).encode())])
         if path.is_dir():
             frames = sorted(path.glob("*.jpg"))
             if frames:  # a frame folder: all its frames at once, so the effect runs in time
-                out = camera_effect(np.stack([cv2.imread(str(f)) for f in frames]), kind, image_fps, rng)
+                out = camera_effect(_read_frames(path), kind, image_fps, rng)
                 (dst / rel).mkdir(parents=True, exist_ok=True)
                 for f, frame in zip(frames, out):
                     cv2.imwrite(str(dst / rel / f.name), frame, [cv2.IMWRITE_JPEG_QUALITY, 95])
             continue
-        if path.suffix == ".jpg":
-            continue  # written with its folder
         (dst / rel).parent.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".avi":
-            cap = cv2.VideoCapture(str(path))
-            fps = cap.get(cv2.CAP_PROP_FPS) or 15.0
-            frames = []
-            while True:
-                ok, frame = cap.read()
-                if not ok:
-                    break
-                frames.append(frame)
-            cap.release()
-            synth.write_video(dst / rel, camera_effect(np.stack(frames), kind, fps, rng), fps)
+            frames, fps = read_video(path)
+            synth.write_video(dst / rel, camera_effect(frames, kind, fps or 15.0, rng), fps or 15.0)
         else:
             shutil.copy2(path, dst / rel)
     done.write_text(kind + "\n")

@@ -27,29 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from dev_sets import PED2DEV_PLAN, _cross, _write_frames, fast_patch, perspective_side
+from dev_sets import PED2DEV_PLAN, _cross, _write_frames, fast_patch, perspective_side, read_video
 
 PIECE = 49
 HISTORY = tuple(f"{i:02d}" for i in range(1, 9))
 #: rows of the frame (as shares of its height) where people walk: the road and the near lawn
 BAND = (0.2, 0.9)
-
-
-def read_video(path: Path) -> np.ndarray:
-    """Every decodable frame of `path` (BGR)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        frames.append(frame)
-    cap.release()
-    if not frames:
-        raise FileNotFoundError(f"{path}: no decodable frame")
-    return np.stack(frames)
 
 
 def person_height(y: int, h: int) -> int:
@@ -79,7 +62,7 @@ def make_vtest_fresh(video: Path, out: Path, seed: int = 2026) -> Path:
     if labels.is_file():
         return labels
     rng = np.random.default_rng(seed)
-    frames = read_video(video)
+    frames, _ = read_video(video)
     n_pieces = len(HISTORY) + len(PED2DEV_PLAN)
     if len(frames) < n_pieces * PIECE:
         raise ValueError(f"{video}: {len(frames)} frames, {n_pieces * PIECE} needed")
