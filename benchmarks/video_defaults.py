@@ -397,8 +397,10 @@ def camera_sets(work: Path, effect: str, variant=("default", {}, None)):
     tag = "" if label == "default" else f"-{label}"
     root = work / "camera" / effect
     for seed in seeds:
-        list(demo_history_sets(work, (seed,)))  # the clean set, made once, is the source
         src, dst = work / f"demo{seed}", root / f"demo{seed}"
+        if not all((dst / part / ".degraded").is_file() for part in ("data", "history")):
+            dev_sets.make_demo(seed, src / "data")  # the clean videos are the source (no features needed)
+            dev_sets.make_demo_history(seed, src / "history")
         for part in ("data", "history"):
             dev_sets.degrade_tree(src / part, dst / part, effect, seed=seed)
         fit = _extract(dst / "history" / "videos", dst / f"history-features{tag}", opts, stride)
