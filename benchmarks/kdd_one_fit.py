@@ -3,6 +3,11 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/kdd_one_fit.py 0.2 9 '{"guard": true}'
 
 `--readouts` adds the same fit's AUPRC under the other scores (error, knn to the final selection).
+`--by-type` lists per record type of the raw file (neptune split by its TCP flag: S0 and REJ are
+two modes) the share selected at every step and the test rows that score like anomalies;
+`--components` lists the last reselection's mixture components (give `max_reselections` in the
+JSON to stop at the step to read: a fit with `max_reselections: k` is the first k periods of a
+longer one, bit for bit).
 
 Arguments: contamination, seed (split and model), optional JSON of DUAD overrides laid over the
 KDDCUP99 benchmark's `duad` settings; one fit (`restarts` 0 unless the JSON says otherwise).
@@ -48,6 +53,10 @@ def main() -> None:
                          "200 training rows): the share of its training rows in the final selection and how many "
                          "of its test rows score above the anomalies' 10th percentile (needs "
                          "kddcup99/kddcup.data_10_percent.gz beside the data).")
+    ap.add_argument("--components", action="store_true",
+                    help="Also the last reselection's mixture components, widest first: rows, variance in z (the "
+                         "rule's key), whether selected, anomaly share, the commonest record type, median angle, "
+                         "and the spread of their rows in the scaled input (needs the raw file as --by-type).")
     args = ap.parse_args()
     X, y = load_kddcup(kddcup_file(args.data))
     split = contamination_split(X, y, args.contamination, args.seed)
@@ -71,28 +80,71 @@ def main() -> None:
           + ", ".join(f"{k} {v:.1f}" for k, v in det.timings_.items()) + f") {det.stop_reason_} | " + " ; ".join(steps))
     if args.readouts:
         print("AUPRC by readout of the same fit: " + ", ".join(f"{k} {v:.2f}" for k, v in readouts(det, split).items()))
+    raw = kddcup_file(args.data).parent / "kddcup.data_10_percent.gz"
+    if args.by_type or args.components:
+        names = record_types(raw, y)
     if args.by_type:
-        for line in by_type(det, split, test_scores, kddcup_file(args.data).parent / "kddcup.data_10_percent.gz", y):
+        for line in by_type(det, split, test_scores, names):
+            print(line)
+    if args.components:
+        for line in components(det, split, names[split.train_index]):
             print(line)
 
 
-def by_type(det: DUAD, split, test_scores, raw: Path, y) -> list[str]:
-    """Which record types the final selection holds, and which of them score like anomalies on
-    the test half (labels of the raw file, read for this report only)."""
+def record_types(raw: Path, y) -> np.ndarray:
+    """Each record's type from the raw file, neptune split by its TCP flag (S0 and REJ: two
+    modes of one attack). Labels read for the report only."""
     import gzip
 
     with gzip.open(raw, "rt") as fh:
-        names = np.array([line.rstrip().rsplit(",", 1)[1] for line in fh if line.strip()])
-    if names.size != y.size or not np.array_equal(names == "normal.", y == 1):
+        fields = [line.rstrip().split(",") for line in fh if line.strip()]
+    names = np.array([f[-1].rstrip(".") for f in fields])
+    if names.size != y.size or not np.array_equal(names == "normal", y == 1):
         raise ValueError(f"{raw}: its records are not those of the loaded data, in the same order")
+    flags = np.array([f[3] for f in fields])
+    return np.where(names == "neptune", np.char.add("neptune/", flags), names)
+
+
+def by_type(det: DUAD, split, test_scores, names: np.ndarray) -> list[str]:
+    """Which record types the selection holds at each step, and which of them score like
+    anomalies on the test half."""
     train, test = names[split.train_index], names[split.test_index]
     cut = np.percentile(test_scores[split.y_test == 1], 10)
-    lines = ["type | training rows | share selected | test rows | test rows above the anomalies' 10th percentile"]
+    steps = [h["step"] for h in det.history_]
+    lines = ["type | training rows | share selected at step " + " / ".join(map(str, steps))
+             + " | test rows | test rows above the anomalies' 10th percentile"]
     for t in np.unique(train):
         m, mt = train == t, test == t
         if m.sum() >= 200:
-            lines.append(f"{t.rstrip('.')} | {m.sum()} | {det.selection_[m].mean():.2f} | {mt.sum()} | "
+            shares = " / ".join(f"{h['mask'][m].mean():.2f}" for h in det.history_)
+            lines.append(f"{t} | {m.sum()} | {shares} | {mt.sum()} | "
                          f"{int((test_scores[mt] > cut).sum())} ({(test_scores[mt] > cut).mean():.3f})")
+    return lines
+
+
+def components(det: DUAD, split, train_names: np.ndarray) -> list[str]:
+    """The mixture the last reselection fitted, as the rule saw it (refitted from the final model
+    with the same seed: the same components), widest first."""
+    if det.reselection == "angle" or not det.n_reselections_:
+        raise ValueError("--components reads a mixture reselection: give max_reselections >= 1 and a mixture rule")
+    step = det.n_reselections_
+    Xs = det._transform(split.X_train)
+    z, angle = det._embedding(det._tensor(Xs))
+    result = det._reselection_mixture()(z, det.seed_ + step)
+    mask = det.history_[-1]["mask"]
+    lines = [f"reselection {step}: component | rows (share, cumulative from the widest) | variance in z | selected "
+             "| anomaly share | commonest type (its share) | median angle | spread in the scaled input"]
+    cum = 0
+    for k in np.argsort(-result.variances):
+        m = result.labels == k
+        if not m.any():
+            continue
+        cum += int(m.sum())
+        types, counts = np.unique(train_names[m], return_counts=True)
+        spread = float(((Xs[m] - Xs[m].mean(0)) ** 2).sum(1).mean())
+        lines.append(f"{k} | {m.sum()} ({100 * m.mean():.1f}%, {100 * cum / m.size:.1f}%) | {result.variances[k]:.2e} | "
+                     f"{mask[m].mean():.2f} | {split.y_train[m].mean():.2f} | {types[counts.argmax()]} "
+                     f"({counts.max() / m.sum():.2f}) | {np.median(angle[m]):.3f} | {spread:.3f}")
     return lines
 
 
