@@ -672,3 +672,22 @@ def test_train_last_selection_trains_on_the_selection_an_unsettled_loop_ends_wit
     assert b.stop_reason_ == "converged" and a.n_epochs_ == b.n_epochs_
     np.testing.assert_array_equal(a.decision_scores_, b.decision_scores_)
     assert clone(on).get_params()["train_last_selection"] is True
+
+
+def test_unselected_share_trains_on_rows_outside_the_selection():
+    X, cluster = mixture(seed=2)
+    # one period on the initial selection, which leaves the widest cluster out whole
+    once = dict(SMALL, p0=25, p=25, selection="component_rows", max_reselections=0, r=20)
+    alone = DUAD(**once, random_state=5).fit(X)
+    left_out = ~alone.selection_
+    assert np.array_equal(left_out, cluster == 3)
+    mixed = DUAD(**once, unselected_share=0.3, random_state=5).fit(X)
+    np.testing.assert_array_equal(mixed.selection_, alone.selection_)
+    # trained on a share of those rows too, the model reconstructs them better
+    assert np.median(mixed.decision_scores_[left_out]) < 0.5 * np.median(alone.decision_scores_[left_out])
+    again = DUAD(**once, unselected_share=0.3, random_state=5).fit(X)
+    np.testing.assert_array_equal(again.decision_scores_, mixed.decision_scores_)
+    np.testing.assert_array_equal(DUAD(**once, unselected_share=0.0, random_state=5).fit(X).decision_scores_,
+                                  alone.decision_scores_)
+    with pytest.raises(ValueError, match="unselected_share"):
+        DUAD(**once, unselected_share=1.0).fit(X)
