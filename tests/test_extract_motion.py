@@ -11,6 +11,8 @@ from extract.backbones import (BackboneUnavailable, available_backbones, get_bac
                                register_backbone)
 from extract.backbones.motion import MAGNITUDE_EDGES, MotionBackbone
 
+from _paths import shared
+
 BINS = 8
 
 
@@ -107,7 +109,7 @@ def test_options_arrive_as_strings_from_the_command_line():
 
 
 @pytest.mark.parametrize("kwargs", [{"grid": 0}, {"size": "8x8"}, {"preset": "slow"}, {"finest_scale": 5},
-                                    {"bins": 1}, {"clip_len": 1}, {"blur": -1}, {"blur": 9}])
+                                    {"bins": 1}, {"clip_len": 1}, {"blur": -1}, {"blur": 9}, {"cuts": "drop"}])
 def test_bad_options_are_refused(kwargs):
     with pytest.raises(ValueError):
         MotionBackbone(**kwargs)
@@ -154,7 +156,7 @@ def test_unexpected_keyword_reaches_the_caller_as_type_error():
 def test_cells_are_the_grid_blocks_of_the_clip_vector():
     from extract.backbones.motion import MotionBackbone
 
-    bb = MotionBackbone(size="64x48", grid=4)
+    bb = MotionBackbone(size="64x48", grid=4, cuts="keep")  # noise frames: every pair a "cut"
     rng = np.random.default_rng(0)
     clip = rng.integers(0, 255, (16, 48, 64, 3), dtype=np.uint8)
     batch = np.stack([bb.preprocess(clip), bb.preprocess(clip[::-1].copy())])
@@ -215,3 +217,54 @@ def test_auto_size_keeps_small_videos_native_and_scales_large_ones_to_240_lines(
     odd = MotionBackbone(size="auto", grid=7)
     cells, pixels = odd._layout((100, 75))
     assert pixels[:-1].sum() == pixels[-1] == 7500 and cells.max() == 48
+
+
+def other_shot(n: int = 16, size: int = 128) -> np.ndarray:
+    """Another camera's view: an unrelated, brighter texture with its own moving square."""
+    rng = np.random.default_rng(7)
+    background = cv2.GaussianBlur(rng.integers(0, 255, (size, size), dtype=np.uint8), (0, 0), 3)
+    background = cv2.normalize(background, None, 140, 250, cv2.NORM_MINMAX)
+    clip = np.repeat(background[None, :, :, None], n, axis=0).repeat(3, axis=3)
+    for t in range(n):
+        clip[t, 20:40, 10 + 3 * t:30 + 3 * t] = 30
+    return clip
+
+
+def test_a_frame_pair_across_a_scene_cut_adds_no_motion():
+    skip, keep = MotionBackbone(size="96x96", grid=4), MotionBackbone(size="96x96", grid=4, cuts="keep")
+    assert skip.options()["cuts"] == "skip" and keep.options()["cuts"] == "keep"
+    assert "scene cut" in skip.describe()["preprocessing"] and "scene cut" not in keep.describe()["preprocessing"]
+    a, b = moving_square(2), other_shot()
+    grey = [skip.prepare_frame(f) for f in (a[7], a[8], b[0])]
+    assert not skip.is_cut(grey[0], grey[1]) and skip.is_cut(grey[1], grey[2])
+    # a flicker (the same view, 40% brighter) and a frame gone dark are not cuts
+    brighter = np.clip(a[8].astype(np.float32) * 1.4, 0, 255).astype(np.uint8)
+    assert not skip.is_cut(grey[1], skip.prepare_frame(brighter))
+    assert not skip.is_cut(grey[1], skip.prepare_frame(np.full_like(a[8], 3)))
+    # a clip across the cut: 7 pairs of shot A, the cut, 7 pairs of shot B
+    across = np.concatenate([a[:8], b[:8]])
+    with_cut, without = keep.preprocess(across), skip.preprocess(across)
+    assert global_cell(with_cut, keep)["energy"][1] > 5 * global_cell(without, skip)["energy"][1]
+    # left out, the clip is the mean of its two halves' 7 pairs each (every statistic is a mean
+    # over pairs; the energy's peak is the larger of the halves' peaks)
+    halves = [global_cell(skip.preprocess(part), skip) for part in (a[:8], b[:8])]
+    whole = global_cell(without, skip)
+    for key in ("hof", "speed"):
+        np.testing.assert_allclose(whole[key], (halves[0][key] + halves[1][key]) / 2, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(whole["energy"], [(halves[0]["energy"][0] + halves[1]["energy"][0]) / 2,
+                                                 max(h["energy"][1] for h in halves)], rtol=1e-5)
+    # without a cut, the two settings give the same features
+    np.testing.assert_array_equal(keep.preprocess(a), skip.preprocess(a))
+
+
+def test_the_cut_rule_finds_the_five_cuts_of_an_edited_video_at_the_default_rate():
+    from extract.clips import ClipSpec, resample
+    from extract.decode import open_video
+
+    backbone = MotionBackbone()
+    stream = open_video(shared("videos", "bikes.mp4"))
+    spec = ClipSpec(max_fps=backbone.default_max_fps)
+    sampled = [(i, backbone.prepare_frame(f)) for i, f in resample(stream.frames, stream.fps, spec.rate_for(stream.fps))]
+    cuts = [j for (_, g), (j, h) in zip(sampled, sampled[1:]) if backbone.is_cut(g, h)]
+    # the data README: hard cuts near frames 30, 76, 137, 187 and 242 (sampled frames at 10 of 25 fps)
+    assert len(cuts) == 5 and all(abs(c - k) <= 2 for c, k in zip(cuts, (30, 76, 137, 187, 242)))

@@ -14,7 +14,16 @@ scaled down to at most 240 lines):
   - a histogram of flow magnitude (5 log-spaced bins from 0.25 px/frame; the fraction of
     pixels that moved that fast, static pixels counted in none),
   - frame-difference energy: mean |I(t+1) - I(t)| / 255, averaged over the clip and at its
-    peak (bursts such as a fall or a cut).
+    peak (bursts such as a fall).
+* a frame pair across a scene cut (an edited video's change of shot: UCF-Crime's videos hold
+  many) is not motion: with `cuts="skip"`, the default, such a pair adds nothing and the clip's
+  statistics are averaged over its other pairs. A cut is two textured frames whose 32-pixel-wide
+  thumbnails correlate below `CUT_CORRELATION` (normalised cross-correlation) and whose grey
+  histograms differ by at least `CUT_HISTOGRAM` (half the L1 distance of 16 bins). At the
+  default 10 fps, consecutive frames of one shot correlate at 0.97 or more on the fixed cameras
+  here; bikes.mp4 (handheld street shots, the only edited video here) has its five cuts at
+  correlations -0.25 to 0.23 with histograms 0.18 to 0.72 apart, and pans at correlations down to
+  0.34 whose histograms stay within 0.13 (benchmarks/check_cuts.py).
 
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
@@ -45,7 +54,41 @@ MAGNITUDE_EDGES = (0.25, 0.5, 1.0, 2.0, 4.0)
 AUTO_MAX_HEIGHT = 240
 #: frame pairs whose statistics a worker keeps for the overlapping clips that follow
 PAIR_CACHE = 64
+#: a frame pair whose thumbnails correlate below this and whose grey histograms differ by at
+#: least `CUT_HISTOGRAM` is a scene cut (module docstring)
+CUT_CORRELATION = 0.4
+CUT_HISTOGRAM = 0.15
+#: thumbnails with less contrast than this (grey levels, standard deviation) are never a cut:
+#: a frame gone dark or blank (lights out, a covered lens) is an event, not a change of shot
+CUT_MIN_CONTRAST = 4.0
+#: the width of the thumbnails compared for a cut
+CUT_THUMB_WIDTH = 32
+_CUT_MODES = ("skip", "keep")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
+
+
+def cut_signs(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+    """What the scene-cut rule reads from two grey frames: the normalised cross-correlation of
+    their `CUT_THUMB_WIDTH`-pixel-wide thumbnails (the layout changed) and half the L1 distance of
+    their 16-bin grey histograms (the light changed: a camera pan keeps it, a new shot rarely
+    does). None when either thumbnail has less contrast than `CUT_MIN_CONTRAST` (never a cut)."""
+    import cv2
+
+    height = max(1, round(CUT_THUMB_WIDTH * a.shape[0] / a.shape[1]))
+    ta, tb = (cv2.resize(g, (CUT_THUMB_WIDTH, height), interpolation=cv2.INTER_AREA).astype(np.float64)
+              for g in (a, b))
+    sa, sb = ta.std(), tb.std()
+    if min(sa, sb) < CUT_MIN_CONTRAST:
+        return None
+    correlation = float(((ta - ta.mean()) * (tb - tb.mean())).mean() / (sa * sb))
+    ha, hb = (np.bincount(g.ravel() >> 4, minlength=16) / g.size for g in (a, b))
+    return correlation, float(0.5 * np.abs(ha - hb).sum())
+
+
+def is_cut_pair(signs: tuple[float, float] | None) -> bool:
+    """The rule: the thumbnails correlate below `CUT_CORRELATION` and the histograms differ by at
+    least `CUT_HISTOGRAM`."""
+    return signs is not None and signs[0] < CUT_CORRELATION and signs[1] >= CUT_HISTOGRAM
 
 
 def _parse_size(value: Any) -> tuple[int, int] | None:
@@ -67,7 +110,9 @@ class MotionBackbone(Backbone):
     was the default before), grid (4), bins (8), DIS preset (ultrafast|fast|medium) and
     finest_scale (1: flow at half the working size; 0 is sharper and 4x slower), clip_len (16),
     blur (0: off; else the sigma, in working-size pixels, of a Gaussian blur of every grey frame
-    before flow and frame differences: against sensor noise and compression artefacts).
+    before flow and frame differences: against sensor noise and compression artefacts), cuts
+    ("skip": the default, a frame pair across a scene cut adds no motion; "keep": every pair
+    counts, as before 2026-12-03).
     """
 
     name = "motion"
@@ -80,7 +125,7 @@ class MotionBackbone(Backbone):
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
-                 device: str | None = None) -> None:
+                 cuts: str = "skip", device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -93,6 +138,9 @@ class MotionBackbone(Backbone):
         self.blur = float(blur)
         if not 0 <= self.blur <= 8:
             raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")
+        self.cuts = str(cuts)
+        if self.cuts not in _CUT_MODES:
+            raise ValueError(f"cuts must be one of {_CUT_MODES}, got {cuts!r}")
         if self.preset not in _PRESETS:
             raise ValueError(f"preset must be one of {sorted(_PRESETS)}, got {preset!r}")
         if self.grid < 1:
@@ -144,13 +192,21 @@ class MotionBackbone(Backbone):
         size = (grey[0].shape[1], grey[0].shape[0])
         keys = [hashlib.blake2b(g.tobytes(), digest_size=16).digest() for g in grey]
         stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1]) for t in range(len(grey) - 1)]
-        pairs = len(stats)
+        if self.cuts == "skip":  # a pair across a scene cut is not motion
+            stats = [st for st in stats if not st[3]]
         pixels = self._layout(size)[1]
+        if not stats:  # every pair a cut: a clip of single frames shows no motion
+            return np.zeros(self.dim, np.float32)
+        pairs = len(stats)
         hof = sum(st[0] for st in stats) / (pixels[:, None] * pairs)
         hom = sum(st[1] for st in stats) / (pixels[:, None] * pairs)
         per_pair = np.stack([st[2] for st in stats]) / pixels[None, :]  # (pairs, cells) mean |diff|
         energy = np.stack([per_pair.mean(axis=0), per_pair.max(axis=0)], axis=1)
         return np.concatenate([hof, hom, energy], axis=1).astype(np.float32).ravel()
+
+    def is_cut(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """Whether two consecutive prepared frames lie on either side of a scene cut."""
+        return is_cut_pair(cut_signs(a, b))
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The size flow is computed at: the fixed `size`, or with size "auto" the native size,
@@ -172,12 +228,16 @@ class MotionBackbone(Backbone):
             cache.move_to_end(key)
         return hit
 
-    def _pair_stats(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _pair_stats(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Sums over one frame pair, per cell (grid cells, then the whole frame): flow magnitude
-        per orientation bin, moving-pixel counts per magnitude bin, |frame difference| / 255."""
+        per orientation bin, moving-pixel counts per magnitude bin, |frame difference| / 255;
+        and whether the pair lies across a scene cut (checked only under `cuts="skip"`)."""
         import cv2
 
         cells, _ = self._layout((a.shape[1], a.shape[0]))
+        if self.cuts == "skip" and self.is_cut(a, b):  # no flow to compute: the pair is left out
+            n_mag = len(MAGNITUDE_EDGES)
+            return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True
         flow = self._flow_engine().calc(a, b, None)
         magnitude, angle = cv2.cartToPolar(flow[..., 0].ravel(), flow[..., 1].ravel())
         magnitude, angle = magnitude.ravel(), angle.ravel()
@@ -190,7 +250,7 @@ class MotionBackbone(Backbone):
         hom = self._cell_sums(cells[moving] * n_mag + speed[moving] - 1, None, n_mag)
         diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
         energy = self._cell_sums(cells, diff, 1)[:, 0]
-        return hof, hom, energy
+        return hof, hom, energy, False
 
     @property
     def cell_dim(self) -> int:
@@ -222,7 +282,9 @@ class MotionBackbone(Backbone):
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
                 f"magnitude-weighted orientation histogram, magnitude histogram with edges "
-                f"{list(MAGNITUDE_EDGES)} px/frame, frame-difference energy mean and max"),
+                f"{list(MAGNITUDE_EDGES)} px/frame, frame-difference energy mean and max"
+                + (f"; frame pairs across a scene cut (32-px thumbnails correlating below {CUT_CORRELATION}, "
+                   f"grey histograms at least {CUT_HISTOGRAM} apart) left out" if self.cuts == "skip" else "")),
         }
 
     def options(self) -> dict[str, Any]:
@@ -232,6 +294,9 @@ class MotionBackbone(Backbone):
                    "preset": self.preset, "finest_scale": self.finest_scale, "clip_len": self.clip_len}
         if self.blur > 0:  # named only when on, so that stores written before the option still match
             options["blur"] = self.blur
+        # named always: features written before the cut handling ("keep") differ on edited videos,
+        # so a store without it is extracted again and a model fitted on it says so
+        options["cuts"] = self.cuts
         return options
 
     # -- helpers ------------------------------------------------------------------------------
