@@ -560,6 +560,7 @@ class _Runner:
             job.info["frame_size"] = (message[2], message[3])
         elif kind == "finished":
             job.n_frames = message[2]
+            job.info["summary"] = dict(message[3]) if len(message) > 3 else {}
         elif kind == "failed":
             del self.active[token]
             self.pending = [p for p in self.pending if p[0] is not job]
@@ -609,6 +610,9 @@ class _Runner:
         fps = float(info.get("fps", math.nan))
         notes = list(job.notes)
         notes += [f"{name} could not read it ({why})" for name, why in info.get("open_errors", {}).items()]
+        summary = info.get("summary", {})
+        if summary.get("scene_cuts"):
+            notes.append(f"{summary['scene_cuts']} scene cut(s) found; the frame pairs across them add no motion")
         claimed = int(info.get("container_frames", -1))
         warnings = []
         if source.kind == "video" and claimed >= 0 and claimed != job.n_frames:
@@ -637,6 +641,7 @@ class _Runner:
             # the rate clips were cut at: the stride's frames are this many per second
             "sampled_fps": float(self.spec.rate_for(fps) or fps), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
+            **{k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
         }
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run
             height, width = info["frame_size"]

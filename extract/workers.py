@@ -11,7 +11,7 @@ Messages to the main process (tuples, first item the kind, second the task's tok
     ("started", token, {"decoder", "fps", "container_frames", "open_errors"})
     ("frame_size", token, height, width)     once, before the first clip (for `cell_region`)
     ("clip", token, index, first_frame, last_frame, preprocessed_array)
-    ("finished", token, n_decoded_frames)
+    ("finished", token, n_decoded_frames, backbone.video_summary())
     ("failed", token, reason)
 """
 from __future__ import annotations
@@ -168,6 +168,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                                  "container_frames": stream.container_frames,
                                  "open_errors": stream.open_errors}))
         try:
+            backbone.start_video()
             frames = _beating(stream.frames, status)
             for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False):
                 if clip.index == 0:
@@ -176,7 +177,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:
             stream.close()
-        post(("finished", token, stream.count))
+        post(("finished", token, stream.count, backbone.video_summary()))
     except DecodeError as exc:
         post(("failed", token, str(exc)))
     except Exception as exc:  # noqa: BLE001 - a bad file must never take the worker down

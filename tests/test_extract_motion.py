@@ -268,3 +268,25 @@ def test_the_cut_rule_finds_the_five_cuts_of_an_edited_video_at_the_default_rate
     cuts = [j for (_, g), (j, h) in zip(sampled, sampled[1:]) if backbone.is_cut(g, h)]
     # the data README: hard cuts near frames 30, 76, 137, 187 and 242 (sampled frames at 10 of 25 fps)
     assert len(cuts) == 5 and all(abs(c - k) <= 2 for c, k in zip(cuts, (30, 76, 137, 187, 242)))
+
+
+def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    edited, plain = tmp_path / "videos" / "edited", tmp_path / "videos" / "plain"
+    for folder, frames in ((edited, np.concatenate([moving_square(2, n=24), other_shot(n=24)])),
+                           (plain, moving_square(2, n=24))):
+        folder.mkdir(parents=True)
+        for i, frame in enumerate(frames):
+            cv2.imwrite(str(folder / f"{i:03d}.png"), frame[..., ::-1])
+    summary = extract_videos(tmp_path / "videos", tmp_path / "features", MotionBackbone(size="96x96"),
+                             ExtractOptions(workers=1, recursive=True, progress=False))
+    assert summary.ok, summary.failed
+    store = FeatureStore(tmp_path / "features")
+    assert store.attrs("edited")["scene_cuts"] == 1 and store.attrs("plain")["scene_cuts"] == 0
+    assert "1 scene cut(s) found" in store.attrs("edited")["decode_notes"]
+    assert "scene cut" not in store.attrs("plain")["decode_notes"]
+    kept = extract_videos(tmp_path / "videos", tmp_path / "kept", MotionBackbone(size="96x96", cuts="keep"),
+                          ExtractOptions(workers=1, recursive=True, progress=False))
+    assert kept.ok and "scene_cuts" not in FeatureStore(tmp_path / "kept").attrs("edited")

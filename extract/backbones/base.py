@@ -55,6 +55,14 @@ class Backbone(abc.ABC):
         when there is no such stage): what the decode workers and `videoad watch` call."""
         return self.preprocess(clip)
 
+    def start_video(self) -> None:
+        """Called by a decode worker before a video's first frame: per-video state starts here."""
+
+    def video_summary(self) -> dict[str, Any]:
+        """What the per-frame and per-clip stages noticed in the video since `start_video`, for
+        its store attributes (the motion backbone: the scene cuts it left out). Empty by default."""
+        return {}
+
     @abc.abstractmethod
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:
         """Features for a stacked batch of preprocessed clips: (B, ...) -> (B, dim) float32."""

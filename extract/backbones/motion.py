@@ -156,6 +156,7 @@ class MotionBackbone(Backbone):
         self._flow = None  # the OpenCV object is made per process, on first use
         self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._pair_cache: OrderedDict = OrderedDict()
+        self._cuts_found = 0  # cut pairs computed since `start_video`
         self.cell_grid = (self.grid, self.grid)
 
     # -- Backbone interface -------------------------------------------------------------------
@@ -204,6 +205,16 @@ class MotionBackbone(Backbone):
         energy = np.stack([per_pair.mean(axis=0), per_pair.max(axis=0)], axis=1)
         return np.concatenate([hof, hom, energy], axis=1).astype(np.float32).ravel()
 
+    def start_video(self) -> None:
+        """A new video: its frame pairs share nothing with the last one's."""
+        self._pair_cache.clear()
+        self._cuts_found = 0
+
+    def video_summary(self) -> dict[str, Any]:
+        """The scene cuts left out since `start_video` (each frame pair is computed once: the
+        overlapping clips that share it read it from the cache)."""
+        return {"scene_cuts": self._cuts_found} if self.cuts == "skip" else {}
+
     def is_cut(self, a: np.ndarray, b: np.ndarray) -> bool:
         """Whether two consecutive prepared frames lie on either side of a scene cut."""
         return is_cut_pair(cut_signs(a, b))
@@ -236,6 +247,7 @@ class MotionBackbone(Backbone):
 
         cells, _ = self._layout((a.shape[1], a.shape[0]))
         if self.cuts == "skip" and self.is_cut(a, b):  # no flow to compute: the pair is left out
+            self._cuts_found += 1
             n_mag = len(MAGNITUDE_EDGES)
             return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True
         flow = self._flow_engine().calc(a, b, None)
@@ -304,6 +316,7 @@ class MotionBackbone(Backbone):
         state = dict(self.__dict__)
         state["_flow"] = None  # OpenCV objects do not pickle; workers build their own
         state["_pair_cache"] = OrderedDict()
+        state["_cuts_found"] = 0
         return state
 
     def _flow_engine(self):
