@@ -146,6 +146,34 @@ def test_inductive_models_score_the_same_after_reload(tmp_path, n_seeds, preproc
     assert [g["group"] for g in skipped] == ["Z"] and "no model for group 'Z'" in skipped[0]["reason"]
 
 
+def test_records_from_before_the_cut_option_stand_for_the_features_they_hold(tmp_path):
+    """A motion store or model written before `cuts` existed holds features made with every frame
+    pair counted: it compares as `cuts=keep` (footage extracted with the default is refused, with
+    the option named; footage extracted with `cuts=keep` scores), and `videoad watch` rebuilds
+    its backbone that way."""
+    import json
+
+    from extract.backbones import get_backbone
+    from videoad.live import build_backbone
+
+    def attrs(**o):
+        return {"backbone_name": "motion", "backbone_options": json.dumps({"size": "160x120", "grid": 2, **o})}
+
+    old = tmp_path / "old"
+    for i in range(2):
+        fake_video(old, f"A/t{i}.mp4", 60, seed=10 + i, attrs=attrs())
+    new = {mode: tmp_path / mode for mode in ("skip", "keep")}
+    for mode, root in new.items():
+        fake_video(root, "A/new.mp4", 40, anomalous=[7, 8], seed=20, attrs=attrs(cuts=mode))
+    with pytest.raises(ValueError, match=r"backbone option cuts: 'keep' \(fitted\) vs 'skip'"):
+        video.fit_and_score(old, new["skip"], CFG)
+    assert set(np.argsort(-next(iter(video.fit_and_score(old, new["keep"], CFG))).scores)[:2]) == {7, 8}
+    # watch: an old models.json (no `cuts`, the description of then) rebuilds the backbone of then
+    then = get_backbone("motion", size="160x120", cuts="keep")
+    rebuilt = build_backbone({"backbone": "motion", "options": {"size": "160x120"}, "description": then.describe()})
+    assert rebuilt.cuts == "keep" and rebuilt.describe() == then.describe()
+
+
 def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
     """A history (or saved models) and the footage must be extracted alike: another working size,
     backbone, clip length, frame shape or native frame rate changes what a value means, so scoring

@@ -42,6 +42,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from extract.backbones import recorded_options
 from extract.store import write_atomic
 from videoad.events import Event, EventSettings, EventTracker, cell_names, where_words
 from videoad.smoothing import ScoreSmoother, step_seconds
@@ -207,7 +208,7 @@ def build_backbone(extraction: dict, device: str | None = None, get_backbone=Non
     name = extraction.get("backbone") or ""
     options = extraction.get("options")
     recorded = extraction.get("description")
-    kwargs = dict(options or {})
+    kwargs = dict(recorded_options(name, options) or {})  # a models.json from before an option was added
     if device is not None:
         kwargs["device"] = device
     try:

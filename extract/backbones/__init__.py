@@ -12,7 +12,7 @@ from typing import Any
 from .base import Backbone
 
 __all__ = ["Backbone", "BackboneUnavailable", "available_backbones", "get_backbone",
-           "register_backbone"]
+           "recorded_options", "register_backbone"]
 
 _TORCHVISION = "extract.backbones.torchvision_nets:TorchvisionBackbone"
 _PTV = "extract.backbones.ptv_nets:PTVBackbone"
@@ -26,6 +26,19 @@ _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
         "x3d_xs", "x3d_s", "x3d_m", "x3d_l", "slow_r50", "i3d_r50", "c2d_r50",
         "r2plus1d_r50", "csn_r101", "slowfast_r50")},
 }
+
+
+#: options a backbone gained after stores and models were written, with the value a record
+#: without them stands for (the features then were made that way)
+OPTIONS_BEFORE: dict[str, dict[str, Any]] = {"motion": {"cuts": "keep"}}
+
+
+def recorded_options(name: str, options: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A store's or a model's recorded backbone options, the options added since filled in with
+    what the features were made with then: an older record compares and rebuilds as it was made."""
+    if not isinstance(options, dict):
+        return options
+    return {**OPTIONS_BEFORE.get(name, {}), **options}
 
 
 class BackboneUnavailable(ImportError):

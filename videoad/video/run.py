@@ -14,6 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
+from extract.backbones import recorded_options
 from extract.store import write_atomic
 from videoad import __version__
 from videoad.coverage import moving_where_still, still_cells
@@ -272,7 +273,8 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
         options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
         fps = float(attrs.get("target_fps", 0.0) or 0.0)
         cap = float(attrs.get("max_fps", 0.0) or 0.0)
-        rec = {"backbone": str(attrs.get("backbone_name") or attrs.get("backbone", "")), "options": options,
+        name = str(attrs.get("backbone_name") or attrs.get("backbone", ""))
+        rec = {"backbone": name, "options": recorded_options(name, options),
                "description": desc, "clip_len": int(attrs.get("clip_len", 16)), "stride": int(attrs.get("stride", 16)),
                "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
                "max_fps": cap if cap > 0 else None, "weights_sha256": str(attrs.get("weights_sha256", "none"))}
