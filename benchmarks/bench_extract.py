@@ -154,6 +154,18 @@ def size_cost(root: Path, batch: int, repeats: int) -> dict:
     return {**best, "ratio_auto_over_160x120": round(best["auto"]["seconds"] / best["160x120"]["seconds"], 3)}
 
 
+def cut_cost(root: Path, batch: int, repeats: int) -> dict:
+    """The scene-cut check of the motion backbone (`cuts=skip`, the default) against none
+    (`cuts=keep`), on the same workload, interleaved, best of `repeats` each: what checking every
+    frame pair costs where it finds a cut (bikes.mp4's five) and where it finds none."""
+    runs: dict = {"skip": [], "keep": []}
+    for _ in range(repeats):
+        for mode in runs:
+            runs[mode].append(backbone_alone(get_backbone("motion", cuts=mode), root, batch))
+    best = {mode: min(r, key=lambda x: x["seconds"]) for mode, r in runs.items()}
+    return {**best, "ratio_skip_over_keep": round(best["skip"]["seconds"] / best["keep"]["seconds"], 3)}
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -228,7 +240,25 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--quick", action="store_true",
                         help="pipeline ratio only, printed, nothing written (for tuning)")
+    parser.add_argument("--cut-cost", action="store_true",
+                        help="only the motion backbone's scene-cut check against none, written to extract_cuts.{json,md}")
     args = parser.parse_args()
+    if args.cut_cost:
+        with tempfile.TemporaryDirectory() as tmp:
+            cost = cut_cost(workload(Path(tmp), args.copies), args.batch_size, args.repeats)
+        cost.update(command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py " + " ".join(sys.argv[1:]),
+                    date=time.strftime("%Y-%m-%d %H:%M"), load_average=os.getloadavg())
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "extract_cuts.json").write_text(json.dumps(cost, indent=1))
+        (args.out / "extract_cuts.md").write_text(
+            "# The motion backbone's scene-cut check: what it costs\n\n" + cut_cost.__doc__.replace("\n    ", " ").strip()
+            + f"\n\nCommand: `{cost['command']}` ({cost['date']}, load average after {cost['load_average']}). Workload: "
+            "tree.avi, bikes.mp4, vtest.avi and UCSD Ped2 test 01, 02, repeated; backbone alone (decode not timed).\n\n"
+            "| cuts | clips | seconds | clips/s |\n|---|---|---|---|\n"
+            + "".join(f"| {m} | {cost[m]['clips']} | {cost[m]['seconds']} | {cost[m]['clips_per_s']} |\n" for m in ("skip", "keep"))
+            + f"\nThe check takes **{cost['ratio_skip_over_keep']}x** the backbone time of none (a cut pair skips its flow).\n")
+        print((args.out / "extract_cuts.md").read_text())
+        return
     opts = dict(item.split("=", 1) for item in args.backbone_opt)
     backbone = get_backbone(args.backbone, **opts)
     load_before = os.getloadavg()

@@ -67,22 +67,35 @@ _CUT_MODES = ("skip", "keep")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 
-def cut_signs(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
-    """What the scene-cut rule reads from two grey frames: the normalised cross-correlation of
-    their `CUT_THUMB_WIDTH`-pixel-wide thumbnails (the layout changed) and half the L1 distance of
-    their 16-bin grey histograms (the light changed: a camera pan keeps it, a new shot rarely
-    does). None when either thumbnail has less contrast than `CUT_MIN_CONTRAST` (never a cut)."""
+def frame_sign(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """What the scene-cut rule reads from one grey frame, once per frame: its
+    `CUT_THUMB_WIDTH`-pixel-wide thumbnail standardised (zero mean, unit deviation) and its
+    16-bin grey histogram (fractions); None when the thumbnail has less contrast than
+    `CUT_MIN_CONTRAST` (such a frame is never either side of a cut)."""
     import cv2
 
-    height = max(1, round(CUT_THUMB_WIDTH * a.shape[0] / a.shape[1]))
-    ta, tb = (cv2.resize(g, (CUT_THUMB_WIDTH, height), interpolation=cv2.INTER_AREA).astype(np.float64)
-              for g in (a, b))
-    sa, sb = ta.std(), tb.std()
-    if min(sa, sb) < CUT_MIN_CONTRAST:
+    height = max(1, round(CUT_THUMB_WIDTH * grey.shape[0] / grey.shape[1]))
+    thumb = cv2.resize(grey, (CUT_THUMB_WIDTH, height), interpolation=cv2.INTER_AREA).astype(np.float64)
+    spread = thumb.std()
+    if spread < CUT_MIN_CONTRAST:
         return None
-    correlation = float(((ta - ta.mean()) * (tb - tb.mean())).mean() / (sa * sb))
-    ha, hb = (np.bincount(g.ravel() >> 4, minlength=16) / g.size for g in (a, b))
-    return correlation, float(0.5 * np.abs(ha - hb).sum())
+    histogram = cv2.calcHist([grey], [0], None, [16], [0, 256]).ravel().astype(np.float64) / grey.size
+    return (thumb - thumb.mean()) / spread, histogram
+
+
+def signs_of(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray] | None
+             ) -> tuple[float, float] | None:
+    """Two frames' signs compared: the thumbnails' normalised cross-correlation (the layout
+    changed) and half the L1 distance of the histograms (the light changed: a camera pan keeps it,
+    a new shot rarely does); None when either frame has too little contrast."""
+    if a is None or b is None:
+        return None
+    return float((a[0] * b[0]).mean()), float(0.5 * np.abs(a[1] - b[1]).sum())
+
+
+def cut_signs(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
+    """`signs_of` two grey frames."""
+    return signs_of(frame_sign(a), frame_sign(b))
 
 
 def is_cut_pair(signs: tuple[float, float] | None) -> bool:
@@ -156,6 +169,7 @@ class MotionBackbone(Backbone):
         self._flow = None  # the OpenCV object is made per process, on first use
         self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._pair_cache: OrderedDict = OrderedDict()
+        self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
         self._cuts_found = 0  # cut pairs computed since `start_video`
         self.cell_grid = (self.grid, self.grid)
 
@@ -208,6 +222,7 @@ class MotionBackbone(Backbone):
     def start_video(self) -> None:
         """A new video: its frame pairs share nothing with the last one's."""
         self._pair_cache.clear()
+        self._sign_cache.clear()
         self._cuts_found = 0
 
     def video_summary(self) -> dict[str, Any]:
@@ -232,21 +247,32 @@ class MotionBackbone(Backbone):
         key = key_a + key_b
         hit = cache.get(key)
         if hit is None:
-            hit = cache[key] = self._pair_stats(a, b)
+            cut = self.cuts == "skip" and is_cut_pair(signs_of(self._frame_sign(key_a, a), self._frame_sign(key_b, b)))
+            hit = cache[key] = self._pair_stats(a, b, cut)
             while len(cache) > PAIR_CACHE:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
         return hit
 
-    def _pair_stats(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    def _frame_sign(self, key: bytes, grey: np.ndarray):
+        """`frame_sign`, once per frame: each frame is in two pairs, and in several clips."""
+        cache = self._sign_cache
+        if key not in cache:
+            cache[key] = frame_sign(grey)
+            while len(cache) > PAIR_CACHE + 1:
+                cache.popitem(last=False)
+        return cache[key]
+
+    def _pair_stats(self, a: np.ndarray, b: np.ndarray, cut: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Sums over one frame pair, per cell (grid cells, then the whole frame): flow magnitude
         per orientation bin, moving-pixel counts per magnitude bin, |frame difference| / 255;
-        and whether the pair lies across a scene cut (checked only under `cuts="skip"`)."""
+        and `cut`, whether the pair lies across a scene cut (then the sums are zeros)."""
         import cv2
 
         cells, _ = self._layout((a.shape[1], a.shape[0]))
-        if self.cuts == "skip" and self.is_cut(a, b):  # no flow to compute: the pair is left out
+        if cut:  # no flow to compute: the pair is left out
             self._cuts_found += 1
             n_mag = len(MAGNITUDE_EDGES)
             return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True
@@ -316,6 +342,7 @@ class MotionBackbone(Backbone):
         state = dict(self.__dict__)
         state["_flow"] = None  # OpenCV objects do not pickle; workers build their own
         state["_pair_cache"] = OrderedDict()
+        state["_sign_cache"] = OrderedDict()
         state["_cuts_found"] = 0
         return state
 
