@@ -290,3 +290,10 @@ def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
     kept = extract_videos(tmp_path / "videos", tmp_path / "kept", MotionBackbone(size="96x96", cuts="keep"),
                           ExtractOptions(workers=1, recursive=True, progress=False))
     assert kept.ok and "scene_cuts" not in FeatureStore(tmp_path / "kept").attrs("edited")
+    # the scores carry it to the report (test_report: the fact beside the timeline)
+    from videoad import video
+
+    cfg = video.DetectConfig(detector="knn", params={}, mode="pooled", min_clips=1)
+    cuts = {v.video: v.scene_cuts for v in video.detect(tmp_path / "features", cfg)}
+    assert cuts == {"edited": 1, "plain": 0}
+    assert {v.scene_cuts for v in video.detect(tmp_path / "kept", cfg)} == {None}

@@ -105,6 +105,13 @@ def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_
     assert "category X" in text and "category ." not in text and "{}" not in text
 
 
+def test_a_video_with_scene_cuts_says_so(scoreset, tmp_path):
+    scoreset.videos[0].scene_cuts = 3
+    scoreset.videos[1].scene_cuts = 0
+    text = build_report(scoreset, tmp_path / "r", clips=False).read_text()
+    assert text.count("scene cut") == 1 and "3 scene cuts (no motion counted across them)" in text
+
+
 def test_timelines_share_one_y_range_and_a_video_without_event_says_so(scoreset, tmp_path, monkeypatch):
     import videoad.report as report
 

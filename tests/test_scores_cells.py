@@ -43,3 +43,11 @@ def test_cells_row_count_must_match_segments(tmp_path):
         f.create_dataset("v0", data=np.ones((3, 4), np.float32)).attrs["video"] = "a.avi"
     with pytest.raises(ScoresError, match="3 rows of cell scores for 4 segments"):
         read_scores(tmp_path / "s")
+
+
+def test_scene_cuts_round_trip_and_stay_absent_where_not_recorded(tmp_path):
+    edited, plain = _video("edited.mp4", 4), _video("plain.avi", 3)
+    edited.scene_cuts = 2
+    write_scores(tmp_path / "s", ScoreSet([edited, plain], {}))
+    back = {v.video: v for v in read_scores(tmp_path / "s")}
+    assert back["edited.mp4"].scene_cuts == 2 and back["plain.avi"].scene_cuts is None

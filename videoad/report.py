@@ -240,6 +240,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     facts.append(f"{fmt_time(dur)} ({v.n_frames} frames)" if dur else f"{v.n_frames} frames")
     if v.category not in _NO_CATEGORY:
         facts.append(f"category {_e(v.category)}")
+    if v.scene_cuts:  # an edited video: the motion across its cuts was left out (docs/extract.md)
+        facts.append(f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''} (no motion counted across them)")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))

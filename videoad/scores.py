@@ -61,6 +61,7 @@ class VideoScores:
     source: str = ""
     threshold: float | None = None
     cells: np.ndarray | None = None  # (n_clips, n_cells) cell scores, row-major over `cell_grid`
+    scene_cuts: int | None = None  # scene cuts the motion backbone left out (None: not recorded)
 
     @property
     def peak(self) -> float:
@@ -122,7 +123,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     meta["format"] = FORMAT
     meta["videos"] = [
         {"video": v.video, "category": v.category, "group": v.group, "n_frames": int(v.n_frames),
-         "fps": float(v.fps), "source": v.source, "threshold": _num(v.threshold), "n_clips": int(len(v.scores))}
+         "fps": float(v.fps), "source": v.source, "threshold": _num(v.threshold), "n_clips": int(len(v.scores)),
+         **({} if v.scene_cuts is None else {"scene_cuts": int(v.scene_cuts)})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -224,6 +226,7 @@ def read_scores(path) -> ScoreSet:
             video=name, scores=arr[:, 2], frames=arr[:, :2].astype(np.int64), n_frames=int(v["n_frames"]),
             fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
             source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
+            scene_cuts=v.get("scene_cuts"),
         ))
         if name in cells and cells[name].shape[0] != len(data):
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "

@@ -46,7 +46,9 @@ def _video_meta(v) -> dict:
     fps = a.get("fps")
     fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
     source = a.get("source") or a.get("source_path") or ""
-    return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else ""}
+    cuts = a.get("scene_cuts")  # recorded by the motion backbone since cut pairs are left out
+    return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else "",
+            "scene_cuts": int(cuts) if isinstance(cuts, (int, np.integer)) else None}
 
 
 def _task(detector: str, fn, args: tuple) -> tuple:
@@ -454,7 +456,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
             videos.append(VideoScores(
                 video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],
                 category=category.get(v["video"], ""), group=rec["group"], source=v["source"],
-                threshold=v["threshold"], cells=v["cells"],
+                threshold=v["threshold"], cells=v["cells"], scene_cuts=v.get("scene_cuts"),
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
