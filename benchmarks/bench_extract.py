@@ -143,14 +143,20 @@ def overlap_cost(name: str, opts: dict, root: Path, batch: int, repeats: int) ->
     return runs
 
 
+def interleaved_best(variants: dict[str, dict], root: Path, batch: int, repeats: int) -> dict:
+    """The motion backbone under each of `variants` (name -> options) on the same workload,
+    interleaved so that load changes hit all alike: the best of `repeats` runs of each."""
+    runs: dict = {name: [] for name in variants}
+    for _ in range(repeats):
+        for name, opts in variants.items():
+            runs[name].append(backbone_alone(get_backbone("motion", **opts), root, batch))
+    return {name: min(r, key=lambda x: x["seconds"]) for name, r in runs.items()}
+
+
 def size_cost(root: Path, batch: int, repeats: int) -> dict:
     """The motion backbone's default working size (auto: native, at most 240 lines) against the
     fixed 160x120 it replaced, on the same workload, interleaved, best of `repeats` each."""
-    runs: dict = {"auto": [], "160x120": []}
-    for _ in range(repeats):
-        for size in runs:
-            runs[size].append(backbone_alone(get_backbone("motion", size=size), root, batch))
-    best = {size: min(r, key=lambda x: x["seconds"]) for size, r in runs.items()}
+    best = interleaved_best({"auto": {"size": "auto"}, "160x120": {"size": "160x120"}}, root, batch, repeats)
     return {**best, "ratio_auto_over_160x120": round(best["auto"]["seconds"] / best["160x120"]["seconds"], 3)}
 
 
@@ -158,11 +164,7 @@ def cut_cost(root: Path, batch: int, repeats: int) -> dict:
     """The scene-cut check of the motion backbone (`cuts=skip`, the default) against none
     (`cuts=keep`), on the same workload, interleaved, best of `repeats` each: what checking every
     frame pair costs where it finds a cut (bikes.mp4's five) and where it finds none."""
-    runs: dict = {"skip": [], "keep": []}
-    for _ in range(repeats):
-        for mode in runs:
-            runs[mode].append(backbone_alone(get_backbone("motion", cuts=mode), root, batch))
-    best = {mode: min(r, key=lambda x: x["seconds"]) for mode, r in runs.items()}
+    best = interleaved_best({"skip": {"cuts": "skip"}, "keep": {"cuts": "keep"}}, root, batch, repeats)
     return {**best, "ratio_skip_over_keep": round(best["skip"]["seconds"] / best["keep"]["seconds"], 3)}
 
 
