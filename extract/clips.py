@@ -76,6 +76,8 @@ class Clip:
     prepared: np.ndarray | None = None
     #: (height, width) of the source's frames
     source_shape: tuple[int, int] = (0, 0)
+    #: each frame's source index (a padded tail repeats the last)
+    sources: tuple[int, ...] = ()
 
 
 def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | None
@@ -142,8 +144,10 @@ def _make_clip(index: int, window: list[tuple[int, np.ndarray | None, np.ndarray
                shape: tuple[int, int]) -> Clip:
     raw = _padded_stack([frame for _, frame, _ in window], clip_len) if window[0][1] is not None else None
     prepared = _padded_stack([p for _, _, p in window], clip_len) if window[0][2] is not None else raw
+    sources = [i for i, _, _ in window]
+    sources += [sources[-1]] * (clip_len - len(sources))
     return Clip(index=index, first=window[0][0], last=window[-1][0], frames=raw, prepared=prepared,
-                source_shape=shape)
+                source_shape=shape, sources=tuple(sources))
 
 
 def count_full_clips(n_frames: int, spec: ClipSpec) -> int:

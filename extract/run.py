@@ -612,7 +612,9 @@ class _Runner:
         notes += [f"{name} could not read it ({why})" for name, why in info.get("open_errors", {}).items()]
         summary = info.get("summary", {})
         if summary.get("scene_cuts"):
-            notes.append(f"{summary['scene_cuts']} scene cut(s) found; the frame pairs across them add no motion")
+            at = summary.get("scene_cut_frames") or []
+            where = f" (at frames {', '.join(map(str, at[:8]))}{', ...' if len(at) > 8 else ''})" if at else ""
+            notes.append(f"{summary['scene_cuts']} scene cut(s) found{where}; the frame pairs across them add no motion")
         claimed = int(info.get("container_frames", -1))
         warnings = []
         if source.kind == "video" and claimed >= 0 and claimed != job.n_frames:
@@ -641,7 +643,7 @@ class _Runner:
             # the rate clips were cut at: the stride's frames are this many per second
             "sampled_fps": float(self.spec.rate_for(fps) or fps), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
-            **{k: v for k, v in summary.items() if isinstance(v, (int, float, str))},
+            **{k: v for k, v in summary.items() if isinstance(v, (int, float, str, list))},
         }
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run
             height, width = info["frame_size"]

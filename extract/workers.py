@@ -173,7 +173,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False):
                 if clip.index == 0:
                     post(("frame_size", token, *clip.source_shape))
-                features = np.ascontiguousarray(backbone.preprocess_prepared(clip.prepared))
+                features = np.ascontiguousarray(backbone.preprocess_prepared(clip.prepared, clip.sources))
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:
             stream.close()

@@ -34,6 +34,7 @@ def test_pad_tail_repeats_last_frame_and_records_the_real_range():
     clips = list(iter_clips(frames(40), ClipSpec(tail="pad")))
     assert [(c.first, c.last) for c in clips] == [(0, 15), (16, 31), (32, 39)]
     np.testing.assert_array_equal(clips[2].frames[:, 0, 0, 0], list(range(32, 40)) + [39] * 8)
+    assert clips[2].sources == tuple(range(32, 40)) + (39,) * 8  # each frame's source index, padding too
 
 
 def test_pad_adds_nothing_when_overlap_already_covers_the_tail():
@@ -75,6 +76,8 @@ def test_downsampling_picks_source_frames_and_keeps_source_indices():
     assert [i for i, _ in resample(frames(11), 25.0, 10.0)] == [0, 2, 5, 7, 10]
     # 96 frames at 30 fps -> 32 at 10 fps -> two clips spanning source frames 0..45 and 48..93
     assert ranges(96, ClipSpec(target_fps=10.0), fps=30.0) == [(0, 45), (48, 93)]
+    second = list(iter_clips(frames(96), ClipSpec(target_fps=10.0), 30.0))[1]
+    assert second.sources == tuple(range(48, 94, 3))  # where each sampled frame came from
 
 
 def test_a_frame_rate_cap_resamples_only_faster_sources():

@@ -270,6 +270,24 @@ def test_the_cut_rule_finds_the_five_cuts_of_an_edited_video_at_the_default_rate
     assert len(cuts) == 5 and all(abs(c - k) <= 2 for c, k in zip(cuts, (30, 76, 137, 187, 242)))
 
 
+def test_the_clips_of_an_edited_video_place_its_cuts_as_the_pairs_found_them():
+    from extract.clips import ClipSpec, iter_clips
+    from extract.decode import open_video
+
+    backbone = MotionBackbone()
+    stream = open_video(shared("videos", "bikes.mp4"))
+    backbone.start_video()
+    for clip in iter_clips(stream.frames, ClipSpec(stride=4, max_fps=backbone.default_max_fps), stream.fps,
+                           prepare=backbone.prepare_frame, keep_frames=False):
+        backbone.preprocess_prepared(clip.prepared, clip.sources)
+    summary = backbone.video_summary()
+    # each cut once, however many overlapping clips hold it, at the first sampled frame after it
+    assert summary["scene_cuts"] == 5 and len(summary["scene_cut_frames"]) == 5
+    assert all(0 <= c - k <= 3 for c, k in zip(summary["scene_cut_frames"], (30, 76, 137, 187, 242)))
+    backbone.start_video()
+    assert backbone.video_summary() == {"scene_cuts": 0}
+
+
 def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
     from extract.run import ExtractOptions, extract_videos
     from extract.store import FeatureStore
@@ -285,7 +303,9 @@ def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
     assert summary.ok, summary.failed
     store = FeatureStore(tmp_path / "features")
     assert store.attrs("edited")["scene_cuts"] == 1 and store.attrs("plain")["scene_cuts"] == 0
-    assert "1 scene cut(s) found" in store.attrs("edited")["decode_notes"]
+    # where: the first frame of the second shot (an image folder: every frame sampled)
+    assert "1 scene cut(s) found (at frames 24)" in store.attrs("edited")["decode_notes"]
+    assert "scene_cut_frames" not in store.attrs("plain")
     assert "scene cut" not in store.attrs("plain")["decode_notes"]
     kept = extract_videos(tmp_path / "videos", tmp_path / "kept", MotionBackbone(size="96x96", cuts="keep"),
                           ExtractOptions(workers=1, recursive=True, progress=False))
@@ -294,6 +314,6 @@ def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
     from videoad import video
 
     cfg = video.DetectConfig(detector="knn", params={}, mode="pooled", min_clips=1)
-    cuts = {v.video: v.scene_cuts for v in video.detect(tmp_path / "features", cfg)}
-    assert cuts == {"edited": 1, "plain": 0}
+    cuts = {v.video: (v.scene_cuts, v.scene_cut_frames) for v in video.detect(tmp_path / "features", cfg)}
+    assert cuts == {"edited": (1, [24]), "plain": (0, None)}
     assert {v.scene_cuts for v in video.detect(tmp_path / "kept", cfg)} == {None}

@@ -112,6 +112,22 @@ def test_a_video_with_scene_cuts_says_so(scoreset, tmp_path):
     assert text.count("scene cut") == 1 and "3 scene cuts (no motion counted across them)" in text
 
 
+def test_scene_cut_places_are_named_and_drawn(scoreset, tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    edited = scoreset.videos[0]
+    edited.scene_cuts, edited.scene_cut_frames = 8, [10, 20, 30, 40, 50, 60, 70, 80]
+    lines = []
+    real = matplotlib.axes.Axes.axvline
+    monkeypatch.setattr(matplotlib.axes.Axes, "axvline",
+                        lambda ax, x=0, *a, **kw: lines.append((x, kw.get("label"))) or real(ax, x, *a, **kw))
+    text = build_report(scoreset, tmp_path / "r", clips=False).read_text()
+    # at 10 fps; six named, the rest counted; every one drawn, one legend entry
+    assert "8 scene cuts at 1.0 s, 2.0 s, 3.0 s, 4.0 s, 5.0 s, 6.0 s and 2 more" in text
+    assert sorted(x for x, _ in lines) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    assert [label for _, label in lines].count("scene cut") == 1
+
+
 def test_timelines_share_one_y_range_and_a_video_without_event_says_so(scoreset, tmp_path, monkeypatch):
     import videoad.report as report
 

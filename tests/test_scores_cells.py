@@ -47,7 +47,8 @@ def test_cells_row_count_must_match_segments(tmp_path):
 
 def test_scene_cuts_round_trip_and_stay_absent_where_not_recorded(tmp_path):
     edited, plain = _video("edited.mp4", 4), _video("plain.avi", 3)
-    edited.scene_cuts = 2
+    edited.scene_cuts, edited.scene_cut_frames = 2, [17, 40]
     write_scores(tmp_path / "s", ScoreSet([edited, plain], {}))
     back = {v.video: v for v in read_scores(tmp_path / "s")}
     assert back["edited.mp4"].scene_cuts == 2 and back["plain.avi"].scene_cuts is None
+    assert back["edited.mp4"].scene_cut_frames == [17, 40] and back["plain.avi"].scene_cut_frames is None

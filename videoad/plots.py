@@ -36,6 +36,7 @@ FORMATS = (".png", ".svg")
 EVENT_RGB = "#f28e2b"
 CURVE_RGB = "#1f4e79"
 TRUTH_RGB = "#2ca02c"
+CUT_RGB = "#7a7a7a"  # scene cuts: grey, dotted, behind the curve
 #: installed fonts worth falling back to for names in other scripts, in order of preference
 FALLBACK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Source Han Sans",
                   "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN",
@@ -198,6 +199,8 @@ def draw_timeline(
         for k, e in enumerate(events):
             ax.axvspan(f2x(e.start_frame), f2x(e.end_frame + 1), color=EVENT_RGB, alpha=0.22, lw=0,
                        label="event" if k == 0 else None)
+        for k, cut in enumerate(v.scene_cut_frames or []):  # edited footage: where the shot changes
+            ax.axvline(float(f2x(cut)), color=CUT_RGB, ls=":", lw=1.1, label="scene cut" if k == 0 else None)
         ax.plot(f2x(mids), v.scores, color=CURVE_RGB, lw=1.3, label="clip score")
         if v.threshold is not None:
             ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")

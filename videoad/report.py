@@ -28,6 +28,7 @@ from videoad.scores import ScoreSet, VideoScores
 ASSETS = Path(__file__).with_name("report_assets")
 #: categories that say nothing: keys at the store root, videos an annotation file does not name
 _NO_CATEGORY = {"", ".", "unannotated", "all"}
+MAX_CUTS_LISTED = 6  # scene cut times named in a video's facts; the timeline draws every one
 
 
 def _e(x) -> str:
@@ -241,7 +242,12 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     if v.category not in _NO_CATEGORY:
         facts.append(f"category {_e(v.category)}")
     if v.scene_cuts:  # an edited video: the motion across its cuts was left out (docs/extract.md)
-        facts.append(f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''} (no motion counted across them)")
+        at = v.scene_cut_frames or []
+        where = (" at " + ", ".join(fmt_time(f / v.fps if v.fps else None, f) for f in at[:MAX_CUTS_LISTED])
+                 + (f" and {len(at) - MAX_CUTS_LISTED} more" if len(at) > MAX_CUTS_LISTED else "")) if at else ""
+        facts.append(f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''}{where} "
+                     "(no motion counted across them; dotted on the timeline)" if at else
+                     f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''} (no motion counted across them)")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))

@@ -62,6 +62,7 @@ class VideoScores:
     threshold: float | None = None
     cells: np.ndarray | None = None  # (n_clips, n_cells) cell scores, row-major over `cell_grid`
     scene_cuts: int | None = None  # scene cuts the motion backbone left out (None: not recorded)
+    scene_cut_frames: list[int] | None = None  # where: the first sampled frame after each (None: not recorded)
 
     @property
     def peak(self) -> float:
@@ -124,7 +125,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     meta["videos"] = [
         {"video": v.video, "category": v.category, "group": v.group, "n_frames": int(v.n_frames),
          "fps": float(v.fps), "source": v.source, "threshold": _num(v.threshold), "n_clips": int(len(v.scores)),
-         **({} if v.scene_cuts is None else {"scene_cuts": int(v.scene_cuts)})}
+         **({} if v.scene_cuts is None else {"scene_cuts": int(v.scene_cuts)}),
+         **({} if not v.scene_cut_frames else {"scene_cut_frames": [int(f) for f in v.scene_cut_frames]})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -226,7 +228,7 @@ def read_scores(path) -> ScoreSet:
             video=name, scores=arr[:, 2], frames=arr[:, :2].astype(np.int64), n_frames=int(v["n_frames"]),
             fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
             source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
-            scene_cuts=v.get("scene_cuts"),
+            scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
         ))
         if name in cells and cells[name].shape[0] != len(data):
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "

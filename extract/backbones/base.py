@@ -9,7 +9,7 @@ attributes so that a feature file always says how it was made.
 from __future__ import annotations
 
 import abc
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -50,9 +50,11 @@ class Backbone(abc.ABC):
     #: and work done here is not repeated for every clip that holds the frame. None: no stage.
     prepare_frame: Callable[[np.ndarray], np.ndarray] | None = None
 
-    def preprocess_prepared(self, clip: np.ndarray) -> np.ndarray:
+    def preprocess_prepared(self, clip: np.ndarray, sources: Sequence[int] | None = None) -> np.ndarray:
         """`preprocess` for a clip whose frames went through `prepare_frame` (the raw clip
-        when there is no such stage): what the decode workers and `videoad watch` call."""
+        when there is no such stage): what the decode workers and `videoad watch` call.
+        `sources`: each frame's index in the source video, when the caller knows it (the decode
+        workers do), for what `video_summary` reports by position."""
         return self.preprocess(clip)
 
     def start_video(self) -> None:
@@ -60,7 +62,8 @@ class Backbone(abc.ABC):
 
     def video_summary(self) -> dict[str, Any]:
         """What the per-frame and per-clip stages noticed in the video since `start_video`, for
-        its store attributes (the motion backbone: the scene cuts it left out). Empty by default."""
+        its store attributes (the motion backbone: the scene cuts it left out, and where). Empty
+        by default."""
         return {}
 
     @abc.abstractmethod

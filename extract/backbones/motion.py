@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -171,6 +171,7 @@ class MotionBackbone(Backbone):
         self._pair_cache: OrderedDict = OrderedDict()
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
         self._cuts_found = 0  # cut pairs computed since `start_video`
+        self._cut_frames: set[int] = set()  # their places: source index of the frame after each
         self.cell_grid = (self.grid, self.grid)
 
     # -- Backbone interface -------------------------------------------------------------------
@@ -196,18 +197,21 @@ class MotionBackbone(Backbone):
         grey = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
         return cv2.GaussianBlur(grey, (0, 0), self.blur) if self.blur > 0 else grey
 
-    def preprocess_prepared(self, clip: np.ndarray) -> np.ndarray:
+    def preprocess_prepared(self, clip: np.ndarray, sources: Sequence[int] | None = None) -> np.ndarray:
         """The descriptor of a clip of `prepare_frame` outputs (T, h, w) uint8.
 
         A clip's sums are the sums of its frame pairs' sums, so overlapping clips (stride below
         the clip length) reuse the pairs they share from a small cache instead of computing the
-        flow again: at stride 4 each new clip computes 4 new flows, not 15.
+        flow again: at stride 4 each new clip computes 4 new flows, not 15. `sources` (each
+        frame's source index) places the scene cuts found for `video_summary`.
         """
         grey = list(clip)
         size = (grey[0].shape[1], grey[0].shape[0])
         keys = [hashlib.blake2b(g.tobytes(), digest_size=16).digest() for g in grey]
         stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1]) for t in range(len(grey) - 1)]
         if self.cuts == "skip":  # a pair across a scene cut is not motion
+            if sources is not None:
+                self._cut_frames.update(int(sources[t + 1]) for t, st in enumerate(stats) if st[3])
             stats = [st for st in stats if not st[3]]
         pixels = self._layout(size)[1]
         if not stats:  # every pair a cut: a clip of single frames shows no motion
@@ -224,11 +228,18 @@ class MotionBackbone(Backbone):
         self._pair_cache.clear()
         self._sign_cache.clear()
         self._cuts_found = 0
+        self._cut_frames.clear()
 
     def video_summary(self) -> dict[str, Any]:
         """The scene cuts left out since `start_video` (each frame pair is computed once: the
-        overlapping clips that share it read it from the cache)."""
-        return {"scene_cuts": self._cuts_found} if self.cuts == "skip" else {}
+        overlapping clips that share it read it from the cache) and, where the clips came with
+        their source indices, where: the first sampled frame after each cut (at a capped frame
+        rate the cut itself lies up to a sampling step before it)."""
+        if self.cuts != "skip":
+            return {}
+        if self._cut_frames:
+            return {"scene_cuts": len(self._cut_frames), "scene_cut_frames": sorted(self._cut_frames)}
+        return {"scene_cuts": self._cuts_found}
 
     def is_cut(self, a: np.ndarray, b: np.ndarray) -> bool:
         """Whether two consecutive prepared frames lie on either side of a scene cut."""

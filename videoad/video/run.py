@@ -47,8 +47,11 @@ def _video_meta(v) -> dict:
     fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
     source = a.get("source") or a.get("source_path") or ""
     cuts = a.get("scene_cuts")  # recorded by the motion backbone since cut pairs are left out
+    at = a.get("scene_cut_frames")  # and where, since 2026-12-04 (older stores: the count alone)
+    at = json.loads(at) if isinstance(at, str) and at.startswith("[") else None
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else "",
-            "scene_cuts": int(cuts) if isinstance(cuts, (int, np.integer)) else None}
+            "scene_cuts": int(cuts) if isinstance(cuts, (int, np.integer)) else None,
+            "scene_cut_frames": [int(f) for f in at] if at else None}
 
 
 def _task(detector: str, fn, args: tuple) -> tuple:
@@ -457,6 +460,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],
                 category=category.get(v["video"], ""), group=rec["group"], source=v["source"],
                 threshold=v["threshold"], cells=v["cells"], scene_cuts=v.get("scene_cuts"),
+                scene_cut_frames=v.get("scene_cut_frames"),
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
