@@ -4,7 +4,7 @@
 
 Each source is read as `videoad extract` reads it with the defaults (frame folders at 10 fps, the
 10 fps cap, frames prepared at the working size), and every pair of consecutive sampled frames is
-checked with the backbone's rule (`extract.backbones.motion.is_cut_pair`: thumbnails correlating
+checked with the backbone's rule (`extract.cuts.is_cut_pair`: thumbnails correlating
 below `CUT_CORRELATION` and grey histograms at least `CUT_HISTOGRAM` apart). Where no pair is a cut the default `cuts="skip"` gives the features of
 `cuts="keep"` (the behaviour before it) exactly, so no number measured on those videos moves.
 Sources: the shared videos (bikes.mp4 holds five known cuts, near frames 30, 76, 137, 187 and
@@ -36,7 +36,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from extract.backbones.motion import CUT_CORRELATION, CUT_HISTOGRAM, MotionBackbone, cut_signs, is_cut_pair  # noqa: E402
+from extract.backbones.motion import MotionBackbone  # noqa: E402
+from extract.cuts import CUT_CORRELATION, CUT_HISTOGRAM, cut_signs, is_cut_pair  # noqa: E402
 from extract.clips import ClipSpec, resample  # noqa: E402
 from extract.decode import open_image_folder, open_video  # noqa: E402
 

@@ -285,7 +285,7 @@ def test_the_clips_of_an_edited_video_place_its_cuts_as_the_pairs_found_them():
     assert summary["scene_cuts"] == 5 and len(summary["scene_cut_frames"]) == 5
     assert all(0 <= c - k <= 3 for c, k in zip(summary["scene_cut_frames"], (30, 76, 137, 187, 242)))
     backbone.start_video()
-    assert backbone.video_summary() == {"scene_cuts": 0}
+    assert backbone.video_summary() == {"scene_cuts": 0, "scene_cut_handling": "left out"}
 
 
 def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):

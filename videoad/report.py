@@ -223,6 +223,22 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
     return f"<table class=events id=events>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
+#: what the backbone did at a scene cut, as the report says it
+_CUT_HANDLING = {"left out": "no motion counted across them",
+                 "held": "a clip across one shows its longest shot only",
+                 "kept": "a clip across one holds both shots, and its score may be the cut's: "
+                         "--backbone-opt cuts=hold shows each clip's longest shot only"}
+
+
+def _cuts_fact(v: VideoScores) -> str:
+    at = v.scene_cut_frames or []
+    where = (" at " + ", ".join(fmt_time(f / v.fps if v.fps else None, f) for f in at[:MAX_CUTS_LISTED])
+             + (f" and {len(at) - MAX_CUTS_LISTED} more" if len(at) > MAX_CUTS_LISTED else "")) if at else ""
+    done = _CUT_HANDLING.get(v.scene_cut_handling or "left out", _e(v.scene_cut_handling or ""))
+    return (f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''}{where} ({done}"
+            + ("; dotted on the timeline)" if at else ")"))
+
+
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
                    unit: str, ann, per_video_score, why: str = "") -> str:
     facts = []
@@ -241,13 +257,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     facts.append(f"{fmt_time(dur)} ({v.n_frames} frames)" if dur else f"{v.n_frames} frames")
     if v.category not in _NO_CATEGORY:
         facts.append(f"category {_e(v.category)}")
-    if v.scene_cuts:  # an edited video: the motion across its cuts was left out (docs/extract.md)
-        at = v.scene_cut_frames or []
-        where = (" at " + ", ".join(fmt_time(f / v.fps if v.fps else None, f) for f in at[:MAX_CUTS_LISTED])
-                 + (f" and {len(at) - MAX_CUTS_LISTED} more" if len(at) > MAX_CUTS_LISTED else "")) if at else ""
-        facts.append(f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''}{where} "
-                     "(no motion counted across them; dotted on the timeline)" if at else
-                     f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''} (no motion counted across them)")
+    if v.scene_cuts:  # an edited video (docs/extract.md)
+        facts.append(_cuts_fact(v))
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))

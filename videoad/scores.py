@@ -63,6 +63,7 @@ class VideoScores:
     cells: np.ndarray | None = None  # (n_clips, n_cells) cell scores, row-major over `cell_grid`
     scene_cuts: int | None = None  # scene cuts the motion backbone left out (None: not recorded)
     scene_cut_frames: list[int] | None = None  # where: the first sampled frame after each (None: not recorded)
+    scene_cut_handling: str | None = None  # what the backbone did at them: "left out" | "held" | "kept"
 
     @property
     def peak(self) -> float:
@@ -126,7 +127,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
         {"video": v.video, "category": v.category, "group": v.group, "n_frames": int(v.n_frames),
          "fps": float(v.fps), "source": v.source, "threshold": _num(v.threshold), "n_clips": int(len(v.scores)),
          **({} if v.scene_cuts is None else {"scene_cuts": int(v.scene_cuts)}),
-         **({} if not v.scene_cut_frames else {"scene_cut_frames": [int(f) for f in v.scene_cut_frames]})}
+         **({} if not v.scene_cut_frames else {"scene_cut_frames": [int(f) for f in v.scene_cut_frames]}),
+         **({} if v.scene_cut_handling is None else {"scene_cut_handling": v.scene_cut_handling})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -229,6 +231,7 @@ def read_scores(path) -> ScoreSet:
             fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
             source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
             scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
+            scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
         ))
         if name in cells and cells[name].shape[0] != len(data):
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "

@@ -136,6 +136,8 @@ class C3DBackbone(TorchBackbone):
         pool5: it is the last map with a spatial layout of its own (7x7), the same for both
         pool5 variants, while pool5's Caffe windows are uneven and fc6 mixes all positions.
     width: channel divisor for a reduced network (tests, benchmarks); 1 is the real C3D.
+    cuts: "keep" (a clip across a scene cut as it is) or "hold" (its longest shot alone); the cuts
+        are recorded either way (`extract.backbones.torch_base`).
     """
 
     name = "c3d"
@@ -149,9 +151,9 @@ class C3DBackbone(TorchBackbone):
                  allow_missing_fc: Any = False, seed: Any = 0, width: Any = 1,
                  weights_sha256: str | None = None, cells: Any = DEFAULT_CELLS,
                  device: str | None = "cpu", batch_size: Any = 32, amp: Any = None,
-                 channels_last: Any = None) -> None:
+                 channels_last: Any = None, cuts: Any = "keep") -> None:
         super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last,
-                         cells=cells)
+                         cells=cells, cuts=cuts)
         random_init = as_bool(random_init, "random_init")
         require_weights(weights, random_init, "The C3D backbone", WEIGHTS_HELP)
         self.layer = layer or "fc6"

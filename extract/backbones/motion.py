@@ -16,14 +16,8 @@ scaled down to at most 240 lines):
   - frame-difference energy: mean |I(t+1) - I(t)| / 255, averaged over the clip and at its
     peak (bursts such as a fall).
 * a frame pair across a scene cut (an edited video's change of shot: UCF-Crime's videos hold
-  many) is not motion: with `cuts="skip"`, the default, such a pair adds nothing and the clip's
-  statistics are averaged over its other pairs. A cut is two textured frames whose 32-pixel-wide
-  thumbnails correlate below `CUT_CORRELATION` (normalised cross-correlation) and whose grey
-  histograms differ by at least `CUT_HISTOGRAM` (half the L1 distance of 16 bins). At the
-  default 10 fps, consecutive frames correlate at 0.85 or more in every fixed-camera video here
-  (real, synthetic, camera faults included); bikes.mp4 (handheld street shots, the only edited video here) has its five cuts at
-  correlations -0.25 to 0.23 with histograms 0.18 to 0.72 apart, and pans at correlations down to
-  0.34 whose histograms stay within 0.13 (benchmarks/check_cuts.py).
+  many; the rule is `extract.cuts`) is not motion: with `cuts="skip"`, the default, such a pair
+  adds nothing and the clip's statistics are averaged over its other pairs.
 
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
@@ -44,6 +38,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..cuts import CUT_CORRELATION, CUT_HISTOGRAM, CutLog, cut_signs, frame_sign, is_cut_between, is_cut_pair
 from .base import Backbone
 
 log = logging.getLogger(__name__)
@@ -54,54 +49,8 @@ MAGNITUDE_EDGES = (0.25, 0.5, 1.0, 2.0, 4.0)
 AUTO_MAX_HEIGHT = 240
 #: frame pairs whose statistics a worker keeps for the overlapping clips that follow
 PAIR_CACHE = 64
-#: a frame pair whose thumbnails correlate below this and whose grey histograms differ by at
-#: least `CUT_HISTOGRAM` is a scene cut (module docstring)
-CUT_CORRELATION = 0.4
-CUT_HISTOGRAM = 0.15
-#: thumbnails with less contrast than this (grey levels, standard deviation) are never a cut:
-#: a frame gone dark or blank (lights out, a covered lens) is an event, not a change of shot
-CUT_MIN_CONTRAST = 4.0
-#: the width of the thumbnails compared for a cut
-CUT_THUMB_WIDTH = 32
 _CUT_MODES = ("skip", "keep")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
-
-
-def frame_sign(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """What the scene-cut rule reads from one grey frame, once per frame: its
-    `CUT_THUMB_WIDTH`-pixel-wide thumbnail standardised (zero mean, unit deviation) and its
-    16-bin grey histogram (fractions); None when the thumbnail has less contrast than
-    `CUT_MIN_CONTRAST` (such a frame is never either side of a cut)."""
-    import cv2
-
-    height = max(1, round(CUT_THUMB_WIDTH * grey.shape[0] / grey.shape[1]))
-    thumb = cv2.resize(grey, (CUT_THUMB_WIDTH, height), interpolation=cv2.INTER_AREA).astype(np.float64)
-    spread = thumb.std()
-    if spread < CUT_MIN_CONTRAST:
-        return None
-    histogram = cv2.calcHist([grey], [0], None, [16], [0, 256]).ravel().astype(np.float64) / grey.size
-    return (thumb - thumb.mean()) / spread, histogram
-
-
-def signs_of(a: tuple[np.ndarray, np.ndarray] | None, b: tuple[np.ndarray, np.ndarray] | None
-             ) -> tuple[float, float] | None:
-    """Two frames' signs compared: the thumbnails' normalised cross-correlation (the layout
-    changed) and half the L1 distance of the histograms (the light changed: a camera pan keeps it,
-    a new shot rarely does); None when either frame has too little contrast."""
-    if a is None or b is None:
-        return None
-    return float((a[0] * b[0]).mean()), float(0.5 * np.abs(a[1] - b[1]).sum())
-
-
-def cut_signs(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
-    """`signs_of` two grey frames."""
-    return signs_of(frame_sign(a), frame_sign(b))
-
-
-def is_cut_pair(signs: tuple[float, float] | None) -> bool:
-    """The rule: the thumbnails correlate below `CUT_CORRELATION` and the histograms differ by at
-    least `CUT_HISTOGRAM`."""
-    return signs is not None and signs[0] < CUT_CORRELATION and signs[1] >= CUT_HISTOGRAM
 
 
 def _parse_size(value: Any) -> tuple[int, int] | None:
@@ -170,8 +119,7 @@ class MotionBackbone(Backbone):
         self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
         self._pair_cache: OrderedDict = OrderedDict()
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
-        self._cuts_found = 0  # cut pairs computed since `start_video`
-        self._cut_frames: set[int] = set()  # their places: source index of the frame after each
+        self._cut_log = CutLog("left out")  # the cuts found since `start_video`
         self.cell_grid = (self.grid, self.grid)
 
     # -- Backbone interface -------------------------------------------------------------------
@@ -211,7 +159,7 @@ class MotionBackbone(Backbone):
         stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1]) for t in range(len(grey) - 1)]
         if self.cuts == "skip":  # a pair across a scene cut is not motion
             if sources is not None:
-                self._cut_frames.update(int(sources[t + 1]) for t, st in enumerate(stats) if st[3])
+                self._cut_log.add([st[3] for st in stats], sources)
             stats = [st for st in stats if not st[3]]
         pixels = self._layout(size)[1]
         if not stats:  # every pair a cut: a clip of single frames shows no motion
@@ -227,19 +175,14 @@ class MotionBackbone(Backbone):
         """A new video: its frame pairs share nothing with the last one's."""
         self._pair_cache.clear()
         self._sign_cache.clear()
-        self._cuts_found = 0
-        self._cut_frames.clear()
+        self._cut_log.start()
 
     def video_summary(self) -> dict[str, Any]:
         """The scene cuts left out since `start_video` (each frame pair is computed once: the
         overlapping clips that share it read it from the cache) and, where the clips came with
         their source indices, where: the first sampled frame after each cut (at a capped frame
         rate the cut itself lies up to a sampling step before it)."""
-        if self.cuts != "skip":
-            return {}
-        if self._cut_frames:
-            return {"scene_cuts": len(self._cut_frames), "scene_cut_frames": sorted(self._cut_frames)}
-        return {"scene_cuts": self._cuts_found}
+        return self._cut_log.summary() if self.cuts == "skip" else {}
 
     def is_cut(self, a: np.ndarray, b: np.ndarray) -> bool:
         """Whether two consecutive prepared frames lie on either side of a scene cut."""
@@ -258,7 +201,7 @@ class MotionBackbone(Backbone):
         key = key_a + key_b
         hit = cache.get(key)
         if hit is None:
-            cut = self.cuts == "skip" and is_cut_pair(signs_of(self._frame_sign(key_a, a), self._frame_sign(key_b, b)))
+            cut = self.cuts == "skip" and is_cut_between(self._frame_sign(key_a, a), self._frame_sign(key_b, b))
             hit = cache[key] = self._pair_stats(a, b, cut)
             while len(cache) > PAIR_CACHE:
                 cache.popitem(last=False)
@@ -284,7 +227,7 @@ class MotionBackbone(Backbone):
 
         cells, _ = self._layout((a.shape[1], a.shape[0]))
         if cut:  # no flow to compute: the pair is left out
-            self._cuts_found += 1
+            self._cut_log.pairs += 1  # each pair is computed once: the count where clips come unplaced
             n_mag = len(MAGNITUDE_EDGES)
             return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True
         flow = self._flow_engine().calc(a, b, None)
@@ -354,7 +297,7 @@ class MotionBackbone(Backbone):
         state["_flow"] = None  # OpenCV objects do not pickle; workers build their own
         state["_pair_cache"] = OrderedDict()
         state["_sign_cache"] = OrderedDict()
-        state["_cuts_found"] = 0
+        state["_cut_log"] = CutLog("left out")
         return state
 
     def _flow_engine(self):

@@ -97,6 +97,7 @@ class PTVBackbone(TorchBackbone):
     weights: "kinetics400", a .pyth checkpoint or a state dict file; required unless
     `random_init`. download: fetch a published file missing from the cache; weights_sha256: pin
     the file's sha256 (checked on download and on every use). cells: "RxC" (3x3) or "none".
+    cuts: "keep" or "hold" (a clip across a scene cut shows its longest shot only).
     """
 
     clip_len = 16
@@ -107,11 +108,11 @@ class PTVBackbone(TorchBackbone):
                  crop_reduce: str = "mean", allow_pickle: Any = False, seed: Any = 0,
                  download: Any = True, weights_sha256: str | None = None, cells: Any = DEFAULT_CELLS,
                  device: str | None = "cpu", batch_size: Any = 32, amp: Any = None,
-                 channels_last: Any = None) -> None:
+                 channels_last: Any = None, cuts: Any = "keep") -> None:
         if arch not in ARCHS:
             raise ValueError(f"unknown pytorchvideo arch {arch!r}; choose from {sorted(ARCHS)}")
         super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last,
-                         cells=cells)
+                         cells=cells, cuts=cuts)
         self.name = arch
         self.n_frames, self.side, self.crop, self._dim, url = ARCHS[arch]
         random_init = as_bool(random_init, "random_init")

@@ -18,6 +18,10 @@ convolutional map of the same forward pass) gets per-cell features for free: the
 over time and adaptively average-pooled to `cell_grid` (`cells=RxC`, default 3x3, `cells=none`
 off). With ten-crop the cells come from the centre crop alone, so they cover one well-defined
 region of the frame (`cell_region`), the same as without ten-crop.
+
+Scene cuts (`extract.cuts`): the decode workers find them in every clip and record where they
+are (the report draws them); `cuts="keep"`, the default, gives the network a clip across a cut
+as it is, `cuts="hold"` the clip's longest shot alone (its edge frames held over the rest).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from ..cuts import CutLog, clip_cuts, hold_longest_shot
 from ..device import resolve_device
 from ..tencrop import CROP_MODES, centre_offset
 from ..weights import PublishedWeights, load_into, load_state_dict, resolve_weights
@@ -45,6 +50,8 @@ __all__ = ["DEFAULT_CELLS", "ExecPlan", "MissingWeightsError", "TorchBackbone", 
 DEFAULT_CELLS = "3x3"
 #: index of the unflipped centre crop in ten-crop order (`extract.tencrop.crop_boxes`)
 _CENTRE_CROP = 4
+#: what a learned backbone does with a clip across a scene cut (module docstring)
+CUT_MODES = ("keep", "hold")
 
 
 class MissingWeightsError(ValueError):
@@ -156,7 +163,11 @@ class TorchBackbone(Backbone):
     crop_rounding: str = "round"
 
     def __init__(self, *, device: str | None = "cpu", batch_size: Any = 32,
-                 amp: Any = None, channels_last: Any = None, cells: Any = None) -> None:
+                 amp: Any = None, channels_last: Any = None, cells: Any = None, cuts: Any = "keep") -> None:
+        self.cuts = str(cuts)
+        if self.cuts not in CUT_MODES:
+            raise ValueError(f"cuts must be one of {CUT_MODES} for a learned backbone, got {cuts!r}")
+        self._cut_log = CutLog("held" if self.cuts == "hold" else "kept")
         self.device = resolve_device("cpu" if device is None else device)  # None: the CPU, as the runners assume
         self.cell_grid = parse_cells(cells)
         self.plan = exec_plan(
@@ -169,6 +180,29 @@ class TorchBackbone(Backbone):
         self._model: torch.nn.Module | None = None
         self._placed = False
         self.stats = {"batches": 0, "clips": 0, "forward_s": 0.0, "device_s": 0.0}
+
+    # -- scene cuts (run in the decode workers) ---------------------------------------------
+    def preprocess_prepared(self, clip: np.ndarray, sources=None) -> np.ndarray:
+        """`preprocess`, after the clip's scene cuts are found and recorded (and with
+        `cuts="hold"`, the clip reduced to its longest shot)."""
+        cuts = clip_cuts(clip)
+        self._cut_log.add(cuts, sources)
+        if self.cuts == "hold" and any(cuts):
+            clip = hold_longest_shot(clip, cuts)
+        return self.preprocess(clip)
+
+    def start_video(self) -> None:
+        self._cut_log.start()
+
+    def video_summary(self) -> dict[str, Any]:
+        """The scene cuts found since `start_video`, where, and what was done at them."""
+        return self._cut_log.summary()
+
+    def options(self) -> dict[str, Any]:
+        options = super().options()
+        if options.get("cuts") == "keep":  # the default, as records from before the option say
+            del options["cuts"]
+        return options
 
     # -- subclass hooks ---------------------------------------------------------------------
     def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -284,6 +318,8 @@ class TorchBackbone(Backbone):
                                    + ("; centre crop only" if self.n_crops > 1 else ""))
         else:
             info.update(cells="none")
+        if self.cuts == "hold":  # named only when set: stores from before the option stay current
+            info.update(cuts="a clip across a scene cut shows its longest shot only (extract.cuts)")
         return info
 
     # -- internals --------------------------------------------------------------------------

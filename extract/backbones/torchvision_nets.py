@@ -87,6 +87,7 @@ class TorchvisionBackbone(TorchBackbone):
     published file that is not in the cache yet; weights_sha256: pin the file's full sha256.
     crops: "centre" or "tencrop" (crop_reduce "mean"/"keep").
     cells: grid of per-cell last-stage features ("RxC", default 3x3; "none" for none).
+    cuts: "keep" or "hold" (a clip across a scene cut shows its longest shot only).
     """
 
     clip_len = 16
@@ -97,11 +98,11 @@ class TorchvisionBackbone(TorchBackbone):
                  crop_reduce: str = "mean", allow_pickle: Any = False, seed: Any = 0,
                  download: Any = True, weights_sha256: str | None = None,
                  cells: Any = DEFAULT_CELLS, device: str | None = "cpu", batch_size: Any = 32,
-                 amp: Any = None, channels_last: Any = None) -> None:
+                 amp: Any = None, channels_last: Any = None, cuts: Any = "keep") -> None:
         if arch not in ARCHS:
             raise ValueError(f"unknown torchvision video arch {arch!r}; choose from {sorted(ARCHS)}")
         super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last,
-                         cells=cells)
+                         cells=cells, cuts=cuts)
         self.name = arch
         self.cell_layer = "features (last block)" if arch == "s3d" else "layer4"
         self._dim, self.resize_hw, self.crop, url = ARCHS[arch]

@@ -49,9 +49,13 @@ def _video_meta(v) -> dict:
     cuts = a.get("scene_cuts")  # recorded by the motion backbone since cut pairs are left out
     at = a.get("scene_cut_frames")  # and where, since 2026-12-04 (older stores: the count alone)
     at = json.loads(at) if isinstance(at, str) and at.startswith("[") else None
+    cuts = int(cuts) if isinstance(cuts, (int, np.integer)) else None
+    # what the backbone did at them; before it was recorded only the motion backbone counted
+    # cuts, and it left them out
+    handling = a.get("scene_cut_handling") or ("left out" if cuts is not None else None)
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else "",
-            "scene_cuts": int(cuts) if isinstance(cuts, (int, np.integer)) else None,
-            "scene_cut_frames": [int(f) for f in at] if at else None}
+            "scene_cuts": cuts, "scene_cut_frames": [int(f) for f in at] if at else None,
+            "scene_cut_handling": handling}
 
 
 def _task(detector: str, fn, args: tuple) -> tuple:
@@ -460,7 +464,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],
                 category=category.get(v["video"], ""), group=rec["group"], source=v["source"],
                 threshold=v["threshold"], cells=v["cells"], scene_cuts=v.get("scene_cuts"),
-                scene_cut_frames=v.get("scene_cut_frames"),
+                scene_cut_frames=v.get("scene_cut_frames"), scene_cut_handling=v.get("scene_cut_handling"),
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
