@@ -120,11 +120,23 @@ class CutLog:
     def __init__(self, handling: str) -> None:
         self.handling = handling  # what the backbone did at each: "left out" | "held" | "kept"
         self.frames: set[int] = set()
+        self._taken = -1  # the last place `take` gave out
         self.pairs = 0  # cut pairs counted without a position (`add` without sources, or by a backbone that counts each pair once)
 
     def start(self) -> None:
         self.frames.clear()
         self.pairs = 0
+        self._taken = -1
+
+    def take(self) -> list[int]:
+        """The places found since the last `take`, in order, then forgotten, so that a stream's log
+        stays small however long it runs (`videoad watch`); a place once taken is not taken again
+        when an overlapping clip finds it anew."""
+        new = sorted(f for f in self.frames if f > self._taken)
+        self.frames.clear()
+        if new:
+            self._taken = new[-1]
+        return new
 
     def add(self, cuts: Sequence[bool], sources: Sequence[int] | None) -> None:
         """One clip's cut flags (`clip_cuts`) with each frame's source index, when known."""

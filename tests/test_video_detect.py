@@ -212,8 +212,10 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
             video.fit_and_score(train, root, CFG)
         with pytest.raises(ValueError, match=rf"{root} was not extracted as the models in {models} .*{message}"):
             video.score(root, models)
-    # a frame folder extracted without --image-fps has no known rate (NaN): nothing to compare
+    # a frame folder extracted without --image-fps has no known rate (NaN): nothing to compare;
+    # options given as strings on the command line ("2") match the same given from Python (2)
     for root in (store("stride", stride=4, attrs=opts()), store("ntsc", fps=10.5, attrs=opts()),
+                 store("cli", attrs={**opts(), "backbone_options": json.dumps({"size": "160x120", "grid": "2"})}),
                  store("frames", fps=float("nan"), attrs=opts()), store("hd", attrs=opts(frame=(960, 1280))),
                  store("old", attrs={k: v for k, v in opts().items() if k != "working_size"})):
         for s in (video.fit_and_score(train, root, CFG), video.score(root, models)):
@@ -480,3 +482,13 @@ def test_print_config_reads_back_and_the_per_feature_table_is_not_a_setting(tmp_
     (tmp_path / "bad.yaml").write_text(text.replace("score: knn", "score: error", 1))
     with pytest.raises(ValueError, match="bad.yaml: duad_by_features differs"):
         video.load_config(tmp_path / "bad.yaml")
+
+
+def test_option_values_from_the_command_line_and_from_python_compare_alike():
+    from videoad.video.run import same_option
+
+    assert same_option("true", True) and same_option("16", 16) and same_option("0.5", 0.5)
+    assert same_option("2", 2.0) and same_option("True", True) and same_option(None, None)
+    assert not same_option("true", False) and not same_option("16", 8) and not same_option("3x3", "4x4")
+    assert not same_option("/w/C3D.pickle", "/w/c3d.pickle")  # text other than a boolean is compared as it is
+    assert not same_option(None, "none") and not same_option([1], "1")

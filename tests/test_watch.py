@@ -438,9 +438,9 @@ def test_a_slow_scorer_drops_clips_with_a_count_and_the_lag_stays_bounded(tiny, 
     from extract.backbones.motion import MotionBackbone
 
     class SlowMotion(MotionBackbone):
-        def preprocess_prepared(self, clip):  # what the scorer calls per clip
+        def preprocess_prepared(self, clip, sources=None):  # what the scorer calls per clip
             time.sleep(0.3)
-            return super().preprocess_prepared(clip)
+            return super().preprocess_prepared(clip, sources)
 
     wm, frames = tiny
     slow = replace(wm, backbone=SlowMotion(**wm.backbone.options()))
@@ -568,3 +568,61 @@ def test_a_camera_moving_where_its_history_never_did_is_warned_of_once(tmp_path)
     events = _of(_records(out), "close")
     # each event names its cells the history never moved in (the vehicle's lane was covered: none)
     assert events and all(e["unseen_cells"] == sorted(set(still) & set(e["cells"])) for e in events)
+
+
+def test_a_camera_whose_view_changes_at_once_gets_a_scene_cut_record(cam, tmp_path):
+    """The runner's video, its view switched at frame 120 (from there upside down and at half the
+    light: another picture altogether): one `scene_cut` record at that frame, to the hooks as well;
+    the video as it was gets none."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(cam["video"]))
+    frames = []
+    while (ok_frame := cap.read())[0]:
+        frames.append(ok_frame[1])
+    switched = np.stack(frames[:120] + [(f[::-1] // 2).astype(np.uint8) for f in frames[120:]])
+    path = tmp_path / "switched.avi"
+    synth.write_video(path, switched, FPS)
+    log = tmp_path / "hook.jsonl"
+    res = CliRunner().invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(tmp_path / "w"),
+                                   "--on-event", f"cat >> {log}; echo >> {log}"])
+    assert res.exit_code == 0, res.output
+    (cut,) = _of(_records(tmp_path / "w"), "scene_cut")
+    assert (cut["video"], cut["frame"], cut["second"]) == ("switched.avi", 120, 12.0)
+    assert "1 scene cut(s)" in res.output
+    piped = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert [r["frame"] for r in piped if r["type"] == "scene_cut"] == [120]
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "plain")])
+    assert res.exit_code == 0 and _of(_records(tmp_path / "plain"), "scene_cut") == []
+
+
+def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_path):
+    """Models fitted on a (small, random) C3D's features: `watch` builds the network once and each
+    camera's copy shares it; its clip scores equal `detect --model` on the same file."""
+    import csv
+
+    from extract.backbones import get_backbone
+    from extract.run import ExtractOptions, extract_videos
+    from videoad import video
+
+    summary = extract_videos(cam["root"] / "history" / "videos", tmp_path / "hf",
+                             get_backbone("c3d", random_init=True, width=16),
+                             ExtractOptions(workers=1, recursive=True, progress=False, stride=8))
+    assert summary.ok, summary.report()
+    video.detect(tmp_path / "hf", video.DetectConfig(mode="pooled", min_clips=1), save_models=tmp_path / "models")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["extract", str(cam["video"]), "-o", str(tmp_path / "f"), "--workers", "1", "-q",
+                              "--backbone", "c3d", "--backbone-opt", "random_init=true", "--backbone-opt", "width=16",
+                              "--stride", "8"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["detect", str(tmp_path / "f"), "--model", str(tmp_path / "models"), "-o", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["watch", str(cam["video"]), "--model", str(tmp_path / "models"), "-o", str(tmp_path / "w"),
+                              "--clip-scores"])
+    assert res.exit_code == 0, res.output
+    with open(tmp_path / "s" / "segments.csv") as fh:
+        batch = [float(r["score"]) for r in csv.DictReader(fh)]
+    with open(tmp_path / "w" / "clips.csv") as fh:
+        watched = [float(r["score"]) for r in csv.DictReader(fh)]
+    assert len(batch) > 20
+    np.testing.assert_allclose(watched, batch, rtol=1e-4)

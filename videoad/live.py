@@ -409,6 +409,7 @@ class SourceStats:
     dropped: int = 0
     events: int = 0
     gaps: int = 0
+    scene_cuts: int = 0  # frames where the view changed at once (`scene_cut` records)
     failed: int = 0  # files that could not be read
     live: bool = False  # the current video arrives in real time
     open: bool = False  # an event is open now
@@ -437,6 +438,7 @@ class WatchSummary:
             lines.append(f"{s.name}: {s.frames} frames, {s.scored} clips scored, {s.events} event(s)"
                          + (f", {s.dropped} clip(s) dropped" if s.dropped else "")
                          + (f", {s.gaps} gap(s)" if s.gaps else "")
+                         + (f", {s.scene_cuts} scene cut(s)" if s.scene_cuts else "")
                          + (f", {s.failed} file(s) unreadable" if s.failed else "")
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
                          + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
@@ -782,6 +784,7 @@ class _Scorer:
         self.feed = feed
         self.fps = None
         self.frame_offset = self.clip_offset = 0
+        self.backbone.start_video()  # its caches and the cuts it found belong to one video
         self.tracker = None
         self.smoother = None
 
@@ -881,7 +884,9 @@ class _Scorer:
         if self.feed.live and time.time() - t_last > self.options.max_lag_s:
             self._drop()
             return
-        features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared))
+        features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared, [offset + i for i in clip.sources]))
+        for frame in self.backbone.take_scene_cuts():
+            self._scene_cut(frame)
         if self.stats.scored == 0 and not self.pending and self.wm.cell_grid is not None:
             region = self.backbone.cell_region(*clip.source_shape)
             self.region = tuple(float(r) for r in region) if region is not None else self.region
@@ -891,6 +896,18 @@ class _Scorer:
         if len(self.pending) >= self.options.batch_size or (
                 self.feed.live and time.time() - self.pending[0][6] > self.options.max_lag_s / 2):
             self._score_pending()  # a live clip does not wait for a batch to fill
+
+    def _scene_cut(self, frame: int) -> None:
+        """A cut in the stream: in a fixed camera's footage, the view itself changed (the camera
+        was moved, covered or switched): a `scene_cut` record, to the hooks too, and a log line."""
+        self.stats.scene_cuts += 1
+        at = self.arrivals.at(frame) or time.time()
+        note = ("the view changed from one frame to the next (an edit, or the camera was moved, covered "
+                "or switched)")
+        log.warning("%s: scene cut at frame %d: %s", self.feed.name, frame, note)
+        self.recorder.record({"type": "scene_cut", "source": self.source.name, "video": self.feed.name,
+                              "frame": int(frame), "second": round(frame / self.fps, 3) if self.fps else None,
+                              "at": _iso(at), "note": note}, hook=True)
 
     def _drop(self) -> None:
         self.stats.dropped += 1

@@ -54,7 +54,8 @@ class Backbone(abc.ABC):
         """`preprocess` for a clip whose frames went through `prepare_frame` (the raw clip
         when there is no such stage): what the decode workers and `videoad watch` call.
         `sources`: each frame's index in the source video, when the caller knows it (the decode
-        workers do), for what `video_summary` reports by position."""
+        workers and `videoad watch` pass it), for what `video_summary` reports by position; an
+        override takes it too and passes it on."""
         return self.preprocess(clip)
 
     def start_video(self) -> None:
@@ -65,6 +66,12 @@ class Backbone(abc.ABC):
         its store attributes (the motion backbone: the scene cuts it left out, and where). Empty
         by default."""
         return {}
+
+    def take_scene_cuts(self) -> list[int]:
+        """The scene cuts found since the last call, by the frame after each, when the clips came
+        with their source indices; forgotten once taken (a stream's scorer asks after each clip).
+        None found, or none looked for, by default."""
+        return []
 
     @abc.abstractmethod
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:

@@ -184,6 +184,9 @@ class MotionBackbone(Backbone):
         rate the cut itself lies up to a sampling step before it)."""
         return self._cut_log.summary() if self.cuts == "skip" else {}
 
+    def take_scene_cuts(self) -> list[int]:
+        return self._cut_log.take()
+
     def is_cut(self, a: np.ndarray, b: np.ndarray) -> bool:
         """Whether two consecutive prepared frames lie on either side of a scene cut."""
         return is_cut_pair(cut_signs(a, b))

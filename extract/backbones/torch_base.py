@@ -198,6 +198,9 @@ class TorchBackbone(Backbone):
         """The scene cuts found since `start_video`, where, and what was done at them."""
         return self._cut_log.summary()
 
+    def take_scene_cuts(self) -> list[int]:
+        return self._cut_log.take()
+
     def options(self) -> dict[str, Any]:
         options = super().options()
         if options.get("cuts") == "keep":  # the default, as records from before the option say
@@ -386,3 +389,13 @@ class TorchBackbone(Backbone):
         state["_model"] = None
         state["_placed"] = False
         return state
+
+    def __copy__(self) -> "TorchBackbone":
+        """A copy in the same process (`videoad watch`, one per camera): the model is shared, as
+        the weights are the same; what a video's clips leave behind (the cuts found, the timing
+        counters) is its own. Pickling, by contrast, leaves the model behind (decode workers)."""
+        new = self.__class__.__new__(self.__class__)
+        new.__dict__.update(self.__dict__)
+        new._cut_log = CutLog(self._cut_log.handling)
+        new.stats = {key: 0 * value for key, value in self.stats.items()}
+        return new

@@ -353,6 +353,28 @@ def shape_off(fitted: Mapping, aspect: float | None, working) -> tuple[bool, boo
             bool(sizes and working and list(working) not in sizes))
 
 
+def same_option(a, b) -> bool:
+    """Two recorded values of one backbone option alike: `--backbone-opt` gives strings ("true",
+    "16") where Python callers give True and 16, and either may have made the features."""
+    if a == b:
+        return True
+    scalar = (str, int, float, bool)
+    return isinstance(a, scalar) and isinstance(b, scalar) and _option_text(a) == _option_text(b)
+
+
+def _option_text(value) -> str:
+    """A boolean or a number in one spelling; any other text as it is (paths are case-sensitive)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).strip()
+    if text.lower() in ("true", "false"):
+        return text.lower()
+    try:
+        return repr(float(text))
+    except ValueError:
+        return text
+
+
 def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     """How the videos `keys` of `store` were extracted differently from the features a model was
     fitted on (`fitted`: their `extraction_record`; a record from an older models.json lacks some
@@ -370,7 +392,7 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
         if k == "options":
             if isinstance(a, dict) and isinstance(b, dict):
                 problems += [f"backbone option {o}: {a.get(o)!r} (fitted) vs {b.get(o)!r}"
-                             for o in sorted(set(a) | set(b)) if o not in _MEANING and a.get(o) != b.get(o)]
+                             for o in sorted(set(a) | set(b)) if o not in _MEANING and not same_option(a.get(o), b.get(o))]
         elif a != b:
             problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
     shapes = {k: _shape(attrs[k]) for k in keys}
