@@ -133,6 +133,12 @@ class RunSummary:
         return "\n".join(lines)
 
 
+#: the manifest's words for what the backbone did at a scene cut (`extract.cuts.CutLog.handling`)
+_CUT_NOTES = {"left out": "the frame pairs across them add no motion",
+              "held": "a clip across one shows its longest shot only",
+              "kept": "a clip across one holds both shots"}
+
+
 def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: ExtractOptions
                  ) -> dict[str, Any]:
     """Everything that changes a video's features; resume redoes a file when it differs."""
@@ -614,7 +620,8 @@ class _Runner:
         if summary.get("scene_cuts"):
             at = summary.get("scene_cut_frames") or []
             where = f" (at frames {', '.join(map(str, at[:8]))}{', ...' if len(at) > 8 else ''})" if at else ""
-            notes.append(f"{summary['scene_cuts']} scene cut(s) found{where}; the frame pairs across them add no motion")
+            done = _CUT_NOTES.get(summary.get("scene_cut_handling", "left out"), "")
+            notes.append(f"{summary['scene_cuts']} scene cut(s) found{where}" + (f"; {done}" if done else ""))
         claimed = int(info.get("container_frames", -1))
         warnings = []
         if source.kind == "video" and claimed >= 0 and claimed != job.n_frames:

@@ -104,7 +104,7 @@ def test_learned_features_record_their_cuts_through_to_the_report(tmp_path):
     assert summary.ok, summary.failed
     attrs = FeatureStore(tmp_path / "features").attrs("edited")
     assert attrs["scene_cuts"] == 1 and attrs["scene_cut_handling"] == "kept"
-    assert "1 scene cut(s) found (at frames 20)" in attrs["decode_notes"]
+    assert "1 scene cut(s) found (at frames 20); a clip across one holds both shots" in attrs["decode_notes"]
     cfg = video.DetectConfig(detector="knn", params={}, mode="pooled", min_clips=1)
     scores = video.detect(tmp_path / "features", cfg)
     (v,) = scores.videos

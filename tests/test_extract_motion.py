@@ -304,7 +304,7 @@ def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
     store = FeatureStore(tmp_path / "features")
     assert store.attrs("edited")["scene_cuts"] == 1 and store.attrs("plain")["scene_cuts"] == 0
     # where: the first frame of the second shot (an image folder: every frame sampled)
-    assert "1 scene cut(s) found (at frames 24)" in store.attrs("edited")["decode_notes"]
+    assert "1 scene cut(s) found (at frames 24); the frame pairs across them add no motion" in store.attrs("edited")["decode_notes"]
     assert "scene_cut_frames" not in store.attrs("plain")
     assert "scene cut" not in store.attrs("plain")["decode_notes"]
     kept = extract_videos(tmp_path / "videos", tmp_path / "kept", MotionBackbone(size="96x96", cuts="keep"),

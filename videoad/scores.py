@@ -61,7 +61,7 @@ class VideoScores:
     source: str = ""
     threshold: float | None = None
     cells: np.ndarray | None = None  # (n_clips, n_cells) cell scores, row-major over `cell_grid`
-    scene_cuts: int | None = None  # scene cuts the motion backbone left out (None: not recorded)
+    scene_cuts: int | None = None  # scene cuts the backbone found (None: not recorded)
     scene_cut_frames: list[int] | None = None  # where: the first sampled frame after each (None: not recorded)
     scene_cut_handling: str | None = None  # what the backbone did at them: "left out" | "held" | "kept"
 

@@ -29,7 +29,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -182,7 +182,7 @@ class TorchBackbone(Backbone):
         self.stats = {"batches": 0, "clips": 0, "forward_s": 0.0, "device_s": 0.0}
 
     # -- scene cuts (run in the decode workers) ---------------------------------------------
-    def preprocess_prepared(self, clip: np.ndarray, sources=None) -> np.ndarray:
+    def preprocess_prepared(self, clip: np.ndarray, sources: Sequence[int] | None = None) -> np.ndarray:
         """`preprocess`, after the clip's scene cuts are found and recorded (and with
         `cuts="hold"`, the clip reduced to its longest shot)."""
         cuts = clip_cuts(clip)

@@ -46,7 +46,7 @@ def _video_meta(v) -> dict:
     fps = a.get("fps")
     fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
     source = a.get("source") or a.get("source_path") or ""
-    cuts = a.get("scene_cuts")  # recorded by the motion backbone since cut pairs are left out
+    cuts = a.get("scene_cuts")  # the scene cuts the backbone found (motion since 2026-12-03, every one since 12-04)
     at = a.get("scene_cut_frames")  # and where, since 2026-12-04 (older stores: the count alone)
     at = json.loads(at) if isinstance(at, str) and at.startswith("[") else None
     cuts = int(cuts) if isinstance(cuts, (int, np.integer)) else None
