@@ -114,19 +114,22 @@ def test_learned_features_record_their_cuts_through_to_the_report(tmp_path):
 
 
 def test_the_learned_path_finds_the_edited_videos_cuts_and_none_in_a_fixed_camera():
+    """C3D reads cuts on its 128x171 frames (the size it resizes to anyway): bikes.mp4's five, at
+    every frame of its 25 fps, and none in vtest.avi (768x576, a fixed camera)."""
     from extract.clips import ClipSpec, iter_clips
     from extract.decode import open_video
 
     from _paths import shared
 
     found = {}
-    for name in ("bikes.mp4", "vtest.avi"):  # decoded frames, at their native sizes (640x272, 768x576)
+    for name in ("bikes.mp4", "vtest.avi"):
         stream = open_video(shared("videos", name))
-        log = CutLog("kept")
+        backbone = C3DBackbone(random_init=True, width=16)
+        backbone.start_video()
         for clip in iter_clips(stream.frames, ClipSpec(stride=15, tail="pad"), stream.fps):  # every pair, once
-            log.add(clip_cuts(clip.frames), clip.sources)
-        found[name] = log.summary().get("scene_cut_frames", [])
-    # every frame of bikes.mp4 (25 fps): the data README's cuts near 30, 76, 137, 187 and 242
+            backbone.preprocess_prepared(clip.frames, clip.sources)
+        found[name] = backbone.video_summary().get("scene_cut_frames", [])
+    # the data README's cuts near 30, 76, 137, 187 and 242
     assert len(found["bikes.mp4"]) == 5
     assert all(abs(c - k) <= 2 for c, k in zip(found["bikes.mp4"], (30, 76, 137, 187, 242)))
     assert found["vtest.avi"] == []

@@ -61,6 +61,25 @@ def test_preprocessing_matches_torchvision_transforms(arch):
     assert diff.max() <= one_level and (diff > 1e-5).mean() < 0.01
 
 
+def test_the_decode_workers_path_gives_the_same_input_and_holds_a_cut_clips_longest_shot():
+    """`preprocess_prepared` (the workers': resized first, the cut check on the small frames)
+    gives `preprocess`'s very input; with `cuts=hold` a clip cut after frame 4 is its last 11."""
+    from extract.backbones.ptv_nets import PTVBackbone
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    clip = random_clip()
+    for backbone in (TorchvisionBackbone("r3d_18", random_init=True), PTVBackbone("x3d_xs", random_init=True)):
+        assert backbone.preprocess_prepared(clip, range(16)).tobytes() == backbone.preprocess(clip).tobytes()
+    # a smooth first shot, then another: the rule needs textured, self-similar frames to compare
+    first = np.repeat(np.linspace(0, 255, 320, dtype=np.uint8)[None, None, :, None], 240, axis=1).repeat(3, axis=3)
+    second = 255 - first[:, ::-1] // 2
+    edited = np.concatenate([first.repeat(5, axis=0), second.repeat(11, axis=0)])
+    hold = TorchvisionBackbone("r3d_18", random_init=True, cuts="hold")
+    held = np.concatenate([edited[5:6].repeat(5, axis=0), edited[5:]])
+    np.testing.assert_array_equal(hold.preprocess_prepared(edited, range(16)), hold.preprocess(held))
+    assert hold.video_summary()["scene_cut_frames"] == [5]
+
+
 @pytest.mark.parametrize("arch", sorted(ARCH_WEIGHTS))
 def test_weights_file_loads_and_features_equal_the_classifier_input(tmp_path, arch):
     from extract.backbones.torchvision_nets import TorchvisionBackbone

@@ -204,14 +204,19 @@ class C3DBackbone(TorchBackbone):
         clip = np.asarray(clip)
         if clip.ndim != 4 or clip.shape[0] != self.clip_len or clip.shape[-1] != 3:
             raise ValueError(f"c3d: expected a ({self.clip_len}, H, W, 3) RGB clip, got {clip.shape}")
-        h, w = RESIZE_HW
-        if clip.shape[1:3] != (h, w):
-            clip = np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) for f in clip])
+        clip = self._sized(clip)
         x = clip[..., ::-1].astype(np.float32)  # RGB -> BGR, 0-255
         if self._mean is not None:
             x -= self._mean
         x = crop_clip(x, CROP, self.crops, rounding="floor")  # (T, 112, 112, 3) or (10, T, ...)
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+
+    def _sized(self, clip: np.ndarray) -> np.ndarray:
+        """Every frame at 128x171 (bilinear, uint8); a clip already at that size as it is."""
+        h, w = RESIZE_HW
+        if clip.shape[1:3] == (h, w):
+            return clip
+        return np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) for f in clip])
 
     def _features_and_map(self, model: torch.nn.Module, x: torch.Tensor
                           ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -185,6 +185,7 @@ class TorchBackbone(Backbone):
     def preprocess_prepared(self, clip: np.ndarray, sources: Sequence[int] | None = None) -> np.ndarray:
         """`preprocess`, after the clip's scene cuts are found and recorded (and with
         `cuts="hold"`, the clip reduced to its longest shot)."""
+        clip = self._sized(np.asarray(clip))  # the network's frame size first: the cut check reads fewer pixels
         cuts = clip_cuts(clip)
         self._cut_log.add(cuts, sources)
         if self.cuts == "hold" and any(cuts):
@@ -208,6 +209,12 @@ class TorchBackbone(Backbone):
         return options
 
     # -- subclass hooks ---------------------------------------------------------------------
+    def _sized(self, clip: np.ndarray) -> np.ndarray:
+        """The clip at the size `preprocess` resizes every frame to, when that size is fixed and
+        `preprocess` passes a clip already at it through unchanged (C3D, torchvision); as it is
+        otherwise."""
+        return clip
+
     def _features(self, model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
         """(N, *input) -> (N, feature_dim) for one sub-batch on the device."""
         return self._features_and_map(model, x)[0]

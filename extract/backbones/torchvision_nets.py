@@ -133,7 +133,7 @@ class TorchvisionBackbone(TorchBackbone):
     def preprocess(self, clip: np.ndarray) -> np.ndarray:
         """(T, H, W, 3) uint8 RGB -> (3, T, crop, crop) float32 normalised ((10, ...) for ten-crop)."""
         clip = self._check_clip(clip)
-        x = resize_frames(clip, self.resize_hw)
+        x = self._sized(clip)
         x = crop_clip(x, self.crop, self.crops, rounding="round")
         x = (x.astype(np.float32) / 255.0 - self._mean) / self._std
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
@@ -145,6 +145,9 @@ class TorchvisionBackbone(TorchBackbone):
             return fmap.mean(dim=(2, 3, 4)), fmap
         fmap = model.layer4(model.layer3(model.layer2(model.layer1(model.stem(x)))))
         return model.avgpool(fmap).flatten(1), fmap
+
+    def _sized(self, clip: np.ndarray) -> np.ndarray:
+        return resize_frames(clip, self.resize_hw)
 
     def _resized_hw(self, height: int, width: int) -> tuple[int, int]:
         return self.resize_hw  # a fixed size, whatever the frame's aspect
