@@ -135,6 +135,34 @@ def test_cells_the_history_never_moved_in_are_named_per_event():
     assert plain.events[0].unseen_cells is None
 
 
+def test_events_name_the_scene_cuts_inside_them(tmp_path):
+    """Cuts placed by the store: each event lists those between its first and last frame, in
+    events.csv / events.json and in the report's table; a video whose cuts were only counted (an
+    older store) or never looked for says nothing."""
+    from videoad.report import build_report
+
+    scores = [0.1, 0.9, 0.8, 0.1, 0.1, 0.1, 0.9, 0.1]  # events over clips 1-2 (frames 16-47), 6 (96-111)
+    placed = _video(scores, stride=16, name="cam/edited.avi")
+    placed.scene_cuts, placed.scene_cut_frames, placed.scene_cut_handling = 3, [20, 70, 100], "kept"
+    counted = _video(scores, stride=16, name="cam/old.avi")
+    counted.scene_cuts = 2  # frames not recorded
+    clean = _video(scores, stride=16, name="cam/clean.avi")
+    clean.scene_cuts = 0
+    events = find_events(ScoreSet([placed, counted, clean, _video(scores, stride=16, name="cam/x.avi")]),
+                         EventSettings(merge_gap_s=0, min_length_s=0))
+    by = {(e.video, e.start_frame): e.scene_cuts for e in events.events}
+    assert by[("cam/edited.avi", 16)] == [20] and by[("cam/edited.avi", 96)] == [100]
+    assert by[("cam/old.avi", 16)] is None and by[("cam/clean.avi", 16)] == [] and by[("cam/x.avi", 16)] is None
+    write_events(tmp_path, events)
+    rows = {(r["video"], r["start_frame"]): r["scene_cuts"] for r in csv.DictReader(open(tmp_path / "events.csv"))}
+    assert rows[("cam/edited.avi", "96")] == "100" and rows[("cam/clean.avi", "16")] == ""
+    saved = json.loads((tmp_path / "events.json").read_text())["events"]
+    assert sorted(e["scene_cuts"] for e in saved if e["video"] == "cam/edited.avi") == [[20], [100]]
+    # the report's default rules keep the first event only (the second is shorter than 2 s)
+    page = build_report(ScoreSet([placed]), tmp_path / "report", clips=False).read_text()
+    assert page.count(">across a scene cut<") == 1 and "frame(s) 20 inside this event: a clip across one holds" in page
+
+
 def test_hot_boxes_are_connected_groups_and_cells_honour_the_region():
     assert hot_boxes([5, 6, 11], (3, 4)) == [(1, 1, 1, 2), (2, 3, 2, 3)]
     assert hot_boxes([], (3, 4)) == []

@@ -20,6 +20,10 @@ never moved (`videoad.coverage`, run.json's `history_still_cells`), the cells in
 that are among those. Such an event may be ordinary activity the history did not cover rather than
 an incident, and the table says so beside it.
 
+Scene cuts: where the video's store placed its cuts (`extract.cuts`), the cuts inside each event
+(`scene_cuts`, by the frame after each): the shot changes during it, which an analyst reads
+differently (with a learned backbone that kept clips across cuts, the score may be the cut's).
+
 Written beside the scores: `events.csv` (one row per event, worst first) and `events.json`
 (the same plus every video, including those without an event, and the settings).
 """
@@ -44,7 +48,8 @@ EVENTS_JSON = "events.json"
 #: (image-sequence folders without --image-fps); events.json says when it was used
 ASSUMED_FPS = 25.0
 CSV_COLUMNS = ("event", "video", "category", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
-               "peak_score", "peak_frame", "peak_s", "mean_score", "threshold", "n_clips", "cells", "unseen_cells")
+               "peak_score", "peak_frame", "peak_s", "mean_score", "threshold", "n_clips", "cells", "unseen_cells",
+               "scene_cuts")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class Event:
     cells: list[int] | None = None  # grid cells involved (row-major indices), None without cell scores
     peak_cells: list[int] | None = None  # the hottest cells at the peak clip
     unseen_cells: list[int] | None = None  # cells involved where the fitted history never moved (None: not checked)
+    scene_cuts: list[int] | None = None  # scene cuts inside it, by the frame after each (None: not recorded)
 
     @property
     def n_clips(self) -> int:
@@ -315,6 +321,7 @@ def find_events(scores: ScoreSet, settings: EventSettings | None = None) -> Even
     for rank, e in enumerate(events, 1):
         e.event = rank
     _mark_unseen(scores, videos)
+    _mark_cuts(scores, videos)
     region = tuple(float(x) for x in scores.meta.get("cell_region", (0.0, 0.0, 1.0, 1.0)))
     return EventSet(events, videos, settings, score_unit(scores.meta), scores.cell_grid, region)
 
@@ -331,6 +338,17 @@ def _mark_unseen(scores: ScoreSet, videos: list[VideoEvents]) -> None:
         for e in v.events if cells is not None else ():
             if e.cells is not None:
                 e.unseen_cells = sorted(cells.intersection(e.cells))
+
+
+def _mark_cuts(scores: ScoreSet, videos: list[VideoEvents]) -> None:
+    """Each event's `scene_cuts`, where its video's store placed them: an analyst reads an event
+    across a change of shot differently (with a learned backbone that kept such clips, its score
+    may be the cut's)."""
+    placed = {v.video: v.scene_cut_frames or [] for v in scores
+              if v.scene_cuts is not None and (v.scene_cut_frames or not v.scene_cuts)}
+    for v in videos:
+        for e in v.events if v.video in placed else ():
+            e.scene_cuts = [f for f in placed[v.video] if e.start_frame <= f <= e.end_frame]
 
 
 def cell_names(cells: list[int] | None, grid: tuple[int, int] | None) -> str:
@@ -372,7 +390,8 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
         w.writerow([e.event, e.video, e.category, e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
                     _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
                     f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
-                    cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid)])
+                    cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid),
+                    " ".join(map(str, e.scene_cuts or ()))])
     write_atomic(out / EVENTS_CSV, text.getvalue().encode("utf-8"))
     data = {
         "format": FORMAT,

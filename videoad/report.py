@@ -208,11 +208,16 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             hit = ann is not None and _overlaps(e, ann)
             gt = f"<td class=txt>{'<span class=hit>overlaps</span>' if hit else '<span class=miss>no</span>'}</td>"
         data = " ".join(f"data-{k}='{_e(val)}'" for k, val in attrs.items())
+        cut = ""
+        if e.scene_cuts:  # the shot changes inside the event (docs/extract.md)
+            done = _CUT_HANDLING.get(v.scene_cut_handling or "left out", "")
+            cut = (f" <span class=cut title='the shot changes at frame(s) {' '.join(map(str, e.scene_cuts))} "
+                   f"inside this event: {_e(done)}'>across a scene cut</span>")
         start = e.start_s if e.start_s is not None else e.start_frame
         end = e.end_s if e.end_s is not None else e.end_frame
         length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
         body.append(
-            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}</td>"
+            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}</td>"
             f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}</td>"
             f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
             f"<td data-v={length}>{fmt_time(e.duration_s) if e.duration_s is not None else f'{length} fr'}</td>"
