@@ -143,7 +143,8 @@ def test_events_name_the_scene_cuts_inside_them(tmp_path):
 
     scores = [0.1, 0.9, 0.8, 0.1, 0.1, 0.1, 0.9, 0.1]  # events over clips 1-2 (frames 16-47), 6 (96-111)
     placed = _video(scores, stride=16, name="cam/edited.avi")
-    placed.scene_cuts, placed.scene_cut_frames, placed.scene_cut_handling = 3, [20, 70, 100], "kept"
+    # 96: between frames 95 and 96, before the second event's first frame, so not inside it
+    placed.scene_cuts, placed.scene_cut_frames, placed.scene_cut_handling = 4, [20, 70, 96, 100], "kept"
     counted = _video(scores, stride=16, name="cam/old.avi")
     counted.scene_cuts = 2  # frames not recorded
     clean = _video(scores, stride=16, name="cam/clean.avi")

@@ -348,7 +348,8 @@ def _mark_cuts(scores: ScoreSet, videos: list[VideoEvents]) -> None:
               if v.scene_cuts is not None and (v.scene_cut_frames or not v.scene_cuts)}
     for v in videos:
         for e in v.events if v.video in placed else ():
-            e.scene_cuts = [f for f in placed[v.video] if e.start_frame <= f <= e.end_frame]
+            # the cut lies between frames f - 1 and f: inside when both are
+            e.scene_cuts = [f for f in placed[v.video] if e.start_frame < f <= e.end_frame]
 
 
 def cell_names(cells: list[int] | None, grid: tuple[int, int] | None) -> str:
