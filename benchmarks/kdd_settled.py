@@ -14,7 +14,10 @@ could run, each label-free and read from the tries in order:
   second, kept alone if it settled; else the mean of both;
 - `prefer_unsettled`: the first fit that did not settle among the tries, alone; when every try
   settled, the mean of them all;
-- `mean_all`: the mean of every try.
+- `mean_all`: the mean of every try;
+- `median_all`, `min_all`: the median and the minimum of the tries' scores, row by row (a row any
+  fit reconstructs well is kept low: a fit that learned a normal mode another missed speaks for it);
+- `rank_mean_all`: the mean of each try's scores as ranks (fits on different scales weigh alike).
 
 Labels are read only to report AUROC / AUPRC. Writes benchmarks/results/NAME.{json,md}.
 """
@@ -74,6 +77,10 @@ def rules(rows: list[dict], scores: list[np.ndarray]) -> dict[str, tuple[str, np
     out["prefer_unsettled"] = ((f"try {free[0] + 1}", scores[free[0]]) if free
                                else (f"mean of tries 1-{len(rows)}", np.mean(scores, axis=0)))
     out["mean_all"] = (f"mean of tries 1-{len(rows)}", np.mean(scores, axis=0))
+    out["median_all"] = (f"median of tries 1-{len(rows)}", np.median(scores, axis=0))
+    out["min_all"] = (f"minimum of tries 1-{len(rows)}", np.min(scores, axis=0))
+    ranks = [np.argsort(np.argsort(sc)) / len(sc) for sc in scores]
+    out["rank_mean_all"] = (f"mean rank of tries 1-{len(rows)}", np.mean(ranks, axis=0))
     return out
 
 
