@@ -248,9 +248,8 @@ def learned_cut_cost(root: Path, repeats: int, backbone: str = "c3d") -> dict:
             stream = open_image_folder(entry) if entry.is_dir() else open_video(entry)
             frames = _TimedFrames(stream.frames)
             for clip in iter_clips(frames, spec, stream.fps):
-                sources = range(clip.first, clip.first + len(clip.frames))
                 start = time.perf_counter()
-                net.preprocess_prepared(clip.frames, sources)
+                net.preprocess_prepared(clip.frames, clip.sources)
                 middle = time.perf_counter()
                 net.preprocess(clip.frames)
                 times["check_and_preprocess"] += middle - start

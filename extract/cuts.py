@@ -32,6 +32,7 @@ CUT_MIN_CONTRAST = 4.0
 #: the width of the thumbnails compared for a cut
 CUT_THUMB_WIDTH = 32
 
+
 class FrameSign:
     """What the rule reads from one frame: its `CUT_THUMB_WIDTH`-pixel-wide grey thumbnail,
     standardised (zero mean, unit deviation), and its 16-bin grey histogram (fractions), computed
@@ -73,7 +74,15 @@ def signs_of(a: FrameSign | None, b: FrameSign | None) -> tuple[float, float] | 
     keeps it, a new shot rarely does); None when either frame has too little contrast."""
     if a is None or b is None:
         return None
-    return float((a.thumb * b.thumb).mean()), float(0.5 * np.abs(a.histogram - b.histogram).sum())
+    return _correlation(a, b), _histogram_distance(a, b)
+
+
+def _correlation(a: FrameSign, b: FrameSign) -> float:
+    return float((a.thumb * b.thumb).mean())
+
+
+def _histogram_distance(a: FrameSign, b: FrameSign) -> float:
+    return float(0.5 * np.abs(a.histogram - b.histogram).sum())
 
 
 def cut_signs(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
@@ -89,9 +98,9 @@ def is_cut_pair(signs: tuple[float, float] | None) -> bool:
 
 def is_cut_between(a: FrameSign | None, b: FrameSign | None) -> bool:
     """`is_cut_pair` from two frames' signs, the histograms read only where the layouts differ."""
-    if a is None or b is None or float((a.thumb * b.thumb).mean()) >= CUT_CORRELATION:
+    if a is None or b is None or _correlation(a, b) >= CUT_CORRELATION:
         return False
-    return float(0.5 * np.abs(a.histogram - b.histogram).sum()) >= CUT_HISTOGRAM
+    return _histogram_distance(a, b) >= CUT_HISTOGRAM
 
 
 def clip_cuts(clip: np.ndarray) -> list[bool]:
