@@ -65,8 +65,8 @@ def event_settings(merge_gap, min_event):
               help="YAML settings (see configs/video.yaml); command-line options win.")
 @click.option("--print-config", is_flag=True,
               help="Print the settings this command would use (defaults, --config, options) as YAML and exit.")
-@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Ground-truth file; only its class names are used, to group per category.")
+@click.option("--annotations", type=click.Path(exists=True, path_type=Path),
+              help="Ground truth (a file, or a folder of per-frame labels); only its class names are used, to group per category.")
 @click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
 @click.option("--min-clips", type=int, help="Skip groups with fewer clips (paper: 65).")
 @click.option("--n-jobs", type=int, help="Groups fitted in parallel (processes).")
@@ -142,12 +142,13 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
 
 @click.command()
 @click.argument("scores", type=click.Path(exists=True, path_type=Path))
-@click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Ground truth: UCF-Crime .txt, Ped2 .csv/.mat, or CSV video,start,end.")
+@click.option("--annotations", required=True, type=click.Path(exists=True, path_type=Path),
+              help="Ground truth: UCF-Crime .txt, Ped2 .csv/.mat, UCSD .m, a folder (or file) of per-frame "
+                   "labels or masks (.npy/.mat/.txt: ShanghaiTech, Avenue), or CSV video,start,end.")
 @click.option("--frame-counts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Test_Annotation.txt-style frame counts to check the scores' lengths against.")
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv"]))
+              type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv", "frames", "ucsd"]))
 @click.option("--overlap", type=click.Choice(["mean", "max"]),
               help="How overlapping clips combine per frame (default: the run's config).")
 @click.option("--per-video/--no-per-video", default=True, show_default=True, help="Print the per-video table.")
@@ -177,8 +178,8 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="Folder for the figures, or a .png/.svg file when one --video is given.")
 @click.option("--video", "videos", multiple=True, help="Only these videos (store keys); repeatable.")
-@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Ground truth to shade on the timelines.")
+@click.option("--annotations", type=click.Path(exists=True, path_type=Path),
+              help="Ground truth (any format evaluate reads) to shade on the timelines.")
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
 @click.option("--thumbnails", default=3, show_default=True,
               help="Peak frames of the strongest events shown below each timeline (0: none).")
@@ -202,8 +203,8 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
 @click.argument("scores", type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Report folder (index.html + timelines/).")
-@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Ground truth: adds the results tables and shades the timelines.")
+@click.option("--annotations", type=click.Path(exists=True, path_type=Path),
+              help="Ground truth (any format evaluate reads): adds the results tables and shades the timelines.")
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
 @click.option("--clips/--no-clips", default=True, show_default=True,
               help="Write a playable clip per event (needs the source videos).")

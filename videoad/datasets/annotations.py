@@ -17,6 +17,9 @@ Formats (`read_annotations` picks one from the file name and first line):
   ``n_frames`` columns; one row per interval, a row with empty or -1 start/end lists a normal video.
 - ``list``: a split list, one ``<Class-dir>/<video>.mp4`` per line (`Anomaly_Train.txt`): the
   category is the folder, there are no intervals.
+- ``frames``: per-frame labels or masks, a folder of one file per video or one file (ShanghaiTech
+  ``test_frame_mask/``, CUHK Avenue ``testing_label_mask/``); ``ucsd``: the official
+  ``UCSDped1.m`` / ``UCSDped2.m``. Both in `videoad.datasets.frame_labels`.
 
 `Annotations.find` is the one matcher from a feature-store key to an annotation: evaluation,
 per-category grouping (`category_of`) and the report all use it, so a video cannot be in one
@@ -36,7 +39,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("ucf", "ucf_counts", "ped2", "csv", "list")
+FORMATS = ("ucf", "ucf_counts", "ped2", "csv", "list", "frames", "ucsd")
 _VIDEO_EXT = re.compile(r"\.(mp4|avi|mkv|mov|mpg|mpeg|webm|m4v|wmv|flv|h5|hdf5)$", re.IGNORECASE)
 
 
@@ -150,7 +153,20 @@ class Annotations(Mapping[str, VideoAnnotation]):
             return hits[0]
         if len(hits) > 1:
             raise AnnotationError(f"{self.source}: video {key!r} matches several annotations")
-        return None
+        return self._same_number(key)
+
+    def _same_number(self, key: str) -> VideoAnnotation | None:
+        """A number-only name matches a number-only annotation of the same value (``01`` and
+        ``1``: CUHK Avenue's label files drop the zero its videos' names have); never two."""
+        stem = video_stem(key)
+        if not stem.isdigit():
+            return None
+        hits = [a for name, a in self.videos.items()
+                if PurePosixPath(name).name.isdigit() and int(PurePosixPath(name).name) == int(stem)]
+        if len(hits) > 1:
+            names = ", ".join(sorted(h.video for h in hits)[:5])
+            raise AnnotationError(f"{self.source}: video {key!r} matches several annotations ({names})")
+        return hits[0] if hits else None
 
     def category_of(self, key: str) -> str | None:
         """The category of a store key (by `find`), or None when no annotation names one."""
@@ -397,11 +413,17 @@ def _apply_counts(ann: Annotations, frame_counts) -> Annotations:
 def detect_format(path) -> str:
     """Guess the format of a ground-truth file from its name and first data line."""
     path = Path(path)
+    if path.is_dir():
+        return "frames"
     if not path.is_file():
         raise AnnotationError(f"{path}: no such annotation file")
     suffix = path.suffix.lower()
     if suffix == ".mat":
-        return "ped2"
+        return "ped2" if _mat_names(path) == ["gt"] else "frames"
+    if suffix == ".npy":
+        return "frames"
+    if suffix == ".m":
+        return "ucsd"
     if suffix == ".csv":
         with open(path, encoding="utf-8-sig") as fh:
             header = [h.strip() for h in fh.readline().split(",")]
@@ -413,9 +435,28 @@ def detect_format(path) -> str:
     raise AnnotationError(f"{path}: empty annotation file")
 
 
+def _mat_names(path: Path) -> list[str]:
+    """The variables of a .mat file (v5 by scipy, v7.3 by h5py), to tell Ped2's 'gt' from masks."""
+    from scipy.io import whosmat
+
+    try:
+        return [name for name, _, _ in whosmat(path)]
+    except NotImplementedError:  # v7.3 (HDF5)
+        import h5py
+
+        with h5py.File(path, "r") as fh:
+            return [k for k in fh if not k.startswith("#")]
+    except (ValueError, OSError) as exc:
+        raise AnnotationError(f"{path}: not a readable MATLAB file ({exc})") from None
+
+
 def read_annotations(path, fmt: str = "auto", frame_counts=None) -> Annotations:
-    """Read any supported ground-truth file (see the module docstring for the formats)."""
+    """Read any supported ground truth, a file or a folder (see the module docstring for the formats)."""
     fmt = detect_format(path) if fmt == "auto" else fmt
+    if fmt in ("frames", "ucsd"):
+        from videoad.datasets.frame_labels import read_frame_labels, read_ucsd_m
+
+        return _apply_counts((read_frame_labels if fmt == "frames" else read_ucsd_m)(path), frame_counts)
     if fmt == "ucf":
         return read_ucf_crime(path, frame_counts)
     if fmt == "ucf_counts":

@@ -46,13 +46,22 @@ def _annotations(annotations):
 
 def _category_label(annotations):
     """Key -> category: the annotation's class (the same matcher evaluation uses), else the
-    key's first folder; a key the annotations do not name goes to "unannotated"."""
+    key's first folder (also for a video the annotations name without a class: per-frame labels
+    and CSVs without a category column name none); a key the annotations do not name goes to
+    "unannotated"."""
     from extract.store import folder_of
 
     ann = _annotations(annotations)
     if ann is None:
         return folder_of
-    return lambda key: ann.category_of(key) or UNANNOTATED
+
+    def label(key):
+        a = ann.find(key)
+        if a is None:
+            return UNANNOTATED
+        return a.category or folder_of(key)
+
+    return label
 
 
 def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
