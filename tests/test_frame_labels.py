@@ -179,3 +179,16 @@ def test_the_cli_reads_a_mask_folder_as_it_reads_intervals(tmp_path):
     np.save(masks / "a2.npy", flags(videos["A/a2.mp4"]["n_frames"] + 7))
     res = run(cli, ["evaluate", str(tmp_path / "scores"), "--annotations", str(masks)])
     assert res.exit_code != 0 and "a2" in res.output and "length mismatch" in res.output
+
+
+def test_a_gt_mat_with_several_intervals_per_video_reads_its_columns(tmp_path):
+    """The `gt` cell layout of ped2.mat (a 2 x M array per video, one column per interval) also
+    ships as avenue.mat: two intervals are (s1, e1), (s2, e2), not (s1, s2), (e1, e2); the
+    category is the file's stem."""
+    cell = np.empty((1, 2), dtype=object)
+    cell[0, 0] = np.array([[10, 50], [20, 60]])
+    cell[0, 1] = np.array([[5], [9]])
+    savemat(tmp_path / "avenue.mat", {"gt": cell})
+    ann = read_annotations(tmp_path / "avenue.mat")
+    assert ann["01"].intervals == ((10, 20), (50, 60)) and ann["02"].intervals == ((5, 9),)
+    assert ann["01"].category == "avenue"

@@ -311,7 +311,9 @@ def read_ped2(path) -> Annotations:
     """UCSD Ped2 ground truth: `ped2_test_gt.csv` (with frame counts) or `ped2.mat` (without).
 
     Videos are named by their two-digit clip number (``01`` ... ``12``), which matches the
-    frame folders ``testing/frames/01`` of the common JPEG packaging; category is ``ped2``.
+    frame folders ``testing/frames/01`` of the common JPEG packaging; category is ``ped2`` (a
+    .mat's stem: the same ``gt`` layout, a 2 x M array of interval starts and ends per video,
+    ships as ``avenue.mat`` and ``shanghai.mat``).
     """
     path = Path(path)
     if path.suffix.lower() == ".mat":
@@ -337,11 +339,14 @@ def _read_ped2_mat(path: Path) -> Annotations:
     except (KeyError, ValueError, OSError) as exc:
         raise AnnotationError(f"{path}: not a Ped2 ground-truth .mat with a 'gt' cell array ({exc})") from None
     cells = np.asarray(gt, dtype=object).ravel()
+    category = path.stem  # "ped2"; the same layout ships as avenue.mat, shanghai.mat
     videos = {}
     for k, cell in enumerate(cells, 1):
-        vals = np.asarray(cell, dtype=np.int64).ravel().tolist()
+        arr = np.asarray(cell, dtype=np.int64)
+        # a 2 x M array, one column per interval (starts in row 1, ends in row 2)
+        vals = arr.T.ravel().tolist() if arr.ndim == 2 and arr.shape[0] == 2 else arr.ravel().tolist()
         name = f"{k:02d}"
-        videos[name] = VideoAnnotation(name, "ped2", _pairs(vals, f"{path}: gt[{k}]"), None, str(path))
+        videos[name] = VideoAnnotation(name, category, _pairs(vals, f"{path}: gt[{k}]"), None, str(path))
     _nonempty(videos, path)
     return Annotations(videos, str(path))
 
