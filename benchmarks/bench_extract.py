@@ -168,6 +168,42 @@ def cut_cost(root: Path, batch: int, repeats: int) -> dict:
     return {**best, "ratio_skip_over_keep": round(best["skip"]["seconds"] / best["keep"]["seconds"], 3)}
 
 
+def timing_cost(root: Path, repeats: int) -> dict:
+    """What reading a file's frame timestamps costs (extract.timing, done for every file PyAV
+    opens): per video, the demux pass of `packet_times` against decoding every frame with PyAV
+    and against decoding plus the motion backbone's default work (clips at stride 4, the
+    frame-rate cap), best of `repeats`, one process. The shared videos and a synthetic 320x240
+    video of 6,000 frames (3 min 20 s at 30 fps)."""
+    from extract.timing import packet_times
+
+    backbone = get_backbone("motion")
+    spec = ClipSpec(stride=backbone.default_stride, max_fps=backbone.default_max_fps)
+    paths = [SHARED / "videos" / name for name in VIDEOS] + [synthetic_video(root / "long.mp4", 6000)]
+    rows = []
+    for path in paths:
+        best = {"demux": float("inf"), "decode": float("inf"), "decode_and_motion": float("inf")}
+        for _ in range(repeats):
+            start = time.perf_counter()
+            packet_times(str(path))
+            best["demux"] = min(best["demux"], time.perf_counter() - start)
+            start = time.perf_counter()
+            stream = open_video(path, ("pyav",))
+            frames = sum(1 for _ in stream.frames)
+            best["decode"] = min(best["decode"], time.perf_counter() - start)
+            start = time.perf_counter()
+            stream = open_video(path, ("pyav",))
+            backbone.start_video()
+            for clip in iter_clips(stream.frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False,
+                                   times=None if stream.timing is None else stream.timing.times):
+                backbone.forward_batch(backbone.preprocess_prepared(clip.prepared, clip.sources)[None])
+            best["decode_and_motion"] = min(best["decode_and_motion"], time.perf_counter() - start)
+        rows.append({"video": path.name, "frames": frames, **{k: round(v, 4) for k, v in best.items()},
+                     "demux_over_decode": round(best["demux"] / best["decode"], 4),
+                     "demux_over_decode_and_motion": round(best["demux"] / best["decode_and_motion"], 4)})
+        print(rows[-1], flush=True)
+    return {"rows": rows}
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -278,7 +314,25 @@ def main() -> None:
                         help="pipeline ratio only, printed, nothing written (for tuning)")
     parser.add_argument("--cut-cost", action="store_true",
                         help="only the scene-cut check against none (motion; C3D preprocessing), written to extract_cuts.{json,md}")
+    parser.add_argument("--timing-cost", action="store_true",
+                        help="only the frame-timestamp pass against decoding, written to extract_timing.{json,md}")
     args = parser.parse_args()
+    if args.timing_cost:
+        with tempfile.TemporaryDirectory() as tmp:
+            cost = timing_cost(Path(tmp), args.repeats)
+        cost.update(command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py " + " ".join(sys.argv[1:]),
+                    date=time.strftime("%Y-%m-%d %H:%M"), load_average=os.getloadavg())
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "extract_timing.json").write_text(json.dumps(cost, indent=1))
+        (args.out / "extract_timing.md").write_text(
+            "# Reading the frames' timestamps: what it costs\n\n" + timing_cost.__doc__.replace("\n    ", " ").strip()
+            + f"\n\nCommand: `{cost['command']}` ({cost['date']}, load average after {cost['load_average']}).\n\n"
+            "| video | frames | demux s | decode s | decode + motion s | demux / decode | demux / (decode + motion) |\n"
+            "|---|---|---|---|---|---|---|\n"
+            + "".join(f"| {r['video']} | {r['frames']} | {r['demux']} | {r['decode']} | {r['decode_and_motion']} | "
+                      f"{r['demux_over_decode']} | {r['demux_over_decode_and_motion']} |\n" for r in cost["rows"]))
+        print((args.out / "extract_timing.md").read_text())
+        return
     if args.cut_cost:
         with tempfile.TemporaryDirectory() as tmp:
             root = workload(Path(tmp), args.copies)

@@ -80,12 +80,15 @@ class Clip:
     sources: tuple[int, ...] = ()
 
 
-def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | None
-             ) -> Iterator[tuple[int, np.ndarray]]:
+def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | None,
+             times: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (source index, frame) at `target_fps`, picking the latest source frame at each tick.
 
     Sampled frame p sits at time p / target_fps and takes source frame floor(t * src_fps), so
     downsampling skips frames and upsampling repeats them; a constant frame rate is assumed.
+    With `times` (each source frame's time from the first, for frames that do not keep one
+    rate: extract.timing) it takes the latest frame whose time is at or before the tick; frames
+    past the end of `times` continue at `src_fps`.
     """
     if target_fps is None:
         yield from enumerate(frames)
@@ -93,6 +96,9 @@ def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | N
     if not (src_fps > 0 and math.isfinite(src_fps)):
         raise ValueError("cannot resample: the source frame rate is unknown "
                          "(for an image folder, give its rate with --image-fps)")
+    if times is not None:
+        yield from _resample_by_time(frames, src_fps, target_fps, np.asarray(times, dtype=np.float64))
+        return
     ratio = src_fps / target_fps
     wanted = 0  # next sampled position
     for index, frame in enumerate(frames):
@@ -102,10 +108,24 @@ def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | N
             wanted += 1
 
 
+def _resample_by_time(frames: Iterable[np.ndarray], src_fps: float, target_fps: float, times: np.ndarray
+                      ) -> Iterator[tuple[int, np.ndarray]]:
+    def time_of(i: int) -> float:
+        return float(times[i]) if i < len(times) else float(times[-1]) + (i - len(times) + 1) / src_fps
+
+    wanted = 0
+    for index, frame in enumerate(frames):
+        following = time_of(index + 1)  # this frame holds every tick before the next one's time
+        while wanted / target_fps < following - 1e-9:
+            yield index, frame
+            wanted += 1
+
+
 def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = math.nan, *,
-               prepare: Callable[[np.ndarray], np.ndarray] | None = None, keep_frames: bool = True
-               ) -> Iterator[Clip]:
-    """Cut `frames` into clips per `spec`, streaming; see the module docstring.
+               prepare: Callable[[np.ndarray], np.ndarray] | None = None, keep_frames: bool = True,
+               times: np.ndarray | None = None) -> Iterator[Clip]:
+    """Cut `frames` into clips per `spec`, streaming; see the module docstring. `times`: each
+    frame's time for a video whose frames do not keep one rate (`resample`).
 
     `prepare` runs once per sampled frame as it enters the window (a backbone's
     `prepare_frame`): overlapping clips share frames, and per-frame work done here is not
@@ -120,7 +140,7 @@ def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = ma
     position = -1
     n_clips = 0
     shape = (0, 0)
-    for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.rate_for(src_fps))):
+    for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.rate_for(src_fps), times)):
         if position == 0:
             shape = (int(frame.shape[0]), int(frame.shape[1]))
         window.append((source_index, frame if keep_frames else None,

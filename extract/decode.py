@@ -22,6 +22,9 @@ frame. An error after frames have been produced fails the video instead of switc
 by then the file is damaged (typically truncated), and OpenCV, the last resort, cannot tell a
 damaged stream from its end, so falling back would silently shorten the video.
 
+Timing: a file whose frames do not keep its container's rate (read from PyAV's packet timestamps)
+is read at the rate its frames keep, and sampled by timestamp (extract.timing).
+
 Decoder names are "decord", "pyav", "opencv", or "package.module:function" for a custom opener
 with the signature of `open_decord` (for formats the three cannot read).
 """
@@ -37,6 +40,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+
+from .timing import Timing, packet_times, variable_timing
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -55,6 +60,8 @@ class FrameStream:
     frames: Iterator[np.ndarray]
     #: backends that failed before this one opened the file -> why
     open_errors: dict[str, str] = field(default_factory=dict)
+    #: set when the frames do not keep the container's rate (extract.timing); `fps` is then theirs
+    timing: "Timing | None" = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -225,7 +232,9 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         except Exception as exc:  # noqa: BLE001 - each library raises its own types
             errors[name] = _describe(exc)
             continue
-        return FrameStream(name, fps, claimed, _guarded(name, _chain(first, frames)), errors)
+        timing = variable_timing(packet_times(os.fspath(path)), fps) if name == "pyav" else None
+        return FrameStream(name, timing.fps if timing is not None else fps, claimed,
+                           _guarded(name, _chain(first, frames)), errors, timing)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     raise DecodeError(f"no decoder could read the file ({detail})")
 

@@ -36,6 +36,7 @@ from .clips import ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest
 from .sources import Listing, Source, find_sources, select_shard
+from .timing import Timing
 from .store import OutputError, key_path, output_error, read_attrs, temp_prefix, write_video
 from .workers import DecodeWorker, Task
 
@@ -616,6 +617,10 @@ class _Runner:
         fps = float(info.get("fps", math.nan))
         notes = list(job.notes)
         notes += [f"{name} could not read it ({why})" for name, why in info.get("open_errors", {}).items()]
+        timing = info.get("timing") or {}
+        if timing:
+            rate = self.spec.rate_for(fps)
+            notes.append(timing["note"] + (f", sampled at {rate:g} fps by timestamp" if rate else ", every frame kept"))
         summary = info.get("summary", {})
         if summary.get("scene_cuts"):
             at = summary.get("scene_cut_frames") or []
@@ -624,7 +629,10 @@ class _Runner:
             notes.append(f"{summary['scene_cuts']} scene cut(s) found{where}" + (f"; {done}" if done else ""))
         claimed = int(info.get("container_frames", -1))
         warnings = []
-        if source.kind == "video" and claimed >= 0 and claimed != job.n_frames:
+        if source.kind == "video" and claimed >= 0 and claimed != job.n_frames and Timing.covers_slots(timing, claimed):
+            notes.append(f"{job.n_frames} of the container's {claimed} frame slots hold a frame, from its "
+                         "first slot to its last (a camera that writes frames only now and then)")
+        elif source.kind == "video" and claimed >= 0 and claimed != job.n_frames:
             notes.append(f"the container claims {claimed} frames, {job.n_frames} decoded")
             if job.n_frames < claimed:  # frames lost in the middle would shift every later one
                 warnings.append(f"the container claims {claimed} frames, {job.n_frames} decoded "
@@ -651,6 +659,7 @@ class _Runner:
             "sampled_fps": float(self.spec.rate_for(fps) or fps), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
             **{k: v for k, v in summary.items() if isinstance(v, (int, float, str, list))},
+            **{k: v for k, v in timing.items() if k != "note"},
         }
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run
             height, width = info["frame_size"]

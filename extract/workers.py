@@ -164,13 +164,16 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         else:
             stream = open_video(task.source.path, task.decoders,
                                 on_attempt=lambda i: status.__setitem__(_DECODER, i))
+        timing = stream.timing
         post(("started", token, {"decoder": stream.backend, "fps": stream.fps,
                                  "container_frames": stream.container_frames,
-                                 "open_errors": stream.open_errors}))
+                                 "open_errors": stream.open_errors,
+                                 "timing": None if timing is None else {"note": timing.note(), **timing.attrs()}}))
         try:
             backbone.start_video()
             frames = _beating(stream.frames, status)
-            for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False):
+            for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False,
+                                   times=None if timing is None else timing.times):
                 if clip.index == 0:
                     post(("frame_size", token, *clip.source_shape))
                 features = np.ascontiguousarray(backbone.preprocess_prepared(clip.prepared, clip.sources))

@@ -130,3 +130,26 @@ def slow_pyav(path: str):
             yield frame
 
     return fps, claimed, gen()
+
+
+def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 64, height: int = 48) -> Path:
+    """H.264 (with B-frames) whose frame i is shown at times_ms[i]: uneven spacing, as a camera
+    that drops frames writes it; the container's rate says `rate`."""
+    import fractions
+
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(os.fspath(path), "w") as container:
+        stream = container.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = fractions.Fraction(1, 1000)
+        stream.options = {"crf": "18", "bf": "2", "g": "12"}
+        for i, ms in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(synthetic_frame(i, width, height), format="rgb24")
+            frame.pts, frame.time_base = int(ms), fractions.Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path

@@ -126,12 +126,13 @@ def test_real_videos_and_ucsd_frames(tmp_path):
                              ExtractOptions(progress=False))
     assert summary.ok and len(summary.done) == 3
     store = FeatureStore(tmp_path / "v")
-    expected = {"tree.avi": (68, 15.0), "bikes.mp4": (250, 25.0), "vtest.avi": (795, 10.0)}
+    # tree.avi says 15 fps; its 68 frames span 29.5 s: read at the 2.27 fps they keep (extract.timing)
+    expected = {"tree.avi": (68, 67 / 29.533481), "bikes.mp4": (250, 25.0), "vtest.avi": (795, 10.0)}
     for key, (n_frames, fps) in expected.items():
         video = store.load(key)
         # the motion backbone's defaults: videos faster than 10 fps cut at 10 (sampled frame p is source
         # frame floor(p * fps / 10)), a 16-frame clip every 4 sampled frames
-        native = float(video.attrs["fps"])  # the container's own (tree.avi: 14.99)
+        native = float(video.attrs["fps"])
         rate = min(native, 10.0)
         sampled = [i for i in (int(p * native / rate + 1e-9) for p in range(n_frames)) if i < n_frames]
         n_clips = (len(sampled) - 16) // 4 + 1

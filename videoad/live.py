@@ -652,7 +652,8 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         if dropped_at is not None:
             put(("gap", dropped_at, time.time(), why, failures))
             dropped_at = None
-        put(("session", stream.fps, stream.backend))
+        timing = getattr(stream, "timing", None)
+        put(("session", stream.fps, stream.backend, None if timing is None else timing.times))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
         n, why, t0 = 0, "end of stream", None
         try:
@@ -738,7 +739,7 @@ class _Scorer:
                 if kind == "video":
                     self._begin_video(msg[1])
                 elif kind == "session":
-                    msg = self._session(msg[1], msg[2])
+                    msg = self._session(*msg[1:])
                     continue
                 elif kind == "session_end":
                     self._session_end(*msg[1:])
@@ -788,8 +789,10 @@ class _Scorer:
         self.tracker = None
         self.smoother = None
 
-    def _session(self, fps: float, backend: str):
-        """Frames until the session ends -> clips -> scores; returns the message that ended it."""
+    def _session(self, fps: float, backend: str, times=None):
+        """Frames until the session ends -> clips -> scores; returns the message that ended it.
+        `times`: the frames' own times when a file's frames do not keep one rate (extract.timing),
+        sampled by them as extraction does."""
         from extract.clips import iter_clips
 
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
@@ -829,7 +832,8 @@ class _Scorer:
                 self.stats.frames += 1
                 yield msg[1]
 
-        for clip in iter_clips(frames(), spec, fps if fps else math.nan, prepare=self.backbone.prepare_frame):
+        for clip in iter_clips(frames(), spec, fps if fps else math.nan, prepare=self.backbone.prepare_frame,
+                               times=times if offset == 0 else None):
             n_clips = clip.index + 1
             self._clip(clip, offset)
         self._score_pending()

@@ -1,0 +1,99 @@
+"""When a video's frames are not evenly spaced in time: read their timestamps, and say so.
+
+A container's frame rate is a claim about every frame. Cameras that write only on change, drop
+frames under load or record by motion trigger break it: `tree.avi` in the shared data says 15
+fps and holds 68 frames over 29.5 s (2.3 fps, 0.33-0.73 s apart). Taken at its word, such a
+video is 6.5 times shorter than it is: seconds in the report, the smoothing in time, the event
+rules and the frame-rate cap all act on the wrong clock, and for the motion features each
+pair of frames spans more time than assumed, which reads as faster motion, the very thing an
+anomaly often is.
+
+`packet_times` reads the presentation times of a file's video packets (a demux pass, no
+decoding). `variable_timing` finds a video whose gaps between frames stray by more than half a
+frame from the container's rate; only those change:
+the video's rate becomes the one its frames keep on average, and the frame-rate cap samples
+them by timestamp (`extract.clips.resample`). A video whose frames keep its container's rate
+is read exactly as before, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: an interval further than this fraction of a frame from the container's makes a video variable
+STRAY = 0.5
+
+
+def packet_times(path: str) -> np.ndarray | None:
+    """Presentation times (s) of the first video stream's frames, from 0, in presentation
+    order; None when the container does not give every packet a timestamp."""
+    import av
+
+    try:
+        with av.open(path) as container:
+            stream = container.streams.video[0]
+            base = stream.time_base
+            stamps = []
+            for packet in container.demux(stream):
+                if packet.size == 0:  # a flush packet, or an AVI slot with no frame in it
+                    continue
+                if packet.pts is None:
+                    return None
+                stamps.append(packet.pts)
+    except Exception:  # noqa: BLE001 - no timestamps: the container's rate stands, as before
+        return None
+    if len(stamps) < 2 or base is None:
+        return None
+    times = np.sort(np.asarray(stamps, dtype=np.float64)) * float(base)
+    return times - times[0]
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A video whose frames do not keep its container's rate."""
+
+    container_fps: float
+    fps: float  # the rate its frames keep on average: (n - 1) / span
+    times: np.ndarray  # each frame's time (s) from the first
+    intervals: tuple[float, float, float]  # shortest, median, longest gap between frames (s)
+
+    def note(self) -> str:
+        shortest, median, longest = self.intervals
+        claim = f"{self.container_fps:g} fps" if math.isfinite(self.container_fps) else "no rate"
+        return (f"frames unevenly spaced: the container says {claim}, its {len(self.times)} frames span "
+                f"{self.times[-1]:.2f} s ({self.fps:.3g} fps, {shortest:.3g}-{longest:.3g} s apart, median "
+                f"{median:.3g} s); read at {self.fps:.3g} fps")
+
+    def attrs(self) -> dict:
+        """What the feature store keeps of it (extract.run)."""
+        return {"container_fps": float(self.container_fps), "frame_span_s": round(float(self.times[-1]), 6),
+                "frame_intervals_s": [round(v, 6) for v in self.intervals]}
+
+    @staticmethod
+    def covers_slots(attrs: dict, claimed: int) -> bool:
+        """Whether frames of these `attrs` span all `claimed` frame slots of the container's rate:
+        then the slots without a frame are ones the camera did not write (tree.avi: 444 slots,
+        68 frames from the first to the last), not frames lost to damage."""
+        fps, span = attrs.get("container_fps"), attrs.get("frame_span_s")
+        if not attrs or fps is None or span is None or not math.isfinite(fps) or claimed < 1:
+            return False
+        return abs(span * fps + 1 - claimed) <= max(1.0, 0.01 * claimed)
+
+
+def variable_timing(times: np.ndarray | None, container_fps: float) -> Timing | None:
+    """A `Timing` when some gap between frames strays more than `STRAY` of a frame from the
+    container's rate (an MP4 says its average rate), else None."""
+    if times is None or len(times) < 2:
+        return None
+    gaps = np.diff(times)
+    span = float(times[-1])
+    if not span > 0:
+        return None
+    regular = (math.isfinite(container_fps) and container_fps > 0
+               and bool(np.all(np.abs(gaps * container_fps - 1.0) <= STRAY)))
+    if regular:
+        return None
+    return Timing(float(container_fps), (len(times) - 1) / span, times,
+                  (float(gaps.min()), float(np.median(gaps)), float(gaps.max())))

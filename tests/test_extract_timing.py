@@ -1,0 +1,98 @@
+"""Videos whose frames are not evenly spaced in time (extract.timing): read at the rate their
+frames keep, sampled by timestamp; videos that keep their container's rate read as before."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _extract_media import decoded_code, make_h264, make_vfr_h264
+from _paths import shared
+
+from extract.run import ExtractOptions, extract_videos
+from extract.backbones.motion import MotionBackbone
+from extract.clips import ClipSpec, iter_clips, resample
+from extract.decode import open_video
+from extract.store import FeatureStore
+from extract.timing import Timing, packet_times, variable_timing
+
+
+def test_only_frames_that_stray_from_the_containers_rate_make_a_video_variable():
+    even = np.arange(50) / 25.0
+    assert variable_timing(even, 25.0) is None
+    jitter = even + np.tile([0.0, 0.006], 25)  # 0.15 of a frame: timestamps rounded by a muxer
+    assert variable_timing(jitter, 25.0) is None
+    dropped = np.delete(even, [10, 11, 30])  # three frames the camera never wrote
+    timing = variable_timing(dropped, 25.0)
+    assert timing is not None and timing.fps == pytest.approx(46 / 1.96)
+    assert timing.intervals == pytest.approx((0.04, 0.04, 0.12))
+    assert "47 frames span 1.96 s" in timing.note() and timing.attrs()["frame_span_s"] == pytest.approx(1.96)
+    # gaps of 40 and 160 ms against the average rate an MP4 says (10 fps); 40 and 80 stay within half a frame
+    assert variable_timing(np.concatenate([[0], np.cumsum(np.tile([0.04, 0.16], 20))]), 10.0) is not None
+    assert variable_timing(np.concatenate([[0], np.cumsum(np.tile([0.04, 0.08], 20))]), 1 / 0.06) is None
+    assert variable_timing(None, 25.0) is None and variable_timing(np.zeros(1), 25.0) is None
+
+
+def test_resampling_by_timestamp_takes_the_latest_frame_at_each_tick():
+    times = np.array([0, .04, .08, .12, .30, .34, .38, .42, .46, .50])
+    frames = (np.full((2, 2, 3), i, np.uint8) for i in range(10))
+    picked = [i for i, _ in resample(frames, 18.0, 10.0, times)]
+    assert picked == [0, 2, 3, 4, 6, 9]  # ticks 0, .1, .2, .3, .4, .5 s
+    # frames past the timestamps continue at src_fps
+    frames = (np.full((2, 2, 3), i, np.uint8) for i in range(6))
+    assert [i for i, _ in resample(frames, 10.0, 10.0, np.array([0.0, 0.1, 0.2]))] == [0, 1, 2, 3, 4, 5]
+
+
+def _expected_sources(times: np.ndarray, rate: float) -> list[int]:
+    ticks = np.arange(int(times[-1] * rate) + 1) / rate
+    return [int(np.searchsorted(times, t + 1e-9, side="right") - 1) for t in ticks]
+
+
+def test_a_video_with_dropped_frames_is_read_by_its_timestamps(tmp_path):
+    rng = np.random.default_rng(3)
+    gaps = rng.choice([40, 40, 40, 80, 120], size=119)  # a 25 fps camera dropping frames
+    times_ms = np.concatenate([[0], np.cumsum(gaps)])
+    path = make_vfr_h264(tmp_path / "in" / "drops.mp4", times_ms.tolist(), rate=25)
+    times = packet_times(str(path))
+    np.testing.assert_allclose(times, times_ms / 1000.0)
+
+    stream = open_video(path, ("pyav",))
+    assert stream.timing is not None and stream.fps == pytest.approx(119 / (times_ms[-1] / 1000.0))
+    want = _expected_sources(times, 10.0)
+    clips = list(iter_clips(stream.frames, ClipSpec(stride=4, max_fps=10.0), stream.fps, times=stream.timing.times))
+    stream.close()
+    assert len(clips) == (len(want) - 16) // 4 + 1
+    for clip in clips:  # the decoded pictures are those frames (B-frames reordered by their times)
+        assert list(clip.sources) == want[4 * clip.index: 4 * clip.index + 16]
+        assert [decoded_code(f) for f in clip.frames] == [i % 28 for i in clip.sources]
+
+    summary = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    assert summary.ok and not [r for r in summary.results.values() if r.warning]
+    attrs = FeatureStore(tmp_path / "out").attrs("drops.mp4")
+    # an MP4 keeps no nominal rate: FFmpeg's average (frames over the stream's duration) is what it says
+    assert attrs["fps"] == pytest.approx(stream.fps) and attrs["container_fps"] == pytest.approx(120 / 7.64, rel=0.02)
+    assert attrs["sampled_fps"] == 10.0 and attrs["frame_span_s"] == pytest.approx(times_ms[-1] / 1000.0)
+    assert f"frames unevenly spaced: the container says {attrs['container_fps']:g} fps" in attrs["decode_notes"]
+    assert "sampled at 10 fps by timestamp" in attrs["decode_notes"]
+    frames = FeatureStore(tmp_path / "out").load("drops.mp4").frames
+    np.testing.assert_array_equal(frames[:, 0], [want[4 * k] for k in range(len(clips))])
+
+
+def test_a_video_that_keeps_its_rate_reads_as_before(tmp_path):
+    path = make_h264(tmp_path / "in" / "even.mp4", 60, fps=25)
+    stream = open_video(path, ("pyav",))
+    stream.close()
+    assert stream.timing is None and stream.fps == 25.0
+    assert extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False)).ok
+    attrs = FeatureStore(tmp_path / "out").attrs("even.mp4")
+    assert "container_fps" not in attrs and "unevenly" not in attrs["decode_notes"]
+
+
+def test_a_camera_that_writes_now_and_then_is_not_called_damaged(tmp_path):
+    """tree.avi: 444 slots at 15 fps, 68 frames from the first slot to the last."""
+    src = shared("videos", "tree.avi")
+    summary = extract_videos(src, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    assert summary.ok and not [r for r in summary.results.values() if r.warning]
+    attrs = FeatureStore(tmp_path / "out").attrs("tree.avi")
+    assert attrs["fps"] == pytest.approx(67 / 29.533481, rel=1e-4) and attrs["container_fps"] == pytest.approx(15.0, rel=1e-4)
+    assert "68 of the container's 444 frame slots hold a frame" in attrs["decode_notes"]
+    assert "every frame kept" in attrs["decode_notes"]
+    assert Timing.covers_slots(attrs, 444) and not Timing.covers_slots(attrs, 900) and not Timing.covers_slots({}, 444)
