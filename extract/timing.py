@@ -26,9 +26,10 @@ import numpy as np
 STRAY = 0.5
 
 
-def packet_times(path: str) -> np.ndarray | None:
-    """Presentation times (s) of the first video stream's frames, from 0, in presentation
-    order; None when the container does not give every packet a timestamp."""
+def packet_pts(path: str):
+    """(sorted presentation timestamps of the first video stream's frames, their time base):
+    frame i as extraction counts them has the i-th; None when the container does not give
+    every packet a timestamp."""
     import av
 
     try:
@@ -46,7 +47,17 @@ def packet_times(path: str) -> np.ndarray | None:
         return None
     if len(stamps) < 2 or base is None:
         return None
-    times = np.sort(np.asarray(stamps, dtype=np.float64)) * float(base)
+    return np.sort(np.asarray(stamps, dtype=np.int64)), base
+
+
+def packet_times(path: str) -> np.ndarray | None:
+    """Presentation times (s) of the first video stream's frames, from 0, in presentation
+    order; None when the container does not give every packet a timestamp."""
+    found = packet_pts(path)
+    if found is None:
+        return None
+    pts, base = found
+    times = pts.astype(np.float64) * float(base)
     return times - times[0]
 
 

@@ -43,15 +43,35 @@ def test_seeking_gives_the_frames_decoding_from_the_start_gives(name):
         assert f.seeks >= 6
 
 
-def test_a_file_whose_timestamps_skip_is_read_from_its_start():
-    path = VIDEOS / "tree.avi"  # claims 444 frames, 68 decode
+def test_a_file_whose_timestamps_skip_is_read_by_its_timestamps():
+    path = VIDEOS / "tree.avi"  # claims 444 frame slots at 15 fps, 68 frames in them
     if not path.is_file():
         pytest.skip(f"shared test video {path} not present")
     every = _all_frames(path)
     with Footage(path, len(every)) as f:
-        assert not f.seekable
-        got = dict(f.frames(22, 24))
-        assert sorted(got) == [22, 23, 24] and all(np.array_equal(got[j], every[j]) for j in got)
+        assert f.seekable  # each frame named by its place among the file's timestamps
+        for first in (0, 22, 60, 66):
+            got = dict(f.frames(first, first + 2))
+            assert sorted(got) == [j for j in range(first, first + 3) if j < 68]
+            assert all(np.array_equal(got[j], every[j]) for j in got), first
+
+
+def test_a_camera_that_dropped_frames_is_found_by_seeking(tmp_path):
+    """Uneven gaps (extract.timing): frame i is the i-th timestamp, not timestamp x rate."""
+    from _extract_media import decoded_code, make_vfr_h264
+
+    gaps = np.random.default_rng(5).choice([40, 40, 80, 160], size=149)
+    path = make_vfr_h264(tmp_path / "drops.mp4", np.concatenate([[0], np.cumsum(gaps)]).tolist())
+    every = _all_frames(path)
+    with Footage(path, len(every)) as f:
+        for i in (3, 70, 120, 147):
+            got = list(f.frames(i, i + 1))
+            assert [j for j, _ in got] == [i, i + 1]
+            assert [decoded_code(img) for _, img in got] == [i % 28, (i + 1) % 28]
+            assert all(np.array_equal(img, every[j]) for j, img in got)
+        f.decoded = 0
+        f.frame(140)
+        assert f.decoded < 40, f"{f.decoded} frames decoded to read frame 140 of 150: not a seek"
 
 
 def test_image_folders_are_read_frame_by_frame():

@@ -13,8 +13,9 @@ from scipy.io import savemat
 from video_helpers import FAST_DUAD, small_store, write_labels
 
 from videoad.cli import cli
-from videoad.datasets.annotations import AnnotationError, Annotations, VideoAnnotation, detect_format, read_annotations
-from videoad.datasets.frame_labels import read_frame_labels, read_ucsd_m, runs_of
+from videoad.datasets.annotations import (AnnotationError, Annotations, VideoAnnotation, detect_format,
+                                         read_annotations, read_frame_labels, read_ucsd_m)
+from videoad.datasets.frame_labels import runs_of
 
 
 def flags(n, *intervals):

@@ -120,7 +120,9 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
         m.note = m.note or "no clip: this report was written without clips"
     if not clips or footage is None:
         return m
-    fps = footage.fps or (v.fps if v.fps and v.fps > 0 else FALLBACK_FPS)
+    # the rate extraction read the video at: a file whose frames do not keep its container's rate
+    # plays at the rate they keep (extract.timing), not the container's claim
+    fps = (v.fps if v.fps and v.fps > 0 else None) or footage.fps or FALLBACK_FPS
     pad = int(round(pad_s * fps))
     first, last = max(0, e.start_frame - pad), min(v.n_frames - 1, e.end_frame + pad)
     limit = int(round(max_clip_s * fps))

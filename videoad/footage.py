@@ -3,9 +3,11 @@
 Why seeking: a thumbnail at minute 59 of an hour-long video must not decode the 59 minutes
 before it. `Footage.frames(first, last)` seeks PyAV to the keyframe at or before `first` and
 decodes forward from there; a frame's index is its timestamp times the frame rate (frames are
-numbered from 0 as extraction counted them, which holds for constant-frame-rate files, i.e.
-surveillance footage). A file whose timestamps cannot be used (missing, or the seek lands past
-the wanted frame) is read from its start instead, counting frames as extraction did.
+numbered from 0 as extraction counted them, which holds for constant-frame-rate files), or, for
+a file whose frames do not keep its container's rate (extract.timing), its place among the
+file's sorted packet timestamps, as extraction counted them. A file whose timestamps cannot be
+used (missing, or the seek lands past the wanted frame) is read from its start instead,
+counting frames as extraction did.
 Image-sequence folders (UCSD Ped2's `001.tif ...`) are read frame by frame from their files.
 
 Clips are H.264 in MP4 (`libx264`, yuv420p, the moov atom first so that a browser starts at
@@ -67,11 +69,27 @@ class Footage:
         self.fps = float(rate) if rate else None
         self._start = self._stream.start_time or 0
         self.seekable = bool(self.fps and self._stream.time_base)
+        self._pts = self._timestamp_table()
         claimed = self._claimed_frames()
-        if n_frames is not None and claimed is not None and abs(claimed - int(n_frames)) > 1:
+        if self._pts is not None:
+            self.seekable = True  # frames named by their own timestamps, whatever the container claims
+        elif n_frames is not None and claimed is not None and abs(claimed - int(n_frames)) > 1:
             log.info("%s: the container says %d frames, %d were decoded: reading from the start",
                      self.path, claimed, n_frames)
             self.seekable = False
+
+    def _timestamp_table(self):
+        """Each frame's timestamp, for a file whose frames do not keep its container's rate
+        (extract.timing, as extraction found them): frame i is the one with the i-th; None
+        for the others, whose index is their timestamp times the rate."""
+        from extract.timing import packet_pts, variable_timing
+
+        found = packet_pts(os.fspath(self.path))
+        if found is None:
+            return None
+        pts, base = found
+        times = (pts - pts[0]).astype(np.float64) * float(base)
+        return pts if variable_timing(times, self.fps or math.nan) is not None else None
 
     def _claimed_frames(self) -> int | None:
         if self._stream.frames:
@@ -123,13 +141,19 @@ class Footage:
     def _index(self, frame) -> int | None:
         if frame.pts is None:
             return None
+        if self._pts is not None:
+            i = int(np.searchsorted(self._pts, frame.pts))
+            return i if i < len(self._pts) and self._pts[i] == frame.pts else None
         return int(round(float((frame.pts - self._start) * self._stream.time_base) * self.fps))
 
     def _seeked(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
         import av
 
         tb = self._stream.time_base
-        target = self._start + int(math.floor(first / self.fps / tb))
+        if self._pts is not None:
+            target = int(self._pts[min(first, len(self._pts) - 1)])
+        else:
+            target = self._start + int(math.floor(first / self.fps / tb))
         try:
             self._container.seek(max(target, self._start), stream=self._stream, backward=True, any_frame=False)
         except av.FFmpegError as exc:

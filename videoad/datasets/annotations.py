@@ -37,14 +37,15 @@ from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
+from videoad.datasets.errors import AnnotationError
+from videoad.datasets.frame_labels import label_files, runs_of, ucsd_m_entries
+
 log = logging.getLogger(__name__)
 
 FORMATS = ("ucf", "ucf_counts", "ped2", "csv", "list", "frames", "ucsd")
 _VIDEO_EXT = re.compile(r"\.(mp4|avi|mkv|mov|mpg|mpeg|webm|m4v|wmv|flv|h5|hdf5)$", re.IGNORECASE)
 
 
-class AnnotationError(ValueError):
-    """A ground-truth file that cannot be read as asked; the message names file, line and problem."""
 
 
 def video_id(name: str) -> str:
@@ -440,6 +441,20 @@ def detect_format(path) -> str:
     raise AnnotationError(f"{path}: empty annotation file")
 
 
+def read_frame_labels(path) -> Annotations:
+    """Per-frame labels or masks, one file or a folder of one file per video
+    (`videoad.datasets.frame_labels`): runs of marked frames, the frame count the vector's length."""
+    videos = {name: VideoAnnotation(name, "", runs_of(flags), int(flags.size), source)
+              for name, flags, source in label_files(path)}
+    return Annotations(videos, str(path))
+
+
+def read_ucsd_m(path) -> Annotations:
+    """The UCSD Anomaly Dataset's own ``UCSDped1.m`` / ``UCSDped2.m`` (videos ``Test001`` ...)."""
+    return Annotations({name: VideoAnnotation(name, "", intervals, None, str(path))
+                        for name, intervals in ucsd_m_entries(path)}, str(path))
+
+
 def _mat_names(path: Path) -> list[str]:
     """The variables of a .mat file (v5 by scipy, v7.3 by h5py), to tell Ped2's 'gt' from masks."""
     from scipy.io import whosmat
@@ -459,8 +474,6 @@ def read_annotations(path, fmt: str = "auto", frame_counts=None) -> Annotations:
     """Read any supported ground truth, a file or a folder (see the module docstring for the formats)."""
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt in ("frames", "ucsd"):
-        from videoad.datasets.frame_labels import read_frame_labels, read_ucsd_m
-
         return _apply_counts((read_frame_labels if fmt == "frames" else read_ucsd_m)(path), frame_counts)
     if fmt == "ucf":
         return read_ucf_crime(path, frame_counts)

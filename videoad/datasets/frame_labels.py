@@ -1,4 +1,5 @@
-"""Per-frame ground truth, read as the intervals `Annotations` hold.
+"""Per-frame ground truth, read as the intervals `Annotations` hold (built from these readers'
+results by `videoad.datasets.annotations.read_frame_labels` / `read_ucsd_m`).
 
 The public video anomaly sets that are not UCF-Crime ship their ground truth per frame, not as
 intervals; these readers turn each video's labels into runs of anomalous frames (1-based,
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from videoad.datasets.annotations import AnnotationError, Annotations, VideoAnnotation
+from videoad.datasets.errors import AnnotationError
 
 #: files a ``frames`` folder is read from; anything else in the folder is ignored
 FRAME_FILE_SUFFIXES = (".npy", ".mat", ".txt")
@@ -140,8 +141,8 @@ def read_frame_file(path) -> np.ndarray:
     raise AnnotationError(f"{path}: per-frame labels are read from {', '.join(FRAME_FILE_SUFFIXES)} files")
 
 
-def read_frame_labels(path) -> Annotations:
-    """Per-frame ground truth from one file, or a folder of one file per video (module docstring)."""
+def label_files(path) -> list[tuple[str, np.ndarray, str]]:
+    """(video, per-frame flags, file) for one file, or for every label file of a folder."""
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FRAME_FILE_SUFFIXES)
@@ -151,14 +152,15 @@ def read_frame_labels(path) -> Annotations:
         files = [path]
     else:
         raise AnnotationError(f"{path}: no such file or folder")
-    videos: dict[str, VideoAnnotation] = {}
+    seen: dict[str, Path] = {}
+    out = []
     for f in files:
         name = video_name(f)
-        if name in videos:
-            raise AnnotationError(f"{f}: a second label file for video {name!r} ({videos[name].source})")
-        flags = read_frame_file(f)
-        videos[name] = VideoAnnotation(name, "", runs_of(flags), int(flags.size), str(f))
-    return Annotations(videos, str(path))
+        if name in seen:
+            raise AnnotationError(f"{f}: a second label file for video {name!r} ({seen[name]})")
+        seen[name] = f
+        out.append((name, read_frame_file(f), str(f)))
+    return out
 
 
 def _ucsd_frames(body: str, where: str) -> tuple[tuple[int, int], ...]:
@@ -177,20 +179,21 @@ def _ucsd_frames(body: str, where: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def read_ucsd_m(path) -> Annotations:
-    """The UCSD Anomaly Dataset's ``UCSDped1.m`` / ``UCSDped2.m``: video k is ``Test%03d``."""
+def ucsd_m_entries(path) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
+    """(video, intervals) of the UCSD Anomaly Dataset's ``UCSDped1.m`` / ``UCSDped2.m``: video k
+    is ``Test%03d``, as its folder is named."""
     path = Path(path)
     if not path.is_file():
         raise AnnotationError(f"{path}: no such file")
     text = path.read_text(encoding="utf-8", errors="replace")
-    videos: dict[str, VideoAnnotation] = {}
+    entries: dict[str, tuple[tuple[int, int], ...]] = {}
     for m in _UCSD_ENTRY.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
-        index = len(videos) + 1 if m.group(1).replace(" ", "") == "end+1" else int(m.group(1))
+        index = len(entries) + 1 if m.group(1).replace(" ", "") == "end+1" else int(m.group(1))
         name = f"Test{index:03d}"
-        if name in videos:
+        if name in entries:
             raise AnnotationError(f"{path}:{line}: video {name} is given twice")
-        videos[name] = VideoAnnotation(name, "", _ucsd_frames(m.group(2), f"{path}:{line}"), None, str(path))
-    if not videos:
+        entries[name] = _ucsd_frames(m.group(2), f"{path}:{line}")
+    if not entries:
         raise AnnotationError(f"{path}: no 'TestVideoFile{{end+1}}.gt_frame = [...]' lines (not a UCSD .m file)")
-    return Annotations(videos, str(path))
+    return list(entries.items())
