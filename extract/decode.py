@@ -214,6 +214,8 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
     `on_attempt(i)` is called before decoder i is tried (the runner uses it to know which
     decoder was busy when a decode stalled).
     """
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise DecodeError("the file is empty (0 bytes): an interrupted copy or recording; copy it again")
     cut = truncation(path)
     if cut is not None:
         raise DecodeError(f"the file is truncated: {cut} (an interrupted copy or recording); copy "
@@ -236,7 +238,21 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, _chain(first, frames)), errors, timing)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
+    if errors.get("pyav", "").endswith("no video stream"):
+        raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
     raise DecodeError(f"no decoder could read the file ({detail})")
+
+
+def _streams_held(path) -> str:
+    """', only audio' and the like: what a file without a video stream holds, for the message."""
+    try:
+        import av
+
+        with av.open(os.fspath(path)) as container:
+            kinds = sorted({s.type for s in container.streams})
+    except Exception:  # noqa: BLE001 - the message goes without it
+        return ""
+    return f", only {' and '.join(kinds)}" if kinds else ", no stream at all"
 
 
 #: what names a stream rather than a file: a URL scheme, or a capture device

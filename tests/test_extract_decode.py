@@ -85,14 +85,34 @@ def test_falls_back_to_the_next_decoder_and_says_why(tmp_path):
     assert "refused on purpose" in stream.open_errors["_extract_media:refuse_open"]
 
 
-@pytest.mark.parametrize("name,content", [("zero.mp4", b""), ("text.mp4", b"not a video\n" * 20)])
-def test_unreadable_files_fail_with_every_decoders_reason(tmp_path, name, content):
-    path = tmp_path / name
-    path.write_bytes(content)
+def test_unreadable_files_fail_with_every_decoders_reason(tmp_path):
+    path = tmp_path / "text.mp4"
+    path.write_bytes(b"not a video\n" * 20)
     with pytest.raises(DecodeError) as info:
         open_video(path)
     message = str(info.value)
+    assert message.startswith("no decoder could read the file")
     assert all(f"{decoder}:" in message for decoder in DECODERS), message
+
+
+def test_an_empty_file_and_a_file_without_video_say_so(tmp_path):
+    import av
+
+    (tmp_path / "zero.mp4").write_bytes(b"")
+    with pytest.raises(DecodeError, match=r"^the file is empty \(0 bytes\)"):
+        open_video(tmp_path / "zero.mp4")
+    sound = tmp_path / "sound.mp4"
+    with av.open(str(sound), "w") as container:
+        stream = container.add_stream("aac", rate=44100)
+        for _ in range(10):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate = 44100
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with pytest.raises(DecodeError, match=r"^the file holds no video stream, only audio \(pyav: "):
+        open_video(sound)
 
 
 @pytest.mark.parametrize("name, fourcc, what", [
