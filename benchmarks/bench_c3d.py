@@ -6,8 +6,10 @@ CPU: full-width C3D (random weights: speed does not depend on their values), flo
 channels_last_3d, `--threads` intra-op threads, batches of `--batch`. "Pipeline": the real
 runner (`extract.run.extract_videos`) over `--video` with decode workers, clips/s end to end.
 GPU (only when torch sees CUDA): fp16 autocast at batches 32/64/128, model alone from pinned host
-memory, then the pipeline with `--gpu-workers` decode workers, and the share of the pipeline's
-wall time during which the device was computing (CUDA events around each forward call).
+memory, then the pipeline with `--gpu-workers` decode workers over `--gpu-videos` copies of the
+video (a worker decodes one video at a time, so one video measures one worker), and the share
+of the pipeline's wall time during which the device was computing (CUDA events around each
+forward call).
 
 The report ends with the expected wall time for the UCF-Crime test set (290 videos, 1,111,808
 frames, 69,364 complete 16-frame clips) at each measured rate.
@@ -90,30 +92,76 @@ def preprocess_rate(video: Path, n: int = 16) -> dict:
     return {"frame_size": list(clip.shape[1:3]), "clips_per_s": round(n / (time.perf_counter() - start), 1)}
 
 
-def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1) -> dict:
-    """The real runner over one video: clips/s end to end, and the backbone's busy share."""
+def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1,
+             wire: str | None = None) -> dict:
+    """The real runner over a video or a folder: clips/s end to end, and the backbone's busy
+    share. `wire`: what the decode workers send ("uint8", the default, or "float32")."""
     from extract.run import ExtractOptions, extract_videos
 
     backbone = C3DBackbone(random_init=True, device=device, batch_size=batch, width=width)
+    if wire:
+        backbone.wire = wire
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
     with tempfile.TemporaryDirectory() as out:
         options = ExtractOptions(workers=workers, batch_size=batch, progress=False)
         summary = extract_videos(video, out, backbone, options)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    main_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if not summary.ok:
         raise SystemExit(f"pipeline failed: {summary.report()}")
     stats = backbone.stats
-    result = {"device": device, "batch": batch, "workers": workers, "clips": summary.clips,
+    result = {"device": device, "batch": batch, "workers": workers, "wire": backbone.wire, "clips": summary.clips,
               "seconds": round(summary.seconds, 2),
               "clips_per_s": round(summary.clips / summary.seconds, 3),
-              "forward_share": round(stats["forward_s"] / summary.seconds, 3)}
+              "forward_share": round(stats["forward_s"] / summary.seconds, 3),
+              # CPU seconds of the main process (all its threads) per wall second: near 1 or
+              # above, the main process (receiving, stacking, copying clips) is the limit
+              "main_cpu_share": round(main_cpu_s / summary.seconds, 3)}
     if device.startswith("cuda"):
         result["gpu_busy_share"] = round(stats["device_s"] / summary.seconds, 3)
     return result
+
+
+def copies(video: Path, folder: Path, n: int) -> Path:
+    """`n` copies of `video` in `folder`: a batch of videos for the decode workers to share."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        shutil.copyfile(video, folder / f"copy{i:03d}{video.suffix}")
+    return folder
 
 
 def ucf_estimate(clips_per_s: float) -> dict:
     seconds = UCF_TEST_CLIPS / clips_per_s
     return {"clips_per_s": clips_per_s, "hours": round(seconds / 3600, 2),
             "video_frames_per_s": round(clips_per_s * 16, 1)}
+
+
+def wire_check(args) -> int:
+    """The main process's cost of moving clips, uint8 against float32, on the CPU."""
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        video = args.video or synthetic_video(Path(tmp) / "synthetic.mp4", args.frames)
+        folder = copies(video, Path(tmp) / "videos", args.gpu_videos or 4)
+        runs = {"uint8": [], "float32": []}
+        for _ in range(args.wire_check):
+            for wire in runs:
+                row = pipeline(folder, "cpu", 64, args.workers, width=64, wire=wire)
+                runs[wire].append(row)
+                print(json.dumps(row), flush=True)
+    best = {wire: max(r["clips_per_s"] for r in rows) for wire, rows in runs.items()}
+    report = {"torch": torch.__version__, "cpu_count": os.cpu_count(), "threads": args.threads,
+              "workers": args.workers, "videos": args.gpu_videos or 4, "frames": args.frames,
+              "width_divisor": 64, "runs": runs, "best_clips_per_s": best,
+              "speedup_uint8_over_float32": round(best["uint8"] / best["float32"], 3)}
+    print(json.dumps({k: report[k] for k in ("best_clips_per_s", "speedup_uint8_over_float32")}))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,9 +177,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--gpu-batches", default="32,64,128")
     parser.add_argument("--gpu-workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    parser.add_argument("--gpu-videos", type=int, default=None,
+                        help="copies of the video in the GPU pipeline (default: one per decode worker)")
     parser.add_argument("--width", type=int, default=1, help="channel divisor (smoke runs only)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--wire-check", type=int, default=0, metavar="ROUNDS",
+                        help="only compare the wires on the CPU: the pipeline over --gpu-videos copies "
+                             "with a 64x narrower C3D (so that moving clips, not the network, is what "
+                             "is timed), uint8 and float32 alternately, ROUNDS times each")
     args = parser.parse_args(argv)
+    if args.wire_check:
+        return wire_check(args)
 
     torch.set_num_threads(args.threads)
     report: dict = {"torch": torch.__version__, "machine": platform.processor() or platform.machine(),
@@ -162,9 +218,17 @@ def main(argv: list[str] | None = None) -> int:
         best = max(r["clips_per_s_median"] for r in report["gpu_model_alone"] if r["precision"] != "fp32")
         estimates["gpu_model_alone_best"] = ucf_estimate(best)
         if not args.skip_pipeline:
-            report["gpu_pipeline"] = pipeline(args.video, "cuda:0", 64, args.gpu_workers, args.width)
+            folder = copies(args.video, Path(tmp.name) / "gpu_videos", args.gpu_videos or args.gpu_workers)
+            report["gpu_pipeline"] = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width)
+            report["gpu_pipeline"]["videos"] = args.gpu_videos or args.gpu_workers
             print(json.dumps(report["gpu_pipeline"]), flush=True)
             estimates["gpu_pipeline"] = ucf_estimate(report["gpu_pipeline"]["clips_per_s"])
+            # the baseline of the same run: the workers send the normalised float32 input
+            base = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width, wire="float32")
+            report["gpu_pipeline_float32_wire"] = base
+            report["gpu_pipeline"]["speedup_over_float32_wire"] = round(
+                report["gpu_pipeline"]["clips_per_s"] / base["clips_per_s"], 3)
+            print(json.dumps(base), flush=True)
     tmp.cleanup()
     report["ucf_crime_test_estimate"] = estimates
     print(json.dumps({"ucf_crime_test_estimate": estimates}, indent=1))

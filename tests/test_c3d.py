@@ -331,11 +331,62 @@ def test_pickled_copy_carries_preprocessing_only():
     assert backbone.forward_batch(backbone.preprocess(coordinate_clip())[None]).shape == (1, 256)
 
 
+@pytest.mark.parametrize("crops", ["centre", "tencrop"])
+@pytest.mark.parametrize("mean", ["sports1m", "none"])
+def test_uint8_wire_gives_the_same_features_bit_for_bit(crops, mean):
+    """The workers send resized, cropped uint8 clips; the mean is subtracted after the copy
+    (extract.backbones.torch_base, "the wire"): a quarter of the bytes, the same features."""
+    rng = np.random.default_rng(3)
+    backbone = C3DBackbone(random_init=True, width=16, crops=crops, mean=mean)
+    raw = [rng.integers(0, 256, (16, 120, 160, 3), dtype=np.uint8) for _ in range(3)]
+    wired = np.stack([backbone.preprocess_prepared(c, range(16)) for c in raw])
+    floats = np.stack([backbone.preprocess(c) for c in raw])
+    assert backbone.wire == "uint8" and wired.dtype == np.uint8 and wired.shape == floats.shape
+    assert wired.nbytes * 4 == floats.nbytes
+    assert backbone.finish(wired).tobytes() == floats.tobytes()
+    (fw, cw), (ff, cf) = backbone.forward_cells(wired), backbone.forward_cells(floats)
+    assert fw.tobytes() == ff.tobytes() and cw.tobytes() == cf.tobytes()
+
+
+def test_a_mean_cube_travels_as_float32(tmp_path):
+    """A mean cube is subtracted before the crop (its values differ per position), so those
+    clips keep the float32 wire; a uint8 batch is then refused by name rather than misread."""
+    cube = np.random.default_rng(0).uniform(80, 120, (3, 16, 128, 171)).astype(np.float32)
+    np.save(tmp_path / "mean.npy", cube)
+    backbone = C3DBackbone(random_init=True, width=16, mean=str(tmp_path / "mean.npy"))
+    clip = coordinate_clip()
+    out = backbone.preprocess_prepared(clip, range(16))
+    assert backbone.wire == "float32" and out.dtype == np.float32
+    assert out.tobytes() == backbone.preprocess(clip).tobytes()
+    with pytest.raises(NotImplementedError, match="no uint8 wire"):
+        backbone.forward_batch(np.zeros((1, 3, 16, 112, 112), np.uint8))
+
+
+def test_the_pipeline_writes_the_same_features_over_either_wire(tmp_path):
+    """`videoad extract` through decode workers: uint8 over the pipe (the default) and the
+    float32 wire store the same clip vectors and cells, byte for byte."""
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    video = tiny_video(tmp_path / "v.avi", n_frames=48)
+    stored = {}
+    for wire in ("uint8", "float32"):
+        backbone = C3DBackbone(random_init=True, width=16)
+        backbone.wire = wire
+        summary = extract_videos(video, tmp_path / wire, backbone, ExtractOptions(workers=1, progress=False))
+        assert summary.ok and summary.clips == 3
+        store = FeatureStore(tmp_path / wire)
+        stored[wire] = store.load(store.keys()[0], cells=True)
+    assert stored["uint8"].features.tobytes() == stored["float32"].features.tobytes()
+    assert stored["uint8"].cells.shape == (3, 9, 32)
+    assert stored["uint8"].cells.tobytes() == stored["float32"].cells.tobytes()
+
+
 def test_bad_batch_shape_is_reported():
     backbone = C3DBackbone(random_init=True, width=16)
     with pytest.raises(ValueError, match=r"expected a batch of preprocessed clips.*\(3, 16, 112\)"):
         backbone.forward_batch(np.zeros((3, 16, 112), np.float32))
-    with pytest.raises(ValueError, match=r"\(16, H, W, 3\) RGB clip"):
+    with pytest.raises(ValueError, match=r"\(16, H, W, 3\) uint8 RGB clip"):
         backbone.preprocess(np.zeros((8, 128, 171, 3), np.uint8))
 
 

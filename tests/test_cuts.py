@@ -63,10 +63,11 @@ def test_a_learned_backbone_keeps_a_cut_clip_by_default_and_holds_its_longest_sh
     hold = C3DBackbone(random_init=True, width=16, cuts="hold")
     # the default changes nothing a store or a model records: older stores stay current
     assert "cuts" not in keep.describe() and "cuts" in hold.describe()
-    assert keep.preprocess_prepared(clip, range(16)).tobytes() == keep.preprocess(clip).tobytes()
+    # the workers send uint8 (extract.backbones.torch_base, "the wire"); finish() is preprocess's input
+    assert keep.finish(keep.preprocess_prepared(clip, range(16))).tobytes() == keep.preprocess(clip).tobytes()
     held = np.concatenate([clip[5:6].repeat(5, axis=0), clip[5:]])
-    np.testing.assert_array_equal(hold.preprocess_prepared(clip, range(16)), hold.preprocess(held))
-    assert not np.array_equal(hold.preprocess_prepared(clip), keep.preprocess(clip))
+    np.testing.assert_array_equal(hold.finish(hold.preprocess_prepared(clip, range(16))), hold.preprocess(held))
+    assert not np.array_equal(hold.finish(hold.preprocess_prepared(clip)), keep.preprocess(clip))
     # a clip without a cut is the same either way
     plain = shot(0, 16)
     np.testing.assert_array_equal(hold.preprocess_prepared(plain), keep.preprocess_prepared(plain))

@@ -63,20 +63,25 @@ def test_preprocessing_matches_torchvision_transforms(arch):
 
 def test_the_decode_workers_path_gives_the_same_input_and_holds_a_cut_clips_longest_shot():
     """`preprocess_prepared` (the workers': resized first, the cut check on the small frames)
-    gives `preprocess`'s very input; with `cuts=hold` a clip cut after frame 4 is its last 11."""
+    gives `preprocess`'s very input (torchvision's as uint8, normalised by `finish` or on the
+    device); with `cuts=hold` a clip cut after frame 4 is its last 11."""
     from extract.backbones.ptv_nets import PTVBackbone
     from extract.backbones.torchvision_nets import TorchvisionBackbone
 
     clip = random_clip()
     for backbone in (TorchvisionBackbone("r3d_18", random_init=True), PTVBackbone("x3d_xs", random_init=True)):
-        assert backbone.preprocess_prepared(clip, range(16)).tobytes() == backbone.preprocess(clip).tobytes()
+        wired = backbone.preprocess_prepared(clip, range(16))
+        assert wired.dtype == (np.uint8 if backbone.wire == "uint8" else np.float32)
+        assert backbone.finish(wired).tobytes() == backbone.preprocess(clip).tobytes()
+    assert (TorchvisionBackbone("r3d_18", random_init=True).wire, PTVBackbone("x3d_xs", random_init=True).wire) \
+        == ("uint8", "float32")  # pytorchvideo resizes floats: its input cannot travel as uint8
     # a smooth first shot, then another: the rule needs textured, self-similar frames to compare
     first = np.repeat(np.linspace(0, 255, 320, dtype=np.uint8)[None, None, :, None], 240, axis=1).repeat(3, axis=3)
     second = 255 - first[:, ::-1] // 2
     edited = np.concatenate([first.repeat(5, axis=0), second.repeat(11, axis=0)])
     hold = TorchvisionBackbone("r3d_18", random_init=True, cuts="hold")
     held = np.concatenate([edited[5:6].repeat(5, axis=0), edited[5:]])
-    np.testing.assert_array_equal(hold.preprocess_prepared(edited, range(16)), hold.preprocess(held))
+    np.testing.assert_array_equal(hold.finish(hold.preprocess_prepared(edited, range(16))), hold.preprocess(held))
     assert hold.video_summary()["scene_cut_frames"] == [5]
 
 
@@ -381,3 +386,17 @@ def test_cli_weights_name_runs_end_to_end_with_cells(tmp_path, hub_cache, monkey
     assert stored.cell_grid == (3, 3) and stored.attrs["cell_dim"] == 512
     assert stored.cell_region == pytest.approx((30 / 171, 8 / 128, 142 / 171, 120 / 128), abs=1e-6)
     assert stored.attrs["weights_sha256"].startswith(name.split("-")[1][:8])
+
+
+def test_the_uint8_wire_gives_the_same_features_and_cells_bit_for_bit():
+    """r3d_18's workers send resized, cropped uint8 clips; the Kinetics normalisation runs after
+    the copy (extract.backbones.torch_base, "the wire"): the same features and cells as float32."""
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    backbone = TorchvisionBackbone("r3d_18", random_init=True)
+    clips = [random_clip(seed) for seed in (1, 2)]
+    wired = np.stack([backbone.preprocess_prepared(c, range(16)) for c in clips])
+    floats = np.stack([backbone.preprocess(c) for c in clips])
+    assert wired.dtype == np.uint8 and wired.shape == floats.shape == (2, 3, 16, 112, 112)
+    (fw, cw), (ff, cf) = backbone.forward_cells(wired), backbone.forward_cells(floats)
+    assert fw.tobytes() == ff.tobytes() and cw.tobytes() == cf.tobytes()

@@ -165,6 +165,8 @@ class C3DBackbone(TorchBackbone):
         self._set_crops(crops, crop_reduce)
         self.mean_spec = str(mean)
         self._mean = self._resolve_mean(self.mean_spec)
+        # per-channel (or no) mean: uint8 clips to the device, the mean subtracted there
+        self.wire = "uint8" if self._mean is None or self._mean.ndim == 1 else "float32"
         self.width = as_int(width, "width")
         widths = tuple(max(1, w // self.width) for w in (64, 128, 256, 512, 512))
         self._fc_dim = max(1, 4096 // self.width)
@@ -201,15 +203,35 @@ class C3DBackbone(TorchBackbone):
 
         With ten-crop: (10, 3, 16, 112, 112).
         """
-        clip = np.asarray(clip)
-        if clip.ndim != 4 or clip.shape[0] != self.clip_len or clip.shape[-1] != 3:
-            raise ValueError(f"c3d: expected a ({self.clip_len}, H, W, 3) RGB clip, got {clip.shape}")
-        clip = self._sized(clip)
-        x = clip[..., ::-1].astype(np.float32)  # RGB -> BGR, 0-255
-        if self._mean is not None:
-            x -= self._mean
+        clip = self._c3d_clip(clip)
+        if self._mean is None or self._mean.ndim == 1:
+            return self.finish(self.wire_clip(clip))
+        x = self._sized(clip)[..., ::-1].astype(np.float32)  # a mean cube: subtracted before the crop
+        x -= self._mean
         x = crop_clip(x, CROP, self.crops, rounding="floor")  # (T, 112, 112, 3) or (10, T, ...)
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+
+    def wire_clip(self, clip: np.ndarray) -> np.ndarray:
+        """Resized, BGR, cropped, (3, 16, 112, 112) uint8 (ten-crop: (10, 3, 16, 112, 112))."""
+        clip = self._c3d_clip(clip)
+        x = crop_clip(self._sized(clip)[..., ::-1], CROP, self.crops, rounding="floor")
+        return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+
+    def _finish(self, x, stats):
+        return x - stats[0] if stats else x
+
+    def _channel_stats(self) -> tuple[np.ndarray, ...]:
+        if self._mean is not None and self._mean.ndim > 1:
+            raise NotImplementedError("c3d: no uint8 wire with a mean cube (its values differ per "
+                                      "position, and the crop has already dropped the positions)")
+        return () if self._mean is None else (self._mean.reshape(3, 1, 1, 1),)
+
+    def _c3d_clip(self, clip: np.ndarray) -> np.ndarray:
+        clip = np.asarray(clip)
+        if clip.ndim != 4 or clip.shape[0] != self.clip_len or clip.shape[-1] != 3 or clip.dtype != np.uint8:
+            raise ValueError(f"c3d: expected a ({self.clip_len}, H, W, 3) uint8 RGB clip, got "
+                             f"{clip.shape} {clip.dtype}")
+        return clip
 
     def _sized(self, clip: np.ndarray) -> np.ndarray:
         """Every frame at 128x171 (bilinear, uint8); a clip already at that size as it is."""

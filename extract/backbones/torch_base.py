@@ -19,6 +19,16 @@ over time and adaptively average-pooled to `cell_grid` (`cells=RxC`, default 3x3
 off). With ten-crop the cells come from the centre crop alone, so they cover one well-defined
 region of the frame (`cell_region`), the same as without ten-crop.
 
+The wire: what a decode worker sends the main process. A backbone whose normalisation is an
+affine map per colour channel (C3D with the per-channel Sports-1M mean, the torchvision
+networks) sends its clips as uint8 in the model's layout (resized, cropped, channel order set)
+and normalises them on the device after the copy (`wire = "uint8"`): a quarter of the bytes
+through the worker's pipe, the main process's unpickling and stacking, and the host-to-device
+copy. On a GPU those, not the network, bounded the pipeline (docs/backbones.md, "Keeping the
+GPU fed"). The features are the same bit for bit (float32 subtraction and division round the
+same on both sides). `wire = "float32"` sends the normalised input as before (a mean cube, the
+pytorchvideo networks, whose resize works on floats; also settable, for benchmarks).
+
 Scene cuts (`extract.cuts`): the decode workers find them in every clip and record where they
 are (the report draws them); `cuts="keep"`, the default, gives the network a clip across a cut
 as it is, `cuts="hold"` the clip's longest shot alone (its edge frames held over the rest).
@@ -161,6 +171,9 @@ class TorchBackbone(Backbone):
     #: crop side and centre rounding ("floor" Caffe, "round" torchvision), for `cell_region`
     crop: int = 0
     crop_rounding: str = "round"
+    #: what `preprocess_prepared` hands the main process (module docstring): "uint8" where the
+    #: subclass implements `wire_clip` and `_finish`, else "float32"
+    wire: str = "float32"
 
     def __init__(self, *, device: str | None = "cpu", batch_size: Any = 32,
                  amp: Any = None, channels_last: Any = None, cells: Any = None, cuts: Any = "keep") -> None:
@@ -190,7 +203,39 @@ class TorchBackbone(Backbone):
         self._cut_log.add(cuts, sources)
         if self.cuts == "hold" and any(cuts):
             clip = hold_longest_shot(clip, cuts)
-        return self.preprocess(clip)
+        return self.wire_clip(clip) if self.wire == "uint8" else self.preprocess(clip)
+
+    # -- the wire (module docstring) ----------------------------------------------------------
+    def wire_clip(self, clip: np.ndarray) -> np.ndarray:
+        """The clip resized, cropped and laid out for the model, still uint8: (C, T, H, W), or
+        (10, C, T, H, W) with ten-crop. `finish` turns it into `preprocess`'s output."""
+        raise NotImplementedError(f"{self.name}: no uint8 wire; its clips travel as float32")
+
+    def _finish(self, x: Any, stats: tuple[Any, ...]) -> Any:
+        """The per-channel normalisation of a wired clip or batch as float32 (a numpy array
+        or a torch tensor: the same operations in the same order on both), `stats` from
+        `_channel_stats` shaped to broadcast over (C, T, H, W)."""
+        raise NotImplementedError(f"{self.name}: no uint8 wire")
+
+    def _channel_stats(self) -> tuple[np.ndarray, ...]:
+        """The per-channel constants `_finish` uses, as float32 arrays of shape (C, 1, 1, 1)."""
+        return ()
+
+    def finish(self, wired: np.ndarray) -> np.ndarray:
+        """`preprocess`'s float32 input from what `preprocess_prepared` returned (as it is when
+        that is float32 already)."""
+        wired = np.asarray(wired)
+        if wired.dtype != np.uint8:
+            return wired
+        return np.ascontiguousarray(self._finish(wired.astype(np.float32), self._channel_stats()))
+
+    def _finish_on_device(self, x: torch.Tensor) -> torch.Tensor:
+        """`_finish` on a uint8 batch that has reached the device."""
+        cached = getattr(self, "_device_stats", None)
+        if cached is None or cached[0] != x.device:
+            stats = tuple(torch.from_numpy(s).to(x.device) for s in self._channel_stats())
+            self._device_stats = cached = (x.device, stats)
+        return self._finish(x.float(), cached[1])
 
     def start_video(self) -> None:
         self._cut_log.start()
@@ -370,11 +415,15 @@ class TorchBackbone(Backbone):
         outs, cell_outs = [], []
         with torch.inference_mode(), torch.autocast(device_type=self.device.type,
                                                      dtype=torch.float16, enabled=plan.amp):
+            wired = flat.dtype == np.uint8
             for i in range(0, len(flat), step):
-                x = torch.from_numpy(np.ascontiguousarray(flat[i:i + step], dtype=np.float32))
+                x = torch.from_numpy(np.ascontiguousarray(flat[i:i + step],
+                                                          dtype=np.uint8 if wired else np.float32))
                 if plan.pin_memory:
                     x = x.pin_memory()
                 x = x.to(self.device, non_blocking=plan.non_blocking)
+                if wired:  # normalised here, after the copy of a quarter of the bytes
+                    x = self._finish_on_device(x)
                 if plan.channels_last and x.ndim == 5:
                     x = x.contiguous(memory_format=torch.channels_last_3d)
                 if cells:
@@ -395,6 +444,7 @@ class TorchBackbone(Backbone):
         state = self.__dict__.copy()
         state["_model"] = None
         state["_placed"] = False
+        state.pop("_device_stats", None)
         return state
 
     def __copy__(self) -> "TorchBackbone":

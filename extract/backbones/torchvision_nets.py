@@ -125,6 +125,7 @@ class TorchvisionBackbone(TorchBackbone):
         self._set_model(model)
         self._mean = np.asarray(KINETICS_MEAN, np.float32)
         self._std = np.asarray(KINETICS_STD, np.float32)
+        self.wire = "uint8"  # the normalisation runs on the device (extract.backbones.torch_base)
 
     @property
     def dim(self) -> int:
@@ -132,11 +133,19 @@ class TorchvisionBackbone(TorchBackbone):
 
     def preprocess(self, clip: np.ndarray) -> np.ndarray:
         """(T, H, W, 3) uint8 RGB -> (3, T, crop, crop) float32 normalised ((10, ...) for ten-crop)."""
-        clip = self._check_clip(clip)
-        x = self._sized(clip)
-        x = crop_clip(x, self.crop, self.crops, rounding="round")
-        x = (x.astype(np.float32) / 255.0 - self._mean) / self._std
+        return self.finish(self.wire_clip(clip))
+
+    def wire_clip(self, clip: np.ndarray) -> np.ndarray:
+        """Resized and cropped, (3, T, crop, crop) uint8 ((10, 3, T, crop, crop) for ten-crop)."""
+        x = crop_clip(self._sized(self._check_clip(clip)), self.crop, self.crops, rounding="round")
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+
+    def _finish(self, x, stats):
+        mean, std = stats
+        return (x / 255.0 - mean) / std
+
+    def _channel_stats(self) -> tuple[np.ndarray, ...]:
+        return self._mean.reshape(3, 1, 1, 1), self._std.reshape(3, 1, 1, 1)
 
     def _features_and_map(self, model: torch.nn.Module, x: torch.Tensor
                           ) -> tuple[torch.Tensor, torch.Tensor]:
