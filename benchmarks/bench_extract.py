@@ -204,6 +204,50 @@ def timing_cost(root: Path, repeats: int) -> dict:
     return {"rows": rows}
 
 
+def _decode_all(job: tuple[str, int | None]) -> int:
+    """Frames of one file decoded by OpenCV with `threads` FFmpeg threads (None: its default)."""
+    import cv2
+
+    path, threads = job
+    cv2.setNumThreads(1)  # what a decode worker sets; it does not reach FFmpeg's threads
+    params = [] if threads is None else [cv2.CAP_PROP_N_THREADS, threads]
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG, params)
+    n = 0
+    while capture.read()[0]:
+        n += 1
+    capture.release()
+    return n
+
+
+def opencv_threads(root: Path, procs: list[int], repeats: int) -> dict:
+    """OpenCV's FFmpeg threads in decode workers: `procs` processes decode the same files at
+    once (each process its own copy in turn, as decode workers do), with OpenCV's default (one
+    thread per core, up to 16) and with one thread (extract.decode.OPENCV_THREADS), alternately,
+    best of `repeats`. Aggregate frames/s over every process."""
+    import multiprocessing as mp
+
+    files = [str(SHARED / "videos" / "bikes.mp4"), str(SHARED / "videos" / "vtest.avi"),
+             str(synthetic_video(root / "ucf_like.mp4", 1600))]
+    rows = []
+    for n_procs in procs:
+        best: dict[str, float] = {}
+        frames = 0
+        for _ in range(repeats):
+            for label, threads in (("default", None), ("one", 1)):
+                jobs = [(f, threads) for f in files for _ in range(n_procs)]
+                with mp.get_context("spawn").Pool(n_procs) as pool:
+                    pool.map(_decode_all, jobs[:n_procs])  # start-up and first reads out of the timing
+                    start = time.perf_counter()
+                    frames = sum(pool.map(_decode_all, jobs, chunksize=1))
+                    seconds = time.perf_counter() - start
+                best[label] = max(best.get(label, 0.0), frames / seconds)
+        rows.append({"processes": n_procs, "frames": frames,
+                     "fps_default_threads": round(best["default"], 1), "fps_one_thread": round(best["one"], 1),
+                     "one_over_default": round(best["one"] / best["default"], 3)})
+        print(rows[-1], flush=True)
+    return {"cpu_count": os.cpu_count(), "files": [Path(f).name for f in files], "rows": rows}
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -316,7 +360,27 @@ def main() -> None:
                         help="only the scene-cut check against none (motion; C3D preprocessing), written to extract_cuts.{json,md}")
     parser.add_argument("--timing-cost", action="store_true",
                         help="only the frame-timestamp pass against decoding, written to extract_timing.{json,md}")
+    parser.add_argument("--opencv-threads", default=None, metavar="PROCS",
+                        help="only OpenCV's FFmpeg threads, default against one, with these numbers of "
+                             "processes decoding at once (e.g. 1,2,4), written to extract_opencv_threads.{json,md}")
     args = parser.parse_args()
+    if args.opencv_threads:
+        with tempfile.TemporaryDirectory() as tmp:
+            cost = opencv_threads(Path(tmp), [int(n) for n in args.opencv_threads.split(",")], args.repeats)
+        cost.update(command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py " + " ".join(sys.argv[1:]),
+                    date=time.strftime("%Y-%m-%d %H:%M"), load_average=os.getloadavg())
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "extract_opencv_threads.json").write_text(json.dumps(cost, indent=1))
+        (args.out / "extract_opencv_threads.md").write_text(
+            "# OpenCV's decoding threads in decode workers\n\n" + opencv_threads.__doc__.replace("\n    ", " ").strip()
+            + f"\n\nFiles: {', '.join(cost['files'])}; {cost['cpu_count']} cores. Command: `{cost['command']}` "
+            f"({cost['date']}, load average after {cost['load_average']}).\n\n"
+            "| processes | frames decoded | frames/s, OpenCV's default threads | frames/s, one thread | one / default |\n"
+            "|---|---|---|---|---|\n"
+            + "".join(f"| {r['processes']} | {r['frames']} | {r['fps_default_threads']} | {r['fps_one_thread']} | "
+                      f"{r['one_over_default']} |\n" for r in cost["rows"]))
+        print((args.out / "extract_opencv_threads.md").read_text())
+        return
     if args.timing_cost:
         with tempfile.TemporaryDirectory() as tmp:
             cost = timing_cost(Path(tmp), args.repeats)

@@ -126,10 +126,17 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     return fps, int(stream.frames or -1), frames()
 
 
+#: FFmpeg threads of an OpenCV capture (see open_opencv); benchmarks/bench_extract.py
+#: --opencv-threads measures it against OpenCV's default
+OPENCV_THREADS = 1
+
+
 def open_opencv(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     import cv2
 
-    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    # one FFmpeg thread, as for PyAV and decord: OpenCV otherwise starts one per core (up to 16)
+    # in every decode worker, and 14 workers on a 16-core machine then run ~200 decode threads
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, OPENCV_THREADS])
     if not capture.isOpened():
         capture.release()
         raise DecodeError("OpenCV could not open the file")

@@ -54,6 +54,28 @@ def test_frames_come_out_rgb(tmp_path):
         assert frame[..., 0].mean() > 200 and frame[..., 2].mean() < 50, decoder
 
 
+def _threads() -> int:
+    return int(next(line for line in open("/proc/self/status") if line.startswith("Threads:")).split()[1])
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="counts threads through Linux's /proc")
+def test_opencv_decodes_on_one_thread_like_the_other_decoders(tmp_path):
+    """Each decode worker is one decoding thread: OpenCV's FFmpeg capture would start one per
+    core (up to 16), so that 14 workers on a 16-core machine ran some 200 (docs/extract.md)."""
+    path = make_h264(tmp_path / "v.mp4", 40, width=320, height=240)
+    before = _threads()
+    stream = open_video(path, ("opencv",))
+    next(iter(stream.frames))
+    during = _threads()
+    rest = list(stream.frames)
+    assert during - before <= 1 and len(rest) == 39
+    if (os.cpu_count() or 1) > 1:  # what OpenCV does unasked, where there are cores to show it
+        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        capture.read()
+        assert _threads() - before > 1
+        capture.release()
+
+
 def test_frame_count_is_counted_not_taken_from_the_container():
     # tree.avi claims 444 frames; 68 decode (shared/data/README.md)
     stream, frames = decode_all(shared("videos", "tree.avi"), ("pyav",))
