@@ -24,8 +24,9 @@ affine map per colour channel (C3D with the per-channel Sports-1M mean, the torc
 networks) sends its clips as uint8 in the model's layout (resized, cropped, channel order set)
 and normalises them on the device after the copy (`wire = "uint8"`): a quarter of the bytes
 through the worker's pipe, the main process's unpickling and stacking, and the host-to-device
-copy. On a GPU those, not the network, bounded the pipeline (docs/backbones.md, "Keeping the
-GPU fed"). The features are the same bit for bit (float32 subtraction and division round the
+copy, all work of the one main process that feeds the GPU (on the one GPU measured, the
+network computed 12% of the pipeline's time: docs/backbones.md, "Keeping the GPU fed"). The
+features are the same bit for bit (float32 subtraction and division round the
 same on both sides). `wire = "float32"` sends the normalised input as before (a mean cube, the
 pytorchvideo networks, whose resize works on floats; also settable, for benchmarks).
 
