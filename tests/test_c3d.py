@@ -373,7 +373,10 @@ def test_the_pipeline_writes_the_same_features_over_either_wire(tmp_path):
     for wire in ("uint8", "float32"):
         backbone = C3DBackbone(random_init=True, width=16)
         backbone.wire = wire
-        summary = extract_videos(video, tmp_path / wire, backbone, ExtractOptions(workers=1, progress=False))
+        # one clip per forward call: how the runner groups clips depends on timing, and a
+        # convolution's rounding on the batch size, whichever wire
+        summary = extract_videos(video, tmp_path / wire, backbone,
+                                 ExtractOptions(workers=1, batch_size=1, progress=False))
         assert summary.ok and summary.clips == 3
         store = FeatureStore(tmp_path / wire)
         stored[wire] = store.load(store.keys()[0], cells=True)
