@@ -158,3 +158,24 @@ def test_print_config_shows_the_settings_without_running(tmp_path):
     assert missing.exit_code == 2 and "give FEATURES and -o/--output" in missing.output
     run = CliRunner().invoke(cli, ["run", "--print-config"])
     assert run.exit_code == 0 and "mode: pooled" in run.output
+
+
+def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
+    """`--device cpu` is the default's own fit, recorded; a device the machine lacks, or a
+    detector that cannot move, fails before any group is fitted, saying why."""
+    tmp, store, gt, cfg, _ = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "plain").exit_code == 0
+    res = run("detect", store, "--config", cfg, "--pooled", "--device", "cpu", "-o", tmp / "cpu")
+    assert res.exit_code == 0, res.output
+    assert (tmp / "cpu" / "segments.csv").read_text() == (tmp / "plain" / "segments.csv").read_text()
+    assert json.loads((tmp / "cpu" / "run.json").read_text())["config"]["params"]["device"] == "cpu"
+    res = run("detect", store, "--config", cfg, "--detector", "pca", "--device", "cpu", "-o", tmp / "pca")
+    assert res.exit_code != 0 and "detector 'pca' runs on the CPU only" in res.output and "duad" in res.output
+    res = run("detect", store, "--config", cfg, "--device", "tpu", "-o", tmp / "tpu")
+    assert res.exit_code != 0 and "device 'tpu' not understood" in res.output
+    import torch
+
+    if not torch.cuda.is_available():
+        res = run("detect", store, "--config", cfg, "--device", "cuda", "-o", tmp / "gpu")
+        assert res.exit_code != 0 and "CUDA is not available" in res.output
+    assert not (tmp / "pca").exists() and not (tmp / "tpu").exists()

@@ -85,11 +85,14 @@ def event_settings(merge_gap, min_event):
 @click.option("--history-neighbors", "history_neighbors", type=click.IntRange(min=0),
               help="With --fit-on: k of DUAD's knn score, how many history rows a clip is compared with "
                    "(default 1: the nearest; 0: DUAD's own, 5, for a history that may hold anomalies).")
+@click.option("--device", "device",
+              help="Where a torch detector (DUAD, DAGMM) fits and scores: cpu (the default), cuda, cuda:N, "
+                   "auto (a GPU when torch sees one). Models saved with --save-model load on the CPU.")
 @event_options
 @ray_opts.detect_options
 def detect(features, output, mode, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
-           model_dir, fit_on, history_drop, history_neighbors, merge_gap, min_event, ray_address=None, ray_cpus=None,
-           ray_gpus=None):
+           model_dir, fit_on, history_drop, history_neighbors, device, merge_gap, min_event, ray_address=None,
+           ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import coverage, video
@@ -101,6 +104,8 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
         ann = annotations  # its classes group the videos per category
         cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed,
                                 history_drop=history_drop, history_neighbors=history_neighbors)
+        if device is not None:
+            cfg = video.with_device(cfg, device)
         if print_config:
             click.echo(video.config_text(cfg), nl=False)
             return

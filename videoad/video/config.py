@@ -135,6 +135,20 @@ def load_config(path, **overrides) -> DetectConfig:
     return DetectConfig(**data).check(str(path or "config"))
 
 
+def with_device(cfg: DetectConfig, device: str) -> DetectConfig:
+    """`cfg` with its detector fitted on `device` (cpu, cuda, cuda:N, auto): a torch detector's
+    `device` argument, checked now rather than in the first group's fit."""
+    from extract.device import resolve_device
+
+    if "device" not in registry.detector_class(cfg.detector)._get_param_names():
+        torch_ones = [n for n in registry.names() if "device" in registry.detector_class(n)._get_param_names()]
+        raise ValueError(f"--device: detector {cfg.detector!r} runs on the CPU only; the ones that take a "
+                         f"device are {', '.join(torch_ones)}")
+    resolve_device(device)  # an unknown device or a missing GPU is an error here, with its reason
+    cfg.params = {**cfg.params, "device": str(device)}
+    return cfg.check("--device")
+
+
 def run_config(path=None) -> DetectConfig:
     """The settings of `videoad run` / `videoad demo`: `path` when given, else the packaged
     `videoad/defaults/run.yaml` over the detect defaults."""
