@@ -450,3 +450,18 @@ def test_bad_options_are_named():
         C3DBackbone(random_init=True, width=16, layer="fc8")
     with pytest.raises(ValueError, match="batch_size: expected an integer"):
         C3DBackbone(random_init=True, width=16, batch_size="many")
+
+
+def test_a_gpu_that_would_wait_for_its_decode_workers_gets_a_hint():
+    """`videoad extract --device cuda` with the CPU defaults (2 workers, batches of 8) says what
+    to raise; on the CPU, or with enough workers and a large batch, it says nothing."""
+    from types import SimpleNamespace
+
+    from videoad.cli.extract_cmd import gpu_feeding_hint
+
+    gpu = SimpleNamespace(device=torch.device("cuda", 0))
+    hint = gpu_feeding_hint(gpu, workers=2, batch_size=8, cores=16)
+    assert "--workers 15" in hint and "--batch-size 64" in hint and "16-core" in hint
+    assert gpu_feeding_hint(gpu, workers=15, batch_size=8, cores=16).count("--") == 1
+    assert gpu_feeding_hint(gpu, workers=15, batch_size=64, cores=16) is None
+    assert gpu_feeding_hint(C3DBackbone(random_init=True, width=16), workers=2, batch_size=8, cores=16) is None

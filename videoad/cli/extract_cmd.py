@@ -6,6 +6,7 @@ Backbone flags are declared once in `BACKBONE_FLAGS`: each becomes a keyword arg
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Callable
 
@@ -109,6 +110,21 @@ def _given_settings(ctx: click.Context) -> dict[str, Any]:
     return out
 
 
+
+def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | None = None) -> str | None:
+    """What to raise when a GPU would mostly wait for the decode workers, or None. Measured on
+    one H200 (benchmarks/results/gpu_checks.md): C3D alone ~2,000 clips/s, one decode worker
+    ~31, and batches of 64 ahead of 32."""
+    device = getattr(model, "device", None)
+    if getattr(device, "type", None) != "cuda":
+        return None
+    cores = cores or os.cpu_count() or 1
+    tips = ([f"--workers {cores - 1}"] if workers < cores - 1 else []) + (["--batch-size 64"] if batch_size < 64 else [])
+    if not tips:
+        return None
+    return (f"note: a GPU computes clips far faster than {workers} decode worker(s) can feed it; on this "
+            f"{cores}-core machine {' '.join(tips)} keeps it busier (docs/backbones.md, 'Keeping the GPU fed')")
+
 @click.command("extract")
 @click.argument("input_path", metavar="INPUT", required=False, type=click.Path(exists=True))
 @click.option("-o", "--output", "output", type=click.Path(file_okay=False),
@@ -189,6 +205,9 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         raise click.UsageError(str(exc)) from None
 
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard, progress=not quiet)
+    hint = None if on_ray else gpu_feeding_hint(model, options.workers, options.batch_size)
+    if hint:
+        click.echo(hint, err=True)
     try:
         summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray)
                    if on_ray else extract_videos(input_path, output, model, options))
