@@ -56,10 +56,13 @@ def synthetic_video(path: Path, n_frames: int, size_hw: tuple[int, int] = (240, 
 
 
 def model_alone(device: str, batch: int, iters: int, warmup: int = 1, width: int = 1,
-                amp: bool | None = None) -> dict:
-    """Clips/s of `forward_batch` on preprocessed random clips (host -> device included)."""
+                amp: bool | None = None, wire: str = "float32") -> dict:
+    """Clips/s of `forward_batch` on preprocessed random clips (host -> device included), as
+    float32 input or as the uint8 clips the decode workers send (normalised on the device)."""
     backbone = C3DBackbone(random_init=True, device=device, batch_size=batch, width=width, amp=amp)
-    clips = np.random.default_rng(0).standard_normal((batch, 3, 16, 112, 112)).astype(np.float32)
+    rng = np.random.default_rng(0)
+    clips = (rng.integers(0, 256, (batch, 3, 16, 112, 112), dtype=np.uint8) if wire == "uint8"
+             else rng.standard_normal((batch, 3, 16, 112, 112)).astype(np.float32))
     for _ in range(warmup):
         backbone.forward_batch(clips)
     times = []
@@ -68,7 +71,7 @@ def model_alone(device: str, batch: int, iters: int, warmup: int = 1, width: int
         backbone.forward_batch(clips)
         times.append(time.perf_counter() - start)
     best, median = min(times), float(np.median(times))
-    return {"device": device, "batch": batch, "precision": backbone.plan.precision,
+    return {"device": device, "batch": batch, "wire": wire, "precision": backbone.plan.precision,
             "channels_last": backbone.plan.channels_last, "iters": iters,
             "clips_per_s_best": round(batch / best, 3), "clips_per_s_median": round(batch / median, 3)}
 
@@ -263,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
                 row = model_alone("cuda:0", batch, max(args.iters, 5), warmup=2, width=args.width, amp=amp)
                 report["gpu_model_alone"].append(row)
                 print(json.dumps(row), flush=True)
+        # the same batch of 64 as the decode workers send it: a quarter of the bytes to copy
+        row = model_alone("cuda:0", 64, max(args.iters, 5), warmup=2, width=args.width, wire="uint8")
+        report["gpu_model_alone"].append(row)
+        print(json.dumps(row), flush=True)
         best = max(r["clips_per_s_median"] for r in report["gpu_model_alone"] if r["precision"] != "fp32")
         estimates["gpu_model_alone_best"] = ucf_estimate(best)
         if not args.skip_pipeline:

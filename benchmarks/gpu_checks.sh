@@ -4,8 +4,10 @@
 # 1. DUAD's fit on CUDA against the same fit on this machine's CPU (bench_gpu_fit.py:
 #    KDDCUP99 20% and a 69,000 x 4,096 mixture, the size of UCF-Crime's test set in C3D fc6);
 # 2. C3D clips/s: the network alone (fp16 autocast at batches 32/64/128, fp32 at 64 as the
-#    baseline of the same run), then the extraction pipeline (bench_c3d.py), with the CPU
-#    network alone as the CPU baseline.
+#    baseline of the same run, and uint8 input at 64 as the decode workers send it), then the
+#    extraction pipeline over one video per decode worker, with the uint8 wire and with the
+#    float32 one (bench_c3d.py), and the CPU network alone as the CPU baseline.
+# Where PyAV is not installed the pipeline decodes with OpenCV (say so beside the figures).
 # Each step has its own time limit so that one slow step still leaves the others' figures.
 set -u
 out=${1:-${OUT:-runs/gpu_checks}}
