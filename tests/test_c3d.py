@@ -341,9 +341,14 @@ def test_uint8_wire_gives_the_same_features_bit_for_bit(crops, mean):
     raw = [rng.integers(0, 256, (16, 120, 160, 3), dtype=np.uint8) for _ in range(3)]
     wired = np.stack([backbone.preprocess_prepared(c, range(16)) for c in raw])
     floats = np.stack([backbone.preprocess(c) for c in raw])
-    assert backbone.wire == "uint8" and wired.dtype == np.uint8 and wired.shape == floats.shape
-    assert wired.nbytes * 4 == floats.nbytes
+    assert backbone.wire == "uint8" and wired.dtype == np.uint8
+    if crops == "centre":  # the centre crop, a quarter of the bytes
+        assert wired.shape == floats.shape and wired.nbytes * 4 == floats.nbytes
+    else:  # the whole resized clip, cut into ten crops on the device: 1/23 of the float32 bytes
+        assert wired.shape == (3, 3, 16, 128, 171) and floats.shape == (3, 10, 3, 16, 112, 112)
+        assert wired.nbytes * 22 < floats.nbytes
     assert backbone.finish(wired).tobytes() == floats.tobytes()
+    assert backbone.finish(wired[0]).tobytes() == floats[0].tobytes()  # one clip, as the workers send it
     (fw, cw), (ff, cf) = backbone.forward_cells(wired), backbone.forward_cells(floats)
     assert fw.tobytes() == ff.tobytes() and cw.tobytes() == cf.tobytes()
 
@@ -362,7 +367,8 @@ def test_a_mean_cube_travels_as_float32(tmp_path):
         backbone.forward_batch(np.zeros((1, 3, 16, 112, 112), np.uint8))
 
 
-def test_the_pipeline_writes_the_same_features_over_either_wire(tmp_path):
+@pytest.mark.parametrize("crops", ["centre", "tencrop"])
+def test_the_pipeline_writes_the_same_features_over_either_wire(tmp_path, crops):
     """`videoad extract` through decode workers: uint8 over the pipe (the default) and the
     float32 wire store the same clip vectors and cells, byte for byte."""
     from extract.run import ExtractOptions, extract_videos
@@ -371,7 +377,7 @@ def test_the_pipeline_writes_the_same_features_over_either_wire(tmp_path):
     video = tiny_video(tmp_path / "v.avi", n_frames=48)
     stored = {}
     for wire in ("uint8", "float32"):
-        backbone = C3DBackbone(random_init=True, width=16)
+        backbone = C3DBackbone(random_init=True, width=16, crops=crops)
         backbone.wire = wire
         # one clip per forward call: how the runner groups clips depends on timing, and a
         # convolution's rounding on the batch size, whichever wire

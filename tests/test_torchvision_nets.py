@@ -393,10 +393,12 @@ def test_the_uint8_wire_gives_the_same_features_and_cells_bit_for_bit():
     the copy (extract.backbones.torch_base, "the wire"): the same features and cells as float32."""
     from extract.backbones.torchvision_nets import TorchvisionBackbone
 
-    backbone = TorchvisionBackbone("r3d_18", random_init=True)
     clips = [random_clip(seed) for seed in (1, 2)]
-    wired = np.stack([backbone.preprocess_prepared(c, range(16)) for c in clips])
-    floats = np.stack([backbone.preprocess(c) for c in clips])
-    assert wired.dtype == np.uint8 and wired.shape == floats.shape == (2, 3, 16, 112, 112)
-    (fw, cw), (ff, cf) = backbone.forward_cells(wired), backbone.forward_cells(floats)
-    assert fw.tobytes() == ff.tobytes() and cw.tobytes() == cf.tobytes()
+    for crops, wired_shape in (("centre", (2, 3, 16, 112, 112)), ("tencrop", (2, 3, 16, 128, 171))):
+        backbone = TorchvisionBackbone("r3d_18", random_init=True, crops=crops)
+        wired = np.stack([backbone.preprocess_prepared(c, range(16)) for c in clips])
+        floats = np.stack([backbone.preprocess(c) for c in clips])
+        assert wired.dtype == np.uint8 and wired.shape == wired_shape  # ten-crop: cropped on the device
+        assert backbone.finish(wired).tobytes() == floats.tobytes()
+        (fw, cw), (ff, cf) = backbone.forward_cells(wired), backbone.forward_cells(floats)
+        assert fw.tobytes() == ff.tobytes() and cw.tobytes() == cf.tobytes()

@@ -212,10 +212,9 @@ class C3DBackbone(TorchBackbone):
         return np.ascontiguousarray(np.moveaxis(x, -1, -4))
 
     def wire_clip(self, clip: np.ndarray) -> np.ndarray:
-        """Resized, BGR, cropped, (3, 16, 112, 112) uint8 (ten-crop: (10, 3, 16, 112, 112))."""
-        clip = self._c3d_clip(clip)
-        x = crop_clip(self._sized(clip)[..., ::-1], CROP, self.crops, rounding="floor")
-        return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+        """Resized, BGR, centre-cropped, (3, 16, 112, 112) uint8 (ten-crop: (3, 16, 128, 171),
+        cropped on the device)."""
+        return self._wired(self._sized(self._c3d_clip(clip))[..., ::-1])
 
     def _finish(self, x, stats):
         return x - stats[0] if stats else x

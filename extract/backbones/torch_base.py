@@ -27,7 +27,9 @@ through the worker's pipe, the main process's unpickling and stacking, and the h
 copy, all work of the one main process that feeds the GPU (on the one GPU measured, the
 network computed 12% of the pipeline's time: docs/backbones.md, "Keeping the GPU fed"). The
 features are the same bit for bit (float32 subtraction and division round the
-same on both sides). `wire = "float32"` sends the normalised input as before (a mean cube, the
+same on both sides). With ten-crop the clip travels uncropped (one resized clip, not ten
+crops: a sixth of the bytes again for C3D) and is cut into its ten crops on the device, by the
+same boxes as `extract.tencrop.crop_clip`. `wire = "float32"` sends the normalised input as before (a mean cube, the
 pytorchvideo networks, whose resize works on floats; also settable, for benchmarks).
 
 Scene cuts (`extract.cuts`): the decode workers find them in every clip and record where they
@@ -47,7 +49,7 @@ import torch
 
 from ..cuts import CutLog, clip_cuts, hold_longest_shot
 from ..device import resolve_device
-from ..tencrop import CROP_MODES, centre_offset
+from ..tencrop import CROP_MODES, centre_offset, crop_boxes, crop_clip
 from ..weights import PublishedWeights, load_into, load_state_dict, resolve_weights
 from .base import Backbone
 
@@ -208,9 +210,30 @@ class TorchBackbone(Backbone):
 
     # -- the wire (module docstring) ----------------------------------------------------------
     def wire_clip(self, clip: np.ndarray) -> np.ndarray:
-        """The clip resized, cropped and laid out for the model, still uint8: (C, T, H, W), or
-        (10, C, T, H, W) with ten-crop. `finish` turns it into `preprocess`'s output."""
+        """The clip resized and laid out for the model, still uint8: (C, T, crop, crop), or with
+        ten-crop the whole resized clip (C, T, H, W), cropped on the device. `finish` turns it
+        into `preprocess`'s output. Subclasses size the frames and call `_wired`."""
         raise NotImplementedError(f"{self.name}: no uint8 wire; its clips travel as float32")
+
+    def _wired(self, sized: np.ndarray) -> np.ndarray:
+        """A (T, H, W, C) uint8 clip at the network's frame size as it travels: centre-cropped,
+        or whole under ten-crop; channels first."""
+        if self.n_crops == 1:
+            sized = crop_clip(sized, self.crop, "centre", rounding=self.crop_rounding)
+        return np.ascontiguousarray(np.moveaxis(sized, -1, -4))
+
+    def _ten_crops(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, T, H, W) -> (N * 10, C, T, crop, crop): the boxes and flips of
+        `extract.tencrop.crop_clip`, in its order."""
+        h, w = x.shape[-2:]
+        boxes = crop_boxes(h, w, self.crop, "tencrop", self.crop_rounding)
+        flipped = x.flip(-1)
+        crops = [(flipped if f else x)[..., y:y + self.crop, c:c + self.crop] for y, c, f in boxes]
+        return torch.stack(crops, dim=1).reshape(-1, *x.shape[1:-2], self.crop, self.crop)
+
+    def _uncropped(self, wired: Any) -> bool:
+        """Whether a wired clip or batch still holds the whole frame (ten-crop's wire)."""
+        return self.n_crops > 1 and tuple(wired.shape[-2:]) != (self.crop, self.crop)
 
     def _finish(self, x: Any, stats: tuple[Any, ...]) -> Any:
         """The per-channel normalisation of a wired clip or batch as float32 (a numpy array
@@ -228,10 +251,17 @@ class TorchBackbone(Backbone):
         wired = np.asarray(wired)
         if wired.dtype != np.uint8:
             return wired
+        if self._uncropped(wired):  # the ten crops, as on the device: (..., 10, C, T, crop, crop)
+            lead = wired.shape[:-4]
+            crops = self._ten_crops(torch.from_numpy(wired.reshape(-1, *wired.shape[-4:]))).numpy()
+            wired = crops.reshape(*lead, self.n_crops, *crops.shape[1:])
         return np.ascontiguousarray(self._finish(wired.astype(np.float32), self._channel_stats()))
 
     def _finish_on_device(self, x: torch.Tensor) -> torch.Tensor:
-        """`_finish` on a uint8 batch that has reached the device."""
+        """`_finish` on a uint8 batch that has reached the device (cut into its ten crops first
+        when it travelled whole)."""
+        if self._uncropped(x):
+            x = self._ten_crops(x)
         cached = getattr(self, "_device_stats", None)
         if cached is None or cached[0] != x.device:
             stats = tuple(torch.from_numpy(s).to(x.device) for s in self._channel_stats())
@@ -341,8 +371,9 @@ class TorchBackbone(Backbone):
     def _forward(self, batch: np.ndarray, cells: bool) -> tuple[np.ndarray, np.ndarray | None]:
         model = self._ready_model()
         batch = np.asarray(batch)
-        per_clip = self.input_ndim + (1 if self.n_crops > 1 else 0)
-        if batch.ndim != per_clip + 1 or (self.n_crops > 1 and batch.shape[1] != self.n_crops):
+        whole = batch.dtype == np.uint8 and batch.ndim == self.input_ndim + 1 and self._uncropped(batch)
+        per_clip = self.input_ndim + (1 if self.n_crops > 1 and not whole else 0)
+        if batch.ndim != per_clip + 1 or (self.n_crops > 1 and not whole and batch.shape[1] != self.n_crops):
             crops = f"{self.n_crops} crops x " if self.n_crops > 1 else ""
             raise ValueError(f"{self.name}: expected a batch of preprocessed clips "
                              f"(B, {crops}{self.input_ndim}-D input), got shape {batch.shape}")
@@ -417,6 +448,8 @@ class TorchBackbone(Backbone):
         with torch.inference_mode(), torch.autocast(device_type=self.device.type,
                                                      dtype=torch.float16, enabled=plan.amp):
             wired = flat.dtype == np.uint8
+            if wired and self._uncropped(flat):  # each row becomes n_crops model inputs on the device
+                step = max(1, step // self.n_crops)
             for i in range(0, len(flat), step):
                 x = torch.from_numpy(np.ascontiguousarray(flat[i:i + step],
                                                           dtype=np.uint8 if wired else np.float32))

@@ -25,7 +25,6 @@ import cv2
 import numpy as np
 import torch
 
-from ..tencrop import crop_clip
 from ..weights import PublishedWeights, cache_dir, check_name_hash
 from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
 
@@ -136,9 +135,9 @@ class TorchvisionBackbone(TorchBackbone):
         return self.finish(self.wire_clip(clip))
 
     def wire_clip(self, clip: np.ndarray) -> np.ndarray:
-        """Resized and cropped, (3, T, crop, crop) uint8 ((10, 3, T, crop, crop) for ten-crop)."""
-        x = crop_clip(self._sized(self._check_clip(clip)), self.crop, self.crops, rounding="round")
-        return np.ascontiguousarray(np.moveaxis(x, -1, -4))
+        """Resized and centre-cropped, (3, T, crop, crop) uint8 (ten-crop: the whole resized
+        clip, cropped on the device)."""
+        return self._wired(self._sized(self._check_clip(clip)))
 
     def _finish(self, x, stats):
         mean, std = stats
