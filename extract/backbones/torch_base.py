@@ -26,11 +26,12 @@ and normalises them on the device after the copy (`wire = "uint8"`): a quarter o
 through the worker's pipe, the main process's unpickling and stacking, and the host-to-device
 copy, all work of the one main process that feeds the GPU (on the one GPU measured, the
 network computed 12% of the pipeline's time: docs/backbones.md, "Keeping the GPU fed"). The
-features are the same bit for bit (float32 subtraction and division round the
-same on both sides). With ten-crop the clip travels uncropped (one resized clip, not ten
-crops: a sixth of the bytes again for C3D) and is cut into its ten crops on the device, by the
-same boxes as `extract.tencrop.crop_clip`. `wire = "float32"` sends the normalised input as before (a mean cube, the
-pytorchvideo networks, whose resize works on floats; also settable, for benchmarks).
+features are the same bit for bit (float32 subtraction and division round the same on both
+sides). With ten-crop the clip travels uncropped (one resized clip, not ten crops: about a
+sixth of the bytes again for C3D) and is cut into its ten crops on the device, by the same
+boxes as `extract.tencrop.crop_clip`. `wire = "float32"` sends the normalised input as before
+(a mean cube, the pytorchvideo networks, whose resize works on floats; also settable, for
+benchmarks).
 
 Scene cuts (`extract.cuts`): the decode workers find them in every clip and record where they
 are (the report draws them); `cuts="keep"`, the default, gives the network a clip across a cut
