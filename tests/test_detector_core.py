@@ -326,6 +326,36 @@ def test_save_load_keeps_every_score(tmp_path, score):
     np.testing.assert_allclose(back.decision_function(X[::7]), det.decision_function(X[::7]), rtol=1e-6)
 
 
+def test_a_model_fitted_on_a_gpu_scores_on_a_machine_without_one(tmp_path, caplog):
+    """`videoad detect --device cuda --save-model` then scoring elsewhere: the file says cuda
+    (its `device` argument and where it trained); a machine without CUDA loads it onto the CPU,
+    says so, and scores as the model scores. The file is written as a GPU fit writes it: the
+    tensors are stored from the CPU either way, so only the recorded device differs."""
+    import json
+    import logging
+
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, score="knn", random_state=0).fit(X)
+    det.save(tmp_path / "cpu.pt")
+    payload = torch.load(tmp_path / "cpu.pt", weights_only=True)
+    meta = json.loads(payload["meta_json"])
+    meta["params"]["device"], meta["attrs"]["device_"] = "cuda", "cuda:0"
+    payload["meta_json"] = json.dumps(meta)
+    torch.save(payload, tmp_path / "gpu.pt")
+    with caplog.at_level(logging.WARNING, logger="videoad.detector.persistence"):
+        back = load_detector(tmp_path / "gpu.pt")
+    if torch.cuda.is_available():  # where the GPU exists the model goes back onto it
+        assert back.device_ == "cuda:0" and not caplog.text
+    else:
+        assert "trained on cuda:0, which is not available here; loading onto the CPU" in caplog.text
+        assert back.device_ == "cpu"
+        np.testing.assert_array_equal(back.decision_function(X[::7]), det.decision_function(X[::7]))
+    assert back.get_params()["device"] == "cuda"
+    on_cpu = load_detector(tmp_path / "gpu.pt", device="cpu")  # what `videoad detect --model` asks for
+    assert on_cpu.device_ == "cpu"
+    np.testing.assert_array_equal(on_cpu.decision_function(X[::7]), det.decision_function(X[::7]))
+
+
 def test_load_rejects_foreign_files(tmp_path):
     bad = tmp_path / "not_a_model.pt"
     bad.write_bytes(b"hello")
