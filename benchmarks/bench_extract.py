@@ -345,6 +345,20 @@ def learned_cut_cost(root: Path, repeats: int, backbone: str = "c3d") -> dict:
                                                     / (best["decode"] + best["preprocess"]), 3)}
 
 
+def _write_check(out: Path, name: str, title: str, measure, cost: dict, table: str, lead: str = "") -> None:
+    """Write one single-question check (`--timing-cost`, `--opencv-threads`) as `name`.json and
+    `name`.md: its title, the docstring of the function that measured it, the command, the table."""
+    cost.update(command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py " + " ".join(sys.argv[1:]),
+                date=time.strftime("%Y-%m-%d %H:%M"), load_average=os.getloadavg())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(cost, indent=1))
+    (out / f"{name}.md").write_text(
+        f"# {title}\n\n" + measure.__doc__.replace("\n    ", " ").strip()
+        + f"\n\n{lead}Command: `{cost['command']}` ({cost['date']}, load average after {cost['load_average']}).\n\n"
+        + table)
+    print((out / f"{name}.md").read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backbone", default="motion")
@@ -367,35 +381,22 @@ def main() -> None:
     if args.opencv_threads:
         with tempfile.TemporaryDirectory() as tmp:
             cost = opencv_threads(Path(tmp), [int(n) for n in args.opencv_threads.split(",")], args.repeats)
-        cost.update(command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py " + " ".join(sys.argv[1:]),
-                    date=time.strftime("%Y-%m-%d %H:%M"), load_average=os.getloadavg())
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "extract_opencv_threads.json").write_text(json.dumps(cost, indent=1))
-        (args.out / "extract_opencv_threads.md").write_text(
-            "# OpenCV's decoding threads in decode workers\n\n" + opencv_threads.__doc__.replace("\n    ", " ").strip()
-            + f"\n\nFiles: {', '.join(cost['files'])}; {cost['cpu_count']} cores. Command: `{cost['command']}` "
-            f"({cost['date']}, load average after {cost['load_average']}).\n\n"
-            "| processes | frames decoded | frames/s, OpenCV's default threads | frames/s, one thread | one / default |\n"
-            "|---|---|---|---|---|\n"
-            + "".join(f"| {r['processes']} | {r['frames']} | {r['fps_default_threads']} | {r['fps_one_thread']} | "
-                      f"{r['one_over_default']} |\n" for r in cost["rows"]))
-        print((args.out / "extract_opencv_threads.md").read_text())
+        _write_check(args.out, "extract_opencv_threads", "OpenCV's decoding threads in decode workers",
+                     opencv_threads, cost,
+                     "| processes | frames decoded | frames/s, OpenCV's default threads | frames/s, one thread | one / default |\n"
+                     "|---|---|---|---|---|\n"
+                     + "".join(f"| {r['processes']} | {r['frames']} | {r['fps_default_threads']} | {r['fps_one_thread']} | "
+                               f"{r['one_over_default']} |\n" for r in cost["rows"]),
+                     lead=f"Files: {', '.join(cost['files'])}; {cost['cpu_count']} cores. ")
         return
     if args.timing_cost:
         with tempfile.TemporaryDirectory() as tmp:
             cost = timing_cost(Path(tmp), args.repeats)
-        cost.update(command="OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py " + " ".join(sys.argv[1:]),
-                    date=time.strftime("%Y-%m-%d %H:%M"), load_average=os.getloadavg())
-        args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "extract_timing.json").write_text(json.dumps(cost, indent=1))
-        (args.out / "extract_timing.md").write_text(
-            "# Reading the frames' timestamps: what it costs\n\n" + timing_cost.__doc__.replace("\n    ", " ").strip()
-            + f"\n\nCommand: `{cost['command']}` ({cost['date']}, load average after {cost['load_average']}).\n\n"
-            "| video | frames | demux s | decode s | decode + motion s | demux / decode | demux / (decode + motion) |\n"
-            "|---|---|---|---|---|---|---|\n"
-            + "".join(f"| {r['video']} | {r['frames']} | {r['demux']} | {r['decode']} | {r['decode_and_motion']} | "
-                      f"{r['demux_over_decode']} | {r['demux_over_decode_and_motion']} |\n" for r in cost["rows"]))
-        print((args.out / "extract_timing.md").read_text())
+        _write_check(args.out, "extract_timing", "Reading the frames' timestamps: what it costs", timing_cost, cost,
+                     "| video | frames | demux s | decode s | decode + motion s | demux / decode | demux / (decode + motion) |\n"
+                     "|---|---|---|---|---|---|---|\n"
+                     + "".join(f"| {r['video']} | {r['frames']} | {r['demux']} | {r['decode']} | {r['decode_and_motion']} | "
+                               f"{r['demux_over_decode']} | {r['demux_over_decode_and_motion']} |\n" for r in cost["rows"]))
         return
     if args.cut_cost:
         with tempfile.TemporaryDirectory() as tmp:
