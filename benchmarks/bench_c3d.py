@@ -198,18 +198,17 @@ def wire_check(args) -> int:
                 row = pipeline(folder, "cpu", 64, args.workers, width=64, wire=wire)
                 runs[wire].append(row)
                 print(json.dumps(row), flush=True)
-    best = {wire: max(r["clips_per_s"] for r in rows) for wire, rows in runs.items()}
+    def best(by_wire: dict) -> dict:
+        return {wire: max(r["clips_per_s"] for r in rows) for wire, rows in by_wire.items()}
+
     report = {"torch": torch.__version__, "cpu_count": os.cpu_count(), "threads": args.threads,
               "workers": args.workers, "videos": args.gpu_videos or 4, "frames": args.frames,
-              "width_divisor": 64, "runs": runs, "best_clips_per_s": best,
-              "speedup_uint8_over_float32": round(best["uint8"] / best["float32"], 3),
-              "transport": moved,
-              "transport_best_clips_per_s": {w: max(r["clips_per_s"] for r in rows) for w, rows in moved.items()},
-              "transport_tencrop": tencrop,
-              "transport_tencrop_best_clips_per_s": {w: max(r["clips_per_s"] for r in rows)
-                                                     for w, rows in tencrop.items()}}
-    report["transport_speedup_uint8_over_float32"] = round(
-        report["transport_best_clips_per_s"]["uint8"] / report["transport_best_clips_per_s"]["float32"], 3)
+              "width_divisor": 64, "runs": runs, "best_clips_per_s": best(runs),
+              "transport": moved, "transport_best_clips_per_s": best(moved),
+              "transport_tencrop": tencrop, "transport_tencrop_best_clips_per_s": best(tencrop)}
+    for key, name in (("speedup_uint8_over_float32", "best_clips_per_s"),
+                      ("transport_speedup_uint8_over_float32", "transport_best_clips_per_s")):
+        report[key] = round(report[name]["uint8"] / report[name]["float32"], 3)
     print(json.dumps({k: report[k] for k in ("best_clips_per_s", "speedup_uint8_over_float32",
                                              "transport_best_clips_per_s", "transport_speedup_uint8_over_float32",
                                              "transport_tencrop_best_clips_per_s")}))
