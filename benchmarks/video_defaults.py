@@ -20,6 +20,8 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-alarm  # its confirmation
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-alarm-lower  # the transductive line, round 2
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-alarm-lower  # its confirmation
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-alarm-selection  # round 3: from DUAD's selection
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-alarm-selection  # its confirmation
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-camera --run-seeds 2  # noise, flicker, jpeg
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-blur --part clean|camera  # a blur before flow
 
@@ -233,17 +235,19 @@ ALARM_RULES = (("mad", 4.0), ("mad", 3.0), ("mirror", 3.0), ("mirror", 4.0), ("m
 
 class _FitRecorder:
     """Keeps the clip scores each `GroupModel.fit` drew its alarm line from (a history's held-out
-    scores when inductive), so that other rules can draw their line from the same scores."""
+    scores when inductive), so that other rules can draw their line from the same scores, and the
+    whole fit (model, cell scores, clip scores) for rules that read the detector's selection."""
 
     def __enter__(self):
         from videoad import group_model
 
-        self.fits, self._cls = [], group_model.GroupModel
+        self.fits, self.models, self._cls = [], [], group_model.GroupModel
         original = self._original = self._cls.__dict__["fit"]
 
         def fit(cls, vids, **kw):
             out = original.__func__(cls, vids, **kw)
             self.fits.append(out[2])
+            self.models.append(out)
             return out
 
         self._cls.fit = classmethod(fit)
@@ -312,9 +316,10 @@ def measure_alarm_rules(sets, run_seeds, rules) -> list[dict]:
                 r, s = run(protocol, fit, feats, ann, replace(base, seed=seed))
             if protocol == "inductive":  # every rule's line from the held-out history scores the product used
                 s.meta["_history_clip_scores"] = {v.group: list(rec.fits[0]) for v in s}
+            lines = selection_lines(rec.models, rules) if protocol == "transductive" else {}
             rows.append({"set": name, "protocol": protocol, "method": f"DUAD defaults, run seed {seed}",
                          "auroc": r["auroc"], "auroc_min": r["auroc"], "auroc_max": r["auroc"], "ap": r["ap"],
-                         "n_runs": 1, "level": r["level"], "alarms": alarm_outcomes(s, ann, rules)})
+                         "n_runs": 1, "level": r["level"], "alarms": alarm_outcomes(s, ann, rules, lines)})
             print(f"{name:<44} seed {seed} AUROC {r['auroc']:.4f} " + "; ".join(
                 f"{k}: {a['hit']}/{a['anomalous']} {a['events_in_normal_videos']} {a['events_outside_truth']}"
                 for k, a in rows[-1]["alarms"].items()), flush=True)
@@ -329,8 +334,7 @@ def summarise_alarm_rules(rows, rules) -> dict:
         mine = [r for r in rows if r["protocol"] == protocol]
         if not mine:
             continue
-        for rule, level in rules:
-            key = f"{rule} {level:g}"
+        for key in map(rule_key, rules):
             hit = sum(r["alarms"][key]["hit"] for r in mine)
             false = sum(r["alarms"][key]["events_in_normal_videos"] + r["alarms"][key]["events_outside_truth"]
                         for r in mine)
@@ -379,6 +383,42 @@ def stage_confirm_alarm_lower(work: Path, run_seeds) -> dict:
     `mad 4`'s here; else it is reverted."""
     rules = (("lower", 6.0), ("mad", 4.0))
     rows = measure_alarm_rules(alarm_confirm_sets(work, "transductive"), run_seeds, rules)
+    return {"rows": rows, "summary": summarise_alarm_rules(rows, rules)}
+
+
+#: the rules of the dev-alarm-selection round (transductive): the default before it (mad 4 over
+#: every fitted clip) and lines read from the clips DUAD's own selection holds (`line_from: selection`)
+SELECTION_RULES = (("mad", 4.0), ("mad", 3.0, "selection"), ("mad", 4.0, "selection"), ("mad", 5.0, "selection"),
+                   ("mad", 6.0, "selection"), ("mirror", 4.0, "selection"), ("mirror", 6.0, "selection"))
+
+
+def stage_dev_alarm_selection(work: Path, run_seeds) -> dict:
+    """After dev-alarm-lower's `lower 6` lost its confirmation: a transductive line read not from
+    every fitted clip but from the clips DUAD's own normal selection holds (a clip whose two hottest
+    cells, the ones that set its score, are both selected; `videoad.group_model.selected_clips`).
+    Where anomalies fill a third or more of the footage they lift the median of every clip's score,
+    and no rule read from all of them can sit below them; the detector has already set them apart.
+    The transductive development sets of dev-alarm, DUAD defaults at run seed 0; dev-alarm's rule,
+    written before the run: per rule, hits - 2 x false events summed over the sets; a selection rule
+    replaces `mad 4` only with a higher score, and of two the higher score, then the higher level
+    (fewer alarms). Said plainly: a scratch look on five of these ten sets (Ped2-dev, ped2dev-heavy,
+    ped2dev-small, demo 10-11) read mad 4, mirror 4 and mirror 6 over the clips whose hot cells are
+    selected and over the clips whose every cell is (too few, too quiet: false events on the demo)."""
+    rows = measure_alarm_rules(alarm_dev_sets(work, "transductive"), run_seeds, SELECTION_RULES)
+    return {"rows": rows, "summary": summarise_alarm_rules(rows, SELECTION_RULES)}
+
+
+def stage_confirm_alarm_selection(work: Path, run_seeds, rule: tuple) -> dict:
+    """After dev-alarm-selection chose `rule` (read from the selection's clips), every default
+    frozen: the transductive confirmation sets of confirm-alarm-lower and, since the line is one
+    setting for every kind of features, Sultani's six UCF-Crime videos (32-segment features, whole
+    rows: the selection's own rows), each fitted once, the chosen rule and `mad 4` over every fitted
+    clip drawn from the same fit. Its reading, written before the run: the new line stays if its
+    score (hits - 2 x false events, summed over all these sets) is not below `mad 4`'s; else it is
+    reverted."""
+    rules = (rule, ("mad", 4.0))
+    sets = alarm_confirm_sets(work, "transductive") + list(sultani_sets(work))
+    rows = measure_alarm_rules(sets, run_seeds, rules)
     return {"rows": rows, "summary": summarise_alarm_rules(rows, rules)}
 
 
@@ -522,20 +562,46 @@ def run(protocol, fit, feats, ann, cfg) -> tuple[dict, object]:
             "level": s.groups[0].get("level")}, s
 
 
-def alarm_outcomes(scores, ann, rules=ALARMS) -> dict:
+def rule_key(rule: tuple) -> str:
+    """The name of an alarm rule (rule, level[, where the line is read from]) in the results."""
+    name = f"{rule[0]} {rule[1]:g}"
+    return name if len(rule) < 3 or rule[2] == "fitted" else f"{name} {rule[2]}"
+
+
+def selection_lines(fits: list, rules) -> dict:
+    """The line of each rule that reads it from the clips DUAD's own selection holds (`line_from:
+    selection`), from a transductive pooled run's one recorded fit, as `GroupModel.fit` draws it."""
+    from videoad.group_model import MIN_LINE_CLIPS, alarm_line, selected_clips
+
+    wanted = [r for r in rules if len(r) > 2 and r[2] == "selection"]
+    if not wanted:
+        return {}
+    assert len(fits) == 1, "selection lines are measured on pooled runs (one fit)"
+    model, cells, clips = fits[0]
+    mask = selected_clips(model.detectors, cells, model.cell_aggregate)
+    base = clips[mask] if mask is not None and mask.sum() >= MIN_LINE_CLIPS else clips
+    return {rule_key(r): alarm_line(base, r[0], r[1]) for r in wanted}
+
+
+def alarm_outcomes(scores, ann, rules=ALARMS, lines=None) -> dict:
     """Per alarm rule: anomalous videos with an event overlapping their ground truth (of all
-    anomalous videos), events in normal videos, events outside the ground truth."""
+    anomalous videos), events in normal videos, events outside the ground truth. `lines`: a
+    transductive pooled run's line per rule key, where a rule reads it from other than every
+    fitted clip (`selection_lines`)."""
     from videoad.group_model import alarm_line
 
     out = {}
     by_group: dict[str, list] = {}
     for v in scores:
         by_group.setdefault(v.group, []).append(v)
-    for rule, level in rules:
+    for rule in rules:
+        rule, level, key = rule[0], rule[1], rule_key(rule)
         hit = n_anom = normal_events = outside = 0
         for group, vids in by_group.items():
             base = np.concatenate([v.scores for v in vids])
             line = alarm_line(base, rule, level) if scores.meta.get("protocol") == "transductive" else None
+            if line is not None and lines and key in lines:
+                line = lines[key]
             for v in vids:
                 v2 = replace(v, threshold=line if line is not None else _inductive_line(v, rule, level, scores))
                 evs = find_events(type(scores)([v2], scores.meta)).events
@@ -548,7 +614,7 @@ def alarm_outcomes(scores, ann, rules=ALARMS) -> dict:
                     outside += sum(not o for o in overlaps)
                 else:
                     normal_events += len(evs)
-        out[f"{rule} {level:g}"] = {"hit": hit, "anomalous": n_anom, "events_in_normal_videos": normal_events,
+        out[key] = {"hit": hit, "anomalous": n_anom, "events_in_normal_videos": normal_events,
                                     "events_outside_truth": outside}
     return out
 
@@ -973,7 +1039,8 @@ def main() -> None:
                                       "dev-core", "dev-grid", "dev-grid-small", "dev-history-length", "confirm",
                                       "dev-size", "dev-fps", "confirm-ped2", "confirm-far", "confirm-demo", "confirm-fast",
                                       "confirm-fresh", "check-brief", "dev-alarm", "confirm-alarm",
-                                      "dev-alarm-lower", "confirm-alarm-lower", "check-camera", "dev-blur"])
+                                      "dev-alarm-lower", "confirm-alarm-lower",
+                                      "dev-alarm-selection", "confirm-alarm-selection", "check-camera", "dev-blur"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -1156,6 +1223,24 @@ def main() -> None:
                                 "demo's seeds 0-4, demo-far x3 and demo-fast x1 / x2 at seeds 0-1, demo-brief at seeds "
                                 "0-2, each fitted on itself; DUAD defaults at run seed 0, pooled; the new rule (lower "
                                 "6) and the old (mad 4) drawn from the same scores."),
+        "dev-alarm-selection": (lambda: stage_dev_alarm_selection(args.workdir, (0,)), "video_dev_alarm_selection",
+                                "Video defaults: a transductive alarm line read from DUAD's own normal selection, "
+                                "on the development sets",
+                                "Transductive development sets of dev-alarm: demo seeds 10-14, Ped2-dev, "
+                                "ped2dev-heavy, ped2dev-small, demo-fast x1 seeds 10-12 (30 fps cut at 10). DUAD "
+                                "defaults at run seed 0, pooled; every rule draws its line from the same fit: "
+                                "'selection' rules from the clips whose two hottest cells DUAD's final selection "
+                                "holds, the others from every fitted clip."),
+        "confirm-alarm-selection": (lambda: stage_confirm_alarm_selection(args.workdir, (0,), ("mirror", 6.0, "selection")),
+                                    "video_confirm_alarm_selection",
+                                    "Video defaults: the transductive line read from DUAD's selection, on sets it was "
+                                    "not chosen on",
+                                    "Transductive confirmation sets: UCSD Ped2 test 01-02, vtest-fresh pieces 09-16, "
+                                    "the demo's seeds 0-4, demo-far x3 and demo-fast x1 / x2 at seeds 0-1, demo-brief "
+                                    "at seeds 0-2, and Sultani's C3D features of six UCF-Crime test videos, each "
+                                    "fitted on itself; DUAD defaults at run seed 0, pooled; the "
+                                    "chosen line (from the selection's clips) and mad 4 over every fitted clip, drawn "
+                                    "from the same fit."),
         "check-brief": (lambda: stage_check_brief(args.workdir, tuple(range(args.run_seeds))), "video_check_brief",
                         "Video defaults: what the frame-rate cap costs on brief events (a check, nothing chosen)",
                         f"demo-brief (benchmarks/dev_sets.py: the demo scene filmed at {dev_sets.DEV_FAST_FPS} fps, "

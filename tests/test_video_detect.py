@@ -336,6 +336,65 @@ def test_the_mirror_and_lower_lines_read_their_spread_below_their_centre():
         replace(cfg, alarm_level=0.0).check()
 
 
+def test_selected_clips_are_those_whose_scoring_cells_the_selection_holds():
+    """A clip counts as normal for the line when the cells that set its score (its two hottest
+    under top2, its hottest under max) are all in the detector's selection; over a seed ensemble
+    a row is selected when most detectors selected it; no selection, no answer."""
+    from types import SimpleNamespace
+
+    from videoad.group_model import selected_clips
+
+    cells = np.array([[0.9, 0.1, 0.8, 0.2],   # hot cells 0 and 2
+                      [0.1, 0.2, 0.3, 0.9],   # hot cells 3 and 2
+                      [0.5, 0.4, 0.1, 0.1]])  # hot cells 0 and 1
+    sel = np.array([[1, 0, 1, 0],
+                    [1, 1, 0, 1],
+                    [1, 0, 1, 1]], dtype=bool).ravel()
+    det = SimpleNamespace(selection_=sel)
+    np.testing.assert_array_equal(selected_clips([det], cells, "top2"), [True, False, False])
+    np.testing.assert_array_equal(selected_clips([det], cells, "max"), [True, True, True])
+    other = SimpleNamespace(selection_=np.ones_like(sel))
+    third = SimpleNamespace(selection_=np.zeros_like(sel))
+    np.testing.assert_array_equal(selected_clips([det, other, other], cells, "top2"), [True, True, True])
+    np.testing.assert_array_equal(selected_clips([det, third, third], cells, "top2"), [False, False, False])
+    np.testing.assert_array_equal(selected_clips([det], None, "top2"), sel)  # whole clips: the row itself
+    assert selected_clips([SimpleNamespace()], cells, "top2") is None
+
+
+def test_a_transductive_line_can_be_read_from_the_selection(tmp_path):
+    """`line_from: selection`: the line is the rule over the clips DUAD's own selection holds, so
+    anomalies that fill much of the footage cannot lift it; the scores are the same either way, a
+    detector that keeps no selection reads every clip, and run.json says which it was."""
+    from video_helpers import fake_cell_video
+
+    from videoad.group_model import GroupModel, alarm_line, selected_clips
+
+    planted = [(i, i % 4) for i in range(0, 60, 3)]  # a third of the clips hold a hot cell
+    fake_cell_video(tmp_path / "s", "cam/a.mp4", 60, anomalous=planted, seed=1)
+    cfg = replace(CFG, mode="pooled", min_clips=10)
+    assert cfg.line_from == "fitted"
+    fitted = video.detect(tmp_path / "s", cfg)
+    chosen = video.detect(tmp_path / "s", replace(cfg, line_from="selection"))
+    (f,), (c,) = fitted.groups, chosen.groups
+    assert (f["line_from"], c["line_from"]) == ("fitted", "selection")
+    np.testing.assert_array_equal(fitted.videos[0].scores, chosen.videos[0].scores)
+    assert f["line_clips"] == 60 and 10 <= c["line_clips"] < 60
+    # the product's line is the rule over exactly the clips `selected_clips` names
+    vids = load_group(str(tmp_path / "s"), ["cam/a.mp4"])
+    kw = dict(level="auto", detector="duad", params=c["params"], preprocess="none", n_seeds=1, seed=c["seed"],
+              position=False, cell_aggregate="top2", alarm="mad", alarm_level=4.0, smooth=cfg.smooth)
+    model, cells, clips = GroupModel.fit(vids, line_from="selection", **kw)
+    mask = selected_clips(model.detectors, cells, "top2")
+    assert model.threshold == pytest.approx(alarm_line(clips[mask], "mad", 4.0))
+    assert model.threshold == pytest.approx(c["threshold"]) and model.info["line_clips"] == int(mask.sum())
+    knn = video.detect(tmp_path / "s", replace(cfg, detector="knn", params={}, line_from="selection"))
+    assert knn.groups[0]["line_from"] == "fitted"  # no selection to read: every clip
+    with pytest.raises(ValueError, match="line_from must be one of"):
+        replace(cfg, line_from="normal").check()
+    with pytest.raises(ValueError, match="line_from must be one of"):
+        GroupModel.fit(vids, line_from="normal", **kw)
+
+
 def test_a_history_has_its_own_alarm_rule(tmp_path):
     """--fit-on draws its line with `history_alarm` (mirror 6 by default, chosen on the development
     sets apart from the transductive `alarm`, mad 4); a transductive fit keeps `alarm`."""

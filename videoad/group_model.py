@@ -25,6 +25,11 @@ CELL_AGGREGATES = ("top2", "max")
 ALARMS = ("mad", "mirror", "lower", "quantile")
 #: the "lower" alarm rule's centre: this quantile of the fitted clips' scores
 LOWER_CENTRE = 0.3
+#: where a transductive fit's alarm line is read from: every fitted clip, or the clips the detector's
+#: own normal selection holds (`selected_clips`)
+LINE_FROM = ("fitted", "selection")
+#: fewer selected clips than this and the line is read from every fitted clip instead
+MIN_LINE_CLIPS = 10
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
 
 
@@ -129,6 +134,27 @@ def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
     return centre + float(level) * spread
 
 
+def selected_clips(detectors, cell_scores: np.ndarray | None, how: str) -> np.ndarray | None:
+    """The clips a detector's own normal selection holds, or None when it keeps none (`selection_`).
+
+    A row counts as selected when most of the seed ensemble's detectors selected it. With whole
+    clips as rows that is the clip; with grid cells, the cells that set the clip's score (its two
+    hottest under "top2", the hottest under "max") must all be selected: a clip whose hot cells the
+    detector itself set apart as abnormal says nothing about the normal range, whichever share of
+    the footage such clips fill.
+    """
+    selections = [np.asarray(d.selection_, dtype=bool) for d in detectors if getattr(d, "selection_", None) is not None]
+    if not selections:
+        return None
+    selected = np.mean(selections, axis=0) > 0.5
+    if cell_scores is None:
+        return selected
+    cells = selected.reshape(cell_scores.shape)
+    k = 1 if how == "max" or cell_scores.shape[1] < 2 else 2
+    hottest = np.argsort(cell_scores, axis=1, kind="stable")[:, -k:]
+    return np.take_along_axis(cells, hottest, axis=1).all(axis=1)
+
+
 # ---------------------------------------------------------------------------------------------
 # the feature transform
 
@@ -202,7 +228,7 @@ class GroupModel:
     @classmethod
     def fit(cls, vids, *, level: str, detector: str, params: Mapping, preprocess: str, n_seeds: int, seed: int,
             position: bool, cell_aggregate: str, alarm: str, alarm_level: float, threads: int = 1,
-            kind: str = "", smooth: float = 0.0, held_out: bool = False
+            kind: str = "", smooth: float = 0.0, held_out: bool = False, line_from: str = "fitted"
             ) -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
         """Fit on the videos' own clips; returns the model and the fitted clips' (cell, clip) scores.
 
@@ -213,38 +239,49 @@ class GroupModel:
         With `held_out` (a normal history, scored later against new footage), a detector that
         can (`held_out_scores`: DUAD's knn score) scores each video's rows without that video's
         own rows in its reference, so the line is drawn from what new normal footage would score
-        (`info["line_from"]` says which scores it came from).
+        (`info["line_from"]` says which scores it came from). Otherwise `line_from="selection"`
+        draws the line from the clips the detector's own normal selection holds (`selected_clips`;
+        every fitted clip when it keeps no selection or holds fewer than `MIN_LINE_CLIPS`).
         """
         from videoad.detector.torch_base import thread_limits
 
+        if line_from not in LINE_FROM:
+            raise ValueError(f"line_from must be one of {LINE_FROM}, got {line_from!r}")
         t0 = time.perf_counter()
         layout = layout_of(vids, resolve_level(level, vids))
         X = rows(vids, layout["level"], position)
         prep = fit_preprocess(X, preprocess)
         Xp = apply_preprocess(X, prep)
         runs, dets = [], []
-        line_from, videos = "fitted", row_videos(vids, layout["level"]) if held_out else None
+        source, videos = "fitted", row_videos(vids, layout["level"]) if held_out else None
         for k in range(int(n_seeds)):
             det = make_detector(detector, params, seed + k)
             with thread_limits(threads):  # torch and BLAS threads, the caller's back after
                 det.fit(Xp)
                 fitted = det.decision_scores_
                 if held_out and hasattr(det, "held_out_scores"):
-                    fitted, line_from = det.held_out_scores(Xp, videos), "held-out"
+                    fitted, source = det.held_out_scores(Xp, videos), "held-out"
             runs.append(np.asarray(fitted, dtype=np.float64))
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         cells, raw = model._clip_scores(np.mean(runs, axis=0))
         clips = model.smoothed(vids, raw)
-        model.threshold = alarm_line(clips, alarm, alarm_level)
-        model.threshold_raw = alarm_line(raw, alarm, alarm_level) if model.smooth > 0 else model.threshold
+        line_clips = np.ones(len(clips), dtype=bool)
+        if line_from == "selection" and source != "held-out":
+            mask = selected_clips(dets, cells, cell_aggregate)
+            if mask is not None and int(mask.sum()) >= MIN_LINE_CLIPS:
+                line_clips, source = mask, "selection"
+        model.threshold = alarm_line(clips[line_clips], alarm, alarm_level)
+        model.threshold_raw = (alarm_line(raw[line_clips], alarm, alarm_level) if model.smooth > 0
+                               else model.threshold)
         first = dets[0]
         unit = getattr(first, "score_unit", None)
         model.info = {"seed": seed, "n_seeds": len(dets), "fit_seconds": round(time.perf_counter() - t0, 3),
                       "threshold": model.threshold, "threshold_raw": model.threshold_raw,
                       "alarm": [alarm, float(alarm_level)], "features": kind,
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
-                      "smooth": float(smooth), "line_from": line_from,
+                      "smooth": float(smooth), "line_from": source,
+                      "line_clips": int(line_clips.sum()),
                       "score_unit": unit() if callable(unit) else "score", **layout}
         for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
             if hasattr(first, attr):

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from videoad.config import defaults as packaged_defaults
 from videoad.config import defaults_path, read_yaml
 from videoad.detector import registry
-from videoad.group_model import ALARMS, CELL_AGGREGATES, LEVELS, PREPROCESS
+from videoad.group_model import ALARMS, CELL_AGGREGATES, LEVELS, LINE_FROM, PREPROCESS
 
 MODES = ("per-video", "per-category", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
@@ -41,6 +41,10 @@ class DetectConfig:
     seed: int = _DEFAULTS["seed"]
     alarm: str = _DEFAULTS["alarm"]  # how the alarm line is set from the fitted clips' scores
     alarm_level: float = _DEFAULTS["alarm_level"]
+    # which fitted clips that line is read from: "fitted" (all of them) or "selection" (those the
+    # detector's own normal selection holds, `videoad.group_model.selected_clips`); a --fit-on
+    # model's line has its own setting, `history_line`
+    line_from: str = _DEFAULTS["line_from"]
     overlap: str = _DEFAULTS["overlap"]  # frame mapping for overlapping clips, used by evaluate/plot
     preprocess: str = _DEFAULTS["preprocess"]  # per-group feature transform before fitting, see `fit_preprocess`
     n_seeds: int = _DEFAULTS["n_seeds"]  # fits per group with consecutive seeds; their clip scores are averaged
@@ -79,6 +83,8 @@ class DetectConfig:
         if not 0 <= float(self.history_drop) < 100:
             raise ValueError(f"{where}: history_drop must be a percentage in [0, 100) (0: DUAD's own p0/p), "
                              f"got {self.history_drop!r}")
+        if self.line_from not in LINE_FROM:
+            raise ValueError(f"{where}: line_from must be one of {LINE_FROM}, got {self.line_from!r}")
         if self.history_line not in HISTORY_LINES:
             raise ValueError(f"{where}: history_line must be one of {HISTORY_LINES}, got {self.history_line!r}")
         if int(self.history_neighbors) < 0:

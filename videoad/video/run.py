@@ -83,7 +83,8 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         alarm=config.history_alarm if history else config.alarm,
         alarm_level=config.history_alarm_level if history else config.alarm_level,
         threads=config.threads_per_job, kind=kind, smooth=float(config.smooth),
-        held_out=history and config.history_line == "held-out")
+        held_out=history and config.history_line == "held-out",
+        line_from="fitted" if history else config.line_from)
     if history and model.layout["level"] == "cell":
         still = still_cells(vids)  # what the history never shows moving (motion features only)
         if still is not None:
