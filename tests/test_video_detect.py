@@ -361,7 +361,7 @@ def test_selected_clips_are_those_whose_scoring_cells_the_selection_holds():
     assert selected_clips([SimpleNamespace()], cells, "top2") is None
 
 
-def test_a_transductive_line_can_be_read_from_the_selection(tmp_path):
+def test_a_transductive_line_can_be_read_from_the_selection(tmp_path, monkeypatch):
     """`line_from: selection`: the line is the rule over the clips DUAD's own selection holds, so
     anomalies that fill much of the footage cannot lift it; the scores are the same either way, a
     detector that keeps no selection reads every clip, and run.json says which it was."""
@@ -388,7 +388,15 @@ def test_a_transductive_line_can_be_read_from_the_selection(tmp_path):
     assert model.threshold == pytest.approx(alarm_line(clips[mask], "mad", 4.0))
     assert model.threshold == pytest.approx(c["threshold"]) and model.info["line_clips"] == int(mask.sum())
     knn = video.detect(tmp_path / "s", replace(cfg, detector="knn", params={}, line_from="selection"))
-    assert knn.groups[0]["line_from"] == "fitted"  # no selection to read: every clip
+    assert knn.groups[0]["line_from"] == "fitted"  # no selection to read: every clip, and run.json says why
+    assert knn.groups[0]["line_note"] == "the knn detector keeps no normal selection"
+    assert "line_note" not in c and "line_note" not in f
+    from videoad import group_model
+
+    monkeypatch.setattr(group_model, "MIN_LINE_CLIPS", c["line_clips"] + 1)  # too few selected clips: every clip
+    few = video.detect(tmp_path / "s", replace(cfg, line_from="selection")).groups[0]
+    assert few["line_from"] == "fitted" and few["threshold"] == pytest.approx(f["threshold"])
+    assert few["line_note"] == f"{c['line_clips']} selected clips, fewer than {c['line_clips'] + 1}"
     with pytest.raises(ValueError, match="line_from must be one of"):
         replace(cfg, line_from="normal").check()
     with pytest.raises(ValueError, match="line_from must be one of"):

@@ -10,6 +10,7 @@ carries the line that history sets.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from typing import Mapping
 import numpy as np
 
 from videoad.smoothing import clip_step_seconds, smooth_scores
+
+log = logging.getLogger(__name__)
 
 LEVELS = ("auto", "cell", "clip")
 CELL_AGGREGATES = ("top2", "max")
@@ -266,11 +269,17 @@ class GroupModel:
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         cells, raw = model._clip_scores(np.mean(runs, axis=0))
         clips = model.smoothed(vids, raw)
-        line_clips = np.ones(len(clips), dtype=bool)
+        line_clips, note = np.ones(len(clips), dtype=bool), None
         if line_from == "selection" and source != "held-out":
             mask = selected_clips(dets, cells, cell_aggregate)
-            if mask is not None and int(mask.sum()) >= MIN_LINE_CLIPS:
+            if mask is None:
+                note = f"the {detector} detector keeps no normal selection"
+            elif int(mask.sum()) < MIN_LINE_CLIPS:
+                note = f"{int(mask.sum())} selected clips, fewer than {MIN_LINE_CLIPS}"
+            else:
                 line_clips, source = mask, "selection"
+            if note:
+                log.warning("line_from: selection: %s; the alarm line is read from every fitted clip", note)
         model.threshold = alarm_line(clips[line_clips], alarm, alarm_level)
         model.threshold_raw = (alarm_line(raw[line_clips], alarm, alarm_level) if model.smooth > 0
                                else model.threshold)
@@ -281,7 +290,7 @@ class GroupModel:
                       "alarm": [alarm, float(alarm_level)], "features": kind,
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
                       "smooth": float(smooth), "line_from": source,
-                      "line_clips": int(line_clips.sum()),
+                      "line_clips": int(line_clips.sum()), **({"line_note": note} if note else {}),
                       "score_unit": unit() if callable(unit) else "score", **layout}
         for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
             if hasattr(first, attr):
