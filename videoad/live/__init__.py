@@ -1,0 +1,138 @@
+"""Live: a camera's stream scored as it arrives, its events raised as they happen (`videoad watch`).
+
+Per source, two threads and one bounded queue between them:
+
+    reader: open (reopen with backoff when a stream drops) -> decode -> stamp each frame's
+            arrival time -> frame queue (bounded: a slow scorer holds the reader back, never memory)
+    scorer: `extract.clips.iter_clips` with the extraction's ClipSpec -> `backbone.preprocess_prepared`
+            -> `forward_cells` -> `GroupModel.score_arrays` -> `events.EventTracker`
+            -> OUT/events.jsonl, the peak frame with its heat map as a JPEG, hooks
+
+The clips, features, scores and event rules are those of `videoad extract` + `detect --model`:
+the model folder records how its features were made (`models.json` `extraction`: backbone name
+and options, clip length, stride, tail, frame rate), so a file watched gives the batch events.
+
+Live sources (a camera, a URL, a file with `realtime`) cannot wait for the scorer: a clip whose
+last frame arrived more than `max_lag_s` ago is dropped unscored and counted (a `dropped` record
+and a warning), so the lag stays bounded instead of growing without limit. A file read as fast
+as it decodes drops nothing. Memory: the frame queue, one clip window, the open event's clip
+scores and a bounded sample of recent cell scores; nothing grows with the stream's length.
+
+Hooks (`--on-event CMD`, `--post URL`) run in one worker thread behind a bounded queue, each
+with a timeout: a slow or dead receiver never holds up decoding; a full queue drops the call
+with a warning.
+
+The package: `model` (the model and how its features were made), `sources`, `outputs` (settings and
+what comes out), `scorer` (the two threads of a source); `watch` and `Progress` here.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rate_mismatch, frame_shape_mismatch
+from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_FILE, IMAGES, Hooks, Recorder, SourceStats,
+                                  WatchOptions, WatchSummary, _iso)
+from videoad.live.scorer import _reader, _Scorer
+from videoad.live.sources import Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source
+
+__all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_FILE", "IMAGES", "Feed", "FileSource", "FolderSource", "FramesSource",
+           "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
+           "WatchOptions", "WatchSummary", "build_backbone", "frame_rate_mismatch", "frame_shape_mismatch",
+           "make_source", "watch"]
+
+
+def watch(sources: list[Source], wm: WatchModel, out, options: WatchOptions | None = None,
+          stop: threading.Event | None = None, on_progress: Callable[[list[SourceStats]], None] | None = None
+          ) -> WatchSummary:
+    """Watch `sources` with the model until they end, `stop` is set, or Ctrl-C (KeyboardInterrupt
+    in the calling thread): open events are closed and recorded, hooks get `hook_timeout_s` to
+    finish, and the summary says what happened. One reader and one scorer thread per source."""
+    import cv2  # noqa: F401 - imported here, once, not by two source threads at the same time
+
+    options = options or WatchOptions()
+    options.events.check()
+    stop = stop or threading.Event()
+    recorder = Recorder(Path(out), options)
+    score_lock = threading.Lock()
+    recorder.record({"type": "watch", "at": _iso(time.time()), "sources": [s.name for s in sources],
+                     "model": str(wm.model_dir), "group": wm.group, "threshold": wm.alarm_line(options.smooth),
+                     "smooth": options.smooth,
+                     "score_unit": wm.score_unit, "events": asdict(options.events), "extraction": wm.extraction,
+                     "cell_grid": list(wm.cell_grid) if wm.cell_grid else None, "pid": os.getpid()})
+    scorers, threads = [], []
+    for src in sources:  # each source stops on its own (its end, its failure) or with all of them
+        q: queue.Queue = queue.Queue(maxsize=max(2, options.frame_queue))
+        scorer = _Scorer(src, wm, q, threading.Event(), recorder, options, score_lock)
+        scorers.append(scorer)
+        threads.append(threading.Thread(target=_reader, args=(src, q, scorer.stop, options),
+                                        name=f"read {src.name}", daemon=True))
+        threads.append(threading.Thread(target=scorer.run, name=f"score {src.name}", daemon=True))
+    for t in threads:
+        t.start()
+
+    def stop_all() -> None:
+        for s in scorers:
+            s.stop.set()
+
+    interrupted = False
+    # waiting on events, not Thread.join: a join that Ctrl-C interrupts can leave the thread
+    # looking finished on Python 3.11 (CPython gh-90882), and the open events would be lost
+    try:
+        while not all(s.done.wait(0.5) for s in scorers):
+            if stop.is_set():
+                stop_all()
+            if on_progress is not None:
+                on_progress([s.stats for s in scorers])
+    except KeyboardInterrupt:
+        interrupted = True
+        stop_all()
+        for s in scorers:
+            s.done.wait(30)
+    stop_all()
+    if on_progress is not None:
+        on_progress([s.stats for s in scorers])
+    recorder.record({"type": "stop", "at": _iso(time.time()), "interrupted": interrupted,
+                     "sources": [asdict(s.stats) for s in scorers]})
+    recorder.close(options.hook_timeout_s)
+    return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped)
+
+
+class Progress:
+    """One line on standard error, rewritten about once a second: per source frames/s, the lag
+    behind real time (live sources) or the speed (files read as fast as they decode), events and
+    dropped clips. Silent when standard error is not a terminal."""
+
+    def __init__(self, stream=None, every_s: float = 1.0):
+        self.stream = stream or sys.stderr
+        self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every_s, self._last, self._frames, self._width = every_s, 0.0, {}, 0
+
+    def __call__(self, stats: list[SourceStats]) -> None:
+        now = time.time()
+        if not self.enabled or now - self._last < self.every_s:
+            return
+        parts = []
+        for s in stats:
+            prev_t, prev_n = self._frames.get(s.name, (s.started, 0))
+            rate = (s.frames - prev_n) / max(1e-6, now - prev_t)
+            self._frames[s.name] = (now, s.frames)
+            pace = ("starting" if not s.scored else f"lag {s.lag_s:.2f} s" if s.live else
+                    f"{s.media_s / max(1e-6, now - s.started):.1f}x real time")
+            parts.append(f"{s.name}: {rate:.0f} frames/s, {pace}, {s.events} event(s)"
+                         + (" + 1 open" if s.open else "") + (f", {s.dropped} dropped" if s.dropped else ""))
+        line = " | ".join(parts)
+        self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
+        self.stream.flush()
+        self._width, self._last = len(line), now
+
+    def done(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()

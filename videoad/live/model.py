@@ -1,0 +1,180 @@
+"""The model a stream is scored with, and whether a source's frames are made as its features were:
+the frame rate, the frame size, the backbone rebuilt from what `models.json` records."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from extract.backbones import recorded_options
+
+
+#: description keys that may differ between the fit and the watch without changing the features
+_DESCRIPTION_FREE = ("precision",)
+
+
+class WatchError(ValueError):
+    """Bad input to `watch` (a model folder, a source): the message names it and what to do."""
+
+
+@dataclass
+class WatchModel:
+    """A saved group model with the backbone and clip sampling its features came from."""
+
+    group: str
+    model: object  # videoad.group_model.GroupModel
+    backbone: object  # extract.backbones.base.Backbone
+    spec: object  # extract.clips.ClipSpec
+    extraction: dict
+    model_dir: Path
+
+    @property
+    def threshold(self) -> float:
+        return float(self.model.threshold)
+
+    def alarm_line(self, smooth: bool) -> float:
+        """The line the scores are compared with: the smoothed scores' (the batch's), or with
+        `smooth=False` the raw scores' (models saved before smoothing have only the one)."""
+        raw = getattr(self.model, "threshold_raw", None)
+        return self.threshold if smooth or raw is None else float(raw)
+
+    @property
+    def cell_grid(self) -> tuple[int, int] | None:
+        grid = self.model.layout.get("cell_grid")
+        return tuple(grid) if self.model.layout["level"] == "cell" and grid else None
+
+    @property
+    def score_unit(self) -> str:
+        return str(self.model.info.get("score_unit", "score"))
+
+    @classmethod
+    def load(cls, model_dir, group: str | None = None, device: str | None = None) -> "WatchModel":
+        """Read `models.json`, pick the group (the only one, else "all", else `group`), rebuild
+        the backbone from its recorded options and check it describes itself as at the fit."""
+        from extract.backbones import get_backbone
+        from extract.clips import ClipSpec
+        from videoad.group_model import GroupModel
+        from videoad.video import MODELS_INDEX
+
+        model_dir = Path(model_dir)
+        index_path = model_dir / MODELS_INDEX
+        redo = "fit models with `videoad detect HISTORY --pooled -o SCORES --save-model DIR`"
+        if not index_path.is_file():
+            raise WatchError(f"{model_dir}: no {MODELS_INDEX}; {redo}")
+        try:
+            index = json.loads(index_path.read_text())
+            groups = index["groups"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise WatchError(f"{index_path}: not a readable model index ({exc}); {redo}") from None
+        if group is None:
+            if len(groups) == 1:
+                group = next(iter(groups))
+            elif "all" in groups:
+                group = "all"
+            else:
+                raise WatchError(f"{model_dir} holds models of several groups ({', '.join(sorted(groups))}): "
+                                 "name one with --group")
+        if group not in groups:
+            raise WatchError(f"{model_dir}: no model for group {group!r} (has {', '.join(sorted(groups))})")
+        entry = groups[group]
+        extraction = entry.get("extraction") or index.get("extraction")
+        if not extraction:
+            raise WatchError(f"{index_path} does not record how its features were extracted (written by an "
+                             f"older videoad): refit the models with this version ({redo})")
+        try:
+            model = GroupModel.load(entry, model_dir)
+        except (ValueError, KeyError) as exc:
+            raise WatchError(str(exc)) from None
+        backbone = build_backbone(extraction, device, get_backbone)
+        spec = ClipSpec(clip_len=int(extraction["clip_len"]), stride=int(extraction["stride"]),
+                        tail=str(extraction.get("tail", "drop")), **_resampling(extraction))
+        if spec.clip_len != backbone.clip_len:
+            raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes "
+                             f"{backbone.clip_len}")
+        grid = model.layout.get("cell_grid")
+        if model.layout["level"] == "cell" and list(backbone.cell_grid or ()) != list(grid):
+            raise WatchError(f"{index_path}: the model scores a {grid} grid of cells, the backbone gives "
+                             f"{backbone.cell_grid or 'none'}; re-extract the history and refit")
+        return cls(group, model, backbone, spec, extraction, model_dir)
+
+
+def _resampling(extraction: dict) -> dict:
+    """The `ClipSpec` frame-rate settings an extraction record holds (target_fps, max_fps)."""
+    return {k: float(extraction[k]) if extraction.get(k) else None for k in ("target_fps", "max_fps")}
+
+
+def frame_rate_mismatch(extraction: dict, fps: float | None) -> str | None:
+    """Why a stream at `fps` is not comparable with the footage the models were fitted on (the
+    rates clips are cut at more than `FPS_TOLERANCE` apart: the stream's after the models' own
+    resampling, theirs as recorded), else None. A live stream is scored anyway and warned about
+    (a file or history store is refused: `videoad.video.run`)."""
+    from extract.clips import ClipSpec
+    from videoad.video.run import FPS_TOLERANCE, apart
+
+    if not fps:
+        return None
+    ref = extraction.get("sampled_fps")
+    if ref is None:  # models.json from before the rates were recorded: native rates, none resampled
+        ref = None if extraction.get("target_fps") else extraction.get("fps")
+        rate = fps
+    else:
+        rate = ClipSpec(**_resampling(extraction)).rate_for(fps) or fps
+    if not ref or not apart(rate, ref, FPS_TOLERANCE):
+        return None
+    cut = f" (cut at {rate:g})" if rate != fps else ""
+    return (f"the stream runs at {fps:g} fps{cut}, the models' footage was cut into clips at {ref:g} fps: motion "
+            f"per frame is not comparable; fit the models on footage extracted with --fps N to resample both")
+
+
+def frame_shape_mismatch(extraction: dict, height: int, width: int, working_size=None) -> str | None:
+    """Why a stream of `width` x `height` frames is not comparable with the footage the models were
+    fitted on (`videoad.video.run.shape_off`: another frame shape, or with `working_size`, what
+    the backbone resizes these frames to, a size that footage was not worked at); else None.
+    Scored anyway and warned about, as `frame_rate_mismatch` (a file or history store is refused:
+    `videoad.video.run.extraction_mismatch`)."""
+    from videoad.video.run import shape_off
+
+    aspect = width / height
+    aspect_off, size_off = shape_off(extraction, aspect, working_size)
+    if aspect_off:
+        return (f"the stream's frames are {width}x{height} (width / height {aspect:.3g}), the models' footage "
+                f"{', '.join(f'{a:g}' for a in extraction['aspects'])}: each frame is resized to the working "
+                f"size, so motion is stretched differently; fit the models on footage of this camera")
+    if size_off:
+        return (f"the stream is worked at {working_size[0]}x{working_size[1]}, the models' footage at "
+                f"{', '.join(f'{w}x{h}' for w, h in extraction['working_sizes'])} (size auto follows each "
+                f"source's resolution): motion in pixels is not comparable; fit the models on footage of this camera")
+    return None
+
+
+def build_backbone(extraction: dict, device: str | None = None, get_backbone=None):
+    """The backbone an extraction record names, built from its options and checked against the
+    description stored at the fit (a different weights file or option would give other features)."""
+    if get_backbone is None:
+        from extract.backbones import get_backbone
+    name = extraction.get("backbone") or ""
+    options = extraction.get("options")
+    recorded = extraction.get("description")
+    kwargs = dict(recorded_options(name, options) or {})  # a models.json from before an option was added
+    if device is not None:
+        kwargs["device"] = device
+    try:
+        backbone = get_backbone(name, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - a missing weights file, an extra not installed ...
+        raise WatchError(f"cannot rebuild the backbone {name!r} the models were fitted with ({exc})") from None
+    described = backbone.describe()
+    if recorded is not None:
+        differ = sorted(k for k in set(described) | set(recorded)
+                        if k not in _DESCRIPTION_FREE and described.get(k) != recorded.get(k))
+        if differ:
+            hint = ("the features were extracted before videoad recorded backbone options, with other than the "
+                    "default options: re-extract the history and refit" if options is None else
+                    "check that the same weights file and code are installed")
+            raise WatchError(f"the backbone {name!r} built here differs from the one the models were fitted on "
+                             f"in {', '.join(differ)}; {hint}")
+    elif options is None:
+        raise WatchError(f"the models do not record how backbone {name!r} was configured: re-extract the "
+                         "history and refit with this version")
+    return backbone
+
+

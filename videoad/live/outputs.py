@@ -1,0 +1,219 @@
+"""How `watch` runs (`WatchOptions`) and what comes out: per-source statistics, the summary, the
+records in OUT (events.jsonl, clips.csv, the peak frames) and the hooks behind their bounded queue."""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from videoad.events import EventSettings
+
+log = logging.getLogger(__name__)
+
+
+EVENTS_FILE = "events.jsonl"
+CLIPS_FILE = "clips.csv"
+IMAGES = "events"
+#: recent clips whose cell scores give the typical cell score ("cells involved", heat-map floor)
+CELL_SAMPLE = 2048
+
+
+@dataclass
+class WatchOptions:
+    """How `watch` runs; see `videoad watch --help`."""
+
+    events: EventSettings = field(default_factory=EventSettings)
+    max_lag_s: float = 3.0  # a live clip whose last frame is older than this is dropped unscored
+    retries: int | None = None  # reopen attempts in a row before a stream is given up (None: for ever)
+    backoff_s: float = 1.0  # first wait before reopening; doubles per failed attempt up to backoff_max_s
+    backoff_max_s: float = 30.0
+    batch_size: int = 8  # clips scored together when the scorer is behind (one at a time when caught up)
+    frame_queue: int = 64  # decoded frames waiting for the scorer, per source
+    on_event: str | None = None
+    post: str | None = None
+    hook_timeout_s: float = 10.0
+    hook_queue: int = 100
+    clip_scores: bool = False  # also write OUT/clips.csv, every scored clip
+    images: bool = True
+    progress: bool = False
+    warn_every_s: float = 10.0  # at most one "clips dropped" warning per source this often
+    cell_sample: int = CELL_SAMPLE  # recent clips whose cell scores set the typical cell score
+    smooth: bool = True  # the model's smoothing in time (the batch's scores; a clip is final ~4 sigma later)
+
+
+@dataclass
+class SourceStats:
+    """What one source did; the summary and the progress line read it."""
+
+    name: str
+    frames: int = 0
+    clips: int = 0  # clips formed
+    scored: int = 0
+    dropped: int = 0
+    events: int = 0
+    gaps: int = 0
+    scene_cuts: int = 0  # frames where the view changed at once (`scene_cut` records)
+    failed: int = 0  # files that could not be read
+    live: bool = False  # the current video arrives in real time
+    open: bool = False  # an event is open now
+    lag_s: float = 0.0  # of the latest scored clip: now minus its last frame's arrival
+    max_lag_s: float = 0.0
+    media_s: float = 0.0  # seconds of video scored (frames / fps)
+    started: float = field(default_factory=time.time)
+    ended: str = ""  # why it ended ("" while running)
+    lost: str = ""  # set when the source was given up or could not be read
+
+
+@dataclass
+class WatchSummary:
+    sources: list[SourceStats]
+    interrupted: bool = False
+    hook_failures: int = 0
+    hook_dropped: int = 0
+
+    @property
+    def lost(self) -> list[SourceStats]:
+        return [s for s in self.sources if s.lost]
+
+    def report(self) -> str:
+        lines = []
+        for s in self.sources:
+            lines.append(f"{s.name}: {s.frames} frames, {s.scored} clips scored, {s.events} event(s)"
+                         + (f", {s.dropped} clip(s) dropped" if s.dropped else "")
+                         + (f", {s.gaps} gap(s)" if s.gaps else "")
+                         + (f", {s.scene_cuts} scene cut(s)" if s.scene_cuts else "")
+                         + (f", {s.failed} file(s) unreadable" if s.failed else "")
+                         + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
+                         + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
+        if self.hook_failures or self.hook_dropped:
+            lines.append(f"hooks: {self.hook_failures} failed, {self.hook_dropped} dropped (queue full)")
+        return "\n".join(lines)
+
+
+def _iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) + f".{int(t % 1 * 1000):03d}" + time.strftime(
+        "%z", time.localtime(t))
+
+
+def _r(x, digits: int = 6):
+    return None if x is None else round(float(x), digits)
+
+
+class Hooks:
+    """`--on-event CMD` and `--post URL`, called from one worker thread behind a bounded queue."""
+
+    def __init__(self, on_event: str | None, post: str | None, timeout_s: float, size: int):
+        self.on_event, self.post, self.timeout_s = on_event, post, float(timeout_s)
+        self.failures = self.dropped = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, size))
+        self._thread = None
+        if on_event or post:
+            self._thread = threading.Thread(target=self._run, name="videoad-hooks", daemon=True)
+            self._thread.start()
+
+    def submit(self, record: dict) -> None:
+        if self._thread is None:
+            return
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+            log.warning("event hooks are behind (%d waiting): %s %s not sent", self._queue.qsize(),
+                        record.get("type"), record.get("id", record.get("source")))
+
+    def close(self, wait_s: float) -> None:
+        """Let the queued calls finish for up to `wait_s` seconds, then give up on them."""
+        if self._thread is None:
+            return
+        try:
+            self._queue.put(None, timeout=max(0.1, wait_s))
+        except queue.Full:
+            return
+        self._thread.join(timeout=max(0.1, wait_s))
+
+    def _run(self) -> None:
+        while (record := self._queue.get()) is not None:
+            data = json.dumps(record, ensure_ascii=False).encode("utf-8")
+            if self.on_event:
+                self._call(self._command, data, f"--on-event {self.on_event!r}")
+            if self.post:
+                self._call(self._send, data, f"--post {self.post}")
+
+    def _call(self, fn, data: bytes, what: str) -> None:
+        try:
+            fn(data)
+        except Exception as exc:  # noqa: BLE001 - a receiver's failure is reported, never raised
+            self.failures += 1
+            log.warning("%s failed: %s", what, exc)
+
+    def _command(self, data: bytes) -> None:
+        try:
+            done = subprocess.run(self.on_event, shell=True, input=data, timeout=self.timeout_s,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"still running after {self.timeout_s:g} s, killed") from None
+        if done.returncode != 0:
+            tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+            raise RuntimeError(f"exit status {done.returncode} {tail[0]}".strip())
+
+    def _send(self, data: bytes) -> None:
+        import urllib.request
+
+        req = urllib.request.Request(self.post, data=data, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
+            resp.read(1024)
+
+
+class Recorder:
+    """OUT/events.jsonl (one JSON record a line, appended and flushed as it happens), the event
+    images, optionally OUT/clips.csv; shared by every source's scorer."""
+
+    def __init__(self, out: Path, options: WatchOptions):
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / IMAGES).mkdir(exist_ok=True)
+        self._lock = threading.Lock()
+        self._events = open(self.out / EVENTS_FILE, "a", encoding="utf-8")
+        self._clips = None
+        if options.clip_scores:
+            new = not (self.out / CLIPS_FILE).exists()
+            self._clips = open(self.out / CLIPS_FILE, "a", encoding="utf-8")
+            if new:
+                self._clips.write("source,video,clip,start_frame,end_frame,score,lag_s\n")
+        self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue)
+
+    def record(self, rec: dict, hook: bool = False) -> None:
+        line = json.dumps(rec, ensure_ascii=False)
+        with self._lock:
+            self._events.write(line + "\n")
+            self._events.flush()
+        if hook:
+            self.hooks.submit(rec)
+
+    def clip(self, source: str, video: str, clip: int, first: int, last: int, score: float, lag: float | None) -> None:
+        if self._clips is None:
+            return
+        with self._lock:
+            self._clips.write(f"{_csv(source)},{_csv(video)},{clip},{first},{last},{score:.6g},"
+                              f"{'' if lag is None else f'{lag:.3f}'}\n")
+
+    def close(self, wait_s: float) -> None:
+        self.hooks.close(wait_s)
+        with self._lock:
+            self._events.close()
+            if self._clips is not None:
+                self._clips.close()
+
+
+def _csv(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+
+

@@ -1,0 +1,535 @@
+"""The two threads of a source: the reader (decode, stamp arrival times, a bounded frame queue) and
+the scorer (clips, features, scores, events, dropping clips that fall too far behind a live source)."""
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import queue
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import asdict
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from extract.store import write_atomic
+from videoad.events import Event, EventTracker, cell_names, where_words
+from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mismatch
+from videoad.live.outputs import IMAGES, Recorder, SourceStats, WatchOptions, _iso, _r
+from videoad.live.sources import Feed, FileSource, Source
+from videoad.smoothing import ScoreSmoother, step_seconds
+
+log = logging.getLogger(__name__)
+
+
+#: the peak-frame JPEG is at most this wide (the frame is kept at this size while its clip waits)
+IMAGE_WIDTH = 640
+#: ... and at least this wide (a 160x120 frame is enlarged, so that the picture and its caption read)
+MIN_IMAGE_WIDTH = 480
+
+
+_STOP = ("stop",)
+
+
+class _Arrivals:
+    """Arrival times of the latest frames, by frame index (a ring: nothing kept per frame)."""
+
+    def __init__(self, size: int):
+        self._times: deque = deque(maxlen=size)
+        self._first = 0  # frame index of _times[0]
+
+    def add(self, index: int, t: float) -> None:
+        if not self._times or index != self._first + len(self._times):  # the first, or a new video
+            self._times.clear()
+            self._first = index
+        elif len(self._times) == self._times.maxlen:
+            self._first += 1
+        self._times.append(t)
+
+    def at(self, index: int) -> float | None:
+        k = index - self._first
+        return self._times[k] if 0 <= k < len(self._times) else None
+
+
+def _reader(source: Source, q: queue.Queue, stop: threading.Event, options: WatchOptions) -> None:
+    """Decode every feed of `source` into `q`; reopen streams that drop, with backoff."""
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for feed in source.feeds(stop):
+            if not put(("video", feed)):
+                break
+            _read_feed(feed, put, stop, options)
+            if stop.is_set():
+                break
+    except Exception as exc:  # noqa: BLE001 - a folder that vanished, a bug: the scorer says so
+        log.exception("reader of %s failed", source.name)
+        put(("lost", f"reading failed: {type(exc).__name__}: {exc}"))
+    put(("done",))
+
+
+def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) -> None:
+    """One feed's sessions: open, decode, and for a stream reopen after each drop, waiting
+    `backoff_s` doubled per failed attempt; give up (a `lost` message) after `retries` + 1
+    failed opens in a row. With `retries` 0 a stream is not reopened at all: a clean end of
+    stream ends it, an error loses it."""
+    failures = 0  # failed opens in a row (a session without a single frame counts as one)
+    dropped_at: float | None = None
+    why = ""
+
+    def backoff() -> float:
+        return min(options.backoff_s * 2 ** max(0, failures - 1), options.backoff_max_s)
+
+    while not stop.is_set():
+        try:
+            stream = feed.open()
+        except Exception as exc:  # noqa: BLE001 - each library raises its own types
+            why = _error_text(exc)
+            if not feed.reconnect:
+                put(("failed", feed.name, f"cannot be read: {why}"))
+                return
+            failures += 1
+            if options.retries is not None and failures > options.retries:
+                put(("lost", f"gave up after {failures} failed attempt(s) in a row to open it: {why}"))
+                return
+            dropped_at = dropped_at or time.time()
+            log.warning("%s: cannot open it (%s); trying again in %.1f s", feed.name, why, backoff())
+            stop.wait(backoff())
+            continue
+        if dropped_at is not None:
+            put(("gap", dropped_at, time.time(), why, failures))
+            dropped_at = None
+        timing = getattr(stream, "timing", None)
+        put(("session", stream.fps, stream.backend, None if timing is None else timing.times))
+        fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
+        n, why, t0 = 0, "end of stream", None
+        try:
+            for frame in stream.frames:
+                now = time.time()
+                if feed.realtime and fps:
+                    t0 = now if t0 is None else t0
+                    wait = t0 + n / fps - now
+                    if wait > 0:
+                        if stop.wait(wait):
+                            break
+                        now = time.time()
+                n += 1
+                if not put(("frame", frame, now)):
+                    break
+        except Exception as exc:  # noqa: BLE001
+            why = _error_text(exc)
+        finally:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001
+                pass
+        put(("session_end", why, n))
+        if stop.is_set() or not feed.reconnect:
+            return
+        if options.retries == 0:
+            if why != "end of stream":
+                put(("lost", f"{why} (not reopened: --retries 0)"))
+            return
+        dropped_at = time.time()
+        failures = 0 if n else failures + 1
+        if options.retries is not None and failures > options.retries:
+            put(("lost", f"{why}; it opened {failures} time(s) in a row without a frame"))
+            return
+        stop.wait(backoff() if failures else options.backoff_s)
+
+
+def _error_text(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[-1]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _Scorer:
+    """A source's scoring thread: frames -> clips -> features -> scores -> events -> records."""
+
+    def __init__(self, source: Source, wm: WatchModel, q: queue.Queue, stop: threading.Event, recorder: Recorder,
+                 options: WatchOptions, score_lock: threading.Lock):
+        self.source, self.wm, self.q, self.stop = source, wm, q, stop
+        self.recorder, self.options, self.score_lock = recorder, options, score_lock
+        self.backbone = copy.copy(wm.backbone)  # its own caches (motion's frame pairs), shared weights
+        self.stats = SourceStats(source.name)
+        self.slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.name).strip("_") or "source"
+        self.run_stamp = time.strftime("%Y%m%d-%H%M%S")  # ids stay unique when events.jsonl is appended to
+        self.numbered = 0  # events of the source's earlier videos
+        self.feed: Feed | None = None
+        self.tracker: EventTracker | None = None
+        self.smoother: ScoreSmoother | None = None  # the model's smoothing in time, per video
+        self.fps: float | None = None
+        self.frame_offset = self.clip_offset = 0
+        self.arrivals = _Arrivals(4096)  # covers a clip even when --fps resampling spreads it out
+        self.pending: list[tuple] = []
+        self.stash: dict = {}
+        self.cell_sample: deque = deque(maxlen=max(1, options.cell_sample))
+        self.region = (0.0, 0.0, 1.0, 1.0)
+        self._dropped_since, self._warned_at = 0, time.time()
+        # cells the models' history never showed moving (videoad.coverage), warned of once per video
+        self._still = list(wm.model.info.get("history_still_cells") or [])
+        self._coverage_attrs = {"backbone": wm.extraction.get("backbone"), "backbone_options": wm.extraction.get("options")}
+        self._coverage_warned: set[str] = set()
+        self._ending = None
+        self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
+        self.done = threading.Event()
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run(self) -> None:
+        import cv2
+
+        cv2.setNumThreads(1)  # as extraction's workers do: the same flow, the same features
+        try:
+            msg = self._get()
+            while msg[0] not in ("done", "stop"):
+                kind = msg[0]
+                if kind == "video":
+                    self._begin_video(msg[1])
+                elif kind == "session":
+                    msg = self._session(*msg[1:])
+                    continue
+                elif kind == "session_end":
+                    self._session_end(*msg[1:])
+                elif kind == "gap":
+                    self._gap(*msg[1:])
+                elif kind == "failed":
+                    self.stats.failed += 1
+                    self.recorder.record({"type": "failed", "source": self.source.name, "video": msg[1],
+                                          "reason": msg[2], "at": _iso(time.time())}, hook=True)
+                    if isinstance(self.source, FileSource):
+                        self.stats.lost = msg[2]
+                elif kind == "lost":
+                    self._finish("source lost")
+                    self.stats.lost = msg[1]
+                    self.recorder.record({"type": "lost", "source": self.source.name, "reason": msg[1],
+                                          "at": _iso(time.time())}, hook=True)
+                msg = self._get()
+            self._finish("stopped" if msg[0] == "stop" else "end of stream")
+            self.stats.ended = "stopped" if msg[0] == "stop" else "lost" if self.stats.lost else "ended"
+        except Exception as exc:  # noqa: BLE001 - the run says why this source stopped
+            log.exception("scoring %s failed", self.source.name)
+            self.stats.lost = f"scoring failed: {type(exc).__name__}: {exc}"
+            self.recorder.record({"type": "lost", "source": self.source.name, "reason": self.stats.lost,
+                                  "at": _iso(time.time())}, hook=True)
+        finally:
+            self.stop.set()  # its reader stops too
+            self.done.set()
+
+    def _get(self):
+        while True:
+            if self.stop.is_set():
+                return _STOP
+            try:
+                return self.q.get(timeout=0.2)
+            except queue.Empty:
+                continue
+
+    def _begin_video(self, feed: Feed) -> None:
+        self._finish("end of video")
+        self.stats.live = feed.live
+        if self.tracker is not None:
+            self.numbered = self.tracker.n_events
+        self.feed = feed
+        self.fps = None
+        self.frame_offset = self.clip_offset = 0
+        self.backbone.start_video()  # its caches and the cuts it found belong to one video
+        self.tracker = None
+        self.smoother = None
+
+    def _session(self, fps: float, backend: str, times=None):
+        """Frames until the session ends -> clips -> scores; returns the message that ended it.
+        `times`: the frames' own times when a file's frames do not keep one rate (extract.timing),
+        sampled by them as extraction does."""
+        from extract.clips import iter_clips
+
+        fps = fps if fps and math.isfinite(fps) and fps > 0 else None
+        if self.tracker is None:
+            self.fps = fps
+            self.tracker = EventTracker(self.feed.name, self.wm.alarm_line(self.options.smooth), fps, self.options.events,
+                                        category=self.wm.group, cell_base=self._cell_base,
+                                        numbered_after=self.numbered)  # a folder's files number on
+            spec = self.wm.spec
+            step = step_seconds(spec.stride, fps, spec.rate_for(fps))
+            sigma = self.wm.model.sigma(step) if self.options.smooth else 0.0
+            self.smoother = ScoreSmoother(sigma)
+            record = {"type": "video", "source": self.source.name, "video": self.feed.name,
+                      "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
+            problem = frame_rate_mismatch(self.wm.extraction, fps)
+            if problem:
+                log.warning("%s: %s", self.feed.name, problem)
+                record["warning"] = problem
+            self.recorder.record(record)
+        self._ending = None
+        offset = self.frame_offset
+        spec = self.wm.spec
+        n_clips = 0
+        frames_in = 0
+
+        def frames() -> Iterator[np.ndarray]:
+            nonlocal frames_in
+            while True:
+                if self.pending and self.q.empty():
+                    self._score_pending()  # caught up with the source: score now, for the lowest lag
+                msg = self._get()
+                if msg[0] != "frame":
+                    self._ending = msg
+                    return
+                self.arrivals.add(offset + frames_in, msg[2])
+                frames_in += 1
+                self.stats.frames += 1
+                yield msg[1]
+
+        for clip in iter_clips(frames(), spec, fps if fps else math.nan, prepare=self.backbone.prepare_frame,
+                               times=times if offset == 0 else None):
+            n_clips = clip.index + 1
+            self._clip(clip, offset)
+        self._score_pending()
+        self.frame_offset += frames_in
+        self.clip_offset += n_clips
+        return self._ending or _STOP
+
+    def _session_end(self, why: str, n: int) -> None:
+        if self.feed is not None and self.feed.reconnect and not self.stop.is_set():
+            # a gap cannot be merged across: what was open ends here
+            self._close_open("end of stream" if why == "end of stream" else "stream lost")
+
+    def _gap(self, since: float, until: float, why: str, attempts: int) -> None:
+        self.stats.gaps += 1
+        self.recorder.record({"type": "gap", "source": self.source.name, "from": _iso(since), "to": _iso(until),
+                              "seconds": round(until - since, 3), "reason": why, "attempts": attempts,
+                              "resumes_at_frame": self.frame_offset}, hook=True)
+
+    def _finish(self, why: str) -> None:
+        self._score_pending()
+        self._close_open(why)
+        self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
+
+    def _close_open(self, why: str) -> None:
+        if self.smoother is not None:  # the clips the smoothing still held: the video (or session) ends
+            for item, score in self.smoother.flush():
+                self._decide(item, score)
+        self.stats.open = False
+        if self.tracker is not None:
+            for kind, ev in self.tracker.flush():
+                self._report(kind, ev, why)
+            self.stash = {}
+
+    # -- clips ----------------------------------------------------------------------------------
+    def _check_shape(self, height: int, width: int) -> None:
+        """At a video's (or session's) first clip: warn when its frames differ in shape or working
+        size from the models' footage (log and a `warning` record); scored anyway."""
+        sized = getattr(self.backbone, "working_size", None)
+        problem = frame_shape_mismatch(self.wm.extraction, height, width,
+                                       sized(width, height) if callable(sized) else None)
+        if problem:
+            log.warning("%s: %s", self.feed.name, problem)
+            self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
+                                  "warning": problem, "at": _iso(time.time())})
+
+    def _clip(self, clip, offset: int) -> None:
+        first, last = offset + clip.first, offset + clip.last
+        if clip.index == 0:  # each session's first clip: a reconnected camera may send another size
+            self._check_shape(*clip.source_shape)
+        t_last = self.arrivals.at(last) or time.time()
+        self.stats.clips += 1
+        if self.feed.live and time.time() - t_last > self.options.max_lag_s:
+            self._drop()
+            return
+        features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared, [offset + i for i in clip.sources]))
+        for frame in self.backbone.take_scene_cuts():
+            self._scene_cut(frame)
+        if self.stats.scored == 0 and not self.pending and self.wm.cell_grid is not None:
+            region = self.backbone.cell_region(*clip.source_shape)
+            self.region = tuple(float(r) for r in region) if region is not None else self.region
+        k = (clip.last - clip.first) // 2 if self.wm.spec.rate_for(self.fps) is None else len(clip.frames) // 2
+        self.pending.append((self.clip_offset + clip.index, first, last, features, _small(clip.frames[k]),
+                             self.arrivals.at(first) or t_last, t_last))
+        if len(self.pending) >= self.options.batch_size or (
+                self.feed.live and time.time() - self.pending[0][6] > self.options.max_lag_s / 2):
+            self._score_pending()  # a live clip does not wait for a batch to fill
+
+    def _scene_cut(self, frame: int) -> None:
+        """A cut in the stream: in a fixed camera's footage, the view itself changed (the camera
+        was moved, covered or switched): a `scene_cut` record, to the hooks too, and a log line."""
+        self.stats.scene_cuts += 1
+        at = self.arrivals.at(frame) or time.time()
+        note = ("the view changed from one frame to the next (an edit, or the camera was moved, covered "
+                "or switched)")
+        log.warning("%s: scene cut at frame %d: %s", self.feed.name, frame, note)
+        self.recorder.record({"type": "scene_cut", "source": self.source.name, "video": self.feed.name,
+                              "frame": int(frame), "second": round(frame / self.fps, 3) if self.fps else None,
+                              "at": _iso(at), "note": note}, hook=True)
+
+    def _drop(self) -> None:
+        self.stats.dropped += 1
+        self._dropped_since += 1
+        now = time.time()
+        if now - self._warned_at >= self.options.warn_every_s:
+            self._warn_dropped(now)
+
+    def _warn_dropped(self, now: float) -> None:
+        if not self._dropped_since:
+            return
+        log.warning("%s: %d clip(s) dropped in the last %.0f s (%d in all): scoring is slower than the "
+                    "stream; the lag limit is %g s", self.source.name, self._dropped_since, now - self._warned_at,
+                    self.stats.dropped, self.options.max_lag_s)
+        self.recorder.record({"type": "dropped", "source": self.source.name, "clips": self._dropped_since,
+                              "total": self.stats.dropped, "at": _iso(now), "max_lag_s": self.options.max_lag_s})
+        self._dropped_since, self._warned_at = 0, now
+
+    def _score_pending(self) -> None:
+        if not self.pending:
+            return
+        batch, self.pending = self.pending, []
+        features, cells = self.backbone.forward_cells(np.stack([p[3] for p in batch]))
+        if self._still and self.feed.name not in self._coverage_warned:
+            self._check_coverage(cells, batch)
+        with self.score_lock:
+            cell_scores, clip_scores = self.wm.model.score_arrays(np.asarray(features), cells)
+        now = time.time()
+        for row, (clip, first, last, _, frame, t_first, t_last) in enumerate(batch):
+            self.stats.scored += 1
+            lag = now - t_last  # scoring lag; the smoothing's wait comes on top (in an event's `rules_s`)
+            self.stats.lag_s = lag
+            self.stats.max_lag_s = max(self.stats.max_lag_s, lag) if self.feed.live else 0.0
+            cs = None if cell_scores is None else cell_scores[row]
+            item = (clip, first, last, frame, t_first, t_last, cs, lag)
+            for done_item, score in self.smoother.push(float(clip_scores[row]), item):
+                self._decide(done_item, score, decided_at=t_last)  # final once this clip came
+        if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
+            self._warn_dropped(time.time())
+
+    def _check_coverage(self, cells, batch) -> None:
+        """The first clip of a video that moves where the models' history never did: a `warning`
+        record and a log line (once per video), as `videoad detect --fit-on` warns."""
+        from videoad import coverage
+
+        share = coverage.moving_share(cells, self._coverage_attrs)
+        if share is None:
+            return
+        hits = np.flatnonzero((share[:, self._still] > coverage.MOVING).any(axis=1))
+        if not len(hits):
+            return
+        self._coverage_warned.add(self.feed.name)
+        _, first, last = batch[int(hits[0])][:3]
+        where = coverage.cell_names(self._still, (self.wm.cell_grid or (0, 1))[1])
+        problem = (f"frames {first}-{last} move in grid cell(s) the models' history never shows moving ({where}): "
+                   "scores and events there may be ordinary activity the history did not cover")
+        log.warning("%s: %s", self.feed.name, problem)
+        self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
+                              "warning": problem, "at": _iso(time.time())})
+
+    def _decide(self, item: tuple, score: float, decided_at: float | None = None) -> None:
+        """One clip's final (smoothed) score into the records and the event rules; `decided_at`:
+        arrival of the last frame of the clip that made it final (the smoothing's wait and the
+        rules' wait both count in an event's `rules_s`)."""
+        clip, first, last, frame, t_first, t_last, cs, lag = item
+        self.stats.media_s = (last + 1) / self.fps if self.fps else 0.0
+        self.recorder.clip(self.source.name, self.feed.name, clip, first, last, score,
+                           lag if self.feed.live else None)
+        if cs is not None:
+            self.cell_sample.append(np.asarray(cs, dtype=np.float32))
+        done = self.tracker.feed(clip, first, last, score, cs)
+        self._decided_at = decided_at if decided_at is not None else t_last
+        for kind, ev in done:
+            if kind == "close":
+                self._report(kind, ev, "quiet")
+        run = self.tracker.run
+        if run is not None:
+            if run.first == clip:
+                self.stash = {"first": clip, "start_at": t_first}
+            if run.last == clip:
+                self.stash["end_at"] = t_last
+            if run.peak == clip:
+                self.stash.update(peak_at=(t_first + t_last) / 2, frame=frame, cells=cs)
+        for kind, ev in done:
+            if kind == "open":
+                self._report(kind, ev, "")
+        self.stats.open = run is not None and run.opened
+
+    def _cell_base(self) -> float:
+        """The typical cell score: the median over the recent clips (a stream has no whole-video median)."""
+        return float(np.median(np.stack(self.cell_sample))) if self.cell_sample else 0.0
+
+    # -- records ----------------------------------------------------------------------------------
+    def _report(self, kind: str, ev: Event, why: str) -> None:
+        now = time.time()
+        stash = self.stash
+        run = self.tracker.run if kind == "open" else self.tracker.last_closed
+        grid = self.wm.cell_grid
+        event_id = f"{self.slug}-{self.run_stamp}-E{ev.event:04d}"
+        if self._still and ev.cells is not None:  # cells of the event its history never moved in
+            ev.unseen_cells = sorted(set(self._still).intersection(ev.cells))
+        rec = {"type": kind, "id": event_id, "source": self.source.name, "video": ev.video, "group": self.wm.group,
+               "event": ev.event}
+        rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()
+                    if k not in ("event", "video", "category")})
+        rec.update(duration_s=_r(ev.duration_s), n_clips=ev.n_clips, cell_names=cell_names(ev.cells, grid) or None,
+                   where=where_words(ev.peak_cells, grid) or None, score_unit=self.wm.score_unit,
+                   start_at=_iso(stash.get("start_at")), peak_at=_iso(stash.get("peak_at")))
+        if kind == "close":
+            end_at = stash.get("end_at")
+            decided = self._decided_at if why == "quiet" else None
+            rec.update(end_at=_iso(end_at), closed_by=why, lag_s=_r(now - end_at, 3) if end_at else None,
+                       rules_s=_r(decided - end_at, 3) if end_at and decided else None)
+            self.stats.events += 1
+        if self.options.images and stash.get("frame") is not None:
+            name = f"{event_id}{'-open' if kind == 'open' else ''}.jpg"
+            try:
+                self._image(self.recorder.out / IMAGES / name, stash, ev, run)
+                rec["image"] = f"{IMAGES}/{name}"
+            except Exception as exc:  # noqa: BLE001 - the record matters more than its picture
+                log.warning("%s: %s image not written: %s", self.source.name, event_id, exc)
+        rec["recorded_at"] = _iso(time.time())
+        self.recorder.record(rec, hook=True)
+
+    def _image(self, path: Path, stash: dict, ev: Event, run) -> None:
+        import cv2
+
+        from videoad.events import fmt_score
+        from videoad.heatmap import burn
+
+        frame = stash["frame"]
+        if frame.shape[1] < MIN_IMAGE_WIDTH:  # a small working frame: enlarge it so the picture reads
+            k = -(-MIN_IMAGE_WIDTH // frame.shape[1])
+            frame = cv2.resize(frame, (frame.shape[1] * k, frame.shape[0] * k), interpolation=cv2.INTER_LINEAR)
+        grid = self.wm.cell_grid
+        if grid is not None and stash.get("cells") is not None and run is not None and run.cells_max is not None:
+            vmin = self._cell_base()
+            vmax = max(float(run.cells_max.max()), vmin + 1e-9)
+            frame = burn(frame, np.asarray(stash["cells"]), grid, self.region, vmin, vmax, hot=ev.peak_cells)
+        bgr = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR)
+        when = f"{ev.peak_s:.1f} s" if ev.peak_s is not None else f"frame {ev.peak_frame}"
+        text = f"E{ev.event} peak {fmt_score(ev.peak_score)} at {when}"
+        scale = bgr.shape[1] / 960
+        (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        cv2.rectangle(bgr, (0, 0), (w + 10, h + base + 8), (0, 0, 0), -1)
+        cv2.putText(bgr, text, (5, h + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+        ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        if not ok:
+            raise RuntimeError("JPEG encoding failed")
+        write_atomic(path, data.tobytes())
+
+
+def _small(frame: np.ndarray) -> np.ndarray:
+    """A copy of the frame at most IMAGE_WIDTH wide (what the event image is drawn on)."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    if w <= IMAGE_WIDTH:
+        return frame.copy()
+    return cv2.resize(frame, (IMAGE_WIDTH, max(1, round(h * IMAGE_WIDTH / w))), interpolation=cv2.INTER_AREA)
+
+

@@ -1,0 +1,155 @@
+"""What `watch` reads: a file, a stream (reopened when it drops), a folder whose new files are
+watched as they arrive, frames given in memory; `make_source` from the command line's text."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+
+from videoad.live.model import WatchError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Feed:
+    """One video a source delivers: a file, a stream (reopened when it drops), a generator."""
+
+    name: str
+    open: Callable[[], "object"]  # -> extract.decode.FrameStream
+    live: bool = False  # frames come in real time: lag is measured, stale clips dropped
+    reconnect: bool = False  # reopen when it ends or fails
+    realtime: bool = False  # pace the frames at the stream's rate (a file played as a camera)
+
+
+class Source:
+    """Something to watch; `feeds` yields its videos (one, or one per file arriving in a folder)."""
+
+    name: str = ""
+
+    def feeds(self, stop: threading.Event) -> Iterator[Feed]:
+        raise NotImplementedError
+
+
+class FileSource(Source):
+    def __init__(self, path, realtime: bool = False, decoders: tuple[str, ...] | None = None):
+        self.path, self.realtime = Path(path), bool(realtime)
+        self.name = self.path.name
+        self.decoders = decoders
+
+    def feeds(self, stop):
+        from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
+
+        decoders = installed_decoders(self.decoders or DEFAULT_DECODERS)
+        yield Feed(self.name, lambda: open_video(self.path, decoders), live=self.realtime, realtime=self.realtime)
+
+
+class StreamSource(Source):
+    """A camera (/dev/videoN) or a URL; reopened with backoff whenever it ends or fails."""
+
+    def __init__(self, url: str, timeout: float = 10.0):
+        self.url, self.timeout = url, float(timeout)
+        self.name = _display_url(url)
+
+    def feeds(self, stop):
+        from extract.decode import open_stream
+
+        yield Feed(self.name, lambda: open_stream(self.url, self.timeout), live=True, reconnect=True)
+
+
+class FolderSource(Source):
+    """A folder that new video files arrive in: each file is watched once, in arrival order,
+    when its size and modification time have held still for one poll (a file still being
+    written is left for the next poll). `once`: the files there now, then stop."""
+
+    def __init__(self, folder, poll_s: float = 2.0, once: bool = False, realtime: bool = False):
+        self.folder, self.poll_s, self.once, self.realtime = Path(folder), float(poll_s), bool(once), bool(realtime)
+        self.name = self.folder.name or str(self.folder)
+
+    def _listing(self) -> dict[Path, tuple[int, int]]:
+        from extract.sources import VIDEO_EXTENSIONS
+
+        found = {}
+        try:
+            entries = list(os.scandir(self.folder))
+        except OSError as exc:
+            log.warning("%s: cannot list the folder (%s)", self.folder, exc)
+            return found
+        for e in entries:
+            if e.name.startswith(".") or os.path.splitext(e.name)[1].lower() not in VIDEO_EXTENSIONS:
+                continue
+            try:
+                st = e.stat()
+            except OSError:
+                continue
+            if e.is_file():
+                found[Path(e.path)] = (st.st_size, st.st_mtime_ns)
+        return found
+
+    def feeds(self, stop):
+        from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
+
+        decoders = installed_decoders(DEFAULT_DECODERS)
+        done: set[Path] = set()
+        last: dict[Path, tuple[int, int]] = {}
+        first = True
+        while not stop.is_set():
+            now = self._listing()
+            ready = [p for p, st in now.items() if p not in done and (self.once and first or last.get(p) == st)]
+            for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
+                done.add(path)
+                yield Feed(path.name, (lambda p=path: open_video(p, decoders)), live=self.realtime,
+                           realtime=self.realtime)
+                if stop.is_set():
+                    return
+            if self.once:
+                return
+            last, first = now, False
+            stop.wait(self.poll_s)
+
+
+class FramesSource(Source):
+    """Frames from Python (RGB uint8 arrays): a synthetic camera for tests and benchmarks."""
+
+    def __init__(self, name: str, frames: Callable[[], Iterable[np.ndarray]] | Iterable[np.ndarray], fps: float,
+                 live: bool = False, realtime: bool = False):
+        self.name, self.fps, self.live, self.realtime = name, float(fps), bool(live or realtime), bool(realtime)
+        self._frames = frames
+
+    def feeds(self, stop):
+        from extract.decode import FrameStream
+
+        def opener():
+            frames = self._frames() if callable(self._frames) else self._frames
+            return FrameStream("python", self.fps, -1, iter(frames))
+
+        yield Feed(self.name, opener, live=self.live, realtime=self.realtime)
+
+
+def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, poll_s: float = 2.0,
+                once: bool = False) -> Source:
+    """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file."""
+    from extract.decode import is_stream
+
+    if is_stream(text):
+        return StreamSource(text, timeout)
+    path = Path(text)
+    if path.is_dir():
+        return FolderSource(path, poll_s, once, realtime)
+    if path.is_file():
+        return FileSource(path, realtime)
+    raise WatchError(f"{text}: no such file or folder, and not a stream address "
+                     "(rtsp://, http(s)://, /dev/videoN, ...)")
+
+
+def _display_url(url: str) -> str:
+    """A stream's name for records and file names: its address without a password."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
