@@ -721,3 +721,24 @@ def test_unselected_share_trains_on_rows_outside_the_selection():
                                   alone.decision_scores_)
     with pytest.raises(ValueError, match="unselected_share"):
         DUAD(**once, unselected_share=1.0).fit(X)
+
+
+def test_z_angle_log_puts_the_angle_logarithm_into_the_reselection_space():
+    """`z_angle="log"`: each row's z is [code, log(angle floored at 1e-4)], L2-normalised, so that
+    the badly reconstructed rows no longer sit together near the angle axis; the default keeps the
+    paper's angle, and an unknown reading is refused."""
+    X, _ = mixture(seed=2)
+    fitted = DUAD(**{**SMALL, "max_reselections": 1}, random_state=5).fit(X)
+    X_t = fitted._tensor(fitted._transform(X))
+    z, angle = fitted._embedding(X_t)
+    code, _ = fitted._forward_all(X_t)
+    raw = np.c_[code, angle].astype(np.float64)
+    np.testing.assert_allclose(z, raw / np.linalg.norm(raw, axis=1, keepdims=True), rtol=1e-6)
+    fitted.z_angle = "log"
+    z_log, angle_log = fitted._embedding(X_t)
+    np.testing.assert_array_equal(angle_log, angle)
+    logged = np.c_[code, np.log(np.maximum(angle, 1e-4))].astype(np.float64)
+    np.testing.assert_allclose(z_log, logged / np.linalg.norm(logged, axis=1, keepdims=True), rtol=1e-6)
+    assert DUAD().z_angle == "angle"
+    with pytest.raises(ValueError, match="z_angle must be"):
+        DUAD(**SMALL, z_angle="cos").fit(X)

@@ -153,6 +153,12 @@ class DUAD(TorchDetector):
         KDDCUP99 the poor unsettled fits had ended one period after a contaminated selection,
         which the model had learned, with a clean last selection it had not
         (benchmarks/results/kdd_settle.md).
+    z_angle : the angle column of the reselection's z before each row is L2-normalised: "angle"
+        (the paper) or "log" (its logarithm, floored at 1e-4 rad). Why it was tried: with the raw
+        angle, rows reconstructed badly (a large angle beside a small code) are pressed together
+        near the angle axis and look tight, the opposite of what the variance rule presumes; with
+        its logarithm, well reconstructed rows carry the large column and bad ones spread with their
+        code. A probe on KDDCUP99 development splits (docs/guard.md); off by default.
     unselected_share : the share of each training period's rows drawn (seeded, anew each period)
         from outside the selection, beside it; 0 (the paper) trains on the selection alone. Why
         it was tried: a clean, settled KDDCUP99 fit that scores poorly has dropped a dense normal
@@ -184,7 +190,8 @@ class DUAD(TorchDetector):
                  guard: bool = False, guard_runs: int = 1, guard_margin: float = 2.0, refit_epochs: int = 0,
                  restarts: int = 0, restart_keep: str = "mean", restart_when: str = "unsettled",
                  train_last_selection: bool = False, unselected_share: float = 0.0,
-                 snapshots: int = 1, gmm_backend: str = "auto", n_threads: int | None = None, verbose: bool = False):
+                 snapshots: int = 1, z_angle: str = "angle", gmm_backend: str = "auto", n_threads: int | None = None,
+                 verbose: bool = False):
         self.p0 = p0
         self.p = p
         self.r = r
@@ -225,6 +232,7 @@ class DUAD(TorchDetector):
         self.train_last_selection = train_last_selection
         self.unselected_share = unselected_share
         self.snapshots = snapshots
+        self.z_angle = z_angle
         self.gmm_backend = gmm_backend
         self.n_threads = n_threads
         self.verbose = verbose
@@ -263,6 +271,8 @@ class DUAD(TorchDetector):
         if self.snapshots == 2 and int(self.refit_epochs) > 0:
             raise ValueError("snapshots=2 averages two periods of one model; refit_epochs replaces that model "
                              "with a fresh one: use one or the other")
+        if self.z_angle not in ("angle", "log"):
+            raise ValueError(f"z_angle must be 'angle' or 'log', got {self.z_angle!r}")
         if not 0.0 <= float(self.unselected_share) < 1.0:
             raise ValueError(f"unselected_share must be in [0, 1), got {self.unselected_share!r}")
         if int(self.n_components) < 1 or int(self.batch_size) < 1 or int(self.max_reselections) < 0:
@@ -667,7 +677,8 @@ class DUAD(TorchDetector):
         variances near 1e-8, below float32's resolution around 1.
         """
         code, angle = self._forward_all(X_t)
-        z = np.concatenate([code, angle[:, None]], axis=1).astype(np.float64)
+        column = np.log(np.maximum(angle, 1e-4)) if getattr(self, "z_angle", "angle") == "log" else angle
+        z = np.concatenate([code, column[:, None]], axis=1).astype(np.float64)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return z / np.where(norms > 0, norms, 1.0), angle
 
