@@ -572,16 +572,15 @@ def rule_key(rule: tuple) -> str:
 def selection_lines(fits: list, rules) -> dict:
     """The line of each rule that reads it from the clips DUAD's own selection holds (`line_from:
     selection`), from a transductive pooled run's one recorded fit, as `GroupModel.fit` draws it."""
-    from videoad.group_model import MIN_LINE_CLIPS, alarm_line, selected_clips
+    from videoad.group_model import alarm_line, line_clips_of
 
     wanted = [r for r in rules if len(r) > 2 and r[2] == "selection"]
     if not wanted:
         return {}
     assert len(fits) == 1, "selection lines are measured on pooled runs (one fit)"
     model, cells, clips = fits[0]
-    mask = selected_clips(model.detectors, cells, model.cell_aggregate)
-    base = clips[mask] if mask is not None and mask.sum() >= MIN_LINE_CLIPS else clips
-    return {rule_key(r): alarm_line(base, r[0], r[1]) for r in wanted}
+    mask, _ = line_clips_of(model.detectors, cells, model.cell_aggregate, len(clips))
+    return {rule_key(r): alarm_line(clips[mask], r[0], r[1]) for r in wanted}
 
 
 def alarm_outcomes(scores, ann, rules=ALARMS, lines=None) -> dict:

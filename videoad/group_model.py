@@ -158,6 +158,19 @@ def selected_clips(detectors, cell_scores: np.ndarray | None, how: str) -> np.nd
     return np.take_along_axis(cells, hottest, axis=1).all(axis=1)
 
 
+def line_clips_of(detectors, cell_scores: np.ndarray | None, how: str, n_clips: int, name: str = ""
+                  ) -> tuple[np.ndarray, str | None]:
+    """The clips a `line_from: selection` line is read from (`selected_clips`) and None, or every
+    clip and why not: the detector keeps no selection, or fewer than `MIN_LINE_CLIPS` clips are
+    selected (too few to read a spread from)."""
+    mask = selected_clips(detectors, cell_scores, how)
+    if mask is None:
+        return np.ones(n_clips, dtype=bool), f"the {name + ' ' if name else ''}detector keeps no normal selection"
+    if int(mask.sum()) < MIN_LINE_CLIPS:
+        return np.ones(n_clips, dtype=bool), f"{int(mask.sum())} selected clips, fewer than {MIN_LINE_CLIPS}"
+    return mask, None
+
+
 # ---------------------------------------------------------------------------------------------
 # the feature transform
 
@@ -271,15 +284,11 @@ class GroupModel:
         clips = model.smoothed(vids, raw)
         line_clips, note = np.ones(len(clips), dtype=bool), None
         if line_from == "selection" and source != "held-out":
-            mask = selected_clips(dets, cells, cell_aggregate)
-            if mask is None:
-                note = f"the {detector} detector keeps no normal selection"
-            elif int(mask.sum()) < MIN_LINE_CLIPS:
-                note = f"{int(mask.sum())} selected clips, fewer than {MIN_LINE_CLIPS}"
-            else:
-                line_clips, source = mask, "selection"
+            line_clips, note = line_clips_of(dets, cells, cell_aggregate, len(clips), detector)
             if note:
                 log.warning("line_from: selection: %s; the alarm line is read from every fitted clip", note)
+            else:
+                source = "selection"
         model.threshold = alarm_line(clips[line_clips], alarm, alarm_level)
         model.threshold_raw = (alarm_line(raw[line_clips], alarm, alarm_level) if model.smooth > 0
                                else model.threshold)
