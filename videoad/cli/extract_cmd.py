@@ -110,7 +110,6 @@ def _given_settings(ctx: click.Context) -> dict[str, Any]:
     return out
 
 
-
 def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | None = None) -> str | None:
     """What to raise when a GPU would mostly wait for the decode workers, or None. Measured on
     one H200 (benchmarks/results/gpu_checks.md): C3D alone ~2,000 clips/s, one decode worker
@@ -124,6 +123,7 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
         return None
     return (f"note: a GPU computes clips far faster than {workers} decode worker(s) can feed it; on this "
             f"{cores}-core machine {' '.join(tips)} keeps it busier (docs/backbones.md, 'Keeping the GPU fed')")
+
 
 @click.command("extract")
 @click.argument("input_path", metavar="INPUT", required=False, type=click.Path(exists=True))

@@ -158,7 +158,8 @@ class DUAD(TorchDetector):
         angle, rows reconstructed badly (a large angle beside a small code) are pressed together
         near the angle axis and look tight, the opposite of what the variance rule presumes; with
         its logarithm, well reconstructed rows carry the large column and bad ones spread with their
-        code. A probe on KDDCUP99 development splits (docs/guard.md); off by default.
+        code. Lost on KDDCUP99 development splits (no fit settled, anomalies entered; docs/guard.md);
+        off everywhere.
     unselected_share : the share of each training period's rows drawn (seeded, anew each period)
         from outside the selection, beside it; 0 (the paper) trains on the selection alone. Why
         it was tried: a clean, settled KDDCUP99 fit that scores poorly has dropped a dense normal
@@ -677,7 +678,7 @@ class DUAD(TorchDetector):
         variances near 1e-8, below float32's resolution around 1.
         """
         code, angle = self._forward_all(X_t)
-        column = np.log(np.maximum(angle, 1e-4)) if getattr(self, "z_angle", "angle") == "log" else angle
+        column = np.log(np.maximum(angle, 1e-4)) if self.z_angle == "log" else angle
         z = np.concatenate([code, column[:, None]], axis=1).astype(np.float64)
         norms = np.linalg.norm(z, axis=1, keepdims=True)
         return z / np.where(norms > 0, norms, 1.0), angle

@@ -3,7 +3,7 @@
 packaged `videoad/defaults/detect.yaml` (configs/video.yaml is a copy a test keeps equal)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -151,8 +151,7 @@ def with_device(cfg: DetectConfig, device: str) -> DetectConfig:
         raise ValueError(f"--device: detector {cfg.detector!r} runs on the CPU only; the ones that take a "
                          f"device are {', '.join(torch_ones)}")
     resolve_device(device)  # an unknown device or a missing GPU is an error here, with its reason
-    cfg.params = {**cfg.params, "device": str(device)}
-    return cfg.check("--device")
+    return replace(cfg, params={**cfg.params, "device": str(device)}).check("--device")
 
 
 def run_config(path=None) -> DetectConfig:
