@@ -7,9 +7,9 @@ channels_last_3d, `--threads` intra-op threads, batches of `--batch`. "Pipeline"
 runner (`extract.run.extract_videos`) over `--video` with decode workers, clips/s end to end.
 GPU (only when torch sees CUDA): fp16 autocast at batches 32/64/128, model alone from pinned host
 memory, then the pipeline with `--gpu-workers` decode workers over `--gpu-videos` copies of the
-video (a worker decodes one video at a time, so one video measures one worker), and the share
-of the pipeline's wall time during which the device was computing (CUDA events around each
-forward call).
+video (a worker decodes one video at a time, so one video measures one worker), once per
+decoder in `--gpu-decoders` and per wire (uint8, float32), and the share of the pipeline's wall
+time during which the device was computing (CUDA events around each forward call).
 
 The report ends with the expected wall time for the UCF-Crime test set (290 videos, 1,111,808
 frames, 69,364 complete 16-frame clips) at each measured rate.
@@ -96,9 +96,10 @@ def preprocess_rate(video: Path, n: int = 16) -> dict:
 
 
 def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1,
-             wire: str | None = None) -> dict:
+             wire: str | None = None, decoders: tuple[str, ...] | None = None) -> dict:
     """The real runner over a video or a folder: clips/s end to end, and the backbone's busy
-    share. `wire`: what the decode workers send ("uint8", the default, or "float32")."""
+    share. `wire`: what the decode workers send ("uint8", the default, or "float32");
+    `decoders`: the runner's decoder list (its default when None)."""
     from extract.run import ExtractOptions, extract_videos
 
     backbone = C3DBackbone(random_init=True, device=device, batch_size=batch, width=width)
@@ -109,13 +110,16 @@ def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1,
     before = resource.getrusage(resource.RUSAGE_SELF)
     with tempfile.TemporaryDirectory() as out:
         options = ExtractOptions(workers=workers, batch_size=batch, progress=False)
+        if decoders:
+            options.decoders = tuple(decoders)
         summary = extract_videos(video, out, backbone, options)
     after = resource.getrusage(resource.RUSAGE_SELF)
     main_cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if not summary.ok:
         raise SystemExit(f"pipeline failed: {summary.report()}")
     stats = backbone.stats
-    result = {"device": device, "batch": batch, "workers": workers, "wire": backbone.wire, "clips": summary.clips,
+    result = {"device": device, "batch": batch, "workers": workers, "wire": backbone.wire,
+              "decoders": ",".join(options.decoders), "clips": summary.clips,
               "seconds": round(summary.seconds, 2),
               "clips_per_s": round(summary.clips / summary.seconds, 3),
               "forward_share": round(stats["forward_s"] / summary.seconds, 3),
@@ -231,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--gpu-batches", default="32,64,128")
     parser.add_argument("--gpu-workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    parser.add_argument("--gpu-decoders", default="pyav,opencv",
+                        help="the GPU pipeline once per decoder, each with both wires (a decoder "
+                             "that is not installed is recorded as skipped)")
     parser.add_argument("--gpu-videos", type=int, default=None,
                         help="copies of the video in the GPU pipeline (default: one per decode worker)")
     parser.add_argument("--width", type=int, default=1, help="channel divisor (smoke runs only)")
@@ -278,17 +285,29 @@ def main(argv: list[str] | None = None) -> int:
         best = max(r["clips_per_s_median"] for r in report["gpu_model_alone"] if r["precision"] != "fp32")
         estimates["gpu_model_alone_best"] = ucf_estimate(best)
         if not args.skip_pipeline:
-            folder = copies(args.video, Path(tmp.name) / "gpu_videos", args.gpu_videos or args.gpu_workers)
-            report["gpu_pipeline"] = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width)
-            report["gpu_pipeline"]["videos"] = args.gpu_videos or args.gpu_workers
-            print(json.dumps(report["gpu_pipeline"]), flush=True)
+            from extract.decode import installed_decoders
+
+            videos = args.gpu_videos or args.gpu_workers
+            folder = copies(args.video, Path(tmp.name) / "gpu_videos", videos)
+            report["gpu_pipelines"] = []
+            for decoder in args.gpu_decoders.split(","):
+                # per decoder: the uint8 wire, then the float32 one as the baseline of the same run
+                if not installed_decoders((decoder,)):
+                    report["gpu_pipelines"].append({"decoders": decoder, "skipped": "not installed"})
+                    print(f"GPU pipeline with {decoder}: skipped, not installed", flush=True)
+                    continue
+                rows = {}
+                for wire in ("uint8", "float32"):
+                    rows[wire] = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width,
+                                          wire=wire, decoders=(decoder,))
+                    rows[wire]["videos"] = videos
+                    print(json.dumps(rows[wire]), flush=True)
+                rows["uint8"]["speedup_over_float32_wire"] = round(
+                    rows["uint8"]["clips_per_s"] / rows["float32"]["clips_per_s"], 3)
+                report["gpu_pipelines"] += [rows["uint8"], rows["float32"]]
+            report["gpu_pipeline"] = max((r for r in report["gpu_pipelines"] if "clips_per_s" in r),
+                                         key=lambda r: r["clips_per_s"])
             estimates["gpu_pipeline"] = ucf_estimate(report["gpu_pipeline"]["clips_per_s"])
-            # the baseline of the same run: the workers send the normalised float32 input
-            base = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width, wire="float32")
-            report["gpu_pipeline_float32_wire"] = base
-            report["gpu_pipeline"]["speedup_over_float32_wire"] = round(
-                report["gpu_pipeline"]["clips_per_s"] / base["clips_per_s"], 3)
-            print(json.dumps(base), flush=True)
     tmp.cleanup()
     report["ucf_crime_test_estimate"] = estimates
     print(json.dumps({"ucf_crime_test_estimate": estimates}, indent=1))
