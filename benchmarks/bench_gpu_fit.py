@@ -14,7 +14,7 @@ matrix too. Cases:
 - kdd: KDDCUP99 at 20% contamination, seed 5, the benchmark's settings (243,020 x 118);
 - mix4096: the scale benchmark's synthetic mixture, `--rows` x 4,096, the video defaults for
   learned features (score knn).
-Measured once, on one H200: benchmarks/results/gpu_checks.md (run through benchmarks/gpu_checks.sh).
+Measured on one H200 (two leases): benchmarks/results/gpu_checks.md (run through benchmarks/gpu_checks.sh).
 """
 from __future__ import annotations
 
