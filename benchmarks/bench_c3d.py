@@ -238,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu-decoders", default="pyav,opencv",
                         help="the GPU pipeline once per decoder, each with both wires (a decoder "
                              "that is not installed is recorded as skipped)")
+    parser.add_argument("--gpu-wires", default="uint8,float32",
+                        help="the wires the GPU pipeline runs with (float32 is the baseline)")
     parser.add_argument("--gpu-videos", type=int, default=None,
                         help="copies of the video in the GPU pipeline (default: one per decode worker)")
     parser.add_argument("--width", type=int, default=1, help="channel divisor (smoke runs only)")
@@ -297,14 +299,15 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"GPU pipeline with {decoder}: skipped, not installed", flush=True)
                     continue
                 rows = {}
-                for wire in ("uint8", "float32"):
+                for wire in args.gpu_wires.split(","):
                     rows[wire] = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width,
                                           wire=wire, decoders=(decoder,))
                     rows[wire]["videos"] = videos
                     print(json.dumps(rows[wire]), flush=True)
-                rows["uint8"]["speedup_over_float32_wire"] = round(
-                    rows["uint8"]["clips_per_s"] / rows["float32"]["clips_per_s"], 3)
-                report["gpu_pipelines"] += [rows["uint8"], rows["float32"]]
+                if "uint8" in rows and "float32" in rows:
+                    rows["uint8"]["speedup_over_float32_wire"] = round(
+                        rows["uint8"]["clips_per_s"] / rows["float32"]["clips_per_s"], 3)
+                report["gpu_pipelines"] += list(rows.values())
             report["gpu_pipeline"] = max((r for r in report["gpu_pipelines"] if "clips_per_s" in r),
                                          key=lambda r: r["clips_per_s"])
             estimates["gpu_pipeline"] = ucf_estimate(report["gpu_pipeline"]["clips_per_s"])
