@@ -96,15 +96,21 @@ def preprocess_rate(video: Path, n: int = 16) -> dict:
 
 
 def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1,
-             wire: str | None = None, decoders: tuple[str, ...] | None = None) -> dict:
+             wire: str | None = None, decoders: tuple[str, ...] | None = None,
+             bucket: bool | None = None) -> dict:
     """The real runner over a video or a folder: clips/s end to end, and the backbone's busy
     share. `wire`: what the decode workers send ("uint8", the default, or "float32");
-    `decoders`: the runner's decoder list (its default when None)."""
+    `decoders`: the runner's decoder list (its default when None); `bucket`: whether sub-batches
+    are padded to a power of two (the device's default when None)."""
     from extract.run import ExtractOptions, extract_videos
 
     backbone = C3DBackbone(random_init=True, device=device, batch_size=batch, width=width)
     if wire:
         backbone.wire = wire
+    if bucket is not None:
+        import dataclasses
+
+        backbone.plan = dataclasses.replace(backbone.plan, bucket=bucket)
     import resource
 
     before = resource.getrusage(resource.RUSAGE_SELF)
@@ -119,7 +125,8 @@ def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1,
         raise SystemExit(f"pipeline failed: {summary.report()}")
     stats = backbone.stats
     result = {"device": device, "batch": batch, "workers": workers, "wire": backbone.wire,
-              "decoders": ",".join(options.decoders), "clips": summary.clips,
+              "decoders": ",".join(options.decoders), "bucket": backbone.plan.bucket,
+              "padded_rows": stats.get("padded", 0), "clips": summary.clips,
               "seconds": round(summary.seconds, 2),
               "clips_per_s": round(summary.clips / summary.seconds, 3),
               "forward_share": round(stats["forward_s"] / summary.seconds, 3),
@@ -240,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
                              "that is not installed is recorded as skipped)")
     parser.add_argument("--gpu-wires", default="uint8,float32",
                         help="the wires the GPU pipeline runs with (float32 is the baseline)")
+    parser.add_argument("--gpu-buckets", default="on",
+                        help="on,off: the GPU pipeline also without padding sub-batches to a power "
+                             "of two (the baseline of the same run)")
     parser.add_argument("--gpu-videos", type=int, default=None,
                         help="copies of the video in the GPU pipeline (default: one per decode worker)")
     parser.add_argument("--width", type=int, default=1, help="channel divisor (smoke runs only)")
@@ -300,10 +310,12 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 rows = {}
                 for wire in args.gpu_wires.split(","):
-                    rows[wire] = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width,
-                                          wire=wire, decoders=(decoder,))
-                    rows[wire]["videos"] = videos
-                    print(json.dumps(rows[wire]), flush=True)
+                    for bucket in args.gpu_buckets.split(","):
+                        key = wire if bucket == "on" else f"{wire}, bucket {bucket}"
+                        rows[key] = pipeline(folder, "cuda:0", 64, args.gpu_workers, args.width,
+                                             wire=wire, decoders=(decoder,), bucket=bucket == "on")
+                        rows[key]["videos"] = videos
+                        print(json.dumps(rows[key]), flush=True)
                 if "uint8" in rows and "float32" in rows:
                     rows["uint8"]["speedup_over_float32_wire"] = round(
                         rows["uint8"]["clips_per_s"] / rows["float32"]["clips_per_s"], 3)

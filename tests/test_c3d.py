@@ -7,6 +7,7 @@ channels divided by 16, because the full C3D costs ~0.5 s per clip on these CPUs
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import pickle
 
@@ -15,7 +16,7 @@ import pytest
 import torch
 
 from extract.backbones.c3d import C3D, C3DBackbone, SPORTS1M_MEAN_BGR, load_mean_cube
-from extract.backbones.torch_base import (ExecPlan, MissingWeightsError, TorchBackbone, exec_plan,
+from extract.backbones.torch_base import (ExecPlan, MissingWeightsError, TorchBackbone, bucket_size, exec_plan,
                                           resolve_device)
 from extract.tencrop import crop_boxes
 from extract.weights import WeightsError, load_state_dict
@@ -255,6 +256,7 @@ def test_features_are_post_relu(tmp_path, layer):
 def test_exec_plan_per_device():
     cuda = exec_plan(torch.device("cuda", 1))
     assert (cuda.amp, cuda.pin_memory, cuda.non_blocking, cuda.channels_last) == (True, True, True, False)
+    assert cuda.bucket and not exec_plan(torch.device("cpu")).bucket
     assert cuda.precision == "fp16-autocast"
     assert exec_plan(torch.device("cuda", 0), amp=False).precision == "fp32"
     cpu = exec_plan(torch.device("cpu"))
@@ -286,6 +288,35 @@ def test_batch_splitting_gives_the_same_features():
     np.testing.assert_allclose(split.forward_batch(clips), whole.forward_batch(clips), rtol=1e-5, atol=1e-6)
     assert calls == [2, 2, 1]
     assert split.stats["clips"] == 5 and split.stats["batches"] == 1
+
+
+def test_bucket_size():
+    assert [bucket_size(n, 64) for n in (1, 2, 3, 5, 17, 33, 63, 64)] == [1, 2, 4, 8, 32, 64, 64, 64]
+    assert [bucket_size(n, 48) for n in (20, 33, 48)] == [32, 48, 48]  # never above the sub-batch
+    shapes = {bucket_size(n, 64) for n in range(1, 65)}
+    assert len(shapes) == 7  # what cudnn autotunes for, instead of 64 batch sizes
+
+
+def test_bucketed_sub_batches_give_the_same_features():
+    """The CUDA plan pads each sub-batch to a power of two; checked on the CPU by setting the
+    plan's flag: the padded rows reach the model, their outputs do not reach the caller, and
+    the features (and cells) are those of the unpadded run."""
+    rng = np.random.default_rng(2)
+    plain = C3DBackbone(random_init=True, width=16, batch_size=8, channels_last=False)
+    clips = np.stack([plain.preprocess(rng.integers(0, 256, (16, 128, 171, 3), dtype=np.uint8))
+                      for _ in range(11)])
+    bucketed = C3DBackbone(random_init=True, width=16, batch_size=8, channels_last=False)
+    bucketed.plan = dataclasses.replace(bucketed.plan, bucket=True)
+    calls = []
+    original = bucketed._features_and_cells
+    bucketed._features_and_cells = lambda model, x: calls.append(len(x)) or original(model, x)
+    got, got_cells = bucketed.forward_cells(clips)
+    want, want_cells = plain.forward_cells(clips)
+    assert calls == [8, 4]  # 8 rows, then 3 padded to 4
+    assert got.shape == want.shape and got_cells.shape == want_cells.shape
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_cells, want_cells, rtol=1e-4, atol=1e-5)
+    assert bucketed.stats["padded"] == 1 and plain.stats["padded"] == 0
 
 
 def test_channels_last_matches_contiguous():

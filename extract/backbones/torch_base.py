@@ -7,7 +7,9 @@ model input into feature vectors (`_features`). This base decides how the batch 
   precision, because bf16/fp16 convolutions on these CPUs are orders of magnitude slower.
 * CUDA (`cuda` or `cuda:N`): fp16 autocast, cudnn autotuning, pinned host memory with
   non-blocking copies, and all sub-batches queued before the one synchronising read-back so the
-  host prepares the next copy while the GPU computes. Out-of-memory halves the sub-batch.
+  host prepares the next copy while the GPU computes. Each sub-batch is padded to a power of
+  two (`bucket_size`) so that the autotuning runs for a few shapes, not for every batch size
+  the runner happens to form. Out-of-memory halves the sub-batch.
 
 The model moves to the device on the first `forward_batch`, not at construction, so that decode
 worker processes forked after construction never inherit a CUDA context, and a pickled copy
@@ -129,6 +131,10 @@ class ExecPlan:
     pin_memory: bool     # stage host tensors in page-locked memory
     non_blocking: bool   # asynchronous host -> device copies
     channels_last: bool  # channels_last_3d memory format for model and input
+    #: pad each sub-batch on the device to a power of two (rows of the last clip repeated, their
+    #: outputs dropped): the runner forwards clips as they arrive, so without it every new batch
+    #: size sets cudnn's autotuning off again (CUDA only; see `bucket_size`)
+    bucket: bool = False
 
     @property
     def precision(self) -> str:
@@ -140,12 +146,19 @@ def exec_plan(device: torch.device, amp: bool | None = None,
     """Defaults per device type; pure logic so that the CUDA choices are testable without a GPU."""
     if device.type == "cuda":
         return ExecPlan(device, amp=True if amp is None else amp, pin_memory=True,
-                        non_blocking=True, channels_last=bool(channels_last))
+                        non_blocking=True, channels_last=bool(channels_last), bucket=True)
     if amp:
         raise ValueError("mixed precision is CUDA-only here: fp16/bf16 3-D convolutions on the CPU "
                          "are orders of magnitude slower than fp32")
     return ExecPlan(device, amp=False, pin_memory=False, non_blocking=False,
                     channels_last=True if channels_last is None else channels_last)
+
+
+def bucket_size(n: int, cap: int) -> int:
+    """The padded size of a sub-batch of `n` rows: the next power of two, at most `cap` (the
+    sub-batch size), so that a run sees at most log2(cap) + 2 input shapes. Padding at most
+    doubles a sub-batch's compute, on a device that the decode workers keep mostly idle."""
+    return min(max(cap, n), 1 << max(0, n - 1).bit_length())
 
 
 def require_weights(weights: Any, random_init: bool, what: str, where: str) -> None:
@@ -196,7 +209,7 @@ class TorchBackbone(Backbone):
         self.batch_size = as_int(batch_size, "batch_size")
         self._model: torch.nn.Module | None = None
         self._placed = False
-        self.stats = {"batches": 0, "clips": 0, "forward_s": 0.0, "device_s": 0.0}
+        self.stats = {"batches": 0, "clips": 0, "forward_s": 0.0, "device_s": 0.0, "padded": 0}
 
     # -- scene cuts (run in the decode workers) ---------------------------------------------
     def preprocess_prepared(self, clip: np.ndarray, sources: Sequence[int] | None = None) -> np.ndarray:
@@ -457,16 +470,21 @@ class TorchBackbone(Backbone):
                 if plan.pin_memory:
                     x = x.pin_memory()
                 x = x.to(self.device, non_blocking=plan.non_blocking)
+                rows = x.shape[0]
+                padded = bucket_size(rows, step) if plan.bucket else rows
+                if padded > rows:  # repeat the last row; its outputs are dropped below
+                    x = torch.cat([x, x[-1:].expand(padded - rows, *x.shape[1:])])
+                    self.stats["padded"] += padded - rows
                 if wired:  # normalised here, after the copy of a quarter of the bytes
                     x = self._finish_on_device(x)
                 if plan.channels_last and x.ndim == 5:
                     x = x.contiguous(memory_format=torch.channels_last_3d)
                 if cells:
                     features, grid = self._features_and_cells(model, x)
-                    cell_outs.append(grid.float())
+                    cell_outs.append(grid[:rows].float())
                 else:
                     features = self._features(model, x)
-                outs.append(features.float())
+                outs.append(features[:rows].float())
             result = torch.cat(outs).cpu().numpy()
             grid = torch.cat(cell_outs).cpu().numpy() if cells else None
         if cuda:
