@@ -8,7 +8,9 @@ never a silent fall-back to the CPU. Anything else is an error naming what is ac
 """
 from __future__ import annotations
 
-import torch
+from .lazy import lazy_import
+
+torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
 ACCEPTED = "'auto', 'cpu', 'cuda' or 'cuda:N'"
 

@@ -25,7 +25,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+from .lazy import lazy_import
+
+torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
 __all__ = ["PublishedWeights", "WeightsError", "cache_dir", "check_name_hash", "check_state_dict",
            "download_file", "load_into", "load_state_dict", "looks_like_path", "resolve_weights",

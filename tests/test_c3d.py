@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import hashlib
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -297,26 +298,30 @@ def test_bucket_size():
     assert len(shapes) == 7  # what cudnn autotunes for, instead of 64 batch sizes
 
 
-def test_bucketed_sub_batches_give_the_same_features():
+@pytest.mark.parametrize("crops", ["centre", "tencrop"])
+def test_bucketed_sub_batches_give_the_same_features(crops):
     """The CUDA plan pads each sub-batch to a power of two; checked on the CPU by setting the
     plan's flag: the padded rows reach the model, their outputs do not reach the caller, and
-    the features (and cells) are those of the unpadded run."""
+    the features (and cells) are those of the unpadded run, ten-crop included."""
     rng = np.random.default_rng(2)
-    plain = C3DBackbone(random_init=True, width=16, batch_size=8, channels_last=False)
+    k = 10 if crops == "tencrop" else 1
+    plain = C3DBackbone(random_init=True, width=16, batch_size=8 * k, channels_last=False, crops=crops)
     clips = np.stack([plain.preprocess(rng.integers(0, 256, (16, 128, 171, 3), dtype=np.uint8))
                       for _ in range(11)])
-    bucketed = C3DBackbone(random_init=True, width=16, batch_size=8, channels_last=False)
+    bucketed = C3DBackbone(random_init=True, width=16, batch_size=8 * k, channels_last=False, crops=crops)
     bucketed.plan = dataclasses.replace(bucketed.plan, bucket=True)
     calls = []
     original = bucketed._features_and_cells
     bucketed._features_and_cells = lambda model, x: calls.append(len(x)) or original(model, x)
     got, got_cells = bucketed.forward_cells(clips)
     want, want_cells = plain.forward_cells(clips)
-    assert calls == [8, 4]  # 8 rows, then 3 padded to 4
+    # centre: 8 clips, then 3 padded to 4; ten-crop (`preprocess` gives the 110 crops as rows):
+    # 80 crops, then 30 padded to 32
+    assert calls == ([8, 4] if k == 1 else [80, 32])
     assert got.shape == want.shape and got_cells.shape == want_cells.shape
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(got_cells, want_cells, rtol=1e-4, atol=1e-5)
-    assert bucketed.stats["padded"] == 1 and plain.stats["padded"] == 0
+    assert bucketed.stats["padded"] == (1 if k == 1 else 2) and plain.stats["padded"] == 0
 
 
 def test_channels_last_matches_contiguous():
@@ -360,6 +365,34 @@ def test_pickled_copy_carries_preprocessing_only():
     with pytest.raises(RuntimeError, match="no model"):
         copy.forward_batch(copy.preprocess(coordinate_clip())[None])
     assert backbone.forward_batch(backbone.preprocess(coordinate_clip())[None]).shape == (1, 256)
+
+
+@pytest.mark.parametrize("crops", ["centre", "tencrop"])
+def test_a_worker_copy_prepares_clips_without_importing_torch(tmp_path, crops):
+    """A decode worker unpickles the backbone and prepares clips: in a fresh interpreter that
+    must not import torch (2.5 s per spawned worker here), and must give the same clip. The
+    copy still describes itself (its device and plan rebuilt on demand, torch imported then)."""
+    import subprocess
+    import sys
+
+    backbone = C3DBackbone(random_init=True, width=16, crops=crops)
+    (tmp_path / "backbone.pkl").write_bytes(pickle.dumps(backbone))
+    np.save(tmp_path / "clip.npy", coordinate_clip())
+    code = (
+        "import pickle, sys; import numpy as np; from extract.lazy import is_loaded\n"
+        "b = pickle.loads(open(sys.argv[1] + '/backbone.pkl', 'rb').read())\n"
+        "clip = np.load(sys.argv[1] + '/clip.npy')\n"
+        "b.start_video()\n"
+        "out = b.preprocess_prepared(clip if b.prepare_frame is None else np.stack([b.prepare_frame(f) for f in clip]))\n"
+        "b.video_summary()\n"
+        "np.save(sys.argv[1] + '/out.npy', out)\n"
+        "print(is_loaded('torch'), 'torch._C' in sys.modules)\n"
+        "print(b.describe()['precision'], is_loaded('torch'))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["False False", "fp32 True"]
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), backbone.preprocess_prepared(coordinate_clip()))
 
 
 @pytest.mark.parametrize("crops", ["centre", "tencrop"])

@@ -179,3 +179,20 @@ def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
         res = run("detect", store, "--config", cfg, "--device", "cuda", "-o", tmp / "gpu")
         assert res.exit_code != 0 and "CUDA is not available" in res.output
     assert not (tmp / "pca").exists() and not (tmp / "tpu").exists()
+
+
+def test_the_cli_imports_neither_scikit_learn_nor_torch():
+    """`videoad` and every decode worker that `videoad extract` spawns (a spawned process imports
+    the `videoad` script again) import `videoad.cli`: it stays free of scikit-learn (over a second)
+    and torch (more), which the commands import when they run; `videoad bench` still lists its
+    subcommands, imported on demand."""
+    import subprocess
+    import sys
+
+    code = ("import sys, videoad.cli; from extract.lazy import is_loaded; "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'matplotlib') if m in sys.modules), is_loaded('torch'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] False"
+    listed = CliRunner().invoke(cli, ["bench", "--help"])
+    assert listed.exit_code == 0 and all(name in listed.output for name in ("kddcup", "images", "scale"))
+    assert CliRunner().invoke(cli, ["bench", "nope"]).exit_code != 0

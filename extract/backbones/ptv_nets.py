@@ -27,11 +27,13 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 
+from ..lazy import lazy_import
 from ..tencrop import crop_clip
 from ..weights import PublishedWeights, cache_dir
 from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
+
+torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
 __all__ = ["ARCHS", "PTVBackbone", "PUBLISHED", "import_pytorchvideo", "short_side_size",
            "temporal_indices"]

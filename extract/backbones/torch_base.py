@@ -43,18 +43,21 @@ from __future__ import annotations
 
 import logging
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import torch
 
 from ..cuts import CutLog, clip_cuts, hold_longest_shot
 from ..device import resolve_device
+from ..lazy import lazy_import
 from ..tencrop import CROP_MODES, centre_offset, crop_boxes, crop_clip
 from ..weights import PublishedWeights, load_into, load_state_dict, resolve_weights
 from .base import Backbone
+
+torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,12 @@ def bucket_size(n: int, cap: int) -> int:
     sub-batch size), so that a run sees at most log2(cap) + 2 input shapes. Padding at most
     doubles a sub-batch's compute, on a device that the decode workers keep mostly idle."""
     return min(max(cap, n), 1 << max(0, n - 1).bit_length())
+
+
+def _real_rows(out: torch.Tensor, rows: int, padded: int) -> torch.Tensor:
+    """The outputs of the first `rows` of `padded` input rows (each row may give several
+    outputs, one per crop; the cells, from the centre crop, one)."""
+    return out if padded == rows else out[: rows * (out.shape[0] // padded)]
 
 
 def require_weights(weights: Any, random_init: bool, what: str, where: str) -> None:
@@ -410,7 +419,7 @@ class TorchBackbone(Backbone):
         info = super().describe()
         # no device and no file paths here: the runner fingerprints this dict for resume, and
         # neither changes the features (the precision does)
-        info.update(precision=self.plan.precision,
+        info.update(precision=self._placement().precision,
                     crops=self.n_crops, crop_reduce=self.crop_reduce if self.n_crops > 1 else "none")
         if self.cell_grid is not None:
             rows, cols = self.cell_grid
@@ -429,6 +438,7 @@ class TorchBackbone(Backbone):
             raise RuntimeError(f"{self.name}: this copy has no model (copies sent to decode "
                                "workers carry only the preprocessing)")
         if not self._placed:
+            self._placement()
             fmt = torch.channels_last_3d if self.plan.channels_last else torch.contiguous_format
             self._model = self._model.to(self.device, memory_format=fmt)
             if self.device.type == "cuda":
@@ -481,10 +491,10 @@ class TorchBackbone(Backbone):
                     x = x.contiguous(memory_format=torch.channels_last_3d)
                 if cells:
                     features, grid = self._features_and_cells(model, x)
-                    cell_outs.append(grid[:rows].float())
+                    cell_outs.append(_real_rows(grid, rows, padded).float())
                 else:
                     features = self._features(model, x)
-                outs.append(features[:rows].float())
+                outs.append(_real_rows(features, rows, padded).float())
             result = torch.cat(outs).cpu().numpy()
             grid = torch.cat(cell_outs).cpu().numpy() if cells else None
         if cuda:
@@ -494,11 +504,27 @@ class TorchBackbone(Backbone):
         return result, grid
 
     def __getstate__(self) -> dict[str, Any]:
+        """A copy for a decode worker: no model, and the device and plan as plain values, so
+        that unpickling it imports no torch (`__setstate__`, `_placement`)."""
         state = self.__dict__.copy()
         state["_model"] = None
         state["_placed"] = False
         state.pop("_device_stats", None)
+        state["device"] = str(self.device)
+        if isinstance(self.plan, ExecPlan):
+            state["plan"] = {f.name: getattr(self.plan, f.name) for f in dataclasses.fields(ExecPlan)
+                             if f.name != "device"}
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)  # device and plan stay plain until `_placement` needs them
+
+    def _placement(self) -> ExecPlan:
+        """The execution plan, rebuilt with its torch.device in a copy that was unpickled."""
+        if isinstance(self.device, str):
+            self.device = resolve_device(self.device)
+            self.plan = ExecPlan(self.device, **self.plan)
+        return self.plan
 
     def __copy__(self) -> "TorchBackbone":
         """A copy in the same process (`videoad watch`, one per camera): the model is shared, as

@@ -23,10 +23,12 @@ from typing import Any
 
 import cv2
 import numpy as np
-import torch
 
+from ..lazy import lazy_import
 from ..weights import PublishedWeights, cache_dir, check_name_hash
 from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
+
+torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
 __all__ = ["ARCHS", "KINETICS_MEAN", "KINETICS_STD", "PUBLISHED", "TorchvisionBackbone",
            "import_torchvision"]
