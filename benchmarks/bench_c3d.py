@@ -26,12 +26,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from extract.backbones.c3d import C3DBackbone  # noqa: E402
+from extract.lazy import lazy_import  # noqa: E402
+
+# lazily, as the product does: spawned decode workers import this script again (as __mp_main__),
+# and a torch import there would add its seconds to every pipeline figure below
+torch = lazy_import("torch")
 
 UCF_TEST_FRAMES = 1_111_808
 UCF_TEST_CLIPS = 69_364  # sum over the 290 test videos of floor(frames / 16)
