@@ -2,9 +2,15 @@
 # `videoad extract` wall time on two 160-frame videos with a narrow random C3D (start-up
 # dominates), this tree against another checkout (a worktree of an earlier commit), alternating,
 # three rounds. Used once to measure the lazy torch import of the decode workers (docs/backbones.md):
-#   git worktree add /tmp/wt_before <commit>; bash benchmarks/cli_start_compare.sh /tmp/wt_before
+#   git worktree add /tmp/wt_before <commit>; bash benchmarks/cli_start_compare.sh /tmp/wt_before [motion]
+# (a second argument "motion" runs the default backbone instead of C3D)
 set -eu
 before=$1
+if [ "${2:-c3d}" = motion ]; then
+  backbone="'--backbone', 'motion'"
+else
+  backbone="'--backbone', 'c3d', '--random-init', '--backbone-opt', 'width=64'"
+fi
 here=$(cd "$(dirname "$0")/.." && pwd)
 py=${PYTHON:-$here/.venv-full/bin/python}
 tmp=$(mktemp -d)
@@ -24,7 +30,7 @@ for round in 1 2 3; do
   for tree in "$before" "$here"; do
     rm -rf "$tmp/out"
     start=$(date +%s.%N)
-    (cd "$tree" && OMP_NUM_THREADS=1 PYTHONPATH="$tree" "$py" -c "import sys; sys.argv = ['videoad', 'extract', '$tmp/videos', '-o', '$tmp/out', '--backbone', 'c3d', '--random-init', '--backbone-opt', 'width=64', '--workers', '2', '--batch-size', '64']; from videoad.cli import main; main()" >/dev/null 2>&1)
+    (cd "$tree" && OMP_NUM_THREADS=1 PYTHONPATH="$tree" "$py" -c "import sys; sys.argv = ['videoad', 'extract', '$tmp/videos', '-o', '$tmp/out', $backbone, '--workers', '2', '--batch-size', '64']; from videoad.cli import main; main()" >/dev/null 2>&1)
     end=$(date +%s.%N)
     echo "round $round $tree $(echo "$end - $start" | bc) s"
   done
