@@ -41,9 +41,9 @@ as it is, `cuts="hold"` the clip's longest shot alone (its edge frames held over
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -505,7 +505,7 @@ class TorchBackbone(Backbone):
 
     def __getstate__(self) -> dict[str, Any]:
         """A copy for a decode worker: no model, and the device and plan as plain values, so
-        that unpickling it imports no torch (`__setstate__`, `_placement`)."""
+        that unpickling it imports no torch; `_placement` rebuilds them where they are needed."""
         state = self.__dict__.copy()
         state["_model"] = None
         state["_placed"] = False
@@ -515,9 +515,6 @@ class TorchBackbone(Backbone):
             state["plan"] = {f.name: getattr(self.plan, f.name) for f in dataclasses.fields(ExecPlan)
                              if f.name != "device"}
         return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)  # device and plan stay plain until `_placement` needs them
 
     def _placement(self) -> ExecPlan:
         """The execution plan, rebuilt with its torch.device in a copy that was unpickled."""
