@@ -187,18 +187,29 @@ def test_bench_scale_measures_in_child_processes(tmp_path):
 
     from videoad.bench.scale import scale_cmd
 
-    res = CliRunner().invoke(scale_cmd, ["--datasets", "mix255", "--methods", "PCA,DC exact", "--rows", "300,600",
-                                         "--threads", "1", "--out", str(tmp_path), "--name", "t"])
+    res = CliRunner().invoke(scale_cmd, ["--datasets", "mix255,cells15", "--methods", "PCA,DC exact", "--rows",
+                                         "300,600", "--threads", "1", "--out", str(tmp_path), "--name", "t"])
     assert res.exit_code == 0, res.output
     payload = json.loads((tmp_path / "t.json").read_text())
     ok = [r for r in payload["results"] if r["status"] == "ok"]
-    assert len(ok) == 4
+    assert len(ok) == 8 and {r["cols"] for r in ok} == {255, 15}
     for r in ok:
         assert r["peak_rss"] >= r["rss_before"] > r["data_bytes"] > 0
         assert r["seconds"] > 0 and r["rows"] in (300, 600)
     assert {s["method"] for s in payload["summary"]} == {"PCA", "DC exact"}
     md = (tmp_path / "t.md").read_text()
     assert "| PCA |" in md and "time slope" in md
+
+
+def test_cells15_is_the_motion_cell_rows_fit():
+    """The default video fit on motion features is over grid-cell rows, 15 wide, with the motion
+    DUAD settings: the scale benchmark's `cells15` measures exactly that."""
+    from videoad.bench.scale import DATASETS, duad_params
+    from videoad.video import DUAD_BY_FEATURES
+
+    assert "cells15" in DATASETS
+    assert duad_params("cells15") == dict(DUAD_BY_FEATURES["motion"]) == duad_params("mix255")
+    assert duad_params("mix4096") == dict(DUAD_BY_FEATURES["learned"])
 
 
 def test_fit_on_a_subsample_scores_every_row():

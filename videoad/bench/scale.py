@@ -14,10 +14,13 @@ Data sets:
 - `mix255`, `mix4096`: synthetic mixtures with the widths of the motion descriptor's clip
   vector (255) and of C3D fc6 (4,096): 12 Gaussian clusters on random 24-dimensional
   subspaces, non-negative like both feature kinds, plus 5% scattered anomalies;
-- `kdd`: the full KDDCUP99 10% file (494,021 x 118), subsampled to each row count.
+- `kdd`: the full KDDCUP99 10% file (494,021 x 118), subsampled to each row count;
+- `cells15`: the same kind of mixture 15 wide, the motion descriptor's grid-cell rows, which is
+  what `videoad detect` fits by default on motion features (one row per cell: 16 per clip, so
+  the UCF-Crime test set's ~92,000 clips at the motion defaults are ~1.5 million rows).
 Each DUAD runs the settings the product uses at that width: the video defaults for motion
-(255) and learned (4,096) features (`videoad/defaults/detect.yaml`), the KDDCUP99 benchmark's
-config on KDDCUP99. The growth exponent is the least-squares slope of log(seconds) (or peak
+(255, and its cell rows) and learned (4,096) features (`videoad/defaults/detect.yaml`), the
+KDDCUP99 benchmark's config on KDDCUP99. The growth exponent is the least-squares slope of log(seconds) (or peak
 MB) against log(rows) over the sizes from 4,000 rows up; a slope above 1.15 is marked as
 growing faster than linearly. A method stops climbing the row ladder when the next size is
 projected (from its own slope) to exceed `--max-seconds`, or after a size that failed.
@@ -41,7 +44,7 @@ import numpy as np
 from videoad.bench.common import output_option, results_dir
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
-DATASETS = ("mix255", "mix4096", "kdd")
+DATASETS = ("mix255", "mix4096", "kdd", "cells15")
 SUPERLINEAR = 1.15
 
 #: methods by name: (what it is, which data sets it runs on)
@@ -116,7 +119,7 @@ def duad_params(dataset: str) -> dict:
         return dict(DEFAULT_CONFIG["duad"])
     from videoad.video import DUAD_BY_FEATURES
 
-    return dict(DUAD_BY_FEATURES["motion" if dataset == "mix255" else "learned"])
+    return dict(DUAD_BY_FEATURES["learned" if dataset == "mix4096" else "motion"])
 
 
 def make_method(name: str, dataset: str, threads: int):
@@ -251,7 +254,7 @@ def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: f
         if dataset == "kdd" and kdd_path is None:
             log("kdd: no KDDCUP99 file found; skipped")
             continue
-        cols = {"mix255": 255, "mix4096": 4096, "kdd": 118}[dataset]
+        cols = {"mix255": 255, "mix4096": 4096, "kdd": 118, "cells15": 15}[dataset]
         sizes = list(rows) + ([494021] if dataset == "kdd" else [])
         for method in methods:
             done: list[tuple[float, float]] = []
