@@ -64,8 +64,9 @@ DC_EXACT_MAX_ROWS = 40000
 
 # ---------------------------------------------------------------------------------------------
 # data
-def mixture(n: int, d: int, seed: int = 0) -> np.ndarray:
-    """n x d float32: 12 Gaussian clusters on random 24-d subspaces, non-negative, 5% anomalies.
+def mixture(n: int, d: int, seed: int = 0, labels: bool = False):
+    """n x d float32: 12 Gaussian clusters on random 24-d subspaces, non-negative, 5% anomalies
+    (with `labels`, also the (n,) 0/1 anomaly labels: the same data either way).
 
     Built in blocks of about 16 M values, cluster by cluster, so that making the data never
     holds much more than the data itself (the measured peak is the fit's, not the generator's).
@@ -76,6 +77,7 @@ def mixture(n: int, d: int, seed: int = 0) -> np.ndarray:
     bases = (rng.standard_normal((k, r, d)) / np.sqrt(r)).astype(np.float32)
     scales = rng.uniform(0.2, 1.0, k).astype(np.float32)
     X = np.empty((n, d), dtype=np.float32)
+    y = np.zeros(n, dtype=np.int8)
     chunk = max(256, (1 << 24) // d)
     for s in range(0, n, chunk):
         m = min(chunk, n - s)
@@ -88,8 +90,9 @@ def mixture(n: int, d: int, seed: int = 0) -> np.ndarray:
         block += np.float32(0.05) * rng.standard_normal((m, d), dtype=np.float32)
         anom = np.flatnonzero(rng.random(m) < 0.05)
         block[anom] = rng.gamma(2.0, 1.5, (anom.size, d)).astype(np.float32)
+        y[s + anom] = 1
         np.maximum(block, 0.0, out=block)
-    return X
+    return (X, y) if labels else X
 
 
 def _warm_up() -> None:
