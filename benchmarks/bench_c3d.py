@@ -130,7 +130,7 @@ def pipeline(video: Path, device: str, batch: int, workers: int, width: int = 1,
     stats = backbone.stats
     result = {"device": device, "batch": batch, "workers": workers, "wire": backbone.wire,
               "decoders": ",".join(options.decoders), "bucket": backbone.plan.bucket,
-              "padded_rows": stats.get("padded", 0), "clips": summary.clips,
+              "padded_rows": stats["padded"], "clips": summary.clips,
               "seconds": round(summary.seconds, 2),
               "clips_per_s": round(summary.clips / summary.seconds, 3),
               "forward_share": round(stats["forward_s"] / summary.seconds, 3),
