@@ -311,6 +311,15 @@ FLICKER_DRIFT = (0.05, 5.0)
 FLICKER_JUMPS = (10.0, 0.15, 1.5)
 #: "jpeg": the quality every frame is compressed at
 CAMERA_JPEG_QUALITY = 15
+#: "shake", a camera on a pole in the wind (the check-shake stage; not in CAMERA_EFFECTS, so the
+#: check-camera stage's sets stay as they were): a sway, each axis a smooth random walk (standard
+#: deviation as a fraction of the frame height, correlation time in seconds) and a roll about the
+#: frame's centre (standard deviation in degrees, the same correlation time), and knocks (mean
+#: seconds between them, the largest as a fraction of the frame height, seconds for one to die
+#: out, oscillations per second while it does)
+SHAKE_SWAY = (0.005, 0.5)
+SHAKE_ROLL = 0.15
+SHAKE_KNOCKS = (8.0, 0.02, 1.0, 3.0)
 
 
 def camera_gain(n: int, fps: float, rng: np.random.Generator) -> np.ndarray:
@@ -328,6 +337,30 @@ def camera_gain(n: int, fps: float, rng: np.random.Generator) -> np.ndarray:
     return gain
 
 
+def camera_shake(n: int, fps: float, height: int, rng: np.random.Generator) -> np.ndarray:
+    """Per-frame (dx, dy, roll) of a camera that sways in the wind and is knocked now and then
+    (`SHAKE_SWAY`, `SHAKE_ROLL`, `SHAKE_KNOCKS`): offsets in pixels and the roll in degrees, each an
+    AR(1) sway, plus damped oscillations of the offsets."""
+    t = np.arange(n) / float(fps)
+    sway, tau = SHAKE_SWAY
+    rho = float(np.exp(-1.0 / (fps * tau)))
+    scale = np.array([sway * height, sway * height, SHAKE_ROLL])
+    shift = np.zeros((n, 3))
+    shift[0] = rng.normal(0, 1, 3) * scale
+    for i in range(1, n):
+        shift[i] = rho * shift[i - 1] + rng.normal(0, 1, 3) * scale * np.sqrt(1 - rho ** 2)
+    every, largest, fade, freq = SHAKE_KNOCKS
+    at = float(rng.exponential(every))
+    while at < t[-1]:
+        size = rng.uniform(0.3, 1.0) * largest * height
+        direction = rng.uniform(0, 2 * np.pi)
+        dt = np.clip(t - at, 0, None)
+        wave = np.where(t >= at, np.exp(-3 * dt / fade) * np.sin(2 * np.pi * freq * dt + np.pi / 2), 0.0)
+        shift[:, :2] += size * wave[:, None] * np.array([np.cos(direction), np.sin(direction)])[None, :]
+        at += float(rng.exponential(every))
+    return shift
+
+
 def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Generator) -> np.ndarray:
     """`frames` (T, H, W, 3) uint8 as a worse camera would have recorded them (`CAMERA_EFFECTS`)."""
     import cv2
@@ -341,7 +374,16 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
     if kind == "jpeg":
         params = [cv2.IMWRITE_JPEG_QUALITY, CAMERA_JPEG_QUALITY]
         return np.stack([cv2.imdecode(cv2.imencode(".jpg", f, params)[1], cv2.IMREAD_COLOR) for f in frames])
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS}, got {kind!r}")
+    if kind == "shake":  # the frame rolled and moved by sub-pixel offsets, the edges mirrored in
+        height, width = frames.shape[1:3]
+        out = []
+        for f, (dx, dy, roll) in zip(frames, camera_shake(len(frames), fps, height, rng)):
+            m = cv2.getRotationMatrix2D((width / 2, height / 2), float(roll), 1.0)
+            m[:, 2] += (dx, dy)
+            out.append(cv2.warpAffine(f, m, (width, height), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REFLECT101))
+        return np.stack(out)
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake',)}, got {kind!r}")
 
 
 def degrade_tree(src: Path, dst: Path, kind: str, seed: int = 0, image_fps: float = 10.0) -> Path:

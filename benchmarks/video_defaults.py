@@ -25,6 +25,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-history-score  # knn or angle on a history
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-camera --run-seeds 2  # noise, flicker, jpeg
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-blur --part clean|camera  # a blur before flow
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-shake --run-seeds 2  # a camera that moves
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -423,12 +424,14 @@ def stage_confirm_alarm_selection(work: Path, run_seeds, rule: tuple) -> dict:
     return {"rows": rows, "summary": summarise_alarm_rules(rows, rules)}
 
 
-def camera_sets(work: Path, effect: str, variant=("default", {}, None)):
+def camera_sets(work: Path, effect: str, variant=("default", {}, None), calm_history: bool = False):
     """The check-camera stage's sets as a worse camera would have filmed them (`effect`, one of
-    `dev_sets.CAMERA_EFFECTS`; "clean": as they are): the demo histories' seeds, each fitted on
-    its normal history and alone, then Ped2-dev inductive and transductive. The history and the
-    scored videos of a set go through the same camera. `variant`: (label, motion options, stride)
-    of the extraction, as the other stages' (features in folders named after the label)."""
+    `dev_sets.CAMERA_EFFECTS` or "shake"; "clean": as they are): the demo histories' seeds, each
+    fitted on its normal history and alone, then Ped2-dev inductive and transductive. The history
+    and the scored videos of a set go through the same camera; with `calm_history`, only the
+    inductive sets, fitted on the history as filmed (a windy day scored against calm ones).
+    `variant`: (label, motion options, stride) of the extraction, as the other stages' (features
+    in folders named after the label)."""
     seeds = dev_sets.DEV_HISTORY_SEEDS
     label, opts, stride = variant
     if effect == "clean":
@@ -444,19 +447,29 @@ def camera_sets(work: Path, effect: str, variant=("default", {}, None)):
             dev_sets.make_demo_history(seed, src / "history")
         for part in ("data", "history"):
             dev_sets.degrade_tree(src / part, dst / part, effect, seed=seed)
-        fit = _extract(dst / "history" / "videos", dst / f"history-features{tag}", opts, stride)
+        if calm_history:
+            fit = next(demo_history_sets(work, (seed,), variant))[2]
+        else:
+            fit = _extract(dst / "history" / "videos", dst / f"history-features{tag}", opts, stride)
         feats = _extract(dst / "data" / "videos", dst / f"features{tag}", opts, stride)
         ann = read_annotations(dst / "data" / "Temporal_Anomaly_Annotation.txt",
                                frame_counts=dst / "data" / "Test_Annotation.txt")
+        if calm_history:
+            yield f"demo seed {seed} ({effect}), fitted on the calm history", "inductive", fit, feats, ann
+            continue
         yield f"demo seed {seed} ({effect}), fitted on normal history", "inductive", fit, feats, ann
         yield f"demo seed {seed} ({effect})", "transductive", None, feats, ann
     labels = dev_sets.make_ped2dev(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev")
     dst = root / "ped2dev"
     for part in ("fit", "eval"):
         dev_sets.degrade_tree(work / "ped2dev" / part, dst / part, effect, seed=123, image_fps=10)
-    fit = _extract(dst / "fit", dst / f"fit-features{tag}", opts, stride, image_fps=10)
     ev = _extract(dst / "eval", dst / f"eval-features{tag}", opts, stride, image_fps=10)
     ann = read_annotations(labels)
+    if calm_history:
+        fit = next(ped2dev_sets(work, variant))[2]
+        yield f"ped2dev inductive ({effect}), fitted on the calm history", "inductive", fit, ev, ann
+        return
+    fit = _extract(dst / "fit", dst / f"fit-features{tag}", opts, stride, image_fps=10)
     yield f"ped2dev inductive ({effect})", "inductive", fit, ev, ann
     yield f"ped2dev transductive ({effect})", "transductive", None, ev, ann
 
@@ -483,6 +496,29 @@ def stage_check_camera(work: Path, run_seeds) -> dict:
     rows = []
     for effect in ("clean",) + dev_sets.CAMERA_EFFECTS:
         rows += [{**r, "effect": effect} for r in measure_methods(camera_sets(work, effect), methods, alarms=True)]
+    return {"rows": rows}
+
+
+def stage_check_shake(work: Path, run_seeds) -> dict:
+    """After check-camera, the camera effect it left out: a camera that moves. Surveillance cameras
+    sit on poles and walls that sway in the wind and are knocked now and then, and every pixel of a
+    moving frame shows flow and a frame difference, which the motion backbone reads as motion. The
+    check-camera sets as filmed (clean) and through `dev_sets.camera_effect`'s "shake", history and
+    scored videos alike, then the inductive sets with only the scored videos shaken (a windy day
+    scored against a calm history), the defaults untouched: DUAD over the run seeds with the
+    default alarm line, kNN and PCA at seed 0 on the same rows. A check, nothing is chosen on it.
+    Reading written before the run: a shake that costs DUAD more than 0.05 AUROC on a set, or that
+    gives normal videos events where the clean camera gave none, is a limitation to state and the
+    lead of a development round on taking the camera's own motion out of the flow; one that costs
+    less is within what the defaults already hold."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
+               ("pca", replace(base, detector="pca", params={}), (0,))]
+    rows = []
+    for effect, calm in (("clean", False), ("shake", False), ("shake", True)):
+        label = effect + (", calm history" if calm else "")
+        rows += [{**r, "effect": label} for r in measure_methods(camera_sets(work, effect, calm_history=calm),
+                                                                   methods, alarms=True)]
     return {"rows": rows}
 
 
@@ -1073,7 +1109,7 @@ def main() -> None:
                                       "confirm-fresh", "check-brief", "dev-alarm", "confirm-alarm",
                                       "dev-alarm-lower", "confirm-alarm-lower",
                                       "dev-alarm-selection", "confirm-alarm-selection", "dev-history-score",
-                                      "check-camera", "dev-blur"])
+                                      "check-camera", "dev-blur", "check-shake"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -1314,6 +1350,19 @@ def main() -> None:
                          "pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN and PCA at seed 0 on the same "
                          "cell rows; the alarm column is each method's default line (inductive: the history's "
                          "mirror 6; transductive: mad 4) summed over the run seeds."),
+        "check-shake": (lambda: stage_check_shake(args.workdir, tuple(range(args.run_seeds))), "video_check_shake",
+                        "Video defaults: a camera that moves (sway and knocks; a check, nothing chosen)",
+                        "The check-camera sets (the demo histories' seeds 10-12, each fitted on its normal history, "
+                        "inductive, and alone, transductive; Ped2-dev inductive and transductive), as filmed (clean) "
+                        "and through `dev_sets.camera_effect`'s shake, history and scored videos alike: each axis "
+                        f"sways as a random walk of standard deviation {dev_sets.SHAKE_SWAY[0]:.1%} of the frame "
+                        f"height (correlation time {dev_sets.SHAKE_SWAY[1]:g} s) and the frame rolls by "
+                        f"{dev_sets.SHAKE_ROLL:g} degrees (standard deviation), and a knock every "
+                        f"{dev_sets.SHAKE_KNOCKS[0]:g} s on average of up to {dev_sets.SHAKE_KNOCKS[1]:.0%} of the "
+                        f"height dies out over {dev_sets.SHAKE_KNOCKS[2]:g} s; then the inductive sets with only the "
+                        "scored videos shaken (calm history). The defaults of `videoad extract` / `videoad detect`, "
+                        "pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN and PCA at seed 0 on the same "
+                        "cell rows; the alarm column is each method's default line summed over the run seeds."),
         "confirm-ped2": (lambda: stage_confirm(list(ped2_sets(args.workdir)), tuple(range(args.run_seeds))),
                          "video_confirm_ped2",
                          "Video defaults: UCSD Ped2 test 01-02 after the working size became auto (defaults untouched)",
