@@ -9,7 +9,7 @@ import pytest
 
 from extract.backbones import (BackboneUnavailable, available_backbones, get_backbone,
                                register_backbone)
-from extract.backbones.motion import MAGNITUDE_EDGES, MotionBackbone
+from extract.backbones.motion import MAGNITUDE_EDGES, MotionBackbone, camera_motion
 
 from _paths import shared
 
@@ -109,7 +109,8 @@ def test_options_arrive_as_strings_from_the_command_line():
 
 
 @pytest.mark.parametrize("kwargs", [{"grid": 0}, {"size": "8x8"}, {"preset": "slow"}, {"finest_scale": 5},
-                                    {"bins": 1}, {"clip_len": 1}, {"blur": -1}, {"blur": 9}, {"cuts": "drop"}])
+                                    {"bins": 1}, {"clip_len": 1}, {"blur": -1}, {"blur": 9}, {"cuts": "drop"},
+                                    {"stabilize": "maybe"}])
 def test_bad_options_are_refused(kwargs):
     with pytest.raises(ValueError):
         MotionBackbone(**kwargs)
@@ -126,6 +127,47 @@ def test_blur_quiets_sensor_noise_and_keeps_motion_and_old_stores_matching():
     assert energy[1] < 0.5 * energy[0]  # frame differences of pure noise mostly gone
     hof, hof_plain = (global_cell(b.preprocess(moving_square(2)), b)["hof"] for b in (blurred, plain))
     assert int(np.argmax(hof)) == 0 and hof[0] > 0.8 * hof_plain[0]  # the moving square still seen, rightwards
+
+
+def test_camera_motion_recovers_the_frame_motion_and_leaves_the_movers_out():
+    height, width = 120, 160
+    truth = cv2.getRotationMatrix2D((width / 2, height / 2), 0.4, 1.01)
+    truth[:, 2] += (1.7, -2.2)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    flow = np.stack([truth[0, 0] * xs + truth[0, 1] * ys + truth[0, 2] - xs,
+                     truth[1, 0] * xs + truth[1, 1] * ys + truth[1, 2] - ys], axis=-1).astype(np.float32)
+    flow[20:70, 30:90] = (6.0, 3.0)  # a fifth of the frame moving on its own
+    assert np.allclose(camera_motion(flow), truth, atol=1e-4)
+    assert np.allclose(camera_motion(np.zeros((height, width, 2), np.float32)), np.eye(2, 3))
+
+
+def shaken(clip: np.ndarray, seed: int = 3) -> np.ndarray:
+    """`clip` as a camera swaying by up to 2 px and rolling by up to 0.3 degrees would film it."""
+    rng = np.random.default_rng(seed)
+    height, width = clip.shape[1:3]
+    out = []
+    for frame in clip:
+        m = cv2.getRotationMatrix2D((width / 2, height / 2), float(rng.uniform(-0.3, 0.3)), 1.0)
+        m[:, 2] += rng.uniform(-2, 2, 2)
+        out.append(cv2.warpAffine(frame, m, (width, height), flags=cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT101))
+    return np.stack(out)
+
+
+def test_stabilize_takes_the_cameras_motion_out_and_keeps_still_cameras_as_they_were():
+    plain, steady = MotionBackbone(size="128x128", grid=4), MotionBackbone(size="128x128", grid=4, stabilize="on")
+    assert "stabilize" not in plain.options() and steady.options()["stabilize"] is True
+    assert "camera motion" in steady.describe()["preprocessing"]
+    assert pickle.loads(pickle.dumps(steady)).stabilize is True
+    clip = moving_square(2)
+    # a still camera: the same features, bit for bit (stores written without the option still hold)
+    assert np.array_equal(plain.preprocess(clip), steady.preprocess(clip))
+    still = plain.preprocess(clip)
+    shaky = {name: b.preprocess(shaken(clip)) for name, b in (("plain", plain), ("steady", steady))}
+    assert np.linalg.norm(shaky["steady"] - still) < 0.2 * np.linalg.norm(shaky["plain"] - still)
+    # the square still moves rightwards, as fast as before, in the whole frame's statistics
+    hof, hof_still = global_cell(shaky["steady"], steady)["hof"], global_cell(still, plain)["hof"]
+    assert int(np.argmax(hof)) == 0 and abs(hof[0] - hof_still[0]) < 0.2 * hof_still[0]
 
 
 def test_registry_knows_the_learned_backbones_without_importing_them():

@@ -18,6 +18,10 @@ scaled down to at most 240 lines):
 * a frame pair across a scene cut (an edited video's change of shot: UCF-Crime's videos hold
   many; the rule is `extract.cuts`) is not motion: with `cuts="skip"`, the default, such a pair
   adds nothing and the clip's statistics are averaged over its other pairs.
+* optionally (`stabilize`), the camera's own motion (a pole swaying in the wind, a knock) is taken
+  out of each pair first: a rotation, scale and shift of the whole frame fitted to the flow (see
+  `camera_motion`) is subtracted from the flow, and the second frame is aligned to the first before
+  the difference, so a moving camera does not look like motion in every cell.
 
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
@@ -49,8 +53,53 @@ MAGNITUDE_EDGES = (0.25, 0.5, 1.0, 2.0, 4.0)
 AUTO_MAX_HEIGHT = 240
 #: frame pairs whose statistics a worker keeps for the overlapping clips that follow
 PAIR_CACHE = 64
+#: `stabilize`: the flow is sampled every this many working-size pixels to fit the camera's motion
+CAMERA_SAMPLE_STEP = 6
+#: `stabilize`: a camera motion that moves no corner of the frame by this many working-size pixels
+#: is left in (the first magnitude edge, below which a pixel counts as static): a still camera's
+#: features stay as they were
+CAMERA_MIN_SHIFT = MAGNITUDE_EDGES[0]
 _CUT_MODES = ("skip", "keep")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
+
+
+def _parse_flag(name: str, value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("0", "false", "off", "no", "none", ""):
+        return False
+    raise ValueError(f"{name} must be on or off (1/0, true/false), got {value!r}")
+
+
+def camera_motion(flow: np.ndarray, step: int = CAMERA_SAMPLE_STEP) -> np.ndarray:
+    """The camera's motion between two frames read from their dense flow (H, W, 2): the 2x3 matrix
+    M of the similarity (rotation, uniform scale, shift) that maps a pixel of the first frame to
+    where the second frame shows it. Fitted by least squares to the flow sampled every `step`
+    pixels, twice more on the samples it explains (the moving people and objects are left out as
+    they disagree with it); starting from the samples near the median flow, so the background must
+    be most of the frame. Deterministic: no random sampling."""
+    height, width = flow.shape[:2]
+    ys, xs = np.mgrid[step // 2:height:step, step // 2:width:step]
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    x, y = (xs.ravel() - cx).astype(np.float64), (ys.ravel() - cy).astype(np.float64)
+    d = flow[ys.ravel(), xs.ravel()].astype(np.float64)
+    # displacement of a similarity about the centre: (s x - r y + tx, r x + s y + ty)
+    design = np.zeros((2 * len(x), 4))
+    design[0::2] = np.stack([x, -y, np.ones_like(x), np.zeros_like(x)], axis=1)
+    design[1::2] = np.stack([y, x, np.zeros_like(x), np.ones_like(x)], axis=1)
+    target = d.ravel()
+    residual = np.hypot(*(d - np.median(d, axis=0)).T)
+    params = np.zeros(4)
+    for _ in range(3):
+        keep = residual <= max(1.0, 2.5 * float(np.median(residual)))
+        rows = np.repeat(keep, 2)
+        params = np.linalg.lstsq(design[rows], target[rows], rcond=None)[0]
+        residual = np.hypot(*(design @ params - target).reshape(-1, 2).T)
+    s_, r_, tx, ty = params
+    a = np.array([[1 + s_, -r_], [r_, 1 + s_]])
+    shift = np.array([tx, ty]) + np.array([cx, cy]) - a @ np.array([cx, cy])
+    return np.concatenate([a, shift[:, None]], axis=1)
 
 
 def _parse_size(value: Any) -> tuple[int, int] | None:
@@ -74,7 +123,8 @@ class MotionBackbone(Backbone):
     blur (0: off; else the sigma, in working-size pixels, of a Gaussian blur of every grey frame
     before flow and frame differences: against sensor noise and compression artefacts), cuts
     ("skip": the default, a frame pair across a scene cut adds no motion; "keep": every pair
-    counts, as before 2026-12-03).
+    counts, as before 2026-12-03), stabilize (off: the default; on: the camera's own motion taken
+    out of each frame pair, for a camera that sways or is knocked; `camera_motion`).
     """
 
     name = "motion"
@@ -87,7 +137,7 @@ class MotionBackbone(Backbone):
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
-                 cuts: str = "skip", device: str | None = None) -> None:
+                 cuts: str = "skip", stabilize: Any = False, device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -100,6 +150,7 @@ class MotionBackbone(Backbone):
         self.blur = float(blur)
         if not 0 <= self.blur <= 8:
             raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")
+        self.stabilize = _parse_flag("stabilize", stabilize)
         self.cuts = str(cuts)
         if self.cuts not in _CUT_MODES:
             raise ValueError(f"cuts must be one of {_CUT_MODES}, got {cuts!r}")
@@ -234,6 +285,8 @@ class MotionBackbone(Backbone):
             n_mag = len(MAGNITUDE_EDGES)
             return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True
         flow = self._flow_engine().calc(a, b, None)
+        if self.stabilize:
+            flow, b = self._steady(flow, a, b)
         magnitude, angle = cv2.cartToPolar(flow[..., 0].ravel(), flow[..., 1].ravel())
         magnitude, angle = magnitude.ravel(), angle.ravel()
         # bins centred on their directions: bin 0 is rightwards, bin bins/4 downwards (image y)
@@ -246,6 +299,26 @@ class MotionBackbone(Backbone):
         diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
         energy = self._cell_sums(cells, diff, 1)[:, 0]
         return hof, hom, energy, False
+
+    @staticmethod
+    def _steady(flow: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`stabilize`: the flow less the camera's motion, and `b` aligned to `a` (the pixel of `b`
+        each pixel of `a` moved to); unchanged when the camera moved no corner by
+        `CAMERA_MIN_SHIFT`."""
+        import cv2
+
+        m = camera_motion(flow)
+        height, width = a.shape
+        corners = np.array([[0, 0, 1], [width - 1, 0, 1], [0, height - 1, 1], [width - 1, height - 1, 1]], float)
+        moved = corners @ m.T - corners[:, :2]
+        if np.hypot(*moved.T).max() < CAMERA_MIN_SHIFT:
+            return flow, b
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        camera = np.stack([m[0, 0] * xs + m[0, 1] * ys + m[0, 2] - xs,
+                           m[1, 0] * xs + m[1, 1] * ys + m[1, 2] - ys], axis=-1)
+        aligned = cv2.warpAffine(b, m.astype(np.float32), (width, height),
+                                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        return flow - camera, aligned
 
     @property
     def cell_dim(self) -> int:
@@ -273,6 +346,8 @@ class MotionBackbone(Backbone):
             "preprocessing": (
                 f"grey, resize {size} INTER_AREA; "
                 + (f"Gaussian blur sigma {self.blur:g}; " if self.blur > 0 else "")
+                + ("camera motion (a similarity fitted to the flow) taken out of each frame pair; "
+                   if self.stabilize else "")
                 + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
@@ -289,6 +364,8 @@ class MotionBackbone(Backbone):
                    "preset": self.preset, "finest_scale": self.finest_scale, "clip_len": self.clip_len}
         if self.blur > 0:  # named only when on, so that stores written before the option still match
             options["blur"] = self.blur
+        if self.stabilize:  # likewise
+            options["stabilize"] = True
         # named always: features written before the cut handling ("keep") differ on edited videos,
         # so a store without it is extracted again and a model fitted on it says so
         options["cuts"] = self.cuts
