@@ -26,6 +26,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-camera --run-seeds 2  # noise, flicker, jpeg
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-blur --part clean|camera  # a blur before flow
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-shake --run-seeds 2  # a camera that moves
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-stabilize --part clean|shake  # its motion taken out
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -519,6 +520,36 @@ def stage_check_shake(work: Path, run_seeds) -> dict:
         label = effect + (", calm history" if calm else "")
         rows += [{**r, "effect": label} for r in measure_methods(camera_sets(work, effect, calm_history=calm),
                                                                    methods, alarms=True)]
+    return {"rows": rows}
+
+
+STABILIZE_PARTS = ("clean", "shake")
+
+
+def stage_dev_stabilize(work: Path, part: str) -> dict:
+    """After check-shake: the motion backbone's `stabilize` (the camera's own motion, a similarity
+    fitted to each frame pair's flow, taken out of the flow and the frame difference; left in when
+    it moves no corner of the frame by 0.25 px, so a still camera's features stay as they were),
+    measured on development sets only. "clean": the check-camera sets as filmed and demo-far x3
+    seeds 10-12 (the blur round's clean sets); "shake": the check-shake sets, history and scored
+    videos shaken alike, and the inductive ones with a calm history. DUAD defaults and kNN at run
+    seed 0, with the option off (today's default) and on.
+    Rule written before the run: stabilize becomes the default if, against off, DUAD's mean over
+    the "shake" sets gains at least 0.01 and its mean over the "clean" sets loses at most 0.003;
+    else it stays an option, off."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [("DUAD defaults", base, (0,)), ("knn", replace(base, detector="knn", params={}), (0,))]
+    rows = []
+    for on in (False, True):
+        variant = ("stabilize", {"stabilize": True}, None) if on else ("default", {}, None)
+        if part == "clean":
+            sets = list(camera_sets(work, "clean", variant)) + list(
+                demo_far_sets(work, dev_sets.DEV_FAR_SEEDS, 3, variant))
+        else:
+            sets = list(camera_sets(work, "shake", variant)) + list(camera_sets(work, "shake", variant, calm_history=True))
+        tag = "on" if on else "off"
+        rows += [{**r, "stabilize": on, "method": f"{r['method']}, stabilize {tag}"}
+                 for r in measure_methods(sets, methods)]
     return {"rows": rows}
 
 
@@ -1109,7 +1140,7 @@ def main() -> None:
                                       "confirm-fresh", "check-brief", "dev-alarm", "confirm-alarm",
                                       "dev-alarm-lower", "confirm-alarm-lower",
                                       "dev-alarm-selection", "confirm-alarm-selection", "dev-history-score",
-                                      "check-camera", "dev-blur", "check-shake"])
+                                      "check-camera", "dev-blur", "check-shake", "dev-stabilize"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -1118,11 +1149,12 @@ def main() -> None:
                          "stage's own write video_dev_grid_<grids>)")
     ap.add_argument("--variant", choices=list(CORE_VARIANTS), default=FIRST_CORE_VARIANT,
                     help="the DUAD change the dev-core stage measures")
-    ap.add_argument("--part", choices=SIZE_PARTS + FPS_PARTS + BLUR_PARTS, default=None,
+    ap.add_argument("--part", choices=sorted(set(SIZE_PARTS + FPS_PARTS + BLUR_PARTS + STABILIZE_PARTS)), default=None,
                     help="the sets the dev-size (ped2|far2|far3, default ped2), dev-fps (demo|far2, default "
-                         "demo) or dev-blur (clean|camera, default clean) stage measures")
+                         "demo), dev-blur (clean|camera, default clean) or dev-stabilize (clean|shake, default "
+                         "clean) stage measures")
     args = ap.parse_args()
-    parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS}
+    parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS}
     if args.stage in parts:
         args.part = args.part or parts[args.stage][0]
         if args.part not in parts[args.stage]:
@@ -1350,6 +1382,15 @@ def main() -> None:
                          "pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN and PCA at seed 0 on the same "
                          "cell rows; the alarm column is each method's default line (inductive: the history's "
                          "mirror 6; transductive: mad 4) summed over the run seeds."),
+        "dev-stabilize": (lambda: stage_dev_stabilize(args.workdir, args.part), f"video_dev_stabilize_{args.part}",
+                          "Video defaults: taking a moving camera's own motion out of the flow, on the development sets",
+                          "Development sets only. clean: the check-camera sets as filmed (demo histories' seeds 10-12, "
+                          "inductive and transductive; Ped2-dev inductive and transductive) and demo-far x3 seeds "
+                          "10-12 (inductive and transductive); shake: the check-shake sets (the same sets through "
+                          "`dev_sets.camera_effect`'s shake, history and scored videos alike, then the inductive ones "
+                          "with only the scored videos shaken). Features with the motion backbone's defaults, its "
+                          "`stabilize` option off and on; the detection defaults, pooled. Pooled frame AUROC; DUAD "
+                          "defaults and kNN at run seed 0 on the same cell rows."),
         "check-shake": (lambda: stage_check_shake(args.workdir, tuple(range(args.run_seeds))), "video_check_shake",
                         "Video defaults: a camera that moves (sway and knocks; a check, nothing chosen)",
                         "The check-camera sets (the demo histories' seeds 10-12, each fitted on its normal history, "
