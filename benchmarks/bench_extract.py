@@ -168,6 +168,44 @@ def cut_cost(root: Path, batch: int, repeats: int) -> dict:
     return {**best, "ratio_skip_over_keep": round(best["skip"]["seconds"] / best["keep"]["seconds"], 3)}
 
 
+def stabilize_cost(root: Path, batch: int, repeats: int) -> dict:
+    """The motion backbone's `stabilize` (the camera's motion fitted to every frame pair's flow and,
+    where it moves the frame by 0.25 px or more, taken out) against none, interleaved, best of
+    `repeats` each: on the workload as filmed (still cameras: the fit runs on every pair and is
+    applied on none) and on a copy of its videos and frame folders through the check-shake
+    stage's camera (`dev_sets.camera_effect`, shake; the MP4 is copied as it is, so bikes.mp4 stays
+    still): there the motion is taken out of most pairs."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import dev_sets
+
+    plain = root / "still"
+    plain.mkdir()
+    for link in sorted(root.iterdir()):
+        if link != plain:
+            link.rename(plain / link.name)
+    shaken = dev_sets.degrade_tree(_resolved_copy(plain, root / "resolved"), root / "shaken", "shake", seed=0)
+    variants = {"off": {}, "on": {"stabilize": True}}
+    rows = {}
+    for name, folder in (("still", plain), ("shaken", shaken)):
+        best = interleaved_best(variants, folder, batch, repeats)
+        rows[name] = {**best, "ratio_on_over_off": round(best["on"]["seconds"] / best["off"]["seconds"], 3)}
+    return rows
+
+
+def _resolved_copy(src: Path, dst: Path) -> Path:
+    """`src`'s links as a real folder tree (degrade_tree walks the tree it is given)."""
+    import shutil
+
+    dst.mkdir()
+    for link in sorted(src.iterdir()):
+        target = link.resolve()
+        if target.is_dir():
+            shutil.copytree(target, dst / link.name)
+        else:
+            shutil.copy2(target, dst / link.name)
+    return dst
+
+
 def timing_cost(root: Path, repeats: int) -> dict:
     """What reading a file's frame timestamps costs (extract.timing, done for every file PyAV
     opens): per video, the demux pass of `packet_times` against decoding every frame with PyAV
@@ -377,7 +415,21 @@ def main() -> None:
     parser.add_argument("--opencv-threads", default=None, metavar="PROCS",
                         help="only OpenCV's FFmpeg threads, default against one, with these numbers of "
                              "processes decoding at once (e.g. 1,2,4), written to extract_opencv_threads.{json,md}")
+    parser.add_argument("--stabilize-cost", action="store_true",
+                        help="only the motion backbone's stabilize against none, on still and shaken footage, "
+                             "written to extract_stabilize.{json,md}")
     args = parser.parse_args()
+    if args.stabilize_cost:
+        with tempfile.TemporaryDirectory() as tmp:
+            cost = stabilize_cost(workload(Path(tmp), args.copies), args.batch_size, args.repeats)
+        _write_check(args.out, "extract_stabilize", "Taking the camera's motion out: what it costs", stabilize_cost,
+                     cost, "| footage | clips | seconds, off | seconds, on | on / off |\n|---|---|---|---|---|\n"
+                     + "".join(f"| {name} | {r['off']['clips']} | {r['off']['seconds']} | {r['on']['seconds']} | "
+                               f"**{r['ratio_on_over_off']}** |\n" for name, r in cost.items()
+                               if isinstance(r, dict) and "off" in r),
+                     lead="Workload: tree.avi, bikes.mp4, vtest.avi and UCSD Ped2 test 01, 02, repeated; backbone "
+                          "alone (decode not timed). ")
+        return
     if args.opencv_threads:
         with tempfile.TemporaryDirectory() as tmp:
             cost = opencv_threads(Path(tmp), [int(n) for n in args.opencv_threads.split(",")], args.repeats)
