@@ -543,7 +543,7 @@ def stage_dev_stabilize(work: Path, part: str) -> dict:
     methods = [("DUAD defaults", base, (0,)), ("knn", replace(base, detector="knn", params={}), (0,))]
     rows = []
     for on in (False, True):
-        variant = ("stabilize", {"stabilize": True}, None) if on else ("default", {}, None)
+        variant = ("stabilize", {"stabilize": True}, None) if on else ("nostabilize", {"stabilize": False}, None)
         if part == "clean":
             sets = list(camera_sets(work, "clean", variant)) + list(
                 demo_far_sets(work, dev_sets.DEV_FAR_SEEDS, 3, variant))
@@ -596,7 +596,7 @@ def stage_confirm_shake(work: Path, run_seeds) -> dict:
                ("pca", replace(base, detector="pca", params={}), (0,))]
     rows = []
     for on in (False, True):
-        variant = ("stabilize", {"stabilize": True}, None) if on else ("default", {}, None)
+        variant = ("stabilize", {"stabilize": True}, None) if on else ("nostabilize", {"stabilize": False}, None)
         tag = "on" if on else "off"
         rows += [{**r, "stabilize": on, "method": f"{r['method']}, stabilize {tag}"}
                  for r in measure_methods(shaken_confirm_sets(work, variant), methods, alarms=True)]
@@ -611,19 +611,19 @@ def stage_check_still(work: Path) -> dict:
     every confirmation figure of those sets stands under the option by construction."""
     from extract.store import FeatureStore
 
-    steady = {"stabilize": True}
-    pairs = []  # (set, features as extracted by default, with stabilize)
+    steady, still = {"stabilize": True}, {"stabilize": False}
+    pairs = []  # (set, features without stabilize, with it)
     for part in ("training", "testing"):
         src = DATA / "ucsd_ped2" / part / "frames"
-        pairs.append((f"Ped2 {part}", _extract(src, work / "ped2" / part, image_fps=10),
+        pairs.append((f"Ped2 {part}", _extract(src, work / "ped2" / f"{part}-nostabilize", still, image_fps=10),
                       _extract(src, work / "ped2" / f"{part}-stabilize", steady, image_fps=10)))
     fresh_scene.make_vtest_fresh(DATA / "videos" / "vtest.avi", work / "vtest-fresh")
     for part in ("fit", "eval"):
         src = work / "vtest-fresh" / part
-        pairs.append((f"vtest-fresh {part}", _extract(src, work / "vtest-fresh" / f"{part}-default", image_fps=10),
+        pairs.append((f"vtest-fresh {part}", _extract(src, work / "vtest-fresh" / f"{part}-nostabilize", still, image_fps=10),
                       _extract(src, work / "vtest-fresh" / f"{part}-stabilize", steady, image_fps=10)))
     for seed in (0, 1, 2, 3, 4):
-        pairs.append((f"demo seed {seed}", next(demo_sets(work, (seed,), ("confirm", {}, None)))[3],
+        pairs.append((f"demo seed {seed}", next(demo_sets(work, (seed,), ("confirm-nostabilize", still, None)))[3],
                       next(demo_sets(work, (seed,), ("confirm-stabilize", steady, None)))[3]))
     rows = []
     for name, plain, stable in pairs:

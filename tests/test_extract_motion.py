@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from extract.backbones import (BackboneUnavailable, available_backbones, get_backbone,
-                               register_backbone)
+                               recorded_options, register_backbone)
 from extract.backbones.motion import MAGNITUDE_EDGES, MotionBackbone, camera_motion
 
 from _paths import shared
@@ -155,9 +155,13 @@ def shaken(clip: np.ndarray, seed: int = 3) -> np.ndarray:
 
 
 def test_stabilize_takes_the_cameras_motion_out_and_keeps_still_cameras_as_they_were():
-    plain, steady = MotionBackbone(size="128x128", grid=4), MotionBackbone(size="128x128", grid=4, stabilize="on")
-    assert "stabilize" not in plain.options() and steady.options()["stabilize"] is True
+    plain, steady = MotionBackbone(size="128x128", grid=4, stabilize="off"), MotionBackbone(size="128x128", grid=4)
+    assert plain.options()["stabilize"] is False and steady.options()["stabilize"] is True  # on by default
     assert "camera motion" in steady.describe()["preprocessing"]
+    assert "camera motion" not in plain.describe()["preprocessing"]  # stores written before the option match off
+    # a store or model recorded before the option was made without it
+    old = {k: v for k, v in steady.options().items() if k != "stabilize"}
+    assert recorded_options("motion", old)["stabilize"] is False
     assert pickle.loads(pickle.dumps(steady)).stabilize is True
     clip = moving_square(2)
     # a still camera: the same features, bit for bit (stores written without the option still hold)

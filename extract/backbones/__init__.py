@@ -30,7 +30,7 @@ _REGISTRY: dict[str, tuple[str, dict[str, Any]]] = {
 
 #: options a backbone gained after stores and models were written, with the value a record
 #: without them stands for (the features then were made that way)
-OPTIONS_BEFORE: dict[str, dict[str, Any]] = {"motion": {"cuts": "keep"}}
+OPTIONS_BEFORE: dict[str, dict[str, Any]] = {"motion": {"cuts": "keep", "stabilize": False}}
 
 
 def recorded_options(name: str, options: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -18,10 +18,12 @@ scaled down to at most 240 lines):
 * a frame pair across a scene cut (an edited video's change of shot: UCF-Crime's videos hold
   many; the rule is `extract.cuts`) is not motion: with `cuts="skip"`, the default, such a pair
   adds nothing and the clip's statistics are averaged over its other pairs.
-* optionally (`stabilize`), the camera's own motion (a pole swaying in the wind, a knock) is taken
-  out of each pair first: a rotation, scale and shift of the whole frame fitted to the flow (see
-  `camera_motion`) is subtracted from the flow, and the second frame is aligned to the first before
-  the difference, so a moving camera does not look like motion in every cell.
+* the camera's own motion (a pole swaying in the wind, a knock) is taken out of each pair first
+  (`stabilize`, on by default since 2026-12-04: docs/defaults.md, "A camera that moves"): a
+  rotation, scale and shift of the whole frame fitted to the flow (see `camera_motion`) is
+  subtracted from the flow, and the second frame is aligned to the first before the difference,
+  so a moving camera does not look like motion in every cell. A still camera's pairs are left as
+  they are (the fitted motion moves no corner by 0.25 px).
 
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
@@ -138,8 +140,9 @@ class MotionBackbone(Backbone):
     blur (0: off; else the sigma, in working-size pixels, of a Gaussian blur of every grey frame
     before flow and frame differences: against sensor noise and compression artefacts), cuts
     ("skip": the default, a frame pair across a scene cut adds no motion; "keep": every pair
-    counts, as before 2026-12-03), stabilize (off: the default; on: the camera's own motion taken
-    out of each frame pair, for a camera that sways or is knocked; `camera_motion`).
+    counts, as before 2026-12-03), stabilize (on: the default since 2026-12-04, the camera's own
+    motion taken out of each frame pair, for a camera that sways or is knocked, `camera_motion`;
+    off: every pair as filmed, as before).
     """
 
     name = "motion"
@@ -152,7 +155,7 @@ class MotionBackbone(Backbone):
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
-                 cuts: str = "skip", stabilize: Any = False, device: str | None = None) -> None:
+                 cuts: str = "skip", stabilize: Any = True, device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -379,8 +382,8 @@ class MotionBackbone(Backbone):
                    "preset": self.preset, "finest_scale": self.finest_scale, "clip_len": self.clip_len}
         if self.blur > 0:  # named only when on, so that stores written before the option still match
             options["blur"] = self.blur
-        if self.stabilize:  # likewise
-            options["stabilize"] = True
+        # named always, as the cuts: features written before it (off) differ where a camera moves
+        options["stabilize"] = self.stabilize
         # named always: features written before the cut handling ("keep") differ on edited videos,
         # so a store without it is extracted again and a model fitted on it says so
         options["cuts"] = self.cuts
