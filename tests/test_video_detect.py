@@ -168,10 +168,11 @@ def test_records_from_before_the_cut_option_stand_for_the_features_they_hold(tmp
     with pytest.raises(ValueError, match=r"backbone option cuts: 'keep' \(fitted\) vs 'skip'"):
         video.fit_and_score(old, new["skip"], CFG)
     assert set(np.argsort(-next(iter(video.fit_and_score(old, new["keep"], CFG))).scores)[:2]) == {7, 8}
-    # watch: an old models.json (no `cuts`, the description of then) rebuilds the backbone of then
-    then = get_backbone("motion", size="160x120", cuts="keep")
+    # watch: an old models.json (no `cuts` nor `stabilize`, the description of then) rebuilds the
+    # backbone of then
+    then = get_backbone("motion", size="160x120", cuts="keep", stabilize=False)
     rebuilt = build_backbone({"backbone": "motion", "options": {"size": "160x120"}, "description": then.describe()})
-    assert rebuilt.cuts == "keep" and rebuilt.describe() == then.describe()
+    assert rebuilt.cuts == "keep" and not rebuilt.stabilize and rebuilt.describe() == then.describe()
 
 
 def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
