@@ -184,6 +184,7 @@ def stabilize_cost(root: Path, batch: int, repeats: int) -> dict:
         if link != plain:
             link.rename(plain / link.name)
     shaken = dev_sets.degrade_tree(_resolved_copy(plain, root / "resolved"), root / "shaken", "shake", seed=0)
+    (shaken / ".degraded").unlink()  # its marker: every entry left is a video or a frame folder
     variants = {"off": {}, "on": {"stabilize": True}}
     rows = {}
     for name, folder in (("still", plain), ("shaken", shaken)):
