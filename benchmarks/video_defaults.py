@@ -535,7 +535,7 @@ def stage_dev_stabilize(work: Path, part: str) -> dict:
     measured on development sets only. "clean": the check-camera sets as filmed and demo-far x3
     seeds 10-12 (the blur round's clean sets); "shake": the check-shake sets, history and scored
     videos shaken alike, and the inductive ones with a calm history. DUAD defaults and kNN at run
-    seed 0, with the option off (today's default) and on.
+    seed 0, with the option off (the default when the round ran) and on; the rule below chose it.
     Rule written before the run: stabilize becomes the default if, against off, DUAD's mean over
     the "shake" sets gains at least 0.01 and its mean over the "clean" sets loses at most 0.003;
     else it stays an option, off."""
