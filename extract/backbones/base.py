@@ -14,6 +14,19 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 
+
+def as_bool(value: Any, name: str) -> bool:
+    """Accept real booleans and the strings a `--backbone-opt key=value` produces."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}: expected a boolean (true/false), got {value!r}")
+
+
 class Backbone(abc.ABC):
     """A clip -> feature vector mapping.
 

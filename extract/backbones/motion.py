@@ -46,7 +46,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..cuts import CUT_CORRELATION, CUT_HISTOGRAM, CutLog, cut_signs, frame_sign, is_cut_between, is_cut_pair
-from .base import Backbone
+from .base import Backbone, as_bool
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,6 @@ CAMERA_INLIER = 0.3
 CAMERA_MIN_SHIFT = MAGNITUDE_EDGES[0]
 _CUT_MODES = ("skip", "keep")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
-
-
-def _parse_flag(name: str, value: Any) -> bool:
-    text = str(value).strip().lower()
-    if text in ("1", "true", "on", "yes"):
-        return True
-    if text in ("0", "false", "off", "no", "none", ""):
-        return False
-    raise ValueError(f"{name} must be on or off (1/0, true/false), got {value!r}")
 
 
 def camera_motion(flow: np.ndarray, step: int = CAMERA_SAMPLE_STEP) -> np.ndarray:
@@ -117,6 +108,14 @@ def _camera_design(height: int, width: int, step: int):
     design[0::2] = np.stack([x, -y, one, zero], axis=1)
     design[1::2] = np.stack([y, x, zero, one], axis=1)
     return ys.ravel(), xs.ravel(), design, centre
+
+
+@lru_cache(maxsize=8)
+def _pixel_grid(height: int, width: int) -> np.ndarray:
+    """Every pixel's (y, x) at one frame size, float32 (read only: shared by every frame pair)."""
+    grid = np.mgrid[0:height, 0:width].astype(np.float32)
+    grid.setflags(write=False)
+    return grid
 
 
 def _parse_size(value: Any) -> tuple[int, int] | None:
@@ -168,7 +167,7 @@ class MotionBackbone(Backbone):
         self.blur = float(blur)
         if not 0 <= self.blur <= 8:
             raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")
-        self.stabilize = _parse_flag("stabilize", stabilize)
+        self.stabilize = as_bool(stabilize, "stabilize")
         self.cuts = str(cuts)
         if self.cuts not in _CUT_MODES:
             raise ValueError(f"cuts must be one of {_CUT_MODES}, got {cuts!r}")
@@ -331,7 +330,7 @@ class MotionBackbone(Backbone):
         moved = corners @ m.T - corners[:, :2]
         if np.hypot(*moved.T).max() < CAMERA_MIN_SHIFT:
             return flow, b
-        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        ys, xs = _pixel_grid(height, width)
         camera = np.stack([m[0, 0] * xs + m[0, 1] * ys + m[0, 2] - xs,
                            m[1, 0] * xs + m[1, 1] * ys + m[1, 2] - ys], axis=-1)
         aligned = cv2.warpAffine(b, m.astype(np.float32), (width, height),

@@ -55,7 +55,7 @@ from ..device import resolve_device
 from ..lazy import lazy_import
 from ..tencrop import CROP_MODES, centre_offset, crop_boxes, crop_clip
 from ..weights import PublishedWeights, load_into, load_state_dict, resolve_weights
-from .base import Backbone
+from .base import Backbone, as_bool  # noqa: F401 - as_bool: the learned backbones import it from here
 
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
@@ -75,18 +75,6 @@ CUT_MODES = ("keep", "hold")
 
 class MissingWeightsError(ValueError):
     """A backbone that needs pretrained weights was given none (and no explicit random init)."""
-
-
-def as_bool(value: Any, name: str) -> bool:
-    """Accept real booleans and the strings a `--backbone-opt key=value` produces."""
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"{name}: expected a boolean (true/false), got {value!r}")
 
 
 def as_int(value: Any, name: str, minimum: int = 1) -> int:
