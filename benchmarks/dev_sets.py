@@ -322,6 +322,78 @@ SHAKE_ROLL = 0.15
 SHAKE_KNOCKS = (8.0, 0.02, 1.0, 3.0)
 
 
+#: "foliage", a tree at the edge of the view swaying in the wind (the check-foliage stage; not in
+#: CAMERA_EFFECTS): the frame widened on the left by this fraction of its width, the strip showing
+#: real leaves (OpenCV's tree.avi, its first frame right of the window's edge) displaced by two
+#: smooth random fields (correlation length as a fraction of the height) that the wind turns
+#: through at a swaying frequency (Hz, uniform between the two), with gusts (a log-normal AR(1):
+#: standard deviation, correlation seconds)
+FOLIAGE_WIDTH = 0.25
+FOLIAGE_FIELD = 0.1
+FOLIAGE_SWAY_HZ = (0.4, 1.0)
+FOLIAGE_GUSTS = (0.5, 3.0)
+#: the wind of a video: the leaves' displacement amplitude in pixels per 120 lines of the frame,
+#: drawn log-uniformly for each video; "foliage-calm" (a calm day's history) draws from the
+#: lower range
+FOLIAGE_WIND = (0.25, 3.0)
+FOLIAGE_WIND_CALM = (0.25, 0.75)
+FOLIAGE_SOURCE = ("videos/tree.avi", 70)  # the file under the shared data, the first column kept
+
+
+def foliage_texture(data: Path | None = None) -> np.ndarray:
+    """The leaves the foliage effect shows: the first frame of the shared data's tree.avi (a real
+    tree filmed through a window), right of the window's edge."""
+    import cv2
+
+    data = Path(data) if data is not None else Path(__file__).resolve().parents[2] / "shared" / "data"
+    name, first_column = FOLIAGE_SOURCE
+    cap = cv2.VideoCapture(str(data / name))
+    ok, frame = cap.read()
+    cap.release()
+    if not ok:
+        raise FileNotFoundError(f"{data / name}: cannot read the foliage source's first frame")
+    return frame[:, first_column:]
+
+
+def camera_foliage(frames: np.ndarray, fps: float, rng: np.random.Generator, calm: bool = False,
+                   texture: np.ndarray | None = None) -> np.ndarray:
+    """`frames` (T, H, W, 3) widened on the left by a strip of leaves swaying in the wind
+    (`FOLIAGE_*`): what a camera whose view a tree reaches into records. The scene itself is
+    untouched (nothing is occluded), so the ground truth of its frames stands."""
+    import cv2
+    from scipy.ndimage import gaussian_filter
+
+    n, height, width = frames.shape[:3]
+    strip = max(8, int(round(FOLIAGE_WIDTH * width / 2)) * 2)
+    leaves = cv2.resize(foliage_texture() if texture is None else texture, (strip, height),
+                        interpolation=cv2.INTER_AREA)
+    if np.array_equal(frames[0, ..., 0], frames[0, ..., 1]) and np.array_equal(frames[0, ..., 0], frames[0, ..., 2]):
+        leaves = cv2.cvtColor(cv2.cvtColor(leaves, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)  # a grey camera
+    leaves = leaves.astype(np.float32)
+    fields = []
+    for _ in range(2):
+        f = gaussian_filter(rng.normal(0, 1, (height, strip, 2)), (FOLIAGE_FIELD * height,) * 2 + (0,))
+        fields.append(f / np.sqrt(np.mean(f ** 2)))
+    lo, hi = FOLIAGE_WIND_CALM if calm else FOLIAGE_WIND
+    wind = float(np.exp(rng.uniform(np.log(lo), np.log(hi)))) * height / 120.0
+    hz = rng.uniform(*FOLIAGE_SWAY_HZ)
+    sd, tau = FOLIAGE_GUSTS
+    rho = float(np.exp(-1.0 / (fps * tau)))
+    gust = np.empty(n)
+    gust[0] = rng.normal(0, sd)
+    for i in range(1, n):
+        gust[i] = rho * gust[i - 1] + rng.normal(0, sd) * np.sqrt(1 - rho ** 2)
+    phase = 2 * np.pi * hz * np.arange(n) / float(fps) + rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:height, 0:strip].astype(np.float32)
+    out = np.empty((n, height, strip + width, 3), np.uint8)
+    out[:, :, strip:] = frames
+    for i in range(n):
+        d = wind * np.exp(gust[i]) * (np.cos(phase[i]) * fields[0] + np.sin(phase[i]) * fields[1])
+        out[i, :, :strip] = np.clip(cv2.remap(leaves, xs + d[..., 0].astype(np.float32), ys + d[..., 1].astype(np.float32),
+                                              cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101), 0, 255)
+    return out
+
+
 def camera_gain(n: int, fps: float, rng: np.random.Generator) -> np.ndarray:
     """Per-frame gain of a camera whose exposure drifts slowly and jumps now and then (a cloud, a
     light switched on), each jump fading back as auto-exposure corrects it."""
@@ -383,7 +455,10 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
             out.append(cv2.warpAffine(f, m, (width, height), flags=cv2.INTER_LINEAR,
                                       borderMode=cv2.BORDER_REFLECT101))
         return np.stack(out)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake',)}, got {kind!r}")
+    if kind in ("foliage", "foliage-calm"):
+        return camera_foliage(frames, fps, rng, calm=kind == "foliage-calm")
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm')}, "
+                     f"got {kind!r}")
 
 
 def degrade_tree(src: Path, dst: Path, kind: str, seed: int = 0, image_fps: float = 10.0) -> Path:

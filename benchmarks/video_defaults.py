@@ -29,6 +29,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-stabilize --part clean|shake  # its motion taken out
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-shake --run-seeds 2      # on shaken real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-still                       # still cameras unchanged
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-foliage --run-seeds 2  # leaves in the wind
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -427,12 +428,15 @@ def stage_confirm_alarm_selection(work: Path, run_seeds, rule: tuple) -> dict:
     return {"rows": rows, "summary": summarise_alarm_rules(rows, rules)}
 
 
-def camera_sets(work: Path, effect: str, variant=("default", {}, None), calm_history: bool = False):
+def camera_sets(work: Path, effect: str, variant=("default", {}, None), calm_history: bool = False,
+                history_effect: str | None = None):
     """The check-camera stage's sets as a worse camera would have filmed them (`effect`, one of
     `dev_sets.CAMERA_EFFECTS` or "shake"; "clean": as they are): the demo histories' seeds, each
     fitted on its normal history and alone, then Ped2-dev inductive and transductive. The history
     and the scored videos of a set go through the same camera; with `calm_history`, only the
-    inductive sets, fitted on the history as filmed (a windy day scored against calm ones).
+    inductive sets, fitted on the history as filmed (a windy day scored against calm ones); with
+    `history_effect` instead, only the inductive sets, fitted on the history through that effect
+    (the foliage check's calm days: "foliage-calm").
     `variant`: (label, motion options, stride) of the extraction, as the other stages' (features
     in folders named after the label)."""
     seeds = dev_sets.DEV_HISTORY_SEEDS
@@ -452,12 +456,16 @@ def camera_sets(work: Path, effect: str, variant=("default", {}, None), calm_his
             dev_sets.degrade_tree(src / part, dst / part, effect, seed=seed)
         if calm_history:
             fit = next(demo_history_sets(work, (seed,), variant))[2]
+        elif history_effect:
+            calm = work / "camera" / history_effect / f"demo{seed}" / "history"
+            dev_sets.degrade_tree(src / "history", calm, history_effect, seed=seed)
+            fit = _extract(calm / "videos", calm.parent / f"history-features{tag}", opts, stride)
         else:
             fit = _extract(dst / "history" / "videos", dst / f"history-features{tag}", opts, stride)
         feats = _extract(dst / "data" / "videos", dst / f"features{tag}", opts, stride)
         ann = read_annotations(dst / "data" / "Temporal_Anomaly_Annotation.txt",
                                frame_counts=dst / "data" / "Test_Annotation.txt")
-        if calm_history:
+        if calm_history or history_effect:
             yield f"demo seed {seed} ({effect}), fitted on the calm history", "inductive", fit, feats, ann
             continue
         yield f"demo seed {seed} ({effect}), fitted on normal history", "inductive", fit, feats, ann
@@ -468,8 +476,13 @@ def camera_sets(work: Path, effect: str, variant=("default", {}, None), calm_his
         dev_sets.degrade_tree(work / "ped2dev" / part, dst / part, effect, seed=123, image_fps=10)
     ev = _extract(dst / "eval", dst / f"eval-features{tag}", opts, stride, image_fps=10)
     ann = read_annotations(labels)
-    if calm_history:
-        fit = next(ped2dev_sets(work, variant))[2]
+    if calm_history or history_effect:
+        if calm_history:
+            fit = next(ped2dev_sets(work, variant))[2]
+        else:
+            calm = work / "camera" / history_effect / "ped2dev" / "fit"
+            dev_sets.degrade_tree(work / "ped2dev" / "fit", calm, history_effect, seed=123, image_fps=10)
+            fit = _extract(calm, calm.parent / f"fit-features{tag}", opts, stride, image_fps=10)
         yield f"ped2dev inductive ({effect}), fitted on the calm history", "inductive", fit, ev, ann
         return
     fit = _extract(dst / "fit", dst / f"fit-features{tag}", opts, stride, image_fps=10)
@@ -521,6 +534,30 @@ def stage_check_shake(work: Path, run_seeds) -> dict:
     for effect, calm in (("clean", False), ("shake", False), ("shake", True)):
         label = effect + (", calm history" if calm else "")
         rows += [{**r, "effect": label} for r in measure_methods(camera_sets(work, effect, calm_history=calm),
+                                                                   methods, alarms=True)]
+    return {"rows": rows}
+
+
+def stage_check_foliage(work: Path, run_seeds) -> dict:
+    """After check-shake, another way a real view differs from every development set: part of it
+    moves all the time. Outdoor cameras see trees, hedges and flags in the wind, whose leaves move
+    in every clip and move more on a windy day. The check-camera sets as filmed (clean) and
+    through `dev_sets.camera_effect`'s "foliage" (the frame widened by a strip of real leaves that
+    the wind sways, the wind drawn per video), history and scored videos alike; then the inductive
+    sets scored against a history of calm days ("foliage-calm": the same tree, a lower wind). The
+    defaults untouched: DUAD over the run seeds with the default alarm line, kNN and PCA at seed 0
+    on the same rows. A check, nothing is chosen on it.
+    Reading written before the run: foliage that costs DUAD more than 0.05 AUROC on a set, or that
+    gives normal videos events where the clean camera gave none, is a limitation to state and the
+    lead of a development round on judging each cell against its own ordinary scores; one that
+    costs less is within what the defaults already hold."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
+               ("pca", replace(base, detector="pca", params={}), (0,))]
+    rows = []
+    for effect, calm in (("clean", None), ("foliage", None), ("foliage", "foliage-calm")):
+        label = effect + (", calm history" if calm else "")
+        rows += [{**r, "effect": label} for r in measure_methods(camera_sets(work, effect, history_effect=calm),
                                                                    methods, alarms=True)]
     return {"rows": rows}
 
@@ -1229,7 +1266,7 @@ def main() -> None:
                                       "dev-alarm-lower", "confirm-alarm-lower",
                                       "dev-alarm-selection", "confirm-alarm-selection", "dev-history-score",
                                       "check-camera", "dev-blur", "check-shake", "dev-stabilize",
-                                      "confirm-shake", "check-still"])
+                                      "confirm-shake", "check-still", "check-foliage"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -1494,6 +1531,23 @@ def main() -> None:
                         "Ped2 training and test 01-02, vtest-fresh's pieces, the demo generator's seeds 0-4, each "
                         "extracted with the motion backbone's defaults and with `stabilize` on; the stores compared "
                         "video by video, clip vectors and cells bit for bit."),
+        "check-foliage": (lambda: stage_check_foliage(args.workdir, tuple(range(args.run_seeds))),
+                          "video_check_foliage",
+                          "Video defaults: leaves that move in the wind at the edge of the view (a check, nothing chosen)",
+                          "The check-camera sets (the demo histories' seeds 10-12, each fitted on its normal history, "
+                          "inductive, and alone, transductive; Ped2-dev inductive and transductive), as filmed (clean) "
+                          "and through `dev_sets.camera_effect`'s foliage, history and scored videos alike: the frame "
+                          f"widened on the left by {dev_sets.FOLIAGE_WIDTH:.0%} of its width, the strip showing real "
+                          "leaves (the first frame of the shared tree.avi) displaced by two smooth random fields "
+                          f"(correlation {dev_sets.FOLIAGE_FIELD:.0%} of the height) the wind turns through at "
+                          f"{dev_sets.FOLIAGE_SWAY_HZ[0]:g}-{dev_sets.FOLIAGE_SWAY_HZ[1]:g} Hz, with log-normal gusts "
+                          f"(sd {dev_sets.FOLIAGE_GUSTS[0]:g}, {dev_sets.FOLIAGE_GUSTS[1]:g} s), the wind of each video "
+                          f"drawn log-uniformly between {dev_sets.FOLIAGE_WIND[0]:g} and {dev_sets.FOLIAGE_WIND[1]:g} "
+                          "px of displacement per 120 lines; then the inductive sets scored against a history of calm "
+                          f"days (foliage-calm: the same leaves, wind {dev_sets.FOLIAGE_WIND_CALM[0]:g}-"
+                          f"{dev_sets.FOLIAGE_WIND_CALM[1]:g}). The defaults of `videoad extract` / `videoad detect`, "
+                          "pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN and PCA at seed 0 on the same "
+                          "cell rows; the alarm column is each method's default line summed over the run seeds."),
         "check-shake": (lambda: stage_check_shake(args.workdir, tuple(range(args.run_seeds))), "video_check_shake",
                         "Video defaults: a camera that moves (sway and knocks; a check, nothing chosen)",
                         "The check-camera sets (the demo histories' seeds 10-12, each fitted on its normal history, "
