@@ -30,6 +30,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-shake --run-seeds 2      # on shaken real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-still                       # still cameras unchanged
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-foliage --run-seeds 2  # leaves in the wind
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-calibrate --part clean|foliage  # cells vs their own
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -560,6 +561,28 @@ def stage_check_foliage(work: Path, run_seeds) -> dict:
         rows += [{**r, "effect": label} for r in measure_methods(camera_sets(work, effect, history_effect=calm),
                                                                    methods, alarms=True)]
     return {"rows": rows}
+
+
+CALIBRATE_PARTS = ("clean", "foliage")
+
+
+def stage_dev_calibrate(work: Path, part: str) -> dict:
+    """After check-foliage: each cell's DUAD scores judged against that cell's own ordinary scores
+    before the clip aggregate (`benchmarks/video_probes.py`'s calibrations: "shift", "ratio", "z",
+    "zq", against "none", today's), measured on development sets only, every variant scoring the
+    same fit (DUAD defaults, run seed 0, smoothing redone after). "clean": the sixteen development
+    sets of the cell-calibration probe; "foliage": check-foliage's sets with leaves in the wind
+    (history and scored videos alike, both protocols, and the inductive ones against calm days).
+    Rule written before the run: the variant with the highest DUAD mean over the "foliage" sets
+    becomes the default if it gains at least 0.01 there against "none" and its mean over the
+    "clean" sets loses at most 0.003 against "none"; else nothing changes."""
+    import video_probes
+
+    if part == "clean":
+        sets = list(video_probes.dev_sets_all(work))
+    else:
+        sets = list(camera_sets(work, "foliage")) + list(camera_sets(work, "foliage", history_effect="foliage-calm"))
+    return {"rows": [], "calibration": video_probes.calibration_rows(sets)}
 
 
 STABILIZE_PARTS = ("clean", "shake")
@@ -1223,6 +1246,11 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
     if result["rows"]:
         lines += ["| set | method | rows | frame AUROC (mean [min, max] over runs) | AP | alarm (default rule): "
                   "anomalous videos with an event / events in normal videos |", "|---|---|---|---|---|---|"]
+    if result.get("calibration"):  # dev-calibrate: one column per calibration, the same fit
+        cols, rows = result["calibration"]["columns"], result["calibration"]["rows"]
+        lines += ["| set | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+        lines += [f"| {r['set']} | " + " | ".join(f"{r[c]:.4f}" for c in cols) + " |" for r in rows]
+        lines += ["| **mean** | " + " | ".join(f"{np.mean([r[c] for r in rows]):.4f}" for c in cols) + " |"]
     if result.get("still"):  # check-still: stores compared bit for bit
         lines += ["| set | videos | identical with stabilize on |", "|---|---|---|"]
         lines += [f"| {r['set']} | {r['videos']} | {r['identical']} |" for r in result["still"]]
@@ -1266,7 +1294,7 @@ def main() -> None:
                                       "dev-alarm-lower", "confirm-alarm-lower",
                                       "dev-alarm-selection", "confirm-alarm-selection", "dev-history-score",
                                       "check-camera", "dev-blur", "check-shake", "dev-stabilize",
-                                      "confirm-shake", "check-still", "check-foliage"])
+                                      "confirm-shake", "check-still", "check-foliage", "dev-calibrate"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -1275,12 +1303,14 @@ def main() -> None:
                          "stage's own write video_dev_grid_<grids>)")
     ap.add_argument("--variant", choices=list(CORE_VARIANTS), default=FIRST_CORE_VARIANT,
                     help="the DUAD change the dev-core stage measures")
-    ap.add_argument("--part", choices=sorted(set(SIZE_PARTS + FPS_PARTS + BLUR_PARTS + STABILIZE_PARTS)), default=None,
+    ap.add_argument("--part", choices=sorted(set(SIZE_PARTS + FPS_PARTS + BLUR_PARTS + STABILIZE_PARTS
+                                                 + CALIBRATE_PARTS)), default=None,
                     help="the sets the dev-size (ped2|far2|far3, default ped2), dev-fps (demo|far2, default "
-                         "demo), dev-blur (clean|camera, default clean) or dev-stabilize (clean|shake, default "
-                         "clean) stage measures")
+                         "demo), dev-blur (clean|camera, default clean), dev-stabilize (clean|shake, default "
+                         "clean) or dev-calibrate (clean|foliage, default clean) stage measures")
     args = ap.parse_args()
-    parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS}
+    parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS,
+             "dev-calibrate": CALIBRATE_PARTS}
     if args.stage in parts:
         args.part = args.part or parts[args.stage][0]
         if args.part not in parts[args.stage]:
@@ -1548,6 +1578,19 @@ def main() -> None:
                           f"{dev_sets.FOLIAGE_WIND_CALM[1]:g}). The defaults of `videoad extract` / `videoad detect`, "
                           "pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN and PCA at seed 0 on the same "
                           "cell rows; the alarm column is each method's default line summed over the run seeds."),
+        "dev-calibrate": (lambda: stage_dev_calibrate(args.workdir, args.part), f"video_dev_calibrate_{args.part}",
+                          "Video defaults: each cell judged against its own ordinary scores (development sets)",
+                          "Each cell's DUAD scores made relative to that cell's own over the fitted clips (the "
+                          "history's held-out scores when fitted on one) before the clip aggregate: shift (minus "
+                          "the cell's median), ratio (over the cell's median plus the grid's), z (minus the median, "
+                          "over the cell's median absolute deviation plus the grid's), zq (the spread from the 90th "
+                          "percentile); none is today's. Every variant scores the same fit: DUAD defaults at run "
+                          "seed 0, smoothing 0.5 s redone after. clean: the sixteen development sets of the "
+                          "cell-calibration probe; foliage: the check-foliage sets with leaves in the wind (both "
+                          "protocols) and the inductive ones against calm days. Rule written before the run: the "
+                          "variant with the highest DUAD mean over the foliage sets becomes the default if it gains "
+                          ">= 0.01 there against none and its mean over the clean sets loses <= 0.003; else nothing "
+                          "changes. Pooled frame AUROC."),
         "check-shake": (lambda: stage_check_shake(args.workdir, tuple(range(args.run_seeds))), "video_check_shake",
                         "Video defaults: a camera that moves (sway and knocks; a check, nothing chosen)",
                         "The check-camera sets (the demo histories' seeds 10-12, each fitted on its normal history, "

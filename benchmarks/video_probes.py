@@ -120,9 +120,15 @@ def transductive_sets(work: Path):
 
 
 def probe_cell_calibration(work: Path) -> dict:
+    return calibration_rows(dev_sets_all(work))
+
+
+def calibration_rows(sets) -> dict:
+    """Pooled frame AUROC of each calibration (`CALIBRATIONS`) on each set (name, protocol, fit,
+    features, annotations), every one scoring the same DUAD fit (defaults, run seed 0)."""
     base = video.DetectConfig(mode="pooled", smooth=0.0)
     rows = []
-    for name, protocol, fit, feats, ann in dev_sets_all(work):
+    for name, protocol, fit, feats, ann in sets:
         with FitCells() as rec:
             _, s = vd.run(protocol, fit, feats, ann, replace(base, seed=0))
         ref = rec.fits[0][0]
