@@ -450,8 +450,11 @@ def camera_sets(work: Path, effect: str, variant=("default", {}, None), calm_his
     root = work / "camera" / effect
     for seed in seeds:
         src, dst = work / f"demo{seed}", root / f"demo{seed}"
-        if not all((dst / part / ".degraded").is_file() for part in ("data", "history")):
-            dev_sets.make_demo(seed, src / "data")  # the clean videos are the source (no features needed)
+        # the clean videos are the source (no features needed); written only where missing, since
+        # rewriting them under another stage that reads them (its extraction) damages its features
+        if not (src / "data" / "Temporal_Anomaly_Annotation.txt").is_file():
+            dev_sets.make_demo(seed, src / "data")
+        if not (src / "history" / "videos").is_dir():
             dev_sets.make_demo_history(seed, src / "history")
         for part in ("data", "history"):
             dev_sets.degrade_tree(src / part, dst / part, effect, seed=seed)
