@@ -126,7 +126,7 @@ def probe_cell_calibration(work: Path) -> dict:
 def calibration_rows(sets) -> dict:
     """Pooled frame AUROC of each calibration (`CALIBRATIONS`) on each set (name, protocol, fit,
     features, annotations), every one scoring the same DUAD fit (defaults, run seed 0)."""
-    base = video.DetectConfig(mode="pooled", smooth=0.0)
+    base = video.DetectConfig(mode="pooled", smooth=0.0, cell_calibration="none")  # the detector's own cell scores
     rows = []
     for name, protocol, fit, feats, ann in sets:
         with FitCells() as rec:

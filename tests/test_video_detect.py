@@ -383,7 +383,8 @@ def test_a_transductive_line_can_be_read_from_the_selection(tmp_path, monkeypatc
     # the product's line is the rule over exactly the clips `selected_clips` names
     vids = load_group(str(tmp_path / "s"), ["cam/a.mp4"])
     kw = dict(level="auto", detector="duad", params=c["params"], preprocess="none", n_seeds=1, seed=c["seed"],
-              position=False, cell_aggregate="top2", alarm="mad", alarm_level=4.0, smooth=cfg.smooth)
+              position=False, cell_aggregate="top2", alarm="mad", alarm_level=4.0, smooth=cfg.smooth,
+              cell_calibration=cfg.cell_calibration)
     model, cells, clips = GroupModel.fit(vids, line_from="selection", **kw)
     mask = selected_clips(model.detectors, cells, "top2")
     assert model.threshold == pytest.approx(alarm_line(clips[mask], "mad", 4.0))
@@ -560,3 +561,63 @@ def test_option_values_from_the_command_line_and_from_python_compare_alike():
     assert not same_option("true", False) and not same_option("16", 8) and not same_option("3x3", "4x4")
     assert not same_option("/w/C3D.pickle", "/w/c3d.pickle")  # text other than a boolean is compared as it is
     assert not same_option(None, "none") and not same_option([1], "1")
+
+
+def test_a_cell_that_always_moves_is_judged_against_its_own_range(tmp_path):
+    """`cell_calibration: z` reads each cell's ordinary range from the history's (held-out) cell scores
+    and judges every cell against it: a cell that moves in every clip (leaves in the wind) no longer
+    sets every clip's score, so moderate anomalies in a quiet cell come first, where the cells as
+    scored bury them; the range is saved with the models, reloads, and an entry without one (written
+    before the option) scores cells as they are."""
+    import json
+
+    from video_helpers import busy_cell_video
+
+    for i in range(3):
+        busy_cell_video(tmp_path / "train", f"A/t{i}.mp4", 60, seed=10 + i)
+    planted = [5, 17, 30, 44]
+    busy_cell_video(tmp_path / "test", "A/new.mp4", 60, anomalous=planted, seed=20)
+    cfg = replace(CFG, smooth=0.0)
+
+    def top(how, **kw):
+        s = video.fit_and_score(tmp_path / "train", tmp_path / "test", replace(cfg, cell_calibration=how), **kw)
+        return set(np.argsort(-next(iter(s)).scores)[:len(planted)].tolist()), s
+
+    judged, s = top("z", save_models=tmp_path / "m")
+    assert judged == set(planted)
+    assert len(top("none")[0] & set(planted)) <= 2
+    group = s.groups[0]
+    assert group["cell_calibration"] == "z" and group["score_unit"].endswith("robust z per cell")
+    # saved and reloaded: the same range, the same scores
+    entry = json.loads((tmp_path / "m" / "models.json").read_text())["groups"]["A"]
+    assert entry["cell_calibration"]["how"] == "z" and len(entry["cell_calibration"]["centre"]) == 4
+    again, first = next(iter(video.score(tmp_path / "test", tmp_path / "m"))), next(iter(s))
+    np.testing.assert_allclose(again.scores, first.scores, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(again.cells, first.cells, rtol=1e-5, atol=1e-6)  # the cells too, as judged
+    with pytest.raises(ValueError, match="cell_calibration must be one of"):
+        replace(cfg, cell_calibration="zz").check()
+
+
+def test_a_saved_cell_calibration_is_checked_and_old_entries_have_none(tmp_path):
+    from videoad.group_model import GroupModel, calibrate_cells, cell_calibration_of
+
+    cells = np.array([[0.0, 1.0], [1.0, 3.0], [2.0, 5.0]])
+    cal = cell_calibration_of(cells, "z")
+    assert cal["centre"] == [1.0, 3.0]  # each cell's median; spread: its MAD plus the grid's
+    assert cal["spread"] == pytest.approx([1.0 + 1.0, 2.0 + 1.0])
+    np.testing.assert_allclose(calibrate_cells(cells, cal)[:, 0], [-0.5, 0.0, 0.5])
+    assert cell_calibration_of(cells, "none") is None and calibrate_cells(cells, None) is cells
+    assert cell_calibration_of(np.ones((5, 2)), "z")["spread"] == [1.0, 1.0]  # all alike: no division by 0
+    with pytest.raises(ValueError, match="the cell calibration holds 2 cells, these scores have 3"):
+        calibrate_cells(np.zeros((4, 3)), cal)
+    train = tmp_path / "train"
+    for i in range(2):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i)
+    video.detect(train, replace(CFG, cell_calibration="z"), save_models=tmp_path / "m")
+    entry = __import__("json").loads((tmp_path / "m" / "models.json").read_text())["groups"]["A"]
+    assert "cell_calibration" not in entry  # whole clips: nothing to calibrate
+    assert GroupModel.load(entry, tmp_path / "m").calibration is None
+    for bad in ({"how": "z", "centre": [0.0], "spread": [0.0]}, {"how": "q", "centre": [0.0], "spread": [1.0]},
+                {"centre": [0.0]}):
+        with pytest.raises(ValueError, match=r"models.json: a damaged cell_calibration entry"):
+            GroupModel.load({**entry, "cell_calibration": bad}, tmp_path / "m")

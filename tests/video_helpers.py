@@ -88,3 +88,25 @@ def fake_cell_video(root, key: str, n_clips: int, *, anomalous=(), grid=(2, 2), 
     write_video(root, key, cells.reshape(n_clips, -1).astype(np.float32), frames, attrs,
                 cells=cells.astype(np.float32), cell_grid=grid)
     return {"n_frames": n_frames}
+
+
+def busy_cell_video(root, key: str, n_clips: int, *, anomalous=(), seed: int = 0, busy: int = 0,
+                    grid=(2, 2), fps: float = 10.0) -> dict:
+    """A video whose cell `busy` moves in every clip, each clip unlike the last and by its own amount
+    (leaves in the wind), while the other cells are alike; `anomalous` clips carry a moderate odd
+    vector in the last cell: less far from the normal rows than the busy cell's ordinary clips."""
+    rng = np.random.default_rng(seed)
+    n_cells = grid[0] * grid[1]
+    base = np.linspace(1.0, 2.0, DIM)
+    cells = base + rng.normal(0, 0.05, (n_clips, n_cells, DIM))
+    cells[:, busy] += rng.uniform(0.2, 1.0, (n_clips, 1)) * rng.normal(0, 1, (n_clips, DIM))
+    for clip in anomalous:
+        cells[clip, -1, : DIM // 2] += 0.8
+    starts = np.arange(n_clips) * 16
+    frames = np.stack([starts, starts + 15], axis=1)
+    n_frames = int(frames[-1, 1]) + 1
+    attrs = {"n_frames": n_frames, "fps": fps, "clip_len": 16, "stride": 16, "backbone": "fake",
+             "cell_region": [0.0, 0.0, 1.0, 1.0]}
+    write_video(root, key, cells.reshape(n_clips, -1).astype(np.float32), frames, attrs,
+                cells=cells.astype(np.float32), cell_grid=grid)
+    return {"n_frames": n_frames}

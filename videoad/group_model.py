@@ -3,7 +3,8 @@ detectors and the alarm line, fitted, applied, saved and loaded as one object (t
 scikit-learn Pipeline is one estimator).
 
 Rows: one per clip, or one per (clip, grid cell) with a single detector shared over positions
-(`rows`); cell scores become a clip score by `aggregate_cells`. The alarm line comes from the
+(`rows`); each cell's scores can be judged against that cell's own ordinary ones
+(`cell_calibration_of`) before they become a clip score by `aggregate_cells`. The alarm line comes from the
 scores of the clips the model was fitted on (`alarm_line`), so a model fitted on normal history
 carries the line that history sets.
 """
@@ -34,6 +35,9 @@ LINE_FROM = ("fitted", "selection")
 #: fewer selected clips than this and the line is read from every fitted clip instead
 MIN_LINE_CLIPS = 10
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
+#: how each cell's scores are read before the clip aggregate: as the detector gives them, or as a
+#: robust z against that cell's own scores over the fitted clips (`cell_calibration_of`)
+CELL_CALIBRATIONS = ("none", "z")
 
 
 def make_detector(name: str, params: Mapping | None = None, seed: int | None = None):
@@ -108,6 +112,37 @@ def aggregate_cells(cell_scores: np.ndarray, how: str) -> np.ndarray:
     if how == "top2":
         return np.sort(cell_scores, axis=1)[:, -2:].mean(axis=1)
     raise ValueError(f"cell_aggregate must be one of {CELL_AGGREGATES}, got {how!r}")
+
+
+def cell_calibration_of(ref_cells: np.ndarray | None, how: str) -> dict | None:
+    """Each cell's ordinary scores, read from the scores (n_clips, n_cells) of the clips a model
+    was fitted on (a history's held-out scores when it was fitted on one), so that a cell is judged
+    against its own range: its median, and a spread of its median absolute deviation plus the
+    whole grid's (a floor, so that a cell that never moves does not turn every flicker into an
+    alarm). Why: a part of the view that always moves (leaves, water, a flag in the wind) scores
+    high in every clip, more so on a windy day, and would set every clip's score; judged against
+    its own range it scores high only when it moves unlike itself (docs/defaults.md, "Leaves in
+    the wind"). None for "none" or whole-clip rows."""
+    if how not in CELL_CALIBRATIONS:
+        raise ValueError(f"cell_calibration must be one of {CELL_CALIBRATIONS}, got {how!r}")
+    if how == "none" or ref_cells is None:
+        return None
+    ref = np.asarray(ref_cells, dtype=np.float64)
+    centre = np.median(ref, axis=0)
+    spread = np.median(np.abs(ref - centre), axis=0) + float(np.median(np.abs(ref - np.median(ref))))
+    floor = float(np.std(ref)) or 1.0  # fitted scores nearly all alike: the spread they have, or none
+    spread = np.where(spread > 0, spread, floor)
+    return {"how": how, "centre": centre.tolist(), "spread": spread.tolist()}
+
+
+def calibrate_cells(cells: np.ndarray, calibration: Mapping | None) -> np.ndarray:
+    """Cell scores (n_clips, n_cells) against each cell's own range (`cell_calibration_of`)."""
+    if not calibration:
+        return cells
+    centre, spread = np.asarray(calibration["centre"]), np.asarray(calibration["spread"])
+    if centre.shape != (cells.shape[1],):
+        raise ValueError(f"the cell calibration holds {centre.size} cells, these scores have {cells.shape[1]}")
+    return (cells - centre) / spread
 
 
 def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
@@ -240,12 +275,13 @@ class GroupModel:
     info: dict = field(default_factory=dict)
     smooth: float = 0.0  # seconds: Gaussian sigma over each video's clip scores (`videoad.smoothing`); 0: off
     threshold_raw: float | None = None  # the alarm line of the unsmoothed scores (`videoad watch --no-smooth`)
+    calibration: dict | None = None  # each cell's ordinary range (`cell_calibration_of`); None: cells as scored
 
     @classmethod
     def fit(cls, vids, *, level: str, detector: str, params: Mapping, preprocess: str, n_seeds: int, seed: int,
             position: bool, cell_aggregate: str, alarm: str, alarm_level: float, threads: int = 1,
-            kind: str = "", smooth: float = 0.0, held_out: bool = False, line_from: str = "fitted"
-            ) -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
+            kind: str = "", smooth: float = 0.0, held_out: bool = False, line_from: str = "fitted",
+            cell_calibration: str = "none") -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
         """Fit on the videos' own clips; returns the model and the fitted clips' (cell, clip) scores.
 
         With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
@@ -258,6 +294,9 @@ class GroupModel:
         (`info["line_from"]` says which scores it came from). Otherwise `line_from="selection"`
         draws the line from the clips the detector's own normal selection holds (`selected_clips`;
         every fitted clip when it keeps no selection or holds fewer than `MIN_LINE_CLIPS`).
+        With `cell_calibration` "z", each cell's ordinary range is read from the fitted (or held-out)
+        cell scores and every cell score, fitted or new, is judged against it (`cell_calibration_of`);
+        the returned cell scores and the line are then in those units.
         """
         from videoad.detector.torch_base import thread_limits
 
@@ -280,7 +319,9 @@ class GroupModel:
             runs.append(np.asarray(fitted, dtype=np.float64))
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
-        cells, raw = model._clip_scores(np.mean(runs, axis=0))
+        row_scores = np.mean(runs, axis=0)
+        model.calibration = cell_calibration_of(model._clip_scores(row_scores)[0], cell_calibration)
+        cells, raw = model._clip_scores(row_scores)
         clips = model.smoothed(vids, raw)
         line_clips, note = np.ones(len(clips), dtype=bool), None
         if line_from == "selection" and source != "held-out":
@@ -301,6 +342,9 @@ class GroupModel:
                       "smooth": float(smooth), "line_from": source,
                       "line_clips": int(line_clips.sum()), **({"line_note": note} if note else {}),
                       "score_unit": unit() if callable(unit) else "score", **layout}
+        if model.calibration:  # the scores are now each cell's robust z against its own range
+            model.info.update(cell_calibration=model.calibration["how"],
+                              score_unit=f"{model.info['score_unit']}, robust z per cell")
         for attr in ("stop_reason_", "n_reselections_", "n_epochs_"):
             if hasattr(first, attr):
                 model.info[attr.rstrip("_")] = getattr(first, attr)
@@ -372,7 +416,7 @@ class GroupModel:
         if self.layout["level"] == "clip":
             return None, row_scores
         rows_, cols = self.layout["cell_grid"]
-        cells = row_scores.reshape(-1, rows_ * cols)
+        cells = calibrate_cells(row_scores.reshape(-1, rows_ * cols), self.calibration)
         return cells, aggregate_cells(cells, self.cell_aggregate)
 
     # -- persistence: torch detectors as tensors + JSON (no pickle), the transform as .npz ----------
@@ -396,11 +440,13 @@ class GroupModel:
         np.savez(prep_path, how=self.prep["how"],
                  scale=np.zeros(0, np.float32) if self.prep["scale"] is None else self.prep["scale"])
         return {**{k: v for k, v in self.info.items() if k in _ENTRY_KEYS}, "models": names,
-                "preprocess": prep_path.name, "position": self.position, "cell_aggregate": self.cell_aggregate}
+                "preprocess": prep_path.name, "position": self.position, "cell_aggregate": self.cell_aggregate,
+                **({"cell_calibration": self.calibration} if self.calibration else {})}
 
     @classmethod
     def load(cls, entry: Mapping, model_dir: Path) -> "GroupModel":
-        """The model a models.json entry describes (entries written before cells: whole clips)."""
+        """The model a models.json entry describes (entries written before cells: whole clips;
+        before the cell calibration: cells as scored)."""
         from videoad.detector.persistence import load_detector
 
         model_dir = Path(model_dir)
@@ -412,12 +458,28 @@ class GroupModel:
         return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
                    entry.get("cell_aggregate", "max"), float(entry["threshold"]), info,
                    smooth=float(entry.get("smooth", 0.0)),  # models saved before smoothing: none
-                   threshold_raw=entry.get("threshold_raw"))
+                   threshold_raw=entry.get("threshold_raw"), calibration=_calibration_of(entry, model_dir))
 
 
 #: what a group's fit records in models.json so that scoring repeats it
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
                "score_unit", "n_seeds", "smooth", "threshold_raw", "history_still_cells")
+
+
+def _calibration_of(entry: Mapping, model_dir: Path) -> dict | None:
+    """A models.json entry's cell calibration, checked (None where it has none)."""
+    cal = entry.get("cell_calibration")
+    if cal is None:
+        return None
+    try:
+        ok = (cal["how"] in CELL_CALIBRATIONS[1:] and len(cal["centre"]) == len(cal["spread"])
+              and np.all(np.isfinite(cal["centre"])) and np.all(np.asarray(cal["spread"], float) > 0))
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged cell_calibration entry ({str(cal)[:80]}); "
+                         "refit the models (`videoad detect ... --save-model DIR`)")
+    return {"how": cal["how"], "centre": [float(v) for v in cal["centre"]], "spread": [float(v) for v in cal["spread"]]}
 
 
 def load_prep(path) -> dict:

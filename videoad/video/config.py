@@ -10,7 +10,7 @@ from typing import Any, Mapping
 from videoad.config import defaults as packaged_defaults
 from videoad.config import defaults_path, read_yaml
 from videoad.detector import registry
-from videoad.group_model import ALARMS, CELL_AGGREGATES, LEVELS, LINE_FROM, PREPROCESS
+from videoad.group_model import ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, LEVELS, LINE_FROM, PREPROCESS
 
 MODES = ("per-video", "per-category", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
@@ -34,6 +34,9 @@ class DetectConfig:
     params: dict = field(default_factory=lambda: dict(_DEFAULTS["detector"]["params"] or {}))
     level: str = _DEFAULTS["level"]  # auto: grid cells when every video of a group has them
     cell_aggregate: str = _DEFAULTS["cell_aggregate"]
+    # each cell's scores judged against that cell's own over the fitted clips before the clip score
+    # ("z": a part of the view that always moves, leaves in the wind, does not set every clip's score)
+    cell_calibration: str = _DEFAULTS["cell_calibration"]
     position: bool = _DEFAULTS["position"]
     min_clips: int = _DEFAULTS["min_clips"]
     n_jobs: int = _DEFAULTS["n_jobs"]
@@ -74,6 +77,9 @@ class DetectConfig:
             raise ValueError(f"{where}: level must be one of {LEVELS}, got {self.level!r}")
         if self.cell_aggregate not in CELL_AGGREGATES:
             raise ValueError(f"{where}: cell_aggregate must be one of {CELL_AGGREGATES}, got {self.cell_aggregate!r}")
+        if self.cell_calibration not in CELL_CALIBRATIONS:
+            raise ValueError(f"{where}: cell_calibration must be one of {CELL_CALIBRATIONS}, "
+                             f"got {self.cell_calibration!r}")
         if not isinstance(self.position, bool):
             raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
         if int(self.n_seeds) < 1:
