@@ -41,6 +41,9 @@ from videoad.detector.base import BaseDetector  # noqa: E402
 from videoad.metrics import evaluate_scores  # noqa: E402
 
 CALIBRATIONS = ("none", "shift", "ratio", "z", "zq")
+#: "z" with each cell's ordinary range read from the rows the fit's normal selection holds
+#: (`selected_ref`) instead of every fitted row; a column of the dev-calibrate-selection stage
+SELECTION_CALIBRATIONS = ("none", "z", "zsel")
 
 
 class LOF(BaseDetector):
@@ -82,10 +85,30 @@ class FitCells:
         self._cls.fit = self._original
 
 
+def selected_ref(ref: np.ndarray, model) -> np.ndarray:
+    """The fitted cell scores `ref` (m, C) with the rows the model's normal selection left out set
+    to NaN (most of the seed ensemble's detectors must hold a row; a cell with fewer than
+    `MIN_SELECTED` selected rows keeps all of its own)."""
+    selections = [np.asarray(d.selection_, bool) for d in model.detectors if getattr(d, "selection_", None) is not None]
+    if not selections:
+        return ref
+    held = (np.mean(selections, axis=0) > 0.5).reshape(ref.shape)
+    held[:, held.sum(axis=0) < MIN_SELECTED] = True
+    return np.where(held, ref, np.nan)
+
+
+#: fewer selected rows than this in a cell and its range is read from all of its rows
+MIN_SELECTED = 10
+
+
 def calibrate(cells: np.ndarray, ref: np.ndarray, how: str) -> np.ndarray:
-    """Cell scores (n, C) relative to each cell's own in `ref` (m, C); see the module docstring."""
+    """Cell scores (n, C) relative to each cell's own in `ref` (m, C); see the module docstring.
+    NaN rows of `ref` (`selected_ref`) are left out."""
     if how == "none":
         return cells
+    if np.isnan(ref).any():
+        med, gmed = np.nanmedian(ref, axis=0), np.nanmedian(ref)
+        return (cells - med) / (np.nanmedian(np.abs(ref - med), axis=0) + np.nanmedian(np.abs(ref - gmed)))
     med, gmed = np.median(ref, axis=0), np.median(ref)
     if how == "shift":
         return cells - med
@@ -123,23 +146,26 @@ def probe_cell_calibration(work: Path) -> dict:
     return calibration_rows(dev_sets_all(work))
 
 
-def calibration_rows(sets) -> dict:
-    """Pooled frame AUROC of each calibration (`CALIBRATIONS`) on each set (name, protocol, fit,
-    features, annotations), every one scoring the same DUAD fit (defaults, run seed 0)."""
+def calibration_rows(sets, calibrations=CALIBRATIONS) -> dict:
+    """Pooled frame AUROC of each calibration (`CALIBRATIONS`; "zsel": "z" from `selected_ref`) on
+    each set (name, protocol, fit, features, annotations), every one scoring the same DUAD fit
+    (defaults, run seed 0)."""
     base = video.DetectConfig(mode="pooled", smooth=0.0, cell_calibration="none")  # the detector's own cell scores
     rows = []
     for name, protocol, fit, feats, ann in sets:
         with FitCells() as rec:
             _, s = vd.run(protocol, fit, feats, ann, replace(base, seed=0))
-        ref = rec.fits[0][0]
+        ref, model = rec.fits[0]
         row = {"set": name}
-        for how in CALIBRATIONS:
-            vids = [replace(v, scores=group_model.aggregate_cells(calibrate(np.asarray(v.cells, float), ref, how),
+        for how in calibrations:
+            reference = selected_ref(ref, model) if how == "zsel" else ref
+            kind = "z" if how == "zsel" else how
+            vids = [replace(v, scores=group_model.aggregate_cells(calibrate(np.asarray(v.cells, float), reference, kind),
                                                                  "top2")) for v in s]
             row[how] = evaluate_scores(vd.resmoothed(type(s)(vids, s.meta), 0.5), ann).pooled.auroc
         rows.append(row)
         print(name, {k: round(v, 4) for k, v in row.items() if k != "set"}, flush=True)
-    return {"columns": list(CALIBRATIONS), "rows": rows}
+    return {"columns": list(calibrations), "rows": rows}
 
 
 def probe_lof(work: Path) -> dict:
