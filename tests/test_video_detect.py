@@ -621,3 +621,57 @@ def test_a_saved_cell_calibration_is_checked_and_old_entries_have_none(tmp_path)
                 {"centre": [0.0]}):
         with pytest.raises(ValueError, match=r"models.json: a damaged cell_calibration entry"):
             GroupModel.load({**entry, "cell_calibration": bad}, tmp_path / "m")
+
+
+def test_cells_named_to_ignore_take_no_part_in_the_fit_or_the_scores(tmp_path):
+    """`ignore_cells` (row:col, as events.csv names cells) leaves a part of the view that moves all
+    the time out of the rows, the fit and every clip score: the quiet cell's moderate anomalies then
+    come first, where with every cell the busy one buries them. The ignored cell's written score
+    is the clip's coolest scored cell's (never hot); saved models keep the cells they ignore."""
+    import json
+
+    from click.testing import CliRunner
+    from video_helpers import busy_cell_video
+
+    from videoad.cli import cli
+
+    for i in range(3):
+        busy_cell_video(tmp_path / "train", f"A/t{i}.mp4", 60, seed=10 + i)
+    planted = [5, 17, 30, 44]
+    busy_cell_video(tmp_path / "test", "A/new.mp4", 60, anomalous=planted, seed=20)
+    cfg = replace(CFG, smooth=0.0)
+
+    def scored(**kw):
+        return next(iter(video.fit_and_score(tmp_path / "train", tmp_path / "test", replace(cfg, **kw),
+                                             save_models=tmp_path / "m")))
+
+    every, masked = scored(), scored(ignore_cells=["0:0"])
+    top = np.argsort(-masked.scores)[:len(planted)]
+    assert set(top.tolist()) == set(planted)
+    assert len(set(np.argsort(-every.scores)[:len(planted)].tolist()) & set(planted)) <= 2
+    np.testing.assert_allclose(masked.cells[:, 0], masked.cells[:, 1:].min(axis=1))
+    # the clip score is the top2 of the three scored cells only
+    np.testing.assert_allclose(masked.scores, np.sort(masked.cells[:, 1:], axis=1)[:, -2:].mean(axis=1))
+    entry = json.loads((tmp_path / "m" / "models.json").read_text())["groups"]["A"]
+    assert entry["ignored_cells"] == [0]
+    again = next(iter(video.score(tmp_path / "test", tmp_path / "m")))
+    np.testing.assert_allclose(again.scores, masked.scores, rtol=1e-5, atol=1e-6)
+    # named wrong, or where there are no cells: refused before any fit, the name and the grid said
+    with pytest.raises(ValueError, match=r"ignore_cells: '2:0' is outside the 2x2 grid"):
+        scored(ignore_cells=["2:0"])
+    with pytest.raises(ValueError, match="ignore_cells leaves no cell to score"):
+        scored(ignore_cells=["0:0", "0:1", "1:0", "1:1"])
+    with pytest.raises(ValueError, match=r"ignore_cells holds cell names row:col"):
+        replace(cfg, ignore_cells=["top left"]).check()
+    fake_video(tmp_path / "clips", "A/c.mp4", 60, seed=1)
+    with pytest.raises(ValueError, match="ignore_cells names grid cells, and these features are scored as whole"):
+        video.detect(tmp_path / "clips", replace(cfg, ignore_cells=["0:0"]))
+    # the command line: --ignore-cells, refused beside saved models (they keep their own)
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "test"), "--fit-on", str(tmp_path / "train"),
+                                   "--ignore-cells", "0:0", "--min-clips", "50", "-o", str(tmp_path / "s")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "s" / "run.json").read_text())["groups"][0]["ignored_cells"] == [0]
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "test"), "--model", str(tmp_path / "m"),
+                                   "--ignore-cells", "0:0", "-o", str(tmp_path / "s2")])
+    assert res.exit_code != 0 and "--ignore-cells is fixed when models are fitted" in res.output

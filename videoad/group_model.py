@@ -77,31 +77,56 @@ def layout_of(vids, level: str) -> dict:
     return {"level": "cell", "cell_grid": list(grids.pop()), "cell_region": [float(r) for r in region]}
 
 
-def rows(vids, level: str, position: bool = False) -> np.ndarray:
+def rows(vids, level: str, position: bool = False, keep: np.ndarray | None = None) -> np.ndarray:
     """The detector's rows for a group: one per clip, or one per (clip, cell) in clip order, the
-    cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell."""
+    cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell.
+    `keep`: the cells that make rows (`kept_cells`; None: all)."""
     if level == "clip":
         return array_rows(np.concatenate([v.features for v in vids]), None, level, position)
-    return array_rows(None, np.concatenate([v.cells for v in vids]), level, position)
+    return array_rows(None, np.concatenate([v.cells for v in vids]), level, position, keep)
 
 
-def row_videos(vids, level: str) -> np.ndarray:
-    """Which video (index into `vids`) each of `rows(vids, level)` comes from."""
-    per_clip = [len(v.features) if level == "clip" else len(v.cells) * v.cells.shape[1] for v in vids]
+def row_videos(vids, level: str, n_cells: int | None = None) -> np.ndarray:
+    """Which video (index into `vids`) each of `rows(vids, level)` comes from (`n_cells`: the
+    cells each clip makes rows of, when some are left out)."""
+    per_clip = [len(v.features) if level == "clip" else len(v.cells) * (n_cells or v.cells.shape[1]) for v in vids]
     return np.repeat(np.arange(len(vids)), per_clip)
 
 
-def array_rows(features: np.ndarray | None, cells: np.ndarray | None, level: str, position: bool = False
-               ) -> np.ndarray:
+def array_rows(features: np.ndarray | None, cells: np.ndarray | None, level: str, position: bool = False,
+               keep: np.ndarray | None = None) -> np.ndarray:
     """`rows` of clips given as arrays: features (n, dim) for level clip, cells (n, C, d) for cell."""
     if level == "clip":
         return np.asarray(features).astype(np.float32, copy=False)
     cells = np.asarray(cells).astype(np.float32, copy=False)  # (n, C, d)
+    eye = np.eye(cells.shape[1], dtype=np.float32)
+    if keep is not None:
+        cells, eye = cells[:, keep], eye[keep]
     n, n_cells, _ = cells.shape
     out = cells.reshape(n * n_cells, -1)
     if position:
-        out = np.concatenate([out, np.tile(np.eye(n_cells, dtype=np.float32), (n, 1))], axis=1)
+        out = np.concatenate([out, np.tile(eye, (n, 1))], axis=1)
     return out
+
+
+def parse_cells(names, grid) -> list[int]:
+    """Grid cells named as events.csv names them, "row:col" from the top left (a list, or one
+    comma-separated string), as sorted flat indices; a name outside the grid is refused."""
+    rows_, cols = grid
+    if isinstance(names, str):
+        names = [n for n in names.split(",") if n.strip()]
+    out = set()
+    for name in names:
+        try:
+            r, c = (int(x) for x in str(name).split(":"))
+        except ValueError:
+            raise ValueError(f"ignore_cells: {name!r} is not a cell name (row:col, e.g. 2:0)") from None
+        if not (0 <= r < rows_ and 0 <= c < cols):
+            raise ValueError(f"ignore_cells: {name!r} is outside the {rows_}x{cols} grid of these features")
+        out.add(r * cols + c)
+    if len(out) >= rows_ * cols:
+        raise ValueError("ignore_cells leaves no cell to score")
+    return sorted(out)
 
 
 def aggregate_cells(cell_scores: np.ndarray, how: str) -> np.ndarray:
@@ -170,6 +195,15 @@ def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
     if spread == 0:  # more than half the clips score alike: fall back to the spread of the rest
         spread = float(np.std(s))
     return centre + float(level) * spread
+
+
+def kept_cells(layout: Mapping) -> np.ndarray | None:
+    """The grid cells that make rows (flat indices), or None when every cell does."""
+    ignored = layout.get("ignored_cells") or ()
+    if layout.get("level") != "cell" or not ignored:
+        return None
+    rows_, cols = layout["cell_grid"]
+    return np.setdiff1d(np.arange(rows_ * cols), ignored)
 
 
 def selected_clips(detectors, cell_scores: np.ndarray | None, how: str) -> np.ndarray | None:
@@ -281,7 +315,7 @@ class GroupModel:
     def fit(cls, vids, *, level: str, detector: str, params: Mapping, preprocess: str, n_seeds: int, seed: int,
             position: bool, cell_aggregate: str, alarm: str, alarm_level: float, threads: int = 1,
             kind: str = "", smooth: float = 0.0, held_out: bool = False, line_from: str = "fitted",
-            cell_calibration: str = "none") -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
+            cell_calibration: str = "none", ignore_cells=()) -> tuple["GroupModel", np.ndarray | None, np.ndarray]:
         """Fit on the videos' own clips; returns the model and the fitted clips' (cell, clip) scores.
 
         With `n_seeds` > 1 the detector is fitted that many times with consecutive seeds and the
@@ -297,6 +331,9 @@ class GroupModel:
         With `cell_calibration` "z", each cell's ordinary range is read from the fitted (or held-out)
         cell scores and every cell score, fitted or new, is judged against it (`cell_calibration_of`);
         the returned cell scores and the line are then in those units.
+        `ignore_cells` ("row:col" names) are left out of the rows, of the fit and of every clip
+        score (a tree, water or a flag that moves all the time); their written cell scores are the
+        clip's coolest scored cell's, so they never look hot.
         """
         from videoad.detector.torch_base import thread_limits
 
@@ -304,11 +341,18 @@ class GroupModel:
             raise ValueError(f"line_from must be one of {LINE_FROM}, got {line_from!r}")
         t0 = time.perf_counter()
         layout = layout_of(vids, resolve_level(level, vids))
-        X = rows(vids, layout["level"], position)
+        if ignore_cells:
+            if layout["level"] != "cell":
+                raise ValueError("ignore_cells names grid cells, and these features are scored as whole clips "
+                                 "(no cells in the store, or level: clip)")
+            layout["ignored_cells"] = parse_cells(ignore_cells, layout["cell_grid"])
+        keep = kept_cells(layout)
+        X = rows(vids, layout["level"], position, keep)
         prep = fit_preprocess(X, preprocess)
         Xp = apply_preprocess(X, prep)
         runs, dets = [], []
-        source, videos = "fitted", row_videos(vids, layout["level"]) if held_out else None
+        n_kept = None if keep is None else len(keep)
+        source, videos = "fitted", row_videos(vids, layout["level"], n_kept) if held_out else None
         for k in range(int(n_seeds)):
             det = make_detector(detector, params, seed + k)
             with thread_limits(threads):  # torch and BLAS threads, the caller's back after
@@ -320,12 +364,12 @@ class GroupModel:
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         row_scores = np.mean(runs, axis=0)
-        model.calibration = cell_calibration_of(model._clip_scores(row_scores)[0], cell_calibration)
+        model.calibration = cell_calibration_of(model._kept(model._clip_scores(row_scores)[0]), cell_calibration)
         cells, raw = model._clip_scores(row_scores)
         clips = model.smoothed(vids, raw)
         line_clips, note = np.ones(len(clips), dtype=bool), None
         if line_from == "selection" and source != "held-out":
-            line_clips, note = line_clips_of(dets, cells, cell_aggregate, len(clips), detector)
+            line_clips, note = line_clips_of(dets, model._kept(cells), cell_aggregate, len(clips), detector)
             if note:
                 log.warning("line_from: selection: %s; the alarm line is read from every fitted clip", note)
             else:
@@ -368,7 +412,7 @@ class GroupModel:
             raise ValueError(f"the model was fitted on a {self.layout['cell_grid']} grid, "
                              f"these features have {layout['cell_grid']}")
         with torch_threads(threads):
-            cells, clips = self._score_rows(rows(vids, level, self.position), threads)
+            cells, clips = self._score_rows(rows(vids, level, self.position, kept_cells(self.layout)), threads)
         return cells, (self.smoothed(vids, clips) if smooth else clips)
 
     def sigma(self, step_s: float) -> float:
@@ -400,7 +444,7 @@ class GroupModel:
                                  f"{np.shape(cells)}")
         elif features is None:
             raise ValueError("the model scores whole clips: give their features")
-        return self._score_rows(array_rows(features, cells, level, self.position), threads)
+        return self._score_rows(array_rows(features, cells, level, self.position, kept_cells(self.layout)), threads)
 
     def _score_rows(self, X: np.ndarray, threads: int) -> tuple[np.ndarray | None, np.ndarray]:
         X = apply_preprocess(X, self.prep)
@@ -413,11 +457,24 @@ class GroupModel:
         return self._clip_scores(np.mean(runs, axis=0))
 
     def _clip_scores(self, row_scores: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """(cell scores over the whole grid, clip scores) from the rows' scores; left-out cells
+        (`ignore_cells`) take the clip's coolest scored cell's score and no part in its score."""
         if self.layout["level"] == "clip":
             return None, row_scores
         rows_, cols = self.layout["cell_grid"]
-        cells = calibrate_cells(row_scores.reshape(-1, rows_ * cols), self.calibration)
-        return cells, aggregate_cells(cells, self.cell_aggregate)
+        keep = kept_cells(self.layout)
+        scored = calibrate_cells(row_scores.reshape(-1, rows_ * cols if keep is None else len(keep)), self.calibration)
+        clips = aggregate_cells(scored, self.cell_aggregate)
+        if keep is None:
+            return scored, clips
+        cells = np.repeat(scored.min(axis=1, keepdims=True), rows_ * cols, axis=1)
+        cells[:, keep] = scored
+        return cells, clips
+
+    def _kept(self, cells: np.ndarray | None) -> np.ndarray | None:
+        """The scored cells' columns of `_clip_scores`' cell scores."""
+        keep = kept_cells(self.layout)
+        return cells if cells is None or keep is None else cells[:, keep]
 
     # -- persistence: torch detectors as tensors + JSON (no pickle), the transform as .npz ----------
     def save(self, prefix: Path) -> dict:
@@ -454,6 +511,8 @@ class GroupModel:
         layout = {"level": entry.get("level", "clip")}
         if layout["level"] == "cell":
             layout.update(cell_grid=list(entry["cell_grid"]), cell_region=list(entry.get("cell_region", [0, 0, 1, 1])))
+            if entry.get("ignored_cells"):  # entries written before the option: every cell
+                layout["ignored_cells"] = [int(c) for c in entry["ignored_cells"]]
         info = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
         return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
                    entry.get("cell_aggregate", "max"), float(entry["threshold"]), info,
@@ -463,7 +522,7 @@ class GroupModel:
 
 #: what a group's fit records in models.json so that scoring repeats it
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
-               "score_unit", "n_seeds", "smooth", "threshold_raw", "history_still_cells")
+               "score_unit", "n_seeds", "smooth", "threshold_raw", "history_still_cells", "ignored_cells")
 
 
 def _calibration_of(entry: Mapping, model_dir: Path) -> dict | None:

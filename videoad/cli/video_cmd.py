@@ -85,14 +85,18 @@ def event_settings(merge_gap, min_event):
 @click.option("--history-neighbors", "history_neighbors", type=click.IntRange(min=0),
               help="With --fit-on: k of DUAD's knn score, how many history rows a clip is compared with "
                    "(default 1: the nearest; 0: DUAD's own, 5, for a history that may hold anomalies).")
+@click.option("--ignore-cells", "ignore_cells",
+              help="Grid cells left out of the fit and of every clip score, named row:col as events.csv names "
+                   "them, comma-separated (e.g. 0:0,1:0): a tree, water or a flag in view that moves all the "
+                   "time.")
 @click.option("--device", "device",
               help="Where a torch detector (DUAD, DAGMM) fits and scores: cpu (the default), cuda, cuda:N, "
                    "auto (a GPU when torch sees one). Models saved with --save-model load on the CPU.")
 @event_options
 @ray_opts.detect_options
 def detect(features, output, mode, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
-           model_dir, fit_on, history_drop, history_neighbors, device, merge_gap, min_event, ray_address=None,
-           ray_cpus=None, ray_gpus=None):
+           model_dir, fit_on, history_drop, history_neighbors, ignore_cells, device, merge_gap, min_event,
+           ray_address=None, ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import coverage, video
@@ -103,7 +107,9 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
     try:
         ann = annotations  # its classes group the videos per category
         cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed,
-                                history_drop=history_drop, history_neighbors=history_neighbors)
+                                history_drop=history_drop, history_neighbors=history_neighbors,
+                                ignore_cells=None if ignore_cells is None else
+                                [c.strip() for c in ignore_cells.split(",") if c.strip()])
         if device is not None:
             cfg = video.with_device(cfg, device)
         if print_config:
@@ -116,6 +122,9 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
         executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
         if model_dir is not None and (fit_on is not None or save_model is not None):
             raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
+        if model_dir is not None and ignore_cells is not None:
+            raise ValueError("--ignore-cells is fixed when models are fitted (saved models keep theirs); refit "
+                             "with it: --fit-on HISTORY --save-model DIR --ignore-cells ...")
         if fit_on is not None:
             scores = video.fit_and_score(fit_on, features, cfg, annotations=ann, save_models=save_model,
                                          executor=executor)

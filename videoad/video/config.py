@@ -37,6 +37,9 @@ class DetectConfig:
     # each cell's scores judged against that cell's own over the fitted clips before the clip score
     # ("z": a part of the view that always moves, leaves in the wind, does not set every clip's score)
     cell_calibration: str = _DEFAULTS["cell_calibration"]
+    # grid cells left out of the fit and of every clip score, named "row:col" as events.csv names
+    # them: a part of the view that moves all the time (a tree, water, a flag)
+    ignore_cells: list = field(default_factory=lambda: list(_DEFAULTS["ignore_cells"] or []))
     position: bool = _DEFAULTS["position"]
     min_clips: int = _DEFAULTS["min_clips"]
     n_jobs: int = _DEFAULTS["n_jobs"]
@@ -80,6 +83,11 @@ class DetectConfig:
         if self.cell_calibration not in CELL_CALIBRATIONS:
             raise ValueError(f"{where}: cell_calibration must be one of {CELL_CALIBRATIONS}, "
                              f"got {self.cell_calibration!r}")
+        for name in self.ignore_cells:  # the grid is known only at fit time: the form here
+            if not (isinstance(name, str) and len(name.split(":")) == 2
+                    and all(p.strip().isdigit() for p in name.split(":"))):
+                raise ValueError(f"{where}: ignore_cells holds cell names row:col as events.csv writes them "
+                                 f"(e.g. ['2:0', '3:0']), got {name!r}")
         if not isinstance(self.position, bool):
             raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
         if int(self.n_seeds) < 1:
@@ -111,13 +119,14 @@ class DetectConfig:
     def _check_types(self, where: str) -> None:
         """Each setting of the type its default has, so that a YAML slip (`seed: [1, 2]`,
         `min_clips: lots`) is named with its key instead of failing deep inside a fit."""
-        kinds = {int: "a whole number", float: "a number", str: "a name", dict: "a mapping", bool: "true or false"}
+        kinds = {int: "a whole number", float: "a number", str: "a name", dict: "a mapping", bool: "true or false",
+                 list: "a list"}
         for name, spec in self.__dataclass_fields__.items():
             value, default = getattr(self, name), spec.default
-            kind = dict if name == "params" else type(default)
+            kind = dict if name == "params" else list if name == "ignore_cells" else type(default)
             fits = (isinstance(value, (int, float)) if kind is float else isinstance(value, kind))
             if (isinstance(value, bool) and kind is not bool) or not fits:
-                example = "{...}" if kind is dict else default
+                example = "{...}" if kind is dict else "['2:0', '3:0']" if kind is list else default
                 raise ValueError(f"{where}: {name} must be {kinds[kind]} (e.g. {name}: {example}), "
                                  f"got {value!r}")
 

@@ -80,6 +80,7 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         vids, level=config.level, detector=config.detector, params=detector_params(config, kind, history),
         preprocess=config.preprocess, n_seeds=config.n_seeds, seed=group_seed(config.seed, group),
         position=config.position, cell_aggregate=config.cell_aggregate, cell_calibration=config.cell_calibration,
+        ignore_cells=config.ignore_cells,
         alarm=config.history_alarm if history else config.alarm,
         alarm_level=config.history_alarm_level if history else config.alarm_level,
         threads=config.threads_per_job, kind=kind, smooth=float(config.smooth),
