@@ -675,3 +675,6 @@ def test_cells_named_to_ignore_take_no_part_in_the_fit_or_the_scores(tmp_path):
     res = CliRunner().invoke(cli, ["detect", str(tmp_path / "test"), "--model", str(tmp_path / "m"),
                                    "--ignore-cells", "0:0", "-o", str(tmp_path / "s2")])
     assert res.exit_code != 0 and "--ignore-cells is fixed when models are fitted" in res.output
+    # videoad run takes it too (here: the settings it would use)
+    res = CliRunner().invoke(cli, ["run", "--print-config", "--ignore-cells", "2:0, 3:0"], catch_exceptions=False)
+    assert res.exit_code == 0 and "ignore_cells: ['2:0', '3:0']" in res.output, res.output

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from .video_cmd import event_options, event_settings
+from .video_cmd import cell_names_given, event_options, event_settings, ignore_cells_option
 
 
 
@@ -84,9 +84,10 @@ class _Stage:
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
+@ignore_cells_option
 @event_options
 def run(inputs, output, history, config, print_config, stride, image_fps, target_fps, max_fps, workers, clips,
-        burn_heatmap, merge_gap, min_event):
+        burn_heatmap, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -98,7 +99,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
 
     if print_config:
         try:
-            cfg = video.run_config(config)
+            cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(video.config_text(cfg), nl=False)
@@ -113,7 +114,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     show = sys.stderr.isatty()
     bar = _Stage(show)
     try:
-        cfg = video.run_config(config)
+        cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,

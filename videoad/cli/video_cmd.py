@@ -53,6 +53,19 @@ def event_settings(merge_gap, min_event):
     return EventSettings(merge_gap_s=float(merge_gap), min_length_s=float(min_event)).check()
 
 
+def ignore_cells_option(command):
+    """`--ignore-cells`, shared by detect and run."""
+    return click.option("--ignore-cells", "ignore_cells",
+                        help="Grid cells left out of the fit and of every clip score, named row:col as events.csv "
+                             "names them, comma-separated (e.g. 0:0,1:0): a tree, water or a flag in view that "
+                             "moves all the time.")(command)
+
+
+def cell_names_given(text: str | None) -> list[str] | None:
+    """--ignore-cells' comma-separated names as a list (None when not given)."""
+    return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
+
+
 @click.command()
 @click.argument("features", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(path_type=Path),
@@ -85,10 +98,7 @@ def event_settings(merge_gap, min_event):
 @click.option("--history-neighbors", "history_neighbors", type=click.IntRange(min=0),
               help="With --fit-on: k of DUAD's knn score, how many history rows a clip is compared with "
                    "(default 1: the nearest; 0: DUAD's own, 5, for a history that may hold anomalies).")
-@click.option("--ignore-cells", "ignore_cells",
-              help="Grid cells left out of the fit and of every clip score, named row:col as events.csv names "
-                   "them, comma-separated (e.g. 0:0,1:0): a tree, water or a flag in view that moves all the "
-                   "time.")
+@ignore_cells_option
 @click.option("--device", "device",
               help="Where a torch detector (DUAD, DAGMM) fits and scores: cpu (the default), cuda, cuda:N, "
                    "auto (a GPU when torch sees one). Models saved with --save-model load on the CPU.")
@@ -108,8 +118,7 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
         ann = annotations  # its classes group the videos per category
         cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed,
                                 history_drop=history_drop, history_neighbors=history_neighbors,
-                                ignore_cells=None if ignore_cells is None else
-                                [c.strip() for c in ignore_cells.split(",") if c.strip()])
+                                ignore_cells=cell_names_given(ignore_cells))
         if device is not None:
             cfg = video.with_device(cfg, device)
         if print_config:

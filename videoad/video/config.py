@@ -169,10 +169,10 @@ def with_device(cfg: DetectConfig, device: str) -> DetectConfig:
     return replace(cfg, params={**cfg.params, "device": str(device)}).check("--device")
 
 
-def run_config(path=None) -> DetectConfig:
+def run_config(path=None, **overrides) -> DetectConfig:
     """The settings of `videoad run` / `videoad demo`: `path` when given, else the packaged
-    `videoad/defaults/run.yaml` over the detect defaults."""
-    return load_config(path if path is not None else defaults_path("run"))
+    `videoad/defaults/run.yaml` over the detect defaults; `overrides` as `load_config`'s."""
+    return load_config(path if path is not None else defaults_path("run"), **overrides)
 
 
 def config_text(cfg: DetectConfig) -> str:
