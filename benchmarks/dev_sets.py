@@ -51,7 +51,10 @@
   set and its history alike): ``noise`` (sensor noise of 8 grey levels), ``flicker`` (the
   picture's gain drifting and jumping as auto-exposure does) or ``jpeg`` (every frame through
   JPEG at quality 15). Real cameras differ from the clean synthetic scene and the well-lit
-  Ped2 footage in exactly these ways.
+  Ped2 footage in exactly these ways. Two more effects, each with its own check: ``shake`` (a
+  camera on a pole that sways and is knocked) and ``foliage`` (the view widened by a strip of
+  real leaves that the wind sways, the wind drawn per video; ``foliage-calm`` for a history of
+  calm days).
 
 The Ped2 *test* clips 01-02 (the reported inductive and transductive numbers) are never read here.
 """
