@@ -656,6 +656,14 @@ def test_cells_named_to_ignore_take_no_part_in_the_fit_or_the_scores(tmp_path):
     assert entry["ignored_cells"] == [0]
     again = next(iter(video.score(tmp_path / "test", tmp_path / "m")))
     np.testing.assert_allclose(again.scores, masked.scores, rtol=1e-5, atol=1e-6)
+    # and a live stream's clips (`videoad watch` scores arrays) leave the same cells out
+    from videoad.group_model import GroupModel
+
+    model = GroupModel.load(entry, tmp_path / "m")
+    test = load_group(str(tmp_path / "test"), ["A/new.mp4"])[0]
+    cells, clips = model.score_arrays(None, test.cells)
+    np.testing.assert_allclose(clips, masked.scores, rtol=1e-5, atol=1e-6)  # unsmoothed both (smooth 0 here)
+    np.testing.assert_allclose(cells, masked.cells, rtol=1e-5, atol=1e-6)
     # named wrong, or where there are no cells: refused before any fit, the name and the grid said
     with pytest.raises(ValueError, match=r"ignore_cells: '2:0' is outside the 2x2 grid"):
         scored(ignore_cells=["2:0"])
