@@ -3,8 +3,9 @@ detectors and the alarm line, fitted, applied, saved and loaded as one object (t
 scikit-learn Pipeline is one estimator).
 
 Rows: one per clip, or one per (clip, grid cell) with a single detector shared over positions
-(`rows`); each cell's scores can be judged against that cell's own ordinary ones
-(`cell_calibration_of`) before they become a clip score by `aggregate_cells`. The alarm line comes from the
+(`rows`); cells a user names are left out (`ignore_cells`, `kept_cells`), and each cell's scores can be
+judged against that cell's own ordinary ones (`cell_calibration_of`, an option) before they become a
+clip score by `aggregate_cells`. The alarm line comes from the
 scores of the clips the model was fitted on (`alarm_line`), so a model fitted on normal history
 carries the line that history sets.
 """
@@ -146,8 +147,9 @@ def cell_calibration_of(ref_cells: np.ndarray | None, how: str) -> dict | None:
     whole grid's (a floor, so that a cell that never moves does not turn every flicker into an
     alarm). Why: a part of the view that always moves (leaves, water, a flag in the wind) scores
     high in every clip, more so on a windy day, and would set every clip's score; judged against
-    its own range it scores high only when it moves unlike itself (docs/defaults.md, "Leaves in
-    the wind"). None for "none" or whole-clip rows."""
+    its own range it scores high only when it moves unlike itself. Off by default: it also raises
+    the quiet cells and lowers the busy ones where real anomalies happen, and lost on the clean real
+    footage (docs/defaults.md, "Leaves in the wind"). None for "none" or whole-clip rows."""
     if how not in CELL_CALIBRATIONS:
         raise ValueError(f"cell_calibration must be one of {CELL_CALIBRATIONS}, got {how!r}")
     if how == "none" or ref_cells is None:
