@@ -88,3 +88,9 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
     res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "-o", str(tmp_path / "scores3")],
                              catch_exceptions=False)
     assert res.exit_code == 0 and "history never shows" not in res.output
+    # a cell the user left out (--ignore-cells) is scored nowhere: no warning about it
+    res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "--fit-on", str(hist),
+                                   "--ignore-cells", "1:1", "-o", str(tmp_path / "scores4")], catch_exceptions=False)
+    assert res.exit_code == 0 and "history never shows" not in res.output, res.output
+    (group,) = json.loads((tmp_path / "scores4" / "run.json").read_text())["groups"]
+    assert group["history_still_cells"] == [] and group["ignored_cells"] == [3]

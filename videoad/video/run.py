@@ -88,8 +88,9 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         line_from="fitted" if history else config.line_from)
     if history and model.layout["level"] == "cell":
         still = still_cells(vids)  # what the history never shows moving (motion features only)
-        if still is not None:
-            model.info["history_still_cells"] = still
+        if still is not None:  # a cell the user left out (`ignore_cells`) is scored nowhere: nothing to warn of
+            ignored = set(model.layout.get("ignored_cells") or ())
+            model.info["history_still_cells"] = [c for c in still if c not in ignored]
     return model, vids, cells, clips
 
 
