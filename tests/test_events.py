@@ -243,3 +243,23 @@ def test_batch_and_clip_by_clip_events_equal_the_plain_rules(seed):
     assert [key(e) for e in closes] == [key(e) for e in got]
     opens = [(kind, e.event) for kind, e in records]
     assert opens == [(kind, i) for i in range(1, len(got) + 1) for kind in ("open", "close")]
+
+
+def test_cells_left_out_are_hatched_grey_in_the_event_image(tmp_path):
+    """A run with `ignore_cells` draws those cells hatched grey over the peak frame (nothing there is
+    watched) and says so under the image; the other cells keep their heat."""
+    import matplotlib.image as mpimg
+
+    from videoad.heatmap import heat_figure
+
+    frame = np.full((120, 160, 3), 255, np.uint8)  # white, so grey shows
+    cells = np.zeros(4)
+    kw = dict(cells=cells, grid=(2, 2), vmin=0.0, vmax=1.0)
+    plain = mpimg.imread(heat_figure(frame, tmp_path / "plain.png", **kw))
+    marked = mpimg.imread(heat_figure(frame, tmp_path / "marked.png", ignored=[0], **kw))
+    assert plain.shape == marked.shape
+    diff = np.abs(plain[..., :3] - marked[..., :3]).sum(axis=2) > 0.1
+    ys, xs = np.nonzero(diff)
+    h, w = diff.shape
+    # the changed pixels: the top-left quarter of the picture's frame area (and the caption below it)
+    assert len(ys) > 0 and np.median(xs) < w / 2 and np.median(ys) < h / 2

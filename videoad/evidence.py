@@ -72,6 +72,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
             old.unlink()
     suffix = clip_format()[0] if clips and events.events else ".mp4"
     grid, region = events.cell_grid, events.cell_region
+    ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}
     media: dict[int, EventMedia] = {}
     for v in scores:
         evs = sorted(events.of(v.video), key=lambda e: e.start_frame)
@@ -89,7 +90,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         try:
             for e in evs:
                 media[e.event] = _one(v, e, footage, why, out, suffix, grid, region, events.score_unit,
-                                      pad_s, max_clip_s, clips, burn_heatmap)
+                                      pad_s, max_clip_s, clips, burn_heatmap, ignored.get(v.group, []))
                 if on_event is not None:
                     on_event(e)
         finally:
@@ -98,7 +99,8 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     return media
 
 
-def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s, clips, burn_heatmap) -> EventMedia:
+def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s, clips, burn_heatmap,
+         ignored=()) -> EventMedia:
     m = EventMedia(e.event, note=why)
     frame = None
     if footage is not None:
@@ -114,7 +116,8 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
         heat = dict(grid=grid, region=region, vmin=vmin, vmax=vmax)
     note = m.note or ("" if has_cells else "no cell scores in this run: the whole frame scored as one")
     image = heat_figure(frame, out / f"{_name(e)}.png", cells=v.cells[e.peak_clip] if has_cells else None,
-                        hot=e.peak_cells, title=_title(e, unit), unit=unit, note=note, **heat)
+                        hot=e.peak_cells, title=_title(e, unit), unit=unit, note=note,
+                        ignored=list(ignored) if has_cells else None, **heat)
     m.image = f"{out.name}/{image.name}"
     if not clips:
         m.note = m.note or "no clip: this report was written without clips"

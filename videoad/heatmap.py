@@ -85,10 +85,12 @@ def burn(frame: np.ndarray, cells: np.ndarray, grid: tuple[int, int], region, vm
 
 def heat_figure(frame: np.ndarray | None, out_path, *, cells: np.ndarray | None = None,
                 grid: tuple[int, int] | None = None, region=(0, 0, 1, 1), vmin: float = 0.0, vmax: float = 1.0,
-                hot: list[int] | None = None, title: str = "", unit: str = "score", note: str = "") -> Path:
+                hot: list[int] | None = None, title: str = "", unit: str = "score", note: str = "",
+                ignored: list[int] | None = None) -> Path:
     """Write the peak frame with its heat map, boxes and colour bar to a PNG (or SVG).
 
     Without cell scores: the frame alone, saying so; without a frame: the note in its place.
+    `ignored`: cells the run left out (`ignore_cells`), hatched grey: nothing there is watched.
     """
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -117,6 +119,12 @@ def heat_figure(frame: np.ndarray | None, out_path, *, cells: np.ndarray | None 
                 a, b = rects[r0 * cols + c0], rects[r1 * cols + c1]
                 ax.add_patch(Rectangle((a[0], a[1]), b[2] - a[0], b[3] - a[1], fill=False,
                                        ec=np.array(BOX_RGB) / 255, lw=2.2))
+            for c in ignored or ():
+                a = rects[c]
+                ax.add_patch(Rectangle((a[0], a[1]), a[2] - a[0], a[3] - a[1], fc=(0.5, 0.5, 0.5, 0.45),
+                                       ec="0.3", hatch="//", lw=0.8))
+            if ignored:
+                ax.set_xlabel("hatched: cells left out (ignore_cells)", fontsize=8)
             ax.set_xlim(0, w), ax.set_ylim(h, 0)
             bar = fig.colorbar(im, ax=ax, shrink=0.85, pad=0.01)
             bar.set_label(f"cell score, {unit}" if unit != "score" else "cell score", fontsize=8)
