@@ -59,7 +59,7 @@
   Ped2 footage in exactly these ways. Two more effects, each with its own check: ``shake`` (a
   camera on a pole that sways and is knocked) and ``foliage`` (the view widened by a strip of
   real leaves that the wind sways, the wind drawn per video; ``foliage-calm`` for a history of
-  calm days).
+  calm days), and ``rain`` (streaks falling through the whole view, the density drawn per video).
 
 The Ped2 *test* clips 01-02 (the reported inductive and transductive numbers) are never read here.
 """
@@ -405,6 +405,39 @@ FOLIAGE_WIND_CALM = (0.25, 0.75)
 FOLIAGE_SOURCE = ("videos/tree.avi", 70)  # the file under the shared data, the first column kept
 
 
+#: "rain" (the check-rain stage): streaks falling through the whole view, new ones every frame (at a
+#: camera's exposure a drop is a streak): drops per 1,000 pixels per frame drawn log-uniformly for
+#: each video, streak length and fall as fractions of the frame height, the wind's slant in
+#: degrees, the brightness a streak adds (grey levels)
+RAIN_DENSITY = (0.1, 1.0)
+RAIN_LENGTH = (0.04, 0.09)
+RAIN_SLANT = (-15.0, 15.0)
+RAIN_BRIGHTNESS = (25.0, 60.0)
+
+
+def camera_rain(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`frames` (T, H, W, 3) with rain falling through the whole view (`RAIN_*`): thin bright
+    streaks at random places each frame, one slant and density per video."""
+    import cv2
+
+    n, height, width = frames.shape[:3]
+    density = float(np.exp(rng.uniform(*np.log(RAIN_DENSITY)))) / 1000.0
+    slant = np.deg2rad(rng.uniform(*RAIN_SLANT))
+    drops = max(1, int(round(density * height * width)))
+    out = np.empty_like(frames)
+    for i in range(n):
+        layer = np.zeros((height, width), np.float32)
+        xs, ys = rng.uniform(0, width, drops), rng.uniform(0, height, drops)
+        lengths = rng.uniform(*RAIN_LENGTH, drops) * height
+        bright = rng.uniform(*RAIN_BRIGHTNESS, drops)
+        for x, y, length, b in zip(xs, ys, lengths, bright):
+            x1, y1 = x + length * np.sin(slant), y + length * np.cos(slant)
+            cv2.line(layer, (int(x), int(y)), (int(x1), int(y1)), float(b), 1, cv2.LINE_AA)
+        layer = cv2.GaussianBlur(layer, (0, 0), 0.7)
+        out[i] = np.clip(frames[i].astype(np.float32) + layer[..., None], 0, 255).astype(np.uint8)
+    return out
+
+
 def foliage_texture(data: Path | None = None) -> np.ndarray:
     """The leaves the foliage effect shows: the first frame of the shared data's tree.avi (a real
     tree filmed through a window), right of the window's edge."""
@@ -522,7 +555,9 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return np.stack(out)
     if kind in ("foliage", "foliage-calm"):
         return camera_foliage(frames, fps, rng, calm=kind == "foliage-calm")
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm')}, "
+    if kind == "rain":
+        return camera_rain(frames, rng)
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain')}, "
                      f"got {kind!r}")
 
 
