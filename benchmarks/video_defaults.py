@@ -551,18 +551,19 @@ def stage_check_shake(work: Path, run_seeds) -> dict:
     return check_effect(work, run_seeds, "shake")
 
 
-def check_effect(work: Path, run_seeds, effect: str) -> dict:
+def check_effect(work: Path, run_seeds, effect: str, calm_effect: str | None = None) -> dict:
     """The check-camera sets as filmed and through `effect` (history and scored alike), then the
-    inductive ones with only the scored videos through it (the history as filmed): DUAD defaults
-    over the run seeds with the default alarm line, kNN and PCA at seed 0 on the same rows."""
+    inductive ones against a calm history (as filmed, or through `calm_effect`): DUAD defaults over
+    the run seeds with the default alarm line, kNN and PCA at seed 0 on the same rows."""
     base = video.DetectConfig(mode="pooled")
     methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
                ("pca", replace(base, detector="pca", params={}), (0,))]
     rows = []
     for kind, calm in (("clean", False), (effect, False), (effect, True)):
         label = kind + (", calm history" if calm else "")
-        rows += [{**r, "effect": label} for r in measure_methods(camera_sets(work, kind, calm_history=calm),
-                                                                   methods, alarms=True)]
+        sets = (camera_sets(work, kind, history_effect=calm_effect) if calm and calm_effect
+                else camera_sets(work, kind, calm_history=calm))
+        rows += [{**r, "effect": label} for r in measure_methods(sets, methods, alarms=True)]
     return {"rows": rows}
 
 
@@ -590,15 +591,7 @@ def stage_check_foliage(work: Path, run_seeds) -> dict:
     gives normal videos events where the clean camera gave none, is a limitation to state and the
     lead of a development round on judging each cell against its own ordinary scores; one that
     costs less is within what the defaults already hold."""
-    base = video.DetectConfig(mode="pooled")
-    methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
-               ("pca", replace(base, detector="pca", params={}), (0,))]
-    rows = []
-    for effect, calm in (("clean", None), ("foliage", None), ("foliage", "foliage-calm")):
-        label = effect + (", calm history" if calm else "")
-        rows += [{**r, "effect": label} for r in measure_methods(camera_sets(work, effect, history_effect=calm),
-                                                                   methods, alarms=True)]
-    return {"rows": rows}
+    return check_effect(work, run_seeds, "foliage", calm_effect="foliage-calm")
 
 
 CALIBRATE_PARTS = ("clean", "foliage")
