@@ -669,6 +669,11 @@ def test_cells_named_to_ignore_take_no_part_in_the_fit_or_the_scores(tmp_path):
         scored(ignore_cells=["2:0"])
     with pytest.raises(ValueError, match="ignore_cells leaves no cell to score"):
         scored(ignore_cells=["0:0", "0:1", "1:0", "1:1"])
+    from videoad.group_model import parse_cells  # ranges and whole rows or columns, as the docs show
+
+    assert parse_cells(["*:0"], (4, 4)) == [0, 4, 8, 12] and parse_cells("0-1:3, 2:2", (4, 4)) == [3, 7, 10]
+    with pytest.raises(ValueError, match=r"'0-5:0' is outside the 4x4 grid"):
+        parse_cells(["0-5:0"], (4, 4))
     with pytest.raises(ValueError, match=r"ignore_cells holds cell names row:col"):
         replace(cfg, ignore_cells=["top left"]).check()
     fake_video(tmp_path / "clips", "A/c.mp4", 60, seed=1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -110,21 +111,30 @@ def array_rows(features: np.ndarray | None, cells: np.ndarray | None, level: str
     return out
 
 
+#: a cell name of `ignore_cells`: row:col from the top left, each a number, a range a-b or * (all)
+CELL_NAME = re.compile(r"^\s*(\d+|\d+-\d+|\*)\s*:\s*(\d+|\d+-\d+|\*)\s*$")
+
+
 def parse_cells(names, grid) -> list[int]:
-    """Grid cells named as events.csv names them, "row:col" from the top left (a list, or one
-    comma-separated string), as sorted flat indices; a name outside the grid is refused."""
+    """Grid cells named as events.csv names them, "row:col" from the top left, each part a number,
+    a range "a-b" or "*" ("*:0" is the left column), in a list or one comma-separated string, as
+    sorted flat indices; a name outside the grid is refused."""
     rows_, cols = grid
     if isinstance(names, str):
         names = [n for n in names.split(",") if n.strip()]
+
+    def span(part: str, size: int, name) -> range:
+        lo, hi = (0, size - 1) if part == "*" else (int(x) for x in (part.split("-") * 2)[:2])
+        if not 0 <= lo <= hi < size:
+            raise ValueError(f"ignore_cells: {name!r} is outside the {rows_}x{cols} grid of these features")
+        return range(lo, hi + 1)
+
     out = set()
     for name in names:
-        try:
-            r, c = (int(x) for x in str(name).split(":"))
-        except ValueError:
-            raise ValueError(f"ignore_cells: {name!r} is not a cell name (row:col, e.g. 2:0)") from None
-        if not (0 <= r < rows_ and 0 <= c < cols):
-            raise ValueError(f"ignore_cells: {name!r} is outside the {rows_}x{cols} grid of these features")
-        out.add(r * cols + c)
+        m = CELL_NAME.match(str(name))
+        if not m:
+            raise ValueError(f"ignore_cells: {name!r} is not a cell name (row:col, e.g. 2:0, 0-1:3 or *:0)")
+        out.update(r * cols + c for r in span(m[1], rows_, name) for c in span(m[2], cols, name))
     if len(out) >= rows_ * cols:
         raise ValueError("ignore_cells leaves no cell to score")
     return sorted(out)

@@ -57,8 +57,8 @@ def ignore_cells_option(command):
     """`--ignore-cells`, shared by detect and run."""
     return click.option("--ignore-cells", "ignore_cells",
                         help="Grid cells left out of the fit and of every clip score, named row:col as events.csv "
-                             "names them, comma-separated (e.g. 0:0,1:0): a tree, water or a flag in view that "
-                             "moves all the time.")(command)
+                             "names them, comma-separated (e.g. 0:0,1:0; *:0 is the left column, 0-1:3 two cells): "
+                             "a tree, water or a flag in view that moves all the time.")(command)
 
 
 def cell_names_given(text: str | None) -> list[str] | None:

@@ -10,7 +10,8 @@ from typing import Any, Mapping
 from videoad.config import defaults as packaged_defaults
 from videoad.config import defaults_path, read_yaml
 from videoad.detector import registry
-from videoad.group_model import ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, LEVELS, LINE_FROM, PREPROCESS
+from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CELL_NAME, LEVELS, LINE_FROM,
+                                 PREPROCESS)
 
 MODES = ("per-video", "per-category", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
@@ -84,10 +85,9 @@ class DetectConfig:
             raise ValueError(f"{where}: cell_calibration must be one of {CELL_CALIBRATIONS}, "
                              f"got {self.cell_calibration!r}")
         for name in self.ignore_cells:  # the grid is known only at fit time: the form here
-            if not (isinstance(name, str) and len(name.split(":")) == 2
-                    and all(p.strip().isdigit() for p in name.split(":"))):
+            if not (isinstance(name, str) and CELL_NAME.match(name)):
                 raise ValueError(f"{where}: ignore_cells holds cell names row:col as events.csv writes them "
-                                 f"(e.g. ['2:0', '3:0']), got {name!r}")
+                                 f"(e.g. ['2:0', '3:0'], a range 0-1:3, a column *:0), got {name!r}")
         if not isinstance(self.position, bool):
             raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
         if int(self.n_seeds) < 1:
