@@ -261,7 +261,7 @@ def test_auto_size_keeps_small_videos_native_and_scales_large_ones_to_240_lines(
     assert features.shape == (auto.dim,) and np.isfinite(features).all()
     # a grid that does not divide the size: every pixel still falls in exactly one cell
     odd = MotionBackbone(size="auto", grid=7)
-    cells, pixels = odd._layout((100, 75))
+    cells, pixels, _ = odd._layout((100, 75))
     assert pixels[:-1].sum() == pixels[-1] == 7500 and cells.max() == 48
 
 
@@ -363,3 +363,25 @@ def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
     cuts = {v.video: (v.scene_cuts, v.scene_cut_frames) for v in video.detect(tmp_path / "features", cfg)}
     assert cuts == {"edited": (1, [24]), "plain": (0, None)}
     assert {v.scene_cuts for v in video.detect(tmp_path / "kept", cfg)} == {None}
+
+
+def test_a_mask_leaves_its_pixels_out_of_every_cell_and_keeps_the_rest_as_they_were():
+    """`mask` (rectangles in fractions of the frame, the command line's "x0,y0,x1,y1;...") is an
+    exclusion zone: motion inside it adds nothing to any cell or the whole frame, a cell outside it
+    keeps its features bit for bit, a cell it covers whole sums to zeros; the option is named only
+    when set (stores written before it still match) and a malformed one is refused."""
+    plain = MotionBackbone(size="96x96", grid=4)
+    masked = MotionBackbone(size="96x96", grid=4, mask="0.25,0.25,0.75,0.75")  # the middle four cells
+    clip = moving_square(2)  # the square moves through the middle of the frame
+    a, b = (m.preprocess(clip).reshape(m.n_cells, -1) for m in (plain, masked))
+    assert a[[5, 6, 9, 10], :BINS].sum() > 0 and np.all(b[[5, 6, 9, 10]] == 0)  # covered whole: nothing
+    outside = [0, 1, 2, 3, 4, 7, 8, 11, 12, 13, 14, 15]
+    np.testing.assert_array_equal(a[outside], b[outside])
+    assert b[-1, :BINS].sum() < 0.2 * a[-1, :BINS].sum()  # the whole frame no longer sees the square
+    assert "mask" not in plain.options() and masked.options()["mask"] == "0.25,0.25,0.75,0.75"
+    assert "left out" in masked.describe()["preprocessing"]
+    two = get_backbone("motion", size="96x96", mask="0,0,0.2,1; 0.9,0,1,0.5")
+    assert two.options()["mask"] == "0,0,0.2,1;0.9,0,1,0.5"
+    for bad in ("0.5,0,0.2,1", "0,0,1", "a,b,c,d", "0,0,1.5,1"):
+        with pytest.raises(ValueError, match="mask: .* is not a rectangle"):
+            MotionBackbone(mask=bad)

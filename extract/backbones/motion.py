@@ -71,6 +71,11 @@ _CUT_MODES = ("skip", "keep")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 
+def _mask_text(rects) -> str:
+    """The mask in its command-line form, canonical (options compare it as text)."""
+    return ";".join(",".join(f"{v:g}" for v in r) for r in rects)
+
+
 def camera_motion(flow: np.ndarray, step: int = CAMERA_SAMPLE_STEP) -> np.ndarray:
     """The camera's motion between two frames read from their dense flow (H, W, 2): the 2x3 matrix
     M of the similarity (rotation, uniform scale, shift) that maps a pixel of the first frame to
@@ -118,6 +123,25 @@ def _pixel_grid(height: int, width: int) -> np.ndarray:
     return grid
 
 
+def _parse_mask(value: Any) -> tuple[tuple[float, float, float, float], ...]:
+    """`mask`: rectangles x0,y0,x1,y1 in fractions of the frame (0 left/top, 1 right/bottom),
+    several separated by ";" (the command line's form), or a sequence of 4-number sequences."""
+    if value is None or value == "" or value == ():
+        return ()
+    parts = [p for p in str(value).split(";") if p.strip()] if isinstance(value, str) else list(value)
+    rects = []
+    for part in parts:
+        try:
+            numbers = [float(x) for x in (part.split(",") if isinstance(part, str) else part)]
+        except (TypeError, ValueError):
+            numbers = []
+        if len(numbers) != 4 or not (0 <= numbers[0] < numbers[2] <= 1 and 0 <= numbers[1] < numbers[3] <= 1):
+            raise ValueError(f"mask: {part!r} is not a rectangle x0,y0,x1,y1 in fractions of the frame "
+                             "(0 <= x0 < x1 <= 1, the same for y; several separated by ';')")
+        rects.append(tuple(numbers))
+    return tuple(rects)
+
+
 def _parse_size(value: Any) -> tuple[int, int] | None:
     if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
         return None
@@ -141,7 +165,9 @@ class MotionBackbone(Backbone):
     ("skip": the default, a frame pair across a scene cut adds no motion; "keep": every pair
     counts, as before 2026-12-03), stabilize (on: the default since 2026-12-04, the camera's own
     motion taken out of each frame pair, for a camera that sways or is knocked, `camera_motion`;
-    off: every pair as filmed, as before).
+    off: every pair as filmed, as before), mask (none by default: rectangles "x0,y0,x1,y1" in
+    fractions of the frame, several separated by ";", whose pixels add nothing to any cell: an
+    exclusion zone for a tree, water or a flag, finer than leaving whole cells out at detection).
     """
 
     name = "motion"
@@ -154,7 +180,7 @@ class MotionBackbone(Backbone):
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
-                 cuts: str = "skip", stabilize: Any = True, device: str | None = None) -> None:
+                 cuts: str = "skip", stabilize: Any = True, mask: Any = None, device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -168,6 +194,7 @@ class MotionBackbone(Backbone):
         if not 0 <= self.blur <= 8:
             raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")
         self.stabilize = as_bool(stabilize, "stabilize")
+        self.mask = _parse_mask(mask)
         self.cuts = str(cuts)
         if self.cuts not in _CUT_MODES:
             raise ValueError(f"cuts must be one of {_CUT_MODES}, got {cuts!r}")
@@ -184,7 +211,7 @@ class MotionBackbone(Backbone):
         if device not in (None, "cpu"):
             log.warning("the motion backbone runs on the CPU (OpenCV); ignoring device=%s", device)
         self._flow = None  # the OpenCV object is made per process, on first use
-        self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         self._pair_cache: OrderedDict = OrderedDict()
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
         self._cut_log = CutLog("left out")  # the cuts found since `start_video`
@@ -229,7 +256,7 @@ class MotionBackbone(Backbone):
             if sources is not None:
                 self._cut_log.add([st[3] for st in stats], sources)
             stats = [st for st in stats if not st[3]]
-        pixels = self._layout(size)[1]
+        pixels = np.maximum(self._layout(size)[1], 1)  # a cell the mask covers whole sums to zeros
         if not stats:  # every pair a cut: a clip of single frames shows no motion
             return np.zeros(self.dim, np.float32)
         pairs = len(stats)
@@ -296,7 +323,7 @@ class MotionBackbone(Backbone):
         and `cut`, whether the pair lies across a scene cut (then the sums are zeros)."""
         import cv2
 
-        cells, _ = self._layout((a.shape[1], a.shape[0]))
+        cells, _, keep = self._layout((a.shape[1], a.shape[0]))
         if cut:  # no flow to compute: the pair is left out
             self._cut_log.pairs += 1  # each pair is computed once: the count where clips come unplaced
             n_mag = len(MAGNITUDE_EDGES)
@@ -306,6 +333,9 @@ class MotionBackbone(Backbone):
             flow, b = self._steady(flow, a, b)
         magnitude, angle = cv2.cartToPolar(flow[..., 0].ravel(), flow[..., 1].ravel())
         magnitude, angle = magnitude.ravel(), angle.ravel()
+        diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
+        if keep is not None:  # the mask's pixels add nothing anywhere
+            magnitude, angle, diff = magnitude[keep], angle[keep], diff[keep]
         # bins centred on their directions: bin 0 is rightwards, bin bins/4 downwards (image y)
         orientation = (angle * (self.bins / (2 * np.pi)) + 0.5).astype(np.int64) % self.bins
         hof = self._cell_sums(cells * self.bins + orientation, magnitude, self.bins)
@@ -313,7 +343,6 @@ class MotionBackbone(Backbone):
         moving = speed > 0  # slower than the first edge counts as static
         n_mag = len(MAGNITUDE_EDGES)
         hom = self._cell_sums(cells[moving] * n_mag + speed[moving] - 1, None, n_mag)
-        diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
         energy = self._cell_sums(cells, diff, 1)[:, 0]
         return hof, hom, energy, False
 
@@ -365,6 +394,7 @@ class MotionBackbone(Backbone):
                 + (f"Gaussian blur sigma {self.blur:g}; " if self.blur > 0 else "")
                 + ("camera motion (a similarity fitted to the flow) taken out of each frame pair; "
                    if self.stabilize else "")
+                + (f"pixels inside {_mask_text(self.mask)} (fractions of the frame) left out; " if self.mask else "")
                 + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
@@ -381,6 +411,8 @@ class MotionBackbone(Backbone):
                    "preset": self.preset, "finest_scale": self.finest_scale, "clip_len": self.clip_len}
         if self.blur > 0:  # named only when on, so that stores written before the option still match
             options["blur"] = self.blur
+        if self.mask:  # named only when set, as the blur
+            options["mask"] = _mask_text(self.mask)
         # named always, as the cuts: features written before it (off) differ where a camera moves
         options["stabilize"] = self.stabilize
         # named always: features written before the cut handling ("keep") differ on edited videos,
@@ -404,17 +436,26 @@ class MotionBackbone(Backbone):
             self._flow.setFinestScale(self.finest_scale)
         return self._flow
 
-    def _layout(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """For a working size: each pixel's grid cell (flattened) and the pixels per cell
-        (grid cells, then the whole frame); cells differ by a pixel where the grid does not divide."""
+    def _layout(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """For a working size: each pixel's grid cell (flattened; the pixels the mask leaves, when
+        there is one), the pixels per cell (grid cells, then the whole frame; those left) and which
+        pixels are left (None: all); cells differ by a pixel where the grid does not divide."""
         layout = self._layouts.get(size)
         if layout is None:
             width, height = size
             rows = np.arange(height) * self.grid // height
             cols = np.arange(width) * self.grid // width
             cells = (rows[:, None] * self.grid + cols[None, :]).astype(np.int64).ravel()
+            keep = None
+            if self.mask:
+                inside = np.zeros((height, width), bool)
+                for x0, y0, x1, y1 in self.mask:
+                    ys = slice(int(round(y0 * height)), int(round(y1 * height)))
+                    inside[ys, int(round(x0 * width)):int(round(x1 * width))] = True
+                keep = ~inside.ravel()
+                cells = cells[keep]
             counts = np.bincount(cells, minlength=self.grid * self.grid).astype(np.float64)
-            layout = self._layouts[size] = (cells, np.append(counts, width * height))
+            layout = self._layouts[size] = (cells, np.append(counts, counts.sum()), keep)
         return layout
 
     def _cell_sums(self, index: np.ndarray, weights: np.ndarray | None, width: int) -> np.ndarray:
