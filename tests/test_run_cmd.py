@@ -96,6 +96,28 @@ def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
     assert [v["video"] for v in run["videos"]] == ["a.avi"] and run["protocol"] == "inductive"
 
 
+def test_run_passes_backbone_options_and_cells_to_leave_out(footage, tmp_path):
+    """`--backbone-opt` reaches the motion backbone of both stores (a mask: an exclusion zone) and
+    `--ignore-cells` the fit; a backbone option that does not exist is named, not a traceback."""
+    root, cfg = footage
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(root / "cam2" / "a.avi"),
+                                   "-o", str(out), "--config", str(cfg), "--no-clips",
+                                   "--backbone-opt", "mask=0,0,0.25,1", "--ignore-cells", "0:3"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    from extract.store import FeatureStore
+
+    for store in ("features", "history"):
+        attrs = FeatureStore(out / store).load("a.avi").attrs
+        assert json.loads(attrs["backbone_options"])["mask"] == "0,0,0.25,1", store
+    (group,) = json.loads((out / "scores" / "run.json").read_text())["groups"]
+    assert group["ignored_cells"] == [3]
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "-o", str(tmp_path / "bad"),
+                                   "--backbone-opt", "bogus=1"])
+    assert res.exit_code != 0 and "--backbone-opt: " in res.output and "bogus" in res.output
+
+
 def test_run_refuses_a_history_at_another_frame_rate_unless_both_are_resampled(footage, tmp_path):
     """Motion is measured per frame: by default the frame-rate cap cuts a history filmed at 30 fps
     and footage filmed at 15 both at 10, and the run goes through; with every frame kept

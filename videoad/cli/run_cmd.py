@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from .extract_cmd import _parse_opts
 from .video_cmd import cell_names_given, event_options, event_settings, ignore_cells_option
 
 
@@ -84,10 +85,13 @@ class _Stage:
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
+@click.option("--backbone-opt", "backbone_opts", multiple=True, callback=_parse_opts, metavar="KEY=VALUE",
+              help="A motion backbone option, repeatable, as on extract (e.g. \"mask=0,0,0.2,1\": an "
+                   "exclusion zone; size=160x120).")
 @ignore_cells_option
 @event_options
 def run(inputs, output, history, config, print_config, stride, image_fps, target_fps, max_fps, workers, clips,
-        burn_heatmap, ignore_cells, merge_gap, min_event):
+        burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -119,7 +123,10 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,
                               target_fps=target_fps, max_fps=max_fps, progress=show, progress_unit="frame")
-        backbone = get_backbone("motion")
+        try:
+            backbone = get_backbone("motion", **backbone_opts)
+        except TypeError as exc:  # an option the motion backbone does not have
+            raise click.ClickException(f"--backbone-opt: {exc}") from exc
         stores = [("features", paths)] + ([("history", past)] if past else [])
         for folder, sources in stores:
             bar.stage("extract" if folder == "features" else "extract (history)")
