@@ -166,8 +166,8 @@ class MotionBackbone(Backbone):
     counts, as before 2026-12-03), stabilize (on: the default since 2026-12-04, the camera's own
     motion taken out of each frame pair, for a camera that sways or is knocked, `camera_motion`;
     off: every pair as filmed, as before), mask (none by default: rectangles "x0,y0,x1,y1" in
-    fractions of the frame, several separated by ";", whose pixels add nothing to any cell: an
-    exclusion zone for a tree, water or a flag, finer than leaving whole cells out at detection).
+    fractions of the frame, several separated by ";", whose pixels count as still in every cell:
+    an exclusion zone for a tree, water or a flag, finer than leaving whole cells out at detection).
     """
 
     name = "motion"
@@ -256,7 +256,7 @@ class MotionBackbone(Backbone):
             if sources is not None:
                 self._cut_log.add([st[3] for st in stats], sources)
             stats = [st for st in stats if not st[3]]
-        pixels = np.maximum(self._layout(size)[1], 1)  # a cell the mask covers whole sums to zeros
+        pixels = self._layout(size)[1]
         if not stats:  # every pair a cut: a clip of single frames shows no motion
             return np.zeros(self.dim, np.float32)
         pairs = len(stats)
@@ -438,14 +438,19 @@ class MotionBackbone(Backbone):
 
     def _layout(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """For a working size: each pixel's grid cell (flattened; the pixels the mask leaves, when
-        there is one), the pixels per cell (grid cells, then the whole frame; those left) and which
-        pixels are left (None: all); cells differ by a pixel where the grid does not divide."""
+        there is one), the pixels per cell (grid cells, then the whole frame) and which pixels are
+        left (None: all); cells differ by a pixel where the grid does not divide."""
         layout = self._layouts.get(size)
         if layout is None:
             width, height = size
             rows = np.arange(height) * self.grid // height
             cols = np.arange(width) * self.grid // width
             cells = (rows[:, None] * self.grid + cols[None, :]).astype(np.int64).ravel()
+            # every pixel counts in its cell's size, masked or not: the mask's pixels are still, so a
+            # partly masked cell keeps the units of the others (a walker in its free part moves the
+            # same share of it as anywhere else; dividing by the free pixels alone made such cells
+            # noisy and lost to leaving whole cells out, docs/defaults.md)
+            counts = np.bincount(cells, minlength=self.grid * self.grid).astype(np.float64)
             keep = None
             if self.mask:
                 inside = np.zeros((height, width), bool)
@@ -454,7 +459,6 @@ class MotionBackbone(Backbone):
                     inside[ys, int(round(x0 * width)):int(round(x1 * width))] = True
                 keep = ~inside.ravel()
                 cells = cells[keep]
-            counts = np.bincount(cells, minlength=self.grid * self.grid).astype(np.float64)
             layout = self._layouts[size] = (cells, np.append(counts, counts.sum()), keep)
         return layout
 
