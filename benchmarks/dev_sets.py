@@ -220,6 +220,24 @@ def perspective_side(y: int, h: int, near: int = 56, far: int = 24) -> int:
 def make_ped2dev_small(training_frames: Path, out: Path, seed: int = 777) -> Path:
     """Clips 09-16 with small, perspective-sized anomalies (see the module docstring); the fit
     clips are those of `make_ped2dev` (reuse its `fit` folder). Returns the labels."""
+    def small(frames, kind, rng):
+        n, h = frames.shape[:2]
+        a = int(rng.integers(n // 5, n // 2))
+        y = int(rng.integers(30, h - 60))
+        side = perspective_side(y + 28, h)
+        if kind == "fast":
+            b = min(n, a + int(rng.integers(40, 80)))
+            return fast_patch(frames, a, b, rng, speed=2, side=side, y0=y), a, b, "fast-small"
+        frames, b = _small_block(frames, a, y, side, rng)
+        return frames, a, b, "object-small"
+
+    return _injected_eval(training_frames, out, seed, small)
+
+
+def _injected_eval(training_frames: Path, out: Path, seed: int, inject) -> Path:
+    """Ped2 training clips 09-16 written to `out/eval`, each that `PED2DEV_PLAN` marks anomalous
+    passed through `inject(frames, kind, rng)` -> (frames, first frame, end frame, category), and
+    `out/labels.csv`; written once (the labels last). Returns the labels."""
     labels = out / "labels.csv"
     if labels.is_file():
         return labels
@@ -227,20 +245,12 @@ def make_ped2dev_small(training_frames: Path, out: Path, seed: int = 777) -> Pat
     rows = ["video,start,end,n_frames,category"]
     for clip, kind in PED2DEV_PLAN.items():
         frames = _read_frames(training_frames / clip)
-        n, h, w = frames.shape[:3]
+        n = len(frames)
         if kind is None:
             rows.append(f"{clip},,,{n},normal")
         else:
-            a = int(rng.integers(n // 5, n // 2))
-            y = int(rng.integers(30, h - 60))
-            side = perspective_side(y + 28, h)
-            if kind == "fast":
-                b = min(n, a + int(rng.integers(40, 80)))
-                frames, kind = fast_patch(frames, a, b, rng, speed=2, side=side, y0=y), "fast-small"
-            else:
-                frames, b = _small_block(frames, a, y, side, rng)
-                kind = "object-small"
-            rows.append(f"{clip},{a + 1},{b},{n},{kind}")
+            frames, a, b, category = inject(frames, kind, rng)
+            rows.append(f"{clip},{a + 1},{b},{n},{category}")
         _write_frames(out / "eval" / clip, frames)
     labels.write_text("\n".join(rows) + "\n")
     return labels
@@ -260,29 +270,19 @@ def make_ped2dev_close(training_frames: Path, out: Path, seed: int = 555) -> Pat
     `make_ped2dev`'s. Returns the labels (the frames the object is in view)."""
     from scipy.ndimage import gaussian_filter
 
-    labels = out / "labels.csv"
-    if labels.is_file():
-        return labels
-    rng = np.random.default_rng(seed)
-    rows = ["video,start,end,n_frames,category"]
-    for clip, kind in PED2DEV_PLAN.items():
-        frames = _read_frames(training_frames / clip)
+    def close(frames, _kind, rng):
         n, h, w = frames.shape[:3]
-        if kind is None:
-            rows.append(f"{clip},,,{n},normal")
-        else:
-            oh = int(h * rng.uniform(*CLOSE_SIZE[0]))
-            ow = int(w * rng.uniform(*CLOSE_SIZE[1]))
-            blobs = gaussian_filter(rng.normal(0, 1, (oh, ow)), 4)
-            texture = np.clip(80 + 40 * blobs / blobs.std(), 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2)
-            y = int(rng.integers(0, h - oh + 1))
-            speed = float(rng.uniform(*CLOSE_SPEED))
-            a = int(rng.integers(n // 8, n // 3))
-            frames, b = _enter_and_cross(frames, a, y, texture, speed)
-            rows.append(f"{clip},{a + 1},{b},{n},close")
-        _write_frames(out / "eval" / clip, frames)
-    labels.write_text("\n".join(rows) + "\n")
-    return labels
+        oh = int(h * rng.uniform(*CLOSE_SIZE[0]))
+        ow = int(w * rng.uniform(*CLOSE_SIZE[1]))
+        blobs = gaussian_filter(rng.normal(0, 1, (oh, ow)), 4)
+        texture = np.clip(80 + 40 * blobs / blobs.std(), 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2)
+        y = int(rng.integers(0, h - oh + 1))
+        speed = float(rng.uniform(*CLOSE_SPEED))
+        a = int(rng.integers(n // 8, n // 3))
+        frames, b = _enter_and_cross(frames, a, y, texture, speed)
+        return frames, a, b, "close"
+
+    return _injected_eval(training_frames, out, seed, close)
 
 
 def _enter_and_cross(frames: np.ndarray, a: int, y: int, texture: np.ndarray, speed: float) -> tuple[np.ndarray, int]:

@@ -158,25 +158,25 @@ def ped2dev_heavy_sets(work: Path, variant=("default", {}, None)):
 def ped2dev_small_sets(work: Path, variant=("default", {}, None)):
     """ped2dev-small: ped2dev's history (clips 01-08, the same features), small perspective-sized
     anomalies in clips 09-16 (benchmarks/dev_sets.py); scored inductively and transductively."""
-    name, opts, stride = variant
-    fit = next(ped2dev_sets(work, variant))[2]
-    labels = dev_sets.make_ped2dev_small(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev-small")
-    ev = _extract(work / "ped2dev-small" / "eval", work / "ped2dev-small" / f"eval-{name}", opts, stride, image_fps=10)
-    ann = read_annotations(labels)
-    yield "ped2dev-small inductive", "inductive", fit, ev, ann
-    yield "ped2dev-small transductive", "transductive", None, ev, ann
+    yield from _ped2dev_eval_sets(work, "ped2dev-small", dev_sets.make_ped2dev_small, variant)
 
 
 def ped2dev_close_sets(work: Path, variant=("default", {}, None)):
     """ped2dev-close: ped2dev's history (clips 01-08), a large object crossing close to the camera
     in six of clips 09-16 (benchmarks/dev_sets.py); scored inductively and transductively."""
+    yield from _ped2dev_eval_sets(work, "ped2dev-close", dev_sets.make_ped2dev_close, variant)
+
+
+def _ped2dev_eval_sets(work: Path, label: str, make, variant):
+    """Clips 09-16 as `make` writes them under `work/label`, fitted on ped2dev's history (clips
+    01-08, its features) and alone."""
     name, opts, stride = variant
     fit = next(ped2dev_sets(work, variant))[2]
-    labels = dev_sets.make_ped2dev_close(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev-close")
-    ev = _extract(work / "ped2dev-close" / "eval", work / "ped2dev-close" / f"eval-{name}", opts, stride, image_fps=10)
+    labels = make(DATA / "ucsd_ped2" / "training" / "frames", work / label)
+    ev = _extract(work / label / "eval", work / label / f"eval-{name}", opts, stride, image_fps=10)
     ann = read_annotations(labels)
-    yield "ped2dev-close inductive", "inductive", fit, ev, ann
-    yield "ped2dev-close transductive", "transductive", None, ev, ann
+    yield f"{label} inductive", "inductive", fit, ev, ann
+    yield f"{label} transductive", "transductive", None, ev, ann
 
 
 def _scene_sets(root: Path, shown: str, make, label: str, opts=None, stride=None, **rates):

@@ -3,8 +3,9 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_probes.py cell-calibration  # per-cell score calibration
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_probes.py lof               # local outlier factor vs kNN
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_probes.py agreement         # the two restart fits' agreement
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_probes.py calibration-ped2  # a diagnosis on Ped2 (reported)
 
-Development sets only (benchmarks/dev_sets.py, built and extracted by benchmarks/video_defaults.py's
+Development sets only but for calibration-ped2 (benchmarks/dev_sets.py, built and extracted by benchmarks/video_defaults.py's
 helpers under runs/video_defaults), the detection defaults, run seed 0, pooled frame AUROC. Nothing
 here is a default; each probe writes benchmarks/results/video_probe_<name>.{json,md}.
 
@@ -15,6 +16,9 @@ here is a default; each probe writes benchmarks/results/video_probe_<name>.{json
   percentile). Every variant scores the same fit; smoothing 0.5 s as the defaults.
 - lof: scikit-learn's local outlier factor (k 5 and 20) beside the kNN distance (k 5 and 1), as
   baselines on the same cell rows.
+- calibration-ped2: a diagnosis, not a choice, on the reported Ped2 test clips (the one probe that
+  reads them): "none", "z" and "zsel" ("z" with each cell's range read from the rows DUAD's normal
+  selection holds), after z lost the clean confirmation (docs/defaults.md, "Leaves in the wind").
 - agreement: the rank correlation between the clip scores of the two DUAD fits the video defaults
   average (`restarts: 1`, every video fit), against each set's AUROC (transductive sets).
 """
@@ -202,7 +206,12 @@ def probe_agreement(work: Path) -> dict:
             "summary": f"rank correlation of agreement with AUROC over the {len(rows)} sets: {spearmanr(au, ag)[0]:.3f}"}
 
 
-PROBES = {"cell-calibration": probe_cell_calibration, "lof": probe_lof, "agreement": probe_agreement}
+def probe_calibration_ped2(work: Path) -> dict:
+    return calibration_rows(vd.ped2_sets(work), SELECTION_CALIBRATIONS)
+
+
+PROBES = {"cell-calibration": probe_cell_calibration, "lof": probe_lof, "agreement": probe_agreement,
+          "calibration-ped2": probe_calibration_ped2}
 
 
 def main() -> None:
@@ -218,7 +227,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{name}.json").write_text(json.dumps({"meta": meta, **result}, indent=2, default=str) + "\n")
     cols = result["columns"]
-    lines = [f"# Video probe: {args.probe} (development sets, nothing chosen)", "",
+    where = "the reported Ped2 clips, a diagnosis" if args.probe == "calibration-ped2" else "development sets"
+    lines = [f"# Video probe: {args.probe} ({where}, nothing chosen)", "",
              __doc__.split("\n\n")[2].replace("\n", " "), "", f"Command: `{command}`", "",
              "| set | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     lines += [f"| {r['set']} | " + " | ".join(f"{r[c]:.4f}" for c in cols) + " |" for r in result["rows"]]

@@ -376,8 +376,10 @@ class GroupModel:
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         row_scores = np.mean(runs, axis=0)
-        model.calibration = cell_calibration_of(model._kept(model._clip_scores(row_scores)[0]), cell_calibration)
         cells, raw = model._clip_scores(row_scores)
+        model.calibration = cell_calibration_of(model._kept(cells), cell_calibration)
+        if model.calibration:  # the fitted cells again, now against their own ranges
+            cells, raw = model._clip_scores(row_scores)
         clips = model.smoothed(vids, raw)
         line_clips, note = np.ones(len(clips), dtype=bool), None
         if line_from == "selection" and source != "held-out":
