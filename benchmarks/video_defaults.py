@@ -37,6 +37,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-close --run-seeds 2  # a vehicle near the camera
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-rain --run-seeds 2   # rain through the view
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-mask --run-seeds 2   # the leaves masked
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-multicam --part confirm|dev --run-seeds 2
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
@@ -871,6 +872,100 @@ def stage_dev_blur(work: Path, part: str) -> dict:
     return {"rows": rows}
 
 
+# ---------------------------------------------------------------------------------------------
+# several cameras in one folder
+
+
+def multicam_store(root: Path, cameras) -> tuple[Path | None, Path, object]:
+    """One store per role under `root` holding every camera's feature files in a folder of its
+    own (`<camera>/<key>.h5`, copied: a store is read by walking real folders), and one annotation
+    set keyed the same way with no class, so that the first folder (the camera) is a video's
+    category. `cameras`: (camera, history store or None, scored store, annotations). Returns the
+    history store (None when no camera has one), the scored store and the annotations."""
+    import shutil
+
+    from extract.store import FeatureStore
+    from videoad.datasets.annotations import Annotations
+
+    merged = {}
+    with_history = all(fit is not None for _, fit, _, _ in cameras)
+    for cam, fit, feats, ann in cameras:
+        for role, src in (("history", fit if with_history else None), ("scored", feats)):
+            if src is None:
+                continue
+            store = FeatureStore(src)
+            for key in store.keys():
+                dst = root / role / cam / f"{key}.h5"
+                if not dst.is_file():
+                    dst.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(store.path(key), dst)
+                if role == "scored":
+                    a = ann.require(key)
+                    merged[f"{cam}/{key}"] = replace(a, video=f"{cam}/{key}", category="")
+    return (root / "history" if with_history else None), root / "scored", Annotations(merged, f"{root} (merged)")
+
+
+def multicam_cameras(work: Path, part: str) -> list:
+    """The cameras of check-multicam: (camera, history store, scored store, annotations).
+    confirm: UCSD Ped2 (training 01-16 / test 01-02), vtest-fresh (pieces 01-08 / 09-16), the demo
+    generator at seed 0 (a normal history drawn for it / its videos) and demo-far x3 at seed 0;
+    dev: Ped2-dev (training 01-08 / 09-16 with injected anomalies), the demo generator at seed 10
+    and demo-far x3 at seed 10, each with its normal history."""
+    if part == "confirm":
+        ped2, fresh = next(ped2_sets(work)), next(fresh_sets(work))
+        demo = next(demo_history_sets(work, (0,), ("confirm", {}, None)))
+        far = next(demo_far_sets(work, (0,), 3, ("confirm", {}, None)))
+        named = (("ped2", ped2), ("vtest", fresh), ("demo", demo), ("demofar", far))
+    else:
+        named = (("ped2dev", next(ped2dev_sets(work))),
+                 ("demo", next(demo_history_sets(work, (dev_sets.DEV_HISTORY_SEEDS[0],)))),
+                 ("demofar", next(demo_far_sets(work, (dev_sets.DEV_FAR_SEEDS[0],), 3))))
+    return [(cam, s[2], s[3], s[4]) for cam, s in named]
+
+
+#: the check-multicam stage's parts: the confirmation footage, the development sets
+MULTICAM_PARTS = ("confirm", "dev")
+
+
+def stage_check_multicam(work: Path, run_seeds, part: str) -> dict:
+    """Footage of several cameras in one folder, as a user who extracts a site's recordings at once
+    has it (ShanghaiTech's 13 scenes share one folder): one model over every camera (`--pooled`, or
+    `--per-category` when nothing splits the folder) against one model per camera (a folder per
+    camera and `--per-category`), fitted on each camera's normal history (inductive) and on the
+    scored videos alone (transductive). Every figure from the same runs: frame AUROC pooled over
+    all cameras' videos (scores of separate models side by side, as `videoad evaluate` pools them)
+    and per camera. Reading written before the run: if one model over the cameras is more than 0.02
+    below one per camera on a camera or on the pooled figure, mixing cameras is a limitation and the
+    grouping a product question; else the grouping is the user's convenience only."""
+    cameras = multicam_cameras(work, part)
+    hist, scored, ann = multicam_store(work / "multicam" / part, cameras)
+    _, scored_t, _ = multicam_store(work / "multicam" / f"{part}-alone",
+                                         [(c, None, f, a) for c, _, f, a in cameras])
+    methods = [("DUAD defaults", video.DetectConfig(), tuple(run_seeds)),
+               ("knn", replace(video.DetectConfig(), detector="knn", params={}), (0,))]
+    rows = []
+    for protocol, fit, feats in (("inductive", hist, scored), ("transductive", None, scored_t)):
+        for grouping, mode in (("one model per camera", "per-category"), ("one model over the cameras", "pooled")):
+            for method, cfg, rs in methods:
+                evs = []
+                for s in rs:
+                    _, sc = run(protocol, fit, feats, ann, replace(cfg, mode=mode, seed=s))
+                    evs.append(evaluate_scores(sc, ann))
+                per_cam = {}
+                for ev in evs:
+                    for c in ev.per_category:
+                        per_cam.setdefault(c.name, []).append(c.auroc)
+                pooled = [ev.pooled.auroc for ev in evs]
+                rows.append({"set": f"{part}: {len(cameras)} cameras, {protocol}", "method": f"{method}, {grouping}",
+                             "auroc": float(np.mean(pooled)), "auroc_min": float(min(pooled)),
+                             "auroc_max": float(max(pooled)), "ap": float(np.mean([ev.pooled.ap for ev in evs])),
+                             "n_runs": len(evs), "level": "cell", "alarms": None,
+                             "per_camera": {c: float(np.mean(v)) for c, v in sorted(per_cam.items())}})
+                print(f"{rows[-1]['set']:<36} {rows[-1]['method']:<44} pooled {rows[-1]['auroc']:.4f} "
+                      + " ".join(f"{c} {v:.4f}" for c, v in rows[-1]["per_camera"].items()), flush=True)
+    return {"rows": rows, "per_camera": True}
+
+
 def ped2_sets(work: Path):
     ann = read_annotations(DATA / "ucsd_ped2" / "ped2_test_gt.csv")
     train = _extract(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2" / "training", image_fps=10)
@@ -1395,6 +1490,13 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
         lines += ["| set | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
         lines += [f"| {r['set']} | " + " | ".join(f"{r[c]:.4f}" for c in cols) + " |" for r in rows]
         lines += ["| **mean** | " + " | ".join(f"{np.mean([r[c] for r in rows]):.4f}" for c in cols) + " |"]
+    if result.get("per_camera"):  # check-multicam: the same runs per camera
+        cams = sorted({c for r in result["rows"] for c in r["per_camera"]})
+        lines += ["Frame AUROC per camera (the same runs, mean over them):", "",
+                  "| set | method | " + " | ".join(cams) + " |", "|---|---|" + "---|" * len(cams)]
+        lines += [f"| {r['set']} | {r['method']} | " + " | ".join(
+            f"{r['per_camera'][c]:.4f}" if c in r["per_camera"] else "" for c in cams) + " |" for r in result["rows"]]
+        lines += ["", "Pooled over every camera's videos:", ""]
     if result.get("still"):  # check-still: stores compared bit for bit
         lines += ["| set | videos | identical with stabilize on |", "|---|---|---|"]
         lines += [f"| {r['set']} | {r['videos']} | {r['identical']} |" for r in result["still"]]
@@ -1440,7 +1542,7 @@ def main() -> None:
                                       "check-camera", "dev-blur", "check-shake", "dev-stabilize",
                                       "confirm-shake", "check-still", "check-foliage", "dev-calibrate",
                                       "confirm-foliage", "confirm-calibrate", "check-ignore", "check-close",
-                                      "check-rain", "check-mask"])
+                                      "check-rain", "check-mask", "check-multicam"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -1450,13 +1552,14 @@ def main() -> None:
     ap.add_argument("--variant", choices=list(CORE_VARIANTS), default=FIRST_CORE_VARIANT,
                     help="the DUAD change the dev-core stage measures")
     ap.add_argument("--part", choices=sorted(set(SIZE_PARTS + FPS_PARTS + BLUR_PARTS + STABILIZE_PARTS
-                                                 + CALIBRATE_PARTS)), default=None,
+                                                 + CALIBRATE_PARTS + MULTICAM_PARTS)), default=None,
                     help="the sets the dev-size (ped2|far2|far3, default ped2), dev-fps (demo|far2, default "
                          "demo), dev-blur (clean|camera, default clean), dev-stabilize (clean|shake, default "
-                         "clean) or dev-calibrate (clean|foliage, default clean) stage measures")
+                         "clean), dev-calibrate (clean|foliage, default clean) or check-multicam (confirm|dev, "
+                         "default confirm) stage measures")
     args = ap.parse_args()
     parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS,
-             "dev-calibrate": CALIBRATE_PARTS}
+             "dev-calibrate": CALIBRATE_PARTS, "check-multicam": MULTICAM_PARTS}
     if args.stage in parts:
         args.part = args.part or parts[args.stage][0]
         if args.part not in parts[args.stage]:
@@ -1806,6 +1909,21 @@ def main() -> None:
                        "widened frame), the detection defaults untouched. Nothing is chosen on it. Pooled frame "
                        "AUROC; DUAD over run seeds 0..n-1, kNN at seed 0; the alarm column is each method's "
                        "default line summed over the run seeds."),
+        "check-multicam": (
+            lambda: stage_check_multicam(args.workdir, tuple(range(args.run_seeds)), args.part),
+            f"video_check_multicam_{args.part}",
+            "Video defaults: several cameras in one folder (one model over them, or one per camera)",
+            "confirm: UCSD Ped2 (history training 01-16, scored test 01-02), vtest-fresh (pieces 01-08 / 09-16), "
+            "the demo generator at seed 0 (a normal history drawn at seed 1000 / its videos) and demo-far x3 at "
+            "seed 0 (its normal history / its videos); dev: Ped2-dev (training 01-08 / 09-16 with injected "
+            "anomalies), the demo generator and demo-far x3 at seed 10. Each camera's feature files copied "
+            "into a folder of its own (the defaults of `videoad extract`), ground truth with no class, so "
+            "that `--per-category` groups by camera; `--pooled` fits one model over all. Inductive: fitted "
+            "on the cameras' histories; transductive: on the scored videos alone. Frame AUROC pooled over "
+            "every camera's videos and per camera, from the same runs; DUAD defaults over run seeds "
+            "0..n-1, kNN at seed 0. Reading written before the run: one model over the cameras more than "
+            "0.02 below one per camera, on a camera or pooled, makes mixing cameras a limitation and the "
+            "grouping a product question."),
         "check-shake": (lambda: stage_check_shake(args.workdir, tuple(range(args.run_seeds))), "video_check_shake",
                         "Video defaults: a camera that moves (sway and knocks; a check, nothing chosen)",
                         "The check-camera sets (the demo histories' seeds 10-12, each fitted on its normal history, "
