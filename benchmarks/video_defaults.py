@@ -885,7 +885,7 @@ def multicam_store(root: Path, cameras) -> tuple[Path | None, Path, object]:
     import shutil
 
     from extract.store import FeatureStore
-    from videoad.datasets.annotations import Annotations
+    from videoad.datasets.annotations import Annotations, video_id
 
     merged = {}
     with_history = all(fit is not None for _, fit, _, _ in cameras)
@@ -901,7 +901,8 @@ def multicam_store(root: Path, cameras) -> tuple[Path | None, Path, object]:
                     shutil.copy2(store.path(key), dst)
                 if role == "scored":
                     a = ann.require(key)
-                    merged[f"{cam}/{key}"] = replace(a, video=f"{cam}/{key}", category="")
+                    vid = video_id(f"{cam}/{key}")
+                    merged[vid] = replace(a, video=vid, category="")
     return (root / "history" if with_history else None), root / "scored", Annotations(merged, f"{root} (merged)")
 
 
