@@ -11,7 +11,7 @@ Messages to the main process (tuples, first item the kind, second the task's tok
     ("started", token, {"decoder", "fps", "container_frames", "open_errors"})
     ("frame_size", token, height, width)     once, before the first clip (for `cell_region`)
     ("clip", token, index, first_frame, last_frame, preprocessed_array)
-    ("finished", token, n_decoded_frames, backbone.video_summary())
+    ("finished", token, n_decoded_frames, backbone.video_summary() + the scene picture, `extract.scene`)
     ("failed", token, reason)
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ import numpy as np
 from .backbones.base import Backbone
 from .clips import ClipSpec, iter_clips
 from .decode import DecodeError, open_image_folder, open_video, quiet_native_logs
+from .scene import SCENE_ATTR, SceneSampler, scene_attr
 from .sources import Source
 
 # indices into the shared status array
@@ -171,7 +172,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                                  "timing": None if timing is None else {"note": timing.note(), **timing.attrs()}}))
         try:
             backbone.start_video()
-            frames = _beating(stream.frames, status)
+            scene = SceneSampler()
+            frames = scene.watch(_beating(stream.frames, status))
             for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False,
                                    times=None if timing is None else timing.times):
                 if clip.index == 0:
@@ -180,7 +182,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:
             stream.close()
-        post(("finished", token, stream.count, backbone.video_summary()))
+        post(("finished", token, stream.count, {**backbone.video_summary(), SCENE_ATTR: scene_attr(scene.picture())}))
     except DecodeError as exc:
         post(("failed", token, str(exc)))
     except Exception as exc:  # noqa: BLE001 - a bad file must never take the worker down

@@ -1,0 +1,148 @@
+"""How far apart the scene pictures of one camera and of different cameras are (`extract.scene`,
+`videoad.cameras`): the threshold `SAME_CAMERA` of `videoad detect --per-camera` is chosen here on
+the development cameras and checked on the confirmation cameras.
+
+    .venv/bin/python benchmarks/camera_pictures.py dev       # choose
+    .venv/bin/python benchmarks/camera_pictures.py confirm   # check
+
+Pictures are computed from the sources as the extractor computes them (`SceneSampler` over every
+decoded frame), so no feature is extracted. A camera is a scene: its normal history and its scored
+videos, and the same view through the simulated camera effects of benchmarks/dev_sets.py (rain,
+shake: a real camera has such days; not the foliage strip, which widens the frame). Rule written
+before the dev run: SAME_CAMERA is the midpoint between the highest correlation of two different
+cameras' pictures and the lowest of one camera's, rounded down to 0.05; with no gap between them,
+pictures cannot tell these cameras apart and --per-camera is not offered. The confirm run then
+counts how the clustering at that threshold splits the confirmation cameras (exact: one group per
+camera, none shared).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from extract.decode import open_image_folder, open_video  # noqa: E402
+from extract.run import list_inputs  # noqa: E402
+from extract.scene import SceneSampler  # noqa: E402
+from videoad import cameras  # noqa: E402
+from videoad.bench.common import environment  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+WORK = ROOT / "runs" / "video_defaults"
+
+
+def picture(source) -> tuple[np.ndarray, list[int]]:
+    stream = open_image_folder(source.path, fps=10) if source.kind == "images" else open_video(source.path)
+    sampler, size = SceneSampler(), None
+    try:
+        for frame in sampler.watch(stream.frames):
+            size = size or [int(frame.shape[0]), int(frame.shape[1])]
+    finally:
+        stream.close()
+    return sampler.picture(), size
+
+
+def camera_folders(part: str) -> dict[str, list[Path]]:
+    """Camera -> the folders of its videos (each listed recursively)."""
+    w = WORK
+    if part == "dev":
+        cams = {"ped2dev": [w / "ped2dev" / "fit", w / "ped2dev" / "eval"]}
+        for seed in (10, 11, 12):
+            cams[f"demo{seed}"] = [w / f"demo{seed}" / "history" / "videos", w / f"demo{seed}" / "data" / "videos"]
+        cams["demofar3-10"] = [w / "demo-far3-10" / "history" / "videos", w / "demo-far3-10" / "data" / "videos"]
+        for effect in ("rain", "shake"):
+            cams["ped2dev"] += [w / "camera" / effect / "ped2dev" / "fit", w / "camera" / effect / "ped2dev" / "eval"]
+            for seed in (10, 11, 12):
+                cams[f"demo{seed}"] += [w / "camera" / effect / f"demo{seed}" / "history" / "videos",
+                                        w / "camera" / effect / f"demo{seed}" / "data" / "videos"]
+    else:
+        cams = {"ped2": [DATA / "ucsd_ped2" / "training" / "frames", DATA / "ucsd_ped2" / "testing" / "frames",
+                         w / "camera" / "shake-confirm" / "ped2" / "training",
+                         w / "camera" / "shake-confirm" / "ped2" / "testing"],
+                "vtest": [w / "vtest-fresh" / "fit", w / "vtest-fresh" / "eval"],
+                "demo0": [w / "demo0" / "history" / "videos", w / "demo0" / "data" / "videos"],
+                "demofar3-0": [w / "demo-far3-0" / "history" / "videos", w / "demo-far3-0" / "data" / "videos"],
+                "bikes": [DATA / "videos" / "bikes.mp4"], "tree": [DATA / "videos" / "tree.avi"]}
+    return {c: [f for f in fs if f.exists()] for c, fs in cams.items()}
+
+
+def measure(part: str) -> dict:
+    names, pics, sizes, cams = [], [], [], []
+    for cam, folders in camera_folders(part).items():
+        for folder in folders:
+            _, listing = list_inputs(folder, recursive=True)
+            for src in listing.sources:
+                pic, size = picture(src)
+                if pic is None:
+                    continue
+                names.append(f"{folder.relative_to(folder.parents[2]) if len(folder.parents) > 2 else folder}/{src.key}")
+                pics.append(pic), sizes.append(size), cams.append(cam)
+        print(f"{cam}: {sum(c == cam for c in cams)} videos", flush=True)
+    sim = cameras.similarities(pics, sizes)
+    cams = np.array(cams)
+    off = ~np.eye(len(cams), dtype=bool)
+    within = {c: float(sim[np.ix_(cams == c, cams == c)][off[np.ix_(cams == c, cams == c)]].min())
+              if (cams == c).sum() > 1 else None for c in dict.fromkeys(cams)}
+    across = {}
+    for a in dict.fromkeys(cams):
+        for b in dict.fromkeys(cams):
+            if a < b:
+                across[f"{a} / {b}"] = float(sim[np.ix_(cams == a, cams == b)].max())
+    low_within = min(v for v in within.values() if v is not None)
+    high_across = max(across.values())
+    out = {"cameras": {c: int((cams == c).sum()) for c in dict.fromkeys(cams)}, "lowest_within": within,
+           "highest_across": across, "min_within": low_within, "max_across": high_across,
+           "gap": low_within - high_across, "videos": len(cams)}
+    if part == "dev":
+        out["chosen"] = (math.floor(((low_within + high_across) / 2) / 0.05) * 0.05
+                         if low_within > high_across else None)
+    threshold = out.get("chosen") or cameras.SAME_CAMERA
+    labels = cameras.cluster(pics, sizes, threshold)
+    found = {}
+    for cam, lab in zip(cams, labels):
+        found.setdefault(str(cam), set()).add(int(lab))
+    shared = [lab for lab in set(labels.tolist()) if len(set(cams[labels == lab])) > 1]
+    out["clustering"] = {"threshold": threshold, "groups": int(labels.max()) + 1,
+                         "groups_per_camera": {c: len(v) for c, v in found.items()},
+                         "groups_shared_by_cameras": len(shared),
+                         "exact": all(len(v) == 1 for v in found.values()) and not shared}
+    return out
+
+
+def write(part: str, res: dict, out: Path) -> None:
+    cmd = f".venv/bin/python benchmarks/camera_pictures.py {part}"
+    meta = {"command": cmd, "env": environment(), "created": time.strftime("%Y-%m-%d %H:%M")}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"camera_pictures_{part}.json").write_text(json.dumps({"meta": meta, **res}, indent=2) + "\n")
+    lines = [f"# Scene pictures: one camera against different cameras ({part})", "", __doc__.split("\n\n")[0].replace("\n", " "),
+             "", f"Command: `{cmd}`", "", "| camera | videos | lowest correlation of two of its pictures |", "|---|---|---|"]
+    lines += [f"| {c} | {n} | {'' if res['lowest_within'][c] is None else format(res['lowest_within'][c], '.3f')} |"
+              for c, n in res["cameras"].items()]
+    lines += ["", "| cameras | highest correlation of one picture of each |", "|---|---|"]
+    lines += [f"| {k} | {v:.3f} |" for k, v in res["highest_across"].items()]
+    lines += ["", f"Lowest within a camera {res['min_within']:.3f}, highest across cameras {res['max_across']:.3f} "
+              f"(gap {res['gap']:.3f})."]
+    if part == "dev":
+        lines += ["", f"Chosen by the rule: SAME_CAMERA = {res['chosen']}."]
+    c = res["clustering"]
+    lines += ["", f"Clustering at SAME_CAMERA {c['threshold']:g}: {c['groups']} groups for {len(res['cameras'])} cameras; "
+              f"groups per camera {c['groups_per_camera']}; groups shared by two cameras {c['groups_shared_by_cameras']}; "
+              f"exact: {c['exact']}."]
+    (out / f"camera_pictures_{part}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("part", choices=["dev", "confirm"])
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    args = ap.parse_args()
+    write(args.part, measure(args.part), args.out)

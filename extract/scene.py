@@ -1,0 +1,90 @@
+"""What a camera sees when nothing moves: a small grey picture of a video's background.
+
+Footage of several cameras often arrives in one folder (a site's recordings; ShanghaiTech's 13
+scenes), and one model fitted over cameras whose normal differs loses what each camera's own
+would catch (benchmarks/results/video_check_multicam_*.md). The extractor keeps, beside each
+video's features, the per-pixel median of frames sampled evenly through it at 32x24 grey
+(`scene` in the feature file's attributes): people and cars pass, the background stays. Two
+videos of one camera give nearly the same picture whatever moved in them; `videoad.cameras`
+groups videos by it (`videoad detect --per-camera`), without the videos themselves.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable, Iterator
+
+import numpy as np
+
+#: (rows, columns) of the stored picture: enough for a scene's layout, small enough for an attribute
+SCENE_SHAPE = (24, 32)
+#: frames kept at most per video; every how-many-th frame doubles whenever the buffer fills
+SCENE_SAMPLES = 32
+#: the attribute of a feature file that holds the picture (uint8 values, row-major)
+SCENE_ATTR = "scene"
+
+
+def thumbnail(frame: np.ndarray) -> np.ndarray:
+    """A frame (H, W, 3) RGB or (H, W) grey as a SCENE_SHAPE grey picture (uint8; area-averaged)."""
+    import cv2
+
+    img = np.asarray(frame)
+    if img.ndim == 3 and img.shape[2] == 3:
+        img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    elif img.ndim == 3:
+        img = img[..., 0]
+    if img.dtype != np.uint8:
+        img = np.clip(img, 0, 255).astype(np.uint8)
+    return cv2.resize(img, (SCENE_SHAPE[1], SCENE_SHAPE[0]), interpolation=cv2.INTER_AREA)
+
+
+class SceneSampler:
+    """Keeps a thumbnail of frames spread evenly over a stream of unknown length: every `step`-th
+    frame, the step doubling (and every other kept frame dropped) whenever 2 x `samples` are kept."""
+
+    def __init__(self, samples: int = SCENE_SAMPLES) -> None:
+        self.samples = int(samples)
+        self.step = 1
+        self.seen = 0
+        self.kept: list[np.ndarray] = []
+
+    def add(self, frame: np.ndarray) -> None:
+        if self.seen % self.step == 0:
+            self.kept.append(thumbnail(frame))
+            if len(self.kept) >= 2 * self.samples:
+                self.kept = self.kept[::2]
+                self.step *= 2
+        self.seen += 1
+
+    def watch(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Pass `frames` through, sampling them on the way."""
+        for frame in frames:
+            self.add(frame)
+            yield frame
+
+    def picture(self) -> np.ndarray | None:
+        """The per-pixel median of the kept thumbnails (uint8 SCENE_SHAPE), None before any frame."""
+        if not self.kept:
+            return None
+        return np.median(np.stack(self.kept), axis=0).round().astype(np.uint8)
+
+
+def scene_attr(picture: np.ndarray | None) -> list[int]:
+    """The picture as the feature file stores it (a flat list; empty when there was no frame)."""
+    return [] if picture is None else [int(v) for v in np.asarray(picture, np.uint8).ravel()]
+
+
+def scene_of(attrs) -> np.ndarray | None:
+    """A feature file's picture from its attributes, or None where it has none (extracted before
+    pictures were kept, imported features, no frame) or a damaged one."""
+    value = attrs.get(SCENE_ATTR)
+    if isinstance(value, str):  # lists are kept as JSON text (extract.store)
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        return None
+    arr = np.asarray(value, dtype=np.float64).ravel()
+    if arr.size != SCENE_SHAPE[0] * SCENE_SHAPE[1] or not np.all(np.isfinite(arr)):
+        return None
+    return arr.reshape(SCENE_SHAPE)

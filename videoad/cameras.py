@@ -1,0 +1,152 @@
+"""Which videos show the same camera, told from the scene picture each feature file keeps
+(`extract.scene`): `videoad detect --per-camera` fits one model per camera found.
+
+Two pictures are compared by their correlation (pixels centred and scaled per picture, so a
+change of exposure or gain leaves it unchanged); videos are joined by average linkage while
+their pictures correlate at SAME_CAMERA or more, and pictures of different shapes (aspect) never
+join. Fitted on a history (`--fit-on`), the cameras are the history's, and each scored video
+goes to the camera its picture matches best; one that matches none is left unscored with the
+reason (as a category the history lacks is).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Mapping, Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: two videos whose scene pictures correlate at least this much show one camera (chosen on the
+#: development cameras, confirmed on others: benchmarks/camera_pictures.py, docs/defaults.md)
+SAME_CAMERA = 0.8
+#: frame aspect ratios further apart than this (relative) are different cameras
+ASPECT_TOLERANCE = 0.05
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two scene pictures (1: the same up to exposure); a flat picture gives 0."""
+    a = np.asarray(a, np.float64).ravel()
+    b = np.asarray(b, np.float64).ravel()
+    a, b = a - a.mean(), b - b.mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else 0.0
+
+
+def _aspect(size) -> float | None:
+    if size is None or len(size) != 2 or not size[0] or not size[1]:
+        return None
+    return float(size[1]) / float(size[0])
+
+
+def similarities(pictures: Sequence[np.ndarray], sizes: Sequence | None = None) -> np.ndarray:
+    """(n, n) correlations; pairs whose frame aspects differ by more than ASPECT_TOLERANCE get -1."""
+    flat = np.stack([np.asarray(p, np.float64).ravel() for p in pictures])
+    flat = flat - flat.mean(axis=1, keepdims=True)
+    norm = np.sqrt((flat * flat).sum(axis=1))
+    norm[norm == 0] = np.inf
+    flat = flat / norm[:, None]
+    sim = np.clip(flat @ flat.T, -1.0, 1.0)
+    np.fill_diagonal(sim, 1.0)
+    if sizes is not None:
+        aspects = [_aspect(s) for s in sizes]
+        for i, ai in enumerate(aspects):
+            for j, aj in enumerate(aspects):
+                if ai is not None and aj is not None and abs(ai - aj) > ASPECT_TOLERANCE * max(ai, aj):
+                    sim[i, j] = -1.0
+    return sim
+
+
+def cluster(pictures: Sequence[np.ndarray], sizes: Sequence | None = None,
+            threshold: float = SAME_CAMERA) -> np.ndarray:
+    """A camera label (0, 1, ...) per picture: average linkage on 1 - correlation, cut at
+    1 - threshold; labels numbered in order of each camera's first picture."""
+    n = len(pictures)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if n == 1:
+        return np.zeros(1, np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    dist = 1.0 - similarities(pictures, sizes)
+    np.fill_diagonal(dist, 0.0)
+    raw = fcluster(linkage(squareform(dist, checks=False), method="average"), t=1.0 - threshold,
+                   criterion="distance")
+    order: dict[int, int] = {}
+    return np.array([order.setdefault(int(r), len(order)) for r in raw], np.int64)
+
+
+def camera_name(index: int) -> str:
+    return f"camera-{index + 1:02d}"
+
+
+def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
+    """Each key's scene picture and frame size from the store's attributes; a key without a
+    picture is an error naming the files (extracted before pictures were kept, or imported)."""
+    from extract.scene import scene_of
+
+    pics, sizes, missing = [], [], []
+    for key in keys:
+        attrs = store.attrs(key)
+        pic = scene_of(attrs)
+        if pic is None:
+            missing.append(key)
+        pics.append(pic)
+        sizes.append(attrs.get("frame_size"))
+    if missing:
+        shown = ", ".join(str(store.path(k)) for k in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise ValueError(f"{store.root}: {len(missing)} feature file(s) keep no scene picture ({shown}): "
+                         "--per-camera tells cameras apart by the picture `videoad extract` keeps with each video "
+                         "(files extracted before it did, or imported features, have none); extract these videos again (delete their .h5 files and rerun the same "
+                         "extract command), or group them by folder (--per-category)")
+    return pics, [list(s) if s is not None else None for s in sizes]
+
+
+def camera_groups(store, keys: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """Camera name -> the store keys that show it (transductive grouping)."""
+    keys = list(store.keys() if keys is None else keys)
+    pics, sizes = pictures_of(store, keys)
+    labels = cluster(pics, sizes)
+    groups: dict[str, list[str]] = {}
+    for key, label in zip(keys, labels):
+        groups.setdefault(camera_name(int(label)), []).append(key)
+    return groups
+
+
+def assign_to_history(history: Mapping[str, Sequence[np.ndarray]], history_sizes: Mapping[str, Sequence],
+                      pictures: Sequence[np.ndarray], sizes: Sequence,
+                      threshold: float = SAME_CAMERA) -> list[tuple[str | None, float]]:
+    """For each scored picture, (the history camera it matches best by mean correlation with that
+    camera's pictures, that correlation); the camera is None below `threshold`."""
+    names = list(history)
+    out = []
+    for pic, size in zip(pictures, sizes):
+        best, best_sim = None, -1.0
+        for name in names:
+            sims = similarities([pic, *history[name]], [size, *history_sizes[name]])[0, 1:]
+            s = float(np.mean(sims))
+            if s > best_sim:
+                best, best_sim = name, s
+        out.append((best if best_sim >= threshold else None, best_sim))
+    return out
+
+
+def history_camera_groups(history_store, history_keys: Sequence[str], store, keys: Sequence[str]
+                          ) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
+    """Inductive grouping: (history camera -> history keys, the same cameras -> scored keys,
+    scored key -> why it matches no camera of the history)."""
+    hist = camera_groups(history_store, history_keys)
+    hpics = dict(zip(history_keys, zip(*pictures_of(history_store, history_keys))))
+    pics, sizes = pictures_of(store, keys)
+    matches = assign_to_history({c: [hpics[k][0] for k in ks] for c, ks in hist.items()},
+                                {c: [hpics[k][1] for k in ks] for c, ks in hist.items()}, pics, sizes)
+    scored: dict[str, list[str]] = {}
+    unmatched: dict[str, str] = {}
+    for key, (camera, sim) in zip(keys, matches):
+        if camera is None:
+            unmatched[key] = (f"its scene matches no camera of the history (best correlation {sim:.2f} < "
+                              f"{SAME_CAMERA:g}): fit on a history of this camera")
+        else:
+            scored.setdefault(camera, []).append(key)
+    return hist, scored, unmatched
