@@ -352,6 +352,29 @@ def make_demo_far(seed: int, scale: int, out: Path, fps: float | None = None):
     return scored, history
 
 
+#: the several-cameras sets (check-multicam, camera_pictures.py): (background seed, canvas scale, video
+#: seed) per camera; development cameras at background seeds 3000+, confirmation cameras at 4000+
+DEV_CAMERAS = ((3000, 1, 20), (3001, 1, 21), (3002, 1, 22), (3003, 2, 23))
+CONFIRM_CAMERAS = ((4000, 1, 30), (4001, 2, 31))
+
+
+def make_democam(camera: tuple[int, int, int], out: Path):
+    """One camera of the several-cameras sets: the demo scene (on a canvas `scale` times the demo's,
+    as demo-far) whose background stays the same in every video, as a real camera's does (the
+    demo draws a new one per video); the demo's videos (four normal, one per event) at the video
+    seed and a normal history of six at 1000 + it: (scored set, history)."""
+    from dataclasses import replace
+
+    from videoad import synth
+    from videoad.cli.demo_cmd import DEMO_NORMAL
+
+    background, scale, seed = camera
+    cfg = replace(far_scene(scale), background_seed=background)
+    scored = synth.generate(out / "data", n_normal=DEMO_NORMAL, seed=seed, cfg=cfg)
+    history = synth.generate(out / "history", n_normal=6, events=(), seed=1000 + seed, cfg=cfg)
+    return scored, history
+
+
 def make_demo_brief(seed: int, scale: int, out: Path, fps: float = DEV_FAST_FPS):
     """demo-brief at `seed`: four normal videos and `BRIEF_DASHES` with a half-second dash on the
     demo scene (`scale` as demo-far's) filmed at `fps`, and demo-fast's normal history of six

@@ -56,6 +56,10 @@ class SceneConfig:
     #: time between frames relative to the speeds above (which are per 1/15 s): 0.5 renders the
     #: same scene at 30 fps (`at_frame_rate`); every per-frame motion and rate is scaled by it
     step: float = 1.0
+    #: the background (texture and props) drawn from this seed instead of each video's own: one
+    #: camera's videos then share their background, as a real camera's do (None: a new background
+    #: per video, the demo's; the development sets of several cameras set it)
+    background_seed: int | None = None
 
 
 def at_frame_rate(cfg: SceneConfig, fps: float) -> SceneConfig:
@@ -226,7 +230,7 @@ def render_video(
     if event is not None and event not in EVENTS + BRIEF_EVENTS:
         raise ValueError(f"unknown event {event!r}; choose one of {EVENTS + BRIEF_EVENTS}")
     rng = np.random.default_rng(seed)
-    bg = _background(cfg, rng)
+    bg = _background(cfg, rng if cfg.background_seed is None else np.random.default_rng(cfg.background_seed))
     # start with the corridor already populated
     walkers = [_walker(cfg, rng, x=float(rng.uniform(0, cfg.width))) for _ in range(int(rng.integers(2, 5)))]
     event_actors: list[_Actor] = []
