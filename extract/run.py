@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -35,6 +35,7 @@ from .backbones.base import Backbone
 from .clips import ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest
+from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing
 from .store import OutputError, key_path, output_error, read_attrs, temp_prefix, write_video
@@ -288,8 +289,9 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         current = is_current(key_path(output, source.key), fingerprint, settings_json)
         if current and not options.overwrite:
             attrs = read_attrs(key_path(output, source.key))
+            note = _backfill_picture(key_path(output, source.key), attrs, source, decoders, options)
             summary.results[source.key] = VideoResult(
-                source.key, "skipped", n_frames=attrs.get("n_frames"),
+                source.key, "skipped", n_frames=attrs.get("n_frames"), note=note,
                 n_clips=attrs.get("n_clips"), decoder=attrs.get("decoder"))
             continue
         jobs.append(_Job(source, fingerprint, settings_json, current,
@@ -323,6 +325,21 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         stopped.summary = summary
         raise stopped
     return summary
+
+
+def _backfill_picture(path: Path, attrs: Mapping[str, Any], source: Source, decoders: tuple[str, ...],
+                      options: ExtractOptions) -> str | None:
+    """A current feature file written before the extractor kept scene pictures gets its picture
+    from one decode of its source (no feature recomputed; `videoad detect --per-camera` needs
+    it). A failure is a note: the features stay as they are."""
+    if SCENE_ATTR in attrs:
+        return None
+    try:
+        add_picture(path, picture_of_source(source, decoders, options.image_fps))
+    except Exception as exc:  # noqa: BLE001 - the features are intact; only the picture is missing
+        log.warning("%s: no scene picture added: %s", source.key, exc)
+        return f"no scene picture added ({type(exc).__name__}: {exc})"
+    return "scene picture added"
 
 
 def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:

@@ -11,6 +11,7 @@ groups videos by it (`videoad detect --per-camera`), without the videos themselv
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -88,3 +89,42 @@ def scene_of(attrs) -> np.ndarray | None:
     if arr.size != SCENE_SHAPE[0] * SCENE_SHAPE[1] or not np.all(np.isfinite(arr)):
         return None
     return arr.reshape(SCENE_SHAPE)
+
+
+def picture_of_source(source, decoders: tuple[str, ...] = (), image_fps: float | None = None) -> np.ndarray | None:
+    """The picture of a source (`extract.sources.Source`) decoded once, as the extractor samples it."""
+    from .decode import open_image_folder, open_video
+
+    if source.kind == "images":
+        stream = open_image_folder(source.path, fps=image_fps)
+    else:
+        stream = open_video(source.path, decoders) if decoders else open_video(source.path)
+    sampler = SceneSampler()
+    try:
+        for _ in sampler.watch(stream.frames):
+            pass
+    finally:
+        stream.close()
+    return sampler.picture()
+
+
+def add_picture(path, picture: np.ndarray | None) -> None:
+    """Give a finished feature file its picture: a copy gets the attribute and replaces the file,
+    so a crash or kill leaves the old file whole (and its temporary is removed by the next run)."""
+    import os
+    import shutil
+
+    import h5py
+
+    from .store import _to_attr, temp_prefix
+
+    final = os.fspath(path)
+    tmp = os.path.join(os.path.dirname(final), f"{temp_prefix(Path(final))}{os.getpid()}-scene.tmp")
+    try:
+        shutil.copy2(final, tmp)
+        with h5py.File(tmp, "r+") as f:
+            f.attrs[SCENE_ATTR] = _to_attr(scene_attr(picture))
+        os.replace(tmp, final)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -114,39 +114,35 @@ def camera_groups(store, keys: Sequence[str] | None = None) -> dict[str, list[st
     return groups
 
 
-def assign_to_history(history: Mapping[str, Sequence[np.ndarray]], history_sizes: Mapping[str, Sequence],
-                      pictures: Sequence[np.ndarray], sizes: Sequence,
-                      threshold: float = SAME_CAMERA) -> list[tuple[str | None, float]]:
-    """For each scored picture, (the history camera it matches best by mean correlation with that
-    camera's pictures, that correlation); the camera is None below `threshold`."""
-    names = list(history)
-    out = []
-    for pic, size in zip(pictures, sizes):
-        best, best_sim = None, -1.0
-        for name in names:
-            sims = similarities([pic, *history[name]], [size, *history_sizes[name]])[0, 1:]
-            s = float(np.mean(sims))
-            if s > best_sim:
-                best, best_sim = name, s
-        out.append((best if best_sim >= threshold else None, best_sim))
+def camera_pictures(store, groups: Mapping[str, Sequence[str]]) -> dict[str, dict]:
+    """Per camera, the mean of its videos' pictures and their frame size: what a scored video
+    is matched against (kept in models.json by `--save-model`)."""
+    out = {}
+    for name, keys in groups.items():
+        pics, sizes = pictures_of(store, keys)
+        out[name] = {"scene": [round(float(v), 2) for v in np.mean(pics, axis=0).ravel()], "frame_size": sizes[0]}
     return out
 
 
-def history_camera_groups(history_store, history_keys: Sequence[str], store, keys: Sequence[str]
-                          ) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
-    """Inductive grouping: (history camera -> history keys, the same cameras -> scored keys,
-    scored key -> why it matches no camera of the history)."""
-    hist = camera_groups(history_store, history_keys)
-    hpics = dict(zip(history_keys, zip(*pictures_of(history_store, history_keys))))
+def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA
+           ) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Scored keys to the known cameras (`camera_pictures`' form): each to the camera whose mean
+    picture it correlates with best; (camera -> keys, key -> why it matches none) where the best
+    is under `threshold`."""
+    from extract.scene import SCENE_SHAPE
+
     pics, sizes = pictures_of(store, keys)
-    matches = assign_to_history({c: [hpics[k][0] for k in ks] for c, ks in hist.items()},
-                                {c: [hpics[k][1] for k in ks] for c, ks in hist.items()}, pics, sizes)
-    scored: dict[str, list[str]] = {}
+    names = list(known)
+    refs = [np.asarray(known[n]["scene"], np.float64).reshape(SCENE_SHAPE) for n in names]
+    ref_sizes = [known[n].get("frame_size") for n in names]
+    groups: dict[str, list[str]] = {}
     unmatched: dict[str, str] = {}
-    for key, (camera, sim) in zip(keys, matches):
-        if camera is None:
-            unmatched[key] = (f"its scene matches no camera of the history (best correlation {sim:.2f} < "
-                              f"{SAME_CAMERA:g}): fit on a history of this camera")
+    for key, pic, size in zip(keys, pics, sizes):
+        sims = similarities([pic, *refs], [size, *ref_sizes])[0, 1:]
+        best = int(np.argmax(sims))
+        if sims[best] >= threshold:
+            groups.setdefault(names[best], []).append(key)
         else:
-            scored.setdefault(camera, []).append(key)
-    return hist, scored, unmatched
+            unmatched[key] = (f"its scene matches none of the cameras fitted ({', '.join(names)}; best "
+                              f"correlation {sims[best]:.2f} < {threshold:g}): fit on footage of this camera")
+    return dict(sorted(groups.items())), unmatched

@@ -86,7 +86,8 @@ def detector_text(cfg: dict, groups: list | None = None) -> str:
 
 
 _GROUPING = {"pooled": "pooled: one detector for all videos", "per-category": "per category: one detector per "
-             "category (annotation class, else the video's folder)", "per-video": "per video: one detector each"}
+             "category (annotation class, else the video's folder)", "per-video": "per video: one detector each",
+             "per-camera": "per camera: one detector per camera, told apart by the scene each video shows"}
 
 
 def _alarm_text(alarm, level, q, protocol) -> str:

@@ -7,8 +7,6 @@ import click
 
 from . import ray_opts
 
-_MODE_FLAGS = {"per_video": "per-video", "per_category": "per-category", "pooled": "pooled"}
-
 
 def _annotations(path, frame_counts=None, fmt="auto"):
     if path is None:
@@ -73,6 +71,9 @@ def cell_names_given(text: str | None) -> list[str] | None:
 @click.option("--per-video", "mode", flag_value="per-video", help="One detector per video.")
 @click.option("--per-category", "mode", flag_value="per-category",
               help="One detector per category (annotation class, else store folder). Default.")
+@click.option("--per-camera", "mode", flag_value="per-camera",
+              help="One detector per camera, told apart by the scene picture each feature file keeps: "
+                   "several cameras' footage in one folder. With --fit-on, the history's cameras.")
 @click.option("--pooled", "mode", flag_value="pooled", help="One detector for all videos.")
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML settings (see configs/video.yaml); command-line options win.")

@@ -13,7 +13,7 @@ from videoad.detector import registry
 from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CELL_NAME, LEVELS, LINE_FROM,
                                  PREPROCESS)
 
-MODES = ("per-video", "per-category", "pooled")
+MODES = ("per-video", "per-category", "per-camera", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
 HISTORY_LINES = ("held-out", "fitted")
 

@@ -70,7 +70,12 @@ def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
     per-category: the class the annotation file gives a video when one is given (matched as
     `Annotations.find` matches it for evaluation), else the first folder of the key
     (UCF-Crime's `Abuse/Abuse001_x264.mp4` -> "Abuse", or one folder per camera).
+    per-camera: the camera each video's scene picture shows (`videoad.cameras`).
     """
+    if mode == "per-camera":
+        from videoad.cameras import camera_groups
+
+        return camera_groups(store)
     if mode not in _GROUP_BY:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     by = _category_label(annotations) if mode == "per-category" else _GROUP_BY[mode]
@@ -78,6 +83,17 @@ def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
     if not groups:
         raise ValueError(f"{store.root}: the feature store holds no videos")
     return groups
+
+
+def screened_groups(store, mode: str, annotations=None):
+    """`_screen(store, make_groups(...))`, for per-camera too: the videos that can be scored are
+    found first, then grouped by the camera their scene picture shows (`videoad.cameras`)."""
+    if mode != "per-camera":
+        return _screen(store, make_groups(store, mode, annotations))
+    from videoad.cameras import camera_groups
+
+    kept, counts, left_out = _screen(store, {"all": store.keys()})
+    return camera_groups(store, kept["all"]), counts, left_out
 
 
 def categories(store, annotations=None) -> dict[str, str]:

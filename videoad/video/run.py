@@ -31,6 +31,7 @@ from videoad.video.groups import (
     group_seed,
     make_groups,
     open_store,
+    screened_groups,
 )
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     """
     cfg = (cfg or DetectConfig()).check()
     store, annotations = open_store(features), _annotations(annotations)
-    groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
+    groups, counts, left_out = screened_groups(store, cfg.mode, annotations)
     model_dir = _model_dir(save_models, cfg)
     plan, records = [], []
     for g, keys in groups.items():
@@ -182,8 +183,18 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
     if model_dir:
         _write_index(model_dir, cfg, results,
-                     {r["group"]: extraction_record(store, groups[r["group"]]) for r in results})
+                     {r["group"]: extraction_record(store, groups[r["group"]]) for r in results},
+                     _cameras_of(cfg, store, groups))
     return scoreset
+
+
+def _cameras_of(cfg: DetectConfig, store, groups: Mapping[str, list[str]]) -> dict | None:
+    """Per camera group, the picture a scored video is matched against (per-camera only)."""
+    if cfg.mode != "per-camera":
+        return None
+    from videoad.cameras import camera_pictures
+
+    return camera_pictures(store, groups)
 
 
 def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
@@ -198,8 +209,18 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         raise ValueError("fitting on history serves per-category or pooled grouping; a per-video model "
                          "cannot score other videos")
     fit_store, store, annotations = open_store(history), open_store(features), _annotations(annotations)
-    fit_groups, fit_counts, _ = _screen(fit_store, make_groups(fit_store, cfg.mode, annotations))
-    groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
+    fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
+    if cfg.mode == "per-camera":  # the history's cameras; each scored video goes to the one it shows
+        from videoad.cameras import assign
+
+        kept, counts, left_out = _screen(store, {"all": store.keys()})
+        groups, unmatched = assign(store, kept["all"], _cameras_of(cfg, fit_store, fit_groups))
+        left_out.update(unmatched)
+        if not groups:
+            raise ValueError(f"{features}: no video shows a camera of the history {history} ("
+                             + "; ".join(f"{k}: {why}" for k, why in list(unmatched.items())[:3]) + ")")
+    else:
+        groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     model_dir = _model_dir(save_models, cfg)
     plan, records = [], []
     for g, keys in groups.items():
@@ -224,7 +245,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out), history=str(history))
     if model_dir:
         _write_index(model_dir, cfg, results,
-                     {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results})
+                     {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results},
+                     _cameras_of(cfg, fit_store, {r["group"]: fit_groups[r["group"]] for r in results}))
     return scoreset
 
 
@@ -252,11 +274,14 @@ def _prefix(model_dir: Path | None, group: str) -> str | None:
     return str(model_dir / _slug(group)) if model_dir else None
 
 
-def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extraction: Mapping[str, dict]) -> None:
+def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extraction: Mapping[str, dict],
+                 cameras: Mapping[str, dict] | None = None) -> None:
     """models.json: the settings, per group its model entry and how its features were extracted
     (`extraction`: backbone name and options, clip sampling), so that `videoad watch` makes the
-    same features from a live stream. The top-level `extraction` is the groups' common one."""
-    groups = {r["group"]: {**r["info"]["entry"], "extraction": extraction[r["group"]]} for r in results}
+    same features from a live stream. The top-level `extraction` is the groups' common one.
+    `cameras` (per-camera): each group's mean scene picture, which `score` matches videos to."""
+    groups = {r["group"]: {**r["info"]["entry"], "extraction": extraction[r["group"]],
+                           **({"camera": cameras[r["group"]]} if cameras else {})} for r in results}
     records = [json.dumps(e, sort_keys=True) for e in extraction.values()]
     common = extraction[results[0]["group"]] if results and len(set(records)) == 1 else None
     index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
@@ -444,8 +469,19 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     known = set(DetectConfig.__dataclass_fields__)
     cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path))
     store, annotations = open_store(features), _annotations(annotations)
-    groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     models = index["groups"]
+    if cfg.mode == "per-camera":  # each video to the saved camera its scene picture shows
+        from videoad.cameras import assign
+
+        missing = sorted(g for g, e in models.items() if not isinstance(e.get("camera"), Mapping))
+        if missing:
+            raise ValueError(f"{index_path}: per-camera models without their camera's picture ({_some(missing)}); "
+                             "fit them again with `--save-model`")
+        kept, counts, left_out = _screen(store, {"all": store.keys()})
+        groups, unmatched = assign(store, kept["all"], {g: e["camera"] for g, e in models.items()})
+        left_out.update(unmatched)
+    else:
+        groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     plan, records = [], []
     for g, keys in groups.items():
         model_group = g if g in models else ("all" if "all" in models else None)

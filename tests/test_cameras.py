@@ -1,0 +1,158 @@
+"""Several cameras in one store: the scene picture each feature file keeps, and `--per-camera`."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from video_helpers import FAST_DUAD, fake_video, write_labels
+
+from extract.scene import SCENE_SHAPE, SceneSampler, scene_attr, scene_of
+from videoad import cameras, video
+from videoad.datasets.annotations import read_annotations
+from videoad.metrics import evaluate_scores
+
+CFG = video.DetectConfig(mode="per-camera", detector="duad", params=FAST_DUAD, min_clips=50, seed=3)
+
+
+def picture(kind: str, seed: int = 0, gain: float = 1.0, offset: float = 0.0) -> np.ndarray:
+    """A camera's background: a gradient or stripes, with a little noise; `gain`/`offset` an exposure."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:SCENE_SHAPE[0], 0:SCENE_SHAPE[1]]
+    base = 60 + 4 * x if kind == "road" else 90 + 60 * ((y // 4) % 2)
+    return np.clip(gain * (base + rng.normal(0, 3, SCENE_SHAPE)) + offset, 0, 255).astype(np.uint8)
+
+
+def scene(kind: str, seed: int = 0, frame=(240, 320), **exposure) -> dict:
+    return {"scene": scene_attr(picture(kind, seed, **exposure)), "frame_size": list(frame)}
+
+
+def test_pictures_of_one_camera_match_across_exposure_and_cameras_stay_apart():
+    same = cameras.similarity(picture("road", 1), picture("road", 2, gain=0.6, offset=30))
+    other = cameras.similarity(picture("road", 1), picture("stripes", 1))
+    assert same > 0.95 > cameras.SAME_CAMERA > other
+    assert cameras.similarity(np.full(SCENE_SHAPE, 7), picture("road")) == 0.0  # a flat picture says nothing
+    pics = [picture("road", 1), picture("stripes", 2), picture("road", 3, gain=1.3), picture("stripes", 4, offset=-20),
+            picture("road", 5)]
+    assert cameras.cluster(pics).tolist() == [0, 1, 0, 1, 0]
+    # the same view at another aspect ratio is another camera
+    sizes = [[240, 320], [240, 320], [240, 320], [240, 320], [720, 1280]]
+    assert cameras.cluster(pics, sizes).tolist() == [0, 1, 0, 1, 2]
+    assert cameras.cluster([picture("road")]).tolist() == [0]
+
+
+def test_the_sampler_keeps_the_background_of_a_stream_of_any_length():
+    rng = np.random.default_rng(0)
+    bg = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)
+    sampler = SceneSampler(samples=8)
+
+    def frames(n):
+        for x in rng.integers(0, 100, n):
+            f = bg.copy()
+            f[30:70, x:x + 28] = 255  # people passing, somewhere new in every kept frame
+            yield f
+
+    passed = sum(1 for _ in sampler.watch(frames(1000)))
+    assert passed == 1000 and 8 <= len(sampler.kept) < 16 and sampler.step >= 64
+    from extract.scene import thumbnail
+
+    assert np.abs(sampler.picture().astype(int) - thumbnail(bg).astype(int)).mean() < 2.0
+    assert SceneSampler().picture() is None
+    # stored as the store keeps lists (JSON text) and read back; damaged values read as none
+    assert np.array_equal(scene_of({"scene": json.dumps(scene_attr(sampler.picture()))}), sampler.picture())
+    for bad in ({}, {"scene": "[1, 2]"}, {"scene": "not json"}, {"scene": 3}):
+        assert scene_of(bad) is None
+
+
+def two_cameras(root, history: bool = False):
+    """Camera "road": normal clips along one direction, planted anomalies along another, which is
+    what camera "stripes" shows every day; both in one folder."""
+    videos = {}
+    for i in range(2):
+        videos[f"site/road{i}.mp4"] = fake_video(root, f"site/road{i}.mp4", 60, seed=i,
+                                                 anomalous=() if history else [10, 11, 40], attrs=scene("road", i))
+    for i in range(2):
+        info = fake_video(root, f"site/stripes{i}.mp4", 60, seed=10 + i, anomalous=range(60),
+                          attrs=scene("stripes", 10 + i, offset=10 * i))
+        videos[f"site/stripes{i}.mp4"] = {**info, "intervals": []}  # all of it is that camera's normal
+    return videos
+
+
+def test_per_camera_fits_each_camera_on_its_own(tmp_path):
+    videos = two_cameras(tmp_path / "store")
+    ann = read_annotations(write_labels(tmp_path / "labels.csv", videos))
+    per_camera = video.detect(tmp_path / "store", CFG)
+    assert sorted(g["group"] for g in per_camera.groups) == ["camera-01", "camera-02"]
+    assert {v.video: v.group for v in per_camera} == {"site/road0.mp4": "camera-01", "site/road1.mp4": "camera-01",
+                                                     "site/stripes0.mp4": "camera-02", "site/stripes1.mp4": "camera-02"}
+    one_model = video.detect(tmp_path / "store", video.DetectConfig(**{**CFG.__dict__, "mode": "per-category"}))
+    assert evaluate_scores(per_camera, ann).pooled.auroc > 0.95 > evaluate_scores(one_model, ann).pooled.auroc
+
+
+def test_per_camera_on_a_history_scores_each_video_with_its_cameras_model(tmp_path):
+    two_cameras(tmp_path / "history", history=True)
+    scored = tmp_path / "scored"
+    fake_video(scored, "road_today.mp4", 40, seed=30, anomalous=[5, 6], attrs=scene("road", 30, gain=0.8))
+    fake_video(scored, "stripes_today.mp4", 40, seed=31, anomalous=range(40), attrs=scene("stripes", 31))
+    checks = (np.indices(SCENE_SHAPE).sum(axis=0) % 2) * 200  # a third camera, not in the history
+    fake_video(scored, "elsewhere.mp4", 40, seed=32, attrs={"scene": scene_attr(checks), "frame_size": [240, 320]})
+    models = tmp_path / "models"
+    for s in (video.fit_and_score(tmp_path / "history", scored, CFG, save_models=models), video.score(scored, models)):
+        by_video = {v.video: v for v in s}
+        assert by_video["road_today.mp4"].group == "camera-01" and by_video["stripes_today.mp4"].group == "camera-02"
+        assert set(np.argsort(-by_video["road_today.mp4"].scores)[:2]) == {5, 6}
+        left = {e["video"]: e["reason"] for e in s.meta["left_out"]}
+        assert list(left) == ["elsewhere.mp4"] and "matches none of the cameras" in left["elsewhere.mp4"]
+    index = json.loads((models / "models.json").read_text())
+    assert len(index["groups"]["camera-01"]["camera"]["scene"]) == SCENE_SHAPE[0] * SCENE_SHAPE[1]
+
+
+def test_per_camera_without_pictures_names_the_files(tmp_path):
+    fake_video(tmp_path / "old", "cam/a.mp4", 60, seed=1)
+    with pytest.raises(ValueError, match=r"1 feature file\(s\) keep no scene picture .*a.mp4.h5.*extract these videos again"):
+        video.detect(tmp_path / "old", CFG)
+
+
+def test_detect_per_camera_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    two_cameras(tmp_path / "store")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"min_clips: 50\ndetector:\n  name: duad\n  params: {json.dumps(FAST_DUAD)}\n")
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "store"), "-o", str(tmp_path / "out"), "--per-camera",
+                                    "--config", str(cfg)])
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["config"]["mode"] == "per-camera" and len(run["groups"]) == 2
+
+
+def test_extraction_keeps_each_videos_picture_and_a_rerun_adds_it_to_older_files(tmp_path):
+    """New feature files carry the picture; a current file written before pictures were kept gets
+    one from a decode of its source on the next run, its features untouched."""
+    import h5py
+    from _extract_media import make_frames, make_video
+
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    make_video(tmp_path / "in" / "cam" / "a.avi", 40)
+    make_frames(tmp_path / "in" / "cam" / "b", 40)
+    opts = ExtractOptions(workers=1, progress=False, recursive=True, image_fps=10)
+    assert extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), opts).ok
+    store = FeatureStore(tmp_path / "out")
+    first = {k: (scene_of(store.attrs(k)), store.load(k, cells=True)) for k in store.keys()}
+    assert sorted(first) == ["cam/a.avi", "cam/b"] and all(p.shape == SCENE_SHAPE for p, _ in first.values())
+    for key in first:  # as a file of an earlier version: no picture
+        with h5py.File(store.path(key), "r+") as f:
+            del f.attrs["scene"]
+    again = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), opts)
+    assert {r.status for r in again.results.values()} == {"skipped"}
+    assert {r.note for r in again.results.values()} == {"scene picture added"}
+    for key, (pic, feats) in first.items():
+        assert np.array_equal(scene_of(store.attrs(key)), pic)
+        now = store.load(key, cells=True)
+        assert np.array_equal(now.features, feats.features) and np.array_equal(now.cells, feats.cells)
+    assert not [p for p in (tmp_path / "out" / "cam").iterdir() if p.name.endswith(".tmp")]
