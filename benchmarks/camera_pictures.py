@@ -124,7 +124,7 @@ def measure(part: str) -> dict:
            "highest_across": across, "min_within": low_within, "max_across": high_across,
            "gap": low_within - high_across, "videos": len(cams)}
     if part == "dev":
-        out["chosen"] = (math.floor(((low_within + high_across) / 2) / 0.05) * 0.05
+        out["chosen"] = (round(math.floor(((low_within + high_across) / 2) / 0.05) * 0.05, 2)
                          if low_within > high_across else None)
     threshold = out.get("chosen") or cameras.SAME_CAMERA
     labels = cameras.cluster(pics, sizes, threshold)

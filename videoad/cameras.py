@@ -17,9 +17,10 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-#: two videos whose scene pictures correlate at least this much show one camera (chosen on the
-#: development cameras, confirmed on others: benchmarks/camera_pictures.py, docs/defaults.md)
-SAME_CAMERA = 0.8
+#: two videos whose scene pictures correlate at least this much show one camera: the midpoint of the
+#: development cameras' gap (one camera's pictures >= 0.984, four cameras of one corridor layout <=
+#: 0.812), rounded down (benchmarks/camera_pictures.py dev; checked on other cameras with `confirm`)
+SAME_CAMERA = 0.85
 #: frame aspect ratios further apart than this (relative) are different cameras
 ASPECT_TOLERANCE = 0.05
 
