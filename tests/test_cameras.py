@@ -156,3 +156,15 @@ def test_extraction_keeps_each_videos_picture_and_a_rerun_adds_it_to_older_files
         now = store.load(key, cells=True)
         assert np.array_equal(now.features, feats.features) and np.array_equal(now.cells, feats.cells)
     assert not [p for p in (tmp_path / "out" / "cam").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_path, caplog):
+    two_cameras(tmp_path / "store")
+    with caplog.at_level("WARNING", logger="videoad.cameras"):
+        s = video.detect(tmp_path / "store", video.DetectConfig(**{**CFG.__dict__, "mode": "per-category"}))
+    assert [g.get("cameras") for g in s.groups] == [2]
+    assert "fit one model over videos of several cameras" in caplog.text and "--per-camera" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="videoad.cameras"):
+        s = video.detect(tmp_path / "store", CFG)
+    assert all("cameras" not in g for g in s.groups) and "several cameras" not in caplog.text

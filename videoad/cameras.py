@@ -104,6 +104,38 @@ def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
     return pics, [list(s) if s is not None else None for s in sizes]
 
 
+def count_cameras(store, keys: Sequence[str]) -> int | None:
+    """How many cameras the videos `keys` show, or None when one of them keeps no picture."""
+    from extract.scene import scene_of
+
+    pics, sizes = [], []
+    for key in keys:
+        attrs = store.attrs(key)
+        pic = scene_of(attrs)
+        if pic is None:
+            return None
+        pics.append(pic)
+        sizes.append(attrs.get("frame_size"))
+    return int(cluster(pics, sizes).max()) + 1 if pics else 0
+
+
+def note_mixed(store, groups: Mapping[str, Sequence[str]], records: list[dict]) -> None:
+    """Where one model is fitted over videos of several cameras, say so: `cameras` in the group's
+    record (run.json) and one warning naming `--per-camera`."""
+    mixed = {}
+    for rec in records:
+        keys = groups.get(rec["group"], ())
+        if rec.get("status") == "skipped" or len(keys) < 2:
+            continue
+        n = count_cameras(store, keys)
+        if n and n > 1:
+            rec["cameras"] = mixed[rec["group"]] = n
+    if mixed:
+        shown = ", ".join(f"{g}: {n}" for g, n in list(mixed.items())[:5]) + (", ..." if len(mixed) > 5 else "")
+        log.warning("%d group(s) fit one model over videos of several cameras, told apart by their scene pictures "
+                    "(%s); one model per camera catches more where their normal differs: --per-camera", len(mixed), shown)
+
+
 def camera_groups(store, keys: Sequence[str] | None = None) -> dict[str, list[str]]:
     """Camera name -> the store keys that show it (transductive grouping)."""
     keys = list(store.keys() if keys is None else keys)

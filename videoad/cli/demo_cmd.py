@@ -71,7 +71,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
         raise RuntimeError(f"feature extraction failed:\n{summary.report()}")
     echo(f"[2/5] motion features in {work / 'features'} ({time.perf_counter() - t0:.0f} s)")
     cfg = replace(DEMO_CONFIG, seed=seed)
-    scores = video.detect(work / "features", cfg)
+    scores = video.detect(work / "features", cfg, note_cameras=False)  # one corridor, a background drawn per video
     write_scores(work / "scores", scores)
     events = find_events(scores)
     write_events(work / "scores", events)
@@ -81,7 +81,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     ev = evaluate_scores(scores, ann)
     results = {"duad": ev.pooled.auroc}
     for name in baselines:
-        b = video.detect(work / "features", replace(cfg, detector=name, params={}, n_seeds=1))
+        b = video.detect(work / "features", replace(cfg, detector=name, params={}, n_seeds=1), note_cameras=False)
         results[name] = evaluate_scores(b, ann).pooled.auroc
     echo(f"[4/5] evaluated against {ds.annotation_file} ({time.perf_counter() - t0:.0f} s)")
     page = build_report(scores, work / "report", annotations=ann, evaluation=ev, events=events,

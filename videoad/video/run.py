@@ -17,6 +17,7 @@ import numpy as np
 from extract.backbones import recorded_options
 from extract.store import write_atomic
 from videoad import __version__
+from videoad.cameras import note_mixed
 from videoad.coverage import moving_where_still, still_cells
 from videoad.detector import registry
 from videoad.group_model import GroupModel
@@ -159,7 +160,7 @@ def _run(tasks, n_jobs: int) -> list:
 
 
 def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
-           executor=None) -> ScoreSet:
+           executor=None, note_cameras: bool = True) -> ScoreSet:
     """Transductive detection over a feature store; returns the scores (write them with `write_scores`).
 
     `annotations`: a ground-truth file (any format `read_annotations` reads) whose categories
@@ -167,6 +168,8 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     `save_models`: a folder to also keep each group's fitted model in (score other videos with
     them later: `score`). `executor`: runs the per-group fits, called like `_run(tasks, n_jobs)`
     (the default: local processes); `videoad.ray_detect.RayTasks` schedules them on Ray instead.
+    `note_cameras`: warn where one model is fitted over several cameras' videos (`note_mixed`; off
+    for the demo, whose generator draws each video's background anew).
     """
     cfg = (cfg or DetectConfig()).check()
     store, annotations = open_store(features), _annotations(annotations)
@@ -178,6 +181,8 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
         if rec["status"] == "fitted":
             plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g))))
         records.append(rec)
+    if note_cameras and cfg.mode in ("per-category", "pooled"):
+        note_mixed(store, groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
@@ -240,6 +245,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
                                                                asdict(cfg), _prefix(model_dir, g))))
         records.append(rec)
+    if cfg.mode in ("per-category", "pooled"):  # what each model is fitted on: the history
+        note_mixed(fit_store, fit_groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out), history=str(history))
