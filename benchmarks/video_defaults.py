@@ -1504,6 +1504,13 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
     meta = {**meta, "env": environment(), "created": time.strftime("%Y-%m-%d %H:%M")}
     (out / f"{name}.json").write_text(json.dumps({"meta": meta, **result}, indent=2, default=str) + "\n")
     lines = [f"# {meta['title']}", "", meta["protocol"], "", f"Command: `{meta['command']}`", ""]
+    if result.get("per_camera"):  # check-multicam: the same runs per camera
+        cams = sorted({c for r in result["rows"] for c in r["per_camera"]})
+        lines += ["Frame AUROC per camera (the same runs, mean over them):", "",
+                  "| set | method | " + " | ".join(cams) + " |", "|---|---|" + "---|" * len(cams)]
+        lines += [f"| {r['set']} | {r['method']} | " + " | ".join(
+            f"{r['per_camera'][c]:.4f}" if c in r["per_camera"] else "" for c in cams) + " |" for r in result["rows"]]
+        lines += ["", "Pooled over every camera's videos:", ""]
     if result["rows"]:
         lines += ["| set | method | rows | frame AUROC (mean [min, max] over runs) | AP | alarm (default rule): "
                   "anomalous videos with an event / events in normal videos |", "|---|---|---|---|---|---|"]
@@ -1512,13 +1519,6 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
         lines += ["| set | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
         lines += [f"| {r['set']} | " + " | ".join(f"{r[c]:.4f}" for c in cols) + " |" for r in rows]
         lines += ["| **mean** | " + " | ".join(f"{np.mean([r[c] for r in rows]):.4f}" for c in cols) + " |"]
-    if result.get("per_camera"):  # check-multicam: the same runs per camera
-        cams = sorted({c for r in result["rows"] for c in r["per_camera"]})
-        lines += ["Frame AUROC per camera (the same runs, mean over them):", "",
-                  "| set | method | " + " | ".join(cams) + " |", "|---|---|" + "---|" * len(cams)]
-        lines += [f"| {r['set']} | {r['method']} | " + " | ".join(
-            f"{r['per_camera'][c]:.4f}" if c in r["per_camera"] else "" for c in cams) + " |" for r in result["rows"]]
-        lines += ["", "Pooled over every camera's videos:", ""]
     if result.get("still"):  # check-still: stores compared bit for bit
         lines += ["| set | videos | identical with stabilize on |", "|---|---|---|"]
         lines += [f"| {r['set']} | {r['videos']} | {r['identical']} |" for r in result["still"]]
