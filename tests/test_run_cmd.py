@@ -143,3 +143,27 @@ def test_run_refuses_a_history_at_another_frame_rate_unless_both_are_resampled(f
 def test_run_names_a_missing_input():
     res = CliRunner().invoke(cli, ["run", "/nonexistent/footage/*.mp4"])
     assert res.exit_code != 0 and "/nonexistent/footage/*.mp4: no such file or folder" in res.output
+
+
+def test_run_per_camera_fits_each_camera_of_a_mixed_history(tmp_path):
+    """Two cameras' history in one folder and today's footage of both: one model per camera found,
+    each of today's videos scored by its own camera's."""
+    from dataclasses import replace as with_
+
+    hist, today = tmp_path / "history", tmp_path / "today"
+    for cam, background in (("road", 11), ("square", 12)):
+        cfg = with_(SceneConfig(n_frames=140), background_seed=background)
+        for i in range(2):
+            write_video(hist / f"{cam}{i}.avi", render_video(None, seed=10 * background + i, cfg=cfg)[0], 15.0)
+        write_video(today / f"{cam}_today.avi", render_video("runner", seed=background, cfg=cfg)[0], 15.0)
+    cfg = tmp_path / "fast.yaml"
+    cfg.write_text(yaml.safe_dump({"min_clips": 10, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    res = CliRunner().invoke(cli, ["run", str(today), "--fit-on", str(hist), "--per-camera", "--config", str(cfg),
+                                   "-o", str(tmp_path / "out"), "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "out" / "scores" / "run.json").read_text())
+    assert run["config"]["mode"] == "per-camera"
+    assert {g["group"]: g["videos"] for g in run["groups"]} == {"camera-01": ["road_today.avi"],
+                                                               "camera-02": ["square_today.avi"]}
+    printed = CliRunner().invoke(cli, ["run", "--print-config", "--per-camera"])
+    assert "mode: per-camera" in printed.output

@@ -73,6 +73,9 @@ class _Stage:
               help="Detection settings (YAML, as configs/video.yaml) instead of the defaults "
                    "(videoad/defaults/run.yaml, copied in configs/run.yaml).")
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
+@click.option("--per-camera", is_flag=True,
+              help="One detector per camera, told apart by each video's scene picture (several cameras' "
+                   "footage given at once); with --fit-on, the history's cameras.")
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
 @click.option("--image-fps", type=float, help="Frame rate of image-sequence folders (else times are in frames).")
@@ -90,7 +93,7 @@ class _Stage:
                    "exclusion zone; size=160x120).")
 @ignore_cells_option
 @event_options
-def run(inputs, output, history, config, print_config, stride, image_fps, target_fps, max_fps, workers, clips,
+def run(inputs, output, history, config, print_config, per_camera, stride, image_fps, target_fps, max_fps, workers, clips,
         burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
@@ -104,6 +107,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     if print_config:
         try:
             cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
+            cfg = replace(cfg, mode="per-camera") if per_camera else cfg
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(video.config_text(cfg), nl=False)
@@ -119,6 +123,7 @@ def run(inputs, output, history, config, print_config, stride, image_fps, target
     bar = _Stage(show)
     try:
         cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
+        cfg = replace(cfg, mode="per-camera") if per_camera else cfg
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,
