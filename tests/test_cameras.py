@@ -164,6 +164,10 @@ def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_pa
         s = video.detect(tmp_path / "store", video.DetectConfig(**{**CFG.__dict__, "mode": "per-category"}))
     assert [g.get("cameras") for g in s.groups] == [2]
     assert "fit one model over videos of several cameras" in caplog.text and "--per-camera" in caplog.text
+    from videoad.events import find_events
+    from videoad.report import _summary
+
+    assert "group site fits one model over 2 cameras" in _summary(s, find_events(s))
     caplog.clear()
     with caplog.at_level("WARNING", logger="videoad.cameras"):
         s = video.detect(tmp_path / "store", CFG)

@@ -134,6 +134,9 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         rows.append(("where", f"{r}x{c} grid of cell scores; the box marks the cells in the upper half between "
                               "the video's typical cell score and the event's hottest cell"))
     rows += [("history coverage", line) for line in coverage.warnings(groups)]
+    rows += [("several cameras", f"group {g['group']} fits one model over {g['cameras']} cameras, told apart by their "
+                                 "scene pictures; one model per camera (--per-camera) catches more where their normal "
+                                 "differs") for g in fitted if g.get("cameras")]
     out = "<table class=kv>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
     skipped = [g for g in groups if g.get("status") == "skipped"]
     if skipped:
