@@ -15,6 +15,15 @@ correlation of two different cameras' pictures and the lowest of one camera's, r
 offered. The confirm run then counts how the clustering at that threshold splits the confirmation
 cameras (exact: one group per camera, none shared).
 
+The `light` part (a check, nothing chosen; reading written before its run): the confirmation
+footage of Ped2 (test), vtest-fresh (scored pieces) and the first confirmation demo camera (its
+videos) as filmed and through `dev_sets.LIGHT_EFFECTS` (dusk: gain 0.45, gamma 1.8, noise 6; night:
+gain 0.2, gamma 2.2, noise 10), clustered together at SAME_CAMERA: it holds if each camera's darker
+videos join its own as filmed; else a camera whose light changes splits, a limitation with the
+figures.
+
+    .venv/bin/python benchmarks/camera_pictures.py light
+
 Round 1 (camera_pictures_dev_round1.md) took the demo generator's seeds 10-12 and demo-far x3 at
 seed 10 as cameras and found no gap (lowest within 0.606, highest across 0.891): the generator
 draws a new background (texture and props) for every video, so a "camera" there was not one. Round 2
@@ -67,20 +76,22 @@ def camera_folders(part: str) -> dict[str, list[Path]]:
     """Camera -> the folders of its videos (each listed recursively); made where missing."""
     w = WORK
     cams: dict[str, list[Path]] = {}
-    made = dev_sets.DEV_CAMERAS if part == "dev" else dev_sets.CONFIRM_CAMERAS
+    made = {"dev": dev_sets.DEV_CAMERAS, "confirm": dev_sets.CONFIRM_CAMERAS, "light": ()}[part]
     for i, camera in enumerate(made):
         root = w / "democam" / f"{part}{i}"
         if not (root / "history" / "Test_Annotation.txt").is_file():
             dev_sets.make_democam(camera, root)
         cams[f"democam{camera[0]}"] = [root / "history" / "videos", root / "data" / "videos"]
-    first = next(iter(cams))
-    effects = (dev_sets.CAMERA_EFFECTS + ("rain", "shake")) if part == "dev" else ("rain",)
+    first = next(iter(cams), None)
+    effects = {"dev": dev_sets.CAMERA_EFFECTS + ("rain", "shake"), "confirm": ("rain",), "light": ()}[part]
     for effect in effects:
         root = w / "democam" / f"{part}0"
         for sub in ("history", "data"):
             cams[first].append(dev_sets.degrade_tree(root / sub, w / "democam" / f"{part}0-{effect}" / sub, effect,
                                                      seed=7) / "videos")
-    if part == "dev":
+    if part == "light":
+        pass
+    elif part == "dev":
         cams["ped2dev"] = [w / "ped2dev" / "fit", w / "ped2dev" / "eval"]
         for effect in ("rain", "shake"):
             cams["ped2dev"] += [w / "camera" / effect / "ped2dev" / "fit", w / "camera" / effect / "ped2dev" / "eval"]
@@ -90,6 +101,14 @@ def camera_folders(part: str) -> dict[str, list[Path]]:
                               w / "camera" / "shake-confirm" / "ped2" / "testing"],
                      "vtest": [w / "vtest-fresh" / "fit", w / "vtest-fresh" / "eval"],
                      "bikes": [DATA / "videos" / "bikes.mp4"], "tree": [DATA / "videos" / "tree.avi"]})
+    if part == "light":
+        base = {"ped2": DATA / "ucsd_ped2" / "testing" / "frames", "vtest": w / "vtest-fresh" / "eval",
+                "democam4000": w / "democam" / "confirm0" / "data" / "videos"}
+        cams = {}
+        for cam, folder in base.items():
+            cams[cam] = [folder]
+            for effect in dev_sets.LIGHT_EFFECTS:
+                cams[f"{cam} ({effect})"] = [dev_sets.degrade_tree(folder, w / "light" / effect / cam, effect, seed=11)]
     missing = [f for fs in cams.values() for f in fs if not f.exists()]
     if missing:
         raise SystemExit(f"missing footage (run the video_defaults stages that make it): {missing}")
@@ -136,6 +155,16 @@ def measure(part: str) -> dict:
                          "groups_per_camera": {c: len(v) for c, v in found.items()},
                          "groups_shared_by_cameras": len(shared),
                          "exact": all(len(v) == 1 for v in found.values()) and not shared}
+    if part == "light":  # a camera and its darker selves: one camera
+        true = np.array([c.split(" (")[0] for c in cams])
+        out["light"] = {}
+        for c in dict.fromkeys(cams):
+            if c == c.split(" (")[0]:
+                continue
+            base = c.split(" (")[0]
+            out["light"][c] = {"lowest_with_as_filmed": float(sim[np.ix_(cams == c, cams == base)].min()),
+                               "joined": len(set(labels[true == base].tolist())) == 1
+                               and not (set(labels[true == base].tolist()) & set(labels[true != base].tolist()))}
     return out
 
 
@@ -158,13 +187,17 @@ def write(part: str, res: dict, out: Path) -> None:
     lines += ["", f"Clustering at SAME_CAMERA {c['threshold']:g}: {c['groups']} groups for {len(res['cameras'])} cameras; "
               f"groups per camera {c['groups_per_camera']}; groups shared by two cameras {c['groups_shared_by_cameras']}; "
               f"exact: {c['exact']}."]
+    if res.get("light"):
+        lines += ["", "| camera in less light | lowest correlation with its pictures as filmed | one group with them |",
+                  "|---|---|---|"]
+        lines += [f"| {c} | {v['lowest_with_as_filmed']:.3f} | {v['joined']} |" for c, v in res["light"].items()]
     (out / f"camera_pictures_{part}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("part", choices=["dev", "confirm"])
+    ap.add_argument("part", choices=["dev", "confirm", "light"])
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args()
     write(args.part, measure(args.part), args.out)

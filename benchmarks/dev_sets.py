@@ -580,8 +580,16 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return camera_foliage(frames, fps, rng, calm=kind == "foliage-calm")
     if kind == "rain":
         return camera_rain(frames, rng)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain')}, "
-                     f"got {kind!r}")
+    if kind in LIGHT_EFFECTS:  # less light: a darker, steeper tone curve and more sensor noise
+        gain, gamma, sigma = LIGHT_EFFECTS[kind]
+        dark = 255.0 * gain * (frames.astype(np.float32) / 255.0) ** gamma
+        return np.clip(dark + rng.normal(0, sigma, frames.shape).astype(np.float32), 0, 255).astype(np.uint8)
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain')}"
+                     f" or {tuple(LIGHT_EFFECTS)}, got {kind!r}")
+
+
+#: the same camera in less light (camera_pictures.py light): (gain, gamma, noise sigma in grey levels)
+LIGHT_EFFECTS = {"dusk": (0.45, 1.8, 6.0), "night": (0.2, 2.2, 10.0)}
 
 
 def degrade_tree(src: Path, dst: Path, kind: str, seed: int = 0, image_fps: float = 10.0) -> Path:
