@@ -179,14 +179,20 @@ def write(part: str, res: dict, out: Path) -> None:
               for c, n in res["cameras"].items()]
     lines += ["", "| cameras | highest correlation of one picture of each |", "|---|---|"]
     lines += [f"| {k} | {v:.3f} |" for k, v in res["highest_across"].items()]
-    lines += ["", f"Lowest within a camera {res['min_within']:.3f}, highest across cameras {res['max_across']:.3f} "
-              f"(gap {res['gap']:.3f})."]
+    if not res.get("light"):  # there the "cameras" above are one camera in three lights
+        lines += ["", f"Lowest within a camera {res['min_within']:.3f}, highest across cameras {res['max_across']:.3f} "
+                  f"(gap {res['gap']:.3f})."]
     if part == "dev":
         lines += ["", f"Chosen by the rule: SAME_CAMERA = {res['chosen']}."]
     c = res["clustering"]
-    lines += ["", f"Clustering at SAME_CAMERA {c['threshold']:g}: {c['groups']} groups for {len(res['cameras'])} cameras; "
-              f"groups per camera {c['groups_per_camera']}; groups shared by two cameras {c['groups_shared_by_cameras']}; "
-              f"exact: {c['exact']}."]
+    if res.get("light"):  # a camera and its darker selves are one camera here
+        true = {k.split(" (")[0] for k in res["cameras"]}
+        lines += ["", f"Clustering at SAME_CAMERA {c['threshold']:g}: {c['groups']} groups for {len(true)} cameras "
+                  "(each with its darker selves)."]
+    else:
+        lines += ["", f"Clustering at SAME_CAMERA {c['threshold']:g}: {c['groups']} groups for {len(res['cameras'])} cameras; "
+                  f"groups per camera {c['groups_per_camera']}; groups shared by two cameras "
+                  f"{c['groups_shared_by_cameras']}; exact: {c['exact']}."]
     if res.get("light"):
         lines += ["", "| camera in less light | lowest correlation with its pictures as filmed | one group with them |",
                   "|---|---|---|"]
