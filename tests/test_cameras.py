@@ -105,6 +105,12 @@ def test_per_camera_on_a_history_scores_each_video_with_its_cameras_model(tmp_pa
         assert list(left) == ["elsewhere.mp4"] and "matches none of the cameras" in left["elsewhere.mp4"]
     index = json.loads((models / "models.json").read_text())
     assert len(index["groups"]["camera-01"]["camera"]["scene"]) == SCENE_SHAPE[0] * SCENE_SHAPE[1]
+    # a live stream needs one camera's model: the choice names each camera by its history's videos
+    from videoad.live import WatchError, WatchModel
+
+    with pytest.raises(WatchError, match=r"camera-01 \(site/road0.mp4, site/road1.mp4\); "
+                                         r"camera-02 \(site/stripes0.mp4, site/stripes1.mp4\)\): name one with --group"):
+        WatchModel.load(models)
 
 
 def test_per_camera_without_pictures_names_the_files(tmp_path):

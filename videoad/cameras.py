@@ -148,13 +148,24 @@ def camera_groups(store, keys: Sequence[str] | None = None) -> dict[str, list[st
 
 
 def camera_pictures(store, groups: Mapping[str, Sequence[str]]) -> dict[str, dict]:
-    """Per camera, the mean of its videos' pictures and their frame size: what a scored video
-    is matched against (kept in models.json by `--save-model`)."""
+    """Per camera, the mean of its videos' pictures and their frame size (what a scored video is
+    matched against) and the first of its videos (how a person tells which camera it is); kept
+    in models.json by `--save-model`."""
     out = {}
     for name, keys in groups.items():
         pics, sizes = pictures_of(store, keys)
-        out[name] = {"scene": [round(float(v), 2) for v in np.mean(pics, axis=0).ravel()], "frame_size": sizes[0]}
+        out[name] = {"scene": [round(float(v), 2) for v in np.mean(pics, axis=0).ravel()], "frame_size": sizes[0],
+                     "videos": list(keys)[:5], "n_videos": len(keys)}
     return out
+
+
+def describe(name: str, entry) -> str:
+    """A camera group as a person tells it: its name and the first videos it was fitted on."""
+    camera = entry.get("camera") if isinstance(entry, Mapping) else None
+    if not isinstance(camera, Mapping) or not camera.get("videos"):
+        return name
+    more = int(camera.get("n_videos", 0)) - len(camera["videos"])
+    return f"{name} ({', '.join(camera['videos'])}{f' and {more} more' if more > 0 else ''})"
 
 
 def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA

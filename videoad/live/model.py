@@ -72,8 +72,10 @@ class WatchModel:
             elif "all" in groups:
                 group = "all"
             else:
-                raise WatchError(f"{model_dir} holds models of several groups ({', '.join(sorted(groups))}): "
-                                 "name one with --group")
+                from videoad.cameras import describe
+
+                raise WatchError(f"{model_dir} holds models of several groups ("
+                                 + "; ".join(describe(g, groups[g]) for g in sorted(groups)) + "): name one with --group")
         if group not in groups:
             raise WatchError(f"{model_dir}: no model for group {group!r} (has {', '.join(sorted(groups))})")
         entry = groups[group]
