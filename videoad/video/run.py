@@ -211,7 +211,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     `save_models` (torch detectors only) also keeps the models for `score`."""
     cfg = (cfg or DetectConfig()).check()
     if cfg.mode == "per-video":
-        raise ValueError("fitting on history serves per-category or pooled grouping; a per-video model "
+        raise ValueError("fitting on history serves per-category, per-camera or pooled grouping; a per-video model "
                          "cannot score other videos")
     fit_store, store, annotations = open_store(history), open_store(features), _annotations(annotations)
     fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
