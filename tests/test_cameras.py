@@ -115,7 +115,7 @@ def test_per_camera_on_a_history_scores_each_video_with_its_cameras_model(tmp_pa
 
 def test_per_camera_without_pictures_names_the_files(tmp_path):
     fake_video(tmp_path / "old", "cam/a.mp4", 60, seed=1)
-    with pytest.raises(ValueError, match=r"1 feature file\(s\) keep no scene picture .*a.mp4.h5.*extract these videos again"):
+    with pytest.raises(ValueError, match=r"1 feature file\(s\) keep no scene picture .*a.mp4.h5.*rerun the same extract command"):
         video.detect(tmp_path / "old", CFG)
 
 

@@ -82,9 +82,8 @@ def camera_name(index: int) -> str:
     return f"camera-{index + 1:02d}"
 
 
-def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
-    """Each key's scene picture and frame size from the store's attributes; a key without a
-    picture is an error naming the files (extracted before pictures were kept, or imported)."""
+def _read_pictures(store, keys: Sequence[str]) -> tuple[list, list, list]:
+    """(pictures, frame sizes, keys without a picture) from the store's attributes alone."""
     from extract.scene import scene_of
 
     pics, sizes, missing = [], [], []
@@ -94,28 +93,30 @@ def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
         if pic is None:
             missing.append(key)
         pics.append(pic)
-        sizes.append(attrs.get("frame_size"))
+        size = attrs.get("frame_size")
+        sizes.append(list(size) if size is not None else None)
+    return pics, sizes, missing
+
+
+def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
+    """Each key's scene picture and frame size; a key without a picture is an error naming the
+    files (extracted before pictures were kept, or imported)."""
+    pics, sizes, missing = _read_pictures(store, keys)
     if missing:
         shown = ", ".join(str(store.path(k)) for k in missing[:5]) + (", ..." if len(missing) > 5 else "")
         raise ValueError(f"{store.root}: {len(missing)} feature file(s) keep no scene picture ({shown}): "
-                         "--per-camera tells cameras apart by the picture `videoad extract` keeps with each video "
-                         "(files extracted before it did, or imported features, have none); extract these videos again (delete their .h5 files and rerun the same "
-                         "extract command), or group them by folder (--per-category)")
-    return pics, [list(s) if s is not None else None for s in sizes]
+                         "--per-camera tells cameras apart by the picture `videoad extract` keeps with each video; "
+                         "rerun the same extract command, which adds it to files written before it did (one decode "
+                         "of each source, no feature recomputed); imported features have none, so group them by "
+                         "folder (--per-category)")
+    return pics, sizes
 
 
 def count_cameras(store, keys: Sequence[str]) -> int | None:
     """How many cameras the videos `keys` show, or None when one of them keeps no picture."""
-    from extract.scene import scene_of
-
-    pics, sizes = [], []
-    for key in keys:
-        attrs = store.attrs(key)
-        pic = scene_of(attrs)
-        if pic is None:
-            return None
-        pics.append(pic)
-        sizes.append(attrs.get("frame_size"))
+    pics, sizes, missing = _read_pictures(store, keys)
+    if missing:
+        return None
     return int(cluster(pics, sizes).max()) + 1 if pics else 0
 
 
