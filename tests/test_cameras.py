@@ -132,6 +132,11 @@ def test_detect_per_camera_on_the_command_line(tmp_path):
     assert res.exit_code == 0, res.output
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["config"]["mode"] == "per-camera" and len(run["groups"]) == 2
+    assert "camera-01: 2 video(s) (site/road0.mp4, site/road1.mp4)" in res.output
+    mixed = CliRunner().invoke(cli, ["detect", str(tmp_path / "store"), "-o", str(tmp_path / "mixed"),
+                                     "--per-category", "--config", str(cfg)])
+    assert mixed.exit_code == 0, mixed.output
+    assert "note: group site fits one model over 2 cameras" in mixed.output and "camera-01" not in mixed.output
 
 
 def test_extraction_keeps_each_videos_picture_and_a_rerun_adds_it_to_older_files(tmp_path):

@@ -153,6 +153,14 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
             click.echo(f"skipped {g['group']}: {g['reason']}")
     for item in scores.meta.get("left_out", []):
         click.echo(f"left out {item['video']}: {item['reason']}")
+    if scores.meta.get("config", {}).get("mode") == "per-camera":  # which camera is which
+        for g in scores.groups:
+            shown = ", ".join(g["videos"][:3]) + (f" and {len(g['videos']) - 3} more" if len(g["videos"]) > 3 else "")
+            click.echo(f"{g['group']}: {len(g['videos'])} video(s) ({shown})")
+    for g in scores.groups:
+        if g.get("cameras"):
+            click.echo(f"note: group {g['group']} fits one model over {g['cameras']} cameras (by their scene "
+                       "pictures); --per-camera fits one per camera")
     n_ok = sum(g["status"] != "skipped" for g in scores.groups)
     click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
                f"{len(scores)} videos; scores in {output}")
