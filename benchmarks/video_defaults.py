@@ -592,6 +592,23 @@ def stage_check_night(work: Path, run_seeds) -> dict:
     return check_effect(work, run_seeds, "night")
 
 
+def stage_check_night_blur(work: Path, run_seeds) -> dict:
+    """After check-night (every method near chance at night): the motion backbone's `blur` option
+    (a Gaussian of sigma 1.5 px on each grey frame before flow and differences, the option for noisy
+    cameras) on the same night sets, history alike and by day. A measurement of an option, nothing
+    chosen on it."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [("DUAD defaults, blur 1.5", base, tuple(run_seeds)),
+               ("knn, blur 1.5", replace(base, detector="knn", params={}), (0,))]
+    variant = ("blur1p5", {"blur": 1.5}, None)
+    rows = []
+    for calm in (False, True):
+        label = "night" + (", calm history" if calm else "")
+        rows += [{**r, "effect": label}
+                 for r in measure_methods(camera_sets(work, "night", variant, calm_history=calm), methods, alarms=True)]
+    return {"rows": rows}
+
+
 def stage_check_foliage(work: Path, run_seeds) -> dict:
     """After check-shake, another way a real view differs from every development set: part of it
     moves all the time. Outdoor cameras see trees, hedges and flags in the wind, whose leaves move
@@ -1576,7 +1593,7 @@ def main() -> None:
                                       "check-camera", "dev-blur", "check-shake", "dev-stabilize",
                                       "confirm-shake", "check-still", "check-foliage", "dev-calibrate",
                                       "confirm-foliage", "confirm-calibrate", "check-ignore", "check-close",
-                                      "check-rain", "check-mask", "check-multicam", "check-night"])
+                                      "check-rain", "check-mask", "check-multicam", "check-night", "check-night-blur"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -1945,6 +1962,14 @@ def main() -> None:
                         "The defaults of `videoad extract` / `videoad detect`, pooled. Pooled frame AUROC; DUAD over "
                         "run seeds 0..n-1, kNN and PCA at seed 0 on the same cell rows; the alarm column is each "
                         "method's default line summed over the run seeds."),
+        "check-night-blur": (lambda: stage_check_night_blur(args.workdir, tuple(range(args.run_seeds))),
+                             "video_check_night_blur",
+                             "Video defaults: the same camera at night, extracted with `blur=1.5` (an option)",
+                             "The check-night sets through `dev_sets.camera_effect`'s night, history alike and a history "
+                             "by day, extracted with the motion backbone's `blur=1.5` (a Gaussian on every grey frame "
+                             "before flow and differences); the detection defaults, pooled. Pooled frame AUROC; DUAD "
+                             "over run seeds 0..n-1, kNN at seed 0; the alarm column is each method's default line "
+                             "summed over the run seeds. A measurement of an option; nothing is chosen on it."),
         "check-mask": (lambda: stage_check_mask(args.workdir, tuple(range(args.run_seeds))), "video_check_mask",
                        "Video defaults: the leaves masked at extraction (an option a user sets)",
                        "The check-ignore sets (the check-foliage development sets and the confirm-foliage sets: "
