@@ -39,6 +39,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-mask --run-seeds 2   # the leaves masked
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-multicam --part confirm|dev --run-seeds 2
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-night --run-seeds 2  # the same camera at night
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-night-blur --run-seeds 1  # blur=1.5 there
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
 user gets without options was chosen in the `dev` stage on the development sets of
