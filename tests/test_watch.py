@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -626,3 +627,34 @@ def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_
         watched = [float(r["score"]) for r in csv.DictReader(fh)]
     assert len(batch) > 20
     np.testing.assert_allclose(watched, batch, rtol=1e-4)
+
+
+def test_per_camera_models_watch_the_camera_a_source_shows(tmp_path):
+    """Models fitted --per-camera on two cameras' history: with no --group, watch picks the camera
+    the source's first frames show, says so, and scores with it; a source of neither camera, or
+    a folder, is refused with the cameras listed."""
+    from dataclasses import replace
+
+    from videoad import video
+
+    root = tmp_path
+    for cam, background in (("road", 21), ("square", 22)):
+        scene = replace(synth.SceneConfig(n_frames=200, fps=FPS), background_seed=background)
+        synth.generate(root / "history" / cam, n_normal=2, events=(), seed=background, cfg=scene)
+        synth.generate(root / "today" / cam, n_normal=0, events=("runner",), seed=background + 100, cfg=scene)
+    _extract(root / "history", root / "history-features")
+    video.detect(root / "history-features", video.DetectConfig(mode="per-camera", min_clips=10),
+                 save_models=root / "models")
+    square = next((root / "today" / "square").rglob("*.avi"))
+    res = CliRunner().invoke(cli, ["watch", str(square), "--model", str(root / "models"), "-o", str(root / "w"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert re.search(r"camera camera-02: Runner001.avi: camera-02 \(scene correlation (0\.9\d|1\.00)\)", res.output)
+    assert "1 event(s)" in res.output and _of(_records(root / "w"), "watch")
+    other = synth.generate(root / "elsewhere", n_normal=1, events=(), seed=5,
+                           cfg=replace(synth.SceneConfig(n_frames=60, fps=FPS), background_seed=99))
+    res = CliRunner().invoke(cli, ["watch", str(other.root / other.videos[0].video), "--model", str(root / "models"),
+                                   "-o", str(root / "x"), "-q"])
+    assert res.exit_code != 0 and "do not all show one camera" in res.output and "camera-01 (" in res.output
+    res = CliRunner().invoke(cli, ["watch", str(root / "today" / "square"), "--model", str(root / "models"),
+                                   "-o", str(root / "y"), "-q", "--once"])
+    assert res.exit_code != 0 and "not known before its files arrive" in res.output

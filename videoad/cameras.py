@@ -169,25 +169,31 @@ def describe(name: str, entry) -> str:
     return f"{name} ({', '.join(camera['videos'])}{f' and {more} more' if more > 0 else ''})"
 
 
-def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA
-           ) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """Scored keys to the known cameras (`camera_pictures`' form): each to the camera whose mean
-    picture it correlates with best; (camera -> keys, key -> why it matches none) where the best
-    is under `threshold`."""
+def match(picture: np.ndarray, size, known: Mapping[str, Mapping], threshold: float = SAME_CAMERA
+          ) -> tuple[str | None, float]:
+    """The known camera (`camera_pictures`' form) whose mean picture `picture` correlates with best,
+    and that correlation; the camera is None under `threshold`."""
     from extract.scene import SCENE_SHAPE
 
-    pics, sizes = pictures_of(store, keys)
     names = list(known)
     refs = [np.asarray(known[n]["scene"], np.float64).reshape(SCENE_SHAPE) for n in names]
-    ref_sizes = [known[n].get("frame_size") for n in names]
+    sims = similarities([picture, *refs], [size, *[known[n].get("frame_size") for n in names]])[0, 1:]
+    best = int(np.argmax(sims))
+    return (names[best] if sims[best] >= threshold else None), float(sims[best])
+
+
+def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA
+           ) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Scored keys to the known cameras (`camera_pictures`' form), each to the one `match` finds;
+    (camera -> keys, key -> why it matches none)."""
+    pics, sizes = pictures_of(store, keys)
     groups: dict[str, list[str]] = {}
     unmatched: dict[str, str] = {}
     for key, pic, size in zip(keys, pics, sizes):
-        sims = similarities([pic, *refs], [size, *ref_sizes])[0, 1:]
-        best = int(np.argmax(sims))
-        if sims[best] >= threshold:
-            groups.setdefault(names[best], []).append(key)
+        camera, sim = match(pic, size, known, threshold)
+        if camera is not None:
+            groups.setdefault(camera, []).append(key)
         else:
-            unmatched[key] = (f"its scene matches none of the cameras fitted ({', '.join(names)}; best "
-                              f"correlation {sims[best]:.2f} < {threshold:g}): fit on footage of this camera")
+            unmatched[key] = (f"its scene matches none of the cameras fitted ({', '.join(known)}; best "
+                              f"correlation {sim:.2f} < {threshold:g}): fit on footage of this camera")
     return dict(sorted(groups.items())), unmatched
