@@ -51,25 +51,13 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import dev_sets  # noqa: E402
 
-from extract.decode import open_image_folder, open_video  # noqa: E402
 from extract.run import list_inputs  # noqa: E402
-from extract.scene import SceneSampler  # noqa: E402
+from extract.scene import picture_of_source  # noqa: E402
 from videoad import cameras  # noqa: E402
 from videoad.bench.common import environment  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 WORK = ROOT / "runs" / "video_defaults"
-
-
-def picture(source) -> tuple[np.ndarray, list[int]]:
-    stream = open_image_folder(source.path, fps=10) if source.kind == "images" else open_video(source.path)
-    sampler, size = SceneSampler(), None
-    try:
-        for frame in sampler.watch(stream.frames):
-            size = size or [int(frame.shape[0]), int(frame.shape[1])]
-    finally:
-        stream.close()
-    return sampler.picture(), size
 
 
 def camera_folders(part: str) -> dict[str, list[Path]]:
@@ -121,7 +109,7 @@ def measure(part: str) -> dict:
         for folder in folders:
             _, listing = list_inputs(folder, recursive=True)
             for src in listing.sources:
-                pic, size = picture(src)
+                pic, size = picture_of_source(src, image_fps=10)
                 if pic is None:
                     continue
                 names.append(f"{folder.relative_to(folder.parents[2]) if len(folder.parents) > 2 else folder}/{src.key}")

@@ -533,8 +533,7 @@ def stage_check_camera(work: Path, run_seeds) -> dict:
     that gives normal videos events where the clean camera gave none, is a limitation to state and
     the next round's lead; one that costs less is within what the defaults already hold."""
     base = video.DetectConfig(mode="pooled")
-    methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
-               ("pca", replace(base, detector="pca", params={}), (0,))]
+    methods = duad_knn_pca(base, run_seeds)
     rows = []
     for effect in ("clean",) + dev_sets.CAMERA_EFFECTS:
         rows += [{**r, "effect": effect} for r in measure_methods(camera_sets(work, effect), methods, alarms=True)]
@@ -556,13 +555,28 @@ def stage_check_shake(work: Path, run_seeds) -> dict:
     return check_effect(work, run_seeds, "shake")
 
 
+def duad_knn_pca(base, run_seeds) -> list:
+    """The methods of the checks: DUAD with `base` over the run seeds, kNN and PCA at seed 0 on the same rows."""
+    return [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
+            ("pca", replace(base, detector="pca", params={}), (0,))]
+
+
+def calibrations_side_by_side(sets: list, run_seeds) -> dict:
+    """`duad_knn_pca` on `sets` with `cell_calibration` none and z, the default alarm line's outcome."""
+    rows = []
+    for how in ("none", "z"):
+        methods = duad_knn_pca(video.DetectConfig(mode="pooled", cell_calibration=how), run_seeds)
+        rows += [{**r, "cell_calibration": how, "method": f"{r['method']}, calibration {how}"}
+                 for r in measure_methods(sets, methods, alarms=True)]
+    return {"rows": rows}
+
+
 def check_effect(work: Path, run_seeds, effect: str, calm_effect: str | None = None) -> dict:
     """The check-camera sets as filmed and through `effect` (history and scored alike), then the
     inductive ones against a calm history (as filmed, or through `calm_effect`): DUAD defaults over
     the run seeds with the default alarm line, kNN and PCA at seed 0 on the same rows."""
     base = video.DetectConfig(mode="pooled")
-    methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
-               ("pca", replace(base, detector="pca", params={}), (0,))]
+    methods = duad_knn_pca(base, run_seeds)
     rows = []
     for kind, calm in (("clean", False), (effect, False), (effect, True)):
         label = kind + (", calm history" if calm else "")
@@ -737,8 +751,7 @@ def stage_confirm_shake(work: Path, run_seeds) -> dict:
     kNN and PCA at seed 0 on the same rows. Reading written before the run: the option holds if
     DUAD with it is above DUAD without it on most of these six sets."""
     base = video.DetectConfig(mode="pooled")
-    methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
-               ("pca", replace(base, detector="pca", params={}), (0,))]
+    methods = duad_knn_pca(base, run_seeds)
     rows = []
     for on in (False, True):
         variant = ("stabilize", {"stabilize": True}, None) if on else ("nostabilize", {"stabilize": False}, None)
@@ -755,15 +768,8 @@ def stage_confirm_foliage(work: Path, run_seeds) -> dict:
     defaults untouched: DUAD over the run seeds with the default alarm line, kNN and PCA at seed 0
     on the same rows under the same calibration. Reading written before the run: the calibration
     holds if DUAD with it is above DUAD without it on most of these six sets."""
-    rows = []
-    for how in ("none", "z"):
-        base = video.DetectConfig(mode="pooled", cell_calibration=how)
-        methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
-                   ("pca", replace(base, detector="pca", params={}), (0,))]
-        rows += [{**r, "cell_calibration": how, "method": f"{r['method']}, calibration {how}"}
-                 for r in measure_methods(camera_confirm_sets(work, "foliage", calm_effect="foliage-calm"), methods,
-                                          alarms=True)]
-    return {"rows": rows}
+    return calibrations_side_by_side(list(camera_confirm_sets(work, "foliage", calm_effect="foliage-calm")),
+                                     run_seeds)
 
 
 def stage_confirm_calibrate(work: Path, run_seeds) -> dict:
@@ -774,14 +780,7 @@ def stage_confirm_calibrate(work: Path, run_seeds) -> dict:
     after the confirm-ped2 and confirm-fresh stages, run while z was the default for an hour, had
     shown it losing there (docs/defaults.md, "Leaves in the wind")."""
     sets = list(ped2_sets(work)) + list(fresh_sets(work)) + list(demo_sets(work, (0, 1, 2, 3, 4), ("confirm", {}, None)))
-    rows = []
-    for how in ("none", "z"):
-        base = video.DetectConfig(mode="pooled", cell_calibration=how)
-        methods = [("DUAD defaults", base, tuple(run_seeds)), ("knn", replace(base, detector="knn", params={}), (0,)),
-                   ("pca", replace(base, detector="pca", params={}), (0,))]
-        rows += [{**r, "cell_calibration": how, "method": f"{r['method']}, calibration {how}"}
-                 for r in measure_methods(sets, methods, alarms=True)]
-    return {"rows": rows}
+    return calibrations_side_by_side(sets, run_seeds)
 
 
 #: the check-ignore stage: the grid cells the foliage strip fills (the left 20% of the widened frame:

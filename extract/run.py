@@ -335,7 +335,7 @@ def _backfill_picture(path: Path, attrs: Mapping[str, Any], source: Source, deco
     if SCENE_ATTR in attrs:
         return None
     try:
-        add_picture(path, picture_of_source(source, decoders, options.image_fps))
+        add_picture(path, picture_of_source(source, decoders, options.image_fps)[0])
     except Exception as exc:  # noqa: BLE001 - the features are intact; only the picture is missing
         log.warning("%s: no scene picture added: %s", source.key, exc)
         return f"no scene picture added ({type(exc).__name__}: {exc})"

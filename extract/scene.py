@@ -91,21 +91,30 @@ def scene_of(attrs) -> np.ndarray | None:
     return arr.reshape(SCENE_SHAPE)
 
 
-def picture_of_source(source, decoders: tuple[str, ...] = (), image_fps: float | None = None) -> np.ndarray | None:
-    """The picture of a source (`extract.sources.Source`) decoded once, as the extractor samples it."""
+def picture_of_stream(stream, limit: int | None = None) -> tuple[np.ndarray | None, list[int] | None]:
+    """(the picture, the frame size [height, width]) of an opened stream's frames (its first `limit`
+    frames, else all), as the extractor samples them; the stream is closed after."""
+    sampler, size = SceneSampler(), None
+    try:
+        for i, frame in enumerate(sampler.watch(stream.frames)):
+            size = size or [int(frame.shape[0]), int(frame.shape[1])]
+            if limit is not None and i + 1 >= limit:
+                break
+    finally:
+        stream.close()
+    return sampler.picture(), size
+
+
+def picture_of_source(source, decoders: tuple[str, ...] = (), image_fps: float | None = None
+                      ) -> tuple[np.ndarray | None, list[int] | None]:
+    """`picture_of_stream` of a source (`extract.sources.Source`) decoded once."""
     from .decode import open_image_folder, open_video
 
     if source.kind == "images":
         stream = open_image_folder(source.path, fps=image_fps)
     else:
         stream = open_video(source.path, decoders) if decoders else open_video(source.path)
-    sampler = SceneSampler()
-    try:
-        for _ in sampler.watch(stream.frames):
-            pass
-    finally:
-        stream.close()
-    return sampler.picture()
+    return picture_of_stream(stream)
 
 
 def add_picture(path, picture: np.ndarray | None) -> None:

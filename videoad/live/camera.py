@@ -15,27 +15,12 @@ from videoad.live.sources import FileSource, StreamSource
 CAMERA_FRAMES = 48
 
 
-def _picture(source) -> tuple[object, list[int] | None]:
-    from extract.scene import SceneSampler
-
-    stream = next(source.feeds(threading.Event())).open()
-    sampler, size = SceneSampler(), None
-    try:
-        for i, frame in enumerate(stream.frames):
-            size = size or [int(frame.shape[0]), int(frame.shape[1])]
-            sampler.add(frame)
-            if i + 1 >= CAMERA_FRAMES:
-                break
-    finally:
-        stream.close()
-    return sampler.picture(), size
-
-
 def choose_camera(model_dir, sources) -> tuple[str, str] | None:
     """(the camera group every source shows, a line saying how well) for a folder of per-camera
     models; None when the models were not fitted per camera (or the index cannot be read: loading
     the model says why). A source that matches no camera, sources of different cameras, or a
     folder (its files arrive later) are errors that list the cameras, to be named with --group."""
+    from extract.scene import picture_of_stream
     from videoad.cameras import describe, match
 
     try:
@@ -52,7 +37,7 @@ def choose_camera(model_dir, sources) -> tuple[str, str] | None:
         if not isinstance(source, (FileSource, StreamSource)):
             raise WatchError(f"{source.name}: the camera a folder shows is not known before its files arrive; name "
                              f"one with --group ({listing})")
-        picture, size = _picture(source)
+        picture, size = picture_of_stream(next(source.feeds(threading.Event())).open(), CAMERA_FRAMES)
         if picture is None:
             raise WatchError(f"{source.name}: no frame to tell its camera by; name one with --group ({listing})")
         found[source.name] = match(picture, size, known)

@@ -215,11 +215,12 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                          "cannot score other videos")
     fit_store, store, annotations = open_store(history), open_store(features), _annotations(annotations)
     fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
-    if cfg.mode == "per-camera":  # the history's cameras; each scored video goes to the one it shows
+    known = _cameras_of(cfg, fit_store, fit_groups)
+    if known is not None:  # per-camera: the history's cameras; each scored video goes to the one it shows
         from videoad.cameras import assign
 
         kept, counts, left_out = _screen(store, {"all": store.keys()})
-        groups, unmatched = assign(store, kept["all"], _cameras_of(cfg, fit_store, fit_groups))
+        groups, unmatched = assign(store, kept["all"], known)
         left_out.update(unmatched)
         if not groups:
             raise ValueError(f"{features}: no video shows a camera of the history {history} ("
@@ -253,7 +254,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     if model_dir:
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results},
-                     _cameras_of(cfg, fit_store, {r["group"]: fit_groups[r["group"]] for r in results}))
+                     known and {r["group"]: known[r["group"]] for r in results})
     return scoreset
 
 
