@@ -629,10 +629,22 @@ def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_
     np.testing.assert_allclose(watched, batch, rtol=1e-4)
 
 
-def test_per_camera_models_watch_the_camera_a_source_shows(tmp_path):
-    """Models fitted --per-camera on two cameras' history: with no --group, watch picks the camera
-    the source's first frames show, says so, and scores with it; a source of neither camera, or
-    a folder, is refused with the cameras listed."""
+def _clip_scores(out: Path) -> dict[str, list[float]]:
+    import csv
+
+    found: dict[str, list[float]] = {}
+    with open(out / live.CLIPS_FILE) as fh:
+        for r in csv.DictReader(fh):
+            found.setdefault(r["video"], []).append(float(r["score"]))
+    return found
+
+
+def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
+    """Models fitted --per-camera on two cameras' history: with no --group, watch tells each
+    source's camera from its first frames, says so, and scores it with that camera's model (the
+    same clip scores as naming the camera with --group); a folder's files are told one by one, and
+    one of neither camera is left out with a `skipped` record; a file of neither camera is refused
+    with the cameras listed."""
     from dataclasses import replace
 
     from videoad import video
@@ -645,16 +657,60 @@ def test_per_camera_models_watch_the_camera_a_source_shows(tmp_path):
     _extract(root / "history", root / "history-features")
     video.detect(root / "history-features", video.DetectConfig(mode="per-camera", min_clips=10),
                  save_models=root / "models")
-    square = next((root / "today" / "square").rglob("*.avi"))
-    res = CliRunner().invoke(cli, ["watch", str(square), "--model", str(root / "models"), "-o", str(root / "w"), "-q"])
+    road, square = (next((root / "today" / c).rglob("*.avi")) for c in ("road", "square"))
+    shutil.copy(road, root / "road.avi")
+    shutil.copy(square, root / "square.avi")
+    runner = CliRunner()
+
+    res = runner.invoke(cli, ["watch", str(root / "road.avi"), str(root / "square.avi"), "--model",
+                              str(root / "models"), "-o", str(root / "w"), "-q", "--clip-scores"])
     assert res.exit_code == 0, res.output
-    assert re.search(r"camera camera-02: Runner001.avi: camera-02 \(scene correlation (0\.9\d|1\.00)\)", res.output)
-    assert "1 event(s)" in res.output and _of(_records(root / "w"), "watch")
+    told = dict(re.findall(r"camera of (\w+\.avi): (camera-0\d) \(scene correlation (?:0\.9\d|1\.00)\)", res.output))
+    assert set(told) == {"road.avi", "square.avi"} and told["road.avi"] != told["square.avi"], res.output
+    records = _records(root / "w")
+    start = _of(records, "watch")[0]
+    assert {k: v["group"] for k, v in start["models"].items()} == told
+    assert {r["source"]: r["group"] for r in _of(records, "close")} == told  # each runner caught, by its camera
+    together = _clip_scores(root / "w")
+    for name, camera in told.items():  # the same scores as that camera's model named with --group
+        res = runner.invoke(cli, ["watch", str(root / name), "--model", str(root / "models"), "-o",
+                                  str(root / f"alone-{name}"), "-q", "--clip-scores", "--group", camera])
+        assert res.exit_code == 0, res.output
+        alone = _clip_scores(root / f"alone-{name}")[name]
+        assert len(alone) > 20
+        np.testing.assert_allclose(together[name], alone, rtol=1e-5)
+    wrong = {"road.avi": told["square.avi"], "square.avi": told["road.avi"]}
+    res = runner.invoke(cli, ["watch", str(root / "road.avi"), "--model", str(root / "models"), "-o",
+                              str(root / "wrong"), "-q", "--clip-scores", "--group", wrong["road.avi"]])
+    assert res.exit_code == 0, res.output
+    assert not np.allclose(_clip_scores(root / "wrong")["road.avi"], together["road.avi"], rtol=1e-3)
+
+    inbox = root / "inbox"
+    inbox.mkdir()
+    shutil.copy(road, inbox / "a_road.avi")
+    shutil.copy(square, inbox / "b_square.avi")
     other = synth.generate(root / "elsewhere", n_normal=1, events=(), seed=5,
                            cfg=replace(synth.SceneConfig(n_frames=60, fps=FPS), background_seed=99))
-    res = CliRunner().invoke(cli, ["watch", str(other.root / other.videos[0].video), "--model", str(root / "models"),
-                                   "-o", str(root / "x"), "-q"])
-    assert res.exit_code != 0 and "do not all show one camera" in res.output and "camera-01 (" in res.output
-    res = CliRunner().invoke(cli, ["watch", str(root / "today" / "square"), "--model", str(root / "models"),
-                                   "-o", str(root / "y"), "-q", "--once"])
-    assert res.exit_code != 0 and "not known before its files arrive" in res.output
+    shutil.copy(other.root / other.videos[0].video, inbox / "c_elsewhere.avi")
+    res = runner.invoke(cli, ["watch", str(inbox), "--model", str(root / "models"), "-o", str(root / "f"),
+                              "--once", "--clip-scores"])
+    assert res.exit_code == 0, res.output
+    assert "inbox: each file's camera told as it arrives" in res.output
+    assert "1 file(s) of no known camera, not scored" in res.output
+    records = _records(root / "f")
+    videos = {r["video"]: r for r in _of(records, "video")}
+    assert {v: r["group"] for v, r in videos.items()} == {"a_road.avi": told["road.avi"],
+                                                           "b_square.avi": told["square.avi"]}
+    assert all(r["scene_correlation"] >= 0.9 and r["threshold"] > 0 for r in videos.values())
+    skipped = _of(records, "skipped")
+    assert [r["video"] for r in skipped] == ["c_elsewhere.avi"]
+    assert "matches none of the models' cameras" in skipped[0]["reason"]
+    per_file = _clip_scores(root / "f")
+    assert set(per_file) == {"a_road.avi", "b_square.avi"}
+    np.testing.assert_allclose(per_file["a_road.avi"], together["road.avi"], rtol=1e-5)
+    np.testing.assert_allclose(per_file["b_square.avi"], together["square.avi"], rtol=1e-5)
+
+    res = runner.invoke(cli, ["watch", str(inbox / "c_elsewhere.avi"), "--model", str(root / "models"),
+                              "-o", str(root / "x"), "-q"])
+    assert res.exit_code != 0 and "c_elsewhere.avi: its scene matches none of the models' cameras" in res.output
+    assert "name one with --group (camera-01 (" in res.output

@@ -45,7 +45,8 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Folder for events.jsonl and the event images (events/).  [required]")
 @config_options("configs/watch.yaml")
 @click.option("--group", help="Which group's model to use when the folder holds several (default: the only "
-              "one, else the pooled one; models fitted --per-camera: the camera the sources' first frames show).")
+              "one, else the pooled one; models fitted --per-camera: for each source the camera its first frames "
+              "show, for a folder each file's).")
 @click.option("--realtime/--no-realtime", default=None, help="Read files at their own frame rate, as a camera "
               "delivers them (default: as fast as they decode).")
 @event_options
@@ -109,15 +110,18 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **
         if len(set(names)) < len(names):
             raise live.WatchError(f"two sources have the same name ({', '.join(names)}): their events would mix")
         torch.set_num_threads(1)  # per-clip scoring is small; the cores go to decoding and features
-        group = cfg["model"]["group"]
-        if group is None:  # models fitted --per-camera: the camera the sources show
-            from videoad.live.camera import choose_camera
+        group, device = cfg["model"]["group"], cfg["model"]["device"]
+        cameras = None
+        if group is None:  # models fitted --per-camera: each source with the model of the camera it shows
+            from videoad.live.camera import CameraModels
 
-            chosen = choose_camera(model_dir, srcs)
-            if chosen is not None:
-                group = chosen[0]
-                click.echo(f"camera {group}: {chosen[1]}")
-        wm = live.WatchModel.load(model_dir, group, cfg["model"]["device"])
+            cameras = CameraModels.of(model_dir, device)
+        if cameras is not None:
+            wm, lines = cameras.choose(srcs)
+            for line in lines:
+                click.echo(f"camera of {line}")
+        else:
+            wm = live.WatchModel.load(model_dir, group, device)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     progress = live.Progress() if not quiet else None

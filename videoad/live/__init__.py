@@ -32,6 +32,7 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
@@ -48,28 +49,39 @@ __all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_FILE", "IMAGES", "Feed", "FileSo
            "make_source", "watch"]
 
 
-def watch(sources: list[Source], wm: WatchModel, out, options: WatchOptions | None = None,
+def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, options: WatchOptions | None = None,
           stop: threading.Event | None = None, on_progress: Callable[[list[SourceStats]], None] | None = None
           ) -> WatchSummary:
     """Watch `sources` with the model until they end, `stop` is set, or Ctrl-C (KeyboardInterrupt
     in the calling thread): open events are closed and recorded, hooks get `hook_timeout_s` to
-    finish, and the summary says what happened. One reader and one scorer thread per source."""
+    finish, and the summary says what happened. One reader and one scorer thread per source.
+
+    `wm`: one model for every source, or per source name a model or a `camera.CameraModels` that
+    tells each of the source's videos' camera as it begins (`CameraModels.choose`)."""
     import cv2  # noqa: F401 - imported here, once, not by two source threads at the same time
 
     options = options or WatchOptions()
     options.events.check()
     stop = stop or threading.Event()
+    per_source = {s.name: wm for s in sources} if isinstance(wm, WatchModel) else dict(wm)
+    missing = [s.name for s in sources if s.name not in per_source]
+    if missing:
+        raise WatchError(f"no model given for {', '.join(missing)}")
     recorder = Recorder(Path(out), options)
     score_lock = threading.Lock()
-    recorder.record({"type": "watch", "at": _iso(time.time()), "sources": [s.name for s in sources],
-                     "model": str(wm.model_dir), "group": wm.group, "threshold": wm.alarm_line(options.smooth),
-                     "smooth": options.smooth,
-                     "score_unit": wm.score_unit, "events": asdict(options.events), "extraction": wm.extraction,
-                     "cell_grid": list(wm.cell_grid) if wm.cell_grid else None, "pid": os.getpid()})
+    start = {"type": "watch", "at": _iso(time.time()), "sources": [s.name for s in sources],
+             "smooth": options.smooth, "events": asdict(options.events), "pid": os.getpid()}
+    if isinstance(wm, WatchModel):
+        start.update(_model_record(wm, options))
+    else:  # several cameras' models: each source's, its files' told as they arrive ("video" records)
+        start["models"] = {name: _model_record(m, options) if isinstance(m, WatchModel) else
+                           {"model": str(m.model_dir), "group": None, "cameras": sorted(m.known)}
+                           for name, m in per_source.items()}
+    recorder.record(start)
     scorers, threads = [], []
     for src in sources:  # each source stops on its own (its end, its failure) or with all of them
         q: queue.Queue = queue.Queue(maxsize=max(2, options.frame_queue))
-        scorer = _Scorer(src, wm, q, threading.Event(), recorder, options, score_lock)
+        scorer = _Scorer(src, per_source[src.name], q, threading.Event(), recorder, options, score_lock)
         scorers.append(scorer)
         threads.append(threading.Thread(target=_reader, args=(src, q, scorer.stop, options),
                                         name=f"read {src.name}", daemon=True))
@@ -102,6 +114,13 @@ def watch(sources: list[Source], wm: WatchModel, out, options: WatchOptions | No
                      "sources": [asdict(s.stats) for s in scorers]})
     recorder.close(options.hook_timeout_s)
     return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped)
+
+
+def _model_record(wm: WatchModel, options: WatchOptions) -> dict:
+    """What the start record says of a model."""
+    return {"model": str(wm.model_dir), "group": wm.group, "threshold": wm.alarm_line(options.smooth),
+            "score_unit": wm.score_unit, "extraction": wm.extraction,
+            "cell_grid": list(wm.cell_grid) if wm.cell_grid else None}
 
 
 class Progress:

@@ -1,6 +1,10 @@
 """Which camera a watched source shows, for models fitted `--per-camera` when no `--group` is
 named: a scene picture of the source's first frames (`extract.scene`) matched to each camera's
-mean picture in `models.json` (`videoad.cameras.match`), as `videoad detect --model` matches a video."""
+mean picture in `models.json` (`videoad.cameras.match`), as `videoad detect --model` matches a video.
+
+A file or a stream is matched once, before watching starts; a folder's files are matched one by
+one as they arrive (`CameraModels.for_feed`), so one `watch` scores several cameras, each with its
+own camera's model."""
 from __future__ import annotations
 
 import json
@@ -8,43 +12,97 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from videoad.live.model import WatchError
-from videoad.live.sources import FileSource, StreamSource
+from videoad.live.model import WatchError, WatchModel
+from videoad.live.sources import FileSource, FolderSource, StreamSource
 
 #: frames read from the start of a source to make its picture (about 5 s at the motion backbone's 10 fps)
 CAMERA_FRAMES = 48
 
 
-def choose_camera(model_dir, sources) -> tuple[str, str] | None:
-    """(the camera group every source shows, a line saying how well) for a folder of per-camera
-    models; None when the models were not fitted per camera (or the index cannot be read: loading
-    the model says why). A source that matches no camera, sources of different cameras, or a
-    folder (its files arrive later) are errors that list the cameras, to be named with --group."""
-    from extract.scene import picture_of_stream
-    from videoad.cameras import describe, match
+class CameraModels:
+    """The per-camera models of one folder: each camera's mean scene picture, and its model loaded
+    once, when a source first shows that camera."""
 
-    try:
-        index = json.loads((Path(model_dir) / "models.json").read_text())
-        groups, mode = index["groups"], index["config"]["mode"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    known = {g: e["camera"] for g, e in groups.items() if isinstance(e, Mapping) and isinstance(e.get("camera"), Mapping)}
-    if mode != "per-camera" or len(groups) < 2 or len(known) != len(groups):
-        return None
-    listing = "; ".join(describe(g, groups[g]) for g in sorted(groups))
-    found = {}
-    for source in sources:
-        if not isinstance(source, (FileSource, StreamSource)):
-            raise WatchError(f"{source.name}: the camera a folder shows is not known before its files arrive; name "
-                             f"one with --group ({listing})")
-        picture, size = picture_of_stream(next(source.feeds(threading.Event())).open(), CAMERA_FRAMES)
+    def __init__(self, model_dir, groups: Mapping, device: str | None = None):
+        from videoad.cameras import describe
+
+        self.model_dir, self.groups, self.device = Path(model_dir), groups, device
+        self.known = {g: e["camera"] for g, e in groups.items()}
+        self.listing = "; ".join(describe(g, groups[g]) for g in sorted(groups))
+        self._loaded: dict[str, WatchModel] = {}
+        self._lock = threading.Lock()  # folder sources' scorers load models from their own threads
+
+    @classmethod
+    def of(cls, model_dir, device: str | None = None) -> "CameraModels | None":
+        """The folder's cameras when its models were fitted per camera (two or more, each with its
+        picture); None otherwise, or when the index cannot be read (loading the model says why)."""
+        try:
+            index = json.loads((Path(model_dir) / "models.json").read_text())
+            groups, mode = index["groups"], index["config"]["mode"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if mode != "per-camera" or not isinstance(groups, Mapping) or len(groups) < 2:
+            return None
+        if not all(isinstance(e, Mapping) and isinstance(e.get("camera"), Mapping) for e in groups.values()):
+            return None
+        return cls(model_dir, groups, device)
+
+    def model(self, camera: str) -> WatchModel:
+        with self._lock:
+            if camera not in self._loaded:
+                self._loaded[camera] = WatchModel.load(self.model_dir, camera, self.device)
+            return self._loaded[camera]
+
+    def identify(self, feed) -> tuple[str | None, float | None]:
+        """(the camera a feed's first CAMERA_FRAMES frames show or None, the scene correlation; None
+        when no frame could be read). Opens the feed once more: a file is read twice, a stream
+        connected to twice."""
+        from extract.scene import picture_of_stream
+        from videoad.cameras import match
+
+        picture, size = picture_of_stream(feed.open(), CAMERA_FRAMES)
         if picture is None:
-            raise WatchError(f"{source.name}: no frame to tell its camera by; name one with --group ({listing})")
-        found[source.name] = match(picture, size, known)
-    cams = {camera for camera, _ in found.values()}
-    said = "; ".join(f"{name}: {camera or 'no camera'} (scene correlation {sim:.2f})"
-                     for name, (camera, sim) in found.items())
-    if None in cams or len(cams) > 1:
-        raise WatchError(f"{model_dir}: the sources do not all show one camera of these models ({said}); name one "
-                         f"with --group ({listing}), or watch each camera's sources in a process of its own")
-    return cams.pop(), said
+            return None, None
+        return match(picture, size, self.known)
+
+    def for_feed(self, feed) -> tuple[WatchModel | None, str, float | None]:
+        """(the model of the camera `feed` shows, its name or why none, the scene correlation); the
+        model is None when the feed shows none of the cameras or has no frame to tell it by."""
+        try:
+            camera, sim = self.identify(feed)
+        except Exception as exc:  # noqa: BLE001 - an unreadable file: its reader reports it as well
+            return None, f"cannot read its first frames to tell its camera ({type(exc).__name__}: {exc})", None
+        if sim is None:
+            return None, "no frame to tell its camera by", None
+        if camera is None:
+            return None, (f"its scene matches none of the models' cameras ({', '.join(sorted(self.known))}; best "
+                          f"scene correlation {sim:.2f}, under {_threshold():g})"), sim
+        return self.model(camera), camera, sim
+
+    def choose(self, sources) -> tuple[dict, list[str]]:
+        """Each source's model: a file's or a stream's camera is told now (one that shows none, or
+        has no frame, is an error listing the cameras); a folder's files are told as they arrive
+        (the value is this object). Returns (source name -> WatchModel or self, one line per source)."""
+        chosen, lines = {}, []
+        for source in sources:
+            if isinstance(source, FolderSource):
+                chosen[source.name] = self
+                lines.append(f"{source.name}: each file's camera told as it arrives")
+                continue
+            if not isinstance(source, (FileSource, StreamSource)):
+                raise WatchError(f"{source.name}: frames given from Python carry no camera to tell; name one "
+                                 f"with --group ({self.listing})")
+            feed = next(source.feeds(threading.Event()))
+            wm, name, sim = self.for_feed(feed)
+            if wm is None:
+                raise WatchError(f"{source.name}: {name}; name one with --group ({self.listing}), or leave the "
+                                 "source out")
+            chosen[source.name] = wm
+            lines.append(f"{source.name}: {name} (scene correlation {sim:.2f})")
+        return chosen, lines
+
+
+def _threshold() -> float:
+    from videoad.cameras import SAME_CAMERA
+
+    return SAME_CAMERA

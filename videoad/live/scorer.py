@@ -158,11 +158,16 @@ def _error_text(exc: BaseException) -> str:
 class _Scorer:
     """A source's scoring thread: frames -> clips -> features -> scores -> events -> records."""
 
-    def __init__(self, source: Source, wm: WatchModel, q: queue.Queue, stop: threading.Event, recorder: Recorder,
+    def __init__(self, source: Source, wm, q: queue.Queue, stop: threading.Event, recorder: Recorder,
                  options: WatchOptions, score_lock: threading.Lock):
-        self.source, self.wm, self.q, self.stop = source, wm, q, stop
+        """`wm`: the source's WatchModel, or a `videoad.live.camera.CameraModels` that tells each of
+        its videos' camera as it begins (a folder of several cameras' files)."""
+        self.source, self.q, self.stop = source, q, stop
         self.recorder, self.options, self.score_lock = recorder, options, score_lock
-        self.backbone = copy.copy(wm.backbone)  # its own caches (motion's frame pairs), shared weights
+        self.cameras = None if isinstance(wm, WatchModel) else wm
+        self.wm: WatchModel | None = None
+        self.skipping: str | None = None  # why the current video is not scored (its camera unknown)
+        self._camera: dict | None = None  # the camera told for the current video, for its record
         self.stats = SourceStats(source.name)
         self.slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.name).strip("_") or "source"
         self.run_stamp = time.strftime("%Y%m%d-%H%M%S")  # ids stay unique when events.jsonl is appended to
@@ -178,13 +183,23 @@ class _Scorer:
         self.cell_sample: deque = deque(maxlen=max(1, options.cell_sample))
         self.region = (0.0, 0.0, 1.0, 1.0)
         self._dropped_since, self._warned_at = 0, time.time()
-        # cells the models' history never showed moving (videoad.coverage), warned of once per video
-        self._still = list(wm.model.info.get("history_still_cells") or [])
-        self._coverage_attrs = {"backbone": wm.extraction.get("backbone"), "backbone_options": wm.extraction.get("options")}
         self._coverage_warned: set[str] = set()
         self._ending = None
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
         self.done = threading.Event()
+        if self.cameras is None:
+            self._use(wm)
+
+    def _use(self, wm: WatchModel) -> None:
+        """Score with `wm` from the next video on."""
+        if wm is self.wm:
+            return
+        self.wm = wm
+        self.backbone = copy.copy(wm.backbone)  # its own caches (motion's frame pairs), shared weights
+        self.cell_sample.clear()  # another camera's cells are not this one's typical level
+        # cells the models' history never showed moving (videoad.coverage), warned of once per video
+        self._still = list(wm.model.info.get("history_still_cells") or [])
+        self._coverage_attrs = {"backbone": wm.extraction.get("backbone"), "backbone_options": wm.extraction.get("options")}
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
@@ -197,6 +212,9 @@ class _Scorer:
                 kind = msg[0]
                 if kind == "video":
                     self._begin_video(msg[1])
+                elif kind == "session" and self.skipping is not None:
+                    msg = self._skip_session()
+                    continue
                 elif kind == "session":
                     msg = self._session(*msg[1:])
                     continue
@@ -244,9 +262,32 @@ class _Scorer:
         self.feed = feed
         self.fps = None
         self.frame_offset = self.clip_offset = 0
-        self.backbone.start_video()  # its caches and the cuts it found belong to one video
         self.tracker = None
         self.smoother = None
+        self.skipping, self._camera = None, None
+        if self.cameras is not None:  # the model of the camera this video shows
+            wm, name, sim = self.cameras.for_feed(feed)
+            if wm is None:
+                self.skipping = name
+                return
+            self._use(wm)
+            self._camera = {"camera": name, "scene_correlation": _r(sim, 3)}
+        self.backbone.start_video()  # its caches and the cuts it found belong to one video
+
+    def _skip_session(self):
+        """A video whose camera is unknown: its frames are read and dropped, and a `skipped` record
+        says why (once per video, when its frames arrive: a file that cannot be opened is the
+        reader's to report, as `failed`)."""
+        msg = self._get()
+        while msg[0] == "frame":
+            msg = self._get()
+        if self.skipping:
+            self.stats.unknown_camera += 1
+            log.warning("%s: not scored: %s", self.feed.name, self.skipping)
+            self.recorder.record({"type": "skipped", "source": self.source.name, "video": self.feed.name,
+                                  "reason": self.skipping, "at": _iso(time.time())}, hook=True)
+            self.skipping = ""
+        return msg
 
     def _session(self, fps: float, backend: str, times=None):
         """Frames until the session ends -> clips -> scores; returns the message that ended it.
@@ -266,6 +307,8 @@ class _Scorer:
             self.smoother = ScoreSmoother(sigma)
             record = {"type": "video", "source": self.source.name, "video": self.feed.name,
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
+            if self._camera is not None:
+                record.update(self._camera, group=self.wm.group, threshold=_r(self.wm.alarm_line(self.options.smooth)))
             problem = frame_rate_mismatch(self.wm.extraction, fps)
             if problem:
                 log.warning("%s: %s", self.feed.name, problem)
