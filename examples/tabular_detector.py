@@ -4,6 +4,8 @@
 
 Uses scikit-learn's digits (digit 0 normal, a few other digits mixed in) so that it runs offline.
 """
+import tempfile
+
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.metrics import roc_auc_score
@@ -26,7 +28,8 @@ print(f"DUAD AUROC {roc_auc_score(is_anomaly, det.decision_scores_):.3f}")
 print(f"PCA  AUROC {roc_auc_score(is_anomaly, PCARecon(8).fit(X).decision_scores_):.3f}")
 print("flagged rows:", np.flatnonzero(det.labels_))
 
-det.save("/tmp/duad-digits.pt")
-again = DUAD.load("/tmp/duad-digits.pt")
+with tempfile.TemporaryDirectory() as tmp:
+    det.save(f"{tmp}/duad-digits.pt")
+    again = DUAD.load(f"{tmp}/duad-digits.pt")
 assert np.array_equal(again.decision_function(X), det.decision_function(X))
 print("reloaded model scores identically")
