@@ -95,17 +95,13 @@ class VideoFeatures:
 
     @property
     def cell_grid(self) -> tuple[int, int] | None:
-        grid = self.attrs.get("cell_grid")
-        if isinstance(grid, str):
-            grid = json.loads(grid)
+        grid = attr_list(self.attrs.get("cell_grid"))
         return (int(grid[0]), int(grid[1])) if grid else None
 
     @property
     def cell_region(self) -> tuple[float, float, float, float] | None:
         """(x0, y0, x1, y1) of the source frame the cells cover, as fractions; None if unrecorded."""
-        region = self.attrs.get("cell_region")
-        if isinstance(region, str):
-            region = json.loads(region)
+        region = attr_list(self.attrs.get("cell_region"))
         return tuple(float(v) for v in region) if region else None
 
     @property
@@ -356,6 +352,14 @@ class FeatureStore:
         for key in keys:
             groups.setdefault(label(key), []).append(key)
         return dict(sorted(groups.items()))
+
+
+def attr_list(value) -> list | None:
+    """A list-valued attribute as `write_features` keeps it (JSON text; an array from other
+    writers) back to a list; None where absent."""
+    if value is None:
+        return None
+    return list(json.loads(value) if isinstance(value, str) else value)
 
 
 def folder_of(key: str) -> str:

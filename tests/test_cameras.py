@@ -183,3 +183,43 @@ def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_pa
     with caplog.at_level("WARNING", logger="videoad.cameras"):
         s = video.detect(tmp_path / "store", CFG)
     assert all("cameras" not in g for g in s.groups) and "several cameras" not in caplog.text
+
+
+def test_stored_frame_sizes_keep_cameras_of_other_aspects_apart(tmp_path):
+    """The store keeps frame sizes as JSON text; read back, the same picture at another aspect is
+    another camera (the pictures alone would join them), and a saved camera keeps its size."""
+    fake_video(tmp_path / "s", "a.mp4", 60, seed=1, attrs=scene("road", 1))
+    fake_video(tmp_path / "s", "b.mp4", 60, seed=2, attrs=scene("road", 2))
+    fake_video(tmp_path / "s", "wide.mp4", 60, seed=3, attrs=scene("road", 3, frame=(720, 1280)))
+    store = video.open_store(tmp_path / "s")
+    assert cameras.camera_groups(store) == {"camera-01": ["a.mp4", "b.mp4"], "camera-02": ["wide.mp4"]}
+    saved = cameras.camera_pictures(store, cameras.camera_groups(store))
+    assert saved["camera-02"]["frame_size"] == [720, 1280]
+    assert cameras.match(picture("road", 4), [720, 1280], saved)[0] == "camera-02"
+    assert cameras.match(picture("road", 4), [240, 320], saved)[0] == "camera-01"
+
+
+def test_the_cameras_command_lists_what_per_camera_would_fit(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    two_cameras(tmp_path / "store")
+    fake_video(tmp_path / "store", "site/old.mp4", 60, seed=9)  # extracted before pictures were kept
+    res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "store"), "--sheet", str(tmp_path / "sheet.png")])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "2 camera(s) among 4 video(s) with a scene picture (joined at a correlation of 0.85 or more)"
+    assert lines[1].startswith("camera-01: 2 video(s), frames 320x240: site/road0.mp4, site/road1.mp4; lowest "
+                               "correlation within 0.9")
+    assert "camera-02: 2 video(s)" in lines[2] and "nearest camera-01" in lines[2]
+    assert "1 video(s) keep no scene picture (site/old.mp4)" in lines[3]
+    assert (tmp_path / "sheet.png").stat().st_size > 2000
+    found = json.loads(CliRunner().invoke(cli, ["cameras", str(tmp_path / "store"), "--json"]).output)
+    assert [c["videos"] for c in found["cameras"]] == [["site/road0.mp4", "site/road1.mp4"],
+                                                      ["site/stripes0.mp4", "site/stripes1.mp4"]]
+    # a threshold of -1 joins everything of one aspect
+    res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "store"), "--threshold", "-1"])
+    assert res.output.startswith("1 camera(s)"), res.output
+    res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "nothing")])
+    assert res.exit_code != 0

@@ -85,6 +85,7 @@ def camera_name(index: int) -> str:
 def _read_pictures(store, keys: Sequence[str]) -> tuple[list, list, list]:
     """(pictures, frame sizes, keys without a picture) from the store's attributes alone."""
     from extract.scene import scene_of
+    from extract.store import attr_list
 
     pics, sizes, missing = [], [], []
     for key in keys:
@@ -93,8 +94,8 @@ def _read_pictures(store, keys: Sequence[str]) -> tuple[list, list, list]:
         if pic is None:
             missing.append(key)
         pics.append(pic)
-        size = attrs.get("frame_size")
-        sizes.append(list(size) if size is not None else None)
+        size = attr_list(attrs.get("frame_size"))  # kept as JSON text: "[240, 360]"
+        sizes.append([int(v) for v in size] if size is not None else None)
     return pics, sizes, missing
 
 
@@ -197,3 +198,90 @@ def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: 
             unmatched[key] = (f"its scene matches none of the cameras fitted ({', '.join(known)}; best "
                               f"correlation {sim:.2f} < {threshold:g}): fit on footage of this camera")
     return dict(sorted(groups.items())), unmatched
+
+
+def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAMERA) -> dict:
+    """What `--per-camera` would make of a store, before any fit: the cameras (each with its videos,
+    the lowest correlation between two of them, and its nearest other camera by average linkage's
+    own measure, the mean correlation between their videos), and the videos that keep no picture."""
+    keys = list(store.keys() if keys is None else keys)
+    pics, sizes, missing = _read_pictures(store, keys)
+    have = [i for i, p in enumerate(pics) if p is not None]
+    out: dict = {"threshold": threshold, "videos": len(keys), "missing": [keys[i] for i in range(len(keys))
+                                                                           if pics[i] is None], "cameras": []}
+    if not have:
+        return out
+    sim = similarities([pics[i] for i in have], [sizes[i] for i in have])
+    labels = cluster([pics[i] for i in have], [sizes[i] for i in have], threshold)
+    members = [np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1)]
+    for c, idx in enumerate(members):
+        inner = sim[np.ix_(idx, idx)][np.triu_indices(len(idx), 1)]
+        others = [(float(sim[np.ix_(idx, m)].mean()), d) for d, m in enumerate(members) if d != c]
+        near = max(others) if others else None
+        out["cameras"].append({
+            "name": camera_name(c), "videos": [keys[have[i]] for i in idx],
+            "frame_size": sizes[have[idx[0]]],
+            "lowest_within": float(inner.min()) if inner.size else None,
+            "nearest": None if near is None else {"camera": camera_name(near[1]), "mean_correlation": near[0]}})
+    return out
+
+
+def survey_text(found: dict, shown: int = 4) -> str:
+    """`survey` as lines a person reads."""
+    cams = found["cameras"]
+    lines = [f"{len(cams)} camera(s) among {found['videos'] - len(found['missing'])} video(s) with a scene picture "
+             f"(joined at a correlation of {found['threshold']:g} or more)"]
+    for cam in cams:
+        vids = cam["videos"]
+        size = cam["frame_size"]
+        line = (f"{cam['name']}: {len(vids)} video(s)" + (f", frames {size[1]}x{size[0]}" if size else "")
+                + f": {', '.join(vids[:shown])}" + (f" and {len(vids) - shown} more" if len(vids) > shown else ""))
+        if cam["lowest_within"] is not None:
+            line += f"; lowest correlation within {cam['lowest_within']:.2f}"
+        if cam["nearest"] is not None:
+            line += f"; nearest {cam['nearest']['camera']} ({cam['nearest']['mean_correlation']:.2f})"
+        lines.append(line)
+    if found["missing"]:
+        miss = found["missing"]
+        lines.append(f"{len(miss)} video(s) keep no scene picture ({', '.join(miss[:shown])}"
+                     + (f" and {len(miss) - shown} more" if len(miss) > shown else "")
+                     + "): extracted before pictures were kept (rerun the same extract command to add them) "
+                       "or imported")
+    return "\n".join(lines)
+
+
+def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4):
+    """A PNG of every video's scene picture, one block of rows per camera, each picture named:
+    to see what was joined and what was split."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from extract.scene import scene_of
+
+    rows = []  # (camera name or "", [keys])
+    for cam in found["cameras"]:
+        vids = cam["videos"]
+        for start in range(0, len(vids), per_row):
+            rows.append((cam["name"] if start == 0 else "", vids[start:start + per_row]))
+    if not rows:
+        raise ValueError(f"{store.root}: no video keeps a scene picture to draw")
+    cols = max(len(k) for _, k in rows)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(cols * 0.32 * scale, len(rows) * 0.3 * scale), squeeze=False)
+    for r, (name, keys) in enumerate(rows):
+        for c in range(cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(keys):
+                ax.axis("off")
+                continue
+            ax.imshow(scene_of(store.attrs(keys[c])), cmap="gray", vmin=0, vmax=255)
+            ax.set_title(keys[c].rsplit("/", 1)[-1][:22], fontsize=7)
+            if c == 0 and name:
+                ax.set_ylabel(name, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

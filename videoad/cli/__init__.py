@@ -24,6 +24,7 @@ _COMMANDS = [
     ("videoad.cli.video_cmd", "plot"),
     ("videoad.cli.video_cmd", "report"),
     ("videoad.cli.watch_cmd", "watch"),
+    ("videoad.cli.cameras_cmd", "cameras"),
     ("videoad.cli.extract_cmd", "merge"),
     ("videoad.cli.import_cmd", "import_features"),
 ]

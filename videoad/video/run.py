@@ -299,9 +299,10 @@ def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extrac
 
 def _pair(value) -> list[int] | None:
     """A two-number store attribute (written as JSON text or an array), or None when absent."""
-    if value is None:
-        return None
-    return [int(v) for v in (json.loads(value) if isinstance(value, str) else value)]
+    from extract.store import attr_list
+
+    values = attr_list(value)
+    return None if values is None else [int(v) for v in values]
 
 
 def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | None = None) -> dict:
