@@ -206,10 +206,12 @@ def test_the_cameras_command_lists_what_per_camera_would_fit(tmp_path):
 
     two_cameras(tmp_path / "store")
     fake_video(tmp_path / "store", "site/old.mp4", 60, seed=9)  # extracted before pictures were kept
+    (tmp_path / "store" / "site" / "torn.mp4.h5").write_bytes(b"not hdf5 at all")  # a damaged file
     res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "store"), "--sheet", str(tmp_path / "sheet.png")])
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     assert lines[0] == "2 camera(s) among 4 video(s) with a scene picture (joined at a correlation of 0.85 or more)"
+    assert lines[4].startswith("unreadable: ") and "torn.mp4.h5" in lines[4], res.output
     assert lines[1].startswith("camera-01: 2 video(s), frames 320x240: site/road0.mp4, site/road1.mp4; lowest "
                                "correlation within 0.9")
     assert "camera-02: 2 video(s)" in lines[2] and "nearest camera-01" in lines[2]

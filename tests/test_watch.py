@@ -692,12 +692,14 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
     other = synth.generate(root / "elsewhere", n_normal=1, events=(), seed=5,
                            cfg=replace(synth.SceneConfig(n_frames=60, fps=FPS), background_seed=99))
     shutil.copy(other.root / other.videos[0].video, inbox / "c_elsewhere.avi")
+    (inbox / "d_torn.avi").write_bytes(b"RIFF but nothing a decoder reads" * 50)
     res = runner.invoke(cli, ["watch", str(inbox), "--model", str(root / "models"), "-o", str(root / "f"),
                               "--once", "--clip-scores"])
     assert res.exit_code == 0, res.output
     assert "inbox: each file's camera told as it arrives" in res.output
-    assert "1 file(s) of no known camera, not scored" in res.output
+    assert "1 file(s) unreadable, 1 file(s) of no known camera, not scored" in res.output
     records = _records(root / "f")
+    assert [r["video"] for r in _of(records, "failed")] == ["d_torn.avi"]  # the reader's record, once
     videos = {r["video"]: r for r in _of(records, "video")}
     assert {v: r["group"] for v, r in videos.items()} == {"a_road.avi": told["road.avi"],
                                                            "b_square.avi": told["square.avi"]}

@@ -82,14 +82,22 @@ def camera_name(index: int) -> str:
     return f"camera-{index + 1:02d}"
 
 
-def _read_pictures(store, keys: Sequence[str]) -> tuple[list, list, list]:
-    """(pictures, frame sizes, keys without a picture) from the store's attributes alone."""
+def _read_pictures(store, keys: Sequence[str], unreadable: dict | None = None) -> tuple[list, list, list]:
+    """(pictures, frame sizes, keys without a picture) from the store's attributes alone; with
+    `unreadable`, a file that cannot be read goes there (key -> why) and counts as without a
+    picture, instead of stopping the reading."""
     from extract.scene import scene_of
     from extract.store import attr_list
 
     pics, sizes, missing = [], [], []
     for key in keys:
-        attrs = store.attrs(key)
+        try:
+            attrs = store.attrs(key)
+        except ValueError as exc:  # extract.store.StoreReadError names the file and what to do
+            if unreadable is None:
+                raise
+            unreadable[key] = str(exc)
+            attrs = {}
         pic = scene_of(attrs)
         if pic is None:
             missing.append(key)
@@ -205,10 +213,11 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
     the lowest correlation between two of them, and its nearest other camera by average linkage's
     own measure, the mean correlation between their videos), and the videos that keep no picture."""
     keys = list(store.keys() if keys is None else keys)
-    pics, sizes, missing = _read_pictures(store, keys)
+    unreadable: dict[str, str] = {}
+    pics, sizes, _ = _read_pictures(store, keys, unreadable)
     have = [i for i, p in enumerate(pics) if p is not None]
-    out: dict = {"threshold": threshold, "videos": len(keys), "missing": [keys[i] for i in range(len(keys))
-                                                                           if pics[i] is None], "cameras": []}
+    out: dict = {"threshold": threshold, "videos": len(keys), "cameras": [], "unreadable": unreadable,
+                 "missing": [k for k, p in zip(keys, pics) if p is None and k not in unreadable]}
     if not have:
         return out
     sim = similarities([pics[i] for i in have], [sizes[i] for i in have])
@@ -229,7 +238,8 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
 def survey_text(found: dict, shown: int = 4) -> str:
     """`survey` as lines a person reads."""
     cams = found["cameras"]
-    lines = [f"{len(cams)} camera(s) among {found['videos'] - len(found['missing'])} video(s) with a scene picture "
+    pictured = found["videos"] - len(found["missing"]) - len(found["unreadable"])
+    lines = [f"{len(cams)} camera(s) among {pictured} video(s) with a scene picture "
              f"(joined at a correlation of {found['threshold']:g} or more)"]
     for cam in cams:
         vids = cam["videos"]
@@ -247,6 +257,7 @@ def survey_text(found: dict, shown: int = 4) -> str:
                      + (f" and {len(miss) - shown} more" if len(miss) > shown else "")
                      + "): extracted before pictures were kept (rerun the same extract command to add them) "
                        "or imported")
+    lines += [f"unreadable: {why}" for why in found["unreadable"].values()]
     return "\n".join(lines)
 
 

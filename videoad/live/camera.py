@@ -50,7 +50,8 @@ class CameraModels:
     def model(self, camera: str) -> WatchModel:
         with self._lock:
             if camera not in self._loaded:
-                self._loaded[camera] = WatchModel.load(self.model_dir, camera, self.device)
+                first = next(iter(self._loaded.values()), None)  # its backbone shared: one network
+                self._loaded[camera] = WatchModel.load(self.model_dir, camera, self.device, built=first)
             return self._loaded[camera]
 
     def identify(self, feed) -> tuple[str | None, float | None]:

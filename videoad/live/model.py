@@ -48,9 +48,12 @@ class WatchModel:
         return str(self.model.info.get("score_unit", "score"))
 
     @classmethod
-    def load(cls, model_dir, group: str | None = None, device: str | None = None) -> "WatchModel":
+    def load(cls, model_dir, group: str | None = None, device: str | None = None,
+             built: "WatchModel | None" = None) -> "WatchModel":
         """Read `models.json`, pick the group (the only one, else "all", else `group`), rebuild
-        the backbone from its recorded options and check it describes itself as at the fit."""
+        the backbone from its recorded options and check it describes itself as at the fit.
+        `built`: a model of the same folder already loaded, whose backbone is shared when the
+        group's features were extracted alike (one network in memory for several cameras)."""
         from extract.backbones import get_backbone
         from extract.clips import ClipSpec
         from videoad.group_model import GroupModel
@@ -87,7 +90,10 @@ class WatchModel:
             model = GroupModel.load(entry, model_dir)
         except (ValueError, KeyError) as exc:
             raise WatchError(str(exc)) from None
-        backbone = build_backbone(extraction, device, get_backbone)
+        if built is not None and built.extraction == extraction:
+            backbone = built.backbone  # each scorer copies it for its own caches
+        else:
+            backbone = build_backbone(extraction, device, get_backbone)
         spec = ClipSpec(clip_len=int(extraction["clip_len"]), stride=int(extraction["stride"]),
                         tail=str(extraction.get("tail", "drop")), **_resampling(extraction))
         if spec.clip_len != backbone.clip_len:
