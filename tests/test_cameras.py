@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -225,3 +226,26 @@ def test_the_cameras_command_lists_what_per_camera_would_fit(tmp_path):
     assert res.output.startswith("1 camera(s)"), res.output
     res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "nothing")])
     assert res.exit_code != 0
+
+
+def test_the_cameras_command_says_which_saved_camera_each_video_matches(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    two_cameras(tmp_path / "history", history=True)
+    scored = tmp_path / "scored"
+    fake_video(scored, "road_today.mp4", 40, seed=30, attrs=scene("road", 30, gain=0.8))
+    checks = (np.indices(SCENE_SHAPE).sum(axis=0) % 2) * 200  # a camera the history lacks
+    fake_video(scored, "elsewhere.mp4", 40, seed=32, attrs={"scene": scene_attr(checks), "frame_size": [240, 320]})
+    video.detect(tmp_path / "history", CFG, save_models=tmp_path / "models")
+    res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(tmp_path / "models")])
+    assert res.exit_code == 0, res.output
+    assert re.search(r"road_today.mp4: camera-01 \(correlation (0\.9\d|1\.00)\)", res.output), res.output
+    assert re.search(r"elsewhere.mp4: none \(best correlation -?0\.\d\d, under 0.85\): left out", res.output)
+    left = {e["video"] for e in video.score(scored, tmp_path / "models").meta["left_out"]}
+    assert left == {"elsewhere.mp4"}  # what detect --model does with them
+    one = tmp_path / "one"
+    video.detect(tmp_path / "history", video.DetectConfig(**{**CFG.__dict__, "mode": "pooled"}), save_models=one)
+    res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(one)])
+    assert res.exit_code != 0 and "not fitted per camera" in res.output

@@ -14,23 +14,62 @@ import click
               "--per-camera uses, 0.85].")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw every video's scene picture, a block of rows per camera, to this PNG.")
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Models saved --per-camera: also say which of their cameras each video matches (what "
+              "`videoad detect FEATURES --model DIR` scores it with).")
 @click.option("--json", "as_json", is_flag=True, help="Print the survey as JSON.")
-def cameras(features: Path, threshold: float | None, sheet: Path | None, as_json: bool) -> None:
+def cameras(features: Path, threshold: float | None, sheet: Path | None, model_dir: Path | None,
+            as_json: bool) -> None:
     """List the cameras the videos of FEATURES show (what `videoad detect --per-camera` would fit a
     model for), from the scene picture `videoad extract` keeps with each video: each camera's
     videos, how alike they are, and the nearest other camera. No fit, no video decoded."""
     from videoad import cameras as cams
     from videoad.video import open_store
 
+    cut = cams.SAME_CAMERA if threshold is None else threshold
     try:
         store = open_store(features)
-        found = cams.survey(store, threshold=cams.SAME_CAMERA if threshold is None else threshold)
+        found = cams.survey(store, threshold=cut)
         if not found["videos"]:
             raise ValueError(f"{features}: the feature store holds no videos")
+        if model_dir is not None:
+            found["model"] = _matches(store, found, model_dir, cut)
         if sheet is not None:
             cams.contact_sheet(store, found, sheet)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps(found, indent=2) if as_json else cams.survey_text(found))
-    if sheet is not None and not as_json:
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    click.echo(cams.survey_text(found))
+    if model_dir is not None:
+        click.echo(f"against the cameras of {model_dir}:")
+        for key, m in found["model"].items():
+            click.echo(f"  {key}: " + (f"{m['camera']} (correlation {m['correlation']:.2f})" if m["camera"] else
+                                       f"none (best correlation {m['correlation']:.2f}, under {cut:g}): left out"))
+    if sheet is not None:
         click.echo(f"pictures: {sheet}")
+
+
+def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
+    """Each pictured video's camera among the saved models' (`videoad.cameras.match`, as detect --model)."""
+    from extract.store import attr_list
+    from extract.scene import scene_of
+    from videoad.cameras import match
+    from videoad.video import MODELS_INDEX
+
+    index_path = model_dir / MODELS_INDEX
+    try:
+        groups = json.loads(index_path.read_text())["groups"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{index_path}: not a readable model index ({exc})") from None
+    known = {g: e["camera"] for g, e in groups.items() if isinstance(e, dict) and isinstance(e.get("camera"), dict)}
+    if not known:
+        raise ValueError(f"{model_dir}: its models were not fitted per camera (no camera pictures in {MODELS_INDEX})")
+    out = {}
+    for cam in found["cameras"]:
+        for key in cam["videos"]:
+            attrs = store.attrs(key)
+            camera, sim = match(scene_of(attrs), attr_list(attrs.get("frame_size")), known, threshold)
+            out[key] = {"camera": camera, "correlation": sim}
+    return dict(sorted(out.items()))
