@@ -249,3 +249,41 @@ def test_the_cameras_command_says_which_saved_camera_each_video_matches(tmp_path
     video.detect(tmp_path / "history", video.DetectConfig(**{**CFG.__dict__, "mode": "pooled"}), save_models=one)
     res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(one)])
     assert res.exit_code != 0 and "not fitted per camera" in res.output
+
+
+def test_many_pictures_are_clustered_on_a_sample_without_an_n_by_n_matrix(monkeypatch):
+    """Over CLUSTER_EXACT pictures the cameras come from an even sample and every picture is
+    attached to the best camera mean; a camera the sample missed is found among the rest. The
+    grouping equals the exact one."""
+    rng = np.random.default_rng(5)
+    kinds = [("road", (240, 320)), ("stripes", (240, 320)), ("road", (720, 1280))]
+    truth, pics, sizes = [], [], []
+    for i in range(600):
+        cam = int(rng.integers(0, 3))
+        kind, frame = kinds[cam]
+        truth.append(cam)
+        pics.append(picture(kind, 1000 + i, gain=float(rng.uniform(0.6, 1.3)), offset=float(rng.uniform(-20, 20))))
+        sizes.append(list(frame))
+    sample = set(np.linspace(0, 599, 64).round().astype(int).tolist())
+    rare = [i for i in range(600) if i not in sample][100:103]  # a fourth camera, in none of the sampled places
+    checks = (np.indices(SCENE_SHAPE).sum(axis=0) % 2) * 200
+    for i in rare:
+        truth[i], pics[i], sizes[i] = 3, np.clip(checks + rng.normal(0, 3, SCENE_SHAPE), 0, 255), [240, 320]
+    exact = cameras.cluster(pics, sizes)
+    monkeypatch.setattr(cameras, "CLUSTER_EXACT", 64)
+    built = []
+    real = cameras._cluster_rows
+
+    def spy(flat, aspects, threshold):
+        built.append(len(flat))
+        return real(flat, aspects, threshold)
+
+    monkeypatch.setattr(cameras, "_cluster_rows", spy)
+    sampled = cameras.cluster(pics, sizes)
+
+    def partition(labels):
+        return sorted(sorted(np.flatnonzero(labels == c).tolist()) for c in set(labels.tolist()))
+
+    assert partition(sampled) == partition(exact) == partition(np.array(truth))
+    assert len(set(sampled.tolist())) == 4 and sampled[0] == 0
+    assert built[0] == 600 and max(built[1:]) <= 64  # every exact clustering on at most CLUSTER_EXACT pictures

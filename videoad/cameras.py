@@ -40,40 +40,98 @@ def _aspect(size) -> float | None:
     return float(size[1]) / float(size[0])
 
 
-def similarities(pictures: Sequence[np.ndarray], sizes: Sequence | None = None) -> np.ndarray:
-    """(n, n) correlations; pairs whose frame aspects differ by more than ASPECT_TOLERANCE get -1."""
+def _unit(pictures: Sequence[np.ndarray]) -> np.ndarray:
+    """Pictures as rows centred and scaled to unit length (a flat picture: zeros), so that the dot
+    product of two rows is their correlation."""
     flat = np.stack([np.asarray(p, np.float64).ravel() for p in pictures])
     flat = flat - flat.mean(axis=1, keepdims=True)
     norm = np.sqrt((flat * flat).sum(axis=1))
     norm[norm == 0] = np.inf
-    flat = flat / norm[:, None]
+    return flat / norm[:, None]
+
+
+def _aspects(sizes: Sequence | None, n: int) -> np.ndarray:
+    """Width / height per picture, NaN where unknown."""
+    if sizes is None:
+        return np.full(n, np.nan)
+    return np.array([np.nan if (a := _aspect(s)) is None else a for s in sizes], np.float64)
+
+
+def _apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)): frame aspects further apart than ASPECT_TOLERANCE (unknown: never)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(a[:, None] - b[None, :]) > ASPECT_TOLERANCE * np.maximum(a[:, None], b[None, :])
+
+
+def similarities(pictures: Sequence[np.ndarray], sizes: Sequence | None = None) -> np.ndarray:
+    """(n, n) correlations; pairs whose frame aspects differ by more than ASPECT_TOLERANCE get -1."""
+    flat = _unit(pictures)
     sim = np.clip(flat @ flat.T, -1.0, 1.0)
     np.fill_diagonal(sim, 1.0)
-    if sizes is not None:
-        aspects = [_aspect(s) for s in sizes]
-        for i, ai in enumerate(aspects):
-            for j, aj in enumerate(aspects):
-                if ai is not None and aj is not None and abs(ai - aj) > ASPECT_TOLERANCE * max(ai, aj):
-                    sim[i, j] = -1.0
+    aspects = _aspects(sizes, len(flat))
+    sim[_apart(aspects, aspects)] = -1.0
     return sim
+
+
+#: pictures clustered exactly at most; a larger set is clustered on an even sample of this many and
+#: every picture then attached to the camera whose mean it correlates with best (`cluster`)
+CLUSTER_EXACT = 2048
 
 
 def cluster(pictures: Sequence[np.ndarray], sizes: Sequence | None = None,
             threshold: float = SAME_CAMERA) -> np.ndarray:
     """A camera label (0, 1, ...) per picture: average linkage on 1 - correlation, cut at
-    1 - threshold; labels numbered in order of each camera's first picture."""
-    n = len(pictures)
-    if n == 0:
-        return np.zeros(0, np.int64)
-    if n == 1:
-        return np.zeros(1, np.int64)
-    from scipy.cluster.hierarchy import fcluster, linkage
-    from scipy.spatial.distance import squareform
+    1 - threshold; labels numbered in order of each camera's first picture.
 
-    dist = 1.0 - similarities(pictures, sizes)
-    np.fill_diagonal(dist, 0.0)
-    raw = fcluster(linkage(squareform(dist, checks=False), method="average"), t=1.0 - threshold,
-                   criterion="distance")
+    Over CLUSTER_EXACT pictures (a camera's month in one-minute files), no n x n matrix: an evenly
+    spaced sample of CLUSTER_EXACT is clustered so, and each picture joins the sampled camera whose
+    mean row it correlates with best when that is at least `threshold` (the mean correlation with a
+    camera's pictures: the criterion average linkage joins a single picture by); the pictures that
+    join none are clustered the same way among themselves, as cameras the sample missed."""
+    n = len(pictures)
+    if n <= 1:
+        return np.zeros(n, np.int64)
+    flat, aspects = _unit(pictures), _aspects(sizes, n)
+    return _renumber(_cluster_rows(flat, aspects, threshold))
+
+
+def _cluster_rows(flat: np.ndarray, aspects: np.ndarray, threshold: float) -> np.ndarray:
+    n = len(flat)
+    if n <= 1:
+        return np.zeros(n, np.int64)
+    if n <= CLUSTER_EXACT:
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
+        sim = np.clip(flat @ flat.T, -1.0, 1.0)
+        np.fill_diagonal(sim, 1.0)
+        sim[_apart(aspects, aspects)] = -1.0
+        dist = 1.0 - sim
+        np.fill_diagonal(dist, 0.0)
+        return fcluster(linkage(squareform(dist, checks=False), method="average"), t=1.0 - threshold,
+                        criterion="distance").astype(np.int64) - 1
+    sample = np.linspace(0, n - 1, CLUSTER_EXACT).round().astype(np.int64)
+    sampled = _cluster_rows(flat[sample], aspects[sample], threshold)
+    k = int(sampled.max()) + 1
+    means = np.stack([flat[sample[sampled == c]].mean(axis=0) for c in range(k)])
+    mean_aspect = np.array([np.nanmedian(aspects[sample[sampled == c]]) if np.isfinite(
+        aspects[sample[sampled == c]]).any() else np.nan for c in range(k)])
+    labels = np.empty(n, np.int64)
+    best_sim = np.empty(n)
+    for start in range(0, n, CLUSTER_EXACT):  # n x k in blocks: memory stays bounded
+        block = slice(start, start + CLUSTER_EXACT)
+        sim = flat[block] @ means.T
+        sim[_apart(aspects[block], mean_aspect)] = -1.0
+        labels[block], best_sim[block] = sim.argmax(axis=1), sim.max(axis=1)
+    rest = np.flatnonzero(best_sim < threshold)
+    if rest.size:
+        if rest.size == n:  # nothing joins even its own sample's cameras (a threshold above 1): all apart
+            return np.arange(n, dtype=np.int64)
+        labels[rest] = k + _cluster_rows(flat[rest], aspects[rest], threshold)
+    return labels
+
+
+def _renumber(raw: np.ndarray) -> np.ndarray:
     order: dict[int, int] = {}
     return np.array([order.setdefault(int(r), len(order)) for r in raw], np.int64)
 
