@@ -167,3 +167,29 @@ def test_run_per_camera_fits_each_camera_of_a_mixed_history(tmp_path):
                                                                "camera-02": ["square_today.avi"]}
     printed = CliRunner().invoke(cli, ["run", "--print-config", "--per-camera"])
     assert "mode: per-camera" in printed.output
+    # with no grouping named, the pictures decide: two cameras of two videos each -> per camera
+    res = CliRunner().invoke(cli, ["run", str(today), "--fit-on", str(hist), "--config", str(cfg),
+                                   "-o", str(tmp_path / "auto"), "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "2 cameras by their scene pictures (camera-01: 2 videos (road0.avi, road1.avi); camera-02: 2 videos " \
+           "(square0.avi, square1.avi)): one model per camera (--pooled for one over all)" in res.output
+    auto = json.loads((tmp_path / "auto" / "scores" / "run.json").read_text())
+    assert auto["config"]["mode"] == "per-camera"
+    assert [(g["group"], g["videos"], g["threshold"]) for g in auto["groups"]] == \
+        [(g["group"], g["videos"], g["threshold"]) for g in run["groups"]]  # the same fits as --per-camera
+    res = CliRunner().invoke(cli, ["run", str(today), "--fit-on", str(hist), "--config", str(cfg), "--pooled",
+                                   "-o", str(tmp_path / "pooled"), "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0 and "one model per camera" not in res.output, res.output
+    assert json.loads((tmp_path / "pooled" / "scores" / "run.json").read_text())["config"]["mode"] == "pooled"
+    # a scored camera the history lacks: one model over all, and why
+    write_video(today / "elsewhere.avi", render_video(None, seed=5, cfg=with_(SceneConfig(n_frames=140),
+                                                                            background_seed=99))[0], 15.0)
+    res = CliRunner().invoke(cli, ["run", str(today), "--fit-on", str(hist), "--config", str(cfg),
+                                   "-o", str(tmp_path / "auto2"), "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "but 1 scored video(s) show none of them (elsewhere.avi): one model over all" in res.output
+    assert json.loads((tmp_path / "auto2" / "scores" / "run.json").read_text())["config"]["mode"] == "per-category"
+    # the footage alone, no history: its own cameras decide
+    res = CliRunner().invoke(cli, ["run", str(hist), "--config", str(cfg), "-o", str(tmp_path / "alone"),
+                                   "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0 and "one model per camera" in res.output, res.output

@@ -249,6 +249,43 @@ def match(picture: np.ndarray, size, known: Mapping[str, Mapping], threshold: fl
     return (names[best] if sims[best] >= threshold else None), float(sims[best])
 
 
+def per_camera_fits(fit_store, scored_store=None) -> tuple[bool, str]:
+    """Whether one detector per camera suits footage given without a grouping (`videoad run`), and
+    why: yes when the footage a model is fitted on (the history, else the footage itself) shows two
+    or more cameras by their scene pictures, each in two or more videos, and with a history every
+    scored video shows one of its cameras. Otherwise one model over all, as before: a single
+    camera; a video of a camera of its own (the demo draws every video's background anew, and one
+    video is no camera's history); a video without a picture; a scored camera the history lacks
+    (one model over all still scores it). One model over several cameras cost up to 0.18 frame
+    AUROC where a model per camera held (`video_defaults.py check-multicam`)."""
+    keys = fit_store.keys()
+    pics, sizes, missing = _read_pictures(fit_store, keys, unreadable={})
+    if missing or len(keys) < 4:
+        return False, ""
+    labels = cluster(pics, sizes)
+    counts = np.bincount(labels)
+    if len(counts) < 2:
+        return False, ""
+    if counts.min() < 2:
+        return False, (f"{len(counts)} cameras by their scene pictures, {int((counts < 2).sum())} of them in a single "
+                       "video: one model over all (--per-camera to fit one per camera anyway)")
+    groups: dict[str, list[str]] = {}
+    for key, label in zip(keys, labels):
+        groups.setdefault(camera_name(int(label)), []).append(key)
+    said = "; ".join(f"{g}: {len(k)} videos ({', '.join(k[:2])}{', ...' if len(k) > 2 else ''})"
+                     for g, k in groups.items())
+    if scored_store is not None:
+        scored = scored_store.keys()
+        s_pics, _, s_missing = _read_pictures(scored_store, scored, unreadable={})
+        if s_missing:
+            return False, ""
+        _, unmatched = assign(scored_store, scored, camera_pictures(fit_store, groups))
+        if unmatched:
+            return False, (f"the history shows {len(groups)} cameras ({said}), but {len(unmatched)} scored video(s) "
+                           f"show none of them ({', '.join(list(unmatched)[:3])}): one model over all")
+    return True, f"{len(groups)} cameras by their scene pictures ({said}): one model per camera (--pooled for one over all)"
+
+
 def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA
            ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Scored keys to the known cameras (`camera_pictures`' form), each to the one `match` finds;

@@ -25,6 +25,13 @@ from .video_cmd import cell_names_given, event_options, event_settings, ignore_c
 
 
 
+def _mode_set(config) -> bool:
+    """Whether a --config file names its own grouping (`mode`), which then stands."""
+    from videoad.config import read_yaml
+
+    return config is not None and "mode" in read_yaml(config)
+
+
 def expand_inputs(patterns) -> list[Path]:
     """Files, folders and glob patterns (quoted or left to the shell) -> existing paths, in order."""
     out: list[Path] = []
@@ -73,9 +80,12 @@ class _Stage:
               help="Detection settings (YAML, as configs/video.yaml) instead of the defaults "
                    "(videoad/defaults/run.yaml, copied in configs/run.yaml).")
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
-@click.option("--per-camera", is_flag=True,
+@click.option("--per-camera", "grouping", flag_value="per-camera",
               help="One detector per camera, told apart by each video's scene picture (several cameras' "
-                   "footage given at once); with --fit-on, the history's cameras.")
+                   "footage given at once); with --fit-on, the history's cameras. [default: so where the "
+                   "footage (or history) shows two or more cameras, each in two or more videos]")
+@click.option("--pooled", "grouping", flag_value="pooled",
+              help="One detector over all the footage, whatever cameras it shows.")
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
 @click.option("--image-fps", type=float, help="Frame rate of image-sequence folders (else times are in frames).")
@@ -93,7 +103,7 @@ class _Stage:
                    "exclusion zone; size=160x120).")
 @ignore_cells_option
 @event_options
-def run(inputs, output, history, config, print_config, per_camera, stride, image_fps, target_fps, max_fps, workers, clips,
+def run(inputs, output, history, config, print_config, grouping, stride, image_fps, target_fps, max_fps, workers, clips,
         burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
@@ -107,7 +117,7 @@ def run(inputs, output, history, config, print_config, per_camera, stride, image
     if print_config:
         try:
             cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
-            cfg = replace(cfg, mode="per-camera") if per_camera else cfg
+            cfg = replace(cfg, mode=grouping) if grouping else cfg
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(video.config_text(cfg), nl=False)
@@ -123,7 +133,7 @@ def run(inputs, output, history, config, print_config, per_camera, stride, image
     bar = _Stage(show)
     try:
         cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
-        cfg = replace(cfg, mode="per-camera") if per_camera else cfg
+        cfg = replace(cfg, mode=grouping) if grouping else cfg
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,
@@ -140,6 +150,15 @@ def run(inputs, output, history, config, print_config, per_camera, stride, image
                 click.echo(f"skipped {r.key}: {r.reason}", err=True)
             if not summary.done and not summary.skipped:
                 raise click.ClickException(f"no video of {', '.join(map(str, sources))} could be read")
+        if grouping is None and not _mode_set(config):  # no grouping named: the cameras decide
+            from videoad.cameras import per_camera_fits
+            from videoad.video import open_store
+
+            fit_store = open_store(out / ("history" if past else "features"))
+            apart, why = per_camera_fits(fit_store, open_store(out / "features") if past else None)
+            cfg = replace(cfg, mode="per-camera") if apart else cfg
+            if why:
+                click.echo(why)
         bar.stage(f"detect ({cfg.detector}, {cfg.mode})")
         if past:
             scores = video.fit_and_score(out / "history", out / "features", cfg, save_models=out / "models")
