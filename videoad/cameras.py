@@ -201,7 +201,8 @@ def note_mixed(store, groups: Mapping[str, Sequence[str]], records: list[dict]) 
     if mixed:
         shown = ", ".join(f"{g}: {n}" for g, n in list(mixed.items())[:5]) + (", ..." if len(mixed) > 5 else "")
         log.warning("%d group(s) fit one model over videos of several cameras, told apart by their scene pictures "
-                    "(%s); one model per camera catches more where their normal differs: --per-camera", len(mixed), shown)
+                    "(%s); one model per camera catches more where their normal differs: --per-camera (`videoad cameras` "
+                    "lists them)", len(mixed), shown)
 
 
 def camera_groups(store, keys: Sequence[str] | None = None) -> dict[str, list[str]]:

@@ -160,7 +160,7 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
     for g in scores.groups:
         if g.get("cameras"):
             click.echo(f"note: group {g['group']} fits one model over {g['cameras']} cameras (by their scene "
-                       "pictures); --per-camera fits one per camera")
+                       f"pictures); --per-camera fits one per camera (`videoad cameras {fit_on or features}` lists them)")
     n_ok = sum(g["status"] != "skipped" for g in scores.groups)
     click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
                f"{len(scores)} videos; scores in {output}")
