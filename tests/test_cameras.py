@@ -287,3 +287,22 @@ def test_many_pictures_are_clustered_on_a_sample_without_an_n_by_n_matrix(monkey
     assert partition(sampled) == partition(exact) == partition(np.array(truth))
     assert len(set(sampled.tolist())) == 4 and sampled[0] == 0
     assert built[0] == 600 and max(built[1:]) <= 64  # every exact clustering on at most CLUSTER_EXACT pictures
+
+
+def test_the_report_of_a_per_camera_run_shows_each_cameras_background(tmp_path):
+    from videoad.report import build_report
+
+    two_cameras(tmp_path / "store")
+    scores = video.detect(tmp_path / "store", CFG)
+    page = build_report(scores, tmp_path / "report", clips=False).read_text()
+    assert "<h3>Cameras</h3>" in page and "camera-01: 2 video(s)" in page and "camera-02: 2 video(s)" in page
+    import cv2
+
+    road = cv2.imread(str(tmp_path / "report" / "cameras" / "camera-01.png"), cv2.IMREAD_GRAYSCALE)
+    assert road.shape == (SCENE_SHAPE[0] * 5, SCENE_SHAPE[1] * 5)
+    assert cameras.similarity(cv2.resize(road, SCENE_SHAPE[::-1], interpolation=cv2.INTER_AREA), picture("road")) > 0.95
+    (tmp_path / "store").rename(tmp_path / "moved")  # the report built again where the store is gone
+    page = build_report(scores, tmp_path / "report2", clips=False).read_text()
+    assert "<h3>Cameras</h3><p class=note>Their pictures cannot be read: " in page and "no such feature store" in page
+    pooled = video.detect(tmp_path / "moved", video.DetectConfig(**{**CFG.__dict__, "mode": "pooled"}))
+    assert "<h3>Cameras</h3>" not in build_report(pooled, tmp_path / "report3", clips=False).read_text()

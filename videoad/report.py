@@ -367,7 +367,7 @@ def build_report(
         "<p class=note>Click a row or a picture to play the event; click a column title to sort. The same list: "
         "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>", *sections,
-        "<h2>Run</h2>", _summary(scores, events),
+        "<h2>Run</h2>", _summary(scores, events), _cameras(scores, out),
     ]
     if evaluation is not None:
         st = evaluation.settings
@@ -392,6 +392,40 @@ def no_event_hint(events: EventSet, protocol: str | None) -> str | None:
     return ("no clip crossed the alarm line: a line drawn from the videos' own clips rises when many of them "
             "are anomalous (on real footage it rarely fires); read the ranking (videoad plot / "
             "videoad report) or fit on normal footage with --fit-on")
+
+
+def _cameras(scores: ScoreSet, out: Path) -> str:
+    """Per camera group of a per-camera run, the mean scene picture of its scored videos (from the
+    feature store the run names; enlarged to `cameras/<group>.png`), so the analyst sees which camera
+    each group is. Empty for other groupings; a note where the store's pictures cannot be read."""
+    if scores.meta.get("config", {}).get("mode") != "per-camera":
+        return ""
+    import cv2
+    import numpy as np
+
+    from extract.scene import SCENE_SHAPE
+    from videoad.cameras import camera_pictures
+    from videoad.video import open_store
+
+    by_group: dict[str, list[str]] = {}
+    for v in scores:
+        by_group.setdefault(v.group, []).append(v.video)
+    try:
+        means = camera_pictures(open_store(scores.meta.get("features", "")), dict(sorted(by_group.items())))
+    except (ValueError, OSError) as exc:
+        return f"<h3>Cameras</h3><p class=note>Their pictures cannot be read: {_e(exc)}</p>"
+    (out / "cameras").mkdir(exist_ok=True)
+    cells = []
+    for g, cam in means.items():
+        mean = np.asarray(cam["scene"], np.float64).reshape(SCENE_SHAPE)
+        big = cv2.resize(mean.round().astype(np.uint8), None, fx=5, fy=5, interpolation=cv2.INTER_NEAREST)
+        name = f"cameras/{file_stems([g])[g]}.png"
+        cv2.imwrite(str(out / name), big)
+        cells.append(f"<figure style='display:inline-block;margin:0 1em 1em 0'><img src='{_e(name)}' alt='{_e(g)}' "
+                     f"width={big.shape[1]} height={big.shape[0]}><figcaption>{_e(g)}: {len(by_group[g])} video(s)"
+                     "</figcaption></figure>")
+    return ("<h3>Cameras</h3><p class=note>Each group's background: the mean of its videos' scene pictures "
+            "(what the grouping told the cameras apart by).</p>" + "".join(cells))
 
 
 def event_summary(events: EventSet) -> str:
