@@ -554,6 +554,33 @@ def camera_shake(n: int, fps: float, height: int, rng: np.random.Generator) -> n
     return shift
 
 
+#: "clock", the date and time a recorder burns into the picture (the check-clock stage; not in
+#: CAMERA_EFFECTS): white digits outlined in black at the top left, this fraction of the frame height
+#: tall (at least 8 px), counting the video's own seconds from a time of day drawn per video
+CLOCK_HEIGHT = 0.045
+
+
+def camera_clock(frames: np.ndarray, fps: float, rng: np.random.Generator) -> np.ndarray:
+    """`frames` with a burned-in "YYYY-MM-DD HH:MM:SS" that advances with the video's time."""
+    import datetime
+
+    import cv2
+
+    height = frames.shape[1]
+    target = max(8.0, CLOCK_HEIGHT * height)
+    (_, base_h), _ = cv2.getTextSize("0", cv2.FONT_HERSHEY_SIMPLEX, 1.0, 1)
+    scale = target / base_h
+    thick = max(1, int(round(scale * 1.5)))
+    start = datetime.datetime(2026, 12, 5) + datetime.timedelta(seconds=int(rng.integers(0, 86400)))
+    origin = (int(round(0.02 * frames.shape[2])), int(round(0.02 * height + target)))
+    out = frames.copy()
+    for i, frame in enumerate(out):
+        text = (start + datetime.timedelta(seconds=int(i / fps))).strftime("%Y-%m-%d %H:%M:%S")
+        cv2.putText(frame, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thick + 2, cv2.LINE_AA)
+        cv2.putText(frame, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA)
+    return out
+
+
 def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Generator) -> np.ndarray:
     """`frames` (T, H, W, 3) uint8 as a worse camera would have recorded them (`CAMERA_EFFECTS`)."""
     import cv2
@@ -580,11 +607,13 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return camera_foliage(frames, fps, rng, calm=kind == "foliage-calm")
     if kind == "rain":
         return camera_rain(frames, rng)
+    if kind == "clock":
+        return camera_clock(frames, fps, rng)
     if kind in LIGHT_EFFECTS:  # less light: a darker, steeper tone curve and more sensor noise
         gain, gamma, sigma = LIGHT_EFFECTS[kind]
         dark = 255.0 * gain * (frames.astype(np.float32) / 255.0) ** gamma
         return np.clip(dark + rng.normal(0, sigma, frames.shape).astype(np.float32), 0, 255).astype(np.uint8)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain')}"
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock')}"
                      f" or {tuple(LIGHT_EFFECTS)}, got {kind!r}")
 
 
