@@ -581,6 +581,40 @@ def camera_clock(frames: np.ndarray, fps: float, rng: np.random.Generator) -> np
     return out
 
 
+#: "h264", a recorder's stream: H.264 at this constant rate factor (libx264; 51 is the worst, 23 its
+#: default), a keyframe every this many seconds, no B-frames: blocks, smeared motion, and a jump in
+#: quality at every keyframe (the check-h264 stage; not in CAMERA_EFFECTS)
+H264_CRF = 38
+H264_KEYFRAME_S = 2.0
+
+
+def camera_h264(frames: np.ndarray, fps: float) -> np.ndarray:
+    """`frames` (BGR) encoded as a low-quality H.264 stream and decoded back (PyAV's libx264)."""
+    import io
+    from fractions import Fraction
+
+    import av
+
+    height, width = frames.shape[1:3]
+    pad = ((0, 0), (0, height % 2), (0, width % 2), (0, 0))  # yuv420p wants even sides
+    frames_even = np.pad(frames, pad, mode="edge")
+    buf = io.BytesIO()
+    rate = Fraction(fps).limit_denominator(1001)
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=rate)
+        stream.width, stream.height = frames_even.shape[2], frames_even.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(H264_CRF), "g": str(max(1, int(round(H264_KEYFRAME_S * fps)))), "bf": "0",
+                          "preset": "veryfast"}
+        for f in frames_even:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="bgr24")))
+        out.mux(stream.encode())
+    buf.seek(0)
+    with av.open(buf, "r") as inp:
+        decoded = [fr.to_ndarray(format="bgr24") for fr in inp.decode(video=0)]
+    return np.stack(decoded)[:, :height, :width]
+
+
 def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Generator) -> np.ndarray:
     """`frames` (T, H, W, 3) uint8 as a worse camera would have recorded them (`CAMERA_EFFECTS`)."""
     import cv2
@@ -609,11 +643,13 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return camera_rain(frames, rng)
     if kind == "clock":
         return camera_clock(frames, fps, rng)
+    if kind == "h264":
+        return camera_h264(frames, fps)
     if kind in LIGHT_EFFECTS:  # less light: a darker, steeper tone curve and more sensor noise
         gain, gamma, sigma = LIGHT_EFFECTS[kind]
         dark = 255.0 * gain * (frames.astype(np.float32) / 255.0) ** gamma
         return np.clip(dark + rng.normal(0, sigma, frames.shape).astype(np.float32), 0, 255).astype(np.uint8)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock')}"
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264')}"
                      f" or {tuple(LIGHT_EFFECTS)}, got {kind!r}")
 
 
