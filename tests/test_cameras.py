@@ -306,3 +306,19 @@ def test_the_report_of_a_per_camera_run_shows_each_cameras_background(tmp_path):
     assert "<h3>Cameras</h3><p class=note>Their pictures cannot be read: " in page and "no such feature store" in page
     pooled = video.detect(tmp_path / "moved", video.DetectConfig(**{**CFG.__dict__, "mode": "pooled"}))
     assert "<h3>Cameras</h3>" not in build_report(pooled, tmp_path / "report3", clips=False).read_text()
+
+
+def test_the_survey_of_a_large_camera_compares_a_sample_of_its_videos(tmp_path, monkeypatch):
+    for i in range(6):
+        fake_video(tmp_path / "s", f"cam/{i}.mp4", 30, seed=i, attrs=scene("road", i, gain=0.8 + 0.05 * i))
+    fake_video(tmp_path / "s", "other/x.mp4", 30, seed=9, attrs=scene("stripes", 9))
+    monkeypatch.setattr(cameras, "SURVEY_PAIRS", 3)
+    found = cameras.survey(video.open_store(tmp_path / "s"))
+    road, stripes = found["cameras"]
+    assert len(road["videos"]) == 6 and road["within_sampled"] and road["lowest_within"] > 0.9
+    assert not stripes["within_sampled"] and stripes["lowest_within"] is None
+    assert road["nearest"]["camera"] == stripes["name"] and road["nearest"]["mean_correlation"] < 0.85
+    assert "lowest correlation within 0.9" in cameras.survey_text(found) and "(of 3 of its videos)" in \
+        cameras.survey_text(found)
+    sheet = cameras.contact_sheet(video.open_store(tmp_path / "s"), found, tmp_path / "sheet.png", per_camera=4)
+    assert sheet.stat().st_size > 2000

@@ -304,10 +304,15 @@ def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: 
     return dict(sorted(groups.items())), unmatched
 
 
+#: a camera's videos compared pairwise at most (an even sample of them) for its lowest correlation
+SURVEY_PAIRS = 512
+
+
 def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAMERA) -> dict:
     """What `--per-camera` would make of a store, before any fit: the cameras (each with its videos,
-    the lowest correlation between two of them, and its nearest other camera by average linkage's
-    own measure, the mean correlation between their videos), and the videos that keep no picture."""
+    the lowest correlation between two of them, from an even sample of SURVEY_PAIRS where it has more,
+    and its nearest other camera by average linkage's own measure, the mean correlation between
+    their videos), and the videos that keep no picture or cannot be read. No n x n matrix."""
     keys = list(store.keys() if keys is None else keys)
     unreadable: dict[str, str] = {}
     pics, sizes, _ = _read_pictures(store, keys, unreadable)
@@ -316,18 +321,24 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
                  "missing": [k for k, p in zip(keys, pics) if p is None and k not in unreadable]}
     if not have:
         return out
-    sim = similarities([pics[i] for i in have], [sizes[i] for i in have])
     labels = cluster([pics[i] for i in have], [sizes[i] for i in have], threshold)
+    flat, aspects = _unit([pics[i] for i in have]), _aspects([sizes[i] for i in have], len(have))
     members = [np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1)]
+    means = np.stack([flat[idx].mean(axis=0) for idx in members])
+    between = means @ means.T  # the mean correlation between two cameras' videos
+    firsts = aspects[[idx[0] for idx in members]]
+    between[_apart(firsts, firsts)] = -1.0
+    np.fill_diagonal(between, -np.inf)
     for c, idx in enumerate(members):
-        inner = sim[np.ix_(idx, idx)][np.triu_indices(len(idx), 1)]
-        others = [(float(sim[np.ix_(idx, m)].mean()), d) for d, m in enumerate(members) if d != c]
-        near = max(others) if others else None
+        sample = idx[np.linspace(0, len(idx) - 1, min(len(idx), SURVEY_PAIRS)).round().astype(int)]
+        inner = (flat[sample] @ flat[sample].T)[np.triu_indices(len(sample), 1)]
+        near = int(np.argmax(between[c])) if len(members) > 1 else None
         out["cameras"].append({
             "name": camera_name(c), "videos": [keys[have[i]] for i in idx],
             "frame_size": sizes[have[idx[0]]],
-            "lowest_within": float(inner.min()) if inner.size else None,
-            "nearest": None if near is None else {"camera": camera_name(near[1]), "mean_correlation": near[0]}})
+            "lowest_within": float(inner.min()) if inner.size else None, "within_sampled": len(sample) < len(idx),
+            "nearest": None if near is None else {"camera": camera_name(near),
+                                                  "mean_correlation": float(between[c, near])}})
     return out
 
 
@@ -344,6 +355,7 @@ def survey_text(found: dict, shown: int = 4) -> str:
                 + f": {', '.join(vids[:shown])}" + (f" and {len(vids) - shown} more" if len(vids) > shown else ""))
         if cam["lowest_within"] is not None:
             line += f"; lowest correlation within {cam['lowest_within']:.2f}"
+            line += f" (of {SURVEY_PAIRS} of its videos)" if cam.get("within_sampled") else ""
         if cam["nearest"] is not None:
             line += f"; nearest {cam['nearest']['camera']} ({cam['nearest']['mean_correlation']:.2f})"
         lines.append(line)
@@ -357,9 +369,10 @@ def survey_text(found: dict, shown: int = 4) -> str:
     return "\n".join(lines)
 
 
-def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4):
-    """A PNG of every video's scene picture, one block of rows per camera, each picture named:
-    to see what was joined and what was split."""
+def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4, per_camera: int = 16):
+    """A PNG of the videos' scene pictures, one block of rows per camera (its first `per_camera`
+    videos, the last box saying how many more), each picture named: to see what was joined and
+    what was split."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -368,8 +381,11 @@ def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4):
     from extract.scene import scene_of
 
     rows = []  # (camera name or "", [keys])
+    more = {}  # the last key shown of a camera -> how many of its videos are not
     for cam in found["cameras"]:
-        vids = cam["videos"]
+        vids = cam["videos"][:per_camera]
+        if len(cam["videos"]) > per_camera:
+            more[vids[-1]] = len(cam["videos"]) - per_camera
         for start in range(0, len(vids), per_row):
             rows.append((cam["name"] if start == 0 else "", vids[start:start + per_row]))
     if not rows:
@@ -386,6 +402,8 @@ def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4):
                 continue
             ax.imshow(scene_of(store.attrs(keys[c])), cmap="gray", vmin=0, vmax=255)
             ax.set_title(keys[c].rsplit("/", 1)[-1][:22], fontsize=7)
+            if keys[c] in more:
+                ax.set_xlabel(f"and {more[keys[c]]} more", fontsize=7)
             if c == 0 and name:
                 ax.set_ylabel(name, fontsize=9)
     fig.tight_layout()
