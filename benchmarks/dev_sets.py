@@ -615,6 +615,21 @@ def camera_h264(frames: np.ndarray, fps: float) -> np.ndarray:
     return np.stack(decoded)[:, :height, :width]
 
 
+#: "stutter", a recorder or network under load (the check-stutter stage; not in CAMERA_EFFECTS): each
+#: frame is lost with this probability and the one before it shown again in its place, so one frame
+#: pair shows no motion and the next one carries two frames' worth
+STUTTER_DROP = 0.1
+
+
+def camera_stutter(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`frames` with each frame, past the first, replaced by the one before it with STUTTER_DROP."""
+    out = frames.copy()
+    for i in np.flatnonzero(rng.random(len(frames)) < STUTTER_DROP):
+        if i > 0:
+            out[i] = out[i - 1]
+    return out
+
+
 def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Generator) -> np.ndarray:
     """`frames` (T, H, W, 3) uint8 as a worse camera would have recorded them (`CAMERA_EFFECTS`)."""
     import cv2
@@ -645,11 +660,13 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return camera_clock(frames, fps, rng)
     if kind == "h264":
         return camera_h264(frames, fps)
+    if kind == "stutter":
+        return camera_stutter(frames, rng)
     if kind in LIGHT_EFFECTS:  # less light: a darker, steeper tone curve and more sensor noise
         gain, gamma, sigma = LIGHT_EFFECTS[kind]
         dark = 255.0 * gain * (frames.astype(np.float32) / 255.0) ** gamma
         return np.clip(dark + rng.normal(0, sigma, frames.shape).astype(np.float32), 0, 255).astype(np.uint8)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264')}"
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264', 'stutter')}"
                      f" or {tuple(LIGHT_EFFECTS)}, got {kind!r}")
 
 
