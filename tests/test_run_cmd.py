@@ -166,7 +166,10 @@ def test_run_per_camera_fits_each_camera_of_a_mixed_history(tmp_path):
     assert {g["group"]: g["videos"] for g in run["groups"]} == {"camera-01": ["road_today.avi"],
                                                                "camera-02": ["square_today.avi"]}
     printed = CliRunner().invoke(cli, ["run", "--print-config", "--per-camera"])
-    assert "mode: per-camera" in printed.output
+    assert "mode: per-camera" in printed.output and "# mode: per-camera instead" not in printed.output
+    printed = CliRunner().invoke(cli, ["run", "--print-config"]).output
+    assert "mode: pooled" in printed and "# mode: per-camera instead where the footage" in printed
+    assert yaml.safe_load(printed)["mode"] == "pooled"  # still a config file --config reads
     # with no grouping named, the pictures decide: two cameras of two videos each -> per camera
     res = CliRunner().invoke(cli, ["run", str(today), "--fit-on", str(hist), "--config", str(cfg),
                                    "-o", str(tmp_path / "auto"), "--no-clips"], catch_exceptions=False)

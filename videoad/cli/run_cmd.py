@@ -25,11 +25,11 @@ from .video_cmd import cell_names_given, event_options, event_settings, ignore_c
 
 
 
-def _mode_set(config) -> bool:
-    """Whether a --config file names its own grouping (`mode`), which then stands."""
-    from videoad.config import read_yaml
-
-    return config is not None and "mode" in read_yaml(config)
+def _cameras_decide(grouping, cfg) -> bool:
+    """Whether the footage's cameras choose the grouping: no --per-camera / --pooled given, and the
+    settings fit one model over a folder's cameras (pooled, run's own, or per category, a config's
+    default); a config's per-video or per-camera stands."""
+    return grouping is None and cfg.mode in ("pooled", "per-category")
 
 
 def expand_inputs(patterns) -> list[Path]:
@@ -121,6 +121,9 @@ def run(inputs, output, history, config, print_config, grouping, stride, image_f
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(video.config_text(cfg), nl=False)
+        if _cameras_decide(grouping, cfg):
+            click.echo("# mode: per-camera instead where the footage (or --fit-on history) shows two or more cameras "
+                       "in two or more videos each (--pooled keeps one model)")
         return
     if not inputs:
         raise click.UsageError("give at least one INPUT (a file, folder or glob)")
@@ -150,7 +153,7 @@ def run(inputs, output, history, config, print_config, grouping, stride, image_f
                 click.echo(f"skipped {r.key}: {r.reason}", err=True)
             if not summary.done and not summary.skipped:
                 raise click.ClickException(f"no video of {', '.join(map(str, sources))} could be read")
-        if grouping is None and not _mode_set(config):  # no grouping named: the cameras decide
+        if _cameras_decide(grouping, cfg):  # no grouping named: the cameras decide
             from videoad.cameras import per_camera_fits
             from videoad.video import open_store
 
