@@ -630,6 +630,15 @@ def camera_stutter(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def camera_interlace(frames: np.ndarray) -> np.ndarray:
+    """`frames` as an analogue camera's interlaced frames, never deinterlaced (the check-interlace
+    stage; not in CAMERA_EFFECTS): the odd lines of each frame from the frame before (the earlier
+    field), so every moving edge is combed and a still background is as it was."""
+    out = frames.copy()
+    out[1:, 1::2] = frames[:-1, 1::2]
+    return out
+
+
 def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Generator) -> np.ndarray:
     """`frames` (T, H, W, 3) uint8 as a worse camera would have recorded them (`CAMERA_EFFECTS`)."""
     import cv2
@@ -662,11 +671,13 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return camera_h264(frames, fps)
     if kind == "stutter":
         return camera_stutter(frames, rng)
+    if kind == "interlace":
+        return camera_interlace(frames)
     if kind in LIGHT_EFFECTS:  # less light: a darker, steeper tone curve and more sensor noise
         gain, gamma, sigma = LIGHT_EFFECTS[kind]
         dark = 255.0 * gain * (frames.astype(np.float32) / 255.0) ** gamma
         return np.clip(dark + rng.normal(0, sigma, frames.shape).astype(np.float32), 0, 255).astype(np.uint8)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264', 'stutter')}"
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264', 'stutter', 'interlace')}"
                      f" or {tuple(LIGHT_EFFECTS)}, got {kind!r}")
 
 
