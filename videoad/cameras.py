@@ -65,10 +65,13 @@ def _apart(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def similarities(pictures: Sequence[np.ndarray], sizes: Sequence | None = None) -> np.ndarray:
     """(n, n) correlations; pairs whose frame aspects differ by more than ASPECT_TOLERANCE get -1."""
-    flat = _unit(pictures)
+    return _row_similarities(_unit(pictures), _aspects(sizes, len(pictures)))
+
+
+def _row_similarities(flat: np.ndarray, aspects: np.ndarray) -> np.ndarray:
+    """`similarities` of `_unit` rows and their `_aspects`."""
     sim = np.clip(flat @ flat.T, -1.0, 1.0)
     np.fill_diagonal(sim, 1.0)
-    aspects = _aspects(sizes, len(flat))
     sim[_apart(aspects, aspects)] = -1.0
     return sim
 
@@ -103,10 +106,7 @@ def _cluster_rows(flat: np.ndarray, aspects: np.ndarray, threshold: float) -> np
         from scipy.cluster.hierarchy import fcluster, linkage
         from scipy.spatial.distance import squareform
 
-        sim = np.clip(flat @ flat.T, -1.0, 1.0)
-        np.fill_diagonal(sim, 1.0)
-        sim[_apart(aspects, aspects)] = -1.0
-        dist = 1.0 - sim
+        dist = 1.0 - _row_similarities(flat, aspects)
         np.fill_diagonal(dist, 0.0)
         return fcluster(linkage(squareform(dist, checks=False), method="average"), t=1.0 - threshold,
                         criterion="distance").astype(np.int64) - 1
@@ -209,7 +209,11 @@ def camera_groups(store, keys: Sequence[str] | None = None) -> dict[str, list[st
     """Camera name -> the store keys that show it (transductive grouping)."""
     keys = list(store.keys() if keys is None else keys)
     pics, sizes = pictures_of(store, keys)
-    labels = cluster(pics, sizes)
+    return _named(keys, cluster(pics, sizes))
+
+
+def _named(keys: Sequence[str], labels: np.ndarray) -> dict[str, list[str]]:
+    """Camera name -> the keys of each label."""
     groups: dict[str, list[str]] = {}
     for key, label in zip(keys, labels):
         groups.setdefault(camera_name(int(label)), []).append(key)
@@ -220,12 +224,19 @@ def camera_pictures(store, groups: Mapping[str, Sequence[str]]) -> dict[str, dic
     """Per camera, the mean of its videos' pictures and their frame size (what a scored video is
     matched against) and the first of its videos (how a person tells which camera it is); kept
     in models.json by `--save-model`."""
-    out = {}
-    for name, keys in groups.items():
-        pics, sizes = pictures_of(store, keys)
-        out[name] = {"scene": [round(float(v), 2) for v in np.mean(pics, axis=0).ravel()], "frame_size": sizes[0],
-                     "videos": list(keys)[:5], "n_videos": len(keys)}
-    return out
+    return {name: _camera_entry(keys, *pictures_of(store, keys)) for name, keys in groups.items()}
+
+
+def _camera_entry(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Sequence) -> dict:
+    """`camera_pictures`' entry of one camera from its videos' pictures and frame sizes."""
+    return {"scene": [round(float(v), 2) for v in np.mean(pics, axis=0).ravel()], "frame_size": sizes[0],
+            "videos": list(keys)[:5], "n_videos": len(keys)}
+
+
+def saved_cameras(groups: Mapping) -> dict[str, Mapping]:
+    """Group -> its camera entry (`camera_pictures`' form) of a models.json's groups that keep one."""
+    return {g: e["camera"] for g, e in groups.items()
+            if isinstance(e, Mapping) and isinstance(e.get("camera"), Mapping)}
 
 
 def describe(name: str, entry) -> str:
@@ -270,17 +281,18 @@ def per_camera_fits(fit_store, scored_store=None) -> tuple[bool, str]:
     if counts.min() < 2:
         return False, (f"{len(counts)} cameras by their scene pictures, {int((counts < 2).sum())} of them in a single "
                        "video: one model over all (--per-camera to fit one per camera anyway)")
-    groups: dict[str, list[str]] = {}
-    for key, label in zip(keys, labels):
-        groups.setdefault(camera_name(int(label)), []).append(key)
+    groups = _named(keys, labels)
     said = "; ".join(f"{g}: {len(k)} videos ({', '.join(k[:2])}{', ...' if len(k) > 2 else ''})"
                      for g, k in groups.items())
     if scored_store is not None:
         scored = scored_store.keys()
-        s_pics, _, s_missing = _read_pictures(scored_store, scored, unreadable={})
+        s_pics, s_sizes, s_missing = _read_pictures(scored_store, scored, unreadable={})
         if s_missing:
             return False, ""
-        _, unmatched = assign(scored_store, scored, camera_pictures(fit_store, groups))
+        index = {k: i for i, k in enumerate(keys)}
+        known = {g: _camera_entry(k, [pics[index[x]] for x in k], [sizes[index[x]] for x in k])
+                 for g, k in groups.items()}
+        _, unmatched = _assign_pictures(scored, s_pics, s_sizes, known, SAME_CAMERA)
         if unmatched:
             return False, (f"the history shows {len(groups)} cameras ({said}), but {len(unmatched)} scored video(s) "
                            f"show none of them ({', '.join(list(unmatched)[:3])}): one model over all")
@@ -291,7 +303,12 @@ def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: 
            ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Scored keys to the known cameras (`camera_pictures`' form), each to the one `match` finds;
     (camera -> keys, key -> why it matches none)."""
-    pics, sizes = pictures_of(store, keys)
+    return _assign_pictures(keys, *pictures_of(store, keys), known, threshold)
+
+
+def _assign_pictures(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Sequence, known: Mapping[str, Mapping],
+                     threshold: float) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """`assign` of pictures already read."""
     groups: dict[str, list[str]] = {}
     unmatched: dict[str, str] = {}
     for key, pic, size in zip(keys, pics, sizes):
@@ -321,8 +338,8 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
                  "missing": [k for k, p in zip(keys, pics) if p is None and k not in unreadable]}
     if not have:
         return out
-    labels = cluster([pics[i] for i in have], [sizes[i] for i in have], threshold)
     flat, aspects = _unit([pics[i] for i in have]), _aspects([sizes[i] for i in have], len(have))
+    labels = _renumber(_cluster_rows(flat, aspects, threshold))  # `cluster`, on the rows read here
     members = [np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1)]
     means = np.stack([flat[idx].mean(axis=0) for idx in members])
     between = means @ means.T  # the mean correlation between two cameras' videos

@@ -53,9 +53,7 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
 
 def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     """Each pictured video's camera among the saved models' (`videoad.cameras.match`, as detect --model)."""
-    from extract.store import attr_list
-    from extract.scene import scene_of
-    from videoad.cameras import match
+    from videoad.cameras import match, pictures_of, saved_cameras
     from videoad.video import MODELS_INDEX
 
     index_path = model_dir / MODELS_INDEX
@@ -63,13 +61,12 @@ def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
         groups = json.loads(index_path.read_text())["groups"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{index_path}: not a readable model index ({exc})") from None
-    known = {g: e["camera"] for g, e in groups.items() if isinstance(e, dict) and isinstance(e.get("camera"), dict)}
+    known = saved_cameras(groups)
     if not known:
         raise ValueError(f"{model_dir}: its models were not fitted per camera (no camera pictures in {MODELS_INDEX})")
+    keys = [key for cam in found["cameras"] for key in cam["videos"]]
     out = {}
-    for cam in found["cameras"]:
-        for key in cam["videos"]:
-            attrs = store.attrs(key)
-            camera, sim = match(scene_of(attrs), attr_list(attrs.get("frame_size")), known, threshold)
-            out[key] = {"camera": camera, "correlation": sim}
+    for key, pic, size in zip(keys, *pictures_of(store, keys)):
+        camera, sim = match(pic, size, known, threshold)
+        out[key] = {"camera": camera, "correlation": sim}
     return dict(sorted(out.items()))

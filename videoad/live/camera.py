@@ -12,6 +12,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from videoad.cameras import SAME_CAMERA, describe, match, saved_cameras
 from videoad.live.model import WatchError, WatchModel
 from videoad.live.sources import FileSource, FolderSource, StreamSource
 
@@ -24,10 +25,8 @@ class CameraModels:
     once, when a source first shows that camera."""
 
     def __init__(self, model_dir, groups: Mapping, device: str | None = None):
-        from videoad.cameras import describe
-
         self.model_dir, self.groups, self.device = Path(model_dir), groups, device
-        self.known = {g: e["camera"] for g, e in groups.items()}
+        self.known = saved_cameras(groups)
         self.listing = "; ".join(describe(g, groups[g]) for g in sorted(groups))
         self._loaded: dict[str, WatchModel] = {}
         self._lock = threading.Lock()  # folder sources' scorers load models from their own threads
@@ -43,7 +42,7 @@ class CameraModels:
             return None
         if mode != "per-camera" or not isinstance(groups, Mapping) or len(groups) < 2:
             return None
-        if not all(isinstance(e, Mapping) and isinstance(e.get("camera"), Mapping) for e in groups.values()):
+        if len(saved_cameras(groups)) != len(groups):
             return None
         return cls(model_dir, groups, device)
 
@@ -59,7 +58,6 @@ class CameraModels:
         when no frame could be read). Opens the feed once more: a file is read twice, a stream
         connected to twice."""
         from extract.scene import picture_of_stream
-        from videoad.cameras import match
 
         picture, size = picture_of_stream(feed.open(), CAMERA_FRAMES)
         if picture is None:
@@ -77,7 +75,7 @@ class CameraModels:
             return None, "no frame to tell its camera by", None
         if camera is None:
             return None, (f"its scene matches none of the models' cameras ({', '.join(sorted(self.known))}; best "
-                          f"scene correlation {sim:.2f}, under {_threshold():g})"), sim
+                          f"scene correlation {sim:.2f}, under {SAME_CAMERA:g})"), sim
         return self.model(camera), camera, sim
 
     def choose(self, sources) -> tuple[dict, list[str]]:
@@ -102,8 +100,3 @@ class CameraModels:
             lines.append(f"{source.name}: {name} (scene correlation {sim:.2f})")
         return chosen, lines
 
-
-def _threshold() -> float:
-    from videoad.cameras import SAME_CAMERA
-
-    return SAME_CAMERA

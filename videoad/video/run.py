@@ -480,14 +480,15 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     store, annotations = open_store(features), _annotations(annotations)
     models = index["groups"]
     if cfg.mode == "per-camera":  # each video to the saved camera its scene picture shows
-        from videoad.cameras import assign
+        from videoad.cameras import assign, saved_cameras
 
-        missing = sorted(g for g, e in models.items() if not isinstance(e.get("camera"), Mapping))
+        known = saved_cameras(models)
+        missing = sorted(set(models) - set(known))
         if missing:
             raise ValueError(f"{index_path}: per-camera models without their camera's picture ({_some(missing)}); "
                              "fit them again with `--save-model`")
         kept, counts, left_out = _screen(store, {"all": store.keys()})
-        groups, unmatched = assign(store, kept["all"], {g: e["camera"] for g, e in models.items()})
+        groups, unmatched = assign(store, kept["all"], known)
         left_out.update(unmatched)
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
