@@ -45,6 +45,8 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-h264-blur --run-seeds 1  # blur=1.5 there
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-stutter --run-seeds 2  # frames lost, the last repeated
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-interlace --run-seeds 2  # combed moving edges
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-repeats --run-seeds 2  # repeated frames spread
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-repeats --run-seeds 2  # ... on real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-dusk --run-seeds 2   # a milder dusk
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
@@ -663,6 +665,51 @@ def stage_check_stutter(work: Path, run_seeds) -> dict:
     chosen on it. Reading written before the run: over 0.05 AUROC on a set, or events in normal
     videos where the clean camera gave none, is a limitation to state."""
     return check_effect(work, run_seeds, "stutter")
+
+
+#: the dev-repeats and confirm-repeats stages: the motion backbone's `repeats`, as before ("keep") and
+#: the candidate ("spread", named by no option: the default once chosen)
+REPEAT_VARIANTS = (("repeats-keep", {"repeats": "keep"}, None), ("default", {}, None))
+
+
+def _repeats_side_by_side(variant_sets, run_seeds) -> dict:
+    """DUAD over the run seeds with the default alarm line, kNN and PCA at seed 0, on the sets
+    `variant_sets(variant)` yields for each of REPEAT_VARIANTS (rows tagged with the mode)."""
+    methods = duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds)
+    rows = []
+    for variant in REPEAT_VARIANTS:
+        mode = variant[1].get("repeats", "spread")
+        rows += [{**r, "repeats": mode, "method": f"{r['method']}, repeats {mode}"}
+                 for r in measure_methods(list(variant_sets(variant)), methods, alarms=True)]
+    return {"rows": rows}
+
+
+def stage_dev_repeats(work: Path, run_seeds) -> dict:
+    """After check-stutter (a lost frame shown again costs Ped2-dev up to 0.025 and gives normal
+    videos events): the motion backbone's `repeats` on the check-stutter sets, "keep" (every frame
+    pair as decoded: a pair with no motion, then one with two intervals' motion; the default before)
+    and "spread" (a frame equal to the one before adds no pair, and the next pair's flow and
+    difference are divided over the intervals it spans), history alike and against a history as
+    filmed; the detection defaults. Clean footage is the same under both by construction: no set
+    measured here holds two equal consecutive working-size frames (its clean rows are
+    check-stutter's). Reading written before the run: spread becomes the default if, over these
+    twelve stutter sets, DUAD's mean AUROC is above keep's, no set loses more than 0.005 against
+    keep, and DUAD's events in normal videos (summed over the sets and run seeds) are no more than
+    keep's; then confirm-repeats on the confirmation footage."""
+    def sets(variant):
+        yield from camera_sets(work, "stutter", variant)
+        yield from camera_sets(work, "stutter", variant, calm_history=True)
+    return _repeats_side_by_side(sets, run_seeds)
+
+
+def stage_confirm_repeats(work: Path, run_seeds) -> dict:
+    """After dev-repeats: the real confirmation footage (Ped2 test 01-02, vtest-fresh) through the
+    same stutter (`dev_sets.camera_effect`'s: each frame lost with probability 0.1 and the one before
+    shown in its place), fitted on its history alike, on the history as filmed, and alone, with
+    `repeats` keep and spread side by side; the detection defaults. Reading written before the run:
+    spread holds if DUAD with it is at or above DUAD with keep on at least four of these six sets,
+    with no more events in normal videos."""
+    return _repeats_side_by_side(lambda variant: camera_confirm_sets(work, "stutter", variant), run_seeds)
 
 
 def stage_check_interlace(work: Path, run_seeds) -> dict:
@@ -1668,7 +1715,7 @@ def main() -> None:
                                       "confirm-foliage", "confirm-calibrate", "check-ignore", "check-close",
                                       "check-rain", "check-mask", "check-multicam", "check-night", "check-night-blur", "check-dusk",
                                       "check-clock", "check-h264", "check-h264-blur", "check-stutter",
-                                      "check-interlace"])
+                                      "check-interlace", "dev-repeats", "confirm-repeats"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -2096,6 +2143,30 @@ def main() -> None:
                             "the same cell rows; the alarm column is each method's default line summed over the run "
                             "seeds. Reading written before the run: over 0.05 on a set, or events in normal videos "
                             "where the clean camera gave none, is a limitation."),
+        "dev-repeats": (lambda: stage_dev_repeats(args.workdir, tuple(range(args.run_seeds))),
+                        "video_dev_repeats",
+                        "Video defaults: frames lost and shown again, kept as decoded or spread over the gap",
+                        "The check-stutter sets (the demo histories' seeds 10-12, fitted on their history and alone; "
+                        "Ped2-dev inductive and transductive) through `dev_sets.camera_effect`'s stutter (each frame "
+                        f"lost with probability {dev_sets.STUTTER_DROP:g} and the one before it shown in its place), "
+                        "history and scored videos alike, then the inductive sets against a history as filmed; the "
+                        "motion backbone with `repeats` keep (every pair as decoded, the default before) and spread "
+                        "(a frame equal to the one before adds no pair, the next pair's motion divided over the "
+                        "intervals it spans); the detection defaults, pooled. Pooled frame AUROC; DUAD over run seeds "
+                        "0..n-1, kNN and PCA at seed 0 on the same cell rows; the alarm column is each method's "
+                        "default line summed over the run seeds. Reading written before the run: spread becomes the "
+                        "default if, over the twelve stutter sets, DUAD's mean AUROC is above keep's, no set loses "
+                        "more than 0.005 against keep, and DUAD's events in normal videos are no more than keep's."),
+        "confirm-repeats": (lambda: stage_confirm_repeats(args.workdir, tuple(range(args.run_seeds))),
+                            "video_confirm_repeats",
+                            "Video defaults: frames lost and shown again on the real confirmation footage",
+                            "UCSD Ped2 test 01-02 and vtest-fresh through `dev_sets.camera_effect`'s stutter, each "
+                            "fitted on its history alike, on its history as filmed, and alone; `repeats` keep and "
+                            "spread side by side; the detection defaults, pooled. Pooled frame AUROC; DUAD over run "
+                            "seeds 0..n-1, kNN and PCA at seed 0; the alarm column is each method's default line "
+                            "summed over the run seeds. Reading written before the run: spread holds if DUAD with it "
+                            "is at or above DUAD with keep on at least four of the six sets, with no more events in "
+                            "normal videos."),
         "check-h264-blur": (lambda: stage_check_h264_blur(args.workdir, tuple(range(args.run_seeds))),
                             "video_check_h264_blur",
                             "Video defaults: a recorder's low-quality H.264, extracted with `blur=1.5` (an option)",

@@ -644,6 +644,10 @@ class _Runner:
             where = f" (at frames {', '.join(map(str, at[:8]))}{', ...' if len(at) > 8 else ''})" if at else ""
             done = _CUT_NOTES.get(summary.get("scene_cut_handling", "left out"), "")
             notes.append(f"{summary['scene_cuts']} scene cut(s) found{where}" + (f"; {done}" if done else ""))
+        if summary.get("repeated_frames"):  # motion: docs/extract.md, "Repeated frames"
+            notes.append(f"{summary['repeated_frames']} sampled frame(s) repeat the one before exactly (frames lost "
+                         "and filled in, or a slower camera in a faster container): no motion counted "
+                         "there, the next pair's spread over the gap")
         claimed = int(info.get("container_frames", -1))
         warnings = []
         if source.kind == "video" and claimed >= 0 and claimed != job.n_frames and Timing.covers_slots(timing, claimed):

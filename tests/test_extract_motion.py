@@ -110,7 +110,7 @@ def test_options_arrive_as_strings_from_the_command_line():
 
 @pytest.mark.parametrize("kwargs", [{"grid": 0}, {"size": "8x8"}, {"preset": "slow"}, {"finest_scale": 5},
                                     {"bins": 1}, {"clip_len": 1}, {"blur": -1}, {"blur": 9}, {"cuts": "drop"},
-                                    {"stabilize": "maybe"}])
+                                    {"stabilize": "maybe"}, {"repeats": "drop"}])
 def test_bad_options_are_refused(kwargs):
     with pytest.raises(ValueError):
         MotionBackbone(**kwargs)
@@ -331,7 +331,7 @@ def test_the_clips_of_an_edited_video_place_its_cuts_as_the_pairs_found_them():
     assert summary["scene_cuts"] == 5 and len(summary["scene_cut_frames"]) == 5
     assert all(0 <= c - k <= 3 for c, k in zip(summary["scene_cut_frames"], (30, 76, 137, 187, 242)))
     backbone.start_video()
-    assert backbone.video_summary() == {"scene_cuts": 0, "scene_cut_handling": "left out"}
+    assert backbone.video_summary() == {"scene_cuts": 0, "scene_cut_handling": "left out", "repeated_frames": 0}
 
 
 def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
@@ -385,3 +385,79 @@ def test_a_mask_leaves_its_pixels_out_of_every_cell_and_keeps_the_rest_as_they_w
     for bad in ("0.5,0,0.2,1", "0,0,1", "a,b,c,d", "0,0,1.5,1"):
         with pytest.raises(ValueError, match="mask: .* is not a rectangle"):
             MotionBackbone(mask=bad)
+
+
+def stuttered(clip: np.ndarray, lost=(5, 11, 12)) -> np.ndarray:
+    """`clip` as a recorder that lost frames `lost` and showed the one before again in their place."""
+    out = clip.copy()
+    for t in lost:
+        out[t] = out[t - 1]
+    return out
+
+
+def test_a_lost_frame_shown_again_is_not_a_stop_and_a_jump():
+    """A repeated frame makes one pair with no motion and the next with the motion of two or three
+    intervals: kept as decoded, a walker at 3 px/frame shows up at 6 and 9 (the fast bins, where
+    anomalies live). Spread, the default, the next pair's motion is divided over the intervals it
+    spans, and the clip reads as the walker it is."""
+    spread, keep = MotionBackbone(size="128x128"), MotionBackbone(size="128x128", repeats="keep")
+    clean, lost = moving_square(3), stuttered(moving_square(3))
+    # a clip without repeats is the same under both, bit for bit (every clean set: docs/extract.md)
+    np.testing.assert_array_equal(spread.preprocess(clean), keep.preprocess(clean))
+    fast = len(MAGNITUDE_EDGES) - 1  # at least 4 px/frame
+    as_filmed = global_cell(spread.preprocess(clean), spread)["speed"]
+    kept = global_cell(keep.preprocess(lost), keep)["speed"]
+    spread_out = global_cell(spread.preprocess(lost), spread)["speed"]
+    assert as_filmed[fast] == 0  # 3 px/frame: nothing at 4 and above
+    assert kept[fast] > 0.1 * as_filmed.max()  # the jumps: pixels moving 6 and 9 px per pair
+    assert spread_out[fast] == 0
+    assert np.abs(spread_out - as_filmed).sum() < 0.6 * np.abs(kept - as_filmed).sum()
+    # the magnitude-weighted orientation sums and the mean difference are linear in the motion: the
+    # same either way; the peak difference is a pair's, the jump's when kept
+    cells = [global_cell(b.preprocess(c), b) for b, c in ((spread, clean), (spread, lost), (keep, lost))]
+    np.testing.assert_allclose(cells[1]["hof"], cells[2]["hof"], rtol=1e-5, atol=1e-9)
+    assert cells[1]["energy"][0] == pytest.approx(cells[2]["energy"][0], rel=1e-5)
+    assert cells[1]["energy"][1] == pytest.approx(cells[0]["energy"][1], rel=0.05)
+    assert cells[2]["energy"][1] > 1.5 * cells[0]["energy"][1]
+    # named only when not the default: stores and models written before the option still match
+    assert "repeats" not in spread.options() and keep.options()["repeats"] == "keep"
+    assert "repeating the one before kept" in keep.describe()["preprocessing"]
+    assert "repeat" not in spread.describe()["preprocessing"]
+
+
+def test_repeats_in_overlapping_clips_are_counted_once_and_cached_pairs_agree():
+    from extract.clips import ClipSpec, iter_clips
+
+    rng = np.random.default_rng(4)
+    video = np.concatenate([moving_square(2, n=24), moving_square(-1, 1, n=24)])
+    video = np.clip(video.astype(np.int16) + rng.integers(-3, 4, video.shape), 0, 255).astype(np.uint8)
+    lost = (3, 9, 10, 17, 30, 41)
+    video = stuttered(video, lost)
+    cached = MotionBackbone(size="64x48")
+    cached.start_video()
+    clips = list(iter_clips(iter(video), ClipSpec(stride=4), prepare=cached.prepare_frame, keep_frames=False))
+    with_cache = np.stack([cached.preprocess_prepared(c.prepared, c.sources) for c in clips])
+    fresh = np.stack([MotionBackbone(size="64x48").preprocess(video[4 * i:4 * i + 16]) for i in range(len(clips))])
+    np.testing.assert_array_equal(with_cache, fresh)  # a pair spanning a gap is cached with its span
+    # each repeated frame once, however many clips hold it (the clips cover frames 0-47)
+    assert cached.video_summary()["repeated_frames"] == len(lost)
+    frozen = np.repeat(video[:1], 16, axis=0)  # a frozen picture: every pair a repeat
+    assert not cached.preprocess(frozen).any()
+
+
+def test_extraction_records_the_repeated_frames(tmp_path):
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    for name, frames in (("stutter", stuttered(moving_square(2, n=24), (4, 9, 10))), ("plain", moving_square(2, n=24))):
+        folder = tmp_path / "videos" / name
+        folder.mkdir(parents=True)
+        for i, frame in enumerate(frames):
+            cv2.imwrite(str(folder / f"{i:03d}.png"), frame[..., ::-1])
+    summary = extract_videos(tmp_path / "videos", tmp_path / "features", MotionBackbone(size="96x96"),
+                             ExtractOptions(workers=1, recursive=True, progress=False))
+    assert summary.ok, summary.failed
+    store = FeatureStore(tmp_path / "features")
+    assert store.attrs("stutter")["repeated_frames"] == 3 and store.attrs("plain")["repeated_frames"] == 0
+    assert "3 sampled frame(s) repeat the one before exactly" in store.attrs("stutter")["decode_notes"]
+    assert "repeat" not in store.attrs("plain")["decode_notes"]

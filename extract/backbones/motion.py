@@ -24,6 +24,12 @@ scaled down to at most 240 lines):
   subtracted from the flow, and the second frame is aligned to the first before the difference,
   so a moving camera does not look like motion in every cell. A still camera's pairs are left as
   they are (the fitted motion moves no corner by 0.25 px).
+* a frame that repeats the one before it exactly (a recorder or link that lost a frame and showed
+  the last one again, or a slow camera in a faster container) is not a still moment: with
+  `repeats="spread"`, the default since 2026-12-05, the pair it makes adds nothing and the next
+  pair's flow and difference, which span the lost frames, are divided over them (the motion per
+  frame interval) and counted once per interval. Exact repeats only: on every clean set measured
+  here no two consecutive working-size frames are equal (docs/extract.md).
 
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
@@ -68,6 +74,7 @@ CAMERA_INLIER = 0.3
 #: features stay as they were
 CAMERA_MIN_SHIFT = MAGNITUDE_EDGES[0]
 _CUT_MODES = ("skip", "keep")
+_REPEAT_MODES = ("spread", "keep")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 
@@ -167,7 +174,10 @@ class MotionBackbone(Backbone):
     motion taken out of each frame pair, for a camera that sways or is knocked, `camera_motion`;
     off: every pair as filmed, as before), mask (none by default: rectangles "x0,y0,x1,y1" in
     fractions of the frame, several separated by ";", whose pixels count as still in every cell:
-    an exclusion zone for a tree, water or a flag, finer than leaving whole cells out at detection).
+    an exclusion zone for a tree, water or a flag, finer than leaving whole cells out at detection),
+    repeats ("spread": the default since 2026-12-05, a frame equal to the one before adds no pair
+    and the next pair's motion is divided over the frame intervals it spans; "keep": every pair as
+    decoded, a zero pair then a double one, as before).
     """
 
     name = "motion"
@@ -180,7 +190,8 @@ class MotionBackbone(Backbone):
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
-                 cuts: str = "skip", stabilize: Any = True, mask: Any = None, device: str | None = None) -> None:
+                 cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "spread",
+                 device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -198,6 +209,9 @@ class MotionBackbone(Backbone):
         self.cuts = str(cuts)
         if self.cuts not in _CUT_MODES:
             raise ValueError(f"cuts must be one of {_CUT_MODES}, got {cuts!r}")
+        self.repeats = str(repeats)
+        if self.repeats not in _REPEAT_MODES:
+            raise ValueError(f"repeats must be one of {_REPEAT_MODES}, got {repeats!r}")
         if self.preset not in _PRESETS:
             raise ValueError(f"preset must be one of {sorted(_PRESETS)}, got {preset!r}")
         if self.grid < 1:
@@ -215,6 +229,7 @@ class MotionBackbone(Backbone):
         self._pair_cache: OrderedDict = OrderedDict()
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
         self._cut_log = CutLog("left out")  # the cuts found since `start_video`
+        self._repeated = [0, -1]  # repeated frames counted since `start_video`, the last one's source index
         self.cell_grid = (self.grid, self.grid)
 
     # -- Backbone interface -------------------------------------------------------------------
@@ -246,38 +261,76 @@ class MotionBackbone(Backbone):
         A clip's sums are the sums of its frame pairs' sums, so overlapping clips (stride below
         the clip length) reuse the pairs they share from a small cache instead of computing the
         flow again: at stride 4 each new clip computes 4 new flows, not 15. `sources` (each
-        frame's source index) places the scene cuts found for `video_summary`.
+        frame's source index) places the scene cuts found for `video_summary`. Each pair weighs
+        the frame intervals it stands for (`_pair_spans`: 1 unless frames repeat).
         """
         grey = list(clip)
         size = (grey[0].shape[1], grey[0].shape[0])
         keys = [hashlib.blake2b(g.tobytes(), digest_size=16).digest() for g in grey]
-        stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1]) for t in range(len(grey) - 1)]
+        spans = self._pair_spans(keys, sources)
+        kept = [t for t in range(len(grey) - 1) if spans[t]]
+        stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1], spans[t]) for t in kept]
+        weights = [spans[t] for t in kept]
         if self.cuts == "skip":  # a pair across a scene cut is not motion
             if sources is not None:
-                self._cut_log.add([st[3] for st in stats], sources)
+                cut_at = dict(zip(kept, (st[3] for st in stats)))
+                self._cut_log.add([cut_at.get(t, False) for t in range(len(grey) - 1)], sources)
+            weights = [w for w, st in zip(weights, stats) if not st[3]]
             stats = [st for st in stats if not st[3]]
         pixels = self._layout(size)[1]
-        if not stats:  # every pair a cut: a clip of single frames shows no motion
+        if not stats:  # every pair a cut or a repeat: a clip of single frames shows no motion
             return np.zeros(self.dim, np.float32)
-        pairs = len(stats)
-        hof = sum(st[0] for st in stats) / (pixels[:, None] * pairs)
-        hom = sum(st[1] for st in stats) / (pixels[:, None] * pairs)
         per_pair = np.stack([st[2] for st in stats]) / pixels[None, :]  # (pairs, cells) mean |diff|
-        energy = np.stack([per_pair.mean(axis=0), per_pair.max(axis=0)], axis=1)
+        if max(weights) == 1:  # no repeat: every pair one frame interval
+            pairs = len(stats)
+            hof = sum(st[0] for st in stats) / (pixels[:, None] * pairs)
+            hom = sum(st[1] for st in stats) / (pixels[:, None] * pairs)
+            mean_diff = per_pair.mean(axis=0)
+        else:  # a pair that spans lost frames stands for each interval it spans
+            pairs = sum(weights)
+            hof = sum(w * st[0] for w, st in zip(weights, stats)) / (pixels[:, None] * pairs)
+            hom = sum(w * st[1] for w, st in zip(weights, stats)) / (pixels[:, None] * pairs)
+            mean_diff = np.average(per_pair, axis=0, weights=weights)
+        energy = np.stack([mean_diff, per_pair.max(axis=0)], axis=1)
         return np.concatenate([hof, hom, energy], axis=1).astype(np.float32).ravel()
+
+    def _pair_spans(self, keys: Sequence[bytes], sources: Sequence[int] | None) -> list[int]:
+        """For each frame pair of a clip, the frame intervals it stands for: 1; with `repeats`
+        "spread", 0 for a pair whose second frame repeats its first exactly (counted for
+        `video_summary`) and 1 + the run's length for the pair after a run of repeats (the motion
+        it shows happened over that many intervals). A repeat just before the clip's first frame
+        is not seen: each clip is computed on its own."""
+        spans = [1] * (len(keys) - 1)
+        if self.repeats != "spread":
+            return spans
+        run = 0
+        for t in range(len(keys) - 1):
+            if keys[t + 1] == keys[t]:
+                spans[t] = 0
+                run += 1
+                if sources is not None and int(sources[t + 1]) > self._repeated[1]:  # each once: clips overlap
+                    self._repeated = [self._repeated[0] + 1, int(sources[t + 1])]
+            else:
+                spans[t] = 1 + run
+                run = 0
+        return spans
 
     def start_video(self) -> None:
         """A new video: its frame pairs share nothing with the last one's."""
         self._pair_cache.clear()
         self._sign_cache.clear()
         self._cut_log.start()
+        self._repeated = [0, -1]
 
     def video_summary(self) -> dict[str, Any]:
         """The scene cuts left out since `start_video` (each frame pair is computed once: the
         overlapping clips that share it read it from the cache) and, where the clips came with
         their source indices, where: the first sampled frame after each cut (at a capped frame
         rate the cut itself lies up to a sampling step before it)."""
-        return self._cut_log.summary() if self.cuts == "skip" else {}
+        summary = self._cut_log.summary() if self.cuts == "skip" else {}
+        if self.repeats == "spread":  # how many sampled frames repeated the one before (placed clips only)
+            summary["repeated_frames"] = self._repeated[0]
+        return summary
 
     def take_scene_cuts(self) -> list[int]:
         return self._cut_log.take()
@@ -294,13 +347,13 @@ class MotionBackbone(Backbone):
         scale = min(1.0, self.max_height / height)
         return max(16, int(round(width * scale))), max(16, int(round(height * scale)))
 
-    def _cached_pair(self, key_a: bytes, key_b: bytes, a: np.ndarray, b: np.ndarray):
+    def _cached_pair(self, key_a: bytes, key_b: bytes, a: np.ndarray, b: np.ndarray, span: int = 1):
         cache = self._pair_cache
-        key = key_a + key_b
+        key = key_a + key_b + (b"" if span == 1 else span.to_bytes(2, "little"))
         hit = cache.get(key)
         if hit is None:
             cut = self.cuts == "skip" and is_cut_between(self._frame_sign(key_a, a), self._frame_sign(key_b, b))
-            hit = cache[key] = self._pair_stats(a, b, cut)
+            hit = cache[key] = self._pair_stats(a, b, cut, span)
             while len(cache) > PAIR_CACHE:
                 cache.popitem(last=False)
         else:
@@ -316,11 +369,13 @@ class MotionBackbone(Backbone):
                 cache.popitem(last=False)
         return cache[key]
 
-    def _pair_stats(self, a: np.ndarray, b: np.ndarray, cut: bool = False
+    def _pair_stats(self, a: np.ndarray, b: np.ndarray, cut: bool = False, span: int = 1
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Sums over one frame pair, per cell (grid cells, then the whole frame): flow magnitude
         per orientation bin, moving-pixel counts per magnitude bin, |frame difference| / 255;
-        and `cut`, whether the pair lies across a scene cut (then the sums are zeros)."""
+        and `cut`, whether the pair lies across a scene cut (then the sums are zeros). `span`: the
+        frame intervals between `a` and `b` (frames lost between them, `_pair_spans`): the flow and
+        the difference are divided by it, per interval as every other pair's."""
         import cv2
 
         cells, _, keep = self._layout((a.shape[1], a.shape[0]))
@@ -334,6 +389,8 @@ class MotionBackbone(Backbone):
         magnitude, angle = cv2.cartToPolar(flow[..., 0].ravel(), flow[..., 1].ravel())
         magnitude, angle = magnitude.ravel(), angle.ravel()
         diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
+        if span > 1:  # the motion of `span` intervals, per interval
+            magnitude, diff = magnitude / span, diff / span
         if keep is not None:  # the mask's pixels add nothing anywhere
             magnitude, angle, diff = magnitude[keep], angle[keep], diff[keep]
         # bins centred on their directions: bin 0 is rightwards, bin bins/4 downwards (image y)
@@ -395,6 +452,7 @@ class MotionBackbone(Backbone):
                 + ("camera motion (a similarity fitted to the flow) taken out of each frame pair; "
                    if self.stabilize else "")
                 + (f"pixels inside {_mask_text(self.mask)} (fractions of the frame) left out; " if self.mask else "")
+                + ("frames repeating the one before kept as pairs; " if self.repeats == "keep" else "")
                 + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
@@ -413,6 +471,8 @@ class MotionBackbone(Backbone):
             options["blur"] = self.blur
         if self.mask:  # named only when set, as the blur
             options["mask"] = _mask_text(self.mask)
+        if self.repeats != "spread":  # named only when not the default (docs/extract.md, "Repeated frames")
+            options["repeats"] = self.repeats
         # named always, as the cuts: features written before it (off) differ where a camera moves
         options["stabilize"] = self.stabilize
         # named always: features written before the cut handling ("keep") differ on edited videos,
@@ -427,6 +487,7 @@ class MotionBackbone(Backbone):
         state["_pair_cache"] = OrderedDict()
         state["_sign_cache"] = OrderedDict()
         state["_cut_log"] = CutLog("left out")
+        state["_repeated"] = [0, -1]
         return state
 
     def _flow_engine(self):
