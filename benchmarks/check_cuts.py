@@ -1,4 +1,5 @@
-"""Where the motion backbone's scene-cut rule fires, on every video the repository's numbers come from.
+"""Where the motion backbone's scene-cut rule fires, and where frames repeat, on every video the
+repository's numbers come from.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/check_cuts.py
 
@@ -10,7 +11,10 @@ below `CUT_CORRELATION` and grey histograms at least `CUT_HISTOGRAM` apart). Whe
 Sources: the shared videos (bikes.mp4 holds five known cuts, near frames 30, 76, 137, 187 and
 242), UCSD Ped2's test and training frame folders, and every video of the development and
 confirmation sets under runs/video_defaults/ that `benchmarks/video_defaults.py` has built on this
-machine. Writes benchmarks/results/cuts_check.{json,md}.
+machine (the camera-fault copies grouped by fault). The same pass counts the sampled frames that
+repeat the one before exactly at the working size: where there is none, the default
+`repeats="spread"` gives the features of `repeats="keep"` (the behaviour before 2026-12-05)
+exactly. Writes benchmarks/results/cuts_check.{json,md}.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/check_cuts.py --compilation
 
@@ -55,21 +59,24 @@ def default_sources() -> list[tuple[str, Path, str]]:
     built = ROOT / "runs" / "video_defaults"
     if built.is_dir():
         for p in sorted(built.rglob("*")):
+            parts = p.relative_to(built).parts
+            group = f"dev/confirmation sets: {'/'.join(parts[:2]) if parts[0] in ('camera', 'light') else parts[0]}"
             if p.suffix in VIDEO_SUFFIXES and p.is_file():
-                out.append((f"dev/confirmation sets: {p.relative_to(built).parts[0]}", p, "video"))
+                out.append((group, p, "video"))
             elif p.is_dir() and any(q.suffix in (".jpg", ".png") for q in p.iterdir()):
-                out.append((f"dev/confirmation sets: {p.relative_to(built).parts[0]}", p, "images"))
+                out.append((group, p, "images"))
     return out
 
 
 def check(path: Path, kind: str, backbone: MotionBackbone, spec: ClipSpec) -> dict:
     stream = open_image_folder(path, fps=10.0) if kind == "images" else open_video(path)
     rate = spec.rate_for(stream.fps)
-    previous, cuts, near, pairs, flat = None, [], [], 0, 0
+    previous, cuts, near, pairs, flat, repeats = None, [], [], 0, 0, 0
     for index, frame in resample(stream.frames, stream.fps, rate):
         grey = backbone.prepare_frame(frame)
         if previous is not None:
             pairs += 1
+            repeats += int(np.array_equal(previous, grey))
             signs = cut_signs(previous, grey)
             if signs is None:
                 flat += 1
@@ -79,7 +86,7 @@ def check(path: Path, kind: str, backbone: MotionBackbone, spec: ClipSpec) -> di
                 near.append(signs)
         previous = grey
     low = min(near, key=lambda s: s[0]) if near else None
-    return {"fps": round(float(stream.fps), 3), "sampled_fps": rate, "pairs": pairs, "cuts": cuts,
+    return {"fps": round(float(stream.fps), 3), "sampled_fps": rate, "pairs": pairs, "cuts": cuts, "repeats": repeats,
             "low_contrast_pairs": flat,
             "lowest_other_correlation": None if low is None else round(low[0], 3),
             "largest_other_histogram": round(max(s[1] for s in near), 3) if near else None,
@@ -92,12 +99,13 @@ def markdown(rows: list[dict], meta: dict) -> str:
     groups: dict[str, list[dict]] = {}
     for r in rows:
         groups.setdefault(r["group"], []).append(r)
-    lines = ["# Where the scene-cut rule fires", "", __doc__.split("\n\n")[2].strip(), "",
+    lines = ["# Where the scene-cut rule fires, and where frames repeat", "", __doc__.split("\n\n")[2].strip(), "",
              f"Command: `{meta['command']}` ({meta['date']}; a cut: thumbnail correlation below "
              f"{meta['threshold']}, histograms at least {meta['histogram']} apart).", "",
              "| sources | videos | frame pairs checked | pairs found to be cuts | where (sampled frame: correlation, histogram distance) "
-             "| the other pairs: lowest correlation / largest histogram distance | spared by the histogram / by the correlation |",
-             "|---|---|---|---|---|---|---|"]
+             "| the other pairs: lowest correlation / largest histogram distance | spared by the histogram / by the correlation "
+             "| sampled frames repeating the one before |",
+             "|---|---|---|---|---|---|---|---|"]
     for group, rs in groups.items():
         where = "; ".join(f"{Path(r['path']).name}: " + ", ".join(f"{c['frame']} ({c['correlation']}, {c['histogram']})"
                                                                   for c in r["cuts"]) for r in rs if r["cuts"]) or "none"
@@ -105,7 +113,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
         highs = [r["largest_other_histogram"] for r in rs if r["largest_other_histogram"] is not None]
         lines.append(f"| {group} | {len(rs)} | {sum(r['pairs'] for r in rs):,} | {sum(len(r['cuts']) for r in rs)} | "
                      f"{where} | {min(lows) if lows else '-'} / {max(highs) if highs else '-'} | "
-                     f"{sum(r['spared_by_histogram'] for r in rs)} / {sum(r['spared_by_correlation'] for r in rs)} |")
+                     f"{sum(r['spared_by_histogram'] for r in rs)} / {sum(r['spared_by_correlation'] for r in rs)} | "
+                     f"{sum(r.get('repeats', 0) for r in rs):,} |")
     return "\n".join(lines) + "\n"
 
 

@@ -630,6 +630,15 @@ def camera_stutter(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def camera_halfrate(frames: np.ndarray) -> np.ndarray:
+    """`frames` as a camera filming at half the rate its recorder writes (the check-halfrate stage;
+    not in CAMERA_EFFECTS): every second frame is the one before it again, so the file keeps its
+    rate and length while motion moves on only every other frame (a 5 fps camera in a 10 fps file)."""
+    out = frames.copy()
+    out[1::2] = frames[0::2][: len(out[1::2])]
+    return out
+
+
 def camera_interlace(frames: np.ndarray) -> np.ndarray:
     """`frames` as an analogue camera's interlaced frames, never deinterlaced (the check-interlace
     stage; not in CAMERA_EFFECTS): the odd lines of each frame from the frame before (the earlier
@@ -673,11 +682,13 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return camera_stutter(frames, rng)
     if kind == "interlace":
         return camera_interlace(frames)
+    if kind == "halfrate":
+        return camera_halfrate(frames)
     if kind in LIGHT_EFFECTS:  # less light: a darker, steeper tone curve and more sensor noise
         gain, gamma, sigma = LIGHT_EFFECTS[kind]
         dark = 255.0 * gain * (frames.astype(np.float32) / 255.0) ** gamma
         return np.clip(dark + rng.normal(0, sigma, frames.shape).astype(np.float32), 0, 255).astype(np.uint8)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264', 'stutter', 'interlace')}"
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264', 'stutter', 'interlace', 'halfrate')}"
                      f" or {tuple(LIGHT_EFFECTS)}, got {kind!r}")
 
 

@@ -645,9 +645,12 @@ class _Runner:
             done = _CUT_NOTES.get(summary.get("scene_cut_handling", "left out"), "")
             notes.append(f"{summary['scene_cuts']} scene cut(s) found{where}" + (f"; {done}" if done else ""))
         if summary.get("repeated_frames"):  # motion: docs/extract.md, "Repeated frames"
+            spread = summary.get("repeat_handling") == "spread over the gap"
             notes.append(f"{summary['repeated_frames']} sampled frame(s) repeat the one before exactly (frames lost "
-                         "and filled in, or a slower camera in a faster container): no motion counted "
-                         "there, the next pair's spread over the gap")
+                         "and filled in, or a slower camera in a faster container): "
+                         + ("no pair there, the next pair's motion spread over the gap" if spread else
+                            "each makes a pair without motion before one that carries the gap's "
+                            "(--backbone-opt repeats=spread divides it over the gap)"))
         claimed = int(info.get("container_frames", -1))
         warnings = []
         if source.kind == "video" and claimed >= 0 and claimed != job.n_frames and Timing.covers_slots(timing, claimed):

@@ -331,7 +331,8 @@ def test_the_clips_of_an_edited_video_place_its_cuts_as_the_pairs_found_them():
     assert summary["scene_cuts"] == 5 and len(summary["scene_cut_frames"]) == 5
     assert all(0 <= c - k <= 3 for c, k in zip(summary["scene_cut_frames"], (30, 76, 137, 187, 242)))
     backbone.start_video()
-    assert backbone.video_summary() == {"scene_cuts": 0, "scene_cut_handling": "left out", "repeated_frames": 0}
+    assert backbone.video_summary() == {"scene_cuts": 0, "scene_cut_handling": "left out", "repeated_frames": 0,
+                                        "repeat_handling": "kept as pairs"}
 
 
 def test_extraction_records_the_scene_cuts_it_left_out(tmp_path):
@@ -397,10 +398,10 @@ def stuttered(clip: np.ndarray, lost=(5, 11, 12)) -> np.ndarray:
 
 def test_a_lost_frame_shown_again_is_not_a_stop_and_a_jump():
     """A repeated frame makes one pair with no motion and the next with the motion of two or three
-    intervals: kept as decoded, a walker at 3 px/frame shows up at 6 and 9 (the fast bins, where
-    anomalies live). Spread, the default, the next pair's motion is divided over the intervals it
-    spans, and the clip reads as the walker it is."""
-    spread, keep = MotionBackbone(size="128x128"), MotionBackbone(size="128x128", repeats="keep")
+    intervals: kept as decoded (the default), a walker at 3 px/frame shows up at 6 and 9 (the fast
+    bins, where anomalies live). Spread (an option), the next pair's motion is divided over the
+    intervals it spans, and the clip reads as the walker it is."""
+    spread, keep = MotionBackbone(size="128x128", repeats="spread"), MotionBackbone(size="128x128")
     clean, lost = moving_square(3), stuttered(moving_square(3))
     # a clip without repeats is the same under both, bit for bit (every clean set: docs/extract.md)
     np.testing.assert_array_equal(spread.preprocess(clean), keep.preprocess(clean))
@@ -419,10 +420,10 @@ def test_a_lost_frame_shown_again_is_not_a_stop_and_a_jump():
     assert cells[1]["energy"][0] == pytest.approx(cells[2]["energy"][0], rel=1e-5)
     assert cells[1]["energy"][1] == pytest.approx(cells[0]["energy"][1], rel=0.05)
     assert cells[2]["energy"][1] > 1.5 * cells[0]["energy"][1]
-    # named only when not the default: stores and models written before the option still match
-    assert "repeats" not in spread.options() and keep.options()["repeats"] == "keep"
-    assert "repeating the one before kept" in keep.describe()["preprocessing"]
-    assert "repeat" not in spread.describe()["preprocessing"]
+    # named only when set: stores and models written before the option still match the default
+    assert "repeats" not in keep.options() and spread.options()["repeats"] == "spread"
+    assert "repeating the one before adds no pair" in spread.describe()["preprocessing"]
+    assert "repeat" not in keep.describe()["preprocessing"]
 
 
 def test_repeats_in_overlapping_clips_are_counted_once_and_cached_pairs_agree():
@@ -433,16 +434,18 @@ def test_repeats_in_overlapping_clips_are_counted_once_and_cached_pairs_agree():
     video = np.clip(video.astype(np.int16) + rng.integers(-3, 4, video.shape), 0, 255).astype(np.uint8)
     lost = (3, 9, 10, 17, 30, 41)
     video = stuttered(video, lost)
-    cached = MotionBackbone(size="64x48")
-    cached.start_video()
-    clips = list(iter_clips(iter(video), ClipSpec(stride=4), prepare=cached.prepare_frame, keep_frames=False))
-    with_cache = np.stack([cached.preprocess_prepared(c.prepared, c.sources) for c in clips])
-    fresh = np.stack([MotionBackbone(size="64x48").preprocess(video[4 * i:4 * i + 16]) for i in range(len(clips))])
-    np.testing.assert_array_equal(with_cache, fresh)  # a pair spanning a gap is cached with its span
-    # each repeated frame once, however many clips hold it (the clips cover frames 0-47)
-    assert cached.video_summary()["repeated_frames"] == len(lost)
-    frozen = np.repeat(video[:1], 16, axis=0)  # a frozen picture: every pair a repeat
-    assert not cached.preprocess(frozen).any()
+    for mode in ("spread", "keep"):
+        cached = MotionBackbone(size="64x48", repeats=mode)
+        cached.start_video()
+        clips = list(iter_clips(iter(video), ClipSpec(stride=4), prepare=cached.prepare_frame, keep_frames=False))
+        with_cache = np.stack([cached.preprocess_prepared(c.prepared, c.sources) for c in clips])
+        fresh = np.stack([MotionBackbone(size="64x48", repeats=mode).preprocess(video[4 * i:4 * i + 16])
+                          for i in range(len(clips))])
+        np.testing.assert_array_equal(with_cache, fresh)  # a pair spanning a gap is cached with its span
+        # each repeated frame once, however many clips hold it (the clips cover frames 0-47), either way
+        assert cached.video_summary()["repeated_frames"] == len(lost)
+        frozen = np.repeat(video[:1], 16, axis=0)  # a frozen picture: every pair a repeat, or no motion
+        np.testing.assert_allclose(cached.preprocess(frozen), 0.0, atol=1e-6)
 
 
 def test_extraction_records_the_repeated_frames(tmp_path):
@@ -454,10 +457,13 @@ def test_extraction_records_the_repeated_frames(tmp_path):
         folder.mkdir(parents=True)
         for i, frame in enumerate(frames):
             cv2.imwrite(str(folder / f"{i:03d}.png"), frame[..., ::-1])
-    summary = extract_videos(tmp_path / "videos", tmp_path / "features", MotionBackbone(size="96x96"),
-                             ExtractOptions(workers=1, recursive=True, progress=False))
-    assert summary.ok, summary.failed
-    store = FeatureStore(tmp_path / "features")
-    assert store.attrs("stutter")["repeated_frames"] == 3 and store.attrs("plain")["repeated_frames"] == 0
-    assert "3 sampled frame(s) repeat the one before exactly" in store.attrs("stutter")["decode_notes"]
-    assert "repeat" not in store.attrs("plain")["decode_notes"]
+    for mode, told in (("keep", "--backbone-opt repeats=spread divides it"), ("spread", "no pair there")):
+        out = tmp_path / f"features-{mode}"
+        summary = extract_videos(tmp_path / "videos", out, MotionBackbone(size="96x96", repeats=mode),
+                                 ExtractOptions(workers=1, recursive=True, progress=False))
+        assert summary.ok, summary.failed
+        store = FeatureStore(out)
+        assert store.attrs("stutter")["repeated_frames"] == 3 and store.attrs("plain")["repeated_frames"] == 0
+        notes = store.attrs("stutter")["decode_notes"]
+        assert "3 sampled frame(s) repeat the one before exactly" in notes and told in notes
+        assert "repeat" not in store.attrs("plain")["decode_notes"]

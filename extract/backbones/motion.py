@@ -25,11 +25,12 @@ scaled down to at most 240 lines):
   so a moving camera does not look like motion in every cell. A still camera's pairs are left as
   they are (the fitted motion moves no corner by 0.25 px).
 * a frame that repeats the one before it exactly (a recorder or link that lost a frame and showed
-  the last one again, or a slow camera in a faster container) is not a still moment: with
-  `repeats="spread"`, the default since 2026-12-05, the pair it makes adds nothing and the next
-  pair's flow and difference, which span the lost frames, are divided over them (the motion per
-  frame interval) and counted once per interval. Exact repeats only: on every clean set measured
-  here no two consecutive working-size frames are equal (docs/extract.md).
+  the last one again, or a slow camera in a faster container) is counted for `video_summary`; by
+  default (`repeats="keep"`) its pair counts as decoded, a pair without motion before one that
+  carries the gap's. With `repeats="spread"` (an option: it won its development round and not its
+  confirmation, docs/defaults.md) that pair adds nothing and the next pair's flow and difference are
+  divided over the intervals it spans and counted once per interval. Exact repeats only: on every
+  clean set measured here no two consecutive working-size frames are equal (docs/extract.md).
 
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
@@ -175,9 +176,9 @@ class MotionBackbone(Backbone):
     off: every pair as filmed, as before), mask (none by default: rectangles "x0,y0,x1,y1" in
     fractions of the frame, several separated by ";", whose pixels count as still in every cell:
     an exclusion zone for a tree, water or a flag, finer than leaving whole cells out at detection),
-    repeats ("spread": the default since 2026-12-05, a frame equal to the one before adds no pair
-    and the next pair's motion is divided over the frame intervals it spans; "keep": every pair as
-    decoded, a zero pair then a double one, as before).
+    repeats ("keep": the default, every pair as decoded, so a frame lost and shown again makes a
+    pair without motion and then one with two intervals' motion; "spread": such a frame adds no
+    pair and the next pair's motion is divided over the frame intervals it spans).
     """
 
     name = "motion"
@@ -190,7 +191,7 @@ class MotionBackbone(Backbone):
 
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
-                 cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "spread",
+                 cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "keep",
                  device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
@@ -296,13 +297,11 @@ class MotionBackbone(Backbone):
 
     def _pair_spans(self, keys: Sequence[bytes], sources: Sequence[int] | None) -> list[int]:
         """For each frame pair of a clip, the frame intervals it stands for: 1; with `repeats`
-        "spread", 0 for a pair whose second frame repeats its first exactly (counted for
-        `video_summary`) and 1 + the run's length for the pair after a run of repeats (the motion
-        it shows happened over that many intervals). A repeat just before the clip's first frame
-        is not seen: each clip is computed on its own."""
+        "spread", 0 for a pair whose second frame repeats its first exactly and 1 + the run's length
+        for the pair after a run of repeats (the motion it shows happened over that many
+        intervals). Repeated frames are counted for `video_summary` either way. A repeat just
+        before the clip's first frame is not seen: each clip is computed on its own."""
         spans = [1] * (len(keys) - 1)
-        if self.repeats != "spread":
-            return spans
         run = 0
         for t in range(len(keys) - 1):
             if keys[t + 1] == keys[t]:
@@ -313,7 +312,7 @@ class MotionBackbone(Backbone):
             else:
                 spans[t] = 1 + run
                 run = 0
-        return spans
+        return spans if self.repeats == "spread" else [1] * (len(keys) - 1)
 
     def start_video(self) -> None:
         """A new video: its frame pairs share nothing with the last one's."""
@@ -328,8 +327,9 @@ class MotionBackbone(Backbone):
         their source indices, where: the first sampled frame after each cut (at a capped frame
         rate the cut itself lies up to a sampling step before it)."""
         summary = self._cut_log.summary() if self.cuts == "skip" else {}
-        if self.repeats == "spread":  # how many sampled frames repeated the one before (placed clips only)
-            summary["repeated_frames"] = self._repeated[0]
+        # how many sampled frames repeated the one before (clips placed by their sources only)
+        summary.update(repeated_frames=self._repeated[0],
+                       repeat_handling="spread over the gap" if self.repeats == "spread" else "kept as pairs")
         return summary
 
     def take_scene_cuts(self) -> list[int]:
@@ -452,7 +452,8 @@ class MotionBackbone(Backbone):
                 + ("camera motion (a similarity fitted to the flow) taken out of each frame pair; "
                    if self.stabilize else "")
                 + (f"pixels inside {_mask_text(self.mask)} (fractions of the frame) left out; " if self.mask else "")
-                + ("frames repeating the one before kept as pairs; " if self.repeats == "keep" else "")
+                + ("a frame repeating the one before adds no pair, the next pair's motion divided over the "
+                   "intervals it spans; " if self.repeats == "spread" else "")
                 + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
@@ -471,7 +472,7 @@ class MotionBackbone(Backbone):
             options["blur"] = self.blur
         if self.mask:  # named only when set, as the blur
             options["mask"] = _mask_text(self.mask)
-        if self.repeats != "spread":  # named only when not the default (docs/extract.md, "Repeated frames")
+        if self.repeats != "keep":  # named only when set, as the blur (docs/extract.md, "Repeated frames")
             options["repeats"] = self.repeats
         # named always, as the cuts: features written before it (off) differ where a camera moves
         options["stabilize"] = self.stabilize
