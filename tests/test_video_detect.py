@@ -691,3 +691,48 @@ def test_cells_named_to_ignore_take_no_part_in_the_fit_or_the_scores(tmp_path):
     # videoad run takes it too (here: the settings it would use)
     res = CliRunner().invoke(cli, ["run", "--print-config", "--ignore-cells", "2:0, 3:0"], catch_exceptions=False)
     assert res.exit_code == 0 and "ignore_cells: ['2:0', '3:0']" in res.output, res.output
+
+
+def test_footage_whose_frames_repeat_unlike_the_historys_is_scored_and_warned_of(tmp_path, caplog):
+    """A camera set to half its file's rate (every other sampled frame a repeat) against a history
+    without repeats: per-frame motion is not comparable (check-halfrate: 0.12 AUROC lower, normal
+    videos flagged), so the group's record and a warning say so and name repeats=spread; not when
+    the shares are close (one frame in ten lost), when both spread repeats over the gap, or when a
+    store records no count (written before it was kept)."""
+    import json
+    import logging
+
+    def attrs(repeated, **options):
+        return {"repeated_frames": repeated, "backbone_options": json.dumps({"size": "160x120", **options})}
+
+    train, models = tmp_path / "train", tmp_path / "models"
+    for i in range(2):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i, attrs=attrs(0))
+    video.detect(train, CFG, save_models=models)
+    n_frames = fake_video(tmp_path / "probe", "A/x.mp4", 40, seed=20)["n_frames"]
+
+    def store(name, repeated, **options):
+        root = tmp_path / name
+        fake_video(root, "A/new.mp4", 40, anomalous=[7, 8], seed=20,
+                   attrs=attrs(repeated, **options) if repeated is not None else None)
+        return root
+
+    half = store("half", n_frames // 2)
+    for run in (lambda: video.fit_and_score(train, half, CFG), lambda: video.score(half, models)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="videoad.video.run"):
+            scored = run()
+        group = next(g for g in scored.meta["groups"] if g["group"] == "A")
+        assert group["repeats"]["fitted"] == 0.0 and group["repeats"]["scored"] == pytest.approx(0.5, abs=0.01)
+        assert "0% of the fitted footage's sampled frames repeat the one before, 50% of these videos'" in caplog.text
+        assert "--backbone-opt repeats=spread" in caplog.text
+        assert set(np.argsort(-next(iter(scored)).scores)[:2]) == {7, 8}  # scored anyway
+    spread_train = tmp_path / "spread-train"
+    for i in range(2):
+        fake_video(spread_train, f"A/t{i}.mp4", 60, seed=10 + i, attrs=attrs(0, repeats="spread"))
+    for history, root in ((train, store("stutter", n_frames // 10)), (train, store("old", None)),
+                          (spread_train, store("half-spread", n_frames // 2, repeats="spread"))):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="videoad.video.run"):
+            scored = video.fit_and_score(history, root, CFG)
+        assert "repeat" not in caplog.text and "repeats" not in scored.meta["groups"][0]

@@ -75,7 +75,7 @@ CAMERA_INLIER = 0.3
 #: features stay as they were
 CAMERA_MIN_SHIFT = MAGNITUDE_EDGES[0]
 _CUT_MODES = ("skip", "keep")
-_REPEAT_MODES = ("spread", "keep")
+_REPEAT_MODES = ("keep", "spread")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 

@@ -238,10 +238,12 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             rec.update(status="skipped", reason=(f"history of group {g!r} has {sum(fit_counts[k] for k in fit_keys)} "
                                                  f"clips < min_clips={cfg.min_clips}"))
         else:
-            problems = extraction_mismatch(extraction_record(fit_store, fit_keys), store, keys)
+            fitted = extraction_record(fit_store, fit_keys)
+            problems = extraction_mismatch(fitted, store, keys)
             if problems:
                 raise ValueError(f"{features} was not extracted as the history {history} was (group {g!r}): "
                                  + "; ".join(problems) + ". Extract both with the same settings.")
+            _note_repeats(rec, fitted, store, keys)
             rec.update(status="scored", history_videos=len(fit_keys))
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
                                                                asdict(cfg), _prefix(model_dir, g))))
@@ -343,7 +345,43 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
     shapes = [_shape(attrs[k]) for k in keys]
     first["aspects"] = sorted({a for a, _ in shapes if a}) or None
     first["working_sizes"] = sorted({tuple(w) for _, w in shapes if w}) or None
+    first["repeat_share"] = _repeat_share([attrs[k] for k in keys])
     return first
+
+
+def _repeat_share(attrs: list[Mapping]) -> float | None:
+    """The share of the sampled frames that repeat the one before exactly (the motion backbone counts
+    them, `repeated_frames`), over the videos that record it; None where none does."""
+    repeated = sampled = 0.0
+    for a in attrs:
+        if a.get("repeated_frames") is None or not a.get("n_frames"):
+            continue
+        native, rate = _fps(a), _sampled_fps(a)
+        repeated += float(a["repeated_frames"])
+        sampled += float(a["n_frames"]) * (min(1.0, rate / native) if native and rate else 1.0)
+    return round(repeated / sampled, 4) if sampled else None
+
+
+#: the share of repeated frames (`_repeat_share`) between a history and the footage scored against it
+#: from which motion per frame is taken as not comparable: between the two measured cases, one frame
+#: in ten lost (check-stutter: within 0.01 against a clean history) and every other frame repeated
+#: (check-halfrate: 0.12 lower and every normal demo video flagged, docs/defaults.md)
+REPEAT_GAP = 0.25
+
+
+def repeat_mismatch(fitted: Mapping, scored: Mapping) -> str | None:
+    """Why footage whose frames repeat far more (or less) often than the history's is not comparable
+    with it, unless both spread repeated frames over the gap (`repeats=spread`); else None."""
+    a, b = fitted.get("repeat_share"), scored.get("repeat_share")
+    if a is None or b is None or abs(a - b) < REPEAT_GAP:
+        return None
+    spread = [(r.get("options") or {}).get("repeats") == "spread" for r in (fitted, scored)]
+    if all(spread):
+        return None
+    return (f"{100 * a:.0f}% of the fitted footage's sampled frames repeat the one before, {100 * b:.0f}% of these "
+            "videos' (a camera filming slower than its file's rate, or a link that loses frames): motion per frame "
+            "is not comparable, and a history without repeats flags ordinary motion; extract both with "
+            "--backbone-opt repeats=spread (docs/defaults.md, check-halfrate)")
 
 
 #: settings that decide what a feature value means: a model fitted on features made one way cannot
@@ -457,6 +495,24 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     return problems
 
 
+def _note_repeats(rec: dict, fitted: Mapping, store, keys: list[str]) -> None:
+    """`repeat_mismatch` between a group's history (or saved model) and its scored videos: in the
+    group's record (`repeats`, run.json) and a warning; scored anyway, as the cameras' note."""
+    scored = {"repeat_share": _repeat_share([store.attrs(k) for k in keys]),
+              "options": recorded_options(*_backbone_of(store.attrs(keys[0])))}
+    problem = repeat_mismatch(fitted, scored)
+    if problem:
+        rec["repeats"] = {"fitted": fitted.get("repeat_share"), "scored": scored["repeat_share"], "note": problem}
+        log.warning("group %r: %s", rec["group"], problem)
+
+
+def _backbone_of(attrs: Mapping) -> tuple[str, dict | None]:
+    """A video's backbone name and recorded options (None in stores written before they were)."""
+    options = attrs.get("backbone_options")
+    options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
+    return str(attrs.get("backbone_name") or attrs.get("backbone", "")), options
+
+
 def _some(items: list[str], shown: int = 3) -> str:
     return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
@@ -504,6 +560,8 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
             if problems:
                 raise ValueError(f"{features} was not extracted as the models in {model_dir} were fitted "
                                  f"(group {g!r}): " + "; ".join(problems) + ". Extract it with the same settings.")
+            if fitted:
+                _note_repeats(rec, fitted, store, keys)
             rec.update(status="scored", model_group=model_group)
             plan.append(_task(str(models[model_group].get("detector", cfg.detector)), _score_group,
                               (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job)))
