@@ -194,6 +194,32 @@ def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):
         {"fps": 10.0, "max_fps": 15.0, "sampled_fps": 10.0}, 30.0)
 
 
+def test_a_stream_whose_frames_repeat_unlike_the_models_footage_is_warned_of(cam, tmp_path):
+    """The models' history repeats no frame; the same camera set to half its file's rate (every other
+    frame the one before again) is watched with one `warning` record naming repeats=spread once ten
+    seconds are in (a history without repeats then flags ordinary motion: check-halfrate); the
+    footage as filmed gets none."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(cam["video"]))
+    frames = []
+    while (ok_frame := cap.read())[0]:
+        frames.append(ok_frame[1])
+    halved = np.stack(frames)
+    halved[1::2] = halved[0::2][: len(halved[1::2])]
+    path = tmp_path / "half.avi"
+    synth.write_video(path, halved, FPS)
+    assert json.loads((cam["models"] / "models.json").read_text())["extraction"]["repeat_share"] == 0.0
+    runner = CliRunner()
+    for video_path, out in ((path, tmp_path / "half"), (cam["video"], tmp_path / "full")):
+        res = runner.invoke(cli, ["watch", str(video_path), "--model", str(cam["models"]), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+    (warned,) = [r for r in _of(_records(tmp_path / "half"), "warning") if "repeat the one before" in r["warning"]]
+    assert "0% of the fitted footage's sampled frames repeat the one before, 50% of this stream's" in warned["warning"]
+    assert "--backbone-opt repeats=spread" in warned["warning"] and warned["video"] == path.name
+    assert not [r for r in _of(_records(tmp_path / "full"), "warning") if "repeat" in r["warning"]]
+
+
 def test_a_stream_of_another_frame_shape_is_scored_with_a_warning(cam, tmp_path):
     """The models' footage is 160x120 (4:3, worked at its native size): the same video stretched
     to 2:1, or at twice the resolution (size auto works it at 320x240: motion in other pixels), is

@@ -231,6 +231,7 @@ class MotionBackbone(Backbone):
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
         self._cut_log = CutLog("left out")  # the cuts found since `start_video`
         self._repeated = [0, -1]  # repeated frames counted since `start_video`, the last one's source index
+        self._seen = [0, -1]  # sampled frames seen since `start_video`, the last one's source index
         self.cell_grid = (self.grid, self.grid)
 
     # -- Backbone interface -------------------------------------------------------------------
@@ -302,6 +303,10 @@ class MotionBackbone(Backbone):
         intervals). Repeated frames are counted for `video_summary` either way. A repeat just
         before the clip's first frame is not seen: each clip is computed on its own."""
         spans = [1] * (len(keys) - 1)
+        if sources is not None:
+            for s in sources:  # each frame once: clips overlap
+                if int(s) > self._seen[1]:
+                    self._seen = [self._seen[0] + 1, int(s)]
         run = 0
         for t in range(len(keys) - 1):
             if keys[t + 1] == keys[t]:
@@ -320,6 +325,7 @@ class MotionBackbone(Backbone):
         self._sign_cache.clear()
         self._cut_log.start()
         self._repeated = [0, -1]
+        self._seen = [0, -1]
 
     def video_summary(self) -> dict[str, Any]:
         """The scene cuts left out since `start_video` (each frame pair is computed once: the
@@ -331,6 +337,13 @@ class MotionBackbone(Backbone):
         summary.update(repeated_frames=self._repeated[0],
                        repeat_handling="spread over the gap" if self.repeats == "spread" else "kept as pairs")
         return summary
+
+    def repeat_share(self) -> tuple[float | None, int]:
+        """(the share of the sampled frames since `start_video` that repeat the one before, None
+        before any; how many were seen), for clips placed by their sources: what `videoad watch`
+        compares with its models' footage (`videoad.video.run.repeat_mismatch`)."""
+        seen = self._seen[0]
+        return (self._repeated[0] / seen if seen else None), seen
 
     def take_scene_cuts(self) -> list[int]:
         return self._cut_log.take()
@@ -489,6 +502,7 @@ class MotionBackbone(Backbone):
         state["_sign_cache"] = OrderedDict()
         state["_cut_log"] = CutLog("left out")
         state["_repeated"] = [0, -1]
+        state["_seen"] = [0, -1]
         return state
 
     def _flow_engine(self):

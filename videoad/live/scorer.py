@@ -155,6 +155,11 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+#: sampled frames of a video or stream after which its share of repeated frames is compared with the
+#: models' footage (`_check_repeats`; 10 s at the motion backbone's 10 fps)
+REPEAT_CHECK_FRAMES = 100
+
+
 class _Scorer:
     """A source's scoring thread: frames -> clips -> features -> scores -> events -> records."""
 
@@ -184,6 +189,7 @@ class _Scorer:
         self.region = (0.0, 0.0, 1.0, 1.0)
         self._dropped_since, self._warned_at = 0, time.time()
         self._coverage_warned: set[str] = set()
+        self._repeats_checked = False  # the current video's share of repeated frames compared (once)
         self._ending = None
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
         self.done = threading.Event()
@@ -265,6 +271,7 @@ class _Scorer:
         self.tracker = None
         self.smoother = None
         self.skipping, self._camera = None, None
+        self._repeats_checked = False
         if self.cameras is not None:  # the model of the camera this video shows
             wm, name, sim = self.cameras.for_feed(feed)
             if wm is None:
@@ -393,6 +400,8 @@ class _Scorer:
         features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared, [offset + i for i in clip.sources]))
         for frame in self.backbone.take_scene_cuts():
             self._scene_cut(frame)
+        if not self._repeats_checked:
+            self._check_repeats()
         if self.stats.scored == 0 and not self.pending and self.wm.cell_grid is not None:
             region = self.backbone.cell_region(*clip.source_shape)
             self.region = tuple(float(r) for r in region) if region is not None else self.region
@@ -402,6 +411,27 @@ class _Scorer:
         if len(self.pending) >= self.options.batch_size or (
                 self.feed.live and time.time() - self.pending[0][6] > self.options.max_lag_s / 2):
             self._score_pending()  # a live clip does not wait for a batch to fill
+
+    def _check_repeats(self) -> None:
+        """Once REPEAT_CHECK_FRAMES sampled frames of a video are in: a `warning` record and a log line
+        when its frames repeat the one before far more (or less) often than the models' footage's (a
+        camera set to a lower rate since; `videoad.video.run.repeat_mismatch`), as `--fit-on` warns."""
+        from videoad.video.run import repeat_mismatch
+
+        counted = getattr(self.backbone, "repeat_share", None)
+        if counted is None:  # a backbone that does not count repeats
+            self._repeats_checked = True
+            return
+        share, seen = counted()
+        if seen < REPEAT_CHECK_FRAMES:
+            return
+        self._repeats_checked = True
+        problem = repeat_mismatch(self.wm.extraction, {"repeat_share": share, "options": self.wm.extraction.get("options")},
+                                  "this stream's")
+        if problem:
+            log.warning("%s: %s", self.feed.name, problem)
+            self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
+                                  "warning": problem, "at": _iso(time.time())})
 
     def _scene_cut(self, frame: int) -> None:
         """A cut in the stream: in a fixed camera's footage, the view itself changed (the camera

@@ -369,17 +369,18 @@ def _repeat_share(attrs: list[Mapping]) -> float | None:
 REPEAT_GAP = 0.25
 
 
-def repeat_mismatch(fitted: Mapping, scored: Mapping) -> str | None:
+def repeat_mismatch(fitted: Mapping, scored: Mapping, what: str = "these videos'") -> str | None:
     """Why footage whose frames repeat far more (or less) often than the history's is not comparable
-    with it, unless both spread repeated frames over the gap (`repeats=spread`); else None."""
+    with it, unless both spread repeated frames over the gap (`repeats=spread`); else None. `what`:
+    the scored footage, as the sentence names it."""
     a, b = fitted.get("repeat_share"), scored.get("repeat_share")
     if a is None or b is None or abs(a - b) < REPEAT_GAP:
         return None
     spread = [(r.get("options") or {}).get("repeats") == "spread" for r in (fitted, scored)]
     if all(spread):
         return None
-    return (f"{100 * a:.0f}% of the fitted footage's sampled frames repeat the one before, {100 * b:.0f}% of these "
-            "videos' (a camera filming slower than its file's rate, or a link that loses frames): motion per frame "
+    return (f"{100 * a:.0f}% of the fitted footage's sampled frames repeat the one before, {100 * b:.0f}% of {what} "
+            "(a camera filming slower than its file's rate, or a link that loses frames): motion per frame "
             "is not comparable, and a history without repeats flags ordinary motion; extract both with "
             "--backbone-opt repeats=spread (docs/defaults.md, check-halfrate)")
 
