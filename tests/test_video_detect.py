@@ -727,6 +727,10 @@ def test_footage_whose_frames_repeat_unlike_the_historys_is_scored_and_warned_of
         assert "0% of the fitted footage's sampled frames repeat the one before, 50% of these videos'" in caplog.text
         assert "--backbone-opt repeats=spread" in caplog.text
         assert set(np.argsort(-next(iter(scored)).scores)[:2]) == {7, 8}  # scored anyway
+    from videoad.report import build_report
+
+    page = build_report(scored, tmp_path / "report", clips=False).read_text()
+    assert "repeated frames</th><td>group A: 0% of the fitted footage" in page  # the analyst reads it too
     spread_train = tmp_path / "spread-train"
     for i in range(2):
         fake_video(spread_train, f"A/t{i}.mp4", 60, seed=10 + i, attrs=attrs(0, repeats="spread"))

@@ -137,6 +137,8 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
     rows += [("several cameras", f"group {g['group']} fits one model over {g['cameras']} cameras, told apart by their "
                                  "scene pictures; one model per camera (--per-camera) catches more where their normal "
                                  "differs") for g in fitted if g.get("cameras")]
+    rows += [("repeated frames", f"group {g['group']}: {g['repeats']['note']}")
+             for g in fitted if isinstance(g.get("repeats"), dict) and g["repeats"].get("note")]
     out = "<table class=kv>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
     skipped = [g for g in groups if g.get("status") == "skipped"]
     if skipped:
