@@ -381,8 +381,9 @@ def repeat_mismatch(fitted: Mapping, scored: Mapping, what: str = "these videos'
         return None
     return (f"{100 * a:.0f}% of the fitted footage's sampled frames repeat the one before, {100 * b:.0f}% of {what} "
             "(a camera filming slower than its file's rate, or a link that loses frames): motion per frame "
-            "is not comparable, and a history without repeats flags ordinary motion; extract both with "
-            "--backbone-opt repeats=spread (docs/defaults.md, check-halfrate)")
+            "is not comparable, and a history without repeats flags ordinary motion; extracting both with "
+            "--backbone-opt repeats=spread answered it on Ped2 and the development sets, not on vtest-fresh "
+            "(docs/defaults.md, check-halfrate)")
 
 
 #: settings that decide what a feature value means: a model fitted on features made one way cannot
