@@ -467,3 +467,23 @@ def test_extraction_records_the_repeated_frames(tmp_path):
         notes = store.attrs("stutter")["decode_notes"]
         assert "3 sampled frame(s) repeat the one before exactly" in notes and told in notes
         assert "repeat" not in store.attrs("plain")["decode_notes"]
+
+
+def test_deinterlace_field_reads_one_instant_of_an_interlaced_frame():
+    """An analogue camera's interlaced frames take their odd lines a field later, so every moving edge
+    is combed. `deinterlace=field` reads the top field alone: the interlaced clip then gives exactly
+    the progressive clip's features (its even lines are the same), where every line counted they
+    differ; named only when set."""
+    clean = moving_square(3)
+    combed = clean.copy()
+    combed[1:, 1::2] = clean[:-1, 1::2]  # the odd lines from the frame before
+    field, plain = MotionBackbone(size="128x128", deinterlace="field"), MotionBackbone(size="128x128")
+    np.testing.assert_array_equal(field.preprocess(combed), field.preprocess(clean))
+    assert not np.allclose(plain.preprocess(combed), plain.preprocess(clean), rtol=0.05, atol=1e-4)
+    # the field is stretched back to the working size: the motion keeps its units (3 px/frame: 2-4)
+    speed = global_cell(field.preprocess(clean), field)["speed"]
+    assert int(np.argmax(speed)) == 3 and speed[4] == 0
+    assert "deinterlace" not in plain.options() and field.options()["deinterlace"] == "field"
+    assert "top field alone" in field.describe()["preprocessing"]
+    with pytest.raises(ValueError, match="deinterlace"):
+        MotionBackbone(deinterlace="bob")

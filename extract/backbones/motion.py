@@ -76,6 +76,7 @@ CAMERA_INLIER = 0.3
 CAMERA_MIN_SHIFT = MAGNITUDE_EDGES[0]
 _CUT_MODES = ("skip", "keep")
 _REPEAT_MODES = ("keep", "spread")
+_DEINTERLACE_MODES = ("off", "field")
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 
@@ -178,7 +179,11 @@ class MotionBackbone(Backbone):
     an exclusion zone for a tree, water or a flag, finer than leaving whole cells out at detection),
     repeats ("keep": the default, every pair as decoded, so a frame lost and shown again makes a
     pair without motion and then one with two intervals' motion; "spread": such a frame adds no
-    pair and the next pair's motion is divided over the frame intervals it spans).
+    pair and the next pair's motion is divided over the frame intervals it spans), deinterlace
+    ("off": the default, every line; "field": the top field alone, every other line from the first,
+    scaled to the working size, for an analogue camera's interlaced frames whose odd lines were
+    taken a field later: no combed edges, at half the vertical detail where the frame has fewer
+    than twice the working size's lines).
     """
 
     name = "motion"
@@ -192,7 +197,7 @@ class MotionBackbone(Backbone):
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
                  cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "keep",
-                 device: str | None = None) -> None:
+                 deinterlace: str = "off", device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -213,6 +218,9 @@ class MotionBackbone(Backbone):
         self.repeats = str(repeats)
         if self.repeats not in _REPEAT_MODES:
             raise ValueError(f"repeats must be one of {_REPEAT_MODES}, got {repeats!r}")
+        self.deinterlace = str(deinterlace)
+        if self.deinterlace not in _DEINTERLACE_MODES:
+            raise ValueError(f"deinterlace must be one of {_DEINTERLACE_MODES}, got {deinterlace!r}")
         if self.preset not in _PRESETS:
             raise ValueError(f"preset must be one of {sorted(_PRESETS)}, got {preset!r}")
         if self.grid < 1:
@@ -253,8 +261,13 @@ class MotionBackbone(Backbone):
         more than the clip's new flows)."""
         import cv2
 
-        size = self.working_size(frame.shape[1], frame.shape[0])
-        grey = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+        size = self.working_size(frame.shape[1], frame.shape[0])  # the whole frame's, field or not
+        how = cv2.INTER_AREA
+        if self.deinterlace == "field":  # the top field: lines 0, 2, 4, ... (taken at one instant)
+            frame = np.ascontiguousarray(frame[0::2])
+            if frame.shape[0] < size[1]:  # fewer lines than the working size: stretched, not averaged
+                how = cv2.INTER_LINEAR
+        grey = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), size, interpolation=how)
         return cv2.GaussianBlur(grey, (0, 0), self.blur) if self.blur > 0 else grey
 
     def preprocess_prepared(self, clip: np.ndarray, sources: Sequence[int] | None = None) -> np.ndarray:
@@ -467,6 +480,7 @@ class MotionBackbone(Backbone):
                 + (f"pixels inside {_mask_text(self.mask)} (fractions of the frame) left out; " if self.mask else "")
                 + ("a frame repeating the one before adds no pair, the next pair's motion divided over the "
                    "intervals it spans; " if self.repeats == "spread" else "")
+                + ("the top field alone (every other line, deinterlaced); " if self.deinterlace == "field" else "")
                 + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
@@ -487,6 +501,8 @@ class MotionBackbone(Backbone):
             options["mask"] = _mask_text(self.mask)
         if self.repeats != "keep":  # named only when set, as the blur (docs/extract.md, "Repeated frames")
             options["repeats"] = self.repeats
+        if self.deinterlace != "off":  # named only when set, as the blur
+            options["deinterlace"] = self.deinterlace
         # named always, as the cuts: features written before it (off) differ where a camera moves
         options["stabilize"] = self.stabilize
         # named always: features written before the cut handling ("keep") differ on edited videos,
