@@ -307,6 +307,13 @@ def _pair(value) -> list[int] | None:
     return None if values is None else [int(v) for v in values]
 
 
+def _backbone_of(attrs: Mapping) -> tuple[str, dict | None]:
+    """A video's backbone name and recorded options (None in stores written before they were)."""
+    options = attrs.get("backbone_options")
+    options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
+    return str(attrs.get("backbone_name") or attrs.get("backbone", "")), options
+
+
 def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | None = None) -> dict:
     """How a group's features were made, from the store attributes of its first video: the
     backbone's registry name, the options that rebuild it (`Backbone.options`; None in stores
@@ -316,12 +323,11 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
     height) and the backbone's working sizes (`working_sizes`), which `extraction_mismatch` reads.
     `attrs`: the videos' store attributes, when the caller has read them already."""
     def record(attrs: Mapping) -> dict:
-        desc, options = attrs.get("backbone_json"), attrs.get("backbone_options")
+        desc = attrs.get("backbone_json")
         desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
-        options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
+        name, options = _backbone_of(attrs)
         fps = float(attrs.get("target_fps", 0.0) or 0.0)
         cap = float(attrs.get("max_fps", 0.0) or 0.0)
-        name = str(attrs.get("backbone_name") or attrs.get("backbone", ""))
         rec = {"backbone": name, "options": recorded_options(name, options),
                "description": desc, "clip_len": int(attrs.get("clip_len", 16)), "stride": int(attrs.get("stride", 16)),
                "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
@@ -365,7 +371,7 @@ def _repeat_share(attrs: list[Mapping]) -> float | None:
 #: the share of repeated frames (`_repeat_share`) between a history and the footage scored against it
 #: from which motion per frame is taken as not comparable: between the two measured cases, one frame
 #: in ten lost (check-stutter: within 0.01 against a clean history) and every other frame repeated
-#: (check-halfrate: 0.12 lower and every normal demo video flagged, docs/defaults.md)
+#: (check-halfrate: Ped2-dev 0.12 lower, 26 events in normal demo videos; docs/defaults.md)
 REPEAT_GAP = 0.25
 
 
@@ -506,13 +512,6 @@ def _note_repeats(rec: dict, fitted: Mapping, store, keys: list[str]) -> None:
     if problem:
         rec["repeats"] = {"fitted": fitted.get("repeat_share"), "scored": scored["repeat_share"], "note": problem}
         log.warning("group %r: %s", rec["group"], problem)
-
-
-def _backbone_of(attrs: Mapping) -> tuple[str, dict | None]:
-    """A video's backbone name and recorded options (None in stores written before they were)."""
-    options = attrs.get("backbone_options")
-    options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
-    return str(attrs.get("backbone_name") or attrs.get("backbone", "")), options
 
 
 def _some(items: list[str], shown: int = 3) -> str:
