@@ -83,6 +83,7 @@ class VideoResult:
     n_clips: int | None = None
     decoder: str | None = None
     seconds: float | None = None
+    repeat_share: float | None = None  # of the sampled frames, those repeating the one before (motion)
 
     def manifest_entry(self) -> dict[str, Any]:
         entry = {k: v for k, v in self.__dict__.items() if k != "key"}
@@ -130,6 +131,11 @@ class RunSummary:
         if warned:
             lines.append("warnings:")
             lines += [f"  {r.key}: {r.warning}" for r in warned]
+        repeating = [r.repeat_share for r in self.results.values() if r.repeat_share]
+        if repeating:  # docs/extract.md, "Repeated frames"
+            lines.append(f"{len(repeating)} video(s) repeat sampled frames exactly (up to {max(repeating):.0%}: lost "
+                         "frames filled in, or a camera slower than its file's rate; the manifest's notes say "
+                         "which): --backbone-opt repeats=spread divides their motion over the gap")
         if self.manifest_path is not None:
             lines.append(f"manifest: {self.manifest_path}")
         return "\n".join(lines)
@@ -644,7 +650,11 @@ class _Runner:
             where = f" (at frames {', '.join(map(str, at[:8]))}{', ...' if len(at) > 8 else ''})" if at else ""
             done = _CUT_NOTES.get(summary.get("scene_cut_handling", "left out"), "")
             notes.append(f"{summary['scene_cuts']} scene cut(s) found{where}" + (f"; {done}" if done else ""))
+        repeat_share = None
         if summary.get("repeated_frames"):  # motion: docs/extract.md, "Repeated frames"
+            rate = self.spec.rate_for(fps)
+            sampled = job.n_frames * (min(1.0, rate / fps) if rate and fps > 0 else 1.0)
+            repeat_share = round(min(1.0, summary["repeated_frames"] / max(sampled, 1.0)), 4)
             spread = summary.get("repeat_handling") == "spread over the gap"
             notes.append(f"{summary['repeated_frames']} sampled frame(s) repeat the one before exactly (frames lost "
                          "and filled in, or a slower camera in a faster container): "
@@ -706,7 +716,7 @@ class _Runner:
         self._record(VideoResult(
             source.key, "done", warning=warning, note="; ".join(notes) or None,
             n_frames=int(job.n_frames), n_clips=len(order), decoder=info.get("decoder"),
-            seconds=round(time.monotonic() - job.started, 3)), job)
+            seconds=round(time.monotonic() - job.started, 3), repeat_share=repeat_share), job)
 
     def _fail(self, job: _Job, reason: str) -> None:
         final = key_path(self.output, job.source.key)

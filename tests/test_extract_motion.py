@@ -466,6 +466,9 @@ def test_extraction_records_the_repeated_frames(tmp_path):
         assert store.attrs("stutter")["repeated_frames"] == 3 and store.attrs("plain")["repeated_frames"] == 0
         notes = store.attrs("stutter")["decode_notes"]
         assert "3 sampled frame(s) repeat the one before exactly" in notes and told in notes
+        # the run's summary says it too, once for all such videos (3 of 24 frames)
+        assert "1 video(s) repeat sampled frames exactly (up to 12%" in summary.report()
+        assert summary.results["stutter"].repeat_share == 0.125 and summary.results["plain"].repeat_share is None
         assert "repeat" not in store.attrs("plain")["decode_notes"]
 
 
