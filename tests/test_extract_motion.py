@@ -470,6 +470,18 @@ def test_extraction_records_the_repeated_frames(tmp_path):
         assert "1 video(s) repeat sampled frames exactly (up to 12%" in summary.report()
         assert summary.results["stutter"].repeat_share == 0.125 and summary.results["plain"].repeat_share is None
         assert "repeat" not in store.attrs("plain")["decode_notes"]
+    # the scores carry the count to run.json and the report (each video's facts)
+    from videoad import video
+    from videoad.report import build_report
+    from videoad.scores import read_scores, write_scores
+
+    cfg = video.DetectConfig(detector="knn", params={}, mode="pooled", min_clips=1)
+    scored = video.detect(tmp_path / "features-keep", cfg)
+    assert {v.video: v.repeated_frames for v in scored} == {"stutter": 3, "plain": 0}
+    write_scores(tmp_path / "scores", scored)
+    assert {v.video: v.repeated_frames for v in read_scores(tmp_path / "scores")} == {"stutter": 3, "plain": 0}
+    page = build_report(scored, tmp_path / "report", clips=False).read_text()
+    assert page.count("sampled frames repeat the one before") == 1
 
 
 def test_deinterlace_field_reads_one_instant_of_an_interlaced_frame():

@@ -64,6 +64,7 @@ class VideoScores:
     scene_cuts: int | None = None  # scene cuts the backbone found (None: not recorded)
     scene_cut_frames: list[int] | None = None  # where: the first sampled frame after each (None: not recorded)
     scene_cut_handling: str | None = None  # what the backbone did at them: "left out" | "held" | "kept"
+    repeated_frames: int | None = None  # sampled frames repeating the one before exactly (None: not recorded)
 
     @property
     def peak(self) -> float:
@@ -128,7 +129,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          "fps": float(v.fps), "source": v.source, "threshold": _num(v.threshold), "n_clips": int(len(v.scores)),
          **({} if v.scene_cuts is None else {"scene_cuts": int(v.scene_cuts)}),
          **({} if not v.scene_cut_frames else {"scene_cut_frames": [int(f) for f in v.scene_cut_frames]}),
-         **({} if v.scene_cut_handling is None else {"scene_cut_handling": v.scene_cut_handling})}
+         **({} if v.scene_cut_handling is None else {"scene_cut_handling": v.scene_cut_handling}),
+         **({} if v.repeated_frames is None else {"repeated_frames": int(v.repeated_frames)})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -232,6 +234,7 @@ def read_scores(path) -> ScoreSet:
             source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
             scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
             scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
+            repeated_frames=v.get("repeated_frames"),
         ))
         if name in cells and cells[name].shape[0] != len(data):
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "

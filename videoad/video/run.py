@@ -55,9 +55,11 @@ def _video_meta(v) -> dict:
     # what the backbone did at them; before it was recorded only the motion backbone counted
     # cuts, and it left them out
     handling = a.get("scene_cut_handling") or ("left out" if cuts is not None else None)
+    repeated = a.get("repeated_frames")  # the motion backbone's count, since 2026-12-05
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else "",
             "scene_cuts": cuts, "scene_cut_frames": [int(f) for f in at] if at else None,
-            "scene_cut_handling": handling}
+            "scene_cut_handling": handling,
+            "repeated_frames": int(repeated) if isinstance(repeated, (int, np.integer)) else None}
 
 
 def _task(detector: str, fn, args: tuple) -> tuple:
@@ -596,6 +598,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 category=category.get(v["video"], ""), group=rec["group"], source=v["source"],
                 threshold=v["threshold"], cells=v["cells"], scene_cuts=v.get("scene_cuts"),
                 scene_cut_frames=v.get("scene_cut_frames"), scene_cut_handling=v.get("scene_cut_handling"),
+                repeated_frames=v.get("repeated_frames"),
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
