@@ -50,6 +50,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-halfrate --run-seeds 2  # a camera at half its file's rate
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-halfrate --run-seeds 2  # ... on real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-deinterlace --run-seeds 2  # deinterlace=field
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py probe-flow --run-seeds 2  # flow at the full working size
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-dusk --run-seeds 2   # a milder dusk
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
@@ -1468,6 +1469,24 @@ def stage_dev_size(work: Path, part: str) -> dict:
     return {"rows": rows}
 
 
+def stage_probe_flow(work: Path, run_seeds) -> dict:
+    """A probe, nothing chosen on it: the motion backbone's flow refined to the full working size
+    (`finest_scale=0`, about four times the flow's cost) against the default half (`finest_scale=1`,
+    set in the first tests and never measured in a development round), on Ped2-dev and ped2dev-small
+    (real footage, small injected anomalies; inductive and transductive). Asked after check-interlace
+    showed combed edges raising the far, slow walkers of vtest-fresh: whether finer motion is read
+    better where people are small. A lead for a development round, not a setting."""
+    base = video.DetectConfig(mode="pooled")
+    rows = []
+    for label, shown, opts in (("default", "finest_scale 1 (default)", {}), ("finest0", "finest_scale 0", {"finest_scale": 0})):
+        variant = (label, opts, None)
+        sets = list(ped2dev_sets(work, variant)) + list(ped2dev_small_sets(work, variant))
+        methods = [(f"DUAD defaults, {shown}", base, tuple(run_seeds)),
+                   (f"knn, {shown}", replace(base, detector="knn", params={}), (0,))]
+        rows += measure_methods(sets, methods, alarms=True)
+    return {"rows": rows}
+
+
 #: the dev-fps stage: (folder label, shown, target_fps); native keeps every frame (max_fps 0)
 FPS_VARIANTS = (("native", "native frame rate", None), ("fps15", "resampled to 15 fps", 15.0),
                 ("fps10", "resampled to 10 fps", 10.0))
@@ -1772,7 +1791,7 @@ def main() -> None:
                                       "check-rain", "check-mask", "check-multicam", "check-night", "check-night-blur", "check-dusk",
                                       "check-clock", "check-h264", "check-h264-blur", "check-stutter",
                                       "check-interlace", "dev-repeats", "confirm-repeats", "check-halfrate",
-                                      "confirm-halfrate", "check-deinterlace"])
+                                      "confirm-halfrate", "check-deinterlace", "probe-flow"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -2263,6 +2282,15 @@ def main() -> None:
                               "default line summed over the run seeds. Reading written before the run: field is the "
                               "answer to name for interlaced footage if, over the eighteen sets, DUAD with it is above "
                               "DUAD with every line on most, with no more events in normal videos; an option either way."),
+        "probe-flow": (lambda: stage_probe_flow(args.workdir, tuple(range(args.run_seeds))),
+                       "video_probe_flow",
+                       "Video defaults: the flow refined to the full working size (a probe, nothing chosen)",
+                       "Ped2-dev and ped2dev-small (real footage with injected anomalies, inductive and "
+                       "transductive), extracted with the motion backbone's DIS flow refined to half the working "
+                       "size (`finest_scale=1`, the default) and to the full size (`finest_scale=0`); the detection "
+                       "defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN at seed 0; the alarm "
+                       "column is each method's default line summed over the run seeds. A probe: a lead for a "
+                       "development round, no setting chosen on it."),
         "check-h264-blur": (lambda: stage_check_h264_blur(args.workdir, tuple(range(args.run_seeds))),
                             "video_check_h264_blur",
                             "Video defaults: a recorder's low-quality H.264, extracted with `blur=1.5` (an option)",
