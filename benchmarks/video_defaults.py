@@ -677,16 +677,22 @@ def stage_check_stutter(work: Path, run_seeds) -> dict:
 REPEAT_VARIANTS = (("default", {}, None), ("repeats-spread", {"repeats": "spread"}, None))
 
 
-def _repeats_side_by_side(variant_sets, run_seeds) -> dict:
+def _options_side_by_side(variant_sets, run_seeds, option: str, variants, default: str) -> dict:
     """DUAD over the run seeds with the default alarm line, kNN and PCA at seed 0, on the sets
-    `variant_sets(variant)` yields for each of REPEAT_VARIANTS (rows tagged with the mode)."""
+    `variant_sets(variant)` yields for each extraction variant; rows tagged with the value of the
+    motion backbone's `option` (`default` where the variant leaves it unset)."""
     methods = duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds)
     rows = []
-    for variant in REPEAT_VARIANTS:
-        mode = variant[1].get("repeats", "keep")
-        rows += [{**r, "repeats": mode, "method": f"{r['method']}, repeats {mode}"}
+    for variant in variants:
+        value = variant[1].get(option, default)
+        rows += [{**r, option: value, "method": f"{r['method']}, {option} {value}"}
                  for r in measure_methods(list(variant_sets(variant)), methods, alarms=True)]
     return {"rows": rows}
+
+
+def _repeats_side_by_side(variant_sets, run_seeds) -> dict:
+    """`_options_side_by_side` over REPEAT_VARIANTS."""
+    return _options_side_by_side(variant_sets, run_seeds, "repeats", REPEAT_VARIANTS, "keep")
 
 
 def stage_dev_repeats(work: Path, run_seeds) -> dict:
@@ -768,15 +774,11 @@ def stage_check_deinterlace(work: Path, run_seeds) -> dict:
     name for interlaced footage if, over these eighteen sets, DUAD with it is above DUAD with every
     line on most, with no more events in normal videos; an option either way (on footage under 480
     lines it halves the vertical detail, which no progressive set should pay)."""
-    methods = duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds)
-    rows = []
-    for variant in DEINTERLACE_VARIANTS:
-        mode = variant[1].get("deinterlace", "off")
-        sets = (list(camera_sets(work, "interlace", variant)) + list(camera_sets(work, "interlace", variant, calm_history=True))
-                + list(camera_confirm_sets(work, "interlace", variant)))
-        rows += [{**r, "deinterlace": mode, "method": f"{r['method']}, deinterlace {mode}"}
-                 for r in measure_methods(sets, methods, alarms=True)]
-    return {"rows": rows}
+    def sets(variant):
+        yield from camera_sets(work, "interlace", variant)
+        yield from camera_sets(work, "interlace", variant, calm_history=True)
+        yield from camera_confirm_sets(work, "interlace", variant)
+    return _options_side_by_side(sets, run_seeds, "deinterlace", DEINTERLACE_VARIANTS, "off")
 
 
 def stage_check_h264_blur(work: Path, run_seeds) -> dict:
