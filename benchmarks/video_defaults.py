@@ -51,6 +51,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-halfrate --run-seeds 2  # ... on real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-deinterlace --run-seeds 2  # deinterlace=field
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py probe-flow --run-seeds 2  # flow at the full working size
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-flow --run-seeds 2  # ... every development set
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-dusk --run-seeds 2   # a milder dusk
 
 Protocol (docs/defaults.md): every setting of `videoad extract` and `videoad detect` that a
@@ -1489,6 +1490,31 @@ def stage_probe_flow(work: Path, run_seeds) -> dict:
     return {"rows": rows}
 
 
+def stage_dev_flow(work: Path, run_seeds) -> dict:
+    """After probe-flow (finest_scale 0 ahead on three of its four sets): the flow's finest scale as a
+    development round, on every development set: Ped2-dev (inductive, transductive), ped2dev-heavy,
+    ped2dev-small (both), the demo histories' seeds 10-12 (on their history and alone) and demo-far x3
+    seeds 10-12 (both): sixteen sets. Half the working size (`finest_scale=1`, the default) against
+    the full size (0); the detection defaults, pooled; DUAD over the run seeds, kNN at seed 0.
+    The rule, written before any of these results was seen (the dev-size and dev-fps rounds' rule):
+    finest_scale 0 becomes the candidate default when DUAD's mean AUROC over the sixteen sets is at
+    least 0.005 above finest_scale 1's and no set loses more than 0.02 to it; a candidate ships only
+    after a confirmation on the confirmation footage (Ped2 test, vtest-fresh, the demo's seeds 0-4)
+    and with its cost measured (`benchmarks/bench_extract.py`)."""
+    base = video.DetectConfig(mode="pooled")
+    rows = []
+    seeds = dev_sets.DEV_HISTORY_SEEDS
+    for label, shown, opts in (("default", "finest_scale 1 (default)", {}), ("finest0", "finest_scale 0", {"finest_scale": 0})):
+        variant = (label, opts, None)
+        sets = (list(ped2dev_sets(work, variant)) + list(ped2dev_heavy_sets(work, variant))
+                + list(ped2dev_small_sets(work, variant)) + _both_protocols(list(demo_history_sets(work, seeds, variant)))
+                + list(demo_far_sets(work, dev_sets.DEV_FAR_SEEDS, 3, variant)))
+        methods = [(f"DUAD defaults, {shown}", base, tuple(run_seeds)),
+                   (f"knn, {shown}", replace(base, detector="knn", params={}), (0,))]
+        rows += measure_methods(sets, methods, alarms=True)
+    return {"rows": rows}
+
+
 #: the dev-fps stage: (folder label, shown, target_fps); native keeps every frame (max_fps 0)
 FPS_VARIANTS = (("native", "native frame rate", None), ("fps15", "resampled to 15 fps", 15.0),
                 ("fps10", "resampled to 10 fps", 10.0))
@@ -1793,7 +1819,7 @@ def main() -> None:
                                       "check-rain", "check-mask", "check-multicam", "check-night", "check-night-blur", "check-dusk",
                                       "check-clock", "check-h264", "check-h264-blur", "check-stutter",
                                       "check-interlace", "dev-repeats", "confirm-repeats", "check-halfrate",
-                                      "confirm-halfrate", "check-deinterlace", "probe-flow"])
+                                      "confirm-halfrate", "check-deinterlace", "probe-flow", "dev-flow"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -2293,6 +2319,18 @@ def main() -> None:
                        "defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN at seed 0; the alarm "
                        "column is each method's default line summed over the run seeds. A probe: a lead for a "
                        "development round, no setting chosen on it."),
+        "dev-flow": (lambda: stage_dev_flow(args.workdir, tuple(range(args.run_seeds))),
+                     "video_dev_flow",
+                     "Video defaults: the flow's finest scale, half the working size or the full (a development round)",
+                     "Every development set (Ped2-dev inductive and transductive, ped2dev-heavy, ped2dev-small both, "
+                     "the demo histories' seeds 10-12 on their history and alone, demo-far x3 seeds 10-12 both: "
+                     "sixteen sets) extracted with the motion backbone's DIS flow refined to half the working size "
+                     "(`finest_scale=1`, the default) and to the full size (`finest_scale=0`); the detection "
+                     "defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN at seed 0; the alarm "
+                     "column is each method's default line summed over the run seeds. Rule written before the "
+                     "run: finest_scale 0 becomes the candidate default when DUAD's mean AUROC over the sixteen "
+                     "sets is at least 0.005 above finest_scale 1's and no set loses more than 0.02; it ships only "
+                     "after a confirmation on the confirmation footage, with its cost measured."),
         "check-h264-blur": (lambda: stage_check_h264_blur(args.workdir, tuple(range(args.run_seeds))),
                             "video_check_h264_blur",
                             "Video defaults: a recorder's low-quality H.264, extracted with `blur=1.5` (an option)",
