@@ -1497,7 +1497,7 @@ def stage_dev_flow(work: Path, run_seeds) -> dict:
     seeds 10-12 (both): sixteen sets. Half the working size (`finest_scale=1`, the default) against
     the full size (0); the detection defaults, pooled; DUAD over the run seeds, kNN at seed 0.
     The rule, written before any of these results was seen (the dev-size and dev-fps rounds' rule):
-    finest_scale 0 becomes the candidate default when DUAD's mean AUROC over the sixteen sets is at
+    finest_scale 0 becomes the candidate default when DUAD's mean AUROC over the sixteen (in fact seventeen) sets is at
     least 0.005 above finest_scale 1's and no set loses more than 0.02 to it; a candidate ships only
     after a confirmation on the confirmation footage (Ped2 test, vtest-fresh, the demo's seeds 0-4)
     and with its cost measured (`benchmarks/bench_extract.py`)."""
