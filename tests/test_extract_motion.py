@@ -481,7 +481,12 @@ def test_extraction_records_the_repeated_frames(tmp_path):
     write_scores(tmp_path / "scores", scored)
     assert {v.video: v.repeated_frames for v in read_scores(tmp_path / "scores")} == {"stutter": 3, "plain": 0}
     page = build_report(scored, tmp_path / "report", clips=False).read_text()
-    assert page.count("sampled frames repeat the one before") == 1
+    assert page.count("sampled frames repeat the one before (each makes a pair without motion") == 1
+    spread = video.detect(tmp_path / "features-spread", cfg)  # the report says what the features did
+    assert {v.repeat_handling for v in spread} == {"spread over the gap"}
+    assert {v.repeat_handling for v in read_scores(tmp_path / "scores")} == {"kept as pairs"}
+    page = build_report(spread, tmp_path / "report-spread", clips=False).read_text()
+    assert "3 sampled frames repeat the one before (their motion spread over the gap)" in page
 
 
 def test_deinterlace_field_reads_one_instant_of_an_interlaced_frame():

@@ -271,9 +271,10 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     if v.scene_cuts:  # an edited video (docs/extract.md)
         facts.append(_cuts_fact(v))
     if v.repeated_frames:  # lost frames filled in, or a slow camera (docs/extract.md, "Repeated frames")
+        done = ("their motion spread over the gap" if v.repeat_handling == "spread over the gap" else
+                "each makes a pair without motion, the next one the gap's: --backbone-opt repeats=spread divides it")
         facts.append(f"{v.repeated_frames} sampled frame{'s' if v.repeated_frames != 1 else ''} repeat the one "
-                     "before (each makes a pair without motion, the next one the gap's, unless extracted with "
-                     "repeats=spread)")
+                     f"before ({done})")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))

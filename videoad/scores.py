@@ -65,6 +65,7 @@ class VideoScores:
     scene_cut_frames: list[int] | None = None  # where: the first sampled frame after each (None: not recorded)
     scene_cut_handling: str | None = None  # what the backbone did at them: "left out" | "held" | "kept"
     repeated_frames: int | None = None  # sampled frames repeating the one before exactly (None: not recorded)
+    repeat_handling: str | None = None  # what the backbone did with them: "kept as pairs" | "spread over the gap"
 
     @property
     def peak(self) -> float:
@@ -130,7 +131,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          **({} if v.scene_cuts is None else {"scene_cuts": int(v.scene_cuts)}),
          **({} if not v.scene_cut_frames else {"scene_cut_frames": [int(f) for f in v.scene_cut_frames]}),
          **({} if v.scene_cut_handling is None else {"scene_cut_handling": v.scene_cut_handling}),
-         **({} if v.repeated_frames is None else {"repeated_frames": int(v.repeated_frames)})}
+         **({} if v.repeated_frames is None else {"repeated_frames": int(v.repeated_frames)}),
+         **({} if v.repeat_handling is None else {"repeat_handling": v.repeat_handling})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -234,7 +236,7 @@ def read_scores(path) -> ScoreSet:
             source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
             scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
             scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
-            repeated_frames=v.get("repeated_frames"),
+            repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
         ))
         if name in cells and cells[name].shape[0] != len(data):
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "

@@ -59,7 +59,8 @@ def _video_meta(v) -> dict:
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else "",
             "scene_cuts": cuts, "scene_cut_frames": [int(f) for f in at] if at else None,
             "scene_cut_handling": handling,
-            "repeated_frames": int(repeated) if isinstance(repeated, (int, np.integer)) else None}
+            "repeated_frames": int(repeated) if isinstance(repeated, (int, np.integer)) else None,
+            "repeat_handling": str(a["repeat_handling"]) if a.get("repeat_handling") else None}
 
 
 def _task(detector: str, fn, args: tuple) -> tuple:
@@ -598,7 +599,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 category=category.get(v["video"], ""), group=rec["group"], source=v["source"],
                 threshold=v["threshold"], cells=v["cells"], scene_cuts=v.get("scene_cuts"),
                 scene_cut_frames=v.get("scene_cut_frames"), scene_cut_handling=v.get("scene_cut_handling"),
-                repeated_frames=v.get("repeated_frames"),
+                repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
