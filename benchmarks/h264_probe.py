@@ -9,9 +9,7 @@ Nothing is chosen on it.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -20,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import dev_sets  # noqa: E402
 import video_defaults as vd  # noqa: E402
 
-from videoad import video  # noqa: E402
 from videoad.datasets.annotations import read_annotations  # noqa: E402
 
 #: label -> (CRF, seconds between keyframes; 0: every frame a keyframe)
@@ -52,20 +49,13 @@ def probe_sets(work: Path, label: str):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workdir", type=Path, default=Path("runs/video_defaults"))
-    ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    args = ap.parse_args()
+    args = vd.probe_args(__doc__.splitlines()[0])
     for seed in (10,):  # the clean sources, written only where missing (as camera_sets does)
         if not (args.workdir / f"demo{seed}" / "data" / "Temporal_Anomaly_Annotation.txt").is_file():
             dev_sets.make_demo(seed, args.workdir / f"demo{seed}" / "data")
         if not (args.workdir / f"demo{seed}" / "history" / "videos").is_dir():
             dev_sets.make_demo_history(seed, args.workdir / f"demo{seed}" / "history")
-    base = video.DetectConfig(mode="pooled")
-    methods = [("DUAD defaults", base, (0,)), ("knn", replace(base, detector="knn", params={}), (0,))]
-    rows = []
-    for label in VARIANTS:
-        rows += vd.measure_methods(list(probe_sets(args.workdir, label)), methods, alarms=True)
+    rows = vd.probe_rows(lambda label: probe_sets(args.workdir, label), VARIANTS)
     vd.write("video_probe_h264", {"rows": rows}, {
         "title": "Video defaults: H.264 quality or its keyframes? (a probe, nothing chosen)",
         "protocol": ("Demo seed 10 (fitted on its normal history, and alone) and Ped2-dev (both protocols), history "

@@ -11,9 +11,7 @@ be the lead of a development round, none is a measured limitation.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -22,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import dev_sets  # noqa: E402
 import video_defaults as vd  # noqa: E402
 
-from videoad import video  # noqa: E402
 from videoad.datasets.annotations import read_annotations  # noqa: E402
 
 #: label -> (motion backbone options, frames scaled to range first)
@@ -70,15 +67,8 @@ def night_sets(work: Path, label: str):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workdir", type=Path, default=Path("runs/video_defaults"))
-    ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    args = ap.parse_args()
-    base = video.DetectConfig(mode="pooled")
-    methods = [("DUAD defaults", base, (0,)), ("knn", replace(base, detector="knn", params={}), (0,))]
-    rows = []
-    for label in VARIANTS:
-        rows += vd.measure_methods(list(night_sets(args.workdir, label)), methods, alarms=True)
+    args = vd.probe_args(__doc__.splitlines()[0])
+    rows = vd.probe_rows(lambda label: night_sets(args.workdir, label), VARIANTS)
     vd.write("video_probe_night", {"rows": rows}, {
         "title": "Video defaults: denoising and gain at night (a probe on Ped2-dev, nothing chosen)",
         "protocol": (f"Ped2-dev through `dev_sets.camera_effect`'s night (gain {dev_sets.LIGHT_EFFECTS['night'][0]:g}, "

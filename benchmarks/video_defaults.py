@@ -1751,6 +1751,23 @@ def _with_history(s, protocol, fit, cfg):
     return s
 
 
+def probe_args(description: str) -> argparse.Namespace:
+    """The probe scripts' arguments (h264_probe.py, night_probe.py): where the sets are built, where
+    the results go."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--workdir", type=Path, default=Path("runs/video_defaults"))
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    return ap.parse_args()
+
+
+def probe_rows(sets_of, labels) -> list:
+    """The probes' measurement: DUAD defaults and kNN at run seed 0, with the default alarm line, on
+    `sets_of(label)` for each variant label."""
+    base = video.DetectConfig(mode="pooled")
+    methods = [("DUAD defaults", base, (0,)), ("knn", replace(base, detector="knn", params={}), (0,))]
+    return [r for label in labels for r in measure_methods(list(sets_of(label)), methods, alarms=True)]
+
+
 def write(name: str, result: dict, meta: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     meta = {**meta, "env": environment(), "created": time.strftime("%Y-%m-%d %H:%M")}

@@ -241,12 +241,12 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             rec.update(status="skipped", reason=(f"history of group {g!r} has {sum(fit_counts[k] for k in fit_keys)} "
                                                  f"clips < min_clips={cfg.min_clips}"))
         else:
-            fitted = extraction_record(fit_store, fit_keys)
-            problems = extraction_mismatch(fitted, store, keys)
+            fitted, attrs = extraction_record(fit_store, fit_keys), {k: store.attrs(k) for k in keys}
+            problems = extraction_mismatch(fitted, store, keys, attrs)
             if problems:
                 raise ValueError(f"{features} was not extracted as the history {history} was (group {g!r}): "
                                  + "; ".join(problems) + ". Extract both with the same settings.")
-            _note_repeats(rec, fitted, store, keys)
+            _note_repeats(rec, fitted, attrs)
             rec.update(status="scored", history_videos=len(fit_keys))
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
                                                                asdict(cfg), _prefix(model_dir, g))))
@@ -462,11 +462,13 @@ def _option_text(value) -> str:
         return text
 
 
-def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
+def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[str, Mapping] | None = None
+                        ) -> list[str]:
     """How the videos `keys` of `store` were extracted differently from the features a model was
     fitted on (`fitted`: their `extraction_record`; a record from an older models.json lacks some
-    keys, which are then not compared). Empty when the model may score them."""
-    attrs = {k: store.attrs(k) for k in keys}
+    keys, which are then not compared). Empty when the model may score them. `attrs`: the videos'
+    store attributes, when the caller has read them already."""
+    attrs = attrs if attrs is not None else {k: store.attrs(k) for k in keys}
     scored = extraction_record(store, keys, attrs)
     problems = []
     # with the rate each side's clips were cut at on record, the rates are compared (below), not
@@ -507,11 +509,12 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str]) -> list[str]:
     return problems
 
 
-def _note_repeats(rec: dict, fitted: Mapping, store, keys: list[str]) -> None:
-    """`repeat_mismatch` between a group's history (or saved model) and its scored videos: in the
-    group's record (`repeats`, run.json) and a warning; scored anyway, as the cameras' note."""
-    scored = {"repeat_share": _repeat_share([store.attrs(k) for k in keys]),
-              "options": recorded_options(*_backbone_of(store.attrs(keys[0])))}
+def _note_repeats(rec: dict, fitted: Mapping, attrs: Mapping[str, Mapping]) -> None:
+    """`repeat_mismatch` between a group's history (or saved model: `fitted`, its extraction record)
+    and its scored videos (`attrs`: their store attributes, in order): in the group's record
+    (`repeats`, run.json) and a warning; scored anyway, as the cameras' note."""
+    scored = {"repeat_share": _repeat_share(list(attrs.values())),
+              "options": recorded_options(*_backbone_of(next(iter(attrs.values()))))}
     problem = repeat_mismatch(fitted, scored)
     if problem:
         rec["repeats"] = {"fitted": fitted.get("repeat_share"), "scored": scored["repeat_share"], "note": problem}
@@ -561,12 +564,13 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
             rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
         else:
             fitted = models[model_group].get("extraction") or index.get("extraction")
-            problems = extraction_mismatch(fitted, store, keys) if fitted else []
+            attrs = {k: store.attrs(k) for k in keys} if fitted else {}
+            problems = extraction_mismatch(fitted, store, keys, attrs) if fitted else []
             if problems:
                 raise ValueError(f"{features} was not extracted as the models in {model_dir} were fitted "
                                  f"(group {g!r}): " + "; ".join(problems) + ". Extract it with the same settings.")
             if fitted:
-                _note_repeats(rec, fitted, store, keys)
+                _note_repeats(rec, fitted, attrs)
             rec.update(status="scored", model_group=model_group)
             plan.append(_task(str(models[model_group].get("detector", cfg.detector)), _score_group,
                               (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job)))
