@@ -25,6 +25,12 @@ damaged stream from its end, so falling back would silently shorten the video.
 Timing: a file whose frames do not keep its container's rate (read from PyAV's packet timestamps)
 is read at the rate its frames keep, and sampled by timestamp (extract.timing).
 
+Size: a video or stream whose picture changes size part-way (a camera switched between its main
+and sub stream, a recorder's export joining two settings) keeps the first frame's size: later
+frames are resized to it (`FrameStream.size_changes` says where, for the extraction's notes), so
+one video stays one scene at one scale instead of failing at the first clip that spans the change.
+An image folder with a frame of another size still fails, naming the file (a stray image).
+
 Decoder names are "decord", "pyav", "opencv", or "package.module:function" for a custom opener
 with the signature of `open_decord` (for formats the three cannot read).
 """
@@ -65,18 +71,50 @@ class FrameStream:
 
     def __post_init__(self) -> None:
         self.count = 0
+        #: (frame index, width, height) where the decoded picture took a new size; every frame not of
+        #: the first frame's size is resized to it (`resized` counts them)
+        self.size_changes: list[tuple[int, int, int]] = []
+        self.resized = 0
         self._inner = self.frames
         self.frames = self._counted()
 
     def _counted(self) -> Iterator[np.ndarray]:
+        size = None
         for frame in self._inner:
+            shape = frame.shape[:2]
+            if size is None:
+                size = shape
+            if shape != size:
+                if not self.size_changes or self.size_changes[-1][1:] != (shape[1], shape[0]):
+                    self.size_changes.append((self.count, int(shape[1]), int(shape[0])))
+                frame = _resized(frame, size)
+                self.resized += 1
+            elif self.size_changes and self.size_changes[-1][1:] != (size[1], size[0]):
+                self.size_changes.append((self.count, int(size[1]), int(size[0])))  # back to the first size
             self.count += 1
             yield frame
+
+    def size_note(self) -> str | None:
+        """One line on the picture's changes of size, or None when it kept the first frame's."""
+        if not self.size_changes:
+            return None
+        shown = ", ".join(f"{w}x{h} at frame {i}" for i, w, h in self.size_changes[:4])
+        more = f" and {len(self.size_changes) - 4} more" if len(self.size_changes) > 4 else ""
+        return (f"the picture changed size part-way ({shown}{more}): {self.resized} frame(s) resized to the "
+                "first frame's size")
 
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
         if close is not None:
             close()
+
+
+def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    height, width = size
+    shrink = frame.shape[0] * frame.shape[1] > height * width
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
 
 
 #: an opener returns (fps, container frame count or -1, frame iterator)
@@ -119,11 +157,21 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     def frames() -> Iterator[np.ndarray]:
         try:
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
+                yield upright(frame)
         finally:
             container.close()
 
     return fps, int(stream.frames or -1), frames()
+
+
+def upright(frame) -> np.ndarray:
+    """A PyAV frame as RGB, turned as its display matrix says (a phone's or a body camera's
+    footage filmed upright is stored sideways with a rotation to show it by), so that the
+    analysis, the report's pictures and the grid's cell names see what a player shows. decord
+    and OpenCV turn their frames so by themselves."""
+    image = frame.to_ndarray(format="rgb24")
+    turns = round(float(getattr(frame, "rotation", 0) or 0) / 90) % 4  # counter-clockwise quarter turns
+    return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 
 #: FFmpeg threads of an OpenCV capture (see open_opencv); benchmarks/bench_extract.py
@@ -305,7 +353,7 @@ def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
     def frames() -> Iterator[np.ndarray]:
         try:
             for frame in container.decode(stream):
-                yield frame.to_ndarray(format="rgb24")
+                yield upright(frame)
         finally:
             container.close()
 

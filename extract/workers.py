@@ -182,7 +182,9 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:
             stream.close()
-        post(("finished", token, stream.count, {**backbone.video_summary(), SCENE_ATTR: scene_attr(scene.picture())}))
+        resized = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
+        post(("finished", token, stream.count, {**backbone.video_summary(), **resized,
+                                                SCENE_ATTR: scene_attr(scene.picture())}))
     except DecodeError as exc:
         post(("failed", token, str(exc)))
     except Exception as exc:  # noqa: BLE001 - a bad file must never take the worker down

@@ -153,3 +153,32 @@ def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 
         for packet in stream.encode():
             container.mux(packet)
     return path
+
+
+def make_size_change(path: Path, n_first: int, n_second: int, scale: int = 2) -> Path:
+    """MPEG-TS H.264 whose picture changes size part-way: `n_first` frames at 64x48, then
+    `n_second` at `scale` times that (two transport streams joined, as a camera switching
+    streams records them); the second part's frame codes start again at 0."""
+    first = make_h264(path.with_name(path.stem + "_a.ts"), n_first)
+    second = make_h264(path.with_name(path.stem + "_b.ts"), n_second, width=64 * scale, height=48 * scale)
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    first.unlink()
+    second.unlink()
+    return path
+
+
+def rotate_mp4(src: Path, dst: Path, degrees: int) -> Path:
+    """A copy of MP4 `src` whose track header's display matrix turns the picture `degrees`
+    clockwise when played (90, 180 or 270), as a phone filming upright stores its video."""
+    import struct
+
+    data = bytearray(src.read_bytes())
+    at = data.find(b"tkhd")
+    version = data[at + 4]
+    # tkhd: version/flags, times and track id (20 bytes, 32 in version 1), duration's tail, 8
+    # reserved, layer, group, volume, reserved (8): then the 3x3 matrix of 16.16 / 2.30 numbers
+    offset = at + 4 + 4 + (32 if version == 1 else 20) + 8 + 8
+    a, b, c, d = {90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}[degrees]
+    data[offset:offset + 36] = struct.pack(">9i", a << 16, b << 16, 0, c << 16, d << 16, 0, 0, 0, 1 << 30)
+    dst.write_bytes(bytes(data))
+    return dst

@@ -8,8 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from _extract_media import (CODE_PERIOD, decoded_code, make_frames, make_h264, make_video, shared,
-                            synthetic_frame, truncate)
+from _extract_media import (CODE_PERIOD, decoded_code, make_frames, make_h264, make_size_change, make_video,
+                            rotate_mp4, shared, synthetic_frame, truncate)
 from extract.decode import (DecodeError, installed_decoders, open_image_folder, open_video,
                             truncation)
 from extract.sources import find_sources, image_files, select_shard
@@ -268,3 +268,44 @@ def test_shards_partition_the_sorted_list(tmp_path):
     assert [s.key for s in shards[1]] == ["b.mp4", "d.mp4"]
     with pytest.raises(ValueError):
         select_shard(sources, 2, 2)
+
+
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])
+def test_a_picture_that_changes_size_part_way_is_read_at_its_first_size(tmp_path, decoder):
+    """A camera switched between streams: every frame, in order, at the first frame's size (OpenCV
+    scales by itself; PyAV's frames are resized and counted). decord, the fallback, is left out:
+    on this file it returns 44 frames of the first size but not the right ones (it logs that it
+    filled corrupt frames in from their neighbours)."""
+    path = make_size_change(tmp_path / "switch.ts", 20, 24)
+    stream, frames = decode_all(path, (decoder,))
+    assert len(frames) == 44 and {f.shape for f in frames} == {(48, 64, 3)}
+    assert [decoded_code(f) for f in frames] == [i % CODE_PERIOD for i in range(20)] + list(range(24))
+    if decoder == "pyav":
+        assert stream.size_changes == [(20, 128, 96)] and stream.resized == 24
+        assert stream.size_note().startswith("the picture changed size part-way (128x96 at frame 20): 24 frame(s)")
+    else:
+        assert stream.size_note() is None
+
+
+def test_a_picture_back_at_its_first_size_is_named_and_not_resized(tmp_path):
+    first = make_h264(tmp_path / "a.ts", 10)
+    second = make_h264(tmp_path / "b.ts", 10, width=128, height=96)
+    path = tmp_path / "there_and_back.ts"
+    path.write_bytes(first.read_bytes() + second.read_bytes() + first.read_bytes())
+    stream, frames = decode_all(path, ("pyav",))
+    assert len(frames) == 30 and {f.shape for f in frames} == {(48, 64, 3)}
+    assert stream.size_changes == [(10, 128, 96), (20, 64, 48)] and stream.resized == 10
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_a_rotated_video_is_read_as_a_player_shows_it(tmp_path, degrees):
+    """A phone's upright footage, stored sideways with a display rotation: PyAV's frames are
+    turned as OpenCV's (which turns them by itself), so cells and pictures are where a viewer sees them."""
+    plain = make_h264(tmp_path / "plain.mp4", 12)
+    turned = rotate_mp4(plain, tmp_path / f"turned{degrees}.mp4", degrees)
+    _, stored = decode_all(plain, ("pyav",))
+    _, frames = decode_all(turned, ("pyav",))
+    _, by_opencv = decode_all(turned, ("opencv",))
+    quarter_turns = -degrees // 90  # np.rot90 turns counter-clockwise
+    assert all(np.array_equal(f, np.rot90(s, quarter_turns)) for f, s in zip(frames, stored))
+    assert len(frames) == 12 and all(np.array_equal(f, o) for f, o in zip(frames, by_opencv))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _extract_media import make_frames, shared, make_video, truncate
+from _extract_media import make_frames, make_size_change, make_video, shared, truncate
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
 from extract.manifest import read_store_manifest
@@ -89,6 +89,21 @@ def test_bad_inputs_fail_one_by_one_while_the_batch_completes(tmp_path, monkeypa
     frames = store.load("frames/01")
     assert frames.attrs["source_kind"] == "images" and frames.attrs["decoder"] == "images"
     assert frames.attrs["n_frames"] == 20 and np.isnan(frames.attrs["fps"])
+
+
+def test_a_video_whose_picture_changes_size_is_extracted_at_its_first_size_and_says_so(tmp_path):
+    """Once a stacking error at the first clip across the change (the video failed); now its
+    frames keep the first size, and the warning and the store's attributes say where it changed."""
+    videos = tmp_path / "in"
+    make_size_change(videos / "switch.ts", 40, 40)
+    summary = run(videos, tmp_path / "out")
+    entry = manifest(tmp_path / "out")["switch.ts"]
+    assert entry["status"] == "done" and summary.failed == []
+    assert entry["warning"].startswith("the picture changed size part-way (128x96 at frame 40): 40 frame(s)")
+    video = FeatureStore(tmp_path / "out").load("switch.ts")
+    assert video.n_clips == 5 and video.attrs["n_frames"] == 80 and video.attrs["resized_frames"] == 40
+    assert json.loads(video.attrs["frame_size"]) == [48, 64]
+    assert "changed size part-way" in video.attrs["decode_notes"]
 
 
 def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):

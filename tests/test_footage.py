@@ -142,3 +142,15 @@ def test_evidence_per_event_image_and_playable_clip(runner_scores, tmp_path, cap
     # the unreadable source: its image says why, no clip, and the other video was not stopped
     assert gone.clip is None and "source not readable" in gone.note and (tmp_path / "rep" / gone.image).is_file()
     assert "gone.avi" in caplog.text
+
+
+def test_a_rotated_videos_pictures_are_turned_as_its_features_were(tmp_path):
+    """The report's pictures and the extraction read a phone's sideways-stored footage alike."""
+    from _extract_media import make_h264, rotate_mp4
+
+    path = rotate_mp4(make_h264(tmp_path / "plain.mp4", 12), tmp_path / "turned.mp4", 90)
+    every = _all_frames(path)
+    assert every[0].shape == (64, 48, 3)
+    with Footage(path, len(every)) as f:
+        got = list(f.frames(3, 5))
+    assert [j for j, _ in got] == [3, 4, 5] and all(np.array_equal(img, every[j]) for j, img in got)

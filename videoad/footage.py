@@ -24,6 +24,8 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from extract.decode import upright
+
 log = logging.getLogger(__name__)
 
 #: frame rate written into clips of sources whose rate is unknown (image folders)
@@ -176,7 +178,7 @@ class Footage:
                     continue
                 if i > last:
                     return
-                yield i, frame.to_ndarray(format="rgb24")
+                yield i, upright(frame)
         except av.FFmpegError as exc:
             raise FootageError(f"{self.path}: decoding failed near frame {first} ({exc})") from None
 
@@ -192,7 +194,7 @@ class Footage:
                 if i > last:
                     return
                 if i >= first:
-                    yield i, frame.to_ndarray(format="rgb24")
+                    yield i, upright(frame)
         except av.FFmpegError as exc:
             raise FootageError(f"{self.path}: decoding failed ({exc})") from None
 
