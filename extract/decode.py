@@ -19,8 +19,15 @@ video would pass for a shorter one.
 
 Fallback: the backends are tried in order until one opens the file *and* decodes its first
 frame. An error after frames have been produced fails the video instead of switching backend:
-by then the file is damaged (typically truncated), and OpenCV, the last resort, cannot tell a
-damaged stream from its end, so falling back would silently shorten the video.
+by then the file is damaged (PyAV has already filled in what its decoder refused; what is left
+is damage to the container), and OpenCV, the last resort, cannot tell a damaged stream from its
+end, so falling back would silently shorten the video.
+
+Damage: PyAV decodes packet by packet; a packet its decoder refuses costs that frame (and the frames
+that needed it, up to the next keyframe), filled in with the frame before it where the timestamps
+put them (`PyAVFrames`), so one bad spot in a long recording neither fails the video nor shifts
+its later frames. Damage to most frames, or to
+the container itself, still fails it; decord and OpenCV (the fallbacks) stop at the damage.
 
 Timing: a file whose frames do not keep its container's rate (read from PyAV's packet timestamps)
 is read at the rate its frames keep, and sampled by timestamp (extract.timing).
@@ -68,6 +75,8 @@ class FrameStream:
     open_errors: dict[str, str] = field(default_factory=dict)
     #: set when the frames do not keep the container's rate (extract.timing); `fps` is then theirs
     timing: "Timing | None" = None
+    #: PyAV's reader, which fills in the frames of damaged packets (`PyAVFrames.damaged`)
+    damage: "PyAVFrames | None" = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -103,10 +112,32 @@ class FrameStream:
         return (f"the picture changed size part-way ({shown}{more}): {self.resized} frame(s) resized to the "
                 "first frame's size")
 
+    def damage_note(self) -> str | None:
+        """One line on the frames that could not be decoded and were filled in, or None."""
+        if self.damage is None or not self.damage.damaged:
+            return None
+        spans = _spans(self.damage.damaged)
+        shown = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans[:6])
+        more = f" and {len(spans) - 6} more" if len(spans) > 6 else ""
+        return (f"{len(self.damage.damaged)} frame(s) could not be decoded (damaged data at frames {shown}{more}; "
+                f"{self.damage.damage_reason}): each shows the frame before it, so later frames keep their "
+                "place; clips there read no motion")
+
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
         if close is not None:
             close()
+
+
+def _spans(indices: list[int]) -> list[tuple[int, int]]:
+    """Sorted indices as (first, last) runs of consecutive ones."""
+    spans: list[list[int]] = []
+    for i in sorted(indices):
+        if spans and i == spans[-1][1] + 1:
+            spans[-1][1] = i
+        else:
+            spans.append([i, i])
+    return [(a, b) for a, b in spans]
 
 
 def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -154,14 +185,122 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     rate = stream.average_rate or stream.guessed_rate
     fps = float(rate) if rate else math.nan
 
-    def frames() -> Iterator[np.ndarray]:
-        try:
-            for frame in container.decode(stream):
-                yield upright(frame)
-        finally:
-            container.close()
+    return fps, int(stream.frames or -1), PyAVFrames(container, stream)
 
-    return fps, int(stream.frames or -1), frames()
+
+#: a video whose damaged frames (`PyAVFrames`) outnumber this share of its frames, once there are
+#: more than DAMAGE_MIN_FRAMES of them, fails: it is a file the decoder cannot read, not a damaged spot
+DAMAGE_MAX_SHARE = 0.5
+DAMAGE_MIN_FRAMES = 50
+#: frames decoded after damage that are held and put in presentation order before they go out: a
+#: decoder that lost a reference puts frames out late around it (measured: by up to 12 with
+#: x264's B-frames and keyframes every 12)
+REPAIR_WINDOW = 32
+
+
+class PyAVFrames:
+    """A PyAV video stream's frames, decoded packet by packet so that damaged data costs only its
+    own frames: a packet the decoder refuses (a recorder's write error, a bad sector, a network
+    stream's lost packet) becomes a copy of the frame before it, put where its timestamp says, and
+    so do the frames the decoder then drops silently (those that needed it), found by the slots the
+    next frames' timestamps skip; frames decoded after damage are held (REPAIR_WINDOW) and put in
+    presentation order first. Every later frame keeps its position (the ground truth's frame
+    numbers, the timing's timestamps), and clips across the damage read no motion there. `damaged` lists the filled frames'
+    indices, `damage_reason` the decoder's first complaint. Errors of the container itself (the
+    demuxer) still end the video (`_guarded`), and so does damage to most of its frames."""
+
+    def __init__(self, container, stream) -> None:
+        self.container, self.stream = container, stream
+        self.damaged: list[int] = []
+        self.damage_reason: str | None = None
+        self._frames = self._decode()
+
+    def __iter__(self) -> "PyAVFrames":
+        return self
+
+    def __next__(self) -> np.ndarray:
+        return next(self._frames)
+
+    def close(self) -> None:
+        self._frames.close()
+        self.container.close()
+
+    def _decode(self) -> Iterator[np.ndarray]:
+        import av
+
+        step = _frame_step(self.stream)  # one frame's duration in the stream's time base, or None
+        start = self.stream.start_time
+        last_pts = None if start is None or step is None else start - step  # the slot before the first
+        lost: list = []  # timestamps of refused packets whose frames are not placed yet
+        window: list | None = None  # frames decoded since damage, put in order before they go out
+        window_left = 0
+        last = None
+        count = 0
+
+        def placed(window_frames):
+            """The window's frames in presentation order, each after the frames to fill in before it:
+            the refused packets shown before it, or the slots its timestamp skips, whichever is more
+            (the decoder also drops, without a word, the frames that needed a refused one until the
+            next keyframe, and puts out late the ones around the damage)."""
+            nonlocal last, last_pts, count, lost
+            for pts, image in sorted(window_frames, key=lambda f: math.inf if f[0] is None else f[0]):
+                if pts is not None and last_pts is not None and pts <= last_pts:
+                    continue  # put out after its slot was filled in: the stand-in stays
+                refused = sum(1 for t in lost if t is None or pts is None or t < pts)
+                skipped = (int(round((pts - last_pts) / step)) - 1
+                           if pts is not None and last_pts is not None and step is not None else 0)
+                stand_in = image if last is None else last  # damage before the first frame
+                for _ in range(max(refused, skipped)):
+                    self.damaged.append(count)
+                    count += 1
+                    yield stand_in
+                lost = [t for t in lost if t is not None and pts is not None and t > pts]
+                count += 1
+                last, last_pts = image, pts if pts is not None else last_pts
+                yield image
+
+        try:
+            for packet in self.container.demux(self.stream):
+                try:
+                    decoded = packet.decode()
+                except av.error.FFmpegError as exc:
+                    if self.damage_reason is None:
+                        why = getattr(exc, "strerror", None)
+                        self.damage_reason = f"{type(exc).__name__}: {why}" if why else _describe(exc)
+                    lost.append(packet.pts)
+                    window, window_left = (window if window is not None else []), REPAIR_WINDOW
+                    bad, seen = len(self.damaged) + len(lost), count + len(lost) + len(window)
+                    if bad > DAMAGE_MIN_FRAMES and bad > DAMAGE_MAX_SHARE * seen:
+                        raise DecodeError(f"{bad} of the first {seen} frames could not be decoded "
+                                          f"({self.damage_reason}): the file is damaged throughout, or "
+                                          "its codec is one this decoder cannot read")
+                    continue
+                for frame in decoded:
+                    if window is None:
+                        count += 1
+                        last, last_pts = upright(frame), frame.pts if frame.pts is not None else last_pts
+                        yield last
+                        continue
+                    window.append((frame.pts, upright(frame)))
+                    window_left -= 1
+                    if window_left <= 0:
+                        yield from placed(window)
+                        window = None
+            yield from placed(window or [])
+            for _ in lost if last is not None else ():  # damage at the very end
+                self.damaged.append(count)
+                count += 1
+                yield last
+        finally:
+            self.container.close()
+
+
+def _frame_step(stream) -> float | None:
+    """One frame's duration in `stream`'s time base from its stated rate, or None."""
+    rate = stream.average_rate or stream.guessed_rate
+    if not rate or not stream.time_base:
+        return None
+    return float(1 / (rate * stream.time_base))
 
 
 def upright(frame) -> np.ndarray:
@@ -291,7 +430,8 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
             continue
         timing = variable_timing(packet_times(os.fspath(path)), fps) if name == "pyav" else None
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
-                           _guarded(name, _chain(first, frames)), errors, timing)
+                           _guarded(name, _chain(first, frames)), errors, timing,
+                           damage=frames if isinstance(frames, PyAVFrames) else None)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
@@ -350,14 +490,8 @@ def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
     rate = stream.average_rate or stream.guessed_rate
     fps = float(rate) if rate else math.nan
 
-    def frames() -> Iterator[np.ndarray]:
-        try:
-            for frame in container.decode(stream):
-                yield upright(frame)
-        finally:
-            container.close()
-
-    return FrameStream("pyav", fps, -1, frames())
+    frames = PyAVFrames(container, stream)  # a lost packet costs its frame, not the session
+    return FrameStream("pyav", fps, -1, frames, damage=frames)
 
 
 def truncation(path: str | os.PathLike) -> str | None:
@@ -471,6 +605,8 @@ def _guarded(backend: str, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]
         for frame in frames:
             count += 1
             yield frame
+    except DecodeError as exc:  # the reader's own verdict (PyAVFrames): already says what is wrong
+        raise DecodeError(f"{backend}: {exc}") from exc
     except Exception as exc:  # noqa: BLE001
         raise DecodeError(f"{backend}: decoding failed after {count} frames, the file looks "
                           f"truncated or corrupt ({_describe(exc)})") from exc

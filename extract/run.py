@@ -663,9 +663,10 @@ class _Runner:
                             "(--backbone-opt repeats=spread divides it over the gap)"))
         claimed = int(info.get("container_frames", -1))
         warnings = []
-        if summary.get("size_note"):  # extract.decode, "Size"
-            notes.append(summary["size_note"])
-            warnings.append(summary["size_note"])
+        for key in ("damage_note", "size_note"):  # extract.decode, "Damage" and "Size"
+            if summary.get(key):
+                notes.append(summary[key])
+                warnings.append(summary[key])
         if source.kind == "video" and claimed >= 0 and claimed != job.n_frames and Timing.covers_slots(timing, claimed):
             notes.append(f"{job.n_frames} of the container's {claimed} frame slots hold a frame, from its "
                          "first slot to its last (a camera that writes frames only now and then)")
@@ -695,7 +696,7 @@ class _Runner:
             # the rate clips were cut at: the stride's frames are this many per second
             "sampled_fps": float(self.spec.rate_for(fps) or fps), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
-            **{k: v for k, v in summary.items() if isinstance(v, (int, float, str, list)) and k != "size_note"},
+            **{k: v for k, v in summary.items() if isinstance(v, (int, float, str, list)) and not k.endswith("_note")},
             **{k: v for k, v in timing.items() if k != "note"},
         }
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run

@@ -183,6 +183,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         finally:
             stream.close()
         resized = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
+        if stream.damage_note():  # extract.decode, "Damage"
+            resized.update(damaged_frames=len(stream.damage.damaged), damage_note=stream.damage_note())
         post(("finished", token, stream.count, {**backbone.video_summary(), **resized,
                                                 SCENE_ATTR: scene_attr(scene.picture())}))
     except DecodeError as exc:

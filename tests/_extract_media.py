@@ -182,3 +182,32 @@ def rotate_mp4(src: Path, dst: Path, degrees: int) -> Path:
     data[offset:offset + 36] = struct.pack(">9i", a << 16, b << 16, 0, c << 16, d << 16, 0, 0, 0, 1 << 30)
     dst.write_bytes(bytes(data))
     return dst
+
+
+def damage(path: Path, dst: Path, spots: tuple[tuple[float, int], ...] = ((0.4, 300), (0.6, 2000)),
+           seed: int = 1) -> Path:
+    """A copy of `path` with seeded random bytes written over (fraction of the file, length)
+    spots: damaged data, the file's size unchanged (so not truncated)."""
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(seed)
+    for at, length in spots:
+        start = int(len(data) * at)
+        data[start:start + length] = rng.integers(0, 256, length, dtype=np.uint8).tobytes()
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def damage_packets(path: Path, dst: Path, frames: list[int]) -> Path:
+    """A copy of H.264 MP4 `path` in which the packets of the given frames (presentation order)
+    start with an impossible NAL length, so that the decoder refuses exactly them: damage at
+    known frames (`damage` is damage at known bytes)."""
+    import av
+
+    data = bytearray(path.read_bytes())
+    with av.open(os.fspath(path)) as container:
+        packets = sorted((p.pts, p.pos) for p in container.demux(video=0) if p.size)
+    for i in frames:
+        at = packets[i][1]
+        data[at:at + 4] = b"\xff\xff\xff\xff"
+    dst.write_bytes(bytes(data))
+    return dst

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from _extract_media import (CODE_PERIOD, decoded_code, make_frames, make_h264, make_size_change, make_video,
+from _extract_media import (CODE_PERIOD, damage, damage_packets, decoded_code, make_frames, make_h264, make_size_change, make_video,
                             rotate_mp4, shared, synthetic_frame, truncate)
 from extract.decode import (DecodeError, installed_decoders, open_image_folder, open_video,
                             truncation)
@@ -168,16 +168,65 @@ def test_a_truncated_matroska_file_is_caught_too(tmp_path):
     assert "Matroska segment needs" in truncation(truncate(whole, tmp_path / "cut.mkv"))
 
 
-def test_corrupt_data_mid_stream_fails_instead_of_silently_shortening(tmp_path):
+def test_refused_frames_are_filled_in_where_they_were_and_every_other_frame_keeps_its_place(tmp_path):
+    """The packets of frames 12 (a keyframe: x264 at g=12 with B-frames) and 80-82 refused by the
+    decoder: the keyframe's loss also costs, without an error, the frames that needed it up to the
+    next keyframe, and frames around it come out late; every lost frame is filled in with the one
+    before, at its own position, and every other frame shows its own index (the whole video failed
+    before, at frame 12)."""
+    path = damage_packets(make_h264(tmp_path / "v.mp4", 200, width=160, height=120), tmp_path / "damaged.mp4",
+                          [12, 80, 81, 82])
+    stream, frames = decode_all(path, ("pyav",))
+    assert stream.count == len(frames) == 200
+    assert stream.damage.damaged == list(range(12, 22)) + [80, 81, 82]
+    assert all(np.array_equal(frames[i], frames[i - 1]) for i in stream.damage.damaged)
+    assert all(decoded_code(frames[i]) == i % CODE_PERIOD for i in range(200) if i not in stream.damage.damaged)
+    assert stream.damage_note().startswith("13 frame(s) could not be decoded (damaged data at frames 12-21, 80-82; "
+                                           "InvalidDataError: Invalid data found when processing input)")
+    _, first = decode_all(damage_packets(make_h264(tmp_path / "w.mp4", 40), tmp_path / "first.mp4", [0]), ("pyav",))
+    assert len(first) == 40 and [decoded_code(f) for f in first[12:]] == [i % CODE_PERIOD for i in range(12, 40)]
+
+
+def test_random_bytes_over_a_recording_cost_only_the_frames_they_hit(tmp_path):
+    """Random bytes over two spots of an H.264 MP4 (a recorder's write error): the video is read to
+    its end with every frame in its place after the damage."""
+    path = damage(make_h264(tmp_path / "v.mp4", 200, width=160, height=120), tmp_path / "damaged.mp4")
+    stream, frames = decode_all(path, ("pyav",))
+    filled = stream.damage.damaged
+    assert stream.count == len(frames) == 200 and 0 < len(filled) < 60
+    assert [decoded_code(f) for f in frames[-40:]] == [i % CODE_PERIOD for i in range(160, 200)]
+
+
+def test_damage_that_costs_the_container_its_packets_is_read_past_and_said(tmp_path):
+    """A quarter of an MJPEG AVI zeroed, chunk headers with it: the demuxer skips what it cannot
+    find (those frames are gone, later ones move up: the container's count tells, see
+    test_extract_run) and the decoder refuses one packet; the end of the file is still read."""
     path = make_video(tmp_path / "v.avi", 60, fourcc="MJPG")
     data = bytearray(path.read_bytes())
     third = len(data) // 3
     data[third: third + len(data) // 4] = bytes(len(data) // 4)  # same size: not truncated
     path.write_bytes(data)
-    stream = open_video(path)
-    with pytest.raises(DecodeError, match=r"decoding failed after \d+ frames.*truncated or corrupt"):
+    stream, frames = decode_all(path, ("pyav",))
+    assert 30 < stream.count < 60 and decoded_code(frames[-1]) == 59 % CODE_PERIOD
+    assert stream.damage.damaged and "could not be decoded" in stream.damage_note()
+
+
+def test_a_file_damaged_throughout_still_fails_saying_so(tmp_path):
+    """Every frame's data zeroed but the first five: not a damaged spot to fill, a file (or a
+    codec) the decoder cannot read; it fails once most of the frames seen are refused."""
+    path = make_video(tmp_path / "v.avi", 120, fourcc="MJPG")
+    data = bytearray(path.read_bytes())
+    at, n = data.find(b"00dc"), 0
+    while at >= 0:
+        size = int.from_bytes(data[at + 4: at + 8], "little") if n >= 5 else 0
+        data[at + 8: at + 8 + size] = bytes(size)
+        n += 1
+        at = data.find(b"00dc", at + 8)
+    path.write_bytes(data)
+    stream = open_video(path, ("pyav",))
+    with pytest.raises(DecodeError, match=r"pyav: \d+ of the first \d+ frames could not be decoded .*damaged "
+                                          r"throughout"):
         list(stream.frames)
-    assert 0 < stream.count < 60
 
 
 def test_paths_with_spaces_and_non_ascii_characters(tmp_path):

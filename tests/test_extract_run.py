@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _extract_media import make_frames, make_size_change, make_video, shared, truncate
+from _extract_media import damage_packets, make_frames, make_h264, make_size_change, make_video, shared, truncate
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
 from extract.manifest import read_store_manifest
@@ -104,6 +104,26 @@ def test_a_video_whose_picture_changes_size_is_extracted_at_its_first_size_and_s
     assert video.n_clips == 5 and video.attrs["n_frames"] == 80 and video.attrs["resized_frames"] == 40
     assert json.loads(video.attrs["frame_size"]) == [48, 64]
     assert "changed size part-way" in video.attrs["decode_notes"]
+
+
+def test_a_damaged_recording_is_extracted_whole_with_its_damage_named(tmp_path):
+    """Damaged data in the middle of an H.264 file failed the whole video; now its refused frames
+    are filled in, every clip is written, and the warning and `damaged_frames` say what was lost."""
+    videos = tmp_path / "in"
+    videos.mkdir()
+    damage_packets(make_h264(tmp_path / "v.mp4", 200, width=160, height=120), videos / "damaged.mp4", [100, 101])
+    make_h264(videos / "clean.mp4", 200, width=160, height=120)
+    summary = run(videos, tmp_path / "out")
+    entries = manifest(tmp_path / "out")
+    assert summary.failed == [] and {k: e["status"] for k, e in entries.items()} == {"damaged.mp4": "done", "clean.mp4": "done"}
+    store = FeatureStore(tmp_path / "out")
+    hurt, clean = store.load("damaged.mp4"), store.load("clean.mp4")
+    assert hurt.attrs["n_frames"] == 200 and hurt.n_clips == clean.n_clips == 12
+    assert hurt.attrs["damaged_frames"] == 2
+    assert entries["damaged.mp4"]["warning"].startswith("2 frame(s) could not be decoded (damaged data at frames 100-101")
+    assert "damaged_frames" not in clean.attrs and not entries["clean.mp4"].get("warning")
+    same = [i for i in range(12) if np.array_equal(hurt.features[i], clean.features[i])]
+    assert same == [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11]  # only the clip of frames 96-111 differs
 
 
 def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):

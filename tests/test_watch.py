@@ -623,6 +623,35 @@ def test_a_camera_whose_view_changes_at_once_gets_a_scene_cut_record(cam, tmp_pa
     assert res.exit_code == 0 and _of(_records(tmp_path / "plain"), "scene_cut") == []
 
 
+def test_a_damaged_recording_is_watched_to_its_end_with_a_warning(cam, tmp_path):
+    """The runner's video as H.264 with damaged data in the middle: watched to its last frame (the
+    refused frames filled in, as extraction does), one `warning` record naming them."""
+    import av
+    import cv2
+
+    from _extract_media import damage_packets
+
+    cap = cv2.VideoCapture(str(cam["video"]))
+    frames = []
+    while (ok_frame := cap.read())[0]:
+        frames.append(cv2.cvtColor(ok_frame[1], cv2.COLOR_BGR2RGB))
+    plain = tmp_path / "plain.mp4"
+    with av.open(str(plain), "w") as container:
+        stream = container.add_stream("libx264", rate=int(FPS))
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    path = damage_packets(plain, tmp_path / "damaged.mp4", [100, 101])
+    res = CliRunner().invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(tmp_path / "w")])
+    assert res.exit_code == 0, res.output
+    records = _records(tmp_path / "w")
+    (warning,) = _of(records, "warning")
+    assert warning["video"] == "damaged.mp4" and warning["warning"].startswith("2 frame(s) could not be decoded")
+    (source,) = _of(records, "stop")[0]["sources"]
+    assert source["frames"] == len(frames) and source["scored"] > 0
+
+
 def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_path):
     """Models fitted on a (small, random) C3D's features: `watch` builds the network once and each
     camera's copy shares it; its clip scores equal `detect --model` on the same file."""

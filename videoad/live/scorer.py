@@ -135,6 +135,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                 stream.close()
             except Exception:  # noqa: BLE001
                 pass
+        damage = stream.damage_note() if hasattr(stream, "damage_note") else None
+        if damage:  # frames filled in for damaged packets (extract.decode.PyAVFrames)
+            put(("damaged", damage))
         put(("session_end", why, n))
         if stop.is_set() or not feed.reconnect:
             return
@@ -228,6 +231,11 @@ class _Scorer:
                     self._session_end(*msg[1:])
                 elif kind == "gap":
                     self._gap(*msg[1:])
+                elif kind == "damaged":
+                    log.warning("%s: %s", self.feed.name if self.feed else self.source.name, msg[1])
+                    self.recorder.record({"type": "warning", "source": self.source.name,
+                                          "video": self.feed.name if self.feed else None, "warning": msg[1],
+                                          "at": _iso(time.time())})
                 elif kind == "failed":
                     self.stats.failed += 1
                     self.recorder.record({"type": "failed", "source": self.source.name, "video": msg[1],
