@@ -154,3 +154,18 @@ def test_a_rotated_videos_pictures_are_turned_as_its_features_were(tmp_path):
     with Footage(path, len(every)) as f:
         got = list(f.frames(3, 5))
     assert [j for j, _ in got] == [3, 4, 5] and all(np.array_equal(img, every[j]) for j, img in got)
+
+
+def test_a_damaged_recordings_pictures_are_the_frames_extraction_read(tmp_path):
+    """A lost keyframe (frame 12: frames 12-21 filled in by extraction): a seek that runs into it
+    reads on from the start as extraction did, so frame i of the report is extraction's frame i."""
+    from _extract_media import damage_packets, make_h264
+
+    path = damage_packets(make_h264(tmp_path / "v.mp4", 60, width=160, height=120), tmp_path / "damaged.mp4", [12])
+    every = _all_frames(path)
+    assert len(every) == 60
+    with Footage(path, len(every)) as f:
+        for first, last in ((10, 25), (30, 33), (0, 2), (14, 14)):
+            got = list(f.frames(first, last))
+            assert [j for j, _ in got] == list(range(first, last + 1))
+            assert all(np.array_equal(img, every[j]) for j, img in got), (first, last)

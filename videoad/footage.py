@@ -124,11 +124,17 @@ class Footage:
             yield from self._image_frames(first, int(last))
             return
         if self.seekable:
+            done = first - 1
             try:
-                yield from self._seeked(first, int(last))
+                for i, img in self._seeked(first, int(last)):
+                    done = i
+                    yield i, img
                 return
             except _NoTimestamps as why:
                 log.info("%s: %s; decoding from the start", self.path, why)
+            except _Damaged as why:  # the rest from the start, with the damage filled in as extraction did
+                log.info("%s: %s; decoding from the start", self.path, why)
+                first = done + 1
         yield from self._sequential(first, int(last))
 
     def _image_frames(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -180,23 +186,35 @@ class Footage:
                     return
                 yield i, upright(frame)
         except av.FFmpegError as exc:
-            raise FootageError(f"{self.path}: decoding failed near frame {first} ({exc})") from None
+            raise _Damaged(f"damaged data near frame {first} ({exc})") from None
 
     def _sequential(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Every frame from the start, counted as extraction counts them: damaged packets' frames
+        filled in (`extract.decode.PyAVFrames`), so frame i is extraction's frame i."""
         import av
 
-        self.close()  # a fresh demuxer: a failed seek may have left it anywhere
+        from extract.decode import DecodeError, PyAVFrames
+
+        self.close()  # a fresh demuxer for later seeks: a failed seek may have left it anywhere
         self._container = av.open(os.fspath(self.path))
         self._stream = self._container.streams.video[0]
+        container = av.open(os.fspath(self.path))  # this read's own, closed with it
+        reader = PyAVFrames(container, container.streams.video[0])
         try:
-            for i, frame in enumerate(self._container.decode(self._stream)):
+            for i, image in enumerate(reader):
                 self.decoded += 1
                 if i > last:
                     return
                 if i >= first:
-                    yield i, upright(frame)
-        except av.FFmpegError as exc:
+                    yield i, image
+        except (av.FFmpegError, DecodeError) as exc:
             raise FootageError(f"{self.path}: decoding failed ({exc})") from None
+        finally:
+            reader.close()
+
+
+class _Damaged(Exception):
+    """Damaged data met after a seek: read from the start instead, as extraction read it."""
 
 
 class _NoTimestamps(Exception):
