@@ -55,6 +55,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .timing import Timing, packet_times, variable_timing
+from .video_stream import is_picture, main_video_stream
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -75,8 +76,9 @@ class FrameStream:
     open_errors: dict[str, str] = field(default_factory=dict)
     #: set when the frames do not keep the container's rate (extract.timing); `fps` is then theirs
     timing: "Timing | None" = None
-    #: PyAV's reader, which fills in the frames of damaged packets (`PyAVFrames.damaged`)
-    damage: "PyAVFrames | None" = None
+    #: PyAV's reader: the frames of damaged packets it filled in (`PyAVFrames.damaged`), the streams
+    #: it did not read (`PyAVFrames.other_streams`)
+    reader: "PyAVFrames | None" = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -114,14 +116,23 @@ class FrameStream:
 
     def damage_note(self) -> str | None:
         """One line on the frames that could not be decoded and were filled in, or None."""
-        if self.damage is None or not self.damage.damaged:
+        if self.reader is None or not self.reader.damaged:
             return None
-        spans = _spans(self.damage.damaged)
+        spans = _spans(self.reader.damaged)
         shown = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans[:6])
         more = f" and {len(spans) - 6} more" if len(spans) > 6 else ""
-        return (f"{len(self.damage.damaged)} frame(s) could not be decoded (damaged data at frames {shown}{more}; "
-                f"{self.damage.damage_reason}): each shows the frame before it, so later frames keep their "
+        return (f"{len(self.reader.damaged)} frame(s) could not be decoded (damaged data at frames {shown}{more}; "
+                f"{self.reader.damage_reason}): each shows the frame before it, so later frames keep their "
                 "place; clips there read no motion")
+
+    def streams_note(self) -> str | None:
+        """One line when the file holds video streams besides the one read, or None."""
+        if self.reader is None or not self.reader.other_streams:
+            return None
+        return (f"the file holds {len(self.reader.other_streams) + 1} video streams; only the first "
+                f"({self.reader.read_stream}) was read, not "
+                f"{', '.join(self.reader.other_streams)} (a recorder's export of several cameras: export "
+                "each camera to a file of its own, e.g. ffmpeg -i IN -map 0:v:1 -c copy OUT)")
 
     def close(self) -> None:
         close = getattr(self._inner, "close", None)
@@ -177,7 +188,7 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
 
     container = av.open(path)
     try:
-        stream = container.streams.video[0]
+        stream = main_video_stream(container)
     except IndexError:
         container.close()
         raise DecodeError("no video stream") from None
@@ -205,14 +216,22 @@ class PyAVFrames:
     so do the frames the decoder then drops silently (those that needed it), found by the slots the
     next frames' timestamps skip; frames decoded after damage are held (REPAIR_WINDOW) and put in
     presentation order first. Every later frame keeps its position (the ground truth's frame
-    numbers, the timing's timestamps), and clips across the damage read no motion there. `damaged` lists the filled frames'
-    indices, `damage_reason` the decoder's first complaint. Errors of the container itself (the
-    demuxer) still end the video (`_guarded`), and so does damage to most of its frames."""
+    numbers, the timing's timestamps), and clips across the damage read no motion there.
+    `damaged` lists the filled frames' indices, `damage_reason` the decoder's first complaint.
+    Errors of the container itself (the demuxer) still end the video (`_guarded`), and so does
+    damage to most of its frames. `other_streams` describes the file's video streams besides the
+    one read (a recorder's export holding several cameras), for the run's notes."""
 
     def __init__(self, container, stream) -> None:
         self.container, self.stream = container, stream
         self.damaged: list[int] = []
         self.damage_reason: str | None = None
+        def described(s) -> str:  # now: a closed container's streams read garbage
+            return f"#{s.index} {s.codec_context.width}x{s.codec_context.height}"
+
+        self.read_stream = described(stream)
+        self.other_streams = [described(s) for s in container.streams.video
+                              if s.index != stream.index and not is_picture(s)]
         self._frames = self._decode()
 
     def __iter__(self) -> "PyAVFrames":
@@ -431,7 +450,7 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         timing = variable_timing(packet_times(os.fspath(path)), fps) if name == "pyav" else None
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, _chain(first, frames)), errors, timing,
-                           damage=frames if isinstance(frames, PyAVFrames) else None)
+                           reader=frames if isinstance(frames, PyAVFrames) else None)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
@@ -483,7 +502,7 @@ def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
     except Exception as exc:  # noqa: BLE001 - PyAV raises per-errno subclasses
         raise DecodeError(f"cannot open the stream ({_describe(exc)})") from None
     try:
-        stream = container.streams.video[0]
+        stream = main_video_stream(container)
     except IndexError:
         container.close()
         raise DecodeError("the stream has no video") from None
@@ -491,7 +510,7 @@ def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
     fps = float(rate) if rate else math.nan
 
     frames = PyAVFrames(container, stream)  # a lost packet costs its frame, not the session
-    return FrameStream("pyav", fps, -1, frames, damage=frames)
+    return FrameStream("pyav", fps, -1, frames, reader=frames)
 
 
 def truncation(path: str | os.PathLike) -> str | None:

@@ -36,6 +36,7 @@ from .clips import ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest
 from .scene import SCENE_ATTR, add_picture, picture_of_source
+from .video_stream import main_video_stream
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing
 from .store import OutputError, key_path, output_error, read_attrs, temp_prefix, write_video
@@ -446,7 +447,7 @@ def container_frames(source: Source) -> int:
         import av
 
         with av.open(os.fspath(source.path)) as container:
-            stream = container.streams.video[0]
+            stream = main_video_stream(container)
             if stream.frames:
                 return int(stream.frames)
             rate = stream.average_rate or stream.guessed_rate
@@ -663,7 +664,7 @@ class _Runner:
                             "(--backbone-opt repeats=spread divides it over the gap)"))
         claimed = int(info.get("container_frames", -1))
         warnings = []
-        for key in ("damage_note", "size_note"):  # extract.decode, "Damage" and "Size"
+        for key in ("streams_note", "damage_note", "size_note"):  # extract.decode: streams, "Damage", "Size"
             if summary.get(key):
                 notes.append(summary[key])
                 warnings.append(summary[key])

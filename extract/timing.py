@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .video_stream import main_video_stream
+
 #: an interval further than this fraction of a frame from the container's makes a video variable
 STRAY = 0.5
 
@@ -34,7 +36,7 @@ def packet_pts(path: str):
 
     try:
         with av.open(path) as container:
-            stream = container.streams.video[0]
+            stream = main_video_stream(container)
             base = stream.time_base
             stamps = []
             for packet in container.demux(stream):

@@ -211,3 +211,28 @@ def damage_packets(path: Path, dst: Path, frames: list[int]) -> Path:
         data[at:at + 4] = b"\xff\xff\xff\xff"
     dst.write_bytes(bytes(data))
     return dst
+
+
+def make_two_cameras(path: Path, n_frames: int = 40, cover: bool = False) -> Path:
+    """One file with two video streams (a recorder's export of two cameras): stream 0 the
+    synthetic 64x48 frames, stream 1 another picture at 128x96. With `cover`, the second stream is
+    a one-frame cover picture instead (disposition attached_pic), as phones and editors add."""
+    import av
+    from av.stream import Disposition
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(os.fspath(path), "w") as container:
+        main = container.add_stream("libx264", rate=25)
+        main.width, main.height, main.pix_fmt = 64, 48, "yuv420p"
+        other = container.add_stream("mjpeg" if cover else "libx264", rate=25)
+        other.width, other.height, other.pix_fmt = 128, 96, "yuvj420p" if cover else "yuv420p"
+        if cover:
+            other.disposition = Disposition.attached_pic
+        for i in range(1 if cover else n_frames):
+            picture = np.full((96, 128, 3), 40 + 3 * i, np.uint8)
+            container.mux(other.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(other.encode())
+        for i in range(n_frames):
+            container.mux(main.encode(av.VideoFrame.from_ndarray(synthetic_frame(i), format="rgb24")))
+        container.mux(main.encode())
+    return path

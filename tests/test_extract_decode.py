@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from _extract_media import (CODE_PERIOD, damage, damage_packets, decoded_code, make_frames, make_h264, make_size_change, make_video,
-                            rotate_mp4, shared, synthetic_frame, truncate)
+from _extract_media import (CODE_PERIOD, damage, damage_packets, decoded_code, make_frames, make_h264,
+                            make_size_change, make_two_cameras, make_video, rotate_mp4, shared, synthetic_frame,
+                            truncate)
 from extract.decode import (DecodeError, installed_decoders, open_image_folder, open_video,
                             truncation)
 from extract.sources import find_sources, image_files, select_shard
@@ -178,9 +179,9 @@ def test_refused_frames_are_filled_in_where_they_were_and_every_other_frame_keep
                           [12, 80, 81, 82])
     stream, frames = decode_all(path, ("pyav",))
     assert stream.count == len(frames) == 200
-    assert stream.damage.damaged == list(range(12, 22)) + [80, 81, 82]
-    assert all(np.array_equal(frames[i], frames[i - 1]) for i in stream.damage.damaged)
-    assert all(decoded_code(frames[i]) == i % CODE_PERIOD for i in range(200) if i not in stream.damage.damaged)
+    assert stream.reader.damaged == list(range(12, 22)) + [80, 81, 82]
+    assert all(np.array_equal(frames[i], frames[i - 1]) for i in stream.reader.damaged)
+    assert all(decoded_code(frames[i]) == i % CODE_PERIOD for i in range(200) if i not in stream.reader.damaged)
     assert stream.damage_note().startswith("13 frame(s) could not be decoded (damaged data at frames 12-21, 80-82; "
                                            "InvalidDataError: Invalid data found when processing input)")
     _, first = decode_all(damage_packets(make_h264(tmp_path / "w.mp4", 40), tmp_path / "first.mp4", [0]), ("pyav",))
@@ -192,7 +193,7 @@ def test_random_bytes_over_a_recording_cost_only_the_frames_they_hit(tmp_path):
     its end with every frame in its place after the damage."""
     path = damage(make_h264(tmp_path / "v.mp4", 200, width=160, height=120), tmp_path / "damaged.mp4")
     stream, frames = decode_all(path, ("pyav",))
-    filled = stream.damage.damaged
+    filled = stream.reader.damaged
     assert stream.count == len(frames) == 200 and 0 < len(filled) < 60
     assert [decoded_code(f) for f in frames[-40:]] == [i % CODE_PERIOD for i in range(160, 200)]
 
@@ -208,7 +209,7 @@ def test_damage_that_costs_the_container_its_packets_is_read_past_and_said(tmp_p
     path.write_bytes(data)
     stream, frames = decode_all(path, ("pyav",))
     assert 30 < stream.count < 60 and decoded_code(frames[-1]) == 59 % CODE_PERIOD
-    assert stream.damage.damaged and "could not be decoded" in stream.damage_note()
+    assert stream.reader.damaged and "could not be decoded" in stream.damage_note()
 
 
 def test_a_file_damaged_throughout_still_fails_saying_so(tmp_path):
@@ -358,3 +359,29 @@ def test_a_rotated_video_is_read_as_a_player_shows_it(tmp_path, degrees):
     quarter_turns = -degrees // 90  # np.rot90 turns counter-clockwise
     assert all(np.array_equal(f, np.rot90(s, quarter_turns)) for f, s in zip(frames, stored))
     assert len(frames) == 12 and all(np.array_equal(f, o) for f, o in zip(frames, by_opencv))
+
+
+def test_a_file_of_two_cameras_reads_the_first_and_names_the_other(tmp_path):
+    path = make_two_cameras(tmp_path / "two.mkv")
+    stream, frames = decode_all(path, ("pyav",))
+    assert len(frames) == 40 and frames[0].shape == (48, 64, 3)
+    assert [decoded_code(f) for f in frames] == [i % CODE_PERIOD for i in range(40)]
+    assert stream.streams_note().startswith("the file holds 2 video streams; only the first (#0 64x48) was read, "
+                                            "not #1 128x96")
+
+
+def test_a_cover_picture_is_neither_read_as_the_video_nor_named(tmp_path):
+    """A cover picture stored as a video stream is not footage: listed first or not, the video
+    stream is read (extract.video_stream), and nothing is said about the picture."""
+    from types import SimpleNamespace
+
+    from av.stream import Disposition
+
+    from extract.video_stream import main_video_stream
+
+    path = make_two_cameras(tmp_path / "cover.mp4", cover=True)
+    stream, frames = decode_all(path, ("pyav",))
+    assert len(frames) == 40 and stream.streams_note() is None
+    picture, video = (SimpleNamespace(disposition=d) for d in (Disposition.attached_pic, Disposition.default))
+    assert main_video_stream(SimpleNamespace(streams=SimpleNamespace(video=[picture, video]))) is video
+    assert main_video_stream(SimpleNamespace(streams=SimpleNamespace(video=[picture]))) is picture

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _extract_media import damage_packets, make_frames, make_h264, make_size_change, make_video, shared, truncate
+from _extract_media import (damage_packets, make_frames, make_h264, make_size_change, make_two_cameras, make_video,
+                            shared, truncate)
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
 from extract.manifest import read_store_manifest
@@ -93,10 +94,15 @@ def test_bad_inputs_fail_one_by_one_while_the_batch_completes(tmp_path, monkeypa
 
 def test_a_video_whose_picture_changes_size_is_extracted_at_its_first_size_and_says_so(tmp_path):
     """Once a stacking error at the first clip across the change (the video failed); now its
-    frames keep the first size, and the warning and the store's attributes say where it changed."""
+    frames keep the first size, and the warning and the store's attributes say where it changed.
+    A file of two cameras' streams: the first is extracted and the warning names the other."""
     videos = tmp_path / "in"
     make_size_change(videos / "switch.ts", 40, 40)
+    make_two_cameras(videos / "two.mkv")
     summary = run(videos, tmp_path / "out")
+    two = manifest(tmp_path / "out")["two.mkv"]
+    assert two["status"] == "done" and two["warning"].startswith("the file holds 2 video streams; only the first")
+    assert FeatureStore(tmp_path / "out").load("two.mkv").attrs["video_streams"] == 2
     entry = manifest(tmp_path / "out")["switch.ts"]
     assert entry["status"] == "done" and summary.failed == []
     assert entry["warning"].startswith("the picture changed size part-way (128x96 at frame 40): 40 frame(s)")

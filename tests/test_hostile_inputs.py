@@ -199,6 +199,30 @@ def test_a_store_of_only_unscorable_videos_is_one_line(tmp_path):
     assert "no video can be scored (x.mp4: " in one_line_error(res.output)
 
 
+def test_a_category_that_cannot_be_fitted_fails_alone_and_the_others_are_scored(tmp_path):
+    """Category C's clips are all alike (a camera on a still scene: motion features all zero):
+    its fit fails with a line that says why, and A and B are scored all the same, their scores
+    written (the whole run stopped with `X: all 12 columns are constant` before); exit status 1,
+    as extraction's when a video failed. run.json and the report list it."""
+    store = tmp_path / "features"
+    small_store(store)
+    from extract.store import write_video
+
+    frames = np.stack([np.arange(30) * 16, np.arange(30) * 16 + 15], axis=1)
+    write_video(store, "C/still.mp4", np.zeros((30, 12), np.float32), frames,
+                {"n_frames": 480, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"})
+    res = invoke("detect", store, "--per-category", "--min-clips", "5", "--detector", "pca", "-o", tmp_path / "s")
+    assert res.exit_code == 1, res.output
+    assert "failed C: the 30 clips of its 1 video(s) have the same features: every clip is alike" in res.output
+    assert "2/3 groups scored" in res.output and "Traceback" not in res.output
+    scores = read_scores(tmp_path / "s")
+    assert sorted(v.video for v in scores) == ["A/a1.mp4", "A/a2.mp4", "B/b1.mp4"]
+    (failed,) = [g for g in scores.groups if g["status"] == "failed"]
+    assert failed["group"] == "C" and "same features" in failed["reason"]
+    assert invoke("report", tmp_path / "s", "-o", tmp_path / "r", "--no-clips").exit_code == 0
+    assert "Groups not scored" in (tmp_path / "r" / "index.html").read_text()
+
+
 # -- 6, 7. frame folders with gaps, broken links -----------------------------------------------
 def test_a_gap_in_the_frame_numbering_fails_and_names_the_missing_frames(tmp_path):
     folder = make_frames(tmp_path / "cam", 40)

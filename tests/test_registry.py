@@ -160,9 +160,9 @@ def test_a_detector_registered_in_user_code_runs_in_parallel_workers(toy, tmp_pa
     for a, b in zip(serial, again):
         np.testing.assert_allclose(a.scores, b.scores)
     # what a task carries, and that a worker without the entry learns it
-    fn, (entry, inner, _) = _task("toy", len, ((1, 2),))
-    assert fn is _with_detector and inner is len and entry["target"] == f"{__name__}:Toy"
+    fn, (entry, inner, _, group) = _task("toy", len, ((1, 2),), "g")
+    assert fn is _with_detector and inner is len and entry["target"] == f"{__name__}:Toy" and group == "g"
     registry.unregister("toy")
-    assert _run([_task("pca", len, ((1, 2, 3),))], 1) == [3]
+    assert _run([_task("pca", len, ((1, 2, 3),), "g")], 1) == [3]
     _with_detector(entry, len, ((),))
     assert registry.get("toy").label == "Toy"

@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from extract.decode import upright
+from extract.video_stream import main_video_stream
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class Footage:
 
         try:
             self._container = av.open(os.fspath(self.path))
-            self._stream = self._container.streams.video[0]
+            self._stream = main_video_stream(self._container)
         except (av.FFmpegError, IndexError, OSError) as exc:
             self.close()
             raise FootageError(f"{self.path}: cannot open the video ({exc})") from None
@@ -197,9 +198,9 @@ class Footage:
 
         self.close()  # a fresh demuxer for later seeks: a failed seek may have left it anywhere
         self._container = av.open(os.fspath(self.path))
-        self._stream = self._container.streams.video[0]
+        self._stream = main_video_stream(self._container)
         container = av.open(os.fspath(self.path))  # this read's own, closed with it
-        reader = PyAVFrames(container, container.streams.video[0])
+        reader = PyAVFrames(container, main_video_stream(container))
         try:
             for i, image in enumerate(reader):
                 self.decoded += 1

@@ -140,11 +140,11 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
     rows += [("repeated frames", f"group {g['group']}: {g['repeats']['note']}")
              for g in fitted if isinstance(g.get("repeats"), dict) and g["repeats"].get("note")]
     out = "<table class=kv>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
-    skipped = [g for g in groups if g.get("status") == "skipped"]
+    skipped = [g for g in groups if g.get("status") in ("skipped", "failed")]
     if skipped:
-        out += "<p><b>Skipped groups</b></p><ul>" + "".join(
-            f"<li>{_e(g['group'])} ({len(g.get('videos', []))} videos): {_e(g.get('reason', ''))}</li>" for g in skipped
-        ) + "</ul>"
+        out += "<p><b>Groups not scored</b></p><ul>" + "".join(
+            f"<li>{_e(g['group'])} ({len(g.get('videos', []))} videos), {_e(g['status'])}: {_e(g.get('reason', ''))}</li>"
+            for g in skipped) + "</ul>"
     left_out = meta.get("left_out", [])
     if left_out:
         out += "<p><b>Videos left out</b></p><ul>" + "".join(

@@ -102,7 +102,9 @@ class ScoreSet:
         return self.meta.get("groups", [])
 
     def skipped(self) -> list[dict]:
-        return [g for g in self.groups if g.get("status") == "skipped"]
+        """Groups without scores: skipped before their fit (too few clips, no history) or failed in
+        it (features that do not vary, ...): each with its status and reason."""
+        return [g for g in self.groups if g.get("status") in ("skipped", "failed")]
 
 
 def _num(x) -> float | None:

@@ -183,7 +183,7 @@ def run(inputs, output, history, config, print_config, grouping, stride, image_f
     finally:
         bar.close()
     for g in scores.skipped():
-        click.echo(f"skipped {g['group']}: {g['reason']}")
+        click.echo(f"{g['status']} {g['group']}: {g['reason']}")
     frames = sum(v.n_frames for v in scores)
     click.echo(f"{len(scores)} video(s), {frames} frames, {sum(len(v.scores) for v in scores)} clips scored "
                f"({scores.meta.get('protocol', '?')}); scores in {out / 'scores'}")

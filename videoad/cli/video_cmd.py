@@ -1,6 +1,7 @@
 """`videoad detect | evaluate | plot | report`: each one library call plus argument parsing."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -149,8 +150,8 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
     except (ValueError, OSError) as exc:
         _fail(exc)
     for g in scores.groups:
-        if g["status"] == "skipped":
-            click.echo(f"skipped {g['group']}: {g['reason']}")
+        if g["status"] in ("skipped", "failed"):
+            click.echo(f"{g['status']} {g['group']}: {g['reason']}")
     for item in scores.meta.get("left_out", []):
         click.echo(f"left out {item['video']}: {item['reason']}")
     if scores.meta.get("config", {}).get("mode") == "per-camera":  # which camera is which
@@ -161,7 +162,7 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
         if g.get("cameras"):
             click.echo(f"note: group {g['group']} fits one model over {g['cameras']} cameras (by their scene "
                        f"pictures); --per-camera fits one per camera (`videoad cameras {fit_on or features}` lists them)")
-    n_ok = sum(g["status"] != "skipped" for g in scores.groups)
+    n_ok = sum(g["status"] not in ("skipped", "failed") for g in scores.groups)
     click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
                f"{len(scores)} videos; scores in {output}")
     click.echo(f"{event_summary(events)}; events in {output / 'events.csv'}")
@@ -170,6 +171,8 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
         click.echo(hint)
     for line in coverage.warnings(scores.groups):
         click.echo(f"warning: {line}")
+    if any(g["status"] == "failed" for g in scores.groups):
+        sys.exit(1)  # as extraction does when a video failed: the others' scores are written
 
 
 @click.command()

@@ -63,16 +63,25 @@ def _video_meta(v) -> dict:
             "repeat_handling": str(a["repeat_handling"]) if a.get("repeat_handling") else None}
 
 
-def _task(detector: str, fn, args: tuple) -> tuple:
+def _task(detector: str, fn, args: tuple, group: str) -> tuple:
     """(function, args) of a per-group task that any worker can run: a process (or a Ray worker)
     started fresh knows only the detectors registered at import time, so the task carries the
     entry of the one it uses (a detector registered from the user's own code)."""
-    return _with_detector, (registry.portable(detector), fn, args)
+    return _with_detector, (registry.portable(detector), fn, args, group)
 
 
-def _with_detector(entry: dict | None, fn, args: tuple):
+def _with_detector(entry: dict | None, fn, args: tuple, group: str | None = None):
+    """Run one group's task. A group its data cannot fit or score (a ValueError: features that do
+    not vary, a damaged model) comes back as {"group", "failed": why} instead of ending the run:
+    one category of a dataset must not cost the others their scores, as one video does not in
+    extraction."""
     registry.adopt(entry)
-    return fn(*args)
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        why = str(exc)
+        prefix = f"group {group!r}: "
+        return {"group": group, "failed": why[len(prefix):] if why.startswith(prefix) else why}
 
 
 def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False):
@@ -81,6 +90,7 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
     config = DetectConfig(**cfg)
     vids = _load_group(store_root, keys, cells=config.level != "clip")
     kind = feature_kind(vids[0].attrs)
+    _check_varies(vids, kind)
     model, cells, clips = GroupModel.fit(
         vids, level=config.level, detector=config.detector, params=detector_params(config, kind, history),
         preprocess=config.preprocess, n_seeds=config.n_seeds, seed=group_seed(config.seed, group),
@@ -97,6 +107,19 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
             ignored = set(model.layout.get("ignored_cells") or ())
             model.info["history_still_cells"] = [c for c in still if c not in ignored]
     return model, vids, cells, clips
+
+
+def _check_varies(vids, kind: str) -> None:
+    """A clear error for a group whose clips all have the same features, before a detector says
+    its columns are constant: with motion features, footage in which nothing moves."""
+    lo = np.min([v.features.min(axis=0) for v in vids], axis=0)
+    hi = np.max([v.features.max(axis=0) for v in vids], axis=0)
+    if np.all(lo == hi):
+        what = ("nothing moves in any of them (still footage, or one frame repeated)" if kind == "motion"
+                else "every clip is alike")
+        raise ValueError(f"the {sum(len(v.features) for v in vids)} clips of its {len(vids)} video(s) have the same "
+                         f"features: {what}; there is no normal to learn from them. Fit on footage where the "
+                         "scene's ordinary activity happens (--fit-on), or leave these videos out")
 
 
 def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_prefix: str | None) -> dict:
@@ -182,13 +205,14 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     for g, keys in groups.items():
         rec = _record(g, keys, counts, cfg)
         if rec["status"] == "fitted":
-            plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g))))
+            plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g)), g))
         records.append(rec)
     if note_cameras and cfg.mode in ("per-category", "pooled"):
         note_mixed(store, groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
+    results = [r for r in results if "failed" not in r]
     if model_dir:
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(store, groups[r["group"]]) for r in results},
@@ -249,13 +273,14 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             _note_repeats(rec, fitted, attrs)
             rec.update(status="scored", history_videos=len(fit_keys))
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
-                                                               asdict(cfg), _prefix(model_dir, g))))
+                                                               asdict(cfg), _prefix(model_dir, g)), g))
         records.append(rec)
     if cfg.mode in ("per-category", "pooled"):  # what each model is fitted on: the history
         note_mixed(fit_store, fit_groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out), history=str(history))
+    results = [r for r in results if "failed" not in r]
     if model_dir:
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results},
@@ -573,7 +598,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
                 _note_repeats(rec, fitted, attrs)
             rec.update(status="scored", model_group=model_group)
             plan.append(_task(str(models[model_group].get("detector", cfg.detector)), _score_group,
-                              (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job)))
+                              (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job), g))
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
@@ -595,6 +620,10 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
     for rec in records:
         res = by_group.get(rec["group"])
         if res is None:
+            continue
+        if "failed" in res:
+            rec.update(status="failed", reason=res["failed"])
+            log.warning("group %r failed: %s", rec["group"], res["failed"])
             continue
         rec.update({k: v for k, v in res["info"].items() if k != "entry"})
         for v in res["videos"]:
