@@ -448,6 +448,32 @@ def test_repeats_in_overlapping_clips_are_counted_once_and_cached_pairs_agree():
         np.testing.assert_allclose(cached.preprocess(frozen), 0.0, atol=1e-6)
 
 
+def _repeats_counted(video: np.ndarray) -> int:
+    from extract.clips import ClipSpec, iter_clips
+
+    backbone = MotionBackbone(size="64x48")
+    backbone.start_video()
+    for clip in iter_clips(iter(video), ClipSpec(stride=4), prepare=backbone.prepare_frame, keep_frames=False):
+        backbone.preprocess_prepared(clip.prepared, clip.sources)
+    return backbone.video_summary()["repeated_frames"]
+
+
+def test_a_still_scene_is_not_counted_as_lost_frames():
+    """Exact repeats count as lost frames (or a slower camera) only in short runs between frames
+    that change: a scene holding still (heavily compressed still footage repeats exactly, until a
+    keyframe refreshes it) is not a frame-rate problem, and its count stays 0 (it was every frame)."""
+    moving = moving_square(2, n=48)
+    assert _repeats_counted(np.repeat(moving[:1], 48, axis=0)) == 0  # a frozen picture
+    refreshed = np.repeat(moving[:1], 48, axis=0).astype(np.int16)
+    refreshed[20:] += 2  # a keyframe every 20 frames changes the still picture a little
+    refreshed[40:] -= 1
+    assert _repeats_counted(refreshed.astype(np.uint8)) == 0
+    # a camera at half its file's rate: 24 repeats, those at either end of the video have no change around them
+    assert _repeats_counted(np.repeat(moving[:24], 2, axis=0)) == 22
+    assert _repeats_counted(stuttered(moving, (10, 11, 12, 13))) == 0  # a 4-frame freeze: held still, not lost
+    assert _repeats_counted(stuttered(moving, (10, 11, 12))) == 3
+
+
 def test_extraction_records_the_repeated_frames(tmp_path):
     from extract.run import ExtractOptions, extract_videos
     from extract.store import FeatureStore

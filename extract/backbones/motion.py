@@ -30,7 +30,8 @@ scaled down to at most 240 lines):
   carries the gap's. With `repeats="spread"` (an option: it won its development round and not its
   confirmation, docs/defaults.md) that pair adds nothing and the next pair's flow and difference are
   divided over the intervals it spans and counted once per interval. Exact repeats only: on every
-  clean set measured here no two consecutive working-size frames are equal (docs/extract.md).
+  clean set measured here no two consecutive working-size frames are equal (docs/extract.md). The
+  count takes short runs between frames that change (REPEAT_RUN_MAX): still footage repeats too.
 
 Dimension with the defaults: 17 cells x (8 + 5 + 2) = 255. Values are in physical units, not
 normalised, so clips stay comparable across videos; the detector decides on scaling.
@@ -161,6 +162,12 @@ def _parse_size(value: Any) -> tuple[int, int] | None:
     if width < 16 or height < 16:
         raise ValueError(f"size must be at least 16x16, got {width}x{height}")
     return width, height
+
+
+#: the longest run of exactly repeated frames counted as lost frames filled in (`_pair_spans`): a
+#: recorder fills a hiccup of a few frames, a camera at half or a third of its file's rate repeats
+#: each frame once or twice; a longer run is a still scene (or a frozen picture), not a frame rate
+REPEAT_RUN_MAX = 3
 
 
 class MotionBackbone(Backbone):
@@ -313,8 +320,11 @@ class MotionBackbone(Backbone):
         """For each frame pair of a clip, the frame intervals it stands for: 1; with `repeats`
         "spread", 0 for a pair whose second frame repeats its first exactly and 1 + the run's length
         for the pair after a run of repeats (the motion it shows happened over that many
-        intervals). Repeated frames are counted for `video_summary` either way. A repeat just
-        before the clip's first frame is not seen: each clip is computed on its own."""
+        intervals). A repeat just before the clip's first frame is not seen: each clip is computed
+        on its own. Repeated frames are counted for `video_summary` either way, those of runs of at
+        most REPEAT_RUN_MAX between frames that change (lost frames filled in, a slower camera):
+        a longer run, or one at a clip's edge, is a scene holding still (heavily compressed still
+        footage repeats exactly) and says nothing about lost frames."""
         spans = [1] * (len(keys) - 1)
         if sources is not None:
             for s in sources:  # each frame once: clips overlap
@@ -325,10 +335,12 @@ class MotionBackbone(Backbone):
             if keys[t + 1] == keys[t]:
                 spans[t] = 0
                 run += 1
-                if sources is not None and int(sources[t + 1]) > self._repeated[1]:  # each once: clips overlap
-                    self._repeated = [self._repeated[0] + 1, int(sources[t + 1])]
             else:
                 spans[t] = 1 + run
+                if sources is not None and 0 < run <= REPEAT_RUN_MAX and t - run > 0 and keys[t - run] != keys[t - run - 1]:
+                    for i in range(t - run + 1, t + 1):  # a short run between frames that change: counted
+                        if int(sources[i]) > self._repeated[1]:  # each once: clips overlap
+                            self._repeated = [self._repeated[0] + 1, int(sources[i])]
                 run = 0
         return spans if self.repeats == "spread" else [1] * (len(keys) - 1)
 
