@@ -12,9 +12,9 @@ Sources: the shared videos (bikes.mp4 holds five known cuts, near frames 30, 76,
 242), UCSD Ped2's test and training frame folders, and every video of the development and
 confirmation sets under runs/video_defaults/ that `benchmarks/video_defaults.py` has built on this
 machine (the camera-fault copies grouped by fault). The same pass counts the sampled frames that
-repeat the one before exactly at the working size: where there is none, the default
-`repeats="spread"` gives the features of `repeats="keep"` (the behaviour before 2026-12-05)
-exactly. Writes benchmarks/results/cuts_check.{json,md}.
+repeat the one before exactly at the working size (every one, whatever its run: what the option
+`repeats="spread"` acts on): where there is none, it gives the features of the default
+`repeats="keep"` exactly. Writes benchmarks/results/cuts_check.{json,md}.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/check_cuts.py --compilation
 
