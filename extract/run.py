@@ -682,6 +682,8 @@ class _Runner:
                             if self.spec.tail == "drop" else f"no clip from {job.n_frames} frames")
         warning = "; ".join(warnings) or None
         description = self.backbone.describe()
+        if warning:  # what an analyst reading the scores should know of the source (videoad.report)
+            summary = {**summary, "decode_warnings": warning}
         attrs = {
             **description,
             "backbone_json": description,

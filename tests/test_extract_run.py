@@ -130,6 +130,18 @@ def test_a_damaged_recording_is_extracted_whole_with_its_damage_named(tmp_path):
     assert "damaged_frames" not in clean.attrs and not entries["clean.mp4"].get("warning")
     same = [i for i in range(12) if np.array_equal(hurt.features[i], clean.features[i])]
     assert same == [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11]  # only the clip of frames 96-111 differs
+    # the warning travels with the scores to run.json and the report's facts of that video
+    from videoad import video
+    from videoad.report import build_report
+    from videoad.scores import read_scores, write_scores
+
+    write_scores(tmp_path / "scores", video.detect(tmp_path / "out", video.DetectConfig(
+        detector="knn", params={}, mode="pooled", min_clips=1)))
+    scored = read_scores(tmp_path / "scores")
+    warned = {v.video: v.decode_warnings for v in scored}
+    assert warned["clean.mp4"] is None and warned["damaged.mp4"].startswith("2 frame(s) could not be decoded")
+    page = build_report(scored, tmp_path / "report", clips=False).read_text()
+    assert page.count("extraction warned: 2 frame(s) could not be decoded (damaged data at frames 100-101") == 1
 
 
 def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):

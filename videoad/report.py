@@ -275,6 +275,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
                 "each makes a pair without motion, the next one the gap's: --backbone-opt repeats=spread divides it")
         facts.append(f"{v.repeated_frames} sampled frame{'s' if v.repeated_frames != 1 else ''} repeat the one "
                      f"before ({done})")
+    if v.decode_warnings:  # damaged frames filled in, a picture that changed size, ... (docs/extract.md)
+        facts.append(f"extraction warned: {_e(v.decode_warnings)}")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))

@@ -66,6 +66,7 @@ class VideoScores:
     scene_cut_handling: str | None = None  # what the backbone did at them: "left out" | "held" | "kept"
     repeated_frames: int | None = None  # sampled frames repeating the one before exactly (None: not recorded)
     repeat_handling: str | None = None  # what the backbone did with them: "kept as pairs" | "spread over the gap"
+    decode_warnings: str | None = None  # what extraction warned of in the source (damaged frames, ...)
 
     @property
     def peak(self) -> float:
@@ -134,7 +135,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          **({} if not v.scene_cut_frames else {"scene_cut_frames": [int(f) for f in v.scene_cut_frames]}),
          **({} if v.scene_cut_handling is None else {"scene_cut_handling": v.scene_cut_handling}),
          **({} if v.repeated_frames is None else {"repeated_frames": int(v.repeated_frames)}),
-         **({} if v.repeat_handling is None else {"repeat_handling": v.repeat_handling})}
+         **({} if v.repeat_handling is None else {"repeat_handling": v.repeat_handling}),
+         **({} if not v.decode_warnings else {"decode_warnings": v.decode_warnings})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -239,6 +241,7 @@ def read_scores(path) -> ScoreSet:
             scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
             scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
             repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
+            decode_warnings=v.get("decode_warnings"),
         ))
         if name in cells and cells[name].shape[0] != len(data):
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "

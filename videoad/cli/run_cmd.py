@@ -151,6 +151,9 @@ def run(inputs, output, history, config, print_config, grouping, stride, image_f
             summary = extract_videos(sources, out / folder, backbone, opts, progress=bar.bar)
             for r in summary.failed:
                 click.echo(f"skipped {r.key}: {r.reason}", err=True)
+            for r in summary.results.values():
+                if r.status == "done" and r.warning:  # damaged frames, a picture that changed size, ...
+                    click.echo(f"warning: {r.key}: {r.warning}", err=True)
             if not summary.done and not summary.skipped:
                 raise click.ClickException(f"no video of {', '.join(map(str, sources))} could be read")
         if _cameras_decide(grouping, cfg):  # no grouping named: the cameras decide

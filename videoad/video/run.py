@@ -60,7 +60,9 @@ def _video_meta(v) -> dict:
             "scene_cuts": cuts, "scene_cut_frames": [int(f) for f in at] if at else None,
             "scene_cut_handling": handling,
             "repeated_frames": int(repeated) if isinstance(repeated, (int, np.integer)) else None,
-            "repeat_handling": str(a["repeat_handling"]) if a.get("repeat_handling") else None}
+            "repeat_handling": str(a["repeat_handling"]) if a.get("repeat_handling") else None,
+            # what extraction warned of (damaged frames, a picture that changed size, ...), since 2026-12-05
+            "decode_warnings": str(a["decode_warnings"]) if a.get("decode_warnings") else None}
 
 
 def _task(detector: str, fn, args: tuple, group: str) -> tuple:
@@ -633,6 +635,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 threshold=v["threshold"], cells=v["cells"], scene_cuts=v.get("scene_cuts"),
                 scene_cut_frames=v.get("scene_cut_frames"), scene_cut_handling=v.get("scene_cut_handling"),
                 repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
+                decode_warnings=v.get("decode_warnings"),
             ))
     if not videos:
         reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
