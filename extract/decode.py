@@ -26,8 +26,8 @@ end, so falling back would silently shorten the video.
 Damage: PyAV decodes packet by packet; a packet its decoder refuses costs that frame (and the frames
 that needed it, up to the next keyframe), filled in with the frame before it where the timestamps
 put them (`PyAVFrames`), so one bad spot in a long recording neither fails the video nor shifts
-its later frames. Damage to most frames, or to
-the container itself, still fails it; decord and OpenCV (the fallbacks) stop at the damage.
+its later frames. Damage to most frames, or to the container itself, still fails it; decord and
+OpenCV (the fallbacks) stop at the damage.
 
 Timing: a file whose frames do not keep its container's rate (read from PyAV's packet timestamps)
 is read at the rate its frames keep, and sampled by timestamp (extract.timing).
@@ -48,6 +48,7 @@ import importlib.util
 import math
 import os
 import struct
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -207,6 +208,10 @@ DAMAGE_MIN_FRAMES = 50
 #: decoder that lost a reference puts frames out late around it (measured: by up to 12 with
 #: x264's B-frames and keyframes every 12)
 REPAIR_WINDOW = 32
+#: the most frames filled in for the slots that timestamps skip after damage (20 s at 30 fps, more
+#: than a keyframe interval): a larger skip is the timestamps jumping (a camera's clock set, a
+#: stream's wrap), not frames lost, and only the refused packets are filled in
+MAX_GAP_FILL = 600
 
 
 class PyAVFrames:
@@ -219,13 +224,17 @@ class PyAVFrames:
     numbers, the timing's timestamps), and clips across the damage read no motion there.
     `damaged` lists the filled frames' indices, `damage_reason` the decoder's first complaint.
     Errors of the container itself (the demuxer) still end the video (`_guarded`), and so does
-    damage to most of its frames. `other_streams` describes the file's video streams besides the
-    one read (a recorder's export holding several cameras), for the run's notes."""
+    damage to most of its frames. The slots are counted at the stream's stated rate: where frames
+    do not keep it (extract.timing) the count filled in near damage is approximate, and a skip
+    over MAX_GAP_FILL slots is taken for the timestamps jumping. `other_streams` describes the
+    file's video streams besides the one read (a recorder's export holding several cameras), for
+    the run's notes."""
 
     def __init__(self, container, stream) -> None:
         self.container, self.stream = container, stream
         self.damaged: list[int] = []
         self.damage_reason: str | None = None
+
         def described(s) -> str:  # now: a closed container's streams read garbage
             return f"#{s.index} {s.codec_context.width}x{s.codec_context.height}"
 
@@ -247,9 +256,10 @@ class PyAVFrames:
     def _decode(self) -> Iterator[np.ndarray]:
         import av
 
-        step = _frame_step(self.stream)  # one frame's duration in the stream's time base, or None
+        stated = _frame_step(self.stream)  # one frame's duration at the stream's stated rate, or None
         start = self.stream.start_time
-        last_pts = None if start is None or step is None else start - step  # the slot before the first
+        last_pts = None if start is None or stated is None else start - stated  # the slot before the first
+        gaps: deque = deque(maxlen=16)  # the last intervals between frames, in the stream's time base
         lost: list = []  # timestamps of refused packets whose frames are not placed yet
         window: list | None = None  # frames decoded since damage, put in order before they go out
         window_left = 0
@@ -262,12 +272,16 @@ class PyAVFrames:
             (the decoder also drops, without a word, the frames that needed a refused one until the
             next keyframe, and puts out late the ones around the damage)."""
             nonlocal last, last_pts, count, lost
+            # a frame's duration as the frames before the damage kept it (a stated average rate is
+            # off where frames do not keep one); the stated rate when the damage came first
+            step = float(np.median(gaps)) if gaps else stated
             for pts, image in sorted(window_frames, key=lambda f: math.inf if f[0] is None else f[0]):
                 if pts is not None and last_pts is not None and pts <= last_pts:
                     continue  # put out after its slot was filled in: the stand-in stays
                 refused = sum(1 for t in lost if t is None or pts is None or t < pts)
                 skipped = (int(round((pts - last_pts) / step)) - 1
                            if pts is not None and last_pts is not None and step is not None else 0)
+                skipped = skipped if skipped <= MAX_GAP_FILL else 0
                 stand_in = image if last is None else last  # damage before the first frame
                 for _ in range(max(refused, skipped)):
                     self.damaged.append(count)
@@ -297,6 +311,8 @@ class PyAVFrames:
                 for frame in decoded:
                     if window is None:
                         count += 1
+                        if frame.pts is not None and last_pts is not None and frame.pts > last_pts and count > 1:
+                            gaps.append(frame.pts - last_pts)
                         last, last_pts = upright(frame), frame.pts if frame.pts is not None else last_pts
                         yield last
                         continue

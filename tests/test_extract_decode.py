@@ -385,3 +385,15 @@ def test_a_cover_picture_is_neither_read_as_the_video_nor_named(tmp_path):
     picture, video = (SimpleNamespace(disposition=d) for d in (Disposition.attached_pic, Disposition.default))
     assert main_video_stream(SimpleNamespace(streams=SimpleNamespace(video=[picture, video]))) is video
     assert main_video_stream(SimpleNamespace(streams=SimpleNamespace(video=[picture]))) is picture
+
+
+def test_a_timestamp_jump_after_damage_is_not_filled_as_lost_frames(tmp_path):
+    """Frames 0-29 every 40 ms, then the camera's clock set a minute on: a refused packet just
+    before the jump is one frame to fill in, not the 1,500 slots the timestamps skip."""
+    from _extract_media import make_vfr_h264
+
+    times = [40 * i for i in range(30)] + [60_000 + 40 * i for i in range(30)]
+    path = damage_packets(make_vfr_h264(tmp_path / "jump.mp4", times), tmp_path / "damaged.mp4", [29])
+    stream, frames = decode_all(path, ("pyav",))
+    assert len(frames) == 60 and stream.reader.damaged == [29]
+    assert [decoded_code(f) for f in frames[30:]] == [i % CODE_PERIOD for i in range(30, 60)]
