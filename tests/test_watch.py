@@ -510,11 +510,17 @@ def test_hooks_get_every_event_and_a_slow_one_does_not_block(cam, tmp_path):
         httpd.shutdown()
         httpd.server_close()
     assert res.exit_code == 0, res.output
-    events = [r for r in _records(tmp_path / "a") if r["type"] in ("open", "close")]
-    assert events
+    # the events, and the `view` record: the demo generator draws each video's background anew, so
+    # the runner's view is none of the history's two (test_a_view_the_history_never_showed_...)
+    sent = [r for r in _records(tmp_path / "a") if r["type"] in ("open", "close", "view")]
+    assert [r["type"] for r in sent].count("open") > 0 and [r["type"] for r in sent].count("view") == 1
+
+    def told(records):
+        return [(r["type"], r.get("id", r.get("frame"))) for r in records]
+
     piped = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
-    assert [(r["type"], r["id"]) for r in piped] == [(r["type"], r["id"]) for r in events]
-    assert [(r["type"], r["id"]) for r in received] == [(r["type"], r["id"]) for r in events]
+    assert told(piped) == told(sent)
+    assert told(received) == told(sent)
     # a command that hangs is killed at its timeout; the watch goes on and says so
     t0 = time.time()
     res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o",
@@ -651,6 +657,59 @@ def test_a_damaged_recording_is_watched_to_its_end_with_a_warning(cam, tmp_path)
     assert warning["video"] == "damaged.mp4" and warning["warning"].startswith("2 frame(s) could not be decoded")
     (source,) = _of(records, "stop")[0]["sources"]
     assert source["frames"] == len(frames) and source["scored"] > 0
+
+
+def test_a_view_the_history_never_showed_gets_a_view_record(cam, tmp_path):
+    """models.json keeps the pictures of the views (cameras) its history shows: the demo generator
+    draws each video's background anew, so the history's two videos are two views. Watched, a
+    history video shows one of them (no record); the runner's video, another background, gets one
+    `view` record from its start; a history video switched at frame 120 to another view (the
+    runner's scene upside down at half the light) gets its `scene_cut` and a `view` record since
+    that frame, to the hooks too. The summary counts them."""
+    import cv2
+
+    def frames_of(path):
+        cap = cv2.VideoCapture(str(path))
+        frames = []
+        while (ok_frame := cap.read())[0]:
+            frames.append(ok_frame[1])
+        return frames
+
+    views = json.loads((cam["models"] / "models.json").read_text())["groups"]["all"]["views"]
+    assert sorted(views) == ["camera-01", "camera-02"] and all(len(v["scene"]) == 768 for v in views.values())
+    first = sorted((cam["root"] / "history" / "videos").rglob("*.avi"))[0]
+    other_view = [(f[::-1] // 2).astype(np.uint8) for f in frames_of(cam["video"])]
+    switched = np.stack(frames_of(first)[:120] + other_view[120:200])
+    synth.write_video(tmp_path / "switched.avi", switched, FPS)
+    log = tmp_path / "hook.jsonl"
+    runner = CliRunner()
+    outputs = {}
+    for name, path in (("own", first), ("other", cam["video"]), ("switched", tmp_path / "switched.avi")):
+        res = runner.invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(tmp_path / name),
+                                  "--on-event", f"cat >> {log}; echo >> {log}"])
+        assert res.exit_code == 0, res.output
+        outputs[name] = res.output
+    assert _of(_records(tmp_path / "own"), "view") == []
+    (other,) = _of(_records(tmp_path / "other"), "view")
+    assert other["frame"] == 0 and other["scene_correlation"] < 0.85
+    assert other["note"].startswith("the view from its start is none of the 2 view(s) of the models' history")
+    assert "1 view(s) the history never showed" in outputs["other"]
+    (cut,) = _of(_records(tmp_path / "switched"), "scene_cut")
+    (view,) = _of(_records(tmp_path / "switched"), "view")
+    assert cut["frame"] == view["frame"] == 120 and "since the scene cut at frame 120" in view["note"]
+    piped = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert [r["frame"] for r in piped if r["type"] == "view"] == [0, 120]
+    # a model folder written before views were kept: no check, no record
+    index = json.loads((cam["models"] / "models.json").read_text())
+    del index["groups"]["all"]["views"]
+    old = tmp_path / "old-models"
+    old.mkdir()
+    for item in cam["models"].iterdir():
+        (old / item.name).write_bytes(item.read_bytes())
+    (old / "models.json").write_text(json.dumps(index))
+    res = runner.invoke(cli, ["watch", str(cam["video"]), "--model", str(old), "-o", str(tmp_path / "old")])
+    assert res.exit_code == 0, res.output
+    assert _of(_records(tmp_path / "old"), "view") == [] and _of(_records(tmp_path / "old"), "close")
 
 
 def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_path):

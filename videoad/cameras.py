@@ -233,6 +233,28 @@ def _camera_entry(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Sequen
             "videos": list(keys)[:5], "n_videos": len(keys)}
 
 
+#: a model keeps the pictures of at most this many views (cameras) of its history (`views_of`):
+#: a category pooled over a dataset's hundreds of cameras has no view a stream could be told from
+VIEWS_MAX = 16
+
+
+def views_of(store, keys: Sequence[str]) -> dict[str, dict] | None:
+    """The cameras (views) the videos `keys` show, each as `camera_pictures`' entry, for
+    `videoad watch` to tell whether a stream shows one of them (`models.json` groups' `views`);
+    None where a video keeps no picture or they show more than VIEWS_MAX cameras."""
+    pics, sizes, missing = _read_pictures(store, keys, unreadable={})
+    if missing or not pics:
+        return None
+    labels = cluster(pics, sizes)
+    if int(labels.max()) + 1 > VIEWS_MAX:
+        return None
+    views = {}
+    for name, members in _named(list(range(len(keys))), labels).items():
+        views[name] = _camera_entry([keys[i] for i in members], [pics[i] for i in members],
+                                    [sizes[i] for i in members])
+    return views
+
+
 def saved_cameras(groups: Mapping) -> dict[str, Mapping]:
     """Group -> its camera entry (`camera_pictures`' form) of a models.json's groups that keep one."""
     return {g: e["camera"] for g, e in groups.items()

@@ -27,6 +27,9 @@ class WatchModel:
     spec: object  # extract.clips.ClipSpec
     extraction: dict
     model_dir: Path
+    #: the cameras (views) the group's history shows, each with its scene picture
+    #: (`videoad.cameras.views_of`); None in model folders written before they were kept
+    views: dict | None = None
 
     @property
     def threshold(self) -> float:
@@ -103,7 +106,8 @@ class WatchModel:
         if model.layout["level"] == "cell" and list(backbone.cell_grid or ()) != list(grid):
             raise WatchError(f"{index_path}: the model scores a {grid} grid of cells, the backbone gives "
                              f"{backbone.cell_grid or 'none'}; re-extract the history and refit")
-        return cls(group, model, backbone, spec, extraction, model_dir)
+        views = entry.get("views") if isinstance(entry.get("views"), dict) and entry.get("views") else None
+        return cls(group, model, backbone, spec, extraction, model_dir, views)
 
 
 def _resampling(extraction: dict) -> dict:

@@ -161,6 +161,29 @@ def _error_text(exc: BaseException) -> str:
 #: sampled frames of a video or stream after which its share of repeated frames is compared with the
 #: models' footage (`_check_repeats`; 10 s at the motion backbone's 10 fps)
 REPEAT_CHECK_FRAMES = 100
+#: frames a view's picture is made of (`_View`), at a video's start and after each scene cut: the
+#: picture `videoad.live.camera` tells a per-camera source's camera by (CAMERA_FRAMES)
+VIEW_FRAMES = 48
+#: ... and the fewest a video that ends sooner is still told by
+VIEW_MIN_FRAMES = 12
+
+
+class _View:
+    """The picture of what a source shows from one frame on (its start, or a scene cut), to tell
+    whether it is one of the views the models' history shows (`WatchModel.views`)."""
+
+    def __init__(self, frame: int, why: str) -> None:
+        from extract.scene import SceneSampler
+
+        self.frame, self.why = int(frame), why
+        self.sampler, self.size, self.left = SceneSampler(), None, VIEW_FRAMES
+
+    def add(self, image: np.ndarray) -> bool:
+        """Sample one frame; True once the picture has its VIEW_FRAMES."""
+        self.sampler.add(image)
+        self.size = self.size or [int(image.shape[0]), int(image.shape[1])]
+        self.left -= 1
+        return self.left <= 0
 
 
 class _Scorer:
@@ -193,6 +216,7 @@ class _Scorer:
         self._dropped_since, self._warned_at = 0, time.time()
         self._coverage_warned: set[str] = set()
         self._repeats_checked = False  # the current video's share of repeated frames compared (once)
+        self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._ending = None
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
         self.done = threading.Event()
@@ -331,6 +355,8 @@ class _Scorer:
             self.recorder.record(record)
         self._ending = None
         offset = self.frame_offset
+        if self.wm.views:  # what this session shows: at a video's start, or a stream come back after a gap
+            self._view = _View(offset, "start" if offset == 0 else "reconnect")
         spec = self.wm.spec
         n_clips = 0
         frames_in = 0
@@ -347,6 +373,8 @@ class _Scorer:
                 self.arrivals.add(offset + frames_in, msg[2])
                 frames_in += 1
                 self.stats.frames += 1
+                if self._view is not None and self._view.add(msg[1]):
+                    self._check_view()
                 yield msg[1]
 
         for clip in iter_clips(frames(), spec, fps if fps else math.nan, prepare=self.backbone.prepare_frame,
@@ -370,6 +398,9 @@ class _Scorer:
                               "resumes_at_frame": self.frame_offset}, hook=True)
 
     def _finish(self, why: str) -> None:
+        if self._view is not None and self._view.sampler.seen >= VIEW_MIN_FRAMES:
+            self._check_view()  # a video that ended before its view's picture was full
+        self._view = None
         self._score_pending()
         self._close_open(why)
         self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
@@ -441,9 +472,37 @@ class _Scorer:
             self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
                                   "warning": problem, "at": _iso(time.time())})
 
+    def _check_view(self) -> None:
+        """The view pictured since `self._view.frame`: when it is none of the models' history's
+        (`videoad.cameras.match`), a `view` record (to the hooks too) and a log line: the scores
+        from there compare footage of another view with that history's, and mean little."""
+        from videoad.cameras import match
+
+        view, self._view = self._view, None
+        picture = view.sampler.picture()
+        if picture is None or not self.wm.views:
+            return
+        name, sim = match(picture, view.size, self.wm.views)
+        if name is not None:
+            return
+        self.stats.unknown_views += 1
+        since = {"start": "from its start", "reconnect": f"since the stream came back at frame {view.frame}"}.get(
+            view.why, f"since the scene cut at frame {view.frame}")
+        note = (f"the view {since} is none of the {len(self.wm.views)} view(s) of the models' history "
+                f"(scene correlation {sim:.2f} < 0.85): another camera, or this one moved, covered or switched; "
+                "its scores compare it with footage of another view and mean little")
+        log.warning("%s: %s", self.feed.name, note)
+        at = self.arrivals.at(view.frame) or time.time()
+        self.recorder.record({"type": "view", "source": self.source.name, "video": self.feed.name,
+                              "frame": view.frame, "second": round(view.frame / self.fps, 3) if self.fps else None,
+                              "scene_correlation": _r(sim, 3), "at": _iso(at), "note": note}, hook=True)
+
     def _scene_cut(self, frame: int) -> None:
         """A cut in the stream: in a fixed camera's footage, the view itself changed (the camera
-        was moved, covered or switched): a `scene_cut` record, to the hooks too, and a log line."""
+        was moved, covered or switched): a `scene_cut` record, to the hooks too, and a log line;
+        the view from there is pictured and told against the history's (`_check_view`)."""
+        if self.wm.views:
+            self._view = _View(frame, "cut")
         self.stats.scene_cuts += 1
         at = self.arrivals.at(frame) or time.time()
         note = ("the view changed from one frame to the next (an edit, or the camera was moved, covered "

@@ -17,7 +17,7 @@ import numpy as np
 from extract.backbones import recorded_options
 from extract.store import write_atomic
 from videoad import __version__
-from videoad.cameras import note_mixed
+from videoad.cameras import note_mixed, views_of
 from videoad.coverage import moving_where_still, still_cells
 from videoad.detector import registry
 from videoad.group_model import GroupModel
@@ -218,7 +218,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     if model_dir:
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(store, groups[r["group"]]) for r in results},
-                     _cameras_of(cfg, store, groups))
+                     _cameras_of(cfg, store, groups), {r["group"]: views_of(store, groups[r["group"]]) for r in results})
     return scoreset
 
 
@@ -286,7 +286,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     if model_dir:
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results},
-                     known and {r["group"]: known[r["group"]] for r in results})
+                     known and {r["group"]: known[r["group"]] for r in results},
+                     {r["group"]: views_of(fit_store, fit_groups[r["group"]]) for r in results})
     return scoreset
 
 
@@ -315,13 +316,17 @@ def _prefix(model_dir: Path | None, group: str) -> str | None:
 
 
 def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extraction: Mapping[str, dict],
-                 cameras: Mapping[str, dict] | None = None) -> None:
+                 cameras: Mapping[str, dict] | None = None, views: Mapping[str, dict | None] | None = None) -> None:
     """models.json: the settings, per group its model entry and how its features were extracted
     (`extraction`: backbone name and options, clip sampling), so that `videoad watch` makes the
     same features from a live stream. The top-level `extraction` is the groups' common one.
-    `cameras` (per-camera): each group's mean scene picture, which `score` matches videos to."""
+    `cameras` (per-camera): each group's mean scene picture, which `score` matches videos to.
+    `views`: the pictures of the cameras each group's footage shows (`videoad.cameras.views_of`),
+    which `watch` tells a stream's view by."""
     groups = {r["group"]: {**r["info"]["entry"], "extraction": extraction[r["group"]],
-                           **({"camera": cameras[r["group"]]} if cameras else {})} for r in results}
+                           **({"camera": cameras[r["group"]]} if cameras else {}),
+                           **({"views": views[r["group"]]} if views and views.get(r["group"]) else {})}
+              for r in results}
     records = [json.dumps(e, sort_keys=True) for e in extraction.values()]
     common = extraction[results[0]["group"]] if results and len(set(records)) == 1 else None
     index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
