@@ -712,6 +712,61 @@ def test_a_view_the_history_never_showed_gets_a_view_record(cam, tmp_path):
     assert _of(_records(tmp_path / "old"), "view") == [] and _of(_records(tmp_path / "old"), "close")
 
 
+def test_a_source_switched_to_another_camera_is_scored_with_that_cameras_model(tmp_path):
+    """Per-camera models of two cameras (the second's picture upside down at half the light, so
+    that a switch between them is a hard cut). A file that shows the first camera until frame 120
+    and the second after (a switcher's output): told as the first at its start, then at the cut a
+    `camera` record (to the hooks too) and the clips after it scored with the second camera's model:
+    its runner caught by that model's events."""
+    from dataclasses import replace
+
+    import cv2
+
+    from videoad import video
+
+    def frames_of(path):
+        cap = cv2.VideoCapture(str(path))
+        frames = []
+        while (ok_frame := cap.read())[0]:
+            frames.append(ok_frame[1])
+        return frames
+
+    root = tmp_path
+    scene = replace(synth.SceneConfig(n_frames=200, fps=FPS), background_seed=31)
+    synth.generate(root / "history" / "a", n_normal=2, events=(), seed=31, cfg=scene)
+    flip = synth.generate(root / "raw-b", n_normal=2, events=(), seed=32, cfg=replace(scene, background_seed=32))
+    for v in flip.videos:  # camera b: another scene, upside down at half the light
+        out = root / "history" / "b" / Path(v.video).name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        synth.write_video(out, np.stack([(f[::-1] // 2).astype(np.uint8) for f in frames_of(flip.root / v.video)]), FPS)
+    _extract(root / "history", root / "history-features")
+    video.detect(root / "history-features", video.DetectConfig(mode="per-camera", min_clips=10),
+                 save_models=root / "models")
+    a_today = synth.generate(root / "today-a", n_normal=1, events=(), seed=41, cfg=replace(scene, n_frames=120))
+    b_today = synth.generate(root / "today-b", n_normal=0, events=("runner",), seed=42,
+                             cfg=replace(scene, background_seed=32, n_frames=240))
+    b_frames = [(f[::-1] // 2).astype(np.uint8) for f in frames_of(b_today.root / b_today.videos[0].video)]
+    start_b, end_b = b_today.videos[0].intervals[0]  # 1-based frames of b's own video, shown from frame 120 on
+    truth = (start_b + 120, end_b + 120)
+    switched = np.stack(frames_of(a_today.root / a_today.videos[0].video) + b_frames)
+    synth.write_video(root / "switcher.avi", switched, FPS)
+    log = root / "hook.jsonl"
+    res = CliRunner().invoke(cli, ["watch", str(root / "switcher.avi"), "--model", str(root / "models"), "-o",
+                                   str(root / "w"), "--on-event", f"cat >> {log}; echo >> {log}"])
+    assert res.exit_code == 0, res.output
+    records = _records(root / "w")
+    (cut,) = _of(records, "scene_cut")
+    (switch,) = _of(records, "camera")
+    start = _of(records, "watch")[0]["models"]["switcher.avi"]["group"]
+    assert cut["frame"] == switch["frame"] == 120 and switch["camera"] != start
+    assert _of(records, "view") == [] and "1 switch(es) to another camera's model" in res.output
+    b_events = [r for r in _of(records, "close") if r["group"] == switch["camera"]]
+    assert b_events and all(r["start_frame"] >= 120 for r in b_events)
+    assert any(r["start_frame"] <= truth[1] - 1 and r["end_frame"] >= truth[0] - 1 for r in b_events)  # the runner
+    piped = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert [r["camera"] for r in piped if r["type"] == "camera"] == [switch["camera"]]
+
+
 def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_path):
     """Models fitted on a (small, random) C3D's features: `watch` builds the network once and each
     camera's copy shares it; its clip scores equal `detect --model` on the same file."""

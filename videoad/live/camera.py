@@ -51,6 +51,7 @@ class CameraModels:
             if camera not in self._loaded:
                 first = next(iter(self._loaded.values()), None)  # its backbone shared: one network
                 self._loaded[camera] = WatchModel.load(self.model_dir, camera, self.device, built=first)
+                self._loaded[camera].cameras = self  # a source switching camera mid-way: videoad.live.scorer
             return self._loaded[camera]
 
     def identify(self, feed) -> tuple[str | None, float | None]:

@@ -30,6 +30,9 @@ class WatchModel:
     #: the cameras (views) the group's history shows, each with its scene picture
     #: (`videoad.cameras.views_of`); None in model folders written before they were kept
     views: dict | None = None
+    #: the folder's per-camera models this one is one of (`videoad.live.camera.CameraModels`), so
+    #: that a source whose view switches to another of its cameras is scored with that one's model
+    cameras: object = None
 
     @property
     def threshold(self) -> float:

@@ -61,6 +61,7 @@ class SourceStats:
     failed: int = 0  # files that could not be read
     unknown_camera: int = 0  # a folder's files that show none of per-camera models' cameras (`skipped` records)
     unknown_views: int = 0  # views none of the models' history shows (`view` records)
+    camera_switches: int = 0  # a source's view switched to another per-camera model's camera (`camera` records)
     live: bool = False  # the current video arrives in real time
     open: bool = False  # an event is open now
     lag_s: float = 0.0  # of the latest scored clip: now minus its last frame's arrival
@@ -90,6 +91,7 @@ class WatchSummary:
                          + (f", {s.gaps} gap(s)" if s.gaps else "")
                          + (f", {s.scene_cuts} scene cut(s)" if s.scene_cuts else "")
                          + (f", {s.unknown_views} view(s) the history never showed" if s.unknown_views else "")
+                         + (f", {s.camera_switches} switch(es) to another camera's model" if s.camera_switches else "")
                          + (f", {s.failed} file(s) unreadable" if s.failed else "")
                          + (f", {s.unknown_camera} file(s) of no known camera, not scored" if s.unknown_camera else "")
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")

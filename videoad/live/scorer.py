@@ -485,6 +485,13 @@ class _Scorer:
         name, sim = match(picture, view.size, self.wm.views)
         if name is not None:
             return
+        cameras = self.cameras or self.wm.cameras  # per-camera models: maybe another of the folder's cameras
+        if cameras is not None:
+            camera, camera_sim = match(picture, view.size, cameras.known)
+            other = cameras.model(camera) if camera is not None else None
+            if other is not None and other is not self.wm and _extracted_alike(other, self.wm):
+                self._switch(other, camera, camera_sim, view)
+                return
         self.stats.unknown_views += 1
         since = {"start": "from its start", "reconnect": f"since the stream came back at frame {view.frame}"}.get(
             view.why, f"since the scene cut at frame {view.frame}")
@@ -496,6 +503,32 @@ class _Scorer:
         self.recorder.record({"type": "view", "source": self.source.name, "video": self.feed.name,
                               "frame": view.frame, "second": round(view.frame / self.fps, 3) if self.fps else None,
                               "scene_correlation": _r(sim, 3), "at": _iso(at), "note": note}, hook=True)
+
+    def _switch(self, wm: WatchModel, camera: str, sim: float, view: _View) -> None:
+        """The source now shows another camera of the per-camera models (a switcher cycling
+        cameras, a recorder's feed switched): what was open closes, and the clips from here are
+        scored with that camera's model and alarm line, events numbered on; a `camera` record (to
+        the hooks too). Clips between the cut and this decision (VIEW_FRAMES) went to the model
+        before."""
+        self._score_pending()
+        self._close_open(f"the view changed to {camera}")
+        numbered = self.tracker.n_events if self.tracker is not None else self.numbered
+        self._use(wm)
+        self._camera = {"camera": camera, "scene_correlation": _r(sim, 3)}
+        self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps, self.options.events,
+                                    category=wm.group, cell_base=self._cell_base, numbered_after=numbered)
+        step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
+        self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
+        self.stats.camera_switches += 1
+        note = (f"from frame {view.frame} the source shows {camera} (scene correlation {sim:.2f}): scored with its "
+                "model from here")
+        log.warning("%s: %s", self.feed.name, note)
+        at = self.arrivals.at(view.frame) or time.time()
+        self.recorder.record({"type": "camera", "source": self.source.name, "video": self.feed.name,
+                              "frame": view.frame, "second": round(view.frame / self.fps, 3) if self.fps else None,
+                              "camera": camera, "group": wm.group, "scene_correlation": _r(sim, 3),
+                              "threshold": _r(wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
+                             hook=True)
 
     def _scene_cut(self, frame: int) -> None:
         """A cut in the stream: in a fixed camera's footage, the view itself changed (the camera
@@ -661,6 +694,13 @@ class _Scorer:
         if not ok:
             raise RuntimeError("JPEG encoding failed")
         write_atomic(path, data.tobytes())
+
+
+def _extracted_alike(a: WatchModel, b: WatchModel) -> bool:
+    """Whether two models' features are made alike (backbone, its options, clip sampling), so that
+    a stream's frames prepared for one serve the other."""
+    keys = ("backbone", "options", "weights_sha256", "clip_len", "stride", "tail", "target_fps", "max_fps", "cell_grid")
+    return all(a.extraction.get(k) == b.extraction.get(k) for k in keys)
 
 
 def _small(frame: np.ndarray) -> np.ndarray:
