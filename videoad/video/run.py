@@ -114,6 +114,8 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
 def _check_varies(vids, kind: str) -> None:
     """A clear error for a group whose clips all have the same features, before a detector says
     its columns are constant: with motion features, footage in which nothing moves."""
+    if sum(len(v.features) for v in vids) < 2:
+        raise ValueError("a single clip: nothing to learn a normal from (give more footage, or a --min-clips of 2 or more)")
     lo = np.min([v.features.min(axis=0) for v in vids], axis=0)
     hi = np.max([v.features.max(axis=0) for v in vids], axis=0)
     if np.all(lo == hi):
@@ -643,7 +645,11 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 decode_warnings=v.get("decode_warnings"),
             ))
     if not videos:
-        reasons = "; ".join(f"{r['group']}: {r.get('reason', '')}" for r in records)
+        by_reason: dict[str, list[str]] = {}  # one line per reason: a bad setting fails every group alike
+        for r in records:
+            by_reason.setdefault(r.get("reason", ""), []).append(str(r["group"]))
+        reasons = "; ".join(f"{', '.join(gs[:3]) + (f' and {len(gs) - 3} more' if len(gs) > 3 else '')}: {why}"
+                            for why, gs in by_reason.items())
         too_short = records and all("< min_clips=" in r.get("reason", "") for r in records)
         raise ValueError(f"no group could be scored ({reasons})" + (TOO_FEW_CLIPS if too_short else ""))
     return ScoreSet(videos, {"groups": records, **_layout_meta(records)})
