@@ -514,6 +514,7 @@ class _Scorer:
         self._close_open(f"the view changed to {camera}")
         numbered = self.tracker.n_events if self.tracker is not None else self.numbered
         self._use(wm)
+        self.backbone.start_video()  # the new view's frame pairs and cuts are its own
         self._camera = {"camera": camera, "scene_correlation": _r(sim, 3)}
         self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps, self.options.events,
                                     category=wm.group, cell_base=self._cell_base, numbered_after=numbered)
