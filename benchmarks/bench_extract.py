@@ -243,6 +243,45 @@ def timing_cost(root: Path, repeats: int) -> dict:
     return {"rows": rows}
 
 
+def _plain_frames(container, stream):
+    """The reader before `PyAVFrames` (until 2026-12-05), as it was: PyAV's decoding loop, each
+    frame made an RGB array and yielded."""
+    try:
+        for frame in container.decode(stream):
+            yield frame.to_ndarray(format="rgb24")
+    finally:
+        container.close()
+
+
+def reader_cost(root: Path, repeats: int) -> dict:
+    """What decoding packet by packet costs (`extract.decode.PyAVFrames`, which fills in the
+    frames of damaged packets and turns rotated footage upright) against the reader before it
+    (PyAV's decoding loop, each frame yielded as an RGB array), alternately, best of `repeats`,
+    one process, each frame consumed as the extraction's clip cutter takes it (one at a time).
+    The shared videos and a synthetic 320x240 video of 6,000 frames."""
+    import av
+
+    from extract.decode import PyAVFrames
+
+    paths = [SHARED / "videos" / name for name in VIDEOS] + [synthetic_video(root / "long.mp4", 6000)]
+    rows = []
+    for path in paths:
+        best = {"plain": float("inf"), "packets": float("inf")}
+        for _ in range(repeats):
+            for way in ("plain", "packets"):
+                start = time.perf_counter()
+                container = av.open(str(path))
+                stream = container.streams.video[0]
+                stream.thread_count = 1
+                reader = _plain_frames(container, stream) if way == "plain" else PyAVFrames(container, stream)
+                frames = sum(1 for _ in reader)
+                best[way] = min(best[way], time.perf_counter() - start)
+        rows.append({"video": path.name, "frames": frames, **{k: round(v, 4) for k, v in best.items()},
+                     "packets_over_plain": round(best["packets"] / best["plain"], 3)})
+        print(rows[-1], flush=True)
+    return {"rows": rows}
+
+
 def _decode_all(job: tuple[str, int | None]) -> int:
     """Frames of one file decoded by OpenCV with `threads` FFmpeg threads (None: its default)."""
     import cv2
@@ -419,7 +458,18 @@ def main() -> None:
     parser.add_argument("--stabilize-cost", action="store_true",
                         help="only the motion backbone's stabilize against none, on still and shaken footage, "
                              "written to extract_stabilize.{json,md}")
+    parser.add_argument("--reader-cost", action="store_true",
+                        help="only PyAV's packet-by-packet reader against its plain decoding loop, written to "
+                             "extract_reader.{json,md}")
     args = parser.parse_args()
+    if args.reader_cost:
+        with tempfile.TemporaryDirectory() as tmp:
+            cost = reader_cost(Path(tmp), args.repeats)
+        _write_check(args.out, "extract_reader", "Decoding packet by packet: what it costs", reader_cost, cost,
+                     "| video | frames | the reader before, s | packet by packet, s | packets / before |\n|---|---|---|---|---|\n"
+                     + "".join(f"| {r['video']} | {r['frames']} | {r['plain']} | {r['packets']} | "
+                               f"**{r['packets_over_plain']}** |\n" for r in cost["rows"]))
+        return
     if args.stabilize_cost:
         with tempfile.TemporaryDirectory() as tmp:
             cost = stabilize_cost(workload(Path(tmp), args.copies), args.batch_size, args.repeats)
