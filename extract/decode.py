@@ -115,6 +115,10 @@ class FrameStream:
         return (f"the picture changed size part-way ({shown}{more}): {self.resized} frame(s) resized to the "
                 "first frame's size")
 
+    def damaged_spans(self) -> list[list[int]]:
+        """The frames filled in for damaged data, as [first, last] runs (frame indices)."""
+        return [] if self.reader is None else [[a, b] for a, b in _spans(self.reader.damaged)]
+
     def damage_note(self) -> str | None:
         """One line on the frames that could not be decoded and were filled in, or None."""
         if self.reader is None or not self.reader.damaged:

@@ -184,7 +184,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             stream.close()
         resized = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
         if stream.damage_note():  # extract.decode, "Damage"
-            resized.update(damaged_frames=len(stream.reader.damaged), damage_note=stream.damage_note())
+            resized.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
+                           damage_note=stream.damage_note())
         if stream.streams_note():
             resized.update(video_streams=1 + len(stream.reader.other_streams), streams_note=stream.streams_note())
         post(("finished", token, stream.count, {**backbone.video_summary(), **resized,

@@ -142,6 +142,12 @@ def test_a_damaged_recording_is_extracted_whole_with_its_damage_named(tmp_path):
     assert warned["clean.mp4"] is None and warned["damaged.mp4"].startswith("2 frame(s) could not be decoded")
     page = build_report(scored, tmp_path / "report", clips=False).read_text()
     assert page.count("extraction warned: 2 frame(s) could not be decoded (damaged data at frames 100-101") == 1
+    # where: the frames filled in, for the timeline's hatched band
+    assert hurt.attrs["damaged_spans"] == "[[100, 101]]"
+    assert {v.video: v.damaged_spans for v in scored} == {"clean.mp4": None, "damaged.mp4": [[100, 101]]}
+    from videoad.plots import timeline
+
+    assert timeline(next(v for v in scored if v.video == "damaged.mp4"), tmp_path / "t.png").stat().st_size > 0
 
 
 def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):

@@ -37,6 +37,7 @@ EVENT_RGB = "#f28e2b"
 CURVE_RGB = "#1f4e79"
 TRUTH_RGB = "#2ca02c"
 CUT_RGB = "#7a7a7a"  # scene cuts: grey, dotted, behind the curve
+DAMAGE_RGB = "#b0b0b0"  # frames filled in for damaged data: grey, hatched (their clips read no motion)
 #: installed fonts worth falling back to for names in other scripts, in order of preference
 FALLBACK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Source Han Sans",
                   "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN",
@@ -199,6 +200,9 @@ def draw_timeline(
         for k, e in enumerate(events):
             ax.axvspan(f2x(e.start_frame), f2x(e.end_frame + 1), color=EVENT_RGB, alpha=0.22, lw=0,
                        label="event" if k == 0 else None)
+        for k, (a, b) in enumerate(v.damaged_spans or []):  # frames filled in: no motion read there
+            ax.axvspan(f2x(a), f2x(b + 1), color=DAMAGE_RGB, alpha=0.35, lw=0, hatch="///",
+                       label="damaged frames" if k == 0 else None)
         for k, cut in enumerate(v.scene_cut_frames or []):  # edited footage: where the shot changes
             ax.axvline(float(f2x(cut)), color=CUT_RGB, ls=":", lw=1.1, label="scene cut" if k == 0 else None)
         ax.plot(f2x(mids), v.scores, color=CURVE_RGB, lw=1.3, label="clip score")

@@ -62,7 +62,21 @@ def _video_meta(v) -> dict:
             "repeated_frames": int(repeated) if isinstance(repeated, (int, np.integer)) else None,
             "repeat_handling": str(a["repeat_handling"]) if a.get("repeat_handling") else None,
             # what extraction warned of (damaged frames, a picture that changed size, ...), since 2026-12-05
-            "decode_warnings": str(a["decode_warnings"]) if a.get("decode_warnings") else None}
+            "decode_warnings": str(a["decode_warnings"]) if a.get("decode_warnings") else None,
+            "damaged_spans": _spans_attr(a.get("damaged_spans"))}
+
+
+def _spans_attr(value) -> list[list[int]] | None:
+    """[first, last] frame runs from a store attribute (JSON text or an array), or None."""
+    from extract.store import attr_list
+
+    values = attr_list(value)
+    if values is None:
+        return None
+    try:
+        return [[int(a), int(b)] for a, b in values] or None
+    except (TypeError, ValueError):
+        return None
 
 
 def _task(detector: str, fn, args: tuple, group: str) -> tuple:
@@ -642,7 +656,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 threshold=v["threshold"], cells=v["cells"], scene_cuts=v.get("scene_cuts"),
                 scene_cut_frames=v.get("scene_cut_frames"), scene_cut_handling=v.get("scene_cut_handling"),
                 repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
-                decode_warnings=v.get("decode_warnings"),
+                decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
             ))
     if not videos:
         by_reason: dict[str, list[str]] = {}  # one line per reason: a bad setting fails every group alike
