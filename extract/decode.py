@@ -243,6 +243,7 @@ class PyAVFrames:
             return f"#{s.index} {s.codec_context.width}x{s.codec_context.height}"
 
         self.read_stream = described(stream)
+        self.metadata = dict(container.metadata or {})  # the container's tags (`extract.clock`: creation_time)
         self.other_streams = [described(s) for s in container.streams.video
                               if s.index != stream.index and not is_picture(s)]
         self._frames = self._decode()

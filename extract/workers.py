@@ -29,6 +29,7 @@ import numpy as np
 
 from .backbones.base import Backbone
 from .clips import ClipSpec, iter_clips
+from .clock import recording_start
 from .decode import DecodeError, open_image_folder, open_video, quiet_native_logs
 from .scene import SCENE_ATTR, SceneSampler, scene_attr
 from .sources import Source
@@ -182,13 +183,17 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:
             stream.close()
-        resized = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
+        # what the stream itself told beyond its frames (extract.decode, extract.clock): the run's notes
+        told = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
         if stream.damage_note():  # extract.decode, "Damage"
-            resized.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
+            told.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
                            damage_note=stream.damage_note())
+        start, origin = recording_start(task.source.path, stream.reader.metadata if stream.reader else None)
+        if start is not None:  # extract.clock: an event is told by the clock too
+            told.update(start_time=start, start_time_from=origin)
         if stream.streams_note():
-            resized.update(video_streams=1 + len(stream.reader.other_streams), streams_note=stream.streams_note())
-        post(("finished", token, stream.count, {**backbone.video_summary(), **resized,
+            told.update(video_streams=1 + len(stream.reader.other_streams), streams_note=stream.streams_note())
+        post(("finished", token, stream.count, {**backbone.video_summary(), **told,
                                                 SCENE_ATTR: scene_attr(scene.picture())}))
     except DecodeError as exc:
         post(("failed", token, str(exc)))

@@ -164,6 +164,37 @@ def test_events_name_the_scene_cuts_inside_them(tmp_path):
     assert page.count(">across a scene cut<") == 1 and "frame(s) 20 inside this event: a clip across one holds" in page
 
 
+def test_events_are_told_by_the_clock_where_the_recording_start_is_known(tmp_path):
+    """A recording whose start is known (its file name, extract.clock) gives each event the clock
+    times of its start, end and peak, in events.csv, events.json and the report; one without
+    gives none, and one without a frame rate neither (its seconds are unknown)."""
+    from dataclasses import replace
+
+    from videoad.report import build_report
+
+    s = [0.1, 0.6, 0.9, 0.7, 0.1, 0.1, 0.1, 0.1]
+    known = replace(_video(s, stride=16, name="cam1_20261205_080000.mp4"), start_time="2026-12-05T08:00:00",
+                    start_time_from="file name")
+    plain = _video(s, stride=16, name="plain.mp4")
+    frames_only = replace(_video(s, stride=16, fps=0.0, name="frames"), start_time="2026-12-05T09:00:00",
+                          start_time_from="file name")
+    events = find_events(ScoreSet([known, plain, frames_only]), EventSettings(merge_gap_s=0.0, min_length_s=0))
+    by_video = {e.video: e for e in events.events}
+    e = by_video["cam1_20261205_080000.mp4"]
+    assert (e.start_clock, e.end_clock) == ("2026-12-05T08:00:01", "2026-12-05T08:00:06")  # 1.6 s, 6.4 s in
+    assert e.peak_clock == "2026-12-05T08:00:03"  # frame 39 at 10 fps
+    assert by_video["plain.mp4"].start_clock is None and by_video["frames"].start_clock is None
+    write_events(tmp_path, events)
+    rows = {r["video"]: r for r in csv.DictReader(open(tmp_path / "events.csv"))}
+    assert rows["cam1_20261205_080000.mp4"]["start_clock"] == "2026-12-05T08:00:01"
+    assert rows["plain.mp4"]["start_clock"] == ""
+    saved = {x["video"]: x for x in json.loads((tmp_path / "events.json").read_text())["events"]}
+    assert saved["cam1_20261205_080000.mp4"]["peak_clock"] == "2026-12-05T08:00:03"
+    page = build_report(ScoreSet([known, plain]), tmp_path / "report", clips=False).read_text()
+    assert "recorded from 2026-12-05 08:00:00 (its file name)" in page
+    assert ">2026-12-05 08:00:01</span>" in page
+
+
 def test_hot_boxes_are_connected_groups_and_cells_honour_the_region():
     assert hot_boxes([5, 6, 11], (3, 4)) == [(1, 1, 1, 2), (2, 3, 2, 3)]
     assert hot_boxes([], (3, 4)) == []

@@ -150,6 +150,44 @@ def test_a_damaged_recording_is_extracted_whole_with_its_damage_named(tmp_path):
     assert timeline(next(v for v in scored if v.video == "damaged.mp4"), tmp_path / "t.png").stat().st_size > 0
 
 
+def test_the_recording_start_is_read_from_the_file_name_else_the_creation_time_tag(tmp_path):
+    """extract.clock: a recorder's segment named by its start, a phone's file with a creation_time
+    tag (the name wins where both say), a frame folder named by its start, and a file that says
+    nothing: the store keeps `start_time` and where it was read, which the scores carry on."""
+    import av
+
+    from extract.clock import from_name
+
+    videos = tmp_path / "in"
+    make_h264(videos / "cam1_20261205_080000.mp4", 40)
+    make_h264(videos / "plain.mp4", 40)
+    for name, tag in (("phone.mp4", "2026-12-04T21:15:30.000000Z"), ("cam2_2026-12-05_09-30-00.mp4", "2020-01-01T00:00:00Z")):
+        with av.open(str(videos / name), "w") as container:
+            container.metadata["creation_time"] = tag
+            stream = container.add_stream("libx264", rate=25)
+            stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+            for i in range(40):
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 3 * i, np.uint8),
+                                                                       format="rgb24")))
+            container.mux(stream.encode())
+    make_frames(videos / "door_20261205T101500", 40)
+    run(videos, tmp_path / "out", image_fps=10)
+    store = FeatureStore(tmp_path / "out")
+    told = {k: (store.attrs(k).get("start_time"), store.attrs(k).get("start_time_from")) for k in store.keys()}
+    assert told == {"cam1_20261205_080000.mp4": ("2026-12-05T08:00:00", "file name"),
+                    "cam2_2026-12-05_09-30-00.mp4": ("2026-12-05T09:30:00", "file name"),
+                    "door_20261205T101500": ("2026-12-05T10:15:00", "file name"),
+                    "phone.mp4": ("2026-12-04T21:15:30+00:00", "creation_time"),
+                    "plain.mp4": (None, None)}
+    from videoad import video
+
+    scored = video.detect(tmp_path / "out", video.DetectConfig(detector="knn", params={}, mode="pooled", min_clips=1))
+    assert {v.video: v.start_time for v in scored} == {k: when for k, (when, _) in told.items()}
+    # what is not a date and a time is never taken for one
+    assert [from_name(n) for n in ("Explosion008_x264.mp4", "video_0815.avi", "20261205.mp4",
+                                    "ch01_20261399_250000.mp4", "Normal_Videos_024_x264")] == [None] * 5
+
+
 def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
     videos = tmp_path / "in"
     for name, n in [("a.mp4", 32), ("b.mp4", 40), ("c.mp4", 20)]:

@@ -49,7 +49,7 @@ EVENTS_JSON = "events.json"
 ASSUMED_FPS = 25.0
 CSV_COLUMNS = ("event", "video", "category", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                "peak_score", "peak_frame", "peak_s", "mean_score", "threshold", "n_clips", "cells", "unseen_cells",
-               "scene_cuts")
+               "scene_cuts", "start_clock", "end_clock", "peak_clock")
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,11 @@ class Event:
     peak_cells: list[int] | None = None  # the hottest cells at the peak clip
     unseen_cells: list[int] | None = None  # cells involved where the fitted history never moved (None: not checked)
     scene_cuts: list[int] | None = None  # scene cuts inside it, by the frame after each (None: not recorded)
+    #: the clock times of its start, end and peak, ISO 8601, where the recording's start is known
+    #: (`VideoScores.start_time`, extract.clock) and the video's frame rate
+    start_clock: str | None = None
+    end_clock: str | None = None
+    peak_clock: str | None = None
 
     @property
     def n_clips(self) -> int:
@@ -322,8 +327,28 @@ def find_events(scores: ScoreSet, settings: EventSettings | None = None) -> Even
         e.event = rank
     _mark_unseen(scores, videos)
     _mark_cuts(scores, videos)
+    _mark_clock(scores, videos)
     region = tuple(float(x) for x in scores.meta.get("cell_region", (0.0, 0.0, 1.0, 1.0)))
     return EventSet(events, videos, settings, score_unit(scores.meta), scores.cell_grid, region)
+
+
+def _mark_clock(scores: ScoreSet, videos: list[VideoEvents]) -> None:
+    """Each event's clock times, where its video's recording start is known (extract.clock)."""
+    from datetime import datetime, timedelta
+
+    starts = {v.video: v.start_time for v in scores if v.start_time}
+    for v in videos:
+        start = starts.get(v.video)
+        try:
+            at = datetime.fromisoformat(start) if start else None
+        except ValueError:
+            at = None
+        for e in v.events if at is not None else ():
+            if e.start_s is None:
+                continue  # no frame rate: seconds unknown
+            e.start_clock = (at + timedelta(seconds=e.start_s)).isoformat(timespec="seconds")
+            e.end_clock = (at + timedelta(seconds=e.end_s)).isoformat(timespec="seconds")
+            e.peak_clock = (at + timedelta(seconds=e.peak_s)).isoformat(timespec="seconds")
 
 
 def _mark_unseen(scores: ScoreSet, videos: list[VideoEvents]) -> None:
@@ -392,7 +417,7 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
                     _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
                     f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
                     cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid),
-                    " ".join(map(str, e.scene_cuts or ()))])
+                    " ".join(map(str, e.scene_cuts or ())), e.start_clock or "", e.end_clock or "", e.peak_clock or ""])
     write_atomic(out / EVENTS_CSV, text.getvalue().encode("utf-8"))
     data = {
         "format": FORMAT,

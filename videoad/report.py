@@ -221,10 +221,12 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
                    f"inside this event: {_e(done)}'>across a scene cut</span>")
         start = e.start_s if e.start_s is not None else e.start_frame
         end = e.end_s if e.end_s is not None else e.end_frame
+        clock = (f"<br><span class=clock title='clock time, from the recording&#39;s start ({_e(v.start_time_from or '')})'>"
+                 f"{_e(e.start_clock.replace('T', ' '))}</span>") if e.start_clock else ""
         length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
         body.append(
             f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}</td>"
-            f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}</td>"
+            f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}{clock}</td>"
             f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
             f"<td data-v={length}>{fmt_time(e.duration_s) if e.duration_s is not None else f'{length} fr'}</td>"
             f"<td data-v={e.peak_score}><b>{fmt_score(e.peak_score)}</b></td>"
@@ -275,6 +277,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
                 "each makes a pair without motion, the next one the gap's: --backbone-opt repeats=spread divides it")
         facts.append(f"{v.repeated_frames} sampled frame{'s' if v.repeated_frames != 1 else ''} repeat the one "
                      f"before ({done})")
+    if v.start_time:  # extract.clock: the recording's start, so events are told by the clock too
+        facts.append(f"recorded from {_e(v.start_time.replace('T', ' '))} (its {_e(v.start_time_from or '')})")
     if v.decode_warnings:  # damaged frames filled in, a picture that changed size, ... (docs/extract.md)
         facts.append(f"extraction warned: {_e(v.decode_warnings)}")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":

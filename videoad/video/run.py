@@ -63,7 +63,10 @@ def _video_meta(v) -> dict:
             "repeat_handling": str(a["repeat_handling"]) if a.get("repeat_handling") else None,
             # what extraction warned of (damaged frames, a picture that changed size, ...), since 2026-12-05
             "decode_warnings": str(a["decode_warnings"]) if a.get("decode_warnings") else None,
-            "damaged_spans": _spans_attr(a.get("damaged_spans"))}
+            "damaged_spans": _spans_attr(a.get("damaged_spans")),
+            # when the recording began (extract.clock: its file name, else its creation_time), since 2026-12-05
+            "start_time": str(a["start_time"]) if a.get("start_time") else None,
+            "start_time_from": str(a["start_time_from"]) if a.get("start_time_from") else None}
 
 
 def _spans_attr(value) -> list[list[int]] | None:
@@ -657,6 +660,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 scene_cut_frames=v.get("scene_cut_frames"), scene_cut_handling=v.get("scene_cut_handling"),
                 repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
                 decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
+                start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
             ))
     if not videos:
         by_reason: dict[str, list[str]] = {}  # one line per reason: a bad setting fails every group alike

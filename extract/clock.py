@@ -1,0 +1,58 @@
+"""When a recording began, so that an event can be told by the clock ("08:14:03") and not only by
+its seconds into a file.
+
+Recorders say it in one of two places: the file name (DVR and NVR exports and most cameras' own
+recordings name each segment by its start, `cam1_20261205_080000.mp4`, `2026-12-05 08-00-00.mkv`),
+or the container's `creation_time` tag (phones, body cameras, action cameras; kept by a remux).
+The name is taken first: it is what the recorder wrote for this segment, while a tag can be the
+time a file was re-encoded. A name's time carries no time zone (the recorder's local clock); a
+tag's is usually UTC and is kept as written. Neither is guessed at: a name with only a date, or
+digits that are no valid date and time, gives nothing.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+#: a date and a time of day in a name: 20261205_080000, 20261205080000, 2026-12-05_08-00-00,
+#: 2026-12-05 08.00.00, 2026-12-05T08:00:00 (years 1990-2099; separators optional, but alike in
+#: the date and alike in the time)
+_NAME = re.compile(
+    r"(?<!\d)(?P<y>(?:19[9]\d|20\d\d))(?P<ds>[-_.]?)(?P<mo>\d\d)(?P=ds)(?P<d>\d\d)"
+    r"(?:[T _-]|)(?P<h>\d\d)(?P<ts>[-_.:]?)(?P<mi>\d\d)(?P=ts)(?P<s>\d\d)(?!\d)")
+
+
+def from_name(name: str) -> datetime | None:
+    """The first date and time of day written in `name` (a file or folder name), or None."""
+    for m in _NAME.finditer(name):
+        try:
+            return datetime(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"]))
+        except ValueError:  # 20261399_250000: digits, no date
+            continue
+    return None
+
+
+def from_tag(value) -> datetime | None:
+    """A container's `creation_time` (ISO 8601, as FFmpeg writes it), or None; 1970 and earlier are
+    a camera whose clock was never set."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.year > 1970 else None
+
+
+def recording_start(path, metadata: dict | None = None) -> tuple[str | None, str | None]:
+    """(when the recording at `path` began, ISO 8601 to the second, and where that was read: "file
+    name" or "creation_time"), or (None, None). `metadata`: the container's tags."""
+    name = from_name(Path(path).name)
+    if name is not None:
+        return name.isoformat(timespec="seconds"), "file name"
+    tag = from_tag((metadata or {}).get("creation_time"))
+    if tag is not None:
+        return tag.isoformat(timespec="seconds"), "creation_time"
+    return None, None
