@@ -767,6 +767,27 @@ def test_a_source_switched_to_another_camera_is_scored_with_that_cameras_model(t
     assert [r["camera"] for r in piped if r["type"] == "camera"] == [switch["camera"]]
 
 
+def test_a_watched_recording_named_by_its_start_gives_clock_times(cam, tmp_path):
+    """A recorder's segment named by its start (extract.clock): each event record carries its
+    start, end and peak clock times, the seconds into the file added to the name's time, as
+    `videoad detect` gives them; the same file under a plain name gives none."""
+    from datetime import datetime, timedelta
+
+    named = tmp_path / "cam_20261205_080000.avi"
+    shutil.copy(cam["video"], named)
+    runner = CliRunner()
+    for path, out in ((named, tmp_path / "named"), (cam["video"], tmp_path / "plain")):
+        res = runner.invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+    closes = _of(_records(tmp_path / "named"), "close")
+    assert closes
+    start = datetime(2026, 12, 5, 8, 0, 0)
+    for r in closes:
+        assert r["start_clock"] == (start + timedelta(seconds=r["start_s"])).isoformat(timespec="seconds")
+        assert r["peak_clock"] == (start + timedelta(seconds=r["peak_s"])).isoformat(timespec="seconds")
+    assert all(r.get("start_clock") is None for r in _of(_records(tmp_path / "plain"), "close"))
+
+
 def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_path):
     """Models fitted on a (small, random) C3D's features: `watch` builds the network once and each
     camera's copy shares it; its clip scores equal `detect --model` on the same file."""

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -112,7 +113,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
             put(("gap", dropped_at, time.time(), why, failures))
             dropped_at = None
         timing = getattr(stream, "timing", None)
-        put(("session", stream.fps, stream.backend, None if timing is None else timing.times))
+        reader = getattr(stream, "reader", None)
+        put(("session", stream.fps, stream.backend, None if timing is None else timing.times,
+             None if reader is None else reader.metadata))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
         n, why, t0 = 0, "end of stream", None
         try:
@@ -217,6 +220,7 @@ class _Scorer:
         self._coverage_warned: set[str] = set()
         self._repeats_checked = False  # the current video's share of repeated frames compared (once)
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
+        self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
         self._ending = None
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
         self.done = threading.Event()
@@ -328,15 +332,21 @@ class _Scorer:
             self.skipping = ""
         return msg
 
-    def _session(self, fps: float, backend: str, times=None):
+    def _session(self, fps: float, backend: str, times=None, metadata: dict | None = None):
         """Frames until the session ends -> clips -> scores; returns the message that ended it.
         `times`: the frames' own times when a file's frames do not keep one rate (extract.timing),
-        sampled by them as extraction does."""
+        sampled by them as extraction does. `metadata`: the container's tags, where a file's
+        recording start may be (extract.clock)."""
         from extract.clips import iter_clips
+        from extract.clock import recording_start
 
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         if self.tracker is None:
             self.fps = fps
+            # a file's recording start (its name, else its creation_time tag): its events' clock times,
+            # as `videoad detect` gives them; a live stream's are its arrival times (`*_at`)
+            start = None if self.feed.live else recording_start(self.feed.name, metadata)[0]
+            self._clock = datetime.fromisoformat(start) if start else None
             self.tracker = EventTracker(self.feed.name, self.wm.alarm_line(self.options.smooth), fps, self.options.events,
                                         category=self.wm.group, cell_base=self._cell_base,
                                         numbered_after=self.numbered)  # a folder's files number on
@@ -650,6 +660,9 @@ class _Scorer:
                "event": ev.event}
         rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()
                     if k not in ("event", "video", "category")})
+        if self._clock is not None and ev.start_s is not None:  # a file's recording start: clock times
+            rec.update({f"{k}_clock": (self._clock + timedelta(seconds=x)).isoformat(timespec="seconds")
+                        for k, x in (("start", ev.start_s), ("end", ev.end_s), ("peak", ev.peak_s)) if x is not None})
         rec.update(duration_s=_r(ev.duration_s), n_clips=ev.n_clips, cell_names=cell_names(ev.cells, grid) or None,
                    where=where_words(ev.peak_cells, grid) or None, score_unit=self.wm.score_unit,
                    start_at=_iso(stash.get("start_at")), peak_at=_iso(stash.get("peak_at")))
