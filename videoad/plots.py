@@ -220,7 +220,8 @@ def draw_timeline(
         else:
             lo, hi = shared_ylim([v])
             ax.set_ylim(lo, hi)
-        ax.set_xlabel("time (s)" if xunit == "s" else "frame")
+        since = f" from {v.start_time.replace('T', ' ')}" if xunit == "s" and v.start_time else ""  # extract.clock
+        ax.set_xlabel(f"time (s){since}" if xunit == "s" else "frame")
         ax.set_ylabel("anomaly score" if unit == "score" else f"anomaly score\n{unit}", fontsize=9)
         if xunit == "s":
             top = ax.secondary_xaxis("top", functions=(x2f, f2x))
