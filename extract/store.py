@@ -24,6 +24,7 @@ importer, say) with no manifest is a complete store.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import os
@@ -127,9 +128,20 @@ def key_path(root: str | os.PathLike, key: str) -> Path:
     return Path(root) / (check_key(key) + SUFFIX)
 
 
+#: a feature file's name longer than this (bytes) gets a shortened temporary name: a file system
+#: allows 255 bytes, and `.<name>.<pid>-<id>.tmp` adds some 20 to a name that may already be 250
+TEMP_NAME_LIMIT = 200
+
+
 def temp_prefix(final: Path) -> str:
-    """Temporary files of `final` are `.<name>.<unique>.tmp` beside it."""
-    return f".{final.name}."
+    """Temporary files of `final` are `.<name>.<unique>.tmp` beside it; for a long name, its first
+    120 bytes and a digest of the whole (`TEMP_NAME_LIMIT`), so that a video whose name is near the
+    file system's limit is still written."""
+    name = final.name
+    if len(name.encode()) <= TEMP_NAME_LIMIT:
+        return f".{name}."
+    short = name.encode()[:120].decode("utf-8", "ignore")
+    return f".{short}~{hashlib.sha1(name.encode()).hexdigest()[:12]}."
 
 
 def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames: np.ndarray,

@@ -188,6 +188,26 @@ def test_the_recording_start_is_read_from_the_file_name_else_the_creation_time_t
                                     "ch01_20261399_250000.mp4", "Normal_Videos_024_x264")] == [None] * 5
 
 
+def test_a_name_near_the_file_systems_limit_is_extracted_and_its_temporaries_cleaned(tmp_path):
+    """A 245-byte name: its feature file (249 bytes) fits in the 255 a file system allows, the
+    temporary beside it (`.<name>.<pid>-<id>.tmp`) did not, and the video failed with `File name
+    too long`; its temporaries now take a shortened name, which a rerun still finds and removes."""
+    from extract.store import temp_prefix
+
+    videos = tmp_path / "in"
+    name = "v" * 241 + ".mp4"
+    make_video(videos / name, 32)
+    summary = run(videos, tmp_path / "out")
+    assert summary.failed == [] and FeatureStore(tmp_path / "out").load(name).n_clips == 2
+    final = tmp_path / "out" / (name + ".h5")
+    prefix = temp_prefix(final)
+    assert len(prefix.encode()) < 140 and prefix != f".{final.name}."
+    stale = final.with_name(f"{prefix}4242-deadbeef.tmp")
+    stale.write_bytes(b"half written")
+    run(videos, tmp_path / "out")
+    assert not stale.exists()
+
+
 def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
     videos = tmp_path / "in"
     for name, n in [("a.mp4", 32), ("b.mp4", 40), ("c.mp4", 20)]:
