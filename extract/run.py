@@ -36,10 +36,10 @@ from .clips import ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest
 from .scene import SCENE_ATTR, add_picture, picture_of_source
-from .video_stream import main_video_stream
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing
 from .store import OutputError, key_path, output_error, read_attrs, temp_prefix, write_video
+from .video_stream import main_video_stream
 from .workers import DecodeWorker, Task
 
 log = logging.getLogger(__name__)

@@ -187,7 +187,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         told = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
         if stream.damage_note():  # extract.decode, "Damage"
             told.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
-                           damage_note=stream.damage_note())
+                        damage_note=stream.damage_note())
         start, origin = recording_start(task.source.path, stream.reader.metadata if stream.reader else None)
         if start is not None:  # extract.clock: an event is told by the clock too
             told.update(start_time=start, start_time_from=origin)
