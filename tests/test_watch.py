@@ -158,6 +158,11 @@ def test_watching_a_file_gives_the_batch_events_of_that_file(cam, tmp_path):
     for r in closes:
         assert (tmp_path / "w" / r["image"]).is_file() and r["closed_by"] in ("quiet", "end of stream")
     assert _overlaps(closes[0], cam["truth"])
+    # the closed events, one row each, for a spreadsheet
+    with open(tmp_path / "w" / live.EVENTS_CSV, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["id"], int(r["start_frame"]), float(r["peak_score"]), r["closed_by"]) for r in rows] == \
+        [(c["id"], c["start_frame"], pytest.approx(c["peak_score"], rel=1e-6), c["closed_by"]) for c in closes]
 
 
 def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):

@@ -139,6 +139,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **
         if progress is not None:
             progress.done()
     click.echo(summary.report())
-    click.echo(f"events: {output / live.EVENTS_FILE}" + (" (stopped)" if summary.interrupted else ""))
+    click.echo(f"events: {output / live.EVENTS_FILE}, closed ones also in {output / live.EVENTS_CSV}"
+               + (" (stopped)" if summary.interrupted else ""))
     if summary.lost:
         raise click.ClickException("; ".join(f"{s.name}: {s.lost}" for s in summary.lost))

@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import Callable
 
 from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rate_mismatch, frame_shape_mismatch
-from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_FILE, IMAGES, Hooks, Recorder, SourceStats,
-                                  WatchOptions, WatchSummary, _iso)
+from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, Hooks, Recorder,
+                                  SourceStats, WatchOptions, WatchSummary, _iso)
 from videoad.live.scorer import _reader, _Scorer
 from videoad.live.sources import Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source
 
-__all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_FILE", "IMAGES", "Feed", "FileSource", "FolderSource", "FramesSource",
-           "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
+__all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "Feed", "FileSource", "FolderSource",
+           "FramesSource", "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
            "WatchOptions", "WatchSummary", "build_backbone", "frame_rate_mismatch", "frame_shape_mismatch",
            "make_source", "watch"]
 

@@ -2,6 +2,7 @@
 records in OUT (events.jsonl, clips.csv, the peak frames) and the hooks behind their bounded queue."""
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import queue
@@ -19,6 +20,11 @@ log = logging.getLogger(__name__)
 EVENTS_FILE = "events.jsonl"
 CLIPS_FILE = "clips.csv"
 IMAGES = "events"
+#: every closed event, one row each as it closes, for a spreadsheet (events.jsonl has every record)
+EVENTS_CSV = "events.csv"
+EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
+                      "peak_score", "peak_s", "mean_score", "threshold", "where", "cell_names", "start_clock",
+                      "end_clock", "peak_clock", "start_at", "end_at", "closed_by", "image")
 #: recent clips whose cell scores give the typical cell score ("cells involved", heat-map floor)
 CELL_SAMPLE = 2048
 
@@ -194,6 +200,12 @@ class Recorder:
             self._clips = open(self.out / CLIPS_FILE, "a", encoding="utf-8")
             if new:
                 self._clips.write("source,video,clip,start_frame,end_frame,score,lag_s\n")
+        new = not (self.out / EVENTS_CSV).exists()
+        self._closed = open(self.out / EVENTS_CSV, "a", encoding="utf-8", newline="")
+        self._closed_rows = csv.writer(self._closed)
+        if new:
+            self._closed_rows.writerow(EVENTS_CSV_COLUMNS)
+            self._closed.flush()
         self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue)
 
     def record(self, rec: dict, hook: bool = False) -> None:
@@ -201,6 +213,9 @@ class Recorder:
         with self._lock:
             self._events.write(line + "\n")
             self._events.flush()
+            if rec.get("type") == "close":
+                self._closed_rows.writerow(["" if rec.get(k) is None else rec[k] for k in EVENTS_CSV_COLUMNS])
+                self._closed.flush()
         if hook:
             self.hooks.submit(rec)
 
@@ -215,6 +230,7 @@ class Recorder:
         self.hooks.close(wait_s)
         with self._lock:
             self._events.close()
+            self._closed.close()
             if self._clips is not None:
                 self._clips.close()
 
