@@ -107,6 +107,31 @@ def test_plain_csv(tmp_path):
     assert ann.require("a").frame_labels(25).sum() == 8
 
 
+def test_csv_intervals_written_as_times_become_frames_with_each_videos_frame_rate(tmp_path):
+    """As a player shows them (1:23, 01:02:03.5) or in seconds (83s): frames once the scores'
+    frame rates are known, those shown in the interval; frame numbers and times may mix across rows;
+    a time interval without its video's frame rate is an error naming it."""
+    p = tmp_path / "labels.csv"
+    p.write_text("video,start,end\ncam1/a.mp4,0:01.6,0:03.2\ncam1/a.mp4,30,35\ncam2/b.mp4,1.6s,1:02:03.5\n"
+                 "cam3/c.mp4,,\n")
+    ann = read_csv_labels(p)
+    assert ann.has_times and ann.require("a").times == ((1.6, 3.2),) and ann.require("a").is_anomalous
+    with pytest.raises(AnnotationError, match="need the video's frame rate"):
+        ann.require("a").frame_labels(100)
+    frames = ann.resolve_times({"cam1/a.mp4": 10.0, "cam2/b.mp4": 25.0, "cam3/c.mp4": 10.0})
+    assert frames.require("a").intervals == ((17, 32), (30, 35)) and not frames.has_times
+    assert frames.require("b").intervals == ((41, 93088),)  # 1.6 s at 25 fps is frame 41; 3723.5 s ends at 93,088
+    assert frames.require("c").intervals == ()
+    with pytest.raises(AnnotationError, match="'cam2/b': its intervals are times, and its frame rate is unknown"):
+        ann.resolve_times({"cam1/a.mp4": 10.0, "cam2/b.mp4": 0.0})
+    with pytest.raises(AnnotationError, match="not among the scored videos"):
+        ann.resolve_times({"cam1/a.mp4": 10.0})
+    bad = tmp_path / "mixed.csv"
+    bad.write_text("video,start,end\nx,0:01,40\n")
+    with pytest.raises(AnnotationError, match="mixed.csv:2: start '0:01' and end '40': give both as times"):
+        read_csv_labels(bad)
+
+
 @pytest.mark.parametrize(
     "text, match",
     [

@@ -28,6 +28,29 @@ def run(*args):
     return res
 
 
+def test_labels_written_as_times_evaluate_as_their_frames(setup):
+    """The same ground truth written as a player shows times (m:ss.s) gives the frame labels, and
+    so the results, of the frame numbers (the fake videos run at 10 fps: frame 161 starts at 16.0 s)."""
+    tmp, store, gt, cfg, videos = setup
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "pooled")
+    assert res.exit_code == 0, res.output
+    lines = ["video,start,end"]
+    for key, info in videos.items():
+        lines += [f"{key},{(s - 1) // 600}:{(s - 1) / 10 % 60:04.1f},{e // 600}:{e / 10 % 60:04.1f}"
+                  for s, e in info["intervals"]] or [f"{key},,"]
+    timed = tmp / "timed.csv"
+    timed.write_text("\n".join(lines) + "\n")
+    assert "1:04.0,1:05.6" in timed.read_text()  # clip 40 of A/a1: frames 641-656
+    results = []
+    for labels in (gt, timed):
+        res = run("evaluate", tmp / "pooled", "--annotations", labels, "--json", tmp / f"{labels.stem}.json")
+        assert res.exit_code == 0, res.output
+        results.append(json.loads((tmp / f"{labels.stem}.json").read_text())["pooled"])
+    assert results[0] == results[1]
+    res = run("report", tmp / "pooled", "--annotations", timed, "-o", tmp / "report", "--no-clips")
+    assert res.exit_code == 0, res.output
+
+
 def test_detect_evaluate_plot_report(setup):
     tmp, store, gt, cfg, videos = setup
     res = run("detect", store, "--config", cfg, "-o", tmp / "scores")

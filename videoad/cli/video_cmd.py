@@ -9,12 +9,17 @@ import click
 from . import ray_opts
 
 
-def _annotations(path, frame_counts=None, fmt="auto"):
+def _annotations(path, frame_counts=None, fmt="auto", scores=None):
+    """The ground truth at `path`; intervals written as times become frames with the frame rates
+    of `scores` (a run's ScoreSet)."""
     if path is None:
         return None
     from videoad.datasets.annotations import read_annotations
 
-    return read_annotations(path, fmt=fmt, frame_counts=frame_counts)
+    ann = read_annotations(path, fmt=fmt, frame_counts=frame_counts)
+    if ann.has_times and scores is not None:
+        ann = ann.resolve_times({v.video: v.fps for v in scores})
+    return ann
 
 
 class DetectorOption(click.Option):
@@ -198,7 +203,7 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
 
     try:
         s = read_scores(scores)
-        ann = _annotations(annotations, frame_counts, fmt)
+        ann = _annotations(annotations, frame_counts, fmt, scores=s)
         ev = evaluate_scores(s, ann, overlap=overlap)
     except (ValueError, OSError) as exc:
         _fail(exc)
@@ -226,7 +231,7 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
 
     try:
         s = read_scores(scores)
-        ann = _annotations(annotations)
+        ann = _annotations(annotations, scores=s)
         events = find_events(s, read_settings(s.path))
         written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails, events=events)
     except (ValueError, OSError) as exc:
@@ -257,7 +262,7 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_
 
     try:
         s = read_scores(scores)
-        ann = _annotations(annotations)
+        ann = _annotations(annotations, scores=s)
         ev = evaluate_scores(s, ann) if ann is not None else None
         events = find_events(s, read_settings(s.path))
         page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -68,13 +69,19 @@ class VideoAnnotation:
     intervals: tuple[tuple[int, int], ...] = ()
     n_frames: int | None = None
     source: str = ""
+    #: intervals written as times (seconds from the video's start), which the video's frame rate
+    #: turns into frames (`Annotations.resolve_times`) before any frame label is built
+    times: tuple[tuple[float, float], ...] = ()
 
     @property
     def is_anomalous(self) -> bool:
-        return len(self.intervals) > 0
+        return len(self.intervals) > 0 or len(self.times) > 0
 
     def clipped_intervals(self, n_frames: int) -> list[tuple[int, int]]:
         """Intervals clipped to [1, n_frames]; an interval starting past the end is an error."""
+        if self.times:
+            raise AnnotationError(f"{self.source}: video {self.video!r}: intervals given as times need the "
+                                  "video's frame rate (read the labels with the scores: Annotations.resolve_times)")
         out = []
         for s, e in self.intervals:
             if s > n_frames:
@@ -122,6 +129,36 @@ class Annotations(Mapping[str, VideoAnnotation]):
 
     def __getitem__(self, key: str) -> VideoAnnotation:
         return self.videos[key]
+
+    @property
+    def has_times(self) -> bool:
+        """Whether some intervals were written as times (a CSV's `12.5s`, `01:23`, `1:02:03.5`)."""
+        return any(a.times for a in self.videos.values())
+
+    def resolve_times(self, fps_of: Mapping[str, float]) -> "Annotations":
+        """The labels with every interval in frames: a time interval [s, e] seconds covers the frames
+        shown in it, from floor(s * fps) + 1 to ceil(e * fps) (1-based, inclusive). `fps_of`: store
+        key -> frame rate (a run's scores), matched to the labels as evaluation matches them."""
+        rate = {}
+        for key, fps in fps_of.items():
+            a = self.find(key)
+            if a is not None and a.times:
+                rate[a.video] = float(fps or 0.0)
+        videos = {}
+        for name, a in self.videos.items():
+            if not a.times:
+                videos[name] = a
+                continue
+            fps = rate.get(name)
+            if not fps or not math.isfinite(fps) or fps <= 0:
+                why = "it is not among the scored videos" if fps is None else "its frame rate is unknown"
+                raise AnnotationError(f"{a.source}: video {name!r}: its intervals are times, and {why}; write "
+                                      "them as frame numbers")
+            # a millionth of a frame's slack: 17.6 s at 10 fps is frame 176, not 177 (17.6 * 10 = 176.00000000000003)
+            first = [int(math.floor(t0 * fps + 1e-6)) + 1 for t0, _ in a.times]
+            frames = [(f, max(f, int(math.ceil(t1 * fps - 1e-6)))) for f, (_, t1) in zip(first, a.times)]
+            videos[name] = replace(a, intervals=tuple(sorted(a.intervals + tuple(frames))), times=())
+        return Annotations(videos, self.source)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.videos)
@@ -352,11 +389,28 @@ def _read_ped2_mat(path: Path) -> Annotations:
     return Annotations(videos, str(path))
 
 
+#: a time in a label CSV: seconds with an "s" (12.5s), or minutes:seconds, hours:minutes:seconds
+#: as a player shows them (1:23, 01:02:03.5)
+_TIME = re.compile(r"^(?:(?P<sec>\d+(?:\.\d+)?)s|(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d\d(?:\.\d+)?))$")
+
+
+def _time(tok: str) -> float | None:
+    """Seconds of a time token (`_TIME`), or None when it is not one (a frame number)."""
+    m = _TIME.match(tok)
+    if m is None:
+        return None
+    if m["sec"] is not None:
+        return float(m["sec"])
+    return int(m["h"] or 0) * 3600 + int(m["m"]) * 60 + float(m["s"])
+
+
 def read_csv_labels(path) -> Annotations:
     """Your own labels: CSV with header ``video,start,end`` (+ optional ``category``, ``n_frames``).
 
     Frame numbers are 1-based and inclusive, like UCF-Crime; one row per interval; a row with
-    empty or -1 start and end declares a video without anomalies.
+    empty or -1 start and end declares a video without anomalies. A row may give its interval as
+    times instead, as a player shows them (`1:23`, `01:02:03.5`, or seconds `83s`): those become
+    frames with the video's frame rate once the scores are known (`Annotations.resolve_times`).
     """
     path = Path(path)
     rows = _csv_rows(path, required=("video", "start", "end"))
@@ -367,10 +421,19 @@ def read_csv_labels(path) -> Annotations:
         if not name:
             raise AnnotationError(f"{where}: empty video name")
         s_tok, e_tok = (row["start"] or "").strip(), (row["end"] or "").strip()
-        s = -1 if s_tok == "" else _int(s_tok, where, "start")
-        e = -1 if e_tok == "" else _int(e_tok, where, "end")
-        entry = acc.setdefault(name, {"intervals": [], "category": "", "n_frames": None})
-        entry["intervals"].extend(_pairs([s, e], where))
+        entry = acc.setdefault(name, {"intervals": [], "times": [], "category": "", "n_frames": None})
+        t0, t1 = _time(s_tok), _time(e_tok)
+        if t0 is not None or t1 is not None:
+            if t0 is None or t1 is None:
+                raise AnnotationError(f"{where}: start {s_tok!r} and end {e_tok!r}: give both as times "
+                                      "(1:23, 01:02:03.5, 83s) or both as frame numbers")
+            if t1 < t0:
+                raise AnnotationError(f"{where}: interval end {e_tok} is before its start {s_tok}")
+            entry["times"].append((t0, t1))
+        else:
+            s = -1 if s_tok == "" else _int(s_tok, where, "start")
+            e = -1 if e_tok == "" else _int(e_tok, where, "end")
+            entry["intervals"].extend(_pairs([s, e], where))
         cat = (row.get("category") or "").strip()
         if cat:
             if entry["category"] and entry["category"] != cat:
@@ -383,7 +446,8 @@ def read_csv_labels(path) -> Annotations:
                 raise AnnotationError(f"{where}: video {name!r} has two frame counts ({entry['n_frames']}, {n})")
             entry["n_frames"] = n
     videos = {
-        name: VideoAnnotation(name, e["category"], tuple(sorted(e["intervals"])), e["n_frames"], str(path))
+        name: VideoAnnotation(name, e["category"], tuple(sorted(e["intervals"])), e["n_frames"], str(path),
+                              tuple(sorted(e["times"])))
         for name, e in acc.items()
     }
     _nonempty(videos, path)
