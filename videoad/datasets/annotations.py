@@ -138,7 +138,8 @@ class Annotations(Mapping[str, VideoAnnotation]):
     def resolve_times(self, fps_of: Mapping[str, float]) -> "Annotations":
         """The labels with every interval in frames: a time interval [s, e] seconds covers the frames
         shown in it, from floor(s * fps) + 1 to ceil(e * fps) (1-based, inclusive). `fps_of`: store
-        key -> frame rate (a run's scores), matched to the labels as evaluation matches them."""
+        key -> frame rate (a run's scores), matched to the labels as evaluation matches them; a
+        video labelled in times that the run did not score is left out."""
         rate = {}
         for key, fps in fps_of.items():
             a = self.find(key)
@@ -150,10 +151,12 @@ class Annotations(Mapping[str, VideoAnnotation]):
                 videos[name] = a
                 continue
             fps = rate.get(name)
-            if not fps or not math.isfinite(fps) or fps <= 0:
-                why = "it is not among the scored videos" if fps is None else "its frame rate is unknown"
-                raise AnnotationError(f"{a.source}: video {name!r}: its intervals are times, and {why}; write "
-                                      "them as frame numbers")
+            if fps is None:  # not scored in this run: nothing reads its labels
+                continue
+            if not math.isfinite(fps) or fps <= 0:
+                raise AnnotationError(f"{a.source}: video {name!r}: its intervals are times, and its frame rate is "
+                                      "unknown (a frame folder extracted without --image-fps); write them as frame "
+                                      "numbers")
             # a millionth of a frame's slack: 17.6 s at 10 fps is frame 176, not 177 (17.6 * 10 = 176.00000000000003)
             first = [int(math.floor(t0 * fps + 1e-6)) + 1 for t0, _ in a.times]
             frames = [(f, max(f, int(math.ceil(t1 * fps - 1e-6)))) for f, (_, t1) in zip(first, a.times)]
