@@ -1,5 +1,6 @@
 """How `watch` runs (`WatchOptions`) and what comes out: per-source statistics, the summary, the
-records in OUT (events.jsonl, the closed events' events.csv, clips.csv, the peak frames) and the hooks behind their bounded queue."""
+records in OUT (events.jsonl, the closed events' events.csv, clips.csv, the peak frames) and the
+hooks behind their bounded queue."""
 from __future__ import annotations
 
 import csv
