@@ -12,7 +12,7 @@ digits that are no valid date and time, gives nothing.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 #: a date and a time of day in a name: 20261205_080000, 20261205080000, 2026-12-05_08-00-00,
@@ -56,3 +56,8 @@ def recording_start(path, metadata: dict | None = None) -> tuple[str | None, str
     if tag is not None:
         return tag.isoformat(timespec="seconds"), "creation_time"
     return None, None
+
+
+def clock_after(start: datetime, seconds: float) -> str:
+    """The clock time `seconds` into a recording that began at `start`, ISO 8601 to the second."""
+    return (start + timedelta(seconds=seconds)).isoformat(timespec="seconds")

@@ -185,14 +185,16 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             stream.close()
         # what the stream itself told beyond its frames (extract.decode, extract.clock): the run's notes
         told = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
-        if stream.damage_note():  # extract.decode, "Damage"
+        damage = stream.damage_note()
+        if damage:  # extract.decode, "Damage"
             told.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
-                        damage_note=stream.damage_note())
+                        damage_note=damage)
         start, origin = recording_start(task.source.path, stream.reader.metadata if stream.reader else None)
         if start is not None:  # extract.clock: an event is told by the clock too
             told.update(start_time=start, start_time_from=origin)
-        if stream.streams_note():
-            told.update(video_streams=1 + len(stream.reader.other_streams), streams_note=stream.streams_note())
+        others = stream.streams_note()
+        if others:
+            told.update(video_streams=1 + len(stream.reader.other_streams), streams_note=others)
         post(("finished", token, stream.count, {**backbone.video_summary(), **told,
                                                 SCENE_ATTR: scene_attr(scene.picture())}))
     except DecodeError as exc:

@@ -53,6 +53,17 @@ def cam(tmp_path_factory):
     return {"root": root, "models": root / "models", "video": runner, "truth": (truth[0] - 1, truth[1] - 1)}
 
 
+def _frames(path) -> list[np.ndarray]:
+    """Every frame of a video file as OpenCV reads it (BGR)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while (ok_frame := cap.read())[0]:
+        frames.append(ok_frame[1])
+    return frames
+
+
 def _records(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / live.EVENTS_FILE).read_text().splitlines()]
 
@@ -169,12 +180,7 @@ def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):
     """The models' footage was cut into clips at 10 fps (the motion backbone's cap): the same video
     played at 5 fps is still watched (a live camera is not refused), and its session record and the
     log carry the warning; played at 20 fps the cap cuts it at 10 as well, and at 10 there is none."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(cam["video"]))
-    frames = []
-    while (ok_frame := cap.read())[0]:
-        frames.append(ok_frame[1])
+    frames = _frames(cam["video"])
     slow, fast = tmp_path / "slow.avi", tmp_path / "fast.avi"
     synth.write_video(slow, np.stack(frames), FPS / 2)
     synth.write_video(fast, np.stack(frames), 2 * FPS)
@@ -205,12 +211,7 @@ def test_a_stream_whose_frames_repeat_unlike_the_models_footage_is_warned_of(cam
     seconds are in (a history without repeats then flags ordinary motion: check-halfrate); the
     footage as filmed gets none. (48%, not 50: a repeat is counted once the frame after it is in,
     and not at the video's first frame, which has no change before it.)"""
-    import cv2
-
-    cap = cv2.VideoCapture(str(cam["video"]))
-    frames = []
-    while (ok_frame := cap.read())[0]:
-        frames.append(ok_frame[1])
+    frames = _frames(cam["video"])
     halved = np.stack(frames)
     halved[1::2] = halved[0::2][: len(halved[1::2])]
     path = tmp_path / "half.avi"
@@ -232,10 +233,7 @@ def test_a_stream_of_another_frame_shape_is_scored_with_a_warning(cam, tmp_path)
     watched with a `warning` record (and the log); the footage's own size gets none."""
     import cv2
 
-    cap = cv2.VideoCapture(str(cam["video"]))
-    frames = []
-    while (ok_frame := cap.read())[0]:
-        frames.append(ok_frame[1])
+    frames = _frames(cam["video"])
     height, width = frames[0].shape[:2]
     index = json.loads((cam["models"] / "models.json").read_text())["extraction"]
     assert index["aspects"] == [round(width / height, 3)] and index["working_sizes"] == [[width, height]]
@@ -613,12 +611,7 @@ def test_a_camera_whose_view_changes_at_once_gets_a_scene_cut_record(cam, tmp_pa
     """The runner's video, its view switched at frame 120 (from there upside down and at half the
     light: another picture altogether): one `scene_cut` record at that frame, to the hooks as well;
     the video as it was gets none."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(cam["video"]))
-    frames = []
-    while (ok_frame := cap.read())[0]:
-        frames.append(ok_frame[1])
+    frames = _frames(cam["video"])
     switched = np.stack(frames[:120] + [(f[::-1] // 2).astype(np.uint8) for f in frames[120:]])
     path = tmp_path / "switched.avi"
     synth.write_video(path, switched, FPS)
@@ -643,10 +636,7 @@ def test_a_damaged_recording_is_watched_to_its_end_with_a_warning(cam, tmp_path)
 
     from _extract_media import damage_packets
 
-    cap = cv2.VideoCapture(str(cam["video"]))
-    frames = []
-    while (ok_frame := cap.read())[0]:
-        frames.append(cv2.cvtColor(ok_frame[1], cv2.COLOR_BGR2RGB))
+    frames = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in _frames(cam["video"])]
     plain = tmp_path / "plain.mp4"
     with av.open(str(plain), "w") as container:
         stream = container.add_stream("libx264", rate=int(FPS))
@@ -671,20 +661,11 @@ def test_a_view_the_history_never_showed_gets_a_view_record(cam, tmp_path):
     `view` record from its start; a history video switched at frame 120 to another view (the
     runner's scene upside down at half the light) gets its `scene_cut` and a `view` record since
     that frame, to the hooks too. The summary counts them."""
-    import cv2
-
-    def frames_of(path):
-        cap = cv2.VideoCapture(str(path))
-        frames = []
-        while (ok_frame := cap.read())[0]:
-            frames.append(ok_frame[1])
-        return frames
-
     views = json.loads((cam["models"] / "models.json").read_text())["groups"]["all"]["views"]
     assert sorted(views) == ["camera-01", "camera-02"] and all(len(v["scene"]) == 768 for v in views.values())
     first = sorted((cam["root"] / "history" / "videos").rglob("*.avi"))[0]
-    other_view = [(f[::-1] // 2).astype(np.uint8) for f in frames_of(cam["video"])]
-    switched = np.stack(frames_of(first)[:120] + other_view[120:200])
+    other_view = [(f[::-1] // 2).astype(np.uint8) for f in _frames(cam["video"])]
+    switched = np.stack(_frames(first)[:120] + other_view[120:200])
     synth.write_video(tmp_path / "switched.avi", switched, FPS)
     log = tmp_path / "hook.jsonl"
     runner = CliRunner()
@@ -725,16 +706,7 @@ def test_a_source_switched_to_another_camera_is_scored_with_that_cameras_model(t
     its runner caught by that model's events."""
     from dataclasses import replace
 
-    import cv2
-
     from videoad import video
-
-    def frames_of(path):
-        cap = cv2.VideoCapture(str(path))
-        frames = []
-        while (ok_frame := cap.read())[0]:
-            frames.append(ok_frame[1])
-        return frames
 
     root = tmp_path
     scene = replace(synth.SceneConfig(n_frames=200, fps=FPS), background_seed=31)
@@ -743,17 +715,17 @@ def test_a_source_switched_to_another_camera_is_scored_with_that_cameras_model(t
     for v in flip.videos:  # camera b: another scene, upside down at half the light
         out = root / "history" / "b" / Path(v.video).name
         out.parent.mkdir(parents=True, exist_ok=True)
-        synth.write_video(out, np.stack([(f[::-1] // 2).astype(np.uint8) for f in frames_of(flip.root / v.video)]), FPS)
+        synth.write_video(out, np.stack([(f[::-1] // 2).astype(np.uint8) for f in _frames(flip.root / v.video)]), FPS)
     _extract(root / "history", root / "history-features")
     video.detect(root / "history-features", video.DetectConfig(mode="per-camera", min_clips=10),
                  save_models=root / "models")
     a_today = synth.generate(root / "today-a", n_normal=1, events=(), seed=41, cfg=replace(scene, n_frames=120))
     b_today = synth.generate(root / "today-b", n_normal=0, events=("runner",), seed=42,
                              cfg=replace(scene, background_seed=32, n_frames=240))
-    b_frames = [(f[::-1] // 2).astype(np.uint8) for f in frames_of(b_today.root / b_today.videos[0].video)]
+    b_frames = [(f[::-1] // 2).astype(np.uint8) for f in _frames(b_today.root / b_today.videos[0].video)]
     start_b, end_b = b_today.videos[0].intervals[0]  # 1-based frames of b's own video, shown from frame 120 on
     truth = (start_b + 120, end_b + 120)
-    switched = np.stack(frames_of(a_today.root / a_today.videos[0].video) + b_frames)
+    switched = np.stack(_frames(a_today.root / a_today.videos[0].video) + b_frames)
     synth.write_video(root / "switcher.avi", switched, FPS)
     log = root / "hook.jsonl"
     res = CliRunner().invoke(cli, ["watch", str(root / "switcher.avi"), "--model", str(root / "models"), "-o",

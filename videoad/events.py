@@ -334,7 +334,9 @@ def find_events(scores: ScoreSet, settings: EventSettings | None = None) -> Even
 
 def _mark_clock(scores: ScoreSet, videos: list[VideoEvents]) -> None:
     """Each event's clock times, where its video's recording start is known (extract.clock)."""
-    from datetime import datetime, timedelta
+    from datetime import datetime
+
+    from extract.clock import clock_after
 
     starts = {v.video: v.start_time for v in scores if v.start_time}
     for v in videos:
@@ -346,9 +348,7 @@ def _mark_clock(scores: ScoreSet, videos: list[VideoEvents]) -> None:
         for e in v.events if at is not None else ():
             if e.start_s is None:
                 continue  # no frame rate: seconds unknown
-            e.start_clock = (at + timedelta(seconds=e.start_s)).isoformat(timespec="seconds")
-            e.end_clock = (at + timedelta(seconds=e.end_s)).isoformat(timespec="seconds")
-            e.peak_clock = (at + timedelta(seconds=e.peak_s)).isoformat(timespec="seconds")
+            e.start_clock, e.end_clock, e.peak_clock = (clock_after(at, x) for x in (e.start_s, e.end_s, e.peak_s))
 
 
 def _mark_unseen(scores: ScoreSet, videos: list[VideoEvents]) -> None:

@@ -11,12 +11,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
+from extract.clock import clock_after
 from extract.store import write_atomic
 from videoad.events import Event, EventTracker, cell_names, where_words
 from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mismatch
@@ -661,7 +662,7 @@ class _Scorer:
         rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()
                     if k not in ("event", "video", "category")})
         if self._clock is not None and ev.start_s is not None:  # a file's recording start: clock times
-            rec.update({f"{k}_clock": (self._clock + timedelta(seconds=x)).isoformat(timespec="seconds")
+            rec.update({f"{k}_clock": clock_after(self._clock, x)
                         for k, x in (("start", ev.start_s), ("end", ev.end_s), ("peak", ev.peak_s)) if x is not None})
         rec.update(duration_s=_r(ev.duration_s), n_clips=ev.n_clips, cell_names=cell_names(ev.cells, grid) or None,
                    where=where_words(ev.peak_cells, grid) or None, score_unit=self.wm.score_unit,
