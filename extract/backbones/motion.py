@@ -190,7 +190,9 @@ class MotionBackbone(Backbone):
     ("off": the default, every line; "field": the top field alone, every other line from the first,
     scaled to the working size, for an analogue camera's interlaced frames whose odd lines were
     taken a field later: no combed edges, at half the vertical detail where the frame has fewer
-    than twice the working size's lines).
+    than twice the working size's lines), travel (off: the default; on: per cell also a histogram of
+    each pixel's net displacement over the clip, `_travel`, which tells motion that goes somewhere
+    from motion that sways in place).
     """
 
     name = "motion"
@@ -204,7 +206,7 @@ class MotionBackbone(Backbone):
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
                  cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "keep",
-                 deinterlace: str = "off", device: str | None = None) -> None:
+                 deinterlace: str = "off", travel: Any = False, device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -218,6 +220,7 @@ class MotionBackbone(Backbone):
         if not 0 <= self.blur <= 8:
             raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")
         self.stabilize = as_bool(stabilize, "stabilize")
+        self.travel = as_bool(travel, "travel")
         self.mask = _parse_mask(mask)
         self.cuts = str(cuts)
         if self.cuts not in _CUT_MODES:
@@ -256,7 +259,7 @@ class MotionBackbone(Backbone):
 
     @property
     def dim(self) -> int:
-        return self.n_cells * (self.bins + len(MAGNITUDE_EDGES) + 2)
+        return self.n_cells * self.cell_dim
 
     def preprocess(self, clip: np.ndarray) -> np.ndarray:
         """The clip's descriptor from per-frame-pair statistics (see `_pair_stats`)."""
@@ -314,7 +317,27 @@ class MotionBackbone(Backbone):
             hom = sum(w * st[1] for w, st in zip(weights, stats)) / (pixels[:, None] * pairs)
             mean_diff = np.average(per_pair, axis=0, weights=weights)
         energy = np.stack([mean_diff, per_pair.max(axis=0)], axis=1)
-        return np.concatenate([hof, hom, energy], axis=1).astype(np.float32).ravel()
+        parts = [hof, hom, energy]
+        if self.travel:
+            parts.append(self._travel([st[4] for st in stats], pairs))
+        return np.concatenate(parts, axis=1).astype(np.float32).ravel()
+
+    def _travel(self, flows: Sequence[np.ndarray], intervals: int) -> np.ndarray:
+        """`travel`: per cell, the share of pixels whose net displacement over the clip (the sum
+        of the frame pairs' flows at that pixel, `intervals` frame intervals) averages at least each
+        of MAGNITUDE_EDGES per interval: a magnitude histogram of where the motion went, beside the
+        one of how fast it moved. Leaves, water or a flag swaying in place move every frame and go
+        nowhere, so their flow sums to little; a walker, a cyclist or a car crossing a pixel carries
+        it one way. Summed at the half size the flow is refined at (`finest_scale` 1)."""
+        net = np.sum(flows, axis=0) / float(intervals)
+        cells, pixels, keep = self._layout((net.shape[1], net.shape[0]))
+        speed = np.hypot(net[..., 0], net[..., 1]).ravel()
+        if keep is not None:
+            speed = speed[keep]
+        level = sum((speed >= edge).astype(np.int64) for edge in MAGNITUDE_EDGES)
+        moved = level > 0
+        n_mag = len(MAGNITUDE_EDGES)
+        return self._cell_sums(cells[moved] * n_mag + level[moved] - 1, None, n_mag) / pixels[:, None]
 
     def _pair_spans(self, keys: Sequence[bytes], sources: Sequence[int] | None) -> list[int]:
         """For each frame pair of a clip, the frame intervals it stands for: 1; with `repeats`
@@ -408,10 +431,11 @@ class MotionBackbone(Backbone):
         return cache[key]
 
     def _pair_stats(self, a: np.ndarray, b: np.ndarray, cut: bool = False, span: int = 1
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray | None]:
         """Sums over one frame pair, per cell (grid cells, then the whole frame): flow magnitude
         per orientation bin, moving-pixel counts per magnitude bin, |frame difference| / 255;
-        and `cut`, whether the pair lies across a scene cut (then the sums are zeros). `span`: the
+        and `cut`, whether the pair lies across a scene cut (then the sums are zeros); with `travel`,
+        the flow at half the working size (None without it, or across a cut). `span`: the
         frame intervals between `a` and `b` (frames lost between them, `_pair_spans`): the flow and
         the difference are divided by it, per interval as every other pair's."""
         import cv2
@@ -420,10 +444,14 @@ class MotionBackbone(Backbone):
         if cut:  # no flow to compute: the pair is left out
             self._cut_log.pairs += 1  # each pair is computed once: the count where clips come unplaced
             n_mag = len(MAGNITUDE_EDGES)
-            return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True
+            return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True, None
         flow = self._flow_engine().calc(a, b, None)
         if self.stabilize:
             flow, b = self._steady(flow, a, b)
+        # `travel`: the flow kept for the clips' net displacement, at half the size (the flow's own
+        # finest scale: nothing finer is lost) and in working-size pixels
+        half = (cv2.resize(flow, (max(1, flow.shape[1] // 2), max(1, flow.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+                if self.travel else None)
         magnitude, angle = cv2.cartToPolar(flow[..., 0].ravel(), flow[..., 1].ravel())
         magnitude, angle = magnitude.ravel(), angle.ravel()
         diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
@@ -439,7 +467,7 @@ class MotionBackbone(Backbone):
         n_mag = len(MAGNITUDE_EDGES)
         hom = self._cell_sums(cells[moving] * n_mag + speed[moving] - 1, None, n_mag)
         energy = self._cell_sums(cells, diff, 1)[:, 0]
-        return hof, hom, energy, False
+        return hof, hom, energy, False, half
 
     @staticmethod
     def _steady(flow: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -463,7 +491,7 @@ class MotionBackbone(Backbone):
 
     @property
     def cell_dim(self) -> int:
-        return self.bins + len(MAGNITUDE_EDGES) + 2
+        return self.bins + len(MAGNITUDE_EDGES) + 2 + (len(MAGNITUDE_EDGES) if self.travel else 0)
 
     def forward_batch(self, batch: np.ndarray) -> np.ndarray:
         return np.asarray(batch, dtype=np.float32).reshape(len(batch), self.dim)
@@ -493,6 +521,8 @@ class MotionBackbone(Backbone):
                 + ("a frame repeating the one before adds no pair, the next pair's motion divided over the "
                    "intervals it spans; " if self.repeats == "spread" else "")
                 + ("the top field alone (every other line, deinterlaced); " if self.deinterlace == "field" else "")
+                + ("per cell also a histogram of each pixel's net displacement over the clip (the flows summed, "
+                   "per frame interval, the same edges); " if self.travel else "")
                 + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
@@ -515,6 +545,8 @@ class MotionBackbone(Backbone):
             options["repeats"] = self.repeats
         if self.deinterlace != "off":  # named only when set, as the blur
             options["deinterlace"] = self.deinterlace
+        if self.travel:  # named only when on, as the blur
+            options["travel"] = True
         # named always, as the cuts: features written before it (off) differ where a camera moves
         options["stabilize"] = self.stabilize
         # named always: features written before the cut handling ("keep") differ on edited videos,
