@@ -533,3 +533,59 @@ def test_deinterlace_field_reads_one_instant_of_an_interlaced_frame():
     assert "top field alone" in field.describe()["preprocessing"]
     with pytest.raises(ValueError, match="deinterlace"):
         MotionBackbone(deinterlace="bob")
+
+
+def swaying_square(amplitude: int = 3, period: int = 8, n: int = 16, size: int = 128) -> np.ndarray:
+    """`moving_square`'s square swaying left and right in place (a branch in the wind): it moves
+    every frame, as fast as a walker, and is back where it was every `period` frames."""
+    still = moving_square(0, n=1, size=size)[0]
+    rng = np.random.default_rng(0)
+    square = cv2.normalize(cv2.GaussianBlur(rng.integers(0, 255, (32, 32), dtype=np.uint8), (0, 0), 2),
+                           None, 0, 255, cv2.NORM_MINMAX)
+    clip = np.repeat(still[None], n, axis=0)
+    for t in range(n):
+        x = 48 + int(round(amplitude * np.sin(2 * np.pi * t / period)))
+        clip[t, 48:80, x:x + 32] = square[..., None]
+    return clip
+
+
+def test_travel_tells_motion_that_goes_somewhere_from_motion_that_sways_in_place():
+    """`travel` adds, per cell, the share of pixels whose flow summed over the clip averages at least
+    each magnitude edge per interval: a square crossing the frame at 1.5 px/frame fills the upper bins
+    of its cells, the same square swaying as fast in place almost none of them, while both move
+    alike frame by frame (the speed histogram). Off by default: 255 values and options without it,
+    so stores written before the option still match; the first 15 values of each cell are the same
+    with it on."""
+    plain, travel = MotionBackbone(size="96x96", grid=4), MotionBackbone(size="96x96", grid=4, travel="on")
+    n_mag = len(MAGNITUDE_EDGES)
+    assert plain.dim == 255 and "travel" not in plain.options() and plain.cell_dim == BINS + n_mag + 2
+    assert travel.cell_dim == BINS + 2 * n_mag + 2 and travel.dim == 17 * travel.cell_dim
+    assert travel.options()["travel"] is True and "net displacement" in travel.describe()["preprocessing"]
+    crossing, swaying = moving_square(2), swaying_square()
+    for clip in (crossing, swaying):  # the original values untouched by the option
+        a, b = plain.preprocess(clip).reshape(17, -1), travel.preprocess(clip).reshape(17, -1)
+        np.testing.assert_array_equal(a, b[:, :plain.cell_dim])
+    go, sway = (travel.preprocess(c).reshape(17, -1)[-1] for c in (crossing, swaying))
+    speed, net = slice(BINS, BINS + n_mag), slice(BINS + n_mag + 2, None)
+    # frame by frame both move: their pixels above the second edge (0.5 px/frame) are alike in number
+    assert sway[speed][1:].sum() > 0.5 * go[speed][1:].sum() > 0
+    # over the clip the crossing square went somewhere (net at or above 0.5 px/frame), the swaying one did not
+    assert go[net][1:].sum() > 0.02 and sway[net][1:].sum() < 0.1 * go[net][1:].sum()
+    still = np.repeat(crossing[:1], 16, axis=0)
+    assert np.allclose(travel.preprocess(still), 0.0, atol=1e-6)
+    masked = MotionBackbone(size="96x96", grid=4, travel=True, mask="0.25,0.25,0.75,0.75")
+    assert np.all(masked.preprocess(crossing).reshape(17, -1)[[5, 6, 9, 10], -n_mag:] == 0)  # the mask holds
+
+
+def test_travel_from_the_command_line_and_in_overlapping_clips():
+    """`--backbone-opt travel=on` reaches the option; overlapping clips that share frame pairs through
+    the cache get the features each clip computes on its own."""
+    bb = get_backbone("motion", size="96x96", travel="on")
+    assert bb.travel and get_backbone("motion", travel="off").dim == 255
+    with pytest.raises(ValueError):
+        MotionBackbone(travel="maybe")
+    video = np.concatenate([moving_square(2, n=12), swaying_square(n=12)])
+    frames = np.stack([bb.prepare_frame(f) for f in video])
+    shared_cache = [bb.preprocess_prepared(frames[s:s + 16]) for s in range(0, 9, 4)]
+    alone = [MotionBackbone(size="96x96", travel=True).preprocess_prepared(frames[s:s + 16]) for s in range(0, 9, 4)]
+    np.testing.assert_array_equal(np.stack(shared_cache), np.stack(alone))
