@@ -285,6 +285,47 @@ def make_ped2dev_close(training_frames: Path, out: Path, seed: int = 555) -> Pat
     return _injected_eval(training_frames, out, seed, close)
 
 
+def shake_patch(frames: np.ndarray, a: int, b: int, rng: np.random.Generator, side: int, y0: int, x0: int,
+                amplitude: int) -> np.ndarray:
+    """Frames a..b-1 of a side x side window showing that frame's own content displaced by a fresh
+    random (dx, dy) within +-`amplitude` pixels each frame: vigorous motion that goes nowhere (a
+    struggle, someone waving or jumping in place), every frame moving and the window's content back
+    around where it was."""
+    out = frames.copy()
+    h, w = frames.shape[1:3]
+    for t in range(a, b):
+        dy, dx = (int(v) for v in rng.integers(-amplitude, amplitude + 1, 2))
+        ys = np.clip(np.arange(y0, y0 + side) + dy, 0, h - 1)
+        xs = np.clip(np.arange(x0, x0 + side) + dx, 0, w - 1)
+        out[t, y0:y0 + side, x0:x0 + side] = frames[t][np.ix_(ys, xs)]
+    return out
+
+
+#: ped2dev-inplace: the shaking window's displacement as a share of its side (a person's height)
+INPLACE_AMPLITUDE = 1 / 8
+
+
+def make_ped2dev_inplace(training_frames: Path, out: Path, seed: int = 888) -> Path:
+    """Clips 09-16 where each anomaly goes nowhere: where people are in that stretch (the window of
+    most frame-to-frame change), a window a person high (perspective, as ped2dev-small) shakes in
+    place for 20-60 frames (`shake_patch`, +-1/8 of its side a frame). A check, not a development
+    set: every development set's anomalies travel. The fit clips are `make_ped2dev`'s. Returns the
+    labels."""
+    from fresh_scene import busiest_window
+
+    def inplace(frames, _kind, rng):
+        n, h, w = frames.shape[:3]
+        a = int(rng.integers(n // 5, n // 2))
+        b = min(n, a + int(rng.integers(20, 60)))
+        guess = perspective_side(h // 2, h)
+        y, x = busiest_window(frames, a, b, guess, (30, h - guess))
+        side = min(perspective_side(y + guess // 2, h), h - y, w - x)
+        amplitude = max(2, int(round(side * INPLACE_AMPLITUDE)))
+        return shake_patch(frames, a, b, rng, side, y, x, amplitude), a, b, "inplace"
+
+    return _injected_eval(training_frames, out, seed, inplace)
+
+
 def _enter_and_cross(frames: np.ndarray, a: int, y: int, texture: np.ndarray, speed: float) -> tuple[np.ndarray, int]:
     """`texture` entering at the left edge from frame a and leaving at the right, at `speed` px per
     frame; returns the frames and the frame after it left (or the clip's end)."""

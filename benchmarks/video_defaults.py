@@ -50,6 +50,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-halfrate --run-seeds 2  # a camera at half its file's rate
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-travel --part foliage|clean --run-seeds 2  # sway vs travel
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-travel --run-seeds 2  # ... its confirmation
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-inplace --run-seeds 2  # anomalies that go nowhere
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-halfrate --run-seeds 2  # ... on real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-deinterlace --run-seeds 2  # deinterlace=field
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py probe-flow --run-seeds 2  # flow at the full working size
@@ -1522,6 +1523,35 @@ def stage_dev_flow(work: Path, run_seeds) -> dict:
     return {"rows": rows}
 
 
+def stage_check_inplace(work: Path, run_seeds) -> dict:
+    """After dev-travel, whose one idea not tried (only motion that goes somewhere counted) would
+    blind the detector to motion that goes nowhere: every development and confirmation set's
+    anomalies travel (a faster patch, a block crossing), while a struggle, a fall or someone waving
+    for help stays in place. A check of the defaults on such anomalies, nothing chosen on it:
+    Ped2-dev's scored clips and vtest-fresh's scored pieces with each anomaly replaced by a window
+    a person high that shakes in place (`dev_sets.make_ped2dev_inplace`,
+    `fresh_scene.make_vtest_inplace`), each fitted on its history and alone; the detection
+    defaults, DUAD over the run seeds with its default alarm line, kNN and PCA at seed 0.
+    Reading written and committed before the run: the defaults see motion that goes nowhere if
+    DUAD on each of the four sets is within 0.05 of the same scene with its travelling anomalies
+    (Ped2-dev 0.952 / 0.946, vtest-fresh 0.674 / 0.712 inductive / alone, docs/defaults.md); a set
+    more than 0.05 below is a limitation to state."""
+    dev_sets.make_ped2dev(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev")  # the fit clips
+    fit = _extract(work / "ped2dev" / "fit", work / "ped2dev" / "fit-default", image_fps=10)
+    labels = dev_sets.make_ped2dev_inplace(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev-inplace")
+    ev = _extract(work / "ped2dev-inplace" / "eval", work / "ped2dev-inplace" / "eval-default", image_fps=10)
+    ann = read_annotations(labels)
+    fresh = next(fresh_sets(work))  # vtest-fresh's history store, built by the same call
+    vlabels = fresh_scene.make_vtest_inplace(DATA / "videos" / "vtest.avi", work / "vtest-inplace")
+    vev = _extract(work / "vtest-inplace" / "eval", work / "vtest-inplace" / "eval-default", image_fps=10)
+    vann = read_annotations(vlabels)
+    sets = [("ped2dev in place, inductive", "inductive", fit, ev, ann),
+            ("ped2dev in place, transductive", "transductive", None, ev, ann),
+            ("vtest in place, pieces 01-08 -> 09-16", "inductive", fresh[2], vev, vann),
+            ("vtest in place, pieces 09-16 alone", "transductive", None, vev, vann)]
+    return {"rows": measure_methods(sets, duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds), alarms=True)}
+
+
 TRAVEL_VARIANTS = (("default", {}, None), ("travel", {"travel": True}, None))
 TRAVEL_PARTS = ("foliage", "clean")
 
@@ -1904,7 +1934,7 @@ def main() -> None:
                                       "check-clock", "check-h264", "check-h264-blur", "check-stutter",
                                       "check-interlace", "dev-repeats", "confirm-repeats", "check-halfrate",
                                       "confirm-halfrate", "check-deinterlace", "probe-flow", "dev-flow",
-                                      "dev-travel", "confirm-travel"])
+                                      "dev-travel", "confirm-travel", "check-inplace"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -2416,6 +2446,20 @@ def main() -> None:
                            "and committed before the run: travel ships if no clean real set loses more than 0.01, the "
                            "demo seeds' mean at most 0.003, it is above off on at least four of the six sets with "
                            "leaves, and its events in normal videos are at most off's plus 2."),
+        "check-inplace": (lambda: stage_check_inplace(args.workdir, tuple(range(args.run_seeds))),
+                          "video_check_inplace",
+                          "Video defaults: anomalies that go nowhere (a check)",
+                          "Ped2-dev's scored clips (Ped2 training 09-16) and vtest-fresh's scored pieces (09-16) with "
+                          "each injected anomaly a window a person high shaking in place for 20-60 (Ped2) or 20-35 "
+                          "(vtest) frames, +-1/8 of its side a frame, where people move (`dev_sets.shake_patch`): a "
+                          "struggle, someone waving or jumping, which every other set lacks (their anomalies "
+                          "travel). Fitted on each scene's history (Ped2 training 01-08, vtest pieces 01-08) and "
+                          "alone. The detection defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, "
+                          "kNN and PCA at seed 0; the alarm column is each method's default line summed over the run "
+                          "seeds. Reading written and committed before the run: the defaults see motion that goes "
+                          "nowhere if DUAD on each set is within 0.05 of the same scene with its travelling "
+                          "anomalies (Ped2-dev 0.952 / 0.946, vtest-fresh 0.674 / 0.712); a set further below is a "
+                          "limitation to state. A check: nothing is chosen on it."),
         "dev-travel": (lambda: stage_dev_travel(args.workdir, tuple(range(args.run_seeds)), args.part),
                        f"video_dev_travel_{args.part}",
                        "Video defaults: where each cell's motion went over the clip, beside how fast (a development round)",
