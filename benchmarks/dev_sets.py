@@ -502,6 +502,48 @@ def camera_rain(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+#: "shadows", clouds drifting over an outdoor scene (the check-shadows stage; not in CAMERA_EFFECTS):
+#: a smooth random field (correlation length as a fraction of the frame height) drifting across
+#: the view in one direction at a speed in frame heights per second, the part of it above a level
+#: under cloud (the share of the field, per video), softened over this many of the field's
+#: standard deviations (a penumbra), the light under cloud reduced by a depth drawn per video
+SHADOW_SCALE = 0.5
+SHADOW_SPEED = (0.1, 0.5)
+SHADOW_COVER = (0.2, 0.6)
+SHADOW_SOFT = 0.4
+SHADOW_DEPTH = (0.25, 0.5)
+
+
+def camera_shadows(frames: np.ndarray, fps: float, rng: np.random.Generator) -> np.ndarray:
+    """`frames` (T, H, W, 3) with cloud shadows drifting over the scene (`SHADOW_*`): a change of
+    light that moves, over large parts of the view, without anything in the scene moving."""
+    import cv2
+
+    n, height, width = frames.shape[:3]
+    step = 8  # the field is drawn at 1/8 of the frame and enlarged: it is smooth anyway
+    speed = rng.uniform(*SHADOW_SPEED) * height / fps / step  # field pixels per frame
+    angle = rng.uniform(0, 2 * np.pi)
+    vx, vy = speed * np.cos(angle), speed * np.sin(angle)
+    small_h, small_w = -(-height // step), -(-width // step)
+    pad_x, pad_y = int(abs(vx) * n) + 4, int(abs(vy) * n) + 4
+    field = rng.normal(0, 1, (small_h + pad_y, small_w + pad_x)).astype(np.float32)
+    field = cv2.GaussianBlur(field, (0, 0), SHADOW_SCALE * height / step / 2)
+    field = (field - field.mean()) / (field.std() + 1e-9)
+    level = float(np.quantile(field, 1 - rng.uniform(*SHADOW_COVER)))
+    depth = rng.uniform(*SHADOW_DEPTH)
+    x0 = 2 + (pad_x - 4 if vx < 0 else 0)
+    y0 = 2 + (pad_y - 4 if vy < 0 else 0)
+    out = np.empty_like(frames)
+    for t in range(n):
+        m = np.float32([[1, 0, x0 + vx * t], [0, 1, y0 + vy * t]])
+        window = cv2.warpAffine(field, m, (small_w, small_h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                borderMode=cv2.BORDER_REFLECT101)
+        cloud = 1.0 / (1.0 + np.exp(-(window - level) / SHADOW_SOFT))
+        gain = 1.0 - depth * cv2.resize(cloud, (width, height), interpolation=cv2.INTER_CUBIC)
+        out[t] = np.clip(frames[t].astype(np.float32) * gain[..., None], 0, 255).astype(np.uint8)
+    return out
+
+
 def foliage_texture(data: Path | None = None) -> np.ndarray:
     """The leaves the foliage effect shows: the first frame of the shared data's tree.avi (a real
     tree filmed through a window), right of the window's edge."""
@@ -715,6 +757,8 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         return camera_foliage(frames, fps, rng, calm=kind == "foliage-calm")
     if kind == "rain":
         return camera_rain(frames, rng)
+    if kind == "shadows":
+        return camera_shadows(frames, fps, rng)
     if kind == "clock":
         return camera_clock(frames, fps, rng)
     if kind == "h264":
@@ -729,7 +773,7 @@ def camera_effect(frames: np.ndarray, kind: str, fps: float, rng: np.random.Gene
         gain, gamma, sigma = LIGHT_EFFECTS[kind]
         dark = 255.0 * gain * (frames.astype(np.float32) / 255.0) ** gamma
         return np.clip(dark + rng.normal(0, sigma, frames.shape).astype(np.float32), 0, 255).astype(np.uint8)
-    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'clock', 'h264', 'stutter', 'interlace', 'halfrate')}"
+    raise ValueError(f"camera effect must be one of {CAMERA_EFFECTS + ('shake', 'foliage', 'foliage-calm', 'rain', 'shadows', 'clock', 'h264', 'stutter', 'interlace', 'halfrate')}"
                      f" or {tuple(LIGHT_EFFECTS)}, got {kind!r}")
 
 
