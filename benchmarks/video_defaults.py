@@ -49,7 +49,6 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-repeats --run-seeds 2  # ... on real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-halfrate --run-seeds 2  # a camera at half its file's rate
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-travel --part foliage|clean --run-seeds 2  # sway vs travel
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-travel --run-seeds 2  # ... its confirmation
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-inplace --run-seeds 2  # anomalies that go nowhere
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-shadows --run-seeds 2  # cloud shadows drifting
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-halfrate --run-seeds 2  # ... on real footage
@@ -1594,36 +1593,16 @@ def stage_dev_travel(work: Path, run_seeds, part: str) -> dict:
     candidate default when, with DUAD, (a) its mean AUROC over the twelve foliage sets is at least
     0.01 above off's, (b) its mean over the seventeen clean sets is at most 0.003 below off's and no
     clean set loses more than 0.02, and (c) its events in normal videos, summed over every set and run
-    seed of both parts, are at most off's plus 2. A candidate ships only after confirm-travel (the
-    real confirmation footage, clean and with leaves, and the demo's seeds 0-4) holds by the reading
-    written in its docstring, with its cost measured (`benchmarks/bench_extract.py`)."""
+    seed of both parts, are at most off's plus 2. A candidate ships only after a confirmation on the
+    real confirmation footage (clean and with leaves) and the demo's seeds 0-4, with its cost
+    measured (`benchmarks/bench_extract.py`). It lost (docs/defaults.md, "Where the motion went"):
+    no confirmation was run."""
     def sets(variant):
         if part == "clean":
             yield from clean_dev_sets(work, variant)
         else:
             yield from camera_sets(work, "foliage", variant)
             yield from camera_sets(work, "foliage", variant, history_effect="foliage-calm")
-    return _options_side_by_side(sets, run_seeds, "travel", TRAVEL_VARIANTS, False)
-
-
-def stage_confirm_travel(work: Path, run_seeds) -> dict:
-    """After dev-travel: the motion backbone's `travel` off and on, on the confirmation footage: the
-    clean real sets (UCSD Ped2 test 01-02 fitted on training 01-16 and alone; vtest-fresh, pieces
-    01-08 -> 09-16 and 09-16 alone), the demo generator's seeds 0-4 (transductive), and the real
-    footage with leaves in the wind (confirm-foliage's six sets: history alike, calm history,
-    alone). The detection defaults; DUAD over the run seeds with its default alarm line, kNN and
-    PCA at seed 0 on the same rows.
-    Reading written and committed before the run: travel ships as the default if, with DUAD, (a)
-    none of the four clean real sets loses more than 0.01 against off, (b) the demo seeds' mean
-    loses at most 0.003, (c) it is above off on at least four of the six sets with leaves, and (d)
-    its events in normal videos over every set and run seed are at most off's plus 2; else it stays
-    an option, and the round's figures say so."""
-    def sets(variant):
-        yield from ped2_sets(work, variant)
-        yield from fresh_sets(work, variant)
-        demo = ("confirm", {}, None) if variant[0] == "default" else ("confirm-" + variant[0], variant[1], variant[2])
-        yield from demo_sets(work, (0, 1, 2, 3, 4), demo)
-        yield from camera_confirm_sets(work, "foliage", variant, calm_effect="foliage-calm")
     return _options_side_by_side(sets, run_seeds, "travel", TRAVEL_VARIANTS, False)
 
 
@@ -1949,7 +1928,7 @@ def main() -> None:
                                       "check-clock", "check-h264", "check-h264-blur", "check-stutter",
                                       "check-interlace", "dev-repeats", "confirm-repeats", "check-halfrate",
                                       "confirm-halfrate", "check-deinterlace", "probe-flow", "dev-flow",
-                                      "dev-travel", "confirm-travel", "check-inplace", "check-shadows"])
+                                      "dev-travel", "check-inplace", "check-shadows"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -2449,45 +2428,6 @@ def main() -> None:
                        "defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN at seed 0; the alarm "
                        "column is each method's default line summed over the run seeds. A probe: a lead for a "
                        "development round, no setting chosen on it."),
-        "confirm-travel": (lambda: stage_confirm_travel(args.workdir, tuple(range(args.run_seeds))),
-                           "video_confirm_travel",
-                           "Video defaults: the motion backbone's travel on the confirmation footage",
-                           "The motion backbone's `travel` off (the default) and on, on the confirmation footage: "
-                           "UCSD Ped2 test 01-02 (fitted on training 01-16, and alone), vtest-fresh (pieces 01-08 -> "
-                           "09-16, and 09-16 alone), the demo generator's seeds 0-4 (transductive), and Ped2 and "
-                           "vtest-fresh with leaves in the wind (history alike, calm history, alone). The detection "
-                           "defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN and PCA at seed 0; "
-                           "the alarm column is each method's default line summed over the run seeds. Reading written "
-                           "and committed before the run: travel ships if no clean real set loses more than 0.01, the "
-                           "demo seeds' mean at most 0.003, it is above off on at least four of the six sets with "
-                           "leaves, and its events in normal videos are at most off's plus 2."),
-        "check-shadows": (lambda: stage_check_shadows(args.workdir, tuple(range(args.run_seeds))),
-                          "video_check_shadows",
-                          "Video defaults: cloud shadows drifting over the scene (a check)",
-                          "The check-camera sets (the demo histories' seeds 10-12, each fitted on its normal history "
-                          "and alone; Ped2-dev inductive and transductive) as filmed and with cloud shadows "
-                          "(`dev_sets.camera_effect`'s shadows: a soft-edged field taking 25-50% of the light where "
-                          "it lies, 20-60% of the view under it, crossing at 0.1-0.5 frame heights a second, drawn "
-                          "per video), history and scored videos alike; then the inductive sets against a history "
-                          "without shadows. The detection defaults, pooled. Pooled frame AUROC; DUAD over run seeds "
-                          "0..n-1, kNN and PCA at seed 0; the alarm column is each method's default line summed over "
-                          "the run seeds. Reading written and committed before the run: a loss over 0.05 on a set, or "
-                          "events in normal videos where the clean camera gave none, is a limitation to state. A "
-                          "check: nothing is chosen on it."),
-        "check-inplace": (lambda: stage_check_inplace(args.workdir, tuple(range(args.run_seeds))),
-                          "video_check_inplace",
-                          "Video defaults: anomalies that go nowhere (a check)",
-                          "Ped2-dev's scored clips (Ped2 training 09-16) and vtest-fresh's scored pieces (09-16) with "
-                          "each injected anomaly a window a person high shaking in place for 20-60 (Ped2) or 20-35 "
-                          "(vtest) frames, +-1/8 of its side a frame, where people move (`dev_sets.shake_patch`): a "
-                          "struggle, someone waving or jumping, which every other set lacks (their anomalies "
-                          "travel). Fitted on each scene's history (Ped2 training 01-08, vtest pieces 01-08) and "
-                          "alone. The detection defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, "
-                          "kNN and PCA at seed 0; the alarm column is each method's default line summed over the run "
-                          "seeds. Reading written and committed before the run: the defaults see motion that goes "
-                          "nowhere if DUAD on each set is within 0.05 of the same scene with its travelling "
-                          "anomalies (Ped2-dev 0.952 / 0.946, vtest-fresh 0.674 / 0.712); a set further below is a "
-                          "limitation to state. A check: nothing is chosen on it."),
         "dev-travel": (lambda: stage_dev_travel(args.workdir, tuple(range(args.run_seeds)), args.part),
                        f"video_dev_travel_{args.part}",
                        "Video defaults: where each cell's motion went over the clip, beside how fast (a development round)",
@@ -2502,7 +2442,7 @@ def main() -> None:
                        "travel becomes the candidate default when DUAD's mean over the foliage sets is at least "
                        "0.01 above off's, its mean over the clean sets at most 0.003 below with no clean set "
                        "losing more than 0.02, and its events in normal videos over both parts at most off's plus "
-                       "2; it ships only after confirm-travel holds, with its cost measured."),
+                       "2; it ships only after a confirmation on the confirmation footage, with its cost measured."),
         "dev-flow": (lambda: stage_dev_flow(args.workdir, tuple(range(args.run_seeds))),
                      "video_dev_flow",
                      "Video defaults: the flow's finest scale, half the working size or the full (a development round)",
