@@ -78,6 +78,14 @@ CAMERA_MIN_SHIFT = MAGNITUDE_EDGES[0]
 _CUT_MODES = ("skip", "keep")
 _REPEAT_MODES = ("keep", "spread")
 _DEINTERLACE_MODES = ("off", "field")
+_LIGHT_MODES = ("off", "local")
+#: `light` "local": each grey frame divided by its local mean brightness (a Gaussian of this sigma, as
+#: a share of the working height) plus a floor in grey levels (dark regions' noise is not blown up),
+#: times a mid grey, before flow and frame differences: a soft change of light over part of the view
+#: (a cloud's shadow) cancels, edges and texture stay
+LIGHT_SIGMA = 1 / 24
+LIGHT_FLOOR = 8.0
+LIGHT_MID = 128.0
 _PRESETS = {"ultrafast": 0, "fast": 1, "medium": 2}
 
 
@@ -123,6 +131,17 @@ def _camera_design(height: int, width: int, step: int):
     design[0::2] = np.stack([x, -y, one, zero], axis=1)
     design[1::2] = np.stack([y, x, zero, one], axis=1)
     return ys.ravel(), xs.ravel(), design, centre
+
+
+def local_light(grey: np.ndarray) -> np.ndarray:
+    """`light` "local": a grey frame (uint8) divided by its local mean brightness (LIGHT_SIGMA, LIGHT_FLOOR),
+    at mid grey: a multiplicative change of light smooth over more than the Gaussian's width, as
+    under a cloud's shadow, leaves the result as it was."""
+    import cv2
+
+    g = grey.astype(np.float32)
+    local = cv2.GaussianBlur(g, (0, 0), LIGHT_SIGMA * g.shape[0])
+    return np.clip(LIGHT_MID * g / (local + LIGHT_FLOOR), 0, 255).astype(np.uint8)
 
 
 @lru_cache(maxsize=8)
@@ -192,7 +211,9 @@ class MotionBackbone(Backbone):
     taken a field later: no combed edges, at half the vertical detail where the frame has fewer
     than twice the working size's lines), travel (off: the default; on: per cell also a histogram of
     each pixel's net displacement over the clip, `_travel`, which tells motion that goes somewhere
-    from motion that sways in place).
+    from motion that sways in place), light ("off": the default; "local": each frame divided by its
+    local mean brightness before flow and frame differences, `local_light`, so that a soft change of
+    light over part of the view, a cloud's shadow, is not read as motion).
     """
 
     name = "motion"
@@ -206,7 +227,8 @@ class MotionBackbone(Backbone):
     def __init__(self, *, size: Any = "auto", max_height: Any = AUTO_MAX_HEIGHT, grid: Any = 4, bins: Any = 8,
                  preset: str = "ultrafast", finest_scale: Any = 1, clip_len: Any = 16, blur: Any = 0,
                  cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "keep",
-                 deinterlace: str = "off", travel: Any = False, device: str | None = None) -> None:
+                 deinterlace: str = "off", travel: Any = False, light: str = "off",
+                 device: str | None = None) -> None:
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:
@@ -228,6 +250,9 @@ class MotionBackbone(Backbone):
         self.repeats = str(repeats)
         if self.repeats not in _REPEAT_MODES:
             raise ValueError(f"repeats must be one of {_REPEAT_MODES}, got {repeats!r}")
+        self.light = str(light)
+        if self.light not in _LIGHT_MODES:
+            raise ValueError(f"light must be one of {_LIGHT_MODES}, got {light!r}")
         self.deinterlace = str(deinterlace)
         if self.deinterlace not in _DEINTERLACE_MODES:
             raise ValueError(f"deinterlace must be one of {_DEINTERLACE_MODES}, got {deinterlace!r}")
@@ -445,6 +470,8 @@ class MotionBackbone(Backbone):
             self._cut_log.pairs += 1  # each pair is computed once: the count where clips come unplaced
             n_mag = len(MAGNITUDE_EDGES)
             return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True, None
+        if self.light == "local":  # after the cut test, which reads the frames as filmed
+            a, b = local_light(a), local_light(b)
         flow = self._flow_engine().calc(a, b, None)
         if self.stabilize:
             flow, b = self._steady(flow, a, b)
@@ -523,6 +550,8 @@ class MotionBackbone(Backbone):
                 + ("the top field alone (every other line, deinterlaced); " if self.deinterlace == "field" else "")
                 + ("per cell also a histogram of each pixel's net displacement over the clip (the flows summed, "
                    "per frame interval, the same edges); " if self.travel else "")
+                + (f"each frame divided by its local mean brightness (Gaussian sigma {LIGHT_SIGMA:.3g} of the height, "
+                   f"floor {LIGHT_FLOOR:g}) before flow and differences; " if self.light == "local" else "")
                 + f"OpenCV DIS flow ({self.preset}, finest "
                 f"scale {self.finest_scale}); "
                 f"{self.grid}x{self.grid} grid + whole frame; per cell {self.bins}-bin "
@@ -547,6 +576,8 @@ class MotionBackbone(Backbone):
             options["deinterlace"] = self.deinterlace
         if self.travel:  # named only when on, as the blur
             options["travel"] = True
+        if self.light != "off":  # named only when set, as the blur
+            options["light"] = self.light
         # named always, as the cuts: features written before it (off) differ where a camera moves
         options["stabilize"] = self.stabilize
         # named always: features written before the cut handling ("keep") differ on edited videos,
