@@ -52,7 +52,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-inplace --run-seeds 2  # anomalies that go nowhere
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-shadows --run-seeds 2  # cloud shadows drifting
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-light --part shadows|clean --run-seeds 2  # local light
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-light --run-seeds 2  # ... its confirmation
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-light --part clean|shadows --run-seeds 2
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py confirm-halfrate --run-seeds 2  # ... on real footage
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-deinterlace --run-seeds 2  # deinterlace=field
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py probe-flow --run-seeds 2  # flow at the full working size
@@ -1638,7 +1638,7 @@ def stage_dev_light(work: Path, run_seeds, part: str) -> dict:
     return _options_side_by_side(sets, run_seeds, "light", LIGHT_VARIANTS, "off")
 
 
-def stage_confirm_light(work: Path, run_seeds) -> dict:
+def stage_confirm_light(work: Path, run_seeds, part: str) -> dict:
     """After dev-light, if `light` "local" passed its rule: off and local on the confirmation footage:
     the clean real sets (UCSD Ped2 test 01-02 fitted on training 01-16 and alone; vtest-fresh,
     pieces 01-08 -> 09-16 and 09-16 alone), the demo generator's seeds 0-4 (transductive), and the
@@ -1648,13 +1648,16 @@ def stage_confirm_light(work: Path, run_seeds) -> dict:
     ships as the default if, with DUAD, (a) none of the four clean real sets loses more than 0.01
     against off, (b) the demo seeds' mean loses at most 0.003, (c) it is above off on at least four
     of the six sets with shadows, and (d) its events in normal videos over every set and run seed are
-    at most off's plus 2; else it stays an option."""
+    at most off's plus 2; else it stays an option. In two parts (`--part clean|shadows`), so that
+    two processes share the work."""
     def sets(variant):
-        yield from ped2_sets(work, variant)
-        yield from fresh_sets(work, variant)
-        demo = ("confirm", {}, None) if variant[0] == "default" else ("confirm-" + variant[0], variant[1], variant[2])
-        yield from demo_sets(work, (0, 1, 2, 3, 4), demo)
-        yield from camera_confirm_sets(work, "shadows", variant)
+        if part == "clean":
+            yield from ped2_sets(work, variant)
+            yield from fresh_sets(work, variant)
+            demo = ("confirm", {}, None) if variant[0] == "default" else ("confirm-" + variant[0], variant[1], variant[2])
+            yield from demo_sets(work, (0, 1, 2, 3, 4), demo)
+        else:
+            yield from camera_confirm_sets(work, "shadows", variant)
     return _options_side_by_side(sets, run_seeds, "light", LIGHT_VARIANTS, "off")
 
 
@@ -1996,12 +1999,12 @@ def main() -> None:
                     help="the sets the dev-size (ped2|far2|far3, default ped2), dev-fps (demo|far2, default "
                          "demo), dev-blur (clean|camera, default clean), dev-stabilize (clean|shake, default "
                          "clean), dev-calibrate (clean|foliage, default clean), check-multicam (confirm|dev, "
-                         "default confirm), dev-travel (foliage|clean, default foliage) or dev-light (shadows|clean, "
-                         "default shadows) stage measures")
+                         "default confirm), dev-travel (foliage|clean, default foliage), dev-light (shadows|clean, "
+                         "default shadows) or confirm-light (clean|shadows, default clean) stage measures")
     args = ap.parse_args()
     parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS,
              "dev-calibrate": CALIBRATE_PARTS, "check-multicam": MULTICAM_PARTS, "dev-travel": TRAVEL_PARTS,
-             "dev-light": LIGHT_PARTS}
+             "dev-light": LIGHT_PARTS, "confirm-light": ("clean", "shadows")}
     if args.stage in parts:
         args.part = args.part or parts[args.stage][0]
         if args.part not in parts[args.stage]:
@@ -2484,8 +2487,8 @@ def main() -> None:
                        "defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN at seed 0; the alarm "
                        "column is each method's default line summed over the run seeds. A probe: a lead for a "
                        "development round, no setting chosen on it."),
-        "confirm-light": (lambda: stage_confirm_light(args.workdir, tuple(range(args.run_seeds))),
-                          "video_confirm_light",
+        "confirm-light": (lambda: stage_confirm_light(args.workdir, tuple(range(args.run_seeds)), args.part),
+                          f"video_confirm_light_{args.part}",
                           "Video defaults: each frame divided by its local brightness, on the confirmation footage",
                           "The motion backbone's `light` off (the default) and local, on the confirmation footage: "
                           "UCSD Ped2 test 01-02 (fitted on training 01-16, and alone), vtest-fresh (pieces 01-08 -> "
