@@ -193,6 +193,14 @@ def stabilize_cost(root: Path, batch: int, repeats: int) -> dict:
     return rows
 
 
+def light_cost(root: Path, batch: int, repeats: int) -> dict:
+    """The motion backbone's `light` local (each frame of a pair divided by its local mean
+    brightness, a Gaussian blur and a division per frame, before the flow) against off, on the same
+    workload, interleaved, best of `repeats` each."""
+    best = interleaved_best({"off": {"light": "off"}, "local": {"light": "local"}}, root, batch, repeats)
+    return {**best, "ratio_local_over_off": round(best["local"]["seconds"] / best["off"]["seconds"], 3)}
+
+
 def _resolved_copy(src: Path, dst: Path) -> Path:
     """`src`'s links as a real folder tree (degrade_tree walks the tree it is given)."""
     import shutil
@@ -458,6 +466,8 @@ def main() -> None:
     parser.add_argument("--stabilize-cost", action="store_true",
                         help="only the motion backbone's stabilize against none, on still and shaken footage, "
                              "written to extract_stabilize.{json,md}")
+    parser.add_argument("--light-cost", action="store_true",
+                        help="only the motion backbone's light=local against off, written to extract_light.{json,md}")
     parser.add_argument("--reader-cost", action="store_true",
                         help="only PyAV's packet-by-packet reader against its plain decoding loop, written to "
                              "extract_reader.{json,md}")
@@ -469,6 +479,16 @@ def main() -> None:
                      "| video | frames | the reader before, s | packet by packet, s | packets / before |\n|---|---|---|---|---|\n"
                      + "".join(f"| {r['video']} | {r['frames']} | {r['plain']} | {r['packets']} | "
                                f"**{r['packets_over_plain']}** |\n" for r in cost["rows"]))
+        return
+    if args.light_cost:
+        with tempfile.TemporaryDirectory() as tmp:
+            cost = light_cost(workload(Path(tmp), args.copies), args.batch_size, args.repeats)
+        _write_check(args.out, "extract_light", "Each frame divided by its local brightness: what it costs", light_cost,
+                     cost, "| light | clips | seconds |\n|---|---|---|\n"
+                     + "".join(f"| {name} | {cost[name]['clips']} | {cost[name]['seconds']} |\n" for name in ("off", "local"))
+                     + f"\nlocal / off: **{cost['ratio_local_over_off']}**\n",
+                     lead="Workload: tree.avi, bikes.mp4, vtest.avi and UCSD Ped2 test 01, 02, repeated; backbone "
+                          "alone (decode not timed). ")
         return
     if args.stabilize_cost:
         with tempfile.TemporaryDirectory() as tmp:
