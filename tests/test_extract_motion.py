@@ -9,7 +9,7 @@ import pytest
 
 from extract.backbones import (BackboneUnavailable, available_backbones, get_backbone,
                                recorded_options, register_backbone)
-from extract.backbones.motion import MAGNITUDE_EDGES, MotionBackbone, camera_motion
+from extract.backbones.motion import MAGNITUDE_EDGES, MotionBackbone, camera_motion, local_light
 
 from _paths import shared
 
@@ -612,3 +612,10 @@ def test_light_local_reads_a_passing_shadow_as_no_motion_and_keeps_the_movers():
     assert normalised["hof"].sum() < 0.35 * as_filmed["hof"].sum()
     moving = global_cell(local.preprocess(moving_square(2)), local)["hof"]
     assert int(np.argmax(moving)) == 0 and moving[0] > 0
+    # each frame is normalised once for the pairs and clips that share it: the features are those of the
+    # frames normalised beforehand, overlapping clips and a fresh backbone alike
+    frames = np.stack([local.prepare_frame(f) for f in np.concatenate([clip, moving_square(2)])])
+    normalised_first = np.stack([local_light(f) for f in frames])
+    for start in (0, 8, 16):
+        np.testing.assert_array_equal(local.preprocess_prepared(frames[start:start + 16]),
+                                      MotionBackbone(size="96x96", grid=4).preprocess_prepared(normalised_first[start:start + 16]))

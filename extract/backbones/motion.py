@@ -272,6 +272,7 @@ class MotionBackbone(Backbone):
         self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         self._pair_cache: OrderedDict = OrderedDict()
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
+        self._lit_cache: OrderedDict = OrderedDict()  # frame key -> `local_light` (light "local")
         self._cut_log = CutLog("left out")  # the cuts found since `start_video`
         self._repeated = [0, -1]  # repeated frames counted since `start_video`, the last one's source index
         self._seen = [0, -1]  # sampled frames seen since `start_video`, the last one's source index
@@ -396,6 +397,7 @@ class MotionBackbone(Backbone):
         """A new video: its frame pairs share nothing with the last one's."""
         self._pair_cache.clear()
         self._sign_cache.clear()
+        self._lit_cache.clear()
         self._cut_log.start()
         self._repeated = [0, -1]
         self._seen = [0, -1]
@@ -439,12 +441,23 @@ class MotionBackbone(Backbone):
         hit = cache.get(key)
         if hit is None:
             cut = self.cuts == "skip" and is_cut_between(self._frame_sign(key_a, a), self._frame_sign(key_b, b))
+            if self.light == "local" and not cut:  # after the cut test, which reads the frames as filmed
+                a, b = self._lit(key_a, a), self._lit(key_b, b)
             hit = cache[key] = self._pair_stats(a, b, cut, span)
             while len(cache) > PAIR_CACHE:
                 cache.popitem(last=False)
         else:
             cache.move_to_end(key)
         return hit
+
+    def _lit(self, key: bytes, grey: np.ndarray) -> np.ndarray:
+        """`local_light`, once per frame: each frame is in two pairs, and in several clips."""
+        cache = self._lit_cache
+        if key not in cache:
+            cache[key] = local_light(grey)
+            while len(cache) > PAIR_CACHE + 1:
+                cache.popitem(last=False)
+        return cache[key]
 
     def _frame_sign(self, key: bytes, grey: np.ndarray):
         """`frame_sign`, once per frame: each frame is in two pairs, and in several clips."""
@@ -459,7 +472,8 @@ class MotionBackbone(Backbone):
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray | None]:
         """Sums over one frame pair, per cell (grid cells, then the whole frame): flow magnitude
         per orientation bin, moving-pixel counts per magnitude bin, |frame difference| / 255;
-        and `cut`, whether the pair lies across a scene cut (then the sums are zeros); with `travel`,
+        and `cut`, whether the pair lies across a scene cut (then the sums are zeros); with `light`
+        "local", `a` and `b` arrive divided by their local brightness (`_cached_pair`); with `travel`,
         the flow at half the working size (None without it, or across a cut). `span`: the
         frame intervals between `a` and `b` (frames lost between them, `_pair_spans`): the flow and
         the difference are divided by it, per interval as every other pair's."""
@@ -470,8 +484,6 @@ class MotionBackbone(Backbone):
             self._cut_log.pairs += 1  # each pair is computed once: the count where clips come unplaced
             n_mag = len(MAGNITUDE_EDGES)
             return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True, None
-        if self.light == "local":  # after the cut test, which reads the frames as filmed
-            a, b = local_light(a), local_light(b)
         flow = self._flow_engine().calc(a, b, None)
         if self.stabilize:
             flow, b = self._steady(flow, a, b)
@@ -591,6 +603,7 @@ class MotionBackbone(Backbone):
         state["_flow"] = None  # OpenCV objects do not pickle; workers build their own
         state["_pair_cache"] = OrderedDict()
         state["_sign_cache"] = OrderedDict()
+        state["_lit_cache"] = OrderedDict()
         state["_cut_log"] = CutLog("left out")
         state["_repeated"] = [0, -1]
         state["_seen"] = [0, -1]
