@@ -305,23 +305,33 @@ def shake_patch(frames: np.ndarray, a: int, b: int, rng: np.random.Generator, si
 INPLACE_AMPLITUDE = 1 / 8
 
 
-def make_ped2dev_inplace(training_frames: Path, out: Path, seed: int = 888) -> Path:
-    """Clips 09-16 where each anomaly goes nowhere: where people are in that stretch (the window of
-    most frame-to-frame change), a window a person high (perspective, as ped2dev-small) shakes in
-    place for 20-60 frames (`shake_patch`, +-1/8 of its side a frame). A check, not a development
-    set: every development set's anomalies travel. The fit clips are `make_ped2dev`'s. Returns the
-    labels."""
-    from fresh_scene import busiest_window
+def shake_where_people_move(frames: np.ndarray, a: int, b: int, rng: np.random.Generator, size_at,
+                            guess_row: int, rows: tuple[int, int]) -> np.ndarray:
+    """`shake_patch` over frames a..b-1 where people move in that stretch: a window a person high
+    (`size_at(row)`, first guessed at `guess_row`) whose top row lies within `rows` (its bottom row
+    at most rows[1]) and which holds the most frame-to-frame change, shaking by INPLACE_AMPLITUDE of
+    its side a frame."""
+    from fresh_scene import busiest_window  # fresh_scene imports this module
 
+    h, w = frames.shape[1:3]
+    guess = size_at(guess_row)
+    y, x = busiest_window(frames, a, b, guess, (rows[0], rows[1] - guess))
+    side = min(size_at(y + guess // 2), h - y, w - x)
+    amplitude = max(2, int(round(side * INPLACE_AMPLITUDE)))
+    return shake_patch(frames, a, b, rng, side, y, x, amplitude)
+
+
+def make_ped2dev_inplace(training_frames: Path, out: Path, seed: int = 888) -> Path:
+    """Clips 09-16 where each anomaly goes nowhere: where people are in that stretch, a window a
+    person high (perspective, as ped2dev-small) shakes in place for 20-60 frames
+    (`shake_where_people_move`). A check, not a development set: every development set's anomalies
+    travel. The fit clips are `make_ped2dev`'s. Returns the labels."""
     def inplace(frames, _kind, rng):
-        n, h, w = frames.shape[:3]
+        n, h = frames.shape[:2]
         a = int(rng.integers(n // 5, n // 2))
         b = min(n, a + int(rng.integers(20, 60)))
-        guess = perspective_side(h // 2, h)
-        y, x = busiest_window(frames, a, b, guess, (30, h - guess))
-        side = min(perspective_side(y + guess // 2, h), h - y, w - x)
-        amplitude = max(2, int(round(side * INPLACE_AMPLITUDE)))
-        return shake_patch(frames, a, b, rng, side, y, x, amplitude), a, b, "inplace"
+        frames = shake_where_people_move(frames, a, b, rng, lambda y: perspective_side(y, h), h // 2, (30, h))
+        return frames, a, b, "inplace"
 
     return _injected_eval(training_frames, out, seed, inplace)
 

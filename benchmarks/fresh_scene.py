@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dev_sets import (INPLACE_AMPLITUDE, PED2DEV_PLAN, _cross, _write_frames, fast_patch, perspective_side,
-                      read_video, shake_patch)
+from dev_sets import (PED2DEV_PLAN, _cross, _write_frames, fast_patch, perspective_side, read_video,
+                      shake_where_people_move)
 
 PIECE = 49
 HISTORY = tuple(f"{i:02d}" for i in range(1, 9))
@@ -100,15 +100,15 @@ def make_vtest_fresh(video: Path, out: Path, seed: int = 2026) -> Path:
 def make_vtest_inplace(video: Path, out: Path, seed: int = 2027) -> Path:
     """vtest-fresh's scored pieces (09-16; its history 01-08 is `make_vtest_fresh`'s) with anomalies
     that go nowhere instead: in each piece the plan marks anomalous, where people move in that
-    stretch, a window a person high shakes in place for 20-35 frames (`dev_sets.shake_patch`, +-1/8
-    of its side a frame: a struggle, someone waving or jumping). Writes `out/eval/NN` and
+    stretch, a window a person high shakes in place for 20-35 frames
+    (`dev_sets.shake_where_people_move`: a struggle, someone waving or jumping). Writes `out/eval/NN` and
     `out/labels.csv`; returns the labels. A check: nothing is chosen on it."""
     labels = out / "labels.csv"
     if labels.is_file():
         return labels
     rng = np.random.default_rng(seed)
     frames, _ = read_video(video)
-    h, w = frames.shape[1:3]
+    h = frames.shape[1]
     band = (int(BAND[0] * h), int(BAND[1] * h))
     rows = ["video,start,end,n_frames,category"]
     for i, name in enumerate(HISTORY + tuple(PED2DEV_PLAN)):
@@ -120,11 +120,8 @@ def make_vtest_inplace(video: Path, out: Path, seed: int = 2027) -> Path:
         else:
             a = int(rng.integers(PIECE // 5, PIECE // 2))
             b = min(PIECE, a + int(rng.integers(20, 36)))
-            guess = person_height((band[0] + band[1]) // 2, h)
-            y, x = busiest_window(piece, a, b, guess, (band[0], band[1] - guess))
-            side = min(person_height(y + guess // 2, h), h - y, w - x)
-            amplitude = max(2, int(round(side * INPLACE_AMPLITUDE)))
-            piece = shake_patch(piece, a, b, rng, side, y, x, amplitude)
+            piece = shake_where_people_move(piece, a, b, rng, lambda y: person_height(y, h), (band[0] + band[1]) // 2,
+                                            band)
             rows.append(f"{name},{a + 1},{b},{PIECE},inplace")
         _write_frames(out / "eval" / name, piece)
     labels.write_text("\n".join(rows) + "\n")
