@@ -403,6 +403,24 @@ def make_demo_far(seed: int, scale: int, out: Path, fps: float | None = None):
     return scored, history
 
 
+#: demo-busy (the check-busy stage): walkers appear this many times as often as in the demo (its
+#: spawn rate, 0.03 a frame): the scene at its rush hour
+BUSY_FACTOR = 3.0
+
+
+def make_demo_busy(seed: int, out: Path):
+    """demo-busy at `seed`: the demo's videos (four normal, one per event) drawn with BUSY_FACTOR
+    times the walkers, and a normal history of six as busy (seed 1000 + `seed`, as the demo
+    history's draws): (scored set, busy history). A check, not a development set."""
+    from videoad import synth
+    from videoad.cli.demo_cmd import DEMO_NORMAL
+
+    busy = synth.SceneConfig(spawn_rate=synth.SceneConfig().spawn_rate * BUSY_FACTOR)
+    scored = synth.generate(out / "data", n_normal=DEMO_NORMAL, seed=seed, cfg=busy)
+    history = synth.generate(out / "history", n_normal=6, events=(), seed=1000 + seed, cfg=busy)
+    return scored, history
+
+
 #: the several-cameras sets (check-multicam, camera_pictures.py): (background seed, canvas scale, video
 #: seed) per camera; development cameras at background seeds 3000+, confirmation cameras at 4000+
 DEV_CAMERAS = ((3000, 1, 20), (3001, 1, 21), (3002, 1, 22), (3003, 2, 23))
