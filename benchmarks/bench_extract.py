@@ -431,6 +431,11 @@ def learned_cut_cost(root: Path, repeats: int, backbone: str = "c3d") -> dict:
                                                     / (best["decode"] + best["preprocess"]), 3)}
 
 
+#: what `workload` holds, for the checks that time the backbone alone on it
+WORKLOAD_LEAD = ("Workload: tree.avi, bikes.mp4, vtest.avi and UCSD Ped2 test 01, 02, repeated; backbone alone "
+                 "(decode not timed). ")
+
+
 def _write_check(out: Path, name: str, title: str, measure, cost: dict, table: str, lead: str = "") -> None:
     """Write one single-question check (`--timing-cost`, `--opencv-threads`) as `name`.json and
     `name`.md: its title, the docstring of the function that measured it, the command, the table."""
@@ -487,8 +492,7 @@ def main() -> None:
                      cost, "| light | clips | seconds |\n|---|---|---|\n"
                      + "".join(f"| {name} | {cost[name]['clips']} | {cost[name]['seconds']} |\n" for name in ("off", "local"))
                      + f"\nlocal / off: **{cost['ratio_local_over_off']}**\n",
-                     lead="Workload: tree.avi, bikes.mp4, vtest.avi and UCSD Ped2 test 01, 02, repeated; backbone "
-                          "alone (decode not timed). ")
+                     lead=WORKLOAD_LEAD)
         return
     if args.stabilize_cost:
         with tempfile.TemporaryDirectory() as tmp:
@@ -498,8 +502,7 @@ def main() -> None:
                      + "".join(f"| {name} | {r['off']['clips']} | {r['off']['seconds']} | {r['on']['seconds']} | "
                                f"**{r['ratio_on_over_off']}** |\n" for name, r in cost.items()
                                if isinstance(r, dict) and "off" in r),
-                     lead="Workload: tree.avi, bikes.mp4, vtest.avi and UCSD Ped2 test 01, 02, repeated; backbone "
-                          "alone (decode not timed). ")
+                     lead=WORKLOAD_LEAD)
         return
     if args.opencv_threads:
         with tempfile.TemporaryDirectory() as tmp:

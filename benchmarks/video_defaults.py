@@ -1625,13 +1625,18 @@ def stage_dev_travel(work: Path, run_seeds, part: str) -> dict:
     real confirmation footage (clean and with leaves) and the demo's seeds 0-4, with its cost
     measured (`benchmarks/bench_extract.py`). It lost (docs/defaults.md, "Where the motion went"):
     no confirmation was run."""
+    def foliage(variant):
+        yield from camera_sets(work, "foliage", variant)
+        yield from camera_sets(work, "foliage", variant, history_effect="foliage-calm")
+    return _option_round(work, run_seeds, part, foliage, "travel", TRAVEL_VARIANTS, False)
+
+
+def _option_round(work: Path, run_seeds, part: str, effect_sets, option: str, variants, default) -> dict:
+    """A development round of a motion backbone option: `_options_side_by_side` on the clean
+    development sets (`part` "clean") or on the sets `effect_sets(variant)` yields (any other part)."""
     def sets(variant):
-        if part == "clean":
-            yield from clean_dev_sets(work, variant)
-        else:
-            yield from camera_sets(work, "foliage", variant)
-            yield from camera_sets(work, "foliage", variant, history_effect="foliage-calm")
-    return _options_side_by_side(sets, run_seeds, "travel", TRAVEL_VARIANTS, False)
+        yield from clean_dev_sets(work, variant) if part == "clean" else effect_sets(variant)
+    return _options_side_by_side(sets, run_seeds, option, variants, default)
 
 
 LIGHT_VARIANTS = (("default", {}, None), ("light-local", {"light": "local"}, None))
@@ -1655,13 +1660,10 @@ def stage_dev_light(work: Path, run_seeds, part: str) -> dict:
     confirmation on the real confirmation footage (Ped2 test, vtest-fresh: clean, and with shadows
     alike, against a clear day and alone) and the demo's seeds 0-4, by a reading written before it,
     with its cost measured."""
-    def sets(variant):
-        if part == "clean":
-            yield from clean_dev_sets(work, variant)
-        else:
-            yield from camera_sets(work, "shadows", variant)
-            yield from camera_sets(work, "shadows", variant, calm_history=True)
-    return _options_side_by_side(sets, run_seeds, "light", LIGHT_VARIANTS, "off")
+    def shadows(variant):
+        yield from camera_sets(work, "shadows", variant)
+        yield from camera_sets(work, "shadows", variant, calm_history=True)
+    return _option_round(work, run_seeds, part, shadows, "light", LIGHT_VARIANTS, "off")
 
 
 def stage_confirm_light(work: Path, run_seeds, part: str) -> dict:

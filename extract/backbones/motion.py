@@ -133,6 +133,16 @@ def _camera_design(height: int, width: int, step: int):
     return ys.ravel(), xs.ravel(), design, centre
 
 
+def _once_per_frame(cache: OrderedDict, key: bytes, grey: np.ndarray, compute):
+    """`compute(grey)` of a prepared frame, kept under its key for the frames that follow: each frame
+    is in two pairs, and in several clips; the cache holds one frame more than the pair cache."""
+    if key not in cache:
+        cache[key] = compute(grey)
+        while len(cache) > PAIR_CACHE + 1:
+            cache.popitem(last=False)
+    return cache[key]
+
+
 def local_light(grey: np.ndarray) -> np.ndarray:
     """`light` "local": a grey frame (uint8) divided by its local mean brightness (LIGHT_SIGMA, LIGHT_FLOOR),
     at mid grey: a multiplicative change of light smooth over more than the Gaussian's width, as
@@ -451,22 +461,12 @@ class MotionBackbone(Backbone):
         return hit
 
     def _lit(self, key: bytes, grey: np.ndarray) -> np.ndarray:
-        """`local_light`, once per frame: each frame is in two pairs, and in several clips."""
-        cache = self._lit_cache
-        if key not in cache:
-            cache[key] = local_light(grey)
-            while len(cache) > PAIR_CACHE + 1:
-                cache.popitem(last=False)
-        return cache[key]
+        """`local_light`, once per frame."""
+        return _once_per_frame(self._lit_cache, key, grey, local_light)
 
     def _frame_sign(self, key: bytes, grey: np.ndarray):
-        """`frame_sign`, once per frame: each frame is in two pairs, and in several clips."""
-        cache = self._sign_cache
-        if key not in cache:
-            cache[key] = frame_sign(grey)
-            while len(cache) > PAIR_CACHE + 1:
-                cache.popitem(last=False)
-        return cache[key]
+        """`frame_sign`, once per frame."""
+        return _once_per_frame(self._sign_cache, key, grey, frame_sign)
 
     def _pair_stats(self, a: np.ndarray, b: np.ndarray, cut: bool = False, span: int = 1
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray | None]:
