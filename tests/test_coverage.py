@@ -94,3 +94,50 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
     assert res.exit_code == 0 and "history never shows" not in res.output, res.output
     (group,) = json.loads((tmp_path / "scores4" / "run.json").read_text())["groups"]
     assert group["history_still_cells"] == [] and group["ignored_cells"] == [3]
+
+
+def test_activity_counts_the_pixels_that_moved_at_the_fast_edge_or_faster():
+    """The whole picture's share of pixels moving at 0.5 px/frame or faster: the slowest magnitude
+    bin (0.25-0.5, where a still picture's sensor noise lands) is left out; the cells' mean."""
+    attrs = {"backbone": "motion", "backbone_options": json.dumps({"bins": BINS})}
+    cells = np.zeros((2, 4, BINS + 7))
+    cells[0, :, BINS] = 0.9          # clip 0: slow shimmer everywhere
+    cells[1, 0, BINS + 1:BINS + 5] = 0.2  # clip 1: 80% of one cell moving at 0.5 px/frame or more
+    np.testing.assert_allclose(coverage.activity(cells, attrs), [0.0, 0.2])
+    np.testing.assert_allclose(coverage.moving_share(cells, attrs, 1.0)[1], [0.6, 0, 0, 0])
+    assert coverage.activity(cells, {"backbone": "c3d"}) is None
+
+
+def test_footage_far_busier_than_its_history_is_named(tmp_path):
+    """Fitted on a day's history, footage moving nearly everywhere (night noise, heavy rain) gets a
+    warning naming each such video and how much busier its median clip is; a video that only adds a
+    walker where the history moved (1.3x) gets none; the saved models repeat it; the report lists it."""
+    hist, new = tmp_path / "history", tmp_path / "new"
+    day = {0: 0.3, 1: 0.2, 2: 0.25}
+    for i in range(3):
+        motion_video(hist, f"cam/h{i}.avi", 40, day, seed=i)
+    motion_video(new, "cam/day.avi", 40, {**day, 3: 0.4}, seed=10)
+    motion_video(new, "cam/night.avi", 40, {c: 0.9 for c in range(4)}, seed=11)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(json.dumps({"mode": "pooled", "min_clips": 20, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "--fit-on", str(hist),
+                                   "--save-model", str(tmp_path / "models"), "-o", str(tmp_path / "scores")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    (group,) = json.loads((tmp_path / "scores" / "run.json").read_text())["groups"]
+    peak = group["history_activity_peak"]
+    assert 0.15 < peak < 0.19, peak  # 0.8 of 0.75 / 4 cells, the noise's 1.2 at most
+    (ratio,) = group["busier_than_history"].values()
+    assert list(group["busier_than_history"]) == ["cam/night.avi"] and 3.5 < ratio < 4.5, group
+    line = f"warning: group all: 1 video(s) move in far more of the picture than any clip of the history did (cam/night.avi ({ratio:.1f}x)"
+    assert line in res.output, res.output
+    res = CliRunner().invoke(cli, ["detect", str(new), "--model", str(tmp_path / "models"),
+                                   "-o", str(tmp_path / "scores-saved")], catch_exceptions=False)
+    assert res.exit_code == 0 and line in res.output, res.output
+    res = CliRunner().invoke(cli, ["report", str(tmp_path / "scores"), "-o", str(tmp_path / "report"), "--no-clips"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0 and "move in far more of the picture" in (tmp_path / "report" / "index.html").read_text()
+    # the same night footage as its own history: nothing to warn of
+    res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "--fit-on", str(new),
+                                   "-o", str(tmp_path / "scores-own")], catch_exceptions=False)
+    assert res.exit_code == 0 and "far more of the picture" not in res.output, res.output

@@ -607,6 +607,35 @@ def test_a_camera_moving_where_its_history_never_did_is_warned_of_once(tmp_path)
     assert events and all(e["unseen_cells"] == sorted(set(still) & set(e["cells"])) for e in events)
 
 
+def test_a_camera_filming_far_busier_than_its_history_is_warned_of_once(tmp_path):
+    """A model fitted with --fit-on on a day's history, then the same scene at night (a fifth of the
+    light and sensor noise): one `warning` record saying the picture moves far more than any history
+    clip did, once the window's median says so, and once per video; the day stream gets none."""
+    from videoad import coverage, video
+
+    scene = synth.SceneConfig(n_frames=160, fps=FPS, noise_sigma=0.0)
+    for i in range(2):
+        frames, _ = synth.render_video(None, seed=50 + i, cfg=scene)
+        synth.write_video(tmp_path / "history" / f"h{i}.avi", frames, FPS)
+    _extract(tmp_path / "history", tmp_path / "history-features")
+    video.fit_and_score(tmp_path / "history-features", tmp_path / "history-features",
+                        video.DetectConfig(mode="pooled", min_clips=20), save_models=tmp_path / "models")
+    wm = live.WatchModel.load(tmp_path / "models")
+    assert wm.model.info["history_activity_peak"] > 0
+    n = 16 * (coverage.WINDOW + 4)  # a window of clips and a few more
+    day, _ = synth.render_video(None, seed=52, cfg=synth.SceneConfig(n_frames=n, fps=FPS, noise_sigma=0.0))
+    noise = np.random.default_rng(0).normal(0, 10, day.shape)
+    night = np.clip(day * 0.2 + noise, 0, 255).astype(np.uint8)
+    out = tmp_path / "live"
+    live.watch([live.FramesSource("day", lambda: iter(day), fps=FPS),
+                live.FramesSource("night", lambda: iter(night), fps=FPS)], wm, out, live.WatchOptions())
+    warnings = [r for r in _of(_records(out), "warning") if "far more of the picture" in r["warning"]]
+    assert [w["source"] for w in warnings] == ["night"], warnings
+    ratio = float(re.search(r"\(night \(([0-9.]+)x\)", warnings[0]["warning"]).group(1))
+    assert ratio >= coverage.BUSIER
+    assert f"the last {coverage.WINDOW} clips" in warnings[0]["warning"]
+
+
 def test_a_camera_whose_view_changes_at_once_gets_a_scene_cut_record(cam, tmp_path):
     """The runner's video, its view switched at frame 120 (from there upside down and at half the
     light: another picture altogether): one `scene_cut` record at that frame, to the hooks as well;

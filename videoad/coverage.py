@@ -1,4 +1,5 @@
-"""Does a normal history cover the footage it scores? Grid cells it never shows moving.
+"""Does a normal history cover the footage it scores? Grid cells it never shows moving, and
+footage that moves far more than any of it.
 
 Why: on the one real scene no setting was chosen on (vtest-fresh, docs/defaults.md), the highest
 scores went to people crossing a lawn the 39-second history never showed anyone on; the detector
@@ -8,6 +9,15 @@ which the history never moved (`STILL`, at most 2% of its pixels in any history 
 clip does (`MOVING`, over 10%) is motion the history cannot vouch for. Both levels were read off
 vtest-fresh's history and the development sets' (none of which trips them); they only raise a
 warning and change no score.
+
+The second check is of the whole picture: night noise, rain, or another camera's footage moves in
+far more pixels than any clip of a day's history, and the detector then ranks conditions, not
+incidents (docs/defaults.md, the night and rain checks). A video whose typical clip (the median)
+moves in `BUSIER` times the share of pixels that the history's busiest clip moved in, counting
+pixels at `FAST_EDGE` px/frame or faster, is named. The level was read off the development sets
+(docs/defaults.md, "Footage unlike its history"): 1.19 at most where the history matched, 2.8 and
+more at night against a day's history. A busier hour than the history's (three times the walkers:
+1.0-1.7) and rain (to 1.7) stay under it: that is a limitation, not a warning.
 """
 from __future__ import annotations
 
@@ -20,11 +30,21 @@ import numpy as np
 STILL = 0.02
 #: a scored clip moves in a cell when more than this share of its pixels moved
 MOVING = 0.10
+#: a video is unlike its history when its median clip moves in this many times the share of pixels
+#: that the history's busiest clip moved in
+BUSIER = 2.0
+#: ... counting the pixels that moved at least this fast (px/frame, one of the magnitude edges):
+#: the slowest edge counts sensor noise in a still picture too
+FAST_EDGE = 0.5
+#: `videoad watch` reads the median over a video's latest this many clips (a file scored offline: all
+#: of it)
+WINDOW = 32
 
 
-def moving_share(cells: np.ndarray, attrs: Mapping) -> np.ndarray | None:
-    """(n_clips, n_cells) share of each cell's pixels that moved, for motion features (their
-    magnitude histogram follows the `bins` orientation values); None for any other backbone."""
+def moving_share(cells: np.ndarray, attrs: Mapping, edge: float | None = None) -> np.ndarray | None:
+    """(n_clips, n_cells) share of each cell's pixels that moved (at least `edge` px/frame, one of
+    the magnitude edges; None: the slowest), for motion features (their magnitude histogram follows
+    the `bins` orientation values); None for any other backbone."""
     if str(attrs.get("backbone", "")) != "motion" or cells is None:
         return None
     from extract.backbones.motion import MAGNITUDE_EDGES
@@ -35,7 +55,37 @@ def moving_share(cells: np.ndarray, attrs: Mapping) -> np.ndarray | None:
     cells = np.asarray(cells)
     if cells.ndim != 3 or cells.shape[2] < bins + len(MAGNITUDE_EDGES):
         return None
-    return cells[:, :, bins:bins + len(MAGNITUDE_EDGES)].sum(axis=2)
+    first = bins + (0 if edge is None else MAGNITUDE_EDGES.index(edge))
+    return cells[:, :, first:bins + len(MAGNITUDE_EDGES)].sum(axis=2)
+
+
+def activity(cells: np.ndarray, attrs: Mapping) -> np.ndarray | None:
+    """(n_clips,) share of the picture's pixels that moved at `FAST_EDGE` or faster in each clip
+    (the cells' mean: they tile the picture); None where the features do not say."""
+    share = moving_share(cells, attrs, FAST_EDGE)
+    return None if share is None else share.mean(axis=1)
+
+
+def history_peak(vids) -> float | None:
+    """The highest `activity` of any clip of the history `vids`; None when the features do not say."""
+    levels = [activity(v.cells, v.attrs) for v in vids]
+    if not levels or any(a is None for a in levels):
+        return None
+    return float(np.concatenate(levels).max())
+
+
+def busier_than_history(vids, peak: float | None) -> dict[str, float]:
+    """Per scored video whose median clip moves in at least `BUSIER` times the history's `peak`,
+    that ratio (two decimals; videos under it left out)."""
+    out = {}
+    for v in vids:
+        level = activity(v.cells, v.attrs)
+        if level is None or not len(level) or peak is None:
+            continue
+        ratio = float(np.median(level)) / max(peak, 1e-6)  # a history in which nothing moved: any motion counts
+        if ratio >= BUSIER:
+            out[v.key] = round(ratio, 2)
+    return out
 
 
 def still_cells(vids) -> list[int] | None:
@@ -68,11 +118,23 @@ def cell_names(cells: list[int], cols: int) -> str:
     return ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in cells)
 
 
+def busier_line(ratios: Mapping[str, float], where: str = "") -> str:
+    """The warning for videos `busier_than_history` named (`where`: what they are, for the reader)."""
+    names = ", ".join(f"{k} ({r:.1f}x)" for k, r in sorted(ratios.items())[:5])
+    more = f" and {len(ratios) - 5} more" if len(ratios) > 5 else ""
+    return (f"{where}{len(ratios)} video(s) move in far more of the picture than any clip of the history did "
+            f"({names}{more}, the median clip against the history's busiest): night, rain or another camera? "
+            "their scores then rank the conditions, not incidents (fit on a history filmed in them)")
+
+
 def warnings(groups) -> list[str]:
-    """One line per group whose scored clips move where its history never did (from run.json's
-    groups: `history_still_cells`, `moving_where_history_still`)."""
+    """One line per group whose scored clips move where its history never did, and one per group
+    with videos far busier than its history (from run.json's groups: `history_still_cells`,
+    `moving_where_history_still`, `busier_than_history`)."""
     lines = []
     for g in groups:
+        if g.get("busier_than_history"):
+            lines.append(busier_line(g["busier_than_history"], f"group {g['group']}: "))
         videos = g.get("moving_where_history_still") or {}
         if not videos:
             continue

@@ -19,6 +19,7 @@ import numpy as np
 
 from extract.clock import clock_after
 from extract.store import write_atomic
+from videoad import coverage
 from videoad.events import Event, EventTracker, cell_names, where_words
 from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import IMAGES, Recorder, SourceStats, WatchOptions, _iso, _r
@@ -219,6 +220,8 @@ class _Scorer:
         self.region = (0.0, 0.0, 1.0, 1.0)
         self._dropped_since, self._warned_at = 0, time.time()
         self._coverage_warned: set[str] = set()
+        self._busier_warned: set[str] = set()
+        self._levels: deque = deque()  # the current video's latest clips' activity (videoad.coverage)
         self._repeats_checked = False  # the current video's share of repeated frames compared (once)
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
@@ -238,6 +241,8 @@ class _Scorer:
         # cells the models' history never showed moving (videoad.coverage), warned of once per video
         self._still = list(wm.model.info.get("history_still_cells") or [])
         self._coverage_attrs = {"backbone": wm.extraction.get("backbone"), "backbone_options": wm.extraction.get("options")}
+        self._peak = wm.model.info.get("history_activity_peak")  # the history's busiest clip
+        self._levels = deque(maxlen=coverage.WINDOW)
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
@@ -581,6 +586,8 @@ class _Scorer:
         features, cells = self.backbone.forward_cells(np.stack([p[3] for p in batch]))
         if self._still and self.feed.name not in self._coverage_warned:
             self._check_coverage(cells, batch)
+        if self._peak is not None and self.feed.name not in self._busier_warned:
+            self._check_busier(cells, batch)
         with self.score_lock:
             cell_scores, clip_scores = self.wm.model.score_arrays(np.asarray(features), cells)
         now = time.time()
@@ -599,8 +606,6 @@ class _Scorer:
     def _check_coverage(self, cells, batch) -> None:
         """The first clip of a video that moves where the models' history never did: a `warning`
         record and a log line (once per video), as `videoad detect --fit-on` warns."""
-        from videoad import coverage
-
         share = coverage.moving_share(cells, self._coverage_attrs)
         if share is None:
             return
@@ -615,6 +620,31 @@ class _Scorer:
         log.warning("%s: %s", self.feed.name, problem)
         self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
                               "warning": problem, "at": _iso(time.time())})
+
+    def _check_busier(self, cells, batch) -> None:
+        """A video whose latest `coverage.WINDOW` clips move, at their median, in `coverage.BUSIER`
+        times the share of the picture the history's busiest clip moved in (night, rain, another
+        camera): a `warning` record and a log line (once per video), as `videoad detect --fit-on`
+        warns of the whole video."""
+        level = coverage.activity(cells, self._coverage_attrs)
+        if level is None:
+            return
+        if self._levels and self._levels[-1][0] != self.feed.name:
+            self._levels.clear()  # the previous video's clips
+        for row, value in enumerate(level):
+            self._levels.append((self.feed.name, float(value)))
+            if len(self._levels) < coverage.WINDOW:
+                continue
+            ratio = float(np.median([v for _, v in self._levels])) / max(self._peak, 1e-6)
+            if ratio >= coverage.BUSIER:
+                self._busier_warned.add(self.feed.name)
+                _, first, last = batch[row][:3]
+                problem = coverage.busier_line({self.feed.name: round(ratio, 2)},
+                                               f"up to frames {first}-{last}, the last {coverage.WINDOW} clips: ")
+                log.warning("%s: %s", self.feed.name, problem)
+                self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
+                                      "warning": problem, "at": _iso(time.time())})
+                return
 
     def _decide(self, item: tuple, score: float, decided_at: float | None = None) -> None:
         """One clip's final (smoothed) score into the records and the event rules; `decided_at`:

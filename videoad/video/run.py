@@ -18,7 +18,7 @@ from extract.backbones import recorded_options
 from extract.store import write_atomic
 from videoad import __version__
 from videoad.cameras import note_mixed, views_of
-from videoad.coverage import moving_where_still, still_cells
+from videoad.coverage import busier_than_history, history_peak, moving_where_still, still_cells
 from videoad.detector import registry
 from videoad.group_model import GroupModel
 from videoad.scores import ScoreSet, VideoScores
@@ -125,6 +125,9 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         if still is not None:  # a cell the user left out (`ignore_cells`) is scored nowhere: nothing to warn of
             ignored = set(model.layout.get("ignored_cells") or ())
             model.info["history_still_cells"] = [c for c in still if c not in ignored]
+        peak = history_peak(vids)  # how much of the picture its busiest clip moved in
+        if peak is not None:
+            model.info["history_activity_peak"] = round(peak, 6)
     return model, vids, cells, clips
 
 
@@ -179,6 +182,8 @@ def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], inf
             **model.layout}
     if info.get("history_still_cells"):
         info["moving_where_history_still"] = moving_where_still(vids, info["history_still_cells"])
+    if info.get("history_activity_peak") is not None:
+        info["busier_than_history"] = busier_than_history(vids, info["history_activity_peak"])
     return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold)}
 
 
