@@ -90,6 +90,38 @@ def test_per_camera_fits_each_camera_on_its_own(tmp_path):
     assert evaluate_scores(per_camera, ann).pooled.auroc > 0.95 > evaluate_scores(one_model, ann).pooled.auroc
 
 
+def test_one_model_on_a_history_names_scored_videos_of_a_camera_the_history_does_not_show(tmp_path):
+    """Pooled on the road camera's history: today's road video (another exposure) is that camera,
+    the stripes video is not; it is scored all the same, and named (run.json's `unknown_views`, the
+    warning line), by the fit and by the saved models alike. Per camera, it is left out instead."""
+    from videoad import coverage
+
+    hist, scored = tmp_path / "history", tmp_path / "scored"
+    for i in range(2):
+        fake_video(hist, f"road{i}.mp4", 60, seed=i, attrs=scene("road", i))
+    fake_video(scored, "road_today.mp4", 40, seed=30, attrs=scene("road", 30, gain=0.8))
+    fake_video(scored, "stripes_today.mp4", 40, seed=31, attrs=scene("stripes", 31))
+    pooled = video.DetectConfig(**{**CFG.__dict__, "mode": "pooled"})
+    models = tmp_path / "models"
+    for s in (video.fit_and_score(hist, scored, pooled, save_models=models), video.score(scored, models)):
+        assert sorted(v.video for v in s) == ["road_today.mp4", "stripes_today.mp4"]  # both scored
+        (group,) = s.groups
+        (sim,) = group["unknown_views"].values()
+        assert list(group["unknown_views"]) == ["stripes_today.mp4"] and sim < cameras.SAME_CAMERA
+        (line,) = coverage.warnings(s.groups)
+        assert line.startswith("group all: 1 video(s) show none of the history's camera views "
+                               f"(stripes_today.mp4 ({sim:.2f}): the best correlation")
+        assert coverage.video_notes("stripes_today.mp4", group) == [
+            f"shows none of the history's cameras (scene correlation {sim:.2f})"]  # the report's facts
+        assert coverage.video_notes("road_today.mp4", group) == []
+    # the history's own camera only: nothing to say
+    alike = video.fit_and_score(hist, hist, pooled)
+    assert "unknown_views" not in alike.groups[0] and coverage.warnings(alike.groups) == []
+    per_camera = video.fit_and_score(hist, scored, CFG)
+    assert [e["video"] for e in per_camera.meta["left_out"]] == ["stripes_today.mp4"]
+    assert all("unknown_views" not in g for g in per_camera.groups)
+
+
 def test_per_camera_on_a_history_scores_each_video_with_its_cameras_model(tmp_path):
     two_cameras(tmp_path / "history", history=True)
     scored = tmp_path / "scored"

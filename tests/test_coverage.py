@@ -78,6 +78,7 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
     page = (tmp_path / "report" / "index.html").read_text()
     assert "history coverage" in page
     assert page.count("history never moved here</span>") == len(events)
+    assert page.count("40 clip(s) move where the history never did") == 1  # the lawn video's facts
 
     (tmp_path / "usual").mkdir()
     motion_video(tmp_path / "usual", "cam/usual.avi", 40, {0: 0.3, 1: 0.2, 2: 0.25}, seed=10)
@@ -136,7 +137,10 @@ def test_footage_far_busier_than_its_history_is_named(tmp_path):
     assert res.exit_code == 0 and line in res.output, res.output
     res = CliRunner().invoke(cli, ["report", str(tmp_path / "scores"), "-o", str(tmp_path / "report"), "--no-clips"],
                              catch_exceptions=False)
-    assert res.exit_code == 0 and "move in far more of the picture" in (tmp_path / "report" / "index.html").read_text()
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert res.exit_code == 0 and "move in far more of the picture" in page  # the summary
+    # and the night video's own facts, under its timeline, alone
+    assert page.count(f"moves in {ratio:.1f}x the share of the picture of the history&#x27;s busiest clip") == 1
     # the same night footage as its own history: nothing to warn of
     res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "--fit-on", str(new),
                                    "-o", str(tmp_path / "scores-own")], catch_exceptions=False)

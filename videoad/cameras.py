@@ -255,6 +255,23 @@ def views_of(store, keys: Sequence[str]) -> dict[str, dict] | None:
     return views
 
 
+def unknown_views(store, keys: Sequence[str], views: Mapping[str, Mapping] | None) -> dict[str, float]:
+    """The videos `keys` whose scene picture matches none of a history's `views` (`views_of`), each
+    with its best correlation (two decimals): footage of another camera than the one a pooled or
+    per-category model learned, scored against that camera's normal. Videos without a picture,
+    and a history without views, say nothing."""
+    if not views:
+        return {}
+    pics, sizes, missing = _read_pictures(store, keys, unreadable={})
+    shown = [k for k in keys if k not in set(missing)]
+    out = {}
+    for key, pic, size in zip(shown, pics, sizes):
+        name, sim = match(pic, size, views)
+        if name is None:
+            out[key] = round(sim, 2)
+    return out
+
+
 def saved_cameras(groups: Mapping) -> dict[str, Mapping]:
     """Group -> its camera entry (`camera_pictures`' form) of a models.json's groups that keep one."""
     return {g: e["camera"] for g, e in groups.items()

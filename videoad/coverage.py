@@ -127,12 +127,26 @@ def busier_line(ratios: Mapping[str, float], where: str = "") -> str:
             "their scores then rank the conditions, not incidents (fit on a history filmed in them)")
 
 
+def unknown_view_line(sims: Mapping[str, float], where: str = "") -> str:
+    """The warning for videos `videoad.cameras.unknown_views` named."""
+    from videoad.cameras import SAME_CAMERA
+
+    names = ", ".join(f"{k} ({s:.2f})" for k, s in sorted(sims.items())[:5])
+    more = f" and {len(sims) - 5} more" if len(sims) > 5 else ""
+    return (f"{where}{len(sims)} video(s) show none of the history's camera views ({names}{more}: the best "
+            f"correlation of their scene picture, under {SAME_CAMERA:g}): they are scored against another camera's "
+            "normal (fit on their own camera's history; several cameras in one folder: --per-camera)")
+
+
 def warnings(groups) -> list[str]:
-    """One line per group whose scored clips move where its history never did, and one per group
-    with videos far busier than its history (from run.json's groups: `history_still_cells`,
-    `moving_where_history_still`, `busier_than_history`)."""
+    """One line per group with videos of a camera its history does not show, one per group with
+    videos far busier than its history, and one per group whose scored clips move where its
+    history never did (from run.json's groups: `unknown_views`, `busier_than_history`,
+    `history_still_cells`, `moving_where_history_still`)."""
     lines = []
     for g in groups:
+        if g.get("unknown_views"):
+            lines.append(unknown_view_line(g["unknown_views"], f"group {g['group']}: "))
         if g.get("busier_than_history"):
             lines.append(busier_line(g["busier_than_history"], f"group {g['group']}: "))
         videos = g.get("moving_where_history_still") or {}
@@ -143,3 +157,17 @@ def warnings(groups) -> list[str]:
                      f"{sum(videos.values())} scored clip(s) of {len(videos)} video(s) do: their scores and events "
                      "there may be ordinary activity the history did not cover (fit on footage that shows it)")
     return lines
+
+
+def video_notes(video: str, group: Mapping) -> list[str]:
+    """What the group's checks say of one scored video, for the report's facts under its timeline."""
+    notes = []
+    if video in (group.get("unknown_views") or {}):
+        notes.append(f"shows none of the history's cameras (scene correlation {group['unknown_views'][video]:.2f})")
+    if video in (group.get("busier_than_history") or {}):
+        notes.append(f"moves in {group['busier_than_history'][video]:.1f}x the share of the picture of the history's "
+                     "busiest clip (night, rain, another camera?)")
+    if video in (group.get("moving_where_history_still") or {}):
+        notes.append(f"{group['moving_where_history_still'][video]} clip(s) move where the history never did")
+    return notes
+

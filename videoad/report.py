@@ -253,7 +253,7 @@ def _cuts_fact(v: VideoScores) -> str:
 
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
-                   unit: str, ann, per_video_score, why: str = "") -> str:
+                   unit: str, ann, per_video_score, why: str = "", unlike: list[str] = ()) -> str:
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
@@ -279,6 +279,7 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
                      f"before ({done})")
     if v.start_time:  # extract.clock: the recording's start, so events are told by the clock too
         facts.append(f"recorded from {_e(v.start_time.replace('T', ' '))} (its {_e(v.start_time_from or '')})")
+    facts += [f"<span class=unseen>{_e(note)}</span>" for note in unlike]  # unlike its history (coverage)
     if v.decode_warnings:  # damaged frames filled in, a picture that changed size, ... (docs/extract.md)
         facts.append(f"extraction warned: {_e(v.decode_warnings)}")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
@@ -343,13 +344,15 @@ def build_report(
     (out / "timelines").mkdir(exist_ok=True)
     sections = []
     notes = {ve.video: ve.note for ve in events.videos}
+    groups_of = {g.get("group"): g for g in scores.groups}
     for v in ordered:
         ann = annotations.find(v.video) if annotations is not None else None
         rel = f"timelines/{stems[v.video]}.{fmt}"
         geo = draw_timeline(v, out / rel, events=events.of(v.video), annotation=ann, thumbnails=0, ylim=ylim,
                             unit=events.score_unit, source_root=source_root, title=False)
         sections.append(_video_section(v, sids[v.video], rel, geo, events.of(v.video), media, events.score_unit,
-                                       ann, per_video.get(v.video), notes.get(v.video, "")))
+                                       ann, per_video.get(v.video), notes.get(v.video, ""),
+                                       coverage.video_notes(v.video, groups_of.get(v.group, {}))))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"

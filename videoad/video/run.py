@@ -17,7 +17,7 @@ import numpy as np
 from extract.backbones import recorded_options
 from extract.store import write_atomic
 from videoad import __version__
-from videoad.cameras import note_mixed, views_of
+from videoad.cameras import note_mixed, unknown_views, views_of
 from videoad.coverage import busier_than_history, history_peak, moving_where_still, still_cells
 from videoad.detector import registry
 from videoad.group_model import GroupModel
@@ -281,7 +281,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     model_dir = _model_dir(save_models, cfg)
-    plan, records = [], []
+    plan, records, history_views = [], [], {}
     for g, keys in groups.items():
         fit_keys = fit_groups.get(g)
         rec = {"group": g, "videos": keys, "n_clips": sum(counts[k] for k in keys)}
@@ -297,6 +297,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                 raise ValueError(f"{features} was not extracted as the history {history} was (group {g!r}): "
                                  + "; ".join(problems) + ". Extract both with the same settings.")
             _note_repeats(rec, fitted, attrs)
+            if known is None:  # pooled or per-category: one model per group, whatever camera a video shows
+                _note_views(rec, store, keys, history_views.setdefault(g, views_of(fit_store, fit_keys)))
             rec.update(status="scored", history_videos=len(fit_keys))
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
                                                                asdict(cfg), _prefix(model_dir, g)), g))
@@ -311,8 +313,20 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results},
                      known and {r["group"]: known[r["group"]] for r in results},
-                     {r["group"]: views_of(fit_store, fit_groups[r["group"]]) for r in results})
+                     {r["group"]: history_views[r["group"]] if r["group"] in history_views
+                      else views_of(fit_store, fit_groups[r["group"]]) for r in results})
     return scoreset
+
+
+def _note_views(rec: dict, store, keys: list[str], views) -> None:
+    """`unknown_views` of a group's scored videos against its history's (or saved model's) views:
+    in the group's record (run.json's `unknown_views`) and a warning; scored anyway, as the
+    cameras' note."""
+    unknown = unknown_views(store, keys, views)
+    if unknown:
+        rec["unknown_views"] = unknown
+        log.warning("group %r: %d video(s) show none of the history's camera views (%s)", rec["group"], len(unknown),
+                    _some([f"{k}: {v:.2f}" for k, v in unknown.items()]))
 
 
 def _record(group: str, keys: list[str], counts: Mapping[str, int], cfg: DetectConfig) -> dict:
@@ -627,6 +641,8 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
                                  f"(group {g!r}): " + "; ".join(problems) + ". Extract it with the same settings.")
             if fitted:
                 _note_repeats(rec, fitted, attrs)
+            if cfg.mode != "per-camera":
+                _note_views(rec, store, keys, models[model_group].get("views"))
             rec.update(status="scored", model_group=model_group)
             plan.append(_task(str(models[model_group].get("detector", cfg.detector)), _score_group,
                               (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job), g))
