@@ -6,6 +6,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD
 
@@ -106,6 +107,9 @@ def test_activity_counts_the_pixels_that_moved_at_the_fast_edge_or_faster():
     cells[1, 0, BINS + 1:BINS + 5] = 0.2  # clip 1: 80% of one cell moving at 0.5 px/frame or more
     np.testing.assert_allclose(coverage.activity(cells, attrs), [0.0, 0.2])
     np.testing.assert_allclose(coverage.moving_share(cells, attrs, 1.0)[1], [0.6, 0, 0, 0])
+    # against a history in which next to nothing moved, the ratio stays finite
+    assert coverage.busier_ratio(0.05, 0.0) == pytest.approx(0.05 / coverage.PEAK_FLOOR)
+    assert coverage.busier_ratio(0.05, 0.02) == pytest.approx(2.5)
     assert coverage.activity(cells, {"backbone": "c3d"}) is None
 
 

@@ -39,6 +39,9 @@ FAST_EDGE = 0.5
 #: `videoad watch` reads the median over a video's latest this many clips (a file scored offline: all
 #: of it)
 WINDOW = 32
+#: the history's busiest clip counts as at least this share (a history in which next to nothing
+#: moved: footage is compared with a tenth of a percent of the picture, not with zero)
+PEAK_FLOOR = 0.001
 
 
 def moving_share(cells: np.ndarray, attrs: Mapping, edge: float | None = None) -> np.ndarray | None:
@@ -74,6 +77,11 @@ def history_peak(vids) -> float | None:
     return float(np.concatenate(levels).max())
 
 
+def busier_ratio(median: float, peak: float) -> float:
+    """A median clip's activity over the history's busiest (floored at `PEAK_FLOOR`)."""
+    return median / max(peak, PEAK_FLOOR)
+
+
 def busier_than_history(vids, peak: float | None) -> dict[str, float]:
     """Per scored video whose median clip moves in at least `BUSIER` times the history's `peak`,
     that ratio (two decimals; videos under it left out)."""
@@ -82,7 +90,7 @@ def busier_than_history(vids, peak: float | None) -> dict[str, float]:
         level = activity(v.cells, v.attrs)
         if level is None or not len(level) or peak is None:
             continue
-        ratio = float(np.median(level)) / max(peak, 1e-6)  # a history in which nothing moved: any motion counts
+        ratio = busier_ratio(float(np.median(level)), peak)
         if ratio >= BUSIER:
             out[v.key] = round(ratio, 2)
     return out

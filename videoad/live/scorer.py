@@ -635,7 +635,7 @@ class _Scorer:
             self._levels.append((self.feed.name, float(value)))
             if len(self._levels) < coverage.WINDOW:
                 continue
-            ratio = float(np.median([v for _, v in self._levels])) / max(self._peak, 1e-6)
+            ratio = coverage.busier_ratio(float(np.median([v for _, v in self._levels])), self._peak)
             if ratio >= coverage.BUSIER:
                 self._busier_warned.add(self.feed.name)
                 _, first, last = batch[row][:3]
