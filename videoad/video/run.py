@@ -319,14 +319,12 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
 
 
 def _note_views(rec: dict, store, keys: list[str], views) -> None:
-    """`unknown_views` of a group's scored videos against its history's (or saved model's) views:
-    in the group's record (run.json's `unknown_views`) and a warning; scored anyway, as the
-    cameras' note."""
+    """`unknown_views` of a group's scored videos against its history's (or saved model's) views,
+    in the group's record (run.json's `unknown_views`; `videoad.coverage.warnings` words it for the
+    command line and the report); scored anyway, as the cameras' note."""
     unknown = unknown_views(store, keys, views)
     if unknown:
         rec["unknown_views"] = unknown
-        log.warning("group %r: %d video(s) show none of the history's camera views (%s)", rec["group"], len(unknown),
-                    _some([f"{k}: {v:.2f}" for k, v in unknown.items()]))
 
 
 def _record(group: str, keys: list[str], counts: Mapping[str, int], cfg: DetectConfig) -> dict:
