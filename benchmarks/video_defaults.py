@@ -795,6 +795,75 @@ def stage_check_daynight(work: Path, run_seeds) -> dict:
     return {"rows": [], "daynight": rows}
 
 
+def _split_stores(work: Path, part: str) -> list:
+    """The stores check-split reads, as (name, holds day and night, store): part dev, the fitted
+    footage of every development set (the scored videos of the transductive ones, the histories of
+    the inductive ones), check-camera's through each effect, check-busy's, and the four
+    check-daynight folders; part confirm, the alarm confirmation's (the same two kinds), then the
+    real footage, Ped2 (test 01-02, and training 01-16) and vtest-fresh (pieces 09-16), by day and
+    at night (check-night's effect) in one folder."""
+    from videoad.datasets.annotations import Annotations
+
+    out = []
+
+    def add(sets):
+        for name, protocol, fit, feats, _ in sets:
+            out.append((name + (" (its history)" if protocol == "inductive" else ""), False,
+                        fit if protocol == "inductive" else feats))
+
+    if part == "dev":
+        add(alarm_dev_sets(work))
+        for effect in UNLIKE_EFFECTS:
+            add(camera_sets(work, effect))
+        for seed in dev_sets.DEV_HISTORY_SEEDS:
+            root = work / f"demo-busy{seed}"
+            out += [(f"demo seed {seed} busy", False, root / "features"),
+                    (f"demo seed {seed} busy (its history)", False, root / "history-features")]
+        out += [(f"{label} by day and at night", True, work / "together" / label / "features")
+                for label in ("demo-seed-10", "demo-seed-11", "demo-seed-12", "ped2dev-transductive")]
+    else:
+        add(alarm_confirm_sets(work, "transductive") + alarm_confirm_sets(work, "inductive"))
+        night = {name: (fit, feats) for name, protocol, fit, feats, _ in camera_confirm_sets(work, "night")
+                 if protocol == "inductive" and "calm" not in name}
+        (ped2_fit, ped2_feats), (vtest_fit, vtest_feats) = night.values()
+        none = Annotations()
+        for label, day_store, night_store in (
+                ("ped2-test", work / "ped2" / "testing", ped2_feats),
+                ("ped2-training", work / "ped2" / "training", ped2_fit),
+                ("vtest-fresh", work / "vtest-fresh" / "eval-default", vtest_feats)):
+            feats, _ = _together(work, label, [("day", day_store, none), ("night", night_store, none)])
+            out.append((f"{label} by day and at night", True, feats))
+    return out
+
+
+def stage_check_split(work: Path, part: str) -> dict:
+    """After check-daynight (one fit over a camera's day and night: its alarm line missed the day's
+    anomalies): `videoad.coverage.activity_split` on the footage each set's model is fitted on, from
+    the features alone: the widest ratio between neighbouring videos' median activity with two
+    videos or more on each side, and whether it names the group (at 2x). Part dev: where the level
+    was read (one level of activity: the widest gap 1.78 at most over every store of the working
+    folder, the confirmation's among them; day and night together: 2.88-8.03). Part confirm:
+    reading written and committed before its run: the level holds if no confirmation store of one
+    level is named and every folder of real footage by day and at night is, its night videos the
+    busier part."""
+    from extract.store import FeatureStore
+    from videoad import coverage
+
+    rows = []
+    for name, mixed, root in _split_stores(work, part):
+        store = FeatureStore(root)
+        vids = [store.load(key, cells=True) for key in store.keys()]
+        levels = sorted(float(np.median(coverage.activity(v.cells, v.attrs))) for v in vids)
+        gaps = [coverage.busier_ratio(levels[i], levels[i - 1])
+                for i in range(coverage.MIN_SIDE, len(levels) - coverage.MIN_SIDE + 1)]
+        split = coverage.activity_split(vids)
+        rows.append({"set": name, "footage": "day and night" if mixed else "one level", "videos": len(vids),
+                     "widest": round(max(gaps), 2) if gaps else None, "named": bool(split),
+                     "busier": split["busier"] if split else []})
+        print(f"{name}: {rows[-1]}", flush=True)
+    return {"rows": [], "split": rows}
+
+
 def stage_check_night(work: Path, run_seeds) -> dict:
     """After the light check of the scene pictures (camera_pictures.py light): what less light does
     to detection. The check-camera sets as filmed and through `dev_sets.camera_effect`'s night (gain
@@ -2113,6 +2182,12 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
                   "|---|---|---|---|---|---|"]
         lines += [f"| {r['set']} | {r['method']} | {cell(r['day alone'])} | {cell(r['together'], 'day')} | "
                   f"{cell(r['night alone'])} | {cell(r['together'], 'night')} |" for r in result["daynight"]]
+    if result.get("split"):  # check-split: activity_split's reading, no fit
+        lines += ["| footage a model is fitted on | kind | videos | widest ratio between neighbours (two or more "
+                  "videos each side) | named | the busier part |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['set']} | {r['footage']} | {r['videos']} | "
+                  f"{'' if r['widest'] is None else format(r['widest'], '.2f')} | {'yes' if r['named'] else 'no'} | "
+                  f"{', '.join(r['busier'][:4]) + (' ...' if len(r['busier']) > 4 else '')} |" for r in result["split"]]
     if result.get("unlike"):  # check-unlike: the coverage warning's reading, no fit
         lines += ["| set | history | videos | history's busiest clip (share of the picture moving) | "
                   "median clip / that: min, median, max over the videos | videos named |", "|---|---|---|---|---|---|"]
@@ -2169,7 +2244,7 @@ def main() -> None:
                                       "confirm-halfrate", "check-deinterlace", "probe-flow", "dev-flow",
                                       "dev-travel", "check-inplace", "check-shadows",
                                       "dev-light", "confirm-light", "check-busy", "check-unlike",
-                                      "check-daynight"])
+                                      "check-daynight", "check-split"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -2186,12 +2261,13 @@ def main() -> None:
                          "demo), dev-blur (clean|camera, default clean), dev-stabilize (clean|shake, default "
                          "clean), dev-calibrate (clean|foliage, default clean), check-multicam (confirm|dev, "
                          "default confirm), dev-travel (foliage|clean, default foliage), dev-light (shadows|clean, "
-                         "default shadows), confirm-light (clean|shadows, default clean) or check-unlike (dev|confirm, "
-                         "default dev) stage measures")
+                         "default shadows), confirm-light (clean|shadows, default clean), check-unlike or check-split "
+                         "(dev|confirm, default dev) stage measures")
     args = ap.parse_args()
     parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS,
              "dev-calibrate": CALIBRATE_PARTS, "check-multicam": MULTICAM_PARTS, "dev-travel": TRAVEL_PARTS,
-             "dev-light": LIGHT_PARTS, "confirm-light": ("clean", "shadows"), "check-unlike": UNLIKE_PARTS}
+             "dev-light": LIGHT_PARTS, "confirm-light": ("clean", "shadows"), "check-unlike": UNLIKE_PARTS,
+             "check-split": UNLIKE_PARTS}
     if args.stage in parts:
         args.part = args.part or parts[args.stage][0]
         if args.part not in parts[args.stage]:
@@ -2712,6 +2788,19 @@ def main() -> None:
                        "Reading written and committed before the run: a loss over 0.05 against the quiet scene on its "
                        "quiet history, or events in normal videos where the quiet scene gave none, is a limitation "
                        "to state. A check: nothing is chosen on it."),
+        "check-split": (lambda: stage_check_split(args.workdir, args.part),
+                        f"video_check_split_{args.part}",
+                        "Video defaults: one model over two levels of activity (a check of its warning)",
+                        "The footage each set's model is fitted on (the scored videos of a transductive set, the "
+                        "history of an inductive one), from its features alone: `videoad.coverage.activity_split`, "
+                        "the widest ratio between neighbouring videos' median activity (the share of the picture "
+                        "moving at 0.5 px/frame or faster) with two videos or more on each side, and whether it names "
+                        "the group (at 2x). Part dev: the development sets, check-camera's effects, check-busy's, and "
+                        "check-daynight's four folders of one camera by day and at night. Part confirm: the alarm "
+                        "confirmation's sets, and the real footage (Ped2 test and training, vtest-fresh) by day and at "
+                        "night in one folder. Reading written and committed before the confirm run: the level holds if "
+                        "no confirmation store of one level is named and every real day-and-night folder is, its night "
+                        "videos the busier part."),
         "check-daynight": (lambda: stage_check_daynight(args.workdir, tuple(range(args.run_seeds))),
                            "video_check_daynight",
                            "Video defaults: one camera by day and at night in one folder, no history (a check)",

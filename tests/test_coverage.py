@@ -149,3 +149,43 @@ def test_footage_far_busier_than_its_history_is_named(tmp_path):
     res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "--fit-on", str(new),
                                    "-o", str(tmp_path / "scores-own")], catch_exceptions=False)
     assert res.exit_code == 0 and "far more of the picture" not in res.output, res.output
+
+
+def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
+    """Fitted without a history on a folder holding two day videos and two night ones (motion
+    nearly everywhere): the group's fitted footage splits into two levels, the night videos named
+    with the ratio (command line, run.json's `activity_split`, the report's video facts). One night
+    video among day ones is a quiet-or-busy hour, not a condition: nothing; nor four day videos."""
+    day = {0: 0.3, 1: 0.2, 2: 0.25}
+    night = {c: 0.9 for c in range(4)}
+    both, one, none = tmp_path / "both", tmp_path / "one", tmp_path / "none"
+    for i in range(2):
+        motion_video(both, f"cam/day{i}.avi", 40, day, seed=i)
+        motion_video(both, f"cam/night{i}.avi", 40, night, seed=10 + i)
+    for i in range(3):
+        motion_video(one, f"cam/day{i}.avi", 40, day, seed=i)
+    motion_video(one, "cam/night0.avi", 40, night, seed=10)
+    for i in range(4):
+        motion_video(none, f"cam/day{i}.avi", 40, day, seed=i)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(json.dumps({"mode": "pooled", "min_clips": 20, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    res = CliRunner().invoke(cli, ["detect", str(both), "--config", str(cfg), "-o", str(tmp_path / "s-both")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    (group,) = json.loads((tmp_path / "s-both" / "run.json").read_text())["groups"]
+    split = group["activity_split"]
+    assert split["busier"] == ["cam/night0.avi", "cam/night1.avi"] and split["quieter"] == 2, split
+    assert 3.5 < split["ratio"] < 5.0, split  # 0.72 of the picture against 0.15
+    assert (f"warning: group all: the footage its model was fitted on mixes two levels of activity: 2 video(s) "
+            f"(cam/night0.avi, cam/night1.avi) move in {split['ratio']:.1f}x the share of the picture of the other 2") \
+        in res.output, res.output
+    res = CliRunner().invoke(cli, ["report", str(tmp_path / "s-both"), "-o", str(tmp_path / "report"), "--no-clips"],
+                             catch_exceptions=False)
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert res.exit_code == 0 and page.count("among the busier of two levels of activity") == 2
+    for folder in (one, none):
+        res = CliRunner().invoke(cli, ["detect", str(folder), "--config", str(cfg), "-o", str(tmp_path / f"s-{folder.name}")],
+                                 catch_exceptions=False)
+        assert res.exit_code == 0 and "two levels of activity" not in res.output, res.output
+        (group,) = json.loads((tmp_path / f"s-{folder.name}" / "run.json").read_text())["groups"]
+        assert "activity_split" not in group

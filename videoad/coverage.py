@@ -39,6 +39,11 @@ FAST_EDGE = 0.5
 #: `videoad watch` reads the median over a video's latest this many clips (a file scored offline: all
 #: of it)
 WINDOW = 32
+#: a group's fitted videos mix two levels of activity when, sorted by their median clip's activity,
+#: two neighbours are this many times apart ...
+SPLIT = 2.0
+#: ... with at least this many videos on each side (one quiet video is a quiet hour, not a condition)
+MIN_SIDE = 2
 #: the history's busiest clip counts as at least this share (a history in which next to nothing
 #: moved: footage is compared with a tenth of a percent of the picture, not with zero)
 PEAK_FLOOR = 0.001
@@ -78,7 +83,8 @@ def history_peak(vids) -> float | None:
 
 
 def busier_ratio(median: float, peak: float) -> float:
-    """A median clip's activity over the history's busiest (floored at `PEAK_FLOOR`)."""
+    """A median clip's activity over the history's busiest, or over another level (floored at
+    `PEAK_FLOOR`)."""
     return median / max(peak, PEAK_FLOOR)
 
 
@@ -94,6 +100,30 @@ def busier_than_history(vids, peak: float | None) -> dict[str, float]:
         if ratio >= BUSIER:
             out[v.key] = round(ratio, 2)
     return out
+
+
+def activity_split(vids) -> dict | None:
+    """Whether the videos one model is fitted on fall into two levels of activity (the same camera
+    by day and at night, a quiet and a busy camera): sorted by their median clip's `activity`, the
+    widest ratio between neighbours, when it is at least `SPLIT` with `MIN_SIDE` videos or more on
+    each side: the busier videos and that ratio. One model and one alarm line over both lose the
+    quieter part's events (docs/defaults.md, "One camera by day and at night"). None otherwise, or
+    where the features do not say."""
+    levels = []
+    for v in vids:
+        level = activity(v.cells, v.attrs)
+        if level is None or not len(level):
+            return None
+        levels.append((float(np.median(level)), v.key))
+    levels.sort()
+    best = None
+    for i in range(MIN_SIDE, len(levels) - MIN_SIDE + 1):
+        ratio = busier_ratio(levels[i][0], levels[i - 1][0])
+        if ratio >= SPLIT and (best is None or ratio > best[0]):
+            best = (ratio, i)
+    if best is None:
+        return None
+    return {"busier": sorted(k for _, k in levels[best[1]:]), "quieter": best[1], "ratio": round(best[0], 2)}
 
 
 def still_cells(vids) -> list[int] | None:
@@ -146,13 +176,26 @@ def unknown_view_line(sims: Mapping[str, float], where: str = "") -> str:
             "normal (fit on their own camera's history; several cameras in one folder: --per-camera)")
 
 
+def split_line(split: Mapping, where: str = "") -> str:
+    """The warning for a group whose fitted footage `activity_split` divides."""
+    busier = split["busier"]
+    names = ", ".join(busier[:5]) + (f" and {len(busier) - 5} more" if len(busier) > 5 else "")
+    return (f"{where}the footage its model was fitted on mixes two levels of activity: {len(busier)} video(s) "
+            f"({names}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
+            "(night and day? a busy and a quiet camera?); one model and one alarm line over both lose the quieter "
+            "footage's events: fit them apart (a folder or category each)")
+
+
 def warnings(groups) -> list[str]:
-    """One line per group with videos of a camera its history does not show, one per group with
-    videos far busier than its history, and one per group whose scored clips move where its
-    history never did (from run.json's groups: `unknown_views`, `busier_than_history`,
+    """One line per group whose fitted footage mixes two levels of activity, one per group with
+    videos of a camera its history does not show, one per group with videos far busier than its
+    history, and one per group whose scored clips move where its history never did (from
+    run.json's groups: `activity_split`, `unknown_views`, `busier_than_history`,
     `history_still_cells`, `moving_where_history_still`)."""
     lines = []
     for g in groups:
+        if g.get("activity_split"):
+            lines.append(split_line(g["activity_split"], f"group {g['group']}: "))
         if g.get("unknown_views"):
             lines.append(unknown_view_line(g["unknown_views"], f"group {g['group']}: "))
         if g.get("busier_than_history"):
@@ -170,6 +213,9 @@ def warnings(groups) -> list[str]:
 def video_notes(video: str, group: Mapping) -> list[str]:
     """What the group's checks say of one scored video, for the report's facts under its timeline."""
     notes = []
+    split = group.get("activity_split") or {}
+    if video in split.get("busier", ()):
+        notes.append(f"among the busier of two levels of activity its model was fitted on ({split['ratio']:.1f}x)")
     if video in (group.get("unknown_views") or {}):
         notes.append(f"shows none of the history's cameras (scene correlation {group['unknown_views'][video]:.2f})")
     if video in (group.get("busier_than_history") or {}):

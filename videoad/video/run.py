@@ -18,7 +18,7 @@ from extract.backbones import recorded_options
 from extract.store import write_atomic
 from videoad import __version__
 from videoad.cameras import note_mixed, unknown_views, views_of
-from videoad.coverage import busier_than_history, history_peak, moving_where_still, still_cells
+from videoad.coverage import activity_split, busier_than_history, history_peak, moving_where_still, still_cells
 from videoad.detector import registry
 from videoad.group_model import GroupModel
 from videoad.scores import ScoreSet, VideoScores
@@ -120,6 +120,9 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         threads=config.threads_per_job, kind=kind, smooth=float(config.smooth),
         held_out=history and config.history_line == "held-out",
         line_from="fitted" if history else config.line_from)
+    split = activity_split(vids) if model.layout["level"] == "cell" else None
+    if split:  # two levels of activity under one model (day and night): its alarm line serves neither
+        model.info["activity_split"] = split
     if history and model.layout["level"] == "cell":
         still = still_cells(vids)  # what the history never shows moving (motion features only)
         if still is not None:  # a cell the user left out (`ignore_cells`) is scored nowhere: nothing to warn of
