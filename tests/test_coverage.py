@@ -189,3 +189,14 @@ def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
         assert res.exit_code == 0 and "two levels of activity" not in res.output, res.output
         (group,) = json.loads((tmp_path / f"s-{folder.name}" / "run.json").read_text())["groups"]
         assert "activity_split" not in group
+    # a few near-still videos among a category of many: under a tenth of it on the quiet side, nothing said
+    class V:
+        def __init__(self, key, share):
+            self.key, self.attrs = key, {"backbone": "motion", "backbone_options": json.dumps({"bins": BINS})}
+            self.cells = np.zeros((3, 4, BINS + 7))
+            self.cells[:, :, BINS + 1] = share
+
+    many = [V(f"still{i}", 0.0001) for i in range(2)] + [V(f"cam{i}", 0.05 + 0.001 * i) for i in range(28)]
+    assert coverage.activity_split(many) is None
+    tenth = [V(f"still{i}", 0.0001) for i in range(4)] + many[2:]  # four of thirty-two: over a tenth
+    assert coverage.activity_split(tenth)["quieter"] == 4

@@ -22,6 +22,7 @@ more at night against a day's history. A busier hour than the history's (three t
 from __future__ import annotations
 
 import json
+import math
 from typing import Mapping
 
 import numpy as np
@@ -44,6 +45,9 @@ WINDOW = 32
 SPLIT = 2.0
 #: ... with at least this many videos on each side (one quiet video is a quiet hour, not a condition)
 MIN_SIDE = 2
+#: ... and at least this share of them: a few near-still videos among a category of many cameras
+#: barely move its alarm line (a robust statistic), so they are not what the warning is for
+MIN_SIDE_SHARE = 0.1
 #: the history's busiest clip counts as at least this share (a history in which next to nothing
 #: moved: footage is compared with a tenth of a percent of the picture, not with zero)
 PEAK_FLOOR = 0.001
@@ -105,8 +109,8 @@ def busier_than_history(vids, peak: float | None) -> dict[str, float]:
 def activity_split(vids) -> dict | None:
     """Whether the videos one model is fitted on fall into two levels of activity (the same camera
     by day and at night, a quiet and a busy camera): sorted by their median clip's `activity`, the
-    widest ratio between neighbours, when it is at least `SPLIT` with `MIN_SIDE` videos or more on
-    each side: the busier videos and that ratio. One model and one alarm line over both lose the
+    widest ratio between neighbours, when it is at least `SPLIT` with `MIN_SIDE` videos or more, and
+    `MIN_SIDE_SHARE` of them, on each side: the busier videos and that ratio. One model and one alarm line over both lose the
     quieter part's events (docs/defaults.md, "One camera by day and at night"). None otherwise, or
     where the features do not say."""
     levels = []
@@ -117,7 +121,8 @@ def activity_split(vids) -> dict | None:
         levels.append((float(np.median(level)), v.key))
     levels.sort()
     best = None
-    for i in range(MIN_SIDE, len(levels) - MIN_SIDE + 1):
+    side = max(MIN_SIDE, math.ceil(MIN_SIDE_SHARE * len(levels)))
+    for i in range(side, len(levels) - side + 1):
         ratio = busier_ratio(levels[i][0], levels[i - 1][0])
         if ratio >= SPLIT and (best is None or ratio > best[0]):
             best = (ratio, i)
