@@ -654,6 +654,19 @@ def stage_check_busy(work: Path, run_seeds) -> dict:
     return {"rows": measure_methods(sets, duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds), alarms=True)}
 
 
+def _store_videos(root: Path) -> list:
+    """Every video of a feature store with its cells (what `videoad.coverage` reads)."""
+    from extract.store import FeatureStore
+
+    store = FeatureStore(root)
+    return [store.load(key, cells=True) for key in store.keys()]
+
+
+def _daynight_label(name: str) -> str:
+    """The folder check-daynight keeps a set's day and night in (work/together/<label>)."""
+    return name.split(",")[0].replace(" ", "-")
+
+
 UNLIKE_PARTS = ("dev", "confirm")
 UNLIKE_EFFECTS = ("foliage", "rain", "shadows", "night", "clock", "stutter", "interlace", "h264")
 
@@ -697,18 +710,14 @@ def stage_check_unlike(work: Path, part: str) -> dict:
     (the history alike: 1.19 at most; night against a day's history: 2.8 and more). Part confirm:
     reading written and committed before its run: the level holds if no video of a set whose history
     matches is named, and every video of the real footage at night against its day history is."""
-    from extract.store import FeatureStore
     from videoad import coverage
-
-    def videos(root):
-        store = FeatureStore(root)
-        return [store.load(key, cells=True) for key in store.keys()]
 
     rows = []
     for name, matched, fit, feats in _unlike_sets(work, part):
-        peak = coverage.history_peak(videos(fit))
-        scored = videos(feats)
-        ratios = sorted(float(np.median(coverage.activity(v.cells, v.attrs))) / peak for v in scored)
+        peak = coverage.history_peak(_store_videos(fit))
+        scored = _store_videos(feats)
+        ratios = sorted(coverage.busier_ratio(float(np.median(coverage.activity(v.cells, v.attrs))), peak)
+                        for v in scored)
         named = coverage.busier_than_history(scored, peak)
         rows.append({"set": name, "history": "alike" if matched else "unlike", "videos": len(scored),
                      "peak": round(peak, 4), "ratio_min": round(ratios[0], 2), "ratio_median": round(float(np.median(ratios)), 2),
@@ -778,8 +787,7 @@ def stage_check_daynight(work: Path, run_seeds) -> dict:
     night = [st for st in camera_sets(work, "night") if st[1] == "transductive"]
     rows = []
     for (name, _, _, day_feats, day_ann), (_, _, _, night_feats, night_ann) in zip(day, night):
-        label = name.split(",")[0].replace(" ", "-")
-        feats, ann = _together(work, label, [("day", day_feats, day_ann), ("night", night_feats, night_ann)])
+        feats, ann = _together(work, _daynight_label(name), [("day", day_feats, day_ann), ("night", night_feats, night_ann)])
         for method, cfg, seeds in duad_knn_pca(base, run_seeds):
             out = {"set": name, "method": method, "runs": len(seeds)}
             for part, (f, a) in {"day alone": (day_feats, day_ann), "night alone": (night_feats, night_ann),
@@ -819,8 +827,9 @@ def _split_stores(work: Path, part: str) -> list:
             root = work / f"demo-busy{seed}"
             out += [(f"demo seed {seed} busy", False, root / "features"),
                     (f"demo seed {seed} busy (its history)", False, root / "history-features")]
-        out += [(f"{label} by day and at night", True, work / "together" / label / "features")
-                for label in ("demo-seed-10", "demo-seed-11", "demo-seed-12", "ped2dev-transductive")]
+        out += [(f"{_daynight_label(name)} by day and at night", True,
+                 work / "together" / _daynight_label(name) / "features")
+                for name, protocol, *_ in camera_sets(work, "clean") if protocol == "transductive"]
     else:
         add(alarm_confirm_sets(work, "transductive") + alarm_confirm_sets(work, "inductive"))
         night = {name: (fit, feats) for name, protocol, fit, feats, _ in camera_confirm_sets(work, "night")
@@ -846,13 +855,11 @@ def stage_check_split(work: Path, part: str) -> dict:
     reading written and committed before its run: the level holds if no confirmation store of one
     level is named and every folder of real footage by day and at night is, its night videos the
     busier part."""
-    from extract.store import FeatureStore
     from videoad import coverage
 
     rows = []
     for name, mixed, root in _split_stores(work, part):
-        store = FeatureStore(root)
-        vids = [store.load(key, cells=True) for key in store.keys()]
+        vids = _store_videos(root)
         levels = sorted(float(np.median(coverage.activity(v.cells, v.attrs))) for v in vids)
         gaps = [coverage.busier_ratio(levels[i], levels[i - 1])
                 for i in range(coverage.MIN_SIDE, len(levels) - coverage.MIN_SIDE + 1)]
