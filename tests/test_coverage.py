@@ -183,6 +183,14 @@ def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
                              catch_exceptions=False)
     page = (tmp_path / "report" / "index.html").read_text()
     assert res.exit_code == 0 and page.count("among the busier of two levels of activity") == 2
+    # a history that mixes them: said when fitted, and again by the saved models (their line is its)
+    res = CliRunner().invoke(cli, ["detect", str(none), "--config", str(cfg), "--fit-on", str(both),
+                                   "--save-model", str(tmp_path / "models"), "-o", str(tmp_path / "s-hist")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0 and "two levels of activity: 2 video(s) (cam/night0.avi, cam/night1.avi)" in res.output
+    res = CliRunner().invoke(cli, ["detect", str(none), "--model", str(tmp_path / "models"),
+                                   "-o", str(tmp_path / "s-saved")], catch_exceptions=False)
+    assert res.exit_code == 0 and "two levels of activity: 2 video(s) (cam/night0.avi, cam/night1.avi)" in res.output
     for folder in (one, none):
         res = CliRunner().invoke(cli, ["detect", str(folder), "--config", str(cfg), "-o", str(tmp_path / f"s-{folder.name}")],
                                  catch_exceptions=False)
