@@ -77,7 +77,7 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
     page = (tmp_path / "report" / "index.html").read_text()
-    assert "history coverage" in page
+    assert "footage checks" in page
     assert page.count("history never moved here</span>") == len(events)
     assert page.count("40 clip(s) move where the history never did") == 1  # the lawn video's facts
 
@@ -183,6 +183,7 @@ def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
                              catch_exceptions=False)
     page = (tmp_path / "report" / "index.html").read_text()
     assert res.exit_code == 0 and page.count("among the busier of two levels of activity") == 2
+    assert "footage checks" in page and "mixes two levels of activity" in page  # the summary's row
     # a history that mixes them: said when fitted, and again by the saved models (their line is its)
     res = CliRunner().invoke(cli, ["detect", str(none), "--config", str(cfg), "--fit-on", str(both),
                                    "--save-model", str(tmp_path / "models"), "-o", str(tmp_path / "s-hist")],

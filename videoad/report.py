@@ -133,7 +133,7 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         r, c = events.cell_grid
         rows.append(("where", f"{r}x{c} grid of cell scores; the box marks the cells in the upper half between "
                               "the video's typical cell score and the event's hottest cell"))
-    rows += [("history coverage", line) for line in coverage.warnings(groups)]
+    rows += [("footage checks", line) for line in coverage.warnings(groups)]  # videoad.coverage: history and fit
     rows += [("several cameras", f"group {g['group']} fits one model over {g['cameras']} cameras, told apart by their "
                                  "scene pictures; one model per camera (--per-camera) catches more where their normal "
                                  "differs") for g in fitted if g.get("cameras")]
