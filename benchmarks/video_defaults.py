@@ -875,7 +875,7 @@ def stage_check_split(work: Path, part: str) -> dict:
     rows = []
     for name, mixed, root in _split_stores(work, part):
         vids = _store_videos(root)
-        levels = sorted(float(np.median(coverage.activity(v.cells, v.attrs))) for v in vids)
+        levels = [level for level, _ in coverage.activity_levels(vids)]
         gaps = [coverage.busier_ratio(levels[i], levels[i - 1])
                 for i in range(coverage.MIN_SIDE, len(levels) - coverage.MIN_SIDE + 1)]
         split = coverage.activity_split(vids)

@@ -34,6 +34,13 @@ def motion_video(root, key: str, n_clips: int, moving: dict[int, float], seed: i
     write_video(root, key, cells.reshape(n_clips, -1), frames, attrs, cells=cells, cell_grid=GRID)
 
 
+def pooled_config(tmp_path):
+    """A config file: one pooled group, a quick DUAD, groups of 20 clips allowed."""
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(json.dumps({"mode": "pooled", "min_clips": 20, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    return cfg
+
+
 def test_moving_share_reads_the_motion_layout_and_nothing_else():
     cells = np.zeros((3, 4, BINS + 7))
     cells[:, 2, BINS:BINS + 5] = 0.06  # 30% of the cell's pixels moved
@@ -52,8 +59,7 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
         motion_video(hist, f"cam/h{i}.avi", 40, {0: 0.3, 1: 0.2, 2: 0.25}, seed=i)
     motion_video(new, "cam/usual.avi", 40, {0: 0.3, 1: 0.2, 2: 0.25}, seed=10)
     motion_video(new, "cam/lawn.avi", 40, {0: 0.3, 1: 0.2, 2: 0.25, 3: 0.4}, seed=11)
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(json.dumps({"mode": "pooled", "min_clips": 20, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    cfg = pooled_config(tmp_path)
     res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "--fit-on", str(hist),
                                    "--save-model", str(tmp_path / "models"), "-o", str(tmp_path / "scores")],
                              catch_exceptions=False)
@@ -123,8 +129,7 @@ def test_footage_far_busier_than_its_history_is_named(tmp_path):
         motion_video(hist, f"cam/h{i}.avi", 40, day, seed=i)
     motion_video(new, "cam/day.avi", 40, {**day, 3: 0.4}, seed=10)
     motion_video(new, "cam/night.avi", 40, {c: 0.9 for c in range(4)}, seed=11)
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(json.dumps({"mode": "pooled", "min_clips": 20, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    cfg = pooled_config(tmp_path)
     res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(cfg), "--fit-on", str(hist),
                                    "--save-model", str(tmp_path / "models"), "-o", str(tmp_path / "scores")],
                              catch_exceptions=False)
@@ -167,8 +172,7 @@ def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
     motion_video(one, "cam/night0.avi", 40, night, seed=10)
     for i in range(4):
         motion_video(none, f"cam/day{i}.avi", 40, day, seed=i)
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(json.dumps({"mode": "pooled", "min_clips": 20, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    cfg = pooled_config(tmp_path)
     res = CliRunner().invoke(cli, ["detect", str(both), "--config", str(cfg), "-o", str(tmp_path / "s-both")],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output

@@ -106,6 +106,17 @@ def busier_than_history(vids, peak: float | None) -> dict[str, float]:
     return out
 
 
+def activity_levels(vids) -> list[tuple[float, str]] | None:
+    """(median clip `activity`, key) of each video, lowest first; None where the features do not say."""
+    levels = []
+    for v in vids:
+        level = activity(v.cells, v.attrs)
+        if level is None or not len(level):
+            return None
+        levels.append((float(np.median(level)), v.key))
+    return sorted(levels)
+
+
 def activity_split(vids) -> dict | None:
     """Whether the videos one model is fitted on fall into two levels of activity (the same camera
     by day and at night, a quiet and a busy camera): sorted by their median clip's `activity`, the
@@ -113,13 +124,9 @@ def activity_split(vids) -> dict | None:
     `MIN_SIDE_SHARE` of them, on each side: the busier videos and that ratio. One model and one alarm line over both lose the
     quieter part's events (docs/defaults.md, "One camera by day and at night"). None otherwise, or
     where the features do not say."""
-    levels = []
-    for v in vids:
-        level = activity(v.cells, v.attrs)
-        if level is None or not len(level):
-            return None
-        levels.append((float(np.median(level)), v.key))
-    levels.sort()
+    levels = activity_levels(vids)
+    if levels is None:
+        return None
     best = None
     side = max(MIN_SIDE, math.ceil(MIN_SIDE_SHARE * len(levels)))
     for i in range(side, len(levels) - side + 1):
@@ -161,12 +168,16 @@ def cell_names(cells: list[int], cols: int) -> str:
     return ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in cells)
 
 
+def _listed(items: list[str], shown: int = 5) -> str:
+    """The first `shown` of `items`, comma-separated, and how many more."""
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+
 def busier_line(ratios: Mapping[str, float], where: str = "") -> str:
     """The warning for videos `busier_than_history` named (`where`: what they are, for the reader)."""
-    names = ", ".join(f"{k} ({r:.1f}x)" for k, r in sorted(ratios.items())[:5])
-    more = f" and {len(ratios) - 5} more" if len(ratios) > 5 else ""
+    names = _listed([f"{k} ({r:.1f}x)" for k, r in sorted(ratios.items())])
     return (f"{where}{len(ratios)} video(s) move in far more of the picture than any clip of the history did "
-            f"({names}{more}, the median clip against the history's busiest): night, rain or another camera? "
+            f"({names}, the median clip against the history's busiest): night, rain or another camera? "
             "their scores then rank the conditions, not incidents (fit on a history filmed in them)")
 
 
@@ -174,9 +185,8 @@ def unknown_view_line(sims: Mapping[str, float], where: str = "") -> str:
     """The warning for videos `videoad.cameras.unknown_views` named."""
     from videoad.cameras import SAME_CAMERA
 
-    names = ", ".join(f"{k} ({s:.2f})" for k, s in sorted(sims.items())[:5])
-    more = f" and {len(sims) - 5} more" if len(sims) > 5 else ""
-    return (f"{where}{len(sims)} video(s) show none of the history's camera views ({names}{more}: the best "
+    names = _listed([f"{k} ({s:.2f})" for k, s in sorted(sims.items())])
+    return (f"{where}{len(sims)} video(s) show none of the history's camera views ({names}: the best "
             f"correlation of their scene picture, under {SAME_CAMERA:g}): they are scored against another camera's "
             "normal (fit on their own camera's history; several cameras in one folder: --per-camera)")
 
@@ -184,9 +194,8 @@ def unknown_view_line(sims: Mapping[str, float], where: str = "") -> str:
 def split_line(split: Mapping, where: str = "") -> str:
     """The warning for a group whose fitted footage `activity_split` divides."""
     busier = split["busier"]
-    names = ", ".join(busier[:5]) + (f" and {len(busier) - 5} more" if len(busier) > 5 else "")
     return (f"{where}the footage its model was fitted on mixes two levels of activity: {len(busier)} video(s) "
-            f"({names}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
+            f"({_listed(busier)}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
             "(night and day? a busy and a quiet camera?); one model and one alarm line over both lose the quieter "
             "footage's events: fit them apart (a folder or category each)")
 

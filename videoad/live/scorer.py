@@ -221,7 +221,7 @@ class _Scorer:
         self._dropped_since, self._warned_at = 0, time.time()
         self._coverage_warned: set[str] = set()
         self._busier_warned: set[str] = set()
-        self._levels: deque = deque()  # the current video's latest clips' activity (videoad.coverage)
+        self._levels: deque = deque()  # the current video's latest clips' activity (videoad.coverage; `_use` sizes it)
         self._repeats_checked = False  # the current video's share of repeated frames compared (once)
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
@@ -242,7 +242,7 @@ class _Scorer:
         self._still = list(wm.model.info.get("history_still_cells") or [])
         self._coverage_attrs = {"backbone": wm.extraction.get("backbone"), "backbone_options": wm.extraction.get("options")}
         self._peak = wm.model.info.get("history_activity_peak")  # the history's busiest clip
-        self._levels = deque(maxlen=coverage.WINDOW)
+        self._levels = deque(maxlen=coverage.WINDOW)  # another model's history: its window starts anew
 
     # -- the loop -----------------------------------------------------------------------------
     def run(self) -> None:
@@ -314,6 +314,7 @@ class _Scorer:
         self.smoother = None
         self.skipping, self._camera = None, None
         self._repeats_checked = False
+        self._levels.clear()  # the busier-than-history window is one video's
         if self.cameras is not None:  # the model of the camera this video shows
             wm, name, sim = self.cameras.for_feed(feed)
             if wm is None:
@@ -629,13 +630,11 @@ class _Scorer:
         level = coverage.activity(cells, self._coverage_attrs)
         if level is None:
             return
-        if self._levels and self._levels[-1][0] != self.feed.name:
-            self._levels.clear()  # the previous video's clips
         for row, value in enumerate(level):
-            self._levels.append((self.feed.name, float(value)))
+            self._levels.append(float(value))
             if len(self._levels) < coverage.WINDOW:
                 continue
-            ratio = coverage.busier_ratio(float(np.median([v for _, v in self._levels])), self._peak)
+            ratio = coverage.busier_ratio(float(np.median(self._levels)), self._peak)
             if ratio >= coverage.BUSIER:
                 self._busier_warned.add(self.feed.name)
                 _, first, last = batch[row][:3]
