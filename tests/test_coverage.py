@@ -18,15 +18,21 @@ GRID = (2, 2)
 BINS = 8  # the motion backbone's orientation bins, then 5 magnitude bins (moving shares), then 2 energies
 
 
-def motion_video(root, key: str, n_clips: int, moving: dict[int, float], seed: int = 0) -> None:
+def motion_video(root, key: str, n_clips: int, moving: dict[int, float], seed: int = 0,
+                 burst: tuple[slice, int, float] | None = None) -> None:
     """A store video laid out like the motion backbone's cells: `moving` gives, per cell, the share
-    of its pixels that moved (spread over the magnitude bins); other cells hold sensor noise only."""
+    of its pixels that moved (spread over the magnitude bins); other cells hold sensor noise only.
+    `burst`: (clips, cell, share), that cell moving so in those clips (an event)."""
     rng = np.random.default_rng(seed)
     cells = np.zeros((n_clips, GRID[0] * GRID[1], BINS + 7), np.float32)
     cells[:, :, -2:] = rng.uniform(0.001, 0.003, (n_clips, 4, 2))  # frame-difference energy of a still scene
     for cell, share in moving.items():
         cells[:, cell, BINS:BINS + 5] = share / 5 * rng.uniform(0.8, 1.2, (n_clips, 5))
         cells[:, cell, :BINS] = rng.uniform(0.2, 0.6, (n_clips, BINS)) * share
+    if burst is not None:
+        clips, cell, share = burst
+        cells[clips, cell, BINS:BINS + 5] = share / 5
+        cells[clips, cell, :BINS] = 0.4 * share
     starts = np.arange(n_clips) * 16
     frames = np.stack([starts, starts + 15], axis=1)
     attrs = {"n_frames": int(frames[-1, 1]) + 1, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "motion",

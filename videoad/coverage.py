@@ -197,17 +197,32 @@ def split_line(split: Mapping, where: str = "") -> str:
     return (f"{where}the footage its model was fitted on mixes two levels of activity: {len(busier)} video(s) "
             f"({_listed(busier)}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
             "(night and day? a busy and a quiet camera?); one model and one alarm line over both lose the quieter "
-            "footage's events: fit them apart (a folder or category each)")
+            "footage's events: fit them apart (--activity-levels apart, or a folder or category each)")
+
+
+def apart_line(level: Mapping, where: str = "") -> str:
+    """What a group fitted per level of activity (`videoad.video.levels`) did, said once per pair."""
+    n = level.get("videos") or {}
+    of = level["of"]
+    return (f"{where}its fitted footage falls into two levels of activity ({n.get('busier', '?')} video(s) move in "
+            f"{float(level['ratio']):.1f}x the share of the picture of the other {n.get('quieter', '?')}: night and day? "
+            f"a busy and a quiet camera?): one model and one alarm line per level, '{of} (quieter)' and "
+            f"'{of} (busier)', each video scored by its own level's")
 
 
 def warnings(groups) -> list[str]:
-    """One line per group whose fitted footage mixes two levels of activity, one per group with
+    """One line per group fitted as two levels of activity, one per group whose fitted footage mixes
+    two levels of activity under one model, one per group with
     videos of a camera its history does not show, one per group with videos far busier than its
     history, and one per group whose scored clips move where its history never did (from
     run.json's groups: `activity_split`, `unknown_views`, `busier_than_history`,
     `history_still_cells`, `moving_where_history_still`)."""
-    lines = []
+    lines, paired = [], set()
     for g in groups:
+        level = g.get("activity_level")
+        if level and level.get("of") not in paired:
+            paired.add(level.get("of"))
+            lines.append(apart_line(level, f"group {level['of']}: "))
         if g.get("activity_split"):
             lines.append(split_line(g["activity_split"], f"group {g['group']}: "))
         if g.get("unknown_views"):
@@ -227,6 +242,9 @@ def warnings(groups) -> list[str]:
 def video_notes(video: str, group: Mapping) -> list[str]:
     """What the group's checks say of one scored video, for the report's facts under its timeline."""
     notes = []
+    level = group.get("activity_level") or {}
+    if level:
+        notes.append(f"scored by the model of the {level['side']} of two levels of activity ({float(level['ratio']):.1f}x apart)")
     split = group.get("activity_split") or {}
     if video in split.get("busier", ()):
         notes.append(f"among the busier of two levels of activity its model was fitted on ({split['ratio']:.1f}x)")

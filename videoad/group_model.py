@@ -537,7 +537,7 @@ class GroupModel:
 #: what a group's fit records in models.json so that scoring repeats it
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
                "score_unit", "n_seeds", "smooth", "threshold_raw", "history_still_cells", "ignored_cells",
-               "history_activity_peak", "activity_split")
+               "history_activity_peak", "activity_split", "activity_level")
 
 
 def _calibration_of(entry: Mapping, model_dir: Path) -> dict | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import click
 
 from .extract_cmd import _parse_opts
-from .video_cmd import cell_names_given, event_options, event_settings, ignore_cells_option
+from .video_cmd import activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option
 
 
 
@@ -86,6 +86,7 @@ class _Stage:
                    "footage (or history) shows two or more cameras, each in two or more videos]")
 @click.option("--pooled", "grouping", flag_value="pooled",
               help="One detector over all the footage, whatever cameras it shows.")
+@activity_levels_option
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
 @click.option("--image-fps", type=float, help="Frame rate of image-sequence folders (else times are in frames).")
@@ -103,7 +104,7 @@ class _Stage:
                    "exclusion zone; size=160x120).")
 @ignore_cells_option
 @event_options
-def run(inputs, output, history, config, print_config, grouping, stride, image_fps, target_fps, max_fps, workers, clips,
+def run(inputs, output, history, config, print_config, grouping, activity_levels, stride, image_fps, target_fps, max_fps, workers, clips,
         burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
@@ -116,7 +117,7 @@ def run(inputs, output, history, config, print_config, grouping, stride, image_f
 
     if print_config:
         try:
-            cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
+            cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels)
             cfg = replace(cfg, mode=grouping) if grouping else cfg
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -135,7 +136,7 @@ def run(inputs, output, history, config, print_config, grouping, stride, image_f
     show = sys.stderr.isatty()
     bar = _Stage(show)
     try:
-        cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells))
+        cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels)
         cfg = replace(cfg, mode=grouping) if grouping else cfg
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")

@@ -65,6 +65,14 @@ def ignore_cells_option(command):
                              "a tree, water or a flag in view that moves all the time.")(command)
 
 
+def activity_levels_option(command):
+    """`--activity-levels`, shared by detect and run."""
+    return click.option("--activity-levels", "activity_levels", type=click.Choice(["apart", "together"]),
+                        help="A group whose videos fall into two levels of activity (one camera by day and at "
+                             "night, a busy and a quiet camera): apart fits one model per level, together one model "
+                             "over both with a warning. [default: the settings' activity_levels]")(command)
+
+
 def cell_names_given(text: str | None) -> list[str] | None:
     """--ignore-cells' comma-separated names as a list (None when not given)."""
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
@@ -81,6 +89,7 @@ def cell_names_given(text: str | None) -> list[str] | None:
               help="One detector per camera, told apart by the scene picture each feature file keeps: "
                    "several cameras' footage in one folder. With --fit-on, the history's cameras.")
 @click.option("--pooled", "mode", flag_value="pooled", help="One detector for all videos.")
+@activity_levels_option
 @click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML settings (see configs/video.yaml); command-line options win.")
 @click.option("--print-config", is_flag=True,
@@ -111,7 +120,7 @@ def cell_names_given(text: str | None) -> list[str] | None:
                    "auto (a GPU when torch sees one). Models saved with --save-model load on the CPU.")
 @event_options
 @ray_opts.detect_options
-def detect(features, output, mode, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
+def detect(features, output, mode, activity_levels, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
            model_dir, fit_on, history_drop, history_neighbors, ignore_cells, device, merge_gap, min_event,
            ray_address=None, ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
@@ -123,7 +132,7 @@ def detect(features, output, mode, config, print_config, annotations, detector, 
 
     try:
         ann = annotations  # its classes group the videos per category
-        cfg = video.load_config(config, mode=mode, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed,
+        cfg = video.load_config(config, mode=mode, activity_levels=activity_levels, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed,
                                 history_drop=history_drop, history_neighbors=history_neighbors,
                                 ignore_cells=cell_names_given(ignore_cells))
         if device is not None:

@@ -16,6 +16,8 @@ from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CEL
 MODES = ("per-video", "per-category", "per-camera", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
 HISTORY_LINES = ("held-out", "fitted")
+#: `activity_levels`: each level of activity fitted apart, or one model over both (videoad.video.levels)
+LEVEL_CHOICES = ("apart", "together")
 
 
 _DEFAULTS = packaged_defaults("detect")  # videoad/defaults/detect.yaml: the one place they are written
@@ -31,6 +33,9 @@ class DetectConfig:
     from the packaged `videoad/defaults/detect.yaml` (configs/video.yaml is its copy)."""
 
     mode: str = _DEFAULTS["mode"]
+    # a group whose videos fall into two levels of activity (a camera by day and at night): "apart",
+    # one model per level (`videoad.video.levels`), or "together", one model and a warning
+    activity_levels: str = _DEFAULTS["activity_levels"]
     detector: str = _DEFAULTS["detector"]["name"]
     params: dict = field(default_factory=lambda: dict(_DEFAULTS["detector"]["params"] or {}))
     level: str = _DEFAULTS["level"]  # auto: grid cells when every video of a group has them
@@ -75,6 +80,8 @@ class DetectConfig:
         self._check_types(where)
         if self.mode not in MODES:
             raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
+        if self.activity_levels not in LEVEL_CHOICES:
+            raise ValueError(f"{where}: activity_levels must be one of {LEVEL_CHOICES}, got {self.activity_levels!r}")
         if self.detector not in registry.names():
             raise ValueError(f"{where}: detector must be one of {list(registry.names())}, got {self.detector!r}")
         if self.level not in LEVELS:

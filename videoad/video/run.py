@@ -103,9 +103,11 @@ def _with_detector(entry: dict | None, fn, args: tuple, group: str | None = None
         return {"group": group, "failed": why[len(prefix):] if why.startswith(prefix) else why}
 
 
-def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False):
+def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False, level: dict | None = None):
     """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores).
-    `history`: the videos are footage declared normal (see `detector_params`)."""
+    `history`: the videos are footage declared normal (see `detector_params`). `level`: the group
+    is one level of activity of a group fitted apart (`videoad.video.levels`), kept in models.json
+    so that scoring routes videos between the pair."""
     config = DetectConfig(**cfg)
     vids = _load_group(store_root, keys, cells=config.level != "clip")
     kind = feature_kind(vids[0].attrs)
@@ -123,6 +125,8 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
     split = activity_split(vids) if model.layout["level"] == "cell" else None
     if split:  # two levels of activity under one model (day and night): its alarm line serves neither
         model.info["activity_split"] = split
+    if level:
+        model.info["activity_level"] = dict(level)
     if history and model.layout["level"] == "cell":
         still = still_cells(vids)  # what the history never shows moving (motion features only)
         if still is not None:  # a cell the user left out (`ignore_cells`) is scored nowhere: nothing to warn of
@@ -149,9 +153,10 @@ def _check_varies(vids, kind: str) -> None:
                          "scene's ordinary activity happens (--fit-on), or leave these videos out")
 
 
-def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_prefix: str | None) -> dict:
+def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_prefix: str | None,
+               level: dict | None = None) -> dict:
     """Transductive: fit one group's model on its own clips and return those clips' scores."""
-    model, vids, cells, clips = _fit(store_root, group, keys, cfg)
+    model, vids, cells, clips = _fit(store_root, group, keys, cfg, level=level)
     info = dict(model.info)
     if model_prefix:
         info["entry"] = model.save(Path(model_prefix))
@@ -159,9 +164,10 @@ def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_pr
 
 
 def _fit_score_group(fit_root: str, fit_keys: list[str], store_root: str, group: str, keys: list[str],
-                     cfg: dict, model_prefix: str | None) -> dict:
-    """Inductive in one go: fit on the history's group, score this group's clips with it."""
-    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg, history=True)
+                     cfg: dict, model_prefix: str | None, level: dict | None = None) -> dict:
+    """Inductive in one go: fit on the history's group, score this group's clips with it (none:
+    a level of the history no scored video shows, fitted to be saved beside its pair)."""
+    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg, history=True, level=level)
     info = dict(model.info)
     if model_prefix:
         info["entry"] = model.save(Path(model_prefix))
@@ -175,6 +181,8 @@ def _score_group(store_root: str, group: str, keys: list[str], model_dir: str, e
 
 
 def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], info: dict, threads: int) -> dict:
+    if not keys:
+        return {"group": group, "info": {**info, "threshold": model.threshold, **model.layout}, "videos": []}
     t0 = time.perf_counter()
     vids = _load_group(store_root, keys, cells=model.layout["level"] == "cell")
     try:
@@ -229,12 +237,14 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     cfg = (cfg or DetectConfig()).check()
     store, annotations = open_store(features), _annotations(annotations)
     groups, counts, left_out = screened_groups(store, cfg.mode, annotations)
+    groups, levels = _levels_apart(store, groups, counts, cfg)
     model_dir = _model_dir(save_models, cfg)
     plan, records = [], []
     for g, keys in groups.items():
-        rec = _record(g, keys, counts, cfg)
+        rec = _record(g, keys, counts, cfg, levels.get(g))
         if rec["status"] == "fitted":
-            plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g)), g))
+            plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g),
+                                                         levels.get(g)), g))
         records.append(rec)
     if note_cameras and cfg.mode in ("per-category", "pooled"):
         note_mixed(store, groups, records)
@@ -247,6 +257,17 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
                      {r["group"]: extraction_record(store, groups[r["group"]]) for r in results},
                      _cameras_of(cfg, store, groups), {r["group"]: views_of(store, groups[r["group"]]) for r in results})
     return scoreset
+
+
+def _levels_apart(store, groups: dict[str, list[str]], counts: Mapping[str, int], cfg: DetectConfig
+                  ) -> tuple[dict[str, list[str]], dict[str, dict]]:
+    """The fitted groups with each one that mixes two levels of activity split in two, when the
+    settings fit levels apart (`videoad.video.levels`); per-video groups are one video each."""
+    if cfg.activity_levels != "apart" or cfg.mode == "per-video":
+        return groups, {}
+    from videoad.video.levels import split_levels
+
+    return split_levels(store, groups, counts, int(cfg.min_clips))
 
 
 def _cameras_of(cfg: DetectConfig, store, groups: Mapping[str, list[str]]) -> dict | None:
@@ -272,6 +293,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     fit_store, store, annotations = open_store(history), open_store(features), _annotations(annotations)
     fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
     known = _cameras_of(cfg, fit_store, fit_groups)
+    fit_groups, levels = _levels_apart(fit_store, fit_groups, fit_counts, cfg)
     if known is not None:  # per-camera: the history's cameras; each scored video goes to the one it shows
         from videoad.cameras import assign
 
@@ -284,10 +306,18 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
     model_dir = _model_dir(save_models, cfg)
+    if levels:  # each scored video to the history's level its activity lies in
+        from videoad.video.levels import route_groups
+
+        groups, _ = route_groups(store, groups, levels)
+        if model_dir:  # a level no scored video shows is still fitted, to be saved beside its pair
+            groups.update({g: [] for g in levels if g not in groups})
     plan, records, history_views = [], [], {}
     for g, keys in groups.items():
         fit_keys = fit_groups.get(g)
         rec = {"group": g, "videos": keys, "n_clips": sum(counts[k] for k in keys)}
+        if g in levels:
+            rec["activity_level"] = levels[g]
         if fit_keys is None:
             rec.update(status="skipped", reason=f"no history for group {g!r} in {history} (has {sorted(fit_groups)})")
         elif sum(fit_counts[k] for k in fit_keys) < int(cfg.min_clips):
@@ -295,16 +325,17 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                                                  f"clips < min_clips={cfg.min_clips}"))
         else:
             fitted, attrs = extraction_record(fit_store, fit_keys), {k: store.attrs(k) for k in keys}
-            problems = extraction_mismatch(fitted, store, keys, attrs)
+            problems = extraction_mismatch(fitted, store, keys, attrs) if keys else []
             if problems:
                 raise ValueError(f"{features} was not extracted as the history {history} was (group {g!r}): "
                                  + "; ".join(problems) + ". Extract both with the same settings.")
-            _note_repeats(rec, fitted, attrs)
-            if known is None:  # pooled or per-category: one model per group, whatever camera a video shows
+            if keys:
+                _note_repeats(rec, fitted, attrs)
+            if known is None and keys:  # pooled or per-category: one model per group, whatever camera a video shows
                 _note_views(rec, store, keys, history_views.setdefault(g, views_of(fit_store, fit_keys)))
-            rec.update(status="scored", history_videos=len(fit_keys))
+            rec.update(status="scored" if keys else "fitted", history_videos=len(fit_keys))
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
-                                                               asdict(cfg), _prefix(model_dir, g)), g))
+                                                               asdict(cfg), _prefix(model_dir, g), levels.get(g)), g))
         records.append(rec)
     if cfg.mode in ("per-category", "pooled"):  # what each model is fitted on: the history
         note_mixed(fit_store, fit_groups, records)
@@ -315,7 +346,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     if model_dir:
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results},
-                     known and {r["group"]: known[r["group"]] for r in results},
+                     known and {r["group"]: known[levels[r["group"]]["of"] if r["group"] in levels else r["group"]]
+                                for r in results},
                      {r["group"]: history_views[r["group"]] if r["group"] in history_views
                       else views_of(fit_store, fit_groups[r["group"]]) for r in results})
     return scoreset
@@ -330,9 +362,10 @@ def _note_views(rec: dict, store, keys: list[str], views) -> None:
         rec["unknown_views"] = unknown
 
 
-def _record(group: str, keys: list[str], counts: Mapping[str, int], cfg: DetectConfig) -> dict:
+def _record(group: str, keys: list[str], counts: Mapping[str, int], cfg: DetectConfig, level: dict | None = None
+            ) -> dict:
     n = sum(counts[k] for k in keys)
-    rec = {"group": group, "videos": keys, "n_clips": n, "status": "fitted"}
+    rec = {"group": group, "videos": keys, "n_clips": n, "status": "fitted", **({"activity_level": level} if level else {})}
     if n < int(cfg.min_clips):
         rec.update(status="skipped", reason=f"{n} clips < min_clips={cfg.min_clips}")
         log.warning("group %r skipped: %s", group, rec["reason"])
@@ -627,10 +660,17 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         left_out.update(unmatched)
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
+    levels = {g: e["activity_level"] for g, e in models.items() if isinstance(e.get("activity_level"), dict)}
+    if levels:  # models fitted per level of activity: each video to its level's (videoad.video.levels)
+        from videoad.video.levels import route_groups
+
+        groups, _ = route_groups(store, groups, levels)
     plan, records = [], []
     for g, keys in groups.items():
         model_group = g if g in models else ("all" if "all" in models else None)
         rec = {"group": g, "videos": keys, "n_clips": sum(counts[k] for k in keys)}
+        if g in levels:
+            rec["activity_level"] = levels[g]
         if model_group is None:
             rec.update(status="skipped", reason=f"no model for group {g!r} in {model_dir} (has {sorted(models)})")
         else:

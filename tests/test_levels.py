@@ -1,0 +1,126 @@
+"""One model per level of activity (`activity_levels: apart`, videoad.video.levels): a folder of one
+camera by day and at night fitted as two groups, scored videos routed to their level."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from test_coverage import motion_video, pooled_config
+
+from videoad import video
+from videoad.cli import cli
+from videoad.scores import read_scores
+
+DAY = {0: 0.3, 1: 0.2, 2: 0.25}
+NIGHT = {c: 0.9 for c in range(4)}
+
+
+def day_and_night(root) -> None:
+    for i in range(2):
+        motion_video(root, f"cam/day{i}.avi", 40, DAY, seed=i)
+        motion_video(root, f"cam/night{i}.avi", 40, NIGHT, seed=10 + i)
+    # clips 20-25 move in the still corner as much as a night clip does everywhere: the day's event
+    motion_video(root, "cam/day2.avi", 40, DAY, seed=2, burst=(slice(20, 26), 3, 0.9))
+
+
+def detect(tmp_path, args, name):
+    res = CliRunner().invoke(cli, ["detect", *map(str, args), "--config", str(pooled_config(tmp_path)),
+                                   "-o", str(tmp_path / name)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return res.output, json.loads((tmp_path / name / "run.json").read_text())
+
+
+def event_videos(tmp_path, name) -> set[str]:
+    return {e["video"] for e in json.loads((tmp_path / name / "events.json").read_text())["events"]}
+
+
+def test_a_day_and_night_folder_is_fitted_as_two_levels_and_the_day_event_is_found(tmp_path):
+    """apart: two groups, the day videos under the quieter level's model and alarm line and the
+    night videos under the busier one's, said once on the command line and in run.json; the day
+    video's burst gets an event. together: one model, the two-levels warning instead, and its one
+    alarm line, lifted by the night's noise, misses the day's event."""
+    day_and_night(tmp_path / "both")
+    out, run = detect(tmp_path, [tmp_path / "both", "--activity-levels", "apart"], "apart")
+    groups = {g["group"]: g for g in run["groups"]}
+    assert sorted(groups) == ["all (busier)", "all (quieter)"], sorted(groups)
+    assert groups["all (quieter)"]["videos"] == ["cam/day0.avi", "cam/day1.avi", "cam/day2.avi"]
+    assert groups["all (busier)"]["videos"] == ["cam/night0.avi", "cam/night1.avi"]
+    level = groups["all (busier)"]["activity_level"]
+    assert level["of"] == "all" and level["side"] == "busier" and level["videos"] == {"quieter": 3, "busier": 2}
+    assert level["boundary"] > 0 and level["ratio"] >= 2
+    assert "activity_split" not in groups["all (quieter)"] and "activity_split" not in groups["all (busier)"]
+    assert out.count("warning: group all: its fitted footage falls into two levels of activity (2 video(s)") == 1, out
+    assert groups["all (quieter)"]["threshold"] != groups["all (busier)"]["threshold"]
+    scores = read_scores(tmp_path / "apart")
+    assert {v.video: v.group for v in scores}["cam/day2.avi"] == "all (quieter)"
+    assert "cam/day2.avi" in event_videos(tmp_path, "apart")
+    burst = [v for v in scores if v.video == "cam/day2.avi"][0].scores
+    assert burst[20:26].mean() > np.percentile(burst[:18], 90)
+
+    out, run = detect(tmp_path, [tmp_path / "both", "--activity-levels", "together"], "together")
+    (group,) = run["groups"]
+    assert group["group"] == "all" and group["activity_split"]["busier"] == ["cam/night0.avi", "cam/night1.avi"]
+    assert "mixes two levels of activity" in out and "--activity-levels apart" in out
+    assert "cam/day2.avi" not in event_videos(tmp_path, "together")  # the night's noise lifted its one line
+    res = CliRunner().invoke(cli, ["report", str(tmp_path / "apart"), "-o", str(tmp_path / "report"), "--no-clips"],
+                             catch_exceptions=False)
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert res.exit_code == 0 and page.count("scored by the model of the quieter of two levels of activity") == 3
+
+
+def test_one_level_of_activity_is_fitted_as_before(tmp_path):
+    """apart changes nothing where the footage is of one level: the same group, the same scores."""
+    for i in range(4):
+        motion_video(tmp_path / "day", f"cam/day{i}.avi", 40, DAY, seed=i)
+    _, apart = detect(tmp_path, [tmp_path / "day", "--activity-levels", "apart"], "apart")
+    _, together = detect(tmp_path, [tmp_path / "day", "--activity-levels", "together"], "together")
+    assert [g["group"] for g in apart["groups"]] == ["all"] == [g["group"] for g in together["groups"]]
+    a, b = read_scores(tmp_path / "apart"), read_scores(tmp_path / "together")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.scores, y.scores)
+
+
+def test_a_level_too_short_to_fit_keeps_the_group_whole(tmp_path):
+    """Two night videos of 10 clips each are under min_clips (20) as a level: one model, the warning."""
+    for i in range(3):
+        motion_video(tmp_path / "f", f"cam/day{i}.avi", 40, DAY, seed=i)
+    for i in range(2):
+        motion_video(tmp_path / "f", f"cam/night{i}.avi", 8, NIGHT, seed=10 + i)
+    out, run = detect(tmp_path, [tmp_path / "f", "--activity-levels", "apart"], "s")
+    (group,) = run["groups"]
+    assert group["group"] == "all" and "activity_split" in group and "mixes two levels of activity" in out
+
+
+def test_a_history_of_two_levels_routes_each_scored_video_to_its_level(tmp_path):
+    """--fit-on a day-and-night history: a day video is scored by the quieter level's model and a
+    night one by the busier's; both levels are saved even when only day footage is scored, and
+    --model routes a night video later to the busier level, with the scores the fit gave it."""
+    day_and_night(tmp_path / "hist")
+    motion_video(tmp_path / "new", "cam/day9.avi", 40, DAY, seed=20)
+    motion_video(tmp_path / "new", "cam/night9.avi", 40, NIGHT, seed=21)
+    motion_video(tmp_path / "day-only", "cam/day8.avi", 40, DAY, seed=22)
+    _, run = detect(tmp_path, [tmp_path / "new", "--fit-on", tmp_path / "hist", "--activity-levels", "apart"], "ind")
+    groups = {g["group"]: g["videos"] for g in run["groups"]}
+    assert groups == {"all (quieter)": ["cam/day9.avi"], "all (busier)": ["cam/night9.avi"]}, groups
+    fitted = {v.video: v.scores for v in read_scores(tmp_path / "ind")}
+
+    _, run = detect(tmp_path, [tmp_path / "day-only", "--fit-on", tmp_path / "hist", "--activity-levels", "apart",
+                               "--save-model", tmp_path / "models"], "day")
+    assert {g["group"] for g in run["groups"] if g["videos"]} == {"all (quieter)"}
+    saved = json.loads((tmp_path / "models" / "models.json").read_text())["groups"]
+    assert sorted(saved) == ["all (busier)", "all (quieter)"]
+    assert saved["all (busier)"]["activity_level"]["side"] == "busier"
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "models"),
+                                   "-o", str(tmp_path / "later")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    later = {v.video: (v.group, v.scores) for v in read_scores(tmp_path / "later")}
+    assert later["cam/night9.avi"][0] == "all (busier)" and later["cam/day9.avi"][0] == "all (quieter)"
+    for key in fitted:
+        np.testing.assert_allclose(later[key][1], fitted[key], rtol=1e-5)
+
+
+def test_activity_levels_setting_is_checked():
+    with pytest.raises(ValueError, match="activity_levels must be one of"):
+        video.DetectConfig(activity_levels="split").check()

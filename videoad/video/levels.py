@@ -1,0 +1,110 @@
+"""One model per level of activity: a group whose fitted videos fall into two levels
+(`videoad.coverage.activity_split`: the same camera by day and at night, a quiet and a busy
+camera) is fitted as two groups, "<group> (quieter)" and "<group> (busier)".
+
+Why: one model over both sets one alarm line over both, and the busier footage's noise lifts it
+above the quieter footage's events (check-daynight: 22 of 24 anomalous demo day videos caught
+fitted alone, 1 of 24 fitted with the night; docs/defaults.md, "One camera by day and at night").
+The split never fires on footage of one level (116 development and confirmation stores,
+check-split), so everything else is fitted exactly as before.
+
+A video scored by such a pair (`--fit-on`, `--model`) goes to the level whose side of the
+boundary its median clip's activity lies on: the geometric mean of the two neighbouring videos
+the split fell between."""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from videoad.coverage import activity, activity_split
+
+#: the two groups a split group becomes, quieter first
+SIDES = ("quieter", "busier")
+
+
+def level_group(group: str, side: str) -> str:
+    """The name of one level of `group` (run.json, models.json, the report)."""
+    return f"{group} ({side})"
+
+
+def median_activity(video) -> float | None:
+    """A video's median clip `activity` (None where its features do not say)."""
+    level = activity(video.cells, video.attrs)
+    return float(np.median(level)) if level is not None and len(level) else None
+
+
+def boundary(split: Mapping, levels: list[tuple[float, str]]) -> float:
+    """Where a scored video changes level: the geometric mean of the two neighbouring videos'
+    median activity that `split` fell between (`levels`: `coverage.activity_levels`, sorted)."""
+    i = int(split["quieter"])
+    lo, hi = max(levels[i - 1][0], 1e-12), max(levels[i][0], 1e-12)
+    return math.sqrt(lo * hi)
+
+
+def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, int], min_clips: int
+                 ) -> tuple[dict[str, list[str]], dict[str, dict]]:
+    """`groups` with each group that mixes two levels of activity replaced by its two levels, and
+    per new group its record (`of`: the group split, `side`, `ratio`, `boundary`, `videos` on each
+    side). A group stays whole where its features do not say (not motion), where it is not split,
+    or where a level would have fewer than `min_clips` clips to fit on."""
+    from videoad.coverage import activity_levels
+
+    out: dict[str, list[str]] = {}
+    levels: dict[str, dict] = {}
+    for g, keys in groups.items():
+        motion = len(keys) >= 4 and str(store.attrs(keys[0]).get("backbone", "")) == "motion"
+        vids = [store.load(k, cells=True) for k in keys] if motion else []  # activity is motion's alone
+        split = activity_split(vids) if vids else None
+        if not split:
+            out[g] = keys
+            continue
+        busier = set(split["busier"])
+        sides = {"quieter": [k for k in keys if k not in busier], "busier": [k for k in keys if k in busier]}
+        if min(sum(counts[k] for k in side) for side in sides.values()) < int(min_clips):
+            out[g] = keys
+            continue
+        cut = boundary(split, activity_levels(vids))
+        for side in SIDES:
+            name = level_group(g, side)
+            out[name] = sides[side]
+            levels[name] = {"of": g, "side": side, "ratio": split["ratio"], "boundary": round(cut, 6),
+                            "videos": {s: len(sides[s]) for s in SIDES}}
+    return out, levels
+
+
+def route(store, keys: list[str], cut: float) -> dict[str, list[str]]:
+    """Scored `keys` to the side of `cut` their median activity lies on (a video whose features do
+    not say goes with the quieter level)."""
+    out: dict[str, list[str]] = {s: [] for s in SIDES}
+    for k in keys:
+        level = median_activity(store.load(k, cells=True))
+        out["busier" if level is not None and level >= cut else "quieter"].append(k)
+    return out
+
+
+def route_groups(store, groups: Mapping[str, list[str]], levels: Mapping[str, Mapping]
+                 ) -> tuple[dict[str, list[str]], dict[str, dict]]:
+    """Scored groups onto the fitted ones when a fitted group was split into levels (`levels`:
+    `split_levels`' records, or a models.json's `activity_level` entries): a scored group that is
+    one of a pair's origins, or one of its levels (a per-camera match picks either of a camera's
+    two levels by its picture), is divided between the pair by activity. Empty levels are dropped."""
+    pairs: dict[str, dict] = {}
+    for name, rec in levels.items():
+        pairs.setdefault(str(rec["of"]), {})[str(rec["side"])] = (name, rec)
+    out: dict[str, list[str]] = {}
+    used: dict[str, dict] = {}
+    for g, keys in groups.items():
+        origin = str(levels[g]["of"]) if g in levels else g
+        pair = pairs.get(origin)
+        if not pair or set(pair) != set(SIDES):
+            out.setdefault(g, []).extend(keys)
+            continue
+        cut = float(pair["busier"][1]["boundary"])
+        for side, routed in route(store, keys, cut).items():
+            if routed:
+                name, rec = pair[side]
+                out.setdefault(name, []).extend(routed)
+                used[name] = dict(rec)
+    return {g: sorted(k) for g, k in out.items()}, used
