@@ -818,6 +818,67 @@ def stage_check_daynight(work: Path, run_seeds, part: str = "dev") -> dict:
     return {"rows": [], "daynight": rows}
 
 
+def _levels_sets(work: Path, part: str) -> list:
+    """check-levels' day-and-night sets, as (name, protocol, history store or None, scored store,
+    annotations): check-daynight's transductive folders (`_daynight_pairs`), then the inductive sets
+    of the same scenes with the day and the night history in one history folder and the day and the
+    night footage in one scored folder (part dev: the demo seeds 10-12 and Ped2-dev; part confirm:
+    Ped2 training -> test 01-02 and vtest-fresh 01-08 -> 09-16)."""
+    from videoad.datasets.annotations import Annotations
+
+    out = []
+    for (name, _, _, day_feats, day_ann), (_, _, _, night_feats, night_ann) in _daynight_pairs(work, part):
+        feats, ann = _together(work, _daynight_label(name), [("day", day_feats, day_ann), ("night", night_feats, night_ann)])
+        out.append((f"{name}, day and night", "transductive", None, feats, ann))
+    if part == "dev":
+        day = [st for st in camera_sets(work, "clean") if st[1] == "inductive"]
+        night = [st for st in camera_sets(work, "night") if st[1] == "inductive"]
+    else:
+        day = [st for st in list(ped2_sets(work)) + list(fresh_sets(work)) if st[1] == "inductive"]
+        night = [st for st in camera_confirm_sets(work, "night") if st[1] == "inductive" and "calm" not in st[0]]
+    none = Annotations()
+    for (name, _, day_fit, day_feats, day_ann), (_, _, night_fit, night_feats, night_ann) in zip(day, night):
+        label = _daynight_label(name) + "-inductive"
+        fit, _ = _together(work, label + "-history", [("day", day_fit, none), ("night", night_fit, none)])
+        feats, ann = _together(work, label, [("day", day_feats, day_ann), ("night", night_feats, night_ann)])
+        out.append((f"{name}, day and night", "inductive", fit, feats, ann))
+    return out
+
+
+def stage_check_levels(work: Path, run_seeds, part: str = "dev") -> dict:
+    """After check-split (a warning for a fit over two levels of activity): acting on it.
+    `activity_levels: apart` (videoad.video.levels) fits each level of a split group apart and
+    routes scored videos to their level; measured against `together` (one model, the shipped
+    default) on one camera's day and night in one folder (`_levels_sets`): the transductive folders
+    of check-daynight and the inductive sets of the same scenes with a day-and-night history. The
+    defaults (pooled), DUAD over the run seeds, kNN and PCA at seed 0; per part (day, night), its
+    frame AUROC inside the run and the run's own alarm lines' outcome, and how the videos were
+    grouped.
+
+    Reading written and committed before the dev run: `apart` becomes the default if, for DUAD
+    summed over the sets and run seeds, (a) it catches more anomalous day videos than `together`,
+    transductive and inductive each; (b) it gives no more events in normal videos (day and night)
+    than `together`; and (c) on no set does the day's AUROC fall more than 0.05 below `together`'s.
+    Part confirm (the real footage), reading written and committed before its run: the choice holds
+    there if (b) and (c) hold, and (a) where `together` misses day videos that `apart` catches; where
+    neither catches any, (a) is unmeasured and said so."""
+    rows = []
+    for name, protocol, fit, feats, ann in _levels_sets(work, part):
+        for method, cfg, seeds in duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds):
+            out = {"set": name, "protocol": protocol, "method": method, "runs": len(seeds)}
+            for how in ("together", "apart"):
+                each = []
+                for seed in seeds:
+                    _, sc = run(protocol, fit, feats, ann, replace(cfg, seed=seed, activity_levels=how))
+                    each.append({k: _part_outcome(sc, ann, k) for k in ("day", "night")})
+                    each[-1]["groups"] = {g["group"]: sorted({k.split("/")[0] for k in g["videos"]})
+                                          for g in sc.groups if g.get("videos")}
+                out[how] = each
+            rows.append(out)
+            print(name, method, json.dumps({k: out[k] for k in ("together", "apart")}), flush=True)
+    return {"rows": [], "levels": rows}
+
+
 def _split_stores(work: Path, part: str) -> list:
     """The stores check-split reads, as (name, holds day and night, store): part dev, the fitted
     footage of every development set (the scored videos of the transductive ones, the histories of
@@ -2204,6 +2265,17 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
                   "|---|---|---|---|---|---|"]
         lines += [f"| {r['set']} | {r['method']} | {cell(r['day alone'])} | {cell(r['together'], 'day')} | "
                   f"{cell(r['night alone'])} | {cell(r['together'], 'night')} |" for r in result["daynight"]]
+    if result.get("levels"):  # check-levels: apart against together, per part
+        def both(each, key):
+            parts = [e[key] for e in each]
+            return (f"{np.mean([p['auroc'] for p in parts]):.4f} ({sum(p['hit'] for p in parts)}/"
+                    f"{sum(p['anomalous'] for p in parts)}, {sum(p['events_in_normal_videos'] for p in parts)})")
+        lines += ["| set | protocol | method | day, together | day, apart | night, together | night, apart | "
+                  "groups apart (the parts in each) |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['set']} | {r['protocol']} | {r['method']} | {both(r['together'], 'day')} | "
+                  f"{both(r['apart'], 'day')} | {both(r['together'], 'night')} | {both(r['apart'], 'night')} | "
+                  + "; ".join(f"{g}: {'+'.join(p)}" for g, p in r["apart"][0]["groups"].items()) + " |"
+                  for r in result["levels"]]
     if result.get("split"):  # check-split: activity_split's reading, no fit
         lines += ["| footage a model is fitted on | kind | videos | widest ratio between neighbours (two or more "
                   "videos each side) | named | the busier part |", "|---|---|---|---|---|---|"]
@@ -2266,7 +2338,7 @@ def main() -> None:
                                       "confirm-halfrate", "check-deinterlace", "probe-flow", "dev-flow",
                                       "dev-travel", "check-inplace", "check-shadows",
                                       "dev-light", "confirm-light", "check-busy", "check-unlike",
-                                      "check-daynight", "check-split"])
+                                      "check-daynight", "check-split", "check-levels"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--run-seeds", type=int, default=3, help="DUAD fits per set (confirm stage)")
@@ -2283,13 +2355,13 @@ def main() -> None:
                          "demo), dev-blur (clean|camera, default clean), dev-stabilize (clean|shake, default "
                          "clean), dev-calibrate (clean|foliage, default clean), check-multicam (confirm|dev, "
                          "default confirm), dev-travel (foliage|clean, default foliage), dev-light (shadows|clean, "
-                         "default shadows), confirm-light (clean|shadows, default clean), check-unlike, check-split or "
-                         "check-daynight (dev|confirm, default dev) stage measures")
+                         "default shadows), confirm-light (clean|shadows, default clean), check-unlike, check-split, "
+                         "check-daynight or check-levels (dev|confirm, default dev) stage measures")
     args = ap.parse_args()
     parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS,
              "dev-calibrate": CALIBRATE_PARTS, "check-multicam": MULTICAM_PARTS, "dev-travel": TRAVEL_PARTS,
              "dev-light": LIGHT_PARTS, "confirm-light": ("clean", "shadows"), "check-unlike": UNLIKE_PARTS,
-             "check-split": UNLIKE_PARTS, "check-daynight": UNLIKE_PARTS}
+             "check-split": UNLIKE_PARTS, "check-daynight": UNLIKE_PARTS, "check-levels": UNLIKE_PARTS}
     if args.stage in parts:
         args.part = args.part or parts[args.stage][0]
         if args.part not in parts[args.stage]:
@@ -2823,6 +2895,21 @@ def main() -> None:
                         "night in one folder. Reading written and committed before the confirm run: the level holds if "
                         "no confirmation store of one level is named and every real day-and-night folder is, its night "
                         "videos the busier part."),
+        "check-levels": (lambda: stage_check_levels(args.workdir, tuple(range(args.run_seeds)), args.part),
+                         f"video_check_levels_{args.part}",
+                         "Video defaults: each level of activity fitted apart (a check of activity_levels)",
+                         "One camera by day and at night in one folder, fitted as one model (`activity_levels: "
+                         "together`, the warning) and as one model per level (`apart`, videoad.video.levels): "
+                         "check-daynight's transductive folders, and the inductive sets of the same scenes with the day "
+                         "and night histories in one history folder. Pooled, the defaults; DUAD over run seeds 0..n-1, "
+                         "kNN and PCA at seed 0. Per part: its frame AUROC inside the run (mean over the run seeds) and "
+                         "the run's own alarm lines' outcome (anomalous videos with an overlapping event / anomalous "
+                         "videos, events in normal videos; summed over the run seeds); the groups the apart run made. "
+                         "Reading written and committed before the dev run: apart becomes the default if, for DUAD, it "
+                         "catches more anomalous day videos than together (transductive and inductive each), gives no "
+                         "more events in normal videos, and loses no more than 0.05 of the day's AUROC on any set. Part "
+                         "confirm (the real footage), reading written and committed before its run: the choice holds if "
+                         "the last two hold there, and the first where together misses day videos apart catches."),
         "check-daynight": (lambda: stage_check_daynight(args.workdir, tuple(range(args.run_seeds)), args.part),
                            "video_check_daynight" + ("" if args.part == "dev" else f"_{args.part}"),
                            "Video defaults: one camera by day and at night in one folder, no history (a check)",
