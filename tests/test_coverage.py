@@ -163,7 +163,8 @@ def test_footage_far_busier_than_its_history_is_named(tmp_path):
 
 
 def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
-    """Fitted without a history on a folder holding two day videos and two night ones (motion
+    """`activity_levels: together` (apart, the default, fits each level on its own: test_levels.py),
+    fitted without a history on a folder holding two day videos and two night ones (motion
     nearly everywhere): the group's fitted footage splits into two levels, the night videos named
     with the ratio (command line, run.json's `activity_split`, the report's video facts). One night
     video among day ones is a quiet-or-busy hour, not a condition: nothing; nor four day videos."""
@@ -179,6 +180,7 @@ def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
     for i in range(4):
         motion_video(none, f"cam/day{i}.avi", 40, day, seed=i)
     cfg = pooled_config(tmp_path)
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "activity_levels": "together"}))  # one model over both
     res = CliRunner().invoke(cli, ["detect", str(both), "--config", str(cfg), "-o", str(tmp_path / "s-both")],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output

@@ -83,8 +83,12 @@ class WatchModel:
             else:
                 from videoad.cameras import describe
 
+                levels = sorted(g for g in groups if isinstance(groups[g], dict) and groups[g].get("activity_level"))
+                why = (f"; {', '.join(repr(g) for g in levels)} are levels of activity fitted apart (the same camera "
+                       "by day and at night?): name the one the stream shows now, or run one watch per level"
+                       if levels else "")
                 raise WatchError(f"{model_dir} holds models of several groups ("
-                                 + "; ".join(describe(g, groups[g]) for g in sorted(groups)) + "): name one with --group")
+                                 + "; ".join(describe(g, groups[g]) for g in sorted(groups)) + f"): name one with --group{why}")
         if group not in groups:
             raise WatchError(f"{model_dir}: no model for group {group!r} (has {', '.join(sorted(groups))})")
         entry = groups[group]
