@@ -106,22 +106,25 @@ def busier_than_history(vids, peak: float | None) -> dict[str, float]:
     return out
 
 
+def median_activity(video) -> float | None:
+    """A video's median clip `activity` (None where its features do not say)."""
+    level = activity(video.cells, video.attrs)
+    return float(np.median(level)) if level is not None and len(level) else None
+
+
 def activity_levels(vids) -> list[tuple[float, str]] | None:
     """(median clip `activity`, key) of each video, lowest first; None where the features do not say."""
-    levels = []
-    for v in vids:
-        level = activity(v.cells, v.attrs)
-        if level is None or not len(level):
-            return None
-        levels.append((float(np.median(level)), v.key))
-    return sorted(levels)
+    levels = [(median_activity(v), v.key) for v in vids]
+    return None if any(m is None for m, _ in levels) else sorted(levels)
 
 
 def activity_split(vids) -> dict | None:
     """Whether the videos one model is fitted on fall into two levels of activity (the same camera
     by day and at night, a quiet and a busy camera): sorted by their median clip's `activity`, the
     widest ratio between neighbours, when it is at least `SPLIT` with `MIN_SIDE` videos or more, and
-    `MIN_SIDE_SHARE` of them, on each side: the busier videos and that ratio. One model and one alarm line over both lose the
+    `MIN_SIDE_SHARE` of them, on each side: the busier videos, that ratio, and the boundary between
+    the levels (the geometric mean of those two neighbours' medians, where a scored video changes
+    level: `videoad.video.levels`). One model and one alarm line over both lose the
     quieter part's events (docs/defaults.md, "One camera by day and at night"). None otherwise, or
     where the features do not say."""
     levels = activity_levels(vids)
@@ -135,7 +138,9 @@ def activity_split(vids) -> dict | None:
             best = (ratio, i)
     if best is None:
         return None
-    return {"busier": sorted(k for _, k in levels[best[1]:]), "quieter": best[1], "ratio": round(best[0], 2)}
+    lo, hi = (max(levels[i][0], 1e-12) for i in (best[1] - 1, best[1]))
+    return {"busier": sorted(k for _, k in levels[best[1]:]), "quieter": best[1], "ratio": round(best[0], 2),
+            "boundary": round(math.sqrt(lo * hi), 6)}
 
 
 def still_cells(vids) -> list[int] | None:

@@ -9,16 +9,13 @@ The split never fires on footage of one level (116 development and confirmation 
 check-split), so everything else is fitted exactly as before.
 
 A video scored by such a pair (`--fit-on`, `--model`) goes to the level whose side of the
-boundary its median clip's activity lies on: the geometric mean of the two neighbouring videos
-the split fell between."""
+boundary its median clip's activity lies on (`activity_split`'s: the geometric mean of the two
+neighbouring videos the split fell between)."""
 from __future__ import annotations
 
-import math
 from typing import Mapping
 
-import numpy as np
-
-from videoad.coverage import activity, activity_split
+from videoad.coverage import activity_split, median_activity
 
 #: the two groups a split group becomes, quieter first
 SIDES = ("quieter", "busier")
@@ -29,28 +26,12 @@ def level_group(group: str, side: str) -> str:
     return f"{group} ({side})"
 
 
-def median_activity(video) -> float | None:
-    """A video's median clip `activity` (None where its features do not say)."""
-    level = activity(video.cells, video.attrs)
-    return float(np.median(level)) if level is not None and len(level) else None
-
-
-def boundary(split: Mapping, levels: list[tuple[float, str]]) -> float:
-    """Where a scored video changes level: the geometric mean of the two neighbouring videos'
-    median activity that `split` fell between (`levels`: `coverage.activity_levels`, sorted)."""
-    i = int(split["quieter"])
-    lo, hi = max(levels[i - 1][0], 1e-12), max(levels[i][0], 1e-12)
-    return math.sqrt(lo * hi)
-
-
 def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, int], min_clips: int
                  ) -> tuple[dict[str, list[str]], dict[str, dict]]:
     """`groups` with each group that mixes two levels of activity replaced by its two levels, and
     per new group its record (`of`: the group split, `side`, `ratio`, `boundary`, `videos` on each
     side). A group stays whole where its features do not say (not motion), where it is not split,
     or where a level would have fewer than `min_clips` clips to fit on."""
-    from videoad.coverage import activity_levels
-
     out: dict[str, list[str]] = {}
     levels: dict[str, dict] = {}
     for g, keys in groups.items():
@@ -65,11 +46,10 @@ def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, in
         if min(sum(counts[k] for k in side) for side in sides.values()) < int(min_clips):
             out[g] = keys
             continue
-        cut = boundary(split, activity_levels(vids))
         for side in SIDES:
             name = level_group(g, side)
             out[name] = sides[side]
-            levels[name] = {"of": g, "side": side, "ratio": split["ratio"], "boundary": round(cut, 6),
+            levels[name] = {"of": g, "side": side, "ratio": split["ratio"], "boundary": split["boundary"],
                             "videos": {s: len(sides[s]) for s in SIDES}}
     return out, levels
 
