@@ -119,11 +119,11 @@ def test_a_history_of_two_levels_routes_each_scored_video_to_its_level(tmp_path)
     assert later["cam/night9.avi"][0] == "all (busier)" and later["cam/day9.avi"][0] == "all (quieter)"
     for key in fitted:
         np.testing.assert_allclose(later[key][1], fitted[key], rtol=1e-5)
-    # a live stream cannot be routed before it is watched: watch asks for the level by name
-    from videoad.live.model import WatchError, WatchModel
+    # watch finds the pair in the folder (loading and switching between them: test_watch.py)
+    from videoad.live.model import level_pair
 
-    with pytest.raises(WatchError, match=r"'all \(busier\)', 'all \(quieter\)' are levels of activity fitted apart"):
-        WatchModel.load(tmp_path / "models")
+    assert level_pair(saved) == {"quieter": "all (quieter)", "busier": "all (busier)"}
+    assert level_pair({"all (quieter)": saved["all (quieter)"]}) is None
 
 
 def test_activity_levels_setting_is_checked():

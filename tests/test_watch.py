@@ -913,3 +913,51 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
                               "-o", str(root / "x"), "-q"])
     assert res.exit_code != 0 and "c_elsewhere.avi: its scene matches none of the models' cameras" in res.output
     assert "name one with --group (camera-01 (" in res.output
+
+
+def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_moves_at(tmp_path):
+    """A history of one scene by day and at night, fitted apart per level (the default): watch
+    loads both levels; a day stream that turns to night is switched to the busier level's model once
+    its latest clips' median crosses the boundary (a `level` record, to the hooks); a night stream
+    is scored by the busier level from its first clip on, with exactly the scores that level's model
+    gives it alone."""
+    import csv
+
+    from videoad import coverage, video
+
+    def night_of(frames, seed):
+        noise = np.random.default_rng(seed).normal(0, 10, frames.shape)
+        return np.clip(frames * 0.2 + noise, 0, 255).astype(np.uint8)
+
+    scene = synth.SceneConfig(n_frames=160, fps=FPS, noise_sigma=0.0)
+    for i in range(2):
+        frames, _ = synth.render_video(None, seed=60 + i, cfg=scene)
+        synth.write_video(tmp_path / "history" / f"day{i}.avi", frames, FPS)
+        synth.write_video(tmp_path / "history" / f"night{i}.avi", night_of(frames, i), FPS)
+    _extract(tmp_path / "history", tmp_path / "history-features")
+    video.fit_and_score(tmp_path / "history-features", tmp_path / "history-features",
+                        video.DetectConfig(mode="pooled", min_clips=20), save_models=tmp_path / "models")
+    wm = live.WatchModel.load(tmp_path / "models")
+    assert wm.levels is not None and wm.group == "all (quieter)"
+    assert wm.levels.models["busier"].group == "all (busier)"
+    n = 16 * (coverage.WINDOW + 4)
+    day, _ = synth.render_video(None, seed=62, cfg=synth.SceneConfig(n_frames=n, fps=FPS, noise_sigma=0.0))
+    night = night_of(day, 9)
+    out = tmp_path / "live"
+    live.watch([live.FramesSource("dusk", lambda: iter(np.concatenate([day, night])), fps=FPS),
+                live.FramesSource("night", lambda: iter(night), fps=FPS)], wm, out,
+               live.WatchOptions(clip_scores=True))
+    levels = _of(_records(out), "level")
+    by_source = {r["source"]: r for r in levels}
+    assert sorted(r["source"] for r in levels) == ["dusk", "night"], levels
+    assert by_source["night"]["frame"] == 0 and by_source["night"]["group"] == "all (busier)"
+    assert n <= by_source["dusk"]["frame"] < n + 16 * coverage.WINDOW, by_source["dusk"]
+    assert by_source["dusk"]["level"] == "busier" and "from frame" in by_source["dusk"]["note"]
+    with open(out / live.CLIPS_FILE) as fh:
+        live_night = [float(r["score"]) for r in csv.DictReader(fh) if r["source"] == "night"]
+    alone = tmp_path / "alone"
+    live.watch([live.FramesSource("night", lambda: iter(night), fps=FPS)],
+               live.WatchModel.load(tmp_path / "models", "all (busier)"), alone, live.WatchOptions(clip_scores=True))
+    with open(alone / live.CLIPS_FILE) as fh:
+        np.testing.assert_allclose(live_night, [float(r["score"]) for r in csv.DictReader(fh)], rtol=1e-6)
+    assert not _of(_records(alone), "level")

@@ -33,6 +33,9 @@ class WatchModel:
     #: the folder's per-camera models this one is one of (`videoad.live.camera.CameraModels`), so
     #: that a source whose view switches to another of its cameras is scored with that one's model
     cameras: object = None
+    #: models fitted per level of activity (`videoad.video.levels`): the pair this one is one of, so
+    #: that a stream is scored by the level its latest clips move at (`LevelPair`)
+    levels: "LevelPair | None" = None
 
     @property
     def threshold(self) -> float:
@@ -56,7 +59,8 @@ class WatchModel:
     @classmethod
     def load(cls, model_dir, group: str | None = None, device: str | None = None,
              built: "WatchModel | None" = None) -> "WatchModel":
-        """Read `models.json`, pick the group (the only one, else "all", else `group`), rebuild
+        """Read `models.json`, pick the group (the only one, else "all", else `group`; a folder of the
+        two levels of one group fitted apart: both, as a `LevelPair` on the quieter's), rebuild
         the backbone from its recorded options and check it describes itself as at the fit.
         `built`: a model of the same folder already loaded, whose backbone is shared when the
         group's features were extracted alike (one network in memory for several cameras)."""
@@ -75,6 +79,13 @@ class WatchModel:
             groups = index["groups"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise WatchError(f"{index_path}: not a readable model index ({exc}); {redo}") from None
+        pair = level_pair(groups) if group is None else None
+        if pair is not None:  # one camera's day and night fitted apart: the stream picks its level as it goes
+            quiet = cls.load(model_dir, pair["quieter"], device, built=built)
+            busy = cls.load(model_dir, pair["busier"], device, built=quiet)
+            quiet.levels = busy.levels = LevelPair(float(groups[pair["busier"]]["activity_level"]["boundary"]),
+                                                   {"quieter": quiet, "busier": busy})
+            return quiet
         if group is None:
             if len(groups) == 1:
                 group = next(iter(groups))
@@ -83,12 +94,8 @@ class WatchModel:
             else:
                 from videoad.cameras import describe
 
-                levels = sorted(g for g in groups if isinstance(groups[g], dict) and groups[g].get("activity_level"))
-                why = (f"; {', '.join(repr(g) for g in levels)} are levels of activity fitted apart (the same camera "
-                       "by day and at night?): name the one the stream shows now, or run one watch per level"
-                       if levels else "")
                 raise WatchError(f"{model_dir} holds models of several groups ("
-                                 + "; ".join(describe(g, groups[g]) for g in sorted(groups)) + f"): name one with --group{why}")
+                                 + "; ".join(describe(g, groups[g]) for g in sorted(groups)) + "): name one with --group")
         if group not in groups:
             raise WatchError(f"{model_dir}: no model for group {group!r} (has {', '.join(sorted(groups))})")
         entry = groups[group]
@@ -115,6 +122,30 @@ class WatchModel:
                              f"{backbone.cell_grid or 'none'}; re-extract the history and refit")
         views = entry.get("views") if isinstance(entry.get("views"), dict) and entry.get("views") else None
         return cls(group, model, backbone, spec, extraction, model_dir, views)
+
+
+@dataclass
+class LevelPair:
+    """The two models of one group fitted per level of activity, and the boundary between them (a
+    window's median clip activity at or above it is the busier level's)."""
+
+    boundary: float
+    models: dict  # "quieter" / "busier" -> WatchModel
+
+    def side(self, median: float) -> str:
+        return "busier" if median >= self.boundary else "quieter"
+
+
+def level_pair(groups) -> dict[str, str] | None:
+    """Side -> group name where a model folder holds exactly the two levels of one group (fitted
+    with `activity_levels: apart`), else None."""
+    entries = {g: e.get("activity_level") for g, e in groups.items() if isinstance(e, dict)}
+    if len(groups) != 2 or not all(isinstance(lv, dict) for lv in entries.values()):
+        return None
+    sides = {str(lv.get("side")): g for g, lv in entries.items()}
+    if set(sides) != {"quieter", "busier"} or len({str(lv.get("of")) for lv in entries.values()}) != 1:
+        return None
+    return sides
 
 
 def _resampling(extraction: dict) -> dict:

@@ -222,6 +222,8 @@ class _Scorer:
         self._coverage_warned: set[str] = set()
         self._busier_warned: set[str] = set()
         self._levels: deque = deque()  # the current video's latest clips' activity (videoad.coverage; `_use` sizes it)
+        # the same, for models fitted per level of activity: which level scores the next clip (kept across them)
+        self._level_window: deque = deque(maxlen=coverage.WINDOW)
         self._repeats_checked = False  # the current video's share of repeated frames compared (once)
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
@@ -231,12 +233,14 @@ class _Scorer:
         if self.cameras is None:
             self._use(wm)
 
-    def _use(self, wm: WatchModel) -> None:
-        """Score with `wm` from the next video on."""
+    def _use(self, wm: WatchModel, keep_backbone: bool = False) -> None:
+        """Score with `wm` from the next video on (`keep_backbone`: from the next clip on, the
+        stream's backbone and its caches kept: the other level of a pair, extracted alike)."""
         if wm is self.wm:
             return
         self.wm = wm
-        self.backbone = copy.copy(wm.backbone)  # its own caches (motion's frame pairs), shared weights
+        if not keep_backbone:
+            self.backbone = copy.copy(wm.backbone)  # its own caches (motion's frame pairs), shared weights
         self.cell_sample.clear()  # another camera's cells are not this one's typical level
         # cells the models' history never showed moving (videoad.coverage), warned of once per video
         self._still = list(wm.model.info.get("history_still_cells") or [])
@@ -315,6 +319,7 @@ class _Scorer:
         self.skipping, self._camera = None, None
         self._repeats_checked = False
         self._levels.clear()  # the busier-than-history window is one video's
+        self._level_window.clear()  # and so is the level's: a new file decides its own from its first clips
         if self.cameras is not None:  # the model of the camera this video shows
             wm, name, sim = self.cameras.for_feed(feed)
             if wm is None:
@@ -585,12 +590,75 @@ class _Scorer:
             return
         batch, self.pending = self.pending, []
         features, cells = self.backbone.forward_cells(np.stack([p[3] for p in batch]))
-        if self._still and self.feed.name not in self._coverage_warned:
-            self._check_coverage(cells, batch)
-        if self._peak is not None and self.feed.name not in self._busier_warned:
-            self._check_busier(cells, batch)
-        with self.score_lock:
-            cell_scores, clip_scores = self.wm.model.score_arrays(np.asarray(features), cells)
+        features = np.asarray(features)
+        runs, initial = self._level_runs(cells, len(batch)), not self._level_window
+        for n, (rows, side) in enumerate(runs):
+            if side is not None and self.wm.levels.models[side] is not self.wm:
+                self._switch_level(self.wm.levels.models[side], batch[rows.start], side, initial=initial and n == 0)
+            if n == 0:  # the history checks read the model that scores the batch's first clips
+                if self._still and self.feed.name not in self._coverage_warned:
+                    self._check_coverage(cells, batch)
+                if self._peak is not None and self.feed.name not in self._busier_warned:
+                    self._check_busier(cells, batch)
+            with self.score_lock:
+                cell_scores, clip_scores = self.wm.model.score_arrays(features[rows], None if cells is None else cells[rows])
+            self._decide_batch([batch[r] for r in range(rows.start, rows.stop)], cell_scores, clip_scores)
+        if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
+            self._warn_dropped(time.time())
+
+    def _level_runs(self, cells, n: int) -> list[tuple[slice, str | None]]:
+        """The batch's rows in runs, each with the level that scores it: one run and no level but
+        with models fitted per level of activity (`LevelPair`), where each clip goes to the level
+        the median of the video's latest `coverage.WINDOW` clips lies in (a video's first batch by
+        its own median, so that no clip is scored before its level is known)."""
+        pair = self.wm.levels
+        level = coverage.activity(cells, self._coverage_attrs) if pair is not None else None
+        if level is None:
+            return [(slice(0, n), None)]
+        if not self._level_window:  # a video's start: its first clips decide together
+            sides = [pair.side(float(np.median(level)))] * len(level)
+            self._level_window.extend(float(v) for v in level)
+        else:
+            sides = []
+            for value in level:
+                self._level_window.append(float(value))
+                sides.append(pair.side(float(np.median(self._level_window))))
+        runs, start = [], 0
+        for row in range(1, len(sides) + 1):
+            if row == len(sides) or sides[row] != sides[start]:
+                runs.append((slice(start, row), sides[start]))
+                start = row
+        return runs
+
+    def _switch_level(self, wm: WatchModel, item: tuple, side: str, initial: bool = False) -> None:
+        """The stream's activity crossed the pair's boundary (dusk, dawn), or a video's first clips
+        are the other level's (`initial`): the clips before are decided and what was open closes,
+        and from `item`'s clip on the other level's model and alarm line score it, events numbered
+        on; a `level` record (a crossing: to the hooks and the log too)."""
+        clip, first = item[0], item[1]
+        self._close_open(f"the activity changed to the {side} level")
+        numbered = self.tracker.n_events if self.tracker is not None else self.numbered
+        self._use(wm, keep_backbone=True)
+        if self.tracker is not None:
+            self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps,
+                                        self.options.events, category=wm.group, cell_base=self._cell_base,
+                                        numbered_after=numbered)
+            step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
+            self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
+        median = float(np.median(self._level_window))
+        note = (f"from frame {first} the picture moves at the {side} of the two levels of activity the models were "
+                f"fitted on (median of the latest {len(self._level_window)} clips {median:.4f}, boundary "
+                f"{wm.levels.boundary:.4f}): scored with {wm.group!r} and its alarm line from here")
+        if not initial:
+            log.warning("%s: %s", self.feed.name, note)
+        at = self.arrivals.at(first) or time.time()
+        self.recorder.record({"type": "level", "source": self.source.name, "video": self.feed.name, "clip": int(clip),
+                              "frame": int(first), "second": round(first / self.fps, 3) if self.fps else None,
+                              "level": side, "group": wm.group, "threshold": _r(wm.alarm_line(self.options.smooth)),
+                              "at": _iso(at), "note": note}, hook=not initial)
+
+    def _decide_batch(self, batch: list, cell_scores, clip_scores) -> None:
+        """One scored run of clips into the smoothing, then the records and the event rules."""
         now = time.time()
         for row, (clip, first, last, _, frame, t_first, t_last) in enumerate(batch):
             self.stats.scored += 1
@@ -601,8 +669,6 @@ class _Scorer:
             item = (clip, first, last, frame, t_first, t_last, cs, lag)
             for done_item, score in self.smoother.push(float(clip_scores[row]), item):
                 self._decide(done_item, score, decided_at=t_last)  # final once this clip came
-        if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
-            self._warn_dropped(time.time())
 
     def _check_coverage(self, cells, batch) -> None:
         """The first clip of a video that moves where the models' history never did: a `warning`
