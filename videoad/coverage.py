@@ -113,7 +113,8 @@ def median_activity(video) -> float | None:
 
 
 def activity_levels(vids) -> list[tuple[float, str]] | None:
-    """(median clip `activity`, key) of each video, lowest first; None where the features do not say."""
+    """(median clip `activity`, key) of each video, lowest first; None where the features do not say.
+    `vids` may be a generator: each video is dropped once measured."""
     levels = [(median_activity(v), v.key) for v in vids]
     return None if any(m is None for m, _ in levels) else sorted(levels)
 
@@ -127,7 +128,12 @@ def activity_split(vids) -> dict | None:
     level: `videoad.video.levels`). One model and one alarm line over both lose the
     quieter part's events (docs/defaults.md, "One camera by day and at night"). None otherwise, or
     where the features do not say."""
-    levels = activity_levels(vids)
+    return split_of(activity_levels(vids))
+
+
+def split_of(levels: list[tuple[float, str]] | None) -> dict | None:
+    """`activity_split` from the videos' sorted (median activity, key) pairs (`activity_levels`),
+    for a caller that reads them one video at a time."""
     if levels is None:
         return None
     best = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from videoad.coverage import activity_split, median_activity
+from videoad.coverage import activity_levels, median_activity, split_of
 
 #: the two groups a split group becomes, quieter first
 SIDES = ("quieter", "busier")
@@ -36,8 +36,8 @@ def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, in
     levels: dict[str, dict] = {}
     for g, keys in groups.items():
         motion = len(keys) >= 4 and str(store.attrs(keys[0]).get("backbone", "")) == "motion"
-        vids = [store.load(k, cells=True) for k in keys] if motion else []  # activity is motion's alone
-        split = activity_split(vids) if vids else None
+        # activity is motion's alone; the videos read one at a time, not a whole pooled store's cells at once
+        split = split_of(activity_levels(store.load(k, cells=True) for k in keys)) if motion else None
         if not split:
             out[g] = keys
             continue
