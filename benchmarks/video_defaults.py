@@ -826,6 +826,8 @@ def _levels_sets(work: Path, part: str) -> list:
     Ped2 training -> test 01-02 and vtest-fresh 01-08 -> 09-16)."""
     from videoad.datasets.annotations import Annotations
 
+    if part == "mixed":
+        return [_mixed_scenes(work)]
     out = []
     for (name, _, _, day_feats, day_ann), (_, _, _, night_feats, night_ann) in _daynight_pairs(work, part):
         feats, ann = _together(work, _daynight_label(name), [("day", day_feats, day_ann), ("night", night_feats, night_ann)])
@@ -845,6 +847,24 @@ def _levels_sets(work: Path, part: str) -> list:
     return out
 
 
+def _mixed_scenes(work: Path) -> tuple:
+    """check-levels' part mixed: one folder of many scenes, as a category pooling many cameras is
+    (UCF-Crime per category on motion features): the transductive development sets' scored footage
+    (demo 10-14, Ped2-dev, ped2dev-heavy, ped2dev-small, demo-fast x1 10-12) and check-busy's busier
+    demo scenes (three times the walkers, seeds 10-12), each set under its own folder."""
+    parts = [(_daynight_label(name), feats, ann) for name, _, _, feats, ann in alarm_dev_sets(work, "transductive")]
+    for seed in dev_sets.DEV_HISTORY_SEEDS:
+        root = work / f"demo-busy{seed}"
+        if not (root / "history" / "Test_Annotation.txt").is_file():
+            dev_sets.make_demo_busy(seed, root)
+        feats = _extract(root / "data" / "videos", root / "features")
+        ann = read_annotations(root / "data" / "Temporal_Anomaly_Annotation.txt",
+                               frame_counts=root / "data" / "Test_Annotation.txt")
+        parts.append((f"demo-busy{seed}", feats, ann))
+    feats, ann = _together(work, "many-scenes", parts)
+    return ("many scenes in one folder", "transductive", None, feats, ann, [p[0] for p in parts])
+
+
 def stage_check_levels(work: Path, run_seeds, part: str = "dev") -> dict:
     """After check-split (a warning for a fit over two levels of activity): acting on it.
     `activity_levels: apart` (videoad.video.levels) fits each level of a split group apart and
@@ -861,16 +881,22 @@ def stage_check_levels(work: Path, run_seeds, part: str = "dev") -> dict:
     than `together`; and (c) on no set does the day's AUROC fall more than 0.05 below `together`'s.
     Part confirm (the real footage), reading written and committed before its run: the choice holds
     there if (b) and (c) hold, and (a) where `together` misses day videos that `apart` catches; where
-    neither catches any, (a) is unmeasured and said so."""
+    neither catches any, (a) is unmeasured and said so.
+
+    Part mixed (`_mixed_scenes`: many scenes in one folder, as a category pooling many cameras),
+    reading written and committed before its run: `apart` stays the default if, for DUAD summed
+    over the run seeds, no scene's AUROC falls more than 0.05 below `together`'s and the events in
+    normal videos do not increase; where no split fires the two are one fit (nothing to measure)."""
     rows = []
-    for name, protocol, fit, feats, ann in _levels_sets(work, part):
+    for name, protocol, fit, feats, ann, *scenes in _levels_sets(work, part):
+        folders = scenes[0] if scenes else ("day", "night")
         for method, cfg, seeds in duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds):
             out = {"set": name, "protocol": protocol, "method": method, "runs": len(seeds)}
             for how in ("together", "apart"):
                 each = []
                 for seed in seeds:
                     _, sc = run(protocol, fit, feats, ann, replace(cfg, seed=seed, activity_levels=how))
-                    each.append({k: _part_outcome(sc, ann, k) for k in ("day", "night")})
+                    each.append({k: _part_outcome(sc, ann, k) for k in folders})
                     each[-1]["groups"] = {g["group"]: sorted({k.split("/")[0] for k in g["videos"]})
                                           for g in sc.groups if g.get("videos")}
                 out[how] = each
@@ -2265,7 +2291,19 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
                   "|---|---|---|---|---|---|"]
         lines += [f"| {r['set']} | {r['method']} | {cell(r['day alone'])} | {cell(r['together'], 'day')} | "
                   f"{cell(r['night alone'])} | {cell(r['together'], 'night')} |" for r in result["daynight"]]
-    if result.get("levels"):  # check-levels: apart against together, per part
+    if result.get("levels") and "night" not in result["levels"][0]["together"][0]:  # check-levels mixed: per scene
+        rows = result["levels"]
+        lines += ["| method | scene | together | apart | groups apart |", "|---|---|---|---|---|"]
+        for r in rows:
+            groups = "; ".join(f"{g}: {len(p)} scene(s)" for g, p in r["apart"][0]["groups"].items())
+            for scene in [k for k in r["together"][0] if k != "groups"]:
+                cells = []
+                for how in ("together", "apart"):
+                    parts = [e[scene] for e in r[how]]
+                    cells.append(f"{np.mean([p['auroc'] for p in parts]):.4f} ({sum(p['hit'] for p in parts)}/"
+                                 f"{sum(p['anomalous'] for p in parts)}, {sum(p['events_in_normal_videos'] for p in parts)})")
+                lines.append(f"| {r['method']} | {scene} | {cells[0]} | {cells[1]} | {groups} |")
+    elif result.get("levels"):  # check-levels: apart against together, per part
         def both(each, key):
             parts = [e[key] for e in each]
             return (f"{np.mean([p['auroc'] for p in parts]):.4f} ({sum(p['hit'] for p in parts)}/"
@@ -2349,19 +2387,19 @@ def main() -> None:
                     help="the DUAD change the dev-core stage measures")
     ap.add_argument("--part", choices=sorted(set(SIZE_PARTS + FPS_PARTS + BLUR_PARTS + STABILIZE_PARTS
                                                  + CALIBRATE_PARTS + MULTICAM_PARTS + TRAVEL_PARTS + LIGHT_PARTS
-                                                 + UNLIKE_PARTS)),
+                                                 + UNLIKE_PARTS + ("mixed",))),
                     default=None,
                     help="the sets the dev-size (ped2|far2|far3, default ped2), dev-fps (demo|far2, default "
                          "demo), dev-blur (clean|camera, default clean), dev-stabilize (clean|shake, default "
                          "clean), dev-calibrate (clean|foliage, default clean), check-multicam (confirm|dev, "
                          "default confirm), dev-travel (foliage|clean, default foliage), dev-light (shadows|clean, "
                          "default shadows), confirm-light (clean|shadows, default clean), check-unlike, check-split, "
-                         "check-daynight or check-levels (dev|confirm, default dev) stage measures")
+                         "check-daynight or check-levels (dev|confirm, default dev; check-levels also mixed) stage measures")
     args = ap.parse_args()
     parts = {"dev-size": SIZE_PARTS, "dev-fps": FPS_PARTS, "dev-blur": BLUR_PARTS, "dev-stabilize": STABILIZE_PARTS,
              "dev-calibrate": CALIBRATE_PARTS, "check-multicam": MULTICAM_PARTS, "dev-travel": TRAVEL_PARTS,
              "dev-light": LIGHT_PARTS, "confirm-light": ("clean", "shadows"), "check-unlike": UNLIKE_PARTS,
-             "check-split": UNLIKE_PARTS, "check-daynight": UNLIKE_PARTS, "check-levels": UNLIKE_PARTS}
+             "check-split": UNLIKE_PARTS, "check-daynight": UNLIKE_PARTS, "check-levels": UNLIKE_PARTS + ("mixed",)}
     if args.stage in parts:
         args.part = args.part or parts[args.stage][0]
         if args.part not in parts[args.stage]:
