@@ -123,7 +123,22 @@ def test_a_history_of_two_levels_routes_each_scored_video_to_its_level(tmp_path)
     from videoad.live.model import level_pair
 
     assert level_pair(saved) == {"quieter": "all (quieter)", "busier": "all (busier)"}
-    assert level_pair({"all (quieter)": saved["all (quieter)"]}) is None
+    # a damaged models.json is named with what is wrong
+    index = json.loads((tmp_path / "models" / "models.json").read_text())
+    del index["groups"]["all (busier)"]["activity_level"]["boundary"]
+    (tmp_path / "models" / "models.json").write_text(json.dumps(index))
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "models"),
+                                   "-o", str(tmp_path / "damaged")])
+    assert res.exit_code != 0 and "models.json: group 'all (busier)' has an activity_level that is not" in res.output
+    assert level_pair({"all (quieter)": saved["all (quieter)"]}) is None  # one level alone: not a pair
+    # one level's model missing (its fit failed): its videos are skipped with the reason, the other's scored
+    index = json.loads((tmp_path / "models" / "models.json").read_text())
+    del index["groups"]["all (busier)"]
+    (tmp_path / "models" / "models.json").write_text(json.dumps(index))
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "models"),
+                                   "-o", str(tmp_path / "half")], catch_exceptions=False)
+    assert res.exit_code == 0 and "skipped all (busier): no model for group 'all (busier)'" in res.output, res.output
+    assert [v.video for v in read_scores(tmp_path / "half")] == ["cam/day9.avi"]
 
 
 def test_activity_levels_setting_is_checked():

@@ -79,7 +79,10 @@ class WatchModel:
             groups = index["groups"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise WatchError(f"{index_path}: not a readable model index ({exc}); {redo}") from None
-        pair = level_pair(groups) if group is None else None
+        try:
+            pair = level_pair(groups, str(index_path)) if group is None else None
+        except ValueError as exc:
+            raise WatchError(str(exc)) from None
         if pair is not None:  # one camera's day and night fitted apart: the stream picks its level as it goes
             quiet = cls.load(model_dir, pair["quieter"], device, built=built)
             busy = cls.load(model_dir, pair["busier"], device, built=quiet)
@@ -136,11 +139,13 @@ class LevelPair:
         return "busier" if median >= self.boundary else "quieter"
 
 
-def level_pair(groups) -> dict[str, str] | None:
+def level_pair(groups, where: str = "models.json") -> dict[str, str] | None:
     """Side -> group name where a model folder holds exactly the two levels of one group (fitted
-    with `activity_levels: apart`), else None."""
-    entries = {g: e.get("activity_level") for g, e in groups.items() if isinstance(e, dict)}
-    if len(groups) != 2 or not all(isinstance(lv, dict) for lv in entries.values()):
+    with `activity_levels: apart`), else None; a damaged level record is an error (`saved_levels`)."""
+    from videoad.video.levels import saved_levels
+
+    entries = saved_levels(groups, where)
+    if len(groups) != 2 or len(entries) != 2:
         return None
     sides = {str(lv.get("side")): g for g, lv in entries.items()}
     if set(sides) != {"quieter", "busier"} or len({str(lv.get("of")) for lv in entries.values()}) != 1:

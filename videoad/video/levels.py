@@ -54,6 +54,25 @@ def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, in
     return out, levels
 
 
+def saved_levels(models: Mapping[str, Mapping], where: str) -> dict[str, dict]:
+    """The `activity_level` records of a models.json's groups, checked: each names the group it
+    was split from, its side and a positive boundary; else an error naming `where` (a hand-edited
+    or damaged models.json). One level alone (the other's fit failed) is kept: videos of the
+    missing level are skipped with the reason (`route_groups`)."""
+    levels = {g: e["activity_level"] for g, e in models.items()
+              if isinstance(e, Mapping) and e.get("activity_level") is not None}
+    for g, rec in levels.items():
+        try:
+            ok = (isinstance(rec, Mapping) and rec.get("side") in SIDES and isinstance(rec.get("of"), str)
+                  and float(rec["boundary"]) > 0)
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{where}: group {g!r} has an activity_level that is not "
+                             "{of: GROUP, side: quieter|busier, boundary: > 0}; fit the models again")
+    return {g: dict(rec) for g, rec in levels.items()}
+
+
 def route(store, keys: list[str], cut: float) -> dict[str, list[str]]:
     """Scored `keys` to the side of `cut` their median activity lies on (a video whose features do
     not say goes with the quieter level)."""
@@ -69,7 +88,8 @@ def route_groups(store, groups: Mapping[str, list[str]], levels: Mapping[str, Ma
     """Scored groups onto the fitted ones when a fitted group was split into levels (`levels`:
     `split_levels`' records, or a models.json's `activity_level` entries): a scored group that is
     one of a pair's origins, or one of its levels (a per-camera match picks either of a camera's
-    two levels by its picture), is divided between the pair by activity. Empty levels are dropped."""
+    two levels by its picture), is divided between the pair by activity (a pair with one level
+    alone too: its boundary still divides them). Empty levels are dropped."""
     pairs: dict[str, dict] = {}
     for name, rec in levels.items():
         pairs.setdefault(str(rec["of"]), {})[str(rec["side"])] = (name, rec)
@@ -78,13 +98,14 @@ def route_groups(store, groups: Mapping[str, list[str]], levels: Mapping[str, Ma
     for g, keys in groups.items():
         origin = str(levels[g]["of"]) if g in levels else g
         pair = pairs.get(origin)
-        if not pair or set(pair) != set(SIDES):
+        if not pair:
             out.setdefault(g, []).extend(keys)
             continue
-        cut = float(pair["busier"][1]["boundary"])
+        cut = float(next(iter(pair.values()))[1]["boundary"])
         for side, routed in route(store, keys, cut).items():
-            if routed:
-                name, rec = pair[side]
+            if routed:  # a level whose model is missing (its fit failed) keeps its name: skipped, with the reason
+                name, rec = pair.get(side, (level_group(origin, side), None))
                 out.setdefault(name, []).extend(routed)
-                used[name] = dict(rec)
+                if rec is not None:
+                    used[name] = dict(rec)
     return {g: sorted(k) for g, k in out.items()}, used

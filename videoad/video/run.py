@@ -660,10 +660,10 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         left_out.update(unmatched)
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
-    levels = {g: e["activity_level"] for g, e in models.items() if isinstance(e.get("activity_level"), dict)}
-    if levels:  # models fitted per level of activity: each video to its level's (videoad.video.levels)
-        from videoad.video.levels import route_groups
+    from videoad.video.levels import route_groups, saved_levels
 
+    levels = saved_levels(models, str(index_path))
+    if levels:  # models fitted per level of activity: each video to its level's (videoad.video.levels)
         groups, _ = route_groups(store, groups, levels)
     plan, records = [], []
     for g, keys in groups.items():
