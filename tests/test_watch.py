@@ -951,6 +951,7 @@ def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_move
     by_source = {r["source"]: r for r in levels}
     assert sorted(r["source"] for r in levels) == ["dusk", "night"], levels
     assert by_source["night"]["frame"] == 0 and by_source["night"]["group"] == "all (busier)"
+    assert by_source["night"]["crossing"] is False and by_source["dusk"]["crossing"] is True
     assert n <= by_source["dusk"]["frame"] < n + 16 * coverage.WINDOW, by_source["dusk"]
     assert by_source["dusk"]["level"] == "busier" and "from frame" in by_source["dusk"]["note"]
     with open(out / live.CLIPS_FILE) as fh:

@@ -591,7 +591,8 @@ class _Scorer:
         batch, self.pending = self.pending, []
         features, cells = self.backbone.forward_cells(np.stack([p[3] for p in batch]))
         features = np.asarray(features)
-        runs, initial = self._level_runs(cells, len(batch)), not self._level_window
+        initial = not self._level_window  # a video's first clips: their level is decided, not crossed
+        runs = self._level_runs(cells, len(batch))
         for n, (rows, side) in enumerate(runs):
             if side is not None and self.wm.levels.models[side] is not self.wm:
                 self._switch_level(self.wm.levels.models[side], batch[rows.start], side, initial=initial and n == 0)
@@ -654,8 +655,9 @@ class _Scorer:
         at = self.arrivals.at(first) or time.time()
         self.recorder.record({"type": "level", "source": self.source.name, "video": self.feed.name, "clip": int(clip),
                               "frame": int(first), "second": round(first / self.fps, 3) if self.fps else None,
-                              "level": side, "group": wm.group, "threshold": _r(wm.alarm_line(self.options.smooth)),
-                              "at": _iso(at), "note": note}, hook=not initial)
+                              "level": side, "crossing": not initial, "group": wm.group,
+                              "threshold": _r(wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
+                             hook=not initial)
 
     def _decide_batch(self, batch: list, cell_scores, clip_scores) -> None:
         """One scored run of clips into the smoothing, then the records and the event rules."""
