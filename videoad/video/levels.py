@@ -83,29 +83,24 @@ def route(store, keys: list[str], cut: float) -> dict[str, list[str]]:
     return out
 
 
-def route_groups(store, groups: Mapping[str, list[str]], levels: Mapping[str, Mapping]
-                 ) -> tuple[dict[str, list[str]], dict[str, dict]]:
+def route_groups(store, groups: Mapping[str, list[str]], levels: Mapping[str, Mapping]) -> dict[str, list[str]]:
     """Scored groups onto the fitted ones when a fitted group was split into levels (`levels`:
     `split_levels`' records, or a models.json's `activity_level` entries): a scored group that is
     one of a pair's origins, or one of its levels (a per-camera match picks either of a camera's
     two levels by its picture), is divided between the pair by activity (a pair with one level
     alone too: its boundary still divides them). Empty levels are dropped."""
-    pairs: dict[str, dict] = {}
+    pairs: dict[str, dict[str, str]] = {}  # group split -> side -> its level's name
     for name, rec in levels.items():
-        pairs.setdefault(str(rec["of"]), {})[str(rec["side"])] = (name, rec)
+        pairs.setdefault(str(rec["of"]), {})[str(rec["side"])] = name
     out: dict[str, list[str]] = {}
-    used: dict[str, dict] = {}
     for g, keys in groups.items():
         origin = str(levels[g]["of"]) if g in levels else g
         pair = pairs.get(origin)
         if not pair:
             out.setdefault(g, []).extend(keys)
             continue
-        cut = float(next(iter(pair.values()))[1]["boundary"])
+        cut = float(levels[next(iter(pair.values()))]["boundary"])
         for side, routed in route(store, keys, cut).items():
             if routed:  # a level whose model is missing (its fit failed) keeps its name: skipped, with the reason
-                name, rec = pair.get(side, (level_group(origin, side), None))
-                out.setdefault(name, []).extend(routed)
-                if rec is not None:
-                    used[name] = dict(rec)
-    return {g: sorted(k) for g, k in out.items()}, used
+                out.setdefault(pair.get(side, level_group(origin, side)), []).extend(routed)
+    return {g: sorted(k) for g, k in out.items()}

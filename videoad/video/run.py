@@ -309,7 +309,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     if levels:  # each scored video to the history's level its activity lies in
         from videoad.video.levels import route_groups
 
-        groups, _ = route_groups(store, groups, levels)
+        groups = route_groups(store, groups, levels)
         if model_dir:  # a level no scored video shows is still fitted, to be saved beside its pair
             groups.update({g: [] for g in levels if g not in groups})
     plan, records, history_views = [], [], {}
@@ -664,7 +664,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
 
     levels = saved_levels(models, str(index_path))
     if levels:  # models fitted per level of activity: each video to its level's (videoad.video.levels)
-        groups, _ = route_groups(store, groups, levels)
+        groups = route_groups(store, groups, levels)
     plan, records = [], []
     for g, keys in groups.items():
         model_group = g if g in models else ("all" if "all" in models else None)
