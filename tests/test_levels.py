@@ -131,6 +131,8 @@ def test_a_history_of_two_levels_routes_each_scored_video_to_its_level(tmp_path)
                                    "-o", str(tmp_path / "damaged")])
     assert res.exit_code != 0 and "models.json: group 'all (busier)' has an activity_level that is not" in res.output
     assert level_pair({"all (quieter)": saved["all (quieter)"]}) is None  # one level alone: not a pair
+    other = {**saved, "cam2": {k: v for k, v in saved["all (quieter)"].items() if k != "activity_level"}}
+    assert level_pair(other) is None and level_pair(other, of="all") == level_pair(saved)  # --group all
     # one level's model missing (its fit failed): its videos are skipped with the reason, the other's scored
     index = json.loads((tmp_path / "models" / "models.json").read_text())
     del index["groups"]["all (busier)"]

@@ -59,8 +59,9 @@ class WatchModel:
     @classmethod
     def load(cls, model_dir, group: str | None = None, device: str | None = None,
              built: "WatchModel | None" = None) -> "WatchModel":
-        """Read `models.json`, pick the group (the only one, else "all", else `group`; a folder of the
-        two levels of one group fitted apart: both, as a `LevelPair` on the quieter's), rebuild
+        """Read `models.json`, pick the group (the only one, else "all", else `group`; the two levels
+        of one group fitted apart, the folder's only pair or `group` named by the group they were
+        split from: both, as a `LevelPair` on the quieter's), rebuild
         the backbone from its recorded options and check it describes itself as at the fit.
         `built`: a model of the same folder already loaded, whose backbone is shared when the
         group's features were extracted alike (one network in memory for several cameras)."""
@@ -79,8 +80,8 @@ class WatchModel:
             groups = index["groups"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise WatchError(f"{index_path}: not a readable model index ({exc}); {redo}") from None
-        try:
-            pair = level_pair(groups, str(index_path)) if group is None else None
+        try:  # no group named and a folder of one pair, or the name of a group fitted as a pair
+            pair = level_pair(groups, str(index_path), group) if group is None or group not in groups else None
         except ValueError as exc:
             raise WatchError(str(exc)) from None
         if pair is not None:  # one camera's day and night fitted apart: the stream picks its level as it goes
@@ -139,18 +140,18 @@ class LevelPair:
         return "busier" if median >= self.boundary else "quieter"
 
 
-def level_pair(groups, where: str = "models.json") -> dict[str, str] | None:
-    """Side -> group name where a model folder holds exactly the two levels of one group (fitted
-    with `activity_levels: apart`), else None; a damaged level record is an error (`saved_levels`)."""
-    from videoad.video.levels import saved_levels
+def level_pair(groups, where: str = "models.json", of: str | None = None) -> dict[str, str] | None:
+    """Side -> group name of the two levels of group `of` fitted apart (`activity_levels: apart`);
+    with `of` None, of the one group whose two levels are all the folder holds. None where there is
+    no such pair; a damaged level record is an error (`saved_levels`)."""
+    from videoad.video.levels import SIDES, saved_levels
 
     entries = saved_levels(groups, where)
-    if len(groups) != 2 or len(entries) != 2:
+    if of is None and (len(groups) != 2 or len(entries) != 2 or len({lv["of"] for lv in entries.values()}) != 1):
         return None
-    sides = {str(lv.get("side")): g for g, lv in entries.items()}
-    if set(sides) != {"quieter", "busier"} or len({str(lv.get("of")) for lv in entries.values()}) != 1:
-        return None
-    return sides
+    of = of if of is not None else next(iter(entries.values()))["of"]
+    sides = {lv["side"]: g for g, lv in entries.items() if lv["of"] == of}
+    return sides if set(sides) == set(SIDES) else None
 
 
 def _resampling(extraction: dict) -> dict:
