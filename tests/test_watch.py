@@ -929,7 +929,7 @@ def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_move
         noise = np.random.default_rng(seed).normal(0, 10, frames.shape)
         return np.clip(frames * 0.2 + noise, 0, 255).astype(np.uint8)
 
-    scene = synth.SceneConfig(n_frames=160, fps=FPS, noise_sigma=0.0)
+    scene = synth.SceneConfig(n_frames=160, fps=FPS, noise_sigma=0.0, background_seed=5)  # one camera
     for i in range(2):
         frames, _ = synth.render_video(None, seed=60 + i, cfg=scene)
         synth.write_video(tmp_path / "history" / f"day{i}.avi", frames, FPS)
@@ -941,7 +941,8 @@ def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_move
     assert wm.levels is not None and wm.group == "all (quieter)"
     assert wm.levels.models["busier"].group == "all (busier)"
     n = 16 * (coverage.WINDOW + 4)
-    day, _ = synth.render_video(None, seed=62, cfg=synth.SceneConfig(n_frames=n, fps=FPS, noise_sigma=0.0))
+    day, _ = synth.render_video(None, seed=62, cfg=synth.SceneConfig(n_frames=n, fps=FPS, noise_sigma=0.0,
+                                                                     background_seed=5))
     night = night_of(day, 9)
     out = tmp_path / "live"
     live.watch([live.FramesSource("dusk", lambda: iter(np.concatenate([day, night])), fps=FPS),
@@ -962,3 +963,19 @@ def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_move
     with open(alone / live.CLIPS_FILE) as fh:
         np.testing.assert_allclose(live_night, [float(r["score"]) for r in csv.DictReader(fh)], rtol=1e-6)
     assert not _of(_records(alone), "level")
+    # per-camera models of the same history: one camera, fitted as its two levels; either level's
+    # picture loads the pair, and a night stream told by its picture is scored by the busier level
+    video.fit_and_score(tmp_path / "history-features", tmp_path / "history-features",
+                        video.DetectConfig(mode="per-camera", min_clips=20), save_models=tmp_path / "cam-models")
+    from videoad.live.camera import CameraModels
+
+    cams = CameraModels.of(tmp_path / "cam-models")
+    names = sorted(cams.groups)
+    assert len(names) == 2 and all(" (quieter)" in n or " (busier)" in n for n in names), names
+    assert cams.model(names[0]) is cams.model(names[1]) and cams.model(names[0]).levels is not None
+    synth.write_video(tmp_path / "tonight.avi", night, FPS)
+    res = CliRunner().invoke(cli, ["watch", str(tmp_path / "tonight.avi"), "--model", str(tmp_path / "cam-models"),
+                                   "-o", str(tmp_path / "cam-live"), "-q"])
+    assert res.exit_code == 0, res.output
+    (level,) = _of(_records(tmp_path / "cam-live"), "level")
+    assert level["level"] == "busier" and level["frame"] == 0 and not _of(_records(tmp_path / "cam-live"), "camera")

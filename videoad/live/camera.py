@@ -47,12 +47,20 @@ class CameraModels:
         return cls(model_dir, groups, device)
 
     def model(self, camera: str) -> WatchModel:
+        """The camera's model, loaded once; a camera fitted per level of activity (`activity_levels:
+        apart`, either level matched by its picture) loads as its pair, which picks the level by
+        activity as the stream goes (`videoad.live.scorer`)."""
+        entry = self.groups.get(camera)
+        level = entry.get("activity_level") if isinstance(entry, Mapping) else None
+        name = str(level["of"]) if isinstance(level, Mapping) and level.get("of") else camera
         with self._lock:
-            if camera not in self._loaded:
+            if name not in self._loaded:
                 first = next(iter(self._loaded.values()), None)  # its backbone shared: one network
-                self._loaded[camera] = WatchModel.load(self.model_dir, camera, self.device, built=first)
-                self._loaded[camera].cameras = self  # a source switching camera mid-way: videoad.live.scorer
-            return self._loaded[camera]
+                wm = WatchModel.load(self.model_dir, name, self.device, built=first)  # a pair by its group's name
+                for m in (wm.levels.models.values() if wm.levels is not None else (wm,)):
+                    m.cameras = self  # a source switching camera mid-way: videoad.live.scorer
+                self._loaded[name] = wm
+            return self._loaded[name]
 
     def identify(self, feed) -> tuple[str | None, float | None]:
         """(the camera a feed's first CAMERA_FRAMES frames show or None, the scene correlation; None

@@ -3,7 +3,7 @@ the frame rate, the frame size, the backbone rebuilt from what `models.json` rec
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.backbones import recorded_options
@@ -35,7 +35,7 @@ class WatchModel:
     cameras: object = None
     #: models fitted per level of activity (`videoad.video.levels`): the pair this one is one of, so
     #: that a stream is scored by the level its latest clips move at (`LevelPair`)
-    levels: "LevelPair | None" = None
+    levels: "LevelPair | None" = field(default=None, repr=False, compare=False)  # it holds this model too
 
     @property
     def threshold(self) -> float:
@@ -128,7 +128,7 @@ class WatchModel:
         return cls(group, model, backbone, spec, extraction, model_dir, views)
 
 
-@dataclass
+@dataclass(eq=False)
 class LevelPair:
     """The two models of one group fitted per level of activity, and the boundary between them (a
     window's median clip activity at or above it is the busier level's)."""

@@ -511,7 +511,8 @@ class _Scorer:
         if cameras is not None:
             camera, camera_sim = match(picture, view.size, cameras.known)
             other = cameras.model(camera) if camera is not None else None
-            if other is not None and other is not self.wm and _extracted_alike(other, self.wm):
+            same = self.wm.levels is not None and any(other is m for m in self.wm.levels.models.values())  # its other level
+            if other is not None and other is not self.wm and not same and _extracted_alike(other, self.wm):
                 self._switch(other, camera, camera_sim, view)
                 return
         self.stats.unknown_views += 1
