@@ -979,3 +979,15 @@ def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_move
     assert res.exit_code == 0, res.output
     (level,) = _of(_records(tmp_path / "cam-live"), "level")
     assert level["level"] == "busier" and level["frame"] == 0 and not _of(_records(tmp_path / "cam-live"), "camera")
+
+
+def test_a_level_pair_leaves_its_level_only_past_a_margin():
+    """From a level, the other only once the window's median is past the boundary by the fourth root
+    of the split's ratio (here 2): activity hovering about the boundary keeps the current level; a
+    video's first decision reads the plain boundary."""
+    from videoad.live.model import LevelPair
+
+    pair = LevelPair(1.0, {}, ratio=16.0)
+    assert [pair.side(m) for m in (0.99, 1.0)] == ["quieter", "busier"]
+    assert [pair.side(m, "quieter") for m in (1.5, 1.99, 2.0)] == ["quieter", "quieter", "busier"]
+    assert [pair.side(m, "busier") for m in (0.7, 0.51, 0.49)] == ["busier", "busier", "quieter"]

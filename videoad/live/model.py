@@ -87,8 +87,9 @@ class WatchModel:
         if pair is not None:  # one camera's day and night fitted apart: the stream picks its level as it goes
             quiet = cls.load(model_dir, pair["quieter"], device, built=built)
             busy = cls.load(model_dir, pair["busier"], device, built=quiet)
-            quiet.levels = busy.levels = LevelPair(float(groups[pair["busier"]]["activity_level"]["boundary"]),
-                                                   {"quieter": quiet, "busier": busy})
+            level = groups[pair["busier"]]["activity_level"]
+            quiet.levels = busy.levels = LevelPair(float(level["boundary"]), {"quieter": quiet, "busier": busy},
+                                                   float(level.get("ratio") or 1.0))
             return quiet
         if group is None:
             if len(groups) == 1:
@@ -130,14 +131,23 @@ class WatchModel:
 
 @dataclass(eq=False)
 class LevelPair:
-    """The two models of one group fitted per level of activity, and the boundary between them (a
-    window's median clip activity at or above it is the busier level's)."""
+    """The two models of one group fitted per level of activity, the boundary between them (a
+    window's median clip activity at or above it is the busier level's) and the ratio between the
+    two fitted videos nearest it (at least `coverage.SPLIT`)."""
 
     boundary: float
     models: dict  # "quieter" / "busier" -> WatchModel
+    ratio: float = 1.0
 
-    def side(self, median: float) -> str:
-        return "busier" if median >= self.boundary else "quieter"
+    def side(self, median: float, current: str | None = None) -> str:
+        """The level a window's `median` belongs to. From `current`, the other level only once the
+        median is past the boundary by the fourth root of `ratio`, halfway (in ratio) to the
+        nearest fitted video of that level: a stream whose activity hovers about the boundary
+        (dusk, a busy moment) does not switch back and forth."""
+        margin = max(float(self.ratio), 1.0) ** 0.25 if current in ("quieter", "busier") else 1.0
+        if current == "busier":
+            return "quieter" if median < self.boundary / margin else "busier"
+        return "busier" if median >= self.boundary * margin else "quieter"
 
 
 def level_pair(groups, where: str = "models.json", of: str | None = None) -> dict[str, str] | None:

@@ -611,8 +611,9 @@ class _Scorer:
     def _level_runs(self, cells, n: int) -> list[tuple[slice, str | None]]:
         """The batch's rows in runs, each with the level that scores it: one run and no level but
         with models fitted per level of activity (`LevelPair`), where each clip goes to the level
-        the median of the video's latest `coverage.WINDOW` clips lies in (a video's first batch by
-        its own median, so that no clip is scored before its level is known)."""
+        the median of the video's latest `coverage.WINDOW` clips lies in, past the pair's margin to
+        leave the current one (a video's first batch by its own median and the plain boundary, so
+        that no clip is scored before its level is known)."""
         pair = self.wm.levels
         level = coverage.activity(cells, self._coverage_attrs) if pair is not None else None
         if level is None:
@@ -621,10 +622,11 @@ class _Scorer:
             sides = [pair.side(float(np.median(level)))] * len(level)
             self._level_window.extend(float(v) for v in level)
         else:
-            sides = []
+            sides, side = [], next(s for s, m in pair.models.items() if m is self.wm)
             for value in level:
                 self._level_window.append(float(value))
-                sides.append(pair.side(float(np.median(self._level_window))))
+                side = pair.side(float(np.median(self._level_window)), side)
+                sides.append(side)
         runs, start = [], 0
         for row in range(1, len(sides) + 1):
             if row == len(sides) or sides[row] != sides[start]:
