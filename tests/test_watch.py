@@ -937,6 +937,9 @@ def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_move
     _extract(tmp_path / "history", tmp_path / "history-features")
     video.fit_and_score(tmp_path / "history-features", tmp_path / "history-features",
                         video.DetectConfig(mode="pooled", min_clips=20), save_models=tmp_path / "models")
+    res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "history-features")])  # said before any fit
+    assert res.exit_code == 0 and "camera-01: its videos fall into two levels of activity: 2 (night0.avi, " \
+        "night1.avi)" in res.output, res.output
     wm = live.WatchModel.load(tmp_path / "models")
     assert wm.levels is not None and wm.group == "all (quieter)"
     assert wm.levels.models["busier"].group == "all (busier)"

@@ -179,14 +179,14 @@ def cell_names(cells: list[int], cols: int) -> str:
     return ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in cells)
 
 
-def _listed(items: list[str], shown: int = 5) -> str:
+def listed(items: list[str], shown: int = 5) -> str:
     """The first `shown` of `items`, comma-separated, and how many more."""
     return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def busier_line(ratios: Mapping[str, float], where: str = "") -> str:
     """The warning for videos `busier_than_history` named (`where`: what they are, for the reader)."""
-    names = _listed([f"{k} ({r:.1f}x)" for k, r in sorted(ratios.items())])
+    names = listed([f"{k} ({r:.1f}x)" for k, r in sorted(ratios.items())])
     return (f"{where}{len(ratios)} video(s) move in far more of the picture than any clip of the history did "
             f"({names}, the median clip against the history's busiest): night, rain or another camera? "
             "their scores then rank the conditions, not incidents (fit on a history filmed in them)")
@@ -196,7 +196,7 @@ def unknown_view_line(sims: Mapping[str, float], where: str = "") -> str:
     """The warning for videos `videoad.cameras.unknown_views` named."""
     from videoad.cameras import SAME_CAMERA
 
-    names = _listed([f"{k} ({s:.2f})" for k, s in sorted(sims.items())])
+    names = listed([f"{k} ({s:.2f})" for k, s in sorted(sims.items())])
     return (f"{where}{len(sims)} video(s) show none of the history's camera views ({names}: the best "
             f"correlation of their scene picture, under {SAME_CAMERA:g}): they are scored against another camera's "
             "normal (fit on their own camera's history; several cameras in one folder: --per-camera)")
@@ -206,7 +206,7 @@ def split_line(split: Mapping, where: str = "") -> str:
     """The warning for a group whose fitted footage `activity_split` divides."""
     busier = split["busier"]
     return (f"{where}the footage its model was fitted on mixes two levels of activity: {len(busier)} video(s) "
-            f"({_listed(busier)}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
+            f"({listed(busier)}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
             "(night and day? a busy and a quiet camera?); one model and one alarm line over both lose the quieter "
             "footage's events: fit them apart (--activity-levels apart, or a folder or category each)")
 

@@ -25,6 +25,7 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
     videos, how alike they are, and the nearest other camera. No fit, no video decoded."""
     from videoad import cameras as cams
     from videoad.video import open_store
+    from videoad.video.levels import store_split
 
     cut = cams.SAME_CAMERA if threshold is None else threshold
     try:
@@ -32,6 +33,10 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
         found = cams.survey(store, threshold=cut)
         if not found["videos"]:
             raise ValueError(f"{features}: the feature store holds no videos")
+        for cam in found["cameras"]:  # a camera's day and night: what detect fits apart (videoad.video.levels)
+            split = store_split(store, cam["videos"])
+            if split:
+                cam["activity_split"] = split
         if model_dir is not None:
             found["model"] = _matches(store, found, model_dir, cut)
         if sheet is not None:
@@ -42,6 +47,9 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
         click.echo(json.dumps(found, indent=2))
         return
     click.echo(cams.survey_text(found))
+    for cam in found["cameras"]:
+        if cam.get("activity_split"):
+            click.echo(f"{cam['name']}: " + levels_line(cam["activity_split"]))
     if model_dir is not None:
         click.echo(f"against the cameras of {model_dir}:")
         for key, m in found["model"].items():
@@ -49,6 +57,16 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
                                        f"none (best correlation {m['correlation']:.2f}, under {cut:g}): left out"))
     if sheet is not None:
         click.echo(f"pictures: {sheet}")
+
+
+def levels_line(split: dict) -> str:
+    """A camera whose videos fall into two levels of activity, as `videoad cameras` says it."""
+    from videoad.coverage import listed
+
+    busier = split["busier"]
+    return (f"its videos fall into two levels of activity: {len(busier)} ({listed(busier, 4)}) move in "
+            f"{split['ratio']:.1f}x the share of the picture of the other {split['quieter']} (night and day?); "
+            "detect fits a model per level (activity_levels: apart) where each has min_clips clips")
 
 
 def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:

@@ -26,6 +26,14 @@ def level_group(group: str, side: str) -> str:
     return f"{group} ({side})"
 
 
+def store_split(store, keys: list[str]) -> dict | None:
+    """`coverage.activity_split` of stored videos (None where they are not motion features, or
+    fewer than four), read one at a time, not a whole pooled store's cells at once."""
+    if len(keys) < 4 or str(store.attrs(keys[0]).get("backbone", "")) != "motion":  # activity is motion's alone
+        return None
+    return split_of(activity_levels(store.load(k, cells=True) for k in keys))
+
+
 def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, int], min_clips: int
                  ) -> tuple[dict[str, list[str]], dict[str, dict]]:
     """`groups` with each group that mixes two levels of activity replaced by its two levels, and
@@ -35,9 +43,7 @@ def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, in
     out: dict[str, list[str]] = {}
     levels: dict[str, dict] = {}
     for g, keys in groups.items():
-        motion = len(keys) >= 4 and str(store.attrs(keys[0]).get("backbone", "")) == "motion"
-        # activity is motion's alone; the videos read one at a time, not a whole pooled store's cells at once
-        split = split_of(activity_levels(store.load(k, cells=True) for k in keys)) if motion else None
+        split = store_split(store, keys)
         if not split:
             out[g] = keys
             continue
