@@ -916,11 +916,12 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
 
 
 def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_moves_at(tmp_path):
-    """A history of one scene by day and at night, fitted apart per level (the default): watch
-    loads both levels; a day stream that turns to night is switched to the busier level's model once
-    its latest clips' median crosses the boundary (a `level` record, to the hooks); a night stream
-    is scored by the busier level from its first clip on, with exactly the scores that level's model
-    gives it alone."""
+    """A history of one scene by day and at night, fitted apart per level (the default; `videoad
+    cameras` says so before the fit): watch loads both levels; a day stream that turns to night is
+    switched to the busier level's model once its latest clips' median is past the boundary (a
+    `level` record, a crossing); a night stream is scored by the busier level from its first clip
+    on (a first decision, not a crossing), with exactly the scores that level's model gives it
+    alone; per-camera models of the same history load the camera as its pair."""
     import csv
 
     from videoad import coverage, video
