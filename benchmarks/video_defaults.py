@@ -905,6 +905,14 @@ def stage_check_levels(work: Path, run_seeds, part: str = "dev") -> dict:
     return {"rows": [], "levels": rows}
 
 
+def _outcome_cell(each: list, key: str | None = None) -> str:
+    """`_part_outcome`s over run seeds (each run's `key` part, or the runs themselves) as a table
+    cell: mean AUROC (anomalous videos caught / anomalous videos, events in normal videos)."""
+    parts = [e[key] for e in each] if key else each
+    return (f"{np.mean([p['auroc'] for p in parts]):.4f} ({sum(p['hit'] for p in parts)}/"
+            f"{sum(p['anomalous'] for p in parts)}, {sum(p['events_in_normal_videos'] for p in parts)})")
+
+
 def _split_stores(work: Path, part: str) -> list:
     """The stores check-split reads, as (name, holds day and night, store): part dev, the fitted
     footage of every development set (the scored videos of the transductive ones, the histories of
@@ -2282,11 +2290,7 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
         lines += [f"| {r['set']} | " + " | ".join(f"{r[c]:.4f}" for c in cols) + " |" for r in rows]
         lines += ["| **mean** | " + " | ".join(f"{np.mean([r[c] for r in rows]):.4f}" for c in cols) + " |"]
     if result.get("daynight"):  # check-daynight: each part inside the joint run beside alone
-        def cell(each, key=None):
-            parts = [e[key] for e in each] if key else each
-            au = np.mean([p["auroc"] for p in parts])
-            return (f"{au:.4f} ({sum(p['hit'] for p in parts)}/{sum(p['anomalous'] for p in parts)}, "
-                    f"{sum(p['events_in_normal_videos'] for p in parts)})")
+        cell = _outcome_cell
         lines += ["| set | method | day alone | day, fitted with the night | night alone | night, fitted with the day |",
                   "|---|---|---|---|---|---|"]
         lines += [f"| {r['set']} | {r['method']} | {cell(r['day alone'])} | {cell(r['together'], 'day')} | "
@@ -2297,17 +2301,10 @@ def write(name: str, result: dict, meta: dict, out: Path) -> None:
         for r in rows:
             groups = "; ".join(f"{g}: {len(p)} scene(s)" for g, p in r["apart"][0]["groups"].items())
             for scene in [k for k in r["together"][0] if k != "groups"]:
-                cells = []
-                for how in ("together", "apart"):
-                    parts = [e[scene] for e in r[how]]
-                    cells.append(f"{np.mean([p['auroc'] for p in parts]):.4f} ({sum(p['hit'] for p in parts)}/"
-                                 f"{sum(p['anomalous'] for p in parts)}, {sum(p['events_in_normal_videos'] for p in parts)})")
+                cells = [_outcome_cell(r[how], scene) for how in ("together", "apart")]
                 lines.append(f"| {r['method']} | {scene} | {cells[0]} | {cells[1]} | {groups} |")
     elif result.get("levels"):  # check-levels: apart against together, per part
-        def both(each, key):
-            parts = [e[key] for e in each]
-            return (f"{np.mean([p['auroc'] for p in parts]):.4f} ({sum(p['hit'] for p in parts)}/"
-                    f"{sum(p['anomalous'] for p in parts)}, {sum(p['events_in_normal_videos'] for p in parts)})")
+        both = _outcome_cell
         lines += ["| set | protocol | method | day, together | day, apart | night, together | night, apart | "
                   "groups apart (the parts in each) |", "|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['set']} | {r['protocol']} | {r['method']} | {both(r['together'], 'day')} | "

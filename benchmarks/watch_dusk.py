@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -101,15 +102,12 @@ def main() -> None:
     pair = live.WatchModel.load(args.work / "models-apart")
     no_margin = live.WatchModel.load(args.work / "models-apart")
     no_margin.levels.ratio = 1.0
-    runs = {"pair (shipped margin)": pair, "pair, no margin": no_margin,
-            "one model over both (together)": live.WatchModel.load(args.work / "models-together")}
+    runs = {"pair (shipped margin)": (pair, "pair"), "pair, no margin": (no_margin, "pair-no-margin"),
+            "one model over both (together)": (live.WatchModel.load(args.work / "models-together"), "together")}
     rows = []
-    for name, wm in runs.items():
-        out = args.work / name.split(" ")[0].replace(",", "") / ("margin" if wm.levels and wm.levels.ratio > 1 else "plain")
-        if out.exists():
-            import shutil
-
-            shutil.rmtree(out)
+    for name, (wm, folder) in runs.items():
+        out = args.work / "live" / folder
+        shutil.rmtree(out, ignore_errors=True)
         t0 = time.perf_counter()
         records = watch(frames, wm, out)
         switches = [{"frame": r["frame"], "piece": piece_of(r["frame"], pieces), "level": r["level"],

@@ -97,10 +97,10 @@ def busier_than_history(vids, peak: float | None) -> dict[str, float]:
     that ratio (two decimals; videos under it left out)."""
     out = {}
     for v in vids:
-        level = activity(v.cells, v.attrs)
-        if level is None or not len(level) or peak is None:
+        median = median_activity(v) if peak is not None else None
+        if median is None:
             continue
-        ratio = busier_ratio(float(np.median(level)), peak)
+        ratio = busier_ratio(median, peak)
         if ratio >= BUSIER:
             out[v.key] = round(ratio, 2)
     return out

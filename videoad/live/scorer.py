@@ -359,13 +359,7 @@ class _Scorer:
             # as `videoad detect` gives them; a live stream's are its arrival times (`*_at`)
             start = None if self.feed.live else recording_start(self.feed.name, metadata)[0]
             self._clock = datetime.fromisoformat(start) if start else None
-            self.tracker = EventTracker(self.feed.name, self.wm.alarm_line(self.options.smooth), fps, self.options.events,
-                                        category=self.wm.group, cell_base=self._cell_base,
-                                        numbered_after=self.numbered)  # a folder's files number on
-            spec = self.wm.spec
-            step = step_seconds(spec.stride, fps, spec.rate_for(fps))
-            sigma = self.wm.model.sigma(step) if self.options.smooth else 0.0
-            self.smoother = ScoreSmoother(sigma)
+            self._new_rules(self.numbered)  # a folder's files number on
             record = {"type": "video", "source": self.source.name, "video": self.feed.name,
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
             if self._camera is not None:
@@ -539,10 +533,7 @@ class _Scorer:
         self._use(wm)
         self.backbone.start_video()  # the new view's frame pairs and cuts are its own
         self._camera = {"camera": camera, "scene_correlation": _r(sim, 3)}
-        self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps, self.options.events,
-                                    category=wm.group, cell_base=self._cell_base, numbered_after=numbered)
-        step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
-        self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
+        self._new_rules(numbered)
         self.stats.camera_switches += 1
         note = (f"from frame {view.frame} the source shows {camera} (scene correlation {sim:.2f}): scored with its "
                 "model from here")
@@ -593,7 +584,9 @@ class _Scorer:
         features, cells = self.backbone.forward_cells(np.stack([p[3] for p in batch]))
         features = np.asarray(features)
         initial = not self._level_window  # a video's first clips: their level is decided, not crossed
-        runs = self._level_runs(cells, len(batch))
+        level = (coverage.activity(cells, self._coverage_attrs)  # how much of the picture each clip moves in
+                 if self.wm.levels is not None or self._peak is not None else None)
+        runs = self._level_runs(level, len(batch))
         for n, (rows, side) in enumerate(runs):
             if side is not None and self.wm.levels.models[side] is not self.wm:
                 self._switch_level(self.wm.levels.models[side], batch[rows.start], side, initial=initial and n == 0)
@@ -601,22 +594,21 @@ class _Scorer:
                 if self._still and self.feed.name not in self._coverage_warned:
                     self._check_coverage(cells, batch)
                 if self._peak is not None and self.feed.name not in self._busier_warned:
-                    self._check_busier(cells, batch)
+                    self._check_busier(level, batch)
             with self.score_lock:
                 cell_scores, clip_scores = self.wm.model.score_arrays(features[rows], None if cells is None else cells[rows])
             self._decide_batch([batch[r] for r in range(rows.start, rows.stop)], cell_scores, clip_scores)
         if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
             self._warn_dropped(time.time())
 
-    def _level_runs(self, cells, n: int) -> list[tuple[slice, str | None]]:
+    def _level_runs(self, level, n: int) -> list[tuple[slice, str | None]]:
         """The batch's rows in runs, each with the level that scores it: one run and no level but
         with models fitted per level of activity (`LevelPair`), where each clip goes to the level
         the median of the video's latest `coverage.WINDOW` clips lies in, past the pair's margin to
         leave the current one (a video's first batch by its own median and the plain boundary, so
         that no clip is scored before its level is known)."""
         pair = self.wm.levels
-        level = coverage.activity(cells, self._coverage_attrs) if pair is not None else None
-        if level is None:
+        if pair is None or level is None:
             return [(slice(0, n), None)]
         if not self._level_window:  # a video's start: its first clips decide together
             sides = [pair.side(float(np.median(level)))] * len(level)
@@ -634,6 +626,15 @@ class _Scorer:
                 start = row
         return runs
 
+    def _new_rules(self, numbered: int) -> None:
+        """The event rules and the smoothing in time of the current model (`self.wm`): its alarm line,
+        its group, its sigma at the video's rate; events numbered after `numbered`."""
+        wm = self.wm
+        self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps, self.options.events,
+                                    category=wm.group, cell_base=self._cell_base, numbered_after=numbered)
+        step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
+        self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
+
     def _switch_level(self, wm: WatchModel, item: tuple, side: str, initial: bool = False) -> None:
         """The stream's activity crossed the pair's boundary (dusk, dawn), or a video's first clips
         are the other level's (`initial`): the clips before are decided and what was open closes,
@@ -644,11 +645,7 @@ class _Scorer:
         numbered = self.tracker.n_events if self.tracker is not None else self.numbered
         self._use(wm, keep_backbone=True)
         if self.tracker is not None:
-            self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps,
-                                        self.options.events, category=wm.group, cell_base=self._cell_base,
-                                        numbered_after=numbered)
-            step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
-            self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
+            self._new_rules(numbered)
         median = float(np.median(self._level_window))
         note = (f"from frame {first} the picture moves at the {side} of the two levels of activity the models were "
                 f"fitted on (median of the latest {len(self._level_window)} clips {median:.4f}, boundary "
@@ -693,12 +690,12 @@ class _Scorer:
         self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
                               "warning": problem, "at": _iso(time.time())})
 
-    def _check_busier(self, cells, batch) -> None:
+    def _check_busier(self, level, batch) -> None:
         """A video whose latest `coverage.WINDOW` clips move, at their median, in `coverage.BUSIER`
         times the share of the picture the history's busiest clip moved in (night, rain, another
         camera): a `warning` record and a log line (once per video), as `videoad detect --fit-on`
-        warns of the whole video."""
-        level = coverage.activity(cells, self._coverage_attrs)
+        warns of the whole video. `level`: the batch's clips' `coverage.activity` (None: the features
+        do not say)."""
         if level is None:
             return
         for row, value in enumerate(level):
