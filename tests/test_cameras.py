@@ -42,6 +42,23 @@ def test_pictures_of_one_camera_match_across_exposure_and_cameras_stay_apart():
     assert cameras.cluster([picture("road")]).tolist() == [0]
 
 
+def test_blank_pictures_are_one_camera_and_join_no_other():
+    """A covered lens or a blank feed keeps a flat picture: flat pictures have no correlation to
+    speak of with a real view, and are one camera among themselves (not one camera per video),
+    by the exact clustering, the sampled one and the match against a saved camera."""
+    blank = [np.full(SCENE_SHAPE, v) for v in (7, 7, 90, 200)]
+    assert cameras.similarity(blank[0], blank[2]) == 1.0
+    assert cameras.similarity(blank[0], picture("road")) == 0.0
+    pics = [blank[0], picture("road", 1), blank[1], picture("road", 2), blank[2], blank[3]]
+    assert cameras.cluster(pics).tolist() == [0, 1, 0, 1, 0, 0]
+    sizes = [[240, 320]] * 5 + [[720, 1280]]  # another aspect stays apart, flat or not
+    assert cameras.cluster(pics, sizes).tolist() == [0, 1, 0, 1, 0, 2]
+    known = {"cam-1": {"scene": blank[0].ravel().tolist(), "frame_size": [240, 320]},
+             "cam-2": {"scene": picture("road").ravel().tolist(), "frame_size": [240, 320]}}
+    assert cameras.match(blank[3], [240, 320], known) == ("cam-1", 1.0)
+    assert cameras.match(picture("road", 4), [240, 320], known)[0] == "cam-2"
+
+
 def test_the_sampler_keeps_the_background_of_a_stream_of_any_length():
     rng = np.random.default_rng(0)
     bg = rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)

@@ -26,12 +26,10 @@ ASPECT_TOLERANCE = 0.05
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Correlation of two scene pictures (1: the same up to exposure); a flat picture gives 0."""
-    a = np.asarray(a, np.float64).ravel()
-    b = np.asarray(b, np.float64).ravel()
-    a, b = a - a.mean(), b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 0 else 0.0
+    """Correlation of two scene pictures (1: the same up to exposure); a flat picture (one grey
+    level: a covered lens, a blank feed) gives 0 against any other and 1 against another flat one."""
+    rows = _unit([a, b])
+    return float(np.clip(rows[0] @ rows[1], -1.0, 1.0))
 
 
 def _aspect(size) -> float | None:
@@ -41,13 +39,16 @@ def _aspect(size) -> float | None:
 
 
 def _unit(pictures: Sequence[np.ndarray]) -> np.ndarray:
-    """Pictures as rows centred and scaled to unit length (a flat picture: zeros), so that the dot
-    product of two rows is their correlation."""
+    """Pictures as rows centred and scaled to unit length, so that the dot product of two rows is
+    their correlation; one more column marks a flat picture (one grey level, no correlation to
+    speak of), which is 1 there and 0 elsewhere: flat pictures join each other and nothing else
+    (five videos of a blank feed are one camera, not five)."""
     flat = np.stack([np.asarray(p, np.float64).ravel() for p in pictures])
     flat = flat - flat.mean(axis=1, keepdims=True)
     norm = np.sqrt((flat * flat).sum(axis=1))
-    norm[norm == 0] = np.inf
-    return flat / norm[:, None]
+    blank = norm == 0
+    norm[blank] = np.inf
+    return np.hstack([flat / norm[:, None], blank[:, None].astype(np.float64)])
 
 
 def _aspects(sizes: Sequence | None, n: int) -> np.ndarray:
