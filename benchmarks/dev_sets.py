@@ -336,6 +336,50 @@ def make_ped2dev_inplace(training_frames: Path, out: Path, seed: int = 888) -> P
     return _injected_eval(training_frames, out, seed, inplace)
 
 
+#: ped2dev-static: what is left, by the plan's kind: "object" a bag (0.4 of a person's height, 0.5
+#: of it wide) on the ground, "fast" a person standing (a person's height, half of it wide)
+STATIC_SHAPES = {"object": (0.4, 0.5), "fast": (1.0, 0.5)}
+STATIC_CATEGORY = {"object": "left-object", "fast": "standing"}
+
+
+def leave_where_people_walk(frames: np.ndarray, a: int, rng: np.random.Generator, size_at, guess_row: int,
+                            rows: tuple[int, int], kind: str) -> np.ndarray:
+    """From frame a to the clip's end, a still thing where people walk in that stretch (the window
+    a person high, first guessed at `guess_row`, whose top row lies within `rows`, with the most
+    frame-to-frame change: `fresh_scene.busiest_window`): a textured block a little darker than the
+    ground under it, standing on the window's bottom edge, its shape by `kind` (`STATIC_SHAPES`).
+    It appears at once and never moves (occluding whoever passes): something left behind, or
+    someone who stopped where everyone walks on."""
+    from fresh_scene import busiest_window  # fresh_scene imports this module
+
+    n, h, w = frames.shape[:3]
+    guess = size_at(guess_row)
+    y, x = busiest_window(frames, a, n, guess, (rows[0], rows[1] - guess))
+    side = min(size_at(y + guess // 2), h - y, w - x)
+    hh, ww = (max(6, int(round(side * f))) for f in STATIC_SHAPES[kind])
+    top, left = y + side - hh, x + (side - ww) // 2
+    shade = float(np.median(frames[a, top:top + hh, left:left + ww])) - 35
+    block = (rng.normal(shade, 10, (hh, ww, 1)) * np.ones((1, 1, frames.shape[3]))).clip(0, 255).astype(np.uint8)
+    out = frames.copy()
+    out[a:, top:top + hh, left:left + ww] = block
+    return out
+
+
+def make_ped2dev_static(training_frames: Path, out: Path, seed: int = 999) -> Path:
+    """Clips 09-16 where each anomaly stays still: from a frame in the clip's first half to its end,
+    a bag left on the walkway ("object" in the plan) or a person standing on it ("fast"), where
+    people walk in that stretch, sized by perspective as ped2dev-small (`leave_where_people_walk`).
+    A check, not a development set: every other set's anomalies move. The fit clips are
+    `make_ped2dev`'s. Returns the labels (from the frame it appears to the clip's end)."""
+    def static(frames, kind, rng):
+        n, h = frames.shape[:2]
+        a = int(rng.integers(n // 5, n // 2))
+        frames = leave_where_people_walk(frames, a, rng, lambda y: perspective_side(y, h), h // 2, (30, h), kind)
+        return frames, a, n, STATIC_CATEGORY[kind]
+
+    return _injected_eval(training_frames, out, seed, static)
+
+
 def _enter_and_cross(frames: np.ndarray, a: int, y: int, texture: np.ndarray, speed: float) -> tuple[np.ndarray, int]:
     """`texture` entering at the left edge from frame a and leaving at the right, at `speed` px per
     frame; returns the frames and the frame after it left (or the clip's end)."""

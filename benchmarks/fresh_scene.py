@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dev_sets import (PED2DEV_PLAN, _cross, _write_frames, fast_patch, perspective_side, read_video,
-                      shake_where_people_move)
+from dev_sets import (PED2DEV_PLAN, STATIC_CATEGORY, _cross, _write_frames, fast_patch, leave_where_people_walk,
+                      perspective_side, read_video, shake_where_people_move)
 
 PIECE = 49
 HISTORY = tuple(f"{i:02d}" for i in range(1, 9))
@@ -97,12 +97,10 @@ def make_vtest_fresh(video: Path, out: Path, seed: int = 2026) -> Path:
     return labels
 
 
-def make_vtest_inplace(video: Path, out: Path, seed: int = 2027) -> Path:
-    """vtest-fresh's scored pieces (09-16; its history 01-08 is `make_vtest_fresh`'s) with anomalies
-    that go nowhere instead: in each piece the plan marks anomalous, where people move in that
-    stretch, a window a person high shakes in place for 20-35 frames
-    (`dev_sets.shake_where_people_move`: a struggle, someone waving or jumping). Writes `out/eval/NN` and
-    `out/labels.csv`; returns the labels. A check: nothing is chosen on it."""
+def _rewrite_scored(video: Path, out: Path, seed: int, inject) -> Path:
+    """vtest-fresh's scored pieces (09-16) written to `out/eval/NN`, each the plan marks anomalous
+    passed through `inject(piece, kind, rng, h, band)` -> (piece, first frame, end frame, category),
+    and `out/labels.csv`; written once (the labels last). Returns the labels."""
     labels = out / "labels.csv"
     if labels.is_file():
         return labels
@@ -118,11 +116,39 @@ def make_vtest_inplace(video: Path, out: Path, seed: int = 2027) -> Path:
         if PED2DEV_PLAN[name] is None:
             rows.append(f"{name},,,{PIECE},normal")
         else:
-            a = int(rng.integers(PIECE // 5, PIECE // 2))
-            b = min(PIECE, a + int(rng.integers(20, 36)))
-            piece = shake_where_people_move(piece, a, b, rng, lambda y: person_height(y, h), (band[0] + band[1]) // 2,
-                                            band)
-            rows.append(f"{name},{a + 1},{b},{PIECE},inplace")
+            piece, a, b, category = inject(piece, PED2DEV_PLAN[name], rng, h, band)
+            rows.append(f"{name},{a + 1},{b},{PIECE},{category}")
         _write_frames(out / "eval" / name, piece)
     labels.write_text("\n".join(rows) + "\n")
     return labels
+
+
+def make_vtest_inplace(video: Path, out: Path, seed: int = 2027) -> Path:
+    """vtest-fresh's scored pieces (09-16; its history 01-08 is `make_vtest_fresh`'s) with anomalies
+    that go nowhere instead: in each piece the plan marks anomalous, where people move in that
+    stretch, a window a person high shakes in place for 20-35 frames
+    (`dev_sets.shake_where_people_move`: a struggle, someone waving or jumping). Writes `out/eval/NN` and
+    `out/labels.csv`; returns the labels. A check: nothing is chosen on it."""
+    def inplace(piece, _kind, rng, h, band):
+        a = int(rng.integers(PIECE // 5, PIECE // 2))
+        b = min(PIECE, a + int(rng.integers(20, 36)))
+        piece = shake_where_people_move(piece, a, b, rng, lambda y: person_height(y, h), (band[0] + band[1]) // 2,
+                                        band)
+        return piece, a, b, "inplace"
+
+    return _rewrite_scored(video, out, seed, inplace)
+
+
+def make_vtest_static(video: Path, out: Path, seed: int = 2028) -> Path:
+    """vtest-fresh's scored pieces (09-16; its history 01-08 is `make_vtest_fresh`'s) with anomalies
+    that stay still instead: in each piece the plan marks anomalous, from a frame in its first half
+    to its end, a bag left where people walk ("object") or a person standing there ("fast")
+    (`dev_sets.leave_where_people_walk`). Writes `out/eval/NN` and `out/labels.csv`; returns the
+    labels. A check: nothing is chosen on it."""
+    def static(piece, kind, rng, h, band):
+        a = int(rng.integers(PIECE // 5, PIECE // 2))
+        piece = leave_where_people_walk(piece, a, rng, lambda y: person_height(y, h), (band[0] + band[1]) // 2,
+                                        band, kind)
+        return piece, a, PIECE, STATIC_CATEGORY[kind]
+
+    return _rewrite_scored(video, out, seed, static)

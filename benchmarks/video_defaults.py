@@ -50,6 +50,7 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-halfrate --run-seeds 2  # a camera at half its file's rate
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-travel --part foliage|clean --run-seeds 2  # sway vs travel
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-inplace --run-seeds 2  # anomalies that go nowhere
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-static --run-seeds 2  # anomalies that stay still
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-shadows --run-seeds 2  # cloud shadows drifting
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py check-busy --run-seeds 2  # the scene at its rush hour
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/video_defaults.py dev-light --part shadows|clean --run-seeds 2  # local light
@@ -1921,6 +1922,38 @@ def stage_check_inplace(work: Path, run_seeds) -> dict:
     return {"rows": measure_methods(sets, duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds), alarms=True)}
 
 
+def stage_check_static(work: Path, run_seeds) -> dict:
+    """After check-inplace (motion that goes nowhere is seen): anomalies that do not move at all,
+    which no set had. A surveillance desk's classic cases are something left behind and someone
+    standing where everyone walks on; the motion backbone measures motion alone, so once such a
+    thing stops it is, by construction, no different from the empty ground. A check of the
+    defaults, nothing chosen on it: Ped2-dev's scored clips and vtest-fresh's scored pieces with
+    each anomaly replaced by a still block where people walk in that stretch, from a frame in the
+    clip's first half to its end: a bag on the ground or a person standing
+    (`dev_sets.make_ped2dev_static`, `fresh_scene.make_vtest_static`; labelled from the frame it
+    appears to the end), each fitted on its history and alone; the detection defaults, DUAD over
+    the run seeds with its default alarm line, kNN and PCA at seed 0.
+    Reading written and committed before the run: the defaults see still anomalies if DUAD on each
+    of the four sets is within 0.05 of the same scene with its travelling anomalies (Ped2-dev 0.952
+    / 0.946, vtest-fresh 0.674 / 0.712 inductive / alone, docs/defaults.md); a set more than 0.05
+    below is a limitation to state, with what the alarm line does at the moment the thing appears
+    (its one frame pair of change) counted in the alarm column."""
+    dev_sets.make_ped2dev(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev")  # the fit clips
+    fit = _extract(work / "ped2dev" / "fit", work / "ped2dev" / "fit-default", image_fps=10)
+    labels = dev_sets.make_ped2dev_static(DATA / "ucsd_ped2" / "training" / "frames", work / "ped2dev-static")
+    ev = _extract(work / "ped2dev-static" / "eval", work / "ped2dev-static" / "eval-default", image_fps=10)
+    ann = read_annotations(labels)
+    fresh = next(fresh_sets(work))  # vtest-fresh's history store, built by the same call
+    vlabels = fresh_scene.make_vtest_static(DATA / "videos" / "vtest.avi", work / "vtest-static")
+    vev = _extract(work / "vtest-static" / "eval", work / "vtest-static" / "eval-default", image_fps=10)
+    vann = read_annotations(vlabels)
+    sets = [("ped2dev still, inductive", "inductive", fit, ev, ann),
+            ("ped2dev still, transductive", "transductive", None, ev, ann),
+            ("vtest still, pieces 01-08 -> 09-16", "inductive", fresh[2], vev, vann),
+            ("vtest still, pieces 09-16 alone", "transductive", None, vev, vann)]
+    return {"rows": measure_methods(sets, duad_knn_pca(video.DetectConfig(mode="pooled"), run_seeds), alarms=True)}
+
+
 TRAVEL_VARIANTS = (("default", {}, None), ("travel", {"travel": True}, None))
 TRAVEL_PARTS = ("foliage", "clean")
 
@@ -2371,7 +2404,7 @@ def main() -> None:
                                       "check-clock", "check-h264", "check-h264-blur", "check-stutter",
                                       "check-interlace", "dev-repeats", "confirm-repeats", "check-halfrate",
                                       "confirm-halfrate", "check-deinterlace", "probe-flow", "dev-flow",
-                                      "dev-travel", "check-inplace", "check-shadows",
+                                      "dev-travel", "check-inplace", "check-static", "check-shadows",
                                       "dev-light", "confirm-light", "check-busy", "check-unlike",
                                       "check-daynight", "check-split", "check-levels"])
     ap.add_argument("--workdir", type=Path, default=ROOT / "runs" / "video_defaults")
@@ -2987,6 +3020,21 @@ def main() -> None:
                           "the run seeds. Reading written and committed before the run: a loss over 0.05 on a set, or "
                           "events in normal videos where the clean camera gave none, is a limitation to state. A "
                           "check: nothing is chosen on it."),
+        "check-static": (lambda: stage_check_static(args.workdir, tuple(range(args.run_seeds))),
+                         "video_check_static",
+                         "Video defaults: anomalies that stay still (a check)",
+                         "Ped2-dev's scored clips (Ped2 training 09-16) and vtest-fresh's scored pieces (09-16) with "
+                         "each injected anomaly a still block where people walk in that stretch, from a frame in the "
+                         "clip's first half to its end (`dev_sets.leave_where_people_walk`): a bag on the ground (0.4 "
+                         "of a person's height) or a person standing (a person's height), a little darker than the "
+                         "ground, appearing at once and never moving; labelled from the frame it appears to the end. "
+                         "Fitted on each scene's history (Ped2 training 01-08, vtest pieces 01-08) and alone. The "
+                         "detection defaults, pooled. Pooled frame AUROC; DUAD over run seeds 0..n-1, kNN and PCA at "
+                         "seed 0; the alarm column is each method's default line summed over the run seeds. Reading "
+                         "written and committed before the run: the defaults see still anomalies if DUAD on each set "
+                         "is within 0.05 of the same scene with its travelling anomalies (Ped2-dev 0.952 / 0.946, "
+                         "vtest-fresh 0.674 / 0.712); a set more than 0.05 below is a limitation to state. A check: "
+                         "nothing is chosen on it."),
         "check-inplace": (lambda: stage_check_inplace(args.workdir, tuple(range(args.run_seeds))),
                           "video_check_inplace",
                           "Video defaults: anomalies that go nowhere (a check)",
