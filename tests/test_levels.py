@@ -143,6 +143,28 @@ def test_a_history_of_two_levels_routes_each_scored_video_to_its_level(tmp_path)
     assert [v.video for v in read_scores(tmp_path / "half")] == ["cam/day9.avi"]
 
 
+def test_a_still_quieter_level_puts_the_boundary_where_the_ratio_puts_it(tmp_path):
+    """A day history in which nothing moves (median activity 0) against a busy night: the boundary
+    floors the still side as the split's ratio does, so a day video with a little motion still goes
+    to the quieter level, and the saved pair loads again (a boundary of 0 was refused as damaged)."""
+    for i in range(3):
+        motion_video(tmp_path / "hist", f"cam/still{i}.avi", 40, {}, seed=i)
+        motion_video(tmp_path / "hist", f"cam/night{i}.avi", 40, NIGHT, seed=10 + i)
+    motion_video(tmp_path / "new", "cam/day_one_walker.avi", 40, {0: 0.002}, seed=20)
+    motion_video(tmp_path / "new", "cam/night9.avi", 40, NIGHT, seed=21)
+    _, run = detect(tmp_path, [tmp_path / "new", "--fit-on", tmp_path / "hist", "--save-model",
+                               tmp_path / "models"], "ind")
+    groups = {g["group"]: (g["videos"], g["activity_level"]["boundary"]) for g in run["groups"]}
+    assert groups["all (quieter)"][0] == ["cam/day_one_walker.avi"]
+    assert groups["all (busier)"][0] == ["cam/night9.avi"]
+    assert groups["all (quieter)"][1] >= 0.001  # at least the floor, between the two levels
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "models"),
+                                   "-o", str(tmp_path / "later")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert {v.video: v.group for v in read_scores(tmp_path / "later")} == {
+        "cam/day_one_walker.avi": "all (quieter)", "cam/night9.avi": "all (busier)"}
+
+
 def test_activity_levels_setting_is_checked():
     with pytest.raises(ValueError, match="activity_levels must be one of"):
         video.DetectConfig(activity_levels="split").check()

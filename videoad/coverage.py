@@ -144,7 +144,7 @@ def split_of(levels: list[tuple[float, str]] | None) -> dict | None:
             best = (ratio, i)
     if best is None:
         return None
-    lo, hi = (max(levels[i][0], 1e-12) for i in (best[1] - 1, best[1]))
+    lo, hi = (max(levels[i][0], PEAK_FLOOR) for i in (best[1] - 1, best[1]))  # floored as the ratio is
     return {"busier": sorted(k for _, k in levels[best[1]:]), "quieter": best[1], "ratio": round(best[0], 2),
             "boundary": round(math.sqrt(lo * hi), 6)}
 
