@@ -1,6 +1,7 @@
 """Detect orchestration: grouping, skipping small groups, scores format, seeds, inductive mode."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,6 +114,26 @@ def test_length_mismatch_between_scores_and_ground_truth_names_the_video(store, 
     gt = read_annotations(write_labels(tmp_path / "gt.csv", wrong))
     with pytest.raises(ValueError, match=r"length mismatch for video 'A/a2'"):
         evaluate_scores(s, gt)
+
+
+def test_groups_whose_names_make_the_same_file_name_keep_their_own_models(tmp_path):
+    """Two categories named in another script (every character dropped from a file name) and two
+    differing only in such characters save distinct model files, and each saved model reproduces
+    its own group's scores (they shared one file, the later fit overwriting the earlier)."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    names = ["北门", "南门", "Gate A", "Gate_A"]
+    for j, name in enumerate(names):
+        for i in range(2):
+            fake_video(train, f"{name}/t{i}.mp4", 60, seed=10 * j + i)
+        fake_video(test, f"{name}/new.mp4", 40, anomalous=[7], seed=100 + j)
+    fitted = video.fit_and_score(train, test, CFG, save_models=tmp_path / "models")
+
+    index = json.loads((tmp_path / "models" / "models.json").read_text())["groups"]
+    files = [index[g]["models"][0] for g in names]
+    assert len(set(files)) == 4, files
+    again = {v.video: v.scores for v in video.score(test, tmp_path / "models")}
+    for v in fitted:
+        np.testing.assert_allclose(again[v.video], v.scores, rtol=1e-5)
 
 
 @pytest.mark.parametrize("n_seeds, preprocess, score", [(1, "none", "angle"), (2, "sqrt-rms", "angle"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from videoad.cameras import note_mixed, unknown_views, views_of
 from videoad.coverage import activity_split, busier_than_history, history_peak, moving_where_still, still_cells
 from videoad.detector import registry
 from videoad.group_model import GroupModel
+from videoad.names import file_stems
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
 from videoad.video.groups import (
@@ -209,10 +209,6 @@ def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: 
     return out
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "group"
-
-
 def _run(tasks, n_jobs: int) -> list:
     """Run (function, args) tasks, in parallel processes when n_jobs != 1."""
     if n_jobs == 1 or len(tasks) <= 1:
@@ -239,11 +235,12 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     groups, counts, left_out = screened_groups(store, cfg.mode, annotations)
     groups, levels = _levels_apart(store, groups, counts, cfg)
     model_dir = _model_dir(save_models, cfg)
+    prefixes = _prefixes(model_dir, groups)
     plan, records = [], []
     for g, keys in groups.items():
         rec = _record(g, keys, counts, cfg, levels.get(g))
         if rec["status"] == "fitted":
-            plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), _prefix(model_dir, g),
+            plan.append(_task(cfg.detector, _fit_group, (str(features), g, keys, asdict(cfg), prefixes[g],
                                                          levels.get(g)), g))
         records.append(rec)
     if note_cameras and cfg.mode in ("per-category", "pooled"):
@@ -312,6 +309,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         groups = route_groups(store, groups, levels)
         if model_dir:  # a level no scored video shows is still fitted, to be saved beside its pair
             groups.update({g: [] for g in levels if g not in groups})
+    prefixes = _prefixes(model_dir, groups)
     plan, records, history_views = [], [], {}
     for g, keys in groups.items():
         fit_keys = fit_groups.get(g)
@@ -335,7 +333,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                 _note_views(rec, store, keys, history_views.setdefault(g, views_of(fit_store, fit_keys)))
             rec.update(status="scored" if keys else "fitted", history_videos=len(fit_keys))
             plan.append(_task(cfg.detector, _fit_score_group, (str(history), fit_keys, str(features), g, keys,
-                                                               asdict(cfg), _prefix(model_dir, g), levels.get(g)), g))
+                                                               asdict(cfg), prefixes[g], levels.get(g)), g))
         records.append(rec)
     if cfg.mode in ("per-category", "pooled"):  # what each model is fitted on: the history
         note_mixed(fit_store, fit_groups, records)
@@ -383,8 +381,11 @@ def _model_dir(save_models, cfg: DetectConfig) -> Path | None:
     return model_dir
 
 
-def _prefix(model_dir: Path | None, group: str) -> str | None:
-    return str(model_dir / _slug(group)) if model_dir else None
+def _prefixes(model_dir: Path | None, groups) -> dict[str, str | None]:
+    """Per group, the path its model files start with: distinct for every group of one run, also
+    where their names differ only in characters a file name drops (`北门`, `南门`)."""
+    stems = file_stems(groups, empty="group")
+    return {g: str(model_dir / stems[g]) if model_dir else None for g in stems}
 
 
 def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extraction: Mapping[str, dict],
