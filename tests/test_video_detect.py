@@ -136,6 +136,38 @@ def test_groups_whose_names_make_the_same_file_name_keep_their_own_models(tmp_pa
         np.testing.assert_allclose(again[v.video], v.scores, rtol=1e-5)
 
 
+def test_a_save_stopped_halfway_leaves_the_earlier_models_whole(tmp_path):
+    """A second --save-model run into the same folder, stopped after its first group's fit: the
+    folder's earlier models and their models.json still score as they did (the new weights wait in
+    the staging folder); a run that finishes replaces them and leaves no staging folder."""
+    for j, cat in enumerate("AB"):
+        for i in range(2):
+            fake_video(tmp_path / "h1", f"{cat}/t{i}.mp4", 60, seed=10 * j + i)
+            fake_video(tmp_path / "h2", f"{cat}/t{i}.mp4", 60, seed=50 + 10 * j + i)
+        fake_video(tmp_path / "new", f"{cat}/n.mp4", 40, anomalous=[7], seed=100 + j)
+    models = tmp_path / "models"
+    first = {v.video: v.scores for v in video.fit_and_score(tmp_path / "h1", tmp_path / "new", CFG,
+                                                              save_models=models)}
+
+    def stopped(plan, n_jobs):  # Ctrl-C once the first group is fitted
+        fn, args = plan[0]
+        fn(*args)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        video.fit_and_score(tmp_path / "h2", tmp_path / "new", CFG, save_models=models, executor=stopped)
+    for v in video.score(tmp_path / "new", models):
+        np.testing.assert_allclose(v.scores, first[v.video], rtol=1e-5)
+    second = {v.video: v.scores for v in video.fit_and_score(tmp_path / "h2", tmp_path / "new", CFG,
+                                                               save_models=models)}
+    assert not (models / ".partial").exists()
+    assert sorted(p.name for p in models.iterdir()) == sorted(
+        ["models.json"] + [f"{c}.{part}" for c in "AB" for part in ("s0.pt", "preprocess.npz")])
+    for v in video.score(tmp_path / "new", models):
+        np.testing.assert_allclose(v.scores, second[v.video], rtol=1e-5)
+        assert not np.allclose(v.scores, first[v.video])
+
+
 @pytest.mark.parametrize("n_seeds, preprocess, score", [(1, "none", "angle"), (2, "sqrt-rms", "angle"),
                                                       (1, "none", "knn")])
 def test_inductive_models_score_the_same_after_reload(tmp_path, n_seeds, preprocess, score):

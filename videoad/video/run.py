@@ -381,11 +381,40 @@ def _model_dir(save_models, cfg: DetectConfig) -> Path | None:
     return model_dir
 
 
+#: where a run's model files are written until every group is fitted (`_publish`)
+STAGING = ".partial"
+
+
 def _prefixes(model_dir: Path | None, groups) -> dict[str, str | None]:
-    """Per group, the path its model files start with: distinct for every group of one run, also
-    where their names differ only in characters a file name drops (`北门`, `南门`)."""
+    """Per group, the path its model files start with, in the model folder's staging folder (made
+    empty here): distinct for every group of one run, also where their names differ only in
+    characters a file name drops (`北门`, `南门`). The files move into the folder beside a new
+    models.json once every group is fitted (`_publish`), so that a run stopped halfway leaves the
+    folder's earlier models and their models.json as they were, never new weights under an old
+    index."""
+    if model_dir is None:
+        return {g: None for g in groups}
+    import shutil
+
+    staging = model_dir / STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
     stems = file_stems(groups, empty="group")
-    return {g: str(model_dir / stems[g]) if model_dir else None for g in stems}
+    return {g: str(staging / stems[g]) for g in stems}
+
+
+def _publish(model_dir: Path, index: dict) -> None:
+    """The staged model files moved into `model_dir` and `index` written as its models.json: the old
+    index goes first, so a stop between the moves leaves no index (`--model` then says to fit
+    again) rather than one that names the other run's files."""
+    import shutil
+
+    staging = model_dir / STAGING
+    (model_dir / MODELS_INDEX).unlink(missing_ok=True)
+    for path in sorted(staging.iterdir()) if staging.is_dir() else []:
+        path.replace(model_dir / path.name)
+    write_atomic(model_dir / MODELS_INDEX, (json.dumps(index, indent=2) + "\n").encode())
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extraction: Mapping[str, dict],
@@ -404,7 +433,7 @@ def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extrac
     common = extraction[results[0]["group"]] if results and len(set(records)) == 1 else None
     index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
              "extraction": common, "groups": groups}
-    write_atomic(model_dir / MODELS_INDEX, (json.dumps(index, indent=2) + "\n").encode())
+    _publish(model_dir, index)
 
 
 def _pair(value) -> list[int] | None:
