@@ -295,6 +295,52 @@ def test_a_damaged_preprocess_file_in_a_model_folder_is_named(tmp_path):
         invoke("detect", store, "--model", tmp_path / "models", "-o", tmp_path / "s").output)
 
 
+def _damage(index: dict, how: str) -> object:
+    """A models.json damaged one way (hand-edited, truncated by another tool)."""
+    entry = index["groups"]["all"]
+    return {"groups-a-list": {**index, "groups": [entry]},
+            "no-config": {k: v for k, v in index.items() if k != "config"},
+            "entry-a-string": {**index, "groups": {"all": "all.s0.pt"}},
+            "no-models": {**index, "groups": {"all": {k: v for k, v in entry.items() if k != "models"}}},
+            "threshold-text": {**index, "groups": {"all": {**entry, "threshold": "high"}}},
+            "an-array": [index]}[how]
+
+
+@pytest.mark.parametrize("how, message", [
+    ("groups-a-list", "no 'groups' object"), ("no-config", "no 'config' object"),
+    ("entry-a-string", "group 'all' is a JSON str, not a model entry"),
+    ("no-models", "group 'all' names no model files"), ("threshold-text", "group 'all' has no alarm line"),
+    ("an-array", "not a model index (a JSON list, not an object)")])
+def test_a_damaged_model_index_is_named_with_what_is_wrong(tmp_path, how, message):
+    store = tmp_path / "features"
+    small_store(store)
+    video.detect(store, video.DetectConfig(mode="pooled", params=FAST_DUAD, min_clips=5), save_models=tmp_path / "m")
+    index_path = tmp_path / "m" / "models.json"
+    index_path.write_text(json.dumps(_damage(json.loads(index_path.read_text()), how)))
+    for args in (("detect", store, "--model", tmp_path / "m", "-o", tmp_path / "s"),
+                 ("cameras", store, "--model", tmp_path / "m")):
+        res = invoke(*args)
+        assert res.exit_code == 1
+        error = one_line_error(res.output)
+        assert f"{index_path}: " in error and message in error and "again" in error, error
+
+
+def test_scoring_with_models_no_video_matches_says_why(tmp_path):
+    """Per-camera models and footage of none of their cameras: the error names the videos and
+    why (it said `no group could be scored ()`)."""
+    from test_cameras import scene as camera_scene
+
+    for i in range(3):
+        fake_video(tmp_path / "hist", f"h{i}.mp4", 40, seed=i, attrs=camera_scene("road", i))
+    fake_video(tmp_path / "new", "other.mp4", 40, seed=9, attrs=camera_scene("stripes", 9))
+    cfg = video.DetectConfig(mode="per-camera", params=FAST_DUAD, min_clips=5)
+    video.detect(tmp_path / "hist", cfg, save_models=tmp_path / "m")
+    res = invoke("detect", tmp_path / "new", "--model", tmp_path / "m", "-o", tmp_path / "s")
+    assert res.exit_code == 1
+    error = one_line_error(res.output)
+    assert "no video could be scored" in error and "other.mp4: its scene matches none of the cameras" in error, error
+
+
 # -- 12. refused pickles -----------------------------------------------------------------------
 class _Payload:
     def __reduce__(self):

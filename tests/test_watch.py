@@ -563,6 +563,31 @@ def test_ctrl_c_closes_open_events_and_exits_0(cam, tmp_path):
     assert b"Traceback" not in err
 
 
+@pytest.mark.parametrize("how, message", [
+    ("groups-a-list", "no 'groups' object"), ("entry-a-string", "is a JSON str, not a model entry"),
+    ("no-stride", "extraction record does not say how clips were cut (KeyError: 'stride')"),
+    ("no-groups", "no group's model in it")])
+def test_a_damaged_model_index_stops_watch_with_one_line(cam, tmp_path, how, message):
+    """models.json damaged by hand: watch says which file and what is wrong (it crashed with a
+    KeyError or AttributeError traceback)."""
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(cam["models"], models)
+    index = json.loads((models / "models.json").read_text())
+    (group, entry), = index["groups"].items()
+    damaged = {"groups-a-list": {**index, "groups": [entry]},
+               "entry-a-string": {**index, "groups": {group: "x"}},
+               "no-stride": {**index, "extraction": None,
+                             "groups": {group: {**entry, "extraction": {k: v for k, v in entry["extraction"].items()
+                                                                       if k != "stride"}}}},
+               "no-groups": {**index, "groups": {}}}[how]
+    (models / "models.json").write_text(json.dumps(damaged))
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(models), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1 and res.exception.__class__ is SystemExit, res.output
+    assert f"{models / 'models.json'}" in res.output and message in res.output, res.output
+
+
 def test_bad_sources_and_model_folders_are_one_line_errors(cam, tmp_path):
     runner = CliRunner()
     res = runner.invoke(cli, ["watch", str(tmp_path / "nope.mp4"), "--model", str(cam["models"]), "-o", str(tmp_path)])

@@ -73,12 +73,9 @@ def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     """Each pictured video's camera among the saved models' (`videoad.cameras.match`, as detect --model)."""
     from videoad.cameras import match, pictures_of, saved_cameras
     from videoad.video import MODELS_INDEX
+    from videoad.video.index import read_index
 
-    index_path = model_dir / MODELS_INDEX
-    try:
-        groups = json.loads(index_path.read_text())["groups"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{index_path}: not a readable model index ({exc})") from None
+    groups = read_index(model_dir)[1]["groups"]
     known = saved_cameras(groups)
     if not known:
         raise ValueError(f"{model_dir}: its models were not fitted per camera (no camera pictures in {MODELS_INDEX})")

@@ -7,7 +7,6 @@ one as they arrive (`CameraModels.for_feed`), so one `watch` scores several came
 own camera's model."""
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,11 +34,13 @@ class CameraModels:
     def of(cls, model_dir, device: str | None = None) -> "CameraModels | None":
         """The folder's cameras when its models were fitted per camera (two or more, each with its
         picture); None otherwise, or when the index cannot be read (loading the model says why)."""
+        from videoad.video.index import read_index
+
         try:
-            index = json.loads((Path(model_dir) / "models.json").read_text())
-            groups, mode = index["groups"], index["config"]["mode"]
-        except (OSError, ValueError, KeyError, TypeError):
+            index = read_index(model_dir)[1]
+        except ValueError:
             return None
+        groups, mode = index["groups"], index["config"].get("mode")
         if mode != "per-camera" or not isinstance(groups, Mapping) or len(groups) < 2:
             return None
         if len(saved_cameras(groups)) != len(groups):

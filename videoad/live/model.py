@@ -2,7 +2,6 @@
 the frame rate, the frame size, the backbone rebuilt from what `models.json` records."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,18 +67,17 @@ class WatchModel:
         from extract.backbones import get_backbone
         from extract.clips import ClipSpec
         from videoad.group_model import GroupModel
-        from videoad.video import MODELS_INDEX
+        from videoad.video.index import read_index
 
         model_dir = Path(model_dir)
-        index_path = model_dir / MODELS_INDEX
         redo = "fit models with `videoad detect HISTORY --pooled -o SCORES --save-model DIR`"
-        if not index_path.is_file():
-            raise WatchError(f"{model_dir}: no {MODELS_INDEX}; {redo}")
         try:
-            index = json.loads(index_path.read_text())
-            groups = index["groups"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise WatchError(f"{index_path}: not a readable model index ({exc}); {redo}") from None
+            index_path, index = read_index(model_dir)
+        except ValueError as exc:
+            raise WatchError(str(exc)) from None
+        groups = index["groups"]
+        if not groups:
+            raise WatchError(f"{index_path}: no group's model in it (each fit failed or was skipped); {redo}")
         try:  # no group named and a folder of one pair, or the name of a group fitted as a pair
             pair = level_pair(groups, str(index_path), group) if group is None or group not in groups else None
         except ValueError as exc:
@@ -109,6 +107,12 @@ class WatchModel:
             raise WatchError(f"{index_path} does not record how its features were extracted (written by an "
                              f"older videoad): refit the models with this version ({redo})")
         try:
+            spec = ClipSpec(clip_len=int(extraction["clip_len"]), stride=int(extraction["stride"]),
+                            tail=str(extraction.get("tail", "drop")), **_resampling(extraction))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise WatchError(f"{index_path}: group {group!r}'s extraction record does not say how clips were cut "
+                             f"({type(exc).__name__}: {exc}); {redo}") from None
+        try:
             model = GroupModel.load(entry, model_dir)
         except (ValueError, KeyError) as exc:
             raise WatchError(str(exc)) from None
@@ -116,8 +120,6 @@ class WatchModel:
             backbone = built.backbone  # each scorer copies it for its own caches
         else:
             backbone = build_backbone(extraction, device, get_backbone)
-        spec = ClipSpec(clip_len=int(extraction["clip_len"]), stride=int(extraction["stride"]),
-                        tail=str(extraction.get("tail", "drop")), **_resampling(extraction))
         if spec.clip_len != backbone.clip_len:
             raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes "
                              f"{backbone.clip_len}")

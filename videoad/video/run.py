@@ -21,6 +21,7 @@ from videoad.coverage import activity_split, busier_than_history, history_peak, 
 from videoad.detector import registry
 from videoad.group_model import GroupModel
 from videoad.names import file_stems
+from videoad.video.index import MODELS_INDEX, read_index
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
 from videoad.video.groups import (
@@ -37,7 +38,6 @@ from videoad.video.groups import (
 
 log = logging.getLogger(__name__)
 
-MODELS_INDEX = "models.json"
 
 
 def _video_meta(v) -> dict:
@@ -666,13 +666,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     falls back to a pooled model when there is one, else it is skipped with the reason.
     """
     model_dir = Path(model_dir)
-    index_path = model_dir / MODELS_INDEX
-    if not index_path.is_file():
-        raise ValueError(f"{model_dir}: no {MODELS_INDEX}; fit models first (`videoad detect ... --save-model DIR`)")
-    try:
-        index = json.loads(index_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{index_path}: not valid JSON ({exc}); refit the models") from None
+    index_path, index = read_index(model_dir)
     known = set(DetectConfig.__dataclass_fields__)
     cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path))
     store, annotations = open_store(features), _annotations(annotations)
@@ -695,6 +689,10 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     levels = saved_levels(models, str(index_path))
     if levels:  # models fitted per level of activity: each video to its level's (videoad.video.levels)
         groups = route_groups(store, groups, levels)
+    if not groups and left_out:  # every video left out before any model: say why, as fit_and_score does
+        raise ValueError(f"{features}: no video could be scored with the models in {model_dir} ("
+                         + "; ".join(f"{k}: {why}" for k, why in list(left_out.items())[:3])
+                         + (f"; and {len(left_out) - 3} more" if len(left_out) > 3 else "") + ")")
     plan, records = [], []
     for g, keys in groups.items():
         model_group = g if g in models else ("all" if "all" in models else None)
