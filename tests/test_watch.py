@@ -992,6 +992,28 @@ def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_move
     with open(alone / live.CLIPS_FILE) as fh:
         np.testing.assert_allclose(live_night, [float(r["score"]) for r in csv.DictReader(fh)], rtol=1e-6)
     assert not _of(_records(alone), "level")
+    # a source switched from one camera at night to another by day (per-camera models, each its
+    # pair; here the same pair loaded twice, switched where the view check would): the new camera's
+    # level is decided from its own clips, not from the night's window (a false crossing before)
+    from videoad.live import scorer as live_scorer
+
+    other = live.WatchModel.load(tmp_path / "models")
+    real_clip = live_scorer._Scorer._clip
+
+    def switch_at_the_cut(self, clip, offset):
+        if not getattr(self, "_switched", False) and offset + clip.last >= len(night) + live_scorer.VIEW_FRAMES:
+            self._switched = True
+            self._switch(other, "camera-B", 0.99, live_scorer._View(len(night), "cut"))
+        real_clip(self, clip, offset)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(live_scorer._Scorer, "_clip", switch_at_the_cut)
+        live.watch([live.FramesSource("feed", lambda: iter(np.concatenate([night, day])), fps=FPS)], wm,
+                   tmp_path / "switched", live.WatchOptions(clip_scores=True))
+    records = _records(tmp_path / "switched")
+    assert [r["camera"] for r in _of(records, "camera")] == ["camera-B"]
+    assert [r["level"] for r in _of(records, "level")] == ["busier"]  # the night, from its first clip
+    assert not [r for r in _of(records, "level") if r["frame"] >= len(night)]  # the day stays at camera-B's quieter
     # per-camera models of the same history: one camera, fitted as its two levels; either level's
     # picture loads the pair, and a night stream told by its picture is scored by the busier level
     video.fit_and_score(tmp_path / "history-features", tmp_path / "history-features",

@@ -530,6 +530,7 @@ class _Scorer:
         self._score_pending()
         self._close_open(f"the view changed to {camera}")
         numbered = self.tracker.n_events if self.tracker is not None else self.numbered
+        self._level_window.clear()  # the new camera's level is decided from its own clips, as at a video's start
         self._use(wm)
         self.backbone.start_video()  # the new view's frame pairs and cuts are its own
         self._camera = {"camera": camera, "scene_correlation": _r(sim, 3)}
