@@ -708,6 +708,30 @@ def test_a_damaged_recording_is_watched_to_its_end_with_a_warning(cam, tmp_path)
     assert source["frames"] == len(frames) and source["scored"] > 0
 
 
+def test_a_recording_whose_decoder_fails_partway_is_named_and_exits_1(cam, tmp_path, monkeypatch):
+    """A file whose decoder raises partway (a decoder process dying, a tail that cannot be read):
+    a `failed` record naming the error and where, the event open there closed as the stream lost,
+    exit status 1 (it ended as if the file had ended, exit 0 and no word of the error)."""
+    import extract.decode as decode
+
+    frames = _frames(cam["video"])
+    cut = cam["truth"][0] + 40  # inside the runner's interval: an event is open there
+
+    def dying():
+        yield from frames[:cut]
+        raise RuntimeError("the decoder process died (exit code 1)")
+
+    monkeypatch.setattr(decode, "open_video", lambda path, decoders=None: decode.FrameStream("pyav", FPS, len(frames),
+                                                                                           dying()))
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "w")])
+    assert res.exit_code == 1, res.output
+    records = _records(tmp_path / "w")
+    (failed,) = _of(records, "failed")
+    assert failed["reason"] == f"stopped after {cut} frame(s): RuntimeError: the decoder process died (exit code 1)"
+    closes = _of(records, "close")
+    assert closes and closes[-1]["closed_by"] == "stream lost", closes
+
+
 def test_a_view_the_history_never_showed_gets_a_view_record(cam, tmp_path):
     """models.json keeps the pictures of the views (cameras) its history shows: the demo generator
     draws each video's background anew, so the history's two videos are two views. Watched, a

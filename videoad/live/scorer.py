@@ -144,6 +144,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         if damage:  # frames filled in for damaged packets (extract.decode.PyAVFrames)
             put(("damaged", damage))
         put(("session_end", why, n))
+        if not feed.reconnect and why != "end of stream" and not stop.is_set():
+            put(("failed", feed.name, f"stopped after {n} frame(s): {why}"))  # a file that breaks partway
+            return
         if stop.is_set() or not feed.reconnect:
             return
         if options.retries == 0:
@@ -403,8 +406,10 @@ class _Scorer:
         return self._ending or _STOP
 
     def _session_end(self, why: str, n: int) -> None:
-        if self.feed is not None and self.feed.reconnect and not self.stop.is_set():
-            # a gap cannot be merged across: what was open ends here
+        if self.stop.is_set() or self.feed is None:
+            return
+        if self.feed.reconnect or why != "end of stream":
+            # a gap cannot be merged across, nor a file read past where it broke: what was open ends here
             self._close_open("end of stream" if why == "end of stream" else "stream lost")
 
     def _gap(self, since: float, until: float, why: str, attempts: int) -> None:
