@@ -405,6 +405,17 @@ def test_several_cameras_in_one_process(cam, tmp_path):
     res = CliRunner().invoke(cli, ["watch", str(cam["video"]), str(cam["video"]), "--model", str(cam["models"]),
                                    "-o", str(tmp_path / "o2")])
     assert res.exit_code == 1 and "same name" in res.output
+    # names that differ only where a file name drops characters keep distinct ids and images
+    third, fourth = tmp_path / "cam 1.avi", tmp_path / "cam_1.avi"
+    for path in (third, fourth):
+        shutil.copyfile(cam["video"], path)
+    res = CliRunner().invoke(cli, ["watch", str(third), str(fourth), "--model", str(cam["models"]),
+                                   "-o", str(tmp_path / "o3")])
+    assert res.exit_code == 0, res.output
+    closes = _of(_records(tmp_path / "o3"), "close")
+    assert {r["source"] for r in closes} == {"cam 1.avi", "cam_1.avi"}
+    assert len({r["id"] for r in closes}) == len(closes) and len({r["image"] for r in closes}) == len(closes)
+    assert all((tmp_path / "o3" / r["image"]).is_file() for r in closes)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FI
                                   SourceStats, WatchOptions, WatchSummary, _iso)
 from videoad.live.scorer import _reader, _Scorer
 from videoad.live.sources import Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source
+from videoad.names import file_stems
 
 __all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "Feed", "FileSource", "FolderSource",
            "FramesSource", "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
@@ -79,9 +80,11 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
                            for name, m in per_source.items()}
     recorder.record(start)
     scorers, threads = [], []
+    slugs = file_stems([s.name for s in sources], empty="source")  # distinct event ids per source
     for src in sources:  # each source stops on its own (its end, its failure) or with all of them
         q: queue.Queue = queue.Queue(maxsize=max(2, options.frame_queue))
-        scorer = _Scorer(src, per_source[src.name], q, threading.Event(), recorder, options, score_lock)
+        scorer = _Scorer(src, per_source[src.name], q, threading.Event(), recorder, options, score_lock,
+                         slugs[src.name])
         scorers.append(scorer)
         threads.append(threading.Thread(target=_reader, args=(src, q, scorer.stop, options),
                                         name=f"read {src.name}", daemon=True))

@@ -6,7 +6,6 @@ import copy
 import logging
 import math
 import queue
-import re
 import threading
 import time
 from collections import deque
@@ -24,6 +23,7 @@ from videoad.events import Event, EventTracker, cell_names, where_words
 from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import IMAGES, Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
+from videoad.names import file_stems
 from videoad.smoothing import ScoreSmoother, step_seconds
 
 log = logging.getLogger(__name__)
@@ -198,9 +198,11 @@ class _Scorer:
     """A source's scoring thread: frames -> clips -> features -> scores -> events -> records."""
 
     def __init__(self, source: Source, wm, q: queue.Queue, stop: threading.Event, recorder: Recorder,
-                 options: WatchOptions, score_lock: threading.Lock):
+                 options: WatchOptions, score_lock: threading.Lock, slug: str | None = None):
         """`wm`: the source's WatchModel, or a `videoad.live.camera.CameraModels` that tells each of
-        its videos' camera as it begins (a folder of several cameras' files)."""
+        its videos' camera as it begins (a folder of several cameras' files). `slug`: the source's
+        part of its event ids and image names (`videoad.names.file_stems` over all sources, so that
+        `cam 1` and `cam_1` do not share ids)."""
         self.source, self.q, self.stop = source, q, stop
         self.recorder, self.options, self.score_lock = recorder, options, score_lock
         self.cameras = None if isinstance(wm, WatchModel) else wm
@@ -208,7 +210,7 @@ class _Scorer:
         self.skipping: str | None = None  # why the current video is not scored (its camera unknown)
         self._camera: dict | None = None  # the camera told for the current video, for its record
         self.stats = SourceStats(source.name)
-        self.slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.name).strip("_") or "source"
+        self.slug = slug or file_stems([source.name], empty="source")[source.name]
         self.run_stamp = time.strftime("%Y%m%d-%H%M%S")  # ids stay unique when events.jsonl is appended to
         self.numbered = 0  # events of the source's earlier videos
         self.feed: Feed | None = None
