@@ -284,15 +284,26 @@ def read_attrs(path: str | os.PathLike) -> dict[str, Any]:
 
 
 class FeatureStore:
-    """Read access to a store root: keys, per-video features, groups, the manifest."""
+    """Read access to a store root: keys, per-video features, groups, the manifest.
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    `only`: list those keys alone (of the complete files): a folder that several runs extracted
+    into, read for one run's videos (`videoad run`)."""
+
+    def __init__(self, root: str | os.PathLike, only=None) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"feature store not found: {self.root}")
+        self.only = None if only is None else frozenset(only)
 
     def keys(self) -> list[str]:
         """Sorted keys of the complete feature files (temporary files are not listed)."""
+        keys = self._all_keys()
+        return keys if self.only is None else [k for k in keys if k in self.only]
+
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).is_file() and (self.only is None or key in self.only)
+
+    def _all_keys(self) -> list[str]:
         keys = []
         for folder, dirs, files in os.walk(self.root):
             dirs[:] = [d for d in dirs if not d.startswith(".")]
@@ -301,9 +312,6 @@ class FeatureStore:
                 if name.endswith(SUFFIX) and not name.startswith("."):
                     keys.append((rel / name[: -len(SUFFIX)]).as_posix())
         return sorted(keys)
-
-    def __contains__(self, key: str) -> bool:
-        return self.path(key).is_file()
 
     def __len__(self) -> int:
         return len(self.keys())

@@ -162,6 +162,16 @@ def test_groups_by_a_labelling_function(tmp_path):
     assert groups == {"long": ["cam1/a.mp4", "cam1/b.mp4"], "other": ["cam2/c.mp4", "loose.mp4"]}
 
 
+def test_a_store_read_for_some_of_its_videos_lists_and_groups_those_alone(tmp_path):
+    for key in ["cam1/a.mp4", "cam1/b.mp4", "cam2/c.mp4"]:
+        write_video(tmp_path, key, *sample(), ATTRS)
+    store = FeatureStore(tmp_path, only=["cam1/b.mp4", "cam2/c.mp4", "gone.mp4"])
+    assert store.keys() == ["cam1/b.mp4", "cam2/c.mp4"] and len(store) == 2
+    assert "cam1/a.mp4" not in store and "cam1/b.mp4" in store and "gone.mp4" not in store
+    assert store.groups("folder") == {"cam1": ["cam1/b.mp4"], "cam2": ["cam2/c.mp4"]}
+    assert FeatureStore(tmp_path).keys() == ["cam1/a.mp4", "cam1/b.mp4", "cam2/c.mp4"]
+
+
 def test_a_store_without_manifest_is_readable(tmp_path):
     write_video(tmp_path, "v.mp4", *sample(), ATTRS)
     store = FeatureStore(tmp_path)

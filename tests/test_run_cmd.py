@@ -96,6 +96,27 @@ def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
     assert [v["video"] for v in run["videos"]] == ["a.avi"] and run["protocol"] == "inductive"
 
 
+def test_a_second_run_into_the_same_output_scores_its_own_videos(footage, tmp_path):
+    """An output folder keeps every run's features (a rerun resumes): a later run with other footage
+    and another history scores and fits on its own videos alone, and says what it left out."""
+    import shutil
+
+    root, cfg = footage
+    for name, cam in (("monday", "cam1"), ("week1", "cam2"), ("tuesday", "cam2"), ("week2", "cam1")):
+        (tmp_path / name).mkdir()
+        shutil.copyfile(root / cam / "a.avi", tmp_path / name / f"{name}.avi")
+    out = tmp_path / "out"
+    for day, week in (("monday", "week1"), ("tuesday", "week2")):
+        res = CliRunner().invoke(cli, ["run", str(tmp_path / day / f"{day}.avi"), "--fit-on",
+                                       str(tmp_path / week / f"{week}.avi"), "-o", str(out), "--config", str(cfg),
+                                       "--no-clips"], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    run = json.loads((out / "scores" / "run.json").read_text())
+    assert [v["video"] for v in run["videos"]] == ["tuesday.avi"] and run["groups"][0]["history_videos"] == 1
+    assert f"{out / 'features'} also holds 1 video(s) of earlier runs (monday.avi)" in res.output
+    assert f"{out / 'history'} also holds 1 video(s) of earlier runs (week1.avi)" in res.output
+
+
 def test_run_passes_backbone_options_and_cells_to_leave_out(footage, tmp_path):
     """`--backbone-opt` reaches the motion backbone of both stores (a mask: an exclusion zone) and
     `--ignore-cells` the fit; a backbone option that does not exist is named, not a traceback."""

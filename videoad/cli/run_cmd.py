@@ -70,6 +70,17 @@ class _Stage:
         self.bar.close()
 
 
+def _note_earlier(store_root: Path, keys: list[str]) -> None:
+    """Say so where the output folder holds videos of earlier runs that this one leaves out."""
+    from extract.store import FeatureStore
+
+    earlier = sorted(set(FeatureStore(store_root).keys()) - set(keys))
+    if earlier:
+        click.echo(f"note: {store_root} also holds {len(earlier)} video(s) of earlier runs ("
+                   f"{', '.join(earlier[:3])}{' and more' if len(earlier) > 3 else ''}); this run leaves them out",
+                   err=True)
+
+
 @click.command("run")
 @click.argument("inputs", nargs=-1)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
@@ -147,9 +158,12 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
         except TypeError as exc:  # an option the motion backbone does not have
             raise click.ClickException(f"--backbone-opt: {exc}") from exc
         stores = [("features", paths)] + ([("history", past)] if past else [])
+        listed = {}  # per store, this run's videos: an output folder earlier runs filled holds theirs too
         for folder, sources in stores:
             bar.stage("extract" if folder == "features" else "extract (history)")
             summary = extract_videos(sources, out / folder, backbone, opts, progress=bar.bar)
+            listed[folder] = [r.key for r in summary.results.values() if r.status in ("done", "skipped")]
+            _note_earlier(out / folder, listed[folder])
             for r in summary.failed:
                 click.echo(f"skipped {r.key}: {r.reason}", err=True)
             for r in summary.results.values():
@@ -161,16 +175,18 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
             from videoad.cameras import per_camera_fits
             from videoad.video import open_store
 
-            fit_store = open_store(out / ("history" if past else "features"))
-            apart, why = per_camera_fits(fit_store, open_store(out / "features") if past else None)
+            fit = "history" if past else "features"
+            fit_store = open_store(out / fit, listed[fit])
+            apart, why = per_camera_fits(fit_store, open_store(out / "features", listed["features"]) if past else None)
             cfg = replace(cfg, mode="per-camera") if apart else cfg
             if why:
                 click.echo(why)
         bar.stage(f"detect ({cfg.detector}, {cfg.mode})")
         if past:
-            scores = video.fit_and_score(out / "history", out / "features", cfg, save_models=out / "models")
+            scores = video.fit_and_score(out / "history", out / "features", cfg, save_models=out / "models",
+                                         keys=listed["features"], history_keys=listed["history"])
         else:
-            scores = video.detect(out / "features", cfg)
+            scores = video.detect(out / "features", cfg, keys=listed["features"])
         write_scores(out / "scores", scores)
         events = find_events(scores, settings)
         write_events(out / "scores", events)

@@ -19,13 +19,15 @@ def group_seed(seed: int, group: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(group.encode())) % (2**31 - 1)
 
 
-def open_store(path):
+def open_store(path, keys=None):
+    """The feature store at `path`; with `keys`, those of its videos alone (`videoad run` into an
+    output folder that earlier runs filled: this run's videos, not every video extracted there)."""
     from extract.store import FeatureStore
 
     p = Path(path)
     if not p.exists():
         raise ValueError(f"{p}: no such feature store")
-    return FeatureStore(p)
+    return FeatureStore(p, only=keys)
 
 
 _GROUP_BY = {"per-video": "video", "per-category": "folder", "pooled": "all"}

@@ -219,7 +219,7 @@ def _run(tasks, n_jobs: int) -> list:
 
 
 def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
-           executor=None, note_cameras: bool = True) -> ScoreSet:
+           executor=None, note_cameras: bool = True, keys=None) -> ScoreSet:
     """Transductive detection over a feature store; returns the scores (write them with `write_scores`).
 
     `annotations`: a ground-truth file (any format `read_annotations` reads) whose categories
@@ -228,10 +228,11 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     them later: `score`). `executor`: runs the per-group fits, called like `_run(tasks, n_jobs)`
     (the default: local processes); `videoad.ray_detect.RayTasks` schedules them on Ray instead.
     `note_cameras`: warn where one model is fitted over several cameras' videos (`note_mixed`; off
-    for the demo, whose generator draws each video's background anew).
+    for the demo, whose generator draws each video's background anew). `keys`: those videos of the
+    store alone (`videoad run`: this run's, in a folder earlier runs filled too).
     """
     cfg = (cfg or DetectConfig()).check()
-    store, annotations = open_store(features), _annotations(annotations)
+    store, annotations = open_store(features, keys), _annotations(annotations)
     groups, counts, left_out = screened_groups(store, cfg.mode, annotations)
     groups, levels = _levels_apart(store, groups, counts, cfg)
     model_dir = _model_dir(save_models, cfg)
@@ -277,17 +278,19 @@ def _cameras_of(cfg: DetectConfig, store, groups: Mapping[str, list[str]]) -> di
 
 
 def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
-                  executor=None) -> ScoreSet:
+                  executor=None, keys=None, history_keys=None) -> ScoreSet:
     """Inductive in one go: fit each group's model on the `history` store (footage known to be
     mostly ordinary), score the same group of `features` with it; the alarm line is the
     history's. A group of `features` that the history lacks is scored by the history's pooled
     model when the grouping is pooled, else skipped with the reason. Any detector works here;
-    `save_models` (torch detectors only) also keeps the models for `score`."""
+    `save_models` (torch detectors only) also keeps the models for `score`. `keys`, `history_keys`:
+    those videos of each store alone (as `detect`'s)."""
     cfg = (cfg or DetectConfig()).check()
     if cfg.mode == "per-video":
         raise ValueError("fitting on history serves per-category, per-camera or pooled grouping; a per-video model "
                          "cannot score other videos")
-    fit_store, store, annotations = open_store(history), open_store(features), _annotations(annotations)
+    fit_store, store = open_store(history, history_keys), open_store(features, keys)
+    annotations = _annotations(annotations)
     fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
     known = _cameras_of(cfg, fit_store, fit_groups)
     fit_groups, levels = _levels_apart(fit_store, fit_groups, fit_counts, cfg)
