@@ -19,10 +19,11 @@ BINS = 8  # the motion backbone's orientation bins, then 5 magnitude bins (movin
 
 
 def motion_video(root, key: str, n_clips: int, moving: dict[int, float], seed: int = 0,
-                 burst: tuple[slice, int, float] | None = None) -> None:
+                 burst: tuple[slice, int, float] | None = None, attrs: dict | None = None) -> None:
     """A store video laid out like the motion backbone's cells: `moving` gives, per cell, the share
     of its pixels that moved (spread over the magnitude bins); other cells hold sensor noise only.
-    `burst`: (clips, cell, share), that cell moving so in those clips (an event)."""
+    `burst`: (clips, cell, share), that cell moving so in those clips (an event). `attrs`: more
+    attributes (a scene picture)."""
     rng = np.random.default_rng(seed)
     cells = np.zeros((n_clips, GRID[0] * GRID[1], BINS + 7), np.float32)
     cells[:, :, -2:] = rng.uniform(0.001, 0.003, (n_clips, 4, 2))  # frame-difference energy of a still scene
@@ -36,7 +37,7 @@ def motion_video(root, key: str, n_clips: int, moving: dict[int, float], seed: i
     starts = np.arange(n_clips) * 16
     frames = np.stack([starts, starts + 15], axis=1)
     attrs = {"n_frames": int(frames[-1, 1]) + 1, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "motion",
-             "backbone_options": json.dumps({"bins": BINS}), "cell_region": [0.0, 0.0, 1.0, 1.0]}
+             "backbone_options": json.dumps({"bins": BINS}), "cell_region": [0.0, 0.0, 1.0, 1.0], **(attrs or {})}
     write_video(root, key, cells.reshape(n_clips, -1), frames, attrs, cells=cells, cell_grid=GRID)
 
 

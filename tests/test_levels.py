@@ -165,6 +165,37 @@ def test_a_still_quieter_level_puts_the_boundary_where_the_ratio_puts_it(tmp_pat
         "cam/day_one_walker.avi": "all (quieter)", "cam/night9.avi": "all (busier)"}
 
 
+def test_per_camera_models_split_by_level_name_each_videos_level(tmp_path):
+    """--per-camera on a history where one camera shows day and night: that camera is fitted as its
+    two levels; `--model` scores each new video with its level's model (the fit's scores), and
+    `videoad cameras --model` names that level, not the first of the camera's two."""
+    from test_cameras import scene
+
+    for i in range(2):
+        motion_video(tmp_path / "hist", f"road_day{i}.avi", 40, DAY, seed=i, attrs=scene("road", i))
+        motion_video(tmp_path / "hist", f"road_night{i}.avi", 40, NIGHT, seed=10 + i, attrs=scene("road", 10 + i))
+        motion_video(tmp_path / "hist", f"stripes{i}.avi", 40, {0: 0.3, 3: 0.3}, seed=20 + i,
+                     attrs=scene("stripes", 20 + i))
+    motion_video(tmp_path / "new", "road_day9.avi", 40, DAY, seed=30, attrs=scene("road", 30))
+    motion_video(tmp_path / "new", "road_night9.avi", 40, NIGHT, seed=31, attrs=scene("road", 31))
+    motion_video(tmp_path / "new", "stripes9.avi", 40, {0: 0.3, 3: 0.3}, seed=32, attrs=scene("stripes", 32))
+    _, run = detect(tmp_path, [tmp_path / "new", "--fit-on", tmp_path / "hist", "--per-camera", "--save-model",
+                               tmp_path / "models"], "fit")
+    fitted = {v.video: (v.group, v.scores) for v in read_scores(tmp_path / "fit")}
+    assert {k: g for k, (g, _) in fitted.items()} == {
+        "road_day9.avi": "camera-01 (quieter)", "road_night9.avi": "camera-01 (busier)", "stripes9.avi": "camera-02"}
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "models"),
+                                   "-o", str(tmp_path / "later")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    for v in read_scores(tmp_path / "later"):
+        assert v.group == fitted[v.video][0]
+        np.testing.assert_allclose(v.scores, fitted[v.video][1], rtol=1e-5)
+    res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "new"), "--model", str(tmp_path / "models")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "road_day9.avi: camera-01 (quieter)" in res.output and "road_night9.avi: camera-01 (busier)" in res.output
+
+
 def test_activity_levels_setting_is_checked():
     with pytest.raises(ValueError, match="activity_levels must be one of"):
         video.DetectConfig(activity_levels="split").check()

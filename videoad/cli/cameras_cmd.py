@@ -75,7 +75,10 @@ def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     from videoad.video import MODELS_INDEX
     from videoad.video.index import read_index
 
-    groups = read_index(model_dir)[1]["groups"]
+    from videoad.video.levels import route_groups, saved_levels
+
+    index_path, index = read_index(model_dir)
+    groups = index["groups"]
     known = saved_cameras(groups)
     if not known:
         raise ValueError(f"{model_dir}: its models were not fitted per camera (no camera pictures in {MODELS_INDEX})")
@@ -84,4 +87,13 @@ def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     for key, pic, size in zip(keys, *pictures_of(store, keys)):
         camera, sim = match(pic, size, known, threshold)
         out[key] = {"camera": camera, "correlation": sim}
+    levels = saved_levels(groups, str(index_path))
+    if levels:  # a camera fitted per level of activity: each video to its level, as detect --model sends it
+        by_camera: dict[str, list[str]] = {}
+        for key, m in out.items():
+            if m["camera"] is not None:
+                by_camera.setdefault(m["camera"], []).append(key)
+        for level, routed in route_groups(store, by_camera, levels).items():
+            for key in routed:
+                out[key]["camera"] = level
     return dict(sorted(out.items()))
