@@ -155,6 +155,14 @@ def test_per_camera_on_a_history_scores_each_video_with_its_cameras_model(tmp_pa
         assert list(left) == ["elsewhere.mp4"] and "matches none of the cameras" in left["elsewhere.mp4"]
     index = json.loads((models / "models.json").read_text())
     assert len(index["groups"]["camera-01"]["camera"]["scene"]) == SCENE_SHAPE[0] * SCENE_SHAPE[1]
+    # saved while today's footage shows the road alone: the stripes camera is kept all the same,
+    # and scores its own footage later
+    road_only = tmp_path / "road-only"
+    fake_video(road_only / "s", "road_today.mp4", 40, seed=30, attrs=scene("road", 30, gain=0.8))
+    fitted = video.fit_and_score(tmp_path / "history", road_only / "s", CFG, save_models=road_only / "models")
+    assert {g["group"]: g["status"] for g in fitted.groups} == {"camera-01": "scored", "camera-02": "fitted"}
+    later = video.score(scored, road_only / "models")
+    assert {v.video: v.group for v in later} == {"road_today.mp4": "camera-01", "stripes_today.mp4": "camera-02"}
     # a live stream needs one camera's model: the choice names each camera by its history's videos
     from videoad.live import WatchError, WatchModel
 

@@ -310,8 +310,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         from videoad.video.levels import route_groups
 
         groups = route_groups(store, groups, levels)
-        if model_dir:  # a level no scored video shows is still fitted, to be saved beside its pair
-            groups.update({g: [] for g in levels if g not in groups})
+    if model_dir:  # a camera, category or level no scored video shows is still fitted, to be saved with the rest
+        groups.update({g: [] for g in fit_groups if g not in groups})
     prefixes = _prefixes(model_dir, groups)
     plan, records, history_views = [], [], {}
     for g, keys in groups.items():
