@@ -35,6 +35,22 @@ def test_overlapping_clips_mean_and_max():
     np.testing.assert_allclose(clip_to_frames(s, frames, 9, overlap="max"), [0, 0, 4, 4, 4, 4, 2, 2, 2])
 
 
+def test_a_frame_gets_its_clips_scores_exactly_so_equal_clips_stay_tied():
+    """A running sum of differences gave the second clip of [0.7, 0.1] the score
+    0.09999999999999998: no longer tied with another video's 0.1, which moved pooled AUROC."""
+    frames = np.array([[0, 15], [16, 31]])
+    normal = clip_to_frames(np.array([0.7, 0.1]), frames, 32)
+    assert normal[16] == 0.1 and normal[0] == 0.7
+    rng = np.random.default_rng(0)
+    scores = rng.lognormal(size=500)
+    starts = np.arange(500) * 16
+    assert np.array_equal(clip_to_frames(scores, np.stack([starts, starts + 15], 1), 8000), np.repeat(scores, 16))
+    a = video_frames("A", "x", np.array([0.1, 0.1]), frames, 32, np.r_[np.ones(16), np.zeros(16)])
+    n = video_frames("N", "x", np.array([0.7, 0.1]), frames, 32, np.zeros(32))
+    truth = roc_auc_score(np.r_[a.labels, n.labels], np.r_[np.repeat([0.1, 0.1], 16), np.repeat([0.7, 0.1], 16)])
+    assert evaluate_frames([a, n]).pooled.auroc == pytest.approx(truth)
+
+
 def test_gaps_and_leading_frames_are_filled_from_neighbours():
     # stride larger than the clip: frames 3-4 and 8-9 uncovered; frame 0 before the first clip
     frames = np.array([[1, 2], [5, 7]])

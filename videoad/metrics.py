@@ -69,14 +69,12 @@ def clip_to_frames(
     total = np.zeros(n_frames)
     count = np.zeros(n_frames, dtype=np.int64)
     if overlap == "mean":
-        # difference arrays: O(n_clips + n_frames)
-        d_sum = np.zeros(n_frames + 1)
-        d_cnt = np.zeros(n_frames + 1, dtype=np.int64)
-        np.add.at(d_sum, frames[:, 0], scores)
-        np.add.at(d_sum, frames[:, 1] + 1, -scores)
-        np.add.at(d_cnt, frames[:, 0], 1)
-        np.add.at(d_cnt, frames[:, 1] + 1, -1)
-        total, count = np.cumsum(d_sum)[:n_frames], np.cumsum(d_cnt)[:n_frames]
+        # each clip's score added over its own frames (not a running sum of differences, whose
+        # rounding would give a frame of one clip 0.09999999999999998 for its 0.1 and break the
+        # ties between equal clips that AUROC and AP count)
+        for (a, b), s in zip(frames, scores):
+            total[a : b + 1] += s
+            count[a : b + 1] += 1
         covered = count > 0
         out = np.where(covered, total / np.maximum(count, 1), np.nan)
     else:
