@@ -181,6 +181,20 @@ def test_write_then_read_round_trip(tmp_path):
         assert (b.intervals, b.category, b.n_frames) == (v.intervals, v.category, v.n_frames)
 
 
+def test_another_folders_file_of_the_same_name_is_not_its_ground_truth(tmp_path):
+    """Cameras name files by date: cam1/2024-05-01 is not cam2/2024-05-01, whose labels it took.
+    A folder that is the annotation's class (UCF-Crime's lists) still matches another arrangement."""
+    path = tmp_path / "labels.csv"
+    path.write_text("video,start,end,n_frames,category\ncam2/2024-05-01.mp4,100,200,1000,fight\n"
+                    "Arrest/Arrest001_x264.mp4,10,20,100,Arrest\n")
+    ann = read_annotations(path)
+    assert ann.find("cam1/2024-05-01.mp4") is None
+    assert ann.find("cam2/2024-05-01.mp4").intervals == ((100, 200),)
+    assert ann.find("2024-05-01.mp4").intervals == ((100, 200),)  # fewer folders: the whole end
+    assert ann.find("site/cam2/2024-05-01.mp4").intervals == ((100, 200),)  # more folders
+    assert ann.find("x/Arrest001_x264.mp4").intervals == ((10, 20),)  # the class folder, not a place
+
+
 def test_one_matcher_groups_per_category_as_evaluation_matches(tmp_path):
     """The category a video is fitted with is the one it is evaluated under (Annotations.find)."""
     from extract.store import FeatureStore, write_video

@@ -173,8 +173,13 @@ class Annotations(Mapping[str, VideoAnnotation]):
         """The annotation for a store key, matched by full id, then by a unique path suffix.
 
         Store keys are paths relative to the extraction root (``Arson/Arson011_x264.mp4``);
-        annotation files may hold bare names (``Arson011_x264.mp4``) or a different folder
-        prefix (``testing/frames/01`` vs ``01``). Ambiguous matches are errors, never guesses.
+        annotation files may hold bare names (``Arson011_x264.mp4``), fewer folders
+        (``testing/frames/01`` vs ``01``) or more (``Anomaly-Videos/Arson/Arson011_x264``): one id
+        is the whole end of the other. Ids that share only their end match where the
+        annotation's folder is its class (``Arrest/Arrest001_x264``, UCF-Crime's lists, for a key
+        ``x/Arrest001_x264``), not where it is another place (``cam2/2024-05-01`` is another
+        camera's file of the same name as ``cam1/2024-05-01``). Ambiguous matches are errors,
+        never guesses.
         """
         vid = video_id(key)
         if vid in self.videos:
@@ -182,7 +187,8 @@ class Annotations(Mapping[str, VideoAnnotation]):
         parts = PurePosixPath(vid).parts
         for k in range(1, len(parts)):  # longest suffix first
             suffix = "/".join(parts[k:])
-            hits = [a for name, a in self.videos.items() if name == suffix or name.endswith("/" + suffix)]
+            hits = [a for name, a in self.videos.items()
+                    if name == suffix or (name.endswith("/" + suffix) and name[: -len(suffix) - 1] == a.category)]
             if len(hits) == 1:
                 return hits[0]
             if len(hits) > 1:
