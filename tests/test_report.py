@@ -212,6 +212,19 @@ def test_names_in_other_scripts_draw_without_glyph_warnings(tmp_path, monkeypatc
     assert plots.safe_text("监控/a.avi") == "监控/a.avi"
 
 
+def test_a_name_with_dollars_and_scores_that_are_not_finite_still_make_a_report(scoreset, tmp_path):
+    """matplotlib reads text between two `$` as a formula (the report failed on `refund_$20_$50.mp4`),
+    and one clip's inf or NaN made every timeline's axis limits unusable."""
+    odd = scoreset.videos[0]
+    odd.video = "till/refund_$20_$50.mp4"
+    odd.scores[4], odd.scores[5] = np.inf, np.nan
+    assert shared_ylim(scoreset.videos) == pytest.approx((0.0, 0.7 * 1.08))
+    page = build_report(scoreset, tmp_path / "r", clips=False)
+    assert "till/refund_$20_$50.mp4" in page.read_text()
+    timeline(odd, tmp_path / "odd.png", thumbnails=0)
+    assert (tmp_path / "odd.png").stat().st_size > 0
+
+
 def test_top_clips_do_not_overlap():
     v = _video("x", 5, n_clips=10)
     v.scores[4] = v.scores[5] - 0.01  # overlaps clip 5 (stride 8 < length 16)

@@ -66,9 +66,11 @@ def _fonts() -> tuple[tuple[str, ...], frozenset[int]]:
 
 
 def safe_text(text: str) -> str:
-    """`text` with the characters no installed font can draw written as \\uXXXX escapes."""
+    """`text` with the characters no installed font can draw written as \\uXXXX escapes, and each
+    `$` escaped (matplotlib reads text between two as a formula: `refund_$20_$50.mp4` failed)."""
     covered = _fonts()[1]
-    return "".join(c if ord(c) in covered or c in "\n\t" else f"\\u{ord(c):04x}" for c in str(text))
+    return "".join(c if ord(c) in covered or c in "\n\t" else f"\\u{ord(c):04x}"
+                   for c in str(text)).replace("$", "\\$")
 
 
 @contextlib.contextmanager
@@ -95,9 +97,12 @@ def top_clips(v: VideoScores, k: int) -> list[int]:
 
 
 def shared_ylim(videos) -> tuple[float, float]:
-    """One y-range for every timeline of a run: from 0 (or the lowest score) to above the peak."""
-    lo = min(min(float(v.scores.min()), 0.0) for v in videos)
-    hi = max(max(float(v.scores.max()), float(v.threshold or -np.inf)) for v in videos)
+    """One y-range for every timeline of a run: from 0 (or the lowest score) to above the peak; over
+    the finite scores and lines alone (one clip's inf or NaN would make every axis unusable)."""
+    finite = [s for v in videos for s in (np.asarray(v.scores, np.float64),) if np.isfinite(s).any()]
+    lines = [float(v.threshold) for v in videos if v.threshold is not None and np.isfinite(v.threshold)]
+    lo = min([0.0] + [float(np.nanmin(np.where(np.isfinite(s), s, np.nan))) for s in finite])
+    hi = max([lo] + lines + [float(np.nanmax(np.where(np.isfinite(s), s, np.nan))) for s in finite])
     return lo, hi + 0.08 * (hi - lo if hi > lo else 1.0)
 
 
