@@ -51,6 +51,29 @@ def test_per_category_fits_a_and_skips_the_small_group_with_its_reason(store, tm
     assert back.meta["protocol"] == "transductive"
 
 
+def test_scores_of_a_non_ascii_name_read_back_under_an_ascii_locale(tmp_path):
+    """segments.csv is written as UTF-8 and read as UTF-8, whatever the locale (an ASCII or cp1252
+    one failed on, or garbled, a name such as `监控/门口.mp4`)."""
+    import os
+    import subprocess
+    import sys
+
+    from videoad.scores import ScoreSet, VideoScores
+
+    starts = np.arange(3) * 16
+    v = VideoScores("监控/门口.mp4", np.array([0.1, 0.5, 0.2]), np.stack([starts, starts + 15], 1), 48, 10.0,
+                    "监控", "all", "", 0.3)
+    write_scores(tmp_path / "s", ScoreSet([v], {"protocol": "transductive"}))
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+           "PYTHONIOENCODING": "utf-8"}
+    code = ("import sys; from videoad.scores import read_scores; "
+            "print([(v.video, v.scores.tolist()) for v in read_scores(sys.argv[1])])")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s")], env=env, capture_output=True, text=True,
+                         encoding="utf-8")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[('监控/门口.mp4', [0.1, 0.5, 0.2])]", out.stdout
+
+
 def test_per_video_and_pooled_grouping(store):
     root, _ = store
     per_video = video.detect(root, replace(CFG, mode="per-video"))

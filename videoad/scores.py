@@ -211,7 +211,7 @@ def read_scores(path) -> ScoreSet:
         raise ScoresError(f"{run}: unknown format {meta.get('format')!r} (expected {FORMAT})")
     info = {v["video"]: v for v in meta.pop("videos", [])}
     rows: dict[str, list] = {}
-    with open(seg, newline="") as fh:
+    with open(seg, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
