@@ -195,6 +195,22 @@ def test_another_folders_file_of_the_same_name_is_not_its_ground_truth(tmp_path)
     assert ann.find("x/Arrest001_x264.mp4").intervals == ((10, 20),)  # the class folder, not a place
 
 
+def test_a_per_frame_label_file_is_read_as_such_without_naming_its_format(tmp_path):
+    """One video's 0/1 per frame, in a column or on one line (`evaluate`'s help offers it with the
+    default `--format auto`): read as frame labels, not as a list of videos or a frame count."""
+    flags = [0] * 10 + [1] * 5 + [0] * 5
+    column, line = tmp_path / "col" / "01_0014.txt", tmp_path / "line" / "01_0015.txt"
+    for path, text in ((column, "\n".join(map(str, flags))), (line, " ".join(map(str, flags)))):
+        path.parent.mkdir()
+        path.write_text(text + "\n")
+        ann = read_annotations(path)
+        (a,) = ann.values()
+        assert a.intervals == ((11, 15),) and a.n_frames == 20
+    listing = tmp_path / "list.txt"
+    listing.write_text("Abuse/Abuse001_x264.mp4\nNormal/n1.mp4\n")
+    assert len(read_annotations(listing)) == 2  # a list of videos stays one
+
+
 def test_one_matcher_groups_per_category_as_evaluation_matches(tmp_path):
     """The category a video is fitted with is the one it is evaluated under (Annotations.find)."""
     from extract.store import FeatureStore, write_video

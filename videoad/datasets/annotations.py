@@ -28,6 +28,7 @@ category for detection and another for evaluation.
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import math
 import os
@@ -507,11 +508,20 @@ def detect_format(path) -> str:
         with open(path, encoding="utf-8-sig") as fh:
             header = [h.strip() for h in fh.readline().split(",")]
         return "ped2" if "anomaly_start_frame" in header else "csv"
+    if _binary_flags(path):  # one video's per-frame 0/1 labels, in a column or on a line
+        return "frames"
     for _, toks in _lines(path):
         if len(toks) == 1:
             return "list"
         return "ucf_counts" if len(toks) >= 2 and re.fullmatch(r"\d+", toks[1]) else "ucf"
     raise AnnotationError(f"{path}: empty annotation file")
+
+
+def _binary_flags(path, lines: int = 200) -> bool:
+    """Whether a text file's first data lines hold nothing but 0s and 1s (at least two of them):
+    per-frame labels, not a list of videos named 0 and 1 or a video with a frame count."""
+    tokens = [t for _, toks in itertools.islice(_lines(path), lines) for t in toks]
+    return len(tokens) >= 2 and all(t in ("0", "1") for t in tokens)
 
 
 def read_frame_labels(path) -> Annotations:
