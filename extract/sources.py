@@ -104,8 +104,9 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     except OSError as exc:
         raise PermissionError(f"cannot list the input folder {path}: {exc}") from exc
     if own_images and not _video_files(path):
-        listing.sources.append(Source(path.name, path, "images"))  # the input is one frame folder
-        return listing
+        listing.sources.append(Source(path.name, path, "images"))  # the input is a frame folder
+    # and its subfolders are walked all the same, as a subfolder's are: a stray picture beside
+    # folders of videos (a cover.jpg) does not hide them
     _walk(path, path, recursive, excluded, listing, visited=set())
     listing.sources.sort(key=lambda s: s.key)
     return listing

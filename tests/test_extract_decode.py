@@ -286,6 +286,17 @@ def test_listing_keys_are_relative_paths_and_frame_folders_are_videos(tmp_path):
     assert [s.key for s in find_sources(tmp_path / "a" / "x.mp4").sources] == ["x.mp4"]
 
 
+def test_a_stray_picture_beside_folders_of_videos_does_not_hide_them(tmp_path):
+    """An input folder with a cover.jpg and videos in subfolders: the picture is a (one-frame)
+    frame folder and the videos are listed too (the picture made the whole input one frame folder)."""
+    make_video(tmp_path / "videos" / "Abuse" / "a1.mp4", 4)
+    make_video(tmp_path / "videos" / "Normal" / "n1.mp4", 4)
+    make_frames(tmp_path / "videos", 1)
+    listing = find_sources(tmp_path / "videos", recursive=True)
+    assert [(s.key, s.kind) for s in listing.sources] == [
+        ("Abuse/a1.mp4", "video"), ("Normal/n1.mp4", "video"), ("videos", "images")]
+
+
 def test_a_symlink_loop_is_listed_once(tmp_path):
     make_video(tmp_path / "cam" / "v.mp4", 4)
     (tmp_path / "cam" / "again").symlink_to(tmp_path, target_is_directory=True)
