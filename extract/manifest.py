@@ -38,7 +38,9 @@ def _now() -> str:
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     """Atomically; a full or read-only disk raises `OutputError` and leaves no temporary."""
     text = json.dumps(data, indent=1, sort_keys=True, allow_nan=False, ensure_ascii=False)
-    write_atomic(path, text.encode("utf-8"))
+    # a file name that is not UTF-8 (its bytes held as surrogates) is written as JSON's \udcXX
+    # escape, which reads back as the same name
+    write_atomic(path, text.encode("utf-8", "backslashreplace"))
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 import numpy as np
@@ -38,7 +38,7 @@ from .manifest import Manifest
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing
-from .store import OutputError, key_path, output_error, read_attrs, temp_prefix, write_video
+from .store import SUFFIX, OutputError, check_key, key_path, output_error, read_attrs, temp_prefix, write_video
 from .video_stream import main_video_stream
 from .workers import DecodeWorker, Task
 
@@ -270,6 +270,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         _shard_keys(everything, *options.shard))
     sources = [s for s in listing.sources if s.key in chosen]
     listing_errors = {k: v for k, v in listing.errors.items() if k in chosen}
+    for s in sources:  # a name no feature file can take fails that video alone, before any work
+        why = _key_problem(s.key)
+        if why:
+            listing_errors[s.key] = why
+    sources = [s for s in sources if s.key not in listing_errors]
+    chosen -= {k for k in listing_errors if _key_problem(k)}
 
     try:
         output.mkdir(parents=True, exist_ok=True)
@@ -352,6 +358,25 @@ def _backfill_picture(path: Path, attrs: Mapping[str, Any], source: Source, deco
 def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:
     placeholders = [Source(k, Path(k), "video") for k in keys]
     return [s.key for s in select_shard(placeholders, index, count)]
+
+
+def _key_problem(key: str) -> str | None:
+    """Why a video's name cannot name its feature file (None where it can): a backslash or another
+    store-key rule (`check_key`), bytes that are not UTF-8, a name over the file system's 255 bytes
+    once `.h5` is added."""
+    try:
+        check_key(key)
+    except ValueError as exc:
+        return f"its name cannot name a feature file ({exc}): rename the file"
+    try:
+        name = (PurePosixPath(key).name + SUFFIX).encode("utf-8")
+    except UnicodeEncodeError:
+        return ("its name is not valid UTF-8 (a name from another system's encoding): rename the file, "
+                "e.g. with `convmv -f latin1 -t utf8`")
+    if len(name) > 255:
+        return (f"its name is too long for a feature file ({len(name)} bytes with {SUFFIX!r}, 255 at most): "
+                "rename the file")
+    return None
 
 
 def _remove_stale_temporaries(output: Path, keys: list[str]) -> None:

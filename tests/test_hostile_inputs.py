@@ -259,6 +259,29 @@ def test_a_link_to_a_missing_video_is_reported(tmp_path):
     assert "gone.mp4: broken symbolic link" in res.output and "1 done" in res.output
 
 
+def test_a_name_no_feature_file_can_take_fails_that_video_alone(tmp_path):
+    """A backslash (a Windows archive unpacked here), bytes that are not UTF-8, a name over 255 bytes
+    with `.h5`: each of those videos fails with its reason before any work, the others are
+    extracted (one such name stopped the whole batch), and a 252-byte name is extracted."""
+    import shutil
+
+    videos = tmp_path / "in"
+    make_video(videos / "good.avi", 20)
+    longest = "x" * (252 - len(".avi")) + ".avi"
+    names = ["Abuse\\Abuse001_x264.avi", os.fsdecode(b"caf\xe9.avi"), "y" * 249 + ".avi", longest]
+    for name in names:
+        shutil.copyfile(videos / "good.avi", videos / name)
+    res = invoke("extract", videos, "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 1, res.output
+    assert "2 done, 0 skipped (already complete), 3 failed" in res.output
+    assert "its name cannot name a feature file (invalid store key" in res.output
+    assert "its name is not valid UTF-8" in res.output
+    assert "its name is too long for a feature file (256 bytes with '.h5', 255 at most)" in res.output
+    assert FeatureStore(tmp_path / "out").keys() == sorted(["good.avi", longest])
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["videos"][names[1]]["status"] == "failed"  # a name that is not UTF-8 reads back as itself
+
+
 # -- 10, 11. config types, a damaged model folder ----------------------------------------------
 @pytest.mark.parametrize("text, message", [
     ("seed: [1, 2]", "seed must be a whole number (e.g. seed: 0), got [1, 2]"),
