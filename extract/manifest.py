@@ -56,7 +56,9 @@ class Manifest:
 
     def __init__(self, root: str | os.PathLike, *, input_root: str, settings: dict[str, Any],
                  n_videos_total: int, keys: list[str], shard: tuple[int, int] | None = None,
-                 min_interval_s: float = 1.0) -> None:
+                 min_interval_s: float = 1.0, listing: str | None = None) -> None:
+        """`listing`: a digest of every video the input listed (all shards'), so that a merge can
+        tell shards that saw different inputs apart even where their counts agree."""
         self.root = Path(root)
         self.path = self.root / manifest_name(shard)
         self.min_interval_s = min_interval_s
@@ -67,13 +69,16 @@ class Manifest:
                 previous = _read_json(self.path)["videos"]
             except (OSError, ValueError):
                 previous = {}  # unreadable: rebuilt from this run and the files
-        # a failure only means something to the run that saw it; earlier successes stay
-        # listed while their files exist (the run may cover part of the input this time)
+        # earlier successes stay listed while their files exist (the run may cover part of the
+        # input this time); an earlier failure stays until a run over that video again
+        ours = set(keys)
         videos = {key: entry for key, entry in previous.items()
-                  if entry.get("status") == "done" and (self.root / (key + SUFFIX)).is_file()}
+                  if (entry.get("status") == "done" and (self.root / (key + SUFFIX)).is_file())
+                  or (entry.get("status") == "failed" and key not in ours)}
         self.data: dict[str, Any] = {
             "format": FORMAT, "input_root": input_root, "settings": settings,
             "shard": list(shard) if shard else None, "n_videos_total": n_videos_total,
+            **({"listing": listing} if listing else {}),
             "keys": sorted(keys), "complete": False, "started": _now(), "updated": _now(),
             "videos": videos,
         }
@@ -177,6 +182,9 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
         if part.get("n_videos_total") != reference.get("n_videos_total"):
             report.problems.append(f"shard {index}/{n} saw a different video list "
                                    f"({part.get('n_videos_total')} vs {reference.get('n_videos_total')})")
+        elif part.get("listing") != reference.get("listing"):
+            report.problems.append(f"shard {index}/{n} saw a different video list (as many videos, other names: "
+                                   "the input changed between the shards' runs)")
         for key in part.get("keys", []):
             if key in planned:
                 report.problems.append(f"{key} belongs to two shards")

@@ -16,6 +16,7 @@ Failure handling, in order of severity:
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -282,10 +283,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         _remove_stale_temporaries(output, sorted(chosen))
     except OSError as exc:
         raise output_error(output, exc) from None
-    manifest = Manifest(output, input_root=str(input_root), shard=options.shard,
-                        settings={"clip": spec.as_dict(), "backbone": backbone.describe(),
-                                  "dtype": options.dtype},
-                        n_videos_total=len(everything), keys=sorted(chosen))
+    run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
+    if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
+        run_settings["image_fps"] = options.image_fps
+    manifest = Manifest(output, input_root=str(input_root), shard=options.shard, settings=run_settings,
+                        n_videos_total=len(everything), keys=sorted(chosen),
+                        listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())
     summary = RunSummary(manifest_path=manifest.path)
 
     jobs: list[_Job] = []
@@ -303,9 +306,10 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         if current and not options.overwrite:
             attrs = read_attrs(key_path(output, source.key))
             note = _backfill_picture(key_path(output, source.key), attrs, source, decoders, options)
+            earlier = manifest.videos.get(source.key, {})  # what the run that made it said of it
             summary.results[source.key] = VideoResult(
-                source.key, "skipped", n_frames=attrs.get("n_frames"), note=note,
-                n_clips=attrs.get("n_clips"), decoder=attrs.get("decoder"))
+                source.key, "skipped", n_frames=attrs.get("n_frames"), note=note or earlier.get("note"),
+                warning=earlier.get("warning"), n_clips=attrs.get("n_clips"), decoder=attrs.get("decoder"))
             continue
         jobs.append(_Job(source, fingerprint, settings_json, current,
                          () if source.kind == "images" else decoders))

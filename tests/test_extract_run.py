@@ -237,6 +237,25 @@ def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
     assert len(forced.done) == 3 and not forced.skipped
 
 
+def test_a_rerun_keeps_what_was_said_of_each_video_and_of_the_others(tmp_path):
+    """A resumed video keeps its warning in the manifest and the summary; a run over part of the
+    input keeps the failure of a video it did not look at (both were forgotten)."""
+    videos = tmp_path / "in"
+    make_video(videos / "a.mp4", 32)
+    make_video(videos / "short.mp4", 10)
+    (videos / "broken.mp4").write_text("not a video\n")
+    out = tmp_path / "out"
+    first = run(videos, out)
+    assert [r.key for r in first.failed] == ["broken.mp4"]
+    warned = manifest(out)["short.mp4"]["warning"]
+    assert warned.startswith("no full clip")
+    again = run(videos, out)
+    assert manifest(out)["short.mp4"]["warning"] == warned and manifest(out)["short.mp4"]["resumed"]
+    assert "short.mp4: no full clip" in again.report()
+    run(videos / "a.mp4", out)
+    assert manifest(out)["broken.mp4"]["status"] == "failed" and manifest(out)["a.mp4"]["status"] == "done"
+
+
 def test_real_videos_and_ucsd_frames(tmp_path):
     videos, ped2 = shared("videos"), shared("ucsd_ped2", "testing")
     summary = extract_videos(videos, tmp_path / "v", MotionBackbone(),

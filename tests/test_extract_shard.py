@@ -73,3 +73,29 @@ def test_merge_refuses_a_store_whose_shard_lost_a_file(tmp_path):
     # rerunning the shard that owns it restores the file; then the merge goes through
     assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/2", *ARGS]).exit_code == 0
     assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+
+
+def test_merge_refuses_shards_that_saw_other_inputs_or_settings(tmp_path):
+    """Shards whose inputs hold as many videos under other names (a file renamed between the shards'
+    runs), or frame folders cut at another --image-fps, are not merged (they were)."""
+    from _extract_media import make_frames
+
+    videos = tmp_path / "in"
+    for name in "abcd":
+        make_video(videos / f"{name}.mp4", 20)
+    out = tmp_path / "out"
+    cli = CliRunner()
+    cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "1/2", *ARGS])
+    (videos / "d.mp4").rename(videos / "z.mp4")
+    cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/2", *ARGS])
+    res = cli.invoke(merge_cmd, [str(out)])
+    assert res.exit_code == 2 and "saw a different video list (as many videos, other names" in res.output
+    frames = tmp_path / "frames"
+    for i in range(4):
+        make_frames(frames / f"cam{i}", 40)
+    out = tmp_path / "out-frames"
+    for shard, fps in (("0/2", "10"), ("1/2", "30")):
+        cli.invoke(extract_cmd, [str(frames), "-o", str(out), "--shard", shard, "--image-fps", fps, *ARGS])
+    res = cli.invoke(merge_cmd, [str(out)])
+    assert res.exit_code == 2 and "ran with different settings than the others" in res.output
+
