@@ -93,6 +93,9 @@ class FrameStream:
     def _counted(self) -> Iterator[np.ndarray]:
         size = None
         for frame in self._inner:
+            if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:  # e.g. decord on a rotated file
+                raise DecodeError(f"{self.backend} gave frame {self.count} as {frame.dtype} {tuple(frame.shape)}, "
+                                  "not an RGB picture (height, width, 3) of bytes: a decoder that misreads this file")
             shape = frame.shape[:2]
             if size is None:
                 size = shape
@@ -174,10 +177,20 @@ def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     # one thread: the parallelism is across decode worker processes
     reader = decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
     claimed = len(reader)
+    try:  # the first frame read at opening: a picture decord misreads passes the file to the next decoder
+        first = reader.next().asnumpy()
+    except StopIteration:
+        first = None
+    if first is not None and (first.ndim != 3 or first.shape[2] != 3):
+        raise DecodeError(f"decord reads this file as {tuple(first.shape)} frames, not RGB pictures "
+                          "(a display rotation, which decord 0.6 misreads)")
 
     def frames() -> Iterator[np.ndarray]:
         # `next()` rather than indexing: sequential decoding, no seeks (decord's seeks are
         # where its wrong-frame bugs live)
+        if first is None:
+            return
+        yield first
         while True:  # until decord itself runs out, whatever the container claimed
             try:
                 frame = reader.next()

@@ -372,6 +372,22 @@ def test_a_rotated_video_is_read_as_a_player_shows_it(tmp_path, degrees):
     assert len(frames) == 12 and all(np.array_equal(f, o) for f, o in zip(frames, by_opencv))
 
 
+def test_a_decoder_never_hands_on_a_picture_that_is_not_rgb(tmp_path):
+    """decord 0.6 reads a file with a display rotation as 4-channel frames that match no turn of
+    the picture: it fails naming itself (the features differed from PyAV's by 0.5, silently),
+    or, in a decord that reads it right, gives PyAV's frames."""
+    turned = rotate_mp4(make_h264(tmp_path / "plain.mp4", 12), tmp_path / "turned90.mp4", 90)
+    _, by_pyav = decode_all(turned, ("pyav",))
+    try:
+        _, by_decord = decode_all(turned, ("decord",))
+    except DecodeError as exc:
+        assert "decord reads this file as (64, 48, 4) frames, not RGB pictures" in str(exc)
+        stream, frames = decode_all(turned, ("decord", "opencv"))  # the next decoder reads it
+        assert stream.backend == "opencv" and all(np.array_equal(a, b) for a, b in zip(frames, by_pyav))
+    else:
+        assert all(np.array_equal(a, b) for a, b in zip(by_decord, by_pyav))
+
+
 def test_a_file_of_two_cameras_reads_the_first_and_names_the_other(tmp_path):
     path = make_two_cameras(tmp_path / "two.mkv")
     stream, frames = decode_all(path, ("pyav",))
