@@ -707,8 +707,11 @@ class _Runner:
                                 "(a damaged file, or a wrong header): check it before trusting "
                                 "frame positions")
         if not order:
-            warnings.append(f"no full clip: {job.n_frames} frames < clip length {self.spec.clip_len}"
-                            if self.spec.tail == "drop" else f"no clip from {job.n_frames} frames")
+            rate = self.spec.rate_for(fps)
+            cut = (f" (about {int(job.n_frames * rate / fps)} at the {rate:g} fps clips are cut at)"
+                   if rate and fps and math.isfinite(fps) and rate < fps else "")
+            warnings.append(f"no full clip: {job.n_frames} frames{cut} < clip length {self.spec.clip_len}"
+                            if self.spec.tail == "drop" else f"no clip from {job.n_frames} frames{cut}")
         warning = "; ".join(warnings) or None
         description = self.backbone.describe()
         if warning:  # what an analyst reading the scores should know of the source (videoad.report)

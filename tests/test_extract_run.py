@@ -254,6 +254,11 @@ def test_a_rerun_keeps_what_was_said_of_each_video_and_of_the_others(tmp_path):
     assert "short.mp4: no full clip" in again.report()
     run(videos / "a.mp4", out)
     assert manifest(out)["broken.mp4"]["status"] == "failed" and manifest(out)["a.mp4"]["status"] == "done"
+    # under a frame-rate cap, the warning counts what the clips are cut from (30 frames are 16 and more)
+    make_video(tmp_path / "fast" / "cam.mp4", 30, fps=25.0)
+    capped = run(tmp_path / "fast", tmp_path / "out-capped", max_fps=10)
+    assert "cam.mp4: no full clip: 30 frames (about 12 at the 10 fps clips are cut at) < clip length 16" \
+        in capped.report()
 
 
 def test_real_videos_and_ucsd_frames(tmp_path):
