@@ -606,6 +606,10 @@ def test_restarts_that_never_settle_keep_every_attempt_and_score_by_their_mean(t
     back = DUAD.load(tmp_path / "m.pt")
     assert len(back.members_) == 2
     np.testing.assert_allclose(back.decision_function(X[:30]), det.decision_function(X[:30]), rtol=1e-6)
+    # its parameters are those given (the first attempt's seed, not the kept one's) and its attempts
+    # are kept, so that the saved parameters fit the same model again
+    assert back.random_state == 5 and back.restarts_ == det.restarts_
+    np.testing.assert_array_equal(clone(back).fit(X).decision_scores_, det.decision_scores_)
     # a refit that settles drops the members of the fit before
     det.set_params(tol=1.0).fit(X)
     assert det.members_ is None and len(det.restarts_) == 1

@@ -805,7 +805,7 @@ class DUAD(TorchDetector):
     # ------------------------------------------------------------------ persistence
     _json_attrs = ("n_features_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
                    "stop_reason_", "n_epochs_", "n_reselections_", "threshold_", "fit_seconds_", "timings_",
-                   "n_fit_rows_")
+                   "n_fit_rows_", "restarts_")
     _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_", "reference_")
 
     def _build_model(self) -> MLPAutoencoder:

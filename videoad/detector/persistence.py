@@ -99,7 +99,10 @@ def save_detector(det, path) -> Path:
         raise ValueError(f"{type(det).__name__} is not fitted; nothing to save")
     params = det.get_params()
     if hasattr(det, "seed_"):
-        params["random_state"] = det.seed_  # a Generator is not JSON; the seed it produced is
+        # a Generator is not JSON; the seed it produced is: the first attempt's, where restarts kept
+        # a later one (whose seed_ the detector holds), so that the saved parameters fit the same again
+        attempts = getattr(det, "restarts_", None)
+        params["random_state"] = int(attempts[0]["seed"]) if attempts else det.seed_
     meta = {"format": FORMAT, "class": spec.target, "params": params}
     payload = _fitted_state(det, meta)
     path = Path(path)
