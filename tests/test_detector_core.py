@@ -97,6 +97,17 @@ def test_stops_at_the_cap_when_it_does_not_settle():
     assert det.n_epochs_ == det.n_reselections_ * SMALL["r"]
 
 
+def test_too_few_rows_are_refused_before_and_after_the_fit_cap():
+    """Fewer rows than clusters are refused; so is a `max_fit_rows` that leaves fewer (it fitted on
+    a selection that could not start and called the fit converged)."""
+    X, _ = inliers_with_outliers()
+    with pytest.raises(ValueError, match="X has 3 rows but the detector fits 4 clusters"):
+        DUAD(**SMALL).fit(X[:3])
+    with pytest.raises(ValueError, match=r"max_fit_rows=3 leaves fewer rows than the 4 the fit needs"):
+        DUAD(**SMALL, max_fit_rows=3).fit(X)
+    assert DUAD(**SMALL, max_fit_rows=50, random_state=0).fit(X).n_fit_rows_ == 50
+
+
 def test_history_counts_are_consistent():
     X, _ = inliers_with_outliers()
     det = DUAD(**SMALL, random_state=0).fit(X)

@@ -400,6 +400,10 @@ class DUAD(TorchDetector):
         # (a seeded subsample); every row is scored at the end
         cap = self._fit_rows_cap()
         fit_index = None
+        need = max(int(self.n_components), self._n_init_clusters(Xs.shape[1]))
+        if cap is not None and n > cap and cap < need:  # as too few rows are refused, before the cap
+            raise ValueError(f"max_fit_rows={cap} leaves fewer rows than the {need} the fit needs (its clusters: "
+                             f"n_components={self.n_components}); raise max_fit_rows or lower n_components")
         if cap is not None and n > cap:
             fit_index = np.sort(np.random.default_rng(self.seed_).choice(n, cap, replace=False))
         Xf = Xs if fit_index is None else Xs[fit_index]
