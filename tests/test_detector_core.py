@@ -167,6 +167,10 @@ def test_knn_score_is_the_distance_to_the_selection_in_code_and_residual():
     expected = np.where(det.selection_, d[:, 3], d[:, 2])
     np.testing.assert_allclose(det.decision_scores_, expected, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(det.decision_function(X), d[:, 2], rtol=1e-4, atol=1e-6)
+    # a reference of no more than k rows: a fitted row outside it scores as decision_function scores it
+    tiny = DUAD(**SMALL, score="knn", n_neighbors=5, max_reference=3, random_state=0).fit(X)
+    differ = ~np.isclose(tiny.decision_scores_, tiny.decision_function(X), rtol=1e-5)
+    assert differ.sum() <= 3  # the three reference rows alone, which skip themselves
     # off the manifold (the residual sees it) and rare on it (the code sees it)
     assert roc_auc_score(y, det.decision_scores_) > 0.9
     rng = np.random.default_rng(1)

@@ -731,9 +731,13 @@ class DUAD(TorchDetector):
         self._nn_index = None
         in_reference = np.zeros(X_t.shape[0], dtype=bool)
         in_reference[rows] = True
-        k = min(int(self.n_neighbors), len(rows) - 1)
-        dist = self._knn_index().query_stream(batched(X_t, self._rep, chunk), k + 1)
-        return np.where(in_reference, dist[:, k], dist[:, k - 1])  # a reference row skips itself
+        # a reference row skips itself (its k-th other row); a row outside the reference is scored as
+        # `_score` scores new rows (its k-th row of the reference), also where the reference holds
+        # no more than k rows
+        k_in, k_out = min(int(self.n_neighbors), len(rows) - 1), min(int(self.n_neighbors), len(rows))
+        dist = self._knn_index().query_stream(batched(X_t, self._rep, chunk),
+                                              min(int(self.n_neighbors) + 1, len(rows)))
+        return np.where(in_reference, dist[:, k_in], dist[:, k_out - 1])
 
     def held_out_scores(self, X, groups) -> np.ndarray:
         """The "knn" score of each row DUAD was just fitted on (X: those rows, in order), measured
