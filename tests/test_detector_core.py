@@ -278,6 +278,9 @@ def test_predict_without_contamination_says_why():
     assert det.threshold_ is None
     with pytest.raises(ValueError, match="contamination"):
         det.predict(X)
+    with pytest.raises(ValueError, match="contamination"):  # it returned None
+        DUAD(**SMALL, random_state=0).fit_predict(X)
+    assert DUAD(**SMALL, random_state=0, contamination=0.05).fit_predict(X).sum() == 21
 
 
 def test_same_seed_same_scores_on_cpu():
@@ -399,6 +402,8 @@ def test_dagmm_save_load(tmp_path):
     (np.zeros((50, 0)), "no columns"),
     (np.random.default_rng(0).random((3, 4)), "rows"),
     (np.array([["a", "b"]] * 30), "numeric"),
+    (np.r_[np.random.default_rng(0).random((49, 3)), [[0.0, 1e39, 1.0]]],  # finite, not NaN or inf
+     r"holds values beyond the float32 range the detectors compute in \(max \|x\| 1e\+39 at row 49, column 1\)"),
 ])
 def test_bad_input_is_a_clear_value_error(bad, message):
     with pytest.raises(ValueError, match=message):

@@ -78,12 +78,18 @@ class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
     def predict(self, X) -> np.ndarray:
         """1 for anomalies, 0 for normal rows (needs `contamination` set at fit time)."""
         check_is_fitted(self, "decision_scores_")
+        self._require_threshold()
+        return (self.decision_function(X) > self.threshold_).astype(int)
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        """`predict` of the rows fitted on (needs `contamination`, as `predict` does)."""
+        self.fit(X)
+        self._require_threshold()
+        return self.labels_
+
+    def _require_threshold(self) -> None:
         if getattr(self, "threshold_", None) is None:
             raise ValueError(
                 f"{type(self).__name__} was fitted without contamination, so it has no threshold; "
                 "set contamination=... or threshold decision_function() yourself"
             )
-        return (self.decision_function(X) > self.threshold_).astype(int)
-
-    def fit_predict(self, X, y=None) -> np.ndarray:
-        return self.fit(X).labels_

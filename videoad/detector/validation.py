@@ -22,10 +22,16 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
         raise ValueError(f"{name} has {arr.shape[0]} rows; at least {min_rows} are needed")
     if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
         raise ValueError(f"{name} must be numeric, got dtype={arr.dtype}")
-    arr = arr.astype(np.float32, copy=False)
+    given = arr
+    with np.errstate(over="ignore"):  # values beyond float32 are named below, not warned of
+        arr = arr.astype(np.float32, copy=False)
     finite = np.isfinite(arr)
     if not finite.all():
         bad = np.argwhere(~finite)[0]
+        if given.dtype != np.float32 and np.isfinite(given[bad[0], bad[1]]):  # finite, beyond float32's range
+            big = float(np.nanmax(np.abs(np.where(np.isfinite(given), given, np.nan))))
+            raise ValueError(f"{name} holds values beyond the float32 range the detectors compute in (max |x| "
+                             f"{big:.3g} at row {bad[0]}, column {bad[1]}); rescale {name}")
         n_nan = int(np.isnan(arr).sum())
         n_inf = int(np.isinf(arr).sum())
         raise ValueError(
