@@ -95,15 +95,18 @@ class DUAD(TorchDetector):
     max_reference : "knn" compares with at most this many selected rows (a seeded subsample
         above it), which bounds the memory and time of scoring. "auto": 20,000 rows, fewer when
         [code, residual] is wide (at most 2^24 values: 4,080 rows at 4,096 + 16 columns), so that
-        scoring n rows costs at most n x 2^24 multiply-adds.
+        scoring n rows costs at most n x 2^24 multiply-adds; never under 1,000 rows (rows wider than
+        about 16,800 values then hold more).
     max_fit_rows : rows the fit itself runs on (initial clustering, training, reselections);
         above it a seeded subsample, and every row is scored at the end (`n_fit_rows_`; rows outside
         the subsample are never in `selection_`). "auto": at most 2^25 input values (8,192 rows at
-        4,096 columns, 284,000 at KDDCUP99's 118), None: every row.
+        4,096 columns, 284,000 at KDDCUP99's 118) and never under 4,096 rows (rows over 8,192
+        columns then hold more), None: every row.
     max_epoch_rows : rows one epoch trains on; above it each epoch draws a fresh seeded subset of
         the selection (so an epoch's cost stops growing with the data). "auto": at most 2^24 input
-        values per epoch (4,096 rows at 4,096 columns, 142,000 at KDDCUP99's 118), None: every
-        selected row every epoch (the paper).
+        values per epoch (4,096 rows at 4,096 columns, 142,000 at KDDCUP99's 118) and never under
+        4,096 rows (rows over 4,096 columns then hold more), None: every selected row every epoch
+        (the paper).
     input_scaling : "global" divides X by one scalar fitted on the training rows (so fitting on
         c * X gives the same scores), "row" L2-normalises every row (the usual treatment of C3D
         features; scores are then invariant to each row's scale), "none".
