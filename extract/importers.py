@@ -197,8 +197,12 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
     if not files or not files[0].exists():
         raise ValueError(f"{src}: no feature files matching {pattern!r}")
     result, existing = ImportResult(), _existing_keys(out_root)
+    imported_from: dict[str, Path] = {}  # key -> the file this run wrote it from
     for path in files:
         try:
+            if not path.name.endswith(f"{suffix}.npy") or len(path.name) == len(f"{suffix}.npy"):
+                raise ValueError(f"{path}: not named <video>{suffix}.npy (the --suffix given), so no video "
+                                 "name can be read from it")
             stem = path.name[: -len(f"{suffix}.npy")]
             if counts is not None:
                 key, n_frames = counts.lookup(stem, path)
@@ -206,6 +210,9 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             else:
                 rel = path.relative_to(src) if src.is_dir() else Path(path.name)
                 key, n_frames, count_source = (rel.parent / stem).as_posix(), None, ""
+            if key in imported_from:
+                raise ValueError(f"{path}: names the same video ({key}) as {imported_from[key]}, imported "
+                                 "before it in this run; keep one of them")
             if key in existing and not overwrite:
                 result.skipped.append(key)
                 continue
@@ -216,6 +223,8 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             if n_frames is not None and n and starts[-1] >= n_frames:
                 raise ValueError(f"{path}: {n} snippets of stride {stride} start past the video's "
                                  f"{n_frames} frames ({count_source}); wrong stride or wrong video?")
+            if n_frames is not None and n:  # the last snippet of ceil(n_frames / stride) padded its tail
+                frames[:, 1] = np.minimum(frames[:, 1], n_frames - 1)
             if n_frames is None:
                 n_frames = int(frames[-1, 1]) + 1 if n else 0
                 count_source = "estimated from the snippet count (no annotation given)"
@@ -234,6 +243,7 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             }
             _store().write_video(out_root, key, feats, frames, attrs)
             result.written.append(key)
+            imported_from[key] = path
         except (ValueError, OSError) as exc:
             result.failed.append((str(path), str(exc)))
     return result
@@ -242,8 +252,9 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
 def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
     try:
         arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a plain numeric .npy array ({exc})") from None
+    except (ValueError, EOFError) as exc:  # EOFError: an empty or cut-short file
+        why = "the file is empty or cut short" if isinstance(exc, EOFError) or not path.stat().st_size else exc
+        raise ValueError(f"{path}: not a plain numeric .npy array ({why})") from None
     if not np.issubdtype(arr.dtype, np.number):
         raise ValueError(f"{path}: dtype {arr.dtype} is not numeric")
     if arr.ndim == 2:

@@ -117,7 +117,8 @@ class VideoFeatures:
 def check_key(key: str) -> str:
     """A key is a relative POSIX path without '..'; it becomes a path under the store root."""
     posix = PurePosixPath(key)
-    if not key or posix.is_absolute() or ".." in posix.parts or "\\" in key or key != posix.as_posix():
+    if not key or not posix.parts or posix.is_absolute() or ".." in posix.parts or "\\" in key \
+            or key != posix.as_posix():
         raise ValueError(f"invalid store key {key!r}: use a relative POSIX path like 'a/b.mp4'")
     if any(part.startswith(".") for part in posix.parts):
         raise ValueError(f"invalid store key {key!r}: hidden names are reserved for temporary files")

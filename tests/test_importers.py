@@ -166,6 +166,30 @@ def test_npy_bad_files_are_named(tmp_path, rtfm_release):
         import_npy(src, tmp_path / "store", suffix="_flow")
 
 
+def test_npy_snippets_padded_past_the_end_empty_files_duplicates_and_odd_names(tmp_path, rtfm_release):
+    """ceil(n_frames / 16) snippets: the last one's range ends at the video's last frame, so the
+    store evaluates (it ended past it and evaluate refused the video). An empty file, a second file
+    of the same video and a file not named with the suffix fail alone, named (the empty one
+    aborted the whole import; the duplicate replaced the first silently; the name lost letters)."""
+    from videoad.metrics import clip_to_frames
+
+    src, ann, arrays = rtfm_release
+    np.save(src / "Abuse028_x264_i3d.npy", np.ones((6, 10, 6), np.float32))  # ceil(90 / 16) = 6
+    (src / "Normal_Videos_003_x264_i3d.npy").write_bytes(b"")
+    (src / "dup").mkdir()
+    np.save(src / "dup" / "Abuse028_x264_i3d.npy", np.zeros((6, 10, 6), np.float32))
+    np.save(src / "_i3d.npy", np.ones((2, 6), np.float32))
+    result = import_npy(src, tmp_path / "store", frame_counts=ann, suffix="_i3d")
+    assert result.written == ["Abuse/Abuse028_x264.mp4"]
+    video = FeatureStore(tmp_path / "store").load("Abuse/Abuse028_x264.mp4")
+    assert video.frames[-1].tolist() == [80, 89] and video.features.sum() > 0  # the first file's, kept
+    assert len(clip_to_frames(np.ones(6), video.frames, 90)) == 90
+    reasons = dict(result.failed)
+    assert "the file is empty or cut short" in reasons[str(src / "Normal_Videos_003_x264_i3d.npy")]
+    assert "names the same video (Abuse/Abuse028_x264.mp4) as" in reasons[str(src / "dup" / "Abuse028_x264_i3d.npy")]
+    assert "not named <video>_i3d.npy" in reasons[str(src / "_i3d.npy")]
+
+
 # -- CLI -----------------------------------------------------------------------------------------
 def test_cli_import_sultani_and_npy(tmp_path, rtfm_release):
     from videoad.cli import cli
