@@ -12,7 +12,8 @@ cache, fetched once when missing (nothing else in videoad touches the network) a
 against the hash that is known for it. torchvision puts the first 8 hex digits of each file's
 sha256 in its name, and those are checked; pytorchvideo publishes no checksum, so its files are
 trusted on first use: the sha256 is recorded beside the file in the cache (and in every feature
-file), a later difference is refused, and `weights_sha256=` pins the full digest instead.
+file) once the file reads as torch weights (a cut-short download is deleted, not trusted), a later
+difference is refused, and `weights_sha256=` pins the full digest instead.
 """
 from __future__ import annotations
 
@@ -69,8 +70,9 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
     try:
         obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
     except pickle.UnpicklingError as exc:
-        if allow_pickle:
-            raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
+        if allow_pickle or not re.search(r"GLOBAL [\w.]+", str(exc)):  # no object refused: the bytes are bad
+            raise WeightsError(f"{path}: not a readable torch file (corrupt, cut short, or not a torch "
+                               f"file: {_unpickler_reason(exc)})") from None
         raise WeightsError(
             f"{path}: refused by the safe loader: the file holds {refused_object(exc)}, not only "
             "tensors, and unpickling it could run code from the file. Ask its source for a plain "
@@ -80,7 +82,17 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
         ) from None
     except (RuntimeError, EOFError, OSError) as exc:
         raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - a cut-short legacy file fails deep in the unpickler (struct, index, text)
+        raise WeightsError(f"{path}: not a readable torch file (corrupt or cut short: "
+                           f"{type(exc).__name__}: {exc})") from None
     return _as_state_dict(obj, path)
+
+
+def _unpickler_reason(exc: Exception) -> str:
+    """What torch's safe unpickler stumbled on (`Unsupported operand 60`: an HTML page), without the
+    rest of its text, which advises loading the file unsafely."""
+    match = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\n|$)", str(exc), re.S)
+    return (match.group(1) if match else str(exc).splitlines()[-1] if str(exc) else type(exc).__name__)[:200]
 
 
 def refused_object(exc: Exception) -> str:
@@ -264,10 +276,11 @@ def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[Pub
         raise WeightsError(f"{what}: --weights {text!r} is neither an existing file nor a published "
                            f"name; give {offer} or a path to a weights file")
     target = cache_dir() / entry.file_name
-    if not target.is_file():
+    fetched = not target.is_file()
+    if fetched:
         _fetch(entry, target, what, download, pin or entry.sha256)
     digest = sha256_file(target)
-    _check_published(entry, target, digest, pin)
+    _check_published(entry, target, digest, pin, fetched)
     return target, digest
 
 
@@ -297,7 +310,7 @@ def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, ful
                            f"hash check ({exc}); nothing was kept, try again") from exc
 
 
-def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str) -> None:
+def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str, fetched: bool = False) -> None:
     expected = pin or entry.sha256
     refuse = "; delete it and run again to fetch it anew, or put the right file there"
     if expected:
@@ -318,6 +331,16 @@ def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str)
             raise WeightsError(f"{path}: sha256 {digest} differs from {first} recorded in {record} "
                                f"when it was first used{refuse} (and delete {record.name})")
         return
+    try:  # a file that does not read (a cut-short download: no hash or length checked it) is not trusted
+        load_state_dict(path)
+    except WeightsError as exc:
+        if "refused by the safe loader" not in str(exc):  # objects in it are for the loader to refuse later
+            if fetched:
+                path.unlink(missing_ok=True)
+            raise WeightsError(f"{path}: {'the download' if fetched else 'the file'} does not read as torch "
+                               f"weights, so its sha256 is not recorded as trusted"
+                               + ("; it was deleted: run again to fetch it anew" if fetched else "")
+                               + f" ({exc})") from None
     try:
         record.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
     except OSError:

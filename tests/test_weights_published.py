@@ -99,6 +99,45 @@ def test_no_published_checksum_means_trust_on_first_use(cache, caplog):
         resolve_weights("kinetics400", "x3d_s", table)
 
 
+def test_a_download_that_does_not_read_is_neither_trusted_nor_kept(tmp_path, cache, monkeypatch):
+    """A file with no published checksum, cut short on its way (no hash or length checked it): its
+    sha256 is not recorded as trusted on first use and the download is deleted, so that the
+    complete file fetched next is trusted (the cut copy's hash was recorded, and the genuine file
+    refused after it)."""
+    whole = tmp_path / "whole.pyth"
+    state_file(whole)
+    served = [whole.read_bytes()[:300], whole.read_bytes()]
+
+    def download(url, dst, hash_prefix=""):
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        Path(dst).write_bytes(served.pop(0))
+
+    monkeypatch.setattr(W, "download_file", download)
+    table = (PublishedWeights("KINETICS400", "https://example.invalid/X3D_XS.pyth", aliases=("kinetics400",)),)
+    with pytest.raises(WeightsError, match="the download does not read as torch weights, so its sha256 is not "
+                                           "recorded as trusted; it was deleted"):
+        resolve_weights("kinetics400", "x3d_xs", table)
+    assert not (cache / "X3D_XS.pyth").exists() and not (cache / "X3D_XS.pyth.sha256").exists()
+    path, digest = resolve_weights("kinetics400", "x3d_xs", table)
+    assert (cache / "X3D_XS.pyth.sha256").read_text().split()[0] == digest == W.sha256_file(whole)
+
+
+def test_a_file_that_is_not_torch_weights_is_named_as_such(tmp_path):
+    """An HTML page saved as weights, a cut-short legacy pickle: 'not a readable torch file', never
+    the advice to load objects in full (nor a traceback)."""
+    page = tmp_path / "page.pth"
+    page.write_text("<!DOCTYPE html><html><body>Not found</body></html>")
+    with pytest.raises(WeightsError, match="not a readable torch file .*Unsupported operand 60") as err:
+        W.load_state_dict(page)
+    assert "allow_pickle" not in str(err.value) and "weights_only" not in str(err.value)
+    legacy = tmp_path / "legacy.pickle"
+    torch.save(torch.nn.Linear(3, 2).state_dict(), legacy, _use_new_zipfile_serialization=False)
+    cut = tmp_path / "cut.pickle"
+    cut.write_bytes(legacy.read_bytes()[:len(legacy.read_bytes()) // 2])
+    with pytest.raises(WeightsError, match=r"cut.pickle: not a readable torch file"):
+        W.load_state_dict(cut)
+
+
 def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch):
     calls = []
 
