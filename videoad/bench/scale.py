@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import shlex
 import subprocess
 import sys
@@ -152,6 +151,26 @@ def _rss_bytes() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _reset_peak() -> bool:
+    """Reset the kernel's high-water mark of this process's memory to what it holds now (Linux's
+    /proc/self/clear_refs), so that the peak read after the fit is the fit's, not building the data's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_kernel() -> int | None:
+    """The kernel's high-water mark of this process's memory (VmHWM), None where it cannot be read."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
 class _RSSSampler(threading.Thread):
     def __init__(self, every: float = 0.02):
         super().__init__(daemon=True)
@@ -182,6 +201,7 @@ def measure(spec: dict) -> dict:
     det = make_method(spec["method"], dataset, threads)
     _warm_up()
     rss_before = _rss_bytes()
+    reset = _reset_peak()  # without it the process's peak would include loading or building the data
     sampler = _RSSSampler()
     sampler.start()
     t0 = time.perf_counter()
@@ -189,8 +209,8 @@ def measure(spec: dict) -> dict:
         det.fit(X)
     seconds = time.perf_counter() - t0
     peak_sampled = sampler.stop()
-    peak_kernel = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    out = {"seconds": seconds, "rss_before": rss_before, "peak_rss": max(peak_kernel, peak_sampled),
+    peak_kernel = _peak_kernel() if reset else None  # the fit's alone; else only the samples say
+    out = {"seconds": seconds, "rss_before": rss_before, "peak_rss": max(peak_kernel or 0, peak_sampled),
            "peak_sampled": peak_sampled, "peak_kernel": peak_kernel, "data_bytes": int(X.nbytes),
            "rows": X.shape[0], "cols": X.shape[1], "threads": threads}
     if hasattr(det, "timings_"):
