@@ -89,9 +89,17 @@ def test_kddcup_config_errors_name_the_file_and_key(tmp_path):
     for text, message in [("quick: {seeds: two}\n", "k.yaml: quick.seeds must be a whole number"),
                           ("contaminations: [0.1, 2]\n", r"k.yaml: contaminations\[1\] must be a share"),
                           ("duads: {}\n", "k.yaml: unknown key 'duads'"),
-                          ("baselines: {LOF: {}}\n", "k.yaml: baselines: unknown baseline 'LOF'")]:
+                          ("baselines: {LOF: {}}\n", "k.yaml: baselines: unknown baseline 'LOF'"),
+                          # a detector's misspelt argument, said before any work (it failed mid-run)
+                          ("baselines: {DAGMM: {epoch: 5}}\n",
+                           r"k.yaml: baselines: DAGMM: unknown argument\(s\) \['epoch'\] of detector 'dagmm'"),
+                          ("duad: {lerning_rate: 0.1}\n", r"k.yaml: duad: unknown argument\(s\) \['lerning_rate'\]"),
+                          ("variants: {x: {pp: 3}}\n", r"k.yaml: variants: x: unknown argument\(s\) \['pp'\]"),
+                          ("quick: {baselines: {OC-SVM: {nuu: 0.1}}}\n",
+                           r"k.yaml: quick: baselines: OC-SVM: unknown argument\(s\) \['nuu'\]")]:
         p.write_text(text)
-        with pytest.raises(config.ConfigError if "baseline" not in message else ValueError, match=message):
+        with pytest.raises(config.ConfigError if "baseline" not in message and "argument" not in message
+                           else ValueError, match=message):
             load_config(p)
     p.write_text("contaminations: [0.2]\nbaselines: {PCA-4: {n_components: 8}}\n")
     cfg = load_config(p)
@@ -115,6 +123,24 @@ def test_images_config_errors_name_the_file_and_key(tmp_path):
         load_config(p)
     with pytest.raises(config.ConfigError, match="no packaged config for dataset 'digits'"):
         default_config_path("digits")
+
+
+def test_a_detect_config_with_a_misspelt_detector_key_or_argument_is_refused(tmp_path):
+    """`Name: pca` under detector: fell back to DUAD silently; `parms:` was dropped; a misspelt
+    DUAD argument waited for the fit."""
+    from videoad import video
+
+    p = tmp_path / "d.yaml"
+    for text, message in [("detector: {Name: pca, params: {n_components: 4}}\n",
+                           r"unknown key\(s\) \['detector.Name'\]"),
+                          ("detector: {name: duad, parms: {lr: 0.1}}\n", r"unknown key\(s\) \['detector.parms'\]"),
+                          ("detector: {name: duad, params: {lerning_rate: 0.1}}\n",
+                           r"detector: params: unknown argument\(s\) \['lerning_rate'\] of detector 'duad'")]:
+        p.write_text(text)
+        with pytest.raises(ValueError, match=f"^{p}: {message}"):
+            video.load_config(p)
+    p.write_text("detector: {name: pca, params: {n_components: 4}}\n")
+    assert video.load_config(p).detector == "pca"
 
 
 # ---------------------------------------------------------------- --print-config, --config, -o

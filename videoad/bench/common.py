@@ -78,12 +78,45 @@ def configured_baselines(baselines: Mapping | None, bench: str, where: str = "co
                 raise ValueError(f"{where}: baselines: unknown baseline {row!r}, not a registered detector (names "
                                  f"{list(registry.names())}, labels {[s.label for s in registry.specs()]}); "
                                  "for a row of your own name, say which with `detector: NAME`")
+        check_arguments(spec.name, params, where, f"baselines: {row}")
         out.append((str(row), spec.name, params))
     named = {name for _, name, _ in out} | {"duad"}
     for spec in registry.specs():
         if bench in spec.benches and spec.name not in named:
             out.append((spec.label, spec.name, {}))
     return out
+
+
+def check_arguments(detector: str, params: Mapping | None, where: str, what: str) -> None:
+    """Constructor arguments a config gives a registered detector, checked when the config is read:
+    a misspelt one is an error naming the file and the entry, before any work (it failed part-way
+    through a run, naming neither)."""
+    from videoad.detector import registry
+
+    valid = registry.detector_class(detector)._get_param_names()
+    bad = sorted(set(params or {}) - set(valid))
+    if bad:
+        raise ValueError(f"{where}: {what}: unknown argument(s) {bad} of detector {detector!r}; it takes {valid}")
+
+
+def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
+    """Every detector's arguments in a bench config (`duad`, `variants`, `baselines`, and their
+    `quick` overrides; the images' Table 8 modes) checked against the detector they are for."""
+    rows = {row: name for row, name, _ in configured_baselines(cfg.get("baselines"), bench, where=where)}
+    for section in (cfg, cfg.get("quick") or {}):
+        prefix = "quick: " if section is not cfg else ""
+        check_arguments("duad", section.get("duad"), where, f"{prefix}duad")
+        for row, args in (section.get("variants") or {}).items():
+            check_arguments("duad", args, where, f"{prefix}variants: {row}")
+        for row, args in ((section.get("table8") or {}).get("modes") or {}).items():
+            check_arguments("duad", args, where, f"{prefix}table8: modes: {row}")
+        if section is not cfg:
+            for row, args in (section.get("baselines") or {}).items():
+                args = {k: v for k, v in (args or {}).items() if k != "detector"}
+                name = rows.get(row)
+                if name is None:
+                    raise ValueError(f"{where}: quick: baselines: {row}: not a row of baselines ({sorted(rows)})")
+                check_arguments(name, args, where, f"quick: baselines: {row}")
 
 
 def evaluate_scores(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:

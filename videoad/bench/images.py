@@ -30,8 +30,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import (Record, configured_baselines, evaluate_scores, markdown_table, output_option,
-                                  results_dir, summarise, timed_fit, write_results)
+from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
+                                  markdown_table, output_option, results_dir, summarise, timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
                             merge, read_yaml, require)
 
@@ -84,7 +84,7 @@ def load_config(path) -> dict:
             raise ConfigError(f"{where}: dataset.{key} is missing")
     if not 0.0 < float(ds["anomaly_ratio"]) < 1.0:
         raise ConfigError(f"{where}: dataset.anomaly_ratio must be in (0, 1), got {ds['anomaly_ratio']!r}")
-    configured_baselines(cfg.get("baselines"), "images", where=where)  # every row names a detector
+    check_bench_arguments(cfg, "images", where)  # every row names a detector, every argument is one of its
     return cfg
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import (Record, configured_baselines, evaluate_scores, output_option, results_dir,
-                                  summarise, timed_fit, write_results)
+from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
+                                  output_option, results_dir, summarise, timed_fit, write_results)
 from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def load_config(path=None) -> dict:
     if not 0.0 < float(q["fraction"]) <= 1.0 or int(q["seeds"]) < 1:
         raise ConfigError(f"{where}: quick.fraction must be in (0, 1] and quick.seeds >= 1, got "
                           f"{q['fraction']!r}, {q['seeds']!r}")
-    configured_baselines(cfg.get("baselines"), "kddcup", where=where)  # every row names a detector
+    check_bench_arguments(cfg, "kddcup", where)  # every row names a detector, every argument is one of its
     return cfg
 
 

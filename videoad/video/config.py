@@ -151,8 +151,20 @@ def load_config(path, **overrides) -> DetectConfig:
                              "defaults come from, not a setting: put DUAD arguments under detector: params:")
         det = data.get("detector")
         if isinstance(det, dict):  # detector: {name: duad, params: {...}}
+            extra = sorted(set(det) - {"name", "params"})
+            if extra:  # `Name: pca` fell back to DUAD silently
+                raise ValueError(f"{p}: unknown key(s) {['detector.' + k for k in extra]}; detector: takes name "
+                                 "and params")
             data["detector"] = det.get("name", "duad")
             data.setdefault("params", det.get("params", {}) or {})
+        if isinstance(data.get("params"), dict) and isinstance(data.get("detector", "duad"), str):
+            from videoad.detector import registry
+
+            name = data.get("detector", "duad")
+            if name in registry.names():  # an unknown name is DetectConfig.check's to say
+                from videoad.bench.common import check_arguments
+
+                check_arguments(name, data["params"], str(p), "detector: params")
         unknown = sorted(set(data) - set(DetectConfig.__dataclass_fields__))
         if unknown:
             raise ValueError(f"{p}: unknown setting(s) {unknown}; known: {sorted(DetectConfig.__dataclass_fields__)}")
