@@ -4,9 +4,12 @@ Protocol. Every measurement runs in a fresh child process (`python -m videoad.be
 --child SPEC`), so that allocator caches, torch's thread pools and one method's buffers never
 reach another's figures. The child builds its data first (float32, chunk by chunk), reads its
 resident set size (RSS), then fits the method once on all rows (for the detectors, a fit
-includes scoring the fitted rows: `decision_scores_`). Peak memory is the RSS high-water mark,
-from two sources: the kernel's `ru_maxrss` of the child, and a thread sampling
-/proc/self/statm every 20 ms during the fit; tracemalloc would miss torch's and numpy's buffers.
+includes scoring the fitted rows: `decision_scores_`). Peak memory is the RSS high-water mark
+of the fit, from two sources: the kernel's (VmHWM, reset through /proc/self/clear_refs just
+before the fit, so that loading or building the data does not count; results written before
+2026-12-05 read `ru_maxrss`, the child's peak since it started, data loading included), and a
+thread sampling /proc/self/statm every 20 ms during the fit; tracemalloc would miss torch's and
+numpy's buffers.
 The table reports the peak RSS of the whole child (what a machine must have: data, runtime and
 the fit's buffers) and the part the fit added over what was resident before it.
 
@@ -40,7 +43,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import output_option, results_dir
+from videoad.bench.common import environment, output_option, results_dir
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -331,11 +334,16 @@ def _fmt_cell(r: dict) -> str:
     return r["status"]
 
 
+def _versions(env: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in env.items() if k not in ("machine", "date"))
+
+
 def markdown(results: list[dict], rows: list[dict], meta: dict) -> str:
     sizes = sorted({r["rows"] for r in results})
     lines = ["# scale", "", meta["protocol"], "", f"Command: `{meta['command']}`", "",
              f"Machine: {meta['machine']}; torch/BLAS threads {meta['threads']}; load average at the start "
              f"{meta['load_start']}, at the end {meta['load_end']}; {meta['date']}.", "",
+             *([f"Versions: {_versions(meta['environment'])}.", ""] if meta.get("environment") else []),
              "Each cell: fit seconds / peak RSS of the measuring process (data and runtime included). "
              "`-`: not run (projected seconds in brackets).", ""]
     for dataset in dict.fromkeys(r["dataset"] for r in results):
@@ -456,7 +464,7 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             "command": "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "threads": threads,
             "date": time.strftime("%Y-%m-%d %H:%M"), "load_start": _load(), "max_seconds": max_seconds,
-            "methods": {m: METHODS[m] for m in ms}}
+            "methods": {m: METHODS[m] for m in ms}, "environment": environment()}
     results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path)
     meta["load_end"] = _load()
     summ = summary_rows(results)
