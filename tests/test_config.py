@@ -159,6 +159,23 @@ def test_every_command_with_settings_prints_them_and_reads_them_back(tmp_path, c
     assert "--config" in _run(*command, "--help").output
 
 
+def test_the_images_settings_of_several_datasets_read_back_whole(tmp_path):
+    """`bench images --print-config` prints one document per dataset; `--config` reads such a file
+    back to the same settings (it refused a file of several documents), and `--data` naming one
+    dataset's folder for several datasets is refused before any runs (it failed after the first)."""
+    printed = _run("bench", "images", "--print-config").output
+    assert printed.count("---\n") == 1
+    path = tmp_path / "both.yaml"
+    path.write_text(printed)
+    again = _run("bench", "images", "--config", path, "--print-config")
+    assert again.exit_code == 0 and again.output == printed
+    one = tmp_path / "mnist-only"
+    one.mkdir()
+    (one / "t10k-images-idx3-ubyte").write_bytes(b"")
+    res = CliRunner().invoke(cli, ["bench", "images", "--tables", "timing", "--seeds", "1", "--data", str(one)])
+    assert res.exit_code != 0 and "is taken as the images of several datasets (mnist, cifar10)" in res.output
+
+
 def test_detect_history_options_reach_the_settings():
     printed = yaml.safe_load(_run("detect", "--print-config").output)
     assert (printed["history_drop"], printed["history_neighbors"], printed["history_line"]) == (1.0, 1, "held-out")

@@ -229,8 +229,12 @@ def test_bench_images_cli_writes_tables(tmp_path):
     assert [r["setting"] for r in t7["summary"]] == ["digits raw pixels, p=5", "digits raw pixels, p=10"]
     t8 = json.loads((out / "images_digits_table8.json").read_text())
     assert [r["setting"].split("init=")[1] for r in t8["summary"]] == ["dc", "kmeans"]
-    timing = json.loads((out / "images_digits_timing.json").read_text())["rows"]
+    timing_file = json.loads((out / "images_digits_timing.json").read_text())
+    timing = timing_file["rows"]
     assert [r["rows"] for r in timing] == [300, 300] and all(r["seconds"] > 0 for r in timing)
+    # timings depend on the versions and the settings: the files say which (they held the command alone)
+    assert timing_file["environment"]["numpy"] and timing_file["config"]["dataset"]["name"] == "digits"
+    assert "Versions: python" in (out / "images_digits_timing.md").read_text()
     assert "| DUAD |" in (out / "images_digits_table4.md").read_text()
     bad = CliRunner().invoke(images_cmd, ["--tables", "4,9"])
     assert bad.exit_code != 0 and "--tables" in bad.output

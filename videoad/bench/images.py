@@ -30,8 +30,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
-                                  markdown_table, output_option, results_dir, summarise, timed_fit, write_results)
+from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, environment,
+                                  evaluate_scores, markdown_table, output_option, results_dir, summarise,
+                                  timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
                             merge, read_yaml, require)
 
@@ -67,13 +68,30 @@ def default_config_path(dataset: str) -> Path:
     return defaults_path(dataset)
 
 
-def load_config(path) -> dict:
+def load_configs(path) -> list[dict]:
+    """The dataset configs of one file: one YAML document, or several separated by `---` (what
+    `--print-config` prints for several datasets), each checked as `load_config` checks one."""
+    import yaml
+
+    p = Path(path)
+    try:
+        docs = [d for d in yaml.safe_load_all(p.read_text()) if d is not None] if p.is_file() else []
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        docs = []  # read_yaml names the problem
+    if len(docs) <= 1:
+        return [load_config(path)]
+    return [load_config(path, doc, f"{p} (document {i + 1})") for i, doc in enumerate(docs)]
+
+
+def load_config(path, doc: dict | None = None, where: str | None = None) -> dict:
     """A dataset's benchmark config, complete in itself: `dataset` (protocol), `duad`
     (constructor arguments), `baselines`, `variants`, `table7`, `table8`, `timing`, `quick`.
     A missing section, an unknown key or a value of the wrong kind is an error naming the file
-    and the key."""
-    where = str(path)
-    cfg = read_yaml(path)
+    and the key. `doc`: the config already read (one document of a file of several)."""
+    where = where or str(path)
+    if doc is not None and not isinstance(doc, dict):
+        raise ConfigError(f"{where}: expected a mapping of settings")
+    cfg = read_yaml(path) if doc is None else doc
     require(cfg, ("dataset", "duad"), where)
     check(cfg, SCHEMA, where)
     ds = cfg["dataset"]
@@ -284,8 +302,16 @@ def _timing(cfg: dict, images, name: str, out: Path | None, command: str, thread
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"images_{name}_timing.json").write_text(json.dumps({"command": command, "rows": rows}, indent=2))
-        (out / f"images_{name}_timing.md").write_text(f"# images_{name}_timing\n\nCommand: `{command}`\n\n{table}\n")
+        split = cfg["dataset"].get("split", "test")
+        protocol = (f"{name}: wall-clock seconds of one fit on larger slices of the {split} split (timing "
+                    "only, no AUROC), after one untimed warm-up fit; the settings are the config's")
+        env = environment()
+        (out / f"images_{name}_timing.json").write_text(json.dumps(
+            {"command": command, "protocol": protocol, "environment": env, "config": cfg, "rows": rows}, indent=2))
+        versions = ", ".join(f"{k} {v}" for k, v in env.items() if k not in ("machine", "date"))
+        (out / f"images_{name}_timing.md").write_text(
+            f"# images_{name}_timing\n\nProtocol: {protocol}.\n\nCommand: `{command}`\n\n"
+            f"Versions: {versions} ({env['machine']}, {env['date']}).\n\n{table}\n")
     return rows
 
 
@@ -329,7 +355,7 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
     out = results_dir(output, out_alias)
     try:
         if config_paths:
-            cfgs = [load_config(p) for p in config_paths]
+            cfgs = [cfg for p in config_paths for cfg in load_configs(p)]
         else:
             cfgs = [load_config(default_config_path(d)) for d in _csv(datasets, PACKAGED, "--datasets")]
         if quick:
@@ -339,6 +365,12 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
             return
         if data_path and len(cfgs) != 1 and not data_path.is_dir():
             raise click.BadParameter("a data file needs exactly one dataset", param_hint="--data")
+        if data_path and len(cfgs) > 1:  # each dataset found before any runs: not one's folder for all
+            places = [dataset_path(cfg["dataset"], data_path) for cfg in cfgs]
+            if sum(1 for where in places if where is not None and Path(where) == Path(data_path).expanduser()) > 1:
+                raise click.BadParameter(f"{data_path} is taken as the images of several datasets "
+                                         f"({', '.join(c['dataset']['name'] for c in cfgs)}); give the data folder "
+                                         "that holds each (or one dataset with --datasets)", param_hint="--data")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         for cfg in cfgs:
             n_seeds = seeds if seeds is not None else (int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
