@@ -96,7 +96,8 @@ def test_kddcup_config_errors_name_the_file_and_key(tmp_path):
                           ("duad: {lerning_rate: 0.1}\n", r"k.yaml: duad: unknown argument\(s\) \['lerning_rate'\]"),
                           ("variants: {x: {pp: 3}}\n", r"k.yaml: variants: x: unknown argument\(s\) \['pp'\]"),
                           ("quick: {baselines: {OC-SVM: {nuu: 0.1}}}\n",
-                           r"k.yaml: quick: baselines: OC-SVM: unknown argument\(s\) \['nuu'\]")]:
+                           r"k.yaml: quick: baselines: OC-SVM: unknown argument\(s\) \['nuu'\]"),
+                          ("contaminations: []\n", "k.yaml: contaminations is empty")]:
         p.write_text(text)
         with pytest.raises(config.ConfigError if "baseline" not in message and "argument" not in message
                            else ValueError, match=message):
@@ -169,6 +170,8 @@ def test_the_images_settings_of_several_datasets_read_back_whole(tmp_path):
     path.write_text(printed)
     again = _run("bench", "images", "--config", path, "--print-config")
     assert again.exit_code == 0 and again.output == printed
+    scale = _run("bench", "scale", "--threads", "0", "--print-config")  # an option's error is the option's
+    assert scale.exit_code != 0 and "the command line options: threads must be >= 1, got 0" in scale.output
     one = tmp_path / "mnist-only"
     one.mkdir()
     (one / "t10k-images-idx3-ubyte").write_bytes(b"")

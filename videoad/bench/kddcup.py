@@ -53,6 +53,8 @@ def load_config(path=None) -> dict:
         check(user, SCHEMA, where)
         cfg = merge(cfg, user)
     check(cfg, SCHEMA, where)
+    if not cfg["contaminations"]:
+        raise ConfigError(f"{where}: contaminations is empty; give at least one share, e.g. [0.2]")
     for i, c in enumerate(cfg["contaminations"]):
         if not 0.0 < float(c) < 1.0:
             raise ConfigError(f"{where}: contaminations[{i}] must be a share in (0, 1), got {c!r}")

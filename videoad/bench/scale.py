@@ -399,9 +399,12 @@ def load_config(path=None, **given) -> dict:
     if bad or not cfg["datasets"] or not cfg["methods"] or not cfg["rows"]:
         raise ConfigError(f"{where}: unknown or missing dataset(s) or method(s): {bad or 'none given'}; known "
                           f"datasets {list(DATASETS)}, methods {list(METHODS)}")
-    check_values(cfg, {"rows": (lambda v: all(int(r) >= 2 for r in v), "whole numbers >= 2"),
-                       "threads": (lambda v: v >= 1, ">= 1"), "max_seconds": (lambda v: v > 0, "> 0"),
-                       "timeout": (lambda v: v > 0, "> 0")}, where)
+    rules = {"rows": (lambda v: all(int(r) >= 2 for r in v), "whole numbers >= 2"),
+             "threads": (lambda v: v >= 1, ">= 1"), "max_seconds": (lambda v: v > 0, "> 0"),
+             "timeout": (lambda v: v > 0, "> 0")}
+    options = {k for k, v in given.items() if v is not None}  # a bad option is the command line's, not the file's
+    check_values({k: cfg[k] for k in options if k in rules}, rules, "the command line options")
+    check_values({k: v for k, v in cfg.items() if k not in options}, rules, where)
     return cfg
 
 
