@@ -274,9 +274,16 @@ def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
         raise ValueError(f"{path}: expected (n, dim) or (n, crops, dim), got shape {arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{path}: empty feature array {arr.shape}")
+    if np.iscomplexobj(arr):
+        raise ValueError(f"{path}: complex values ({arr.dtype}); features are real numbers")
     if not np.isfinite(arr).all():
         raise ValueError(f"{path}: contains NaN or infinite values")
-    return np.ascontiguousarray(arr, dtype=np.float32), n_crops
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(out).all():  # finite in float64, beyond float32: stored as inf, silently, before
+        raise ValueError(f"{path}: values beyond the float32 range the store holds (max |x| "
+                         f"{float(np.abs(arr).max()):.3g}); rescale them")
+    return out, n_crops
 
 
 def _common_attrs(path: Path, n_frames: int, count_source: Any, fps: float) -> dict[str, Any]:

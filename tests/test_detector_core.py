@@ -410,6 +410,18 @@ def test_bad_input_is_a_clear_value_error(bad, message):
         DUAD(**SMALL).fit(bad)
 
 
+@pytest.mark.parametrize("seed, restarts, message", [
+    (-1, 0, "random_state must be a whole number from 0 to 4294967295, got -1"),
+    (2**32, 0, "random_state must be a whole number from 0 to 4294967295"),
+    (2**32 - 500, 1, "leaves no room for 1 restart"),
+])
+def test_a_seed_out_of_range_is_refused_before_the_fit(seed, restarts, message):
+    """numpy's and scikit-learn's own errors came from deep inside the fit (or its second attempt)."""
+    X, _ = inliers_with_outliers()
+    with pytest.raises(ValueError, match=message):
+        DUAD(**SMALL, random_state=seed, restarts=restarts).fit(X)
+
+
 def test_fewer_rows_than_clusters():
     X = np.random.default_rng(0).random((10, 3))
     with pytest.raises(ValueError, match="at least as many rows as clusters"):

@@ -188,6 +188,13 @@ def test_npy_snippets_padded_past_the_end_empty_files_duplicates_and_odd_names(t
     assert "the file is empty or cut short" in reasons[str(src / "Normal_Videos_003_x264_i3d.npy")]
     assert "names the same video (Abuse/Abuse028_x264.mp4) as" in reasons[str(src / "dup" / "Abuse028_x264_i3d.npy")]
     assert "not named <video>_i3d.npy" in reasons[str(src / "_i3d.npy")]
+    # values a float32 store cannot hold, or complex ones, fail named (stored as inf or halved before)
+    np.save(src / "Normal_Videos_003_x264_i3d.npy", np.full((3, 6), 1e39))
+    again = import_npy(src, tmp_path / "store2", frame_counts=ann, suffix="_i3d")
+    assert "beyond the float32 range" in dict(again.failed)[str(src / "Normal_Videos_003_x264_i3d.npy")]
+    np.save(src / "Normal_Videos_003_x264_i3d.npy", np.ones((3, 6)) * (1 + 2j))
+    again = import_npy(src, tmp_path / "store3", frame_counts=ann, suffix="_i3d")
+    assert "complex values" in dict(again.failed)[str(src / "Normal_Videos_003_x264_i3d.npy")]
 
 
 # -- CLI -----------------------------------------------------------------------------------------

@@ -16,11 +16,19 @@ from sklearn.utils.validation import check_is_fitted
 from videoad.detector.validation import check_matrix
 
 
+#: the largest seed numpy's legacy generators and scikit-learn take (2^32 - 1)
+SEED_MAX = 2**32 - 1
+
+
 def resolve_seed(random_state) -> int:
-    """One integer seed from None / int / numpy Generator / RandomState (None draws one, recorded)."""
+    """One integer seed from None / int / numpy Generator / RandomState (None draws one, recorded);
+    a whole number outside 0..SEED_MAX is an error that says the range (numpy's and scikit-learn's
+    own errors came from deep inside a fit)."""
     if random_state is None:
         return int(np.random.SeedSequence().generate_state(1)[0] & 0x7FFFFFFF)
-    if isinstance(random_state, (int, np.integer)):
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if not 0 <= int(random_state) <= SEED_MAX:
+            raise ValueError(f"random_state must be a whole number from 0 to {SEED_MAX}, got {random_state!r}")
         return int(random_state)
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**31 - 1))

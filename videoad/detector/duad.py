@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from videoad.detector.base import SEED_MAX
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, select_normal
 from videoad.detector.knn import KNNIndex, batched
@@ -329,6 +330,11 @@ class DUAD(TorchDetector):
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
         if self.restart_when not in RESTART_WHENS:
             raise ValueError(f"restart_when must be one of {RESTART_WHENS}, got {self.restart_when!r}")
+        seed = self.random_state
+        if (int(self.restarts) and isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
+                and int(seed) + 1000 * int(self.restarts) > SEED_MAX):  # each attempt's seed must be one numpy takes
+            raise ValueError(f"random_state {seed} leaves no room for {self.restarts} restart(s) (seed + 1000 "
+                             f"each, at most {SEED_MAX}); use a seed up to {SEED_MAX - 1000 * int(self.restarts)}")
         super().fit(X, y)  # `_fit_model` clears the members of a fit before
         if int(self.restarts) == 0:
             self.restarts_ = [self._attempt(kept=True)]
