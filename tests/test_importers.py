@@ -214,3 +214,6 @@ def test_cli_import_sultani_and_npy(tmp_path, rtfm_release):
                               "--crops", "keep"])
     assert res.exit_code == 1
     assert "written 2" in res.output and "Broken_i3d.npy" in res.output
+    (tmp_path / "a-file").write_text("not a folder")  # -o naming a file: one line, no traceback
+    res = runner.invoke(cli, ["import", "npy", str(src), "-o", str(tmp_path / "a-file"), "--suffix", "_i3d"])
+    assert res.exit_code == 2 and "is a file" in res.output and res.exception.__class__ is SystemExit

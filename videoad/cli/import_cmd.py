@@ -22,7 +22,7 @@ def _report(result) -> None:
 
 @import_features.command("sultani")
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Feature store folder to write.")
 @click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts, e.g. UCF-Crime Test_Annotation.txt.")
@@ -35,14 +35,14 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
 
     try:
         result = import_sultani(src, out, annotations, fps=fps, overwrite=overwrite)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     _report(result)
 
 
 @import_features.command("npy")
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path),
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Feature store folder to write.")
 @click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts; keys become its <Class>/<video> paths.")
@@ -68,6 +68,6 @@ def npy_cmd(src: Path, out: Path, annotations: Path | None, suffix: str, clip_le
         result = import_npy(src, out, frame_counts=annotations, suffix=suffix, clip_len=clip_len,
                             stride=stride, crops=crops if not crops.isdigit() else int(crops),
                             fps=fps, backbone=backbone, layer=layer, overwrite=overwrite)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     _report(result)
