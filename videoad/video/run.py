@@ -21,9 +21,9 @@ from videoad.coverage import activity_split, busier_than_history, history_peak, 
 from videoad.detector import registry
 from videoad.group_model import GroupModel
 from videoad.names import file_stems
-from videoad.video.index import MODELS_INDEX, read_index
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
+from videoad.video.index import MODELS_INDEX, read_index
 from videoad.video.groups import (
     _annotations,
     _listed,
@@ -37,7 +37,6 @@ from videoad.video.groups import (
 )
 
 log = logging.getLogger(__name__)
-
 
 
 def _video_meta(v) -> dict:
