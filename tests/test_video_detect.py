@@ -74,6 +74,21 @@ def test_scores_of_a_non_ascii_name_read_back_under_an_ascii_locale(tmp_path):
     assert out.stdout.strip() == "[('监控/门口.mp4', [0.1, 0.5, 0.2])]", out.stdout
 
 
+def test_seconds_are_left_empty_where_the_frame_rate_is_unknown(tmp_path):
+    """A frame folder extracted without --image-fps: segments.csv's seconds are empty (they were the
+    frame numbers, as if filmed at 1 fps), and the scores read back."""
+    import csv
+
+    from videoad.scores import ScoreSet, VideoScores
+
+    starts = np.arange(3) * 16
+    v = VideoScores("01", np.array([0.1, 0.5, 0.2]), np.stack([starts, starts + 15], 1), 48, 0.0, ".", "all", "", 0.3)
+    write_scores(tmp_path / "s", ScoreSet([v], {"protocol": "transductive"}))
+    rows = list(csv.DictReader(open(tmp_path / "s" / "segments.csv", encoding="utf-8")))
+    assert [(r["start_s"], r["end_s"]) for r in rows] == [("", "")] * 3 and rows[1]["start_frame"] == "16"
+    assert read_scores(tmp_path / "s").videos[0].scores.tolist() == [0.1, 0.5, 0.2]
+
+
 def test_per_video_and_pooled_grouping(store):
     root, _ = store
     per_video = video.detect(root, replace(CFG, mode="per-video"))

@@ -8,8 +8,9 @@ Two plain files, so that an analyst can open them in a spreadsheet and any tool 
 
 ``video`` is the feature-store key (path relative to the extraction root), ``start_frame`` and
 ``end_frame`` are 0-based and inclusive (the store's convention), ``start_s``/``end_s`` the same
-range in seconds (``end_s`` is the end of the last frame), ``score`` is the detector's anomaly
-score (higher = more anomalous; for DUAD the reconstruction angle in radians).
+range in seconds (``end_s`` is the end of the last frame; empty when the frame rate is unknown),
+``score`` is the detector's anomaly score (higher = more anomalous; for DUAD by default the
+distance to its normal selection, with ``score: angle`` the reconstruction angle in radians).
 
 ``run.json``: everything else. ``videos`` holds per video the decoded frame count ``n_frames``
 (needed to pad the tail), ``fps``, ``source``, ``category``, ``group``, ``threshold``;
@@ -126,8 +127,10 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     w.writerow(COLUMNS)
     for v in scoreset.videos:
         t = v.times()
+        known = bool(v.fps and v.fps > 0)  # seconds left empty where the frame rate is unknown, as events.csv does
         for i, ((a, b), s) in enumerate(zip(v.frames, v.scores)):
-            w.writerow([v.video, v.category, v.group, i, int(a), int(b), f"{t[i, 0]:.3f}", f"{t[i, 1]:.3f}", repr(float(s))])
+            start, end = (f"{t[i, 0]:.3f}", f"{t[i, 1]:.3f}") if known else ("", "")
+            w.writerow([v.video, v.category, v.group, i, int(a), int(b), start, end, repr(float(s))])
     write_atomic(out / "segments.csv", text.getvalue().encode())
     meta = dict(scoreset.meta)
     meta["format"] = FORMAT

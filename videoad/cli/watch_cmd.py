@@ -51,8 +51,8 @@ def _given_settings(ctx: click.Context) -> dict:
               "delivers them (default: as fast as they decode).")
 @event_options
 @click.option("--on-event", "on_event", metavar="CMD",
-              help="Run CMD (through the shell) for every record of an event opening or closing, a gap, a "
-              "lost stream or an unreadable file, the record's JSON on its standard input.")
+              help="Run CMD (through the shell) for every open, close, gap, scene_cut, view, camera, level "
+              "(a crossing), skipped, failed and lost record, the record's JSON on its standard input.")
 @click.option("--post", metavar="URL", help="POST the same records as JSON to URL.")
 @click.option("--hook-timeout", type=click.FloatRange(min=0, min_open=True), **_setting("hook_timeout_s"),
               help="Seconds an --on-event command or a --post may take before it is given up.")
