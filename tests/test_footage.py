@@ -74,6 +74,25 @@ def test_a_camera_that_dropped_frames_is_found_by_seeking(tmp_path):
         assert f.decoded < 40, f"{f.decoded} frames decoded to read frame 140 of 150: not a seek"
 
 
+def test_a_transport_streams_last_frames_are_read(tmp_path):
+    """An MPEG-TS recording (a keyframe every 2 s): a seek into its last GOP lands past the data and
+    finds no frame; the frames are then read from the start (the peak picture of an event in a
+    file's last seconds was 'past the end of the video')."""
+    frames, _ = render_video("runner", seed=3, cfg=SceneConfig(n_frames=120))
+    path = tmp_path / "cam.ts"
+    with av.open(str(path), "w", format="mpegts") as out:
+        stream = out.add_stream("libx264", rate=15)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        stream.options = {"g": "30"}
+        for img in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(img[..., ::-1].copy(), format="rgb24")))
+        out.mux(stream.encode(None))
+    every = _all_frames(path)
+    with Footage(path, len(every)) as f:
+        for i in (10, 100, len(every) - 5, len(every) - 1):
+            assert np.array_equal(f.frame(i), every[i]), i
+
+
 def test_image_folders_are_read_frame_by_frame():
     folder = SHARED / "ucsd_ped2" / "testing" / "frames" / "01"
     if not folder.is_dir():

@@ -225,6 +225,15 @@ def test_a_name_with_dollars_and_scores_that_are_not_finite_still_make_a_report(
     assert (tmp_path / "odd.png").stat().st_size > 0
 
 
+def test_times_round_before_the_minutes_are_split_off():
+    """Frame 3599 at 30 fps read 1:60.0 (and 59.96 s read 60.0 s)."""
+    from videoad.report import fmt_time
+
+    assert [fmt_time(t) for t in (8.04, 59.96, 62.5, 119.9667, 3599.9667, 3723)] == [
+        "8.0 s", "1:00.0", "1:02.5", "2:00.0", "1:00:00", "1:02:03"]
+    assert fmt_time(None, 12) == "frame 12"
+
+
 def test_top_clips_do_not_overlap():
     v = _video("x", 5, n_clips=10)
     v.scores[4] = v.scores[5] - 0.01  # overlaps clip 5 (stride 8 < length 16)

@@ -188,6 +188,8 @@ class Footage:
                 yield i, upright(frame)
         except av.FFmpegError as exc:
             raise _Damaged(f"damaged data near frame {first} ({exc})") from None
+        if not started:  # an MPEG-TS or FLV seek into the last GOP lands past the data: read from the start
+            raise _NoTimestamps(f"the seek to frame {first} found no frame")
 
     def _sequential(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
         """Every frame from the start, counted as extraction counts them: damaged packets' frames

@@ -45,6 +45,7 @@ def fmt_time(s: float | None, frame: int | None = None) -> str:
     """8.0 s, 1:02.5, 1:02:03; the frame when the time is unknown."""
     if s is None:
         return f"frame {frame}" if frame is not None else "n/a"
+    s = round(float(s), 1)  # rounded before the minutes are split off: 119.97 s is 2:00.0, not 1:60.0
     if s < 60:
         return f"{s:.1f} s"
     m, sec = divmod(s, 60)
