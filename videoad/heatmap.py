@@ -131,8 +131,8 @@ def heat_figure(frame: np.ndarray | None, out_path, *, cells: np.ndarray | None 
             bar.ax.tick_params(labelsize=7)
         elif note:
             ax.set_xlabel(note, fontsize=8)
-    if title:
-        ax.set_title(safe_text(title), fontsize=9, loc="left")
+    if title:  # over the figure, from its left edge: an axes title started mid-figure over a narrow upright frame
+        fig.suptitle(safe_text(title), fontsize=9, x=0.01, ha="left")
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)
