@@ -161,6 +161,13 @@ def test_evidence_per_event_image_and_playable_clip(runner_scores, tmp_path, cap
     # the unreadable source: its image says why, no clip, and the other video was not stopped
     assert gone.clip is None and "source not readable" in gone.note and (tmp_path / "rep" / gone.image).is_file()
     assert "gone.avi" in caplog.text
+    assert ok.note is None or "around the peak" not in ok.note
+    # an event longer than the clip's limit: the clip is centred on the peak and says the event began
+    # before it (the viewer said it starts 1 s before the event)
+    short = write_evidence(runner_scores, events, tmp_path / "short" / "events", pad_s=1.0, max_clip_s=1.0)[e.event]
+    assert short.clip_first_frame > e.start_frame and short.play_from_s == 0.0
+    began = (short.clip_first_frame - e.start_frame) / 15.0
+    assert f"clip: the 1 s around the peak; the event began {began:.1f} s before the clip does" in short.note
 
 
 def test_a_rotated_videos_pictures_are_turned_as_its_features_were(tmp_path):

@@ -132,6 +132,11 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
     if last - first + 1 > limit:
         first = max(0, min(e.peak_frame - limit // 2, v.n_frames - limit))
         last = min(v.n_frames - 1, first + limit - 1)
+        if first > e.start_frame:  # the clip does not reach back to the event's start: say so beside it
+            started = (first - e.start_frame) / fps
+            long_note = (f"clip: the {max_clip_s:g} s around the peak; the event began {started:.1f} s before "
+                         "the clip does")
+            m.note = f"{m.note}; {long_note}" if m.note else long_note
     draw = None
     if burn_heatmap and has_cells:
         mids = (v.frames[e.first_clip:e.last_clip + 1].sum(axis=1)) / 2.0

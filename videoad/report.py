@@ -371,8 +371,8 @@ def build_report(
               "</video><div class=caption id=viewer-caption>Click an event to play its footage.</div>"
               "<div class=row><img id=viewer-heat alt='peak frame with heat map'>"
               "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest; the clip "
-              f"starts {pad_s:g} s before the event. Below: the event on its video's timeline, with the "
-              "playhead.</p></div><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
+              f"starts {pad_s:g} s before the event (a long event's clip is the minute around its peak, which "
+              "its caption says). Below: the event on its video's timeline, with the playhead.</p></div><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
               "<div class=playhead></div></div></aside>")
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset='utf-8'><meta name=viewport "
