@@ -2,6 +2,8 @@
 of the cost), image folders read directly, clips a browser plays, and the evidence per event."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import av
 import numpy as np
 import pytest
@@ -168,6 +170,33 @@ def test_evidence_per_event_image_and_playable_clip(runner_scores, tmp_path, cap
     assert short.clip_first_frame > e.start_frame and short.play_from_s == 0.0
     began = (short.clip_first_frame - e.start_frame) / 15.0
     assert f"clip: the 1 s around the peak; the event began {began:.1f} s before the clip does" in short.note
+
+
+def test_a_source_changed_since_extraction_is_said_beside_its_pictures(runner_scores, tmp_path, caplog):
+    """A source whose size (a frame folder: its image count) differs from what extraction read:
+    every event's caption says so (a retention job deleting a folder's first images shifted every
+    picture and clip, with no word of it). The same source as read says nothing."""
+    run = runner_scores.videos[0]
+    size = Path(run.source).stat().st_size
+    events = find_events(runner_scores, EventSettings(min_length_s=0))
+    e = next(e for e in events.events if e.video == "cam/run.avi")
+    run.source_fingerprint = {"size": size, "files": 1}
+    same = write_evidence(runner_scores, events, tmp_path / "same", pad_s=1.0, clips=False)[e.event]
+    assert "changed since extraction" not in (same.note or "")
+    run.source_fingerprint = {"size": size + 100, "files": 1}
+    moved = write_evidence(runner_scores, events, tmp_path / "changed", pad_s=1.0, clips=False)[e.event]
+    assert moved.note.startswith(f"source changed since extraction ({size + 100} bytes then, {size} now)")
+    assert "changed since extraction" in caplog.text
+    from videoad.video.run import _video_meta
+
+    class Stored:  # a store video as detect reads it
+        key, attrs = "x.avi", {"n_frames": 10, "fps": 10.0, "source_size": 123, "source_files": 1}
+
+    assert _video_meta(Stored)["source_fingerprint"] == {"size": 123, "files": 1}
+    from videoad.scores import read_scores, write_scores
+
+    write_scores(tmp_path / "scores", runner_scores)  # kept in run.json for a later `videoad report`
+    assert read_scores(tmp_path / "scores").videos[0].source_fingerprint == {"size": size + 100, "files": 1}
 
 
 def test_a_rotated_videos_pictures_are_turned_as_its_features_were(tmp_path):

@@ -59,6 +59,26 @@ def _title(e: Event, unit: str) -> str:
     return f"E{e.event}  {e.video}\npeak {fmt_score(e.peak_score)}{unit} at {when}"
 
 
+def source_changed(v, src) -> str | None:
+    """Why `src` is not the source extraction read for `v` (its size or, for a frame folder, its
+    image count differs from what the scores recorded), else None: its frames would not be those
+    scored (a retention job deleting a folder's first images shifts every later one)."""
+    was = v.source_fingerprint
+    if not was or src is None:
+        return None
+    from extract.sources import Source
+
+    try:
+        now = Source(str(v.video), Path(src), "images" if Path(src).is_dir() else "video").fingerprint()
+    except OSError:
+        return None
+    if now["size"] == was.get("size") and now["files"] == was.get("files"):
+        return None
+    what = (f"{was.get('files')} images then, {now['files']} now" if now["files"] != was.get("files")
+            else f"{was.get('size')} bytes then, {now['size']} now")
+    return f"source changed since extraction ({what}): its pictures may not be the frames scored"
+
+
 def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float = 3.0, max_clip_s: float = 60.0,
                    clips: bool = True, burn_heatmap: bool = False, source_root=None,
                    on_event=None) -> dict[int, EventMedia]:
@@ -87,10 +107,16 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
             why = f"source not readable: {exc}"
             log.warning("%s: %s", v.video, why)
+        changed = source_changed(v, src) if footage is not None else None
+        if changed:
+            log.warning("%s: %s", v.video, changed)
         try:
             for e in evs:
                 media[e.event] = _one(v, e, footage, why, out, suffix, grid, region, events.score_unit,
                                       pad_s, max_clip_s, clips, burn_heatmap, ignored.get(v.group, []))
+                if changed:
+                    m = media[e.event]
+                    m.note = f"{changed}; {m.note}" if m.note else changed
                 if on_event is not None:
                     on_event(e)
         finally:

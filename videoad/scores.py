@@ -71,6 +71,8 @@ class VideoScores:
     damaged_spans: list[list[int]] | None = None  # [first, last] frames filled in for damaged data
     start_time: str | None = None  # when the recording began, ISO 8601 (extract.clock), else None
     start_time_from: str | None = None  # where that was read: "file name" | "creation_time"
+    #: the source as extraction read it: {"size": bytes, "files": count} (a report tells a source changed since)
+    source_fingerprint: dict | None = None
 
     @property
     def peak(self) -> float:
@@ -144,7 +146,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          **({} if v.repeat_handling is None else {"repeat_handling": v.repeat_handling}),
          **({} if not v.decode_warnings else {"decode_warnings": v.decode_warnings}),
          **({} if not v.damaged_spans else {"damaged_spans": [[int(a), int(b)] for a, b in v.damaged_spans]}),
-         **({} if not v.start_time else {"start_time": v.start_time, "start_time_from": v.start_time_from})}
+         **({} if not v.start_time else {"start_time": v.start_time, "start_time_from": v.start_time_from}),
+         **({} if not v.source_fingerprint else {"source_fingerprint": dict(v.source_fingerprint)})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -251,6 +254,7 @@ def read_scores(path) -> ScoreSet:
             repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
             decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
             start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
+            source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
         ))
         if name in cells and cells[name].shape[0] != len(data):
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "

@@ -65,7 +65,11 @@ def _video_meta(v) -> dict:
             "damaged_spans": _spans_attr(a.get("damaged_spans")),
             # when the recording began (extract.clock: its file name, else its creation_time), since 2026-12-05
             "start_time": str(a["start_time"]) if a.get("start_time") else None,
-            "start_time_from": str(a["start_time_from"]) if a.get("start_time_from") else None}
+            "start_time_from": str(a["start_time_from"]) if a.get("start_time_from") else None,
+            # the source as extraction read it, so that a report can tell it changed since (imported: none)
+            "source_fingerprint": ({"size": int(a["source_size"]), "files": int(a["source_files"])}
+                                   if a.get("source_size") is not None and a.get("source_files") is not None
+                                   else None)}
 
 
 def _spans_attr(value) -> list[list[int]] | None:
@@ -753,6 +757,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
                 decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
                 start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
+                source_fingerprint=v.get("source_fingerprint"),
             ))
     if not videos:
         by_reason: dict[str, list[str]] = {}  # one line per reason: a bad setting fails every group alike
