@@ -418,6 +418,19 @@ def test_several_cameras_in_one_process(cam, tmp_path):
     assert all((tmp_path / "o3" / r["image"]).is_file() for r in closes)
 
 
+def test_clip_scores_are_written_as_they_come_and_an_empty_file_gets_its_header(tmp_path):
+    """clips.csv was buffered (a kill lost up to 8 KB of rows) and a file left empty by a kill got
+    no header on restart (its first row became the header)."""
+    from videoad.live.outputs import Recorder, WatchOptions
+
+    (tmp_path / live.CLIPS_FILE).write_text("")  # what a kill before the first flush left
+    rec = Recorder(tmp_path, WatchOptions(clip_scores=True))
+    rec.clip("cam", "a.mp4", 0, 0, 15, 0.25, None)
+    lines = (tmp_path / live.CLIPS_FILE).read_text().splitlines()  # read before any close
+    assert lines == ["source,video,clip,start_frame,end_frame,score,lag_s", "cam,a.mp4,0,0,15,0.25,"]
+    rec.close(1.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # staying up: memory, a slow scorer, hooks, Ctrl-C
 

@@ -196,12 +196,13 @@ class Recorder:
         self._lock = threading.Lock()
         self._events = open(self.out / EVENTS_FILE, "a", encoding="utf-8")
         self._clips = None
-        if options.clip_scores:
-            new = not (self.out / CLIPS_FILE).exists()
+        if options.clip_scores:  # a header wherever the file is new or empty (a kill before any row)
+            new = not (self.out / CLIPS_FILE).exists() or not (self.out / CLIPS_FILE).stat().st_size
             self._clips = open(self.out / CLIPS_FILE, "a", encoding="utf-8")
             if new:
                 self._clips.write("source,video,clip,start_frame,end_frame,score,lag_s\n")
-        new = not (self.out / EVENTS_CSV).exists()
+                self._clips.flush()
+        new = not (self.out / EVENTS_CSV).exists() or not (self.out / EVENTS_CSV).stat().st_size
         self._closed = open(self.out / EVENTS_CSV, "a", encoding="utf-8", newline="")
         self._closed_rows = csv.writer(self._closed)
         if new:
@@ -226,6 +227,7 @@ class Recorder:
         with self._lock:
             self._clips.write(f"{_csv(source)},{_csv(video)},{clip},{first},{last},{score:.6g},"
                               f"{'' if lag is None else f'{lag:.3f}'}\n")
+            self._clips.flush()  # as every record: a kill loses no scored clip
 
     def close(self, wait_s: float) -> None:
         self.hooks.close(wait_s)
