@@ -35,11 +35,12 @@ import numpy as np
 from .backbones.base import Backbone
 from .clips import ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
-from .manifest import Manifest
+from .manifest import Manifest, manifest_name
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing
-from .store import SUFFIX, OutputError, check_key, key_path, output_error, read_attrs, temp_prefix, write_video
+from .store import (SUFFIX, OutputError, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
+                    temp_prefix, write_video)
 from .video_stream import main_video_stream
 from .workers import DecodeWorker, Task
 
@@ -281,6 +282,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     try:
         output.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(output, sorted(chosen))
+        remove_stale_temporaries(output / manifest_name(options.shard))  # a kill mid-save left one
     except OSError as exc:
         raise output_error(output, exc) from None
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}

@@ -201,6 +201,17 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
     return final
 
 
+def remove_stale_temporaries(final: Path) -> None:
+    """Delete the temporaries `write_atomic` leaves beside `final` when a kill lands mid-write (a
+    run that owns `final` calls it before writing: no other process writes it then)."""
+    prefix = temp_prefix(Path(final))
+    folder = Path(final).parent
+    if folder.is_dir():
+        for entry in os.scandir(folder):
+            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+                Path(entry.path).unlink(missing_ok=True)
+
+
 def write_atomic(final: Path, data: bytes | memoryview) -> None:
     """Write `data` to a hidden temporary beside `final`, flush it to disk, rename it.
 

@@ -254,6 +254,10 @@ def test_a_rerun_keeps_what_was_said_of_each_video_and_of_the_others(tmp_path):
     assert "short.mp4: no full clip" in again.report()
     run(videos / "a.mp4", out)
     assert manifest(out)["broken.mp4"]["status"] == "failed" and manifest(out)["a.mp4"]["status"] == "done"
+    # a temporary of the manifest that a kill mid-save left is deleted by the next run (it stayed)
+    (out / ".manifest.json.123-abcd1234.tmp").write_text("{")
+    run(videos / "a.mp4", out)
+    assert not list(out.glob(".manifest.json.*.tmp"))
     # under a frame-rate cap, the warning counts what the clips are cut from (30 frames are 16 and more)
     make_video(tmp_path / "fast" / "cam.mp4", 30, fps=25.0)
     capped = run(tmp_path / "fast", tmp_path / "out-capped", max_fps=10)

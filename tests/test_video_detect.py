@@ -199,6 +199,8 @@ def test_a_save_stopped_halfway_leaves_the_earlier_models_whole(tmp_path):
     second = {v.video: v.scores for v in video.fit_and_score(tmp_path / "h2", tmp_path / "new", CFG,
                                                                save_models=models)}
     assert not (models / ".partial").exists()
+    (models / ".models.json.123-abcd1234.tmp").write_text("{")  # a kill mid-write of the index left it
+    video.fit_and_score(tmp_path / "h2", tmp_path / "new", CFG, save_models=models)
     assert sorted(p.name for p in models.iterdir()) == sorted(
         ["models.json"] + [f"{c}.{part}" for c in "AB" for part in ("s0.pt", "preprocess.npz")])
     for v in video.score(tmp_path / "new", models):

@@ -14,7 +14,7 @@ from typing import Mapping
 import numpy as np
 
 from extract.backbones import recorded_options
-from extract.store import write_atomic
+from extract.store import remove_stale_temporaries, write_atomic
 from videoad import __version__
 from videoad.cameras import note_mixed, unknown_views, views_of
 from videoad.coverage import activity_split, busier_than_history, history_peak, moving_where_still, still_cells
@@ -405,6 +405,7 @@ def _prefixes(model_dir: Path | None, groups) -> dict[str, str | None]:
     staging = model_dir / STAGING
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
+    remove_stale_temporaries(model_dir / MODELS_INDEX)  # a kill mid-write of the index left one
     stems = file_stems(groups, empty="group")
     return {g: str(staging / stems[g]) for g in stems}
 
