@@ -308,10 +308,15 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         if current and not options.overwrite:
             attrs = read_attrs(key_path(output, source.key))
             note = _backfill_picture(key_path(output, source.key), attrs, source, decoders, options)
-            earlier = manifest.videos.get(source.key, {})  # what the run that made it said of it
+            # what the run that made it said of it: the file keeps it (a kill can land before the
+            # manifest's next save), else the earlier manifest
+            earlier = manifest.videos.get(source.key, {})
+            said = attrs.get("decode_notes") or earlier.get("note")
             summary.results[source.key] = VideoResult(
-                source.key, "skipped", n_frames=attrs.get("n_frames"), note=note or earlier.get("note"),
-                warning=earlier.get("warning"), n_clips=attrs.get("n_clips"), decoder=attrs.get("decoder"))
+                source.key, "skipped", n_frames=attrs.get("n_frames"),
+                note="; ".join(t for t in (said, note) if t) or None,
+                warning=attrs.get("decode_warnings") or earlier.get("warning"), n_clips=attrs.get("n_clips"),
+                decoder=attrs.get("decoder"), repeat_share=_repeat_share(attrs) or earlier.get("repeat_share"))
             continue
         jobs.append(_Job(source, fingerprint, settings_json, current,
                          () if source.kind == "images" else decoders))
@@ -364,6 +369,17 @@ def _backfill_picture(path: Path, attrs: Mapping[str, Any], source: Source, deco
 def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:
     placeholders = [Source(k, Path(k), "video") for k in keys]
     return [s.key for s in select_shard(placeholders, index, count)]
+
+
+def _repeat_share(attrs: Mapping) -> float | None:
+    """The share of a stored video's sampled frames that repeat the one before (as the run that
+    extracted it computed it), None where the file does not say."""
+    repeated, n, fps = attrs.get("repeated_frames"), attrs.get("n_frames"), attrs.get("fps")
+    if not repeated or not n:
+        return None
+    rate = attrs.get("sampled_fps")
+    sampled = float(n) * (min(1.0, float(rate) / float(fps)) if rate and fps and float(fps) > 0 else 1.0)
+    return round(min(1.0, float(repeated) / max(sampled, 1.0)), 4)
 
 
 def _key_problem(key: str) -> str | None:

@@ -252,6 +252,9 @@ def test_a_rerun_keeps_what_was_said_of_each_video_and_of_the_others(tmp_path):
     again = run(videos, out)
     assert manifest(out)["short.mp4"]["warning"] == warned and manifest(out)["short.mp4"]["resumed"]
     assert "short.mp4: no full clip" in again.report()
+    (out / "manifest.json").unlink()  # a kill before the manifest's save: the file says it all the same
+    run(videos, out)
+    assert manifest(out)["short.mp4"]["warning"] == warned
     run(videos / "a.mp4", out)
     assert manifest(out)["broken.mp4"]["status"] == "failed" and manifest(out)["a.mp4"]["status"] == "done"
     # a temporary of the manifest that a kill mid-save left is deleted by the next run (it stayed)
