@@ -74,7 +74,6 @@ def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     from videoad.cameras import match, pictures_of, saved_cameras
     from videoad.video import MODELS_INDEX
     from videoad.video.index import read_index
-
     from videoad.video.levels import route_groups, saved_levels
 
     index_path, index = read_index(model_dir)
