@@ -60,6 +60,7 @@ def configured_baselines(baselines: Mapping | None, bench: str, where: str = "co
     `{detector: pca, n_components: 4}`).
     """
     from videoad.detector import registry
+    from videoad.detector.registry import check_arguments
 
     out = []
     for row, entry in (baselines or {}).items():
@@ -87,21 +88,11 @@ def configured_baselines(baselines: Mapping | None, bench: str, where: str = "co
     return out
 
 
-def check_arguments(detector: str, params: Mapping | None, where: str, what: str) -> None:
-    """Constructor arguments a config gives a registered detector, checked when the config is read:
-    a misspelt one is an error naming the file and the entry, before any work (it failed part-way
-    through a run, naming neither)."""
-    from videoad.detector import registry
-
-    valid = registry.detector_class(detector)._get_param_names()
-    bad = sorted(set(params or {}) - set(valid))
-    if bad:
-        raise ValueError(f"{where}: {what}: unknown argument(s) {bad} of detector {detector!r}; it takes {valid}")
-
-
 def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
     """Every detector's arguments in a bench config (`duad`, `variants`, `baselines`, and their
     `quick` overrides; the images' Table 8 modes) checked against the detector they are for."""
+    from videoad.detector.registry import check_arguments
+
     rows = {row: name for row, name, _ in configured_baselines(cfg.get("baselines"), bench, where=where)}
     for section in (cfg, cfg.get("quick") or {}):
         prefix = "quick: " if section is not cfg else ""

@@ -140,6 +140,16 @@ def detector_class(name: str) -> type:
     return get(name).load()
 
 
+def check_arguments(name: str, params: Mapping | None, where: str, what: str) -> None:
+    """Constructor arguments a config gives a registered detector, checked when the config is read
+    (`make` checks them again when it builds one): a misspelt one is an error naming the file
+    (`where`) and the entry (`what`), before any work."""
+    valid = detector_class(name)._get_param_names()
+    bad = sorted(set(params or {}) - set(valid))
+    if bad:
+        raise ValueError(f"{where}: {what}: unknown argument(s) {bad} of detector {name!r}; it takes {valid}")
+
+
 def make(name: str, params: Mapping | None = None, seed: int | None = None):
     """A detector by registry name with its constructor `params` (random_state = seed when the
     class takes one); an argument the class does not take is an error that lists what it takes."""

@@ -162,9 +162,7 @@ def load_config(path, **overrides) -> DetectConfig:
 
             name = data.get("detector", "duad")
             if name in registry.names():  # an unknown name is DetectConfig.check's to say
-                from videoad.bench.common import check_arguments
-
-                check_arguments(name, data["params"], str(p), "detector: params")
+                registry.check_arguments(name, data["params"], str(p), "detector: params")
         unknown = sorted(set(data) - set(DetectConfig.__dataclass_fields__))
         if unknown:
             raise ValueError(f"{p}: unknown setting(s) {unknown}; known: {sorted(DetectConfig.__dataclass_fields__)}")
