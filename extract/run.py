@@ -40,7 +40,7 @@ from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing
 from .store import (SUFFIX, OutputError, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
-                    temp_prefix, write_video)
+                    write_video)
 from .video_stream import main_video_stream
 from .workers import DecodeWorker, Task
 
@@ -281,8 +281,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
 
     try:
         output.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(output, sorted(chosen))
-        remove_stale_temporaries(output / manifest_name(options.shard))  # a kill mid-save left one
+        _remove_stale_temporaries(output, sorted(chosen), manifest_name(options.shard))
     except OSError as exc:
         raise output_error(output, exc) from None
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
@@ -401,20 +400,9 @@ def _key_problem(key: str) -> str | None:
     return None
 
 
-def _remove_stale_temporaries(output: Path, keys: list[str]) -> None:
-    """Delete half-written files a killed run left for the videos this run owns."""
-    owned: dict[Path, set[str]] = {}
-    for key in keys:
-        final = key_path(output, key)
-        owned.setdefault(final.parent, set()).add(temp_prefix(final))
-    for folder, prefixes in owned.items():
-        if not folder.is_dir():
-            continue
-        for entry in os.scandir(folder):
-            # ".<name>.h5.<pid>-<id>.tmp" -> ".<name>.h5."
-            if entry.name.endswith(".tmp") and entry.name.rsplit(".", 2)[0] + "." in prefixes:
-                log.info("removing %s, left by an interrupted run", entry.path)
-                Path(entry.path).unlink(missing_ok=True)
+def _remove_stale_temporaries(output: Path, keys: list[str], manifest: str | None = None) -> None:
+    """Delete half-written files a killed run left for the videos this run owns (and its manifest)."""
+    remove_stale_temporaries([key_path(output, key) for key in keys] + ([output / manifest] if manifest else []))
 
 
 def _exit_reason(code: int | None) -> str:

@@ -27,6 +27,7 @@ import errno
 import hashlib
 import io
 import json
+import logging
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ import h5py
 import numpy as np
 
 from . import __version__
+
+log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
 #: schema versions this reader understands (1: no cells)
@@ -201,14 +204,20 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
     return final
 
 
-def remove_stale_temporaries(final: Path) -> None:
-    """Delete the temporaries `write_atomic` leaves beside `final` when a kill lands mid-write (a
-    run that owns `final` calls it before writing: no other process writes it then)."""
-    prefix = temp_prefix(Path(final))
-    folder = Path(final).parent
-    if folder.is_dir():
+def remove_stale_temporaries(finals) -> None:
+    """Delete the temporaries `write_atomic` left beside each of the files `finals` when a kill
+    landed mid-write (a run that owns those files calls it before writing them: no other process
+    writes them then). One listing per folder."""
+    owned: dict[Path, set[str]] = {}
+    for final in finals:
+        owned.setdefault(Path(final).parent, set()).add(temp_prefix(Path(final)))
+    for folder, prefixes in owned.items():
+        if not folder.is_dir():
+            continue
         for entry in os.scandir(folder):
-            if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+            # ".<name>.<pid>-<id>.tmp" -> ".<name>."
+            if entry.name.endswith(".tmp") and entry.name.rsplit(".", 2)[0] + "." in prefixes:
+                log.info("removing %s, left by an interrupted run", entry.path)
                 Path(entry.path).unlink(missing_ok=True)
 
 

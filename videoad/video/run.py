@@ -405,7 +405,7 @@ def _prefixes(model_dir: Path | None, groups) -> dict[str, str | None]:
     staging = model_dir / STAGING
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    remove_stale_temporaries(model_dir / MODELS_INDEX)  # a kill mid-write of the index left one
+    remove_stale_temporaries([model_dir / MODELS_INDEX])  # a kill mid-write of the index left one
     stems = file_stems(groups, empty="group")
     return {g: str(staging / stems[g]) for g in stems}
 
