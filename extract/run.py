@@ -272,12 +272,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         _shard_keys(everything, *options.shard))
     sources = [s for s in listing.sources if s.key in chosen]
     listing_errors = {k: v for k, v in listing.errors.items() if k in chosen}
-    for s in sources:  # a name no feature file can take fails that video alone, before any work
-        why = _key_problem(s.key)
-        if why:
-            listing_errors[s.key] = why
-    sources = [s for s in sources if s.key not in listing_errors]
-    chosen -= {k for k in listing_errors if _key_problem(k)}
+    # a name no feature file can take fails that video alone, before any work
+    unnamable = {k: why for k in chosen if (why := _key_problem(k))}
+    for k, why in unnamable.items():
+        listing_errors.setdefault(k, why)  # a listing error (a broken link) keeps its own reason
+    sources = [s for s in sources if s.key not in unnamable]
+    chosen -= set(unnamable)
 
     try:
         output.mkdir(parents=True, exist_ok=True)
