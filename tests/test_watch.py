@@ -392,6 +392,73 @@ def test_a_folder_is_watched_for_new_files(cam, tmp_path):
     assert result["s"].sources[0].ended == "stopped"
 
 
+def test_a_restarted_watch_leaves_the_files_it_finished(cam, tmp_path):
+    """A folder watched again into the same OUT (after a kill, a reboot) scores only what it had not
+    finished: OUT/watched.jsonl lists each file scored to its end or found unreadable, with its size
+    and time; a file changed since, a new file, or a line a kill cut short is scored again."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(cam["video"], inbox / "0800.avi")
+    (inbox / "broken.avi").write_bytes(b"not a video at all" * 100)
+    out = tmp_path / "out"
+
+    def watch_once():
+        res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]),
+                                       "-o", str(out)])
+        assert "Traceback" not in res.output, res.output
+        return res, _records(out)
+
+    res, first = watch_once()
+    assert res.exit_code == 0, res.output
+    assert [r["video"] for r in _of(first, "video")] == ["0800.avi"] and len(_of(first, "failed")) == 1
+    n_closes = len(_of(first, "close"))
+    assert n_closes >= 1
+    lines = (out / live.WATCHED_FILE).read_text().splitlines()
+    assert sorted((json.loads(x)["file"], json.loads(x)["outcome"]) for x in lines) == [
+        ("0800.avi", "scored"), ("broken.avi", "failed")]
+
+    res, second = watch_once()  # nothing new: nothing scored, no event or failure repeated
+    assert res.exit_code == 0 and "2 file(s) watched before, not scored again" in res.output, res.output
+    added = second[len(first):]
+    assert [r["type"] for r in added] == ["watch", "stop"], added
+
+    os.utime(inbox / "0800.avi", ns=(time.time_ns(), time.time_ns() + 5_000_000_000))  # changed since
+    shutil.copyfile(cam["video"], inbox / "0815.avi")
+    res, third = watch_once()
+    added = third[len(second):]
+    assert sorted(r["video"] for r in _of(added, "video")) == ["0800.avi", "0815.avi"]
+    assert not _of(added, "failed") and "1 file(s) watched before" in res.output
+    assert all(_overlaps(r, cam["truth"]) for r in _of(added, "close"))
+
+    # a line a kill cut short is passed over: that file is scored again, nothing else
+    lines = (out / live.WATCHED_FILE).read_text().splitlines()
+    kept = [x for x in lines if json.loads(x)["file"] != "0815.avi"]
+    cut = [x for x in lines if json.loads(x)["file"] == "0815.avi"][-1][:25]
+    (out / live.WATCHED_FILE).write_text("\n".join(kept + [cut]) + "\n")
+    res, fourth = watch_once()
+    assert [r["video"] for r in _of(fourth[len(third):], "video")] == ["0815.avi"], res.output
+
+
+def test_a_file_stopped_partway_is_not_listed_as_watched(cam, tmp_path):
+    """Stopped mid-file (Ctrl-C, a service stop), the file stays off watched.jsonl: the next run scores it."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(cam["video"], inbox / "0800.avi")
+    out, stop = tmp_path / "out", threading.Event()
+    source = live.FolderSource(inbox, poll_s=0.2, once=True, realtime=True)  # 24 s at its own rate
+    thread = threading.Thread(target=lambda: live.watch([source], live.WatchModel.load(cam["models"]), out,
+                                                        live.WatchOptions(), stop=stop))
+    thread.start()
+    deadline = time.time() + 60
+    while time.time() < deadline and not _of(_records(out) if (out / live.EVENTS_FILE).exists() else [], "video"):
+        time.sleep(0.1)
+    time.sleep(1.0)
+    stop.set()
+    thread.join(timeout=60)
+    assert _of(_records(out), "video") and _of(_records(out), "stop")
+    assert (out / live.WATCHED_FILE).read_text() == ""
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)

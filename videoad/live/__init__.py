@@ -38,13 +38,13 @@ from pathlib import Path
 from typing import Callable
 
 from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rate_mismatch, frame_shape_mismatch
-from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, Hooks, Recorder,
-                                  SourceStats, WatchOptions, WatchSummary, _iso)
+from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, WATCHED_FILE, Hooks,
+                                  Recorder, SourceStats, WatchOptions, WatchSummary, _iso)
 from videoad.live.scorer import _reader, _Scorer
 from videoad.live.sources import Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source
 from videoad.names import file_stems
 
-__all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "Feed", "FileSource", "FolderSource",
+__all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "WATCHED_FILE", "Feed", "FileSource", "FolderSource",
            "FramesSource", "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
            "WatchOptions", "WatchSummary", "build_backbone", "frame_rate_mismatch", "frame_shape_mismatch",
            "make_source", "watch"]
@@ -69,6 +69,9 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     if missing:
         raise WatchError(f"no model given for {', '.join(missing)}")
     recorder = Recorder(Path(out), options)
+    for src in sources:  # a folder's files an earlier watch into this OUT finished are not scored again
+        if isinstance(src, FolderSource):
+            src.seen = recorder.watched_before(src.folder_key)
     score_lock = threading.Lock()
     start = {"type": "watch", "at": _iso(time.time()), "sources": [s.name for s in sources],
              "smooth": options.smooth, "events": asdict(options.events), "pid": os.getpid()}
@@ -111,6 +114,8 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
         for s in scorers:
             s.done.wait(30)
     stop_all()
+    for s in scorers:
+        s.stats.watched_before = getattr(s.source, "watched_before", 0)
     if on_progress is not None:
         on_progress([s.stats for s in scorers])
     recorder.record({"type": "stop", "at": _iso(time.time()), "interrupted": interrupted,

@@ -23,6 +23,9 @@ CLIPS_FILE = "clips.csv"
 IMAGES = "events"
 #: every closed event, one row each as it closes, for a spreadsheet (events.jsonl has every record)
 EVENTS_CSV = "events.csv"
+#: a folder's files scored to the end (or found unreadable), one JSON line each: a restarted watch
+#: into the same OUT does not score them again (delete the file to score them again)
+WATCHED_FILE = "watched.jsonl"
 EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                       "peak_score", "peak_s", "mean_score", "threshold", "where", "cell_names", "start_clock",
                       "end_clock", "peak_clock", "start_at", "end_at", "closed_by", "image")
@@ -66,6 +69,7 @@ class SourceStats:
     gaps: int = 0
     scene_cuts: int = 0  # frames where the view changed at once (`scene_cut` records)
     failed: int = 0  # files that could not be read
+    watched_before: int = 0  # a folder's files this OUT's watched.jsonl lists (scored by an earlier run), left alone
     unknown_camera: int = 0  # a folder's files that show none of per-camera models' cameras (`skipped` records)
     unknown_views: int = 0  # views none of the models' history shows (`view` records)
     camera_switches: int = 0  # a source's view switched to another per-camera model's camera (`camera` records)
@@ -100,6 +104,7 @@ class WatchSummary:
                          + (f", {s.unknown_views} view(s) the history never showed" if s.unknown_views else "")
                          + (f", {s.camera_switches} switch(es) to another camera's model" if s.camera_switches else "")
                          + (f", {s.failed} file(s) unreadable" if s.failed else "")
+                         + (f", {s.watched_before} file(s) watched before, not scored again" if s.watched_before else "")
                          + (f", {s.unknown_camera} file(s) of no known camera, not scored" if s.unknown_camera else "")
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
                          + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
@@ -209,6 +214,22 @@ class Recorder:
             self._closed_rows.writerow(EVENTS_CSV_COLUMNS)
             self._closed.flush()
         self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue)
+        self._watched_before = _read_watched(self.out / WATCHED_FILE)
+        self._watched = open(self.out / WATCHED_FILE, "a", encoding="utf-8")
+
+    def watched_before(self, folder: str) -> set[tuple[str, int, int]]:
+        """(name, size, mtime_ns) of `folder`'s files that an earlier watch into this OUT finished."""
+        return set(self._watched_before.get(folder, ()))
+
+    def watched(self, key: tuple[str, str, int, int], outcome: str) -> None:
+        """A folder's file is done (`key`: folder, name, size, mtime_ns; `outcome`: scored or failed):
+        appended once its events are recorded, so that a kill before it leaves the file to score again."""
+        folder, name, size, mtime_ns = key
+        line = json.dumps({"folder": folder, "file": name, "size": size, "mtime_ns": mtime_ns, "outcome": outcome,
+                           "at": _iso(time.time())}, ensure_ascii=False)
+        with self._lock:
+            self._watched.write(line + "\n")
+            self._watched.flush()
 
     def record(self, rec: dict, hook: bool = False) -> None:
         line = json.dumps(rec, ensure_ascii=False)
@@ -234,8 +255,27 @@ class Recorder:
         with self._lock:
             self._events.close()
             self._closed.close()
+            self._watched.close()
             if self._clips is not None:
                 self._clips.close()
+
+
+def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int]]]:
+    """watched.jsonl by folder; a line a kill cut short (or any unreadable one) is passed over, so
+    its file is scored again rather than lost."""
+    out: dict[str, set] = {}
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return out
+    for n, line in enumerate(text.splitlines(), 1):
+        try:
+            r = json.loads(line)
+            out.setdefault(str(r["folder"]), set()).add((str(r["file"]), int(r["size"]), int(r["mtime_ns"])))
+        except (ValueError, KeyError, TypeError):
+            if line.strip():
+                log.warning("%s, line %d: not a watched-file record; passed over", path, n)
+    return out
 
 
 def _csv(text: str) -> str:

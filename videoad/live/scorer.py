@@ -233,6 +233,7 @@ class _Scorer:
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
         self._ending = None
+        self._read_whole = False  # the current file was read to its end (a folder's: OUT/watched.jsonl)
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
         self.done = threading.Event()
         if self.cameras is None:
@@ -283,6 +284,8 @@ class _Scorer:
                     self.stats.failed += 1
                     self.recorder.record({"type": "failed", "source": self.source.name, "video": msg[1],
                                           "reason": msg[2], "at": _iso(time.time())}, hook=True)
+                    if self.feed is not None and self.feed.key is not None:  # its events closed at session_end
+                        self.recorder.watched(self.feed.key, "failed")
                     if isinstance(self.source, FileSource):
                         self.stats.lost = msg[2]
                 elif kind == "lost":
@@ -313,6 +316,7 @@ class _Scorer:
 
     def _begin_video(self, feed: Feed) -> None:
         self._finish("end of video")
+        self._read_whole = False
         self.stats.live = feed.live
         if self.tracker is not None:
             self.numbered = self.tracker.n_events
@@ -410,6 +414,7 @@ class _Scorer:
     def _session_end(self, why: str, n: int) -> None:
         if self.stop.is_set() or self.feed is None:
             return
+        self._read_whole = not self.feed.reconnect and why == "end of stream"
         if self.feed.reconnect or why != "end of stream":
             # a gap cannot be merged across, nor a file read past where it broke: what was open ends here
             self._close_open("end of stream" if why == "end of stream" else "stream lost")
@@ -427,6 +432,9 @@ class _Scorer:
         self._score_pending()
         self._close_open(why)
         self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
+        if self._read_whole and self.feed is not None and self.feed.key is not None:
+            self.recorder.watched(self.feed.key, "scored")  # after its events: a kill before leaves it to redo
+        self._read_whole = False
 
     def _close_open(self, why: str) -> None:
         if self.smoother is not None:  # the clips the smoothing still held: the video (or session) ends

@@ -26,6 +26,7 @@ class Feed:
     live: bool = False  # frames come in real time: lag is measured, stale clips dropped
     reconnect: bool = False  # reopen when it ends or fails
     realtime: bool = False  # pace the frames at the stream's rate (a file played as a camera)
+    key: tuple | None = None  # a folder's file: (folder, name, size, mtime_ns), for OUT/watched.jsonl
 
 
 class Source:
@@ -66,11 +67,19 @@ class StreamSource(Source):
 class FolderSource(Source):
     """A folder that new video files arrive in: each file is watched once, in arrival order,
     when its size and modification time have held still for one poll (a file still being
-    written is left for the next poll). `once`: the files there now, then stop."""
+    written is left for the next poll). `once`: the files there now, then stop. `seen`: (name,
+    size, mtime_ns) of files an earlier watch finished (OUT/watched.jsonl), left alone unless changed."""
 
     def __init__(self, folder, poll_s: float = 2.0, once: bool = False, realtime: bool = False):
         self.folder, self.poll_s, self.once, self.realtime = Path(folder), float(poll_s), bool(once), bool(realtime)
         self.name = self.folder.name or str(self.folder)
+        self.seen: set[tuple[str, int, int]] = set()
+        self.watched_before = 0  # files passed over for `seen`
+
+    @property
+    def folder_key(self) -> str:
+        """The folder as watched.jsonl names it (absolute: two folders of one name stay apart)."""
+        return str(self.folder.resolve())
 
     def _listing(self) -> dict[Path, tuple[int, int]]:
         from extract.sources import VIDEO_EXTENSIONS
@@ -104,8 +113,12 @@ class FolderSource(Source):
             ready = [p for p, st in now.items() if p not in done and (self.once and first or last.get(p) == st)]
             for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
                 done.add(path)
+                if (path.name, *now[path]) in self.seen:
+                    self.watched_before += 1
+                    log.info("%s: watched before (the output's watched.jsonl), not scored again", path)
+                    continue
                 yield Feed(path.name, (lambda p=path: open_video(p, decoders)), live=self.realtime,
-                           realtime=self.realtime)
+                           realtime=self.realtime, key=(self.folder_key, path.name, *now[path]))
                 if stop.is_set():
                     return
             if self.once:
