@@ -426,8 +426,35 @@ def test_the_mirror_and_lower_lines_read_their_spread_below_their_centre():
     assert lower == pytest.approx(centre + 6 * 1.4826 * np.median(centre - heavy[heavy <= centre]))
     cfg = video.DetectConfig(alarm="mirror", alarm_level=4.0).check()
     assert cfg.alarm == "mirror"
-    with pytest.raises(ValueError, match="alarm_level must be > 0 for alarm mirror"):
+    with pytest.raises(ValueError, match="alarm_level must be a finite number > 0 for alarm mirror"):
         replace(cfg, alarm_level=0.0).check()
+    with pytest.raises(ValueError, match="alarm_level must be a finite number > 0"):  # an infinite line never alarms
+        replace(cfg, alarm_level=float("inf")).check()
+
+
+def test_scores_that_are_not_finite_stay_out_of_the_alarm_line_and_run_json_stays_json(tmp_path):
+    """One inf clip score made the spread inf (a line no clip crosses) or, with most clips alike,
+    NaN; and run.json carried `Infinity`/`NaN`, which JSON readers other than Python's refuse."""
+    import json
+
+    from videoad.group_model import alarm_line
+    from videoad.scores import ScoreSet, VideoScores
+
+    scores = np.array([0.1, 0.2, 0.3, 0.25, 0.15])
+    for rule in ("mad", "mirror", "lower"):
+        line = alarm_line(np.r_[scores, np.inf, np.nan], rule, 3)
+        assert line == pytest.approx(alarm_line(scores, rule, 3)) and np.isfinite(line)
+    assert np.isfinite(alarm_line(np.array([0.1, 0.1, 0.1, 0.2, np.inf]), "mad", 3))
+    with pytest.raises(ValueError, match="no finite clip score"):
+        alarm_line(np.array([np.nan, np.inf]), "mad", 3)
+    starts = np.arange(3) * 16
+    v = VideoScores("a.mp4", np.array([0.1, 0.5, 0.2]), np.stack([starts, starts + 15], 1), 48, 10.0,
+                    "", "all", "", float("inf"))
+    write_scores(tmp_path / "s", ScoreSet([v], {"protocol": "transductive", "note": {"x": float("nan")}}))
+    text = (tmp_path / "s" / "run.json").read_text()
+    meta = json.loads(text, parse_constant=lambda c: pytest.fail(f"run.json holds {c}"))
+    assert meta["videos"][0]["threshold"] is None and meta["note"] == {"x": None}
+    assert read_scores(tmp_path / "s").videos[0].threshold is None
 
 
 def test_selected_clips_are_those_whose_scoring_cells_the_selection_holds():

@@ -194,9 +194,13 @@ def alarm_line(clip_scores: np.ndarray, rule: str, level: float) -> float:
     `LOWER_CENTRE` quantile instead of the median, so that up to 70% of the clips may be
     anomalous (real footage fitted on itself often has a third or more) before they reach the
     centre or its spread. "quantile": the `level` quantile, which flags a fixed share of the clips
-    whatever they hold.
+    whatever they hold. Scores that are not finite are left out of the line (one inf would make
+    the spread inf or NaN and silence every alarm).
     """
-    s = np.asarray(clip_scores, dtype=np.float64)
+    s = np.asarray(clip_scores, dtype=np.float64).ravel()
+    s = s[np.isfinite(s)]
+    if not s.size:
+        raise ValueError("no finite clip score to set the alarm line from")
     if rule == "quantile":
         return float(np.quantile(s, level))
     if rule not in ("mad", "mirror", "lower"):

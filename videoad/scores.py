@@ -158,7 +158,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
         _write_cells(out / CELLS_FILE, with_cells, grid)
     else:
         (out / CELLS_FILE).unlink(missing_ok=True)  # a rewrite without cells must not keep stale ones
-    write_atomic(out / "run.json", (json.dumps(meta, indent=2, default=_json_default) + "\n").encode())
+    write_atomic(out / "run.json", (json.dumps(_finite(meta), indent=2, default=_json_default, allow_nan=False)
+                                     + "\n").encode())
     return out
 
 
@@ -187,6 +188,18 @@ def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
             return grid, {str(ds.attrs["video"]): np.asarray(ds[()], dtype=np.float64) for ds in f.values()}
     except (OSError, KeyError) as exc:
         raise ScoresError(f"{path}: not a readable cell-scores file ({exc})") from None
+
+
+def _finite(value):
+    """`value` with every float that is not finite as None: run.json stays JSON that any reader
+    takes (Python's own would write Infinity and NaN, which JavaScript and jq refuse)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _json_default(value):

@@ -3,6 +3,8 @@
 packaged `videoad/defaults/detect.yaml` (configs/video.yaml is a copy a test keeps equal)."""
 from __future__ import annotations
 
+import math
+
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -222,8 +224,8 @@ def _check_alarm(where: str, key: str, rule: str, level) -> None:
         raise ValueError(f"{where}: {key} must be one of {ALARMS}, got {rule!r}")
     if rule == "quantile" and not 0.0 < float(level) < 1.0:
         raise ValueError(f"{where}: {key}_level must be in (0, 1) for {key} quantile, got {level!r}")
-    if rule in ("mad", "mirror", "lower") and not float(level) > 0:
-        raise ValueError(f"{where}: {key}_level must be > 0 for {key} {rule}, got {level!r}")
+    if rule in ("mad", "mirror", "lower") and not 0 < float(level) < math.inf:
+        raise ValueError(f"{where}: {key}_level must be a finite number > 0 for {key} {rule}, got {level!r}")
 
 
 def detector_params(cfg: DetectConfig, kind: str, history: bool = False) -> dict:
