@@ -97,6 +97,31 @@ def test_stops_at_the_cap_when_it_does_not_settle():
     assert det.n_epochs_ == det.n_reselections_ * SMALL["r"]
 
 
+def test_a_reselection_too_small_to_train_on_keeps_the_selection_but_does_not_settle(monkeypatch):
+    """When a reselection keeps fewer rows than the floor, the previous selection is kept; that is no
+    decision, so it must not read as "converged" (which skips the restart a fit that never settles
+    gets); `history_` marks the step."""
+    import videoad.detector.duad as duad_module
+
+    X, _ = inliers_with_outliers()
+    calls = []
+
+    def starved(result, p, rule):  # the initial selection as usual, every reselection nearly empty
+        mask = select_normal(result, p, rule)
+        calls.append(rule)
+        if len(calls) > 1:
+            mask = np.zeros_like(mask)
+            mask[:1] = True
+        return mask
+
+    monkeypatch.setattr(duad_module, "select_normal", starved)
+    det = DUAD(**{**SMALL, "max_reselections": 3, "tol": 0.02}, random_state=0).fit(X)
+    assert len(calls) >= 4, calls
+    assert det.stop_reason_ == "max_reselections" and det.n_reselections_ == 3
+    assert all(h.get("kept_previous") for h in det.history_[1:]) and "kept_previous" not in det.history_[0]
+    assert det.history_[-1]["selected"] == det.history_[0]["selected"]
+
+
 def test_too_few_rows_are_refused_before_and_after_the_fit_cap():
     """Fewer rows than clusters are refused; so is a `max_fit_rows` that leaves fewer (it fitted on
     a selection that could not start and called the fit converged)."""

@@ -138,7 +138,8 @@ class DUAD(TorchDetector):
         another seed (the fit's seed + 1000 k), at most this many more times; the first fit that
         converged is kept. Label-free: on KDDCUP99 the poor fits were ones whose selection never
         settled (benchmarks/results/kdd_restarts.md). `restarts_` lists every attempt. 0 (the
-        default): one fit, as the paper.
+        default): one fit, as the paper. A reselection too small to train on keeps the previous
+        selection (`history_[step]["kept_previous"]`) and does not count as settling.
     restart_keep : what `restarts` keeps when no attempt converged. "mean" (default): every
         attempt, the score being the mean of their scores (`members_`; `selection_` and
         `history_` are those of the attempt with the smallest last change); among unsettled
@@ -456,10 +457,13 @@ class DUAD(TorchDetector):
             else:
                 result = self._reselection_mixture()(z, self.seed_ + step)
                 new = self._select(result, float(self.p), n, fallback=selected, rule=self.reselection)
+            kept_previous = new is selected  # the reselection was too small to train on: nothing was decided
             guard = None
             if self.guard:
                 new, guard = self._guard(new, selected, angle, None if result is None else result.labels)
             self.history_.append(self._history_entry(step, epochs, new, selected, result, time.perf_counter() - t0))
+            if kept_previous:
+                self.history_[-1]["kept_previous"] = True
             if guard is not None:
                 if "mask" in guard:  # kept beside the entry's own mask (arrays are not saved)
                     self.history_[-1]["rejected_mask"] = guard.pop("mask")
@@ -469,7 +473,7 @@ class DUAD(TorchDetector):
             selected = new
             if self.verbose:
                 log.info("reselection %d: %d selected, %d changed", step, selected.sum(), changed)
-            if changed <= float(self.tol) * n:
+            if changed <= float(self.tol) * n and not kept_previous:  # a kept selection has not settled
                 self.stop_reason_ = "converged"
                 break
         t0 = time.perf_counter()
