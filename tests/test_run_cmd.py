@@ -191,6 +191,10 @@ def test_run_per_camera_fits_each_camera_of_a_mixed_history(tmp_path):
     printed = CliRunner().invoke(cli, ["run", "--print-config"]).output
     assert "mode: pooled" in printed and "# mode: per-camera instead where the footage" in printed
     assert yaml.safe_load(printed)["mode"] == "pooled"  # still a config file --config reads
+    # --pooled is no config setting (a config's pooled lets the cameras decide): the printout says to give it again
+    printed = CliRunner().invoke(cli, ["run", "--print-config", "--pooled"]).output
+    assert "# --pooled: give it again beside --config FILE" in printed and "# mode: per-camera instead" not in printed
+    assert yaml.safe_load(printed)["mode"] == "pooled"
     # with no grouping named, the pictures decide: two cameras of two videos each -> per camera
     res = CliRunner().invoke(cli, ["run", str(today), "--fit-on", str(hist), "--config", str(cfg),
                                    "-o", str(tmp_path / "auto"), "--no-clips"], catch_exceptions=False)

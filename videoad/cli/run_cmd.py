@@ -136,6 +136,9 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
         if _cameras_decide(grouping, cfg):
             click.echo("# mode: per-camera instead where the footage (or --fit-on history) shows two or more cameras "
                        "in two or more videos each (--pooled keeps one model)")
+        elif grouping == "pooled":  # a config's pooled lets the cameras decide: the option does not travel in it
+            click.echo("# --pooled: give it again beside --config FILE (a config's mode pooled lets the footage's "
+                       "cameras decide)")
         return
     if not inputs:
         raise click.UsageError("give at least one INPUT (a file, folder or glob)")
