@@ -482,6 +482,37 @@ def test_selected_clips_are_those_whose_scoring_cells_the_selection_holds():
     assert selected_clips([SimpleNamespace()], cells, "top2") is None
 
 
+def test_each_video_keeps_the_frame_region_its_cells_cover(tmp_path, monkeypatch):
+    """A learned backbone's grid covers a part of the frame that depends on the frame's shape: two
+    videos of one group may differ. Each video's scores carry its own region (run.json, read back),
+    and the report's heat maps are drawn over it, not over the group's first video's."""
+    from video_helpers import fake_cell_video
+
+    from videoad import evidence
+    from videoad.events import find_events
+
+    wide = (0.125, 0.0, 0.875, 1.0)
+    fake_cell_video(tmp_path / "s", "cam/a.mp4", 40, anomalous=[(10, 1), (11, 1)], seed=1)
+    fake_cell_video(tmp_path / "s", "cam/b.mp4", 40, anomalous=[(20, 2), (21, 2)], seed=2, region=wide)
+    scores = video.detect(tmp_path / "s", replace(CFG, mode="pooled", min_clips=10))
+    regions = {v.video: v.cell_region for v in scores}
+    assert regions == {"cam/a.mp4": [0.0, 0.0, 1.0, 1.0], "cam/b.mp4": list(wide)}
+    write_scores(tmp_path / "scores", scores)
+    back = read_scores(tmp_path / "scores")
+    assert {v.video: v.cell_region for v in back} == regions
+    events = find_events(back)
+    assert {e.video for e in events.events} == {"cam/a.mp4", "cam/b.mp4"}, events.events
+    drawn = {}
+
+    def one(v, e, footage, why, out, suffix, grid, region, *rest):
+        drawn[v.video] = tuple(region)
+        return evidence.EventMedia(e.event)
+
+    monkeypatch.setattr(evidence, "_one", one)
+    evidence.write_evidence(back, events, tmp_path / "ev", clips=False)
+    assert drawn == {"cam/a.mp4": (0.0, 0.0, 1.0, 1.0), "cam/b.mp4": wide}
+
+
 def test_a_transductive_line_can_be_read_from_the_selection(tmp_path, monkeypatch):
     """`line_from: selection`: the line is the rule over the clips DUAD's own selection holds, so
     anomalies that fill much of the footage cannot lift it; the scores are the same either way, a
@@ -545,7 +576,7 @@ def test_a_history_has_its_own_alarm_rule(tmp_path):
     assert video.detect(train, cfg).groups[0]["alarm"] == ["mad", 4.0]
     with pytest.raises(ValueError, match="history_alarm must be one of"):
         replace(cfg, history_alarm="max").check()
-    with pytest.raises(ValueError, match="history_alarm_level must be > 0 for history_alarm mirror"):
+    with pytest.raises(ValueError, match="history_alarm_level must be a finite number > 0 for history_alarm mirror"):
         replace(cfg, history_alarm_level=-1.0).check()
 
 

@@ -69,7 +69,7 @@ def small_store(root) -> dict[str, dict]:
 
 
 def fake_cell_video(root, key: str, n_clips: int, *, anomalous=(), grid=(2, 2), seed: int = 0,
-                    stride: int = 16, fps: float = 10.0) -> dict:
+                    stride: int = 16, fps: float = 10.0, region=(0.0, 0.0, 1.0, 1.0)) -> dict:
     """A video whose clips carry grid cells: normal cells are alike; `anomalous` lists
     (clip, cell) pairs whose cell points elsewhere. The clip vector is the cells side by side."""
     rng = np.random.default_rng(seed)
@@ -84,7 +84,7 @@ def fake_cell_video(root, key: str, n_clips: int, *, anomalous=(), grid=(2, 2), 
     frames = np.stack([starts, starts + 15], axis=1)
     n_frames = int(frames[-1, 1]) + 1
     attrs = {"n_frames": n_frames, "fps": fps, "clip_len": 16, "stride": stride, "backbone": "fake",
-             "cell_region": [0.0, 0.0, 1.0, 1.0]}
+             "cell_region": list(region)}
     write_video(root, key, cells.reshape(n_clips, -1).astype(np.float32), frames, attrs,
                 cells=cells.astype(np.float32), cell_grid=grid)
     return {"n_frames": n_frames}

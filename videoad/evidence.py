@@ -110,9 +110,10 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         changed = source_changed(v, src) if footage is not None else None
         if changed:
             log.warning("%s: %s", v.video, changed)
+        here = v.cell_region or region  # the part of this video's frame its cells cover
         try:
             for e in evs:
-                media[e.event] = _one(v, e, footage, why, out, suffix, grid, region, events.score_unit,
+                media[e.event] = _one(v, e, footage, why, out, suffix, grid, here, events.score_unit,
                                       pad_s, max_clip_s, clips, burn_heatmap, ignored.get(v.group, []))
                 if changed:
                     m = media[e.event]

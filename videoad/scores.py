@@ -73,6 +73,8 @@ class VideoScores:
     start_time_from: str | None = None  # where that was read: "file name" | "creation_time"
     #: the source as extraction read it: {"size": bytes, "files": count} (a report tells a source changed since)
     source_fingerprint: dict | None = None
+    #: [x0, y0, x1, y1]: the part of the frame this video's cells cover (None: the run's `cell_region`)
+    cell_region: list[float] | None = None
 
     @property
     def peak(self) -> float:
@@ -147,7 +149,8 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          **({} if not v.decode_warnings else {"decode_warnings": v.decode_warnings}),
          **({} if not v.damaged_spans else {"damaged_spans": [[int(a), int(b)] for a, b in v.damaged_spans]}),
          **({} if not v.start_time else {"start_time": v.start_time, "start_time_from": v.start_time_from}),
-         **({} if not v.source_fingerprint else {"source_fingerprint": dict(v.source_fingerprint)})}
+         **({} if not v.source_fingerprint else {"source_fingerprint": dict(v.source_fingerprint)}),
+         **({} if v.cell_region is None else {"cell_region": [float(x) for x in v.cell_region]})}
         for v in scoreset.videos
     ]
     with_cells = [v for v in scoreset.videos if v.cells is not None]
@@ -188,6 +191,16 @@ def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
             return grid, {str(ds.attrs["video"]): np.asarray(ds[()], dtype=np.float64) for ds in f.values()}
     except (OSError, KeyError) as exc:
         raise ScoresError(f"{path}: not a readable cell-scores file ({exc})") from None
+
+
+def _region(value) -> list[float] | None:
+    """A video's cell_region from run.json: [x0, y0, x1, y1] fractions, else None (the run's)."""
+    try:
+        region = [float(x) for x in value]
+    except (TypeError, ValueError):
+        return None
+    ok = len(region) == 4 and 0 <= region[0] < region[2] <= 1 and 0 <= region[1] < region[3] <= 1
+    return region if ok else None
 
 
 def _finite(value):
@@ -267,6 +280,7 @@ def read_scores(path) -> ScoreSet:
             repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
             decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
             start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
+            cell_region=_region(v.get("cell_region")),
             source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
         ))
         if name in cells and cells[name].shape[0] != len(data):

@@ -72,6 +72,14 @@ def _video_meta(v) -> dict:
                                    else None)}
 
 
+def _region_attr(value) -> list[float] | None:
+    """A video's `cell_region` store attribute (JSON text or an array) as [x0, y0, x1, y1], or None."""
+    from extract.store import attr_list
+
+    values = attr_list(value)
+    return [float(x) for x in values] if values is not None and len(values) == 4 else None
+
+
 def _spans_attr(value) -> list[list[int]] | None:
     """[first, last] frame runs from a store attribute (JSON text or an array), or None."""
     from extract.store import attr_list
@@ -207,6 +215,8 @@ def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: 
         n = v.features.shape[0]
         out.append({"video": v.key, "scores": scores[start : start + n], "frames": np.asarray(v.frames, np.int64),
                     "cells": None if cell_scores is None else cell_scores[start : start + n],
+                    # the part of this video's frame its cells cover (a learned backbone's depends on the frame shape)
+                    "cell_region": None if cell_scores is None else _region_attr(v.attrs.get("cell_region")),
                     "threshold": threshold, **_video_meta(v)})
         start += n
     return out
@@ -758,7 +768,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
                 decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
                 start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
-                source_fingerprint=v.get("source_fingerprint"),
+                source_fingerprint=v.get("source_fingerprint"), cell_region=v.get("cell_region"),
             ))
     if not videos:
         by_reason: dict[str, list[str]] = {}  # one line per reason: a bad setting fails every group alike
