@@ -80,6 +80,8 @@ class FrameStream:
     #: PyAV's reader: the frames of damaged packets it filled in (`PyAVFrames.damaged`), the streams
     #: it did not read (`PyAVFrames.other_streams`)
     reader: "PyAVFrames | None" = None
+    #: what the opener found worth a note (a frame folder named by capture times: `sources.numbering_note`)
+    note: str | None = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -686,7 +688,7 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
     """Frames of an image-sequence folder in natural name order, read one at a time."""
     import cv2
 
-    from .sources import image_files, numbering_gaps
+    from .sources import image_files, numbering_gaps, numbering_note
 
     paths = image_files(Path(folder))
     if not paths:
@@ -712,4 +714,5 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
                                   f" the first frame is {shape[1]}x{shape[0]}")
             yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
-    return FrameStream("images", math.nan if fps is None else float(fps), len(paths), frames())
+    return FrameStream("images", math.nan if fps is None else float(fps), len(paths), frames(),
+                       note=numbering_note(paths))

@@ -697,6 +697,8 @@ class _Runner:
                          + ("no pair there, the next pair's motion spread over the gap" if spread else
                             "each makes a pair without motion before one that carries the gap's "
                             "(--backbone-opt repeats=spread divides it over the gap)"))
+        if summary.get("numbering_note"):
+            notes.append(summary["numbering_note"])
         claimed = int(info.get("container_frames", -1))
         warnings = []
         for key in ("streams_note", "damage_note", "size_note"):  # extract.decode: streams, "Damage", "Size"

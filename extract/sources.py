@@ -61,6 +61,23 @@ def image_files(folder: Path) -> list[Path]:
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
 
+#: a numbering that leaves more than this many positions empty per frame present is no frame counter
+#: (capture times in milliseconds, a date and time): its holes are not missing frames
+CLOCK_RATIO = 10
+
+
+def _numbering(frames: list[Path]):
+    """(prefix, digits of the first name, sorted numbers, step, positions) of a numbered frame
+    sequence, or None when the names are not one prefix plus a number."""
+    parts = [_NUMBERED.match(path.stem) for path in frames]
+    if len(frames) < 3 or not all(parts) or len({m.group(1) for m in parts}) != 1:
+        return None
+    numbers = sorted(int(m.group(2)) for m in parts)
+    if len(set(numbers)) != len(numbers):
+        return None
+    step = math.gcd(*(b - a for a, b in zip(numbers, numbers[1:])))
+    return parts[0].group(1), parts[0].group(2), numbers, step, (numbers[-1] - numbers[0]) // step + 1
+
 
 def numbering_gaps(frames: list[Path]) -> list[str]:
     """Names missing from a numbered frame sequence (`019.jpg`, `021.jpg` -> `020.jpg`).
@@ -68,19 +85,33 @@ def numbering_gaps(frames: list[Path]) -> list[str]:
     A frame's position is its index in the folder, so one missing file would shift every later
     frame against ground truth. Checked when every name is one prefix plus a number; the step
     is the greatest common divisor of the numbers' differences (every 5th frame kept: step 5).
+    Names that leave more than `CLOCK_RATIO` positions empty per frame are capture times, not a
+    counter (`numbering_note`), and are not checked (listing their holes could take millions).
     """
-    parts = [_NUMBERED.match(path.stem) for path in frames]
-    if len(frames) < 3 or not all(parts) or len({m.group(1) for m in parts}) != 1:
+    found = _numbering(frames)
+    if found is None:
         return []
-    numbers = sorted(int(m.group(2)) for m in parts)
-    if len(set(numbers)) != len(numbers):
+    prefix, digits, numbers, step, positions = found
+    if positions - len(numbers) > CLOCK_RATIO * len(numbers):
         return []
-    step = math.gcd(*(b - a for a, b in zip(numbers, numbers[1:])))
     present = set(numbers)
     missing = [n for n in range(numbers[0], numbers[-1] + 1, step) if n not in present]
-    prefix, digits = parts[0].group(1), parts[0].group(2)
     width = len(digits) if digits.startswith("0") else 0
     return [f"{prefix}{n:0{width}d}{frames[0].suffix}" for n in missing]
+
+
+def numbering_note(frames: list[Path]) -> str | None:
+    """A line for the extraction's notes when the frames' numbers are capture times rather than a
+    frame counter (no gap check was possible), else None."""
+    found = _numbering(frames)
+    if found is None:
+        return None
+    _, _, numbers, step, positions = found
+    if positions - len(numbers) <= CLOCK_RATIO * len(numbers):
+        return None
+    return (f"the frame names number {numbers[0]}-{numbers[-1]} for {len(numbers)} frames: read as capture "
+            "times, not a frame counter, so missing frames cannot be told; frames are taken in name order, "
+            "one per 1/--image-fps")
 
 
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,

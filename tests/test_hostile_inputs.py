@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from video_helpers import FAST_DUAD, fake_video, small_store, write_labels
 
 from _extract_media import make_frames, make_video
 from extract.decode import DecodeError, open_image_folder
-from extract.sources import find_sources, numbering_gaps
+from extract.sources import find_sources, numbering_gaps, numbering_note
 from extract.store import FeatureStore, StoreReadError
 from extract.weights import WeightsError, load_state_dict
 from videoad import video
@@ -243,6 +244,34 @@ def test_a_gap_in_the_frame_numbering_fails_and_names_the_missing_frames(tmp_pat
 ])
 def test_numbering_gaps(names, missing):
     assert numbering_gaps([Path(n + ".jpg") for n in names]) == [m + ".jpg" for m in missing]
+
+
+def test_frames_named_by_capture_time_are_not_read_as_a_numbering_with_holes(tmp_path):
+    """Frames named by their capture time (milliseconds, 100 ms apart with jitter; or a date and time
+    down to the millisecond) are no frame counter: the gcd of their differences is 1, and the gap
+    rule failed the folder naming thousands of "missing" frames (a date-time name made it list
+    ~10^13 of them). They are read in name order, with a note; a counter's hole still fails."""
+    import cv2
+
+    from _extract_media import synthetic_frame
+
+    rng = np.random.default_rng(0)
+    stamps = 1733400000000 + np.cumsum(rng.integers(95, 106, 40))
+    folder = tmp_path / "cam"
+    folder.mkdir()
+    for i, t in enumerate(stamps):
+        cv2.imwrite(str(folder / f"{t}.jpg"), cv2.cvtColor(synthetic_frame(i), cv2.COLOR_RGB2BGR))
+    paths = sorted(folder.iterdir())
+    assert numbering_gaps(paths) == [] and "read as capture times" in numbering_note(paths)
+    dated = [Path(f"cam_20241201{h:02d}3015{ms:03d}.jpg") for h in (8, 9, 10) for ms in (0, 400, 800)]
+    started = time.perf_counter()
+    assert numbering_gaps(dated) == [] and numbering_note(dated)
+    assert time.perf_counter() - started < 5  # it listed every "missing" number between them before
+    assert numbering_note([Path(f"{i:03d}.jpg") for i in (0, 1, 2, 4)]) is None  # a counter
+    res = invoke("extract", folder, "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 0, res.output
+    entry = json.loads((tmp_path / "out" / "manifest.json").read_text())["videos"]["cam"]
+    assert entry["status"] == "done" and "read as capture times" in entry["note"], entry
 
 
 def test_a_link_to_a_missing_video_is_reported(tmp_path):
