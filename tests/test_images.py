@@ -130,6 +130,41 @@ def test_cifar_image_folders_and_zip(tmp_path):
         load_cifar10(tmp_path / "missing.bin")
 
 
+def test_damaged_image_sets_name_the_file(tmp_path):
+    """A Mac's zip (__MACOSX/, ._name resource forks ending in .png) gave a traceback naming no file;
+    so did one unreadable picture; a cut-short MNIST download gave Click's bare "Aborted!"."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    x, y = _fake_cifar()
+    _write_folders(tmp_path / "ds", x, y, "test")
+    zpath = tmp_path / "mac.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for f in sorted((tmp_path / "ds").rglob("*.png")):
+            rel = f.relative_to(tmp_path / "ds").as_posix()
+            zf.write(f, "set/" + rel)
+            zf.writestr("__MACOSX/set/" + rel.rsplit("/", 1)[0] + "/._" + f.name, b"\x00\x05\x16\x07 resource fork")
+    clean = load_cifar10(tmp_path / "ds", split="test")
+    mac = load_cifar10(zpath, split="test")
+    assert np.array_equal(mac.images, clean.images) and np.array_equal(mac.labels, clean.labels)
+    bad = next((tmp_path / "ds").rglob("*.png"))
+    bad.write_bytes(b"not a picture")
+    with pytest.raises(ValueError, match=rf"{bad.name}: not a readable image"):
+        load_cifar10(tmp_path / "ds", split="test")
+    mn = tmp_path / "mn"
+    mn.mkdir()
+    _write_mnist(mn, "t10k", 50, 0, gz=True)
+    images = mn / "t10k-images-idx3-ubyte.gz"
+    images.write_bytes(images.read_bytes()[:2000])
+    with pytest.raises(ValueError, match="t10k-images-idx3-ubyte.gz: truncated or corrupt gzip"):
+        read_idx(images)
+    res = CliRunner().invoke(cli, ["bench", "images", "--datasets", "mnist", "--tables", "4", "--seeds", "1",
+                                   "--quick", "--data", str(mn), "-o", str(tmp_path / "bi")])
+    assert res.exit_code != 0 and "truncated or corrupt gzip" in res.output and "Aborted" not in res.output
+    assert load_protocol("digits", normal_class=0).info["split"] == "all"  # digits has no split to record
+
+
 def test_cifar_flat_class_folders_are_the_test_split(tmp_path):
     x, y = _fake_cifar(2)
     _write_folders(tmp_path, x, y, None)

@@ -40,6 +40,47 @@ def test_loader_dispatch_and_errors(tmp_path, npz):
         load_kddcup(tmp_path / "missing.npz")
 
 
+def test_damaged_inputs_are_named_errors_not_aborts(tmp_path):
+    """A download cut short made Click print a bare "Aborted!" (gzip's EOFError); a cut .npz, a
+    1-D array, an upper-case suffix, a file of 'normal.' records alone and a non-number gave
+    tracebacks or named no record."""
+    import gzip
+
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    raw = shared("kddcup99", "kddcup.data_10_percent.gz").read_bytes()
+    (tmp_path / "cut.gz").write_bytes(raw[:3000])
+    with pytest.raises(ValueError, match=r"cut.gz: truncated or corrupt gzip"):
+        load_kddcup(tmp_path / "cut.gz")
+    res = CliRunner().invoke(cli, ["bench", "kddcup", "--quick", "--data", str(tmp_path / "cut.gz"),
+                                   "-o", str(tmp_path / "bk")])
+    assert res.exit_code != 0 and "cut.gz: truncated or corrupt gzip" in res.output and "Aborted" not in res.output
+    (tmp_path / "cut.npz").write_bytes(shared("kddcup99", "kdd_cup.npz").read_bytes()[:5000])
+    with pytest.raises(ValueError, match=r"cut.npz: not a readable .npz file"):
+        load_kddcup(tmp_path / "cut.npz")
+    np.savez(tmp_path / "flat.npz", kdd=np.arange(5.0))
+    with pytest.raises(ValueError, match=r"flat.npz: 'kdd' must be a table"):
+        load_kddcup(tmp_path / "flat.npz")
+    np.savez(tmp_path / "upper.npz", kdd=np.c_[np.ones((4, 3)), [0, 1, 0, 1]])
+    (tmp_path / "upper.npz").rename(tmp_path / "UPPER.NPZ")
+    X, y = load_kddcup(tmp_path / "UPPER.NPZ")
+    assert X.shape == (4, 3) and y.tolist() == [0, 1, 0, 1]
+    lines = gzip.decompress(raw).decode().splitlines()[:2000]
+    normal_only = [x for x in lines if x.endswith("normal.")][:20]
+    (tmp_path / "normal.csv").write_text("\n".join(normal_only) + "\n")
+    with pytest.raises(ValueError, match=r"normal.csv: no attack records"):
+        load_kddcup(tmp_path / "normal.csv")
+    fields = lines[5].split(",")
+    fields[4] = "lots"
+    (tmp_path / "word.csv").write_text("\n".join(lines[:5] + [",".join(fields)]) + "\n")
+    with pytest.raises(ValueError, match=r"word.csv: record 6, column 5: 'lots' is not a number"):
+        load_kddcup(tmp_path / "word.csv")
+    with pytest.raises(ValueError, match="no majority-class"):
+        contamination_split(np.ones((10, 2)), np.ones(10, np.int64), 0.2, 0)
+
+
 @pytest.mark.parametrize("c", [0.05, 0.10, 0.20])
 def test_contamination_split(npz, c):
     X, y = npz

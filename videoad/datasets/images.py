@@ -17,6 +17,7 @@ import gzip
 import io
 import pickle
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,10 @@ def read_idx(path) -> np.ndarray:
     path = Path(path)
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # a download cut short: not Click's "Aborted!"
+            raise ValueError(f"{path}: truncated or corrupt gzip file ({exc})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic {raw[:4]!r})")
     ndim = raw[3]
@@ -126,7 +130,9 @@ def _class_order(names) -> tuple:
 
 def _pick_split(entries: list[tuple[tuple[str, ...], object]], split: str, where: str):
     """entries: (path parts, handle). Keep [split/]class/file; strip a leading wrapper folder."""
-    files = [(parts, h) for parts, h in entries if parts[-1].lower().endswith(_IMAGE_SUFFIXES)]
+    # a Mac's zip adds __MACOSX/ and ._name resource forks beside each picture: not images
+    files = [(parts, h) for parts, h in entries if parts[-1].lower().endswith(_IMAGE_SUFFIXES)
+             and not any(part.startswith(".") or part == "__MACOSX" for part in parts)]
     if not files:
         raise ValueError(f"{where} holds no images ({'/'.join(_IMAGE_SUFFIXES)})")
     # drop common leading folders until the level where split or class folders start
@@ -148,17 +154,23 @@ def _pick_split(entries: list[tuple[tuple[str, ...], object]], split: str, where
     return picked, classes
 
 
-def _decode(data: bytes):
-    from PIL import Image
+def _decode(data: bytes, name: str):
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(io.BytesIO(data)) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ValueError(f"{name}: not a readable image ({exc})") from None
 
 
-def _stack(arrays, where: str) -> np.ndarray:
+def _stack(arrays, where: str, names=None) -> np.ndarray:
     shapes = {a.shape for a in arrays}
     if len(shapes) != 1:
-        raise ValueError(f"{where}: images have different sizes {sorted(shapes)[:3]}; resize them first")
+        first = arrays[0].shape
+        odd = next(i for i, a in enumerate(arrays) if a.shape != first)
+        which = f" (e.g. {names[odd]}: {arrays[odd].shape} against {names[0]}: {first})" if names else ""
+        raise ValueError(f"{where}: images have different sizes {sorted(shapes)[:3]}{which}; resize them first")
     return np.stack(arrays)
 
 
@@ -175,17 +187,22 @@ def load_cifar10(path, split: str = "test") -> ImageSet:
     if p.is_dir():
         entries = [(f.relative_to(p).parts, f) for f in p.rglob("*") if f.is_file()]
         picked, classes = _pick_split(entries, split, str(p))
-        imgs = [_decode(f.read_bytes()) for _, f in picked]
+        names = [str(f) for _, f in picked]
+        imgs = [_decode(f.read_bytes(), str(f)) for _, f in picked]
     elif p.is_file() and zipfile.is_zipfile(p):
         with zipfile.ZipFile(p) as zf:
             entries = [(tuple(n.split("/")), n) for n in zf.namelist() if not n.endswith("/")]
             picked, classes = _pick_split(entries, split, str(p))
-            imgs = [_decode(zf.read(n)) for _, n in picked]
+            names = [f"{p}:{n}" for _, n in picked]
+            try:
+                imgs = [_decode(zf.read(n), f"{p}:{n}") for _, n in picked]
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+                raise ValueError(f"{p}: a damaged zip ({exc})") from None
     else:
         raise ValueError(f"{p} is neither a folder (batch files or class folders) nor a zip of class folders")
     index = {c: i for i, c in enumerate(classes)}
     labels = np.array([index[parts[-2]] for parts, _ in picked], dtype=np.int64)
-    return ImageSet(_stack(imgs, str(p)), labels, classes, str(p))
+    return ImageSet(_stack(imgs, str(p), names), labels, classes, str(p))
 
 
 def load_digits_images() -> ImageSet:
@@ -277,5 +294,5 @@ def load_protocol(dataset: str, path=None, split: str = "test", normal_class=Non
             raise ValueError(f"dataset {dataset!r} needs a path")
         images = LOADERS[dataset](path, split=split)
     out = one_class_protocol(images, normal_class, anomaly_ratio, random_state, _PIXEL_MAX[dataset], n_normal)
-    out.info.update(dataset=dataset, split=split)
+    out.info.update(dataset=dataset, split="all" if dataset == "digits" else split)  # digits has no split
     return out

@@ -9,6 +9,8 @@ columns become 0). The result matches the widely used `kdd_cup.npz` (118 feature
 from __future__ import annotations
 
 import gzip
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,15 +32,20 @@ def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     rows = []
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.strip()
-            if not line:
-                continue
-            fields = line.split(",")
-            if len(fields) != N_RAW:
-                raise ValueError(f"{path}:{lineno}: expected {N_RAW} comma-separated fields, got {len(fields)}")
-            rows.append(fields)
+    try:
+        with _open_text(path) as fh:
+            for lineno, line in enumerate(fh, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                fields = line.split(",")
+                if len(fields) != N_RAW:
+                    raise ValueError(f"{path}:{lineno}: expected {N_RAW} comma-separated fields, got {len(fields)}")
+                rows.append(fields)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # a download cut short: not Click's "Aborted!"
+        raise ValueError(f"{path}: truncated or corrupt gzip file ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a text file of KDDCUP99 records ({exc.reason} at byte {exc.start})") from None
     if not rows:
         raise ValueError(f"{path}: no records")
     raw = np.array(rows, dtype=object)
@@ -49,11 +56,16 @@ def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
         cats = np.unique(values)  # sorted
         blocks.append((values[:, None] == cats[None, :]).astype(np.float64))
     numeric_cols = [c for c in range(N_RAW - 1) if c not in SYMBOLIC]
-    try:
-        num = raw[:, numeric_cols].astype(np.float64)
-    except ValueError as exc:
-        raise ValueError(f"{path}: a numeric column holds a non-number ({exc})") from None
+    for col in numeric_cols:
+        try:
+            raw[:, col].astype(np.float64)
+        except ValueError:
+            bad = next(i for i, v in enumerate(raw[:, col]) if not _is_number(v))
+            raise ValueError(f"{path}: record {bad + 1}, column {col + 1}: {raw[bad, col]!r} is not a number") from None
+    num = raw[:, numeric_cols].astype(np.float64)
     ref = num[y == 0]
+    if not ref.size:
+        raise ValueError(f"{path}: no attack records (every record is 'normal.'): the scaling reads their range")
     lo, hi = ref.min(axis=0), ref.max(axis=0)
     span = hi - lo
     scaled = np.where(span > 0, (num - lo) / np.where(span > 0, span, 1.0), 0.0)
@@ -66,16 +78,31 @@ def load_kddcup_npz(path) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    with np.load(path) as data:
-        if "kdd" not in data:
-            raise ValueError(f"{path}: no 'kdd' array (keys: {list(data.keys())})")
-        arr = data["kdd"]
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "kdd" not in data:
+                raise ValueError(f"{path}: no 'kdd' array (keys: {list(data.keys())})")
+            arr = data["kdd"]
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
+        raise ValueError(f"{path}: not a readable .npz file, truncated or corrupt ({exc})") from None
+    if arr.ndim != 2 or arr.shape[1] < 2 or not arr.shape[0]:
+        raise ValueError(f"{path}: 'kdd' must be a table of rows (features, then the label), got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{path}: 'kdd' holds {arr.dtype}, not numbers")
     return arr[:, :-1].astype(np.float64), arr[:, -1].astype(np.int64)
 
 
 def load_kddcup(path) -> tuple[np.ndarray, np.ndarray]:
-    """Either format, chosen by the file name."""
-    return load_kddcup_npz(path) if str(path).endswith(".npz") else load_kddcup_raw(path)
+    """Either format, chosen by the file name (`.npz` in any case: the DAGMM array, else the raw records)."""
+    return load_kddcup_npz(path) if str(path).lower().endswith(".npz") else load_kddcup_raw(path)
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
@@ -109,6 +136,8 @@ def contamination_split(X: np.ndarray, y: np.ndarray, contamination: float, seed
         n_anom = anomalies.size
         n_norm = int(round(n_anom * (1.0 - contamination) / contamination))
         normal = rng.choice(normal, n_norm, replace=False)
+    if not normal.size:
+        raise ValueError("no majority-class (label 0) row in the training half: nothing to train on")
     train = np.concatenate([normal, rng.choice(anomalies, n_anom, replace=False)])
     train = train[rng.permutation(train.size)]
     return Split(X[train], y[train], X[test], y[test], train, test)
