@@ -435,6 +435,25 @@ def test_bad_input_is_a_clear_value_error(bad, message):
         DUAD(**SMALL).fit(bad)
 
 
+def test_a_sparse_matrix_is_named_as_such():
+    """np.asarray of a scipy.sparse matrix is a 0-D object array: the error read "dtype=object"."""
+    from scipy import sparse
+
+    with pytest.raises(ValueError, match=r"X is a sparse matrix.*toarray"):
+        DUAD(**SMALL).fit(sparse.random(50, 4, density=0.5, format="csr", random_state=0))
+
+
+def test_loading_onto_a_device_this_torch_lacks_is_a_named_error(tmp_path, monkeypatch):
+    """DUAD.load(path, device="cuda") on a machine without CUDA ended in torch's AssertionError."""
+    X, _ = inliers_with_outliers()
+    path = tmp_path / "m.pt"
+    DUAD(**SMALL, random_state=0).fit(X).save(path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # a machine without CUDA, whatever this one has
+    with pytest.raises(ValueError, match=r"m.pt: device 'cuda' asked for, but this torch has no usable CUDA"):
+        load_detector(path, device="cuda")
+    assert load_detector(path, device="cpu").device_ == "cpu"
+
+
 @pytest.mark.parametrize("seed, restarts, message", [
     (-1, 0, "random_state must be a whole number from 0 to 4294967295, got -1"),
     (2**32, 0, "random_state must be a whole number from 0 to 4294967295"),
@@ -459,6 +478,9 @@ def test_fewer_rows_than_clusters():
     ({"selection": "nope"}, "selection"), ({"contamination": 0.9}, "contamination"),
     ({"score": "nope"}, "score must be"), ({"score": "knn", "n_neighbors": 0}, "n_neighbors"),
     ({"knn_space": "code"}, "knn_space must be"),
+    ({"hidden_dims": 32}, "hidden_dims must be 'auto' or a list"), ({"hidden_dims": [8, 0]}, "hidden_dims"),
+    ({"hidden_dims": "wide"}, "hidden_dims"), ({"latent_dim": 0}, "latent_dim must be"),
+    ({"latent_dim": 1.5}, "latent_dim must be"),
 ])
 def test_bad_parameters(params, message):
     X, _ = inliers_with_outliers()
@@ -803,3 +825,18 @@ def test_z_angle_log_puts_the_angle_logarithm_into_the_reselection_space():
     assert DUAD().z_angle == "angle"
     with pytest.raises(ValueError, match="z_angle must be"):
         DUAD(**SMALL, z_angle="cos").fit(X)
+
+
+def test_knn_baseline_refuses_no_neighbours_and_says_how_fitted_rows_score():
+    """KNNDist(n_neighbors=0) fitted (every score 0) and then failed in decision_function. A fitted
+    row does not count itself in decision_scores_; passed again it is a new row that does (documented)."""
+    from videoad.baselines.sklearn_baselines import KNNDist
+
+    X, _ = inliers_with_outliers()
+    with pytest.raises(ValueError, match="n_neighbors must be >= 1, got 0"):
+        KNNDist(n_neighbors=0).fit(X)
+    det = KNNDist(n_neighbors=3, contamination=0.1).fit(X)
+    again = det.decision_function(X)
+    assert np.all(again <= det.decision_scores_ + 1e-12) and np.any(again < det.decision_scores_)
+    new = X[:5] + 1e-3
+    assert np.all(det.decision_function(new) > 0)

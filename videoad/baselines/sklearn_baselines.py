@@ -105,7 +105,13 @@ class OCSVM(BaseDetector):
 
 
 class KNNDist(BaseDetector):
-    """Distance to the k-th nearest training row (a training row does not count itself)."""
+    """Distance to the k-th nearest training row.
+
+    A fitted row does not count itself (`decision_scores_`, `labels_`); `decision_function` and
+    `predict` take their rows as new ones, so a fitted row passed again counts itself as its nearest
+    neighbour and scores lower than in `decision_scores_` (as scikit-learn's LocalOutlierFactor
+    with novelty=True): read the fitted rows' scores and labels from `decision_scores_` and `labels_`.
+    """
 
     def __init__(self, n_neighbors: int = 5, contamination: float | None = None):
         self.n_neighbors = n_neighbors
@@ -114,6 +120,8 @@ class KNNDist(BaseDetector):
     def fit(self, X, y=None):
         from sklearn.neighbors import NearestNeighbors
 
+        if isinstance(self.n_neighbors, bool) or int(self.n_neighbors) < 1:
+            raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors!r}")
         X = self._validate_fit_input(X)
         k = min(int(self.n_neighbors), X.shape[0] - 1)
         self.k_ = k

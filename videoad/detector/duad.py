@@ -89,7 +89,9 @@ class DUAD(TorchDetector):
     score : what `decision_function` returns: "angle" (the paper: arccos of the cosine between x and
         its reconstruction, radians), "error" (Euclidean norm of x - x_hat in the scaled input
         space) or "knn" (distance from the row's [code, residual] to the `n_neighbors`-th nearest
-        one among the final selection; a selected training row does not count itself).
+        one among the final selection; a selected training row does not count itself in
+        `decision_scores_` and `labels_`, but `decision_function`/`predict` take rows as new ones, so a
+        fitted row passed again counts itself and scores lower: read fitted rows from those attributes).
     n_neighbors : k of "knn".
     knn_space : where "knn" measures distances: "rep" ([code, residual], the autoencoder's view of a
         row) or "input" (the scaled input itself; the autoencoder then only shapes the selection).
@@ -283,6 +285,14 @@ class DUAD(TorchDetector):
             raise ValueError(f"unselected_share must be in [0, 1), got {self.unselected_share!r}")
         if int(self.n_components) < 1 or int(self.batch_size) < 1 or int(self.max_reselections) < 0:
             raise ValueError("n_components and batch_size must be >= 1, max_reselections >= 0")
+        if (isinstance(self.hidden_dims, str) and self.hidden_dims != "auto") or (
+                not isinstance(self.hidden_dims, str) and (not isinstance(self.hidden_dims, (list, tuple)) or not all(
+                    isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in self.hidden_dims))):
+            raise ValueError(f"hidden_dims must be 'auto' or a list of layer widths >= 1 (e.g. [60, 30]), "
+                             f"got {self.hidden_dims!r}")
+        if self.latent_dim != "auto" and not (isinstance(self.latent_dim, (int, np.integer))
+                                              and not isinstance(self.latent_dim, bool) and self.latent_dim >= 1):
+            raise ValueError(f"latent_dim must be 'auto' or a whole number >= 1, got {self.latent_dim!r}")
 
     def _n_init_clusters(self, n_features: int) -> int:
         params = self.clusterer_params or {}

@@ -82,6 +82,9 @@ def _restore(det, state: dict, path: Path, device: str | None, params: dict | No
         if device.startswith("cuda") and not torch.cuda.is_available():
             log.warning("%s was trained on %s, which is not available here; loading onto the CPU", path, device)
             device = "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"{path}: device {device!r} asked for, but this torch has no usable CUDA "
+                         "(load with device='cpu', or leave device out)")
     det.device_ = device
     det.model_ = det._build_model().to(device)
     det.model_.load_state_dict(state["state_dict"], strict=True)

@@ -10,6 +10,8 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
     Constant columns are allowed (KDDCUP99 has two, C3D fc6 has dead units within a video);
     a matrix in which *every* column is constant carries no information and is rejected.
     """
+    if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse: np.asarray makes a 0-D object array
+        raise ValueError(f"{name} is a sparse matrix; the detectors take dense rows (X.toarray())")
     arr = np.asarray(X)
     if arr.dtype == object:
         raise ValueError(f"{name} must be a numeric array, got dtype=object")
