@@ -211,6 +211,21 @@ def test_a_per_frame_label_file_is_read_as_such_without_naming_its_format(tmp_pa
     assert len(read_annotations(listing)) == 2  # a list of videos stays one
 
 
+def test_a_csv_of_labels_under_another_suffix_is_read_as_csv(tmp_path):
+    """labels.txt holding `video,start,end` rows was read as a list of videos named
+    'Runner/Runner001.avi,102,184' (then "no ground truth for scored video ...")."""
+    text = "video,start,end\nRunner/Runner001.avi,102,184\nNormal/n1.avi,,\n"
+    for name in ("labels.txt", "labels"):
+        (tmp_path / name).write_text(text)
+        assert detect_format(tmp_path / name) == "csv"
+        ann = read_annotations(tmp_path / name)
+        assert ann.find("Runner/Runner001.avi").intervals == ((102, 184),) and len(ann) == 2
+    (tmp_path / "ped2.txt").write_text("video,anomaly_start_frame,anomaly_end_frame\nTest001,61,180\n")
+    assert detect_format(tmp_path / "ped2.txt") == "ped2"
+    (tmp_path / "list.txt").write_text("Abuse/Abuse001_x264.mp4\n")
+    assert detect_format(tmp_path / "list.txt") == "list"
+
+
 def test_one_matcher_groups_per_category_as_evaluation_matches(tmp_path):
     """The category a video is fitted with is the one it is evaluated under (Annotations.find)."""
     from extract.store import FeatureStore, write_video

@@ -71,7 +71,9 @@ def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tm
                                    "--save-model", str(tmp_path / "models"), "-o", str(tmp_path / "scores")],
                              catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    warning = ("warning: group all: the history never shows motion in grid cell(s) (row 2, col 2); "
+    # cells named as events.csv and --ignore-cells name them (0-based row:col): they were 1-based here alone
+    warning = ("warning: group all: the history never shows motion in grid cell(s) 1:1 (row:col from 0 at the "
+               "top left); "
                "40 scored clip(s) of 1 video(s) do")
     assert warning in res.output
     assert "of them where the history never moved (unseen_cells)" in res.output  # the events' summary line

@@ -117,3 +117,13 @@ def test_chromium_plays_the_first_event_from_its_start(demo):
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_a_negative_demo_seed_is_refused_by_the_option():
+    """`videoad demo --seed -1` ended in numpy's "expected non-negative integer" traceback."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    res = CliRunner().invoke(cli, ["demo", "--seed", "-1", "--data", "digits"])
+    assert res.exit_code == 2 and "Invalid value for '--seed'" in res.output and "Traceback" not in res.output

@@ -717,7 +717,7 @@ def test_a_camera_moving_where_its_history_never_did_is_warned_of_once(tmp_path)
     assert summary.sources[0].scored > 0
     warnings = [r for r in _of(_records(out), "warning") if "history never shows moving" in r["warning"]]
     assert len(warnings) == 1, warnings
-    assert "(row 4, col 1)" in warnings[0]["warning"] and warnings[0]["source"] == "cam"
+    assert re.search(r"(?<![\d:])3:0(?![\d:])", warnings[0]["warning"]) and warnings[0]["source"] == "cam"  # 0-based
     events = _of(_records(out), "close")
     # each event names its cells the history never moved in (the vehicle's lane was covered: none)
     assert events and all(e["unseen_cells"] == sorted(set(still) & set(e["cells"])) for e in events)

@@ -174,9 +174,10 @@ def moving_where_still(vids, still: list[int]) -> dict[str, int]:
 
 
 def cell_names(cells: list[int], cols: int) -> str:
-    """Row-major cell indices as "(row r, col c)" (1-based), comma-separated."""
+    """Row-major cell indices as events.csv and `--ignore-cells` name them ("row:col", 0-based from
+    the top left), space-separated, the convention said once after them."""
     cols = max(1, int(cols))
-    return ", ".join(f"(row {i // cols + 1}, col {i % cols + 1})" for i in cells)
+    return " ".join(f"{i // cols}:{i % cols}" for i in cells) + " (row:col from 0 at the top left)"
 
 
 def listed(items: list[str], shown: int = 5) -> str:

@@ -308,8 +308,9 @@ def generate(
 ) -> SynthDataset:
     """Write ``<out_dir>/videos/<Category>/<Category>NNN.avi`` and two annotation files.
 
-    Each video gets its own child seed of `seed`, so one video does not change when others are
-    added or removed from the list before it.
+    Each video gets its own child seed of `seed` by its place in the plan (normal videos first,
+    then the events in order): the same arguments give the same videos, and adding or removing a
+    video changes those after it.
     """
     cfg = cfg or SceneConfig()
     out = Path(out_dir)

@@ -96,7 +96,8 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
               help="synthetic: the whole video pipeline; digits: the detector alone on sklearn's digits.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/demo"),
               show_default=True, help="Where videos, features, scores and the report go.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed of the generated footage (or the digits' split) and of every fit.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 def demo(data: str, workdir: Path, seed: int, workers: int) -> None:
     """Run the pipeline on embedded data and print the frame-level AUROC and where the report is."""

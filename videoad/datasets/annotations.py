@@ -504,10 +504,9 @@ def detect_format(path) -> str:
         return "frames"
     if suffix == ".m":
         return "ucsd"
-    if suffix == ".csv":
-        with open(path, encoding="utf-8-sig") as fh:
-            header = [h.strip() for h in fh.readline().split(",")]
-        return "ped2" if "anomaly_start_frame" in header else "csv"
+    header = _csv_header(path)
+    if suffix == ".csv" or {"video", "start", "end"} <= set(header) or "anomaly_start_frame" in header:
+        return "ped2" if "anomaly_start_frame" in header else "csv"  # a CSV whatever its name (labels.txt)
     if _binary_flags(path):  # one video's per-frame 0/1 labels, in a column or on a line
         return "frames"
     for _, toks in _lines(path):
@@ -515,6 +514,16 @@ def detect_format(path) -> str:
             return "list"
         return "ucf_counts" if len(toks) >= 2 and re.fullmatch(r"\d+", toks[1]) else "ucf"
     raise AnnotationError(f"{path}: empty annotation file")
+
+
+def _csv_header(path) -> list[str]:
+    """The first line's comma-separated names, stripped (a text file that is no CSV gives one or
+    a few that match no header)."""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            return [h.strip() for h in fh.readline().split(",")]
+    except OSError:
+        return []
 
 
 def _binary_flags(path, lines: int = 200) -> bool:
