@@ -140,6 +140,8 @@ class MergeReport:
     failed: dict[str, str] = field(default_factory=dict)
     #: reasons the shards cannot be merged (missing, unfinished, inconsistent)
     problems: list[str] = field(default_factory=list)
+    #: what the merge passed over (another sharding's manifests beside a complete one)
+    notes: list[str] = field(default_factory=list)
     path: Path | None = None
 
     @property
@@ -161,15 +163,33 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     if not shards:
         report.problems.append(f"no shard manifests (manifest.shard-i-of-N.json) in {root}")
         return report
-    if len(counts) > 1:
-        report.problems.append(f"manifests of different shardings side by side: N in {counts}")
+    read: dict[tuple[int, int], dict] = {}
+    for (index, count), path in shards.items():
+        try:
+            read[(index, count)] = _read_json(path)
+        except (OSError, ValueError) as exc:  # a kill mid-write before write_atomic, a hand edit
+            report.problems.append(f"shard {index}/{count}: {path.name} cannot be read ({exc}): rerun that shard")
+    if len(counts) > 1:  # a run resharded: the sharding whose every shard finished is the one to merge
+        whole = [c for c in counts if all(read.get((i, c), {}).get("complete") for i in range(c))]
+        if len(whole) != 1:
+            stale = sorted(path.name for (_, c), path in shards.items())
+            report.problems.append(f"manifests of different shardings side by side: N in {counts}, "
+                                   f"{'none' if not whole else 'more than one'} complete; delete those of the "
+                                   f"sharding you gave up ({', '.join(stale)})")
+            return report
+        report.notes.append(f"passed over the manifests of another sharding (N in "
+                            f"{[c for c in counts if c != whole[0]]}): "
+                            + ", ".join(sorted(p.name for (_, c), p in shards.items() if c != whole[0])))
+        shards = {k: v for k, v in shards.items() if k[1] == whole[0]}
+        counts = whole
+    if report.problems:
         return report
     n = counts[0]
     report.n_shards = n
     missing = [i for i in range(n) if (i, n) not in shards]
     if missing:
         report.problems.append(f"shards {missing} of {n} have not written a manifest")
-    parts = {index: _read_json(path) for (index, _), path in shards.items()}
+    parts = {index: read[(index, c)] for (index, c) in shards}
     for index, part in parts.items():
         if not part.get("complete"):
             report.problems.append(f"shard {index}/{n} did not finish (rerun it to complete it)")
@@ -185,6 +205,9 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
         elif part.get("listing") != reference.get("listing"):
             report.problems.append(f"shard {index}/{n} saw a different video list (as many videos, other names: "
                                    "the input changed between the shards' runs)")
+        if part.get("input_root") != reference.get("input_root"):
+            report.problems.append(f"shard {index}/{n} read another input ({part.get('input_root')} against "
+                                   f"{reference.get('input_root')}): one store must come from one input")
         for key in part.get("keys", []):
             if key in planned:
                 report.problems.append(f"{key} belongs to two shards")
@@ -201,6 +224,9 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
                 report.n_done += 1
             else:
                 report.failed[key] = entry.get("reason", "failed")
+    if not report.problems and len(planned) != reference.get("n_videos_total"):
+        report.problems.append(f"the shards list {len(planned)} videos of the {reference.get('n_videos_total')} "
+                               "their input holds: rerun the shards with this version")
     if report.problems:
         return report
     merged = {

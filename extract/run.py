@@ -288,7 +288,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps
     manifest = Manifest(output, input_root=str(input_root), shard=options.shard, settings=run_settings,
-                        n_videos_total=len(everything), keys=sorted(chosen),
+                        n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())
     summary = RunSummary(manifest_path=manifest.path)
 

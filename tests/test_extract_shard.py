@@ -99,3 +99,52 @@ def test_merge_refuses_shards_that_saw_other_inputs_or_settings(tmp_path):
     res = cli.invoke(merge_cmd, [str(out)])
     assert res.exit_code == 2 and "ran with different settings than the others" in res.output
 
+
+
+def test_merge_keeps_a_video_no_file_can_name_and_refuses_another_input_root(tmp_path):
+    """A video whose name no feature file can take failed in its shard but was left out of the
+    shard's keys: the merge dropped it and exited 0. Shards over two folders of the same names
+    merged into one store claiming the first folder."""
+    videos = tmp_path / "in"
+    for name in ("a", "b", "c"):
+        make_video(videos / f"{name}.mp4", 20)
+    make_video(videos / "d\\x.mp4", 20)  # a backslash: no feature file name on every system
+    out, cli = tmp_path / "out", CliRunner()
+    codes = [cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code
+             for i in range(2)]
+    assert sorted(codes) == [0, 1]
+    merged = cli.invoke(merge_cmd, [str(out)])
+    assert merged.exit_code == 1 and "3 videos done, 1 failed" in merged.output, merged.output
+    joined = json.loads((out / "manifest.json").read_text())
+    assert joined["videos"]["d\\x.mp4"]["status"] == "failed" and len(joined["keys"]) == 4
+
+    day1, day2 = tmp_path / "day1", tmp_path / "day2"
+    for day, frames in ((day1, 20), (day2, 28)):
+        for name in "abcd":
+            make_video(day / f"{name}.mp4", frames)
+    out = tmp_path / "days"
+    cli.invoke(extract_cmd, [str(day1), "-o", str(out), "--shard", "0/2", *ARGS])
+    cli.invoke(extract_cmd, [str(day2), "-o", str(out), "--shard", "1/2", *ARGS])
+    res = cli.invoke(merge_cmd, [str(out)])
+    assert res.exit_code == 2 and "read another input" in res.output and not (out / "manifest.json").exists()
+
+
+def test_merge_after_resharding_takes_the_complete_sharding_and_names_a_damaged_manifest(tmp_path):
+    """A 0/4 shard left beside a finished 2-way run blocked the merge for good ("N in [2, 4]"); a
+    damaged shard manifest gave a JSONDecodeError traceback and exit 1 (read as "merged")."""
+    videos = tmp_path / "in"
+    for i in range(4):
+        make_video(videos / f"{i}.mp4", 20)
+    out, cli = tmp_path / "out", CliRunner()
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/4", *ARGS]).exit_code == 0
+    for i in range(2):
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code == 0
+    res = cli.invoke(merge_cmd, [str(out)])
+    assert res.exit_code == 0, res.output
+    assert "note: passed over the manifests of another sharding (N in [4]): manifest.shard-0-of-4.json" in res.output
+    assert json.loads((out / "manifest.json").read_text())["merged_from"] == 2
+    (out / "manifest.json").unlink()
+    (out / "manifest.shard-1-of-2.json").write_text('{"videos": {"2.mp4": ')
+    res = cli.invoke(merge_cmd, [str(out)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "shard 1/2: manifest.shard-1-of-2.json cannot be read" in res.output and "rerun that shard" in res.output

@@ -241,6 +241,8 @@ def merge(features: str) -> None:
         report = merge_shards(features)
     except OutputError as exc:
         raise click.ClickException(str(exc)) from None
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     if report.problems:
         click.echo("not merged:", err=True)
         for problem in report.problems:
