@@ -51,6 +51,17 @@ def import_ray():
     return ray
 
 
+def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
+    """`ray.init`, with "no cluster there" as a RuntimeError naming the address (Ray raises a
+    ConnectionError with its own traceback)."""
+    try:
+        ray.init(address=address, **init_kwargs)
+    except ConnectionError as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RuntimeError(f"no Ray cluster at {address or '$RAY_ADDRESS / this machine'}: {first} "
+                           "(start one with `ray start --head`, or leave the address out for a local one)") from None
+
+
 @contextmanager
 def ray_session(address: str | None = None, **init_kwargs: Any) -> Iterator[Any]:
     """Connect to `address` (None: $RAY_ADDRESS, else a cluster `ray start` left on this
@@ -59,7 +70,7 @@ def ray_session(address: str | None = None, **init_kwargs: Any) -> Iterator[Any]
     if ray.is_initialized():
         yield ray
         return
-    ray.init(address=address, **init_kwargs)
+    connect(ray, address, **init_kwargs)
     try:
         yield ray
     finally:
@@ -138,12 +149,14 @@ class ExtractWorker:
                 "pid": os.getpid(), "host": socket.gethostname(),
                 "torch_threads": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None}
 
-    def extract(self, job: _Job) -> VideoResult:
+    def extract(self, job: _Job) -> tuple[VideoResult, tuple[int, str] | None]:
+        """The video's result, and (errno, message) when the store cannot be written (disk full,
+        read-only): the driver then stops the run, as a local run stops."""
         try:
             self.runner.run([job])
-        except OutputError:
-            pass  # the video is recorded as failed with the reason (disk full, read-only)
-        return self.runner.summary.results.pop(job.source.key)
+        except OutputError as exc:
+            return self.runner.summary.results.pop(job.source.key), (exc.errno, str(exc))
+        return self.runner.summary.results.pop(job.source.key), None
 
 
 class _Planned(Backbone):
@@ -252,8 +265,11 @@ class RayRunner(_Runner):
                     continue
                 if job is None:
                     self._ready(actor, value)
-                else:
-                    self._done(value, attempts[job.source.key])
+                    continue
+                result, unwritable = value
+                self._done(result, attempts[job.source.key])
+                if unwritable:  # no later video could be saved: stop as a local run stops
+                    raise OutputError(*unwritable)
 
     def _send(self, actor, ref, job: _Job | None) -> None:
         self.actors[actor] = ref
@@ -301,6 +317,7 @@ class RayRunner(_Runner):
             result.note = "; ".join([*lost, "retried"] + ([result.note] if result.note else []))
         if result.status == "done":
             self.summary.clips += result.n_clips or 0
+            self.computed += result.n_clips or 0  # the progress bar's clips/s
         self._record(result)
 
     def shutdown(self) -> None:

@@ -55,3 +55,21 @@ def die_once(marker: str, value: int) -> int:
     if _claim(Path(marker)):
         os.kill(os.getpid(), signal.SIGKILL)
     return value * 2
+
+
+class FullDiskFactory:
+    """`make_backbone` for `extract_on_ray` whose actor's store is full: every feature file it
+    writes fails with "no space left" (as a full disk), checked through the run's own writer."""
+
+    def __call__(self) -> MotionBackbone:
+        import errno
+
+        import extract.run as run
+
+        def full(root, key, *args, **kwargs):
+            from extract.store import output_error
+
+            raise output_error(Path(root), OSError(errno.ENOSPC, "No space left on device"))
+
+        run.write_video = full  # this actor process only
+        return MotionBackbone(**SMALL)

@@ -418,3 +418,27 @@ def test_cli_refuses_bad_options_before_any_work(tmp_path, args, message):
     result = CliRunner().invoke(extract_cmd, [str(tmp_path / "v.mp4"), "-o", str(tmp_path / "o"), *args])
     assert result.exit_code == 2 and message in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_ray_options_without_ray_are_refused_and_no_cluster_is_a_named_error(tmp_path):
+    """--ray-workers/--ray-cpus/--ray-gpus without --ray ran locally, silently; `--ray=auto` with no
+    cluster running ended in Ray's ConnectionError traceback."""
+    from extract.ray_runner import connect
+    from videoad.cli.video_cmd import detect as detect_cmd
+
+    make_video(tmp_path / "in" / "a.mp4", 20)
+    res = CliRunner().invoke(extract_cmd, [str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--ray-workers", "64",
+                                           "--ray-gpus", "1"])
+    assert res.exit_code == 2 and "--ray-workers, --ray-gpus without --ray" in res.output
+    assert not (tmp_path / "out").exists()
+    (tmp_path / "features").mkdir()
+    res = CliRunner().invoke(detect_cmd, [str(tmp_path / "features"), "-o", str(tmp_path / "s"), "--ray-cpus", "2"])
+    assert res.exit_code == 2 and "--ray-cpus without --ray" in res.output
+
+    class NoCluster:  # what ray.init does where no cluster runs
+        @staticmethod
+        def init(address=None, **_):
+            raise ConnectionError("Could not find any running Ray instance. Please specify the one to connect to")
+
+    with pytest.raises(RuntimeError, match=r"no Ray cluster at auto: Could not find any running Ray instance"):
+        connect(NoCluster, "auto")

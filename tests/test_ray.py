@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import ray
 from _extract_media import make_video
-from _ray_helpers import SMALL, KillingFactory, die_once
+from _ray_helpers import SMALL, FullDiskFactory, KillingFactory, die_once
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
@@ -163,6 +163,32 @@ def test_a_video_that_kills_every_worker_fails_after_max_attempts(cluster, video
     assert files_in(out) == []
     m = manifest(out)
     assert m["complete"] and m["videos"]["v3.mp4"]["status"] == "failed"
+
+
+def test_a_full_store_stops_the_run_on_ray_as_it_does_locally(cluster, videos, tmp_path):
+    """An actor's OutputError (disk full, read-only) failed its video and the run went on: every
+    other video was decoded and computed to fail on write. It stops the run, as locally."""
+    from extract.store import OutputError
+
+    with pytest.raises(OutputError, match="no space left") as stopped:
+        extract_on_ray(videos, tmp_path / "out", FullDiskFactory(), options(), RayOptions(workers=1))
+    summary = stopped.value.summary
+    assert len(summary.failed) == 1 and not summary.done, summary.report()
+    assert "no space left" in summary.failed[0].reason
+    m = manifest(tmp_path / "out")
+    assert not m["complete"] and [e["status"] for e in m["videos"].values()] == ["failed"]
+
+
+def test_the_progress_bar_on_ray_counts_clips(cluster, videos, tmp_path, capfd):
+    """On Ray the bar always read "0.0 clips/s": the driver never counted the actors' clips."""
+    import re
+
+    opts = ExtractOptions(recursive=True, progress=True, workers=1)
+    summary = extract_on_ray(videos / "cam_b" / "v3.mp4", tmp_path / "out", BackboneSpec("motion", SMALL), opts,
+                             RayOptions(workers=1))
+    assert summary.ok and summary.clips > 0
+    rates = [float(x) for x in re.findall(r"([\d.]+) clips/s", capfd.readouterr().err)]
+    assert rates and rates[-1] > 0, rates
 
 
 def test_an_actor_that_cannot_build_the_backbone_stops_the_run_with_the_reason(cluster, videos, tmp_path):

@@ -56,10 +56,19 @@ def detect_options(command: Callable) -> Callable:
                    "CPUs per group fit on Ray [default: the config's threads_per_job].")
 
 
+def _without_ray(given: dict[str, Any]) -> None:
+    """--ray-workers/--ray-cpus/--ray-gpus mean nothing without --ray: refused, not ignored."""
+    named = [f"--{name.replace('_', '-')}" for name, value in given.items() if value is not None]
+    if named:
+        raise click.UsageError(f"{', '.join(named)} without --ray: give --ray (or leave them out)")
+
+
 def pop_extract_settings(flags: dict[str, Any]) -> dict[str, Any]:
     """Take the Ray options out of `extract`'s **flags (address None: no Ray)."""
-    return {name: flags.pop(name, None)
-            for name in ("ray_address", "ray_workers", "ray_cpus", "ray_gpus")}
+    settings = {name: flags.pop(name, None) for name in ("ray_address", "ray_workers", "ray_cpus", "ray_gpus")}
+    if settings["ray_address"] is None:
+        _without_ray({k: v for k, v in settings.items() if k != "ray_address"})
+    return settings
 
 
 def extract_on_ray(input_path: str, output: str, backbone: str, kwargs: dict[str, Any],
@@ -80,6 +89,7 @@ def detect_executor(ray_address: str | None, ray_cpus: float | None, ray_gpus: f
                     threads_per_job: int):
     """The Ray executor for `video.detect` / `video.score`, or None without --ray."""
     if ray_address is None:
+        _without_ray({"ray_cpus": ray_cpus, "ray_gpus": ray_gpus})
         return None
     from videoad.ray_detect import RayTasks
 
