@@ -22,6 +22,7 @@ import logging
 import math
 import multiprocessing as mp
 import os
+import re
 import signal
 import time
 from collections import deque
@@ -498,6 +499,21 @@ def container_frames(source: Source) -> int:
 #: where decode workers' stderr goes (FFmpeg chatter, tracebacks), in the store root
 WORKER_LOG = ".extract-workers.log"
 
+
+class WorkerStartError(RuntimeError):
+    """Decode worker processes die before they are up (a backbone they cannot unpickle, such as a
+    class defined in a notebook or `__main__`; a broken install): no video can be read."""
+
+
+def _last_error(log_path: Path) -> str:
+    """The last line of the worker log that looks like an error, else where to look."""
+    try:
+        lines = [x.strip() for x in log_path.read_text(errors="replace").splitlines() if x.strip()]
+    except OSError:
+        lines = []
+    errors = [x for x in lines if re.match(r"^[\w.]*(Error|Exception)\b", x)]
+    return errors[-1] if errors else f"see {log_path}"
+
 #: bytes of a video file worth one byte of a frame folder (JPEG frames are ~10x larger than
 #: compressed video per frame); only used to order the work
 _IMAGE_WEIGHT = 0.1
@@ -520,6 +536,7 @@ class _Runner:
         #: clips through the backbone, for the progress rate; the summary counts clips stored
         #: (a video retried with the next decoder computes some clips twice)
         self.computed = 0
+        self.start_failures = 0  # decode workers in a row that died before they were up
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self, jobs: list[_Job]) -> None:
@@ -575,6 +592,7 @@ class _Runner:
                     worker.submit(Task(job.token, job.source, job.decoders, self.options.image_fps))
                 except OSError:  # the worker died while idle: replace it, the job goes first
                     self.queue.appendleft(job)
+                    self._not_started(worker)
                     self._replace(worker)
                     continue
                 self.active[job.token] = job
@@ -589,10 +607,16 @@ class _Runner:
             self._handle(worker, message)
         task = worker.task
         index = worker.decoder_index()
+        started = worker.ready
+        self._not_started(worker)
         self._replace(worker)
         if task is None or task.token not in self.active:
             return
         job = self.active.pop(task.token)
+        if not started:  # the process never came up: no decoder tried the video, it goes again first
+            self.pending = [p for p in self.pending if p[0] is not job]
+            self._enqueue(job, task.decoders, front=True)
+            return
         self.pending = [p for p in self.pending if p[0] is not job]
         if job.source.kind == "images":
             job.notes.append(f"reading frames: {why}")
@@ -607,8 +631,25 @@ class _Runner:
             self._fail(job, "; ".join(job.notes))
 
     # -- messages ------------------------------------------------------------------------------
+    def _not_started(self, worker: DecodeWorker) -> None:
+        """A worker died or was given up: three in a row that never came up stop the run with
+        what the last one wrote to the worker log (their videos are not failed: nothing read them)."""
+        if worker.ready:
+            return
+        self.start_failures += 1
+        if self.start_failures >= 3:
+            raise WorkerStartError(f"decode workers die as they start ({_exit_reason(worker.process.exitcode)}, "
+                                   f"{self.start_failures} in a row): {_last_error(self.output / WORKER_LOG)} "
+                                   "(and the terminal's error output)")
+
     def _handle(self, worker: DecodeWorker, message: tuple) -> None:
         kind, token = message[0], message[1]
+        if kind == "ready":
+            worker.ready = True
+            self.start_failures = 0
+            return
+        if kind == "unusable":  # the worker cannot rebuild the backbone: no worker ever will
+            raise WorkerStartError(message[2])
         job = self.active.get(token)
         if kind in ("finished", "failed") and worker.task is not None and worker.task.token == token:
             worker.task = None

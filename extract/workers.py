@@ -8,6 +8,8 @@ it is not stalled, only back-pressured): the main process kills a worker whose d
 no progress for the timeout, which is the only way to stop a native call that never returns.
 
 Messages to the main process (tuples, first item the kind, second the task's token):
+    ("ready", -1)                            once, when the process is up (its backbone unpickled)
+    ("unusable", -1, reason)                 instead, when it cannot rebuild the backbone
     ("started", token, {"decoder", "fps", "container_frames", "open_errors"})
     ("frame_size", token, height, width)     once, before the first clip (for `cell_region`)
     ("clip", token, index, first_frame, last_frame, preprocessed_array)
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 import queue
 import threading
 import time
@@ -56,9 +59,14 @@ class DecodeWorker:
         self.results, result_writer = ctx.Pipe(duplex=False)
         self.status = ctx.RawArray("d", 2)
         self.task: Task | None = None
+        #: the process said it is up: a death before that is the worker's (it could not start:
+        #: an unpicklable backbone, an import), not the video's or its decoder's
+        self.ready = False
         self.process = ctx.Process(
             target=_worker_main, name="videoad-decode",
-            args=(task_reader, result_writer, self.status, backbone, spec, prefetch, log_path),
+            # the backbone as bytes, unpickled inside the worker: one it cannot rebuild (a class of a
+            # notebook's __main__) is then reported with its reason instead of killing the process
+            args=(task_reader, result_writer, self.status, pickle.dumps(backbone), spec, prefetch, log_path),
             daemon=True)
         self.process.start()
         task_reader.close()
@@ -105,7 +113,7 @@ class DecodeWorker:
             conn.close()
 
 
-def _worker_main(tasks: Connection, results: Connection, status: Any, backbone: Backbone,
+def _worker_main(tasks: Connection, results: Connection, status: Any, backbone_bytes: bytes,
                  spec: ClipSpec, prefetch: int, log_path: str | None = None) -> None:
     import signal
 
@@ -138,9 +146,22 @@ def _worker_main(tasks: Connection, results: Connection, status: Any, backbone: 
     sender.start()
 
     def post(message: tuple) -> None:
+        decoding = status[_BUSY_SINCE] != 0.0
         status[_BUSY_SINCE] = 0.0  # waiting on the main process is not a stall
         outbox.put(message)
-        status[_BUSY_SINCE] = time.monotonic()
+        if decoding:  # the decode step's clock starts again; the backbone's work is never timed
+            status[_BUSY_SINCE] = time.monotonic()
+
+    try:
+        backbone: Backbone = pickle.loads(backbone_bytes)
+    except Exception as exc:  # noqa: BLE001 - whatever stops it, no video can be read here
+        outbox.put(("unusable", -1, f"the backbone cannot be rebuilt in a worker process ({type(exc).__name__}: "
+                                    f"{exc}): define its class in an importable module, not in a notebook "
+                                    "or the __main__ script"))
+        outbox.put(None)
+        sender.join()
+        return
+    outbox.put(("ready", -1))
 
     while True:
         try:
@@ -214,4 +235,5 @@ def _beating(frames: Iterable[np.ndarray], status: Any) -> Iterator[np.ndarray]:
             frame = next(iterator)
         except StopIteration:
             return
+        status[_BUSY_SINCE] = 0.0  # the backbone's work on the frames is no decode stall (--decode-timeout)
         yield frame

@@ -14,6 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from extract.backbones.motion import MotionBackbone
+
 from _paths import shared  # noqa: E402,F401 - the data tests import it from here
 
 
@@ -236,3 +238,24 @@ def make_two_cameras(path: Path, n_frames: int = 40, cover: bool = False) -> Pat
             container.mux(main.encode(av.VideoFrame.from_ndarray(synthetic_frame(i), format="rgb24")))
         container.mux(main.encode())
     return path
+
+
+
+class SlowPreprocess(MotionBackbone):
+    """The motion backbone with per-clip preprocessing that takes `delay` seconds (as a huge working
+    size does): the backbone's work, not the decoder's. Importable, so spawned workers unpickle it."""
+
+    def __init__(self, delay: float = 0.0, **options) -> None:
+        super().__init__(**options)
+        self.delay = delay
+
+    def preprocess_prepared(self, prepared, sources):
+        time.sleep(self.delay)
+        return super().preprocess_prepared(prepared, sources)
+
+
+class DiesInWorker(MotionBackbone):
+    """A backbone whose unpickling ends the process (exit code 7): decode workers that die as they start."""
+
+    def __reduce__(self):
+        return os._exit, (7,)

@@ -442,3 +442,58 @@ def test_ray_options_without_ray_are_refused_and_no_cluster_is_a_named_error(tmp
 
     with pytest.raises(RuntimeError, match=r"no Ray cluster at auto: Could not find any running Ray instance"):
         connect(NoCluster, "auto")
+
+
+def test_the_backbones_work_is_not_counted_as_a_decode_stall(tmp_path):
+    """--decode-timeout ran on while the backbone prepared each clip: a slow preprocessing (a large
+    working size) had each decoder killed and blamed in turn, though every one read the file."""
+    from _extract_media import SlowPreprocess
+
+    make_video(tmp_path / "in" / "a.mp4", 40)
+    summary = extract_videos(tmp_path / "in", tmp_path / "out",
+                             SlowPreprocess(delay=1.5, size="64x48", grid=2),
+                             ExtractOptions(workers=1, progress=False, decode_timeout=1.0, stride=8, max_fps=0))
+    (result,) = summary.results.values()
+    assert result.status == "done" and result.n_clips >= 2, summary.report()
+    assert "no decode progress" not in (result.note or ""), result.note
+
+
+def test_workers_that_cannot_start_stop_the_run_without_failing_the_videos(tmp_path):
+    """A backbone class defined in __main__ (a notebook, `python -c`) cannot be unpickled by the
+    spawned workers: each decoder of each video was blamed ("the decoder process died"). The run
+    stops with the workers' own error, and no video is marked failed (none was read)."""
+    import subprocess
+    import sys
+
+    make_video(tmp_path / "in" / "a.mp4", 40)
+    make_video(tmp_path / "in" / "b.mp4", 40)
+    code = f"""
+import sys
+from extract.backbones.motion import MotionBackbone
+from extract.run import ExtractOptions, WorkerStartError, extract_videos
+class Mine(MotionBackbone):
+    pass
+try:
+    extract_videos({str(tmp_path / 'in')!r}, {str(tmp_path / 'out')!r}, Mine(size="64x48", grid=2),
+                   ExtractOptions(workers=1, progress=False))
+except WorkerStartError as exc:
+    print("STOPPED:", exc)
+    sys.exit(3)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "the backbone cannot be rebuilt in a worker process (AttributeError: Can't get attribute 'Mine'" \
+        in res.stdout and "importable module" in res.stdout, res.stdout
+    entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["videos"]
+    assert not any(e.get("status") == "failed" for e in entries.values()), entries
+    # workers that die as they start, whatever the reason: three in a row stop the run, no video failed
+    from _extract_media import DiesInWorker
+
+    from extract.run import WorkerStartError
+
+    with pytest.raises(WorkerStartError, match=r"decode workers die as they start \(exit code 7, 3 in a row\)"):
+        extract_videos(tmp_path / "in", tmp_path / "out2", DiesInWorker(size="64x48", grid=2),
+                       ExtractOptions(workers=1, progress=False))
+    entries = json.loads((tmp_path / "out2" / "manifest.json").read_text())["videos"]
+    assert not any(e.get("status") == "failed" for e in entries.values()), entries

@@ -173,7 +173,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     from the options, then --config FILE, then the defaults (--print-config shows them).
     """
     from extract.backbones import BackboneUnavailable, get_backbone
-    from extract.run import extract_videos
+    from extract.run import WorkerStartError, extract_videos
     from extract.store import OutputError
     from videoad import extract_config
 
@@ -215,7 +215,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         if exc.summary is not None:
             click.echo(exc.summary.report(), err=True)
         raise click.ClickException(str(exc)) from None
-    except (FileNotFoundError, PermissionError, ValueError) as exc:
+    except (FileNotFoundError, PermissionError, ValueError, WorkerStartError) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         click.echo("interrupted: finished videos are kept; rerun the same command to resume",

@@ -120,7 +120,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
-    from extract.run import ExtractOptions, extract_videos
+    from extract.run import ExtractOptions, WorkerStartError, extract_videos
     from videoad import coverage, video
     from videoad.events import find_events, write_events
     from videoad.report import build_report, event_summary, no_event_hint
@@ -201,7 +201,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
 
         page = build_report(scores, out / "report", events=events, clips=clips, burn_heatmap=burn_heatmap,
                             title=f"videoad: {out.name}", on_event=step)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, WorkerStartError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         bar.close()
