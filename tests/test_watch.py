@@ -459,6 +459,158 @@ def test_a_file_stopped_partway_is_not_listed_as_watched(cam, tmp_path):
     assert (out / live.WATCHED_FILE).read_text() == ""
 
 
+def _cut(src: Path, dst: Path, n_frames: int) -> Path:
+    """The first `n_frames` frames of `src`, as an MJPG AVI at FPS."""
+    import cv2
+
+    frames = _frames(src)[:n_frames]
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (w, h))
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return dst
+
+
+def test_an_event_open_at_a_folder_files_end_closes_then_with_its_clock(cam, tmp_path):
+    """A file ending during an event left it open until the next file came (an hourly recorder: an
+    hour late) or the watch stopped ("stopped"); and a file played with --realtime lost its
+    recording clock (taken for a live stream's)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first, last = cam["truth"]
+    _cut(cam["video"], tmp_path / ".part.avi", (first + last) // 2).rename(inbox / "cam1_20261205_080000.avi")
+    out, stop = tmp_path / "out", threading.Event()
+    source = live.FolderSource(inbox, poll_s=0.2, realtime=True)  # keeps watching: no next file comes
+    thread = threading.Thread(target=lambda: live.watch([source], live.WatchModel.load(cam["models"]), out,
+                                                        live.WatchOptions(), stop=stop))
+    thread.start()
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and not ((out / live.EVENTS_FILE).exists() and _of(_records(out), "close")):
+            time.sleep(0.2)
+        closes = _of(_records(out), "close")
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert len(closes) == 1 and closes[0]["closed_by"] == "end of video", closes
+    assert closes[0]["start_clock"].startswith("2026-12-05T08:00:") and _overlaps(closes[0], cam["truth"])
+    assert [json.loads(x)["outcome"] for x in (out / live.WATCHED_FILE).read_text().splitlines()] == ["scored"]
+
+
+def test_a_folder_file_taken_half_written_is_taken_again_once_complete(cam, tmp_path):
+    """A copy that stalled past a poll was taken half-written and failed; the file completed (or
+    copied again) was never looked at again in that run."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    data = cam["video"].read_bytes()
+    (inbox / "seg.avi").write_bytes(data[: len(data) // 2])
+    out, stop = tmp_path / "out", threading.Event()
+    thread = threading.Thread(target=lambda: live.watch([live.FolderSource(inbox, poll_s=0.2)],
+                                                        live.WatchModel.load(cam["models"]), out,
+                                                        live.WatchOptions(), stop=stop))
+    thread.start()
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and not ((out / live.EVENTS_FILE).exists() and _of(_records(out), "failed")):
+            time.sleep(0.2)
+        (inbox / "seg.avi").write_bytes(data)  # the copy completes
+        while time.time() < deadline and not _of(_records(out), "close"):
+            time.sleep(0.2)
+        records = _records(out)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert len(_of(records, "failed")) == 1 and _of(records, "close"), [r["type"] for r in records]
+    assert [r["video"] for r in _of(records, "video")][-1] == "seg.avi"
+
+
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_folder(cam, tmp_path):
+    """A Latin-1 name (an old recorder, an SMB share) raised UnicodeEncodeError on the first record:
+    the folder source was lost and no other file scored."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    odd = os.path.join(os.fsencode(inbox), b"a_cam\xe9ra.avi")
+    shutil.copyfile(cam["video"], odd)
+    shutil.copyfile(cam["video"], inbox / "b_plain.avi")
+    out = tmp_path / "out"
+    for _ in range(2):  # the second run finds both in watched.jsonl
+        res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]),
+                                       "-o", str(out)])
+        assert res.exit_code == 0 and "Traceback" not in res.output, res.output
+    records = _records(out)
+    assert sorted(r["video"] for r in _of(records, "video")) == ["a_cam\udce9ra.avi", "b_plain.avi"]
+    assert "2 file(s) watched before" in res.output
+    assert len(_of(records, "close")) >= 2
+
+
+def test_a_stream_reporting_a_clock_rate_is_timed_by_its_frames_arrival(cam, tmp_path):
+    """An RTSP camera may report 90,000 frames/s (its clock): cut at that, no clip ever formed and
+    nothing said so. The rate is read from the frames' arrival, with a warning."""
+    from extract.decode import FrameStream
+
+    frames = _frames(cam["video"])[:120]
+
+    class Clocked(live.Source):
+        name = "rtsp-cam"
+
+        def feeds(self, stop):
+            def paced():
+                for f in frames:
+                    time.sleep(1 / 20)  # a 20 fps camera
+                    yield f[..., ::-1].copy()
+
+            yield live.Feed(self.name, lambda: FrameStream("pyav", 90000.0, -1, paced()), live=True, reconnect=True)
+
+    out = tmp_path / "out"
+    summary = live.watch([Clocked()], live.WatchModel.load(cam["models"]), out, live.WatchOptions(retries=0))
+    (video_record,) = _of(_records(out), "video")
+    assert 15 < video_record["fps"] < 25, video_record
+    assert "reports 90000 frames/s; its frames arrive at" in video_record["warning"]
+    assert summary.sources[0].scored > 10
+
+
+def test_a_stream_down_for_hours_is_still_retried_and_its_password_never_written(tmp_path):
+    """After 1,025 failed opens in a row (8.5 h at the 30 s cap) 2 ** 1024 overflowed and the source
+    was lost though the default is to retry for ever; the library's message quoted the URL with its
+    password into the records and hooks; a password in the query or holding an @ leaked in names."""
+    from videoad.live.scorer import _read_feed
+    from videoad.live.sources import _display_url
+
+    class Instant(threading.Event):  # waits return at once; stops after 1,100 of them
+        def __init__(self):
+            super().__init__()
+            self.waited = []
+
+        def wait(self, timeout=None):
+            self.waited.append(timeout)
+            if len(self.waited) >= 1100:
+                self.set()
+            return self.is_set()
+
+    url = "rtsp://admin:S3cret@127.0.0.1:1/s"
+
+    def refuse():
+        raise ConnectionRefusedError(f"[Errno 111] Connection refused: '{url}'")
+
+    sent, stop = [], Instant()
+    feed = live.Feed(_display_url(url), refuse, live=True, reconnect=True, secret=url)
+    _read_feed(feed, lambda m: sent.append(m) or True, stop, live.WatchOptions())
+    assert not any(m[0] == "lost" for m in sent) and len(stop.waited) >= 1100
+    assert max(stop.waited) == 30.0
+    sent, stop = [], Instant()
+    _read_feed(feed, lambda m: sent.append(m) or True, stop, live.WatchOptions(retries=0))
+    (lost,) = [m for m in sent if m[0] == "lost"]
+    assert "S3cret" not in lost[1] and "rtsp://admin:***@127.0.0.1:1/s" in lost[1], lost
+    assert _display_url("http://10.0.0.7/videostream.cgi?user=admin&pwd=S3cret&res=1") == \
+        "http://10.0.0.7/videostream.cgi?user=admin&pwd=***&res=1"
+    assert _display_url("rtsp://admin:p@ss@cam.local/live") == "rtsp://admin:***@cam.local/live"
+    from click.testing import CliRunner as Runner
+
+    res = Runner().invoke(cli, ["watch", "--print-config", "--backoff", "0"])
+    assert res.exit_code == 2 and "--backoff" in res.output
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)
@@ -1053,6 +1205,15 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
                               "-o", str(root / "x"), "-q"])
     assert res.exit_code != 0 and "c_elsewhere.avi: its scene matches none of the models' cameras" in res.output
     assert "name one with --group (camera-01 (" in res.output
+
+    # a stream down at start-up no longer stops every camera: it is watched with a model whose view
+    # check switches it to its own camera once it shows something; its password is never printed
+    from videoad.live.camera import CameraModels
+
+    down = live.StreamSource("http://admin:S3cret@127.0.0.1:1/cam.avi", timeout=1.0)
+    chosen, lines = CameraModels.of(root / "models").choose([down])
+    assert isinstance(chosen[down.name], live.WatchModel) and chosen[down.name].cameras is not None
+    assert "its camera cannot be told now" in lines[0] and "S3cret" not in lines[0], lines
 
 
 def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_moves_at(tmp_path):

@@ -55,7 +55,7 @@ _ONE_UP = (lambda v: v >= 1, ">= 1")
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
     "sources.timeout": _POSITIVE, "sources.poll_s": _POSITIVE,
-    "max_lag_s": _POSITIVE, "retries": _NOT_NEGATIVE, "backoff_s": _NOT_NEGATIVE, "backoff_max_s": _NOT_NEGATIVE,
+    "max_lag_s": _POSITIVE, "retries": _NOT_NEGATIVE, "backoff_s": _POSITIVE, "backoff_max_s": _POSITIVE,
     "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _POSITIVE, "hook_queue": _ONE_UP,
     "warn_every_s": _POSITIVE, "cell_sample": _ONE_UP,
     "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
@@ -120,7 +120,11 @@ def load(path=None, given: Mapping | None = None) -> dict:
     where = str(path) if path is not None else "videoad/defaults/watch.yaml"
     cfg = layered(defaults(), path, SCHEMA)
     check_values(cfg, RULES, where)
-    return layered(cfg, None, SCHEMA, given)
+    cfg = layered(cfg, None, SCHEMA, given)
+    if cfg["backoff_max_s"] < cfg["backoff_s"]:
+        raise ConfigError(f"{where}: backoff_max_s ({cfg['backoff_max_s']:g}) must be at least backoff_s "
+                          f"({cfg['backoff_s']:g})")
+    return cfg
 
 
 def text(cfg: Mapping) -> str:

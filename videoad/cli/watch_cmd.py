@@ -61,7 +61,7 @@ def _given_settings(ctx: click.Context) -> dict:
 @click.option("--retries", type=click.IntRange(min=0), default=None,
               help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it "
               "[default: keep trying].")
-@click.option("--backoff", type=click.FloatRange(min=0), **_setting("backoff_s"),
+@click.option("--backoff", type=click.FloatRange(min=0, min_open=True), **_setting("backoff_s"),
               help="Seconds before the first reopen attempt; doubled after each failure, at most 30 "
               "(backoff_max_s in a --config file).")
 @click.option("--timeout", "read_timeout", type=click.FloatRange(min=0, min_open=True), **_setting("sources.timeout"),

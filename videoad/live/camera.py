@@ -80,7 +80,8 @@ class CameraModels:
         try:
             camera, sim = self.identify(feed)
         except Exception as exc:  # noqa: BLE001 - an unreadable file: its reader reports it as well
-            return None, f"cannot read its first frames to tell its camera ({type(exc).__name__}: {exc})", None
+            return None, feed.mask(f"cannot read its first frames to tell its camera ({type(exc).__name__}: "
+                                   f"{exc})"), None
         if sim is None:
             return None, "no frame to tell its camera by", None
         if camera is None:
@@ -103,6 +104,14 @@ class CameraModels:
                                  f"with --group ({self.listing})")
             feed = next(source.feeds(threading.Event()))
             wm, name, sim = self.for_feed(feed)
+            if wm is None and sim is None and isinstance(source, StreamSource):
+                # down at start-up (a camera rebooting, a service up before the network): watched all the
+                # same, reopened as any stream; its view, once it comes, switches it to its camera's model
+                first = sorted(self.known)[0]
+                chosen[source.name] = self.model(first)
+                lines.append(f"{source.name}: its camera cannot be told now ({name}); scored with {first}'s "
+                             "model until its view is told, then with its own camera's")
+                continue
             if wm is None:
                 raise WatchError(f"{source.name}: {name}; name one with --group ({self.listing}), or leave the "
                                  "source out")

@@ -29,6 +29,9 @@ WATCHED_FILE = "watched.jsonl"
 EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                       "peak_score", "peak_s", "mean_score", "threshold", "where", "cell_names", "start_clock",
                       "end_clock", "peak_clock", "start_at", "end_at", "closed_by", "image")
+#: how a file name that is not UTF-8 (an old recorder's Latin-1 `caméra.avi`, read as surrogates) is
+#: written: its odd bytes as \udcXX escapes, rather than the record failing and the source with it
+_NAMES = "backslashreplace"
 #: recent clips whose cell scores give the typical cell score ("cells involved", heat-map floor)
 CELL_SAMPLE = 2048
 
@@ -158,7 +161,7 @@ class Hooks:
 
     def _run(self) -> None:
         while (record := self._queue.get()) is not None:
-            data = json.dumps(record, ensure_ascii=False).encode("utf-8")
+            data = json.dumps(record, ensure_ascii=False).encode("utf-8", errors=_NAMES)
             if self.on_event:
                 self._call(self._command, data, f"--on-event {self.on_event!r}")
             if self.post:
@@ -199,23 +202,23 @@ class Recorder:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / IMAGES).mkdir(exist_ok=True)
         self._lock = threading.Lock()
-        self._events = open(self.out / EVENTS_FILE, "a", encoding="utf-8")
+        self._events = open(self.out / EVENTS_FILE, "a", encoding="utf-8", errors=_NAMES)
         self._clips = None
         if options.clip_scores:  # a header wherever the file is new or empty (a kill before any row)
             new = not (self.out / CLIPS_FILE).exists() or not (self.out / CLIPS_FILE).stat().st_size
-            self._clips = open(self.out / CLIPS_FILE, "a", encoding="utf-8")
+            self._clips = open(self.out / CLIPS_FILE, "a", encoding="utf-8", errors=_NAMES)
             if new:
                 self._clips.write("source,video,clip,start_frame,end_frame,score,lag_s\n")
                 self._clips.flush()
         new = not (self.out / EVENTS_CSV).exists() or not (self.out / EVENTS_CSV).stat().st_size
-        self._closed = open(self.out / EVENTS_CSV, "a", encoding="utf-8", newline="")
+        self._closed = open(self.out / EVENTS_CSV, "a", encoding="utf-8", newline="", errors=_NAMES)
         self._closed_rows = csv.writer(self._closed)
         if new:
             self._closed_rows.writerow(EVENTS_CSV_COLUMNS)
             self._closed.flush()
         self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue)
         self._watched_before = _read_watched(self.out / WATCHED_FILE)
-        self._watched = open(self.out / WATCHED_FILE, "a", encoding="utf-8")
+        self._watched = open(self.out / WATCHED_FILE, "a", encoding="utf-8", errors=_NAMES)
 
     def watched_before(self, folder: str) -> set[tuple[str, int, int]]:
         """(name, size, mtime_ns) of `folder`'s files that an earlier watch into this OUT finished."""

@@ -92,14 +92,14 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
     dropped_at: float | None = None
     why = ""
 
-    def backoff() -> float:
-        return min(options.backoff_s * 2 ** max(0, failures - 1), options.backoff_max_s)
+    def backoff() -> float:  # the exponent capped: 2 ** 1024 failures (8.5 h at 30 s) is no float
+        return min(options.backoff_s * 2.0 ** min(max(0, failures - 1), 40), options.backoff_max_s)
 
     while not stop.is_set():
         try:
             stream = feed.open()
         except Exception as exc:  # noqa: BLE001 - each library raises its own types
-            why = _error_text(exc)
+            why = _error_text(exc, feed)
             if not feed.reconnect:
                 put(("failed", feed.name, f"cannot be read: {why}"))
                 return
@@ -134,7 +134,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                 if not put(("frame", frame, now)):
                     break
         except Exception as exc:  # noqa: BLE001
-            why = _error_text(exc)
+            why = _error_text(exc, feed)
         finally:
             try:
                 stream.close()
@@ -161,14 +161,21 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         stop.wait(backoff() if failures else options.backoff_s)
 
 
-def _error_text(exc: BaseException) -> str:
+def _error_text(exc: BaseException, feed: Feed | None = None) -> str:
+    """The exception in one line, with the feed's address shown without its password (the
+    libraries quote the URL as given)."""
     text = (str(exc).strip().splitlines() or [""])[-1]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return feed.mask(text) if feed is not None else text
 
 
 #: sampled frames of a video or stream after which its share of repeated frames is compared with the
 #: models' footage (`_check_repeats`; 10 s at the motion backbone's 10 fps)
 REPEAT_CHECK_FRAMES = 100
+#: a live stream reporting more frames per second than this reports a clock, not its rate (RTSP's
+#: 90 kHz): its rate is read from its frames' arrival over the first ARRIVAL_FRAMES frames instead
+MAX_STREAM_FPS = 240.0
+ARRIVAL_FRAMES = 30
 #: frames a view's picture is made of (`_View`), at a video's start and after each scene cut: the
 #: picture `videoad.live.camera` tells a per-camera source's camera by (CAMERA_FRAMES)
 VIEW_FRAMES = 48
@@ -362,18 +369,28 @@ class _Scorer:
         from extract.clock import recording_start
 
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
+        early: deque = deque()  # messages read ahead to time the frames' arrival
+        rate_note = None
+        if self.feed.reconnect and (fps is None or fps > MAX_STREAM_FPS):
+            # an RTSP camera may report its 90 kHz clock as its rate: cut at that, no clip would form
+            measured, early = self._arrival_rate()
+            rate_note = (f"the stream reports {'no frame rate' if fps is None else f'{fps:g} frames/s'}; "
+                         + (f"its frames arrive at {measured:.3g}/s, the rate used" if measured else
+                            "too few frames arrived to time them: taken as unknown"))
+            log.warning("%s: %s", self.feed.name, rate_note)
+            fps = measured
         if self.tracker is None:
             self.fps = fps
             # a file's recording start (its name, else its creation_time tag): its events' clock times,
             # as `videoad detect` gives them; a live stream's are its arrival times (`*_at`)
-            start = None if self.feed.live else recording_start(self.feed.name, metadata)[0]
+            start = None if self.feed.reconnect else recording_start(self.feed.name, metadata)[0]
             self._clock = datetime.fromisoformat(start) if start else None
             self._new_rules(self.numbered)  # a folder's files number on
             record = {"type": "video", "source": self.source.name, "video": self.feed.name,
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
             if self._camera is not None:
                 record.update(self._camera, group=self.wm.group, threshold=_r(self.wm.alarm_line(self.options.smooth)))
-            problem = frame_rate_mismatch(self.wm.extraction, fps)
+            problem = "; ".join(filter(None, [rate_note, frame_rate_mismatch(self.wm.extraction, fps)]))
             if problem:
                 log.warning("%s: %s", self.feed.name, problem)
                 record["warning"] = problem
@@ -389,9 +406,12 @@ class _Scorer:
         def frames() -> Iterator[np.ndarray]:
             nonlocal frames_in
             while True:
-                if self.pending and self.q.empty():
-                    self._score_pending()  # caught up with the source: score now, for the lowest lag
-                msg = self._get()
+                if early:
+                    msg = early.popleft()
+                else:
+                    if self.pending and self.q.empty():
+                        self._score_pending()  # caught up with the source: score now, for the lowest lag
+                    msg = self._get()
                 if msg[0] != "frame":
                     self._ending = msg
                     return
@@ -411,10 +431,27 @@ class _Scorer:
         self.clip_offset += n_clips
         return self._ending or _STOP
 
+    def _arrival_rate(self) -> tuple[float | None, deque]:
+        """The frames' arrival rate over the session's first `ARRIVAL_FRAMES` frames (None when
+        fewer than 5 came before the session ended), and the messages read to time them."""
+        read: deque = deque()
+        times = []
+        while len(times) < ARRIVAL_FRAMES:
+            msg = self._get()
+            read.append(msg)
+            if msg[0] != "frame":
+                break
+            times.append(msg[2])
+        span = times[-1] - times[0] if len(times) >= 5 else 0.0
+        return ((len(times) - 1) / span if span > 0 else None), read
+
     def _session_end(self, why: str, n: int) -> None:
         if self.stop.is_set() or self.feed is None:
             return
         self._read_whole = not self.feed.reconnect and why == "end of stream"
+        if self._read_whole and self.feed.key is not None:  # a folder's file: its events close now, not
+            self._finish("end of video")  # when the next file arrives (which may be an hour away)
+            return
         if self.feed.reconnect or why != "end of stream":
             # a gap cannot be merged across, nor a file read past where it broke: what was open ends here
             self._close_open("end of stream" if why == "end of stream" else "stream lost")

@@ -27,6 +27,11 @@ class Feed:
     reconnect: bool = False  # reopen when it ends or fails
     realtime: bool = False  # pace the frames at the stream's rate (a file played as a camera)
     key: tuple | None = None  # a folder's file: (folder, name, size, mtime_ns), for OUT/watched.jsonl
+    secret: str | None = None  # the address as given (with its password), never written out: `mask`
+
+    def mask(self, text: str) -> str:
+        """`text` (a library's error message) with the address as given replaced by the feed's name."""
+        return text.replace(self.secret, self.name) if self.secret and self.secret != self.name else text
 
 
 class Source:
@@ -61,7 +66,8 @@ class StreamSource(Source):
     def feeds(self, stop):
         from extract.decode import open_stream
 
-        yield Feed(self.name, lambda: open_stream(self.url, self.timeout), live=True, reconnect=True)
+        yield Feed(self.name, lambda: open_stream(self.url, self.timeout), live=True, reconnect=True,
+                   secret=self.url)
 
 
 class FolderSource(Source):
@@ -105,14 +111,15 @@ class FolderSource(Source):
         from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
 
         decoders = installed_decoders(DEFAULT_DECODERS)
-        done: set[Path] = set()
+        done: dict[Path, tuple[int, int]] = {}  # each file taken, with the size and time it was taken at
         last: dict[Path, tuple[int, int]] = {}
         first = True
         while not stop.is_set():
             now = self._listing()
-            ready = [p for p, st in now.items() if p not in done and (self.once and first or last.get(p) == st)]
+            # a file taken before and changed since (a copy that stalled past a poll, written again) is new
+            ready = [p for p, st in now.items() if done.get(p) != st and (self.once and first or last.get(p) == st)]
             for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
-                done.add(path)
+                done[path] = now[path]
                 if (path.name, *now[path]) in self.seen:
                     self.watched_before += 1
                     log.info("%s: watched before (the output's watched.jsonl), not scored again", path)
@@ -161,8 +168,21 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
                      "(rtsp://, http(s)://, /dev/videoN, ...)")
 
 
+#: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`)
+SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "token", "key", "secret", "auth", "signature", "sig")
+
+
 def _display_url(url: str) -> str:
-    """A stream's name for records and file names: its address without a password."""
-    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+    """A stream's name for records and file names: its address without a password, in the
+    user-info (up to the last `@` before the path: a password may hold an `@`) or in the query."""
+    m = re.match(r"^([a-zA-Z][\w+.-]*://)([^/?#]*)(.*)$", url)
+    if not m:
+        return url
+    scheme, authority, rest = m.groups()
+    if "@" in authority:
+        info, host = authority.rsplit("@", 1)
+        authority = (info.split(":", 1)[0] + ":***@" if ":" in info else info + "@") + host
+    rest = re.sub(r"([?&;](?:%s)=)[^&#;]*" % "|".join(SECRET_PARAMS), r"\1***", rest, flags=re.IGNORECASE)
+    return scheme + authority + rest
 
 
