@@ -104,7 +104,8 @@ def test_resampling_needs_a_known_frame_rate():
 @pytest.mark.parametrize("kwargs", [{"clip_len": 0}, {"stride": 0}, {"tail": "keep"},
                                     {"target_fps": 0.0}, {"max_fps": 0.0}, {"max_fps": -5.0}])
 def test_invalid_specs_are_refused(kwargs):
-    with pytest.raises(ValueError):
+    (name,) = kwargs
+    with pytest.raises(ValueError, match=rf"^{name} must be"):  # the key named, not any ValueError
         ClipSpec(**kwargs)
 
 

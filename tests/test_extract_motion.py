@@ -112,7 +112,8 @@ def test_options_arrive_as_strings_from_the_command_line():
                                     {"bins": 1}, {"clip_len": 1}, {"blur": -1}, {"blur": 9}, {"cuts": "drop"},
                                     {"stabilize": "maybe"}, {"repeats": "drop"}])
 def test_bad_options_are_refused(kwargs):
-    with pytest.raises(ValueError):
+    (name,) = kwargs
+    with pytest.raises(ValueError, match=rf"^{name}( must|:)"):  # the option named, not any ValueError
         MotionBackbone(**kwargs)
 
 

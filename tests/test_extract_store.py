@@ -150,7 +150,7 @@ def test_groups_by_folder_video_and_all(tmp_path):
                               "Normal": ["Normal/n1.mp4"]}
     assert store.groups("video")["Normal/n1.mp4"] == ["Normal/n1.mp4"]
     assert store.groups("all") == {"all": store.keys()}
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="nonsense"):
         store.groups("nonsense")
 
 

@@ -81,18 +81,22 @@ def test_a_run_smooths_each_video_on_its_own_and_the_model_keeps_the_setting(tmp
 
 
 def test_models_saved_before_smoothing_existed_score_unsmoothed(tmp_path):
+    """A models.json written before `smooth` was recorded: its models score raw (as they were fitted),
+    whatever today's default smoothing."""
     root = _store(tmp_path / "f")
-    cfg = video.DetectConfig(mode="pooled", params=dict(FAST_DUAD), level="clip", min_clips=10, smooth=0.0)
-    video.detect(root, cfg, save_models=tmp_path / "m")
+    cfg = video.DetectConfig(mode="pooled", params=dict(FAST_DUAD), level="clip", min_clips=10)
+    video.detect(root, replace(cfg, smooth=0.0), save_models=tmp_path / "m0")
+    video.detect(root, replace(cfg, smooth=1.0), save_models=tmp_path / "m")
     index = tmp_path / "m" / "models.json"
     data = json.loads(index.read_text())
     groups = data["groups"] if isinstance(data["groups"], list) else list(data["groups"].values())
     for g in groups:
         g.pop("smooth", None)
     index.write_text(json.dumps(data))
-    entry = groups[0]
-    model = GroupModel.load(entry, tmp_path / "m")
-    assert model.smooth == 0.0
+    assert GroupModel.load(groups[0], tmp_path / "m").smooth == 0.0
+    for old, raw in zip(video.score(root, tmp_path / "m"), video.score(root, tmp_path / "m0")):
+        np.testing.assert_allclose(old.scores, raw.scores, atol=1e-9)
+        assert not np.allclose(old.scores, smooth_scores(raw.scores, 2.5), atol=1e-6)
 
 
 def test_a_negative_smoothing_is_refused_with_its_key():
