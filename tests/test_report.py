@@ -117,15 +117,15 @@ def test_scene_cut_places_are_named_and_drawn(scoreset, tmp_path, monkeypatch):
 
     edited = scoreset.videos[0]
     edited.scene_cuts, edited.scene_cut_frames = 8, [10, 20, 30, 40, 50, 60, 70, 80]
-    lines = []
-    real = matplotlib.axes.Axes.axvline
-    monkeypatch.setattr(matplotlib.axes.Axes, "axvline",
-                        lambda ax, x=0, *a, **kw: lines.append((x, kw.get("label"))) or real(ax, x, *a, **kw))
+    drawn = []  # the cuts are one collection of vertical lines (a day's video may hold thousands)
+    real = matplotlib.axes.Axes.vlines
+    monkeypatch.setattr(matplotlib.axes.Axes, "vlines",
+                        lambda ax, x, *a, **kw: drawn.append((list(np.atleast_1d(x)), kw.get("label")))
+                        or real(ax, x, *a, **kw))
     text = build_report(scoreset, tmp_path / "r", clips=False).read_text()
     # at 10 fps; six named, the rest counted; every one drawn, one legend entry
     assert "8 scene cuts at 1.0 s, 2.0 s, 3.0 s, 4.0 s, 5.0 s, 6.0 s and 2 more" in text
-    assert sorted(x for x, _ in lines) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
-    assert [label for _, label in lines].count("scene cut") == 1
+    assert [(sorted(x), label) for x, label in drawn] == [([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], "scene cut")]
 
 
 def test_timelines_share_one_y_range_and_a_video_without_event_says_so(scoreset, tmp_path, monkeypatch):
@@ -239,3 +239,40 @@ def test_top_clips_do_not_overlap():
     v.scores[4] = v.scores[5] - 0.01  # overlaps clip 5 (stride 8 < length 16)
     v.scores[8] = 0.4
     assert top_clips(v, 2) == [5, 8]
+
+
+def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_every_peak(tmp_path, monkeypatch):
+    """A 24 h video (216,000 clips): the axis ran to 115,200 s, hundreds of E# labels overlapped into
+    a smear, and each event, cut and marker was an artist of its own (33 s for 8,700 events)."""
+    import matplotlib.figure
+
+    from videoad.events import find_events
+    from videoad.plots import CURVE_POINTS, LABELLED_EVENTS, draw_timeline
+    from videoad.scores import ScoreSet, VideoScores
+
+    rng = np.random.default_rng(0)
+    n = 216000
+    starts = np.arange(n) * 16
+    scores = rng.normal(0.2, 0.02, n)
+    for c in rng.integers(0, n - 40, 300):
+        scores[c : c + 40] += 0.3
+    peak = int(np.argmax(scores))
+    scores[peak] = 2.0  # the strongest, far from any other
+    v = VideoScores("day.mp4", scores, np.stack([starts, starts + 15], 1), n * 16, 40.0, "", "all", "", 0.3)
+    events = find_events(ScoreSet([v], {})).events
+    assert len(events) > 2 * LABELLED_EVENTS
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda fig, *a, **kw: seen.update(fig=fig) or real(fig, *a, **kw))
+    draw_timeline(v, tmp_path / "day.png", events=events, thumbnails=0)
+    ax = seen["fig"].axes[0]
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks[:3] == ["0:00:00", "3:00:00", "6:00:00"] and "h:mm:ss" in ax.get_xlabel(), (ticks, ax.get_xlabel())
+    labels = [t.get_text() for t in ax.texts]
+    assert len(labels) == LABELLED_EVENTS and f"E{max(events, key=lambda e: e.peak_score).event}" in labels
+    curve = next(line for line in ax.lines if line.get_label() == "clip score")
+    assert len(curve.get_xdata()) <= CURVE_POINTS and max(curve.get_ydata()) == 2.0  # thinned, every peak kept
+    markers = [line for line in ax.lines if line.get_marker() == "v"]
+    assert len(markers) == 1 and len(markers[0].get_xdata()) == len(events)  # one artist, every event's peak

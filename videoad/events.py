@@ -129,7 +129,15 @@ class EventSet:
     cell_region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
 
     def of(self, video: str) -> list[Event]:
-        return [e for e in self.events if e.video == video]
+        """The video's events, in the run's order (worst first); an index built once per event list
+        (the report asks per video: a scan of every event each time cost videos x events)."""
+        key = (id(self.events), len(self.events))
+        if getattr(self, "_index_key", None) != key:
+            index: dict[str, list[Event]] = {}
+            for e in self.events:
+                index.setdefault(e.video, []).append(e)
+            self._index, self._index_key = index, key
+        return list(self._index.get(video, ()))
 
     @property
     def quiet_videos(self) -> list[VideoEvents]:

@@ -66,22 +66,21 @@ def clip_to_frames(
             f"length mismatch for video {video!r}: a clip ends at frame {int(frames.max())} (0-based) "
             f"but the video has {n_frames} frames"
         )
-    total = np.zeros(n_frames)
-    count = np.zeros(n_frames, dtype=np.int64)
+    # every (clip, frame) pair, clip by clip: a frame's clips are met in clip order, so sums add in
+    # the order a loop over clips adds them (each clip's score over its own frames, not a running
+    # sum of differences, whose rounding would give a frame of one clip 0.09999999999999998 for its
+    # 0.1 and break the ties between equal clips that AUROC and AP count)
+    lengths = frames[:, 1] - frames[:, 0] + 1
+    owner = np.repeat(np.arange(len(scores)), lengths)
+    frame_of = np.arange(owner.size) - np.repeat(np.cumsum(lengths) - lengths, lengths) + frames[owner, 0]
     if overlap == "mean":
-        # each clip's score added over its own frames (not a running sum of differences, whose
-        # rounding would give a frame of one clip 0.09999999999999998 for its 0.1 and break the
-        # ties between equal clips that AUROC and AP count)
-        for (a, b), s in zip(frames, scores):
-            total[a : b + 1] += s
-            count[a : b + 1] += 1
+        total = np.bincount(frame_of, weights=scores[owner], minlength=n_frames)
+        count = np.bincount(frame_of, minlength=n_frames)
         covered = count > 0
         out = np.where(covered, total / np.maximum(count, 1), np.nan)
     else:
         out = np.full(n_frames, -np.inf)
-        for (a, b), s in zip(frames, scores):
-            seg = out[a : b + 1]
-            np.maximum(seg, s, out=seg)
+        np.maximum.at(out, frame_of, scores[owner])
         covered = np.isfinite(out)
         out[~covered] = np.nan
     # fill uncovered frames forward from the last covered one, the leading ones backward
@@ -218,7 +217,7 @@ def video_frames(
             f"length mismatch for video {video!r}: scores cover {int(n_frames)} frames, ground truth has {labels.shape[0]}"
         )
     pad = clip_to_frames(clip_scores, frames, n_frames, overlap=overlap, tail="pad", video=video)
-    drop = clip_to_frames(clip_scores, frames, n_frames, overlap=overlap, tail="drop", video=video)
+    drop = pad[: int(np.asarray(frames)[:, 1].max()) + 1]  # tail="drop" is the same frames cut at the last clip
     return VideoFrames(video, category, pad, labels, drop, labels[: drop.shape[0]])
 
 

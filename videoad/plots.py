@@ -128,6 +128,42 @@ def _x(v: VideoScores):
     return (lambda f: np.asarray(f, float) / fps), (lambda x: x * fps), "s"
 
 
+#: events labelled E<n> on a timeline, the strongest first (their markers are all drawn)
+LABELLED_EVENTS = 30
+#: a timeline longer than this (seconds) reads its axis as m:ss or h:mm:ss
+CLOCK_AXIS_S = 600.0
+#: the clock axis's tick spacings (seconds): minutes, quarter hours, hours
+CLOCK_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+#: a curve of more points than this is drawn as its per-bin minimum and maximum (the figure is ~1,000 px wide)
+CURVE_POINTS = 4000
+
+
+def _hms(x: float, hours: bool) -> str:
+    """`x` seconds as h:mm:ss (`hours`) or m:ss; '' before 0 (a tick left of the axis)."""
+    if x < 0:
+        return ""
+    h, rem = divmod(int(round(x)), 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if hours else f"{h * 60 + m}:{sec:02d}"
+
+
+def _envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The curve itself, or for a long video (216,000 clips in a day) each bin's lowest and highest
+    point in order: every peak stays visible, at a few thousand points."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(y) <= CURVE_POINTS:
+        return x, y
+    bins = CURVE_POINTS // 2
+    edges = np.linspace(0, len(y), bins + 1).astype(int)
+    xs, ys = [], []
+    for a, b in zip(edges[:-1], edges[1:]):
+        lo, hi = a + int(np.argmin(y[a:b])), a + int(np.argmax(y[a:b]))
+        for k in sorted({lo, hi}):
+            xs.append(x[k])
+            ys.append(y[k])
+    return np.asarray(xs), np.asarray(ys)
+
+
 def _when(e: Event) -> str:
     return f"{e.peak_s:.1f} s" if e.peak_s is not None else f"frame {e.peak_frame}"
 
@@ -179,22 +215,26 @@ def draw_timeline(
             for k, (s, e) in enumerate(annotation.clipped_intervals(v.n_frames)):
                 ax.axvspan(f2x(s - 1), f2x(e), ymin=0, ymax=0.05, color=TRUTH_RGB, alpha=0.8, lw=0,
                            label="ground truth" if k == 0 else None)
-        for k, e in enumerate(events):
-            ax.axvspan(f2x(e.start_frame), f2x(e.end_frame + 1), color=EVENT_RGB, alpha=0.22, lw=0,
-                       label="event" if k == 0 else None)
-        for k, (a, b) in enumerate(v.damaged_spans or []):  # frames filled in: no motion read there
-            ax.axvspan(f2x(a), f2x(b + 1), color=DAMAGE_RGB, alpha=0.35, lw=0, hatch="///",
-                       label="damaged frames" if k == 0 else None)
-        for k, cut in enumerate(v.scene_cut_frames or []):  # edited footage: where the shot changes
-            ax.axvline(float(f2x(cut)), color=CUT_RGB, ls=":", lw=1.1, label="scene cut" if k == 0 else None)
-        ax.plot(f2x(mids), v.scores, color=CURVE_RGB, lw=1.3, label="clip score")
+        # spans and lines as one artist each (a day's video can hold thousands of events and cuts)
+        band = ax.get_xaxis_transform()  # x in data, y over the whole axes
+        if events:
+            ax.broken_barh([(float(f2x(e.start_frame)), float(f2x(e.end_frame + 1) - f2x(e.start_frame)))
+                            for e in events], (0, 1), transform=band, color=EVENT_RGB, alpha=0.22, lw=0, label="event")
+        if v.damaged_spans:  # frames filled in: no motion read there
+            ax.broken_barh([(float(f2x(a)), float(f2x(b + 1) - f2x(a))) for a, b in v.damaged_spans], (0, 1),
+                           transform=band, color=DAMAGE_RGB, alpha=0.35, lw=0, hatch="///", label="damaged frames")
+        if v.scene_cut_frames:  # edited footage: where the shot changes
+            ax.vlines(f2x(np.asarray(v.scene_cut_frames)), 0, 1, transform=band, color=CUT_RGB, ls=":", lw=1.1,
+                      label="scene cut")
+        ax.plot(*_envelope(f2x(mids), v.scores), color=CURVE_RGB, lw=1.3, label="clip score")
         if v.threshold is not None:
             ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")
-        for e in events:
-            px = float(f2x(e.peak_frame))
-            ax.plot([px], [e.peak_score], "v", color="#7f0000", ms=6)
-            ax.annotate(f"E{e.event}", (px, e.peak_score), xytext=(0, 6), textcoords="offset points",
-                        ha="center", fontsize=8, color="#7f0000", fontweight="bold")
+        if events:
+            ax.plot(f2x(np.array([e.peak_frame for e in events])), [e.peak_score for e in events], "v",
+                    color="#7f0000", ms=6, ls="none")
+        for e in sorted(events, key=lambda e: -e.peak_score)[:LABELLED_EVENTS]:  # more would overlap unread
+            ax.annotate(f"E{e.event}", (float(f2x(e.peak_frame)), e.peak_score), xytext=(0, 6),
+                        textcoords="offset points", ha="center", fontsize=8, color="#7f0000", fontweight="bold")
         x_max = float(f2x(v.n_frames))
         ax.set_xlim(0, x_max)
         if ylim is not None:
@@ -203,7 +243,15 @@ def draw_timeline(
             lo, hi = shared_ylim([v])
             ax.set_ylim(lo, hi)
         since = f" from {v.start_time.replace('T', ' ')}" if xunit == "s" and v.start_time else ""  # extract.clock
-        ax.set_xlabel(f"time (s){since}" if xunit == "s" else "frame")
+        clock = xunit == "s" and x_max > CLOCK_AXIS_S  # minutes and hours read as such, not as 115,200 s
+        if clock:
+            from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+            step = next((t for t in CLOCK_STEPS if x_max / t <= 10), CLOCK_STEPS[-1])
+            ax.xaxis.set_major_locator(MultipleLocator(step))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _hms(x, x_max >= 3600)))
+        ax.set_xlabel((f"time ({'h:mm:ss' if x_max >= 3600 else 'm:ss'}){since}" if clock else f"time (s){since}")
+                      if xunit == "s" else "frame")
         ax.set_ylabel("anomaly score" if unit == "score" else f"anomaly score\n{unit}", fontsize=9)
         if xunit == "s":
             top = ax.secondary_xaxis("top", functions=(x2f, f2x))
