@@ -276,3 +276,45 @@ def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_ev
     assert len(curve.get_xdata()) <= CURVE_POINTS and max(curve.get_ydata()) == 2.0  # thinned, every peak kept
     markers = [line for line in ax.lines if line.get_marker() == "v"]
     assert len(markers) == 1 and len(markers[0].get_xdata()) == len(events)  # one artist, every event's peak
+
+
+def test_timelines_drawn_in_worker_processes_equal_those_drawn_here(tmp_path):
+    """Over a dataset one figure per video took minutes in one process; more videos than
+    PARALLEL_FROM are drawn in worker processes: the same files, in the same order."""
+    from videoad.events import find_events
+    from videoad.plots import PARALLEL_FROM, plot_run
+    from videoad.scores import ScoreSet, VideoScores
+
+    rng = np.random.default_rng(1)
+    videos = []
+    for i in range(PARALLEL_FROM + 4):
+        n = int(rng.integers(40, 120))
+        starts = np.arange(n) * 16
+        s = rng.normal(0.2, 0.02, n)
+        s[n // 2 : n // 2 + 10] += 0.3 * (i % 2)
+        videos.append(VideoScores(f"cam/v{i:02d}.mp4", s, np.stack([starts, starts + 15], 1), n * 16, 30.0, "cam",
+                                  "all", "", 0.3))
+    scores = ScoreSet(videos, {})
+    events = find_events(scores)
+    here = plot_run(scores, tmp_path / "here", thumbnails=0, events=events, workers=1)
+    there = plot_run(scores, tmp_path / "there", thumbnails=0, events=events, workers=2)
+    assert [p.name for p in here] == [p.name for p in there] == [f"cam_v{i:02d}.mp4.png" for i in range(len(videos))]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(here, there))
+
+
+def test_a_datasets_quiet_videos_are_folded_under_the_event_table(tmp_path):
+    """Over UCF-Crime the "No event in 972 videos:" paragraph was 76 KB of links under the table."""
+    from videoad.report import QUIET_LISTED
+    from videoad.scores import ScoreSet, VideoScores
+
+    def quiet(k, name):
+        starts = np.arange(30) * 16
+        return VideoScores(name, np.full(30, 0.1) + 0.001 * np.arange(30), np.stack([starts, starts + 15], 1),
+                           480, 30.0, "cam", "all", "", 0.3)
+
+    few = build_report(ScoreSet([quiet(k, f"a{k}.mp4") for k in range(3)], {}), tmp_path / "few", clips=False)
+    assert "<p class=quiet>No event in 3 videos: <a href=" in few.read_text()
+    many = ScoreSet([quiet(k, f"b{k:02d}.mp4") for k in range(QUIET_LISTED + 1)], {})
+    text = build_report(many, tmp_path / "many", clips=False).read_text()
+    assert f"<details class=quiet><summary>No event in {QUIET_LISTED + 1} videos</summary>" in text
+    assert text.count("<a href='#v") >= QUIET_LISTED + 1  # every one still linked

@@ -22,8 +22,11 @@ from videoad.events import (Event, EventSet, EventSettings, cell_names, find_eve
                             write_events)
 from videoad.evidence import EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score
-from videoad.plots import draw_timeline, file_stems, shared_ylim
+from videoad.plots import draw_timelines, file_stems, shared_ylim
 from videoad.scores import ScoreSet, VideoScores
+
+#: videos without an event listed as links under the event table; more are folded into a <details>
+QUIET_LISTED = 40
 
 ASSETS = Path(__file__).with_name("report_assets")
 #: categories that say nothing: keys at the store root, videos an annotation file does not name
@@ -346,14 +349,16 @@ def build_report(
     sections = []
     notes = {ve.video: ve.note for ve in events.videos}
     groups_of = {g.get("group"): g for g in scores.groups}
-    for v in ordered:
-        ann = annotations.find(v.video) if annotations is not None else None
-        rel = f"timelines/{stems[v.video]}.{fmt}"
-        geo = draw_timeline(v, out / rel, events=events.of(v.video), annotation=ann, thumbnails=0, ylim=ylim,
-                            unit=events.score_unit, source_root=source_root, title=False)
-        sections.append(_video_section(v, sids[v.video], rel, geo, events.of(v.video), media, events.score_unit,
-                                       ann, per_video.get(v.video), notes.get(v.video, ""),
-                                       coverage.video_notes(v.video, groups_of.get(v.group, {}))))
+    rels = {v.video: f"timelines/{stems[v.video]}.{fmt}" for v in ordered}
+    anns = {v.video: annotations.find(v.video) if annotations is not None else None for v in ordered}
+    geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
+                                                          thumbnails=0, ylim=ylim, unit=events.score_unit,
+                                                          source_root=source_root, title=False))
+                           for v in ordered])
+    for v, geo in zip(ordered, geos):
+        sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
+                                       events.score_unit, anns[v.video], per_video.get(v.video),
+                                       notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {}))))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
@@ -361,8 +366,10 @@ def build_report(
             "y-range")
     quiet_text = ""
     if quiet:
-        quiet_text = (f"<p class=quiet>No event in {len(quiet)} video{'s' if len(quiet) != 1 else ''}: "
-                      + ", ".join(f"<a href='#{sids[q.video]}'>{_e(q.video)}</a>" for q in quiet) + ".</p>")
+        links = ", ".join(f"<a href='#{sids[q.video]}'>{_e(q.video)}</a>" for q in quiet) + "."
+        what = f"No event in {len(quiet)} video{'s' if len(quiet) != 1 else ''}"
+        quiet_text = (f"<p class=quiet>{what}: {links}</p>" if len(quiet) <= QUIET_LISTED else  # a dataset's run:
+                      f"<details class=quiet><summary>{what}</summary><p>{links}</p></details>")  # folded away
     hint = no_event_hint(events, scores.meta.get("protocol"))
     table = (_event_rows(scores, events, media, sids, annotations) if events.events
              else "<p><b>No event</b>: no clip of any video stayed over its alarm line."

@@ -1,0 +1,73 @@
+"""Time the analyst's side over many videos: events, timelines (`videoad plot`), the report.
+
+Synthetic scores shaped like a UCF-Crime run (N videos of 300-3,000 clips at stride 16, 30 fps, a
+few bursts each), no source videos (the report notes that). Timelines are drawn in one process
+and in worker processes in the same run, so the ratio is measured on the same machine state:
+
+    OMP_NUM_THREADS=1 MPLBACKEND=Agg .venv/bin/python benchmarks/bench_report.py --videos 200
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def scoreset(n_videos: int, seed: int = 0):
+    from videoad.scores import ScoreSet, VideoScores
+
+    rng = np.random.default_rng(seed)
+    videos = []
+    for i in range(n_videos):
+        n = int(rng.integers(300, 3000))
+        starts = np.arange(n) * 16
+        s = rng.normal(0.2, 0.02, n)
+        for c in rng.integers(0, n - 30, int(rng.integers(0, 3))):
+            s[c:c + 30] += 0.3
+        videos.append(VideoScores(f"Cat{i % 13}/v{i:04d}.mp4", s, np.stack([starts, starts + 15], 1), n * 16, 30.0,
+                                  f"Cat{i % 13}", "all", "", 0.3))
+    return ScoreSet(videos, {"protocol": "transductive"})
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--videos", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=None, help="processes for the parallel run [default: the cores]")
+    args = ap.parse_args()
+    from videoad.events import find_events
+    from videoad.plots import plot_run
+    from videoad.report import build_report
+
+    scores = scoreset(args.videos)
+    t = time.perf_counter()
+    events = find_events(scores)
+    t_events = time.perf_counter() - t
+    work = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    try:
+        t = time.perf_counter()
+        plot_run(scores, work / "one", thumbnails=0, events=events, workers=1)
+        one = time.perf_counter() - t
+        t = time.perf_counter()
+        plot_run(scores, work / "many", thumbnails=0, events=events, workers=args.workers)
+        many = time.perf_counter() - t
+        t = time.perf_counter()
+        build_report(scores, work / "report", events=events, clips=False)
+        report = time.perf_counter() - t
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{args.videos} videos, {sum(len(v.scores) for v in scores)} clips, {len(events.events)} events "
+          f"({platform.node()}, {os.cpu_count()} cores)")
+    print(f"events: {t_events:.2f} s")
+    print(f"timelines, one process: {one:.1f} s; worker processes ({args.workers or 'cores'}): {many:.1f} s; "
+          f"ratio {one / many:.2f}")
+    print(f"report (timelines in worker processes, event images, page): {report:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
