@@ -129,16 +129,16 @@ def test_scene_cut_places_are_named_and_drawn(scoreset, tmp_path, monkeypatch):
 
 
 def test_timelines_share_one_y_range_and_a_video_without_event_says_so(scoreset, tmp_path, monkeypatch):
-    import videoad.report as report
+    import videoad.plots as plots
 
     seen = []
-    real = report.draw_timeline
+    real = plots.draw_timeline
 
     def spy(v, path, **kw):
         seen.append(kw["ylim"])
         return real(v, path, **kw)
 
-    monkeypatch.setattr(report, "draw_timeline", spy)
+    monkeypatch.setattr(plots, "draw_timeline", spy)  # three videos: drawn in this process
     scoreset.videos[0].scores[:] = 0.1  # v1 now stays under its line
     page = build_report(scoreset, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
     assert len(seen) == 3 and len(set(seen)) == 1 and seen[0] == shared_ylim(scoreset.videos)
