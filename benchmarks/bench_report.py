@@ -38,7 +38,7 @@ def scoreset(n_videos: int, seed: int = 0):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--videos", type=int, default=200)
-    ap.add_argument("--workers", type=int, default=None, help="processes for the parallel run [default: the cores]")
+    ap.add_argument("--workers", type=int, default=None, help="processes for the parallel runs [default: the cores]")
     args = ap.parse_args()
     from videoad.events import find_events
     from videoad.plots import plot_run
@@ -57,7 +57,7 @@ def main() -> None:
         plot_run(scores, work / "many", thumbnails=0, events=events, workers=args.workers)
         many = time.perf_counter() - t
         t = time.perf_counter()
-        build_report(scores, work / "report", events=events, clips=False)
+        build_report(scores, work / "report", events=events, clips=False, workers=args.workers)
         report = time.perf_counter() - t
     finally:
         shutil.rmtree(work, ignore_errors=True)

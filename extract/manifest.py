@@ -149,6 +149,18 @@ class MergeReport:
         return not self.problems and not self.failed
 
 
+def _same_folder(a, b) -> bool:
+    """Whether two recorded input folders are one (another spelling: a symlink, a mount's name)."""
+    if a == b:
+        return True
+    if a is None or b is None:
+        return False
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
 def merge_shards(root: str | os.PathLike) -> MergeReport:
     """Check that every shard of one N-way run finished, then write the joined `manifest.json`.
 
@@ -164,24 +176,28 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
         report.problems.append(f"no shard manifests (manifest.shard-i-of-N.json) in {root}")
         return report
     read: dict[tuple[int, int], dict] = {}
+    unreadable: dict[tuple[int, int], str] = {}
     for (index, count), path in shards.items():
         try:
             read[(index, count)] = _read_json(path)
         except (OSError, ValueError) as exc:  # a kill mid-write before write_atomic, a hand edit
-            report.problems.append(f"shard {index}/{count}: {path.name} cannot be read ({exc}): rerun that shard")
+            unreadable[(index, count)] = f"shard {index}/{count}: {path.name} cannot be read ({exc}): rerun that shard"
     if len(counts) > 1:  # a run resharded: the sharding whose every shard finished is the one to merge
         whole = [c for c in counts if all(read.get((i, c), {}).get("complete") for i in range(c))]
         if len(whole) != 1:
-            stale = sorted(path.name for (_, c), path in shards.items())
-            report.problems.append(f"manifests of different shardings side by side: N in {counts}, "
-                                   f"{'none' if not whole else 'more than one'} complete; delete those of the "
-                                   f"sharding you gave up ({', '.join(stale)})")
+            by_n = "; ".join(f"N={c}: " + ", ".join(sorted(p.name for (_, k), p in shards.items() if k == c))
+                             for c in counts)
+            report.problems += list(unreadable.values())
+            report.problems.append(f"manifests of different shardings side by side, "
+                                   f"{'none' if not whole else 'more than one'} complete ({by_n}); delete those of "
+                                   "the sharding you gave up")
             return report
         report.notes.append(f"passed over the manifests of another sharding (N in "
                             f"{[c for c in counts if c != whole[0]]}): "
                             + ", ".join(sorted(p.name for (_, c), p in shards.items() if c != whole[0])))
         shards = {k: v for k, v in shards.items() if k[1] == whole[0]}
         counts = whole
+    report.problems += [why for key, why in unreadable.items() if key in shards]
     if report.problems:
         return report
     n = counts[0]
@@ -205,7 +221,7 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
         elif part.get("listing") != reference.get("listing"):
             report.problems.append(f"shard {index}/{n} saw a different video list (as many videos, other names: "
                                    "the input changed between the shards' runs)")
-        if part.get("input_root") != reference.get("input_root"):
+        if not _same_folder(part.get("input_root"), reference.get("input_root")):
             report.problems.append(f"shard {index}/{n} read another input ({part.get('input_root')} against "
                                    f"{reference.get('input_root')}): one store must come from one input")
         for key in part.get("keys", []):

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .backbones.base import Backbone
-from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, _Job, _Progress, _Runner,
-                  _remove_stale_temporaries, extract_videos)
+from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, WorkerStartError, _Job, _Progress,
+                  _Runner, _remove_stale_temporaries, extract_videos)
 from .store import OutputError
 
 log = logging.getLogger(__name__)
@@ -259,6 +259,10 @@ class RayRunner(_Runner):
                     continue
                 except Exception as exc:  # noqa: BLE001 - a bug on the actor: this video fails
                     self._retire(actor)
+                    cause = getattr(exc, "cause", None)  # Ray's wrapper of the actor's exception
+                    if isinstance(exc, WorkerStartError) or isinstance(cause, WorkerStartError):
+                        # every actor's decode workers would die alike: stop, as a local run stops
+                        raise WorkerStartError(str(cause or exc)) from None
                     if job is None:
                         raise
                     self._fail(job, f"the Ray actor raised {type(exc).__name__}: {exc}")

@@ -505,10 +505,12 @@ class WorkerStartError(RuntimeError):
     class defined in a notebook or `__main__`; a broken install): no video can be read."""
 
 
-def _last_error(log_path: Path) -> str:
-    """The last line of the worker log that looks like an error, else where to look."""
+def _last_error(log_path: Path, start: int = 0) -> str:
+    """The last line the worker log gained since byte `start` that looks like an error, else where to look."""
     try:
-        lines = [x.strip() for x in log_path.read_text(errors="replace").splitlines() if x.strip()]
+        with open(log_path, "rb") as fh:
+            fh.seek(start)
+            lines = [x.strip() for x in fh.read().decode(errors="replace").splitlines() if x.strip()]
     except OSError:
         lines = []
     errors = [x for x in lines if re.match(r"^[\w.]*(Error|Exception)\b", x)]
@@ -537,6 +539,10 @@ class _Runner:
         #: (a video retried with the next decoder computes some clips twice)
         self.computed = 0
         self.start_failures = 0  # decode workers in a row that died before they were up
+        try:  # the worker log is appended to across runs: this run's errors start here
+            self.log_start = (output / WORKER_LOG).stat().st_size
+        except OSError:
+            self.log_start = 0
 
     # -- main loop ------------------------------------------------------------------------------
     def run(self, jobs: list[_Job]) -> None:
@@ -639,7 +645,8 @@ class _Runner:
         self.start_failures += 1
         if self.start_failures >= 3:
             raise WorkerStartError(f"decode workers die as they start ({_exit_reason(worker.process.exitcode)}, "
-                                   f"{self.start_failures} in a row): {_last_error(self.output / WORKER_LOG)} "
+                                   f"{self.start_failures} in a row): "
+                                   f"{_last_error(self.output / WORKER_LOG, self.log_start)} "
                                    "(and the terminal's error output)")
 
     def _handle(self, worker: DecodeWorker, message: tuple) -> None:

@@ -142,6 +142,14 @@ def _worker_main(tasks: Connection, results: Connection, status: Any, backbone_b
             except OSError:  # the main process is gone
                 os._exit(1)
 
+    try:
+        backbone: Backbone = pickle.loads(backbone_bytes)
+    except Exception as exc:  # noqa: BLE001 - whatever stops it, no video can be read here
+        results.send(("unusable", -1, f"the backbone cannot be rebuilt in a worker process ({type(exc).__name__}: "
+                                      f"{exc}): define its class in an importable module, not in a notebook "
+                                      "or the __main__ script"))
+        return
+    results.send(("ready", -1))  # sent here, before any task's message: a death after it is the video's
     sender = threading.Thread(target=send_loop, daemon=True)
     sender.start()
 
@@ -152,16 +160,6 @@ def _worker_main(tasks: Connection, results: Connection, status: Any, backbone_b
         if decoding:  # the decode step's clock starts again; the backbone's work is never timed
             status[_BUSY_SINCE] = time.monotonic()
 
-    try:
-        backbone: Backbone = pickle.loads(backbone_bytes)
-    except Exception as exc:  # noqa: BLE001 - whatever stops it, no video can be read here
-        outbox.put(("unusable", -1, f"the backbone cannot be rebuilt in a worker process ({type(exc).__name__}: "
-                                    f"{exc}): define its class in an importable module, not in a notebook "
-                                    "or the __main__ script"))
-        outbox.put(None)
-        sender.join()
-        return
-    outbox.put(("ready", -1))
 
     while True:
         try:

@@ -73,3 +73,12 @@ class FullDiskFactory:
 
         run.write_video = full  # this actor process only
         return MotionBackbone(**SMALL)
+
+
+class DiesInWorkersFactory:
+    """`make_backbone` whose backbone no decode worker can rebuild (each dies as it starts)."""
+
+    def __call__(self):
+        from _extract_media import DiesInWorker
+
+        return DiesInWorker(**SMALL)

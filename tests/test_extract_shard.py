@@ -118,6 +118,14 @@ def test_merge_keeps_a_video_no_file_can_name_and_refuses_another_input_root(tmp
     joined = json.loads((out / "manifest.json").read_text())
     assert joined["videos"]["d\\x.mp4"]["status"] == "failed" and len(joined["keys"]) == 4
 
+    # the same folder by another spelling (a symlink, a mount's name) is one input
+    (tmp_path / "alias").symlink_to(videos)
+    out2 = tmp_path / "out2"
+    cli.invoke(extract_cmd, [str(videos), "-o", str(out2), "--shard", "0/2", *ARGS])
+    cli.invoke(extract_cmd, [str(tmp_path / "alias"), "-o", str(out2), "--shard", "1/2", *ARGS])
+    res = cli.invoke(merge_cmd, [str(out2)])
+    assert res.exit_code == 1 and "read another input" not in res.output, res.output  # merged, d\x.mp4 failed
+
     day1, day2 = tmp_path / "day1", tmp_path / "day2"
     for day, frames in ((day1, 20), (day2, 28)):
         for name in "abcd":

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import ray
 from _extract_media import make_video
-from _ray_helpers import SMALL, FullDiskFactory, KillingFactory, die_once
+from _ray_helpers import SMALL, DiesInWorkersFactory, FullDiskFactory, KillingFactory, die_once
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
@@ -177,6 +177,17 @@ def test_a_full_store_stops_the_run_on_ray_as_it_does_locally(cluster, videos, t
     assert "no space left" in summary.failed[0].reason
     m = manifest(tmp_path / "out")
     assert not m["complete"] and [e["status"] for e in m["videos"].values()] == ["failed"]
+
+
+def test_decode_workers_that_cannot_start_on_an_actor_stop_the_run(cluster, videos, tmp_path):
+    """An actor whose decode workers die as they start raised for its video, and the run went on to
+    fail every video the same way; it stops with the workers' error, as a local run does."""
+    from extract.run import WorkerStartError
+
+    with pytest.raises(WorkerStartError, match=r"decode workers die as they start \(exit code 7"):
+        extract_on_ray(videos, tmp_path / "out", DiesInWorkersFactory(), options(), RayOptions(workers=1))
+    entries = manifest(tmp_path / "out")["videos"]
+    assert not any(e.get("status") == "failed" for e in entries.values()), entries
 
 
 def test_the_progress_bar_on_ray_counts_clips(cluster, videos, tmp_path, capfd):

@@ -9,7 +9,7 @@ import pytest
 from videoad.datasets.annotations import Annotations, VideoAnnotation
 from videoad.metrics import evaluate_scores
 from videoad.events import EventSettings, find_events
-from videoad.plots import file_stems, shared_ylim, timeline, top_clips
+from videoad.plots import PARALLEL_FROM, file_stems, shared_ylim, timeline, top_clips
 from videoad.report import build_report
 from videoad.scores import ScoreSet, VideoScores
 from videoad.synth import SceneConfig, render_video, write_video
@@ -318,3 +318,28 @@ def test_a_datasets_quiet_videos_are_folded_under_the_event_table(tmp_path):
     text = build_report(many, tmp_path / "many", clips=False).read_text()
     assert f"<details class=quiet><summary>No event in {QUIET_LISTED + 1} videos</summary>" in text
     assert text.count("<a href='#v") >= QUIET_LISTED + 1  # every one still linked
+
+
+def test_a_script_without_a_main_guard_still_draws_many_timelines(tmp_path):
+    """Worker processes import the caller's __main__: a plain script drawing more than PARALLEL_FROM
+    timelines died with multiprocessing's bootstrapping error. Library calls draw in their own process
+    unless they ask for workers; a pool that breaks falls back to drawing here."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "plain.py"
+    script.write_text(f"""
+import numpy as np
+from videoad.plots import PARALLEL_FROM, plot_run
+from videoad.scores import ScoreSet, VideoScores
+starts = np.arange(40) * 16
+videos = [VideoScores(f"v{{i}}.mp4", np.linspace(0, 1, 40), np.stack([starts, starts + 15], 1), 640, 30.0)
+          for i in range(PARALLEL_FROM + 2)]
+print("wrote", len(plot_run(ScoreSet(videos, {{}}), {str(tmp_path / 'a')!r}, thumbnails=0)))
+print("wrote", len(plot_run(ScoreSet(videos, {{}}), {str(tmp_path / 'b')!r}, thumbnails=0, workers=2)))
+""")
+    res = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert len(list((tmp_path / "a").glob("*.png"))) == len(list((tmp_path / "b").glob("*.png"))) == PARALLEL_FROM + 2
+    # asked for workers, such a script's pool breaks (each worker reruns the script): drawn here instead
+    assert "drawn in this process: the worker processes failed" in res.stderr

@@ -290,9 +290,12 @@ def draw_timeline(
 PARALLEL_FROM = 16
 
 
-def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None = None) -> list[TimelineGeometry]:
-    """`draw_timeline(v, path, **kw)` for every job, in order; in `workers` processes (default: the
-    cores, at most 8) when there are more than `PARALLEL_FROM` jobs, else here."""
+def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None = 1) -> list[TimelineGeometry]:
+    """`draw_timeline(v, path, **kw)` for every job, in order; with `workers` None (the commands'
+    choice) in worker processes, one per core up to 8, when there are more than `PARALLEL_FROM`
+    jobs. A library call draws here unless it asks: spawned workers import the caller's
+    `__main__`, which a script without an `if __name__ == "__main__":` guard does not survive
+    (a pool that breaks all the same falls back to drawing here)."""
     import os
 
     workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
@@ -300,10 +303,15 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
         return [draw_timeline(v, path, **kw) for v, path, kw in jobs]
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     chunk = max(1, len(jobs) // (workers * 4))
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        return list(pool.map(_draw_job, jobs, chunksize=chunk))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            return list(pool.map(_draw_job, jobs, chunksize=chunk))
+    except BrokenProcessPool as exc:
+        log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)
+        return [draw_timeline(v, path, **kw) for v, path, kw in jobs]
 
 
 def _draw_job(job: tuple[VideoScores, Path, dict]) -> TimelineGeometry:
@@ -333,7 +341,7 @@ def _peak_frames(v: VideoScores, frames: list[int], source_root) -> tuple[dict[i
 
 
 def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str = "png", thumbnails: int = 3,
-             events=None, workers: int | None = None) -> list[Path]:
+             events=None, workers: int | None = 1) -> list[Path]:
     """Timelines of the chosen videos of a run into the folder `output` (or the file `output`
     when it ends in .png/.svg and one video is chosen), on one shared y-range; returns the files."""
     from videoad.events import find_events, score_unit

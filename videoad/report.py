@@ -321,11 +321,13 @@ def build_report(
     pad_s: float = 3.0,
     source_root=None,
     on_event=None,
+    workers: int | None = 1,
 ) -> Path:
     """Write `out_dir/index.html` with its timelines, event images and clips; returns the page.
 
     `events`: the run's events (default: found with `event_settings`, else the settings of the
-    scores folder's events.json, else the defaults)."""
+    scores folder's events.json, else the defaults). `workers`: processes drawing the timelines
+    (`plots.draw_timelines`; None: the cores, as the commands ask)."""
     from videoad.events import read_settings
 
     out = Path(out_dir)
@@ -354,7 +356,7 @@ def build_report(
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
                                                           source_root=source_root, title=False))
-                           for v in ordered])
+                           for v in ordered], workers)
     for v, geo in zip(ordered, geos):
         sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
                                        events.score_unit, anns[v.video], per_video.get(v.video),

@@ -121,9 +121,8 @@ def load(path=None, given: Mapping | None = None) -> dict:
     cfg = layered(defaults(), path, SCHEMA)
     check_values(cfg, RULES, where)
     cfg = layered(cfg, None, SCHEMA, given)
-    if cfg["backoff_max_s"] < cfg["backoff_s"]:
-        raise ConfigError(f"{where}: backoff_max_s ({cfg['backoff_max_s']:g}) must be at least backoff_s "
-                          f"({cfg['backoff_s']:g})")
+    # a first wait beyond the cap (--backoff 60 against the default 30) is the wait, not an error
+    cfg["backoff_max_s"] = max(cfg["backoff_max_s"], cfg["backoff_s"])
     return cfg
 
 

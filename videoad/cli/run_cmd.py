@@ -200,7 +200,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
             bar.stage(f"report: event {e.event} of {n}")
 
         page = build_report(scores, out / "report", events=events, clips=clips, burn_heatmap=burn_heatmap,
-                            title=f"videoad: {out.name}", on_event=step)
+                            title=f"videoad: {out.name}", on_event=step, workers=None)
     except (ValueError, OSError, WorkerStartError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

@@ -242,7 +242,8 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
         events = find_events(s, read_settings(s.path))
-        written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails, events=events)
+        written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails, events=events,
+                           workers=None)
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(f"{len(written)} timeline(s) written to {output}")
@@ -275,7 +276,7 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_
         ev = evaluate_scores(s, ann) if ann is not None else None
         events = find_events(s, read_settings(s.path))
         page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,
-                            burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root)
+                            burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root, workers=None)
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(event_summary(events))

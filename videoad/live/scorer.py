@@ -448,7 +448,8 @@ class _Scorer:
     def _session_end(self, why: str, n: int) -> None:
         if self.stop.is_set() or self.feed is None:
             return
-        self._read_whole = not self.feed.reconnect and why == "end of stream"
+        # read to its end and scored (a file of no known camera was read and dropped: not "watched")
+        self._read_whole = not self.feed.reconnect and why == "end of stream" and self.skipping is None
         if self._read_whole and self.feed.key is not None:  # a folder's file: its events close now, not
             self._finish("end of video")  # when the next file arrives (which may be an hour away)
             return

@@ -174,15 +174,19 @@ SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "token", "key", "secret", 
 
 def _display_url(url: str) -> str:
     """A stream's name for records and file names: its address without a password, in the
-    user-info (up to the last `@` before the path: a password may hold an `@`) or in the query."""
-    m = re.match(r"^([a-zA-Z][\w+.-]*://)([^/?#]*)(.*)$", url)
+    user-info (up to the last `@` before the path: a password may hold `@`, `?` or `#`) or in the
+    query (`pwd=`, `password=`, `token=`, ...)."""
+    m = re.match(r"^([a-zA-Z][\w+.-]*://)(.*)$", url, flags=re.DOTALL)
     if not m:
         return url
-    scheme, authority, rest = m.groups()
-    if "@" in authority:
-        info, host = authority.rsplit("@", 1)
-        authority = (info.split(":", 1)[0] + ":***@" if ":" in info else info + "@") + host
-    rest = re.sub(r"([?&;](?:%s)=)[^&#;]*" % "|".join(SECRET_PARAMS), r"\1***", rest, flags=re.IGNORECASE)
-    return scheme + authority + rest
+    scheme, after = m.groups()
+    slash = after.find("/")
+    head, tail = (after, "") if slash < 0 else (after[:slash], after[slash:])
+    user = ""
+    if "@" in head:
+        info, head = head.rsplit("@", 1)
+        user = (info.split(":", 1)[0] + ":***" if ":" in info else info) + "@"
+    rest = re.sub(r"([?&;](?:%s)=)[^&#;]*" % "|".join(SECRET_PARAMS), r"\1***", head + tail, flags=re.IGNORECASE)
+    return scheme + user + rest
 
 
