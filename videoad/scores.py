@@ -193,8 +193,8 @@ def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
         raise ScoresError(f"{path}: not a readable cell-scores file ({exc})") from None
 
 
-def _region(value) -> list[float] | None:
-    """A video's cell_region from run.json: [x0, y0, x1, y1] fractions, else None (the run's)."""
+def cell_region(value) -> list[float] | None:
+    """A video's cell_region as [x0, y0, x1, y1] fractions of its frame, else None (the run's)."""
     try:
         region = [float(x) for x in value]
     except (TypeError, ValueError):
@@ -280,7 +280,7 @@ def read_scores(path) -> ScoreSet:
             repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
             decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
             start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
-            cell_region=_region(v.get("cell_region")),
+            cell_region=cell_region(v.get("cell_region")),
             source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
         ))
         if name in cells and cells[name].shape[0] != len(data):

@@ -285,13 +285,11 @@ class DUAD(TorchDetector):
             raise ValueError(f"unselected_share must be in [0, 1), got {self.unselected_share!r}")
         if int(self.n_components) < 1 or int(self.batch_size) < 1 or int(self.max_reselections) < 0:
             raise ValueError("n_components and batch_size must be >= 1, max_reselections >= 0")
-        if (isinstance(self.hidden_dims, str) and self.hidden_dims != "auto") or (
-                not isinstance(self.hidden_dims, str) and (not isinstance(self.hidden_dims, (list, tuple)) or not all(
-                    isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in self.hidden_dims))):
+        if self.hidden_dims != "auto" and not (isinstance(self.hidden_dims, (list, tuple))
+                                               and all(_whole(h) and h >= 1 for h in self.hidden_dims)):
             raise ValueError(f"hidden_dims must be 'auto' or a list of layer widths >= 1 (e.g. [60, 30]), "
                              f"got {self.hidden_dims!r}")
-        if self.latent_dim != "auto" and not (isinstance(self.latent_dim, (int, np.integer))
-                                              and not isinstance(self.latent_dim, bool) and self.latent_dim >= 1):
+        if self.latent_dim != "auto" and not (_whole(self.latent_dim) and self.latent_dim >= 1):
             raise ValueError(f"latent_dim must be 'auto' or a whole number >= 1, got {self.latent_dim!r}")
 
     def _n_init_clusters(self, n_features: int) -> int:
@@ -861,3 +859,8 @@ def _jsonable(info: dict) -> dict:
             v = v.tolist()
         out[k] = v
     return out
+
+
+def _whole(value) -> bool:
+    """A whole number (numpy's too), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)

@@ -44,8 +44,8 @@ from videoad.live.scorer import _reader, _Scorer
 from videoad.live.sources import Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source
 from videoad.names import file_stems
 
-__all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "WATCHED_FILE", "Feed", "FileSource", "FolderSource",
-           "FramesSource", "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
+__all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "WATCHED_FILE", "Feed", "FileSource",
+           "FolderSource", "FramesSource", "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
            "WatchOptions", "WatchSummary", "build_backbone", "frame_rate_mismatch", "frame_shape_mismatch",
            "make_source", "watch"]
 

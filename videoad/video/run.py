@@ -73,11 +73,12 @@ def _video_meta(v) -> dict:
 
 
 def _region_attr(value) -> list[float] | None:
-    """A video's `cell_region` store attribute (JSON text or an array) as [x0, y0, x1, y1], or None."""
+    """A video's `cell_region` store attribute (JSON text or an array) as [x0, y0, x1, y1], or None
+    (checked as run.json's is read back: `videoad.scores`)."""
     from extract.store import attr_list
+    from videoad.scores import cell_region
 
-    values = attr_list(value)
-    return [float(x) for x in values] if values is not None and len(values) == 4 else None
+    return cell_region(attr_list(value))
 
 
 def _spans_attr(value) -> list[list[int]] | None:
