@@ -80,7 +80,7 @@ class FrameStream:
     #: PyAV's reader: the frames of damaged packets it filled in (`PyAVFrames.damaged`), the streams
     #: it did not read (`PyAVFrames.other_streams`)
     reader: "PyAVFrames | None" = None
-    #: what the opener found worth a note (a frame folder named by capture times: `sources.numbering_note`)
+    #: what the opener found worth a note (a frame folder named by capture times: `sources.check_numbering`)
     note: str | None = None
 
     def __post_init__(self) -> None:
@@ -688,12 +688,12 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
     """Frames of an image-sequence folder in natural name order, read one at a time."""
     import cv2
 
-    from .sources import image_files, numbering_gaps, numbering_note
+    from .sources import check_numbering, image_files
 
     paths = image_files(Path(folder))
     if not paths:
         raise DecodeError("the folder holds no image files")
-    missing = numbering_gaps(paths)
+    missing, note = check_numbering(paths)
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise DecodeError(f"frames missing from the numbering: {shown} ({len(paths)} of "
@@ -715,4 +715,4 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
             yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
     return FrameStream("images", math.nan if fps is None else float(fps), len(paths), frames(),
-                       note=numbering_note(paths))
+                       note=note)

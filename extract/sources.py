@@ -79,39 +79,38 @@ def _numbering(frames: list[Path]):
     return parts[0].group(1), parts[0].group(2), numbers, step, (numbers[-1] - numbers[0]) // step + 1
 
 
-def numbering_gaps(frames: list[Path]) -> list[str]:
-    """Names missing from a numbered frame sequence (`019.jpg`, `021.jpg` -> `020.jpg`).
+def check_numbering(frames: list[Path]) -> tuple[list[str], str | None]:
+    """(names missing from a numbered frame sequence, a note when the numbers are capture times).
 
     A frame's position is its index in the folder, so one missing file would shift every later
-    frame against ground truth. Checked when every name is one prefix plus a number; the step
-    is the greatest common divisor of the numbers' differences (every 5th frame kept: step 5).
-    Names that leave more than `CLOCK_RATIO` positions empty per frame are capture times, not a
-    counter (`numbering_note`), and are not checked (listing their holes could take millions).
+    frame against ground truth: `019.jpg`, `021.jpg` miss `020.jpg`. Checked when every name is
+    one prefix plus a number; the step is the greatest common divisor of the numbers' differences
+    (every 5th frame kept: step 5). Names that leave more than `CLOCK_RATIO` positions empty per
+    frame are capture times, not a counter: no gap can be told (listing their holes could take
+    millions), and the note says so for the extraction's notes.
     """
     found = _numbering(frames)
     if found is None:
-        return []
+        return [], None
     prefix, digits, numbers, step, positions = found
     if positions - len(numbers) > CLOCK_RATIO * len(numbers):
-        return []
+        return [], (f"the frame names number {numbers[0]}-{numbers[-1]} for {len(numbers)} frames: read as "
+                    "capture times, not a frame counter, so missing frames cannot be told; frames are taken in "
+                    "name order, one per 1/--image-fps")
     present = set(numbers)
     missing = [n for n in range(numbers[0], numbers[-1] + 1, step) if n not in present]
     width = len(digits) if digits.startswith("0") else 0
-    return [f"{prefix}{n:0{width}d}{frames[0].suffix}" for n in missing]
+    return [f"{prefix}{n:0{width}d}{frames[0].suffix}" for n in missing], None
+
+
+def numbering_gaps(frames: list[Path]) -> list[str]:
+    """Names missing from a numbered frame sequence (`check_numbering`)."""
+    return check_numbering(frames)[0]
 
 
 def numbering_note(frames: list[Path]) -> str | None:
-    """A line for the extraction's notes when the frames' numbers are capture times rather than a
-    frame counter (no gap check was possible), else None."""
-    found = _numbering(frames)
-    if found is None:
-        return None
-    _, _, numbers, step, positions = found
-    if positions - len(numbers) <= CLOCK_RATIO * len(numbers):
-        return None
-    return (f"the frame names number {numbers[0]}-{numbers[-1]} for {len(numbers)} frames: read as capture "
-            "times, not a frame counter, so missing frames cannot be told; frames are taken in name order, "
-            "one per 1/--image-fps")
+    """The note on frames named by capture times, else None (`check_numbering`)."""
+    return check_numbering(frames)[1]
 
 
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,

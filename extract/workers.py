@@ -204,7 +204,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             stream.close()
         # what the stream itself told beyond its frames (extract.decode, extract.clock): the run's notes
         told = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
-        if stream.note:  # a frame folder named by capture times (extract.sources.numbering_note)
+        if stream.note:  # a frame folder named by capture times (extract.sources.check_numbering)
             told["numbering_note"] = stream.note
         damage = stream.damage_note()
         if damage:  # extract.decode, "Damage"

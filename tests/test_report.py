@@ -243,7 +243,7 @@ def test_top_clips_do_not_overlap():
 
 def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_every_peak(tmp_path, monkeypatch):
     """A 24 h video (216,000 clips): the axis ran to 115,200 s, hundreds of E# labels overlapped into
-    a smear, and each event, cut and marker was an artist of its own (33 s for 8,700 events)."""
+    a smear, and each event, cut and marker was an artist of its own."""
     import matplotlib.figure
 
     from videoad.events import find_events
@@ -279,8 +279,8 @@ def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_ev
 
 
 def test_timelines_drawn_in_worker_processes_equal_those_drawn_here(tmp_path):
-    """Over a dataset one figure per video took minutes in one process; more videos than
-    PARALLEL_FROM are drawn in worker processes: the same files, in the same order."""
+    """One figure per video in one process is slow over a dataset (benchmarks/bench_report.py); more
+    videos than PARALLEL_FROM are drawn in worker processes: the same files, in the same order."""
     from videoad.events import find_events
     from videoad.plots import PARALLEL_FROM, plot_run
     from videoad.scores import ScoreSet, VideoScores

@@ -3,6 +3,7 @@ they arrive; the events equal the batch ones, a dropped stream is reopened, memo
 a slow scorer drops clips, hooks do not block, Ctrl-C closes what is open."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -392,6 +393,28 @@ def test_a_folder_is_watched_for_new_files(cam, tmp_path):
     assert result["s"].sources[0].ended == "stopped"
 
 
+@contextlib.contextmanager
+def _watching(source, cam, out):
+    """`live.watch` of `source` with the camera's models on a thread for the block's length, then
+    stopped (as Ctrl-C) and joined."""
+    stop = threading.Event()
+    thread = threading.Thread(target=lambda: live.watch([source], live.WatchModel.load(cam["models"]), out,
+                                                        live.WatchOptions(), stop=stop))
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+def _until(done, seconds: float, step: float = 0.2) -> None:
+    """Wait until `done()` or `seconds` pass."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and not done():
+        time.sleep(step)
+
+
 def test_a_restarted_watch_leaves_the_files_it_finished(cam, tmp_path):
     """A folder watched again into the same OUT (after a kill, a reboot) scores only what it had not
     finished: OUT/watched.jsonl lists each file scored to its end or found unreadable, with its size
@@ -444,17 +467,11 @@ def test_a_file_stopped_partway_is_not_listed_as_watched(cam, tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     shutil.copyfile(cam["video"], inbox / "0800.avi")
-    out, stop = tmp_path / "out", threading.Event()
+    out = tmp_path / "out"
     source = live.FolderSource(inbox, poll_s=0.2, once=True, realtime=True)  # 24 s at its own rate
-    thread = threading.Thread(target=lambda: live.watch([source], live.WatchModel.load(cam["models"]), out,
-                                                        live.WatchOptions(), stop=stop))
-    thread.start()
-    deadline = time.time() + 60
-    while time.time() < deadline and not _of(_records(out) if (out / live.EVENTS_FILE).exists() else [], "video"):
-        time.sleep(0.1)
-    time.sleep(1.0)
-    stop.set()
-    thread.join(timeout=60)
+    with _watching(source, cam, out):
+        _until(lambda: _of(_records(out) if (out / live.EVENTS_FILE).exists() else [], "video"), 60, 0.1)
+        time.sleep(1.0)
     assert _of(_records(out), "video") and _of(_records(out), "stop")
     assert (out / live.WATCHED_FILE).read_text() == ""
 
@@ -480,19 +497,11 @@ def test_an_event_open_at_a_folder_files_end_closes_then_with_its_clock(cam, tmp
     inbox.mkdir()
     first, last = cam["truth"]
     _cut(cam["video"], tmp_path / ".part.avi", (first + last) // 2).rename(inbox / "cam1_20261205_080000.avi")
-    out, stop = tmp_path / "out", threading.Event()
+    out = tmp_path / "out"
     source = live.FolderSource(inbox, poll_s=0.2, realtime=True)  # keeps watching: no next file comes
-    thread = threading.Thread(target=lambda: live.watch([source], live.WatchModel.load(cam["models"]), out,
-                                                        live.WatchOptions(), stop=stop))
-    thread.start()
-    try:
-        deadline = time.time() + 90
-        while time.time() < deadline and not ((out / live.EVENTS_FILE).exists() and _of(_records(out), "close")):
-            time.sleep(0.2)
+    with _watching(source, cam, out):
+        _until(lambda: (out / live.EVENTS_FILE).exists() and _of(_records(out), "close"), 90)
         closes = _of(_records(out), "close")
-    finally:
-        stop.set()
-        thread.join(timeout=60)
     assert len(closes) == 1 and closes[0]["closed_by"] == "end of video", closes
     assert closes[0]["start_clock"].startswith("2026-12-05T08:00:") and _overlaps(closes[0], cam["truth"])
     assert [json.loads(x)["outcome"] for x in (out / live.WATCHED_FILE).read_text().splitlines()] == ["scored"]
@@ -505,22 +514,12 @@ def test_a_folder_file_taken_half_written_is_taken_again_once_complete(cam, tmp_
     inbox.mkdir()
     data = cam["video"].read_bytes()
     (inbox / "seg.avi").write_bytes(data[: len(data) // 2])
-    out, stop = tmp_path / "out", threading.Event()
-    thread = threading.Thread(target=lambda: live.watch([live.FolderSource(inbox, poll_s=0.2)],
-                                                        live.WatchModel.load(cam["models"]), out,
-                                                        live.WatchOptions(), stop=stop))
-    thread.start()
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline and not ((out / live.EVENTS_FILE).exists() and _of(_records(out), "failed")):
-            time.sleep(0.2)
+    out = tmp_path / "out"
+    with _watching(live.FolderSource(inbox, poll_s=0.2), cam, out):
+        _until(lambda: (out / live.EVENTS_FILE).exists() and _of(_records(out), "failed"), 60)
         (inbox / "seg.avi").write_bytes(data)  # the copy completes
-        while time.time() < deadline and not _of(_records(out), "close"):
-            time.sleep(0.2)
+        _until(lambda: _of(_records(out), "close"), 60)
         records = _records(out)
-    finally:
-        stop.set()
-        thread.join(timeout=60)
     assert len(_of(records, "failed")) == 1 and _of(records, "close"), [r["type"] for r in records]
     assert [r["video"] for r in _of(records, "video")][-1] == "seg.avi"
 

@@ -127,12 +127,15 @@ class EventSet:
     score_unit: str = "score"
     cell_grid: tuple[int, int] | None = None
     cell_region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    #: `of`'s events by video, and the (list, length) it was built from
+    _index: dict | None = field(default=None, init=False, repr=False, compare=False)
+    _index_key: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def of(self, video: str) -> list[Event]:
         """The video's events, in the run's order (worst first); an index built once per event list
         (the report asks per video: a scan of every event each time cost videos x events)."""
         key = (id(self.events), len(self.events))
-        if getattr(self, "_index_key", None) != key:
+        if self._index_key != key:
             index: dict[str, list[Event]] = {}
             for e in self.events:
                 index.setdefault(e.video, []).append(e)

@@ -286,7 +286,7 @@ def draw_timeline(
 
 
 #: timelines drawn in worker processes when a run has more videos than this (one figure costs
-#: ~0.15 s, nearly all of it matplotlib's layout and PNG writing: 5 minutes over UCF-Crime)
+#: ~0.1 s, nearly all of it matplotlib's layout and PNG writing: benchmarks/bench_report.py)
 PARALLEL_FROM = 16
 
 

@@ -56,13 +56,11 @@ def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
         cats = np.unique(values)  # sorted
         blocks.append((values[:, None] == cats[None, :]).astype(np.float64))
     numeric_cols = [c for c in range(N_RAW - 1) if c not in SYMBOLIC]
-    for col in numeric_cols:
-        try:
-            raw[:, col].astype(np.float64)
-        except ValueError:
-            bad = next(i for i, v in enumerate(raw[:, col]) if not _is_number(v))
-            raise ValueError(f"{path}: record {bad + 1}, column {col + 1}: {raw[bad, col]!r} is not a number") from None
-    num = raw[:, numeric_cols].astype(np.float64)
+    try:
+        num = raw[:, numeric_cols].astype(np.float64)
+    except ValueError:  # only then look for the cell, to name it
+        bad, col = next((i, c) for c in numeric_cols for i, v in enumerate(raw[:, c]) if not _is_number(v))
+        raise ValueError(f"{path}: record {bad + 1}, column {col + 1}: {raw[bad, col]!r} is not a number") from None
     ref = num[y == 0]
     if not ref.size:
         raise ValueError(f"{path}: no attack records (every record is 'normal.'): the scaling reads their range")
