@@ -1,8 +1,11 @@
-"""Time the analyst's side over many videos: events, timelines (`videoad plot`), the report.
+"""Time the analyst's side over many videos: the scores folder, events, timelines (`videoad plot`),
+the report.
 
 Synthetic scores shaped like a UCF-Crime run (N videos of 300-3,000 clips at stride 16, 30 fps, a
 few bursts each), no source videos (the report notes that). Timelines are drawn in one process
-and in worker processes in the same run, so the ratio is measured on the same machine state:
+and in worker processes in the same run, so the ratio is measured on the same machine state; the
+scores folder's segments.csv is written and read by videoad and by a row-by-row `csv` baseline
+(the way it was read and written until 2026-12-06) in the same run:
 
     OMP_NUM_THREADS=1 MPLBACKEND=Agg .venv/bin/python benchmarks/bench_report.py --videos 200
 """
@@ -35,6 +38,29 @@ def scoreset(n_videos: int, seed: int = 0):
     return ScoreSet(videos, {"protocol": "transductive"})
 
 
+def rows_baseline(scores, folder: Path) -> float:
+    """Seconds to write segments.csv with one csv.writer row per clip and read it back with
+    csv.DictReader, a row at a time (the baseline of the column reader and writer)."""
+    import csv
+
+    from videoad.scores import COLUMNS
+
+    t = time.perf_counter()
+    with open(folder / "rows.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        w.writerows([v.video, v.category, v.group, i, int(a), int(b), f"{a / v.fps:.3f}", f"{(b + 1) / v.fps:.3f}",
+                     repr(float(s))] for v in scores for i, ((a, b), s) in enumerate(zip(v.frames, v.scores)))
+    per_video: dict[str, list] = {}
+    with open(folder / "rows.csv", newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            per_video.setdefault(r["video"], []).append(
+                (int(r["clip"]), int(r["start_frame"]), int(r["end_frame"]), float(r["score"])))
+    arrays = {k: np.asarray(sorted(v), dtype=np.float64) for k, v in per_video.items()}
+    assert len(arrays) == len(scores)
+    return time.perf_counter() - t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--videos", type=int, default=200)
@@ -43,8 +69,20 @@ def main() -> None:
     from videoad.events import find_events
     from videoad.plots import plot_run
     from videoad.report import build_report
+    from videoad.scores import read_scores, write_scores
 
     scores = scoreset(args.videos)
+    work = Path(tempfile.mkdtemp(prefix="bench-report-"))
+    try:
+        baseline = rows_baseline(scores, work)
+        t = time.perf_counter()
+        write_scores(work / "scores", scores)
+        t_write = time.perf_counter() - t
+        t = time.perf_counter()
+        assert len(read_scores(work / "scores")) == len(scores)
+        t_read = time.perf_counter() - t
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     t = time.perf_counter()
     events = find_events(scores)
     t_events = time.perf_counter() - t
@@ -63,6 +101,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.videos} videos, {sum(len(v.scores) for v in scores)} clips, {len(events.events)} events "
           f"({platform.node()}, {os.cpu_count()} cores)")
+    print(f"scores folder: write {t_write:.2f} s + read {t_read:.2f} s; row-by-row csv baseline {baseline:.2f} s; "
+          f"ratio {baseline / (t_write + t_read):.2f}")
     print(f"events: {t_events:.2f} s")
     print(f"timelines, one process: {one:.1f} s; worker processes ({args.workers or 'cores'}): {many:.1f} s; "
           f"ratio {one / many:.2f}")

@@ -365,6 +365,44 @@ class FeatureStore:
             raise _unreadable(path, exc) from None
         return VideoFeatures(key, features, frames, attrs, cell_array)
 
+    def load_packed(self, keys: list[str], cells: bool = False) -> list[VideoFeatures]:
+        """`[self.load(k, cells) for k in keys]`, each video's features (and cells) the rows of one
+        matrix for the whole list, read-only since the videos share it: a group's rows then reach a
+        detector without a second copy (`videoad.group_model.stack`); a pooled run of a dataset
+        holds its features once. Videos of different shapes are loaded as `load` loads them."""
+        try:
+            shapes = []
+            for key in keys:
+                with h5py.File(self._require(key), "r") as f:
+                    shapes.append((f["features"].shape, f["cells"].shape if cells and "cells" in f else None))
+        except (OSError, KeyError, RuntimeError):
+            shapes = []  # `load` names the file and its problem
+        packable = shapes and len({s[0][1:] for s in shapes}) == 1 and len({s[1] and s[1][1:] for s in shapes}) == 1
+        if not packable:
+            return [self.load(k, cells=cells) for k in keys]
+        n = sum(s[0][0] for s in shapes)
+        features = np.empty((n, *shapes[0][0][1:]), dtype=np.float32)
+        cell_rows = None if shapes[0][1] is None else np.empty((n, *shapes[0][1][1:]), dtype=np.float32)
+        videos, at = [], 0
+        for key in keys:
+            v = self.load(key, cells=cells)
+            end = at + v.n_clips
+            features[at:end] = v.features
+            v.features = features[at:end]
+            if cell_rows is not None:
+                if v.cells is None or len(v.cells) != v.n_clips:  # changed since its shape was read
+                    return [self.load(k, cells=cells) for k in keys]
+                cell_rows[at:end] = v.cells
+                v.cells = cell_rows[at:end]
+            videos.append(v)
+            at = end
+        if at != n:  # a file rewritten between the two reads
+            return [self.load(k, cells=cells) for k in keys]
+        for array in (features, cell_rows):
+            if array is not None:
+                array.flags.writeable = False
+        return videos
+
     def _require(self, key: str) -> Path:
         path = self.path(key)
         if not path.is_file():

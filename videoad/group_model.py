@@ -84,8 +84,25 @@ def rows(vids, level: str, position: bool = False, keep: np.ndarray | None = Non
     cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell.
     `keep`: the cells that make rows (`kept_cells`; None: all)."""
     if level == "clip":
-        return array_rows(np.concatenate([v.features for v in vids]), None, level, position)
-    return array_rows(None, np.concatenate([v.cells for v in vids]), level, position, keep)
+        return array_rows(stack([v.features for v in vids]), None, level, position)
+    return array_rows(None, stack([v.cells for v in vids]), level, position, keep)
+
+
+def stack(parts: list[np.ndarray]) -> np.ndarray:
+    """`np.concatenate(parts)`, or without a copy the matrix they are consecutive rows of (videos
+    loaded by `FeatureStore.load_packed`: a pooled dataset's features are gigabytes)."""
+    base = parts[0].base if parts else None
+    if (isinstance(base, np.ndarray) and base.flags.c_contiguous and base.ndim == parts[0].ndim
+            and all(p.base is base and p.flags.c_contiguous for p in parts)):
+        at = base.ctypes.data
+        for p in parts:
+            if p.ctypes.data != at:
+                break
+            at += p.nbytes
+        else:
+            if at == base.ctypes.data + base.nbytes:
+                return base
+    return np.concatenate(parts)
 
 
 def row_videos(vids, level: str, n_cells: int | None = None) -> np.ndarray:

@@ -33,6 +33,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -126,16 +127,7 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     if out.exists() and not out.is_dir():
         raise ScoresError(f"{out}: exists and is not a folder (scores are a folder: segments.csv + run.json)")
     out.mkdir(parents=True, exist_ok=True)
-    text = io.StringIO(newline="")
-    w = csv.writer(text)
-    w.writerow(COLUMNS)
-    for v in scoreset.videos:
-        t = v.times()
-        known = bool(v.fps and v.fps > 0)  # seconds left empty where the frame rate is unknown, as events.csv does
-        for i, ((a, b), s) in enumerate(zip(v.frames, v.scores)):
-            start, end = (f"{t[i, 0]:.3f}", f"{t[i, 1]:.3f}") if known else ("", "")
-            w.writerow([v.video, v.category, v.group, i, int(a), int(b), start, end, repr(float(s))])
-    write_atomic(out / "segments.csv", text.getvalue().encode())
+    write_atomic(out / "segments.csv", segments_text(scoreset.videos).encode())
     meta = dict(scoreset.meta)
     meta["format"] = FORMAT
     meta["videos"] = [
@@ -164,6 +156,74 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     write_atomic(out / "run.json", (json.dumps(_finite(meta), indent=2, default=_json_default, allow_nan=False)
                                      + "\n").encode())
     return out
+
+
+def segments_text(videos) -> str:
+    """segments.csv's text: what `csv.writer` writes row by row (the same bytes: "\\r\\n" line
+    ends, a name quoted where it holds a comma, a quote or a line break), built a video at a time,
+    since a dataset's run has hundreds of thousands of rows."""
+    text = io.StringIO(newline="")
+    csv.writer(text).writerow(COLUMNS)
+    for v in videos:
+        head = io.StringIO(newline="")
+        csv.writer(head).writerow([v.video, v.category, v.group])
+        prefix = head.getvalue()[:-2] + ","  # the three names as csv.writer quotes them, less "\r\n"
+        n = len(v.scores)
+        if not n:
+            continue
+        first, last = (np.asarray(v.frames, dtype=np.int64).reshape(n, 2).T.tolist())
+        scores = np.asarray(v.scores, dtype=np.float64).tolist()
+        if v.fps and v.fps > 0:  # seconds left empty where the frame rate is unknown, as events.csv does
+            t = v.times()
+            times = [f"{a:.3f},{b:.3f}" for a, b in t.tolist()]
+        else:
+            times = [","] * n
+        text.write("".join(f"{prefix}{i},{a},{b},{ab},{s!r}\r\n"
+                           for i, (a, b, ab, s) in enumerate(zip(first, last, times, scores))))
+    return text.getvalue()
+
+
+def _read_segments(seg: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """segments.csv's rows per video, each video's in clip order: (clip, frames (n, 2), scores).
+    Read as columns (a row-by-row parse took seconds for a dataset's run); a bad number is looked
+    for row by row only when a column does not convert, and named with its row."""
+    with open(seg, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None) or []
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise ScoresError(f"{seg}: missing column(s) {missing}")
+        pick = itemgetter(*(header.index(c) for c in ("video", "clip", "start_frame", "end_frame", "score")))
+        names, clip, start, end, score = columns = ([], [], [], [], [])
+        add = [c.append for c in columns]
+        for r in reader:  # column by column: a list per row would be millions of objects to collect
+            if not r:
+                continue  # a blank line, as DictReader skips it
+            try:
+                fields = pick(r)
+            except IndexError:
+                raise ScoresError(f"{seg}:{reader.line_num}: {len(r)} fields, the header has {len(header)}") from None
+            for put, value in zip(add, fields):
+                put(value)
+    if not names:
+        return {}
+    try:
+        clip_a, first, last = (np.fromiter(map(int, c), np.int64, len(c)) for c in (clip, start, end))
+        frames = np.stack([first, last], axis=1)
+        values = np.fromiter(map(float, score), np.float64, len(score))
+    except (TypeError, ValueError):  # find the first bad one, to name it
+        for row, fields in enumerate(zip(*columns)):
+            try:
+                int(fields[1]), int(fields[2]), int(fields[3]), float(fields[4])
+            except (TypeError, ValueError):
+                raise ScoresError(f"{seg}: bad number in data row {row + 1} (video {fields[0]!r}, clip "
+                                  f"{fields[1]!r}, frames {fields[2]!r}-{fields[3]!r}, score {fields[4]!r})") from None
+        raise
+    _, first, which = np.unique(np.array(names, dtype=object), return_index=True, return_inverse=True)
+    which = np.argsort(np.argsort(first))[which]  # each video numbered by where it first appears
+    order = np.lexsort((values, frames[:, 1], frames[:, 0], clip_a, which))  # per video, as sorting its tuples
+    bounds = np.flatnonzero(np.diff(which[order])) + 1
+    return {names[part[0]]: (clip_a[part], frames[part], values[part]) for part in np.split(order, bounds)}
 
 
 def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -> None:
@@ -242,19 +302,7 @@ def read_scores(path) -> ScoreSet:
     if meta.get("format") != FORMAT:
         raise ScoresError(f"{run}: unknown format {meta.get('format')!r} (expected {FORMAT})")
     info = {v["video"]: v for v in meta.pop("videos", [])}
-    rows: dict[str, list] = {}
-    with open(seg, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ScoresError(f"{seg}: missing column(s) {missing}")
-        for line, r in enumerate(reader, 2):
-            try:
-                rows.setdefault(r["video"], []).append(
-                    (int(r["clip"]), int(r["start_frame"]), int(r["end_frame"]), float(r["score"]))
-                )
-            except (TypeError, ValueError):
-                raise ScoresError(f"{seg}:{line}: bad number in {dict(r)}") from None
+    rows = _read_segments(seg)
     cells: dict[str, np.ndarray] = {}
     if (folder / CELLS_FILE).is_file():
         grid, cells = _read_cells(folder / CELLS_FILE)
@@ -268,11 +316,11 @@ def read_scores(path) -> ScoreSet:
             continue
         if name not in rows:
             raise ScoresError(f"{seg}: video {name!r} is listed in run.json but has no segments")
-        data = sorted(rows[name])
-        arr = np.asarray([d[1:] for d in data], dtype=np.float64)
+        clip, frames, values = rows[name]
+        n = len(clip)
         v = info[name]
         videos.append(VideoScores(
-            video=name, scores=arr[:, 2], frames=arr[:, :2].astype(np.int64), n_frames=int(v["n_frames"]),
+            video=name, scores=values, frames=frames, n_frames=int(v["n_frames"]),
             fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
             source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
             scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
@@ -283,9 +331,9 @@ def read_scores(path) -> ScoreSet:
             cell_region=cell_region(v.get("cell_region")),
             source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
         ))
-        if name in cells and cells[name].shape[0] != len(data):
+        if name in cells and cells[name].shape[0] != n:
             raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "
-                              f"scores for {len(data)} segments")
-        if v.get("n_clips") is not None and int(v["n_clips"]) != len(data):
-            raise ScoresError(f"{seg}: video {name!r} has {len(data)} segments, run.json says {v['n_clips']}")
+                              f"scores for {n} segments")
+        if v.get("n_clips") is not None and int(v["n_clips"]) != n:
+            raise ScoresError(f"{seg}: video {name!r} has {n} segments, run.json says {v['n_clips']}")
     return ScoreSet(videos, meta, folder)

@@ -19,6 +19,8 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from videoad.detector.torch_base import numpy_view
+
 #: values (floats) one chunk may hold in its distance block and its shortlist differences
 CHUNK_VALUES = 1 << 25
 
@@ -49,8 +51,7 @@ class KNNIndex:
     @torch.no_grad()
     def query(self, queries, k: int) -> np.ndarray:
         """Distances from every row of `queries` (array or tensor) to its k nearest reference rows."""
-        q = queries if isinstance(queries, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(queries,
-                                                                                                   dtype=np.float32))
+        q = queries if isinstance(queries, torch.Tensor) else numpy_view(np.ascontiguousarray(queries, dtype=np.float32))
         step = self.chunk_rows(k)
         return np.concatenate([self._query_chunk(q[s:s + step], k) for s in range(0, q.shape[0], step)]) \
             if q.shape[0] else np.zeros((0, k))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import time
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -36,6 +37,17 @@ from videoad.detector.base import BaseDetector, resolve_seed
 #: input values (floats) per chunk of a forward pass over many rows (64 MB of float32)
 CHUNK_VALUES = 1 << 24
 
+
+
+def numpy_view(X: np.ndarray) -> torch.Tensor:
+    """`torch.from_numpy(X)`, also for a read-only X (a group's features loaded once and shared,
+    `FeatureStore.load_packed`): the detectors only read their input, so no copy is needed and
+    torch's warning that writing to it is undefined does not apply."""
+    if X.flags.writeable:
+        return torch.from_numpy(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(X)
 
 def seed_torch(seed: int, device: str = "cpu") -> None:
     """Seed torch's CPU generator, and every CUDA device's when `device` is a CUDA device (a
@@ -146,7 +158,7 @@ class TorchDetector(BaseDetector):
     # ------------------------------------------------------------------ shared steps
     def _tensor(self, X: np.ndarray) -> torch.Tensor:
         """Rows as a tensor on the model's device."""
-        return torch.from_numpy(X).to(self.device_)
+        return numpy_view(X).to(self.device_)
 
     def _new_model(self) -> nn.Module:
         """A fresh network on the device (drawn from torch's seeded generator), as `model_`."""

@@ -106,7 +106,7 @@ def categories(store, annotations=None) -> dict[str, str]:
 
 def _load_group(store_root: str, keys: list[str], cells: bool = True):
     store = open_store(store_root)
-    vids = [store.load(k, cells=cells) for k in keys]
+    vids = store.load_packed(keys, cells=cells)  # the group's features in one matrix each
     dims = {v.features.shape[1] for v in vids}
     if len(dims) > 1:
         detail = ", ".join(f"{v.key}: {v.features.shape[1]}" for v in vids[:6])

@@ -1,0 +1,103 @@
+"""segments.csv read and written as columns: the same bytes as a row-by-row `csv.writer`, the same
+videos back from a file whose rows a spreadsheet reordered, and bad rows named."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+from videoad.scores import COLUMNS, ScoreSet, ScoresError, VideoScores, read_scores, segments_text, write_scores
+
+NAMES = ["plain.avi", "a,comma.mp4", 'say "hi".mp4', "line\nbreak.avi", "été/café.mkv", " lead space.avi", "=1+1.avi"]
+
+
+def _videos(seed: int = 0) -> list[VideoScores]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, name in enumerate(NAMES):
+        n = int(rng.integers(1, 40))
+        starts = np.sort(rng.choice(500, n, replace=False))
+        scores = rng.normal(0, 1, n) * 10.0 ** rng.integers(-6, 6)
+        if i == 2:
+            scores = scores.astype(np.float32)  # float32 scores are written as the float64 they convert to
+        if i == 3:
+            scores[:3] = [0.1, 1e-05, 1e16][: len(scores[:3])]
+        out.append(VideoScores(name, scores, np.stack([starts, starts + 15], 1), 520, [25.0, 0.0, 7.5][i % 3],
+                               category=["c,1", "", 'q"'][i % 3], group=f"g{i % 2}"))
+    return out
+
+
+def _row_by_row(videos) -> str:
+    """The writer as it was: one csv.writer row per clip (the reference the column writer must match)."""
+    text = io.StringIO(newline="")
+    w = csv.writer(text)
+    w.writerow(COLUMNS)
+    for v in videos:
+        t = v.times()
+        known = bool(v.fps and v.fps > 0)
+        for i, ((a, b), s) in enumerate(zip(v.frames, v.scores)):
+            start, end = (f"{t[i, 0]:.3f}", f"{t[i, 1]:.3f}") if known else ("", "")
+            w.writerow([v.video, v.category, v.group, i, int(a), int(b), start, end, repr(float(s))])
+    return text.getvalue()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_column_writer_gives_the_row_writers_bytes(seed):
+    videos = _videos(seed)
+    assert segments_text(videos) == _row_by_row(videos)
+
+
+def test_scores_come_back_from_rows_in_any_order(tmp_path):
+    videos = _videos(3)
+    write_scores(tmp_path / "s", ScoreSet(videos, {"protocol": "transductive"}))
+    seg = tmp_path / "s" / "segments.csv"
+    with open(seg, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    body = rows[1:]
+    np.random.default_rng(0).shuffle(body)  # a spreadsheet sorted by score, say
+    with open(seg, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(rows[0])
+        w.writerows(body)
+        fh.write("\r\n")  # a trailing blank line is skipped
+    back = read_scores(tmp_path / "s")
+    assert [v.video for v in back] == NAMES
+    for a, b in zip(videos, back):
+        np.testing.assert_array_equal(b.frames, a.frames)
+        np.testing.assert_array_equal(b.scores, np.asarray(a.scores, dtype=np.float64))
+        assert (b.category, b.group) == (a.category, a.group)
+
+
+def test_a_video_missing_from_run_json_is_the_first_the_file_names(tmp_path):
+    write_scores(tmp_path / "s", ScoreSet(_videos(4), {}))
+    seg = tmp_path / "s" / "segments.csv"
+    seg.write_text(seg.read_text(encoding="utf-8") + "zz.avi,,,0,0,15,,,1.0\r\naa.avi,,,0,0,15,,,1.0\r\n",
+                   encoding="utf-8")
+    with pytest.raises(ScoresError, match="video 'zz.avi' is in segments.csv but not in run.json"):
+        read_scores(tmp_path / "s")
+
+
+def _one_video_folder(folder, body: str):
+    folder.mkdir()
+    (folder / "segments.csv").write_text(",".join(COLUMNS) + "\n" + body)
+    (folder / "run.json").write_text(json.dumps({"format": "videoad-scores/1", "videos": [
+        {"video": "v.avi", "n_frames": 100, "fps": 10.0}]}))
+
+
+def test_a_bad_number_is_named_with_its_row_and_video(tmp_path):
+    _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\nv.avi,,,1,4,19,,,lots\n")
+    with pytest.raises(ScoresError, match=r"segments.csv: bad number in data row 2 \(video 'v.avi', clip '1', "
+                                          r"frames '4'-'19', score 'lots'\)"):
+        read_scores(tmp_path / "s")
+    _one_video_folder(tmp_path / "t", "v.avi,,,0,0.0,15,,,0.5\n")  # a frame is a whole number
+    with pytest.raises(ScoresError, match=r"bad number in data row 1 .*frames '0.0'-'15'"):
+        read_scores(tmp_path / "t")
+
+
+def test_a_short_row_is_named_with_its_line(tmp_path):
+    _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\n\nv.avi,,,1,4\n")
+    with pytest.raises(ScoresError, match=r"segments.csv:4: 5 fields, the header has 9"):
+        read_scores(tmp_path / "s")
