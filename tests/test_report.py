@@ -343,3 +343,70 @@ print("wrote", len(plot_run(ScoreSet(videos, {{}}), {str(tmp_path / 'b')!r}, thu
     assert len(list((tmp_path / "a").glob("*.png"))) == len(list((tmp_path / "b").glob("*.png"))) == PARALLEL_FROM + 2
     # asked for workers, such a script's pool breaks (each worker reruns the script): drawn here instead
     assert "drawn in this process: the worker processes failed" in res.stderr
+
+
+def test_long_names_give_file_names_a_file_system_takes(scoreset, tmp_path):
+    """Each folder of a key may be 255 bytes, the key's slug many times that: the report and plot
+    failed with "File name too long"."""
+    from videoad.names import MAX_STEM
+
+    a, b = "A" * 120 + "/" + "B" * 120 + "/" + "C" * 40 + ".avi", "A" * 120 + "/" + "B" * 120 + "/" + "D" * 40 + ".avi"
+    stems = file_stems([a, b, "x.avi"])
+    assert all(len(s) <= MAX_STEM for s in stems.values()) and len(set(stems.values())) == 3
+    assert stems[a].startswith("A" * 100) and stems["x.avi"] == "x.avi"
+    scoreset.videos[0].video, scoreset.videos[1].video = a, b
+    page = build_report(scoreset, tmp_path / "r", clips=False)
+    assert page.is_file() and len(list((tmp_path / "r" / "timelines").iterdir())) == 3
+    assert file_stems([".."])[".."] == "video" and file_stems(["../x.avi"])["../x.avi"] == "x.avi"  # never hidden
+
+
+def test_notes_with_dollars_are_drawn_as_text(tmp_path):
+    """A moved source whose path holds two `$`: its "source not readable" note was read as a formula."""
+    from videoad.heatmap import heat_figure
+
+    note = "source not readable: /cam/refund_$20_$50.mp4"
+    assert heat_figure(None, tmp_path / "h.png", note=note).stat().st_size > 0  # in the frame's place
+    frame = np.zeros((24, 32, 3), np.uint8)
+    assert heat_figure(frame, tmp_path / "h2.png", note=note).stat().st_size > 0  # under a frame without cells
+    v = _video("refund_$20_$50.mp4", 3, source="/archive/refund_$20_$50.mp4")
+    assert timeline(v, tmp_path / "t.png", thumbnails=2).is_file()
+
+
+def test_a_report_rewritten_keeps_no_page_of_the_previous_run(scoreset, tmp_path, monkeypatch):
+    """A rewrite that failed partway left the old index.html beside the new events, its images
+    removed; a rewrite that succeeds leaves no timeline of a video it no longer has."""
+    import videoad.report as report
+
+    build_report(scoreset, tmp_path / "r", clips=False)
+    assert len(list((tmp_path / "r" / "timelines").iterdir())) == 3
+    (tmp_path / "r" / "timelines" / "notes.txt").write_text("mine")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(report, "draw_timelines", broken)
+    with pytest.raises(OSError):
+        build_report(scoreset, tmp_path / "r", clips=False)
+    assert not (tmp_path / "r" / "index.html").exists()
+    monkeypatch.undo()
+    scoreset.videos = scoreset.videos[:2]
+    build_report(scoreset, tmp_path / "r", clips=False)
+    left = sorted(p.name for p in (tmp_path / "r" / "timelines").iterdir())
+    assert left == ["cam_v1.avi.png", "cam_v2.avi.png", "notes.txt"]
+
+
+def test_a_single_clip_is_drawn_as_a_point(tmp_path, monkeypatch):
+    """A one-clip video's score was a line of one point: nothing showed."""
+    import matplotlib.axes
+
+    drawn = []
+    plot = matplotlib.axes.Axes.plot
+
+    def spy(self, *args, **kwargs):
+        drawn.append(kwargs)
+        return plot(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
+    timeline(_video("one.avi", 0, n_clips=1), tmp_path / "one.png", thumbnails=0)
+    curve = [k for k in drawn if k.get("label") == "clip score"]
+    assert curve and curve[0].get("marker") == "o"

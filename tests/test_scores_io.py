@@ -9,9 +9,11 @@ import json
 import numpy as np
 import pytest
 
+from videoad.names import cell_text, name_of_cell
 from videoad.scores import COLUMNS, ScoreSet, ScoresError, VideoScores, read_scores, segments_text, write_scores
 
-NAMES = ["plain.avi", "a,comma.mp4", 'say "hi".mp4', "line\nbreak.avi", "été/café.mkv", " lead space.avi", "=1+1.avi"]
+NAMES = ["plain.avi", "a,comma.mp4", 'say "hi".mp4', "line\nbreak.avi", "été/café.mkv", " lead space.avi", "=1+1.avi",
+         "'quoted.avi", '=HYPERLINK("http://x","y")/a.avi', "-1.avi"]
 
 
 def _videos(seed: int = 0) -> list[VideoScores]:
@@ -26,12 +28,12 @@ def _videos(seed: int = 0) -> list[VideoScores]:
         if i == 3:
             scores[:3] = [0.1, 1e-05, 1e16][: len(scores[:3])]
         out.append(VideoScores(name, scores, np.stack([starts, starts + 15], 1), 520, [25.0, 0.0, 7.5][i % 3],
-                               category=["c,1", "", 'q"'][i % 3], group=f"g{i % 2}"))
+                               category=["c,1", "", 'q"', "@cat"][i % 4], group=f"g{i % 2}"))
     return out
 
 
 def _row_by_row(videos) -> str:
-    """The writer as it was: one csv.writer row per clip (the reference the column writer must match)."""
+    """One csv.writer row per clip, names made spreadsheet-safe (the reference the column writer must match)."""
     text = io.StringIO(newline="")
     w = csv.writer(text)
     w.writerow(COLUMNS)
@@ -40,7 +42,8 @@ def _row_by_row(videos) -> str:
         known = bool(v.fps and v.fps > 0)
         for i, ((a, b), s) in enumerate(zip(v.frames, v.scores)):
             start, end = (f"{t[i, 0]:.3f}", f"{t[i, 1]:.3f}") if known else ("", "")
-            w.writerow([v.video, v.category, v.group, i, int(a), int(b), start, end, repr(float(s))])
+            w.writerow([cell_text(v.video), cell_text(v.category), cell_text(v.group), i, int(a), int(b), start, end,
+                        repr(float(s))])
     return text.getvalue()
 
 
@@ -101,3 +104,52 @@ def test_a_short_row_is_named_with_its_line(tmp_path):
     _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\n\nv.avi,,,1,4\n")
     with pytest.raises(ScoresError, match=r"segments.csv:4: 5 fields, the header has 9"):
         read_scores(tmp_path / "s")
+
+
+def test_names_that_start_like_a_formula_are_text_in_a_spreadsheet_and_come_back_exactly():
+    for name in ("=1+2.avi", "+x", "-1.avi", "@sum", "\tcam", "\rcam", "'", "''=", "'quoted", "'=x", "plain", "a=b", ""):
+        text = cell_text(name)
+        assert not text.startswith(("=", "+", "-", "@", "\t", "\r")), name
+        assert name_of_cell(text) == name
+    assert cell_text("=1+2.avi") == "'=1+2.avi" and cell_text("plain.avi") == "plain.avi"
+
+
+def test_events_csv_marks_a_formula_name_as_text(tmp_path):
+    from videoad.events import find_events, write_events
+
+    n = 30
+    s = np.zeros(n)
+    s[10:14] = 5.0
+    starts = np.arange(n) * 4
+    v = VideoScores('=HYPERLINK("http://evil","x")/cam.avi', s, np.stack([starts, starts + 15], 1), 140, 10.0,
+                    category='=HYPERLINK("http://evil","x")', threshold=1.0)
+    write_events(tmp_path, find_events(ScoreSet([v], {})))
+    with open(tmp_path / "events.csv", newline="", encoding="utf-8") as fh:
+        row = next(csv.DictReader(fh))
+    assert row["video"] == "'" + v.video and row["category"] == "'" + v.category
+    assert json.loads((tmp_path / "events.json").read_text())["events"][0]["video"] == v.video
+
+
+def test_scores_that_are_not_finite_and_hand_edited_run_json_are_named(tmp_path):
+    _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\nv.avi,,,1,4,19,,,nan\n")
+    with pytest.raises(ScoresError, match=r"video 'v.avi', clip 1: score nan is not a finite number"):
+        read_scores(tmp_path / "s")
+    cases = {"no_frames": ({"video": "v.avi", "fps": 10.0}, r"video 'v.avi': n_frames must be a whole number"),
+             "threshold": ({"video": "v.avi", "n_frames": 100, "threshold": "0.3"},
+                           r"video 'v.avi': threshold must be a number or null, got '0.3'"),
+             "no_name": ({"n_frames": 100}, r"videos\[0\] has no 'video' name")}
+    for name, (entry, message) in cases.items():
+        _one_video_folder(tmp_path / name, "v.avi,,,0,0,15,,,0.5\n")
+        (tmp_path / name / "run.json").write_text(json.dumps({"format": "videoad-scores/1", "videos": [entry]}))
+        with pytest.raises(ScoresError, match=message):
+            read_scores(tmp_path / name)
+
+
+def test_events_json_stays_strict_json_with_a_threshold_that_is_not_finite(tmp_path):
+    from videoad.events import find_events, write_events
+
+    starts = np.arange(10) * 4
+    v = VideoScores("v.avi", np.linspace(0, 1, 10), np.stack([starts, starts + 15], 1), 60, 10.0, threshold=np.inf)
+    write_events(tmp_path, find_events(ScoreSet([v], {})))
+    text = (tmp_path / "events.json").read_text()
+    assert "Infinity" not in text and json.loads(text)["videos"][0]["threshold"] is None

@@ -436,6 +436,7 @@ def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4, pe
     import matplotlib.pyplot as plt
 
     from extract.scene import scene_of
+    from videoad.plots import safe_text
 
     rows = []  # (camera name or "", [keys])
     more = {}  # the last key shown of a camera -> how many of its videos are not
@@ -458,11 +459,11 @@ def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4, pe
                 ax.axis("off")
                 continue
             ax.imshow(scene_of(store.attrs(keys[c])), cmap="gray", vmin=0, vmax=255)
-            ax.set_title(keys[c].rsplit("/", 1)[-1][:22], fontsize=7)
+            ax.set_title(safe_text(keys[c].rsplit("/", 1)[-1][:22]), fontsize=7)
             if keys[c] in more:
                 ax.set_xlabel(f"and {more[keys[c]]} more", fontsize=7)
             if c == 0 and name:
-                ax.set_ylabel(name, fontsize=9)
+                ax.set_ylabel(safe_text(name), fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

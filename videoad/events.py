@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from extract.store import write_atomic
-from videoad.scores import ScoreSet, VideoScores
+from videoad.names import cell_text
+from videoad.scores import ScoreSet, VideoScores, finite_json
 
 FORMAT = "videoad-events/1"
 EVENTS_CSV = "events.csv"
@@ -424,7 +425,7 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
     w = csv.writer(text)
     w.writerow(CSV_COLUMNS)
     for e in events.events:
-        w.writerow([e.event, e.video, e.category, e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
+        w.writerow([e.event, cell_text(e.video), cell_text(e.category), e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
                     _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
                     f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
                     cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid),
@@ -447,7 +448,8 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
                     "cell_names": cell_names(e.cells, events.cell_grid) or None}
                    for e in events.events],
     }
-    write_atomic(out / EVENTS_JSON, (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_atomic(out / EVENTS_JSON, (json.dumps(finite_json(data), indent=1, ensure_ascii=False, allow_nan=False)
+                                     + "\n").encode("utf-8"))
     return out / EVENTS_CSV, out / EVENTS_JSON
 
 

@@ -102,7 +102,7 @@ def heat_figure(frame: np.ndarray | None, out_path, *, cells: np.ndarray | None 
     ax = fig.add_subplot(1, 1, 1)
     ax.set_xticks([]), ax.set_yticks([])
     if frame is None:
-        ax.text(0.5, 0.5, note or "frame not available", ha="center", va="center", wrap=True, fontsize=9,
+        ax.text(0.5, 0.5, safe_text(note or "frame not available"), ha="center", va="center", wrap=True, fontsize=9,
                 transform=ax.transAxes)
     else:
         h, w = frame.shape[:2]
@@ -130,7 +130,7 @@ def heat_figure(frame: np.ndarray | None, out_path, *, cells: np.ndarray | None 
             bar.set_label(f"cell score, {unit}" if unit != "score" else "cell score", fontsize=8)
             bar.ax.tick_params(labelsize=7)
         elif note:
-            ax.set_xlabel(note, fontsize=8)
+            ax.set_xlabel(safe_text(note), fontsize=8)
     if title:  # over the figure, from its left edge: an axes title started mid-figure over a narrow upright frame
         fig.suptitle(safe_text(title), fontsize=9, x=0.01, ha="left")
     out = Path(out_path)

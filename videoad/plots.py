@@ -226,7 +226,8 @@ def draw_timeline(
         if v.scene_cut_frames:  # edited footage: where the shot changes
             ax.vlines(f2x(np.asarray(v.scene_cut_frames)), 0, 1, transform=band, color=CUT_RGB, ls=":", lw=1.1,
                       label="scene cut")
-        ax.plot(*_envelope(f2x(mids), v.scores), color=CURVE_RGB, lw=1.3, label="clip score")
+        ax.plot(*_envelope(f2x(mids), v.scores), color=CURVE_RGB, lw=1.3, label="clip score",
+                marker="o" if len(v.scores) == 1 else None, ms=4)  # one clip: a point no line would show
         if v.threshold is not None:
             ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")
         if events:
@@ -270,7 +271,7 @@ def draw_timeline(
             if frame in images:
                 tax.imshow(images[frame])
             else:
-                tax.text(0.5, 0.5, note or "frame not decoded", ha="center", va="center", fontsize=7, wrap=True,
+                tax.text(0.5, 0.5, safe_text(note or "frame not decoded"), ha="center", va="center", fontsize=7, wrap=True,
                          transform=tax.transAxes)
             if n < len(shown):
                 e = shown[n]

@@ -17,6 +17,7 @@ import math
 import shutil
 from pathlib import Path
 
+from extract.store import write_atomic  # the one atomic write: temporary, fsync, rename
 from videoad import coverage
 from videoad.events import (Event, EventSet, EventSettings, cell_names, find_events, fmt_score, where_words,
                             write_events)
@@ -332,6 +333,9 @@ def build_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # the page goes first and comes last: a rewrite that fails partway leaves no page pointing at
+    # the previous run's event images (removed below) beside this run's events.csv
+    (out / "index.html").unlink(missing_ok=True)
     fmt = fmt.lower().lstrip(".")
     if events is None:
         settings = event_settings or (read_settings(scores.path) if scores.path else None)
@@ -357,6 +361,10 @@ def build_report(
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
                                                           source_root=source_root, title=False))
                            for v in ordered], workers)
+    drawn = {Path(r).name for r in rels.values()}
+    for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
+        if old.suffix.lower() in (".png", ".svg") and old.name not in drawn and old.is_file():
+            old.unlink()
     for v, geo in zip(ordered, geos):
         sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
                                        events.score_unit, anns[v.video], per_video.get(v.video),
@@ -407,7 +415,7 @@ def build_report(
         ]
     parts += [f"</div>{viewer}</div><script src='report.js'></script></main></body></html>"]
     page = out / "index.html"
-    page.write_text("\n".join(parts), encoding="utf-8")
+    write_atomic(page, "\n".join(parts).encode("utf-8"))
     return page
 
 

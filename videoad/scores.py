@@ -6,7 +6,8 @@ Two plain files, so that an analyst can open them in a spreadsheet and any tool 
 
     video,category,group,clip,start_frame,end_frame,start_s,end_s,score
 
-``video`` is the feature-store key (path relative to the extraction root), ``start_frame`` and
+``video`` is the feature-store key (path relative to the extraction root; a name that starts like a
+spreadsheet formula, ``=`` ``+`` ``-`` ``@``, is written with a leading ``'``), ``start_frame`` and
 ``end_frame`` are 0-based and inclusive (the store's convention), ``start_s``/``end_s`` the same
 range in seconds (``end_s`` is the end of the last frame; empty when the frame rate is unknown),
 ``score`` is the detector's anomaly score (higher = more anomalous; for DUAD by default the
@@ -39,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from extract.store import write_atomic  # the one atomic write: temporary, fsync, rename
+from videoad.names import cell_text, name_of_cell
 
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
@@ -153,20 +155,21 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
         _write_cells(out / CELLS_FILE, with_cells, grid)
     else:
         (out / CELLS_FILE).unlink(missing_ok=True)  # a rewrite without cells must not keep stale ones
-    write_atomic(out / "run.json", (json.dumps(_finite(meta), indent=2, default=_json_default, allow_nan=False)
+    write_atomic(out / "run.json", (json.dumps(finite_json(meta), indent=2, default=_json_default, allow_nan=False)
                                      + "\n").encode())
     return out
 
 
 def segments_text(videos) -> str:
     """segments.csv's text: what `csv.writer` writes row by row (the same bytes: "\\r\\n" line
-    ends, a name quoted where it holds a comma, a quote or a line break), built a video at a time,
-    since a dataset's run has hundreds of thousands of rows."""
+    ends, a name quoted where it holds a comma, a quote or a line break; a name that starts like a
+    spreadsheet formula marked as text, `names.cell_text`), built a video at a time, since a
+    dataset's run has hundreds of thousands of rows."""
     text = io.StringIO(newline="")
     csv.writer(text).writerow(COLUMNS)
     for v in videos:
         head = io.StringIO(newline="")
-        csv.writer(head).writerow([v.video, v.category, v.group])
+        csv.writer(head).writerow([cell_text(v.video), cell_text(v.category), cell_text(v.group)])
         prefix = head.getvalue()[:-2] + ","  # the three names as csv.writer quotes them, less "\r\n"
         n = len(v.scores)
         if not n:
@@ -223,7 +226,8 @@ def _read_segments(seg: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndar
     which = np.argsort(np.argsort(first))[which]  # each video numbered by where it first appears
     order = np.lexsort((values, frames[:, 1], frames[:, 0], clip_a, which))  # per video, as sorting its tuples
     bounds = np.flatnonzero(np.diff(which[order])) + 1
-    return {names[part[0]]: (clip_a[part], frames[part], values[part]) for part in np.split(order, bounds)}
+    return {name_of_cell(names[part[0]]): (clip_a[part], frames[part], values[part])
+            for part in np.split(order, bounds)}
 
 
 def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -> None:
@@ -263,13 +267,13 @@ def cell_region(value) -> list[float] | None:
     return region if ok else None
 
 
-def _finite(value):
-    """`value` with every float that is not finite as None: run.json stays JSON that any reader
-    takes (Python's own would write Infinity and NaN, which JavaScript and jq refuse)."""
+def finite_json(value):
+    """`value` with every float that is not finite as None: run.json and events.json stay JSON that
+    any reader takes (Python's own would write Infinity and NaN, which JavaScript and jq refuse)."""
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite_json(v) for v in value]
     if isinstance(value, (float, np.floating)) and not math.isfinite(value):
         return None
     return value
@@ -287,6 +291,27 @@ def _json_default(value):
     raise TypeError(f"cannot write {type(value).__name__} to run.json")
 
 
+def _video_entries(run: Path, entries) -> list[dict]:
+    """run.json's `videos`, each checked for what reading needs: a name, a frame count, numbers
+    where numbers go (a hand-edited file's slip named with its video, not a traceback)."""
+    if not isinstance(entries, list):
+        raise ScoresError(f"{run}: 'videos' must be a list, got {type(entries).__name__}")
+    for i, v in enumerate(entries):
+        if not isinstance(v, dict) or not isinstance(v.get("video"), str):
+            raise ScoresError(f"{run}: videos[{i}] has no 'video' name")
+        n = v.get("n_frames")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ScoresError(f"{run}: video {v['video']!r}: n_frames must be a whole number of frames >= 1, "
+                              f"got {n!r}")
+        for key in ("fps", "threshold"):
+            x = v.get(key)
+            if x is not None and (isinstance(x, bool) or not isinstance(x, (int, float))):
+                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be a number or null, got {x!r}")
+        if v.get("n_clips") is not None and (isinstance(v["n_clips"], bool) or not isinstance(v["n_clips"], int)):
+            raise ScoresError(f"{run}: video {v['video']!r}: n_clips must be a whole number, got {v['n_clips']!r}")
+    return entries
+
+
 def read_scores(path) -> ScoreSet:
     """Read a scores folder (or its `segments.csv`); every inconsistency is an error naming the video."""
     p = Path(path)
@@ -296,17 +321,20 @@ def read_scores(path) -> ScoreSet:
         if not f.is_file():
             raise ScoresError(f"{folder}: not a scores folder, {f.name} is missing (write one with `videoad detect`)")
     try:
-        meta = json.loads(run.read_text())
-    except json.JSONDecodeError as exc:
+        meta = json.loads(run.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScoresError(f"{run}: not valid JSON ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise ScoresError(f"{run}: unknown format {meta.get('format')!r} (expected {FORMAT})")
-    info = {v["video"]: v for v in meta.pop("videos", [])}
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise ScoresError(f"{run}: unknown format {found!r} (expected {FORMAT})")
+    info = {v["video"]: v for v in _video_entries(run, meta.pop("videos", []))}
     rows = _read_segments(seg)
     cells: dict[str, np.ndarray] = {}
     if (folder / CELLS_FILE).is_file():
         grid, cells = _read_cells(folder / CELLS_FILE)
-        meta.setdefault("cell_grid", list(grid))
+        if meta.setdefault("cell_grid", list(grid)) != list(grid):
+            raise ScoresError(f"{run}: cell_grid {meta['cell_grid']!r} is not the grid of {folder / CELLS_FILE} "
+                              f"({list(grid)})")
     videos = []
     for name in list(info) + [n for n in rows if n not in info]:
         if name not in info:
@@ -319,6 +347,10 @@ def read_scores(path) -> ScoreSet:
         clip, frames, values = rows[name]
         n = len(clip)
         v = info[name]
+        if not np.isfinite(values).all():
+            bad = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[bad])}: score {values[bad]} is not a finite "
+                              "number (rescore it with `videoad detect`)")
         videos.append(VideoScores(
             video=name, scores=values, frames=frames, n_frames=int(v["n_frames"]),
             fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),

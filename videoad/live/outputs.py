@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from videoad.events import EventSettings
+from videoad.names import cell_text
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,8 @@ class Recorder:
             self._events.write(line + "\n")
             self._events.flush()
             if rec.get("type") == "close":
-                self._closed_rows.writerow(["" if rec.get(k) is None else rec[k] for k in EVENTS_CSV_COLUMNS])
+                self._closed_rows.writerow(["" if rec.get(k) is None else cell_text(rec[k]) if isinstance(rec[k], str)
+                                            else rec[k] for k in EVENTS_CSV_COLUMNS])
                 self._closed.flush()
         if hook:
             self.hooks.submit(rec)
