@@ -60,7 +60,7 @@ def read_frame_counts(path: str | Path) -> FrameCounts:
     """Parse `<dir>/<video>.<ext> <n_frames> [...]` lines (UCF-Crime Test/Train_Annotation.txt)."""
     path = Path(path)
     entries: dict[str, tuple[str, int]] = {}
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:  # a byte-order mark is no part of the first name
         for lineno, line in enumerate(fh, 1):
             fields = line.split()
             if not fields:
@@ -223,6 +223,11 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             if n_frames is not None and n and starts[-1] >= n_frames:
                 raise ValueError(f"{path}: {n} snippets of stride {stride} start past the video's "
                                  f"{n_frames} frames ({count_source}); wrong stride or wrong video?")
+            uncovered = n_frames - (int(starts[-1]) + clip_len) if n_frames is not None and n else 0
+            if uncovered > max(clip_len + stride, (n_frames or 0) // 10):
+                raise ValueError(f"{path}: {n} snippets of stride {stride} cover frames 0-{starts[-1] + clip_len - 1} "
+                                 f"of the video's {n_frames} ({count_source}), {uncovered} frames short; "
+                                 "wrong stride or wrong video?")
             if n_frames is not None and n:  # the last snippet of ceil(n_frames / stride) padded its tail
                 frames[:, 1] = np.minimum(frames[:, 1], n_frames - 1)
             if n_frames is None:

@@ -256,3 +256,47 @@ def test_one_matcher_groups_per_category_as_evaluation_matches(tmp_path):
     assert video.categories(store, official)["x/Arrest001_x264.mp4"] == "Arrest"
     assert video.make_groups(store, "per-category") == {".": ["Abuse028_x264.mp4", "Normal_Videos_003_x264",
                                                               "mine.mp4"], "x": ["x/Arrest001_x264.mp4"]}
+
+
+def test_one_annotation_is_never_the_ground_truth_of_two_scored_videos(tmp_path):
+    """`day.mp4` in the labels and two cameras' `day.mp4` scored: both took its labels, and every
+    figure was computed from another video's ground truth."""
+    from videoad.metrics import evaluate_scores
+    from videoad.scores import ScoreSet, VideoScores
+
+    path = tmp_path / "labels.csv"
+    path.write_text("video,start,end,n_frames\nday.mp4,1,32,64\n")
+    ann = read_annotations(path)
+    starts = np.arange(13) * 4
+    vids = [VideoScores(k, np.linspace(0, 1, 13), np.stack([starts, starts + 15], 1), 64, 10.0)
+            for k in ("cam1/day.mp4", "cam2/day.mp4")]
+    with pytest.raises(AnnotationError, match=r"the annotation of 'day' matches 2 scored videos \(cam1/day.mp4, "
+                                              r"cam2/day.mp4\)"):
+        evaluate_scores(ScoreSet(vids, {}), ann)
+    assert evaluate_scores(ScoreSet(vids[:1], {}), ann).pooled.n_frames == 64  # one camera: its labels
+
+
+def test_two_videos_that_differ_by_extension_are_not_one_annotation(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("video,start,end\ncam/clip.mp4,1,16\ncam/clip.avi,81,96\n")
+    with pytest.raises(AnnotationError, match=r"labels.csv:3: 'cam/clip.avi' and 'cam/clip.mp4' name one video"):
+        read_csv_labels(path)
+    path.write_text("video,start,end\ncam/clip.mp4,1,16\ncam/clip,81,96\ncam/clip.MP4,100,110\n")
+    assert read_csv_labels(path)["cam/clip"].intervals == ((1, 16), (81, 96), (100, 110))  # one video, spelt 3 ways
+
+
+def test_an_interval_ending_far_past_its_video_is_clipped_with_a_warning(caplog):
+    a = VideoAnnotation("v", intervals=((90, 400),), source="gt.csv")
+    np.testing.assert_array_equal(np.flatnonzero(a.frame_labels(96)), np.arange(89, 96))
+    assert "interval 90-400 ends 304 frames after the video's last frame (96 frames)" in caplog.text
+    caplog.clear()
+    VideoAnnotation("u", intervals=((90, 98),), source="gt.csv").frame_labels(96)  # UCF-Crime's 1-2 frames
+    assert "ends" not in caplog.text
+
+
+def test_a_semicolon_csv_under_another_suffix_says_so(tmp_path):
+    path = tmp_path / "labels.txt"
+    path.write_text("video;start;end\nRunner001;116;170\n")
+    assert detect_format(path) == "csv"
+    with pytest.raises(AnnotationError, match=r"separated by ';': save it with commas"):
+        read_annotations(path)

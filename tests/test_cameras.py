@@ -380,3 +380,22 @@ def test_the_survey_of_a_large_camera_compares_a_sample_of_its_videos(tmp_path, 
         cameras.survey_text(found)
     sheet = cameras.contact_sheet(video.open_store(tmp_path / "s"), found, tmp_path / "sheet.png", per_camera=4)
     assert sheet.stat().st_size > 2000
+
+
+def test_a_camera_of_another_shape_has_no_nearest_and_a_store_without_pictures_still_gets_its_survey(tmp_path):
+    """"nearest camera-02 (-1.00)": the mark for frames of another shape read as a correlation; and
+    `--sheet` on a store without pictures failed before printing the survey."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    fake_video(tmp_path / "s", "a.mp4", 60, seed=1, attrs=scene("road", 1))
+    fake_video(tmp_path / "s", "wide.mp4", 60, seed=3, attrs=scene("road", 3, frame=(720, 1280)))
+    found = cameras.survey(video.open_store(tmp_path / "s"))
+    assert [c["nearest"] for c in found["cameras"]] == [None, None]
+    assert "nearest" not in cameras.survey_text(found)
+    fake_video(tmp_path / "bare", "old.mp4", 60, seed=9)  # extracted before pictures were kept
+    res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "bare"), "--sheet", str(tmp_path / "sheet.png")])
+    assert res.exit_code == 0, res.output
+    assert "1 video(s) keep no scene picture (old.mp4)" in res.output
+    assert "no pictures drawn: " in res.output and "pictures: " not in res.output.replace("no pictures drawn", "")

@@ -844,3 +844,18 @@ def test_knn_baseline_refuses_no_neighbours_and_says_how_fitted_rows_score():
     assert np.all(again <= det.decision_scores_ + 1e-12) and np.any(again < det.decision_scores_)
     new = X[:5] + 1e-3
     assert np.all(det.decision_function(new) > 0)
+
+
+def test_a_model_file_whose_network_does_not_match_its_settings_is_named(tmp_path):
+    """A damaged file (or another version's) loaded, then failed deep in torch at the first score."""
+    import json as _json
+
+    X, _ = inliers_with_outliers()
+    DUAD(**SMALL, random_state=0).fit(X).save(tmp_path / "m.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    meta = _json.loads(payload["meta_json"])
+    meta["attrs"]["n_features_in_"] = X.shape[1] - 2
+    payload["meta_json"] = _json.dumps(meta)
+    torch.save(payload, tmp_path / "width.pt")
+    with pytest.raises(ValueError, match=r"width.pt: its network does not match its recorded settings"):
+        DUAD.load(tmp_path / "width.pt")

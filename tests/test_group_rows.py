@@ -59,5 +59,5 @@ def test_parts_that_are_not_consecutive_rows_are_copied():
 
 def test_a_group_of_different_widths_is_loaded_one_by_one_and_named(tmp_path):
     _store(tmp_path, dims=(6, 7, 6), cells=False)
-    with pytest.raises(ValueError, match=r"different feature sizes \(g/v0.avi: 6, g/v1.avi: 7"):
+    with pytest.raises(ValueError, match=r"different feature sizes: 2 of 3 have 6 values per clip, these do not: g/v1.avi: 7$"):
         _load_group(str(tmp_path), open_store(tmp_path).keys(), cells=False)

@@ -217,3 +217,22 @@ def test_cli_import_sultani_and_npy(tmp_path, rtfm_release):
     (tmp_path / "a-file").write_text("not a folder")  # -o naming a file: one line, no traceback
     res = runner.invoke(cli, ["import", "npy", str(src), "-o", str(tmp_path / "a-file"), "--suffix", "_i3d"])
     assert res.exit_code == 2 and "is a file" in res.output and res.exception.__class__ is SystemExit
+
+
+def test_npy_snippets_that_cover_a_part_of_the_video_are_refused(tmp_path, rtfm_release):
+    """20 snippets at stride 16 for a 950-frame video covered frames 0-319; evaluation padded the
+    other 630 frames with the last snippet's score."""
+    src, ann, _ = rtfm_release
+    np.save(src / "Abuse028_x264_i3d.npy", np.ones((3, 10, 6), np.float32))  # 3 x 16 = 48 of 90 frames
+    result = import_npy(src, tmp_path / "store", frame_counts=ann, suffix="_i3d")
+    assert "cover frames 0-47 of the video's 90" in dict(result.failed)[str(src / "Abuse028_x264_i3d.npy")]
+    np.save(src / "Abuse028_x264_i3d.npy", np.ones((5, 10, 6), np.float32))  # 80 of 90: floor(90 / 16) = 5
+    result = import_npy(src, tmp_path / "store", frame_counts=ann, suffix="_i3d")
+    assert "Abuse/Abuse028_x264.mp4" in result.written
+
+
+def test_frame_counts_with_a_byte_order_mark(tmp_path):
+    """A Test_Annotation.txt saved with a BOM put '\\ufeffExplosion' into a store key and a group."""
+    path = tmp_path / "counts.txt"
+    path.write_text("\ufeffExplosion/Explosion008_x264.mp4 1748 Explosion 1 2 -1 -1\n", encoding="utf-8")
+    assert read_frame_counts(path).entries["Explosion008_x264"] == ("Explosion/Explosion008_x264.mp4", 1748)

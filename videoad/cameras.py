@@ -394,8 +394,9 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
             "name": camera_name(c), "videos": [keys[have[i]] for i in idx],
             "frame_size": sizes[have[idx[0]]],
             "lowest_within": float(inner.min()) if inner.size else None, "within_sampled": len(sample) < len(idx),
-            "nearest": None if near is None else {"camera": camera_name(near),
-                                                  "mean_correlation": float(between[c, near])}})
+            # frames of another shape are another camera whatever they show: no correlation to report
+            "nearest": None if near is None or between[c, near] <= -1.0 else {
+                "camera": camera_name(near), "mean_correlation": float(between[c, near])}})
     return out
 
 

@@ -270,8 +270,9 @@ def score_frames(scores, annotations, *, overlap: str = "mean") -> list[VideoFra
     """Each scored video's frame scores beside its labels (what `evaluate_scores` pools; a caller
     can pool a subset with `evaluate_frames`)."""
     items = []
+    found = annotations.match(v.video for v in scores)
     for v in scores:
-        ann = annotations.find(v.video)
+        ann = found[v.video]
         if ann is None:
             raise ValueError(f"{annotations.source}: no ground truth for scored video {v.video!r}")
         labels = ann.frame_labels(v.n_frames)

@@ -358,7 +358,8 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
     events = events or find_events(scores)
     ylim, unit = shared_ylim(scores.videos), score_unit(scores.meta)
     stems = file_stems(v.video for v in scores)
+    truth = annotations.match(v.video for v in scores) if annotations is not None else {}
     jobs = [(v, output if single else output / f"{stems[v.video]}.{fmt}",
-             dict(events=events.of(v.video), annotation=annotations.find(v.video) if annotations is not None else None,
-                  thumbnails=thumbnails, ylim=ylim, unit=unit)) for v in chosen]
+             dict(events=events.of(v.video), annotation=truth.get(v.video), thumbnails=thumbnails, ylim=ylim,
+                  unit=unit)) for v in chosen]
     return [geo.path for geo in draw_timelines(jobs, workers)]

@@ -356,7 +356,7 @@ def build_report(
     notes = {ve.video: ve.note for ve in events.videos}
     groups_of = {g.get("group"): g for g in scores.groups}
     rels = {v.video: f"timelines/{stems[v.video]}.{fmt}" for v in ordered}
-    anns = {v.video: annotations.find(v.video) if annotations is not None else None for v in ordered}
+    anns = annotations.match(v.video for v in ordered) if annotations is not None else dict.fromkeys(rels)
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
                                                           source_root=source_root, title=False))

@@ -39,10 +39,14 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
                 cam["activity_split"] = split
         if model_dir is not None:
             found["model"] = _matches(store, found, model_dir, cut)
-        if sheet is not None:
-            cams.contact_sheet(store, found, sheet)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+    drawn = None
+    if sheet is not None:  # after the survey: a store without pictures still gets its survey printed
+        try:
+            drawn = cams.contact_sheet(store, found, sheet)
+        except ValueError as exc:
+            click.echo(f"no pictures drawn: {exc}", err=True)
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
@@ -55,8 +59,8 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
         for key, m in found["model"].items():
             click.echo(f"  {key}: " + (f"{m['camera']} (correlation {m['correlation']:.2f})" if m["camera"] else
                                        f"none (best correlation {m['correlation']:.2f}, under {cut:g}): left out"))
-    if sheet is not None:
-        click.echo(f"pictures: {sheet}")
+    if drawn is not None:
+        click.echo(f"pictures: {drawn}")
 
 
 def levels_line(split: dict) -> str:

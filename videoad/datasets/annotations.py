@@ -6,7 +6,8 @@ video's length only when a frame-label vector is built, because the frame count 
 in the annotation file (it comes from the feature store) and five official UCF-Crime intervals
 run 1-2 frames past the end of their videos (Arson011, Arson016, Explosion033, Fighting003,
 Shooting015). An interval that *starts* past the end is an error: that is the wrong video or
-the wrong file, not a rounding difference.
+the wrong file, not a rounding difference; one that ends more than `END_SLACK` frames (or 5% of
+the video) past it is clipped with a warning naming it (labels made at another frame rate?).
 
 Formats (`read_annotations` picks one from the file name and first line):
 - ``ucf``: ``<video>.mp4 <Class> <s1> <e1> <s2> <e2>`` (`Temporal_Anomaly_Annotation*.txt`)
@@ -43,6 +44,8 @@ from videoad.datasets.errors import AnnotationError
 from videoad.datasets.frame_labels import label_files, runs_of, ucsd_m_entries
 
 log = logging.getLogger(__name__)
+#: frames an interval may end past its video's end without a warning (UCF-Crime's run 1-2 past)
+END_SLACK = 16
 
 FORMATS = ("ucf", "ucf_counts", "ped2", "csv", "list", "frames", "ucsd")
 _VIDEO_EXT = re.compile(r"\.(mp4|avi|mkv|mov|mpg|mpeg|webm|m4v|wmv|flv|h5|hdf5)$", re.IGNORECASE)
@@ -90,6 +93,10 @@ class VideoAnnotation:
                     f"{self.source}: video {self.video!r}: interval {s}-{e} starts after the "
                     f"video's last frame ({n_frames} frames); wrong video or wrong annotation file?"
                 )
+            if e - n_frames > max(END_SLACK, 0.05 * n_frames):
+                log.warning("%s: video %r: interval %d-%d ends %d frames after the video's last frame (%d frames); "
+                            "clipped to it (labels made at another frame rate, or of another video?)",
+                            self.source, self.video, s, e, e - n_frames, n_frames)
             out.append((s, min(e, n_frames)))
         return out
 
@@ -202,6 +209,22 @@ class Annotations(Mapping[str, VideoAnnotation]):
         if len(hits) > 1:
             raise AnnotationError(f"{self.source}: video {key!r} matches several annotations")
         return self._same_number(key)
+
+    def match(self, keys) -> dict[str, VideoAnnotation | None]:
+        """`find` for each key, each annotation going to one key at most: a bare name that two
+        scored videos end in (`day.mp4` for `cam1/day.mp4` and `cam2/day.mp4`) would give both its
+        labels, and every figure computed from them would be wrong without a sign."""
+        found = {k: self.find(k) for k in keys}
+        takers: dict[str, list[str]] = {}
+        for key, a in found.items():
+            if a is not None:
+                takers.setdefault(a.video, []).append(key)
+        for name, ks in takers.items():
+            if len(ks) > 1:
+                raise AnnotationError(f"{self.source}: the annotation of {name!r} matches {len(ks)} scored videos "
+                                      f"({', '.join(ks[:5])}); name each video with its folder in the annotation "
+                                      "file")
+        return found
 
     def _same_number(self, key: str) -> VideoAnnotation | None:
         """A number-only name matches a number-only annotation of the same value (``01`` and
@@ -425,11 +448,17 @@ def read_csv_labels(path) -> Annotations:
     path = Path(path)
     rows = _csv_rows(path, required=("video", "start", "end"))
     acc: dict[str, dict] = {}
+    spelled: dict[str, str] = {}  # id -> the name as the file first gave it
     for i, row in rows:
         where = f"{path}:{i}"
-        name = video_id(row["video"])
+        raw = (row["video"] or "").replace("\\", "/").strip().strip("/")
+        name = video_id(raw)
         if not name:
             raise AnnotationError(f"{where}: empty video name")
+        first = spelled.setdefault(name, raw)
+        if first.lower() != raw.lower() and name not in (first, raw):  # clip.mp4 and clip.avi: one id, two videos
+            raise AnnotationError(f"{where}: {raw!r} and {first!r} name one video to videoad (a video is known "
+                                  "without its extension); rename one of the two videos")
         s_tok, e_tok = (row["start"] or "").strip(), (row["end"] or "").strip()
         entry = acc.setdefault(name, {"intervals": [], "times": [], "category": "", "n_frames": None})
         t0, t1 = _time(s_tok), _time(e_tok)
@@ -472,7 +501,8 @@ def _csv_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in required if c not in header]
         if missing:
-            raise AnnotationError(f"{path}: missing column(s) {missing}; header is {header}")
+            hint = " (its fields are separated by ';': save it with commas)" if ";" in "".join(header) else ""
+            raise AnnotationError(f"{path}: missing column(s) {missing}; header is {header}{hint}")
         reader.fieldnames = header
         return [(i, row) for i, row in enumerate(reader, 2) if any((v or "").strip() for v in row.values())]
 
@@ -505,6 +535,9 @@ def detect_format(path) -> str:
     if suffix == ".m":
         return "ucsd"
     header = _csv_header(path)
+    semicolons = {h.strip() for h in ";".join(header).split(";")}  # a spreadsheet's CSV in a ';' locale
+    if {"video", "start", "end"} <= semicolons and suffix != ".csv":
+        return "csv"  # read as one, so that the error shows the header it found
     if suffix == ".csv" or {"video", "start", "end"} <= set(header) or "anomaly_start_frame" in header:
         return "ped2" if "anomaly_start_frame" in header else "csv"  # a CSV whatever its name (labels.txt)
     if _binary_flags(path):  # one video's per-frame 0/1 labels, in a column or on a line

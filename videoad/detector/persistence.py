@@ -86,9 +86,18 @@ def _restore(det, state: dict, path: Path, device: str | None, params: dict | No
         raise ValueError(f"{path}: device {device!r} asked for, but this torch has no usable CUDA "
                          "(load with device='cpu', or leave device out)")
     det.device_ = device
-    det.model_ = det._build_model().to(device)
-    det.model_.load_state_dict(state["state_dict"], strict=True)
-    det.model_.eval()
+    try:  # the network its settings build must take the weights and rows of the recorded width
+        det.model_ = det._build_model().to(device)
+        det.model_.load_state_dict(state["state_dict"], strict=True)
+        det.model_.eval()
+        width = getattr(det, "n_features_in_", None)
+        if width is not None:
+            with torch.no_grad():
+                det.model_(torch.zeros(1, int(width), device=device))
+    except (RuntimeError, ValueError, TypeError, KeyError) as exc:
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise ValueError(f"{path}: its network does not match its recorded settings (a damaged file, or one "
+                         f"written by another version of videoad): {first}") from None
     return det
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Mapping
 
@@ -107,10 +108,14 @@ def categories(store, annotations=None) -> dict[str, str]:
 def _load_group(store_root: str, keys: list[str], cells: bool = True):
     store = open_store(store_root)
     vids = store.load_packed(keys, cells=cells)  # the group's features in one matrix each
-    dims = {v.features.shape[1] for v in vids}
-    if len(dims) > 1:
-        detail = ", ".join(f"{v.key}: {v.features.shape[1]}" for v in vids[:6])
-        raise ValueError(f"{store_root}: videos of one group have different feature sizes ({detail})")
+    widths = Counter(v.features.shape[1] for v in vids)
+    if len(widths) > 1:  # name the videos of the rarer widths: those are the odd ones
+        common = widths.most_common(1)[0][0]
+        odd = [v for v in vids if v.features.shape[1] != common]
+        detail = ", ".join(f"{v.key}: {v.features.shape[1]}" for v in odd[:6]) + (
+            f" and {len(odd) - 6} more" if len(odd) > 6 else "")
+        raise ValueError(f"{store_root}: videos of one group have different feature sizes: {len(vids) - len(odd)} "
+                         f"of {len(vids)} have {common} values per clip, these do not: {detail}")
     backbones = {str(v.attrs.get("backbone", "")) for v in vids}
     if len(backbones) > 1:
         raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
