@@ -8,6 +8,13 @@ synthetic cameras (three layouts, exposure and noise drawn per video). Prints th
 writes benchmarks/results/bench_cameras.{json,md}:
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_cameras.py
+
+`--match N:K` instead times matching N scored videos' pictures to K known cameras (what
+`--per-camera` with `--fit-on` or `--model` does before any fit): `cameras.match_many`, against
+the per-picture similarity matrix it replaced (the way until 2026-12-06), in the same run, and
+checks that both give the same cameras:
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_cameras.py --match 1900:634
 """
 from __future__ import annotations
 
@@ -66,13 +73,42 @@ def measure(n: int, exact: bool, timeout: float) -> dict:
     return q.get() if not q.empty() else {"n": n, "path": "exact" if exact else "sampled", "note": f"exit {p.exitcode}"}
 
 
+def matching(n: int, k: int) -> None:
+    """Print the seconds of matching n pictures to k cameras, one product against a loop."""
+    from extract.scene import SCENE_SHAPE
+    from videoad.cameras import SAME_CAMERA, match_many, similarities
+
+    pics, sizes, _ = pictures(n + k, cameras=k)
+    known = {f"camera-{c:03d}": {"scene": pics[n + c].ravel().tolist(), "frame_size": sizes[n + c]} for c in range(k)}
+    t = time.perf_counter()
+    fast = match_many(pics[:n], sizes[:n], known)
+    t_fast = time.perf_counter() - t
+    t = time.perf_counter()
+    names = list(known)
+    slow = []
+    for pic, size in zip(pics[:n], sizes[:n]):  # the baseline: a (k + 1) x (k + 1) matrix per picture
+        refs = [np.asarray(known[c]["scene"], np.float64).reshape(SCENE_SHAPE) for c in names]
+        sims = similarities([pic, *refs], [size, *[known[c]["frame_size"] for c in names]])[0, 1:]
+        b = int(np.argmax(sims))
+        slow.append((names[b] if sims[b] >= SAME_CAMERA else None, float(sims[b])))
+    t_slow = time.perf_counter() - t
+    same = all(a[0] == b[0] and abs(a[1] - b[1]) < 1e-9 for a, b in zip(fast, slow))
+    print(f"{n} pictures against {k} cameras: match_many {t_fast:.3f} s, per-picture matrices {t_slow:.2f} s, "
+          f"ratio {t_slow / t_fast:.0f}; same cameras and correlations: {same}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--match", metavar="N:K", help="time matching N pictures to K cameras instead (prints only)")
     ap.add_argument("--sizes", default="2000,4000,8000,43200")
     ap.add_argument("--exact-up-to", type=int, default=8000, help="the exact path is measured up to this many")
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args()
+    if args.match:
+        n, k = (int(v) for v in args.match.split(":"))
+        matching(n, k)
+        return
     rows = []
     for n in (int(v) for v in args.sizes.split(",")):
         for exact in ((True, False) if n <= args.exact_up_to else (False,)):

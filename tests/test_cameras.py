@@ -399,3 +399,32 @@ def test_a_camera_of_another_shape_has_no_nearest_and_a_store_without_pictures_s
     assert res.exit_code == 0, res.output
     assert "1 video(s) keep no scene picture (old.mp4)" in res.output
     assert "no pictures drawn: " in res.output and "pictures: " not in res.output.replace("no pictures drawn", "")
+
+
+def test_matching_many_pictures_gives_each_ones_match():
+    rng = np.random.default_rng(0)
+    pics = [rng.uniform(0, 255, (24, 32)) for _ in range(9)]
+    pics[3] = np.full((24, 32), 128.0)  # a blank feed
+    sizes = [[240, 320]] * 8 + [[720, 1280]]
+    known = {f"c{i}": {"scene": (pics[i] + rng.normal(0, 3, (24, 32))).ravel().tolist(), "frame_size": [240, 320]}
+             for i in (0, 2, 3, 8)}
+    known["blank"] = {"scene": [50.0] * 768, "frame_size": [240, 320]}
+    many = cameras.match_many(pics, sizes, known)
+    for pic, size, got in zip(pics, sizes, many):
+        names = list(known)
+        sims = cameras.similarities([pic, *[np.asarray(known[n]["scene"]).reshape(24, 32) for n in names]],
+                                    [size, *[known[n]["frame_size"] for n in names]])[0, 1:]
+        best = int(np.argmax(sims))
+        assert got == ((names[best] if sims[best] >= cameras.SAME_CAMERA else None), pytest.approx(sims[best]))
+    assert [m[0] for m in many][:4] == ["c0", None, "c2", "blank"] and many[8][0] is None  # blank joins blank; c8: its shape
+
+
+def test_unknown_views_leave_a_video_without_a_picture_out_and_pair_the_rest_rightly(tmp_path):
+    """A scored video without a picture shifted every later key onto the wrong picture (or failed)."""
+    fake_video(tmp_path / "s", "1_road.mp4", 60, seed=1, attrs=scene("road", 1))
+    fake_video(tmp_path / "s", "2_old.mp4", 60, seed=2)  # no picture
+    fake_video(tmp_path / "s", "3_yard.mp4", 60, seed=3, attrs=scene("yard", 3))
+    store = video.open_store(tmp_path / "s")
+    views = {"camera-01": {"scene": picture("yard", 4).ravel().tolist(), "frame_size": [240, 320]}}
+    unknown = cameras.unknown_views(store, store.keys(), views)
+    assert list(unknown) == ["1_road.mp4"]

@@ -263,14 +263,10 @@ def unknown_views(store, keys: Sequence[str], views: Mapping[str, Mapping] | Non
     and a history without views, say nothing."""
     if not views:
         return {}
-    pics, sizes, missing = _read_pictures(store, keys, unreadable={})
-    shown = [k for k in keys if k not in set(missing)]
-    out = {}
-    for key, pic, size in zip(shown, pics, sizes):
-        name, sim = match(pic, size, views)
-        if name is None:
-            out[key] = round(sim, 2)
-    return out
+    pics, sizes, _ = _read_pictures(store, keys, unreadable={})
+    shown = [i for i, pic in enumerate(pics) if pic is not None]  # a video without a picture says nothing
+    found = match_many([pics[i] for i in shown], [sizes[i] for i in shown], views)
+    return {keys[i]: round(sim, 2) for i, (name, sim) in zip(shown, found) if name is None}
 
 
 def saved_cameras(groups: Mapping) -> dict[str, Mapping]:
@@ -292,13 +288,28 @@ def match(picture: np.ndarray, size, known: Mapping[str, Mapping], threshold: fl
           ) -> tuple[str | None, float]:
     """The known camera (`camera_pictures`' form) whose mean picture `picture` correlates with best,
     and that correlation; the camera is None under `threshold`."""
+    return match_many([picture], [size], known, threshold)[0]
+
+
+def match_many(pictures: Sequence[np.ndarray], sizes: Sequence, known: Mapping[str, Mapping],
+               threshold: float = SAME_CAMERA) -> list[tuple[str | None, float]]:
+    """`match` of each picture: the known cameras' pictures made unit rows once and compared with
+    all the pictures in one product (a month of one-minute files against hundreds of cameras)."""
     from extract.scene import SCENE_SHAPE
 
     names = list(known)
-    refs = [np.asarray(known[n]["scene"], np.float64).reshape(SCENE_SHAPE) for n in names]
-    sims = similarities([picture, *refs], [size, *[known[n].get("frame_size") for n in names]])[0, 1:]
-    best = int(np.argmax(sims))
-    return (names[best] if sims[best] >= threshold else None), float(sims[best])
+    if not pictures:
+        return []
+    refs = _unit([np.asarray(known[n]["scene"], np.float64).reshape(SCENE_SHAPE) for n in names])
+    ref_aspects = _aspects([known[n].get("frame_size") for n in names], len(names))
+    sims = np.clip(_unit(pictures) @ refs.T, -1.0, 1.0)
+    sims[_apart(_aspects(sizes, len(pictures)), ref_aspects)] = -1.0
+    best = np.argmax(sims, axis=1)
+    out = []
+    for row, b in enumerate(best):
+        sim = float(sims[row, b])
+        out.append((names[b] if sim >= threshold else None, sim))
+    return out
 
 
 def per_camera_fits(fit_store, scored_store=None) -> tuple[bool, str]:
@@ -351,8 +362,7 @@ def _assign_pictures(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Seq
     """`assign` of pictures already read."""
     groups: dict[str, list[str]] = {}
     unmatched: dict[str, str] = {}
-    for key, pic, size in zip(keys, pics, sizes):
-        camera, sim = match(pic, size, known, threshold)
+    for key, (camera, sim) in zip(keys, match_many(pics, sizes, known, threshold)):
         if camera is not None:
             groups.setdefault(camera, []).append(key)
         else:

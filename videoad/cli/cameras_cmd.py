@@ -75,7 +75,7 @@ def levels_line(split: dict) -> str:
 
 def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     """Each pictured video's camera among the saved models' (`videoad.cameras.match`, as detect --model)."""
-    from videoad.cameras import match, pictures_of, saved_cameras
+    from videoad.cameras import match_many, pictures_of, saved_cameras
     from videoad.video import MODELS_INDEX
     from videoad.video.index import read_index
     from videoad.video.levels import route_groups, saved_levels
@@ -86,10 +86,8 @@ def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     if not known:
         raise ValueError(f"{model_dir}: its models were not fitted per camera (no camera pictures in {MODELS_INDEX})")
     keys = [key for cam in found["cameras"] for key in cam["videos"]]
-    out = {}
-    for key, pic, size in zip(keys, *pictures_of(store, keys)):
-        camera, sim = match(pic, size, known, threshold)
-        out[key] = {"camera": camera, "correlation": sim}
+    out = {key: {"camera": camera, "correlation": sim}
+           for key, (camera, sim) in zip(keys, match_many(*pictures_of(store, keys), known, threshold))}
     levels = saved_levels(groups, str(index_path))
     if levels:  # a camera fitted per level of activity: each video to its level, as detect --model sends it
         by_camera: dict[str, list[str]] = {}

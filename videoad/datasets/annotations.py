@@ -193,9 +193,12 @@ class Annotations(Mapping[str, VideoAnnotation]):
         if vid in self.videos:
             return self.videos[vid]
         parts = PurePosixPath(vid).parts
+        # every match below ends in the key's last name: look among those alone (a dataset's keys
+        # against its annotations were a scan of all of them per key)
+        same_name = self._named(parts[-1] if parts else "")
         for k in range(1, len(parts)):  # longest suffix first
             suffix = "/".join(parts[k:])
-            hits = [a for name, a in self.videos.items()
+            hits = [a for name, a in same_name
                     if name == suffix or (name.endswith("/" + suffix) and name[: -len(suffix) - 1] == a.category)]
             if len(hits) == 1:
                 return hits[0]
@@ -203,12 +206,30 @@ class Annotations(Mapping[str, VideoAnnotation]):
                 names = ", ".join(sorted(h.video for h in hits)[:5])
                 raise AnnotationError(f"{self.source}: video {key!r} matches several annotations ({names})")
         # the annotation may be the longer path (Test_Annotation.txt has Class-dir/name)
-        hits = [a for name, a in self.videos.items() if name.endswith("/" + vid)]
+        hits = [a for name, a in same_name if name.endswith("/" + vid)]
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
             raise AnnotationError(f"{self.source}: video {key!r} matches several annotations")
         return self._same_number(key)
+
+    def _index(self) -> tuple[dict[str, list], dict[int, list]]:
+        """(last name -> [(id, annotation)], number -> the same for number-only names), built once
+        per set of videos."""
+        stamp = (id(self.videos), len(self.videos))
+        if getattr(self, "_index_stamp", None) != stamp:
+            by_name: dict[str, list] = {}
+            by_number: dict[int, list] = {}
+            for name, a in self.videos.items():
+                last = PurePosixPath(name).name
+                by_name.setdefault(last, []).append((name, a))
+                if last.isdigit():
+                    by_number.setdefault(int(last), []).append((name, a))
+            self._index_cache, self._index_stamp = (by_name, by_number), stamp
+        return self._index_cache
+
+    def _named(self, last: str) -> list:
+        return self._index()[0].get(last, [])
 
     def match(self, keys) -> dict[str, VideoAnnotation | None]:
         """`find` for each key, each annotation going to one key at most: a bare name that two
@@ -232,8 +253,7 @@ class Annotations(Mapping[str, VideoAnnotation]):
         stem = video_stem(key)
         if not stem.isdigit():
             return None
-        hits = [a for name, a in self.videos.items()
-                if PurePosixPath(name).name.isdigit() and int(PurePosixPath(name).name) == int(stem)]
+        hits = [a for _, a in self._index()[1].get(int(stem), [])]
         if len(hits) > 1:
             names = ", ".join(sorted(h.video for h in hits)[:5])
             raise AnnotationError(f"{self.source}: video {key!r} matches several annotations ({names})")
