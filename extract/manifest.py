@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .store import SUFFIX, write_atomic
+from .store import SUFFIX, remove_stale_temporaries, write_atomic
 
 FORMAT = "videoad-extract-manifest/1"
 MANIFEST = "manifest.json"
@@ -170,6 +170,7 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     """
     root = Path(root)
     report = MergeReport()
+    remove_stale_temporaries([root / MANIFEST])  # a merge killed mid-write left one
     shards = shard_manifests(root)
     counts = sorted({n for _, n in shards})
     if not shards:

@@ -206,8 +206,8 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
 
 def remove_stale_temporaries(finals) -> None:
     """Delete the temporaries `write_atomic` left beside each of the files `finals` when a kill
-    landed mid-write (a run that owns those files calls it before writing them: no other process
-    writes them then). One listing per folder."""
+    landed mid-write; one listing per folder. A temporary of a process still running is another
+    run writing the same file now (two runs into one output): left alone, for it to rename."""
     owned: dict[Path, set[str]] = {}
     for final in finals:
         owned.setdefault(Path(final).parent, set()).add(temp_prefix(Path(final)))
@@ -216,9 +216,30 @@ def remove_stale_temporaries(finals) -> None:
             continue
         for entry in os.scandir(folder):
             # ".<name>.<pid>-<id>.tmp" -> ".<name>."
-            if entry.name.endswith(".tmp") and entry.name.rsplit(".", 2)[0] + "." in prefixes:
+            head, _, rest = entry.name.rpartition(".tmp")
+            if rest or not head:
+                continue
+            prefix, _, unique = head.rpartition(".")
+            if prefix + "." in prefixes and not _writer_alive(unique):
                 log.info("removing %s, left by an interrupted run", entry.path)
                 Path(entry.path).unlink(missing_ok=True)
+
+
+def _writer_alive(unique: str) -> bool:
+    """Whether the process that named a temporary `<pid>-<id>` is running (and is not this one)."""
+    try:
+        pid = int(unique.split("-", 1)[0])
+    except ValueError:
+        return False
+    if pid == os.getpid() or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: running
+        return True
+    return True
 
 
 def write_atomic(final: Path, data: bytes | memoryview) -> None:

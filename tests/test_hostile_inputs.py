@@ -413,3 +413,83 @@ def test_a_refused_pickle_never_suggests_loading_it_unsafely(tmp_path):
         assert "system" in message  # the refused object is named (posix.system / nt.system)
         assert "weights_only" not in message and "likely succeed" not in message
     assert "plain state dict" in str(weights.value)
+
+
+# -- a kill partway, two runs at once ---------------------------------------------------------------
+def test_detect_on_a_store_whose_extraction_did_not_finish_says_so(tmp_path, caplog):
+    """Extraction killed after 3 of 8 videos: detect scored the 3, exit 0, no word."""
+    from extract.manifest import Manifest
+
+    for i in range(3):
+        fake_video(tmp_path / "f", f"v{i}.avi", 40, seed=i)
+    keys = [f"v{i}.avi" for i in range(8)]
+    Manifest(tmp_path / "f", input_root="videos", settings={}, n_videos_total=8, keys=keys).save(force=True)
+    scores = video.detect(tmp_path / "f", video.DetectConfig(mode="pooled", params=FAST_DUAD))
+    (note,) = scores.meta["unfinished_stores"]
+    assert "its extraction did not finish (3 of 8 videos have features" in note and note in caplog.text
+    for i in range(3, 8):
+        fake_video(tmp_path / "f", f"v{i}.avi", 40, seed=i)
+    Manifest(tmp_path / "f", input_root="videos", settings={}, n_videos_total=8, keys=keys).finish()
+    assert "unfinished_stores" not in video.detect(tmp_path / "f", video.DetectConfig(mode="pooled",
+                                                                                      params=FAST_DUAD)).meta
+
+
+def test_a_scores_rewrite_that_stops_partway_is_refused_not_mixed(tmp_path, monkeypatch):
+    """Killed between segments.csv and run.json: the next `report` read this run's segments beside
+    the previous run's thresholds, cells and events."""
+    import videoad.scores as scores_mod
+    from videoad.events import find_events, write_events
+    from videoad.scores import ScoreSet, ScoresError, VideoScores, write_scores
+
+    starts = np.arange(10) * 4
+    run = ScoreSet([VideoScores("v.avi", np.linspace(0, 1, 10), np.stack([starts, starts + 15], 1), 60, 10.0)], {})
+    write_scores(tmp_path / "s", run)
+    write_events(tmp_path / "s", find_events(run))
+    real = scores_mod.write_atomic
+
+    def dies_at_run_json(path, data):
+        if path.name == "run.json":
+            raise KeyboardInterrupt
+        real(path, data)
+
+    monkeypatch.setattr(scores_mod, "write_atomic", dies_at_run_json)
+    with pytest.raises(KeyboardInterrupt):
+        write_scores(tmp_path / "s", run)
+    with pytest.raises(ScoresError, match="run.json is missing"):
+        read_scores(tmp_path / "s")
+    assert not (tmp_path / "s" / "events.csv").exists() and not (tmp_path / "s" / "events.json").exists()
+
+
+def test_temporaries_of_killed_writes_go_and_those_of_a_running_writer_stay(tmp_path):
+    """A kill mid-write left `.segments.csv.<pid>-<id>.tmp` (and a report's, a merge's) for ever;
+    and a second run into the same store deleted the first's temporary before its rename."""
+    from extract.manifest import merge_shards
+    from extract.store import remove_stale_temporaries
+    from videoad.report import build_report
+    from videoad.scores import ScoreSet, VideoScores, write_scores
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "s").mkdir()
+        (tmp_path / "r").mkdir()
+        stale = [tmp_path / "s" / f".segments.csv.{dead}-ab12cd34.tmp", tmp_path / "s" / f".cells.h5.{dead}-0.tmp",
+                 tmp_path / "r" / f".index.html.{dead}-1.tmp", tmp_path / "r" / f".events.csv.{dead}-2.tmp",
+                 tmp_path / f".manifest.json.{dead}-3.tmp"]
+        running = tmp_path / "s" / f".run.json.{alive.pid}-ef56ab78.tmp"
+        for p in stale + [running]:
+            p.write_text("half")
+        starts = np.arange(10) * 4
+        run = ScoreSet([VideoScores("v.avi", np.linspace(0, 1, 10), np.stack([starts, starts + 15], 1), 60, 10.0)],
+                       {})
+        write_scores(tmp_path / "s", run)
+        build_report(run, tmp_path / "r", clips=False)
+        merge_shards(tmp_path)
+        assert [p.name for p in stale if p.exists()] == [] and running.exists()
+        alive.kill()
+        alive.wait()
+        remove_stale_temporaries([tmp_path / "s" / "run.json"])
+        assert not running.exists()
+    finally:
+        alive.kill()

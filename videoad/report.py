@@ -17,10 +17,10 @@ import math
 import shutil
 from pathlib import Path
 
-from extract.store import write_atomic  # the one atomic write: temporary, fsync, rename
+from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write
 from videoad import coverage
-from videoad.events import (Event, EventSet, EventSettings, cell_names, find_events, fmt_score, where_words,
-                            write_events)
+from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, find_events,
+                            fmt_score, where_words, write_events)
 from videoad.evidence import EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score
 from videoad.plots import draw_timelines, file_stems, shared_ylim
@@ -336,6 +336,7 @@ def build_report(
     # the page goes first and comes last: a rewrite that fails partway leaves no page pointing at
     # the previous run's event images (removed below) beside this run's events.csv
     (out / "index.html").unlink(missing_ok=True)
+    remove_stale_temporaries([out / "index.html", out / EVENTS_CSV, out / EVENTS_JSON])  # a killed write's
     fmt = fmt.lower().lstrip(".")
     if events is None:
         settings = event_settings or (read_settings(scores.path) if scores.path else None)

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extract.store import write_atomic  # the one atomic write: temporary, fsync, rename
+from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write: temporary, fsync, rename
 from videoad.names import cell_text, name_of_cell
 
 FORMAT = "videoad-scores/1"
@@ -129,6 +129,15 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     if out.exists() and not out.is_dir():
         raise ScoresError(f"{out}: exists and is not a folder (scores are a folder: segments.csv + run.json)")
     out.mkdir(parents=True, exist_ok=True)
+    # run.json goes first and comes last: a rewrite that stops partway leaves a folder that readers
+    # refuse ("run.json is missing"), not this run's segments beside the previous run's thresholds,
+    # cells and events
+    from videoad.events import EVENTS_CSV, EVENTS_JSON
+
+    files = [out / name for name in ("segments.csv", CELLS_FILE, "run.json", EVENTS_CSV, EVENTS_JSON)]
+    remove_stale_temporaries(files)  # a kill mid-write of an earlier run left them
+    for name in ("run.json", EVENTS_CSV, EVENTS_JSON):
+        (out / name).unlink(missing_ok=True)
     write_atomic(out / "segments.csv", segments_text(scoreset.videos).encode())
     meta = dict(scoreset.meta)
     meta["format"] = FORMAT

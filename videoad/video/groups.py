@@ -31,6 +31,31 @@ def open_store(path, keys=None):
     return FeatureStore(p, only=keys)
 
 
+def unfinished(path) -> str | None:
+    """What is missing from a store whose extraction did not finish, as its manifest records it
+    (a run killed partway, shards not all run), else None: scoring it scores part of the footage,
+    and a pooled model and its alarm line then come from that part."""
+    from extract.manifest import read_store_manifest
+    from extract.store import SUFFIX
+
+    root = Path(path)
+    try:
+        manifest = read_store_manifest(root)
+    except (OSError, ValueError):
+        return None  # no manifest to read: a store needs none (imported features)
+    if manifest.get("complete") is not False:
+        return None
+    if manifest.get("shards"):
+        have = ", ".join(f"{i}/{n}" for i, n in manifest["shards"])
+        return (f"{root}: its extraction ran in shards and not all of them finished (manifests of {have}): "
+                "run the missing shards with the same command, then `videoad merge`; scoring the videos there are")
+    planned = manifest.get("keys") or []
+    present = sum((root / (k + SUFFIX)).is_file() for k in planned)
+    return (f"{root}: its extraction did not finish ({present} of {len(planned)} videos have features; the "
+            "manifest is not complete): rerun the same `videoad extract` command to finish it; scoring the "
+            "videos there are")
+
+
 _GROUP_BY = {"per-video": "video", "per-category": "folder", "pooled": "all"}
 
 

@@ -34,6 +34,7 @@ from videoad.video.groups import (
     make_groups,
     open_store,
     screened_groups,
+    unfinished,
 )
 
 log = logging.getLogger(__name__)
@@ -356,7 +357,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         note_mixed(fit_store, fit_groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
-    scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out), history=str(history))
+    scoreset.meta.update(_run_meta(cfg, features, "inductive", history), left_out=_listed(left_out),
+                         history=str(history))
     results = [r for r in results if "failed" not in r]
     if model_dir:
         _write_index(model_dir, cfg, results,
@@ -795,10 +797,14 @@ def _layout_meta(records: list[dict]) -> dict:
     return meta
 
 
-def _run_meta(cfg: DetectConfig, features, protocol: str) -> dict:
+def _run_meta(cfg: DetectConfig, features, protocol: str, history=None) -> dict:
     import platform
 
+    notes = [n for n in (unfinished(features), unfinished(history) if history is not None else None) if n]
+    for note in notes:
+        log.warning(note)
     return {
+        **({"unfinished_stores": notes} if notes else {}),
         "protocol": protocol,
         "protocol_note": (
             "transductive, label-free: each group's detector is fitted on the very clips it scores"
