@@ -65,7 +65,7 @@ def test_merge_and_typed_check_name_the_file_and_key(tmp_path):
     config.check({"n": 1, "x": 2, "sub": {"k": [1, 2.5]}, "args": {"any": "thing"}, "rows": {"r": None}}, schema, "f")
     for data, message in [({"n": "two"}, "f: n must be a whole number, got 'two'"),
                           ({"n": True}, "f: n must be a whole number"),
-                          ({"sub": {"k": [1, "x"]}}, r"f: sub.k\[1\] must be a number"),
+                          ({"sub": {"k": [1, "x"]}}, r"f: sub.k\[1\] must be a \(finite\) number"),
                           ({"sub": {"q": 1}}, "f: unknown key 'sub.q'"),
                           ({"rows": {"r": 3}}, "f: rows.r must be a mapping or null"),
                           ({"extra": 1}, "f: unknown key 'extra'")]:
@@ -115,7 +115,7 @@ def test_images_config_errors_name_the_file_and_key(tmp_path):
     p = tmp_path / "m.yaml"
     base["dataset"]["anomaly_ratio"] = "five"
     p.write_text(yaml.safe_dump(base))
-    with pytest.raises(config.ConfigError, match="m.yaml: dataset.anomaly_ratio must be a number, got 'five'"):
+    with pytest.raises(config.ConfigError, match="m.yaml: dataset.anomaly_ratio must be a \\(finite\\) number, got 'five'"):
         load_config(p)
     base["dataset"]["anomaly_ratio"] = 0.05
     base["quick"]["seeds"] = [1]
@@ -278,3 +278,69 @@ def test_package_code_never_locates_files_from_the_checkout_or_the_working_direc
                 if isinstance(node, ast.Attribute) and node.attr == "cwd":
                     offenders.append(f"{path.relative_to(REPO)}:{node.lineno} Path.cwd()")
     assert not offenders, offenders
+
+
+def test_settings_files_read_1e3_as_a_number_and_refuse_a_key_given_twice_or_one_that_is_no_name(tmp_path):
+    """PyYAML read `lr: 1e-3` as text (YAML 1.1 wants a dot) and the fit failed in torch; a second
+    `duad:` block replaced the first silently; `yes:` became True and broke the unknown-key check."""
+    from videoad import video
+
+    path = tmp_path / "d.yaml"
+    path.write_text("detector:\n  name: duad\n  params: {lr: 1e-3, p0: 25, p: 20}\n")
+    assert video.load_config(path).params["lr"] == pytest.approx(0.001)
+    assert config.read_yaml(path)["detector"]["params"]["lr"] == 0.001 and yaml.safe_load("x: 1e-3") == {"x": "1e-3"}
+    path.write_text("seed: 1\nmode: pooled\nseed: 2\n")
+    with pytest.raises(config.ConfigError, match=r"d.yaml: not valid YAML \(the key 'seed' is given twice"):
+        video.load_config(path)
+    path.write_text("seed: 1\nyes: 2\nmin_clip: 3\n")
+    with pytest.raises(config.ConfigError, match=r"d.yaml: the key True is not a name \(YAML reads yes/no/on/off"):
+        video.load_config(path)
+    path.write_text("smooth: 1e400\n")  # inf: no setting means it
+    with pytest.raises(ValueError, match=r"smooth must be a \(finite\) number"):
+        video.load_config(path)
+
+
+@pytest.mark.parametrize("params, message", [
+    ("{p: twenty}", "detector: params: p must be a number, got 'twenty'"),
+    ("{lr: .inf}", "detector: params: lr must be a finite number, got inf"),
+    ("{clusterer: gmm, clusterer_params: {bogus: 1}}", "detector: params: clusterer_params: GMMClusterer"),
+    ("{p: 40, p0: 30}", "detector: params: p must not exceed p0"),
+])
+def test_detector_arguments_of_the_wrong_kind_are_refused_when_the_file_is_read(tmp_path, params, message):
+    """They passed the name check and failed after the data was read, as a TypeError traceback."""
+    from videoad import video
+
+    path = tmp_path / "d.yaml"
+    path.write_text(f"detector:\n  name: duad\n  params: {params}\n")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: ") as info:
+        video.load_config(path)
+    assert message in str(info.value)
+
+
+def test_options_are_checked_as_a_file_is(tmp_path, monkeypatch):
+    """`--max-fps inf` reached the manifest's JSON; `--post ftp://...` printed a config that
+    `--config` then refused; a misspelt decoder failed only when the first decoder gave up; a
+    missing torchvision printed a traceback; `bench images --datasets cifar10 --config mnist.yaml`
+    ran MNIST."""
+    runner = CliRunner()
+    res = runner.invoke(cli, ["extract", str(tmp_path), "-o", str(tmp_path / "o"), "--max-fps", "inf"])
+    assert res.exit_code != 0 and "the command line options: max_fps must be a finite number >= 0, got inf" in res.output
+    res = runner.invoke(cli, ["extract", "-o", str(tmp_path / "o"), "--decoders", "pyav,decrod", "--print-config"])
+    assert res.exit_code != 0 and "decoders must be a non-empty list of pyav, decord, opencv" in res.output
+    res = runner.invoke(cli, ["watch", "--post", "ftp://alerts/in", "--print-config"])
+    assert res.exit_code != 0 and "post must be an http(s) URL" in res.output
+    res = runner.invoke(cli, ["run", str(tmp_path), "--image-fps", "0"])
+    assert res.exit_code == 2 and "--image-fps" in res.output
+    res = runner.invoke(cli, ["bench", "images", "--datasets", "cifar10", "--config", str(REPO / "configs" / "mnist.yaml"),
+                              "--print-config"])
+    assert res.exit_code == 2 and "disagree: with --config the dataset comes from the file" in res.output
+
+    import extract.backbones as backbones
+
+    def missing(*args, **kwargs):
+        raise ImportError("torchvision video models are unavailable (No module named 'torchvision')")
+
+    monkeypatch.setattr(backbones, "get_backbone", missing)
+    (tmp_path / "v").mkdir()
+    res = runner.invoke(cli, ["extract", str(tmp_path / "v"), "-o", str(tmp_path / "o"), "--backbone", "r3d_18"])
+    assert res.exit_code == 1 and res.output.startswith("Error: torchvision video models are unavailable"), res.output

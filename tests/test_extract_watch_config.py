@@ -145,8 +145,8 @@ def test_a_bad_extract_file_fails_before_any_work_naming_file_and_key(tmp_path, 
 
 @pytest.mark.parametrize("text, message", [
     ("events: {merge_gap: 1}\n", "unknown key 'events.merge_gap'"),
-    ("max_lag_s: soon\n", "max_lag_s must be a number, got 'soon'"),
-    ("retries: -1\n", "retries must be >= 0"),
+    ("max_lag_s: soon\n", "max_lag_s must be a (finite) number, got 'soon'"),
+    ("retries: -1\n", "retries must be a finite number >= 0"),
     ("sources: {realtime: 1}\n", "sources.realtime must be true or false"),
     ("post: ftp://x\n", "post must be an http(s) URL"),
     ("model: {device: [0]}\n", "model.device must be a text or null"),

@@ -316,7 +316,9 @@ def test_a_name_no_feature_file_can_take_fails_that_video_alone(tmp_path):
     ("seed: [1, 2]", "seed must be a whole number (e.g. seed: 0), got [1, 2]"),
     ("min_clips: lots", "min_clips must be a whole number (e.g. min_clips: 65), got 'lots'"),
     ("n_jobs: true", "n_jobs must be a whole number (e.g. n_jobs: 1), got True"),
-    ("alarm_level: high", "alarm_level must be a number"),
+    ("alarm_level: high", "alarm_level must be a (finite) number"),
+    ("smooth: 1e400", "smooth must be a (finite) number"),
+    ("smooth: 1000000000", "smooth must be 0 (off) to 3600 seconds, got 1000000000"),
     ("mode: 3", "mode must be a name (e.g. mode: per-category), got 3"),
     ("params: [1]", "params must be a mapping"),
 ])

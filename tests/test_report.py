@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -410,3 +411,21 @@ def test_a_single_clip_is_drawn_as_a_point(tmp_path, monkeypatch):
     timeline(_video("one.avi", 0, n_clips=1), tmp_path / "one.png", thumbnails=0)
     curve = [k for k in drawn if k.get("label") == "clip score"]
     assert curve and curve[0].get("marker") == "o"
+
+
+def test_moved_videos_are_found_under_the_source_root(tmp_path):
+    """Extraction records absolute sources; `--source-root` applied to relative ones alone, so the
+    README's "the videos moved since" found nothing."""
+    from videoad.plots import resolve_source
+
+    (tmp_path / "archive" / "cam1").mkdir(parents=True)
+    (tmp_path / "archive" / "cam1" / "a.avi").write_bytes(b"x")
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "a.avi").write_bytes(b"x")
+    v = _video("cam1/a.avi", 3, source="/old/disk/videos/cam1/a.avi")
+    assert resolve_source(v, tmp_path / "archive") == tmp_path / "archive" / "cam1" / "a.avi"  # by its key
+    assert resolve_source(v, tmp_path / "flat") == tmp_path / "flat" / "a.avi"  # by its file name
+    assert resolve_source(v, tmp_path / "nowhere") == Path("/old/disk/videos/cam1/a.avi")  # named as it was
+    assert resolve_source(v, None) == Path("/old/disk/videos/cam1/a.avi")
+    rel = _video("cam1/a.avi", 3, source="cam1/a.avi")
+    assert resolve_source(rel, tmp_path / "archive") == tmp_path / "archive" / "cam1" / "a.avi"

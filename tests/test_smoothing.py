@@ -100,5 +100,5 @@ def test_models_saved_before_smoothing_existed_score_unsmoothed(tmp_path):
 
 
 def test_a_negative_smoothing_is_refused_with_its_key():
-    with pytest.raises(ValueError, match="smooth must be >= 0"):
+    with pytest.raises(ValueError, match=r"smooth must be 0 \(off\) to 3600 seconds"):
         video.DetectConfig(smooth=-1.0).check("video.yaml")

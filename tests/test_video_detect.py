@@ -428,7 +428,7 @@ def test_the_mirror_and_lower_lines_read_their_spread_below_their_centre():
     assert cfg.alarm == "mirror"
     with pytest.raises(ValueError, match="alarm_level must be a finite number > 0 for alarm mirror"):
         replace(cfg, alarm_level=0.0).check()
-    with pytest.raises(ValueError, match="alarm_level must be a finite number > 0"):  # an infinite line never alarms
+    with pytest.raises(ValueError, match=r"alarm_level must be a \(finite\) number"):  # an infinite line never alarms
         replace(cfg, alarm_level=float("inf")).check()
 
 

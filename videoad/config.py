@@ -28,6 +28,7 @@ file and the key: `my.yaml: quick.seeds must be a whole number, got 'two'`.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -70,17 +71,68 @@ def defaults(name: str) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # reading and merging
+_LOADER = None
+
+
+def yaml_loader():
+    """PyYAML's safe loader as a settings file needs it: `1e-3` is a number (YAML 1.1 wants a dot,
+    `1.0e-3`, and read `lr: 1e-3` as text that failed deep in a fit), and a key given twice is an
+    error (the second silently replaced the first: a whole `duad:` block lost)."""
+    global _LOADER
+    if _LOADER is None:
+        import re
+
+        import yaml
+
+        class SettingsLoader(yaml.SafeLoader):
+            def construct_mapping(self, node, deep=False):
+                seen = set()
+                for key_node, _ in node.value:
+                    key = self.construct_object(key_node, deep=deep)
+                    try:
+                        repeated = key in seen
+                        seen.add(key)
+                    except TypeError:  # a key that cannot be a name (a list): the settings checks say so
+                        continue
+                    if repeated:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"the key {key!r} is given twice (the second would replace the first)",
+                            key_node.start_mark)
+                return super().construct_mapping(node, deep=deep)
+
+        SettingsLoader.add_implicit_resolver(
+            "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+            list("-+0123456789"))
+        _LOADER = SettingsLoader
+    return _LOADER
+
+
+def _keys_are_names(data, where: str, path: str = "") -> None:
+    """Every key of a settings mapping is text: YAML reads `yes:`, `on:` and `1:` as true and 1,
+    which no setting is named (and which broke the checks that list unknown keys)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                hint = " (YAML reads yes/no/on/off as true/false: quote it)" if isinstance(key, bool) else ""
+                raise ConfigError(f"{where}: the key {path}{key!r} is not a name{hint}")
+            _keys_are_names(value, where, f"{path}{key}.")
+    elif isinstance(data, list):
+        for item in data:
+            _keys_are_names(item, where, path)
+
+
 def _parse(text: str, where: str) -> dict:
     import yaml
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML ({exc})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    _keys_are_names(data, where)
     return data
 
 
@@ -176,7 +228,7 @@ class _Any:
 ANY = _Any()
 #: constructor arguments of a detector: any keys, any values (the constructor checks them)
 ARGS = Map()
-_NAMES = {int: "a whole number", float: "a number", str: "a text", bool: "true or false", list: "a list",
+_NAMES = {int: "a whole number", float: "a (finite) number", str: "a text", bool: "true or false", list: "a list",
           dict: "a mapping"}
 
 
@@ -203,8 +255,8 @@ def _fits(value, kind) -> bool:
         return isinstance(value, Mapping)
     if isinstance(kind, ListOf):
         return isinstance(value, list)
-    if kind is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is float:  # finite: `1e400` is inf, which no setting means
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, kind)

@@ -15,6 +15,7 @@ Precedence: options given on the command line > the --config file > the defaults
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,16 +45,25 @@ SCHEMA = {
     "prefetch": int,
 }
 
-_POSITIVE = (lambda v: v > 0, "> 0")
+_POSITIVE = (lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 _ONE_UP = (lambda v: v >= 1, ">= 1")
 RULES = {
     "stride": _ONE_UP, "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
-    "target_fps": _POSITIVE, "max_fps": (lambda v: v >= 0, ">= 0"), "image_fps": _POSITIVE,
+    "target_fps": _POSITIVE, "max_fps": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    "image_fps": _POSITIVE,
     "decode_timeout": _POSITIVE,
     "tail": (lambda v: v in ("drop", "pad"), "drop or pad"),
     "dtype": (lambda v: v in ("float32", "float16"), "float32 or float16"),
-    "decoders": (lambda v: len(v) > 0, "a non-empty list"),
+    # each a decoder of extract.decode's or package.module:function: `decrod` failed only when the first gave up
+    "decoders": (lambda v: len(v) > 0 and all(d in _decoder_names() or ":" in d for d in v),
+                 "a non-empty list of pyav, decord, opencv or package.module:function"),
 }
+
+def _decoder_names() -> tuple[str, ...]:
+    from extract.decode import BUILTIN_DECODERS
+
+    return tuple(BUILTIN_DECODERS)
+
 
 HEADER = """\
 # Settings of `videoad extract` (--config FILE; options given on the command line win).
@@ -104,6 +114,7 @@ def load(path=None, given: Mapping | None = None) -> dict:
     cfg = layered(defaults(), path, SCHEMA)
     check_values(cfg, RULES, where)
     _check_backbone(cfg["backbone"], where)
+    check_values(given, RULES, "the command line options")  # `--max-fps inf` reached the manifest's JSON
     new_name = (given.get("backbone") or {}).get("name")
     if new_name is not None and new_name != cfg["backbone"]["name"]:
         cfg["backbone"]["options"] = {}

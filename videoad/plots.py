@@ -321,9 +321,20 @@ def _draw_job(job: tuple[VideoScores, Path, dict]) -> TimelineGeometry:
 
 
 def resolve_source(v: VideoScores, source_root=None) -> Path | None:
+    """The video file behind `v`'s scores. With `source_root` (the videos moved since): a relative
+    source under it; an absolute one not found where it was, looked for under the root by the
+    video's key (its path below the folder extraction was given) and then by its file name."""
     src = Path(v.source) if v.source else None
-    if src is not None and not src.is_absolute() and source_root is not None:
-        src = Path(source_root) / src
+    if src is None or source_root is None:
+        return src
+    root = Path(source_root)
+    if not src.is_absolute():
+        return root / src
+    if src.exists():
+        return src
+    for candidate in (root / v.video, root / src.name):
+        if candidate.exists():
+            return candidate
     return src
 
 

@@ -16,6 +16,7 @@ Precedence: options given on the command line > the --config file > the defaults
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
@@ -49,8 +50,8 @@ SCHEMA = {
     "smooth": bool,
 }
 
-_POSITIVE = (lambda v: v > 0, "> 0")
-_NOT_NEGATIVE = (lambda v: v >= 0, ">= 0")
+_POSITIVE = (lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+_NOT_NEGATIVE = (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 _ONE_UP = (lambda v: v >= 1, ">= 1")
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
@@ -120,6 +121,7 @@ def load(path=None, given: Mapping | None = None) -> dict:
     where = str(path) if path is not None else "videoad/defaults/watch.yaml"
     cfg = layered(defaults(), path, SCHEMA)
     check_values(cfg, RULES, where)
+    check_values(given or {}, RULES, "the command line options")  # what --print-config prints, --config must read
     cfg = layered(cfg, None, SCHEMA, given)
     # a first wait beyond the cap (--backoff 60 against the default 30) is the wait, not an error
     cfg["backoff_max_s"] = max(cfg["backoff_max_s"], cfg["backoff_s"])

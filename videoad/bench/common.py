@@ -96,11 +96,11 @@ def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
     rows = {row: name for row, name, _ in configured_baselines(cfg.get("baselines"), bench, where=where)}
     for section in (cfg, cfg.get("quick") or {}):
         prefix = "quick: " if section is not cfg else ""
-        check_arguments("duad", section.get("duad"), where, f"{prefix}duad")
+        check_arguments("duad", section.get("duad"), where, f"{prefix}duad", rules=section is cfg)
         for row, args in (section.get("variants") or {}).items():
-            check_arguments("duad", args, where, f"{prefix}variants: {row}")
+            check_arguments("duad", args, where, f"{prefix}variants: {row}", rules=False)
         for row, args in ((section.get("table8") or {}).get("modes") or {}).items():
-            check_arguments("duad", args, where, f"{prefix}table8: modes: {row}")
+            check_arguments("duad", args, where, f"{prefix}table8: modes: {row}", rules=False)
         if section is not cfg:
             for row, args in (section.get("baselines") or {}).items():
                 args = {k: v for k, v in (args or {}).items() if k != "detector"}

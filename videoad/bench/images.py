@@ -34,7 +34,7 @@ from videoad.bench.common import (Record, check_bench_arguments, configured_base
                                   evaluate_scores, markdown_table, output_option, results_dir, summarise,
                                   timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
-                            merge, read_yaml, require)
+                            merge, read_yaml, require, yaml_loader)
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,8 @@ def load_configs(path) -> list[dict]:
 
     p = Path(path)
     try:
-        docs = [d for d in yaml.safe_load_all(p.read_text()) if d is not None] if p.is_file() else []
+        docs = ([d for d in yaml.load_all(p.read_text(), Loader=yaml_loader()) if d is not None]  # noqa: S506
+                if p.is_file() else [])
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         docs = []  # read_yaml names the problem
     if len(docs) <= 1:
@@ -356,6 +357,11 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
     try:
         if config_paths:
             cfgs = [cfg for p in config_paths for cfg in load_configs(p)]
+            given = click.get_current_context().get_parameter_source("datasets") == click.core.ParameterSource.COMMANDLINE
+            named = {cfg["dataset"]["name"] for cfg in cfgs}
+            if given and set(_csv(datasets, PACKAGED, "--datasets")) != named:
+                raise click.UsageError(f"--datasets {datasets} and --config (dataset(s) {', '.join(sorted(named))}) "
+                                       "disagree: with --config the dataset comes from the file; leave --datasets out")
         else:
             cfgs = [load_config(default_config_path(d)) for d in _csv(datasets, PACKAGED, "--datasets")]
         if quick:

@@ -420,7 +420,7 @@ def _listed(value: str | None, kind=str, option: str = "") -> list | None:
 
 @click.command("scale")
 @click.option("--datasets", default=None, help="Comma-separated subset of " + ", ".join(DATASETS)
-              + " [default: all].")
+              + " [default: mix255,mix4096,kdd].")
 @click.option("--methods", default=None, help="Comma-separated subset [default: all].")
 @click.option("--rows", "rows_opt", default=None, help="Row ladder (KDDCUP99 adds its full 494,021 rows) "
               "[default: 1000,4000,16000,69000,200000].")

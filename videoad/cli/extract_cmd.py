@@ -203,6 +203,8 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         raise click.UsageError(f"backbone {backbone!r} does not take that option: {exc}") from None
     except (ValueError, BackboneUnavailable) as exc:
         raise click.UsageError(str(exc)) from None
+    except ImportError as exc:  # torchvision or pytorchvideo not installed: its message says which extra
+        raise click.ClickException(str(exc)) from None
 
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard, progress=not quiet)
     hint = None if on_ray else gpu_feeding_hint(model, options.workers, options.batch_size)

@@ -88,8 +88,9 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
 @click.option("--fit-on", "history", multiple=True,
               help="Footage to fit the detector on (files, folders, globs; repeatable); INPUT is then only scored.")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Detection settings (YAML, as configs/video.yaml) instead of the defaults "
-                   "(videoad/defaults/run.yaml, copied in configs/run.yaml).")
+              help="Detection settings (YAML, as configs/video.yaml), read over detect's defaults instead of "
+                   "run's (videoad/defaults/run.yaml, copied in configs/run.yaml, which sets mode pooled): a file "
+                   "with `seed: 1` alone groups per category; start from --print-config's output.")
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
 @click.option("--per-camera", "grouping", flag_value="per-camera",
               help="One detector per camera, told apart by each video's scene picture (several cameras' "
@@ -100,7 +101,7 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
 @activity_levels_option
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
-@click.option("--image-fps", type=float, help="Frame rate of image-sequence folders (else times are in frames).")
+@click.option("--image-fps", type=click.FloatRange(min=0, min_open=True), help="Frame rate of image-sequence folders (else times are in frames).")
 @click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Resample every video to this frame rate before cutting clips (footage and history from "
                    "cameras at different rates).")

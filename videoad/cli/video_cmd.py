@@ -262,7 +262,8 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
 @click.option("--pad", "pad_s", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Seconds of footage before and after each event in its clip.")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Folder that relative source paths in the scores are relative to.")
+              help="Where the videos are now, when they moved since extraction: each is looked for there by its "
+                   "path below the folder extraction was given (the key), then by its file name.")
 def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_root):
     """Static HTML report: the events (table, clips, heat maps), a timeline per video, the run."""
     from videoad.events import find_events, read_settings

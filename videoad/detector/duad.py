@@ -291,6 +291,23 @@ class DUAD(TorchDetector):
                              f"got {self.hidden_dims!r}")
         if self.latent_dim != "auto" and not (_whole(self.latent_dim) and self.latent_dim >= 1):
             raise ValueError(f"latent_dim must be 'auto' or a whole number >= 1, got {self.latent_dim!r}")
+        self._check_clusterer()
+
+    def _check_clusterer(self) -> None:
+        """The clusterer's arguments taken by it (one of the two for "auto", which picks by width),
+        before a fit: a misspelt one failed after the data was read, as a TypeError."""
+        params = self.clusterer_params or {}
+        if not isinstance(params, dict):
+            raise ValueError(f"clusterer_params must be a mapping of the clusterer's arguments, got {params!r}")
+        names = ("gmm", "dc") if self.clusterer == "auto" else (self.clusterer,)
+        problems = []
+        for name in names:
+            try:
+                make_clusterer(name, **params)
+                return
+            except TypeError as exc:
+                problems.append(str(exc))
+        raise ValueError(f"clusterer_params: {'; '.join(problems)}")
 
     def _n_init_clusters(self, n_features: int) -> int:
         params = self.clusterer_params or {}

@@ -19,6 +19,8 @@ its own arguments (the KDDCUP99 table's "PCA-4" is `{detector: pca, n_components
 from __future__ import annotations
 
 import importlib
+import inspect
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -140,14 +142,41 @@ def detector_class(name: str) -> type:
     return get(name).load()
 
 
-def check_arguments(name: str, params: Mapping | None, where: str, what: str) -> None:
+def check_arguments(name: str, params: Mapping | None, where: str, what: str, rules: bool = True) -> None:
     """Constructor arguments a config gives a registered detector, checked when the config is read
-    (`make` checks them again when it builds one): a misspelt one is an error naming the file
-    (`where`) and the entry (`what`), before any work."""
-    valid = detector_class(name)._get_param_names()
-    bad = sorted(set(params or {}) - set(valid))
+    (`make` checks them again when it builds one): a misspelt one, or a value not of its default's
+    kind (`lr: one`), is an error naming the file (`where`) and the entry (`what`), before any work;
+    with `rules`, so is what the detector's own checks refuse (`rules=False` for arguments laid
+    over others, a benchmark's variants: alone they are not the detector's whole settings)."""
+    cls = detector_class(name)
+    valid = cls._get_param_names()
+    bad = sorted(map(str, set(params or {}) - set(valid)))
     if bad:
         raise ValueError(f"{where}: {what}: unknown argument(s) {bad} of detector {name!r}; it takes {valid}")
+    defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
+    for key, value in (params or {}).items():
+        problem = _kind_problem(value, defaults.get(key, inspect.Parameter.empty))
+        if problem:
+            raise ValueError(f"{where}: {what}: {key} {problem}, got {value!r}")
+    check = getattr(cls, "_check_params", None) if rules else None
+    if check is not None:  # the detector's own rules (ranges, names, the clusterer's arguments), before any work
+        try:
+            check(cls(**params))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{where}: {what}: {exc}") from None
+
+
+def _kind_problem(value, default) -> str | None:
+    """What is wrong with `value` for an argument whose default is `default`, judged by the
+    default's kind (a number where a number goes, true/false where a flag goes), else None."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) or value in (0, 1) else "must be true or false"
+    if isinstance(default, (int, float)) and value is not None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "must be a number"
+        if not math.isfinite(value):
+            return "must be a finite number"
+    return None
 
 
 def make(name: str, params: Mapping | None = None, seed: int | None = None):

@@ -23,6 +23,8 @@ LEVEL_CHOICES = ("apart", "together")
 
 
 _DEFAULTS = packaged_defaults("detect")  # videoad/defaults/detect.yaml: the one place they are written
+#: the longest smoothing in time (sigma, seconds) a setting may ask for: an hour
+MAX_SMOOTH_S = 3600.0
 
 
 #: DUAD's arguments per kind of features, merged under a config's own `params`
@@ -101,8 +103,8 @@ class DetectConfig:
             raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
         if int(self.n_seeds) < 1:
             raise ValueError(f"{where}: n_seeds must be >= 1, got {self.n_seeds!r}")
-        if not float(self.smooth) >= 0:
-            raise ValueError(f"{where}: smooth must be >= 0 seconds (0: off), got {self.smooth!r}")
+        if not 0 <= float(self.smooth) <= MAX_SMOOTH_S:  # a sigma of hours is a kernel of millions of clips
+            raise ValueError(f"{where}: smooth must be 0 (off) to {MAX_SMOOTH_S:g} seconds, got {self.smooth!r}")
         if not 0 <= float(self.history_drop) < 100:
             raise ValueError(f"{where}: history_drop must be a percentage in [0, 100) (0: DUAD's own p0/p), "
                              f"got {self.history_drop!r}")
@@ -128,12 +130,13 @@ class DetectConfig:
     def _check_types(self, where: str) -> None:
         """Each setting of the type its default has, so that a YAML slip (`seed: [1, 2]`,
         `min_clips: lots`) is named with its key instead of failing deep inside a fit."""
-        kinds = {int: "a whole number", float: "a number", str: "a name", dict: "a mapping", bool: "true or false",
+        kinds = {int: "a whole number", float: "a (finite) number", str: "a name", dict: "a mapping", bool: "true or false",
                  list: "a list"}
         for name, spec in self.__dataclass_fields__.items():
             value, default = getattr(self, name), spec.default
             kind = dict if name == "params" else list if name == "ignore_cells" else type(default)
-            fits = (isinstance(value, (int, float)) if kind is float else isinstance(value, kind))
+            fits = (isinstance(value, (int, float)) and math.isfinite(value) if kind is float
+                    else isinstance(value, kind))
             if (isinstance(value, bool) and kind is not bool) or not fits:
                 example = "{...}" if kind is dict else "['2:0', '3:0']" if kind is list else default
                 raise ValueError(f"{where}: {name} must be {kinds[kind]} (e.g. {name}: {example}), "
