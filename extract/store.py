@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -316,13 +317,35 @@ def _unreadable(path: str | os.PathLike, exc: Exception) -> StoreReadError:
                           "over its video to redo it (a damaged file is redone), or delete it")
 
 
+#: feature files whose attributes `read_attrs` keeps, the latest read first out last: a command
+#: reads each file's attributes at several steps (screening, cameras, activity levels, extraction
+#: records), ~3 ms each from HDF5, and a dataset's 1,900 videos fit (a scene picture is ~30 KB)
+ATTRS_CACHE = 2048
+_attrs_cache: OrderedDict = OrderedDict()
+
+
 def read_attrs(path: str | os.PathLike) -> dict[str, Any]:
-    """A feature file's attributes; `StoreReadError` (naming the file) when it cannot be read."""
+    """A feature file's attributes; `StoreReadError` (naming the file) when it cannot be read.
+    Read once per version of the file: a file is only ever replaced by a rename (`write_atomic`),
+    which changes its inode, so (path, inode, size, mtime) names one content."""
+    try:
+        st = os.stat(path)
+        stamp = (os.fspath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    cached = _attrs_cache.get(stamp)
+    if cached is not None:
+        _attrs_cache.move_to_end(stamp)
+        return dict(cached)
     try:
         with h5py.File(path, "r") as f:
-            return {name: _from_attr(value) for name, value in f.attrs.items()}
+            attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
     except (OSError, KeyError, RuntimeError) as exc:
         raise _unreadable(path, exc) from None
+    _attrs_cache[stamp] = attrs
+    while len(_attrs_cache) > ATTRS_CACHE:
+        _attrs_cache.popitem(last=False)
+    return dict(attrs)
 
 
 class FeatureStore:
@@ -392,11 +415,8 @@ class FeatureStore:
         detector without a second copy (`videoad.group_model.stack`); a pooled run of a dataset
         holds its features once. Videos of different shapes are loaded as `load` loads them."""
         try:
-            shapes = []
-            for key in keys:
-                with h5py.File(self._require(key), "r") as f:
-                    shapes.append((f["features"].shape, f["cells"].shape if cells and "cells" in f else None))
-        except (OSError, KeyError, RuntimeError):
+            shapes = [self._shapes(key, cells) for key in keys]
+        except (OSError, KeyError, RuntimeError, ValueError):
             shapes = []  # `load` names the file and its problem
         packable = shapes and len({s[0][1:] for s in shapes}) == 1 and len({s[1] and s[1][1:] for s in shapes}) == 1
         if not packable:
@@ -408,10 +428,12 @@ class FeatureStore:
         for key in keys:
             v = self.load(key, cells=cells)
             end = at + v.n_clips
+            if end > n or v.features.shape[1:] != features.shape[1:]:  # not the shape its attributes say
+                return [self.load(k, cells=cells) for k in keys]
             features[at:end] = v.features
             v.features = features[at:end]
             if cell_rows is not None:
-                if v.cells is None or len(v.cells) != v.n_clips:  # changed since its shape was read
+                if v.cells is None or v.cells.shape != (v.n_clips, *cell_rows.shape[1:]):  # not as its attributes say
                     return [self.load(k, cells=cells) for k in keys]
                 cell_rows[at:end] = v.cells
                 v.cells = cell_rows[at:end]
@@ -423,6 +445,17 @@ class FeatureStore:
             if array is not None:
                 array.flags.writeable = False
         return videos
+
+    def _shapes(self, key: str, cells: bool) -> tuple[tuple, tuple | None]:
+        """(features shape, cells shape or None) from the attributes `write_video` records (read
+        once per file, `read_attrs`), else from the datasets."""
+        a = self.attrs(key)
+        if "n_clips" in a and "dim" in a and (not cells or "cell_grid" not in a or "cell_dim" in a):
+            grid = attr_list(a.get("cell_grid")) if cells else None
+            cell_shape = (int(a["n_clips"]), int(grid[0]) * int(grid[1]), int(a["cell_dim"])) if grid else None
+            return (int(a["n_clips"]), int(a["dim"])), cell_shape
+        with h5py.File(self._require(key), "r") as f:
+            return f["features"].shape, (f["cells"].shape if cells and "cells" in f else None)
 
     def _require(self, key: str) -> Path:
         path = self.path(key)
