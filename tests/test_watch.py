@@ -846,7 +846,7 @@ def test_bad_sources_and_model_folders_are_one_line_errors(cam, tmp_path):
     assert res.exit_code == 1 and "bad.avi" in res.output and "no decoder could read" in res.output
     res = runner.invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "o"),
                               "--post", "ftp://x"])
-    assert res.exit_code == 1 and "not an http(s) URL" in res.output
+    assert res.exit_code == 1 and "post must be an http(s) URL, got 'ftp://x'" in res.output
 
 
 def test_a_camera_moving_where_its_history_never_did_is_warned_of_once(tmp_path):

@@ -40,11 +40,9 @@ import numpy as np
 
 from extract.store import write_atomic
 from videoad.names import cell_text
-from videoad.scores import ScoreSet, VideoScores, finite_json
+from videoad.scores import EVENTS_CSV, EVENTS_JSON, ScoreSet, VideoScores, finite_json
 
 FORMAT = "videoad-events/1"
-EVENTS_CSV = "events.csv"
-EVENTS_JSON = "events.json"
 #: frame rate assumed to turn the second-based settings into frames when a video's is unknown
 #: (image-sequence folders without --image-fps); events.json says when it was used
 ASSUMED_FPS = 25.0

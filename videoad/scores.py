@@ -44,6 +44,9 @@ from videoad.names import cell_text, name_of_cell
 
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
+#: the events `videoad.events.write_events` writes beside the scores (named here: a scores rewrite
+#: removes them with run.json, so that a stopped one never leaves the previous run's)
+EVENTS_CSV, EVENTS_JSON = "events.csv", "events.json"
 COLUMNS = ("video", "category", "group", "clip", "start_frame", "end_frame", "start_s", "end_s", "score")
 
 
@@ -132,8 +135,6 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     # run.json goes first and comes last: a rewrite that stops partway leaves a folder that readers
     # refuse ("run.json is missing"), not this run's segments beside the previous run's thresholds,
     # cells and events
-    from videoad.events import EVENTS_CSV, EVENTS_JSON
-
     files = [out / name for name in ("segments.csv", CELLS_FILE, "run.json", EVENTS_CSV, EVENTS_JSON)]
     remove_stale_temporaries(files)  # a kill mid-write of an earlier run left them
     for name in ("run.json", EVENTS_CSV, EVENTS_JSON):
