@@ -17,6 +17,9 @@ import numpy as np
 TAIL_POLICIES = ("drop", "pad")
 #: a source within this fraction above `max_fps` is not resampled
 RATE_SLACK = 0.01
+#: frames per second no camera films: a rate above it is a clock or a wrong header (RTSP's 90 kHz,
+#: a recorder's AVI saying 1000), not the footage's rate
+MAX_PLAUSIBLE_FPS = 240.0
 
 
 @dataclass(frozen=True)

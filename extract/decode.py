@@ -135,6 +135,16 @@ class FrameStream:
                 f"{self.reader.damage_reason}): each shows the frame before it, so later frames keep their "
                 "place; clips there read no motion")
 
+    def start_note(self) -> str | None:
+        """One line when the file's first frames could not be decoded (it starts mid-GOP), or None."""
+        lost = getattr(self.reader, "leading_lost", 0) if self.reader is not None else 0
+        if not lost:
+            return None
+        return (f"the file's first {lost} frame(s) ({self.reader.leading_seconds:.2f} s) could not be decoded: it "
+                "starts within a group of pictures whose keyframe is in the file before it (a recorder's "
+                "segment cut mid-GOP): frame 0 here is the file's first keyframe, and frame numbers and seconds "
+                "count from it (a start time read from the name or tags is moved by as much)")
+
     def streams_note(self) -> str | None:
         """One line when the file holds video streams besides the one read, or None."""
         if self.reader is None or not self.reader.other_streams:
@@ -253,6 +263,10 @@ class PyAVFrames:
         self.container, self.stream = container, stream
         self.damaged: list[int] = []
         self.damage_reason: str | None = None
+        #: frames before the first decoded one that nothing could decode (a segment cut mid-GOP):
+        #: the file's first frame is not its first picture, and every later one is that many early
+        self.leading_lost = 0
+        self.leading_seconds = 0.0
 
         def described(s) -> str:  # now: a closed container's streams read garbage
             return f"#{s.index} {s.codec_context.width}x{s.codec_context.height}"
@@ -288,6 +302,7 @@ class PyAVFrames:
         # on the shared videos over two runs (`benchmarks/bench_extract.py --reader-cost`)
         last = None
         count = 0
+        early: list = []  # timestamps of the packets demuxed before the first frame came out
 
         def array(frame) -> np.ndarray:
             return frame if isinstance(frame, np.ndarray) else upright(frame)
@@ -320,6 +335,8 @@ class PyAVFrames:
 
         try:
             for packet in self.container.demux(self.stream):
+                if count == 0 and packet.size:
+                    early.append(packet.pts)
                 try:
                     decoded = packet.decode()
                 except av.error.FFmpegError as exc:
@@ -335,6 +352,11 @@ class PyAVFrames:
                                           "its codec is one this decoder cannot read")
                     continue
                 for frame in decoded:
+                    if count == 0 and frame.pts is not None:  # packets shown before it gave no frame
+                        self.leading_lost = sum(1 for t in early if t is not None and t < frame.pts)
+                        if self.leading_lost and self.stream.time_base:
+                            first = min(t for t in early if t is not None)
+                            self.leading_seconds = float((frame.pts - first) * self.stream.time_base)
                     if window is None:
                         count += 1
                         if frame.pts is not None and last_pts is not None and frame.pts > last_pts and count > 1:
@@ -472,6 +494,8 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise DecodeError("the file is empty (0 bytes): an interrupted copy or recording; copy it again")
     cut = truncation(path)
+    if cut == _NO_INDEX:
+        raise DecodeError(f"the file is not finalised: {cut}")
     if cut is not None:
         raise DecodeError(f"the file is truncated: {cut} (an interrupted copy or recording); copy "
                           "it again from its source, or remux the part that is there into a new "
@@ -599,26 +623,33 @@ def _riff_cut(fh, size: int) -> str | None:
     return None
 
 
+#: a recording stopped before it was finalised: its media, never its index ('moov')
+_NO_INDEX = ("it holds media ('mdat') but no index ('moov' box): the recording was cut off before it "
+             "was finalised (power loss, a camera unplugged); a repair tool can rebuild the index")
+
+
 def _boxes_cut(fh, size: int) -> str | None:
-    offset = 0
+    offset, seen = 0, set()
     while offset + 8 <= size:
         fh.seek(offset)
         length, kind = struct.unpack(">I4s", fh.read(8))
         if not all(32 <= c < 127 for c in kind):
             return None  # not a box: no verdict
+        seen.add(kind)
         if length == 1:
             raw = fh.read(8)
             if len(raw) < 8:
                 return _cut(f"its '{kind.decode()}' box", offset + 16, size)
             length = struct.unpack(">Q", raw)[0]
-        elif length == 0:  # this box runs to the end of the file
-            return None
+        elif length == 0:  # this box runs to the end of the file: nothing can follow it
+            return _NO_INDEX if kind == b"mdat" and not seen & {b"moov", b"moof"} else None
         if length < 8:
             return None
         if offset + length > size:
             return _cut(f"its '{kind.decode()}' box", offset + length, size)
         offset += length
-    return None
+    # a fragment ('moof') of a stream whose index sits in another file is no recording cut off
+    return _NO_INDEX if b"mdat" in seen and not seen & {b"moov", b"moof"} and offset == size else None
 
 
 def _matroska_cut(fh, size: int) -> str | None:
@@ -684,6 +715,22 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+def image_cut(path: Path) -> str | None:
+    """What says a JPEG or PNG file ends before its image does (no end marker), else None."""
+    suffix = path.suffix.lower()
+    ends = {".jpg": (b"\xff\xd9", "no JPEG end marker"), ".jpeg": (b"\xff\xd9", "no JPEG end marker"),
+            ".png": (b"IEND\xaeB`\x82", "no PNG end chunk")}.get(suffix)
+    if ends is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.path.getsize(path) - 256))
+            tail = fh.read()
+    except OSError:
+        return None
+    return None if tail.rstrip(b"\x00\r\n\t ").endswith(ends[0]) else ends[1]  # padding after the marker
+
+
 def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> FrameStream:
     """Frames of an image-sequence folder in natural name order, read one at a time."""
     import cv2
@@ -707,6 +754,10 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
             image = cv2.imread(os.fspath(path), cv2.IMREAD_COLOR)  # grey frames become 3 equal channels
             if image is None:
                 raise DecodeError(f"frame {index} ({path.name}) cannot be read as an image")
+            cut = image_cut(path)
+            if cut:  # OpenCV decodes the part that is there and fills the rest grey, without a word
+                raise DecodeError(f"frame {index} ({path.name}) is cut short ({cut}): an interrupted upload or "
+                                  "copy; copy it again, or remove it and renumber the frames after it")
             if shape is None:
                 shape = image.shape
             elif image.shape != shape:

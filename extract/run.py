@@ -34,7 +34,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .backbones.base import Backbone
-from .clips import ClipSpec
+from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name
 from .scene import SCENE_ATTR, add_picture, picture_of_source
@@ -162,6 +162,22 @@ def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: Ex
 
 def _canonical(settings: dict[str, Any]) -> str:
     return json.dumps(settings, sort_keys=True, default=str)
+
+
+def _changed_while_read(source: Source, before: dict[str, int]) -> str | None:
+    """Why the features of `source` are not those of the file as it now is (it grew or changed
+    while it was decoded: still being recorded or copied), else None."""
+    try:
+        now = source.fingerprint()
+    except OSError:
+        return None  # gone meanwhile: the features are of what was read, as a deleted file's are
+    if now == before:
+        return None
+    what = (f"{before['files']} -> {now['files']} frames" if now["files"] != before["files"]
+            else f"{before['size']:,} -> {now['size']:,} bytes" if now["size"] != before["size"]
+            else "modified")
+    return (f"the source changed while it was read ({what}): still being recorded or copied? Rerun once "
+            "it is complete (its features would cover part of it)")
 
 
 def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> bool:
@@ -712,6 +728,9 @@ class _Runner:
     # -- outcomes ------------------------------------------------------------------------------
     def _write(self, job: _Job) -> None:
         source, info = job.source, job.info
+        changed = _changed_while_read(source, job.fingerprint)
+        if changed:  # features of part of a file a camera or a copy is still writing are no file's
+            return self._fail(job, changed)
         order = sorted(job.features)
         features = (np.stack([job.features[i] for i in order]).astype(np.float32)
                     if order else np.zeros((0, self.backbone.dim), np.float32))
@@ -749,7 +768,11 @@ class _Runner:
             notes.append(summary["numbering_note"])
         claimed = int(info.get("container_frames", -1))
         warnings = []
-        for key in ("streams_note", "damage_note", "size_note"):  # extract.decode: streams, "Damage", "Size"
+        if source.kind == "video" and math.isfinite(fps) and fps > MAX_PLAUSIBLE_FPS:
+            warnings.append(f"the container says {fps:g} frames per second, more than cameras film (a wrong "
+                            "header?): clips, the frame-rate cap and every second follow that rate; check the "
+                            "footage's real rate")
+        for key in ("streams_note", "start_note", "damage_note", "size_note"):  # extract.decode: streams, "Damage", "Size"
             if summary.get(key):
                 notes.append(summary[key])
                 warnings.append(summary[key])
@@ -788,8 +811,11 @@ class _Runner:
             "sampled_fps": float(self.spec.rate_for(fps) or fps), "dtype": self.options.dtype,
             "settings_json": job.settings_json,
             **{k: v for k, v in summary.items() if isinstance(v, (int, float, str, list)) and not k.endswith("_note")},
-            **{k: v for k, v in timing.items() if k != "note"},
+            **{k: v for k, v in timing.items() if k not in ("note", "frame_times")},
         }
+        frame_times = timing.get("frame_times")
+        if frame_times is not None and len(frame_times) != job.n_frames:  # frames lost or filled: not one per frame
+            frame_times = None
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run
             height, width = info["frame_size"]
             attrs["frame_size"] = [int(height), int(width)]
@@ -801,7 +827,7 @@ class _Runner:
             attrs["cell_region"] = [round(float(v), 6) for v in region]
         try:
             write_video(self.output, source.key, features, frames, attrs, dtype=self.options.dtype,
-                        cells=cells, cell_grid=grid)
+                        cells=cells, cell_grid=grid, frame_times=frame_times)
         except OutputError as exc:  # disk full or read-only: this video fails and the run stops
             self._fail(job, str(exc))
             raise

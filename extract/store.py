@@ -97,6 +97,7 @@ class VideoFeatures:
     frames: np.ndarray    # (n_clips, 2) int64, first/last source frame, inclusive
     attrs: dict[str, Any] = field(default_factory=dict)
     cells: np.ndarray | None = None  # (n_clips, n_cells, cell_dim), when loaded and stored
+    frame_times: np.ndarray | None = None  # (n_frames,) s from the first: frames that keep no one rate
 
     @property
     def cell_grid(self) -> tuple[int, int] | None:
@@ -151,14 +152,16 @@ def temp_prefix(final: Path) -> str:
 
 def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames: np.ndarray,
                 attrs: Mapping[str, Any], dtype: str = "float32", cells: np.ndarray | None = None,
-                cell_grid: tuple[int, int] | None = None) -> Path:
+                cell_grid: tuple[int, int] | None = None, frame_times: np.ndarray | None = None) -> Path:
     """Write one video's features atomically and return the final path.
 
     `attrs` must contain `REQUIRED_ATTRS`; values may be str, numbers, bools, None (stored as
     "none") or JSON-able containers (stored as JSON text). Usable by feature importers.
     `cells` (n_clips, rows * cols, cell_dim) with its `cell_grid` (rows, cols): the per-cell
     features, stored beside the clip vectors; `attrs["cell_region"]`, when given, says which
-    part of the frame they cover ([x0, y0, x1, y1], fractions).
+    part of the frame they cover ([x0, y0, x1, y1], fractions). `frame_times`: each decoded
+    frame's time (s, from the first) for frames that do not keep one rate (extract.timing), so
+    that seconds are read from them rather than from the average rate.
     """
     features = np.asarray(features)
     if (cells is None) != (cell_grid is None):
@@ -181,6 +184,10 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
     missing = [name for name in REQUIRED_ATTRS if name not in attrs]
     if missing:
         raise ValueError(f"attrs lack {missing} (required: {list(REQUIRED_ATTRS)})")
+    if frame_times is not None and (np.shape(frame_times) != (int(attrs["n_frames"]),)
+                                    or np.any(np.diff(frame_times) < 0)):
+        raise ValueError(f"frame_times must be the {attrs['n_frames']} frames' times in order, got shape "
+                         f"{np.shape(frame_times)}")
     if dtype not in ("float32", "float16"):
         raise ValueError(f"dtype must be float32 or float16, got {dtype!r}")
 
@@ -199,6 +206,8 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
         if cells is not None:
             f.create_dataset("cells", data=cells.astype(dtype, copy=False))
             stored.update(cell_grid=[rows, cols], cell_dim=int(cells.shape[2]))
+        if frame_times is not None:
+            f.create_dataset("frame_times", data=np.asarray(frame_times, dtype=np.float64))
         for name, value in stored.items():
             f.attrs[name] = _to_attr(value)
     write_atomic(final, image.getbuffer())
@@ -405,9 +414,10 @@ class FeatureStore:
                 features = np.asarray(f["features"][()], dtype=np.float32)
                 frames = np.asarray(f["frames"][()], dtype=np.int64)
                 cell_array = np.asarray(f["cells"][()], dtype=np.float32) if cells and "cells" in f else None
+                times = np.asarray(f["frame_times"][()], dtype=np.float64) if "frame_times" in f else None
         except (OSError, KeyError, RuntimeError) as exc:
             raise _unreadable(path, exc) from None
-        return VideoFeatures(key, features, frames, attrs, cell_array)
+        return VideoFeatures(key, features, frames, attrs, cell_array, times)
 
     def load_packed(self, keys: list[str], cells: bool = False) -> list[VideoFeatures]:
         """`[self.load(k, cells) for k in keys]`, each video's features (and cells) the rows of one

@@ -25,6 +25,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any, Callable, Iterable, Iterator
 
@@ -32,7 +33,7 @@ import numpy as np
 
 from .backbones.base import Backbone
 from .clips import ClipSpec, iter_clips
-from .clock import recording_start
+from .clock import clock_after, recording_start
 from .decode import DecodeError, open_image_folder, open_video, quiet_native_logs
 from .scene import SCENE_ATTR, SceneSampler, scene_attr
 from .sources import Source
@@ -189,7 +190,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         post(("started", token, {"decoder": stream.backend, "fps": stream.fps,
                                  "container_frames": stream.container_frames,
                                  "open_errors": stream.open_errors,
-                                 "timing": None if timing is None else {"note": timing.note(), **timing.attrs()}}))
+                                 "timing": None if timing is None else {"note": timing.note(), **timing.attrs(),
+                                                                        "frame_times": timing.times}}))
         try:
             backbone.start_video()
             scene = SceneSampler()
@@ -211,6 +213,11 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             told.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
                         damage_note=damage)
         start, origin = recording_start(task.source.path, stream.reader.metadata if stream.reader else None)
+        leading = stream.start_note()
+        if leading:  # extract.decode: a segment that starts mid-GOP; its frame 0 is that much after its start
+            told.update(leading_lost=stream.reader.leading_lost, start_note=leading)
+            if start is not None:
+                start = clock_after(datetime.fromisoformat(start), stream.reader.leading_seconds)
         if start is not None:  # extract.clock: an event is told by the clock too
             told.update(start_time=start, start_time_from=origin)
         others = stream.streams_note()

@@ -96,3 +96,38 @@ def test_a_camera_that_writes_now_and_then_is_not_called_damaged(tmp_path):
     assert "68 of the container's 444 frame slots hold a frame" in attrs["decode_notes"]
     assert "every frame kept" in attrs["decode_notes"]
     assert Timing.covers_slots(attrs, 444) and not Timing.covers_slots(attrs, 900) and not Timing.covers_slots({}, 444)
+
+
+def test_a_camera_that_records_in_bursts_has_its_events_at_their_own_seconds(tmp_path):
+    """A camera at 25 fps for 4 s, then 5 fps for 8 s: every second was frame / average rate (an
+    event 1.3 s late here, a motion-triggered camera's 4 minutes early); now each frame's own time."""
+    from videoad.events import find_events
+    from videoad.scores import ScoreSet, VideoScores, read_scores, write_scores
+
+    times_ms = np.concatenate([np.arange(100) * 40, 4000 + np.arange(1, 41) * 200])
+    path = make_vfr_h264(tmp_path / "in" / "burst.mp4", times_ms.tolist(), rate=25)
+    summary = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    assert summary.ok
+    video = FeatureStore(tmp_path / "out").load("burst.mp4")
+    np.testing.assert_allclose(video.frame_times, times_ms / 1000.0)
+    # a video that keeps its rate keeps no times
+    make_h264(tmp_path / "even" / "even.mp4", 40, fps=25)
+    extract_videos(tmp_path / "even", tmp_path / "out2", MotionBackbone(), ExtractOptions(progress=False))
+    assert FeatureStore(tmp_path / "out2").load("even.mp4").frame_times is None
+
+    n = len(video.frames)
+    scores = np.zeros(n)
+    hot = (video.frames[:, 0] >= 110) & (video.frames[:, 1] <= 125)  # frames of the 5 fps part: 6.2-9.2 s
+    scores[hot] = 5.0
+    v = VideoScores("burst.mp4", scores, video.frames, len(times_ms), float(video.attrs["fps"]), threshold=1.0,
+                    frame_times=video.frame_times)
+    (e,) = find_events(ScoreSet([v], {})).events
+    first, last = video.frames[hot][0, 0], video.frames[hot][-1, 1]
+    assert e.start_s == pytest.approx(times_ms[first] / 1000.0)
+    assert e.end_s == pytest.approx(times_ms[last] / 1000.0 + 0.2)  # the end of its last frame, 5 fps apart
+    assert abs(first / float(video.attrs["fps"]) - e.start_s) > 0.5  # what the average rate said
+    write_scores(tmp_path / "s", ScoreSet([v], {}))
+    back = read_scores(tmp_path / "s")
+    np.testing.assert_allclose(back.videos[0].frame_times, video.frame_times)
+    np.testing.assert_allclose(back.videos[0].times(), v.times())
+    assert back.videos[0].frame_at(e.start_s) == pytest.approx(first)

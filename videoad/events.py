@@ -215,12 +215,16 @@ class EventTracker:
     """
 
     def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
-                 *, category: str = "", cell_base=0.0, numbered_after: int = 0) -> None:
+                 *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None) -> None:
         self.video, self.threshold, self.category = video, float(threshold), category
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
         self.gap = settings.merge_gap_s * per_frame
         self.min_len = settings.min_length_s * per_frame
+        # frame position -> seconds from the video's start (`VideoScores.seconds`: frames that keep
+        # no one rate); None: frame / fps. With it the gap and the length are measured in seconds
+        self._seconds = seconds
+        self._settings = settings
         self._base = cell_base if callable(cell_base) else (lambda: cell_base)
         self.run: _Run | None = None
         self.last_closed: _Run | None = None  # the run `_close` ended last (its cells, for a heat map)
@@ -238,7 +242,7 @@ class EventTracker:
         over = score > self.threshold
         run = self.run
         if over:
-            if run is not None and not self._previous_over and first_frame - run.end - 1 > self.gap:
+            if run is not None and not self._previous_over and self._apart(run.end, first_frame):
                 out += self._close()
                 run = None
             if run is None:
@@ -259,17 +263,34 @@ class EventTracker:
                     run.peak_cells = None if cells is None else np.array(cells, dtype=float)
                 run.last, run.end = clip, max(run.end, int(last_frame))
             self._pending = []
-            if not self.run.opened and self.run.end - self.run.start + 1 >= self.min_len:
+            if not self.run.opened and self._long_enough(self.run):
                 self.run.opened = True
                 self.n_events += 1
                 out.append(("open", self._event(self.run)))
         elif run is not None:
-            if first_frame - run.end - 1 > self.gap:  # no later clip can join: it starts later still
+            if self._apart(run.end, first_frame):  # no later clip can join: it starts later still
                 out += self._close()
             else:
                 self._pending.append((clip, score, None if cells is None else np.asarray(cells, dtype=float)))
         self._previous_over = over
         return out
+
+    def _apart(self, end: int, first_frame: int) -> bool:
+        """Whether a clip starting at `first_frame` lies beyond the merge gap after frame `end`."""
+        if self._seconds is None:
+            return first_frame - end - 1 > self.gap
+        return float(self._seconds(first_frame) - self._seconds(end + 1)) > self._settings.merge_gap_s
+
+    def _long_enough(self, run: _Run) -> bool:
+        if self._seconds is None:
+            return run.end - run.start + 1 >= self.min_len
+        return float(self._seconds(run.end + 1) - self._seconds(run.start)) >= self._settings.min_length_s
+
+    def _at(self, frame: float) -> float | None:
+        """Seconds at a frame position, None when the rate is unknown."""
+        if self._seconds is not None:
+            return float(self._seconds(frame))
+        return frame / self.fps if self.fps else None
 
     def flush(self) -> list[tuple[str, Event]]:
         """The end of the clips: the open run ends here."""
@@ -283,14 +304,13 @@ class EventTracker:
         return [("close", self._event(run))] if run.opened else []
 
     def _event(self, run: _Run) -> Event:
-        fps = self.fps
         peak_frame = (run.peak_frames[0] + run.peak_frames[1]) // 2
         ev = Event(
             event=self.n_events, video=self.video, category="" if self.category == "." else self.category,
             first_clip=run.first, last_clip=run.last, start_frame=run.start, end_frame=run.end,
-            start_s=run.start / fps if fps else None, end_s=(run.end + 1) / fps if fps else None,
+            start_s=self._at(run.start), end_s=self._at(run.end + 1),
             peak_clip=run.peak, peak_score=run.peak_score, peak_frame=peak_frame,
-            peak_s=peak_frame / fps if fps else None, mean_score=float(np.mean(run.scores)),
+            peak_s=self._at(peak_frame), mean_score=float(np.mean(run.scores)),
             threshold=self.threshold,
         )
         if run.cells_max is not None:
@@ -312,7 +332,8 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
         out.note = "no clip scored"
         return out
     base = float(np.median(v.cells)) if v.cells is not None and v.cells.size else 0.0
-    tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, cell_base=base)
+    tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, cell_base=base,
+                           seconds=v.seconds if v.frame_times is not None and fps else None)
     frames = np.asarray(v.frames)
     for k, score in enumerate(np.asarray(v.scores, dtype=np.float64)):
         done = tracker.feed(k, int(frames[k, 0]), int(frames[k, 1]), score, None if v.cells is None else v.cells[k])

@@ -168,7 +168,12 @@ def _name(key: str) -> str:
 
 
 def _x(v: VideoScores, frame: float) -> float:
-    return frame / v.fps if v.fps and v.fps > 0 else float(frame)
+    return float(v.seconds(frame)) if v.fps and v.fps > 0 else float(frame)
+
+
+def _s(v: VideoScores, frame: float) -> float | None:
+    """Seconds at a frame position, None when the video's rate is unknown (`fmt_time` then says frames)."""
+    return float(v.seconds(frame)) if v.fps and v.fps > 0 else None
 
 
 def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
@@ -250,7 +255,7 @@ _CUT_HANDLING = {"left out": "no motion counted across them",
 
 def _cuts_fact(v: VideoScores) -> str:
     at = v.scene_cut_frames or []
-    where = (" at " + ", ".join(fmt_time(f / v.fps if v.fps else None, f) for f in at[:MAX_CUTS_LISTED])
+    where = (" at " + ", ".join(fmt_time(_s(v, f), f) for f in at[:MAX_CUTS_LISTED])
              + (f" and {len(at) - MAX_CUTS_LISTED} more" if len(at) > MAX_CUTS_LISTED else "")) if at else ""
     done = _CUT_HANDLING.get(v.scene_cut_handling or "left out", _e(v.scene_cut_handling or ""))
     return (f"{v.scene_cuts} scene cut{'s' if v.scene_cuts != 1 else ''}{where} ({done}"
@@ -268,10 +273,10 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     if len(v.scores):
         top = int(v.scores.argmax())
         mid = int((v.frames[top, 0] + v.frames[top, 1]) // 2)
-        facts.append(f"highest clip {fmt_score(v.peak)}{_e(u)} at {fmt_time(mid / v.fps if v.fps else None, mid)}")
+        facts.append(f"highest clip {fmt_score(v.peak)}{_e(u)} at {fmt_time(_s(v, mid), mid)}")
     if v.threshold is not None:
         facts.append(f"alarm line {fmt_score(v.threshold)}")
-    dur = v.n_frames / v.fps if v.fps and v.fps > 0 else None
+    dur = _s(v, v.n_frames)
     facts.append(f"{fmt_time(dur)} ({v.n_frames} frames)" if dur else f"{v.n_frames} frames")
     if v.category not in _NO_CATEGORY:
         facts.append(f"category {_e(v.category)}")

@@ -26,6 +26,10 @@ k % cols of the grid (row-major, top-left first); the dataset's ``video`` attrib
 key, the file's ``grid`` attribute is [rows, cols]. ``run.json`` repeats the grid as
 ``cell_grid``. A clip's score is an aggregate of its cells' scores (``cell_aggregate`` in
 ``run.json``), so the hottest cells say where the anomaly is.
+
+``times.h5`` (only for videos whose frames keep no one rate: extract.timing): each frame's time in
+seconds from the first, one dataset per video (``video`` attribute), so that every second and
+clock time is read from the frames' own times, not from their average rate.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ import math
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +49,7 @@ from videoad.names import cell_text, name_of_cell
 
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
+TIMES_FILE = "times.h5"
 #: the events `videoad.events.write_events` writes beside the scores (named here: a scores rewrite
 #: removes them with run.json, so that a stopped one never leaves the previous run's)
 EVENTS_CSV, EVENTS_JSON = "events.csv", "events.json"
@@ -81,15 +87,37 @@ class VideoScores:
     source_fingerprint: dict | None = None
     #: [x0, y0, x1, y1]: the part of the frame this video's cells cover (None: the run's `cell_region`)
     cell_region: list[float] | None = None
+    #: each frame's time (s from the first) where its frames keep no one rate (a camera that records
+    #: in bursts, a phone's variable rate: extract.timing); None: frame / fps
+    frame_times: np.ndarray | None = None
 
     @property
     def peak(self) -> float:
         return float(np.max(self.scores))
 
+    def seconds(self, frames) -> np.ndarray:
+        """Seconds from the video's first frame at (possibly fractional) frame positions, frame
+        n_frames being the end of the last: from the frames' own times where they keep no one rate
+        (an average rate put a burst 4 minutes early), else frame / fps (1 when unknown)."""
+        f = np.asarray(frames, dtype=np.float64)
+        if self.frame_times is None or len(self.frame_times) != self.n_frames or self.n_frames < 2:
+            fps = self.fps if self.fps and self.fps > 0 else 1.0
+            return f / fps
+        t = np.asarray(self.frame_times, dtype=np.float64)
+        step = float(np.median(np.diff(t))) or (1.0 / self.fps if self.fps and self.fps > 0 else 1.0)
+        return np.interp(f, np.arange(len(t) + 1), np.append(t, t[-1] + step))
+
+    def frame_at(self, seconds) -> np.ndarray:
+        """`seconds`' inverse: the (fractional) frame position at each time."""
+        x = np.asarray(seconds, dtype=np.float64)
+        if self.frame_times is None or len(self.frame_times) != self.n_frames or self.n_frames < 2:
+            return x * (self.fps if self.fps and self.fps > 0 else 1.0)
+        n = len(self.frame_times)
+        return np.interp(x, self.seconds(np.arange(n + 1)), np.arange(n + 1))
+
     def times(self) -> np.ndarray:
         """(n_clips, 2) start and end of each clip in seconds."""
-        fps = self.fps if self.fps and self.fps > 0 else 1.0
-        return np.stack([self.frames[:, 0] / fps, (self.frames[:, 1] + 1) / fps], axis=1)
+        return np.stack([self.seconds(self.frames[:, 0]), self.seconds(self.frames[:, 1] + 1)], axis=1)
 
 
 @dataclass
@@ -135,7 +163,7 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     # run.json goes first and comes last: a rewrite that stops partway leaves a folder that readers
     # refuse ("run.json is missing"), not this run's segments beside the previous run's thresholds,
     # cells and events
-    files = [out / name for name in ("segments.csv", CELLS_FILE, "run.json", EVENTS_CSV, EVENTS_JSON)]
+    files = [out / name for name in ("segments.csv", CELLS_FILE, TIMES_FILE, "run.json", EVENTS_CSV, EVENTS_JSON)]
     remove_stale_temporaries(files)  # a kill mid-write of an earlier run left them
     for name in ("run.json", EVENTS_CSV, EVENTS_JSON):
         (out / name).unlink(missing_ok=True)
@@ -157,6 +185,11 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          **({} if v.cell_region is None else {"cell_region": [float(x) for x in v.cell_region]})}
         for v in scoreset.videos
     ]
+    timed = [(v.video, np.asarray(v.frame_times, dtype=np.float64)) for v in scoreset.videos if v.frame_times is not None]
+    if timed:
+        _write_arrays(out / TIMES_FILE, timed, {"unit": "s"})
+    else:
+        (out / TIMES_FILE).unlink(missing_ok=True)  # a rewrite without them must not keep stale ones
     with_cells = [v for v in scoreset.videos if v.cells is not None]
     if with_cells:
         grid = scoreset.cell_grid
@@ -241,30 +274,43 @@ def _read_segments(seg: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -> None:
+    arrays = []
+    for v in videos:
+        cells = np.asarray(v.cells, dtype=np.float32)
+        if cells.shape != (len(v.scores), grid[0] * grid[1]):
+            raise ScoresError(f"video {v.video!r}: cell scores of shape {cells.shape}, expected "
+                              f"{(len(v.scores), grid[0] * grid[1])} for a {grid[0]}x{grid[1]} grid")
+        arrays.append((v.video, cells))
+    _write_arrays(path, arrays, {"grid": np.asarray(grid, dtype=np.int64)})
+
+
+def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
+    found, arrays = _read_arrays(path, "grid", "cell-scores")
+    return tuple(int(g) for g in found), arrays
+
+
+def _write_arrays(path: Path, arrays: list[tuple[str, np.ndarray]], attrs: dict) -> None:
+    """An HDF5 file of one dataset per video (its `video` attribute the name) and file `attrs`."""
     import h5py
 
     image = io.BytesIO()
     with h5py.File(image, "w") as f:
-        f.attrs["grid"] = np.asarray(grid, dtype=np.int64)
-        for i, v in enumerate(videos):
-            cells = np.asarray(v.cells, dtype=np.float32)
-            if cells.shape != (len(v.scores), grid[0] * grid[1]):
-                raise ScoresError(f"video {v.video!r}: cell scores of shape {cells.shape}, expected "
-                                  f"{(len(v.scores), grid[0] * grid[1])} for a {grid[0]}x{grid[1]} grid")
-            ds = f.create_dataset(f"v{i}", data=cells)
-            ds.attrs["video"] = v.video
+        for name, value in attrs.items():
+            f.attrs[name] = value
+        for i, (video, array) in enumerate(arrays):
+            f.create_dataset(f"v{i}", data=array).attrs["video"] = video
     write_atomic(path, image.getbuffer())
 
 
-def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
+def _read_arrays(path: Path, attr: str, what: str) -> tuple[Any, dict[str, np.ndarray]]:
+    """(the file attribute `attr`, video -> its array as float64) of `_write_arrays`' file."""
     import h5py
 
     try:
         with h5py.File(path, "r") as f:
-            grid = tuple(int(g) for g in f.attrs["grid"])
-            return grid, {str(ds.attrs["video"]): np.asarray(ds[()], dtype=np.float64) for ds in f.values()}
+            return f.attrs[attr], {str(ds.attrs["video"]): np.asarray(ds[()], dtype=np.float64) for ds in f.values()}
     except (OSError, KeyError) as exc:
-        raise ScoresError(f"{path}: not a readable cell-scores file ({exc})") from None
+        raise ScoresError(f"{path}: not a readable {what} file ({exc})") from None
 
 
 def cell_region(value) -> list[float] | None:
@@ -345,6 +391,9 @@ def read_scores(path) -> ScoreSet:
         if meta.setdefault("cell_grid", list(grid)) != list(grid):
             raise ScoresError(f"{run}: cell_grid {meta['cell_grid']!r} is not the grid of {folder / CELLS_FILE} "
                               f"({list(grid)})")
+    times: dict[str, np.ndarray] = {}
+    if (folder / TIMES_FILE).is_file():
+        _, times = _read_arrays(folder / TIMES_FILE, "unit", "frame-times")
     videos = []
     for name in list(info) + [n for n in rows if n not in info]:
         if name not in info:
@@ -371,6 +420,7 @@ def read_scores(path) -> ScoreSet:
             decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
             start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
             cell_region=cell_region(v.get("cell_region")),
+            frame_times=times.get(name) if name in times and len(times[name]) == int(v["n_frames"]) else None,
             source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
         ))
         if name in cells and cells[name].shape[0] != n:

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
+from extract.clips import MAX_PLAUSIBLE_FPS
 from extract.clock import clock_after
 from extract.store import write_atomic
 from videoad import coverage
@@ -174,7 +175,7 @@ def _error_text(exc: BaseException, feed: Feed | None = None) -> str:
 REPEAT_CHECK_FRAMES = 100
 #: a live stream reporting more frames per second than this reports a clock, not its rate (RTSP's
 #: 90 kHz): its rate is read from its frames' arrival over the first ARRIVAL_FRAMES frames instead
-MAX_STREAM_FPS = 240.0
+MAX_STREAM_FPS = MAX_PLAUSIBLE_FPS
 ARRIVAL_FRAMES = 30
 #: frames a view's picture is made of (`_View`), at a video's start and after each scene cut: the
 #: picture `videoad.live.camera` tells a per-camera source's camera by (CAMERA_FRAMES)

@@ -219,6 +219,7 @@ def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: 
                     "cells": None if cell_scores is None else cell_scores[start : start + n],
                     # the part of this video's frame its cells cover (a learned backbone's depends on the frame shape)
                     "cell_region": None if cell_scores is None else _region_attr(v.attrs.get("cell_region")),
+                    "frame_times": getattr(v, "frame_times", None),  # frames that keep no one rate
                     "threshold": threshold, **_video_meta(v)})
         start += n
     return out
@@ -772,6 +773,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
                 decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
                 start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
                 source_fingerprint=v.get("source_fingerprint"), cell_region=v.get("cell_region"),
+                frame_times=v.get("frame_times"),
             ))
     if not videos:
         by_reason: dict[str, list[str]] = {}  # one line per reason: a bad setting fails every group alike
