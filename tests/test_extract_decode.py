@@ -424,3 +424,85 @@ def test_a_timestamp_jump_after_damage_is_not_filled_as_lost_frames(tmp_path):
     stream, frames = decode_all(path, ("pyav",))
     assert len(frames) == 60 and stream.reader.damaged == [29]
     assert [decoded_code(f) for f in frames[30:]] == [i % CODE_PERIOD for i in range(30, 60)]
+
+
+# -- unusual files a surveillance user has (review, 2026-12-06) ----------------------------------
+def test_a_segment_cut_mid_gop_says_what_it_lost(tmp_path):
+    """A recorder's MPEG-TS segment whose first packets (its keyframe) are in the file before it:
+    FFmpeg drops the frames up to the next keyframe without a word, so frame 0 and every second
+    were that much early."""
+    import av
+
+    full = make_h264(tmp_path / "full.mp4", 60, fps=2)  # a keyframe every 12 frames: 6 s
+    cut = tmp_path / "cam1_20261205_080000.ts"
+    with av.open(os.fspath(full)) as src, av.open(os.fspath(cut), "w", format="mpegts") as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream_from_template(stream)
+        for k, packet in enumerate(p for p in src.demux(stream) if p.dts is not None):
+            if k >= 3:  # the keyframe and two more are in the segment before
+                packet.stream = out
+                dst.mux(packet)
+    stream = open_video(cut, ("pyav",))
+    n = sum(1 for _ in stream.frames)
+    lost = stream.reader.leading_lost
+    assert lost >= 3 and n + lost >= 57 and f"the file's first {lost} frame(s)" in stream.start_note()
+    stream.close()
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    extract_videos(cut, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    attrs = FeatureStore(tmp_path / "out").attrs(cut.name)
+    assert "starts within a group of pictures" in attrs["decode_warnings"]
+    assert attrs["start_time"] > "2026-12-05T08:00:00"  # its frame 0 is after the segment's start
+    full_stream = open_video(full, ("pyav",))
+    assert full_stream.start_note() is None and sum(1 for _ in full_stream.frames) == 60
+    full_stream.close()
+
+
+def test_an_mp4_never_finalised_says_so(tmp_path):
+    """Power lost while recording: media but no index; the error was the decoders' 'Invalid data'."""
+    path = make_h264(tmp_path / "rec.mp4", 30)
+    data = path.read_bytes()
+    at = data.find(b"moov") - 4
+    assert at > data.find(b"mdat")  # PyAV writes the index last
+    (tmp_path / "cut.mp4").write_bytes(data[:at])
+    with pytest.raises(DecodeError, match=r"not finalised: it holds media \('mdat'\) but no index \('moov' box\)"):
+        open_video(tmp_path / "cut.mp4")
+
+
+def test_a_cut_short_jpeg_frame_is_named_not_read_grey(tmp_path):
+    folder = make_frames(tmp_path / "cam", 20)
+    frame = sorted(folder.iterdir())[7]
+    frame.write_bytes(frame.read_bytes()[: frame.stat().st_size * 4 // 5])
+    with pytest.raises(DecodeError, match=rf"frame 7 \({frame.name}\) is cut short \(no JPEG end marker\)"):
+        list(open_image_folder(folder, fps=10).frames)
+    padded = sorted(folder.iterdir())[3]
+    padded.write_bytes(padded.read_bytes() + b"\x00" * 16)  # a camera's padding after the end marker
+    from extract.decode import image_cut
+
+    assert image_cut(padded) is None and image_cut(frame) == "no JPEG end marker"
+
+
+def test_a_file_still_being_written_fails_and_an_implausible_rate_warns(tmp_path, monkeypatch):
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+    from extract.sources import Source
+
+    make_h264(tmp_path / "in" / "fast.mp4", 40, fps=1000)
+    make_h264(tmp_path / "in" / "growing.mp4", 40)
+    real = Source.fingerprint
+    calls = {}
+
+    def grows(self):
+        found = real(self)
+        calls[self.key] = calls.get(self.key, 0) + 1
+        if self.key == "growing.mp4" and calls[self.key] > 1:  # read again after decoding: it grew
+            found = {**found, "size": found["size"] + 4096}
+        return found
+
+    monkeypatch.setattr(Source, "fingerprint", grows)
+    summary = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    growing, fast = summary.results["growing.mp4"], summary.results["fast.mp4"]
+    assert growing.status == "failed" and "the source changed while it was read" in growing.reason
+    assert fast.status == "done" and "the container says 1000 frames per second" in fast.warning
