@@ -105,7 +105,7 @@ def test_a_camera_that_records_in_bursts_has_its_events_at_their_own_seconds(tmp
     from videoad.scores import ScoreSet, VideoScores, read_scores, write_scores
 
     times_ms = np.concatenate([np.arange(100) * 40, 4000 + np.arange(1, 41) * 200])
-    path = make_vfr_h264(tmp_path / "in" / "burst.mp4", times_ms.tolist(), rate=25)
+    make_vfr_h264(tmp_path / "in" / "burst.mp4", times_ms.tolist(), rate=25)
     summary = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
     assert summary.ok
     video = FeatureStore(tmp_path / "out").load("burst.mp4")

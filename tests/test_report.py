@@ -429,3 +429,15 @@ def test_moved_videos_are_found_under_the_source_root(tmp_path):
     assert resolve_source(v, None) == Path("/old/disk/videos/cam1/a.avi")
     rel = _video("cam1/a.avi", 3, source="cam1/a.avi")
     assert resolve_source(rel, tmp_path / "archive") == tmp_path / "archive" / "cam1" / "a.avi"
+
+
+def test_sources_recorded_on_windows_are_found_under_the_source_root(tmp_path):
+    from videoad.plots import resolve_source
+
+    (tmp_path / "archive" / "cam1").mkdir(parents=True)
+    (tmp_path / "archive" / "cam1" / "a.mp4").write_bytes(b"x")
+    for recorded in ("C:\\footage\\cam1\\a.mp4", "C:/footage/cam1/a.mp4", "\\\\nvr\\share\\cam1\\a.mp4"):
+        v = _video("cam1/a.mp4", 3, source=recorded)
+        assert resolve_source(v, tmp_path / "archive") == tmp_path / "archive" / "cam1" / "a.mp4", recorded
+        v.video = "other/b.mp4"
+        assert resolve_source(v, tmp_path / "archive" / "cam1") == tmp_path / "archive" / "cam1" / "a.mp4"

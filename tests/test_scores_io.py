@@ -153,3 +153,27 @@ def test_events_json_stays_strict_json_with_a_threshold_that_is_not_finite(tmp_p
     write_events(tmp_path, find_events(ScoreSet([v], {})))
     text = (tmp_path / "events.json").read_text()
     assert "Infinity" not in text and json.loads(text)["videos"][0]["threshold"] is None
+
+
+def test_older_folders_keep_their_names_and_scores_that_are_not_finite_are_not_written(tmp_path):
+    """A folder written before the text mark read `'-1.mp4` as `-1.mp4` (and then failed); a score
+    of inf was written and then refused by every reader."""
+    _one_video_folder(tmp_path / "old", "'-1.mp4,,,0,0,15,,,0.5\n")
+    (tmp_path / "old" / "run.json").write_text(json.dumps({"format": "videoad-scores/1", "videos": [
+        {"video": "'-1.mp4", "n_frames": 100, "fps": 10.0}]}))
+    assert [v.video for v in read_scores(tmp_path / "old")] == ["'-1.mp4"]
+    starts = np.arange(3) * 4
+    v = VideoScores("'-1.mp4", np.array([0.1, np.inf, 0.2]), np.stack([starts, starts + 15], 1), 30, 10.0)
+    with pytest.raises(ScoresError, match=r"video \"'-1.mp4\", clip 1: score inf is not a finite number"):
+        write_scores(tmp_path / "new", ScoreSet([v], {}))
+    v.scores[1] = 0.3
+    write_scores(tmp_path / "new", ScoreSet([v], {}))
+    assert (tmp_path / "new" / "segments.csv").read_text().splitlines()[1].startswith("''-1.mp4,")
+    assert [x.video for x in read_scores(tmp_path / "new")] == ["'-1.mp4"]
+
+
+def test_watch_clip_rows_mark_formula_names_as_text():
+    from videoad.live.outputs import _csv
+
+    assert _csv("=cam") == "'=cam" and _csv('=HYPERLINK("x","y")') == '"\'=HYPERLINK(""x"",""y"")"'
+    assert _csv("cam,1") == '"cam,1"' and _csv("plain") == "plain"

@@ -71,14 +71,14 @@ def defaults(name: str) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # reading and merging
-_LOADER = None
+_LOADER = _DUMPER = None
 
 
 def yaml_loader():
     """PyYAML's safe loader as a settings file needs it: `1e-3` is a number (YAML 1.1 wants a dot,
     `1.0e-3`, and read `lr: 1e-3` as text that failed deep in a fit), and a key given twice is an
     error (the second silently replaced the first: a whole `duad:` block lost)."""
-    global _LOADER
+    global _LOADER, _DUMPER
     if _LOADER is None:
         import re
 
@@ -88,6 +88,8 @@ def yaml_loader():
             def construct_mapping(self, node, deep=False):
                 seen = set()
                 for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults`: its keys may be overridden
+                        continue
                     key = self.construct_object(key_node, deep=deep)
                     try:
                         repeated = key in seen
@@ -100,11 +102,22 @@ def yaml_loader():
                             key_node.start_mark)
                 return super().construct_mapping(node, deep=deep)
 
-        SettingsLoader.add_implicit_resolver(
-            "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-            list("-+0123456789"))
-        _LOADER = SettingsLoader
+        class SettingsDumper(yaml.SafeDumper):
+            """Writes text the loader would read as a number (`1e3`) quoted, so that what
+            `--print-config` prints reads back as itself."""
+
+        for cls in (SettingsLoader, SettingsDumper):
+            cls.add_implicit_resolver(
+                "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+                list("-+0123456789"))
+        _LOADER, _DUMPER = SettingsLoader, SettingsDumper
     return _LOADER
+
+
+def yaml_dumper():
+    """The dumper that matches `yaml_loader` (see there)."""
+    yaml_loader()
+    return _DUMPER
 
 
 def _keys_are_names(data, where: str, path: str = "") -> None:
@@ -161,7 +174,7 @@ def dump(data: Mapping) -> str:
     """Settings as YAML that `read_yaml` reads back (key order kept)."""
     import yaml
 
-    return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=None)
+    return yaml.dump(dict(data), Dumper=yaml_dumper(), sort_keys=False, default_flow_style=None)
 
 
 def dump_commented(data: Mapping, comments: Mapping[str, str], header: str = "") -> str:

@@ -20,7 +20,7 @@ import functools
 import logging
 import math
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -328,11 +328,16 @@ def resolve_source(v: VideoScores, source_root=None) -> Path | None:
     if src is None or source_root is None:
         return src
     root = Path(source_root)
-    if not src.is_absolute():
+    windows = PureWindowsPath(v.source)
+    if windows.drive or windows.root == "\\":  # recorded on Windows (C:\footage\a.mp4), read here
+        name = windows.name
+    elif not src.is_absolute():
         return root / src
-    if src.exists():
+    elif src.exists():
         return src
-    for candidate in (root / v.video, root / src.name):
+    else:
+        name = src.name
+    for candidate in (root / v.video, root / name):
         if candidate.exists():
             return candidate
     return src

@@ -50,6 +50,8 @@ from videoad.names import cell_text, name_of_cell
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
 TIMES_FILE = "times.h5"
+#: run.json's `csv_names` for a segments.csv whose formula-like names carry `cell_text`'s mark
+MARKED_NAMES = "formula-like names marked as text"
 #: the events `videoad.events.write_events` writes beside the scores (named here: a scores rewrite
 #: removes them with run.json, so that a stopped one never leaves the previous run's)
 EVENTS_CSV, EVENTS_JSON = "events.csv", "events.json"
@@ -159,6 +161,11 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise ScoresError(f"{out}: exists and is not a folder (scores are a folder: segments.csv + run.json)")
+    for v in scoreset.videos:  # what every reader refuses is not written (read_scores)
+        bad = np.flatnonzero(~np.isfinite(np.asarray(v.scores, dtype=np.float64)))
+        if bad.size:
+            raise ScoresError(f"video {v.video!r}, clip {int(bad[0])}: score {float(v.scores[bad[0]])} is not a finite "
+                              "number; the detector gave it (its fit diverged?)")
     out.mkdir(parents=True, exist_ok=True)
     # run.json goes first and comes last: a rewrite that stops partway leaves a folder that readers
     # refuse ("run.json is missing"), not this run's segments beside the previous run's thresholds,
@@ -170,6 +177,7 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     write_atomic(out / "segments.csv", segments_text(scoreset.videos).encode())
     meta = dict(scoreset.meta)
     meta["format"] = FORMAT
+    meta["csv_names"] = MARKED_NAMES  # names written by `names.cell_text` (older folders: as they are)
     meta["videos"] = [
         {"video": v.video, "category": v.category, "group": v.group, "n_frames": int(v.n_frames),
          "fps": float(v.fps), "source": v.source, "threshold": _num(v.threshold), "n_clips": int(len(v.scores)),
@@ -229,7 +237,7 @@ def segments_text(videos) -> str:
     return text.getvalue()
 
 
-def _read_segments(seg: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """segments.csv's rows per video, each video's in clip order: (clip, frames (n, 2), scores).
     Read as columns (a row-by-row parse took seconds for a dataset's run); a bad number is looked
     for row by row only when a column does not convert, and named with its row."""
@@ -269,8 +277,8 @@ def _read_segments(seg: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndar
     which = np.argsort(np.argsort(first))[which]  # each video numbered by where it first appears
     order = np.lexsort((values, frames[:, 1], frames[:, 0], clip_a, which))  # per video, as sorting its tuples
     bounds = np.flatnonzero(np.diff(which[order])) + 1
-    return {name_of_cell(names[part[0]]): (clip_a[part], frames[part], values[part])
-            for part in np.split(order, bounds)}
+    unmark = name_of_cell if marked else str
+    return {unmark(names[part[0]]): (clip_a[part], frames[part], values[part]) for part in np.split(order, bounds)}
 
 
 def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -> None:
@@ -384,7 +392,7 @@ def read_scores(path) -> ScoreSet:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ScoresError(f"{run}: unknown format {found!r} (expected {FORMAT})")
     info = {v["video"]: v for v in _video_entries(run, meta.pop("videos", []))}
-    rows = _read_segments(seg)
+    rows = _read_segments(seg, meta.get("csv_names") == MARKED_NAMES)
     cells: dict[str, np.ndarray] = {}
     if (folder / CELLS_FILE).is_file():
         grid, cells = _read_cells(folder / CELLS_FILE)

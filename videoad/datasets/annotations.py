@@ -59,6 +59,11 @@ def video_id(name: str) -> str:
     return _VIDEO_EXT.sub("", p)
 
 
+def _number(name: str) -> int | None:
+    """A name made of ASCII digits as its number (`①` and `٣` are digits to Python, not to `int`)."""
+    return int(name) if name.isascii() and name.isdigit() else None
+
+
 def video_stem(name: str) -> str:
     """Last path component of `video_id` (the UCF-Crime temporal file only has bare names)."""
     return PurePosixPath(video_id(name)).name
@@ -223,8 +228,8 @@ class Annotations(Mapping[str, VideoAnnotation]):
             for name, a in self.videos.items():
                 last = PurePosixPath(name).name
                 by_name.setdefault(last, []).append((name, a))
-                if last.isdigit():
-                    by_number.setdefault(int(last), []).append((name, a))
+                if _number(last) is not None:
+                    by_number.setdefault(_number(last), []).append((name, a))
             self._index_cache, self._index_stamp = (by_name, by_number), stamp
         return self._index_cache
 
@@ -250,10 +255,10 @@ class Annotations(Mapping[str, VideoAnnotation]):
     def _same_number(self, key: str) -> VideoAnnotation | None:
         """A number-only name matches a number-only annotation of the same value (``01`` and
         ``1``: CUHK Avenue's label files drop the zero its videos' names have); never two."""
-        stem = video_stem(key)
-        if not stem.isdigit():
+        number = _number(video_stem(key))
+        if number is None:
             return None
-        hits = [a for _, a in self._index()[1].get(int(stem), [])]
+        hits = [a for _, a in self._index()[1].get(number, [])]
         if len(hits) > 1:
             names = ", ".join(sorted(h.video for h in hits)[:5])
             raise AnnotationError(f"{self.source}: video {key!r} matches several annotations ({names})")

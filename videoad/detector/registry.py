@@ -150,11 +150,12 @@ def check_arguments(name: str, params: Mapping | None, where: str, what: str, ru
     over others, a benchmark's variants: alone they are not the detector's whole settings)."""
     cls = detector_class(name)
     valid = cls._get_param_names()
-    bad = sorted(map(str, set(params or {}) - set(valid)))
+    params = dict(params or {})
+    bad = sorted(map(str, set(params) - set(valid)))
     if bad:
         raise ValueError(f"{where}: {what}: unknown argument(s) {bad} of detector {name!r}; it takes {valid}")
     defaults = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()}
-    for key, value in (params or {}).items():
+    for key, value in params.items():
         problem = _kind_problem(value, defaults.get(key, inspect.Parameter.empty))
         if problem:
             raise ValueError(f"{where}: {what}: {key} {problem}, got {value!r}")

@@ -284,6 +284,9 @@ def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int]]]:
 
 
 def _csv(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+    """A name as one CSV cell: quoted where it holds a comma, a quote or a line break, and marked as
+    text where a spreadsheet would run it (`names.cell_text`), as events.csv beside it."""
+    text = cell_text(text)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n\r') else text
 
 

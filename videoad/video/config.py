@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from videoad.config import defaults as packaged_defaults
-from videoad.config import defaults_path, read_yaml
+from videoad.config import defaults_path, read_yaml, yaml_dumper
 from videoad.detector import registry
 from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CELL_NAME, LEVELS, LINE_FROM,
                                  PREPROCESS)
@@ -167,7 +167,11 @@ def load_config(path, **overrides) -> DetectConfig:
 
             name = data.get("detector", "duad")
             if name in registry.names():  # an unknown name is DetectConfig.check's to say
-                registry.check_arguments(name, data["params"], str(p), "detector: params")
+                registry.check_arguments(name, data["params"], str(p), "detector: params", rules=name != "duad")
+                if name == "duad":  # DUAD's own rules on what a fit gets: these laid over each kind's table
+                    for kind, table in DUAD_BY_FEATURES.items():
+                        registry.check_arguments(name, {**table, **data["params"]}, str(p),
+                                                 f"detector: params (over the {kind} features' defaults)")
         unknown = sorted(set(data) - set(DetectConfig.__dataclass_fields__))
         if unknown:
             raise ValueError(f"{p}: unknown setting(s) {unknown}; known: {sorted(DetectConfig.__dataclass_fields__)}")
@@ -204,10 +208,11 @@ def config_text(cfg: DetectConfig) -> str:
 
     data = asdict(cfg)
     data["detector"] = {"name": data.pop("detector"), "params": data.pop("params")}
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None)
+    text = yaml.dump(data, Dumper=yaml_dumper(), sort_keys=False, default_flow_style=None)
     if cfg.detector == "duad":
         text += "# DUAD's arguments by kind of features (params above win over them):\n"
-        text += yaml.safe_dump({"duad_by_features": DUAD_BY_FEATURES}, sort_keys=False, default_flow_style=None)
+        text += yaml.dump({"duad_by_features": DUAD_BY_FEATURES}, Dumper=yaml_dumper(), sort_keys=False,
+                          default_flow_style=None)
     return text
 
 
