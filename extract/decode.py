@@ -335,7 +335,7 @@ class PyAVFrames:
 
         try:
             for packet in self.container.demux(self.stream):
-                if count == 0 and packet.size:
+                if count == 0 and packet.size and not getattr(packet, "is_discard", False):  # an edit list hides it
                     early.append(packet.pts)
                 try:
                     decoded = packet.decode()
@@ -352,7 +352,8 @@ class PyAVFrames:
                                           "its codec is one this decoder cannot read")
                     continue
                 for frame in decoded:
-                    if count == 0 and frame.pts is not None:  # packets shown before it gave no frame
+                    # packets shown before the first frame that gave none, no error said (damage is filled in)
+                    if count == 0 and window is None and not lost and frame.pts is not None:
                         self.leading_lost = sum(1 for t in early if t is not None and t < frame.pts)
                         if self.leading_lost and self.stream.time_base:
                             first = min(t for t in early if t is not None)
@@ -716,19 +717,34 @@ def _describe(exc: BaseException) -> str:
 
 
 def image_cut(path: Path) -> str | None:
-    """What says a JPEG or PNG file ends before its image does (no end marker), else None."""
+    """What says a JPEG or PNG file ends before its image does, else None: a JPEG's main scan with no
+    end marker after it, a PNG whose chunks stop before IEND (trailers after the end, such as a
+    phone's motion-photo video or a fill, are fine)."""
     suffix = path.suffix.lower()
-    ends = {".jpg": (b"\xff\xd9", "no JPEG end marker"), ".jpeg": (b"\xff\xd9", "no JPEG end marker"),
-            ".png": (b"IEND\xaeB`\x82", "no PNG end chunk")}.get(suffix)
-    if ends is None:
-        return None
     try:
-        with open(path, "rb") as fh:
-            fh.seek(max(0, os.path.getsize(path) - 256))
-            tail = fh.read()
+        data = path.read_bytes() if suffix in (".jpg", ".jpeg", ".png") else None
     except OSError:
         return None
-    return None if tail.rstrip(b"\x00\r\n\t ").endswith(ends[0]) else ends[1]  # padding after the marker
+    if data is None:
+        return None
+    if suffix == ".png":
+        at = 8
+        while at + 12 <= len(data):
+            length, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
+            at += 12 + length
+            if kind == b"IEND":
+                return None
+        return "no PNG end chunk"
+    at = 2  # after SOI: segments with lengths up to the main image's start of scan (SOS)
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill before a marker
+            at += 1
+            continue
+        if marker == 0xDA:
+            return None if data.find(b"\xff\xd9", at) >= 0 else "no JPEG end marker"
+        at += 2 + int.from_bytes(data[at + 2:at + 4], "big")
+    return None  # not laid out as expected: no verdict
 
 
 def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> FrameStream:

@@ -188,6 +188,8 @@ def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> b
         attrs = read_attrs(path)
     except (OSError, ValueError):  # damaged or not HDF5: redo
         return False
+    if "frame_span_s" in attrs and "frame_times_kept" not in attrs:  # variable rate, written before its times were kept
+        return False
     return (attrs.get("source_size") == fingerprint["size"]
             and attrs.get("source_mtime_ns") == fingerprint["mtime_ns"]
             and attrs.get("source_files") == fingerprint["files"]
@@ -816,6 +818,8 @@ class _Runner:
         frame_times = timing.get("frame_times")
         if frame_times is not None and len(frame_times) != job.n_frames:  # frames lost or filled: not one per frame
             frame_times = None
+        if timing:
+            attrs["frame_times_kept"] = frame_times is not None
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run
             height, width = info["frame_size"]
             attrs["frame_size"] = [int(height), int(width)]

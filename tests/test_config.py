@@ -365,3 +365,13 @@ def test_merge_keys_a_per_kind_default_and_a_printed_1e3_read_back(tmp_path):
     (tmp_path / "w.yaml").write_text(printed.output)
     again = CliRunner().invoke(cli, ["watch", "--config", str(tmp_path / "w.yaml"), "--print-config"])
     assert again.exit_code == 0 and again.output == printed.output, again.output
+
+
+def test_duad_arguments_that_one_kind_of_features_takes_are_accepted(tmp_path):
+    """`clusterer_params: {thres: ...}` tunes the clusterer learned features get (DC); it was
+    refused for the motion features' GMM."""
+    from videoad import video
+
+    path = tmp_path / "d.yaml"
+    path.write_text("detector:\n  name: duad\n  params: {clusterer_params: {thres: 0.05}}\n")
+    assert video.load_config(path).params == {"clusterer_params": {"thres": 0.05}}

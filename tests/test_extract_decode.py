@@ -506,3 +506,53 @@ def test_a_file_still_being_written_fails_and_an_implausible_rate_warns(tmp_path
     growing, fast = summary.results["growing.mp4"], summary.results["fast.mp4"]
     assert growing.status == "failed" and "the source changed while it was read" in growing.reason
     assert fast.status == "done" and "the container says 1000 frames per second" in fast.warning
+
+
+def test_a_damaged_first_keyframe_is_damage_not_a_segment_cut_mid_gop(tmp_path):
+    """Packet 0 refused: its frames are filled in where they were, and were counted again as lost
+    leading frames, moving the clock start by seconds."""
+    src = make_h264(tmp_path / "a.mp4", 40, fps=10)
+    bad = damage_packets(src, tmp_path / "cam1_20261205_080000.mp4", [0])
+    stream = open_video(bad, ("pyav",))
+    assert sum(1 for _ in stream.frames) == 40
+    assert stream.reader.damaged and stream.reader.leading_lost == 0 and stream.start_note() is None
+    stream.close()
+
+
+def test_images_with_data_after_their_end_are_whole(tmp_path):
+    """A phone's motion-photo trailer, a fill after the end marker, a PNG chunk after IEND: OpenCV
+    reads them whole; the first end check called them cut short and failed the folder."""
+    from extract.decode import image_cut
+
+    folder = make_frames(tmp_path / "j", 3)
+    jpg = sorted(folder.iterdir())[0]
+    whole = jpg.read_bytes()
+    for name, data in (("trailer.jpg", whole + b"\x00\x00\x00\x18ftypmp42" + bytes(4000)),
+                       ("fill.jpg", whole + b"\xff" * 64)):
+        (tmp_path / name).write_bytes(data)
+        assert image_cut(tmp_path / name) is None, name
+    (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) * 3 // 4])
+    assert image_cut(tmp_path / "cut.jpg") == "no JPEG end marker"
+    png = make_frames(tmp_path / "p", 2, ext=".png")
+    first = sorted(png.iterdir())[0]
+    data = first.read_bytes()
+    extra = (5).to_bytes(4, "big") + b"tEXt" + b"after" + bytes(4)  # a chunk after IEND
+    (tmp_path / "after.png").write_bytes(data + extra)
+    assert image_cut(tmp_path / "after.png") is None
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    assert image_cut(tmp_path / "cut.png") == "no PNG end chunk"
+
+
+def test_a_variable_rate_file_extracted_before_its_times_were_kept_is_redone(tmp_path):
+    from extract.run import is_current
+
+    fingerprint, settings = {"size": 10, "mtime_ns": 5, "files": 1}, "{}"
+    base = {"source_size": 10, "source_mtime_ns": 5, "source_files": 1, "settings_json": "{}"}
+    for attrs, current in (({}, True), ({"frame_span_s": 3.0}, False), ({"frame_span_s": 3.0, "frame_times_kept": False}, True)):
+        path = tmp_path / f"v{len(attrs)}.h5"
+        import h5py
+
+        with h5py.File(path, "w") as f:
+            for k, v in {**base, **attrs}.items():
+                f.attrs[k] = v
+        assert is_current(path, fingerprint, settings) is current, attrs

@@ -131,3 +131,21 @@ def test_a_camera_that_records_in_bursts_has_its_events_at_their_own_seconds(tmp
     np.testing.assert_allclose(back.videos[0].frame_times, video.frame_times)
     np.testing.assert_allclose(back.videos[0].times(), v.times())
     assert back.videos[0].frame_at(e.start_s) == pytest.approx(first)
+
+
+def test_the_last_frame_of_a_burst_ends_a_step_after_it_not_at_the_next_burst():
+    """A 1.6 s clip at a burst's end became a 55.6 s event (it passed the minimum length), and
+    clips across the pause were one event."""
+    from videoad.events import EventSettings, find_events
+    from videoad.scores import ScoreSet, VideoScores
+
+    t = np.concatenate([np.arange(60) * 0.1, 60.0 + np.arange(60) * 0.1])  # two bursts 54 s apart
+    starts = np.arange(0, 105, 4)
+    frames = np.stack([starts, starts + 15], 1)
+    scores = np.zeros(len(starts))
+    scores[11] = 5.0  # frames 44-59: the first burst's last 1.6 s
+    v = VideoScores("b.mp4", scores, frames, 120, 119 / t[-1], threshold=1.0, frame_times=t)
+    assert v.end_seconds(59) == pytest.approx(6.0) and v.times()[11, 1] == pytest.approx(6.0)
+    assert not find_events(ScoreSet([v], {}), EventSettings(min_length_s=2.0)).events
+    (e,) = find_events(ScoreSet([v], {}), EventSettings(min_length_s=1.0)).events
+    assert (e.start_s, e.end_s) == (pytest.approx(4.4), pytest.approx(6.0))

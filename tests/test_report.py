@@ -441,3 +441,14 @@ def test_sources_recorded_on_windows_are_found_under_the_source_root(tmp_path):
         assert resolve_source(v, tmp_path / "archive") == tmp_path / "archive" / "cam1" / "a.mp4", recorded
         v.video = "other/b.mp4"
         assert resolve_source(v, tmp_path / "archive" / "cam1") == tmp_path / "archive" / "cam1" / "a.mp4"
+
+
+def test_a_source_still_where_it_was_wins_over_a_namesake_under_the_root(tmp_path):
+    from videoad.plots import resolve_source
+
+    (tmp_path / "data" / "camA").mkdir(parents=True)
+    (tmp_path / "data" / "camA" / "clip.mp4").write_bytes(b"x")
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "clip.mp4").write_bytes(b"y")
+    v = _video("camA/clip.mp4", 3, source=str(tmp_path / "data" / "camA" / "clip.mp4"))
+    assert resolve_source(v, tmp_path / "archive") == tmp_path / "data" / "camA" / "clip.mp4"

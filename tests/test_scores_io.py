@@ -177,3 +177,10 @@ def test_watch_clip_rows_mark_formula_names_as_text():
 
     assert _csv("=cam") == "'=cam" and _csv('=HYPERLINK("x","y")') == '"\'=HYPERLINK(""x"",""y"")"'
     assert _csv("cam,1") == '"cam,1"' and _csv("plain") == "plain"
+
+
+def test_a_folder_written_with_marked_names_before_their_marker_reads(tmp_path):
+    _one_video_folder(tmp_path / "s", "'-1.mp4,,,0,0,15,,,0.5\n")
+    (tmp_path / "s" / "run.json").write_text(json.dumps({"format": "videoad-scores/1", "videos": [
+        {"video": "-1.mp4", "n_frames": 100, "fps": 10.0}]}))
+    assert [v.video for v in read_scores(tmp_path / "s")] == ["-1.mp4"]

@@ -215,7 +215,7 @@ class EventTracker:
     """
 
     def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
-                 *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None) -> None:
+                 *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None, ends=None) -> None:
         self.video, self.threshold, self.category = video, float(threshold), category
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
@@ -223,7 +223,7 @@ class EventTracker:
         self.min_len = settings.min_length_s * per_frame
         # frame position -> seconds from the video's start (`VideoScores.seconds`: frames that keep
         # no one rate); None: frame / fps. With it the gap and the length are measured in seconds
-        self._seconds = seconds
+        self._seconds, self._ends = seconds, ends  # `ends`: last frame -> where it ends (`VideoScores.end_seconds`)
         self._settings = settings
         self._base = cell_base if callable(cell_base) else (lambda: cell_base)
         self.run: _Run | None = None
@@ -279,12 +279,15 @@ class EventTracker:
         """Whether a clip starting at `first_frame` lies beyond the merge gap after frame `end`."""
         if self._seconds is None:
             return first_frame - end - 1 > self.gap
-        return float(self._seconds(first_frame) - self._seconds(end + 1)) > self._settings.merge_gap_s
+        return float(self._seconds(first_frame) - self._end_of(end)) > self._settings.merge_gap_s
 
     def _long_enough(self, run: _Run) -> bool:
         if self._seconds is None:
             return run.end - run.start + 1 >= self.min_len
-        return float(self._seconds(run.end + 1) - self._seconds(run.start)) >= self._settings.min_length_s
+        return float(self._end_of(run.end) - self._seconds(run.start)) >= self._settings.min_length_s
+
+    def _end_of(self, frame: int) -> float:
+        return float(self._ends(frame)) if self._ends is not None else float(self._seconds(frame + 1))
 
     def _at(self, frame: float) -> float | None:
         """Seconds at a frame position, None when the rate is unknown."""
@@ -308,7 +311,7 @@ class EventTracker:
         ev = Event(
             event=self.n_events, video=self.video, category="" if self.category == "." else self.category,
             first_clip=run.first, last_clip=run.last, start_frame=run.start, end_frame=run.end,
-            start_s=self._at(run.start), end_s=self._at(run.end + 1),
+            start_s=self._at(run.start), end_s=self._end_of(run.end) if self._seconds is not None else self._at(run.end + 1),
             peak_clip=run.peak, peak_score=run.peak_score, peak_frame=peak_frame,
             peak_s=self._at(peak_frame), mean_score=float(np.mean(run.scores)),
             threshold=self.threshold,
@@ -333,7 +336,8 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
         return out
     base = float(np.median(v.cells)) if v.cells is not None and v.cells.size else 0.0
     tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, cell_base=base,
-                           seconds=v.seconds if v.frame_times is not None and fps else None)
+                           seconds=v.seconds if v.frame_times is not None and fps else None,
+                           ends=v.end_seconds if v.frame_times is not None and fps else None)
     frames = np.asarray(v.frames)
     for k, score in enumerate(np.asarray(v.scores, dtype=np.float64)):
         done = tracker.feed(k, int(frames[k, 0]), int(frames[k, 1]), score, None if v.cells is None else v.cells[k])

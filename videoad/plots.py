@@ -329,7 +329,7 @@ def resolve_source(v: VideoScores, source_root=None) -> Path | None:
         return src
     root = Path(source_root)
     windows = PureWindowsPath(v.source)
-    if windows.drive or windows.root == "\\":  # recorded on Windows (C:\footage\a.mp4), read here
+    if windows.drive or "\\" in v.source:  # recorded on Windows (C:\footage\a.mp4, \\nvr\share), read here
         name = windows.name
     elif not src.is_absolute():
         return root / src

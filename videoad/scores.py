@@ -50,6 +50,8 @@ from videoad.names import cell_text, name_of_cell
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
 TIMES_FILE = "times.h5"
+#: a gap between frames over this many typical steps is a pause in the recording (`end_seconds`)
+PAUSE_STEPS = 10
 #: run.json's `csv_names` for a segments.csv whose formula-like names carry `cell_text`'s mark
 MARKED_NAMES = "formula-like names marked as text"
 #: the events `videoad.events.write_events` writes beside the scores (named here: a scores rewrite
@@ -109,6 +111,19 @@ class VideoScores:
         step = float(np.median(np.diff(t))) or (1.0 / self.fps if self.fps and self.fps > 0 else 1.0)
         return np.interp(f, np.arange(len(t) + 1), np.append(t, t[-1] + step))
 
+    def end_seconds(self, last_frames) -> np.ndarray:
+        """Where frames end, in seconds: a frame lasts until the next one, except before a pause
+        (a gap over PAUSE_STEPS typical steps: the last frame of a camera's burst does not last
+        until the next burst), where it lasts one typical step."""
+        f = np.asarray(last_frames)
+        if self.frame_times is None or len(self.frame_times) != self.n_frames or self.n_frames < 2:
+            return self.seconds(f + 1)
+        t = np.asarray(self.frame_times, dtype=np.float64)
+        step = float(np.median(np.diff(t))) or (1.0 / self.fps if self.fps and self.fps > 0 else 1.0)
+        k = np.clip(np.asarray(f, dtype=np.int64), 0, len(t) - 1)
+        following = np.append(np.diff(t), step)[k]
+        return t[k] + np.where(following > PAUSE_STEPS * step, step, following)
+
     def frame_at(self, seconds) -> np.ndarray:
         """`seconds`' inverse: the (fractional) frame position at each time."""
         x = np.asarray(seconds, dtype=np.float64)
@@ -119,7 +134,7 @@ class VideoScores:
 
     def times(self) -> np.ndarray:
         """(n_clips, 2) start and end of each clip in seconds."""
-        return np.stack([self.seconds(self.frames[:, 0]), self.seconds(self.frames[:, 1] + 1)], axis=1)
+        return np.stack([self.seconds(self.frames[:, 0]), self.end_seconds(self.frames[:, 1])], axis=1)
 
 
 @dataclass
@@ -392,7 +407,10 @@ def read_scores(path) -> ScoreSet:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ScoresError(f"{run}: unknown format {found!r} (expected {FORMAT})")
     info = {v["video"]: v for v in _video_entries(run, meta.pop("videos", []))}
-    rows = _read_segments(seg, meta.get("csv_names") == MARKED_NAMES)
+    marked = meta.get("csv_names") == MARKED_NAMES
+    rows = _read_segments(seg, marked)
+    if not marked:  # written between the mark and its marker (2026-12-06): unmark where run.json says so
+        rows = {(name_of_cell(n) if n not in info and name_of_cell(n) in info else n): r for n, r in rows.items()}
     cells: dict[str, np.ndarray] = {}
     if (folder / CELLS_FILE).is_file():
         grid, cells = _read_cells(folder / CELLS_FILE)

@@ -60,8 +60,8 @@ def video_id(name: str) -> str:
 
 
 def _number(name: str) -> int | None:
-    """A name made of ASCII digits as its number (`①` and `٣` are digits to Python, not to `int`)."""
-    return int(name) if name.isascii() and name.isdigit() else None
+    """A name made of decimal digits as its number (`①` is a digit to Python, not to `int`)."""
+    return int(name) if name.isdecimal() else None
 
 
 def video_stem(name: str) -> str:

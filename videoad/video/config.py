@@ -168,10 +168,16 @@ def load_config(path, **overrides) -> DetectConfig:
             name = data.get("detector", "duad")
             if name in registry.names():  # an unknown name is DetectConfig.check's to say
                 registry.check_arguments(name, data["params"], str(p), "detector: params", rules=name != "duad")
-                if name == "duad":  # DUAD's own rules on what a fit gets: these laid over each kind's table
+                if name == "duad":  # DUAD's own rules on what a fit gets: these over some kind's table
+                    problems = []
                     for kind, table in DUAD_BY_FEATURES.items():
-                        registry.check_arguments(name, {**table, **data["params"]}, str(p),
-                                                 f"detector: params (over the {kind} features' defaults)")
+                        try:
+                            registry.check_arguments(name, {**table, **data["params"]}, str(p),
+                                                     f"detector: params (over the {kind} features' defaults)")
+                        except ValueError as exc:
+                            problems.append(exc)
+                    if len(problems) == len(DUAD_BY_FEATURES):  # no features' defaults take them
+                        raise problems[0]
         unknown = sorted(set(data) - set(DetectConfig.__dataclass_fields__))
         if unknown:
             raise ValueError(f"{p}: unknown setting(s) {unknown}; known: {sorted(DetectConfig.__dataclass_fields__)}")
