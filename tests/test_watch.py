@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _paths import shared
 from click.testing import CliRunner
 
 from videoad import live, synth
@@ -1325,3 +1326,27 @@ def test_a_level_pair_leaves_its_level_only_past_a_margin():
     assert [pair.side(m) for m in (0.99, 1.0)] == ["quieter", "busier"]
     assert [pair.side(m, "quieter") for m in (1.5, 1.99, 2.0)] == ["quieter", "quieter", "busier"]
     assert [pair.side(m, "busier") for m in (0.7, 0.51, 0.49)] == ["busier", "busier", "quieter"]
+
+
+def test_watch_reads_a_variable_rate_files_seconds_as_detect_does(tmp_path):
+    """tree.avi's frames keep no one rate: detect read its seconds from each frame's time, watch
+    from the average rate, and the same event had two times."""
+    import csv
+
+    runner = CliRunner()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "tree.avi").symlink_to(shared("videos", "tree.avi"))
+    for args in (["extract", tmp_path / "in", "-o", tmp_path / "f", "-q"],
+                 ["detect", tmp_path / "f", "-o", tmp_path / "fit", "--pooled", "--min-clips", "5",
+                  "--save-model", tmp_path / "m"],
+                 ["detect", tmp_path / "f", "-o", tmp_path / "s", "--model", tmp_path / "m"],
+                 ["watch", tmp_path / "in" / "tree.avi", "--model", tmp_path / "m", "-o", tmp_path / "w"]):
+        res = runner.invoke(cli, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+    detected = list(csv.DictReader(open(tmp_path / "s" / "events.csv", encoding="utf-8")))
+    closed = [r for r in map(json.loads, open(tmp_path / "w" / "events.jsonl")) if r.get("type") == "close"]
+    assert detected and len(closed) == len(detected)
+    for d, w in zip(detected, closed):
+        assert (w["start_frame"], w["end_frame"]) == (int(d["start_frame"]), int(d["end_frame"]))
+        for key in ("start_s", "end_s", "peak_s"):
+            assert w[key] == pytest.approx(float(d[key]), abs=1e-3), key

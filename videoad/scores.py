@@ -99,42 +99,64 @@ class VideoScores:
     def peak(self) -> float:
         return float(np.max(self.scores))
 
+    def _clock(self) -> "FrameClock | None":
+        usable = self.frame_times is not None and len(self.frame_times) == self.n_frames and self.n_frames >= 2
+        return FrameClock(self.frame_times, self.fps) if usable else None
+
     def seconds(self, frames) -> np.ndarray:
         """Seconds from the video's first frame at (possibly fractional) frame positions, frame
         n_frames being the end of the last: from the frames' own times where they keep no one rate
         (an average rate put a burst 4 minutes early), else frame / fps (1 when unknown)."""
-        f = np.asarray(frames, dtype=np.float64)
-        if self.frame_times is None or len(self.frame_times) != self.n_frames or self.n_frames < 2:
-            fps = self.fps if self.fps and self.fps > 0 else 1.0
-            return f / fps
-        t = np.asarray(self.frame_times, dtype=np.float64)
-        step = float(np.median(np.diff(t))) or (1.0 / self.fps if self.fps and self.fps > 0 else 1.0)
-        return np.interp(f, np.arange(len(t) + 1), np.append(t, t[-1] + step))
+        clock = self._clock()
+        if clock is None:
+            return np.asarray(frames, dtype=np.float64) / (self.fps if self.fps and self.fps > 0 else 1.0)
+        return clock.seconds(frames)
 
     def end_seconds(self, last_frames) -> np.ndarray:
-        """Where frames end, in seconds: a frame lasts until the next one, except before a pause
-        (a gap over PAUSE_STEPS typical steps: the last frame of a camera's burst does not last
-        until the next burst), where it lasts one typical step."""
-        f = np.asarray(last_frames)
-        if self.frame_times is None or len(self.frame_times) != self.n_frames or self.n_frames < 2:
-            return self.seconds(f + 1)
-        t = np.asarray(self.frame_times, dtype=np.float64)
-        step = float(np.median(np.diff(t))) or (1.0 / self.fps if self.fps and self.fps > 0 else 1.0)
-        k = np.clip(np.asarray(f, dtype=np.int64), 0, len(t) - 1)
-        following = np.append(np.diff(t), step)[k]
-        return t[k] + np.where(following > PAUSE_STEPS * step, step, following)
+        """Where frames end, in seconds (`FrameClock.end_seconds`; frame + 1 at one rate)."""
+        clock = self._clock()
+        return self.seconds(np.asarray(last_frames) + 1) if clock is None else clock.end_seconds(last_frames)
 
     def frame_at(self, seconds) -> np.ndarray:
         """`seconds`' inverse: the (fractional) frame position at each time."""
-        x = np.asarray(seconds, dtype=np.float64)
-        if self.frame_times is None or len(self.frame_times) != self.n_frames or self.n_frames < 2:
-            return x * (self.fps if self.fps and self.fps > 0 else 1.0)
-        n = len(self.frame_times)
-        return np.interp(x, self.seconds(np.arange(n + 1)), np.arange(n + 1))
+        clock = self._clock()
+        if clock is None:
+            return np.asarray(seconds, dtype=np.float64) * (self.fps if self.fps and self.fps > 0 else 1.0)
+        return clock.frame_at(seconds)
 
     def times(self) -> np.ndarray:
         """(n_clips, 2) start and end of each clip in seconds."""
         return np.stack([self.seconds(self.frames[:, 0]), self.end_seconds(self.frames[:, 1])], axis=1)
+
+
+class FrameClock:
+    """Seconds at frame positions from each frame's own time, for frames that keep no one rate (a
+    camera recording in bursts, a phone's variable rate: extract.timing); what `VideoScores` and
+    `videoad watch` read a variable-rate video's seconds from."""
+
+    def __init__(self, times, fps: float | None = None) -> None:
+        self.times = np.asarray(times, dtype=np.float64)
+        gaps = np.diff(self.times)
+        self.step = float(np.median(gaps)) if gaps.size else 0.0
+        if not self.step > 0:
+            self.step = 1.0 / fps if fps and fps > 0 else 1.0
+        self._ends = np.append(self.times, self.times[-1] + self.step)  # frame n: the end of the last
+
+    def seconds(self, frames) -> np.ndarray:
+        """Seconds at (fractional) frame positions, between the frames' times."""
+        return np.interp(np.asarray(frames, dtype=np.float64), np.arange(len(self._ends)), self._ends)
+
+    def end_seconds(self, last_frames) -> np.ndarray:
+        """Where frames end: a frame lasts until the next one, except before a pause (a gap over
+        PAUSE_STEPS typical steps: the last frame of a camera's burst does not last until the next
+        burst), where it lasts one typical step."""
+        k = np.clip(np.asarray(last_frames, dtype=np.int64), 0, len(self.times) - 1)
+        following = np.append(np.diff(self.times), self.step)[k]
+        return self.times[k] + np.where(following > PAUSE_STEPS * self.step, self.step, following)
+
+    def frame_at(self, seconds) -> np.ndarray:
+        """`seconds`' inverse: the (fractional) frame position at each time."""
+        return np.interp(np.asarray(seconds, dtype=np.float64), self._ends, np.arange(len(self._ends)))
 
 
 @dataclass

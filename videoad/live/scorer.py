@@ -25,6 +25,7 @@ from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mism
 from videoad.live.outputs import IMAGES, Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
 from videoad.names import file_stems
+from videoad.scores import FrameClock
 from videoad.smoothing import ScoreSmoother, step_seconds
 
 log = logging.getLogger(__name__)
@@ -240,6 +241,7 @@ class _Scorer:
         self._repeats_checked = False  # the current video's share of repeated frames compared (once)
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
+        self._frame_clock: FrameClock | None = None  # the current file's frame times (no one rate), else None
         self._ending = None
         self._read_whole = False  # the current file was read to its end (a folder's: OUT/watched.jsonl)
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
@@ -380,6 +382,8 @@ class _Scorer:
                             "too few frames arrived to time them: taken as unknown"))
             log.warning("%s: %s", self.feed.name, rate_note)
             fps = measured
+        # a file whose frames keep no one rate: its events' seconds from each frame's time, as detect's
+        self._frame_clock = FrameClock(times, fps) if times is not None and len(times) >= 2 else None
         if self.tracker is None:
             self.fps = fps
             # a file's recording start (its name, else its creation_time tag): its events' clock times,
@@ -685,8 +689,11 @@ class _Scorer:
         """The event rules and the smoothing in time of the current model (`self.wm`): its alarm line,
         its group, its sigma at the video's rate; events numbered after `numbered`."""
         wm = self.wm
+        clock = self._frame_clock if self.fps else None
         self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps, self.options.events,
-                                    category=wm.group, cell_base=self._cell_base, numbered_after=numbered)
+                                    category=wm.group, cell_base=self._cell_base, numbered_after=numbered,
+                                    seconds=None if clock is None else clock.seconds,
+                                    ends=None if clock is None else clock.end_seconds)
         step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
         self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
 
