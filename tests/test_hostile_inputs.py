@@ -495,3 +495,17 @@ def test_temporaries_of_killed_writes_go_and_those_of_a_running_writer_stay(tmp_
         assert not running.exists()
     finally:
         alive.kill()
+
+
+def test_ctrl_c_in_a_command_is_a_stop_that_a_rerun_completes(tmp_path, monkeypatch):
+    """detect, run and report printed Click's bare "Aborted!" and exited 1; extract said how to
+    resume and exited 130."""
+    small_store(tmp_path / "f")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(video, "detect", interrupted)
+    res = invoke("detect", tmp_path / "f", "-o", tmp_path / "s")
+    assert res.exit_code == 130 and "interrupted: rerun the same command" in res.output, res.output
+    assert "Aborted!" not in res.output
