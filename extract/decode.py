@@ -721,11 +721,16 @@ def image_cut(path: Path) -> str | None:
     end marker after it, a PNG whose chunks stop before IEND (trailers after the end, such as a
     phone's motion-photo video or a fill, are fine)."""
     suffix = path.suffix.lower()
-    try:
-        data = path.read_bytes() if suffix in (".jpg", ".jpeg", ".png") else None
-    except OSError:
+    end = {".jpg": b"\xff\xd9", ".jpeg": b"\xff\xd9", ".png": b"IEND\xaeB`\x82"}.get(suffix)
+    if end is None:
         return None
-    if data is None:
+    try:
+        with open(path, "rb") as fh:  # nearly every frame ends with its end marker: 64 bytes tell
+            fh.seek(max(0, os.path.getsize(path) - 64))
+            if fh.read().endswith(end):
+                return None
+        data = path.read_bytes()  # something after the end (a trailer), or a cut: read its structure
+    except OSError:
         return None
     if suffix == ".png":
         at = 8

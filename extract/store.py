@@ -428,9 +428,12 @@ class FeatureStore:
             shapes = [self._shapes(key, cells) for key in keys]
         except (OSError, KeyError, RuntimeError, ValueError):
             shapes = []  # `load` names the file and its problem
+        def one_by_one() -> list[VideoFeatures]:
+            return [self.load(k, cells=cells) for k in keys]
+
         packable = shapes and len({s[0][1:] for s in shapes}) == 1 and len({s[1] and s[1][1:] for s in shapes}) == 1
         if not packable:
-            return [self.load(k, cells=cells) for k in keys]
+            return one_by_one()
         n = sum(s[0][0] for s in shapes)
         features = np.empty((n, *shapes[0][0][1:]), dtype=np.float32)
         cell_rows = None if shapes[0][1] is None else np.empty((n, *shapes[0][1][1:]), dtype=np.float32)
@@ -439,18 +442,18 @@ class FeatureStore:
             v = self.load(key, cells=cells)
             end = at + v.n_clips
             if end > n or v.features.shape[1:] != features.shape[1:]:  # not the shape its attributes say
-                return [self.load(k, cells=cells) for k in keys]
+                return one_by_one()
             features[at:end] = v.features
             v.features = features[at:end]
             if cell_rows is not None:
                 if v.cells is None or v.cells.shape != (v.n_clips, *cell_rows.shape[1:]):  # not as its attributes say
-                    return [self.load(k, cells=cells) for k in keys]
+                    return one_by_one()
                 cell_rows[at:end] = v.cells
                 v.cells = cell_rows[at:end]
             videos.append(v)
             at = end
         if at != n:  # a file rewritten between the two reads
-            return [self.load(k, cells=cells) for k in keys]
+            return one_by_one()
         for array in (features, cell_rows):
             if array is not None:
                 array.flags.writeable = False

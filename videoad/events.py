@@ -286,8 +286,9 @@ class EventTracker:
             return run.end - run.start + 1 >= self.min_len
         return float(self._end_of(run.end) - self._seconds(run.start)) >= self._settings.min_length_s
 
-    def _end_of(self, frame: int) -> float:
-        return float(self._ends(frame)) if self._ends is not None else float(self._seconds(frame + 1))
+    def _end_of(self, frame: int) -> float | None:
+        """Seconds where frame `frame` ends, None when the rate is unknown."""
+        return float(self._ends(frame)) if self._ends is not None else self._at(frame + 1)
 
     def _at(self, frame: float) -> float | None:
         """Seconds at a frame position, None when the rate is unknown."""
@@ -311,7 +312,7 @@ class EventTracker:
         ev = Event(
             event=self.n_events, video=self.video, category="" if self.category == "." else self.category,
             first_clip=run.first, last_clip=run.last, start_frame=run.start, end_frame=run.end,
-            start_s=self._at(run.start), end_s=self._end_of(run.end) if self._seconds is not None else self._at(run.end + 1),
+            start_s=self._at(run.start), end_s=self._end_of(run.end),
             peak_clip=run.peak, peak_score=run.peak_score, peak_frame=peak_frame,
             peak_s=self._at(peak_frame), mean_score=float(np.mean(run.scores)),
             threshold=self.threshold,

@@ -167,13 +167,15 @@ def _name(key: str) -> str:
     return "/<wbr>".join(_e(part) for part in key.split("/"))
 
 
-def _x(v: VideoScores, frame: float) -> float:
-    return float(v.seconds(frame)) if v.fps and v.fps > 0 else float(frame)
-
-
 def _s(v: VideoScores, frame: float) -> float | None:
     """Seconds at a frame position, None when the video's rate is unknown (`fmt_time` then says frames)."""
     return float(v.seconds(frame)) if v.fps and v.fps > 0 else None
+
+
+def _x(v: VideoScores, frame: float) -> float:
+    """A frame's place on its timeline's axis: seconds, or the frame where the rate is unknown."""
+    s = _s(v, frame)
+    return float(frame) if s is None else s
 
 
 def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
