@@ -14,6 +14,8 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from .timing import pauses_before
+
 TAIL_POLICIES = ("drop", "pad")
 #: a source within this fraction above `max_fps` is not resampled
 RATE_SLACK = 0.01
@@ -91,7 +93,8 @@ def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | N
     downsampling skips frames and upsampling repeats them; a constant frame rate is assumed.
     With `times` (each source frame's time from the first, for frames that do not keep one
     rate: extract.timing) it takes the latest frame whose time is at or before the tick; frames
-    past the end of `times` continue at `src_fps`.
+    past the end of `times` continue a typical (median) step apart, and a pause in the recording
+    (`extract.timing.pauses_before`) holds no tick but the one at its last frame.
     """
     if target_fps is None:
         yield from enumerate(frames)
@@ -113,12 +116,23 @@ def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | N
 
 def _resample_by_time(frames: Iterable[np.ndarray], src_fps: float, target_fps: float, times: np.ndarray
                       ) -> Iterator[tuple[int, np.ndarray]]:
-    def time_of(i: int) -> float:
-        return float(times[i]) if i < len(times) else float(times[-1]) + (i - len(times) + 1) / src_fps
+    gaps = np.diff(times)
+    typical = float(np.median(gaps)) if gaps.size and np.median(gaps) > 0 else 1.0 / src_fps
 
+    def time_of(i: int) -> float:  # frames past the times (and the last one's end) a typical step apart
+        return float(times[i]) if i < len(times) else float(times[-1]) + (i - len(times) + 1) * typical
+
+    paused = pauses_before(times)  # a pause after frame i: paused[i + 1]
     wanted = 0
     for index, frame in enumerate(frames):
         following = time_of(index + 1)  # this frame holds every tick before the next one's time
+        if index + 1 < len(paused) and paused[index + 1]:
+            # the recording pauses after this frame: it holds one tick, not every tick of the pause
+            # (minutes of a frozen picture), and the next burst starts at the first tick in it
+            if wanted / target_fps < following - 1e-9:
+                yield index, frame
+            wanted = max(wanted + 1, math.ceil(following * target_fps - 1e-9))
+            continue
         while wanted / target_fps < following - 1e-9:
             yield index, frame
             wanted += 1

@@ -39,7 +39,7 @@ from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
-from .timing import Timing
+from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
 from .video_stream import main_video_stream
@@ -190,6 +190,8 @@ def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> b
         return False
     if "frame_span_s" in attrs and "frame_times_kept" not in attrs:  # variable rate, written before its times were kept
         return False
+    if "frame_span_s" in attrs and "pauses" not in attrs:  # variable rate, written before pauses were told
+        return False  # (a pause was filled with its last frame, and the pair across it read as motion)
     return (attrs.get("source_size") == fingerprint["size"]
             and attrs.get("source_mtime_ns") == fingerprint["mtime_ns"]
             and attrs.get("source_files") == fingerprint["files"]
@@ -820,6 +822,8 @@ class _Runner:
             frame_times = None
         if timing:
             attrs["frame_times_kept"] = frame_times is not None
+            # pauses in the recording: no clip is made inside one, and no motion read across one
+            attrs["pauses"] = int(np.count_nonzero(pauses_before(timing["frame_times"])))
         if "frame_size" in info:  # what a model fitted on these features may score: videoad.video.run
             height, width = info["frame_size"]
             attrs["frame_size"] = [int(height), int(width)]

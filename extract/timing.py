@@ -14,6 +14,11 @@ frame from the container's rate; only those change:
 the video's rate becomes the one its frames keep on average, and the frame-rate cap samples
 them by timestamp (`extract.clips.resample`). A video whose frames keep its container's rate
 is read exactly as before, bit for bit.
+
+A gap of more than `PAUSE_STEPS` typical (median) steps is a pause in the recording: a
+motion-triggered camera between its bursts, a stream that stalled. The frames on either side of
+it were not taken one step apart, so the motion backbone leaves such a pair out (`pauses_before`),
+and the last frame before it lasts one step on the timeline (`videoad.scores.FrameClock`).
 """
 from __future__ import annotations
 
@@ -26,6 +31,19 @@ from .video_stream import main_video_stream
 
 #: an interval further than this fraction of a frame from the container's makes a video variable
 STRAY = 0.5
+#: a gap between frames over this many typical (median) steps is a pause in the recording
+PAUSE_STEPS = 10
+
+
+def pauses_before(times) -> np.ndarray:
+    """For each frame, whether a pause in the recording (a gap over PAUSE_STEPS typical steps)
+    lies just before it: (n,) bool, the first frame False."""
+    times = np.asarray(times, dtype=np.float64)
+    gaps = np.diff(times)
+    step = float(np.median(gaps)) if gaps.size else 0.0
+    if not step > 0:
+        return np.zeros(len(times), dtype=bool)
+    return np.concatenate([[False], gaps > PAUSE_STEPS * step])
 
 
 def packet_pts(path: str):

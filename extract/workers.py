@@ -194,6 +194,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
                                                                         "frame_times": timing.times}}))
         try:
             backbone.start_video()
+            backbone.frame_times(None if timing is None else timing.times)
             scene = SceneSampler()
             frames = scene.watch(_beating(stream.frames, status))
             for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False,

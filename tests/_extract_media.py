@@ -134,9 +134,11 @@ def slow_pyav(path: str):
     return fps, claimed, gen()
 
 
-def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 64, height: int = 48) -> Path:
+def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 64, height: int = 48,
+                  picture=None) -> Path:
     """H.264 (with B-frames) whose frame i is shown at times_ms[i]: uneven spacing, as a camera
-    that drops frames writes it; the container's rate says `rate`."""
+    that drops frames writes it; the container's rate says `rate`. `picture(i)`: frame i's RGB
+    array (`synthetic_frame` by default)."""
     import fractions
 
     import av
@@ -148,7 +150,8 @@ def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 
         stream.codec_context.time_base = fractions.Fraction(1, 1000)
         stream.options = {"crf": "18", "bf": "2", "g": "12"}
         for i, ms in enumerate(times_ms):
-            frame = av.VideoFrame.from_ndarray(synthetic_frame(i, width, height), format="rgb24")
+            rgb = synthetic_frame(i, width, height) if picture is None else picture(i)
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
             frame.pts, frame.time_base = int(ms), fractions.Fraction(1, 1000)
             for packet in stream.encode(frame):
                 container.mux(packet)

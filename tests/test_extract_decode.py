@@ -543,12 +543,15 @@ def test_images_with_data_after_their_end_are_whole(tmp_path):
     assert image_cut(tmp_path / "cut.png") == "no PNG end chunk"
 
 
-def test_a_variable_rate_file_extracted_before_its_times_were_kept_is_redone(tmp_path):
+def test_a_variable_rate_file_extracted_before_its_times_or_pauses_were_kept_is_redone(tmp_path):
     from extract.run import is_current
 
     fingerprint, settings = {"size": 10, "mtime_ns": 5, "files": 1}, "{}"
     base = {"source_size": 10, "source_mtime_ns": 5, "source_files": 1, "settings_json": "{}"}
-    for attrs, current in (({}, True), ({"frame_span_s": 3.0}, False), ({"frame_span_s": 3.0, "frame_times_kept": False}, True)):
+    for attrs, current in (({}, True), ({"frame_span_s": 3.0}, False),
+                           ({"frame_span_s": 3.0, "frame_times_kept": False}, False),  # its pauses not told
+                           ({"frame_span_s": 3.0, "frame_times_kept": False, "pauses": 0}, True),
+                           ({"frame_span_s": 3.0, "frame_times_kept": True, "pauses": 2}, True)):
         path = tmp_path / f"v{len(attrs)}.h5"
         import h5py
 

@@ -149,3 +149,71 @@ def test_the_last_frame_of_a_burst_ends_a_step_after_it_not_at_the_next_burst():
     assert not find_events(ScoreSet([v], {}), EventSettings(min_length_s=2.0)).events
     (e,) = find_events(ScoreSet([v], {}), EventSettings(min_length_s=1.0)).events
     assert (e.start_s, e.end_s) == (pytest.approx(4.4), pytest.approx(6.0))
+
+
+def _two_still_bursts(n: int = 64, width: int = 64, height: int = 48):
+    """A textured still scene whose white block stands at x 12 in the first burst (frames below
+    n // 2) and at x 36 in the second: nothing moves inside a burst."""
+    import cv2
+
+    rng = np.random.default_rng(5)
+    ground = cv2.GaussianBlur(rng.integers(0, 256, (height, width)).astype(np.uint8), (0, 0), 1.5)
+
+    def picture(i: int) -> np.ndarray:
+        grey = ground.copy()
+        x = 12 if i < n // 2 else 36
+        grey[16:32, x: x + 8] = 255
+        return np.repeat(grey[:, :, None], 3, axis=2)
+
+    return picture
+
+
+def test_a_pause_in_the_recording_holds_no_tick_but_its_last_frames():
+    """A motion-triggered camera's 60 s between bursts was 600 ticks of its last frame at 10 fps:
+    150 clips of a frozen picture, and the pair after them read as the video's largest motion."""
+    times = np.concatenate([np.arange(40) * 0.04, 61.56 + np.arange(40) * 0.04])  # 25 fps bursts
+    frames = (np.zeros((2, 2, 3), np.uint8) for _ in range(80))
+    picked = [i for i, _ in resample(frames, 25.0, 10.0, times)]
+    assert picked[:17] == [0, 2, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 30, 32, 35, 37, 39]
+    assert picked.count(39) == 1 and picked[17] == 41  # the tick 61.6 s: the latest frame at or before it
+    assert picked == sorted(set(picked)) and picked[-1] == 78
+    # the same frames evenly spaced: every tick as before
+    even = np.arange(80) * 0.04
+    picked = [i for i, _ in resample((np.zeros((2, 2, 3), np.uint8) for _ in range(80)), 25.0, 10.0, even)]
+    assert len(picked) == 32
+
+
+def test_the_motion_backbone_reads_no_motion_across_a_pause():
+    picture = _two_still_bursts(32)
+    backbone = MotionBackbone(stabilize=False)
+    clip = np.stack([backbone.prepare_frame(picture(i)) for i in range(8, 24)])  # across the jump
+    sources = list(range(8, 24))
+    backbone.start_video()
+    moved = backbone.preprocess_prepared(clip, sources)
+    assert moved.max() > 0.05  # the block's jump between frames 15 and 16
+    times = np.concatenate([np.arange(16) * 0.1, 30.0 + np.arange(16) * 0.1])  # 28.5 s between them
+    backbone.start_video()
+    backbone.frame_times(times)
+    assert not backbone.preprocess_prepared(clip, sources).any()  # two still bursts: no motion
+    backbone.start_video()  # a new video forgets the last one's pauses
+    np.testing.assert_array_equal(backbone.preprocess_prepared(clip, sources), moved)
+    backbone.frame_times(np.arange(32) * 0.1)  # evenly spaced: the jump is motion
+    np.testing.assert_array_equal(backbone.preprocess_prepared(clip, sources), moved)
+
+
+def test_a_burst_cameras_pause_is_neither_clips_of_a_frozen_picture_nor_motion(tmp_path):
+    """Two 3 s bursts at 30 fps, 5 s apart: sampled at 10 fps, the pause made 50 copies of its last
+    frame (eight clips of nothing), and the pair after them read the block's jump as motion."""
+    times_ms = np.concatenate([np.arange(90) * 33, 8000 + np.arange(90) * 33])
+    picture = _two_still_bursts(180)
+    make_vfr_h264(tmp_path / "in" / "bursts.mp4", times_ms.tolist(), rate=30, picture=picture)
+    summary = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    assert summary.ok
+    video = FeatureStore(tmp_path / "out").load("bursts.mp4")
+    assert video.attrs["pauses"] == 1 and video.attrs["sampled_fps"] == 10.0
+    assert not np.any(video.frames[:, 0] == video.frames[:, 1])  # no clip of one frame held
+    assert len(video.frames) == 12  # 61 sampled frames (30 + 1 + 30), stride 4
+    across = (video.frames[:, 0] < 90) & (video.frames[:, 1] >= 90)
+    assert across.any()
+    # encoding noise aside, the clips across the pause show no more motion than the still ones
+    assert np.abs(video.features[across]).max() <= 2 * np.abs(video.features[~across]).max() + 0.01

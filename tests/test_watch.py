@@ -1350,3 +1350,38 @@ def test_watch_reads_a_variable_rate_files_seconds_as_detect_does(tmp_path):
         assert (w["start_frame"], w["end_frame"]) == (int(d["start_frame"]), int(d["end_frame"]))
         for key in ("start_s", "end_s", "peak_s"):
             assert w[key] == pytest.approx(float(d[key]), abs=1e-3), key
+
+
+def test_watch_leaves_a_burst_cameras_pause_out_as_extraction_does(tmp_path):
+    """A motion-triggered camera's file: extraction made no clip inside its pause and read no motion
+    across it; watch, given the same frame times, scores the same clips alike."""
+    import csv
+
+    from _extract_media import make_vfr_h264
+
+    rng = np.random.default_rng(2)
+    ground = rng.integers(40, 200, (48, 64)).astype(np.uint8)
+
+    def picture(i: int) -> np.ndarray:  # a block walking in each burst, left to right then back
+        grey = ground.copy()
+        x = 4 + (i % 90) // 2
+        grey[16:32, x: x + 6] = 255 if i < 90 else 0
+        return np.repeat(grey[:, :, None], 3, axis=2)
+
+    times_ms = np.concatenate([np.arange(90) * 33, 8000 + np.arange(90) * 33])
+    make_vfr_h264(tmp_path / "in" / "bursts.mp4", times_ms.tolist(), rate=30, picture=picture)
+    runner = CliRunner()
+    for args in (["extract", tmp_path / "in", "-o", tmp_path / "f", "-q"],
+                 ["detect", tmp_path / "f", "-o", tmp_path / "fit", "--pooled", "--min-clips", "5",
+                  "--save-model", tmp_path / "m"],
+                 ["detect", tmp_path / "f", "-o", tmp_path / "s", "--model", tmp_path / "m"],
+                 ["watch", tmp_path / "in" / "bursts.mp4", "--model", tmp_path / "m", "-o", tmp_path / "w",
+                  "--clip-scores"]):
+        res = runner.invoke(cli, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+    with open(tmp_path / "s" / "segments.csv") as fh:
+        seg = [(int(r["start_frame"]), float(r["score"])) for r in csv.DictReader(fh)]
+    with open(tmp_path / "w" / "clips.csv") as fh:
+        live_rows = [(int(r["start_frame"]), float(r["score"])) for r in csv.DictReader(fh)]
+    assert len(seg) == 12 and [f for f, _ in live_rows] == [f for f, _ in seg]
+    np.testing.assert_allclose([s for _, s in live_rows], [s for _, s in seg], rtol=1e-4)

@@ -45,13 +45,12 @@ from typing import Any
 import numpy as np
 
 from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write: temporary, fsync, rename
+from extract.timing import PAUSE_STEPS  # a gap over this many typical steps is a pause (`end_seconds`)
 from videoad.names import cell_text, name_of_cell
 
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
 TIMES_FILE = "times.h5"
-#: a gap between frames over this many typical steps is a pause in the recording (`end_seconds`)
-PAUSE_STEPS = 10
 #: run.json's `csv_names` for a segments.csv whose formula-like names carry `cell_text`'s mark
 MARKED_NAMES = "formula-like names marked as text"
 #: the events `videoad.events.write_events` writes beside the scores (named here: a scores rewrite

@@ -74,6 +74,12 @@ class Backbone(abc.ABC):
     def start_video(self) -> None:
         """Called by a decode worker before a video's first frame: per-video state starts here."""
 
+    def frame_times(self, times: np.ndarray | None) -> None:
+        """The started video's frames' own times (s, by source index), given after `start_video`
+        when they keep no one rate (extract.timing); the motion backbone leaves out a frame pair
+        across a pause in the recording. Ignored by default: a learned backbone reads a clip across
+        a pause as it reads one across a scene cut."""
+
     def video_summary(self) -> dict[str, Any]:
         """What the per-frame and per-clip stages noticed in the video since `start_video`, for
         its store attributes (the motion backbone: the scene cuts it left out, and where). Empty

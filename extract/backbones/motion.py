@@ -17,7 +17,9 @@ scaled down to at most 240 lines):
     peak (bursts such as a fall).
 * a frame pair across a scene cut (an edited video's change of shot: UCF-Crime's videos hold
   many; the rule is `extract.cuts`) is not motion: with `cuts="skip"`, the default, such a pair
-  adds nothing and the clip's statistics are averaged over its other pairs.
+  adds nothing and the clip's statistics are averaged over its other pairs. So is a pair across a
+  pause in the recording (a motion-triggered camera between bursts, a stalled stream: a gap over
+  `extract.timing.PAUSE_STEPS` typical steps, read from the frames' own times, `frame_times`).
 * the camera's own motion (a pole swaying in the wind, a knock) is taken out of each pair first
   (`stabilize`, on by default since 2026-12-04: docs/defaults.md, "A camera that moves"): a
   rotation, scale and shift of the whole frame fitted to the flow (see `camera_motion`) is
@@ -54,6 +56,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..cuts import CUT_CORRELATION, CUT_HISTOGRAM, CutLog, cut_signs, frame_sign, is_cut_between, is_cut_pair
+from ..timing import pauses_before
 from .base import Backbone, as_bool
 
 log = logging.getLogger(__name__)
@@ -284,6 +287,7 @@ class MotionBackbone(Backbone):
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
         self._lit_cache: OrderedDict = OrderedDict()  # frame key -> `local_light` (light "local")
         self._cut_log = CutLog("left out")  # the cuts found since `start_video`
+        self._pauses = None  # the started video's pauses before each frame, counted (`frame_times`)
         self._repeated = [0, -1]  # repeated frames counted since `start_video`, the last one's source index
         self._seen = [0, -1]  # sampled frames seen since `start_video`, the last one's source index
         self.cell_grid = (self.grid, self.grid)
@@ -332,6 +336,12 @@ class MotionBackbone(Backbone):
         kept = [t for t in range(len(grey) - 1) if spans[t]]
         stats = [self._cached_pair(keys[t], keys[t + 1], grey[t], grey[t + 1], spans[t]) for t in kept]
         weights = [spans[t] for t in kept]
+        if sources is not None and self._pauses is not None:  # a pair across a pause in the recording is not motion
+            crossed = [self._pause_between(sources[t], sources[t + 1]) for t in kept]
+            if any(crossed):
+                weights = [w for w, c in zip(weights, crossed) if not c]
+                stats = [st for st, c in zip(stats, crossed) if not c]
+                kept = [t for t, c in zip(kept, crossed) if not c]
         if self.cuts == "skip":  # a pair across a scene cut is not motion
             if sources is not None:
                 cut_at = dict(zip(kept, (st[3] for st in stats)))
@@ -339,7 +349,7 @@ class MotionBackbone(Backbone):
             weights = [w for w, st in zip(weights, stats) if not st[3]]
             stats = [st for st in stats if not st[3]]
         pixels = self._layout(size)[1]
-        if not stats:  # every pair a cut or a repeat: a clip of single frames shows no motion
+        if not stats:  # every pair a cut, a pause or a repeat: a clip of single frames shows no motion
             return np.zeros(self.dim, np.float32)
         per_pair = np.stack([st[2] for st in stats]) / pixels[None, :]  # (pairs, cells) mean |diff|
         if max(weights) == 1:  # no repeat: every pair one frame interval
@@ -405,12 +415,29 @@ class MotionBackbone(Backbone):
 
     def start_video(self) -> None:
         """A new video: its frame pairs share nothing with the last one's."""
+        self._pauses = None
         self._pair_cache.clear()
         self._sign_cache.clear()
         self._lit_cache.clear()
         self._cut_log.start()
         self._repeated = [0, -1]
         self._seen = [0, -1]
+
+    def frame_times(self, times: np.ndarray | None) -> None:
+        """A pause in the recording (extract.timing, `pauses_before`) lies between two sampled
+        frames: the pair is left out, as one across a scene cut (the frames were not taken one step
+        apart; a motion-triggered camera's bursts start where something moved)."""
+        if times is None or len(times) < 2:
+            self._pauses = None
+            return
+        self._pauses = np.cumsum(pauses_before(times))
+
+    def _pause_between(self, a: int, b: int) -> bool:
+        pauses = self._pauses
+        a, b = int(a), int(b)
+        if not 0 <= a < b < len(pauses):  # past the times (frames not one per time): none known
+            return False
+        return bool(pauses[b] > pauses[a])
 
     def video_summary(self) -> dict[str, Any]:
         """The scene cuts left out since `start_video` (each frame pair is computed once: the

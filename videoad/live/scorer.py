@@ -242,6 +242,7 @@ class _Scorer:
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
         self._frame_clock: FrameClock | None = None  # the current file's frame times (no one rate), else None
+        self._pause_times = None  # the times the backbone reads the current session's pauses from
         self._ending = None
         self._read_whole = False  # the current file was read to its end (a folder's: OUT/watched.jsonl)
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
@@ -384,6 +385,8 @@ class _Scorer:
             fps = measured
         # a file whose frames keep no one rate: its events' seconds from each frame's time, as detect's
         self._frame_clock = FrameClock(times, fps) if times is not None and len(times) >= 2 else None
+        self._pause_times = times if self.frame_offset == 0 else None  # sources count from the file's frame 0
+        self.backbone.frame_times(self._pause_times)  # pairs across a pause left out, as extraction leaves them
         if self.tracker is None:
             self.fps = fps
             # a file's recording start (its name, else its creation_time tag): its events' clock times,
@@ -591,6 +594,7 @@ class _Scorer:
         self._level_window.clear()  # the new camera's level is decided from its own clips, as at a video's start
         self._use(wm)
         self.backbone.start_video()  # the new view's frame pairs and cuts are its own
+        self.backbone.frame_times(self._pause_times)  # the file's pauses are still its own
         self._camera = {"camera": camera, "scene_correlation": _r(sim, 3)}
         self._new_rules(numbered)
         self.stats.camera_switches += 1
