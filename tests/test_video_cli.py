@@ -219,3 +219,22 @@ def test_the_cli_imports_neither_scikit_learn_nor_torch():
     listed = CliRunner().invoke(cli, ["bench", "--help"])
     assert listed.exit_code == 0 and all(name in listed.output for name in ("kddcup", "images", "scale"))
     assert CliRunner().invoke(cli, ["bench", "nope"]).exit_code != 0
+
+
+def test_detect_names_an_output_folder_it_cannot_write_before_the_fit(setup, monkeypatch):
+    """`-o` under a file failed with the OS's bare "Not a directory" after the whole fit."""
+    from videoad import video
+
+    tmp, store, gt, cfg, videos = setup
+    (tmp / "afile").write_text("x")
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before the output folder was checked")
+
+    monkeypatch.setattr(video, "detect", no_fit)
+    res = run("detect", store, "--config", cfg, "-o", tmp / "afile" / "out")
+    assert res.exit_code == 1
+    assert f"cannot write to {tmp / 'afile' / 'out'}: {tmp / 'afile'} is a file, not a folder" in res.output
+    res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--save-model", tmp / "afile" / "models")
+    assert res.exit_code == 1 and "choose another folder with --save-model" in res.output
+    assert not (tmp / "s" / "run.json").exists()

@@ -37,6 +37,7 @@ import csv
 import io
 import json
 import math
+import os
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -190,6 +191,22 @@ class ScoreSet:
 
 def _num(x) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def writable_folder(path, option: str = "-o") -> Path:
+    """`path` made (parents too) and written to once, before the work that fills it: a folder that
+    cannot take the outputs (under a file, read-only, full) fails at once, named, not after a fit."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".videoad-write-check-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker is not None else (exc.strerror or str(exc))
+        raise ScoresError(f"cannot write to {out}: {why}; choose another folder with {option}") from exc
+    return out
 
 
 def write_scores(path, scoreset: ScoreSet) -> Path:

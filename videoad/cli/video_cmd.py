@@ -128,7 +128,7 @@ def detect(features, output, mode, activity_levels, config, print_config, annota
     from videoad import coverage, video
     from videoad.events import find_events, write_events
     from videoad.report import event_summary, no_event_hint
-    from videoad.scores import write_scores
+    from videoad.scores import writable_folder, write_scores
 
     try:
         ann = annotations  # its classes group the videos per category
@@ -144,6 +144,9 @@ def detect(features, output, mode, activity_levels, config, print_config, annota
             features = fit_on  # the history scored by its own model: its alarm line, ready for --save-model
         if features is None or output is None:
             raise click.UsageError("give FEATURES and -o/--output (or --print-config alone)")
+        writable_folder(output)  # before the fit: a folder that cannot take the scores fails now
+        if save_model is not None:
+            writable_folder(save_model, "--save-model")
         executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
         if model_dir is not None and (fit_on is not None or save_model is not None):
             raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
