@@ -82,6 +82,9 @@ class FrameStream:
     reader: "PyAVFrames | None" = None
     #: what the opener found worth a note (a frame folder named by capture times: `sources.check_numbering`)
     note: str | None = None
+    #: `fps` is FFmpeg's guess, not a rate the stream states (an MJPEG camera over HTTP states none,
+    #: and FFmpeg says 25): `videoad watch` times such a live stream's frames as they arrive
+    rate_guessed: bool = False
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -577,7 +580,7 @@ def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
     fps = float(rate) if rate else math.nan
 
     frames = PyAVFrames(container, stream)  # a lost packet costs its frame, not the session
-    return FrameStream("pyav", fps, -1, frames, reader=frames)
+    return FrameStream("pyav", fps, -1, frames, reader=frames, rate_guessed=not stream.average_rate)
 
 
 def truncation(path: str | os.PathLike) -> str | None:

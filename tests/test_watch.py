@@ -1385,3 +1385,34 @@ def test_watch_leaves_a_burst_cameras_pause_out_as_extraction_does(tmp_path):
         live_rows = [(int(r["start_frame"]), float(r["score"])) for r in csv.DictReader(fh)]
     assert len(seg) == 12 and [f for f, _ in live_rows] == [f for f, _ in seg]
     np.testing.assert_allclose([s for _, s in live_rows], [s for _, s in seg], rtol=1e-4)
+
+
+@pytest.mark.parametrize("camera_fps, note", [(12, True), (25, False)])
+def test_a_stream_whose_rate_is_ffmpegs_guess_is_timed_by_its_frames_arrival(cam, tmp_path, camera_fps, note):
+    """An MJPEG camera over HTTP states no rate and FFmpeg guesses 25: a 15 fps camera was cut as if
+    at 6 fps, seconds 0.6x, and normal clips read as fast motion. A guess the arrival confirms stays."""
+    from extract.decode import FrameStream
+
+    frames = _frames(cam["video"])[:90]
+
+    class Guessed(live.Source):
+        name = "mjpeg-cam"
+
+        def feeds(self, stop):
+            def paced():  # on a schedule, so that a slow moment does not slow the camera
+                t0 = time.monotonic()
+                for i, f in enumerate(frames):
+                    time.sleep(max(0.0, t0 + i / camera_fps - time.monotonic()))
+                    yield f[..., ::-1].copy()
+
+            yield live.Feed(self.name, lambda: FrameStream("pyav", 25.0, -1, paced(), rate_guessed=True),
+                            live=True, reconnect=True)
+
+    out = tmp_path / "out"
+    live.watch([Guessed()], live.WatchModel.load(cam["models"]), out, live.WatchOptions(retries=0))
+    (video_record,) = _of(_records(out), "video")
+    if note:
+        assert 9 < video_record["fps"] < 14, video_record
+        assert "no frame rate (FFmpeg guesses 25); its frames arrive at" in video_record["warning"]
+    else:
+        assert video_record["fps"] == 25.0 and "warning" not in video_record

@@ -119,7 +119,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         timing = getattr(stream, "timing", None)
         reader = getattr(stream, "reader", None)
         put(("session", stream.fps, stream.backend, None if timing is None else timing.times,
-             None if reader is None else reader.metadata))
+             None if reader is None else reader.metadata, bool(getattr(stream, "rate_guessed", False))))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
         n, why, t0 = 0, "end of stream", None
         try:
@@ -178,6 +178,9 @@ REPEAT_CHECK_FRAMES = 100
 #: 90 kHz): its rate is read from its frames' arrival over the first ARRIVAL_FRAMES frames instead
 MAX_STREAM_FPS = MAX_PLAUSIBLE_FPS
 ARRIVAL_FRAMES = 30
+#: a live stream whose rate is FFmpeg's guess keeps it when its frames' arrival rate is within this
+#: share of it (arrival over 30 frames wavers by a few percent; a wrong guess is off by 40% or more)
+GUESS_AGREES = 0.15
 #: frames a view's picture is made of (`_View`), at a video's start and after each scene cut: the
 #: picture `videoad.live.camera` tells a per-camera source's camera by (CAMERA_FRAMES)
 VIEW_FRAMES = 48
@@ -364,25 +367,33 @@ class _Scorer:
             self.skipping = ""
         return msg
 
-    def _session(self, fps: float, backend: str, times=None, metadata: dict | None = None):
+    def _session(self, fps: float, backend: str, times=None, metadata: dict | None = None, guessed: bool = False):
         """Frames until the session ends -> clips -> scores; returns the message that ended it.
         `times`: the frames' own times when a file's frames do not keep one rate (extract.timing),
         sampled by them as extraction does. `metadata`: the container's tags, where a file's
-        recording start may be (extract.clock)."""
+        recording start may be (extract.clock). `guessed`: `fps` is FFmpeg's guess, not the
+        stream's (a live one is then timed by its frames' arrival, the guess kept when they agree)."""
         from extract.clips import iter_clips
         from extract.clock import recording_start
 
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         early: deque = deque()  # messages read ahead to time the frames' arrival
         rate_note = None
-        if self.feed.reconnect and (fps is None or fps > MAX_STREAM_FPS):
-            # an RTSP camera may report its 90 kHz clock as its rate: cut at that, no clip would form
+        if self.feed.reconnect and (fps is None or fps > MAX_STREAM_FPS or guessed):
+            # an RTSP camera may report its 90 kHz clock as its rate: cut at that, no clip would form;
+            # an MJPEG camera over HTTP states none, and FFmpeg's guess (25) cut a 15 fps one as if
+            # at 6 fps: seconds 0.6x, and every normal clip read as fast motion
             measured, early = self._arrival_rate()
-            rate_note = (f"the stream reports {'no frame rate' if fps is None else f'{fps:g} frames/s'}; "
-                         + (f"its frames arrive at {measured:.3g}/s, the rate used" if measured else
-                            "too few frames arrived to time them: taken as unknown"))
-            log.warning("%s: %s", self.feed.name, rate_note)
-            fps = measured
+            if guessed and fps is not None and measured and abs(measured / fps - 1.0) <= GUESS_AGREES:
+                pass  # the guess holds: the stated rate, no note
+            else:
+                said = ("no frame rate" if fps is None else
+                        f"no frame rate (FFmpeg guesses {fps:g})" if guessed else f"{fps:g} frames/s")
+                rate_note = (f"the stream reports {said}; "
+                             + (f"its frames arrive at {measured:.3g}/s, the rate used" if measured else
+                                "too few frames arrived to time them: taken as unknown"))
+                log.warning("%s: %s", self.feed.name, rate_note)
+                fps = measured
         # a file whose frames keep no one rate: its events' seconds from each frame's time, as detect's
         self._frame_clock = FrameClock(times, fps) if times is not None and len(times) >= 2 else None
         self._pause_times = times if self.frame_offset == 0 else None  # sources count from the file's frame 0
