@@ -780,6 +780,42 @@ def test_hooks_get_every_event_and_a_slow_one_does_not_block(cam, tmp_path):
     assert _of(_records(tmp_path / "b"), "close") and "failed" in res.output
 
 
+def test_hook_records_queued_at_the_end_are_sent_or_counted(tmp_path):
+    """A receiver taking 0.5 s a record: the queue was given one hook timeout at exit and the daemon
+    thread died with the rest, the events' closes among them, and the summary said nothing."""
+    from videoad.live.outputs import Hooks
+
+    got = tmp_path / "got.jsonl"
+    hooks = Hooks(f"sleep 0.5; cat >> {got}; echo >> {got}", None, timeout_s=2.0, size=64)
+    for i in range(6):
+        hooks.submit({"type": "close", "id": f"E{i:04d}"})
+    hooks.close(2.0)
+    assert [json.loads(line)["id"] for line in got.read_text().splitlines() if line.strip()] == \
+        [f"E{i:04d}" for i in range(6)]
+    assert (hooks.failures, hooks.dropped) == (0, 0)
+    # calls that outlast every timeout: what is not sent is counted, not lost in silence
+    hooks = Hooks("true", None, timeout_s=0.2, size=64)
+    hooks._command = lambda data: time.sleep(1.0)
+    for i in range(3):
+        hooks.submit({"type": "close", "id": f"E{i:04d}"})
+    hooks.close(0.2)
+    assert hooks.dropped >= 2
+
+
+def test_a_hook_past_its_timeout_is_stopped_with_its_children(tmp_path):
+    """`--hook-timeout` killed the shell only: its child (a curl to a dead host) ran on, one orphan
+    per record."""
+    from videoad.live.outputs import Hooks
+
+    marker = tmp_path / "child-still-running"
+    hooks = Hooks(f"sh -c 'sleep 2; touch {marker}'; true", None, timeout_s=0.5, size=4)
+    hooks.submit({"type": "open", "id": "E0001"})
+    hooks.close(0.5)
+    assert hooks.failures == 1
+    time.sleep(2.5)
+    assert not marker.exists()
+
+
 def test_ctrl_c_closes_open_events_and_exits_0(cam, tmp_path):
     """A file played as a camera (--realtime); Ctrl-C once the runner's event is open. The child
     gets SIGINT's default action back: a shell that starts the tests in the background (`cmd &`)

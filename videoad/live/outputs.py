@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import os
 import queue
+import signal
 import subprocess
 import threading
 import time
@@ -113,7 +115,7 @@ class WatchSummary:
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
                          + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
         if self.hook_failures or self.hook_dropped:
-            lines.append(f"hooks: {self.hook_failures} failed, {self.hook_dropped} dropped (queue full)")
+            lines.append(f"hooks: {self.hook_failures} failed, {self.hook_dropped} not sent (queue full, or still queued at the end)")
         return "\n".join(lines)
 
 
@@ -134,6 +136,7 @@ class Hooks:
     def __init__(self, on_event: str | None, post: str | None, timeout_s: float, size: int):
         self.on_event, self.post, self.timeout_s = on_event, post, float(timeout_s)
         self.failures = self.dropped = 0
+        self._accepted = self._handled = 0  # records queued, records whose calls were made (or failed)
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, size))
         self._thread = None
         if on_event or post:
@@ -145,20 +148,34 @@ class Hooks:
             return
         try:
             self._queue.put_nowait(record)
+            self._accepted += 1
         except queue.Full:
             self.dropped += 1
             log.warning("event hooks are behind (%d waiting): %s %s not sent", self._queue.qsize(),
                         record.get("type"), record.get("id", record.get("source")))
 
     def close(self, wait_s: float) -> None:
-        """Let the queued calls finish for up to `wait_s` seconds, then give up on them."""
+        """Make the queued calls before returning, each given `wait_s` seconds (the hook timeout):
+        the last records (the events' closes) are those an alert pipeline needs most. What is
+        still not made then is counted as dropped and named in the log."""
         if self._thread is None:
             return
+        waiting = self._accepted - self._handled
+        budget = max(0.1, wait_s) * (waiting + 1)
+        if waiting > 1:
+            log.warning("sending %d queued record(s) to the event hooks before stopping (at most %.0f s)",
+                        waiting, budget)
+        deadline = time.monotonic() + budget
         try:
-            self._queue.put(None, timeout=max(0.1, wait_s))
+            self._queue.put(None, timeout=budget)
+            self._thread.join(timeout=max(0.1, deadline - time.monotonic()))
         except queue.Full:
-            return
-        self._thread.join(timeout=max(0.1, wait_s))
+            pass
+        unsent = self._accepted - self._handled
+        if unsent > 0:
+            self.dropped += unsent
+            log.warning("event hooks: %d record(s) not sent before stopping (the receiver too slow or "
+                        "not answering)", unsent)
 
     def _run(self) -> None:
         while (record := self._queue.get()) is not None:
@@ -167,6 +184,7 @@ class Hooks:
                 self._call(self._command, data, f"--on-event {self.on_event!r}")
             if self.post:
                 self._call(self._send, data, f"--post {self.post}")
+            self._handled += 1
 
     def _call(self, fn, data: bytes, what: str) -> None:
         try:
@@ -176,14 +194,22 @@ class Hooks:
             log.warning("%s failed: %s", what, exc)
 
     def _command(self, data: bytes) -> None:
+        # a session of its own, so that a timeout stops the command's whole process tree (a shell's
+        # curl to a dead host outlived the shell, one orphan per record)
+        proc = subprocess.Popen(self.on_event, shell=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
         try:
-            done = subprocess.run(self.on_event, shell=True, input=data, timeout=self.timeout_s,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _, err = proc.communicate(data, timeout=self.timeout_s)
         except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:  # gone meanwhile
+                pass
+            proc.communicate()
             raise RuntimeError(f"still running after {self.timeout_s:g} s, killed") from None
-        if done.returncode != 0:
-            tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-            raise RuntimeError(f"exit status {done.returncode} {tail[0]}".strip())
+        if proc.returncode != 0:
+            tail = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
+            raise RuntimeError(f"exit status {proc.returncode} {tail[0]}".strip())
 
     def _send(self, data: bytes) -> None:
         import urllib.request
