@@ -216,6 +216,8 @@ class _Job:
     expected: int = 0            # frames the container claims (the progress display's estimate)
     shown: int = 0               # frames the progress display has counted (kept across retries)
     notes: list[str] = field(default_factory=list)
+    retried: set = field(default_factory=set)    # decoders given a second try after their process died
+    given_up: list = field(default_factory=list)  # decoders lost on it (died twice, or stalled): the next one read it
 
     def reset(self, token: int, decoders: tuple[str, ...]) -> None:
         self.token, self.decoders = token, decoders
@@ -585,7 +587,8 @@ class _Runner:
                         got_messages = True
                         self._handle(worker, message)
                 if not worker.process.is_alive():
-                    self._lost(worker, f"the decoder process died ({_exit_reason(worker.process.exitcode)})")
+                    self._lost(worker, f"the decoder process died ({_exit_reason(worker.process.exitcode)})",
+                               retry=True)
                 elif worker.stalled_for() > self.options.decode_timeout:
                     self._lost(worker, f"no decode progress for {self.options.decode_timeout:g} s")
             while len(self.pending) >= self.options.batch_size:
@@ -627,8 +630,10 @@ class _Runner:
         worker.stop(kill=True)
         self.workers[self.workers.index(worker)] = self._spawn()
 
-    def _lost(self, worker: DecodeWorker, why: str) -> None:
-        """Kill and replace a stalled or dead worker; retry its video with the next decoder."""
+    def _lost(self, worker: DecodeWorker, why: str, retry: bool = False) -> None:
+        """Kill and replace a stalled or dead worker; retry its video with the next decoder (with
+        `retry`, a process that died, first with the same decoder once more: the OOM killer or a
+        kill from outside rarely strikes twice, and another decoder reads frames its own way)."""
         for message in worker.receive():  # what it managed to say still counts
             self._handle(worker, message)
         task = worker.task
@@ -649,8 +654,13 @@ class _Runner:
             return self._fail(job, "; ".join(job.notes))
         tried = job.decoders[min(index, len(job.decoders) - 1)]
         job.notes.append(f"{tried}: {why}")
-        remaining = job.decoders[job.decoders.index(tried) + 1:]
         log.warning("%s: %s: %s", job.source.key, tried, why)
+        if retry and tried not in job.retried:
+            job.retried.add(tried)
+            self._enqueue(job, job.decoders[job.decoders.index(tried):], front=True)
+            return
+        job.given_up.append(tried)
+        remaining = job.decoders[job.decoders.index(tried) + 1:]
         if remaining:
             self._enqueue(job, remaining, front=True)
         else:
@@ -772,6 +782,11 @@ class _Runner:
             notes.append(summary["numbering_note"])
         claimed = int(info.get("container_frames", -1))
         warnings = []
+        if job.given_up:  # a decoder's process lost twice: another decoder read it, by its own rules
+            warnings.append(f"read by {info.get('decoder', 'another decoder')}, {' and '.join(job.given_up)} having "
+                            "stopped or died on it (see the notes): each decoder reads frames and their times its own "
+                            "way (a variable-rate file by index at the container's rate); delete its feature file "
+                            "and rerun to try again")
         if source.kind == "video" and math.isfinite(fps) and fps > MAX_PLAUSIBLE_FPS:
             warnings.append(f"the container says {fps:g} frames per second, more than cameras film (a wrong "
                             "header?): clips, the frame-rate cap and every second follow that rate; check the "

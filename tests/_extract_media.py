@@ -101,6 +101,19 @@ def crash_open(path: str):
     raise AssertionError("unreachable")
 
 
+def crash_once(path: str):
+    """PyAV whose process is killed the first time it opens `path` (the OOM killer, a kill from
+    outside); a marker file beside the video remembers it."""
+    marker = Path(f"{path}.killed-once")
+    if not marker.exists():
+        marker.write_text("")
+        os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(60)
+    from extract.decode import open_pyav
+
+    return open_pyav(path)
+
+
 def refuse_open(path: str):
     raise RuntimeError("refused on purpose")
 

@@ -333,11 +333,24 @@ def test_a_hung_or_crashing_decoder_is_killed_and_the_next_one_takes_over(tmp_pa
         entry = manifest(tmp_path / "out")[key]
         assert entry["decoder"] == "pyav"
         assert "stall_after_frames: no decode progress for 3 s" in entry["note"]
-        assert "crash_open: the decoder process died (killed by SIGSEGV)" in entry["note"]
+        # a process that died is given its decoder once more, then the next decoder, with a warning
+        assert entry["note"].count("crash_open: the decoder process died (killed by SIGSEGV)") == 2
+        assert ("read by pyav, _extract_media:stall_after_frames and _extract_media:crash_open having stopped or "
+                "died on it") in entry["warning"]
         got = FeatureStore(tmp_path / "out").load(key)
         want = FeatureStore(tmp_path / "ref").load(key)
         np.testing.assert_array_equal(got.frames, want.frames)  # the hung attempt's clip is gone
         np.testing.assert_array_equal(got.features, want.features)
+
+    # killed once from outside (the OOM killer): the same decoder reads it again, the same features
+    once = run(videos, tmp_path / "once", decoders=("_extract_media:crash_once", "opencv"))
+    assert once.ok and not [r for r in once.results.values() if r.warning], once.report()
+    for key in ("a.mp4", "b.mp4"):
+        entry = manifest(tmp_path / "once")[key]
+        assert entry["decoder"] == "_extract_media:crash_once"
+        assert "crash_once: the decoder process died (killed by SIGKILL)" in entry["note"]
+        np.testing.assert_array_equal(FeatureStore(tmp_path / "once").load(key).features,
+                                      FeatureStore(tmp_path / "ref").load(key).features)
 
     hung = run(videos / "a.mp4", tmp_path / "hung", decode_timeout=2.0,
                decoders=("_extract_media:stall_open",))
