@@ -40,7 +40,7 @@ from .manifest import Manifest, manifest_name
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing, pauses_before
-from .store import (SUFFIX, OutputError, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
+from .store import (SUFFIX, OutputError, blocking_file, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
 from .video_stream import main_video_stream
 from .workers import DecodeWorker, Task
@@ -306,6 +306,10 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         output.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(output, sorted(chosen), manifest_name(options.shard))
     except OSError as exc:
+        blocker = blocking_file(output)
+        if blocker is not None:
+            raise OutputError(exc.errno, f"cannot write the features to {output}: {blocker} is a file, not a "
+                                         "folder; choose another folder with -o") from None
         raise output_error(output, exc) from None
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
     if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
@@ -868,8 +872,15 @@ class _Runner:
             if job.had_current_file:
                 reason += "; the earlier features (same source and settings) were kept"
             else:
-                final.unlink()  # outdated: must not pass for features of the current source
-                reason += "; the outdated features file was removed"
+                try:
+                    final.unlink()  # outdated: must not pass for features of the current source
+                    reason += "; the outdated features file was removed"
+                except OSError as exc:  # a file another user owns: this video fails, not the run
+                    error = output_error(final, exc)
+                    if isinstance(error, OutputError):  # the whole store cannot be written
+                        raise error from exc
+                    reason += (f"; its outdated features file could not be removed ({exc.strerror or exc}): "
+                               f"remove {final} before using this store")
         self._record(VideoResult(job.source.key, "failed", reason=reason,
                                  seconds=round(time.monotonic() - job.started, 3)), job)
 

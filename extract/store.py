@@ -86,6 +86,13 @@ def output_error(path: str | os.PathLike, exc: OSError) -> OSError:
     return error
 
 
+def blocking_file(path: str | os.PathLike) -> Path | None:
+    """The file standing where `path` or one of the folders above it should be, if any (an
+    output folder given under a file)."""
+    path = Path(path)
+    return next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+
+
 class StoreReadError(ValueError):
     """A feature file that cannot be read; the message names it and says how to redo it."""
 

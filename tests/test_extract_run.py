@@ -15,7 +15,7 @@ from _extract_media import (damage_packets, make_frames, make_h264, make_size_ch
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
 from extract.manifest import read_store_manifest
-from extract.store import FeatureStore
+from extract.store import FeatureStore, key_path
 from videoad.cli.extract_cmd import extract as extract_cmd
 from videoad.cli.extract_cmd import merge as merge_cmd
 
@@ -510,3 +510,45 @@ except WorkerStartError as exc:
                        ExtractOptions(workers=1, progress=False))
     entries = json.loads((tmp_path / "out2" / "manifest.json").read_text())["videos"]
     assert not any(e.get("status") == "failed" for e in entries.values()), entries
+
+
+def test_an_outdated_file_that_cannot_be_removed_fails_its_video_not_the_batch(tmp_path, monkeypatch):
+    """A shared store whose folder another user owns: writing the new features and removing the
+    outdated file both failed, and the removal's PermissionError stopped the whole batch with a bare
+    errno message after one video."""
+    import extract.run as run_module
+
+    videos = tmp_path / "in"
+    make_video(videos / "a.mp4", 40)
+    make_video(videos / "b.mp4", 40, speed=3)
+    assert run(videos, tmp_path / "out", stride=16).ok
+    locked = key_path(tmp_path / "out", "a.mp4")
+    real_write, real_unlink = run_module.write_video, Path.unlink
+
+    def write(output, key, *args, **kwargs):
+        if key == "a.mp4":
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_write(output, key, *args, **kwargs)
+
+    def unlink(self, *args, **kwargs):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_unlink(self, *args, **kwargs)
+
+    monkeypatch.setattr(run_module, "write_video", write)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    again = run(videos, tmp_path / "out", stride=8)
+    assert [r.key for r in again.failed] == ["a.mp4"]
+    assert f"its outdated features file could not be removed (Permission denied): remove {locked}" in \
+        again.failed[0].reason
+    assert FeatureStore(tmp_path / "out").attrs("b.mp4")["stride"] == 8  # the rest of the batch went on
+
+
+def test_an_output_folder_under_a_file_is_named_not_a_traceback(tmp_path):
+    videos = tmp_path / "in"
+    make_video(videos / "a.mp4", 20)
+    (tmp_path / "afile").write_text("x")
+    res = CliRunner().invoke(extract_cmd, [str(videos), "-o", str(tmp_path / "afile" / "sub"), *SMALL])
+    assert res.exit_code == 1 and not isinstance(res.exception, OSError), res.exception
+    assert (f"cannot write the features to {tmp_path / 'afile' / 'sub'}: {tmp_path / 'afile'} is a file, "
+            "not a folder") in res.output

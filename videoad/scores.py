@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write: temporary, fsync, rename
+from extract.store import blocking_file, remove_stale_temporaries, write_atomic  # the one atomic write: temporary, fsync, rename
 from extract.timing import PAUSE_STEPS  # a gap over this many typical steps is a pause (`end_seconds`)
 from videoad.names import cell_text, name_of_cell
 
@@ -203,7 +203,7 @@ def writable_folder(path, option: str = "-o") -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+        blocker = blocking_file(out)
         why = f"{blocker} is a file, not a folder" if blocker is not None else (exc.strerror or str(exc))
         raise ScoresError(f"cannot write to {out}: {why}; choose another folder with {option}") from exc
     return out
