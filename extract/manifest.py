@@ -12,6 +12,7 @@ checks that all N shards ran to their end and joins them into `manifest.json`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import time
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from .store import SUFFIX, remove_stale_temporaries, write_atomic
+
+log = logging.getLogger(__name__)
 
 FORMAT = "videoad-extract-manifest/1"
 MANIFEST = "manifest.json"
@@ -62,6 +65,11 @@ class Manifest:
         self.root = Path(root)
         self.path = self.root / manifest_name(shard)
         self.min_interval_s = min_interval_s
+        if shard is not None and (self.root / MANIFEST).is_file():
+            # a merged manifest no longer speaks for a store a shard is changing: until `videoad merge`
+            # joins the shards again, readers go by the shard manifests (an unfinished shard then shows)
+            (self.root / MANIFEST).unlink()
+            log.info("%s: %s removed until `videoad merge` joins the shards again", self.root, MANIFEST)
         self._last_save = 0.0
         previous: dict[str, Any] = {}
         if self.path.exists():
@@ -128,7 +136,11 @@ def read_store_manifest(root: str | os.PathLike) -> dict[str, Any]:
     for part in parts:
         joined.update(part["videos"])
     complete = (len(counts) == 1 and len(shards) == next(iter(counts))
-                and all(p.get("complete") for p in parts))
+                and all(p.get("complete") for p in parts)
+                # one run's shards: the same settings, the same input listing (a shard rerun after
+                # videos arrived, or with other options, is not that run's)
+                and len({json.dumps(p.get("settings"), sort_keys=True, default=str) for p in parts}) == 1
+                and len({p.get("listing") for p in parts}) == 1)
     return {"format": FORMAT, "complete": complete, "shards": [list(s) for s in shards],
             "settings": parts[0].get("settings"), "videos": dict(sorted(joined.items()))}
 

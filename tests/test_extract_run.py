@@ -552,3 +552,33 @@ def test_an_output_folder_under_a_file_is_named_not_a_traceback(tmp_path):
     assert res.exit_code == 1 and not isinstance(res.exception, OSError), res.exception
     assert (f"cannot write the features to {tmp_path / 'afile' / 'sub'}: {tmp_path / 'afile'} is a file, "
             "not a folder") in res.output
+
+
+def test_a_shard_rerun_after_a_merge_is_not_hidden_by_the_merged_manifest(tmp_path):
+    """After a merge, videos arrived and only one shard was rerun (or one was rerun with another
+    stride): the old manifest.json still said complete, and detect scored the store without a word."""
+    from videoad.video.groups import unfinished
+
+    videos = tmp_path / "in"
+    for i in range(4):
+        make_video(videos / f"v{i}.mp4", 16)
+    out = tmp_path / "out"
+    cli = CliRunner()
+    for shard in ("0/2", "1/2"):
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", shard, *SMALL]).exit_code == 0
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+    assert read_store_manifest(out)["complete"] is True and unfinished(out) is None
+    for i in range(4, 8):  # more footage arrives; shard 0/2 runs over it, shard 1/2 not yet
+        make_video(videos / f"v{i}.mp4", 16)
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/2", *SMALL]).exit_code == 0
+    assert not (out / "manifest.json").exists()
+    assert read_store_manifest(out)["complete"] is False
+    assert "ran in shards that have not all finished with the same settings and input" in unfinished(out)
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "1/2", *SMALL]).exit_code == 0
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+    assert read_store_manifest(out)["complete"] is True and len(manifest(out)) == 8
+    # one shard rerun with other settings: not the same run's
+    other = [a if a != "16" else "8" for a in SMALL]
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "1/2", *other]).exit_code == 0
+    assert read_store_manifest(out)["complete"] is False and unfinished(out) is not None
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 2

@@ -47,8 +47,9 @@ def unfinished(path) -> str | None:
         return None
     if manifest.get("shards"):
         have = ", ".join(f"{i}/{n}" for i, n in manifest["shards"])
-        return (f"{root}: its extraction ran in shards and not all of them finished (manifests of {have}): "
-                "run the missing shards with the same command, then `videoad merge`; scoring the videos there are")
+        return (f"{root}: its extraction ran in shards that have not all finished with the same settings and "
+                f"input (manifests of {have}): run the missing shards with the same command, then `videoad merge` "
+                "(it names what differs); scoring the videos there are")
     planned = manifest.get("keys") or []
     present = sum((root / (k + SUFFIX)).is_file() for k in planned)
     return (f"{root}: its extraction did not finish ({present} of {len(planned)} videos have features; the "
