@@ -72,10 +72,13 @@ class Manifest:
             log.info("%s: %s removed until `videoad merge` joins the shards again", self.root, MANIFEST)
         self._last_save = 0.0
         previous: dict[str, Any] = {}
+        #: the input folder the store's earlier run read (None: no earlier manifest)
+        self.previous_root: str | None = None
         if self.path.exists():
             try:
-                previous = _read_json(self.path)["videos"]
-            except (OSError, ValueError):
+                earlier = _read_json(self.path)
+                previous, self.previous_root = earlier["videos"], earlier.get("input_root")
+            except (OSError, ValueError, KeyError, TypeError):
                 previous = {}  # unreadable: rebuilt from this run and the files
         # earlier successes stay listed while their files exist (the run may cover part of the
         # input this time); an earlier failure stays until a run over that video again
@@ -161,7 +164,7 @@ class MergeReport:
         return not self.problems and not self.failed
 
 
-def _same_folder(a, b) -> bool:
+def same_folder(a, b) -> bool:
     """Whether two recorded input folders are one (another spelling: a symlink, a mount's name)."""
     if a == b:
         return True
@@ -234,7 +237,7 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
         elif part.get("listing") != reference.get("listing"):
             report.problems.append(f"shard {index}/{n} saw a different video list (as many videos, other names: "
                                    "the input changed between the shards' runs)")
-        if not _same_folder(part.get("input_root"), reference.get("input_root")):
+        if not same_folder(part.get("input_root"), reference.get("input_root")):
             report.problems.append(f"shard {index}/{n} read another input ({part.get('input_root')} against "
                                    f"{reference.get('input_root')}): one store must come from one input")
         for key in part.get("keys", []):

@@ -36,7 +36,7 @@ import numpy as np
 from .backbones.base import Backbone
 from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
-from .manifest import Manifest, manifest_name
+from .manifest import Manifest, manifest_name, same_folder
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing, pauses_before
@@ -102,6 +102,9 @@ class RunSummary:
     clips: int = 0
     seconds: float = 0.0
     manifest_path: Path | None = None
+    #: what the store holds beside this run's videos that a reader should know (another input
+    #: folder's keys, features made with other settings)
+    store_notes: list[str] = field(default_factory=list)
 
     def _with(self, status: str) -> list[VideoResult]:
         return [r for r in self.results.values() if r.status == status]
@@ -140,6 +143,9 @@ class RunSummary:
             lines.append(f"{len(repeating)} video(s) repeat sampled frames exactly (up to {max(repeating):.0%}: lost "
                          "frames filled in, or a camera slower than its file's rate; the manifest's notes say "
                          "which): --backbone-opt repeats=spread divides their motion over the gap")
+        if self.store_notes:
+            lines.append("store:")
+            lines += [f"  {note}" for note in self.store_notes]
         if self.manifest_path is not None:
             lines.append(f"manifest: {self.manifest_path}")
         return "\n".join(lines)
@@ -216,6 +222,7 @@ class _Job:
     expected: int = 0            # frames the container claims (the progress display's estimate)
     shown: int = 0               # frames the progress display has counted (kept across retries)
     notes: list[str] = field(default_factory=list)
+    replaces: str | None = None  # another file whose features the store holds under this key (`_other_source`)
     retried: set = field(default_factory=set)    # decoders given a second try after their process died
     given_up: list = field(default_factory=list)  # decoders lost on it (died twice, or stalled): the next one read it
 
@@ -318,6 +325,11 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                         n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())
     summary = RunSummary(manifest_path=manifest.path)
+    if manifest.previous_root is not None and not same_folder(manifest.previous_root, str(input_root)):
+        summary.store_notes.append(
+            f"this store was filled from {manifest.previous_root}, this run reads {input_root}: keys are paths "
+            "under the input folder, so a video read from both is stored twice and two videos of one key replace "
+            "each other; one store per input folder (-o) keeps them apart")
 
     jobs: list[_Job] = []
     for key, reason in listing_errors.items():
@@ -345,7 +357,8 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                 decoder=attrs.get("decoder"), repeat_share=_repeat_share(attrs) or earlier.get("repeat_share"))
             continue
         jobs.append(_Job(source, fingerprint, settings_json, current,
-                         () if source.kind == "images" else decoders))
+                         () if source.kind == "images" else decoders,
+                         replaces=_other_source(key_path(output, source.key), source)))
     for result in summary.results.values():
         manifest.videos[result.key] = {k: v for k, v in result.manifest_entry().items()
                                        if v is not None}
@@ -367,6 +380,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             stopped = stopped or exc   # never hides a Ctrl-C on its way out
     summary.seconds = time.monotonic() - started
     if stopped is None:
+        other = _made_otherwise(output, set(manifest.videos) - {s.key for s in sources}, run_settings)
+        if other:
+            summary.store_notes.append(
+                f"{len(other)} feature file(s) of videos not in this run were made with other settings "
+                f"({', '.join(other[:3])}{', ...' if len(other) > 3 else ''}): `videoad detect` would fit one model "
+                "over both kinds (it warns); extract them again alike, or keep each run in its own store")
         try:
             manifest.finish()
         except OutputError as exc:
@@ -375,6 +394,35 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         stopped.summary = summary
         raise stopped
     return summary
+
+
+def _other_source(path: Path, source: Source) -> str | None:
+    """The other file, still there, whose features `path` holds (a store filled from two input
+    folders whose keys meet), else None."""
+    if not path.is_file():
+        return None
+    try:
+        held = read_attrs(path).get("source_path")
+    except (OSError, ValueError):
+        return None
+    if not held or same_folder(held, str(source.path)) or not Path(held).exists():
+        return None
+    return str(held)
+
+
+def _made_otherwise(output: Path, keys, run_settings: dict[str, Any]) -> list[str]:
+    """The keys among `keys` whose feature files were made with another backbone description or
+    clip sampling than this run's."""
+    want = _canonical({k: run_settings[k] for k in ("clip", "backbone")})
+    other = []
+    for key in sorted(keys):
+        try:  # a key no file can take (a failed one) has none to read
+            made = json.loads(read_attrs(key_path(output, key)).get("settings_json") or "{}")
+        except (OSError, ValueError):
+            continue
+        if made and _canonical({k: made.get(k) for k in ("clip", "backbone")}) != want:
+            other.append(key)
+    return other
 
 
 def _backfill_picture(path: Path, attrs: Mapping[str, Any], source: Source, decoders: tuple[str, ...],
@@ -786,6 +834,9 @@ class _Runner:
             notes.append(summary["numbering_note"])
         claimed = int(info.get("container_frames", -1))
         warnings = []
+        if job.replaces:  # two input folders into one store: a key met twice
+            warnings.append(f"replaced the features of {job.replaces}, another file under the same key (still "
+                            "there): one store per input folder keeps both")
         if job.given_up:  # a decoder's process lost twice: another decoder read it, by its own rules
             warnings.append(f"read by {info.get('decoder', 'another decoder')}, {' and '.join(job.given_up)} having "
                             "stopped or died on it (see the notes): each decoder reads frames and their times its own "

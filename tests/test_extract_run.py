@@ -582,3 +582,34 @@ def test_a_shard_rerun_after_a_merge_is_not_hidden_by_the_merged_manifest(tmp_pa
     assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "1/2", *other]).exit_code == 0
     assert read_store_manifest(out)["complete"] is False and unfinished(out) is not None
     assert cli.invoke(merge_cmd, [str(out)]).exit_code == 2
+
+
+def test_a_store_reused_for_another_folder_or_other_settings_says_so(tmp_path):
+    """Two cameras' folders into one store: each run silently replaced the other camera's 0001.mp4;
+    a store left with features of other settings beside this run's was reported complete."""
+    make_video(tmp_path / "cams" / "cam1" / "0001.mp4", 20)
+    make_video(tmp_path / "cams" / "cam2" / "0001.mp4", 20, speed=4)
+    store = tmp_path / "store"
+    first = run(tmp_path / "cams" / "cam1", store)
+    assert first.ok and not first.store_notes
+    second = run(tmp_path / "cams" / "cam2", store)
+    assert second.ok
+    (note,) = second.store_notes
+    assert f"this store was filled from {tmp_path / 'cams' / 'cam1'}, this run reads {tmp_path / 'cams' / 'cam2'}" in note
+    assert (f"replaced the features of {tmp_path / 'cams' / 'cam1' / '0001.mp4'}, another file under the same key"
+            in second.results["0001.mp4"].warning)
+    assert "store:" in second.report()
+
+    videos = tmp_path / "in"
+    for i in range(4):
+        make_video(videos / f"v{i}.mp4", 20, speed=i + 1)
+    mixed = tmp_path / "mixed"
+    assert run(videos, mixed).ok
+    for i in (2, 3):
+        (videos / f"v{i}.mp4").unlink()
+    again = extract_videos(videos, mixed, MotionBackbone(size="32x24", grid=2),
+                           ExtractOptions(progress=False, stride=16, max_fps=0))
+    assert again.ok
+    assert any("2 feature file(s) of videos not in this run were made with other settings (v2.mp4, v3.mp4)" in n
+               for n in again.store_notes), again.store_notes
+    assert run(videos, tmp_path / "fresh").store_notes == []

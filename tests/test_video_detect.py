@@ -891,3 +891,31 @@ def test_footage_whose_frames_repeat_unlike_the_historys_is_scored_and_warned_of
         with caplog.at_level(logging.WARNING, logger="videoad.video.run"):
             scored = video.fit_and_score(history, root, CFG)
         assert "repeat" not in caplog.text and "repeats" not in scored.meta["groups"][0]
+
+
+def test_a_group_of_features_extracted_with_different_settings_is_named(tmp_path, caplog):
+    """A store filled by two extractions with other options (64x48 beside auto): one model was fitted
+    over both kinds of features with no word, in run.json or the log."""
+    import json
+
+    def opts(size):
+        return {"backbone_options": json.dumps({"size": size, "grid": 2})}
+
+    for i in range(3):
+        fake_video(tmp_path / "f", f"A/v{i}.mp4", 40, seed=i, attrs=opts("auto"))
+    fake_video(tmp_path / "f", "A/old.mp4", 40, seed=9, attrs=opts("64x48"))
+    scores = video.detect(tmp_path / "f", video.DetectConfig(mode="pooled", params=FAST_DUAD))
+    (group,) = scores.groups
+    assert group["mixed_extraction"] == {"videos": 1, "unlike": "A/v0.mp4", "examples": ["A/old.mp4"]}
+    assert "hold features extracted with different settings" in caplog.text
+    # inductive: the history's groups are checked the same way
+    caplog.clear()
+    video.fit_and_score(tmp_path / "f", tmp_path / "f", video.DetectConfig(mode="pooled", params=FAST_DUAD))
+    assert "hold features extracted with different settings" in caplog.text
+    # alike: nothing said
+    caplog.clear()
+    for i in range(3):
+        fake_video(tmp_path / "g", f"A/v{i}.mp4", 40, seed=i, attrs=opts("auto"))
+    assert "mixed_extraction" not in video.detect(tmp_path / "g", video.DetectConfig(
+        mode="pooled", params=FAST_DUAD)).groups[0]
+    assert "different settings" not in caplog.text

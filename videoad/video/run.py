@@ -9,7 +9,7 @@ import logging
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -262,6 +262,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
         records.append(rec)
     if note_cameras and cfg.mode in ("per-category", "pooled"):
         note_mixed(store, groups, records)
+    note_mixed_extraction(store, groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
@@ -356,6 +357,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         records.append(rec)
     if cfg.mode in ("per-category", "pooled"):  # what each model is fitted on: the history
         note_mixed(fit_store, fit_groups, records)
+    note_mixed_extraction(fit_store, {r["group"]: fit_groups.get(r["group"], ()) for r in records}, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "inductive", history), left_out=_listed(left_out),
@@ -472,6 +474,48 @@ def _backbone_of(attrs: Mapping) -> tuple[str, dict | None]:
     return str(attrs.get("backbone_name") or attrs.get("backbone", "")), options
 
 
+def _extraction_of(attrs: Mapping) -> dict:
+    """How one video's features were made (`extraction_record`'s per-video part): two videos whose
+    records differ were extracted differently."""
+    desc = attrs.get("backbone_json")
+    desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
+    name, options = _backbone_of(attrs)
+    fps = float(attrs.get("target_fps", 0.0) or 0.0)
+    cap = float(attrs.get("max_fps", 0.0) or 0.0)
+    rec = {"backbone": name, "options": recorded_options(name, options),
+           "description": desc, "clip_len": int(attrs.get("clip_len", 16)), "stride": int(attrs.get("stride", 16)),
+           "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
+           "max_fps": cap if cap > 0 else None, "weights_sha256": str(attrs.get("weights_sha256", "none"))}
+    rec["cell_grid"] = _pair(attrs.get("cell_grid"))
+    return rec
+
+
+def note_mixed_extraction(store, groups: Mapping[str, Sequence[str]], records: list[dict]) -> None:
+    """Where one model would be fitted over features extracted with different settings (a store
+    filled by two runs with other options: one working size beside another), say so: the group's
+    record (run.json `mixed_extraction`: how many videos differ from the most common extraction, a
+    few named) and one warning."""
+    noted = {}
+    for rec in records:
+        keys = list(groups.get(rec["group"], ()))
+        if rec.get("status") == "skipped" or len(keys) < 2:
+            continue
+        kinds: dict[str, list[str]] = {}
+        for k in keys:
+            kinds.setdefault(json.dumps(_extraction_of(store.attrs(k)), sort_keys=True, default=str), []).append(k)
+        if len(kinds) > 1:
+            most = max(kinds.values(), key=len)  # the videos unlike the most common extraction are named
+            differ = sorted(k for ks in kinds.values() if ks is not most for k in ks)
+            rec["mixed_extraction"] = noted[rec["group"]] = {"videos": len(differ), "unlike": most[0],
+                                                             "examples": differ[:3]}
+    if noted:
+        shown = "; ".join(f"{g}: {m['videos']} video(s) unlike {m['unlike']} (e.g. {', '.join(m['examples'])})"
+                          for g, m in list(noted.items())[:3])
+        log.warning("%d group(s) hold features extracted with different settings (%s): one model over them mixes "
+                    "two kinds of features; extract them again alike, or keep each run in its own store",
+                    len(noted), shown)
+
+
 def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | None = None) -> dict:
     """How a group's features were made, from the store attributes of its first video: the
     backbone's registry name, the options that rebuild it (`Backbone.options`; None in stores
@@ -480,22 +524,9 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
     From every video: the median native frame rate (`fps`), the frame shapes (`aspects`, width /
     height) and the backbone's working sizes (`working_sizes`), which `extraction_mismatch` reads.
     `attrs`: the videos' store attributes, when the caller has read them already."""
-    def record(attrs: Mapping) -> dict:
-        desc = attrs.get("backbone_json")
-        desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
-        name, options = _backbone_of(attrs)
-        fps = float(attrs.get("target_fps", 0.0) or 0.0)
-        cap = float(attrs.get("max_fps", 0.0) or 0.0)
-        rec = {"backbone": name, "options": recorded_options(name, options),
-               "description": desc, "clip_len": int(attrs.get("clip_len", 16)), "stride": int(attrs.get("stride", 16)),
-               "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
-               "max_fps": cap if cap > 0 else None, "weights_sha256": str(attrs.get("weights_sha256", "none"))}
-        rec["cell_grid"] = _pair(attrs.get("cell_grid"))
-        return rec
-
     attrs = attrs if attrs is not None else {k: store.attrs(k) for k in keys}
-    first = record(attrs[keys[0]])
-    mixed = [k for k in keys[1:] if record(attrs[k]) != first]
+    first = _extraction_of(attrs[keys[0]])
+    mixed = [k for k in keys[1:] if _extraction_of(attrs[k]) != first]
     if mixed:
         log.warning("videos of one group were extracted differently (%s ...); models.json records the first's "
                     "extraction", ", ".join(mixed[:3]))
