@@ -345,6 +345,38 @@ def test_wrong_width_at_score_time():
         det.decision_function(X[:, :5])
 
 
+def test_a_refused_refit_leaves_the_detector_unfitted_not_broken(tmp_path):
+    """A refit refused by the input checks set n_features_in_ to the new width beside the old model:
+    the detector could score neither width (a torch shape error) and saved a file load called damaged."""
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="constant"):
+        det.fit(np.ones((50, 7)))
+    with pytest.raises(NotFittedError):
+        det.decision_function(X)
+    with pytest.raises(ValueError, match="not fitted"):
+        det.save(tmp_path / "m.pt")
+    np.testing.assert_array_equal(det.fit(X).decision_scores_, DUAD(**SMALL, random_state=0).fit(X).decision_scores_)
+
+
+def test_settings_changed_after_a_fit_are_refused_until_it_is_fitted_again(tmp_path):
+    """set_params(score="error") after a fit scored errors against the angle's threshold (0.5% of rows
+    flagged instead of 10%); knn_space or input_scaling failed in torch; save recorded the new ones."""
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, contamination=0.1, random_state=0).fit(X)
+    det.set_params(score="error")
+    with pytest.raises(ValueError, match=r"fitted with score='angle'; set_params changed it to 'error' since: fit again"):
+        det.predict(X)
+    with pytest.raises(ValueError, match="fit again"):
+        det.save(tmp_path / "m.pt")
+    det.set_params(score="angle", device="cpu", n_threads=1, random_state=5)  # where and how fast: fine
+    assert det.predict(X).mean() == pytest.approx(0.1, abs=0.01)
+    det.set_params(score="error").fit(X)
+    assert det.predict(X).mean() == pytest.approx(0.1, abs=0.01)
+
+
 # ---------------------------------------------------------------- save / load
 def test_save_load_gives_identical_scores(tmp_path):
     X, _ = inliers_with_outliers()

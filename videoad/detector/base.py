@@ -37,6 +37,18 @@ def resolve_seed(random_state) -> int:
     raise ValueError(f"random_state must be None, an int or a numpy generator, got {random_state!r}")
 
 
+#: settings that say where and how fast a fitted detector runs, not what it computes: they may
+#: change between a fit and scoring (`BaseDetector._check_unchanged`)
+RUNTIME_PARAMS = frozenset({"device", "n_jobs", "n_threads", "verbose", "random_state"})
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b) if not isinstance(a, np.ndarray) else bool(np.array_equal(a, b))
+    except Exception:  # noqa: BLE001 - values that do not compare (arrays inside dicts): by identity
+        return a is b
+
+
 class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
     """Shared plumbing: validation, contamination threshold, predict."""
 
@@ -48,14 +60,41 @@ class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
         if c is not None and not (0.0 < float(c) <= 0.5):
             raise ValueError(f"contamination must be in (0, 0.5], got {c!r}")
 
+    def _forget_fit(self) -> None:
+        """Drop what an earlier fit left (the attributes ending in "_"): a fit refused or failed
+        partway leaves the detector unfitted, never an earlier model beside this fit's width and
+        settings (which then failed in torch on its own rows, and saved a file `load` called damaged)."""
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, name)
+        self.__dict__.pop("_nn_index", None)  # a cache built from the earlier fit's rows
+
     def _validate_fit_input(self, X) -> np.ndarray:
+        self._forget_fit()
         self._check_contamination()
         X = check_matrix(X, min_rows=self._min_rows)
         self.n_features_in_ = X.shape[1]
+        self.fit_params_ = self.get_params(deep=False)  # what `_check_unchanged` holds scoring to
         return X
+
+    def _check_unchanged(self) -> None:
+        """The settings a fit used are the ones its model, threshold and scaling mean: `set_params`
+        after a fit changed what `decision_function` computed (another score against the fitted
+        threshold, a scaling the model never saw) or failed in torch. Where and how fast it runs
+        (`RUNTIME_PARAMS`) and the seed may change."""
+        fitted = getattr(self, "fit_params_", None)
+        if not fitted:  # loaded from a file (its settings are the constructor's) or unpickled from before
+            return
+        now = self.get_params(deep=False)
+        changed = [k for k in fitted if k not in RUNTIME_PARAMS and k in now and not _same(now[k], fitted[k])]
+        if changed:
+            k = changed[0]
+            raise ValueError(f"{type(self).__name__} was fitted with {k}={fitted[k]!r}; set_params changed it to "
+                             f"{now[k]!r} since: fit again (or set it back)"
+                             + (f" ({len(changed) - 1} more setting(s) changed)" if len(changed) > 1 else ""))
 
     def _validate_score_input(self, X) -> np.ndarray:
         check_is_fitted(self, "decision_scores_")
+        self._check_unchanged()
         X = check_matrix(X, min_rows=1)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(

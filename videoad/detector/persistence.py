@@ -109,6 +109,7 @@ def save_detector(det, path) -> Path:
                          f"{', '.join(registry.savers())})")
     if not hasattr(det, "decision_scores_"):
         raise ValueError(f"{type(det).__name__} is not fitted; nothing to save")
+    det._check_unchanged()  # the settings recorded must be those the model was fitted with
     params = det.get_params()
     if hasattr(det, "seed_"):
         # a Generator is not JSON; the seed it produced is: the first attempt's, where restarts kept
