@@ -435,6 +435,27 @@ def test_a_model_fitted_on_a_gpu_scores_on_a_machine_without_one(tmp_path, caplo
     np.testing.assert_array_equal(on_cpu.decision_function(X[::7]), det.decision_function(X[::7]))
 
 
+def test_a_model_file_whose_bytes_changed_is_refused_not_loaded(tmp_path):
+    """16 bytes flipped inside a stored tensor: torch.load read it (zip records' checksums are not
+    checked) and the model scored garbage, or `detect --model` blamed the fit ("diverged?")."""
+    import zipfile
+
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    det.save(tmp_path / "m.pt")
+    with zipfile.ZipFile(tmp_path / "m.pt") as archive:
+        info = next(i for i in archive.infolist() if "/data/" in i.filename and i.file_size >= 64)
+    data = bytearray((tmp_path / "m.pt").read_bytes())
+    at = info.header_offset  # the local header: its name and extra field (torch pads it to align) lengths
+    name_len, extra_len = (int.from_bytes(data[at + k: at + k + 2], "little") for k in (26, 28))
+    start = at + 30 + name_len + extra_len + 16
+    data[start:start + 16] = bytes(b ^ 0xFF for b in data[start:start + 16])
+    (tmp_path / "bad.pt").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=rf"bad.pt: damaged: its record .*{info.filename.split('/')[-1]} fails its checksum"):
+        load_detector(tmp_path / "bad.pt")
+    np.testing.assert_array_equal(load_detector(tmp_path / "m.pt").decision_function(X[:9]), det.decision_function(X[:9]))
+
+
 def test_load_rejects_foreign_files(tmp_path):
     bad = tmp_path / "not_a_model.pt"
     bad.write_bytes(b"hello")
@@ -454,6 +475,24 @@ def test_dagmm_save_load(tmp_path):
     np.testing.assert_allclose(back.decision_function(X), det.decision_function(X), rtol=1e-6)
 
 
+def test_values_whose_squares_overflow_float32_are_scored_or_refused_never_wrong():
+    """A row at 1e20 in a fixed direction: DUAD's angle read pi/2 (its squared norm overflowed),
+    ranked below half the training rows; PCA gave inf, DAGMM NaN or torch's LinAlgError."""
+    from videoad.baselines.dagmm import DAGMM
+    from videoad.baselines.sklearn_baselines import PCARecon
+
+    X, _ = inliers_with_outliers()
+    det = DUAD(**SMALL, random_state=0).fit(X)
+    row = X[:1] - X.mean(axis=0)
+    angles = [det.decision_function(row * scale)[0] for scale in (1e3, 1e17, 1e20, 1e30)]
+    assert np.allclose(angles, angles[0], atol=1e-5) and angles[0] != pytest.approx(np.pi / 2)
+    np.testing.assert_array_equal(det.decision_function(X[:50]), DUAD(**SMALL, random_state=0).fit(X).decision_function(X[:50]))
+    with pytest.raises(ValueError, match=r"PCARecon gave 1 row\(s\) a score that is not a finite number .* rescale X"):
+        PCARecon().fit(X).decision_function(row * 1e30)
+    with pytest.raises(ValueError, match="rescale X"):
+        DAGMM(hidden_dims=(8,), latent_dim=1, epochs=2, batch_size=64, random_state=0).fit(np.r_[X, row * 1e20])
+
+
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("bad, message", [
     (np.array([[0.0, np.nan]] * 50), "NaN or inf"),
@@ -463,6 +502,8 @@ def test_dagmm_save_load(tmp_path):
     (np.zeros((50, 0)), "no columns"),
     (np.random.default_rng(0).random((3, 4)), "rows"),
     (np.array([["a", "b"]] * 30), "numeric"),
+    (np.random.default_rng(0).random((60, 1)), "one column: the angle between a one-value row"),
+    (np.random.default_rng(0).random((60, 3)) + 1j, r"X is complex \(complex128\); the detectors take real numbers"),
     (np.r_[np.random.default_rng(0).random((49, 3)), [[0.0, 1e39, 1.0]]],  # finite, not NaN or inf
      r"holds values beyond the float32 range the detectors compute in \(max \|x\| 1e\+39 at row 49, column 1\)"),
 ])

@@ -180,6 +180,14 @@ def test_bad_input_is_a_clear_error(bad, match):
         distribution_clustering(bad)
 
 
+def test_data_in_tiny_units_is_not_called_all_zero():
+    """An absolute floor (1e-12 when the largest row is shorter than 1) called every row of X * 1e-15
+    zero; through DUAD the clusterer then fell back to every row, silently."""
+    X, _ = mixture(d=64, seed=2)
+    tiny = distribution_clustering(X * 1e-15)
+    np.testing.assert_array_equal(tiny.labels, distribution_clustering(X).labels)
+
+
 @pytest.mark.parametrize("kw, match", [
     (dict(thres=0.0), "thres"), (dict(thres=-1), "thres"), (dict(min_size=0), "min_size"),
     (dict(min_size=2.5), "min_size"), (dict(max_dist=5.0), "max_dist"), (dict(max_rows=5), "max_rows"),

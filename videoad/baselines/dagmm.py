@@ -68,7 +68,12 @@ def safe_cholesky(cov, eps: float = 1e-6, tries: int = 6):
             return chol
         bad = (info > 0)[:, None, None]
         jitter = torch.where(bad, torch.where(jitter > 0, jitter * 10, torch.full_like(jitter, eps)), jitter)
-    return torch.linalg.cholesky(cov + jitter * eye)  # raises with torch's message
+    try:
+        return torch.linalg.cholesky(cov + jitter * eye)
+    except torch.linalg.LinAlgError as exc:  # torch's own error type and message, from deep in a fit
+        raise ValueError("DAGMM's mixture covariances are not positive definite even with jitter: rows this large "
+                         "or this alike overflow or collapse its float32 mixture; rescale X (standardise its "
+                         f"columns) ({str(exc).splitlines()[0]})") from None
 
 
 def energy(z, phi, mu, cov):

@@ -84,4 +84,4 @@ class DCAlone(BaseDetector):
         X = self._validate_score_input(X)
         labels, _ = self.model_.attach(X)
         mean = None if self.model_.center_ is None else self.model_.center_.ravel()
-        return self._score(_normalise_lenient(X, mean), labels)
+        return self._finite(self._score(_normalise_lenient(X, mean), labels))

@@ -34,10 +34,11 @@ class PCARecon(BaseDetector):
     def _score(self, X):
         with threadpool_limits(1):
             rec = self.pca_.inverse_transform(self.pca_.transform(X))
-        return ((X - rec) ** 2).sum(axis=1).astype(np.float64)
+        with np.errstate(over="ignore"):  # an overflow is named by `_finite`, not warned of
+            return ((X - rec) ** 2).sum(axis=1).astype(np.float64)
 
     def decision_function(self, X):
-        return self._score(self._validate_score_input(X))
+        return self._finite(self._score(self._validate_score_input(X)))
 
 
 class IForest(BaseDetector):
@@ -65,7 +66,7 @@ class IForest(BaseDetector):
         return -self.forest_.score_samples(X).astype(np.float64)
 
     def decision_function(self, X):
-        return self.decision_function_unchecked(self._validate_score_input(X))
+        return self._finite(self.decision_function_unchecked(self._validate_score_input(X)))
 
 
 class OCSVM(BaseDetector):
@@ -101,7 +102,7 @@ class OCSVM(BaseDetector):
             return -self.svm_.decision_function(X).astype(np.float64)
 
     def decision_function(self, X):
-        return self._score(self._validate_score_input(X))
+        return self._finite(self._score(self._validate_score_input(X)))
 
 
 class KNNDist(BaseDetector):
@@ -134,4 +135,4 @@ class KNNDist(BaseDetector):
     def decision_function(self, X):
         X = self._validate_score_input(X)
         dist, _ = self.nn_.kneighbors(X, n_neighbors=self.k_)
-        return dist[:, self.k_ - 1].astype(np.float64)
+        return self._finite(dist[:, self.k_ - 1].astype(np.float64))

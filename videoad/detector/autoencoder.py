@@ -49,11 +49,24 @@ def auto_architecture(n_features: int) -> tuple[tuple[int, ...], int]:
     return (h1, h2), 16
 
 
+#: a value past which a row's squared norm could overflow float32 (about 1.8e19 squared is its
+#: largest number): `reconstruction_angle` divides such a row by its largest value first
+ANGLE_RESCALE = 1e15
+
+
 def reconstruction_angle(x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
     """arccos of the cosine between each row and its reconstruction, in radians, in [0, pi].
 
     The cosine is clamped to [-1, 1] before arccos (rounding can leave it just outside).
     A zero row (or zero reconstruction) has no direction; its cosine is taken as 0 (angle pi/2).
+    A row (or reconstruction) with a value past `ANGLE_RESCALE` is divided by its largest value
+    first: the angle does not change, and its squared norm no longer overflows float32 (a row at
+    1e20 read as pi/2, below half of the training rows). Every other row is computed as before.
     """
+    big = (x.abs().amax(dim=1) > ANGLE_RESCALE) | (x_hat.abs().amax(dim=1) > ANGLE_RESCALE)
+    if bool(big.any()):
+        x, x_hat = x.clone(), x_hat.clone()
+        x[big] = x[big] / x[big].abs().amax(dim=1, keepdim=True)
+        x_hat[big] = x_hat[big] / x_hat[big].abs().amax(dim=1, keepdim=True).clamp_min(1e-30)
     cos = nn.functional.cosine_similarity(x, x_hat, dim=1, eps=1e-12)
     return torch.arccos(cos.clamp(-1.0, 1.0))

@@ -102,8 +102,22 @@ class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
             )
         return X
 
+    def _finite(self, scores) -> np.ndarray:
+        """`scores` when every one is a number, else a ValueError naming the first row that is not:
+        values past about 1e18 overflow the float32 arithmetic of distances and reconstructions
+        (inf, then NaN), which no ranking or threshold can use."""
+        scores = np.asarray(scores)
+        bad = ~np.isfinite(scores)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{type(self).__name__} gave {int(bad.sum())} row(s) a score that is not a finite number "
+                             f"(first: row {i}, {scores[i]}): values this large overflow its float32 arithmetic; "
+                             "rescale X (standardise its columns, or take logarithms of counts)")
+        return scores
+
     def _set_threshold(self) -> None:
         """Threshold at the (1 - contamination) quantile of the training scores, when given."""
+        self._finite(self.decision_scores_)
         c = getattr(self, "contamination", None)
         if c is None:
             self.threshold_ = None

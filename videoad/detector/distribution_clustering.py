@@ -95,7 +95,8 @@ def normalise_rows(X, center: bool = False, mean: np.ndarray | None = None) -> n
         nb = np.sqrt(np.einsum("ij,ij->i", block, block))
         norms[s:s + block.shape[0]] = nb
         out[s:s + block.shape[0]] = block / np.where(nb > 0, nb, 1.0)[:, None]
-    zero = np.flatnonzero(norms <= 1e-12 * max(1.0, float(norms.max(initial=0.0))))
+    # relative to the largest row: data measured in tiny units (1e-15) is not "all zero"
+    zero = np.flatnonzero((norms == 0) | (norms <= 1e-12 * float(norms.max(initial=0.0))))
     if zero.size:
         what = "equal to the column mean" if center else "all zero"
         raise ValueError(

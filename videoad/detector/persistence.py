@@ -126,11 +126,29 @@ def save_detector(det, path) -> Path:
     return path
 
 
+def _failed_record(path: Path) -> str | None:
+    """The first record of the model file (a zip, as torch.save writes it) whose CRC-32 does not
+    match its bytes, else None (None too for a file that is no zip: torch.load names that)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+    except Exception as exc:  # noqa: BLE001 - a record that cannot be inflated is as damaged
+        return f"({type(exc).__name__}: {exc})"
+
+
 def load_detector(path, device: str | None = None):
     """Read a detector written by `save_detector`; `device` overrides where it goes."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such model file")
+    damaged = _failed_record(path)
+    if damaged:  # torch.load reads a zip's records without their checksums: altered bytes loaded as weights
+        raise ValueError(f"{path}: damaged: its record {damaged} fails its checksum (a copy cut short or altered on "
+                         "disk); save the model again (or restore the file)")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
         meta = json.loads(payload["meta_json"])

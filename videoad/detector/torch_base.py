@@ -146,7 +146,7 @@ class TorchDetector(BaseDetector):
         """Anomaly score of each row of X; higher = more anomalous."""
         X = self._validate_score_input(X)
         with thread_limits(getattr(self, "n_threads", None)):
-            return self._score(X)
+            return self._finite(self._score(X))
 
     @contextlib.contextmanager
     def fit_scope(self) -> Iterator[None]:

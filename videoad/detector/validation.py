@@ -24,6 +24,9 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
         raise ValueError(f"{name} has {arr.shape[0]} rows; at least {min_rows} are needed")
     if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
         raise ValueError(f"{name} must be numeric, got dtype={arr.dtype}")
+    if np.iscomplexobj(arr):  # float32 would drop the imaginary part with only a warning
+        raise ValueError(f"{name} is complex ({arr.dtype}); the detectors take real numbers: pass "
+                         f"{name}.real, abs({name}), or both parts as columns")
     given = arr
     with np.errstate(over="ignore"):  # values beyond float32 are named below, not warned of
         arr = arr.astype(np.float32, copy=False)
