@@ -475,6 +475,30 @@ def test_dagmm_save_load(tmp_path):
     np.testing.assert_allclose(back.decision_function(X), det.decision_function(X), rtol=1e-6)
 
 
+def test_empty_rows_are_judged_by_their_reconstructions_length_not_given_pi_over_2(tmp_path):
+    """Sparse counts with a quarter of idle (all-zero) rows: every one scored pi/2, above 99.8% of
+    the ordinary rows, the threshold landed on that tie and no anomaly was flagged (AUROC 0.70)."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    n, d = 1000, 10
+    base = rng.gamma(2.0, 1.0, size=(1, d))
+    normal = rng.poisson(base * rng.uniform(0.5, 1.5, size=(n, 1)))
+    normal[rng.random(n) < 0.25] = 0
+    X = np.vstack([normal, rng.poisson(rng.gamma(2.0, 1.0, size=(20, d)))]).astype(np.float32)
+    y = np.r_[np.zeros(n), np.ones(20)]
+    zero = ~X.any(axis=1)
+    det = DUAD(r=10, max_reselections=3, batch_size=128, random_state=0, contamination=0.05).fit(X)
+    s = det.decision_scores_
+    assert np.ptp(s[zero]) == 0 and s[zero][0] < np.median(s[~zero & (y == 0)])  # the idle mode reads as normal
+    with torch.no_grad():
+        code, x_hat = det.model_(torch.zeros(1, d))
+    assert s[zero][0] == pytest.approx(np.arctan(float(x_hat.norm()) / det.zero_scale_), rel=1e-5)
+    assert roc_auc_score(y, s) > 0.78  # 0.687 with the idle rows at pi/2
+    det.save(tmp_path / "m.pt")
+    assert load_detector(tmp_path / "m.pt").decision_function(X[zero][:1])[0] == pytest.approx(s[zero][0])
+
+
 def test_values_whose_squares_overflow_float32_are_scored_or_refused_never_wrong():
     """A row at 1e20 in a fixed direction: DUAD's angle read pi/2 (its squared norm overflowed),
     ranked below half the training rows; PCA gave inf, DAGMM NaN or torch's LinAlgError."""

@@ -422,6 +422,7 @@ class DUAD(TorchDetector):
         self._previous_state = None  # the weights before the last training period (`snapshots`)
         self.scale_ = self._fit_scale(X)
         Xs = self._transform(X)
+        self.zero_scale_ = _typical_length(Xs)  # what a zero row's reconstruction is measured against
 
         hidden, latent = self.hidden_dims, self.latent_dim
         auto_hidden, auto_latent = auto_architecture(d)
@@ -714,7 +715,7 @@ class DUAD(TorchDetector):
         for x in self._chunks(X_t):
             code, x_hat = self.model_(x)
             codes.append(code.float().cpu())
-            angles.append(reconstruction_angle(x, x_hat).float().cpu())
+            angles.append(reconstruction_angle(x, x_hat, getattr(self, "zero_scale_", None)).float().cpu())
         return torch.cat(codes).numpy(), torch.cat(angles).numpy()
 
     def _embedding(self, X_t: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -746,7 +747,7 @@ class DUAD(TorchDetector):
             if self.score == "error":
                 out.append(torch.linalg.vector_norm(x - x_hat, dim=1).float().cpu())
             else:
-                out.append(reconstruction_angle(x, x_hat).float().cpu())
+                out.append(reconstruction_angle(x, x_hat, getattr(self, "zero_scale_", None)).float().cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
     def _reference_cap(self) -> int:
@@ -855,12 +856,24 @@ class DUAD(TorchDetector):
     # ------------------------------------------------------------------ persistence
     _json_attrs = ("n_features_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
                    "stop_reason_", "n_epochs_", "n_reselections_", "threshold_", "fit_seconds_", "timings_",
-                   "n_fit_rows_", "restarts_")
+                   "n_fit_rows_", "restarts_", "zero_scale_")
     _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_", "reference_")
 
     def _build_model(self) -> MLPAutoencoder:
         a = self.architecture_
         return MLPAutoencoder(a["n_features"], a["hidden"], a["latent"], a["activation"])
+
+
+def _typical_length(Xs: np.ndarray) -> float | None:
+    """The median length of the rows that are not all zero (None when every row is): the unit a
+    zero row's reconstruction is measured in (`reconstruction_angle`)."""
+    lengths = np.empty(Xs.shape[0])
+    step = max(1, (1 << 22) // max(1, Xs.shape[1]))
+    for s in range(0, Xs.shape[0], step):
+        block = Xs[s:s + step]
+        lengths[s:s + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))
+    lengths = lengths[lengths > 0]
+    return float(np.median(lengths)) if lengths.size else None
 
 
 def _expand(mask: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
