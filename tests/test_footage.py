@@ -180,12 +180,22 @@ def test_a_source_changed_since_extraction_is_said_beside_its_pictures(runner_sc
     moved = write_evidence(runner_scores, events, tmp_path / "changed", pad_s=1.0, clips=False)[e.event]
     assert moved.note.startswith(f"source changed since extraction ({size + 100} bytes then, {size} now)")
     assert "changed since extraction" in caplog.text
+    # rewritten in place at the same size (a recorder's fixed-size segments): its modification time
+    mtime = Path(run.source).stat().st_mtime_ns
+    run.source_fingerprint = {"size": size, "files": 1, "mtime_ns": mtime - 10**9}
+    rewritten = write_evidence(runner_scores, events, tmp_path / "rewritten", pad_s=1.0, clips=False)[e.event]
+    assert rewritten.note.startswith("source changed since extraction (the same size, modified since)")
+    run.source_fingerprint = {"size": size, "files": 1, "mtime_ns": mtime}
+    assert "changed since" not in (write_evidence(runner_scores, events, tmp_path / "same2", pad_s=1.0,
+                                                  clips=False)[e.event].note or "")
     from videoad.video.run import _video_meta
 
     class Stored:  # a store video as detect reads it
-        key, attrs = "x.avi", {"n_frames": 10, "fps": 10.0, "source_size": 123, "source_files": 1}
+        key, attrs = "x.avi", {"n_frames": 10, "fps": 10.0, "source_size": 123, "source_files": 1,
+                               "source_mtime_ns": 5}
 
-    assert _video_meta(Stored)["source_fingerprint"] == {"size": 123, "files": 1}
+    assert _video_meta(Stored)["source_fingerprint"] == {"size": 123, "files": 1, "mtime_ns": 5}
+    run.source_fingerprint = {"size": size + 100, "files": 1}
     from videoad.scores import read_scores, write_scores
 
     write_scores(tmp_path / "scores", runner_scores)  # kept in run.json for a later `videoad report`

@@ -12,6 +12,7 @@ clips; the other videos go on.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +73,16 @@ def source_changed(v, src) -> str | None:
         now = Source(str(v.video), Path(src), "images" if Path(src).is_dir() else "video").fingerprint()
     except OSError:
         return None
-    if now["size"] == was.get("size") and now["files"] == was.get("files"):
+    # its modification time too, where the file is still where extraction read it (a copy elsewhere,
+    # found by --source-root, has a new one): a recorder's fixed-size segment rewritten in place
+    # keeps its size
+    at_home = v.source and os.path.abspath(str(src)) == os.path.abspath(str(v.source))
+    touched = at_home and was.get("mtime_ns") is not None and now["mtime_ns"] != was["mtime_ns"]
+    if now["size"] == was.get("size") and now["files"] == was.get("files") and not touched:
         return None
     what = (f"{was.get('files')} images then, {now['files']} now" if now["files"] != was.get("files")
-            else f"{was.get('size')} bytes then, {now['size']} now")
+            else f"{was.get('size')} bytes then, {now['size']} now" if now["size"] != was.get("size")
+            else "the same size, modified since")
     return f"source changed since extraction ({what}): its pictures may not be the frames scored"
 
 

@@ -68,7 +68,9 @@ def _video_meta(v) -> dict:
             "start_time": str(a["start_time"]) if a.get("start_time") else None,
             "start_time_from": str(a["start_time_from"]) if a.get("start_time_from") else None,
             # the source as extraction read it, so that a report can tell it changed since (imported: none)
-            "source_fingerprint": ({"size": int(a["source_size"]), "files": int(a["source_files"])}
+            "source_fingerprint": ({"size": int(a["source_size"]), "files": int(a["source_files"]),
+                                    **({"mtime_ns": int(a["source_mtime_ns"])}
+                                       if a.get("source_mtime_ns") is not None else {})}
                                    if a.get("source_size") is not None and a.get("source_files") is not None
                                    else None)}
 
