@@ -65,6 +65,10 @@ class DecodeError(RuntimeError):
     """A video that could not be decoded; the message says which backends failed and why."""
 
 
+class StreamAddressError(DecodeError):
+    """A stream address no attempt can open (a protocol FFmpeg does not know): not retried."""
+
+
 @dataclass
 class FrameStream:
     """An opened source: metadata plus a one-pass frame iterator that counts what it yields."""
@@ -569,6 +573,9 @@ def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
         options["rtsp_transport"] = "tcp"
     try:
         container = av.open(source, format=kind, options=options, timeout=(float(timeout), float(timeout)))
+    except av.error.ProtocolNotFoundError as exc:  # a scheme FFmpeg does not know: no retry opens it
+        raise StreamAddressError(f"cannot open the stream ({_describe(exc)}): FFmpeg knows no such protocol "
+                                 "(a mistyped scheme? rtsp://, http://, https://, udp://, ...)") from None
     except Exception as exc:  # noqa: BLE001 - PyAV raises per-errno subclasses
         raise DecodeError(f"cannot open the stream ({_describe(exc)})") from None
     try:

@@ -615,6 +615,60 @@ def test_a_stream_down_for_hours_is_still_retried_and_its_password_never_written
     assert res.exit_code == 0 and "backoff_s: 60.0" in res.output and "backoff_max_s: 60.0" in res.output, res.output
 
 
+def test_a_stream_address_ffmpeg_cannot_open_is_given_up_at_once(tmp_path):
+    """`rstp://` (a typo of rtsp) was retried for ever, backing off to 30 s, with no `lost` record and
+    nothing for the hooks: no attempt can open a protocol FFmpeg does not know."""
+    from videoad.live.scorer import _read_feed
+    from videoad.live.sources import make_source
+
+    class Patient(threading.Event):  # a retry's wait returns at once; the third one stops the reader
+        waits = 0
+
+        def wait(self, timeout=None):
+            self.waits += 1
+            if self.waits >= 3:
+                self.set()
+            return self.is_set()
+
+    source = make_source("rstp://10.0.0.5/stream1")
+    (feed,) = list(source.feeds(threading.Event()))
+    sent, stop = [], Patient()
+    _read_feed(feed, lambda m: sent.append(m) or True, stop, live.WatchOptions())
+    assert stop.waits == 0  # not one retry
+    (lost,) = [m for m in sent if m[0] == "lost"]
+    assert "FFmpeg knows no such protocol (a mistyped scheme?" in lost[1] and lost[1].endswith("not retried")
+
+
+def test_a_stalled_streams_gap_starts_at_its_last_frame_and_says_it_stalled():
+    """The gap record began when the read timeout gave up (10 s after the last frame, by default), so
+    it understated the outage by the timeout, and its reason was PyAV's "Immediate exit requested"."""
+    from extract.decode import FrameStream
+    from videoad.live.scorer import _read_feed
+
+    frame = np.zeros((8, 8, 3), np.uint8)
+    stop = threading.Event()
+    calls = []
+
+    def opener():
+        calls.append(time.time())
+        if len(calls) == 1:
+            def stalls():
+                yield from [frame, frame, frame]
+                time.sleep(0.6)  # the read timeout, shortened
+                raise RuntimeError("[Errno 1414092869] Immediate exit requested: 'http://cam/x'")
+            return FrameStream("pyav", 10.0, -1, stalls())
+        stop.set()
+        return FrameStream("pyav", 10.0, -1, iter([frame]))
+
+    sent = []
+    feed = live.Feed("http://cam/x", opener, live=True, reconnect=True)
+    _read_feed(feed, lambda m: sent.append(m) or True, stop, live.WatchOptions(backoff_s=0.01))
+    last_frame = max(m[2] for m in sent if m[0] == "frame" and m[2] < calls[1])
+    (gap,) = [m for m in sent if m[0] == "gap"]
+    assert gap[1] == pytest.approx(last_frame, abs=0.05) and gap[2] - gap[1] >= 0.6
+    assert gap[3] == "no data within the read timeout (--timeout): the stream stalled"
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)

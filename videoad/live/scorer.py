@@ -18,6 +18,7 @@ import numpy as np
 
 from extract.clips import MAX_PLAUSIBLE_FPS
 from extract.clock import clock_after
+from extract.decode import StreamAddressError
 from extract.store import write_atomic
 from videoad import coverage
 from videoad.events import Event, EventTracker, cell_names, where_words
@@ -105,6 +106,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
             if not feed.reconnect:
                 put(("failed", feed.name, f"cannot be read: {why}"))
                 return
+            if isinstance(exc, StreamAddressError):  # retrying for ever would never open it, in silence
+                put(("lost", f"{why}; not retried"))
+                return
             failures += 1
             if options.retries is not None and failures > options.retries:
                 put(("lost", f"gave up after {failures} failed attempt(s) in a row to open it: {why}"))
@@ -121,10 +125,10 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         put(("session", stream.fps, stream.backend, None if timing is None else timing.times,
              None if reader is None else reader.metadata, bool(getattr(stream, "rate_guessed", False))))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
-        n, why, t0 = 0, "end of stream", None
+        n, why, t0, last = 0, "end of stream", None, None
         try:
             for frame in stream.frames:
-                now = time.time()
+                now = last = time.time()
                 if feed.realtime and fps:
                     t0 = now if t0 is None else t0
                     wait = t0 + n / fps - now
@@ -155,7 +159,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
             if why != "end of stream":
                 put(("lost", f"{why} (not reopened: --retries 0)"))
             return
-        dropped_at = time.time()
+        dropped_at = last or time.time()  # the outage began when the last frame came, not when a read gave up
         failures = 0 if n else failures + 1
         if options.retries is not None and failures > options.retries:
             put(("lost", f"{why}; it opened {failures} time(s) in a row without a frame"))
@@ -167,6 +171,8 @@ def _error_text(exc: BaseException, feed: Feed | None = None) -> str:
     """The exception in one line, with the feed's address shown without its password (the
     libraries quote the URL as given)."""
     text = (str(exc).strip().splitlines() or [""])[-1]
+    if "Immediate exit requested" in text:  # PyAV's read timeout, in FFmpeg's words
+        return "no data within the read timeout (--timeout): the stream stalled"
     text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return feed.mask(text) if feed is not None else text
 
