@@ -669,6 +669,39 @@ def test_a_stalled_streams_gap_starts_at_its_last_frame_and_says_it_stalled():
     assert gap[3] == "no data within the read timeout (--timeout): the stream stalled"
 
 
+def test_a_picture_that_changes_size_in_a_watched_file_is_warned_of(tmp_path):
+    """Extraction warned of a file going from 160x120 to 320x240 part-way; watch resized it silently."""
+    from _extract_media import make_size_change
+
+    from videoad.live.scorer import _read_feed
+    from videoad.live.sources import make_source
+
+    path = make_size_change(tmp_path / "cam.ts", 30, 30)
+    (feed,) = list(make_source(str(path)).feeds(threading.Event()))
+    sent = []
+    _read_feed(feed, lambda m: sent.append(m) or True, threading.Event(), live.WatchOptions())
+    warnings = [m[1] for m in sent if m[0] == "warning"]
+    assert any(w.startswith("the picture changed size part-way (128x96 at frame 30)") for w in warnings), warnings
+
+
+def test_a_folder_of_frames_is_named_not_watched_idle_for_ever(cam, tmp_path, caplog):
+    """Ped2's frame folders: watch read no file (it takes videos), `--once` ended "0 frames" with exit
+    0, and without it idled for ever, in silence."""
+    frames = shared("ucsd_ped2", "testing", "frames")
+    res = CliRunner().invoke(cli, ["watch", str(frames / "01"), "--once", "--model", str(cam["models"]),
+                                   "-o", str(tmp_path / "a")])
+    assert res.exit_code == 1 and "holds 180 image file(s) and no video file" in res.output, res.output
+    res = CliRunner().invoke(cli, ["watch", str(frames), "--once", "--model", str(cam["models"]),
+                                   "-o", str(tmp_path / "b")])
+    assert res.exit_code == 1 and "holds 2 folder(s) of images and no video file" in res.output, res.output
+    from videoad.live.sources import FolderSource
+
+    stop = threading.Event()
+    stop.wait = lambda timeout=None: stop.set() or True  # one poll, then stop
+    assert list(FolderSource(frames / "01").feeds(stop)) == []
+    assert "holds 180 image file(s) and no video file" in caplog.text and "waiting for video files" in caplog.text
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)

@@ -148,7 +148,10 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                 pass
         damage = stream.damage_note() if hasattr(stream, "damage_note") else None
         if damage:  # frames filled in for damaged packets (extract.decode.PyAVFrames)
-            put(("damaged", damage))
+            put(("warning", damage))
+        resized = stream.size_note() if hasattr(stream, "size_note") else None
+        if resized:  # the picture changed size part-way: resized to the first frame's, as extraction says
+            put(("warning", resized))
         put(("session_end", why, n))
         if not feed.reconnect and why != "end of stream" and not stop.is_set():
             put(("failed", feed.name, f"stopped after {n} frame(s): {why}"))  # a file that breaks partway
@@ -295,7 +298,7 @@ class _Scorer:
                     self._session_end(*msg[1:])
                 elif kind == "gap":
                     self._gap(*msg[1:])
-                elif kind == "damaged":
+                elif kind == "warning":  # what the reader noticed in the frames: damage, a change of size
                     log.warning("%s: %s", self.feed.name if self.feed else self.source.name, msg[1])
                     self.recorder.record({"type": "warning", "source": self.source.name,
                                           "video": self.feed.name if self.feed else None, "warning": msg[1],

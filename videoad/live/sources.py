@@ -107,6 +107,31 @@ class FolderSource(Source):
                 found[Path(e.path)] = (st.st_size, st.st_mtime_ns)
         return found
 
+    def _say_what_it_holds(self) -> None:
+        """A folder with no video file at the start: a folder of frames (images) is not watched, and
+        was idle for ever in silence (`--once`: an error; else a warning, in case videos arrive)."""
+        from extract.sources import IMAGE_EXTENSIONS
+
+        def images_in(folder) -> int:
+            try:
+                return sum(1 for e in os.scandir(folder) if os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS)
+            except OSError:
+                return 0
+
+        images = images_in(self.folder)
+        try:  # or folders of frames, one per video (UCSD Ped2's layout)
+            frame_folders = sum(1 for e in os.scandir(self.folder) if e.is_dir() and images_in(e.path))
+        except OSError:
+            frame_folders = 0
+        if not images and not frame_folders:
+            return
+        held = f"{images} image file(s)" if images else f"{frame_folders} folder(s) of images"
+        why = (f"{self.folder} holds {held} and no video file: watch reads video files (and streams); score "
+               "frames with `videoad extract --image-fps R` then `videoad detect --model`")
+        if self.once:
+            raise WatchError(why)
+        log.warning("%s; waiting for video files", why)
+
     def feeds(self, stop):
         from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
 
@@ -116,6 +141,8 @@ class FolderSource(Source):
         first = True
         while not stop.is_set():
             now = self._listing()
+            if first and not now:
+                self._say_what_it_holds()
             # a file taken before and changed since (a copy that stalled past a poll, written again) is new
             ready = [p for p, st in now.items() if done.get(p) != st and (self.once and first or last.get(p) == st)]
             for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
