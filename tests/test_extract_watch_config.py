@@ -150,6 +150,10 @@ def test_a_bad_extract_file_fails_before_any_work_naming_file_and_key(tmp_path, 
     ("sources: {realtime: 1}\n", "sources.realtime must be true or false"),
     ("post: ftp://x\n", "post must be an http(s) URL"),
     ("model: {device: [0]}\n", "model.device must be a text or null"),
+    # past Python's longest thread wait: scoring ran, then a traceback at exit (or the source lost)
+    ("hook_timeout_s: 1.0e10\n", "hook_timeout_s must be a number of seconds > 0, at most 604800 (a week)"),
+    ("sources: {poll_s: 1.0e10}\n", "sources.poll_s must be a number of seconds > 0, at most 604800"),
+    ("backoff_s: 1.0e10\n", "backoff_s must be a number of seconds > 0, at most 604800"),
 ])
 def test_a_bad_watch_file_fails_before_any_work_naming_file_and_key(tmp_path, text, message):
     make_video(tmp_path / "v.mp4", 4)

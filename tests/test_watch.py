@@ -702,6 +702,22 @@ def test_a_folder_of_frames_is_named_not_watched_idle_for_ever(cam, tmp_path, ca
     assert "holds 180 image file(s) and no video file" in caplog.text and "waiting for video files" in caplog.text
 
 
+def test_sources_and_models_watch_cannot_take_are_named_for_what_they_are(tmp_path):
+    """A named pipe was "no such file or folder"; models of imported features (Sultani's C3D) asked
+    for --weights, which watch does not have."""
+    from videoad.live import build_backbone
+    from videoad.live.model import WatchError
+    from videoad.live.sources import make_source
+
+    fifo = tmp_path / "cam.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(WatchError, match=r"cam.fifo: a named pipe: watch reads video files, folders and stream"):
+        make_source(str(fifo))
+    with pytest.raises(WatchError, match=r"fitted on imported features \('c3d', made by another tool\)"):
+        build_backbone({"backbone": "c3d", "options": None, "description": None,
+                        "weights_sha256": "unknown (imported)"})
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)

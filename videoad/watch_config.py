@@ -53,12 +53,16 @@ SCHEMA = {
 _POSITIVE = (lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 _NOT_NEGATIVE = (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 _ONE_UP = (lambda v: v >= 1, ">= 1")
+#: the longest wait a setting may ask for (a week): Python's thread waits overflow past ~9.2e9 s,
+#: and 1e10 passed the checks, then failed at run time (the source lost, or a traceback at exit)
+MAX_WAIT_S = 7 * 24 * 3600.0
+_WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of seconds > 0, at most {MAX_WAIT_S:g} (a week)")
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
-    "sources.timeout": _POSITIVE, "sources.poll_s": _POSITIVE,
-    "max_lag_s": _POSITIVE, "retries": _NOT_NEGATIVE, "backoff_s": _POSITIVE, "backoff_max_s": _POSITIVE,
-    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _POSITIVE, "hook_queue": _ONE_UP,
-    "warn_every_s": _POSITIVE, "cell_sample": _ONE_UP,
+    "sources.timeout": _WAIT, "sources.poll_s": _WAIT,
+    "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
+    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
+    "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
     "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
 }
 

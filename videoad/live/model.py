@@ -223,13 +223,19 @@ def build_backbone(extraction: dict, device: str | None = None, get_backbone=Non
     name = extraction.get("backbone") or ""
     options = extraction.get("options")
     recorded = extraction.get("description")
+    if str(extraction.get("weights_sha256", "")).startswith("unknown (imported)"):
+        raise WatchError(f"the models were fitted on imported features ({name!r}, made by another tool): watch "
+                         "cannot make them from video; score new footage by importing its features (`videoad "
+                         "import`), then `videoad detect --model`")
     kwargs = dict(recorded_options(name, options) or {})  # a models.json from before an option was added
     if device is not None:
         kwargs["device"] = device
     try:
         backbone = get_backbone(name, **kwargs)
     except Exception as exc:  # noqa: BLE001 - a missing weights file, an extra not installed ...
-        raise WatchError(f"cannot rebuild the backbone {name!r} the models were fitted with ({exc})") from None
+        hint = ("; watch takes no --weights: it uses the file the models record (models.json, the extraction's "
+                "options): put it back at that path" if "--weights" in str(exc) else "")
+        raise WatchError(f"cannot rebuild the backbone {name!r} the models were fitted with ({exc}){hint}") from None
     described = backbone.describe()
     if recorded is not None:
         differ = sorted(k for k in set(described) | set(recorded)

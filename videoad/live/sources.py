@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -191,6 +192,11 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
         return FolderSource(path, poll_s, once, realtime)
     if path.is_file():
         return FileSource(path, realtime)
+    if path.exists():  # a named pipe, a socket, a device other than a camera
+        kind = "a named pipe" if stat.S_ISFIFO(path.stat().st_mode) else "neither a file nor a folder"
+        raise WatchError(f"{text}: {kind}: watch reads video files, folders and stream addresses; send a pipe's "
+                         "video to a local stream instead (ffmpeg -i PIPE -c copy -f mpegts udp://127.0.0.1:5000, "
+                         "then watch udp://127.0.0.1:5000)")
     raise WatchError(f"{text}: no such file or folder, and not a stream address "
                      "(rtsp://, http(s)://, /dev/videoN, ...)")
 
