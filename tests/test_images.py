@@ -224,6 +224,8 @@ def test_protocol_errors():
         one_class_protocol(s, "zebra", 0.05, 0)
     with pytest.raises(ValueError, match="anomalies needed"):
         one_class_protocol(s, 0, 0.95, 0)  # 76 anomalies from 9 classes of 4 images
+    with pytest.raises(ValueError, match=r"anomaly_ratio 0.001 of 4 normal images rounds to no anomaly"):
+        one_class_protocol(s, 0, 0.001, 0)  # NaN tables written, exit 0
     with pytest.raises(ValueError, match="dataset"):
         load_protocol("imagenet", "x", normal_class=0)
     with pytest.raises(ValueError, match="needs a path"):

@@ -128,3 +128,42 @@ def test_bench_runs_every_method_and_writes_results(tmp_path, npz):
         assert any(a["kept"] for a in attempts)
     assert all(50 < r["auroc_mean"] <= 100 for r in rows if r["method"] == "PCA-4")
     assert "| 10% | DUAD |" in (tmp_path / "kddcup_quick.md").read_text()
+    # what a number needs to be reproduced: the source's version and commit, the data file read
+    assert payload["complete"] is True and not list(tmp_path.glob("*.partial.*"))
+    assert payload["env"]["videoad"] and "videoad_commit" in payload["env"]
+    (data,) = payload["data"]
+    assert data["path"] == str(small.resolve()) and len(data["sha256"]) == 64
+
+
+def test_an_interrupted_bench_keeps_the_earlier_complete_results(tmp_path, npz, monkeypatch):
+    """Ctrl-C after the first split replaced a complete earlier kddcup_quick.json / .md with the
+    split it finished, unmarked."""
+    from videoad.baselines.sklearn_baselines import PCARecon
+
+    X, y = npz
+    idx = np.random.default_rng(0).choice(X.shape[0], 4000, replace=False)
+    small = tmp_path / "small.npz"
+    np.savez(small, kdd=np.concatenate([X[idx], y[idx, None]], axis=1))
+    cfg = bench.load_config(None)
+    cfg["contaminations"] = [0.1, 0.2]
+    cfg["quick"]["fraction"] = 1.0
+    monkeypatch.setattr(bench, "method_factories", lambda cfg, seed: {"PCA-4": lambda: PCARecon(4)})
+    out = tmp_path / "out"
+    bench.run(small, seeds=1, quick=True, cfg=cfg, out=out, command="first")
+    complete = (out / "kddcup_quick.json").read_text()
+    fits = []
+    real = bench.timed_fit
+
+    def interrupted(make, X):
+        fits.append(1)
+        if len(fits) == 2:
+            raise KeyboardInterrupt
+        return real(make, X)
+
+    monkeypatch.setattr(bench, "timed_fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        bench.run(small, seeds=1, quick=True, cfg=cfg, out=out, command="second")
+    assert (out / "kddcup_quick.json").read_text() == complete
+    partial = json.loads((out / "kddcup_quick.partial.json").read_text())
+    assert partial["complete"] is False and partial["command"] == "second" and len(partial["records"]) == 1
+    assert "**INCOMPLETE**" in (out / "kddcup_quick.partial.md").read_text()

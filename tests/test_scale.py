@@ -4,6 +4,7 @@ row subsample, float32 throughout, and the `videoad bench scale` measuring machi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -199,6 +200,23 @@ def test_bench_scale_measures_in_child_processes(tmp_path):
     assert {s["method"] for s in payload["summary"]} == {"PCA", "DC exact"}
     md = (tmp_path / "t.md").read_text()
     assert "| PCA |" in md and "time slope" in md
+    assert payload["meta"]["environment"]["torch_threads"] == 1  # the children's, not this process's
+
+
+def test_rows_past_kddcups_size_are_its_size_measured_once(monkeypatch):
+    """--rows 4000,600000 on KDDCUP99 fitted all 494,021 rows under the name 600000, then again as
+    494,021: two measurements of one size, the table showing the first."""
+    from videoad.bench import scale
+
+    asked = []
+
+    def child(spec, timeout):
+        asked.append(spec["rows"])
+        return {**spec, "status": "ok", "seconds": 1.0, "peak_rss": 2, "rss_before": 1, "data_bytes": 1}
+
+    monkeypatch.setattr(scale, "run_child", child)
+    scale.ladder(["PCA"], ["kdd"], [4000, 600000], 1, 1e9, 60, Path("kdd.npz"), log=lambda *a: None)
+    assert asked == [4000, scale.KDD_ROWS]
 
 
 def test_the_peak_is_the_fits_not_building_the_data(monkeypatch):

@@ -6,6 +6,7 @@ always read next to what a 4-component PCA does on the same split.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Callable, Mapping
@@ -173,8 +174,14 @@ def environment() -> dict:
     import scipy
     import sklearn
 
+    import videoad
+
     env = {"python": platform.python_version(), "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"),
-           "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__}
+           "videoad": videoad.__version__, "videoad_commit": _commit(),
+           "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
+           # the thread settings the fits ran under (one thread and two give different fits)
+           **{k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+              if k in os.environ}}
     try:
         import torch
 
@@ -185,22 +192,74 @@ def environment() -> dict:
     return env
 
 
+def _commit() -> str | None:
+    """The git commit of the videoad source that ran, when it runs from a checkout (the defaults
+    change from commit to commit); None otherwise."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent  # git finds the checkout holding the package, if any
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+
+
+def data_files(*paths) -> list[dict]:
+    """Each data file a benchmark read: its path, size and SHA-256 (which of two formats, which copy)."""
+    import hashlib
+
+    out = []
+    for p in paths:
+        p = Path(p)
+        if not p.is_file():
+            continue
+        digest = hashlib.sha256()
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        out.append({"path": str(p.resolve()), "bytes": p.stat().st_size, "sha256": digest.hexdigest()})
+    return out
+
+
+#: the suffix of results a run is still writing, or that an interrupted run left (`write_results`)
+PARTIAL = ".partial"
+
+
 def write_results(out_dir: Path, name: str, protocol: str, command: str, config: dict,
-                  records: list[Record], rows: list[dict], extra_md: str = "") -> tuple[Path, Path]:
-    """`<name>.json` (every record, the summary, the protocol, the command) and `<name>.md`."""
+                  records: list[Record], rows: list[dict], extra_md: str = "", *, complete: bool = True,
+                  data: list[dict] | None = None) -> tuple[Path, Path]:
+    """`<name>.json` (every record, the summary, the protocol, the command) and `<name>.md`.
+
+    `complete=False` (a run still going: after each split, so that an interrupted run keeps what
+    it measured) writes `<name>.partial.json` / `.md` instead, marked incomplete, and leaves an
+    earlier complete result in place; the complete write replaces it and removes the partial."""
+    from extract.store import write_atomic
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = environment()
-    payload = {"benchmark": name, "protocol": protocol, "command": command, "config": config, "env": env,
-               "summary": rows, "records": [r.__dict__ for r in records]}
-    json_path = out_dir / f"{name}.json"
-    json_path.write_text(json.dumps(payload, indent=2, default=float))
-    md = [f"# {name}", "", f"Protocol: {protocol}", "", f"Command: `{command}`", "", markdown_table(rows), ""]
+    stem = name if complete else name + PARTIAL
+    payload = {"benchmark": name, "complete": complete, "protocol": protocol, "command": command, "config": config,
+               "env": env, **({"data": data} if data else {}), "summary": rows, "records": [r.__dict__ for r in records]}
+    json_path = out_dir / f"{stem}.json"
+    md = [f"# {name}", ""]
+    if not complete:
+        md += ["**INCOMPLETE**: the run was stopped, or is still going; these are the splits it finished.", ""]
+    md += [f"Protocol: {protocol}", "", f"Command: `{command}`", "", markdown_table(rows), ""]
     checks = best_baseline_check(rows, "DUAD")
     if checks:
         md += ["Ours against the best baseline of the same run:", ""] + [f"- {c}" for c in checks] + [""]
     if extra_md:
         md += [extra_md, ""]
-    md_path = out_dir / f"{name}.md"
-    md_path.write_text("\n".join(md))
+    md_path = out_dir / f"{stem}.md"
+    write_atomic(json_path, json.dumps(payload, indent=2, default=float).encode())
+    write_atomic(md_path, "\n".join(md).encode())
+    if complete:
+        for leftover in (out_dir / f"{name}{PARTIAL}.json", out_dir / f"{name}{PARTIAL}.md"):
+            leftover.unlink(missing_ok=True)
     return json_path, md_path

@@ -30,7 +30,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, environment,
+from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, environment,
                                   evaluate_scores, markdown_table, output_option, results_dir, summarise,
                                   timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
@@ -198,6 +198,8 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
     ds = cfg["dataset"]
     name = ds["name"]
     images = _load_images(ds, data_path)
+    source = dataset_path(ds, data_path)  # what was read: its files' sizes and hashes go in the results
+    data = data_files(*([] if source is None else sorted(source.iterdir()) if source.is_dir() else [source]))
     sets = [load_protocol(name, images=images, normal_class=ds["normal_class"],
                           anomaly_ratio=float(ds["anomaly_ratio"]), random_state=s, split=ds.get("split", "test"))
             for s in range(seeds)]
@@ -211,7 +213,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         for seed, s in enumerate(sets):
             for method, make in method_factories(cfg, seed).items():
                 _fit_eval(label, method, make, s.X, s.y, seed, records)
-        results["4"] = _write(out, f"images_{name}_table4", protocol, command, cfg, records)
+        results["4"] = _write(out, f"images_{name}_table4", protocol, command, cfg, records, data)
 
     if "7" in tables:
         t7 = cfg.get("table7") or {}
@@ -223,7 +225,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
             for seed, s in enumerate(sets):
                 _fit_eval(f"{label}, p={p:g}", "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
         protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
-        results["7"] = _write(out, f"images_{name}_table7", protocol7, command, cfg, records)
+        results["7"] = _write(out, f"images_{name}_table7", protocol7, command, cfg, records, data)
 
     if "8" in tables:
         t8 = cfg.get("table8") or {}
@@ -242,7 +244,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
         if len(modes) > 1:
             protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())
-        results["8"] = _write(out, f"images_{name}_table8", protocol8, command, cfg, records)
+        results["8"] = _write(out, f"images_{name}_table8", protocol8, command, cfg, records, data)
 
     if "timing" in tables:
         results["timing"] = _timing(cfg, images, name, out, command, threads)
@@ -316,11 +318,11 @@ def _timing(cfg: dict, images, name: str, out: Path | None, command: str, thread
     return rows
 
 
-def _write(out, name, protocol, command, cfg, records) -> list[dict]:
+def _write(out, name, protocol, command, cfg, records, data=None) -> list[dict]:
     rows = summarise(records)
     click.echo(markdown_table(rows))
     if out is not None:
-        json_path, md_path = write_results(out, name, protocol, command, cfg, records, rows)
+        json_path, md_path = write_results(out, name, protocol, command, cfg, records, rows, data=data)
         click.echo(f"wrote {json_path} and {md_path}")
     return rows
 

@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
-                                  output_option, results_dir, summarise, timed_fit, write_results)
+                                  data_files, output_option, results_dir, summarise, timed_fit, write_results)
 from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
 
 log = logging.getLogger(__name__)
@@ -120,8 +120,9 @@ def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, comman
                 click.echo(f"{setting} seed {seed} {name:32s} AUROC {auroc:6.2f} AUPRC {auprc:6.2f} "
                            f"fit {secs:6.1f}s" + note)
             if out is not None:  # after every split, so that an interrupted run keeps what it measured
-                paths = _write(out, quick, cfg, command, records)
-    if out is not None:
+                _write(out, quick, cfg, command, records, data, complete=False)
+    if out is not None:  # the whole run: the results, in place of an earlier run's (and of the partial)
+        paths = _write(out, quick, cfg, command, records, data)
         click.echo(f"wrote {paths[0]} and {paths[1]}")
     return summarise(records)
 
@@ -139,11 +140,12 @@ def _guard_record(entry: dict, y: np.ndarray) -> dict | None:
     return out
 
 
-def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record]):
+def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record], data: Path,
+           complete: bool = True):
     protocol = PROTOCOL + (f"; QUICK: {100 * cfg['quick']['fraction']:g}% of the rows, shorter training"
                            if quick else "")
     return write_results(out, "kddcup" + ("_quick" if quick else ""), protocol, command, cfg, records,
-                         summarise(records))
+                         summarise(records), complete=complete, data=data_files(data))
 
 
 @click.command("kddcup")

@@ -107,6 +107,10 @@ def _warm_up() -> None:
          hidden_dims=[4], latent_dim=2, max_reselections=1, score="knn", device="cpu", random_state=0).fit(X)
 
 
+#: rows of the KDDCUP99 10% file (`videoad.datasets.kddcup`)
+KDD_ROWS = 494021
+
+
 def kdd_rows(n: int, path: Path, seed: int = 0) -> np.ndarray:
     from videoad.datasets.kddcup import load_kddcup
 
@@ -281,7 +285,8 @@ def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: f
             log("kdd: no KDDCUP99 file found; skipped")
             continue
         cols = {"mix255": 255, "mix4096": 4096, "kdd": 118, "cells15": 15}[dataset]
-        sizes = list(rows) + ([494021] if dataset == "kdd" else [])
+        # KDDCUP99 has 494,021 rows: a size above is that size (measured once, not twice under two names)
+        sizes = (sorted({min(int(n), KDD_ROWS) for n in rows} | {KDD_ROWS}) if dataset == "kdd" else list(rows))
         for method in methods:
             done: list[tuple[float, float]] = []
             stop = None
@@ -467,7 +472,9 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             "command": "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "threads": threads,
             "date": time.strftime("%Y-%m-%d %H:%M"), "load_start": _load(), "max_seconds": max_seconds,
-            "methods": {m: METHODS[m] for m in ms}, "environment": environment()}
+            "methods": {m: METHODS[m] for m in ms},
+            # the measuring children run at `threads` (this process's own counts are not theirs)
+            "environment": {**environment(), "torch_threads": threads}}
     results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path)
     meta["load_end"] = _load()
     summ = summary_rows(results)

@@ -38,8 +38,11 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo("interrupted: rerun the same command; extracted features are kept, and scores, events "
-                       "and reports are written whole or not at all", err=True)
+            bench = ctx.invoked_subcommand == "bench"
+            click.echo("interrupted: " + ("results of a complete earlier run are kept; what this run finished is in "
+                                          "its *.partial.json / .md; a rerun starts it again" if bench else
+                                          "rerun the same command; extracted features are kept, and scores, events "
+                                          "and reports are written whole or not at all"), err=True)
             ctx.exit(130)
 
 

@@ -260,6 +260,9 @@ def one_class_protocol(images: ImageSet, normal_class, anomaly_ratio: float, ran
     if not others:
         raise ValueError("the loaded split has no class other than the normal one, so no anomalies")
     n_anom = int(round(normal_idx.size * anomaly_ratio / (1.0 - anomaly_ratio)))
+    if n_anom == 0:  # AUROC and AP are undefined without one anomaly (NaN tables, exit 0)
+        raise ValueError(f"anomaly_ratio {anomaly_ratio!r} of {normal_idx.size} normal images rounds to no anomaly; "
+                         "raise it (or use more normal images)")
     per = np.full(len(others), n_anom // len(others))
     per[rng.choice(len(others), n_anom % len(others), replace=False)] += 1
     anom_idx = []
