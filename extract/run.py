@@ -186,6 +186,21 @@ def _changed_while_read(source: Source, before: dict[str, int]) -> str | None:
             "it is complete (its features would cover part of it)")
 
 
+def _has_pause(path: Path) -> bool:
+    """Whether a feature file's frame times (kept for a variable rate) hold a pause in the recording;
+    True where they were not kept (it cannot be told)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            if "frame_times" not in f:
+                return True
+            times = f["frame_times"][()]
+    except (OSError, KeyError, ValueError):
+        return True
+    return bool(pauses_before(times).any())
+
+
 def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> bool:
     """A complete file made from this very source (size, mtime, file count) with these settings."""
     if not path.is_file():
@@ -196,8 +211,8 @@ def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> b
         return False
     if "frame_span_s" in attrs and "frame_times_kept" not in attrs:  # variable rate, written before its times were kept
         return False
-    if "frame_span_s" in attrs and "pauses" not in attrs:  # variable rate, written before pauses were told
-        return False  # (a pause was filled with its last frame, and the pair across it read as motion)
+    if "frame_span_s" in attrs and "pauses" not in attrs and _has_pause(path):
+        return False  # variable rate with a pause, written before pauses were told (filled with its last frame)
     return (attrs.get("source_size") == fingerprint["size"]
             and attrs.get("source_mtime_ns") == fingerprint["mtime_ns"]
             and attrs.get("source_files") == fingerprint["files"]

@@ -15,8 +15,9 @@ the video's rate becomes the one its frames keep on average, and the frame-rate 
 them by timestamp (`extract.clips.resample`). A video whose frames keep its container's rate
 is read exactly as before, bit for bit.
 
-A gap of more than `PAUSE_STEPS` typical (median) steps is a pause in the recording: a
-motion-triggered camera between its bursts, a stream that stalled. The frames on either side of
+A gap of more than `PAUSE_STEPS` of the steps around it (and over `PAUSE_MIN_S`) is a pause in the
+recording: a motion-triggered camera between its bursts, a stream that stalled; a camera that
+lowers its rate keeps steps like its neighbours' and does not pause. The frames on either side of
 it were not taken one step apart, so the motion backbone leaves such a pair out (`pauses_before`),
 and the last frame before it lasts one step on the timeline (`videoad.scores.FrameClock`).
 """
@@ -31,19 +32,36 @@ from .video_stream import main_video_stream
 
 #: an interval further than this fraction of a frame from the container's makes a video variable
 STRAY = 0.5
-#: a gap between frames over this many typical (median) steps is a pause in the recording
+#: a gap between frames over this many of the steps around it, and over PAUSE_MIN_S, is a pause in
+#: the recording: a burst camera's gap between bursts, a stalled stream; a camera that lowers its
+#: rate (30 fps, then 2) keeps steps like its neighbours' and does not pause
 PAUSE_STEPS = 10
+PAUSE_MIN_S = 1.0
+#: gaps on each side of a gap whose median is "the steps around it"
+PAUSE_WINDOW = 8
+
+
+def local_steps(times) -> np.ndarray:
+    """For each gap between consecutive frames, the median of the PAUSE_WINDOW gaps on each side of
+    it (itself left out; the gap itself where it has no neighbour): the step the recording kept
+    there."""
+    gaps = np.diff(np.asarray(times, dtype=np.float64))
+    if gaps.size < 2:
+        return gaps.copy()
+    padded = np.concatenate([np.full(PAUSE_WINDOW, np.nan), gaps, np.full(PAUSE_WINDOW, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * PAUSE_WINDOW + 1).copy()
+    windows[:, PAUSE_WINDOW] = np.nan  # the gap itself is not its own neighbour
+    return np.nanmedian(windows, axis=1)
 
 
 def pauses_before(times) -> np.ndarray:
-    """For each frame, whether a pause in the recording (a gap over PAUSE_STEPS typical steps)
-    lies just before it: (n,) bool, the first frame False."""
+    """For each frame, whether a pause in the recording (a gap over PAUSE_STEPS of the steps around
+    it and over PAUSE_MIN_S) lies just before it: (n,) bool, the first frame False."""
     times = np.asarray(times, dtype=np.float64)
     gaps = np.diff(times)
-    step = float(np.median(gaps)) if gaps.size else 0.0
-    if not step > 0:
+    if gaps.size == 0:
         return np.zeros(len(times), dtype=bool)
-    return np.concatenate([[False], gaps > PAUSE_STEPS * step])
+    return np.concatenate([[False], gaps > np.maximum(PAUSE_STEPS * local_steps(times), PAUSE_MIN_S)])
 
 
 def packet_pts(path: str):

@@ -559,3 +559,13 @@ def test_a_variable_rate_file_extracted_before_its_times_or_pauses_were_kept_is_
             for k, v in {**base, **attrs}.items():
                 f.attrs[k] = v
         assert is_current(path, fingerprint, settings) is current, attrs
+    # written before pauses were told, its times kept: redone only where they hold a pause (tree.avi's
+    # uneven steps hold none, and were redone to the same features)
+    for times, current in ((np.arange(40) * 0.4 + np.tile([0.0, 0.1], 20), True),
+                           (np.r_[np.arange(20) * 0.04, 30 + np.arange(20) * 0.04], False)):
+        path = tmp_path / f"t{current}.h5"
+        with h5py.File(path, "w") as f:
+            for k, v in {**base, "frame_span_s": float(times[-1]), "frame_times_kept": True}.items():
+                f.attrs[k] = v
+            f.create_dataset("frame_times", data=times)
+        assert is_current(path, fingerprint, settings) is current, current

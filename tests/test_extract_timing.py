@@ -183,6 +183,26 @@ def test_a_pause_in_the_recording_holds_no_tick_but_its_last_frames():
     assert len(picked) == 32
 
 
+def test_a_camera_that_lowers_its_rate_does_not_pause():
+    """30 fps, then 2 fps with no gap: every 0.5 s step read as a pause (ten median steps), and the
+    motion backbone wiped the slow part's motion out. A pause is a gap unlike the steps around it."""
+    from extract.timing import pauses_before
+
+    drop = np.concatenate([np.arange(120) / 30, 4 + np.arange(1, 61) * 0.5])
+    assert not pauses_before(drop).any()
+    bursts = np.concatenate([np.arange(90) * 0.033, 8 + np.arange(90) * 0.033])
+    assert np.flatnonzero(pauses_before(bursts)).tolist() == [90]
+    short = np.concatenate([k * 60 + np.arange(3) * 0.04 for k in range(10)])  # three frames a burst
+    assert np.flatnonzero(pauses_before(short)).tolist() == [3 * k for k in range(1, 10)]
+    assert not pauses_before(np.arange(20) * 60.0).any()  # a time-lapse: one step, however long
+    assert not pauses_before(np.r_[np.arange(10) * 0.01, 0.09 + 0.5]).any()  # under a second: no pause
+    # the timeline agrees: a frame of the slow part lasts its 0.5 s, a burst's last one its step
+    from videoad.scores import FrameClock
+
+    assert FrameClock(drop).end_seconds([150])[0] == pytest.approx(drop[151])
+    assert FrameClock(bursts).end_seconds([89])[0] == pytest.approx(bursts[89] + 0.033)
+
+
 def test_the_motion_backbone_reads_no_motion_across_a_pause():
     picture = _two_still_bursts(32)
     backbone = MotionBackbone(stabilize=False)

@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from extract.store import blocking_file, remove_stale_temporaries, write_atomic  # the one atomic write: temporary, fsync, rename
-from extract.timing import PAUSE_STEPS  # a gap over this many typical steps is a pause (`end_seconds`)
+from extract.timing import local_steps, pauses_before  # a pause in the recording (`FrameClock.end_seconds`)
 from videoad.names import cell_text, name_of_cell
 
 FORMAT = "videoad-scores/1"
@@ -141,18 +141,21 @@ class FrameClock:
         if not self.step > 0:
             self.step = 1.0 / fps if fps and fps > 0 else 1.0
         self._ends = np.append(self.times, self.times[-1] + self.step)  # frame n: the end of the last
+        # before a pause a frame lasts the step the recording kept there, not until the next burst
+        gaps = np.diff(self.times)
+        paused = pauses_before(self.times)[1:]
+        self._lasts = np.append(np.where(paused, local_steps(self.times) if gaps.size else gaps, gaps), self.step)
 
     def seconds(self, frames) -> np.ndarray:
         """Seconds at (fractional) frame positions, between the frames' times."""
         return np.interp(np.asarray(frames, dtype=np.float64), np.arange(len(self._ends)), self._ends)
 
     def end_seconds(self, last_frames) -> np.ndarray:
-        """Where frames end: a frame lasts until the next one, except before a pause (a gap over
-        PAUSE_STEPS typical steps: the last frame of a camera's burst does not last until the next
-        burst), where it lasts one typical step."""
+        """Where frames end: a frame lasts until the next one, except before a pause in the
+        recording (extract.timing.pauses_before: the last frame of a camera's burst does not last
+        until the next burst), where it lasts the step the recording kept around it."""
         k = np.clip(np.asarray(last_frames, dtype=np.int64), 0, len(self.times) - 1)
-        following = np.append(np.diff(self.times), self.step)[k]
-        return self.times[k] + np.where(following > PAUSE_STEPS * self.step, self.step, following)
+        return self.times[k] + self._lasts[k]
 
     def frame_at(self, seconds) -> np.ndarray:
         """`seconds`' inverse: the (fractional) frame position at each time."""

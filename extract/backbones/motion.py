@@ -19,7 +19,8 @@ scaled down to at most 240 lines):
   many; the rule is `extract.cuts`) is not motion: with `cuts="skip"`, the default, such a pair
   adds nothing and the clip's statistics are averaged over its other pairs. So is a pair across a
   pause in the recording (a motion-triggered camera between bursts, a stalled stream: a gap over
-  `extract.timing.PAUSE_STEPS` typical steps, read from the frames' own times, `frame_times`).
+  `extract.timing.PAUSE_STEPS` of the steps around it and over a second, read from the frames' own
+  times, `frame_times`; a camera that lowers its rate does not pause).
 * the camera's own motion (a pole swaying in the wind, a knock) is taken out of each pair first
   (`stabilize`, on by default since 2026-12-04: docs/defaults.md, "A camera that moves"): a
   rotation, scale and shift of the whole frame fitted to the flow (see `camera_motion`) is

@@ -130,6 +130,10 @@ def _r(x, digits: int = 6):
     return None if x is None else round(float(x), digits)
 
 
+#: how long, past one hook timeout, the records still queued at the end may take to send
+DRAIN_EXTRA_S = 60.0
+
+
 class Hooks:
     """`--on-event CMD` and `--post URL`, called from one worker thread behind a bounded queue."""
 
@@ -137,6 +141,7 @@ class Hooks:
         self.on_event, self.post, self.timeout_s = on_event, post, float(timeout_s)
         self.failures = self.dropped = 0
         self._accepted = self._handled = 0  # records queued, records whose calls were made (or failed)
+        self._closing = self._timed_out = False  # draining at the end; a call ran into its timeout
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, size))
         self._thread = None
         if on_event or post:
@@ -161,7 +166,10 @@ class Hooks:
         if self._thread is None:
             return
         waiting = self._accepted - self._handled
-        budget = max(0.1, wait_s) * (waiting + 1)
+        # each queued call its timeout, at most a minute past one; a receiver that times out while
+        # the queue drains is down, and the rest are not tried (one timeout, not one per record)
+        budget = min(max(0.1, wait_s) * (waiting + 1), max(0.1, wait_s) + DRAIN_EXTRA_S)
+        self._timed_out, self._closing = False, True  # a timeout before the end says nothing of now
         if waiting > 1:
             log.warning("sending %d queued record(s) to the event hooks before stopping (at most %.0f s)",
                         waiting, budget)
@@ -179,6 +187,8 @@ class Hooks:
 
     def _run(self) -> None:
         while (record := self._queue.get()) is not None:
+            if self._closing and self._timed_out:  # the receiver is down: the rest are counted, not tried
+                continue
             data = json.dumps(record, ensure_ascii=False).encode("utf-8", errors=_NAMES)
             if self.on_event:
                 self._call(self._command, data, f"--on-event {self.on_event!r}")
@@ -205,19 +215,33 @@ class Hooks:
                 os.killpg(proc.pid, signal.SIGKILL)
             except OSError:  # gone meanwhile
                 pass
-            proc.communicate()
+            proc.wait()  # not communicate(): a child that left the group may hold the pipes open for ever
+            for pipe in (proc.stdin, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+            self._timed_out = True
             raise RuntimeError(f"still running after {self.timeout_s:g} s, killed") from None
         if proc.returncode != 0:
             tail = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
             raise RuntimeError(f"exit status {proc.returncode} {tail[0]}".strip())
 
     def _send(self, data: bytes) -> None:
+        import socket
+        import urllib.error
         import urllib.request
 
         req = urllib.request.Request(self.post, data=data, method="POST",
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
-            resp.read(1024)
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
+                resp.read(1024)
+        except (TimeoutError, socket.timeout):
+            self._timed_out = True
+            raise
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+                self._timed_out = True
+            raise
 
 
 class Recorder:

@@ -110,7 +110,8 @@ class FolderSource(Source):
 
     def _say_what_it_holds(self) -> None:
         """A folder with no video file at the start: a folder of frames (images) is not watched, and
-        was idle for ever in silence (`--once`: an error; else a warning, in case videos arrive)."""
+        was idle for ever in silence; a warning says so (a folder of snapshots beside videos that
+        come and go is watched as before)."""
         from extract.sources import IMAGE_EXTENSIONS
 
         def images_in(folder) -> int:
@@ -129,9 +130,7 @@ class FolderSource(Source):
         held = f"{images} image file(s)" if images else f"{frame_folders} folder(s) of images"
         why = (f"{self.folder} holds {held} and no video file: watch reads video files (and streams); score "
                "frames with `videoad extract --image-fps R` then `videoad detect --model`")
-        if self.once:
-            raise WatchError(why)
-        log.warning("%s; waiting for video files", why)
+        log.warning("%s%s", why, "" if self.once else "; waiting for video files")
 
     def feeds(self, stop):
         from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
