@@ -1563,10 +1563,11 @@ def test_watch_leaves_a_burst_cameras_pause_out_as_extraction_does(tmp_path):
     np.testing.assert_allclose([s for _, s in live_rows], [s for _, s in seg], rtol=1e-4)
 
 
-@pytest.mark.parametrize("camera_fps, note", [(12, True), (25, False)])
+@pytest.mark.parametrize("camera_fps, note", [(12, True), (25, False), (60, False)])
 def test_a_stream_whose_rate_is_ffmpegs_guess_is_timed_by_its_frames_arrival(cam, tmp_path, camera_fps, note):
     """An MJPEG camera over HTTP states no rate and FFmpeg guesses 25: a 15 fps camera was cut as if
-    at 6 fps, seconds 0.6x, and normal clips read as fast motion. A guess the arrival confirms stays."""
+    at 6 fps, seconds 0.6x, and normal clips read as fast motion. A guess the arrival confirms stays,
+    and so does one the frames outrun (what FFmpeg buffered while probing arrives in a burst)."""
     from extract.decode import FrameStream
 
     frames = _frames(cam["video"])[:90]

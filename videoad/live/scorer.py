@@ -187,8 +187,9 @@ REPEAT_CHECK_FRAMES = 100
 #: 90 kHz): its rate is read from its frames' arrival over the first ARRIVAL_FRAMES frames instead
 MAX_STREAM_FPS = MAX_PLAUSIBLE_FPS
 ARRIVAL_FRAMES = 30
-#: a live stream whose rate is FFmpeg's guess keeps it when its frames' arrival rate is within this
-#: share of it (arrival over 30 frames wavers by a few percent; a wrong guess is off by 40% or more)
+#: a live stream whose rate is FFmpeg's guess keeps it unless its frames arrive slower by more than
+#: this share (arrival over 30 frames wavers by a few percent; a wrong guess, MJPEG's 25 for a 15 fps
+#: camera, is 40% off; arriving faster is the probe's buffered burst, so it never overrides)
 GUESS_AGREES = 0.15
 #: frames a view's picture is made of (`_View`), at a video's start and after each scene cut: the
 #: picture `videoad.live.camera` tells a per-camera source's camera by (CAMERA_FRAMES)
@@ -393,8 +394,10 @@ class _Scorer:
             # an MJPEG camera over HTTP states none, and FFmpeg's guess (25) cut a 15 fps one as if
             # at 6 fps: seconds 0.6x, and every normal clip read as fast motion
             measured, early = self._arrival_rate()
-            if guessed and fps is not None and measured and abs(measured / fps - 1.0) <= GUESS_AGREES:
-                pass  # the guess holds: the stated rate, no note
+            if guessed and fps is not None and measured and measured >= fps * (1.0 - GUESS_AGREES):
+                # the guess holds: frames no slower than it (faster is the burst of frames buffered
+                # while FFmpeg probed the stream, not the camera's rate), no note
+                pass
             else:
                 said = ("no frame rate" if fps is None else
                         f"no frame rate (FFmpeg guesses {fps:g})" if guessed else f"{fps:g} frames/s")
