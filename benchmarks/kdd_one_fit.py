@@ -152,12 +152,14 @@ def readouts(det: DUAD, split) -> dict[str, float]:
     """The fitted model's test AUPRC under each score (the fit itself does not depend on it)."""
     out = {}
     det.score = "error"
+    det.fit_params_ = det.get_params(deep=False)  # a readout of the same fit, on purpose (not a refit)
     out["error"] = evaluate_scores(split.y_test, det.decision_function(split.X_test))[1]
     X_t = det._tensor(det._transform(split.X_train))
     for space in ("rep", "input"):
         for k in (5, 50):
             det.score, det.knn_space, det.n_neighbors = "knn", space, k
             det._fit_scores(X_t, det.selection_)  # the reference: the final selection in that space
+            det.fit_params_ = det.get_params(deep=False)
             out[f"knn {space} k{k}"] = evaluate_scores(split.y_test, det.decision_function(split.X_test))[1]
     return out
 

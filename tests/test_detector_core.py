@@ -375,6 +375,16 @@ def test_settings_changed_after_a_fit_are_refused_until_it_is_fitted_again(tmp_p
     assert det.predict(X).mean() == pytest.approx(0.1, abs=0.01)
     det.set_params(score="error").fit(X)
     assert det.predict(X).mean() == pytest.approx(0.1, abs=0.01)
+    # a loaded model is held to the settings it was saved with, as a fitted one
+    det.save(tmp_path / "m.pt")
+    back = load_detector(tmp_path / "m.pt")
+    back.set_params(input_scaling="row")
+    with pytest.raises(ValueError, match="fitted with input_scaling='global'"):
+        back.decision_function(X)
+    # one column is refused only where the score is the angle: the error and knn scores rank it
+    col = np.r_[np.random.default_rng(1).normal(0, 1, (300, 1)), np.random.default_rng(2).normal(8, 1, (15, 1))]
+    s = DUAD(**SMALL, score="error", random_state=0).fit(col).decision_scores_
+    assert s[300:].min() > np.median(s[:300])
 
 
 # ---------------------------------------------------------------- save / load
@@ -526,7 +536,8 @@ def test_values_whose_squares_overflow_float32_are_scored_or_refused_never_wrong
     (np.zeros((50, 0)), "no columns"),
     (np.random.default_rng(0).random((3, 4)), "rows"),
     (np.array([["a", "b"]] * 30), "numeric"),
-    (np.random.default_rng(0).random((60, 1)), "one column: the angle between a one-value row"),
+    (np.random.default_rng(0).random((60, 1)), "one column: the angle between a one-value row and its reconstruction"
+     " is 0 or pi, so score='angle' cannot rank such rows"),
     (np.random.default_rng(0).random((60, 3)) + 1j, r"X is complex \(complex128\); the detectors take real numbers"),
     (np.r_[np.random.default_rng(0).random((49, 3)), [[0.0, 1e39, 1.0]]],  # finite, not NaN or inf
      r"holds values beyond the float32 range the detectors compute in \(max \|x\| 1e\+39 at row 49, column 1\)"),

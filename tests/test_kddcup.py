@@ -167,3 +167,24 @@ def test_an_interrupted_bench_keeps_the_earlier_complete_results(tmp_path, npz, 
     partial = json.loads((out / "kddcup_quick.partial.json").read_text())
     assert partial["complete"] is False and partial["command"] == "second" and len(partial["records"]) == 1
     assert "**INCOMPLETE**" in (out / "kddcup_quick.partial.md").read_text()
+
+
+def test_the_recorded_commit_is_videoads_own_never_another_projects(tmp_path):
+    """An install inside another project's work tree (a .venv in the user's repo) recorded that
+    project's HEAD as videoad's commit."""
+    import shutil
+    import subprocess
+    import sys
+
+    proj = tmp_path / "proj"
+    site = proj / ".venv" / "site-packages"
+    shutil.copytree(REPO / "videoad", site / "videoad", ignore=shutil.ignore_patterns("__pycache__"))
+    (proj / ".gitignore").write_text(".venv/\n")
+    for args in (["init", "-q"], ["add", ".gitignore"],
+                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "theirs"]):
+        subprocess.run(["git", "-C", str(proj), *args], check=True, capture_output=True)
+    code = "from videoad.bench.common import _commit; print(repr(_commit()))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                         env={**__import__("os").environ, "PYTHONPATH": str(site)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "None"

@@ -5,6 +5,7 @@ always read next to what a 4-component PCA does on the same split.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -192,21 +193,29 @@ def environment() -> dict:
     return env
 
 
+@functools.lru_cache(maxsize=1)
 def _commit() -> str | None:
-    """The git commit of the videoad source that ran, when it runs from a checkout (the defaults
-    change from commit to commit); None otherwise."""
+    """The git commit of the videoad source that ran, when it runs from a checkout of videoad (the
+    defaults change from commit to commit); None otherwise, and for an install that merely lies
+    inside another project's work tree (its commit is not ours). Asked once per process."""
     import subprocess
 
-    root = Path(__file__).resolve().parent  # git finds the checkout holding the package, if any
-    try:
-        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
+    here = Path(__file__).resolve().parent  # git finds the checkout holding the package, if any
+
+    def git(*args) -> subprocess.CompletedProcess | None:
+        try:
+            return subprocess.run(["git", "-C", str(here), *args], capture_output=True, text=True, timeout=5)
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    ours = git("ls-files", "--error-unmatch", "common.py")  # this very file tracked: a videoad checkout
+    head = git("rev-parse", "HEAD") if ours is not None and ours.returncode == 0 else None
+    if head is None or head.returncode != 0:
         return None
-    if done.returncode != 0:
-        return None
-    return done.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    state = ("" if dirty is None or dirty.returncode != 0 else
+             " (with uncommitted changes)" if dirty.stdout.strip() else "")
+    return head.stdout.strip() + state
 
 
 def data_files(*paths) -> list[dict]:

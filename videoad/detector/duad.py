@@ -402,10 +402,10 @@ class DUAD(TorchDetector):
         self._check_params()
         X = self._validate_fit_input(X)
         n, d = X.shape
-        if d == 1:  # the method reads each row's direction against its reconstruction's
-            raise ValueError("X has one column: the angle between a one-value row and its reconstruction is 0 or pi "
-                             "(DUAD's score and its reselection both read it), so DUAD cannot rank such rows; give "
-                             "it two or more columns, or use a one-column baseline (PCARecon, KNNDist, IForest)")
+        if d == 1 and self.score == "angle":  # the paper's score reads each row's direction against its reconstruction's
+            raise ValueError("X has one column: the angle between a one-value row and its reconstruction is 0 or pi, "
+                             "so score='angle' cannot rank such rows; use score='error' or 'knn', or give it two "
+                             "or more columns")
         n_min = max(int(self.n_components), self._n_init_clusters(d))
         if n < n_min:
             raise ValueError(

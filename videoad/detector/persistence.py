@@ -164,4 +164,8 @@ def load_detector(path, device: str | None = None):
         cls = registry.saving_class(str(meta.get("class")))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    return _restore(cls(**meta["params"]), payload, path, device, meta["params"])
+    det = _restore(cls(**meta["params"]), payload, path, device, meta["params"])
+    # the settings it was saved with are those it was fitted with (`save` refuses others): set_params
+    # on a loaded model is refused at scoring as on a fitted one (`BaseDetector._check_unchanged`)
+    det.fit_params_ = det.get_params(deep=False)
+    return det
