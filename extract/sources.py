@@ -172,7 +172,7 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
             if os.path.splitext(entry.name)[1].lower() in VIDEO_EXTENSIONS:
                 listing.sources.append(Source(_key(root, entry_path), entry_path, "video"))
             continue
-        if not entry.is_dir() or (excluded is not None and entry_path == excluded):
+        if not entry.is_dir() or (excluded is not None and entry_path == excluded) or is_videoad_output(entry_path):
             continue
         try:
             is_frames = bool(image_files(entry_path)) and not _video_files(entry_path)
@@ -183,6 +183,29 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
             listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
         if recursive:
             _walk(root, entry_path, recursive, excluded, listing, visited)
+
+
+#: the file that marks a folder as videoad's own output, never read as footage: a run's report holds
+#: event clips and timeline pictures, which a second `videoad run .` scored as videos and as a
+#: frame folder (`videoad run`, `report`, `plot` and `watch` mark theirs: `mark_output`)
+OUTPUT_MARK = ".videoad-output"
+
+
+def mark_output(folder: str | os.PathLike) -> None:
+    """Mark `folder` (made if missing) as videoad's output: the walk for videos never enters it."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        mark = folder / OUTPUT_MARK
+        if not mark.exists():
+            mark.write_text("written by videoad: a folder of its outputs, never read as footage\n")
+    except OSError:  # an unwritable output fails where it is written, with its own message
+        pass
+
+
+def is_videoad_output(folder: str | os.PathLike) -> bool:
+    """Whether `folder` holds `OUTPUT_MARK`: the walk for videos never enters it."""
+    return os.path.isfile(os.path.join(folder, OUTPUT_MARK))
 
 
 def _may_be_video(name: str) -> bool:

@@ -192,7 +192,7 @@ def test_plot_writes_as_many_files_as_it_says(tmp_path):
     write_scores(tmp_path / "s", ScoreSet(vids, {"config": {"detector": "duad"}}))
     res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "p"), "--thumbnails", "0"])
     assert res.exit_code == 0, res.output
-    assert "3 timeline(s) written" in res.output and len(list((tmp_path / "p").iterdir())) == 3
+    assert "3 timeline(s) written" in res.output and len(list((tmp_path / "p").glob("*.png"))) == 3
 
 
 def test_names_in_other_scripts_draw_without_glyph_warnings(tmp_path, monkeypatch):

@@ -221,3 +221,31 @@ def test_run_per_camera_fits_each_camera_of_a_mixed_history(tmp_path):
     res = CliRunner().invoke(cli, ["run", str(hist), "--config", str(cfg), "-o", str(tmp_path / "alone"),
                                    "--no-clips"], catch_exceptions=False)
     assert res.exit_code == 0 and "one model per camera" in res.output, res.output
+
+
+def test_an_output_folder_inside_the_input_is_never_read_as_footage(footage, tmp_path, monkeypatch):
+    """`cd footage; videoad run .` twice: the default output runs/<name> lies inside the input, and the
+    second run scored the report's event clips as videos and its timelines as a frame folder (a
+    pooled fit over them changed the real video's scores)."""
+    import shutil
+
+    root, cfg = footage
+    shutil.copytree(root / "cam1", tmp_path / "cam1")
+    shutil.copyfile(root / "cam2" / "a.avi", tmp_path / "b.avi")
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        res = CliRunner().invoke(cli, ["run", ".", "--config", str(cfg), "--min-event", "0"], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+    (out,) = (tmp_path / "runs").iterdir()
+    assert list((out / "report" / "events").glob("E*.mp4")), "the first run wrote event clips"
+    run = json.loads((out / "scores" / "run.json").read_text())
+    assert sorted(v["video"] for v in run["videos"]) == ["b.avi", "cam1/a.avi"]
+    assert "runs/" not in res.output.split("scores in")[0]  # no video of runs/ listed, skipped or warned of
+    # the same with -o the input folder itself, and for a report or timelines written inside it
+    res = CliRunner().invoke(cli, ["run", ".", "-o", ".", "--config", str(cfg), "--min-event", "0"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, ["run", ".", "-o", ".", "--config", str(cfg), "--min-event", "0"],
+                             catch_exceptions=False)
+    run = json.loads((tmp_path / "scores" / "run.json").read_text())
+    assert sorted(v["video"] for v in run["videos"]) == ["b.avi", "cam1/a.avi"]

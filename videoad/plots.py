@@ -378,4 +378,8 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
     jobs = [(v, output if single else output / f"{stems[v.video]}.{fmt}",
              dict(events=events.of(v.video), annotation=truth.get(v.video), thumbnails=thumbnails, ylim=ylim,
                   unit=unit)) for v in chosen]
+    if not single:
+        from extract.sources import mark_output
+
+        mark_output(output)  # a folder of pictures, never read as a frame folder of footage
     return [geo.path for geo in draw_timelines(jobs, workers)]

@@ -17,6 +17,7 @@ import math
 import shutil
 from pathlib import Path
 
+from extract.sources import mark_output
 from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write
 from videoad import coverage
 from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, find_events,
@@ -340,6 +341,7 @@ def build_report(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    mark_output(out)  # its clips and pictures are never read as footage (a report inside the input)
     # the page goes first and comes last: a rewrite that fails partway leaves no page pointing at
     # the previous run's event images (removed below) beside this run's events.csv
     (out / "index.html").unlink(missing_ok=True)

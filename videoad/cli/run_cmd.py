@@ -122,6 +122,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
     from extract.run import ExtractOptions, WorkerStartError, extract_videos
+    from extract.sources import mark_output
     from videoad import coverage, video
     from videoad.events import find_events, write_events
     from videoad.report import build_report, event_summary, no_event_hint
@@ -161,6 +162,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
             backbone = get_backbone("motion", **backbone_opts)
         except TypeError as exc:  # an option the motion backbone does not have
             raise click.ClickException(f"--backbone-opt: {exc}") from exc
+        mark_output(out)  # never read as footage (an -o inside the input: `cd footage; videoad run .` twice)
         stores = [("features", paths)] + ([("history", past)] if past else [])
         listed = {}  # per store, this run's videos: an output folder earlier runs filled holds theirs too
         for folder, sources in stores:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from extract.sources import mark_output
 from videoad.events import EventSettings
 from videoad.names import cell_text
 
@@ -252,6 +253,7 @@ class Recorder:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / IMAGES).mkdir(exist_ok=True)
+        mark_output(self.out)  # its event pictures are never read as footage (an -o inside a watched folder)
         self._lock = threading.Lock()
         self._events = open(self.out / EVENTS_FILE, "a", encoding="utf-8", errors=_NAMES)
         self._clips = None

@@ -121,8 +121,11 @@ class FolderSource(Source):
                 return 0
 
         images = images_in(self.folder)
-        try:  # or folders of frames, one per video (UCSD Ped2's layout)
-            frame_folders = sum(1 for e in os.scandir(self.folder) if e.is_dir() and images_in(e.path))
+        try:  # or folders of frames, one per video (UCSD Ped2's layout); videoad's own outputs aside
+            from extract.sources import is_videoad_output
+
+            frame_folders = sum(1 for e in os.scandir(self.folder)
+                                if e.is_dir() and not is_videoad_output(e.path) and images_in(e.path))
         except OSError:
             frame_folders = 0
         if not images and not frame_folders:
