@@ -620,3 +620,16 @@ def test_light_local_reads_a_passing_shadow_as_no_motion_and_keeps_the_movers():
     for start in (0, 8, 16):
         np.testing.assert_array_equal(local.preprocess_prepared(frames[start:start + 16]),
                                       MotionBackbone(size="96x96", grid=4).preprocess_prepared(normalised_first[start:start + 16]))
+
+
+def test_a_misspelt_or_malformed_backbone_option_names_the_good_ones():
+    """`--backbone-opt stabilise=off` gave Python's "__init__() got an unexpected keyword argument";
+    `size=320` gave "invalid literal for int() with base 10: ''"."""
+    import pytest
+
+    from extract.backbones import get_backbone
+
+    with pytest.raises(ValueError, match=r"backbone 'motion' has no option 'stabilise'; its options: .*stabilize"):
+        get_backbone("motion", stabilise="off")
+    with pytest.raises(ValueError, match=r"size must be auto or WIDTHxHEIGHT in pixels \(e.g. 320x240\), got '320'"):
+        get_backbone("motion", size="320")

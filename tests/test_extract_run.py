@@ -423,7 +423,7 @@ def test_a_frame_rate_cap_resamples_the_fast_camera_and_keeps_the_slow_one(tmp_p
     (["--weights", __file__], "needs a learned backbone"),
     (["--backbone", "nope"], "unknown backbone"),
     (["--backbone-opt", "grid"], "expected key=value"),
-    (["--backbone-opt", "colour=red"], "does not take that option"),
+    (["--backbone-opt", "colour=red"], "backbone 'motion' has no option 'colour'; its options: bins, blur"),
     (["--shard", "2/2"], "0 <= i < N"),
 ])
 def test_cli_refuses_bad_options_before_any_work(tmp_path, args, message):

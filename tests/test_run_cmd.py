@@ -221,6 +221,16 @@ def test_run_per_camera_fits_each_camera_of_a_mixed_history(tmp_path):
     res = CliRunner().invoke(cli, ["run", str(hist), "--config", str(cfg), "-o", str(tmp_path / "alone"),
                                    "--no-clips"], catch_exceptions=False)
     assert res.exit_code == 0 and "one model per camera" in res.output, res.output
+    # cameras too short for a model each: one over all, every video scored (a camera of two short
+    # videos was skipped whole, its videos named nowhere)
+    big = tmp_path / "big.yaml"
+    big.write_text(yaml.safe_dump({"min_clips": 60, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    res = CliRunner().invoke(cli, ["run", str(hist), "--config", str(big), "-o", str(tmp_path / "short"),
+                                   "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "< min_clips=60: one model over all (--per-camera to fit one per camera anyway)" in res.output
+    short = json.loads((tmp_path / "short" / "scores" / "run.json").read_text())
+    assert short["config"]["mode"] != "per-camera" and len(short["videos"]) == 4
 
 
 def test_an_output_folder_inside_the_input_is_never_read_as_footage(footage, tmp_path, monkeypatch):

@@ -238,3 +238,12 @@ def test_detect_names_an_output_folder_it_cannot_write_before_the_fit(setup, mon
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--save-model", tmp / "afile" / "models")
     assert res.exit_code == 1 and "choose another folder with --save-model" in res.output
     assert not (tmp / "s" / "run.json").exists()
+
+
+def test_a_bad_option_is_named_as_the_command_lines_not_a_files(setup):
+    """`--ignore-cells "0:0,3;1"` was blamed on the packaged run.yaml (or the user's --config),
+    which holds no such value."""
+    tmp, store, gt, cfg, videos = setup
+    res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--ignore-cells", "0:0,3;1")
+    assert res.exit_code == 1 and "the command line options: ignore_cells holds cell names" in res.output
+    assert str(cfg) not in res.output

@@ -312,7 +312,7 @@ def match_many(pictures: Sequence[np.ndarray], sizes: Sequence, known: Mapping[s
     return out
 
 
-def per_camera_fits(fit_store, scored_store=None) -> tuple[bool, str]:
+def per_camera_fits(fit_store, scored_store=None, min_clips: int | None = None) -> tuple[bool, str]:
     """Whether one detector per camera suits footage given without a grouping (`videoad run`), and
     why: yes when the footage a model is fitted on (the history, else the footage itself) shows two
     or more cameras by their scene pictures, each in two or more videos, and with a history every
@@ -320,7 +320,9 @@ def per_camera_fits(fit_store, scored_store=None) -> tuple[bool, str]:
     camera; a video of a camera of its own (the demo draws every video's background anew, and one
     video is no camera's history); a video without a picture; a scored camera the history lacks
     (one model over all still scores it). One model over several cameras cost up to 0.18 frame
-    AUROC where a model per camera held (`video_defaults.py check-multicam`)."""
+    AUROC where a model per camera held (`video_defaults.py check-multicam`). With `min_clips`, a
+    camera whose videos hold fewer clips than a model is fitted on keeps one model over all (a
+    camera of two short videos was skipped whole, its videos scored nowhere and named nowhere)."""
     keys = fit_store.keys()
     pics, sizes, missing = _read_pictures(fit_store, keys, unreadable={})
     if missing or len(keys) < 4:
@@ -335,6 +337,14 @@ def per_camera_fits(fit_store, scored_store=None) -> tuple[bool, str]:
     groups = _named(keys, labels)
     said = "; ".join(f"{g}: {len(k)} videos ({', '.join(k[:2])}{', ...' if len(k) > 2 else ''})"
                      for g, k in groups.items())
+    if min_clips is not None:
+        clips = {g: sum(int(fit_store.attrs(x).get("n_clips", 0)) for x in k) for g, k in groups.items()}
+        short = {g: n for g, n in clips.items() if n < int(min_clips)}
+        if short:
+            return False, (f"{len(groups)} cameras by their scene pictures ({said}), but "
+                           + ", ".join(f"{g} has {n} clips" for g, n in short.items())
+                           + f" < min_clips={int(min_clips)}: one model over all (--per-camera to fit one per "
+                           "camera anyway)")
     if scored_store is not None:
         scored = scored_store.keys()
         s_pics, s_sizes, s_missing = _read_pictures(scored_store, scored, unreadable={})

@@ -70,7 +70,17 @@ def get_backbone(name: str, **kwargs: Any) -> Backbone:
     except (ImportError, AttributeError) as exc:
         raise BackboneUnavailable(
             f"backbone {name!r} needs {target}, which cannot be imported here: {exc}") from exc
-    backbone = cls(**fixed, **kwargs)
+    try:
+        backbone = cls(**fixed, **kwargs)
+    except TypeError as exc:  # an option the backbone does not take: say which ones it does
+        import inspect
+
+        known = sorted(p for p in inspect.signature(cls).parameters if p not in fixed and p not in ("self", "device"))
+        unknown = sorted(k for k in kwargs if k not in inspect.signature(cls).parameters)
+        if not unknown:
+            raise
+        raise ValueError(f"backbone {name!r} has no option {', '.join(map(repr, unknown))}; its options: "
+                         f"{', '.join(known)}") from None
     backbone.registry_name = name
     backbone._given_options = {k: _plain(v, k in _FILE_OPTIONS) for k, v in kwargs.items()}
     return backbone

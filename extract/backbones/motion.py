@@ -188,10 +188,14 @@ def _parse_mask(value: Any) -> tuple[tuple[float, float, float, float], ...]:
 def _parse_size(value: Any) -> tuple[int, int] | None:
     if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
         return None
+    given = value
     if isinstance(value, str):
         width, _, height = value.lower().partition("x")
         value = (width, height)
-    width, height = (int(v) for v in value)
+    try:
+        width, height = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be auto or WIDTHxHEIGHT in pixels (e.g. 320x240), got {given!r}") from None
     if width < 16 or height < 16:
         raise ValueError(f"size must be at least 16x16, got {width}x{height}")
     return width, height

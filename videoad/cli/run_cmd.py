@@ -160,7 +160,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
                               target_fps=target_fps, max_fps=max_fps, progress=show, progress_unit="frame")
         try:
             backbone = get_backbone("motion", **backbone_opts)
-        except TypeError as exc:  # an option the motion backbone does not have
+        except (TypeError, ValueError) as exc:  # an option the motion backbone does not have, or a bad value
             raise click.ClickException(f"--backbone-opt: {exc}") from exc
         mark_output(out)  # never read as footage (an -o inside the input: `cd footage; videoad run .` twice)
         stores = [("features", paths)] + ([("history", past)] if past else [])
@@ -183,7 +183,8 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
 
             fit = "history" if past else "features"
             fit_store = open_store(out / fit, listed[fit])
-            apart, why = per_camera_fits(fit_store, open_store(out / "features", listed["features"]) if past else None)
+            apart, why = per_camera_fits(fit_store, open_store(out / "features", listed["features"]) if past else None,
+                                         min_clips=int(cfg.min_clips))
             cfg = replace(cfg, mode="per-camera") if apart else cfg
             if why:
                 click.echo(why)

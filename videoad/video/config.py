@@ -184,6 +184,8 @@ def load_config(path, **overrides) -> DetectConfig:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if "detector" in overrides and overrides["detector"] != data.get("detector", "duad") and "params" not in overrides:
         data["params"] = {}  # the file's parameters belong to its own detector
+    if overrides:  # a bad option is the command line's, not the file's it is laid over
+        DetectConfig(**overrides).check("the command line options")
     data.update(overrides)
     return DetectConfig(**data).check(str(path or "config"))
 
