@@ -86,6 +86,21 @@ def output_error(path: str | os.PathLike, exc: OSError) -> OSError:
     return error
 
 
+def empty_store_message(root: str | os.PathLike) -> str:
+    """What to say of a feature store with no feature file: a folder of videos (or frames) given where
+    features are wanted is named as such, with the command that makes them."""
+    from .sources import find_sources
+
+    try:
+        videos = len(find_sources(root, recursive=True).sources)
+    except (OSError, ValueError):
+        videos = 0
+    if videos:
+        return (f"{root}: holds {videos} video(s) or frame folder(s) and no feature file: extract them first "
+                f"(`videoad extract {root} -o FEATURES`), or give the videos to `videoad run`")
+    return f"{root}: the feature store holds no videos"
+
+
 def blocking_file(path: str | os.PathLike) -> Path | None:
     """The file standing where `path` or one of the folders above it should be, if any (an
     output folder given under a file)."""

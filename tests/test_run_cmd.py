@@ -259,3 +259,35 @@ def test_an_output_folder_inside_the_input_is_never_read_as_footage(footage, tmp
                              catch_exceptions=False)
     run = json.loads((tmp_path / "scores" / "run.json").read_text())
     assert sorted(v["video"] for v in run["videos"]) == ["b.avi", "cam1/a.avi"]
+
+
+def test_run_says_it_reused_features_and_when_the_history_is_the_footage(footage, tmp_path):
+    """A rerun reused the features in silence; footage given as its own --fit-on history was
+    labelled inductive with an alarm line from its own clips ("nothing happened"), no warning."""
+    root, cfg = footage
+    args = ["run", str(root / "cam1"), "-o", str(tmp_path / "out"), "--config", str(cfg), "--no-clips"]
+    first = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert first.exit_code == 0 and "already extracted" not in first.output, first.output
+    again = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert "features: 1 video(s) already extracted with these settings, reused; 0 extracted now" in again.output
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "--fit-on", str(root / "cam1"), "-o",
+                                   str(tmp_path / "self"), "--config", str(cfg), "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "warning: 1 scored video(s) are also in the history --fit-on names (a.avi)" in res.output
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "--fit-on", str(root / "cam2" / "a.avi"), "-o",
+                                   str(tmp_path / "other"), "--config", str(cfg), "--no-clips"], catch_exceptions=False)
+    assert "also in the history" not in res.output
+
+
+def test_run_takes_min_clips_as_its_error_says(footage, tmp_path):
+    """A short video failed with "lower it (`videoad detect --min-clips N` ...)", an option run lacked."""
+    root, cfg = footage
+    short = tmp_path / "short.yaml"
+    short.write_text(yaml.safe_dump({"mode": "pooled", "detector": {"name": "duad", "params": FAST_DUAD}}))
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "-o", str(tmp_path / "a"), "--config", str(short),
+                                   "--no-clips"])
+    assert res.exit_code == 1 and "--min-clips N on `videoad detect` and `videoad run`" in res.output, res.output
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "-o", str(tmp_path / "b"), "--config", str(short),
+                                   "--no-clips", "--min-clips", "10"], catch_exceptions=False)
+    assert res.exit_code == 0 and json.loads((tmp_path / "b" / "scores" / "run.json").read_text())["config"][
+        "min_clips"] == 10

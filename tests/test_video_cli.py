@@ -247,3 +247,17 @@ def test_a_bad_option_is_named_as_the_command_lines_not_a_files(setup):
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--ignore-cells", "0:0,3;1")
     assert res.exit_code == 1 and "the command line options: ignore_cells holds cell names" in res.output
     assert str(cfg) not in res.output
+
+
+def test_a_folder_of_videos_given_as_features_says_to_extract_it(tmp_path):
+    """`videoad detect VIDEOS` and `videoad cameras VIDEOS` said "the feature store holds no videos"
+    of a folder holding videos."""
+    import shutil
+
+    from _paths import shared
+
+    shutil.copyfile(shared("videos", "tree.avi"), tmp_path / "tree.avi")
+    for args in (["detect", tmp_path, "-o", tmp_path / "s"], ["cameras", tmp_path]):
+        res = run(*args)
+        assert res.exit_code == 1 and "holds 1 video(s) or frame folder(s) and no feature file: extract them first" \
+            in res.output, res.output

@@ -32,7 +32,9 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
         store = open_store(features)
         found = cams.survey(store, threshold=cut)
         if not found["videos"]:
-            raise ValueError(f"{features}: the feature store holds no videos")
+            from extract.store import empty_store_message
+
+            raise ValueError(empty_store_message(features))
         for cam in found["cameras"]:  # a camera's day and night: what detect fits apart (videoad.video.levels)
             split = store_split(store, cam["videos"])
             if split:

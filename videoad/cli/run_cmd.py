@@ -14,6 +14,7 @@ again.
 from __future__ import annotations
 
 import glob
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -81,6 +82,23 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
                    err=True)
 
 
+def _same_sources(features: Path, keys: list[str], history: Path, history_keys: list[str]) -> list[str]:
+    """The scored keys whose source file is one the history was extracted from (same path)."""
+    from extract.store import key_path, read_attrs
+
+    def sources(root: Path, ks: list[str]) -> dict[str, str]:
+        out = {}
+        for k in ks:
+            try:
+                out[k] = os.path.realpath(str(read_attrs(key_path(root, k)).get("source_path", "")))
+            except (OSError, ValueError):
+                continue
+        return out
+
+    past = set(sources(history, history_keys).values()) - {os.path.realpath("")}
+    return sorted(k for k, src in sources(features, keys).items() if src in past)
+
+
 @click.command("run")
 @click.argument("inputs", nargs=-1)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
@@ -108,6 +126,9 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
 @click.option("--max-fps", "max_fps", default=None, type=click.FloatRange(min=0),
               help="Resample only videos faster than this to this rate (0: keep every video's own) "
                    "[default: the motion backbone's, 10].")
+@click.option("--min-clips", type=click.IntRange(min=1), default=None,
+              help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s); "
+                   "lower it for short footage, at the cost of a less reliable fit.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
@@ -116,8 +137,8 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
                    "exclusion zone; size=160x120).")
 @ignore_cells_option
 @event_options
-def run(inputs, output, history, config, print_config, grouping, activity_levels, stride, image_fps, target_fps, max_fps, workers, clips,
-        burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
+def run(inputs, output, history, config, print_config, grouping, activity_levels, stride, image_fps, target_fps, max_fps,
+        min_clips, workers, clips, burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -130,7 +151,8 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
 
     if print_config:
         try:
-            cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels)
+            cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells),
+                                   activity_levels=activity_levels, min_clips=min_clips)
             cfg = replace(cfg, mode=grouping) if grouping else cfg
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -152,7 +174,8 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     show = sys.stderr.isatty()
     bar = _Stage(show)
     try:
-        cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels)
+        cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels,
+                               min_clips=min_clips)
         cfg = replace(cfg, mode=grouping) if grouping else cfg
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")
@@ -169,6 +192,9 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
             bar.stage("extract" if folder == "features" else "extract (history)")
             summary = extract_videos(sources, out / folder, backbone, opts, progress=bar.bar)
             listed[folder] = [r.key for r in summary.results.values() if r.status in ("done", "skipped")]
+            if summary.skipped:  # a rerun: the features of unchanged videos are reused, not made again
+                click.echo(f"{folder}: {len(summary.skipped)} video(s) already extracted with these settings, "
+                           f"reused; {len(summary.done)} extracted now", err=True)
             _note_earlier(out / folder, listed[folder])
             for r in summary.failed:
                 click.echo(f"skipped {r.key}: {r.reason}", err=True)
@@ -190,6 +216,12 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
                 click.echo(why)
         bar.stage(f"detect ({cfg.detector}, {cfg.mode})")
         if past:
+            same = _same_sources(out / "features", listed["features"], out / "history", listed["history"])
+            if same:  # scored by a model fitted on themselves: not the inductive protocol it is labelled
+                click.echo(f"warning: {len(same)} scored video(s) are also in the history --fit-on names "
+                           f"({', '.join(same[:3])}{', ...' if len(same) > 3 else ''}): a model fitted on them "
+                           "scores them, and its alarm line comes from their own clips; give --fit-on footage of "
+                           "normal days other than the one scored", err=True)
             scores = video.fit_and_score(out / "history", out / "features", cfg, save_models=out / "models",
                                          keys=listed["features"], history_keys=listed["history"])
         else:

@@ -110,7 +110,9 @@ def make_groups(store, mode: str, annotations=None) -> dict[str, list[str]]:
     by = _category_label(annotations) if mode == "per-category" else _GROUP_BY[mode]
     groups = store.groups(by=by)
     if not groups:
-        raise ValueError(f"{store.root}: the feature store holds no videos")
+        from extract.store import empty_store_message
+
+        raise ValueError(empty_store_message(store.root))
     return groups
 
 
