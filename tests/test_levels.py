@@ -91,6 +91,9 @@ def test_a_level_too_short_to_fit_keeps_the_group_whole(tmp_path):
     out, run = detect(tmp_path, [tmp_path / "f", "--activity-levels", "apart"], "s")
     (group,) = run["groups"]
     assert group["group"] == "all" and "activity_split" in group and "mixes two levels of activity" in out
+    # the warning told to pass --activity-levels apart, given already: it says why the group stayed whole
+    assert "fitted together all the same, since the busier 16 clips < min_clips=20" in out, out
+    assert "fit them apart (--activity-levels apart" not in out
 
 
 def test_a_history_of_two_levels_routes_each_scored_video_to_its_level(tmp_path):

@@ -206,10 +206,16 @@ def unknown_view_line(sims: Mapping[str, float], where: str = "") -> str:
 def split_line(split: Mapping, where: str = "") -> str:
     """The warning for a group whose fitted footage `activity_split` divides."""
     busier = split["busier"]
-    return (f"{where}the footage its model was fitted on mixes two levels of activity: {len(busier)} video(s) "
-            f"({listed(busier)}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
-            "(night and day? a busy and a quiet camera?); one model and one alarm line over both lose the quieter "
-            "footage's events: fit them apart (--activity-levels apart, or a folder or category each)")
+    mixes = (f"{where}the footage its model was fitted on mixes two levels of activity: {len(busier)} video(s) "
+             f"({listed(busier)}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
+             "(night and day? a busy and a quiet camera?); one model and one alarm line over both lose the quieter "
+             "footage's events: ")
+    few = split.get("too_few_clips")
+    if few:  # --activity-levels apart was asked: a level had too few clips for a model of its own
+        short = ", ".join(f"the {side} {n} clips" for side, n in few.items() if n < int(split.get("min_clips", 0)))
+        return (mixes + f"fitted together all the same, since {short or 'one level'} < min_clips="
+                f"{split.get('min_clips')}: more footage of that level (or --min-clips N) fits them apart")
+    return mixes + "fit them apart (--activity-levels apart, or a folder or category each)"
 
 
 def apart_line(level: Mapping, where: str = "") -> str:

@@ -139,6 +139,11 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         line_from="fitted" if history else config.line_from)
     split = activity_split(vids) if model.layout["level"] == "cell" else None
     if split:  # two levels of activity under one model (day and night): its alarm line serves neither
+        if config.activity_levels == "apart":  # asked apart, kept whole: a level too short for a model
+            busier = set(split["busier"])
+            per_side = {side: sum(v.n_clips for v in vids if (v.key in busier) == (side == "busier"))
+                        for side in ("quieter", "busier")}
+            split = {**split, "too_few_clips": per_side, "min_clips": int(config.min_clips)}
         model.info["activity_split"] = split
     if level:
         model.info["activity_level"] = dict(level)
