@@ -306,6 +306,10 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
             video.fit_and_score(train, root, CFG)
         with pytest.raises(ValueError, match=rf"{root} was not extracted as the models in {models} .*{message}"):
             video.score(root, models)
+    # another camera's frame shape: no setting bridges it, so no "extract both with the same settings"
+    with pytest.raises(ValueError) as shape:
+        video.fit_and_score(train, tmp_path / "wide", CFG)
+    assert "fit on that camera's own history" in str(shape.value) and "same settings" not in str(shape.value)
     # a frame folder extracted without --image-fps has no known rate (NaN): nothing to compare;
     # options given as strings on the command line ("2") match the same given from Python (2)
     for root in (store("stride", stride=4, attrs=opts()), store("ntsc", fps=10.5, attrs=opts()),

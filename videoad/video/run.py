@@ -352,8 +352,10 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             fitted, attrs = extraction_record(fit_store, fit_keys), {k: store.attrs(k) for k in keys}
             problems = extraction_mismatch(fitted, store, keys, attrs) if keys else []
             if problems:
+                only_shape = all(p.startswith("frame shape") for p in problems)  # no setting can bridge it
                 raise ValueError(f"{features} was not extracted as the history {history} was (group {g!r}): "
-                                 + "; ".join(problems) + ". Extract both with the same settings.")
+                                 + "; ".join(problems)
+                                 + ("." if only_shape else ". Extract both with the same settings."))
             if keys:
                 _note_repeats(rec, fitted, attrs)
             if known is None and keys:  # pooled or per-category: one model per group, whatever camera a video shows
@@ -683,7 +685,8 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[
     if odd:
         problems.append(f"frame shape (width / height): the fitted footage at "
                         f"{', '.join(f'{f:g}' for f in fitted['aspects'])}, "
-                        + _some(odd) + " (each frame is resized to the working size: motion stretched differently)")
+                        + _some(odd) + " (each frame is resized to the working size: motion stretched differently; "
+                        "footage of another camera: fit on that camera's own history)")
     odd = [f"{k} at {shapes[k][1]}" for k, (_, size_off) in offs.items() if size_off]
     if odd:
         sizes = [list(w) for w in fitted["working_sizes"]]
