@@ -72,7 +72,7 @@ def get_backbone(name: str, **kwargs: Any) -> Backbone:
             f"backbone {name!r} needs {target}, which cannot be imported here: {exc}") from exc
     try:
         backbone = cls(**fixed, **kwargs)
-    except TypeError as exc:  # an option the backbone does not take: say which ones it does
+    except TypeError:  # an option the backbone does not take: say which ones it does
         import inspect
 
         known = sorted(p for p in inspect.signature(cls).parameters if p not in fixed and p not in ("self", "device"))
