@@ -51,15 +51,57 @@ def import_ray():
     return ray
 
 
+class RayConnectionError(RuntimeError):
+    """No Ray cluster at the address given, or none that can hold one actor's (task's) resources."""
+
+
+#: seconds a cluster's address is given to answer before `connect` says no cluster is there (Ray's
+#: own retries took about 12 minutes for an address nothing listens on)
+CONNECT_TIMEOUT_S = 10.0
+
+
+def _unreachable(address: str | None) -> str | None:
+    """Why `address` (or $RAY_ADDRESS) in host:port form cannot be reached, else None (reachable,
+    or a form Ray resolves itself: auto, local, ray://, none)."""
+    address = address or os.environ.get("RAY_ADDRESS")
+    if not address or address in ("auto", "local") or "://" in address or ":" not in address:
+        return None
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            return None
+    except ValueError:
+        return None  # not host:port after all: Ray's to say
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+
+
 def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
-    """`ray.init`, with "no cluster there" as a RuntimeError naming the address (Ray raises a
-    ConnectionError with its own traceback)."""
+    """`ray.init`, with "no cluster there" as a RayConnectionError naming the address (Ray raises a
+    ConnectionError with its own traceback, after minutes of retries for an address nobody
+    answers at: a host:port is tried first, within CONNECT_TIMEOUT_S)."""
+    hint = "(start one with `ray start --head`, or leave the address out for a local one)"
+    why = _unreachable(address)
+    if why:
+        raise RayConnectionError(f"no Ray cluster at {address or os.environ.get('RAY_ADDRESS')}: {why} {hint}")
     try:
         ray.init(address=address, **init_kwargs)
     except ConnectionError as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise RuntimeError(f"no Ray cluster at {address or '$RAY_ADDRESS / this machine'}: {first} "
-                           "(start one with `ray start --head`, or leave the address out for a local one)") from None
+        raise RayConnectionError(f"no Ray cluster at {address or '$RAY_ADDRESS / this machine'}: {first} "
+                                 f"{hint}") from None
+
+
+def check_fits(ray, cpus: float, gpus: float, what: str) -> None:
+    """A RayConnectionError when no node of the cluster has `cpus` CPUs and `gpus` GPUs: the actor
+    (task) would wait for ever, Ray's autoscaler complaining in its own log only."""
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    if not nodes or any(r.get("CPU", 0) >= cpus and r.get("GPU", 0) >= gpus for r in nodes):
+        return
+    best = max(nodes, key=lambda r: (r.get("GPU", 0), r.get("CPU", 0)))
+    raise RayConnectionError(f"no node of the Ray cluster has the {cpus:g} CPU(s) and {gpus:g} GPU(s) one {what} "
+                             f"asks for (the largest: {best.get('CPU', 0):g} CPUs, {best.get('GPU', 0):g} GPUs): "
+                             "ask for less (--ray-cpus, --ray-gpus; --device cpu) or add such a node")
 
 
 @contextmanager
@@ -348,6 +390,7 @@ def extract_on_ray(input_path: str | os.PathLike, output: str | os.PathLike,
     output = Path(output).absolute()
     with ray_session(settings.address, **init_kwargs) as ray:
         pool = _Pool(ray, make_backbone, options, output, settings)
+        check_fits(ray, pool.resources["CPU"], pool.resources["GPU"], "extraction actor")
         first, ref = pool.start()
         try:
             info = ray.get(ref)

@@ -287,3 +287,43 @@ def test_the_packages_import_without_ray():
                            "videoad.ray_detect; print('ray' in sys.modules)"],
                           capture_output=True, text=True, timeout=120)
     assert lazy.stdout.strip() == "False", lazy.stderr
+
+
+def test_an_unreachable_address_or_an_impossible_request_is_named_at_once(tmp_path, monkeypatch):
+    """`--ray 127.0.0.1:1` stalled ~12 minutes in Ray's retries (detect then printed a traceback); a
+    request no node can hold (--ray-cpus 4 on 2, --device cuda without a GPU) waited for ever; the
+    motion backbone, which runs on the CPU, asked for a GPU per actor under --device cuda."""
+    from extract.ray_runner import RayConnectionError, check_fits, connect
+
+    class NoInit:
+        def init(self, **kwargs):
+            raise AssertionError("ray.init was called for an address nobody answers at")
+
+    with pytest.raises(RayConnectionError, match=r"no Ray cluster at 127.0.0.1:1: Connection refused"):
+        connect(NoInit(), "127.0.0.1:1")
+    small_store(tmp_path / "f")
+    res = CliRunner().invoke(detect_cmd, [str(tmp_path / "f"), "-o", str(tmp_path / "s"), "--ray=127.0.0.1:1"])
+    assert res.exit_code == 1 and res.output.startswith("Error: no Ray cluster at 127.0.0.1:1"), res.output
+
+    class TwoCpus:
+        def nodes(self):
+            return [{"Alive": True, "Resources": {"CPU": 2.0}}]
+
+    check_fits(TwoCpus(), 1.0, 0.0, "actor")
+    with pytest.raises(RayConnectionError, match=r"no node of the Ray cluster has the 4 CPU\(s\) and 0 GPU\(s\)"):
+        check_fits(TwoCpus(), 4.0, 0.0, "actor")
+    with pytest.raises(RayConnectionError, match=r"the largest: 2 CPUs, 0 GPUs"):
+        check_fits(TwoCpus(), 1.0, 1.0, "actor")
+    # the motion backbone's actors ask for no GPU whatever --device says
+    from videoad.cli import ray_opts
+
+    seen = {}
+
+    def capture(input_path, output, backbone, kwargs, options, ray):
+        seen.update(kwargs)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(ray_opts, "extract_on_ray", capture)
+    make_video(tmp_path / "in" / "v.mp4", 20)
+    CliRunner().invoke(extract_cmd, [str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--device", "cuda", "--ray"])
+    assert "device" not in seen

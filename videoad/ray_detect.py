@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-from extract.ray_runner import connect, import_ray, ray_session
+from extract.ray_runner import check_fits, connect, import_ray, ray_session
 
 __all__ = ["RayTasks", "ray_session"]
 
@@ -49,6 +49,7 @@ class RayTasks:
         ray = import_ray()
         if not ray.is_initialized():
             connect(ray, self.address, **self.init_kwargs)
+        check_fits(ray, self.cpus, self.gpus, "fit (--ray-cpus: the config's threads_per_job by default)")
         remote = ray.remote(_in_folder).options(num_cpus=self.cpus, num_gpus=self.gpus,
                                                 max_retries=self.max_retries,
                                                 retry_exceptions=False)

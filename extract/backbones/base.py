@@ -45,6 +45,9 @@ class Backbone(abc.ABC):
     cell_grid: tuple[int, int] | None = None
     #: the name `get_backbone` built it under (set there; None when constructed directly)
     registry_name: str | None = None
+    #: whether its `device` argument puts work on an accelerator (a torch network); one that runs on
+    #: the CPU whatever it is given (the motion backbone) asks a Ray cluster for no GPU
+    uses_device: bool = False
 
     @property
     @abc.abstractmethod

@@ -173,6 +173,8 @@ def require_weights(weights: Any, random_init: bool, what: str, where: str) -> N
 class TorchBackbone(Backbone):
     """Batched, device-aware inference over `_features`; see the module docstring."""
 
+    uses_device = True
+
     #: crops per clip produced by `preprocess` (10 for ten-crop)
     n_crops: int = 1
     #: "mean": average the crops' features; "keep": concatenate them crop-major (dim * n_crops)

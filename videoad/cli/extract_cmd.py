@@ -206,6 +206,8 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     except ImportError as exc:  # torchvision or pytorchvideo not installed: its message says which extra
         raise click.ClickException(str(exc)) from None
 
+    if on_ray and "device" in kwargs and not model.uses_device:  # the motion backbone runs on the CPU: its
+        kwargs = {k: v for k, v in kwargs.items() if k != "device"}  # actors must not wait for a GPU each
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard, progress=not quiet)
     hint = None if on_ray else gpu_feeding_hint(model, options.workers, options.batch_size)
     if hint:

@@ -166,6 +166,10 @@ def detect(features, output, mode, activity_levels, config, print_config, annota
         write_events(output, events)
     except (ValueError, OSError) as exc:
         _fail(exc)
+    except RuntimeError as exc:  # --ray: no cluster at the address, or none that can hold one fit
+        if type(exc).__name__ != "RayConnectionError":
+            raise
+        _fail(exc)
     for g in scores.groups:
         if g["status"] in ("skipped", "failed"):
             click.echo(f"{g['status']} {g['group']}: {g['reason']}")
