@@ -302,6 +302,7 @@ def test_an_unreachable_address_or_an_impossible_request_is_named_at_once(tmp_pa
     with pytest.raises(RayConnectionError, match=r"no Ray cluster at 127.0.0.1:1: Connection refused"):
         connect(NoInit(), "127.0.0.1:1")
     small_store(tmp_path / "f")
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as a fresh process is (other tests share one)
     res = CliRunner().invoke(detect_cmd, [str(tmp_path / "f"), "-o", str(tmp_path / "s"), "--ray=127.0.0.1:1"])
     assert res.exit_code == 1 and res.output.startswith("Error: no Ray cluster at 127.0.0.1:1"), res.output
 
