@@ -11,7 +11,7 @@ from typing import Any
 
 from .base import Backbone
 
-__all__ = ["Backbone", "BackboneUnavailable", "available_backbones", "get_backbone",
+__all__ = ["Backbone", "BackboneUnavailable", "UnknownOption", "available_backbones", "get_backbone",
            "recorded_options", "register_backbone"]
 
 _TORCHVISION = "extract.backbones.torchvision_nets:TorchvisionBackbone"
@@ -39,6 +39,11 @@ def recorded_options(name: str, options: dict[str, Any] | None) -> dict[str, Any
     if not isinstance(options, dict):
         return options
     return {**OPTIONS_BEFORE.get(name, {}), **options}
+
+
+class UnknownOption(TypeError, ValueError):
+    """An option the backbone does not take, with the ones it does (a TypeError, as Python's own for
+    an unexpected keyword argument, and a ValueError, as every other bad option)."""
 
 
 class BackboneUnavailable(ImportError):
@@ -79,8 +84,8 @@ def get_backbone(name: str, **kwargs: Any) -> Backbone:
         unknown = sorted(k for k in kwargs if k not in inspect.signature(cls).parameters)
         if not unknown:
             raise
-        raise ValueError(f"backbone {name!r} has no option {', '.join(map(repr, unknown))}; its options: "
-                         f"{', '.join(known)}") from None
+        raise UnknownOption(f"backbone {name!r} has no option {', '.join(map(repr, unknown))}; its options: "
+                            f"{', '.join(known)}") from None
     backbone.registry_name = name
     backbone._given_options = {k: _plain(v, k in _FILE_OPTIONS) for k, v in kwargs.items()}
     return backbone

@@ -172,7 +172,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     is 1 when any video failed (see the summary and FEATURES/manifest*.json). Settings come
     from the options, then --config FILE, then the defaults (--print-config shows them).
     """
-    from extract.backbones import BackboneUnavailable, get_backbone
+    from extract.backbones import BackboneUnavailable, UnknownOption, get_backbone
     from extract.run import WorkerStartError, extract_videos
     from extract.store import OutputError
     from videoad import extract_config
@@ -197,6 +197,8 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         # (the driver may have no GPU); each actor builds its own
         model = get_backbone(backbone, **({**kwargs, "device": "cpu"}
                                           if on_ray and "device" in kwargs else kwargs))
+    except UnknownOption as exc:  # the options it does take are named
+        raise click.UsageError(str(exc)) from None
     except TypeError as exc:
         if "unexpected keyword argument" not in str(exc):
             raise
