@@ -291,3 +291,18 @@ def test_run_takes_min_clips_as_its_error_says(footage, tmp_path):
                                    "--no-clips", "--min-clips", "10"], catch_exceptions=False)
     assert res.exit_code == 0 and json.loads((tmp_path / "b" / "scores" / "run.json").read_text())["config"][
         "min_clips"] == 10
+
+
+def test_a_run_output_folder_given_as_a_feature_store_is_named(footage, tmp_path):
+    """`videoad cameras OUT` read features/ and history/ as one store (each video twice) and the
+    scores' cells.h5 as a video; `detect OUT` the same."""
+    root, cfg = footage
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "--fit-on", str(root / "cam2" / "a.avi"), "-o",
+                                   str(out), "--config", str(cfg), "--no-clips"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    for args in (["cameras", str(out)], ["detect", str(out), "-o", str(tmp_path / "s")]):
+        res = CliRunner().invoke(cli, args)
+        assert res.exit_code == 1 and f"{out}: a `videoad run` output folder, not a feature store: give its " \
+            f"store ({out / 'features'} or {out / 'history'})" in res.output, res.output
+    assert CliRunner().invoke(cli, ["cameras", str(out / "features")]).exit_code == 0

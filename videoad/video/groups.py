@@ -25,9 +25,15 @@ def open_store(path, keys=None):
     output folder that earlier runs filled: this run's videos, not every video extracted there)."""
     from extract.store import FeatureStore
 
+    from extract.sources import is_videoad_output
+
     p = Path(path)
     if not p.exists():
         raise ValueError(f"{p}: no such feature store")
+    stores = [p / s for s in ("features", "history") if (p / s).is_dir()]
+    if is_videoad_output(p) and stores:  # a `videoad run` output: its stores side by side, and its scores
+        raise ValueError(f"{p}: a `videoad run` output folder, not a feature store: give its store "
+                         f"({' or '.join(map(str, stores))})")
     return FeatureStore(p, only=keys)
 
 
