@@ -100,8 +100,15 @@ class VideoScores:
         return float(np.max(self.scores))
 
     def _clock(self) -> "FrameClock | None":
+        """The frames' clock, built once per frame_times (the event tracker asks for seconds clip by
+        clip: a clock rebuilt per call made a 20,000-frame video's events take seconds)."""
+        cached = self.__dict__.get("_clock_cache")
+        if cached is not None and cached[0] is self.frame_times and cached[1] == (self.n_frames, self.fps):
+            return cached[2]
         usable = self.frame_times is not None and len(self.frame_times) == self.n_frames and self.n_frames >= 2
-        return FrameClock(self.frame_times, self.fps) if usable else None
+        clock = FrameClock(self.frame_times, self.fps) if usable else None
+        self.__dict__["_clock_cache"] = (self.frame_times, (self.n_frames, self.fps), clock)
+        return clock
 
     def seconds(self, frames) -> np.ndarray:
         """Seconds from the video's first frame at (possibly fractional) frame positions, frame
@@ -142,9 +149,9 @@ class FrameClock:
             self.step = 1.0 / fps if fps and fps > 0 else 1.0
         self._ends = np.append(self.times, self.times[-1] + self.step)  # frame n: the end of the last
         # before a pause a frame lasts the step the recording kept there, not until the next burst
-        gaps = np.diff(self.times)
         paused = pauses_before(self.times)[1:]
-        self._lasts = np.append(np.where(paused, local_steps(self.times) if gaps.size else gaps, gaps), self.step)
+        lasts = np.where(paused, local_steps(self.times), gaps) if paused.any() else gaps
+        self._lasts = np.append(lasts, self.step)
 
     def seconds(self, frames) -> np.ndarray:
         """Seconds at (fractional) frame positions, between the frames' times."""

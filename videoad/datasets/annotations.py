@@ -228,8 +228,8 @@ class Annotations(Mapping[str, VideoAnnotation]):
             for name, a in self.videos.items():
                 last = PurePosixPath(name).name
                 by_name.setdefault(last, []).append((name, a))
-                if _number(last) is not None:
-                    by_number.setdefault(_number(last), []).append((name, a))
+                if (number := _number(last)) is not None:
+                    by_number.setdefault(number, []).append((name, a))
             self._index_cache, self._index_stamp = (by_name, by_number), stamp
         return self._index_cache
 

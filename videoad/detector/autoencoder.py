@@ -67,14 +67,13 @@ def reconstruction_angle(x: torch.Tensor, x_hat: torch.Tensor, zero_scale: float
     first: the angle does not change, and its squared norm no longer overflows float32 (a row at
     1e20 read as pi/2, below half of the training rows). Every other row is computed as before.
     """
-    zero = None
-    if zero_scale is not None and zero_scale > 0:
-        zero = ~x.ne(0).any(dim=1)
-        if bool(zero.any()):  # measured before any rescaling below
-            zero_angle = torch.atan(torch.linalg.vector_norm(x_hat[zero].double(), dim=1) / float(zero_scale))
-        else:
-            zero = None
-    big = (x.abs().amax(dim=1) > ANGLE_RESCALE) | (x_hat.abs().amax(dim=1) > ANGLE_RESCALE)
+    largest = x.abs().amax(dim=1)  # each row's largest value: zero for a zero row, past ANGLE_RESCALE for a huge one
+    zero = largest == 0 if zero_scale is not None and zero_scale > 0 else None
+    if zero is not None and bool(zero.any()):  # measured before any rescaling below
+        zero_angle = torch.atan(torch.linalg.vector_norm(x_hat[zero].double(), dim=1) / float(zero_scale))
+    else:
+        zero = None
+    big = (largest > ANGLE_RESCALE) | (x_hat.abs().amax(dim=1) > ANGLE_RESCALE)
     if bool(big.any()):
         x, x_hat = x.clone(), x_hat.clone()
         x[big] = x[big] / x[big].abs().amax(dim=1, keepdim=True)

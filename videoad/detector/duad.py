@@ -32,7 +32,7 @@ import torch
 
 from videoad.detector.base import SEED_MAX
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
-from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, select_normal
+from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, rows_per_block, select_normal
 from videoad.detector.knn import KNNIndex, batched
 from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, seed_torch, thread_limits
 from videoad.detector.validation import check_not_all_constant, check_percent
@@ -868,7 +868,7 @@ def _typical_length(Xs: np.ndarray) -> float | None:
     """The median length of the rows that are not all zero (None when every row is): the unit a
     zero row's reconstruction is measured in (`reconstruction_angle`)."""
     lengths = np.empty(Xs.shape[0])
-    step = max(1, (1 << 22) // max(1, Xs.shape[1]))
+    step = rows_per_block(Xs.shape[1])
     for s in range(0, Xs.shape[0], step):
         block = Xs[s:s + step]
         lengths[s:s + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block, dtype=np.float64))

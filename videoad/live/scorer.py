@@ -128,7 +128,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         n, why, t0, last = 0, "end of stream", None, None
         try:
             for frame in stream.frames:
-                now = last = time.time()
+                now = time.time()
                 if feed.realtime and fps:
                     t0 = now if t0 is None else t0
                     wait = t0 + n / fps - now
@@ -136,7 +136,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                         if stop.wait(wait):
                             break
                         now = time.time()
-                n += 1
+                n, last = n + 1, now  # the last frame's arrival: where an outage after it begins
                 if not put(("frame", frame, now)):
                     break
         except Exception as exc:  # noqa: BLE001

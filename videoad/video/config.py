@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from videoad.config import defaults as packaged_defaults
-from videoad.config import defaults_path, read_yaml, yaml_dumper
+from videoad.config import defaults_path, dump, read_yaml
 from videoad.detector import registry
 from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CELL_NAME, LEVELS, LINE_FROM,
                                  PREPROCESS)
@@ -212,15 +212,12 @@ def run_config(path=None, **overrides) -> DetectConfig:
 def config_text(cfg: DetectConfig) -> str:
     """The settings a run uses, as a YAML config file that `--config` reads back (with the
     packaged per-feature DUAD table, which applies under `params`)."""
-    import yaml
-
     data = asdict(cfg)
     data["detector"] = {"name": data.pop("detector"), "params": data.pop("params")}
-    text = yaml.dump(data, Dumper=yaml_dumper(), sort_keys=False, default_flow_style=None)
+    text = dump(data)
     if cfg.detector == "duad":
         text += "# DUAD's arguments by kind of features (params above win over them):\n"
-        text += yaml.dump({"duad_by_features": DUAD_BY_FEATURES}, Dumper=yaml_dumper(), sort_keys=False,
-                          default_flow_style=None)
+        text += dump({"duad_by_features": DUAD_BY_FEATURES})
     return text
 
 

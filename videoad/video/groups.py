@@ -23,9 +23,8 @@ def group_seed(seed: int, group: str) -> int:
 def open_store(path, keys=None):
     """The feature store at `path`; with `keys`, those of its videos alone (`videoad run` into an
     output folder that earlier runs filled: this run's videos, not every video extracted there)."""
-    from extract.store import FeatureStore
-
     from extract.sources import is_videoad_output
+    from extract.store import FeatureStore
 
     p = Path(path)
     if not p.exists():

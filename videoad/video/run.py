@@ -276,7 +276,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     results = [r for r in results if "failed" not in r]
     if model_dir:
         _write_index(model_dir, cfg, results,
-                     {r["group"]: extraction_record(store, groups[r["group"]]) for r in results},
+                     {r["group"]: extraction_record(store, groups[r["group"]], warn=False) for r in results},
                      _cameras_of(cfg, store, groups), {r["group"]: views_of(store, groups[r["group"]]) for r in results})
     return scoreset
 
@@ -349,7 +349,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             rec.update(status="skipped", reason=(f"history of group {g!r} has {sum(fit_counts[k] for k in fit_keys)} "
                                                  f"clips < min_clips={cfg.min_clips}"))
         else:
-            fitted, attrs = extraction_record(fit_store, fit_keys), {k: store.attrs(k) for k in keys}
+            fitted, attrs = extraction_record(fit_store, fit_keys, warn=False), {k: store.attrs(k) for k in keys}
             problems = extraction_mismatch(fitted, store, keys, attrs) if keys else []
             if problems:
                 only_shape = all(p.startswith("frame shape") for p in problems)  # no setting can bridge it
@@ -374,7 +374,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     results = [r for r in results if "failed" not in r]
     if model_dir:
         _write_index(model_dir, cfg, results,
-                     {r["group"]: extraction_record(fit_store, fit_groups[r["group"]]) for r in results},
+                     {r["group"]: extraction_record(fit_store, fit_groups[r["group"]], warn=False) for r in results},
                      known and {r["group"]: known[levels[r["group"]]["of"] if r["group"] in levels else r["group"]]
                                 for r in results},
                      {r["group"]: history_views[r["group"]] if r["group"] in history_views
@@ -525,20 +525,22 @@ def note_mixed_extraction(store, groups: Mapping[str, Sequence[str]], records: l
                     len(noted), shown)
 
 
-def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | None = None) -> dict:
+def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | None = None, warn: bool = True) -> dict:
     """How a group's features were made, from the store attributes of its first video: the
     backbone's registry name, the options that rebuild it (`Backbone.options`; None in stores
     written before they were recorded), its description, and the clip sampling. A group whose
     videos were extracted differently says so (`mixed`: the keys that differ from the first).
     From every video: the median native frame rate (`fps`), the frame shapes (`aspects`, width /
     height) and the backbone's working sizes (`working_sizes`), which `extraction_mismatch` reads.
-    `attrs`: the videos' store attributes, when the caller has read them already."""
+    `attrs`: the videos' store attributes, when the caller has read them already. `warn=False`
+    where `note_mixed_extraction` has said it of the group already."""
     attrs = attrs if attrs is not None else {k: store.attrs(k) for k in keys}
     first = _extraction_of(attrs[keys[0]])
     mixed = [k for k in keys[1:] if _extraction_of(attrs[k]) != first]
-    if mixed:
+    if mixed and warn:
         log.warning("videos of one group were extracted differently (%s ...); models.json records the first's "
                     "extraction", ", ".join(mixed[:3]))
+    if mixed:
         first["mixed"] = mixed
     # what the footage itself was like (every video, not only the first): its frame rate, the
     # shapes of its frames and the sizes the backbone worked at (None: not recorded)
