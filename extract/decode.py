@@ -37,6 +37,8 @@ and sub stream, a recorder's export joining two settings) keeps the first frame'
 frames are resized to it (`FrameStream.size_changes` says where, for the extraction's notes), so
 one video stays one scene at one scale instead of failing at the first clip that spans the change.
 An image folder with a frame of another size still fails, naming the file (a stray image).
+Non-square pixels (a recorder's 720x576 shown at 4:3) are stretched to the width a player shows,
+by every decoder alike (`upright`, `_stretched`; extract.video_stream.sample_aspect).
 
 Decoder names are "decord", "pyav", "opencv", or "package.module:function" for a custom opener
 with the signature of `open_decord` (for formats the three cannot read).
@@ -50,13 +52,14 @@ import os
 import struct
 from collections import deque
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
 from .timing import Timing, packet_times, variable_timing
-from .video_stream import is_picture, main_video_stream
+from .video_stream import display_width, is_picture, main_video_stream, probe_sample_aspect, sample_aspect
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -89,6 +92,9 @@ class FrameStream:
     #: `fps` is FFmpeg's guess, not a rate the stream states (an MJPEG camera over HTTP states none,
     #: and FFmpeg says 25): `videoad watch` times such a live stream's frames as they arrive
     rate_guessed: bool = False
+    #: the stored pixels' aspect where they are not square (`video_stream.sample_aspect`); the frames
+    #: come out stretched to it, whichever decoder read them
+    sample_aspect: Fraction | None = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -279,6 +285,8 @@ class PyAVFrames:
             return f"#{s.index} {s.codec_context.width}x{s.codec_context.height}"
 
         self.read_stream = described(stream)
+        #: the stored pixels' aspect where not square (`video_stream.sample_aspect`): frames come out stretched to it
+        self.aspect = sample_aspect(stream)
         self.metadata = dict(container.metadata or {})  # the container's tags (`extract.clock`: creation_time)
         self.other_streams = [described(s) for s in container.streams.video
                               if s.index != stream.index and not is_picture(s)]
@@ -312,7 +320,7 @@ class PyAVFrames:
         early: list = []  # timestamps of the packets demuxed before the first frame came out
 
         def array(frame) -> np.ndarray:
-            return frame if isinstance(frame, np.ndarray) else upright(frame)
+            return frame if isinstance(frame, np.ndarray) else upright(frame, self.aspect)
 
         def placed(window_frames):
             """The window's frames in presentation order, each after the frames to fill in before it:
@@ -370,9 +378,9 @@ class PyAVFrames:
                         if frame.pts is not None and last_pts is not None and frame.pts > last_pts and count > 1:
                             gaps.append(frame.pts - last_pts)
                         last, last_pts = frame, frame.pts if frame.pts is not None else last_pts
-                        yield upright(frame)
+                        yield upright(frame, self.aspect)
                         continue
-                    window.append((frame.pts, upright(frame)))
+                    window.append((frame.pts, upright(frame, self.aspect)))
                     window_left -= 1
                     if window_left <= 0:
                         yield from placed(window)
@@ -394,12 +402,17 @@ def _frame_step(stream) -> float | None:
     return float(1 / (rate * stream.time_base))
 
 
-def upright(frame) -> np.ndarray:
-    """A PyAV frame as RGB, turned as its display matrix says (a phone's or a body camera's
-    footage filmed upright is stored sideways with a rotation to show it by), so that the
+def upright(frame, aspect: Fraction | None = None) -> np.ndarray:
+    """A PyAV frame as RGB, stretched to its stream's sample `aspect` (`video_stream.sample_aspect`:
+    a recorder's non-square pixels) and turned as its display matrix says (a phone's or a body
+    camera's footage filmed upright is stored sideways with a rotation to show it by), so that the
     analysis, the report's pictures and the grid's cell names see what a player shows. decord
-    and OpenCV turn their frames so by themselves."""
-    image = frame.to_ndarray(format="rgb24")
+    and OpenCV turn their frames so by themselves; `open_video` stretches theirs."""
+    if aspect is not None:  # one pass through FFmpeg's scaler: the colour conversion and the stretch
+        image = frame.reformat(width=display_width(frame.width, aspect), height=frame.height,
+                               format="rgb24").to_ndarray()
+    else:
+        image = frame.to_ndarray(format="rgb24")
     turns = round(float(getattr(frame, "rotation", 0) or 0) / 90) % 4  # counter-clockwise quarter turns
     return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
@@ -522,13 +535,29 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
             errors[name] = _describe(exc)
             continue
         timing = variable_timing(packet_times(os.fspath(path)), fps) if name == "pyav" else None
+        reader = frames if isinstance(frames, PyAVFrames) else None
+        if reader is not None:
+            aspect = reader.aspect
+            chained = _chain(first, frames)
+        else:  # decord, OpenCV or a custom opener: the stored picture, stretched here as PyAV's is
+            probed = probe_sample_aspect(path)
+            aspect = None if probed is None else probed[0]
+            chained = _chain(first, frames) if probed is None else _stretched(_chain(first, frames), *probed)
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
-                           _guarded(name, _chain(first, frames)), errors, timing,
-                           reader=frames if isinstance(frames, PyAVFrames) else None)
+                           _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
     raise DecodeError(f"no decoder could read the file ({detail})")
+
+
+def _stretched(frames: Iterator[np.ndarray], aspect: Fraction, stored: int) -> Iterator[np.ndarray]:
+    """`frames` stretched to their sample `aspect`. A frame not `stored` pixels wide passes as it is:
+    a custom opener that stretched it itself, or a decoder that turned it upright (the stretch of
+    a turned picture is left out: decord and OpenCV give such files' frames unstretched)."""
+    for frame in frames:
+        height, width = frame.shape[:2]
+        yield _resized(frame, (height, display_width(width, aspect))) if width == stored else frame
 
 
 def _streams_held(path) -> str:

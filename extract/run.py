@@ -42,7 +42,7 @@ from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
-from .video_stream import main_video_stream
+from .video_stream import main_video_stream, probe_sample_aspect
 from .workers import DecodeWorker, Task
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,9 @@ def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> b
         return False
     if "frame_span_s" in attrs and "pauses" not in attrs and _has_pause(path):
         return False  # variable rate with a pause, written before pauses were told (filled with its last frame)
+    if attrs.get("source_kind") == "video" and "sample_aspect" not in attrs and probe_sample_aspect(
+            attrs.get("source_path", "")) is not None:
+        return False  # non-square pixels, written before they were stretched (extract.video_stream)
     return (attrs.get("source_size") == fingerprint["size"]
             and attrs.get("source_mtime_ns") == fingerprint["mtime_ns"]
             and attrs.get("source_files") == fingerprint["files"]

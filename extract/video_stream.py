@@ -4,8 +4,13 @@ A phone's or a recorder's MP4 can carry a cover picture or a thumbnail as a vide
 frame (disposition `attached_pic`), sometimes listed first; taking `streams.video[0]` would read
 that single picture as the whole video. Every place that opens a file with PyAV (decoding, the
 timing pass, the frame count, the report's footage) picks the stream here, so they agree on it.
+
+The picture's shape is read here too: a stream whose pixels are not square (`sample_aspect`) is
+shown, analysed and drawn at the width a player stretches it to.
 """
 from __future__ import annotations
+
+from fractions import Fraction
 
 
 def is_picture(stream) -> bool:
@@ -22,3 +27,44 @@ def main_video_stream(container):
         if not is_picture(stream):
             return stream
     return videos[0]  # only pictures: the first, as before (IndexError when there is no video at all)
+
+
+#: a stated sample aspect further from square than this is a writer's mistake, not a picture
+SAMPLE_ASPECT_LIMITS = (Fraction(1, 4), Fraction(4, 1))
+
+
+def sample_aspect(stream) -> Fraction | None:
+    """How wide one stored pixel shows, as a fraction of its height, where it is not square, else
+    None. A recorder of analogue cameras stores 720x576 or 704x480 and states the aspect a player
+    stretches it to (the container's, else the codec's, as FFmpeg prefers them); reading the
+    stored grid as if square squeezes the scene (circles as ovals) and the motion with it."""
+    for stated in (getattr(stream, "sample_aspect_ratio", None),
+                   getattr(getattr(stream, "codec_context", None), "sample_aspect_ratio", None)):
+        try:
+            value = Fraction(stated) if stated else None
+        except (TypeError, ValueError, ZeroDivisionError):
+            value = None
+        if value is not None and value > 0:
+            low, high = SAMPLE_ASPECT_LIMITS
+            return value if value != 1 and low <= value <= high else None
+    return None
+
+
+def display_width(width: int, aspect: Fraction | None) -> int:
+    """The width a stored picture `width` pixels wide shows at."""
+    return width if aspect is None else max(2, int(round(width * aspect)))
+
+
+def probe_sample_aspect(path) -> tuple[Fraction, int] | None:
+    """`sample_aspect` of the file's video stream and its stored width (read with PyAV), or None
+    when its pixels are square or it cannot be read: for the decoders that hand the stored picture
+    over as it is (decord, OpenCV)."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            stream = main_video_stream(container)
+            aspect = sample_aspect(stream)
+            return None if aspect is None else (aspect, int(stream.codec_context.width))
+    except Exception:  # noqa: BLE001 - a file PyAV cannot open: the decoder's own reading stands
+        return None

@@ -207,6 +207,9 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             stream.close()
         # what the stream itself told beyond its frames (extract.decode, extract.clock): the run's notes
         told = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
+        if task.source.kind != "images":  # the stored pixels' aspect the frames were stretched to (extract.decode)
+            aspect = stream.sample_aspect
+            told["sample_aspect"] = "1:1" if aspect is None else f"{aspect.numerator}:{aspect.denominator}"
         if stream.note:  # a frame folder named by capture times (extract.sources.check_numbering)
             told["numbering_note"] = stream.note
         damage = stream.damage_note()

@@ -52,14 +52,18 @@ def make_video(path: Path, n_frames: int, fps: float = 25.0, width: int = 64, he
     return path
 
 
-def make_h264(path: Path, n_frames: int, fps: int = 25, width: int = 64, height: int = 48) -> Path:
-    """H.264 with B-frames through PyAV's bundled libx264 (OpenCV cannot write H.264 here)."""
+def make_h264(path: Path, n_frames: int, fps: int = 25, width: int = 64, height: int = 48,
+              aspect=None) -> Path:
+    """H.264 with B-frames through PyAV's bundled libx264 (OpenCV cannot write H.264 here);
+    `aspect` (a Fraction) states non-square pixels, as a recorder of analogue cameras does."""
     import av
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(os.fspath(path), "w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if aspect is not None:
+            stream.codec_context.sample_aspect_ratio = aspect
         stream.options = {"crf": "18", "bf": "2", "g": "12"}
         for i in range(n_frames):
             frame = av.VideoFrame.from_ndarray(synthetic_frame(i, width, height), format="rgb24")

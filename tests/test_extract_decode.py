@@ -569,3 +569,63 @@ def test_a_variable_rate_file_extracted_before_its_times_or_pauses_were_kept_is_
                 f.attrs[k] = v
             f.create_dataset("frame_times", data=times)
         assert is_current(path, fingerprint, settings) is current, current
+
+
+@pytest.mark.parametrize("decoder", DECODERS)
+def test_non_square_pixels_are_stretched_as_a_player_shows_them(tmp_path, decoder):
+    """A recorder of analogue cameras stores its picture with non-square pixels and states how a
+    player stretches it: read as stored, the scene (and its motion) is squeezed across. Every
+    decoder hands the stretched picture, the same one, and the file's content is the same."""
+    from fractions import Fraction
+
+    wide = make_h264(tmp_path / "wide.mp4", 12, aspect=Fraction(2, 1))
+    stream, frames = decode_all(wide, (decoder,))
+    assert stream.sample_aspect == Fraction(2, 1) and {f.shape for f in frames} == {(48, 128, 3)}
+    _, by_pyav = decode_all(wide, ("pyav",))
+    _, plain = decode_all(make_h264(tmp_path / "plain.mp4", 12), ("pyav",))
+    assert [decoded_code(f) for f in frames] == list(range(12))
+    for got, pyav, square in zip(frames, by_pyav, plain):
+        assert np.abs(got.astype(int) - pyav).mean() < 3  # the decoders' scalers differ a little
+        back = cv2.resize(got, (64, 48), interpolation=cv2.INTER_AREA)  # squeezed back: the stored picture
+        assert np.abs(back.astype(int) - square).mean() < 4
+
+
+def test_square_pixels_are_read_as_stored(tmp_path):
+    stream, frames = decode_all(make_h264(tmp_path / "plain.mp4", 6), ("pyav",))
+    assert stream.sample_aspect is None and {f.shape for f in frames} == {(48, 64, 3)}
+
+
+def test_non_square_pixels_are_extracted_stretched_and_older_stores_of_them_redone(tmp_path):
+    """The store records the aspect the frames were stretched to (1:1 for square pixels); a store
+    written before (no record) of a file with non-square pixels is redone, one of square pixels kept;
+    the report's pictures are the frames extraction read."""
+    import json
+    from fractions import Fraction
+
+    import h5py
+
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos, is_current
+    from extract.store import FeatureStore
+    from videoad.footage import Footage
+
+    make_h264(tmp_path / "in" / "wide.mp4", 40, aspect=Fraction(2, 1))
+    make_h264(tmp_path / "in" / "plain.mp4", 40)
+    assert extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False)).ok
+    store = FeatureStore(tmp_path / "out")
+    wide, plain = store.load("wide.mp4"), store.load("plain.mp4")
+    assert wide.attrs["sample_aspect"] == "2:1" and plain.attrs["sample_aspect"] == "1:1"
+    assert json.loads(wide.attrs["frame_size"]) == [48, 128] and json.loads(plain.attrs["frame_size"]) == [48, 64]
+    for key, redone in (("wide.mp4", True), ("plain.mp4", False)):
+        path = tmp_path / "out" / f"{key}.h5"
+        with h5py.File(path, "r+") as f:
+            fingerprint = {"size": int(f.attrs["source_size"]), "mtime_ns": int(f.attrs["source_mtime_ns"]),
+                           "files": int(f.attrs["source_files"])}
+            settings = f.attrs["settings_json"]
+            assert is_current(path, fingerprint, settings)
+            del f.attrs["sample_aspect"]  # as written before the aspect was read
+        assert is_current(path, fingerprint, settings) is not redone, key
+    every = decode_all(tmp_path / "in" / "wide.mp4", ("pyav",))[1]
+    with Footage(tmp_path / "in" / "wide.mp4", len(every)) as footage:
+        got = list(footage.frames(20, 22))
+    assert [j for j, _ in got] == [20, 21, 22] and all(np.array_equal(img, every[j]) for j, img in got)

@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from extract.decode import upright
-from extract.video_stream import main_video_stream
+from extract.video_stream import main_video_stream, sample_aspect
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class Footage:
             raise FootageError(f"{self.path}: cannot open the video ({exc})") from None
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else None
+        self._aspect = sample_aspect(self._stream)  # pictures as extraction read them: stretched where pixels are not square
         self._start = self._stream.start_time or 0
         self.seekable = bool(self.fps and self._stream.time_base)
         self._pts = self._timestamp_table()
@@ -185,7 +186,7 @@ class Footage:
                     continue
                 if i > last:
                     return
-                yield i, upright(frame)
+                yield i, upright(frame, self._aspect)
         except av.FFmpegError as exc:
             raise _Damaged(f"damaged data near frame {first} ({exc})") from None
         if not started:  # an MPEG-TS or FLV seek into the last GOP lands past the data: read from the start
