@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
-import tempfile
 import time
 from html.parser import HTMLParser
 
 import av
 import pytest
+from _browser import chromium, needs_chromium
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-#: what Chromium needs as root on a closed network (no sandbox, no first-run or update traffic)
-CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000")
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +64,12 @@ def test_every_anomalous_video_has_an_event_with_an_image_and_a_playable_clip(de
     assert not re.search(r"(src|href)=['\"]?https?:", page), "the page must work offline"
 
 
-@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="no Chromium with chromedriver installed "
-                    "(Debian: apt-get install chromium chromium-driver)")
+@needs_chromium
 def test_chromium_plays_the_first_event_from_its_start(demo):
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed (the dev extra)")
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
     work, _ = demo
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in CHROMIUM_ARGS:
-        options.add_argument(arg)
-    profile = tempfile.mkdtemp(prefix="videoad-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    try:
+    with chromium() as driver:
         driver.get((work / "report" / "index.html").as_uri())
         rows = driver.find_elements(By.CSS_SELECTOR, "table.events tbody tr")
         assert len(rows) == len(list(csv.DictReader(open(work / "scores" / "events.csv"))))
@@ -114,9 +96,6 @@ def test_chromium_plays_the_first_event_from_its_start(demo):
         driver.find_element(By.XPATH, "//table[@id='events']//th[text()='peak']").click()
         assert driver.find_elements(By.CSS_SELECTOR, "table.events tbody tr")[0].get_attribute("data-event") == \
             str(len(rows))
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_a_negative_demo_seed_is_refused_by_the_option():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _browser import chromium, needs_chromium
 
 from videoad.datasets.annotations import Annotations, VideoAnnotation
 from videoad.metrics import evaluate_scores
@@ -452,3 +453,60 @@ def test_a_source_still_where_it_was_wins_over_a_namesake_under_the_root(tmp_pat
     (tmp_path / "archive" / "clip.mp4").write_bytes(b"y")
     v = _video("camA/clip.mp4", 3, source=str(tmp_path / "data" / "camA" / "clip.mp4"))
     assert resolve_source(v, tmp_path / "archive") == tmp_path / "data" / "camA" / "clip.mp4"
+
+
+def _burst_report(tmp_path):
+    """A camera recording in bursts (3 s at 30 fps, 8 s apart) with an event across its pause,
+    reported with its clip: (the video's scores, the event row's data attributes)."""
+    from _extract_media import make_vfr_h264
+
+    times_ms = np.concatenate([np.arange(90) * 33, 11000 + np.arange(90) * 33])
+    src = make_vfr_h264(tmp_path / "cam" / "bursts.mp4", times_ms.tolist(), rate=30)
+    starts = np.arange(0, 165, 8)
+    scores = np.full(len(starts), 0.1)
+    scores[(starts > 70) & (starts < 100)] = 0.9  # the clips around the pause
+    v = VideoScores("cam/bursts.mp4", scores, np.stack([starts, starts + 15], 1), 180, 30.0, "X", "all",
+                    str(src), 0.3, frame_times=times_ms / 1000.0)
+    meta = {"protocol": "transductive", "config": {"detector": "duad", "mode": "pooled"},
+            "groups": [{"group": "all", "status": "fitted", "n_clips": len(starts), "videos": [v.video]}]}
+    build_report(ScoreSet([v], meta), tmp_path / "report", event_settings=EventSettings(min_length_s=0.0))
+    page = _Page()
+    page.feed((tmp_path / "report" / "index.html").read_text())
+    assert len(page.events) == 1
+    return v, page.events[0]
+
+
+def test_the_playhead_follows_a_burst_cameras_own_times(tmp_path):
+    """The clip plays the frames at one rate; the timeline places them by their own times. The
+    viewer's playhead went by clip-x + t * rate and stood 8 s behind the timeline after the pause:
+    the row now carries the timeline's places of the clip's frames."""
+    v, row = _burst_report(tmp_path)
+    knots = np.array([float(x) for x in row["data-knots"].split(",")])
+    step, n, fps = int(row["data-knot-step"]), int(row["data-clip-frames"]), float(row["data-clip-fps"])
+    first = int(round(float(v.frame_at(float(row["data-clip-x"])))))
+    positions = np.append(np.arange(0, n, step), n)
+    np.testing.assert_allclose(knots, v.seconds(first + positions), atol=1e-3)
+    assert first < 90 < first + n  # the clip holds the pause
+    after = first + n - 1  # the clip's last frame, in the second burst
+    straight = float(row["data-clip-x"]) + (after - first) / fps * float(row["data-rate"])
+    assert v.seconds(after) - straight > 7  # what the straight line showed there
+
+
+@needs_chromium
+def test_the_pages_playhead_reads_the_clips_frames_places_in_a_browser(tmp_path):
+    from selenium.webdriver.common.by import By
+
+    v, row = _burst_report(tmp_path)
+    first = int(round(float(v.frame_at(float(row["data-clip-x"])))))
+    fps, n = float(row["data-clip-fps"]), int(row["data-clip-frames"])
+    times = [0.0, 0.5, 1.37, (90 - first) / fps + 0.01, (n - 1) / fps, n / fps + 5]
+    with chromium() as driver:
+        driver.get((tmp_path / "report" / "index.html").as_uri())
+        element = driver.find_element(By.CSS_SELECTOR, "table.events tbody tr")
+        got = driver.execute_script("return arguments[1].map(t => window.videoadClipToX(arguments[0].dataset, t));",
+                                    element, times)
+        plain = driver.execute_script(  # a row of one rate: the straight line, as before
+            "return window.videoadClipToX({clipX: '2.5', rate: '0.5'}, 3);")
+    want = v.seconds(np.minimum(first + np.array(times) * fps, first + n))
+    np.testing.assert_allclose(got, want, atol=0.01)
+    assert plain == pytest.approx(4.0)

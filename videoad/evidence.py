@@ -38,6 +38,7 @@ class EventMedia:
     image: str | None = None
     clip: str | None = None
     clip_first_frame: int = 0
+    clip_last_frame: int = 0
     clip_fps: float = FALLBACK_FPS
     play_from_s: float = 0.0  # where in the clip the event starts
     note: str = ""
@@ -186,6 +187,6 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
         m.note = f"clip not written: {exc}"
         log.warning("%s: E%d: %s", v.video, e.event, m.note)
         return m
-    m.clip, m.clip_first_frame, m.clip_fps = f"{out.name}/{path.name}", first, float(fps)
+    m.clip, m.clip_first_frame, m.clip_last_frame, m.clip_fps = f"{out.name}/{path.name}", first, last, float(fps)
     m.play_from_s = max(0.0, (e.start_frame - first) / fps)
     return m

@@ -17,6 +17,8 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
+
 from extract.sources import mark_output
 from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write
 from videoad import coverage
@@ -179,6 +181,26 @@ def _x(v: VideoScores, frame: float) -> float:
     return float(frame) if s is None else s
 
 
+#: timeline places given per event clip of a variable-rate video, at most (report.js interpolates)
+PLAYHEAD_KNOTS = 240
+
+
+def _playhead_knots(v: VideoScores, m: EventMedia | None) -> dict[str, str]:
+    """Where the viewer's playhead stands on the timeline as an event's clip plays, for a video whose
+    frames keep no one rate: the clip plays its frames at one rate, while the timeline places them
+    by their own times (a burst camera's pause, a phone's slowing down), so `clip-x + t * rate`
+    drifted at every pause. The timeline's x at evenly spaced frames of the clip (every
+    `knot-step`th frame, then its end); none where one rate holds and that sum is exact."""
+    if m is None or not m.clip or not v.variable_rate:
+        return {}
+    n = max(1, m.clip_last_frame - m.clip_first_frame + 1)
+    step = max(1, math.ceil(n / PLAYHEAD_KNOTS))
+    at = np.append(np.arange(0, n, step), n)
+    xs = v.seconds(m.clip_first_frame + at)
+    return {"knots": ",".join(f"{x:.3f}" for x in xs), "knot-step": str(step), "clip-frames": str(n),
+            "clip-fps": f"{m.clip_fps:.6f}"}
+
+
 def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
     u = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
     text = (f"<b>E{e.event}</b> &middot; {_e(e.video)}<br>{fmt_time(e.start_s, e.start_frame)} &ndash; "
@@ -208,6 +230,7 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             "clip": m.clip if m and m.clip else "", "play-from": f"{m.play_from_s:.3f}" if m else "0",
             "clip-x": f"{_x(v, m.clip_first_frame):.4f}" if m else "0",
             "rate": (f"{m.clip_fps / v.fps:.6f}" if v.fps and v.fps > 0 else f"{m.clip_fps:.6f}") if m else "1",
+            **_playhead_knots(v, m),
             "start-s": "" if e.start_s is None else f"{e.start_s:.3f}",
             "caption": _caption(e, events.score_unit, m),
         }

@@ -110,6 +110,11 @@ class VideoScores:
         self.__dict__["_clock_cache"] = (self.frame_times, (self.n_frames, self.fps), clock)
         return clock
 
+    @property
+    def variable_rate(self) -> bool:
+        """Whether the frames' own times place them (they keep no one rate), not frame / fps."""
+        return self._clock() is not None
+
     def seconds(self, frames) -> np.ndarray:
         """Seconds from the video's first frame at (possibly fractional) frame positions, frame
         n_frames being the end of the last: from the frames' own times where they keep no one rate

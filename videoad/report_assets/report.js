@@ -59,10 +59,22 @@
     if (play && history.replaceState) history.replaceState(null, "", "#E" + id);
   }
 
+  // the timeline's x at time t of an event's clip: at one rate a straight line; for a video whose
+  // frames keep no one rate, between the places of the clip's frames (data-knots, every
+  // knot-step-th frame and the clip's end), as the timeline places those frames
+  function clipToX(d, t) {
+    if (!d.knots) return parseFloat(d.clipX) + t * parseFloat(d.rate);
+    var xs = d.knots.split(",").map(parseFloat), step = parseFloat(d.knotStep);
+    var n = parseFloat(d.clipFrames), at = Math.max(0, Math.min(n, t * parseFloat(d.clipFps)));
+    var i = Math.min(Math.floor(at / step), xs.length - 2);
+    var from = i * step, to = Math.min(n, from + step);
+    return xs[i] + (xs[i + 1] - xs[i]) * (to > from ? Math.min(1, (at - from) / (to - from)) : 0);
+  }
+  window.videoadClipToX = clipToX;  // for tests
+
   player.addEventListener("timeupdate", function () {
     if (!current) return;
-    var d = current.dataset;
-    playhead(parseFloat(d.clipX) + player.currentTime * parseFloat(d.rate));
+    playhead(clipToX(current.dataset, player.currentTime));
   });
 
   var table = $("table.events");
