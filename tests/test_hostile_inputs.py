@@ -436,6 +436,30 @@ def test_detect_on_a_store_whose_extraction_did_not_finish_says_so(tmp_path, cap
                                                                                       params=FAST_DUAD)).meta
 
 
+def test_an_extraction_that_finishes_during_the_fit_is_still_named(tmp_path, caplog):
+    """`videoad detect` started while `videoad extract` ran: it scored the 3 videos there were, the
+    extraction finished during the fit, and the manifest read after it said complete (no word)."""
+    from extract.manifest import Manifest
+    from videoad.video.run import _run
+
+    keys = [f"v{i}.avi" for i in range(8)]
+    for i in range(3):
+        fake_video(tmp_path / "f", keys[i], 40, seed=i)
+    Manifest(tmp_path / "f", input_root="videos", settings={}, n_videos_total=8, keys=keys).save(force=True)
+
+    def extraction_ends_meanwhile(plan, n_jobs):
+        for i in range(3, 8):
+            fake_video(tmp_path / "f", keys[i], 40, seed=i)
+        Manifest(tmp_path / "f", input_root="videos", settings={}, n_videos_total=8, keys=keys).finish()
+        return _run(plan, n_jobs)
+
+    scores = video.detect(tmp_path / "f", video.DetectConfig(mode="pooled", params=FAST_DUAD),
+                          executor=extraction_ends_meanwhile)
+    assert len(scores.videos) == 3
+    (note,) = scores.meta["unfinished_stores"]
+    assert "its extraction did not finish (3 of 8 videos have features" in note and note in caplog.text
+
+
 def test_a_scores_rewrite_that_stops_partway_is_refused_not_mixed(tmp_path, monkeypatch):
     """Killed between segments.csv and run.json: the next `report` read this run's segments beside
     the previous run's thresholds, cells and events."""

@@ -255,6 +255,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     store alone (`videoad run`: this run's, in a folder earlier runs filled too).
     """
     cfg = (cfg or DetectConfig()).check()
+    unfinished_notes = _unfinished(features)  # before the listing: what is scored is what it counts
     store, annotations = open_store(features, keys), _annotations(annotations)
     groups, counts, left_out = screened_groups(store, cfg.mode, annotations)
     groups, levels = _levels_apart(store, groups, counts, cfg)
@@ -272,7 +273,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     note_mixed_extraction(store, groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
-    scoreset.meta.update(_run_meta(cfg, features, "transductive"), left_out=_listed(left_out))
+    scoreset.meta.update(_run_meta(cfg, features, "transductive", notes=unfinished_notes), left_out=_listed(left_out))
     results = [r for r in results if "failed" not in r]
     if model_dir:
         _write_index(model_dir, cfg, results,
@@ -313,6 +314,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     if cfg.mode == "per-video":
         raise ValueError("fitting on history serves per-category, per-camera or pooled grouping; a per-video model "
                          "cannot score other videos")
+    unfinished_notes = _unfinished(features, history)  # before the listing: what is scored is what it counts
     fit_store, store = open_store(history, history_keys), open_store(features, keys)
     annotations = _annotations(annotations)
     fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
@@ -369,7 +371,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     note_mixed_extraction(fit_store, {r["group"]: fit_groups.get(r["group"], ()) for r in records}, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
-    scoreset.meta.update(_run_meta(cfg, features, "inductive", history), left_out=_listed(left_out),
+    scoreset.meta.update(_run_meta(cfg, features, "inductive", history, notes=unfinished_notes),
+                         left_out=_listed(left_out),
                          history=str(history))
     results = [r for r in results if "failed" not in r]
     if model_dir:
@@ -733,6 +736,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     index_path, index = read_index(model_dir)
     known = set(DetectConfig.__dataclass_fields__)
     cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path))
+    unfinished_notes = _unfinished(features)  # before the listing: what is scored is what it counts
     store, annotations = open_store(features), _annotations(annotations)
     models = index["groups"]
     if cfg.mode == "per-camera":  # each video to the saved camera its scene picture shows
@@ -782,7 +786,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
-    scoreset.meta.update(_run_meta(cfg, features, "inductive"), left_out=_listed(left_out))
+    scoreset.meta.update(_run_meta(cfg, features, "inductive", notes=unfinished_notes), left_out=_listed(left_out))
     scoreset.meta["models"] = str(model_dir)
     return scoreset
 
@@ -842,12 +846,20 @@ def _layout_meta(records: list[dict]) -> dict:
     return meta
 
 
-def _run_meta(cfg: DetectConfig, features, protocol: str, history=None) -> dict:
-    import platform
-
+def _unfinished(features, history=None) -> list[str]:
+    """`unfinished` of the stores a run reads, warned of at once. Read before the stores are
+    listed: an extraction still running finishes during the fit, and its manifest then says
+    complete while the run scored the videos there were when it began."""
     notes = [n for n in (unfinished(features), unfinished(history) if history is not None else None) if n]
     for note in notes:
         log.warning(note)
+    return notes
+
+
+def _run_meta(cfg: DetectConfig, features, protocol: str, history=None, *, notes: list[str]) -> dict:
+    """run.json's record of the run; `notes`: `_unfinished` of its stores, read when it began."""
+    import platform
+
     return {
         **({"unfinished_stores": notes} if notes else {}),
         "protocol": protocol,
