@@ -2,6 +2,7 @@
 of the cost), image folders read directly, clips a browser plays, and the evidence per event."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import av
@@ -123,6 +124,48 @@ def test_clips_decode_with_their_frames_size_and_rate(tmp_path):
         write_clip(iter([]), tmp_path / f"empty{suffix}", 10)
 
 
+def test_a_clip_is_the_same_bytes_every_time_and_a_failed_one_leaves_nothing(tmp_path):
+    """libx264's threads made other bytes from the same frames at every report (a report of the
+    same scores was never the same files twice); a read failing partway left its half-clip."""
+    import hashlib
+
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(60)]
+    suffix, _ = clip_format()
+    digests = {hashlib.sha256(write_clip(iter(frames), tmp_path / f"c{i}{suffix}", 10).read_bytes()).hexdigest()
+               for i in range(4)}
+    assert len(digests) == 1
+
+    def failing():
+        yield from frames[:20]
+        raise FootageError("the source went away")
+
+    with pytest.raises(FootageError, match="went away"):
+        write_clip(failing(), tmp_path / f"half{suffix}", 10)
+    assert not (tmp_path / f"half{suffix}").exists() and not list(tmp_path.glob(".*"))
+
+
+def test_two_reports_writing_one_clip_each_write_their_own_temporary(tmp_path, monkeypatch):
+    """Two `videoad report` into one folder wrote one shared temporary name: both encoders wrote
+    into one file and each renamed the other's half-clip into place (undecodable clips, exit 0)."""
+    from videoad import footage
+
+    suffix, _ = clip_format()
+    opened = []
+    real_open = av.open
+
+    def recording_open(path, *args, **kwargs):
+        if args[:1] == ("w",):
+            opened.append(Path(path).name)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(av, "open", recording_open)
+    frames = [np.full((48, 64, 3), 100, np.uint8)] * 5
+    for _ in range(2):
+        footage.write_clip(iter(frames), tmp_path / f"E001{suffix}", 10)
+    assert len(set(opened)) == 2 and all(str(os.getpid()) in name for name in opened)
+
+
 @pytest.fixture()
 def runner_scores(tmp_path):
     """A rendered runner video with hand-made clip and cell scores, and a video whose source is gone."""
@@ -163,6 +206,19 @@ def test_evidence_per_event_image_and_playable_clip(runner_scores, tmp_path, cap
     assert short.clip_first_frame > e.start_frame and short.play_from_s == 0.0
     began = (short.clip_first_frame - e.start_frame) / 15.0
     assert f"clip: the 1 s around the peak; the event began {began:.1f} s before the clip does" in short.note
+
+
+def test_evidence_removes_the_half_clips_of_a_killed_report_not_a_running_ones(runner_scores, tmp_path):
+    events = find_events(runner_scores, EventSettings(min_length_s=0))
+    out = tmp_path / "rep" / "events"
+    out.mkdir(parents=True)
+    suffix, _ = clip_format()
+    dead = out / f".E001{suffix}.999999999-0badc0de.tmp"  # no such process
+    running = out / f".E002{suffix}.{os.getppid()}-0badc0de.tmp"  # a report running now
+    for path in (dead, running):
+        path.write_bytes(b"half a clip")
+    write_evidence(runner_scores, events, out, pad_s=1.0)
+    assert not dead.exists() and running.exists()
 
 
 def test_a_source_changed_since_extraction_is_said_beside_its_pictures(runner_scores, tmp_path, caplog):

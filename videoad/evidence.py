@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extract.store import remove_stale_temporaries
 from videoad.events import Event, EventSet, fmt_score
 from videoad.footage import FALLBACK_FPS, Footage, clip_format, clip_frames, write_clip
 from videoad.heatmap import burn, heat_figure
@@ -28,6 +29,7 @@ from videoad.scores import ScoreSet, VideoScores
 log = logging.getLogger(__name__)
 
 _STALE = re.compile(r"^E\d+\.(png|mp4|webm)$")
+_TEMPORARY = re.compile(r"^\.(E\d+\.(?:png|mp4|webm))\.\d+-[0-9a-f]+\.tmp$")  # extract.store.temp_prefix's
 
 
 @dataclass
@@ -95,9 +97,13 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     `on_event(event)` is called after each event (a progress display)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    finals = []
     for old in out.iterdir():  # an earlier report's numbering must not linger
         if _STALE.match(old.name):
-            old.unlink()
+            old.unlink(missing_ok=True)
+        elif _TEMPORARY.match(old.name):
+            finals.append(out / _TEMPORARY.match(old.name).group(1))
+    remove_stale_temporaries(finals)  # a killed report's half-written clips (footage.write_clip)
     suffix = clip_format()[0] if clips and events.events else ".mp4"
     grid, region = events.cell_grid, events.cell_region
     ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import uuid
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -259,16 +260,20 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
     import av
     import cv2
 
+    from extract.store import temp_prefix
+
     out = Path(out_path)
     encoder = {".mp4": "libx264", ".webm": "libvpx-vp9"}.get(out.suffix.lower())
     if encoder is None:
         raise ValueError(f"{out}: clips are .mp4 or .webm")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{out.suffix}")
+    # a temporary of this process's own, named as every atomic write's (extract.store.write_atomic):
+    # two reports into one folder each wrote into one shared name and renamed each other's half-files
+    tmp = out.with_name(f"{temp_prefix(out)}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     rate = Fraction(fps if fps and fps > 0 else FALLBACK_FPS).limit_denominator(1001)
     options = {"movflags": "+faststart"} if encoder == "libx264" else {}
-    n = 0
-    container = av.open(os.fspath(tmp), "w", options=options)
+    n, done = 0, False
+    container = av.open(os.fspath(tmp), "w", format=out.suffix.lower().lstrip("."), options=options)
     try:
         stream = None
         for img in frames:
@@ -278,6 +283,9 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
                 W, H = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
                 stream = container.add_stream(encoder, rate=rate)
                 stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+                # one encoder thread: libx264's threads split the picture as they run, so the same
+                # frames made other bytes from one report to the next
+                stream.codec_context.thread_count = 1
                 stream.options = ({"crf": "23", "preset": "veryfast"} if encoder == "libx264"
                                   else {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8"})
             if (w, h) != (W, H):
@@ -288,9 +296,10 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
         if stream is None:
             raise FootageError(f"{out}: no frame to write")
         container.mux(stream.encode(None))
+        done = True
     finally:
         container.close()
-        if n == 0:
+        if not done:  # no frame, or a read that failed partway: no half-clip left behind
             tmp.unlink(missing_ok=True)
     tmp.replace(out)
     return out
