@@ -19,7 +19,7 @@ import pytest
 import torch
 import yaml
 from click.testing import CliRunner
-from video_helpers import FAST_DUAD, fake_video, small_store, write_labels
+from video_helpers import FAST_DUAD, fake_video, holding_folder, small_store, write_labels
 
 from _extract_media import make_frames, make_video
 from extract.decode import DecodeError, open_image_folder
@@ -519,6 +519,51 @@ def test_temporaries_of_killed_writes_go_and_those_of_a_running_writer_stay(tmp_
         assert not running.exists()
     finally:
         alive.kill()
+
+
+def test_a_second_writer_of_one_output_folder_is_refused_naming_the_first(tmp_path):
+    """Two detects (two reports, two watches, two overlapping `videoad run`) into one folder wrote
+    over each other in silence: one run's segments beside the other's run.json, clips renamed over
+    each other's halves. The second is refused; a killed holder leaves nothing to clear."""
+    from videoad.output_lock import FolderBusyError, output_lock
+
+    holder = holding_folder(tmp_path / "out")
+    try:
+        with pytest.raises(FolderBusyError) as busy:
+            with output_lock(tmp_path / "elsewhere", tmp_path / "out", command="videoad report"):
+                pass
+        assert f"{tmp_path / 'out'}: another videoad is writing this folder now (pid {holder.pid}, videoad " \
+               "detect, since" in str(busy.value)
+        with output_lock(tmp_path / "elsewhere", command="videoad report"):  # released with the refusal
+            with output_lock(tmp_path / "elsewhere", command="videoad run"):  # this process again: re-entrant
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with output_lock(tmp_path / "out", command="videoad detect"):  # the kill released it
+        pass
+
+
+@pytest.mark.parametrize("command", ["detect", "report", "plot", "run"])
+def test_each_command_that_writes_a_folder_is_refused_while_another_writes_it(tmp_path, command):
+    small_store(tmp_path / "f")
+    assert invoke("detect", tmp_path / "f", "--pooled", "--detector", "pca", "-o", tmp_path / "s").exit_code == 0
+    videos = make_video(tmp_path / "in" / "a.avi", 20)
+    target = {"detect": tmp_path / "s2", "report": tmp_path / "r", "plot": tmp_path / "p",
+              "run": tmp_path / "run" / "scores"}[command]
+    args = {"detect": ["detect", tmp_path / "f", "--pooled", "-o", target],
+            "report": ["report", tmp_path / "s", "-o", target, "--no-clips"],
+            "plot": ["plot", tmp_path / "s", "-o", target],
+            "run": ["run", videos, "-o", tmp_path / "run"]}[command]
+    holder = holding_folder(target)
+    try:
+        res = invoke(*args)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res.exit_code == 1, res.output
+    assert f"another videoad is writing this folder now (pid {holder.pid}, videoad detect" in one_line_error(res.output)
+    assert not (target / "run.json").exists() and not (target / "index.html").exists()
 
 
 def test_ctrl_c_in_a_command_is_a_stop_that_a_rerun_completes(tmp_path, monkeypatch):

@@ -721,6 +721,23 @@ def test_sources_and_models_watch_cannot_take_are_named_for_what_they_are(tmp_pa
                         "weights_sha256": "unknown (imported)"})
 
 
+def test_a_second_watch_into_one_output_is_refused(cam, tmp_path):
+    """Two watches given one -o wrote every event twice under one id, and two sources of one name
+    gave two events one id and one picture."""
+    from video_helpers import holding_folder
+
+    holder = holding_folder(tmp_path / "w", "videoad watch")
+    try:
+        res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o",
+                                       str(tmp_path / "w")])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res.exit_code == 1 and f"another videoad is writing this folder now (pid {holder.pid}, videoad watch" \
+        in res.output
+    assert not (tmp_path / "w" / live.EVENTS_FILE).exists()
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)

@@ -6,6 +6,9 @@ clip is which (frame ranges, video order, grouping).
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +113,14 @@ def busy_cell_video(root, key: str, n_clips: int, *, anomalous=(), seed: int = 0
     write_video(root, key, cells.reshape(n_clips, -1).astype(np.float32), frames, attrs,
                 cells=cells.astype(np.float32), cell_grid=grid)
     return {"n_frames": n_frames}
+
+
+def holding_folder(folder: Path, command: str = "videoad detect"):
+    """Another process holding `folder` as a videoad command does, until killed."""
+    code = ("import sys, time; from videoad.output_lock import output_lock\n"
+            f"with output_lock({str(folder)!r}, command={command!r}):\n"
+            "    print('held', flush=True); time.sleep(120)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert holder.stdout.readline().strip() == "held"
+    return holder

@@ -13,6 +13,7 @@ again.
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import sys
@@ -146,6 +147,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     from extract.sources import mark_output
     from videoad import coverage, video
     from videoad.events import find_events, write_events
+    from videoad.output_lock import output_lock
     from videoad.report import build_report, event_summary, no_event_hint
     from videoad.scores import write_scores
 
@@ -173,7 +175,11 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     quiet_native_logs()
     show = sys.stderr.isatty()
     bar = _Stage(show)
+    held = contextlib.ExitStack()
     try:
+        # the whole run and the folders other commands may be pointed at: an overlapping second run
+        # (a nightly job still going) is refused at once
+        held.enter_context(output_lock(out, out / "scores", out / "report", command="videoad run"))
         cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels,
                                min_clips=min_clips)
         cfg = replace(cfg, mode=grouping) if grouping else cfg
@@ -240,6 +246,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     except (ValueError, OSError, WorkerStartError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
+        held.close()
         bar.close()
     for g in scores.skipped():
         click.echo(f"{g['status']} {g['group']}: {g['reason']}")

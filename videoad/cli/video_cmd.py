@@ -1,6 +1,7 @@
 """`videoad detect | evaluate | plot | report`: each one library call plus argument parsing."""
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -128,8 +129,10 @@ def detect(features, output, mode, activity_levels, config, print_config, annota
     from videoad import coverage, video
     from videoad.events import find_events, write_events
     from videoad.report import event_summary, no_event_hint
+    from videoad.output_lock import output_lock
     from videoad.scores import writable_folder, write_scores
 
+    held = contextlib.ExitStack()
     try:
         ann = annotations  # its classes group the videos per category
         cfg = video.load_config(config, mode=mode, activity_levels=activity_levels, detector=detector, min_clips=min_clips, n_jobs=n_jobs, seed=seed,
@@ -147,6 +150,9 @@ def detect(features, output, mode, activity_levels, config, print_config, annota
         writable_folder(output)  # before the fit: a folder that cannot take the scores fails now
         if save_model is not None:
             writable_folder(save_model, "--save-model")
+        # before the fit: a second detect (or run) writing the same folder now is refused at once
+        held.enter_context(output_lock(output, *([save_model] if save_model is not None else []),
+                                       command="videoad detect"))
         executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
         if model_dir is not None and (fit_on is not None or save_model is not None):
             raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
@@ -170,6 +176,8 @@ def detect(features, output, mode, activity_levels, config, print_config, annota
         if type(exc).__name__ != "RayConnectionError":
             raise
         _fail(exc)
+    finally:
+        held.close()
     for g in scores.groups:
         if g["status"] in ("skipped", "failed"):
             click.echo(f"{g['status']} {g['group']}: {g['reason']}")
@@ -242,6 +250,7 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
 def plot(scores, output, videos, annotations, fmt, thumbnails):
     """Timeline per video: clip scores over time and frames, events, alarm line, ground truth, peak frames."""
     from videoad.events import find_events, read_settings
+    from videoad.output_lock import output_lock
     from videoad.plots import plot_run
     from videoad.scores import read_scores
 
@@ -249,8 +258,9 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
         events = find_events(s, read_settings(s.path))
-        written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails, events=events,
-                           workers=None)
+        with output_lock(output, command="videoad plot"):
+            written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
+                               events=events, workers=None)
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(f"{len(written)} timeline(s) written to {output}")
@@ -275,6 +285,7 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_
     """Static HTML report: the events (table, clips, heat maps), a timeline per video, the run."""
     from videoad.events import find_events, read_settings
     from videoad.metrics import evaluate_scores
+    from videoad.output_lock import output_lock
     from videoad.report import build_report, event_summary
     from videoad.scores import read_scores
 
@@ -283,8 +294,9 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_
         ann = _annotations(annotations, scores=s)
         ev = evaluate_scores(s, ann) if ann is not None else None
         events = find_events(s, read_settings(s.path))
-        page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,
-                            burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root, workers=None)
+        with output_lock(output, command="videoad report"):
+            page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,
+                                burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root, workers=None)
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(event_summary(events))

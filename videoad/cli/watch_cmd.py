@@ -92,6 +92,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **
     import torch
 
     from videoad import live, watch_config
+    from videoad.output_lock import FolderBusyError, output_lock
 
     try:
         cfg = watch_config.load(config, _given_settings(ctx))
@@ -131,7 +132,10 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        summary = live.watch(srcs, wm, output, options, on_progress=progress)
+        with output_lock(output, command="videoad watch"):  # a second watch into OUT: two logs in one
+            summary = live.watch(srcs, wm, output, options, on_progress=progress)
+    except FolderBusyError as exc:
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"{output}: {exc}") from None
     finally:
