@@ -306,3 +306,20 @@ def test_a_run_output_folder_given_as_a_feature_store_is_named(footage, tmp_path
         assert res.exit_code == 1 and f"{out}: a `videoad run` output folder, not a feature store: give its " \
             f"store ({out / 'features'} or {out / 'history'})" in res.output, res.output
     assert CliRunner().invoke(cli, ["cameras", str(out / "features")]).exit_code == 0
+
+
+def test_run_takes_a_seed_that_changes_the_seed_alone(footage, tmp_path):
+    """run had no --seed; its one route, a --config holding `seed: N`, also replaced run's settings
+    with detect's (mode per-category), so even `seed: 0` changed every score."""
+    root, cfg = footage
+    printed = {s: yaml.safe_load(CliRunner().invoke(cli, ["run", "--print-config", *s]).output)
+               for s in ((), ("--seed", "3"))}
+    assert printed[("--seed", "3")] == {**printed[()], "seed": 3}
+    runs = {}
+    for seed in ("0", "5"):
+        res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "-o", str(tmp_path / seed), "--config", str(cfg),
+                                       "--no-clips", "--seed", seed], catch_exceptions=False)
+        assert res.exit_code == 0, res.output
+        runs[seed] = json.loads((tmp_path / seed / "scores" / "run.json").read_text())
+    assert runs["5"]["config"] == {**runs["0"]["config"], "seed": 5}
+    assert runs["5"]["groups"][0]["seed"] != runs["0"]["groups"][0]["seed"]

@@ -109,7 +109,8 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Detection settings (YAML, as configs/video.yaml), read over detect's defaults instead of "
                    "run's (videoad/defaults/run.yaml, copied in configs/run.yaml, which sets mode pooled): a file "
-                   "with `seed: 1` alone groups per category; start from --print-config's output.")
+                   "with `seed: 1` alone groups per category (--seed changes the seed alone); start from "
+                   "--print-config's output.")
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
 @click.option("--per-camera", "grouping", flag_value="per-camera",
               help="One detector per camera, told apart by each video's scene picture (several cameras' "
@@ -130,6 +131,8 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 @click.option("--min-clips", type=click.IntRange(min=1), default=None,
               help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s); "
                    "lower it for short footage, at the cost of a less reliable fit.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Seed of the detection; each group derives its own from it [default: the config's, 0].")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
@@ -139,7 +142,7 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 @ignore_cells_option
 @event_options
 def run(inputs, output, history, config, print_config, grouping, activity_levels, stride, image_fps, target_fps, max_fps,
-        min_clips, workers, clips, burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
+        min_clips, seed, workers, clips, burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -154,7 +157,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     if print_config:
         try:
             cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells),
-                                   activity_levels=activity_levels, min_clips=min_clips)
+                                   activity_levels=activity_levels, min_clips=min_clips, seed=seed)
             cfg = replace(cfg, mode=grouping) if grouping else cfg
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -181,7 +184,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
         # (a nightly job still going) is refused at once
         held.enter_context(output_lock(out, out / "scores", out / "report", command="videoad run"))
         cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels,
-                               min_clips=min_clips)
+                               min_clips=min_clips, seed=seed)
         cfg = replace(cfg, mode=grouping) if grouping else cfg
         if past and cfg.mode == "per-video":
             cfg = replace(cfg, mode="pooled")
