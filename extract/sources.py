@@ -46,9 +46,11 @@ class Listing:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def natural_key(name: str) -> list:
-    """Sort key that orders embedded numbers numerically: frame2 < frame10."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+def natural_key(name: str) -> tuple:
+    """Sort key that orders embedded numbers numerically: frame2 < frame10. Names it reads alike
+    (`02.jpg` and `2.jpg`, `Frame1` and `frame1`) follow by the name itself, not by the order the
+    file system lists them in, which differs from one disk to the next."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)], name
 
 
 def image_files(folder: Path) -> list[Path]:

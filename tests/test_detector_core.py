@@ -1,6 +1,8 @@
 """The detector core: selection rule, stopping rule, score, estimator contract, save/load, bad input."""
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -336,6 +338,22 @@ def test_random_state_stays_inside_the_fit():
     np.random.seed(0)
     torch.manual_seed(0)
     assert after_a == (np.random.rand(), torch.rand(1).item())
+
+
+def test_every_detector_leaves_the_callers_global_generator_alone():
+    """OC-SVM's libsvm wrapper drew its seed from numpy's global generator: a caller's stream moved
+    on by a fit (the torch-free baselines and DUAD alike must not touch it)."""
+    from videoad.detector import registry
+
+    X, _ = inliers_with_outliers()
+    np.random.seed(0)
+    expected = np.random.rand()
+    for name in registry.names():
+        np.random.seed(0)
+        cls = registry.get(name).load()
+        seeded = {"random_state": 0} if "random_state" in inspect.signature(cls).parameters else {}
+        cls(**({**SMALL, **seeded} if name == "duad" else seeded)).fit(X)
+        assert np.random.rand() == expected, name
 
 
 def test_wrong_width_at_score_time():

@@ -246,6 +246,23 @@ def test_image_folder_streams_frames_in_natural_order(tmp_path):
     assert [decoded_code(f) for f in frames] == list(range(12))
 
 
+def test_frame_names_read_alike_keep_one_order_whatever_the_listing(tmp_path, monkeypatch):
+    """`02.jpg` and `2.jpg`, `Frame1.jpg` and `frame1.jpg` sort alike by their numbers: they came out
+    in the order the file system listed them, another on another disk."""
+    import extract.sources as sources
+
+    names = ["2.jpg", "02.jpg", "frame1.jpg", "Frame1.jpg", "10.jpg"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    real = os.scandir
+    orders = []
+    for flip in (False, True):
+        monkeypatch.setattr(sources.os, "scandir",
+                            lambda p, flip=flip: iter(sorted(real(p), key=lambda e: e.name, reverse=flip)))
+        orders.append([p.name for p in image_files(tmp_path)])
+    assert orders[0] == orders[1] and orders[0][-1] == "frame1.jpg" and orders[0].index("10.jpg") == 2
+
+
 def test_grey_tif_frames_become_three_channels(tmp_path):
     folder = make_frames(tmp_path / "tif", 3, ext=".tif", grey=True)
     frame = next(open_image_folder(folder).frames)

@@ -91,8 +91,12 @@ class OCSVM(BaseDetector):
         if self.max_fit_rows and X.shape[0] > self.max_fit_rows:
             fit_rows = X[np.sort(rng.choice(X.shape[0], int(self.max_fit_rows), replace=False))]
         self.fit_rows_ = int(fit_rows.shape[0])
-        with threadpool_limits(1):
-            self.svm_ = OneClassSVM(nu=self.nu, gamma=self.gamma, kernel=self.kernel).fit(fit_rows)
+        state = np.random.get_state()  # libsvm's wrapper draws its seed from numpy's global generator:
+        try:  # the caller's stream is left as it was, as every detector here leaves it
+            with threadpool_limits(1):
+                self.svm_ = OneClassSVM(nu=self.nu, gamma=self.gamma, kernel=self.kernel).fit(fit_rows)
+        finally:
+            np.random.set_state(state)
         self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
