@@ -738,6 +738,44 @@ def test_a_second_watch_into_one_output_is_refused(cam, tmp_path):
     assert not (tmp_path / "w" / live.EVENTS_FILE).exists()
 
 
+def test_event_images_go_into_a_folder_a_day_and_keep_days_clears_the_old_ones(tmp_path):
+    """A camera watched for months filled one folder with a picture per event open and close, and
+    nothing could clear it by age."""
+    from videoad.live.outputs import Recorder, WatchOptions
+
+    day = 86400.0
+    now = time.time()
+    rec = Recorder(tmp_path / "w", WatchOptions(keep_days=2))
+    path, relative = rec.image_path("cam-E0001.jpg", now)
+    assert relative == f"events/{time.strftime('%Y-%m-%d', time.localtime(now))}/cam-E0001.jpg"
+    assert path == tmp_path / "w" / relative
+    old_days = [time.strftime("%Y-%m-%d", time.localtime(now - k * day)) for k in (0, 1, 3, 40)]
+    for d in old_days:
+        (tmp_path / "w" / "events" / d).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "w" / "events" / d / "x.jpg").write_bytes(b"jpg")
+    flat_old, flat_new = tmp_path / "w" / "events" / "before.jpg", tmp_path / "w" / "events" / "recent.jpg"
+    for f in (flat_old, flat_new):  # pictures of a watch before the day folders
+        f.write_bytes(b"jpg")
+    os.utime(flat_old, (now - 5 * day, now - 5 * day))
+    (tmp_path / "w" / "events" / "notes").mkdir()  # not a day folder: never touched
+    assert rec.prune(now) == 0  # looked at its start, under an hour ago
+    assert rec.prune(now + 3601) == 3
+    kept = sorted(p.name for p in (tmp_path / "w" / "events").iterdir())
+    assert kept == sorted(old_days[:2] + ["recent.jpg", "notes"])
+    rec.close(0)
+    keep_all = Recorder(tmp_path / "w", WatchOptions())
+    assert keep_all.prune(now + 10 * day) == 0 and (tmp_path / "w" / "events" / old_days[0] / "x.jpg").exists()
+    keep_all.close(0)
+
+
+def test_keep_days_is_a_setting_of_the_command_line_and_the_file(tmp_path):
+    res = CliRunner().invoke(cli, ["watch", "--print-config", "--keep-days", "30"])
+    assert res.exit_code == 0 and "keep_days: 30.0" in res.output
+    (tmp_path / "w.yaml").write_text("keep_days: 0\n")
+    res = CliRunner().invoke(cli, ["watch", "--print-config", "--config", str(tmp_path / "w.yaml")])
+    assert res.exit_code != 0 and "keep_days" in res.output and "> 0" in res.output
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)

@@ -48,6 +48,7 @@ SCHEMA = {
     "warn_every_s": float,
     "cell_sample": int,
     "smooth": bool,
+    "keep_days": Nullable(float),
 }
 
 _POSITIVE = (lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
@@ -62,7 +63,7 @@ RULES = {
     "sources.timeout": _WAIT, "sources.poll_s": _WAIT,
     "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
     "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
-    "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
+    "warn_every_s": _WAIT, "cell_sample": _ONE_UP, "keep_days": _POSITIVE,
     "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
 }
 
@@ -95,6 +96,8 @@ COMMENTS = {
     "smooth": "smooth clip scores in time as the model was fitted (the batch's scores and events; a clip's\n"
               "score is final about 4 sigma, 2 s at the default, after it); false: raw scores against the\n"
               "raw scores' alarm line, no wait",
+    "keep_days": "delete event images older than this many days (OUT/events/<date>/, checked hourly; the\n"
+                 "records stay); null: keep them all",
 }
 
 

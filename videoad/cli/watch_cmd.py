@@ -25,7 +25,7 @@ _TO_SETTINGS = {"group": ("model", "group"), "device": ("model", "device"), "rea
                 "merge_gap": ("events", "merge_gap_s"), "min_event": ("events", "min_length_s"),
                 "on_event": (None, "on_event"), "post": (None, "post"), "hook_timeout": (None, "hook_timeout_s"),
                 "max_lag": (None, "max_lag_s"), "retries": (None, "retries"), "backoff": (None, "backoff_s"),
-                "clip_scores": (None, "clip_scores"), "smooth": (None, "smooth")}
+                "clip_scores": (None, "clip_scores"), "smooth": (None, "smooth"), "keep_days": (None, "keep_days")}
 
 
 def _given_settings(ctx: click.Context) -> dict:
@@ -75,6 +75,9 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Smooth clip scores in time as the model was fitted (the batch's scores and events; a clip's "
               "score is final about 2 s after it at the default) or score raw against the raw scores' alarm "
               "line, with no wait [default: smooth].")
+@click.option("--keep-days", type=click.FloatRange(min=0, min_open=True), default=None, metavar="DAYS",
+              help="Delete event images older than DAYS (they go into OUT/events/<date>/; checked hourly, the "
+              "records stay) [default: keep them all].")
 @click.option("--device", default=None, metavar="D", help="Device of a learned backbone's forward pass.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @click.pass_context

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -38,6 +40,9 @@ EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_fram
 _NAMES = "backslashreplace"
 #: recent clips whose cell scores give the typical cell score ("cells involved", heat-map floor)
 CELL_SAMPLE = 2048
+#: seconds between two looks for event pictures past `keep_days`
+PRUNE_EVERY_S = 3600.0
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass
@@ -61,6 +66,7 @@ class WatchOptions:
     warn_every_s: float = 10.0  # at most one "clips dropped" warning per source this often
     cell_sample: int = CELL_SAMPLE  # recent clips whose cell scores set the typical cell score
     smooth: bool = True  # the model's smoothing in time (the batch's scores; a clip is final ~4 sigma later)
+    keep_days: float | None = None  # event images older than this many days are deleted (None: all kept)
 
 
 @dataclass
@@ -272,6 +278,50 @@ class Recorder:
         self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue)
         self._watched_before = _read_watched(self.out / WATCHED_FILE)
         self._watched = open(self.out / WATCHED_FILE, "a", encoding="utf-8", errors=_NAMES)
+        self.keep_days = options.keep_days
+        self._pruned_at = -math.inf
+        self.prune()
+
+    def image_path(self, name: str, when: float | None = None) -> tuple[Path, str]:
+        """Where an event image named `name` goes: OUT/events/<local date>/, one folder a day (a
+        camera watched for months made one folder of a hundred thousand pictures, and nothing could
+        clear it by age); (the path, its name relative to OUT as records give it)."""
+        day = time.strftime("%Y-%m-%d", time.localtime(time.time() if when is None else when))
+        relative = f"{IMAGES}/{day}/{name}"
+        return self.out / relative, relative
+
+    def prune(self, now: float | None = None) -> int:
+        """With `keep_days`: delete the event images older than that (the day folders before the
+        first day kept, and pictures of watches before the day folders by their age); at most once
+        an hour. The records stay, naming pictures no longer there. Returns the pictures deleted."""
+        now = time.time() if now is None else now
+        if self.keep_days is None or now - self._pruned_at < PRUNE_EVERY_S:
+            return 0
+        self._pruned_at = now
+        limit = now - float(self.keep_days) * 86400.0
+        first_kept = time.strftime("%Y-%m-%d", time.localtime(limit))
+        deleted = 0
+        try:
+            entries = list(os.scandir(self.out / IMAGES))
+        except OSError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False) and _DAY.fullmatch(entry.name) and entry.name < first_kept:
+                    for picture in os.scandir(entry.path):
+                        os.unlink(picture.path)
+                        deleted += 1
+                    os.rmdir(entry.path)
+                elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".jpg") \
+                        and entry.stat().st_mtime < limit:
+                    os.unlink(entry.path)
+                    deleted += 1
+            except OSError as exc:  # another user's file, a folder someone put there: left, said once
+                log.warning("%s: not removed (%s)", entry.path, exc)
+        if deleted:
+            log.info("%s: %d event picture(s) older than %g day(s) removed", self.out / IMAGES, deleted,
+                     self.keep_days)
+        return deleted
 
     def watched_before(self, folder: str) -> set[tuple[str, int, int]]:
         """(name, size, mtime_ns) of `folder`'s files that an earlier watch into this OUT finished."""
@@ -288,6 +338,7 @@ class Recorder:
             self._watched.flush()
 
     def record(self, rec: dict, hook: bool = False) -> None:
+        self.prune()
         line = json.dumps(rec, ensure_ascii=False)
         with self._lock:
             self._events.write(line + "\n")

@@ -23,7 +23,7 @@ from extract.store import write_atomic
 from videoad import coverage
 from videoad.events import Event, EventTracker, cell_names, where_words
 from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mismatch
-from videoad.live.outputs import IMAGES, Recorder, SourceStats, WatchOptions, _iso, _r
+from videoad.live.outputs import Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
 from videoad.names import file_stems
 from videoad.scores import FrameClock
@@ -860,10 +860,10 @@ class _Scorer:
                        rules_s=_r(decided - end_at, 3) if end_at and decided else None)
             self.stats.events += 1
         if self.options.images and stash.get("frame") is not None:
-            name = f"{event_id}{'-open' if kind == 'open' else ''}.jpg"
+            path, relative = self.recorder.image_path(f"{event_id}{'-open' if kind == 'open' else ''}.jpg", now)
             try:
-                self._image(self.recorder.out / IMAGES / name, stash, ev, run)
-                rec["image"] = f"{IMAGES}/{name}"
+                self._image(path, stash, ev, run)
+                rec["image"] = relative
             except Exception as exc:  # noqa: BLE001 - the record matters more than its picture
                 log.warning("%s: %s image not written: %s", self.source.name, event_id, exc)
         rec["recorded_at"] = _iso(time.time())
