@@ -394,6 +394,25 @@ def test_a_folder_is_watched_for_new_files(cam, tmp_path):
     assert result["s"].sources[0].ended == "stopped"
 
 
+def test_a_folder_source_forgets_the_files_deleted_since_it_took_them(tmp_path):
+    """Every file a folder watch had taken stayed in its memory for the watch's life, those the
+    recorder's retention deleted too (43,000 a month of one-minute files)."""
+    from videoad.live.sources import FolderSource
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    stop = threading.Event()
+    stop.wait = lambda timeout=None: False  # poll again at once
+    feeds = FolderSource(inbox, poll_s=0.01).feeds(stop)
+    (inbox / "a.avi").write_bytes(b"a")
+    assert next(feeds).name == "a.avi"  # seen twice unchanged, then taken
+    (inbox / "a.avi").unlink()
+    (inbox / "b.avi").write_bytes(b"b")
+    assert next(feeds).name == "b.avi"
+    assert set(p.name for p in feeds.gi_frame.f_locals["done"]) == {"b.avi"}
+    feeds.close()
+
+
 @contextlib.contextmanager
 def _watching(source, cam, out):
     """`live.watch` of `source` with the camera's models on a thread for the block's length, then

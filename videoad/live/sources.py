@@ -160,6 +160,8 @@ class FolderSource(Source):
                     return
             if self.once:
                 return
+            for gone in done.keys() - now.keys():  # deleted by the recorder's retention: months of them
+                del done[gone]                      # were held for ever
             last, first = now, False
             stop.wait(self.poll_s)
 
