@@ -3,6 +3,7 @@ of the cost), image folders read directly, clips a browser plays, and the eviden
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -206,6 +207,27 @@ def test_evidence_per_event_image_and_playable_clip(runner_scores, tmp_path, cap
     assert short.clip_first_frame > e.start_frame and short.play_from_s == 0.0
     began = (short.clip_first_frame - e.start_frame) / 15.0
     assert f"clip: the 1 s around the peak; the event began {began:.1f} s before the clip does" in short.note
+
+
+def test_clips_go_to_the_highest_peaked_events_up_to_the_limit(runner_scores, tmp_path):
+    """A day of a busy camera's events made a clip each (thousands, hundreds of MB) before the page
+    could open: clips for the highest peaks, the others keep their picture and say why."""
+    events = find_events(runner_scores, EventSettings(min_length_s=0))
+    readable = [e for e in events.events if e.video == "cam/run.avi"]
+    extra = [replace(readable[0], event=10 + i, peak_score=readable[0].peak_score - 0.01 * (i + 1))
+             for i in range(3)]
+    events.events.extend(extra)
+    media = write_evidence(runner_scores, events, tmp_path / "rep" / "events", pad_s=0.0, max_clip_s=1.0,
+                           max_clips=2)
+    top = sorted(events.events, key=lambda e: -e.peak_score)  # the unreadable video's event among them
+    readable = {e.event for e in events.events if e.video == "cam/run.avi"}
+    assert [e.event for e in top if media[e.event].clip] == [e.event for e in top[:2] if e.event in readable]
+    for e in top[2:]:
+        m = media[e.event]
+        assert m.image and not m.clip and "clips for the 2 highest-peaked events only (--max-clips)" in m.note
+    everything = write_evidence(runner_scores, events, tmp_path / "all" / "events", pad_s=0.0, max_clip_s=1.0,
+                                max_clips=0)
+    assert all(everything[e].clip for e in readable)
 
 
 def test_evidence_removes_the_half_clips_of_a_killed_report_not_a_running_ones(runner_scores, tmp_path):

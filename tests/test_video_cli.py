@@ -223,6 +223,13 @@ def test_the_cli_imports_neither_scikit_learn_nor_torch():
     assert CliRunner().invoke(cli, ["bench", "nope"]).exit_code != 0
 
 
+def test_the_command_lines_clip_limit_is_the_reports():
+    from videoad.cli.video_cmd import MAX_CLIPS
+    from videoad.evidence import MAX_CLIPS as EVIDENCE_MAX_CLIPS
+
+    assert MAX_CLIPS == EVIDENCE_MAX_CLIPS
+
+
 def test_detect_names_an_output_folder_it_cannot_write_before_the_fit(setup, monkeypatch):
     """`-o` under a file failed with the OS's bare "Not a directory" after the whole fit."""
     from videoad import video

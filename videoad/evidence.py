@@ -28,6 +28,9 @@ from videoad.scores import ScoreSet, VideoScores
 
 log = logging.getLogger(__name__)
 
+#: event clips a report writes by default, the highest peaks first: a day of a busy camera's
+#: events made thousands of clips (hundreds of MB, tens of minutes) that nobody plays
+MAX_CLIPS = 200
 _STALE = re.compile(r"^E\d+\.(png|mp4|webm)$")
 _TEMPORARY = re.compile(r"^\.(E\d+\.(?:png|mp4|webm))\.\d+-[0-9a-f]+\.tmp$")  # extract.store.temp_prefix's
 
@@ -91,10 +94,12 @@ def source_changed(v, src) -> str | None:
 
 def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float = 3.0, max_clip_s: float = 60.0,
                    clips: bool = True, burn_heatmap: bool = False, source_root=None,
-                   on_event=None) -> dict[int, EventMedia]:
+                   on_event=None, max_clips: int | None = MAX_CLIPS) -> dict[int, EventMedia]:
     """Write the image (and clip) of every event into `out_dir`; returns event number -> media.
 
-    `on_event(event)` is called after each event (a progress display)."""
+    `max_clips`: clips for that many events at most, the highest peaks first (None or 0: every
+    event); the others keep their image. `on_event(event)` is called after each event (a progress
+    display)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     finals = []
@@ -105,6 +110,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
             finals.append(out / _TEMPORARY.match(old.name).group(1))
     remove_stale_temporaries(finals)  # a killed report's half-written clips (footage.write_clip)
     suffix = clip_format()[0] if clips and events.events else ".mp4"
+    clipped = {e.event for e in sorted(events.events, key=lambda e: (-e.peak_score, e.event))[:max_clips or None]}
     grid, region = events.cell_grid, events.cell_region
     ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}
     media: dict[int, EventMedia] = {}
@@ -128,7 +134,10 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         try:
             for e in evs:
                 media[e.event] = _one(v, e, footage, why, out, suffix, grid, here, events.score_unit,
-                                      pad_s, max_clip_s, clips, burn_heatmap, ignored.get(v.group, []))
+                                      pad_s, max_clip_s, clips and e.event in clipped, burn_heatmap,
+                                      ignored.get(v.group, []),
+                                      None if e.event in clipped else
+                                      f"no clip: clips for the {max_clips} highest-peaked events only (--max-clips)")
                 if changed:
                     m = media[e.event]
                     m.note = f"{changed}; {m.note}" if m.note else changed
@@ -141,7 +150,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
 
 
 def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s, clips, burn_heatmap,
-         ignored=()) -> EventMedia:
+         ignored=(), no_clip: str | None = None) -> EventMedia:
     m = EventMedia(e.event, note=why)
     frame = None
     if footage is not None:
@@ -161,7 +170,7 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
                         ignored=list(ignored) if has_cells else None, **heat)
     m.image = f"{out.name}/{image.name}"
     if not clips:
-        m.note = m.note or "no clip: this report was written without clips"
+        m.note = m.note or no_clip or "no clip: this report was written without clips"
     if not clips or footage is None:
         return m
     # the rate extraction read the video at: a file whose frames do not keep its container's rate

@@ -24,7 +24,7 @@ from extract.store import remove_stale_temporaries, write_atomic  # the one atom
 from videoad import coverage
 from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, find_events,
                             fmt_score, where_words, write_events)
-from videoad.evidence import EventMedia, write_evidence
+from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score
 from videoad.plots import draw_timelines, file_stems, shared_ylim
 from videoad.scores import ScoreSet, VideoScores
@@ -354,12 +354,14 @@ def build_report(
     source_root=None,
     on_event=None,
     workers: int | None = 1,
+    max_clips: int | None = MAX_CLIPS,
 ) -> Path:
     """Write `out_dir/index.html` with its timelines, event images and clips; returns the page.
 
     `events`: the run's events (default: found with `event_settings`, else the settings of the
     scores folder's events.json, else the defaults). `workers`: processes drawing the timelines
-    (`plots.draw_timelines`; None: the cores, as the commands ask)."""
+    (`plots.draw_timelines`; None: the cores, as the commands ask). `max_clips`: clips for that
+    many events, the highest peaks first (`evidence.write_evidence`; None or 0: every event)."""
     from videoad.events import read_settings
 
     out = Path(out_dir)
@@ -377,7 +379,7 @@ def build_report(
     for asset in ("report.css", "report.js"):
         shutil.copyfile(ASSETS / asset, out / asset)
     media = write_evidence(scores, events, out / "events", pad_s=pad_s, clips=clips, burn_heatmap=burn_heatmap,
-                           source_root=source_root, on_event=on_event)
+                           source_root=source_root, on_event=on_event, max_clips=max_clips)
     per_video = {s.name: s for s in evaluation.per_video} if evaluation else {}
     ordered = sorted(scores, key=lambda v: (-max([e.peak_score for e in events.of(v.video)], default=-math.inf),
                                             -v.peak))

@@ -23,7 +23,8 @@ from pathlib import Path
 import click
 
 from .extract_cmd import _parse_opts
-from .video_cmd import activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option
+from .video_cmd import (activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option,
+                        max_clips_option)
 
 
 
@@ -136,13 +137,14 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
+@max_clips_option
 @click.option("--backbone-opt", "backbone_opts", multiple=True, callback=_parse_opts, metavar="KEY=VALUE",
               help="A motion backbone option, repeatable, as on extract (e.g. \"mask=0,0,0.2,1\": an "
                    "exclusion zone; size=160x120).")
 @ignore_cells_option
 @event_options
 def run(inputs, output, history, config, print_config, grouping, activity_levels, stride, image_fps, target_fps, max_fps,
-        min_clips, seed, workers, clips, burn_heatmap, backbone_opts, ignore_cells, merge_gap, min_event):
+        min_clips, seed, workers, clips, burn_heatmap, max_clips, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -245,7 +247,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
             bar.stage(f"report: event {e.event} of {n}")
 
         page = build_report(scores, out / "report", events=events, clips=clips, burn_heatmap=burn_heatmap,
-                            title=f"videoad: {out.name}", on_event=step, workers=None)
+                            title=f"videoad: {out.name}", on_event=step, workers=None, max_clips=max_clips)
     except (ValueError, OSError, WorkerStartError) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

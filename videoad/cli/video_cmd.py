@@ -40,6 +40,18 @@ def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from exc
 
 
+#: videoad.evidence.MAX_CLIPS, written here so that the command line stays free of its imports
+#: (matplotlib); tests/test_video_cli.py keeps the two equal
+MAX_CLIPS = 200
+
+
+def max_clips_option(command):
+    """--max-clips: clips for the highest-peaked events only (videoad.evidence.MAX_CLIPS)."""
+    return click.option("--max-clips", type=click.IntRange(min=0), default=MAX_CLIPS, show_default=True,
+                        help="Write clips for this many events at most, the highest peaks first (the others keep "
+                             "their picture); 0: every event.")(command)
+
+
 def event_options(command):
     """--merge-gap and --min-event: how clip scores become events (videoad.events)."""
     from videoad.events import EventSettings
@@ -251,14 +263,15 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
     """Timeline per video: clip scores over time and frames, events, alarm line, ground truth, peak frames."""
     from videoad.events import find_events, read_settings
     from videoad.output_lock import output_lock
-    from videoad.plots import plot_run
+    from videoad.plots import FORMATS, plot_run
     from videoad.scores import read_scores
 
     try:
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
         events = find_events(s, read_settings(s.path))
-        with output_lock(output, command="videoad plot"):
+        single = Path(output).suffix.lower() in FORMATS  # one timeline into one file: no folder to hold
+        with contextlib.nullcontext() if single else output_lock(output, command="videoad plot"):
             written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
                                events=events, workers=None)
     except (ValueError, OSError) as exc:
@@ -276,12 +289,13 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
 @click.option("--clips/--no-clips", default=True, show_default=True,
               help="Write a playable clip per event (needs the source videos).")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
+@max_clips_option
 @click.option("--pad", "pad_s", type=click.FloatRange(min=0), default=3.0, show_default=True,
               help="Seconds of footage before and after each event in its clip.")
 @click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Where the videos are now, when they moved since extraction: each is looked for there by its "
                    "path below the folder extraction was given (the key), then by its file name.")
-def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_root):
+def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad_s, source_root):
     """Static HTML report: the events (table, clips, heat maps), a timeline per video, the run."""
     from videoad.events import find_events, read_settings
     from videoad.metrics import evaluate_scores
@@ -296,7 +310,8 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, pad_s, source_
         events = find_events(s, read_settings(s.path))
         with output_lock(output, command="videoad report"):
             page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,
-                                burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root, workers=None)
+                                burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root, workers=None,
+                                max_clips=max_clips)
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(event_summary(events))
