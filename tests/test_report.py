@@ -510,3 +510,29 @@ def test_the_pages_playhead_reads_the_clips_frames_places_in_a_browser(tmp_path)
     want = v.seconds(np.minimum(first + np.array(times) * fps, first + n))
     np.testing.assert_allclose(got, want, atol=0.01)
     assert plain == pytest.approx(4.0)
+
+
+@needs_chromium
+def test_the_viewer_opens_pictures_whole_and_a_page_without_events_has_no_broken_pictures(scoreset, tmp_path):
+    """The viewer showed the peak picture at half its 440 px (title and colour bar unreadable) with
+    no way to open it; a page with no event showed two broken pictures and "click an event"."""
+    from selenium.webdriver.common.by import By
+
+    _, row = _burst_report(tmp_path)
+    for v in scoreset.videos:
+        v.scores[:] = 0.1
+    build_report(scoreset, tmp_path / "quiet", clips=False, event_settings=EventSettings(min_length_s=0))
+    broken = ("return Array.from(document.images).filter(i => i.hasAttribute('src') && i.offsetParent !== null"
+              " && !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))")
+    with chromium() as driver:
+        driver.get((tmp_path / "report" / "index.html").as_uri())
+        driver.find_element(By.CSS_SELECTOR, "table.events tbody tr").click()
+        heat = driver.find_element(By.ID, "viewer-heat")
+        assert driver.find_element(By.ID, "viewer-heat-link").get_attribute("href").endswith(row["data-image"])
+        assert driver.find_element(By.ID, "viewer-tl-link").get_attribute("href").endswith(".png")
+        assert heat.size["width"] >= 400 and driver.execute_script(broken) == []
+        driver.get((tmp_path / "quiet" / "index.html").as_uri())
+        assert driver.find_elements(By.ID, "viewer") == [] and driver.execute_script(broken) == []
+        assert "Click a row" not in driver.find_element(By.TAG_NAME, "body").text
+        logs = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        assert logs == []

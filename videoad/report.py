@@ -417,24 +417,31 @@ def build_report(
                       f"<details class=quiet><summary>{what}</summary><p>{links}</p></details>")  # folded away
     hint = no_event_hint(events, scores.meta.get("protocol"))
     table = (_event_rows(scores, events, media, sids, annotations) if events.events
-             else "<p><b>No event</b>: no clip of any video stayed over its alarm line."
-             + (f" {_e(hint[0].upper() + hint[1:])}." if hint else "") + "</p>")
+             else "<p><b>No event</b>: " + (f"{_e(hint[0].upper() + hint[1:])}." if hint else
+                                             "no clip of any video stayed over its alarm line.") + "</p>")
+    # the peak picture at the viewer's width, opened whole by a click (at half the width its title and
+    # colour bar could not be read); no viewer to click where there is no event
     viewer = ("<aside class='panel viewer' id=viewer><video id=player controls muted playsinline preload=metadata>"
               "</video><div class=caption id=viewer-caption>Click an event to play its footage.</div>"
-              "<div class=row><img id=viewer-heat alt='peak frame with heat map'>"
-              "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest; the clip "
-              f"starts {pad_s:g} s before the event (a long event's clip is the minute around its peak, which "
-              "its caption says). Below: the event on its video's timeline, with the playhead.</p></div><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
-              "<div class=playhead></div></div></aside>")
+              "<a id=viewer-heat-link target=_blank title='the picture at full size'><img id=viewer-heat "
+              "alt='peak frame with heat map'></a>"
+              "<p class=note>The peak frame (click it for full size): coloured cells scored high, the box marks "
+              f"the hottest; the clip starts {pad_s:g} s before the event (a long event's clip is the minute "
+              "around its peak, which its caption says). Below: the event on its video's timeline, with the "
+              "playhead (click it for full size).</p><a id=viewer-tl-link target=_blank title='the timeline at full "
+              "size'><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
+              "<div class=playhead></div></div></a></aside>") if events.events else ""
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset='utf-8'><meta name=viewport "
         f"content='width=device-width,initial-scale=1'><title>{_e(title)}</title>"
         "<link rel=stylesheet href='report.css'></head><body><main>",
         f"<h1>{_e(title)}</h1><p class=lead>{lead}</p>",
-        "<div class=review><div class=content><div class=panel><h2 style='margin-top:0'>Events, strongest first</h2>"
+        f"<div class='review{'' if events.events else ' solo'}'><div class=content><div class=panel>"
+        "<h2 style='margin-top:0'>Events, strongest first</h2>"
         f"<div class=events-scroll>{table}</div>{quiet_text}"
-        "<p class=note>Click a row or a picture to play the event; click a column title to sort. The same list: "
-        "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
+        "<p class=note>" + ("Click a row or a picture to play the event; click a column title to sort. The same "
+                            "list: " if events.events else "The same (empty) list: ")
+        + "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>", *sections,
         "<h2>Run</h2>", _summary(scores, events), _cameras(scores, out),
     ]

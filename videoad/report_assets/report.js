@@ -34,7 +34,11 @@
     $$('[data-event="' + id + '"]').forEach(function (el) { el.classList.add("sel"); });
     $$(".video .tl .mark").forEach(function (m) { m.style.display = "none"; });
     caption.innerHTML = d.caption;
-    if (heat) { heat.src = d.image || ""; heat.style.visibility = d.image ? "visible" : "hidden"; }
+    if (heat) {
+      if (d.image) { heat.src = d.image; } else { heat.removeAttribute("src"); }
+      var link = $("#viewer-heat-link");
+      if (link) { if (d.image) { link.href = d.image; } else { link.removeAttribute("href"); } }
+    }
     var section = document.getElementById(d.section);
     if (section) section.classList.add("sel");
     var box = section && $(".tl", section);
@@ -42,6 +46,8 @@
     if (vtl && box) {
       ["left", "right", "top", "bottom", "xmax"].forEach(function (k) { vtl.dataset[k] = box.dataset[k]; });
       $("img", vtl).src = $("img", box).src;
+      var tlLink = $("#viewer-tl-link");
+      if (tlLink) tlLink.href = $("img", box).getAttribute("src");
       place(vtl, +d.x0, +d.x1);
       $(".playhead", vtl).style.display = "none";
     }
@@ -72,10 +78,12 @@
   }
   window.videoadClipToX = clipToX;  // for tests
 
-  player.addEventListener("timeupdate", function () {
-    if (!current) return;
-    playhead(clipToX(current.dataset, player.currentTime));
-  });
+  if (player) {  // no viewer on a page without events
+    player.addEventListener("timeupdate", function () {
+      if (!current) return;
+      playhead(clipToX(current.dataset, player.currentTime));
+    });
+  }
 
   var table = $("table.events");
   var rows = table ? $$("tbody tr", table) : [];
