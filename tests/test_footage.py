@@ -125,17 +125,11 @@ def test_clips_decode_with_their_frames_size_and_rate(tmp_path):
         write_clip(iter([]), tmp_path / f"empty{suffix}", 10)
 
 
-def test_a_clip_is_the_same_bytes_every_time_and_a_failed_one_leaves_nothing(tmp_path):
-    """libx264's threads made other bytes from the same frames at every report (a report of the
-    same scores was never the same files twice); a read failing partway left its half-clip."""
-    import hashlib
-
+def test_a_clip_whose_frames_fail_partway_leaves_nothing(tmp_path):
+    """A read failing partway left its half-clip beside the report."""
     rng = np.random.default_rng(1)
     frames = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(60)]
     suffix, _ = clip_format()
-    digests = {hashlib.sha256(write_clip(iter(frames), tmp_path / f"c{i}{suffix}", 10).read_bytes()).hexdigest()
-               for i in range(4)}
-    assert len(digests) == 1
 
     def failing():
         yield from frames[:20]

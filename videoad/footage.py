@@ -283,9 +283,8 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
                 W, H = int(w * scale) // 2 * 2, int(h * scale) // 2 * 2
                 stream = container.add_stream(encoder, rate=rate)
                 stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-                # one encoder thread: libx264's threads split the picture as they run, so the same
-                # frames made other bytes from one report to the next
-                stream.codec_context.thread_count = 1
+                # the same frames do not always give the same bytes (libx264 here, with one thread or
+                # several: measured, not explained); the frames, and so what a clip shows, are the same
                 stream.options = ({"crf": "23", "preset": "veryfast"} if encoder == "libx264"
                                   else {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8"})
             if (w, h) != (W, H):
