@@ -48,7 +48,7 @@ FORMAT = "videoad-events/1"
 ASSUMED_FPS = 25.0
 CSV_COLUMNS = ("event", "video", "category", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                "peak_score", "peak_frame", "peak_s", "mean_score", "threshold", "n_clips", "cells", "unseen_cells",
-               "scene_cuts", "start_clock", "end_clock", "peak_clock")
+               "scene_cuts", "start_clock", "end_clock", "peak_clock", "peak_cells", "where")
 
 
 @dataclass(frozen=True)
@@ -453,7 +453,9 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
                     _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
                     f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
                     cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid),
-                    " ".join(map(str, e.scene_cuts or ())), e.start_clock or "", e.end_clock or "", e.peak_clock or ""])
+                    " ".join(map(str, e.scene_cuts or ())), e.start_clock or "", e.end_clock or "", e.peak_clock or "",
+                    # the peak clip's hottest cells, boxed in the event's picture (`cells`: every cell of the event)
+                    cell_names(e.peak_cells, events.cell_grid), where_words(e.peak_cells, events.cell_grid)])
     write_atomic(out / EVENTS_CSV, text.getvalue().encode("utf-8"))
     data = {
         "format": FORMAT,
