@@ -541,8 +541,10 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
             chained = _chain(first, frames)
         else:  # decord, OpenCV or a custom opener: the stored picture, stretched here as PyAV's is
             probed = probe_sample_aspect(path)
-            aspect = None if probed is None else probed[0]
-            chained = _chain(first, frames) if probed is None else _stretched(_chain(first, frames), *probed)
+            if probed is None or probed[2]:  # square, or turned (decord and OpenCV turn it: left unstretched)
+                aspect, chained = None, _chain(first, frames)
+            else:
+                aspect, chained = probed[0], _stretched(_chain(first, frames), probed[0], probed[1])
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
@@ -552,9 +554,9 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
 
 
 def _stretched(frames: Iterator[np.ndarray], aspect: Fraction, stored: int) -> Iterator[np.ndarray]:
-    """`frames` stretched to their sample `aspect`. A frame not `stored` pixels wide passes as it is:
-    a custom opener that stretched it itself, or a decoder that turned it upright (the stretch of
-    a turned picture is left out: decord and OpenCV give such files' frames unstretched)."""
+    """`frames` stretched to their sample `aspect`. A frame not `stored` pixels wide passes as it is
+    (a custom opener that stretched it itself). A file turned by a display rotation never comes
+    here: decord and OpenCV read it turned and unstretched (PyAV, the default, reads it right)."""
     for frame in frames:
         height, width = frame.shape[:2]
         yield _resized(frame, (height, display_width(width, aspect))) if width == stored else frame

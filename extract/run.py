@@ -201,8 +201,10 @@ def _has_pause(path: Path) -> bool:
     return bool(pauses_before(times).any())
 
 
-def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> bool:
-    """A complete file made from this very source (size, mtime, file count) with these settings."""
+def is_current(path: Path, fingerprint: dict[str, int], settings_json: str, source_path=None) -> bool:
+    """A complete file made from this very source (size, mtime, file count) with these settings.
+    `source_path`: where the source is now (it may have moved since: the stored path is then
+    another), for the checks that read the source itself."""
     if not path.is_file():
         return False
     try:
@@ -213,13 +215,15 @@ def is_current(path: Path, fingerprint: dict[str, int], settings_json: str) -> b
         return False
     if "frame_span_s" in attrs and "pauses" not in attrs and _has_pause(path):
         return False  # variable rate with a pause, written before pauses were told (filled with its last frame)
-    if attrs.get("source_kind") == "video" and "sample_aspect" not in attrs and probe_sample_aspect(
-            attrs.get("source_path", "")) is not None:
-        return False  # non-square pixels, written before they were stretched (extract.video_stream)
-    return (attrs.get("source_size") == fingerprint["size"]
+    same = (attrs.get("source_size") == fingerprint["size"]
             and attrs.get("source_mtime_ns") == fingerprint["mtime_ns"]
             and attrs.get("source_files") == fingerprint["files"]
             and attrs.get("settings_json") == settings_json)
+    # the source opened last, and only for stores written before the aspect was read
+    if same and attrs.get("source_kind") == "video" and "sample_aspect" not in attrs and probe_sample_aspect(
+            source_path if source_path is not None else attrs.get("source_path", "")) is not None:
+        return False  # non-square pixels, written before they were stretched (extract.video_stream)
+    return same
 
 
 @dataclass
@@ -360,7 +364,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                                                       reason=f"cannot read: {exc}")
             continue
         settings_json = _canonical(settings_for(source, spec, backbone, options))
-        current = is_current(key_path(output, source.key), fingerprint, settings_json)
+        current = is_current(key_path(output, source.key), fingerprint, settings_json, source.path)
         if current and not options.overwrite:
             attrs = read_attrs(key_path(output, source.key))
             note = _backfill_picture(key_path(output, source.key), attrs, source, decoders, options)

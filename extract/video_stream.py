@@ -55,16 +55,24 @@ def display_width(width: int, aspect: Fraction | None) -> int:
     return width if aspect is None else max(2, int(round(width * aspect)))
 
 
-def probe_sample_aspect(path) -> tuple[Fraction, int] | None:
-    """`sample_aspect` of the file's video stream and its stored width (read with PyAV), or None
-    when its pixels are square or it cannot be read: for the decoders that hand the stored picture
-    over as it is (decord, OpenCV)."""
+def probe_sample_aspect(path) -> tuple[Fraction, int, bool] | None:
+    """`sample_aspect` of the file's video stream, its stored width and whether its first frame is
+    turned by a display rotation (read with PyAV), or None when its pixels are square or it cannot
+    be read: for the decoders that hand the stored picture over as it is (decord, OpenCV)."""
     try:
         import av
 
         with av.open(str(path)) as container:
             stream = main_video_stream(container)
             aspect = sample_aspect(stream)
-            return None if aspect is None else (aspect, int(stream.codec_context.width))
+            if aspect is None:
+                return None
+            turned = False
+            try:
+                first = next(container.decode(stream))
+                turned = round(float(getattr(first, "rotation", 0) or 0) / 90) % 4 != 0
+            except Exception:  # noqa: BLE001 - no frame PyAV can read: taken as not turned
+                pass
+            return aspect, int(stream.codec_context.width), turned
     except Exception:  # noqa: BLE001 - a file PyAV cannot open: the decoder's own reading stands
         return None

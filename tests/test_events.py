@@ -98,7 +98,7 @@ def test_run_numbering_is_worst_first_and_every_video_is_listed(tmp_path):
     assert read_settings(tmp_path) == EventSettings(merge_gap_s=0.5, min_length_s=0)
 
 
-def test_cells_involved_and_the_hottest_at_the_peak():
+def test_cells_involved_and_the_hottest_at_the_peak(tmp_path):
     n, grid = 6, (3, 4)
     cells = np.full((n, 12), 0.1)
     cells[2, 5] = 0.9  # peak clip: row 1, col 1 hottest, its right neighbour warm
@@ -113,6 +113,9 @@ def test_cells_involved_and_the_hottest_at_the_peak():
     assert where_words(e.peak_cells, grid) == "middle"
     assert where_words([0], grid) == "top left" and where_words([11], grid) == "bottom right"
     assert where_words(list(range(12)), grid) == "most of the frame"
+    # events.csv names both: the whole event's cells and the peak clip's, boxed in its picture
+    (row,) = csv.DictReader(open(write_events(tmp_path, ev)[0]))
+    assert (row["cells"], row["peak_cells"], row["where"]) == ("1:1 1:2 2:3", "1:1 1:2", "middle")
     # cells that do not stand out from the video's typical level: none involved
     flat = _video([0.1, 0.9, 0.1], stride=16, cells=np.full((3, 12), 0.2))
     assert video_events(flat, ALL).events[0].cells == []

@@ -607,6 +607,23 @@ def test_non_square_pixels_are_stretched_as_a_player_shows_them(tmp_path, decode
         assert np.abs(back.astype(int) - square).mean() < 4
 
 
+def test_a_turned_file_with_non_square_pixels(tmp_path):
+    """PyAV stretches the stored picture, then turns it; decord and OpenCV turn it themselves and
+    hand it over unstretched, which the stream then says (OpenCV stretched a turned square picture
+    across the wrong side, and the store claimed a stretch not made)."""
+    from fractions import Fraction
+
+    turned = rotate_mp4(make_h264(tmp_path / "wide.mp4", 12, aspect=Fraction(2, 1)), tmp_path / "turned.mp4", 90)
+    by_pyav, frames = decode_all(turned, ("pyav",))
+    assert by_pyav.sample_aspect == Fraction(2, 1) and {f.shape for f in frames} == {(128, 48, 3)}
+    by_opencv, frames = decode_all(turned, ("opencv",))
+    assert by_opencv.sample_aspect is None and {f.shape for f in frames} == {(64, 48, 3)}
+    square = rotate_mp4(make_h264(tmp_path / "sq.mp4", 12, width=48, height=48, aspect=Fraction(2, 1)),
+                        tmp_path / "sq_turned.mp4", 90)
+    by_opencv, frames = decode_all(square, ("opencv",))
+    assert by_opencv.sample_aspect is None and {f.shape for f in frames} == {(48, 48, 3)}
+
+
 def test_square_pixels_are_read_as_stored(tmp_path):
     stream, frames = decode_all(make_h264(tmp_path / "plain.mp4", 6), ("pyav",))
     assert stream.sample_aspect is None and {f.shape for f in frames} == {(48, 64, 3)}
@@ -642,6 +659,12 @@ def test_non_square_pixels_are_extracted_stretched_and_older_stores_of_them_redo
             assert is_current(path, fingerprint, settings)
             del f.attrs["sample_aspect"]  # as written before the aspect was read
         assert is_current(path, fingerprint, settings) is not redone, key
+        # the footage moved since (same size and time): the source is read where it is now
+        moved = tmp_path / "moved" / key
+        moved.parent.mkdir(exist_ok=True)
+        (tmp_path / "in" / key).rename(moved)
+        assert is_current(path, fingerprint, settings, moved) is not redone, key
+        moved.rename(tmp_path / "in" / key)
     every = decode_all(tmp_path / "in" / "wide.mp4", ("pyav",))[1]
     with Footage(tmp_path / "in" / "wide.mp4", len(every)) as footage:
         got = list(footage.frames(20, 22))

@@ -492,6 +492,22 @@ def test_the_playhead_follows_a_burst_cameras_own_times(tmp_path):
     assert v.seconds(after) - straight > 7  # what the straight line showed there
 
 
+def test_a_timeline_in_frames_needs_no_playhead_places(tmp_path):
+    """With the rate unknown the timeline counts frames, and clip-x is in frames: the places,
+    in seconds, disagreed with it."""
+    from videoad.evidence import EventMedia
+    from videoad.report import _playhead_knots
+
+    times = np.r_[np.arange(90) * 0.033, 11 + np.arange(90) * 0.033]
+    starts = np.arange(0, 165, 8)
+    v = VideoScores("v.mp4", np.zeros(len(starts)), np.stack([starts, starts + 15], 1), 180, 30.0,
+                    frame_times=times)
+    media = EventMedia(1, clip="events/E001.mp4", clip_first_frame=40, clip_last_frame=120, clip_fps=30.0)
+    assert "knots" in _playhead_knots(v, media)
+    v.fps = 0.0
+    assert _playhead_knots(v, media) == {}
+
+
 @needs_chromium
 def test_the_pages_playhead_reads_the_clips_frames_places_in_a_browser(tmp_path):
     from selenium.webdriver.common.by import By

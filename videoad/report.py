@@ -191,8 +191,8 @@ def _playhead_knots(v: VideoScores, m: EventMedia | None) -> dict[str, str]:
     by their own times (a burst camera's pause, a phone's slowing down), so `clip-x + t * rate`
     drifted at every pause. The timeline's x at evenly spaced frames of the clip (every
     `knot-step`th frame, then its end); none where one rate holds and that sum is exact."""
-    if m is None or not m.clip or not v.variable_rate:
-        return {}
+    if m is None or not m.clip or not v.variable_rate or not (v.fps and v.fps > 0):
+        return {}  # one rate, or a timeline in frames (the rate unknown): the straight line is exact
     n = max(1, m.clip_last_frame - m.clip_first_frame + 1)
     step = max(1, math.ceil(n / PLAYHEAD_KNOTS))
     at = np.append(np.arange(0, n, step), n)
