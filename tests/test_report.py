@@ -105,6 +105,9 @@ def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_
     assert "Per category" in text and parser.rows >= 3 + 2
     assert (page.parent / "report.js").is_file() and (page.parent / "events.csv").is_file()
     assert "category X" in text and "category ." not in text and "{}" not in text
+    # ground truth counted from 0 as the page counts frames (the file's 20-40 is frames 19-39), and in
+    # seconds where the rate is known (v1 at 10 fps: 1.9 s to the end of frame 39, 4.0 s)
+    assert "ground truth: 1.9 s&ndash;4.0 s (frames 19-39)" in text and "frames 20-40" not in text
 
 
 def test_a_video_with_scene_cuts_says_so(scoreset, tmp_path):

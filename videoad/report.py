@@ -321,8 +321,12 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))
-    if ann is not None:
-        facts.append("ground truth: " + (", ".join(f"frames {a}-{b}" for a, b in ann.intervals) or "none (normal)"))
+    if ann is not None:  # counted from 0 as everything on the page (the annotation files count from 1)
+        shown = ", ".join(f"{fmt_time(_s(v, a - 1), a - 1)}&ndash;{fmt_time(_s(v, b), b - 1)} (frames {a - 1}-{b - 1})"
+                          for a, b in ann.intervals)
+        times = ", ".join(f"{a:g}&ndash;{b:g} s" for a, b in ann.times)
+        facts.append("<span title='frames counted from 0, as on this page; the annotation file counts from 1'>"
+                     f"ground truth: {', '.join(x for x in (shown, times) if x) or 'none (normal)'}</span>")
     tl = (f"<div class=tl data-left={geo.left:.5f} data-right={geo.right:.5f} data-top={geo.top:.5f} "
           f"data-bottom={geo.bottom:.5f} data-xmax={geo.x_max:.5f}><img class=timeline src='{_e(rel)}' "
           f"alt='timeline of {_e(v.video)}' loading=lazy><div class=mark></div></div>")
