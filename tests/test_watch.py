@@ -795,6 +795,22 @@ def test_keep_days_is_a_setting_of_the_command_line_and_the_file(tmp_path):
     assert res.exit_code != 0 and "keep_days" in res.output and "> 0" in res.output
 
 
+def test_an_event_picture_names_its_camera_and_says_an_open_events_peak_is_so_far():
+    """The pictures said "E1 peak 0.672 at 9.5 s": not which camera, nor that at opening the
+    peak is only the highest so far."""
+    from types import SimpleNamespace
+
+    from videoad.events import Event
+    from videoad.live.scorer import _Scorer
+
+    ev = Event(event=1, video="lobby.mp4", category="", first_clip=0, last_clip=1, start_frame=0, end_frame=31,
+               start_s=0.0, end_s=3.2, peak_clip=1, peak_score=0.672, peak_frame=95, peak_s=9.5, mean_score=0.5,
+               threshold=0.4)
+    me = SimpleNamespace(source=SimpleNamespace(name="lobby-cam"))
+    assert _Scorer._picture_title(me, "open", ev) == "lobby-cam E1 peak 0.672 at 9.5 s (so far: event open)"
+    assert _Scorer._picture_title(me, "close", ev) == "lobby-cam E1 peak 0.672 at 9.5 s"
+
+
 def test_several_cameras_in_one_process(cam, tmp_path):
     second = tmp_path / "cam2.avi"
     shutil.copyfile(cam["video"], second)

@@ -21,7 +21,7 @@ from extract.clock import clock_after
 from extract.decode import StreamAddressError
 from extract.store import write_atomic
 from videoad import coverage
-from videoad.events import Event, EventTracker, cell_names, where_words
+from videoad.events import Event, EventTracker, cell_names, fmt_score, where_words
 from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
@@ -862,17 +862,23 @@ class _Scorer:
         if self.options.images and stash.get("frame") is not None:
             path, relative = self.recorder.image_path(f"{event_id}{'-open' if kind == 'open' else ''}.jpg", now)
             try:
-                self._image(path, stash, ev, run)
+                self._image(path, stash, ev, run, self._picture_title(kind, ev))
                 rec["image"] = relative
             except Exception as exc:  # noqa: BLE001 - the record matters more than its picture
                 log.warning("%s: %s image not written: %s", self.source.name, event_id, exc)
         rec["recorded_at"] = _iso(time.time())
         self.recorder.record(rec, hook=True)
 
-    def _image(self, path: Path, stash: dict, ev: Event, run) -> None:
+    def _picture_title(self, kind: str, ev: Event) -> str:
+        """The line over an event's picture: which camera, which event, its peak, and at opening
+        that the peak is the one so far (the pictures said neither which source nor that)."""
+        when = f"{ev.peak_s:.1f} s" if ev.peak_s is not None else f"frame {ev.peak_frame}"
+        return (f"{self.source.name} E{ev.event} peak {fmt_score(ev.peak_score)} at {when}"
+                + (" (so far: event open)" if kind == "open" else ""))
+
+    def _image(self, path: Path, stash: dict, ev: Event, run, text: str) -> None:
         import cv2
 
-        from videoad.events import fmt_score
         from videoad.heatmap import burn
 
         frame = stash["frame"]
@@ -885,10 +891,11 @@ class _Scorer:
             vmax = max(float(run.cells_max.max()), vmin + 1e-9)
             frame = burn(frame, np.asarray(stash["cells"]), grid, self.region, vmin, vmax, hot=ev.peak_cells)
         bgr = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR)
-        when = f"{ev.peak_s:.1f} s" if ev.peak_s is not None else f"frame {ev.peak_frame}"
-        text = f"E{ev.event} peak {fmt_score(ev.peak_score)} at {when}"
         scale = bgr.shape[1] / 960
         (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        if w + 10 > bgr.shape[1]:  # a long source name: the line shrunk to the picture's width
+            scale *= (bgr.shape[1] - 10) / (w + 1)
+            (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
         cv2.rectangle(bgr, (0, 0), (w + 10, h + base + 8), (0, 0, 0), -1)
         cv2.putText(bgr, text, (5, h + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
         ok, data = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
