@@ -130,7 +130,7 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
               help="Resample only videos faster than this to this rate (0: keep every video's own) "
                    "[default: the motion backbone's, 10].")
 @click.option("--min-clips", type=click.IntRange(min=1), default=None,
-              help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s); "
+              help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s at 10 fps or more); "
                    "lower it for short footage, at the cost of a less reliable fit.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed of the detection; each group derives its own from it [default: the config's, 0].")
