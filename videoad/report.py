@@ -304,6 +304,9 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         facts.append(f"alarm line {fmt_score(v.threshold)}")
     dur = _s(v, v.n_frames)
     facts.append(f"{fmt_time(dur)} ({v.n_frames} frames)" if dur else f"{v.n_frames} frames")
+    if v.variable_rate and dur:  # a file whose frames keep no one rate: frame numbers are not seconds x a rate
+        facts.append(f"its frames keep no one rate ({v.n_frames / dur:.3g} a second on average; times are each "
+                     "frame's own, frame numbers count the frames decoded)")
     if v.category not in _NO_CATEGORY:
         facts.append(f"category {_e(v.category)}")
     if v.scene_cuts:  # an edited video (docs/extract.md)
