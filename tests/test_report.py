@@ -223,7 +223,7 @@ def test_a_name_with_dollars_and_scores_that_are_not_finite_still_make_a_report(
     odd = scoreset.videos[0]
     odd.video = "till/refund_$20_$50.mp4"
     odd.scores[4], odd.scores[5] = np.inf, np.nan
-    assert shared_ylim(scoreset.videos) == pytest.approx((0.0, 0.7 * 1.08))
+    assert shared_ylim(scoreset.videos) == pytest.approx((0.0, 0.7 * 1.15))
     page = build_report(scoreset, tmp_path / "r", clips=False)
     assert "till/refund_$20_$50.mp4" in page.read_text()
     timeline(odd, tmp_path / "odd.png", thumbnails=0)

@@ -96,6 +96,10 @@ def top_clips(v: VideoScores, k: int) -> list[int]:
     return chosen
 
 
+#: the y-range's room above the highest score, as a share of the range
+HEADROOM = 0.15
+
+
 def shared_ylim(videos) -> tuple[float, float]:
     """One y-range for every timeline of a run: from 0 (or the lowest score) to above the peak; over
     the finite scores and lines alone (one clip's inf or NaN would make every axis unusable)."""
@@ -103,7 +107,8 @@ def shared_ylim(videos) -> tuple[float, float]:
     lines = [float(v.threshold) for v in videos if v.threshold is not None and np.isfinite(v.threshold)]
     lo = min([0.0] + [float(np.nanmin(np.where(np.isfinite(s), s, np.nan))) for s in finite])
     hi = max([lo] + lines + [float(np.nanmax(np.where(np.isfinite(s), s, np.nan))) for s in finite])
-    return lo, hi + 0.08 * (hi - lo if hi > lo else 1.0)
+    # room above the peak for the strongest events' labels (at 8% the top one sat on the axis' edge)
+    return lo, hi + HEADROOM * (hi - lo if hi > lo else 1.0)
 
 
 @dataclass
