@@ -277,7 +277,7 @@ def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_ev
     assert ticks[:3] == ["0:00:00", "3:00:00", "6:00:00"] and "h:mm:ss" in ax.get_xlabel(), (ticks, ax.get_xlabel())
     labels = [t.get_text() for t in ax.texts]
     assert len(labels) == LABELLED_EVENTS and f"E{max(events, key=lambda e: e.peak_score).event}" in labels
-    curve = next(line for line in ax.lines if line.get_label() == "clip score")
+    curve = next(line for line in ax.lines if line.get_label() == "clip score (at its middle)")
     assert len(curve.get_xdata()) <= CURVE_POINTS and max(curve.get_ydata()) == 2.0  # thinned, every peak kept
     markers = [line for line in ax.lines if line.get_marker() == "v"]
     assert len(markers) == 1 and len(markers[0].get_xdata()) == len(events)  # one artist, every event's peak
@@ -413,7 +413,7 @@ def test_a_single_clip_is_drawn_as_a_point(tmp_path, monkeypatch):
 
     monkeypatch.setattr(matplotlib.axes.Axes, "plot", spy)
     timeline(_video("one.avi", 0, n_clips=1), tmp_path / "one.png", thumbnails=0)
-    curve = [k for k in drawn if k.get("label") == "clip score"]
+    curve = [k for k in drawn if k.get("label") == "clip score (at its middle)"]
     assert curve and curve[0].get("marker") == "o"
 
 

@@ -224,14 +224,15 @@ def draw_timeline(
         band = ax.get_xaxis_transform()  # x in data, y over the whole axes
         if events:
             ax.broken_barh([(float(f2x(e.start_frame)), float(f2x(e.end_frame + 1) - f2x(e.start_frame)))
-                            for e in events], (0, 1), transform=band, color=EVENT_RGB, alpha=0.22, lw=0, label="event")
+                            for e in events], (0, 1), transform=band, color=EVENT_RGB, alpha=0.22, lw=0,
+                            label="event (its clips' frames)")
         if v.damaged_spans:  # frames filled in: no motion read there
             ax.broken_barh([(float(f2x(a)), float(f2x(b + 1) - f2x(a))) for a, b in v.damaged_spans], (0, 1),
                            transform=band, color=DAMAGE_RGB, alpha=0.35, lw=0, hatch="///", label="damaged frames")
         if v.scene_cut_frames:  # edited footage: where the shot changes
             ax.vlines(f2x(np.asarray(v.scene_cut_frames)), 0, 1, transform=band, color=CUT_RGB, ls=":", lw=1.1,
                       label="scene cut")
-        ax.plot(*_envelope(f2x(mids), v.scores), color=CURVE_RGB, lw=1.3, label="clip score",
+        ax.plot(*_envelope(f2x(mids), v.scores), color=CURVE_RGB, lw=1.3, label="clip score (at its middle)",
                 marker="o" if len(v.scores) == 1 else None, ms=4)  # one clip: a point no line would show
         if v.threshold is not None:
             ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")
