@@ -299,3 +299,12 @@ def test_a_damaged_recordings_pictures_are_the_frames_extraction_read(tmp_path):
             got = list(f.frames(first, last))
             assert [j for j, _ in got] == list(range(first, last + 1))
             assert all(np.array_equal(img, every[j]) for j, img in got), (first, last)
+
+
+def test_an_event_pictures_title_names_the_clip_score_beside_the_cells_colour_bar(runner_scores):
+    """The title read "peak 1.363" beside a colour bar of cell scores up to 2.9: two scales, one word."""
+    from videoad.evidence import _title
+
+    e = find_events(runner_scores, EventSettings(min_length_s=0)).events[0]
+    assert _title(e, "distance to the normal selection").splitlines()[1].startswith(
+        f"peak clip score {e.peak_score:.3g}"[:18])
