@@ -213,15 +213,19 @@ def test_clips_go_to_the_highest_peaked_events_up_to_the_limit(runner_scores, tm
     events.events.extend(extra)
     media = write_evidence(runner_scores, events, tmp_path / "rep" / "events", pad_s=0.0, max_clip_s=1.0,
                            max_clips=2)
-    top = sorted(events.events, key=lambda e: -e.peak_score)  # the unreadable video's event among them
-    readable = {e.event for e in events.events if e.video == "cam/run.avi"}
-    assert [e.event for e in top if media[e.event].clip] == [e.event for e in top[:2] if e.event in readable]
+    # the slots go to events whose video can be read (an unreadable video's event took one before)
+    top = sorted((e for e in events.events if e.video == "cam/run.avi"), key=lambda e: -e.peak_score)
+    assert [e.event for e in top if media[e.event].clip] == [e.event for e in top[:2]]
     for e in top[2:]:
         m = media[e.event]
         assert m.image and not m.clip and "clips for the 2 highest-peaked events only (--max-clips)" in m.note
+    gone = [e for e in events.events if e.video != "cam/run.avi"]
+    assert gone and all("source not readable" in media[e.event].note for e in gone)
     everything = write_evidence(runner_scores, events, tmp_path / "all" / "events", pad_s=0.0, max_clip_s=1.0,
                                 max_clips=0)
-    assert all(everything[e].clip for e in readable)
+    assert all(everything[e.event].clip for e in top)
+    none = write_evidence(runner_scores, events, tmp_path / "none" / "events", pad_s=0.0, clips=False, max_clips=1)
+    assert all(none[e.event].note == "no clip: this report was written without clips" for e in top)
 
 
 def test_evidence_removes_the_half_clips_of_a_killed_report_not_a_running_ones(runner_scores, tmp_path):

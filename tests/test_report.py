@@ -551,7 +551,10 @@ def test_the_viewer_opens_pictures_whole_and_a_page_without_events_has_no_broken
         heat = driver.find_element(By.ID, "viewer-heat")
         assert driver.find_element(By.ID, "viewer-heat-link").get_attribute("href").endswith(row["data-image"])
         assert driver.find_element(By.ID, "viewer-tl-link").get_attribute("href").endswith(".png")
-        assert heat.size["width"] >= 400 and driver.execute_script(broken) == []
+        assert heat.size["width"] >= 260 and driver.execute_script(broken) == []  # 205 px before, its title unread
+        # the clip, the picture and the timeline with its playhead fit the window together
+        bottom = driver.execute_script("return document.getElementById('viewer-tl').getBoundingClientRect().bottom")
+        assert bottom <= driver.execute_script("return window.innerHeight")
         driver.get((tmp_path / "quiet" / "index.html").as_uri())
         assert driver.find_elements(By.ID, "viewer") == [] and driver.execute_script(broken) == []
         assert "Click a row" not in driver.find_element(By.TAG_NAME, "body").text

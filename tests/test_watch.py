@@ -394,22 +394,32 @@ def test_a_folder_is_watched_for_new_files(cam, tmp_path):
     assert result["s"].sources[0].ended == "stopped"
 
 
-def test_a_folder_source_forgets_the_files_deleted_since_it_took_them(tmp_path):
+def test_a_folder_source_forgets_the_files_deleted_since_it_took_them(tmp_path, monkeypatch):
     """Every file a folder watch had taken stayed in its memory for the watch's life, those the
-    recorder's retention deleted too (43,000 a month of one-minute files)."""
+    recorder's retention deleted too (43,000 a month of one-minute files). A listing that fails
+    (or a share unmounted a while) shows no file at all: nothing is forgotten then, or every file
+    would be scored again when it comes back."""
     from videoad.live.sources import FolderSource
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     stop = threading.Event()
     stop.wait = lambda timeout=None: False  # poll again at once
-    feeds = FolderSource(inbox, poll_s=0.01).feeds(stop)
-    (inbox / "a.avi").write_bytes(b"a")
-    assert next(feeds).name == "a.avi"  # seen twice unchanged, then taken
+    source = FolderSource(inbox, poll_s=0.01)
+    feeds = source.feeds(stop)
+    for name in ("a.avi", "b.avi"):
+        (inbox / name).write_bytes(name.encode())
+    assert sorted([next(feeds).name, next(feeds).name]) == ["a.avi", "b.avi"]  # seen twice unchanged, then taken
     (inbox / "a.avi").unlink()
-    (inbox / "b.avi").write_bytes(b"b")
-    assert next(feeds).name == "b.avi"
-    assert set(p.name for p in feeds.gi_frame.f_locals["done"]) == {"b.avi"}
+    (inbox / "c.avi").write_bytes(b"c")
+    assert next(feeds).name == "c.avi"
+    assert set(p.name for p in feeds.gi_frame.f_locals["done"]) == {"b.avi", "c.avi"}
+    real = source._listing
+    failing = iter([{}, {}])  # two listings that failed
+    monkeypatch.setattr(source, "_listing", lambda: next(failing, None) or real())
+    (inbox / "d.avi").write_bytes(b"d")
+    assert next(feeds).name == "d.avi"  # b and c were not taken again
+    assert set(p.name for p in feeds.gi_frame.f_locals["done"]) == {"b.avi", "c.avi", "d.avi"}
     feeds.close()
 
 
@@ -757,9 +767,11 @@ def test_a_second_watch_into_one_output_is_refused(cam, tmp_path):
     assert not (tmp_path / "w" / live.EVENTS_FILE).exists()
 
 
-def test_event_images_go_into_a_folder_a_day_and_keep_days_clears_the_old_ones(tmp_path):
+def test_event_images_go_into_a_folder_a_day_and_keep_days_clears_the_old_ones(tmp_path, monkeypatch):
     """A camera watched for months filled one folder with a picture per event open and close, and
-    nothing could clear it by age."""
+    nothing could clear it by age. Pictures older than keep_days go (by their age, not their day),
+    hourly whether events come or not; nothing else in the folders is touched."""
+    from videoad.live import outputs
     from videoad.live.outputs import Recorder, WatchOptions
 
     day = 86400.0
@@ -768,23 +780,38 @@ def test_event_images_go_into_a_folder_a_day_and_keep_days_clears_the_old_ones(t
     path, relative = rec.image_path("cam-E0001.jpg", now)
     assert relative == f"events/{time.strftime('%Y-%m-%d', time.localtime(now))}/cam-E0001.jpg"
     assert path == tmp_path / "w" / relative
-    old_days = [time.strftime("%Y-%m-%d", time.localtime(now - k * day)) for k in (0, 1, 3, 40)]
-    for d in old_days:
-        (tmp_path / "w" / "events" / d).mkdir(parents=True, exist_ok=True)
-        (tmp_path / "w" / "events" / d / "x.jpg").write_bytes(b"jpg")
+    pictures = {}
+    for k in (0, 1, 1.9, 2.1, 3, 40):  # days old
+        d = tmp_path / "w" / "events" / time.strftime("%Y-%m-%d", time.localtime(now - k * day))
+        d.mkdir(parents=True, exist_ok=True)
+        pictures[k] = d / f"{k}.jpg"
+        pictures[k].write_bytes(b"jpg")
+        os.utime(pictures[k], (now - k * day, now - k * day))
+    notes = pictures[40].parent / "notes.txt"  # not a picture of the watch: stays, and its folder with it
+    notes.write_text("mine")
     flat_old, flat_new = tmp_path / "w" / "events" / "before.jpg", tmp_path / "w" / "events" / "recent.jpg"
     for f in (flat_old, flat_new):  # pictures of a watch before the day folders
         f.write_bytes(b"jpg")
     os.utime(flat_old, (now - 5 * day, now - 5 * day))
-    (tmp_path / "w" / "events" / "notes").mkdir()  # not a day folder: never touched
-    assert rec.prune(now) == 0  # looked at its start, under an hour ago
-    assert rec.prune(now + 3601) == 3
-    kept = sorted(p.name for p in (tmp_path / "w" / "events").iterdir())
-    assert kept == sorted(old_days[:2] + ["recent.jpg", "notes"])
+    assert rec.prune(now) == 4
+    assert sorted(k for k, p in pictures.items() if p.exists()) == [0, 1, 1.9]
+    assert notes.exists() and not flat_old.exists() and flat_new.exists()
+    assert not pictures[3].parent.exists()  # emptied: removed
     rec.close(0)
     keep_all = Recorder(tmp_path / "w", WatchOptions())
-    assert keep_all.prune(now + 10 * day) == 0 and (tmp_path / "w" / "events" / old_days[0] / "x.jpg").exists()
+    assert keep_all.prune(now + 10 * day) == 0 and pictures[0].exists()
     keep_all.close(0)
+    # hourly on its own: a quiet camera writes no record, and its pictures still go
+    monkeypatch.setattr(outputs, "PRUNE_EVERY_S", 0.05)
+    quiet = Recorder(tmp_path / "w", WatchOptions(keep_days=2))
+    late = tmp_path / "w" / "events" / "late.jpg"
+    late.write_bytes(b"jpg")
+    os.utime(late, (now - 9 * day, now - 9 * day))
+    deadline = time.time() + 10
+    while late.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    quiet.close(0)
+    assert not late.exists()
 
 
 def test_keep_days_is_a_setting_of_the_command_line_and_the_file(tmp_path):
@@ -809,6 +836,9 @@ def test_an_event_picture_names_its_camera_and_says_an_open_events_peak_is_so_fa
     me = SimpleNamespace(source=SimpleNamespace(name="lobby-cam"))
     assert _Scorer._picture_title(me, "open", ev) == "lobby-cam E1 peak 0.672 at 9.5 s (so far: event open)"
     assert _Scorer._picture_title(me, "close", ev) == "lobby-cam E1 peak 0.672 at 9.5 s"
+    for name, drawn in (("Küche", "Kuche"), ("入口", "\\u5165\\u53e3")):  # OpenCV's font draws ASCII alone
+        me.source.name = name
+        assert _Scorer._picture_title(me, "close", ev).startswith(f"{drawn} E1 ")
 
 
 def test_several_cameras_in_one_process(cam, tmp_path):

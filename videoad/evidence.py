@@ -111,7 +111,11 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
             finals.append(out / _TEMPORARY.match(old.name).group(1))
     remove_stale_temporaries(finals)  # a killed report's half-written clips (footage.write_clip)
     suffix = clip_format()[0] if clips and events.events else ".mp4"
-    clipped = {e.event for e in sorted(events.events, key=lambda e: (-e.peak_score, e.event))[:max_clips or None]}
+    # the limit's slots go to events whose video is there to cut a clip from (a moved or deleted
+    # source's event took one and left a readable one without a clip)
+    sources = {v.video: resolve_source(v, source_root) for v in scores}
+    can_clip = [e for e in events.events if sources.get(e.video) is not None and sources[e.video].exists()]
+    clipped = {e.event for e in sorted(can_clip, key=lambda e: (-e.peak_score, e.event))[:max_clips or None]}
     grid, region = events.cell_grid, events.cell_region
     ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}
     media: dict[int, EventMedia] = {}
@@ -120,7 +124,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         if not evs:
             continue
         footage, why = None, ""
-        src = resolve_source(v, source_root)
+        src = sources[v.video]
         try:
             if src is None:
                 raise FileNotFoundError("the scores do not name a source video")
@@ -137,7 +141,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
                 media[e.event] = _one(v, e, footage, why, out, suffix, grid, here, events.score_unit,
                                       pad_s, max_clip_s, clips and e.event in clipped, burn_heatmap,
                                       ignored.get(v.group, []),
-                                      None if e.event in clipped else
+                                      None if e.event in clipped or not clips else
                                       f"no clip: clips for the {max_clips} highest-peaked events only (--max-clips)")
                 if changed:
                     m = media[e.event]

@@ -432,10 +432,9 @@ def build_report(
               "</video><div class=caption id=viewer-caption>Click an event to play its footage.</div>"
               "<a id=viewer-heat-link target=_blank title='the picture at full size'><img id=viewer-heat "
               "alt='peak frame with heat map'></a>"
-              "<p class=note>The peak frame (click it for full size): coloured cells scored high, the box marks "
-              f"the hottest; the clip starts {pad_s:g} s before the event (a long event's clip is the minute "
-              "around its peak, which its caption says). Below: the event on its video's timeline, with the "
-              "playhead (click it for full size).</p><a id=viewer-tl-link target=_blank title='the timeline at full "
+              "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest. The clip "
+              f"starts {pad_s:g} s before the event (a long event's: the minute around its peak). Below: the "
+              "event on its timeline, with the playhead. Click a picture for full size.</p><a id=viewer-tl-link target=_blank title='the timeline at full "
               "size'><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
               "<div class=playhead></div></div></a></aside>") if events.events else ""
     parts = [

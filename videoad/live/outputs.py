@@ -3,10 +3,10 @@ records in OUT (events.jsonl, the closed events' events.csv, clips.csv, the peak
 hooks behind their bounded queue."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import logging
-import math
 import os
 import queue
 import re
@@ -279,8 +279,12 @@ class Recorder:
         self._watched_before = _read_watched(self.out / WATCHED_FILE)
         self._watched = open(self.out / WATCHED_FILE, "a", encoding="utf-8", errors=_NAMES)
         self.keep_days = options.keep_days
-        self._pruned_at = -math.inf
-        self.prune()
+        self._stop_pruning = threading.Event()
+        self._pruner = None
+        if self.keep_days is not None:  # at the start, then hourly, whether events come or not
+            self.prune()
+            self._pruner = threading.Thread(target=self._prune_hourly, name="videoad-prune", daemon=True)
+            self._pruner.start()
 
     def image_path(self, name: str, when: float | None = None) -> tuple[Path, str]:
         """Where an event image named `name` goes: OUT/events/<local date>/, one folder a day (a
@@ -291,37 +295,51 @@ class Recorder:
         return self.out / relative, relative
 
     def prune(self, now: float | None = None) -> int:
-        """With `keep_days`: delete the event images older than that (the day folders before the
-        first day kept, and pictures of watches before the day folders by their age); at most once
-        an hour. The records stay, naming pictures no longer there. Returns the pictures deleted."""
+        """With `keep_days`: delete the event pictures (OUT/events/**/*.jpg) older than that many
+        days, and the day folders they leave empty; other files are left alone. The records stay,
+        naming pictures no longer there. Returns the pictures deleted."""
+        if self.keep_days is None:
+            return 0
         now = time.time() if now is None else now
-        if self.keep_days is None or now - self._pruned_at < PRUNE_EVERY_S:
-            return 0
-        self._pruned_at = now
         limit = now - float(self.keep_days) * 86400.0
-        first_kept = time.strftime("%Y-%m-%d", time.localtime(limit))
-        deleted = 0
-        try:
-            entries = list(os.scandir(self.out / IMAGES))
-        except OSError:
-            return 0
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False) and _DAY.fullmatch(entry.name) and entry.name < first_kept:
-                    for picture in os.scandir(entry.path):
-                        os.unlink(picture.path)
+        limit_day = time.strftime("%Y-%m-%d", time.localtime(limit))
+        deleted, failed = 0, []
+
+        def old_pictures(folder: str, every: bool):
+            nonlocal deleted
+            for entry in os.scandir(folder):
+                try:
+                    if entry.name.endswith(".jpg") and entry.is_file(follow_symlinks=False) \
+                            and (every or entry.stat().st_mtime < limit):
+                        os.unlink(entry.path)
                         deleted += 1
-                    os.rmdir(entry.path)
-                elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".jpg") \
-                        and entry.stat().st_mtime < limit:
-                    os.unlink(entry.path)
-                    deleted += 1
-            except OSError as exc:  # another user's file, a folder someone put there: left, said once
-                log.warning("%s: not removed (%s)", entry.path, exc)
+                except OSError as exc:  # another user's file: left, named once per pass
+                    failed.append(f"{entry.path} ({exc})")
+
+        try:
+            old_pictures(os.fspath(self.out / IMAGES), every=False)  # pictures of watches before the day folders
+            for day in os.scandir(self.out / IMAGES):
+                if not (day.is_dir(follow_symlinks=False) and _DAY.fullmatch(day.name)) or day.name > limit_day:
+                    continue  # a folder of someone else's, or a day whose pictures are all newer
+                old_pictures(day.path, every=day.name < limit_day)  # the limit's own day: by age
+                with contextlib.suppress(OSError):
+                    os.rmdir(day.path)  # only once empty
+        except OSError as exc:
+            failed.append(f"{self.out / IMAGES} ({exc})")
+        if failed:
+            log.warning("event pictures past --keep-days not removed: %s%s", "; ".join(failed[:3]),
+                        f" and {len(failed) - 3} more" if len(failed) > 3 else "")
         if deleted:
             log.info("%s: %d event picture(s) older than %g day(s) removed", self.out / IMAGES, deleted,
                      self.keep_days)
         return deleted
+
+    def _prune_hourly(self) -> None:
+        while not self._stop_pruning.wait(PRUNE_EVERY_S):  # a monotonic wait: a clock set back changes nothing
+            try:
+                self.prune()
+            except Exception as exc:  # noqa: BLE001 - the watch goes on; the next hour tries again
+                log.warning("pruning event pictures failed: %s", exc)
 
     def watched_before(self, folder: str) -> set[tuple[str, int, int]]:
         """(name, size, mtime_ns) of `folder`'s files that an earlier watch into this OUT finished."""
@@ -338,7 +356,6 @@ class Recorder:
             self._watched.flush()
 
     def record(self, rec: dict, hook: bool = False) -> None:
-        self.prune()
         line = json.dumps(rec, ensure_ascii=False)
         with self._lock:
             self._events.write(line + "\n")
@@ -359,6 +376,7 @@ class Recorder:
             self._clips.flush()  # as every record: a kill loses no scored clip
 
     def close(self, wait_s: float) -> None:
+        self._stop_pruning.set()
         self.hooks.close(wait_s)
         with self._lock:
             self._events.close()

@@ -873,7 +873,8 @@ class _Scorer:
         """The line over an event's picture: which camera, which event, its peak, and at opening
         that the peak is the one so far (the pictures said neither which source nor that)."""
         when = f"{ev.peak_s:.1f} s" if ev.peak_s is not None else f"frame {ev.peak_frame}"
-        return (f"{self.source.name} E{ev.event} peak {fmt_score(ev.peak_score)} at {when}"
+        name = _ascii(self.source.name)
+        return (f"{name} E{ev.event} peak {fmt_score(ev.peak_score)} at {when}"
                 + (" (so far: event open)" if kind == "open" else ""))
 
     def _image(self, path: Path, stash: dict, ev: Event, run, text: str) -> None:
@@ -902,6 +903,20 @@ class _Scorer:
         if not ok:
             raise RuntimeError("JPEG encoding failed")
         write_atomic(path, data.tobytes())
+
+
+def _ascii(text: str) -> str:
+    """`text` for OpenCV's font, which draws ASCII alone (a camera named in Chinese came out "??"):
+    accented Latin letters without their accents, other letters as \\u escapes."""
+    import unicodedata
+
+    def one(c: str) -> str:
+        if ord(c) < 128:
+            return c
+        base = unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode("ascii")
+        return base or c.encode("ascii", "backslashreplace").decode("ascii")
+
+    return "".join(one(c) for c in text)
 
 
 def _extracted_alike(a: WatchModel, b: WatchModel) -> bool:

@@ -160,8 +160,12 @@ class FolderSource(Source):
                     return
             if self.once:
                 return
-            for gone in done.keys() - now.keys():  # deleted by the recorder's retention: months of them
-                del done[gone]                      # were held for ever
+            # files deleted since (a recorder's retention: months of them were held for ever), forgotten
+            # only while the folder still shows files taken before: a listing that failed, or a share
+            # unmounted for a while, shows none, and forgetting then would score every file again
+            if done.keys() & now.keys():
+                for gone in done.keys() - now.keys():
+                    del done[gone]
             last, first = now, False
             stop.wait(self.poll_s)
 
