@@ -184,6 +184,11 @@ def test_registry_knows_the_learned_backbones_without_importing_them():
         "extract.backbones.torchvision_nets:TorchvisionBackbone", {"arch": "r2plus1d_18"})
     assert backbones._REGISTRY["x3d_s"] == ("extract.backbones.ptv_nets:PTVBackbone", {"arch": "x3d_s"})
     assert backbones._REGISTRY["c3d"][0] == "extract.backbones.c3d:C3DBackbone"
+    # every pytorchvideo name listed is one its backbone builds (x3d_l was listed and refused)
+    from extract.backbones.ptv_nets import ARCHS
+
+    listed = {n for n, (target, _) in backbones._REGISTRY.items() if target == "extract.backbones.ptv_nets:PTVBackbone"}
+    assert listed == set(ARCHS)
 
 
 def test_a_missing_module_fails_only_when_its_name_is_requested():
