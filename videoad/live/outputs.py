@@ -303,6 +303,7 @@ class Recorder:
         now = time.time() if now is None else now
         limit = now - float(self.keep_days) * 86400.0
         limit_day = time.strftime("%Y-%m-%d", time.localtime(limit))
+        today = time.strftime("%Y-%m-%d", time.localtime(now))
         deleted, failed = 0, []
 
         def old_pictures(folder: str, every: bool):
@@ -322,8 +323,9 @@ class Recorder:
                 if not (day.is_dir(follow_symlinks=False) and _DAY.fullmatch(day.name)) or day.name > limit_day:
                     continue  # a folder of someone else's, or a day whose pictures are all newer
                 old_pictures(day.path, every=day.name < limit_day)  # the limit's own day: by age
-                with contextlib.suppress(OSError):
-                    os.rmdir(day.path)  # only once empty
+                if day.name < today:  # today's stays: a picture may be on its way into it
+                    with contextlib.suppress(OSError):
+                        os.rmdir(day.path)  # only once empty
         except OSError as exc:
             failed.append(f"{self.out / IMAGES} ({exc})")
         if failed:
