@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .text_files import text_stream
+
 log = logging.getLogger(__name__)
 
 __all__ = ["FrameCounts", "ImportResult", "import_npy", "import_sultani", "matlab_round",
@@ -60,7 +62,7 @@ def read_frame_counts(path: str | Path) -> FrameCounts:
     """Parse `<dir>/<video>.<ext> <n_frames> [...]` lines (UCF-Crime Test/Train_Annotation.txt)."""
     path = Path(path)
     entries: dict[str, tuple[str, int]] = {}
-    with open(path, encoding="utf-8-sig") as fh:  # a byte-order mark is no part of the first name
+    with text_stream(path, "a frame-count list") as fh:  # a byte-order mark is no part of the first name
         for lineno, line in enumerate(fh, 1):
             fields = line.split()
             if not fields:

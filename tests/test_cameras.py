@@ -258,6 +258,19 @@ def test_stored_frame_sizes_keep_cameras_of_other_aspects_apart(tmp_path):
     assert cameras.match(picture("road", 4), [240, 320], saved)[0] == "camera-01"
 
 
+def test_a_sheet_that_cannot_be_written_is_named_after_the_survey(tmp_path):
+    """--sheet into a folder that does not exist: PIL's traceback, after the survey."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    two_cameras(tmp_path / "store")
+    res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "store"), "--sheet", str(tmp_path / "no" / "s.png")])
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output  # no traceback
+    assert "2 camera(s) among 4 video(s)" in res.output  # the survey still printed
+    assert f"--sheet {tmp_path / 'no' / 's.png'}: not written" in res.output
+
+
 def test_the_cameras_command_lists_what_per_camera_would_fit(tmp_path):
     from click.testing import CliRunner
 

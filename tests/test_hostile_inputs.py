@@ -578,3 +578,55 @@ def test_ctrl_c_in_a_command_is_a_stop_that_a_rerun_completes(tmp_path, monkeypa
     res = invoke("detect", tmp_path / "f", "-o", tmp_path / "s")
     assert res.exit_code == 130 and "interrupted: rerun the same command" in res.output, res.output
     assert "Aborted!" not in res.output
+
+
+# -- hostile option values (a fuzzing review of every command's options) -----------------------------
+@pytest.fixture(scope="module")
+def store_and_scores(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fuzz")
+    videos = small_store(root / "f")
+    assert invoke("detect", root / "f", "--pooled", "--detector", "pca", "-o", root / "s").exit_code == 0
+    write_labels(root / "gt.csv", videos)
+    make_video(root / "v.avi", 20)
+    (root / "npy").mkdir()
+    np.save(root / "npy" / "x.npy", np.ones((4, 8), np.float32))
+    return root
+
+
+@pytest.mark.parametrize("args, named", [
+    (["extract", "{v}", "-o", "{t}/x", "--fps", "1e6"], "--fps"),  # a run that never ended
+    (["detect", "{f}", "-o", "", "--pooled"], "empty path"),  # wrote into the current folder
+    (["run", "", "-o", "{t}/x"], "empty path"),
+    (["run", "{v}", "--fit-on", "", "-o", "{t}/x"], "--fit-on"),
+    (["detect", "{f}", "-o", "{t}/x", "--pooled", "--merge-gap", "nan"], "--merge-gap"),  # failed after the fit
+    (["report", "{s}", "-o", "{t}/x", "--pad", "inf"], "--pad"),  # a traceback
+    (["cameras", "{f}", "--threshold", "nan"], "--threshold"),  # every video a camera of its own
+    (["watch", "--print-config", "--keep-days", "1e308"], "--keep-days"),  # overflowed the clock
+    (["import", "npy", "{t}/npy", "-o", "{t}/x", "--fps", "nan"], "--fps"),  # stored, then no seconds
+    (["bench", "images", "--threads", "-1"], "--threads"),  # a traceback from torch
+])
+def test_hostile_option_values_are_refused_naming_the_option(store_and_scores, args, named):
+    t = store_and_scores
+    res = invoke(*[a.format(t=t, v=t / "v.avi", f=t / "f", s=t / "s") for a in args])
+    assert res.exit_code == 2 and named in res.output and "Traceback" not in res.output, res.output
+    assert not (t / "x").exists()
+
+
+def test_files_that_cannot_be_written_or_read_as_asked_are_named(store_and_scores, tmp_path):
+    """evaluate --json into no folder: a traceback after the work; a video given as annotations:
+    "'utf-8' codec can't decode byte 0xb8", no file named."""
+    t = store_and_scores
+    res = invoke("evaluate", t / "s", "--annotations", t / "gt.csv", "--json", tmp_path / "no" / "e.json")
+    assert res.exit_code == 1 and "pooled" in res.output
+    assert f"--json {tmp_path / 'no' / 'e.json'}: not written" in one_line_error(res.output)
+    res = invoke("evaluate", t / "s", "--annotations", t / "v.avi")
+    assert res.exit_code == 1
+    assert f"{t / 'v.avi'}: not an annotation file: byte" in one_line_error(res.output)
+
+
+def test_an_empty_watch_source_is_refused_not_watched_for_ever():
+    from videoad.live.model import WatchError
+    from videoad.live.sources import make_source
+
+    with pytest.raises(WatchError, match="empty path"):
+        make_source("")

@@ -58,12 +58,15 @@ _ONE_UP = (lambda v: v >= 1, ">= 1")
 #: and 1e10 passed the checks, then failed at run time (the source lost, or a traceback at exit)
 MAX_WAIT_S = 7 * 24 * 3600.0
 _WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of seconds > 0, at most {MAX_WAIT_S:g} (a week)")
+#: the longest keep_days (a century): 1e308 days overflowed the clock at the first prune
+KEEP_DAYS_MAX = 36500.0
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
     "sources.timeout": _WAIT, "sources.poll_s": _WAIT,
     "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
     "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
-    "warn_every_s": _WAIT, "cell_sample": _ONE_UP, "keep_days": _POSITIVE,
+    "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
+    "keep_days": (lambda v: math.isfinite(v) and 0 < v <= KEEP_DAYS_MAX, f"a number of days > 0, at most {KEEP_DAYS_MAX:g}"),
     "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
 }
 

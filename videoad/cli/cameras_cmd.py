@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
+from .settings import FiniteFloat, NonEmptyPath
+
 
 @click.command("cameras")
-@click.argument("features", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--threshold", type=click.FloatRange(-1, 1), default=None,
+@click.argument("features", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path))
+@click.option("--threshold", type=FiniteFloat(-1, 1), default=None,
               help="Correlation at or above which two videos' pictures show one camera [default: the one "
               "--per-camera uses, 0.85].")
-@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--sheet", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Also draw every video's scene picture, a block of rows per camera, to this PNG.")
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
               help="Models saved --per-camera: also say which of their cameras each video matches (what "
               "`videoad detect FEATURES --model DIR` scores it with).")
 @click.option("--json", "as_json", is_flag=True, help="Print the survey as JSON.")
@@ -43,14 +46,19 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
             found["model"] = _matches(store, found, model_dir, cut)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    drawn = None
+    drawn, sheet_failed = None, False
     if sheet is not None:  # after the survey: a store without pictures still gets its survey printed
         try:
             drawn = cams.contact_sheet(store, found, sheet)
         except ValueError as exc:
             click.echo(f"no pictures drawn: {exc}", err=True)
+        except OSError as exc:  # a folder that does not exist, read-only, ...: the survey still printed
+            click.echo(f"--sheet {sheet}: not written ({exc.strerror or exc})", err=True)
+            sheet_failed = True
     if as_json:
         click.echo(json.dumps(found, indent=2))
+        if sheet_failed:
+            sys.exit(1)
         return
     click.echo(cams.survey_text(found))
     for cam in found["cameras"]:
@@ -63,6 +71,8 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
                                        f"none (best correlation {m['correlation']:.2f}, under {cut:g}): left out"))
     if drawn is not None:
         click.echo(f"pictures: {drawn}")
+    if sheet_failed:
+        sys.exit(1)  # the survey is printed; the picture asked for is not there
 
 
 def levels_line(split: dict) -> str:

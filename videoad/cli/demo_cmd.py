@@ -17,6 +17,8 @@ import click
 
 from videoad.video.config import run_config
 
+from .settings import NonEmptyPath
+
 #: the demo's detection settings: those of `videoad run` (videoad/defaults/run.yaml: the detect
 #: defaults, pooled over the demo's videos)
 DEMO_CONFIG = run_config()
@@ -94,7 +96,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
 @click.command("demo")
 @click.option("--data", type=click.Choice(["synthetic", "digits"]), default="synthetic", show_default=True,
               help="synthetic: the whole video pipeline; digits: the detector alone on sklearn's digits.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/demo"),
+@click.option("--workdir", type=NonEmptyPath(file_okay=False, path_type=Path), default=Path("runs/demo"),
               show_default=True, help="Where videos, features, scores and the report go.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
               help="Seed of the generated footage (or the digits' split) and of every fit.")

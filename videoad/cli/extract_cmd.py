@@ -13,7 +13,7 @@ from typing import Any, Callable
 import click
 
 from . import ray_opts
-from .settings import SettingOption, config_options, given
+from .settings import FiniteFloat, NonEmptyPath, SettingOption, config_options, given
 
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
@@ -126,8 +126,8 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
 
 
 @click.command("extract")
-@click.argument("input_path", metavar="INPUT", required=False, type=click.Path(exists=True))
-@click.option("-o", "--output", "output", type=click.Path(file_okay=False),
+@click.argument("input_path", metavar="INPUT", required=False, type=NonEmptyPath(exists=True))
+@click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False),
               metavar="FEATURES", help="Feature store folder (created if missing).  [required]")
 @config_options("configs/extract.yaml")
 @click.option("--backbone", **_setting("backbone.name"),
@@ -143,15 +143,15 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
               help="Frames between clip starts [default: the backbone's: 4 for motion, the clip length (no overlap) for the learned ones].")
 @click.option("--tail", type=click.Choice(["drop", "pad"]), **_setting("tail"),
               help="Frames after the last full clip: drop them, or pad a last clip.")
-@click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),
+@click.option("--fps", "target_fps", default=None, type=FiniteFloat(min=0, min_open=True, max=240),
               help="Resample videos to this frame rate before cutting clips.")
-@click.option("--max-fps", "max_fps", default=None, type=click.FloatRange(min=0),
+@click.option("--max-fps", "max_fps", default=None, type=FiniteFloat(min=0),
               help="Resample only videos faster than this to this rate (0: keep every video's own) "
                    "[default: the backbone's: 10 for motion, none for the learned ones].")
-@click.option("--image-fps", default=None, type=click.FloatRange(min=0, min_open=True),
+@click.option("--image-fps", default=None, type=FiniteFloat(min=0, min_open=True),
               help="Frame rate of image-sequence folders (stored; needed with --fps).")
 @click.option("--decoders", **_setting("decoders"), help="Decoders to try in order (or package.module:function).")
-@click.option("--decode-timeout", type=click.FloatRange(min=0, min_open=True), **_setting("decode_timeout"),
+@click.option("--decode-timeout", type=FiniteFloat(min=0, min_open=True), **_setting("decode_timeout"),
               help="Seconds without decode progress before a decoder is killed and the next tried.")
 @click.option("--prefetch", type=click.IntRange(min=1), **_setting("prefetch"),
               help="Preprocessed clips a decode worker may hold ahead of the backbone.")
@@ -233,7 +233,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
 
 
 @click.command("merge")
-@click.argument("features", type=click.Path(exists=True, file_okay=False))
+@click.argument("features", type=NonEmptyPath(exists=True, file_okay=False))
 def merge(features: str) -> None:
     """Check that every `--shard i/N` run into FEATURES finished, and join their manifests.
 

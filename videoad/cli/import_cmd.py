@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from .settings import FiniteFloat, NonEmptyPath
+
 
 @click.group(name="import")
 def import_features() -> None:
@@ -21,12 +23,12 @@ def _report(result) -> None:
 
 
 @import_features.command("sultani")
-@click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.argument("src", type=NonEmptyPath(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Feature store folder to write.")
-@click.option("--annotations", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--annotations", required=True, type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts, e.g. UCF-Crime Test_Annotation.txt.")
-@click.option("--fps", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=0, min_open=True),
               help="Frame rate recorded in the store (UCF-Crime: 30).")
 @click.option("--overwrite", is_flag=True, help="Replace videos already in the store.")
 def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: bool) -> None:
@@ -41,10 +43,10 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
 
 
 @import_features.command("npy")
-@click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.argument("src", type=NonEmptyPath(exists=True, path_type=Path))
+@click.option("-o", "--output", "out", required=True, type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Feature store folder to write.")
-@click.option("--annotations", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--annotations", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts; keys become its <Class>/<video> paths.")
 @click.option("--suffix", default="", show_default=True,
               help="Take only <video><suffix>.npy and strip the suffix (RTFM: _i3d; video_features: _rgb).")
@@ -52,7 +54,7 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
 @click.option("--stride", default=16, show_default=True, type=click.IntRange(min=1))
 @click.option("--crops", default="mean", show_default=True,
               help="For (n, crops, dim) arrays: mean, keep (concatenate) or a crop index.")
-@click.option("--fps", default=30.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+@click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=0, min_open=True),
               help="Frame rate of the source videos, recorded in the store.")
 @click.option("--backbone", default="unknown", show_default=True, help="Recorded in the store.")
 @click.option("--layer", default="unknown", show_default=True, help="Recorded in the store.")

@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 import click
 
+from .settings import FiniteFloat
+
 _ADDRESS_HELP = ("Run on a Ray cluster (pip install 'videoad[ray]'): at ADDRESS (host:port, "
                  "ray://host:port, auto), else $RAY_ADDRESS, else the cluster `ray start` "
                  "left on this machine, else a new local one. Write --ray=ADDRESS or put "
@@ -33,9 +35,9 @@ def _parse_address(_ctx, _param, value: str | None) -> str | None:
 
 
 def _common(command: Callable, gpu_help: str, cpu_help: str) -> Callable:
-    command = click.option("--ray-gpus", type=click.FloatRange(min=0), default=None,
+    command = click.option("--ray-gpus", type=FiniteFloat(min=0), default=None,
                            metavar="G", help=gpu_help)(command)
-    command = click.option("--ray-cpus", type=click.FloatRange(min=0, min_open=True),
+    command = click.option("--ray-cpus", type=FiniteFloat(min=0, min_open=True),
                            default=None, metavar="C",
                            help=cpu_help)(command)
     return click.option("--ray", "ray_address", is_flag=False, flag_value="", default=None,

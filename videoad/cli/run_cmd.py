@@ -23,6 +23,7 @@ from pathlib import Path
 import click
 
 from .extract_cmd import _parse_opts
+from .settings import FiniteFloat, NonEmptyPath
 from .video_cmd import (activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option,
                         max_clips_option)
 
@@ -35,10 +36,13 @@ def _cameras_decide(grouping, cfg) -> bool:
     return grouping is None and cfg.mode in ("pooled", "per-category")
 
 
-def expand_inputs(patterns) -> list[Path]:
-    """Files, folders and glob patterns (quoted or left to the shell) -> existing paths, in order."""
+def expand_inputs(patterns, hint: str = "INPUT") -> list[Path]:
+    """Files, folders and glob patterns (quoted or left to the shell) -> existing paths, in order.
+    An empty one is refused: Path("") is the current folder, which the run then took as its footage."""
     out: list[Path] = []
     for pattern in patterns:
+        if not str(pattern).strip():
+            raise click.BadParameter("an empty path", param_hint=hint)
         p = Path(pattern).expanduser()
         if p.exists():
             matches = [p]
@@ -46,7 +50,7 @@ def expand_inputs(patterns) -> list[Path]:
             matches = [Path(m) for m in sorted(glob.glob(str(p), recursive=True))]
             if not matches:
                 raise click.BadParameter(f"{pattern}: no such file or folder, and no file matches it",
-                                         param_hint="INPUT")
+                                         param_hint=hint)
         out += [m for m in matches if m not in out]
     return out
 
@@ -103,11 +107,11 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 
 @click.command("run")
 @click.argument("inputs", nargs=-1)
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--output", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Folder for features, scores, events and the report [default: runs/<first input's name>].")
 @click.option("--fit-on", "history", multiple=True,
               help="Footage to fit the detector on (files, folders, globs; repeatable); INPUT is then only scored.")
-@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--config", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="Detection settings (YAML, as configs/video.yaml), read over detect's defaults instead of "
                    "run's (videoad/defaults/run.yaml, copied in configs/run.yaml, which sets mode pooled): a file "
                    "with `seed: 1` alone groups per category (--seed changes the seed alone); start from "
@@ -122,11 +126,11 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 @activity_levels_option
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
-@click.option("--image-fps", type=click.FloatRange(min=0, min_open=True), help="Frame rate of image-sequence folders (else times are in frames).")
-@click.option("--fps", "target_fps", default=None, type=click.FloatRange(min=0, min_open=True),
+@click.option("--image-fps", type=FiniteFloat(min=0, min_open=True), help="Frame rate of image-sequence folders (else times are in frames).")
+@click.option("--fps", "target_fps", default=None, type=FiniteFloat(min=0, min_open=True, max=240),
               help="Resample every video to this frame rate before cutting clips (footage and history from "
                    "cameras at different rates).")
-@click.option("--max-fps", "max_fps", default=None, type=click.FloatRange(min=0),
+@click.option("--max-fps", "max_fps", default=None, type=FiniteFloat(min=0),
               help="Resample only videos faster than this to this rate (0: keep every video's own) "
                    "[default: the motion backbone's, 10].")
 @click.option("--min-clips", type=click.IntRange(min=1), default=None,
@@ -174,7 +178,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     if not inputs:
         raise click.UsageError("give at least one INPUT (a file, folder or glob)")
     paths = expand_inputs(inputs)
-    past = expand_inputs(history) if history else []
+    past = expand_inputs(history, "--fit-on") if history else []
     out = output or default_output(paths)
     settings = event_settings(merge_gap, min_event)
     quiet_native_logs()

@@ -3,6 +3,7 @@ options (`extract`, `watch`; see videoad.config): the two options, which options
 and help texts that show the code default without writing it a second time."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ def config_options(copy: str) -> Callable:
         command = click.option("--print-config", is_flag=True,
                                help="Print the settings this command would use (defaults, --config, options) "
                                     "as YAML and exit.")(command)
-        return click.option("--config", "config", type=click.Path(exists=True, dir_okay=False),
+        return click.option("--config", "config", type=NonEmptyPath(exists=True, dir_okay=False),
                             help=f"YAML settings (see {copy}); command-line options win.")(command)
     return decorate
 
@@ -45,3 +46,24 @@ class SettingOption(click.Option):
             shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
             self.help = f"{self.help or ''}  [default: {shown}]".strip()
         return super().get_help_record(ctx)
+
+
+class FiniteFloat(click.FloatRange):
+    """click's FloatRange without NaN and infinities, which its comparisons let through (a merge gap
+    of nan failed after the whole fit, a clip pad of inf with a traceback)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+class NonEmptyPath(click.Path):
+    """click's Path without the empty string, which it takes for the current folder (`-o ""` wrote a
+    run's scores, report and lock file into whatever folder the user stood in)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path.", param, ctx)
+        return super().convert(value, param, ctx)

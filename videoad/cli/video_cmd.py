@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from . import ray_opts
+from .settings import FiniteFloat, NonEmptyPath
 
 
 def _annotations(path, frame_counts=None, fmt="auto", scores=None):
@@ -57,9 +58,9 @@ def event_options(command):
     from videoad.events import EventSettings
 
     d = EventSettings()
-    command = click.option("--min-event", "min_event", type=click.FloatRange(min=0), default=d.min_length_s,
+    command = click.option("--min-event", "min_event", type=FiniteFloat(min=0), default=d.min_length_s,
                            show_default=True, help="Drop events shorter than this (seconds).")(command)
-    return click.option("--merge-gap", "merge_gap", type=click.FloatRange(min=0), default=d.merge_gap_s,
+    return click.option("--merge-gap", "merge_gap", type=FiniteFloat(min=0), default=d.merge_gap_s,
                         show_default=True, help="Join runs of clips over the alarm line at most this many "
                         "seconds apart into one event.")(command)
 
@@ -92,8 +93,8 @@ def cell_names_given(text: str | None) -> list[str] | None:
 
 
 @click.command()
-@click.argument("features", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(path_type=Path),
+@click.argument("features", required=False, type=NonEmptyPath(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", type=NonEmptyPath(path_type=Path),
               help="Scores folder to write (segments.csv + run.json).  [required]")
 @click.option("--per-video", "mode", flag_value="per-video", help="One detector per video.")
 @click.option("--per-category", "mode", flag_value="per-category",
@@ -103,25 +104,25 @@ def cell_names_given(text: str | None) -> list[str] | None:
                    "several cameras' footage in one folder. With --fit-on, the history's cameras.")
 @click.option("--pooled", "mode", flag_value="pooled", help="One detector for all videos.")
 @activity_levels_option
-@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--config", "config", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="YAML settings (see configs/video.yaml); command-line options win.")
 @click.option("--print-config", is_flag=True,
               help="Print the settings this command would use (defaults, --config, options) as YAML and exit.")
-@click.option("--annotations", type=click.Path(exists=True, path_type=Path),
+@click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (a file, or a folder of per-frame labels); only its class names are used, to group per category.")
 @click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
 @click.option("--min-clips", type=int, help="Skip groups with fewer clips (paper: 65).")
 @click.option("--n-jobs", type=int, help="Groups fitted in parallel (processes).")
 @click.option("--seed", type=int, help="Seed of the run; each group derives its own from it.")
-@click.option("--save-model", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--save-model", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Also save each group's fitted model here (inductive mode, step 1).")
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
               help="Score with models saved earlier instead of fitting (inductive mode, step 2).")
-@click.option("--fit-on", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--fit-on", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
               help="Fit on this feature store, footage known to be ordinary (a camera's normal history), "
                    "score FEATURES (default: the history itself). DUAD's selection then drops only "
                    "--history-drop percent of it.")
-@click.option("--history-drop", "history_drop", type=click.FloatRange(min=0, max=100, max_open=True),
+@click.option("--history-drop", "history_drop", type=FiniteFloat(min=0, max=100, max_open=True),
               help="With --fit-on: percent of the history DUAD's selection drops (default 1; 0: DUAD's own "
                    "p0/p, for a history that may hold anomalies, e.g. an unlabeled training split).")
 @click.option("--history-neighbors", "history_neighbors", type=click.IntRange(min=0),
@@ -217,18 +218,18 @@ def detect(features, output, mode, activity_levels, config, print_config, annota
 
 
 @click.command()
-@click.argument("scores", type=click.Path(exists=True, path_type=Path))
-@click.option("--annotations", required=True, type=click.Path(exists=True, path_type=Path),
+@click.argument("scores", type=NonEmptyPath(exists=True, path_type=Path))
+@click.option("--annotations", required=True, type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth: UCF-Crime .txt, Ped2 .csv/.mat, UCSD .m, a folder (or file) of per-frame "
                    "labels or masks (.npy/.mat/.txt: ShanghaiTech, Avenue), or CSV video,start,end.")
-@click.option("--frame-counts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--frame-counts", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="Test_Annotation.txt-style frame counts to check the scores' lengths against.")
 @click.option("--format", "fmt", default="auto", show_default=True,
               type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv", "frames", "ucsd"]))
 @click.option("--overlap", type=click.Choice(["mean", "max"]),
               help="How overlapping clips combine per frame (default: the run's config).")
 @click.option("--per-video/--no-per-video", default=True, show_default=True, help="Print the per-video table.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--json", "json_out", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Also write the results as JSON (default: evaluation.json in the scores folder).")
 def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_out):
     """Frame-level AUROC/AP of SCORES: pooled, tail dropped, anomalous videos, per category, per video."""
@@ -245,16 +246,20 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
         _fail(exc)
     click.echo(format_evaluation(ev, per_video=per_video))
     target = json_out or (s.path / "evaluation.json")
-    target.write_text(json.dumps(ev.as_dict(), indent=2) + "\n")
+    try:
+        target.write_text(json.dumps(ev.as_dict(), indent=2) + "\n")
+    except OSError as exc:  # the figures are printed above; the file asked for is not there
+        raise click.ClickException(f"{'--json ' if json_out else ''}{target}: not written "
+                                   f"({exc.strerror or exc})") from None
     click.echo(f"\npooled frame AUROC {ev.pooled.auroc:.4f} ({s.meta.get('protocol', '?')}); written to {target}")
 
 
 @click.command()
-@click.argument("scores", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+@click.argument("scores", type=NonEmptyPath(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=NonEmptyPath(path_type=Path),
               help="Folder for the figures, or a .png/.svg file when one --video is given.")
 @click.option("--video", "videos", multiple=True, help="Only these videos (store keys); repeatable.")
-@click.option("--annotations", type=click.Path(exists=True, path_type=Path),
+@click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (any format evaluate reads) to shade on the timelines.")
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
 @click.option("--thumbnails", default=3, show_default=True,
@@ -280,19 +285,19 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
 
 
 @click.command()
-@click.argument("scores", type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.argument("scores", type=NonEmptyPath(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Report folder (index.html + timelines/).")
-@click.option("--annotations", type=click.Path(exists=True, path_type=Path),
+@click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (any format evaluate reads): adds the results tables and shades the timelines.")
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
 @click.option("--clips/--no-clips", default=True, show_default=True,
               help="Write a playable clip per event (needs the source videos).")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
 @max_clips_option
-@click.option("--pad", "pad_s", type=click.FloatRange(min=0), default=3.0, show_default=True,
+@click.option("--pad", "pad_s", type=FiniteFloat(min=0), default=3.0, show_default=True,
               help="Seconds of footage before and after each event in its clip.")
-@click.option("--source-root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--source-root", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
               help="Where the videos are now, when they moved since extraction: each is looked for there by its "
                    "path below the folder extraction was given (the key), then by its file name.")
 def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad_s, source_root):

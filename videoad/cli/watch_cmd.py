@@ -5,8 +5,13 @@ from pathlib import Path
 
 import click
 
-from .settings import SettingOption, config_options, given
+from .settings import FiniteFloat, NonEmptyPath, SettingOption, config_options, given
 from .video_cmd import event_options
+
+
+#: videoad.watch_config's bound on keep_days (a century), written here so that the command line
+#: stays free of its imports; tests/test_watch.py keeps the two equal
+KEEP_DAYS_MAX = 36500.0
 
 
 def _defaults() -> dict:
@@ -39,9 +44,9 @@ def _given_settings(ctx: click.Context) -> dict:
 
 @click.command("watch")
 @click.argument("sources", metavar="SOURCE...", nargs=-1)
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
               help="Model folder written by `videoad detect ... --save-model DIR`.  [required]")
-@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
+@click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Folder for events.jsonl and the event images (events/).  [required]")
 @config_options("configs/watch.yaml")
 @click.option("--group", help="Which group's model to use when the folder holds several (default: the only "
@@ -54,19 +59,19 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Run CMD (through the shell) for every open, close, gap, scene_cut, view, camera, level "
               "(a crossing), skipped, failed and lost record, the record's JSON on its standard input.")
 @click.option("--post", metavar="URL", help="POST the same records as JSON to URL.")
-@click.option("--hook-timeout", type=click.FloatRange(min=0, min_open=True), **_setting("hook_timeout_s"),
+@click.option("--hook-timeout", type=FiniteFloat(min=0, min_open=True), **_setting("hook_timeout_s"),
               help="Seconds an --on-event command or a --post may take before it is given up.")
-@click.option("--max-lag", type=click.FloatRange(min=0, min_open=True), **_setting("max_lag_s"),
+@click.option("--max-lag", type=FiniteFloat(min=0, min_open=True), **_setting("max_lag_s"),
               help="Live sources: drop (and count) clips whose last frame arrived longer ago than this.")
 @click.option("--retries", type=click.IntRange(min=0), default=None,
               help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it "
               "[default: keep trying].")
-@click.option("--backoff", type=click.FloatRange(min=0, min_open=True), **_setting("backoff_s"),
+@click.option("--backoff", type=FiniteFloat(min=0, min_open=True), **_setting("backoff_s"),
               help="Seconds before the first reopen attempt; doubled after each failure, at most 30 "
               "(backoff_max_s in a --config file).")
-@click.option("--timeout", "read_timeout", type=click.FloatRange(min=0, min_open=True), **_setting("sources.timeout"),
+@click.option("--timeout", "read_timeout", type=FiniteFloat(min=0, min_open=True), **_setting("sources.timeout"),
               help="Seconds a stream may stay silent (or take to open) before it counts as dropped.")
-@click.option("--poll", type=click.FloatRange(min=0, min_open=True), **_setting("sources.poll_s"),
+@click.option("--poll", type=FiniteFloat(min=0, min_open=True), **_setting("sources.poll_s"),
               help="Folders: seconds between looks for new files.")
 @click.option("--once", is_flag=True, help="Folders: watch the files there now, then stop.")
 @click.option("--clip-scores/--no-clip-scores", default=None,
@@ -75,7 +80,7 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Smooth clip scores in time as the model was fitted (the batch's scores and events; a clip's "
               "score is final about 2 s after it at the default) or score raw against the raw scores' alarm "
               "line, with no wait [default: smooth].")
-@click.option("--keep-days", type=click.FloatRange(min=0, min_open=True), default=None, metavar="DAYS",
+@click.option("--keep-days", type=FiniteFloat(min=0, min_open=True, max=KEEP_DAYS_MAX), default=None, metavar="DAYS",
               help="Delete event images older than DAYS (they go into OUT/events/<date>/; checked hourly, the "
               "records stay) [default: keep them all].")
 @click.option("--device", default=None, metavar="D", help="Device of a learned backbone's forward pass.")

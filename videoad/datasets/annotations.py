@@ -29,6 +29,7 @@ category for detection and another for evaluation.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import logging
 import math
@@ -40,6 +41,7 @@ from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 
+from extract.text_files import read_text
 from videoad.datasets.errors import AnnotationError
 from videoad.datasets.frame_labels import label_files, runs_of, ucsd_m_entries
 
@@ -333,11 +335,17 @@ def _add(videos: dict, ann: VideoAnnotation, where: str) -> None:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    with open(path, encoding="utf-8-sig") as fh:
-        for i, line in enumerate(fh, 1):
-            toks = line.split()
-            if toks and not toks[0].startswith("#"):
-                yield i, toks
+    for i, line in enumerate(_text(path).splitlines(), 1):
+        toks = line.split()
+        if toks and not toks[0].startswith("#"):
+            yield i, toks
+
+
+def _text(path: Path) -> str:
+    try:
+        return read_text(path, "an annotation file")
+    except ValueError as exc:
+        raise AnnotationError(str(exc)) from None
 
 
 def read_ucf_crime(path, frame_counts=None) -> Annotations:
@@ -521,7 +529,7 @@ def read_csv_labels(path) -> Annotations:
 def _csv_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
     if not path.is_file():
         raise AnnotationError(f"{path}: no such file")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
+    with io.StringIO(_text(path), newline="") as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]
         missing = [c for c in required if c not in header]
