@@ -223,11 +223,20 @@ def test_the_cli_imports_neither_scikit_learn_nor_torch():
     assert CliRunner().invoke(cli, ["bench", "nope"]).exit_code != 0
 
 
-def test_the_command_lines_clip_limit_is_the_reports():
+def test_the_command_lines_limits_are_the_librarys():
+    """Written twice so that the command line stays free of the modules behind them."""
+    from extract.clips import MAX_PLAUSIBLE_FPS
+    from videoad.cli.extract_cmd import extract
+    from videoad.cli.run_cmd import run
     from videoad.cli.video_cmd import MAX_CLIPS
+    from videoad.cli.watch_cmd import KEEP_DAYS_MAX
     from videoad.evidence import MAX_CLIPS as EVIDENCE_MAX_CLIPS
+    from videoad.watch_config import KEEP_DAYS_MAX as CONFIG_KEEP_DAYS_MAX
 
-    assert MAX_CLIPS == EVIDENCE_MAX_CLIPS
+    assert MAX_CLIPS == EVIDENCE_MAX_CLIPS and KEEP_DAYS_MAX == CONFIG_KEEP_DAYS_MAX
+    for command in (extract, run):
+        fps = next(p for p in command.params if p.name == "target_fps")
+        assert fps.type.max == MAX_PLAUSIBLE_FPS
 
 
 def test_detect_names_an_output_folder_it_cannot_write_before_the_fit(setup, monkeypatch):
