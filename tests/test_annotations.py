@@ -40,6 +40,20 @@ def test_ucf_temporal_file_with_counts():
     assert ann["Normal_Videos_024_x264"].intervals == ()
 
 
+def test_lines_end_where_a_line_by_line_reading_ends_them(tmp_path):
+    """A text read whole and split with str.splitlines broke lines at form feeds and U+2028 too, which
+    a comment or a field may hold: the same file read line by line is read alike, one line of it per
+    \\n, \\r\\n or \\r, and a video or picture given by mistake is named as not text."""
+    text = shared(*TEMPORAL).read_text()
+    odd = tmp_path / "odd.txt"
+    odd.write_text("# exported from the web form\u2028 see notes\n" + text.replace("  Arson  ", "  Arson\x0c  ", 1),
+                   encoding="utf-8")
+    assert read_annotations(odd).keys() == read_annotations(shared(*TEMPORAL)).keys()
+    (tmp_path / "v.txt").write_bytes(b"\x00\x00\x00\x18ftypmp42\xb8\xff")
+    with pytest.raises(AnnotationError, match=r"v.txt: not an annotation file: byte \d+ is not UTF-8"):
+        read_annotations(tmp_path / "v.txt", fmt="ucf")
+
+
 def test_ucf_five_overrunning_intervals_are_clipped():
     ann = read_annotations(shared(*TEMPORAL), frame_counts=shared(*TEST_COUNTS))
     overrunning = {

@@ -237,6 +237,10 @@ def test_the_command_lines_limits_are_the_librarys():
     for command in (extract, run):
         fps = next(p for p in command.params if p.name == "target_fps")
         assert fps.type.max == MAX_PLAUSIBLE_FPS
+    from videoad.extract_config import RULES
+
+    check, _ = RULES["target_fps"]
+    assert check(MAX_PLAUSIBLE_FPS) and not check(MAX_PLAUSIBLE_FPS * 1.001)
 
 
 def test_detect_names_an_output_folder_it_cannot_write_before_the_fit(setup, monkeypatch):

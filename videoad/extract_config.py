@@ -49,7 +49,8 @@ _POSITIVE = (lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 _ONE_UP = (lambda v: v >= 1, ">= 1")
 RULES = {
     "stride": _ONE_UP, "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
-    "target_fps": _POSITIVE, "max_fps": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    "target_fps": (lambda v: math.isfinite(v) and 0 < v <= 240, "a number of frames a second > 0, at most 240 "
+                   "(extract.clips.MAX_PLAUSIBLE_FPS: a million never ended)"), "max_fps": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
     "image_fps": _POSITIVE,
     "decode_timeout": _POSITIVE,
     "tail": (lambda v: v in ("drop", "pad"), "drop or pad"),

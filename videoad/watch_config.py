@@ -59,7 +59,7 @@ _ONE_UP = (lambda v: v >= 1, ">= 1")
 MAX_WAIT_S = 7 * 24 * 3600.0
 _WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of seconds > 0, at most {MAX_WAIT_S:g} (a week)")
 #: the longest keep_days (a century): 1e308 days overflowed the clock at the first prune
-KEEP_DAYS_MAX = 36500.0
+KEEP_DAYS_MAX = 36500
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
     "sources.timeout": _WAIT, "sources.poll_s": _WAIT,

@@ -349,7 +349,7 @@ def _csv(value: str, allowed, what: str) -> list[str]:
               help="The dataset's file or folder (one dataset), or a data folder laid out like shared/data "
                    "[default: $VIDEOAD_DATA].")
 @click.option("--quick", is_flag=True, help="Apply each config's `quick` overrides (fewer seeds, shorter training).")
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True,
               help="torch threads; on a shared machine more threads than idle cores slow torch down many-fold.")
 @output_option("Where images_<dataset>_table<N>.json/.md go.")
 def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, quick, threads, output, out_alias):

@@ -41,7 +41,7 @@ def expand_inputs(patterns, hint: str = "INPUT") -> list[Path]:
     An empty one is refused: Path("") is the current folder, which the run then took as its footage."""
     out: list[Path] = []
     for pattern in patterns:
-        if not str(pattern).strip():
+        if str(pattern) == "":
             raise click.BadParameter("an empty path", param_hint=hint)
         p = Path(pattern).expanduser()
         if p.exists():

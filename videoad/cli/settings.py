@@ -64,6 +64,6 @@ class NonEmptyPath(click.Path):
     run's scores, report and lock file into whatever folder the user stood in)."""
 
     def convert(self, value, param, ctx):
-        if isinstance(value, str) and not value.strip():
+        if isinstance(value, str) and value == "":
             self.fail("an empty path.", param, ctx)
         return super().convert(value, param, ctx)

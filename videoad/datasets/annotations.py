@@ -335,7 +335,9 @@ def _add(videos: dict, ann: VideoAnnotation, where: str) -> None:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    for i, line in enumerate(_text(path).splitlines(), 1):
+    # lines end at \n, \r or \r\n alone, as a file read line by line (str.splitlines also broke
+    # them at form feeds, U+2028 and the like, which a line may hold)
+    for i, line in enumerate(io.StringIO(_text(path), newline=None), 1):
         toks = line.split()
         if toks and not toks[0].startswith("#"):
             yield i, toks

@@ -193,7 +193,7 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
     """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file."""
     from extract.decode import is_stream
 
-    if not text.strip():  # Path("") is the current folder: it was watched for ever, waiting for videos
+    if text == "":  # Path("") is the current folder: it was watched for ever, waiting for videos
         raise WatchError("SOURCE: an empty path")
     if is_stream(text):
         return StreamSource(text, timeout)
