@@ -324,7 +324,10 @@ def test_options_are_checked_as_a_file_is(tmp_path, monkeypatch):
     ran MNIST."""
     runner = CliRunner()
     res = runner.invoke(cli, ["extract", str(tmp_path), "-o", str(tmp_path / "o"), "--max-fps", "inf"])
-    assert res.exit_code != 0 and "the command line options: max_fps must be a finite number >= 0, got inf" in res.output
+    assert res.exit_code == 2 and "Invalid value for '--max-fps': 'inf' is not a finite number" in res.output
+    (tmp_path / "x.yaml").write_text("max_fps: .inf\n")  # the same value from a file: its own check
+    res = runner.invoke(cli, ["extract", "--config", str(tmp_path / "x.yaml"), "--print-config"])
+    assert res.exit_code != 0 and "x.yaml: max_fps must be a (finite) number or null, got inf" in res.output
     res = runner.invoke(cli, ["extract", "-o", str(tmp_path / "o"), "--decoders", "pyav,decrod", "--print-config"])
     assert res.exit_code != 0 and "decoders must be a non-empty list of pyav, decord, opencv" in res.output
     res = runner.invoke(cli, ["watch", "--post", "ftp://alerts/in", "--print-config"])
