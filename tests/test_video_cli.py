@@ -223,6 +223,17 @@ def test_the_cli_imports_neither_scikit_learn_nor_torch():
     assert CliRunner().invoke(cli, ["bench", "nope"]).exit_code != 0
 
 
+@pytest.mark.parametrize("args", [["detect", "--print-config", "--pooled", "--per-video"],
+                                  ["detect", "--print-config", "--per-category", "--per-camera"],
+                                  ["run", "--print-config", "--pooled", "--per-camera"]])
+def test_two_groupings_given_at_once_are_refused(args):
+    """`--pooled --per-video` fitted per video: the last flag won without a word."""
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2 and "contradict each other: give one of them" in res.output
+    assert all(flag in res.output for flag in args[2:])
+    assert CliRunner().invoke(cli, args[:3] + [args[2]]).exit_code == 0  # the same one twice is one
+
+
 def test_the_command_lines_limits_are_the_librarys():
     """Written twice so that the command line stays free of the modules behind them."""
     from extract.clips import MAX_PLAUSIBLE_FPS

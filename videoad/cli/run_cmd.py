@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 from .extract_cmd import _parse_opts
-from .settings import FiniteFloat, NonEmptyPath
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
 from .video_cmd import (activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option,
                         max_clips_option)
 
@@ -117,12 +117,11 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
                    "with `seed: 1` alone groups per category (--seed changes the seed alone); start from "
                    "--print-config's output.")
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
-@click.option("--per-camera", "grouping", flag_value="per-camera",
-              help="One detector per camera, told apart by each video's scene picture (several cameras' "
-                   "footage given at once); with --fit-on, the history's cameras. [default: so where the "
-                   "footage (or history) shows two or more cameras, each in two or more videos]")
-@click.option("--pooled", "grouping", flag_value="pooled",
-              help="One detector over all the footage, whatever cameras it shows.")
+@choice_flag("--per-camera", "per-camera", "grouping",
+             help="One detector per camera, told apart by each video's scene picture (several cameras' "
+                  "footage given at once); with --fit-on, the history's cameras. [default: so where the "
+                  "footage (or history) shows two or more cameras, each in two or more videos]")
+@choice_flag("--pooled", "pooled", "grouping", help="One detector over all the footage, whatever cameras it shows.")
 @activity_levels_option
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
@@ -147,7 +146,7 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
                    "exclusion zone; size=160x120).")
 @ignore_cells_option
 @event_options
-def run(inputs, output, history, config, print_config, grouping, activity_levels, stride, image_fps, target_fps, max_fps,
+def run(inputs, output, history, config, print_config, activity_levels, stride, image_fps, target_fps, max_fps,
         min_clips, seed, workers, clips, burn_heatmap, max_clips, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
     from extract.backbones import get_backbone
@@ -160,6 +159,7 @@ def run(inputs, output, history, config, print_config, grouping, activity_levels
     from videoad.report import build_report, event_summary, no_event_hint
     from videoad.scores import write_scores
 
+    grouping = chosen("grouping")
     if print_config:
         try:
             cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells),

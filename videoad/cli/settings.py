@@ -67,3 +67,26 @@ class NonEmptyPath(click.Path):
         if isinstance(value, str) and value == "":
             self.fail("an empty path.", param, ctx)
         return super().convert(value, param, ctx)
+
+
+def choice_flag(flag: str, value: str, setting: str, **kwargs) -> Callable:
+    """One of the flags that give one setting its value (--pooled, --per-video, ...), remembered for
+    `chosen(setting)`. As click's flag_value options sharing one name they could not be told apart:
+    `--pooled --per-video` fitted per video, the last one winning without a word."""
+    def remember(ctx: click.Context, param: click.Parameter, given: bool) -> bool:
+        if given:
+            ctx.meta.setdefault(f"videoad.choice.{setting}", {})[flag] = value
+        return given
+
+    return click.option(flag, f"{setting}_{value.replace('-', '_')}", is_flag=True, expose_value=False,
+                        callback=remember, **kwargs)
+
+
+def chosen(setting: str) -> str | None:
+    """The value the `choice_flag`s of `setting` gave (None: none given); two different ones are a
+    usage error naming both."""
+    ctx = click.get_current_context()
+    flags = ctx.meta.get(f"videoad.choice.{setting}", {})
+    if len(set(flags.values())) > 1:
+        raise click.UsageError(f"{' and '.join(sorted(flags))} contradict each other: give one of them", ctx)
+    return next(iter(flags.values()), None)

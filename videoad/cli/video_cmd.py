@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
 
 
 def _annotations(path, frame_counts=None, fmt="auto", scores=None):
@@ -96,13 +96,13 @@ def cell_names_given(text: str | None) -> list[str] | None:
 @click.argument("features", required=False, type=NonEmptyPath(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "output", type=NonEmptyPath(path_type=Path),
               help="Scores folder to write (segments.csv + run.json).  [required]")
-@click.option("--per-video", "mode", flag_value="per-video", help="One detector per video.")
-@click.option("--per-category", "mode", flag_value="per-category",
-              help="One detector per category (annotation class, else store folder). Default.")
-@click.option("--per-camera", "mode", flag_value="per-camera",
-              help="One detector per camera, told apart by the scene picture each feature file keeps: "
-                   "several cameras' footage in one folder. With --fit-on, the history's cameras.")
-@click.option("--pooled", "mode", flag_value="pooled", help="One detector for all videos.")
+@choice_flag("--per-video", "per-video", "mode", help="One detector per video.")
+@choice_flag("--per-category", "per-category", "mode",
+             help="One detector per category (annotation class, else store folder). Default.")
+@choice_flag("--per-camera", "per-camera", "mode",
+             help="One detector per camera, told apart by the scene picture each feature file keeps: "
+                  "several cameras' footage in one folder. With --fit-on, the history's cameras.")
+@choice_flag("--pooled", "pooled", "mode", help="One detector for all videos.")
 @activity_levels_option
 @click.option("--config", "config", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="YAML settings (see configs/video.yaml); command-line options win.")
@@ -134,17 +134,18 @@ def cell_names_given(text: str | None) -> list[str] | None:
                    "auto (a GPU when torch sees one). Models saved with --save-model load on the CPU.")
 @event_options
 @ray_opts.detect_options
-def detect(features, output, mode, activity_levels, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
+def detect(features, output, activity_levels, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
            model_dir, fit_on, history_drop, history_neighbors, ignore_cells, device, merge_gap, min_event,
            ray_address=None, ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import coverage, video
     from videoad.events import find_events, write_events
-    from videoad.report import event_summary, no_event_hint
     from videoad.output_lock import output_lock
+    from videoad.report import event_summary, no_event_hint
     from videoad.scores import writable_folder, write_scores
 
+    mode = chosen("mode")
     held = contextlib.ExitStack()
     try:
         ann = annotations  # its classes group the videos per category
