@@ -54,7 +54,6 @@ class ClipSpec:
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be > 0, got {value}")
 
-
     def rate_for(self, src_fps: float | None) -> float | None:
         """The rate a source at `src_fps` is resampled to, None to keep every frame. Under
         `max_fps` a source within 1% of the cap is kept (29.97 and 30 fps are one rate), and one

@@ -59,7 +59,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .timing import Timing, packet_times, variable_timing
-from .video_stream import display_width, is_picture, main_video_stream, probe_sample_aspect, sample_aspect
+from .video_stream import (display_width, is_picture, main_video_stream, probe_sample_aspect, quarter_turns,
+                           sample_aspect)
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -413,7 +414,7 @@ def upright(frame, aspect: Fraction | None = None) -> np.ndarray:
                                format="rgb24").to_ndarray()
     else:
         image = frame.to_ndarray(format="rgb24")
-    turns = round(float(getattr(frame, "rotation", 0) or 0) / 90) % 4  # counter-clockwise quarter turns
+    turns = quarter_turns(frame)
     return np.ascontiguousarray(np.rot90(image, turns)) if turns else image
 
 

@@ -172,6 +172,12 @@ def temp_prefix(final: Path) -> str:
     return f".{short}~{hashlib.sha1(name.encode()).hexdigest()[:12]}."
 
 
+def temp_path(final: Path) -> Path:
+    """A temporary beside `final` of this process's own, `.<name>.<pid>-<id>.tmp`: what
+    `remove_stale_temporaries` recognises, and clears once its writer is gone."""
+    return final.with_name(f"{temp_prefix(final)}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+
+
 def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames: np.ndarray,
                 attrs: Mapping[str, Any], dtype: str = "float32", cells: np.ndarray | None = None,
                 cell_grid: tuple[int, int] | None = None, frame_times: np.ndarray | None = None) -> Path:
@@ -280,7 +286,7 @@ def write_atomic(final: Path, data: bytes | memoryview) -> None:
     On any failure nothing is left behind: no temporary, and `final` as it was. A full or
     read-only disk raises `OutputError` (see `output_error`).
     """
-    temp = final.with_name(f"{temp_prefix(final)}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    temp = temp_path(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         with open(temp, "wb") as fh:

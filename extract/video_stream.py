@@ -29,6 +29,12 @@ def main_video_stream(container):
     return videos[0]  # only pictures: the first, as before (IndexError when there is no video at all)
 
 
+def quarter_turns(frame) -> int:
+    """Counter-clockwise quarter turns (0-3) a decoded PyAV frame's display matrix asks for (a phone
+    filming upright stores its footage sideways with a rotation to show it by)."""
+    return round(float(getattr(frame, "rotation", 0) or 0) / 90) % 4
+
+
 #: a stated sample aspect further from square than this is a writer's mistake, not a picture
 SAMPLE_ASPECT_LIMITS = (Fraction(1, 4), Fraction(4, 1))
 
@@ -70,7 +76,7 @@ def probe_sample_aspect(path) -> tuple[Fraction, int, bool] | None:
             turned = False
             try:
                 first = next(container.decode(stream))
-                turned = round(float(getattr(first, "rotation", 0) or 0) / 90) % 4 != 0
+                turned = quarter_turns(first) != 0
             except Exception:  # noqa: BLE001 - no frame PyAV can read: taken as not turned
                 pass
             return aspect, int(stream.codec_context.width), turned

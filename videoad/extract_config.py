@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from extract.clips import MAX_PLAUSIBLE_FPS
 from videoad.config import ANY, ConfigError, ListOf, Map, Nullable, check_values, dump_commented, layered
 
 #: the backbone when neither a file nor --backbone names one
@@ -49,8 +50,10 @@ _POSITIVE = (lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 _ONE_UP = (lambda v: v >= 1, ">= 1")
 RULES = {
     "stride": _ONE_UP, "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
-    "target_fps": (lambda v: math.isfinite(v) and 0 < v <= 240, "a number of frames a second > 0, at most 240 "
-                   "(extract.clips.MAX_PLAUSIBLE_FPS: a million never ended)"), "max_fps": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    # at most a plausible camera's rate: a million frames a second made a run that never ended
+    "target_fps": (lambda v: math.isfinite(v) and 0 < v <= MAX_PLAUSIBLE_FPS,
+                   f"a number of frames a second > 0, at most {MAX_PLAUSIBLE_FPS:g}"),
+    "max_fps": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
     "image_fps": _POSITIVE,
     "decode_timeout": _POSITIVE,
     "tail": (lambda v: v in ("drop", "pad"), "drop or pad"),

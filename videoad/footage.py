@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import uuid
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -260,7 +259,7 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
     import av
     import cv2
 
-    from extract.store import temp_prefix
+    from extract.store import temp_path
 
     out = Path(out_path)
     encoder = {".mp4": "libx264", ".webm": "libvpx-vp9"}.get(out.suffix.lower())
@@ -269,7 +268,7 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
     out.parent.mkdir(parents=True, exist_ok=True)
     # a temporary of this process's own, named as every atomic write's (extract.store.write_atomic):
     # two reports into one folder each wrote into one shared name and renamed each other's half-files
-    tmp = out.with_name(f"{temp_prefix(out)}{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    tmp = temp_path(out)
     rate = Fraction(fps if fps and fps > 0 else FALLBACK_FPS).limit_denominator(1001)
     options = {"movflags": "+faststart"} if encoder == "libx264" else {}
     n, done = 0, False

@@ -10,7 +10,7 @@ from .video_cmd import event_options
 
 
 #: videoad.watch_config's bound on keep_days (a century), written here so that the command line
-#: stays free of its imports; tests/test_watch.py keeps the two equal
+#: stays free of its imports; tests/test_video_cli.py keeps the two equal
 KEEP_DAYS_MAX = 36500
 
 
