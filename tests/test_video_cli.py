@@ -244,7 +244,10 @@ def test_the_command_lines_limits_are_the_librarys():
     from videoad.evidence import MAX_CLIPS as EVIDENCE_MAX_CLIPS
     from videoad.watch_config import KEEP_DAYS_MAX as CONFIG_KEEP_DAYS_MAX
 
-    assert MAX_CLIPS == EVIDENCE_MAX_CLIPS and KEEP_DAYS_MAX == CONFIG_KEEP_DAYS_MAX
+    from videoad.cli.settings import MAX_SEED
+    from videoad.detector.base import SEED_MAX
+
+    assert MAX_CLIPS == EVIDENCE_MAX_CLIPS and KEEP_DAYS_MAX == CONFIG_KEEP_DAYS_MAX and MAX_SEED == SEED_MAX
     for command in (extract, run):
         fps = next(p for p in command.params if p.name == "target_fps")
         assert fps.type.max == MAX_PLAUSIBLE_FPS
@@ -271,6 +274,37 @@ def test_detect_names_an_output_folder_it_cannot_write_before_the_fit(setup, mon
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--save-model", tmp / "afile" / "models")
     assert res.exit_code == 1 and "choose another folder with --save-model" in res.output
     assert not (tmp / "s" / "run.json").exists()
+
+
+def test_detects_counts_and_seed_are_checked_where_they_are_typed(setup, monkeypatch):
+    """`detect --seed -1` ran (run refused it), and `--min-clips 0` / `--n-jobs 0` were refused by
+    the config's one line naming neither option nor value; `--detector pca --save-model` failed
+    only after the fit, with its folders made."""
+    from videoad import video
+
+    tmp, store, gt, cfg, videos = setup
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before the options were checked")
+
+    monkeypatch.setattr(video, "detect", no_fit)
+    for option, value, said in (("--seed", -1, "-1 is not in the range 0<=x<=4294967295"),
+                                ("--seed", 2**32, "is not in the range"),
+                                ("--min-clips", 0, "0 is not in the range x>=1"),
+                                ("--n-jobs", 0, "0 fits nothing")):
+        res = run("detect", store, "--config", cfg, "-o", tmp / "s", option, value)
+        assert res.exit_code == 2 and f"Invalid value for '{option}'" in res.output and said in res.output, res.output
+    for args, said in ((("--pooled", "--detector", "pca"), "pca cannot be saved (the detectors that can: duad"),
+                       (("--per-video",), "a per-video model cannot score other videos")):
+        res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--save-model", tmp / "models", *args)
+        assert res.exit_code == 1 and said in res.output, res.output
+    assert not (tmp / "s").exists() and not (tmp / "models").exists()
+    from videoad.video import DetectConfig
+
+    with pytest.raises(ValueError, match="my.yaml: seed must be a whole number from 0 to 4294967295, got -1"):
+        DetectConfig(seed=-1).check("my.yaml")
+    with pytest.raises(ValueError, match="my.yaml: min_clips must be >= 1, got 0"):
+        DetectConfig(min_clips=0).check("my.yaml")
 
 
 def test_a_bad_option_is_named_as_the_command_lines_not_a_files(setup):

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
+from .settings import MAX_SEED, FiniteFloat, NonEmptyPath, choice_flag, chosen
 
 
 def _annotations(path, frame_counts=None, fmt="auto", scores=None):
@@ -92,6 +92,13 @@ def cell_names_given(text: str | None) -> list[str] | None:
     return None if text is None else [c.strip() for c in text.split(",") if c.strip()]
 
 
+
+def _not_zero(ctx, param, value):
+    """--n-jobs: joblib's count (1 and up, or -1 for every core); 0 processes is no run."""
+    if value == 0:
+        raise click.BadParameter("0 fits nothing: 1 or more processes, or -1 for one per core (-2: all but one)")
+    return value
+
 @click.command()
 @click.argument("features", required=False, type=NonEmptyPath(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "output", type=NonEmptyPath(path_type=Path),
@@ -111,9 +118,10 @@ def cell_names_given(text: str | None) -> list[str] | None:
 @click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (a file, or a folder of per-frame labels); only its class names are used, to group per category.")
 @click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
-@click.option("--min-clips", type=int, help="Skip groups with fewer clips (paper: 65).")
-@click.option("--n-jobs", type=int, help="Groups fitted in parallel (processes).")
-@click.option("--seed", type=int, help="Seed of the run; each group derives its own from it.")
+@click.option("--min-clips", type=click.IntRange(min=1), help="Skip groups with fewer clips (paper: 65).")
+@click.option("--n-jobs", type=int, callback=_not_zero,
+              help="Groups fitted in parallel (processes; -1: one per core, -2: all but one).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Seed of the run; each group derives its own from it.")
 @click.option("--save-model", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Also save each group's fitted model here (inductive mode, step 1).")
 @click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
@@ -161,6 +169,8 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             features = fit_on  # the history scored by its own model: its alarm line, ready for --save-model
         if features is None or output is None:
             raise click.UsageError("give FEATURES and -o/--output (or --print-config alone)")
+        if save_model is not None:
+            video.check_saving(cfg)  # before any folder is made: a detector that cannot be kept
         writable_folder(output)  # before the fit: a folder that cannot take the scores fails now
         if save_model is not None:
             writable_folder(save_model, "--save-model")

@@ -115,8 +115,15 @@ class DetectConfig:
         if int(self.history_neighbors) < 0:
             raise ValueError(f"{where}: history_neighbors must be a whole number >= 0 (0: DUAD's own n_neighbors), "
                              f"got {self.history_neighbors!r}")
-        if int(self.min_clips) < 1 or int(self.n_jobs) == 0 or int(self.threads_per_job) < 1:
-            raise ValueError(f"{where}: min_clips and threads_per_job must be >= 1, n_jobs != 0")
+        for key in ("min_clips", "threads_per_job"):
+            if int(getattr(self, key)) < 1:
+                raise ValueError(f"{where}: {key} must be >= 1, got {getattr(self, key)!r}")
+        if int(self.n_jobs) == 0:
+            raise ValueError(f"{where}: n_jobs must be >= 1 (processes), or negative (-1: one per core), got 0")
+        from videoad.detector.base import SEED_MAX
+
+        if not 0 <= int(self.seed) <= SEED_MAX:  # any integer worked (folded by group_seed); run refused < 0
+            raise ValueError(f"{where}: seed must be a whole number from 0 to {SEED_MAX}, got {self.seed!r}")
         for key in ("alarm", "history_alarm"):
             _check_alarm(where, key, getattr(self, key), getattr(self, f"{key}_level"))
         if self.overlap not in ("mean", "max"):

@@ -407,12 +407,22 @@ def _record(group: str, keys: list[str], counts: Mapping[str, int], cfg: DetectC
 def _model_dir(save_models, cfg: DetectConfig) -> Path | None:
     if not save_models:
         return None
-    if cfg.mode == "per-video":
-        raise ValueError("saved models serve the inductive mode, which fits per category or pooled; "
-                         "a per-video model cannot score other videos")
+    check_saving(cfg)
     model_dir = Path(save_models)
     model_dir.mkdir(parents=True, exist_ok=True)
     return model_dir
+
+
+def check_saving(cfg: DetectConfig) -> None:
+    """Refuse settings whose models cannot be kept, before any folder is made or fit run."""
+    if cfg.mode == "per-video":
+        raise ValueError("saved models serve the inductive mode, which fits per category or pooled; "
+                         "a per-video model cannot score other videos")
+    from videoad.detector import registry
+
+    if not registry.get(cfg.detector).saves:  # before the fit, not after it (GroupModel.save says the same)
+        raise ValueError(f"{cfg.detector} cannot be saved (the detectors that can: {', '.join(registry.savers())}); "
+                         "use one of those to keep models, or --fit-on without --save-model")
 
 
 #: where a run's model files are written until every group is fitted (`_publish`)
