@@ -300,3 +300,36 @@ def test_bench_scale_settings_come_from_its_file_then_the_options(tmp_path):
     assert res.exit_code != 0 and "mine.yaml" in res.output and "threads" in res.output
     res = CliRunner().invoke(scale_cmd, ["--rows", "1k", "--print-config"])
     assert res.exit_code != 0 and "--rows must be comma-separated whole numbers" in res.output
+
+
+def test_bench_scale_names_the_option_and_fails_when_nothing_was_measured(tmp_path, monkeypatch):
+    """`--datasets foo` was blamed on videoad/defaults/scale.yaml, which the user never touched;
+    a run whose every measurement timed out wrote an empty table and exited 0, as a success."""
+    from click.testing import CliRunner
+
+    from videoad.bench import scale
+
+    res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "foo", "--print-config"])
+    assert res.exit_code == 1 and "--datasets: unknown datasets ['foo']; known: mix255" in res.output
+    assert "scale.yaml" not in res.output
+    res = CliRunner().invoke(scale.scale_cmd, ["--methods", ",", "--print-config"])
+    assert res.exit_code == 1 and "--methods: none given" in res.output
+
+    def slow(spec, timeout):
+        return {**spec, "status": "timeout", "seconds": timeout}
+
+    monkeypatch.setattr(scale, "run_child", slow)
+    res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "mix255", "--methods", "PCA,kNN", "--rows", "300",
+                                               "-o", str(tmp_path)])
+    assert res.exit_code == 1 and "no measurement finished (2 timeout)" in res.output, res.output
+    assert len(json.loads((tmp_path / "scale.json").read_text())["results"]) == 2  # the record is kept all the same
+
+    def one_ok(spec, timeout):
+        done = spec["method"] == "PCA"
+        return {**spec, "status": "ok" if done else "timeout", "seconds": 1.0, "peak_rss": 2, "rss_before": 1,
+                "data_bytes": 1}
+
+    monkeypatch.setattr(scale, "run_child", one_ok)
+    res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "mix255", "--methods", "PCA,kNN", "--rows", "300",
+                                               "-o", str(tmp_path)])
+    assert res.exit_code == 0, res.output

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -400,14 +401,17 @@ def load_config(path=None, **given) -> dict:
     where = str(path) if path is not None else "videoad/defaults/scale.yaml"
     cfg = layered(defaults("scale"), path, SCHEMA, {k: v for k, v in given.items() if v is not None})
     check(cfg, SCHEMA, where)
-    bad = [x for x in cfg["datasets"] if x not in DATASETS] + [x for x in cfg["methods"] if x not in METHODS]
-    if bad or not cfg["datasets"] or not cfg["methods"] or not cfg["rows"]:
-        raise ConfigError(f"{where}: unknown or missing dataset(s) or method(s): {bad or 'none given'}; known "
-                          f"datasets {list(DATASETS)}, methods {list(METHODS)}")
+    options = {k for k, v in given.items() if v is not None}  # a bad option is the command line's, not the file's
+    for key, known in (("datasets", DATASETS), ("methods", METHODS), ("rows", None)):
+        origin = f"--{key}" if key in options else f"{where}: {key}"
+        bad = [x for x in cfg[key] if x not in known] if known is not None else []
+        if bad:
+            raise ConfigError(f"{origin}: unknown {key} {bad}; known: {', '.join(known)}")
+        if not cfg[key]:
+            raise ConfigError(f"{origin}: none given" + (f"; known: {', '.join(known)}" if known else ""))
     rules = {"rows": (lambda v: all(int(r) >= 2 for r in v), "whole numbers >= 2"),
              "threads": (lambda v: v >= 1, ">= 1"), "max_seconds": (lambda v: v > 0, "> 0"),
              "timeout": (lambda v: v > 0, "> 0")}
-    options = {k for k, v in given.items() if v is not None}  # a bad option is the command line's, not the file's
     check_values({k: cfg[k] for k in options if k in rules}, rules, "the command line options")
     check_values({k: v for k, v in cfg.items() if k not in options}, rules, where)
     return cfg
@@ -484,6 +488,10 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
     (out / f"{name}.md").write_text(md)
     click.echo(md)
     click.echo(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
+    if results and not any(r["status"] == "ok" for r in results):  # a table of nothing is not a benchmark
+        counts = Counter(r["status"] for r in results)
+        raise click.ClickException("no measurement finished (" + ", ".join(f"{n} {s}" for s, n in counts.items())
+                                   + "); raise --timeout or --max-seconds, or start from fewer --rows")
 
 
 if __name__ == "__main__":
