@@ -199,6 +199,28 @@ def test_plot_writes_as_many_files_as_it_says(tmp_path):
     assert "3 timeline(s) written" in res.output and len(list((tmp_path / "p").glob("*.png"))) == 3
 
 
+def test_plot_refuses_a_format_its_single_file_contradicts(tmp_path):
+    """`plot -o one.png --format svg` wrote a PNG: the file's suffix won and --format was dropped in
+    silence; `--thumbnails -1` was taken as none."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.scores import write_scores
+
+    write_scores(tmp_path / "s", ScoreSet([_video("b.avi", 3)], {"config": {"detector": "duad"}}))
+    base = ["plot", str(tmp_path / "s"), "--video", "b.avi", "--thumbnails", "0"]
+    res = CliRunner().invoke(cli, base + ["-o", str(tmp_path / "one.png"), "--format", "svg"])
+    assert res.exit_code == 2 and f"--format svg and -o {tmp_path / 'one.png'} disagree" in res.output
+    assert not (tmp_path / "one.png").exists()
+    for name, fmt in (("one.svg", ["--format", "svg"]), ("two.svg", []), ("three.png", ["--format", "png"])):
+        res = CliRunner().invoke(cli, base + ["-o", str(tmp_path / name), *fmt])
+        assert res.exit_code == 0, res.output
+        head = (tmp_path / name).read_bytes()[:200]
+        assert (b"<svg" in head or b"<?xml" in head) if name.endswith(".svg") else head.startswith(b"\x89PNG")
+    res = CliRunner().invoke(cli, base[:-2] + ["-o", str(tmp_path / "p"), "--thumbnails", "-1"])
+    assert res.exit_code == 2 and "Invalid value for '--thumbnails'" in res.output
+
+
 def test_names_in_other_scripts_draw_without_glyph_warnings(tmp_path, monkeypatch):
     import warnings
 

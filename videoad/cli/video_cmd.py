@@ -273,7 +273,7 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
 @click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (any format evaluate reads) to shade on the timelines.")
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
-@click.option("--thumbnails", default=3, show_default=True,
+@click.option("--thumbnails", default=3, show_default=True, type=click.IntRange(min=0),
               help="Peak frames of the strongest events shown below each timeline (0: none).")
 def plot(scores, output, videos, annotations, fmt, thumbnails):
     """Timeline per video: clip scores over time and frames, events, alarm line, ground truth, peak frames."""
@@ -282,11 +282,15 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
     from videoad.plots import FORMATS, plot_run
     from videoad.scores import read_scores
 
+    single = Path(output).suffix.lower() in FORMATS  # one timeline into one file: no folder to hold
+    given = click.get_current_context().get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE
+    if single and given and Path(output).suffix.lower() != f".{fmt}":  # the file's suffix was used in silence
+        raise click.UsageError(f"--format {fmt} and -o {output} disagree: a single timeline takes the format of "
+                               f"its file's suffix; name the file .{fmt} or leave --format out")
     try:
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
         events = find_events(s, read_settings(s.path))
-        single = Path(output).suffix.lower() in FORMATS  # one timeline into one file: no folder to hold
         with contextlib.nullcontext() if single else output_lock(output, command="videoad plot"):
             written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
                                events=events, workers=None)
