@@ -343,6 +343,9 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
     if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps
+    elif options.image_fps is not None and listing.sources:  # it changed nothing, and said nothing
+        log.warning("--image-fps %g changes nothing here: it is the rate of folders of frames, and none of these "
+                    "inputs is one (a video keeps its own rate; --fps resamples it)", options.image_fps)
     manifest = Manifest(output, input_root=str(input_root), shard=options.shard, settings=run_settings,
                         n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())

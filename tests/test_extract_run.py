@@ -613,3 +613,18 @@ def test_a_store_reused_for_another_folder_or_other_settings_says_so(tmp_path):
     assert any("2 feature file(s) of videos not in this run were made with other settings (v2.mp4, v3.mp4)" in n
                for n in again.store_notes), again.store_notes
     assert run(videos, tmp_path / "fresh").store_notes == []
+
+
+def test_an_image_rate_given_for_videos_alone_is_said_to_change_nothing(tmp_path, caplog):
+    """`--image-fps 10` on a video file was taken in silence: it is the rate of frame folders, and a
+    user who meant to resample the video (--fps) got its own rate without a word."""
+    make_video(tmp_path / "in" / "a.avi", 40)
+    with caplog.at_level("WARNING", logger="extract.run"):
+        run(tmp_path / "in", tmp_path / "out", image_fps=10)
+    assert "--image-fps 10 changes nothing here" in caplog.text and "--fps resamples it" in caplog.text
+    caplog.clear()
+    make_frames(tmp_path / "in2" / "door", 40)
+    make_video(tmp_path / "in2" / "a.avi", 40)
+    with caplog.at_level("WARNING", logger="extract.run"):
+        run(tmp_path / "in2", tmp_path / "out2", image_fps=10)
+    assert "changes nothing" not in caplog.text  # a frame folder among them: it is used

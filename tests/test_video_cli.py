@@ -307,6 +307,26 @@ def test_detects_counts_and_seed_are_checked_where_they_are_typed(setup, monkeyp
         DetectConfig(min_clips=0).check("my.yaml")
 
 
+def test_history_settings_without_a_history_are_said_to_be_unused(setup, monkeypatch):
+    """`detect --history-drop 5` without --fit-on fitted with DUAD's own p0/p and said nothing."""
+    from videoad import video
+
+    tmp, store, gt, cfg, videos = setup
+
+    def stop(*args, **kwargs):
+        raise ValueError("stopped before the fit")
+
+    for name in ("detect", "score", "fit_and_score"):
+        monkeypatch.setattr(video, name, stop)
+    res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5)
+    assert "warning: --history-drop applies to a fit on a normal history (--fit-on), not used here" in res.output
+    res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5, "--history-neighbors", 2,
+              "--model", tmp)
+    assert "--history-drop and --history-neighbors apply to" in res.output and "saved models keep" in res.output
+    res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5, "--fit-on", store)
+    assert "warning" not in res.output and "stopped before the fit" in res.output
+
+
 def test_a_bad_option_is_named_as_the_command_lines_not_a_files(setup):
     """`--ignore-cells "0:0,3;1"` was blamed on the packaged run.yaml (or the user's --config),
     which holds no such value."""

@@ -1713,3 +1713,18 @@ def test_a_stream_whose_rate_is_ffmpegs_guess_is_timed_by_its_frames_arrival(cam
         assert "no frame rate (FFmpeg guesses 25); its frames arrive at" in video_record["warning"]
     else:
         assert video_record["fps"] == 25.0 and "warning" not in video_record
+
+
+def test_once_without_a_folder_is_said_to_change_nothing(tmp_path):
+    """`watch cam.mp4 --once` (or a stream) took --once in silence: it is for folders alone."""
+    clip = tmp_path / "a.avi"
+    clip.write_bytes(b"")
+    (tmp_path / "empty-models").mkdir()
+    said = "warning: --once is for folders"
+    res = CliRunner().invoke(cli, ["watch", str(clip), "rtsp://10.0.0.5/s1", "--once", "-q", "--model",
+                                   str(tmp_path / "empty-models"), "-o", str(tmp_path / "live")])
+    assert said in res.output and res.exit_code != 0  # the empty model folder is refused after the warning
+    (tmp_path / "inbox").mkdir()
+    res = CliRunner().invoke(cli, ["watch", str(clip), str(tmp_path / "inbox"), "--once", "-q", "--model",
+                                   str(tmp_path / "empty-models"), "-o", str(tmp_path / "live")])
+    assert said not in res.output and res.exit_code != 0

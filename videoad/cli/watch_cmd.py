@@ -115,6 +115,9 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **
         src = cfg["sources"]
         srcs = [live.make_source(s, realtime=src["realtime"], timeout=src["timeout"], poll_s=src["poll_s"], once=once)
                 for s in sources]
+        if once and not any(isinstance(s, live.FolderSource) for s in srcs):  # taken in silence before
+            click.echo("warning: --once is for folders (their files now, then stop); a file is watched to its end "
+                       "anyway and a stream until it ends or fails", err=True)
         names = [s.name for s in srcs]
         if len(set(names)) < len(names):
             raise live.WatchError(f"two sources have the same name ({', '.join(names)}): their events would mix")
