@@ -394,6 +394,21 @@ def test_a_mask_leaves_its_pixels_out_of_every_cell_and_keeps_the_rest_as_they_w
             MotionBackbone(mask=bad)
 
 
+
+def test_a_mask_over_the_whole_frame_is_refused():
+    """`mask=0,0,1,1` (or halves that meet) made every feature zero, so every clip looked as normal as
+    the next, and nothing said so; slivers thinner than a pixel at the working size are refused
+    where the size is known."""
+    for whole in ("0,0,1,1", "0,0,0.5,1;0.5,0,1,1", "0,0,0.6,1;0.4,0,1,1", "0,0,1,0.5;0,0.5,0.5,1;0.5,0.5,1,1"):
+        with pytest.raises(ValueError, match="covers the whole frame: nothing is left to watch"):
+            MotionBackbone(mask=whole)
+    for partial in ("0,0,0.5,1;0.5,0,1,0.5", "0,0,1,0.99"):  # a corner or a strip left
+        MotionBackbone(mask=partial)
+    sliver = MotionBackbone(size="96x96", mask="0,0,0.5,1;0.5,0,1,0.999")  # 0.1 px left at 96 lines
+    with pytest.raises(ValueError, match="leaves no pixel of the 96x96 working frame"):
+        sliver.preprocess(moving_square(2))
+    assert MotionBackbone(size="96x96", mask="0,0,1,0.95").preprocess(moving_square(2)).shape
+
 def stuttered(clip: np.ndarray, lost=(5, 11, 12)) -> np.ndarray:
     """`clip` as a recorder that lost frames `lost` and showed the one before again in their place."""
     out = clip.copy()

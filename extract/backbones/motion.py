@@ -182,7 +182,17 @@ def _parse_mask(value: Any) -> tuple[tuple[float, float, float, float], ...]:
             raise ValueError(f"mask: {part!r} is not a rectangle x0,y0,x1,y1 in fractions of the frame "
                              "(0 <= x0 < x1 <= 1, the same for y; several separated by ';')")
         rects.append(tuple(numbers))
+    if _covers_the_frame(rects):  # every feature would be zero, and every video as normal as the next
+        raise ValueError(f"mask: {_mask_text(rects)} covers the whole frame: nothing is left to watch")
     return tuple(rects)
+
+
+def _covers_the_frame(rects) -> bool:
+    """Whether the rectangles' union is the whole frame (exact: on the grid their edges make)."""
+    xs = sorted({0.0, 1.0, *(r[0] for r in rects), *(r[2] for r in rects)})
+    ys = sorted({0.0, 1.0, *(r[1] for r in rects), *(r[3] for r in rects)})
+    return all(any(x0 <= xa and xb <= x1 and y0 <= ya and yb <= y1 for x0, y0, x1, y1 in rects)
+               for xa, xb in zip(xs, xs[1:]) for ya, yb in zip(ys, ys[1:]))
 
 
 def _parse_size(value: Any) -> tuple[int, int] | None:
@@ -670,6 +680,9 @@ class MotionBackbone(Backbone):
                     ys = slice(int(round(y0 * height)), int(round(y1 * height)))
                     inside[ys, int(round(x0 * width)):int(round(x1 * width))] = True
                 keep = ~inside.ravel()
+                if not keep.any():  # rectangles that leave slivers thinner than a pixel at this size
+                    raise ValueError(f"mask: {_mask_text(self.mask)} leaves no pixel of the {width}x{height} "
+                                     "working frame: nothing is left to watch")
                 cells = cells[keep]
             layout = self._layouts[size] = (cells, np.append(counts, counts.sum()), keep)
         return layout
