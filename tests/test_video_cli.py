@@ -327,6 +327,19 @@ def test_history_settings_without_a_history_are_said_to_be_unused(setup, monkeyp
     assert "warning" not in res.output and "stopped before the fit" in res.output
 
 
+def test_a_scores_folder_given_as_features_is_named(setup):
+    """`videoad cameras SCORES` reported "0 camera(s)" and `detect SCORES` failed on cells.h5 as a
+    damaged video's features: a scores folder is named as one, with the store its run.json names."""
+    tmp, store, gt, cfg, videos = setup
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "scores")
+    assert res.exit_code == 0, res.output
+    said = f"{tmp / 'scores'}: a scores folder (written by `videoad detect`), not a feature store"
+    for args in (("cameras", tmp / "scores"), ("detect", tmp / "scores", "-o", tmp / "again"),
+                 ("detect", store, "--fit-on", tmp / "scores", "-o", tmp / "again")):
+        res = run(*args)
+        assert res.exit_code == 1 and said in res.output and f"({store}, as its run.json says)" in res.output, res.output
+
+
 def test_a_bad_option_is_named_as_the_command_lines_not_a_files(setup):
     """`--ignore-cells "0:0,3;1"` was blamed on the packaged run.yaml (or the user's --config),
     which holds no such value."""

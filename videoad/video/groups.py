@@ -4,6 +4,7 @@ first folder) or pooled, the per-group seed, and the screen that leaves out vide
 be scored (with their reasons) so that one of them never stops a run."""
 from __future__ import annotations
 
+import json
 import logging
 import zlib
 from collections import Counter
@@ -33,6 +34,13 @@ def open_store(path, keys=None):
     if is_videoad_output(p) and stores:  # a `videoad run` output: its stores side by side, and its scores
         raise ValueError(f"{p}: a `videoad run` output folder, not a feature store: give its store "
                          f"({' or '.join(map(str, stores))})")
+    if (p / "segments.csv").is_file() and (p / "run.json").is_file():  # its cells.h5 read as a video's features
+        try:
+            store = json.loads((p / "run.json").read_text()).get("features")
+        except (OSError, ValueError, AttributeError):
+            store = None
+        raise ValueError(f"{p}: a scores folder (written by `videoad detect`), not a feature store: give the folder "
+                         "`videoad extract` wrote" + (f" ({store}, as its run.json says)" if store else ""))
     return FeatureStore(p, only=keys)
 
 
