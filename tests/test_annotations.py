@@ -121,6 +121,27 @@ def test_plain_csv(tmp_path):
     assert ann.require("a").frame_labels(25).sum() == 8
 
 
+def test_times_on_a_variable_rate_video_become_the_frames_shown_then(tmp_path):
+    """A camera filming 150 frames at 25 fps, then 150 at 5 fps (6 s, then 30 s): its average rate
+    (8.3 fps) put the label 20 s-25 s on frames 168-209 (shown at 9.4-17.6 s); the frames shown
+    then are 221-245, read from the frames' own times as the timelines and events read them."""
+    from videoad.cli.video_cmd import _annotations
+    from videoad.scores import ScoreSet, VideoScores
+
+    times = np.concatenate([np.arange(150) / 25, 6 + np.arange(150) / 5])
+    frames = np.stack([np.arange(0, 285, 4), np.arange(0, 285, 4) + 15], axis=1)
+    vfr = VideoScores("vfr.mp4", np.zeros(len(frames)), frames, 300, 300 / 36, frame_times=times)
+    steady = VideoScores("cfr.mp4", np.zeros(len(frames)), frames, 300, 10.0)
+    assert vfr.variable_rate and not steady.variable_rate
+    p = tmp_path / "labels.csv"
+    p.write_text("video,start,end\nvfr.mp4,20s,25s\ncfr.mp4,20s,25s\n")
+    ann = _annotations(p, scores=ScoreSet([vfr, steady]))
+    assert ann.require("vfr.mp4").intervals == ((221, 245),)
+    assert ann.require("cfr.mp4").intervals == ((201, 250),)  # one rate: as before
+    shown = vfr.seconds(np.array([220, 245]))  # 0-based frame 220 is the first shown at 20 s; 244 the last before 25
+    assert shown.tolist() == pytest.approx([20.0, 25.0])
+
+
 def test_csv_intervals_written_as_times_become_frames_with_each_videos_frame_rate(tmp_path):
     """As a player shows them (1:23, 01:02:03.5) or in seconds (83s): frames once the scores'
     frame rates are known, those shown in the interval; frame numbers and times may mix across rows;
@@ -181,6 +202,10 @@ def test_ucf_errors(tmp_path):
     assert read_annotations(p, frame_counts=counts)["a"].n_frames == 100
     with pytest.raises(AnnotationError, match="length mismatch for video 'X/a'.*100.*99"):
         read_annotations(counts, frame_counts={"a.mp4": 99})
+    # a count from --frame-counts that the scores contradict names that file, not the intervals' (it
+    # named t.txt, which holds no count)
+    with pytest.raises(AnnotationError, match=f"scores cover 104 frames but {counts} says the video has 100"):
+        read_annotations(p, frame_counts=counts)["a"].frame_labels(104)
 
 
 def test_write_then_read_round_trip(tmp_path):

@@ -340,6 +340,18 @@ def test_a_scores_folder_given_as_features_is_named(setup):
         assert res.exit_code == 1 and said in res.output and f"({store}, as its run.json says)" in res.output, res.output
 
 
+def test_evaluates_last_line_says_why_there_is_no_auroc(setup):
+    """Ground truth of normal videos alone: the tables said "n/a" and why, the closing line
+    "pooled frame AUROC nan"."""
+    tmp, store, gt, cfg, videos = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "s").exit_code == 0
+    normal = tmp / "normal.csv"
+    normal.write_text("video,start,end\n" + "".join(f"{key},,\n" for key in videos))
+    res = run("evaluate", tmp / "s", "--annotations", normal)
+    assert res.exit_code == 0, res.output
+    assert "pooled frame AUROC n/a: no anomalous frames: AUROC undefined (" in res.output and "nan" not in res.output
+
+
 def test_a_bad_option_is_named_as_the_command_lines_not_a_files(setup):
     """`--ignore-cells "0:0,3;1"` was blamed on the packaged run.yaml (or the user's --config),
     which holds no such value."""

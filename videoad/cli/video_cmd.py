@@ -20,7 +20,7 @@ def _annotations(path, frame_counts=None, fmt="auto", scores=None):
 
     ann = read_annotations(path, fmt=fmt, frame_counts=frame_counts)
     if ann.has_times and scores is not None:
-        ann = ann.resolve_times({v.video: v.fps for v in scores})
+        ann = ann.resolve_times({v.video: v.frame_at if v.variable_rate else v.fps for v in scores})
     return ann
 
 
@@ -269,7 +269,8 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
     except OSError as exc:  # the figures are printed above; the file asked for is not there
         raise click.ClickException(f"{'--json ' if json_out else ''}{target}: not written "
                                    f"({exc.strerror or exc})") from None
-    click.echo(f"\npooled frame AUROC {ev.pooled.auroc:.4f} ({s.meta.get('protocol', '?')}); written to {target}")
+    auroc = f"{ev.pooled.auroc:.4f}" if ev.pooled.auroc == ev.pooled.auroc else f"n/a: {ev.pooled.note}"  # not "nan"
+    click.echo(f"\npooled frame AUROC {auroc} ({s.meta.get('protocol', '?')}); written to {target}")
 
 
 @click.command()

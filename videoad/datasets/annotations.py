@@ -37,7 +37,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Mapping
+from typing import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -83,6 +83,8 @@ class VideoAnnotation:
     #: intervals written as times (seconds from the video's start), which the video's frame rate
     #: turns into frames (`Annotations.resolve_times`) before any frame label is built
     times: tuple[tuple[float, float], ...] = ()
+    #: the file `n_frames` was read from, where that is not `source` (`--frame-counts`)
+    count_source: str = ""
 
     @property
     def is_anomalous(self) -> bool:
@@ -128,7 +130,7 @@ class VideoAnnotation:
         if self.n_frames is not None and self.n_frames != n_frames:
             raise AnnotationError(
                 f"length mismatch for video {self.video!r}: the scores cover {n_frames} frames but "
-                f"{self.source} says the video has {self.n_frames}"
+                f"{self.count_source or self.source} says the video has {self.n_frames}"
             )
         if n_frames < 1:
             raise AnnotationError(f"video {self.video!r}: frame count must be positive, got {n_frames}")
@@ -150,16 +152,19 @@ class Annotations(Mapping[str, VideoAnnotation]):
         """Whether some intervals were written as times (a CSV's `12.5s`, `01:23`, `1:02:03.5`)."""
         return any(a.times for a in self.videos.values())
 
-    def resolve_times(self, fps_of: Mapping[str, float]) -> "Annotations":
+    def resolve_times(self, fps_of: Mapping[str, "float | Callable"]) -> "Annotations":
         """The labels with every interval in frames: a time interval [s, e] seconds covers the frames
         shown in it, from floor(s * fps) + 1 to ceil(e * fps) (1-based, inclusive). `fps_of`: store
-        key -> frame rate (a run's scores), matched to the labels as evaluation matches them; a
-        video labelled in times that the run did not score is left out."""
+        key -> frame rate (a run's scores), or -> a function from seconds to (fractional, 0-based)
+        frame positions for a video whose frames keep no one rate (`VideoScores.frame_at`: at its
+        average rate, a label 20 s into a burst camera's video fell 4 s early), matched to the
+        labels as evaluation matches them; a video labelled in times that the run did not score is
+        left out."""
         rate = {}
         for key, fps in fps_of.items():
             a = self.find(key)
             if a is not None and a.times:
-                rate[a.video] = float(fps or 0.0)
+                rate[a.video] = fps if callable(fps) else float(fps or 0.0)
         videos = {}
         for name, a in self.videos.items():
             if not a.times:
@@ -168,13 +173,19 @@ class Annotations(Mapping[str, VideoAnnotation]):
             fps = rate.get(name)
             if fps is None:  # not scored in this run: nothing reads its labels
                 continue
-            if not math.isfinite(fps) or fps <= 0:
+            if callable(fps):
+                at = fps
+            elif not math.isfinite(fps) or fps <= 0:
                 raise AnnotationError(f"{a.source}: video {name!r}: its intervals are times, and its frame rate is "
                                       "unknown (a frame folder extracted without --image-fps); write them as frame "
                                       "numbers")
+            else:
+                def at(seconds, fps=fps):
+                    return np.asarray(seconds, dtype=np.float64) * fps
+            starts, ends = (at(np.array([t[i] for t in a.times], dtype=np.float64)) for i in (0, 1))
             # a millionth of a frame's slack: 17.6 s at 10 fps is frame 176, not 177 (17.6 * 10 = 176.00000000000003)
-            first = [int(math.floor(t0 * fps + 1e-6)) + 1 for t0, _ in a.times]
-            frames = [(f, max(f, int(math.ceil(t1 * fps - 1e-6)))) for f, (_, t1) in zip(first, a.times)]
+            first = [int(math.floor(p + 1e-6)) + 1 for p in starts]
+            frames = [(f, max(f, int(math.ceil(p - 1e-6)))) for f, p in zip(first, ends)]
             videos[name] = replace(a, intervals=tuple(sorted(a.intervals + tuple(frames))), times=())
         return Annotations(videos, self.source)
 
@@ -295,7 +306,7 @@ class Annotations(Mapping[str, VideoAnnotation]):
                     f"length mismatch for video {a.video!r}: {a.source} says {a.n_frames} frames, "
                     f"{source} says {other.n_frames}"
                 )
-            out[name] = replace(a, n_frames=other.n_frames)
+            out[name] = replace(a, n_frames=other.n_frames, count_source=source)
         return Annotations(out, self.source)
 
 
