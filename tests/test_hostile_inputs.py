@@ -79,6 +79,9 @@ def test_a_video_without_clips_is_left_out_and_every_later_step_runs(tmp_path):
     assert res.exit_code == 0, res.output
     evaluation = json.loads((tmp_path / "scores" / "evaluation.json").read_text())
     assert evaluation["settings"]["annotated_but_not_scored"] == 2  # short10 and group B
+    # said beside the table whose "all videos" row leaves them out (a settings count alone before)
+    assert ('note: "all videos" pools the 2 scored videos; 2 annotated video(s) have no scores in this run '
+            "(A/short10, B/b1)") in res.output
     res = invoke("plot", tmp_path / "scores", "-o", tmp_path / "plots")
     assert res.exit_code == 0 and "2 timeline(s) written" in res.output, res.output
     res = invoke("report", tmp_path / "scores", "-o", tmp_path / "report", "--annotations", gt)

@@ -258,6 +258,13 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
     if ev.settings:
         lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in ev.settings.items() if not isinstance(v, list)))
     lines += table("pooled", [ev.pooled, ev.pooled_tail_dropped, ev.anomalous_only])
+    missing = ev.settings.get("annotated_but_not_scored") or 0
+    if missing:  # "all videos" is the scored ones: a failed group's videos drop out of it
+        shown = ev.settings.get("unscored_examples") or []
+        lines.append(f"note: \"all videos\" pools the {ev.settings.get('videos_scored')} scored videos; {missing} "
+                     f"annotated video(s) have no scores in this run ({', '.join(shown)}"
+                     + (", ..." if missing > len(shown) else "") + "): not given to it, or in a group that failed or "
+                     "was skipped, or left out (run.json says which and why)")
     lines.append("")
     lines += table("category", ev.per_category)
     if per_video:
