@@ -587,13 +587,27 @@ def test_loading_onto_a_device_this_torch_lacks_is_a_named_error(tmp_path, monke
 @pytest.mark.parametrize("seed, restarts, message", [
     (-1, 0, "random_state must be a whole number from 0 to 4294967295, got -1"),
     (2**32, 0, "random_state must be a whole number from 0 to 4294967295"),
-    (2**32 - 500, 1, "leaves no room for 1 restart"),
 ])
 def test_a_seed_out_of_range_is_refused_before_the_fit(seed, restarts, message):
     """numpy's and scikit-learn's own errors came from deep inside the fit (or its second attempt)."""
     X, _ = inliers_with_outliers()
     with pytest.raises(ValueError, match=message):
         DUAD(**SMALL, random_state=seed, restarts=restarts).fit(X)
+
+
+def test_every_accepted_seed_fits_with_its_derived_seeds_wrapped():
+    """The top seeds were accepted and then failed inside scikit-learn's mixture (seed + step past
+    2**32 - 1 at a reselection, seed + 1000 at a restart's, past the top); derived seeds wrap, and
+    below the top they are the plain sums they always were."""
+    from videoad.detector.base import offset_seed
+
+    assert offset_seed(5, 1000) == 1005 and offset_seed(2**32 - 1, 1) == 0 and offset_seed(2**32 - 3, 1000) == 997
+    X, _ = inliers_with_outliers()
+    params = {**SMALL, "max_reselections": 3, "restarts": 1, "restart_when": "always"}
+    for seed in (2**32 - 1, 2**32 - 1 - 1000):
+        det = DUAD(**params, random_state=seed).fit(X)
+        assert np.isfinite(det.decision_scores_).all() and len(det.restarts_) == 2
+        assert [a["seed"] for a in det.restarts_] == [seed, offset_seed(seed, 1000)]
 
 
 def test_fewer_rows_than_clusters():
@@ -985,3 +999,43 @@ def test_a_model_file_whose_network_does_not_match_its_settings_is_named(tmp_pat
     torch.save(payload, tmp_path / "width.pt")
     with pytest.raises(ValueError, match=r"width.pt: its network does not match its recorded settings"):
         DUAD.load(tmp_path / "width.pt")
+
+
+class _Frame:
+    """A table with named columns, as a pandas DataFrame hands itself to numpy (pandas is not a
+    dependency here)."""
+
+    def __init__(self, data, columns):
+        self.data, self.columns = np.asarray(data), list(columns)
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.data, dtype=dtype)
+
+
+def test_a_table_scored_with_its_columns_reordered_or_renamed_is_refused(tmp_path):
+    """A DataFrame scored with its columns in another order was scored by position, against the wrong
+    columns, in silence (scores off by up to 60 for DC alone); scikit-learn's own detectors refuse it.
+    The names are kept as `feature_names_in_`, saved with the model; arrays are scored as before;
+    and scikit-learn now sees these detectors as outlier detectors."""
+    from sklearn.base import is_outlier_detector
+
+    from videoad.baselines.sklearn_baselines import PCARecon
+
+    X, _ = inliers_with_outliers()
+    names = [f"c{i}" for i in range(X.shape[1])]
+    for det in (DUAD(**SMALL, random_state=0), PCARecon(n_components=2)):
+        assert is_outlier_detector(det)
+        det.fit(_Frame(X, names))
+        assert list(det.feature_names_in_) == names
+        np.testing.assert_allclose(det.decision_function(_Frame(X, names)), det.decision_function(X), rtol=1e-6)
+        with pytest.raises(ValueError, match=r"in another order \(column 0 is 'c\d+', was 'c0'\).*X\[det.feature_names_in_\]"):
+            det.decision_function(_Frame(X[:, ::-1], names[::-1]))
+        with pytest.raises(ValueError, match=r"not those .* fitted with: new \['z'\], missing \['c0'\]"):
+            det.decision_function(_Frame(X, ["z"] + names[1:]))
+        assert not hasattr(det.fit(X), "feature_names_in_")  # refitted on an array: no names to hold to
+    det = DUAD(**SMALL, random_state=0).fit(_Frame(X, names))
+    det.save(tmp_path / "m.pt")
+    loaded = DUAD.load(tmp_path / "m.pt")
+    assert list(loaded.feature_names_in_) == names
+    with pytest.raises(ValueError, match="in another order"):
+        loaded.decision_function(_Frame(X[:, ::-1], names[::-1]))

@@ -20,6 +20,13 @@ from videoad.detector.validation import check_matrix
 SEED_MAX = 2**32 - 1
 
 
+def offset_seed(seed: int, offset: int) -> int:
+    """A seed derived from `seed` (a step's, an attempt's), wrapped into 0..SEED_MAX: every seed
+    `resolve_seed` accepts derives seeds numpy takes (near the top, `seed + step` overflowed inside
+    scikit-learn's mixture); below the top, the plain sum, so no fit's seeds changed."""
+    return (int(seed) + int(offset)) % (SEED_MAX + 1)
+
+
 def resolve_seed(random_state) -> int:
     """One integer seed from None / int / numpy Generator / RandomState (None draws one, recorded);
     a whole number outside 0..SEED_MAX is an error that says the range (numpy's and scikit-learn's
@@ -49,7 +56,16 @@ def _same(a, b) -> bool:
         return a is b
 
 
-class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
+def _column_names(X) -> np.ndarray | None:
+    """A DataFrame's column names when they are all strings (scikit-learn's rule), else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    return names if names.size and all(isinstance(c, str) for c in names) else None
+
+
+class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
     """Shared plumbing: validation, contamination threshold, predict."""
 
     #: minimum rows `fit` accepts (subclasses raise it, e.g. to the number of clusters)
@@ -71,8 +87,11 @@ class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
     def _validate_fit_input(self, X) -> np.ndarray:
         self._forget_fit()
         self._check_contamination()
+        names = _column_names(X)
         X = check_matrix(X, min_rows=self._min_rows)
         self.n_features_in_ = X.shape[1]
+        if names is not None:  # what scoring holds a DataFrame's columns to (scikit-learn's attribute)
+            self.feature_names_in_ = names
         self.fit_params_ = self.get_params(deep=False)  # what `_check_unchanged` holds scoring to
         return X
 
@@ -95,12 +114,30 @@ class BaseDetector(BaseEstimator, OutlierMixin, metaclass=abc.ABCMeta):
     def _validate_score_input(self, X) -> np.ndarray:
         check_is_fitted(self, "decision_scores_")
         self._check_unchanged()
+        self._check_column_names(_column_names(X))
         X = check_matrix(X, min_rows=1)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.n_features_in_}"
             )
         return X
+
+    def _check_column_names(self, names) -> None:
+        """A DataFrame scored with other columns, or the same in another order, than the one fitted
+        is refused: its values were scored by position, against the wrong columns, in silence."""
+        fitted = getattr(self, "feature_names_in_", None)
+        if fitted is None or names is None or list(names) == list(fitted):
+            return
+        fitted = list(fitted)
+        if sorted(names) == sorted(fitted):
+            i = next(k for k, (a, b) in enumerate(zip(names, fitted)) if a != b)
+            raise ValueError(f"X's columns are those {type(self).__name__} was fitted with, in another order "
+                             f"(column {i} is {names[i]!r}, was {fitted[i]!r}): reorder them as feature_names_in_, "
+                             "e.g. X[det.feature_names_in_]")
+        unseen = [c for c in names if c not in fitted][:3]
+        missing = [c for c in fitted if c not in set(names)][:3]
+        raise ValueError(f"X's columns are not those {type(self).__name__} was fitted with"
+                         + (f": new {unseen}" if unseen else "") + (f", missing {missing}" if missing else ""))
 
     def _finite(self, scores) -> np.ndarray:
         """`scores` when every one is a number, else a ValueError naming the first row that is not:

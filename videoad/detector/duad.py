@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from videoad.detector.base import SEED_MAX
+from videoad.detector.base import offset_seed
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, rows_per_block, select_normal
 from videoad.detector.knn import KNNIndex, batched
@@ -356,11 +356,6 @@ class DUAD(TorchDetector):
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
         if self.restart_when not in RESTART_WHENS:
             raise ValueError(f"restart_when must be one of {RESTART_WHENS}, got {self.restart_when!r}")
-        seed = self.random_state
-        if (int(self.restarts) and isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-                and int(seed) + 1000 * int(self.restarts) > SEED_MAX):  # each attempt's seed must be one numpy takes
-            raise ValueError(f"random_state {seed} leaves no room for {self.restarts} restart(s) (seed + 1000 "
-                             f"each, at most {SEED_MAX}); use a seed up to {SEED_MAX - 1000 * int(self.restarts)}")
         super().fit(X, y)  # `_fit_model` clears the members of a fit before
         if int(self.restarts) == 0:
             self.restarts_ = [self._attempt(kept=True)]
@@ -371,7 +366,7 @@ class DUAD(TorchDetector):
             for k in range(1, int(self.restarts) + 1):
                 if self.restart_when == "unsettled" and self.stop_reason_ != "max_reselections":
                     break  # converged, or no reselection to settle
-                self.random_state = first_seed + 1000 * k
+                self.random_state = offset_seed(first_seed, 1000 * k)
                 super().fit(X, y)
                 fits.append((self._attempt(kept=False), copy.copy(self)))
         finally:
@@ -485,7 +480,7 @@ class DUAD(TorchDetector):
                 result = None
                 new = angle <= np.percentile(angle, 100.0 - float(self.p))
             else:
-                result = self._reselection_mixture()(z, self.seed_ + step)
+                result = self._reselection_mixture()(z, offset_seed(self.seed_, step))
                 new = self._select(result, float(self.p), n, fallback=selected, rule=self.reselection)
             kept_previous = new is selected  # the reselection was too small to train on: nothing was decided
             guard = None
@@ -520,7 +515,7 @@ class DUAD(TorchDetector):
         if int(self.refit_epochs) > 0:
             # a fresh autoencoder on the final selection: what the first periods learned from a
             # contaminated start is not carried into the scores
-            seed_torch(self.seed_ + 7, self.device_)
+            seed_torch(offset_seed(self.seed_, 7), self.device_)
             self._new_model()
             optimiser = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay,
                                          foreach=True)
@@ -582,7 +577,7 @@ class DUAD(TorchDetector):
         each = [int(selected.sum())]
         agreed = selected.copy()
         for j in range(1, runs):
-            mask = self._select(clusterer(Xs, self.seed_ + 100_003 * j), float(self.p0), n)
+            mask = self._select(clusterer(Xs, offset_seed(self.seed_, 100_003 * j)), float(self.p0), n)
             each.append(int(mask.sum()))
             if j == 1 and np.array_equal(mask, selected):  # a deterministic clusterer: nothing to compare
                 break
@@ -854,7 +849,7 @@ class DUAD(TorchDetector):
         return self._forward_all(self._tensor(self._transform(X)))[0]
 
     # ------------------------------------------------------------------ persistence
-    _json_attrs = ("n_features_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
+    _json_attrs = ("n_features_in_", "feature_names_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
                    "stop_reason_", "n_epochs_", "n_reselections_", "threshold_", "fit_seconds_", "timings_",
                    "n_fit_rows_", "restarts_", "zero_scale_")
     _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_", "reference_")
