@@ -1039,3 +1039,28 @@ def test_a_table_scored_with_its_columns_reordered_or_renamed_is_refused(tmp_pat
     assert list(loaded.feature_names_in_) == names
     with pytest.raises(ValueError, match="in another order"):
         loaded.decision_function(_Frame(X[:, ::-1], names[::-1]))
+
+
+@pytest.mark.parametrize("name", ["duad", "pca", "iforest", "ocsvm", "knn", "dc", "dagmm"])
+def test_rows_that_are_all_alike_are_refused_by_every_detector(name):
+    """validation.py promised it; DUAD alone kept the promise: the baselines fitted constant data and
+    gave every row one score, none labelled."""
+    from videoad.detector import registry
+
+    X = np.ones((300, 6), np.float32)
+    with pytest.raises(ValueError, match="all 6 columns are constant; there is nothing to tell rows apart"):
+        registry.make(name, {}, seed=0).fit(X)
+
+
+def test_pca_on_values_near_float32s_limit_says_to_rescale_not_nan():
+    """Finite rows near 1e30 overflowed PCA's covariance and scikit-learn said "Input X contains
+    NaN." of input that holds none."""
+    from videoad.baselines.sklearn_baselines import PCARecon
+
+    X = np.random.default_rng(0).normal(size=(500, 8)) * 1e30
+    with pytest.raises(ValueError, match="too large for its float32 arithmetic.*rescale X") as err:
+        PCARecon(random_state=0).fit(X)
+    assert "contains NaN" not in str(err.value)
+    fitted = PCARecon(random_state=0).fit(X / 1e30)  # the same rows rescaled: fine
+    with pytest.raises(ValueError, match="rescale X"):
+        fitted.decision_function(X)

@@ -6,6 +6,8 @@ the paper's AUROC at 20% contamination.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -25,17 +27,31 @@ class PCARecon(BaseDetector):
 
         X = self._validate_fit_input(X)
         k = min(int(self.n_components), X.shape[0] - 1, X.shape[1])
-        with threadpool_limits(1):
+        with threadpool_limits(1), self._overflow_named():
             self.pca_ = PCA(k, random_state=resolve_seed(self.random_state)).fit(X)
         self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
 
     def _score(self, X):
-        with threadpool_limits(1):
+        with threadpool_limits(1), self._overflow_named():
             rec = self.pca_.inverse_transform(self.pca_.transform(X))
         with np.errstate(over="ignore"):  # an overflow is named by `_finite`, not warned of
             return ((X - rec) ** 2).sum(axis=1).astype(np.float64)
+
+    @contextlib.contextmanager
+    def _overflow_named(self):
+        """Values near float32's limit overflow PCA's covariance to inf, then NaN, and scikit-learn
+        said "Input X contains NaN" of finite input: the message `_finite` gives for the same."""
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                yield
+        except (ValueError, np.linalg.LinAlgError) as exc:  # "contains NaN", or "Eigenvalues did not converge"
+            if not isinstance(exc, np.linalg.LinAlgError) and "NaN" not in str(exc) and "infinity" not in str(exc):
+                raise
+            raise ValueError(f"{type(self).__name__}: X's values are too large for its float32 arithmetic (the "
+                             "principal components overflowed); rescale X (standardise its columns, or take "
+                             "logarithms of counts)") from exc
 
     def decision_function(self, X):
         return self._finite(self._score(self._validate_score_input(X)))

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from videoad.detector.validation import check_matrix
+from videoad.detector.validation import check_matrix, check_not_all_constant
 
 
 #: the largest seed numpy's legacy generators and scikit-learn take (2^32 - 1)
@@ -90,6 +90,8 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
         names = _column_names(X)
         X = check_matrix(X, min_rows=self._min_rows)
         self.n_features_in_ = X.shape[1]
+        # every detector, not DUAD alone: the baselines gave every row one score and labelled none
+        self.constant_columns_ = np.flatnonzero(check_not_all_constant(X))
         if names is not None:  # what scoring holds a DataFrame's columns to (scikit-learn's attribute)
             self.feature_names_in_ = names
         self.fit_params_ = self.get_params(deep=False)  # what `_check_unchanged` holds scoring to

@@ -35,7 +35,7 @@ from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reco
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, rows_per_block, select_normal
 from videoad.detector.knn import KNNIndex, batched
 from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, seed_torch, thread_limits
-from videoad.detector.validation import check_not_all_constant, check_percent
+from videoad.detector.validation import check_percent
 
 log = logging.getLogger(__name__)
 
@@ -406,8 +406,7 @@ class DUAD(TorchDetector):
             raise ValueError(
                 f"X has {n} rows but the detector fits {n_min} clusters; it needs at least as many rows as clusters"
             )
-        self.constant_columns_ = np.flatnonzero(check_not_all_constant(X))
-        return X
+        return X  # `constant_columns_`: set by the shared validation
 
     def _fit_model(self, X: np.ndarray) -> None:
         """Steps 1-5 of Algorithm 1 (inside `fit_scope`: seeded, the caller's state kept)."""
