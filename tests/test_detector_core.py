@@ -1064,3 +1064,26 @@ def test_pca_on_values_near_float32s_limit_says_to_rescale_not_nan():
     fitted = PCARecon(random_state=0).fit(X / 1e30)  # the same rows rescaled: fine
     with pytest.raises(ValueError, match="rescale X"):
         fitted.decision_function(X)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(n_gmm=0, epochs=1), "n_gmm must be a whole number >= 1, got 0"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(latent_dim=0, epochs=1), "latent_dim must be"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(est_hidden=0, epochs=1), "est_hidden must be"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(hidden_dims=(8, 0), epochs=1), "hidden_dims must be"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(dropout=1.0, epochs=1), "dropout must be"),
+    (lambda: DUAD(**SMALL, gmm_covariance="bogus"), "gmm_covariance must be 'full', 'tied', 'diag' or 'spherical'"),
+    (lambda: DUAD(**SMALL, n_threads=0), "n_threads must be None .* or a whole number >= 1, got 0"),
+])
+def test_network_and_mixture_settings_are_checked_before_the_fit(make, message, monkeypatch):
+    """DAGMM's n_gmm=0 failed as an overflow asking to rescale X (its latent_dim=0 fitted in silence),
+    DUAD's gmm_covariance was refused by scikit-learn after the training, n_threads=0 by torch
+    without naming it."""
+    from videoad.detector import torch_base
+
+    X, _ = inliers_with_outliers()
+    trained = []
+    monkeypatch.setattr(torch_base.TorchDetector, "_fit_model", lambda self, X: trained.append(1))
+    with pytest.raises(ValueError, match=message):
+        make().fit(X)
+    assert not trained

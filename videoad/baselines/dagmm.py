@@ -120,6 +120,25 @@ class DAGMM(TorchDetector):
         self.random_state = random_state
         self.n_threads = n_threads
 
+    def _prepare_fit(self, X) -> np.ndarray:
+        """The network's sizes checked before a fit: `n_gmm=0` failed as an overflow asking to
+        rescale X, `latent_dim=0` and `est_hidden=0` fitted a degenerate network in silence."""
+        def whole(v, low):
+            return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low
+
+        if not (isinstance(self.hidden_dims, (list, tuple)) and self.hidden_dims
+                and all(whole(h, 1) for h in self.hidden_dims)):
+            raise ValueError(f"hidden_dims must be a list of layer widths >= 1 (e.g. [60, 30, 10]), "
+                             f"got {self.hidden_dims!r}")
+        for name in ("latent_dim", "n_gmm", "est_hidden", "epochs", "batch_size"):
+            if not whole(getattr(self, name), 1):
+                raise ValueError(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if not (float(self.lr) > 0 and float(self.eps) > 0 and float(self.grad_clip) > 0):
+            raise ValueError(f"lr, eps and grad_clip must be > 0, got {self.lr!r}, {self.eps!r}, {self.grad_clip!r}")
+        return super()._prepare_fit(X)
+
     def _build_model(self) -> DAGMMNet:
         a = self.architecture_
         return DAGMMNet(a["n_features"], a["hidden"], a["latent"], a["n_gmm"], a["est_hidden"], a["dropout"])

@@ -259,6 +259,8 @@ class DUAD(TorchDetector):
             raise ValueError(f"reselection must be None, 'angle' or one of {SELECTION_RULES}, got {self.reselection!r}")
         if self.input_scaling not in INPUT_SCALINGS:
             raise ValueError(f"input_scaling must be one of {INPUT_SCALINGS}, got {self.input_scaling!r}")
+        if self.gmm_covariance not in ("full", "tied", "diag", "spherical"):  # scikit-learn's, checked after the training
+            raise ValueError(f"gmm_covariance must be 'full', 'tied', 'diag' or 'spherical', got {self.gmm_covariance!r}")
         if self.gmm_backend not in ("auto", "sklearn", "torch"):
             raise ValueError(f"gmm_backend must be 'auto', 'sklearn' or 'torch', got {self.gmm_backend!r}")
         if self.score not in SCORES:

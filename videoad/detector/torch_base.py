@@ -93,6 +93,8 @@ def thread_limits(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
+    if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):  # torch's own error named none
+        raise ValueError(f"n_threads must be None (as the caller has it) or a whole number >= 1, got {n!r}")
     from threadpoolctl import threadpool_limits
 
     with torch_threads(n), threadpool_limits(int(n)):
