@@ -1087,3 +1087,21 @@ def test_network_and_mixture_settings_are_checked_before_the_fit(make, message, 
     with pytest.raises(ValueError, match=message):
         make().fit(X)
     assert not trained
+
+
+def test_an_initial_selection_far_below_p0s_share_is_warned_of(caplog):
+    """DUAD() on MNIST's 784 columns (Distribution Clustering, absolute thres 0.07) started from 2% of
+    the rows, not the 65% p0 keeps, and said nothing."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(2, 40))
+    tight = np.repeat(centres, 20, axis=0) + 0.01 * rng.normal(size=(40, 40))  # two tight groups of 20
+    X = np.concatenate([tight, rng.normal(size=(360, 40))]).astype(np.float32)  # and rows DC leaves alone
+    with caplog.at_level("WARNING", logger="videoad.detector.duad"):
+        det = DUAD(**{**SMALL, "clusterer": "dc", "clusterer_params": {}, "max_reselections": 0}, random_state=0).fit(X)
+    assert det.init_info_["unclustered"] >= 300 and det.init_info_["selected"] < 0.35 * 400
+    assert "of the rows, not the 70% p0=30 keeps: the dc clustering left" in caplog.text
+    assert "raise clusterer_params['thres']" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="videoad.detector.duad"):
+        DUAD(**{**SMALL, "max_reselections": 0}, random_state=0).fit(X)  # a GMM: p0's share
+    assert "initial selection holds" not in caplog.text

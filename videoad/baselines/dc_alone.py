@@ -8,7 +8,11 @@ contributes on its own. Score, lexicographic in two parts:
 - inside a level: the squared distance to the row's cluster centre (unclustered rows: to the
   nearest centre), in the L2-normalised space DC works in (always < 4).
 score = 4 * level + distance, so every unclustered row outranks every clustered one.
-New rows are attached to clusters by DC's own two tests (`DCModel.attach`).
+New rows are attached to clusters by DC's own two tests (`DCModel.attach`). So are the fitted
+rows when they are scored again: `decision_function(X_train)` reads each row against the final
+clusters, where `decision_scores_` keep the clusters the rows joined as they grew; the two differ
+for a few rows (and so may `predict(X_train)` and `labels_`), as kNN's and DUAD's knn score differ
+on their own reference rows.
 """
 from __future__ import annotations
 

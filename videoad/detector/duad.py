@@ -462,6 +462,12 @@ class DUAD(TorchDetector):
         self.init_info_ = {"clusterer": name, "n_clusters": init.n_clusters,
                            "unclustered": int((init.labels < 0).sum()), "selected": int(selected.sum()),
                            "seconds": time.perf_counter() - t0, **_jsonable(init.info)}
+        share, meant = float(selected.mean()), 1.0 - float(self.p0) / 100.0
+        if share < 0.5 * meant:  # e.g. Distribution Clustering's absolute thres on data it does not suit
+            log.warning("the initial selection holds %.1f%% of the rows, not the %.0f%% p0=%g keeps: the %s clustering "
+                        "left %d of %d rows in no cluster%s", 100 * share, 100 * meant, float(self.p0), name,
+                        self.init_info_["unclustered"], n,
+                        "; raise clusterer_params['thres'] (docs/images.md: MNIST takes 0.10)" if name == "dc" else "")
         self.history_: list[dict[str, Any]] = [self._history_entry(0, 0, selected, None, init, time.perf_counter() - t0)]
         if agreement is not None:
             self.history_[0]["guard"] = agreement
