@@ -1072,7 +1072,7 @@ def test_pca_on_values_near_float32s_limit_says_to_rescale_not_nan():
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(est_hidden=0, epochs=1), "est_hidden must be"),
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(hidden_dims=(8, 0), epochs=1), "hidden_dims must be"),
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(dropout=1.0, epochs=1), "dropout must be"),
-    (lambda: DUAD(**SMALL, gmm_covariance="bogus"), "gmm_covariance must be 'full', 'tied', 'diag' or 'spherical'"),
+    (lambda: DUAD(**SMALL, gmm_covariance="bogus"), r"gmm_covariance must be one of \('full', 'tied', 'diag', 'spherical'\), got 'bogus'"),
     (lambda: DUAD(**SMALL, n_threads=0), "n_threads must be None .* or a whole number >= 1, got 0"),
 ])
 def test_network_and_mixture_settings_are_checked_before_the_fit(make, message, monkeypatch):

@@ -93,7 +93,8 @@ class DAGMM(TorchDetector):
     Seeding, thread limits (`n_threads`), the batch loop, chunked inference and save/load come
     from `videoad.detector.torch_base.TorchDetector`; here: the network, the loss, the mixture."""
 
-    _json_attrs = ("n_features_in_", "feature_names_in_", "seed_", "device_", "architecture_", "threshold_", "fit_seconds_")
+    _json_attrs = ("n_features_in_", "feature_names_in_", "seed_", "device_", "architecture_", "threshold_",
+                   "fit_seconds_")
     _array_attrs = ("decision_scores_", "labels_")
     #: rows per forward chunk when estimating the mixture and scoring
     CHUNK_ROWS = 65536

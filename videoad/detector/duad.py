@@ -50,6 +50,8 @@ EPOCH_VALUES = 1 << 24
 SCORES = ("angle", "error", "knn")
 RESTART_KEEPS = ("mean", "fewest_changes")
 RESTART_WHENS = ("unsettled", "always")
+#: scikit-learn's covariance types of a Gaussian mixture
+GMM_COVARIANCES = ("full", "tied", "diag", "spherical")
 KNN_SPACES = ("rep", "input")
 
 
@@ -259,8 +261,8 @@ class DUAD(TorchDetector):
             raise ValueError(f"reselection must be None, 'angle' or one of {SELECTION_RULES}, got {self.reselection!r}")
         if self.input_scaling not in INPUT_SCALINGS:
             raise ValueError(f"input_scaling must be one of {INPUT_SCALINGS}, got {self.input_scaling!r}")
-        if self.gmm_covariance not in ("full", "tied", "diag", "spherical"):  # scikit-learn's, checked after the training
-            raise ValueError(f"gmm_covariance must be 'full', 'tied', 'diag' or 'spherical', got {self.gmm_covariance!r}")
+        if self.gmm_covariance not in GMM_COVARIANCES:  # scikit-learn checked it only after the training
+            raise ValueError(f"gmm_covariance must be one of {GMM_COVARIANCES}, got {self.gmm_covariance!r}")
         if self.gmm_backend not in ("auto", "sklearn", "torch"):
             raise ValueError(f"gmm_backend must be 'auto', 'sklearn' or 'torch', got {self.gmm_backend!r}")
         if self.score not in SCORES:
@@ -856,7 +858,8 @@ class DUAD(TorchDetector):
         return self._forward_all(self._tensor(self._transform(X)))[0]
 
     # ------------------------------------------------------------------ persistence
-    _json_attrs = ("n_features_in_", "feature_names_in_", "seed_", "device_", "scale_", "architecture_", "init_info_", "history_",
+    _json_attrs = ("n_features_in_", "feature_names_in_", "seed_", "device_", "scale_", "architecture_", "init_info_",
+                   "history_",
                    "stop_reason_", "n_epochs_", "n_reselections_", "threshold_", "fit_seconds_", "timings_",
                    "n_fit_rows_", "restarts_", "zero_scale_")
     _array_attrs = ("decision_scores_", "selection_", "labels_", "constant_columns_", "reference_")

@@ -107,7 +107,8 @@ class TorchDetector(BaseDetector):
     the parameters `device`, `random_state`, `batch_size` and `n_threads`."""
 
     #: fitted attributes saved as JSON / as arrays (see `persistence`)
-    _json_attrs: tuple[str, ...] = ("n_features_in_", "feature_names_in_", "seed_", "device_", "threshold_", "fit_seconds_")
+    _json_attrs: tuple[str, ...] = ("n_features_in_", "feature_names_in_", "seed_", "device_", "threshold_",
+                                    "fit_seconds_")
     _array_attrs: tuple[str, ...] = ("decision_scores_", "labels_")
 
     # ------------------------------------------------------------------ what a subclass writes

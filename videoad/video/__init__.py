@@ -24,7 +24,8 @@ from videoad.video.config import (DUAD_BY_FEATURES, FEATURE_KINDS, MODES, Detect
 from videoad.video.groups import categories, group_seed, make_groups, open_store  # noqa: F401
 from videoad.video.run import MODELS_INDEX, check_saving, detect, extraction_record, fit_and_score, score  # noqa: F401
 
-__all__ = ["DetectConfig", "load_config", "run_config", "config_text", "with_device", "detect", "fit_and_score", "score", "check_saving",
+__all__ = ["DetectConfig", "load_config", "run_config", "config_text", "with_device", "detect", "fit_and_score", "score",
+           "check_saving",
            "feature_kind",
            "detector_params", "make_groups", "categories", "open_store", "group_seed", "extraction_record",
            "make_detector", "fit_preprocess", "apply_preprocess", "group_rows", "aggregate_cells", "resolve_level"]
