@@ -1519,6 +1519,16 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
     assert isinstance(chosen[down.name], live.WatchModel) and chosen[down.name].cameras is not None
     assert "its camera cannot be told now" in lines[0] and "S3cret" not in lines[0], lines
 
+    # every camera's model is loaded at start, from one reading of models.json: a refit into the
+    # folder while watch runs (it can number the cameras anew) no longer reaches files that arrive
+    # later, which were scored with whatever model now bore their camera's name
+    cams = CameraModels.of(root / "models")
+    assert set(cams._loaded) == {"camera-01", "camera-02"}
+    kept = {c: cams.model(c) for c in ("camera-01", "camera-02")}
+    for f in (root / "models").iterdir():
+        f.unlink() if f.is_file() else None  # the folder mid-refit: its files gone
+    assert {c: cams.model(c) for c in kept} == kept
+
 
 def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_moves_at(tmp_path):
     """A history of one scene by day and at night, fitted apart per level (the default; `videoad

@@ -20,11 +20,14 @@ CAMERA_FRAMES = 48
 
 
 class CameraModels:
-    """The per-camera models of one folder: each camera's mean scene picture, and its model loaded
-    once, when a source first shows that camera."""
+    """The per-camera models of one folder: each camera's mean scene picture, and its model, every
+    one loaded at start from one reading of models.json (loaded as sources first showed them, a
+    refit into the folder meanwhile, which can number the cameras anew, scored a file with
+    another camera's model under this one's name)."""
 
-    def __init__(self, model_dir, groups: Mapping, device: str | None = None):
+    def __init__(self, model_dir, groups: Mapping, device: str | None = None, index: tuple | None = None):
         self.model_dir, self.groups, self.device = Path(model_dir), groups, device
+        self._index = index
         self.known = saved_cameras(groups)
         self.listing = "; ".join(describe(g, groups[g]) for g in sorted(groups))
         self._loaded: dict[str, WatchModel] = {}
@@ -37,7 +40,7 @@ class CameraModels:
         from videoad.video.index import read_index
 
         try:
-            index = read_index(model_dir)[1]
+            index_path, index = read_index(model_dir)
         except ValueError:
             return None
         groups, mode = index["groups"], index["config"].get("mode")
@@ -45,7 +48,10 @@ class CameraModels:
             return None
         if len(saved_cameras(groups)) != len(groups):
             return None
-        return cls(model_dir, groups, device)
+        cameras = cls(model_dir, groups, device, (index_path, index))
+        for camera in groups:  # now, while the files are those this index names
+            cameras.model(camera)
+        return cameras
 
     def model(self, camera: str) -> WatchModel:
         """The camera's model, loaded once; a camera fitted per level of activity (`activity_levels:
@@ -57,7 +63,8 @@ class CameraModels:
         with self._lock:
             if name not in self._loaded:
                 first = next(iter(self._loaded.values()), None)  # its backbone shared: one network
-                wm = WatchModel.load(self.model_dir, name, self.device, built=first)  # a pair by its group's name
+                wm = WatchModel.load(self.model_dir, name, self.device, built=first,  # a pair by its group's name
+                                     index=self._index)
                 for m in (wm.levels.models.values() if wm.levels is not None else (wm,)):
                     m.cameras = self  # a source switching camera mid-way: videoad.live.scorer
                 self._loaded[name] = wm

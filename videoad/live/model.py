@@ -57,13 +57,15 @@ class WatchModel:
 
     @classmethod
     def load(cls, model_dir, group: str | None = None, device: str | None = None,
-             built: "WatchModel | None" = None) -> "WatchModel":
+             built: "WatchModel | None" = None, index: tuple | None = None) -> "WatchModel":
         """Read `models.json`, pick the group (the only one, else "all", else `group`; the two levels
         of one group fitted apart, the folder's only pair or `group` named by the group they were
         split from: both, as a `LevelPair` on the quieter's), rebuild
         the backbone from its recorded options and check it describes itself as at the fit.
         `built`: a model of the same folder already loaded, whose backbone is shared when the
-        group's features were extracted alike (one network in memory for several cameras)."""
+        group's features were extracted alike (one network in memory for several cameras).
+        `index`: (path, index) of models.json as read already (several groups loaded from one
+        reading: a refit between two reads renumbers cameras)."""
         from extract.backbones import get_backbone
         from extract.clips import ClipSpec
         from videoad.group_model import GroupModel
@@ -72,7 +74,7 @@ class WatchModel:
         model_dir = Path(model_dir)
         redo = "fit models with `videoad detect HISTORY --pooled -o SCORES --save-model DIR`"
         try:
-            index_path, index = read_index(model_dir)
+            index_path, index = index if index is not None else read_index(model_dir)
         except ValueError as exc:
             raise WatchError(str(exc)) from None
         groups = index["groups"]
@@ -83,8 +85,8 @@ class WatchModel:
         except ValueError as exc:
             raise WatchError(str(exc)) from None
         if pair is not None:  # one camera's day and night fitted apart: the stream picks its level as it goes
-            quiet = cls.load(model_dir, pair["quieter"], device, built=built)
-            busy = cls.load(model_dir, pair["busier"], device, built=quiet)
+            quiet = cls.load(model_dir, pair["quieter"], device, built=built, index=(index_path, index))
+            busy = cls.load(model_dir, pair["busier"], device, built=quiet, index=(index_path, index))
             level = groups[pair["busier"]]["activity_level"]
             quiet.levels = busy.levels = LevelPair(float(level["boundary"]), {"quieter": quiet, "busier": busy},
                                                    float(level.get("ratio") or 1.0))
