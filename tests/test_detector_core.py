@@ -599,7 +599,7 @@ def test_every_accepted_seed_fits_with_its_derived_seeds_wrapped():
     """The top seeds were accepted and then failed inside scikit-learn's mixture (seed + step past
     2**32 - 1 at a reselection, seed + 1000 at a restart's, past the top); derived seeds wrap, and
     below the top they are the plain sums they always were."""
-    from videoad.detector.base import offset_seed
+    from videoad.detector.seeds import offset_seed
 
     assert offset_seed(5, 1000) == 1005 and offset_seed(2**32 - 1, 1) == 0 and offset_seed(2**32 - 3, 1000) == 997
     X, _ = inliers_with_outliers()

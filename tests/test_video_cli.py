@@ -244,10 +244,7 @@ def test_the_command_lines_limits_are_the_librarys():
     from videoad.evidence import MAX_CLIPS as EVIDENCE_MAX_CLIPS
     from videoad.watch_config import KEEP_DAYS_MAX as CONFIG_KEEP_DAYS_MAX
 
-    from videoad.cli.settings import MAX_SEED
-    from videoad.detector.base import SEED_MAX
-
-    assert MAX_CLIPS == EVIDENCE_MAX_CLIPS and KEEP_DAYS_MAX == CONFIG_KEEP_DAYS_MAX and MAX_SEED == SEED_MAX
+    assert MAX_CLIPS == EVIDENCE_MAX_CLIPS and KEEP_DAYS_MAX == CONFIG_KEEP_DAYS_MAX
     for command in (extract, run):
         fps = next(p for p in command.params if p.name == "target_fps")
         assert fps.type.max == MAX_PLAUSIBLE_FPS

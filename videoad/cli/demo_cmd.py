@@ -15,9 +15,10 @@ from pathlib import Path
 
 import click
 
+from videoad.detector.seeds import SEED_MAX
 from videoad.video.config import run_config
 
-from .settings import MAX_SEED, NonEmptyPath
+from .settings import NonEmptyPath
 
 #: the demo's detection settings: those of `videoad run` (videoad/defaults/run.yaml: the detect
 #: defaults, pooled over the demo's videos)
@@ -98,7 +99,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
               help="synthetic: the whole video pipeline; digits: the detector alone on sklearn's digits.")
 @click.option("--workdir", type=NonEmptyPath(file_okay=False, path_type=Path), default=Path("runs/demo"),
               show_default=True, help="Where videos, features, scores and the report go.")
-@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=0, show_default=True,
               help="Seed of the generated footage (or the digits' split) and of every fit.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 def demo(data: str, workdir: Path, seed: int, workers: int) -> None:

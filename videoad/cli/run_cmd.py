@@ -22,8 +22,10 @@ from pathlib import Path
 
 import click
 
+from videoad.detector.seeds import SEED_MAX
+
 from .extract_cmd import _parse_opts
-from .settings import MAX_SEED, FiniteFloat, NonEmptyPath, choice_flag, chosen
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
 from .video_cmd import (activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option,
                         max_clips_option)
 
@@ -135,7 +137,7 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 @click.option("--min-clips", type=click.IntRange(min=1), default=None,
               help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s at 10 fps or more); "
                    "lower it for short footage, at the cost of a less reliable fit.")
-@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=None,
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=None,
               help="Seed of the detection; each group derives its own from it [default: the config's, 0].")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")

@@ -11,10 +11,6 @@ import click
 from click.core import ParameterSource
 
 
-#: videoad.detector.base.SEED_MAX (numpy's and scikit-learn's largest seed), written here so that the
-#: command line stays free of its imports
-MAX_SEED = 2**32 - 1
-
 def config_options(copy: str) -> Callable:
     """--config FILE and --print-config (the settings as YAML that --config reads back, then exit)."""
     def decorate(command: Callable) -> Callable:

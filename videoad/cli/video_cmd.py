@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from videoad.detector.seeds import SEED_MAX
+
 from . import ray_opts
-from .settings import MAX_SEED, FiniteFloat, NonEmptyPath, choice_flag, chosen
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
 
 
 def _annotations(path, frame_counts=None, fmt="auto", scores=None):
@@ -121,7 +123,7 @@ def _not_zero(ctx, param, value):
 @click.option("--min-clips", type=click.IntRange(min=1), help="Skip groups with fewer clips (paper: 65).")
 @click.option("--n-jobs", type=int, callback=_not_zero,
               help="Groups fitted in parallel (processes; -1: one per core, -2: all but one).")
-@click.option("--seed", type=click.IntRange(0, MAX_SEED), help="Seed of the run; each group derives its own from it.")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), help="Seed of the run; each group derives its own from it.")
 @click.option("--save-model", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Also save each group's fitted model here (inductive mode, step 1).")
 @click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),

@@ -13,18 +13,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from videoad.detector.seeds import SEED_MAX
 from videoad.detector.validation import check_matrix, check_not_all_constant
 
 
-#: the largest seed numpy's legacy generators and scikit-learn take (2^32 - 1)
-SEED_MAX = 2**32 - 1
-
-
-def offset_seed(seed: int, offset: int) -> int:
-    """A seed derived from `seed` (a step's, an attempt's), wrapped into 0..SEED_MAX: every seed
-    `resolve_seed` accepts derives seeds numpy takes (near the top, `seed + step` overflowed inside
-    scikit-learn's mixture); below the top, the plain sum, so no fit's seeds changed."""
-    return (int(seed) + int(offset)) % (SEED_MAX + 1)
 
 
 def resolve_seed(random_state) -> int:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from videoad.detector.base import offset_seed
+from videoad.detector.seeds import offset_seed
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, rows_per_block, select_normal
 from videoad.detector.knn import KNNIndex, batched

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from videoad.config import defaults as packaged_defaults
 from videoad.config import defaults_path, dump, read_yaml
 from videoad.detector import registry
+from videoad.detector.seeds import SEED_MAX
 from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CELL_NAME, LEVELS, LINE_FROM,
                                  PREPROCESS)
 
@@ -120,8 +121,6 @@ class DetectConfig:
                 raise ValueError(f"{where}: {key} must be >= 1, got {getattr(self, key)!r}")
         if int(self.n_jobs) == 0:
             raise ValueError(f"{where}: n_jobs must be >= 1 (processes), or negative (-1: one per core), got 0")
-        from videoad.detector.base import SEED_MAX
-
         if not 0 <= int(self.seed) <= SEED_MAX:  # any integer worked (folded by group_seed); run refused < 0
             raise ValueError(f"{where}: seed must be a whole number from 0 to {SEED_MAX}, got {self.seed!r}")
         for key in ("alarm", "history_alarm"):
