@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -923,3 +924,47 @@ def test_a_group_of_features_extracted_with_different_settings_is_named(tmp_path
     assert "mixed_extraction" not in video.detect(tmp_path / "g", video.DetectConfig(
         mode="pooled", params=FAST_DUAD)).groups[0]
     assert "different settings" not in caplog.text
+
+
+def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
+    """A threshold of NaN turned every alarm off in silence; a model file named "../x.pt" loaded
+    another folder's weights; values of the wrong type (a level 'pixel', a smoothing of 'abc',
+    views that are not pictures, a frame rate 'ten') failed as tracebacks at scoring, or in
+    watch at the first clip."""
+    import copy
+
+    from videoad.video.index import read_index
+
+    store = tmp_path / "features"
+    small_store(store)
+    video.detect(store, video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled", min_clips=10),
+                 save_models=tmp_path / "m")
+    path = tmp_path / "m" / "models.json"
+    good = json.loads(path.read_text())
+    read_index(tmp_path / "m")  # as written: fine
+    group = next(iter(good["groups"]))
+    for edit, said in ((("threshold", float("nan")), "no alarm line ('threshold': a finite number)"),
+                       (("threshold", float("inf")), "no alarm line"),
+                       (("models", ["../other/all.s0.pt"]), "names '../other/all.s0.pt', not a file of the model folder"),
+                       (("models", [str(tmp_path / "x.pt")]), "not a file of the model folder"),
+                       (("preprocess", "/etc/passwd"), "names '/etc/passwd'"),
+                       (("level", "pixel"), "a damaged 'level' ('pixel': 'clip' or 'cell')"),
+                       (("smooth", "abc"), "a damaged 'smooth'"),
+                       (("cell_aggregate", "median"), "a damaged 'cell_aggregate'"),
+                       (("position", "yes"), "a damaged 'position'"),
+                       (("views", {"a": 1}), "a damaged 'views'"),
+                       (("history_still_cells", "x"), "a damaged 'history_still_cells'"),
+                       (("history_activity_peak", "x"), "a damaged 'history_activity_peak'"),
+                       (("extraction", "motion"), "an extraction record that is a JSON str"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "sampled_fps": "ten"}),
+                        "sampled_fps 'ten', not a frame rate")):
+        index = copy.deepcopy(good)
+        index["groups"][group][edit[0]] = edit[1]
+        path.write_text(json.dumps(index))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group {group!r} ") + ".*" + re.escape(said)):
+            read_index(tmp_path / "m")
+    index = copy.deepcopy(good)
+    index["extraction"] = ["motion"]
+    path.write_text(json.dumps(index))
+    with pytest.raises(ValueError, match="its extraction record is a JSON list"):
+        read_index(tmp_path / "m")

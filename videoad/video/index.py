@@ -3,9 +3,12 @@ damaged or hand-edited one is an error naming the file and what is wrong, not a 
 from __future__ import annotations
 
 import json
+import math
 from numbers import Real
 from pathlib import Path
 from typing import Mapping
+
+from videoad.group_model import CELL_AGGREGATES
 
 MODELS_INDEX = "models.json"
 REFIT = "fit the models again (`videoad detect ... --save-model DIR`)"
@@ -26,6 +29,10 @@ def read_index(model_dir) -> tuple[Path, dict]:
     for key in ("config", "groups"):
         if not isinstance(index.get(key), dict):
             raise ValueError(f"{path}: no {key!r} object; {REFIT}")
+    if index.get("extraction") is not None:
+        problem = _extraction_problem(index["extraction"])
+        if problem:
+            raise ValueError(f"{path}: its extraction record {problem}; {REFIT}")
     for group, entry in index["groups"].items():
         check_entry(entry, path, group)
     return path, index
@@ -45,10 +52,80 @@ def check_entry(entry, path, group: str) -> None:
         raise bad("names no model files ('models': a list of file names)")
     if not isinstance(entry.get("preprocess"), str) or not entry["preprocess"]:
         raise bad("names no feature-transform file ('preprocess')")
+    outside = [m for m in [*models, entry["preprocess"]] if not _bare_name(m)]
+    if outside:  # "../other/all.s0.pt" loaded another folder's weights in silence
+        raise bad(f"names {outside[0]!r}, not a file of the model folder (bare file names only)")
     threshold = entry.get("threshold")
-    if not isinstance(threshold, Real) or isinstance(threshold, bool):
-        raise bad("has no alarm line ('threshold': a number)")
+    if not _number(threshold):  # NaN (or inf) turned every alarm off in silence
+        raise bad("has no alarm line ('threshold': a finite number)")
+    for key, (ok, what) in _OPTIONAL.items():
+        if key in entry and not ok(entry[key]):
+            raise bad(f"has a damaged {key!r} ({str(entry[key])[:60]!r}: {what})")
+    if entry.get("extraction") is not None:
+        problem = _extraction_problem(entry["extraction"])
+        if problem:
+            raise bad(f"has an extraction record that {problem}")
     if entry.get("level", "clip") == "cell":
         grid = entry.get("cell_grid")
         if not (isinstance(grid, list) and len(grid) == 2 and all(isinstance(v, int) and v > 0 for v in grid)):
             raise bad("scores cells without their grid ('cell_grid': two counts)")
+
+
+def _number(v, low: float = -math.inf) -> bool:
+    return isinstance(v, Real) and not isinstance(v, bool) and math.isfinite(v) and v >= low
+
+
+def _whole(v, low: int = 0) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _bare_name(name: str) -> bool:
+    """A file name inside the folder: no folder part, not `.` or `..`."""
+    return name not in (".", "..") and "/" not in name and "\\" not in name and Path(name).name == name
+
+
+def _camera(v) -> bool:
+    """A camera's picture entry (`videoad.cameras.camera_pictures`' form)."""
+    return (isinstance(v, Mapping) and isinstance(v.get("scene"), list) and len(v["scene"]) > 0
+            and all(_number(x) for x in v["scene"])
+            and (v.get("frame_size") is None or (isinstance(v["frame_size"], list) and len(v["frame_size"]) == 2
+                                                 and all(_whole(x, 1) for x in v["frame_size"]))))
+
+
+def _cells(v) -> bool:
+    return isinstance(v, list) and all(_whole(x) for x in v)
+
+
+#: the optional keys of a group's entry that scoring reads, each with its check and what it must be
+#: (a hand-edited or damaged value failed as a traceback at scoring, or in `watch` at the first clip)
+_OPTIONAL = {
+    "threshold_raw": (lambda v: v is None or _number(v), "a finite number"),
+    "smooth": (lambda v: _number(v, 0), "seconds, a finite number >= 0"),
+    "level": (lambda v: v in ("clip", "cell"), "'clip' or 'cell'"),
+    "cell_aggregate": (lambda v: v in CELL_AGGREGATES, f"one of {CELL_AGGREGATES}"),
+    "position": (lambda v: isinstance(v, bool), "true or false"),
+    "n_seeds": (lambda v: _whole(v, 1), "a whole number >= 1"),
+    "history_still_cells": (_cells, "a list of cell numbers"),
+    "ignored_cells": (_cells, "a list of cell numbers"),
+    "history_activity_peak": (lambda v: v is None or _number(v, 0), "a finite number >= 0"),
+    "cell_region": (lambda v: isinstance(v, list) and len(v) == 4 and all(_number(x) for x in v),
+                    "four numbers x0, y0, x1, y1"),
+    "views": (lambda v: isinstance(v, Mapping) and all(_camera(c) for c in v.values()),
+              "cameras' pictures by name"),
+    "camera": (_camera, "a camera's picture"),
+}  # `activity_level`: checked where the levels are read (videoad.video.levels)
+
+
+def _extraction_problem(ext) -> str | None:
+    """What is wrong with an extraction record (how the history was cut and described), else None."""
+    if not isinstance(ext, Mapping):
+        return f"is a JSON {type(ext).__name__}, not an object"
+    for key in ("clip_len", "stride"):  # None (or absent): a store written before it was recorded
+        if ext.get(key) is not None and not _whole(ext[key], 1):
+            return f"has {key} {ext[key]!r}, not a whole number >= 1"
+    for key in ("fps", "sampled_fps", "target_fps", "max_fps"):
+        if ext.get(key) is not None and not _number(ext[key], 0):
+            return f"has {key} {ext[key]!r}, not a frame rate"
+    if ext.get("options") is not None and not isinstance(ext["options"], Mapping):
+        return "has options that are not an object"
+    return None
