@@ -968,3 +968,24 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
     path.write_text(json.dumps(index))
     with pytest.raises(ValueError, match="its extraction record is a JSON list"):
         read_index(tmp_path / "m")
+
+
+def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips_were_cut_at(tmp_path):
+    """A models.json written before the rates were recorded (no sampled_fps, no max_fps) of a 15 fps
+    history cut at its own rate scored footage of the same camera cut at 10 fps under today's cap
+    (native against native: 15 and 15), while `watch` cut at 15: the two disagreed in silence."""
+    for k in range(2):
+        fake_video(tmp_path / "history", f"h{k}.mp4", 60, seed=k, fps=15.0, attrs={"sampled_fps": 15.0})
+    fake_video(tmp_path / "today", "t.mp4", 60, seed=5, fps=15.0, attrs={"sampled_fps": 10.0, "max_fps": 10.0})
+    fake_video(tmp_path / "today15", "t.mp4", 60, seed=5, fps=15.0, attrs={"sampled_fps": 15.0})
+    cfg = video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled", min_clips=10)
+    video.detect(tmp_path / "history", cfg, save_models=tmp_path / "m")
+    path = tmp_path / "m" / "models.json"
+    index = json.loads(path.read_text())
+    for record in [index.get("extraction") or {}] + [g.get("extraction") or {} for g in index["groups"].values()]:
+        for key in ("sampled_fps", "max_fps"):
+            record.pop(key, None)
+    path.write_text(json.dumps(index))
+    with pytest.raises(ValueError, match=r"frame rate: the fitted footage was cut into clips at 15 fps, t.mp4 at 10 fps"):
+        video.score(tmp_path / "today", tmp_path / "m")
+    assert len(video.score(tmp_path / "today15", tmp_path / "m").videos) == 1  # cut as the history was: scored

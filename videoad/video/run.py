@@ -708,10 +708,12 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[
         problems.append(f"working size: the fitted footage at {', '.join(map(str, sizes))}, " + _some(odd))
     if rated:  # the rates clips were cut at, whether filmed so or resampled
         ref, rate_of, said = fitted["sampled_fps"], _sampled_fps, "was cut into clips at"
-    else:  # a record from before the rates were stored: native rates, where neither side resampled
-        ref, rate_of, said = fitted.get("fps"), _fps, "ran at"
-        if fitted.get("target_fps") is not None or scored.get("target_fps") is not None:
-            ref = None
+    else:  # a record from before the rates (and the frame-rate cap) were stored: its clips were cut at
+        # the rate asked for, else at the footage's own; against the rate the scored clips were cut at
+        # (native against native passed 15 fps models over footage cut at 10 under today's cap)
+        native, cap = fitted.get("fps"), fitted.get("max_fps")
+        ref = fitted.get("target_fps") or (min(native, cap) if native and cap else native)
+        rate_of, said = _sampled_fps, "was cut into clips at"
     if ref:
         off = [f"{k} at {r:g} fps" for k in keys if (r := rate_of(attrs[k])) and apart(r, ref, FPS_TOLERANCE)]
         if off:
