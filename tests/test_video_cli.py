@@ -318,8 +318,11 @@ def test_history_settings_without_a_history_are_said_to_be_unused(setup, monkeyp
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5)
     assert "warning: --history-drop applies to a fit on a normal history (--fit-on), not used here" in res.output
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5, "--history-neighbors", 2,
-              "--model", tmp)
-    assert "--history-drop and --history-neighbors apply to" in res.output and "saved models keep" in res.output
+              "--model", tmp, "--pooled", "--seed", 3)
+    assert ("warning: the grouping, --seed, --history-drop, --history-neighbors set how models are fitted, not used "
+            "with --model: the saved models score with the settings they were fitted with") in res.output
+    res = run("detect", store, "-o", tmp / "s", "--model", tmp)
+    assert "warning" not in res.output
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5, "--fit-on", store)
     assert "warning" not in res.output and "stopped before the fit" in res.output
 

@@ -173,13 +173,19 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             raise click.UsageError("give FEATURES and -o/--output (or --print-config alone)")
         if save_model is not None:
             video.check_saving(cfg)  # before any folder is made: a detector that cannot be kept
-        unused = [o for o, v in (("--history-drop", history_drop), ("--history-neighbors", history_neighbors))
-                  if v is not None]
-        if unused and fit_on is None:  # taken in silence before: a fit on FEATURES alone drops DUAD's p0/p
-            click.echo(f"warning: {' and '.join(unused)} appl{'y' if len(unused) > 1 else 'ies'} to a fit on a "
-                       "normal history (--fit-on), not used here: "
-                       + ("saved models keep the settings they were fitted with" if model_dir is not None
-                          else "a fit on FEATURES itself takes the detector's own settings"), err=True)
+        history = [o for o, v in (("--history-drop", history_drop), ("--history-neighbors", history_neighbors))
+                   if v is not None]
+        if model_dir is not None:  # each was taken in silence: the saved models' own settings score
+            fitting = [o for o, v in (("the grouping", mode), ("--activity-levels", activity_levels),
+                                      ("--detector", detector), ("--min-clips", min_clips), ("--seed", seed))
+                       if v is not None] + history
+            if fitting:
+                click.echo(f"warning: {', '.join(fitting)} set how models are fitted, not used with --model: the "
+                           "saved models score with the settings they were fitted with", err=True)
+        elif history and fit_on is None:  # a fit on FEATURES alone takes DUAD's p0/p, not a history's
+            click.echo(f"warning: {' and '.join(history)} appl{'y' if len(history) > 1 else 'ies'} to a fit on a "
+                       "normal history (--fit-on), not used here: a fit on FEATURES itself takes the detector's "
+                       "own settings", err=True)
         writable_folder(output)  # before the fit: a folder that cannot take the scores fails now
         if save_model is not None:
             writable_folder(save_model, "--save-model")
