@@ -535,3 +535,43 @@ def test_a_gpu_that_would_wait_for_its_decode_workers_gets_a_hint():
     assert gpu_feeding_hint(gpu, workers=15, batch_size=8, cores=16).count("--") == 1
     assert gpu_feeding_hint(gpu, workers=15, batch_size=64, cores=16) is None
     assert gpu_feeding_hint(C3DBackbone(random_init=True, width=16), workers=2, batch_size=8, cores=16) is None
+
+
+class _Marker:
+    """Unpickled, it leaves a file: proof that a load ran code from the weights file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_a_model_folder_never_gives_leave_to_unpickle_its_weights(tmp_path):
+    """`videoad watch` rebuilt the backbone with the options models.json records: an
+    `allow_pickle: true` there (hand-edited, or recorded at extraction) made it unpickle the
+    weights file in full, running a replaced file's code before the recorded sha256 refused it.
+    The leave is no longer recorded, never taken from the folder, and the recorded sha256 is
+    checked before the file is read; `allow_pickle=True` (watch --allow-pickle) is the user's own."""
+    from extract.backbones import get_backbone
+    from videoad.live import build_backbone
+    from videoad.live.model import WatchError
+
+    good = Path(small_weights(tmp_path))
+    made = get_backbone("c3d", weights=str(good), width=16, allow_pickle="true")
+    assert "allow_pickle" not in made.options() and made.options()["weights"] == str(good)
+    record = {"backbone": "c3d", "options": {**made.options(), "allow_pickle": "true"},  # as an older store kept it
+              "description": made.describe(), "weights_sha256": made.weights_sha256}
+    assert build_backbone(record).weights_sha256 == made.weights_sha256  # the file it was made with: fine
+    marker = tmp_path / "ran"
+    evil = {**torch.load(good), "extra": _Marker(marker)}
+    torch.save(evil, good)  # the recorded file replaced by one that runs code when unpickled
+    with pytest.raises(WatchError, match="differs from the pinned weights_sha256"):
+        build_backbone(record)
+    with pytest.raises(WatchError, match="differs from the pinned weights_sha256"):
+        build_backbone(record, allow_pickle=True)  # the user's leave, and still the pin first
+    forged = {**record, "weights_sha256": hashlib.sha256(good.read_bytes()).hexdigest()}
+    forged["description"] = {**record["description"], "weights_sha256": forged["weights_sha256"]}
+    with pytest.raises(WatchError, match="refused by the safe loader"):
+        build_backbone(forged)  # a forged hash as well: the folder's leave is not taken
+    assert not marker.exists()

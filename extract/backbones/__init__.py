@@ -87,8 +87,15 @@ def get_backbone(name: str, **kwargs: Any) -> Backbone:
         raise UnknownOption(f"backbone {name!r} has no option {', '.join(map(repr, unknown))}; its options: "
                             f"{', '.join(known)}") from None
     backbone.registry_name = name
-    backbone._given_options = {k: _plain(v, k in _FILE_OPTIONS) for k, v in kwargs.items()}
+    backbone._given_options = {k: _plain(v, k in _FILE_OPTIONS) for k, v in kwargs.items() if k not in PERMISSIONS}
     return backbone
+
+
+#: options that give leave rather than change the features (to unpickle a trusted weights file, to
+#: fetch a published one): not recorded with the features, so that no store or model folder carries
+#: the leave to a later process (`videoad watch` rebuilding the backbone from models.json ran a
+#: replaced file's code), nor compared between a history and new footage
+PERMISSIONS = ("allow_pickle", "download")
 
 
 #: keyword arguments that may name a file (weights, C3D's mean cube)

@@ -84,9 +84,13 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Delete event images older than DAYS (they go into OUT/events/<date>/; checked hourly, the "
               "records stay) [default: keep them all].")
 @click.option("--device", default=None, metavar="D", help="Device of a learned backbone's forward pass.")
+@click.option("--allow-pickle", is_flag=True,
+              help="Unpickle in full the weights file the models record (a learned backbone's, extracted with "
+                   "--backbone-opt allow_pickle=true): only a file you trust; its sha256 is checked against the "
+                   "one recorded at extraction first. A model folder never gives this leave itself.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
 @click.pass_context
-def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **_given):
+def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, allow_pickle, **_given):
     """Score SOURCE as it arrives with saved models and raise events: a video file, a camera
     (/dev/videoN), a stream URL (rtsp://, http(s)://, anything FFmpeg opens), or a folder that new
     files arrive in; several SOURCEs are watched side by side.
@@ -127,13 +131,13 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, **
         if group is None:  # models fitted --per-camera: each source with the model of the camera it shows
             from videoad.live.camera import CameraModels
 
-            cameras = CameraModels.of(model_dir, device)
+            cameras = CameraModels.of(model_dir, device, allow_pickle)
         if cameras is not None:
             wm, lines = cameras.choose(srcs)
             for line in lines:
                 click.echo(f"camera of {line}")
         else:
-            wm = live.WatchModel.load(model_dir, group, device)
+            wm = live.WatchModel.load(model_dir, group, device, allow_pickle=allow_pickle)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     progress = live.Progress() if not quiet else None

@@ -25,16 +25,17 @@ class CameraModels:
     refit into the folder meanwhile, which can number the cameras anew, scored a file with
     another camera's model under this one's name)."""
 
-    def __init__(self, model_dir, groups: Mapping, device: str | None = None, index: tuple | None = None):
+    def __init__(self, model_dir, groups: Mapping, device: str | None = None, index: tuple | None = None,
+                 allow_pickle: bool = False):
         self.model_dir, self.groups, self.device = Path(model_dir), groups, device
-        self._index = index
+        self._index, self._allow_pickle = index, allow_pickle
         self.known = saved_cameras(groups)
         self.listing = "; ".join(describe(g, groups[g]) for g in sorted(groups))
         self._loaded: dict[str, WatchModel] = {}
         self._lock = threading.Lock()  # folder sources' scorers load models from their own threads
 
     @classmethod
-    def of(cls, model_dir, device: str | None = None) -> "CameraModels | None":
+    def of(cls, model_dir, device: str | None = None, allow_pickle: bool = False) -> "CameraModels | None":
         """The folder's cameras when its models were fitted per camera (two or more, each with its
         picture); None otherwise, or when the index cannot be read (loading the model says why)."""
         from videoad.video.index import read_index
@@ -48,7 +49,7 @@ class CameraModels:
             return None
         if len(saved_cameras(groups)) != len(groups):
             return None
-        cameras = cls(model_dir, groups, device, (index_path, index))
+        cameras = cls(model_dir, groups, device, (index_path, index), allow_pickle)
         for camera in groups:  # now, while the files are those this index names
             cameras.model(camera)
         return cameras
@@ -64,7 +65,7 @@ class CameraModels:
             if name not in self._loaded:
                 first = next(iter(self._loaded.values()), None)  # its backbone shared: one network
                 wm = WatchModel.load(self.model_dir, name, self.device, built=first,  # a pair by its group's name
-                                     index=self._index)
+                                     index=self._index, allow_pickle=self._allow_pickle)
                 for m in (wm.levels.models.values() if wm.levels is not None else (wm,)):
                     m.cameras = self  # a source switching camera mid-way: videoad.live.scorer
                 self._loaded[name] = wm

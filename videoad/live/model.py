@@ -2,10 +2,11 @@
 the frame rate, the frame size, the backbone rebuilt from what `models.json` records."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract.backbones import recorded_options
+from extract.backbones import PERMISSIONS, recorded_options
 
 
 #: description keys that may differ between the fit and the watch without changing the features
@@ -57,7 +58,8 @@ class WatchModel:
 
     @classmethod
     def load(cls, model_dir, group: str | None = None, device: str | None = None,
-             built: "WatchModel | None" = None, index: tuple | None = None) -> "WatchModel":
+             built: "WatchModel | None" = None, index: tuple | None = None,
+             allow_pickle: bool = False) -> "WatchModel":
         """Read `models.json`, pick the group (the only one, else "all", else `group`; the two levels
         of one group fitted apart, the folder's only pair or `group` named by the group they were
         split from: both, as a `LevelPair` on the quieter's), rebuild
@@ -65,7 +67,8 @@ class WatchModel:
         `built`: a model of the same folder already loaded, whose backbone is shared when the
         group's features were extracted alike (one network in memory for several cameras).
         `index`: (path, index) of models.json as read already (several groups loaded from one
-        reading: a refit between two reads renumbers cameras)."""
+        reading: a refit between two reads renumbers cameras). `allow_pickle`: the user's own leave
+        (`watch --allow-pickle`) to unpickle the weights file in full, never taken from the folder."""
         from extract.backbones import get_backbone
         from extract.clips import ClipSpec
         from videoad.group_model import GroupModel
@@ -85,8 +88,10 @@ class WatchModel:
         except ValueError as exc:
             raise WatchError(str(exc)) from None
         if pair is not None:  # one camera's day and night fitted apart: the stream picks its level as it goes
-            quiet = cls.load(model_dir, pair["quieter"], device, built=built, index=(index_path, index))
-            busy = cls.load(model_dir, pair["busier"], device, built=quiet, index=(index_path, index))
+            quiet = cls.load(model_dir, pair["quieter"], device, built=built, index=(index_path, index),
+                             allow_pickle=allow_pickle)
+            busy = cls.load(model_dir, pair["busier"], device, built=quiet, index=(index_path, index),
+                            allow_pickle=allow_pickle)
             level = groups[pair["busier"]]["activity_level"]
             quiet.levels = busy.levels = LevelPair(float(level["boundary"]), {"quieter": quiet, "busier": busy},
                                                    float(level.get("ratio") or 1.0))
@@ -121,7 +126,7 @@ class WatchModel:
         if built is not None and built.extraction == extraction:
             backbone = built.backbone  # each scorer copies it for its own caches
         else:
-            backbone = build_backbone(extraction, device, get_backbone)
+            backbone = build_backbone(extraction, device, get_backbone, allow_pickle=allow_pickle)
         if spec.clip_len != backbone.clip_len:
             raise WatchError(f"{index_path}: clips of {spec.clip_len} frames, but the backbone takes "
                              f"{backbone.clip_len}")
@@ -217,9 +222,12 @@ def frame_shape_mismatch(extraction: dict, height: int, width: int, working_size
     return None
 
 
-def build_backbone(extraction: dict, device: str | None = None, get_backbone=None):
+def build_backbone(extraction: dict, device: str | None = None, get_backbone=None, allow_pickle: bool = False):
     """The backbone an extraction record names, built from its options and checked against the
-    description stored at the fit (a different weights file or option would give other features)."""
+    description stored at the fit (a different weights file or option would give other features).
+    A model folder is data: its weights file is loaded by the safe loader, pinned to the sha256
+    recorded at extraction (checked before the file is read), and unpickled in full only with the
+    user's own `allow_pickle` (an `allow_pickle` in models.json ran a replaced file's code)."""
     if get_backbone is None:
         from extract.backbones import get_backbone
     name = extraction.get("backbone") or ""
@@ -230,6 +238,13 @@ def build_backbone(extraction: dict, device: str | None = None, get_backbone=Non
                          "cannot make them from video; score new footage by importing its features (`videoad "
                          "import`), then `videoad detect --model`")
     kwargs = dict(recorded_options(name, options) or {})  # a models.json from before an option was added
+    for key in PERMISSIONS:  # the folder's say-so is not the user's
+        kwargs.pop(key, None)
+    if allow_pickle:
+        kwargs["allow_pickle"] = True
+    pinned = str(extraction.get("weights_sha256") or (recorded or {}).get("weights_sha256") or "")
+    if kwargs.get("weights") and re.fullmatch(r"[0-9a-f]{64}", pinned):
+        kwargs["weights_sha256"] = pinned
     if device is not None:
         kwargs["device"] = device
     try:

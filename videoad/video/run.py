@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from extract.backbones import recorded_options
+from extract.backbones import PERMISSIONS, recorded_options
 from extract.store import remove_stale_temporaries, write_atomic
 from videoad import __version__
 from videoad.cameras import note_mixed, unknown_views, views_of
@@ -691,7 +691,8 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[
         if k == "options":
             if isinstance(a, dict) and isinstance(b, dict):
                 problems += [f"backbone option {o}: {a.get(o)!r} (fitted) vs {b.get(o)!r}"
-                             for o in sorted(set(a) | set(b)) if o not in _MEANING and not same_option(a.get(o), b.get(o))]
+                             for o in sorted(set(a) | set(b))
+                             if o not in _MEANING and o not in PERMISSIONS and not same_option(a.get(o), b.get(o))]
         elif a != b:
             problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
     shapes = {k: _shape(attrs[k]) for k in keys}
