@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .array_files import read_npy
 from .text_files import text_stream
 
 log = logging.getLogger(__name__)
@@ -257,12 +258,8 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
 
 
 def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError) as exc:  # EOFError: an empty or cut-short file
-        why = "the file is empty or cut short" if isinstance(exc, EOFError) or not path.stat().st_size else exc
-        raise ValueError(f"{path}: not a plain numeric .npy array ({why})") from None
-    if not np.issubdtype(arr.dtype, np.number):
+    arr = read_npy(path)
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.timedelta64):
         raise ValueError(f"{path}: dtype {arr.dtype} is not numeric")
     if arr.ndim == 2:
         n_crops = 1

@@ -108,7 +108,7 @@ def test_the_official_ucsd_m_file(tmp_path):
 
 
 @pytest.mark.parametrize("name, content, problem", [
-    ("bad.npy", None, "not a readable .npy"),
+    ("bad.npy", None, "not a .npy array file"),
     ("nan.npy", np.array([0.0, np.nan]), "NaN"),
     ("empty.npy", np.zeros(0), "holds no frames"),
     ("words.txt", "0 1 x", "one number per frame"),

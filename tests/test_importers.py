@@ -185,7 +185,7 @@ def test_npy_snippets_padded_past_the_end_empty_files_duplicates_and_odd_names(t
     assert video.frames[-1].tolist() == [80, 89] and video.features.sum() > 0  # the first file's, kept
     assert len(clip_to_frames(np.ones(6), video.frames, 90)) == 90
     reasons = dict(result.failed)
-    assert "the file is empty or cut short" in reasons[str(src / "Normal_Videos_003_x264_i3d.npy")]
+    assert "the file is empty" in reasons[str(src / "Normal_Videos_003_x264_i3d.npy")]
     assert "names the same video (Abuse/Abuse028_x264.mp4) as" in reasons[str(src / "dup" / "Abuse028_x264_i3d.npy")]
     assert "not named <video>_i3d.npy" in reasons[str(src / "_i3d.npy")]
     # values a float32 store cannot hold, or complex ones, fail named (stored as inf or halved before)
@@ -236,3 +236,39 @@ def test_frame_counts_with_a_byte_order_mark(tmp_path):
     path = tmp_path / "counts.txt"
     path.write_text("\ufeffExplosion/Explosion008_x264.mp4 1748 Explosion 1 2 -1 -1\n", encoding="utf-8")
     assert read_frame_counts(path).entries["Explosion008_x264"] == ("Explosion/Explosion008_x264.mp4", 1748)
+
+
+def test_npy_files_that_are_not_one_plain_array_are_named_and_the_rest_imported(tmp_path):
+    """An .npz under a .npy name stopped the whole import with an AttributeError; a 64-byte file whose
+    header claimed 35 PiB raised a MemoryError; an empty mean cube printed only "Aborted!"; numpy's
+    message on pickled data advised loading it unsafely."""
+    import io
+    import pickle
+
+    from extract.array_files import read_npy
+    from extract.backbones.c3d import load_mean_cube
+    from extract.importers import import_npy
+
+    src = tmp_path / "in"
+    src.mkdir()
+    np.save(src / "b_good.npy", np.ones((20, 8), np.float32))
+    np.savez(tmp_path / "a.npz", a=np.ones((20, 8)))
+    (tmp_path / "a.npz").rename(src / "a_bad.npy")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2**50, 4)})
+    (src / "c_huge.npy").write_bytes(header.getvalue())  # the magic and a header, and no data
+    np.save(src / "d_objects.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    (src / "e_pickle.npy").write_bytes(pickle.dumps({"x": 1}))
+    result = import_npy(src, tmp_path / "out", fps=10.0)
+    assert result.written == ["b_good"]
+    reasons = dict(result.failed)
+    assert "an .npz archive of several arrays, not one .npy array" in reasons[str(src / "a_bad.npy")]
+    assert "cut short or damaged" in reasons[str(src / "c_huge.npy")]
+    assert "holds pickled Python objects (dtype object), which are never loaded" in reasons[str(src / "d_objects.npy")]
+    assert "not a .npy array file" in reasons[str(src / "e_pickle.npy")]
+    assert not any("allow_pickle" in r or "If you trust" in r for r in reasons.values())
+    (tmp_path / "empty.npy").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty.npy: the file is empty \(the mean cube, mean=\)"):
+        load_mean_cube(tmp_path / "empty.npy")
+    with pytest.raises(ValueError, match="not a file"):
+        read_npy(tmp_path)

@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..array_files import read_npy
 from ..lazy import lazy_import
 from ..tencrop import crop_clip
 from ..weights import WeightsError
@@ -50,9 +51,11 @@ def load_mean_cube(path: str | Path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        cube = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read the mean cube as .npy ({exc})") from exc
+        cube = read_npy(path)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (the mean cube, mean=)") from None
+    if not np.issubdtype(cube.dtype, np.number) or np.iscomplexobj(cube):
+        raise ValueError(f"{path}: the mean cube holds {cube.dtype}, not real numbers")
     if cube.ndim == 5 and cube.shape[0] == 1:
         cube = cube[0]
     if cube.shape != (3, 16, *RESIZE_HW):

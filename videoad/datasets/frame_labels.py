@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extract.array_files import read_npy
 from videoad.datasets.errors import AnnotationError
 
 #: files a ``frames`` folder is read from; anything else in the folder is ignored
@@ -125,9 +126,9 @@ def read_frame_file(path) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
-            values = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise AnnotationError(f"{path}: not a readable .npy array ({exc})") from None
+            values = read_npy(path)
+        except ValueError as exc:
+            raise AnnotationError(str(exc)) from None
         return _per_frame(values, path, "the array")
     if suffix == ".mat":
         return _read_mat(path)
