@@ -158,7 +158,7 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
                 "stride": 16,
                 "tail_policy": "drop",
             }
-            _store().write_video(out_root, key, feats.astype(np.float32), frames.astype(np.int64), attrs)
+            _store().write_video(out_root, key, feats, frames.astype(np.int64), attrs)
             result.written.append(key)
         except (ValueError, OSError) as exc:
             result.failed.append((str(path), str(exc)))
@@ -174,7 +174,7 @@ def _load_sultani(path: Path, n_segments: int) -> np.ndarray:
         raise ValueError(f"{path}: expected {n_segments} rows (segments), got {feats.shape[0]}")
     if not np.isfinite(feats).all():
         raise ValueError(f"{path}: contains NaN or infinite values")
-    return feats
+    return _float32(feats, path)
 
 
 def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Path | FrameCounts | None = None,
@@ -282,12 +282,18 @@ def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
         raise ValueError(f"{path}: complex values ({arr.dtype}); features are real numbers")
     if not np.isfinite(arr).all():
         raise ValueError(f"{path}: contains NaN or infinite values")
+    return _float32(arr, path), n_crops
+
+
+def _float32(arr: np.ndarray, path: Path) -> np.ndarray:
+    """`arr` as the store keeps it (float32), refused where a finite value is beyond its range (it
+    was stored as inf, in silence, and the fit failed later naming no file)."""
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(out).all():  # finite in float64, beyond float32: stored as inf, silently, before
+    if not np.isfinite(out).all():
         raise ValueError(f"{path}: values beyond the float32 range the store holds (max |x| "
                          f"{float(np.abs(arr).max()):.3g}); rescale them")
-    return out, n_crops
+    return out
 
 
 def _common_attrs(path: Path, n_frames: int, count_source: Any, fps: float) -> dict[str, Any]:

@@ -99,12 +99,16 @@ def test_sultani_bad_files_are_reported_and_the_rest_imported(tmp_path):
     np.savetxt(src / "Explosion008_x264.txt", np.ones((31, 8)))
     np.savetxt(src / "Nowhere001_x264.txt", np.ones((32, 8)))
     (src / "Shooting008_x264.txt").write_text("0.1 0.2 x\n")
+    huge = np.loadtxt(shared(*SULTANI, "Shoplifting028_x264.txt"))
+    huge[3, 0] = 1e39  # finite as text, beyond float32: it was stored as inf and the fit failed naming no file
+    np.savetxt(src / "Shoplifting028_x264.txt", huge)
     result = import_sultani(src, tmp_path / "store", shared(*TEST_ANNOTATION))
     assert result.written == ["RoadAccidents/RoadAccidents022_x264.mp4"]
     reasons = dict(result.failed)
     assert "expected 32 rows (segments), got 31" in reasons[str(src / "Explosion008_x264.txt")]
     assert "'Nowhere001_x264' is not listed in" in reasons[str(src / "Nowhere001_x264.txt")]
     assert "not a whitespace-separated numeric table" in reasons[str(src / "Shooting008_x264.txt")]
+    assert "values beyond the float32 range the store holds (max |x| 1e+39)" in reasons[str(src / "Shoplifting028_x264.txt")]
 
 
 # -- .npy import ---------------------------------------------------------------------------------
