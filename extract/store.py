@@ -219,20 +219,29 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
     if dtype not in ("float32", "float16"):
         raise ValueError(f"dtype must be float32 or float16, got {dtype!r}")
 
+    with np.errstate(over="ignore", invalid="ignore"):
+        stored_features = features.astype(dtype, copy=False)
+        stored_cells = None if cells is None else cells.astype(dtype, copy=False)
+    for what, values in (("features", stored_features), ("cell features", stored_cells)):
+        if values is not None and not np.isfinite(values).all():  # a fit failed on them later, naming no video
+            bad = np.argwhere(~np.isfinite(values))[0]
+            raise ValueError(f"{key}: its {what} hold {int((~np.isfinite(values)).sum())} value(s) that are not "
+                             f"finite {dtype} numbers (first at clip {int(bad[0])}): weights holding NaN or inf, or "
+                             f"values beyond {dtype}'s range")
     final = key_path(root, key)
     # HDF5 is built in memory and written with plain file I/O: a full disk is then an
     # ordinary OSError, not an HDF5 file left half-open in the library (which crashed the
     # interpreter at exit with "Can't decrement id ref count")
     image = io.BytesIO()
     with h5py.File(image, "w") as f:
-        f.create_dataset("features", data=features.astype(dtype, copy=False))
+        f.create_dataset("features", data=stored_features)
         f.create_dataset("frames", data=frames)
         stored = {"format_version": FORMAT_VERSION, "key": key, "extract_version": __version__,
                   "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   "n_clips": int(features.shape[0]),
                   "dim": int(features.shape[1]), **attrs}
         if cells is not None:
-            f.create_dataset("cells", data=cells.astype(dtype, copy=False))
+            f.create_dataset("cells", data=stored_cells)
             stored.update(cell_grid=[rows, cols], cell_dim=int(cells.shape[2]))
         if frame_times is not None:
             f.create_dataset("frame_times", data=np.asarray(frame_times, dtype=np.float64))

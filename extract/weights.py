@@ -158,6 +158,17 @@ def check_state_dict(
         problems.append("wrong shapes: " + "; ".join(shapes))
     if problems:
         raise WeightsError(f"{source} does not fit {type(model).__name__}: " + " | ".join(problems))
+    for key, value in state.items():  # a NaN gave a store of NaN features, "1 done, 0 failed"
+        kind = expected[key].dtype if key in expected else value.dtype
+        if value.layout != torch.strided or value.is_meta:  # load_state_dict's RuntimeError, a traceback
+            raise WeightsError(f"{source}: {key} is a {'meta' if value.is_meta else 'sparse'} tensor, which holds "
+                               "no weights a network can run; save the dense tensors")
+        if value.is_complex() or (kind.is_floating_point and not value.is_floating_point()):
+            raise WeightsError(f"{source}: {key} holds {value.dtype} where the network takes {kind} (a converted "
+                               "or damaged file)")
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise WeightsError(f"{source}: {key} holds {int((~torch.isfinite(value)).sum())} value(s) that are not "
+                               "finite numbers (NaN or inf): a damaged or diverged file")
 
 
 def load_into(

@@ -30,7 +30,7 @@ SPORTS1M_SHAPES = {
 FC_SHAPES = {"fc6": (4096, 8192), "fc7": (4096, 4096), "fc8": (487, 4096)}
 
 
-def documented_state_dict(div: int = 1, fill=torch.empty) -> dict[str, torch.Tensor]:
+def documented_state_dict(div: int = 1, fill=torch.zeros) -> dict[str, torch.Tensor]:
     """A state dict with the documented names and shapes (channels / `div` for small variants)."""
     state = {}
     for name, (out, inp) in SPORTS1M_SHAPES.items():
@@ -575,3 +575,23 @@ def test_a_model_folder_never_gives_leave_to_unpickle_its_weights(tmp_path):
     with pytest.raises(WatchError, match="refused by the safe loader"):
         build_backbone(forged)  # a forged hash as well: the folder's leave is not taken
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("damage, said", [
+    (lambda t: t.fill_(float("nan")), r"conv1.weight holds \d+ value\(s\) that are not finite numbers"),
+    (lambda t: t.fill_(float("inf")), "not finite numbers"),
+    (lambda t: t.to(torch.int64), "conv1.weight holds torch.int64 where the network takes torch.float32"),
+    (lambda t: t.to(torch.complex64), "holds torch.complex64"),
+    (lambda t: t.to_sparse(), "conv1.weight is a sparse tensor"),
+    (lambda t: torch.empty(t.shape, device="meta"), "conv1.weight is a meta tensor"),
+])
+def test_weights_that_are_not_finite_dense_numbers_are_refused_naming_the_tensor(tmp_path, damage, said):
+    """NaN weights made a store of NaN features ("1 done, 0 failed"), integer weights all-zero ones,
+    complex weights dropped their imaginary part with a warning, sparse and meta tensors failed in
+    load_state_dict with a traceback."""
+    path = Path(small_weights(tmp_path))
+    state = torch.load(path)
+    state["conv1.weight"] = damage(state["conv1.weight"].clone())
+    torch.save(state, path)
+    with pytest.raises(WeightsError, match=said):
+        C3DBackbone(weights=path, width=16)

@@ -47,6 +47,24 @@ def test_float16_on_request_loads_as_float32(tmp_path):
     np.testing.assert_allclose(loaded, features, rtol=1e-3, atol=1e-3)
 
 
+def test_features_that_are_not_finite_numbers_are_refused_naming_the_video(tmp_path):
+    """C3D weights holding NaN gave a store of NaN features ("1 done, 0 failed"), and --float16 turned
+    values past 65504 into inf; the fit failed later naming no video. Nothing is written."""
+    features, frames = sample()
+    bad = features.copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match=r"cam/v.mp4: its features hold 1 value\(s\) that are not finite float32 "
+                                         r"numbers \(first at clip 1\)"):
+        write_video(tmp_path, "cam/v.mp4", bad, frames, ATTRS)
+    with pytest.raises(ValueError, match="beyond float16's range"):
+        write_video(tmp_path, "cam/v.mp4", features * 1e6, frames, ATTRS, dtype="float16")
+    cells = np.ones((features.shape[0], 4, 2), np.float32)
+    cells[0, 3, 1] = np.inf
+    with pytest.raises(ValueError, match="its cell features hold 1 value"):
+        write_video(tmp_path, "cam/v.mp4", features, frames, ATTRS, cells=cells, cell_grid=(2, 2))
+    assert not list(tmp_path.rglob("*.h5"))
+
+
 def test_a_video_without_clips_is_stored_empty(tmp_path):
     write_video(tmp_path, "short.mp4", np.zeros((0, 7), np.float32), np.zeros((0, 2)), ATTRS)
     video = FeatureStore(tmp_path).load("short.mp4")
