@@ -99,6 +99,27 @@ def test_no_published_checksum_means_trust_on_first_use(cache, caplog):
         resolve_weights("kinetics400", "x3d_s", table)
 
 
+def test_a_file_its_network_refuses_is_not_recorded_as_trusted(cache):
+    """Another network's file in the cache under X3D_S's name: the strict load refused it, but its
+    sha256 was already recorded as trusted, and the right file put there after was refused."""
+    from extract.weights import load_into, load_state_dict
+
+    table = (PublishedWeights("KINETICS400", "https://example.invalid/X3D_S.pyth", aliases=("kinetics400",)),)
+    net = torch.nn.Linear(3, 2)
+    cache.mkdir(parents=True, exist_ok=True)
+    torch.save(torch.nn.Linear(5, 2).state_dict(), cache / "X3D_S.pyth")  # another network's weights
+
+    def accept(path):
+        load_into(net, load_state_dict(path), source=str(path))
+
+    with pytest.raises(WeightsError, match="does not fit Linear: wrong shapes"):
+        resolve_weights("kinetics400", "x3d_s", table, accept=accept)
+    assert not (cache / "X3D_S.pyth.sha256").exists()
+    digest = state_file(cache / "X3D_S.pyth")  # the right file
+    assert resolve_weights("kinetics400", "x3d_s", table, accept=accept) == (cache / "X3D_S.pyth", digest)
+    assert (cache / "X3D_S.pyth.sha256").read_text().split()[0] == digest
+
+
 def test_a_download_that_does_not_read_is_neither_trusted_nor_kept(tmp_path, cache, monkeypatch):
     """A file with no published checksum, cut short on its way (no hash or length checked it): its
     sha256 is not recorded as trusted on first use and the download is deleted, so that the
