@@ -258,14 +258,14 @@ def weights_value_problem(value: str) -> str | None:
 
 def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[PublishedWeights] = (),
                     *, download: bool = True, sha256: str | None = None,
-                    accept: Callable[[Path], None] | None = None) -> tuple[Path, str]:
+                    accept: Callable[[Path, str], None] | None = None) -> tuple[Path, str]:
     """The weights file that `value` names, and its sha256.
 
     An existing file is that file (a `sha256` pin is checked). A published name of `what` (the
     backbone) is its file in `cache_dir()`, downloaded once if missing and `download` is on, and
     checked: against `sha256` or the table's full digest when there is one, else against the
     prefix in torchvision's file name, else trusted on first use (see the module docstring).
-    `accept(path)`: loads the file into its network, raising a `WeightsError` where it does not
+    `accept(path, sha256)`: loads the file into its network, raising a `WeightsError` where it does not
     fit; a file is recorded as trusted only once it did (another network's file, refused by the
     strict load, was recorded first and the right file refused after).
     Anything else raises a `WeightsError` that says what is accepted.
@@ -326,7 +326,7 @@ def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, ful
 
 
 def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str, fetched: bool = False,
-                     accept: Callable[[Path], None] | None = None) -> None:
+                     accept: Callable[[Path, str], None] | None = None) -> None:
     expected = pin or entry.sha256
     refuse = "; delete it and run again to fetch it anew, or put the right file there"
     if expected:
@@ -358,7 +358,7 @@ def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str,
                                + ("; it was deleted: run again to fetch it anew" if fetched else "")
                                + f" ({exc})") from None
     if accept is not None:
-        accept(path)  # it fits its network: only now is it trusted
+        accept(path, digest)  # it fits its network: only now is it trusted
     try:
         record.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
     except OSError:

@@ -109,7 +109,7 @@ def test_a_file_its_network_refuses_is_not_recorded_as_trusted(cache):
     cache.mkdir(parents=True, exist_ok=True)
     torch.save(torch.nn.Linear(5, 2).state_dict(), cache / "X3D_S.pyth")  # another network's weights
 
-    def accept(path):
+    def accept(path, _sha):
         load_into(net, load_state_dict(path), source=str(path))
 
     with pytest.raises(WeightsError, match="does not fit Linear: wrong shapes"):

@@ -124,7 +124,7 @@ class C3DBackbone(TorchBackbone):
             model = C3D(widths, self._fc_dim, pool5=pool5)
         allow_missing = ("fc7.", "fc8.") if as_bool(allow_missing_fc, "allow_missing_fc") else ()
 
-        def check(path, state):
+        def check(path, state, _sha):
             if self.layer == "fc7" and allow_missing and "fc7.weight" not in state:
                 raise WeightsError(f"{path}: layer fc7 requested but the file has no fc7")
 

@@ -348,30 +348,30 @@ class TorchBackbone(Backbone):
         self._placed = False
 
     def _load_weights(self, model: torch.nn.Module, weights: Any, allow_pickle: Any, *,
-                      check: Callable[[Path, dict], None] | None = None,
+                      check: Callable[[Path, dict, str], None] | None = None,
                       allow_missing: tuple[str, ...] = (),
                       published: tuple[PublishedWeights, ...] = (), download: Any = True,
                       sha256: str | None = None) -> None:
         """Load weights strictly into `model`, or keep its (seeded) random initialisation when
         `weights` is empty; record the file and its sha256 for the store's provenance.
         `weights` is a file or one of the `published` names (see `extract.weights.resolve_weights`;
-        `download`, `sha256`: its options). `check(path, state)` may reject a file."""
+        `download`, `sha256`: its options). `check(path, state, sha256)` may reject a file."""
         if not weights:
             self.weights_path, self.weights_sha256 = None, "none"
             return
         loaded: list[Path] = []
 
-        def accept(path: Path) -> None:
+        def accept(path: Path, sha: str) -> None:
             state = load_state_dict(path, allow_pickle=as_bool(allow_pickle, "allow_pickle"))
             if check is not None:
-                check(path, state)
+                check(path, state, sha)
             load_into(model, state, source=str(path), allow_missing=allow_missing)
             loaded.append(path)
 
         self.weights_path, self.weights_sha256 = resolve_weights(
             weights, self.name, published, download=as_bool(download, "download"), sha256=sha256, accept=accept)
         if not loaded:  # not a first use: loaded here (a first use was loaded before it was trusted)
-            accept(self.weights_path)
+            accept(self.weights_path, self.weights_sha256)
 
     def _check_clip(self, clip: np.ndarray) -> np.ndarray:
         """The raw clip every backbone takes: (T, H, W, 3) uint8 RGB."""
