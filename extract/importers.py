@@ -59,6 +59,10 @@ class ImportResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
 
+#: the most frames a frame count may give a video (a year at 30 fps)
+MAX_FRAMES = 10**9
+
+
 def read_frame_counts(path: str | Path) -> FrameCounts:
     """Parse `<dir>/<video>.<ext> <n_frames> [...]` lines (UCF-Crime Test/Train_Annotation.txt)."""
     path = Path(path)
@@ -77,10 +81,16 @@ def read_frame_counts(path: str | Path) -> FrameCounts:
                                  "(a file without frame counts? use Test_Annotation.txt)") from None
             if n_frames <= 0:
                 raise ValueError(f"{path}:{lineno}: frame count must be positive, got {n_frames}")
+            if n_frames > MAX_FRAMES:  # 1e11 passed, and evaluate asked for 93 GB of frame labels
+                raise ValueError(f"{path}:{lineno}: frame count {n_frames} is beyond any video (more than "
+                                 f"{MAX_FRAMES:,}: a year at 30 fps); a typo?")
             key = fields[0].replace("\\", "/")
             stem = Path(key).stem
             if stem in entries and entries[stem][0] != key:
                 raise ValueError(f"{path}:{lineno}: video {stem!r} listed twice ({entries[stem][0]}, {key})")
+            if stem in entries and entries[stem][1] != n_frames:  # the last count won in silence
+                raise ValueError(f"{path}:{lineno}: video {key!r} listed twice with different frame counts "
+                                 f"({entries[stem][1]}, {n_frames})")
             entries[stem] = (key, n_frames)
     if not entries:
         raise ValueError(f"{path}: no entries")

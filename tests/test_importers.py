@@ -66,6 +66,16 @@ def test_frame_counts_errors_name_file_and_line(tmp_path):
     bad.write_text("A/a.mp4 100 A 1 2 -1 -1\nB/b.mp4 B 1 2 -1 -1\n")
     with pytest.raises(ValueError, match=r"ann\.txt:2: frame count 'B' is not an integer"):
         read_frame_counts(bad)
+    # a count of 1e11 was taken (evaluate then asked for 93 GB); one video given two counts kept the last
+    bad.write_text("A/a.mp4 100 A 1 2 -1 -1\nB/b.mp4 100000000000 B 1 2 -1 -1\n")
+    with pytest.raises(ValueError, match=r"ann\.txt:2: frame count 100000000000 is beyond any video"):
+        read_frame_counts(bad)
+    bad.write_text("A/a.mp4 1748 A 1 2 -1 -1\nA/a.mp4 900 A 1 2 -1 -1\n")
+    with pytest.raises(ValueError, match=r"ann\.txt:2: video 'A/a.mp4' listed twice with different frame counts "
+                                         r"\(1748, 900\)"):
+        read_frame_counts(bad)
+    bad.write_text("A/a.mp4 1748 A 1 2 -1 -1\nA/a.mp4 1748 A 1 2 -1 -1\n")  # the same line twice: one count
+    assert read_frame_counts(bad).entries == {"a": ("A/a.mp4", 1748)}
 
 
 # -- Sultani import ------------------------------------------------------------------------------

@@ -248,6 +248,10 @@ def test_the_command_lines_limits_are_the_librarys():
     for command in (extract, run):
         fps = next(p for p in command.params if p.name == "target_fps")
         assert fps.type.max == MAX_PLAUSIBLE_FPS
+    from videoad.cli.import_cmd import import_features
+
+    for command in import_features.commands.values():
+        assert next(p for p in command.params if p.name == "fps").type.max == MAX_PLAUSIBLE_FPS
     from videoad.extract_config import RULES
 
     check, _ = RULES["target_fps"]

@@ -22,13 +22,18 @@ def _report(result) -> None:
         raise SystemExit(1)
 
 
+#: the slowest rate an imported video may run at: a frame a thousand seconds (1e-300 was taken, and
+#: every later time overflowed the report's); the fastest is the extractor's (extract.clips.MAX_PLAUSIBLE_FPS)
+MIN_FPS = 0.001
+
+
 @import_features.command("sultani")
 @click.argument("src", type=NonEmptyPath(exists=True, path_type=Path))
 @click.option("-o", "--output", "out", required=True, type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Feature store folder to write.")
 @click.option("--annotations", required=True, type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="Annotation file with frame counts, e.g. UCF-Crime Test_Annotation.txt.")
-@click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=0, min_open=True),
+@click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=MIN_FPS, max=240),
               help="Frame rate recorded in the store (UCF-Crime: 30).")
 @click.option("--overwrite", is_flag=True, help="Replace videos already in the store.")
 def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: bool) -> None:
@@ -54,7 +59,7 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
 @click.option("--stride", default=16, show_default=True, type=click.IntRange(min=1))
 @click.option("--crops", default="mean", show_default=True,
               help="For (n, crops, dim) arrays: mean, keep (concatenate) or a crop index.")
-@click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=0, min_open=True),
+@click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=MIN_FPS, max=240),
               help="Frame rate of the source videos, recorded in the store.")
 @click.option("--backbone", default="unknown", show_default=True, help="Recorded in the store.")
 @click.option("--layer", default="unknown", show_default=True, help="Recorded in the store.")
