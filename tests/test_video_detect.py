@@ -989,3 +989,16 @@ def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips
     with pytest.raises(ValueError, match=r"frame rate: the fitted footage was cut into clips at 15 fps, t.mp4 at 10 fps"):
         video.score(tmp_path / "today", tmp_path / "m")
     assert len(video.score(tmp_path / "today15", tmp_path / "m").videos) == 1  # cut as the history was: scored
+
+
+def test_a_store_written_with_nan_features_names_the_video(tmp_path):
+    """Stores written before non-finite features were refused: the fit failed with "X contains NaN or
+    inf (first at row 5, column 0)", rows of a pooled matrix that name no video."""
+    import h5py
+
+    store = tmp_path / "features"
+    small_store(store)
+    with h5py.File(store / "A" / "a2.mp4.h5", "r+") as f:
+        f["features"][3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"the features of A/a2.mp4 hold values that are not finite numbers"):
+        video.detect(store, video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10))

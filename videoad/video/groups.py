@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
+
 from videoad.video.config import MODES
 
 log = logging.getLogger(__name__)
@@ -157,6 +159,12 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True):
             f" and {len(odd) - 6} more" if len(odd) > 6 else "")
         raise ValueError(f"{store_root}: videos of one group have different feature sizes: {len(vids) - len(odd)} "
                          f"of {len(vids)} have {common} values per clip, these do not: {detail}")
+    broken = [v.key for v in vids if not (np.isfinite(v.features).all()
+                                          and (v.cells is None or np.isfinite(v.cells).all()))]
+    if broken:  # stores written before they were refused (extract.store.write_video): the fit named no video
+        raise ValueError(f"{store_root}: the features of {', '.join(broken[:5])}"
+                         + (f" and {len(broken) - 5} more" if len(broken) > 5 else "")
+                         + " hold values that are not finite numbers (NaN or inf): extract those videos again")
     backbones = {str(v.attrs.get("backbone", "")) for v in vids}
     if len(backbones) > 1:
         raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
