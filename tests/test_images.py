@@ -99,6 +99,23 @@ def test_cifar_batch_files(tmp_path):
     assert np.array_equal(s.images, x) and np.array_equal(s.labels, y) and s.classes == CIFAR10_CLASSES
     with pytest.raises(ValueError, match="data_batch_1"):
         load_cifar10(tmp_path, split="train")
+    # a swapped batch file ran its code under pickle.load: only containers and arrays are rebuilt
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    for proto in (2, pickle.HIGHEST_PROTOCOL):
+        with open(tmp_path / "test_batch", "wb") as fh:
+            pickle.dump({b"data": flat, b"labels": y.tolist(), b"x": Payload()}, fh, protocol=proto)
+        with pytest.raises(ValueError, match=r"test_batch: not a CIFAR-10 python batch file \(it holds the Python "
+                                             r"object [\w.]+, not only arrays\)"):
+            load_cifar10(tmp_path, split="test")
+    assert not marker.exists()
+    with open(tmp_path / "test_batch", "wb") as fh:
+        pickle.dump({b"data": flat, b"labels": y.tolist()}, fh, protocol=2)  # the release's protocol
+    assert np.array_equal(load_cifar10(tmp_path, split="test").images, x)
 
 
 def _write_folders(root: Path, x, y, split: str | None):

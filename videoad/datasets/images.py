@@ -100,6 +100,31 @@ def load_mnist(path, split: str = "test") -> ImageSet:
 
 
 # ----------------------------------------------------------------------------- CIFAR-10
+class _ArraysOnly(pickle.Unpickler):
+    """CIFAR-10's python batches are pickles of plain containers and numpy arrays: nothing else is
+    rebuilt (`pickle.load` ran any code a swapped batch file held)."""
+
+    _ALLOWED = {(m, n) for m in ("numpy.core.multiarray", "numpy._core.multiarray") for n in ("_reconstruct", "scalar")}
+    _ALLOWED |= {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}  # bytes, in protocol 2
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"it holds the Python object {module}.{name}, not only arrays")
+        return super().find_class(module, name)
+
+
+def _read_batch(path: Path) -> dict:
+    """One CIFAR-10 batch or meta file, unpickled with `_ArraysOnly`; a ValueError naming it else."""
+    try:
+        with open(path, "rb") as fh:
+            d = _ArraysOnly(fh, encoding="bytes").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError) as exc:
+        raise ValueError(f"{path}: not a CIFAR-10 python batch file ({exc})") from None
+    if not isinstance(d, dict):
+        raise ValueError(f"{path}: not a CIFAR-10 python batch file (a {type(d).__name__}, not a dict)")
+    return d
+
+
 def _cifar_batches(root: Path, split: str) -> ImageSet:
     names = {"test": ["test_batch"], "train": [f"data_batch_{i}" for i in range(1, 6)]}
     files = names["train"] + names["test"] if split == "all" else names[split]
@@ -108,16 +133,16 @@ def _cifar_batches(root: Path, split: str) -> ImageSet:
         p = root / name
         if not p.is_file():
             raise ValueError(f"{root} lacks the CIFAR-10 batch file {name!r} needed for split {split!r}")
-        with open(p, "rb") as fh:
-            d = pickle.load(fh, encoding="bytes")
+        d = _read_batch(p)
+        if b"data" not in d or b"labels" not in d:
+            raise ValueError(f"{p}: not a CIFAR-10 python batch file (no data and labels)")
         data = np.asarray(d[b"data"], dtype=np.uint8)
         imgs.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         labs.append(np.asarray(d[b"labels"], dtype=np.int64))
     classes = CIFAR10_CLASSES
     meta = root / "batches.meta"
     if meta.is_file():
-        with open(meta, "rb") as fh:
-            classes = tuple(n.decode() for n in pickle.load(fh, encoding="bytes")[b"label_names"])
+        classes = tuple(n.decode() for n in _read_batch(meta).get(b"label_names", [c.encode() for c in classes]))
     return ImageSet(np.concatenate(imgs), np.concatenate(labs), classes, str(root))
 
 
