@@ -582,3 +582,26 @@ def test_the_viewer_opens_pictures_whole_and_a_page_without_events_has_no_broken
         assert "Click a row" not in driver.find_element(By.TAG_NAME, "body").text
         logs = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert logs == []
+
+
+def test_missing_footage_is_told_once_for_a_whole_run(scoreset, tmp_path, caplog):
+    """plot and report printed a warning per video whose footage was not there (2,000 lines for a
+    UCF-Crime-sized run on an analyst's machine without the videos): one line each now, the
+    figures and event notes saying the rest."""
+    from videoad.events import EventSettings, find_events
+    from videoad.plots import plot_run
+
+    gone = [VideoScores(**{**v.__dict__, "source": str(tmp_path / f"gone{i}.avi")}) for i, v in enumerate(scoreset)]
+    moved = ScoreSet(gone, scoreset.meta)
+    with caplog.at_level("WARNING"):
+        plot_run(moved, tmp_path / "plots", thumbnails=2)
+    lines = [r.getMessage() for r in caplog.records if "gone" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("peak frames not drawn on 3 of 3 timeline(s) (cam/v1.avi: ")
+    assert "--source-root names where the videos are now" in lines[0]
+    caplog.clear()
+    events = find_events(moved, EventSettings(min_length_s=0))
+    assert len({e.video for e in events.events}) >= 2
+    with caplog.at_level("WARNING"):
+        build_report(moved, tmp_path / "r", clips=False, events=events)
+    lines = [r.getMessage() for r in caplog.records if "gone" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("3 video(s) with events cannot be read"), lines

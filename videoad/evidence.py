@@ -119,6 +119,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     grid, region = events.cell_grid, events.cell_region
     ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}
     media: dict[int, EventMedia] = {}
+    said: dict[str, list[tuple[str, str]]] = {}  # kind -> (video, why): one line per kind at the end
     for v in scores:
         evs = sorted(events.of(v.video), key=lambda e: e.start_frame)
         if not evs:
@@ -131,16 +132,16 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
             footage = Footage(src, v.n_frames)
         except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
             why = f"source not readable: {exc}"
-            log.warning("%s: %s", v.video, why)
+            said.setdefault("source", []).append((v.video, why))
         changed = source_changed(v, src) if footage is not None else None
         if changed:
-            log.warning("%s: %s", v.video, changed)
+            said.setdefault("changed", []).append((v.video, changed))
         here = v.cell_region or region  # the part of this video's frame its cells cover
         try:
             for e in evs:
                 media[e.event] = _one(v, e, footage, why, out, suffix, grid, here, events.score_unit,
                                       pad_s, max_clip_s, clips and e.event in clipped, burn_heatmap,
-                                      ignored.get(v.group, []),
+                                      ignored.get(v.group, []), said,
                                       None if e.event in clipped or not clips else
                                       f"no clip: clips for the {max_clips} highest-peaked events only (--max-clips)")
                 if changed:
@@ -151,11 +152,29 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         finally:
             if footage is not None:
                 footage.close()
+    _say(said)
     return media
 
 
+#: how each kind of per-video problem is told once for a whole report (each event's note on the page
+#: names its own): a line per video was thousands of lines where the footage is elsewhere
+_KINDS = {"source": ("video(s) with events cannot be read, so their events show no frame and no clip",
+                     "; --source-root names where the videos are now"),
+          "changed": ("video(s) changed since extraction: their pictures may not show the scored frames", ""),
+          "frame": ("event(s) whose peak frame could not be read", ""),
+          "clip": ("event clip(s) not written", "")}
+
+
+def _say(said: dict[str, list[tuple[str, str]]]) -> None:
+    for kind, found in said.items():
+        what, hint = _KINDS[kind]
+        video, why = found[0]
+        log.warning("%d %s (first: %s: %s)%s", len(found), what, video, why, hint)
+
+
 def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s, clips, burn_heatmap,
-         ignored=(), no_clip: str | None = None) -> EventMedia:
+         ignored=(), said=None, no_clip: str | None = None) -> EventMedia:
+    said = {} if said is None else said
     m = EventMedia(e.event, note=why)
     frame = None
     if footage is not None:
@@ -163,7 +182,7 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
             frame = footage.frame(e.peak_frame)
         except Exception as exc:  # noqa: BLE001
             m.note = f"peak frame not readable: {exc}"
-            log.warning("%s: %s", v.video, m.note)
+            said.setdefault("frame", []).append((v.video, m.note))
     has_cells = v.cells is not None and grid is not None
     heat = {}
     if has_cells:
@@ -205,7 +224,7 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
         path = write_clip(clip_frames(footage, first, last, draw), out / f"{_name(e)}{suffix}", fps)
     except Exception as exc:  # noqa: BLE001 - a clip that cannot be written leaves the image
         m.note = f"clip not written: {exc}"
-        log.warning("%s: E%d: %s", v.video, e.event, m.note)
+        said.setdefault("clip", []).append((f"{v.video} E{e.event}", m.note))
         return m
     m.clip, m.clip_first_frame, m.clip_last_frame, m.clip_fps = f"{out.name}/{path.name}", first, last, float(fps)
     m.play_from_s = max(0.0, (e.start_frame - first) / fps)

@@ -123,6 +123,8 @@ class TimelineGeometry:
     bottom: float
     x_max: float
     x_unit: str  # "s" or "frame"
+    #: why the peak frames below the timeline are missing ("" when drawn or not asked for)
+    thumbnail_note: str = ""
 
 
 def _x(v: VideoScores):
@@ -175,7 +177,9 @@ def _when(e: Event) -> str:
 
 def timeline(v: VideoScores, out_path, **kw) -> Path:
     """Write the timeline of one video to `out_path` (.png or .svg); see `draw_timeline`."""
-    return draw_timeline(v, out_path, **kw).path
+    drawn = draw_timeline(v, out_path, **kw)
+    _say_missing_thumbnails([v.video], [drawn])
+    return drawn.path
 
 
 def draw_timeline(
@@ -289,7 +293,7 @@ def draw_timeline(
         out.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(out, dpi=90)
         box = ax.get_position()
-    return TimelineGeometry(out, box.x0, box.x1, 1 - box.y1, 1 - box.y0, x_max, xunit)
+    return TimelineGeometry(out, box.x0, box.x1, 1 - box.y1, 1 - box.y0, x_max, xunit, note)
 
 
 #: timelines drawn in worker processes when a run has more videos than this (one figure costs
@@ -307,18 +311,32 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
 
     workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
     if workers == 1 or len(jobs) <= PARALLEL_FROM:
-        return [draw_timeline(v, path, **kw) for v, path, kw in jobs]
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+        drawn = [draw_timeline(v, path, **kw) for v, path, kw in jobs]
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
-    chunk = max(1, len(jobs) // (workers * 4))
-    try:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-            return list(pool.map(_draw_job, jobs, chunksize=chunk))
-    except BrokenProcessPool as exc:
-        log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)
-        return [draw_timeline(v, path, **kw) for v, path, kw in jobs]
+        chunk = max(1, len(jobs) // (workers * 4))
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+                drawn = list(pool.map(_draw_job, jobs, chunksize=chunk))
+        except BrokenProcessPool as exc:
+            log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)
+            drawn = [draw_timeline(v, path, **kw) for v, path, kw in jobs]
+    _say_missing_thumbnails([v.video for v, _, _ in jobs], drawn)
+    return drawn
+
+
+def _say_missing_thumbnails(videos: list[str], drawn: list[TimelineGeometry]) -> None:
+    """One line for the timelines whose peak frames could not be read (each figure says why): a
+    line per video was thousands of lines where the footage is not on the analyst's machine."""
+    missing = [(video, g.thumbnail_note) for video, g in zip(videos, drawn) if g.thumbnail_note]
+    if missing:
+        video, note = missing[0]
+        log.warning("peak frames not drawn on %d of %d timeline(s) (%s: %s%s); --source-root names where the "
+                    "videos are now", len(missing), len(drawn), video, note,
+                    "; the others' figures say why" if len(missing) > 1 else "")
 
 
 def _draw_job(job: tuple[VideoScores, Path, dict]) -> TimelineGeometry:
@@ -359,12 +377,12 @@ def _peak_frames(v: VideoScores, frames: list[int], source_root) -> tuple[dict[i
         return read_frames(src, frames, n_frames=v.n_frames), ""
     except Exception as exc:  # noqa: BLE001 - decoders raise their own types; the figure says why
         note = f"thumbnails unavailable: {exc}"
-        log.warning("%s: %s", v.video, note)
+        log.debug("%s: %s", v.video, note)  # drawn on the figure; `draw_timelines` says it once for a run
         return {}, note
 
 
 def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str = "png", thumbnails: int = 3,
-             events=None, workers: int | None = 1) -> list[Path]:
+             events=None, workers: int | None = 1, source_root=None) -> list[Path]:
     """Timelines of the chosen videos of a run into the folder `output` (or the file `output`
     when it ends in .png/.svg and one video is chosen), on one shared y-range; returns the files."""
     from videoad.events import find_events, score_unit
@@ -383,7 +401,7 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
     truth = annotations.match(v.video for v in scores) if annotations is not None else {}
     jobs = [(v, output if single else output / f"{stems[v.video]}.{fmt}",
              dict(events=events.of(v.video), annotation=truth.get(v.video), thumbnails=thumbnails, ylim=ylim,
-                  unit=unit)) for v in chosen]
+                  unit=unit, source_root=source_root)) for v in chosen]
     if not single:
         from extract.sources import mark_output
 

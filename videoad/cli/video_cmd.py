@@ -291,7 +291,9 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
 @click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
 @click.option("--thumbnails", default=3, show_default=True, type=click.IntRange(min=0),
               help="Peak frames of the strongest events shown below each timeline (0: none).")
-def plot(scores, output, videos, annotations, fmt, thumbnails):
+@click.option("--source-root", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
+              help="Where the videos are now, if they moved since extraction (found by key, then by name).")
+def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
     """Timeline per video: clip scores over time and frames, events, alarm line, ground truth, peak frames."""
     from videoad.events import find_events, read_settings
     from videoad.output_lock import output_lock
@@ -309,7 +311,7 @@ def plot(scores, output, videos, annotations, fmt, thumbnails):
         events = find_events(s, read_settings(s.path))
         with contextlib.nullcontext() if single else output_lock(output, command="videoad plot"):
             written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
-                               events=events, workers=None)
+                               events=events, workers=None, source_root=source_root)
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(f"{len(written)} timeline(s) written to {output}")
