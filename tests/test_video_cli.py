@@ -356,6 +356,24 @@ def test_evaluates_last_line_says_why_there_is_no_auroc(setup):
     assert "pooled frame AUROC n/a: no anomalous frames: AUROC undefined (" in res.output and "nan" not in res.output
 
 
+def test_evaluate_prints_the_per_video_table_for_small_runs_only(setup, monkeypatch):
+    """At 2,000 videos the default printed 2,025 lines of per-video rows above the pooled figures; a
+    large run's table is in evaluation.json, and --per-video still prints it."""
+    from videoad.cli import video_cmd
+
+    tmp, store, gt, cfg, videos = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "s").exit_code == 0
+    res = run("evaluate", tmp / "s", "--annotations", gt)
+    assert "\nvideo " in res.output and "A/a1.mp4" in res.output  # three videos: listed
+    monkeypatch.setattr(video_cmd, "PER_VIDEO_MAX", 2)
+    res = run("evaluate", tmp / "s", "--annotations", gt)
+    assert "A/a1.mp4" not in res.output
+    assert f"(the per-video table of 3 videos: in {tmp / 's' / 'evaluation.json'}; --per-video prints it)" in res.output
+    assert len(json.loads((tmp / "s" / "evaluation.json").read_text())["per_video"]) == 3
+    assert "A/a1.mp4" in run("evaluate", tmp / "s", "--annotations", gt, "--per-video").output
+    assert "per-video table" not in run("evaluate", tmp / "s", "--annotations", gt, "--no-per-video").output
+
+
 def test_a_bad_option_is_named_as_the_command_lines_not_a_files(setup):
     """`--ignore-cells "0:0,3;1"` was blamed on the packaged run.yaml (or the user's --config),
     which holds no such value."""

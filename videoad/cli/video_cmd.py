@@ -13,6 +13,10 @@ from . import ray_opts
 from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
 
 
+#: evaluate prints the per-video table by default for runs of at most this many videos
+PER_VIDEO_MAX = 100
+
+
 def _annotations(path, frame_counts=None, fmt="auto", scores=None):
     """The ground truth at `path`; intervals written as times become frames with the frame rates
     of `scores` (a run's ScoreSet)."""
@@ -254,7 +258,9 @@ def detect(features, output, activity_levels, config, print_config, annotations,
               type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv", "frames", "ucsd"]))
 @click.option("--overlap", type=click.Choice(["mean", "max"]),
               help="How overlapping clips combine per frame (default: the run's config).")
-@click.option("--per-video/--no-per-video", default=True, show_default=True, help="Print the per-video table.")
+@click.option("--per-video/--no-per-video", default=None,
+              help=f"Print the per-video table [default: for runs of at most {PER_VIDEO_MAX} videos; every run's is in "
+                   "evaluation.json].")
 @click.option("--json", "json_out", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Also write the results as JSON (default: evaluation.json in the scores folder).")
 def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_out):
@@ -270,8 +276,11 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
         ev = evaluate_scores(s, ann, overlap=overlap)
     except (ValueError, OSError) as exc:
         _fail(exc)
-    click.echo(format_evaluation(ev, per_video=per_video))
+    listed = per_video if per_video is not None else len(ev.per_video) <= PER_VIDEO_MAX
+    click.echo(format_evaluation(ev, per_video=listed))
     target = json_out or (s.path / "evaluation.json")
+    if not listed and per_video is None:  # 2,000 videos printed 2,025 lines above the figures that matter
+        click.echo(f"\n(the per-video table of {len(ev.per_video)} videos: in {target}; --per-video prints it)")
     try:
         target.write_text(json.dumps(ev.as_dict(), indent=2) + "\n")
     except OSError as exc:  # the figures are printed above; the file asked for is not there
