@@ -163,3 +163,35 @@ def test_the_frame_mapping_equals_a_loop_over_clips_bit_for_bit():
             v = video_frames("v", "", scores, frames, n_frames, np.zeros(n_frames), overlap=overlap)
             np.testing.assert_array_equal(v.scores_drop, clip_to_frames(scores, frames, n_frames, overlap=overlap,
                                                                         tail="drop"))
+
+
+def test_frames_pooled_as_runs_give_the_figures_of_every_frame():
+    """Frames are pooled as runs of one score and label (weighted rows): the ROC and precision-recall
+    curves, so AUROC and AP, are those of the frames one by one, ties across videos included."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from videoad.metrics import _runs, evaluate_frames
+
+    rng = np.random.default_rng(3)
+    items, all_s, all_y = [], [], []
+    for v in range(6):
+        n_clips = int(rng.integers(5, 30))
+        frames = np.stack([np.arange(n_clips) * 4, np.arange(n_clips) * 4 + 15], axis=1)  # overlapping clips
+        n = int(frames[-1, 1]) + 1 + int(rng.integers(0, 9))
+        s = np.round(rng.random(n_clips), 1)  # few distinct values: ties within and across videos
+        y = np.zeros(n)
+        a = int(rng.integers(0, n - 10))
+        y[a:a + int(rng.integers(1, 10))] = 1
+        item = video_frames(f"v{v}", "AB"[v % 2], s, frames, n, y)
+        items.append(item)
+        all_s.append(item.scores)
+        all_y.append(item.labels)
+    ev = evaluate_frames(items)
+    s, y = np.concatenate(all_s), np.concatenate(all_y)
+    assert ev.pooled.auroc == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert ev.pooled.ap == pytest.approx(average_precision_score(y, s), abs=1e-12)
+    assert ev.pooled.n_frames == y.size and ev.pooled.n_anomalous == int(y.sum())
+    values, labels, counts = _runs(items[0].scores, items[0].labels)
+    assert counts.sum() == items[0].scores.size and len(values) < items[0].scores.size
+    np.testing.assert_array_equal(np.repeat(values, counts), items[0].scores)
+    np.testing.assert_array_equal(np.repeat(labels, counts), items[0].labels)

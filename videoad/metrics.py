@@ -94,19 +94,20 @@ def clip_to_frames(
     return out
 
 
-def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """AUROC, NaN when only one class is present (it is undefined there, not 0.5)."""
+def roc_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """AUROC, NaN when only one class is present (it is undefined there, not 0.5). `weights`: how
+    many frames each (label, score) row stands for (`_runs`)."""
     labels = np.asarray(labels)
     if labels.size == 0 or labels.min() == labels.max():
         return float("nan")
-    return float(roc_auc_score(labels, scores))
+    return float(roc_auc_score(labels, scores, sample_weight=weights))
 
 
-def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
+def average_precision(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None) -> float:
     labels = np.asarray(labels)
     if labels.size == 0 or labels.max() == 0 or labels.min() == 1:
         return float("nan")
-    return float(average_precision_score(labels, scores))
+    return float(average_precision_score(labels, scores, sample_weight=weights))
 
 
 def curve_auc(fpr: np.ndarray, tpr: np.ndarray) -> float:
@@ -186,18 +187,35 @@ class Evaluation:
         }
 
 
+def _runs(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(score, label, frames) of each run of consecutive frames sharing score and label: every frame
+    of a clip (of a stride of overlapping clips) has one score, so a video's frames are a few runs.
+    Pooled as weighted rows, they give the ROC and precision-recall curves of the frames themselves
+    (the same counts at every threshold): a 2,000-video run held 73 bytes a frame pooling them
+    one by one, 4.9 GB."""
+    scores, labels = np.asarray(scores), np.asarray(labels)
+    if scores.size == 0:
+        return scores, labels, np.zeros(0, np.int64)
+    change = np.empty(scores.size, bool)
+    change[0] = True
+    np.not_equal(scores[1:], scores[:-1], out=change[1:])
+    change[1:] |= labels[1:] != labels[:-1]
+    starts = np.flatnonzero(change)
+    return scores[starts], labels[starts], np.diff(np.append(starts, scores.size))
+
+
 def _score(name: str, items: Sequence[VideoFrames], *, drop: bool = False) -> Score:
     if not items:
         return Score(name, float("nan"), float("nan"), 0, 0, 0, "no videos")
-    y = np.concatenate([v.labels_drop if drop else v.labels for v in items])
-    s = np.concatenate([v.scores_drop if drop else v.scores for v in items])
-    n_pos = int(y.sum())
+    runs = [_runs(v.scores_drop, v.labels_drop) if drop else _runs(v.scores, v.labels) for v in items]
+    s, y, w = (np.concatenate(part) for part in zip(*runs))
+    n_frames, n_pos = int(w.sum()), int(w[y > 0].sum())
     note = ""
     if n_pos == 0:
         note = "no anomalous frames: AUROC undefined"
-    elif n_pos == y.size:
+    elif n_pos == n_frames:
         note = "every frame anomalous: AUROC undefined"
-    return Score(name, roc_auc(y, s), average_precision(y, s), int(y.size), n_pos, len(items), note)
+    return Score(name, roc_auc(y, s, w), average_precision(y, s, w), n_frames, n_pos, len(items), note)
 
 
 def video_frames(
