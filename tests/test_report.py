@@ -605,3 +605,37 @@ def test_missing_footage_is_told_once_for_a_whole_run(scoreset, tmp_path, caplog
         build_report(moved, tmp_path / "r", clips=False, events=events)
     lines = [r.getMessage() for r in caplog.records if "gone" in r.getMessage()]
     assert len(lines) == 1 and lines[0].startswith("3 video(s) with events cannot be read"), lines
+
+
+@needs_chromium
+def test_a_large_runs_events_and_videos_can_be_filtered_in_a_browser(scoreset, tmp_path, monkeypatch):
+    """A dataset's run (2,000 videos: 290 screens of page) had no way to narrow the events or the
+    videos to one camera or category: a filter box keeps those whose text holds what is typed."""
+    from selenium.webdriver.common.by import By
+
+    import videoad.report as report
+
+    monkeypatch.setattr(report, "FILTER_FROM", 3)
+    vids = [_video(f"{'Arson' if i % 3 else 'Fighting'}/v{i:02d}.avi", 4, category="X") for i in range(6)]
+    run = ScoreSet(vids, scoreset.meta)
+    page = build_report(run, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
+    assert page.read_text().count("data-filter=") == 2
+    small = build_report(ScoreSet(vids[:2], scoreset.meta), tmp_path / "s", clips=False,
+                         event_settings=EventSettings(min_length_s=0))
+    assert "data-filter=" not in small.read_text()  # a short page: no box
+    with chromium() as driver:
+        driver.get(page.as_uri())
+        shown = ("return Array.from(document.querySelectorAll(arguments[0])).filter(e => e.offsetParent !== null)"
+                 ".map(e => e.querySelector(arguments[1]).textContent)")
+        box = driver.find_element(By.CSS_SELECTOR, "input[data-filter=events]")
+        box.send_keys("fighting")
+        rows = driver.execute_script(shown, "table.events tbody tr", "td:nth-child(2)")
+        assert len(rows) == 2 and all("Fighting" in r for r in rows)
+        assert driver.find_element(By.CSS_SELECTOR, "[data-count=events]").text == "2 of 6 events"
+        videos = driver.find_element(By.CSS_SELECTOR, "input[data-filter=videos]")
+        videos.send_keys("v04")
+        assert driver.execute_script(shown, "section.video", "h3") == ["Arson/v04.avi"]
+        videos.clear()
+        videos.send_keys(" ")
+        assert len(driver.execute_script(shown, "section.video", "h3")) == 6
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -31,6 +31,9 @@ from videoad.scores import ScoreSet, VideoScores
 
 #: videos without an event listed as links under the event table; more are folded into a <details>
 QUIET_LISTED = 40
+#: the events table and the videos get a filter box from this many rows on (a dataset's run: 2,000
+#: sections and as many events, 290 screens of page, nothing to narrow them by)
+FILTER_FROM = 20
 
 ASSETS = Path(__file__).with_name("report_assets")
 #: categories that say nothing: keys at the store root, videos an annotation file does not name
@@ -444,11 +447,13 @@ def build_report(
         f"<h1>{_e(title)}</h1><p class=lead>{lead}</p>",
         f"<div class='review{'' if events.events else ' solo'}'><div class=content><div class=panel>"
         "<h2 style='margin-top:0'>Events, strongest first</h2>"
-        f"<div class=events-scroll>{table}</div>{quiet_text}"
+        + (_filter("events", n_ev) if n_ev >= FILTER_FROM else "")
+        + f"<div class=events-scroll>{table}</div>{quiet_text}"
         "<p class=note>" + ("Click a row or a picture to play the event; click a column title to sort. The same "
                             "list: " if events.events else "The same (empty) list: ")
         + "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
-        f"<h2>Videos ({len(sections)}), strongest event first</h2>", *sections,
+        f"<h2>Videos ({len(sections)}), strongest event first</h2>",
+        _filter("videos", len(sections)) if len(sections) >= FILTER_FROM else "", *sections,
         "<h2>Run</h2>", _summary(scores, events), _cameras(scores, out),
     ]
     if evaluation is not None:
@@ -465,6 +470,13 @@ def build_report(
     page = out / "index.html"
     write_atomic(page, "\n".join(parts).encode("utf-8"))
     return page
+
+
+def _filter(what: str, n: int) -> str:
+    """A box that keeps the rows (sections) whose text holds what is typed (report.js)."""
+    return (f"<p class=filter><input type=search data-filter={what} placeholder='filter the {what}: a name, a "
+            f"category, a cell (2:1)...' aria-label='filter the {what}'> <span class=filter-count "
+            f"data-count={what}>{n} {what}</span></p>")
 
 
 def no_event_hint(events: EventSet, protocol: str | None) -> str | None:

@@ -111,6 +111,21 @@
     });
   });
 
+  // a dataset's run: 2,000 videos and as many events, narrowed by what their text holds
+  $$("input[data-filter]").forEach(function (box) {
+    var what = box.dataset.filter, count = $('[data-count="' + what + '"]');
+    var items = what === "events" ? rows : $$("section.video");
+    box.addEventListener("input", function () {
+      var q = box.value.trim().toLowerCase(), shown = 0;
+      items.forEach(function (el) {
+        var hit = !q || el.textContent.toLowerCase().indexOf(q) >= 0;
+        el.style.display = hit ? "" : "none";
+        if (hit) shown += 1;
+      });
+      count.textContent = q ? shown + " of " + items.length + " " + what : items.length + " " + what;
+    });
+  });
+
   var wanted = location.hash.match(/^#E(\d+)$/);
   var first = wanted ? $('table.events tr[data-event="' + wanted[1] + '"]') : rows[0];
   if (first) select(first, false);
