@@ -100,6 +100,29 @@ def test_a_bad_number_is_named_with_its_row_and_video(tmp_path):
         read_scores(tmp_path / "t")
 
 
+def test_rows_read_a_block_at_a_time_come_back_as_read_whole(tmp_path, monkeypatch):
+    """segments.csv is converted a block of rows at a time (each field's text held at once was 480
+    bytes a row): videos interleaved across blocks, rows out of order, and a bad number in a later
+    block named with its own row."""
+    from videoad import scores as S
+
+    rows = [f"{v}.avi,,,{c},{4 * c},{4 * c + 15},,,{0.1 * c + (v == 'b'):.1f}"
+            for c in (3, 0, 2, 1) for v in ("a", "b")]
+    _one_video_folder(tmp_path / "s", "\n".join(rows) + "\n")
+    run = json.loads((tmp_path / "s" / "run.json").read_text())
+    run["videos"].append({"video": "b.avi", "n_frames": 100, "fps": 10.0})
+    run["videos"][0]["video"] = "a.avi"
+    (tmp_path / "s" / "run.json").write_text(json.dumps(run))
+    whole = {v.video: (v.frames.tolist(), v.scores.tolist()) for v in read_scores(tmp_path / "s")}
+    monkeypatch.setattr(S, "READ_BLOCK", 3)
+    assert {v.video: (v.frames.tolist(), v.scores.tolist()) for v in read_scores(tmp_path / "s")} == whole
+    assert whole["a.avi"][0] == [[0, 15], [4, 19], [8, 23], [12, 27]]
+    rows[6] = "a.avi,,,1,4,19,,,lots"
+    (tmp_path / "s" / "segments.csv").write_text(",".join(COLUMNS) + "\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ScoresError, match=r"bad number in data row 7 \(video 'a.avi', clip '1', .*score 'lots'\)"):
+        read_scores(tmp_path / "s")
+
+
 def test_a_short_row_is_named_with_its_line(tmp_path):
     _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\n\nv.avi,,,1,4\n")
     with pytest.raises(ScoresError, match=r"segments.csv:4: 5 fields, the header has 9"):

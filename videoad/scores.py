@@ -38,6 +38,7 @@ import io
 import json
 import math
 import os
+from array import array
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -307,8 +308,37 @@ def segments_text(videos) -> str:
 
 def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """segments.csv's rows per video, each video's in clip order: (clip, frames (n, 2), scores).
-    Read as columns (a row-by-row parse took seconds for a dataset's run); a bad number is looked
-    for row by row only when a column does not convert, and named with its row."""
+    Read as columns, converted to arrays a block of rows at a time and each video named once (its
+    rows hold its number): the text of every field held at once was 480 bytes a row, 2 GB for a
+    2,000-video run. A bad number is looked for row by row only when a block does not convert, and
+    named with its row."""
+    names: dict[str, int] = {}
+    which = array("q")  # each row's video, numbered by where it first appears
+    blocks: list[list[np.ndarray]] = []
+    text: tuple[list, list, list, list] = ([], [], [], [])  # clip, start, end, score of the block's rows
+    done = 0
+
+    def convert() -> None:
+        nonlocal done
+        if not text[0]:
+            return
+        try:
+            blocks.append([np.fromiter(map(int, c), np.int64, len(c)) for c in text[:3]]
+                          + [np.fromiter(map(float, text[3]), np.float64, len(text[3]))])
+        except (TypeError, ValueError):  # find the first bad one, to name it
+            video = {n: k for k, n in names.items()}
+            for row, fields in enumerate(zip(*text)):
+                try:
+                    int(fields[0]), int(fields[1]), int(fields[2]), float(fields[3])
+                except (TypeError, ValueError):
+                    raise ScoresError(f"{seg}: bad number in data row {done + row + 1} (video "
+                                      f"{video[which[done + row]]!r}, clip {fields[0]!r}, frames {fields[1]!r}-"
+                                      f"{fields[2]!r}, score {fields[3]!r})") from None
+            raise
+        done += len(text[0])
+        for column in text:
+            column.clear()
+
     with open(seg, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         header = next(reader, None) or []
@@ -316,37 +346,35 @@ def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray
         if missing:
             raise ScoresError(f"{seg}: missing column(s) {missing}")
         pick = itemgetter(*(header.index(c) for c in ("video", "clip", "start_frame", "end_frame", "score")))
-        names, clip, start, end, score = columns = ([], [], [], [], [])
-        add = [c.append for c in columns]
+        add = [c.append for c in text]
         for r in reader:  # column by column: a list per row would be millions of objects to collect
             if not r:
                 continue  # a blank line, as DictReader skips it
             try:
-                fields = pick(r)
+                name, *fields = pick(r)
             except IndexError:
                 raise ScoresError(f"{seg}:{reader.line_num}: {len(r)} fields, the header has {len(header)}") from None
+            which.append(names.setdefault(name, len(names)))
             for put, value in zip(add, fields):
                 put(value)
+            if len(text[0]) >= READ_BLOCK:
+                convert()
+        convert()
     if not names:
         return {}
-    try:
-        clip_a, first, last = (np.fromiter(map(int, c), np.int64, len(c)) for c in (clip, start, end))
-        frames = np.stack([first, last], axis=1)
-        values = np.fromiter(map(float, score), np.float64, len(score))
-    except (TypeError, ValueError):  # find the first bad one, to name it
-        for row, fields in enumerate(zip(*columns)):
-            try:
-                int(fields[1]), int(fields[2]), int(fields[3]), float(fields[4])
-            except (TypeError, ValueError):
-                raise ScoresError(f"{seg}: bad number in data row {row + 1} (video {fields[0]!r}, clip "
-                                  f"{fields[1]!r}, frames {fields[2]!r}-{fields[3]!r}, score {fields[4]!r})") from None
-        raise
-    _, first, which = np.unique(np.array(names, dtype=object), return_index=True, return_inverse=True)
-    which = np.argsort(np.argsort(first))[which]  # each video numbered by where it first appears
-    order = np.lexsort((values, frames[:, 1], frames[:, 0], clip_a, which))  # per video, as sorting its tuples
-    bounds = np.flatnonzero(np.diff(which[order])) + 1
+    clip_a, first, last, values = (np.concatenate(c) for c in zip(*blocks))
+    frames = np.stack([first, last], axis=1)
+    rows_video = np.frombuffer(which, dtype=np.int64)
+    order = np.lexsort((values, frames[:, 1], frames[:, 0], clip_a, rows_video))  # per video, as sorting its tuples
+    bounds = np.flatnonzero(np.diff(rows_video[order])) + 1
     unmark = name_of_cell if marked else str
-    return {unmark(names[part[0]]): (clip_a[part], frames[part], values[part]) for part in np.split(order, bounds)}
+    video = list(names)
+    return {unmark(video[rows_video[part[0]]]): (clip_a[part], frames[part], values[part])
+            for part in np.split(order, bounds)}
+
+
+#: segments.csv rows converted to arrays at a time (`_read_segments`)
+READ_BLOCK = 65536
 
 
 def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -> None:
@@ -373,8 +401,8 @@ def _write_arrays(path: Path, arrays: list[tuple[str, np.ndarray]], attrs: dict)
     with h5py.File(image, "w") as f:
         for name, value in attrs.items():
             f.attrs[name] = value
-        for i, (video, array) in enumerate(arrays):
-            f.create_dataset(f"v{i}", data=array).attrs["video"] = video
+        for i, (video, values) in enumerate(arrays):
+            f.create_dataset(f"v{i}", data=values).attrs["video"] = video
     write_atomic(path, image.getbuffer())
 
 
