@@ -34,7 +34,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import h5py
 import numpy as np
@@ -289,8 +289,9 @@ def _writer_alive(unique: str) -> bool:
     return True
 
 
-def write_atomic(final: Path, data: bytes | memoryview) -> None:
-    """Write `data` to a hidden temporary beside `final`, flush it to disk, rename it.
+def write_atomic(final: Path, data: bytes | memoryview | Iterable[bytes]) -> None:
+    """Write `data` (bytes, or chunks of them: a large file written as it is made, never whole in
+    memory) to a hidden temporary beside `final`, flush it to disk, rename it.
 
     On any failure nothing is left behind: no temporary, and `final` as it was. A full or
     read-only disk raises `OutputError` (see `output_error`).
@@ -299,7 +300,11 @@ def write_atomic(final: Path, data: bytes | memoryview) -> None:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         with open(temp, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                fh.write(data)
+            else:
+                for chunk in data:
+                    fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())  # the data must be on disk before the name says "done"
         os.replace(temp, final)

@@ -241,3 +241,22 @@ def test_merge_catches_inconsistent_shards(tmp_path):
     problems = merge_shards(tmp_path).problems
     assert any("different settings" in p for p in problems)
     assert any("c.mp4.h5 is missing" in p for p in problems)
+
+
+def test_a_file_written_in_chunks_is_whole_or_not_there(tmp_path):
+    """write_atomic takes chunks (segments.csv of a dataset's run is written as it is made, not held
+    whole three times): all of them land, and a writer failing partway leaves the earlier file and
+    no temporary."""
+    from extract.store import write_atomic
+
+    final = tmp_path / "out.csv"
+    write_atomic(final, (f"row {i}\n".encode() for i in range(1000)))
+    assert final.read_bytes() == b"".join(f"row {i}\n".encode() for i in range(1000))
+
+    def failing():
+        yield b"half"
+        raise RuntimeError("the writer failed")
+
+    with pytest.raises(RuntimeError, match="the writer failed"):
+        write_atomic(final, failing())
+    assert final.read_bytes().startswith(b"row 0\n") and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]

@@ -42,7 +42,7 @@ from array import array
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -243,7 +243,7 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     remove_stale_temporaries(files)  # a kill mid-write of an earlier run left them
     for name in ("run.json", EVENTS_CSV, EVENTS_JSON):
         (out / name).unlink(missing_ok=True)
-    write_atomic(out / "segments.csv", segments_text(scoreset.videos).encode())
+    write_atomic(out / "segments.csv", (text.encode() for text in segments_chunks(scoreset.videos)))
     meta = dict(scoreset.meta)
     meta["format"] = FORMAT
     meta["csv_names"] = MARKED_NAMES  # names written by `names.cell_text` (older folders: as they are)
@@ -283,10 +283,16 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
 def segments_text(videos) -> str:
     """segments.csv's text: what `csv.writer` writes row by row (the same bytes: "\\r\\n" line
     ends, a name quoted where it holds a comma, a quote or a line break; a name that starts like a
-    spreadsheet formula marked as text, `names.cell_text`), built a video at a time, since a
-    dataset's run has hundreds of thousands of rows."""
+    spreadsheet formula marked as text, `names.cell_text`)."""
+    return "".join(segments_chunks(videos))
+
+
+def segments_chunks(videos) -> Iterator[str]:
+    """`segments_text` a video at a time (the header first), as `write_scores` writes it: a
+    dataset's run has millions of rows, and its whole text, encoded, held three copies of the file."""
     text = io.StringIO(newline="")
     csv.writer(text).writerow(COLUMNS)
+    yield text.getvalue()
     for v in videos:
         head = io.StringIO(newline="")
         csv.writer(head).writerow([cell_text(v.video), cell_text(v.category), cell_text(v.group)])
@@ -301,9 +307,8 @@ def segments_text(videos) -> str:
             times = [f"{a:.3f},{b:.3f}" for a, b in t.tolist()]
         else:
             times = [","] * n
-        text.write("".join(f"{prefix}{i},{a},{b},{ab},{s!r}\r\n"
-                           for i, (a, b, ab, s) in enumerate(zip(first, last, times, scores))))
-    return text.getvalue()
+        yield "".join(f"{prefix}{i},{a},{b},{ab},{s!r}\r\n"
+                      for i, (a, b, ab, s) in enumerate(zip(first, last, times, scores)))
 
 
 def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
