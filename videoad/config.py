@@ -134,6 +134,22 @@ def _keys_are_names(data, where: str, path: str = "") -> None:
             _keys_are_names(item, where, path)
 
 
+#: the most values a settings file may expand to (its aliases followed)
+MAX_VALUES = 100_000
+
+
+def _expanded_size(data, memo: dict) -> int:
+    """How many values `data` holds with every alias followed, counted once per distinct object
+    (what YAML shares, the walks over the settings visit again and again)."""
+    if not isinstance(data, (dict, list)):
+        return 1
+    known = memo.get(id(data))
+    if known is None:
+        children = list(data.keys()) + list(data.values()) if isinstance(data, dict) else data
+        memo[id(data)] = known = 1 + sum(_expanded_size(c, memo) for c in children)
+    return known
+
+
 def _parse(text: str, where: str) -> dict:
     import yaml
 
@@ -141,10 +157,15 @@ def _parse(text: str, where: str) -> dict:
         data = yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML ({exc})") from None
+    except RecursionError:  # [[[[...]]]] thousands deep: Python's own traceback from inside the parser
+        raise ConfigError(f"{where}: nested thousands of levels deep; a settings file is a few levels") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    if _expanded_size(data, {}) > MAX_VALUES:  # aliases of aliases: a 1 kB file of 43 million values took 18 s
+        raise ConfigError(f"{where}: its aliases expand to more than {MAX_VALUES:,} values; a settings file "
+                          "holds a few dozen")
     _keys_are_names(data, where)
     return data
 
