@@ -134,6 +134,19 @@ def test_run_passes_backbone_options_and_cells_to_leave_out(footage, tmp_path):
         assert json.loads(attrs["backbone_options"])["mask"] == "0,0,0.25,1", store
     (group,) = json.loads((out / "scores" / "run.json").read_text())["groups"]
     assert group["ignored_cells"] == [3]
+    # where the history's models went, for watch; and their folder is the run's: a second writer
+    # holding it (a refit with `detect --save-model OUT/models` still going) is refused, not mixed with
+    assert f"models: {out / 'models'} (videoad watch SOURCE --model {out / 'models'})" in res.output
+    from video_helpers import holding_folder
+
+    holder = holding_folder(out / "models")
+    try:
+        again = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(root / "cam2" / "a.avi"),
+                                         "-o", str(out), "--config", str(cfg), "--no-clips"])
+        assert again.exit_code != 0 and "models: another videoad is writing this folder now" in again.output, again.output
+    finally:
+        holder.kill()
+        holder.wait()
     res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "-o", str(tmp_path / "bad"),
                                    "--backbone-opt", "bogus=1"])
     assert res.exit_code != 0 and "--backbone-opt: " in res.output and "bogus" in res.output

@@ -190,7 +190,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     try:
         # the whole run and the folders other commands may be pointed at: an overlapping second run
         # (a nightly job still going) is refused at once
-        held.enter_context(output_lock(out, out / "scores", out / "report", command="videoad run"))
+        held.enter_context(output_lock(out, out / "scores", out / "report", *([out / "models"] if past else []),
+                                       command="videoad run"))  # models/: what `watch --model` reads
         cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels,
                                min_clips=min_clips, seed=seed)
         cfg = replace(cfg, mode=grouping) if grouping else cfg
@@ -270,4 +271,6 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         click.echo(hint)
     for line in coverage.warnings(scores.groups):
         click.echo(f"warning: {line}")
+    if past:  # where the history's models went: `videoad watch --model` takes them
+        click.echo(f"models: {out / 'models'} (videoad watch SOURCE --model {out / 'models'})")
     click.echo(f"report: {page}")
