@@ -1002,3 +1002,19 @@ def test_a_store_written_with_nan_features_names_the_video(tmp_path):
         f["features"][3, 0] = np.nan
     with pytest.raises(ValueError, match=r"the features of A/a2.mp4 hold values that are not finite numbers"):
         video.detect(store, video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10))
+
+
+def test_a_model_folder_fitted_with_a_seed_now_out_of_range_still_scores(tmp_path):
+    """`detect --seed -1` was accepted before the seed's range was checked; a folder fitted so records
+    seed -1, which scoring never uses, and `detect --model` refused it (watch did not)."""
+    store = tmp_path / "features"
+    small_store(store)
+    video.detect(store, video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled", min_clips=10),
+                 save_models=tmp_path / "m")
+    path = tmp_path / "m" / "models.json"
+    index = json.loads(path.read_text())
+    index["config"]["seed"] = -1
+    path.write_text(json.dumps(index))
+    assert len(video.score(store, tmp_path / "m").videos) == 3
+    with pytest.raises(ValueError, match="seed must be a whole number from 0 to"):
+        video.DetectConfig(seed=-1).check("my.yaml")  # a fit's seed is still checked

@@ -81,7 +81,10 @@ class DetectConfig:
     history_alarm: str = _DEFAULTS["history_alarm"]
     history_alarm_level: float = _DEFAULTS["history_alarm_level"]
 
-    def check(self, where: str = "config") -> "DetectConfig":
+    def check(self, where: str = "config", fitting: bool = True) -> "DetectConfig":
+        """The settings, or a ValueError naming `where` and the key. `fitting` False: the settings a
+        model folder was fitted with, read to score (its seed is not used: one recorded before the
+        range was checked still scores)."""
         self._check_types(where)
         if self.mode not in MODES:
             raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
@@ -121,7 +124,7 @@ class DetectConfig:
                 raise ValueError(f"{where}: {key} must be >= 1, got {getattr(self, key)!r}")
         if int(self.n_jobs) == 0:
             raise ValueError(f"{where}: n_jobs must be >= 1 (processes), or negative (-1: one per core), got 0")
-        if not 0 <= int(self.seed) <= SEED_MAX:  # any integer worked (folded by group_seed); run refused < 0
+        if fitting and not 0 <= int(self.seed) <= SEED_MAX:  # any integer worked (folded by group_seed); run refused < 0
             raise ValueError(f"{where}: seed must be a whole number from 0 to {SEED_MAX}, got {self.seed!r}")
         for key in ("alarm", "history_alarm"):
             _check_alarm(where, key, getattr(self, key), getattr(self, f"{key}_level"))

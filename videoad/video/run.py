@@ -748,7 +748,8 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     model_dir = Path(model_dir)
     index_path, index = read_index(model_dir)
     known = set(DetectConfig.__dataclass_fields__)
-    cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path))
+    cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path),
+                                                                                      fitting=False)
     unfinished_notes = _unfinished(features)  # before the listing: what is scored is what it counts
     store, annotations = open_store(features), _annotations(annotations)
     models = index["groups"]
