@@ -575,6 +575,16 @@ def test_a_model_folder_never_gives_leave_to_unpickle_its_weights(tmp_path):
     with pytest.raises(WatchError, match="refused by the safe loader"):
         build_backbone(forged)  # a forged hash as well: the folder's leave is not taken
     assert not marker.exists()
+    # a genuine file that needs unpickling (an argparse.Namespace beside its tensors): watch names its own leave
+    needs = tmp_path / "ckpt.pth"
+    (tmp_path / "w2").mkdir()
+    torch.save({"state_dict": torch.load(small_weights(tmp_path / "w2")), "args": argparse.Namespace(lr=0.1)}, needs)
+    made = get_backbone("c3d", weights=str(needs), width=16, allow_pickle="true")
+    record = {"backbone": "c3d", "options": made.options(), "description": made.describe(),
+              "weights_sha256": made.weights_sha256}
+    with pytest.raises(WatchError, match="refused by the safe loader.*videoad watch takes that leave as --allow-pickle"):
+        build_backbone(record)
+    assert build_backbone(record, allow_pickle=True).weights_sha256 == made.weights_sha256
 
 
 @pytest.mark.parametrize("damage, said", [

@@ -986,7 +986,8 @@ def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips
         for key in ("sampled_fps", "max_fps"):
             record.pop(key, None)
     path.write_text(json.dumps(index))
-    with pytest.raises(ValueError, match=r"frame rate: the fitted footage was cut into clips at 15 fps, t.mp4 at 10 fps"):
+    with pytest.raises(ValueError, match=r"frame rate: the fitted footage was cut into clips at 15 fps, t.mp4 at 10 fps"
+                                         r".*extract it at the fitted rate, --fps 15, or both at one rate"):
         video.score(tmp_path / "today", tmp_path / "m")
     assert len(video.score(tmp_path / "today15", tmp_path / "m").videos) == 1  # cut as the history was: scored
 
@@ -1018,3 +1019,18 @@ def test_a_model_folder_fitted_with_a_seed_now_out_of_range_still_scores(tmp_pat
     assert len(video.score(store, tmp_path / "m").videos) == 3
     with pytest.raises(ValueError, match="seed must be a whole number from 0 to"):
         video.DetectConfig(seed=-1).check("my.yaml")  # a fit's seed is still checked
+
+
+def test_videos_one_of_which_recorded_a_leave_to_unpickle_are_extracted_alike(tmp_path, caplog):
+    """Older versions recorded allow_pickle among the backbone options; a store resumed today holds
+    videos with and without it, and they were called extracted with different settings (a warning,
+    and no extraction record at the top of models.json)."""
+    opts = {"width": 16}
+    fake_video(tmp_path / "f", "a.mp4", 60, seed=1, attrs={"backbone_options": json.dumps({**opts, "allow_pickle": "true"})})
+    fake_video(tmp_path / "f", "b.mp4", 60, seed=2, attrs={"backbone_options": json.dumps(opts)})
+    with caplog.at_level("WARNING"):
+        scores = video.detect(tmp_path / "f", video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled",
+                                                                 min_clips=10), save_models=tmp_path / "m")
+    assert "different settings" not in caplog.text
+    assert not any(g.get("mixed_extraction") for g in scores.meta["groups"])
+    assert json.loads((tmp_path / "m" / "models.json").read_text())["extraction"]["options"] == opts

@@ -38,7 +38,9 @@ def recorded_options(name: str, options: dict[str, Any] | None) -> dict[str, Any
     what the features were made with then: an older record compares and rebuilds as it was made."""
     if not isinstance(options, dict):
         return options
-    return {**OPTIONS_BEFORE.get(name, {}), **options}
+    # a leave recorded by an older version (allow_pickle, download) is no setting of the features:
+    # a store resumed today holds videos with and without it, extracted alike
+    return {k: v for k, v in {**OPTIONS_BEFORE.get(name, {}), **options}.items() if k not in PERMISSIONS}
 
 
 class UnknownOption(TypeError, ValueError):

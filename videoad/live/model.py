@@ -252,6 +252,9 @@ def build_backbone(extraction: dict, device: str | None = None, get_backbone=Non
     except Exception as exc:  # noqa: BLE001 - a missing weights file, an extra not installed ...
         hint = ("; watch takes no --weights: it uses the file the models record (models.json, the extraction's "
                 "options): put it back at that path" if "--weights" in str(exc) else "")
+        if "refused by the safe loader" in str(exc):  # the loader's hint names extract's --backbone-opt
+            hint = ("; videoad watch takes that leave as --allow-pickle (the file must be the one the models "
+                    "record: its sha256 is checked first)")
         raise WatchError(f"cannot rebuild the backbone {name!r} the models were fitted with ({exc}){hint}") from None
     described = backbone.describe()
     if recorded is not None:
