@@ -105,6 +105,7 @@ class _ArraysOnly(pickle.Unpickler):
     rebuilt (`pickle.load` ran any code a swapped batch file held)."""
 
     _ALLOWED = {(m, n) for m in ("numpy.core.multiarray", "numpy._core.multiarray") for n in ("_reconstruct", "scalar")}
+    _ALLOWED |= {(m, "_frombuffer") for m in ("numpy.core.numeric", "numpy._core.numeric")}  # protocol 5's arrays
     _ALLOWED |= {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}  # bytes, in protocol 2
 
     def find_class(self, module: str, name: str):
