@@ -17,8 +17,6 @@ from videoad.detector.seeds import SEED_MAX
 from videoad.detector.validation import check_matrix, check_not_all_constant
 
 
-
-
 def resolve_seed(random_state) -> int:
     """One integer seed from None / int / numpy Generator / RandomState (None draws one, recorded);
     a whole number outside 0..SEED_MAX is an error that says the range (numpy's and scikit-learn's
