@@ -605,6 +605,13 @@ def test_missing_footage_is_told_once_for_a_whole_run(scoreset, tmp_path, caplog
         build_report(moved, tmp_path / "r", clips=False, events=events)
     lines = [r.getMessage() for r in caplog.records if "gone" in r.getMessage()]
     assert len(lines) == 1 and lines[0].startswith("3 video(s) with events cannot be read"), lines
+    caplog.clear()
+    (tmp_path / "archive").mkdir()
+    with caplog.at_level("WARNING"):  # given a --source-root that does not hold them either: said so
+        plot_run(moved, tmp_path / "plots2", thumbnails=2, source_root=tmp_path / "archive")
+        build_report(moved, tmp_path / "r2", clips=False, events=events, source_root=tmp_path / "archive")
+    lines = [r.getMessage() for r in caplog.records if "gone" in r.getMessage()]
+    assert len(lines) == 2 and all(f"not under --source-root {tmp_path / 'archive'} either" in x for x in lines), lines
 
 
 @needs_chromium
@@ -617,7 +624,10 @@ def test_a_large_runs_events_and_videos_can_be_filtered_in_a_browser(scoreset, t
 
     monkeypatch.setattr(report, "FILTER_FROM", 3)
     vids = [_video(f"{'Arson' if i % 3 else 'Fighting'}/v{i:02d}.avi", 4, category="X") for i in range(6)]
-    run = ScoreSet(vids, scoreset.meta)
+    for i, v in enumerate(vids):  # 2x2 cell scores: the event's cell is 0:1 in v00-v02, 1:0 in v03-v05
+        v.cells = np.full((len(v.scores), 4), 0.1)
+        v.cells[4, 1 if i < 3 else 2] = v.scores[4]
+    run = ScoreSet(vids, {**scoreset.meta, "cell_grid": [2, 2]})
     page = build_report(run, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
     assert page.read_text().count("data-filter=") == 2
     small = build_report(ScoreSet(vids[:2], scoreset.meta), tmp_path / "s", clips=False,
@@ -638,4 +648,9 @@ def test_a_large_runs_events_and_videos_can_be_filtered_in_a_browser(scoreset, t
         videos.clear()
         videos.send_keys(" ")
         assert len(driver.execute_script(shown, "section.video", "h3")) == 6
+        # the cells are words in the row ("top right") and names in its tooltip: the box finds them by name
+        box.clear()
+        box.send_keys("1:0")
+        rows = driver.execute_script(shown, "table.events tbody tr", "td:nth-child(2)")
+        assert sorted(rows) == ["Arson/v04.avi", "Arson/v05.avi", "Fighting/v03.avi"], rows
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []

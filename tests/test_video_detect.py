@@ -987,7 +987,7 @@ def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips
             record.pop(key, None)
     path.write_text(json.dumps(index))
     with pytest.raises(ValueError, match=r"frame rate: the fitted footage was cut into clips at 15 fps, t.mp4 at 10 fps"
-                                         r".*extract it at the fitted rate, --fps 15, or both at one rate"):
+                                         r".*extract both at one rate with --fps N"):
         video.score(tmp_path / "today", tmp_path / "m")
     assert len(video.score(tmp_path / "today15", tmp_path / "m").videos) == 1  # cut as the history was: scored
 

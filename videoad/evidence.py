@@ -152,7 +152,7 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         finally:
             if footage is not None:
                 footage.close()
-    _say(said)
+    _say(said, source_root)
     return media
 
 
@@ -165,9 +165,11 @@ _KINDS = {"source": ("video(s) with events cannot be read, so their events show 
           "clip": ("event clip(s) not written", "")}
 
 
-def _say(said: dict[str, list[tuple[str, str]]]) -> None:
+def _say(said: dict[str, list[tuple[str, str]]], source_root=None) -> None:
     for kind, found in said.items():
         what, hint = _KINDS[kind]
+        if kind == "source" and source_root is not None:
+            hint = f"; not under --source-root {source_root} either"
         video, why = found[0]
         log.warning("%d %s (first: %s: %s)%s", len(found), what, video, why, hint)
 

@@ -178,7 +178,7 @@ def _when(e: Event) -> str:
 def timeline(v: VideoScores, out_path, **kw) -> Path:
     """Write the timeline of one video to `out_path` (.png or .svg); see `draw_timeline`."""
     drawn = draw_timeline(v, out_path, **kw)
-    _say_missing_thumbnails([v.video], [drawn])
+    _say_missing_thumbnails([v.video], [drawn], kw.get("source_root"))
     return drawn.path
 
 
@@ -324,19 +324,20 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
         except BrokenProcessPool as exc:
             log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)
             drawn = [draw_timeline(v, path, **kw) for v, path, kw in jobs]
-    _say_missing_thumbnails([v.video for v, _, _ in jobs], drawn)
+    _say_missing_thumbnails([v.video for v, _, _ in jobs], drawn, jobs[0][2].get("source_root") if jobs else None)
     return drawn
 
 
-def _say_missing_thumbnails(videos: list[str], drawn: list[TimelineGeometry]) -> None:
+def _say_missing_thumbnails(videos: list[str], drawn: list[TimelineGeometry], source_root=None) -> None:
     """One line for the timelines whose peak frames could not be read (each figure says why): a
     line per video was thousands of lines where the footage is not on the analyst's machine."""
     missing = [(video, g.thumbnail_note) for video, g in zip(videos, drawn) if g.thumbnail_note]
     if missing:
         video, note = missing[0]
-        log.warning("peak frames not drawn on %d of %d timeline(s) (%s: %s%s); --source-root names where the "
-                    "videos are now", len(missing), len(drawn), video, note,
-                    "; the others' figures say why" if len(missing) > 1 else "")
+        log.warning("peak frames not drawn on %d of %d timeline(s) (%s: %s%s); %s", len(missing), len(drawn), video,
+                    note, "; the others' figures say why" if len(missing) > 1 else "",
+                    f"not under --source-root {source_root} either" if source_root is not None else
+                    "--source-root names where the videos are now")
 
 
 def _draw_job(job: tuple[VideoScores, Path, dict]) -> TimelineGeometry:

@@ -236,6 +236,9 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             **_playhead_knots(v, m),
             "start-s": "" if e.start_s is None else f"{e.start_s:.3f}",
             "caption": _caption(e, events.score_unit, m),
+            # what the filter box matches beside the row's text: the cells (shown as words, named in a
+            # tooltip), the category and the group (a camera under --per-camera)
+            "find": " ".join([v.category, v.group, cell_names(e.cells, events.cell_grid)]),
         }
         cells = ""
         if events.cell_grid:
@@ -344,7 +347,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         cards.append(f"<figure class=card data-event={e.event}>{img}<figcaption><b>E{e.event}</b> "
                      f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
                      f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
-    return (f"<section class=video id='{sid}'><h3>{_name(v.video)}</h3><p class=facts>{' &middot; '.join(facts)}</p>"
+    return (f"<section class=video id='{sid}' data-find='{_e(v.category)} {_e(v.group)}'><h3>{_name(v.video)}</h3>"
+            f"<p class=facts>{' &middot; '.join(facts)}</p>"
             f"{tl}<div class=cards>{''.join(cards)}</div></section>")
 
 
@@ -474,8 +478,9 @@ def build_report(
 
 def _filter(what: str, n: int) -> str:
     """A box that keeps the rows (sections) whose text holds what is typed (report.js)."""
+    cell = ", a cell (2:1)" if what == "events" else ""
     return (f"<p class=filter><input type=search data-filter={what} placeholder='filter the {what}: a name, a "
-            f"category, a cell (2:1)...' aria-label='filter the {what}'> <span class=filter-count "
+            f"category or group{cell}...' aria-label='filter the {what}'> <span class=filter-count "
             f"data-count={what}>{n} {what}</span></p>")
 
 

@@ -118,7 +118,8 @@
     box.addEventListener("input", function () {
       var q = box.value.trim().toLowerCase(), shown = 0;
       items.forEach(function (el) {
-        var hit = !q || el.textContent.toLowerCase().indexOf(q) >= 0;
+        var text = (el.textContent + " " + (el.dataset.find || "")).toLowerCase();  // cells, category, group
+        var hit = !q || text.indexOf(q) >= 0;
         el.style.display = hit ? "" : "none";
         if (hit) shown += 1;
       });

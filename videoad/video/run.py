@@ -719,8 +719,8 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[
         off = [f"{k} at {r:g} fps" for k in keys if (r := rate_of(attrs[k])) and apart(r, ref, FPS_TOLERANCE)]
         if off:
             problems.append(f"frame rate: the fitted footage {said} {ref:g} fps, " + _some(off)
-                            + " (motion per frame and a clip's time span differ: extract it at the fitted rate, "
-                            f"--fps {ref:g}, or both at one rate)")
+                            + " (motion per frame and a clip's time span differ: extract both at one rate with "
+                            "--fps N; the fitted rate is the median of the fitted videos')")
     return problems
 
 
