@@ -19,6 +19,16 @@ from videoad.scores import ScoresError, read_scores, write_scores
 
 REPO = Path(__file__).resolve().parents[1]
 CFG = video.DetectConfig(mode="per-category", detector="duad", params=FAST_DUAD, min_clips=50, seed=3)
+#: one small DUAD pooled over a store, at the default seed
+POOLED = replace(CFG, mode="pooled", min_clips=10, seed=0)
+
+
+def _saved_small_store(tmp_path) -> tuple[Path, Path]:
+    """`small_store` in tmp_path/features with POOLED's models saved in tmp_path/m: (store, models.json)."""
+    store = tmp_path / "features"
+    small_store(store)
+    video.detect(store, POOLED, save_models=tmp_path / "m")
+    return store, tmp_path / "m" / "models.json"
 
 
 @pytest.fixture(scope="module")
@@ -935,11 +945,7 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
 
     from videoad.video.index import read_index
 
-    store = tmp_path / "features"
-    small_store(store)
-    video.detect(store, video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled", min_clips=10),
-                 save_models=tmp_path / "m")
-    path = tmp_path / "m" / "models.json"
+    store, path = _saved_small_store(tmp_path)
     good = json.loads(path.read_text())
     read_index(tmp_path / "m")  # as written: fine
     group = next(iter(good["groups"]))
@@ -978,8 +984,7 @@ def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips
         fake_video(tmp_path / "history", f"h{k}.mp4", 60, seed=k, fps=15.0, attrs={"sampled_fps": 15.0})
     fake_video(tmp_path / "today", "t.mp4", 60, seed=5, fps=15.0, attrs={"sampled_fps": 10.0, "max_fps": 10.0})
     fake_video(tmp_path / "today15", "t.mp4", 60, seed=5, fps=15.0, attrs={"sampled_fps": 15.0})
-    cfg = video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled", min_clips=10)
-    video.detect(tmp_path / "history", cfg, save_models=tmp_path / "m")
+    video.detect(tmp_path / "history", POOLED, save_models=tmp_path / "m")
     path = tmp_path / "m" / "models.json"
     index = json.loads(path.read_text())
     for record in [index.get("extraction") or {}] + [g.get("extraction") or {} for g in index["groups"].values()]:
@@ -1008,11 +1013,7 @@ def test_a_store_written_with_nan_features_names_the_video(tmp_path):
 def test_a_model_folder_fitted_with_a_seed_now_out_of_range_still_scores(tmp_path):
     """`detect --seed -1` was accepted before the seed's range was checked; a folder fitted so records
     seed -1, which scoring never uses, and `detect --model` refused it (watch did not)."""
-    store = tmp_path / "features"
-    small_store(store)
-    video.detect(store, video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled", min_clips=10),
-                 save_models=tmp_path / "m")
-    path = tmp_path / "m" / "models.json"
+    store, path = _saved_small_store(tmp_path)
     index = json.loads(path.read_text())
     index["config"]["seed"] = -1
     path.write_text(json.dumps(index))
@@ -1029,8 +1030,7 @@ def test_videos_one_of_which_recorded_a_leave_to_unpickle_are_extracted_alike(tm
     fake_video(tmp_path / "f", "a.mp4", 60, seed=1, attrs={"backbone_options": json.dumps({**opts, "allow_pickle": "true"})})
     fake_video(tmp_path / "f", "b.mp4", 60, seed=2, attrs={"backbone_options": json.dumps(opts)})
     with caplog.at_level("WARNING"):
-        scores = video.detect(tmp_path / "f", video.DetectConfig(detector="duad", params=FAST_DUAD, mode="pooled",
-                                                                 min_clips=10), save_models=tmp_path / "m")
+        scores = video.detect(tmp_path / "f", POOLED, save_models=tmp_path / "m")
     assert "different settings" not in caplog.text
     assert not any(g.get("mixed_extraction") for g in scores.meta["groups"])
     assert json.loads((tmp_path / "m" / "models.json").read_text())["extraction"]["options"] == opts

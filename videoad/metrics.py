@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -164,6 +165,17 @@ class VideoFrames:
     scores_drop: np.ndarray
     labels_drop: np.ndarray
 
+    @cached_property
+    def runs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`_runs` of the frames, found once: each video is pooled in several rows (all videos,
+        anomalous ones, its category, itself)."""
+        return _runs(self.scores, self.labels)
+
+    @cached_property
+    def runs_drop(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`_runs` of the frames up to the last clip's end."""
+        return _runs(self.scores_drop, self.labels_drop)
+
 
 @dataclass
 class Evaluation:
@@ -207,7 +219,7 @@ def _runs(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarra
 def _score(name: str, items: Sequence[VideoFrames], *, drop: bool = False) -> Score:
     if not items:
         return Score(name, float("nan"), float("nan"), 0, 0, 0, "no videos")
-    runs = [_runs(v.scores_drop, v.labels_drop) if drop else _runs(v.scores, v.labels) for v in items]
+    runs = [v.runs_drop if drop else v.runs for v in items]
     s, y, w = (np.concatenate(part) for part in zip(*runs))
     n_frames, n_pos = int(w.sum()), int(w[y > 0].sum())
     note = ""

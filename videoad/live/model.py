@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from extract.backbones import PERMISSIONS, recorded_options
+from extract.backbones import recorded_options
 
 
 #: description keys that may differ between the fit and the watch without changing the features
@@ -237,9 +237,9 @@ def build_backbone(extraction: dict, device: str | None = None, get_backbone=Non
         raise WatchError(f"the models were fitted on imported features ({name!r}, made by another tool): watch "
                          "cannot make them from video; score new footage by importing its features (`videoad "
                          "import`), then `videoad detect --model`")
-    kwargs = dict(recorded_options(name, options) or {})  # a models.json from before an option was added
-    for key in PERMISSIONS:  # the folder's say-so is not the user's
-        kwargs.pop(key, None)
+    # a models.json from before an option was added; a leave it recorded (allow_pickle) is dropped there:
+    # the folder's say-so is not the user's
+    kwargs = dict(recorded_options(name, options) or {})
     if allow_pickle:
         kwargs["allow_pickle"] = True
     pinned = str(extraction.get("weights_sha256") or (recorded or {}).get("weights_sha256") or "")
