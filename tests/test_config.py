@@ -243,6 +243,10 @@ def test_kddcup_data_comes_from_data_or_the_environment_never_the_working_direct
     assert kddcup_file(tmp_path / "shared" / "data") == beside  # a data folder
     monkeypatch.setenv("VIDEOAD_DATA", str(tmp_path / "shared" / "data"))
     assert kddcup_file(None) == beside
+    # a --data folder without the file is an error, even where the variable's folder has one (it ran
+    # on the variable's data, saying nothing)
+    with pytest.raises(ValueError, match=r"--data .*work: no KDDCUP99 file in it"):
+        kddcup_file(work)
     monkeypatch.setenv("VIDEOAD_DATA", str(tmp_path / "nowhere"))
     with pytest.raises(ValueError, match="VIDEOAD_DATA=.*not a folder"):
         kddcup_file(None)

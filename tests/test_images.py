@@ -293,6 +293,18 @@ def test_bench_images_cli_writes_tables(tmp_path):
     assert "| DUAD |" in (out / "images_digits_table4.md").read_text()
     bad = CliRunner().invoke(images_cmd, ["--tables", "4,9"])
     assert bad.exit_code != 0 and "--tables" in bad.output
+    # a smoke run beside the full one writes its own files, marked, and leaves the full run's alone
+    cfg["quick"] = {"seeds": 1, "duad": {"r": 1}}
+    path.write_text(yaml.safe_dump(cfg))
+    full = (out / "images_digits_table4.json").read_bytes(), (out / "images_digits_timing.json").read_bytes()
+    res = CliRunner().invoke(images_cmd, ["--config", str(path), "--tables", "4,timing", "--quick", "--threads", "1",
+                                          "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert ((out / "images_digits_table4.json").read_bytes(), (out / "images_digits_timing.json").read_bytes()) == full
+    quick = json.loads((out / "images_digits_table4_quick.json").read_text())
+    assert "QUICK" in quick["protocol"] and quick["config"]["duad"]["r"] == 1
+    assert "QUICK" in json.loads((out / "images_digits_timing_quick.json").read_text())["protocol"]
+    assert "images_digits_table4_quick.json" in res.output
 
 
 @pytest.mark.parametrize("name, paper", [("mnist", (25, 20, 5)), ("cifar10", (15, 10, 5))])

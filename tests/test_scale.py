@@ -333,3 +333,42 @@ def test_bench_scale_names_the_option_and_fails_when_nothing_was_measured(tmp_pa
     res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "mix255", "--methods", "PCA,kNN", "--rows", "300",
                                                "-o", str(tmp_path)])
     assert res.exit_code == 0, res.output
+
+
+def test_bench_scale_checks_its_name_output_and_kdd_file_before_the_ladder(tmp_path, monkeypatch):
+    """`--name ../x` wrote outside -o, `--name a/b` failed after the whole ladder, an -o under a
+    file too (a traceback); a KDDCUP99 file of 4,000 rows was reported as 100,000 and 494,021 rows
+    fitted on its 4,000, and a broken one failed in every child, each a traceback tail."""
+    from click.testing import CliRunner
+
+    from videoad.bench import scale
+
+    def never(spec, timeout):
+        raise AssertionError("the ladder ran")
+
+    monkeypatch.setattr(scale, "run_child", never)
+    for name in ("../escape", "a/b", "", ".hidden"):
+        res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "mix255", "--methods", "PCA", "--rows", "300",
+                                                   "--name", name, "-o", str(tmp_path / "o")])
+        assert res.exit_code == 1 and "a file name without a folder" in res.output, (name, res.output)
+    (tmp_path / "afile").write_text("")
+    res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "mix255", "--methods", "PCA", "--rows", "300",
+                                               "-o", str(tmp_path / "afile" / "sub")])
+    assert res.exit_code == 1 and "afile is a file, not a folder" in res.output and "Traceback" not in res.output
+    (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04 cut short")
+    res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "kdd", "--methods", "PCA", "--rows", "1000",
+                                               "--data", str(tmp_path / "cut.npz"), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "cut.npz: not a readable .npz file" in res.output
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "small.npz", kdd=np.c_[rng.random((4000, 5)), rng.random(4000) < 0.2])
+    asked = []
+
+    def child(spec, timeout):
+        asked.append(spec["rows"])
+        return {**spec, "status": "ok", "seconds": 1.0, "peak_rss": 2, "rss_before": 1, "data_bytes": 1}
+
+    monkeypatch.setattr(scale, "run_child", child)
+    res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "kdd", "--methods", "PCA", "--rows", "1000,100000",
+                                               "--data", str(tmp_path / "small.npz"), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert asked == [1000, 4000] and "100000 rows" not in res.output

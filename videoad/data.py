@@ -41,13 +41,14 @@ def _hint(what: str) -> str:
 
 def locate(relative, what: str, data: Path | None = None) -> Path:
     """`relative` (a path inside the data folder, or an absolute path) as an existing path: under
-    `data` when that is a folder that holds it, else under `VIDEOAD_DATA`."""
+    `data` when given (a folder that lacks it is an error: the user named where the data is),
+    else under `VIDEOAD_DATA`."""
     rel = Path(relative).expanduser()
     if rel.is_absolute():
         if not rel.exists():
             raise ValueError(f"{what}: {rel} does not exist")
         return rel
-    roots = [r for r in (data, data_root()) if r is not None and Path(r).is_dir()]
+    roots = [r for r in ((data,) if data is not None else (data_root(),)) if r is not None and Path(r).is_dir()]
     for root in roots:
         if (Path(root) / rel).exists():
             return Path(root) / rel
@@ -58,18 +59,23 @@ def locate(relative, what: str, data: Path | None = None) -> Path:
 
 def kddcup_file(data: Path | None = None) -> Path:
     """The KDDCUP99 file: `data` itself when it is a file, else the first of `KDDCUP_FILES`
-    under `data` (a folder) or under `VIDEOAD_DATA`."""
+    under `data` (a folder), or, without `data`, under `VIDEOAD_DATA` (a `--data` folder without
+    the file is an error: falling back to the variable ran on data the user did not name)."""
     if data is not None:
         data = Path(data).expanduser()
         if data.is_file():
             return data
         if not data.is_dir():
             raise ValueError(f"--data {data}: no such file or folder")
-    roots = [r for r in (data, data_root()) if r is not None]
+    roots = [r for r in ((data,) if data is not None else (data_root(),)) if r is not None]
     for root in roots:
         for rel in KDDCUP_FILES:
             if (root / rel).is_file():
                 return root / rel
+    what = "kdd_cup.npz or kddcup.data_10_percent(.gz) file"
+    if data is not None:
+        raise ValueError(f"--data {data}: no KDDCUP99 file in it (kddcup99/kdd_cup.npz or "
+                         f"kddcup99/kddcup.data_10_percent.gz); pass --data the {what} itself, or {LAYOUT}")
     where = f"in {', '.join(map(str, roots))}" if roots else "(no data folder given)"
     raise ValueError(f"no KDDCUP99 file (kddcup99/kdd_cup.npz or kddcup99/kddcup.data_10_percent.gz) {where}; "
-                     + _hint("kdd_cup.npz or kddcup.data_10_percent(.gz) file"))
+                     + _hint(what))

@@ -38,6 +38,17 @@ def results_dir(output: Path | None, out_alias: Path | None) -> Path:
     return Path(output or out_alias or RESULTS)
 
 
+def output_ready(out: Path) -> Path:
+    """`out` made and written to once before any fit: a folder under a file, read-only or full
+    fails at once, named (it failed with a traceback after the whole run)."""
+    from videoad.scores import ScoresError, writable_folder
+
+    try:
+        return writable_folder(out)
+    except ScoresError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @dataclass
 class Record:
     """One (setting, method, seed) measurement."""

@@ -31,7 +31,7 @@ import click
 import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, environment,
-                                  evaluate_scores, markdown_table, output_option, results_dir, summarise,
+                                  evaluate_scores, markdown_table, output_option, output_ready, results_dir, summarise,
                                   timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
                             merge, read_yaml, require, yaml_loader)
@@ -186,8 +186,11 @@ def _load_images(ds: dict, data):
 
 
 def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, data_path=None,
-                threads: int | None = None) -> dict:
-    """Run the requested tables for one dataset config; returns {table: summary rows}."""
+                threads: int | None = None, quick: bool = False) -> dict:
+    """Run the requested tables for one dataset config; returns {table: summary rows}.
+
+    `quick` (the config's quick overrides applied): the files are `..._quick.json/.md` and their
+    protocol says so, so that a smoke run never replaces a full run's results."""
     import torch
 
     from videoad.datasets.images import load_protocol
@@ -205,6 +208,9 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
             for s in range(seeds)]
     label = f"{ds.get('label', name)} raw pixels"
     protocol = protocol_text(ds, sets[0].X.shape[0], int(sets[0].y.sum()))
+    sfx = "_quick" if quick else ""
+    if quick:
+        protocol += f"; QUICK: the config's quick overrides, {seeds} seed(s)"
     duad = dict(cfg["duad"])
     results: dict = {}
 
@@ -213,7 +219,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         for seed, s in enumerate(sets):
             for method, make in method_factories(cfg, seed).items():
                 _fit_eval(label, method, make, s.X, s.y, seed, records)
-        results["4"] = _write(out, f"images_{name}_table4", protocol, command, cfg, records, data)
+        results["4"] = _write(out, f"images_{name}_table4{sfx}", protocol, command, cfg, records, data)
 
     if "7" in tables:
         t7 = cfg.get("table7") or {}
@@ -225,7 +231,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
             for seed, s in enumerate(sets):
                 _fit_eval(f"{label}, p={p:g}", "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
         protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
-        results["7"] = _write(out, f"images_{name}_table7", protocol7, command, cfg, records, data)
+        results["7"] = _write(out, f"images_{name}_table7{sfx}", protocol7, command, cfg, records, data)
 
     if "8" in tables:
         t8 = cfg.get("table8") or {}
@@ -244,10 +250,10 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
         if len(modes) > 1:
             protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())
-        results["8"] = _write(out, f"images_{name}_table8", protocol8, command, cfg, records, data)
+        results["8"] = _write(out, f"images_{name}_table8{sfx}", protocol8, command, cfg, records, data)
 
     if "timing" in tables:
-        results["timing"] = _timing(cfg, images, name, out, command, threads)
+        results["timing"] = _timing(cfg, images, name, out, command, threads, quick)
     return results
 
 
@@ -261,8 +267,10 @@ def _warm_up() -> None:
          hidden_dims=[4], latent_dim=2, max_reselections=1, device="cpu", random_state=0).fit(X)
 
 
-def _timing(cfg: dict, images, name: str, out: Path | None, command: str, threads) -> list[dict]:
-    """Wall-clock fits on larger slices of the split (timing only, no AUROC)."""
+def _timing(cfg: dict, images, name: str, out: Path | None, command: str, threads, quick: bool = False
+            ) -> list[dict]:
+    """Wall-clock fits on larger slices of the split (timing only, no AUROC); a quick run's files
+    are `images_<name>_timing_quick`."""
     import torch
 
     from videoad.detector.distribution_clustering import distribution_clustering
@@ -306,14 +314,16 @@ def _timing(cfg: dict, images, name: str, out: Path | None, command: str, thread
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         split = cfg["dataset"].get("split", "test")
-        protocol = (f"{name}: wall-clock seconds of one fit on larger slices of the {split} split (timing "
-                    "only, no AUROC), after one untimed warm-up fit; the settings are the config's")
+        protocol = (f"{name}: wall-clock seconds of one fit on larger slices of the {split} split "
+                    "(timing only, no AUROC), after one untimed warm-up fit; the settings are the config's"
+                    + ("; QUICK: the config's quick overrides" if quick else ""))
         env = environment()
-        (out / f"images_{name}_timing.json").write_text(json.dumps(
+        stem = f"images_{name}_timing" + ("_quick" if quick else "")
+        (out / f"{stem}.json").write_text(json.dumps(
             {"command": command, "protocol": protocol, "environment": env, "config": cfg, "rows": rows}, indent=2))
         versions = ", ".join(f"{k} {v}" for k, v in env.items() if k not in ("machine", "date"))
-        (out / f"images_{name}_timing.md").write_text(
-            f"# images_{name}_timing\n\nProtocol: {protocol}.\n\nCommand: `{command}`\n\n"
+        (out / f"{stem}.md").write_text(
+            f"# {stem}\n\nProtocol: {protocol}.\n\nCommand: `{command}`\n\n"
             f"Versions: {versions} ({env['machine']}, {env['date']}).\n\n{table}\n")
     return rows
 
@@ -380,11 +390,12 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
                                          f"({', '.join(c['dataset']['name'] for c in cfgs)}); give the data folder "
                                          "that holds each (or one dataset with --datasets)", param_hint="--data")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        output_ready(out)
         for cfg in cfgs:
             n_seeds = seeds if seeds is not None else (int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
             if n_seeds < 1:
                 raise click.BadParameter("must be >= 1", param_hint="--seeds")
             click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n_seeds} seeds")
-            run_dataset(cfg, tables, n_seeds, out, command, data_path, threads)
+            run_dataset(cfg, tables, n_seeds, out, command, data_path, threads, quick)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -17,7 +17,8 @@ import click
 import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
-                                  data_files, output_option, results_dir, summarise, timed_fit, write_results)
+                                  data_files, output_option, output_ready, results_dir, summarise, timed_fit,
+                                  write_results)
 from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,10 @@ def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, comman
         for seed in range(seeds):
             split = contamination_split(X, y, c, seed)
             for name, make in method_factories(cfg, seed).items():
-                det, secs = timed_fit(make, split.X_train)
+                try:
+                    det, secs = timed_fit(make, split.X_train)
+                except ValueError as exc:  # the data's fault here (too few rows, one column): name the file
+                    raise ValueError(f"{data}: {setting} split {seed}, {name}: {exc}") from exc
                 auroc, auprc = evaluate_scores(split.y_test, det.decision_function(split.X_test))
                 extra = {}
                 if hasattr(det, "history_"):
@@ -173,6 +177,7 @@ def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias)
             seeds = cfg["quick"]["seeds"] if quick else 5
         if seeds < 1:
             raise click.BadParameter("must be >= 1", param_hint="--seeds")
+        output_ready(out)
         rows = run(path, seeds, quick, cfg, out, "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

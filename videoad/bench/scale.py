@@ -44,7 +44,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import environment, output_option, results_dir
+from videoad.bench.common import environment, output_option, output_ready, results_dir
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -279,15 +279,16 @@ def _project(points: list[tuple[float, float]], rows: int) -> float | None:
 
 
 def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: float, kdd_path: Path | None,
-           log=click.echo) -> list[dict]:
+           log=click.echo, kdd_total: int = KDD_ROWS) -> list[dict]:
     results = []
     for dataset in datasets:
         if dataset == "kdd" and kdd_path is None:
             log("kdd: no KDDCUP99 file found; skipped")
             continue
         cols = {"mix255": 255, "mix4096": 4096, "kdd": 118, "cells15": 15}[dataset]
-        # KDDCUP99 has 494,021 rows: a size above is that size (measured once, not twice under two names)
-        sizes = (sorted({min(int(n), KDD_ROWS) for n in rows} | {KDD_ROWS}) if dataset == "kdd" else list(rows))
+        # KDDCUP99 has 494,021 rows (`kdd_total`: the file's own count): a size above is that size
+        # (measured once, not twice under two names)
+        sizes = (sorted({min(int(n), kdd_total) for n in rows} | {kdd_total}) if dataset == "kdd" else list(rows))
         for method in methods:
             done: list[tuple[float, float]] = []
             stop = None
@@ -410,6 +411,8 @@ def load_config(path=None, **given) -> dict:
         if not cfg[key]:
             raise ConfigError(f"{origin}: none given" + (f"; known: {', '.join(known)}" if known else ""))
     rules = {"rows": (lambda v: all(int(r) >= 2 for r in v), "whole numbers >= 2"),
+             "name": (lambda v: v not in ("", ".", "..") and not v.startswith(".") and not set(v) & set("/\\\0"),
+                      "a file name without a folder (scale.json and scale.md are written under -o)"),
              "threads": (lambda v: v >= 1, ">= 1"), "max_seconds": (lambda v: v > 0, "> 0"),
              "timeout": (lambda v: v > 0, "> 0")}
     check_values({k: cfg[k] for k in options if k in rules}, rules, "the command line options")
@@ -462,7 +465,7 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
     if print_config:
         click.echo(dump(cfg), nl=False)
         return
-    out = results_dir(output, out_alias)
+    out = output_ready(results_dir(output, out_alias))
     ds, ms, rows, threads, name = cfg["datasets"], cfg["methods"], cfg["rows"], cfg["threads"], cfg["name"]
     max_seconds, timeout = float(cfg["max_seconds"]), float(cfg["timeout"])
     if "kdd" in ds:
@@ -472,6 +475,14 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             if kdd_path is not None:  # named and wrong: an error; not found: kdd is skipped, saying so
                 raise click.ClickException(str(exc)) from exc
             kdd_path = None
+    kdd_total = KDD_ROWS
+    if kdd_path is not None:  # read once here: a broken file named before the ladder, its own row count used
+        from videoad.datasets.kddcup import load_kddcup
+
+        try:
+            kdd_total = load_kddcup(kdd_path)[0].shape[0]
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     meta = {"protocol": "Protocol. " + __doc__.split("Protocol.", 1)[1].strip(),
             "command": "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "threads": threads,
@@ -479,7 +490,7 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             "methods": {m: METHODS[m] for m in ms},
             # the measuring children run at `threads` (this process's own counts are not theirs)
             "environment": {**environment(), "torch_threads": threads}}
-    results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path)
+    results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total)
     meta["load_end"] = _load()
     summ = summary_rows(results)
     out.mkdir(parents=True, exist_ok=True)

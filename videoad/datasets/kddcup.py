@@ -61,6 +61,11 @@ def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
     except ValueError:  # only then look for the cell, to name it
         bad, col = next((i, c) for c in numeric_cols for i, v in enumerate(raw[:, c]) if not _is_number(v))
         raise ValueError(f"{path}: record {bad + 1}, column {col + 1}: {raw[bad, col]!r} is not a number") from None
+    bad = ~np.isfinite(num)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(f"{path}: record {row + 1}, column {numeric_cols[col] + 1}: {raw[row, numeric_cols[col]]!r} "
+                         "is not a finite number")
     ref = num[y == 0]
     if not ref.size:
         raise ValueError(f"{path}: no attack records (every record is 'normal.'): the scaling reads their range")
@@ -83,11 +88,31 @@ def load_kddcup_npz(path) -> tuple[np.ndarray, np.ndarray]:
             arr = data["kdd"]
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
         raise ValueError(f"{path}: not a readable .npz file, truncated or corrupt ({exc})") from None
+    except ValueError as exc:  # numpy's own: pickled objects, a text file under the name
+        if str(exc).startswith(f"{path}:"):
+            raise
+        with open(path, "rb") as fh:
+            archive = fh.read(4) == b"PK\x03\x04"  # numpy calls anything else a pickle
+        why = ("it holds pickled objects, which are never loaded (a 'kdd' array of numbers is)" if archive
+               else "not an .npz archive (numpy's zip of arrays)")
+        raise ValueError(f"{path}: {why}") from None
     if arr.ndim != 2 or arr.shape[1] < 2 or not arr.shape[0]:
         raise ValueError(f"{path}: 'kdd' must be a table of rows (features, then the label), got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"{path}: 'kdd' holds {arr.dtype}, not numbers")
-    return arr[:, :-1].astype(np.float64), arr[:, -1].astype(np.int64)
+    if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise ValueError(f"{path}: 'kdd' holds {arr.dtype}, not real numbers")
+    X, label = arr[:, :-1], arr[:, -1]
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(f"{path}: 'kdd' has {int(bad.sum())} values that are NaN or infinite among its features "
+                         f"(first at row {row}, column {col})")
+    odd = ~np.isin(label, (0, 1))
+    if odd.any():
+        row = int(np.flatnonzero(odd)[0])
+        raise ValueError(f"{path}: the last column of 'kdd' is the label, 0 (attack) or 1 ('normal.' traffic, the "
+                         f"anomaly class); {int(odd.sum())} rows hold something else "
+                         f"(first: row {row}, {label[row]!r})")
+    return X.astype(np.float64), label.astype(np.int64)
 
 
 def load_kddcup(path) -> tuple[np.ndarray, np.ndarray]:
@@ -134,6 +159,8 @@ def contamination_split(X: np.ndarray, y: np.ndarray, contamination: float, seed
         n_anom = anomalies.size
         n_norm = int(round(n_anom * (1.0 - contamination) / contamination))
         normal = rng.choice(normal, n_norm, replace=False)
+    if contamination > 0 and not anomalies.size:
+        raise ValueError(f"no anomaly (label 1) row in the training half: contamination {contamination:g} needs some")
     if not normal.size:
         raise ValueError("no majority-class (label 0) row in the training half: nothing to train on")
     train = np.concatenate([normal, rng.choice(anomalies, n_anom, replace=False)])
