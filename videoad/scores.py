@@ -201,8 +201,14 @@ class ScoreSet:
 
     def skipped(self) -> list[dict]:
         """Groups without scores: skipped before their fit (too few clips, no history) or failed in
-        it (features that do not vary, ...): each with its status and reason."""
+        it (features that do not vary, ...): each with its status and reason. Single videos that
+        could not be scored are `left_out()`."""
         return [g for g in self.groups if g.get("status") in ("skipped", "failed")]
+
+    def left_out(self) -> list[dict]:
+        """Videos of the store that have no scores and why (a feature file that cannot be read,
+        shorter than one clip, no annotation to group by): [{"video", "reason"}]."""
+        return list(self.meta.get("left_out", []))
 
 
 def _num(x) -> float | None:

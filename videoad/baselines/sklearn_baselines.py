@@ -26,6 +26,13 @@ class PCARecon(BaseDetector):
         from sklearn.decomposition import PCA
 
         X = self._validate_fit_input(X)
+        if not (isinstance(self.n_components, (int, np.integer)) and not isinstance(self.n_components, bool)
+                and self.n_components >= 1):
+            raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
+        if self.n_components >= X.shape[1]:  # every row reconstructed exactly: all scores rounding noise
+            raise ValueError(f"PCARecon: n_components {self.n_components} of X's {X.shape[1]} columns keeps the whole "
+                             "space, so every row is reconstructed exactly and no row scores above another; use "
+                             f"fewer components (at most {X.shape[1] - 1})")
         k = min(int(self.n_components), X.shape[0] - 1, X.shape[1])
         with threadpool_limits(1), self._overflow_named():
             self.pca_ = PCA(k, random_state=resolve_seed(self.random_state)).fit(X)

@@ -92,6 +92,11 @@ def load_mnist(path, split: str = "test") -> ImageSet:
         x, y = read_idx(pi), read_idx(pl)
         if x.ndim != 3 or y.ndim != 1 or x.shape[0] != y.shape[0]:
             raise ValueError(f"{pi.name} {x.shape} and {pl.name} {y.shape} do not match as images/labels")
+        for f, a in ((pi, x), (pl, y)):  # another type code read as pixels gave garbage in silence
+            if a.dtype != np.uint8:
+                raise ValueError(f"{f}: MNIST files hold unsigned bytes (IDX type 0x08), this one {a.dtype}")
+        if y.size and y.max() > 9:
+            raise ValueError(f"{pl}: MNIST labels are the digits 0-9; it holds {int(y.max())}")
         imgs.append(x)
         labs.append(y.astype(np.int64))
     if not imgs:
@@ -200,6 +205,11 @@ def _stack(arrays, where: str, names=None) -> np.ndarray:
     return np.stack(arrays)
 
 
+def _starts_like_zip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04"
+
+
 def load_cifar10(path, split: str = "test") -> ImageSet:
     """CIFAR-10 (or any same-sized class-folder image set) as (n, 32, 32, 3) uint8.
 
@@ -224,6 +234,8 @@ def load_cifar10(path, split: str = "test") -> ImageSet:
                 imgs = [_decode(zf.read(n), f"{p}:{n}") for _, n in picked]
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise ValueError(f"{p}: a damaged zip ({exc})") from None
+    elif p.is_file() and _starts_like_zip(p):  # a download cut short: its directory at the end is missing
+        raise ValueError(f"{p}: a zip file that cannot be read (truncated or corrupt: no central directory)")
     else:
         raise ValueError(f"{p} is neither a folder (batch files or class folders) nor a zip of class folders")
     index = {c: i for i, c in enumerate(classes)}

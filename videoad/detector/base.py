@@ -63,8 +63,14 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
 
     def _check_contamination(self) -> None:
         c = getattr(self, "contamination", None)
-        if c is not None and not (0.0 < float(c) <= 0.5):
-            raise ValueError(f"contamination must be in (0, 0.5], got {c!r}")
+        if c is None:
+            return
+        try:
+            ok = not isinstance(c, (bool, str)) and 0.0 < float(c) <= 0.5
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"contamination must be a share in (0, 0.5] (or None), got {c!r}")
 
     def _forget_fit(self) -> None:
         """Drop what an earlier fit left (the attributes ending in "_"): a fit refused or failed

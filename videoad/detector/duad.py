@@ -253,8 +253,18 @@ class DUAD(TorchDetector):
         p = check_percent(self.p, "p")
         if p > p0:
             raise ValueError(f"p must not exceed p0 (the reselection keeps more rows than the start): p={p}, p0={p0}")
-        if int(self.r) < 1:
-            raise ValueError(f"r (epochs between reselections) must be >= 1, got {self.r!r}")
+        counts = {"r": 1, "n_components": 1, "batch_size": 1, "max_reselections": 0, "n_neighbors": 1,
+                  "refit_epochs": 0}
+        optional = {"max_epoch_rows": (1, (None, "auto")), "max_fit_rows": (2, (None, "auto")),
+                    "max_reference": (2, ("auto",))}
+        counts.update({k: m for k, (m, words) in optional.items() if getattr(self, k) not in words})
+        for key, least in counts.items():  # 2.5 epochs ran as 2, a batch of 1.5 rows as 1, in silence
+            value = getattr(self, key)
+            if not (_whole(value) or (isinstance(value, float) and value.is_integer())) or value < least:
+                what = " (epochs between reselections)" if key == "r" else ""
+                words = " or ".join(repr(w) for w in optional.get(key, (0, ()))[1])
+                raise ValueError(f"{key}{what} must be a whole number >= {least}" + (f" (or {words})" if words else "")
+                                 + f", got {value!r}")
         if self.selection not in SELECTION_RULES:
             raise ValueError(f"selection must be one of {SELECTION_RULES}, got {self.selection!r}")
         if self.reselection not in (None, "angle", *SELECTION_RULES):
@@ -269,13 +279,6 @@ class DUAD(TorchDetector):
             raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
         if self.knn_space not in KNN_SPACES:
             raise ValueError(f"knn_space must be one of {KNN_SPACES}, got {self.knn_space!r}")
-        if int(self.n_neighbors) < 1 or (self.max_reference != "auto" and int(self.max_reference) < 2):
-            raise ValueError(f"n_neighbors must be >= 1 and max_reference 'auto' or >= 2, got {self.n_neighbors!r}, "
-                             f"{self.max_reference!r}")
-        if self.max_epoch_rows not in (None, "auto") and int(self.max_epoch_rows) < 1:
-            raise ValueError(f"max_epoch_rows must be None, 'auto' or >= 1, got {self.max_epoch_rows!r}")
-        if self.max_fit_rows not in (None, "auto") and int(self.max_fit_rows) < 2:
-            raise ValueError(f"max_fit_rows must be None, 'auto' or >= 2, got {self.max_fit_rows!r}")
         if not (isinstance(self.snapshots, (int, np.integer)) and not isinstance(self.snapshots, bool)
                 and 1 <= self.snapshots <= 2):
             raise ValueError(f"snapshots must be 1 (the last model) or 2 (the last two periods' models), "
@@ -287,8 +290,6 @@ class DUAD(TorchDetector):
             raise ValueError(f"z_angle must be 'angle' or 'log', got {self.z_angle!r}")
         if not 0.0 <= float(self.unselected_share) < 1.0:
             raise ValueError(f"unselected_share must be in [0, 1), got {self.unselected_share!r}")
-        if int(self.n_components) < 1 or int(self.batch_size) < 1 or int(self.max_reselections) < 0:
-            raise ValueError("n_components and batch_size must be >= 1, max_reselections >= 0")
         if self.hidden_dims != "auto" and not (isinstance(self.hidden_dims, (list, tuple))
                                                and all(_whole(h) and h >= 1 for h in self.hidden_dims)):
             raise ValueError(f"hidden_dims must be 'auto' or a list of layer widths >= 1 (e.g. [60, 30]), "

@@ -12,7 +12,8 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
     """
     if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse: np.asarray makes a 0-D object array
         raise ValueError(f"{name} is a sparse matrix; the detectors take dense rows (X.toarray())")
-    arr = np.asarray(X)
+    frame = type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns") and hasattr(X, "dtypes")
+    arr = _frame_values(X, name) if frame else np.asarray(X)
     if arr.dtype == object:
         raise ValueError(f"{name} must be a numeric array, got dtype=object")
     if arr.ndim != 2:
@@ -28,8 +29,14 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
         raise ValueError(f"{name} is complex ({arr.dtype}); the detectors take real numbers: pass "
                          f"{name}.real, abs({name}), or both parts as columns")
     given = arr
-    with np.errstate(over="ignore"):  # values beyond float32 are named below, not warned of
+    with np.errstate(over="ignore", under="ignore"):  # values beyond float32 are named below, not warned of
         arr = arr.astype(np.float32, copy=False)
+    if given.dtype.kind == "f" and given.dtype.itemsize > 4:
+        lost = (arr == 0) & (given != 0)  # below float32's smallest: they became zeros
+        if lost.any():
+            row, col = np.argwhere(lost)[0]
+            raise ValueError(f"{name} holds values too small for the float32 the detectors compute in "
+                             f"({float(given[row, col]):.3g} at row {row}, column {col} becomes 0); rescale {name}")
     finite = np.isfinite(arr)
     if not finite.all():
         bad = np.argwhere(~finite)[0]
@@ -43,6 +50,22 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
             f"{name} contains NaN or inf ({n_nan} NaN, {n_inf} inf; first at row {bad[0]}, column {bad[1]})"
         )
     return np.ascontiguousarray(arr)
+
+
+def _frame_values(X, name: str) -> np.ndarray:
+    """A pandas DataFrame's values as numbers: columns of several numeric kinds (float, int, bool,
+    the nullable ones) made one object array that was refused; a column that is not numeric is
+    named with its kind."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    odd = [(c, str(t)) for c, t in X.dtypes.items() if not (is_numeric_dtype(t) or is_bool_dtype(t))]
+    if odd:
+        listed = ", ".join(f"{c!r} ({t})" for c, t in odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+        raise ValueError(f"{name} must be numeric; its column(s) {listed} are not")
+    try:
+        return X.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: its columns cannot be read as numbers ({exc})") from None
 
 
 def check_not_all_constant(X: np.ndarray, *, name: str = "X") -> np.ndarray:

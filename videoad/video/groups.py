@@ -193,6 +193,10 @@ def _screen(store, groups: dict[str, list[str]]):
                              f"{a.get('clip_len', '?')} (extract with --tail pad to score it)")
     for key, why in left_out.items():
         log.info("left out %s: %s", key, why)
+    if left_out:  # a library caller saw nothing of a damaged file dropped (ScoreSet.left_out() lists each)
+        first = next(iter(left_out))
+        log.warning("%d video(s) of %s left out, not scored (first: %s: %s)", len(left_out), store.root, first,
+                    left_out[first])
     kept = {g: [k for k in keys if k in counts] for g, keys in groups.items()}
     kept = {g: keys for g, keys in kept.items() if keys}
     if not kept:

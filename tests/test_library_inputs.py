@@ -1,0 +1,114 @@
+"""What a data scientist hands the detectors and the loaders (review of the library use): real
+pandas DataFrames of mixed column kinds, values too small for float32, parameters that are not
+whole numbers, a PCA that keeps the whole space, data files of the wrong kind, and a damaged
+feature file in a library call."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from videoad.baselines.sklearn_baselines import PCARecon
+from videoad.detector import DUAD
+
+SMALL = dict(p0=25, p=20, r=2, max_reselections=2, n_components=3, clusterer="gmm",
+             clusterer_params={"n_components": 3}, hidden_dims=[8], latent_dim=2, batch_size=64)
+
+
+def _rows(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"load": rng.random(n), "count": rng.integers(0, 5, n), "flag": rng.random(n) > 0.5})
+
+
+def test_a_dataframe_of_mixed_numeric_columns_is_fitted_with_its_names():
+    """float + int + bool columns (and nullable Float64) made numpy's object array, refused as
+    "dtype=object" without naming a column; scikit-learn's detectors fit the same frame."""
+    df = _rows()
+    for det in (PCARecon(n_components=2), DUAD(**SMALL, random_state=0)):
+        det.fit(df)
+        assert list(det.feature_names_in_) == ["load", "count", "flag"]
+        np.testing.assert_allclose(det.decision_function(df), det.decision_function(df.to_numpy(dtype=float)),
+                                   rtol=1e-6)
+    nullable = df.astype({"load": "Float64", "count": "Int64"})
+    np.testing.assert_allclose(PCARecon(n_components=2).fit(nullable).decision_scores_,
+                               PCARecon(n_components=2).fit(df).decision_scores_, rtol=1e-6)
+    nullable.loc[3, "load"] = pd.NA
+    with pytest.raises(ValueError, match=r"NaN or inf \(1 NaN, 0 inf; first at row 3, column 0\)"):
+        PCARecon(n_components=2).fit(nullable)
+    with pytest.raises(ValueError, match=r"X must be numeric; its column\(s\) 'site' \(.*\) are not"):
+        PCARecon(n_components=2).fit(df.assign(site=["a", "b"] * 100))
+
+
+def test_values_too_small_for_float32_are_named_not_called_constant():
+    X = np.random.default_rng(0).random((30, 4)) * 1e-50
+    with pytest.raises(ValueError, match=r"X holds values too small for the float32 .* at row 0, column 0 becomes 0"):
+        PCARecon(n_components=2).fit(X)
+    PCARecon(n_components=2).fit(X * 1e45)  # the same rows rescaled: fine
+
+
+def test_parameters_that_are_not_whole_numbers_are_refused():
+    """r=2.5 trained 2 epochs a period and batch_size=1.5 batches of one row, in silence;
+    contamination='x' was a bare "could not convert string to float"."""
+    X = np.random.default_rng(0).random((100, 5))
+    for key, value in (("r", 2.5), ("batch_size", 1.5), ("n_neighbors", 0), ("max_fit_rows", 1.5),
+                       ("max_reselections", True), ("max_reference", "all")):
+        with pytest.raises(ValueError, match=rf"{key}.* must be a whole number >= \d.*got {value!r}"):
+            DUAD(**{**SMALL, key: value}).fit(X)
+    assert DUAD(**{**SMALL, "r": 2.0}, random_state=0).fit(X).n_epochs_ > 0  # a whole float is whole
+    for c in ("x", True, 0.7):
+        with pytest.raises(ValueError, match=r"contamination must be a share in \(0, 0.5\]"):
+            PCARecon(contamination=c).fit(X)
+
+
+def test_a_pca_that_keeps_every_column_is_refused():
+    """n_components >= the columns reconstructs every row exactly: scores of 1e-13 rounding noise."""
+    X = np.random.default_rng(0).random((50, 3))
+    with pytest.raises(ValueError, match=r"n_components 4 of X's 3 columns keeps the whole space.*at most 2"):
+        PCARecon().fit(X)
+    assert PCARecon(n_components=2).fit(X).decision_scores_.max() > 1e-3
+
+
+def test_mnist_files_of_another_type_and_a_cut_cifar_zip_are_named(tmp_path):
+    from videoad.datasets.images import load_cifar10, load_mnist
+
+    x = np.random.default_rng(0).integers(-100, 100, (5, 28, 28)).astype(np.int8)
+    head = bytes([0, 0, 0x09, 3]) + b"".join(int(s).to_bytes(4, "big") for s in x.shape)
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(head + x.tobytes())
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(bytes([0, 0, 0x08, 1]) + (5).to_bytes(4, "big") + bytes(5))
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte: MNIST files hold unsigned bytes .*int8"):
+        load_mnist(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(bytes([0, 0, 0x08, 3]) + head[4:] + x.view(np.uint8).tobytes())
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(bytes([0, 0, 0x08, 1]) + (5).to_bytes(4, "big") + bytes([12] * 5))
+    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte: MNIST labels are the digits 0-9; it holds 12"):
+        load_mnist(tmp_path)
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as zf:
+        zf.writestr("test/cat/1.png", b"x" * 4000)
+    (tmp_path / "cut.zip").write_bytes((tmp_path / "c.zip").read_bytes()[:1000])
+    with pytest.raises(ValueError, match=r"cut.zip: a zip file that cannot be read \(truncated or corrupt"):
+        load_cifar10(tmp_path / "cut.zip")
+
+
+def test_a_damaged_feature_file_left_out_of_a_library_call_is_said_and_listed(tmp_path, caplog):
+    """`videoad.video.score` on a store with one truncated .h5 returned the other videos' scores
+    with nothing said (an INFO line) and nothing in `skipped()`."""
+    from video_helpers import FAST_DUAD, fake_video
+
+    from videoad import video
+
+    store = tmp_path / "features"
+    for i in range(3):
+        fake_video(store, f"cam/v{i}.mp4", 60, seed=i, anomalous=[5] if i == 1 else ())
+    damaged = next(store.rglob("v2.mp4*.h5"))
+    damaged.write_bytes(damaged.read_bytes()[:300])
+    cfg = video.DetectConfig(mode="pooled", detector="duad", params=FAST_DUAD, min_clips=50, seed=3)
+    with caplog.at_level(logging.WARNING, logger="videoad"):
+        scored = video.detect(store, cfg)
+    assert sorted(v.video for v in scored) == ["cam/v0.mp4", "cam/v1.mp4"]
+    (left,) = scored.left_out()
+    assert left["video"] == "cam/v2.mp4" and "v2.mp4" in left["reason"]
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(m.startswith("1 video(s) of ") and "left out, not scored (first: cam/v2.mp4" in m for m in said), said
