@@ -11,6 +11,7 @@ checks that all N shards ran to their end and joins them into `manifest.json`.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .store import SUFFIX, remove_stale_temporaries, write_atomic
+from .store import SUFFIX, output_error, read_attrs, remove_stale_temporaries, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,13 @@ def manifest_name(shard: tuple[int, int] | None) -> str:
     return MANIFEST if shard is None else f"manifest.shard-{shard[0]}-of-{shard[1]}.json"
 
 
+def settings_id(settings_json: str | None) -> str | None:
+    """A short fingerprint of a feature file's `settings_json`, kept in the manifest beside the
+    video: merge compares it with the file's own, so that a file rewritten since by another run
+    (other settings) is not merged under the shards' manifest."""
+    return None if settings_json is None else hashlib.sha256(settings_json.encode()).hexdigest()[:16]
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -43,7 +51,10 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     text = json.dumps(data, indent=1, sort_keys=True, allow_nan=False, ensure_ascii=False)
     # a file name that is not UTF-8 (its bytes held as surrogates) is written as JSON's \udcXX
     # escape, which reads back as the same name
-    write_atomic(path, text.encode("utf-8", "backslashreplace"))
+    try:
+        write_atomic(path, text.encode("utf-8", "backslashreplace"))
+    except PermissionError as exc:  # a store this user may not write: named, not a hidden temporary's errno
+        raise output_error(path, exc, store=True) from None
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -228,6 +239,7 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     reference = next(iter(parts.values()))
     videos: dict[str, Any] = {}
     planned: set[str] = set()
+    rewritten: list[tuple[int, str]] = []
     for index, part in parts.items():
         if part.get("settings") != reference.get("settings"):
             report.problems.append(f"shard {index}/{n} ran with different settings than the others")
@@ -253,9 +265,18 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
             if entry.get("status") == "done":
                 if not (root / (key + SUFFIX)).is_file():
                     report.problems.append(f"{key} is listed as done but {key}{SUFFIX} is missing")
+                elif entry.get("settings") is not None:
+                    rewritten.extend([(index, key)] if _settings_of(root / (key + SUFFIX)) != entry["settings"] else [])
                 report.n_done += 1
             else:
                 report.failed[key] = entry.get("reason", "failed")
+    if rewritten:  # another run into this store since the shards (unsharded, or another sharding)
+        shown = ", ".join(f"{key} (shard {index}/{n})" for index, key in rewritten[:5])
+        report.problems.append(f"{len(rewritten)} feature file(s) are no longer the ones their shard wrote: another "
+                               f"extraction into this store rewrote them with other settings ({shown}"
+                               + (f" and {len(rewritten) - 5} more" if len(rewritten) > 5 else "")
+                               + "); rerun the shards to make them theirs again, or keep that run's files and delete "
+                               "the shard manifests")
     if not report.problems and len(planned) != reference.get("n_videos_total"):
         report.problems.append(f"the shards list {len(planned)} videos of the {reference.get('n_videos_total')} "
                                "their input holds: rerun the shards with this version")
@@ -270,3 +291,10 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     report.path = root / MANIFEST
     _write_json(report.path, merged)
     return report
+
+
+def _settings_of(path: Path) -> str | None:
+    try:
+        return settings_id(read_attrs(path).get("settings_json"))
+    except (OSError, ValueError):  # damaged: not the file the shard wrote either
+        return None

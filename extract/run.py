@@ -36,7 +36,7 @@ import numpy as np
 from .backbones.base import Backbone
 from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
-from .manifest import Manifest, manifest_name, same_folder
+from .manifest import Manifest, manifest_name, same_folder, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing, pauses_before
@@ -88,6 +88,7 @@ class VideoResult:
     decoder: str | None = None
     seconds: float | None = None
     repeat_share: float | None = None  # of the sampled frames, those repeating the one before (motion)
+    settings: str | None = None  # manifest.settings_id of the file's settings: merge checks the file is this one
 
     def manifest_entry(self) -> dict[str, Any]:
         entry = {k: v for k, v in self.__dict__.items() if k != "key"}
@@ -339,7 +340,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         if blocker is not None:
             raise OutputError(exc.errno, f"cannot write the features to {output}: {blocker} is a file, not a "
                                          "folder; choose another folder with -o") from None
-        raise output_error(output, exc) from None
+        raise output_error(output, exc, store=True) from None
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
     if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps
@@ -379,7 +380,8 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                 source.key, "skipped", n_frames=attrs.get("n_frames"),
                 note="; ".join(t for t in (said, note) if t) or None,
                 warning=attrs.get("decode_warnings") or earlier.get("warning"), n_clips=attrs.get("n_clips"),
-                decoder=attrs.get("decoder"), repeat_share=_repeat_share(attrs) or earlier.get("repeat_share"))
+                decoder=attrs.get("decoder"), repeat_share=_repeat_share(attrs) or earlier.get("repeat_share"),
+                settings=settings_id(settings_json))
             continue
         jobs.append(_Job(source, fingerprint, settings_json, current,
                          () if source.kind == "images" else decoders,
@@ -940,7 +942,8 @@ class _Runner:
         self._record(VideoResult(
             source.key, "done", warning=warning, note="; ".join(notes) or None,
             n_frames=int(job.n_frames), n_clips=len(order), decoder=info.get("decoder"),
-            seconds=round(time.monotonic() - job.started, 3), repeat_share=repeat_share), job)
+            seconds=round(time.monotonic() - job.started, 3), repeat_share=repeat_share,
+            settings=settings_id(job.settings_json)), job)
 
     def _fail(self, job: _Job, reason: str) -> None:
         final = key_path(self.output, job.source.key)

@@ -56,6 +56,9 @@ ROOT_GROUP = "."
 #: errors that say the store cannot take any more writes (not a problem of one video)
 _OUTPUT_ERRNOS = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
                   errno.EROFS: "the file system is read-only"}
+#: the same for a write that stands for the whole store (its manifest): one feature file another
+#: user owns fails its video alone, a manifest that cannot be written stops the run
+_STORE_ERRNOS = {errno.EACCES: "permission denied", errno.EPERM: "operation not permitted"}
 
 
 class OutputError(OSError):
@@ -70,13 +73,14 @@ class OutputError(OSError):
         return str(self.strerror)  # the message alone, without "[Errno 28]"
 
 
-def output_error(path: str | os.PathLike, exc: OSError) -> OSError:
+def output_error(path: str | os.PathLike, exc: OSError, *, store: bool = False) -> OSError:
     """`exc` as an `OutputError` naming `path` and what to do, when it means the whole store
-    is unwritable (disk full, read-only); otherwise `exc` unchanged (a problem of one file)."""
-    what = _OUTPUT_ERRNOS.get(exc.errno)
+    is unwritable (disk full, read-only; with `store`, the write of the store's own manifest, also
+    permission denied); otherwise `exc` unchanged (a problem of one file)."""
+    what = _OUTPUT_ERRNOS.get(exc.errno) or (_STORE_ERRNOS.get(exc.errno) if store else None)
     if what is None:
         return exc
-    if exc.errno == errno.EROFS:
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = "choose a writable folder with -o"
     else:
         hint = ("free some space (or choose another folder with -o), then rerun the same command "

@@ -156,3 +156,110 @@ def test_merge_after_resharding_takes_the_complete_sharding_and_names_a_damaged_
     res = cli.invoke(merge_cmd, [str(out)])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert "shard 1/2: manifest.shard-1-of-2.json cannot be read" in res.output and "rerun that shard" in res.output
+
+
+def test_merge_refuses_files_another_run_rewrote_since_the_shards(tmp_path):
+    """After two shards finished, an unsharded run with other settings (killed partway) or one shard
+    of another sharding rewrote some feature files; merge joined the old shard manifests all the
+    same, called the store complete with the shards' settings, and detect no longer warned."""
+    videos = tmp_path / "in"
+    for i in range(4):
+        make_video(videos / f"{i}.mp4", 20)
+    out = tmp_path / "out"
+    cli = CliRunner()
+    for i in range(2):
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code == 0
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+    other = [a if a != "size=64x48" else "size=32x24" for a in ARGS]
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/3", *other]).exit_code == 0
+    refused = cli.invoke(merge_cmd, [str(out)])
+    assert refused.exit_code == 2, refused.output
+    assert ("2 feature file(s) are no longer the ones their shard wrote: another extraction into this store rewrote "
+            "them with other settings (0.mp4 (shard 0/2), 3.mp4 (shard 1/2))") in refused.output
+    (out / "manifest.shard-0-of-3.json").unlink()
+    for i in range(2):  # the 2-way shards rerun: their files again, and the merge goes through
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code == 0
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+
+
+def _held(folder, mode: str):
+    """Another process holding `folder`'s lock (`mode` "SH" as a shard does, "EX" as a run does)
+    until it is killed; returns it once the lock is taken."""
+    import subprocess
+    import sys
+    import time
+
+    folder.mkdir(parents=True, exist_ok=True)
+    code = (f"import fcntl, os, time; fd = os.open({str(folder / '.videoad-lock')!r}, os.O_RDWR | os.O_CREAT); "
+            f"fcntl.flock(fd, fcntl.LOCK_{mode}); os.write(fd, b'pid 1, videoad extract elsewhere'); "
+            "print('held', flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    time.sleep(0.1)
+    return proc
+
+
+def test_two_extractions_into_one_store_are_refused_and_shards_share_it(tmp_path):
+    """Two unsharded runs into one store (the second with other settings) both said "done" and left
+    files of both settings under one manifest; the shards of one run still run side by side, and a
+    merge waits for none of them."""
+    videos = tmp_path / "in"
+    for i in range(2):
+        make_video(videos / f"{i}.mp4", 20)
+    out = tmp_path / "out"
+    cli = CliRunner()
+    other = _held(out, "EX")
+    try:
+        res = cli.invoke(extract_cmd, [str(videos), "-o", str(out), *ARGS])
+        assert res.exit_code == 1 and "another videoad is writing this folder now (pid 1, videoad extract " \
+                                      "elsewhere)" in res.output and "may run side by side" in res.output
+        assert not list(out.glob("*.h5"))
+    finally:
+        other.kill()
+        other.wait()
+    other = _held(out, "SH")  # a shard of this run, still going
+    try:
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/2", *ARGS]).exit_code == 0
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), *ARGS]).exit_code == 1
+        res = cli.invoke(merge_cmd, [str(out)])
+        assert res.exit_code == 2 and "not merged: " in res.output and "another videoad is writing" in res.output
+    finally:
+        other.kill()
+        other.wait()
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "1/2", *ARGS]).exit_code == 0
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+
+
+def test_a_store_that_cannot_be_written_is_not_merged_with_exit_2(tmp_path, monkeypatch):
+    """Permission errors were tracebacks naming a hidden temporary, and a read-only store exited 1,
+    which merge's help says means "merged, some videos failed"."""
+    import errno
+
+    from extract import manifest
+    from extract.store import OutputError, output_error
+
+    denied = output_error(tmp_path / "manifest.json", PermissionError(errno.EACCES, "Permission denied"), store=True)
+    assert isinstance(denied, OutputError) and "manifest.json: permission denied; choose a writable folder" in str(denied)
+    assert isinstance(output_error(tmp_path, PermissionError(errno.EPERM, "x"), store=True), OutputError)
+    # one feature file another user owns fails its video alone (extract.run)
+    assert not isinstance(output_error(tmp_path / "a.h5", PermissionError(errno.EACCES, "x")), OutputError)
+    manifest_path = tmp_path / "m" / "manifest.json"
+    manifest_path.parent.mkdir()
+
+    def refused(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "m" / ".manifest.json.1-ab.tmp"))
+
+    monkeypatch.setattr(manifest, "write_atomic", refused)
+    try:
+        manifest._write_json(manifest_path, {"videos": {}})
+    except OutputError as exc:
+        assert str(exc).startswith(f"cannot write {manifest_path}: permission denied")
+    else:
+        raise AssertionError("no OutputError")
+
+    def unwritable(root):
+        raise output_error(tmp_path / "manifest.json", OSError(errno.EROFS, "Read-only file system"))
+
+    monkeypatch.setattr(manifest, "merge_shards", unwritable)
+    res = CliRunner().invoke(merge_cmd, [str(tmp_path)])
+    assert res.exit_code == 2 and "not merged: cannot write" in res.output and "read-only" in res.output

@@ -150,8 +150,8 @@ def test_disk_full_mid_run_stops_cleanly_and_keeps_what_was_done(tmp_path, tmpfs
     assert f"cannot write {disk / 'b.avi.h5'}: no space left on the device" in error
     assert "rerun the same command" in error
     assert "Can't decrement" not in full.stderr
-    assert sorted(p.name for p in disk.iterdir()) == [".extract-workers.log", "a.avi.h5", "filler",
-                                                       "manifest.json"]  # no temporaries
+    assert sorted(p.name for p in disk.iterdir()) == [".extract-workers.log", ".videoad-lock", "a.avi.h5", "filler",
+                                                       "manifest.json"]  # no temporaries (the lock: an empty file)
     assert (disk / "a.avi.h5").read_bytes() == before
     assert FeatureStore(disk).load("a.avi").n_clips == 2
 
@@ -164,7 +164,9 @@ def test_a_full_disk_before_the_manifest_is_one_line_and_leaves_no_temporary(tmp
     assert res.exit_code == 1
     assert f"cannot write {disk / 'manifest.json'}: no space left on the device" in one_line_error(
         res.output)
-    assert sorted(p.name for p in disk.iterdir()) == ["filler"]
+    # nothing written but the empty file whose kernel lock says "an extraction runs here"
+    assert sorted(p.name for p in disk.iterdir()) in (["filler"], [".videoad-lock", "filler"])
+    assert all(p.stat().st_size == 0 for p in disk.iterdir() if p.name == ".videoad-lock")
 
 
 def test_a_read_only_output_folder_is_one_line(tmp_path, tmpfs):

@@ -32,17 +32,19 @@ class FolderBusyError(OSError):
 
 
 @contextlib.contextmanager
-def output_lock(*folders, command: str) -> Iterator[None]:
+def output_lock(*folders, command: str, shared: bool = False) -> Iterator[None]:
     """Hold `folders` for this process while the block runs; `FolderBusyError` (naming the holder)
-    when another process holds one of them. `command` says who holds it, in the other's refusal."""
+    when another process holds one of them. `command` says who holds it, in the other's refusal.
+    `shared`: several holders at once, none beside an exclusive one (the shards of one extraction
+    run side by side; an unsharded run or a merge into their store waits for none of them)."""
     with contextlib.ExitStack() as stack:
         for folder in folders:
-            stack.enter_context(_hold(Path(folder), command))
+            stack.enter_context(_hold(Path(folder), command, shared))
         yield
 
 
 @contextlib.contextmanager
-def _hold(folder: Path, command: str) -> Iterator[None]:
+def _hold(folder: Path, command: str, shared: bool = False) -> Iterator[None]:
     try:
         import fcntl
     except ImportError:  # no flock here: unlocked, as before
@@ -67,7 +69,7 @@ def _hold(folder: Path, command: str) -> Iterator[None]:
         yield
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         holder = _holder(fd)
         os.close(fd)
@@ -78,7 +80,7 @@ def _hold(folder: Path, command: str) -> Iterator[None]:
         yield
         return
     try:
-        os.ftruncate(fd, 0)
+        os.ftruncate(fd, 0)  # shared holders: the latest one's note names a live holder all the same
         os.write(fd, f"pid {os.getpid()}, {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
     except OSError:
         pass  # the lock holds without its note

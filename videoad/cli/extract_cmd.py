@@ -214,9 +214,18 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     hint = None if on_ray else gpu_feeding_hint(model, options.workers, options.batch_size)
     if hint:
         click.echo(hint, err=True)
+    from videoad.output_lock import FolderBusyError, output_lock
+
     try:
-        summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray)
-                   if on_ray else extract_videos(input_path, output, model, options))
+        # two unsharded runs into one store wrote each other's files with their own settings and
+        # each called the store theirs; the shards of one run share it
+        with output_lock(output, command="videoad extract" + (f" --shard {shard[0]}/{shard[1]}" if shard else ""),
+                         shared=shard is not None):
+            summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray)
+                       if on_ray else extract_videos(input_path, output, model, options))
+    except FolderBusyError as exc:
+        raise click.ClickException(str(exc) + ("" if shard else " (the shards of one run, --shard i/N, may run "
+                                                                "side by side)")) from None
     except OutputError as exc:  # disk full or read-only: say what was kept, then why it stopped
         if exc.summary is not None:
             click.echo(exc.summary.report(), err=True)
@@ -242,11 +251,14 @@ def merge(features: str) -> None:
     """
     from extract.manifest import merge_shards
     from extract.store import OutputError
+    from videoad.output_lock import FolderBusyError, output_lock
 
     try:
-        report = merge_shards(features)
-    except OutputError as exc:
-        raise click.ClickException(str(exc)) from None
+        with output_lock(features, command="videoad merge"):  # not while a shard still writes
+            report = merge_shards(features)
+    except (OutputError, FolderBusyError, PermissionError) as exc:
+        click.echo(f"not merged: {exc}", err=True)  # 1 says merged with failures: a script would go on
+        sys.exit(2)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     if report.problems:

@@ -190,7 +190,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     try:
         # the whole run and the folders other commands may be pointed at: an overlapping second run
         # (a nightly job still going) is refused at once
-        held.enter_context(output_lock(out, out / "scores", out / "report", *([out / "models"] if past else []),
+        held.enter_context(output_lock(out, out / "features", out / "scores", out / "report",
+                                       *([out / "history", out / "models"] if past else []),
                                        command="videoad run"))  # models/: what `watch --model` reads
         cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels,
                                min_clips=min_clips, seed=seed)
