@@ -218,6 +218,12 @@ def test_the_cli_imports_neither_scikit_learn_nor_torch():
             "print(sorted(m for m in ('sklearn', 'scipy', 'matplotlib') if m in sys.modules), is_loaded('torch'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] False"
+    # `report` and `plot` draw without scikit-learn and torch: metrics.py imported scikit-learn's metrics
+    # for its types alone, a second of every report (found in the speed review)
+    code = ("import sys, videoad.report, videoad.plots, videoad.evidence; from extract.lazy import is_loaded; "
+            "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules), is_loaded('torch'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] False"
     listed = CliRunner().invoke(cli, ["bench", "--help"])
     assert listed.exit_code == 0 and all(name in listed.output for name in ("kddcup", "images", "scale"))
     assert CliRunner().invoke(cli, ["bench", "nope"]).exit_code != 0

@@ -8,7 +8,8 @@ clip's score (``tail="pad"``: the authors' MATLAB convention, every frame of the
 scored; our headline) or dropped (``tail="drop"``: the RTFM-lineage convention, frames after
 the last clip are left out of both the scores and the ground truth).
 
-AUROC and AP come from scikit-learn. Pooled numbers concatenate the frames of all videos (the
+AUROC and AP come from scikit-learn (imported when a figure is computed: `report` and `plot` read
+this module's types and draw without it, a second less at every start). Pooled numbers concatenate the frames of all videos (the
 literature's single UCF-Crime number); per-category and per-video numbers pool the frames of
 that subset; a subset whose frames are all of one class has no AUROC and says so (NaN + reason).
 A video whose scores cover a different number of frames than its ground truth is an error naming
@@ -22,7 +23,6 @@ from functools import cached_property
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
-from sklearn.metrics import auc, average_precision_score, roc_auc_score
 
 OVERLAP_MODES = ("mean", "max")
 TAIL_MODES = ("pad", "drop")
@@ -101,6 +101,8 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray | None =
     labels = np.asarray(labels)
     if labels.size == 0 or labels.min() == labels.max():
         return float("nan")
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(labels, scores, sample_weight=weights))
 
 
@@ -108,6 +110,8 @@ def average_precision(labels: np.ndarray, scores: np.ndarray, weights: np.ndarra
     labels = np.asarray(labels)
     if labels.size == 0 or labels.max() == 0 or labels.min() == 1:
         return float("nan")
+    from sklearn.metrics import average_precision_score
+
     return float(average_precision_score(labels, scores, sample_weight=weights))
 
 
@@ -117,6 +121,8 @@ def curve_auc(fpr: np.ndarray, tpr: np.ndarray) -> float:
     tpr = np.asarray(tpr, dtype=np.float64).ravel()
     if fpr.shape != tpr.shape or fpr.size < 2:
         raise ValueError(f"an ROC curve needs matching FPR/TPR vectors of >= 2 points, got {fpr.shape}, {tpr.shape}")
+    from sklearn.metrics import auc
+
     return float(auc(fpr, tpr))
 
 
