@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from videoad.detector.attempts import Attempts, processes_for
+from videoad.detector.base import resolve_seed
 from videoad.detector.seeds import offset_seed
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, rows_per_block, select_normal
@@ -361,21 +363,35 @@ class DUAD(TorchDetector):
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
         if self.restart_when not in RESTART_WHENS:
             raise ValueError(f"restart_when must be one of {RESTART_WHENS}, got {self.restart_when!r}")
-        super().fit(X, y)  # `_fit_model` clears the members of a fit before
-        if int(self.restarts) == 0:
-            self.restarts_ = [self._attempt(kept=True)]
-            return self
-        first_seed, given, started = self.seed_, self.random_state, self._fit_started
-        fits = [(self._attempt(kept=False), copy.copy(self))]
+        given, others = self.random_state, None
+        if int(self.restarts) and processes_for(self, X) > 1:  # the later attempts start beside the first
+            self._check_params()  # a bad setting fails here, before any process starts
+            first = resolve_seed(given)  # drawn once, as the first fit would draw it
+            self.random_state = first
+            others = Attempts(self, X, {k: offset_seed(first, 1000 * k) for k in range(1, int(self.restarts) + 1)},
+                              processes_for(self, X))
         try:
+            super().fit(X, y)  # `_fit_model` clears the members of a fit before
+            if int(self.restarts) == 0:
+                self.restarts_ = [self._attempt(kept=True)]
+                return self
+            first_seed, started = self.seed_, self._fit_started
+            fits = [(self._attempt(kept=False), copy.copy(self))]
             for k in range(1, int(self.restarts) + 1):
                 if self.restart_when == "unsettled" and self.stop_reason_ != "max_reselections":
                     break  # converged, or no reselection to settle
-                self.random_state = offset_seed(first_seed, 1000 * k)
-                super().fit(X, y)
+                done = others.result(k) if others is not None else None
+                if done is not None:  # fitted in its own process: this detector as the fit here leaves it
+                    self._forget_fit()
+                    self.__dict__.update(done.__dict__)
+                else:
+                    self.random_state = offset_seed(first_seed, 1000 * k)
+                    super().fit(X, y)
                 fits.append((self._attempt(kept=False), copy.copy(self)))
         finally:
             self.random_state = given
+            if others is not None:
+                others.stop()
         attempt, fitted = fits[kept_attempt([a for a, _ in fits])]
         self.__dict__.update(fitted.__dict__)
         self.random_state = given

@@ -233,9 +233,14 @@ def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: 
 
 
 def _run(tasks, n_jobs: int) -> list:
-    """Run (function, args) tasks, in parallel processes when n_jobs != 1."""
+    """Run (function, args) tasks, in parallel processes when n_jobs != 1. Run in turn, each
+    fit runs its DUAD restart attempts two at a time where it pays (`attempts.when_worth_it`):
+    a single camera's fit left the second core idle."""
     if n_jobs == 1 or len(tasks) <= 1:
-        return [fn(*args) for fn, args in tasks]
+        from videoad.detector.attempts import when_worth_it
+
+        with when_worth_it():
+            return [fn(*args) for fn, args in tasks]
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(*args) for fn, args in tasks)
