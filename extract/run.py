@@ -946,6 +946,8 @@ class _Runner:
             settings=settings_id(job.settings_json)), job)
 
     def _fail(self, job: _Job, reason: str) -> None:
+        if not job.source.path.exists():  # the decoders' own words ("no decoder could read ...") hid it
+            reason = f"the source is gone (deleted or moved while the run went on): {reason}"
         final = key_path(self.output, job.source.key)
         if final.is_file():
             if job.had_current_file:

@@ -83,8 +83,7 @@ def output_error(path: str | os.PathLike, exc: OSError, *, store: bool = False) 
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = "choose a writable folder with -o"
     else:
-        hint = ("free some space (or choose another folder with -o), then rerun the same command "
-                "(finished videos are kept)")
+        hint = "free some space (or choose another folder with -o), then rerun the same command"
     error = OutputError(exc.errno, f"cannot write {path}: {what}; {hint}")
     error.filename = os.fspath(path)
     return error

@@ -525,6 +525,29 @@ def test_a_file_still_being_written_fails_and_an_implausible_rate_warns(tmp_path
     assert fast.status == "done" and "the container says 1000 frames per second" in fast.warning
 
 
+def test_a_source_deleted_while_the_run_goes_on_is_said_to_be_gone(tmp_path, monkeypatch):
+    """It failed as "no decoder could read the file (pyav: FileNotFoundError ...)"."""
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+    from extract.sources import Source
+
+    make_h264(tmp_path / "in" / "gone.mp4", 40)
+    make_h264(tmp_path / "in" / "kept.mp4", 40)
+    real = Source.fingerprint
+
+    def listed_then_deleted(self):
+        found = real(self)
+        if self.key == "gone.mp4" and self.path.exists():
+            self.path.unlink()  # after the listing took it, before it is decoded
+        return found
+
+    monkeypatch.setattr(Source, "fingerprint", listed_then_deleted)
+    summary = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    gone, kept = summary.results["gone.mp4"], summary.results["kept.mp4"]
+    assert gone.status == "failed" and gone.reason.startswith("the source is gone (deleted or moved while the run")
+    assert kept.status == "done"
+
+
 def test_a_damaged_first_keyframe_is_damage_not_a_segment_cut_mid_gop(tmp_path):
     """Packet 0 refused: its frames are filled in where they were, and were counted again as lost
     leading frames, moving the clock start by seconds."""
