@@ -2,8 +2,8 @@
 the report.
 
 Synthetic scores shaped like a UCF-Crime run (N videos of 300-3,000 clips at stride 16, 30 fps, a
-few bursts each), no source videos (the report notes that). Timelines are drawn in one process
-and in worker processes in the same run, so the ratio is measured on the same machine state; the
+few bursts each), no source videos (the report notes that). Timelines and the events' pictures
+are drawn in one process and in worker processes in the same run, so the ratio is measured on the same machine state; the
 scores folder's segments.csv is written and read by videoad and by a row-by-row `csv` baseline
 (the way it was read and written until 2026-12-06) in the same run:
 
@@ -94,6 +94,14 @@ def main() -> None:
         t = time.perf_counter()
         plot_run(scores, work / "many", thumbnails=0, events=events, workers=args.workers)
         many = time.perf_counter() - t
+        from videoad.evidence import write_evidence
+
+        t = time.perf_counter()  # the events' pictures (no footage here: each says so), one process
+        write_evidence(scores, events, work / "ev-one", clips=False, workers=1)
+        ev_one = time.perf_counter() - t
+        t = time.perf_counter()
+        write_evidence(scores, events, work / "ev-many", clips=False, workers=args.workers)
+        ev_many = time.perf_counter() - t
         t = time.perf_counter()
         build_report(scores, work / "report", events=events, clips=False, workers=args.workers)
         report = time.perf_counter() - t
@@ -106,7 +114,9 @@ def main() -> None:
     print(f"events: {t_events:.2f} s")
     print(f"timelines, one process: {one:.1f} s; worker processes ({args.workers or 'cores'}): {many:.1f} s; "
           f"ratio {one / many:.2f}")
-    print(f"report (timelines in worker processes, event images, page): {report:.1f} s")
+    print(f"event pictures, one process: {ev_one:.1f} s; worker processes ({args.workers or 'cores'}): "
+          f"{ev_many:.1f} s; ratio {ev_one / ev_many:.2f}")
+    print(f"report (timelines and event pictures in worker processes, page): {report:.1f} s")
 
 
 if __name__ == "__main__":

@@ -654,3 +654,34 @@ def test_a_large_runs_events_and_videos_can_be_filtered_in_a_browser(scoreset, t
         rows = driver.execute_script(shown, "table.events tbody tr", "td:nth-child(2)")
         assert sorted(rows) == ["Arson/v04.avi", "Arson/v05.avi", "Fighting/v03.avi"], rows
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_event_pictures_and_clips_made_in_worker_processes_equal_those_made_here(tmp_path, caplog):
+    """Made one at a time in the main process, 2,000 videos' events took minutes on one core (the
+    speed review); from more than PARALLEL_FROM videos with events the commands make them in worker
+    processes, a video each: the same pictures (bytes), clips, notes and progress calls."""
+    from videoad.evidence import write_evidence
+
+    frames, _ = render_video(None, seed=0, cfg=SceneConfig(n_frames=180))
+    src = write_video(tmp_path / "cam" / "v.avi", frames, 10.0)
+    vids = [_video(f"cam/v{i:02d}.avi", 3 + i % 5, n_clips=20, source=str(src)) for i in range(PARALLEL_FROM + 2)]
+    vids.append(_video("cam/gone.avi", 4, n_clips=20, source=str(tmp_path / "nowhere.avi")))  # told once, either way
+    scores = ScoreSet(vids, {})
+    events = find_events(scores, EventSettings(min_length_s=0))
+    assert len({e.video for e in events.events}) == len(vids)
+    made = {}
+    for workers in (1, 2):
+        seen = []
+        made[workers] = write_evidence(scores, events, tmp_path / f"w{workers}" / "events", pad_s=0.5,
+                                       on_event=seen.append, workers=workers)
+        assert sorted(e.event for e in seen) == sorted(e.event for e in events.events)
+    here, there = made[1], made[2]
+    assert not [r for r in caplog.records if "worker processes failed" in r.getMessage()]  # the pool did the work
+    assert here.keys() == there.keys()
+    for k in here:
+        a, b = here[k], there[k]
+        assert (a.image.replace("w1", "w2") if a.image else None, a.clip, a.note, a.clip_first_frame,
+                a.clip_last_frame) == (b.image, b.clip, b.note, b.clip_first_frame, b.clip_last_frame)
+        assert (tmp_path / "w1" / a.image).read_bytes() == (tmp_path / "w2" / b.image).read_bytes()
+        assert (a.clip is None) == (b.clip is None) and (a.clip is None or (tmp_path / "w2" / b.clip).stat().st_size)
+    assert sum(m.clip is not None for m in there.values()) == len(events.events) - 1  # all but the missing source's

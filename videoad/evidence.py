@@ -95,12 +95,14 @@ def source_changed(v, src) -> str | None:
 
 def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float = 3.0, max_clip_s: float = 60.0,
                    clips: bool = True, burn_heatmap: bool = False, source_root=None,
-                   on_event=None, max_clips: int | None = MAX_CLIPS) -> dict[int, EventMedia]:
+                   on_event=None, max_clips: int | None = MAX_CLIPS, workers: int | None = 1) -> dict[int, EventMedia]:
     """Write the image (and clip) of every event into `out_dir`; returns event number -> media.
 
     `max_clips`: clips for that many events at most, the highest peaks first (None or 0: every
     event); the others keep their image. `on_event(event)` is called after each event (a progress
-    display)."""
+    display; with workers, a video's events once the video is done). `workers`: processes, each
+    taking a video at a time, when more than `plots.PARALLEL_FROM` videos have events (None: the
+    cores, as the commands ask; a library call works here unless it asks, as `draw_timelines`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     finals = []
@@ -118,42 +120,87 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     clipped = {e.event for e in sorted(can_clip, key=lambda e: (-e.peak_score, e.event))[:max_clips or None]}
     grid, region = events.cell_grid, events.cell_region
     ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}
-    media: dict[int, EventMedia] = {}
-    said: dict[str, list[tuple[str, str]]] = {}  # kind -> (video, why): one line per kind at the end
+    jobs = []
     for v in scores:
         evs = sorted(events.of(v.video), key=lambda e: e.start_frame)
-        if not evs:
-            continue
-        footage, why = None, ""
-        src = sources[v.video]
-        try:
-            if src is None:
-                raise FileNotFoundError("the scores do not name a source video")
-            footage = Footage(src, v.n_frames)
-        except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
-            why = f"source not readable: {exc}"
-            said.setdefault("source", []).append((v.video, why))
-        changed = source_changed(v, src) if footage is not None else None
-        if changed:
-            said.setdefault("changed", []).append((v.video, changed))
-        here = v.cell_region or region  # the part of this video's frame its cells cover
-        try:
+        if evs:
+            jobs.append((v, evs, sources[v.video], out, suffix, grid, v.cell_region or region, events.score_unit,
+                         pad_s, max_clip_s, clips, {e.event for e in evs if e.event in clipped}, burn_heatmap,
+                         ignored.get(v.group, []), max_clips))
+    media: dict[int, EventMedia] = {}
+    said: dict[str, list[tuple[str, str]]] = {}  # kind -> (video, why): one line per kind at the end
+    for (v, evs, *_), (done, told) in zip(jobs, _each_video(jobs, workers)):
+        media.update(done)
+        for kind, found in told.items():
+            said.setdefault(kind, []).extend(found)
+        if on_event is not None:
             for e in evs:
-                media[e.event] = _one(v, e, footage, why, out, suffix, grid, here, events.score_unit,
-                                      pad_s, max_clip_s, clips and e.event in clipped, burn_heatmap,
-                                      ignored.get(v.group, []), said,
-                                      None if e.event in clipped or not clips else
-                                      f"no clip: clips for the {max_clips} highest-peaked events only (--max-clips)")
-                if changed:
-                    m = media[e.event]
-                    m.note = f"{changed}; {m.note}" if m.note else changed
-                if on_event is not None:
-                    on_event(e)
-        finally:
-            if footage is not None:
-                footage.close()
+                on_event(e)
     _say(said, source_root)
     return media
+
+
+def _each_video(jobs: list[tuple], workers: int | None):
+    """`_video_media(*job)` for every job, yielded in order as each is done: here, or in worker
+    processes (one at a time here, 2,000 videos' events took minutes on one core while the others
+    idled); a pool that breaks leaves the rest to this process."""
+    import os
+
+    from videoad.plots import PARALLEL_FROM
+
+    workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    if workers > 1 and len(jobs) > PARALLEL_FROM:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        done = 0
+        try:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+                for result in pool.map(_video_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))):
+                    done += 1
+                    yield result
+            return
+        except BrokenProcessPool as exc:
+            log.warning("event pictures and clips made in this process: the worker processes failed (%s)", exc)
+        jobs = jobs[done:]
+    for job in jobs:
+        yield _video_media(*job)
+
+
+def _video_job(job: tuple) -> tuple[dict, dict]:
+    return _video_media(*job)
+
+
+def _video_media(v, evs, src, out, suffix, grid, region, unit, pad_s, max_clip_s, clips, clipped, burn_heatmap,
+                 ignored, max_clips) -> tuple[dict[int, EventMedia], dict[str, list[tuple[str, str]]]]:
+    """One video's events: their pictures and clips, and what went wrong (kind -> (video, why))."""
+    media: dict[int, EventMedia] = {}
+    said: dict[str, list[tuple[str, str]]] = {}
+    footage, why = None, ""
+    try:
+        if src is None:
+            raise FileNotFoundError("the scores do not name a source video")
+        footage = Footage(src, v.n_frames)
+    except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
+        why = f"source not readable: {exc}"
+        said.setdefault("source", []).append((v.video, why))
+    changed = source_changed(v, src) if footage is not None else None
+    if changed:
+        said.setdefault("changed", []).append((v.video, changed))
+    try:
+        for e in evs:
+            media[e.event] = _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
+                                  clips and e.event in clipped, burn_heatmap, ignored, said,
+                                  None if e.event in clipped or not clips else
+                                  f"no clip: clips for the {max_clips} highest-peaked events only (--max-clips)")
+            if changed:
+                m = media[e.event]
+                m.note = f"{changed}; {m.note}" if m.note else changed
+    finally:
+        if footage is not None:
+            footage.close()
+    return media, said
 
 
 #: how each kind of per-video problem is told once for a whole report (each event's note on the page

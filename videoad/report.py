@@ -374,7 +374,8 @@ def build_report(
 
     `events`: the run's events (default: found with `event_settings`, else the settings of the
     scores folder's events.json, else the defaults). `workers`: processes drawing the timelines
-    (`plots.draw_timelines`; None: the cores, as the commands ask). `max_clips`: clips for that
+    and the events' pictures and clips (`plots.draw_timelines`, `evidence.write_evidence`; None:
+    the cores, as the commands ask). `max_clips`: clips for that
     many events, the highest peaks first (`evidence.write_evidence`; None or 0: every event)."""
     from videoad.events import read_settings
 
@@ -393,7 +394,7 @@ def build_report(
     for asset in ("report.css", "report.js"):
         shutil.copyfile(ASSETS / asset, out / asset)
     media = write_evidence(scores, events, out / "events", pad_s=pad_s, clips=clips, burn_heatmap=burn_heatmap,
-                           source_root=source_root, on_event=on_event, max_clips=max_clips)
+                           source_root=source_root, on_event=on_event, max_clips=max_clips, workers=workers)
     per_video = {s.name: s for s in evaluation.per_video} if evaluation else {}
     ordered = sorted(scores, key=lambda v: (-max([e.peak_score for e in events.of(v.video)], default=-math.inf),
                                             -v.peak))
