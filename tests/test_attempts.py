@@ -99,3 +99,45 @@ def _frame_like(X):
             return X
 
     return Frame()
+
+
+def test_an_attempts_process_ends_when_its_parent_is_killed(tmp_path):
+    """A scheduler's SIGKILL (or a SIGTERM) to the command alone runs none of its clean-up, and the
+    attempt's process went on fitting, orphaned, for as long as the fit takes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import multiprocessing as mp, os, time\n"
+        "from videoad.detector.attempts import _die_with\n"
+        "def child(parent):\n"
+        "    _die_with(parent)\n"
+        "    time.sleep(120)\n"
+        "if __name__ == '__main__':\n"
+        "    p = mp.get_context('spawn').Process(target=child, args=(os.getpid(),), daemon=True)\n"
+        "    p.start()\n"
+        "    print(p.pid, flush=True)\n"
+        "    time.sleep(120)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    child = int(parent.stdout.readline())
+    time.sleep(1.0)  # the child has started its watch
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as fh:  # reaped by init once it exits: a zombie counts as ended
+            if fh.read().split()[2] == "Z":
+                break
+        time.sleep(0.2)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the attempt's process outlived its parent")

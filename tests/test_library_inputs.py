@@ -39,13 +39,25 @@ def test_a_dataframe_of_mixed_numeric_columns_is_fitted_with_its_names():
         PCARecon(n_components=2).fit(nullable)
     with pytest.raises(ValueError, match=r"X must be numeric; its column\(s\) 'site' \(.*\) are not"):
         PCARecon(n_components=2).fit(df.assign(site=["a", "b"] * 100))
+    coded = df.assign(count=pd.Categorical(df["count"]))  # categories that are numbers: their values
+    np.testing.assert_allclose(PCARecon(n_components=2).fit(coded).decision_scores_,
+                               PCARecon(n_components=2).fit(df).decision_scores_, rtol=1e-6)
 
 
 def test_values_too_small_for_float32_are_named_not_called_constant():
-    X = np.random.default_rng(0).random((30, 4)) * 1e-50
-    with pytest.raises(ValueError, match=r"X holds values too small for the float32 .* at row 0, column 0 becomes 0"):
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 4)) * 1e-50
+    with pytest.raises(ValueError, match=r"X holds values too small for the float32 .* at row 0, column 0 becomes 0\), "
+                                         r"so that no column varies"):
         PCARecon(n_components=2).fit(X)
     PCARecon(n_components=2).fit(X * 1e45)  # the same rows rescaled: fine
+    # one tiny value among ordinary ones is a zero to every detector, at fit and at scoring (the first
+    # version of the check refused it)
+    Y = rng.random((30, 4))
+    Y[7, 2] = 1e-50
+    fitted = PCARecon(n_components=2).fit(Y)
+    Y[0, 1] = 3e-60
+    assert np.isfinite(fitted.decision_function(Y)).all()
 
 
 def test_parameters_that_are_not_whole_numbers_are_refused():
@@ -57,6 +69,8 @@ def test_parameters_that_are_not_whole_numbers_are_refused():
         with pytest.raises(ValueError, match=rf"{key}.* must be a whole number >= \d.*got {value!r}"):
             DUAD(**{**SMALL, key: value}).fit(X)
     assert DUAD(**{**SMALL, "r": 2.0}, random_state=0).fit(X).n_epochs_ > 0  # a whole float is whole
+    DUAD(**{**SMALL, "r": np.float32(2), "batch_size": 64.0})._check_params()  # numpy's too, and a YAML 64.0
+    PCARecon(n_components=2.0).fit(X)
     for c in ("x", True, 0.7):
         with pytest.raises(ValueError, match=r"contamination must be a share in \(0, 0.5\]"):
             PCARecon(contamination=c).fit(X)
@@ -112,3 +126,25 @@ def test_a_damaged_feature_file_left_out_of_a_library_call_is_said_and_listed(tm
     assert left["video"] == "cam/v2.mp4" and "v2.mp4" in left["reason"]
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any(m.startswith("1 video(s) of ") and "left out, not scored (first: cam/v2.mp4" in m for m in said), said
+
+
+def test_detect_names_a_damaged_feature_file_once(tmp_path):
+    """`videoad detect` lists each video left out; the library's warning counting them said it again."""
+    import subprocess
+    import sys
+
+    import yaml
+    from video_helpers import FAST_DUAD, fake_video
+
+    store = tmp_path / "features"
+    for i in range(3):
+        fake_video(store, f"cam/v{i}.mp4", 60, seed=i)
+    damaged = next(store.rglob("v2.mp4*.h5"))
+    damaged.write_bytes(damaged.read_bytes()[:300])
+    cfg = tmp_path / "fast.yaml"
+    cfg.write_text(yaml.safe_dump({"detector": {"name": "duad", "params": FAST_DUAD}, "min_clips": 50}))
+    res = subprocess.run([sys.executable, "-m", "videoad", "detect", str(store), "-o", str(tmp_path / "s"),
+                          "--pooled", "--config", str(cfg)], capture_output=True, text=True)
+    said = res.stdout + res.stderr
+    assert res.returncode == 0, said
+    assert said.count("left out cam/v2.mp4: ") == 1 and "left out, not scored" not in said, said

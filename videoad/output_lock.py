@@ -28,7 +28,9 @@ _held: dict[str, list[int]] = {}
 
 
 class FolderBusyError(OSError):
-    """Another videoad process is writing the output folder now."""
+    """Another videoad process is writing the output folder now (`holder`: what its lock says)."""
+
+    holder = ""
 
 
 @contextlib.contextmanager
@@ -73,14 +75,19 @@ def _hold(folder: Path, command: str, shared: bool = False) -> Iterator[None]:
     except BlockingIOError:
         holder = _holder(fd)
         os.close(fd)
-        raise FolderBusyError(f"{folder}: another videoad is writing this folder now ({holder}); wait for it to "
-                              "finish, or give another output folder") from None
+        error = FolderBusyError(f"{folder}: another videoad is writing this folder now ({holder}); wait for it to "
+                                "finish, or give another output folder")
+        error.holder = holder
+        raise error from None
     except OSError:  # a file system without locks: unlocked, as before
         os.close(fd)
         yield
         return
     try:
-        os.ftruncate(fd, 0)  # shared holders: the latest one's note names a live holder all the same
+        if not shared:
+            os.ftruncate(fd, 0)
+        else:  # several at once: each adds its line (the last to leave clears them, below)
+            os.lseek(fd, 0, os.SEEK_END)
         os.write(fd, f"pid {os.getpid()}, {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
     except OSError:
         pass  # the lock holds without its note
@@ -89,6 +96,11 @@ def _hold(folder: Path, command: str, shared: bool = False) -> Iterator[None]:
         yield
     finally:
         del _held[key]
+        try:  # nobody else holds it: no note of a process gone is left for the next refusal to quote
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.ftruncate(fd, 0)
+        except OSError:
+            pass
         os.close(fd)  # releases the lock; the file stays (removing it would let two hold two files)
 
 
@@ -96,7 +108,8 @@ def _holder(fd: int) -> str:
     """What the lock file says of the process holding it."""
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        text = os.read(fd, 512).decode("utf-8", "replace").strip()
+        text = "; ".join(line.strip() for line in os.read(fd, 2048).decode("utf-8", "replace").splitlines()
+                         if line.strip())
     except OSError:
         text = ""
     return text or "a process that has not said which"

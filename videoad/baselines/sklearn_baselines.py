@@ -26,8 +26,9 @@ class PCARecon(BaseDetector):
         from sklearn.decomposition import PCA
 
         X = self._validate_fit_input(X)
-        if not (isinstance(self.n_components, (int, np.integer)) and not isinstance(self.n_components, bool)
-                and self.n_components >= 1):
+        whole = (isinstance(self.n_components, (int, np.integer)) and not isinstance(self.n_components, bool)) or (
+            isinstance(self.n_components, (float, np.floating)) and float(self.n_components).is_integer())
+        if not whole or self.n_components < 1:  # 4.0 from a settings file is 4
             raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
         if self.n_components >= X.shape[1]:  # every row reconstructed exactly: all scores rounding noise
             raise ValueError(f"PCARecon: n_components {self.n_components} of X's {X.shape[1]} columns keeps the whole "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -216,6 +217,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         click.echo(hint, err=True)
     from videoad.output_lock import FolderBusyError, output_lock
 
+    made = not Path(output).exists()  # a run that fails before writing leaves no folder behind (nor its lock)
     try:
         # two unsharded runs into one store wrote each other's files with their own settings and
         # each called the store theirs; the shards of one run share it
@@ -236,9 +238,23 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         click.echo("interrupted: finished videos are kept; rerun the same command to resume",
                    err=True)
         sys.exit(130)
+    finally:
+        if made:
+            _remove_if_only_the_lock(Path(output))
     click.echo(summary.report(), err=True)
     if not summary.ok:
         sys.exit(1)
+
+
+def _remove_if_only_the_lock(folder: Path) -> None:
+    from videoad.output_lock import LOCK_FILE
+
+    try:
+        if folder.is_dir() and {p.name for p in folder.iterdir()} <= {LOCK_FILE}:
+            (folder / LOCK_FILE).unlink(missing_ok=True)
+            folder.rmdir()
+    except OSError:
+        pass  # left as it is: nothing of the user's is in it
 
 
 @click.command("merge")
@@ -256,7 +272,11 @@ def merge(features: str) -> None:
     try:
         with output_lock(features, command="videoad merge"):  # not while a shard still writes
             report = merge_shards(features)
-    except (OutputError, FolderBusyError, PermissionError) as exc:
+    except FolderBusyError as exc:
+        click.echo(f"not merged: {features}: a shard or another extraction is writing this store now ({exc.holder}); "
+                   "merge once it has finished", err=True)
+        sys.exit(2)
+    except (OutputError, PermissionError) as exc:
         click.echo(f"not merged: {exc}", err=True)  # 1 says merged with failures: a script would go on
         sys.exit(2)
     for note in report.notes:

@@ -99,6 +99,11 @@ def cell_names_given(text: str | None) -> list[str] | None:
 
 
 
+def _said_per_video(record) -> bool:
+    """Drops `videoad.video.groups`' count of the videos left out, which `detect` lists one by one."""
+    return "left out, not scored" not in record.getMessage()
+
+
 def _not_zero(ctx, param, value):
     """--n-jobs: joblib's count (1 and up, or -1 for every core); 0 processes is no run."""
     if value == 0:
@@ -126,7 +131,8 @@ def _not_zero(ctx, param, value):
 @click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
 @click.option("--min-clips", type=click.IntRange(min=1), help="Skip groups with fewer clips (paper: 65).")
 @click.option("--n-jobs", type=int, callback=_not_zero,
-              help="Groups fitted in parallel (processes; -1: one per core, -2: all but one).")
+              help="Groups fitted in parallel (processes; -1: one per core, -2: all but one). Fitted in turn, a "
+                   "group of 8,192 rows or more runs its two DUAD fits side by side where two cores are free.")
 @click.option("--seed", type=click.IntRange(0, SEED_MAX), help="Seed of the run; each group derives its own from it.")
 @click.option("--save-model", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Also save each group's fitted model here (inductive mode, step 1).")
@@ -160,6 +166,12 @@ def detect(features, output, activity_levels, config, print_config, annotations,
     from videoad.scores import writable_folder, write_scores
 
     mode = chosen("mode")
+    import logging
+
+    # the per-video lines below name each video left out: the library's one-line warning would say it twice
+    groups_log = logging.getLogger("videoad.video.groups")
+    if _said_per_video not in groups_log.filters:
+        groups_log.addFilter(_said_per_video)
     held = contextlib.ExitStack()
     try:
         ann = annotations  # its classes group the videos per category

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing as mp
+import os
 import pickle
 import traceback
 from typing import Iterator
@@ -65,8 +66,6 @@ def when_worth_it() -> Iterator[None]:
 
 
 def _cores() -> int:
-    import os
-
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -76,7 +75,6 @@ def _cores() -> int:
 def _videoad_main() -> bool:
     """Whether this process is a `videoad` command: a spawned process imports the main module
     again, which a user's script may not guard (it would run again there), the commands do."""
-    import os
     import sys
 
     main = sys.modules.get("__main__")
@@ -118,8 +116,32 @@ def _limits() -> tuple[int, dict[str, int]]:
     return torch.get_num_threads(), pools
 
 
-def _child(conn, params: dict, X: np.ndarray, seed: int, limits) -> None:
+def _die_with(parent: int) -> None:
+    """End this process when `parent` ends: a scheduler's SIGKILL or a SIGTERM to the command alone
+    runs no `finally` there, and the attempt went on for minutes, orphaned (found in review)."""
+    import signal
+    import threading
+    import time
+
+    try:  # Linux: the kernel sends the signal as the parent exits
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:  # elsewhere (and if the parent ended before the call above): its id changes
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="videoad-attempt-parent").start()
+
+
+def _child(conn, params: dict, X: np.ndarray, seed: int, limits, parent: int | None = None) -> None:
     """Fit one attempt (the fit DUAD.fit runs for each, at `seed`) and send the fitted detector back."""
+    if parent is not None:
+        _die_with(parent)
     try:
         import torch
         from threadpoolctl import threadpool_limits
@@ -153,7 +175,7 @@ class Attempts:
         self._running: dict[int, tuple] = {}
         for k in sorted(seeds)[:processes - 1]:
             here, there = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(there, params, X, seeds[k], limits), daemon=True,
+            proc = ctx.Process(target=_child, args=(there, params, X, seeds[k], limits, os.getpid()), daemon=True,
                                name=f"videoad-attempt-{k}")
             proc.start()
             there.close()

@@ -262,7 +262,8 @@ class DUAD(TorchDetector):
         counts.update({k: m for k, (m, words) in optional.items() if getattr(self, k) not in words})
         for key, least in counts.items():  # 2.5 epochs ran as 2, a batch of 1.5 rows as 1, in silence
             value = getattr(self, key)
-            if not (_whole(value) or (isinstance(value, float) and value.is_integer())) or value < least:
+            if not (_whole(value) or (isinstance(value, (float, np.floating)) and float(value).is_integer())) \
+                    or value < least:
                 what = " (epochs between reselections)" if key == "r" else ""
                 words = " or ".join(repr(w) for w in optional.get(key, (0, ()))[1])
                 raise ValueError(f"{key}{what} must be a whole number >= {least}" + (f" (or {words})" if words else "")

@@ -31,12 +31,15 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
     given = arr
     with np.errstate(over="ignore", under="ignore"):  # values beyond float32 are named below, not warned of
         arr = arr.astype(np.float32, copy=False)
-    if given.dtype.kind == "f" and given.dtype.itemsize > 4:
+    if given.dtype.kind == "f" and given.dtype.itemsize > 4 and arr.shape[0] > 1:
         lost = (arr == 0) & (given != 0)  # below float32's smallest: they became zeros
-        if lost.any():
+        # harmless one by one (a probability of 1e-60 is 0 to every detector); named only where it
+        # left nothing to tell rows apart, which was called "all columns constant"
+        if lost.any() and not np.ptp(arr, axis=0).any() and np.ptp(given, axis=0).any():
             row, col = np.argwhere(lost)[0]
             raise ValueError(f"{name} holds values too small for the float32 the detectors compute in "
-                             f"({float(given[row, col]):.3g} at row {row}, column {col} becomes 0); rescale {name}")
+                             f"({float(given[row, col]):.3g} at row {row}, column {col} becomes 0), so that no "
+                             f"column varies any more; rescale {name}")
     finite = np.isfinite(arr)
     if not finite.all():
         bad = np.argwhere(~finite)[0]
@@ -58,7 +61,8 @@ def _frame_values(X, name: str) -> np.ndarray:
     named with its kind."""
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-    odd = [(c, str(t)) for c, t in X.dtypes.items() if not (is_numeric_dtype(t) or is_bool_dtype(t))]
+    odd = [(c, str(t)) for c, t in X.dtypes.items() if not (is_numeric_dtype(t) or is_bool_dtype(t) or (
+        str(t) == "category" and is_numeric_dtype(t.categories.dtype)))]  # categories that are numbers
     if odd:
         listed = ", ".join(f"{c!r} ({t})" for c, t in odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
         raise ValueError(f"{name} must be numeric; its column(s) {listed} are not")
