@@ -38,7 +38,7 @@ def output_lock(*folders, command: str, shared: bool = False) -> Iterator[None]:
     """Hold `folders` for this process while the block runs; `FolderBusyError` (naming the holder)
     when another process holds one of them. `command` says who holds it, in the other's refusal.
     `shared`: several holders at once, none beside an exclusive one (the shards of one extraction
-    run side by side; an unsharded run or a merge into their store waits for none of them)."""
+    run side by side; an unsharded run or a merge into their store is refused while one runs)."""
     with contextlib.ExitStack() as stack:
         for folder in folders:
             stack.enter_context(_hold(Path(folder), command, shared))
