@@ -202,7 +202,7 @@ def _held(folder, mode: str):
 def test_two_extractions_into_one_store_are_refused_and_shards_share_it(tmp_path):
     """Two unsharded runs into one store (the second with other settings) both said "done" and left
     files of both settings under one manifest; the shards of one run still run side by side, and a
-    merge waits for none of them."""
+    merge is refused while one of them runs."""
     videos = tmp_path / "in"
     for i in range(2):
         make_video(videos / f"{i}.mp4", 20)
