@@ -37,8 +37,10 @@ def test_a_dataframe_of_mixed_numeric_columns_is_fitted_with_its_names():
     nullable.loc[3, "load"] = pd.NA
     with pytest.raises(ValueError, match=r"NaN or inf \(1 NaN, 0 inf; first at row 3, column 0\)"):
         PCARecon(n_components=2).fit(nullable)
-    with pytest.raises(ValueError, match=r"X must be numeric; its column\(s\) 'site' \(.*\) are not"):
+    with pytest.raises(ValueError, match=r"X must be real numbers; its column\(s\) 'site' \(.*\) are not"):
         PCARecon(n_components=2).fit(df.assign(site=["a", "b"] * 100))
+    with pytest.raises(ValueError, match=r"X must be real numbers; its column\(s\) 'z' \(complex128\) are not"):
+        PCARecon(n_components=2).fit(df.assign(z=np.full(200, 1 + 1j)))  # its imaginary part was dropped
     coded = df.assign(count=pd.Categorical(df["count"]))  # categories that are numbers: their values
     np.testing.assert_allclose(PCARecon(n_components=2).fit(coded).decision_scores_,
                                PCARecon(n_components=2).fit(df).decision_scores_, rtol=1e-6)
@@ -58,6 +60,10 @@ def test_values_too_small_for_float32_are_named_not_called_constant():
     fitted = PCARecon(n_components=2).fit(Y)
     Y[0, 1] = 3e-60
     assert np.isfinite(fitted.decision_function(Y)).all()
+    rows = np.ones((2, 4))
+    rows[0, 3] = 1e-60  # scored rows are never refused for it, whatever the others in the batch
+    rows[1, 3] = 0.0
+    assert np.isfinite(fitted.decision_function(rows)).all()
 
 
 def test_parameters_that_are_not_whole_numbers_are_refused():
@@ -128,8 +134,10 @@ def test_a_damaged_feature_file_left_out_of_a_library_call_is_said_and_listed(tm
     assert any(m.startswith("1 video(s) of ") and "left out, not scored (first: cam/v2.mp4" in m for m in said), said
 
 
-def test_detect_names_a_damaged_feature_file_once(tmp_path):
-    """`videoad detect` lists each video left out; the library's warning counting them said it again."""
+def test_detect_names_a_damaged_feature_file_of_the_scored_videos_and_of_the_history(tmp_path):
+    """A damaged feature file is named by `videoad detect` (its list of videos left out, and the
+    library's warning), in the scored store and in a `--fit-on` history, which has no list of its own
+    (a filter on the warning hid it there: found in review)."""
     import subprocess
     import sys
 
@@ -147,4 +155,13 @@ def test_detect_names_a_damaged_feature_file_once(tmp_path):
                           "--pooled", "--config", str(cfg)], capture_output=True, text=True)
     said = res.stdout + res.stderr
     assert res.returncode == 0, said
-    assert said.count("left out cam/v2.mp4: ") == 1 and "left out, not scored" not in said, said
+    assert said.count("left out cam/v2.mp4: ") == 1 and "left out, not scored (first: cam/v2.mp4" in said, said
+    history = tmp_path / "history"
+    for i in range(3):
+        fake_video(history, f"cam/h{i}.mp4", 60, seed=10 + i)
+    damaged = next(history.rglob("h2.mp4*.h5"))
+    damaged.write_bytes(damaged.read_bytes()[:300])
+    res = subprocess.run([sys.executable, "-m", "videoad", "detect", str(store), "-o", str(tmp_path / "s2"),
+                          "--pooled", "--config", str(cfg), "--fit-on", str(history)], capture_output=True, text=True)
+    said = res.stdout + res.stderr
+    assert res.returncode == 0 and "left out, not scored (first: cam/h2.mp4" in said, said

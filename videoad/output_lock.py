@@ -84,10 +84,9 @@ def _hold(folder: Path, command: str, shared: bool = False) -> Iterator[None]:
         yield
         return
     try:
-        if not shared:
-            os.ftruncate(fd, 0)
-        else:  # several at once: each adds its line (the last to leave clears them, below)
-            os.lseek(fd, 0, os.SEEK_END)
+        # shared holders too: the latest to start writes the note (converting the lock to clear it on
+        # leaving made shards refuse each other for that instant; appending kept dead holders' lines)
+        os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}, {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
     except OSError:
         pass  # the lock holds without its note
@@ -96,11 +95,6 @@ def _hold(folder: Path, command: str, shared: bool = False) -> Iterator[None]:
         yield
     finally:
         del _held[key]
-        try:  # nobody else holds it: no note of a process gone is left for the next refusal to quote
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.ftruncate(fd, 0)
-        except OSError:
-            pass
         os.close(fd)  # releases the lock; the file stays (removing it would let two hold two files)
 
 
@@ -108,8 +102,7 @@ def _holder(fd: int) -> str:
     """What the lock file says of the process holding it."""
     try:
         os.lseek(fd, 0, os.SEEK_SET)
-        text = "; ".join(line.strip() for line in os.read(fd, 2048).decode("utf-8", "replace").splitlines()
-                         if line.strip())
+        text = os.read(fd, 512).decode("utf-8", "replace").strip()
     except OSError:
         text = ""
     return text or "a process that has not said which"

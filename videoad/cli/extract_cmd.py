@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -217,7 +216,6 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         click.echo(hint, err=True)
     from videoad.output_lock import FolderBusyError, output_lock
 
-    made = not Path(output).exists()  # a run that fails before writing leaves no folder behind (nor its lock)
     try:
         # two unsharded runs into one store wrote each other's files with their own settings and
         # each called the store theirs; the shards of one run share it
@@ -238,23 +236,9 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         click.echo("interrupted: finished videos are kept; rerun the same command to resume",
                    err=True)
         sys.exit(130)
-    finally:
-        if made:
-            _remove_if_only_the_lock(Path(output))
     click.echo(summary.report(), err=True)
     if not summary.ok:
         sys.exit(1)
-
-
-def _remove_if_only_the_lock(folder: Path) -> None:
-    from videoad.output_lock import LOCK_FILE
-
-    try:
-        if folder.is_dir() and {p.name for p in folder.iterdir()} <= {LOCK_FILE}:
-            (folder / LOCK_FILE).unlink(missing_ok=True)
-            folder.rmdir()
-    except OSError:
-        pass  # left as it is: nothing of the user's is in it
 
 
 @click.command("merge")

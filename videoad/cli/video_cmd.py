@@ -99,11 +99,6 @@ def cell_names_given(text: str | None) -> list[str] | None:
 
 
 
-def _said_per_video(record) -> bool:
-    """Drops `videoad.video.groups`' count of the videos left out, which `detect` lists one by one."""
-    return "left out, not scored" not in record.getMessage()
-
-
 def _not_zero(ctx, param, value):
     """--n-jobs: joblib's count (1 and up, or -1 for every core); 0 processes is no run."""
     if value == 0:
@@ -166,12 +161,6 @@ def detect(features, output, activity_levels, config, print_config, annotations,
     from videoad.scores import writable_folder, write_scores
 
     mode = chosen("mode")
-    import logging
-
-    # the per-video lines below name each video left out: the library's one-line warning would say it twice
-    groups_log = logging.getLogger("videoad.video.groups")
-    if _said_per_video not in groups_log.filters:
-        groups_log.addFilter(_said_per_video)
     held = contextlib.ExitStack()
     try:
         ann = annotations  # its classes group the videos per category

@@ -127,7 +127,7 @@ def _die_with(parent: int) -> None:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
+    except Exception:  # noqa: BLE001 - no prctl here (not Linux): the watch below does it
         pass
 
     def watch() -> None:  # elsewhere (and if the parent ended before the call above): its id changes

@@ -31,7 +31,7 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
     given = arr
     with np.errstate(over="ignore", under="ignore"):  # values beyond float32 are named below, not warned of
         arr = arr.astype(np.float32, copy=False)
-    if given.dtype.kind == "f" and given.dtype.itemsize > 4 and arr.shape[0] > 1:
+    if given.dtype.kind == "f" and given.dtype.itemsize > 4 and min_rows > 1:  # a fit: scoring takes any rows
         lost = (arr == 0) & (given != 0)  # below float32's smallest: they became zeros
         # harmless one by one (a probability of 1e-60 is 0 to every detector); named only where it
         # left nothing to tell rows apart, which was called "all columns constant"
@@ -59,13 +59,16 @@ def _frame_values(X, name: str) -> np.ndarray:
     """A pandas DataFrame's values as numbers: columns of several numeric kinds (float, int, bool,
     the nullable ones) made one object array that was refused; a column that is not numeric is
     named with its kind."""
-    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+    from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
 
-    odd = [(c, str(t)) for c, t in X.dtypes.items() if not (is_numeric_dtype(t) or is_bool_dtype(t) or (
-        str(t) == "category" and is_numeric_dtype(t.categories.dtype)))]  # categories that are numbers
+    def real(t) -> bool:  # complex values lose their imaginary part in float64, with only a warning
+        return (is_numeric_dtype(t) or is_bool_dtype(t)) and not is_complex_dtype(t)
+
+    odd = [(c, str(t)) for c, t in X.dtypes.items()
+           if not (real(t) or (str(t) == "category" and real(t.categories.dtype)))]  # categories that are numbers
     if odd:
         listed = ", ".join(f"{c!r} ({t})" for c, t in odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
-        raise ValueError(f"{name} must be numeric; its column(s) {listed} are not")
+        raise ValueError(f"{name} must be real numbers; its column(s) {listed} are not")
     try:
         return X.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
