@@ -3,9 +3,9 @@ the report.
 
 Synthetic scores shaped like a UCF-Crime run (N videos of 300-3,000 clips at stride 16, 30 fps, a
 few bursts each), no source videos (the report notes that). Timelines and the events' pictures
-are drawn in one process and in worker processes in the same run, so the ratio is measured on the same machine state; the
-scores folder's segments.csv is written and read by videoad and by a row-by-row `csv` baseline
-(the way it was read and written until 2026-12-06) in the same run:
+are drawn in one process and in worker processes in the same run, so the ratio is measured on
+the same machine state; the scores folder's segments.csv is written and read by videoad and by a
+row-by-row `csv` baseline (the way it was read and written until 2026-12-06) in the same run:
 
     OMP_NUM_THREADS=1 MPLBACKEND=Agg .venv/bin/python benchmarks/bench_report.py --videos 200
 """

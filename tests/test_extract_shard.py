@@ -242,7 +242,8 @@ def test_a_store_that_cannot_be_written_is_not_merged_with_exit_2(tmp_path, monk
     from extract.store import OutputError, output_error
 
     denied = output_error(tmp_path / "manifest.json", PermissionError(errno.EACCES, "Permission denied"), store=True)
-    assert isinstance(denied, OutputError) and "manifest.json: permission denied; choose a writable folder" in str(denied)
+    assert isinstance(denied, OutputError)
+    assert "manifest.json: permission denied; choose a writable folder" in str(denied)
     assert isinstance(output_error(tmp_path, PermissionError(errno.EPERM, "x"), store=True), OutputError)
     # one feature file another user owns fails its video alone (extract.run)
     assert not isinstance(output_error(tmp_path / "a.h5", PermissionError(errno.EACCES, "x")), OutputError)

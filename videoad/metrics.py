@@ -9,8 +9,8 @@ scored; our headline) or dropped (``tail="drop"``: the RTFM-lineage convention, 
 the last clip are left out of both the scores and the ground truth).
 
 AUROC and AP come from scikit-learn (imported when a figure is computed: `report` and `plot` read
-this module's types and draw without it, a second less at every start). Pooled numbers concatenate the frames of all videos (the
-literature's single UCF-Crime number); per-category and per-video numbers pool the frames of
+this module's types and draw without it, a second less at every start). Pooled numbers
+concatenate the frames of all videos (the literature's single UCF-Crime number); per-category and per-video numbers pool the frames of
 that subset; a subset whose frames are all of one class has no AUROC and says so (NaN + reason).
 A video whose scores cover a different number of frames than its ground truth is an error naming
 the video, never a silent truncation.
