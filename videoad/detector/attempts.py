@@ -138,22 +138,20 @@ def _die_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="videoad-attempt-parent").start()
 
 
-def _child(conn, params: dict, X: np.ndarray, seed: int, limits, parent: int | None = None) -> None:
-    """Fit one attempt (the fit DUAD.fit runs for each, at `seed`) and send the fitted detector back."""
+def _child(conn, cls, params: dict, X: np.ndarray, seed: int, limits, parent: int | None = None) -> None:
+    """Fit one attempt of a `cls` (DUAD) fit, as its `fit` runs each, at `seed`, and send the fitted
+    detector back. The class comes pickled by name, so this module imports nothing of DUAD's."""
     if parent is not None:
         _die_with(parent)
     try:
         import torch
         from threadpoolctl import threadpool_limits
 
-        from videoad.detector.duad import DUAD
-        from videoad.detector.torch_base import TorchDetector
-
         torch_threads, pools = limits
         torch.set_num_threads(torch_threads)
         with threadpool_limits(limits=pools or None):
-            det = DUAD(**{**params, "random_state": seed})
-            TorchDetector.fit(det, X)  # one attempt, as DUAD.fit runs each (its own loop not run)
+            det = cls(**{**params, "random_state": seed})
+            super(cls, det).fit(X)  # one attempt, as DUAD.fit runs each (its own loop of attempts not run)
         # plain pickle, tensors by value: a Connection's pickler shares torch tensors through
         # descriptors this process hands out, gone once it exits
         conn.send_bytes(pickle.dumps(("ok", det), protocol=pickle.HIGHEST_PROTOCOL))
@@ -175,8 +173,8 @@ class Attempts:
         self._running: dict[int, tuple] = {}
         for k in sorted(seeds)[:processes - 1]:
             here, there = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(there, params, X, seeds[k], limits, os.getpid()), daemon=True,
-                               name=f"videoad-attempt-{k}")
+            proc = ctx.Process(target=_child, args=(there, type(det), params, X, seeds[k], limits, os.getpid()),
+                               daemon=True, name=f"videoad-attempt-{k}")
             proc.start()
             there.close()
             self._running[k] = (proc, here)
