@@ -265,8 +265,8 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
             if entry.get("status") == "done":
                 if not (root / (key + SUFFIX)).is_file():
                     report.problems.append(f"{key} is listed as done but {key}{SUFFIX} is missing")
-                elif entry.get("settings") is not None:
-                    rewritten.extend([(index, key)] if _settings_of(root / (key + SUFFIX)) != entry["settings"] else [])
+                elif entry.get("settings") is not None and _settings_of(root / (key + SUFFIX)) != entry["settings"]:
+                    rewritten.append((index, key))
                 report.n_done += 1
             else:
                 report.failed[key] = entry.get("reason", "failed")

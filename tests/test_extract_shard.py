@@ -58,7 +58,8 @@ def test_three_shards_partition_the_list_and_merge_into_the_unsharded_store(tmp_
     assert read_store_manifest(got.root)["settings"] == read_store_manifest(want.root)["settings"]
 
 
-def test_merge_refuses_a_store_whose_shard_lost_a_file(tmp_path):
+def _two_shards(tmp_path):
+    """Four short videos extracted as shards 0/2 and 1/2 into one store: (videos, store, runner)."""
     videos = tmp_path / "in"
     for i in range(4):
         make_video(videos / f"{i}.mp4", 20)
@@ -66,6 +67,11 @@ def test_merge_refuses_a_store_whose_shard_lost_a_file(tmp_path):
     cli = CliRunner()
     for i in range(2):
         assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code == 0
+    return videos, out, cli
+
+
+def test_merge_refuses_a_store_whose_shard_lost_a_file(tmp_path):
+    videos, out, cli = _two_shards(tmp_path)
     (out / "2.mp4.h5").unlink()
     refused = cli.invoke(merge_cmd, [str(out)])
     assert refused.exit_code == 2 and "2.mp4 is listed as done but 2.mp4.h5 is missing" in refused.output
@@ -162,13 +168,7 @@ def test_merge_refuses_files_another_run_rewrote_since_the_shards(tmp_path):
     """After two shards finished, an unsharded run with other settings (killed partway) or one shard
     of another sharding rewrote some feature files; merge joined the old shard manifests all the
     same, called the store complete with the shards' settings, and detect no longer warned."""
-    videos = tmp_path / "in"
-    for i in range(4):
-        make_video(videos / f"{i}.mp4", 20)
-    out = tmp_path / "out"
-    cli = CliRunner()
-    for i in range(2):
-        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code == 0
+    videos, out, cli = _two_shards(tmp_path)
     assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
     other = [a if a != "size=64x48" else "size=32x24" for a in ARGS]
     assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/3", *other]).exit_code == 0

@@ -39,6 +39,12 @@ def _hint(what: str) -> str:
     return f"pass --data PATH (the {what}, or {LAYOUT}) or set {ENV} to such a folder"
 
 
+def _roots(data: Path | None) -> list[Path]:
+    """Where to look: `data` when the user named it, else `VIDEOAD_DATA`'s folder (if set)."""
+    root = data if data is not None else data_root()
+    return [] if root is None else [root]
+
+
 def locate(relative, what: str, data: Path | None = None) -> Path:
     """`relative` (a path inside the data folder, or an absolute path) as an existing path: under
     `data` when given (a folder that lacks it is an error: the user named where the data is),
@@ -48,7 +54,7 @@ def locate(relative, what: str, data: Path | None = None) -> Path:
         if not rel.exists():
             raise ValueError(f"{what}: {rel} does not exist")
         return rel
-    roots = [r for r in ((data,) if data is not None else (data_root(),)) if r is not None and Path(r).is_dir()]
+    roots = [r for r in _roots(data) if Path(r).is_dir()]
     for root in roots:
         if (Path(root) / rel).exists():
             return Path(root) / rel
@@ -67,7 +73,7 @@ def kddcup_file(data: Path | None = None) -> Path:
             return data
         if not data.is_dir():
             raise ValueError(f"--data {data}: no such file or folder")
-    roots = [r for r in ((data,) if data is not None else (data_root(),)) if r is not None]
+    roots = _roots(data)
     for root in roots:
         for rel in KDDCUP_FILES:
             if (root / rel).is_file():

@@ -365,12 +365,13 @@ class DUAD(TorchDetector):
         if self.restart_when not in RESTART_WHENS:
             raise ValueError(f"restart_when must be one of {RESTART_WHENS}, got {self.restart_when!r}")
         given, others = self.random_state, None
-        if int(self.restarts) and processes_for(self, X) > 1:  # the later attempts start beside the first
+        processes = processes_for(self, X)  # 1 without restarts
+        if processes > 1:  # the later attempts start beside the first
             self._check_params()  # a bad setting fails here, before any process starts
             first = resolve_seed(given)  # drawn once, as the first fit would draw it
             self.random_state = first
             others = Attempts(self, X, {k: offset_seed(first, 1000 * k) for k in range(1, int(self.restarts) + 1)},
-                              processes_for(self, X))
+                              processes)
         try:
             super().fit(X, y)  # `_fit_model` clears the members of a fit before
             if int(self.restarts) == 0:
