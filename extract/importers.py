@@ -125,10 +125,61 @@ def _store():
     return store
 
 
-def _existing_keys(out_root: Path) -> set[str]:
-    if not out_root.exists():
-        return set()
-    return set(_store().FeatureStore(out_root).keys())
+#: the attributes that say what an imported feature value means: one store holds one kind
+_KIND = ("backbone", "layer", "import_format", "crop_reduce", "clip_len", "stride", "dim")
+
+
+class _Existing:
+    """What the store at `out_root` already holds: its keys, each video's source file (by hash) and
+    the kind of its features, so that an import adds alike features of new files only."""
+
+    def __init__(self, out_root: Path):
+        self.keys: set[str] = set()
+        self.by_sha: dict[str, str] = {}
+        self.kind: tuple[str, dict] | None = None  # (a key, its kind): the store's
+        if not out_root.exists():
+            return
+        store = _store().FeatureStore(out_root)
+        for key in store.keys():
+            self.keys.add(key)
+            try:
+                attrs = store.attrs(key)
+            except (OSError, ValueError, KeyError):  # a damaged file: its key is still taken
+                continue
+            if attrs.get("source_sha256"):
+                self.by_sha.setdefault(str(attrs["source_sha256"]), key)
+            if self.kind is None:
+                self.kind = (key, _kind(attrs))
+
+    def add(self, key: str, attrs: dict) -> None:
+        """`key` written from `attrs`: the files after it in this import are checked against it too."""
+        self.keys.add(key)
+        self.by_sha.setdefault(str(attrs.get("source_sha256")), key)
+        if self.kind is None:
+            self.kind = (key, _kind(attrs))
+
+    def problem(self, path: Path, key: str, attrs: dict, overwrite: bool) -> str | None:
+        """Why `path`'s features (`attrs`, for `key`) must not go into this store, else None."""
+        same_file = self.by_sha.get(str(attrs.get("source_sha256")))
+        if same_file is not None and same_file != key:
+            return (f"{path}: the store holds this file's features already, as {same_file} (imported with other "
+                    "options: --annotations, --suffix); not imported twice")
+        if key in self.keys and not overwrite and same_file != key:
+            return (f"{path}: the store holds {key} from another file (its SHA-256 differs); --overwrite replaces "
+                    "it")
+        if self.kind is not None and self.kind[0] != key:
+            other, theirs = self.kind
+            ours = _kind(attrs)
+            differ = [f"{k} {theirs.get(k)!r} there, {ours.get(k)!r} here" for k in _KIND if theirs.get(k) != ours.get(k)]
+            if differ:
+                return (f"{path}: the store's features ({other}, ...) were imported otherwise ({'; '.join(differ)}): "
+                        "one model cannot score both kinds; import these into another store")
+        return None
+
+
+def _kind(attrs) -> dict:
+    return {k: (str(attrs[k]) if k not in ("clip_len", "stride", "dim") else int(attrs[k]))
+            for k in _KIND if attrs.get(k) is not None}
 
 
 def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Path | FrameCounts,
@@ -142,11 +193,11 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
     files = sorted(src.glob("*.txt")) if src.is_dir() else [src]
     if not files or not files[0].exists():
         raise ValueError(f"{src}: no Sultani feature files (*.txt) found")
-    result, existing = ImportResult(), _existing_keys(out_root)
+    result, existing = ImportResult(), _Existing(out_root)
     for path in files:
         try:
             key, n_frames = counts.lookup(path.stem, path)
-            if key in existing and not overwrite:
+            if key in existing.keys and not overwrite and existing.by_sha.get(_sha256(path)) == key:
                 result.skipped.append(key)
                 continue
             feats = _load_sultani(path, n_segments)
@@ -167,8 +218,13 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
                 "clip_len": 16,
                 "stride": 16,
                 "tail_policy": "drop",
+                "dim": int(feats.shape[1]),
             }
+            problem = existing.problem(path, key, attrs, overwrite)
+            if problem:
+                raise ValueError(problem)
             _store().write_video(out_root, key, feats, frames.astype(np.int64), attrs)
+            existing.add(key, attrs)
             result.written.append(key)
         except (ValueError, OSError) as exc:
             result.failed.append((str(path), str(exc)))
@@ -209,7 +265,7 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
                    if not (suffix == "" and p.name.endswith(SIDE_CAR_SUFFIXES)))
     if not files or not files[0].exists():
         raise ValueError(f"{src}: no feature files matching {pattern!r}")
-    result, existing = ImportResult(), _existing_keys(out_root)
+    result, existing = ImportResult(), _Existing(out_root)
     imported_from: dict[str, Path] = {}  # key -> the file this run wrote it from
     for path in files:
         try:
@@ -226,7 +282,7 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             if key in imported_from:
                 raise ValueError(f"{path}: names the same video ({key}) as {imported_from[key]}, imported "
                                  "before it in this run; keep one of them")
-            if key in existing and not overwrite:
+            if key in existing.keys and not overwrite and existing.by_sha.get(_sha256(path)) == key:
                 result.skipped.append(key)
                 continue
             feats, n_crops = _load_npy(path, crops)
@@ -258,8 +314,13 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
                 "clip_len": clip_len,
                 "stride": stride,
                 "tail_policy": "unknown (imported)",
+                "dim": int(feats.shape[1]),
             }
+            problem = existing.problem(path, key, attrs, overwrite)
+            if problem:
+                raise ValueError(problem)
             _store().write_video(out_root, key, feats, frames, attrs)
+            existing.add(key, attrs)
             result.written.append(key)
             imported_from[key] = path
         except (ValueError, OSError) as exc:

@@ -347,3 +347,14 @@ def test_names_of_digits_python_reads_but_int_does_not_break_no_lookup(tmp_path)
     ann = read_annotations(path)
     assert ann.find("x/cam/a.mp4").intervals == ((3, 4),) and ann.find("7").intervals == ((5, 6),)
     assert ann.find("\u0660\u0667").intervals == ((5, 6),)  # Arabic-Indic 07: the number 7, as 07 is
+
+
+def test_a_ped2_csv_naming_videos_with_their_extension_matches_them(tmp_path):
+    """`Runner001.avi,300,116,170` never matched the scored `Runner/Runner001.avi` (every other
+    reader drops a video extension; this one kept it)."""
+    path = tmp_path / "gt.csv"
+    path.write_text("video,num_frames,anomaly_start_frame,anomaly_end_frame\nRunner001.avi,300,116,170\n"
+                    "01,180,61,180\n")
+    ann = read_annotations(path)
+    assert sorted(ann) == ["01", "Runner001"]
+    assert ann.find("Runner/Runner001.avi").intervals == ((116, 170),)

@@ -316,6 +316,10 @@ def test_the_cameras_command_says_which_saved_camera_each_video_matches(tmp_path
     assert re.search(r"elsewhere.mp4: none \(best correlation -?0\.\d\d, under 0.85\): left out", res.output)
     left = {e["video"] for e in video.score(scored, tmp_path / "models").meta["left_out"]}
     assert left == {"elsewhere.mp4"}  # what detect --model does with them
+    # --threshold groups the survey; the matches stay detect's (at -1 it said elsewhere.mp4 was camera-01's)
+    res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(tmp_path / "models"), "--threshold", "-1"])
+    assert res.exit_code == 0 and re.search(r"elsewhere.mp4: none \(best correlation -?0\.\d\d, under 0.85\)",
+                                            res.output), res.output
     one = tmp_path / "one"
     video.detect(tmp_path / "history", video.DetectConfig(**{**CFG.__dict__, "mode": "pooled"}), save_models=one)
     res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(one)])

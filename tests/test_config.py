@@ -400,3 +400,66 @@ def test_duad_arguments_that_one_kind_of_features_takes_are_accepted(tmp_path):
     path = tmp_path / "d.yaml"
     path.write_text("detector:\n  name: duad\n  params: {clusterer_params: {thres: 0.05}}\n")
     assert video.load_config(path).params == {"clusterer_params": {"thres": 0.05}}
+
+
+def test_params_given_at_the_top_and_under_detector_are_refused(tmp_path):
+    """Only the top-level params were used; detector: params: (an unknown argument among them) was
+    dropped unread."""
+    from videoad import video
+
+    p = tmp_path / "d.yaml"
+    p.write_text("params: {lr: 0.01}\ndetector: {name: duad, params: {no_such_argument: 1}}\n")
+    with pytest.raises(ValueError, match=f"^{p}: params given twice"):
+        video.load_config(p)
+
+
+@pytest.mark.parametrize("command, text, key", [
+    (["detect"], "smooth: {big}\n", "smooth must be a (finite) number"),
+    (["detect"], "detector: {{name: duad, params: {{lr: {big}}}}}\n", "lr must be a finite number"),
+    (["extract"], "decode_timeout: {big}\n", "decode_timeout must be a (finite) number"),
+    (["watch"], "max_lag_s: {big}\n", "max_lag_s must be a (finite) number"),
+])
+def test_a_number_too_large_for_a_float_is_named_not_a_traceback(tmp_path, command, text, key):
+    """`smooth: 1000...0` (400 digits) raised OverflowError from math.isfinite, --print-config too."""
+    path = tmp_path / "big.yaml"
+    path.write_text(text.format(big="1" + "0" * 400))
+    res = _run(*command, "--config", path, "--print-config")
+    assert res.exit_code != 0 and f"{path}: " in res.output and key in res.output, res.output
+    assert not isinstance(res.exception, OverflowError)
+
+
+def test_threads_per_job_past_any_machine_is_refused(tmp_path):
+    """100000 passed the check and failed inside torch's import with a traceback."""
+    path = tmp_path / "t.yaml"
+    path.write_text("threads_per_job: 100000\n")
+    res = _run("detect", "--config", path, "--print-config")
+    assert res.exit_code != 0 and "threads_per_job must be at most 1024" in res.output, res.output
+
+
+def test_extract_print_config_prints_only_what_config_reads_back(tmp_path):
+    """`--weights F` on the motion backbone, or an unknown backbone, or a bad option value, was
+    printed (exit 0) into a file that `--config` then refused."""
+    weights = tmp_path / "w.pt"
+    weights.write_bytes(b"x")
+    for args, message in ((["--weights", weights], "--weights needs a learned backbone"),
+                          (["--backbone", "nosuch"], "unknown backbone 'nosuch'"),
+                          (["--backbone-opt", "grid=banana"], "backbone 'motion' (grid='banana')")):
+        res = _run("extract", *args, "--print-config")
+        assert res.exit_code != 0 and message in res.output, (args, res.output)
+    res = _run("extract", "--backbone-opt", "grid=3", "--print-config")
+    assert res.exit_code == 0
+    path = tmp_path / "ok.yaml"
+    path.write_text(res.output)
+    assert _run("extract", "--config", path, "--print-config").exit_code == 0
+
+
+def test_a_backbone_option_from_a_file_names_the_file_and_a_yaml_rectangle_is_a_mask(tmp_path):
+    """`mask: [0, 0, 0.2, 1]` (the natural YAML) was four rectangles of one number each, refused as
+    "mask: 0 is not a rectangle", naming neither the file nor the option's value."""
+    from extract.backbones.motion import _parse_mask
+
+    assert _parse_mask([0, 0, 0.2, 1]) == ((0.0, 0.0, 0.2, 1.0),) == _parse_mask("0,0,0.2,1")
+    path = tmp_path / "m.yaml"
+    path.write_text("backbone: {name: motion, options: {mask: [0, 0, 1, 1]}}\n")
+    res = _run("extract", "--config", path, "--print-config")
+    assert res.exit_code != 0 and "covers the whole frame" in res.output and str(path) in res.output, res.output

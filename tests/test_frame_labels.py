@@ -193,3 +193,16 @@ def test_a_gt_mat_with_several_intervals_per_video_reads_its_columns(tmp_path):
     ann = read_annotations(tmp_path / "avenue.mat")
     assert ann["01"].intervals == ((10, 20), (50, 60)) and ann["02"].intervals == ((5, 9),)
     assert ann["01"].category == "avenue"
+
+
+def test_a_folders_label_file_that_is_not_text_or_has_a_bad_token_is_named_with_its_line(tmp_path):
+    """A folder's .txt in another encoding said only "'utf-8' codec can't decode byte 0xe9", with no
+    file; a bad token named the file and not its line."""
+    np.save(tmp_path / "a.npy", flags(3))
+    (tmp_path / "b.txt").write_bytes("0\n1\né\n".encode("latin-1"))
+    with pytest.raises(AnnotationError, match=r"b\.txt: not a per-frame label file: byte 4 is not UTF-8") as err:
+        read_frame_labels(tmp_path)
+    assert str(tmp_path / "b.txt") in str(err.value)
+    (tmp_path / "b.txt").write_text("0\n1\n0 1\n1 x\n")
+    with pytest.raises(AnnotationError, match=r"b\.txt:4: expected one number per frame, got 'x'"):
+        read_frame_labels(tmp_path)

@@ -286,3 +286,72 @@ def test_npy_files_that_are_not_one_plain_array_are_named_and_the_rest_imported(
         load_mean_cube(tmp_path / "empty.npy")
     with pytest.raises(ValueError, match="not a file"):
         read_npy(tmp_path)
+
+
+def test_models_and_histories_refuse_imported_features_of_another_layer_crop_or_width(tmp_path):
+    """Models fitted on I3D rgb features scored flow features of the same width (and a ten-crop mean
+    scored crop 0 alone) with no word; another width failed only after the whole fit, naming
+    neither store."""
+    from videoad.cli import cli
+
+    rng = np.random.default_rng(0)
+    for name, shape in (("tc", (120, 10, 16)), ("w", (120, 8))):
+        (tmp_path / name / "cam").mkdir(parents=True)
+        for i in range(3):
+            np.save(tmp_path / name / "cam" / f"v{i}.npy", rng.normal(size=shape).astype("f4"))
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, [str(a) for a in args])
+
+    for out, opts in (("rgb", ["--layer", "rgb"]), ("flow", ["--layer", "flow"]),
+                      ("mean", ["--crops", "mean"]), ("crop0", ["--crops", "0"])):
+        res = run("import", "npy", tmp_path / "tc", "-o", tmp_path / out, "--fps", 10, "--backbone", "i3d", *opts)
+        assert res.exit_code == 0, res.output
+    assert run("import", "npy", tmp_path / "w", "-o", tmp_path / "w8", "--fps", 10, "--backbone", "i3d",
+               "--layer", "rgb").exit_code == 0
+    res = run("detect", "--fit-on", tmp_path / "rgb", "--pooled", "-o", tmp_path / "s", "--save-model", tmp_path / "m")
+    assert res.exit_code == 0, res.output
+    res = run("detect", tmp_path / "flow", "--model", tmp_path / "m", "-o", tmp_path / "s2")
+    assert res.exit_code != 0 and "layer (imported: --layer): 'rgb' (fitted) vs 'flow'" in res.output, res.output
+    res = run("detect", tmp_path / "flow", "--fit-on", tmp_path / "rgb", "--pooled", "-o", tmp_path / "s3")
+    assert res.exit_code != 0 and "was not extracted as the history" in res.output and "'flow'" in res.output
+    res = run("detect", tmp_path / "crop0", "--fit-on", tmp_path / "mean", "--pooled", "-o", tmp_path / "s4")
+    assert res.exit_code != 0 and "crops (imported: --crops): 'mean' (fitted) vs '0'" in res.output, res.output
+    res = run("detect", tmp_path / "w8", "--fit-on", tmp_path / "rgb", "--pooled", "-o", tmp_path / "s5")
+    assert res.exit_code != 0 and "feature width (values per clip): 16 (fitted) vs 8" in res.output, res.output
+    assert not (tmp_path / "s5" / "segments.csv").exists()
+    res = run("detect", tmp_path / "rgb", "--model", tmp_path / "m", "-o", tmp_path / "s6")  # alike: scored
+    assert res.exit_code == 0, res.output
+
+
+def test_an_import_into_a_store_adds_alike_features_of_new_files_only(tmp_path, rtfm_release):
+    """Importing the same folder with and without --annotations stored every video twice under two
+    keys (detect then fitted and scored each twice); other options went into the same store without
+    a word; a source file changed since was "already present"."""
+    src, ann, arrays = rtfm_release
+    store = tmp_path / "store"
+    first = import_npy(src, store, suffix="_i3d", backbone="i3d")
+    assert sorted(first.written) == ["Abuse028_x264", "Normal_Videos_003_x264"]
+    again = import_npy(src, store, suffix="_i3d", backbone="i3d")  # the same files: already there
+    assert again.skipped == sorted(first.written) and not again.written and not again.failed
+    twice = import_npy(src, store, frame_counts=ann, suffix="_i3d", backbone="i3d")  # other keys, same files
+    assert not twice.written and len(twice.failed) == 2
+    assert all("holds this file's features already, as " in why for _, why in twice.failed)
+    assert sorted(FeatureStore(store).keys()) == sorted(first.written)
+    np.save(src / "Abuse028_x264_i3d.npy", np.ones((5, 10, 6), np.float32))  # the source changed since
+    changed = import_npy(src, store, suffix="_i3d", backbone="i3d")
+    assert dict(changed.failed)[str(src / "Abuse028_x264_i3d.npy")].endswith(
+        "the store holds Abuse028_x264 from another file (its SHA-256 differs); --overwrite replaces it")
+    replaced = import_npy(src, store, suffix="_i3d", backbone="i3d", overwrite=True)
+    assert "Abuse028_x264" in replaced.written
+    assert FeatureStore(store).load("Abuse028_x264").features.sum() == pytest.approx(5 * 6)
+    (tmp_path / "more").mkdir()
+    np.save(tmp_path / "more" / "New001_i3d.npy", np.zeros((4, 10, 6), np.float32))
+    for options, differs in (({"backbone": "c3d"}, "backbone 'i3d' there, 'c3d' here"),
+                             ({"backbone": "i3d", "layer": "flow"}, "layer 'unknown' there, 'flow' here"),
+                             ({"backbone": "i3d", "crops": "keep"}, "dim 6 there, 60 here")):
+        other = import_npy(tmp_path / "more", store, suffix="_i3d", **options)
+        assert not other.written and differs in other.failed[0][1], other.failed
+    alike = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d")
+    assert alike.written == ["New001"]

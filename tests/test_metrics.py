@@ -195,3 +195,12 @@ def test_frames_pooled_as_runs_give_the_figures_of_every_frame():
     assert counts.sum() == items[0].scores.size and len(values) < items[0].scores.size
     np.testing.assert_array_equal(np.repeat(values, counts), items[0].scores)
     np.testing.assert_array_equal(np.repeat(labels, counts), items[0].labels)
+
+
+def test_videos_at_the_top_of_the_folder_are_a_named_category():
+    """The store's group of the videos at the top of the input folder is "."; the per-category table
+    listed a category named "."."""
+    frames = np.array([[0, 15], [16, 31]])
+    items = [video_frames("a", ".", np.array([0.9, 0.1]), frames, 32, np.r_[np.ones(16), np.zeros(16)]),
+             video_frames("b", "", np.array([0.1, 0.2]), frames, 32, np.zeros(32))]
+    assert [s.name for s in evaluate_frames(items).per_category] == ["(none)", "(top folder)"]

@@ -685,3 +685,118 @@ def test_event_pictures_and_clips_made_in_worker_processes_equal_those_made_here
         assert (tmp_path / "w1" / a.image).read_bytes() == (tmp_path / "w2" / b.image).read_bytes()
         assert (a.clip is None) == (b.clip is None) and (a.clip is None or (tmp_path / "w2" / b.clip).stat().st_size)
     assert sum(m.clip is not None for m in there.values()) == len(events.events) - 1  # all but the missing source's
+
+
+def test_a_file_name_other_videos_share_is_not_taken_for_theirs_under_the_source_root(tmp_path, caplog):
+    """`cam1/clip.avi` and `cam2/clip.avi` moved to a flat archive holding one `clip.avi`: both
+    videos' events were cut from that one file (silently where the recorder's segments are of one
+    size). A name the run's videos share is used by key only; a unique one still by name."""
+    from videoad.evidence import write_evidence
+    from videoad.plots import AmbiguousSource, resolve_source, shared_file_names
+
+    frames, _ = render_video(None, seed=0, cfg=SceneConfig(n_frames=180))
+    write_video(tmp_path / "flat" / "clip.avi", frames, 10.0)
+    vids = [_video("cam1/clip.avi", 7, source="/old/cam1/clip.avi"),
+            _video("cam2/clip.avi", 9, source="/old/cam2/clip.avi"),
+            _video("cam3/own.avi", 5, source="/old/cam3/own.avi")]
+    (tmp_path / "flat" / "own.avi").write_bytes((tmp_path / "flat" / "clip.avi").read_bytes())
+    shared = shared_file_names(vids)
+    assert shared == {"clip.avi"}
+    for v in vids[:2]:
+        with pytest.raises(AmbiguousSource, match=r"clip\.avi: found under --source-root by its file name alone"):
+            resolve_source(v, tmp_path / "flat", shared)
+    assert resolve_source(vids[2], tmp_path / "flat", shared) == tmp_path / "flat" / "own.avi"
+    (tmp_path / "flat" / "cam2").mkdir()
+    (tmp_path / "flat" / "cam2" / "clip.avi").write_bytes(b"x")  # by its key: never in doubt
+    assert resolve_source(vids[1], tmp_path / "flat", shared) == tmp_path / "flat" / "cam2" / "clip.avi"
+    (tmp_path / "flat" / "cam2" / "clip.avi").unlink()
+
+    scores = ScoreSet(vids, {"config": {"detector": "duad"}})
+    events = find_events(scores, EventSettings(min_length_s=0))
+    assert {e.video for e in events.events} == {v.video for v in vids}
+    with caplog.at_level("WARNING"):
+        media = write_evidence(scores, events, tmp_path / "rep" / "events", pad_s=0.5, source_root=tmp_path / "flat")
+    by_video = {e.video: media[e.event] for e in events.events}
+    for key in ("cam1/clip.avi", "cam2/clip.avi"):
+        assert by_video[key].clip is None and "source not used" in by_video[key].note, by_video[key]
+    assert by_video["cam3/own.avi"].clip is not None
+    assert "2 video(s) with events found under --source-root by a file name other videos" in caplog.text
+
+
+def test_a_found_file_of_another_size_is_said_to_be_another_file(tmp_path):
+    from videoad.evidence import source_changed
+
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "flat" / "a.avi").write_bytes(b"x" * 10)
+    v = _video("cam/a.avi", 3, source="/old/cam/a.avi")
+    v.source_fingerprint = {"size": 99, "files": 1}
+    assert source_changed(v, tmp_path / "flat" / "a.avi").startswith(
+        f"{tmp_path / 'flat' / 'a.avi'} is not the file extracted (99 bytes then, 10 now)")
+
+
+def test_report_with_annotations_of_some_videos_is_written_and_says_what_it_leaves_out(scoreset, tmp_path):
+    """Annotations listing the anomalous videos alone: `report` failed ("no ground truth for scored
+    video") and wrote nothing, while `plot` took the same file. `evaluate` still asks for all."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.scores import write_scores
+
+    write_scores(tmp_path / "scores", scoreset)
+    gt = tmp_path / "gt.csv"
+    gt.write_text("video,start,end\ncam/v1.avi,20,40\n")
+    res = CliRunner().invoke(cli, ["report", str(tmp_path / "scores"), "-o", str(tmp_path / "r"),
+                                                   "--annotations", str(gt), "--no-clips"])
+    assert res.exit_code == 0, res.output
+    assert "warning: 2 scored video(s) have no ground truth in" in res.stderr and "cam/v2.avi" in res.stderr
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "Frame-level results" in page and "2 scored video(s) have no ground truth" in page
+    res = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "scores"), "--annotations", str(gt)])
+    assert res.exit_code != 0 and "no ground truth for scored video 'cam/v2.avi'" in res.stderr
+    assert "a normal one with no interval" in res.stderr
+    other = tmp_path / "other.csv"
+    other.write_text("video,start,end\nelsewhere/x.avi,1,5\n")
+    res = CliRunner().invoke(cli, ["report", str(tmp_path / "scores"), "-o", str(tmp_path / "r2"),
+                                                   "--annotations", str(other), "--no-clips"])
+    assert res.exit_code != 0 and "no ground truth for any scored video" in res.stderr
+
+
+def test_the_reports_ground_truth_line_stops_at_the_videos_end(scoreset, tmp_path):
+    """An interval past the end read "frames 57-399" on a 300-frame video, where the timeline and
+    the evaluation cut it at the last frame."""
+    v = scoreset.videos[0]
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, v.n_frames + 30),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt"),
+                       "cam/v3": VideoAnnotation("cam/v3", "X", (), None, "gt")}, "gt.txt")
+    page = build_report(scoreset, tmp_path / "r", annotations=ann, clips=False).read_text()
+    assert f"(frames 19-{v.n_frames - 1})" in page and f"frames 19-{v.n_frames + 29}" not in page
+
+
+def test_a_new_plot_into_a_folder_removes_the_timelines_its_last_run_wrote(scoreset, tmp_path):
+    """A second run plotted into the same folder left the first's timelines beside its own (on
+    another y-range). Only files a plot listed go; `--video` adds; a user's own picture stays."""
+    from videoad.plots import plot_run
+
+    out = tmp_path / "plots"
+    out.mkdir()
+    (out / "mine.png").write_bytes(b"\x89PNG")
+    first = plot_run(scoreset, out, thumbnails=0)
+    assert len(first) == 3
+    smaller = ScoreSet(scoreset.videos[:1], scoreset.meta)
+    again = plot_run(smaller, out, thumbnails=0)
+    assert sorted(p.name for p in out.glob("*.png")) == sorted(["mine.png"] + [p.name for p in again])
+    plot_run(scoreset, out, thumbnails=0, videos=["cam/v2.avi"])  # one more video: added
+    assert len(list(out.glob("*.png"))) == 3
+
+
+def test_names_in_other_scripts_keep_their_letters_in_file_names():
+    """`日本 カメラ ü.avi` gave `avi.png`: a folder of timelines is read by its names."""
+    stems = file_stems(["日本 カメラ ü.avi", "x/ü.avi", "e\u0301.avi", "\u00e9.avi", "a\u200bb.avi"])
+    assert stems["日本 カメラ ü.avi"] == "日本_カメラ_ü.avi" and stems["x/ü.avi"] == "x_ü.avi"
+    assert stems["a\u200bb.avi"] == "a_b.avi"  # an invisible character is not kept
+    # one name as macOS and Linux spell it: one file name, so told apart by a hash
+    assert stems["e\u0301.avi"] != stems["\u00e9.avi"] and stems["\u00e9.avi"].startswith("\u00e9.avi-")
+    long = file_stems(["é" * 200])["é" * 200]
+    from videoad.names import MAX_STEM
+
+    assert len(long.encode("utf-8")) <= MAX_STEM and long.startswith("é" * 50)

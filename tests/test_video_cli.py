@@ -329,9 +329,17 @@ def test_history_settings_without_a_history_are_said_to_be_unused(setup, monkeyp
     assert "warning: --history-drop applies to a fit on a normal history (--fit-on), not used here" in res.output
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5, "--history-neighbors", 2,
               "--model", tmp, "--pooled", "--seed", 3)
-    assert ("warning: the grouping, --seed, --history-drop, --history-neighbors set how models are fitted, not used "
-            "with --model: the saved models score with the settings they were fitted with") in res.output
+    assert (f"warning: the grouping, --seed, --history-drop, --history-neighbors, {cfg}'s params, min_clips, seed "
+            "set how models are fitted, not used with --model: the saved models score with the settings they were "
+            "fitted with") in res.output
     res = run("detect", store, "-o", tmp / "s", "--model", tmp)
+    assert "warning" not in res.output
+    # a file's settings were taken in silence (quantile alarms, smoothing off, ignored cells: the same scores)
+    other = tmp / "other.yaml"
+    other.write_text("smooth: 0\nignore_cells: ['0:0']\nn_jobs: 2\n")
+    res = run("detect", store, "--config", other, "-o", tmp / "s", "--model", tmp)
+    assert f"warning: {other}'s ignore_cells, smooth set how models are fitted, not used with --model" in res.output
+    res = run("detect", store, "--config", other, "-o", tmp / "s", "--fit-on", store)
     assert "warning" not in res.output
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--history-drop", 5, "--fit-on", store)
     assert "warning" not in res.output and "stopped before the fit" in res.output

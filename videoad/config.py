@@ -278,6 +278,17 @@ def _describe(kind) -> str:
     return _NAMES.get(kind, getattr(kind, "__name__", str(kind)))
 
 
+def finite_number(value) -> bool:
+    """A real number (not a bool) that a float holds finitely: YAML's `1e400` is inf, and a
+    400-digit integer overflows a float (math.isfinite raised OverflowError on it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _fits(value, kind) -> bool:
     if kind is ANY:
         return True
@@ -290,7 +301,7 @@ def _fits(value, kind) -> bool:
     if isinstance(kind, ListOf):
         return isinstance(value, list)
     if kind is float:  # finite: `1e400` is inf, which no setting means
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return finite_number(value)
     if kind is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, kind)

@@ -23,7 +23,7 @@ from extract.store import remove_stale_temporaries
 from videoad.events import Event, EventSet, fmt_score
 from videoad.footage import FALLBACK_FPS, Footage, clip_format, clip_frames, write_clip
 from videoad.heatmap import burn, heat_figure
-from videoad.plots import resolve_source
+from videoad.plots import AmbiguousSource, resolve_source, shared_file_names
 from videoad.scores import ScoreSet, VideoScores
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,20 @@ def source_changed(v, src) -> str | None:
     what = (f"{was.get('files')} images then, {now['files']} now" if now["files"] != was.get("files")
             else f"{was.get('size')} bytes then, {now['size']} now" if now["size"] != was.get("size")
             else "the same size, modified since")
+    if not at_home:  # found under --source-root: another file of that name as likely as an edited one
+        return f"{src} is not the file extracted ({what}): its pictures may not be the frames scored"
     return f"source changed since extraction ({what}): its pictures may not be the frames scored"
+
+
+def _sources(scores, source_root) -> dict:
+    """Each video's source file (`plots.resolve_source`), or the AmbiguousSource that says why not."""
+    shared, out = shared_file_names(scores), {}
+    for v in scores:
+        try:
+            out[v.video] = resolve_source(v, source_root, shared)
+        except AmbiguousSource as exc:
+            out[v.video] = exc
+    return out
 
 
 def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float = 3.0, max_clip_s: float = 60.0,
@@ -115,8 +128,8 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     suffix = clip_format()[0] if clips and events.events else ".mp4"
     # the limit's slots go to events whose video is there to cut a clip from (a moved or deleted
     # source's event took one and left a readable one without a clip)
-    sources = {v.video: resolve_source(v, source_root) for v in scores}
-    can_clip = [e for e in events.events if sources.get(e.video) is not None and sources[e.video].exists()]
+    sources = _sources(scores, source_root)
+    can_clip = [e for e in events.events if isinstance(sources.get(e.video), Path) and sources[e.video].exists()]
     clipped = {e.event for e in sorted(can_clip, key=lambda e: (-e.peak_score, e.event))[:max_clips or None]}
     grid, region = events.cell_grid, events.cell_region
     ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}
@@ -179,9 +192,14 @@ def _video_media(v, evs, src, out, suffix, grid, region, unit, pad_s, max_clip_s
     said: dict[str, list[tuple[str, str]]] = {}
     footage, why = None, ""
     try:
+        if isinstance(src, AmbiguousSource):
+            raise src
         if src is None:
             raise FileNotFoundError("the scores do not name a source video")
         footage = Footage(src, v.n_frames)
+    except AmbiguousSource as exc:
+        why = f"source not used: {exc}"
+        said.setdefault("ambiguous", []).append((v.video, why))
     except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
         why = f"source not readable: {exc}"
         said.setdefault("source", []).append((v.video, why))
@@ -207,6 +225,8 @@ def _video_media(v, evs, src, out, suffix, grid, region, unit, pad_s, max_clip_s
 #: names its own): a line per video was thousands of lines where the footage is elsewhere
 _KINDS = {"source": ("video(s) with events cannot be read, so their events show no frame and no clip",
                      "; --source-root names where the videos are now"),
+          "ambiguous": ("video(s) with events found under --source-root by a file name other videos of the run "
+                        "have, so their events show no frame and no clip", "; put each under its key's path there"),
           "changed": ("video(s) changed since extraction: their pictures may not show the scored frames", ""),
           "frame": ("event(s) whose peak frame could not be read", ""),
           "clip": ("event clip(s) not written", "")}

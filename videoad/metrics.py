@@ -264,7 +264,8 @@ def evaluate_frames(items: Iterable[VideoFrames], settings: Mapping | None = Non
         raise ValueError("nothing to evaluate: no videos")
     by_cat: dict[str, list[VideoFrames]] = {}
     for v in items:
-        by_cat.setdefault(v.category or "(none)", []).append(v)
+        # "." is the store's group of the videos at the top of the folder extraction was given
+        by_cat.setdefault("(top folder)" if v.category == "." else v.category or "(none)", []).append(v)
     return Evaluation(
         pooled=_score("all videos", items),
         pooled_tail_dropped=_score("all videos, tail dropped", items, drop=True),
@@ -301,6 +302,9 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
                      f"annotated video(s) have no scores in this run ({', '.join(shown)}"
                      + (", ..." if missing > len(shown) else "") + "): not given to it, or in a group that failed or "
                      "was skipped, or left out (run.json says which and why)")
+    unlabelled = ev.settings.get("scored_without_truth") or 0
+    if unlabelled:
+        lines.append(unlabelled_note(ev))
     lines.append("")
     lines += table("category", ev.per_category)
     if per_video:
@@ -309,34 +313,61 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
     return "\n".join(lines)
 
 
-def score_frames(scores, annotations, *, overlap: str = "mean") -> list[VideoFrames]:
+def score_frames(scores, annotations, *, overlap: str = "mean", unlabelled: str = "error") -> list[VideoFrames]:
     """Each scored video's frame scores beside its labels (what `evaluate_scores` pools; a caller
-    can pool a subset with `evaluate_frames`)."""
+    can pool a subset with `evaluate_frames`). `unlabelled`: what a scored video the annotations do
+    not list does: "error", or "leave" (left out of the list)."""
+    if unlabelled not in ("error", "leave"):
+        raise ValueError(f"unlabelled must be 'error' or 'leave', not {unlabelled!r}")
     items = []
     found = annotations.match(v.video for v in scores)
     for v in scores:
         ann = found[v.video]
         if ann is None:
-            raise ValueError(f"{annotations.source}: no ground truth for scored video {v.video!r}")
+            if unlabelled == "leave":
+                continue
+            raise ValueError(f"{annotations.source}: no ground truth for scored video {v.video!r} (every scored "
+                             "video needs an entry, a normal one with no interval)")
         labels = ann.frame_labels(v.n_frames)
         items.append(video_frames(v.video, ann.category or v.category, v.scores, v.frames, v.n_frames, labels,
                                   overlap=overlap))
     return items
 
 
-def evaluate_scores(scores, annotations, *, overlap: str | None = None) -> Evaluation:
-    """Evaluate a `ScoreSet` against `Annotations`: every scored video needs ground truth.
+def unlabelled_note(ev: Evaluation) -> str:
+    """What the figures leave out when some scored videos have no ground truth ("" when none)."""
+    n = ev.settings.get("scored_without_truth") or 0
+    if not n:
+        return ""
+    shown = ev.settings.get("unlabelled_examples") or []
+    return (f"note: {n} scored video(s) have no ground truth in {ev.settings.get('annotations')} and are left out of "
+            f"these figures ({', '.join(shown)}" + (", ..." if n > len(shown) else "") + ")")
+
+
+def evaluate_scores(scores, annotations, *, overlap: str | None = None, unlabelled: str = "error") -> Evaluation:
+    """Evaluate a `ScoreSet` against `Annotations`: every scored video needs ground truth, unless
+    `unlabelled="leave"` (the report, which shades what it has): the videos without are left out
+    of the figures and counted in `settings`.
 
     The category of a video is the annotation's class when it has one, else the scores'.
     Annotated videos without scores (e.g. in a skipped group) are counted in `settings`.
     """
     overlap = overlap or scores.meta.get("config", {}).get("overlap", "mean")
-    items = score_frames(scores, annotations, overlap=overlap)
-    scored = {annotations.find(v.video).video for v in scores}
+    items = score_frames(scores, annotations, overlap=overlap, unlabelled=unlabelled)
+    if not items:
+        raise ValueError(f"{annotations.source}: no ground truth for any scored video (first: "
+                         f"{next(iter(scores)).video!r}): the annotations of another set?")
+    scored = {a.video for a in annotations.match(v.video for v in scores).values() if a is not None}
     unscored = sorted(set(annotations) - scored)
+    kept = {v.video for v in items}
+    unlabelled_videos = [v.video for v in scores if v.video not in kept]
     settings = {"overlap": overlap, "tail": "pad (headline), drop (second row)",
                 "annotations": annotations.source, "protocol": scores.meta.get("protocol", "?"),
                 "videos_scored": len(items), "annotated_but_not_scored": len(unscored)}
+    if unlabelled_videos:
+        settings["scored_without_truth"] = len(unlabelled_videos)
     ev = evaluate_frames(items, settings)
     ev.settings["unscored_examples"] = unscored[:10]
+    if unlabelled_videos:
+        ev.settings["unlabelled_examples"] = unlabelled_videos[:10]
     return ev

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 
 def slug(name: str, empty: str = "video") -> str:
-    """`name` with every run of characters outside [A-Za-z0-9_.-] replaced by one underscore
-    (`cam/a b.avi` -> `cam_a_b.avi`), no dot in front (a hidden file; `..`); `empty` where nothing
-    is left (a name in another script)."""
-    out = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_").lstrip("._")  # a leading dot hides a file
-    return out or empty
+    """`name` with every run of characters that are not letters or digits (of any script), `_`, `.`
+    or `-` replaced by one underscore (`cam/a b.avi` -> `cam_a_b.avi`, `日本 カメラ.avi` ->
+    `日本_カメラ.avi`: a folder of timelines is read by its file names), composed as NFC (one file
+    name for what macOS and Linux spell apart), no dot in front (a hidden file; `..`); `empty` where
+    nothing is left."""
+    out = re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", name))
+    return out.strip("_").lstrip("._") or empty  # a leading dot hides a file
 
 
-#: the longest stem `file_stems` gives (an ASCII slug: characters are bytes)
+#: the most bytes (UTF-8) of a stem `file_stems` gives
 MAX_STEM = 120
 
 
@@ -22,7 +25,10 @@ def _hash(name: str) -> str:
 
 
 def _capped(stem: str, name: str) -> str:
-    return stem if len(stem) <= MAX_STEM else f"{stem[:MAX_STEM - 9]}-{_hash(name)}"
+    raw = stem.encode("utf-8", "surrogateescape")
+    if len(raw) <= MAX_STEM:
+        return stem
+    return f"{raw[:MAX_STEM - 9].decode('utf-8', 'ignore')}-{_hash(name)}"  # never half a character
 
 
 def file_stems(keys, empty: str = "video") -> dict[str, str]:

@@ -192,10 +192,12 @@ def draw_timeline(
     ylim: tuple[float, float] | None = None,
     unit: str = "score",
     source_root=None,
+    shared_names=frozenset(),
     title: bool = True,
 ) -> TimelineGeometry:
     """Draw one video's timeline. `events`: its events numbered as in the run (default: found
-    with the default event settings); `thumbnails`: how many event peak frames to show below."""
+    with the default event settings); `thumbnails`: how many event peak frames to show below;
+    `source_root`, `shared_names`: where its source is now (`resolve_source`)."""
     out = Path(out_path)
     if out.suffix.lower() not in FORMATS:
         raise ValueError(f"{out}: timeline format must be one of {FORMATS}")
@@ -210,7 +212,7 @@ def draw_timeline(
     frames_wanted = [e.peak_frame for e in shown] + ([int(mids[fallback])] if fallback is not None else [])
     images, note = {}, ""
     if frames_wanted:
-        images, note = _peak_frames(v, frames_wanted, source_root)
+        images, note = _peak_frames(v, frames_wanted, source_root, shared_names)
 
     with font_context():
         n_thumbs = len(frames_wanted)
@@ -345,34 +347,66 @@ def _draw_job(job: tuple[VideoScores, Path, dict]) -> TimelineGeometry:
     return draw_timeline(v, path, **kw)
 
 
-def resolve_source(v: VideoScores, source_root=None) -> Path | None:
+class AmbiguousSource(FileNotFoundError):
+    """A file found under --source-root by its name alone, a name that other videos of the run have."""
+
+
+def _on_windows(source: str) -> bool:
+    """Whether `source` was recorded on Windows (C:\\footage\\a.mp4, \\\\nvr\\share), read here."""
+    return bool(PureWindowsPath(source).drive) or "\\" in source
+
+
+def _file_name(source: str) -> str:
+    return PureWindowsPath(source).name if _on_windows(source) else Path(source).name
+
+
+def shared_file_names(videos) -> frozenset[str]:
+    """The file names that the sources of two or more of `videos` have (`cam1/clip.avi`,
+    `cam2/clip.avi`): such a name found alone under --source-root could be either's file."""
+    seen: dict[str, int] = {}
+    for v in videos:
+        if v.source:
+            name = _file_name(v.source)
+            seen[name] = seen.get(name, 0) + 1
+    return frozenset(name for name, n in seen.items() if n > 1)
+
+
+def resolve_source(v: VideoScores, source_root=None, shared_names=frozenset()) -> Path | None:
     """The video file behind `v`'s scores. With `source_root` (the videos moved since): a relative
     source under it; an absolute one not found where it was, looked for under the root by the
-    video's key (its path below the folder extraction was given) and then by its file name."""
+    video's key (its path below the folder extraction was given) and then by its file name,
+    unless another video of the run has that name (`shared_names`: `shared_file_names` of the run;
+    AmbiguousSource then: one camera's events were cut from another's file)."""
     src = Path(v.source) if v.source else None
     if src is None or source_root is None:
         return src
     root = Path(source_root)
-    windows = PureWindowsPath(v.source)
-    if windows.drive or "\\" in v.source:  # recorded on Windows (C:\footage\a.mp4, \\nvr\share), read here
-        name = windows.name
+    if _on_windows(v.source):
+        name = _file_name(v.source)
     elif not src.is_absolute():
         return root / src
     elif src.exists():
         return src
     else:
         name = src.name
-    for candidate in (root / v.video, root / name):
-        if candidate.exists():
-            return candidate
+    by_key, by_name = root / v.video, root / name
+    if by_key.exists():
+        return by_key
+    if by_name.exists():
+        if name in shared_names:
+            raise AmbiguousSource(f"{by_name}: found under --source-root by its file name alone, which other videos "
+                                  f"of this run have too, so it may be another's file: not used (put this video's at "
+                                  f"{by_key})")
+        return by_name
     return src
 
 
-def _peak_frames(v: VideoScores, frames: list[int], source_root) -> tuple[dict[int, np.ndarray], str]:
+def _peak_frames(v: VideoScores, frames: list[int], source_root,
+                 shared_names=frozenset()) -> tuple[dict[int, np.ndarray], str]:
     from videoad.footage import read_frames
 
-    src = resolve_source(v, source_root)
     try:
+        src = resolve_source(v, source_root, shared_names)
         if src is None:
             raise FileNotFoundError("the scores do not name a source video")
         return read_frames(src, frames, n_frames=v.n_frames), ""
@@ -400,11 +434,46 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
     ylim, unit = shared_ylim(scores.videos), score_unit(scores.meta)
     stems = file_stems(v.video for v in scores)
     truth = annotations.match(v.video for v in scores) if annotations is not None else {}
+    shared = shared_file_names(scores)
     jobs = [(v, output if single else output / f"{stems[v.video]}.{fmt}",
              dict(events=events.of(v.video), annotation=truth.get(v.video), thumbnails=thumbnails, ylim=ylim,
-                  unit=unit, source_root=source_root)) for v in chosen]
+                  unit=unit, source_root=source_root, shared_names=shared)) for v in chosen]
     if not single:
         from extract.sources import mark_output
 
         mark_output(output)  # a folder of pictures, never read as a frame folder of footage
-    return [geo.path for geo in draw_timelines(jobs, workers)]
+    paths = [geo.path for geo in draw_timelines(jobs, workers)]
+    if not single:
+        _keep_listing(output, paths, replace=not videos)
+    return paths
+
+
+#: the timelines `plot_run` wrote into a folder, so that a later run's removes those it does not draw
+LISTING = ".videoad-timelines.json"
+
+
+def _keep_listing(folder: Path, drawn: list[Path], *, replace: bool) -> None:
+    """Remove the timelines an earlier `plot_run` into `folder` listed and this one did not draw
+    (another run's videos, on another y-range, read as this run's) when it drew the whole run
+    (`replace`; a `--video` run adds to them), then list this run's. Only listed files are removed:
+    the folder may hold the user's own pictures."""
+    import json
+
+    from extract.store import write_atomic
+
+    listing = folder / LISTING
+    try:
+        before = json.loads(listing.read_text(encoding="utf-8"))
+        before = [n for n in before if isinstance(n, str) and Path(n).name == n] if isinstance(before, list) else []
+    except (OSError, ValueError):
+        before = []
+    names = {p.name for p in drawn}
+    for name in before:
+        if replace and name not in names and Path(name).suffix.lower() in FORMATS:
+            (folder / name).unlink(missing_ok=True)
+    kept = sorted(names | (set() if replace else {n for n in before if (folder / n).is_file()}))
+    try:
+        write_atomic(listing, (json.dumps(kept, ensure_ascii=False, indent=0) + "\n").encode("utf-8"))
+    except OSError as exc:  # the figures are written; only the next run's tidying is lost
+        log.warning("%s: not written (%s): a later plot into this folder will not remove these timelines",
+                    listing, exc.strerror or exc)

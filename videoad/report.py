@@ -25,8 +25,8 @@ from videoad import coverage
 from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, find_events,
                             fmt_score, where_words, write_events)
 from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
-from videoad.metrics import Evaluation, Score
-from videoad.plots import draw_timelines, file_stems, shared_ylim
+from videoad.metrics import Evaluation, Score, unlabelled_note
+from videoad.plots import draw_timelines, file_stems, shared_file_names, shared_ylim
 from videoad.scores import ScoreSet, VideoScores
 
 #: videos without an event listed as links under the event table; more are folded into a <details>
@@ -161,6 +161,12 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         out += "<p><b>Videos left out</b></p><ul>" + "".join(
             f"<li>{_e(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in left_out) + "</ul>"
     return out
+
+
+def _within(intervals, n_frames: int) -> list[tuple[int, int]]:
+    """1-based intervals cut at the video's last frame, as the timeline and the evaluation read them
+    (the annotation's warning about an end past the video is said there)."""
+    return [(a, min(b, n_frames)) for a, b in intervals if a <= n_frames] if n_frames else list(intervals)
 
 
 def _overlaps(e: Event, ann) -> bool:
@@ -332,7 +338,7 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))
     if ann is not None:  # counted from 0 as everything on the page (the annotation files count from 1)
         shown = ", ".join(f"{fmt_time(_s(v, a - 1), a - 1)}&ndash;{fmt_time(_s(v, b), b - 1)} (frames {a - 1}-{b - 1})"
-                          for a, b in ann.intervals)
+                          for a, b in _within(ann.intervals, v.n_frames))
         times = ", ".join(f"{a:g}&ndash;{b:g} s" for a, b in ann.times)
         facts.append("<span title='frames counted from 0, as on this page; the annotation file counts from 1'>"
                      f"ground truth: {', '.join(x for x in (shown, times) if x) or 'none (normal)'}</span>")
@@ -409,7 +415,8 @@ def build_report(
     anns = annotations.match(v.video for v in ordered) if annotations is not None else dict.fromkeys(rels)
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
-                                                          source_root=source_root, title=False))
+                                                          source_root=source_root, title=False,
+                                                          shared_names=shared_file_names(scores)))
                            for v in ordered], workers)
     drawn = {Path(r).name for r in rels.values()}
     for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
@@ -468,6 +475,8 @@ def build_report(
             f"<p class=note>Clip scores mapped to frames ({_e(st.get('overlap', 'mean'))} over overlapping clips), "
             "tail after the last clip padded with its score; the tail-dropped row leaves those frames out. "
             f"Ground truth: {_e(st.get('annotations', ''))}.</p>",
+            *([f"<p class=note>{_e(unlabelled_note(evaluation).removeprefix('note: '))}.</p>"]
+              if st.get("scored_without_truth") else []),
             _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled"),
             "<h3>Per category</h3>", _score_table(evaluation.per_category, "category"),
         ]

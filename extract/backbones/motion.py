@@ -168,10 +168,13 @@ def _pixel_grid(height: int, width: int) -> np.ndarray:
 
 def _parse_mask(value: Any) -> tuple[tuple[float, float, float, float], ...]:
     """`mask`: rectangles x0,y0,x1,y1 in fractions of the frame (0 left/top, 1 right/bottom),
-    several separated by ";" (the command line's form), or a sequence of 4-number sequences."""
+    several separated by ";" (the command line's form), a sequence of 4-number sequences, or one
+    rectangle's 4 numbers (YAML's `mask: [0, 0, 0.2, 1]`)."""
     if value is None or value == "" or value == ():
         return ()
     parts = [p for p in str(value).split(";") if p.strip()] if isinstance(value, str) else list(value)
+    if len(parts) == 4 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in parts):
+        parts = [parts]  # one rectangle, not four
     rects = []
     for part in parts:
         try:

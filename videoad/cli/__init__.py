@@ -38,9 +38,15 @@ class _Commands(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            bench = ctx.invoked_subcommand == "bench"
+            command = ctx.invoked_subcommand
             click.echo("interrupted: " + ("results of a complete earlier run are kept; what this run finished is in "
-                                          "its *.partial.json / .md; a rerun starts it again" if bench else
+                                          "its *.partial.json / .md; a rerun starts it again" if command == "bench" else
+                                          # a second stop while the first drained the hooks' queue, or one before
+                                          # the watch began: the batch commands' words were wrong for it
+                                          "records still queued for --on-event / --post, if any, were not sent (every "
+                                          "record is in the output's events.jsonl); a rerun into it goes on with the "
+                                          "files it did not finish"
+                                          if command == "watch" else
                                           "rerun the same command; extracted features are kept, and scores, events "
                                           "and reports are written whole or not at all"), err=True)
             ctx.exit(130)

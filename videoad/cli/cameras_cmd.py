@@ -14,7 +14,7 @@ from .settings import FiniteFloat, NonEmptyPath
 @click.argument("features", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path))
 @click.option("--threshold", type=FiniteFloat(-1, 1), default=None,
               help="Correlation at or above which two videos' pictures show one camera [default: the one "
-              "--per-camera uses, 0.85].")
+              "--per-camera uses, 0.85]; the survey's alone (--model's matches are detect's, at 0.85).")
 @click.option("--sheet", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Also draw every video's scene picture, a block of rows per camera, to this PNG.")
 @click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
@@ -43,7 +43,8 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
             if split:
                 cam["activity_split"] = split
         if model_dir is not None:
-            found["model"] = _matches(store, found, model_dir, cut)
+            # at the correlation detect --model matches with, whatever --threshold groups the survey at
+            found["model"] = _matches(store, found, model_dir, cams.SAME_CAMERA)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     drawn, sheet_failed = None, False
@@ -68,7 +69,7 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
         click.echo(f"against the cameras of {model_dir}:")
         for key, m in found["model"].items():
             click.echo(f"  {key}: " + (f"{m['camera']} (correlation {m['correlation']:.2f})" if m["camera"] else
-                                       f"none (best correlation {m['correlation']:.2f}, under {cut:g}): left out"))
+                                       f"none (best correlation {m['correlation']:.2f}, under {cams.SAME_CAMERA:g}): left out"))
     if drawn is not None:
         click.echo(f"pictures: {drawn}")
     if sheet_failed:

@@ -172,7 +172,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     is 1 when any video failed (see the summary and FEATURES/manifest*.json). Settings come
     from the options, then --config FILE, then the defaults (--print-config shows them).
     """
-    from extract.backbones import BackboneUnavailable, UnknownOption, get_backbone
+    from extract.backbones import BackboneUnavailable, UnknownOption, available_backbones, get_backbone
     from extract.run import WorkerStartError, extract_videos
     from extract.store import OutputError
     from videoad import extract_config
@@ -181,17 +181,20 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         cfg = extract_config.load(config, _given_settings(ctx))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    if print_config:
-        click.echo(extract_config.text(cfg), nl=False)
-        return
-    if input_path is None or output is None:
-        raise click.UsageError("give INPUT and -o/--output (or --print-config alone)")
     backbone, kwargs = extract_config.backbone_args(cfg)
     if kwargs.get("weights") and backbone == "motion":
         raise click.UsageError("--weights needs a learned backbone: name it with --backbone "
                                "(c3d, r3d_18, ...); motion has no weights")
     ray = ray_opts.pop_extract_settings(flags)
     on_ray = ray["ray_address"] is not None
+    if backbone not in available_backbones():
+        raise click.UsageError(f"unknown backbone {backbone!r}; known: {', '.join(available_backbones())}"
+                               + (f" (from {config})" if config and "backbone" not in _given_settings(ctx) else ""))
+    if print_config and backbone != "motion":  # a learned one is not built to print (weights, a download)
+        click.echo(extract_config.text(cfg), nl=False)
+        return
+    if not print_config and (input_path is None or output is None):
+        raise click.UsageError("give INPUT and -o/--output (or --print-config alone)")
     try:
         # with --ray this copy only checks the options before the cluster starts, on the CPU
         # (the driver may have no GPU); each actor builds its own
@@ -203,11 +206,18 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         if "unexpected keyword argument" not in str(exc):
             raise
         raise click.UsageError(f"backbone {backbone!r} does not take that option: {exc}") from None
-    except (ValueError, BackboneUnavailable) as exc:
+    except BackboneUnavailable as exc:
         raise click.UsageError(str(exc)) from None
+    except ValueError as exc:  # an option's value: named with the options given and where they came from
+        given = ", ".join(f"{k}={v!r}" for k, v in kwargs.items() if k not in ("device",))
+        raise click.UsageError(f"backbone {backbone!r}" + (f" ({given})" if given else "") + f": {exc}"
+                               + (f" (settings from {config} and the options)" if config else "")) from None
     except ImportError as exc:  # torchvision or pytorchvideo not installed: its message says which extra
         raise click.ClickException(str(exc)) from None
 
+    if print_config:  # what --config reads back: the motion backbone's options checked by building it
+        click.echo(extract_config.text(cfg), nl=False)
+        return
     if on_ray and "device" in kwargs and not model.uses_device:  # the motion backbone runs on the CPU: its
         kwargs = {k: v for k, v in kwargs.items() if k != "device"}  # actors must not wait for a GPU each
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard, progress=not quiet)

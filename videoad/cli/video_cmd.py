@@ -184,6 +184,13 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             fitting = [o for o, v in (("the grouping", mode), ("--activity-levels", activity_levels),
                                       ("--detector", detector), ("--min-clips", min_clips), ("--seed", seed))
                        if v is not None] + history
+            if config is not None:  # the file's settings of a fit were taken in silence too (its n_jobs is used)
+                from dataclasses import asdict
+
+                base, own = asdict(video.load_config(None)), asdict(video.load_config(config))
+                set_there = [k for k in own if k not in ("n_jobs", "threads_per_job") and own[k] != base[k]]
+                if set_there:
+                    fitting.append(f"{config}'s {', '.join(set_there)}")
             if fitting:
                 click.echo(f"warning: {', '.join(fitting)} set how models are fitted, not used with --model: the "
                            "saved models score with the settings they were fitted with", err=True)
@@ -346,7 +353,7 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
 def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad_s, source_root):
     """Static HTML report: the events (table, clips, heat maps), a timeline per video, the run."""
     from videoad.events import find_events, read_settings
-    from videoad.metrics import evaluate_scores
+    from videoad.metrics import evaluate_scores, unlabelled_note
     from videoad.output_lock import output_lock
     from videoad.report import build_report, event_summary
     from videoad.scores import read_scores
@@ -354,7 +361,9 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
     try:
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
-        ev = evaluate_scores(s, ann) if ann is not None else None
+        ev = evaluate_scores(s, ann, unlabelled="leave") if ann is not None else None
+        if ev is not None and ev.settings.get("scored_without_truth"):
+            click.echo(f"warning: {unlabelled_note(ev).removeprefix('note: ')}", err=True)
         events = find_events(s, read_settings(s.path))
         with output_lock(output, command="videoad report"):
             page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,

@@ -113,8 +113,10 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
             return
         if not sources or model_dir is None or output is None:
             raise click.UsageError("give SOURCE..., --model and -o/--output (or --print-config alone)")
-        if cfg["post"] is not None and not cfg["post"].lower().startswith(("http://", "https://")):
-            raise click.ClickException(f"--post {cfg['post']}: not an http(s) URL")
+        if cfg["post"] is not None:
+            from videoad.live.outputs import post_target
+
+            post_target(cfg["post"])  # `http://` alone, a bad port: named now, not once per record
         options = watch_config.watch_options(cfg)
         src = cfg["sources"]
         srcs = [live.make_source(s, realtime=src["realtime"], timeout=src["timeout"], poll_s=src["poll_s"], once=once)
@@ -160,5 +162,8 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
     click.echo(summary.report())
     click.echo(f"events: {output / live.EVENTS_FILE}, closed ones also in {output / live.EVENTS_CSV}"
                + (" (stopped)" if summary.interrupted else ""))
-    if summary.lost:
-        raise click.ClickException("; ".join(f"{s.name}: {s.lost}" for s in summary.lost))
+    unreadable = [s for s in summary.sources if s.failed and not s.lost]  # a folder's: it went on without them
+    if summary.lost or unreadable:  # exit status 1, as a cron job's `--once` needs to notice
+        raise click.ClickException("; ".join([f"{s.name}: {s.lost}" for s in summary.lost]
+                                             + [f"{s.name}: {s.failed} file(s) unreadable (their `failed` records in "
+                                                f"{output / live.EVENTS_FILE})" for s in unreadable]))

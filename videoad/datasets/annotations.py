@@ -442,7 +442,7 @@ def read_ped2(path) -> Annotations:
         n = _int(row["num_frames"], where, "num_frames")
         s = _int(row["anomaly_start_frame"], where, "anomaly_start_frame")
         e = _int(row["anomaly_end_frame"], where, "anomaly_end_frame")
-        name = row["video"].strip()
+        name = video_id(row["video"])  # "Runner001.avi" as "Runner001", as the other readers name it
         _add(videos, VideoAnnotation(name, "ped2", _pairs([s, e], where), n, str(path)), where)
     _nonempty(videos, path)
     return Annotations(videos, str(path))

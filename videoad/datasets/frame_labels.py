@@ -21,12 +21,14 @@ A number-only video name matches a number-only store key of the same value (Aven
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import numpy as np
 
 from extract.array_files import read_npy
+from extract.text_files import read_text
 from videoad.datasets.errors import AnnotationError
 
 #: files a ``frames`` folder is read from; anything else in the folder is ignored
@@ -133,11 +135,17 @@ def read_frame_file(path) -> np.ndarray:
     if suffix == ".mat":
         return _read_mat(path)
     if suffix == ".txt":
-        tokens = path.read_text(encoding="utf-8-sig").split()
         try:
-            values = [float(t) for t in tokens]
+            text = read_text(path, "a per-frame label file")
         except ValueError as exc:
-            raise AnnotationError(f"{path}: expected one number per frame ({exc})") from None
+            raise AnnotationError(str(exc)) from None
+        values = []
+        for i, line in enumerate(io.StringIO(text, newline=None), 1):
+            for tok in line.split():
+                try:
+                    values.append(float(tok))
+                except ValueError:
+                    raise AnnotationError(f"{path}:{i}: expected one number per frame, got {tok[:40]!r}") from None
         return _per_frame(values, path, "the file")
     raise AnnotationError(f"{path}: per-frame labels are read from {', '.join(FRAME_FILE_SUFFIXES)} files")
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from videoad.config import finite_number
 
 #: the benchmarks whose method list a registry entry can join (`benches`)
 BENCHES = ("kddcup", "images")
@@ -175,7 +176,7 @@ def _kind_problem(value, default) -> str | None:
     if isinstance(default, (int, float)) and value is not None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return "must be a number"
-        if not math.isfinite(value):
+        if not finite_number(value):
             return "must be a finite number"
     return None
 

@@ -82,6 +82,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
                            {"model": str(m.model_dir), "group": None, "cameras": sorted(m.known)}
                            for name, m in per_source.items()}
     recorder.record(start)
+    recorder.retire_abandoned()  # the events a killed watch into OUT left open
     scorers, threads = [], []
     slugs = file_stems([s.name for s in sources], empty="source")  # distinct event ids per source
     for src in sources:  # each source stops on its own (its end, its failure) or with all of them

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.sources import mark_output
+from videoad.live.sources import display_url
 from videoad.events import EventSettings
 from videoad.names import cell_text
 
@@ -200,7 +202,7 @@ class Hooks:
             if self.on_event:
                 self._call(self._command, data, f"--on-event {self.on_event!r}")
             if self.post:
-                self._call(self._send, data, f"--post {self.post}")
+                self._call(self._send, data, f"--post {display_url(self.post)}")
             self._handled += 1
 
     def _call(self, fn, data: bytes, what: str) -> None:
@@ -237,11 +239,20 @@ class Hooks:
         import urllib.error
         import urllib.request
 
-        req = urllib.request.Request(self.post, data=data, method="POST",
-                                     headers={"Content-Type": "application/json"})
+        url, headers = post_target(self.post)
+        req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json",
+                                                                             **headers})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
+            with _OPENER().open(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
                 resp.read(1024)
+        except urllib.error.HTTPError as exc:
+            if 300 <= exc.code < 400:  # urllib sent a redirected POST on as a GET without its body, "sent"
+                moved = exc.headers.get("Location") if exc.headers else None
+                raise RuntimeError(f"the receiver answered {exc.code} {exc.reason}"
+                                   + (f", moved to {display_url(moved)}" if moved else "")
+                                   + ": records are not sent on to another address; give --post the one it "
+                                   "names") from None
+            raise
         except (TimeoutError, socket.timeout):
             self._timed_out = True
             raise
@@ -249,6 +260,102 @@ class Hooks:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):
                 self._timed_out = True
             raise
+
+
+def post_target(url: str) -> tuple[str, dict]:
+    """`--post URL` as (the address to open, its headers): a user and password in the address
+    (`http://alice:secret@host/ingest`, which urllib cannot open: it took them for the host name)
+    become an HTTP basic Authorization header. ValueError when URL is no http(s) address with a host."""
+    import base64
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # `host:port`, a port past 65535
+        port_ok = False
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(f"--post {display_url(url)}: not an http(s) address with a host (and a port number)")
+    headers = {}
+    if parts.username is not None or parts.password is not None:
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        netloc = host + (f":{parts.port}" if parts.port else "")
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url, headers
+
+
+@functools.lru_cache(maxsize=1)
+def _OPENER():
+    """urllib's opener without its redirect handling (a 301 turned the POST into a GET without the
+    record, and the final 200 counted it as sent): a redirect is an error that names where to."""
+    import urllib.request
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    return urllib.request.build_opener(_NoRedirect)
+
+
+#: how the first record of each watch run begins in events.jsonl (json.dumps of a dict whose first key is type)
+_RUN_START = b'{"type": "watch"'
+
+
+def _append_lines(path: Path):
+    """`path` opened to append JSON lines, after ending a line a kill cut short: the next record
+    went onto that line, and both were lost to every reader (this run's first record among them)."""
+    fh = open(path, "a", encoding="utf-8", errors=_NAMES)
+    try:
+        if fh.tell() > 0:
+            with open(path, "rb") as raw:
+                raw.seek(-1, os.SEEK_END)
+                if raw.read(1) != b"\n":
+                    fh.write("\n")
+                    fh.flush()
+    except BaseException:
+        fh.close()
+        raise
+    return fh
+
+
+def abandoned_opens(path: Path, chunk: int = 1 << 20) -> list[dict]:
+    """The open records of the last watch run in `path` (events.jsonl) that no close followed,
+    where that run has no stop record (it was killed); [] otherwise. Reads the file from its end
+    back to that run's first record only (a camera's months of records are not read)."""
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        return []
+    with fh:
+        pos = fh.seek(0, os.SEEK_END)
+        tail = b""
+        while pos > 0:
+            step = min(chunk, pos)
+            pos -= step
+            fh.seek(pos)
+            tail = fh.read(step) + tail
+            at = tail.rfind(b"\n" + _RUN_START)
+            if at >= 0:
+                tail = tail[at + 1:]
+                break
+        if not tail.startswith(_RUN_START):
+            return []
+    opened: dict[str, dict] = {}
+    for line in tail.splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:  # the line a kill cut short
+            continue
+        kind = rec.get("type") if isinstance(rec, dict) else None
+        if kind == "stop":
+            return []
+        if kind == "open" and rec.get("id"):
+            opened[rec["id"]] = rec
+        elif kind == "close":
+            opened.pop(rec.get("id"), None)
+    return list(opened.values())
 
 
 class Recorder:
@@ -261,7 +368,8 @@ class Recorder:
         (self.out / IMAGES).mkdir(exist_ok=True)
         mark_output(self.out)  # its event pictures are never read as footage (an -o inside a watched folder)
         self._lock = threading.Lock()
-        self._events = open(self.out / EVENTS_FILE, "a", encoding="utf-8", errors=_NAMES)
+        self._abandoned = abandoned_opens(self.out / EVENTS_FILE)  # before this run's records follow
+        self._events = _append_lines(self.out / EVENTS_FILE)
         self._clips = None
         if options.clip_scores:  # a header wherever the file is new or empty (a kill before any row)
             new = not (self.out / CLIPS_FILE).exists() or not (self.out / CLIPS_FILE).stat().st_size
@@ -277,7 +385,7 @@ class Recorder:
             self._closed.flush()
         self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue)
         self._watched_before = _read_watched(self.out / WATCHED_FILE)
-        self._watched = open(self.out / WATCHED_FILE, "a", encoding="utf-8", errors=_NAMES)
+        self._watched = _append_lines(self.out / WATCHED_FILE)
         self.keep_days = options.keep_days
         self._stop_pruning = threading.Event()
         self._pruner = None
@@ -368,6 +476,20 @@ class Recorder:
                 self._closed.flush()
         if hook:
             self.hooks.submit(rec)
+
+    def retire_abandoned(self) -> int:
+        """A close record (to the hooks too) for each event the last watch into OUT opened and, killed,
+        never closed: a receiver tracking open events kept them open for ever. Its extent is what was
+        known at opening; `closed_by` says why. Returns how many."""
+        now = _iso(time.time())
+        for rec in self._abandoned:
+            self.record({**rec, "type": "close", "closed_by": "abandoned: the watch that opened it was stopped "
+                         "without closing it (killed)", "image": None, "recorded_at": now}, hook=True)
+        if self._abandoned:
+            log.warning("%d event(s) the last watch into %s left open (it was killed) closed as abandoned: %s",
+                        len(self._abandoned), self.out, ", ".join(r.get("id", "?") for r in self._abandoned[:3]))
+        done, self._abandoned = len(self._abandoned), []
+        return done
 
     def clip(self, source: str, video: str, clip: int, first: int, last: int, score: float, lag: float | None) -> None:
         if self._clips is None:

@@ -62,7 +62,7 @@ class StreamSource(Source):
 
     def __init__(self, url: str, timeout: float = 10.0):
         self.url, self.timeout = url, float(timeout)
-        self.name = _display_url(url)
+        self.name = display_url(url)
 
     def feeds(self, stop):
         from extract.decode import open_stream
@@ -215,7 +215,7 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
 SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "token", "key", "secret", "auth", "signature", "sig")
 
 
-def _display_url(url: str) -> str:
+def display_url(url: str) -> str:
     """A stream's name for records and file names: its address without a password, in the
     user-info (up to the last `@` before the path: a password may hold `@`, `?` or `#`) or in the
     query (`pwd=`, `password=`, `token=`, ...)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from videoad.config import defaults as packaged_defaults
-from videoad.config import defaults_path, dump, read_yaml
+from videoad.config import defaults_path, dump, finite_number, read_yaml
 from videoad.detector import registry
 from videoad.detector.seeds import SEED_MAX
 from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CELL_NAME, LEVELS, LINE_FROM,
@@ -30,6 +30,10 @@ MAX_SMOOTH_S = 3600.0
 
 #: DUAD's arguments per kind of features, merged under a config's own `params`
 DUAD_BY_FEATURES: dict[str, dict] = _DEFAULTS["duad_by_features"]
+
+
+#: the most threads one fit may ask for: more than any machine's cores (torch failed to start at 100,000)
+MAX_THREADS = 1024
 
 
 @dataclass
@@ -122,6 +126,9 @@ class DetectConfig:
         for key in ("min_clips", "threads_per_job"):
             if int(getattr(self, key)) < 1:
                 raise ValueError(f"{where}: {key} must be >= 1, got {getattr(self, key)!r}")
+        if int(self.threads_per_job) > MAX_THREADS:  # 100000 reached torch and failed in its import
+            raise ValueError(f"{where}: threads_per_job must be at most {MAX_THREADS} (threads of one fit, at most "
+                             f"the cores of the machine it runs on), got {self.threads_per_job!r}")
         if int(self.n_jobs) == 0:
             raise ValueError(f"{where}: n_jobs must be >= 1 (processes), or negative (-1: one per core), got 0")
         if fitting and not 0 <= int(self.seed) <= SEED_MAX:  # any integer worked (folded by group_seed); run refused < 0
@@ -144,8 +151,7 @@ class DetectConfig:
         for name, spec in self.__dataclass_fields__.items():
             value, default = getattr(self, name), spec.default
             kind = dict if name == "params" else list if name == "ignore_cells" else type(default)
-            fits = (isinstance(value, (int, float)) and math.isfinite(value) if kind is float
-                    else isinstance(value, kind))
+            fits = finite_number(value) if kind is float else isinstance(value, kind)
             if (isinstance(value, bool) and kind is not bool) or not fits:
                 example = "{...}" if kind is dict else "['2:0', '3:0']" if kind is list else default
                 raise ValueError(f"{where}: {name} must be {kinds[kind]} (e.g. {name}: {example}), "
@@ -169,6 +175,9 @@ def load_config(path, **overrides) -> DetectConfig:
             if extra:  # `Name: pca` fell back to DUAD silently
                 raise ValueError(f"{p}: unknown key(s) {['detector.' + k for k in extra]}; detector: takes name "
                                  "and params")
+            if "params" in det and "params" in data:  # the one under detector: was dropped unread
+                raise ValueError(f"{p}: params given twice, at the top and under detector:; give the detector's "
+                                 "arguments once, under detector: params:")
             data["detector"] = det.get("name", "duad")
             data.setdefault("params", det.get("params", {}) or {})
         if isinstance(data.get("params"), dict) and isinstance(data.get("detector", "duad"), str):

@@ -514,6 +514,11 @@ def _extraction_of(attrs: Mapping) -> dict:
            "tail": str(attrs.get("tail", "drop")), "target_fps": fps if fps > 0 else None,
            "max_fps": cap if cap > 0 else None, "weights_sha256": str(attrs.get("weights_sha256", "none"))}
     rec["cell_grid"] = _pair(attrs.get("cell_grid"))
+    # what an imported store alone says of its features (extract.importers: the layer and how ten
+    # crops were reduced, given by the user), and the width of every store's rows
+    rec["layer"] = str(attrs.get("layer", "") or "")
+    rec["crop_reduce"] = str(attrs["crop_reduce"]) if attrs.get("crop_reduce") is not None else None
+    rec["dim"] = int(attrs["dim"]) if attrs.get("dim") is not None else None
     return rec
 
 
@@ -613,7 +618,11 @@ def repeat_mismatch(fitted: Mapping, scored: Mapping, what: str = "these videos'
 
 #: settings that decide what a feature value means: a model fitted on features made one way cannot
 #: score features made another (the stride and the tail only choose which clips are cut)
-_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid")
+_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid", "layer", "crop_reduce",
+            "dim")
+#: how `extraction_mismatch` names a setting whose key says little
+_SAID = {"dim": "feature width (values per clip)", "crop_reduce": "crops (imported: --crops)",
+         "layer": "layer (imported: --layer)"}
 #: native frame rates further apart than this ratio make per-frame motion incomparable
 FPS_TOLERANCE = 1.1
 #: frame shapes (width / height) further apart than this ratio are resized with different stretches
@@ -699,7 +708,7 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[
                              for o in sorted(set(a) | set(b))
                              if o not in _MEANING and o not in PERMISSIONS and not same_option(a.get(o), b.get(o))]
         elif a != b:
-            problems.append(f"{k}: {a!r} (fitted) vs {b!r}")
+            problems.append(f"{_SAID.get(k, k)}: {a!r} (fitted) vs {b!r}")
     shapes = {k: _shape(attrs[k]) for k in keys}
     offs = {k: shape_off(fitted, a, w) for k, (a, w) in shapes.items()}
     odd = [f"{k} at {shapes[k][0]:g}" for k, (aspect_off, _) in offs.items() if aspect_off]
