@@ -76,6 +76,12 @@ def test_parameters_that_are_not_whole_numbers_are_refused():
             DUAD(**{**SMALL, key: value}).fit(X)
     assert DUAD(**{**SMALL, "r": 2.0}, random_state=0).fit(X).n_epochs_ > 0  # a whole float is whole
     DUAD(**{**SMALL, "r": np.float32(2), "batch_size": 64.0})._check_params()  # numpy's too, and a YAML 64.0
+    # the other counts alike (`latent_dim: 2.0`, `restarts: 1.0`, `snapshots: 2.0` were refused as not whole)
+    DUAD(**{**SMALL, "latent_dim": 2.0, "hidden_dims": [8.0, 4], "snapshots": np.float64(2)})._check_params()
+    assert len(DUAD(**{**SMALL, "restarts": 1.0, "restart_when": "always"}, random_state=0).fit(X).restarts_) == 2
+    for key, value in (("latent_dim", 1.5), ("restarts", 0.5), ("snapshots", 2.5)):
+        with pytest.raises(ValueError, match=rf"{key} must be"):
+            DUAD(**{**SMALL, key: value}).fit(X)
     PCARecon(n_components=2.0).fit(X)
     for c in ("x", True, 0.7):
         with pytest.raises(ValueError, match=r"contamination must be a share in \(0, 0.5\]"):

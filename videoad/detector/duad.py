@@ -262,8 +262,7 @@ class DUAD(TorchDetector):
         counts.update({k: m for k, (m, words) in optional.items() if getattr(self, k) not in words})
         for key, least in counts.items():  # 2.5 epochs ran as 2, a batch of 1.5 rows as 1, in silence
             value = getattr(self, key)
-            if not (_whole(value) or (isinstance(value, (float, np.floating)) and float(value).is_integer())) \
-                    or value < least:
+            if not _whole_valued(value) or value < least:
                 what = " (epochs between reselections)" if key == "r" else ""
                 words = " or ".join(repr(w) for w in optional.get(key, (0, ()))[1])
                 raise ValueError(f"{key}{what} must be a whole number >= {least}" + (f" (or {words})" if words else "")
@@ -282,8 +281,7 @@ class DUAD(TorchDetector):
             raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
         if self.knn_space not in KNN_SPACES:
             raise ValueError(f"knn_space must be one of {KNN_SPACES}, got {self.knn_space!r}")
-        if not (isinstance(self.snapshots, (int, np.integer)) and not isinstance(self.snapshots, bool)
-                and 1 <= self.snapshots <= 2):
+        if not (_whole_valued(self.snapshots) and 1 <= self.snapshots <= 2):
             raise ValueError(f"snapshots must be 1 (the last model) or 2 (the last two periods' models), "
                              f"got {self.snapshots!r}")
         if self.snapshots == 2 and int(self.refit_epochs) > 0:
@@ -294,10 +292,10 @@ class DUAD(TorchDetector):
         if not 0.0 <= float(self.unselected_share) < 1.0:
             raise ValueError(f"unselected_share must be in [0, 1), got {self.unselected_share!r}")
         if self.hidden_dims != "auto" and not (isinstance(self.hidden_dims, (list, tuple))
-                                               and all(_whole(h) and h >= 1 for h in self.hidden_dims)):
+                                               and all(_whole_valued(h) and h >= 1 for h in self.hidden_dims)):
             raise ValueError(f"hidden_dims must be 'auto' or a list of layer widths >= 1 (e.g. [60, 30]), "
                              f"got {self.hidden_dims!r}")
-        if self.latent_dim != "auto" and not (_whole(self.latent_dim) and self.latent_dim >= 1):
+        if self.latent_dim != "auto" and not (_whole_valued(self.latent_dim) and self.latent_dim >= 1):
             raise ValueError(f"latent_dim must be 'auto' or a whole number >= 1, got {self.latent_dim!r}")
         self._check_clusterer()
 
@@ -357,8 +355,7 @@ class DUAD(TorchDetector):
     def fit(self, X, y=None):
         """Run Algorithm 1 on X (n_samples, n_features). `y` is ignored (unsupervised); with
         `restarts`, again with other seeds while the selection does not converge."""
-        if not (isinstance(self.restarts, (int, np.integer)) and not isinstance(self.restarts, bool)
-                and self.restarts >= 0):
+        if not (_whole_valued(self.restarts) and self.restarts >= 0):
             raise ValueError(f"restarts must be a whole number >= 0, got {self.restarts!r}")
         if self.restart_keep not in RESTART_KEEPS:
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
@@ -922,3 +919,8 @@ def _jsonable(info: dict) -> dict:
 def _whole(value) -> bool:
     """A whole number (numpy's too), not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _whole_valued(value) -> bool:
+    """A whole number, or a float that holds one (YAML's `4.0`, a numpy float): a count as written."""
+    return _whole(value) or (isinstance(value, (float, np.floating)) and float(value).is_integer())
