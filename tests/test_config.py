@@ -463,3 +463,15 @@ def test_a_backbone_option_from_a_file_names_the_file_and_a_yaml_rectangle_is_a_
     path.write_text("backbone: {name: motion, options: {mask: [0, 0, 1, 1]}}\n")
     res = _run("extract", "--config", path, "--print-config")
     assert res.exit_code != 0 and "covers the whole frame" in res.output and str(path) in res.output, res.output
+
+
+def test_numpy_numbers_in_a_library_callers_params_are_written_as_numbers():
+    """`DetectConfig(params={"lr": np.float32(1e-3)})` fitted every group, then failed writing
+    models.json ("Object of type float32 is not JSON serializable")."""
+    import json
+
+    from videoad import video
+
+    cfg = video.DetectConfig(params={"lr": np.float32(0.5), "r": np.int64(5), "hidden_dims": [np.int32(8)]}).check()
+    assert json.loads(json.dumps(cfg.params)) == {"lr": 0.5, "r": 5, "hidden_dims": [8]}
+    assert type(cfg.params["r"]) is int and type(cfg.params["lr"]) is float

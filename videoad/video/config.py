@@ -89,6 +89,8 @@ class DetectConfig:
         """The settings, or a ValueError naming `where` and the key. `fitting` False: the settings a
         model folder was fitted with, read to score (its seed is not used: one recorded before the
         range was checked still scores)."""
+        if isinstance(self.params, dict):  # numpy numbers of a library caller: run.json and models.json refused
+            self.params = _plain(self.params)  # them after the whole fit
         self._check_types(where)
         if self.mode not in MODES:
             raise ValueError(f"{where}: mode must be one of {MODES}, got {self.mode!r}")
@@ -156,6 +158,19 @@ class DetectConfig:
                 example = "{...}" if kind is dict else "['2:0', '3:0']" if kind is list else default
                 raise ValueError(f"{where}: {name} must be {kinds[kind]} (e.g. {name}: {example}), "
                                  f"got {value!r}")
+
+
+def _plain(value):
+    """`value` with numpy scalars and arrays as Python numbers and lists, mappings and lists within."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    return value
 
 
 def load_config(path, **overrides) -> DetectConfig:
