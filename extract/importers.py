@@ -20,6 +20,7 @@ folder groups by category; without one, the file's path relative to the source f
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,8 +126,9 @@ def _store():
     return store
 
 
-#: the attributes that say what an imported feature value means: one store holds one kind
-_KIND = ("backbone", "layer", "import_format", "crop_reduce", "clip_len", "stride", "dim")
+#: the attributes that say what an imported feature value means: one store holds one kind (the
+#: stride only chooses which clips were cut: detect fits such a store, and says it is mixed)
+_KIND = ("backbone", "layer", "import_format", "crop_reduce", "clip_len", "dim")
 
 
 class _Existing:
@@ -136,7 +138,9 @@ class _Existing:
     def __init__(self, out_root: Path):
         self.keys: set[str] = set()
         self.by_sha: dict[str, str] = {}
-        self.kind: tuple[str, dict] | None = None  # (a key, its kind): the store's
+        self.kinds: dict[str, set[str]] = {}  # the kind of features (as JSON) -> the keys that have it
+        self.damaged: set[str] = set()  # keys whose file cannot be read
+        self.replaced: set[str] = set()  # keys this import replaces (--overwrite): their kind does not stay
         if not out_root.exists():
             return
         store = _store().FeatureStore(out_root)
@@ -145,18 +149,26 @@ class _Existing:
             try:
                 attrs = store.attrs(key)
             except (OSError, ValueError, KeyError):  # a damaged file: its key is still taken
+                self.damaged.add(key)
                 continue
             if attrs.get("source_sha256"):
                 self.by_sha.setdefault(str(attrs["source_sha256"]), key)
-            if self.kind is None:
-                self.kind = (key, _kind(attrs))
+            self.kinds.setdefault(_kind(attrs), set()).add(key)
+
+    def plan(self, keys, overwrite: bool) -> None:
+        """The keys this import will write: with `overwrite`, those already in the store are replaced,
+        so the kind their features have now is not one that stays beside the new ones."""
+        self.replaced = set(keys) & self.keys if overwrite else set()
 
     def add(self, key: str, attrs: dict) -> None:
         """`key` written from `attrs`: the files after it in this import are checked against it too."""
         self.keys.add(key)
+        self.damaged.discard(key)
+        self.replaced.discard(key)
         self.by_sha.setdefault(str(attrs.get("source_sha256")), key)
-        if self.kind is None:
-            self.kind = (key, _kind(attrs))
+        for members in self.kinds.values():  # replaced: its old kind no longer holds it
+            members.discard(key)
+        self.kinds.setdefault(_kind(attrs), set()).add(key)
 
     def problem(self, path: Path, key: str, attrs: dict, overwrite: bool) -> str | None:
         """Why `path`'s features (`attrs`, for `key`) must not go into this store, else None."""
@@ -165,21 +177,37 @@ class _Existing:
             return (f"{path}: the store holds this file's features already, as {same_file} (imported with other "
                     "options: --annotations, --suffix); not imported twice")
         if key in self.keys and not overwrite and same_file != key:
-            return (f"{path}: the store holds {key} from another file (its SHA-256 differs); --overwrite replaces "
-                    "it")
-        if self.kind is not None and self.kind[0] != key:
-            other, theirs = self.kind
-            ours = _kind(attrs)
-            differ = [f"{k} {theirs.get(k)!r} there, {ours.get(k)!r} here" for k in _KIND if theirs.get(k) != ours.get(k)]
-            if differ:
+            return (f"{path}: the store's file of {key} " + ("cannot be read (damaged)" if key in self.damaged else
+                                                             "was imported from another file (its SHA-256 differs)")
+                    + "; --overwrite replaces it")
+        ours = _kind(attrs)
+        for kind, members in self.kinds.items():  # the videos of another kind that stay beside this one
+            staying = members - self.replaced - {key} if kind != ours else ()
+            if staying:
+                other, theirs, mine = min(staying), json.loads(kind), json.loads(ours)
+                differ = [f"{k} {theirs.get(k)!r} there, {mine.get(k)!r} here" for k in _KIND
+                          if theirs.get(k) != mine.get(k)]
                 return (f"{path}: the store's features ({other}, ...) were imported otherwise ({'; '.join(differ)}): "
-                        "one model cannot score both kinds; import these into another store")
+                        "one model cannot score both kinds; import these into another store (or all of its videos "
+                        "again with --overwrite)")
         return None
 
 
-def _kind(attrs) -> dict:
-    return {k: (str(attrs[k]) if k not in ("clip_len", "stride", "dim") else int(attrs[k]))
-            for k in _KIND if attrs.get(k) is not None}
+def _planned(key_of, files) -> list[str]:
+    """The keys `key_of` finds for `files` (a file it cannot name fails later, in its turn)."""
+    keys = []
+    for path in files:
+        try:
+            keys.append(key_of(path)[0])
+        except (ValueError, OSError):
+            pass
+    return keys
+
+
+def _kind(attrs) -> str:
+    """The kind of a video's features (`_KIND` of its attributes), as JSON text: a set member."""
+    return json.dumps({k: (str(attrs[k]) if k not in ("clip_len", "dim") else int(attrs[k]))
+                       for k in _KIND if attrs.get(k) is not None}, sort_keys=True)
 
 
 def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Path | FrameCounts,
@@ -194,6 +222,7 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
     if not files or not files[0].exists():
         raise ValueError(f"{src}: no Sultani feature files (*.txt) found")
     result, existing = ImportResult(), _Existing(out_root)
+    existing.plan(_planned(lambda path: counts.lookup(path.stem, path), files), overwrite)
     for path in files:
         try:
             key, n_frames = counts.lookup(path.stem, path)
@@ -265,20 +294,23 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
                    if not (suffix == "" and p.name.endswith(SIDE_CAR_SUFFIXES)))
     if not files or not files[0].exists():
         raise ValueError(f"{src}: no feature files matching {pattern!r}")
+    def key_of(path: Path) -> tuple[str, int | None, str]:
+        """The video `path` holds: its key, its frame count and where that came from."""
+        if not path.name.endswith(f"{suffix}.npy") or len(path.name) == len(f"{suffix}.npy"):
+            raise ValueError(f"{path}: not named <video>{suffix}.npy (the --suffix given), so no video "
+                             "name can be read from it")
+        stem = path.name[: -len(f"{suffix}.npy")]
+        if counts is not None:
+            return (*counts.lookup(stem, path), str(counts.source))
+        rel = path.relative_to(src) if src.is_dir() else Path(path.name)
+        return (rel.parent / stem).as_posix(), None, ""
+
     result, existing = ImportResult(), _Existing(out_root)
+    existing.plan(_planned(key_of, files), overwrite)
     imported_from: dict[str, Path] = {}  # key -> the file this run wrote it from
     for path in files:
         try:
-            if not path.name.endswith(f"{suffix}.npy") or len(path.name) == len(f"{suffix}.npy"):
-                raise ValueError(f"{path}: not named <video>{suffix}.npy (the --suffix given), so no video "
-                                 "name can be read from it")
-            stem = path.name[: -len(f"{suffix}.npy")]
-            if counts is not None:
-                key, n_frames = counts.lookup(stem, path)
-                count_source = str(counts.source)
-            else:
-                rel = path.relative_to(src) if src.is_dir() else Path(path.name)
-                key, n_frames, count_source = (rel.parent / stem).as_posix(), None, ""
+            key, n_frames, count_source = key_of(path)
             if key in imported_from:
                 raise ValueError(f"{path}: names the same video ({key}) as {imported_from[key]}, imported "
                                  "before it in this run; keep one of them")

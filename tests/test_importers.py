@@ -342,7 +342,8 @@ def test_an_import_into_a_store_adds_alike_features_of_new_files_only(tmp_path, 
     np.save(src / "Abuse028_x264_i3d.npy", np.ones((5, 10, 6), np.float32))  # the source changed since
     changed = import_npy(src, store, suffix="_i3d", backbone="i3d")
     assert dict(changed.failed)[str(src / "Abuse028_x264_i3d.npy")].endswith(
-        "the store holds Abuse028_x264 from another file (its SHA-256 differs); --overwrite replaces it")
+        "the store's file of Abuse028_x264 was imported from another file (its SHA-256 differs); --overwrite "
+        "replaces it")
     replaced = import_npy(src, store, suffix="_i3d", backbone="i3d", overwrite=True)
     assert "Abuse028_x264" in replaced.written
     assert FeatureStore(store).load("Abuse028_x264").features.sum() == pytest.approx(5 * 6)
@@ -355,3 +356,38 @@ def test_an_import_into_a_store_adds_alike_features_of_new_files_only(tmp_path, 
         assert not other.written and differs in other.failed[0][1], other.failed
     alike = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d")
     assert alike.written == ["New001"]
+    # every video again with another --layer and --overwrite: replaced, all of them (the review's case:
+    # one was written, the others refused against the first's old kind, a mixed store left)
+    (tmp_path / "all").mkdir()
+    for name in ("Abuse028_x264", "Normal_Videos_003_x264", "New001"):
+        shutil.copy(src / f"{name}_i3d.npy" if name != "New001" else tmp_path / "more" / "New001_i3d.npy",
+                    tmp_path / "all" / f"{name}_i3d.npy")
+    again = import_npy(tmp_path / "all", store, suffix="_i3d", backbone="i3d", layer="fc7", overwrite=True)
+    assert sorted(again.written) == sorted(FeatureStore(store).keys()) and not again.failed, again.failed
+    some = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d", layer="rgb", overwrite=True)
+    assert not some.written and "layer 'fc7' there, 'rgb' here" in some.failed[0][1]  # the others stay fc7
+    # a damaged feature file of the store is named as such
+    (store / "New001.h5").write_bytes(b"not hdf5")
+    damaged = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d", layer="fc7")
+    assert "the store's file of New001 cannot be read (damaged); --overwrite replaces it" in damaged.failed[0][1]
+
+
+def test_a_layer_option_of_extracted_features_is_still_compared_with_an_older_models_record():
+    """The import record's keys once shared their names with backbone options: `layer` left the
+    options' comparison, and a models.json written before the keys (C3D fc6) scored fc7 features of
+    the same width without a word."""
+    import json
+
+    from videoad.video.run import _extraction_of, extraction_mismatch
+
+    def attrs(layer):
+        return {"backbone_name": "c3d", "backbone_options": json.dumps({"layer": layer}), "clip_len": 16,
+                "stride": 16, "tail": "drop", "dim": 4096, "n_clips": 10, "fps": 25.0, "sampled_fps": 25.0}
+
+    new = _extraction_of(attrs("fc6"))
+    old = {k: v for k, v in new.items() if k not in ("import_layer", "import_crops", "dim")}  # c1a4437's record
+    for fitted in (old, new):
+        problems = extraction_mismatch(fitted, None, ["b"], {"b": attrs("fc7")})
+        assert problems == ["backbone option layer: 'fc6' (fitted) vs 'fc7'"], problems
+    assert new["import_layer"] is None and new["import_crops"] is None  # extracted, not imported
+    assert extraction_mismatch(new, None, ["b"], {"b": attrs("fc6")}) == []

@@ -204,3 +204,16 @@ def test_videos_at_the_top_of_the_folder_are_a_named_category():
     items = [video_frames("a", ".", np.array([0.9, 0.1]), frames, 32, np.r_[np.ones(16), np.zeros(16)]),
              video_frames("b", "", np.array([0.1, 0.2]), frames, 32, np.zeros(32))]
     assert [s.name for s in evaluate_frames(items).per_category] == ["(none)", "(top folder)"]
+
+
+def test_a_run_with_no_scored_video_is_nothing_to_evaluate():
+    """Every group skipped (min_clips past them all): the check for annotations of another set took
+    the first scored video of none (StopIteration)."""
+    from videoad.datasets.annotations import Annotations, VideoAnnotation
+    from videoad.metrics import evaluate_scores
+    from videoad.scores import ScoreSet
+
+    ann = Annotations({"a": VideoAnnotation("a", "X", ((1, 5),), None, "gt")}, "gt.txt")
+    for unlabelled in ("error", "leave"):
+        with pytest.raises(ValueError, match="nothing to evaluate: no videos"):
+            evaluate_scores(ScoreSet([], {}), ann, unlabelled=unlabelled)

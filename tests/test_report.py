@@ -772,21 +772,31 @@ def test_the_reports_ground_truth_line_stops_at_the_videos_end(scoreset, tmp_pat
     assert f"(frames 19-{v.n_frames - 1})" in page and f"frames 19-{v.n_frames + 29}" not in page
 
 
-def test_a_new_plot_into_a_folder_removes_the_timelines_its_last_run_wrote(scoreset, tmp_path):
-    """A second run plotted into the same folder left the first's timelines beside its own (on
-    another y-range). Only files a plot listed go; `--video` adds; a user's own picture stays."""
+def test_a_plot_into_a_folder_with_another_runs_timelines_says_so_and_deletes_nothing(scoreset, tmp_path, caplog):
+    """A second run plotted into the same folder left the first's timelines beside its own, on
+    another y-range, without a word. Said now; nothing deleted (deleting them took a run's PNGs when
+    it was plotted again as SVG, and a folder a user fills with several runs on purpose)."""
     from videoad.plots import plot_run
+    from videoad.scores import write_scores
 
     out = tmp_path / "plots"
     out.mkdir()
     (out / "mine.png").write_bytes(b"\x89PNG")
-    first = plot_run(scoreset, out, thumbnails=0)
-    assert len(first) == 3
+    write_scores(tmp_path / "a", scoreset)
     smaller = ScoreSet(scoreset.videos[:1], scoreset.meta)
-    again = plot_run(smaller, out, thumbnails=0)
-    assert sorted(p.name for p in out.glob("*.png")) == sorted(["mine.png"] + [p.name for p in again])
-    plot_run(scoreset, out, thumbnails=0, videos=["cam/v2.avi"])  # one more video: added
-    assert len(list(out.glob("*.png"))) == 3
+    write_scores(tmp_path / "b", smaller)
+    from videoad.scores import read_scores
+
+    first, second = read_scores(tmp_path / "a"), read_scores(tmp_path / "b")
+    with caplog.at_level("WARNING"):
+        assert len(plot_run(first, out, thumbnails=0)) == 3
+        plot_run(first, out, thumbnails=0, fmt="svg")  # the same run in another format: nothing to say
+        plot_run(first, out, thumbnails=0, videos=["cam/v2.avi"])  # one of its videos again: nothing either
+    assert "another run" not in caplog.text
+    with caplog.at_level("WARNING"):
+        plot_run(second, out, thumbnails=0)
+    assert f"{out} also holds 2 timeline(s) of another run ({tmp_path / 'a'}" in caplog.text
+    assert len(list(out.glob("*.png"))) == 4 and len(list(out.glob("*.svg"))) == 3  # nothing deleted
 
 
 def test_names_in_other_scripts_keep_their_letters_in_file_names():

@@ -366,7 +366,7 @@ def test_a_folder_is_watched_for_new_files(cam, tmp_path):
     out = tmp_path / "out"
     result = {}
     thread = threading.Thread(target=lambda: result.update(
-        s=live.watch([live.FolderSource(inbox, poll_s=0.2)], wm, out, live.WatchOptions(), stop=stop)))
+        s=live.watch([live.FolderSource(inbox, poll_s=0.2, settle_s=0)], wm, out, live.WatchOptions(), stop=stop)))
     thread.start()
     try:
         time.sleep(0.5)
@@ -405,7 +405,7 @@ def test_a_folder_source_forgets_the_files_deleted_since_it_took_them(tmp_path, 
     inbox.mkdir()
     stop = threading.Event()
     stop.wait = lambda timeout=None: False  # poll again at once
-    source = FolderSource(inbox, poll_s=0.01)
+    source = FolderSource(inbox, poll_s=0.01, settle_s=0)  # one poll still is enough here
     feeds = source.feeds(stop)
     for name in ("a.avi", "b.avi"):
         (inbox / name).write_bytes(name.encode())
@@ -528,7 +528,7 @@ def test_an_event_open_at_a_folder_files_end_closes_then_with_its_clock(cam, tmp
     first, last = cam["truth"]
     _cut(cam["video"], tmp_path / ".part.avi", (first + last) // 2).rename(inbox / "cam1_20261205_080000.avi")
     out = tmp_path / "out"
-    source = live.FolderSource(inbox, poll_s=0.2, realtime=True)  # keeps watching: no next file comes
+    source = live.FolderSource(inbox, poll_s=0.2, realtime=True, settle_s=0)  # keeps watching: no next file comes
     with _watching(source, cam, out):
         _until(lambda: (out / live.EVENTS_FILE).exists() and _of(_records(out), "close"), 90)
         closes = _of(_records(out), "close")
@@ -545,7 +545,7 @@ def test_a_folder_file_taken_half_written_is_taken_again_once_complete(cam, tmp_
     data = cam["video"].read_bytes()
     (inbox / "seg.avi").write_bytes(data[: len(data) // 2])
     out = tmp_path / "out"
-    with _watching(live.FolderSource(inbox, poll_s=0.2), cam, out):
+    with _watching(live.FolderSource(inbox, poll_s=0.2, settle_s=0), cam, out):
         _until(lambda: (out / live.EVENTS_FILE).exists() and _of(_records(out), "failed"), 60)
         (inbox / "seg.avi").write_bytes(data)  # the copy completes
         _until(lambda: _of(_records(out), "close"), 60)
@@ -1484,7 +1484,7 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
     (inbox / "d_torn.avi").write_bytes(b"RIFF but nothing a decoder reads" * 50)
     res = runner.invoke(cli, ["watch", str(inbox), "--model", str(root / "models"), "-o", str(root / "f"),
                               "--once", "--clip-scores"])
-    assert res.exit_code == 0, res.output
+    assert res.exit_code == 1 and "inbox: 1 file(s) unreadable (their `failed` records" in res.output, res.output
     assert "inbox: each file's camera told as it arrives" in res.output
     assert "1 file(s) unreadable, 1 file(s) of no known camera, not scored" in res.output
     records = _records(root / "f")
@@ -1756,8 +1756,10 @@ def test_a_post_to_an_address_that_moved_or_with_a_password_is_sent_or_named(tmp
                 self.send_header("Location", "/new")
                 self.end_headers()
                 return
-            got.append((self.path, self.headers.get("Authorization"), json.loads(body)))
-            self.send_response(200)
+            got.append((self.path, self.headers.get("Authorization"), json.loads(body) if body else None))
+            self.send_response(303 if self.path == "/taken" else 200)  # 303: taken, see this page about it
+            if self.path == "/taken":
+                self.send_header("Location", "/page")
             self.end_headers()
 
         do_GET = do_POST
@@ -1780,6 +1782,11 @@ def test_a_post_to_an_address_that_moved_or_with_a_password_is_sent_or_named(tmp
 
         assert hooks.failures == 0 and got == [("/ev", "Basic " + base64.b64encode(b"alice:s@cret").decode(),
                                                  {"type": "close", "id": "E0002"})]
+        got.clear()
+        hooks = Hooks(None, f"http://127.0.0.1:{port}/taken", timeout_s=2.0, size=8)
+        hooks.submit({"type": "close", "id": "E0003"})
+        hooks.close(2.0)
+        assert hooks.failures == 0 and got == [("/taken", None, {"type": "close", "id": "E0003"})]  # sent, once
     finally:
         httpd.shutdown()
     for bad in ("http://", "https:///ev", "http://host:port/ev"):
@@ -1829,3 +1836,31 @@ def test_events_a_killed_watch_left_open_are_closed_as_abandoned_at_the_next_sta
     assert "cam-B-E0002" in (tmp_path / live.EVENTS_CSV).read_text()
     events.write_text(earlier)  # a run that stopped as it should: nothing left open
     assert abandoned_opens(events) == [] and abandoned_opens(tmp_path / "none.jsonl") == []
+
+
+def test_a_folders_file_is_taken_once_it_kept_its_size_for_the_settle_time(tmp_path):
+    """A recorder that paused 8 s while writing (one poll of stillness was the rule) had the first
+    part scored as a whole file, then the whole again with its events twice (an AVI: a `failed`
+    alert). A file is taken once it held still for `settle_s` (10 s by default)."""
+    from videoad.live.sources import FolderSource, make_source
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    source = FolderSource(inbox, poll_s=0.05, settle_s=1.0)
+    assert make_source(str(inbox)).settle_s == 10.0
+    stop = threading.Event()
+    taken = []
+    thread = threading.Thread(target=lambda: taken.extend(f.name for f in source.feeds(stop)), daemon=True)
+    (inbox / "rec.avi").write_bytes(b"part one")
+    t0 = time.monotonic()
+    thread.start()
+    try:
+        time.sleep(0.6)  # a pause shorter than the settle time, then the rest arrives
+        assert taken == []
+        with open(inbox / "rec.avi", "ab") as fh:
+            fh.write(b" and part two")
+        _until(lambda: taken, 10, step=0.05)
+        assert taken == ["rec.avi"] and time.monotonic() - t0 >= 1.5  # 1 s still after the last write
+    finally:
+        stop.set()
+        thread.join(timeout=5)

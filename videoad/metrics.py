@@ -355,8 +355,11 @@ def evaluate_scores(scores, annotations, *, overlap: str | None = None, unlabell
     overlap = overlap or scores.meta.get("config", {}).get("overlap", "mean")
     items = score_frames(scores, annotations, overlap=overlap, unlabelled=unlabelled)
     if not items:
-        raise ValueError(f"{annotations.source}: no ground truth for any scored video (first: "
-                         f"{next(iter(scores)).video!r}): the annotations of another set?")
+        first = next(iter(scores), None)
+        if first is None:
+            raise ValueError("nothing to evaluate: no videos")
+        raise ValueError(f"{annotations.source}: no ground truth for any scored video (first: {first.video!r}): "
+                         "the annotations of another set?")
     scored = {a.video for a in annotations.match(v.video for v in scores).values() if a is not None}
     unscored = sorted(set(annotations) - scored)
     kept = {v.video for v in items}

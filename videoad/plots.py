@@ -444,19 +444,19 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
         mark_output(output)  # a folder of pictures, never read as a frame folder of footage
     paths = [geo.path for geo in draw_timelines(jobs, workers)]
     if not single:
-        _keep_listing(output, paths, replace=not videos)
+        _note_other_runs(output, paths, str(scores.path) if scores.path else None, whole=not videos)
     return paths
 
 
-#: the timelines `plot_run` wrote into a folder, so that a later run's removes those it does not draw
+#: which scores each timeline `plot_run` wrote into a folder was drawn from (file name -> scores folder)
 LISTING = ".videoad-timelines.json"
 
 
-def _keep_listing(folder: Path, drawn: list[Path], *, replace: bool) -> None:
-    """Remove the timelines an earlier `plot_run` into `folder` listed and this one did not draw
-    (another run's videos, on another y-range, read as this run's) when it drew the whole run
-    (`replace`; a `--video` run adds to them), then list this run's. Only listed files are removed:
-    the folder may hold the user's own pictures."""
+def _note_other_runs(folder: Path, drawn: list[Path], scores_path: str | None, *, whole: bool) -> None:
+    """Say where `folder` also holds timelines an earlier `plot_run` drew from other scores (or,
+    when this run drew `whole` scores, from videos these scores no longer have): they sit beside
+    this run's on another y-range and read as this run's. Nothing is deleted (a folder of several
+    runs' plots, or of one run in two formats, is the user's to keep); the listing is updated."""
     import json
 
     from extract.store import write_atomic
@@ -464,16 +464,21 @@ def _keep_listing(folder: Path, drawn: list[Path], *, replace: bool) -> None:
     listing = folder / LISTING
     try:
         before = json.loads(listing.read_text(encoding="utf-8"))
-        before = [n for n in before if isinstance(n, str) and Path(n).name == n] if isinstance(before, list) else []
+        before = before if isinstance(before, dict) else {}
     except (OSError, ValueError):
-        before = []
-    names = {p.name for p in drawn}
-    for name in before:
-        if replace and name not in names and Path(name).suffix.lower() in FORMATS:
-            (folder / name).unlink(missing_ok=True)
-    kept = sorted(names | (set() if replace else {n for n in before if (folder / n).is_file()}))
+        before = {}
+    now = {p.name for p in drawn}
+    kept = {name: src for name, src in before.items()
+            if isinstance(name, str) and Path(name).name == name and name not in now and (folder / name).is_file()}
+    formats = {p.suffix.lower() for p in drawn}
+    others = sorted(name for name, src in kept.items()
+                    if Path(name).suffix.lower() in formats and (src != scores_path or whole))
+    if others:
+        runs = sorted({str(kept[name]) for name in others})
+        log.warning("%s also holds %d timeline(s) of another run (%s; e.g. %s), on another y-range: plot into an "
+                    "empty folder to keep runs apart", folder, len(others), ", ".join(runs[:2]), others[0])
     try:
-        write_atomic(listing, (json.dumps(kept, ensure_ascii=False, indent=0) + "\n").encode("utf-8"))
-    except OSError as exc:  # the figures are written; only the next run's tidying is lost
-        log.warning("%s: not written (%s): a later plot into this folder will not remove these timelines",
-                    listing, exc.strerror or exc)
+        write_atomic(listing, (json.dumps({**kept, **dict.fromkeys(sorted(now), scores_path)}, ensure_ascii=False,
+                                          indent=0) + "\n").encode("utf-8"))
+    except OSError as exc:  # the figures are written; only a later run's warning is lost
+        log.debug("%s: not written (%s)", listing, exc)

@@ -26,12 +26,12 @@ from videoad.config import ConfigError, Nullable, check_values, dump_commented, 
 #: `WatchOptions` fields that are not settings of a file (--quiet says it)
 _PER_RUN = ("events", "progress")
 #: `make_source` and `WatchModel.load` arguments a file holds
-SOURCE_ARGS = ("realtime", "timeout", "poll_s")
+SOURCE_ARGS = ("realtime", "timeout", "poll_s", "settle_s")
 MODEL_ARGS = ("group", "device")
 
 SCHEMA = {
     "events": {"merge_gap_s": float, "min_length_s": float},
-    "sources": {"realtime": bool, "timeout": float, "poll_s": float},
+    "sources": {"realtime": bool, "timeout": float, "poll_s": float, "settle_s": float},
     "model": {"group": Nullable(str), "device": Nullable(str)},
     "max_lag_s": float,
     "retries": Nullable(int),
@@ -62,7 +62,8 @@ _WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of secon
 KEEP_DAYS_MAX = 36500
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
-    "sources.timeout": _WAIT, "sources.poll_s": _WAIT,
+    "sources.timeout": _WAIT, "sources.poll_s": _WAIT, "sources.settle_s": (
+        lambda v: math.isfinite(v) and 0 <= v <= MAX_WAIT_S, f"a number of seconds >= 0, at most {MAX_WAIT_S:g} (a week)"),
     "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
     "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
     "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
@@ -80,7 +81,8 @@ COMMENTS = {
     "events": "how clip scores become events: runs at most merge_gap_s apart join; shorter than "
               "min_length_s are dropped",
     "sources": "realtime: read files at their own frame rate; timeout: seconds a stream may stay silent\n"
-               "(or take to open) before it counts as dropped; poll_s: seconds between looks into a folder",
+               "(or take to open) before it counts as dropped; poll_s: seconds between looks into a folder;\n"
+               "settle_s: seconds a folder's file must keep its size and time before it is taken (still written)",
     "model": "group: which group's model when the folder holds several (null: the only one, else pooled);\n"
              "device: of a learned backbone's forward pass (null: as recorded)",
     "max_lag_s": "live sources: drop (and count) clips whose last frame arrived longer ago than this",

@@ -26,7 +26,7 @@ def _setting(key: str) -> dict:
 
 #: option -> (section or None, key) in the settings (videoad.watch_config), for the options given
 _TO_SETTINGS = {"group": ("model", "group"), "device": ("model", "device"), "realtime": ("sources", "realtime"),
-                "read_timeout": ("sources", "timeout"), "poll": ("sources", "poll_s"),
+                "read_timeout": ("sources", "timeout"), "poll": ("sources", "poll_s"), "settle": ("sources", "settle_s"),
                 "merge_gap": ("events", "merge_gap_s"), "min_event": ("events", "min_length_s"),
                 "on_event": (None, "on_event"), "post": (None, "post"), "hook_timeout": (None, "hook_timeout_s"),
                 "max_lag": (None, "max_lag_s"), "retries": (None, "retries"), "backoff": (None, "backoff_s"),
@@ -73,6 +73,9 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Seconds a stream may stay silent (or take to open) before it counts as dropped.")
 @click.option("--poll", type=FiniteFloat(min=0, min_open=True), **_setting("sources.poll_s"),
               help="Folders: seconds between looks for new files.")
+@click.option("--settle", type=FiniteFloat(min=0), **_setting("sources.settle_s"),
+              help="Folders: seconds a file must keep its size and time before it is taken (a recorder still "
+              "writing it may pause); --once takes the files there at once.")
 @click.option("--once", is_flag=True, help="Folders: watch the files there now, then stop.")
 @click.option("--clip-scores/--no-clip-scores", default=None,
               help="Also write every clip's score to OUT/clips.csv [default: no].")
@@ -119,8 +122,8 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
             post_target(cfg["post"])  # `http://` alone, a bad port: named now, not once per record
         options = watch_config.watch_options(cfg)
         src = cfg["sources"]
-        srcs = [live.make_source(s, realtime=src["realtime"], timeout=src["timeout"], poll_s=src["poll_s"], once=once)
-                for s in sources]
+        srcs = [live.make_source(s, realtime=src["realtime"], timeout=src["timeout"], poll_s=src["poll_s"],
+                                 settle_s=src["settle_s"], once=once) for s in sources]
         if once and not any(isinstance(s, live.FolderSource) for s in srcs):  # taken in silence before
             click.echo("warning: --once is for folders (their files now, then stop); a file is watched to its end "
                        "anyway and a stream until it ends or fails", err=True)

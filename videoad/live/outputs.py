@@ -246,6 +246,8 @@ class Hooks:
             with _OPENER().open(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
                 resp.read(1024)
         except urllib.error.HTTPError as exc:
+            if exc.code == 303:  # See Other: the receiver took the record and points to a page about it
+                return
             if 300 <= exc.code < 400:  # urllib sent a redirected POST on as a GET without its body, "sent"
                 moved = exc.headers.get("Location") if exc.headers else None
                 raise RuntimeError(f"the receiver answered {exc.code} {exc.reason}"
@@ -322,40 +324,53 @@ def _append_lines(path: Path):
 
 def abandoned_opens(path: Path, chunk: int = 1 << 20) -> list[dict]:
     """The open records of the last watch run in `path` (events.jsonl) that no close followed,
-    where that run has no stop record (it was killed); [] otherwise. Reads the file from its end
-    back to that run's first record only (a camera's months of records are not read)."""
+    where that run has no stop record (it was killed); [] otherwise. Read backwards from the end:
+    a run that stopped ends in its stop record, read first (every start of a watch that stopped as
+    it should costs one chunk); after a kill, back to that run's first record, a chunk at a time,
+    only the open and close lines parsed (a camera's months in one run were read whole, twice)."""
     try:
         fh = open(path, "rb")
     except OSError:
         return []
+    closed: set[str] = set()
+    opened: dict[str, dict] = {}
     with fh:
         pos = fh.seek(0, os.SEEK_END)
-        tail = b""
+        rest = b""  # the start of a line whose beginning is in the chunk before
+        last = True  # the last line of the file: one a kill cut short is passed over
         while pos > 0:
             step = min(chunk, pos)
             pos -= step
             fh.seek(pos)
-            tail = fh.read(step) + tail
-            at = tail.rfind(b"\n" + _RUN_START)
-            if at >= 0:
-                tail = tail[at + 1:]
-                break
-        if not tail.startswith(_RUN_START):
-            return []
-    opened: dict[str, dict] = {}
-    for line in tail.splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:  # the line a kill cut short
-            continue
-        kind = rec.get("type") if isinstance(rec, dict) else None
-        if kind == "stop":
-            return []
-        if kind == "open" and rec.get("id"):
-            opened[rec["id"]] = rec
-        elif kind == "close":
-            opened.pop(rec.get("id"), None)
-    return list(opened.values())
+            lines = (fh.read(step) + rest).split(b"\n")
+            rest = lines.pop(0) if pos > 0 else b""  # may be part of a line: kept for the next chunk
+            for line in reversed(lines):
+                kind = _kind_of(line)
+                if kind is None:
+                    last = last and not line.strip()
+                    continue
+                try:
+                    rec = json.loads(line) if kind in ("open", "close") else None
+                except ValueError:  # the line a kill cut short
+                    continue
+                if kind == "stop" and last:
+                    return []
+                last = False
+                if kind == "watch":
+                    return [opened[k] for k in reversed(list(opened))]
+                if kind == "close" and rec.get("id"):
+                    closed.add(rec["id"])
+                elif kind == "open" and rec.get("id") and rec["id"] not in closed:
+                    opened.setdefault(rec["id"], rec)
+    return []
+
+
+def _kind_of(line: bytes) -> str | None:
+    """The type of a record line as json.dumps writes it (`{"type": "open", ...`), else None."""
+    if not line.startswith(b'{"type": "'):
+        return None
+    end = line.find(b'"', 10)
+    return line[10:end].decode("ascii", "replace") if end > 0 else None
 
 
 class Recorder:

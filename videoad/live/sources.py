@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -73,12 +74,16 @@ class StreamSource(Source):
 
 class FolderSource(Source):
     """A folder that new video files arrive in: each file is watched once, in arrival order,
-    when its size and modification time have held still for one poll (a file still being
-    written is left for the next poll). `once`: the files there now, then stop. `seen`: (name,
-    size, mtime_ns) of files an earlier watch finished (OUT/watched.jsonl), left alone unless changed."""
+    when its size and modification time have held still for `settle_s` seconds and at least one
+    poll (a file still being written is left for a later poll: a recorder that paused 8 s while
+    writing had its first part scored as a whole file, then the whole again, or a truncated AVI
+    reported as failed). `once`: the files there now, then stop. `seen`: (name, size, mtime_ns)
+    of files an earlier watch finished (OUT/watched.jsonl), left alone unless changed."""
 
-    def __init__(self, folder, poll_s: float = 2.0, once: bool = False, realtime: bool = False):
+    def __init__(self, folder, poll_s: float = 2.0, once: bool = False, realtime: bool = False,
+                 settle_s: float = 10.0):
         self.folder, self.poll_s, self.once, self.realtime = Path(folder), float(poll_s), bool(once), bool(realtime)
+        self.settle_s = float(settle_s)
         self.name = self.folder.name or str(self.folder)
         self.seen: set[tuple[str, int, int]] = set()
         self.watched_before = 0  # files passed over for `seen`
@@ -141,13 +146,18 @@ class FolderSource(Source):
         decoders = installed_decoders(DEFAULT_DECODERS)
         done: dict[Path, tuple[int, int]] = {}  # each file taken, with the size and time it was taken at
         last: dict[Path, tuple[int, int]] = {}
+        still_since: dict[Path, float] = {}  # when each file was first seen at its present size and time
         first = True
         while not stop.is_set():
             now = self._listing()
+            seen_at = time.monotonic()
+            still_since = {p: still_since[p] if last.get(p) == st and p in still_since else seen_at
+                           for p, st in now.items()}
             if first and not now:
                 self._say_what_it_holds()
             # a file taken before and changed since (a copy that stalled past a poll, written again) is new
-            ready = [p for p, st in now.items() if done.get(p) != st and (self.once and first or last.get(p) == st)]
+            ready = [p for p, st in now.items() if done.get(p) != st and (
+                self.once and first or last.get(p) == st and seen_at - still_since[p] >= self.settle_s)]
             for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
                 done[path] = now[path]
                 if (path.name, *now[path]) in self.seen:
@@ -189,7 +199,7 @@ class FramesSource(Source):
 
 
 def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, poll_s: float = 2.0,
-                once: bool = False) -> Source:
+                settle_s: float = 10.0, once: bool = False) -> Source:
     """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file."""
     from extract.decode import is_stream
 
@@ -199,7 +209,7 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
         return StreamSource(text, timeout)
     path = Path(text)
     if path.is_dir():
-        return FolderSource(path, poll_s, once, realtime)
+        return FolderSource(path, poll_s, once, realtime, settle_s)
     if path.is_file():
         return FileSource(path, realtime)
     if path.exists():  # a named pipe, a socket, a device other than a camera

@@ -515,9 +515,11 @@ def _extraction_of(attrs: Mapping) -> dict:
            "max_fps": cap if cap > 0 else None, "weights_sha256": str(attrs.get("weights_sha256", "none"))}
     rec["cell_grid"] = _pair(attrs.get("cell_grid"))
     # what an imported store alone says of its features (extract.importers: the layer and how ten
-    # crops were reduced, given by the user), and the width of every store's rows
-    rec["layer"] = str(attrs.get("layer", "") or "")
-    rec["crop_reduce"] = str(attrs["crop_reduce"]) if attrs.get("crop_reduce") is not None else None
+    # crops were reduced, given by the user; an extracted store's layer is a backbone option), and
+    # the width of every store's rows
+    imported = bool(attrs.get("import_format"))
+    rec["import_layer"] = str(attrs.get("layer", "") or "") if imported else None
+    rec["import_crops"] = str(attrs["crop_reduce"]) if imported and attrs.get("crop_reduce") is not None else None
     rec["dim"] = int(attrs["dim"]) if attrs.get("dim") is not None else None
     return rec
 
@@ -618,11 +620,11 @@ def repeat_mismatch(fitted: Mapping, scored: Mapping, what: str = "these videos'
 
 #: settings that decide what a feature value means: a model fitted on features made one way cannot
 #: score features made another (the stride and the tail only choose which clips are cut)
-_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid", "layer", "crop_reduce",
-            "dim")
+_MEANING = ("backbone", "options", "weights_sha256", "clip_len", "target_fps", "cell_grid", "import_layer",
+            "import_crops", "dim")
 #: how `extraction_mismatch` names a setting whose key says little
-_SAID = {"dim": "feature width (values per clip)", "crop_reduce": "crops (imported: --crops)",
-         "layer": "layer (imported: --layer)"}
+_SAID = {"dim": "feature width (values per clip)", "import_crops": "crops (imported: --crops)",
+         "import_layer": "layer (imported: --layer)"}
 #: native frame rates further apart than this ratio make per-frame motion incomparable
 FPS_TOLERANCE = 1.1
 #: frame shapes (width / height) further apart than this ratio are resized with different stretches
