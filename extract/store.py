@@ -98,10 +98,30 @@ def empty_store_message(root: str | os.PathLike) -> str:
         videos = len(find_sources(root, recursive=True).sources)
     except (OSError, ValueError):
         videos = 0
+    runs = _run_stores(root)
+    told = (f"; the features `videoad run` made there are in {', '.join(map(str, runs[:2]))}"
+            + (f" and {len(runs) - 2} more" if len(runs) > 2 else "")) if runs else ""
     if videos:
         return (f"{root}: holds {videos} video(s) or frame folder(s) and no feature file: extract them first "
-                f"(`videoad extract {root} -o FEATURES`), or give the videos to `videoad run`")
-    return f"{root}: the feature store holds no videos"
+                f"(`videoad extract {root} -o FEATURES`), or give the videos to `videoad run`{told}")
+    return f"{root}: the feature store holds no videos{told}"
+
+
+def _run_stores(root) -> list[Path]:
+    """The feature stores of `videoad run` outputs below `root` (their `features` folders), if any."""
+    from .sources import is_videoad_output
+
+    found = []
+    for folder, dirs, _ in os.walk(root):
+        if is_videoad_output(folder) and Path(folder) != Path(root):
+            if (Path(folder) / "features").is_dir():
+                found.append(Path(folder) / "features")
+            dirs[:] = []
+        else:
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if len(found) > 5:
+            break
+    return sorted(found)
 
 
 def blocking_file(path: str | os.PathLike) -> Path | None:
@@ -423,9 +443,13 @@ class FeatureStore:
         return self.path(key).is_file() and (self.only is None or key in self.only)
 
     def _all_keys(self) -> list[str]:
+        from .sources import is_videoad_output
+
         keys = []
         for folder, dirs, files in os.walk(self.root):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            # a folder of videoad's outputs below the root (a `videoad run` into the footage folder given
+            # as FEATURES, a report) holds no video of this store: its scores' cells.h5 was read as one
+            dirs[:] = [d for d in dirs if not d.startswith(".") and not is_videoad_output(os.path.join(folder, d))]
             rel = Path(folder).relative_to(self.root)
             for name in files:
                 if name.endswith(SUFFIX) and not name.startswith("."):

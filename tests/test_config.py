@@ -200,6 +200,25 @@ def test_run_settings_are_the_packaged_run_yaml():
     assert yaml.safe_load(res.output)["mode"] == "pooled"
 
 
+def test_a_run_config_file_is_read_over_runs_defaults(tmp_path):
+    """`run --config` with `seed: 1` alone switched run from pooled to detect's per-category grouping
+    (one event more on real footage, no word of it). A file's own mode still chooses."""
+    from videoad import video
+
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("seed: 1\n")
+    cfg = video.run_config(seed)
+    assert (cfg.mode, cfg.seed) == ("pooled", 1)
+    assert yaml.safe_load(_run("run", "--config", seed, "--print-config").output)["mode"] == "pooled"
+    per = tmp_path / "per.yaml"
+    per.write_text("mode: per-category\n")
+    assert video.run_config(per).mode == "per-category"
+    assert video.run_config(seed, mode="per-video").mode == "per-video"  # an option wins
+    printed = tmp_path / "printed.yaml"
+    printed.write_text(_run("run", "--print-config").output)
+    assert video.run_config(printed) == video.run_config()
+
+
 @pytest.mark.parametrize("command", [["bench", "kddcup"], ["bench", "images"], ["bench", "scale"], ["detect"],
                                      ["run"], ["extract"], ["report"], ["plot"], ["watch"]])
 def test_one_spelling_of_the_output_option(command):

@@ -113,6 +113,10 @@ def test_cells_involved_and_the_hottest_at_the_peak(tmp_path):
     assert where_words(e.peak_cells, grid) == "middle"
     assert where_words([0], grid) == "top left" and where_words([11], grid) == "bottom right"
     assert where_words(list(range(12)), grid) == "most of the frame"
+    # two corners apart: each in its words (their box's centre read "top centre", where nothing was)
+    cols = grid[1]
+    assert where_words([0, cols - 1], grid) == "top left and top right"
+    assert " and " not in where_words([0, cols + 1], grid)  # touching at a corner: one place
     # events.csv names both: the whole event's cells and the peak clip's, boxed in its picture
     (row,) = csv.DictReader(open(write_events(tmp_path, ev)[0]))
     assert (row["cells"], row["peak_cells"], row["where"]) == ("1:1 1:2 2:3", "1:1 1:2", "middle")

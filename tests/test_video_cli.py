@@ -409,3 +409,26 @@ def test_a_folder_of_videos_given_as_features_says_to_extract_it(tmp_path):
         res = run(*args)
         assert res.exit_code == 1 and "holds 1 video(s) or frame folder(s) and no feature file: extract them first" \
             in res.output, res.output
+
+
+def test_a_footage_folder_with_a_run_inside_is_not_read_as_a_feature_store(tmp_path):
+    """`cd footage; videoad run .` then `videoad detect footage`: the run's features were a category
+    named "runs" and its scores' cells.h5 a damaged video's features "to delete". Folders of
+    videoad's outputs are no part of a store; the error names the run's features."""
+    from extract.sources import mark_output
+    from video_helpers import small_store
+    from videoad.synth import SceneConfig, render_video, write_video
+
+    foot = tmp_path / "foot"
+    frames, _ = render_video(None, seed=0, cfg=SceneConfig(n_frames=20))
+    write_video(foot / "cam.avi", frames, 10.0)
+    out = foot / "runs" / "foot"
+    small_store(out / "features")
+    (out / "scores").mkdir()
+    (out / "scores" / "cells.h5").write_bytes(b"not a video's features")
+    mark_output(out)
+    res = run("detect", foot, "-o", tmp_path / "x")
+    assert res.exit_code == 1 and "holds 1 video(s) or frame folder(s) and no feature file" in res.output, res.output
+    assert f"the features `videoad run` made there are in {out / 'features'}" in res.output
+    assert "cells.h5" not in res.output
+    assert run("detect", out / "features", "--pooled", "-o", tmp_path / "y").exit_code == 0  # the store itself

@@ -422,10 +422,42 @@ def cell_names(cells: list[int] | None, grid: tuple[int, int] | None) -> str:
 
 def where_words(cells: list[int] | None, grid: tuple[int, int] | None) -> str:
     """Where the cells sit in the grid, in words: 'top left', 'middle', 'bottom centre', or
-    'most of the frame'; '' without cells. (Over the grid's region of the frame.)"""
+    'most of the frame'; cells apart from each other each in their own words ('top left and top
+    right': two corners read as one 'top centre', where nothing was); '' without cells. (Over the
+    grid's region of the frame.)"""
     if not cells or not grid:
         return ""
     rows, cols = grid
+    words: list[str] = []
+    for part in _touching(sorted(set(cells)), cols):
+        w = _where_one(part, rows, cols)
+        if w not in words:
+            words.append(w)
+    return " and ".join(words)
+
+
+def _touching(cells: list[int], cols: int) -> list[list[int]]:
+    """The cells in groups that touch (sides or corners), in order of each group's first cell."""
+    left, groups = set(cells), []
+    for start in cells:
+        if start not in left:
+            continue
+        group, todo = [], [start]
+        left.discard(start)
+        while todo:
+            c = todo.pop()
+            group.append(c)
+            r, k = divmod(c, cols)
+            for n in list(left):
+                nr, nk = divmod(n, cols)
+                if abs(nr - r) <= 1 and abs(nk - k) <= 1:
+                    left.discard(n)
+                    todo.append(n)
+        groups.append(sorted(group))
+    return groups
+
+
+def _where_one(cells: list[int], rows: int, cols: int) -> str:
     r = [c // cols for c in cells]
     k = [c % cols for c in cells]
     if (max(r) - min(r) + 1) > 2 * rows / 3 and (max(k) - min(k) + 1) > 2 * cols / 3:

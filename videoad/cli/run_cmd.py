@@ -114,10 +114,9 @@ def _same_sources(features: Path, keys: list[str], history: Path, history_keys: 
 @click.option("--fit-on", "history", multiple=True,
               help="Footage to fit the detector on (files, folders, globs; repeatable); INPUT is then only scored.")
 @click.option("--config", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
-              help="Detection settings (YAML, as configs/video.yaml), read over detect's defaults instead of "
-                   "run's (videoad/defaults/run.yaml, copied in configs/run.yaml, which sets mode pooled): a file "
-                   "with `seed: 1` alone groups per category (--seed changes the seed alone); start from "
-                   "--print-config's output.")
+              help="Detection settings (YAML, as configs/video.yaml), read over run's defaults "
+                   "(videoad/defaults/run.yaml, copied in configs/run.yaml: detect's, pooled): a key the file "
+                   "sets wins, the rest stay run's; start from --print-config's output.")
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
 @choice_flag("--per-camera", "per-camera", "grouping",
              help="One detector per camera, told apart by each video's scene picture (several cameras' "

@@ -237,9 +237,19 @@ def with_device(cfg: DetectConfig, device: str) -> DetectConfig:
 
 
 def run_config(path=None, **overrides) -> DetectConfig:
-    """The settings of `videoad run` / `videoad demo`: `path` when given, else the packaged
-    `videoad/defaults/run.yaml` over the detect defaults; `overrides` as `load_config`'s."""
-    return load_config(path if path is not None else defaults_path("run"), **overrides)
+    """The settings of `videoad run` / `videoad demo`: the packaged `videoad/defaults/run.yaml`
+    over the detect defaults, then the file at `path` over both (a file with `seed: 1` alone
+    switched run from pooled to detect's per-category grouping, in silence); `overrides` as
+    `load_config`'s."""
+    if path is None:
+        return load_config(defaults_path("run"), **overrides)
+    own = read_yaml(Path(path))
+    run = read_yaml(defaults_path("run"))
+    kept = {k: v for k, v in run.items() if k not in own and overrides.get(k) is None}
+    if "detector" in own or overrides.get("detector") is not None:  # run's DUAD arguments go with its DUAD
+        kept.pop("params", None)
+    cfg = load_config(path, **overrides)
+    return replace(cfg, **kept).check(str(path)) if kept else cfg
 
 
 def config_text(cfg: DetectConfig) -> str:
