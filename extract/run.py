@@ -358,6 +358,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             "each other; one store per input folder (-o) keeps them apart")
 
     jobs: list[_Job] = []
+    made_again: list[str] = []  # in the store already, made otherwise: replaced ("3 done" said no more)
     for key, reason in listing_errors.items():
         summary.results[key] = VideoResult(key, "failed", reason=reason)
     for source in sources:
@@ -383,9 +384,11 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                 decoder=attrs.get("decoder"), repeat_share=_repeat_share(attrs) or earlier.get("repeat_share"),
                 settings=settings_id(settings_json))
             continue
+        replaces = _other_source(key_path(output, source.key), source)
+        if not current and not options.overwrite and not replaces and key_path(output, source.key).is_file():
+            made_again.append(source.key)  # another file under the key is warned of on its own
         jobs.append(_Job(source, fingerprint, settings_json, current,
-                         () if source.kind == "images" else decoders,
-                         replaces=_other_source(key_path(output, source.key), source)))
+                         () if source.kind == "images" else decoders, replaces=replaces))
     for result in summary.results.values():
         manifest.videos[result.key] = {k: v for k, v in result.manifest_entry().items()
                                        if v is not None}
@@ -406,6 +409,11 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         except OutputError as exc:
             stopped = stopped or exc   # never hides a Ctrl-C on its way out
     summary.seconds = time.monotonic() - started
+    if made_again:
+        summary.store_notes.append(
+            f"{len(made_again)} video(s) already in the store were extracted again, their features made with "
+            f"other settings or from a file changed since ({', '.join(made_again[:3])}"
+            f"{', ...' if len(made_again) > 3 else ''}): the earlier features are replaced")
     if stopped is None:
         other = _made_otherwise(output, set(manifest.videos) - {s.key for s in sources}, run_settings)
         if other:

@@ -152,7 +152,7 @@ def test_per_camera_on_a_history_scores_each_video_with_its_cameras_model(tmp_pa
         assert by_video["road_today.mp4"].group == "camera-01" and by_video["stripes_today.mp4"].group == "camera-02"
         assert set(np.argsort(-by_video["road_today.mp4"].scores)[:2]) == {5, 6}
         left = {e["video"]: e["reason"] for e in s.meta["left_out"]}
-        assert list(left) == ["elsewhere.mp4"] and "matches none of the cameras" in left["elsewhere.mp4"]
+        assert list(left) == ["elsewhere.mp4"] and "matches none of the history's cameras" in left["elsewhere.mp4"]
     index = json.loads((models / "models.json").read_text())
     assert len(index["groups"]["camera-01"]["camera"]["scene"]) == SCENE_SHAPE[0] * SCENE_SHAPE[1]
     # saved while today's footage shows the road alone: the stripes camera is kept all the same,
@@ -234,6 +234,15 @@ def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_pa
         s = video.detect(tmp_path / "store", video.DetectConfig(**{**CFG.__dict__, "mode": "per-category"}))
     assert [g.get("cameras") for g in s.groups] == [2]
     assert "fit one model over videos of several cameras" in caplog.text and "--per-camera" in caplog.text
+    assert [g.get("cameras_short") for g in s.groups] == [0] and "too few for a model" not in caplog.text
+    caplog.clear()
+    clips = [int(video.open_store(tmp_path / "store").attrs(k)["n_clips"]) for k in s.groups[0]["videos"]]
+    # a min_clips past each camera's clips and within the group's: the group is fitted, no camera would be
+    with caplog.at_level("WARNING", logger="videoad.cameras"):  # (the demo's footage: --per-camera scored nothing)
+        s = video.detect(tmp_path / "store", video.DetectConfig(**{**CFG.__dict__, "mode": "per-category",
+                                                                   "min_clips": sum(clips) - 1}))
+    assert [g.get("cameras_short") for g in s.groups] == [2], s.groups
+    assert "2 of these cameras hold fewer than min_clips=" in caplog.text and "would skip them" in caplog.text
     from videoad.events import find_events
     from videoad.report import _summary
 

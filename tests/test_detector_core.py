@@ -1105,3 +1105,18 @@ def test_an_initial_selection_far_below_p0s_share_is_warned_of(caplog):
     with caplog.at_level("WARNING", logger="videoad.detector.duad"):
         DUAD(**{**SMALL, "max_reselections": 0}, random_state=0).fit(X)  # a GMM: p0's share
     assert "initial selection holds" not in caplog.text
+
+
+def test_a_mixture_that_did_not_converge_is_recorded_not_warned_of_raw():
+    """scikit-learn's ConvergenceWarning reached `videoad bench kddcup`'s output raw, a file path and
+    `warnings.warn(` line each time; the fit records it instead."""
+    import warnings
+
+    from videoad.detector.clustering import GMMClusterer
+
+    X = np.random.default_rng(0).normal(size=(3000, 3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = GMMClusterer(n_components=20, max_iter=2)(X, 0)
+    assert result.info["converged"] is False
+    assert not [w for w in caught if "converge" in str(w.message)]

@@ -229,8 +229,11 @@ def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
     assert [r.key for r in partly.skipped] == ["a.mp4"]
     assert FeatureStore(out).load("c.mp4").n_clips == 1
 
-    restrided = run(videos, out, stride=8)  # other settings: everything is stale
+    restrided = run(videos, out, stride=8)  # other settings: everything is stale, and said ("3 done" alone before)
     assert len(restrided.done) == 3
+    assert restrided.store_notes == ["3 video(s) already in the store were extracted again, their features made "
+                                     "with other settings or from a file changed since (a.mp4, b.mp4, c.mp4): the "
+                                     "earlier features are replaced"]
     assert FeatureStore(out).load("b.mp4").frames.tolist() == [[0, 15], [8, 23], [16, 31], [24, 39]]
 
     forced = run(videos, out, stride=8, overwrite=True)

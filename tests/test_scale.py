@@ -300,6 +300,10 @@ def test_bench_scale_settings_come_from_its_file_then_the_options(tmp_path):
     assert res.exit_code != 0 and "mine.yaml" in res.output and "threads" in res.output
     res = CliRunner().invoke(scale_cmd, ["--rows", "1k", "--print-config"])
     assert res.exit_code != 0 and "--rows must be comma-separated whole numbers" in res.output
+    # detect's names for the same methods (`--methods duad,pca` was "unknown methods")
+    res = CliRunner().invoke(scale_cmd, ["--methods", "duad,pca,iforest,oc-svm,knn,DC_alone", "--print-config"])
+    assert res.exit_code == 0 and yaml.safe_load(res.output)["methods"] == [
+        "DUAD", "PCA", "IsolationForest", "OC-SVM", "kNN", "DC alone"], res.output
 
 
 def test_bench_scale_names_the_option_and_fails_when_nothing_was_measured(tmp_path, monkeypatch):

@@ -432,3 +432,25 @@ def test_a_footage_folder_with_a_run_inside_is_not_read_as_a_feature_store(tmp_p
     assert f"the features `videoad run` made there are in {out / 'features'}" in res.output
     assert "cells.h5" not in res.output
     assert run("detect", out / "features", "--pooled", "-o", tmp_path / "y").exit_code == 0  # the store itself
+
+
+def test_detect_says_where_it_scores_videos_of_its_own_history(tmp_path):
+    """`detect STORE --fit-on STORE/Normal` scored the history's videos with a model fitted on them,
+    labelled inductive, with no word (`run` warns of it)."""
+    from video_helpers import fake_video
+
+    store, other = tmp_path / "features", tmp_path / "later"
+    for i in range(3):
+        fake_video(store, f"Normal/n{i}.avi", 60, seed=i, source=f"/cams/day1/n{i}.avi")
+    fake_video(store, "Runner/r0.avi", 60, anomalous=[10, 11], seed=7, source="/cams/day1/r0.avi")
+    for i in range(2):
+        fake_video(other, f"x/m{i}.avi", 60, seed=10 + i, source=f"/cams/day2/m{i}.avi")
+    cfg = tmp_path / "fast.yaml"
+    cfg.write_text(yaml.safe_dump({"min_clips": 50, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    res = run("detect", store, "--pooled", "--config", cfg, "--fit-on", store / "Normal", "-o", tmp_path / "s")
+    assert res.exit_code == 0 and "warning: 3 scored video(s) are also in the history --fit-on names " \
+        "(Normal/n0.avi, Normal/n1.avi, Normal/n2.avi)" in res.output, res.output
+    res = run("detect", other, "--pooled", "--config", cfg, "--fit-on", store / "Normal", "-o", tmp_path / "s2")
+    assert res.exit_code == 0 and "also in the history" not in res.output, res.output
+    res = run("detect", "--pooled", "--config", cfg, "--fit-on", store / "Normal", "-o", tmp_path / "s3")
+    assert "also in the history" not in res.output  # the history scored by its own model, as asked

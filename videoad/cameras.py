@@ -180,30 +180,40 @@ def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
     return pics, sizes
 
 
-def count_cameras(store, keys: Sequence[str]) -> int | None:
-    """How many cameras the videos `keys` show, or None when one of them keeps no picture."""
-    pics, sizes, missing = _read_pictures(store, keys)
-    if missing:
-        return None
-    return int(cluster(pics, sizes).max()) + 1 if pics else 0
-
-
-def note_mixed(store, groups: Mapping[str, Sequence[str]], records: list[dict]) -> None:
+def note_mixed(store, groups: Mapping[str, Sequence[str]], records: list[dict], min_clips: int | None = None) -> None:
     """Where one model is fitted over videos of several cameras, say so: `cameras` in the group's
-    record (run.json) and one warning naming `--per-camera`."""
-    mixed = {}
+    record (run.json) and one warning naming `--per-camera`. With `min_clips`, the cameras whose
+    videos hold fewer clips than a fit needs are counted (`cameras_short`): --per-camera would skip
+    them, and the advice says so (on the demo's footage, every video its own camera, it sent the
+    user to a --per-camera that scored nothing)."""
+    mixed, short = {}, {}
     for rec in records:
-        keys = groups.get(rec["group"], ())
+        keys = list(groups.get(rec["group"], ()))
         if rec.get("status") == "skipped" or len(keys) < 2:
             continue
-        n = count_cameras(store, keys)
-        if n and n > 1:
-            rec["cameras"] = mixed[rec["group"]] = n
+        pics, sizes, missing = _read_pictures(store, keys)
+        if missing or not pics:
+            continue
+        labels = cluster(pics, sizes)
+        n = int(labels.max()) + 1
+        if n < 2:
+            continue
+        rec["cameras"] = mixed[rec["group"]] = n
+        if min_clips is not None:
+            clips = np.zeros(n)
+            for key, label in zip(keys, labels):
+                clips[label] += int(store.attrs(key).get("n_clips", 0) or 0)
+            rec["cameras_short"] = short[rec["group"]] = int((clips < int(min_clips)).sum())
     if mixed:
         shown = ", ".join(f"{g}: {n}" for g, n in list(mixed.items())[:5]) + (", ..." if len(mixed) > 5 else "")
+        too_short = sum(short.values())
+        advice = ("one model per camera catches more where their normal differs: --per-camera (`videoad cameras` "
+                  "lists them)")
+        if too_short:
+            advice += (f"; {too_short} of these cameras hold fewer than min_clips={int(min_clips)} clips, too few for "
+                       "a model of their own (--per-camera would skip them): give each camera more footage first")
         log.warning("%d group(s) fit one model over videos of several cameras, told apart by their scene pictures "
-                    "(%s); one model per camera catches more where their normal differs: --per-camera (`videoad cameras` "
-                    "lists them)", len(mixed), shown)
+                    "(%s); %s", len(mixed), shown, advice)
 
 
 def camera_groups(store, keys: Sequence[str] | None = None) -> dict[str, list[str]]:
@@ -376,7 +386,7 @@ def _assign_pictures(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Seq
         if camera is not None:
             groups.setdefault(camera, []).append(key)
         else:
-            unmatched[key] = (f"its scene matches none of the cameras fitted ({', '.join(known)}; best "
+            unmatched[key] = (f"its scene matches none of the history's cameras ({', '.join(known)}; best "
                               f"correlation {sim:.2f} < {threshold:g}): fit on footage of this camera")
     return dict(sorted(groups.items())), unmatched
 

@@ -155,6 +155,11 @@ def _parse(text: str, where: str) -> dict:
 
     try:
         data = yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:  # file:line:column and the problem (the library's text named
+        mark = exc.problem_mark or exc.context_mark  # "<unicode string>" and drew a caret in brackets)
+        at = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        what = "; ".join(x for x in (exc.context, exc.problem) if x) or str(exc)
+        raise ConfigError(f"{where}{at}: not valid YAML: {what}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not valid YAML ({exc})") from None
     except RecursionError:  # [[[[...]]]] thousands deep: Python's own traceback from inside the parser

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Mapping
 
 import numpy as np
@@ -275,3 +276,28 @@ def video_notes(video: str, group: Mapping) -> list[str]:
         notes.append(f"{group['moving_where_history_still'][video]} clip(s) move where the history never did")
     return notes
 
+
+
+def scored_in_history(features, keys: list[str], history, history_keys: list[str]) -> list[str]:
+    """The scored keys whose source file is one the history was extracted from (the same path): a
+    model fitted on them scores them, and its alarm line comes from their own clips."""
+    from extract.store import key_path, read_attrs
+
+    def sources(root, ks: list[str]) -> dict[str, str]:
+        out = {}
+        for k in ks:
+            try:
+                out[k] = os.path.realpath(str(read_attrs(key_path(root, k)).get("source_path", "")))
+            except (OSError, ValueError):
+                continue
+        return out
+
+    past = set(sources(history, history_keys).values()) - {os.path.realpath("")}
+    return sorted(k for k, src in sources(features, keys).items() if src in past)
+
+
+def scored_in_history_words(same: list[str]) -> str:
+    """The warning for `scored_in_history`'s keys."""
+    return (f"{len(same)} scored video(s) are also in the history --fit-on names ({', '.join(same[:3])}"
+            f"{', ...' if len(same) > 3 else ''}): a model fitted on them scores them, and its alarm line comes "
+            "from their own clips; give --fit-on footage of normal days other than the one scored")

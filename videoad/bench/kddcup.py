@@ -161,7 +161,7 @@ def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="YAML laid over the defaults (videoad/defaults/kddcup.yaml, copied in configs/kddcup.yaml).")
 @click.option("--print-config", is_flag=True, help="Print the settings this command would use as YAML and exit.")
-@output_option("Where kddcup.json and kddcup.md go.")
+@output_option("Where kddcup.json and kddcup.md go (kddcup_quick.json and .md with --quick).")
 def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias):
     """KDDCUP99 at 5/10/20% contamination: DUAD vs PCA, Isolation Forest, OC-SVM, DAGMM."""
     from videoad.data import kddcup_file

@@ -61,6 +61,17 @@ METHODS = {
     "kNN": "distance to the 5th nearest row (exact, scikit-learn)",
     "DAGMM": "DAGMM, 20 epochs",
 }
+#: the names `--methods` also takes (lower case, no spaces, `-` or `_`): detect's --detector names
+ALIASES = {"duad": "DUAD", "dc": "DC alone", "dcalone": "DC alone", "dcexact": "DC exact", "pca": "PCA",
+           "iforest": "IsolationForest", "isolationforest": "IsolationForest", "ocsvm": "OC-SVM", "knn": "kNN",
+           "dagmm": "DAGMM"}
+
+
+def method_name(name: str) -> str:
+    """A method as `METHODS` names it, from its name there or the detector registry's (`iforest`)."""
+    return name if name in METHODS else ALIASES.get("".join(c for c in name.lower() if c not in " -_"), name)
+
+
 #: DC exact on n rows holds 4 n^2 bytes of distances: not attempted above this
 DC_EXACT_MAX_ROWS = 40000
 
@@ -403,6 +414,7 @@ def load_config(path=None, **given) -> dict:
     where = str(path) if path is not None else "videoad/defaults/scale.yaml"
     cfg = layered(defaults("scale"), path, SCHEMA, {k: v for k, v in given.items() if v is not None})
     check(cfg, SCHEMA, where)
+    cfg["methods"] = [method_name(m) if isinstance(m, str) else m for m in cfg["methods"]]
     options = {k for k, v in given.items() if v is not None}  # a bad option is the command line's, not the file's
     for key, known in (("datasets", DATASETS), ("methods", METHODS), ("rows", None)):
         origin = f"--{key}" if key in options else f"{where}: {key}"
@@ -434,7 +446,8 @@ def _listed(value: str | None, kind=str, option: str = "") -> list | None:
 @click.command("scale")
 @click.option("--datasets", default=None, help="Comma-separated subset of " + ", ".join(DATASETS)
               + " [default: mix255,mix4096,kdd].")
-@click.option("--methods", default=None, help="Comma-separated subset [default: all].")
+@click.option("--methods", default=None, help="Comma-separated subset of " + ", ".join(METHODS)
+              + " (or detect's names: duad, pca, iforest, ocsvm, knn, dagmm) [default: all].")
 @click.option("--rows", "rows_opt", default=None, help="Row ladder (KDDCUP99 adds its full 494,021 rows) "
               "[default: 1000,4000,16000,69000,200000].")
 @click.option("--threads", type=int, default=None, help="torch and BLAS threads per measurement [default: 2].")

@@ -14,7 +14,8 @@ from .settings import FiniteFloat, NonEmptyPath
 @click.argument("features", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path))
 @click.option("--threshold", type=FiniteFloat(-1, 1), default=None,
               help="Correlation at or above which two videos' pictures show one camera [default: the one "
-              "--per-camera uses, 0.85]; the survey's alone (--model's matches are detect's, at 0.85).")
+              "--per-camera uses, 0.85]. It groups this survey only: --model matches videos at 0.85 always, as "
+              "`detect --model` does.")
 @click.option("--sheet", type=NonEmptyPath(dir_okay=False, path_type=Path),
               help="Also draw every video's scene picture, a block of rows per camera, to this PNG.")
 @click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),

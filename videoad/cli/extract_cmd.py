@@ -281,7 +281,7 @@ def merge(features: str) -> None:
             click.echo(f"  {problem}", err=True)
         sys.exit(2)
     click.echo(f"merged {report.n_shards} shards: {report.n_done} videos done, "
-               f"{len(report.failed)} failed -> {report.path}", err=True)
+               f"{len(report.failed)} failed -> {report.path}")  # the result, on standard output as extract's
     for key, reason in report.failed.items():
         click.echo(f"  failed {key}: {reason}", err=True)
     if report.failed:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -88,23 +87,6 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
         click.echo(f"note: {store_root} also holds {len(earlier)} video(s) of earlier runs ("
                    f"{', '.join(earlier[:3])}{' and more' if len(earlier) > 3 else ''}); this run leaves them out",
                    err=True)
-
-
-def _same_sources(features: Path, keys: list[str], history: Path, history_keys: list[str]) -> list[str]:
-    """The scored keys whose source file is one the history was extracted from (same path)."""
-    from extract.store import key_path, read_attrs
-
-    def sources(root: Path, ks: list[str]) -> dict[str, str]:
-        out = {}
-        for k in ks:
-            try:
-                out[k] = os.path.realpath(str(read_attrs(key_path(root, k)).get("source_path", "")))
-            except (OSError, ValueError):
-                continue
-        return out
-
-    past = set(sources(history, history_keys).values()) - {os.path.realpath("")}
-    return sorted(k for k, src in sources(features, keys).items() if src in past)
 
 
 @click.command("run")
@@ -234,12 +216,10 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                 click.echo(why)
         bar.stage(f"detect ({cfg.detector}, {cfg.mode})")
         if past:
-            same = _same_sources(out / "features", listed["features"], out / "history", listed["history"])
+            same = coverage.scored_in_history(out / "features", listed["features"], out / "history",
+                                              listed["history"])
             if same:  # scored by a model fitted on themselves: not the inductive protocol it is labelled
-                click.echo(f"warning: {len(same)} scored video(s) are also in the history --fit-on names "
-                           f"({', '.join(same[:3])}{', ...' if len(same) > 3 else ''}): a model fitted on them "
-                           "scores them, and its alarm line comes from their own clips; give --fit-on footage of "
-                           "normal days other than the one scored", err=True)
+                click.echo(f"warning: {coverage.scored_in_history_words(same)}", err=True)
             scores = video.fit_and_score(out / "history", out / "features", cfg, save_models=out / "models",
                                          keys=listed["features"], history_keys=listed["history"])
         else:

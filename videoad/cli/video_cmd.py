@@ -211,6 +211,11 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             raise ValueError("--ignore-cells is fixed when models are fitted (saved models keep theirs); refit "
                              "with it: --fit-on HISTORY --save-model DIR --ignore-cells ...")
         if fit_on is not None:
+            if Path(features).resolve() != Path(fit_on).resolve():  # the history scored by its own model is asked
+                same = coverage.scored_in_history(features, video.open_store(features).keys(), fit_on,
+                                                  video.open_store(fit_on).keys())
+                if same:  # as `run` says it: the protocol it is labelled is not what it does
+                    click.echo(f"warning: {coverage.scored_in_history_words(same)}", err=True)
             scores = video.fit_and_score(fit_on, features, cfg, annotations=ann, save_models=save_model,
                                          executor=executor)
             click.echo(f"fitted on {fit_on}" + (f"; models in {save_model}" if save_model else ""))
@@ -240,8 +245,11 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             click.echo(f"{g['group']}: {len(g['videos'])} video(s) ({shown})")
     for g in scores.groups:
         if g.get("cameras"):
+            short = g.get("cameras_short") or 0
             click.echo(f"note: group {g['group']} fits one model over {g['cameras']} cameras (by their scene "
-                       f"pictures); --per-camera fits one per camera (`videoad cameras {fit_on or features}` lists them)")
+                       f"pictures); --per-camera fits one per camera (`videoad cameras {fit_on or features}` lists them)"
+                       + (f", but {short} of them hold too few clips for a model of their own and would be skipped"
+                          if short else ""))
     n_ok = sum(g["status"] not in ("skipped", "failed") for g in scores.groups)
     click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
                f"{len(scores)} videos; scores in {output}")

@@ -691,6 +691,8 @@ class DUAD(TorchDetector):
                  "entered": int((new & ~old).sum()) if old is not None else int(new.sum()),
                  "left": int((old & ~new).sum()) if old is not None else 0,
                  "n_clusters": result.n_clusters if result is not None else 0, "seconds": round(seconds, 3)}
+        if result is not None and "converged" in result.info:  # the mixture's EM (scikit-learn's warning is off)
+            entry["mixture_converged"] = bool(result.info["converged"])
         if self.keep_selection_history:
             entry["mask"] = new.copy()
         return entry

@@ -274,7 +274,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
                                                          levels.get(g)), g))
         records.append(rec)
     if note_cameras and cfg.mode in ("per-category", "pooled"):
-        note_mixed(store, groups, records)
+        note_mixed(store, groups, records, int(cfg.min_clips))
     note_mixed_extraction(store, groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
@@ -372,7 +372,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                                                                asdict(cfg), prefixes[g], levels.get(g)), g))
         records.append(rec)
     if cfg.mode in ("per-category", "pooled"):  # what each model is fitted on: the history
-        note_mixed(fit_store, fit_groups, records)
+        note_mixed(fit_store, fit_groups, records, int(cfg.min_clips))
     note_mixed_extraction(fit_store, {r["group"]: fit_groups.get(r["group"], ()) for r in records}, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations))
