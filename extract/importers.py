@@ -58,6 +58,7 @@ class ImportResult:
     written: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)   # already in the store
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    notes: list[str] = field(default_factory=list)  # what the store holds after it that a reader should know
 
 
 #: the most frames a frame count may give a video (a year at 30 fps)
@@ -170,6 +171,17 @@ class _Existing:
             members.discard(key)
         self.kinds.setdefault(_kind(attrs), set()).add(key)
 
+    def mixed(self, out_root: Path) -> str | None:
+        """What is wrong with the store after the import, else None: videos of two kinds of features
+        (an --overwrite of every video, one of whose files failed, left that one as it was)."""
+        kinds = [(k, sorted(m)) for k, m in self.kinds.items() if m]
+        if len(kinds) < 2:
+            return None
+        said = "; ".join(f"{len(m)} video(s) {k} ({', '.join(m[:2])}{', ...' if len(m) > 2 else ''})"
+                         for k, m in kinds[:3])
+        return (f"{out_root} now holds features of {len(kinds)} kinds ({said}): one model cannot score both; import "
+                "the failed files again with --overwrite, or keep each kind in its own store")
+
     def problem(self, path: Path, key: str, attrs: dict, overwrite: bool) -> str | None:
         """Why `path`'s features (`attrs`, for `key`) must not go into this store, else None."""
         same_file = self.by_sha.get(str(attrs.get("source_sha256")))
@@ -257,6 +269,7 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
             result.written.append(key)
         except (ValueError, OSError) as exc:
             result.failed.append((str(path), str(exc)))
+    result.notes += [n for n in (existing.mixed(out_root),) if n]
     return result
 
 
@@ -357,6 +370,7 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             imported_from[key] = path
         except (ValueError, OSError) as exc:
             result.failed.append((str(path), str(exc)))
+    result.notes += [n for n in (existing.mixed(out_root),) if n]
     return result
 
 

@@ -409,7 +409,8 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         except OutputError as exc:
             stopped = stopped or exc   # never hides a Ctrl-C on its way out
     summary.seconds = time.monotonic() - started
-    if made_again:
+    made_again = [k for k in made_again if k in summary.results and summary.results[k].status == "done"]
+    if made_again:  # those this run did make again (a failed one's file was removed, and said so)
         summary.store_notes.append(
             f"{len(made_again)} video(s) already in the store were extracted again, their features made with "
             f"other settings or from a file changed since ({', '.join(made_again[:3])}"

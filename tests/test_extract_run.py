@@ -238,6 +238,12 @@ def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
 
     forced = run(videos, out, stride=8, overwrite=True)
     assert len(forced.done) == 3 and not forced.skipped
+    (videos / "c.mp4").write_bytes(b"no longer a video")  # made again and failed: not said to be replaced
+    failed = run(videos, out, stride=16)
+    assert [r.key for r in failed.failed] == ["c.mp4"]
+    assert [n for n in failed.store_notes if "extracted again" in n] == [
+        "2 video(s) already in the store were extracted again, their features made with other settings or from "
+        "a file changed since (a.mp4, b.mp4): the earlier features are replaced"]
 
 
 def test_a_rerun_keeps_what_was_said_of_each_video_and_of_the_others(tmp_path):

@@ -366,9 +366,15 @@ def test_an_import_into_a_store_adds_alike_features_of_new_files_only(tmp_path, 
     assert sorted(again.written) == sorted(FeatureStore(store).keys()) and not again.failed, again.failed
     some = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d", layer="rgb", overwrite=True)
     assert not some.written and "layer 'fc7' there, 'rgb' here" in some.failed[0][1]  # the others stay fc7
+    # every video again with --overwrite, one file of which fails: the store holds two kinds, and says so
+    np.save(tmp_path / "all" / "New001_i3d.npy", np.zeros((0, 10, 6), np.float32))
+    partial = import_npy(tmp_path / "all", store, suffix="_i3d", backbone="i3d", layer="fc9", overwrite=True)
+    assert len(partial.written) == 2 and len(partial.failed) == 1
+    assert partial.notes and "now holds features of 2 kinds" in partial.notes[0], partial.notes
+    import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d", layer="fc9", overwrite=True)
     # a damaged feature file of the store is named as such
     (store / "New001.h5").write_bytes(b"not hdf5")
-    damaged = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d", layer="fc7")
+    damaged = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d", layer="fc9")
     assert "the store's file of New001 cannot be read (damaged); --overwrite replaces it" in damaged.failed[0][1]
 
 
@@ -391,3 +397,14 @@ def test_a_layer_option_of_extracted_features_is_still_compared_with_an_older_mo
         assert problems == ["backbone option layer: 'fc6' (fitted) vs 'fc7'"], problems
     assert new["import_layer"] is None and new["import_crops"] is None  # extracted, not imported
     assert extraction_mismatch(new, None, ["b"], {"b": attrs("fc6")}) == []
+    # the models of commit 4b9200b named the imported layer and crops `layer` and `crop_reduce`
+    imported = {**attrs("fc6"), "import_format": "npy", "layer": "fc6", "crop_reduce": "mean",
+                "weights_sha256": "unknown (imported)", "backbone_options": None, "backbone_name": "i3d"}
+    then = {k: v for k, v in _extraction_of(imported).items() if k not in ("import_layer", "import_crops")}
+    then.update(layer="fc6", crop_reduce="mean")
+    assert extraction_mismatch(then, None, ["b"], {"b": {**imported, "layer": "fc7"}}) == [
+        "layer (imported: --layer): 'fc6' (fitted) vs 'fc7'"]
+    assert extraction_mismatch(then, None, ["b"], {"b": {**imported, "crop_reduce": "0"}}) == [
+        "crops (imported: --crops): 'mean' (fitted) vs '0'"]
+    extracted_then = {**old, "layer": "fc6", "crop_reduce": None}  # an extracted store's: its option compares
+    assert extraction_mismatch(extracted_then, None, ["b"], {"b": attrs("fc6")}) == []

@@ -793,9 +793,19 @@ def test_a_plot_into_a_folder_with_another_runs_timelines_says_so_and_deletes_no
         plot_run(first, out, thumbnails=0, fmt="svg")  # the same run in another format: nothing to say
         plot_run(first, out, thumbnails=0, videos=["cam/v2.avi"])  # one of its videos again: nothing either
     assert "another run" not in caplog.text
+    import os
+
+    here = os.getcwd()
+    try:  # the same scores by a relative path: the same run (told apart by the path as written before)
+        os.chdir(tmp_path)
+        with caplog.at_level("WARNING"):
+            plot_run(read_scores("a"), out, thumbnails=0, videos=["cam/v1.avi"])
+    finally:
+        os.chdir(here)
+    assert "another run" not in caplog.text
     with caplog.at_level("WARNING"):
         plot_run(second, out, thumbnails=0)
-    assert f"{out} also holds 2 timeline(s) of another run ({tmp_path / 'a'}" in caplog.text
+    assert f"{out} also holds 2 timeline(s) of another run ({os.path.realpath(tmp_path / 'a')}" in caplog.text
     assert len(list(out.glob("*.png"))) == 4 and len(list(out.glob("*.svg"))) == 3  # nothing deleted
 
 

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
@@ -444,7 +445,7 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
         mark_output(output)  # a folder of pictures, never read as a frame folder of footage
     paths = [geo.path for geo in draw_timelines(jobs, workers)]
     if not single:
-        _note_other_runs(output, paths, str(scores.path) if scores.path else None, whole=not videos)
+        _note_other_runs(output, paths, os.path.realpath(scores.path) if scores.path else None, whole=not videos)
     return paths
 
 
@@ -464,17 +465,19 @@ def _note_other_runs(folder: Path, drawn: list[Path], scores_path: str | None, *
     listing = folder / LISTING
     try:
         before = json.loads(listing.read_text(encoding="utf-8"))
-        before = before if isinstance(before, dict) else {}
     except (OSError, ValueError):
         before = {}
+    if isinstance(before, list):  # the listing of an earlier version: names alone, of some run
+        before = dict.fromkeys((n for n in before if isinstance(n, str)), None)
+    before = before if isinstance(before, dict) else {}
     now = {p.name for p in drawn}
     kept = {name: src for name, src in before.items()
             if isinstance(name, str) and Path(name).name == name and name not in now and (folder / name).is_file()}
     formats = {p.suffix.lower() for p in drawn}
     others = sorted(name for name, src in kept.items()
-                    if Path(name).suffix.lower() in formats and (src != scores_path or whole))
+                    if Path(name).suffix.lower() in formats and (src is None or src != scores_path or whole))
     if others:
-        runs = sorted({str(kept[name]) for name in others})
+        runs = sorted({str(kept[name]) if kept[name] else "scores not recorded" for name in others})
         log.warning("%s also holds %d timeline(s) of another run (%s; e.g. %s), on another y-range: plot into an "
                     "empty folder to keep runs apart", folder, len(others), ", ".join(runs[:2]), others[0])
     try:

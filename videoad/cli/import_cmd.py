@@ -18,6 +18,8 @@ def _report(result) -> None:
                f"failed {len(result.failed)}")
     for path, reason in result.failed:
         click.echo(f"FAILED {path}: {reason}", err=True)
+    for note in result.notes:
+        click.echo(f"warning: {note}", err=True)
     if result.failed:
         raise SystemExit(1)
 

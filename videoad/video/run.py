@@ -688,6 +688,17 @@ def _option_text(value) -> str:
         return text
 
 
+def _named_as_now(fitted: Mapping) -> Mapping:
+    """A record whose imported layer and crops were saved as `layer` / `crop_reduce` (the models
+    of one development commit, 4b9200b) under today's keys: imported features, by their weights'
+    "unknown" hash; an extracted store's layer is one of its backbone options."""
+    if "import_layer" in fitted or "layer" not in fitted:
+        return fitted
+    imported = str(fitted.get("weights_sha256", "")).startswith("unknown")
+    return {**fitted, "import_layer": fitted.get("layer") if imported else None,
+            "import_crops": fitted.get("crop_reduce") if imported else None}
+
+
 def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[str, Mapping] | None = None
                         ) -> list[str]:
     """How the videos `keys` of `store` were extracted differently from the features a model was
@@ -696,6 +707,7 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[
     store attributes, when the caller has read them already."""
     attrs = attrs if attrs is not None else {k: store.attrs(k) for k in keys}
     scored = extraction_record(store, keys, attrs)
+    fitted = _named_as_now(fitted)
     problems = []
     # with the rate each side's clips were cut at on record, the rates are compared (below), not
     # how they were reached: footage resampled to 15 fps scores beside footage filmed at 15
