@@ -229,7 +229,8 @@ def test_run_per_camera_fits_each_camera_of_a_mixed_history(tmp_path):
                                    "-o", str(tmp_path / "auto2"), "--no-clips"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     assert "but 1 scored video(s) show none of them (elsewhere.avi): one model over all" in res.output
-    assert json.loads((tmp_path / "auto2" / "scores" / "run.json").read_text())["config"]["mode"] == "per-category"
+    # one model over all is run's pooled (a --config without a mode gave detect's per-category before)
+    assert json.loads((tmp_path / "auto2" / "scores" / "run.json").read_text())["config"]["mode"] == "pooled"
     # the footage alone, no history: its own cameras decide
     res = CliRunner().invoke(cli, ["run", str(hist), "--config", str(cfg), "-o", str(tmp_path / "alone"),
                                    "--no-clips"], catch_exceptions=False)
