@@ -307,6 +307,7 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
                    if not (suffix == "" and p.name.endswith(SIDE_CAR_SUFFIXES)))
     if not files or not files[0].exists():
         raise ValueError(f"{src}: no feature files matching {pattern!r}")
+
     def key_of(path: Path) -> tuple[str, int | None, str]:
         """The video `path` holds: its key, its frame count and where that came from."""
         if not path.name.endswith(f"{suffix}.npy") or len(path.name) == len(f"{suffix}.npy"):

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extract.sources import mark_output
-from videoad.live.sources import display_url
 from videoad.events import EventSettings
+from videoad.live.sources import display_url
 from videoad.names import cell_text
 
 log = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ class Hooks:
         req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json",
                                                                              **headers})
         try:
-            with _OPENER().open(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
+            with _opener().open(req, timeout=self.timeout_s) as resp:  # noqa: S310 - the user's own URL
                 resp.read(1024)
         except urllib.error.HTTPError as exc:
             if exc.code == 303:  # See Other: the receiver took the record and points to a page about it
@@ -289,7 +289,7 @@ def post_target(url: str) -> tuple[str, dict]:
 
 
 @functools.lru_cache(maxsize=1)
-def _OPENER():
+def _opener():
     """urllib's opener without its redirect handling (a 301 turned the POST into a GET without the
     record, and the final 200 counted it as sent): a redirect is an error that names where to."""
     import urllib.request
@@ -299,10 +299,6 @@ def _OPENER():
             return None
 
     return urllib.request.build_opener(_NoRedirect)
-
-
-#: how the first record of each watch run begins in events.jsonl (json.dumps of a dict whose first key is type)
-_RUN_START = b'{"type": "watch"'
 
 
 def _append_lines(path: Path):
