@@ -286,6 +286,10 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
     return root, merged
 
 
+#: the extra that installs each optional decoder
+_EXTRA = {"decord": "decord", "pyav": "pyav"}
+
+
 def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                    options: ExtractOptions | None = None, *, runner=None, progress=None) -> RunSummary:
     """Extract features for every video under `input_path` (a path, or a list of them: see
@@ -305,11 +309,14 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         raise ValueError("batch_size must be >= 1")
     spec = options.clip_spec(backbone)
     decoders = installed_decoders(tuple(options.decoders))
+    missing = [d for d in options.decoders if d not in decoders]
+    extras = ", ".join(f"pip install 'videoad[{_EXTRA.get(d, d)}]'" for d in missing if d in _EXTRA)
     if not decoders:
-        raise ValueError(f"none of the decoders {', '.join(options.decoders)} is installed")
-    if decoders != tuple(options.decoders):
-        log.warning("not installed, skipped: %s",
-                    ", ".join(d for d in options.decoders if d not in decoders))
+        raise ValueError(f"none of the decoders {', '.join(options.decoders)} is installed"
+                         + (f" ({extras})" if extras else ""))
+    if missing:  # the default list names decord, an extra: its absence is no news (said at -v)
+        (log.info if tuple(options.decoders) == DEFAULT_DECODERS else log.warning)(
+            "not installed, skipped: %s%s", ", ".join(missing), f" ({extras})" if extras else "")
     if options.progress_unit not in ("video", "frame"):
         raise ValueError(f"progress_unit must be 'video' or 'frame', got {options.progress_unit!r}")
     started = time.monotonic()

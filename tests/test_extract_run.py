@@ -637,3 +637,23 @@ def test_an_image_rate_given_for_videos_alone_is_said_to_change_nothing(tmp_path
     with caplog.at_level("WARNING", logger="extract.run"):
         run(tmp_path / "in2", tmp_path / "out2", image_fps=10)
     assert "changes nothing" not in caplog.text  # a frame folder among them: it is used
+
+
+def test_a_missing_decoder_is_named_with_its_extra_and_the_default_lists_absence_is_no_warning(tmp_path, monkeypatch,
+                                                                                                caplog):
+    """A core install (no decord) warned "not installed, skipped: decord" on every extract, for a
+    decoder the user never named; a named one missing said nothing of how to install it."""
+    import extract.run as run_module
+
+    make_video(tmp_path / "in" / "a.mp4", 20)
+    monkeypatch.setattr(run_module, "installed_decoders", lambda names: tuple(n for n in names if n != "decord"))
+    with caplog.at_level("INFO", logger="extract.run"):
+        assert run(tmp_path / "in", tmp_path / "out").ok  # the default list
+    said = [r for r in caplog.records if "not installed, skipped" in r.getMessage()]
+    assert said and all(r.levelname == "INFO" for r in said)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="extract.run"):
+        assert run(tmp_path / "in", tmp_path / "out2", decoders=("decord", "opencv")).ok
+    assert "not installed, skipped: decord (pip install 'videoad[decord]')" in caplog.text
+    with pytest.raises(ValueError, match=r"none of the decoders decord is installed \(pip install 'videoad\[decord\]'\)"):
+        run(tmp_path / "in", tmp_path / "out3", decoders=("decord",))

@@ -312,3 +312,21 @@ def test_an_event_pictures_title_names_the_clip_score_beside_the_cells_colour_ba
     e = find_events(runner_scores, EventSettings(min_length_s=0)).events[0]
     assert _title(e, "distance to the normal selection").splitlines()[1].startswith(
         f"peak clip score {e.peak_score:.3g}"[:18])
+
+
+def test_without_pyav_a_report_keeps_its_events_and_says_what_to_install(runner_scores, tmp_path, monkeypatch,
+                                                                          caplog):
+    """PyAV missing (a broken install): the report stopped on a raw ModuleNotFoundError after its
+    slow stages, and `--no-clips` called the video unreadable and pointed to --source-root."""
+    import sys
+
+    events = find_events(runner_scores, EventSettings(min_length_s=0))
+    monkeypatch.setitem(sys.modules, "av", None)  # `import av` raises ImportError
+    with caplog.at_level("WARNING"):
+        media = write_evidence(runner_scores, events, tmp_path / "rep" / "events", pad_s=1.0)
+    assert len(media) == len(events.events) and not any(m.clip for m in media.values())
+    assert "event clips not written: PyAV is not installed" in caplog.text
+    assert "frames cannot be read without PyAV" in caplog.text and "--source-root" not in caplog.text.split(
+        "without PyAV")[1].split("\n")[0]
+    ran = next(m for e, m in media.items() if next(x for x in events.events if x.event == e).video == "cam/run.avi")
+    assert "pip install av" in ran.note

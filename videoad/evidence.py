@@ -21,7 +21,8 @@ import numpy as np
 
 from extract.store import remove_stale_temporaries
 from videoad.events import Event, EventSet, fmt_score
-from videoad.footage import FALLBACK_FPS, Footage, clip_format, clip_frames, write_clip
+from videoad.footage import (FALLBACK_FPS, Footage, FootageError, PyAVMissing, clip_format, clip_frames,
+                             write_clip)
 from videoad.heatmap import burn, heat_figure
 from videoad.plots import AmbiguousSource, resolve_source, shared_file_names
 from videoad.scores import ScoreSet, VideoScores
@@ -125,7 +126,13 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
         elif _TEMPORARY.match(old.name):
             finals.append(out / _TEMPORARY.match(old.name).group(1))
     remove_stale_temporaries(finals)  # a killed report's half-written clips (footage.write_clip)
-    suffix = clip_format()[0] if clips and events.events else ".mp4"
+    suffix = ".mp4"
+    if clips and events.events:
+        try:
+            suffix = clip_format()[0]
+        except FootageError as exc:  # no encoder (PyAV missing, or its FFmpeg without one): pictures alone
+            log.warning("event clips not written: %s", exc)
+            clips = False
     # the limit's slots go to events whose video is there to cut a clip from (a moved or deleted
     # source's event took one and left a readable one without a clip)
     sources = _sources(scores, source_root)
@@ -200,6 +207,9 @@ def _video_media(v, evs, src, out, suffix, grid, region, unit, pad_s, max_clip_s
     except AmbiguousSource as exc:
         why = f"source not used: {exc}"
         said.setdefault("ambiguous", []).append((v.video, why))
+    except PyAVMissing as exc:
+        why = str(exc)
+        said.setdefault("pyav", []).append((v.video, why))
     except Exception as exc:  # noqa: BLE001 - one unreadable source must not stop the others
         why = f"source not readable: {exc}"
         said.setdefault("source", []).append((v.video, why))
@@ -227,6 +237,7 @@ _KINDS = {"source": ("video(s) with events cannot be read, so their events show 
                      "; --source-root names where the videos are now"),
           "ambiguous": ("video(s) with events found under --source-root by a file name other videos of the run "
                         "have, so their events show no frame and no clip", "; put each under its key's path there"),
+          "pyav": ("video(s) with events whose frames cannot be read without PyAV", ""),
           "changed": ("video(s) changed since extraction: their pictures may not show the scored frames", ""),
           "frame": ("event(s) whose peak frame could not be read", ""),
           "clip": ("event clip(s) not written", "")}

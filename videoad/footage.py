@@ -37,6 +37,21 @@ class FootageError(RuntimeError):
     """A source that cannot be read at the wanted frames; the message names the file."""
 
 
+class PyAVMissing(FootageError):
+    """PyAV, which reads the frames of event pictures and writes the clips, is not installed."""
+
+
+def _pyav():
+    """The `av` module, or PyAVMissing saying how to install it (a raw ModuleNotFoundError ended a
+    report after its slow stages, and read as an unreadable source)."""
+    try:
+        import av
+    except ImportError as exc:
+        raise PyAVMissing(f"PyAV is not installed ({exc}): event pictures and clips need it; it is a dependency of "
+                          "videoad: pip install av (or reinstall videoad)") from None
+    return av
+
+
 class Footage:
     """Random access to the frames of a video file or an image-sequence folder (RGB uint8)."""
 
@@ -60,8 +75,7 @@ class Footage:
             if not self._images:
                 raise FootageError(f"{self.path}: the folder holds no image files")
             return
-        import av
-
+        av = _pyav()
         try:
             self._container = av.open(os.fspath(self.path))
             self._stream = main_video_stream(self._container)
@@ -240,6 +254,7 @@ def read_frames(source: str | os.PathLike, indices: Iterable[int], n_frames: int
 
 def clip_format() -> tuple[str, str]:
     """(file suffix, encoder) of the clips this installation writes: H.264 MP4, else VP9 WebM."""
+    _pyav()
     from av.codec import codecs_available
 
     if "libx264" in codecs_available:
