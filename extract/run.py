@@ -286,8 +286,8 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
     return root, merged
 
 
-#: the extra that installs each optional decoder
-_EXTRA = {"decord": "decord", "pyav": "pyav"}
+#: how to install each decoder's library (PyAV is a dependency of videoad; decord an extra)
+_INSTALL = {"decord": "pip install 'videoad[decord]'", "pyav": "pip install av"}
 
 
 def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
@@ -310,13 +310,15 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     spec = options.clip_spec(backbone)
     decoders = installed_decoders(tuple(options.decoders))
     missing = [d for d in options.decoders if d not in decoders]
-    extras = ", ".join(f"pip install 'videoad[{_EXTRA.get(d, d)}]'" for d in missing if d in _EXTRA)
+    installs = ", ".join(_INSTALL[d] for d in missing if d in _INSTALL)
     if not decoders:
         raise ValueError(f"none of the decoders {', '.join(options.decoders)} is installed"
-                         + (f" ({extras})" if extras else ""))
-    if missing:  # the default list names decord, an extra: its absence is no news (said at -v)
-        (log.info if tuple(options.decoders) == DEFAULT_DECODERS else log.warning)(
-            "not installed, skipped: %s%s", ", ".join(missing), f" ({extras})" if extras else "")
+                         + (f" ({installs})" if installs else ""))
+    # decord, an extra the default list names, missing is no news (said at -v); PyAV missing is a broken install
+    quiet = tuple(options.decoders) == DEFAULT_DECODERS and missing == ["decord"]
+    if missing:
+        (log.info if quiet else log.warning)("not installed, skipped: %s%s", ", ".join(missing),
+                                             f" ({installs})" if installs else "")
     if options.progress_unit not in ("video", "frame"):
         raise ValueError(f"progress_unit must be 'video' or 'frame', got {options.progress_unit!r}")
     started = time.monotonic()

@@ -657,3 +657,9 @@ def test_a_missing_decoder_is_named_with_its_extra_and_the_default_lists_absence
     assert "not installed, skipped: decord (pip install 'videoad[decord]')" in caplog.text
     with pytest.raises(ValueError, match=r"none of the decoders decord is installed \(pip install 'videoad\[decord\]'\)"):
         run(tmp_path / "in", tmp_path / "out3", decoders=("decord",))
+    # PyAV, the default decoder and a dependency, missing: a broken install, said at every extract
+    monkeypatch.setattr(run_module, "installed_decoders", lambda names: tuple(n for n in names if n == "opencv"))
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="extract.run"):
+        assert run(tmp_path / "in", tmp_path / "out4").ok
+    assert "not installed, skipped: pyav, decord (pip install av, pip install 'videoad[decord]')" in caplog.text

@@ -330,3 +330,9 @@ def test_without_pyav_a_report_keeps_its_events_and_says_what_to_install(runner_
         "without PyAV")[1].split("\n")[0]
     ran = next(m for e, m in media.items() if next(x for x in events.events if x.event == e).video == "cam/run.avi")
     assert "pip install av" in ran.note
+    from videoad.plots import timeline
+
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # a timeline's peak frames: the same words, not --source-root
+        timeline(runner_scores.videos[0], tmp_path / "t.png", thumbnails=1)
+    assert "PyAV reads them: pip install av" in caplog.text and "--source-root" not in caplog.text

@@ -803,6 +803,11 @@ def test_a_plot_into_a_folder_with_another_runs_timelines_says_so_and_deletes_no
     finally:
         os.chdir(here)
     assert "another run" not in caplog.text
+    memory = tmp_path / "memory"  # a library caller's scores, in memory (no folder): one run all the same
+    with caplog.at_level("WARNING"):
+        plot_run(scoreset, memory, thumbnails=0)
+        plot_run(scoreset, memory, thumbnails=0, videos=["cam/v2.avi"])
+    assert "another run" not in caplog.text
     with caplog.at_level("WARNING"):
         plot_run(second, out, thumbnails=0)
     assert f"{out} also holds 2 timeline(s) of another run ({os.path.realpath(tmp_path / 'a')}" in caplog.text

@@ -339,6 +339,7 @@ def _say_missing_thumbnails(videos: list[str], drawn: list[TimelineGeometry], so
         video, note = missing[0]
         log.warning("peak frames not drawn on %d of %d timeline(s) (%s: %s%s); %s", len(missing), len(drawn), video,
                     note, "; the others' figures say why" if len(missing) > 1 else "",
+                    "PyAV reads them: pip install av" if "PyAV is not installed" in note else
                     f"not under --source-root {source_root} either" if source_root is not None else
                     "--source-root names where the videos are now")
 
@@ -470,12 +471,15 @@ def _note_other_runs(folder: Path, drawn: list[Path], scores_path: str | None, *
     if isinstance(before, list):  # the listing of an earlier version: names alone, of some run
         before = dict.fromkeys((n for n in before if isinstance(n, str)), None)
     before = before if isinstance(before, dict) else {}
+    # a scores folder an earlier version listed as given (`scores`, relative to where it ran): resolved
+    before = {n: os.path.realpath(src) if isinstance(src, str) and not os.path.isabs(src) else src
+              for n, src in before.items()}
     now = {p.name for p in drawn}
     kept = {name: src for name, src in before.items()
             if isinstance(name, str) and Path(name).name == name and name not in now and (folder / name).is_file()}
     formats = {p.suffix.lower() for p in drawn}
     others = sorted(name for name, src in kept.items()
-                    if Path(name).suffix.lower() in formats and (src is None or src != scores_path or whole))
+                    if Path(name).suffix.lower() in formats and (src != scores_path or whole))
     if others:
         runs = sorted({str(kept[name]) if kept[name] else "scores not recorded" for name in others})
         log.warning("%s also holds %d timeline(s) of another run (%s; e.g. %s), on another y-range: plot into an "
