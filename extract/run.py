@@ -378,10 +378,11 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                                                       reason=f"cannot read: {exc}")
             continue
         settings_json = _canonical(settings_for(source, spec, backbone, options))
-        current = is_current(key_path(output, source.key), fingerprint, settings_json, source.path)
+        stored = key_path(output, source.key)
+        current = is_current(stored, fingerprint, settings_json, source.path)
         if current and not options.overwrite:
-            attrs = read_attrs(key_path(output, source.key))
-            note = _backfill_picture(key_path(output, source.key), attrs, source, decoders, options)
+            attrs = read_attrs(stored)
+            note = _backfill_picture(stored, attrs, source, decoders, options)
             # what the run that made it said of it: the file keeps it (a kill can land before the
             # manifest's next save), else the earlier manifest
             earlier = manifest.videos.get(source.key, {})
@@ -393,8 +394,8 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                 decoder=attrs.get("decoder"), repeat_share=_repeat_share(attrs) or earlier.get("repeat_share"),
                 settings=settings_id(settings_json))
             continue
-        replaces = _other_source(key_path(output, source.key), source)
-        if not current and not options.overwrite and not replaces and key_path(output, source.key).is_file():
+        replaces = _other_source(stored, source)
+        if not current and not options.overwrite and not replaces and stored.is_file():
             made_again.append(source.key)  # another file under the key is warned of on its own
         jobs.append(_Job(source, fingerprint, settings_json, current,
                          () if source.kind == "images" else decoders, replaces=replaces))

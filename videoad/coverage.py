@@ -277,7 +277,6 @@ def video_notes(video: str, group: Mapping) -> list[str]:
     return notes
 
 
-
 def scored_in_history(features, keys: list[str], history, history_keys: list[str]) -> list[str]:
     """The scored keys whose source file is one the history was extracted from (the same path): a
     model fitted on them scores them, and its alarm line comes from their own clips."""

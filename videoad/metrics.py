@@ -302,9 +302,8 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
                      f"annotated video(s) have no scores in this run ({', '.join(shown)}"
                      + (", ..." if missing > len(shown) else "") + "): not given to it, or in a group that failed or "
                      "was skipped, or left out (run.json says which and why)")
-    unlabelled = ev.settings.get("scored_without_truth") or 0
-    if unlabelled:
-        lines.append(unlabelled_note(ev))
+    if ev.settings.get("scored_without_truth"):
+        lines.append(f"note: {unlabelled_note(ev)}")
     lines.append("")
     lines += table("category", ev.per_category)
     if per_video:
@@ -340,7 +339,7 @@ def unlabelled_note(ev: Evaluation) -> str:
     if not n:
         return ""
     shown = ev.settings.get("unlabelled_examples") or []
-    return (f"note: {n} scored video(s) have no ground truth in {ev.settings.get('annotations')} and are left out of "
+    return (f"{n} scored video(s) have no ground truth in {ev.settings.get('annotations')} and are left out of "
             f"these figures ({', '.join(shown)}" + (", ..." if n > len(shown) else "") + ")")
 
 

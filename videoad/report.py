@@ -26,7 +26,7 @@ from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSetti
                             fmt_score, where_words, write_events)
 from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score, unlabelled_note
-from videoad.plots import draw_timelines, file_stems, shared_file_names, shared_ylim
+from videoad.plots import draw_timelines, file_stems, shared_ylim
 from videoad.scores import ScoreSet, VideoScores
 
 #: videos without an event listed as links under the event table; more are folded into a <details>
@@ -415,8 +415,7 @@ def build_report(
     anns = annotations.match(v.video for v in ordered) if annotations is not None else dict.fromkeys(rels)
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
-                                                          source_root=source_root, title=False,
-                                                          shared_names=shared_file_names(scores)))
+                                                          source_root=source_root, title=False))
                            for v in ordered], workers)
     drawn = {Path(r).name for r in rels.values()}
     for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
@@ -475,7 +474,7 @@ def build_report(
             f"<p class=note>Clip scores mapped to frames ({_e(st.get('overlap', 'mean'))} over overlapping clips), "
             "tail after the last clip padded with its score; the tail-dropped row leaves those frames out. "
             f"Ground truth: {_e(st.get('annotations', ''))}.</p>",
-            *([f"<p class=note>{_e(unlabelled_note(evaluation).removeprefix('note: '))}.</p>"]
+            *([f"<p class=note>{_e(unlabelled_note(evaluation))}.</p>"]
               if st.get("scored_without_truth") else []),
             _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled"),
             "<h3>Per category</h3>", _score_table(evaluation.per_category, "category"),

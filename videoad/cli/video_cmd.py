@@ -371,7 +371,7 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
         ann = _annotations(annotations, scores=s)
         ev = evaluate_scores(s, ann, unlabelled="leave") if ann is not None else None
         if ev is not None and ev.settings.get("scored_without_truth"):
-            click.echo(f"warning: {unlabelled_note(ev).removeprefix('note: ')}", err=True)
+            click.echo(f"warning: {unlabelled_note(ev)}", err=True)
         events = find_events(s, read_settings(s.path))
         with output_lock(output, command="videoad report"):
             page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,
