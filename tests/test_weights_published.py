@@ -253,3 +253,20 @@ def test_cli_weights_takes_names_and_checks_paths(tmp_path, cache):
     # a bare name passes the option and reaches the backbone, whose refusal says what it takes
     result = CliRunner().invoke(cli, base + ["--weights", "sports1m"])
     assert result.exit_code == 2 and "neither an existing file nor a published name" in result.output
+
+
+@pytest.mark.parametrize("module, cls, arch, hidden", [
+    ("extract.backbones.torchvision_nets", "TorchvisionBackbone", "r3d_18", "torchvision.models.video"),
+    ("extract.backbones.ptv_nets", "PTVBackbone", "x3d_s", "pytorchvideo.models.hub"),
+])
+def test_a_network_whose_library_is_missing_says_so_before_asking_for_weights(monkeypatch, module, cls, arch,
+                                                                               hidden):
+    """Without torchvision (pytorchvideo) the first error is the missing library and how to install
+    it: asking for weights first sent a user to fetch a file they could not use."""
+    import importlib
+    import sys
+
+    backbone = getattr(importlib.import_module(module), cls)
+    monkeypatch.setitem(sys.modules, hidden, None)  # `import` of it raises ImportError
+    with pytest.raises(ImportError, match="unavailable.*extra"):
+        backbone(arch)

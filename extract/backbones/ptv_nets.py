@@ -118,6 +118,7 @@ class PTVBackbone(TorchBackbone):
         self.name = arch
         self.n_frames, self.side, self.crop, self._dim, url = ARCHS[arch]
         random_init = as_bool(random_init, "random_init")
+        hub = import_pytorchvideo()  # first: weights are no help without pytorchvideo
         require_weights(weights, random_init, f"The {arch} backbone",
                         f"--weights kinetics400 fetches its Kinetics-400 weights, pytorchvideo's "
                         f"checkpoint {url} , once into {cache_dir()}/ (offline: put the file there, "
@@ -126,7 +127,6 @@ class PTVBackbone(TorchBackbone):
             raise ValueError(f"{arch}: only the pooled head features are offered (layer 'pool')")
         self._set_crops(crops, crop_reduce)
         self.random_init, self.seed = random_init, as_int(seed, "seed", minimum=0)
-        hub = import_pytorchvideo()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model = getattr(hub, arch)(pretrained=False)

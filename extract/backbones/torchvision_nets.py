@@ -108,6 +108,7 @@ class TorchvisionBackbone(TorchBackbone):
         self.cell_layer = "features (last block)" if arch == "s3d" else "layer4"
         self._dim, self.resize_hw, self.crop, url = ARCHS[arch]
         random_init = as_bool(random_init, "random_init")
+        tv_video = import_torchvision()  # first: weights are no help without torchvision
         require_weights(weights, random_init, f"The {arch} backbone",
                         f"--weights kinetics400 fetches its Kinetics-400 weights, torchvision's file "
                         f"{url} , once into {cache_dir()}/ (offline: put the file there, or pass "
@@ -116,7 +117,6 @@ class TorchvisionBackbone(TorchBackbone):
             raise ValueError(f"{arch}: only the pooled last-stage features are offered (layer 'pool')")
         self._set_crops(crops, crop_reduce)
         self.random_init, self.seed = random_init, as_int(seed, "seed", minimum=0)
-        tv_video = import_torchvision()
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             model = getattr(tv_video, arch)(weights=None)

@@ -20,8 +20,9 @@ BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--device", {"default": None, "metavar": "D",
                   "help": "Device of the backbone's forward pass: cpu (default), cuda, cuda:N, auto."}),
     ("--weights", {"default": None, "metavar": "PATH|NAME", "callback": lambda c, p, v: _check_weights(v),
-                   "help": "Pretrained weights of a learned backbone: a file, or a published name "
-                           "(kinetics400: fetched once into the torch hub cache)."}),
+                   "help": "Pretrained weights of a learned backbone: a file, or for the torchvision "
+                           "and pytorchvideo networks a published name (kinetics400: fetched once into "
+                           "the torch hub cache). C3D has no published name: give its file."}),
     ("--random-init", {"is_flag": True, "default": None,
                        "help": "Run a learned backbone on seeded random weights (smoke tests only)."}),
     ("--layer", {"default": None, "metavar": "NAME",
