@@ -171,3 +171,64 @@ def test_detect_names_a_damaged_feature_file_of_the_scored_videos_and_of_the_his
                           "--pooled", "--config", str(cfg), "--fit-on", str(history)], capture_output=True, text=True)
     said = res.stdout + res.stderr
     assert res.returncode == 0 and "left out, not scored (first: cam/h2.mp4" in said, said
+
+
+def test_a_column_float32_cannot_tell_apart_at_its_size_is_warned_of():
+    """A Unix time varying by seconds (1.7e9: float32 steps of 128) became one value and its
+    anomaly vanished into constant_columns_, in silence; columns of ordinary sizes say nothing."""
+    rng = np.random.default_rng(0)
+    X = np.c_[1.7e9 + rng.normal(0, 30, 300), rng.normal(size=300)]
+    with pytest.warns(UserWarning, match=r"column\(s\) 0 vary too little for their size.*steps of 128"):
+        PCARecon(n_components=1).fit(X)
+    ordinary = [rng.normal(size=(300, 3)), rng.integers(0, 2, (300, 3)),
+                (rng.normal(size=(300, 3)) * 1e6).astype(np.int64), np.r_[np.zeros((299, 2)), [[1e9, 1e9]]]]
+    import warnings
+
+    for Y in ordinary:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            PCARecon(n_components=1).fit(Y)
+
+
+def test_scoring_rows_without_the_fitted_column_names_or_with_new_ones_is_said():
+    """Fitted on a DataFrame, scored on an array (or the other way round): scored by position
+    without a word, where scikit-learn warns; the names come back from a saved model as an array."""
+    df = _rows()
+    det = DUAD(**SMALL, random_state=0).fit(df)
+    with pytest.warns(UserWarning, match="X has no column names, but DUAD was fitted on a DataFrame"):
+        det.decision_function(df.to_numpy(dtype=float))
+    plain = PCARecon(n_components=2).fit(df.to_numpy(dtype=float))
+    with pytest.warns(UserWarning, match="X has column names, but PCARecon was fitted without any"):
+        plain.decision_function(df)
+
+
+def test_a_saved_model_gives_its_column_names_back_as_scikit_learns_array(tmp_path):
+    det = DUAD(**SMALL, random_state=0).fit(_rows())
+    det.save(tmp_path / "m.pt")
+    loaded = DUAD.load(tmp_path / "m.pt")
+    assert isinstance(loaded.feature_names_in_, np.ndarray) and loaded.feature_names_in_.tolist() == ["load", "count",
+                                                                                                      "flag"]
+
+
+def test_auto_clusterer_arguments_of_the_other_clusterer_are_named_before_the_fit():
+    """`clusterer="auto"` takes Distribution Clustering at 200 columns or more: GMM's arguments
+    passed the settings check and failed inside the fit as a TypeError."""
+    X = np.random.default_rng(0).normal(size=(120, 200))
+    with pytest.raises(ValueError, match=r"do not fit the clusterer that clusterer='auto' picks for X's 200 columns "
+                                         r"\(dc.*name the clusterer"):
+        DUAD(clusterer_params={"n_components": 3}, random_state=0).fit(X)
+
+
+def test_duad_is_a_transformer_of_its_codes():
+    """transform() gave the codes, but fit_transform and set_output were missing: scikit-learn's
+    checks stopped at its transformer tag, and a pipeline's set_output(transform="pandas") failed."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(0).normal(size=(200, 5))
+    det = DUAD(**SMALL, random_state=0)
+    codes = det.fit_transform(X)
+    np.testing.assert_array_equal(codes, DUAD(**SMALL, random_state=0).fit(X).transform(X))
+    assert det.get_feature_names_out().tolist() == ["duad0", "duad1"]
+    out = make_pipeline(StandardScaler(), DUAD(**SMALL, random_state=0)).set_output(transform="pandas").fit_transform(X)
+    assert out.columns.tolist() == ["duad0", "duad1"] and out.shape == (200, 2)

@@ -8,6 +8,7 @@ through local generators (`torch_base.forked_rng` for torch's global one), never
 from __future__ import annotations
 
 import abc
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
@@ -124,7 +125,13 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
         """A DataFrame scored with other columns, or the same in another order, than the one fitted
         is refused: its values were scored by position, against the wrong columns, in silence."""
         fitted = getattr(self, "feature_names_in_", None)
-        if fitted is None or names is None or list(names) == list(fitted):
+        if (fitted is None) != (names is None):  # scored by position: said, as scikit-learn says it
+            warnings.warn(f"X has no column names, but {type(self).__name__} was fitted on a DataFrame's columns; "
+                          "its values are scored by position, in the fitted order" if names is None else
+                          f"X has column names, but {type(self).__name__} was fitted without any; its values are "
+                          "scored by position", UserWarning, stacklevel=3)
+            return
+        if fitted is None or list(names) == list(fitted):
             return
         fitted = list(fitted)
         if sorted(names) == sorted(fitted):

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
 from videoad.detector.attempts import Attempts, processes_for
 from videoad.detector.base import resolve_seed
@@ -67,7 +68,7 @@ def kept_attempt(attempts: list[dict]) -> int:
     return min(range(len(attempts)), key=lambda i: attempts[i]["last_change"])
 
 
-class DUAD(TorchDetector):
+class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
     """The paper's estimator with the scikit-learn / PyOD contract. Seeding, thread limits, the
     batch loop, chunked inference and save/load come from `torch_base.TorchDetector`.
 
@@ -421,6 +422,15 @@ class DUAD(TorchDetector):
             raise ValueError("X has one column: the angle between a one-value row and its reconstruction is 0 or pi, "
                              "so score='angle' cannot rank such rows; use score='error' or 'knn', or give it two "
                              "or more columns")
+        name = self._clusterer_name(d)
+        if self.clusterer == "auto":  # `_check_clusterer` took arguments either of the two takes
+            try:
+                make_clusterer(name, **(self.clusterer_params or {}))
+            except TypeError as exc:
+                raise ValueError(f"clusterer_params {self.clusterer_params!r} do not fit the clusterer that "
+                                 f"clusterer='auto' picks for X's {d} columns ({name}: Distribution Clustering at "
+                                 f"dc_min_features={self.dc_min_features} columns or more, else gmm): {exc}; "
+                                 "name the clusterer (clusterer='gmm' or 'dc')") from None
         n_min = max(int(self.n_components), self._n_init_clusters(d))
         if n < n_min:
             raise ValueError(
@@ -871,9 +881,15 @@ class DUAD(TorchDetector):
                 "knn": "distance to the normal selection"}[self.score]
 
     def transform(self, X) -> np.ndarray:
-        """The bottleneck codes of X (n_samples, latent_dim)."""
+        """The bottleneck codes of X (n_samples, latent_dim); `fit_transform` and `set_output`
+        are scikit-learn's (TransformerMixin), the codes named duad0, duad1, ..."""
         X = self._validate_score_input(X)
         return self._forward_all(self._tensor(self._transform(X)))[0]
+
+    @property
+    def _n_features_out(self) -> int:
+        """The code's width, for `get_feature_names_out`."""
+        return int(self.architecture_["latent"])
 
     # ------------------------------------------------------------------ persistence
     _json_attrs = ("n_features_in_", "feature_names_in_", "seed_", "device_", "scale_", "architecture_", "init_info_",

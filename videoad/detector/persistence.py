@@ -71,6 +71,8 @@ def _restore(det, state: dict, path: Path, device: str | None, params: dict | No
     if state.get("members"):
         det.members_ = [_restore(type(det)(**params), m, path, device, params) for m in state["members"]]
     for name, value in json.loads(state["meta_json"])["attrs"].items():
+        if name == "feature_names_in_" and value is not None:  # scikit-learn's kind: an object array
+            value = np.asarray(value, dtype=object)
         setattr(det, name, value)
     for name, tensor in state["arrays"].items():
         setattr(det, name, tensor.numpy())

@@ -41,6 +41,9 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
                              f"({float(given[row, col]):.3g} at row {row}, column {col} becomes 0), so that no "
                              f"column varies any more; rescale {name}")
     finite = np.isfinite(arr)
+    if min_rows > 1 and finite.all() and given.dtype.kind in "fiu" and given.dtype.itemsize >= 4 \
+            and given.dtype != np.float32:
+        _warn_lost_precision(given, name)
     if not finite.all():
         bad = np.argwhere(~finite)[0]
         if given.dtype != np.float32 and np.isfinite(given[bad[0], bad[1]]):  # finite, beyond float32's range
@@ -53,6 +56,29 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
             f"{name} contains NaN or inf ({n_nan} NaN, {n_inf} inf; first at row {bad[0]}, column {bad[1]})"
         )
     return np.ascontiguousarray(arr)
+
+
+#: a column whose float32 step at its size is over this share of its spread is named
+LOST_PRECISION = 0.01
+
+
+def _warn_lost_precision(given: np.ndarray, name: str) -> None:
+    """Warn of columns that float32 cannot tell apart at their size: a Unix time (about 1.7e9,
+    a step of 128) that varies by minutes became one value and its anomaly was gone, in silence."""
+    import warnings
+
+    values = given.astype(np.float64, copy=False)
+    size = np.abs(values).max(axis=0)
+    spread = values.std(axis=0)
+    step = np.spacing(size.astype(np.float32)).astype(np.float64)
+    lost = np.flatnonzero((spread > 0) & (step > LOST_PRECISION * spread))
+    if lost.size:
+        c = int(lost[0])
+        listed = ", ".join(str(int(i)) for i in lost[:5]) + (f" and {lost.size - 5} more" if lost.size > 5 else "")
+        warnings.warn(f"{name}'s column(s) {listed} vary too little for their size to survive the float32 the "
+                      f"detectors compute in (column {c}: values up to {size[c]:.6g} spread {spread[c]:.3g}, "
+                      f"float32 steps of {step[c]:.3g} there); subtract each column's offset first (e.g. "
+                      "StandardScaler, or a time as seconds since the first row)", UserWarning, stacklevel=4)
 
 
 def _frame_values(X, name: str) -> np.ndarray:
