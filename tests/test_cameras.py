@@ -454,3 +454,19 @@ def test_unknown_views_leave_a_video_without_a_picture_out_and_pair_the_rest_rig
     views = {"camera-01": {"scene": picture("yard", 4).ravel().tolist(), "frame_size": [240, 320]}}
     unknown = cameras.unknown_views(store, store.keys(), views)
     assert list(unknown) == ["1_road.mp4"]
+
+
+def test_a_cameras_scores_stay_when_another_cameras_footage_joins_the_store(tmp_path):
+    """Per-camera groups are numbered over the whole store (camera-01, ...): footage of a camera
+    whose key sorts first renamed the others, and the seed drawn from the name changed their scores."""
+    two_cameras(tmp_path / "a")
+    before = {v.video: (v.group, v.scores) for v in video.detect(tmp_path / "a", CFG)}
+    two_cameras(tmp_path / "b")
+    for i in range(2):  # a third camera, sorting before the others
+        gate = np.ascontiguousarray(np.fliplr(picture("road", 20 + i)))  # the gradient the other way
+        fake_video(tmp_path / "b", f"site/a_gate{i}.mp4", 60, seed=20 + i,
+                   attrs={"scene": scene_attr(gate), "frame_size": [240, 320]})
+    after = {v.video: (v.group, v.scores) for v in video.detect(tmp_path / "b", CFG)}
+    assert after["site/road0.mp4"][0] != before["site/road0.mp4"][0]  # renumbered: camera-01 -> camera-02
+    for key, (_, scores) in before.items():
+        np.testing.assert_array_equal(after[key][1], scores, err_msg=key)

@@ -23,6 +23,14 @@ def group_seed(seed: int, group: str) -> int:
     return (int(seed) * 1_000_003 + zlib.crc32(group.encode())) % (2**31 - 1)
 
 
+def fit_seed(seed: int, group: str, keys, mode: str) -> int:
+    """The seed of a group's fit. Under per-camera the groups' names are numbers given in the
+    order of the store's keys (camera-01, ...), which another camera's footage shifts: the seed
+    comes from the camera's first video instead, so that a camera's scores stay as they were
+    when footage of other cameras is added."""
+    return group_seed(seed, f"camera of {min(keys)}" if mode == "per-camera" and keys else group)
+
+
 def open_store(path, keys=None):
     """The feature store at `path`; with `keys`, those of its videos alone (`videoad run` into an
     output folder that earlier runs filled: this run's videos, not every video extracted there)."""

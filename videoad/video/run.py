@@ -30,7 +30,7 @@ from videoad.video.groups import (
     _load_group,
     _screen,
     categories,
-    group_seed,
+    fit_seed,
     make_groups,
     open_store,
     screened_groups,
@@ -129,7 +129,7 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
     _check_varies(vids, kind)
     model, cells, clips = GroupModel.fit(
         vids, level=config.level, detector=config.detector, params=detector_params(config, kind, history),
-        preprocess=config.preprocess, n_seeds=config.n_seeds, seed=group_seed(config.seed, group),
+        preprocess=config.preprocess, n_seeds=config.n_seeds, seed=fit_seed(config.seed, group, keys, config.mode),
         position=config.position, cell_aggregate=config.cell_aggregate, cell_calibration=config.cell_calibration,
         ignore_cells=config.ignore_cells,
         alarm=config.history_alarm if history else config.alarm,
