@@ -298,7 +298,7 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
                 stream = container.add_stream(encoder, rate=rate)
                 stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
                 # the same frames do not always give the same bytes (libx264 here, with one thread or
-                # several: measured, not explained); the frames, and so what a clip shows, are the same
+                # several: measured, not explained; docs/video.md); the frames handed to it are the same
                 stream.options = ({"crf": "23", "preset": "veryfast"} if encoder == "libx264"
                                   else {"crf": "32", "b": "0", "deadline": "realtime", "cpu-used": "8"})
             if (w, h) != (W, H):
