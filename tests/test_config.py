@@ -432,6 +432,17 @@ def test_params_given_at_the_top_and_under_detector_are_refused(tmp_path):
         video.load_config(p)
 
 
+def test_a_random_state_among_the_detectors_params_is_refused_for_seed(tmp_path):
+    """Each group's detector is seeded from the run's seed and the group: a random_state under
+    params was replaced without a word (seeds review)."""
+    from videoad import video
+
+    p = tmp_path / "d.yaml"
+    p.write_text("detector: {name: duad, params: {random_state: 4}}\n")
+    with pytest.raises(ValueError, match=f"^{p}: random_state under params is not used.*set seed: 4"):
+        video.load_config(p)
+
+
 @pytest.mark.parametrize("command, text, key", [
     (["detect"], "smooth: {big}\n", "smooth must be a (finite) number"),
     (["detect"], "detector: {{name: duad, params: {{lr: {big}}}}}\n", "lr must be a finite number"),

@@ -186,8 +186,9 @@ def test_print_config_shows_the_settings_without_running(tmp_path):
 
 
 def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
-    """`--device cpu` is the default's own fit, recorded; a device the machine lacks, or a
-    detector that cannot move, fails before any group is fitted, saying why."""
+    """`--device cpu` is the default's own fit, recorded; a device the machine lacks, or a GPU
+    asked of a detector that cannot move, fails before any group is fitted, saying why; `--device
+    cpu` with such a detector is where it runs anyway (a script passing it switched to pca and failed)."""
     tmp, store, gt, cfg, _ = setup
     assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "plain").exit_code == 0
     res = run("detect", store, "--config", cfg, "--pooled", "--device", "cpu", "-o", tmp / "cpu")
@@ -195,6 +196,8 @@ def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
     assert (tmp / "cpu" / "segments.csv").read_text() == (tmp / "plain" / "segments.csv").read_text()
     assert json.loads((tmp / "cpu" / "run.json").read_text())["config"]["params"]["device"] == "cpu"
     res = run("detect", store, "--config", cfg, "--detector", "pca", "--device", "cpu", "-o", tmp / "pca")
+    assert res.exit_code == 0, res.output
+    res = run("detect", store, "--config", cfg, "--detector", "pca", "--device", "cuda", "-o", tmp / "pca-gpu")
     assert res.exit_code != 0 and "detector 'pca' runs on the CPU only" in res.output and "duad" in res.output
     res = run("detect", store, "--config", cfg, "--device", "tpu", "-o", tmp / "tpu")
     assert res.exit_code != 0 and "device 'tpu' not understood" in res.output
@@ -203,7 +206,7 @@ def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
     if not torch.cuda.is_available():
         res = run("detect", store, "--config", cfg, "--device", "cuda", "-o", tmp / "gpu")
         assert res.exit_code != 0 and "CUDA is not available" in res.output
-    assert not (tmp / "pca").exists() and not (tmp / "tpu").exists()
+    assert not (tmp / "pca-gpu").exists() and not (tmp / "tpu").exists()
 
 
 def test_the_cli_imports_neither_scikit_learn_nor_torch():

@@ -143,6 +143,10 @@ class DetectConfig:
             raise ValueError(f"{where}: preprocess must be one of {PREPROCESS}, got {self.preprocess!r}")
         if not isinstance(self.params, dict):
             raise ValueError(f"{where}: params must be a mapping of detector arguments")
+        if "random_state" in self.params:  # each group's fit is seeded from `seed` (group_seed): it was replaced
+            raise ValueError(f"{where}: random_state under params is not used: each group's detector is seeded "
+                             f"from the run's seed and the group; set seed: {self.params['random_state']!r} (or "
+                             "--seed) instead")
         return self
 
     def _check_types(self, where: str) -> None:
@@ -229,6 +233,9 @@ def with_device(cfg: DetectConfig, device: str) -> DetectConfig:
     from extract.device import resolve_device
 
     if "device" not in registry.detector_class(cfg.detector)._get_param_names():
+        text = str(device).strip()
+        if text.split(":")[0] == "cpu" or (text == "auto" and resolve_device("auto").type == "cpu"):
+            return cfg  # where it runs anyway: a script passing --device cpu may switch to a baseline
         torch_ones = [n for n in registry.names() if "device" in registry.detector_class(n)._get_param_names()]
         raise ValueError(f"--device: detector {cfg.detector!r} runs on the CPU only; the ones that take a "
                          f"device are {', '.join(torch_ones)}")
