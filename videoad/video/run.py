@@ -836,8 +836,9 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
 
 #: what to do when every group is under `min_clips` (a short video run on its own, most often)
 TOO_FEW_CLIPS = ("; a fit needs at least min_clips clips (the default 65 is about 27 s of footage from a camera "
-                 "at 10 frames a second or more, with the motion backbone's defaults: a clip every 4 frames; a "
-                 "slower camera needs longer, 65 x 4 of its frames): give more footage, or fewer groups (--pooled), or lower it "
+                 "at 10 frames a second or more with the motion backbone, a clip every 4 frames, a slower camera "
+                 "65 x 4 of its frames; the learned backbones make a clip every 16 frames, 65 x 16 frames, about "
+                 "35 s at 30 fps): give more footage, or fewer groups (--pooled), or lower it "
                  "(--min-clips N on `videoad detect` and `videoad run`, or `min_clips: N` in a --config), which "
                  "makes the fit less reliable")
 
