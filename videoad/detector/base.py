@@ -129,7 +129,7 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
             warnings.warn(f"X has no column names, but {type(self).__name__} was fitted on a DataFrame's columns; "
                           "its values are scored by position, in the fitted order" if names is None else
                           f"X has column names, but {type(self).__name__} was fitted without any; its values are "
-                          "scored by position", UserWarning, stacklevel=3)
+                          "scored by position", UserWarning, stacklevel=4)
             return
         if fitted is None or list(names) == list(fitted):
             return
