@@ -1034,3 +1034,45 @@ def test_videos_one_of_which_recorded_a_leave_to_unpickle_are_extracted_alike(tm
     assert "different settings" not in caplog.text
     assert not any(g.get("mixed_extraction") for g in scores.meta["groups"])
     assert json.loads((tmp_path / "m" / "models.json").read_text())["extraction"]["options"] == opts
+
+
+def test_models_saved_before_a_backbone_option_existed_score_the_footage_they_were_fitted_beside(tmp_path):
+    """A models.json of a version before `stabilize` (and `cuts`) records the motion options without
+    them; the store's side was read as stabilize=False, the model's as None, and `detect --model`
+    refused the very footage the models were fitted on ("Extract it with the same settings")."""
+    now = {"size": "160x120", "cuts": "keep", "stabilize": False}
+    for i in range(3):
+        fake_video(tmp_path / "f", f"v{i}.mp4", 60, seed=i,
+                   attrs={"backbone": "motion", "backbone_options": json.dumps({"size": "160x120"})})
+    video.detect(tmp_path / "f", POOLED, save_models=tmp_path / "m")
+    path = tmp_path / "m" / "models.json"
+    index = json.loads(path.read_text())
+    assert index["extraction"]["options"] == now  # written today with the values the old record stands for
+    for record in [index["extraction"]] + [g["extraction"] for g in index["groups"].values()]:
+        record["options"] = {"size": "160x120"}  # as the older version wrote it
+    path.write_text(json.dumps(index))
+    assert len(video.score(tmp_path / "f", tmp_path / "m").videos) == 3
+    for i in range(3):  # the same footage extracted today, which records both options
+        fake_video(tmp_path / "g", f"v{i}.mp4", 60, seed=i,
+                   attrs={"backbone": "motion", "backbone_options": json.dumps(now)})
+    assert len(video.score(tmp_path / "g", tmp_path / "m").videos) == 3
+    fake_video(tmp_path / "h", "v0.mp4", 60, seed=0,
+               attrs={"backbone": "motion", "backbone_options": json.dumps({**now, "stabilize": True})})
+    with pytest.raises(ValueError, match=r"backbone option stabilize: False \(fitted\) vs True"):
+        video.score(tmp_path / "h", tmp_path / "m")
+
+
+def test_models_that_do_not_record_their_extraction_score_with_a_warning(tmp_path, caplog):
+    """A models.json from before extraction was recorded skipped every check in silence, where
+    watch refuses it: footage extracted today (another working size, stabilised) was scored by
+    models fitted on other features without a word."""
+    store, path = _saved_small_store(tmp_path)
+    index = json.loads(path.read_text())
+    index.pop("extraction", None)
+    for g in index["groups"].values():
+        g.pop("extraction", None)
+    path.write_text(json.dumps(index))
+    with caplog.at_level("WARNING"):
+        scores = video.score(store, tmp_path / "m")
+    assert len(scores.videos) == 3 and "does not record how its features were extracted" in caplog.text
+    assert all(g.get("extraction_unchecked") for g in scores.meta["groups"])

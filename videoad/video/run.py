@@ -717,6 +717,7 @@ def extraction_mismatch(fitted: Mapping, store, keys: list[str], attrs: Mapping[
             continue
         a, b = fitted.get(k), scored.get(k)
         if k == "options":
+            a = recorded_options(str(fitted.get("backbone")), a)  # a models.json from before an option existed
             if isinstance(a, dict) and isinstance(b, dict):
                 problems += [f"backbone option {o}: {a.get(o)!r} (fitted) vs {b.get(o)!r}"
                              for o in sorted(set(a) | set(b))
@@ -816,6 +817,12 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
             fitted = models[model_group].get("extraction") or index.get("extraction")
             attrs = {k: store.attrs(k) for k in keys} if fitted else {}
             problems = extraction_mismatch(fitted, store, keys, attrs) if fitted else []
+            if not fitted:  # nothing to check against (watch refuses such models): scored, and said
+                log.warning("%s was written by an older videoad and does not record how its features were "
+                            "extracted: group %r's videos are scored unchecked. If they were extracted with this "
+                            "version (whose defaults differ: working size, stabilize, scene cuts), fit the models "
+                            "again (detect --fit-on HISTORY --save-model DIR)", index_path, g)
+                rec["extraction_unchecked"] = True
             if problems:
                 raise ValueError(f"{features} was not extracted as the models in {model_dir} were fitted "
                                  f"(group {g!r}): " + "; ".join(problems) + ". Extract it with the same settings.")
