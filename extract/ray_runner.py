@@ -76,6 +76,28 @@ def _unreachable(address: str | None) -> str | None:
         return exc.strerror or str(exc) or type(exc).__name__
 
 
+class RayClusterLost(RayConnectionError):
+    """The cluster stopped answering during a run (its head, or the whole cluster, went away)."""
+
+
+def cluster_gone(ray) -> str | None:
+    """Why the connected cluster's head (its GCS) cannot be reached now, else None: after a lost
+    actor, told apart from a worker or a node that died. Ray itself retries for a minute, then ends
+    the process with a C++ message and exit status 1, which read as "some videos failed"."""
+    try:
+        address = ray.get_runtime_context().gcs_address
+    except Exception:  # noqa: BLE001 - not connected, or an API this Ray lacks: no verdict
+        return None
+    host, _, port = str(address or "").rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=3.0):
+            return None
+    except ValueError:
+        return None
+    except OSError as exc:
+        return f"its head at {address}: {exc.strerror or exc}"
+
+
 def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
     """`ray.init`, with "no cluster there" as a RayConnectionError naming the address (Ray raises a
     ConnectionError with its own traceback, after minutes of retries for an address nobody
@@ -88,8 +110,22 @@ def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
         ray.init(address=address, **init_kwargs)
     except ConnectionError as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise RayConnectionError(f"no Ray cluster at {address or '$RAY_ADDRESS / this machine'}: {first} "
-                                 f"{hint}") from None
+        named = address or os.environ.get("RAY_ADDRESS") or "this machine"
+        raise RayConnectionError(f"no Ray cluster at {named}: {first} {_token_hint(named) or hint}") from None
+
+
+def _token_hint(address: str) -> str | None:
+    """Where a token may be what failed: `ray start --head` turns token authentication on by itself
+    when ~/.ray/auth_token exists (a local `--ray` run writes it), and a driver given an address
+    does not send the token unless RAY_AUTH_MODE=token: "no cluster", with the cluster running."""
+    if address in ("this machine", "auto") or os.environ.get("RAY_AUTH_MODE"):
+        return None
+    token = Path("~/.ray/auth_token").expanduser()
+    if not token.is_file():
+        return None
+    return (f"(if a cluster runs there: {token} exists, and a cluster started with `ray start --head` on a "
+            "machine that has it requires the token, which a driver given an address sends only with "
+            "RAY_AUTH_MODE=token set: export RAY_AUTH_MODE=token and run again)")
 
 
 def check_fits(ray, cpus: float, gpus: float, what: str) -> None:
@@ -271,6 +307,7 @@ class RayRunner(_Runner):
         self.actors = {first: None}  # actor -> its pending reference (None: idle)
         self.inflight: dict[Any, tuple[Any, _Job | None]] = {}
         self.start_losses = 0
+        self.cluster_lost = False  # `cluster_gone` said so: no actor is stopped (nothing answers)
 
     def run(self, jobs: list[_Job]) -> None:
         queue = deque(sorted(jobs, key=lambda j: -j.fingerprint["size"]
@@ -337,6 +374,11 @@ class RayRunner(_Runner):
               attempts: dict[str, list[str]]) -> None:
         """An actor died (the loop starts another): its video goes first in line, or fails
         when it has now taken `max_attempts` actors down with it."""
+        gone = cluster_gone(self.pool.ray)
+        if gone:  # not this actor alone: nothing can run, nor be stopped, on a cluster that is gone
+            self.cluster_lost = True
+            raise RayClusterLost(f"the Ray cluster stopped answering during the run ({gone}): the videos "
+                                 "finished are kept; start the cluster again and rerun the same command")
         self._retire(actor)
         if getattr(exc, "actor_init_failed", False):
             raise RuntimeError(f"a Ray actor could not build the backbone: {exc}") from None
@@ -370,9 +412,9 @@ class RayRunner(_Runner):
         """Stop every actor and wait until they are gone, then delete the temporary files
         that the actors that died wrote half (no writer is left to finish them)."""
         refs = list(self.inflight)
-        for actor in list(self.actors):
+        for actor in list(self.actors) if not self.cluster_lost else []:
             self._retire(actor)
-        if refs:
+        if refs and not self.cluster_lost:
             self.pool.ray.wait(refs, num_returns=len(refs), timeout=30)
         self.inflight.clear()
         _remove_stale_temporaries(self.output, sorted(self.manifest.data.get("keys", [])))

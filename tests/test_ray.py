@@ -328,3 +328,77 @@ def test_an_unreachable_address_or_an_impossible_request_is_named_at_once(tmp_pa
     make_video(tmp_path / "in" / "v.mp4", 20)
     CliRunner().invoke(extract_cmd, [str(tmp_path / "in"), "-o", str(tmp_path / "o"), "--device", "cuda", "--ray"])
     assert "device" not in seen
+
+
+# -- a cluster that goes away mid-run (its head killed, `ray stop --force`) ---------------------------
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed again when the block ends: nothing listens there
+
+
+def _gone_ray(port: int):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(get_runtime_context=lambda: SimpleNamespace(gcs_address=f"127.0.0.1:{port}"))
+
+
+def test_a_lost_actor_on_a_cluster_whose_head_is_gone_stops_the_extraction_naming_it(tmp_path):
+    """The head gone, each video in flight was retried on actors that never came, until Ray ended
+    the process a minute later with a C++ message and exit status 1 ("some videos failed")."""
+    import socket
+    from collections import deque
+    from types import SimpleNamespace
+
+    from extract.ray_runner import RayClusterLost, RayRunner, cluster_gone
+
+    assert "127.0.0.1" in cluster_gone(_gone_ray(_closed_port()))
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        assert cluster_gone(_gone_ray(listening.getsockname()[1])) is None
+    runner = object.__new__(RayRunner)  # the bookkeeping a lost actor reaches
+    killed = []
+    runner.pool = SimpleNamespace(ray=_gone_ray(_closed_port()), kill=killed.append, hosts={})
+    runner.actors, runner.inflight, runner.cluster_lost = {"actor": None}, {}, False
+    with pytest.raises(RayClusterLost, match="stopped answering during the run.*rerun the same command"):
+        runner._lost("actor", None, RuntimeError("Socket closed"), deque(), {})
+    assert runner.cluster_lost and not killed  # nothing to stop on a cluster that is gone
+
+
+def test_detect_on_a_cluster_whose_head_is_gone_stops_naming_it(monkeypatch):
+    """detect --ray waited on fits that never answered, printed nothing, and ended a minute later."""
+    from types import SimpleNamespace
+
+    import videoad.ray_detect as ray_detect
+    from extract.ray_runner import RayClusterLost
+
+    fake = _gone_ray(_closed_port())
+    fake.is_initialized = lambda: True
+    fake.nodes = lambda: []
+    fake.remote = lambda fn: SimpleNamespace(options=lambda **kw: SimpleNamespace(remote=lambda *a: object()))
+    fake.wait = lambda pending, num_returns, timeout=None: ([], pending)
+    cancelled = []
+    fake.cancel = lambda ref, force: cancelled.append(ref)
+    monkeypatch.setattr(ray_detect, "import_ray", lambda: fake)
+    with pytest.raises(RayClusterLost, match="no scores were written; start the cluster again"):
+        RayTasks(progress=False)([(print, ("a",)), (print, ("b",))])
+    assert not cancelled
+
+
+def test_an_address_refused_where_a_token_exists_says_how_to_send_it(tmp_path, monkeypatch):
+    """`ray start --head` turns token authentication on by itself when ~/.ray/auth_token exists, and a
+    driver given an address sends no token without RAY_AUTH_MODE=token: "no Ray cluster", the cluster running."""
+    from extract import ray_runner
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
+    assert ray_runner._token_hint("10.0.0.5:6379") is None  # no token here
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("x" * 64)
+    assert "export RAY_AUTH_MODE=token" in ray_runner._token_hint("10.0.0.5:6379")
+    assert ray_runner._token_hint("this machine") is None
+    monkeypatch.setenv("RAY_AUTH_MODE", "token")
+    assert ray_runner._token_hint("10.0.0.5:6379") is None

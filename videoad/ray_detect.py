@@ -16,7 +16,10 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-from extract.ray_runner import check_fits, connect, import_ray, ray_session
+from extract.ray_runner import RayClusterLost, check_fits, cluster_gone, connect, import_ray, ray_session
+
+#: seconds between checks that the cluster still answers while fits run
+CHECK_EVERY_S = 5.0
 
 __all__ = ["RayTasks", "ray_session"]
 
@@ -60,7 +63,15 @@ class RayTasks:
                   dynamic_ncols=True) as bar:
             try:
                 while pending:
-                    done, pending = ray.wait(pending, num_returns=1)
+                    done, pending = ray.wait(pending, num_returns=1, timeout=CHECK_EVERY_S)
+                    if not done:  # a cluster that went away answers no wait: Ray ends the process later
+                        gone = cluster_gone(ray)
+                        if gone:
+                            pending = []
+                            raise RayClusterLost(f"the Ray cluster stopped answering during the run ({gone}): "
+                                                 "no scores were written; start the cluster again and rerun "
+                                                 "the same command")
+                        continue
                     ray.get(done)  # a failed fit stops the run now, not at the end
                     bar.update(len(done))
             except BaseException:

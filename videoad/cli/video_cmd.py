@@ -228,8 +228,8 @@ def detect(features, output, activity_levels, config, print_config, annotations,
         write_events(output, events)
     except (ValueError, OSError) as exc:
         _fail(exc)
-    except RuntimeError as exc:  # --ray: no cluster at the address, or none that can hold one fit
-        if type(exc).__name__ != "RayConnectionError":
+    except RuntimeError as exc:  # --ray: no cluster at the address, none that can hold one fit, or lost
+        if "RayConnectionError" not in {c.__name__ for c in type(exc).__mro__}:  # ray is imported lazily
             raise
         _fail(exc)
     finally:
