@@ -313,7 +313,7 @@ def test_a_model_scores_only_features_extracted_as_its_own_were(tmp_path):
                "aspect": (store("wide", attrs=opts(frame=(720, 1280))),
                           r"frame shape \(width / height\): the fitted footage at 1.333, A/new.mp4 at 1.778")}
     for name, (root, message) in refused.items():
-        with pytest.raises(ValueError, match=rf"{root} was not extracted as the history {train} was .*{message}"):
+        with pytest.raises(ValueError, match=rf"{root} was not extracted as the history {train} was.*{message}"):
             video.fit_and_score(train, root, CFG)
         with pytest.raises(ValueError, match=rf"{root} was not extracted as the models in {models} .*{message}"):
             video.score(root, models)
@@ -1076,3 +1076,34 @@ def test_models_that_do_not_record_their_extraction_score_with_a_warning(tmp_pat
         scores = video.score(store, tmp_path / "m")
     assert len(scores.videos) == 3 and "does not record how its features were extracted" in caplog.text
     assert all(g.get("extraction_unchecked") for g in scores.meta["groups"])
+
+
+def test_one_video_extracted_otherwise_is_left_out_and_the_rest_scored(tmp_path):
+    """One camera's new recording at another resolution (an NVR handing it over upscaled) stopped the
+    scoring of every camera, saved models and --fit-on alike; now that video is left out with its
+    reason, the others are scored, and detect's exit status says a video was left out so."""
+    import json
+
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    def opts(work):
+        return {"backbone_options": json.dumps({"size": "auto", "grid": 2}), "frame_size": [240, 320],
+                "working_size": list(work)}
+
+    train, models = tmp_path / "train", tmp_path / "models"
+    for i in range(2):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i, attrs=opts((160, 120)))
+    video.detect(train, CFG, save_models=models)
+    new = tmp_path / "new"
+    fake_video(new, "A/same.mp4", 40, anomalous=[7, 8], seed=20, attrs=opts((160, 120)))
+    fake_video(new, "A/upscaled.mp4", 40, seed=21, attrs=opts((320, 240)))
+    for scores in (video.score(new, models), video.fit_and_score(train, new, CFG)):
+        assert [v.video for v in scores] == ["A/same.mp4"]
+        left = {item["video"]: item["reason"] for item in scores.left_out()}
+        assert "not extracted as" in left["A/upscaled.mp4"] and "[320, 240]" in left["A/upscaled.mp4"]
+        assert scores.meta["groups"][0]["unlike_extraction"] == 1
+    res = CliRunner().invoke(cli, ["detect", str(new), "--model", str(models), "-o", str(tmp_path / "s")])
+    assert res.exit_code == 1 and "left out A/upscaled.mp4: not extracted as the models" in res.output, res.output
+    assert (tmp_path / "s" / "segments.csv").exists()

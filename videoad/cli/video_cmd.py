@@ -259,7 +259,7 @@ def detect(features, output, activity_levels, config, print_config, annotations,
         click.echo(hint)
     for line in coverage.warnings(scores.groups):
         click.echo(f"warning: {line}")
-    if any(g["status"] == "failed" for g in scores.groups):
+    if any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
         sys.exit(1)  # as extraction does when a video failed: the others' scores are written
 
 

@@ -357,12 +357,13 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                                                  f"clips < min_clips={cfg.min_clips}"))
         else:
             fitted, attrs = extraction_record(fit_store, fit_keys, warn=False), {k: store.attrs(k) for k in keys}
-            problems = extraction_mismatch(fitted, store, keys, attrs) if keys else []
-            if problems:
-                only_shape = all(p.startswith("frame shape") for p in problems)  # no setting can bridge it
-                raise ValueError(f"{features} was not extracted as the history {history} was (group {g!r}): "
-                                 + "; ".join(problems)
-                                 + ("." if only_shape else ". Extract both with the same settings."))
+            keys, off, problems = _extracted_as(fitted, store, keys, attrs)
+            if problems and not keys:
+                records.append(_unlike(rec, f"{features} was not extracted as the history {history} was: "
+                                            + _advice(problems, True)))
+                continue
+            _leave_out_unlike(rec, off, f"the history {history}", left_out, counts)
+            keys = rec["videos"]
             if keys:
                 _note_repeats(rec, fitted, attrs)
             if known is None and keys:  # pooled or per-category: one model per group, whatever camera a video shows
@@ -388,6 +389,51 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                      {r["group"]: history_views[r["group"]] if r["group"] in history_views
                       else views_of(fit_store, fit_groups[r["group"]]) for r in results})
     return scoreset
+
+
+def _extracted_as(fitted: Mapping, store, keys: list[str], attrs: Mapping[str, Mapping]
+                  ) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """(the videos of `keys` extracted as the features `fitted` records, video -> how another was,
+    the problems of them all). One camera's recording at another resolution stopped every camera's
+    scoring; now such a video is left out with its reason and the others are scored."""
+    problems = extraction_mismatch(fitted, store, keys, attrs) if keys else []
+    if not problems:
+        return keys, {}, []
+    off = {k: p for k in keys if (p := extraction_mismatch(fitted, store, [k], {k: attrs[k]}))}
+    return [k for k in keys if k not in off], off, problems
+
+
+def _advice(problems: list[str], history: bool) -> str:
+    """The problems, and what to do about them (none where only the frames' shape differs)."""
+    if all(p.startswith("frame shape") for p in problems):  # no setting can bridge it
+        return "; ".join(problems)
+    return "; ".join(problems) + (". Extract both with the same settings" if history else
+                                  ". Extract it with the same settings, or fit models on footage made so")
+
+
+def _unlike(rec: dict, reason: str) -> dict:
+    """A group none of whose videos was extracted as its model's features were: failed, the other
+    groups scored (it stopped the whole run)."""
+    log.warning("group %r: %s", rec["group"], reason)
+    rec.update(status="failed", reason=reason)
+    return rec
+
+
+def _leave_out_unlike(rec: dict, off: Mapping[str, list[str]], fitted_on: str, left_out: dict, counts: dict
+                      ) -> None:
+    """Leave out a group's videos extracted otherwise than `fitted_on`'s features (`off`), said as a
+    damaged file is: each in `left_out` with its reason, counted in the group's `unlike_extraction`."""
+    if not off:
+        return
+    for k, problems in off.items():
+        left_out[k] = f"not extracted as {fitted_on} (group {rec['group']!r}): " + _advice(
+            problems, fitted_on.startswith("the history"))
+    first = next(iter(off))
+    log.warning("group %r: %d video(s) left out, not extracted as %s (first: %s: %s)", rec["group"], len(off),
+                fitted_on, first, "; ".join(off[first]))
+    rec["videos"] = [k for k in rec["videos"] if k not in off]
+    rec["n_clips"] = sum(counts[k] for k in rec["videos"])
+    rec["unlike_extraction"] = len(off)
 
 
 def _note_views(rec: dict, store, keys: list[str], views) -> None:
@@ -816,16 +862,19 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         else:
             fitted = models[model_group].get("extraction") or index.get("extraction")
             attrs = {k: store.attrs(k) for k in keys} if fitted else {}
-            problems = extraction_mismatch(fitted, store, keys, attrs) if fitted else []
+            keys, off, problems = _extracted_as(fitted, store, keys, attrs) if fitted else (keys, {}, [])
+            if problems and not keys:
+                records.append(_unlike(rec, f"{features} was not extracted as the models in {model_dir} were "
+                                            "fitted: " + _advice(problems, False)))
+                continue
+            _leave_out_unlike(rec, off, f"the models in {model_dir}", left_out, counts)
+            keys = rec["videos"]
             if not fitted:  # nothing to check against (watch refuses such models): scored, and said
                 log.warning("%s was written by an older videoad and does not record how its features were "
                             "extracted: group %r's videos are scored unchecked. If they were extracted with this "
                             "version (whose defaults differ: working size, stabilize, scene cuts), fit the models "
                             "again (detect --fit-on HISTORY --save-model DIR)", index_path, g)
                 rec["extraction_unchecked"] = True
-            if problems:
-                raise ValueError(f"{features} was not extracted as the models in {model_dir} were fitted "
-                                 f"(group {g!r}): " + "; ".join(problems) + ". Extract it with the same settings.")
             if fitted:
                 _note_repeats(rec, fitted, attrs)
             if cfg.mode != "per-camera":
