@@ -1363,6 +1363,18 @@ def test_a_source_switched_to_another_camera_is_scored_with_that_cameras_model(t
     assert any(r["start_frame"] <= truth[1] - 1 and r["end_frame"] >= truth[0] - 1 for r in b_events)  # the runner
     piped = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     assert [r["camera"] for r in piped if r["type"] == "camera"] == [switch["camera"]]
+    assert _of(records, "warning") == []
+    # the camera switched to was fitted on footage worked at another size: the switch says so as a
+    # stream's start does (it was scored in silence, false events and all)
+    index = json.loads((root / "models" / "models.json").read_text())
+    index["groups"][switch["camera"]]["extraction"]["working_sizes"] = [[80, 60]]
+    other = root / "models-other-size"
+    shutil.copytree(root / "models", other)
+    (other / "models.json").write_text(json.dumps(index))
+    res = CliRunner().invoke(cli, ["watch", str(root / "switcher.avi"), "--model", str(other), "-o", str(root / "w2")])
+    assert res.exit_code == 0, res.output
+    (warned,) = _of(_records(root / "w2"), "warning")
+    assert "the models' footage at 80x60" in warned["warning"] and _of(_records(root / "w2"), "camera")
 
 
 def test_a_watched_recording_named_by_its_start_gives_clock_times(cam, tmp_path):

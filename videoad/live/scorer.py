@@ -529,6 +529,7 @@ class _Scorer:
 
     def _clip(self, clip, offset: int) -> None:
         first, last = offset + clip.first, offset + clip.last
+        self._shape = clip.source_shape  # what a switch to another camera's model is checked against
         if clip.index == 0:  # each session's first clip: a reconnected camera may send another size
             self._check_shape(*clip.source_shape)
         t_last = self.arrivals.at(last) or time.time()
@@ -616,6 +617,8 @@ class _Scorer:
         numbered = self.tracker.n_events if self.tracker is not None else self.numbered
         self._level_window.clear()  # the new camera's level is decided from its own clips, as at a video's start
         self._use(wm)
+        if getattr(self, "_shape", None):  # the new camera's footage may have been worked at another size
+            self._check_shape(*self._shape)
         self.backbone.start_video()  # the new view's frame pairs and cuts are its own
         self.backbone.frame_times(self._pause_times)  # the file's pauses are still its own
         self._camera = {"camera": camera, "scene_correlation": _r(sim, 3)}
