@@ -60,15 +60,21 @@ class RayConnectionError(RuntimeError):
 CONNECT_TIMEOUT_S = 10.0
 
 
+def _host_port(address: str) -> tuple[str, int]:
+    """(host, port) of "host:port", "[v6]:port" (Ray's own form of an IPv6 address) or "v6:port";
+    a ValueError where the port is not a number."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
 def _unreachable(address: str | None) -> str | None:
     """Why `address` (or $RAY_ADDRESS) in host:port form cannot be reached, else None (reachable,
     or a form Ray resolves itself: auto, local, ray://, none)."""
     address = address or os.environ.get("RAY_ADDRESS")
     if not address or address in ("auto", "local") or "://" in address or ":" not in address:
         return None
-    host, _, port = address.rpartition(":")
     try:
-        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+        with socket.create_connection(_host_port(address), timeout=CONNECT_TIMEOUT_S):
             return None
     except ValueError:
         return None  # not host:port after all: Ray's to say
@@ -88,9 +94,8 @@ def cluster_gone(ray) -> str | None:
         address = ray.get_runtime_context().gcs_address
     except Exception:  # noqa: BLE001 - not connected, or an API this Ray lacks: no verdict
         return None
-    host, _, port = str(address or "").rpartition(":")
     try:
-        with socket.create_connection((host, int(port)), timeout=3.0):
+        with socket.create_connection(_host_port(str(address or "")), timeout=3.0):
             return None
     except ValueError:
         return None

@@ -180,8 +180,16 @@ def test_a_column_float32_cannot_tell_apart_at_its_size_is_warned_of():
     X = np.c_[1.7e9 + rng.normal(0, 30, 300), rng.normal(size=300)]
     with pytest.warns(UserWarning, match=r"column\(s\) 0 vary too little for their size.*steps of 128"):
         PCARecon(n_components=1).fit(X)
+    outlier = X.copy()
+    outlier[5, 0] = 0.0  # one odd row does not hide it
+    with pytest.warns(UserWarning, match=r"column\(s\) 0 vary too little"):
+        PCARecon(n_components=1).fit(outlier)
+    rare = np.full((1000, 2), 1e6)
+    rare[:3, 0] += 1  # mostly one value, rare deviations float32 holds exactly
     ordinary = [rng.normal(size=(300, 3)), rng.integers(0, 2, (300, 3)),
-                (rng.normal(size=(300, 3)) * 1e6).astype(np.int64), np.r_[np.zeros((299, 2)), [[1e9, 1e9]]]]
+                (rng.normal(size=(300, 3)) * 1e6).astype(np.int64), np.r_[np.zeros((299, 2)), [[1e9, 1e9]]],
+                np.c_[np.full(2000, 0.1), rng.normal(size=2000)],  # constant: its std is 1e-17, not 0
+                rare, (1e6 + rng.integers(0, 5, (1000, 2))).astype(np.int64)]
     import warnings
 
     for Y in ordinary:
@@ -195,8 +203,10 @@ def test_scoring_rows_without_the_fitted_column_names_or_with_new_ones_is_said()
     without a word, where scikit-learn warns; the names come back from a saved model as an array."""
     df = _rows()
     det = DUAD(**SMALL, random_state=0).fit(df)
-    with pytest.warns(UserWarning, match="X has no column names, but DUAD was fitted on a DataFrame"):
-        det.decision_function(df.to_numpy(dtype=float))
+    for method in ("decision_function", "score_samples", "transform"):  # each points at the caller's line
+        with pytest.warns(UserWarning, match="X has no column names, but DUAD was fitted on a DataFrame") as seen:
+            getattr(det, method)(df.to_numpy(dtype=float))
+        assert seen[0].filename == __file__, (method, seen[0].filename)
     plain = PCARecon(n_components=2).fit(df.to_numpy(dtype=float))
     with pytest.warns(UserWarning, match="X has column names, but PCARecon was fitted without any"):
         plain.decision_function(df)
@@ -230,5 +240,6 @@ def test_duad_is_a_transformer_of_its_codes():
     codes = det.fit_transform(X)
     np.testing.assert_array_equal(codes, DUAD(**SMALL, random_state=0).fit(X).transform(X))
     assert det.get_feature_names_out().tolist() == ["duad0", "duad1"]
+    assert codes.dtype == np.float32 and det.__sklearn_tags__().transformer_tags.preserves_dtype == ["float32"]
     out = make_pipeline(StandardScaler(), DUAD(**SMALL, random_state=0)).set_output(transform="pandas").fit_transform(X)
     assert out.columns.tolist() == ["duad0", "duad1"] and out.shape == (200, 2)

@@ -355,6 +355,10 @@ def test_a_lost_actor_on_a_cluster_whose_head_is_gone_stops_the_extraction_namin
     from extract.ray_runner import RayClusterLost, RayRunner, cluster_gone
 
     assert "127.0.0.1" in cluster_gone(_gone_ray(_closed_port()))
+    from extract.ray_runner import _host_port
+
+    assert _host_port("[::1]:6379") == ("::1", 6379) == _host_port("::1:6379")  # Ray writes IPv6 so
+    assert _host_port("10.0.0.5:6379") == ("10.0.0.5", 6379)
     with socket.socket() as listening:
         listening.bind(("127.0.0.1", 0))
         listening.listen()

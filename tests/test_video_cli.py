@@ -197,6 +197,8 @@ def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
     assert json.loads((tmp / "cpu" / "run.json").read_text())["config"]["params"]["device"] == "cpu"
     res = run("detect", store, "--config", cfg, "--detector", "pca", "--device", "cpu", "-o", tmp / "pca")
     assert res.exit_code == 0, res.output
+    res = run("detect", store, "--config", cfg, "--detector", "pca", "--device", "cpu:abc", "-o", tmp / "pca-abc")
+    assert res.exit_code != 0 and "device 'cpu:abc' not understood" in res.output
     res = run("detect", store, "--config", cfg, "--detector", "pca", "--device", "cuda", "-o", tmp / "pca-gpu")
     assert res.exit_code != 0 and "detector 'pca' runs on the CPU only" in res.output and "duad" in res.output
     res = run("detect", store, "--config", cfg, "--device", "tpu", "-o", tmp / "tpu")
@@ -206,7 +208,7 @@ def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
     if not torch.cuda.is_available():
         res = run("detect", store, "--config", cfg, "--device", "cuda", "-o", tmp / "gpu")
         assert res.exit_code != 0 and "CUDA is not available" in res.output
-    assert not (tmp / "pca-gpu").exists() and not (tmp / "tpu").exists()
+    assert not (tmp / "pca-gpu").exists() and not (tmp / "tpu").exists() and not (tmp / "pca-abc").exists()
 
 
 def test_the_cli_imports_neither_scikit_learn_nor_torch():

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from videoad.detector.seeds import SEED_MAX
-from videoad.detector.validation import check_matrix, check_not_all_constant
+from videoad.detector.validation import check_matrix, check_not_all_constant, user_stacklevel
 
 
 def resolve_seed(random_state) -> int:
@@ -129,7 +129,7 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
             warnings.warn(f"X has no column names, but {type(self).__name__} was fitted on a DataFrame's columns; "
                           "its values are scored by position, in the fitted order" if names is None else
                           f"X has column names, but {type(self).__name__} was fitted without any; its values are "
-                          "scored by position", UserWarning, stacklevel=4)
+                          "scored by position", UserWarning, stacklevel=user_stacklevel())
             return
         if fitted is None or list(names) == list(fitted):
             return

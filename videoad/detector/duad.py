@@ -881,10 +881,18 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
                 "knn": "distance to the normal selection"}[self.score]
 
     def transform(self, X) -> np.ndarray:
-        """The bottleneck codes of X (n_samples, latent_dim); `fit_transform` and `set_output`
-        are scikit-learn's (TransformerMixin), the codes named duad0, duad1, ..."""
+        """The bottleneck codes of X (n_samples, latent_dim), float32 whatever X's type;
+        `fit_transform` and `set_output` are scikit-learn's (TransformerMixin), the codes named
+        duad0, duad1, ... (`save` keeps the model, not a `set_output` choice: set it again after
+        `load`)."""
         X = self._validate_score_input(X)
         return self._forward_all(self._tensor(self._transform(X)))[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float32"]  # the codes are float32 for any X
+        return tags
 
     @property
     def _n_features_out(self) -> int:

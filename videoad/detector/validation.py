@@ -58,27 +58,55 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-#: a column whose float32 step at its size is over this share of its spread is named
+#: a column whose float32 step at its typical size is over this share of its typical spread (the
+#: median absolute deviation) is a suspect; it is named where float32 merges its sampled values
 LOST_PRECISION = 0.01
+#: rows the check reads (strided): its cost stays small on any X
+PRECISION_SAMPLE = 2048
 
 
 def _warn_lost_precision(given: np.ndarray, name: str) -> None:
-    """Warn of columns that float32 cannot tell apart at their size: a Unix time (about 1.7e9,
-    a step of 128) that varies by minutes became one value and its anomaly was gone, in silence."""
+    """Warn of columns whose values float32 cannot tell apart at their size: a Unix time (about
+    1.7e9, steps of 128) that varies by minutes became a few values and its anomaly was gone, in
+    silence. Read on a strided sample of rows: its median and median absolute deviation (an outlier
+    or a constant majority does not mislead them), then, for a suspect, whether float32 merges the
+    sample's distinct values (integers and values it holds exactly are not named)."""
     import warnings
 
-    values = given.astype(np.float64, copy=False)
-    size = np.abs(values).max(axis=0)
-    spread = values.std(axis=0)
-    step = np.spacing(size.astype(np.float32)).astype(np.float64)
-    lost = np.flatnonzero((spread > 0) & (step > LOST_PRECISION * spread))
-    if lost.size:
-        c = int(lost[0])
-        listed = ", ".join(str(int(i)) for i in lost[:5]) + (f" and {lost.size - 5} more" if lost.size > 5 else "")
+    sample = np.asarray(given[:: max(1, given.shape[0] // PRECISION_SAMPLE)], dtype=np.float64)
+    mid = np.median(sample, axis=0)
+    mad = np.median(np.abs(sample - mid), axis=0)
+    step = np.spacing((np.abs(mid) + mad).astype(np.float32)).astype(np.float64)
+    lost = []
+    for j in np.flatnonzero((mad > 0) & (step > LOST_PRECISION * mad)):
+        wide, narrow = len(np.unique(sample[:, j])), len(np.unique(sample[:, j].astype(np.float32)))
+        if narrow < 0.9 * wide:
+            lost.append((int(j), wide, narrow))
+    if lost:
+        c, wide, narrow = lost[0]
+        listed = ", ".join(str(j) for j, _, _ in lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         warnings.warn(f"{name}'s column(s) {listed} vary too little for their size to survive the float32 the "
-                      f"detectors compute in (column {c}: values up to {size[c]:.6g} spread {spread[c]:.3g}, "
-                      f"float32 steps of {step[c]:.3g} there); subtract each column's offset first (e.g. "
-                      "StandardScaler, or a time as seconds since the first row)", UserWarning, stacklevel=4)
+                      f"detectors compute in (column {c}: values about {mid[c]:.6g} spread {mad[c]:.3g}, float32 "
+                      f"steps of {step[c]:.3g} there: {wide} distinct values of a sample become {narrow}); subtract "
+                      "each column's offset first (e.g. StandardScaler, or a time as seconds since the first row)",
+                      UserWarning, stacklevel=user_stacklevel())
+
+
+def user_stacklevel() -> int:
+    """The `stacklevel` of a warning raised here that points at the first caller outside videoad
+    and scikit-learn (fit, predict, a pipeline: each reaches the check by its own path)."""
+    import os
+    import sys
+
+    import sklearn
+
+    import videoad
+
+    inside = tuple(os.path.dirname(m.__file__) + os.sep for m in (videoad, sklearn))
+    frame, level = sys._getframe(1), 1  # the function that calls warnings.warn
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _frame_values(X, name: str) -> np.ndarray:

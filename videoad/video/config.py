@@ -143,7 +143,8 @@ class DetectConfig:
             raise ValueError(f"{where}: preprocess must be one of {PREPROCESS}, got {self.preprocess!r}")
         if not isinstance(self.params, dict):
             raise ValueError(f"{where}: params must be a mapping of detector arguments")
-        if "random_state" in self.params:  # each group's fit is seeded from `seed` (group_seed): it was replaced
+        if fitting and "random_state" in self.params:  # each group's fit is seeded from `seed`: it was replaced
+            # (a models.json of an earlier version records it; scoring draws no seed)
             raise ValueError(f"{where}: random_state under params is not used: each group's detector is seeded "
                              f"from the run's seed and the group; set seed: {self.params['random_state']!r} (or "
                              "--seed) instead")
@@ -234,6 +235,8 @@ def with_device(cfg: DetectConfig, device: str) -> DetectConfig:
 
     if "device" not in registry.detector_class(cfg.detector)._get_param_names():
         text = str(device).strip()
+        if text.split(":")[0] == "cpu":
+            resolve_device(text)  # `cpu:abc` is refused as for the torch detectors
         if text.split(":")[0] == "cpu" or (text == "auto" and resolve_device("auto").type == "cpu"):
             return cfg  # where it runs anyway: a script passing --device cpu may switch to a baseline
         torch_ones = [n for n in registry.names() if "device" in registry.detector_class(n)._get_param_names()]
