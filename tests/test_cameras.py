@@ -318,13 +318,17 @@ def test_the_cameras_command_says_which_saved_camera_each_video_matches(tmp_path
     fake_video(scored, "road_today.mp4", 40, seed=30, attrs=scene("road", 30, gain=0.8))
     checks = (np.indices(SCENE_SHAPE).sum(axis=0) % 2) * 200  # a camera the history lacks
     fake_video(scored, "elsewhere.mp4", 40, seed=32, attrs={"scene": scene_attr(checks), "frame_size": [240, 320]})
+    fake_video(scored, "wide.mp4", 40, seed=33, attrs=scene("road", 33, frame=(720, 1280)))  # another shape
     video.detect(tmp_path / "history", CFG, save_models=tmp_path / "models")
     res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(tmp_path / "models")])
     assert res.exit_code == 0, res.output
     assert re.search(r"road_today.mp4: camera-01 \(correlation (0\.9\d|1\.00)\)", res.output), res.output
     assert re.search(r"elsewhere.mp4: none \(best correlation -?0\.\d\d, under 0.85\): left out", res.output)
-    left = {e["video"] for e in video.score(scored, tmp_path / "models").meta["left_out"]}
-    assert left == {"elsewhere.mp4"}  # what detect --model does with them
+    # frames of a shape none of the cameras has: said so (it read "best correlation -1.00")
+    assert "wide.mp4: none (its frames' shape is that of none of the cameras): left out" in res.output, res.output
+    left = {e["video"]: e["reason"] for e in video.score(scored, tmp_path / "models").meta["left_out"]}
+    assert set(left) == {"elsewhere.mp4", "wide.mp4"}  # what detect --model does with them
+    assert left["wide.mp4"].startswith("its frames' shape (width / height) is that of none of the history's cameras")
     # --threshold groups the survey; the matches stay detect's (at -1 it said elsewhere.mp4 was camera-01's)
     res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(tmp_path / "models"), "--threshold", "-1"])
     assert res.exit_code == 0 and re.search(r"elsewhere.mp4: none \(best correlation -?0\.\d\d, under 0.85\)",

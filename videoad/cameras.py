@@ -386,9 +386,18 @@ def _assign_pictures(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Seq
         if camera is not None:
             groups.setdefault(camera, []).append(key)
         else:
-            unmatched[key] = (f"its scene matches none of the history's cameras ({', '.join(known)}; best "
-                              f"correlation {sim:.2f} < {threshold:g}): fit on footage of this camera")
+            unmatched[key] = none_matched(sim, known, threshold, "history's") + ": fit on footage of this camera"
     return dict(sorted(groups.items())), unmatched
+
+
+def none_matched(sim: float | None, known, threshold: float, whose: str) -> str:
+    """Why a picture matched none of `known` cameras (`whose`: "history's", "models'"), in words: `match` gives -1 where its frames'
+    shape (width / height) is none of theirs, which read as "best correlation -1.00"."""
+    if sim is not None and sim <= -1.0:
+        return (f"its frames' shape (width / height) is that of none of the {whose} cameras "
+                f"({', '.join(sorted(known))})")
+    return (f"its scene matches none of the {whose} cameras ({', '.join(sorted(known))}; best correlation "
+            f"{sim:.2f} < {threshold:g})")
 
 
 #: a camera's videos compared pairwise at most (an even sample of them) for its lowest correlation

@@ -69,8 +69,13 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
     if model_dir is not None:
         click.echo(f"against the cameras of {model_dir}:")
         for key, m in found["model"].items():
-            click.echo(f"  {key}: " + (f"{m['camera']} (correlation {m['correlation']:.2f})" if m["camera"] else
-                                       f"none (best correlation {m['correlation']:.2f}, under {cams.SAME_CAMERA:g}): left out"))
+            if m["camera"]:
+                said = f"{m['camera']} (correlation {m['correlation']:.2f})"
+            elif m["correlation"] <= -1.0:  # `match`'s mark of frames of another shape
+                said = "none (its frames' shape is that of none of the cameras): left out"
+            else:
+                said = f"none (best correlation {m['correlation']:.2f}, under {cams.SAME_CAMERA:g}): left out"
+            click.echo(f"  {key}: {said}")
     if drawn is not None:
         click.echo(f"pictures: {drawn}")
     if sheet_failed:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from videoad.cameras import SAME_CAMERA, describe, match, saved_cameras
+from videoad.cameras import SAME_CAMERA, describe, match, none_matched, saved_cameras
 from videoad.live.model import WatchError, WatchModel
 from videoad.live.sources import FileSource, FolderSource, StreamSource
 
@@ -93,8 +93,7 @@ class CameraModels:
         if sim is None:
             return None, "no frame to tell its camera by", None
         if camera is None:
-            return None, (f"its scene matches none of the models' cameras ({', '.join(sorted(self.known))}; best "
-                          f"scene correlation {sim:.2f}, under {SAME_CAMERA:g})"), sim
+            return None, none_matched(sim, self.known, SAME_CAMERA, "models'"), sim
         return self.model(camera), camera, sim
 
     def choose(self, sources) -> tuple[dict, list[str]]:
