@@ -323,3 +323,17 @@ def test_an_upright_frames_picture_keeps_its_whole_title(tmp_path, monkeypatch):
     heat_figure(np.full((640, 272, 3), 128, np.uint8), tmp_path / "e.png", cells=np.linspace(0, 1, 16), grid=(4, 4),
                 vmin=0, vmax=1, hot=[12], title=title, unit="distance to the normal selection")
     assert 0 <= seen["box"].x0 and seen["box"].x1 <= seen["width"]
+
+
+
+def test_events_name_the_group_whose_model_scored_them(tmp_path):
+    """Under --per-camera the events said no camera (category empty, no group column), where the
+    watch's events.csv has one: `group` is the last column of events.csv and a key of events.json."""
+    v = _video([0.1] * 5 + [2.0] * 6 + [0.1] * 5, threshold=1.0)
+    v.group = "camera-02"
+    events = find_events(ScoreSet([v], {}), EventSettings(merge_gap_s=0, min_length_s=0))
+    assert events.events
+    write_events(tmp_path, events)
+    rows = list(csv.DictReader((tmp_path / "events.csv").open()))
+    assert list(rows[0])[-1] == "group" and [r["group"] for r in rows] == ["camera-02"]
+    assert [e["group"] for e in json.loads((tmp_path / "events.json").read_text())["events"]] == ["camera-02"]

@@ -301,7 +301,8 @@ def test_run_takes_min_clips_as_its_error_says(footage, tmp_path):
     res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "-o", str(tmp_path / "a"), "--config", str(short),
                                    "--no-clips"])
     assert res.exit_code == 1 and "--min-clips N on `videoad detect` and `videoad run`" in res.output, res.output
-    assert "a slower camera needs longer" in res.output  # 27 s held at 10 fps only (tree.avi: 30 s, 14 clips)
+    # 27 s held at 10 fps only (tree.avi: 30 s, 14 clips); the learned backbones' clips are 16 frames apart
+    assert "a slower camera 65 x 4 of its frames" in res.output and "65 x 16 frames" in res.output
     res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "-o", str(tmp_path / "b"), "--config", str(short),
                                    "--no-clips", "--min-clips", "10"], catch_exceptions=False)
     assert res.exit_code == 0 and json.loads((tmp_path / "b" / "scores" / "run.json").read_text())["config"][

@@ -48,7 +48,7 @@ FORMAT = "videoad-events/1"
 ASSUMED_FPS = 25.0
 CSV_COLUMNS = ("event", "video", "category", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                "peak_score", "peak_frame", "peak_s", "mean_score", "threshold", "n_clips", "cells", "unseen_cells",
-               "scene_cuts", "start_clock", "end_clock", "peak_clock", "peak_cells", "where")
+               "scene_cuts", "start_clock", "end_clock", "peak_clock", "peak_cells", "where", "group")
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,8 @@ class Event:
     start_clock: str | None = None
     end_clock: str | None = None
     peak_clock: str | None = None
+    #: the group whose model scored it (a camera under --per-camera, a category, "all" pooled)
+    group: str = ""
 
     @property
     def n_clips(self) -> int:
@@ -215,8 +217,9 @@ class EventTracker:
     """
 
     def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
-                 *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None, ends=None) -> None:
-        self.video, self.threshold, self.category = video, float(threshold), category
+                 *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None, ends=None,
+                 group: str = "") -> None:
+        self.video, self.threshold, self.category, self.group = video, float(threshold), category, group
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
         self.gap = settings.merge_gap_s * per_frame
@@ -311,6 +314,7 @@ class EventTracker:
         peak_frame = (run.peak_frames[0] + run.peak_frames[1]) // 2
         ev = Event(
             event=self.n_events, video=self.video, category="" if self.category == "." else self.category,
+            group=self.group,
             first_clip=run.first, last_clip=run.last, start_frame=run.start, end_frame=run.end,
             start_s=self._at(run.start), end_s=self._end_of(run.end),
             peak_clip=run.peak, peak_score=run.peak_score, peak_frame=peak_frame,
@@ -336,7 +340,8 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
         out.note = "no clip scored"
         return out
     base = float(np.median(v.cells)) if v.cells is not None and v.cells.size else 0.0
-    tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, cell_base=base,
+    tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, group=v.group or "",
+                           cell_base=base,
                            seconds=v.seconds if v.frame_times is not None and fps else None,
                            ends=v.end_seconds if v.frame_times is not None and fps else None)
     frames = np.asarray(v.frames)
@@ -487,7 +492,8 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
                     cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid),
                     " ".join(map(str, e.scene_cuts or ())), e.start_clock or "", e.end_clock or "", e.peak_clock or "",
                     # the peak clip's hottest cells, boxed in the event's picture (`cells`: every cell of the event)
-                    cell_names(e.peak_cells, events.cell_grid), where_words(e.peak_cells, events.cell_grid)])
+                    cell_names(e.peak_cells, events.cell_grid), where_words(e.peak_cells, events.cell_grid),
+                    cell_text(e.group)])
     write_atomic(out / EVENTS_CSV, text.getvalue().encode("utf-8"))
     data = {
         "format": FORMAT,
