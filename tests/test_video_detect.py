@@ -1107,3 +1107,19 @@ def test_one_video_extracted_otherwise_is_left_out_and_the_rest_scored(tmp_path)
     res = CliRunner().invoke(cli, ["detect", str(new), "--model", str(models), "-o", str(tmp_path / "s")])
     assert res.exit_code == 1 and "left out A/upscaled.mp4: not extracted as the models" in res.output, res.output
     assert (tmp_path / "s" / "segments.csv").exists()
+
+
+def test_a_history_group_too_short_to_fit_says_what_it_costs_and_what_to_do(tmp_path):
+    """A camera (category) whose history is under min_clips was skipped with its count alone; its
+    footage then read later as of no known camera. The reason says no model is fitted nor saved, its
+    videos are not scored, and how much history a fit needs."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    for i in range(2):
+        fake_video(train, f"A/t{i}.mp4", 60, seed=10 + i)
+    fake_video(train, "B/t0.mp4", 12, seed=12)
+    fake_video(test, "A/n.mp4", 40, seed=20)
+    fake_video(test, "B/n.mp4", 40, seed=21)
+    scores = video.fit_and_score(train, test, CFG)
+    (b,) = [g for g in scores.meta["groups"] if g["group"] == "B"]
+    assert b["status"] == "skipped" and "no model is fitted nor saved for it and its videos are not scored" in b["reason"]
+    assert "give it more history" in b["reason"] and [v.video for v in scores] == ["A/n.mp4"]

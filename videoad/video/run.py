@@ -354,7 +354,10 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
             rec.update(status="skipped", reason=f"no history for group {g!r} in {history} (has {sorted(fit_groups)})")
         elif sum(fit_counts[k] for k in fit_keys) < int(cfg.min_clips):
             rec.update(status="skipped", reason=(f"history of group {g!r} has {sum(fit_counts[k] for k in fit_keys)} "
-                                                 f"clips < min_clips={cfg.min_clips}"))
+                                                 f"clips < min_clips={cfg.min_clips}: no model is fitted nor saved "
+                                                 "for it and its videos are not scored; give it more history (65 "
+                                                 "clips: about 27 s at 10 fps with the motion backbone) or lower "
+                                                 "--min-clips"))
         else:
             fitted, attrs = extraction_record(fit_store, fit_keys, warn=False), {k: store.attrs(k) for k in keys}
             keys, off, problems = _extracted_as(fitted, store, keys, attrs)
