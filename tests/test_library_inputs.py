@@ -243,3 +243,14 @@ def test_duad_is_a_transformer_of_its_codes():
     assert codes.dtype == np.float32 and det.__sklearn_tags__().transformer_tags.preserves_dtype == ["float32"]
     out = make_pipeline(StandardScaler(), DUAD(**SMALL, random_state=0)).set_output(transform="pandas").fit_transform(X)
     assert out.columns.tolist() == ["duad0", "duad1"] and out.shape == (200, 2)
+
+
+def test_a_column_of_one_value_and_a_minority_float32_merges_is_warned_of():
+    """A Unix time constant in most rows, the rest minutes off: no median absolute deviation, so
+    the check looked no further and the minority's anomaly vanished in silence."""
+    rng = np.random.default_rng(0)
+    t = np.full(20000, 1.7e9)
+    some = rng.choice(20000, 6000, replace=False)
+    t[some] += rng.integers(1, 60, some.size)
+    with pytest.warns(UserWarning, match=r"column\(s\) 1 vary too little"):
+        PCARecon(n_components=1).fit(np.c_[rng.normal(size=20000), t])

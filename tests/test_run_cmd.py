@@ -172,6 +172,17 @@ def test_run_refuses_a_history_at_another_frame_rate_unless_both_are_resampled(f
     assert res.exit_code == 0, res.output
     models = json.loads((tmp_path / "resampled" / "models" / "models.json").read_text())
     assert models["extraction"]["target_fps"] == 15.0 and models["extraction"]["fps"] == 30.0
+    # one video of two at another rate: left out and said, the other scored, exit status 1 as detect's
+    # (run printed nothing of it and exited 0)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "a15.avi").write_bytes((root / "cam1" / "a.avi").read_bytes())
+    (mixed / "b30.avi").write_bytes((tmp_path / "cam30" / "a.avi").read_bytes())
+    res = CliRunner().invoke(cli, ["run", str(mixed), "--fit-on", str(root / "cam2" / "a.avi"), "--config", str(cfg),
+                                   "--no-clips", "--max-fps", "0", "-o", str(tmp_path / "mixed-out")])
+    assert res.exit_code == 1, res.output
+    assert "left out b30.avi: not extracted as the history" in res.output and "1 video(s)" in res.output
+    assert (tmp_path / "mixed-out" / "report" / "index.html").exists()
 
 
 def test_run_names_a_missing_input():

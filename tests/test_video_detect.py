@@ -1123,3 +1123,59 @@ def test_a_history_group_too_short_to_fit_says_what_it_costs_and_what_to_do(tmp_
     (b,) = [g for g in scores.meta["groups"] if g["group"] == "B"]
     assert b["status"] == "skipped" and "no model is fitted nor saved for it and its videos are not scored" in b["reason"]
     assert "give it more history" in b["reason"] and [v.video for v in scores] == ["A/n.mp4"]
+
+
+def test_leaving_out_unlike_videos_reads_each_video_and_keeps_the_history_models(tmp_path):
+    """Mends of the leave-out: a video of other settings was left out when its name sorted first
+    and scored by the mismatched model when it sorted after a matching one (the group's record is
+    its first video's); with --save-model, a group whose scored videos were all left out was neither
+    fitted nor saved, where a group with none is."""
+    import json
+
+    def opts(mask=None, work=(160, 120)):
+        o = {"size": "auto", "grid": 2, **({"mask": mask} if mask else {})}
+        return {"backbone_options": json.dumps(o), "frame_size": [240, 320], "working_size": list(work)}
+
+    cfg = replace(CFG, mode="per-category")
+    train = tmp_path / "train"
+    for c in "AB":
+        for i in range(2):
+            fake_video(train, f"{c}/t{i}.mp4", 60, seed=10 + i + ord(c), attrs=opts())
+    video.detect(train, replace(cfg, mode="pooled"), save_models=tmp_path / "pooled")
+    for odd in ("a_masked.mp4", "z_masked.mp4"):
+        new = tmp_path / odd
+        fake_video(new, f"A/{odd}", 40, seed=20, attrs=opts(mask="0,0,0.5,1"))
+        fake_video(new, "A/b_plain.mp4", 40, seed=21, attrs=opts())
+        for scores in (video.score(new, tmp_path / "pooled"), video.fit_and_score(train, new, cfg)):
+            assert [v.video for v in scores] == ["A/b_plain.mp4"], odd
+            assert [x["video"] for x in scores.left_out()] == [f"A/{odd}"]
+    new = tmp_path / "new"
+    fake_video(new, "A/same.mp4", 40, seed=20, attrs=opts())
+    fake_video(new, "B/upscaled.mp4", 40, seed=21, attrs=opts(work=(320, 240)))
+    scores = video.fit_and_score(train, new, cfg, save_models=tmp_path / "models")
+    groups = {g["group"]: g for g in scores.meta["groups"]}
+    assert groups["B"]["status"] == "fitted" and groups["B"]["unlike_extraction"] == 1
+    assert sorted(json.loads((tmp_path / "models" / "models.json").read_text())["groups"]) == ["A", "B"]
+    later = tmp_path / "later"
+    fake_video(later, "B/right.mp4", 40, seed=22, attrs=opts())
+    assert [v.video for v in video.score(later, tmp_path / "models")] == ["B/right.mp4"]
+
+
+def test_the_repeats_note_reads_the_videos_scored_not_those_left_out(tmp_path):
+    """A video left out for its extraction, 60% of its frames repeated, gave its group a repeats
+    note (and a warning) although the only video scored repeats none."""
+    import json
+
+    def opts(work, repeated):
+        return {"backbone_options": json.dumps({"size": "auto", "grid": 2}), "frame_size": [240, 320],
+                "working_size": list(work), "repeated_frames": repeated}
+
+    train, new = tmp_path / "train", tmp_path / "new"
+    for i in range(2):
+        fake_video(train, f"t{i}.mp4", 60, seed=10 + i, attrs=opts((160, 120), 0))
+    pooled = replace(CFG, mode="pooled")
+    video.detect(train, pooled, save_models=tmp_path / "models")
+    fake_video(new, "a_upscaled.mp4", 40, seed=21, attrs=opts((320, 240), 400))
+    fake_video(new, "b_same.mp4", 40, seed=20, attrs=opts((160, 120), 0))
+    for scores in (video.score(new, tmp_path / "models"), video.fit_and_score(train, new, pooled)):
+        assert [v.video for v in scores] == ["b_same.mp4"] and "repeats" not in scores.meta["groups"][0]

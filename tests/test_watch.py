@@ -1373,8 +1373,13 @@ def test_a_source_switched_to_another_camera_is_scored_with_that_cameras_model(t
     (other / "models.json").write_text(json.dumps(index))
     res = CliRunner().invoke(cli, ["watch", str(root / "switcher.avi"), "--model", str(other), "-o", str(root / "w2")])
     assert res.exit_code == 0, res.output
-    (warned,) = _of(_records(root / "w2"), "warning")
-    assert "the models' footage at 80x60" in warned["warning"] and _of(_records(root / "w2"), "camera")
+    records = _records(root / "w2")
+    (warned,) = _of(records, "warning")
+    (camera,) = _of(records, "camera")
+    assert "the models' footage at 80x60" in warned["warning"] and records.index(camera) < records.index(warned)
+    assert warned["warning"].startswith(f"from frame 120, as {camera['camera']}: ")
+    # each event names the group whose model scored it (an Event's own empty group overwrote it)
+    assert {r["group"] for r in _of(records, "close")} <= {start, switch["camera"]} and _of(records, "close")
 
 
 def test_a_watched_recording_named_by_its_start_gives_clock_times(cam, tmp_path):

@@ -242,6 +242,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         bar.close()
     for g in scores.skipped():
         click.echo(f"{g['status']} {g['group']}: {g['reason']}")
+    for item in scores.meta.get("left_out", []):
+        click.echo(f"left out {item['video']}: {item['reason']}")
     frames = sum(v.n_frames for v in scores)
     click.echo(f"{len(scores)} video(s), {frames} frames, {sum(len(v.scores) for v in scores)} clips scored "
                f"({scores.meta.get('protocol', '?')}); scores in {out / 'scores'}")
@@ -254,3 +256,5 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     if past:  # where the history's models went: `videoad watch --model` takes them
         click.echo(f"models: {out / 'models'} (videoad watch SOURCE --model {out / 'models'})")
     click.echo(f"report: {page}")
+    if any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
+        sys.exit(1)  # as detect: the report is written, a group or a video was not scored

@@ -69,16 +69,19 @@ def _warn_lost_precision(given: np.ndarray, name: str) -> None:
     """Warn of columns whose values float32 cannot tell apart at their size: a Unix time (about
     1.7e9, steps of 128) that varies by minutes became a few values and its anomaly was gone, in
     silence. Read on a strided sample of rows: its median and median absolute deviation (an outlier
-    or a constant majority does not mislead them), then, for a suspect, whether float32 merges the
-    sample's distinct values (integers and values it holds exactly are not named)."""
+    does not mislead them), then, for a suspect, whether float32 merges the
+    sample's distinct values (integers and values it holds exactly are not named; a column of one
+    value and a few others, its majority constant, is read from its standard deviation)."""
     import warnings
 
     sample = np.asarray(given[:: max(1, given.shape[0] // PRECISION_SAMPLE)], dtype=np.float64)
     mid = np.median(sample, axis=0)
     mad = np.median(np.abs(sample - mid), axis=0)
-    step = np.spacing((np.abs(mid) + mad).astype(np.float32)).astype(np.float64)
+    # a constant majority has no MAD: its minority's spread is read from the standard deviation
+    spread = np.where(mad > 0, mad, sample.std(axis=0))
+    step = np.spacing((np.abs(mid) + spread).astype(np.float32)).astype(np.float64)
     lost = []
-    for j in np.flatnonzero((mad > 0) & (step > LOST_PRECISION * mad)):
+    for j in np.flatnonzero((spread > 0) & (step > LOST_PRECISION * spread)):
         wide, narrow = len(np.unique(sample[:, j])), len(np.unique(sample[:, j].astype(np.float32)))
         if narrow < 0.9 * wide:
             lost.append((int(j), wide, narrow))
@@ -86,7 +89,7 @@ def _warn_lost_precision(given: np.ndarray, name: str) -> None:
         c, wide, narrow = lost[0]
         listed = ", ".join(str(j) for j, _, _ in lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         warnings.warn(f"{name}'s column(s) {listed} vary too little for their size to survive the float32 the "
-                      f"detectors compute in (column {c}: values about {mid[c]:.6g} spread {mad[c]:.3g}, float32 "
+                      f"detectors compute in (column {c}: values about {mid[c]:.6g} spread {spread[c]:.3g}, float32 "
                       f"steps of {step[c]:.3g} there: {wide} distinct values of a sample become {narrow}); subtract "
                       "each column's offset first (e.g. StandardScaler, or a time as seconds since the first row)",
                       UserWarning, stacklevel=user_stacklevel())

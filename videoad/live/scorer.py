@@ -516,12 +516,15 @@ class _Scorer:
             self.stash = {}
 
     # -- clips ----------------------------------------------------------------------------------
-    def _check_shape(self, height: int, width: int) -> None:
-        """At a video's (or session's) first clip: warn when its frames differ in shape or working
-        size from the models' footage (log and a `warning` record); scored anyway."""
+    def _check_shape(self, height: int, width: int, since: str = "") -> None:
+        """At a video's (or session's) first clip, and at a switch to another camera's model
+        (`since` says from where): warn when its frames differ in shape or working size from the
+        models' footage (log and a `warning` record); scored anyway."""
         sized = getattr(self.backbone, "working_size", None)
         problem = frame_shape_mismatch(self.wm.extraction, height, width,
                                        sized(width, height) if callable(sized) else None)
+        if problem and since:
+            problem = f"{since}: {problem}"
         if problem:
             log.warning("%s: %s", self.feed.name, problem)
             self.recorder.record({"type": "warning", "source": self.source.name, "video": self.feed.name,
@@ -617,8 +620,6 @@ class _Scorer:
         numbered = self.tracker.n_events if self.tracker is not None else self.numbered
         self._level_window.clear()  # the new camera's level is decided from its own clips, as at a video's start
         self._use(wm)
-        if getattr(self, "_shape", None):  # the new camera's footage may have been worked at another size
-            self._check_shape(*self._shape)
         self.backbone.start_video()  # the new view's frame pairs and cuts are its own
         self.backbone.frame_times(self._pause_times)  # the file's pauses are still its own
         self._camera = {"camera": camera, "scene_correlation": _r(sim, 3)}
@@ -633,6 +634,8 @@ class _Scorer:
                               "camera": camera, "group": wm.group, "scene_correlation": _r(sim, 3),
                               "threshold": _r(wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
                              hook=True)
+        if getattr(self, "_shape", None):  # that camera's footage may have been worked at another size
+            self._check_shape(*self._shape, since=f"from frame {view.frame}, as {camera}")
 
     def _scene_cut(self, frame: int) -> None:
         """A cut in the stream: in a fixed camera's footage, the view itself changed (the camera
@@ -849,7 +852,7 @@ class _Scorer:
         rec = {"type": kind, "id": event_id, "source": self.source.name, "video": ev.video, "group": self.wm.group,
                "event": ev.event}
         rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()
-                    if k not in ("event", "video", "category")})
+                    if k not in ("event", "video", "category", "group")})  # the group: the model's, above
         if self._clock is not None and ev.start_s is not None:  # a file's recording start: clock times
             rec.update({f"{k}_clock": clock_after(self._clock, x)
                         for k, x in (("start", ev.start_s), ("end", ev.end_s), ("peak", ev.peak_s)) if x is not None})

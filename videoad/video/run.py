@@ -361,14 +361,16 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         else:
             fitted, attrs = extraction_record(fit_store, fit_keys, warn=False), {k: store.attrs(k) for k in keys}
             keys, off, problems = _extracted_as(fitted, store, keys, attrs)
-            if problems and not keys:
-                records.append(_unlike(rec, f"{features} was not extracted as the history {history} was: "
-                                            + _advice(problems, True)))
+            unlike = f"{features} was not extracted as the history {history} was: " + _advice(problems, True)
+            if problems and not keys and not model_dir:
+                records.append(_unlike(rec, unlike))
                 continue
             _leave_out_unlike(rec, off, f"the history {history}", left_out, counts)
             keys = rec["videos"]
+            if off and not keys:  # fitted all the same, to be saved with the rest: the history is sound
+                rec["reason"] = unlike
             if keys:
-                _note_repeats(rec, fitted, attrs)
+                _note_repeats(rec, fitted, {k: attrs[k] for k in keys})
             if known is None and keys:  # pooled or per-category: one model per group, whatever camera a video shows
                 _note_views(rec, store, keys, history_views.setdefault(g, views_of(fit_store, fit_keys)))
             rec.update(status="scored" if keys else "fitted", history_videos=len(fit_keys))
@@ -399,10 +401,12 @@ def _extracted_as(fitted: Mapping, store, keys: list[str], attrs: Mapping[str, M
     """(the videos of `keys` extracted as the features `fitted` records, video -> how another was,
     the problems of them all). One camera's recording at another resolution stopped every camera's
     scoring; now such a video is left out with its reason and the others are scored."""
-    problems = extraction_mismatch(fitted, store, keys, attrs) if keys else []
-    if not problems:
-        return keys, {}, []
+    # each video on its own: the group's record is its first video's, so a video of other settings
+    # after it passed, or was left out, as the names sorted
     off = {k: p for k in keys if (p := extraction_mismatch(fitted, store, [k], {k: attrs[k]}))}
+    if not off:
+        return keys, {}, []
+    problems = extraction_mismatch(fitted, store, keys, attrs) or next(iter(off.values()))
     return [k for k in keys if k not in off], off, problems
 
 
@@ -879,7 +883,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
                             "again (detect --fit-on HISTORY --save-model DIR)", index_path, g)
                 rec["extraction_unchecked"] = True
             if fitted:
-                _note_repeats(rec, fitted, attrs)
+                _note_repeats(rec, fitted, {k: attrs[k] for k in keys})  # the videos scored, not those left out
             if cfg.mode != "per-camera":
                 _note_views(rec, store, keys, models[model_group].get("views"))
             rec.update(status="scored", model_group=model_group)
