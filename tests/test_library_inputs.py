@@ -189,7 +189,8 @@ def test_a_column_float32_cannot_tell_apart_at_its_size_is_warned_of():
     ordinary = [rng.normal(size=(300, 3)), rng.integers(0, 2, (300, 3)),
                 (rng.normal(size=(300, 3)) * 1e6).astype(np.int64), np.r_[np.zeros((299, 2)), [[1e9, 1e9]]],
                 np.c_[np.full(2000, 0.1), rng.normal(size=2000)],  # constant: its std is 1e-17, not 0
-                rare, (1e6 + rng.integers(0, 5, (1000, 2))).astype(np.int64)]
+                rare, (1e6 + rng.integers(0, 5, (1000, 2))).astype(np.int64),
+                np.c_[np.where(rng.random(2000) < 0.075, rng.random(2000) * 1e-50, 0.0), rng.normal(size=2000)]]
     import warnings
 
     for Y in ordinary:

@@ -1128,8 +1128,8 @@ def test_a_history_group_too_short_to_fit_says_what_it_costs_and_what_to_do(tmp_
 def test_leaving_out_unlike_videos_reads_each_video_and_keeps_the_history_models(tmp_path):
     """Mends of the leave-out: a video of other settings was left out when its name sorted first
     and scored by the mismatched model when it sorted after a matching one (the group's record is
-    its first video's); with --save-model, a group whose scored videos were all left out was neither
-    fitted nor saved, where a group with none is."""
+    its first video's); a group whose videos are all of other settings fails alike with --save-model
+    or without (fitted and saved, it read as scored)."""
     import json
 
     def opts(mask=None, work=(160, 120)):
@@ -1152,13 +1152,12 @@ def test_leaving_out_unlike_videos_reads_each_video_and_keeps_the_history_models
     new = tmp_path / "new"
     fake_video(new, "A/same.mp4", 40, seed=20, attrs=opts())
     fake_video(new, "B/upscaled.mp4", 40, seed=21, attrs=opts(work=(320, 240)))
-    scores = video.fit_and_score(train, new, cfg, save_models=tmp_path / "models")
-    groups = {g["group"]: g for g in scores.meta["groups"]}
-    assert groups["B"]["status"] == "fitted" and groups["B"]["unlike_extraction"] == 1
-    assert sorted(json.loads((tmp_path / "models" / "models.json").read_text())["groups"]) == ["A", "B"]
-    later = tmp_path / "later"
-    fake_video(later, "B/right.mp4", 40, seed=22, attrs=opts())
-    assert [v.video for v in video.score(later, tmp_path / "models")] == ["B/right.mp4"]
+    for saved in (None, tmp_path / "models"):  # one status whether models are saved or not
+        scores = video.fit_and_score(train, new, cfg, save_models=saved)
+        groups = {g["group"]: g for g in scores.meta["groups"]}
+        assert groups["B"]["status"] == "failed" and "not extracted as the history" in groups["B"]["reason"]
+        assert [g["group"] for g in scores.skipped()] == ["B"] and [v.video for v in scores] == ["A/same.mp4"]
+    assert sorted(json.loads((tmp_path / "models" / "models.json").read_text())["groups"]) == ["A"]
 
 
 def test_the_repeats_note_reads_the_videos_scored_not_those_left_out(tmp_path):

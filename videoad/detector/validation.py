@@ -81,7 +81,8 @@ def _warn_lost_precision(given: np.ndarray, name: str) -> None:
     spread = np.where(mad > 0, mad, sample.std(axis=0))
     step = np.spacing((np.abs(mid) + spread).astype(np.float32)).astype(np.float64)
     lost = []
-    for j in np.flatnonzero((spread > 0) & (step > LOST_PRECISION * spread)):
+    normal = np.abs(mid) + spread >= np.finfo(np.float32).tiny  # values below float32's range: not an offset's loss
+    for j in np.flatnonzero(normal & (spread > 0) & (step > LOST_PRECISION * spread)):
         wide, narrow = len(np.unique(sample[:, j])), len(np.unique(sample[:, j].astype(np.float32)))
         if narrow < 0.9 * wide:
             lost.append((int(j), wide, narrow))

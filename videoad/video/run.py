@@ -361,14 +361,12 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         else:
             fitted, attrs = extraction_record(fit_store, fit_keys, warn=False), {k: store.attrs(k) for k in keys}
             keys, off, problems = _extracted_as(fitted, store, keys, attrs)
-            unlike = f"{features} was not extracted as the history {history} was: " + _advice(problems, True)
-            if problems and not keys and not model_dir:
-                records.append(_unlike(rec, unlike))
+            if problems and not keys:  # not fitted, nor saved: one status for it with --save-model or without
+                records.append(_unlike(rec, f"{features} was not extracted as the history {history} was: "
+                                            + _advice(problems, True)))
                 continue
             _leave_out_unlike(rec, off, f"the history {history}", left_out, counts)
             keys = rec["videos"]
-            if off and not keys:  # fitted all the same, to be saved with the rest: the history is sound
-                rec["reason"] = unlike
             if keys:
                 _note_repeats(rec, fitted, {k: attrs[k] for k in keys})
             if known is None and keys:  # pooled or per-category: one model per group, whatever camera a video shows
