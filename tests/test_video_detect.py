@@ -1125,7 +1125,7 @@ def test_a_history_group_too_short_to_fit_says_what_it_costs_and_what_to_do(tmp_
     assert "give it more history" in b["reason"] and [v.video for v in scores] == ["A/n.mp4"]
 
 
-def test_leaving_out_unlike_videos_reads_each_video_and_keeps_the_history_models(tmp_path):
+def test_leaving_out_unlike_videos_reads_each_video_and_a_group_of_none_fails_alike(tmp_path):
     """Mends of the leave-out: a video of other settings was left out when its name sorted first
     and scored by the mismatched model when it sorted after a matching one (the group's record is
     its first video's); a group whose videos are all of other settings fails alike with --save-model
