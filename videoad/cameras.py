@@ -391,8 +391,9 @@ def _assign_pictures(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Seq
 
 
 def none_matched(sim: float | None, known, threshold: float, whose: str) -> str:
-    """Why a picture matched none of `known` cameras (`whose`: "history's", "models'"), in words: `match` gives -1 where its frames'
-    shape (width / height) is none of theirs, which read as "best correlation -1.00"."""
+    """Why a picture matched none of `known` cameras (`whose`: "history's", "models'"), in words:
+    `match` gives -1 where its frames' shape (width / height) is none of theirs, which read as
+    "best correlation -1.00"."""
     if sim is not None and sim <= -1.0:
         return (f"its frames' shape (width / height) is that of none of the {whose} cameras "
                 f"({', '.join(sorted(known))})")

@@ -235,10 +235,11 @@ def with_device(cfg: DetectConfig, device: str) -> DetectConfig:
 
     if "device" not in registry.detector_class(cfg.detector)._get_param_names():
         text = str(device).strip()
-        if text.split(":")[0] == "cpu":
-            resolve_device(text)  # `cpu:abc` is refused as for the torch detectors
-        if text.split(":")[0] == "cpu" or (text == "auto" and resolve_device("auto").type == "cpu"):
-            return cfg  # where it runs anyway: a script passing --device cpu may switch to a baseline
+        if text.split(":")[0] == "cpu":  # where it runs anyway: a script passing --device cpu may switch to pca
+            resolve_device(text)  # `cpu:abc` is refused, as for the torch detectors
+            return cfg
+        if text == "auto" and resolve_device("auto").type == "cpu":
+            return cfg
         torch_ones = [n for n in registry.names() if "device" in registry.detector_class(n)._get_param_names()]
         raise ValueError(f"--device: detector {cfg.detector!r} runs on the CPU only; the ones that take a "
                          f"device are {', '.join(torch_ones)}")

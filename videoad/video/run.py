@@ -365,7 +365,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                 records.append(_unlike(rec, f"{features} was not extracted as the history {history} was: "
                                             + _advice(problems, True)))
                 continue
-            _leave_out_unlike(rec, off, f"the history {history}", left_out, counts)
+            _leave_out_unlike(rec, off, f"the history {history}", left_out, counts, history=True)
             keys = rec["videos"]
             if keys:
                 _note_repeats(rec, fitted, {k: attrs[k] for k in keys})
@@ -418,21 +418,21 @@ def _advice(problems: list[str], history: bool) -> str:
 
 def _unlike(rec: dict, reason: str) -> dict:
     """A group none of whose videos was extracted as its model's features were: failed, the other
-    groups scored (it stopped the whole run)."""
+    groups scored (until 2026-12-06 it stopped the whole run)."""
     log.warning("group %r: %s", rec["group"], reason)
     rec.update(status="failed", reason=reason)
     return rec
 
 
-def _leave_out_unlike(rec: dict, off: Mapping[str, list[str]], fitted_on: str, left_out: dict, counts: dict
-                      ) -> None:
-    """Leave out a group's videos extracted otherwise than `fitted_on`'s features (`off`), said as a
-    damaged file is: each in `left_out` with its reason, counted in the group's `unlike_extraction`."""
+def _leave_out_unlike(rec: dict, off: Mapping[str, list[str]], fitted_on: str, left_out: dict, counts: dict,
+                      history: bool) -> None:
+    """Leave out a group's videos extracted otherwise than `fitted_on`'s features (`off`; `history`:
+    a store fitted on now, else saved models), said as a damaged file is: each in `left_out` with its
+    reason, counted in the group's `unlike_extraction`."""
     if not off:
         return
     for k, problems in off.items():
-        left_out[k] = f"not extracted as {fitted_on} (group {rec['group']!r}): " + _advice(
-            problems, fitted_on.startswith("the history"))
+        left_out[k] = f"not extracted as {fitted_on} (group {rec['group']!r}): " + _advice(problems, history)
     first = next(iter(off))
     log.warning("group %r: %d video(s) left out, not extracted as %s (first: %s: %s)", rec["group"], len(off),
                 fitted_on, first, "; ".join(off[first]))
@@ -872,7 +872,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
                 records.append(_unlike(rec, f"{features} was not extracted as the models in {model_dir} were "
                                             "fitted: " + _advice(problems, False)))
                 continue
-            _leave_out_unlike(rec, off, f"the models in {model_dir}", left_out, counts)
+            _leave_out_unlike(rec, off, f"the models in {model_dir}", left_out, counts, history=False)
             keys = rec["videos"]
             if not fitted:  # nothing to check against (watch refuses such models): scored, and said
                 log.warning("%s was written by an older videoad and does not record how its features were "
