@@ -384,6 +384,13 @@ def test_the_report_of_a_per_camera_run_shows_each_cameras_background(tmp_path):
     scores = video.detect(tmp_path / "store", CFG)
     page = build_report(scores, tmp_path / "report", clips=False).read_text()
     assert "<h3>Cameras</h3>" in page and "camera-01: 2 video(s)" in page and "camera-02: 2 video(s)" in page
+    # each video's facts and each event row name the camera whose model scored it (only a filter's
+    # hidden text did)
+    assert "camera camera-01" in page and "camera camera-02" in page
+    alarmed = video.detect(tmp_path / "store", video.DetectConfig(**{**CFG.__dict__, "alarm": "quantile",
+                                                                      "alarm_level": 0.8}))
+    rows = build_report(alarmed, tmp_path / "report-events", clips=False).read_text()
+    assert "<span class=camera title='the camera whose model scored it'>camera-0" in rows
     import cv2
 
     road = cv2.imread(str(tmp_path / "report" / "cameras" / "camera-01.png"), cv2.IMREAD_GRAYSCALE)
@@ -393,7 +400,8 @@ def test_the_report_of_a_per_camera_run_shows_each_cameras_background(tmp_path):
     page = build_report(scores, tmp_path / "report2", clips=False).read_text()
     assert "<h3>Cameras</h3><p class=note>Their pictures cannot be read: " in page and "no such feature store" in page
     pooled = video.detect(tmp_path / "moved", video.DetectConfig(**{**CFG.__dict__, "mode": "pooled"}))
-    assert "<h3>Cameras</h3>" not in build_report(pooled, tmp_path / "report3", clips=False).read_text()
+    page = build_report(pooled, tmp_path / "report3", clips=False).read_text()
+    assert "<h3>Cameras</h3>" not in page and "class=camera" not in page
 
 
 def test_the_survey_of_a_large_camera_compares_a_sample_of_its_videos(tmp_path, monkeypatch):

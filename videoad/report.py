@@ -223,6 +223,7 @@ def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
 def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia], sections: dict[str, str],
                 annotations) -> str:
     by_video = {v.video: v for v in scores}
+    per_camera = scores.meta.get("config", {}).get("mode") == "per-camera"  # each row names its camera
     has_gt = annotations is not None
     head = ("<thead><tr><th data-sort=num>#</th><th class=txt data-sort=text>video</th><th data-sort=num>from</th>"
             "<th data-sort=num>to</th><th data-sort=num>length</th><th data-sort=num class=desc>peak</th>"
@@ -272,8 +273,11 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         clock = (f"<br><span class=clock title='clock time, from the recording&#39;s start ({_e(v.start_time_from or '')})'>"
                  f"{_e(e.start_clock.replace('T', ' '))}</span>") if e.start_clock else ""
         length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
+        camera = (f"<br><span class=camera title='the camera whose model scored it'>{_e(v.group)}</span>"
+                  if per_camera and v.group else "")
         body.append(
-            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}</td>"
+            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
+            f"{camera}</td>"
             f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}{clock}</td>"
             f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
             f"<td data-v={length}>{fmt_time(e.duration_s) if e.duration_s is not None else f'{length} fr'}</td>"
@@ -301,7 +305,7 @@ def _cuts_fact(v: VideoScores) -> str:
 
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
-                   unit: str, ann, per_video_score, why: str = "", unlike: list[str] = ()) -> str:
+                   unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "") -> str:
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
@@ -321,6 +325,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
                      "frame's own, frame numbers count the frames decoded)")
     if v.category not in _NO_CATEGORY:
         facts.append(f"category {_e(v.category)}")
+    if camera:  # under --per-camera: the camera whose model scored it
+        facts.append(f"camera {_e(camera)}")
     if v.scene_cuts:  # an edited video (docs/extract.md)
         facts.append(_cuts_fact(v))
     if v.repeated_frames:  # lost frames filled in, or a slow camera (docs/extract.md, "Repeated frames")
@@ -409,6 +415,7 @@ def build_report(
     ylim = shared_ylim(scores.videos)
     (out / "timelines").mkdir(exist_ok=True)
     sections = []
+    per_camera = scores.meta.get("config", {}).get("mode") == "per-camera"
     notes = {ve.video: ve.note for ve in events.videos}
     groups_of = {g.get("group"): g for g in scores.groups}
     rels = {v.video: f"timelines/{stems[v.video]}.{fmt}" for v in ordered}
@@ -424,7 +431,8 @@ def build_report(
     for v, geo in zip(ordered, geos):
         sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
                                        events.score_unit, anns[v.video], per_video.get(v.video),
-                                       notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {}))))
+                                       notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {})),
+                                       camera=v.group if per_camera else ""))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
