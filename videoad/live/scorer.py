@@ -252,6 +252,7 @@ class _Scorer:
         # the same, for models fitted per level of activity: which level scores the next clip (kept across them)
         self._level_window: deque = deque(maxlen=coverage.WINDOW)
         self._repeats_checked = False  # the current video's share of repeated frames compared (once)
+        self._shape: tuple[int, int] | None = None  # the latest clip's frame shape (a camera switch is checked on it)
         self._view: _View | None = None  # the view being pictured: at a video's start, after a cut
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
         self._frame_clock: FrameClock | None = None  # the current file's frame times (no one rate), else None
@@ -634,7 +635,7 @@ class _Scorer:
                               "camera": camera, "group": wm.group, "scene_correlation": _r(sim, 3),
                               "threshold": _r(wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
                              hook=True)
-        if getattr(self, "_shape", None):  # that camera's footage may have been worked at another size
+        if self._shape:  # that camera's footage may have been worked at another size
             self._check_shape(*self._shape, since=f"from frame {view.frame}, as {camera}")
 
     def _scene_cut(self, frame: int) -> None:

@@ -366,7 +366,6 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                                             + _advice(problems, True)))
                 continue
             _leave_out_unlike(rec, off, f"the history {history}", left_out, counts, history=True)
-            keys = rec["videos"]
             if keys:
                 _note_repeats(rec, fitted, {k: attrs[k] for k in keys})
             if known is None and keys:  # pooled or per-category: one model per group, whatever camera a video shows
@@ -397,15 +396,16 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
 def _extracted_as(fitted: Mapping, store, keys: list[str], attrs: Mapping[str, Mapping]
                   ) -> tuple[list[str], dict[str, list[str]], list[str]]:
     """(the videos of `keys` extracted as the features `fitted` records, video -> how another was,
-    the problems of them all). One camera's recording at another resolution stopped every camera's
-    scoring; now such a video is left out with its reason and the others are scored."""
+    and where none was, the problems of them all). One camera's recording at another resolution
+    stopped every camera's scoring; now such a video is left out with its reason and the others are
+    scored."""
     # each video on its own: the group's record is its first video's, so a video of other settings
     # after it passed, or was left out, as the names sorted
     off = {k: p for k in keys if (p := extraction_mismatch(fitted, store, [k], {k: attrs[k]}))}
-    if not off:
-        return keys, {}, []
-    problems = extraction_mismatch(fitted, store, keys, attrs) or next(iter(off.values()))
-    return [k for k in keys if k not in off], off, problems
+    ok = [k for k in keys if k not in off]
+    if ok or not off:  # the group's problems are said only where they fail it
+        return ok, off, []
+    return ok, off, extraction_mismatch(fitted, store, keys, attrs) or next(iter(off.values()))
 
 
 def _advice(problems: list[str], history: bool) -> str:
@@ -873,7 +873,6 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
                                             "fitted: " + _advice(problems, False)))
                 continue
             _leave_out_unlike(rec, off, f"the models in {model_dir}", left_out, counts, history=False)
-            keys = rec["videos"]
             if not fitted:  # nothing to check against (watch refuses such models): scored, and said
                 log.warning("%s was written by an older videoad and does not record how its features were "
                             "extracted: group %r's videos are scored unchecked. If they were extracted with this "
