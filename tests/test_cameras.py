@@ -152,7 +152,8 @@ def test_per_camera_on_a_history_scores_each_video_with_its_cameras_model(tmp_pa
         assert by_video["road_today.mp4"].group == "camera-01" and by_video["stripes_today.mp4"].group == "camera-02"
         assert set(np.argsort(-by_video["road_today.mp4"].scores)[:2]) == {5, 6}
         left = {e["video"]: e["reason"] for e in s.meta["left_out"]}
-        assert list(left) == ["elsewhere.mp4"] and "matches none of the history's cameras" in left["elsewhere.mp4"]
+        whose = "models'" if s.meta.get("models") else "history's"  # detect --model: the saved models' cameras
+        assert list(left) == ["elsewhere.mp4"] and f"matches none of the {whose} cameras" in left["elsewhere.mp4"]
     index = json.loads((models / "models.json").read_text())
     assert len(index["groups"]["camera-01"]["camera"]["scene"]) == SCENE_SHAPE[0] * SCENE_SHAPE[1]
     # saved while today's footage shows the road alone: the stripes camera is kept all the same,
@@ -328,7 +329,7 @@ def test_the_cameras_command_says_which_saved_camera_each_video_matches(tmp_path
     assert "wide.mp4: none (its frames' shape is that of none of the cameras): left out" in res.output, res.output
     left = {e["video"]: e["reason"] for e in video.score(scored, tmp_path / "models").meta["left_out"]}
     assert set(left) == {"elsewhere.mp4", "wide.mp4"}  # what detect --model does with them
-    assert left["wide.mp4"].startswith("its frames' shape (width / height) is that of none of the history's cameras")
+    assert left["wide.mp4"].startswith("its frames' shape (width / height) is that of none of the models' cameras")
     # --threshold groups the survey; the matches stay detect's (at -1 it said elsewhere.mp4 was camera-01's)
     res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(tmp_path / "models"), "--threshold", "-1"])
     assert res.exit_code == 0 and re.search(r"elsewhere.mp4: none \(best correlation -?0\.\d\d, under 0.85\)",
@@ -482,3 +483,62 @@ def test_a_cameras_scores_stay_when_another_cameras_footage_joins_the_store(tmp_
     assert after["site/road0.mp4"][0] != before["site/road0.mp4"][0]  # renumbered: camera-01 -> camera-02
     for key, (_, scores) in before.items():
         np.testing.assert_array_equal(after[key][1], scores, err_msg=key)
+
+
+def test_a_camera_the_fit_left_without_a_model_is_named_when_its_footage_comes_later(tmp_path, monkeypatch):
+    """A camera with too little history is skipped at the fit; its later footage read "matches none
+    of the models' cameras" (as of a camera never seen), which sent the user looking for the wrong
+    thing. models.json now keeps such a camera's picture and why it has no model, and `detect
+    --model`, `videoad cameras --model` and `watch` say that it is that camera."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.live import WatchModel
+    from videoad.live.camera import CameraModels
+
+    blocks = (((np.indices(SCENE_SHAPE) // 4).sum(axis=0) % 2) * 200).astype(np.uint8)
+    two_cameras(tmp_path / "history", history=True)
+    fake_video(tmp_path / "history", "site/zblocks.mp4", 20, seed=40,  # 20 clips < min_clips 50
+               attrs={"scene": scene_attr(blocks), "frame_size": [240, 320]})
+    scored = tmp_path / "scored"
+    fake_video(scored, "road_today.mp4", 40, seed=30, attrs=scene("road", 30, gain=0.8))
+    fake_video(scored, "blocks_today.mp4", 40, seed=41, attrs={"scene": scene_attr(blocks), "frame_size": [240, 320]})
+    why = "it shows camera-03 (site/zblocks.mp4), which the fit left without a model (20 clips of its footage at " \
+          "the fit, under min_clips=50: fit again with more of it)"
+    models, models_t = tmp_path / "models", tmp_path / "models-t"
+    fitted = video.fit_and_score(tmp_path / "history", scored, CFG, save_models=models)
+    assert {g["group"]: g["status"] for g in fitted.groups}["camera-03"] == "skipped"
+    video.detect(tmp_path / "history", CFG, save_models=models_t)  # transductive: the same record
+    for folder in (models, models_t):
+        index = json.loads((folder / "models.json").read_text())
+        assert sorted(index["groups"]) == ["camera-01", "camera-02"]
+        assert list(index["unfitted_cameras"]) == ["camera-03"]
+        assert index["unfitted_cameras"]["camera-03"]["camera"]["videos"] == ["site/zblocks.mp4"]
+        later = video.score(scored, folder)
+        assert {v.video: v.group for v in later} == {"road_today.mp4": "camera-01"}
+        assert {e["video"]: e["reason"] for e in later.meta["left_out"]} == {"blocks_today.mp4": why}
+    res = CliRunner().invoke(cli, ["cameras", str(scored), "--model", str(models)])
+    assert res.exit_code == 0 and f"blocks_today.mp4: none ({why}): left out" in res.output, res.output
+    # watch: a source of that camera is told so, by the per-camera models and by one camera's model
+    frames = [np.repeat(np.kron(blocks, np.ones((10, 10), np.uint8))[..., None], 3, axis=2)] * 8
+
+    class Feed:
+        name = "blocks.avi"
+
+        def open(self):
+            return type("Stream", (), {"frames": iter(frames), "close": lambda self: None})()
+
+    from types import SimpleNamespace
+
+    import videoad.live.model as live_model
+
+    # the test's features come from no real backbone: one that cuts clips as they were stands in
+    monkeypatch.setattr(live_model, "build_backbone", lambda *a, **k: SimpleNamespace(clip_len=16, cell_grid=None))
+    assert CameraModels.of(models).for_feed(Feed())[:2] == (None, why)
+    assert list(WatchModel.load(models, "camera-01").unfitted) == ["camera-03"]
+    # a models.json without the record (an earlier version's) reads as before
+    index = json.loads((models / "models.json").read_text())
+    del index["unfitted_cameras"]
+    (models / "models.json").write_text(json.dumps(index))
+    (left,) = video.score(scored, models).meta["left_out"]
+    assert left["reason"].startswith("its scene matches none of the models' cameras (camera-01, camera-02;")

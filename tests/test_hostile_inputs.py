@@ -397,7 +397,7 @@ def test_scoring_with_models_no_video_matches_says_why(tmp_path):
     res = invoke("detect", tmp_path / "new", "--model", tmp_path / "m", "-o", tmp_path / "s")
     assert res.exit_code == 1
     error = one_line_error(res.output)
-    assert "no video could be scored" in error and "other.mp4: its scene matches none of the history's cameras" in error, error
+    assert "no video could be scored" in error and "other.mp4: its scene matches none of the models' cameras" in error, error
 
 
 # -- 12. refused pickles -----------------------------------------------------------------------

@@ -1546,6 +1546,27 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
         f.unlink() if f.is_file() else None  # the folder mid-refit: its files gone
     assert {c: cams.model(c) for c in kept} == kept
 
+    # a camera the fit left without a model (too little history: one video of the square against
+    # min_clips): a stream of it, scored by the one model there is, is told as that camera, not
+    # as a view never seen (videoad.cameras.unfitted_cameras)
+    from videoad.video import open_store
+
+    store = open_store(root / "history-features")
+    clips = {k: store.attrs(k)["n_clips"] for k in store.keys()}
+    keys = [k for k in clips if "road" in k] + [next(k for k in clips if "square" in k)]
+    most = max(clips[k] for k in keys if "square" in k)
+    video.detect(root / "history-features", video.DetectConfig(mode="per-camera", min_clips=most + 1),
+                 save_models=root / "road-only", keys=keys)
+    index = json.loads((root / "road-only" / "models.json").read_text())
+    assert len(index["groups"]) == 1 and len(index["unfitted_cameras"]) == 1
+    (unfitted,) = index["unfitted_cameras"]
+    assert unfitted not in index["groups"]
+    res = runner.invoke(cli, ["watch", str(root / "square.avi"), "--model", str(root / "road-only"), "-o",
+                              str(root / "sq"), "-q"])
+    assert res.exit_code == 0, res.output
+    (view,) = _of(_records(root / "sq"), "view")
+    assert f"it shows {unfitted} (" in view["note"] and "which the fit left without a model (" in view["note"], view
+
 
 def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_moves_at(tmp_path):
     """A history of one scene by day and at night, fitted apart per level (the default; `videoad

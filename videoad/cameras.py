@@ -285,6 +285,30 @@ def saved_cameras(groups: Mapping) -> dict[str, Mapping]:
             if isinstance(e, Mapping) and isinstance(e.get("camera"), Mapping)}
 
 
+def unfitted_cameras(index: Mapping) -> dict[str, Mapping]:
+    """Camera -> {"camera": its picture entry, "reason": why it has no model} of a models.json's
+    cameras that the fit saw and left without a model (too little history); {} in older indexes.
+    Footage of such a camera read "matches none of the models' cameras", which sent the user
+    looking for a camera the fit had in fact seen."""
+    raw = index.get("unfitted_cameras") if isinstance(index, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return {}
+    return {g: e for g, e in raw.items()
+            if isinstance(e, Mapping) and isinstance(e.get("camera"), Mapping) and isinstance(e.get("reason"), str)}
+
+
+def unfitted_match(picture: np.ndarray, size, unfitted: Mapping[str, Mapping], threshold: float = SAME_CAMERA
+                   ) -> str | None:
+    """Why a picture that matched no model has none, where it shows a camera the fit left without
+    one (`unfitted_cameras`); None otherwise."""
+    if not unfitted:
+        return None
+    camera, _ = match(picture, size, {g: e["camera"] for g, e in unfitted.items()}, threshold)
+    if camera is None:
+        return None
+    return f"it shows {describe(camera, unfitted[camera])}, which the fit left without a model ({unfitted[camera]['reason']})"
+
+
 def describe(name: str, entry) -> str:
     """A camera group as a person tells it: its name and the first videos it was fitted on."""
     camera = entry.get("camera") if isinstance(entry, Mapping) else None
@@ -370,23 +394,28 @@ def per_camera_fits(fit_store, scored_store=None, min_clips: int | None = None) 
     return True, f"{len(groups)} cameras by their scene pictures ({said}): one model per camera (--pooled for one over all)"
 
 
-def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA
+def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA, *,
+           whose: str = "history's", unfitted: Mapping[str, Mapping] | None = None
            ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Scored keys to the known cameras (`camera_pictures`' form), each to the one `match` finds;
-    (camera -> keys, key -> why it matches none)."""
-    return _assign_pictures(keys, *pictures_of(store, keys), known, threshold)
+    (camera -> keys, key -> why it matches none). `whose`: the cameras' owner as the reasons say it
+    ("history's", "models'"); `unfitted`: cameras the fit saw and left without a model
+    (`unfitted_cameras`), which a reason names where a video shows one."""
+    return _assign_pictures(keys, *pictures_of(store, keys), known, threshold, whose, unfitted)
 
 
 def _assign_pictures(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Sequence, known: Mapping[str, Mapping],
-                     threshold: float) -> tuple[dict[str, list[str]], dict[str, str]]:
+                     threshold: float, whose: str = "history's", unfitted: Mapping[str, Mapping] | None = None
+                     ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """`assign` of pictures already read."""
     groups: dict[str, list[str]] = {}
     unmatched: dict[str, str] = {}
-    for key, (camera, sim) in zip(keys, match_many(pics, sizes, known, threshold)):
+    for key, pic, size, (camera, sim) in zip(keys, pics, sizes, match_many(pics, sizes, known, threshold)):
         if camera is not None:
             groups.setdefault(camera, []).append(key)
         else:
-            unmatched[key] = none_matched(sim, known, threshold, "history's") + ": fit on footage of this camera"
+            why = unfitted_match(pic, size, unfitted or {}, threshold)
+            unmatched[key] = why or none_matched(sim, known, threshold, whose) + ": fit on footage of this camera"
     return dict(sorted(groups.items())), unmatched
 
 

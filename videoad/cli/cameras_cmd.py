@@ -71,6 +71,8 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
         for key, m in found["model"].items():
             if m["camera"]:
                 said = f"{m['camera']} (correlation {m['correlation']:.2f})"
+            elif m.get("unfitted"):
+                said = f"none ({m['unfitted']}): left out"
             elif m["correlation"] <= -1.0:  # `match`'s mark of frames of another shape
                 said = "none (its frames' shape is that of none of the cameras): left out"
             else:
@@ -94,7 +96,7 @@ def levels_line(split: dict) -> str:
 
 def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     """Each pictured video's camera among the saved models' (`videoad.cameras.match`, as detect --model)."""
-    from videoad.cameras import match_many, pictures_of, saved_cameras
+    from videoad.cameras import match_many, pictures_of, saved_cameras, unfitted_cameras, unfitted_match
     from videoad.video import MODELS_INDEX
     from videoad.video.index import read_index
     from videoad.video.levels import route_groups, saved_levels
@@ -105,8 +107,14 @@ def _matches(store, found: dict, model_dir: Path, threshold: float) -> dict:
     if not known:
         raise ValueError(f"{model_dir}: its models were not fitted per camera (no camera pictures in {MODELS_INDEX})")
     keys = [key for cam in found["cameras"] for key in cam["videos"]]
-    out = {key: {"camera": camera, "correlation": sim}
-           for key, (camera, sim) in zip(keys, match_many(*pictures_of(store, keys), known, threshold))}
+    pics, sizes = pictures_of(store, keys)
+    unfitted = unfitted_cameras(index)
+    out = {}
+    for key, pic, size, (camera, sim) in zip(keys, pics, sizes, match_many(pics, sizes, known, threshold)):
+        out[key] = {"camera": camera, "correlation": sim}
+        why = None if camera is not None else unfitted_match(pic, size, unfitted, threshold)
+        if why:  # a camera the fit saw and left without a model
+            out[key]["unfitted"] = why
     levels = saved_levels(groups, str(index_path))
     if levels:  # a camera fitted per level of activity: each video to its level, as detect --model sends it
         by_camera: dict[str, list[str]] = {}

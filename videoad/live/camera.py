@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from videoad.cameras import SAME_CAMERA, describe, match, none_matched, saved_cameras
+from videoad.cameras import SAME_CAMERA, describe, match, none_matched, saved_cameras, unfitted_cameras, unfitted_match
 from videoad.live.model import WatchError, WatchModel
 from videoad.live.sources import FileSource, FolderSource, StreamSource
 
@@ -30,6 +30,7 @@ class CameraModels:
         self.model_dir, self.groups, self.device = Path(model_dir), groups, device
         self._index, self._allow_pickle = index, allow_pickle
         self.known = saved_cameras(groups)
+        self.unfitted = unfitted_cameras(index[1]) if index is not None else {}  # seen at the fit, no model
         self.listing = "; ".join(describe(g, groups[g]) for g in sorted(groups))
         self._loaded: dict[str, WatchModel] = {}
         self._lock = threading.Lock()  # folder sources' scorers load models from their own threads
@@ -71,29 +72,30 @@ class CameraModels:
                 self._loaded[name] = wm
             return self._loaded[name]
 
-    def identify(self, feed) -> tuple[str | None, float | None]:
+    def identify(self, feed) -> tuple[str | None, float | None, str | None]:
         """(the camera a feed's first CAMERA_FRAMES frames show or None, the scene correlation; None
-        when no frame could be read). Opens the feed once more: a file is read twice, a stream
-        connected to twice."""
+        when no frame could be read; where they show a camera the fit left without a model, why).
+        Opens the feed once more: a file is read twice, a stream connected to twice."""
         from extract.scene import picture_of_stream
 
         picture, size = picture_of_stream(feed.open(), CAMERA_FRAMES)
         if picture is None:
-            return None, None
-        return match(picture, size, self.known)
+            return None, None, None
+        camera, sim = match(picture, size, self.known)
+        return camera, sim, None if camera is not None else unfitted_match(picture, size, self.unfitted)
 
     def for_feed(self, feed) -> tuple[WatchModel | None, str, float | None]:
         """(the model of the camera `feed` shows, its name or why none, the scene correlation); the
         model is None when the feed shows none of the cameras or has no frame to tell it by."""
         try:
-            camera, sim = self.identify(feed)
+            camera, sim, unfitted = self.identify(feed)
         except Exception as exc:  # noqa: BLE001 - an unreadable file: its reader reports it as well
             return None, feed.mask(f"cannot read its first frames to tell its camera ({type(exc).__name__}: "
                                    f"{exc})"), None
         if sim is None:
             return None, "no frame to tell its camera by", None
         if camera is None:
-            return None, none_matched(sim, self.known, SAME_CAMERA, "models'"), sim
+            return None, unfitted or none_matched(sim, self.known, SAME_CAMERA, "models'"), sim
         return self.model(camera), camera, sim
 
     def choose(self, sources) -> tuple[dict, list[str]]:

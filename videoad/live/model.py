@@ -36,6 +36,9 @@ class WatchModel:
     #: models fitted per level of activity (`videoad.video.levels`): the pair this one is one of, so
     #: that a stream is scored by the level its latest clips move at (`LevelPair`)
     levels: "LevelPair | None" = field(default=None, repr=False, compare=False)  # it holds this model too
+    #: the cameras the fit saw and left without a model (`videoad.cameras.unfitted_cameras`): a
+    #: stream showing one is told so, not that it shows a camera the history never saw
+    unfitted: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def threshold(self) -> float:
@@ -135,7 +138,9 @@ class WatchModel:
             raise WatchError(f"{index_path}: the model scores a {grid} grid of cells, the backbone gives "
                              f"{backbone.cell_grid or 'none'}; re-extract the history and refit")
         views = entry.get("views") if isinstance(entry.get("views"), dict) and entry.get("views") else None
-        return cls(group, model, backbone, spec, extraction, model_dir, views)
+        from videoad.cameras import unfitted_cameras
+
+        return cls(group, model, backbone, spec, extraction, model_dir, views, unfitted=unfitted_cameras(index))
 
 
 @dataclass(eq=False)

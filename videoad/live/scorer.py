@@ -601,9 +601,13 @@ class _Scorer:
         self.stats.unknown_views += 1
         since = {"start": "from its start", "reconnect": f"since the stream came back at frame {view.frame}"}.get(
             view.why, f"since the scene cut at frame {view.frame}")
+        from videoad.cameras import unfitted_match
+
+        unfitted = unfitted_match(picture, view.size, self.wm.unfitted)
         note = (f"the view {since} is none of the {len(self.wm.views)} view(s) of the models' history "
-                f"(scene correlation {sim:.2f} < 0.85): another camera, or this one moved, covered or switched; "
-                "its scores compare it with footage of another view and mean little")
+                f"(scene correlation {sim:.2f} < 0.85): "
+                + (unfitted if unfitted else "another camera, or this one moved, covered or switched")
+                + "; its scores compare it with footage of another view and mean little")
         log.warning("%s: %s", self.feed.name, note)
         at = self.arrivals.at(view.frame) or time.time()
         self.recorder.record({"type": "view", "source": self.source.name, "video": self.feed.name,

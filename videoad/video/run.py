@@ -281,9 +281,11 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     scoreset.meta.update(_run_meta(cfg, features, "transductive", notes=unfinished_notes), left_out=_listed(left_out))
     results = [r for r in results if "failed" not in r]
     if model_dir:
+        pictures = _cameras_of(cfg, store, groups)
         _write_index(model_dir, cfg, results,
                      {r["group"]: extraction_record(store, groups[r["group"]], warn=False) for r in results},
-                     _cameras_of(cfg, store, groups), {r["group"]: views_of(store, groups[r["group"]]) for r in results})
+                     pictures, {r["group"]: views_of(store, groups[r["group"]]) for r in results},
+                     _unfitted(records, pictures, cfg, levels))
     return scoreset
 
 
@@ -389,7 +391,9 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                      known and {r["group"]: known[levels[r["group"]]["of"] if r["group"] in levels else r["group"]]
                                 for r in results},
                      {r["group"]: history_views[r["group"]] if r["group"] in history_views
-                      else views_of(fit_store, fit_groups[r["group"]]) for r in results})
+                      else views_of(fit_store, fit_groups[r["group"]]) for r in results},
+                     _unfitted(records, known, cfg, levels, {g: sum(fit_counts[k] for k in fit_groups.get(g, ()))
+                                                             for g in known or ()}))
     return scoreset
 
 
@@ -518,14 +522,36 @@ def _publish(model_dir: Path, index: dict) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def _unfitted(records: list[dict], cameras: Mapping[str, dict] | None, cfg: DetectConfig, levels: Mapping,
+              fit_clips: Mapping[str, int] | None = None) -> dict[str, dict]:
+    """The cameras (per-camera) a fit skipped for too little footage, each with its picture and
+    why (models.json's `unfitted_cameras`, `videoad.cameras.unfitted_cameras`): their later
+    footage is then told as theirs, not as a camera never seen. A level of a camera fitted per
+    level is not one: the camera has a model. `fit_clips`: each camera's clips at the fit, where
+    the fit was on a history (the records count the scored footage)."""
+    if not cameras:
+        return {}
+    out = {}
+    for r in records:
+        g = r["group"]
+        if r.get("status") != "skipped" or g in levels or g not in cameras:
+            continue
+        n = int((fit_clips or {}).get(g, r.get("n_clips", 0)))
+        out[g] = {"camera": cameras[g], "reason": f"{n} clips of its footage at the fit, under min_clips="
+                                                  f"{cfg.min_clips}: fit again with more of it"}
+    return out
+
+
 def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extraction: Mapping[str, dict],
-                 cameras: Mapping[str, dict] | None = None, views: Mapping[str, dict | None] | None = None) -> None:
+                 cameras: Mapping[str, dict] | None = None, views: Mapping[str, dict | None] | None = None,
+                 unfitted: Mapping[str, dict] | None = None) -> None:
     """models.json: the settings, per group its model entry and how its features were extracted
     (`extraction`: backbone name and options, clip sampling), so that `videoad watch` makes the
     same features from a live stream. The top-level `extraction` is the groups' common one.
     `cameras` (per-camera): each group's mean scene picture, which `score` matches videos to.
     `views`: the pictures of the cameras each group's footage shows (`videoad.cameras.views_of`),
-    which `watch` tells a stream's view by."""
+    which `watch` tells a stream's view by. `unfitted`: the cameras the fit left without a model
+    (`_unfitted`)."""
     groups = {r["group"]: {**r["info"]["entry"], "extraction": extraction[r["group"]],
                            **({"camera": cameras[r["group"]]} if cameras else {}),
                            **({"views": views[r["group"]]} if views and views.get(r["group"]) else {})}
@@ -533,7 +559,7 @@ def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extrac
     records = [json.dumps(e, sort_keys=True) for e in extraction.values()]
     common = extraction[results[0]["group"]] if results and len(set(records)) == 1 else None
     index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
-             "extraction": common, "groups": groups}
+             "extraction": common, "groups": groups, **({"unfitted_cameras": dict(unfitted)} if unfitted else {})}
     _publish(model_dir, index)
 
 
@@ -835,7 +861,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     store, annotations = open_store(features), _annotations(annotations)
     models = index["groups"]
     if cfg.mode == "per-camera":  # each video to the saved camera its scene picture shows
-        from videoad.cameras import assign, saved_cameras
+        from videoad.cameras import assign, saved_cameras, unfitted_cameras
 
         known = saved_cameras(models)
         missing = sorted(set(models) - set(known))
@@ -843,7 +869,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
             raise ValueError(f"{index_path}: per-camera models without their camera's picture ({_some(missing)}); "
                              "fit them again with `--save-model`")
         kept, counts, left_out = _screen(store, {"all": store.keys()})
-        groups, unmatched = assign(store, kept["all"], known)
+        groups, unmatched = assign(store, kept["all"], known, whose="models'", unfitted=unfitted_cameras(index))
         left_out.update(unmatched)
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
