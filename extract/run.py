@@ -206,25 +206,73 @@ def is_current(path: Path, fingerprint: dict[str, int], settings_json: str, sour
     """A complete file made from this very source (size, mtime, file count) with these settings.
     `source_path`: where the source is now (it may have moved since: the stored path is then
     another), for the checks that read the source itself."""
+    return why_stale(path, fingerprint, settings_json, source_path) is None
+
+
+def why_stale(path: Path, fingerprint: dict[str, int], settings_json: str, source_path=None) -> str | None:
+    """Why the feature file at `path` is not `is_current` (None where it is): what a rerun that
+    makes it again says of it ("other settings or a changed file" left the user to guess which)."""
     if not path.is_file():
-        return False
+        return "no feature file"
     try:
         attrs = read_attrs(path)
     except (OSError, ValueError):  # damaged or not HDF5: redo
-        return False
+        return "its feature file is damaged or not HDF5"
     if "frame_span_s" in attrs and "frame_times_kept" not in attrs:  # variable rate, written before its times were kept
-        return False
+        return "a variable-rate video written before its frame times were kept"
     if "frame_span_s" in attrs and "pauses" not in attrs and _has_pause(path):
-        return False  # variable rate with a pause, written before pauses were told (filled with its last frame)
-    same = (attrs.get("source_size") == fingerprint["size"]
-            and attrs.get("source_mtime_ns") == fingerprint["mtime_ns"]
-            and attrs.get("source_files") == fingerprint["files"]
-            and attrs.get("settings_json") == settings_json)
+        return "a variable-rate video with a pause, written before pauses were told apart"
+    changed = [what for what, attr, key in (("size", "source_size", "size"), ("modified time", "source_mtime_ns",
+                                                                                "mtime_ns"),
+                                            ("number of files", "source_files", "files"))
+               if attrs.get(attr) != fingerprint[key]]
+    if changed:
+        return f"its source changed since ({', '.join(changed)})"
+    if attrs.get("settings_json") != settings_json:
+        return "made with other settings: " + settings_change(attrs.get("settings_json"), settings_json)
     # the source opened last, and only for stores written before the aspect was read
-    if same and attrs.get("source_kind") == "video" and "sample_aspect" not in attrs and probe_sample_aspect(
+    if attrs.get("source_kind") == "video" and "sample_aspect" not in attrs and probe_sample_aspect(
             source_path if source_path is not None else attrs.get("source_path", "")) is not None:
-        return False  # non-square pixels, written before they were stretched (extract.video_stream)
-    return same
+        return "non-square pixels, written before they were stretched"  # extract.video_stream
+    return None
+
+
+def settings_change(made_json, want_json, most: int = 3) -> str:
+    """What differs between two settings records (`settings_json`), as a person reads it: the
+    differing fields by dotted name, each "was -> now"; a long text (a backbone's preprocessing
+    description) by its first differing clause."""
+    try:
+        made, want = json.loads(made_json or "{}"), json.loads(want_json or "{}")
+    except (TypeError, ValueError):
+        return "the stored record cannot be read"
+    diffs: list[str] = []
+
+    def walk(a, b, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b)):
+                walk(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))
+        elif a != b:
+            diffs.append(f"{path or 'settings'} {_was_now(a, b)}")
+
+    walk(made, want, "")
+    if not diffs:
+        return "the same fields, written otherwise"
+    return "; ".join(diffs[:most]) + (f"; and {len(diffs) - most} more" if len(diffs) > most else "")
+
+
+def _was_now(a, b, width: int = 70) -> str:
+    """'a -> b' of two values, each cut to `width`; two long texts by their first differing
+    clause (clauses split at "; "; a clause one of them lacks reads as null)."""
+    if isinstance(a, str) and isinstance(b, str) and max(len(a), len(b)) > width:
+        pa, pb = a.split("; "), b.split("; ")
+        at = next((i for i, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
+        a, b = (pa[at] if at < len(pa) else None), (pb[at] if at < len(pb) else None)
+
+    def short(v) -> str:
+        text = json.dumps(v)
+        return text if len(text) <= width else text[: width - 4] + '..."'
+
+    return f"{short(a)} -> {short(b)}"
 
 
 @dataclass
@@ -367,7 +415,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             "each other; one store per input folder (-o) keeps them apart")
 
     jobs: list[_Job] = []
-    made_again: list[str] = []  # in the store already, made otherwise: replaced ("3 done" said no more)
+    made_again: dict[str, str] = {}  # in the store already, made otherwise, and why: replaced ("3 done" said no more)
     for key, reason in listing_errors.items():
         summary.results[key] = VideoResult(key, "failed", reason=reason)
     for source in sources:
@@ -379,7 +427,8 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             continue
         settings_json = _canonical(settings_for(source, spec, backbone, options))
         stored = key_path(output, source.key)
-        current = is_current(stored, fingerprint, settings_json, source.path)
+        stale = why_stale(stored, fingerprint, settings_json, source.path)
+        current = stale is None
         if current and not options.overwrite:
             attrs = read_attrs(stored)
             note = _backfill_picture(stored, attrs, source, decoders, options)
@@ -396,7 +445,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             continue
         replaces = _other_source(stored, source)
         if not current and not options.overwrite and not replaces and stored.is_file():
-            made_again.append(source.key)  # another file under the key is warned of on its own
+            made_again[source.key] = stale  # another file under the key is warned of on its own
         jobs.append(_Job(source, fingerprint, settings_json, current,
                          () if source.kind == "images" else decoders, replaces=replaces))
     for result in summary.results.values():
@@ -419,12 +468,10 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         except OutputError as exc:
             stopped = stopped or exc   # never hides a Ctrl-C on its way out
     summary.seconds = time.monotonic() - started
-    made_again = [k for k in made_again if k in summary.results and summary.results[k].status == "done"]
+    made_again = {k: why for k, why in made_again.items()
+                  if k in summary.results and summary.results[k].status == "done"}
     if made_again:  # those this run did make again (a failed one's file was removed, and said so)
-        summary.store_notes.append(
-            f"{len(made_again)} video(s) already in the store were extracted again, their features made with "
-            f"other settings or from a file changed since ({', '.join(made_again[:3])}"
-            f"{', ...' if len(made_again) > 3 else ''}): the earlier features are replaced")
+        summary.store_notes.append(_made_again_note(made_again))
     if stopped is None:
         other = _made_otherwise(output, set(manifest.videos) - {s.key for s in sources}, run_settings)
         if other:
@@ -440,6 +487,21 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         stopped.summary = summary
         raise stopped
     return summary
+
+
+def _made_again_note(made_again: Mapping[str, str], shown: int = 3) -> str:
+    """The store note of the videos a run extracted again: how many, and why, the videos that share
+    a reason named together (a changed setting redoes every video alike: said once)."""
+    by_reason: dict[str, list[str]] = {}
+    for key, why in made_again.items():
+        by_reason.setdefault(why, []).append(key)
+    parts = []
+    for why, keys in list(by_reason.items())[:shown]:
+        names = ", ".join(keys[:shown]) + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
+        parts.append(f"{names}: {why}")
+    more = len(by_reason) - shown
+    return (f"{len(made_again)} video(s) already in the store were extracted again, the earlier features replaced ("
+            + "; ".join(parts) + (f"; and {more} other reason(s)" if more > 0 else "") + ")")
 
 
 def _other_source(path: Path, source: Source) -> str | None:

@@ -231,9 +231,12 @@ def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
 
     restrided = run(videos, out, stride=8)  # other settings: everything is stale, and said ("3 done" alone before)
     assert len(restrided.done) == 3
-    assert restrided.store_notes == ["3 video(s) already in the store were extracted again, their features made "
-                                     "with other settings or from a file changed since (a.mp4, b.mp4, c.mp4): the "
-                                     "earlier features are replaced"]
+    # what was made again, and why (it said "other settings or a changed file" of each, whatever the cause)
+    assert partly.store_notes == ["2 video(s) already in the store were extracted again, the earlier features "
+                                  "replaced (b.mp4: its source changed since (modified time); c.mp4: its feature "
+                                  "file is damaged or not HDF5)"]
+    assert restrided.store_notes == ["3 video(s) already in the store were extracted again, the earlier features "
+                                     "replaced (a.mp4, b.mp4, c.mp4: made with other settings: clip.stride 16 -> 8)"]
     assert FeatureStore(out).load("b.mp4").frames.tolist() == [[0, 15], [8, 23], [16, 31], [24, 39]]
 
     forced = run(videos, out, stride=8, overwrite=True)
@@ -242,8 +245,34 @@ def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
     failed = run(videos, out, stride=16)
     assert [r.key for r in failed.failed] == ["c.mp4"]
     assert [n for n in failed.store_notes if "extracted again" in n] == [
-        "2 video(s) already in the store were extracted again, their features made with other settings or from "
-        "a file changed since (a.mp4, b.mp4): the earlier features are replaced"]
+        "2 video(s) already in the store were extracted again, the earlier features replaced (a.mp4, b.mp4: made "
+        "with other settings: clip.stride 8 -> 16)"]
+
+
+def test_a_changed_setting_is_named_by_its_field_and_a_long_description_by_the_clause_that_differs():
+    from extract.run import _made_again_note, settings_change
+
+    def record(size: str, stride: int = 4, extra: str = "") -> str:
+        text = (f"grey, resize {size} INTER_AREA; camera motion taken out of each frame pair; OpenCV DIS flow "
+                f"(ultrafast, finest scale 1); 4x4 grid + whole frame{extra}")
+        return json.dumps({"backbone": {"backbone": "motion", "preprocessing": text},
+                           "clip": {"stride": stride, "max_fps": 10.0}, "dtype": "float32"})
+
+    assert settings_change(record("160x120"), record("auto (native, at most 240 lines)")) == (
+        'backbone.preprocessing "grey, resize 160x120 INTER_AREA" -> "grey, resize auto (native, at most 240 '
+        'lines) INTER_AREA"')
+    assert settings_change(record("160x120"), record("160x120", extra="; scene cuts left out")) == (
+        'backbone.preprocessing null -> "scene cuts left out"')
+    assert settings_change(record("a", 4), record("b", 16)) == (
+        'backbone.preprocessing "grey, resize a INTER_AREA" -> "grey, resize b INTER_AREA"; clip.stride 4 -> 16')
+    assert settings_change(json.dumps({"clip": {"tail": "drop"}}), json.dumps({"clip": {}})) == 'clip.tail "drop" -> null'
+    assert settings_change(None, record("a")).startswith("backbone null -> {")
+    # reasons shared by many videos are said once, the videos named by the first few
+    note = _made_again_note({f"v{i}.mp4": "made with other settings: clip.stride 4 -> 8" for i in range(5)}
+                            | {"w.mp4": "its source changed since (size)"})
+    assert note == ("6 video(s) already in the store were extracted again, the earlier features replaced (v0.mp4, "
+                    "v1.mp4, v2.mp4 and 2 more: made with other settings: clip.stride 4 -> 8; w.mp4: its source "
+                    "changed since (size))")
 
 
 def test_a_rerun_keeps_what_was_said_of_each_video_and_of_the_others(tmp_path):
