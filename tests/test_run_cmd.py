@@ -72,10 +72,20 @@ def test_run_makes_a_report_from_a_glob_with_a_default_output(footage, tmp_path,
     monkeypatch.chdir(tmp_path)
     res = CliRunner().invoke(cli, ["run", str(root / "cam*"), "--config", str(cfg), "--min-event", "0"],
                              catch_exceptions=False)
-    assert res.exit_code == 0, res.output
+    # one bad video does not stop the rest; it is named with the videos left out, in run.json and the
+    # report too (they counted the videos scored alone: "3 events in 2 of 2 videos"), and the exit
+    # status is 1, as extract's
+    assert res.exit_code == 1, res.output
     out = tmp_path / "runs" / "cam1"  # named after the first input
-    assert "skipped cam2/broken.avi:" in res.output  # one bad video does not stop the rest
+    assert "left out cam2/broken.avi: not extracted: " in res.output
+    assert "skipped cam2/broken.avi" not in res.output  # said once
+    (left,) = json.loads((out / "scores" / "run.json").read_text())["left_out"]
+    assert left["video"] == "cam2/broken.avi" and left["reason"].startswith("not extracted: ")
+    assert "cam2/broken.avi" in (out / "report" / "index.html").read_text()
     assert "report: runs/cam1/report/index.html" in res.output
+    # detect on that store names it as well, from the extraction's manifest
+    det = CliRunner().invoke(cli, ["detect", str(out / "features"), "-o", str(tmp_path / "d"), "--config", str(cfg)])
+    assert det.exit_code == 0 and "left out cam2/broken.avi: not extracted: " in det.output, det.output
     assert "2 video(s), 280 frames" in res.output
     data = json.loads((out / "scores" / "events.json").read_text())
     assert sorted(v["video"] for v in data["videos"]) == ["cam1/a.avi", "cam2/a.avi"]

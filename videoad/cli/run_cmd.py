@@ -188,6 +188,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         mark_output(out)  # never read as footage (an -o inside the input: `cd footage; videoad run .` twice)
         stores = [("features", paths)] + ([("history", past)] if past else [])
         listed = {}  # per store, this run's videos: an output folder earlier runs filled holds theirs too
+        not_read = {}  # this run's videos whose extraction failed: left out, in run.json and the report
         for folder, sources in stores:
             bar.stage("extract" if folder == "features" else "extract (history)")
             summary = extract_videos(sources, out / folder, backbone, opts, progress=bar.bar)
@@ -197,7 +198,10 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                            f"reused; {len(summary.done)} extracted now", err=True)
             _note_earlier(out / folder, listed[folder])
             for r in summary.failed:
-                click.echo(f"skipped {r.key}: {r.reason}", err=True)
+                if folder == "features":  # said with the videos left out, at the end
+                    not_read[r.key] = f"not extracted: {r.reason}"
+                else:
+                    click.echo(f"skipped {r.key} (history): {r.reason}", err=True)
             for r in summary.results.values():
                 if r.status == "done" and r.warning:  # damaged frames, a picture that changed size, ...
                     click.echo(f"warning: {r.key}: {r.warning}", err=True)
@@ -224,6 +228,10 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                                          keys=listed["features"], history_keys=listed["history"])
         else:
             scores = video.detect(out / "features", cfg, keys=listed["features"])
+        if not_read:
+            said = {e["video"] for e in scores.meta.get("left_out", [])}
+            scores.meta["left_out"] = sorted(scores.meta.get("left_out", []) + [
+                {"video": k, "reason": why} for k, why in not_read.items() if k not in said], key=lambda e: e["video"])
         write_scores(out / "scores", scores)
         events = find_events(scores, settings)
         write_events(out / "scores", events)
@@ -256,5 +264,5 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     if past:  # where the history's models went: `videoad watch --model` takes them
         click.echo(f"models: {out / 'models'} (videoad watch SOURCE --model {out / 'models'})")
     click.echo(f"report: {page}")
-    if any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
-        sys.exit(1)  # as detect: the report is written, a group or a video was not scored
+    if not_read or any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
+        sys.exit(1)  # as extract and detect: the report is written, a group or a video was not scored

@@ -80,6 +80,25 @@ def unfinished(path) -> str | None:
             "videos there are")
 
 
+def not_extracted(path) -> dict[str, str]:
+    """The videos a store's manifest records as failed at extraction, which have no features, each
+    with why: a detect run leaves them out as it does a damaged file, and says so (they went
+    unnamed: run.json and the report counted only the videos there were to score)."""
+    from extract.manifest import read_store_manifest
+    from extract.store import SUFFIX
+
+    root = Path(path)
+    try:
+        videos = read_store_manifest(root).get("videos") or {}
+    except (OSError, ValueError):
+        return {}
+    out = {}
+    for key, entry in sorted(videos.items()) if isinstance(videos, dict) else ():
+        if isinstance(entry, dict) and entry.get("status") == "failed" and not (root / (key + SUFFIX)).is_file():
+            out[key] = f"not extracted: {entry.get('reason') or 'its extraction failed'}"
+    return out
+
+
 _GROUP_BY = {"per-video": "video", "per-category": "folder", "pooled": "all"}
 
 

@@ -32,6 +32,7 @@ from videoad.video.groups import (
     categories,
     fit_seed,
     make_groups,
+    not_extracted,
     open_store,
     screened_groups,
     unfinished,
@@ -263,6 +264,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     unfinished_notes = _unfinished(features)  # before the listing: what is scored is what it counts
     store, annotations = open_store(features, keys), _annotations(annotations)
     groups, counts, left_out = screened_groups(store, cfg.mode, annotations)
+    left_out.update(_not_extracted(features, keys))
     groups, levels = _levels_apart(store, groups, counts, cfg)
     model_dir = _model_dir(save_models, cfg)
     prefixes = _prefixes(model_dir, groups)
@@ -338,6 +340,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
                              + "; ".join(f"{k}: {why}" for k, why in list(unmatched.items())[:3]) + ")")
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
+    left_out.update(_not_extracted(features, keys))
     model_dir = _model_dir(save_models, cfg)
     if levels:  # each scored video to the history's level its activity lies in
         from videoad.video.levels import route_groups
@@ -873,6 +876,7 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
         left_out.update(unmatched)
     else:
         groups, counts, left_out = _screen(store, make_groups(store, cfg.mode, annotations))
+    left_out.update(_not_extracted(features))
     from videoad.video.levels import route_groups, saved_levels
 
     levels = saved_levels(models, str(index_path))
@@ -975,6 +979,12 @@ def _layout_meta(records: list[dict]) -> dict:
         meta["cell_grid"] = list(grids.pop())
         meta["cell_region"] = next(r["cell_region"] for r in done if r.get("level") == "cell")
     return meta
+
+
+def _not_extracted(features, keys=None) -> dict[str, str]:
+    """The store's videos its extraction failed on (`groups.not_extracted`), left out with why; none
+    where the caller names the videos (`videoad run` says its own run's failures)."""
+    return not_extracted(features) if keys is None else {}
 
 
 def _unfinished(features, history=None) -> list[str]:
