@@ -257,8 +257,18 @@ def test_times_round_before_the_minutes_are_split_off():
     from videoad.report import fmt_time
 
     assert [fmt_time(t) for t in (8.04, 59.96, 62.5, 119.9667, 3599.9667, 3723)] == [
-        "8.0 s", "1:00.0", "1:02.5", "2:00.0", "1:00:00", "1:02:03"]
+        "8.0 s", "1:00.0", "1:02.5", "2:00.0", "1:00:00.0", "1:02:03.0"]
     assert fmt_time(None, 12) == "frame 12"
+
+
+def test_times_of_an_hour_or_more_keep_their_tenths():
+    """From an hour on the seconds were cut to whole ones after rounding: 7325.9 s read 2:02:05, and
+    3605.96 s read 1:00:06 where 3605.94 s read 1:00:05 (under an hour both keep their tenths)."""
+    from videoad.report import fmt_time
+
+    assert [fmt_time(t) for t in (7325.9, 3605.96, 3605.94, 3659.96, 36000.04)] == [
+        "2:02:05.9", "1:00:06.0", "1:00:05.9", "1:01:00.0", "10:00:00.0"]
+    assert [fmt_time(t) for t in (65.96, 65.94)] == ["1:06.0", "1:05.9"]  # as under an hour
 
 
 def test_top_clips_do_not_overlap():

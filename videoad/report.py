@@ -52,17 +52,21 @@ def _num(x, digits: int = 4) -> str:
 
 
 def fmt_time(s: float | None, frame: int | None = None) -> str:
-    """8.0 s, 1:02.5, 1:02:03; the frame when the time is unknown."""
+    """8.0 s, 1:02.5, 1:02:03.5; the frame when the time is unknown."""
     if s is None:
         return f"frame {frame}" if frame is not None else "n/a"
-    s = round(float(s), 1)  # rounded before the minutes are split off: 119.97 s is 2:00.0, not 1:60.0
-    if s < 60:
-        return f"{s:.1f} s"
-    m, sec = divmod(s, 60)
+    # rounded once, to tenths, before minutes and hours are split off: 119.97 s is 2:00.0, not
+    # 1:60.0, and an hour's times keep their tenths as shorter ones do (7325.9 s read 2:02:05);
+    # the outer round only makes the tenths an int
+    tenths = round(round(float(s), 1) * 10)
+    if tenths < 600:
+        return f"{tenths / 10:.1f} s"
+    m, t = divmod(tenths, 600)
+    sec = f"{t // 10:02d}.{t % 10}"
     if m < 60:
-        return f"{int(m)}:{sec:04.1f}"
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{int(sec):02d}"
+        return f"{m}:{sec}"
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{sec}"
 
 
 def _score_table(rows: list[Score], first: str) -> str:
