@@ -271,6 +271,34 @@ def test_times_of_an_hour_or_more_keep_their_tenths():
     assert [fmt_time(t) for t in (65.96, 65.94)] == ["1:06.0", "1:05.9"]  # as under an hour
 
 
+def _drawn_figure(monkeypatch):
+    """The figures `draw_timeline` saves, as a list filled as they are written."""
+    import matplotlib.figure
+
+    figures = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda fig, *a, **kw: figures.append(fig) or real(fig, *a, **kw))
+    return figures
+
+
+def test_a_timeline_drawn_without_its_events_numbers_them_as_a_run_does(tmp_path, monkeypatch):
+    """`timeline(v, path)` (no events given) labelled every event "E0": `video_events` numbers them
+    0 and leaves the ranking to the run. They are E1.. from the highest peak, as `find_events` numbers
+    the video alone."""
+    s = np.full(200, 0.2)
+    s[20:80] += 0.4
+    s[120:180] += 0.5  # the later event peaks higher: E1
+    starts = np.arange(200) * 4
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 816, 25.0, "c", "all", "", 0.4)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "a.png", thumbnails=0)
+    labels = {t.get_text(): t.xy[0] for t in figures[0].axes[0].texts if t.get_text().startswith("E")}
+    assert sorted(labels) == ["E1", "E2"] and labels["E1"] > labels["E2"]
+    ranked = find_events(ScoreSet([v], {})).events
+    assert {f"E{e.event}": e.peak_s for e in ranked} == pytest.approx(labels)
+
+
 def test_top_clips_do_not_overlap():
     v = _video("x", 5, n_clips=10)
     v.scores[4] = v.scores[5] - 0.01  # overlaps clip 5 (stride 8 < length 16)

@@ -26,7 +26,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 from matplotlib.figure import Figure
 
-from videoad.events import Event, fmt_score, video_events
+from videoad.events import Event, find_events, fmt_score
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
 
@@ -197,13 +197,14 @@ def draw_timeline(
     title: bool = True,
 ) -> TimelineGeometry:
     """Draw one video's timeline. `events`: its events numbered as in the run (default: found
-    with the default event settings); `thumbnails`: how many event peak frames to show below;
+    with the default event settings and numbered 1.. from the highest peak, as a run of this
+    video alone would number them); `thumbnails`: how many event peak frames to show below;
     `source_root`, `shared_names`: where its source is now (`resolve_source`)."""
     out = Path(out_path)
     if out.suffix.lower() not in FORMATS:
         raise ValueError(f"{out}: timeline format must be one of {FORMATS}")
-    if events is None:
-        events = video_events(v).events
+    if events is None:  # `video_events` numbers every event 0 (the run ranks them): each read "E0"
+        events = find_events(ScoreSet([v], {})).events
     f2x, x2f, xunit = _x(v)
     mids = (v.frames[:, 0] + v.frames[:, 1]) // 2
     shown = sorted(events, key=lambda e: -e.peak_score)[:thumbnails] if thumbnails > 0 else []
@@ -422,7 +423,7 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
              events=None, workers: int | None = 1, source_root=None) -> list[Path]:
     """Timelines of the chosen videos of a run into the folder `output` (or the file `output`
     when it ends in .png/.svg and one video is chosen), on one shared y-range; returns the files."""
-    from videoad.events import find_events, score_unit
+    from videoad.events import score_unit
 
     output = Path(output)
     chosen = [v for v in scores if not videos or v.video in videos]
