@@ -299,6 +299,26 @@ def test_a_timeline_drawn_without_its_events_numbers_them_as_a_run_does(tmp_path
     assert {f"E{e.event}": e.peak_s for e in ranked} == pytest.approx(labels)
 
 
+def test_a_timeline_tells_a_video_the_annotations_do_not_name_from_one_labelled_normal(scoreset, tmp_path,
+                                                                                       monkeypatch):
+    """`plot --annotations` with a file that leaves a video out drew it exactly as one labelled normal:
+    no band, no legend entry. The legend now says which it is; without a file, neither is said."""
+    from videoad.plots import NO_TRUTH, TRUTH_NORMAL, plot_run
+
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt")}, "gt.txt")  # v3 not in it
+    figures = _drawn_figure(monkeypatch)
+    plot_run(scoreset, tmp_path / "p", annotations=ann, thumbnails=0)
+    legends = [[t.get_text() for t in fig.legends[0].get_texts()] for fig in figures]
+    v1, v2, v3 = legends
+    assert "ground truth" in v1 and TRUTH_NORMAL not in v1 and NO_TRUTH not in v1
+    assert TRUTH_NORMAL in v2 and NO_TRUTH not in v2 and "ground truth" not in v2
+    assert NO_TRUTH in v3 and TRUTH_NORMAL not in v3 and "ground truth" not in v3
+    figures.clear()
+    plot_run(scoreset, tmp_path / "q", thumbnails=0)  # no annotation file: nothing to say of any video
+    assert not [t for fig in figures for t in fig.legends[0].get_texts() if "truth" in t.get_text()]
+
+
 def test_top_clips_do_not_overlap():
     v = _video("x", 5, n_clips=10)
     v.scores[4] = v.scores[5] - 0.01  # overlaps clip 5 (stride 8 < length 16)

@@ -426,7 +426,8 @@ def build_report(
     anns = annotations.match(v.video for v in ordered) if annotations is not None else dict.fromkeys(rels)
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
-                                                          source_root=source_root, title=False))
+                                                          source_root=source_root, title=False,
+                                                          truth_given=annotations is not None))
                            for v in ordered], workers)
     drawn = {Path(r).name for r in rels.values()}
     for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
