@@ -819,6 +819,27 @@ def test_report_with_annotations_of_some_videos_is_written_and_says_what_it_leav
     assert res.exit_code != 0 and "no ground truth for any scored video" in res.stderr
 
 
+def test_events_of_a_video_the_annotations_do_not_name_are_not_called_false_alarms(scoreset, tmp_path):
+    """An event in a video absent from the annotation file read "no" in the truth column, as a false
+    alarm does, and its section left the ground truth out without a word."""
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt")}, "gt.txt")  # v3 not in it
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    page = build_report(scoreset, tmp_path / "r", annotations=ann, events=events, clips=False).read_text()
+    rows = {r.split("class=name data-v='")[1].split("'")[0]: r for r in page.split("<tr ")[1:] if "data-event=" in r}
+    truth = {video: r.rsplit("<td class=txt>", 1)[1].split("</td>")[0] for video, r in rows.items()}
+    assert truth == {"cam/v1.avi": "<span class=hit>overlaps</span>", "cam/v2.avi": "<span class=miss>no</span>",
+                     "cam/v3.avi": "<span class=unlabelled title='the annotation file does not name this video'>"
+                                   "not labelled</span>"}
+    sections = {s.split("'")[0]: s for s in page.split("<section class=video id='")[1:]}
+    sections = {s.split("<h3>")[1].split("</h3>")[0].replace("/<wbr>", "/"): s for s in sections.values()}
+    assert "ground truth: not in the annotations" in sections["cam/v3.avi"]
+    assert "ground truth: none (normal)" in sections["cam/v2.avi"]
+    assert "not in the annotations" not in sections["cam/v1.avi"] + sections["cam/v2.avi"]
+    plain = build_report(scoreset, tmp_path / "p", events=events, clips=False).read_text()  # no file, no column
+    assert "not labelled" not in plain and "ground truth" not in plain
+
+
 def test_the_reports_ground_truth_line_stops_at_the_videos_end(scoreset, tmp_path):
     """An interval past the end read "frames 57-399" on a 300-frame video, where the timeline and
     the evaluation cut it at the last frame."""

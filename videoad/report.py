@@ -225,16 +225,19 @@ def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
 
 
 def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia], sections: dict[str, str],
-                annotations) -> str:
+                truth: dict | None) -> str:
+    """The events table; `truth`: each video's annotation (None where the file does not name it),
+    or None without an annotation file (no truth column)."""
     by_video = {v.video: v for v in scores}
     per_camera = scores.meta.get("config", {}).get("mode") == "per-camera"  # each row names its camera
-    has_gt = annotations is not None
+    has_gt = truth is not None
     head = ("<thead><tr><th data-sort=num>#</th><th class=txt data-sort=text>video</th><th data-sort=num>from</th>"
             "<th data-sort=num>to</th><th data-sort=num>length</th><th data-sort=num class=desc>peak</th>"
             "<th data-sort=num>peak at</th><th data-sort=num>mean</th>"
             + ("<th class=txt data-sort=text>where</th>" if events.cell_grid else "")
-            + ("<th class=txt data-sort=text title='whether the event overlaps a ground-truth interval'>truth</th>"
-               if has_gt else "") + "</tr></thead>")
+            + ("<th class=txt data-sort=text title='whether the event overlaps a ground-truth interval (not "
+               "labelled: the annotation file does not name its video)'>truth</th>" if has_gt else "")
+            + "</tr></thead>")
     body = []
     for e in events.events:
         v, m = by_video[e.video], media.get(e.event)
@@ -263,9 +266,14 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             cells = f"<td class=txt title='cells (row:col) {_e(names)}'>{words}{unseen}</td>"
         gt = ""
         if has_gt:
-            ann = annotations.find(e.video)
-            hit = ann is not None and _overlaps(e, ann)
-            gt = f"<td class=txt>{'<span class=hit>overlaps</span>' if hit else '<span class=miss>no</span>'}</td>"
+            ann = truth[e.video]
+            if ann is None:  # neither a hit nor a false alarm: nothing says what happened there
+                gt = ("<td class=txt><span class=unlabelled title='the annotation file does not name this video'>"
+                      "not labelled</span></td>")
+            elif _overlaps(e, ann):
+                gt = "<td class=txt><span class=hit>overlaps</span></td>"
+            else:
+                gt = "<td class=txt><span class=miss>no</span></td>"
         data = " ".join(f"data-{k}='{_e(val)}'" for k, val in attrs.items())
         cut = ""
         if e.scene_cuts:  # the shot changes inside the event (docs/extract.md)
@@ -309,7 +317,9 @@ def _cuts_fact(v: VideoScores) -> str:
 
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
-                   unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "") -> str:
+                   unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "",
+                   truth_given: bool = False) -> str:
+    """One video's section; `truth_given`: an annotation file was given (`ann` None: it does not name the video)."""
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
@@ -352,6 +362,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         times = ", ".join(f"{a:g}&ndash;{b:g} s" for a, b in ann.times)
         facts.append("<span title='frames counted from 0, as on this page; the annotation file counts from 1'>"
                      f"ground truth: {', '.join(x for x in (shown, times) if x) or 'none (normal)'}</span>")
+    elif truth_given:  # said, not left out: a video without the line read as one labelled normal
+        facts.append("ground truth: not in the annotations")
     tl = (f"<div class=tl data-left={geo.left:.5f} data-right={geo.right:.5f} data-top={geo.top:.5f} "
           f"data-bottom={geo.bottom:.5f} data-xmax={geo.x_max:.5f}><img class=timeline src='{_e(rel)}' "
           f"alt='timeline of {_e(v.video)}' loading=lazy><div class=mark></div></div>")
@@ -437,7 +449,7 @@ def build_report(
         sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
                                        events.score_unit, anns[v.video], per_video.get(v.video),
                                        notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {})),
-                                       camera=v.group if per_camera else ""))
+                                       camera=v.group if per_camera else "", truth_given=annotations is not None))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
@@ -450,7 +462,7 @@ def build_report(
         quiet_text = (f"<p class=quiet>{what}: {links}</p>" if len(quiet) <= QUIET_LISTED else  # a dataset's run:
                       f"<details class=quiet><summary>{what}</summary><p>{links}</p></details>")  # folded away
     hint = no_event_hint(events, scores.meta.get("protocol"))
-    table = (_event_rows(scores, events, media, sids, annotations) if events.events
+    table = (_event_rows(scores, events, media, sids, anns if annotations is not None else None) if events.events
              else "<p><b>No event</b>: " + (f"{_e(hint[0].upper() + hint[1:])}." if hint else
                                              "no clip of any video stayed over its alarm line.") + "</p>")
     # the peak picture at the viewer's width, opened whole by a click (at half the width its title and
