@@ -5,8 +5,9 @@ The curve is each clip's score at the clip's middle frame, the very numbers of t
 number under every peak). Time in seconds runs along the bottom, frame numbers along the top
 (frames only when the fps is unknown). Events are shaded and numbered as in the report, each
 with its peak marked; the alarm line is dashed; ground truth, when given, is a band along the
-bottom (the legend tells a video labelled normal from one the annotations do not name). The y-axis names the score's unit and may be shared between videos (`ylim`) so that a
-calm video looks calm. Below, the peak frame of each of the strongest events (or of the highest
+bottom (the legend tells a video labelled normal from one the annotations do not name). The
+y-axis names the score's unit and may be shared between videos (`ylim`) so that a calm video
+looks calm. Below, the peak frame of each of the strongest events (or of the highest
 clip when there is none), read by seeking. PNG or SVG, by the file extension.
 
 Text: titles carry video names, which may be in any script. Fonts that have the glyphs are used
