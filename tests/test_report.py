@@ -110,6 +110,70 @@ def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_
     assert "ground truth: 1.9 s&ndash;4.0 s (frames 19-39)" in text and "frames 20-40" not in text
 
 
+class _Tables(HTMLParser):
+    """Each table's attributes, caption, header cells (attributes) and first cell of each body row (tag, attributes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.ids, self._in, self._row, self._caption = [], set(), None, False, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "table":
+            self._in = {"attrs": a, "caption": "", "head": [], "first": []}
+            self.tables.append(self._in)
+        elif self._in is None:
+            return
+        elif tag == "caption":
+            self._caption = True
+        elif tag == "thead":
+            self._in["in_head"] = True
+        elif tag == "tbody":
+            self._in["in_head"] = False
+        elif tag == "tr":
+            self._row = True
+        elif tag in ("th", "td"):
+            if self._in.get("in_head"):
+                self._in["head"].append(a)
+            elif self._row:
+                self._in["first"].append((tag, a))
+                self._row = False
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in = None
+        if tag == "caption":
+            self._caption = False
+
+    def handle_data(self, data):
+        if self._caption and self._in is not None:
+            self._in["caption"] += data
+
+
+def test_every_table_is_named_and_its_headers_scoped(scoreset, tmp_path):
+    """No table had a caption or a name; the results tables put each row's name in a <td> and had no
+    <thead>: a screen reader read "0.9930" without saying of which row or column."""
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt"),
+                       "cam/v3": VideoAnnotation("cam/v3", "Y", ((1, 30),), None, "gt")}, "gt.txt")
+    page = build_report(scoreset, tmp_path / "r", annotations=ann, evaluation=evaluate_scores(scoreset, ann),
+                        events=find_events(scoreset, EventSettings(min_length_s=0)), clips=False)
+    parser = _Tables()
+    parser.feed(page.read_text())
+    kinds = [t["attrs"].get("class") for t in parser.tables]
+    assert kinds == ["events", "kv", "results", "results"]
+    for t in parser.tables:
+        label = t["attrs"].get("aria-labelledby")
+        assert t["caption"].strip() or label in parser.ids, t
+        if t["attrs"]["class"] != "kv":  # a table of columns: each header scoped to its column
+            assert t["head"] and all(h.get("scope") == "col" for h in t["head"]), t
+        if t["attrs"]["class"] != "events":  # each row named by a row header
+            assert t["first"] and all(tag == "th" and a.get("scope") == "row" for tag, a in t["first"]), t
+    assert parser.tables[2]["caption"] == "Frame AUROC and AP, the videos' frames pooled"
+
+
 def test_a_video_with_scene_cuts_says_so(scoreset, tmp_path):
     scoreset.videos[0].scene_cuts = 3
     scoreset.videos[1].scene_cuts = 0

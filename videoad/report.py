@@ -69,15 +69,19 @@ def fmt_time(s: float | None, frame: int | None = None) -> str:
     return f"{h}:{m:02d}:{sec}"
 
 
-def _score_table(rows: list[Score], first: str) -> str:
-    head = (f"<tr><th class=txt>{_e(first)}</th><th>AUROC</th><th>AP</th><th>frames</th><th>anomalous</th>"
-            "<th>videos</th><th class=txt>note</th></tr>")
+def _score_table(rows: list[Score], first: str, label: str) -> str:
+    """A results table; `label`: a caption, or `#id` of the heading that already names it (read out
+    by a screen reader as the table's name; a caption beside it would say it twice)."""
+    name = f" aria-labelledby={label[1:]}>" if label.startswith("#") else f"><caption>{_e(label)}</caption>"
+    head = ("<thead><tr>" + "".join(f"<th scope=col{' class=txt' if txt else ''}>{x}</th>" for x, txt in (
+        (_e(first), True), ("AUROC", False), ("AP", False), ("frames", False), ("anomalous", False),
+        ("videos", False), ("note", True))) + "</tr></thead>")
     body = "".join(
-        f"<tr><td class=txt>{_e(r.name)}</td><td>{_num(r.auroc)}</td><td>{_num(r.ap)}</td><td>{r.n_frames}</td>"
-        f"<td>{r.n_anomalous}</td><td>{r.n_videos}</td><td class='txt note'>{_e(r.note)}</td></tr>"
+        f"<tr><th scope=row class=txt>{_e(r.name)}</th><td>{_num(r.auroc)}</td><td>{_num(r.ap)}</td>"
+        f"<td>{r.n_frames}</td><td>{r.n_anomalous}</td><td>{r.n_videos}</td><td class='txt note'>{_e(r.note)}</td></tr>"
         for r in rows
     )
-    return f"<table>{head}{body}</table>"
+    return f"<table class=results{name}{head}<tbody>{body}</tbody></table>"
 
 
 def detector_text(cfg: dict, groups: list | None = None) -> str:
@@ -154,7 +158,8 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
                                  "differs") for g in fitted if g.get("cameras")]
     rows += [("repeated frames", f"group {g['group']}: {g['repeats']['note']}")
              for g in fitted if isinstance(g.get("repeats"), dict) and g["repeats"].get("note")]
-    out = "<table class=kv>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
+    out = ("<table class=kv aria-labelledby=run><tbody>"  # named by the "Run" heading above it
+           + "".join(f"<tr><th scope=row>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</tbody></table>")
     skipped = [g for g in groups if g.get("status") in ("skipped", "failed")]
     if skipped:
         out += "<p><b>Groups not scored</b></p><ul>" + "".join(
@@ -231,12 +236,13 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
     by_video = {v.video: v for v in scores}
     per_camera = scores.meta.get("config", {}).get("mode") == "per-camera"  # each row names its camera
     has_gt = truth is not None
-    head = ("<thead><tr><th data-sort=num>#</th><th class=txt data-sort=text>video</th><th data-sort=num>from</th>"
-            "<th data-sort=num>to</th><th data-sort=num>length</th><th data-sort=num class=desc>peak</th>"
-            "<th data-sort=num>peak at</th><th data-sort=num>mean</th>"
-            + ("<th class=txt data-sort=text>where</th>" if events.cell_grid else "")
-            + ("<th class=txt data-sort=text title='whether the event overlaps a ground-truth interval (not "
-               "labelled: the annotation file does not name its video)'>truth</th>" if has_gt else "")
+    head = ("<thead><tr><th scope=col data-sort=num>#</th><th scope=col class=txt data-sort=text>video</th>"
+            "<th scope=col data-sort=num>from</th><th scope=col data-sort=num>to</th>"
+            "<th scope=col data-sort=num>length</th><th scope=col data-sort=num class=desc>peak</th>"
+            "<th scope=col data-sort=num>peak at</th><th scope=col data-sort=num>mean</th>"
+            + ("<th scope=col class=txt data-sort=text>where</th>" if events.cell_grid else "")
+            + ("<th scope=col class=txt data-sort=text title='whether the event overlaps a ground-truth interval "
+               "(not labelled: the annotation file does not name its video)'>truth</th>" if has_gt else "")
             + "</tr></thead>")
     body = []
     for e in events.events:
@@ -297,7 +303,7 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             f"<td data-v={e.peak_s if e.peak_s is not None else e.peak_frame}>{fmt_time(e.peak_s, e.peak_frame)}</td>"
             f"<td data-v={e.mean_score}>{fmt_score(e.mean_score)}</td>{cells}{gt}</tr>"
         )
-    return f"<table class=events id=events>{head}<tbody>{''.join(body)}</tbody></table>"
+    return f"<table class=events id=events aria-labelledby=events-title>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
 #: what the backbone did at a scene cut, as the report says it
@@ -482,7 +488,7 @@ def build_report(
         "<link rel=stylesheet href='report.css'></head><body><main>",
         f"<h1>{_e(title)}</h1><p class=lead>{lead}</p>",
         f"<div class='review{'' if events.events else ' solo'}'><div class=content><div class=panel>"
-        "<h2 style='margin-top:0'>Events, strongest first</h2>"
+        "<h2 id=events-title style='margin-top:0'>Events, strongest first</h2>"
         + (_filter("events", n_ev) if n_ev >= FILTER_FROM else "")
         + f"<div class=events-scroll>{table}</div>{quiet_text}"
         "<p class=note>" + ("Click a row or a picture to play the event; click a column title to sort. The same "
@@ -490,7 +496,7 @@ def build_report(
         + "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>",
         _filter("videos", len(sections)) if len(sections) >= FILTER_FROM else "", *sections,
-        "<h2>Run</h2>", _summary(scores, events), _cameras(scores, out),
+        "<h2 id=run>Run</h2>", _summary(scores, events), _cameras(scores, out),
     ]
     if evaluation is not None:
         st = evaluation.settings
@@ -501,8 +507,10 @@ def build_report(
             f"Ground truth: {_e(st.get('annotations', ''))}.</p>",
             *([f"<p class=note>{_e(unlabelled_note(evaluation))}.</p>"]
               if st.get("scored_without_truth") else []),
-            _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled"),
-            "<h3>Per category</h3>", _score_table(evaluation.per_category, "category"),
+            _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled",
+                         "Frame AUROC and AP, the videos' frames pooled"),
+            "<h3 id=per-category>Per category</h3>",
+            _score_table(evaluation.per_category, "category", "#per-category"),
         ]
     parts += [f"</div>{viewer}</div><script src='report.js'></script></main></body></html>"]
     page = out / "index.html"
