@@ -706,6 +706,117 @@ def test_the_viewer_opens_pictures_whole_and_a_page_without_events_has_no_broken
         assert logs == []
 
 
+class _Controls(HTMLParser):
+    """Each event row's first cell's button, the cards, the sortable headers (and their buttons), and
+    the elements that carry an id."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.cards, self.headers, self.by_id, self._where = [], [], [], {}, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.by_id[a["id"]] = (tag, a)
+        if tag == "tr" and "data-event" in a:
+            self.rows.append(None)
+            self._where = "row"
+        elif tag == "th" and "data-sort" in a:
+            self.headers.append([a, None])
+            self._where = "th"
+        elif tag == "figure" and "data-event" in a:
+            self.cards.append(a)
+        elif tag == "button" and self._where == "row" and self.rows[-1] is None:
+            self.rows[-1] = a
+        elif tag == "button" and self._where == "th":
+            self.headers[-1][1] = a
+
+    def handle_endtag(self, tag):
+        if tag in ("tr", "th"):
+            self._where = None
+
+
+def test_events_and_column_titles_are_controls_a_keyboard_reaches(scoreset, tmp_path, monkeypatch):
+    """Rows and cards answered a click alone and the headers sorted on a click alone (no tabindex, no
+    role, no aria-sort), with no focus style: a keyboard reached E1 only, as it was chosen at load.
+    The viewer's caption changed unannounced and its video had no name."""
+    import videoad.report as report
+
+    monkeypatch.setattr(report, "FILTER_FROM", 1)  # the filter boxes and their counts too
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    page = build_report(scoreset, tmp_path / "r", events=events, clips=False)
+    text = page.read_text()
+    c = _Controls()
+    c.feed(text)
+    assert len(c.rows) == len(events.events) == 3
+    assert all(b is not None and b.get("type") == "button" and f"E{i}" in b["aria-label"]
+               for i, b in enumerate(c.rows, 1))
+    assert len(c.cards) == 3 and all(a.get("tabindex") == "0" and a.get("role") == "button" for a in c.cards)
+    assert [a.get("aria-sort") for a, _ in c.headers] == [None] * 5 + ["descending"] + [None] * 2  # by peak
+    assert all(button is not None and button.get("type") == "button" for _, button in c.headers)
+    assert c.by_id["viewer-caption"][1].get("aria-live") == "polite"
+    assert c.by_id["player"][0] == "video" and c.by_id["player"][1].get("aria-label")
+    assert text.count("data-count=events aria-live=polite") == text.count("data-count=videos aria-live=polite") == 1
+    css = (report.ASSETS / "report.css").read_text()
+    assert ":focus-visible{outline:" in css  # where the keyboard is, seen
+
+
+@needs_chromium
+def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, tmp_path):
+    """Tab to an event's number and Enter plays it as a click does; Enter or Space on a card too; a
+    column title sorts on Enter and says how (aria-sort); the viewer's timeline names its video."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    page = build_report(scoreset, tmp_path / "r", events=find_events(scoreset, EventSettings(min_length_s=0)),
+                        clips=False)
+    with chromium() as driver:
+        driver.get(page.as_uri())
+        chosen = ("return Array.from(document.querySelectorAll('table.events tbody tr.sel'))"
+                  ".map(r => r.dataset.event)")
+        assert driver.execute_script(chosen) == ["1"]  # at load
+        for _ in range(30):  # Tab along the page, as a keyboard user does, to E2's number
+            ActionChains(driver).send_keys(Keys.TAB).perform()
+            if driver.switch_to.active_element.text == "E2":
+                break
+        assert driver.switch_to.active_element.tag_name == "button", "E2 cannot be reached by Tab"
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        assert driver.execute_script(chosen) == ["2"]
+        row = driver.find_element(By.CSS_SELECTOR, "table.events tr[data-event='2']")
+        video = row.find_element(By.CSS_SELECTOR, "td.name").get_attribute("data-v")
+        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E2 · {video}")
+        assert driver.find_element(By.CSS_SELECTOR, "#viewer-tl img").get_attribute("alt") == \
+            f"timeline of {video}, E2 marked"
+        assert driver.find_element(By.ID, "player").get_attribute("aria-label").startswith(f"E2: {video}")
+        assert row.get_attribute("aria-current") == "true"
+        card = driver.find_element(By.CSS_SELECTOR, "figure.card[data-event='3']")
+        driver.execute_script("arguments[0].focus()", card)
+        ActionChains(driver).send_keys(Keys.SPACE).perform()
+        assert driver.execute_script(chosen) == ["3"] and row.get_attribute("aria-current") is None
+        # sorting: Enter on a column title's button, twice; then another column
+        peak = driver.find_element(By.XPATH, "//th[@data-sort]/button[text()='peak']")
+        th = peak.find_element(By.XPATH, "..")
+        order = "return Array.from(document.querySelectorAll('table.events tbody tr')).map(r => r.dataset.event)"
+        assert th.get_attribute("aria-sort") == "descending" and driver.execute_script(order) == ["1", "2", "3"]
+        driver.execute_script("arguments[0].focus()", peak)
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        assert th.get_attribute("aria-sort") == "ascending" and driver.execute_script(order) == ["3", "2", "1"]
+        ActionChains(driver).send_keys(Keys.SPACE).perform()
+        assert th.get_attribute("aria-sort") == "descending" and driver.execute_script(order) == ["1", "2", "3"]
+        video_title = driver.find_element(By.XPATH, "//th[@data-sort]/button[text()='video']")
+        driver.execute_script("arguments[0].focus()", video_title)
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        sorts = driver.execute_script("return Array.from(document.querySelectorAll('th[data-sort]'))"
+                                      ".map(h => h.getAttribute('aria-sort'))")
+        assert sorts == [None, "ascending"] + [None] * 6
+        # the focus is seen: an outline drawn where the keyboard stands
+        style = driver.execute_script("const s = getComputedStyle(document.activeElement);"
+                                      "return [s.outlineStyle, s.outlineWidth];")
+        assert style[0] != "none" and float(style[1].rstrip("px")) >= 2, style
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
 def test_missing_footage_is_told_once_for_a_whole_run(scoreset, tmp_path, caplog):
     """plot and report printed a warning per video whose footage was not there (2,000 lines for a
     UCF-Crime-sized run on an analyst's machine without the videos): one line each now, the

@@ -229,6 +229,16 @@ def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
     return text
 
 
+def _sort_header(label: str, kind: str, title: str = "", *, by_it: bool = False) -> str:
+    """A column header of the events table that sorts it (report.js): its title a button, so the
+    keyboard sorts too, and `aria-sort` on the column sorted by (`by_it`: by peak, highest first,
+    as the table is written)."""
+    cls = " ".join(c for c in ("txt" if kind == "text" else "", "desc" if by_it else "") if c)
+    return (f"<th scope=col data-sort={kind}" + (f" class='{cls}'" if cls else "")
+            + (" aria-sort=descending" if by_it else "") + (f" title='{_e(title)}'" if title else "")
+            + f"><button type=button>{_e(label)}</button></th>")
+
+
 def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia], sections: dict[str, str],
                 truth: dict | None) -> str:
     """The events table; `truth`: each video's annotation (None where the file does not name it),
@@ -236,14 +246,15 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
     by_video = {v.video: v for v in scores}
     per_camera = scores.meta.get("config", {}).get("mode") == "per-camera"  # each row names its camera
     has_gt = truth is not None
-    head = ("<thead><tr><th scope=col data-sort=num>#</th><th scope=col class=txt data-sort=text>video</th>"
-            "<th scope=col data-sort=num>from</th><th scope=col data-sort=num>to</th>"
-            "<th scope=col data-sort=num>length</th><th scope=col data-sort=num class=desc>peak</th>"
-            "<th scope=col data-sort=num>peak at</th><th scope=col data-sort=num>mean</th>"
-            + ("<th scope=col class=txt data-sort=text>where</th>" if events.cell_grid else "")
-            + ("<th scope=col class=txt data-sort=text title='whether the event overlaps a ground-truth interval "
-               "(not labelled: the annotation file does not name its video)'>truth</th>" if has_gt else "")
-            + "</tr></thead>")
+    columns = [("#", "num", ""), ("video", "text", ""), ("from", "num", ""), ("to", "num", ""),
+               ("length", "num", ""), ("peak", "num", ""), ("peak at", "num", ""), ("mean", "num", "")]
+    if events.cell_grid:
+        columns.append(("where", "text", ""))
+    if has_gt:
+        columns.append(("truth", "text", "whether the event overlaps a ground-truth interval (not labelled: the "
+                                         "annotation file does not name its video)"))
+    head = ("<thead><tr>" + "".join(_sort_header(label, kind, title, by_it=label == "peak")
+                                    for label, kind, title in columns) + "</tr></thead>")
     body = []
     for e in events.events:
         v, m = by_video[e.video], media.get(e.event)
@@ -294,7 +305,8 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         camera = (f"<br><span class=camera title='the camera whose model scored it'>{_e(v.group)}</span>"
                   if per_camera and v.group else "")
         body.append(
-            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
+            f"<tr {data}><td data-v={e.event}><button type=button class=play aria-label='show E{e.event} in the "
+            f"viewer'>E{e.event}</button></td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
             f"{camera}</td>"
             f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}{clock}</td>"
             f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
@@ -378,7 +390,9 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         m = media.get(e.event)
         img = (f"<img src='{_e(m.image)}' alt='E{e.event}: peak frame' loading=lazy>" if m and m.image else "")
         clip = "" if m and m.clip else " &middot; no clip"
-        cards.append(f"<figure class=card data-event={e.event}>{img}<figcaption><b>E{e.event}</b> "
+        # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it)
+        cards.append(f"<figure class=card data-event={e.event} tabindex=0 role=button>{img}<figcaption>"
+                     f"<b>E{e.event}</b> "
                      f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
                      f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
     return (f"<section class=video id='{sid}' data-find='{_e(v.category)} {_e(v.group)}'><h3>{_name(v.video)}</h3>"
@@ -473,8 +487,11 @@ def build_report(
                                              "no clip of any video stayed over its alarm line.") + "</p>")
     # the peak picture at the viewer's width, opened whole by a click (at half the width its title and
     # colour bar could not be read); no viewer to click where there is no event
-    viewer = ("<aside class='panel viewer' id=viewer><video id=player controls muted playsinline preload=metadata>"
-              "</video><div class=caption id=viewer-caption>Click an event to play its footage.</div>"
+    # the caption is read out as an event is chosen (aria-live); report.js names the clip, the
+    # picture and the timeline after the event
+    viewer = ("<aside class='panel viewer' id=viewer><video id=player aria-label='the chosen event&#39;s clip' "
+              "controls muted playsinline preload=metadata></video><div class=caption id=viewer-caption "
+              "aria-live=polite>Click an event to play its footage.</div>"
               "<a id=viewer-heat-link target=_blank title='the picture at full size'><img id=viewer-heat "
               "alt='peak frame with heat map'></a>"
               "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest. The clip "
@@ -491,8 +508,9 @@ def build_report(
         "<h2 id=events-title style='margin-top:0'>Events, strongest first</h2>"
         + (_filter("events", n_ev) if n_ev >= FILTER_FROM else "")
         + f"<div class=events-scroll>{table}</div>{quiet_text}"
-        "<p class=note>" + ("Click a row or a picture to play the event; click a column title to sort. The same "
-                            "list: " if events.events else "The same (empty) list: ")
+        "<p class=note>" + ("Click a row or a picture to play the event (or Tab to its number or picture and "
+                            "press Enter); click a column title to sort. The same list: " if events.events
+                            else "The same (empty) list: ")
         + "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>",
         _filter("videos", len(sections)) if len(sections) >= FILTER_FROM else "", *sections,
@@ -523,7 +541,7 @@ def _filter(what: str, n: int) -> str:
     cell = ", a cell (2:1)" if what == "events" else ""
     return (f"<p class=filter><input type=search data-filter={what} placeholder='filter the {what}: a name, a "
             f"category or group{cell}...' aria-label='filter the {what}'> <span class=filter-count "
-            f"data-count={what}>{n} {what}</span></p>")
+            f"data-count={what} aria-live=polite>{n} {what}</span></p>")
 
 
 def no_event_hint(events: EventSet, protocol: str | None) -> str | None:
