@@ -817,6 +817,47 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rgb/#rrggbb colours."""
+    def lum(h):
+        h = h.lstrip("#")
+        h = "".join(c * 2 for c in h) if len(h) == 3 else h
+        c = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_reports_colours_read_at_wcag_aa_on_every_background(tmp_path):
+    """"no" in the truth column was #888 (3.54:1 on white, 3.00:1 on the selected row), "overlaps" and
+    "history never moved here" 4.1-4.3:1 on the selected row, the sort arrows 2.02:1 on the headers,
+    and the chosen card or video was marked by an orange border alone (2.42:1). Read from report.css,
+    so that a colour changed later is checked too: every text colour at least 4.5:1 against every
+    background the page paints (but the player's black box and the playhead's line, which hold no
+    text), the selection and focus marks at least 3:1."""
+    import re
+
+    from videoad.report import ASSETS
+
+    css = re.sub(r"/\*.*?\*/", "", (ASSETS / "report.css").read_text(), flags=re.S)
+    rules = [(sel.strip(), dict((k.strip(), v.strip()) for k, v in (d.split(":", 1) for d in body.split(";") if ":" in d)))
+             for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)]
+    hexes = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b")
+    backgrounds = {"#fff"} | {c for sel, d in rules if not sel.endswith((" video", ".playhead"))
+                              for k in ("background", "background-color") for c in hexes.findall(d.get(k, ""))}
+    texts = {c for _, d in rules for c in hexes.findall(d.get("color", ""))}
+    marks = {c for sel, d in rules if ".sel" in sel or ":focus" in sel or ":target" in sel
+             for k, v in d.items() if k.startswith(("border", "box-shadow", "outline")) for c in hexes.findall(v)}
+    assert {"#ffe9cc", "#eef1f3", "#f6f7f8"} <= backgrounds and len(texts) >= 8 and len(marks) >= 2
+    low = sorted((round(_contrast(t, b), 2), t, b) for t in texts for b in backgrounds if _contrast(t, b) < 4.5)
+    assert low == [], f"text under 4.5:1: {low}"
+    low = sorted((round(_contrast(m, b), 2), m, b) for m in marks for b in backgrounds if _contrast(m, b) < 3)
+    assert low == [], f"selection or focus marks under 3:1: {low}"
+    assert _contrast("#888", "#ffe9cc") == pytest.approx(3.00, abs=0.01)  # the ratio as the review measured it
+
+
 def test_missing_footage_is_told_once_for_a_whole_run(scoreset, tmp_path, caplog):
     """plot and report printed a warning per video whose footage was not there (2,000 lines for a
     UCF-Crime-sized run on an analyst's machine without the videos): one line each now, the
