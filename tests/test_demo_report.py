@@ -93,7 +93,7 @@ def test_chromium_plays_the_first_event_from_its_start(demo):
         mark = driver.find_element(By.CSS_SELECTOR, f"#{first.get_attribute('data-section')} .tl .mark")
         assert mark.is_displayed() and mark.size["width"] > 0  # marked on its timeline
         # sorting by peak, ascending: the last event comes first
-        driver.find_element(By.XPATH, "//table[@id='events']//th[text()='peak']").click()
+        driver.find_element(By.XPATH, "//table[@id='events']//th[normalize-space()='peak']").click()
         assert driver.find_elements(By.CSS_SELECTOR, "table.events tbody tr")[0].get_attribute("data-event") == \
             str(len(rows))
 

@@ -110,6 +110,70 @@ def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_
     assert "ground truth: 1.9 s&ndash;4.0 s (frames 19-39)" in text and "frames 20-40" not in text
 
 
+class _Tables(HTMLParser):
+    """Each table's attributes, caption, header cells (attributes) and first cell of each body row (tag, attributes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.ids, self._in, self._row, self._caption = [], set(), None, False, False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "table":
+            self._in = {"attrs": a, "caption": "", "head": [], "first": []}
+            self.tables.append(self._in)
+        elif self._in is None:
+            return
+        elif tag == "caption":
+            self._caption = True
+        elif tag == "thead":
+            self._in["in_head"] = True
+        elif tag == "tbody":
+            self._in["in_head"] = False
+        elif tag == "tr":
+            self._row = True
+        elif tag in ("th", "td"):
+            if self._in.get("in_head"):
+                self._in["head"].append(a)
+            elif self._row:
+                self._in["first"].append((tag, a))
+                self._row = False
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in = None
+        if tag == "caption":
+            self._caption = False
+
+    def handle_data(self, data):
+        if self._caption and self._in is not None:
+            self._in["caption"] += data
+
+
+def test_every_table_is_named_and_its_headers_scoped(scoreset, tmp_path):
+    """No table had a caption or a name; the results tables put each row's name in a <td> and had no
+    <thead>: a screen reader read "0.9930" without saying of which row or column."""
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt"),
+                       "cam/v3": VideoAnnotation("cam/v3", "Y", ((1, 30),), None, "gt")}, "gt.txt")
+    page = build_report(scoreset, tmp_path / "r", annotations=ann, evaluation=evaluate_scores(scoreset, ann),
+                        events=find_events(scoreset, EventSettings(min_length_s=0)), clips=False)
+    parser = _Tables()
+    parser.feed(page.read_text())
+    kinds = [t["attrs"].get("class") for t in parser.tables]
+    assert kinds == ["events", "kv", "results", "results"]
+    for t in parser.tables:
+        label = t["attrs"].get("aria-labelledby")
+        assert t["caption"].strip() or label in parser.ids, t
+        if t["attrs"]["class"] != "kv":  # a table of columns: each header scoped to its column
+            assert t["head"] and all(h.get("scope") == "col" for h in t["head"]), t
+        if t["attrs"]["class"] != "events":  # each row named by a row header
+            assert t["first"] and all(tag == "th" and a.get("scope") == "row" for tag, a in t["first"]), t
+    assert parser.tables[2]["caption"] == "Frame AUROC and AP, the videos' frames pooled"
+
+
 def test_a_video_with_scene_cuts_says_so(scoreset, tmp_path):
     scoreset.videos[0].scene_cuts = 3
     scoreset.videos[1].scene_cuts = 0
@@ -257,8 +321,66 @@ def test_times_round_before_the_minutes_are_split_off():
     from videoad.report import fmt_time
 
     assert [fmt_time(t) for t in (8.04, 59.96, 62.5, 119.9667, 3599.9667, 3723)] == [
-        "8.0 s", "1:00.0", "1:02.5", "2:00.0", "1:00:00", "1:02:03"]
+        "8.0 s", "1:00.0", "1:02.5", "2:00.0", "1:00:00.0", "1:02:03.0"]
     assert fmt_time(None, 12) == "frame 12"
+
+
+def test_times_of_an_hour_or_more_keep_their_tenths():
+    """From an hour on the seconds were cut to whole ones after rounding: 7325.9 s read 2:02:05, and
+    3605.96 s read 1:00:06 where 3605.94 s read 1:00:05 (under an hour both keep their tenths)."""
+    from videoad.report import fmt_time
+
+    assert [fmt_time(t) for t in (7325.9, 3605.96, 3605.94, 3659.96, 36000.04)] == [
+        "2:02:05.9", "1:00:06.0", "1:00:05.9", "1:01:00.0", "10:00:00.0"]
+    assert [fmt_time(t) for t in (65.96, 65.94)] == ["1:06.0", "1:05.9"]  # as under an hour
+
+
+def _drawn_figure(monkeypatch):
+    """The figures `draw_timeline` saves, as a list filled as they are written."""
+    import matplotlib.figure
+
+    figures = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda fig, *a, **kw: figures.append(fig) or real(fig, *a, **kw))
+    return figures
+
+
+def test_a_timeline_drawn_without_its_events_numbers_them_as_a_run_does(tmp_path, monkeypatch):
+    """`timeline(v, path)` (no events given) labelled every event "E0": `video_events` numbers them
+    0 and leaves the ranking to the run. They are E1.. from the highest peak, as `find_events` numbers
+    the video alone."""
+    s = np.full(200, 0.2)
+    s[20:80] += 0.4
+    s[120:180] += 0.5  # the later event peaks higher: E1
+    starts = np.arange(200) * 4
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 816, 25.0, "c", "all", "", 0.4)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "a.png", thumbnails=0)
+    labels = {t.get_text(): t.xy[0] for t in figures[0].axes[0].texts if t.get_text().startswith("E")}
+    assert sorted(labels) == ["E1", "E2"] and labels["E1"] > labels["E2"]
+    ranked = find_events(ScoreSet([v], {})).events
+    assert {f"E{e.event}": e.peak_s for e in ranked} == pytest.approx(labels)
+
+
+def test_a_timeline_tells_a_video_the_annotations_do_not_name_from_one_labelled_normal(scoreset, tmp_path,
+                                                                                       monkeypatch):
+    """`plot --annotations` with a file that leaves a video out drew it exactly as one labelled normal:
+    no band, no legend entry. The legend now says which it is; without a file, neither is said."""
+    from videoad.plots import NO_TRUTH, TRUTH_NORMAL, plot_run
+
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt")}, "gt.txt")  # v3 not in it
+    figures = _drawn_figure(monkeypatch)
+    plot_run(scoreset, tmp_path / "p", annotations=ann, thumbnails=0)
+    legends = [[t.get_text() for t in fig.legends[0].get_texts()] for fig in figures]
+    v1, v2, v3 = legends
+    assert "ground truth" in v1 and TRUTH_NORMAL not in v1 and NO_TRUTH not in v1
+    assert TRUTH_NORMAL in v2 and NO_TRUTH not in v2 and "ground truth" not in v2
+    assert NO_TRUTH in v3 and TRUTH_NORMAL not in v3 and "ground truth" not in v3
+    figures.clear()
+    plot_run(scoreset, tmp_path / "q", thumbnails=0)  # no annotation file: nothing to say of any video
+    assert not [t for fig in figures for t in fig.legends[0].get_texts() if "truth" in t.get_text()]
 
 
 def test_top_clips_do_not_overlap():
@@ -584,6 +706,158 @@ def test_the_viewer_opens_pictures_whole_and_a_page_without_events_has_no_broken
         assert logs == []
 
 
+class _Controls(HTMLParser):
+    """Each event row's first cell's button, the cards, the sortable headers (and their buttons), and
+    the elements that carry an id."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows, self.cards, self.headers, self.by_id, self._where = [], [], [], {}, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.by_id[a["id"]] = (tag, a)
+        if tag == "tr" and "data-event" in a:
+            self.rows.append(None)
+            self._where = "row"
+        elif tag == "th" and "data-sort" in a:
+            self.headers.append([a, None])
+            self._where = "th"
+        elif tag == "figure" and "data-event" in a:
+            self.cards.append(a)
+        elif tag == "button" and self._where == "row" and self.rows[-1] is None:
+            self.rows[-1] = a
+        elif tag == "button" and self._where == "th":
+            self.headers[-1][1] = a
+
+    def handle_endtag(self, tag):
+        if tag in ("tr", "th"):
+            self._where = None
+
+
+def test_events_and_column_titles_are_controls_a_keyboard_reaches(scoreset, tmp_path, monkeypatch):
+    """Rows and cards answered a click alone and the headers sorted on a click alone (no tabindex, no
+    role, no aria-sort), with no focus style: a keyboard reached E1 only, as it was chosen at load.
+    The viewer's caption changed unannounced and its video had no name."""
+    import videoad.report as report
+
+    monkeypatch.setattr(report, "FILTER_FROM", 1)  # the filter boxes and their counts too
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    page = build_report(scoreset, tmp_path / "r", events=events, clips=False)
+    text = page.read_text()
+    c = _Controls()
+    c.feed(text)
+    assert len(c.rows) == len(events.events) == 3
+    assert all(b is not None and b.get("type") == "button" and f"E{i}" in b["aria-label"]
+               for i, b in enumerate(c.rows, 1))
+    assert len(c.cards) == 3 and all(a.get("tabindex") == "0" and a.get("role") == "button" for a in c.cards)
+    assert [a.get("aria-sort") for a, _ in c.headers] == [None] * 5 + ["descending"] + [None] * 2  # by peak
+    assert all(button is not None and button.get("type") == "button" for _, button in c.headers)
+    assert c.by_id["viewer-caption"][1].get("aria-live") == "polite"
+    assert c.by_id["player"][0] == "video" and c.by_id["player"][1].get("aria-label")
+    assert text.count("data-count=events aria-live=polite") == text.count("data-count=videos aria-live=polite") == 1
+    css = (report.ASSETS / "report.css").read_text()
+    assert ":focus-visible{outline:" in css  # where the keyboard is, seen
+
+
+@needs_chromium
+def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, tmp_path):
+    """Tab to an event's number and Enter plays it as a click does; Enter or Space on a card too; a
+    column title sorts on Enter and says how (aria-sort); the viewer's timeline names its video."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    page = build_report(scoreset, tmp_path / "r", events=find_events(scoreset, EventSettings(min_length_s=0)),
+                        clips=False)
+    with chromium() as driver:
+        driver.get(page.as_uri())
+        chosen = ("return Array.from(document.querySelectorAll('table.events tbody tr.sel'))"
+                  ".map(r => r.dataset.event)")
+        assert driver.execute_script(chosen) == ["1"]  # at load
+        for _ in range(30):  # Tab along the page, as a keyboard user does, to E2's number
+            ActionChains(driver).send_keys(Keys.TAB).perform()
+            if driver.switch_to.active_element.text == "E2":
+                break
+        assert driver.switch_to.active_element.tag_name == "button", "E2 cannot be reached by Tab"
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        assert driver.execute_script(chosen) == ["2"]
+        row = driver.find_element(By.CSS_SELECTOR, "table.events tr[data-event='2']")
+        video = row.find_element(By.CSS_SELECTOR, "td.name").get_attribute("data-v")
+        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E2 · {video}")
+        assert driver.find_element(By.CSS_SELECTOR, "#viewer-tl img").get_attribute("alt") == \
+            f"timeline of {video}, E2 marked"
+        assert driver.find_element(By.ID, "player").get_attribute("aria-label").startswith(f"E2: {video}")
+        assert row.get_attribute("aria-current") == "true"
+        card = driver.find_element(By.CSS_SELECTOR, "figure.card[data-event='3']")
+        driver.execute_script("arguments[0].focus()", card)
+        ActionChains(driver).send_keys(Keys.SPACE).perform()
+        assert driver.execute_script(chosen) == ["3"] and row.get_attribute("aria-current") is None
+        # sorting: Enter on a column title's button, twice; then another column
+        peak = driver.find_element(By.XPATH, "//th[@data-sort]/button[text()='peak']")
+        th = peak.find_element(By.XPATH, "..")
+        order = "return Array.from(document.querySelectorAll('table.events tbody tr')).map(r => r.dataset.event)"
+        assert th.get_attribute("aria-sort") == "descending" and driver.execute_script(order) == ["1", "2", "3"]
+        driver.execute_script("arguments[0].focus()", peak)
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        assert th.get_attribute("aria-sort") == "ascending" and driver.execute_script(order) == ["3", "2", "1"]
+        ActionChains(driver).send_keys(Keys.SPACE).perform()
+        assert th.get_attribute("aria-sort") == "descending" and driver.execute_script(order) == ["1", "2", "3"]
+        video_title = driver.find_element(By.XPATH, "//th[@data-sort]/button[text()='video']")
+        driver.execute_script("arguments[0].focus()", video_title)
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        sorts = driver.execute_script("return Array.from(document.querySelectorAll('th[data-sort]'))"
+                                      ".map(h => h.getAttribute('aria-sort'))")
+        assert sorts == [None, "ascending"] + [None] * 6
+        # the focus is seen: an outline drawn where the keyboard stands
+        style = driver.execute_script("const s = getComputedStyle(document.activeElement);"
+                                      "return [s.outlineStyle, s.outlineWidth];")
+        assert style[0] != "none" and float(style[1].rstrip("px")) >= 2, style
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rgb/#rrggbb colours."""
+    def lum(h):
+        h = h.lstrip("#")
+        h = "".join(c * 2 for c in h) if len(h) == 3 else h
+        c = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_the_reports_colours_read_at_wcag_aa_on_every_background(tmp_path):
+    """"no" in the truth column was #888 (3.54:1 on white, 3.00:1 on the selected row), "overlaps" and
+    "history never moved here" 4.1-4.3:1 on the selected row, the sort arrows 2.02:1 on the headers,
+    and the chosen card or video was marked by an orange border alone (2.42:1). Read from report.css,
+    so that a colour changed later is checked too: every text colour at least 4.5:1 against every
+    background the page paints (but the player's black box and the playhead's line, which hold no
+    text), the selection and focus marks at least 3:1."""
+    import re
+
+    from videoad.report import ASSETS
+
+    css = re.sub(r"/\*.*?\*/", "", (ASSETS / "report.css").read_text(), flags=re.S)
+    rules = [(sel.strip(), dict((k.strip(), v.strip()) for k, v in (d.split(":", 1) for d in body.split(";") if ":" in d)))
+             for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)]
+    hexes = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b")
+    backgrounds = {"#fff"} | {c for sel, d in rules if not sel.endswith((" video", ".playhead"))
+                              for k in ("background", "background-color") for c in hexes.findall(d.get(k, ""))}
+    texts = {c for _, d in rules for c in hexes.findall(d.get("color", ""))}
+    marks = {c for sel, d in rules if ".sel" in sel or ":focus" in sel or ":target" in sel
+             for k, v in d.items() if k.startswith(("border", "box-shadow", "outline")) for c in hexes.findall(v)}
+    assert {"#ffe9cc", "#eef1f3", "#f6f7f8"} <= backgrounds and len(texts) >= 8 and len(marks) >= 2
+    low = sorted((round(_contrast(t, b), 2), t, b) for t in texts for b in backgrounds if _contrast(t, b) < 4.5)
+    assert low == [], f"text under 4.5:1: {low}"
+    low = sorted((round(_contrast(m, b), 2), m, b) for m in marks for b in backgrounds if _contrast(m, b) < 3)
+    assert low == [], f"selection or focus marks under 3:1: {low}"
+    assert _contrast("#888", "#ffe9cc") == pytest.approx(3.00, abs=0.01)  # the ratio as the review measured it
+
+
 def test_missing_footage_is_told_once_for_a_whole_run(scoreset, tmp_path, caplog):
     """plot and report printed a warning per video whose footage was not there (2,000 lines for a
     UCF-Crime-sized run on an analyst's machine without the videos): one line each now, the
@@ -759,6 +1033,27 @@ def test_report_with_annotations_of_some_videos_is_written_and_says_what_it_leav
     res = CliRunner().invoke(cli, ["report", str(tmp_path / "scores"), "-o", str(tmp_path / "r2"),
                                                    "--annotations", str(other), "--no-clips"])
     assert res.exit_code != 0 and "no ground truth for any scored video" in res.stderr
+
+
+def test_events_of_a_video_the_annotations_do_not_name_are_not_called_false_alarms(scoreset, tmp_path):
+    """An event in a video absent from the annotation file read "no" in the truth column, as a false
+    alarm does, and its section left the ground truth out without a word."""
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt")}, "gt.txt")  # v3 not in it
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    page = build_report(scoreset, tmp_path / "r", annotations=ann, events=events, clips=False).read_text()
+    rows = {r.split("class=name data-v='")[1].split("'")[0]: r for r in page.split("<tr ")[1:] if "data-event=" in r}
+    truth = {video: r.rsplit("<td class=txt>", 1)[1].split("</td>")[0] for video, r in rows.items()}
+    assert truth == {"cam/v1.avi": "<span class=hit>overlaps</span>", "cam/v2.avi": "<span class=miss>no</span>",
+                     "cam/v3.avi": "<span class=unlabelled title='the annotation file does not name this video'>"
+                                   "not labelled</span>"}
+    sections = {s.split("'")[0]: s for s in page.split("<section class=video id='")[1:]}
+    sections = {s.split("<h3>")[1].split("</h3>")[0].replace("/<wbr>", "/"): s for s in sections.values()}
+    assert "ground truth: not in the annotations" in sections["cam/v3.avi"]
+    assert "ground truth: none (normal)" in sections["cam/v2.avi"]
+    assert "not in the annotations" not in sections["cam/v1.avi"] + sections["cam/v2.avi"]
+    plain = build_report(scoreset, tmp_path / "p", events=events, clips=False).read_text()  # no file, no column
+    assert "not labelled" not in plain and "ground truth" not in plain
 
 
 def test_the_reports_ground_truth_line_stops_at_the_videos_end(scoreset, tmp_path):

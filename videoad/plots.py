@@ -5,8 +5,9 @@ The curve is each clip's score at the clip's middle frame, the very numbers of t
 number under every peak). Time in seconds runs along the bottom, frame numbers along the top
 (frames only when the fps is unknown). Events are shaded and numbered as in the report, each
 with its peak marked; the alarm line is dashed; ground truth, when given, is a band along the
-bottom. The y-axis names the score's unit and may be shared between videos (`ylim`) so that a
-calm video looks calm. Below, the peak frame of each of the strongest events (or of the highest
+bottom (the legend tells a video labelled normal from one the annotations do not name). The
+y-axis names the score's unit and may be shared between videos (`ylim`) so that a calm video
+looks calm. Below, the peak frame of each of the strongest events (or of the highest
 clip when there is none), read by seeking. PNG or SVG, by the file extension.
 
 Text: titles carry video names, which may be in any script. Fonts that have the glyphs are used
@@ -26,7 +27,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 from matplotlib.figure import Figure
 
-from videoad.events import Event, fmt_score, video_events
+from videoad.events import Event, find_events, fmt_score
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
 
@@ -136,6 +137,10 @@ def _x(v: VideoScores):
     return v.seconds, v.frame_at, "s"  # the frames' own times where they keep no one rate
 
 
+#: the legend's words for a video labelled normal (no interval) and for one the annotations do not
+#: name (short: the legend shares its row with the title)
+TRUTH_NORMAL = "ground truth: normal"
+NO_TRUTH = "no ground truth (not annotated)"
 #: events labelled E<n> on a timeline, the strongest first (their markers are all drawn)
 LABELLED_EVENTS = 30
 #: a timeline longer than this (seconds) reads its axis as m:ss or h:mm:ss
@@ -195,15 +200,19 @@ def draw_timeline(
     source_root=None,
     shared_names=frozenset(),
     title: bool = True,
+    truth_given: bool = False,
 ) -> TimelineGeometry:
     """Draw one video's timeline. `events`: its events numbered as in the run (default: found
-    with the default event settings); `thumbnails`: how many event peak frames to show below;
-    `source_root`, `shared_names`: where its source is now (`resolve_source`)."""
+    with the default event settings and numbered 1.. from the highest peak, as a run of this
+    video alone would number them); `thumbnails`: how many event peak frames to show below;
+    `source_root`, `shared_names`: where its source is now (`resolve_source`). `truth_given`: an
+    annotation file was given, so `annotation` None means the file does not name this video (the
+    legend says so; without it such a video looked like one labelled normal: no band either way)."""
     out = Path(out_path)
     if out.suffix.lower() not in FORMATS:
         raise ValueError(f"{out}: timeline format must be one of {FORMATS}")
-    if events is None:
-        events = video_events(v).events
+    if events is None:  # `video_events` numbers every event 0 (the run ranks them): each read "E0"
+        events = find_events(ScoreSet([v], {})).events
     f2x, x2f, xunit = _x(v)
     mids = (v.frames[:, 0] + v.frames[:, 1]) // 2
     shown = sorted(events, key=lambda e: -e.peak_score)[:thumbnails] if thumbnails > 0 else []
@@ -224,9 +233,14 @@ def draw_timeline(
         else:
             ax = fig.add_subplot(1, 1, 1)
         if annotation is not None:
-            for k, (s, e) in enumerate(annotation.clipped_intervals(v.n_frames)):
+            truth = annotation.clipped_intervals(v.n_frames)
+            for k, (s, e) in enumerate(truth):
                 ax.axvspan(f2x(s - 1), f2x(e), ymin=0, ymax=0.05, color=TRUTH_RGB, alpha=0.8, lw=0,
                            label="ground truth" if k == 0 else None)
+            if not truth:  # a legend entry without a mark: no band to draw, and the reader told why
+                ax.plot([], [], ls="none", label=TRUTH_NORMAL)
+        elif truth_given:
+            ax.plot([], [], ls="none", label=NO_TRUTH)
         # spans and lines as one artist each (a day's video can hold thousands of events and cuts)
         band = ax.get_xaxis_transform()  # x in data, y over the whole axes
         if events:
@@ -422,7 +436,7 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
              events=None, workers: int | None = 1, source_root=None) -> list[Path]:
     """Timelines of the chosen videos of a run into the folder `output` (or the file `output`
     when it ends in .png/.svg and one video is chosen), on one shared y-range; returns the files."""
-    from videoad.events import find_events, score_unit
+    from videoad.events import score_unit
 
     output = Path(output)
     chosen = [v for v in scores if not videos or v.video in videos]
@@ -439,7 +453,8 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
     shared = shared_file_names(scores)
     jobs = [(v, output if single else output / f"{stems[v.video]}.{fmt}",
              dict(events=events.of(v.video), annotation=truth.get(v.video), thumbnails=thumbnails, ylim=ylim,
-                  unit=unit, source_root=source_root, shared_names=shared)) for v in chosen]
+                  unit=unit, source_root=source_root, shared_names=shared, truth_given=annotations is not None))
+            for v in chosen]
     if not single:
         from extract.sources import mark_output
 

@@ -52,28 +52,36 @@ def _num(x, digits: int = 4) -> str:
 
 
 def fmt_time(s: float | None, frame: int | None = None) -> str:
-    """8.0 s, 1:02.5, 1:02:03; the frame when the time is unknown."""
+    """8.0 s, 1:02.5, 1:02:03.5; the frame when the time is unknown."""
     if s is None:
         return f"frame {frame}" if frame is not None else "n/a"
-    s = round(float(s), 1)  # rounded before the minutes are split off: 119.97 s is 2:00.0, not 1:60.0
-    if s < 60:
-        return f"{s:.1f} s"
-    m, sec = divmod(s, 60)
+    # rounded once, to tenths, before minutes and hours are split off: 119.97 s is 2:00.0, not
+    # 1:60.0, and an hour's times keep their tenths as shorter ones do (7325.9 s read 2:02:05);
+    # the outer round only makes the tenths an int
+    tenths = round(round(float(s), 1) * 10)
+    if tenths < 600:
+        return f"{tenths / 10:.1f} s"
+    m, t = divmod(tenths, 600)
+    sec = f"{t // 10:02d}.{t % 10}"
     if m < 60:
-        return f"{int(m)}:{sec:04.1f}"
-    h, m = divmod(int(m), 60)
-    return f"{h}:{m:02d}:{int(sec):02d}"
+        return f"{m}:{sec}"
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{sec}"
 
 
-def _score_table(rows: list[Score], first: str) -> str:
-    head = (f"<tr><th class=txt>{_e(first)}</th><th>AUROC</th><th>AP</th><th>frames</th><th>anomalous</th>"
-            "<th>videos</th><th class=txt>note</th></tr>")
+def _score_table(rows: list[Score], first: str, label: str) -> str:
+    """A results table; `label`: a caption, or `#id` of the heading that already names it (read out
+    by a screen reader as the table's name; a caption beside it would say it twice)."""
+    name = f" aria-labelledby={label[1:]}>" if label.startswith("#") else f"><caption>{_e(label)}</caption>"
+    head = ("<thead><tr>" + "".join(f"<th scope=col{' class=txt' if txt else ''}>{x}</th>" for x, txt in (
+        (_e(first), True), ("AUROC", False), ("AP", False), ("frames", False), ("anomalous", False),
+        ("videos", False), ("note", True))) + "</tr></thead>")
     body = "".join(
-        f"<tr><td class=txt>{_e(r.name)}</td><td>{_num(r.auroc)}</td><td>{_num(r.ap)}</td><td>{r.n_frames}</td>"
-        f"<td>{r.n_anomalous}</td><td>{r.n_videos}</td><td class='txt note'>{_e(r.note)}</td></tr>"
+        f"<tr><th scope=row class=txt>{_e(r.name)}</th><td>{_num(r.auroc)}</td><td>{_num(r.ap)}</td>"
+        f"<td>{r.n_frames}</td><td>{r.n_anomalous}</td><td>{r.n_videos}</td><td class='txt note'>{_e(r.note)}</td></tr>"
         for r in rows
     )
-    return f"<table>{head}{body}</table>"
+    return f"<table class=results{name}{head}<tbody>{body}</tbody></table>"
 
 
 def detector_text(cfg: dict, groups: list | None = None) -> str:
@@ -150,7 +158,8 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
                                  "differs") for g in fitted if g.get("cameras")]
     rows += [("repeated frames", f"group {g['group']}: {g['repeats']['note']}")
              for g in fitted if isinstance(g.get("repeats"), dict) and g["repeats"].get("note")]
-    out = "<table class=kv>" + "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</table>"
+    out = ("<table class=kv aria-labelledby=run><tbody>"  # named by the "Run" heading above it
+           + "".join(f"<tr><th scope=row>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</tbody></table>")
     skipped = [g for g in groups if g.get("status") in ("skipped", "failed")]
     if skipped:
         out += "<p><b>Groups not scored</b></p><ul>" + "".join(
@@ -220,17 +229,32 @@ def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
     return text
 
 
+def _sort_header(label: str, kind: str, title: str = "", *, by_it: bool = False) -> str:
+    """A column header of the events table that sorts it (report.js): its title a button, so the
+    keyboard sorts too, and `aria-sort` on the column sorted by (`by_it`: by peak, highest first,
+    as the table is written)."""
+    cls = " ".join(c for c in ("txt" if kind == "text" else "", "desc" if by_it else "") if c)
+    return (f"<th scope=col data-sort={kind}" + (f" class='{cls}'" if cls else "")
+            + (" aria-sort=descending" if by_it else "") + (f" title='{_e(title)}'" if title else "")
+            + f"><button type=button>{_e(label)}</button></th>")
+
+
 def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia], sections: dict[str, str],
-                annotations) -> str:
+                truth: dict | None) -> str:
+    """The events table; `truth`: each video's annotation (None where the file does not name it),
+    or None without an annotation file (no truth column)."""
     by_video = {v.video: v for v in scores}
     per_camera = scores.meta.get("config", {}).get("mode") == "per-camera"  # each row names its camera
-    has_gt = annotations is not None
-    head = ("<thead><tr><th data-sort=num>#</th><th class=txt data-sort=text>video</th><th data-sort=num>from</th>"
-            "<th data-sort=num>to</th><th data-sort=num>length</th><th data-sort=num class=desc>peak</th>"
-            "<th data-sort=num>peak at</th><th data-sort=num>mean</th>"
-            + ("<th class=txt data-sort=text>where</th>" if events.cell_grid else "")
-            + ("<th class=txt data-sort=text title='whether the event overlaps a ground-truth interval'>truth</th>"
-               if has_gt else "") + "</tr></thead>")
+    has_gt = truth is not None
+    columns = [("#", "num", ""), ("video", "text", ""), ("from", "num", ""), ("to", "num", ""),
+               ("length", "num", ""), ("peak", "num", ""), ("peak at", "num", ""), ("mean", "num", "")]
+    if events.cell_grid:
+        columns.append(("where", "text", ""))
+    if has_gt:
+        columns.append(("truth", "text", "whether the event overlaps a ground-truth interval (not labelled: the "
+                                         "annotation file does not name its video)"))
+    head = ("<thead><tr>" + "".join(_sort_header(label, kind, title, by_it=label == "peak")
+                                    for label, kind, title in columns) + "</tr></thead>")
     body = []
     for e in events.events:
         v, m = by_video[e.video], media.get(e.event)
@@ -259,9 +283,14 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             cells = f"<td class=txt title='cells (row:col) {_e(names)}'>{words}{unseen}</td>"
         gt = ""
         if has_gt:
-            ann = annotations.find(e.video)
-            hit = ann is not None and _overlaps(e, ann)
-            gt = f"<td class=txt>{'<span class=hit>overlaps</span>' if hit else '<span class=miss>no</span>'}</td>"
+            ann = truth[e.video]
+            if ann is None:  # neither a hit nor a false alarm: nothing says what happened there
+                gt = ("<td class=txt><span class=unlabelled title='the annotation file does not name this video'>"
+                      "not labelled</span></td>")
+            elif _overlaps(e, ann):
+                gt = "<td class=txt><span class=hit>overlaps</span></td>"
+            else:
+                gt = "<td class=txt><span class=miss>no</span></td>"
         data = " ".join(f"data-{k}='{_e(val)}'" for k, val in attrs.items())
         cut = ""
         if e.scene_cuts:  # the shot changes inside the event (docs/extract.md)
@@ -276,7 +305,8 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         camera = (f"<br><span class=camera title='the camera whose model scored it'>{_e(v.group)}</span>"
                   if per_camera and v.group else "")
         body.append(
-            f"<tr {data}><td data-v={e.event}>E{e.event}</td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
+            f"<tr {data}><td data-v={e.event}><button type=button class=play aria-label='show E{e.event} in the "
+            f"viewer'>E{e.event}</button></td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
             f"{camera}</td>"
             f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}{clock}</td>"
             f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
@@ -285,7 +315,7 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             f"<td data-v={e.peak_s if e.peak_s is not None else e.peak_frame}>{fmt_time(e.peak_s, e.peak_frame)}</td>"
             f"<td data-v={e.mean_score}>{fmt_score(e.mean_score)}</td>{cells}{gt}</tr>"
         )
-    return f"<table class=events id=events>{head}<tbody>{''.join(body)}</tbody></table>"
+    return f"<table class=events id=events aria-labelledby=events-title>{head}<tbody>{''.join(body)}</tbody></table>"
 
 
 #: what the backbone did at a scene cut, as the report says it
@@ -305,7 +335,9 @@ def _cuts_fact(v: VideoScores) -> str:
 
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
-                   unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "") -> str:
+                   unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "",
+                   truth_given: bool = False) -> str:
+    """One video's section; `truth_given`: an annotation file was given (`ann` None: it does not name the video)."""
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
@@ -348,6 +380,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         times = ", ".join(f"{a:g}&ndash;{b:g} s" for a, b in ann.times)
         facts.append("<span title='frames counted from 0, as on this page; the annotation file counts from 1'>"
                      f"ground truth: {', '.join(x for x in (shown, times) if x) or 'none (normal)'}</span>")
+    elif truth_given:  # said, not left out: a video without the line read as one labelled normal
+        facts.append("ground truth: not in the annotations")
     tl = (f"<div class=tl data-left={geo.left:.5f} data-right={geo.right:.5f} data-top={geo.top:.5f} "
           f"data-bottom={geo.bottom:.5f} data-xmax={geo.x_max:.5f}><img class=timeline src='{_e(rel)}' "
           f"alt='timeline of {_e(v.video)}' loading=lazy><div class=mark></div></div>")
@@ -356,7 +390,9 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         m = media.get(e.event)
         img = (f"<img src='{_e(m.image)}' alt='E{e.event}: peak frame' loading=lazy>" if m and m.image else "")
         clip = "" if m and m.clip else " &middot; no clip"
-        cards.append(f"<figure class=card data-event={e.event}>{img}<figcaption><b>E{e.event}</b> "
+        # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it)
+        cards.append(f"<figure class=card data-event={e.event} tabindex=0 role=button>{img}<figcaption>"
+                     f"<b>E{e.event}</b> "
                      f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
                      f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
     return (f"<section class=video id='{sid}' data-find='{_e(v.category)} {_e(v.group)}'><h3>{_name(v.video)}</h3>"
@@ -422,7 +458,8 @@ def build_report(
     anns = annotations.match(v.video for v in ordered) if annotations is not None else dict.fromkeys(rels)
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
-                                                          source_root=source_root, title=False))
+                                                          source_root=source_root, title=False,
+                                                          truth_given=annotations is not None))
                            for v in ordered], workers)
     drawn = {Path(r).name for r in rels.values()}
     for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
@@ -432,7 +469,7 @@ def build_report(
         sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
                                        events.score_unit, anns[v.video], per_video.get(v.video),
                                        notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {})),
-                                       camera=v.group if per_camera else ""))
+                                       camera=v.group if per_camera else "", truth_given=annotations is not None))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
@@ -445,13 +482,16 @@ def build_report(
         quiet_text = (f"<p class=quiet>{what}: {links}</p>" if len(quiet) <= QUIET_LISTED else  # a dataset's run:
                       f"<details class=quiet><summary>{what}</summary><p>{links}</p></details>")  # folded away
     hint = no_event_hint(events, scores.meta.get("protocol"))
-    table = (_event_rows(scores, events, media, sids, annotations) if events.events
+    table = (_event_rows(scores, events, media, sids, anns if annotations is not None else None) if events.events
              else "<p><b>No event</b>: " + (f"{_e(hint[0].upper() + hint[1:])}." if hint else
                                              "no clip of any video stayed over its alarm line.") + "</p>")
     # the peak picture at the viewer's width, opened whole by a click (at half the width its title and
     # colour bar could not be read); no viewer to click where there is no event
-    viewer = ("<aside class='panel viewer' id=viewer><video id=player controls muted playsinline preload=metadata>"
-              "</video><div class=caption id=viewer-caption>Click an event to play its footage.</div>"
+    # the caption is read out as an event is chosen (aria-live); report.js names the clip, the
+    # picture and the timeline after the event
+    viewer = ("<aside class='panel viewer' id=viewer><video id=player aria-label='the chosen event&#39;s clip' "
+              "controls muted playsinline preload=metadata></video><div class=caption id=viewer-caption "
+              "aria-live=polite>Click an event to play its footage.</div>"
               "<a id=viewer-heat-link target=_blank title='the picture at full size'><img id=viewer-heat "
               "alt='peak frame with heat map'></a>"
               "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest. The clip "
@@ -465,15 +505,16 @@ def build_report(
         "<link rel=stylesheet href='report.css'></head><body><main>",
         f"<h1>{_e(title)}</h1><p class=lead>{lead}</p>",
         f"<div class='review{'' if events.events else ' solo'}'><div class=content><div class=panel>"
-        "<h2 style='margin-top:0'>Events, strongest first</h2>"
+        "<h2 id=events-title style='margin-top:0'>Events, strongest first</h2>"
         + (_filter("events", n_ev) if n_ev >= FILTER_FROM else "")
         + f"<div class=events-scroll>{table}</div>{quiet_text}"
-        "<p class=note>" + ("Click a row or a picture to play the event; click a column title to sort. The same "
-                            "list: " if events.events else "The same (empty) list: ")
+        "<p class=note>" + ("Click a row or a picture to play the event (or Tab to its number or picture and "
+                            "press Enter); click a column title to sort. The same list: " if events.events
+                            else "The same (empty) list: ")
         + "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>",
         _filter("videos", len(sections)) if len(sections) >= FILTER_FROM else "", *sections,
-        "<h2>Run</h2>", _summary(scores, events), _cameras(scores, out),
+        "<h2 id=run>Run</h2>", _summary(scores, events), _cameras(scores, out),
     ]
     if evaluation is not None:
         st = evaluation.settings
@@ -484,8 +525,10 @@ def build_report(
             f"Ground truth: {_e(st.get('annotations', ''))}.</p>",
             *([f"<p class=note>{_e(unlabelled_note(evaluation))}.</p>"]
               if st.get("scored_without_truth") else []),
-            _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled"),
-            "<h3>Per category</h3>", _score_table(evaluation.per_category, "category"),
+            _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled",
+                         "Frame AUROC and AP, the videos' frames pooled"),
+            "<h3 id=per-category>Per category</h3>",
+            _score_table(evaluation.per_category, "category", "#per-category"),
         ]
     parts += [f"</div>{viewer}</div><script src='report.js'></script></main></body></html>"]
     page = out / "index.html"
@@ -498,7 +541,7 @@ def _filter(what: str, n: int) -> str:
     cell = ", a cell (2:1)" if what == "events" else ""
     return (f"<p class=filter><input type=search data-filter={what} placeholder='filter the {what}: a name, a "
             f"category or group{cell}...' aria-label='filter the {what}'> <span class=filter-count "
-            f"data-count={what}>{n} {what}</span></p>")
+            f"data-count={what} aria-live=polite>{n} {what}</span></p>")
 
 
 def no_event_hint(events: EventSet, protocol: str | None) -> str | None:

@@ -1,6 +1,7 @@
 // videoad report: ships with the package, copied beside index.html; no network, no library.
 // Clicking an event (table row or card) plays its clip from the event's start in the viewer and
-// marks it on the video's timelines; column headers sort the table.
+// marks it on the video's timelines; column headers sort the table. The keyboard does the same:
+// each row's number and each header title are buttons, a card takes Enter or Space.
 (function () {
   "use strict";
   var $ = function (s, el) { return (el || document).querySelector(s); };
@@ -30,12 +31,18 @@
   function select(row, play) {
     var d = row.dataset, id = d.event;
     current = row;
-    $$(".sel").forEach(function (el) { el.classList.remove("sel"); });
-    $$('[data-event="' + id + '"]').forEach(function (el) { el.classList.add("sel"); });
+    $$(".sel").forEach(function (el) { el.classList.remove("sel"); el.removeAttribute("aria-current"); });
+    $$('[data-event="' + id + '"]').forEach(function (el) {
+      el.classList.add("sel");
+      el.setAttribute("aria-current", "true");  // said by a screen reader, as the colour is seen
+    });
+    var video = $("td.name", row) ? $("td.name", row).dataset.v : "";
+    player.setAttribute("aria-label", "E" + id + ": " + video + (d.clip ? ", its clip" : ", no clip"));
     $$(".video .tl .mark").forEach(function (m) { m.style.display = "none"; });
     caption.innerHTML = d.caption;
     if (heat) {
       if (d.image) { heat.src = d.image; } else { heat.removeAttribute("src"); }
+      heat.alt = "E" + id + ": peak frame with heat map";
       var link = $("#viewer-heat-link");
       if (link) { if (d.image) { link.href = d.image; } else { link.removeAttribute("href"); } }
     }
@@ -46,6 +53,7 @@
     if (vtl && box) {
       ["left", "right", "top", "bottom", "xmax"].forEach(function (k) { vtl.dataset[k] = box.dataset[k]; });
       $("img", vtl).src = $("img", box).src;
+      $("img", vtl).alt = $("img", box).alt + ", E" + id + " marked";  // which video's, not "timeline"
       var tlLink = $("#viewer-tl-link");
       if (tlLink) tlLink.href = $("img", box).getAttribute("src");
       place(vtl, +d.x0, +d.x1);
@@ -89,18 +97,24 @@
   var rows = table ? $$("tbody tr", table) : [];
   rows.forEach(function (r) { r.addEventListener("click", function () { select(r, true); }); });
   $$(".card").forEach(function (c) {
-    c.addEventListener("click", function () {
+    var open = function () {
       var r = $('table.events tr[data-event="' + c.dataset.event + '"]');
       if (r) { select(r, true); $("#viewer").scrollIntoView({ behavior: "smooth", block: "start" }); }
+    };
+    c.addEventListener("click", open);
+    c.addEventListener("keydown", function (ev) {  // role=button: Enter and Space press it
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); }
     });
   });
 
+  // a click on the header's button (a mouse, or Enter or Space on it) sorts by its column
   $$("th[data-sort]", table || document).forEach(function (th, col) {
     th.addEventListener("click", function () {
       var idx = Array.prototype.indexOf.call(th.parentNode.children, th);
       var asc = !th.classList.contains("asc");
-      $$("th", th.parentNode).forEach(function (h) { h.classList.remove("asc", "desc"); });
+      $$("th", th.parentNode).forEach(function (h) { h.classList.remove("asc", "desc"); h.removeAttribute("aria-sort"); });
       th.classList.add(asc ? "asc" : "desc");
+      th.setAttribute("aria-sort", asc ? "ascending" : "descending");
       var num = th.dataset.sort === "num", body = $("tbody", table);
       $$("tr", body).sort(function (a, b) {
         var x = a.children[idx].dataset.v || a.children[idx].textContent;
