@@ -229,6 +229,21 @@ def test_a_transductive_report_without_events_says_what_to_read(scoreset, tmp_pa
     assert "<b>No event</b>" in text and "No clip crossed" not in text
 
 
+def test_the_lead_counts_the_videos_not_scored_and_links_to_why(scoreset, tmp_path):
+    """A video no one scored (its extraction failed, a group too small) was named only at the
+    bottom of the Run section while the lead said "N events in 3 of 3 videos"."""
+    scoreset.meta["left_out"] = [{"video": "cam/broken.mp4", "reason": "not extracted: the file is truncated"}]
+    text = build_report(scoreset, tmp_path / "r", clips=False).read_text()
+    lead = text.split("class=lead>", 1)[1].split("</p>", 1)[0]
+    assert " of 3 videos; <a href='#videos-left-out'><b>2 videos not scored</b></a> (why: under Run)" in lead
+    assert "<p id=videos-left-out><b>Videos left out</b></p><ul><li>cam/broken.mp4: not extracted: the file is " \
+           "truncated</li>" in text and "<p id=groups-not-scored>" in text
+    scoreset.meta["left_out"] = []
+    scoreset.meta["groups"] = scoreset.meta["groups"][:1]  # every video scored: nothing said
+    lead = build_report(scoreset, tmp_path / "r2", clips=False).read_text().split("class=lead>", 1)[1]
+    assert "not scored" not in lead.split("</p>", 1)[0]
+
+
 def test_timeline_formats_thumbnails_and_missing_source(scoreset, tmp_path, caplog):
     v1, v2, v3 = scoreset.videos
     ann = VideoAnnotation("cam/v2", "X", ((30, 60),), None, "gt")

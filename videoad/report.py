@@ -162,14 +162,27 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
            + "".join(f"<tr><th scope=row>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</tbody></table>")
     skipped = [g for g in groups if g.get("status") in ("skipped", "failed")]
     if skipped:
-        out += "<p><b>Groups not scored</b></p><ul>" + "".join(
+        out += "<p id=groups-not-scored><b>Groups not scored</b></p><ul>" + "".join(
             f"<li>{_e(g['group'])} ({len(g.get('videos', []))} videos), {_e(g['status'])}: {_e(g.get('reason', ''))}</li>"
             for g in skipped) + "</ul>"
     left_out = meta.get("left_out", [])
     if left_out:
-        out += "<p><b>Videos left out</b></p><ul>" + "".join(
+        out += "<p id=videos-left-out><b>Videos left out</b></p><ul>" + "".join(
             f"<li>{_e(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in left_out) + "</ul>"
     return out
+
+
+def _not_scored(scores: ScoreSet) -> str:
+    """The lead's word on videos not scored (left out, or in a group skipped or failed), linked to
+    their list under Run: the lead counted the scored videos alone ("3 events in 3 of 3 videos"
+    with a fourth never read)."""
+    left = len(scores.meta.get("left_out", []))
+    in_groups = sum(len(g.get("videos", [])) for g in scores.skipped())
+    if not left and not in_groups:
+        return ""
+    anchor = "videos-left-out" if left else "groups-not-scored"
+    n = left + in_groups
+    return f"; <a href='#{anchor}'><b>{n} video{'s' if n != 1 else ''} not scored</b></a> (why: under Run)"
 
 
 def _within(intervals, n_frames: int) -> list[tuple[int, int]]:
@@ -473,8 +486,8 @@ def build_report(
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
-            f" &middot; score: {_e(events.score_unit)}, higher = more anomalous &middot; every timeline on the same "
-            "y-range")
+            + _not_scored(scores) + f" &middot; score: {_e(events.score_unit)}, higher = more anomalous &middot; "
+            "every timeline on the same y-range")
     quiet_text = ""
     if quiet:
         links = ", ".join(f"<a href='#{sids[q.video]}'>{_e(q.video)}</a>" for q in quiet) + "."
