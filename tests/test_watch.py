@@ -1902,3 +1902,36 @@ def test_a_folders_file_is_taken_once_it_kept_its_size_for_the_settle_time(tmp_p
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def test_a_hook_that_backgrounds_a_job_is_done_when_its_shell_exits(tmp_path):
+    """A hook `... &` (the job left to run) kept the standard-error pipe open: watch waited the
+    whole timeout, said the hook failed and killed the job, one timeout per record."""
+    from videoad.live.outputs import Hooks
+
+    marker = tmp_path / "delivered"
+    hooks = Hooks(f"cat > /dev/null; (sleep 1.5; touch {marker}) &", None, timeout_s=1.0, size=4)
+    t0 = time.time()
+    hooks.submit({"type": "open", "id": "E0001"})
+    hooks.close(1.0)
+    assert hooks.failures == 0 and time.time() - t0 < 1.0
+    deadline = time.time() + 10
+    while not marker.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    assert marker.exists()  # the job ran on to its end
+
+
+def test_a_hooks_error_output_is_read_from_its_end_and_cut(tmp_path, caplog):
+    """A failing hook's whole standard error was held in memory and its last line, however long,
+    logged: 400 MB of errors took 3 GB. Its end alone is read, the line cut."""
+    from videoad.live import outputs
+
+    hooks = outputs.Hooks("cat > /dev/null; head -c 5000000 /dev/zero | tr '\\0' x >&2; echo >&2; "
+                          "head -c 2000 /dev/zero | tr '\\0' y >&2; exit 3", None, timeout_s=20, size=4)
+    with caplog.at_level("WARNING"):
+        hooks.submit({"type": "open", "id": "E0001"})
+        hooks.close(20)
+    assert hooks.failures == 1
+    (line,) = [r.getMessage() for r in caplog.records if "exit status 3" in r.getMessage()]
+    assert "y" * outputs.HOOK_ERROR_LINE + "..." in line and "y" * (outputs.HOOK_ERROR_LINE + 1) not in line
+    assert len(line) < 1000

@@ -143,6 +143,21 @@ def _r(x, digits: int = 6):
 DRAIN_EXTRA_S = 60.0
 
 
+#: what a failed hook's message keeps of its standard error: the end of it, its last line cut
+HOOK_ERROR_TAIL = 4096
+HOOK_ERROR_LINE = 300
+
+
+def _last_line(err) -> str:
+    """The last line of a hook's standard error (a file), read from its last HOOK_ERROR_TAIL bytes
+    and cut to HOOK_ERROR_LINE characters: a log line, whatever the hook wrote."""
+    size = err.seek(0, os.SEEK_END)
+    err.seek(max(0, size - HOOK_ERROR_TAIL))
+    lines = err.read().decode(errors="replace").strip().splitlines()
+    line = lines[-1] if lines else ""
+    return line if len(line) <= HOOK_ERROR_LINE else line[:HOOK_ERROR_LINE] + "..."
+
+
 class Hooks:
     """`--on-event CMD` and `--post URL`, called from one worker thread behind a bounded queue."""
 
@@ -214,25 +229,29 @@ class Hooks:
 
     def _command(self, data: bytes) -> None:
         # a session of its own, so that a timeout stops the command's whole process tree (a shell's
-        # curl to a dead host outlived the shell, one orphan per record)
-        proc = subprocess.Popen(self.on_event, shell=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, start_new_session=True)
-        try:
-            _, err = proc.communicate(data, timeout=self.timeout_s)
-        except subprocess.TimeoutExpired:
+        # curl to a dead host outlived the shell, one orphan per record). Its standard error goes to
+        # a file, not a pipe: a job the hook puts in the background (`... &`) kept the pipe open, so a
+        # hook that had exited 0 was waited for to its timeout and killed with its job, and a hook
+        # that wrote hundreds of megabytes of errors had them all held in memory
+        import tempfile
+
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(self.on_event, shell=True, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=err, start_new_session=True)
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except OSError:  # gone meanwhile
-                pass
-            proc.wait()  # not communicate(): a child that left the group may hold the pipes open for ever
-            for pipe in (proc.stdin, proc.stderr):
-                if pipe is not None:
-                    pipe.close()
-            self._timed_out = True
-            raise RuntimeError(f"still running after {self.timeout_s:g} s, killed") from None
-        if proc.returncode != 0:
-            tail = err.decode(errors="replace").strip().splitlines()[-1:] or [""]
-            raise RuntimeError(f"exit status {proc.returncode} {tail[0]}".strip())
+                proc.communicate(data, timeout=self.timeout_s)  # the record in, then the shell's own exit
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except OSError:  # gone meanwhile
+                    pass
+                proc.wait()
+                if proc.stdin is not None:
+                    proc.stdin.close()
+                self._timed_out = True
+                raise RuntimeError(f"still running after {self.timeout_s:g} s, killed") from None
+            if proc.returncode != 0:
+                raise RuntimeError(f"exit status {proc.returncode} {_last_line(err)}".strip())
 
     def _send(self, data: bytes) -> None:
         import socket
