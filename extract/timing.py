@@ -85,7 +85,31 @@ def packet_pts(path: str):
         return None
     if len(stamps) < 2 or base is None:
         return None
-    return np.sort(np.asarray(stamps, dtype=np.int64)), base
+    return np.sort(_joined(np.asarray(stamps, dtype=np.int64), base)), base
+
+
+#: a timestamp this far (s) below the highest before it, in demux order, starts a new run of
+#: timestamps (a recorder's reset, two recordings joined byte for byte): far more than a decoder's
+#: reordering of frames (B-frames: a few frames back)
+RESET_S = 2.0
+
+
+def _joined(stamps: np.ndarray, base) -> np.ndarray:
+    """Timestamps in demux order with each run that restarts (`RESET_S` back) carried on from where
+    the one before stood, one typical step later. Sorted as they were, two MPEG-TS recordings joined
+    end to end interleaved: 500 frames at 10 fps read as 29.9 s at 16.7 fps, every second after the
+    join wrong."""
+    back = int(round(RESET_S / float(base)))
+    drops = np.flatnonzero(np.diff(stamps) < -back)
+    if drops.size == 0:
+        return stamps
+    out = stamps.copy()
+    for start, end in zip(drops + 1, [*(drops[1:] + 1), len(stamps)]):
+        before = np.sort(out[:start])
+        steps = np.diff(before)
+        step = int(np.median(steps[steps > 0])) if np.any(steps > 0) else 1
+        out[start:end] += before[-1] + step - out[start:end].min()
+    return out
 
 
 def packet_times(path: str) -> np.ndarray | None:

@@ -237,3 +237,21 @@ def test_a_burst_cameras_pause_is_neither_clips_of_a_frozen_picture_nor_motion(t
     assert across.any()
     # encoding noise aside, the clips across the pause show no more motion than the still ones
     assert np.abs(video.features[across]).max() <= 2 * np.abs(video.features[~across]).max() + 0.01
+
+
+def test_two_recordings_joined_end_to_end_keep_their_rate(tmp_path):
+    """MPEG-TS recordings joined byte for byte (a recorder after a reset): the second's timestamps
+    start again. Sorted together they interleaved the two, and 80 frames at 10 fps read as about
+    4 s at 20 fps, every second after the join wrong. Each run now carries on from the one before;
+    B-frames reordered within a run stay as they were."""
+    parts = [make_h264(tmp_path / f"part{i}.ts", 40, fps=10) for i in range(2)]
+    joined = tmp_path / "in" / "joined.ts"
+    joined.parent.mkdir()
+    joined.write_bytes(b"".join(p.read_bytes() for p in parts))
+    times = packet_times(str(joined))
+    assert len(times) == 80 and np.all(np.diff(times) > 0)
+    np.testing.assert_allclose(times, np.arange(80) * 0.1, atol=1e-6)
+    np.testing.assert_allclose(packet_times(str(parts[0])), np.arange(40) * 0.1, atol=1e-6)  # one run: as before
+    stream = open_video(joined, ("pyav",))
+    stream.close()
+    assert stream.timing is None and stream.fps == 10.0
