@@ -59,5 +59,12 @@ def recording_start(path, metadata: dict | None = None) -> tuple[str | None, str
 
 
 def clock_after(start: datetime, seconds: float) -> str:
-    """The clock time `seconds` into a recording that began at `start`, ISO 8601 to the second."""
-    return (start + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    """The clock time `seconds` into a recording that began at `start`, ISO 8601 to the second. A
+    start with no time zone (a name's: the recorder's local clock) is read in this machine's local
+    zone, so that the seconds are added as time that passed: 38 s after 01:59:30 on a night the
+    clocks jump to 03:00 is 03:00:08, not 02:00:08, a time that never was. Under a zone without
+    such changes (UTC, as in most containers) nothing differs."""
+    if start.tzinfo is not None:
+        return (start + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+    later = start.astimezone() + timedelta(seconds=seconds)  # the local offset at the start, then elapsed time
+    return later.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")  # the local clock then

@@ -188,6 +188,31 @@ def test_the_recording_start_is_read_from_the_file_name_else_the_creation_time_t
                                     "ch01_20261399_250000.mp4", "Normal_Videos_024_x264")] == [None] * 5
 
 
+def test_clock_times_count_the_seconds_that_passed_across_a_change_of_summer_time(monkeypatch):
+    """A name's time is the recorder's local clock. 38 s after 01:59:30 on the night New York's
+    clocks jump to 03:00 read 02:00:08, a time that never was; under UTC nothing changes, and a
+    tag's time with its zone is counted in it."""
+    import time
+    from datetime import datetime, timezone
+
+    from extract.clock import clock_after
+
+    start = datetime(2026, 3, 8, 1, 59, 30)
+    try:
+        for zone, expected in (("America/New_York", "2026-03-08T03:00:08"), ("UTC", "2026-03-08T02:00:08"),
+                               ("Europe/Berlin", "2026-03-08T02:00:08")):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            assert clock_after(start, 38) == expected, zone
+        monkeypatch.setenv("TZ", "America/New_York")
+        time.tzset()
+        assert clock_after(datetime(2026, 11, 1, 0, 59, 0), 3600) == "2026-11-01T01:59:00"  # the hour after, once
+        assert clock_after(datetime(2026, 3, 8, 6, 59, 30, tzinfo=timezone.utc), 38) == "2026-03-08T07:00:08+00:00"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 def test_a_name_near_the_file_systems_limit_is_extracted_and_its_temporaries_cleaned(tmp_path):
     """A 245-byte name: its feature file (249 bytes) fits in the 255 a file system allows, the
     temporary beside it (`.<name>.<pid>-<id>.tmp`) did not, and the video failed with `File name
