@@ -142,6 +142,7 @@ class _Existing:
         self.kinds: dict[str, set[str]] = {}  # the kind of features (as JSON) -> the keys that have it
         self.damaged: set[str] = set()  # keys whose file cannot be read
         self.replaced: set[str] = set()  # keys this import replaces (--overwrite): their kind does not stay
+        self.root = out_root
         if not out_root.exists():
             return
         store = _store().FeatureStore(out_root)
@@ -158,8 +159,13 @@ class _Existing:
 
     def plan(self, keys, overwrite: bool) -> None:
         """The keys this import will write: with `overwrite`, those already in the store are replaced,
-        so the kind their features have now is not one that stays beside the new ones."""
+        so the kind their features have now is not one that stays beside the new ones. The
+        temporaries an import killed mid-write left beside them are removed (once their writer is
+        gone), as extract's are: a rerun left them for good."""
         self.replaced = set(keys) & self.keys if overwrite else set()
+        if self.root.is_dir():
+            store = _store()
+            store.remove_stale_temporaries([store.key_path(self.root, k) for k in keys])
 
     def add(self, key: str, attrs: dict) -> None:
         """`key` written from `attrs`: the files after it in this import are checked against it too."""

@@ -337,3 +337,34 @@ def test_events_name_the_group_whose_model_scored_them(tmp_path):
     rows = list(csv.DictReader((tmp_path / "events.csv").open()))
     assert list(rows[0])[-1] == "group" and [r["group"] for r in rows] == ["camera-02"]
     assert [e["group"] for e in json.loads((tmp_path / "events.json").read_text())["events"]] == ["camera-02"]
+
+
+def test_a_run_killed_before_its_events_files_keeps_the_rules_it_used(tmp_path, monkeypatch):
+    """`detect --merge-gap 0.5 --min-event 0` killed after run.json and before events.json: the
+    report and the timelines found events by the default rules (2 s, 2 s) without a word, 2
+    events where the run had 3. The run's rules are now in run.json too."""
+    import videoad.events as events_mod
+    from videoad.events import write_scores_and_events
+    from videoad.scores import read_scores
+
+    a = _video([0.1, 0.7, 0.1, 0.1, 0.1, 0.95, 0.1], stride=16, name="cam/a.avi")
+    b = _video([0.1, 0.8, 0.1], stride=16, name="cam/b.avi")
+    settings = EventSettings(merge_gap_s=0.5, min_length_s=0)
+    whole = write_scores_and_events(tmp_path / "whole", ScoreSet([a, b], {"config": {"detector": "duad"}}), settings)
+    assert len(whole.events) == 3 and read_settings(tmp_path / "whole") == settings
+
+    def killed(*_args, **_kwargs):
+        raise KeyboardInterrupt  # the kill, between run.json and the events files
+
+    monkeypatch.setattr(events_mod, "write_events", killed)
+    with pytest.raises(KeyboardInterrupt):
+        write_scores_and_events(tmp_path / "cut", ScoreSet([a, b], {"config": {"detector": "duad"}}), settings)
+    assert not (tmp_path / "cut" / "events.json").exists() and (tmp_path / "cut" / "run.json").exists()
+    assert read_settings(tmp_path / "cut") == settings
+    again = find_events(read_scores(tmp_path / "cut"), read_settings(tmp_path / "cut"))
+    assert [(e.video, e.peak_score) for e in again.events] == [(e.video, e.peak_score) for e in whole.events]
+    # a folder of an earlier version (no record in run.json, no events files): the defaults, as before
+    run = json.loads((tmp_path / "cut" / "run.json").read_text())
+    del run["event_settings"]
+    (tmp_path / "cut" / "run.json").write_text(json.dumps(run))
+    assert read_settings(tmp_path / "cut") is None

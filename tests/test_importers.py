@@ -3,7 +3,10 @@ arrays (fabricated RTFM / video_features layouts), through the store and the CLI
 from __future__ import annotations
 
 import math
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -408,3 +411,35 @@ def test_a_layer_option_of_extracted_features_is_still_compared_with_an_older_mo
         "crops (imported: --crops): 'mean' (fitted) vs '0'"]
     extracted_then = {**old, "layer": "fc6", "crop_reduce": None}  # an extracted store's: its option compares
     assert extraction_mismatch(extracted_then, None, ["b"], {"b": attrs("fc6")}) == []
+
+
+def test_an_import_rerun_removes_the_temporaries_a_killed_one_left_and_holds_its_store(tmp_path):
+    """An import killed mid-write left `.<key>.h5.<pid>-<id>.tmp`, which no rerun removed (extract's
+    did); and an import took no lock on its store."""
+    from extract.store import temp_prefix
+    from videoad.cli import cli
+
+    src = tmp_path / "vf"
+    src.mkdir()
+    for i, name in enumerate(("a", "b")):
+        np.save(src / f"{name}.npy", np.full((4, 3), i + 1, np.float32))
+    store = tmp_path / "store"
+    store.mkdir()
+    dead = store / f"{temp_prefix(store / 'b.h5')}999999999-deadbeef.tmp"  # a writer long gone
+    dead.write_bytes(b"half an HDF5 file")
+    alive = store / f"{temp_prefix(store / 'a.h5')}{os.getppid()}-cafe0001.tmp"  # another still writing: kept
+    alive.write_bytes(b"being written")
+    result = import_npy(src, store)
+    assert sorted(result.written) == ["a", "b"] and not dead.exists() and alive.exists()
+    holder = subprocess.Popen(  # another process writing the store (a lock is this process's own otherwise)
+        [sys.executable, "-c", "import sys, time; from videoad.output_lock import output_lock\n"
+         "with output_lock(sys.argv[1], command='videoad extract'):\n print('held', flush=True); time.sleep(60)",
+         str(store)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        res = CliRunner().invoke(cli, ["import", "npy", str(src), "-o", str(store), "--overwrite"])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res.exit_code == 1 and "another videoad is writing this folder now" in res.output, res.output
+    assert "videoad extract" in res.output

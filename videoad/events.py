@@ -522,12 +522,35 @@ def _fmt(x: float | None) -> str:
 
 
 def read_settings(folder) -> EventSettings | None:
-    """The settings an earlier `write_events` used in this scores folder, or None."""
+    """The settings an earlier `write_events` used in this scores folder, else those its run.json
+    records (`write_scores_and_events`: a run killed after run.json and before the events files
+    left a folder whose report and timelines found events by the default rules, without a word),
+    else None (folders written before either)."""
     path = Path(folder) / EVENTS_JSON
     if not path.is_file():
-        return None
+        run = Path(folder) / "run.json"
+        try:
+            recorded = json.loads(run.read_text(encoding="utf-8")).get("event_settings") if run.is_file() else None
+            return EventSettings(**recorded).check() if isinstance(recorded, dict) else None
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"{run}: its event_settings cannot be read ({exc})") from None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return EventSettings(**data["settings"]).check()
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a readable events file ({exc})") from None
+
+
+def write_scores_and_events(folder, scores: ScoreSet, settings: EventSettings | None = None) -> EventSet:
+    """Write a run's scores, then the events found in them by `settings`, into the scores folder
+    `folder`; the settings also go into run.json, which is written before the events files, so
+    that a folder whose events files a kill kept from being written is read by the rules the run
+    used (`read_settings`)."""
+    from videoad.scores import write_scores
+
+    settings = (settings or EventSettings()).check()
+    scores.meta["event_settings"] = asdict(settings)
+    write_scores(folder, scores)
+    events = find_events(scores, settings)
+    write_events(folder, events)
+    return events

@@ -59,10 +59,9 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     from extract.run import ExtractOptions, extract_videos
     from videoad import synth, video
     from videoad.datasets.annotations import read_annotations
-    from videoad.events import find_events, write_events
+    from videoad.events import write_scores_and_events
     from videoad.metrics import evaluate_scores
     from videoad.report import build_report
-    from videoad.scores import write_scores
 
     work = Path(workdir)
     t0 = time.perf_counter()
@@ -75,9 +74,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     echo(f"[2/5] motion features in {work / 'features'} ({time.perf_counter() - t0:.0f} s)")
     cfg = replace(DEMO_CONFIG, seed=seed)
     scores = video.detect(work / "features", cfg, note_cameras=False)  # one corridor, a background drawn per video
-    write_scores(work / "scores", scores)
-    events = find_events(scores)
-    write_events(work / "scores", events)
+    events = write_scores_and_events(work / "scores", scores)
     echo(f"[3/5] DUAD fitted pooled over {sum(len(v.scores) for v in scores)} clips; scores in {work / 'scores'} "
          f"({time.perf_counter() - t0:.0f} s)")
     ann = read_annotations(ds.annotation_file, frame_counts=ds.counts_file)

@@ -1,7 +1,9 @@
 """`videoad import ...`: convert features made elsewhere into a feature store (extract.importers)."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -24,6 +26,21 @@ def _report(result) -> None:
         raise SystemExit(1)
 
 
+@contextlib.contextmanager
+def _held(out: Path) -> Iterator[None]:
+    """The store held for this import (an extraction or another import into it at the same time is
+    refused, naming the holder); its errors as the command's."""
+    from videoad.output_lock import FolderBusyError, output_lock
+
+    try:
+        with output_lock(out, command="videoad import"):
+            yield
+    except FolderBusyError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 #: the slowest rate an imported video may run at: a frame a thousand seconds (1e-300 was taken, and
 #: every later time overflowed the report's); the fastest is the extractor's (extract.clips.MAX_PLAUSIBLE_FPS)
 MIN_FPS = 0.001
@@ -42,10 +59,8 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
     """Sultani et al.'s 32-segment C3D text files (SRC: a folder of <video>.txt or one file)."""
     from extract.importers import import_sultani
 
-    try:
+    with _held(out):
         result = import_sultani(src, out, annotations, fps=fps, overwrite=overwrite)
-    except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from exc
     _report(result)
 
 
@@ -73,10 +88,8 @@ def npy_cmd(src: Path, out: Path, annotations: Path | None, suffix: str, clip_le
 
     if crops not in ("mean", "keep") and not crops.isdigit():
         raise click.BadParameter("use mean, keep or a non-negative crop index", param_hint="--crops")
-    try:
+    with _held(out):
         result = import_npy(src, out, frame_counts=annotations, suffix=suffix, clip_len=clip_len,
                             stride=stride, crops=crops if not crops.isdigit() else int(crops),
                             fps=fps, backbone=backbone, layer=layer, overwrite=overwrite)
-    except (ValueError, OSError) as exc:
-        raise click.ClickException(str(exc)) from exc
     _report(result)

@@ -137,10 +137,9 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     from extract.run import ExtractOptions, WorkerStartError, extract_videos
     from extract.sources import mark_output
     from videoad import coverage, video
-    from videoad.events import find_events, write_events
+    from videoad.events import write_scores_and_events
     from videoad.output_lock import output_lock
     from videoad.report import build_report, event_summary, no_event_hint
-    from videoad.scores import write_scores
 
     grouping = chosen("grouping")
     if print_config:
@@ -232,9 +231,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
             said = {e["video"] for e in scores.meta.get("left_out", [])}
             scores.meta["left_out"] = sorted(scores.meta.get("left_out", []) + [
                 {"video": k, "reason": why} for k, why in not_read.items() if k not in said], key=lambda e: e["video"])
-        write_scores(out / "scores", scores)
-        events = find_events(scores, settings)
-        write_events(out / "scores", events)
+        events = write_scores_and_events(out / "scores", scores, settings)
         n = len(events.events)
         bar.stage("report")
 

@@ -155,10 +155,10 @@ def detect(features, output, activity_levels, config, print_config, annotations,
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
     the events (runs of clips over the alarm line) to events.csv / events.json."""
     from videoad import coverage, video
-    from videoad.events import find_events, write_events
+    from videoad.events import write_scores_and_events
     from videoad.output_lock import output_lock
     from videoad.report import event_summary, no_event_hint
-    from videoad.scores import writable_folder, write_scores
+    from videoad.scores import writable_folder
 
     mode = chosen("mode")
     held = contextlib.ExitStack()
@@ -223,9 +223,7 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs, executor=executor)
         else:
             scores = video.detect(features, cfg, annotations=ann, save_models=save_model, executor=executor)
-        write_scores(output, scores)
-        events = find_events(scores, event_settings(merge_gap, min_event))
-        write_events(output, events)
+        events = write_scores_and_events(output, scores, event_settings(merge_gap, min_event))
     except (ValueError, OSError) as exc:
         _fail(exc)
     except RuntimeError as exc:  # --ray: no cluster at the address, none that can hold one fit, or lost
