@@ -312,9 +312,11 @@ def _writer_alive(unique: str) -> bool:
     return True
 
 
-def write_atomic(final: Path, data: bytes | memoryview | Iterable[bytes]) -> None:
+def write_atomic(final: Path, data: bytes | memoryview | Iterable[bytes], sync: bool = True) -> None:
     """Write `data` (bytes, or chunks of them: a large file written as it is made, never whole in
-    memory) to a hidden temporary beside `final`, flush it to disk, rename it.
+    memory) to a hidden temporary beside `final`, flush it to disk, rename it. `sync=False` skips
+    the flush to disk (pictures a rerun draws again: a kill still leaves no half file under the
+    name, a power cut may).
 
     On any failure nothing is left behind: no temporary, and `final` as it was. A full or
     read-only disk raises `OutputError` (see `output_error`).
@@ -329,7 +331,8 @@ def write_atomic(final: Path, data: bytes | memoryview | Iterable[bytes]) -> Non
                 for chunk in data:
                     fh.write(chunk)
             fh.flush()
-            os.fsync(fh.fileno())  # the data must be on disk before the name says "done"
+            if sync:
+                os.fsync(fh.fileno())  # the data must be on disk before the name says "done"
         os.replace(temp, final)
     except BaseException as exc:
         try:

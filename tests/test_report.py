@@ -238,10 +238,17 @@ def test_the_lead_counts_the_videos_not_scored_and_links_to_why(scoreset, tmp_pa
     assert " of 3 videos; <a href='#videos-left-out'><b>2 videos not scored</b></a> (why: under Run)" in lead
     assert "<p id=videos-left-out><b>Videos left out</b></p><ul><li>cam/broken.mp4: not extracted: the file is " \
            "truncated</li>" in text and "<p id=groups-not-scored>" in text
+    # scored while the extraction had not finished (detect warned; the page said nothing)
+    scoreset.meta["unfinished_stores"] = ["feats: its extraction did not finish (2 of 5 videos have features)"]
+    text = build_report(scoreset, tmp_path / "r1", clips=False).read_text()
+    lead = text.split("class=lead>", 1)[1].split("</p>", 1)[0]
+    assert "<b>scored while its extraction was unfinished</b>: part of the footage only" in lead
+    assert "<th scope=row>unfinished extraction</th><td>feats: its extraction did not finish (2 of 5" in text
+    del scoreset.meta["unfinished_stores"]
     scoreset.meta["left_out"] = []
     scoreset.meta["groups"] = scoreset.meta["groups"][:1]  # every video scored: nothing said
     lead = build_report(scoreset, tmp_path / "r2", clips=False).read_text().split("class=lead>", 1)[1]
-    assert "not scored" not in lead.split("</p>", 1)[0]
+    assert "not scored" not in lead.split("</p>", 1)[0] and "unfinished" not in lead.split("</p>", 1)[0]
 
 
 def test_timeline_formats_thumbnails_and_missing_source(scoreset, tmp_path, caplog):
@@ -1135,3 +1142,33 @@ def test_names_in_other_scripts_keep_their_letters_in_file_names():
     from videoad.names import MAX_STEM
 
     assert len(long.encode("utf-8")) <= MAX_STEM and long.startswith("é" * 50)
+
+
+def test_a_timeline_killed_mid_write_leaves_no_picture_under_its_name(scoreset, tmp_path, monkeypatch):
+    """`plot` wrote each PNG straight to its name: a kill mid-write left a 0-byte or cut picture
+    that looked drawn. Pictures go through a temporary now, and a rerun clears a dead run's."""
+    from matplotlib.figure import Figure
+
+    from extract.store import temp_prefix
+    from videoad.plots import plot_run
+
+    out = tmp_path / "plots"
+    real = Figure.savefig
+
+    def cut(self, fname, *args, **kwargs):
+        if hasattr(fname, "write"):
+            fname.write(b"\x89PNG half")  # what a kill leaves mid-write
+        else:
+            Path(fname).write_bytes(b"\x89PNG half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Figure, "savefig", cut)
+    with pytest.raises(KeyboardInterrupt):
+        plot_run(scoreset, out, thumbnails=0)
+    assert not list(out.glob("*.png"))
+    monkeypatch.setattr(Figure, "savefig", real)
+    dead = out / f"{temp_prefix(out / 'cam_v1.avi.png')}999999999-0badf00d.tmp"
+    dead.write_bytes(b"\x89PNG half")
+    drawn = plot_run(scoreset, out, thumbnails=0)
+    assert len(drawn) == 3 and all(p.read_bytes().startswith(b"\x89PNG\r\n") for p in drawn)
+    assert not dead.exists() and not list(out.glob(".*.tmp"))

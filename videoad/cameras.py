@@ -535,6 +535,8 @@ def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4, pe
             if c == 0 and name:
                 ax.set_ylabel(safe_text(name), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    from videoad.plots import save_figure
+
+    save_figure(fig, path, dpi=100)
     plt.close(fig)
     return path

@@ -133,7 +133,6 @@ def heat_figure(frame: np.ndarray | None, out_path, *, cells: np.ndarray | None 
             ax.set_xlabel(safe_text(note), fontsize=8)
     if title:  # over the figure, from its left edge: an axes title started mid-figure over a narrow upright frame
         fig.suptitle(safe_text(title), fontsize=9, x=0.01, ha="left")
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    return out
+    from videoad.plots import save_figure
+
+    return save_figure(fig, out_path, dpi=100)

@@ -307,8 +307,7 @@ def draw_timeline(
                 when = f"{float(f2x(frame)):.1f} s" if xunit == "s" else f"frame {frame}"
                 tax.set_title(f"highest clip: {fmt_score(float(v.scores[fallback]))} at {when} (no event)",
                               fontsize=8)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=90)
+        save_figure(fig, out, dpi=90)
         box = ax.get_position()
     return TimelineGeometry(out, box.x0, box.x1, 1 - box.y1, 1 - box.y0, x_max, xunit, note)
 
@@ -316,6 +315,21 @@ def draw_timeline(
 #: timelines drawn in worker processes when a run has more videos than this (one figure costs
 #: ~0.1 s, nearly all of it matplotlib's layout and PNG writing: benchmarks/bench_report.py)
 PARALLEL_FROM = 16
+
+
+def save_figure(fig, out, **savefig) -> Path:
+    """`fig.savefig` into `out` through a temporary beside it (`extract.store.write_atomic`): a kill
+    mid-write left a 0-byte or cut PNG under its final name, which looked drawn. The format is the
+    name's (.png, .svg)."""
+    import io
+
+    from extract.store import write_atomic
+
+    out = Path(out)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=out.suffix.lstrip(".").lower() or "png", **savefig)
+    write_atomic(out, buf.getbuffer(), sync=False)
+    return out
 
 
 def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None = 1) -> list[TimelineGeometry]:
@@ -326,6 +340,9 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
     (a pool that breaks all the same falls back to drawing here)."""
     import os
 
+    from extract.store import remove_stale_temporaries
+
+    remove_stale_temporaries([path for _, path, _ in jobs])  # a killed run's half-drawn pictures
     workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
     if workers == 1 or len(jobs) <= PARALLEL_FROM:
         drawn = [draw_timeline(v, path, **kw) for v, path, kw in jobs]

@@ -152,6 +152,7 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         r, c = events.cell_grid
         rows.append(("where", f"{r}x{c} grid of cell scores; the box marks the cells in the upper half between "
                               "the video's typical cell score and the event's hottest cell"))
+    rows += [("unfinished extraction", note) for note in meta.get("unfinished_stores", [])]  # part of the footage
     rows += [("footage checks", line) for line in coverage.warnings(groups)]  # videoad.coverage: history and fit
     rows += [("several cameras", f"group {g['group']} fits one model over {g['cameras']} cameras, told apart by their "
                                  "scene pictures; one model per camera (--per-camera) catches more where their normal "
@@ -183,6 +184,14 @@ def _not_scored(scores: ScoreSet) -> str:
     anchor = "videos-left-out" if left else "groups-not-scored"
     n = left + in_groups
     return f"; <a href='#{anchor}'><b>{n} video{'s' if n != 1 else ''} not scored</b></a> (why: under Run)"
+
+
+def _unfinished_lead(scores: ScoreSet) -> str:
+    """The lead's word where the features came from an extraction that had not finished (detect
+    warned, run.json kept it, the page showed the events as if of the whole footage)."""
+    if not scores.meta.get("unfinished_stores"):
+        return ""
+    return "; <b>scored while its extraction was unfinished</b>: part of the footage only (under Run)"
 
 
 def _within(intervals, n_frames: int) -> list[tuple[int, int]]:
@@ -486,7 +495,7 @@ def build_report(
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
-            + _not_scored(scores) + f" &middot; score: {_e(events.score_unit)}, higher = more anomalous &middot; "
+            + _not_scored(scores) + _unfinished_lead(scores) + f" &middot; score: {_e(events.score_unit)}, higher = more anomalous &middot; "
             "every timeline on the same y-range")
     quiet_text = ""
     if quiet:
@@ -592,7 +601,9 @@ def _cameras(scores: ScoreSet, out: Path) -> str:
         mean = np.asarray(cam["scene"], np.float64).reshape(SCENE_SHAPE)
         big = cv2.resize(mean.round().astype(np.uint8), None, fx=5, fy=5, interpolation=cv2.INTER_NEAREST)
         name = f"cameras/{file_stems([g])[g]}.png"
-        cv2.imwrite(str(out / name), big)
+        ok, png = cv2.imencode(".png", big)
+        if ok:  # through a temporary: a kill left a cut picture under its name
+            write_atomic(out / name, png.tobytes(), sync=False)
         cells.append(f"<figure style='display:inline-block;margin:0 1em 1em 0'><img src='{_e(name)}' alt='{_e(g)}' "
                      f"width={big.shape[1]} height={big.shape[0]}><figcaption>{_e(g)}: {len(by_group[g])} video(s)"
                      "</figcaption></figure>")
