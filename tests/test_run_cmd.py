@@ -360,3 +360,21 @@ def test_run_takes_a_seed_that_changes_the_seed_alone(footage, tmp_path):
         runs[seed] = json.loads((tmp_path / seed / "scores" / "run.json").read_text())
     assert runs["5"]["config"] == {**runs["0"]["config"], "seed": 5}
     assert runs["5"]["groups"][0]["seed"] != runs["0"]["groups"][0]["seed"]
+
+
+def test_run_refuses_videoads_own_folders_before_decoding_and_names_every_unreadable_input(footage, tmp_path):
+    """`run VIDEO --fit-on FEATURES` (a feature store, as `detect --fit-on` takes) extracted all of
+    INPUT first and then said "no videos found under FEATURES"; when no input could be read the
+    error named no file and no reason."""
+    root, cfg = footage
+    res = CliRunner().invoke(cli, ["extract", str(root / "cam1"), "-o", str(tmp_path / "feats"), "--workers", "1"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(tmp_path / "feats"),
+                                   "-o", str(tmp_path / "r"), "--config", str(cfg)])
+    assert res.exit_code == 2 and f"--fit-on {tmp_path / 'feats'} is a feature store, not footage" in res.output
+    assert "--fit-on STORE" in res.output and not (tmp_path / "r" / "features").exists(), res.output
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "feats"), "-o", str(tmp_path / "r2"), "--config", str(cfg)])
+    assert res.exit_code == 2 and "INPUT" in res.output and "is a feature store, not footage" in res.output
+    res = CliRunner().invoke(cli, ["run", str(root / "cam2" / "broken.avi"), "-o", str(tmp_path / "r3"),
+                                   "--config", str(cfg)])
+    assert res.exit_code == 1 and "could be read (broken.avi: " in res.output, res.output

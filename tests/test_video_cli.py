@@ -459,3 +459,50 @@ def test_detect_says_where_it_scores_videos_of_its_own_history(tmp_path):
     assert res.exit_code == 0 and "also in the history" not in res.output, res.output
     res = run("detect", "--pooled", "--config", cfg, "--fit-on", store / "Normal", "-o", tmp_path / "s3")
     assert "also in the history" not in res.output  # the history scored by its own model, as asked
+
+
+def test_an_output_over_an_input_or_another_kind_of_output_is_refused(setup):
+    """`detect FEATURES -o FEATURES` wrote the scores into the store (which then read as a scores
+    folder pointing at itself), `detect -o REPORT` replaced a report's events under its page,
+    `extract -o SCORES` put features into a scores folder: each exited 0."""
+    tmp, store, gt, cfg, videos = setup
+    before = sorted(p.name for p in store.rglob("*"))
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", store)
+    assert res.exit_code == 1 and f"-o {store} is FEATURES itself" in res.output, res.output
+    assert sorted(p.name for p in store.rglob("*")) == before  # nothing written into it
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "scores").exit_code == 0
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "scores").exit_code == 0  # a rerun: fine
+    assert run("report", tmp / "scores", "-o", tmp / "report", "--no-clips").exit_code == 0
+    for args, said in (
+            (("detect", store, "--config", cfg, "--pooled", "-o", tmp / "report"), "holds a report, not a scores folder"),
+            (("detect", store, "--config", cfg, "--pooled", "--fit-on", store, "-o", tmp / "x", "--save-model", store),
+             "--save-model"),
+            (("report", tmp / "scores", "-o", tmp / "scores", "--no-clips"), "is SCORES itself"),
+            (("report", tmp / "scores", "-o", store, "--no-clips"), "holds a feature store, not a report"),
+            (("plot", tmp / "scores", "-o", tmp / "report"), "holds a report"),
+            (("extract", gt, "-o", tmp / "scores"), "holds a scores folder, not a feature store")):
+        res = run(*args)
+        assert res.exit_code in (1, 2) and said in res.output, (args, res.output)
+    assert not (tmp / "scores" / "manifest.json").exists()
+
+
+def test_evaluate_writes_its_json_before_printing_and_gives_it_alone_on_stdout(setup, monkeypatch):
+    """`evaluate ... | head` closed the pipe at the table and the JSON file asked for was never
+    written; `--json -` made a file named '-'."""
+    tmp, store, gt, cfg, videos = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "scores").exit_code == 0
+    import videoad.cli.video_cmd as video_cmd
+
+    def closed_pipe(*args, **kwargs):
+        raise BrokenPipeError
+    monkeypatch.setattr(video_cmd.click, "echo", closed_pipe)  # the reader gone at the first line
+    res = CliRunner().invoke(cli, ["evaluate", str(tmp / "scores"), "--annotations", str(gt), "--json",
+                                   str(tmp / "e.json")])
+    assert res.exit_code != 0 and json.loads((tmp / "e.json").read_text())["pooled"]["auroc"] > 0.5
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp)
+    res = CliRunner().invoke(cli, ["evaluate", str(tmp / "scores"), "--annotations", str(gt),
+                                   "--json", "-"])
+    assert res.exit_code == 0 and not (tmp / "-").exists()
+    assert json.loads(res.stdout)["pooled"]["auroc"] == json.loads((tmp / "e.json").read_text())["pooled"]["auroc"]
+    assert "pooled frame AUROC" in res.stderr

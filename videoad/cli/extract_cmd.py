@@ -221,7 +221,15 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         return
     if on_ray and "device" in kwargs and not model.uses_device:  # the motion backbone runs on the CPU: its
         kwargs = {k: v for k, v in kwargs.items() if k != "device"}  # actors must not wait for a GPU each
-    options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard, progress=not quiet)
+    from videoad import output_kinds as kinds
+
+    try:
+        kinds.check_output(output, kinds.FEATURES, {"INPUT": input_path})
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    # a bar only where someone watches: redirected to a file it was hundreds of \r-joined lines
+    options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard,
+                                             progress=not quiet and sys.stderr.isatty())
     hint = None if on_ray else gpu_feeding_hint(model, options.workers, options.batch_size)
     if hint:
         click.echo(hint, err=True)

@@ -27,12 +27,15 @@ def _report(result) -> None:
 
 
 @contextlib.contextmanager
-def _held(out: Path) -> Iterator[None]:
+def _held(out: Path, src: Path) -> Iterator[None]:
     """The store held for this import (an extraction or another import into it at the same time is
-    refused, naming the holder); its errors as the command's."""
+    refused, naming the holder; a folder of another kind of output is refused); its errors as the
+    command's."""
+    from videoad import output_kinds as kinds
     from videoad.output_lock import FolderBusyError, output_lock
 
     try:
+        kinds.check_output(out, kinds.FEATURES, {"SRC": src})
         with output_lock(out, command="videoad import"):
             yield
     except FolderBusyError as exc:
@@ -59,7 +62,7 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
     """Sultani et al.'s 32-segment C3D text files (SRC: a folder of <video>.txt or one file)."""
     from extract.importers import import_sultani
 
-    with _held(out):
+    with _held(out, src):
         result = import_sultani(src, out, annotations, fps=fps, overwrite=overwrite)
     _report(result)
 
@@ -88,7 +91,7 @@ def npy_cmd(src: Path, out: Path, annotations: Path | None, suffix: str, clip_le
 
     if crops not in ("mean", "keep") and not crops.isdigit():
         raise click.BadParameter("use mean, keep or a non-negative crop index", param_hint="--crops")
-    with _held(out):
+    with _held(out, src):
         result = import_npy(src, out, frame_counts=annotations, suffix=suffix, clip_len=clip_len,
                             stride=stride, crops=crops if not crops.isdigit() else int(crops),
                             fps=fps, backbone=backbone, layer=layer, overwrite=overwrite)

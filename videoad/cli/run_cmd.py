@@ -56,6 +56,26 @@ def expand_inputs(patterns, hint: str = "INPUT") -> list[Path]:
     return out
 
 
+def _footage_only(paths, past) -> None:
+    """Refuse, before any decoding, an input or --fit-on that is one of videoad's own folders: run
+    takes footage, and a feature store given as its history (as `detect --fit-on` takes one) was
+    found out only after all of INPUT was extracted, as "no videos found"."""
+    from videoad import output_kinds as kinds
+
+    for option, given in (("INPUT", paths), ("--fit-on", past)):
+        for path in given:
+            kind = kinds.folder_kind(path, files=False)
+            if kind is None:
+                continue
+            hint = {kinds.FEATURES: "features are scored with `videoad detect FEATURES -o SCORES`"
+                                    + (" --fit-on STORE" if option == "--fit-on" else ""),
+                    kinds.RUN: f"its features are in {Path(path) / 'features'} (`videoad detect`), its report "
+                               f"in {Path(path) / 'report'}",
+                    kinds.SCORES: "scores are read by `videoad report`, `plot` and `evaluate`"}.get(kind, "")
+            raise click.UsageError(f"{option} {path} is {kind}, not footage: `videoad run` takes videos and frame "
+                                   "folders" + (f"; {hint}" if hint else ""))
+
+
 def default_output(inputs: list[Path]) -> Path:
     first = inputs[0].resolve()
     name = first.stem if first.is_file() else first.name
@@ -161,7 +181,14 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         raise click.UsageError("give at least one INPUT (a file, folder or glob)")
     paths = expand_inputs(inputs)
     past = expand_inputs(history, "--fit-on") if history else []
+    _footage_only(paths, past)
     out = output or default_output(paths)
+    from videoad import output_kinds as kinds
+
+    try:
+        kinds.check_output(out, kinds.RUN, {})
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     settings = event_settings(merge_gap, min_event)
     quiet_native_logs()
     show = sys.stderr.isatty()
@@ -204,8 +231,11 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
             for r in summary.results.values():
                 if r.status == "done" and r.warning:  # damaged frames, a picture that changed size, ...
                     click.echo(f"warning: {r.key}: {r.warning}", err=True)
-            if not summary.done and not summary.skipped:
-                raise click.ClickException(f"no video of {', '.join(map(str, sources))} could be read")
+            if not summary.done and not summary.skipped:  # each one's reason: it named none
+                why = "; ".join(f"{r.key}: {r.reason}" for r in summary.failed[:5])
+                more = f"; and {len(summary.failed) - 5} more" if len(summary.failed) > 5 else ""
+                raise click.ClickException(f"no video of {', '.join(map(str, sources))} could be read"
+                                           + (f" ({why}{more})" if why else ""))
         if _cameras_decide(grouping, cfg):  # no grouping named: the cameras decide
             from videoad.cameras import per_camera_fits
             from videoad.video import open_store

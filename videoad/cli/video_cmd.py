@@ -198,6 +198,12 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             click.echo(f"warning: {' and '.join(history)} appl{'y' if len(history) > 1 else 'ies'} to a fit on a "
                        "normal history (--fit-on), not used here: a fit on FEATURES itself takes the detector's "
                        "own settings", err=True)
+        from videoad import output_kinds as kinds
+
+        kinds.check_output(output, kinds.SCORES, {"FEATURES": features, "--fit-on": fit_on, "--model": model_dir,
+                                                  "--save-model": save_model})
+        if save_model is not None:
+            kinds.check_output(save_model, kinds.MODELS, {"FEATURES": features, "--fit-on": fit_on}, "--save-model")
         writable_folder(output)  # before the fit: a folder that cannot take the scores fails now
         if save_model is not None:
             writable_folder(save_model, "--save-model")
@@ -275,8 +281,9 @@ def detect(features, output, activity_levels, config, print_config, annotations,
 @click.option("--per-video/--no-per-video", default=None,
               help=f"Print the per-video table [default: for runs of at most {PER_VIDEO_MAX} videos; every run's is in "
                    "evaluation.json].")
-@click.option("--json", "json_out", type=NonEmptyPath(dir_okay=False, path_type=Path),
-              help="Also write the results as JSON (default: evaluation.json in the scores folder).")
+@click.option("--json", "json_out", type=NonEmptyPath(dir_okay=False, allow_dash=True, path_type=Path),
+              help="Also write the results as JSON to this file (default: evaluation.json in the scores "
+                   "folder); '-': the JSON alone on standard output, the table on standard error.")
 def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_out):
     """Frame-level AUROC/AP of SCORES: pooled, tail dropped, anomalous videos, per category, per video."""
     import json
@@ -291,17 +298,28 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
     except (ValueError, OSError) as exc:
         _fail(exc)
     listed = per_video if per_video is not None else len(ev.per_video) <= PER_VIDEO_MAX
-    click.echo(format_evaluation(ev, per_video=listed))
-    target = json_out or (s.path / "evaluation.json")
+    text = json.dumps(ev.as_dict(), indent=2) + "\n"
+    to_stdout = json_out is not None and str(json_out) == "-"  # a script's pipe: the JSON alone there
+    target = None if to_stdout else json_out or (s.path / "evaluation.json")
+    unwritten = None
+    if target is not None:  # written before anything is printed: `| head` closing the pipe lost the file
+        try:
+            target.write_text(text)
+        except OSError as exc:  # the figures are printed all the same, then the failure
+            unwritten = click.ClickException(f"{'--json ' if json_out else ''}{target}: not written "
+                                             f"({exc.strerror or exc})")
+    click.echo(format_evaluation(ev, per_video=listed), err=to_stdout)
+    if unwritten is not None:
+        raise unwritten
     if not listed and per_video is None:  # 2,000 videos printed 2,025 lines above the figures that matter
-        click.echo(f"\n(the per-video table of {len(ev.per_video)} videos: in {target}; --per-video prints it)")
-    try:
-        target.write_text(json.dumps(ev.as_dict(), indent=2) + "\n")
-    except OSError as exc:  # the figures are printed above; the file asked for is not there
-        raise click.ClickException(f"{'--json ' if json_out else ''}{target}: not written "
-                                   f"({exc.strerror or exc})") from None
+        where = f"in {target}" if target is not None else "in the JSON"
+        click.echo(f"\n(the per-video table of {len(ev.per_video)} videos: {where}; --per-video prints it)",
+                   err=to_stdout)
     auroc = f"{ev.pooled.auroc:.4f}" if ev.pooled.auroc == ev.pooled.auroc else f"n/a: {ev.pooled.note}"  # not "nan"
-    click.echo(f"\npooled frame AUROC {auroc} ({s.meta.get('protocol', '?')}); written to {target}")
+    click.echo(f"\npooled frame AUROC {auroc} ({s.meta.get('protocol', '?')})"
+               + (f"; written to {target}" if target is not None else ""), err=to_stdout)
+    if to_stdout:
+        click.echo(text, nl=False)
 
 
 @click.command()
@@ -331,6 +349,10 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
     try:
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
+        if not single:
+            from videoad import output_kinds as kinds
+
+            kinds.check_output(output, kinds.TIMELINES, {"SCORES": scores})
         events = find_events(s, read_settings(s.path))
         with contextlib.nullcontext() if single else output_lock(output, command="videoad plot"):
             written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
@@ -370,6 +392,9 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
         ev = evaluate_scores(s, ann, unlabelled="leave") if ann is not None else None
         if ev is not None and ev.settings.get("scored_without_truth"):
             click.echo(f"warning: {unlabelled_note(ev)}", err=True)
+        from videoad import output_kinds as kinds
+
+        kinds.check_output(output, kinds.REPORT, {"SCORES": scores})
         events = find_events(s, read_settings(s.path))
         with output_lock(output, command="videoad report"):
             page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,

@@ -1,0 +1,81 @@
+"""What a videoad folder holds, so that a command never writes its outputs over another kind.
+
+`detect FEATURES -o FEATURES` wrote the scores into the feature store (later reads of it as a
+store then failed, pointing at itself), `detect -o REPORT` replaced a report's events files under
+a page that still showed the old ones, `extract -o SCORES` put features into a scores folder: each
+exited 0. `check_output` refuses an output that is one of the command's inputs, or that holds
+another kind of videoad output; an empty folder, a new one or one of the user's own files is
+taken as before.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: what each kind is called in a refusal (TIMELINES: `plot`'s folder, which holds no kind to tell)
+FEATURES, SCORES, REPORT, MODELS, RUN = ("a feature store", "a scores folder", "a report",
+                                          "a model folder", "a `videoad run` output folder")
+TIMELINES = "a folder of timelines"
+
+
+def folder_kind(path, files: bool = True) -> str | None:
+    """The kind of videoad output the folder `path` holds (FEATURES, SCORES, REPORT, MODELS,
+    RUN), or None (no folder, an empty one, or none of videoad's). `files=False`: a feature store
+    by its manifest alone, not by feature files within it (a footage folder may hold a store)."""
+    from extract.manifest import MANIFEST, shard_manifests
+    from extract.sources import is_videoad_output
+
+    p = Path(path)
+    if not p.is_dir():
+        return None
+    if (p / "models.json").is_file():
+        return MODELS
+    if (p / "segments.csv").is_file() and (p / "run.json").is_file():
+        return SCORES
+    if is_videoad_output(p) and (p / "features").is_dir():
+        return RUN
+    if is_videoad_output(p) and (p / "index.html").is_file():
+        return REPORT
+    if (p / MANIFEST).is_file() or shard_manifests(p) or (files and _holds_features(p)):
+        return FEATURES
+    return None
+
+
+def _holds_features(p: Path, depth: int = 2, look: int = 256) -> bool:
+    """Whether a feature file (`.h5`) lies within `depth` folders of `p` (imported stores keep no
+    manifest; keys nest a folder per category); at most `look` entries read per folder."""
+    from extract.store import SUFFIX
+
+    try:
+        with os.scandir(p) as entries:
+            for i, entry in enumerate(entries):
+                if i >= look:
+                    break
+                if entry.name.endswith(SUFFIX) and entry.is_file():
+                    return True
+                if depth > 1 and entry.is_dir() and not entry.name.startswith(".") and \
+                        _holds_features(Path(entry.path), depth - 1, look):
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def _same(a, b) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(output, writes: str, inputs: dict[str, object], option: str = "-o") -> None:
+    """A ValueError when `output` is one of `inputs` (what names it -> a path, None where not
+    given) or holds another kind of videoad output than `writes` (one of the kinds above)."""
+    for name, path in inputs.items():
+        if path is not None and _same(output, path):
+            raise ValueError(f"{option} {output} is {name} itself: {writes[2:]} written into it would mix with "
+                             "what it holds; give another folder")
+    kind = folder_kind(output)
+    if kind is not None and kind != writes:
+        raise ValueError(f"{option} {output} holds {kind}, not {writes}: writing {writes[2:]} there would mix "
+                         "the two; give another folder")
