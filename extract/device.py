@@ -15,6 +15,20 @@ torch = lazy_import("torch")  # imported on first use: decode workers never need
 ACCEPTED = "'auto', 'cpu', 'cuda' or 'cuda:N'"
 
 
+def check_device_text(device) -> str | None:
+    """`device` as given, refused (ValueError naming what is accepted) unless it is None, "auto",
+    "cpu", "cuda" or "cuda:N"; no torch needed (the motion backbone and `watch` check it before
+    any model: "banana" was taken with a warning, or in silence)."""
+    import re
+
+    if device is None:
+        return None
+    text = str(device).strip()
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
+        raise ValueError(f"device {text!r} not understood; use {ACCEPTED}")
+    return text
+
+
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     """The torch.device for a device setting (see the module docstring); "cuda" is cuda:0."""
     text = "auto" if device is None else str(device).strip()

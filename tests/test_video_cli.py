@@ -506,3 +506,27 @@ def test_evaluate_writes_its_json_before_printing_and_gives_it_alone_on_stdout(s
     assert res.exit_code == 0 and not (tmp / "-").exists()
     assert json.loads(res.stdout)["pooled"]["auroc"] == json.loads((tmp / "e.json").read_text())["pooled"]["auroc"]
     assert "pooled frame AUROC" in res.stderr
+
+
+def test_a_device_is_checked_alike_by_every_command(setup, tmp_path):
+    """`detect --device banana` was refused, `extract --device banana` (the motion backbone) only
+    warned and `watch --device banana` took it in silence."""
+    from extract.device import check_device_text
+
+    for good in (None, "auto", "cpu", "cuda", "cuda:1", " cpu "):
+        check_device_text(good)
+    for bad in ("banana", "gpu", "cuda:x", "cpu:0x", ""):
+        with pytest.raises(ValueError, match="not understood"):
+            check_device_text(bad)
+    tmp, store, gt, cfg, videos = setup
+    video = tmp_path / "v.avi"
+    from videoad.synth import SceneConfig, render_video, write_video
+
+    frames, _ = render_video(None, seed=0, cfg=SceneConfig(n_frames=40))
+    write_video(video, frames, 10.0)
+    res = run("extract", video, "-o", tmp_path / "f", "--device", "banana")
+    assert res.exit_code == 2 and "device 'banana' not understood" in res.output, res.output
+    res = run("watch", video, "--model", tmp_path, "-o", tmp_path / "w", "--device", "banana")
+    assert res.exit_code == 1 and "device 'banana' not understood" in res.output, res.output
+    res = run("detect", store, "-o", tmp_path / "s", "--device", "banana")
+    assert res.exit_code != 0 and "device 'banana' not understood" in res.output, res.output

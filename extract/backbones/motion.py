@@ -57,6 +57,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..cuts import CUT_CORRELATION, CUT_HISTOGRAM, CutLog, cut_signs, frame_sign, is_cut_between, is_cut_pair
+from ..device import check_device_text
 from ..timing import pauses_before
 from .base import Backbone, as_bool
 
@@ -297,7 +298,7 @@ class MotionBackbone(Backbone):
             raise ValueError(f"bins must be >= 2, got {bins}")
         if self.clip_len < 2:
             raise ValueError("clip_len must be >= 2: motion needs two frames")
-        if device not in (None, "cpu"):
+        if check_device_text(device) not in (None, "cpu", "auto"):  # "banana" is refused, as elsewhere
             log.warning("the motion backbone runs on the CPU (OpenCV); ignoring device=%s", device)
         self._flow = None  # the OpenCV object is made per process, on first use
         self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}

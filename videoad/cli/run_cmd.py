@@ -151,7 +151,11 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
 @event_options
 def run(inputs, output, history, config, print_config, activity_levels, stride, image_fps, target_fps, max_fps,
         min_clips, seed, workers, clips, burn_heatmap, max_clips, backbone_opts, ignore_cells, merge_gap, min_event):
-    """Extract, detect, find events and write a report for INPUT (files, folders, globs)."""
+    """Extract, detect, find events and write a report for INPUT (files, folders, globs).
+
+    Exit status: 0 done; 1 when a video could not be extracted or scored, or a group failed (the
+    report is written all the same; run.json lists them); 2 a usage error (nothing done).
+    """
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
     from extract.run import ExtractOptions, WorkerStartError, extract_videos
@@ -287,7 +291,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     if hint:
         click.echo(hint)
     for line in coverage.warnings(scores.groups):
-        click.echo(f"warning: {line}")
+        click.echo(f"warning: {line}", err=True)
     if past:  # where the history's models went: `videoad watch --model` takes them
         click.echo(f"models: {out / 'models'} (videoad watch SOURCE --model {out / 'models'})")
     click.echo(f"report: {page}")

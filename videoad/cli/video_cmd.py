@@ -153,7 +153,11 @@ def detect(features, output, activity_levels, config, print_config, annotations,
            model_dir, fit_on, history_drop, history_neighbors, ignore_cells, device, merge_gap, min_event,
            ray_address=None, ray_cpus=None, ray_gpus=None):
     """Fit the detector per group of videos in FEATURES; write clip scores with frame ranges and
-    the events (runs of clips over the alarm line) to events.csv / events.json."""
+    the events (runs of clips over the alarm line) to events.csv / events.json.
+
+    Exit status: 0 done; 1 when a group failed or a video was left out for how it was extracted
+    (the others' scores are written; run.json says why), or on an error; 2 a usage error.
+    """
     from videoad import coverage, video
     from videoad.events import write_scores_and_events
     from videoad.output_lock import output_lock
@@ -262,7 +266,7 @@ def detect(features, output, activity_levels, config, print_config, annotations,
     if hint:
         click.echo(hint)
     for line in coverage.warnings(scores.groups):
-        click.echo(f"warning: {line}")
+        click.echo(f"warning: {line}", err=True)
     if any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
         sys.exit(1)  # as extraction does when a video failed: the others' scores are written
 

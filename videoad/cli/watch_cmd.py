@@ -132,6 +132,9 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
             raise live.WatchError(f"two sources have the same name ({', '.join(names)}): their events would mix")
         torch.set_num_threads(1)  # per-clip scoring is small; the cores go to decoding and features
         group, device = cfg["model"]["group"], cfg["model"]["device"]
+        from extract.device import check_device_text
+
+        check_device_text(device)  # "banana" was taken in silence (a motion model never asks for one)
         cameras = None
         if group is None:  # models fitted --per-camera: each source with the model of the camera it shows
             from videoad.live.camera import CameraModels
