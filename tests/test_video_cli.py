@@ -229,6 +229,12 @@ def test_the_cli_imports_neither_scikit_learn_nor_torch():
             "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules), is_loaded('torch'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] False"
+    # `watch --print-config` (and its usage errors) imported torch first: 1.8 s (first-hour review)
+    code = ("import sys; from videoad.cli import cli; from extract.lazy import is_loaded\n"
+            "try:\n cli(['watch', '--print-config'])\nexcept SystemExit:\n pass\n"
+            "print(is_loaded('torch'), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "False" and "model:" in out.stdout, out
     listed = CliRunner().invoke(cli, ["bench", "--help"])
     assert listed.exit_code == 0 and all(name in listed.output for name in ("kddcup", "images", "scale"))
     assert CliRunner().invoke(cli, ["bench", "nope"]).exit_code != 0

@@ -104,8 +104,6 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
     """
     import signal
 
-    import torch
-
     from videoad import live, watch_config
     from videoad.output_lock import FolderBusyError, output_lock
 
@@ -130,6 +128,8 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         names = [s.name for s in srcs]
         if len(set(names)) < len(names):
             raise live.WatchError(f"two sources have the same name ({', '.join(names)}): their events would mix")
+        import torch  # here, not at the top: --print-config and the usage errors took 1.8 s of its import
+
         torch.set_num_threads(1)  # per-clip scoring is small; the cores go to decoding and features
         group, device = cfg["model"]["group"], cfg["model"]["device"]
         from extract.device import check_device_text
