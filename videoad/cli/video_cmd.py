@@ -124,11 +124,12 @@ def _not_zero(ctx, param, value):
 @click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (a file, or a folder of per-frame labels); only its class names are used, to group per category.")
 @click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
-@click.option("--min-clips", type=click.IntRange(min=1), help="Skip groups with fewer clips (paper: 65).")
+@click.option("--min-clips", type=click.IntRange(min=1), help="Skip groups with fewer clips  [default: the config's, 65 (the paper's)].")
 @click.option("--n-jobs", type=int, callback=_not_zero,
               help="Groups fitted in parallel (processes; -1: one per core, -2: all but one). Fitted in turn, a "
-                   "group of 8,192 rows or more runs its two DUAD fits side by side where two cores are free.")
-@click.option("--seed", type=click.IntRange(0, SEED_MAX), help="Seed of the run; each group derives its own from it.")
+                   "group of 8,192 rows or more runs its two DUAD fits side by side where two cores are free  "
+                   "[default: the config's, 1].")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), help="Seed of the run; each group derives its own from it  [default: the config's, 0].")
 @click.option("--save-model", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Also save each group's fitted model here (inductive mode, step 1).")
 @click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
