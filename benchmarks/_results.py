@@ -30,7 +30,7 @@ def command() -> str:
         pass
     prefix = "".join(f"{k}={os.environ[k]} " for k in ("OMP_NUM_THREADS", "MPLBACKEND") if k in os.environ)
     venv = ".venv-full" if ".venv-full" in sys.executable else ".venv"
-    return f"{prefix}{venv}/bin/python {script} " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    return f"{prefix}{venv}/bin/python {script} {' '.join(shlex.quote(a) for a in sys.argv[1:])}".rstrip()
 
 
 def _commit() -> str | None:

@@ -111,8 +111,7 @@ def main() -> None:
                   f"**{cli['median_before_s']:.2f} s** (min {min(before):.2f}, max {max(before):.2f}); "
                   f"ratio {cli['ratio']:.1f}x."]
     run.write("worker_start", "A spawned decode worker's start, and the import of `videoad.cli`",
-              " ".join(__doc__.split("\n\n")[2].split()) + " The baseline of the same run: the C3D copy with "
-              "`import torch` after it.", table, {"workers": rows, "cli_import": cli}, args.out)
+              " ".join(__doc__.split("\n\n")[2].split()), table, {"workers": rows, "cli_import": cli}, args.out)
 
 
 if __name__ == "__main__":
