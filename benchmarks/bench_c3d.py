@@ -1,6 +1,11 @@
 """C3D throughput: the network alone and inside the extraction pipeline, CPU and (if present) GPU.
 
-    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_c3d.py --json runs/bench_c3d.json
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_c3d.py
+
+writes benchmarks/results/c3d_cpu.{json,md} (c3d_gpu.* when torch sees CUDA, c3d_wire_cpu.* with
+`--wire-check`; `--json PATH` for another file, the Markdown beside it), with the command, the
+date and the load average before and after: the figures are clips/s on whatever machine runs it,
+and on a shared one they move with the load.
 
 CPU: full-width C3D (random weights: speed does not depend on their values), float32,
 channels_last_3d, `--threads` intra-op threads, batches of `--batch`. "Pipeline": the real
@@ -227,10 +232,59 @@ def wire_check(args) -> int:
     print(json.dumps({k: report[k] for k in ("best_clips_per_s", "speedup_uint8_over_float32",
                                              "transport_best_clips_per_s", "transport_speedup_uint8_over_float32",
                                              "transport_tencrop_best_clips_per_s")}))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
+    _write(args, report)
     return 0
+
+
+def _command(argv: list[str] | None) -> str:
+    import shlex
+
+    threads = os.environ.get("OMP_NUM_THREADS")
+    words = sys.argv[1:] if argv is None else argv
+    return ((f"OMP_NUM_THREADS={threads} " if threads else "") + ".venv/bin/python benchmarks/bench_c3d.py "
+            + " ".join(shlex.quote(w) for w in words)).rstrip()
+
+
+def _write(args, report: dict) -> None:
+    """The JSON, and a Markdown summary beside it: the command, date and load, each rate measured
+    and the UCF-Crime estimate it gives."""
+    meta = {**args.meta, "load_average_after": [round(v, 2) for v in os.getloadavg()]}
+    report = {"meta": meta, **report}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1))
+    lines = ["# C3D throughput (`benchmarks/bench_c3d.py`)", "",
+             f"Command: `{meta['command']}` ({meta['date']}; torch {report.get('torch')}, "
+             f"{report.get('cpu_count')} CPUs, {report.get('threads')} torch thread(s); load average "
+             f"{meta['load_average_before'][0]:.2f} before and {meta['load_average_after'][0]:.2f} after: on a "
+             "shared machine the rates move with the load).", ""]
+    if report.get("width_divisor", 1) != 1:
+        lines += [f"**Channels divided by {report['width_divisor']}: a smoke run, not C3D's speed.**", ""]
+    if "best_clips_per_s" in report:  # --wire-check
+        lines += ["| wire | pipeline, best clips/s | moving clips alone, best clips/s | ten-crop, moving alone |",
+                  "|---|---|---|---|"]
+        lines += [f"| {w} | {report['best_clips_per_s'][w]} | {report['transport_best_clips_per_s'][w]} | "
+                  f"{report['transport_tencrop_best_clips_per_s'][w]} |" for w in ("uint8", "float32")]
+        lines += ["", f"uint8 / float32: pipeline {report['speedup_uint8_over_float32']}x, moving alone "
+                  f"{report['transport_speedup_uint8_over_float32']}x."]
+    else:
+        lines += ["| measurement | clips/s | video frames/s | UCF-Crime test set (69,364 clips) |", "|---|---|---|---|"]
+        labels = {"cpu_model_alone": f"C3D alone on the CPU (median of {args.iters} batches of {args.batch})",
+                  "cpu_pipeline": "C3D in the pipeline on the CPU, "
+                                  f"{args.workers} decode worker(s), {report.get('cpu_pipeline', {}).get('clips')} clips",
+                  "gpu_model_alone_best": "C3D alone on the GPU, best median",
+                  "gpu_pipeline": "C3D in the pipeline on the GPU, best"}
+        for key, est in report.get("ucf_crime_test_estimate", {}).items():
+            lines.append(f"| {labels.get(key, key)} | {est['clips_per_s']} | {est['video_frames_per_s']} | "
+                         f"{est['hours']} h |")
+        if "preprocess_per_worker" in report:
+            lines += ["", f"One decode worker's preprocessing alone (resize, mean, crop): "
+                      f"{report['preprocess_per_worker']['clips_per_s']} clips/s."]
+        if "cpu_pipeline" in report:
+            lines += [f"Share of the CPU pipeline's wall time in the forward pass: "
+                      f"{report['cpu_pipeline']['forward_share']}."]
+    md = args.json.with_suffix(".md")
+    md.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.json} and {md}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,7 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gpu-videos", type=int, default=None,
                         help="copies of the video in the GPU pipeline (default: one per decode worker)")
     parser.add_argument("--width", type=int, default=1, help="channel divisor (smoke runs only)")
-    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write the results here (and PATH with .md beside it) [default: "
+                             "benchmarks/results/c3d_cpu.json, c3d_gpu.json with CUDA, c3d_wire_cpu.json "
+                             "with --wire-check]")
     parser.add_argument("--wire-check", type=int, default=0, metavar="ROUNDS",
                         help="only compare the wires on the CPU: moving clips from a worker process "
                              "into stacked batches alone (the main process's ceiling), then the pipeline "
@@ -265,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
                              "not the network, is what is timed), uint8 and float32 alternately, ROUNDS "
                              "times each")
     args = parser.parse_args(argv)
+    args.meta = {"command": _command(argv), "date": time.strftime("%Y-%m-%d %H:%M"),
+                 "load_average_before": [round(v, 2) for v in os.getloadavg()]}
+    if args.json is None:
+        name = "c3d_wire_cpu" if args.wire_check else ("c3d_gpu" if torch.cuda.is_available() else "c3d_cpu")
+        args.json = ROOT / "benchmarks" / "results" / f"{name}.json"
     if args.wire_check:
         return wire_check(args)
 
@@ -330,9 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp.cleanup()
     report["ucf_crime_test_estimate"] = estimates
     print(json.dumps({"ucf_crime_test_estimate": estimates}, indent=1))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=1))
+    _write(args, report)
     return 0
 
 

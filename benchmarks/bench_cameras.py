@@ -11,8 +11,8 @@ writes benchmarks/results/bench_cameras.{json,md}:
 
 `--match N:K` instead times matching N scored videos' pictures to K known cameras (what
 `--per-camera` with `--fit-on` or `--model` does before any fit): `cameras.match_many`, against
-the per-picture similarity matrix it replaced (the way until 2026-12-06), in the same run, and
-checks that both give the same cameras:
+the per-picture similarity matrix it replaced (the way until 2026-12-06), in the same run,
+checks that both give the same cameras, and writes benchmarks/results/bench_cameras_match.{json,md}:
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_cameras.py --match 1900:634
 """
@@ -30,6 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def pictures(n: int, cameras: int = 12, seed: int = 0):
@@ -73,8 +74,11 @@ def measure(n: int, exact: bool, timeout: float) -> dict:
     return q.get() if not q.empty() else {"n": n, "path": "exact" if exact else "sampled", "note": f"exit {p.exitcode}"}
 
 
-def matching(n: int, k: int) -> None:
-    """Print the seconds of matching n pictures to k cameras, one product against a loop."""
+def matching(n: int, k: int, out: Path) -> None:
+    """Print and write the seconds of matching n pictures to k cameras, one product against a loop."""
+    import _results
+
+    run = _results.Run()
     from extract.scene import SCENE_SHAPE
     from videoad.cameras import SAME_CAMERA, match_many, similarities
 
@@ -95,11 +99,22 @@ def matching(n: int, k: int) -> None:
     same = all(a[0] == b[0] and abs(a[1] - b[1]) < 1e-9 for a, b in zip(fast, slow))
     print(f"{n} pictures against {k} cameras: match_many {t_fast:.3f} s, per-picture matrices {t_slow:.2f} s, "
           f"ratio {t_slow / t_fast:.0f}; same cameras and correlations: {same}")
+    run.write("bench_cameras_match", "Matching scored videos' pictures to known cameras (`cameras.match_many`)",
+              "Synthetic scene pictures (benchmarks/bench_cameras.py's cameras): N pictures matched to K known "
+              "cameras in one product (`cameras.match_many`, what `--per-camera` with `--fit-on` or `--model` "
+              "does before any fit) against a (K + 1) x (K + 1) similarity matrix per picture (the way until "
+              "2026-12-06), in the same run; both must give the same cameras and correlations.",
+              ["| pictures | known cameras | match_many, s | a matrix per picture (before), s | ratio "
+               "| same cameras and correlations |", "|---|---|---|---|---|---|",
+               f"| {n} | {k} | {t_fast:.3f} | {t_slow:.2f} | **{t_slow / t_fast:.0f}x** | {'yes' if same else 'NO'} |"],
+              {"pictures": n, "cameras": k, "match_many_s": t_fast, "per_picture_s": t_slow,
+               "ratio": t_slow / t_fast, "same": same}, out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--match", metavar="N:K", help="time matching N pictures to K cameras instead (prints only)")
+    ap.add_argument("--match", metavar="N:K", help="time matching N pictures to K cameras instead "
+                                                   "(writes bench_cameras_match.{json,md})")
     ap.add_argument("--sizes", default="2000,4000,8000,43200")
     ap.add_argument("--exact-up-to", type=int, default=8000, help="the exact path is measured up to this many")
     ap.add_argument("--timeout", type=float, default=900)
@@ -107,7 +122,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.match:
         n, k = (int(v) for v in args.match.split(":"))
-        matching(n, k)
+        matching(n, k, args.out)
         return
     rows = []
     for n in (int(v) for v in args.sizes.split(",")):

@@ -5,7 +5,8 @@ the rows concatenated (the way until 2026-12-06), in the same run.
 A store of N videos of 4,096-d clip features (C3D fc6's width, the learned defaults' clip rows)
 is written once; each way then runs in a fresh child process that loads the group and builds its
 rows, and reports its peak resident memory (VmHWM) beyond what it held before loading. The
-figure that matters is that peak over the features' own size (1.0 = the features held once):
+figure that matters is that peak over the features' own size (1.0 = the features held once).
+Prints the figures and writes benchmarks/results/group_rows.{json,md} (`--out` for another folder):
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_group_rows.py --videos 60 --clips 500
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 def _hwm_mib() -> float:
@@ -69,10 +71,14 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=500, help="clips per video (+-25%%)")
     ap.add_argument("--dim", type=int, default=4096)
     ap.add_argument("--child", nargs=2, metavar=("STORE", "WAY"), help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, default=None, help="results folder [default: benchmarks/results]")
     args = ap.parse_args()
     if args.child:
         child(*args.child)
         return
+    import _results
+
+    run = _results.Run()
     work = Path(tempfile.mkdtemp(prefix="bench-group-rows-"))
     try:
         mib = build(work / "store", args.videos, args.clips, args.dim)
@@ -88,7 +94,20 @@ def main() -> None:
           f"({platform.node()}, {os.cpu_count()} cores)")
     for way, r in got.items():
         print(f"{way}: peak {r['peak_mib']:.0f} MiB over the start, {r['peak_mib'] / mib:.2f}x the features")
-    print(f"ratio per-video / packed: {got['per-video']['peak_mib'] / got['packed']['peak_mib']:.2f}")
+    ratio = got["per-video"]["peak_mib"] / got["packed"]["peak_mib"]
+    print(f"ratio per-video / packed: {ratio:.2f}")
+    table = ["| way | peak MiB over the start | peak / the features' size |", "|---|---|---|"]
+    table += [f"| {'the group loaded into one matrix (now)' if way == 'packed' else 'each video loaded alone, rows concatenated (before)'} "
+              f"| {r['peak_mib']:.0f} | **{r['peak_mib'] / mib:.2f}x** |" for way, r in got.items()]
+    run.write("group_rows", "A pooled group's rows: peak memory",
+              f"A store of {args.videos} videos of {args.dim}-d clip features ({got['packed']['rows']} clips, "
+              f"{mib:.0f} MiB of features), written once; each way loads the group and builds its rows in a fresh "
+              "child process that reports its peak resident memory (VmHWM) beyond what it held before loading. "
+              "Both ways give the same rows (checked). The figure to read: the peak over the features' own size "
+              "(1.0 = the features held once).",
+              table + ["", f"Ratio before / now: **{ratio:.2f}x**."],
+              {"videos": args.videos, "clips": got["packed"]["rows"], "dim": args.dim, "features_mib": mib,
+               "ways": got, "ratio": ratio}, args.out)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Synthetic scores shaped like a UCF-Crime run (N videos of 300-3,000 clips at str
 few bursts each), no source videos (the report notes that). Timelines and the events' pictures
 are drawn in one process and in worker processes in the same run, so the ratio is measured on
 the same machine state; the scores folder's segments.csv is written and read by videoad and by a
-row-by-row `csv` baseline (the way it was read and written until 2026-12-06) in the same run:
+row-by-row `csv` baseline (the way it was read and written until 2026-12-06) in the same run.
+Prints the figures and writes benchmarks/results/report_<N>videos.{json,md} (`--out` for another
+folder):
 
     OMP_NUM_THREADS=1 MPLBACKEND=Agg .venv/bin/python benchmarks/bench_report.py --videos 200
 """
@@ -15,11 +17,14 @@ import argparse
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def scoreset(n_videos: int, seed: int = 0):
@@ -65,7 +70,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--videos", type=int, default=200)
     ap.add_argument("--workers", type=int, default=None, help="processes for the parallel runs [default: the cores]")
+    ap.add_argument("--out", type=Path, default=None, help="results folder [default: benchmarks/results]")
     args = ap.parse_args()
+    import _results
+
+    run = _results.Run()
     from videoad.events import find_events
     from videoad.plots import plot_run
     from videoad.report import build_report
@@ -117,6 +126,26 @@ def main() -> None:
     print(f"event pictures, one process: {ev_one:.1f} s; worker processes ({args.workers or 'cores'}): "
           f"{ev_many:.1f} s; ratio {ev_one / ev_many:.2f}")
     print(f"report (timelines and event pictures in worker processes, page): {report:.1f} s")
+    clips = sum(len(v.scores) for v in scores)
+    workers = args.workers or os.cpu_count()
+    table = ["| what | one process / the way before, s | now, s | ratio |", "|---|---|---|---|",
+             f"| segments.csv written and read: row-by-row `csv` baseline / videoad's columns | {baseline:.2f} | "
+             f"{t_write + t_read:.2f} | **{baseline / (t_write + t_read):.2f}x** |",
+             f"| timelines (`videoad plot`): one process / {workers} worker processes | {one:.1f} | {many:.1f} | "
+             f"**{one / many:.2f}x** |",
+             f"| the events' pictures: one process / {workers} worker processes | {ev_one:.1f} | {ev_many:.1f} | "
+             f"**{ev_one / ev_many:.2f}x** |",
+             f"| events found | | {t_events:.2f} | |",
+             f"| the report (timelines and pictures in worker processes, the page) | | {report:.1f} | |"]
+    run.write(f"report_{args.videos}videos", f"The analyst's side over {args.videos} synthetic videos",
+              f"{args.videos} synthetic videos shaped like a UCF-Crime run ({clips} clips at stride 16, 30 fps, "
+              f"{len(events.events)} events), no source videos (so the events' pictures are drawn without footage); "
+              "each way and its baseline measured in the same run, one after the other.",
+              table, {"videos": args.videos, "clips": clips, "events": len(events.events), "workers": workers,
+                      "seconds": {"segments_baseline": baseline, "segments_write": t_write, "segments_read": t_read,
+                                  "events": t_events, "timelines_one": one, "timelines_workers": many,
+                                  "pictures_one": ev_one, "pictures_workers": ev_many, "report": report}},
+              args.out)
 
 
 if __name__ == "__main__":

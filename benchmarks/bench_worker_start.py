@@ -10,6 +10,14 @@ its backbone (the slowest worker), the pickle's size, and whether torch was impo
 baseline of the same run is the C3D copy with `import torch` after it, which is what unpickling
 it cost before torch was imported lazily (`extract.lazy`). A reading for the GPU pipeline's
 start-up (benchmarks/results/gpu_checks.md, run 5), taken on whatever machine runs it.
+
+Then (`--cli-rounds`, 0 to skip) the import every spawned worker of the `videoad` script pays
+again: `import videoad.cli` in a fresh interpreter, against the same import followed by the three
+`videoad bench` modules (they import scikit-learn) that `videoad.cli` imported at start-up before
+commit bf75d53, alternately, the median of the rounds.
+
+Prints the figures and writes benchmarks/results/worker_start.{json,md} (`--out` for another
+folder).
 """
 from __future__ import annotations
 
@@ -17,11 +25,27 @@ import argparse
 import json
 import multiprocessing as mp
 import pickle
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+# the modules `videoad.cli` imported at start-up before bf75d53 (now imported on demand)
+BENCH_MODULES = ("videoad.bench.kddcup", "videoad.bench.images", "videoad.bench.scale")
+
+
+def _import_seconds(modules: tuple[str, ...]) -> float:
+    """Seconds a fresh interpreter takes to import `modules`, timed inside it."""
+    code = ("import importlib, time; t = time.perf_counter()\n"
+            f"for m in {modules!r}: importlib.import_module(m)\n"
+            "print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def _child(blob: bytes, t0: float, results, import_torch: bool) -> None:
@@ -37,7 +61,14 @@ def _child(blob: bytes, t0: float, results, import_torch: bool) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--cli-rounds", type=int, default=5,
+                    help="rounds of the `import videoad.cli` timing (0: skip it)")
+    ap.add_argument("--out", type=Path, default=None, help="results folder [default: benchmarks/results]")
     args = ap.parse_args()
+    import _results
+
+    run = _results.Run()
+    rows = []
     from extract.backbones.c3d import C3DBackbone
     from extract.backbones.motion import MotionBackbone
 
@@ -55,10 +86,32 @@ def main() -> None:
         times = [results.get() for _ in workers]
         for worker in workers:
             worker.join()
-        print(json.dumps({"backbone": name, "workers": args.workers, "pickle_bytes": len(blob),
-                          "interpreter_up_s": round(max(t[0] for t in times), 2),
-                          "backbone_ready_s": round(max(t[1] for t in times), 2),
-                          "torch_imported": any(t[2] for t in times)}), flush=True)
+        rows.append({"backbone": name, "workers": args.workers, "pickle_bytes": len(blob),
+                     "interpreter_up_s": round(max(t[0] for t in times), 2),
+                     "backbone_ready_s": round(max(t[1] for t in times), 2),
+                     "torch_imported": any(t[2] for t in times)})
+        print(json.dumps(rows[-1]), flush=True)
+    table = ["| backbone copy | workers | interpreter up, s | backbone ready (slowest worker), s | torch imported |",
+             "|---|---|---|---|---|"]
+    table += [f"| {r['backbone']} | {r['workers']} | {r['interpreter_up_s']:.2f} | **{r['backbone_ready_s']:.2f}** | "
+              f"{'yes' if r['torch_imported'] else 'no'} |" for r in rows]
+    cli = {}
+    if args.cli_rounds:
+        now, before = [], []
+        for _ in range(args.cli_rounds):  # alternately, so that both see the same load
+            now.append(_import_seconds(("videoad.cli",)))
+            before.append(_import_seconds(("videoad.cli", *BENCH_MODULES)))
+        cli = {"rounds": args.cli_rounds, "now_s": now, "before_s": before,
+               "median_now_s": statistics.median(now), "median_before_s": statistics.median(before)}
+        cli["ratio"] = cli["median_before_s"] / cli["median_now_s"]
+        print(json.dumps(cli), flush=True)
+        table += ["", f"`import videoad.cli` in a fresh interpreter, median of {args.cli_rounds} alternate rounds: "
+                  f"**{cli['median_now_s']:.2f} s** now (min {min(now):.2f}, max {max(now):.2f}); with the "
+                  f"`videoad bench` modules it imported before bf75d53 ({', '.join(BENCH_MODULES)}) "
+                  f"**{cli['median_before_s']:.2f} s** (min {min(before):.2f}, max {max(before):.2f}); "
+                  f"ratio {cli['ratio']:.1f}x."]
+    run.write("worker_start", "A spawned decode worker's start, and the import of `videoad.cli`",
+              " ".join(__doc__.split("\n\n")[2].split()), table, {"workers": rows, "cli_import": cli}, args.out)
 
 
 if __name__ == "__main__":

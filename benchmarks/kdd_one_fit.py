@@ -17,11 +17,19 @@ the selection (labels used for this report only) and, with the guard on, the row
 from (those dated before the epoch cap ran whole epochs: add `"max_epoch_rows": null` to the
 JSON); the benchmark (`videoad bench kddcup`) reports seeds 0-4, the guard was tuned on seeds
 5-14. `--data` (default: VIDEOAD_DATA) names the data.
+
+Every line printed is also appended to benchmarks/results/kdd_one_fit.md (`--out FILE` for
+another file, `--out ''` for none), under the command, the date, the library versions and
+thread settings (`videoad.bench.common.environment`) and the load average, so that a figure
+quoted from one fit has a file to point to. Fits printed before this option existed were not
+kept.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -29,9 +37,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from videoad.bench.common import evaluate_scores  # noqa: E402
+from videoad.bench.common import environment, evaluate_scores  # noqa: E402
 from videoad.bench.kddcup import DEFAULT_CONFIG  # noqa: E402
 from videoad.data import kddcup_file  # noqa: E402
 from videoad.datasets.kddcup import contamination_split, load_kddcup  # noqa: E402
@@ -57,7 +66,16 @@ def main() -> None:
                     help="Also the last reselection's mixture components, widest first: rows, variance in z (the "
                          "rule's key), whether selected, anomaly share, the commonest record type, median angle, "
                          "and the spread of their rows in the scaled input (needs the raw file as --by-type).")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "kdd_one_fit.md"),
+                    help="append what is printed to this Markdown file ('' for none) [default: benchmarks/results/kdd_one_fit.md]")
     args = ap.parse_args()
+    printed: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        printed.append(line)
+
+    load_before = os.getloadavg()
     X, y = load_kddcup(kddcup_file(args.data))
     split = contamination_split(X, y, args.contamination, args.seed)
     extra = json.loads(args.overrides)
@@ -75,21 +93,42 @@ def main() -> None:
             kept_out = ",".join(f"{r['rows']}@{r['median_angle']:.2f}" for r in g["rejected"])
             share += f" kept out {g['rows_rejected']}({kept_out}) ref {g['reference_angle']}"
         steps.append(share)
-    print(f"contamination {args.contamination} seed {args.seed} threads {torch.get_num_threads()} {extra} "
+    say(f"contamination {args.contamination} seed {args.seed} threads {torch.get_num_threads()} {extra} "
           f"AUROC {auroc:.2f} AUPRC {auprc:.2f} fit {seconds:.1f}s ({det.n_epochs_} epochs; "
           + ", ".join(f"{k} {v:.1f}" for k, v in det.timings_.items()) + f") {det.stop_reason_} | " + " ; ".join(steps))
     if args.readouts:
-        print("AUPRC by readout of the same fit: " + ", ".join(f"{k} {v:.2f}" for k, v in readouts(det, split).items()))
+        say("AUPRC by readout of the same fit: " + ", ".join(f"{k} {v:.2f}" for k, v in readouts(det, split).items()))
     raw = kddcup_file(args.data).parent / "kddcup.data_10_percent.gz"
     if args.by_type or args.components:
         names = record_types(raw, y)
     if args.by_type:
         for line in by_type(det, split, test_scores, names):
-            print(line)
+            say(line)
     if args.components:
         for line in components(det, split, names[split.train_index]):
-            print(line)
+            say(line)
+    if args.out:
+        record(Path(args.out), printed, load_before)
 
+
+def record(out: Path, printed: list[str], load_before) -> None:
+    """Append this fit's printed lines to `out` under its command and environment."""
+    threads = os.environ.get("OMP_NUM_THREADS")
+    command = (f"OMP_NUM_THREADS={threads} " if threads else "") + ".venv/bin/python benchmarks/kdd_one_fit.py " \
+        + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    env = ", ".join(f"{k} {v}" for k, v in environment().items() if k not in ("machine", "date"))
+    new = not out.exists()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "a", encoding="utf-8") as fh:
+        if new:
+            fh.write("# One DUAD fit on one KDDCUP99 split (`benchmarks/kdd_one_fit.py`)\n\n"
+                     "Each section is one run of the script, appended as it printed: test AUROC/AUPRC of the fit, "
+                     "its time, stop reason and, per step, the selection's anomaly share (labels read for this "
+                     "report only). One fit: the model seed is most of the variance on these splits "
+                     "(docs/guard.md), so read one line as one draw.\n")
+        fh.write(f"\n## {time.strftime('%Y-%m-%d %H:%M')}\n\n`{command}`\n\n{env}; load average "
+                 f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after.\n\n```\n" + "\n".join(printed) + "\n```\n")
+    print(f"appended to {out}")
 
 def record_types(raw: Path, y) -> np.ndarray:
     """Each record's type from the raw file, neptune split by its TCP flag (S0 and REJ: two
