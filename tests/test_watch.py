@@ -423,6 +423,64 @@ def test_a_folder_source_forgets_the_files_deleted_since_it_took_them(tmp_path, 
     feeds.close()
 
 
+def test_a_file_renamed_after_it_was_taken_is_not_taken_again(tmp_path, caplog):
+    """A recorder that renames a segment once complete, or an operator tidying names, had the file
+    scored again under its new name, its events raised twice. A name new to the folder holding a
+    file taken before (same size, time and inode) is passed over and said to be; a copy (an inode
+    of its own) and a file edited under its name are new, and taken."""
+    from videoad.live.sources import FolderSource
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    stop = threading.Event()
+    stop.wait = lambda timeout=None: False  # poll again at once
+    feeds = FolderSource(inbox, poll_s=0.01, settle_s=0).feeds(stop)
+    (inbox / "cam1_recording.avi").write_bytes(b"one")
+    (inbox / "other.avi").write_bytes(b"other")
+    assert sorted([next(feeds).name, next(feeds).name]) == ["cam1_recording.avi", "other.avi"]
+    (inbox / "cam1_recording.avi").rename(inbox / "cam1_20261206_080000.avi")
+    os.link(inbox / "other.avi", inbox / "other-link.avi")  # a hard link is the file too
+    shutil.copy2(inbox / "other.avi", inbox / "other-copy.avi")  # its size and time kept, an inode of its own
+    assert next(feeds).name == "other-copy.avi"
+    (inbox / "cam1_20261206_080000.avi").write_bytes(b"one, edited")  # changed under its new name: new
+    assert next(feeds).name == "cam1_20261206_080000.avi"
+    (inbox / "z.avi").write_bytes(b"z")
+    assert next(feeds).name == "z.avi"  # nothing else was taken in between
+    feeds.close()
+    assert "cam1_20261206_080000.avi: the file this watch took as cam1_recording.avi, renamed (or linked) since: " \
+           "not scored again" in caplog.text
+    assert "other-link.avi: the file this watch took as other.avi" in caplog.text
+
+
+def test_a_file_renamed_since_an_earlier_watch_is_known_by_its_record(tmp_path, caplog):
+    """After a restart the file under its new name is the one watched.jsonl lists under the old:
+    the same size, time and inode. A record without an inode (written before they were kept)
+    still stands for its name, and for a new name where the old one is gone from the folder."""
+    import logging
+
+    from videoad.live.sources import FolderSource
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    caplog.set_level(logging.INFO, logger="videoad.live.sources")
+    files = {}
+    for n, name in enumerate(("a.avi", "b.avi", "c.avi", "d.avi", "e.avi"), 1):
+        (inbox / name).write_bytes(name.encode() * n)  # sizes apart: the content is size and time
+        st = os.stat(inbox / name)
+        files[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    source = FolderSource(inbox, once=True)
+    source.seen = {("old_a.avi", *files["a.avi"], "scored"),  # renamed since
+                   ("old_b.avi", *files["b.avi"][:2], files["b.avi"][2] + 1, "scored"),  # same size and time, not inode
+                   ("c.avi", *files["c.avi"][:2], None, None),  # an older record: its name
+                   ("old_d.avi", *files["d.avi"][:2]),  # three fields (an older caller), the old name gone
+                   ("e.avi", *files["e.avi"][:2])}
+    shutil.copy2(inbox / "e.avi", inbox / "copy_of_e.avi")  # beside its original (recorded without inode): new
+    taken = [f.name for f in source.feeds(threading.Event())]
+    assert sorted(taken) == ["b.avi", "copy_of_e.avi"], taken
+    assert source.watched_before == 4
+    assert "a.avi: the file an earlier watch into this output scored as old_a.avi" in caplog.text
+
+
 @contextlib.contextmanager
 def _watching(source, cam, out):
     """`live.watch` of `source` with the camera's models on a thread for the block's length, then
@@ -490,6 +548,48 @@ def test_a_restarted_watch_leaves_the_files_it_finished(cam, tmp_path):
     (out / live.WATCHED_FILE).write_text("\n".join(kept + [cut]) + "\n")
     res, fourth = watch_once()
     assert [r["video"] for r in _of(fourth[len(third):], "video")] == ["0815.avi"], res.output
+
+
+def test_a_scored_file_renamed_is_not_scored_again_now_or_after_a_restart(cam, tmp_path, caplog):
+    """The review's case: a folder's file scored, then renamed (a recorder naming a segment once
+    complete, an operator tidying): it was scored again under its new name, two closes for one
+    footage. watched.jsonl keeps the file's inode, so a restart knows it too; a record written
+    before inodes were kept still leaves its own name alone."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="videoad.live.sources")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    out = tmp_path / "out"
+    shutil.copyfile(cam["video"], inbox / "cam1_recording.avi")
+    with _watching(live.FolderSource(inbox, poll_s=0.2, settle_s=0), cam, out):
+        _until(lambda: (out / live.WATCHED_FILE).exists() and (out / live.WATCHED_FILE).read_text(), 60)
+        (inbox / "cam1_recording.avi").rename(inbox / "cam1_20261206_080000.avi")
+        time.sleep(1.0)  # five polls
+        shutil.copyfile(cam["video"], inbox / "cam2.avi")  # a copy: a new file
+        _until(lambda: "cam2.avi" in (out / live.WATCHED_FILE).read_text(), 60)
+    records = _records(out)
+    assert [r["video"] for r in _of(records, "video")] == ["cam1_recording.avi", "cam2.avi"]
+    assert [r["video"] for r in _of(records, "close")] == ["cam1_recording.avi", "cam2.avi"]
+    assert "the file this watch took as cam1_recording.avi, renamed (or linked) since" in caplog.text
+    lines = [json.loads(x) for x in (out / live.WATCHED_FILE).read_text().splitlines()]
+    assert [x["ino"] for x in lines] == [os.stat(inbox / n).st_ino for n in ("cam1_20261206_080000.avi", "cam2.avi")]
+
+    (inbox / "cam2.avi").rename(inbox / "cam2_20261206_080000.avi")  # while the watch is down
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0 and "2 file(s) watched before, not scored again" in res.output, res.output
+    assert [r["type"] for r in _records(out)[len(records):]] == ["watch", "stop"]
+    assert "cam2_20261206_080000.avi: the file an earlier watch into this output scored as cam2.avi" in caplog.text
+
+    # watched.jsonl as the version before wrote it (no inode): the file under the name it lists is left
+    # alone, and a file under a new name too where the old name is gone from the folder
+    old = [{k: v for k, v in x.items() if k != "ino"} for x in lines]
+    old[1]["file"] = "cam2_20261206_080000.avi"
+    (out / live.WATCHED_FILE).write_text("".join(json.dumps(x) + "\n" for x in old))
+    before = len(_records(out))
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0 and "2 file(s) watched before" in res.output, res.output
+    assert [r["type"] for r in _records(out)[before:]] == ["watch", "stop"]
 
 
 def test_a_file_stopped_partway_is_not_listed_as_watched(cam, tmp_path):

@@ -28,7 +28,7 @@ class Feed:
     live: bool = False  # frames come in real time: lag is measured, stale clips dropped
     reconnect: bool = False  # reopen when it ends or fails
     realtime: bool = False  # pace the frames at the stream's rate (a file played as a camera)
-    key: tuple | None = None  # a folder's file: (folder, name, size, mtime_ns), for OUT/watched.jsonl
+    key: tuple | None = None  # a folder's file: (folder, name, size, mtime_ns, inode), for OUT/watched.jsonl
     secret: str | None = None  # the address as given (with its password), never written out: `mask`
 
     def mask(self, text: str) -> str:
@@ -77,15 +77,17 @@ class FolderSource(Source):
     when its size and modification time have held still for `settle_s` seconds and at least one
     poll (a file still being written is left for a later poll: a recorder that paused 8 s while
     writing had its first part scored as a whole file, then the whole again, or a truncated AVI
-    reported as failed). `once`: the files there now, then stop. `seen`: (name, size, mtime_ns)
-    of files an earlier watch finished (OUT/watched.jsonl), left alone unless changed."""
+    reported as failed). `once`: the files there now, then stop. `seen`: (name, size, mtime_ns,
+    inode, outcome) of files an earlier watch finished (OUT/watched.jsonl), left alone unless
+    changed. A file renamed (or linked) after it was taken, by this watch or an earlier one, is
+    not scored again under its new name (`_renamed`)."""
 
     def __init__(self, folder, poll_s: float = 2.0, once: bool = False, realtime: bool = False,
                  settle_s: float = 10.0):
         self.folder, self.poll_s, self.once, self.realtime = Path(folder), float(poll_s), bool(once), bool(realtime)
         self.settle_s = float(settle_s)
         self.name = self.folder.name or str(self.folder)
-        self.seen: set[tuple[str, int, int]] = set()
+        self.seen: set[tuple] = set()  # (name, size, mtime_ns[, inode, outcome]): older callers give three
         self.watched_before = 0  # files passed over for `seen`
 
     @property
@@ -93,7 +95,8 @@ class FolderSource(Source):
         """The folder as watched.jsonl names it (absolute: two folders of one name stay apart)."""
         return str(self.folder.resolve())
 
-    def _listing(self) -> dict[Path, tuple[int, int]]:
+    def _listing(self) -> dict[Path, tuple[int, int, int | None]]:
+        """Each video file's size, mtime_ns and inode (None where the OS gives none: 0)."""
         from extract.sources import VIDEO_EXTENSIONS
 
         found = {}
@@ -110,7 +113,7 @@ class FolderSource(Source):
             except OSError:
                 continue
             if e.is_file():
-                found[Path(e.path)] = (st.st_size, st.st_mtime_ns)
+                found[Path(e.path)] = (st.st_size, st.st_mtime_ns, st.st_ino or None)
         return found
 
     def _say_what_it_holds(self) -> None:
@@ -145,12 +148,31 @@ class FolderSource(Source):
 
         decoders = installed_decoders(DEFAULT_DECODERS)
         done: dict[Path, tuple[int, int]] = {}  # each file taken, with the size and time it was taken at
+        inodes: dict[Path, int | None] = {}  # and its inode then
         last: dict[Path, tuple[int, int]] = {}
         still_since: dict[Path, float] = {}  # when each file was first seen at its present size and time
+        earlier: dict[tuple[int, int], list[tuple[str, int | None, str | None]]] = {}  # watched.jsonl by content
+        for name, size, mtime_ns, *more in self.seen:
+            ino, outcome = (list(more) + [None, None])[:2]
+            earlier.setdefault((size, mtime_ns), []).append((name, ino, outcome))
         first = True
         while not stop.is_set():
-            now = self._listing()
+            listing = self._listing()
+            now = {p: st[:2] for p, st in listing.items()}  # a name keeps its file while its size and time do
             seen_at = time.monotonic()
+            present = {p.name: st for p, st in now.items()}
+            if done:  # a name not seen before holding a file taken under another: renamed, not new
+                taken: dict[tuple[int, int], list] = {}
+                for new in now.keys() - done.keys():
+                    if not taken:
+                        for p, st in done.items():
+                            taken.setdefault(st, []).append((p.name, inodes.get(p), None))
+                    was = _renamed(now[new], listing[new][2], taken.get(now[new], ()), present)
+                    if was is not None:
+                        done[new], inodes[new] = now[new], listing[new][2]
+                        self.watched_before += 1
+                        log.warning("%s: the file this watch took as %s, renamed (or linked) since: not scored "
+                                    "again", new, was[0])
             still_since = {p: still_since[p] if last.get(p) == st and p in still_since else seen_at
                            for p, st in now.items()}
             if first and not now:
@@ -159,13 +181,21 @@ class FolderSource(Source):
             ready = [p for p, st in now.items() if done.get(p) != st and (
                 self.once and first or last.get(p) == st and seen_at - still_since[p] >= self.settle_s)]
             for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
-                done[path] = now[path]
-                if (path.name, *now[path]) in self.seen:
+                done[path], inodes[path] = now[path], listing[path][2]
+                before = earlier.get(now[path], ())
+                if any(name == path.name for name, *_ in before):
                     self.watched_before += 1
                     log.info("%s: watched before (the output's watched.jsonl), not scored again", path)
                     continue
+                was = _renamed(now[path], listing[path][2], before, present)
+                if was is not None:
+                    self.watched_before += 1
+                    log.info("%s: the file an earlier watch into this output %s as %s (its watched.jsonl), renamed "
+                             "since: not scored again", path, "found unreadable" if was[2] == "failed" else "scored",
+                             was[0])
+                    continue
                 yield Feed(path.name, (lambda p=path: open_video(p, decoders)), live=self.realtime,
-                           realtime=self.realtime, key=(self.folder_key, path.name, *now[path]))
+                           realtime=self.realtime, key=(self.folder_key, path.name, *listing[path]))
                 if stop.is_set():
                     return
             if self.once:
@@ -176,8 +206,27 @@ class FolderSource(Source):
             if done.keys() & now.keys():
                 for gone in done.keys() - now.keys():
                     del done[gone]
+                    inodes.pop(gone, None)
             last, first = now, False
             stop.wait(self.poll_s)
+
+
+def _renamed(content: tuple[int, int], inode: int | None, taken, present: dict) -> tuple | None:
+    """Which of `taken` ((name, inode, outcome) of files taken before with this `content`: size and
+    mtime_ns) a file of that content and `inode` is under another name; None if none. The same inode
+    says so (a rename, or a hard link; a copy gets an inode of its own, and mostly a time of its
+    own, so it is scored). Where either inode is unknown (a file system that gives none, a record
+    written before inodes were kept) the old name must no longer hold that content in the folder
+    (`present`: name -> size and time now): a copy beside its original is scored. Devices are not
+    compared: one folder's files share one, and a share or a disk mounted again gets a new number."""
+    for entry in taken:
+        name, ino = entry[0], entry[1]
+        if ino is not None and inode is not None:
+            if ino == inode:
+                return entry
+        elif present.get(name) != content:
+            return entry
+    return None
 
 
 class FramesSource(Source):
