@@ -953,7 +953,7 @@ def test_several_cameras_in_one_process(cam, tmp_path):
     assert by_source[cam["video"].name] and by_source[cam["video"].name] == by_source["cam2.avi"]
     res = CliRunner().invoke(cli, ["watch", str(cam["video"]), str(cam["video"]), "--model", str(cam["models"]),
                                    "-o", str(tmp_path / "o2")])
-    assert res.exit_code == 1 and "same name" in res.output
+    assert res.exit_code == 1 and "are the same file: give it once" in res.output, res.output
     # names that differ only where a file name drops characters keep distinct ids and images
     third, fourth = tmp_path / "cam 1.avi", tmp_path / "cam_1.avi"
     for path in (third, fourth):
@@ -965,6 +965,80 @@ def test_several_cameras_in_one_process(cam, tmp_path):
     assert {r["source"] for r in closes} == {"cam 1.avi", "cam_1.avi"}
     assert len({r["id"] for r in closes}) == len(closes) and len({r["image"] for r in closes}) == len(closes)
     assert all((tmp_path / "o3" / r["image"]).is_file() for r in closes)
+
+
+def test_sources_of_one_name_are_told_apart_by_the_ends_of_their_paths(cam, tmp_path):
+    """Two sites' `inbox` folders, or `d1/cam.avi` and `d2/cam.avi`, were refused with no way out
+    ("two sources have the same name"). Each is named by the shortest end of its path that tells it
+    from the others; a source whose name no other has keeps it (an output's names and ids stay);
+    the names' `/` never reaches a file name, and a restart finds each folder's files."""
+    for site in ("site1", "site2"):
+        (tmp_path / site / "inbox").mkdir(parents=True)
+        shutil.copyfile(cam["video"], tmp_path / site / "inbox" / "0800.avi")
+    for d in ("d1", "d2"):
+        (tmp_path / d).mkdir()
+        shutil.copyfile(cam["video"], tmp_path / d / "cam.avi")
+    out = tmp_path / "out"
+    folders = [str(tmp_path / "site1" / "inbox"), str(tmp_path / "site2" / "inbox")]
+    res = CliRunner().invoke(cli, ["watch", *folders, str(tmp_path / "d1" / "cam.avi"), str(tmp_path / "d2" / "cam.avi"),
+                                   str(cam["video"]), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    names = ["site1/inbox", "site2/inbox", "d1/cam.avi", "d2/cam.avi", cam["video"].name]
+    records = _records(out)
+    assert _of(records, "watch")[0]["sources"] == names
+    assert [(r["source"], r["video"]) for r in sorted(_of(records, "video"), key=lambda r: names.index(r["source"]))] \
+        == [("site1/inbox", "0800.avi"), ("site2/inbox", "0800.avi"), ("d1/cam.avi", "cam.avi"),
+            ("d2/cam.avi", "cam.avi"), (names[4], names[4])]
+    closes = _of(records, "close")
+    assert {r["source"] for r in closes} == set(names)
+    assert len({r["id"] for r in closes}) == len(closes) and not any("/" in r["id"] for r in closes)
+    assert all(re.fullmatch(r"events/\d{4}-\d{2}-\d{2}/[^/]+\.jpg", r["image"]) and (out / r["image"]).is_file()
+               for r in closes)
+    assert sorted(json.loads(x)["folder"] for x in (out / live.WATCHED_FILE).read_text().splitlines()) == [
+        str((tmp_path / site / "inbox").resolve()) for site in ("site1", "site2")]
+    res = CliRunner().invoke(cli, ["watch", *folders, "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert all(f"{n}: 0 frames, 0 clips scored, 0 event(s), 1 file(s) watched before" in res.output
+               for n in names[:2]), res.output
+
+
+def test_a_source_is_named_as_name_equals_source_and_a_name_still_shared_says_so(tmp_path, monkeypatch):
+    """NAME=SOURCE names a source (kept as given; the others of its old name are named apart);
+    names end as far back as they must (`a/x/cam`, `b/x/cam`, `y/cam`); what no path tells apart
+    (streams whose addresses differ in their password alone) is refused saying how to name them,
+    without the password, and one folder given twice is named as such."""
+    from videoad.live.sources import FileSource, FolderSource, StreamSource, make_source, name_apart
+
+    monkeypatch.chdir(tmp_path)
+    for d in ("a/x/cam", "b/x/cam", "c/y/cam", "site1/inbox", "site2/inbox", "date=2026"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "site1" / "cam.avi").write_bytes(b"x")
+
+    def names(*texts):
+        srcs = [make_source(t) for t in texts]
+        name_apart(srcs)
+        return [s.name for s in srcs]
+
+    assert names("a/x/cam", "b/x/cam", "c/y/cam", "site1/inbox") == ["a/x/cam", "b/x/cam", "y/cam", "inbox"]
+    assert names("inbox=site1/inbox", "site2/inbox") == ["inbox", "site2/inbox"]
+    assert names("north=site1/inbox", "south=site2/inbox", "gate=rtsp://admin:s3cret@10.0.0.9/cam.avi",
+                 "site1/cam.avi") == ["north", "south", "gate", "cam.avi"]
+    gate = make_source("gate=rtsp://admin:s3cret@10.0.0.9/s")
+    assert isinstance(gate, StreamSource) and gate.url == "rtsp://admin:s3cret@10.0.0.9/s"
+    assert isinstance(make_source("door=site1/cam.avi"), FileSource)
+    assert isinstance(make_source("date=2026"), FolderSource) and make_source("date=2026").name == "date=2026"
+    assert make_source("d=date=2026").name == "d"  # a path that exists as written is a path; else NAME=SOURCE
+    with pytest.raises(live.WatchError, match="same folder: give it once"):
+        names("site1/inbox", str(tmp_path / "site1" / ".." / "site1" / "inbox"))
+    with pytest.raises(live.WatchError, match="an empty name"):
+        make_source("=site1/inbox")
+    res = CliRunner().invoke(cli, ["watch", "rtsp://admin:pw-one@10.0.0.9/s", "rtsp://admin:pw-two@10.0.0.9/s",
+                                   "--model", str(tmp_path), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "the same name (rtsp://admin:***@10.0.0.9/s)" in res.output, res.output
+    assert "NAME=SOURCE (s-1=rtsp://admin:***@10.0.0.9/s" in res.output and "pw-" not in res.output
+    res = CliRunner().invoke(cli, ["watch", "x=site1/inbox", "x=site2/inbox", "--model", str(tmp_path), "-o",
+                                   str(tmp_path / "out")])
+    assert res.exit_code == 1 and "2 sources have the same name (x)" in res.output, res.output
 
 
 def test_clip_scores_are_written_as_they_come_and_an_empty_file_gets_its_header(tmp_path):

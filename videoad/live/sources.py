@@ -1,5 +1,6 @@
 """What `watch` reads: a file, a stream (reopened when it drops), a folder whose new files are
-watched as they arrive, frames given in memory; `make_source` from the command line's text."""
+watched as they arrive, frames given in memory; `make_source` from the command line's text,
+`name_apart` for sources whose names are shared."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ import stat
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -40,6 +41,7 @@ class Source:
     """Something to watch; `feeds` yields its videos (one, or one per file arriving in a folder)."""
 
     name: str = ""
+    named: bool = False  # the name was given (NAME=SOURCE): `name_apart` keeps it
 
     def feeds(self, stop: threading.Event) -> Iterator[Feed]:
         raise NotImplementedError
@@ -55,7 +57,9 @@ class FileSource(Source):
         from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
 
         decoders = installed_decoders(self.decoders or DEFAULT_DECODERS)
-        yield Feed(self.name, lambda: open_video(self.path, decoders), live=self.realtime, realtime=self.realtime)
+        # the video is the file (its name read for a recording clock), whatever the source is called
+        yield Feed(self.path.name, lambda: open_video(self.path, decoders), live=self.realtime,
+                   realtime=self.realtime)
 
 
 class StreamSource(Source):
@@ -249,9 +253,17 @@ class FramesSource(Source):
 
 def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, poll_s: float = 2.0,
                 settle_s: float = 10.0, once: bool = False) -> Source:
-    """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file."""
+    """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file; or
+    NAME=SOURCE, naming it (NAME holds no `/`, `\\` or `=`; a path that exists as written is a path)."""
     from extract.decode import is_stream
 
+    m = re.fullmatch(r"([^=/\\]*)=(.+)", text, flags=re.DOTALL)  # an address has `/` before any `=`
+    if m and not Path(text).exists() and (is_stream(m[2]) or Path(m[2]).exists()):
+        if not m[1].strip():
+            raise WatchError(f"{text}: an empty name before `=` (NAME=SOURCE names a source)")
+        source = make_source(m[2], realtime=realtime, timeout=timeout, poll_s=poll_s, settle_s=settle_s, once=once)
+        source.name, source.named = m[1], True
+        return source
     if text == "":  # Path("") is the current folder: it was watched for ever, waiting for videos
         raise WatchError("SOURCE: an empty path")
     if is_stream(text):
@@ -268,6 +280,76 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
                          "then watch udp://127.0.0.1:5000)")
     raise WatchError(f"{text}: no such file or folder, and not a stream address "
                      "(rtsp://, http(s)://, /dev/videoN, ...)")
+
+
+def name_apart(sources: list[Source]) -> None:
+    """Sources that share a name (folders `site1/inbox` and `site2/inbox`, files `d1/cam.mp4` and
+    `d2/cam.mp4`), whose events, ids and pictures would mix, each renamed by the shortest end of its
+    path that no other of them ends in (`site1/inbox`; names with `/` are made file names where
+    used, as a stream's address is). The other sources keep their names, so that an output
+    watched before goes on with the same names and ids; a name given (NAME=SOURCE) is kept.
+    WatchError for one file or folder given twice, and for a name still shared (streams whose
+    addresses differ only in a password, which names leave out), saying how to name them."""
+    where: dict = {}
+    for src in sources:
+        same = _identity(src)
+        if same is not None and same in where:
+            path = _path_of(src)
+            raise WatchError(f"{src.name} is given twice: give it once" if path is None else
+                             f"{where[same]} and {path} are the same {_kind(src)}: give it once")
+        where[same] = _path_of(src)
+    names = [s.name for s in sources]
+    shared = {n for n in names if names.count(n) > 1}
+    renamed = {}
+    for name in shared:
+        group = [s for s in sources if s.name == name and not s.named and _path_of(s) is not None]
+        kept = {s.name for s in sources if s not in group}
+        parts = {id(s): Path(os.path.abspath(_path_of(s))).parts for s in group}
+        for src in group:
+            mine = parts[id(src)]
+            for k in range(1, len(mine) + 1):
+                tail = PurePath(*mine[-k:]).as_posix()
+                if all(parts[id(o)][-k:] != mine[-k:] for o in group if o is not src) and tail not in kept:
+                    renamed[id(src)] = tail
+                    break
+    for src in sources:
+        src.name = renamed.get(id(src), src.name)
+    names = [s.name for s in sources]
+    name = next((n for n in names if names.count(n) > 1), None)
+    if name is not None:
+        alike = [s for s in sources if s.name == name]
+        example = " ".join(f"{_short(name)}-{i}={_path_of(s) or s.name}" for i, s in enumerate(alike, 1))
+        raise WatchError(f"{len(alike)} sources have the same name ({name}): their events would mix; name each "
+                         f"as NAME=SOURCE ({example}" + (", each address in full" if any(
+                             isinstance(s, StreamSource) for s in alike) else "") + ")")
+
+
+def _identity(src: Source):
+    """What a source reads, however given: a file or folder (a link, another spelling) or an address."""
+    path = _path_of(src)
+    if path is None:
+        return src.url if isinstance(src, StreamSource) else None
+    try:
+        st = os.stat(path)
+        if st.st_ino:
+            return st.st_dev, st.st_ino
+    except OSError:
+        pass
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _path_of(src: Source) -> Path | None:
+    return src.path if isinstance(src, FileSource) else src.folder if isinstance(src, FolderSource) else None
+
+
+def _kind(src: Source) -> str:
+    return "folder" if isinstance(src, FolderSource) else "file"
+
+
+def _short(name: str) -> str:
+    """A short NAME to suggest for `name`: the last part of its path (an address's, without its query)."""
+    last = re.split(r"[?#]", name)[0].rstrip("/").rsplit("/", 1)[-1]
+    return re.sub(r"[^\w.-]+", "_", last).strip("_.") or "cam"
 
 
 #: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`)
