@@ -446,6 +446,9 @@ def test_a_file_renamed_after_it_was_taken_is_not_taken_again(tmp_path, caplog):
     assert next(feeds).name == "cam1_20261206_080000.avi"
     (inbox / "z.avi").write_bytes(b"z")
     assert next(feeds).name == "z.avi"  # nothing else was taken in between
+    (inbox / "other-copy.avi").replace(inbox / "z.avi")  # renamed over a file taken: still taken
+    (inbox / "y.avi").write_bytes(b"y")
+    assert next(feeds).name == "y.avi"
     feeds.close()
     assert "cam1_20261206_080000.avi: the file this watch took as cam1_recording.avi, renamed (or linked) since: " \
            "not scored again" in caplog.text

@@ -165,9 +165,9 @@ class FolderSource(Source):
             now = {p: st[:2] for p, st in listing.items()}  # a name keeps its file while its size and time do
             seen_at = time.monotonic()
             present = {p.name: st for p, st in now.items()}
-            if done:  # a name not seen before holding a file taken under another: renamed, not new
+            if done:  # a name new (or changed) holding a file taken under another: renamed, not new
                 taken: dict[tuple[int, int], list] = {}
-                for new in now.keys() - done.keys():
+                for new in [p for p, st in now.items() if done.get(p) != st]:
                     if not taken:
                         for p, st in done.items():
                             taken.setdefault(st, []).append((p.name, inodes.get(p), None))
