@@ -423,6 +423,67 @@ def test_a_folder_source_forgets_the_files_deleted_since_it_took_them(tmp_path, 
     feeds.close()
 
 
+def test_a_file_renamed_after_it_was_taken_is_not_taken_again(tmp_path, caplog):
+    """A recorder that renames a segment once complete, or an operator tidying names, had the file
+    scored again under its new name, its events raised twice. A name new to the folder holding a
+    file taken before (same size, time and inode) is passed over and said to be; a copy (an inode
+    of its own) and a file edited under its name are new, and taken."""
+    from videoad.live.sources import FolderSource
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    stop = threading.Event()
+    stop.wait = lambda timeout=None: False  # poll again at once
+    feeds = FolderSource(inbox, poll_s=0.01, settle_s=0).feeds(stop)
+    (inbox / "cam1_recording.avi").write_bytes(b"one")
+    (inbox / "other.avi").write_bytes(b"other")
+    assert sorted([next(feeds).name, next(feeds).name]) == ["cam1_recording.avi", "other.avi"]
+    (inbox / "cam1_recording.avi").rename(inbox / "cam1_20261206_080000.avi")
+    os.link(inbox / "other.avi", inbox / "other-link.avi")  # a hard link is the file too
+    shutil.copy2(inbox / "other.avi", inbox / "other-copy.avi")  # its size and time kept, an inode of its own
+    assert next(feeds).name == "other-copy.avi"
+    (inbox / "cam1_20261206_080000.avi").write_bytes(b"one, edited")  # changed under its new name: new
+    assert next(feeds).name == "cam1_20261206_080000.avi"
+    (inbox / "z.avi").write_bytes(b"z")
+    assert next(feeds).name == "z.avi"  # nothing else was taken in between
+    (inbox / "other-copy.avi").replace(inbox / "z.avi")  # renamed over a file taken: still taken
+    (inbox / "y.avi").write_bytes(b"y")
+    assert next(feeds).name == "y.avi"
+    feeds.close()
+    assert "cam1_20261206_080000.avi: the file this watch took as cam1_recording.avi, renamed (or linked) since: " \
+           "not scored again" in caplog.text
+    assert "other-link.avi: the file this watch took as other.avi" in caplog.text
+
+
+def test_a_file_renamed_since_an_earlier_watch_is_known_by_its_record(tmp_path, caplog):
+    """After a restart the file under its new name is the one watched.jsonl lists under the old:
+    the same size, time and inode. A record without an inode (written before they were kept)
+    still stands for its name, and for a new name where the old one is gone from the folder."""
+    import logging
+
+    from videoad.live.sources import FolderSource
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    caplog.set_level(logging.INFO, logger="videoad.live.sources")
+    files = {}
+    for n, name in enumerate(("a.avi", "b.avi", "c.avi", "d.avi", "e.avi"), 1):
+        (inbox / name).write_bytes(name.encode() * n)  # sizes apart: the content is size and time
+        st = os.stat(inbox / name)
+        files[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    source = FolderSource(inbox, once=True)
+    source.seen = {("old_a.avi", *files["a.avi"], "scored"),  # renamed since
+                   ("old_b.avi", *files["b.avi"][:2], files["b.avi"][2] + 1, "scored"),  # same size and time, not inode
+                   ("c.avi", *files["c.avi"][:2], None, None),  # an older record: its name
+                   ("old_d.avi", *files["d.avi"][:2]),  # three fields (an older caller), the old name gone
+                   ("e.avi", *files["e.avi"][:2])}
+    shutil.copy2(inbox / "e.avi", inbox / "copy_of_e.avi")  # beside its original (recorded without inode): new
+    taken = [f.name for f in source.feeds(threading.Event())]
+    assert sorted(taken) == ["b.avi", "copy_of_e.avi"], taken
+    assert source.watched_before == 4
+    assert "a.avi: the file an earlier watch into this output scored as old_a.avi" in caplog.text
+
+
 @contextlib.contextmanager
 def _watching(source, cam, out):
     """`live.watch` of `source` with the camera's models on a thread for the block's length, then
@@ -490,6 +551,48 @@ def test_a_restarted_watch_leaves_the_files_it_finished(cam, tmp_path):
     (out / live.WATCHED_FILE).write_text("\n".join(kept + [cut]) + "\n")
     res, fourth = watch_once()
     assert [r["video"] for r in _of(fourth[len(third):], "video")] == ["0815.avi"], res.output
+
+
+def test_a_scored_file_renamed_is_not_scored_again_now_or_after_a_restart(cam, tmp_path, caplog):
+    """The review's case: a folder's file scored, then renamed (a recorder naming a segment once
+    complete, an operator tidying): it was scored again under its new name, two closes for one
+    footage. watched.jsonl keeps the file's inode, so a restart knows it too; a record written
+    before inodes were kept still leaves its own name alone."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="videoad.live.sources")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    out = tmp_path / "out"
+    shutil.copyfile(cam["video"], inbox / "cam1_recording.avi")
+    with _watching(live.FolderSource(inbox, poll_s=0.2, settle_s=0), cam, out):
+        _until(lambda: (out / live.WATCHED_FILE).exists() and (out / live.WATCHED_FILE).read_text(), 60)
+        (inbox / "cam1_recording.avi").rename(inbox / "cam1_20261206_080000.avi")
+        time.sleep(1.0)  # five polls
+        shutil.copyfile(cam["video"], inbox / "cam2.avi")  # a copy: a new file
+        _until(lambda: "cam2.avi" in (out / live.WATCHED_FILE).read_text(), 60)
+    records = _records(out)
+    assert [r["video"] for r in _of(records, "video")] == ["cam1_recording.avi", "cam2.avi"]
+    assert [r["video"] for r in _of(records, "close")] == ["cam1_recording.avi", "cam2.avi"]
+    assert "the file this watch took as cam1_recording.avi, renamed (or linked) since" in caplog.text
+    lines = [json.loads(x) for x in (out / live.WATCHED_FILE).read_text().splitlines()]
+    assert [x["ino"] for x in lines] == [os.stat(inbox / n).st_ino for n in ("cam1_20261206_080000.avi", "cam2.avi")]
+
+    (inbox / "cam2.avi").rename(inbox / "cam2_20261206_080000.avi")  # while the watch is down
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0 and "2 file(s) watched before, not scored again" in res.output, res.output
+    assert [r["type"] for r in _records(out)[len(records):]] == ["watch", "stop"]
+    assert "cam2_20261206_080000.avi: the file an earlier watch into this output scored as cam2.avi" in caplog.text
+
+    # watched.jsonl as the version before wrote it (no inode): the file under the name it lists is left
+    # alone, and a file under a new name too where the old name is gone from the folder
+    old = [{k: v for k, v in x.items() if k != "ino"} for x in lines]
+    old[1]["file"] = "cam2_20261206_080000.avi"
+    (out / live.WATCHED_FILE).write_text("".join(json.dumps(x) + "\n" for x in old))
+    before = len(_records(out))
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0 and "2 file(s) watched before" in res.output, res.output
+    assert [r["type"] for r in _records(out)[before:]] == ["watch", "stop"]
 
 
 def test_a_file_stopped_partway_is_not_listed_as_watched(cam, tmp_path):
@@ -853,7 +956,7 @@ def test_several_cameras_in_one_process(cam, tmp_path):
     assert by_source[cam["video"].name] and by_source[cam["video"].name] == by_source["cam2.avi"]
     res = CliRunner().invoke(cli, ["watch", str(cam["video"]), str(cam["video"]), "--model", str(cam["models"]),
                                    "-o", str(tmp_path / "o2")])
-    assert res.exit_code == 1 and "same name" in res.output
+    assert res.exit_code == 1 and "are the same file: give it once" in res.output, res.output
     # names that differ only where a file name drops characters keep distinct ids and images
     third, fourth = tmp_path / "cam 1.avi", tmp_path / "cam_1.avi"
     for path in (third, fourth):
@@ -865,6 +968,80 @@ def test_several_cameras_in_one_process(cam, tmp_path):
     assert {r["source"] for r in closes} == {"cam 1.avi", "cam_1.avi"}
     assert len({r["id"] for r in closes}) == len(closes) and len({r["image"] for r in closes}) == len(closes)
     assert all((tmp_path / "o3" / r["image"]).is_file() for r in closes)
+
+
+def test_sources_of_one_name_are_told_apart_by_the_ends_of_their_paths(cam, tmp_path):
+    """Two sites' `inbox` folders, or `d1/cam.avi` and `d2/cam.avi`, were refused with no way out
+    ("two sources have the same name"). Each is named by the shortest end of its path that tells it
+    from the others; a source whose name no other has keeps it (an output's names and ids stay);
+    the names' `/` never reaches a file name, and a restart finds each folder's files."""
+    for site in ("site1", "site2"):
+        (tmp_path / site / "inbox").mkdir(parents=True)
+        shutil.copyfile(cam["video"], tmp_path / site / "inbox" / "0800.avi")
+    for d in ("d1", "d2"):
+        (tmp_path / d).mkdir()
+        shutil.copyfile(cam["video"], tmp_path / d / "cam.avi")
+    out = tmp_path / "out"
+    folders = [str(tmp_path / "site1" / "inbox"), str(tmp_path / "site2" / "inbox")]
+    res = CliRunner().invoke(cli, ["watch", *folders, str(tmp_path / "d1" / "cam.avi"), str(tmp_path / "d2" / "cam.avi"),
+                                   str(cam["video"]), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    names = ["site1/inbox", "site2/inbox", "d1/cam.avi", "d2/cam.avi", cam["video"].name]
+    records = _records(out)
+    assert _of(records, "watch")[0]["sources"] == names
+    assert [(r["source"], r["video"]) for r in sorted(_of(records, "video"), key=lambda r: names.index(r["source"]))] \
+        == [("site1/inbox", "0800.avi"), ("site2/inbox", "0800.avi"), ("d1/cam.avi", "cam.avi"),
+            ("d2/cam.avi", "cam.avi"), (names[4], names[4])]
+    closes = _of(records, "close")
+    assert {r["source"] for r in closes} == set(names)
+    assert len({r["id"] for r in closes}) == len(closes) and not any("/" in r["id"] for r in closes)
+    assert all(re.fullmatch(r"events/\d{4}-\d{2}-\d{2}/[^/]+\.jpg", r["image"]) and (out / r["image"]).is_file()
+               for r in closes)
+    assert sorted(json.loads(x)["folder"] for x in (out / live.WATCHED_FILE).read_text().splitlines()) == [
+        str((tmp_path / site / "inbox").resolve()) for site in ("site1", "site2")]
+    res = CliRunner().invoke(cli, ["watch", *folders, "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert all(f"{n}: 0 frames, 0 clips scored, 0 event(s), 1 file(s) watched before" in res.output
+               for n in names[:2]), res.output
+
+
+def test_a_source_is_named_as_name_equals_source_and_a_name_still_shared_says_so(tmp_path, monkeypatch):
+    """NAME=SOURCE names a source (kept as given; the others of its old name are named apart);
+    names end as far back as they must (`a/x/cam`, `b/x/cam`, `y/cam`); what no path tells apart
+    (streams whose addresses differ in their password alone) is refused saying how to name them,
+    without the password, and one folder given twice is named as such."""
+    from videoad.live.sources import FileSource, FolderSource, StreamSource, make_source, name_apart
+
+    monkeypatch.chdir(tmp_path)
+    for d in ("a/x/cam", "b/x/cam", "c/y/cam", "site1/inbox", "site2/inbox", "date=2026"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "site1" / "cam.avi").write_bytes(b"x")
+
+    def names(*texts):
+        srcs = [make_source(t) for t in texts]
+        name_apart(srcs)
+        return [s.name for s in srcs]
+
+    assert names("a/x/cam", "b/x/cam", "c/y/cam", "site1/inbox") == ["a/x/cam", "b/x/cam", "y/cam", "inbox"]
+    assert names("inbox=site1/inbox", "site2/inbox") == ["inbox", "site2/inbox"]
+    assert names("north=site1/inbox", "south=site2/inbox", "gate=rtsp://admin:s3cret@10.0.0.9/cam.avi",
+                 "site1/cam.avi") == ["north", "south", "gate", "cam.avi"]
+    gate = make_source("gate=rtsp://admin:s3cret@10.0.0.9/s")
+    assert isinstance(gate, StreamSource) and gate.url == "rtsp://admin:s3cret@10.0.0.9/s"
+    assert isinstance(make_source("door=site1/cam.avi"), FileSource)
+    assert isinstance(make_source("date=2026"), FolderSource) and make_source("date=2026").name == "date=2026"
+    assert make_source("d=date=2026").name == "d"  # a path that exists as written is a path; else NAME=SOURCE
+    with pytest.raises(live.WatchError, match="same folder: give it once"):
+        names("site1/inbox", str(tmp_path / "site1" / ".." / "site1" / "inbox"))
+    with pytest.raises(live.WatchError, match="an empty name"):
+        make_source("=site1/inbox")
+    res = CliRunner().invoke(cli, ["watch", "rtsp://admin:pw-one@10.0.0.9/s", "rtsp://admin:pw-two@10.0.0.9/s",
+                                   "--model", str(tmp_path), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "the same name (rtsp://admin:***@10.0.0.9/s)" in res.output, res.output
+    assert "NAME=SOURCE (s-1=rtsp://admin:***@10.0.0.9/s" in res.output and "pw-" not in res.output
+    res = CliRunner().invoke(cli, ["watch", "x=site1/inbox", "x=site2/inbox", "--model", str(tmp_path), "-o",
+                                   str(tmp_path / "out")])
+    assert res.exit_code == 1 and "2 sources have the same name (x)" in res.output, res.output
 
 
 def test_clip_scores_are_written_as_they_come_and_an_empty_file_gets_its_header(tmp_path):

@@ -96,7 +96,9 @@ def _given_settings(ctx: click.Context) -> dict:
 def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, allow_pickle, **_given):
     """Score SOURCE as it arrives with saved models and raise events: a video file, a camera
     (/dev/videoN), a stream URL (rtsp://, http(s)://, anything FFmpeg opens), or a folder that new
-    files arrive in; several SOURCEs are watched side by side.
+    files arrive in; several SOURCEs are watched side by side. NAME=SOURCE names a source (its
+    records' `source`, its event ids); sources of one name are named by their paths' ends
+    (site1/inbox, site2/inbox).
 
     Each event is appended to OUT/events.jsonl when it opens and when it closes, with its peak
     frame and heat map in OUT/events/. Ctrl-C closes the open events and exits 0. Settings come
@@ -105,6 +107,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
     import signal
 
     from videoad import live, watch_config
+    from videoad.live.sources import name_apart
     from videoad.output_lock import FolderBusyError, output_lock
 
     try:
@@ -125,9 +128,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         if once and not any(isinstance(s, live.FolderSource) for s in srcs):  # taken in silence before
             click.echo("warning: --once is for folders (their files now, then stop); a file is watched to its end "
                        "anyway and a stream until it ends or fails", err=True)
-        names = [s.name for s in srcs]
-        if len(set(names)) < len(names):
-            raise live.WatchError(f"two sources have the same name ({', '.join(names)}): their events would mix")
+        name_apart(srcs)  # two `inbox` folders: site1/inbox and site2/inbox, as their events must not mix
         import torch  # here, not at the top: --print-config and the usage errors took 1.8 s of its import
 
         torch.set_num_threads(1)  # per-clip scoring is small; the cores go to decoding and features

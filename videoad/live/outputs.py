@@ -481,16 +481,18 @@ class Recorder:
             except Exception as exc:  # noqa: BLE001 - the watch goes on; the next hour tries again
                 log.warning("pruning event pictures failed: %s", exc)
 
-    def watched_before(self, folder: str) -> set[tuple[str, int, int]]:
-        """(name, size, mtime_ns) of `folder`'s files that an earlier watch into this OUT finished."""
+    def watched_before(self, folder: str) -> set[tuple[str, int, int, int | None, str | None]]:
+        """(name, size, mtime_ns, inode, outcome) of `folder`'s files that an earlier watch into this OUT finished."""
         return set(self._watched_before.get(folder, ()))
 
-    def watched(self, key: tuple[str, str, int, int], outcome: str) -> None:
-        """A folder's file is done (`key`: folder, name, size, mtime_ns; `outcome`: scored or failed):
-        appended once its events are recorded, so that a kill before it leaves the file to score again."""
-        folder, name, size, mtime_ns = key
-        line = json.dumps({"folder": folder, "file": name, "size": size, "mtime_ns": mtime_ns, "outcome": outcome,
-                           "at": _iso(time.time())}, ensure_ascii=False)
+    def watched(self, key: tuple, outcome: str) -> None:
+        """A folder's file is done (`key`: folder, name, size, mtime_ns and its inode or None; `outcome`:
+        scored or failed): appended once its events are recorded, so that a kill before it leaves the
+        file to score again. The inode tells the file under a new name after a restart (renamed since)."""
+        folder, name, size, mtime_ns, *inode = key
+        line = json.dumps({"folder": folder, "file": name, "size": size, "mtime_ns": mtime_ns,
+                           "ino": inode[0] if inode else None, "outcome": outcome, "at": _iso(time.time())},
+                          ensure_ascii=False)
         with self._lock:
             self._watched.write(line + "\n")
             self._watched.flush()
@@ -540,9 +542,10 @@ class Recorder:
                 self._clips.close()
 
 
-def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int]]]:
-    """watched.jsonl by folder; a line a kill cut short (or any unreadable one) is passed over, so
-    its file is scored again rather than lost."""
+def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int, int | None, str | None]]]:
+    """watched.jsonl by folder: (file, size, mtime_ns, inode, outcome); a record without an inode
+    (written before they were kept) gives None. A line a kill cut short (or any unreadable one) is
+    passed over, so its file is scored again rather than lost."""
     out: dict[str, set] = {}
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -551,7 +554,9 @@ def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int]]]:
     for n, line in enumerate(text.splitlines(), 1):
         try:
             r = json.loads(line)
-            out.setdefault(str(r["folder"]), set()).add((str(r["file"]), int(r["size"]), int(r["mtime_ns"])))
+            folder, entry = str(r["folder"]), (str(r["file"]), int(r["size"]), int(r["mtime_ns"]))
+            ino = r.get("ino")
+            out.setdefault(folder, set()).add((*entry, None if ino is None else int(ino), r.get("outcome")))
         except (ValueError, KeyError, TypeError):
             if line.strip():
                 log.warning("%s, line %d: not a watched-file record; passed over", path, n)

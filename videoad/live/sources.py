@@ -1,5 +1,6 @@
 """What `watch` reads: a file, a stream (reopened when it drops), a folder whose new files are
-watched as they arrive, frames given in memory; `make_source` from the command line's text."""
+watched as they arrive, frames given in memory; `make_source` from the command line's text,
+`name_apart` for sources whose names are shared."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ import stat
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -28,7 +29,7 @@ class Feed:
     live: bool = False  # frames come in real time: lag is measured, stale clips dropped
     reconnect: bool = False  # reopen when it ends or fails
     realtime: bool = False  # pace the frames at the stream's rate (a file played as a camera)
-    key: tuple | None = None  # a folder's file: (folder, name, size, mtime_ns), for OUT/watched.jsonl
+    key: tuple | None = None  # a folder's file: (folder, name, size, mtime_ns, inode), for OUT/watched.jsonl
     secret: str | None = None  # the address as given (with its password), never written out: `mask`
 
     def mask(self, text: str) -> str:
@@ -40,6 +41,7 @@ class Source:
     """Something to watch; `feeds` yields its videos (one, or one per file arriving in a folder)."""
 
     name: str = ""
+    named: bool = False  # the name was given (NAME=SOURCE): `name_apart` keeps it
 
     def feeds(self, stop: threading.Event) -> Iterator[Feed]:
         raise NotImplementedError
@@ -55,7 +57,9 @@ class FileSource(Source):
         from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
 
         decoders = installed_decoders(self.decoders or DEFAULT_DECODERS)
-        yield Feed(self.name, lambda: open_video(self.path, decoders), live=self.realtime, realtime=self.realtime)
+        # the video is the file (its name read for a recording clock), whatever the source is called
+        yield Feed(self.path.name, lambda: open_video(self.path, decoders), live=self.realtime,
+                   realtime=self.realtime)
 
 
 class StreamSource(Source):
@@ -77,15 +81,17 @@ class FolderSource(Source):
     when its size and modification time have held still for `settle_s` seconds and at least one
     poll (a file still being written is left for a later poll: a recorder that paused 8 s while
     writing had its first part scored as a whole file, then the whole again, or a truncated AVI
-    reported as failed). `once`: the files there now, then stop. `seen`: (name, size, mtime_ns)
-    of files an earlier watch finished (OUT/watched.jsonl), left alone unless changed."""
+    reported as failed). `once`: the files there now, then stop. `seen`: (name, size, mtime_ns,
+    inode, outcome) of files an earlier watch finished (OUT/watched.jsonl), left alone unless
+    changed. A file renamed (or linked) after it was taken, by this watch or an earlier one, is
+    not scored again under its new name (`_renamed`)."""
 
     def __init__(self, folder, poll_s: float = 2.0, once: bool = False, realtime: bool = False,
                  settle_s: float = 10.0):
         self.folder, self.poll_s, self.once, self.realtime = Path(folder), float(poll_s), bool(once), bool(realtime)
         self.settle_s = float(settle_s)
         self.name = self.folder.name or str(self.folder)
-        self.seen: set[tuple[str, int, int]] = set()
+        self.seen: set[tuple] = set()  # (name, size, mtime_ns[, inode, outcome]): older callers give three
         self.watched_before = 0  # files passed over for `seen`
 
     @property
@@ -93,7 +99,8 @@ class FolderSource(Source):
         """The folder as watched.jsonl names it (absolute: two folders of one name stay apart)."""
         return str(self.folder.resolve())
 
-    def _listing(self) -> dict[Path, tuple[int, int]]:
+    def _listing(self) -> dict[Path, tuple[int, int, int | None]]:
+        """Each video file's size, mtime_ns and inode (None where the OS gives none: 0)."""
         from extract.sources import VIDEO_EXTENSIONS
 
         found = {}
@@ -110,7 +117,7 @@ class FolderSource(Source):
             except OSError:
                 continue
             if e.is_file():
-                found[Path(e.path)] = (st.st_size, st.st_mtime_ns)
+                found[Path(e.path)] = (st.st_size, st.st_mtime_ns, st.st_ino or None)
         return found
 
     def _say_what_it_holds(self) -> None:
@@ -145,12 +152,31 @@ class FolderSource(Source):
 
         decoders = installed_decoders(DEFAULT_DECODERS)
         done: dict[Path, tuple[int, int]] = {}  # each file taken, with the size and time it was taken at
+        inodes: dict[Path, int | None] = {}  # and its inode then
         last: dict[Path, tuple[int, int]] = {}
         still_since: dict[Path, float] = {}  # when each file was first seen at its present size and time
+        earlier: dict[tuple[int, int], list[tuple[str, int | None, str | None]]] = {}  # watched.jsonl by content
+        for name, size, mtime_ns, *more in self.seen:
+            ino, outcome = (list(more) + [None, None])[:2]
+            earlier.setdefault((size, mtime_ns), []).append((name, ino, outcome))
         first = True
         while not stop.is_set():
-            now = self._listing()
+            listing = self._listing()
+            now = {p: st[:2] for p, st in listing.items()}  # a name keeps its file while its size and time do
             seen_at = time.monotonic()
+            present = {p.name: st for p, st in now.items()}
+            if done:  # a name new (or changed) holding a file taken under another: renamed, not new
+                taken: dict[tuple[int, int], list] = {}
+                for new in [p for p, st in now.items() if done.get(p) != st]:
+                    if not taken:
+                        for p, st in done.items():
+                            taken.setdefault(st, []).append((p.name, inodes.get(p), None))
+                    was = _renamed(now[new], listing[new][2], taken.get(now[new], ()), present)
+                    if was is not None:
+                        done[new], inodes[new] = now[new], listing[new][2]
+                        self.watched_before += 1
+                        log.warning("%s: the file this watch took as %s, renamed (or linked) since: not scored "
+                                    "again", new, was[0])
             still_since = {p: still_since[p] if last.get(p) == st and p in still_since else seen_at
                            for p, st in now.items()}
             if first and not now:
@@ -159,13 +185,21 @@ class FolderSource(Source):
             ready = [p for p, st in now.items() if done.get(p) != st and (
                 self.once and first or last.get(p) == st and seen_at - still_since[p] >= self.settle_s)]
             for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
-                done[path] = now[path]
-                if (path.name, *now[path]) in self.seen:
+                done[path], inodes[path] = now[path], listing[path][2]
+                before = earlier.get(now[path], ())
+                if any(name == path.name for name, *_ in before):
                     self.watched_before += 1
                     log.info("%s: watched before (the output's watched.jsonl), not scored again", path)
                     continue
+                was = _renamed(now[path], listing[path][2], before, present)
+                if was is not None:
+                    self.watched_before += 1
+                    log.info("%s: the file an earlier watch into this output %s as %s (its watched.jsonl), renamed "
+                             "since: not scored again", path, "found unreadable" if was[2] == "failed" else "scored",
+                             was[0])
+                    continue
                 yield Feed(path.name, (lambda p=path: open_video(p, decoders)), live=self.realtime,
-                           realtime=self.realtime, key=(self.folder_key, path.name, *now[path]))
+                           realtime=self.realtime, key=(self.folder_key, path.name, *listing[path]))
                 if stop.is_set():
                     return
             if self.once:
@@ -176,8 +210,27 @@ class FolderSource(Source):
             if done.keys() & now.keys():
                 for gone in done.keys() - now.keys():
                     del done[gone]
+                    inodes.pop(gone, None)
             last, first = now, False
             stop.wait(self.poll_s)
+
+
+def _renamed(content: tuple[int, int], inode: int | None, taken, present: dict) -> tuple | None:
+    """Which of `taken` ((name, inode, outcome) of files taken before with this `content`: size and
+    mtime_ns) a file of that content and `inode` is under another name; None if none. The same inode
+    says so (a rename, or a hard link; a copy gets an inode of its own, and mostly a time of its
+    own, so it is scored). Where either inode is unknown (a file system that gives none, a record
+    written before inodes were kept) the old name must no longer hold that content in the folder
+    (`present`: name -> size and time now): a copy beside its original is scored. Devices are not
+    compared: one folder's files share one, and a share or a disk mounted again gets a new number."""
+    for entry in taken:
+        name, ino = entry[0], entry[1]
+        if ino is not None and inode is not None:
+            if ino == inode:
+                return entry
+        elif present.get(name) != content:
+            return entry
+    return None
 
 
 class FramesSource(Source):
@@ -200,9 +253,17 @@ class FramesSource(Source):
 
 def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, poll_s: float = 2.0,
                 settle_s: float = 10.0, once: bool = False) -> Source:
-    """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file."""
+    """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file; or
+    NAME=SOURCE, naming it (NAME holds no `/`, `\\` or `=`; a path that exists as written is a path)."""
     from extract.decode import is_stream
 
+    m = re.fullmatch(r"([^=/\\]*)=(.+)", text, flags=re.DOTALL)  # an address has `/` before any `=`
+    if m and not Path(text).exists() and (is_stream(m[2]) or Path(m[2]).exists()):
+        if not m[1].strip():
+            raise WatchError(f"{text}: an empty name before `=` (NAME=SOURCE names a source)")
+        source = make_source(m[2], realtime=realtime, timeout=timeout, poll_s=poll_s, settle_s=settle_s, once=once)
+        source.name, source.named = m[1], True
+        return source
     if text == "":  # Path("") is the current folder: it was watched for ever, waiting for videos
         raise WatchError("SOURCE: an empty path")
     if is_stream(text):
@@ -219,6 +280,76 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
                          "then watch udp://127.0.0.1:5000)")
     raise WatchError(f"{text}: no such file or folder, and not a stream address "
                      "(rtsp://, http(s)://, /dev/videoN, ...)")
+
+
+def name_apart(sources: list[Source]) -> None:
+    """Sources that share a name (folders `site1/inbox` and `site2/inbox`, files `d1/cam.mp4` and
+    `d2/cam.mp4`), whose events, ids and pictures would mix, each renamed by the shortest end of its
+    path that no other of them ends in (`site1/inbox`; names with `/` are made file names where
+    used, as a stream's address is). The other sources keep their names, so that an output
+    watched before goes on with the same names and ids; a name given (NAME=SOURCE) is kept.
+    WatchError for one file or folder given twice, and for a name still shared (streams whose
+    addresses differ only in a password, which names leave out), saying how to name them."""
+    where: dict = {}
+    for src in sources:
+        same = _identity(src)
+        if same is not None and same in where:
+            path = _path_of(src)
+            raise WatchError(f"{src.name} is given twice: give it once" if path is None else
+                             f"{where[same]} and {path} are the same {_kind(src)}: give it once")
+        where[same] = _path_of(src)
+    names = [s.name for s in sources]
+    shared = {n for n in names if names.count(n) > 1}
+    renamed = {}
+    for name in shared:
+        group = [s for s in sources if s.name == name and not s.named and _path_of(s) is not None]
+        kept = {s.name for s in sources if s not in group}
+        parts = {id(s): Path(os.path.abspath(_path_of(s))).parts for s in group}
+        for src in group:
+            mine = parts[id(src)]
+            for k in range(1, len(mine) + 1):
+                tail = PurePath(*mine[-k:]).as_posix()
+                if all(parts[id(o)][-k:] != mine[-k:] for o in group if o is not src) and tail not in kept:
+                    renamed[id(src)] = tail
+                    break
+    for src in sources:
+        src.name = renamed.get(id(src), src.name)
+    names = [s.name for s in sources]
+    name = next((n for n in names if names.count(n) > 1), None)
+    if name is not None:
+        alike = [s for s in sources if s.name == name]
+        example = " ".join(f"{_short(name)}-{i}={_path_of(s) or s.name}" for i, s in enumerate(alike, 1))
+        raise WatchError(f"{len(alike)} sources have the same name ({name}): their events would mix; name each "
+                         f"as NAME=SOURCE ({example}" + (", each address in full" if any(
+                             isinstance(s, StreamSource) for s in alike) else "") + ")")
+
+
+def _identity(src: Source):
+    """What a source reads, however given: a file or folder (a link, another spelling) or an address."""
+    path = _path_of(src)
+    if path is None:
+        return src.url if isinstance(src, StreamSource) else None
+    try:
+        st = os.stat(path)
+        if st.st_ino:
+            return st.st_dev, st.st_ino
+    except OSError:
+        pass
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _path_of(src: Source) -> Path | None:
+    return src.path if isinstance(src, FileSource) else src.folder if isinstance(src, FolderSource) else None
+
+
+def _kind(src: Source) -> str:
+    return "folder" if isinstance(src, FolderSource) else "file"
+
+
+def _short(name: str) -> str:
+    """A short NAME to suggest for `name`: the last part of its path (an address's, without its query)."""
+    last = re.split(r"[?#]", name)[0].rstrip("/").rsplit("/", 1)[-1]
+    return re.sub(r"[^\w.-]+", "_", last).strip("_.") or "cam"
 
 
 #: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`)
