@@ -2053,6 +2053,105 @@ def test_events_a_killed_watch_left_open_are_closed_as_abandoned_at_the_next_sta
     assert abandoned_opens(events) == [] and abandoned_opens(tmp_path / "none.jsonl") == []
 
 
+def _sent(path: Path) -> list[dict]:
+    """The records a hook appended to `path`, one JSON line each."""
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()] if path.exists() else []
+
+
+def _told(records) -> list[tuple]:
+    return [(r["type"], r.get("id", r.get("frame"))) for r in records]
+
+
+def test_hooked_records_a_killed_watch_had_not_sent_are_sent_at_the_next_start(cam, tmp_path):
+    """After kill -9 the records written to events.jsonl and still queued for the hooks (or in a
+    call) were never sent: a receiver kept an event open for ever. The next watch into OUT sends
+    them first, in order (OUT/delivered.jsonl says which were sent)."""
+    got, release = tmp_path / "got.jsonl", tmp_path / "release"
+    out = tmp_path / "out"
+    code = "import sys; from videoad.cli import main; sys.argv[0] = 'videoad'; main()"
+    slow = f"cat >> {got}; echo >> {got}; while [ ! -e {release} ]; do sleep 0.1; done"  # holds the first call
+    proc = subprocess.Popen([sys.executable, "-c", code, "watch", str(cam["video"]), "--model", str(cam["models"]),
+                             "-o", str(out), "-q", "--hook-timeout", "300", "--on-event", slow],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        _until(lambda: (out / live.EVENTS_FILE).exists() and _of(_records(out), "close"), 120, 0.1)
+        proc.kill()
+        proc.wait(30)
+        first = _records(out)
+        hooked = [r for r in first if r["type"] in ("open", "close", "view")]
+        assert _of(first, "close")  # killed while scoring, or while its end waited on the hook: alike
+        assert _told(_sent(got)) == _told(hooked[:1])  # the rest waited behind the call the kill cut short
+        res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(out),
+                                       "-q", "--on-event", f"cat >> {got}; echo >> {got}"])
+    finally:
+        release.touch()  # the first watch's hook, left running by the kill, ends
+        if proc.poll() is None:
+            proc.kill()
+    assert res.exit_code == 0, res.output
+    second = [r for r in _records(out)[len(first):] if r["type"] in ("open", "close", "view")]
+    # the call under way at the kill is made again (the receiver may see it twice, alike), then the rest, then the new
+    assert _told(_sent(got)) == _told(hooked[:1] + hooked + second)
+    assert f"hooks: {len(hooked)} record(s) a killed watch into this output had not sent, sent first" in res.output
+    ledger = [json.loads(x) for x in (out / live.outputs.DELIVERED_FILE).read_text().splitlines()]
+    assert ledger[-1]["state"] == "settled" and [x["state"] for x in ledger].count("sent") == len(hooked + second)
+    res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(out), "-q"])
+    assert res.exit_code == 0 and "sent first" not in res.output  # a watch that stopped as it should left nothing
+
+
+def test_the_hooks_delivery_log_sends_what_a_kill_left_once_within_the_queue_and_never_a_failed_call(tmp_path):
+    """What a kill leaves queued or in a call is sent by the next start (the newest the queue
+    holds); a call that failed (exit status, timeout) is final, kill or not; a normal end settles
+    everything, sent or not."""
+    from videoad.live.outputs import DELIVERED_FILE, Recorder
+
+    def killed(out, size, n, hook="true"):
+        """A recorder whose hook call hangs, `n` hooked records, then left as a kill leaves it."""
+        recorder = Recorder(out, live.WatchOptions(on_event=hook, hook_queue=size))
+        calling, release = threading.Event(), threading.Event()
+        recorder.hooks._command = lambda data: (calling.set(), release.wait(60))
+        recorder.record({"type": "watch", "at": "t0"})
+        for i in range(n):
+            recorder.record({"type": "open" if i % 2 == 0 else "close", "id": f"cam-E{i // 2:04d}", "i": i}, hook=True)
+            recorder.record({"type": "warning", "i": i})  # not for the hooks
+            assert i > 0 or calling.wait(10)
+        return release
+
+    def restarted(out, size=100):
+        got = out.parent / f"{out.name}-got.jsonl"
+        recorder = Recorder(out, live.WatchOptions(on_event=f"cat >> {got}; echo >> {got}", hook_queue=size))
+        n = recorder.redeliver()
+        recorder.close(5.0)
+        return n, [r.get("i") for r in _sent(got)], recorder.hooks
+
+    releases = [killed(tmp_path / "a", 10, 3)]  # one in a call, two queued
+    n, sent, hooks = restarted(tmp_path / "a")
+    assert (n, sent, hooks.resent, hooks.dropped) == (3, [0, 1, 2], 3, 0)
+    assert restarted(tmp_path / "a")[:2] == (0, [0, 1, 2])  # settled: never again
+    # over the queue's bound: the oldest (the call under way at the kill) is dropped, logged, counted
+    releases.append(killed(tmp_path / "b", 3, 4))
+    n, sent, hooks = restarted(tmp_path / "b", size=3)
+    assert (n, sent, hooks.dropped) == (3, [1, 2, 3], 1)
+    states = [json.loads(x) for x in (tmp_path / "b" / DELIVERED_FILE).read_text().splitlines()]
+    assert [x["state"] for x in states if x.get("why", "").startswith("more than the queue's 3")] == ["dropped"]
+    # a call that failed is not tried again, even when the watch was killed after it
+    failing = Recorder(tmp_path / "c", live.WatchOptions(on_event="cat > /dev/null; exit 3"))
+    failing.record({"type": "open", "id": "cam-E0001", "i": 0}, hook=True)
+    _until(lambda: failing.hooks.failures, 10, 0.05)
+    assert failing.hooks.failures == 1
+    assert restarted(tmp_path / "c")[:2] == (0, [])
+    # no hooks, no delivery log; a watch without hooks leaves a killed one's records to the next with them
+    quiet = Recorder(tmp_path / "d", live.WatchOptions())
+    quiet.record({"type": "open", "id": "cam-E0001"}, hook=True)
+    quiet.close(1.0)
+    assert not (tmp_path / "d" / DELIVERED_FILE).exists() and restarted(tmp_path / "d")[:2] == (0, [])
+    releases.append(killed(tmp_path / "e", 10, 2))
+    assert Recorder(tmp_path / "e", live.WatchOptions()).redeliver() == 0
+    assert restarted(tmp_path / "e")[:2] == (2, [0, 1])
+    for release in releases:
+        release.set()
+
+
 def test_a_folders_file_is_taken_once_it_kept_its_size_for_the_settle_time(tmp_path):
     """A recorder that paused 8 s while writing (one poll of stillness was the rule) had the first
     part scored as a whole file, then the whole again with its events twice (an AVI: a `failed`

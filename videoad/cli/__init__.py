@@ -44,8 +44,8 @@ class _Commands(click.Group):
                                           # a second stop while the first drained the hooks' queue, or one before
                                           # the watch began: the batch commands' words were wrong for it
                                           "records still queued for --on-event / --post, if any, were not sent (every "
-                                          "record is in the output's events.jsonl); a rerun into it goes on with the "
-                                          "files it did not finish"
+                                          "record is in the output's events.jsonl); a rerun into it sends them first "
+                                          "and goes on with the files it did not finish"
                                           if command == "watch" else
                                           "rerun the same command; extracted features are kept, and scores, events "
                                           "and reports are written whole or not at all"), err=True)

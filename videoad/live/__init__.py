@@ -20,7 +20,7 @@ scores and a bounded sample of recent cell scores; nothing grows with the stream
 
 Hooks (`--on-event CMD`, `--post URL`) run in one worker thread behind a bounded queue, each
 with a timeout: a slow or dead receiver never holds up decoding; a full queue drops the call
-with a warning.
+with a warning. What a kill leaves queued is sent by the next start into OUT (OUT/delivered.jsonl).
 
 The package: `model` (the model and how its features were made), `sources`, `outputs` (settings and
 what comes out), `scorer` (the two threads of a source); `watch` and `Progress` here.
@@ -82,6 +82,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
                            {"model": str(m.model_dir), "group": None, "cameras": sorted(m.known)}
                            for name, m in per_source.items()}
     recorder.record(start)
+    recorder.redeliver()  # first the hooked records a killed watch into OUT had not sent
     recorder.retire_abandoned()  # the events a killed watch into OUT left open
     scorers, threads = [], []
     slugs = file_stems([s.name for s in sources], empty="source")  # distinct event ids per source
@@ -122,7 +123,8 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     recorder.record({"type": "stop", "at": _iso(time.time()), "interrupted": interrupted,
                      "sources": [asdict(s.stats) for s in scorers]})
     recorder.close(options.hook_timeout_s)
-    return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped)
+    return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped,
+                        recorder.hooks.resent)
 
 
 def _model_record(wm: WatchModel, options: WatchOptions) -> dict:

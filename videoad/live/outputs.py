@@ -1,11 +1,12 @@
 """How `watch` runs (`WatchOptions`) and what comes out: per-source statistics, the summary, the
 records in OUT (events.jsonl, the closed events' events.csv, clips.csv, the peak frames) and the
-hooks behind their bounded queue."""
+hooks behind their bounded queue, with their delivery log (delivered.jsonl)."""
 from __future__ import annotations
 
 import contextlib
 import csv
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -34,6 +35,10 @@ EVENTS_CSV = "events.csv"
 #: a folder's files scored to the end (or found unreadable), one JSON line each: a restarted watch
 #: into the same OUT does not score them again (delete the file to score them again)
 WATCHED_FILE = "watched.jsonl"
+#: the hooks' delivery log, one JSON line per hooked record as it is queued and as its calls end
+#: (`sent`, `failed`, `dropped`), a `settled` line at each watch's normal end: a watch killed with
+#: records queued or in a call leaves them unsettled, and the next start into OUT sends them first
+DELIVERED_FILE = "delivered.jsonl"
 EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                       "peak_score", "peak_s", "mean_score", "threshold", "where", "cell_names", "start_clock",
                       "end_clock", "peak_clock", "start_at", "end_at", "closed_by", "image")
@@ -104,6 +109,7 @@ class WatchSummary:
     interrupted: bool = False
     hook_failures: int = 0
     hook_dropped: int = 0
+    hook_resent: int = 0  # records a killed watch into OUT had not sent, sent at this one's start
 
     @property
     def lost(self) -> list[SourceStats]:
@@ -125,6 +131,8 @@ class WatchSummary:
                          + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
         if self.hook_failures or self.hook_dropped:
             lines.append(f"hooks: {self.hook_failures} failed, {self.hook_dropped} not sent (queue full, or still queued at the end)")
+        if self.hook_resent:
+            lines.append(f"hooks: {self.hook_resent} record(s) a killed watch into this output had not sent, sent first")
         return "\n".join(lines)
 
 
@@ -159,34 +167,95 @@ def _last_line(err) -> str:
 
 
 class Hooks:
-    """`--on-event CMD` and `--post URL`, called from one worker thread behind a bounded queue."""
+    """`--on-event CMD` and `--post URL`, called from one worker thread behind a bounded queue.
 
-    def __init__(self, on_event: str | None, post: str | None, timeout_s: float, size: int):
+    With `ledger` (OUT/delivered.jsonl) each record submitted with its `key` is logged as queued
+    (or dropped, the queue full), then as sent or failed once its calls end, and `close` logs the
+    rest settled: what a kill leaves queued or in a call is the next start's to send
+    (`Recorder.redeliver`). A failed call is final: it is not tried again, then or later."""
+
+    def __init__(self, on_event: str | None, post: str | None, timeout_s: float, size: int,
+                 ledger: Path | None = None):
         self.on_event, self.post, self.timeout_s = on_event, post, float(timeout_s)
-        self.failures = self.dropped = 0
+        self.failures = self.dropped = self.resent = 0
         self._accepted = self._handled = 0  # records queued, records whose calls were made (or failed)
         self._closing = self._timed_out = False  # draining at the end; a call ran into its timeout
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, size))
         self._thread = None
+        # held from a record's put to its `queued` line, and for each outcome line: the ledger's order
+        # is the queue's, which `_unsettled` relies on
+        self._ledger_lock = threading.Lock()
+        self._ledger = None
         if on_event or post:
+            self._ledger = _append_lines(ledger) if ledger is not None else None
             self._thread = threading.Thread(target=self._run, name="videoad-hooks", daemon=True)
             self._thread.start()
 
-    def submit(self, record: dict) -> None:
+    @property
+    def active(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def size(self) -> int:
+        return self._queue.maxsize
+
+    def submit(self, record: dict, key: str | None = None) -> bool:
+        """Queue `record` for the hooks (`key`: its line's `record_key`, for the ledger); False when
+        the queue is full (the record is not sent, and counted)."""
         if self._thread is None:
+            return False
+        with self._ledger_lock:
+            try:
+                self._queue.put_nowait((record, key))
+            except queue.Full:
+                self.dropped += 1
+                self._note(key, record, "dropped", why="the queue was full")
+            else:
+                self._accepted += 1
+                self._note(key, record, "queued")
+                return True
+        log.warning("event hooks are behind (%d waiting): %s %s not sent", self._queue.qsize(),
+                    record.get("type"), record.get("id", record.get("source")))
+        return False
+
+    def give_up(self, key: str, why: str) -> None:
+        """Log a record a killed watch left unsent as not to be sent (counted as not sent)."""
+        self.dropped += 1
+        with self._ledger_lock:
+            self._note(key, {}, "dropped", why=why)
+
+    def _note(self, key: str | None, record: dict, state: str, **more) -> None:
+        """One ledger line (the caller holds `_ledger_lock`); a write that fails is logged, never raised:
+        delivery goes on."""
+        if key is None or self._ledger is None:
             return
+        line = {"record": key, "state": state, "type": record.get("type"), "id": record.get("id"), **more,
+                "at": _iso(time.time())}
         try:
-            self._queue.put_nowait(record)
-            self._accepted += 1
-        except queue.Full:
-            self.dropped += 1
-            log.warning("event hooks are behind (%d waiting): %s %s not sent", self._queue.qsize(),
-                        record.get("type"), record.get("id", record.get("source")))
+            self._ledger.write(json.dumps({k: v for k, v in line.items() if v not in (None, "")},
+                                          ensure_ascii=False) + "\n")
+            self._ledger.flush()
+        except (OSError, ValueError) as exc:
+            log.warning("the hooks' delivery log: %s not written (%s)", state, exc)
+
+    def _settle(self) -> None:
+        """The normal end: every record queued so far is done with, sent or not (those not are counted
+        in the summary), and is never sent again; the ledger is closed."""
+        with self._ledger_lock:
+            ledger, self._ledger = self._ledger, None
+            if ledger is None:
+                return
+            try:
+                ledger.write(json.dumps({"state": "settled", "at": _iso(time.time())}) + "\n")
+                ledger.close()
+            except OSError as exc:
+                log.warning("the hooks' delivery log: not settled (%s)", exc)
 
     def close(self, wait_s: float) -> None:
         """Make the queued calls before returning, each given `wait_s` seconds (the hook timeout):
         the last records (the events' closes) are those an alert pipeline needs most. What is
-        still not made then is counted as dropped and named in the log."""
+        still not made then is counted as dropped and named in the log, and the ledger settled:
+        a later start sends none of them."""
         if self._thread is None:
             return
         waiting = self._accepted - self._handled
@@ -208,24 +277,33 @@ class Hooks:
             self.dropped += unsent
             log.warning("event hooks: %d record(s) not sent before stopping (the receiver too slow or "
                         "not answering)", unsent)
+        self._settle()
 
     def _run(self) -> None:
-        while (record := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
+            record, key = item
             if self._closing and self._timed_out:  # the receiver is down: the rest are counted, not tried
                 continue
             data = json.dumps(record, ensure_ascii=False).encode("utf-8", errors=_NAMES)
+            errors = []
             if self.on_event:
-                self._call(self._command, data, f"--on-event {self.on_event!r}")
+                errors.append(self._call(self._command, data, f"--on-event {self.on_event!r}"))
             if self.post:
-                self._call(self._send, data, f"--post {display_url(self.post)}")
+                errors.append(self._call(self._send, data, f"--post {display_url(self.post)}"))
+            errors = [e for e in errors if e]
+            with self._ledger_lock:
+                self._note(key, record, "failed" if errors else "sent", error="; ".join(errors))
             self._handled += 1
 
-    def _call(self, fn, data: bytes, what: str) -> None:
+    def _call(self, fn, data: bytes, what: str) -> str | None:
+        """Make one call; its failure (logged, counted) as text, else None."""
         try:
             fn(data)
         except Exception as exc:  # noqa: BLE001 - a receiver's failure is reported, never raised
             self.failures += 1
             log.warning("%s failed: %s", what, exc)
+            return f"{what}: {exc}"
+        return None
 
     def _command(self, data: bytes) -> None:
         # a session of its own, so that a timeout stops the command's whole process tree (a shell's
@@ -380,6 +458,80 @@ def abandoned_opens(path: Path, chunk: int = 1 << 20) -> list[dict]:
     return []
 
 
+def _lines_back(fh, chunk: int):
+    """The lines of the binary file `fh`, the last first, read `chunk` bytes at a time."""
+    pos = fh.seek(0, os.SEEK_END)
+    rest = b""  # the start of a line whose beginning is in the chunk before
+    while pos > 0:
+        step = min(chunk, pos)
+        pos -= step
+        fh.seek(pos)
+        lines = (fh.read(step) + rest).split(b"\n")
+        rest = lines.pop(0) if pos > 0 else b""  # may be part of a line: kept for the next chunk
+        yield from reversed(lines)
+
+
+def record_key(line: bytes) -> str:
+    """A record's name in the hooks' delivery log: the start of its events.jsonl line's SHA-1 (every
+    line differs: each has the time it was written, to the millisecond)."""
+    return hashlib.sha1(line).hexdigest()[:16]
+
+
+def _unsettled(path: Path, chunk: int = 1 << 16) -> list[str]:
+    """The records OUT/delivered.jsonl shows queued for the hooks and neither sent, failed nor
+    dropped: those a killed watch left in its queue or in a call. Read backwards to the last
+    `settled` line (a watch's normal end), or to the `queued` line of a record that was sent or
+    failed: the queue is first in, first out, and each start sends (or drops) what was left
+    before it queues anything new, so every record queued before that one is done with."""
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        return []
+    done: set[str] = set()
+    called: set[str] = set()
+    left: dict[str, None] = {}  # the latest first
+    with fh:
+        for line in _lines_back(fh, chunk):
+            try:
+                rec = json.loads(line)
+            except ValueError:  # a blank line, or one a kill cut short
+                continue
+            if not isinstance(rec, dict):
+                continue
+            state, key = rec.get("state"), rec.get("record")
+            if state == "settled":
+                break
+            if state in ("sent", "failed"):
+                called.add(key)
+            elif state == "dropped":
+                done.add(key)
+            elif state == "queued" and isinstance(key, str):
+                if key in called:
+                    break
+                if key not in done:
+                    left.setdefault(key)
+    return list(reversed(left))
+
+
+def _find_lines(path: Path, keys, chunk: int = 1 << 20) -> tuple[list[tuple[str, bytes]], set[str]]:
+    """The events.jsonl lines of the records `keys` names, in their order there, read backwards
+    until all are found; and the keys not found (a line rotated out of the file)."""
+    wanted = set(keys)
+    found = []
+    try:
+        with open(path, "rb") as fh:
+            for line in _lines_back(fh, chunk):
+                if not wanted:
+                    break
+                key = record_key(line)
+                if key in wanted:
+                    wanted.discard(key)
+                    found.append((key, line))
+    except OSError:
+        pass
+    return found[::-1], wanted
+
+
 def _kind_of(line: bytes) -> str | None:
     """The type of a record line as json.dumps writes it (`{"type": "open", ...`), else None."""
     if not line.startswith(b'{"type": "'):
@@ -399,6 +551,10 @@ class Recorder:
         mark_output(self.out)  # its event pictures are never read as footage (an -o inside a watched folder)
         self._lock = threading.Lock()
         self._abandoned = abandoned_opens(self.out / EVENTS_FILE)  # before this run's records follow
+        # the hooked records a killed watch left queued or in a call, read before this run's lines follow
+        # (without hooks they wait for a watch that has them)
+        unsettled = _unsettled(self.out / DELIVERED_FILE) if options.on_event or options.post else []
+        self._unsent, self._lost = _find_lines(self.out / EVENTS_FILE, unsettled) if unsettled else ([], set())
         self._events = _append_lines(self.out / EVENTS_FILE)
         self._clips = None
         if options.clip_scores:  # a header wherever the file is new or empty (a kill before any row)
@@ -413,7 +569,8 @@ class Recorder:
         if new:
             self._closed_rows.writerow(EVENTS_CSV_COLUMNS)
             self._closed.flush()
-        self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue)
+        self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue,
+                           ledger=self.out / DELIVERED_FILE)
         self._watched_before = _read_watched(self.out / WATCHED_FILE)
         self._watched = _append_lines(self.out / WATCHED_FILE)
         self.keep_days = options.keep_days
@@ -500,14 +657,37 @@ class Recorder:
     def record(self, rec: dict, hook: bool = False) -> None:
         line = json.dumps(rec, ensure_ascii=False)
         with self._lock:
+            if hook and self.hooks.active:  # named by its line, which a restart finds it by; in the delivery log
+                # before events.jsonl has it, so that a kill between the two leaves no record there unlogged
+                self.hooks.submit(rec, record_key(line.encode("utf-8", errors=_NAMES)))
             self._events.write(line + "\n")
             self._events.flush()
             if rec.get("type") == "close":
                 self._closed_rows.writerow(["" if rec.get(k) is None else cell_text(rec[k]) if isinstance(rec[k], str)
                                             else rec[k] for k in EVENTS_CSV_COLUMNS])
                 self._closed.flush()
-        if hook:
-            self.hooks.submit(rec)
+
+    def redeliver(self) -> int:
+        """Queue first the hooked records the last watch into OUT wrote to events.jsonl and had not
+        sent (queued, or in a call) when it was killed, in their order: the newest the queue holds;
+        older ones (the call under way at the kill, which the receiver likely got, first) and any no
+        longer in events.jsonl are logged as dropped, not sent. Returns how many were queued."""
+        unsent, lost, self._unsent, self._lost = self._unsent, self._lost, [], set()
+        if not self.hooks.active:
+            return 0
+        keep = unsent[-self.hooks.size:]
+        for key, _ in unsent[:len(unsent) - len(keep)]:
+            self.hooks.give_up(key, f"more than the queue's {self.hooks.size} left by a killed watch")
+        for key in sorted(lost):
+            self.hooks.give_up(key, f"no longer in {EVENTS_FILE}")
+        queued = sum(self.hooks.submit(json.loads(line), key) for key, line in keep)
+        self.hooks.resent += queued
+        if unsent or lost:
+            given_up = len(unsent) - len(keep) + len(lost)
+            log.warning("event hooks: %d record(s) the last watch into %s wrote and had not sent when it was "
+                        "stopped (killed) are sent first%s", queued, self.out,
+                        f"; {given_up} older or no longer in {EVENTS_FILE}, not sent" if given_up else "")
+        return queued
 
     def retire_abandoned(self) -> int:
         """A close record (to the hooks too) for each event the last watch into OUT opened and, killed,
