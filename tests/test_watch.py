@@ -2152,6 +2152,129 @@ def test_the_hooks_delivery_log_sends_what_a_kill_left_once_within_the_queue_and
         release.set()
 
 
+def _two_events(cam, path: Path) -> Path:
+    """The runner's video twice over, as an MJPG AVI: two events, the second 24 s after the first."""
+    import cv2
+
+    frames = _frames(cam["video"])
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (w, h))
+    for f in frames + frames:
+        writer.write(f)
+    writer.release()
+    return path
+
+
+def test_a_folder_file_scored_again_after_a_kill_raises_only_the_events_not_yet_recorded(cam, tmp_path):
+    """kill -9 mid-file: the restart scored the file again from its start (not in watched.jsonl) and
+    raised the events already recorded and sent again, under new ids (`inbox-<stamp>-E0001` twice).
+    Those are left alone now; the events the killed watch had not reached are raised, with ids of
+    the new watch's own."""
+    inbox, out, got = tmp_path / "inbox", tmp_path / "out", tmp_path / "got.jsonl"
+    inbox.mkdir()
+    _two_events(cam, tmp_path / ".cam.avi").rename(inbox / "cam.avi")
+    hook = f"cat >> {got}; echo >> {got}"
+    code = "import sys; from videoad.cli import main; sys.argv[0] = 'videoad'; main()"
+    proc = subprocess.Popen([sys.executable, "-c", code, "watch", str(inbox), "--realtime", "--settle", "0",
+                             "--poll", "0.2", "--model", str(cam["models"]), "-o", str(out), "-q", "--on-event", hook],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        _until(lambda: (out / live.EVENTS_FILE).exists() and _of(_records(out), "close"), 120, 0.1)
+        _until(lambda: ("close", _of(_records(out), "close")[0]["id"]) in _told(_sent(got)), 10, 0.1)
+    finally:
+        proc.kill()
+        proc.wait(30)
+    first = _records(out)
+    (e1,) = _of(first, "close")
+    assert e1["video"] == "cam.avi" and e1["start_frame"] < 240 and not _of(first, "stop")
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out),
+                                   "--on-event", hook])
+    assert res.exit_code == 0, res.output
+    again = _records(out)[len(first):]
+    later = _of(again, "close")  # the runner again, and the jump where the video starts over: not the first
+    assert len(later) == 2 and all(r["start_frame"] > e1["end_frame"] for r in later)
+    assert not {r["id"] for r in later} & {r.get("id") for r in first}
+    assert [r["id"] for r in _of(again, "open")] == [r["id"] for r in later]
+    # the receiver got each event once, opened and closed
+    assert [x for x in _told(_sent(got)) if x[0] != "view"] == [("open", e1["id"]), ("close", e1["id"])] + [
+        (kind, r["id"]) for r in later for kind in ("open", "close")]
+    (video,) = _of(again, "video")
+    assert video["recorded_before"] == [{"id": e1["id"], "start_frame": e1["start_frame"]}]
+    assert "1 event(s) an earlier watch recorded, not raised again" in res.output
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    assert "1 file(s) watched before" in res.output  # finished now: the next start carries nothing on
+
+
+def test_a_watch_remembers_the_folder_files_it_may_leave_unfinished_and_their_events(tmp_path):
+    """What a watch began and did not finish, and the events it recorded of it, is found at the next
+    start from the last run alone: a stopped run's `stop` record lists them, a killed run's `watch`
+    record (those it took over) and its sources' last `video` records with the events after them;
+    a file listed in watched.jsonl since, changed or deleted is dropped. A watch restarted within
+    the second of the last record waits for the next second for its ids."""
+    from videoad.live.outputs import Recorder
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    out.mkdir()
+    keys = {}
+    for name in ("a.avi", "b.avi", "c.avi"):
+        (inbox / name).write_bytes(name.encode() * 100)
+        st = (inbox / name).stat()
+        keys[name] = (str(inbox), name, st.st_size, st.st_mtime_ns)
+
+    def entry(name, *events):
+        k = keys[name]
+        return {"folder": k[0], "file": name, "size": k[2], "mtime_ns": k[3],
+                "events": [{"id": i, "start_frame": f} for i, f in events]}
+
+    def video(name, **more):
+        k = keys[name]
+        return {"type": "video", "source": "inbox", "video": name, "folder": k[0], "file_size": k[2],
+                "file_mtime_ns": k[3], **more}
+
+    def event(kind, name, event_id, start):
+        return {"type": kind, "id": event_id, "source": "inbox", "video": name, "start_frame": start}
+
+    def write(*recs, watched=()):
+        (out / live.EVENTS_FILE).write_text("".join(json.dumps(r) + "\n" for r in recs))
+        (out / live.WATCHED_FILE).write_text("".join(json.dumps(
+            {"folder": str(inbox), "file": n, "size": keys[n][2], "mtime_ns": keys[n][3], "outcome": "scored"}) + "\n"
+            for n in watched))
+        return Recorder(out, live.WatchOptions())
+
+    # killed: what its watch record took over (a.avi), its last file (c.avi: the events after its video
+    # record and those it had taken over); b.avi, finished before, is in no list
+    rec = write({"type": "watch", "at": "t0", "begun": [entry("a.avi", ("inbox-1-E0001", 40))]},
+                video("b.avi"), event("open", "b.avi", "inbox-2-E0001", 10), event("close", "b.avi", "inbox-2-E0001", 10),
+                video("c.avi", recorded_before=[{"id": "inbox-1-E0004", "start_frame": 5}]),
+                event("open", "c.avi", "inbox-2-E0002", 300), event("close", "c.avi", "inbox-2-E0002", 300),
+                event("open", "c.avi", "inbox-2-E0003", 900), watched=["b.avi"])
+    # (a folder source's key may carry more than records name a file by: its inode)
+    assert rec.file_begun("inbox", (*keys["c.avi"], 4711)) == {
+        5: "inbox-1-E0004", 300: "inbox-2-E0002", 900: "inbox-2-E0003"}
+    assert rec.file_begun("inbox", keys["b.avi"]) == {}
+    rec.file_event("inbox", 20, "inbox-3-E0001")  # b.avi's, this watch's own
+    # the stop record: a.avi (taken over, not begun) and the last file begun, with its events
+    assert rec.begun() == {"begun": [entry("a.avi", ("inbox-1-E0001", 40)), entry("b.avi", ("inbox-3-E0001", 20))]}
+    rec.close(1.0)
+    # stopped: its stop record alone is read; a.avi since scored to its end, c.avi changed: dropped
+    os.utime(inbox / "c.avi", ns=(time.time_ns(), time.time_ns()))
+    rec = write({"type": "watch", "at": "t0"}, video("a.avi"), event("close", "a.avi", "inbox-9-E0009", 1),
+                {"type": "stop", "at": "t1", "begun": [entry("a.avi", ("inbox-1-E0001", 40)),
+                                                       entry("b.avi", ("inbox-3-E0001", 20)),
+                                                       entry("c.avi", ("inbox-2-E0002", 300))]}, watched=["a.avi"])
+    assert rec.begun() == {"begun": [entry("b.avi", ("inbox-3-E0001", 20))]}
+    (inbox / "b.avi").unlink()  # deleted: gone too
+    rec = write({"type": "stop", "at": "t1", "begun": [entry("b.avi", ("inbox-3-E0001", 20))]})
+    assert rec.begun() == {}
+    # ids: a restart within the second of the last record takes the next second
+    t0 = time.time()
+    now = live.outputs._iso(t0)
+    rec = write({"type": "watch", "at": now}, {"type": "open", "id": "x", "recorded_at": now})
+    assert rec.run_stamp > time.strftime("%Y%m%d-%H%M%S", time.localtime(t0)) and time.time() - t0 < 1.5
+
+
 def test_a_folders_file_is_taken_once_it_kept_its_size_for_the_settle_time(tmp_path):
     """A recorder that paused 8 s while writing (one poll of stillness was the rule) had the first
     part scored as a whole file, then the whole again with its events twice (an AVI: a `failed`

@@ -74,7 +74,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
             src.seen = recorder.watched_before(src.folder_key)
     score_lock = threading.Lock()
     start = {"type": "watch", "at": _iso(time.time()), "sources": [s.name for s in sources],
-             "smooth": options.smooth, "events": asdict(options.events), "pid": os.getpid()}
+             "smooth": options.smooth, "events": asdict(options.events), "pid": os.getpid(), **recorder.begun()}
     if isinstance(wm, WatchModel):
         start.update(_model_record(wm, options))
     else:  # several cameras' models: each source's, its files' told as they arrive ("video" records)
@@ -121,7 +121,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     if on_progress is not None:
         on_progress([s.stats for s in scorers])
     recorder.record({"type": "stop", "at": _iso(time.time()), "interrupted": interrupted,
-                     "sources": [asdict(s.stats) for s in scorers]})
+                     "sources": [asdict(s.stats) for s in scorers], **recorder.begun()})
     recorder.close(options.hook_timeout_s)
     return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped,
                         recorder.hooks.resent)

@@ -93,6 +93,7 @@ class SourceStats:
     unknown_camera: int = 0  # a folder's files that show none of per-camera models' cameras (`skipped` records)
     unknown_views: int = 0  # views none of the models' history shows (`view` records)
     camera_switches: int = 0  # a source's view switched to another per-camera model's camera (`camera` records)
+    recorded_before: int = 0  # events of a folder's file scored again that an earlier run had recorded: not raised again
     live: bool = False  # the current video arrives in real time
     open: bool = False  # an event is open now
     lag_s: float = 0.0  # of the latest scored clip: now minus its last frame's arrival
@@ -124,6 +125,8 @@ class WatchSummary:
                          + (f", {s.scene_cuts} scene cut(s)" if s.scene_cuts else "")
                          + (f", {s.unknown_views} view(s) the history never showed" if s.unknown_views else "")
                          + (f", {s.camera_switches} switch(es) to another camera's model" if s.camera_switches else "")
+                         + (f", {s.recorded_before} event(s) an earlier watch recorded, not raised again"
+                            if s.recorded_before else "")
                          + (f", {s.failed} file(s) unreadable" if s.failed else "")
                          + (f", {s.watched_before} file(s) watched before, not scored again" if s.watched_before else "")
                          + (f", {s.unknown_camera} file(s) of no known camera, not scored" if s.unknown_camera else "")
@@ -417,45 +420,74 @@ def _append_lines(path: Path):
 
 def abandoned_opens(path: Path, chunk: int = 1 << 20) -> list[dict]:
     """The open records of the last watch run in `path` (events.jsonl) that no close followed,
-    where that run has no stop record (it was killed); [] otherwise. Read backwards from the end:
-    a run that stopped ends in its stop record, read first (every start of a watch that stopped as
-    it should costs one chunk); after a kill, back to that run's first record, a chunk at a time,
-    only the open and close lines parsed (a camera's months in one run were read whole, twice)."""
+    where that run has no stop record (it was killed); [] otherwise (`_last_run`)."""
+    return _last_run(path, chunk).abandoned
+
+
+@dataclass
+class _LastRun:
+    """What the last watch into OUT left, read from the end of its events.jsonl."""
+
+    abandoned: list[dict] = field(default_factory=list)  # its opens no close followed, when it was killed
+    #: folder files it (or a watch before it) began and may not have finished, by (folder, name, size,
+    #: mtime_ns): {start frame: id} of the events recorded of each
+    begun: dict[tuple, dict[int, str]] = field(default_factory=dict)
+    last_at: str | None = None  # the time of its last record
+
+
+def _last_run(path: Path, chunk: int = 1 << 20) -> _LastRun:
+    """Read backwards from the end of `path` (events.jsonl): a run that stopped ends in its stop
+    record, read first (every start of a watch that stopped as it should costs one chunk), whose
+    `begun` lists the folder files it may have left unfinished; after a kill, back to that run's
+    `watch` record (its `begun`: those it took over), a chunk at a time, only the lines of a few
+    types parsed (a camera's months in one run were read whole, twice): its opens without a close,
+    and each source's last file with the events recorded of it since its `video` record."""
+    out = _LastRun()
     try:
         fh = open(path, "rb")
     except OSError:
-        return []
+        return out
     closed: set[str] = set()
     opened: dict[str, dict] = {}
+    events: dict[str, dict[int, str]] = {}  # per source: its events after its last `video` record
+    placed: set[str] = set()  # sources whose last `video` record was read
     with fh:
-        pos = fh.seek(0, os.SEEK_END)
-        rest = b""  # the start of a line whose beginning is in the chunk before
         last = True  # the last line of the file: one a kill cut short is passed over
-        while pos > 0:
-            step = min(chunk, pos)
-            pos -= step
-            fh.seek(pos)
-            lines = (fh.read(step) + rest).split(b"\n")
-            rest = lines.pop(0) if pos > 0 else b""  # may be part of a line: kept for the next chunk
-            for line in reversed(lines):
-                kind = _kind_of(line)
-                if kind is None:
-                    last = last and not line.strip()
-                    continue
-                try:
-                    rec = json.loads(line) if kind in ("open", "close") else None
-                except ValueError:  # the line a kill cut short
-                    continue
-                if kind == "stop" and last:
-                    return []
-                last = False
-                if kind == "watch":
-                    return [opened[k] for k in reversed(list(opened))]
-                if kind == "close" and rec.get("id"):
+        for line in _lines_back(fh, chunk):
+            kind = _kind_of(line)
+            if kind is None:
+                last = last and not line.strip()
+                continue
+            try:
+                rec = json.loads(line) if kind in ("open", "close", "video", "watch", "stop") or out.last_at is None \
+                    else None
+            except ValueError:  # the line a kill cut short
+                continue
+            if out.last_at is None and isinstance(rec, dict):
+                out.last_at = rec.get("recorded_at") or rec.get("at")
+            if kind == "stop" and last:
+                _add_begun(out.begun, rec.get("begun"))
+                return out
+            last = False
+            if kind == "watch":
+                out.abandoned = [opened[k] for k in reversed(list(opened))]
+                _add_begun(out.begun, rec.get("begun"))  # what it took over and had not scored again
+                return out
+            if kind in ("open", "close") and rec.get("id"):
+                if kind == "close":
                     closed.add(rec["id"])
-                elif kind == "open" and rec.get("id") and rec["id"] not in closed:
+                elif rec["id"] not in closed:
                     opened.setdefault(rec["id"], rec)
-    return []
+                if rec.get("source") not in placed and isinstance(rec.get("start_frame"), int):
+                    events.setdefault(rec.get("source"), {}).setdefault(rec["start_frame"], rec["id"])
+            elif kind == "video" and rec.get("source") not in placed:
+                placed.add(rec.get("source"))
+                found = events.pop(rec.get("source"), {})
+                key = _file_key(rec.get("folder"), rec.get("video"), rec.get("file_size"), rec.get("file_mtime_ns"))
+                found = {**_events_of(rec.get("recorded_before")), **found}
+                if key is not None and found:
+                    out.begun[key] = found
+    return out
 
 
 def _lines_back(fh, chunk: int):
@@ -469,6 +501,32 @@ def _lines_back(fh, chunk: int):
         lines = (fh.read(step) + rest).split(b"\n")
         rest = lines.pop(0) if pos > 0 else b""  # may be part of a line: kept for the next chunk
         yield from reversed(lines)
+
+
+def _file_key(folder, name, size, mtime_ns) -> tuple[str, str, int, int] | None:
+    """A folder's file as `Feed.key` names it, from a record's fields; None where they are not all there."""
+    if isinstance(folder, str) and isinstance(name, str) and isinstance(size, int) and isinstance(mtime_ns, int):
+        return folder, name, size, mtime_ns
+    return None
+
+
+def _events_of(items) -> dict[int, str]:
+    """[{"id", "start_frame"}, ...] of a record as {start frame: id}."""
+    out = {}
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("start_frame"), int) and isinstance(item.get("id"), str):
+            out[item["start_frame"]] = item["id"]
+    return out
+
+
+def _add_begun(begun: dict, items) -> None:
+    """A `watch` or `stop` record's `begun` list into `begun` (the entries already there, read
+    from later records, win)."""
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict):
+            key = _file_key(item.get("folder"), item.get("file"), item.get("size"), item.get("mtime_ns"))
+            if key is not None:
+                begun[key] = {**_events_of(item.get("events")), **begun.get(key, {})}
 
 
 def record_key(line: bytes) -> str:
@@ -532,6 +590,24 @@ def _find_lines(path: Path, keys, chunk: int = 1 << 20) -> tuple[list[tuple[str,
     return found[::-1], wanted
 
 
+def _run_stamp(after: str | None) -> str:
+    """This watch's part of its event ids, `%Y%m%d-%H%M%S` in local time, later than `after` (the
+    ISO time of the last record in OUT): a watch restarted within the second a killed one last
+    wrote in waits for the next second, so that its new events never take that one's ids. (A clock
+    set back by more than a few seconds is not waited for.)"""
+    from datetime import datetime, timedelta
+
+    try:
+        last = datetime.fromisoformat(after).replace(tzinfo=None).replace(microsecond=0) if after else None
+    except (TypeError, ValueError):
+        last = None
+    while True:
+        now = datetime.now().replace(microsecond=0)
+        if last is None or now > last or last - now > timedelta(seconds=3):
+            return now.strftime("%Y%m%d-%H%M%S")
+        time.sleep(1.001 - time.time() % 1)
+
+
 def _kind_of(line: bytes) -> str | None:
     """The type of a record line as json.dumps writes it (`{"type": "open", ...`), else None."""
     if not line.startswith(b'{"type": "'):
@@ -550,7 +626,9 @@ class Recorder:
         (self.out / IMAGES).mkdir(exist_ok=True)
         mark_output(self.out)  # its event pictures are never read as footage (an -o inside a watched folder)
         self._lock = threading.Lock()
-        self._abandoned = abandoned_opens(self.out / EVENTS_FILE)  # before this run's records follow
+        earlier = _last_run(self.out / EVENTS_FILE)  # before this run's records follow
+        self._abandoned = earlier.abandoned
+        self.run_stamp = _run_stamp(earlier.last_at)  # the scorers' part of event ids
         # the hooked records a killed watch left queued or in a call, read before this run's lines follow
         # (without hooks they wait for a watch that has them)
         unsettled = _unsettled(self.out / DELIVERED_FILE) if options.on_event or options.post else []
@@ -573,6 +651,9 @@ class Recorder:
                            ledger=self.out / DELIVERED_FILE)
         self._watched_before = _read_watched(self.out / WATCHED_FILE)
         self._watched = _append_lines(self.out / WATCHED_FILE)
+        # folder files earlier watches began and did not finish, with their events: {start frame: id}
+        self._begun = {key: found for key, found in earlier.begun.items() if self._unfinished(key)}
+        self._current: dict[str, tuple[tuple, dict[int, str]]] = {}  # per source: its file now, its events
         self.keep_days = options.keep_days
         self._stop_pruning = threading.Event()
         self._pruner = None
@@ -653,6 +734,47 @@ class Recorder:
         with self._lock:
             self._watched.write(line + "\n")
             self._watched.flush()
+
+    def _unfinished(self, key: tuple) -> bool:
+        """Whether a folder's file an earlier watch began may be scored again: not in watched.jsonl,
+        and still there as it was (a folder that is not there now, a share unmounted, keeps it)."""
+        folder, name, size, mtime_ns = key
+        if any(tuple(done[:3]) == (name, size, mtime_ns) for done in self.watched_before(folder)):
+            return False
+        try:
+            st = os.stat(os.path.join(folder, name))
+        except FileNotFoundError:
+            return not os.path.isdir(folder)
+        except OSError:
+            return True
+        return (st.st_size, st.st_mtime_ns) == (size, mtime_ns)
+
+    def file_begun(self, source: str, key: tuple) -> dict[int, str]:
+        """`source` begins the folder file `key` (folder, name, size, mtime_ns): the events an earlier
+        watch into OUT recorded of this very file without finishing it (killed, or stopped partway),
+        as {start frame: id}, for the scorer to leave them unraised and keep their ids."""
+        key = tuple(key[:4])  # as records name the file (a key may carry more, such as its inode)
+        with self._lock:
+            found = dict(self._begun.pop(key, {}))
+            self._current[source] = (key, dict(found))
+        return found
+
+    def file_event(self, source: str, start_frame: int, event_id: str) -> None:
+        """An event of `source`'s current folder file is recorded (for the `begun` of the stop record)."""
+        with self._lock:
+            if source in self._current:
+                self._current[source][1][int(start_frame)] = event_id
+
+    def begun(self) -> dict:
+        """For the `watch` and `stop` records: `begun`, the folder files this watch may leave for the next
+        to score again (each source's file now, or its last; those earlier watches left and this one did
+        not take up), each with the ids and start frames of its events recorded so far; {} if none. The
+        next start leaves out those that watched.jsonl lists by then."""
+        with self._lock:
+            files = {k: found for k, found in {**self._begun, **dict(self._current.values())}.items() if found}
+        return {"begun": [{"folder": k[0], "file": k[1], "size": k[2], "mtime_ns": k[3],
+                           "events": [{"id": i, "start_frame": f} for f, i in sorted(found.items())]}
+                          for k, found in files.items()]} if files else {}
 
     def record(self, rec: dict, hook: bool = False) -> None:
         line = json.dumps(rec, ensure_ascii=False)

@@ -233,8 +233,10 @@ class _Scorer:
         self._camera: dict | None = None  # the camera told for the current video, for its record
         self.stats = SourceStats(source.name)
         self.slug = slug or file_stems([source.name], empty="source")[source.name]
-        self.run_stamp = time.strftime("%Y%m%d-%H%M%S")  # ids stay unique when events.jsonl is appended to
+        self.run_stamp = recorder.run_stamp  # ids stay unique when events.jsonl is appended to
         self.numbered = 0  # events of the source's earlier videos
+        # the current folder file's events an earlier watch into OUT recorded ({start frame: id}): not raised again
+        self._before: dict[int, str] = {}
         self.feed: Feed | None = None
         self.tracker: EventTracker | None = None
         self.smoother: ScoreSmoother | None = None  # the model's smoothing in time, per video
@@ -346,6 +348,7 @@ class _Scorer:
         if self.tracker is not None:
             self.numbered = self.tracker.n_events
         self.feed = feed
+        self._before = self.recorder.file_begun(self.source.name, feed.key) if feed.key is not None else {}
         self.fps = None
         self.frame_offset = self.clip_offset = 0
         self.tracker = None
@@ -422,6 +425,10 @@ class _Scorer:
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
             if self._camera is not None:
                 record.update(self._camera, group=self.wm.group, threshold=_r(self.wm.alarm_line(self.options.smooth)))
+            if self.feed.key is not None:  # a folder's file, as watched.jsonl names it: a restart finds its events
+                record.update(folder=self.feed.key[0], file_size=self.feed.key[2], file_mtime_ns=self.feed.key[3])
+                if self._before:
+                    record["recorded_before"] = [{"id": i, "start_frame": f} for f, i in sorted(self._before.items())]
             problem = "; ".join(filter(None, [rate_note, frame_rate_mismatch(self.wm.extraction, fps)]))
             if problem:
                 log.warning("%s: %s", self.feed.name, problem)
@@ -851,6 +858,10 @@ class _Scorer:
         stash = self.stash
         run = self.tracker.run if kind == "open" else self.tracker.last_closed
         grid = self.wm.cell_grid
+        if ev.start_frame in self._before:  # this file's event an earlier watch recorded (and sent): not again
+            if kind == "close":
+                self.stats.recorded_before += 1
+            return
         event_id = f"{self.slug}-{self.run_stamp}-E{ev.event:04d}"
         if self._still and ev.cells is not None:  # cells of the event its history never moved in
             ev.unseen_cells = sorted(set(self._still).intersection(ev.cells))
@@ -879,6 +890,8 @@ class _Scorer:
                 log.warning("%s: %s image not written: %s", self.source.name, event_id, exc)
         rec["recorded_at"] = _iso(time.time())
         self.recorder.record(rec, hook=True)
+        if self.feed is not None and self.feed.key is not None:
+            self.recorder.file_event(self.source.name, ev.start_frame, event_id)
 
     def _picture_title(self, kind: str, ev: Event) -> str:
         """The line over an event's picture: which camera, which event, its peak, and at opening
