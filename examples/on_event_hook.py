@@ -8,7 +8,9 @@ unreadable file, a skipped file), with the record's JSON on standard input, from
 thread with a timeout (`--hook-timeout`): a slow receiver never holds up the scoring. This one
 keeps the `close` records (the event is final: its end, peak and where in the frame) and ignores
 the rest; a real one would page someone, post to a chat, or open a ticket. The fields are listed
-in docs/video.md ("Outputs").
+in docs/video.md ("Outputs"). After a kill, the next watch into the same output sends first what
+the killed one had not, the record whose call the kill cut short among them: that one may come
+twice, alike (key on `id` and `type` where a second row matters; docs/video.md, "After a kill").
 """
 from __future__ import annotations
 
