@@ -2334,3 +2334,19 @@ def test_a_hooks_error_output_is_read_from_its_end_and_cut(tmp_path, caplog):
     (line,) = [r.getMessage() for r in caplog.records if "exit status 3" in r.getMessage()]
     assert "y" * outputs.HOOK_ERROR_LINE + "..." in line and "y" * (outputs.HOOK_ERROR_LINE + 1) not in line
     assert len(line) < 1000
+
+
+def test_a_killed_watchs_half_written_event_pictures_are_cleared_at_the_next_start(tmp_path):
+    """A kill while an event picture was being written left `events/<day>/.<id>-open.jpg.<pid>-<id>.tmp`
+    for good (kill review); a watch still writing into the folder keeps its own."""
+    from videoad.live.outputs import IMAGES, Recorder, WatchOptions
+
+    day = tmp_path / "w" / IMAGES / "2026-12-06"
+    day.mkdir(parents=True)
+    dead = day / ".cam-20261206-080000-E0001-open.jpg.999999999-0badf00d.tmp"
+    alive = day / f".cam-20261206-080000-E0002-open.jpg.{os.getppid()}-cafe0002.tmp"
+    kept = day / "cam-20261206-080000-E0001-open.jpg"
+    for f in (dead, alive, kept):
+        f.write_bytes(b"\xff\xd8 half a JPEG")
+    Recorder(tmp_path / "w", WatchOptions()).close(1.0)
+    assert not dead.exists() and alive.exists() and kept.exists()

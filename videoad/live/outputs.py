@@ -616,6 +616,25 @@ def _kind_of(line: bytes) -> str | None:
     return line[10:end].decode("ascii", "replace") if end > 0 else None
 
 
+#: a temporary `write_atomic` writes an event picture through: `.<name>.<pid>-<id>.tmp`
+_TEMPORARY = re.compile(r"^\.(.+)\.\d+-[0-9a-f]+\.tmp$")
+
+
+def _clear_dead_pictures(images: Path) -> None:
+    """The half-written event pictures a killed watch left in OUT/events/<day>/ (their writer gone;
+    a watch still writing into OUT keeps its own): a rerun left them for good."""
+    from extract.store import remove_stale_temporaries
+
+    finals = []
+    try:
+        for day in images.iterdir():
+            if day.is_dir():
+                finals += [day / m.group(1) for f in day.iterdir() if (m := _TEMPORARY.match(f.name))]
+    except OSError:
+        return
+    remove_stale_temporaries(finals)
+
+
 class Recorder:
     """OUT/events.jsonl (one JSON record a line, appended and flushed as it happens), the event
     images, optionally OUT/clips.csv; shared by every source's scorer."""
@@ -625,6 +644,7 @@ class Recorder:
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / IMAGES).mkdir(exist_ok=True)
         mark_output(self.out)  # its event pictures are never read as footage (an -o inside a watched folder)
+        _clear_dead_pictures(self.out / IMAGES)
         self._lock = threading.Lock()
         earlier = _last_run(self.out / EVENTS_FILE)  # before this run's records follow
         self._abandoned = earlier.abandoned
