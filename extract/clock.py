@@ -64,7 +64,14 @@ def clock_after(start: datetime, seconds: float) -> str:
     zone, so that the seconds are added as time that passed: 38 s after 01:59:30 on a night the
     clocks jump to 03:00 is 03:00:08, not 02:00:08, a time that never was. Under a zone without
     such changes (UTC, as in most containers) nothing differs."""
+    plain = start + timedelta(seconds=seconds)
     if start.tzinfo is not None:
-        return (start + timedelta(seconds=seconds)).isoformat(timespec="seconds")
-    later = start.astimezone() + timedelta(seconds=seconds)  # the local offset at the start, then elapsed time
-    return later.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")  # the local clock then
+        return plain.isoformat(timespec="seconds")
+    try:
+        aware = start.astimezone()  # the local offset at the start
+        if aware.replace(tzinfo=None) != start:  # a time the local clock skips (a recorder that keeps no
+            return plain.isoformat(timespec="seconds")  # summer time): read as written, not an hour back
+        later = aware + timedelta(seconds=seconds)  # then the time that passed
+        return later.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")  # the local clock then
+    except (OverflowError, ValueError, OSError):  # past the platform's range of local times
+        return plain.isoformat(timespec="seconds")

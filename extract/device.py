@@ -24,7 +24,7 @@ def check_device_text(device) -> str | None:
     if device is None:
         return None
     text = str(device).strip()
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", text):
+    if not re.fullmatch(r"auto|cpu(:\d+)?|cuda(:\d+)?", text):
         raise ValueError(f"device {text!r} not understood; use {ACCEPTED}")
     return text
 

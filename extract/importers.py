@@ -165,7 +165,13 @@ class _Existing:
         self.replaced = set(keys) & self.keys if overwrite else set()
         if self.root.is_dir():
             store = _store()
-            store.remove_stale_temporaries([store.key_path(self.root, k) for k in keys])
+            finals = []
+            for k in keys:
+                try:
+                    finals.append(store.key_path(self.root, k))
+                except ValueError:  # a name no key can take (`._v1`): that file fails in its turn, named
+                    continue
+            store.remove_stale_temporaries(finals)
 
     def add(self, key: str, attrs: dict) -> None:
         """`key` written from `attrs`: the files after it in this import are checked against it too."""

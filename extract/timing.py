@@ -92,6 +92,8 @@ def packet_pts(path: str):
 #: timestamps (a recorder's reset, two recordings joined byte for byte): far more than a decoder's
 #: reordering of frames (B-frames: a few frames back)
 RESET_S = 2.0
+#: packets after a drop that must all stay below it for a reset (fewer where the file ends first)
+RESET_RUN = 8
 
 
 def _joined(stamps: np.ndarray, base) -> np.ndarray:
@@ -100,9 +102,12 @@ def _joined(stamps: np.ndarray, base) -> np.ndarray:
     end to end interleaved: 500 frames at 10 fps read as 29.9 s at 16.7 fps, every second after the
     join wrong."""
     back = int(round(RESET_S / float(base)))
-    drops = np.flatnonzero(np.diff(stamps) < -back)
-    if drops.size == 0:
+    drops = [int(d) for d in np.flatnonzero(np.diff(stamps) < -back)
+             # a run that stays down: one stray packet's timestamp (the next back up) is no reset
+             if np.all(stamps[d + 1: d + 1 + RESET_RUN] < stamps[: d + 1].max() - back)]
+    if not drops:
         return stamps
+    drops = np.asarray(drops)
     out = stamps.copy()
     for start, end in zip(drops + 1, [*(drops[1:] + 1), len(stamps)]):
         before = np.sort(out[:start])

@@ -207,6 +207,11 @@ def test_clock_times_count_the_seconds_that_passed_across_a_change_of_summer_tim
         monkeypatch.setenv("TZ", "America/New_York")
         time.tzset()
         assert clock_after(datetime(2026, 11, 1, 0, 59, 0), 3600) == "2026-11-01T01:59:00"  # the hour after, once
+        # a name in the hour the clock skips (a recorder that keeps no summer time): as written, not
+        # an hour before its own start; a year past the platform's local times: plain addition
+        assert clock_after(datetime(2026, 3, 8, 2, 30, 0), 0) == "2026-03-08T02:30:00"
+        assert clock_after(datetime(2026, 3, 8, 2, 30, 0), 60) == "2026-03-08T02:31:00"
+        assert clock_after(datetime(9999, 12, 31, 23, 59, 0), 30) == "9999-12-31T23:59:30"
         assert clock_after(datetime(2026, 3, 8, 6, 59, 30, tzinfo=timezone.utc), 38) == "2026-03-08T07:00:08+00:00"
     finally:
         monkeypatch.undo()

@@ -429,8 +429,11 @@ def test_an_import_rerun_removes_the_temporaries_a_killed_one_left_and_holds_its
     dead.write_bytes(b"half an HDF5 file")
     alive = store / f"{temp_prefix(store / 'a.h5')}{os.getppid()}-cafe0001.tmp"  # another still writing: kept
     alive.write_bytes(b"being written")
+    np.save(src / "._a.npy", np.ones((4, 3), np.float32))  # macOS's junk beside a: no key can take its name
     result = import_npy(src, store)
     assert sorted(result.written) == ["a", "b"] and not dead.exists() and alive.exists()
+    assert [p.rsplit("/", 1)[-1] for p, _ in result.failed] == ["._a.npy"]  # it alone fails, named
+    (src / "._a.npy").unlink()
     holder = subprocess.Popen(  # another process writing the store (a lock is this process's own otherwise)
         [sys.executable, "-c", "import sys, time; from videoad.output_lock import output_lock\n"
          "with output_lock(sys.argv[1], command='videoad extract'):\n print('held', flush=True); time.sleep(60)",

@@ -1172,3 +1172,17 @@ def test_a_timeline_killed_mid_write_leaves_no_picture_under_its_name(scoreset, 
     drawn = plot_run(scoreset, out, thumbnails=0)
     assert len(drawn) == 3 and all(p.read_bytes().startswith(b"\x89PNG\r\n") for p in drawn)
     assert not dead.exists() and not list(out.glob(".*.tmp"))
+
+
+def test_a_single_timeline_named_by_a_link_is_written_through_it(scoreset, tmp_path):
+    """`plot -o link.png` replaced the link with a file (the write goes through a temporary and a
+    rename) and left its target as it was."""
+    from videoad.plots import plot_run
+
+    target = tmp_path / "target" / "t.png"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    link = tmp_path / "link.png"
+    link.symlink_to(target)
+    plot_run(scoreset, link, videos=["cam/v1.avi"], thumbnails=0)
+    assert link.is_symlink() and target.read_bytes().startswith(b"\x89PNG\r\n")

@@ -378,3 +378,45 @@ def test_run_refuses_videoads_own_folders_before_decoding_and_names_every_unread
     res = CliRunner().invoke(cli, ["run", str(root / "cam2" / "broken.avi"), "-o", str(tmp_path / "r3"),
                                    "--config", str(cfg)])
     assert res.exit_code == 1 and "could be read (broken.avi: " in res.output, res.output
+
+
+def test_run_into_its_input_reruns_and_a_history_video_unread_is_said_and_exits_1(footage, tmp_path):
+    """`run foot -o foot` worked once and was refused at every rerun (its output read as a run
+    folder given as footage); a history video that could not be read was said on stderr alone,
+    exit 0 (regression review)."""
+    import shutil
+
+    root, cfg = footage
+    foot = tmp_path / "foot"
+    shutil.copytree(root / "cam1", foot)
+    for _ in range(2):
+        res = CliRunner().invoke(cli, ["run", str(foot), "-o", str(foot), "--config", str(cfg), "--no-clips"])
+        assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(cli, ["run", str(foot), "-o", str(tmp_path / "else"), "--config", str(cfg), "--no-clips"])
+    assert res.exit_code == 0, res.output  # footage with a run's outputs inside: its footage read, not them
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "else"), "-o", str(tmp_path / "x"), "--config", str(cfg)])
+    assert res.exit_code == 2 and "is a `videoad run` output folder, not footage" in res.output  # no footage in it
+    out = tmp_path / "h"
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(root / "cam2"), "-o", str(out),
+                                   "--config", str(cfg), "--no-clips"])
+    assert res.exit_code == 1 and "skipped broken.avi (history)" in res.output, res.output
+    (left,) = json.loads((out / "scores" / "run.json").read_text())["history_left_out"]
+    assert left["video"] == "broken.avi" and left["reason"].startswith("not extracted: ")
+    assert "History videos left out" in (out / "report" / "index.html").read_text()
+
+
+def test_a_video_deleted_since_its_extraction_failed_is_no_longer_named(footage, tmp_path):
+    """The store's manifest kept `broken.avi: failed` after the file was deleted, and detect named
+    it "not extracted" for ever: only the latest extraction's videos are."""
+    import shutil
+
+    from videoad.video.groups import not_extracted
+
+    root, cfg = footage
+    foot = tmp_path / "foot"
+    shutil.copytree(root / "cam2", foot)
+    res = CliRunner().invoke(cli, ["extract", str(foot), "-o", str(tmp_path / "f"), "--workers", "1"])
+    assert res.exit_code == 1 and list(not_extracted(tmp_path / "f")) == ["broken.avi"], res.output
+    (foot / "broken.avi").unlink()
+    res = CliRunner().invoke(cli, ["extract", str(foot), "-o", str(tmp_path / "f"), "--workers", "1"])
+    assert res.exit_code == 0 and not_extracted(tmp_path / "f") == {}, res.output

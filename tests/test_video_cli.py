@@ -519,7 +519,7 @@ def test_a_device_is_checked_alike_by_every_command(setup, tmp_path):
     warned and `watch --device banana` took it in silence."""
     from extract.device import check_device_text
 
-    for good in (None, "auto", "cpu", "cuda", "cuda:1", " cpu "):
+    for good in (None, "auto", "cpu", "cpu:0", "cuda", "cuda:1", " cpu "):
         check_device_text(good)
     for bad in ("banana", "gpu", "cuda:x", "cpu:0x", ""):
         with pytest.raises(ValueError, match="not understood"):

@@ -1739,10 +1739,12 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
     (unfitted,) = index["unfitted_cameras"]
     assert unfitted not in index["groups"]
     res = runner.invoke(cli, ["watch", str(root / "square.avi"), "--model", str(root / "road-only"), "-o",
-                              str(root / "sq"), "-q"])
-    assert res.exit_code == 0, res.output
-    (view,) = _of(_records(root / "sq"), "view")
-    assert f"it shows {unfitted} (" in view["note"] and "which the fit left without a model (" in view["note"], view
+                              str(root / "sq"), "-q"])  # not scored with the road's model (detect --model neither)
+    assert res.exit_code != 0 and f"square.avi: it shows {unfitted} (" in res.output, res.output
+    assert "which the fit left without a model (" in res.output and not (root / "sq" / live.CLIPS_FILE).exists()
+    res = runner.invoke(cli, ["watch", str(root / "road.avi"), "--model", str(root / "road-only"), "-o",
+                              str(root / "rd"), "-q"])  # the fitted camera's footage: scored, no view warning
+    assert res.exit_code == 0 and not _of(_records(root / "rd"), "view"), res.output
 
 
 def test_models_fitted_per_level_of_activity_score_a_stream_by_the_level_it_moves_at(tmp_path):

@@ -16,13 +16,15 @@ from pathlib import Path
 FEATURES, SCORES, REPORT, MODELS, RUN = ("a feature store", "a scores folder", "a report",
                                           "a model folder", "a `videoad run` output folder")
 TIMELINES = "a folder of timelines"
+WATCH = "a `videoad watch` output folder"
 
 
 def folder_kind(path, files: bool = True) -> str | None:
     """The kind of videoad output the folder `path` holds (FEATURES, SCORES, REPORT, MODELS,
-    RUN), or None (no folder, an empty one, or none of videoad's). `files=False`: a feature store
-    by its manifest alone, not by feature files within it (a footage folder may hold a store)."""
-    from extract.manifest import MANIFEST, shard_manifests
+    RUN, WATCH), or None (no folder, an empty one, or none of videoad's). `files=False`: a
+    feature store by its manifest alone, not by feature files within it (a footage folder may
+    hold a store)."""
+    from extract.manifest import shard_manifests
     from extract.sources import is_videoad_output
 
     p = Path(path)
@@ -30,21 +32,38 @@ def folder_kind(path, files: bool = True) -> str | None:
         return None
     if (p / "models.json").is_file():
         return MODELS
-    if (p / "segments.csv").is_file() and (p / "run.json").is_file():
+    if (p / "segments.csv").is_file():  # run.json too, or a rewrite a kill cut short (run.json goes first)
         return SCORES
-    if is_videoad_output(p) and (p / "features").is_dir():
-        return RUN
+    if (p / "features").is_dir() and (is_videoad_output(p) or (p / "scores").is_dir() or (p / "report").is_dir()):
+        return RUN  # older runs' folders carry no mark
     if is_videoad_output(p) and (p / "index.html").is_file():
         return REPORT
-    if (p / MANIFEST).is_file() or shard_manifests(p) or (files and _holds_features(p)):
+    if is_videoad_output(p) and (p / "events.jsonl").is_file():
+        return WATCH
+    if _our_manifest(p) or shard_manifests(p) or (files and _holds_features(p)):
         return FEATURES
     return None
 
 
+def _our_manifest(p: Path) -> bool:
+    """Whether `p` holds an extraction's manifest.json (another tool's file of that name is not one)."""
+    import json
+
+    from extract.manifest import FORMAT, MANIFEST
+
+    try:
+        with open(p / MANIFEST, encoding="utf-8") as fh:
+            return json.load(fh).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def _holds_features(p: Path, depth: int = 2, look: int = 256) -> bool:
-    """Whether a feature file (`.h5`) lies within `depth` folders of `p` (imported stores keep no
-    manifest; keys nest a folder per category); at most `look` entries read per folder."""
-    from extract.store import SUFFIX
+    """Whether a feature file lies within `depth` folders of `p` (imported stores keep no manifest;
+    keys nest a folder per category): a `.h5` whose attributes a feature file has, not a folder
+    that is a store of its own (a project folder beside its features/); at most `look` entries read
+    per folder."""
+    from extract.store import SUFFIX, read_attrs
 
     try:
         with os.scandir(p) as entries:
@@ -52,9 +71,14 @@ def _holds_features(p: Path, depth: int = 2, look: int = 256) -> bool:
                 if i >= look:
                     break
                 if entry.name.endswith(SUFFIX) and entry.is_file():
-                    return True
-                if depth > 1 and entry.is_dir() and not entry.name.startswith(".") and \
-                        _holds_features(Path(entry.path), depth - 1, look):
+                    try:
+                        attrs = read_attrs(Path(entry.path))
+                    except (OSError, ValueError):
+                        continue
+                    if "n_frames" in attrs and ("backbone" in attrs or "backbone_name" in attrs):
+                        return True
+                elif depth > 1 and entry.is_dir() and not entry.name.startswith(".") and \
+                        not _our_manifest(Path(entry.path)) and _holds_features(Path(entry.path), depth - 1, look):
                     return True
     except OSError:
         return False

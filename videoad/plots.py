@@ -326,6 +326,8 @@ def save_figure(fig, out, **savefig) -> Path:
     from extract.store import write_atomic
 
     out = Path(out)
+    if out.is_symlink():  # written through, as a plain write was: the rename would replace the link
+        out = Path(os.path.realpath(out))
     buf = io.BytesIO()
     fig.savefig(buf, format=out.suffix.lstrip(".").lower() or "png", **savefig)
     write_atomic(out, buf.getbuffer(), sync=False)

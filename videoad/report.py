@@ -170,6 +170,10 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
     if left_out:
         out += "<p id=videos-left-out><b>Videos left out</b></p><ul>" + "".join(
             f"<li>{_e(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in left_out) + "</ul>"
+    history_out = meta.get("history_left_out", [])
+    if history_out:  # `run --fit-on`: the models were fitted without them
+        out += "<p><b>History videos left out</b> (the models were fitted without them)</p><ul>" + "".join(
+            f"<li>{_e(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in history_out) + "</ul>"
     return out
 
 

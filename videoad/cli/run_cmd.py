@@ -56,17 +56,21 @@ def expand_inputs(patterns, hint: str = "INPUT") -> list[Path]:
     return out
 
 
-def _footage_only(paths, past) -> None:
+def _footage_only(paths, past, out) -> None:
     """Refuse, before any decoding, an input or --fit-on that is one of videoad's own folders: run
     takes footage, and a feature store given as its history (as `detect --fit-on` takes one) was
-    found out only after all of INPUT was extracted, as "no videos found"."""
+    found out only after all of INPUT was extracted, as "no videos found". The run's own output
+    given as its input (`run . -o .`, a rerun) is footage with its outputs inside, never read."""
+    import os
+
     from videoad import output_kinds as kinds
 
     for option, given in (("INPUT", paths), ("--fit-on", past)):
         for path in given:
             kind = kinds.folder_kind(path, files=False)
-            if kind is None:
-                continue
+            if kind is None or (kind == kinds.RUN and (os.path.realpath(path) == os.path.realpath(out)
+                                                       or _has_footage(path))):
+                continue  # a run's own folder, or footage that a run wrote its outputs into
             hint = {kinds.FEATURES: "features are scored with `videoad detect FEATURES -o SCORES`"
                                     + (" --fit-on STORE" if option == "--fit-on" else ""),
                     kinds.RUN: f"its features are in {Path(path) / 'features'} (`videoad detect`), its report "
@@ -74,6 +78,16 @@ def _footage_only(paths, past) -> None:
                     kinds.SCORES: "scores are read by `videoad report`, `plot` and `evaluate`"}.get(kind, "")
             raise click.UsageError(f"{option} {path} is {kind}, not footage: `videoad run` takes videos and frame "
                                    "folders" + (f"; {hint}" if hint else ""))
+
+
+def _has_footage(path) -> bool:
+    """Whether a folder holds videos or frame folders beside the outputs a run wrote into it."""
+    from extract.run import list_inputs
+
+    try:
+        return bool(list_inputs(path, recursive=True)[1].sources)
+    except (OSError, ValueError):
+        return False
 
 
 def default_output(inputs: list[Path]) -> Path:
@@ -153,8 +167,9 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         min_clips, seed, workers, clips, burn_heatmap, max_clips, backbone_opts, ignore_cells, merge_gap, min_event):
     """Extract, detect, find events and write a report for INPUT (files, folders, globs).
 
-    Exit status: 0 done; 1 when a video could not be extracted or scored, or a group failed (the
-    report is written all the same; run.json lists them); 2 a usage error (nothing done).
+    Exit status: 0 done; 1 when a video (of the footage or of the --fit-on history) could not be
+    extracted or scored, or a group failed (the report is written all the same; run.json lists
+    them: left_out, history_left_out); 2 a usage error (nothing done).
     """
     from extract.backbones import get_backbone
     from extract.decode import quiet_native_logs
@@ -185,11 +200,11 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         raise click.UsageError("give at least one INPUT (a file, folder or glob)")
     paths = expand_inputs(inputs)
     past = expand_inputs(history, "--fit-on") if history else []
-    _footage_only(paths, past)
     out = output or default_output(paths)
+    _footage_only(paths, past, out)
     from videoad import output_kinds as kinds
 
-    try:
+    try:  # -o INPUT is fine (`cd footage; videoad run . -o .`): its own outputs are never read as footage
         kinds.check_output(out, kinds.RUN, {})
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -219,6 +234,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         stores = [("features", paths)] + ([("history", past)] if past else [])
         listed = {}  # per store, this run's videos: an output folder earlier runs filled holds theirs too
         not_read = {}  # this run's videos whose extraction failed: left out, in run.json and the report
+        history_not_read = {}  # the history's: the models were fitted without them
         for folder, sources in stores:
             bar.stage("extract" if folder == "features" else "extract (history)")
             summary = extract_videos(sources, out / folder, backbone, opts, progress=bar.bar)
@@ -231,6 +247,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                 if folder == "features":  # said with the videos left out, at the end
                     not_read[r.key] = f"not extracted: {r.reason}"
                 else:
+                    history_not_read[r.key] = f"not extracted: {r.reason}"
                     click.echo(f"skipped {r.key} (history): {r.reason}", err=True)
             for r in summary.results.values():
                 if r.status == "done" and r.warning:  # damaged frames, a picture that changed size, ...
@@ -261,6 +278,9 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                                          keys=listed["features"], history_keys=listed["history"])
         else:
             scores = video.detect(out / "features", cfg, keys=listed["features"])
+        if history_not_read:  # run.json says the history was fitted without them
+            scores.meta["history_left_out"] = [{"video": k, "reason": why}
+                                               for k, why in sorted(history_not_read.items())]
         if not_read:
             said = {e["video"] for e in scores.meta.get("left_out", [])}
             scores.meta["left_out"] = sorted(scores.meta.get("left_out", []) + [
@@ -295,5 +315,6 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     if past:  # where the history's models went: `videoad watch --model` takes them
         click.echo(f"models: {out / 'models'} (videoad watch SOURCE --model {out / 'models'})")
     click.echo(f"report: {page}")
-    if not_read or any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
+    if not_read or history_not_read or any(g["status"] == "failed" or g.get("unlike_extraction")
+                                           for g in scores.groups):
         sys.exit(1)  # as extract and detect: the report is written, a group or a video was not scored

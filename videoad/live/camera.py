@@ -46,7 +46,10 @@ class CameraModels:
         except ValueError:
             return None
         groups, mode = index["groups"], index["config"].get("mode")
-        if mode != "per-camera" or not isinstance(groups, Mapping) or len(groups) < 2:
+        # one camera's model beside cameras the fit left without one is per-camera too: a file of
+        # those was scored with the one model (detect --model leaves it out, saying why)
+        if mode != "per-camera" or not isinstance(groups, Mapping) or not groups or \
+                (len(groups) < 2 and not unfitted_cameras(index)):
             return None
         if len(saved_cameras(groups)) != len(groups):
             return None

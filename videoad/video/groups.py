@@ -89,11 +89,15 @@ def not_extracted(path) -> dict[str, str]:
 
     root = Path(path)
     try:
-        videos = read_store_manifest(root).get("videos") or {}
+        manifest = read_store_manifest(root)
     except (OSError, ValueError):
         return {}
+    videos = manifest.get("videos") or {}
+    latest = manifest.get("keys")  # the last run's listing: a video deleted since is not "not extracted"
     out = {}
     for key, entry in sorted(videos.items()) if isinstance(videos, dict) else ():
+        if isinstance(latest, list) and key not in latest:
+            continue
         if isinstance(entry, dict) and entry.get("status") == "failed" and not (root / (key + SUFFIX)).is_file():
             out[key] = f"not extracted: {entry.get('reason') or 'its extraction failed'}"
     return out

@@ -1,0 +1,84 @@
+"""What a folder holds, as the commands' output checks read it (`videoad.output_kinds`): the kinds
+videoad writes are told apart, and a user's own folders, a rewrite a kill cut short and older run
+folders are not taken for another kind (the regression review's false refusals)."""
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from video_helpers import FAST_DUAD, small_store
+
+from extract.manifest import FORMAT
+from extract.sources import mark_output
+from videoad import output_kinds as kinds
+from videoad.cli import cli
+
+
+def test_each_kind_is_told_and_a_users_folders_are_none(tmp_path):
+    store = tmp_path / "store"
+    small_store(store)
+    assert kinds.folder_kind(store) == kinds.FEATURES and kinds.folder_kind(store, files=False) is None
+    (store / "manifest.json").write_text(json.dumps({"format": FORMAT, "videos": {}}))
+    assert kinds.folder_kind(store, files=False) == kinds.FEATURES
+    cut = tmp_path / "cut"  # a scores rewrite a kill cut short: run.json goes first, comes last
+    cut.mkdir()
+    (cut / "segments.csv").write_text("video,start,end,score\n")
+    with h5py.File(cut / "cells.h5", "w") as f:
+        f["x"] = np.zeros(3)
+    assert kinds.folder_kind(cut) == kinds.SCORES
+    project = tmp_path / "project"  # a folder beside its features/ (a store of its own) is none
+    (project / "features").mkdir(parents=True)
+    (project / "features" / "manifest.json").write_text(json.dumps({"format": FORMAT, "videos": {}}))
+    small_store(project / "features")
+    assert kinds.folder_kind(project) is None
+    user = tmp_path / "user"  # an HDF5 file of the user's, another tool's manifest.json
+    (user / "sub").mkdir(parents=True)
+    with h5py.File(user / "sub" / "weights.h5", "w") as f:
+        f["w"] = np.zeros(3)
+    (user / "manifest.json").write_text(json.dumps({"files": ["a.mp4"]}))
+    assert kinds.folder_kind(user) is None
+    old_run = tmp_path / "old-run"  # a run folder of a version that left no mark
+    for sub in ("features", "scores"):
+        (old_run / sub).mkdir(parents=True)
+    assert kinds.folder_kind(old_run) == kinds.RUN
+    watched = tmp_path / "watched"
+    mark_output(watched)
+    (watched / "events.jsonl").write_text("")
+    assert kinds.folder_kind(watched) == kinds.WATCH
+    assert kinds.folder_kind(tmp_path / "none") is None
+
+
+@pytest.fixture()
+def scored(tmp_path):
+    store = tmp_path / "features"
+    small_store(store)
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump({"mode": "pooled", "min_clips": 50, "seed": 1,
+                                   "detector": {"name": "duad", "params": FAST_DUAD}}))
+    res = CliRunner().invoke(cli, ["detect", str(store), "--config", str(cfg), "-o", str(tmp_path / "scores")])
+    assert res.exit_code == 0, res.output
+    return tmp_path, store, cfg
+
+
+def test_reruns_and_a_users_folders_are_written_and_other_kinds_refused(scored, monkeypatch):
+    tmp, store, cfg = scored
+    # a rewrite a kill cut short (run.json gone): the rerun that mends it is taken
+    (tmp / "scores" / "run.json").unlink()
+    res = CliRunner().invoke(cli, ["detect", str(store), "--config", str(cfg), "-o", str(tmp / "scores")])
+    assert res.exit_code == 0 and (tmp / "scores" / "run.json").is_file(), res.output
+    # a report into the project folder beside its features and scores
+    project = tmp / "project"
+    project.mkdir()
+    (tmp / "features").rename(project / "features")
+    (project / "features" / "manifest.json").write_text(json.dumps({"format": FORMAT, "videos": {}}))
+    monkeypatch.chdir(project)
+    res = CliRunner().invoke(cli, ["report", str(tmp / "scores"), "-o", ".", "--no-clips"])
+    assert res.exit_code == 0 and (project / "index.html").is_file(), res.output
+    # watch's rows under the scores' events.csv header, and beside a model folder's files: refused
+    (tmp / "m").mkdir()
+    res = CliRunner().invoke(cli, ["watch", str(project), "--model", str(tmp / "m"), "-o", str(tmp / "scores")])
+    assert res.exit_code == 1 and "holds a scores folder, not a `videoad watch` output folder" in res.output
