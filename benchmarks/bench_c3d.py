@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 from extract.backbones.c3d import C3DBackbone  # noqa: E402
 from extract.lazy import lazy_import  # noqa: E402
 
+import _results  # noqa: E402  (benchmarks/: the results files' command line)
+
 # lazily, as the product does: spawned decode workers import this script again (as __mp_main__),
 # and a torch import there would add its seconds to every pipeline figure below
 torch = lazy_import("torch")
@@ -236,15 +238,6 @@ def wire_check(args) -> int:
     return 0
 
 
-def _command(argv: list[str] | None) -> str:
-    import shlex
-
-    threads = os.environ.get("OMP_NUM_THREADS")
-    words = sys.argv[1:] if argv is None else argv
-    return ((f"OMP_NUM_THREADS={threads} " if threads else "") + ".venv/bin/python benchmarks/bench_c3d.py "
-            + " ".join(shlex.quote(w) for w in words)).rstrip()
-
-
 def _write(args, report: dict) -> None:
     """The JSON, and a Markdown summary beside it: the command, date and load, each rate measured
     and the UCF-Crime estimate it gives."""
@@ -322,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
                              "not the network, is what is timed), uint8 and float32 alternately, ROUNDS "
                              "times each")
     args = parser.parse_args(argv)
-    args.meta = {"command": _command(argv), "date": time.strftime("%Y-%m-%d %H:%M"),
+    args.meta = {"command": _results.command(), "date": time.strftime("%Y-%m-%d %H:%M"),
                  "load_average_before": [round(v, 2) for v in os.getloadavg()]}
     if args.json is None:
         name = "c3d_wire_cpu" if args.wire_check else ("c3d_gpu" if torch.cuda.is_available() else "c3d_cpu")

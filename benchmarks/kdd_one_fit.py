@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -45,6 +44,8 @@ from videoad.bench.kddcup import DEFAULT_CONFIG  # noqa: E402
 from videoad.data import kddcup_file  # noqa: E402
 from videoad.datasets.kddcup import contamination_split, load_kddcup  # noqa: E402
 from videoad.detector.duad import DUAD  # noqa: E402
+
+import _results  # noqa: E402  (benchmarks/: the results files' command line)
 
 
 def main() -> None:
@@ -113,9 +114,7 @@ def main() -> None:
 
 def record(out: Path, printed: list[str], load_before) -> None:
     """Append this fit's printed lines to `out` under its command and environment."""
-    threads = os.environ.get("OMP_NUM_THREADS")
-    command = (f"OMP_NUM_THREADS={threads} " if threads else "") + ".venv/bin/python benchmarks/kdd_one_fit.py " \
-        + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = _results.command()  # as the other scripts' results files write it
     env = ", ".join(f"{k} {v}" for k, v in environment().items() if k not in ("machine", "date"))
     new = not out.exists()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +128,7 @@ def record(out: Path, printed: list[str], load_before) -> None:
         fh.write(f"\n## {time.strftime('%Y-%m-%d %H:%M')}\n\n`{command}`\n\n{env}; load average "
                  f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after.\n\n```\n" + "\n".join(printed) + "\n```\n")
     print(f"appended to {out}")
+
 
 def record_types(raw: Path, y) -> np.ndarray:
     """Each record's type from the raw file, neptune split by its TCP flag (S0 and REJ: two

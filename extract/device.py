@@ -12,12 +12,12 @@ from .lazy import lazy_import
 
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
-ACCEPTED = "'auto', 'cpu', 'cuda' or 'cuda:N'"
+ACCEPTED = "'auto', 'cpu' (or 'cpu:N'), 'cuda' or 'cuda:N'"
 
 
 def check_device_text(device) -> str | None:
     """`device` as given, refused (ValueError naming what is accepted) unless it is None, "auto",
-    "cpu", "cuda" or "cuda:N"; no torch needed (the motion backbone and `watch` check it before
+    "cpu", "cpu:N" (torch's name of the CPU too), "cuda" or "cuda:N"; no torch needed (the motion backbone and `watch` check it before
     any model: "banana" was taken with a warning, or in silence)."""
     import re
 

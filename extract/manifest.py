@@ -82,6 +82,8 @@ class Manifest:
             (self.root / MANIFEST).unlink()
             log.info("%s: %s removed until `videoad merge` joins the shards again", self.root, MANIFEST)
         self._last_save = 0.0
+        #: key -> the source's absolute path, for failed entries (`record`); set by the run
+        self.sources: dict[str, str] = {}
         previous: dict[str, Any] = {}
         #: the input folder the store's earlier run read (None: no earlier manifest)
         self.previous_root: str | None = None
@@ -111,6 +113,8 @@ class Manifest:
 
     def record(self, key: str, entry: dict[str, Any]) -> None:
         self.videos[key] = {k: v for k, v in entry.items() if v is not None}
+        if entry.get("status") == "failed" and key in self.sources:  # where it was: a reader tells a failure
+            self.videos[key]["source_path"] = self.sources[key]   # of a video deleted since (groups.not_extracted)
         self.save()
 
     def save(self, force: bool = False) -> None:

@@ -448,9 +448,9 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             made_again[source.key] = stale  # another file under the key is warned of on its own
         jobs.append(_Job(source, fingerprint, settings_json, current,
                          () if source.kind == "images" else decoders, replaces=replaces))
+    manifest.sources = {s.key: str(Path(s.path).absolute()) for s in sources}
     for result in summary.results.values():
-        manifest.videos[result.key] = {k: v for k, v in result.manifest_entry().items()
-                                       if v is not None}
+        manifest.record(result.key, result.manifest_entry())
     manifest.save(force=True)  # before any work: an unwritable store stops the run here
 
     progress = _Progress(progress, options, jobs, summary, len(sources) + len(listing_errors))

@@ -342,7 +342,8 @@ def write_atomic(final: Path, data: bytes | memoryview | Iterable[bytes], sync: 
         if isinstance(exc, OSError):
             raise output_error(final, exc) from None
         raise
-    _fsync_dir(final.parent)
+    if sync:
+        _fsync_dir(final.parent)
 
 
 def _check_region(region: Any, has_cells: bool) -> None:

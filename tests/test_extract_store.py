@@ -260,3 +260,17 @@ def test_a_file_written_in_chunks_is_whole_or_not_there(tmp_path):
     with pytest.raises(RuntimeError, match="the writer failed"):
         write_atomic(final, failing())
     assert final.read_bytes().startswith(b"row 0\n") and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_an_atomic_write_without_sync_flushes_neither_the_file_nor_its_folder(tmp_path, monkeypatch):
+    """`write_atomic(sync=False)` (pictures a rerun draws again) still synced the folder: a report's
+    every picture paid a directory fsync."""
+    from extract import store
+
+    calls = []
+    monkeypatch.setattr(store, "_fsync_dir", lambda folder: calls.append(folder))
+    monkeypatch.setattr(store.os, "fsync", lambda fd: calls.append(fd))
+    store.write_atomic(tmp_path / "a.png", b"picture", sync=False)
+    assert (tmp_path / "a.png").read_bytes() == b"picture" and calls == []
+    store.write_atomic(tmp_path / "b.h5", b"features")
+    assert len(calls) == 2  # the file and its folder, as before

@@ -446,3 +446,5 @@ def test_an_import_rerun_removes_the_temporaries_a_killed_one_left_and_holds_its
         holder.wait()
     assert res.exit_code == 1 and "another videoad is writing this folder now" in res.output, res.output
     assert "videoad extract" in res.output
+    res = CliRunner().invoke(cli, ["import", "npy", str(src), "-o", str(tmp_path / "s2")])
+    assert res.exit_code == 0 and (tmp_path / "s2" / ".videoad-store").is_file(), res.output  # told as a store

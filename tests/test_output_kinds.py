@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
-from video_helpers import FAST_DUAD, small_store
+from video_helpers import FAST_DUAD, fake_video, small_store
 
 from extract.manifest import FORMAT
 from extract.sources import mark_output
@@ -45,6 +45,11 @@ def test_each_kind_is_told_and_a_users_folders_are_none(tmp_path):
     for sub in ("features", "scores"):
         (old_run / sub).mkdir(parents=True)
     assert kinds.folder_kind(old_run) == kinds.RUN
+    imported = tmp_path / "imported-project"  # beside a flat imported store (no manifest: its mark)
+    fake_video(imported / "features", "v.mp4", 20)
+    assert kinds.folder_kind(imported) == kinds.FEATURES  # an unmarked imported store two levels down
+    (imported / "features" / kinds.STORE_MARK).touch()
+    assert kinds.folder_kind(imported) is None and kinds.folder_kind(imported / "features") == kinds.FEATURES
     watched = tmp_path / "watched"
     mark_output(watched)
     (watched / "events.jsonl").write_text("")
@@ -76,9 +81,14 @@ def test_reruns_and_a_users_folders_are_written_and_other_kinds_refused(scored, 
     (tmp / "features").rename(project / "features")
     (project / "features" / "manifest.json").write_text(json.dumps({"format": FORMAT, "videos": {}}))
     monkeypatch.chdir(project)
-    res = CliRunner().invoke(cli, ["report", str(tmp / "scores"), "-o", ".", "--no-clips"])
-    assert res.exit_code == 0 and (project / "index.html").is_file(), res.output
+    for _ in range(2):  # and again: the report's own folder beside features/ is a report, not a run folder
+        res = CliRunner().invoke(cli, ["report", str(tmp / "scores"), "-o", ".", "--no-clips"])
+        assert res.exit_code == 0 and (project / "index.html").is_file(), res.output
     # watch's rows under the scores' events.csv header, and beside a model folder's files: refused
     (tmp / "m").mkdir()
     res = CliRunner().invoke(cli, ["watch", str(project), "--model", str(tmp / "m"), "-o", str(tmp / "scores")])
     assert res.exit_code == 1 and "holds a scores folder, not a `videoad watch` output folder" in res.output
+    inbox = tmp / "inbox"
+    inbox.mkdir()
+    res = CliRunner().invoke(cli, ["watch", f"cam={inbox}", "--model", str(tmp / "m"), "-o", str(inbox), "--once"])
+    assert res.exit_code == 1 and f"-o {inbox} is SOURCE {inbox} itself" in res.output, res.output

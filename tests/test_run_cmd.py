@@ -417,6 +417,11 @@ def test_a_video_deleted_since_its_extraction_failed_is_no_longer_named(footage,
     shutil.copytree(root / "cam2", foot)
     res = CliRunner().invoke(cli, ["extract", str(foot), "-o", str(tmp_path / "f"), "--workers", "1"])
     assert res.exit_code == 1 and list(not_extracted(tmp_path / "f")) == ["broken.avi"], res.output
-    (foot / "broken.avi").unlink()
+    # a second input into the same store: the first's broken video is still there, still named
+    other = tmp_path / "other"
+    shutil.copytree(root / "cam1", other)
+    res = CliRunner().invoke(cli, ["extract", str(other), "-o", str(tmp_path / "f"), "--workers", "1"])
+    assert res.exit_code == 0 and list(not_extracted(tmp_path / "f")) == ["broken.avi"], res.output
+    (foot / "broken.avi").unlink()  # deleted since: no longer named
     res = CliRunner().invoke(cli, ["extract", str(foot), "-o", str(tmp_path / "f"), "--workers", "1"])
     assert res.exit_code == 0 and not_extracted(tmp_path / "f") == {}, res.output

@@ -524,6 +524,12 @@ def test_a_device_is_checked_alike_by_every_command(setup, tmp_path):
     for bad in ("banana", "gpu", "cuda:x", "cpu:0x", ""):
         with pytest.raises(ValueError, match="not understood"):
             check_device_text(bad)
+    from extract.backbones.motion import MotionBackbone
+
+    with caplog_records() as seen:  # the CPU by another name: no "ignoring device" for the motion backbone
+        MotionBackbone(device="cpu:0")
+        MotionBackbone(device="cuda")
+    assert [r.getMessage() for r in seen] == ["the motion backbone runs on the CPU (OpenCV); ignoring device=cuda"]
     tmp, store, gt, cfg, videos = setup
     video = tmp_path / "v.avi"
     from videoad.synth import SceneConfig, render_video, write_video
@@ -536,3 +542,21 @@ def test_a_device_is_checked_alike_by_every_command(setup, tmp_path):
     assert res.exit_code == 1 and "device 'banana' not understood" in res.output, res.output
     res = run("detect", store, "-o", tmp_path / "s", "--device", "banana")
     assert res.exit_code != 0 and "device 'banana' not understood" in res.output, res.output
+
+
+import contextlib  # noqa: E402
+import logging  # noqa: E402
+
+
+@contextlib.contextmanager
+def caplog_records():
+    """The records the motion backbone's logger emits in the block."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("extract.backbones.motion")
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)

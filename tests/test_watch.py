@@ -2252,9 +2252,10 @@ def test_a_watch_remembers_the_folder_files_it_may_leave_unfinished_and_their_ev
                 video("c.avi", recorded_before=[{"id": "inbox-1-E0004", "start_frame": 5}]),
                 event("open", "c.avi", "inbox-2-E0002", 300), event("close", "c.avi", "inbox-2-E0002", 300),
                 event("open", "c.avi", "inbox-2-E0003", 900), watched=["b.avi"])
-    # (a folder source's key may carry more than records name a file by: its inode)
-    assert rec.file_begun("inbox", (*keys["c.avi"], 4711)) == {
-        5: "inbox-1-E0004", 300: "inbox-2-E0002", 900: "inbox-2-E0003"}
+    # (a folder source's key may carry more than records name a file by: its inode). E0003, still open
+    # at the kill, is not among them: retired as abandoned at this start, it is raised anew with its
+    # real close when c.avi is scored again (kept, its close was never recorded: reading review)
+    assert rec.file_begun("inbox", (*keys["c.avi"], 4711)) == {5: "inbox-1-E0004", 300: "inbox-2-E0002"}
     assert rec.file_begun("inbox", keys["b.avi"]) == {}
     rec.file_event("inbox", 20, "inbox-3-E0001")  # b.avi's, this watch's own
     # the stop record: a.avi (taken over, not begun) and the last file begun, with its events

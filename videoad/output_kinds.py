@@ -16,6 +16,8 @@ from pathlib import Path
 FEATURES, SCORES, REPORT, MODELS, RUN = ("a feature store", "a scores folder", "a report",
                                           "a model folder", "a `videoad run` output folder")
 TIMELINES = "a folder of timelines"
+#: what `videoad import` leaves in a store it writes (an extraction's store has its manifest)
+STORE_MARK = ".videoad-store"
 WATCH = "a `videoad watch` output folder"
 
 
@@ -34,13 +36,15 @@ def folder_kind(path, files: bool = True) -> str | None:
         return MODELS
     if (p / "segments.csv").is_file():  # run.json too, or a rewrite a kill cut short (run.json goes first)
         return SCORES
-    if (p / "features").is_dir() and (is_videoad_output(p) or (p / "scores").is_dir() or (p / "report").is_dir()):
-        return RUN  # older runs' folders carry no mark
+    # a report or watch written into a project folder beside its features/ stays what it is (a run
+    # folder holds neither at its top)
     if is_videoad_output(p) and (p / "index.html").is_file():
         return REPORT
     if is_videoad_output(p) and (p / "events.jsonl").is_file():
         return WATCH
-    if _our_manifest(p) or shard_manifests(p) or (files and _holds_features(p)):
+    if (p / "features").is_dir() and (is_videoad_output(p) or (p / "scores").is_dir() or (p / "report").is_dir()):
+        return RUN  # older runs' folders carry no mark
+    if _our_manifest(p) or (p / STORE_MARK).is_file() or shard_manifests(p) or (files and _holds_features(p)):
         return FEATURES
     return None
 
@@ -78,7 +82,8 @@ def _holds_features(p: Path, depth: int = 2, look: int = 256) -> bool:
                     if "n_frames" in attrs and ("backbone" in attrs or "backbone_name" in attrs):
                         return True
                 elif depth > 1 and entry.is_dir() and not entry.name.startswith(".") and \
-                        not _our_manifest(Path(entry.path)) and _holds_features(Path(entry.path), depth - 1, look):
+                        not _our_manifest(Path(entry.path)) and not (Path(entry.path) / STORE_MARK).is_file() \
+                        and _holds_features(Path(entry.path), depth - 1, look):
                     return True
     except OSError:
         return False

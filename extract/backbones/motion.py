@@ -298,7 +298,7 @@ class MotionBackbone(Backbone):
             raise ValueError(f"bins must be >= 2, got {bins}")
         if self.clip_len < 2:
             raise ValueError("clip_len must be >= 2: motion needs two frames")
-        if check_device_text(device) not in (None, "cpu", "auto"):  # "banana" is refused, as elsewhere
+        if (check_device_text(device) or "cpu").split(":")[0] not in ("cpu", "auto"):  # "banana" refused, as elsewhere
             log.warning("the motion backbone runs on the CPU (OpenCV); ignoring device=%s", device)
         self._flow = None  # the OpenCV object is made per process, on first use
         self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}

@@ -37,6 +37,7 @@ def _held(out: Path, src: Path) -> Iterator[None]:
     try:
         kinds.check_output(out, kinds.FEATURES, {"SRC": src})
         with output_lock(out, command="videoad import"):
+            (out / kinds.STORE_MARK).touch()  # a store with no manifest, told as one (`output_kinds`)
             yield
     except FolderBusyError as exc:
         raise click.ClickException(str(exc)) from None

@@ -157,7 +157,9 @@ def detect(features, output, activity_levels, config, print_config, annotations,
     the events (runs of clips over the alarm line) to events.csv / events.json.
 
     Exit status: 0 done; 1 when a group failed or a video was left out for how it was extracted
-    (the others' scores are written; run.json says why), or on an error; 2 a usage error.
+    (the others' scores are written; run.json says why), or on an error; 2 a usage error. Videos
+    the extraction could not read are named (left out) but leave the status as it is: `extract`
+    gave its 1 for them.
     """
     from videoad import coverage, video
     from videoad.events import write_scores_and_events

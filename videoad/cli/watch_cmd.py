@@ -139,8 +139,9 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         from videoad import output_kinds as kinds
 
         # `-o SCORES` appended watch's rows under the scores' events.csv header; `-o MODELS` wrote beside them
-        kinds.check_output(output, kinds.WATCH, {"--model": model_dir,
-                                                 **{f"SOURCE {x}": x for x in sources if Path(x).is_dir()}})
+        kinds.check_output(output, kinds.WATCH, {"--model": model_dir,  # NAME=SOURCE folders too
+                                                 **{f"SOURCE {x.folder}": x.folder for x in srcs
+                                                    if isinstance(x, live.FolderSource)}})
         cameras = None
         if group is None:  # models fitted --per-camera: each source with the model of the camera it shows
             from videoad.live.camera import CameraModels

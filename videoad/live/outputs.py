@@ -478,7 +478,10 @@ def _last_run(path: Path, chunk: int = 1 << 20) -> _LastRun:
                     closed.add(rec["id"])
                 elif rec["id"] not in closed:
                     opened.setdefault(rec["id"], rec)
-                if rec.get("source") not in placed and isinstance(rec.get("start_frame"), int):
+                # an event still open at the kill is retired as abandoned at this start; scored again, it is
+                # raised anew with its real close (kept out, its close would never have been recorded)
+                if rec.get("source") not in placed and isinstance(rec.get("start_frame"), int) and \
+                        (kind == "close" or rec["id"] in closed):
                     events.setdefault(rec.get("source"), {}).setdefault(rec["start_frame"], rec["id"])
             elif kind == "video" and rec.get("source") not in placed:
                 placed.add(rec.get("source"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -93,10 +94,11 @@ def not_extracted(path) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     videos = manifest.get("videos") or {}
-    latest = manifest.get("keys")  # the last run's listing: a video deleted since is not "not extracted"
     out = {}
     for key, entry in sorted(videos.items()) if isinstance(videos, dict) else ():
-        if isinstance(latest, list) and key not in latest:
+        gone = isinstance(entry, dict) and isinstance(entry.get("source_path"), str) and \
+            not os.path.exists(entry["source_path"])  # deleted since: not "not extracted" for ever
+        if gone:
             continue
         if isinstance(entry, dict) and entry.get("status") == "failed" and not (root / (key + SUFFIX)).is_file():
             out[key] = f"not extracted: {entry.get('reason') or 'its extraction failed'}"
