@@ -1042,6 +1042,10 @@ def test_a_source_is_named_as_name_equals_source_and_a_name_still_shared_says_so
     res = CliRunner().invoke(cli, ["watch", "x=site1/inbox", "x=site2/inbox", "--model", str(tmp_path), "-o",
                                    str(tmp_path / "out")])
     assert res.exit_code == 1 and "2 sources have the same name (x)" in res.output, res.output
+    # two streams given one name: the suggestion shows their addresses (it showed `x-1=x x-2=x`)
+    res = CliRunner().invoke(cli, ["watch", "x=rtsp://10.0.0.9/s", "x=rtsp://10.0.0.8/t", "--model", str(tmp_path),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "(x-1=rtsp://10.0.0.9/s x-2=rtsp://10.0.0.8/t" in res.output, res.output
 
 
 def test_clip_scores_are_written_as_they_come_and_an_empty_file_gets_its_header(tmp_path):

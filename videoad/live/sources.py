@@ -318,10 +318,16 @@ def name_apart(sources: list[Source]) -> None:
     name = next((n for n in names if names.count(n) > 1), None)
     if name is not None:
         alike = [s for s in sources if s.name == name]
-        example = " ".join(f"{_short(name)}-{i}={_path_of(s) or s.name}" for i, s in enumerate(alike, 1))
+        example = " ".join(f"{_short(name)}-{i}={_path_of(s) or _address(s)}" for i, s in enumerate(alike, 1))
         raise WatchError(f"{len(alike)} sources have the same name ({name}): their events would mix; name each "
                          f"as NAME=SOURCE ({example}" + (", each address in full" if any(
                              isinstance(s, StreamSource) for s in alike) else "") + ")")
+
+
+def _address(src: Source) -> str:
+    """What a source reads, as a suggestion may show it: a stream's address without its password
+    (a stream named `x=` showed `x-1=x`, its name where its address was asked for), else its name."""
+    return display_url(src.url) if isinstance(src, StreamSource) else src.name
 
 
 def _identity(src: Source):
