@@ -29,6 +29,7 @@ import io
 import json
 import logging
 import os
+import re
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -293,6 +294,22 @@ def remove_stale_temporaries(finals) -> None:
             if prefix + "." in prefixes and not _writer_alive(unique):
                 log.info("removing %s, left by an interrupted run", entry.path)
                 Path(entry.path).unlink(missing_ok=True)
+
+
+def remove_dead_temporaries(folder) -> None:
+    """Every temporary in `folder` whose writer is gone, its final name unknown beforehand: a
+    folder of one writer's files (a report's events/, a watch's day of event pictures), where
+    `remove_stale_temporaries` needed each final derived from its temporary by a pattern of its own."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        head, _, rest = entry.name.rpartition(".tmp")
+        unique = head.rpartition(".")[2]
+        if not rest and head.startswith(".") and re.fullmatch(r"\d+-[0-9a-f]+", unique) and not _writer_alive(unique):
+            log.info("removing %s, left by an interrupted run", entry.path)
+            Path(entry.path).unlink(missing_ok=True)
 
 
 def _writer_alive(unique: str) -> bool:

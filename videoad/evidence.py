@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from extract.store import remove_stale_temporaries
+from extract.store import remove_dead_temporaries
 from videoad.events import Event, EventSet, fmt_score
 from videoad.footage import (FALLBACK_FPS, Footage, FootageError, PyAVMissing, clip_format, clip_frames,
                              write_clip)
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 #: events made thousands of clips (hundreds of MB, tens of minutes) that nobody plays
 MAX_CLIPS = 200
 _STALE = re.compile(r"^E\d+\.(png|mp4|webm)$")
-_TEMPORARY = re.compile(r"^\.(E\d+\.(?:png|mp4|webm))\.\d+-[0-9a-f]+\.tmp$")  # extract.store.temp_prefix's
 
 
 @dataclass
@@ -119,13 +118,10 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     cores, as the commands ask; a library call works here unless it asks, as `draw_timelines`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    finals = []
     for old in out.iterdir():  # an earlier report's numbering must not linger
         if _STALE.match(old.name):
             old.unlink(missing_ok=True)
-        elif _TEMPORARY.match(old.name):
-            finals.append(out / _TEMPORARY.match(old.name).group(1))
-    remove_stale_temporaries(finals)  # a killed report's half-written clips (footage.write_clip)
+    remove_dead_temporaries(out)  # a killed report's half-written clips (footage.write_clip) and pictures
     suffix = ".mp4"
     if clips and events.events:
         try:

@@ -619,23 +619,17 @@ def _kind_of(line: bytes) -> str | None:
     return line[10:end].decode("ascii", "replace") if end > 0 else None
 
 
-#: a temporary `write_atomic` writes an event picture through: `.<name>.<pid>-<id>.tmp`
-_TEMPORARY = re.compile(r"^\.(.+)\.\d+-[0-9a-f]+\.tmp$")
-
-
 def _clear_dead_pictures(images: Path) -> None:
     """The half-written event pictures a killed watch left in OUT/events/<day>/ (their writer gone;
     a watch still writing into OUT keeps its own): a rerun left them for good."""
-    from extract.store import remove_stale_temporaries
+    from extract.store import remove_dead_temporaries
 
-    finals = []
     try:
-        for day in images.iterdir():
-            if day.is_dir():
-                finals += [day / m.group(1) for f in day.iterdir() if (m := _TEMPORARY.match(f.name))]
+        days = [d for d in images.iterdir() if d.is_dir()]
     except OSError:
         return
-    remove_stale_temporaries(finals)
+    for day in days:
+        remove_dead_temporaries(day)
 
 
 class Recorder:
