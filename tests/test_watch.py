@@ -2357,3 +2357,23 @@ def test_a_killed_watchs_half_written_event_pictures_are_cleared_at_the_next_sta
         f.write_bytes(b"\xff\xd8 half a JPEG")
     Recorder(tmp_path / "w", WatchOptions()).close(1.0)
     assert not dead.exists() and alive.exists() and kept.exists()
+
+
+def test_the_library_names_sources_of_one_name_apart_as_the_command_line_does(cam, tmp_path):
+    """`live.watch` with two files of one basename mixed their events under one source name and
+    gave both files' events the same ids (only the command line named them apart). With one model
+    they are named by their paths' ends; with models by name, a shared name is refused."""
+    for d in ("d1", "d2"):
+        (tmp_path / d).mkdir()
+        shutil.copyfile(cam["video"], tmp_path / d / "cam.avi")
+    wm = live.WatchModel.load(cam["models"])
+    srcs = [live.FileSource(tmp_path / d / "cam.avi") for d in ("d1", "d2")]
+    out = tmp_path / "out"
+    live.watch(srcs, wm, out, live.WatchOptions())
+    closes = _of(_records(out), "close")
+    assert [s.name for s in srcs] == ["d1/cam.avi", "d2/cam.avi"]
+    assert {r["source"] for r in closes} == {"d1/cam.avi", "d2/cam.avi"}
+    assert len({r["id"] for r in closes}) == len(closes) > 1
+    twins = [live.FileSource(tmp_path / d / "cam.avi") for d in ("d1", "d2")]
+    with pytest.raises(live.WatchError, match="2 sources are named cam.avi, and the models are given by name"):
+        live.watch(twins, {"cam.avi": wm}, tmp_path / "out2", live.WatchOptions())

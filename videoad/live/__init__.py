@@ -41,7 +41,8 @@ from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rat
 from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, WATCHED_FILE, Hooks,
                                   Recorder, SourceStats, WatchOptions, WatchSummary, _iso)
 from videoad.live.scorer import _reader, _Scorer
-from videoad.live.sources import Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source
+from videoad.live.sources import (Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source,
+                                  name_apart)
 from videoad.names import file_stems
 
 __all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "WATCHED_FILE", "Feed", "FileSource",
@@ -58,12 +59,23 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     finish, and the summary says what happened. One reader and one scorer thread per source.
 
     `wm`: one model for every source, or per source name a model or a `camera.CameraModels` that
-    tells each of the source's videos' camera as it begins (`CameraModels.choose`)."""
+    tells each of the source's videos' camera as it begins (`CameraModels.choose`). With one model,
+    sources that share a name are renamed by their paths' ends (`sources.name_apart`, as `videoad
+    watch` does); with models by name, a shared name is refused."""
     import cv2  # noqa: F401 - imported here, once, not by two source threads at the same time
 
     options = options or WatchOptions()
     options.events.check()
     stop = stop or threading.Event()
+    if isinstance(wm, WatchModel):  # as the command line does: sources of one name would mix their events and ids
+        name_apart(sources)
+    else:  # models are given by name: a name two sources share cannot say whose model is whose
+        names = [s.name for s in sources]
+        shared = sorted({n for n in names if names.count(n) > 1})
+        if shared:
+            raise WatchError(f"{names.count(shared[0])} sources are named {shared[0]}, and the "
+                             "models are given by name: name each source apart (the `name` of a Source, or "
+                             "NAME=SOURCE on the command line) and give its model under that name")
     per_source = {s.name: wm for s in sources} if isinstance(wm, WatchModel) else dict(wm)
     missing = [s.name for s in sources if s.name not in per_source]
     if missing:
