@@ -255,3 +255,39 @@ def test_a_column_of_one_value_and_a_minority_float32_merges_is_warned_of():
     t[some] += rng.integers(1, 60, some.size)
     with pytest.warns(UserWarning, match=r"column\(s\) 1 vary too little"):
         PCARecon(n_components=1).fit(np.c_[rng.normal(size=20000), t])
+
+
+def test_training_settings_out_of_range_are_named_before_the_fit():
+    """lr=0 trained nothing and tol=-1 never converged, both in silence; lr=-1 and weight_decay=-1
+    failed inside torch's Adam, tol="x" after the training, p=None as float()'s TypeError, and
+    final_epochs=1.5 ran one epoch."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    for key, value, says in (("lr", 0, "lr must be a number > 0"), ("lr", -1, "lr must be a number > 0"),
+                             ("lr", "fast", "lr must be a number > 0"),
+                             ("weight_decay", -1, "weight_decay must be a number >= 0"),
+                             ("tol", -1, r"tol must be a number in \[0, 1\]"), ("tol", "x", "tol must be"),
+                             ("guard_margin", "x", "guard_margin must be a number > 0"),
+                             ("p", None, "p must be a percentage"), ("p0", True, "p0 must be a percentage"),
+                             ("final_epochs", 1.5, "final_epochs must be a whole number >= 0"),
+                             ("final_epochs", -1, "final_epochs must be"), ("guard_runs", 0, "guard_runs must be"),
+                             ("dc_min_features", "x", "dc_min_features must be")):
+        with pytest.raises(ValueError, match=says):
+            DUAD(**{**SMALL, key: value}).fit(X)
+    assert DUAD(**{**SMALL, "lr": "1e-3", "tol": 0}, random_state=0).fit(X).n_epochs_ > 0  # YAML may give "1e-3"
+
+
+def test_baseline_counts_that_are_not_whole_or_too_small_are_refused():
+    """KNNDist(n_neighbors=2.5) ran as 2 and "5" as 5; OCSVM(max_fit_rows=0) fitted every row and
+    max_fit_rows=1 fitted one."""
+    from videoad.baselines import KNNDist, OCSVM
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    for value in (2.5, "5", True, 0):
+        with pytest.raises(ValueError, match=f"n_neighbors must be a whole number >= 1, got {value!r}"):
+            KNNDist(n_neighbors=value).fit(X)
+    assert KNNDist(n_neighbors=3.0).fit(X).k_ == 3
+    for value in (0, 1, 2.5):
+        with pytest.raises(ValueError, match=f"max_fit_rows must be None .* >= 2, got {value!r}"):
+            OCSVM(max_fit_rows=value).fit(X)
+    assert OCSVM(max_fit_rows=None).fit(X).fit_rows_ == 60 and OCSVM(max_fit_rows=20).fit(X).fit_rows_ == 20
+

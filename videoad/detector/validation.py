@@ -145,7 +145,10 @@ def check_not_all_constant(X: np.ndarray, *, name: str = "X") -> np.ndarray:
 
 def check_percent(value: float, name: str) -> float:
     """A percentage strictly inside (0, 100)."""
-    v = float(value)
+    try:
+        v = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):  # None, a word: float()'s own error did not name the setting
+        v = float("nan")
     if not 0.0 < v < 100.0:
         raise ValueError(f"{name} must be a percentage strictly between 0 and 100, got {value!r}")
     return v
