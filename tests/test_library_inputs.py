@@ -291,3 +291,21 @@ def test_baseline_counts_that_are_not_whole_or_too_small_are_refused():
             OCSVM(max_fit_rows=value).fit(X)
     assert OCSVM(max_fit_rows=None).fit(X).fit_rows_ == 60 and OCSVM(max_fit_rows=20).fit(X).fit_rows_ == 20
 
+
+def test_a_contamination_set_after_the_fit_is_named_as_a_changed_setting():
+    """set_params(contamination=0.1) on a fitted detector: predict said it was fitted without
+    contamination and asked to set it, which the user had just done."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    det = PCARecon(n_components=2).fit(X).set_params(contamination=0.1)
+    with pytest.raises(ValueError, match=r"fitted with contamination=None; set_params changed it to 0.1.*fit again"):
+        det.predict(X)
+
+
+def test_fit_predict_without_contamination_is_refused_before_the_fit():
+    """It fitted first (minutes for DUAD on a large X), then said a threshold was missing."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    det = DUAD(**SMALL, random_state=0)
+    with pytest.raises(ValueError, match="has no contamination"):
+        det.fit_predict(X)
+    assert not hasattr(det, "decision_scores_")
+
