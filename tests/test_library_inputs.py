@@ -309,3 +309,18 @@ def test_fit_predict_without_contamination_is_refused_before_the_fit():
         det.fit_predict(X)
     assert not hasattr(det, "decision_scores_")
 
+
+def test_a_saved_model_keeps_its_set_output_choice(tmp_path):
+    """Pickling kept set_output(transform="pandas") but save/load dropped it: a reloaded model in a
+    pipeline step returned arrays where the fitted one returned DataFrames."""
+    df = pd.DataFrame(np.random.default_rng(0).normal(size=(200, 5)), columns=list("abcde"))
+    det = DUAD(**SMALL, random_state=0).set_output(transform="pandas").fit(df)
+    det.save(tmp_path / "m.pt")
+    loaded = DUAD.load(tmp_path / "m.pt")
+    out = loaded.transform(df)
+    assert isinstance(out, pd.DataFrame) and out.columns.tolist() == ["duad0", "duad1"]
+    pd.testing.assert_frame_equal(out, det.transform(df))
+    plain = DUAD(**SMALL, random_state=0).fit(df)
+    plain.save(tmp_path / "p.pt")
+    assert isinstance(DUAD.load(tmp_path / "p.pt").transform(df), np.ndarray)
+

@@ -97,6 +97,8 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         one among the final selection; a selected training row does not count itself in
         `decision_scores_` and `labels_`, but `decision_function`/`predict` take rows as new ones, so a
         fitted row passed again counts itself and scores lower: read fitted rows from those attributes).
+        The name is scikit-learn's for a `score(X, y)` method, which DUAD therefore has not: model
+        selection needs a scorer (e.g. scoring="roc_auc"), and `Pipeline.score` fails.
     n_neighbors : k of "knn".
     knn_space : where "knn" measures distances: "rep" ([code, residual], the autoencoder's view of a
         row) or "input" (the scaled input itself; the autoencoder then only shapes the selection).
@@ -890,8 +892,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
     def transform(self, X) -> np.ndarray:
         """The bottleneck codes of X (n_samples, latent_dim), float32 whatever X's type;
         `fit_transform` and `set_output` are scikit-learn's (TransformerMixin), the codes named
-        duad0, duad1, ... (`save` keeps the model, not a `set_output` choice: set it again after
-        `load`)."""
+        duad0, duad1, ... (`save` and pickling keep a `set_output` choice)."""
         X = self._validate_score_input(X)
         return self._forward_all(self._tensor(self._transform(X)))[0]
 
