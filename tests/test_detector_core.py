@@ -977,7 +977,7 @@ def test_knn_baseline_refuses_no_neighbours_and_says_how_fitted_rows_score():
     from videoad.baselines.sklearn_baselines import KNNDist
 
     X, _ = inliers_with_outliers()
-    with pytest.raises(ValueError, match="n_neighbors must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_neighbors must be a whole number >= 1, got 0"):
         KNNDist(n_neighbors=0).fit(X)
     det = KNNDist(n_neighbors=3, contamination=0.1).fit(X)
     again = det.decision_function(X)

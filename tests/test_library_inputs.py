@@ -255,3 +255,94 @@ def test_a_column_of_one_value_and_a_minority_float32_merges_is_warned_of():
     t[some] += rng.integers(1, 60, some.size)
     with pytest.warns(UserWarning, match=r"column\(s\) 1 vary too little"):
         PCARecon(n_components=1).fit(np.c_[rng.normal(size=20000), t])
+
+
+def test_training_settings_out_of_range_are_named_before_the_fit():
+    """lr=0 trained nothing and tol=-1 never converged, both in silence; lr=-1 and weight_decay=-1
+    failed inside torch's Adam, tol="x" after the training, p=None as float()'s TypeError, and
+    final_epochs=1.5 ran one epoch."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    for key, value, says in (("lr", 0, "lr must be a number > 0"), ("lr", -1, "lr must be a number > 0"),
+                             ("lr", "fast", "lr must be a number > 0"),
+                             ("weight_decay", -1, "weight_decay must be a number >= 0"),
+                             ("tol", -1, r"tol must be a number in \[0, 1\]"), ("tol", "x", "tol must be"),
+                             ("guard_margin", "x", "guard_margin must be a number > 0"),
+                             ("p", None, "p must be a percentage"), ("p0", True, "p0 must be a percentage"),
+                             ("final_epochs", 1.5, "final_epochs must be a whole number >= 0"),
+                             ("final_epochs", -1, "final_epochs must be"), ("guard_runs", 0, "guard_runs must be"),
+                             ("dc_min_features", "x", "dc_min_features must be")):
+        with pytest.raises(ValueError, match=says):
+            DUAD(**{**SMALL, key: value}).fit(X)
+    assert DUAD(**{**SMALL, "lr": "1e-3", "tol": 0}, random_state=0).fit(X).n_epochs_ > 0  # YAML may give "1e-3"
+
+
+def test_baseline_counts_that_are_not_whole_or_too_small_are_refused():
+    """KNNDist(n_neighbors=2.5) ran as 2 and "5" as 5; OCSVM(max_fit_rows=0) fitted every row and
+    max_fit_rows=1 fitted one."""
+    from videoad.baselines import KNNDist, OCSVM
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    for value in (2.5, "5", True, 0):
+        with pytest.raises(ValueError, match=f"n_neighbors must be a whole number >= 1, got {value!r}"):
+            KNNDist(n_neighbors=value).fit(X)
+    assert KNNDist(n_neighbors=3.0).fit(X).k_ == 3
+    for value in (0, 1, 2.5):
+        with pytest.raises(ValueError, match=f"max_fit_rows must be None .* >= 2, got {value!r}"):
+            OCSVM(max_fit_rows=value).fit(X)
+    assert OCSVM(max_fit_rows=None).fit(X).fit_rows_ == 60 and OCSVM(max_fit_rows=20).fit(X).fit_rows_ == 20
+
+
+def test_a_contamination_set_after_the_fit_is_named_as_a_changed_setting():
+    """set_params(contamination=0.1) on a fitted detector: predict said it was fitted without
+    contamination and asked to set it, which the user had just done."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    det = PCARecon(n_components=2).fit(X).set_params(contamination=0.1)
+    with pytest.raises(ValueError, match=r"fitted with contamination=None; set_params changed it to 0.1.*fit again"):
+        det.predict(X)
+
+
+def test_fit_predict_without_contamination_is_refused_before_the_fit():
+    """It fitted first (minutes for DUAD on a large X), then said a threshold was missing."""
+    X = np.random.default_rng(0).normal(size=(100, 5))
+    det = DUAD(**SMALL, random_state=0)
+    with pytest.raises(ValueError, match="has no contamination"):
+        det.fit_predict(X)
+    assert not hasattr(det, "decision_scores_")
+
+
+def test_a_saved_model_keeps_its_set_output_choice(tmp_path):
+    """Pickling kept set_output(transform="pandas") but save/load dropped it: a reloaded model in a
+    pipeline step returned arrays where the fitted one returned DataFrames."""
+    df = pd.DataFrame(np.random.default_rng(0).normal(size=(200, 5)), columns=list("abcde"))
+    det = DUAD(**SMALL, random_state=0).set_output(transform="pandas").fit(df)
+    det.save(tmp_path / "m.pt")
+    loaded = DUAD.load(tmp_path / "m.pt")
+    out = loaded.transform(df)
+    assert isinstance(out, pd.DataFrame) and out.columns.tolist() == ["duad0", "duad1"]
+    pd.testing.assert_frame_equal(out, det.transform(df))
+    plain = DUAD(**SMALL, random_state=0).fit(df)
+    plain.save(tmp_path / "p.pt")
+    assert isinstance(DUAD.load(tmp_path / "p.pt").transform(df), np.ndarray)
+
+
+def test_a_float32_dataframe_is_not_copied_through_float64():
+    """A float32 DataFrame went through a float64 copy (twice its size) before its float32 array:
+    200,000 x 100 rows took 153 MB more than the array itself."""
+    import tracemalloc
+
+    from videoad.detector.validation import check_matrix
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(20000, 50)).astype(np.float32), columns=[f"c{i}" for i in range(50)])
+    df["flag"] = rng.random(20000) > 0.5  # bool and int16 columns: float32 holds them exactly too
+    df["small"] = rng.integers(0, 100, 20000).astype(np.int16)
+    tracemalloc.start()
+    try:
+        X = check_matrix(df)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(X, df.to_numpy(dtype=np.float64).astype(np.float32))
+    assert peak < 2.5 * X.nbytes, (peak, X.nbytes)  # its float32 array and one copy in C order
+    wide = pd.DataFrame({"a": rng.normal(size=100), "b": rng.integers(0, 2**30, 100)})  # float32 cannot hold these
+    assert check_matrix(wide).dtype == np.float32  # read through float64, as before

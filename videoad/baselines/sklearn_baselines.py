@@ -14,6 +14,12 @@ from threadpoolctl import threadpool_limits
 from videoad.detector.base import BaseDetector, resolve_seed
 
 
+def _whole_valued(value) -> bool:
+    """A whole number, or a float that holds one (YAML's `4.0`), not a bool."""
+    return not isinstance(value, bool) and (isinstance(value, (int, np.integer)) or (
+        isinstance(value, (float, np.floating)) and float(value).is_integer()))
+
+
 class PCARecon(BaseDetector):
     """Squared reconstruction error after projecting onto the top principal components."""
 
@@ -26,9 +32,7 @@ class PCARecon(BaseDetector):
         from sklearn.decomposition import PCA
 
         X = self._validate_fit_input(X)
-        whole = (isinstance(self.n_components, (int, np.integer)) and not isinstance(self.n_components, bool)) or (
-            isinstance(self.n_components, (float, np.floating)) and float(self.n_components).is_integer())
-        if not whole or self.n_components < 1:  # 4.0 from a settings file is 4
+        if not _whole_valued(self.n_components) or self.n_components < 1:  # 4.0 from a settings file is 4
             raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
         if self.n_components >= X.shape[1]:  # every row reconstructed exactly: all scores rounding noise
             raise ValueError(f"PCARecon: n_components {self.n_components} of X's {X.shape[1]} columns keeps the whole "
@@ -109,10 +113,13 @@ class OCSVM(BaseDetector):
     def fit(self, X, y=None):
         from sklearn.svm import OneClassSVM
 
+        cap = self.max_fit_rows
+        if cap is not None and not (_whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
+            raise ValueError(f"OCSVM: max_fit_rows must be None (every row) or a whole number >= 2, got {cap!r}")
         X = self._validate_fit_input(X)
         rng = np.random.default_rng(resolve_seed(self.random_state))
         fit_rows = X
-        if self.max_fit_rows and X.shape[0] > self.max_fit_rows:
+        if cap is not None and X.shape[0] > cap:
             fit_rows = X[np.sort(rng.choice(X.shape[0], int(self.max_fit_rows), replace=False))]
         self.fit_rows_ = int(fit_rows.shape[0])
         state = np.random.get_state()  # libsvm's wrapper draws its seed from numpy's global generator:
@@ -149,8 +156,8 @@ class KNNDist(BaseDetector):
     def fit(self, X, y=None):
         from sklearn.neighbors import NearestNeighbors
 
-        if isinstance(self.n_neighbors, bool) or int(self.n_neighbors) < 1:
-            raise ValueError(f"n_neighbors must be >= 1, got {self.n_neighbors!r}")
+        if not (_whole_valued(self.n_neighbors) and self.n_neighbors >= 1):  # 2.5 ran as 2, "5" as 5
+            raise ValueError(f"n_neighbors must be a whole number >= 1, got {self.n_neighbors!r}")
         X = self._validate_fit_input(X)
         k = min(int(self.n_neighbors), X.shape[0] - 1)
         self.k_ = k

@@ -181,18 +181,22 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
     def predict(self, X) -> np.ndarray:
         """1 for anomalies, 0 for normal rows (needs `contamination` set at fit time)."""
         check_is_fitted(self, "decision_scores_")
+        self._check_unchanged()  # a contamination set after the fit is named as such, not as missing
         self._require_threshold()
         return (self.decision_function(X) > self.threshold_).astype(int)
 
     def fit_predict(self, X, y=None) -> np.ndarray:
-        """`predict` of the rows fitted on (needs `contamination`, as `predict` does)."""
+        """`predict` of the rows fitted on (needs `contamination`, as `predict` does: refused
+        before the fit, which a DUAD fit would otherwise spend minutes on)."""
+        if getattr(self, "contamination", None) is None:
+            self._require_threshold(fitted=False)
         self.fit(X)
         self._require_threshold()
         return self.labels_
 
-    def _require_threshold(self) -> None:
-        if getattr(self, "threshold_", None) is None:
-            raise ValueError(
-                f"{type(self).__name__} was fitted without contamination, so it has no threshold; "
-                "set contamination=... or threshold decision_function() yourself"
-            )
+    def _require_threshold(self, fitted: bool = True) -> None:
+        if fitted and getattr(self, "threshold_", None) is not None:
+            return
+        why = "was fitted without contamination" if fitted else "has no contamination (fit_predict asks before fitting)"
+        raise ValueError(f"{type(self).__name__} {why}, so it has no threshold; "
+                         "set contamination=... or threshold decision_function() yourself")

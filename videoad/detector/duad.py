@@ -97,6 +97,8 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         one among the final selection; a selected training row does not count itself in
         `decision_scores_` and `labels_`, but `decision_function`/`predict` take rows as new ones, so a
         fitted row passed again counts itself and scores lower: read fitted rows from those attributes).
+        The name is scikit-learn's for a `score(X, y)` method, which DUAD therefore has not: model
+        selection needs a scorer (e.g. scoring="roc_auc"), and `Pipeline.score` fails.
     n_neighbors : k of "knn".
     knn_space : where "knn" measures distances: "rep" ([code, residual], the autoencoder's view of a
         row) or "input" (the scaled input itself; the autoencoder then only shapes the selection).
@@ -257,7 +259,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         if p > p0:
             raise ValueError(f"p must not exceed p0 (the reselection keeps more rows than the start): p={p}, p0={p0}")
         counts = {"r": 1, "n_components": 1, "batch_size": 1, "max_reselections": 0, "n_neighbors": 1,
-                  "refit_epochs": 0}
+                  "refit_epochs": 0, "final_epochs": 0, "guard_runs": 1, "dc_min_features": 1}
         optional = {"max_epoch_rows": (1, (None, "auto")), "max_fit_rows": (2, (None, "auto")),
                     "max_reference": (2, ("auto",))}
         counts.update({k: m for k, (m, words) in optional.items() if getattr(self, k) not in words})
@@ -268,6 +270,13 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
                 words = " or ".join(repr(w) for w in optional.get(key, (0, ()))[1])
                 raise ValueError(f"{key}{what} must be a whole number >= {least}" + (f" (or {words})" if words else "")
                                  + f", got {value!r}")
+        # lr=0 trained nothing in silence, tol<0 never converged, and the others failed inside torch's
+        # Adam or after the training, as a TypeError or a message that did not name the setting
+        for key, what, ok in (("lr", "> 0", lambda v: v > 0), ("weight_decay", ">= 0", lambda v: v >= 0),
+                              ("tol", "in [0, 1]", lambda v: 0 <= v <= 1), ("guard_margin", "> 0", lambda v: v > 0)):
+            value = _real(getattr(self, key))
+            if value is None or not ok(value):
+                raise ValueError(f"{key} must be a number {what}, got {getattr(self, key)!r}")
         if self.selection not in SELECTION_RULES:
             raise ValueError(f"selection must be one of {SELECTION_RULES}, got {self.selection!r}")
         if self.reselection not in (None, "angle", *SELECTION_RULES):
@@ -457,8 +466,8 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         self._new_model()
         # foreach: one kernel per step for all parameters (the for-loop Adam costs ~25% of a
         # KDDCUP99 epoch on the CPU); same update rule
-        optimiser = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay,
-                                     foreach=True)
+        optimiser = torch.optim.Adam(self.model_.parameters(), lr=float(self.lr),
+                                     weight_decay=float(self.weight_decay), foreach=True)
         generator = torch.Generator().manual_seed(self.seed_)
         # the selection, the training and the reselections run on at most `max_fit_rows` rows
         # (a seeded subsample); every row is scored at the end
@@ -552,8 +561,8 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
             # contaminated start is not carried into the scores
             seed_torch(offset_seed(self.seed_, 7), self.device_)
             self._new_model()
-            optimiser = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay,
-                                         foreach=True)
+            optimiser = torch.optim.Adam(self.model_.parameters(), lr=float(self.lr),
+                                         weight_decay=float(self.weight_decay), foreach=True)
             self._train(X_t, selected, int(self.refit_epochs), optimiser, generator)
             epochs += int(self.refit_epochs)
         timings["training"] += time.perf_counter() - t0
@@ -883,8 +892,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
     def transform(self, X) -> np.ndarray:
         """The bottleneck codes of X (n_samples, latent_dim), float32 whatever X's type;
         `fit_transform` and `set_output` are scikit-learn's (TransformerMixin), the codes named
-        duad0, duad1, ... (`save` keeps the model, not a `set_output` choice: set it again after
-        `load`)."""
+        duad0, duad1, ... (`save` and pickling keep a `set_output` choice)."""
         X = self._validate_score_input(X)
         return self._forward_all(self._tensor(self._transform(X)))[0]
 
@@ -940,6 +948,17 @@ def _jsonable(info: dict) -> dict:
             v = v.tolist()
         out[k] = v
     return out
+
+
+def _real(value) -> float | None:
+    """A finite real number as a float (a numeric string too, as YAML may give "1e-4"), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
 
 
 def _whole(value) -> bool:

@@ -5,10 +5,10 @@ One file, written with `torch.save` but containing only tensors, strings and num
 names the detector's class by its path ("module:Class"); loading builds only classes the
 detector registry (`videoad.detector.registry`) lists as saving, so a file cannot make this
 code import anything else. What is stored: the constructor arguments, the attributes a class
-lists in `_json_attrs` (JSON) and `_array_attrs` (arrays), and the state of its torch model
-(`model_`, rebuilt by `_build_model()`) when it has one. A torch model goes back onto the
-device it was trained on when that device exists, else onto the CPU (with a warning), unless
-the caller names a device.
+lists in `_json_attrs` (JSON) and `_array_attrs` (arrays), the state of its torch model
+(`model_`, rebuilt by `_build_model()`) when it has one, and a `set_output` choice. A torch
+model goes back onto the device it was trained on when that device exists, else onto the CPU
+(with a warning), unless the caller names a device.
 """
 from __future__ import annotations
 
@@ -119,6 +119,9 @@ def save_detector(det, path) -> Path:
         attempts = getattr(det, "restarts_", None)
         params["random_state"] = int(attempts[0]["seed"]) if attempts else det.seed_
     meta = {"format": FORMAT, "class": spec.target, "params": params}
+    output = (getattr(det, "_sklearn_output_config", None) or {}).get("transform")
+    if isinstance(output, str):  # set_output(transform="pandas"), as pickling keeps it
+        meta["output"] = {"transform": output}
     payload = _fitted_state(det, meta)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,4 +173,6 @@ def load_detector(path, device: str | None = None):
     # the settings it was saved with are those it was fitted with (`save` refuses others): set_params
     # on a loaded model is refused at scoring as on a fitted one (`BaseDetector._check_unchanged`)
     det.fit_params_ = det.get_params(deep=False)
+    if meta.get("output") and hasattr(det, "set_output"):
+        det.set_output(**meta["output"])
     return det

@@ -127,8 +127,13 @@ def _frame_values(X, name: str) -> np.ndarray:
     if odd:
         listed = ", ".join(f"{c!r} ({t})" for c, t in odd[:5]) + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
         raise ValueError(f"{name} must be real numbers; its column(s) {listed} are not")
+    # float32 holds these kinds exactly: read them as float32 at once (a float64 copy of a float32
+    # frame was twice its size, beside the float32 array made from it)
+    kinds = [None if str(t) == "category" else np.dtype(getattr(t, "numpy_dtype", t)) for t in X.dtypes]
+    narrow = bool(kinds) and all(k is not None and (k.kind in "bfiu" and k.itemsize <= 2 or k == np.float32)
+                                 for k in kinds)
     try:
-        return X.to_numpy(dtype=np.float64, na_value=np.nan)
+        return X.to_numpy(dtype=np.float32 if narrow else np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: its columns cannot be read as numbers ({exc})") from None
 
@@ -145,7 +150,10 @@ def check_not_all_constant(X: np.ndarray, *, name: str = "X") -> np.ndarray:
 
 def check_percent(value: float, name: str) -> float:
     """A percentage strictly inside (0, 100)."""
-    v = float(value)
+    try:
+        v = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):  # None, a word: float()'s own error did not name the setting
+        v = float("nan")
     if not 0.0 < v < 100.0:
         raise ValueError(f"{name} must be a percentage strictly between 0 and 100, got {value!r}")
     return v
