@@ -38,14 +38,38 @@ def results_dir(output: Path | None, out_alias: Path | None) -> Path:
     return Path(output or out_alias or RESULTS)
 
 
-def output_ready(out: Path) -> Path:
+#: what a benchmark's output folder is called in a refusal (`videoad.output_kinds.check_output`)
+BENCH_RESULTS = "a benchmark's results"
+
+
+def data_inputs(data, *read) -> dict:
+    """What `-o` must not be, for `output_ready`: `--data` as given, and the folder of each data
+    file or the dataset folder read (None: nothing, digits)."""
+    inputs = {"--data": data}
+    for path in read:
+        if path is None:
+            continue
+        path = Path(path)
+        if path.is_file():
+            inputs[f"the folder of the data file {path.name}"] = path.parent
+        else:
+            inputs[f"the data folder {path}"] = path
+    return inputs
+
+
+def output_ready(out: Path, inputs: Mapping | None = None) -> Path:
     """`out` made and written to once before any fit: a folder under a file, read-only or full
-    fails at once, named (it failed with a traceback after the whole run)."""
+    fails at once, named (it failed with a traceback after the whole run). A folder that is one
+    of `inputs` (the data: `data_inputs`) or holds another kind of videoad output (scores, a
+    model folder, a report, a feature store) is refused, as the other commands refuse theirs
+    (the results were written in among the scores or beside the data files)."""
+    from videoad import output_kinds
     from videoad.scores import ScoresError, writable_folder
 
     try:
+        output_kinds.check_output(out, BENCH_RESULTS, dict(inputs or {}))
         return writable_folder(out)
-    except ScoresError as exc:
+    except (ScoresError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 

@@ -30,9 +30,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, environment,
-                                  evaluate_scores, markdown_table, output_option, output_ready, results_dir, summarise,
-                                  timed_fit, write_results)
+from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, data_inputs,
+                                  environment, evaluate_scores, markdown_table, output_option, output_ready,
+                                  results_dir, summarise, timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
                             merge, read_yaml, require, yaml_loader)
 
@@ -390,7 +390,7 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
                                          f"({', '.join(c['dataset']['name'] for c in cfgs)}); give the data folder "
                                          "that holds each (or one dataset with --datasets)", param_hint="--data")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        output_ready(out)
+        output_ready(out, data_inputs(data_path, *(dataset_path(cfg["dataset"], data_path) for cfg in cfgs)))
         for cfg in cfgs:
             n_seeds = seeds if seeds is not None else (int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
             if n_seeds < 1:

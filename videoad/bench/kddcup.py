@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
-                                  data_files, output_option, output_ready, results_dir, summarise, timed_fit,
+                                  data_files, data_inputs, output_option, output_ready, results_dir, summarise, timed_fit,
                                   write_results)
 from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
 
@@ -177,7 +177,7 @@ def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias)
             seeds = cfg["quick"]["seeds"] if quick else 5
         if seeds < 1:
             raise click.BadParameter("must be >= 1", param_hint="--seeds")
-        output_ready(out)
+        output_ready(out, data_inputs(data, path))
         rows = run(path, seeds, quick, cfg, out, "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -44,7 +44,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import environment, output_option, output_ready, results_dir
+from videoad.bench.common import data_inputs, environment, output_option, output_ready, results_dir
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -479,9 +479,9 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
     if print_config:
         click.echo(dump(cfg), nl=False)
         return
-    out = output_ready(results_dir(output, out_alias))
     ds, ms, rows, threads, name = cfg["datasets"], cfg["methods"], cfg["rows"], cfg["threads"], cfg["name"]
     max_seconds, timeout = float(cfg["max_seconds"]), float(cfg["timeout"])
+    given = kdd_path
     if "kdd" in ds:
         try:
             kdd_path = kddcup_file(kdd_path)
@@ -489,6 +489,7 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             if kdd_path is not None:  # named and wrong: an error; not found: kdd is skipped, saying so
                 raise click.ClickException(str(exc)) from exc
             kdd_path = None
+    out = output_ready(results_dir(output, out_alias), data_inputs(given, kdd_path if "kdd" in ds else None))
     kdd_total = KDD_ROWS
     if kdd_path is not None:  # read once here: a broken file named before the ladder, its own row count used
         from videoad.datasets.kddcup import load_kddcup

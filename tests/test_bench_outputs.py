@@ -1,0 +1,66 @@
+"""`videoad bench ...`: where the results go, what they say, and what a config may name.
+
+Each test runs in seconds: the refusals come before any data is read, the runs use a few hundred
+synthetic rows and the cheapest detectors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from videoad.cli import cli
+
+
+def _bench(*args):
+    return CliRunner().invoke(cli, ["bench", *map(str, args)])
+
+
+def _data_tree(root: Path) -> Path:
+    """A folder laid out like shared/data; the files are never read before the refusal."""
+    (root / "kddcup99").mkdir(parents=True)
+    (root / "kddcup99" / "kdd_cup.npz").write_bytes(b"not read")
+    (root / "mnist").mkdir()
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (root / "mnist" / name).write_bytes(b"not read")
+    return root
+
+
+def _scores_folder(p: Path) -> Path:
+    p.mkdir()
+    (p / "segments.csv").write_text("video,clip,score\n")
+    (p / "run.json").write_text("{}")
+    return p
+
+
+def _model_folder(p: Path) -> Path:
+    p.mkdir()
+    (p / "models.json").write_text("{}")
+    return p
+
+
+@pytest.mark.parametrize("command", [
+    ["kddcup", "--quick"],
+    ["images", "--quick", "--datasets", "mnist", "--tables", "4"],
+    ["scale", "--datasets", "kdd", "--methods", "pca", "--rows", "1000"],
+])
+def test_results_are_not_written_into_another_outputs_folder_or_the_data(tmp_path, command):
+    """`-o SCORES` (or a model folder, or the data folder itself) wrote kddcup_quick.json and .md
+    in among the scores, the models or the data files, exit 0; the other commands refuse an
+    output that is an input or another kind's folder."""
+    data = _data_tree(tmp_path / "data")
+    dataset = data / ("mnist" if command[0] == "images" else "kddcup99")
+    for out in (_scores_folder(tmp_path / "scores"), _model_folder(tmp_path / "models"), data, dataset):
+        before = sorted(p.name for p in out.iterdir())
+        res = _bench(*command, "--data", data, "-o", out)
+        assert res.exit_code == 1, res.output
+        assert f"-o {out} " in res.output and "give another folder" in res.output, res.output
+        assert "AUROC" not in res.output and "Traceback" not in res.output
+        assert sorted(p.name for p in out.iterdir()) == before  # nothing written there
+    # the data file itself given: its folder is refused too, a folder of one's own is not
+    if command[0] == "kddcup":
+        res = _bench(*command, "--data", dataset / "kdd_cup.npz", "-o", dataset)
+        assert res.exit_code == 1 and "the folder of the data file kdd_cup.npz" in res.output, res.output
+        res = _bench(*command, "--data", dataset / "kdd_cup.npz", "-o", tmp_path / "results")
+        assert "give another folder" not in res.output
+        assert "kdd_cup.npz" in res.output  # it went on to read the (fake) file, and named it
