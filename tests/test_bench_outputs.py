@@ -64,3 +64,27 @@ def test_results_are_not_written_into_another_outputs_folder_or_the_data(tmp_pat
         res = _bench(*command, "--data", dataset / "kdd_cup.npz", "-o", tmp_path / "results")
         assert "give another folder" not in res.output
         assert "kdd_cup.npz" in res.output  # it went on to read the (fake) file, and named it
+
+
+@pytest.mark.parametrize("row, images_row", [("DUAD", "DUAD"), ("PCA-4", "PCA"), ("IsolationForest", "kNN")])
+def test_a_variant_named_as_another_row_is_refused_naming_the_file(tmp_path, row, images_row):
+    """`variants: {DUAD: {lr: 0.01}}` replaced DUAD's own row by the variant (its figures reported
+    as DUAD's), and `variants: {PCA-4: ...}` was replaced by the baseline: one row of the table
+    fewer, in silence."""
+    from videoad.bench import images, kddcup
+
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(f"variants:\n  {row}: {{lr: 0.01}}\n")
+    with pytest.raises(ValueError, match=rf"mine.yaml: variants: {row}: that is the name of"):
+        kddcup.load_config(cfg)
+    res = _bench("kddcup", "--config", cfg, "--print-config")
+    assert res.exit_code == 1 and f"variants: {row}: that is the name of" in res.output, res.output
+    # the images' configs too (here in their quick overrides), and a name of its own is taken
+    mnist = images.default_config_path("mnist").read_text()
+    assert "\nquick:\n" in mnist
+    (tmp_path / "m.yaml").write_text(mnist.replace("\nquick:\n", f"\nquick:\n  variants:\n    {images_row}: {{lr: 0.01}}\n"))
+    with pytest.raises(ValueError, match=rf"m.yaml: quick: variants: {images_row}: that is the name of"):
+        images.load_config(tmp_path / "m.yaml")
+    cfg.write_text(f"variants:\n  {row} with lr 0.01: {{lr: 0.01}}\n")
+    assert f"{row} with lr 0.01" in kddcup.load_config(cfg)["variants"]
+

@@ -135,6 +135,12 @@ def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
         prefix = "quick: " if section is not cfg else ""
         check_arguments("duad", section.get("duad"), where, f"{prefix}duad", rules=section is cfg)
         for row, args in (section.get("variants") or {}).items():
+            # a row of the table each: a variant named as DUAD's row or a baseline's replaced it, or
+            # was replaced by it, in silence
+            if str(row) == "DUAD" or str(row) in rows:
+                raise ValueError(f"{where}: {prefix}variants: {row}: that is the name of "
+                                 + ("DUAD's own row" if str(row) == "DUAD" else "a baseline's row")
+                                 + " in the result tables; give the variant a name of its own")
             check_arguments("duad", args, where, f"{prefix}variants: {row}", rules=False)
         for row, args in ((section.get("table8") or {}).get("modes") or {}).items():
             check_arguments("duad", args, where, f"{prefix}table8: modes: {row}", rules=False)
