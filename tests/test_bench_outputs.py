@@ -88,3 +88,23 @@ def test_a_variant_named_as_another_row_is_refused_naming_the_file(tmp_path, row
     cfg.write_text(f"variants:\n  {row} with lr 0.01: {{lr: 0.01}}\n")
     assert f"{row} with lr 0.01" in kddcup.load_config(cfg)["variants"]
 
+
+
+def test_ours_is_compared_with_the_baselines_not_with_its_own_variants(tmp_path):
+    """The Markdown's "Ours against the best baseline" told variants from baselines by the name
+    ("DUAD..."): a researcher's variant named `fast lr` was cited as the best baseline DUAD lost
+    to, and a baseline row named `DUADish kNN` was never compared."""
+    from videoad.bench.common import Record, summarise, write_results
+
+    def records(figures):
+        return [Record("10%", method, 0, auroc, auroc, 1.0) for method, auroc in figures.items()]
+
+    config = {"variants": {"fast lr": {"lr": 0.01}, "DUAD (one fit)": {"restarts": 0}}}
+    recs = records({"DUAD": 90.0, "fast lr": 95.0, "DUAD (one fit)": 96.0, "PCA-4": 80.0})
+    _, md = write_results(tmp_path, "t", "protocol", "cmd", config, recs, summarise(recs))
+    text = md.read_text()
+    assert "- 10%: DUAD AUROC 90.00 beats best baseline PCA-4 80.00" in text, text
+    assert "fast lr 95" not in text and "LOSES" not in text
+    recs = records({"DUAD": 90.0, "fast lr": 95.0, "DUADish kNN": 92.0, "PCA-4": 80.0})
+    _, md = write_results(tmp_path, "t", "protocol", "cmd", config, recs, summarise(recs))
+    assert "- 10%: DUAD AUROC 90.00 LOSES to best baseline DUADish kNN 92.00" in md.read_text()

@@ -190,8 +190,12 @@ def markdown_table(rows: list[dict], setting_name: str = "setting") -> str:
     return "\n".join(lines)
 
 
-def best_baseline_check(rows: list[dict], ours: str) -> list[str]:
-    """Lines saying, per setting, whether `ours` beats every other method on AUROC and AUPRC."""
+def best_baseline_check(rows: list[dict], ours: str, variants=()) -> list[str]:
+    """Lines saying, per setting, whether `ours` beats every other method on AUROC and AUPRC;
+    `variants` (the config's rows of `ours` with overrides) are not baselines, whatever their
+    names (a variant not named "DUAD ..." was cited as the best baseline, a baseline named
+    "DUAD..." was never compared)."""
+    variants = {str(v) for v in variants}
     out = []
     for setting in dict.fromkeys(r["setting"] for r in rows):
         these = [r for r in rows if r["setting"] == setting]
@@ -200,7 +204,7 @@ def best_baseline_check(rows: list[dict], ours: str) -> list[str]:
             continue
         m = mine[0]
         for metric in ("auroc", "auprc"):
-            others = [r for r in these if not r["method"].startswith(ours)]  # variants of ours are not baselines
+            others = [r for r in these if r["method"] != ours and r["method"] not in variants]
             best = max(others, key=lambda r: r[f"{metric}_mean"]) if others else None
             if best is None:
                 continue
@@ -301,7 +305,7 @@ def write_results(out_dir: Path, name: str, protocol: str, command: str, config:
     if not complete:
         md += ["**INCOMPLETE**: the run was stopped, or is still going; these are the splits it finished.", ""]
     md += [f"Protocol: {protocol}", "", f"Command: `{command}`", "", markdown_table(rows), ""]
-    checks = best_baseline_check(rows, "DUAD")
+    checks = best_baseline_check(rows, "DUAD", (config or {}).get("variants") or ())
     if checks:
         md += ["Ours against the best baseline of the same run:", ""] + [f"- {c}" for c in checks] + [""]
     if extra_md:
