@@ -108,3 +108,42 @@ def test_ours_is_compared_with_the_baselines_not_with_its_own_variants(tmp_path)
     recs = records({"DUAD": 90.0, "fast lr": 95.0, "DUADish kNN": 92.0, "PCA-4": 80.0})
     _, md = write_results(tmp_path, "t", "protocol", "cmd", config, recs, summarise(recs))
     assert "- 10%: DUAD AUROC 90.00 LOSES to best baseline DUADish kNN 92.00" in md.read_text()
+
+
+def test_an_interrupted_scale_ladder_keeps_what_it_measured_and_the_earlier_complete_run(tmp_path, monkeypatch):
+    """`bench scale` wrote nothing until its whole ladder (hours) was done: a kill lost every
+    measurement; and scale.json / .md were written in place (a kill while writing left half a
+    file under the final name). The README says a stopped `videoad bench` run leaves
+    NAME.partial.json / .md beside the last complete run's files."""
+    import json
+
+    from videoad.bench import scale
+
+    calls, stop_after = [], []
+
+    def child(spec, timeout):
+        calls.append(spec["method"])
+        if stop_after and len(calls) > stop_after[0]:
+            raise KeyboardInterrupt  # Ctrl-C (a kill leaves the same: nothing is written after)
+        return {**spec, "status": "ok", "seconds": 1.0, "peak_rss": 2 << 20, "rss_before": 1 << 20, "data_bytes": 1}
+
+    monkeypatch.setattr(scale, "run_child", child)
+
+    def run(methods):
+        return _bench("scale", "--datasets", "mix255", "--methods", methods, "--rows", "300", "-o", tmp_path)
+
+    res = run("PCA,kNN")
+    assert res.exit_code == 0, res.output
+    complete_json, complete_md = (tmp_path / "scale.json").read_text(), (tmp_path / "scale.md").read_text()
+    assert not list(tmp_path.glob("*.partial.*"))
+    calls.clear()
+    stop_after.append(1)  # the second run is stopped at its second measurement
+    res = run("kNN,PCA")
+    assert res.exit_code == 130 and calls == ["kNN", "PCA"], res.output  # Ctrl-C's status
+    assert (tmp_path / "scale.json").read_text() == complete_json
+    assert (tmp_path / "scale.md").read_text() == complete_md
+    partial = json.loads((tmp_path / "scale.partial.json").read_text())
+    assert partial["complete"] is False and [r["method"] for r in partial["results"]] == ["kNN"]
+    assert "**INCOMPLETE**" in (tmp_path / "scale.partial.md").read_text()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert json.loads(complete_json)["complete"] is True

@@ -291,7 +291,8 @@ def _project(points: list[tuple[float, float]], rows: int) -> float | None:
 
 
 def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: float, kdd_path: Path | None,
-           log=click.echo, kdd_total: int = KDD_ROWS) -> list[dict]:
+           log=click.echo, kdd_total: int = KDD_ROWS, after=None) -> list[dict]:
+    """Every measurement of the ladder; `after(results)` is called after each (the partial files)."""
     results = []
     for dataset in datasets:
         if dataset == "kdd" and kdd_path is None:
@@ -318,6 +319,8 @@ def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: f
                     continue
                 res = run_child(spec, timeout)
                 results.append(res)
+                if after is not None:
+                    after(results)
                 if res["status"] != "ok":
                     stop = f"{res['status']} at {n} rows"
                     log(f"{dataset:8s} {method:16s} {n:7d} rows: {res['status']} {res.get('error', '')}")
@@ -395,6 +398,30 @@ def markdown(results: list[dict], rows: list[dict], meta: dict) -> str:
     lines += ["Slopes: least squares of log(seconds) and log(peak RSS added by the fit) against log(rows), "
               f"sizes from 4,000 rows up; **bold**: above {SUPERLINEAR} (faster than linear).", ""]
     return "\n".join(lines)
+
+
+def _write(out: Path, name: str, meta: dict, results: list[dict], complete: bool = True) -> str:
+    """`NAME.json` and `NAME.md` (`complete=False`: `NAME.partial.*`, marked incomplete), each
+    written whole or not at all; the complete write removes the partial files. Returns the Markdown."""
+    from extract.store import write_atomic
+
+    from videoad.bench.common import PARTIAL
+
+    stem = name if complete else name + PARTIAL
+    if "load_end" not in meta:  # a partial's: the load after its latest measurement
+        meta = {**meta, "load_end": _load()}
+    summ = summary_rows(results)
+    md = markdown(results, summ, meta)
+    if not complete:
+        md = md.replace("# scale\n", "# scale\n\n**INCOMPLETE**: the run was stopped, or is still going; these are "
+                        "the measurements it finished.\n", 1)
+    write_atomic(out / f"{stem}.json", json.dumps({"meta": meta, "complete": complete, "summary": summ,
+                                                    "results": results}, indent=2).encode())
+    write_atomic(out / f"{stem}.md", md.encode())
+    if complete:
+        for leftover in (out / f"{name}{PARTIAL}.json", out / f"{name}{PARTIAL}.md"):
+            leftover.unlink(missing_ok=True)
+    return md
 
 
 def _load() -> str:
@@ -505,13 +532,12 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             "methods": {m: METHODS[m] for m in ms},
             # the measuring children run at `threads` (this process's own counts are not theirs)
             "environment": {**environment(), "torch_threads": threads}}
-    results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total)
+    # after each measurement NAME.partial.json / .md (an interrupted ladder keeps what it measured,
+    # and leaves an earlier complete run's files as they were); the complete files replace them
+    results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total,
+                     after=lambda done: _write(out, name, meta, done, complete=False))
     meta["load_end"] = _load()
-    summ = summary_rows(results)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps({"meta": meta, "summary": summ, "results": results}, indent=2))
-    md = markdown(results, summ, meta)
-    (out / f"{name}.md").write_text(md)
+    md = _write(out, name, meta, results)
     click.echo(md)
     click.echo(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
     if results and not any(r["status"] == "ok" for r in results):  # a table of nothing is not a benchmark
