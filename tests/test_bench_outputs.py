@@ -147,3 +147,44 @@ def test_an_interrupted_scale_ladder_keeps_what_it_measured_and_the_earlier_comp
     assert "**INCOMPLETE**" in (tmp_path / "scale.partial.md").read_text()
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert json.loads(complete_json)["complete"] is True
+
+
+def test_a_measuring_child_ends_when_bench_scale_is_killed(tmp_path):
+    """A `bench scale` stopped by a kill left its measuring child (`--child SPEC`) fitting on,
+    up to --timeout (30 min by default). Here the parent starts a child that would sleep for
+    minutes, says its pid and is SIGKILLed; the child must be gone soon after."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # the child's own entry point (`--child SPEC`), its measurement a long sleep
+    child = ("import time; from videoad.bench import scale; "
+             "scale.measure = lambda spec: (print('ready', flush=True), time.sleep(300)); "
+             "scale.scale_cmd(['--child', '{}'])")
+    parent = ("import subprocess, sys, time; "
+              f"p = subprocess.Popen([sys.executable, '-c', {child!r}], stdout=subprocess.PIPE, text=True); "
+              "p.stdout.readline(); print(p.pid, flush=True); time.sleep(300)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-c", parent], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        pid = int(proc.stdout.readline())
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    deadline = time.monotonic() + 30  # a bound on a hang, not a measurement
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        try:
+            os.waitpid(pid, os.WNOHANG)  # not ours: ChildProcessError; the kernel's init reaps it
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the measuring child outlived its killed parent")

@@ -245,6 +245,23 @@ def measure(spec: dict) -> dict:
     return out
 
 
+def exit_with_parent(every: float = 1.0) -> threading.Thread:
+    """End this process when the process that started it is gone: a `bench scale` stopped by a
+    kill (SIGTERM, SIGKILL; Ctrl-C reaches the child too) left its measuring child fitting on,
+    up to `--timeout` (30 min by default), on the cores and memory of the next measurement."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:  # reparented: the parent died
+                os._exit(143)
+
+    thread = threading.Thread(target=watch, daemon=True, name="exit-with-parent")
+    thread.start()
+    return thread
+
+
 def run_child(spec: dict, timeout: float) -> dict:
     """One measurement in a fresh interpreter; a failure or a timeout is recorded, not raised."""
     env = dict(os.environ)
@@ -493,6 +510,7 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
               output, out_alias, name, child):
     """Fit time and peak memory against rows and columns, each measurement in its own process."""
     if child is not None:  # inside the measuring process
+        exit_with_parent()
         click.echo(json.dumps(measure(json.loads(child))))
         return
     from videoad.data import kddcup_file
