@@ -188,3 +188,42 @@ def test_a_measuring_child_ends_when_bench_scale_is_killed(tmp_path):
     else:
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the measuring child outlived its killed parent")
+
+
+def test_an_interrupted_images_table_keeps_its_finished_seeds_and_the_earlier_table(tmp_path, monkeypatch):
+    """`bench images` wrote a table only when all its seeds were done: Ctrl-C or a kill in the
+    fifth seed of Table 4 (hours in) lost the four before. The README says a stopped `videoad
+    bench` run leaves NAME.partial.json / .md beside the last complete run's files."""
+    import json
+
+    from videoad.bench import images
+
+    cfg = images.load_config(images.default_config_path("mnist"))
+    cfg["dataset"] = {"name": "digits", "normal_class": 0, "anomaly_ratio": 0.1}  # scikit-learn's, no file
+    monkeypatch.setattr(images, "_warm_up", lambda: None)
+    monkeypatch.setattr(images, "method_factories", lambda cfg, seed: {"PCA": images._make("pca", {}, seed)})
+    out = tmp_path / "out"
+    images.run_dataset(cfg, ["4"], 2, out, "first")
+    complete = (out / "images_digits_table4.json").read_text()
+    fits = []
+    real = images.timed_fit
+
+    def interrupted(make, X):
+        fits.append(1)
+        if len(fits) == 3:  # the third seed's fit
+            raise KeyboardInterrupt
+        return real(make, X)
+
+    monkeypatch.setattr(images, "timed_fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        images.run_dataset(cfg, ["4"], 3, out, "second")
+    assert (out / "images_digits_table4.json").read_text() == complete
+    partial = json.loads((out / "images_digits_table4.partial.json").read_text())
+    assert partial["complete"] is False and partial["command"] == "second"
+    assert [r["seed"] for r in partial["records"]] == [0, 1]
+    assert "**INCOMPLETE**" in (out / "images_digits_table4.partial.md").read_text()
+    # the rerun completes, and its complete table replaces the partial
+    monkeypatch.setattr(images, "timed_fit", real)
+    images.run_dataset(cfg, ["4"], 3, out, "third")
+    assert not list(out.glob("*.partial.*"))
+    assert json.loads((out / "images_digits_table4.json").read_text())["command"] == "third"

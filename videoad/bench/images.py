@@ -214,11 +214,18 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
     duad = dict(cfg["duad"])
     results: dict = {}
 
+    def partial(stem: str, protocol_: str, records: list[Record]) -> None:
+        """What a table has measured so far, as `<stem>.partial.json` / `.md` (an interrupted run
+        keeps it; an earlier complete table stays until this one completes)."""
+        if out is not None:
+            write_results(out, stem, protocol_, command, cfg, records, summarise(records), complete=False, data=data)
+
     if "4" in tables:
         records: list[Record] = []
         for seed, s in enumerate(sets):
             for method, make in method_factories(cfg, seed).items():
                 _fit_eval(label, method, make, s.X, s.y, seed, records)
+            partial(f"images_{name}_table4{sfx}", protocol, records)
         results["4"] = _write(out, f"images_{name}_table4{sfx}", protocol, command, cfg, records, data)
 
     if "7" in tables:
@@ -226,11 +233,12 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         ps = t7.get("p", [5, 10, 20, 30, 40, 50])
         gap = float(t7.get("p0_minus_p", 5))
         records = []
+        protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
         for p in ps:
             params = merge(duad, {"p": p, "p0": min(float(p) + gap, 99.0)})
             for seed, s in enumerate(sets):
                 _fit_eval(f"{label}, p={p:g}", "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
-        protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
+            partial(f"images_{name}_table7{sfx}", protocol7, records)
         results["7"] = _write(out, f"images_{name}_table7{sfx}", protocol7, command, cfg, records, data)
 
     if "8" in tables:
@@ -239,6 +247,9 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
                                            "gmm": {}}
         modes = t8.get("modes") or {"": {}}
         records = []
+        protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
+        if len(modes) > 1:
+            protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())
         for mode, override in modes.items():
             for init, cparams in inits.items():
                 params = merge(duad, override or {})
@@ -247,9 +258,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
                 setting = f"{label}, init={init}" + (f", {mode}" if mode else "")
                 for seed, s in enumerate(sets):
                     _fit_eval(setting, "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
-        protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
-        if len(modes) > 1:
-            protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())
+                partial(f"images_{name}_table8{sfx}", protocol8, records)
         results["8"] = _write(out, f"images_{name}_table8{sfx}", protocol8, command, cfg, records, data)
 
     if "timing" in tables:
@@ -317,14 +326,19 @@ def _timing(cfg: dict, images, name: str, out: Path | None, command: str, thread
         protocol = (f"{name}: wall-clock seconds of one fit on larger slices of the {split} split "
                     "(timing only, no AUROC), after one untimed warm-up fit; the settings are the config's"
                     + ("; QUICK: the config's quick overrides" if quick else ""))
+        from extract.store import write_atomic
+
         env = environment()
         stem = f"images_{name}_timing" + ("_quick" if quick else "")
-        (out / f"{stem}.json").write_text(json.dumps(
-            {"command": command, "protocol": protocol, "environment": env, "config": cfg, "rows": rows}, indent=2))
+        # each file whole or not at all (a kill while writing left half of one under its name)
+        write_atomic(out / f"{stem}.json", json.dumps(
+            {"command": command, "protocol": protocol, "environment": env, "config": cfg, "rows": rows},
+            indent=2).encode())
         versions = ", ".join(f"{k} {v}" for k, v in env.items() if k not in ("machine", "date"))
-        (out / f"{stem}.md").write_text(
+        write_atomic(out / f"{stem}.md", (
             f"# {stem}\n\nProtocol: {protocol}.\n\nCommand: `{command}`\n\n"
-            f"Versions: {versions} ({env['machine']}, {env['date']}).\n\n{table}\n")
+            f"Versions: {versions} ({env['machine']}, {env['date']}).\n\n{table}\n").encode())
+        click.echo(f"wrote {out / (stem + '.json')} and {out / (stem + '.md')}")
     return rows
 
 
