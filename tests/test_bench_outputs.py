@@ -82,7 +82,8 @@ def test_a_variant_named_as_another_row_is_refused_naming_the_file(tmp_path, row
     # the images' configs too (here in their quick overrides), and a name of its own is taken
     mnist = images.default_config_path("mnist").read_text()
     assert "\nquick:\n" in mnist
-    (tmp_path / "m.yaml").write_text(mnist.replace("\nquick:\n", f"\nquick:\n  variants:\n    {images_row}: {{lr: 0.01}}\n"))
+    variant = f"\nquick:\n  variants:\n    {images_row}: {{lr: 0.01}}\n"
+    (tmp_path / "m.yaml").write_text(mnist.replace("\nquick:\n", variant))
     with pytest.raises(ValueError, match=rf"m.yaml: quick: variants: {images_row}: that is the name of"):
         images.load_config(tmp_path / "m.yaml")
     cfg.write_text(f"variants:\n  {row} with lr 0.01: {{lr: 0.01}}\n")
@@ -227,3 +228,36 @@ def test_an_interrupted_images_table_keeps_its_finished_seeds_and_the_earlier_ta
     images.run_dataset(cfg, ["4"], 3, out, "third")
     assert not list(out.glob("*.partial.*"))
     assert json.loads((out / "images_digits_table4.json").read_text())["command"] == "third"
+
+
+def test_a_second_run_writing_the_same_results_into_one_folder_is_refused(tmp_path, monkeypatch):
+    """Two `bench` runs into one -o wrote over each other's partial files in turn, and the pair
+    they left could be one run's JSON beside the other's Markdown; the other commands hold their
+    output folder. Another benchmark's results in the same folder (the default
+    benchmarks/results) are not held up."""
+    import subprocess
+    import sys
+
+    from videoad.bench import scale
+
+    monkeypatch.setattr(scale, "run_child", lambda spec, timeout: {
+        **spec, "status": "ok", "seconds": 1.0, "peak_rss": 2 << 20, "rss_before": 1 << 20, "data_bytes": 1})
+    holder = ("import sys, time; from pathlib import Path; from videoad.bench.common import results_lock\n"
+              "with results_lock(Path(sys.argv[1]), ['scale'], 'videoad bench scale (the first)'):\n"
+              "    print('held', flush=True); sys.stdin.read()")
+    first = subprocess.Popen([sys.executable, "-c", holder, str(tmp_path)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline().strip() == "held"
+        res = _bench("scale", "--datasets", "mix255", "--methods", "PCA", "--rows", "300", "-o", tmp_path)
+        assert res.exit_code == 1, res.output
+        assert "another videoad bench is writing scale.json / .md there now" in res.output
+        assert f"pid {first.pid}, videoad bench scale (the first)" in res.output
+        assert not (tmp_path / "scale.json").exists() and not list(tmp_path.glob("*.partial.*"))
+        res = _bench("scale", "--datasets", "mix255", "--methods", "PCA", "--rows", "300", "--name", "other",
+                     "-o", tmp_path)
+        assert res.exit_code == 0 and (tmp_path / "other.json").is_file(), res.output
+    finally:
+        first.communicate("")
+    res = _bench("scale", "--datasets", "mix255", "--methods", "PCA", "--rows", "300", "-o", tmp_path)
+    assert res.exit_code == 0 and (tmp_path / "scale.json").is_file(), res.output

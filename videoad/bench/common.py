@@ -5,6 +5,7 @@ always read next to what a 4-component PCA does on the same split.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -71,6 +72,38 @@ def output_ready(out: Path, inputs: Mapping | None = None) -> Path:
         return writable_folder(out)
     except (ScoresError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def results_lock(out: Path, names, command: str):
+    """Hold `out/.<name>.videoad-lock` (flock) for each result name while a benchmark runs: a
+    second run writing the same results into the same folder is refused, naming the first (two
+    wrote over each other's partial files in turn, and the pair of files left could be one run's
+    JSON beside the other's Markdown). Other benchmarks writing other names into the folder (the
+    default benchmarks/results) run beside it. No flock (Windows), no lock, as `output_lock`."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        for name in names:
+            try:
+                fd = os.open(Path(out) / f".{name}.videoad-lock", os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:  # the command's own writes say what is wrong with the folder
+                continue
+            stack.callback(os.close, fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 512).decode("utf-8", "replace").strip() or "a process that has not said which"
+                raise click.ClickException(f"{out}: another videoad bench is writing {name}.json / .md there now "
+                                           f"({holder}); wait for it to finish, or give another -o") from None
+            except OSError:  # a file system without locks
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}, {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        yield
 
 
 @dataclass

@@ -32,7 +32,7 @@ import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, data_inputs,
                                   environment, evaluate_scores, markdown_table, output_option, output_ready,
-                                  results_dir, summarise, timed_fit, write_results)
+                                  results_dir, results_lock, summarise, timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
                             merge, read_yaml, require, yaml_loader)
 
@@ -249,7 +249,8 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         records = []
         protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
         if len(modes) > 1:
-            protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())
+            protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}"
+                                                 for m, o in modes.items())
         for mode, override in modes.items():
             for init, cparams in inits.items():
                 params = merge(duad, override or {})
@@ -405,11 +406,14 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
                                          "that holds each (or one dataset with --datasets)", param_hint="--data")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         output_ready(out, data_inputs(data_path, *(dataset_path(cfg["dataset"], data_path) for cfg in cfgs)))
-        for cfg in cfgs:
-            n_seeds = seeds if seeds is not None else (int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
-            if n_seeds < 1:
-                raise click.BadParameter("must be >= 1", param_hint="--seeds")
-            click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n_seeds} seeds")
-            run_dataset(cfg, tables, n_seeds, out, command, data_path, threads, quick)
+        names = [f"images_{cfg['dataset']['name']}" + ("_quick" if quick else "") for cfg in cfgs]
+        with results_lock(out, names, command):
+            for cfg in cfgs:
+                n_seeds = (seeds if seeds is not None else
+                           int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
+                if n_seeds < 1:
+                    raise click.BadParameter("must be >= 1", param_hint="--seeds")
+                click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n_seeds} seeds")
+                run_dataset(cfg, tables, n_seeds, out, command, data_path, threads, quick)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -17,8 +17,8 @@ import click
 import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
-                                  data_files, data_inputs, output_option, output_ready, results_dir, summarise, timed_fit,
-                                  write_results)
+                                  data_files, data_inputs, output_option, output_ready, results_dir, results_lock,
+                                  summarise, timed_fit, write_results)
 from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,9 @@ def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias)
         if seeds < 1:
             raise click.BadParameter("must be >= 1", param_hint="--seeds")
         output_ready(out, data_inputs(data, path))
-        rows = run(path, seeds, quick, cfg, out, "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        with results_lock(out, ["kddcup" + ("_quick" if quick else "")], command):
+            rows = run(path, seeds, quick, cfg, out, command)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     from videoad.bench.common import markdown_table

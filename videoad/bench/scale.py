@@ -44,7 +44,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import data_inputs, environment, output_option, output_ready, results_dir
+from videoad.bench.common import (data_inputs, environment, output_option, output_ready, results_dir,
+                                  results_lock)
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -552,10 +553,11 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             "environment": {**environment(), "torch_threads": threads}}
     # after each measurement NAME.partial.json / .md (an interrupted ladder keeps what it measured,
     # and leaves an earlier complete run's files as they were); the complete files replace them
-    results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total,
-                     after=lambda done: _write(out, name, meta, done, complete=False))
-    meta["load_end"] = _load()
-    md = _write(out, name, meta, results)
+    with results_lock(out, [name], meta["command"]):
+        results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total,
+                         after=lambda done: _write(out, name, meta, done, complete=False))
+        meta["load_end"] = _load()
+        md = _write(out, name, meta, results)
     click.echo(md)
     click.echo(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
     if results and not any(r["status"] == "ok" for r in results):  # a table of nothing is not a benchmark
