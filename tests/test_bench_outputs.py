@@ -261,3 +261,15 @@ def test_a_second_run_writing_the_same_results_into_one_folder_is_refused(tmp_pa
         first.communicate("")
     res = _bench("scale", "--datasets", "mix255", "--methods", "PCA", "--rows", "300", "-o", tmp_path)
     assert res.exit_code == 0 and (tmp_path / "scale.json").is_file(), res.output
+
+
+@pytest.mark.parametrize("command", ["kddcup", "images", "scale"])
+def test_bench_help_says_the_exit_statuses_and_the_partial_files(command):
+    """The bench commands' --help said nothing of their exit statuses (scale exits 1 when no
+    measurement finished) nor of the partial files a stopped run leaves; detect, run and merge
+    say theirs."""
+    res = _bench(command, "--help")
+    assert res.exit_code == 0
+    text = " ".join(res.output.split())
+    assert "Exit status: 0 done; 1 an error" in text and "2 a wrong option" in text and "130" in text
+    assert ".partial.json" in text

@@ -378,7 +378,13 @@ def _csv(value: str, allowed, what: str) -> list[str]:
               help="torch threads; on a shared machine more threads than idle cores slow torch down many-fold.")
 @output_option("Where images_<dataset>_table<N>.json/.md go.")
 def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, quick, threads, output, out_alias):
-    """Paper Tables 4, 7 and 8 on MNIST / CIFAR-10 raw pixels, with the baselines and fit times."""
+    """Paper Tables 4, 7 and 8 on MNIST / CIFAR-10 raw pixels, with the baselines and fit times.
+
+    A table's results so far are in its .partial.json / .md until it completes.
+
+    Exit status: 0 done; 1 an error, named (data, config, -o); 2 a wrong option; 130 stopped
+    with Ctrl-C (the partial files stay, the earlier complete ones untouched).
+    """
     tables = _csv(tables, TABLES, "--tables")
     out = results_dir(output, out_alias)
     try:

@@ -163,7 +163,14 @@ def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record
 @click.option("--print-config", is_flag=True, help="Print the settings this command would use as YAML and exit.")
 @output_option("Where kddcup.json and kddcup.md go (kddcup_quick.json and .md with --quick).")
 def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias):
-    """KDDCUP99 at 5/10/20% contamination: DUAD vs PCA, Isolation Forest, OC-SVM, DAGMM."""
+    """KDDCUP99 at 5/10/20% contamination: DUAD vs PCA, Isolation Forest, OC-SVM, DAGMM.
+
+    After each split the results so far are in kddcup.partial.json / .md; the complete run
+    replaces kddcup.json / .md and removes them.
+
+    Exit status: 0 done; 1 an error, named (data, config, -o); 2 a wrong option; 130 stopped
+    with Ctrl-C (the partial files stay, the earlier complete ones untouched).
+    """
     from videoad.data import kddcup_file
 
     out = results_dir(output, out_alias)

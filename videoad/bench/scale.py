@@ -509,7 +509,14 @@ def _listed(value: str | None, kind=str, option: str = "") -> list | None:
 @click.option("--child", default=None, hidden=True)
 def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, config_path, print_config,
               output, out_alias, name, child):
-    """Fit time and peak memory against rows and columns, each measurement in its own process."""
+    """Fit time and peak memory against rows and columns, each measurement in its own process.
+
+    After each measurement the results so far are in NAME.partial.json / .md; the complete run
+    replaces NAME.json / .md and removes them.
+
+    Exit status: 0 done; 1 an error, named (data, config, -o), or no measurement finished (the
+    files are written all the same); 2 a wrong option; 130 stopped with Ctrl-C.
+    """
     if child is not None:  # inside the measuring process
         exit_with_parent()
         click.echo(json.dumps(measure(json.loads(child))))
