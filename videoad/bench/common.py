@@ -5,6 +5,7 @@ always read next to what a 4-component PCA does on the same split.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -38,15 +39,71 @@ def results_dir(output: Path | None, out_alias: Path | None) -> Path:
     return Path(output or out_alias or RESULTS)
 
 
-def output_ready(out: Path) -> Path:
+#: what a benchmark's output folder is called in a refusal (`videoad.output_kinds.check_output`)
+BENCH_RESULTS = "a benchmark's results"
+
+
+def data_inputs(data, *read) -> dict:
+    """What `-o` must not be, for `output_ready`: `--data` as given, and the folder of each data
+    file or the dataset folder read (None: nothing, digits)."""
+    inputs = {"--data": data}
+    for path in read:
+        if path is None:
+            continue
+        path = Path(path)
+        if path.is_file():
+            inputs[f"the folder of the data file {path.name}"] = path.parent
+        else:
+            inputs[f"the data folder {path}"] = path
+    return inputs
+
+
+def output_ready(out: Path, inputs: Mapping | None = None) -> Path:
     """`out` made and written to once before any fit: a folder under a file, read-only or full
-    fails at once, named (it failed with a traceback after the whole run)."""
+    fails at once, named (it failed with a traceback after the whole run). A folder that is one
+    of `inputs` (the data: `data_inputs`) or holds another kind of videoad output (scores, a
+    model folder, a report, a feature store) is refused, as the other commands refuse theirs
+    (the results were written in among the scores or beside the data files)."""
+    from videoad import output_kinds
     from videoad.scores import ScoresError, writable_folder
 
     try:
+        output_kinds.check_output(out, BENCH_RESULTS, dict(inputs or {}))
         return writable_folder(out)
-    except ScoresError as exc:
+    except (ScoresError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def results_lock(out: Path, names, command: str):
+    """Hold `out/.<name>.videoad-lock` (flock) for each result name while a benchmark runs: a
+    second run writing the same results into the same folder is refused, naming the first (two
+    wrote over each other's partial files in turn, and the pair of files left could be one run's
+    JSON beside the other's Markdown). Other benchmarks writing other names into the folder (the
+    default benchmarks/results) run beside it. No flock (Windows), no lock, as `output_lock`."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        for name in names:
+            try:
+                fd = os.open(Path(out) / f".{name}.videoad-lock", os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:  # the command's own writes say what is wrong with the folder
+                continue
+            stack.callback(os.close, fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 512).decode("utf-8", "replace").strip() or "a process that has not said which"
+                raise click.ClickException(f"{out}: another videoad bench is writing {name}.json / .md there now "
+                                           f"({holder}); wait for it to finish, or give another -o") from None
+            except OSError:  # a file system without locks
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()}, {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        yield
 
 
 @dataclass
@@ -111,6 +168,12 @@ def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
         prefix = "quick: " if section is not cfg else ""
         check_arguments("duad", section.get("duad"), where, f"{prefix}duad", rules=section is cfg)
         for row, args in (section.get("variants") or {}).items():
+            # a row of the table each: a variant named as DUAD's row or a baseline's replaced it, or
+            # was replaced by it, in silence
+            if str(row) == "DUAD" or str(row) in rows:
+                raise ValueError(f"{where}: {prefix}variants: {row}: that is the name of "
+                                 + ("DUAD's own row" if str(row) == "DUAD" else "a baseline's row")
+                                 + " in the result tables; give the variant a name of its own")
             check_arguments("duad", args, where, f"{prefix}variants: {row}", rules=False)
         for row, args in ((section.get("table8") or {}).get("modes") or {}).items():
             check_arguments("duad", args, where, f"{prefix}table8: modes: {row}", rules=False)
@@ -160,8 +223,12 @@ def markdown_table(rows: list[dict], setting_name: str = "setting") -> str:
     return "\n".join(lines)
 
 
-def best_baseline_check(rows: list[dict], ours: str) -> list[str]:
-    """Lines saying, per setting, whether `ours` beats every other method on AUROC and AUPRC."""
+def best_baseline_check(rows: list[dict], ours: str, variants=()) -> list[str]:
+    """Lines saying, per setting, whether `ours` beats every other method on AUROC and AUPRC;
+    `variants` (the config's rows of `ours` with overrides) are not baselines, whatever their
+    names (a variant not named "DUAD ..." was cited as the best baseline, a baseline named
+    "DUAD..." was never compared)."""
+    variants = {str(v) for v in variants}
     out = []
     for setting in dict.fromkeys(r["setting"] for r in rows):
         these = [r for r in rows if r["setting"] == setting]
@@ -170,7 +237,7 @@ def best_baseline_check(rows: list[dict], ours: str) -> list[str]:
             continue
         m = mine[0]
         for metric in ("auroc", "auprc"):
-            others = [r for r in these if not r["method"].startswith(ours)]  # variants of ours are not baselines
+            others = [r for r in these if r["method"] != ours and r["method"] not in variants]
             best = max(others, key=lambda r: r[f"{metric}_mean"]) if others else None
             if best is None:
                 continue
@@ -271,7 +338,7 @@ def write_results(out_dir: Path, name: str, protocol: str, command: str, config:
     if not complete:
         md += ["**INCOMPLETE**: the run was stopped, or is still going; these are the splits it finished.", ""]
     md += [f"Protocol: {protocol}", "", f"Command: `{command}`", "", markdown_table(rows), ""]
-    checks = best_baseline_check(rows, "DUAD")
+    checks = best_baseline_check(rows, "DUAD", (config or {}).get("variants") or ())
     if checks:
         md += ["Ours against the best baseline of the same run:", ""] + [f"- {c}" for c in checks] + [""]
     if extra_md:

@@ -30,9 +30,9 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, environment,
-                                  evaluate_scores, markdown_table, output_option, output_ready, results_dir, summarise,
-                                  timed_fit, write_results)
+from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, data_inputs,
+                                  environment, evaluate_scores, markdown_table, output_option, output_ready,
+                                  results_dir, results_lock, summarise, timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
                             merge, read_yaml, require, yaml_loader)
 
@@ -214,11 +214,18 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
     duad = dict(cfg["duad"])
     results: dict = {}
 
+    def partial(stem: str, protocol_: str, records: list[Record]) -> None:
+        """What a table has measured so far, as `<stem>.partial.json` / `.md` (an interrupted run
+        keeps it; an earlier complete table stays until this one completes)."""
+        if out is not None:
+            write_results(out, stem, protocol_, command, cfg, records, summarise(records), complete=False, data=data)
+
     if "4" in tables:
         records: list[Record] = []
         for seed, s in enumerate(sets):
             for method, make in method_factories(cfg, seed).items():
                 _fit_eval(label, method, make, s.X, s.y, seed, records)
+            partial(f"images_{name}_table4{sfx}", protocol, records)
         results["4"] = _write(out, f"images_{name}_table4{sfx}", protocol, command, cfg, records, data)
 
     if "7" in tables:
@@ -226,11 +233,12 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
         ps = t7.get("p", [5, 10, 20, 30, 40, 50])
         gap = float(t7.get("p0_minus_p", 5))
         records = []
+        protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
         for p in ps:
             params = merge(duad, {"p": p, "p0": min(float(p) + gap, 99.0)})
             for seed, s in enumerate(sets):
                 _fit_eval(f"{label}, p={p:g}", "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
-        protocol7 = protocol + f"; p swept, p0 = p + {gap:g}, everything else as in Table 4"
+            partial(f"images_{name}_table7{sfx}", protocol7, records)
         results["7"] = _write(out, f"images_{name}_table7{sfx}", protocol7, command, cfg, records, data)
 
     if "8" in tables:
@@ -239,6 +247,10 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
                                            "gmm": {}}
         modes = t8.get("modes") or {"": {}}
         records = []
+        protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
+        if len(modes) > 1:
+            protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}"
+                                                 for m, o in modes.items())
         for mode, override in modes.items():
             for init, cparams in inits.items():
                 params = merge(duad, override or {})
@@ -247,9 +259,7 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
                 setting = f"{label}, init={init}" + (f", {mode}" if mode else "")
                 for seed, s in enumerate(sets):
                     _fit_eval(setting, "DUAD", _make("duad", params, seed), s.X, s.y, seed, records)
-        protocol8 = protocol + "; the initial clusterer varied, everything else as in Table 4"
-        if len(modes) > 1:
-            protocol8 += "; modes: " + "; ".join(f"{m or 'as configured'} = {o or 'no change'}" for m, o in modes.items())
+                partial(f"images_{name}_table8{sfx}", protocol8, records)
         results["8"] = _write(out, f"images_{name}_table8{sfx}", protocol8, command, cfg, records, data)
 
     if "timing" in tables:
@@ -317,14 +327,19 @@ def _timing(cfg: dict, images, name: str, out: Path | None, command: str, thread
         protocol = (f"{name}: wall-clock seconds of one fit on larger slices of the {split} split "
                     "(timing only, no AUROC), after one untimed warm-up fit; the settings are the config's"
                     + ("; QUICK: the config's quick overrides" if quick else ""))
+        from extract.store import write_atomic
+
         env = environment()
         stem = f"images_{name}_timing" + ("_quick" if quick else "")
-        (out / f"{stem}.json").write_text(json.dumps(
-            {"command": command, "protocol": protocol, "environment": env, "config": cfg, "rows": rows}, indent=2))
+        # each file whole or not at all (a kill while writing left half of one under its name)
+        write_atomic(out / f"{stem}.json", json.dumps(
+            {"command": command, "protocol": protocol, "environment": env, "config": cfg, "rows": rows},
+            indent=2).encode())
         versions = ", ".join(f"{k} {v}" for k, v in env.items() if k not in ("machine", "date"))
-        (out / f"{stem}.md").write_text(
+        write_atomic(out / f"{stem}.md", (
             f"# {stem}\n\nProtocol: {protocol}.\n\nCommand: `{command}`\n\n"
-            f"Versions: {versions} ({env['machine']}, {env['date']}).\n\n{table}\n")
+            f"Versions: {versions} ({env['machine']}, {env['date']}).\n\n{table}\n").encode())
+        click.echo(f"wrote {out / (stem + '.json')} and {out / (stem + '.md')}")
     return rows
 
 
@@ -363,7 +378,13 @@ def _csv(value: str, allowed, what: str) -> list[str]:
               help="torch threads; on a shared machine more threads than idle cores slow torch down many-fold.")
 @output_option("Where images_<dataset>_table<N>.json/.md go.")
 def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, quick, threads, output, out_alias):
-    """Paper Tables 4, 7 and 8 on MNIST / CIFAR-10 raw pixels, with the baselines and fit times."""
+    """Paper Tables 4, 7 and 8 on MNIST / CIFAR-10 raw pixels, with the baselines and fit times.
+
+    A table's results so far are in its .partial.json / .md until it completes.
+
+    Exit status: 0 done; 1 an error, named (data, config, -o); 2 a wrong option; 130 stopped
+    with Ctrl-C (the partial files stay, the earlier complete ones untouched).
+    """
     tables = _csv(tables, TABLES, "--tables")
     out = results_dir(output, out_alias)
     try:
@@ -390,12 +411,15 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
                                          f"({', '.join(c['dataset']['name'] for c in cfgs)}); give the data folder "
                                          "that holds each (or one dataset with --datasets)", param_hint="--data")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-        output_ready(out)
-        for cfg in cfgs:
-            n_seeds = seeds if seeds is not None else (int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
-            if n_seeds < 1:
-                raise click.BadParameter("must be >= 1", param_hint="--seeds")
-            click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n_seeds} seeds")
-            run_dataset(cfg, tables, n_seeds, out, command, data_path, threads, quick)
+        output_ready(out, data_inputs(data_path, *(dataset_path(cfg["dataset"], data_path) for cfg in cfgs)))
+        names = [f"images_{cfg['dataset']['name']}" + ("_quick" if quick else "") for cfg in cfgs]
+        with results_lock(out, names, command):
+            for cfg in cfgs:
+                n_seeds = (seeds if seeds is not None else
+                           int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
+                if n_seeds < 1:
+                    raise click.BadParameter("must be >= 1", param_hint="--seeds")
+                click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n_seeds} seeds")
+                run_dataset(cfg, tables, n_seeds, out, command, data_path, threads, quick)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -17,8 +17,8 @@ import click
 import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, evaluate_scores,
-                                  data_files, output_option, output_ready, results_dir, summarise, timed_fit,
-                                  write_results)
+                                  data_files, data_inputs, output_option, output_ready, results_dir, results_lock,
+                                  summarise, timed_fit, write_results)
 from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,14 @@ def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record
 @click.option("--print-config", is_flag=True, help="Print the settings this command would use as YAML and exit.")
 @output_option("Where kddcup.json and kddcup.md go (kddcup_quick.json and .md with --quick).")
 def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias):
-    """KDDCUP99 at 5/10/20% contamination: DUAD vs PCA, Isolation Forest, OC-SVM, DAGMM."""
+    """KDDCUP99 at 5/10/20% contamination: DUAD vs PCA, Isolation Forest, OC-SVM, DAGMM.
+
+    After each split the results so far are in kddcup.partial.json / .md; the complete run
+    replaces kddcup.json / .md and removes them.
+
+    Exit status: 0 done; 1 an error, named (data, config, -o); 2 a wrong option; 130 stopped
+    with Ctrl-C (the partial files stay, the earlier complete ones untouched).
+    """
     from videoad.data import kddcup_file
 
     out = results_dir(output, out_alias)
@@ -177,8 +184,10 @@ def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias)
             seeds = cfg["quick"]["seeds"] if quick else 5
         if seeds < 1:
             raise click.BadParameter("must be >= 1", param_hint="--seeds")
-        output_ready(out)
-        rows = run(path, seeds, quick, cfg, out, "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        output_ready(out, data_inputs(data, path))
+        command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        with results_lock(out, ["kddcup" + ("_quick" if quick else "")], command):
+            rows = run(path, seeds, quick, cfg, out, command)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     from videoad.bench.common import markdown_table

@@ -44,7 +44,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from videoad.bench.common import environment, output_option, output_ready, results_dir
+from videoad.bench.common import (data_inputs, environment, output_option, output_ready, results_dir,
+                                  results_lock)
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -245,6 +246,23 @@ def measure(spec: dict) -> dict:
     return out
 
 
+def exit_with_parent(every: float = 1.0) -> threading.Thread:
+    """End this process when the process that started it is gone: a `bench scale` stopped by a
+    kill (SIGTERM, SIGKILL; Ctrl-C reaches the child too) left its measuring child fitting on,
+    up to `--timeout` (30 min by default), on the cores and memory of the next measurement."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:  # reparented: the parent died
+                os._exit(143)
+
+    thread = threading.Thread(target=watch, daemon=True, name="exit-with-parent")
+    thread.start()
+    return thread
+
+
 def run_child(spec: dict, timeout: float) -> dict:
     """One measurement in a fresh interpreter; a failure or a timeout is recorded, not raised."""
     env = dict(os.environ)
@@ -291,7 +309,8 @@ def _project(points: list[tuple[float, float]], rows: int) -> float | None:
 
 
 def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: float, kdd_path: Path | None,
-           log=click.echo, kdd_total: int = KDD_ROWS) -> list[dict]:
+           log=click.echo, kdd_total: int = KDD_ROWS, after=None) -> list[dict]:
+    """Every measurement of the ladder; `after(results)` is called after each (the partial files)."""
     results = []
     for dataset in datasets:
         if dataset == "kdd" and kdd_path is None:
@@ -318,6 +337,8 @@ def ladder(methods, datasets, rows, threads: int, max_seconds: float, timeout: f
                     continue
                 res = run_child(spec, timeout)
                 results.append(res)
+                if after is not None:
+                    after(results)
                 if res["status"] != "ok":
                     stop = f"{res['status']} at {n} rows"
                     log(f"{dataset:8s} {method:16s} {n:7d} rows: {res['status']} {res.get('error', '')}")
@@ -397,6 +418,30 @@ def markdown(results: list[dict], rows: list[dict], meta: dict) -> str:
     return "\n".join(lines)
 
 
+def _write(out: Path, name: str, meta: dict, results: list[dict], complete: bool = True) -> str:
+    """`NAME.json` and `NAME.md` (`complete=False`: `NAME.partial.*`, marked incomplete), each
+    written whole or not at all; the complete write removes the partial files. Returns the Markdown."""
+    from extract.store import write_atomic
+
+    from videoad.bench.common import PARTIAL
+
+    stem = name if complete else name + PARTIAL
+    if "load_end" not in meta:  # a partial's: the load after its latest measurement
+        meta = {**meta, "load_end": _load()}
+    summ = summary_rows(results)
+    md = markdown(results, summ, meta)
+    if not complete:
+        md = md.replace("# scale\n", "# scale\n\n**INCOMPLETE**: the run was stopped, or is still going; these are "
+                        "the measurements it finished.\n", 1)
+    write_atomic(out / f"{stem}.json", json.dumps({"meta": meta, "complete": complete, "summary": summ,
+                                                    "results": results}, indent=2).encode())
+    write_atomic(out / f"{stem}.md", md.encode())
+    if complete:
+        for leftover in (out / f"{name}{PARTIAL}.json", out / f"{name}{PARTIAL}.md"):
+            leftover.unlink(missing_ok=True)
+    return md
+
+
 def _load() -> str:
     try:
         return " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -464,8 +509,16 @@ def _listed(value: str | None, kind=str, option: str = "") -> list | None:
 @click.option("--child", default=None, hidden=True)
 def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, config_path, print_config,
               output, out_alias, name, child):
-    """Fit time and peak memory against rows and columns, each measurement in its own process."""
+    """Fit time and peak memory against rows and columns, each measurement in its own process.
+
+    After each measurement the results so far are in NAME.partial.json / .md; the complete run
+    replaces NAME.json / .md and removes them.
+
+    Exit status: 0 done; 1 an error, named (data, config, -o), or no measurement finished (the
+    files are written all the same); 2 a wrong option; 130 stopped with Ctrl-C.
+    """
     if child is not None:  # inside the measuring process
+        exit_with_parent()
         click.echo(json.dumps(measure(json.loads(child))))
         return
     from videoad.data import kddcup_file
@@ -479,9 +532,9 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
     if print_config:
         click.echo(dump(cfg), nl=False)
         return
-    out = output_ready(results_dir(output, out_alias))
     ds, ms, rows, threads, name = cfg["datasets"], cfg["methods"], cfg["rows"], cfg["threads"], cfg["name"]
     max_seconds, timeout = float(cfg["max_seconds"]), float(cfg["timeout"])
+    given = kdd_path
     if "kdd" in ds:
         try:
             kdd_path = kddcup_file(kdd_path)
@@ -489,6 +542,7 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             if kdd_path is not None:  # named and wrong: an error; not found: kdd is skipped, saying so
                 raise click.ClickException(str(exc)) from exc
             kdd_path = None
+    out = output_ready(results_dir(output, out_alias), data_inputs(given, kdd_path if "kdd" in ds else None))
     kdd_total = KDD_ROWS
     if kdd_path is not None:  # read once here: a broken file named before the ladder, its own row count used
         from videoad.datasets.kddcup import load_kddcup
@@ -504,13 +558,13 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             "methods": {m: METHODS[m] for m in ms},
             # the measuring children run at `threads` (this process's own counts are not theirs)
             "environment": {**environment(), "torch_threads": threads}}
-    results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total)
-    meta["load_end"] = _load()
-    summ = summary_rows(results)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps({"meta": meta, "summary": summ, "results": results}, indent=2))
-    md = markdown(results, summ, meta)
-    (out / f"{name}.md").write_text(md)
+    # after each measurement NAME.partial.json / .md (an interrupted ladder keeps what it measured,
+    # and leaves an earlier complete run's files as they were); the complete files replace them
+    with results_lock(out, [name], meta["command"]):
+        results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total,
+                         after=lambda done: _write(out, name, meta, done, complete=False))
+        meta["load_end"] = _load()
+        md = _write(out, name, meta, results)
     click.echo(md)
     click.echo(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
     if results and not any(r["status"] == "ok" for r in results):  # a table of nothing is not a benchmark
