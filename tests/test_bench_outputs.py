@@ -4,6 +4,7 @@ Each test runs in seconds: the refusals come before any data is read, the runs u
 synthetic rows and the cheapest detectors."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,24 @@ def test_bench_help_says_the_exit_statuses_and_the_partial_files(command):
     text = " ".join(res.output.split())
     assert "Exit status: 0 done; 1 an error" in text and "2 a wrong option" in text and "130" in text
     assert ".partial.json" in text
+
+
+def test_a_killed_runs_temporaries_are_cleared_and_a_living_writers_kept(tmp_path, monkeypatch):
+    """A bench killed during an atomic write left its hidden `.NAME.<pid>-<id>.tmp` in the results
+    folder for good (benchmarks/results gathered them); the next run clears those whose writer is
+    gone, and leaves alone one a benchmark running beside it is writing."""
+    import subprocess
+    import sys
+
+    from videoad.bench import scale
+
+    monkeypatch.setattr(scale, "run_child", lambda spec, timeout: {
+        **spec, "status": "ok", "seconds": 1.0, "peak_rss": 2 << 20, "rss_before": 1 << 20, "data_bytes": 1})
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = tmp_path / f".scale.md.{int(dead.stdout)}-0123abcd.tmp"
+    alive = tmp_path / f".kddcup.json.{os.getppid()}-89abcdef.tmp"
+    for path in (gone, alive):
+        path.write_text("half")
+    res = _bench("scale", "--datasets", "mix255", "--methods", "PCA", "--rows", "300", "-o", tmp_path)
+    assert res.exit_code == 0, res.output
+    assert not gone.exists() and alive.read_text() == "half"

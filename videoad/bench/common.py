@@ -80,7 +80,8 @@ def results_lock(out: Path, names, command: str):
     second run writing the same results into the same folder is refused, naming the first (two
     wrote over each other's partial files in turn, and the pair of files left could be one run's
     JSON beside the other's Markdown). Other benchmarks writing other names into the folder (the
-    default benchmarks/results) run beside it. No flock (Windows), no lock, as `output_lock`."""
+    default benchmarks/results) run beside it. No flock (Windows), no lock, as `output_lock`. The
+    temporaries a killed run left in `out` (their writer gone) are removed."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on Linux
@@ -103,6 +104,9 @@ def results_lock(out: Path, names, command: str):
                 continue
             os.ftruncate(fd, 0)
             os.write(fd, f"pid {os.getpid()}, {command}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        from extract.store import remove_dead_temporaries
+
+        remove_dead_temporaries(out)  # what a killed run's atomic writes left (a living writer's are kept)
         yield
 
 
