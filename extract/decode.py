@@ -59,8 +59,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .timing import Timing, packet_times, variable_timing
-from .video_stream import (display_width, is_picture, main_video_stream, probe_sample_aspect, quarter_turns,
-                           sample_aspect)
+from .video_stream import (decodable, display_width, is_picture, main_video_stream, probe_sample_aspect,
+                           quarter_turns, sample_aspect)
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -163,7 +163,8 @@ class FrameStream:
         """One line when the file holds video streams besides the one read, or None."""
         if self.reader is None or not self.reader.other_streams:
             return None
-        return (f"the file holds {len(self.reader.other_streams) + 1} video streams; only the first "
+        first = "the first FFmpeg can decode" if getattr(self.reader, "skipped_first", False) else "the first"
+        return (f"the file holds {len(self.reader.other_streams) + 1} video streams; only {first} "
                 f"({self.reader.read_stream}) was read, not "
                 f"{', '.join(self.reader.other_streams)} (a recorder's export of several cameras: export "
                 "each camera to a file of its own, e.g. ffmpeg -i IN -map 0:v:1 -c copy OUT)")
@@ -227,6 +228,10 @@ def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     return float(reader.get_avg_fps()), claimed, frames()
 
 
+#: PyAV's verdict on a file whose video streams are all in codecs FFmpeg has no decoder for
+UNKNOWN_CODEC = "no decoder for the video stream's codec"
+
+
 def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     import av
 
@@ -236,6 +241,9 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     except IndexError:
         container.close()
         raise DecodeError("no video stream") from None
+    if not decodable(stream):
+        container.close()
+        raise DecodeError(UNKNOWN_CODEC)
     stream.thread_count = 1  # the decode worker processes are the parallelism
     rate = stream.average_rate or stream.guessed_rate
     fps = float(rate) if rate else math.nan
@@ -283,6 +291,8 @@ class PyAVFrames:
         self.leading_seconds = 0.0
 
         def described(s) -> str:  # now: a closed container's streams read garbage
+            if not decodable(s):
+                return f"#{s.index} (a codec FFmpeg cannot decode)"
             return f"#{s.index} {s.codec_context.width}x{s.codec_context.height}"
 
         self.read_stream = described(stream)
@@ -291,6 +301,9 @@ class PyAVFrames:
         self.metadata = dict(container.metadata or {})  # the container's tags (`extract.clock`: creation_time)
         self.other_streams = [described(s) for s in container.streams.video
                               if s.index != stream.index and not is_picture(s)]
+        #: a video stream before the one read is in a codec FFmpeg cannot decode: the one read is
+        #: the first it can, not the file's first
+        self.skipped_first = any(s.index < stream.index and not is_picture(s) for s in container.streams.video)
         self._frames = self._decode()
 
     def __iter__(self) -> "PyAVFrames":
@@ -551,6 +564,9 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
+    if errors.get("pyav", "").endswith(UNKNOWN_CODEC):
+        raise DecodeError("the file's video is in a codec no decoder here knows (a recorder's own format?): "
+                          f"export it from the recorder's player as MP4 or AVI and extract that ({detail})")
     raise DecodeError(f"no decoder could read the file ({detail})")
 
 

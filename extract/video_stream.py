@@ -20,12 +20,23 @@ def is_picture(stream) -> bool:
     return bool(stream.disposition & (Disposition.attached_pic | Disposition.timed_thumbnails))
 
 
+def decodable(stream) -> bool:
+    """Whether FFmpeg has a decoder for the stream's codec: a recorder's own codec (a fourcc
+    FFmpeg does not know) leaves PyAV's stream without a codec context."""
+    return getattr(stream, "codec_context", None) is not None
+
+
 def main_video_stream(container):
-    """The container's video stream to read; IndexError when it has none."""
+    """The container's video stream to read: the first footage stream FFmpeg can decode (a
+    stream in a codec it does not know, listed first, would fail the whole file); IndexError
+    when it has none."""
     videos = list(container.streams.video)
-    for stream in videos:
-        if not is_picture(stream):
+    footage = [stream for stream in videos if not is_picture(stream)]
+    for stream in footage:
+        if decodable(stream):
             return stream
+    if footage:  # none decodable: the first, whose reader says why it cannot be read
+        return footage[0]
     return videos[0]  # only pictures: the first, as before (IndexError when there is no video at all)
 
 

@@ -260,6 +260,41 @@ def make_two_cameras(path: Path, n_frames: int = 40, cover: bool = False) -> Pat
     return path
 
 
+def make_unknown_codec(path: Path, n_frames: int = 20, unknown: tuple[int, ...] = (0,), streams: int = 1) -> Path:
+    """An AVI of `streams` MJPEG video streams of the synthetic frames, with the streams numbered in
+    `unknown` relabelled to a fourcc no decoder knows (ZQZQ), as a recorder's own codec is: FFmpeg
+    finds no decoder for them, and PyAV gives those streams no codec context."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(os.fspath(path), "w", format="avi") as container:
+        outs = []
+        for _ in range(streams):
+            stream = container.add_stream("mjpeg", rate=25)
+            stream.width, stream.height, stream.pix_fmt = 64, 48, "yuvj420p"
+            outs.append(stream)
+        for i in range(n_frames):
+            for stream in outs:
+                picture = av.VideoFrame.from_ndarray(synthetic_frame(i), format="rgb24").reformat(format="yuvj420p")
+                container.mux(stream.encode(picture))
+        for stream in outs:
+            container.mux(stream.encode())
+    data = bytearray(path.read_bytes())
+    header = data.find(b"movi")
+    for index in unknown:  # each stream's list: its header (strh) names the codec, its format (strf) too
+        at = -1
+        for _ in range(index + 1):
+            at = data.find(b"strl", at + 1, header)
+        end = data.find(b"strl", at + 1, header)
+        end = header if end < 0 else end
+        for tag in (b"MJPG", b"mjpg"):
+            found = data.find(tag, at, end)
+            while found >= 0:
+                data[found:found + 4] = b"ZQZQ"
+                found = data.find(tag, found + 4, end)
+    path.write_bytes(bytes(data))
+    return path
+
 
 class SlowPreprocess(MotionBackbone):
     """The motion backbone with per-clip preprocessing that takes `delay` seconds (as a huge working

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from _extract_media import (CODE_PERIOD, damage, damage_packets, decoded_code, make_frames, make_h264,
-                            make_size_change, make_two_cameras, make_video, rotate_mp4, shared, synthetic_frame,
+                            make_size_change, make_two_cameras, make_unknown_codec, make_video, rotate_mp4, shared, synthetic_frame,
                             truncate)
 from extract.decode import (DecodeError, installed_decoders, open_image_folder, open_video,
                             truncation)
@@ -412,6 +412,32 @@ def test_a_file_of_two_cameras_reads_the_first_and_names_the_other(tmp_path):
     assert [decoded_code(f) for f in frames] == [i % CODE_PERIOD for i in range(40)]
     assert stream.streams_note().startswith("the file holds 2 video streams; only the first (#0 64x48) was read, "
                                             "not #1 128x96")
+
+
+def test_a_video_stream_in_a_codec_ffmpeg_does_not_know_is_passed_over_and_named(tmp_path):
+    """A recorder's export whose second (or first) video stream is in its own codec (a fourcc FFmpeg
+    has no decoder for): PyAV's reader failed on the whole file (AttributeError on the stream's
+    missing codec context) and decord or OpenCV read it instead, or nothing did without decord.
+    Now PyAV reads the stream it can decode, and the note names the other."""
+    for unknown, first in (((1,), "the first"), ((0,), "the first FFmpeg can decode")):
+        path = make_unknown_codec(tmp_path / f"export{unknown[0]}.avi", streams=2, unknown=unknown)
+        stream, frames = decode_all(path, ("pyav",))
+        assert stream.backend == "pyav" and stream.open_errors == {}
+        assert [decoded_code(f) for f in frames] == [i % CODE_PERIOD for i in range(20)]
+        other = 1 - unknown[0]
+        assert stream.streams_note().startswith(
+            f"the file holds 2 video streams; only {first} (#{other} 64x48) was read, not #{unknown[0]} "
+            "(a codec FFmpeg cannot decode)"), stream.streams_note()
+
+
+def test_a_file_whose_only_video_codec_no_decoder_knows_says_so(tmp_path):
+    path = make_unknown_codec(tmp_path / "recorder.avi")
+    with pytest.raises(DecodeError) as info:
+        open_video(path)
+    message = str(info.value)
+    assert message.startswith("the file's video is in a codec no decoder here knows"), message
+    assert "pyav: DecodeError: no decoder for the video stream's codec" in message
+    assert "AttributeError" not in message
 
 
 def test_a_cover_picture_is_neither_read_as_the_video_nor_named(tmp_path):
