@@ -7,6 +7,7 @@ are ordered by the numbers in their names (`2.jpg` before `10.jpg`).
 """
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
@@ -53,10 +54,20 @@ def natural_key(name: str) -> tuple:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)], name
 
 
+def _is_file(entry: os.DirEntry) -> bool:
+    """`entry.is_file()`, False for a link that cannot be followed: a link that loops (`x.mp4 ->
+    x.mp4`, or two links to each other) raises ELOOP there, which failed the listing of its whole
+    folder, the input folder's with it (`_walk` names the link)."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
 def image_files(folder: Path) -> list[Path]:
     """The frames of an image-sequence folder, in frame order."""
     names = [e.name for e in os.scandir(folder)
-             if e.is_file() and not e.name.startswith(".")
+             if _is_file(e) and not e.name.startswith(".")
              and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS]
     return [folder / n for n in sorted(names, key=natural_key)]
 
@@ -146,7 +157,7 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
 
 def _video_files(folder: Path) -> list[str]:
     return [e.name for e in os.scandir(folder)
-            if e.is_file() and os.path.splitext(e.name)[1].lower() in VIDEO_EXTENSIONS]
+            if _is_file(e) and os.path.splitext(e.name)[1].lower() in VIDEO_EXTENSIONS]
 
 
 def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
@@ -166,11 +177,9 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
         entry_path = Path(entry.path)
         if entry.is_symlink() and not os.path.exists(entry.path):
             if _may_be_video(entry.name):
-                listing.errors[_key(root, entry_path)] = (
-                    f"broken symbolic link: its target {os.readlink(entry.path)} does not exist "
-                    "(point the link at the video, or remove it)")
+                listing.errors[_key(root, entry_path)] = f"broken symbolic link: {_why_broken(entry.path)}"
             continue
-        if entry.is_file():
+        if _is_file(entry):
             if os.path.splitext(entry.name)[1].lower() in VIDEO_EXTENSIONS:
                 listing.sources.append(Source(_key(root, entry_path), entry_path, "video"))
             continue
@@ -208,6 +217,18 @@ def mark_output(folder: str | os.PathLike) -> None:
 def is_videoad_output(folder: str | os.PathLike) -> bool:
     """Whether `folder` holds `OUTPUT_MARK`: the walk for videos never enters it."""
     return os.path.isfile(os.path.join(folder, OUTPUT_MARK))
+
+
+def _why_broken(link: str) -> str:
+    """Why a symbolic link leads to nothing, for the listing's errors."""
+    target = os.readlink(link)
+    try:
+        os.stat(link)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return (f"it loops (its target {target} leads back to a link on the way; a link made in the "
+                    "wrong folder?): point the link at the video, or remove it")
+    return f"its target {target} does not exist (point the link at the video, or remove it)"
 
 
 def _may_be_video(name: str) -> bool:

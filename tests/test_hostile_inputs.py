@@ -293,6 +293,30 @@ def test_a_link_to_a_missing_video_is_reported(tmp_path):
     assert "gone.mp4: broken symbolic link" in res.output and "1 done" in res.output
 
 
+def test_a_link_that_loops_is_named_and_the_other_videos_are_extracted(tmp_path):
+    """`loop.mp4 -> loop.mp4` (or two links to each other) beside good videos: listing its folder
+    raised ELOOP and the whole run stopped (`cannot list the input folder ...: Too many levels of
+    symbolic links`), and a frame folder holding one failed whole. Now the link fails alone, and
+    a frame folder's looping link is no frame."""
+    videos = tmp_path / "in"
+    make_video(videos / "ok.avi", 20)
+    (videos / "loop.mp4").symlink_to("loop.mp4")
+    (videos / "a.mkv").symlink_to("b.mkv")
+    (videos / "b.mkv").symlink_to("a.mkv")
+    make_frames(videos / "cam", 20)
+    (videos / "cam" / "zz.jpg").symlink_to("zz.jpg")
+    listing = find_sources(videos)
+    assert [s.key for s in listing.sources] == ["cam", "ok.avi"]
+    assert sorted(listing.errors) == ["a.mkv", "b.mkv", "loop.mp4"]
+    assert listing.errors["loop.mp4"].startswith("broken symbolic link: it loops (its target loop.mp4 ")
+    res = invoke("extract", videos, "-o", tmp_path / "out", "--image-fps", "10", *SMALL)
+    assert res.exit_code == 1, res.output
+    assert "loop.mp4: broken symbolic link: it loops" in res.output and "2 done" in res.output
+    entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["videos"]
+    assert entries["cam"]["status"] == entries["ok.avi"]["status"] == "done"
+    assert entries["cam"]["n_frames"] == 20
+
+
 def test_a_name_no_feature_file_can_take_fails_that_video_alone(tmp_path):
     """A backslash (a Windows archive unpacked here), bytes that are not UTF-8, a name over 255 bytes
     with `.h5`: each of those videos fails with its reason before any work, the others are
