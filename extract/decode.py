@@ -96,6 +96,8 @@ class FrameStream:
     #: the stored pixels' aspect where they are not square (`video_stream.sample_aspect`); the frames
     #: come out stretched to it, whichever decoder read them
     sample_aspect: Fraction | None = None
+    #: a frame folder of 16-bit images whose 8-bit reading keeps little of their contrast (`depth_note`)
+    depth_note: str | None = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -810,6 +812,30 @@ def image_cut(path: Path) -> str | None:
     return None  # not laid out as expected: no verdict
 
 
+#: a 16-bit frame whose 8-bit reading (OpenCV keeps the high byte) spans fewer grey levels than
+#: this, while its own values span more than 8 bits hold, loses its contrast: a thermal camera's
+#: 14-bit counts in a 16-bit PNG (1000-1620 read as 3-6), a dark scene of a 16-bit camera
+DEPTH_MIN_LEVELS = 32
+
+
+def depth_note(path: Path) -> str | None:
+    """One line when `path` is a 16-bit image whose 8-bit reading keeps fewer than
+    DEPTH_MIN_LEVELS grey levels of values spanning more than 256, else None."""
+    import cv2
+
+    image = cv2.imread(os.fspath(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    if image is None or image.dtype != np.uint16:
+        return None
+    low, high = int(image.min()), int(image.max())
+    levels = (high >> 8) - (low >> 8) + 1
+    if levels >= DEPTH_MIN_LEVELS or high - low < 256:
+        return None
+    return (f"the frames are 16-bit images whose values ({low}-{high} in the first, {path.name}) span only "
+            f"{levels} grey level(s) read as 8 bits, as every frame is read (a thermal or scientific camera's "
+            "export, or a dark scene): most of their contrast, and the motion in it, is lost; scale them to 8 "
+            "bits over their own range (one scale for every frame) before extraction")
+
+
 def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> FrameStream:
     """Frames of an image-sequence folder in natural name order, read one at a time."""
     import cv2
@@ -845,4 +871,4 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
             yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
     return FrameStream("images", math.nan if fps is None else float(fps), len(paths), frames(),
-                       note=note)
+                       note=note, depth_note=depth_note(paths[0]))

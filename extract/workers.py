@@ -212,6 +212,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             told["sample_aspect"] = "1:1" if aspect is None else f"{aspect.numerator}:{aspect.denominator}"
         if stream.note:  # a frame folder named by capture times (extract.sources.check_numbering)
             told["numbering_note"] = stream.note
+        if stream.depth_note:  # 16-bit frames whose 8-bit reading keeps little contrast (extract.decode)
+            told["depth_note"] = stream.depth_note
         damage = stream.damage_note()
         if damage:  # extract.decode, "Damage"
             told.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),

@@ -14,6 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -315,6 +316,29 @@ def test_a_link_that_loops_is_named_and_the_other_videos_are_extracted(tmp_path)
     entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["videos"]
     assert entries["cam"]["status"] == entries["ok.avi"]["status"] == "done"
     assert entries["cam"]["n_frames"] == 20
+
+
+def test_16_bit_frames_whose_8_bit_reading_keeps_little_contrast_are_warned_of(tmp_path):
+    """A thermal camera's frames: 14-bit counts (a warm walker 600 above the background at 1000)
+    in 16-bit PNGs. Every frame is read as 8 bits (the high byte): 3-6, four grey levels, and the
+    motion with them, without a word. Now the run warns; frames that fill the 16 bits (an 8-bit
+    picture stored as 16) are read as before and not warned of."""
+    for name, scale, offset in (("thermal", 4, 1000), ("full", 257, 0)):
+        folder = tmp_path / "in" / name
+        folder.mkdir(parents=True)
+        for i in range(20):
+            picture = np.full((48, 64), 40, np.uint16)
+            picture[12:36, 10 + 2 * i: 14 + 2 * i] = 200
+            cv2.imwrite(str(folder / f"{i:03d}.png"), picture * scale + offset)
+    res = invoke("extract", tmp_path / "in", "-o", tmp_path / "out", "--image-fps", "10", *SMALL)
+    assert res.exit_code == 0, res.output
+    entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["videos"]
+    assert entries["thermal"]["status"] == entries["full"]["status"] == "done"
+    assert entries["thermal"]["warning"].startswith(
+        "the frames are 16-bit images whose values (1160-1800 in the first, 000.png) span only 4 grey level(s) "
+        "read as 8 bits"), entries["thermal"]
+    assert "thermal: the frames are 16-bit images" in res.output
+    assert "16-bit" not in json.dumps(entries["full"])
 
 
 def test_a_name_no_feature_file_can_take_fails_that_video_alone(tmp_path):
