@@ -246,6 +246,15 @@ def test_image_folder_streams_frames_in_natural_order(tmp_path):
     assert [decoded_code(f) for f in frames] == list(range(12))
 
 
+def test_a_folder_of_webp_frames_is_a_video(tmp_path):
+    """A folder of .webp stills (a browser's or an NVR's export) was not found at all: "no videos
+    or frame folders found"."""
+    folder = make_frames(tmp_path / "cam" / "seq", 6, ext=".webp")
+    assert [(s.key, s.kind) for s in find_sources(tmp_path / "cam", recursive=True).sources] == [("seq", "images")]
+    frames = list(open_image_folder(folder, fps=10).frames)
+    assert len(frames) == 6 and [decoded_code(f) for f in frames] == list(range(6))
+
+
 def test_frame_names_read_alike_keep_one_order_whatever_the_listing(tmp_path, monkeypatch):
     """`02.jpg` and `2.jpg`, `Frame1.jpg` and `frame1.jpg` sort alike by their numbers: they came out
     in the order the file system listed them, another on another disk."""
