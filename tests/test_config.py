@@ -340,6 +340,27 @@ def test_detector_arguments_of_the_wrong_kind_are_refused_when_the_file_is_read(
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize("detector, params, message", [
+    ("knn", "{n_neighbors: 2.5}", "n_neighbors must be a whole number >= 1, got 2.5"),
+    ("pca", "{n_components: 0}", "n_components must be a whole number >= 1, got 0"),
+    ("ocsvm", "{max_fit_rows: 1}", "max_fit_rows must be None (every row) or a whole number >= 2, got 1"),
+    ("dagmm", "{n_gmm: 0}", "n_gmm must be a whole number >= 1, got 0"),
+])
+def test_a_baselines_arguments_outside_its_rules_are_refused_when_the_file_is_read(tmp_path, detector, params,
+                                                                                   message):
+    """DUAD's were; a baseline's passed the file's check and each group's fit failed after the
+    features were read, the message naming no file (`no group could be scored (...)`)."""
+    from videoad import video
+
+    path = tmp_path / "d.yaml"
+    path.write_text(f"detector:\n  name: {detector}\n  params: {params}\n")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: detector: params: ") as info:
+        video.load_config(path)
+    assert message in str(info.value)
+    path.write_text(f"detector:\n  name: {detector}\n")  # the defaults pass
+    assert video.load_config(path).detector == detector
+
+
 def test_options_are_checked_as_a_file_is(tmp_path, monkeypatch):
     """`--max-fps inf` reached the manifest's JSON; `--post ftp://...` printed a config that
     `--config` then refused; a misspelt decoder failed only when the first decoder gave up; a

@@ -130,6 +130,9 @@ def test_a_watch_option_beats_the_file(tmp_path):
     ("workers: 0\n", "workers must be >= 1"),
     ("decoders: pyav\n", "decoders must be a list of texts"),
     ("backbone: {name: motion, option: {}}\n", "unknown key 'backbone.option'"),
+    # an option the backbone does not take, misspelt in the file: it named neither file nor key
+    ("backbone: {name: motion, options: {sise: 160}}\n", "unknown key(s) ['backbone.options.sise']: backbone "
+                                                          "'motion' has no option 'sise'; its options: "),
     ("tail: cut\n", "tail must be drop or pad"),
     ("backbone: {name: motion, options: {weights: w.pt}}\n", "backbone.options.weights needs a learned backbone"),
     ("backbone: {name: r3d_18, options: {weights: missing/w.pt}}\n", "backbone.options.weights"),

@@ -185,6 +185,28 @@ def test_print_config_shows_the_settings_without_running(tmp_path):
     assert run.exit_code == 0 and "mode: pooled" in run.output
 
 
+def test_print_config_names_the_options_its_file_does_not_carry(tmp_path):
+    """`detect --merge-gap 5 --print-config > c.yaml` then `detect --config c.yaml` drew events with
+    a 2 s gap, and `run --max-fps 0 --print-config` dropped the cap's option, without a word: the
+    printed file said nothing of them. A closing comment names them (and the file still reads back)."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    out = CliRunner().invoke(cli, ["detect", "--merge-gap", "5", "--min-event", "1", "--seed", "3", "--print-config"])
+    assert out.exit_code == 0, out.output
+    assert out.output.rstrip().splitlines()[-1] == ("# --merge-gap, --min-event: options only, not settings of this "
+                                                    "file: give them again beside --config FILE")
+    (tmp_path / "c.yaml").write_text(out.output)
+    back = CliRunner().invoke(cli, ["detect", "--config", str(tmp_path / "c.yaml"), "--print-config"])
+    assert back.exit_code == 0 and "seed: 3" in back.output and "options only" not in back.output, back.output
+    out = CliRunner().invoke(cli, ["run", "--max-fps", "0", "--no-clips", "--seed", "2", "--print-config"])
+    assert out.exit_code == 0 and "seed: 2" in out.output, out.output
+    assert "# --max-fps, --clips: options only" in out.output
+    plain = CliRunner().invoke(cli, ["detect", "--seed", "3", "--print-config"])  # nothing to name: no comment
+    assert plain.exit_code == 0 and "options only" not in plain.output
+
+
 def test_device_option_reaches_the_torch_detectors_and_is_checked_first(setup):
     """`--device cpu` is the default's own fit, recorded; a device the machine lacks, or a GPU
     asked of a detector that cannot move, fails before any group is fitted, saying why; `--device

@@ -86,8 +86,10 @@ def get_backbone(name: str, **kwargs: Any) -> Backbone:
         unknown = sorted(k for k in kwargs if k not in inspect.signature(cls).parameters)
         if not unknown:
             raise
-        raise UnknownOption(f"backbone {name!r} has no option {', '.join(map(repr, unknown))}; its options: "
-                            f"{', '.join(known)}") from None
+        exc = UnknownOption(f"backbone {name!r} has no option {', '.join(map(repr, unknown))}; its options: "
+                            f"{', '.join(known)}")
+        exc.unknown = tuple(unknown)  # which ones, for a caller that names where they came from
+        raise exc from None
     backbone.registry_name = name
     backbone._given_options = {k: _plain(v, k in _FILE_OPTIONS) for k, v in kwargs.items() if k not in PERMISSIONS}
     return backbone

@@ -122,8 +122,13 @@ class DAGMM(TorchDetector):
         self.n_threads = n_threads
 
     def _prepare_fit(self, X) -> np.ndarray:
-        """The network's sizes checked before a fit: `n_gmm=0` failed as an overflow asking to
-        rescale X, `latent_dim=0` and `est_hidden=0` fitted a degenerate network in silence."""
+        self._check_params()
+        return super()._prepare_fit(X)
+
+    def _check_params(self) -> None:
+        """The network's sizes checked before a fit (and when a config file is read:
+        registry.check_arguments): `n_gmm=0` failed as an overflow asking to rescale X,
+        `latent_dim=0` and `est_hidden=0` fitted a degenerate network in silence."""
         def whole(v, low):
             return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low
 
@@ -138,7 +143,6 @@ class DAGMM(TorchDetector):
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
         if not (float(self.lr) > 0 and float(self.eps) > 0 and float(self.grad_clip) > 0):
             raise ValueError(f"lr, eps and grad_clip must be > 0, got {self.lr!r}, {self.eps!r}, {self.grad_clip!r}")
-        return super()._prepare_fit(X)
 
     def _build_model(self) -> DAGMMNet:
         a = self.architecture_

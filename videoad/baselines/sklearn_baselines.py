@@ -31,9 +31,8 @@ class PCARecon(BaseDetector):
     def fit(self, X, y=None):
         from sklearn.decomposition import PCA
 
+        self._check_params()
         X = self._validate_fit_input(X)
-        if not _whole_valued(self.n_components) or self.n_components < 1:  # 4.0 from a settings file is 4
-            raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
         if self.n_components >= X.shape[1]:  # every row reconstructed exactly: all scores rounding noise
             raise ValueError(f"PCARecon: n_components {self.n_components} of X's {X.shape[1]} columns keeps the whole "
                              "space, so every row is reconstructed exactly and no row scores above another; use "
@@ -44,6 +43,11 @@ class PCARecon(BaseDetector):
         self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
+
+    def _check_params(self) -> None:
+        """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
+        if not _whole_valued(self.n_components) or self.n_components < 1:  # 4.0 from a settings file is 4
+            raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
 
     def _score(self, X):
         with threadpool_limits(1), self._overflow_named():
@@ -113,9 +117,8 @@ class OCSVM(BaseDetector):
     def fit(self, X, y=None):
         from sklearn.svm import OneClassSVM
 
+        self._check_params()
         cap = self.max_fit_rows
-        if cap is not None and not (_whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
-            raise ValueError(f"OCSVM: max_fit_rows must be None (every row) or a whole number >= 2, got {cap!r}")
         X = self._validate_fit_input(X)
         rng = np.random.default_rng(resolve_seed(self.random_state))
         fit_rows = X
@@ -131,6 +134,12 @@ class OCSVM(BaseDetector):
         self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
+
+    def _check_params(self) -> None:
+        """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
+        cap = self.max_fit_rows
+        if cap is not None and not (_whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
+            raise ValueError(f"OCSVM: max_fit_rows must be None (every row) or a whole number >= 2, got {cap!r}")
 
     def _score(self, X):
         with threadpool_limits(1):
@@ -156,8 +165,7 @@ class KNNDist(BaseDetector):
     def fit(self, X, y=None):
         from sklearn.neighbors import NearestNeighbors
 
-        if not (_whole_valued(self.n_neighbors) and self.n_neighbors >= 1):  # 2.5 ran as 2, "5" as 5
-            raise ValueError(f"n_neighbors must be a whole number >= 1, got {self.n_neighbors!r}")
+        self._check_params()
         X = self._validate_fit_input(X)
         k = min(int(self.n_neighbors), X.shape[0] - 1)
         self.k_ = k
@@ -166,6 +174,11 @@ class KNNDist(BaseDetector):
         self.decision_scores_ = dist[:, k].astype(np.float64)  # column 0 is the row itself
         self._set_threshold()
         return self
+
+    def _check_params(self) -> None:
+        """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
+        if not (_whole_valued(self.n_neighbors) and self.n_neighbors >= 1):  # 2.5 ran as 2, "5" as 5
+            raise ValueError(f"n_neighbors must be a whole number >= 1, got {self.n_neighbors!r}")
 
     def decision_function(self, X):
         X = self._validate_score_input(X)

@@ -202,6 +202,11 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         model = get_backbone(backbone, **({**kwargs, "device": "cpu"}
                                           if on_ray and "device" in kwargs else kwargs))
     except UnknownOption as exc:  # the options it does take are named
+        typed = (_given_settings(ctx).get("backbone") or {}).get("options") or {}
+        in_file = [k for k in getattr(exc, "unknown", ()) if k not in typed]
+        if config and in_file:  # a misspelt key of the file: named with the file, as its other keys are
+            keys = [f"backbone.options.{k}" for k in in_file]
+            raise click.ClickException(f"{config}: unknown key(s) {keys}: {exc}") from None
         raise click.UsageError(str(exc)) from None
     except TypeError as exc:
         if "unexpected keyword argument" not in str(exc):

@@ -26,7 +26,7 @@ from videoad.detector.seeds import SEED_MAX
 from .extract_cmd import _parse_opts
 from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
 from .video_cmd import (activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option,
-                        max_clips_option)
+                        max_clips_option, options_not_in_file)
 
 
 
@@ -195,6 +195,9 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         elif grouping == "pooled":  # a config's pooled lets the cameras decide: the option does not travel in it
             click.echo("# --pooled: give it again beside --config FILE (a config's mode pooled lets the footage's "
                        "cameras decide)")
+        if note := options_not_in_file(("stride", "image_fps", "target_fps", "max_fps", "workers", "backbone_opts",
+                                        "clips", "burn_heatmap", "max_clips", "merge_gap", "min_event")):
+            click.echo(note)
         return
     if not inputs:
         raise click.UsageError("give at least one INPUT (a file, folder or glob)")

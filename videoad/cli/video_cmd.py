@@ -71,6 +71,21 @@ def event_options(command):
                         "seconds apart into one event.")(command)
 
 
+def options_not_in_file(names) -> str | None:
+    """A comment for --print-config's YAML naming the options given among `names` that the
+    settings file does not carry (the event rules, run's extraction): read back with --config
+    alone, the run would use their defaults without a word. None when none was given."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    shown = [max(p.opts, key=len) for p in ctx.command.params if p.name in names
+             and ctx.get_parameter_source(p.name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)]
+    if not shown:
+        return None
+    return (f"# {', '.join(shown)}: options only, not settings of this file: give them again beside "
+            "--config FILE")
+
+
 def event_settings(merge_gap, min_event):
     from videoad.events import EventSettings
 
@@ -178,6 +193,8 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             cfg = video.with_device(cfg, device)
         if print_config:
             click.echo(video.config_text(cfg), nl=False)
+            if note := options_not_in_file(("merge_gap", "min_event")):
+                click.echo(note)
             return
         if features is None and fit_on is not None:
             features = fit_on  # the history scored by its own model: its alarm line, ready for --save-model
