@@ -180,3 +180,27 @@ def test_a_folder_this_process_writes_is_read_without_asking_its_lock(tmp_path):
         assert writer_of(folder) is None
         write_scores(folder, _run(0, "A"))
         assert read_scores(folder).meta["marker"] == "A"
+
+
+def test_a_store_an_extraction_is_filling_now_is_named_so_not_as_one_to_rerun(tmp_path):
+    """`detect` on a store while its `extract` ran said 'its extraction did not finish ... rerun
+    the same `videoad extract` command' (a rerun is refused while the first runs): now it names
+    the extraction running and says to score again when it finishes."""
+    import json
+
+    from extract.manifest import FORMAT, MANIFEST
+    from video_helpers import fake_video
+    from videoad.video.groups import unfinished
+
+    store = tmp_path / "features"
+    fake_video(store, "a.mp4", 20)
+    (store / MANIFEST).write_text(json.dumps({"format": FORMAT, "complete": False, "keys": ["a.mp4", "b.mp4"], "videos": {}}))
+    assert "rerun the same `videoad extract`" in unfinished(store)  # none running: as before
+    holder = holding_folder(store, "videoad extract")
+    try:
+        note = unfinished(store)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"an extraction is writing it now (pid {holder.pid}, videoad extract, since" in note
+    assert "1 of 2 videos have features so far" in note and "rerun" not in note
