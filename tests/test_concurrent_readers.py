@@ -182,7 +182,23 @@ def test_a_folder_this_process_writes_is_read_without_asking_its_lock(tmp_path):
         assert read_scores(folder).meta["marker"] == "A"
 
 
-def test_a_store_an_extraction_is_filling_now_is_named_so_not_as_one_to_rerun(tmp_path):
+def _sharing(folder: Path, command: str):
+    """Another process holding `folder` as a shard of an extraction does (shared), until killed."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import time; from videoad.output_lock import output_lock\n"
+            f"with output_lock({str(folder)!r}, command={command!r}, shared=True):\n"
+            "    print('held', flush=True); time.sleep(120)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+@pytest.mark.parametrize("command", ["videoad extract", "videoad extract --shard 1/2"])
+def test_a_store_an_extraction_is_filling_now_is_named_so_not_as_one_to_rerun(tmp_path, command):
     """`detect` on a store while its `extract` ran said 'its extraction did not finish ... rerun
     the same `videoad extract` command' (a rerun is refused while the first runs): now it names
     the extraction running and says to score again when it finishes."""
@@ -196,11 +212,11 @@ def test_a_store_an_extraction_is_filling_now_is_named_so_not_as_one_to_rerun(tm
     fake_video(store, "a.mp4", 20)
     (store / MANIFEST).write_text(json.dumps({"format": FORMAT, "complete": False, "keys": ["a.mp4", "b.mp4"], "videos": {}}))
     assert "rerun the same `videoad extract`" in unfinished(store)  # none running: as before
-    holder = holding_folder(store, "videoad extract")
+    holder = (_sharing if "--shard" in command else holding_folder)(store, command)
     try:
         note = unfinished(store)
     finally:
         holder.kill()
         holder.wait()
-    assert f"an extraction is writing it now (pid {holder.pid}, videoad extract, since" in note
+    assert f"an extraction is writing it now (pid {holder.pid}, {command}, since" in note
     assert "1 of 2 videos have features so far" in note and "rerun" not in note

@@ -120,9 +120,10 @@ def _holder(fd: int) -> str:
 
 
 def writer_of(folder) -> str | None:
-    """What the lock of `folder` says of the other videoad holding it to write now, else None (none
-    does, this process does, or no flock here). Asked only of a folder found mid-rewrite: the
-    instant's shared lock it takes could refuse a writer starting at that very instant."""
+    """What the lock of `folder` says of the other videoad holding it to write now (the shards of an
+    extraction, which share it, too), else None (none does, this process does, or no flock here).
+    Asked only of a folder found mid-rewrite: the instant's lock it takes could refuse a writer
+    starting at that very instant."""
     try:
         import fcntl
     except ImportError:
@@ -134,7 +135,7 @@ def writer_of(folder) -> str | None:
     except OSError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return _holder(fd)
     except OSError:
