@@ -521,11 +521,19 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:.3f}"
 
 
-def read_settings(folder) -> EventSettings | None:
+def read_settings(folder, meta: dict | None = None) -> EventSettings | None:
     """The settings an earlier `write_events` used in this scores folder, else those its run.json
     records (`write_scores_and_events`: a run killed after run.json and before the events files
     left a folder whose report and timelines found events by the default rules, without a word),
-    else None (folders written before either)."""
+    else None (folders written before either). `meta`: the run.json read with the scores
+    (`ScoreSet.meta`), whose settings, where it records them, are taken (the events files hold the
+    same, written with it): read again, a `detect` rewriting the folder since gave the next run's."""
+    recorded = (meta or {}).get("event_settings")
+    if isinstance(recorded, dict):
+        try:
+            return EventSettings(**recorded).check()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{Path(folder) / 'run.json'}: its event_settings cannot be read ({exc})") from None
     path = Path(folder) / EVENTS_JSON
     if not path.is_file():
         run = Path(folder) / "run.json"

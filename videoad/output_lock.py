@@ -12,14 +12,25 @@ The lock is per process and re-entrant: `videoad run` holds its output folder an
 it runs inside take the same folders again freely. Where the platform has no flock (Windows) or
 the folder cannot be made (the command then fails where it writes, with its own message), no
 lock is taken. A folder on a network file system is locked as well as that file system locks.
+
+Readers take no lock (a report beside a nightly fit reads the folder's previous version, complete,
+for as long as the fit runs). A folder's writer removes its index file (a scores folder's
+run.json, a model folder's models.json) first and writes it last, so `read_whole` reads a folder
+between the two reads of its index that find the same file: a rewrite that began or ended
+meanwhile (a report's run.json from one run beside the cells of the next, a `--model` scoring
+with one fit's alarm lines and the next fit's weights) is read again, or refused naming the
+writer (`writer_of`).
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 LOCK_FILE = ".videoad-lock"
 
@@ -106,3 +117,70 @@ def _holder(fd: int) -> str:
     except OSError:
         text = ""
     return text or "a process that has not said which"
+
+
+def writer_of(folder) -> str | None:
+    """What the lock of `folder` says of the other videoad holding it to write now (the shards of an
+    extraction, which share it, too), else None (none does, this process does, or no flock here).
+    Asked only of a folder found mid-rewrite: the instant's lock it takes could refuse a writer
+    starting at that very instant."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    if os.path.realpath(folder) in _held:  # this process writes it (`videoad run` reading its own scores)
+        return None
+    try:
+        fd = os.open(Path(folder) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _holder(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # releases the probe's lock
+    return None
+
+
+def index_version(path) -> tuple | None:
+    """What tells one writing of an index file from another (its inode, size, times and a digest of
+    its bytes), None where it is missing."""
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            digest = hashlib.sha256(fh.read()).digest()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, digest
+
+
+def read_whole(folder, index, read: Callable[[], T], error: type[Exception] = FolderBusyError,
+               attempts: int = 3) -> T:
+    """`read()` of `folder`, whose writer removes its index file `index` first and writes it last,
+    taken where `index` is the same file before and after it (one version of the folder, whole); a
+    read that a rewrite overlapped is done again, up to `attempts` times. `error` (naming the folder
+    and its writer) where the index is missing while another videoad writes the folder, or where
+    each attempt was overlapped. A missing index with no writer: `read()`'s own message."""
+    folder, index = Path(folder), Path(index)
+    for _ in range(max(1, attempts)):
+        before = index_version(index)
+        if before is None:
+            holder = writer_of(folder)
+            if holder is not None:
+                raise error(f"{folder}: another videoad is writing this folder now ({holder}) and has not "
+                            f"written its {index.name} yet; read it once that finishes")
+            return read()
+        try:
+            result = read()
+        except Exception:
+            if index_version(index) != before:
+                continue  # the error came of the rewrite (a file of the next version): read again
+            raise
+        if index_version(index) == before:
+            return result
+    holder = writer_of(folder)
+    raise error(f"{folder}: rewritten while it was read ({attempts} time{'s' if attempts > 1 else ''}), by "
+                f"{holder or 'another process'}: nothing read from it was used; read it once that finishes")

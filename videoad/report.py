@@ -462,7 +462,7 @@ def build_report(
     remove_stale_temporaries([out / "index.html", out / EVENTS_CSV, out / EVENTS_JSON])  # a killed write's
     fmt = fmt.lower().lstrip(".")
     if events is None:
-        settings = event_settings or (read_settings(scores.path) if scores.path else None)
+        settings = event_settings or (read_settings(scores.path, scores.meta) if scores.path else None)
         events = find_events(scores, settings)
     write_events(out, events)
     for asset in ("report.css", "report.js"):

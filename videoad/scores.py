@@ -484,9 +484,18 @@ def _video_entries(run: Path, entries) -> list[dict]:
 
 
 def read_scores(path) -> ScoreSet:
-    """Read a scores folder (or its `segments.csv`); every inconsistency is an error naming the video."""
+    """Read a scores folder (or its `segments.csv`); every inconsistency is an error naming the video.
+    One version of the folder: a `detect` rewriting it meanwhile (run.json removed first, written
+    last) has the read done again, or refused naming it (`output_lock.read_whole`); its run.json
+    from one run beside the next run's segments or cells was read in silence."""
+    from videoad.output_lock import read_whole
+
     p = Path(path)
     folder = p.parent if p.is_file() else p
+    return read_whole(folder, folder / "run.json", lambda: _read_folder(folder), ScoresError)
+
+
+def _read_folder(folder: Path) -> ScoreSet:
     seg, run = folder / "segments.csv", folder / "run.json"
     for f in (seg, run):
         if not f.is_file():

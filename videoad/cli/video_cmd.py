@@ -377,7 +377,7 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
             from videoad import output_kinds as kinds
 
             kinds.check_output(output, kinds.TIMELINES, {"SCORES": scores})
-        events = find_events(s, read_settings(s.path))
+        events = find_events(s, read_settings(s.path, s.meta))
         with contextlib.nullcontext() if single else output_lock(output, command="videoad plot"):
             written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
                                events=events, workers=None, source_root=source_root)
@@ -419,7 +419,7 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
         from videoad import output_kinds as kinds
 
         kinds.check_output(output, kinds.REPORT, {"SCORES": scores})
-        events = find_events(s, read_settings(s.path))
+        events = find_events(s, read_settings(s.path, s.meta))
         with output_lock(output, command="videoad report"):
             page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,
                                 burn_heatmap=burn_heatmap, pad_s=pad_s, source_root=source_root, workers=None,

@@ -142,17 +142,23 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         kinds.check_output(output, kinds.WATCH, {"--model": model_dir,  # NAME=SOURCE folders too
                                                  **{f"SOURCE {x.folder}": x.folder for x in srcs
                                                     if isinstance(x, live.FolderSource)}})
+        from videoad.output_lock import read_whole
+        from videoad.video.index import MODELS_INDEX
+
+        def whole(load):  # one version of the folder: a `--save-model` into it now mixed two fits' files
+            return read_whole(model_dir, Path(model_dir) / MODELS_INDEX, load, live.WatchError)
+
         cameras = None
         if group is None:  # models fitted --per-camera: each source with the model of the camera it shows
             from videoad.live.camera import CameraModels
 
-            cameras = CameraModels.of(model_dir, device, allow_pickle)
+            cameras = whole(lambda: CameraModels.of(model_dir, device, allow_pickle))
         if cameras is not None:
             wm, lines = cameras.choose(srcs)
             for line in lines:
                 click.echo(f"camera of {line}")
         else:
-            wm = live.WatchModel.load(model_dir, group, device, allow_pickle=allow_pickle)
+            wm = whole(lambda: live.WatchModel.load(model_dir, group, device, allow_pickle=allow_pickle))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     progress = live.Progress() if not quiet else None

@@ -69,6 +69,14 @@ def unfinished(path) -> str | None:
         return None  # no manifest to read: a store needs none (imported features)
     if manifest.get("complete") is not False:
         return None
+    from videoad.output_lock import writer_of
+
+    running = writer_of(root)
+    if running is not None:  # not one to rerun (it would be refused): one that has not finished yet
+        planned = manifest.get("keys") or []
+        present = sum((root / (k + SUFFIX)).is_file() for k in planned)
+        return (f"{root}: an extraction is writing it now ({running}; {present} of {len(planned) or '?'} videos "
+                "have features so far): scoring the videos there are; score again once it finishes")
     if manifest.get("shards"):
         have = ", ".join(f"{i}/{n}" for i, n in manifest["shards"])
         return (f"{root}: its extraction ran in shards that have not all finished with the same settings and "

@@ -853,9 +853,19 @@ def score(features, model_dir, *, annotations=None, n_jobs: int = 1, executor=No
     """Score every video of `features` with the models saved in `model_dir` (inductive).
 
     Videos are grouped as the models were (per category or pooled); a category without a model
-    falls back to a pooled model when there is one, else it is skipped with the reason.
+    falls back to a pooled model when there is one, else it is skipped with the reason. Scored by
+    one version of the folder: a `--save-model` into it meanwhile has the scoring done once more,
+    or refused naming it (`output_lock.read_whole`); one fit's alarm lines scored the next fit's
+    weights in silence.
     """
+    from videoad.output_lock import read_whole
+
     model_dir = Path(model_dir)
+    return read_whole(model_dir, model_dir / MODELS_INDEX,
+                      lambda: _score(features, model_dir, annotations, n_jobs, executor), ValueError, attempts=2)
+
+
+def _score(features, model_dir: Path, annotations, n_jobs: int, executor) -> ScoreSet:
     index_path, index = read_index(model_dir)
     known = set(DetectConfig.__dataclass_fields__)
     cfg = DetectConfig(**{k: v for k, v in index["config"].items() if k in known}).check(str(index_path),
