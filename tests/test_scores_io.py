@@ -207,3 +207,19 @@ def test_a_folder_written_with_marked_names_before_their_marker_reads(tmp_path):
     (tmp_path / "s" / "run.json").write_text(json.dumps({"format": "videoad-scores/1", "videos": [
         {"video": "-1.mp4", "n_frames": 100, "fps": 10.0}]}))
     assert [v.video for v in read_scores(tmp_path / "s")] == ["-1.mp4"]
+
+
+def test_a_rewrite_removes_the_previous_scores_evaluation(tmp_path):
+    """`videoad evaluate` writes evaluation.json into the scores folder; a detect that rewrote the
+    folder left it there, the figures of scores no longer in it beside the new ones."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    out = tmp_path / "s"
+    write_scores(out, ScoreSet(_videos(0)[:1], {"protocol": "transductive"}))
+    (tmp_path / "gt.txt").write_text("plain.avi  Cat  10  20  -1  -1\n")  # _videos' first, named plainly
+    res = CliRunner().invoke(cli, ["evaluate", str(out), "--annotations", str(tmp_path / "gt.txt")])
+    assert (out / "evaluation.json").is_file(), res.output
+    write_scores(out, ScoreSet(_videos(1)[:1], {"protocol": "transductive"}))
+    assert not (out / "evaluation.json").exists()

@@ -58,6 +58,8 @@ MARKED_NAMES = "formula-like names marked as text"
 #: the events `videoad.events.write_events` writes beside the scores (named here: a scores rewrite
 #: removes them with run.json, so that a stopped one never leaves the previous run's)
 EVENTS_CSV, EVENTS_JSON = "events.csv", "events.json"
+#: where `videoad evaluate` writes its figures by default: of one run's scores, so a rewrite removes it
+EVALUATION_JSON = "evaluation.json"
 COLUMNS = ("video", "category", "group", "clip", "start_frame", "end_frame", "start_s", "end_s", "score")
 
 
@@ -247,7 +249,7 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
     # cells and events
     files = [out / name for name in ("segments.csv", CELLS_FILE, TIMES_FILE, "run.json", EVENTS_CSV, EVENTS_JSON)]
     remove_stale_temporaries(files)  # a kill mid-write of an earlier run left them
-    for name in ("run.json", EVENTS_CSV, EVENTS_JSON):
+    for name in ("run.json", EVENTS_CSV, EVENTS_JSON, EVALUATION_JSON):  # the last: the previous scores' figures
         (out / name).unlink(missing_ok=True)
     write_atomic(out / "segments.csv", (text.encode() for text in segments_chunks(scoreset.videos)))
     meta = dict(scoreset.meta)

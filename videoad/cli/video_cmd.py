@@ -313,7 +313,7 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
     import json
 
     from videoad.metrics import evaluate_scores, format_evaluation
-    from videoad.scores import read_scores
+    from videoad.scores import EVALUATION_JSON, read_scores
 
     try:
         s = read_scores(scores)
@@ -324,7 +324,7 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
     listed = per_video if per_video is not None else len(ev.per_video) <= PER_VIDEO_MAX
     text = json.dumps(ev.as_dict(), indent=2) + "\n"
     to_stdout = json_out is not None and str(json_out) == "-"  # a script's pipe: the JSON alone there
-    target = None if to_stdout else json_out or (s.path / "evaluation.json")
+    target = None if to_stdout else json_out or (s.path / EVALUATION_JSON)
     unwritten = None
     if target is not None:  # written before anything is printed: `| head` closing the pipe lost the file
         try:
