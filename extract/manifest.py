@@ -3,6 +3,7 @@
 The feature files are the truth about what is done; the manifest adds what files cannot say
 (failures and their reasons, notes such as "container claims 444 frames, 68 decoded", whether
 the run that wrote it reached its end). It is rewritten atomically, at most about once a second
+(less often for a manifest so large that its writing would take more than `SAVE_SHARE` of the run)
 and at the end, so a killed run leaves a valid manifest that is merely behind.
 
 An unsharded run writes `manifest.json`; shard i of N writes `manifest.shard-i-of-N.json`, so
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 FORMAT = "videoad-extract-manifest/1"
 MANIFEST = "manifest.json"
 _SHARD_RE = re.compile(r"^manifest\.shard-(\d+)-of-(\d+)\.json$")
+#: the most of a run's time that rewriting its manifest may take: a save waits at least its last
+#: write's duration divided by this. At a save a second, a manifest of N videos cost the run's main
+#: process (the one that also batches clips through the backbone) time in proportion to N: about 2%
+#: at UCF-Crime's 1,900 videos (17 ms a save), 12% at 20,000 (135 ms; benchmarks/bench_manifest.py)
+SAVE_SHARE = 0.05
 
 
 def manifest_name(shard: tuple[int, int] | None) -> str:
@@ -82,6 +88,7 @@ class Manifest:
             (self.root / MANIFEST).unlink()
             log.info("%s: %s removed until `videoad merge` joins the shards again", self.root, MANIFEST)
         self._last_save = 0.0
+        self._last_cost = 0.0  # seconds the latest write took
         #: key -> the source's absolute path, for failed entries (`record`); set by the run
         self.sources: dict[str, str] = {}
         previous: dict[str, Any] = {}
@@ -119,11 +126,12 @@ class Manifest:
 
     def save(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not force and now - self._last_save < self.min_interval_s:
+        if not force and now - self._last_save < max(self.min_interval_s, self._last_cost / SAVE_SHARE):
             return
         self.data["updated"] = _now()
         _write_json(self.path, self.data)
-        self._last_save = now
+        self._last_save = time.monotonic()
+        self._last_cost = self._last_save - now
 
     def finish(self) -> None:
         self.data["complete"] = True

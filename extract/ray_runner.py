@@ -67,12 +67,54 @@ def _host_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def recorded_cluster() -> tuple[str, str] | None:
+    """(file, address) of the cluster a `ray start` on this machine recorded as its latest
+    (`<RAY_TMPDIR, else TMPDIR, else /tmp>/ray/ray_current_cluster`, as Ray finds it), which `ray.init`
+    joins when given no address (or "auto") and no $RAY_ADDRESS; None where there is no such record."""
+    try:
+        from ray._common.utils import get_ray_address_file  # where this Ray keeps it
+
+        path = get_ray_address_file(None)
+    except Exception:  # noqa: BLE001 - another Ray's layout: the place Ray has used since 1.x
+        base = os.environ.get("RAY_TMPDIR") or (os.environ.get("TMPDIR") if sys.platform.startswith("linux") else
+                                                None) or "/tmp"
+        path = os.path.join(base, "ray", "ray_current_cluster")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            address = fh.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return (path, address) if address else None
+
+
 def _unreachable(address: str | None) -> str | None:
     """Why `address` (or $RAY_ADDRESS) in host:port form cannot be reached, else None (reachable,
     or a form Ray resolves itself: auto, local, ray://, none)."""
     address = address or os.environ.get("RAY_ADDRESS")
     if not address or address in ("auto", "local") or "://" in address or ":" not in address:
         return None
+    return _no_answer(address)
+
+
+def _stale_record() -> str | None:
+    """What to say where `ray.init` without an address would join the cluster a `ray start` here
+    recorded (`recorded_cluster`) and nothing answers there, else None: a head killed or lost leaves
+    its record behind, and Ray retried the dead address for minutes with its own lines only."""
+    if os.environ.get("RAY_ADDRESS"):
+        return None
+    found = recorded_cluster()
+    if found is None or "://" in found[1] or ":" not in found[1]:
+        return None
+    why = _no_answer(found[1])
+    if why is None:
+        return None
+    return (f"no Ray cluster at {found[1]}, the one a `ray start` on this machine recorded ({found[0]}): {why}; "
+            "start it again (`ray start --head`), or clear the record of a cluster that is gone with `ray stop`, or "
+            "give --ray=local for a new local cluster")
+
+
+def _no_answer(address: str) -> str | None:
+    """Why nothing answers at "host:port" within CONNECT_TIMEOUT_S, else None."""
     try:
         with socket.create_connection(_host_port(address), timeout=CONNECT_TIMEOUT_S):
             return None
@@ -108,6 +150,10 @@ def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
     ConnectionError with its own traceback, after minutes of retries for an address nobody
     answers at: a host:port is tried first, within CONNECT_TIMEOUT_S)."""
     hint = "(start one with `ray start --head`, or leave the address out for a local one)"
+    if address in (None, "", "auto"):  # Ray joins the cluster `ray start` recorded here, if any
+        stale = _stale_record()
+        if stale:
+            raise RayConnectionError(stale)
     why = _unreachable(address)
     if why:
         raise RayConnectionError(f"no Ray cluster at {address or os.environ.get('RAY_ADDRESS')}: {why} {hint}")

@@ -720,6 +720,9 @@ class _Runner:
         #: clips through the backbone, for the progress rate; the summary counts clips stored
         #: (a video retried with the next decoder computes some clips twice)
         self.computed = 0
+        #: the summary's failed videos, kept as results are recorded: the rate shown after each video
+        #: counted them over every result, a pass over the whole run per video (quadratic in videos)
+        self.n_failed = sum(r.status == "failed" for r in summary.results.values())
         self.start_failures = 0  # decode workers in a row that died before they were up
         try:  # the worker log is appended to across runs: this run's errors start here
             self.log_start = (output / WORKER_LOG).stat().st_size
@@ -1048,14 +1051,16 @@ class _Runner:
                                  seconds=round(time.monotonic() - job.started, 3)), job)
 
     def _record(self, result: VideoResult, job: _Job | None = None) -> None:
+        before = self.summary.results.get(result.key)
         self.summary.results[result.key] = result
+        self.n_failed += (result.status == "failed") - (before is not None and before.status == "failed")
         self.manifest.record(result.key, result.manifest_entry())
         self.progress.finished(job, result.n_frames)
         self._show_rate()
 
     def _show_rate(self) -> None:
         elapsed = time.monotonic() - self.clip_clock
-        failed = len(self.summary.failed)
+        failed = self.n_failed
         self.progress.set_postfix_str(
             f"{self.computed / elapsed if elapsed > 0 else 0:.1f} clips/s"
             + (f", {failed} failed" if failed else ""), refresh=False)

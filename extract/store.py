@@ -443,6 +443,28 @@ def read_attrs(path: str | os.PathLike) -> dict[str, Any]:
     return dict(attrs)
 
 
+def _open_file_attrs(path: str | os.PathLike, f) -> dict[str, Any]:
+    """The attributes of `f`, an HDF5 file open from `path`: from `read_attrs`' cache where it holds
+    this very file (the open file's own inode, size and mtime), else read from it and kept there.
+    `load` read them anew each time, two thirds of loading 1,900 imported videos whose attributes the
+    run had read already (screening): benchmarks/bench_store_load.py."""
+    try:
+        st = os.fstat(f.id.get_vfd_handle())
+        stamp = (os.fspath(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    except Exception:  # noqa: BLE001 - a driver without a file descriptor: read as before
+        stamp = None
+    cached = _attrs_cache.get(stamp) if stamp is not None else None
+    if cached is not None:
+        _attrs_cache.move_to_end(stamp)
+        return dict(cached)
+    attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
+    if stamp is not None:
+        _attrs_cache[stamp] = attrs
+        while len(_attrs_cache) > ATTRS_CACHE:
+            _attrs_cache.popitem(last=False)
+    return dict(attrs)
+
+
 class FeatureStore:
     """Read access to a store root: keys, per-video features, groups, the manifest.
 
@@ -496,7 +518,7 @@ class FeatureStore:
         path = self._require(key)
         try:
             with h5py.File(path, "r") as f:
-                attrs = {name: _from_attr(value) for name, value in f.attrs.items()}
+                attrs = _open_file_attrs(path, f)
                 version = attrs.get("format_version", 1)
                 if version not in READABLE_VERSIONS:
                     raise ValueError(f"{path}: feature file schema version {version} is newer than this "

@@ -501,10 +501,13 @@ def test_cli_refuses_bad_options_before_any_work(tmp_path, args, message):
     assert not (tmp_path / "o").exists()
 
 
-def test_ray_options_without_ray_are_refused_and_no_cluster_is_a_named_error(tmp_path):
+def test_ray_options_without_ray_are_refused_and_no_cluster_is_a_named_error(tmp_path, monkeypatch):
     """--ray-workers/--ray-cpus/--ray-gpus without --ray ran locally, silently; `--ray=auto` with no
     cluster running ended in Ray's ConnectionError traceback."""
     from extract.ray_runner import connect
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))  # no record of a `ray start` here (the machine's own may hold one)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
     from videoad.cli.video_cmd import detect as detect_cmd
 
     make_video(tmp_path / "in" / "a.mp4", 20)

@@ -406,3 +406,50 @@ def test_an_address_refused_where_a_token_exists_says_how_to_send_it(tmp_path, m
     assert ray_runner._token_hint("this machine") is None
     monkeypatch.setenv("RAY_AUTH_MODE", "token")
     assert ray_runner._token_hint("10.0.0.5:6379") is None
+
+
+def test_a_stale_record_of_a_cluster_ray_start_left_is_named_at_once(tmp_path, monkeypatch):
+    """`--ray` alone joins the cluster a `ray start` on this machine recorded in
+    <tmp>/ray/ray_current_cluster; where that cluster is gone (its head killed, a node lost) the
+    record stays, and Ray retried its dead address for minutes (over 5 measured) with its own lines
+    only: `videoad extract --ray` over 200 videos never started. Now named within seconds, with what
+    to do; a record where a cluster answers, and an address given, are left to Ray as before."""
+    import socket
+
+    from extract.ray_runner import RayConnectionError, connect
+
+    class NoInit:
+        def init(self, **kwargs):
+            raise AssertionError("ray.init was called to join a cluster nothing answers at")
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    record = tmp_path / "ray" / "ray_current_cluster"
+    record.parent.mkdir()
+    record.write_text("127.0.0.1:1")
+    for address in (None, "auto"):
+        with pytest.raises(RayConnectionError, match=r"no Ray cluster at 127.0.0.1:1, the one a `ray start` on "
+                                                     r"this machine recorded .*ray_current_cluster\): Connection "
+                                                     r"refused; .*`ray stop`.*--ray=local"):
+            connect(NoInit(), address)
+    small_store(tmp_path / "f")
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as a fresh process is (other tests share one)
+    monkeypatch.setattr(ray, "init", NoInit().init)
+    res = CliRunner().invoke(detect_cmd, [str(tmp_path / "f"), "-o", str(tmp_path / "s"), "--ray"])
+    assert res.exit_code == 1 and res.output.startswith("Error: no Ray cluster at 127.0.0.1:1, the one"), res.output
+
+    class Joined(Exception):
+        pass
+
+    def joins(**kwargs):
+        raise Joined(kwargs)
+
+    with socket.socket() as live:  # a record where something answers: Ray's to join, as before
+        live.bind(("127.0.0.1", 0))
+        live.listen()
+        record.write_text(f"127.0.0.1:{live.getsockname()[1]}")
+        with pytest.raises(Joined):
+            connect(type("R", (), {"init": staticmethod(joins)})(), None)
+    record.unlink()  # no record: a local cluster, Ray's own start
+    with pytest.raises(Joined):
+        connect(type("R", (), {"init": staticmethod(joins)})(), None)
