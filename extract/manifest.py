@@ -253,8 +253,12 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     planned: set[str] = set()
     rewritten: list[tuple[int, str]] = []
     for index, part in parts.items():
-        if part.get("settings") != reference.get("settings"):
-            report.problems.append(f"shard {index}/{n} ran with different settings than the others")
+        if part.get("settings") != reference.get("settings"):  # named: the user reruns that shard with them
+            first = next(iter(parts))
+            report.problems.append(f"shard {index}/{n} ran with different settings than shard {first}/{n} ("
+                                   + settings_change(json.dumps(reference.get("settings"), default=str),
+                                                     json.dumps(part.get("settings"), default=str))
+                                   + f"): rerun shard {index}/{n} with shard {first}/{n}'s settings")
         if part.get("n_videos_total") != reference.get("n_videos_total"):
             report.problems.append(f"shard {index}/{n} saw a different video list "
                                    f"({part.get('n_videos_total')} vs {reference.get('n_videos_total')})")
@@ -310,3 +314,41 @@ def _settings_of(path: Path) -> str | None:
         return settings_id(read_attrs(path).get("settings_json"))
     except (OSError, ValueError):  # damaged: not the file the shard wrote either
         return None
+
+
+def settings_change(made_json, want_json, most: int = 3) -> str:
+    """What differs between two settings records (`settings_json`), as a person reads it: the
+    differing fields by dotted name, each "was -> now"; a long text (a backbone's preprocessing
+    description) by its first differing clause."""
+    try:
+        made, want = json.loads(made_json or "{}"), json.loads(want_json or "{}")
+    except (TypeError, ValueError):
+        return "the stored record cannot be read"
+    diffs: list[str] = []
+
+    def walk(a, b, path: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b)):
+                walk(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))
+        elif a != b:
+            diffs.append(f"{path or 'settings'} {_was_now(a, b)}")
+
+    walk(made, want, "")
+    if not diffs:
+        return "the same fields, written otherwise"
+    return "; ".join(diffs[:most]) + (f"; and {len(diffs) - most} more" if len(diffs) > most else "")
+
+
+def _was_now(a, b, width: int = 70) -> str:
+    """'a -> b' of two values, each cut to `width`; two long texts by their first differing
+    clause (clauses split at "; "; a clause one of them lacks reads as null)."""
+    if isinstance(a, str) and isinstance(b, str) and max(len(a), len(b)) > width:
+        pa, pb = a.split("; "), b.split("; ")
+        at = next((i for i, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
+        a, b = (pa[at] if at < len(pa) else None), (pb[at] if at < len(pb) else None)
+
+    def short(v) -> str:
+        text = json.dumps(v)
+        return text if len(text) <= width else text[: width - 4] + '..."'
+
+    return f"{short(a)} -> {short(b)}"

@@ -36,7 +36,7 @@ import numpy as np
 from .backbones.base import Backbone
 from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
-from .manifest import Manifest, manifest_name, same_folder, settings_id
+from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, find_sources, select_shard
 from .timing import Timing, pauses_before
@@ -235,44 +235,6 @@ def why_stale(path: Path, fingerprint: dict[str, int], settings_json: str, sourc
             source_path if source_path is not None else attrs.get("source_path", "")) is not None:
         return "non-square pixels, written before they were stretched"  # extract.video_stream
     return None
-
-
-def settings_change(made_json, want_json, most: int = 3) -> str:
-    """What differs between two settings records (`settings_json`), as a person reads it: the
-    differing fields by dotted name, each "was -> now"; a long text (a backbone's preprocessing
-    description) by its first differing clause."""
-    try:
-        made, want = json.loads(made_json or "{}"), json.loads(want_json or "{}")
-    except (TypeError, ValueError):
-        return "the stored record cannot be read"
-    diffs: list[str] = []
-
-    def walk(a, b, path: str) -> None:
-        if isinstance(a, dict) and isinstance(b, dict):
-            for k in sorted(set(a) | set(b)):
-                walk(a.get(k), b.get(k), f"{path}.{k}" if path else str(k))
-        elif a != b:
-            diffs.append(f"{path or 'settings'} {_was_now(a, b)}")
-
-    walk(made, want, "")
-    if not diffs:
-        return "the same fields, written otherwise"
-    return "; ".join(diffs[:most]) + (f"; and {len(diffs) - most} more" if len(diffs) > most else "")
-
-
-def _was_now(a, b, width: int = 70) -> str:
-    """'a -> b' of two values, each cut to `width`; two long texts by their first differing
-    clause (clauses split at "; "; a clause one of them lacks reads as null)."""
-    if isinstance(a, str) and isinstance(b, str) and max(len(a), len(b)) > width:
-        pa, pb = a.split("; "), b.split("; ")
-        at = next((i for i, (x, y) in enumerate(zip(pa, pb)) if x != y), min(len(pa), len(pb)))
-        a, b = (pa[at] if at < len(pa) else None), (pb[at] if at < len(pb) else None)
-
-    def short(v) -> str:
-        text = json.dumps(v)
-        return text if len(text) <= width else text[: width - 4] + '..."'
-
-    return f"{short(a)} -> {short(b)}"
 
 
 @dataclass

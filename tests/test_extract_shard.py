@@ -103,7 +103,10 @@ def test_merge_refuses_shards_that_saw_other_inputs_or_settings(tmp_path):
     for shard, fps in (("0/2", "10"), ("1/2", "30")):
         cli.invoke(extract_cmd, [str(frames), "-o", str(out), "--shard", shard, "--image-fps", fps, *ARGS])
     res = cli.invoke(merge_cmd, [str(out)])
-    assert res.exit_code == 2 and "ran with different settings than the others" in res.output
+    # the setting that differs is named (it said "different settings than the others", which left
+    # the user to guess which to rerun with)
+    assert res.exit_code == 2 and "shard 1/2 ran with different settings than shard 0/2 (" in res.output
+    assert "10" in res.output.split("than shard 0/2 (")[1] and "30" in res.output.split("than shard 0/2 (")[1]
 
 
 
