@@ -866,8 +866,12 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
             if shape is None:
                 shape = image.shape
             elif image.shape != shape:
+                turned = image.shape[:2] == shape[1::-1]  # a phone's or camera's EXIF orientation, applied
                 raise DecodeError(f"frame {index} ({path.name}) is {image.shape[1]}x{image.shape[0]},"
-                                  f" the first frame is {shape[1]}x{shape[0]}")
+                                  f" the first frame is {shape[1]}x{shape[0]}" + (
+                                      "; the same picture turned: their EXIF orientation tags differ (OpenCV "
+                                      "turns each as a viewer shows it); save the frames upright with no "
+                                      "orientation tag" if turned else ""))
             yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
     return FrameStream("images", math.nan if fps is None else float(fps), len(paths), frames(),

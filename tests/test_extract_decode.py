@@ -727,3 +727,22 @@ def test_non_square_pixels_are_extracted_stretched_and_older_stores_of_them_redo
     with Footage(tmp_path / "in" / "wide.mp4", len(every)) as footage:
         got = list(footage.frames(20, 22))
     assert [j for j, _ in got] == [20, 21, 22] and all(np.array_equal(img, every[j]) for j, img in got)
+
+
+def test_a_frame_turned_by_its_orientation_tag_is_named_as_such(tmp_path):
+    """A frame folder where one picture carries an EXIF orientation tag (a phone turned) failed with
+    'frame 2 is 48x64, the first frame is 64x48', which left the user to guess why."""
+    from PIL import Image
+
+    folder = make_frames(tmp_path / "seq", 4)
+    turned = Image.open(folder / "002.jpg")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees to show
+    turned.save(folder / "002.jpg", exif=exif)
+    with pytest.raises(DecodeError, match=r"frame 2 \(002.jpg\) is 48x64, the first frame is 64x48; the same "
+                                          r"picture turned: their EXIF orientation tags differ"):
+        list(open_image_folder(folder).frames)
+    make_frames(tmp_path / "odd", 2)
+    cv2.imwrite(str(tmp_path / "odd" / "002.jpg"), np.zeros((40, 64, 3), np.uint8))  # another size: no such hint
+    with pytest.raises(DecodeError, match=r"is 64x40, the first frame is 64x48$"):
+        list(open_image_folder(tmp_path / "odd").frames)
