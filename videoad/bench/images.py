@@ -182,7 +182,15 @@ def dataset_path(ds: dict, data: Path | None = None) -> Path | None:
 def _load_images(ds: dict, data):
     from videoad.datasets.images import LOADERS
 
-    return LOADERS[ds["name"]](dataset_path(ds, data), split=ds.get("split", "test"))
+    path = dataset_path(ds, data)
+    try:
+        return LOADERS[ds["name"]](path, split=ds.get("split", "test"))
+    except ValueError as exc:  # --data taken as the dataset itself: say where else the files may go
+        rel = ds.get("path")
+        if data is None or rel is None or Path(path) != Path(data).expanduser() or not Path(path).is_dir():
+            raise
+        raise ValueError(f"{exc}; --data is a data folder holding {rel}/ (dataset.path), or the dataset's own "
+                         "folder") from None
 
 
 def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, data_path=None,
