@@ -346,3 +346,17 @@ def test_a_float32_dataframe_is_not_copied_through_float64():
     assert peak < 2.5 * X.nbytes, (peak, X.nbytes)  # its float32 array and one copy in C order
     wide = pd.DataFrame({"a": rng.normal(size=100), "b": rng.integers(0, 2**30, 100)})  # float32 cannot hold these
     assert check_matrix(wide).dtype == np.float32  # read through float64, as before
+
+
+def test_a_dataframe_with_sparse_columns_is_read_as_before_the_float32_path():
+    """The float32 reading of a DataFrame asked np.dtype() of each column's kind: a sparse column
+    (Sparse[float64, nan], Sparse[int8, 0]) is none, and check_matrix raised numpy's TypeError
+    where it had read the frame's values."""
+    from videoad.detector.validation import check_matrix
+
+    rng = np.random.default_rng(0)
+    dense = np.c_[np.r_[np.zeros(47), [1.0, 2.0, 3.0]], rng.random(50)].astype(np.float32)
+    for sparse in (pd.arrays.SparseArray(dense[:, 0].astype(np.float64)),
+                   pd.arrays.SparseArray(dense[:, 0].astype(np.int8))):
+        df = pd.DataFrame({"a": sparse, "b": dense[:, 1]})
+        np.testing.assert_array_equal(check_matrix(df), dense)

@@ -2377,3 +2377,24 @@ def test_the_library_names_sources_of_one_name_apart_as_the_command_line_does(ca
     twins = [live.FileSource(tmp_path / d / "cam.avi") for d in ("d1", "d2")]
     with pytest.raises(live.WatchError, match="2 sources are named cam.avi, and the models are given by name"):
         live.watch(twins, {"cam.avi": wm}, tmp_path / "out2", live.WatchOptions())
+
+
+def test_the_library_watches_a_source_whose_name_is_a_read_only_property(cam, tmp_path):
+    """`live.watch` names sources apart (62b210c) by writing each source's name, the ones it kept
+    too: a caller's Source naming itself by a property (no setter) failed with AttributeError,
+    where it was watched before."""
+    class Named(live.Source):
+        def __init__(self, path):
+            self._file = live.FileSource(path)
+
+        @property
+        def name(self):
+            return "front-door"
+
+        def feeds(self, stop):
+            return self._file.feeds(stop)
+
+    out = tmp_path / "out"
+    summary = live.watch([Named(cam["video"])], live.WatchModel.load(cam["models"]), out, live.WatchOptions())
+    assert [s.name for s in summary.sources] == ["front-door"] and summary.sources[0].scored > 0
+    assert {r["source"] for r in _of(_records(out), "close")} <= {"front-door"}

@@ -129,7 +129,15 @@ def _frame_values(X, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be real numbers; its column(s) {listed} are not")
     # float32 holds these kinds exactly: read them as float32 at once (a float64 copy of a float32
     # frame was twice its size, beside the float32 array made from it)
-    kinds = [None if str(t) == "category" else np.dtype(getattr(t, "numpy_dtype", t)) for t in X.dtypes]
+    def kind(t):  # None: not a numpy kind (a category, a sparse column ...): read as float64, as before
+        if str(t) == "category":
+            return None
+        try:
+            return np.dtype(getattr(t, "numpy_dtype", t))
+        except TypeError:  # Sparse[float64, nan] is no numpy dtype: np.dtype() raised out of the check
+            return None
+
+    kinds = [kind(t) for t in X.dtypes]
     narrow = bool(kinds) and all(k is not None and (k.kind in "bfiu" and k.itemsize <= 2 or k == np.float32)
                                  for k in kinds)
     try:

@@ -313,7 +313,8 @@ def name_apart(sources: list[Source]) -> None:
                     renamed[id(src)] = tail
                     break
     for src in sources:
-        src.name = renamed.get(id(src), src.name)
+        if id(src) in renamed:  # the others untouched: a library caller's Source may name itself by a property
+            src.name = renamed[id(src)]
     names = [s.name for s in sources]
     name = next((n for n in names if names.count(n) > 1), None)
     if name is not None:
