@@ -295,3 +295,13 @@ def test_a_killed_runs_temporaries_are_cleared_and_a_living_writers_kept(tmp_pat
     res = _bench("scale", "--datasets", "mix255", "--methods", "PCA", "--rows", "300", "-o", tmp_path)
     assert res.exit_code == 0, res.output
     assert not gone.exists() and alive.read_text() == "half"
+
+
+def test_a_data_folder_without_the_dataset_says_where_its_files_may_go(tmp_path):
+    """`bench images --data EMPTY` said only that EMPTY lacks MNIST's t10k files, as if it had to be
+    MNIST's own folder; a data folder holding mnist/ is the other way, and it went unsaid."""
+    (tmp_path / "data").mkdir()
+    res = _bench("images", "--quick", "--datasets", "mnist", "--tables", "4", "--data", tmp_path / "data",
+                 "-o", tmp_path / "out")
+    assert res.exit_code != 0
+    assert "lacks t10k-images-idx3-ubyte" in res.output and "a data folder holding mnist/" in res.output
