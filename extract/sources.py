@@ -8,6 +8,7 @@ are ordered by the numbers in their names (`2.jpg` before `10.jpg`).
 from __future__ import annotations
 
 import errno
+import json
 import math
 import os
 import re
@@ -216,8 +217,32 @@ def mark_output(folder: str | os.PathLike) -> None:
 
 
 def is_videoad_output(folder: str | os.PathLike) -> bool:
-    """Whether `folder` holds `OUTPUT_MARK`: the walk for videos never enters it."""
-    return os.path.isfile(os.path.join(folder, OUTPUT_MARK))
+    """Whether `folder` holds `OUTPUT_MARK`, or is a report or a `watch` output written before the
+    mark was (`_unmarked_output`): the walk for videos never enters it."""
+    return os.path.isfile(os.path.join(folder, OUTPUT_MARK)) or _unmarked_output(folder)
+
+
+def _unmarked_output(folder: str | os.PathLike) -> bool:
+    """Whether `folder` is a report or a `watch` output of a videoad from before `OUTPUT_MARK`
+    (those carry no mark): a report's page beside its report.css and report.js (or, the first
+    reports, its timelines/); a watch's events.jsonl opening with the watch's own record. Read as
+    footage, an upgraded `extract`/`run` over the folder holding them scored the report's event clips
+    (events/E001.mp4) as videos and its timelines/ (or watch's events/ pictures) as frame folders."""
+    join = os.path.join
+    if os.path.isfile(join(folder, "index.html")) and (
+            (os.path.isfile(join(folder, "report.css")) and os.path.isfile(join(folder, "report.js")))
+            or os.path.isdir(join(folder, "timelines"))):
+        return True
+    try:
+        with open(join(folder, "events.jsonl"), "rb") as fh:
+            first = fh.readline(65536)
+    except OSError:
+        return False
+    try:
+        record = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and record.get("type") == "watch"
 
 
 def _why_broken(link: str) -> str:

@@ -92,3 +92,57 @@ def test_reruns_and_a_users_folders_are_written_and_other_kinds_refused(scored, 
     inbox.mkdir()
     res = CliRunner().invoke(cli, ["watch", f"cam={inbox}", "--model", str(tmp / "m"), "-o", str(inbox), "--once"])
     assert res.exit_code == 1 and f"-o {inbox} is SOURCE {inbox} itself" in res.output, res.output
+
+
+def _old_report_and_watch_output(root):
+    """A report and a `watch` output as videoad wrote them before `.videoad-output` marked them: the
+    report's page, assets, event clip and timelines; watch's events.jsonl and event pictures."""
+    report = root / "analysis" / "report"
+    (report / "events").mkdir(parents=True)
+    (report / "timelines").mkdir()
+    for name in ("index.html", "report.css", "report.js", "events.csv"):
+        (report / name).write_text("x")
+    (report / "events.json").write_text(json.dumps({"format": "videoad-events/1", "events": []}))
+    (report / "events" / "E001.mp4").write_bytes(b"\0" * 64)
+    for i in range(20):
+        (report / "timelines" / f"cam_{i:02d}.avi.png").write_bytes(b"\0" * 64)
+    first = root / "first_report"  # the first reports: a page and its timelines
+    (first / "timelines").mkdir(parents=True)
+    (first / "index.html").write_text("x")
+    (first / "timelines" / "a.avi.png").write_bytes(b"\0" * 64)
+    out = root / "OUT"
+    (out / "events").mkdir(parents=True)
+    (out / "events.jsonl").write_text(json.dumps({"type": "watch", "at": "2026-12-01T10:00:00+0000",
+                                                  "sources": ["cam.avi"]}) + "\n")
+    for i in range(20):
+        (out / "events" / f"cam.avi-20261201-1000{i:02d}-E0001.jpg").write_bytes(b"\0" * 64)
+    return report, first, out
+
+
+def test_a_report_or_watch_output_written_before_the_mark_is_no_footage_and_no_other_kind(tmp_path):
+    """An upgrade: the folders an older videoad wrote carry no `.videoad-output`. Its report's event
+    clip was extracted as a video, its timelines/ and watch's events/ pictures as frame folders (a
+    pooled fit over them moves the real videos' scores), and `detect -o` wrote scores into the old
+    report, all in silence."""
+    from extract.sources import find_sources
+
+    (tmp_path / "cam.avi").write_bytes(b"\0" * 64)
+    report, first, out = _old_report_and_watch_output(tmp_path)
+    listing = find_sources(tmp_path, recursive=True)
+    assert [s.key for s in listing.sources] == ["cam.avi"], [s.key for s in listing.sources]
+    assert kinds.folder_kind(report) == kinds.REPORT and kinds.folder_kind(first) == kinds.REPORT
+    assert kinds.folder_kind(out) == kinds.WATCH
+    with pytest.raises(ValueError, match="holds a report"):
+        kinds.check_output(report, kinds.SCORES, {})
+    kinds.check_output(report, kinds.REPORT, {})  # a report rewritten where the old one was
+    kinds.check_output(out, kinds.WATCH, {})  # and watch resuming into its old output
+    # a folder of the user's own pictures or pages is still footage / no kind
+    own = tmp_path / "frames"
+    own.mkdir()
+    (own / "index.html").write_text("x")
+    for i in range(20):
+        (own / f"{i:04d}.png").write_bytes(b"\0" * 64)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "events.jsonl").write_text('{"type": "open"}\n')
+    assert "frames" in [s.key for s in find_sources(tmp_path, recursive=True).sources]
+    assert kinds.folder_kind(tmp_path / "notes") is None
