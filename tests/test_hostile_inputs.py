@@ -410,6 +410,7 @@ def _damage(index: dict, how: str) -> object:
             "entry-a-string": {**index, "groups": {"all": "all.s0.pt"}},
             "no-models": {**index, "groups": {"all": {k: v for k, v in entry.items() if k != "models"}}},
             "threshold-text": {**index, "groups": {"all": {**entry, "threshold": "high"}}},
+            "a-later-format": {**index, "format": "videoad-models/2", "version": "9.0"},  # read as ours before
             "an-array": [index]}[how]
 
 
@@ -417,6 +418,8 @@ def _damage(index: dict, how: str) -> object:
     ("groups-a-list", "no 'groups' object"), ("no-config", "no 'config' object"),
     ("entry-a-string", "group 'all' is a JSON str, not a model entry"),
     ("no-models", "group 'all' names no model files"), ("threshold-text", "group 'all' has no alarm line"),
+    ("a-later-format", "model index format 'videoad-models/2', this videoad reads 'videoad-models/1' (written by "
+                       "videoad 9.0)"),
     ("an-array", "not a model index (a JSON list, not an object)")])
 def test_a_damaged_model_index_is_named_with_what_is_wrong(tmp_path, how, message):
     store = tmp_path / "features"

@@ -11,6 +11,8 @@ from typing import Mapping
 from videoad.group_model import CELL_AGGREGATES
 
 MODELS_INDEX = "models.json"
+#: the index's format (`format` in models.json; folders saved before it was written carry none)
+MODELS_FORMAT = "videoad-models/1"
 REFIT = "fit the models again (`videoad detect ... --save-model DIR`)"
 
 
@@ -26,6 +28,9 @@ def read_index(model_dir) -> tuple[Path, dict]:
         raise ValueError(f"{path}: not valid JSON ({exc}); {REFIT}") from None
     if not isinstance(index, dict):
         raise ValueError(f"{path}: not a model index (a JSON {type(index).__name__}, not an object); {REFIT}")
+    if index.get("format", MODELS_FORMAT) != MODELS_FORMAT:  # a later videoad's: read as this one's, misread
+        raise ValueError(f"{path}: model index format {index['format']!r}, this videoad reads {MODELS_FORMAT!r} "
+                         f"(written by videoad {index.get('version', '?')}): score with that version, or {REFIT}")
     for key in ("config", "groups"):
         if not isinstance(index.get(key), dict):
             raise ValueError(f"{path}: no {key!r} object; {REFIT}")

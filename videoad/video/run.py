@@ -23,7 +23,7 @@ from videoad.group_model import GroupModel
 from videoad.names import file_stems
 from videoad.scores import ScoreSet, VideoScores
 from videoad.video.config import DetectConfig, detector_params, feature_kind
-from videoad.video.index import MODELS_INDEX, read_index
+from videoad.video.index import MODELS_FORMAT, MODELS_INDEX, read_index
 from videoad.video.groups import (
     _annotations,
     _listed,
@@ -561,7 +561,7 @@ def _write_index(model_dir: Path, cfg: DetectConfig, results: list[dict], extrac
               for r in results}
     records = [json.dumps(e, sort_keys=True) for e in extraction.values()]
     common = extraction[results[0]["group"]] if results and len(set(records)) == 1 else None
-    index = {"format": "videoad-models/1", "config": asdict(cfg), "version": __version__,
+    index = {"format": MODELS_FORMAT, "config": asdict(cfg), "version": __version__,
              "extraction": common, "groups": groups, **({"unfitted_cameras": dict(unfitted)} if unfitted else {})}
     _publish(model_dir, index)
 
