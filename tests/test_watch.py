@@ -2398,3 +2398,24 @@ def test_the_library_watches_a_source_whose_name_is_a_read_only_property(cam, tm
     summary = live.watch([Named(cam["video"])], live.WatchModel.load(cam["models"]), out, live.WatchOptions())
     assert [s.name for s in summary.sources] == ["front-door"] and summary.sources[0].scored > 0
     assert {r["source"] for r in _of(_records(out), "close")} <= {"front-door"}
+
+
+def test_an_out_from_before_events_csv_gets_its_earlier_closed_events_there(cam, tmp_path):
+    """A watch into an OUT that an older watch wrote (events.jsonl, no events.csv) began events.csv
+    with the new events alone, though it is the file of every closed event: the earlier closes come
+    first, once."""
+    import csv
+
+    out = tmp_path / "w"
+    CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(out)])
+    closes = _of(_records(out), "close")
+    assert closes
+    (out / live.EVENTS_CSV).unlink()  # as an older watch left it
+    with open(out / live.EVENTS_FILE, "ab") as fh:
+        fh.write(b'{"type": "close", "id": "cut')  # the line a kill cut short is passed over
+    live.Recorder(out, live.WatchOptions()).close(0)
+    with open(out / live.EVENTS_CSV, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows] == [c["id"] for c in closes]
+    live.Recorder(out, live.WatchOptions()).close(0)  # a second start adds nothing
+    assert len((out / live.EVENTS_CSV).read_text().splitlines()) == len(closes) + 1

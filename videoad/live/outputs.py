@@ -661,8 +661,9 @@ class Recorder:
         new = not (self.out / EVENTS_CSV).exists() or not (self.out / EVENTS_CSV).stat().st_size
         self._closed = open(self.out / EVENTS_CSV, "a", encoding="utf-8", newline="", errors=_NAMES)
         self._closed_rows = csv.writer(self._closed)
-        if new:
+        if new:  # with the events closed before it was written (an OUT of a watch from before events.csv)
             self._closed_rows.writerow(EVENTS_CSV_COLUMNS)
+            self._closed_rows.writerows(_closed_row(rec) for rec in _closes(self.out / EVENTS_FILE))
             self._closed.flush()
         self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue,
                            ledger=self.out / DELIVERED_FILE)
@@ -802,8 +803,7 @@ class Recorder:
             self._events.write(line + "\n")
             self._events.flush()
             if rec.get("type") == "close":
-                self._closed_rows.writerow(["" if rec.get(k) is None else cell_text(rec[k]) if isinstance(rec[k], str)
-                                            else rec[k] for k in EVENTS_CSV_COLUMNS])
+                self._closed_rows.writerow(_closed_row(rec))
                 self._closed.flush()
 
     def redeliver(self) -> int:
@@ -859,6 +859,31 @@ class Recorder:
             self._watched.close()
             if self._clips is not None:
                 self._clips.close()
+
+
+def _closed_row(rec: dict) -> list:
+    """A close record as its events.csv row."""
+    return ["" if rec.get(k) is None else cell_text(rec[k]) if isinstance(rec[k], str) else rec[k]
+            for k in EVENTS_CSV_COLUMNS]
+
+
+def _closes(path: Path):
+    """The close records of events.jsonl at `path`, in order (none where it is missing); a line a
+    kill cut short is passed over."""
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        return
+    with fh:
+        for line in fh:
+            if b'"close"' not in line:
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and rec.get("type") == "close":
+                yield rec
 
 
 def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int, int | None, str | None]]]:
