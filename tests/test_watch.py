@@ -2398,3 +2398,74 @@ def test_the_library_watches_a_source_whose_name_is_a_read_only_property(cam, tm
     summary = live.watch([Named(cam["video"])], live.WatchModel.load(cam["models"]), out, live.WatchOptions())
     assert [s.name for s in summary.sources] == ["front-door"] and summary.sources[0].scored > 0
     assert {r["source"] for r in _of(_records(out), "close")} <= {"front-door"}
+
+
+# ---------------------------------------------------------------------------------------------
+# many sources in one watch
+
+
+def test_a_stream_down_at_the_end_is_named_in_the_summary_and_the_stop_record(tiny, tmp_path):
+    """Of several cameras, one down (refused at every reopen) when the watch stops was reported as
+    `0 frames, ...; stopped`, like one that was fine: the `gap` record comes only once it is back,
+    and the outage was in the log alone. Its statistics, the summary line and the stop record say
+    it is down, since when and why; a gap clears it."""
+    wm, frames = tiny
+
+    def refuse():
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    class Dead(live.Source):
+        name = "gate"
+
+        def feeds(self, stop):
+            yield live.Feed("gate", refuse, live=True, reconnect=True)
+
+    stop, calls = threading.Event(), []
+
+    def progress(stats):  # stop once the dead camera is seen down (or after 40 looks: the test fails)
+        calls.append(1)
+        if stats[0].down or len(calls) > 40:
+            stop.set()
+
+    good = live.FramesSource("hall", lambda: (frames[i % len(frames)] for i in range(10 ** 6)), fps=4.0)
+    summary = live.watch([Dead(), good], wm, tmp_path, live.WatchOptions(backoff_s=0.01, backoff_max_s=0.05),
+                         stop=stop, on_progress=progress)
+    dead, hall = summary.sources
+    assert dead.down.startswith("down since ") and "failed attempt(s) in a row to reopen it" in dead.down
+    assert "Connection refused" in dead.down and not dead.lost and not hall.down and hall.frames > 0
+    gate_line = summary.report().splitlines()[0]
+    assert gate_line.startswith("gate: 0 frames") and "; down since " in gate_line and gate_line.endswith("; stopped")
+    stop_record = _records(tmp_path)[-1]
+    assert stop_record["type"] == "stop" and stop_record["sources"][0]["down"] == dead.down
+    assert stop_record["sources"][1]["down"] == ""
+
+
+def test_a_folder_deleted_mid_watch_is_warned_of_once_and_named_down_until_it_is_back(tmp_path, caplog):
+    """A watched folder deleted (or a share unmounted) logged `cannot list the folder` at every poll,
+    1,800 lines an hour at the default 2 s, beside 15 other cameras' lines, and the summary did not
+    say it. Now one warning, `down` on the source while it lasts, and a line when it can be listed again."""
+    import logging
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    source = live.FolderSource(folder, poll_s=2.0)
+    looks = []
+
+    class Polls(threading.Event):  # each poll's wait returns at once; the folder goes and comes back
+        def wait(self, timeout=None):
+            looks.append(getattr(source, "down", ""))
+            if len(looks) == 2:
+                folder.rmdir()
+            if len(looks) == 8:
+                folder.mkdir()
+            if len(looks) >= 10:
+                self.set()
+            return self.is_set()
+
+    with caplog.at_level(logging.INFO, logger="videoad.live.sources"):
+        assert list(source.feeds(Polls())) == []
+    cannot = [r for r in caplog.records if "cannot list the folder" in r.getMessage()]
+    assert len(cannot) == 1, [r.getMessage() for r in caplog.records]
+    assert looks[:2] == ["", ""] and all(d.startswith("cannot list the folder since ") for d in looks[2:8])
+    assert "No such file or directory" in looks[2] and looks[8:] == ["", ""]
+    assert any("can be listed again" in r.getMessage() for r in caplog.records)

@@ -120,6 +120,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
         while not all(s.done.wait(0.5) for s in scorers):
             if stop.is_set():
                 stop_all()
+            _folders_down(scorers)
             if on_progress is not None:
                 on_progress([s.stats for s in scorers])
     except KeyboardInterrupt:
@@ -128,6 +129,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
         for s in scorers:
             s.done.wait(30)
     stop_all()
+    _folders_down(scorers)
     for s in scorers:
         s.stats.watched_before = getattr(s.source, "watched_before", 0)
     if on_progress is not None:
@@ -137,6 +139,13 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     recorder.close(options.hook_timeout_s)
     return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped,
                         recorder.hooks.resent)
+
+
+def _folders_down(scorers) -> None:
+    """A folder that cannot be listed now, into its statistics (a stream's scorer sets its own)."""
+    for s in scorers:
+        if isinstance(s.source, FolderSource):
+            s.stats.down = s.source.down
 
 
 def _model_record(wm: WatchModel, options: WatchOptions) -> dict:
