@@ -2404,6 +2404,42 @@ def test_the_library_watches_a_source_whose_name_is_a_read_only_property(cam, tm
 # many sources in one watch
 
 
+def test_the_progress_line_of_sixteen_sources_fits_the_terminal_and_names_the_ones_to_look_at(monkeypatch):
+    """16 cameras' parts joined made a line of about 1,100 characters: wrapped over many rows, which
+    the `\\r` rewrite cannot reach, so every second scrolled a new block. A line too wide for the
+    terminal gives the totals and names the sources down, lost or dropping clips."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+        def fileno(self):
+            return 2
+
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((160, 24)))
+    stats = [live.SourceStats(f"cam{i:02d}", frames=150, scored=30, events=i % 3, live=True,
+                              lag_s=0.1 * i, started=time.time() - 10) for i in range(16)]
+    stats[4].down = "down since 2026-01-01T00:00:00, 3 failed attempt(s) in a row to reopen it: refused"
+    stats[9].dropped, stats[2].dropped, stats[7].open = 40, 12, True
+    term = Terminal()
+    progress = live.Progress(term)
+    progress(stats)
+    lines = term.getvalue().split("\r")[1:]
+    assert lines and all(len(line) <= 159 for line in lines), [len(line) for line in lines]
+    line = lines[-1]
+    assert line.startswith("16 sources: ") and "lag up to 1.50 s" in line, line
+    assert "15 event(s) + 1 open, 52 dropped" in line, line
+    assert "| down: cam04 | dropping: cam09 40, cam02 12 | furthest behind: cam15" in line, line
+    few = Terminal()  # two sources still get their own parts, as before
+    live.Progress(few)(stats[:2])
+    assert few.getvalue().startswith("\rcam00: ") and " | cam01: " in few.getvalue(), few.getvalue()
+    narrow = Terminal()  # a terminal too narrow for the totals: cut, never wrapped
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((60, 24)))
+    live.Progress(narrow)(stats)
+    assert len(narrow.getvalue()) == 60 and narrow.getvalue().endswith("..."), narrow.getvalue()
+
+
 def test_a_stream_down_at_the_end_is_named_in_the_summary_and_the_stop_record(tiny, tmp_path):
     """Of several cameras, one down (refused at every reopen) when the watch stops was reported as
     `0 frames, ...; stopped`, like one that was fine: the `gap` record comes only once it is back,
