@@ -2419,3 +2419,110 @@ def test_an_out_from_before_events_csv_gets_its_earlier_closed_events_there(cam,
     assert [r["id"] for r in rows] == [c["id"] for c in closes]
     live.Recorder(out, live.WatchOptions()).close(0)  # a second start adds nothing
     assert len((out / live.EVENTS_CSV).read_text().splitlines()) == len(closes) + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# many sources in one watch
+
+
+def test_the_progress_line_of_sixteen_sources_fits_the_terminal_and_names_the_ones_to_look_at(monkeypatch):
+    """16 cameras' parts joined made a line of about 1,100 characters: wrapped over many rows, which
+    the `\\r` rewrite cannot reach, so every second scrolled a new block. A line too wide for the
+    terminal gives the totals and names the sources down, lost or dropping clips."""
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+        def fileno(self):
+            return 2
+
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((160, 24)))
+    stats = [live.SourceStats(f"cam{i:02d}", frames=150, scored=30, events=i % 3, live=True,
+                              lag_s=0.1 * i, started=time.time() - 10) for i in range(16)]
+    stats[4].down = "down since 2026-01-01T00:00:00, 3 failed attempt(s) in a row to reopen it: refused"
+    stats[9].dropped, stats[2].dropped, stats[7].open = 40, 12, True
+    term = Terminal()
+    progress = live.Progress(term)
+    progress(stats)
+    lines = term.getvalue().split("\r")[1:]
+    assert lines and all(len(line) <= 159 for line in lines), [len(line) for line in lines]
+    line = lines[-1]
+    assert line.startswith("16 sources: ") and "lag up to 1.50 s" in line, line
+    assert "15 event(s) + 1 open, 52 dropped" in line, line
+    assert "| down: cam04 | dropping: cam09 40, cam02 12 | furthest behind: cam15" in line, line
+    few = Terminal()  # two sources still get their own parts, as before
+    live.Progress(few)(stats[:2])
+    assert few.getvalue().startswith("\rcam00: ") and " | cam01: " in few.getvalue(), few.getvalue()
+    narrow = Terminal()  # a terminal too narrow for the totals: cut, never wrapped
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((60, 24)))
+    live.Progress(narrow)(stats)
+    assert len(narrow.getvalue()) == 60 and narrow.getvalue().endswith("..."), narrow.getvalue()
+
+
+def test_a_stream_down_at_the_end_is_named_in_the_summary_and_the_stop_record(tiny, tmp_path):
+    """Of several cameras, one down (refused at every reopen) when the watch stops was reported as
+    `0 frames, ...; stopped`, like one that was fine: the `gap` record comes only once it is back,
+    and the outage was in the log alone. Its statistics, the summary line and the stop record say
+    it is down, since when and why; a gap clears it."""
+    wm, frames = tiny
+
+    def refuse():
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    class Dead(live.Source):
+        name = "gate"
+
+        def feeds(self, stop):
+            yield live.Feed("gate", refuse, live=True, reconnect=True)
+
+    stop, calls = threading.Event(), []
+
+    def progress(stats):  # stop once the dead camera is seen down (or after 40 looks: the test fails)
+        calls.append(1)
+        if stats[0].down or len(calls) > 40:
+            stop.set()
+
+    good = live.FramesSource("hall", lambda: (frames[i % len(frames)] for i in range(10 ** 6)), fps=4.0)
+    summary = live.watch([Dead(), good], wm, tmp_path, live.WatchOptions(backoff_s=0.01, backoff_max_s=0.05),
+                         stop=stop, on_progress=progress)
+    dead, hall = summary.sources
+    assert dead.down.startswith("down since ") and "failed attempt(s) in a row to reopen it" in dead.down
+    assert "Connection refused" in dead.down and not dead.lost and not hall.down and hall.frames > 0
+    gate_line = summary.report().splitlines()[0]
+    assert gate_line.startswith("gate: 0 frames") and "; down since " in gate_line and gate_line.endswith("; stopped")
+    stop_record = _records(tmp_path)[-1]
+    assert stop_record["type"] == "stop" and stop_record["sources"][0]["down"] == dead.down
+    assert stop_record["sources"][1]["down"] == ""
+
+
+def test_a_folder_deleted_mid_watch_is_warned_of_once_and_named_down_until_it_is_back(tmp_path, caplog):
+    """A watched folder deleted (or a share unmounted) logged `cannot list the folder` at every poll,
+    1,800 lines an hour at the default 2 s, beside 15 other cameras' lines, and the summary did not
+    say it. Now one warning, `down` on the source while it lasts, and a line when it can be listed again."""
+    import logging
+
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    source = live.FolderSource(folder, poll_s=2.0)
+    looks = []
+
+    class Polls(threading.Event):  # each poll's wait returns at once; the folder goes and comes back
+        def wait(self, timeout=None):
+            looks.append(getattr(source, "down", ""))
+            if len(looks) == 2:
+                folder.rmdir()
+            if len(looks) == 8:
+                folder.mkdir()
+            if len(looks) >= 10:
+                self.set()
+            return self.is_set()
+
+    with caplog.at_level(logging.INFO, logger="videoad.live.sources"):
+        assert list(source.feeds(Polls())) == []
+    cannot = [r for r in caplog.records if "cannot list the folder" in r.getMessage()]
+    assert len(cannot) == 1, [r.getMessage() for r in caplog.records]
+    assert looks[:2] == ["", ""] and all(d.startswith("cannot list the folder since ") for d in looks[2:8])
+    assert "No such file or directory" in looks[2] and looks[8:] == ["", ""]
+    assert any("can be listed again" in r.getMessage() for r in caplog.records)

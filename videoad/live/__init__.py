@@ -120,6 +120,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
         while not all(s.done.wait(0.5) for s in scorers):
             if stop.is_set():
                 stop_all()
+            _folders_down(scorers)
             if on_progress is not None:
                 on_progress([s.stats for s in scorers])
     except KeyboardInterrupt:
@@ -128,6 +129,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
         for s in scorers:
             s.done.wait(30)
     stop_all()
+    _folders_down(scorers)
     for s in scorers:
         s.stats.watched_before = getattr(s.source, "watched_before", 0)
     if on_progress is not None:
@@ -137,6 +139,13 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     recorder.close(options.hook_timeout_s)
     return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped,
                         recorder.hooks.resent)
+
+
+def _folders_down(scorers) -> None:
+    """A folder that cannot be listed now, into its statistics (a stream's scorer sets its own)."""
+    for s in scorers:
+        if isinstance(s.source, FolderSource):
+            s.stats.down = s.source.down
 
 
 def _model_record(wm: WatchModel, options: WatchOptions) -> dict:
@@ -149,30 +158,65 @@ def _model_record(wm: WatchModel, options: WatchOptions) -> dict:
 class Progress:
     """One line on standard error, rewritten about once a second: per source frames/s, the lag
     behind real time (live sources) or the speed (files read as fast as they decode), events and
-    dropped clips. Silent when standard error is not a terminal."""
+    dropped clips. A line wider than the terminal (8 or 16 cameras) gives the totals instead, with
+    the worst lag and the sources down, lost or dropping clips by name: a line that wraps cannot be
+    rewritten in place, and scrolled a new one every second. Silent when standard error is not a
+    terminal."""
 
     def __init__(self, stream=None, every_s: float = 1.0):
         self.stream = stream or sys.stderr
         self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.every_s, self._last, self._frames, self._width = every_s, 0.0, {}, 0
 
+    def _columns(self) -> int:
+        """The terminal's width now (it may be resized), 80 where it cannot be told."""
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or 80
+        except (AttributeError, OSError, ValueError):
+            return 80
+
     def __call__(self, stats: list[SourceStats]) -> None:
         now = time.time()
         if not self.enabled or now - self._last < self.every_s:
             return
-        parts = []
+        parts, rates = [], {}
         for s in stats:
             prev_t, prev_n = self._frames.get(s.name, (s.started, 0))
-            rate = (s.frames - prev_n) / max(1e-6, now - prev_t)
+            rate = rates[s.name] = (s.frames - prev_n) / max(1e-6, now - prev_t)
             self._frames[s.name] = (now, s.frames)
-            pace = ("starting" if not s.scored else f"lag {s.lag_s:.2f} s" if s.live else
-                    f"{s.media_s / max(1e-6, now - s.started):.1f}x real time")
+            pace = ("lost" if s.lost else "down" if s.down else "starting" if not s.scored else
+                    f"lag {s.lag_s:.2f} s" if s.live else f"{s.media_s / max(1e-6, now - s.started):.1f}x real time")
             parts.append(f"{s.name}: {rate:.0f} frames/s, {pace}, {s.events} event(s)"
                          + (" + 1 open" if s.open else "") + (f", {s.dropped} dropped" if s.dropped else ""))
+        width = max(20, self._columns() - 1)  # the last column left free: a full line wraps on some terminals
         line = " | ".join(parts)
+        if len(line) > width:
+            line = self._totals(stats, rates)
+        if len(line) > width:
+            line = line[:width - 3] + "..."
         self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
         self.stream.flush()
         self._width, self._last = len(line), now
+
+    @staticmethod
+    def _totals(stats: list[SourceStats], rates: dict[str, float]) -> str:
+        """The sources together, then the ones to look at by name: lost, down, dropping clips (most
+        first), the one furthest behind (what a narrow terminal cuts comes last)."""
+        live = [s for s in stats if s.live and s.scored and not s.lost and not s.down]
+        worst = max(live, key=lambda s: s.lag_s, default=None)
+        opened = sum(s.open for s in stats)
+        dropped = sum(s.dropped for s in stats)
+        line = (f"{len(stats)} sources: {sum(rates.values()):.0f} frames/s, {sum(s.events for s in stats)} event(s)"
+                + (f" + {opened} open" if opened else "") + (f", {dropped} dropped" if dropped else "")
+                + (f", lag up to {worst.lag_s:.2f} s" if worst is not None else ""))
+        for label, which in (("lost", [s.name for s in stats if s.lost]),
+                             ("down", [s.name for s in stats if s.down and not s.lost]),
+                             ("dropping", [f"{s.name} {s.dropped}" for s in sorted(stats, key=lambda s: -s.dropped)
+                                           if s.dropped]),
+                             ("furthest behind", [worst.name] if worst is not None and worst.lag_s > 0 else [])):
+            if which:
+                line += f" | {label}: " + ", ".join(which)
+        return line
 
     def done(self) -> None:
         if self.enabled and self._width:

@@ -102,6 +102,9 @@ class SourceStats:
     started: float = field(default_factory=time.time)
     ended: str = ""  # why it ended ("" while running)
     lost: str = ""  # set when the source was given up or could not be read
+    # what keeps a source that is still tried from delivering now: a stream that cannot be reopened
+    # (its `gap` record comes once it is back), a folder that cannot be listed; "" when it delivers
+    down: str = ""
 
 
 @dataclass
@@ -131,6 +134,7 @@ class WatchSummary:
                          + (f", {s.watched_before} file(s) watched before, not scored again" if s.watched_before else "")
                          + (f", {s.unknown_camera} file(s) of no known camera, not scored" if s.unknown_camera else "")
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
+                         + (f"; {s.down}" if s.down and not s.lost else "")
                          + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
         if self.hook_failures or self.hook_dropped:
             lines.append(f"hooks: {self.hook_failures} failed, {self.hook_dropped} not sent (queue full, or still queued at the end)")

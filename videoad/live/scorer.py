@@ -115,6 +115,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                 return
             dropped_at = dropped_at or time.time()
             log.warning("%s: cannot open it (%s); trying again in %.1f s", feed.name, why, backoff())
+            put(("down", dropped_at, why, failures))  # the summary and the progress line say it is down now
             stop.wait(backoff())
             continue
         if dropped_at is not None:
@@ -167,6 +168,8 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         if options.retries is not None and failures > options.retries:
             put(("lost", f"{why}; it opened {failures} time(s) in a row without a frame"))
             return
+        if failures:  # it opened but gave no frame: down as a failed open is
+            put(("down", dropped_at, why, failures))
         stop.wait(backoff() if failures else options.backoff_s)
 
 
@@ -302,6 +305,10 @@ class _Scorer:
                     self._session_end(*msg[1:])
                 elif kind == "gap":
                     self._gap(*msg[1:])
+                elif kind == "down":  # a stream that cannot be reopened (yet): its `gap` record comes when it is back
+                    since, why, attempts = msg[1:]
+                    self.stats.down = (f"down since {_iso(since)}, {attempts} failed attempt(s) in a row to "
+                                       f"reopen it: {why}")
                 elif kind == "warning":  # what the reader noticed in the frames: damage, a change of size
                     log.warning("%s: %s", self.feed.name if self.feed else self.source.name, msg[1])
                     self.recorder.record({"type": "warning", "source": self.source.name,
@@ -316,6 +323,7 @@ class _Scorer:
                     if isinstance(self.source, FileSource):
                         self.stats.lost = msg[2]
                 elif kind == "lost":
+                    self.stats.down = ""  # the `lost` reason says it
                     self._finish("source lost")
                     self.stats.lost = msg[1]
                     self.recorder.record({"type": "lost", "source": self.source.name, "reason": msg[1],
@@ -498,6 +506,7 @@ class _Scorer:
 
     def _gap(self, since: float, until: float, why: str, attempts: int) -> None:
         self.stats.gaps += 1
+        self.stats.down = ""
         self.recorder.record({"type": "gap", "source": self.source.name, "from": _iso(since), "to": _iso(until),
                               "seconds": round(until - since, 3), "reason": why, "attempts": attempts,
                               "resumes_at_frame": self.frame_offset}, hook=True)

@@ -93,6 +93,7 @@ class FolderSource(Source):
         self.name = self.folder.name or str(self.folder)
         self.seen: set[tuple] = set()  # (name, size, mtime_ns[, inode, outcome]): older callers give three
         self.watched_before = 0  # files passed over for `seen`
+        self.down = ""  # why the folder cannot be listed now (deleted, a share unmounted): "" while it can
 
     @property
     def folder_key(self) -> str:
@@ -106,9 +107,14 @@ class FolderSource(Source):
         found = {}
         try:
             entries = list(os.scandir(self.folder))
-        except OSError as exc:
-            log.warning("%s: cannot list the folder (%s)", self.folder, exc)
+        except OSError as exc:  # said once, not at every poll (a folder deleted filled the log, 1,800 lines an hour)
+            if not self.down:
+                log.warning("%s: cannot list the folder (%s); looking again every %g s", self.folder, exc, self.poll_s)
+                self.down = f"cannot list the folder since {time.strftime('%Y-%m-%dT%H:%M:%S')}: {exc}"
             return found
+        if self.down:
+            log.warning("%s: the folder can be listed again", self.folder)
+            self.down = ""
         for e in entries:
             if e.name.startswith(".") or os.path.splitext(e.name)[1].lower() not in VIDEO_EXTENSIONS:
                 continue
