@@ -110,7 +110,9 @@ class FolderSource(Source):
         except OSError as exc:  # said once, not at every poll (a folder deleted filled the log, 1,800 lines an hour)
             if not self.down:
                 log.warning("%s: cannot list the folder (%s); looking again every %g s", self.folder, exc, self.poll_s)
-                self.down = f"cannot list the folder since {time.strftime('%Y-%m-%dT%H:%M:%S')}: {exc}"
+                from videoad.live.outputs import _iso  # its time as every record's (outputs imports this module)
+
+                self.down = f"cannot list the folder since {_iso(time.time())}: {exc}"
             return found
         if self.down:
             log.warning("%s: the folder can be listed again", self.folder)
