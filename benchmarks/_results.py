@@ -50,10 +50,12 @@ class Run:
 
     def write(self, name: str, title: str, protocol: str, table: list[str], data: dict,
               out: Path | None = None, notes: list[str] | None = None) -> Path:
+        from videoad.bench.common import cpu_model  # the processor: fits repeat only on alike ones
+
         out = Path(out) if out else RESULTS
         out.mkdir(parents=True, exist_ok=True)
         meta = {"command": command(), "date": self.started, "commit": _commit(),
-                "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+                "machine": f"{cpu_model()}, {os.cpu_count()} CPUs",
                 "load_average_before": [round(v, 2) for v in self.load_before],
                 "load_average_after": [round(v, 2) for v in os.getloadavg()]}
         (out / f"{name}.json").write_text(json.dumps({"meta": meta, "protocol": protocol, **data}, indent=1) + "\n")

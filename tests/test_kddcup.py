@@ -166,6 +166,8 @@ def test_bench_runs_every_method_and_writes_results(tmp_path, npz):
     # what a number needs to be reproduced: the source's version and commit, the data file read
     assert payload["complete"] is True and not list(tmp_path.glob("*.partial.*"))
     assert payload["env"]["videoad"] and "videoad_commit" in payload["env"]
+    # and the processor, which a fit's rounding follows (the same libraries gave another seed's fit on another)
+    assert payload["env"]["cpu"] and payload["env"]["cpu"].split(",")[0] in Path("/proc/cpuinfo").read_text()
     (data,) = payload["data"]
     assert data["path"] == str(small.resolve()) and len(data["sha256"]) == 64
 

@@ -251,15 +251,33 @@ def best_baseline_check(rows: list[dict], ours: str, variants=()) -> list[str]:
     return out
 
 
+def cpu_model() -> str:
+    """The processor as /proc/cpuinfo names it, with its widest vector instructions (AVX-512,
+    AVX2): a fit repeats bit for bit only on alike processors, since the vectorised kernels round
+    sums in another order on another; KDDCUP99 at 20%, one thread, moved a seed's AUPRC from
+    78.45 to 68.62 between two machines with the same pinned libraries (README, KDDCUP99).
+    `platform.processor()` where there is no /proc/cpuinfo."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
+                platform.machine())
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    wide = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    return f"{name}, {wide}" if wide else name
+
+
 def environment() -> dict:
-    """Versions and thread count a benchmark ran with: its fits are repeatable only at these
-    (.ci/constraints.txt pins the numerical libraries)."""
+    """Versions, thread count and processor a benchmark ran with: its fits are repeatable only at
+    these (.ci/constraints.txt pins the numerical libraries; `cpu_model`)."""
     import scipy
     import sklearn
 
     import videoad
 
-    env = {"python": platform.python_version(), "machine": platform.machine(), "date": time.strftime("%Y-%m-%d"),
+    env = {"python": platform.python_version(), "machine": platform.machine(), "cpu": cpu_model(),
+           "date": time.strftime("%Y-%m-%d"),
            "videoad": videoad.__version__, "videoad_commit": _commit(),
            "numpy": np.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__,
            # the thread settings the fits ran under (one thread and two give different fits)
