@@ -21,7 +21,7 @@ from pathlib import Path
 
 from extract.sources import mark_output
 from videoad.events import EventSettings
-from videoad.live.sources import display_url
+from videoad.live.sources import _iso, display_url
 from videoad.names import cell_text
 
 log = logging.getLogger(__name__)
@@ -141,13 +141,6 @@ class WatchSummary:
         if self.hook_resent:
             lines.append(f"hooks: {self.hook_resent} record(s) a killed watch into this output had not sent, sent first")
         return "\n".join(lines)
-
-
-def _iso(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) + f".{int(t % 1 * 1000):03d}" + time.strftime(
-        "%z", time.localtime(t))
 
 
 def _r(x, digits: int = 6):

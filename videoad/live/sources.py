@@ -110,8 +110,6 @@ class FolderSource(Source):
         except OSError as exc:  # said once, not at every poll (a folder deleted filled the log, 1,800 lines an hour)
             if not self.down:
                 log.warning("%s: cannot list the folder (%s); looking again every %g s", self.folder, exc, self.poll_s)
-                from videoad.live.outputs import _iso  # its time as every record's (outputs imports this module)
-
                 self.down = f"cannot list the folder since {_iso(time.time())}: {exc}"
             return found
         if self.down:
@@ -288,6 +286,14 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
                          "then watch udp://127.0.0.1:5000)")
     raise WatchError(f"{text}: no such file or folder, and not a stream address "
                      "(rtsp://, http(s)://, /dev/videoN, ...)")
+
+
+def _iso(t: float | None) -> str | None:
+    """A time as every watch record writes it: local, to the millisecond, with the zone."""
+    if t is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t)) + f".{int(t % 1 * 1000):03d}" + time.strftime(
+        "%z", time.localtime(t))
 
 
 def name_apart(sources: list[Source]) -> None:
