@@ -81,27 +81,33 @@ def test_a_scores_folder_that_keeps_changing_is_refused_naming_its_writer(tmp_pa
     assert f"pid {holder.pid}, videoad detect" in str(err.value)
 
 
-@pytest.mark.parametrize("command", ["report", "plot", "evaluate"])
-def test_a_reader_of_a_scores_folder_mid_rewrite_names_the_detect_writing_it(tmp_path, command):
-    """run.json is removed first and written last: a report started in between said "not a scores
-    folder, run.json is missing (write one with `videoad detect`)" while a detect was writing it."""
+def _refused_while_held(folder: Path, args: list[str]) -> None:
+    """`videoad ARGS` run while another process holds `folder` as a detect does: refused with exit
+    status 1, naming the folder and that process, without a traceback."""
     from videoad.cli import cli
 
-    folder = tmp_path / "scores"
-    write_scores(folder, _run(0, "A"))
-    (folder / "run.json").unlink()  # where a running detect's write_scores is
-    (tmp_path / "truth.csv").write_text("video,start,end\na.mp4,1,10\n")
-    args = {"report": ["-o", str(tmp_path / "r"), "--no-clips"], "plot": ["-o", str(tmp_path / "p")],
-            "evaluate": ["--annotations", str(tmp_path / "truth.csv")]}[command]
     holder = holding_folder(folder)
     try:
-        res = CliRunner().invoke(cli, [command, str(folder), *args])
+        res = CliRunner().invoke(cli, args)
     finally:
         holder.kill()
         holder.wait()
     assert res.exit_code == 1, res.output
     assert f"{folder}: another videoad is writing this folder now (pid {holder.pid}, videoad detect" in res.output
     assert "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("command", ["report", "plot", "evaluate"])
+def test_a_reader_of_a_scores_folder_mid_rewrite_names_the_detect_writing_it(tmp_path, command):
+    """run.json is removed first and written last: a report started in between said "not a scores
+    folder, run.json is missing (write one with `videoad detect`)" while a detect was writing it."""
+    folder = tmp_path / "scores"
+    write_scores(folder, _run(0, "A"))
+    (folder / "run.json").unlink()  # where a running detect's write_scores is
+    (tmp_path / "truth.csv").write_text("video,start,end\na.mp4,1,10\n")
+    args = {"report": ["-o", str(tmp_path / "r"), "--no-clips"], "plot": ["-o", str(tmp_path / "p")],
+            "evaluate": ["--annotations", str(tmp_path / "truth.csv")]}[command]
+    _refused_while_held(folder, [command, str(folder), *args])
 
 
 def test_event_rules_are_those_of_the_run_read_not_of_a_rewrite_since(tmp_path):
@@ -152,22 +158,12 @@ def test_scoring_with_a_model_folder_refitted_meanwhile_uses_one_fit(tmp_path, m
 def test_watch_on_a_model_folder_mid_refit_names_the_detect_writing_it(tmp_path):
     """models.json is removed first and written last by a `--save-model`: a watch started in
     between was told to fit the models again, with the fit running beside it."""
-    from videoad.cli import cli
-
     models = tmp_path / "m"
     models.mkdir()
     (models / "all.s0.pt").write_bytes(b"")  # the staged files moving in
     source = tmp_path / "cam.mp4"
     source.write_bytes(b"\0" * 64)
-    holder = holding_folder(models)
-    try:
-        res = CliRunner().invoke(cli, ["watch", str(source), "--model", str(models), "-o", str(tmp_path / "w")])
-    finally:
-        holder.kill()
-        holder.wait()
-    assert res.exit_code == 1, res.output
-    assert f"{models}: another videoad is writing this folder now (pid {holder.pid}, videoad detect" in res.output
-    assert "Traceback" not in res.output
+    _refused_while_held(models, ["watch", str(source), "--model", str(models), "-o", str(tmp_path / "w")])
 
 
 def test_a_folder_this_process_writes_is_read_without_asking_its_lock(tmp_path):
@@ -180,21 +176,6 @@ def test_a_folder_this_process_writes_is_read_without_asking_its_lock(tmp_path):
         assert writer_of(folder) is None
         write_scores(folder, _run(0, "A"))
         assert read_scores(folder).meta["marker"] == "A"
-
-
-def _sharing(folder: Path, command: str):
-    """Another process holding `folder` as a shard of an extraction does (shared), until killed."""
-    import os
-    import subprocess
-    import sys
-
-    code = ("import time; from videoad.output_lock import output_lock\n"
-            f"with output_lock({str(folder)!r}, command={command!r}, shared=True):\n"
-            "    print('held', flush=True); time.sleep(120)\n")
-    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
-    assert holder.stdout.readline().strip() == "held"
-    return holder
 
 
 @pytest.mark.parametrize("command", ["videoad extract", "videoad extract --shard 1/2"])
@@ -212,7 +193,7 @@ def test_a_store_an_extraction_is_filling_now_is_named_so_not_as_one_to_rerun(tm
     fake_video(store, "a.mp4", 20)
     (store / MANIFEST).write_text(json.dumps({"format": FORMAT, "complete": False, "keys": ["a.mp4", "b.mp4"], "videos": {}}))
     assert "rerun the same `videoad extract`" in unfinished(store)  # none running: as before
-    holder = (_sharing if "--shard" in command else holding_folder)(store, command)
+    holder = holding_folder(store, command, shared="--shard" in command)
     try:
         note = unfinished(store)
     finally:

@@ -115,10 +115,11 @@ def busy_cell_video(root, key: str, n_clips: int, *, anomalous=(), seed: int = 0
     return {"n_frames": n_frames}
 
 
-def holding_folder(folder: Path, command: str = "videoad detect"):
-    """Another process holding `folder` as a videoad command does, until killed."""
+def holding_folder(folder: Path, command: str = "videoad detect", shared: bool = False):
+    """Another process holding `folder` as a videoad command does (`shared`: as a shard of an
+    extraction does), until killed."""
     code = ("import sys, time; from videoad.output_lock import output_lock\n"
-            f"with output_lock({str(folder)!r}, command={command!r}):\n"
+            f"with output_lock({str(folder)!r}, command={command!r}, shared={shared!r}):\n"
             "    print('held', flush=True); time.sleep(120)\n")
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
