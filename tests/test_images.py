@@ -335,3 +335,24 @@ def test_bench_config_errors(tmp_path):
         load_config(p)
     with pytest.raises(ValueError, match="no such config file"):
         load_config(tmp_path / "none.yaml")
+
+
+def test_seed_count_below_one_is_refused_before_the_output_folder_is_made(tmp_path):
+    """`--seeds 0` (or a config's quick.seeds 0) is refused before -o exists: a refused run leaves
+    no empty results folder with lock files behind."""
+    import yaml
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    res = CliRunner().invoke(cli, ["bench", "images", "--datasets", "mnist", "--seeds", "0",
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "--seeds" in res.output and not (tmp_path / "out").exists()
+    cfg = tmp_path / "mnist.yaml"
+    settings = yaml.safe_load(CliRunner().invoke(cli, ["bench", "images", "--datasets", "mnist",
+                                                       "--print-config"]).output)
+    settings["quick"]["seeds"] = 0
+    cfg.write_text(yaml.safe_dump(settings))
+    res = CliRunner().invoke(cli, ["bench", "images", "--config", str(cfg), "--quick", "-o", str(tmp_path / "q")])
+    assert res.exit_code == 1 and "quick.seeds must be >= 1, got 0" in res.output, res.output
+    assert not (tmp_path / "q").exists()

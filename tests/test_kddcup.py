@@ -240,3 +240,29 @@ def test_an_output_folder_under_a_file_is_refused_before_any_fit(tmp_path):
         res = CliRunner().invoke(cli, ["bench", *args, "-o", str(tmp_path / "afile" / "sub")])
         assert res.exit_code == 1 and "afile is a file, not a folder" in res.output, res.output
         assert "Traceback" not in res.output and "AUROC" not in res.output
+
+
+def test_a_full_disk_at_the_results_write_is_named_not_a_traceback(tmp_path, npz, monkeypatch):
+    """A disk that filled while the results were written gave OutputError's traceback (the bench
+    commands turned only ValueError into a message); now the file and the problem, exit 1."""
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from videoad.baselines.sklearn_baselines import PCARecon
+    from videoad.cli import cli
+
+    X, y = npz
+    idx = np.random.default_rng(0).choice(X.shape[0], 3000, replace=False)
+    small = tmp_path / "small.npz"
+    np.savez(small, kdd=np.concatenate([X[idx], y[idx, None]], axis=1))
+    monkeypatch.setattr(bench, "method_factories", lambda cfg, seed: {"PCA-4": lambda: PCARecon(4)})
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    res = CliRunner().invoke(cli, ["bench", "kddcup", "--quick", "--data", str(small), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and not isinstance(res.exception, OSError), res.output
+    assert "kddcup_quick.partial.json: no space left" in res.output.lower().replace("\n", " "), res.output

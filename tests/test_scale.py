@@ -376,3 +376,25 @@ def test_bench_scale_checks_its_name_output_and_kdd_file_before_the_ladder(tmp_p
                                                "--data", str(tmp_path / "small.npz"), "-o", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert asked == [1000, 4000] and "100000 rows" not in res.output
+
+
+def test_bench_scale_names_a_full_disk_at_its_results_write(tmp_path, monkeypatch):
+    """The results write on a full disk ended in OutputError's traceback; now the file and the problem."""
+    import errno
+    import os
+
+    from click.testing import CliRunner
+
+    from videoad.bench import scale
+
+    monkeypatch.setattr(scale, "run_child", lambda spec, timeout: {**spec, "status": "ok", "seconds": 1.0,
+                                                                    "peak_rss": 2, "rss_before": 1, "data_bytes": 1})
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "mix255", "--methods", "PCA", "--rows", "300",
+                                               "-o", str(tmp_path)])
+    assert res.exit_code == 1 and not isinstance(res.exception, OSError), res.output
+    assert "scale.partial.json: no space left" in res.output.lower(), res.output

@@ -372,7 +372,7 @@ def _csv(value: str, allowed, what: str) -> list[str]:
 @click.option("--datasets", default="mnist,cifar10", show_default=True,
               help="Comma-separated: mnist, cifar10 (each reads its packaged config, videoad/defaults/<name>.yaml).")
 @click.option("--tables", default="4,7,8,timing", show_default=True, help="Comma-separated subset of 4,7,8,timing.")
-@click.option("--seeds", type=int, default=None, help="Seeds 0..N-1 [default: 5, or the config's quick.seeds with --quick].")
+@click.option("--seeds", type=click.IntRange(min=1), default=None, help="Seeds 0..N-1 [default: 5, or the config's quick.seeds with --quick].")
 @click.option("--config", "config_paths", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Complete config YAML(s) to use instead of the packaged ones (the dataset comes from the file; "
                    "configs/mnist.yaml and configs/cifar10.yaml are copies to start from).")
@@ -418,16 +418,17 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
                 raise click.BadParameter(f"{data_path} is taken as the images of several datasets "
                                          f"({', '.join(c['dataset']['name'] for c in cfgs)}); give the data folder "
                                          "that holds each (or one dataset with --datasets)", param_hint="--data")
+        n_seeds = [seeds if seeds is not None else int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5
+                   for cfg in cfgs]  # every count checked before -o is made
+        for cfg, n in zip(cfgs, n_seeds):
+            if n < 1:  # --seeds itself is checked by click
+                raise click.ClickException(f"{cfg['dataset']['name']}'s config: quick.seeds must be >= 1, got {n}")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         output_ready(out, data_inputs(data_path, *(dataset_path(cfg["dataset"], data_path) for cfg in cfgs)))
         names = [f"images_{cfg['dataset']['name']}" + ("_quick" if quick else "") for cfg in cfgs]
         with results_lock(out, names, command):
-            for cfg in cfgs:
-                n_seeds = (seeds if seeds is not None else
-                           int((cfg.get("quick") or {}).get("seeds", 2)) if quick else 5)
-                if n_seeds < 1:
-                    raise click.BadParameter("must be >= 1", param_hint="--seeds")
-                click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n_seeds} seeds")
-                run_dataset(cfg, tables, n_seeds, out, command, data_path, threads, quick)
-    except ValueError as exc:
+            for cfg, n in zip(cfgs, n_seeds):
+                click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n} seeds")
+                run_dataset(cfg, tables, n, out, command, data_path, threads, quick)
+    except (ValueError, OSError) as exc:  # OSError: a full or read-only disk, named (extract.store.output_error)
         raise click.ClickException(str(exc)) from exc

@@ -188,7 +188,7 @@ def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias)
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         with results_lock(out, ["kddcup" + ("_quick" if quick else "")], command):
             rows = run(path, seeds, quick, cfg, out, command)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # OSError: a full or read-only disk, named (extract.store.output_error)
         raise click.ClickException(str(exc)) from exc
     from videoad.bench.common import markdown_table
 

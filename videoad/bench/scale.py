@@ -560,11 +560,14 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             "environment": {**environment(), "torch_threads": threads}}
     # after each measurement NAME.partial.json / .md (an interrupted ladder keeps what it measured,
     # and leaves an earlier complete run's files as they were); the complete files replace them
-    with results_lock(out, [name], meta["command"]):
-        results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total,
-                         after=lambda done: _write(out, name, meta, done, complete=False))
-        meta["load_end"] = _load()
-        md = _write(out, name, meta, results)
+    try:
+        with results_lock(out, [name], meta["command"]):
+            results = ladder(ms, ds, rows, threads, max_seconds, timeout, kdd_path, kdd_total=kdd_total,
+                             after=lambda done: _write(out, name, meta, done, complete=False))
+            meta["load_end"] = _load()
+            md = _write(out, name, meta, results)
+    except OSError as exc:  # a full or read-only disk, named (extract.store.output_error)
+        raise click.ClickException(str(exc)) from exc
     click.echo(md)
     click.echo(f"wrote {out / (name + '.json')} and {out / (name + '.md')}")
     if results and not any(r["status"] == "ok" for r in results):  # a table of nothing is not a benchmark
