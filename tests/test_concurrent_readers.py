@@ -201,3 +201,31 @@ def test_a_store_an_extraction_is_filling_now_is_named_so_not_as_one_to_rerun(tm
         holder.wait()
     assert f"an extraction is writing it now (pid {holder.pid}, {command}, since" in note
     assert "1 of 2 videos have features so far" in note and "rerun" not in note
+
+
+def test_a_writer_starting_at_a_readers_probe_waits_it_out(tmp_path):
+    """`writer_of` takes the folder's lock for an instant to see whether a writer holds it; a writer
+    starting at that instant was refused as if another videoad wrote the folder. A lock held for
+    longer than that instant is still refused, naming its holder."""
+    import fcntl
+    import os
+    import threading
+
+    from videoad.output_lock import LOCK_FILE, FolderBusyError, output_lock
+
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    probe = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as writer_of's probe holds it
+    threading.Timer(0.1, os.close, [probe]).start()
+    with output_lock(folder, command="videoad detect"):
+        pass
+    held = os.open(folder / LOCK_FILE, os.O_RDWR)
+    os.write(held, b"pid 1, videoad detect -o scores\n")
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        with pytest.raises(FolderBusyError, match="pid 1, videoad detect -o scores"):
+            with output_lock(folder, command="videoad detect"):
+                pass
+    finally:
+        os.close(held)

@@ -37,6 +37,10 @@ LOCK_FILE = ".videoad-lock"
 #: folders this process holds: real path -> [descriptor, depth]
 _held: dict[str, list[int]] = {}
 
+#: seconds a writer retries a lock it found taken before refusing: a reader's probe (`writer_of`)
+#: holds it for an instant, a writer for its whole run
+PROBE_GRACE_S = 1.0
+
 
 class FolderBusyError(OSError):
     """Another videoad process is writing the output folder now (`holder`: what its lock says)."""
@@ -82,7 +86,7 @@ def _hold(folder: Path, command: str, shared: bool = False) -> Iterator[None]:
         yield
         return
     try:
-        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+        _lock_soon(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
     except BlockingIOError:
         holder = _holder(fd)
         os.close(fd)
@@ -109,6 +113,22 @@ def _hold(folder: Path, command: str, shared: bool = False) -> Iterator[None]:
         os.close(fd)  # releases the lock; the file stays (removing it would let two hold two files)
 
 
+def _lock_soon(fd: int, kind: int) -> None:
+    """`flock(fd, kind)` without waiting on a holder, retried for `PROBE_GRACE_S`: a lock taken only
+    by a reader's instant probe is free again within it; `BlockingIOError` where it is still held."""
+    import fcntl
+
+    deadline = time.monotonic() + PROBE_GRACE_S
+    while True:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _holder(fd: int) -> str:
     """What the lock file says of the process holding it."""
     try:
@@ -122,8 +142,8 @@ def _holder(fd: int) -> str:
 def writer_of(folder) -> str | None:
     """What the lock of `folder` says of the other videoad holding it to write now (the shards of an
     extraction, which share it, too), else None (none does, this process does, or no flock here).
-    Asked only of a folder found mid-rewrite: the instant's lock it takes could refuse a writer
-    starting at that very instant."""
+    Asked only of a folder found mid-rewrite; a writer starting at the instant of its probe's lock
+    waits the probe out (`PROBE_GRACE_S`)."""
     try:
         import fcntl
     except ImportError:
