@@ -1144,6 +1144,48 @@ def test_a_slow_scorer_drops_clips_with_a_count_and_the_lag_stays_bounded(tiny, 
     assert dropped and sum(r["clips"] for r in dropped) == stats.dropped  # all counted (the last at the end)
 
 
+def test_a_watched_file_of_large_frames_queues_no_more_bytes_than_its_cap(tiny, tmp_path, monkeypatch):
+    """A file of 1280x720 frames (2.76 MB each) read faster than a slow scorer takes them, with
+    --frame-queue-mb 10: its queue holds 3 frames (8.3 MB), not the 64 (177 MB) its count allows,
+    and the file, which waits for the scorer, is scored whole."""
+    from dataclasses import replace
+
+    import cv2
+
+    from extract.backbones.motion import MotionBackbone
+    from videoad.live.scorer import MB, FrameQueue
+
+    class SlowMotion(MotionBackbone):
+        def preprocess_prepared(self, clip, sources=None):
+            time.sleep(0.05)
+            return super().preprocess_prepared(clip, sources)
+
+    queues = []
+
+    class Watched(FrameQueue):  # the most it held, read under its lock before the scorer takes any
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.peak = 0
+            queues.append(self)
+
+        def put(self, item, timeout=None):
+            with self._changed:  # an RLock: put's own wait still lets the scorer in
+                super().put(item, timeout)
+                self.peak = max(self.peak, self.bytes)
+
+    monkeypatch.setattr(live, "FrameQueue", Watched)
+    wm, frames = tiny
+    n, size = 48, (1280, 720)
+    path = synth.write_video(tmp_path / "big.avi", np.stack([cv2.resize(f[..., ::-1], size) for f in frames[:n]]), 10.0)
+    slow = replace(wm, backbone=SlowMotion(**wm.backbone.options()))
+    summary = live.watch([live.make_source(str(path))], slow, tmp_path / "out", live.WatchOptions(frame_queue_mb=10))
+    stats = summary.sources[0]
+    assert stats.frames == n and stats.scored == (n - 16) // 4 + 1 and stats.dropped == 0
+    frame_bytes = size[0] * size[1] * 3
+    (q,) = queues
+    assert 2 * frame_bytes < q.peak <= 10 * MB, q.peak / frame_bytes  # held by its bytes, not by its 64 frames
+
+
 def test_hooks_get_every_event_and_a_slow_one_does_not_block(cam, tmp_path):
     received = []
 

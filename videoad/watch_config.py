@@ -39,6 +39,7 @@ SCHEMA = {
     "backoff_max_s": float,
     "batch_size": int,
     "frame_queue": int,
+    "frame_queue_mb": int,
     "on_event": Nullable(str),
     "post": Nullable(str),
     "hook_timeout_s": float,
@@ -65,7 +66,8 @@ RULES = {
     "sources.timeout": _WAIT, "sources.poll_s": _WAIT, "sources.settle_s": (
         lambda v: math.isfinite(v) and 0 <= v <= MAX_WAIT_S, f"a number of seconds >= 0, at most {MAX_WAIT_S:g} (a week)"),
     "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
-    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
+    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "frame_queue_mb": (lambda v: v >= 1, "a whole number of MB >= 1"),
+    "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
     "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
     "keep_days": (lambda v: math.isfinite(v) and 0 < v <= KEEP_DAYS_MAX, f"a number of days > 0, at most {KEEP_DAYS_MAX:g}"),
     "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
@@ -90,6 +92,9 @@ COMMENTS = {
     "backoff_s": "seconds before the first reopen attempt; doubled after each failure, at most backoff_max_s",
     "batch_size": "clips scored together when the scorer is behind",
     "frame_queue": "decoded frames waiting for the scorer, per source",
+    "frame_queue_mb": "... and at most this many MB of them (1 MB = 10^6 bytes; two frames always pass): the\n"
+                      "default holds 64 frames of 1080p, 16 of 4K; the sources' queues together take at most\n"
+                      "this times the number of sources",
     "on_event": "shell command run for every event record, the record's JSON on its standard input",
     "post": "URL the same records are POSTed to as JSON",
     "hook_timeout_s": "seconds an on_event command or a post may take before it is given up",

@@ -30,7 +30,8 @@ _TO_SETTINGS = {"group": ("model", "group"), "device": ("model", "device"), "rea
                 "merge_gap": ("events", "merge_gap_s"), "min_event": ("events", "min_length_s"),
                 "on_event": (None, "on_event"), "post": (None, "post"), "hook_timeout": (None, "hook_timeout_s"),
                 "max_lag": (None, "max_lag_s"), "retries": (None, "retries"), "backoff": (None, "backoff_s"),
-                "clip_scores": (None, "clip_scores"), "smooth": (None, "smooth"), "keep_days": (None, "keep_days")}
+                "clip_scores": (None, "clip_scores"), "smooth": (None, "smooth"), "keep_days": (None, "keep_days"),
+                "frame_queue_mb": (None, "frame_queue_mb")}
 
 
 def _given_settings(ctx: click.Context) -> dict:
@@ -63,6 +64,11 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Seconds an --on-event command or a --post may take before it is given up.")
 @click.option("--max-lag", type=FiniteFloat(min=0, min_open=True), **_setting("max_lag_s"),
               help="Live sources: drop (and count) clips whose last frame arrived longer ago than this.")
+@click.option("--frame-queue-mb", "frame_queue_mb", type=click.IntRange(min=1), metavar="MB",
+              **_setting("frame_queue_mb"),
+              help="Decoded frames waiting for the scorer: at most MB megabytes of them per source (and at most "
+              "64, frame_queue in a --config file; two always pass). The default holds 64 frames of 1080p, 16 of "
+              "4K; the sources' queues together take at most MB times their number.")
 @click.option("--retries", type=click.IntRange(min=0), default=None,
               help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it "
               "[default: keep trying].")

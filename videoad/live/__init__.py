@@ -3,7 +3,8 @@
 Per source, two threads and one bounded queue between them:
 
     reader: open (reopen with backoff when a stream drops) -> decode -> stamp each frame's
-            arrival time -> frame queue (bounded: a slow scorer holds the reader back, never memory)
+            arrival time -> frame queue (bounded in frames and in bytes, `scorer.FrameQueue`: a slow
+            scorer holds the reader back, never memory)
     scorer: `extract.clips.iter_clips` with the extraction's ClipSpec -> `backbone.preprocess_prepared`
             -> `forward_cells` -> `GroupModel.score_arrays` -> `events.EventTracker`
             -> OUT/events.jsonl, the peak frame with its heat map as a JPEG, hooks
@@ -28,7 +29,6 @@ what comes out), `scorer` (the two threads of a source); `watch` and `Progress` 
 from __future__ import annotations
 
 import os
-import queue
 import sys
 import threading
 import time
@@ -40,7 +40,7 @@ from typing import Callable
 from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, WATCHED_FILE, Hooks,
                                   Recorder, SourceStats, WatchOptions, WatchSummary, _iso)
-from videoad.live.scorer import _reader, _Scorer
+from videoad.live.scorer import MB, FrameQueue, _reader, _Scorer
 from videoad.live.sources import (Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source,
                                   name_apart)
 from videoad.names import file_stems
@@ -49,6 +49,10 @@ __all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "
            "FolderSource", "FramesSource", "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
            "WatchOptions", "WatchSummary", "build_backbone", "frame_rate_mismatch", "frame_shape_mismatch",
            "make_source", "watch"]
+
+#: Ctrl-C: seconds the sources' scorers get, all of them together, to close their open events
+#: (one wait per source in turn kept 16 stuck ones 8 minutes)
+STOP_WAIT_S = 30.0
 
 
 def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, options: WatchOptions | None = None,
@@ -86,7 +90,8 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
             src.seen = recorder.watched_before(src.folder_key)
     score_lock = threading.Lock()
     start = {"type": "watch", "at": _iso(time.time()), "sources": [s.name for s in sources],
-             "smooth": options.smooth, "events": asdict(options.events), "pid": os.getpid(), **recorder.begun()}
+             "smooth": options.smooth, "events": asdict(options.events), "frame_queues": _queues_record(options, sources),
+             "pid": os.getpid(), **recorder.begun()}
     if isinstance(wm, WatchModel):
         start.update(_model_record(wm, options))
     else:  # several cameras' models: each source's, its files' told as they arrive ("video" records)
@@ -99,7 +104,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     scorers, threads = [], []
     slugs = file_stems([s.name for s in sources], empty="source")  # distinct event ids per source
     for src in sources:  # each source stops on its own (its end, its failure) or with all of them
-        q: queue.Queue = queue.Queue(maxsize=max(2, options.frame_queue))
+        q = FrameQueue(options.frame_queue, options.frame_queue_mb * MB)
         scorer = _Scorer(src, per_source[src.name], q, threading.Event(), recorder, options, score_lock,
                          slugs[src.name])
         scorers.append(scorer)
@@ -126,8 +131,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     except KeyboardInterrupt:
         interrupted = True
         stop_all()
-        for s in scorers:
-            s.done.wait(30)
+        _wait_all(scorers, STOP_WAIT_S)
     stop_all()
     _folders_down(scorers)
     for s in scorers:
@@ -139,6 +143,20 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     recorder.close(options.hook_timeout_s)
     return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped,
                         recorder.hooks.resent)
+
+
+def _wait_all(scorers, seconds: float) -> None:
+    """Wait for the scorers to finish, `seconds` for all of them together."""
+    deadline = time.monotonic() + seconds
+    for s in scorers:
+        s.done.wait(max(0.0, deadline - time.monotonic()))
+
+
+def _queues_record(options: WatchOptions, sources: list[Source]) -> dict:
+    """What the start record says of the frame queues: their bounds, and the memory they take at
+    most together (a frame larger than half the per-source cap aside: two frames always pass)."""
+    return {"frames": options.frame_queue, "mb_per_source": options.frame_queue_mb,
+            "bytes_at_most": options.frame_queue_mb * MB * len(sources)}
 
 
 def _folders_down(scorers) -> None:

@@ -63,6 +63,9 @@ class WatchOptions:
     backoff_max_s: float = 30.0
     batch_size: int = 8  # clips scored together when the scorer is behind (one at a time when caught up)
     frame_queue: int = 64  # decoded frames waiting for the scorer, per source
+    # ... and at most this many MB of them (scorer.FrameQueue; 2 frames always): 64 frames of 1080p
+    # (6.2 MB each, 398 MB) as before, 4K (24.9 MB) held to 16, so 16 4K cameras queue 6.4 GB, not 25
+    frame_queue_mb: int = 400
     on_event: str | None = None
     post: str | None = None
     hook_timeout_s: float = 10.0

@@ -61,7 +61,67 @@ class _Arrivals:
         return self._times[k] if 0 <= k < len(self._times) else None
 
 
-def _reader(source: Source, q: queue.Queue, stop: threading.Event, options: WatchOptions) -> None:
+#: a megabyte of `frame_queue_mb`, as the frame sizes are said (a 4K frame: 24.9 MB)
+MB = 1_000_000
+#: frames a source's queue always lets in, whatever their bytes: a frame larger than the cap still
+#: passes, and the reader decodes the next while the scorer takes this one
+MIN_QUEUED_FRAMES = 2
+
+
+class FrameQueue:
+    """A source's messages from its reader to its scorer, bounded by count and by the bytes of
+    the frames queued (`videoad watch --frame-queue-mb`): 64 frames of 4K video are 1.6 GB, so a
+    count alone let 16 cameras outgrow the machine. A frame waits while the queued frames' bytes
+    and its own would pass `max_bytes`, unless fewer than MIN_QUEUED_FRAMES are queued, so the
+    queue never stalls and holds at most max(max_bytes, two frames); other messages count no
+    bytes. `put` and `get` take a timeout and raise `queue.Full` / `queue.Empty`, as
+    `queue.Queue`'s do (the reader and the scorer wait in steps of 0.2 s to see a stop)."""
+
+    def __init__(self, maxsize: int, max_bytes: int):
+        self.maxsize, self.max_bytes = max(MIN_QUEUED_FRAMES, int(maxsize)), int(max_bytes)
+        self.bytes = 0  # of the frames queued now
+        self._items: deque = deque()  # (message, its bytes)
+        self._frames = 0
+        self._changed = threading.Condition()
+
+    @staticmethod
+    def _size(item) -> int:
+        return int(getattr(item[1], "nbytes", 0)) if item[0] == "frame" else 0
+
+    def _room(self, size: int) -> bool:
+        if len(self._items) >= self.maxsize:
+            return False
+        return not size or self._frames < MIN_QUEUED_FRAMES or self.bytes + size <= self.max_bytes
+
+    def put(self, item, timeout: float | None = None) -> None:
+        size = self._size(item)
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._room(size), timeout):
+                raise queue.Full
+            self._items.append((item, size))
+            self.bytes += size
+            self._frames += item[0] == "frame"
+            self._changed.notify_all()
+
+    def get(self, timeout: float | None = None):
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._items, timeout):
+                raise queue.Empty
+            item, size = self._items.popleft()
+            self.bytes -= size
+            self._frames -= item[0] == "frame"
+            self._changed.notify_all()
+            return item
+
+    def qsize(self) -> int:
+        with self._changed:
+            return len(self._items)
+
+    def empty(self) -> bool:
+        return not self.qsize()
+
+
+def _reader(source: Source, q: queue.Queue | FrameQueue, stop: threading.Event, options: WatchOptions) -> None:
     """Decode every feed of `source` into `q`; reopen streams that drop, with backoff."""
 
     def put(item) -> bool:
@@ -222,7 +282,7 @@ class _View:
 class _Scorer:
     """A source's scoring thread: frames -> clips -> features -> scores -> events -> records."""
 
-    def __init__(self, source: Source, wm, q: queue.Queue, stop: threading.Event, recorder: Recorder,
+    def __init__(self, source: Source, wm, q: queue.Queue | FrameQueue, stop: threading.Event, recorder: Recorder,
                  options: WatchOptions, score_lock: threading.Lock, slug: str | None = None):
         """`wm`: the source's WatchModel, or a `videoad.live.camera.CameraModels` that tells each of
         its videos' camera as it begins (a folder of several cameras' files). `slug`: the source's
