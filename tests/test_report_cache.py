@@ -56,6 +56,12 @@ def _files(folder: Path) -> dict[str, bytes]:
             **{f"timelines/{p.name}": p.read_bytes() for p in (folder / "timelines").iterdir()}}
 
 
+def _files_of_fresh(scores, folder, drawn) -> dict[str, bytes]:
+    """`_files` of a report written afresh into `folder`."""
+    _report(scores, folder, drawn)
+    return _files(folder)
+
+
 def test_an_unchanged_rerun_draws_no_timeline(tmp_path, drawn):
     first = _report(_scores(), tmp_path / "r", drawn)
     assert first == ["cam/a.avi", "cam/b.avi", "cam/c.avi"]
@@ -81,11 +87,6 @@ def test_a_new_shared_y_range_redraws_every_timeline(tmp_path, drawn):
     assert shared_ylim(higher.videos) != shared_ylim(_scores().videos)
     assert _report(higher, tmp_path / "r", drawn) == ["cam/a.avi", "cam/b.avi", "cam/c.avi"]
     assert _files(tmp_path / "r") == _files_of_fresh(higher, tmp_path / "fresh", drawn)
-
-
-def _files_of_fresh(scores, folder, drawn) -> dict[str, bytes]:
-    _report(scores, folder, drawn)
-    return _files(folder)
 
 
 def test_a_cached_rerun_writes_what_a_fresh_report_writes(tmp_path, drawn):

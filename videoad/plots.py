@@ -404,7 +404,8 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
     its bytes unchanged, is kept and not drawn again (a report's rerun)."""
     from extract.store import remove_stale_temporaries
 
-    remove_stale_temporaries([path for _, path, _ in jobs])  # a killed run's half-drawn pictures
+    # a killed run's half-drawn pictures (and half-written key file)
+    remove_stale_temporaries([path for _, path, _ in jobs] + ([Path(keys)] if keys is not None else []))
     known = timeline_cache.TimelineKeys(keys) if keys is not None else None
     keyed = _keys(jobs) if known is not None else [None] * len(jobs)
     drawn: list[TimelineGeometry | None] = [_kept(known, path, key) for (_, path, _), key in zip(jobs, keyed)]
