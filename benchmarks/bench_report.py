@@ -6,6 +6,12 @@ few bursts each), no source videos (the report notes that). Timelines and the ev
 are drawn in one process and in worker processes in the same run, so the ratio is measured on
 the same machine state; the scores folder's segments.csv is written and read by videoad and by a
 row-by-row `csv` baseline (the way it was read and written until 2026-12-06) in the same run.
+Then a report in one process is rerun into its folder twice, as an analyst reruns it: with
+nothing changed, and with one video's scores changed (a quiet video, inside the shared y-range):
+each rerun draws only the timelines whose inputs changed (videoad.timeline_cache); its seconds
+and the timelines it drew (by their files' inodes) are printed beside the first report's. In one
+process, so that the ratio is the kept timelines' alone: worker processes gain or lose with the
+machine's load (above), and a rerun's few timelines are drawn in the main process anyway.
 Prints the figures and writes benchmarks/results/report_<N>videos.{json,md} (`--out` for another
 folder):
 
@@ -14,6 +20,7 @@ folder):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import shutil
@@ -66,6 +73,35 @@ def rows_baseline(scores, folder: Path) -> float:
     return time.perf_counter() - t
 
 
+def one_changed(scores, events):
+    """`scores` with one quiet video's first clips raised a little: under its alarm line, inside the
+    run's y-range (so that no other video's timeline, event or number changes)."""
+    from videoad.plots import shared_ylim
+    from videoad.scores import ScoreSet
+
+    videos = [dataclasses.replace(v, scores=v.scores.copy()) for v in scores]
+    quiet = next(v for v in videos if not events.of(v.video))
+    quiet.scores[:10] = np.minimum(quiet.scores[:10] + 0.01, quiet.threshold - 0.001)
+    changed = ScoreSet(videos, scores.meta)
+    assert shared_ylim(changed.videos) == shared_ylim(scores.videos)
+    return changed
+
+
+def timed_report(scores, folder: Path, events, workers) -> tuple[float, int]:
+    """(seconds, timelines drawn) of one `build_report` into `folder`: a timeline is drawn where its
+    file is a new one (pictures are written through a temporary and a rename)."""
+    from videoad.report import build_report
+
+    def files():
+        return {p.name: p.stat().st_ino for p in (folder / "timelines").glob("*.png")} if folder.exists() else {}
+
+    before = files()
+    t = time.perf_counter()
+    build_report(scores, folder, events=events, clips=False, workers=workers)
+    seconds = time.perf_counter() - t
+    return seconds, sum(before.get(name) != ino for name, ino in files().items())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--videos", type=int, default=200)
@@ -77,7 +113,6 @@ def main() -> None:
     run = _results.Run()
     from videoad.events import find_events
     from videoad.plots import plot_run
-    from videoad.report import build_report
     from videoad.scores import read_scores, write_scores
 
     scores = scoreset(args.videos)
@@ -111,9 +146,11 @@ def main() -> None:
         t = time.perf_counter()
         write_evidence(scores, events, work / "ev-many", clips=False, workers=args.workers)
         ev_many = time.perf_counter() - t
-        t = time.perf_counter()
-        build_report(scores, work / "report", events=events, clips=False, workers=args.workers)
-        report = time.perf_counter() - t
+        report, _ = timed_report(scores, work / "report", events, args.workers)
+        first, first_drawn = timed_report(scores, work / "rerun", events, 1)
+        same, same_drawn = timed_report(scores, work / "rerun", events, 1)  # nothing changed
+        changed = one_changed(scores, events)
+        one, one_drawn = timed_report(changed, work / "rerun", find_events(changed), 1)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.videos} videos, {sum(len(v.scores) for v in scores)} clips, {len(events.events)} events "
@@ -126,6 +163,9 @@ def main() -> None:
     print(f"event pictures, one process: {ev_one:.1f} s; worker processes ({args.workers or 'cores'}): "
           f"{ev_many:.1f} s; ratio {ev_one / ev_many:.2f}")
     print(f"report (timelines and event pictures in worker processes, page): {report:.1f} s")
+    print(f"report in one process: first {first:.1f} s ({first_drawn} of {args.videos} timelines drawn); rerun, "
+          f"nothing changed: {same:.1f} s ({same_drawn} drawn), ratio first/rerun {first / same:.2f}; rerun, one "
+          f"video's scores changed: {one:.1f} s ({one_drawn} drawn), ratio {first / one:.2f}")
     clips = sum(len(v.scores) for v in scores)
     workers = args.workers or os.cpu_count()
     table = ["| what | one process / the way before, s | now, s | ratio |", "|---|---|---|---|",
@@ -136,7 +176,11 @@ def main() -> None:
              f"| the events' pictures: one process / {workers} worker processes | {ev_one:.1f} | {ev_many:.1f} | "
              f"**{ev_one / ev_many:.2f}x** |",
              f"| events found | | {t_events:.2f} | |",
-             f"| the report (timelines and pictures in worker processes, the page) | | {report:.1f} | |"]
+             f"| the report (timelines and pictures in worker processes, the page) | | {report:.1f} | |",
+             f"| the report in one process rerun, nothing changed: the first ({first_drawn} timelines drawn) / the "
+             f"rerun ({same_drawn} drawn) | {first:.1f} | {same:.1f} | **{first / same:.2f}x** |",
+             f"| the report in one process rerun, one video's scores changed: the first / the rerun ({one_drawn} "
+             f"drawn) | {first:.1f} | {one:.1f} | **{first / one:.2f}x** |"]
     run.write(f"report_{args.videos}videos", f"The analyst's side over {args.videos} synthetic videos",
               f"{args.videos} synthetic videos shaped like a UCF-Crime run ({clips} clips at stride 16, 30 fps, "
               f"{len(events.events)} events), no source videos (so the events' pictures are drawn without footage); "
@@ -144,7 +188,11 @@ def main() -> None:
               table, {"videos": args.videos, "clips": clips, "events": len(events.events), "workers": workers,
                       "seconds": {"segments_baseline": baseline, "segments_write": t_write, "segments_read": t_read,
                                   "events": t_events, "timelines_one": one, "timelines_workers": many,
-                                  "pictures_one": ev_one, "pictures_workers": ev_many, "report": report}},
+                                  "pictures_one": ev_one, "pictures_workers": ev_many, "report": report,
+                                  "report_one_process": first, "report_rerun_unchanged": same,
+                                  "report_rerun_one_changed": one},
+                      "timelines_drawn": {"report_one_process": first_drawn, "report_rerun_unchanged": same_drawn,
+                                          "report_rerun_one_changed": one_drawn}},
               args.out)
 
 

@@ -27,6 +27,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 from matplotlib.figure import Figure
 
+from videoad import timeline_cache
 from videoad.events import Event, find_events, fmt_score
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
@@ -312,6 +313,64 @@ def draw_timeline(
     return TimelineGeometry(out, box.x0, box.x1, 1 - box.y1, 1 - box.y0, x_max, xunit, note)
 
 
+# -- what a timeline is drawn from: the key a rerun keeps its picture by (videoad.timeline_cache) --
+
+#: raise when the pictures change through code outside this module (events.fmt_score, the seconds
+#: of `VideoScores`, ...): every kept timeline is then drawn again (this module's source is keyed itself)
+DRAWING_VERSION = 1
+#: matplotlib settings that never reach a saved picture (reading "backend" would pick one)
+_RC_NOT_DRAWN = ("backend", "interactive", "keymap.", "macosx.", "tk.", "toolbar", "webagg.", "savefig.directory",
+                 "figure.raise_window")
+
+
+def drawing_environment() -> tuple:
+    """What every timeline is drawn by: this code, matplotlib and numpy, the fonts, the settings."""
+    import matplotlib
+
+    rc = matplotlib.rcParams
+    settings = repr([(k, rc[k]) for k in sorted(rc.keys()) if not k.startswith(_RC_NOT_DRAWN)])
+    return (DRAWING_VERSION, timeline_cache.digest(__file__), matplotlib.__version__, np.__version__, _fonts()[0],
+            settings)
+
+
+def drawing_inputs(v: VideoScores, out_path, *, events: list[Event] | None = None, annotation=None,
+                   thumbnails: int = 3, ylim: tuple[float, float] | None = None, unit: str = "score",
+                   source_root=None, shared_names=frozenset(), title: bool = True,
+                   truth_given: bool = False) -> tuple | None:
+    """Everything `draw_timeline(v, out_path, **kw)` reads of its arguments (the same parameters:
+    one added there and not here fails the call), for its picture's key. None where the picture
+    cannot be keyed: events found by the drawing itself, or peak frames from footage that is not
+    one video file (its path, size and time, and the decoder's version, key a file's frames)."""
+    if events is None:
+        return None
+    footage = None
+    if thumbnails > 0 and (events or len(v.scores)):
+        footage = _footage_key(v, source_root, shared_names)
+        if footage is None:
+            return None
+    return (Path(out_path).suffix.lower(), v.scores, v.frames, v.n_frames, v.fps, v.frame_times, v.threshold,
+            v.damaged_spans, v.scene_cut_frames, v.start_time, v.video if title else None,
+            [(e.event, e.start_frame, e.end_frame, e.peak_frame, e.peak_score, e.peak_s) for e in events],
+            None if annotation is None else (annotation.intervals, annotation.times), truth_given,
+            thumbnails, None if ylim is None else tuple(ylim), unit, footage)
+
+
+def _footage_key(v: VideoScores, source_root, shared_names) -> tuple | None:
+    """(file, size, time, PyAV's version) of the video file the peak frames are read from; None
+    for a frame folder, a source not found, or no PyAV (the figure then says why: drawn each time)."""
+    import stat
+
+    try:
+        src = resolve_source(v, source_root, shared_names)
+        st = os.stat(src) if src is not None else None
+        import av
+    except (OSError, ImportError):  # AmbiguousSource is an OSError
+        return None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        return None
+    return os.path.realpath(src), st.st_size, st.st_mtime_ns, av.__version__
+
+
 #: timelines drawn in worker processes when a run has more videos than this (one figure costs
 #: ~0.1 s, nearly all of it matplotlib's layout and PNG writing: benchmarks/bench_report.py)
 PARALLEL_FROM = 16
@@ -334,34 +393,73 @@ def save_figure(fig, out, **savefig) -> Path:
     return out
 
 
-def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None = 1) -> list[TimelineGeometry]:
+def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None = 1,
+                   keys=None) -> list[TimelineGeometry]:
     """`draw_timeline(v, path, **kw)` for every job, in order; with `workers` None (the commands'
     choice) in worker processes, one per core up to 8, when there are more than `PARALLEL_FROM`
-    jobs. A library call draws here unless it asks: spawned workers import the caller's
+    jobs to draw. A library call draws here unless it asks: spawned workers import the caller's
     `__main__`, which a script without an `if __name__ == "__main__":` guard does not survive
-    (a pool that breaks all the same falls back to drawing here)."""
-    import os
-
+    (a pool that breaks all the same falls back to drawing here). `keys`: the key file
+    (`timeline_cache.KEYS`) of the pictures' folder: a picture drawn before from the same inputs,
+    its bytes unchanged, is kept and not drawn again (a report's rerun)."""
     from extract.store import remove_stale_temporaries
 
-    remove_stale_temporaries([path for _, path, _ in jobs])  # a killed run's half-drawn pictures
-    workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
-    if workers == 1 or len(jobs) <= PARALLEL_FROM:
-        drawn = [draw_timeline(v, path, **kw) for v, path, kw in jobs]
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-
-        chunk = max(1, len(jobs) // (workers * 4))
-        try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-                drawn = list(pool.map(_draw_job, jobs, chunksize=chunk))
-        except BrokenProcessPool as exc:
-            log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)
-            drawn = [draw_timeline(v, path, **kw) for v, path, kw in jobs]
+    # a killed run's half-drawn pictures (and half-written key file)
+    remove_stale_temporaries([path for _, path, _ in jobs] + ([Path(keys)] if keys is not None else []))
+    known = timeline_cache.TimelineKeys(keys) if keys is not None else None
+    keyed = _keys(jobs) if known is not None else [None] * len(jobs)
+    drawn: list[TimelineGeometry | None] = [_kept(known, path, key) for (_, path, _), key in zip(jobs, keyed)]
+    todo = [i for i, geo in enumerate(drawn) if geo is None]
+    for i, geo in zip(todo, _draw([jobs[i] for i in todo], workers)):
+        drawn[i] = geo
+    if known is not None:  # a picture whose peak frames are missing is drawn again: the footage may be back
+        known.save([(path, None if geo.thumbnail_note else key, _geometry(geo))
+                    for (_, path, _), geo, key in zip(jobs, drawn, keyed)])
     _say_missing_thumbnails([v.video for v, _, _ in jobs], drawn, jobs[0][2].get("source_root") if jobs else None)
     return drawn
+
+
+def _keys(jobs: list[tuple[VideoScores, Path, dict]]) -> list[str | None]:
+    """Each job's picture key (`drawing_inputs` and the run's `drawing_environment`), None: not keyable."""
+    env = drawing_environment()
+    inputs = [drawing_inputs(v, path, **kw) for v, path, kw in jobs]
+    return [None if x is None else timeline_cache.key_of((env, x)) for x in inputs]
+
+
+def _kept(known, path: Path, key: str | None) -> TimelineGeometry | None:
+    """The geometry of a picture kept from a run before, None where it is to be drawn."""
+    found = known.reuse(path, key) if known is not None and key is not None else None
+    if found is None:
+        return None
+    try:
+        return TimelineGeometry(path, float(found["left"]), float(found["right"]), float(found["top"]),
+                                float(found["bottom"]), float(found["x_max"]), str(found["x_unit"]),
+                                str(found.get("thumbnail_note", "")))
+    except (KeyError, TypeError, ValueError):  # an entry not of this version's making: drawn again
+        return None
+
+
+def _geometry(geo: TimelineGeometry) -> dict:
+    return {"left": geo.left, "right": geo.right, "top": geo.top, "bottom": geo.bottom, "x_max": geo.x_max,
+            "x_unit": geo.x_unit, "thumbnail_note": geo.thumbnail_note}
+
+
+def _draw(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None) -> list[TimelineGeometry]:
+    """The drawing of `draw_timelines`: here, or in worker processes where there are many jobs."""
+    workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
+    if workers == 1 or len(jobs) <= PARALLEL_FROM:
+        return [draw_timeline(v, path, **kw) for v, path, kw in jobs]
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    chunk = max(1, len(jobs) // (workers * 4))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            return list(pool.map(_draw_job, jobs, chunksize=chunk))
+    except BrokenProcessPool as exc:
+        log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)
+        return [draw_timeline(v, path, **kw) for v, path, kw in jobs]
 
 
 def _say_missing_thumbnails(videos: list[str], drawn: list[TimelineGeometry], source_root=None) -> None:
@@ -478,7 +576,8 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
         from extract.sources import mark_output
 
         mark_output(output)  # a folder of pictures, never read as a frame folder of footage
-    paths = [geo.path for geo in draw_timelines(jobs, workers)]
+    # a folder's timelines are kept by their keys (videoad.timeline_cache): a replot draws what changed
+    paths = [geo.path for geo in draw_timelines(jobs, workers, keys=None if single else output / timeline_cache.KEYS)]
     if not single:
         _note_other_runs(output, paths, os.path.realpath(scores.path) if scores.path else None, whole=not videos)
     return paths

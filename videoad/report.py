@@ -8,7 +8,8 @@ score came from. Then the run (detector, grouping, alarm line, event rules) and,
 truth is given, the frame-level results.
 
 Files beside the page: `report.css` and `report.js` (small, shipped in `videoad/report_assets`),
-`timelines/`, `events/` (per event `E001.png` and the clip), and `events.csv`/`events.json`.
+`timelines/` (with the keys a rerun keeps its unchanged pictures by: `videoad.timeline_cache`),
+`events/` (per event `E001.png` and the clip), and `events.csv`/`events.json`.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score, unlabelled_note
 from videoad.plots import draw_timelines, file_stems, shared_ylim
 from videoad.scores import ScoreSet, VideoScores
+from videoad.timeline_cache import KEYS as TIMELINE_KEYS
 
 #: videos without an event listed as links under the event table; more are folded into a <details>
 QUIET_LISTED = 40
@@ -482,15 +484,16 @@ def build_report(
     groups_of = {g.get("group"): g for g in scores.groups}
     rels = {v.video: f"timelines/{stems[v.video]}.{fmt}" for v in ordered}
     anns = annotations.match(v.video for v in ordered) if annotations is not None else dict.fromkeys(rels)
+    drawn = {Path(r).name for r in rels.values()}
+    for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
+        if old.suffix.lower() in (".png", ".svg") and old.name not in drawn and old.is_file():
+            old.unlink()  # before the drawing, so that its key file (videoad.timeline_cache) keeps no key of theirs
+    # a rerun draws only the timelines whose inputs changed (the shared y-range among them)
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
                                                           source_root=source_root, title=False,
                                                           truth_given=annotations is not None))
-                           for v in ordered], workers)
-    drawn = {Path(r).name for r in rels.values()}
-    for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
-        if old.suffix.lower() in (".png", ".svg") and old.name not in drawn and old.is_file():
-            old.unlink()
+                           for v in ordered], workers, keys=out / "timelines" / TIMELINE_KEYS)
     for v, geo in zip(ordered, geos):
         sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
                                        events.score_unit, anns[v.video], per_video.get(v.video),
