@@ -442,6 +442,29 @@ def test_duad_arguments_that_one_kind_of_features_takes_are_accepted(tmp_path):
     assert video.load_config(path).params == {"clusterer_params": {"thres": 0.05}}
 
 
+def test_an_edited_copy_of_video_yaml_is_applied_or_its_refused_line_is_named(tmp_path):
+    """A copy of configs/video.yaml with one setting changed runs with it (printed, recorded); a
+    change inside its per-feature table was refused as "duad_by_features differs" without saying
+    which of its 30 values, so that a misspelt DUAD argument there could not be found."""
+    from videoad import video
+
+    text = (REPO / "configs" / "video.yaml").read_text()
+    copy = tmp_path / "copy.yaml"
+    copy.write_text(re.sub(r"^smooth: 0.5 ", "smooth: 1.5 ", text, flags=re.M))
+    assert video.load_config(copy).smooth == 1.5
+    assert yaml.safe_load(_run("detect", "--config", copy, "--print-config").output)["smooth"] == 1.5
+    for old, new, named in [("    latent_dim: 4\n", "    latent_dim: 8\n",
+                             "duad_by_features.motion.latent_dim: 8, packaged 4"),
+                            ("    latent_dim: 4\n", "    latent_dm: 4\n",
+                             "duad_by_features.motion.latent_dim missing; duad_by_features.motion.latent_dm: "
+                             "unknown key")]:
+        assert text.count(old) == 1
+        copy.write_text(text.replace(old, new))
+        with pytest.raises(ValueError, match=rf"^{re.escape(str(copy))}: duad_by_features differs .*"
+                                             rf"\({re.escape(named)}\).*detector: params:"):
+            video.load_config(copy)
+
+
 def test_params_given_at_the_top_and_under_detector_are_refused(tmp_path):
     """Only the top-level params were used; detector: params: (an unknown argument among them) was
     dropped unread."""
