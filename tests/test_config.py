@@ -171,6 +171,20 @@ def test_images_config_errors_name_the_file_and_key(tmp_path):
         default_config_path("digits")
 
 
+def test_a_misspelt_section_of_a_copied_images_config_is_named(tmp_path):
+    """`datset:` in a copy of configs/mnist.yaml was reported as "missing section(s) ['dataset']",
+    never naming the line the user wrote."""
+    from videoad.bench.images import load_config
+
+    p = tmp_path / "m.yaml"
+    p.write_text((REPO / "configs" / "mnist.yaml").read_text().replace("\ndataset:", "\ndatset:", 1))
+    with pytest.raises(config.ConfigError, match=r"m.yaml: unknown key 'datset'; known here: \['dataset'"):
+        load_config(p)
+    p.write_text("duad: {p: 3}\n")
+    with pytest.raises(config.ConfigError, match=r"m.yaml: missing section\(s\) \['dataset'\]"):
+        load_config(p)
+
+
 def test_a_detect_config_with_a_misspelt_detector_key_or_argument_is_refused(tmp_path):
     """`Name: pca` under detector: fell back to DUAD silently; `parms:` was dropped; a misspelt
     DUAD argument waited for the fit."""
