@@ -398,3 +398,24 @@ def test_bench_scale_names_a_full_disk_at_its_results_write(tmp_path, monkeypatc
                                                "-o", str(tmp_path)])
     assert res.exit_code == 1 and not isinstance(res.exception, OSError), res.output
     assert "scale.partial.json: no space left" in res.output.lower(), res.output
+
+
+def test_bench_scale_takes_a_data_folder_when_no_dataset_reads_it(tmp_path, monkeypatch):
+    """A copy of configs/scale.yaml without kdd, run with `--data FOLDER` as the README's commands
+    give it, failed before the ladder with "FOLDER: no such file" (the folder was opened as the
+    KDDCUP99 file, which no dataset of the run reads)."""
+    from click.testing import CliRunner
+
+    from videoad.bench import scale
+
+    def child(spec, timeout):
+        return {**spec, "status": "ok", "seconds": 1.0, "peak_rss": 2, "rss_before": 1, "data_bytes": 1}
+
+    monkeypatch.setattr(scale, "run_child", child)
+    data = tmp_path / "data"
+    (data / "kddcup99").mkdir(parents=True)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("datasets: [mix255]\nmethods: [PCA]\nrows: [300]\n")
+    res = CliRunner().invoke(scale.scale_cmd, ["--config", str(mine), "--data", str(data), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert [r["dataset"] for r in json.loads((tmp_path / "o" / "scale.json").read_text())["results"]] == ["mix255"]

@@ -93,8 +93,8 @@ def load_config(path, doc: dict | None = None, where: str | None = None) -> dict
     if doc is not None and not isinstance(doc, dict):
         raise ConfigError(f"{where}: expected a mapping of settings")
     cfg = read_yaml(path) if doc is None else doc
+    check(cfg, SCHEMA, where)  # first: a misspelt `datset:` is named as such, not as `dataset` missing
     require(cfg, ("dataset", "duad"), where)
-    check(cfg, SCHEMA, where)
     ds = cfg["dataset"]
     if ds.get("name") not in DATASETS:
         raise ConfigError(f"{where}: dataset.name must be one of {DATASETS}, got {ds.get('name')!r}")

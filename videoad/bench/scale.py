@@ -542,6 +542,8 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
             if kdd_path is not None:  # named and wrong: an error; not found: kdd is skipped, saying so
                 raise click.ClickException(str(exc)) from exc
             kdd_path = None
+    else:  # no dataset reads it: a data folder was opened as the KDDCUP99 file ("FOLDER: no such file")
+        kdd_path = None
     out = output_ready(results_dir(output, out_alias), data_inputs(given, kdd_path if "kdd" in ds else None))
     kdd_total = KDD_ROWS
     if kdd_path is not None:  # read once here: a broken file named before the ladder, its own row count used

@@ -178,6 +178,24 @@ def _plain(value):
     return value
 
 
+def _differences(given, packaged, path: str) -> str:
+    """Where `given` departs from `packaged`, key by key (`duad_by_features.motion.latent_dim: 8,
+    packaged 4`): an edit of a copied configs/video.yaml was refused without saying which line."""
+    if isinstance(given, dict) and isinstance(packaged, dict):
+        out = []
+        for key in list(packaged) + [k for k in given if k not in packaged]:
+            if key not in given:
+                out.append(f"{path}.{key} missing")
+            elif key not in packaged:
+                out.append(f"{path}.{key}: unknown key")
+            elif given[key] != packaged[key]:
+                out.append(_differences(given[key], packaged[key], f"{path}.{key}"))
+        return "; ".join(out)
+    if isinstance(packaged, dict):
+        return f"{path}: {given!r}, not a mapping"
+    return f"{path}: {given!r}, packaged {packaged!r}"
+
+
 def load_config(path, **overrides) -> DetectConfig:
     """Read a YAML config (keys of `DetectConfig`; missing keys take the defaults);
     `overrides` that are not None win."""
@@ -187,7 +205,8 @@ def load_config(path, **overrides) -> DetectConfig:
         data = read_yaml(p)
         table = data.pop("duad_by_features", None)  # the packaged defaults' table, copied into the file
         if table is not None and table != DUAD_BY_FEATURES:
-            raise ValueError(f"{p}: duad_by_features differs from the packaged defaults; it is the table the "
+            raise ValueError(f"{p}: duad_by_features differs from the packaged defaults "
+                             f"({_differences(table, DUAD_BY_FEATURES, 'duad_by_features')}); it is the table the "
                              "defaults come from, not a setting: put DUAD arguments under detector: params:")
         det = data.get("detector")
         if isinstance(det, dict):  # detector: {name: duad, params: {...}}
