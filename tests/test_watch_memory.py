@@ -178,3 +178,15 @@ def test_the_start_record_says_what_the_frame_queues_may_take(tmp_path, monkeypa
     start = json.loads((tmp_path / live.EVENTS_FILE).read_text().splitlines()[0])
     assert start["type"] == "watch"
     assert start["frame_queues"] == {"frames": 64, "mb_per_source": 300, "bytes_at_most": 3 * 300 * MB}
+
+
+@pytest.mark.parametrize("height, cap_mb, read_ahead", [(120, 400, 30), (2160, 400, 17), (2160, 100, 10)])
+def test_frames_read_ahead_to_time_a_stream_stop_at_its_byte_cap(height, cap_mb, read_ahead):
+    """A stream timed by its frames' arrival (no rate, a clock's, FFmpeg's guess) held its first 30
+    frames beside the queue at each connection: 750 MB a 4K source. They now stop at the source's
+    byte cap once 10 are in; the rate is read from those (10 frames/s here)."""
+    frame = np.zeros((height, height * 16 // 9, 3), np.uint8)  # one array, queued again and again
+    messages = iter([("frame", frame, 100.0 + i / 10) for i in range(60)])
+    scorer = SimpleNamespace(_get=lambda: next(messages), options=live.WatchOptions(frame_queue_mb=cap_mb))
+    rate, read = _Scorer._arrival_rate(scorer)
+    assert len(read) == read_ahead and rate == pytest.approx(10.0)

@@ -250,6 +250,8 @@ REPEAT_CHECK_FRAMES = 100
 #: 90 kHz): its rate is read from its frames' arrival over the first ARRIVAL_FRAMES frames instead
 MAX_STREAM_FPS = MAX_PLAUSIBLE_FPS
 ARRIVAL_FRAMES = 30
+#: ... and the fewest it is timed by where those frames would pass the source's byte cap (large frames)
+ARRIVAL_MIN_FRAMES = 10
 #: a live stream whose rate is FFmpeg's guess keeps it unless its frames arrive slower by more than
 #: this share (arrival over 30 frames wavers by a few percent; a wrong guess, MJPEG's 25 for a 15 fps
 #: camera, is 40% off; arriving faster is the probe's buffered burst, so it never overrides)
@@ -540,15 +542,19 @@ class _Scorer:
 
     def _arrival_rate(self) -> tuple[float | None, deque]:
         """The frames' arrival rate over the session's first `ARRIVAL_FRAMES` frames (None when
-        fewer than 5 came before the session ended), and the messages read to time them."""
+        fewer than 5 came before the session ended), and the messages read to time them. The frames
+        read ahead are held beside the queue, so they stop at the queue's byte cap once
+        `ARRIVAL_MIN_FRAMES` are in: 30 frames of a 4K camera are 750 MB a source at each connection."""
         read: deque = deque()
         times = []
-        while len(times) < ARRIVAL_FRAMES:
+        held, cap = 0, self.options.frame_queue_mb * MB
+        while len(times) < ARRIVAL_FRAMES and (held < cap or len(times) < ARRIVAL_MIN_FRAMES):
             msg = self._get()
             read.append(msg)
             if msg[0] != "frame":
                 break
             times.append(msg[2])
+            held += int(getattr(msg[1], "nbytes", 0))
         span = times[-1] - times[0] if len(times) >= 5 else 0.0
         return ((len(times) - 1) / span if span > 0 else None), read
 
