@@ -229,3 +229,41 @@ def test_a_writer_starting_at_a_readers_probe_waits_it_out(tmp_path):
                 pass
     finally:
         os.close(held)
+
+
+def test_a_readers_probe_is_not_taken_for_a_writer_by_another_reader(tmp_path):
+    """Two readers of one folder found mid-rewrite probe its lock (`writer_of`) at the same instant:
+    the second took the first's probe for a writer and named the lock file's note, that of a writer
+    finished long ago, as writing now (`read_whole` refused the folder instead of reading it). A
+    writer holding the lock is still named."""
+    import fcntl
+    import os
+    import threading
+
+    from videoad.output_lock import LOCK_FILE, output_lock, read_whole, writer_of
+
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    (folder / LOCK_FILE).write_text("pid 4242, videoad detect -o scores, since 2026-12-06 03:00:00\n")  # gone
+
+    def probed(call):
+        probe = os.open(folder / LOCK_FILE, os.O_RDONLY)
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the other reader's writer_of holds it
+        threading.Timer(0.1, os.close, [probe]).start()
+        return call()
+
+    assert probed(lambda: writer_of(folder)) is None
+
+    def read():
+        raise FileNotFoundError(f"{folder / 'run.json'}: no such file")
+
+    with pytest.raises(FileNotFoundError, match="run.json: no such file"):  # read()'s own error, no writer named
+        probed(lambda: read_whole(folder, folder / "run.json", read))
+    holder = holding_folder(folder, "videoad detect -o scores")
+    try:
+        assert f"pid {holder.pid}, videoad detect -o scores" in writer_of(folder)
+    finally:
+        holder.kill()
+        holder.wait()
+    with output_lock(folder, command="videoad detect"):
+        assert writer_of(folder) is None  # this process's own

@@ -143,7 +143,9 @@ def writer_of(folder) -> str | None:
     """What the lock of `folder` says of the other videoad holding it to write now (the shards of an
     extraction, which share it, too), else None (none does, this process does, or no flock here).
     Asked only of a folder found mid-rewrite; a writer starting at the instant of its probe's lock
-    waits the probe out (`PROBE_GRACE_S`)."""
+    waits the probe out (`PROBE_GRACE_S`), and so does this probe another reader's: taken at once
+    for a writer's, it named the lock file's note, that of a writer long gone, as writing now (a
+    lock still held after the grace is a writer's: named, a second later)."""
     try:
         import fcntl
     except ImportError:
@@ -155,7 +157,7 @@ def writer_of(folder) -> str | None:
     except OSError:
         return None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock_soon(fd, fcntl.LOCK_EX)
     except BlockingIOError:
         return _holder(fd)
     except OSError:
