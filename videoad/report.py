@@ -9,7 +9,8 @@ truth is given, the frame-level results.
 
 Files beside the page: `report.css` and `report.js` (small, shipped in `videoad/report_assets`),
 `timelines/` (with the keys a rerun keeps its unchanged pictures by: `videoad.output_keys`),
-`events/` (per event `E001.png` and the clip), and `events.csv`/`events.json`.
+`events/` (per event `E001.png` and the clip, kept by their keys likewise: `videoad.evidence`), and
+`events.csv`/`events.json`.
 """
 from __future__ import annotations
 
