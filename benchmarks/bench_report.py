@@ -228,7 +228,10 @@ def main() -> None:
     run.write(f"report_{args.videos}videos", f"The analyst's side over {args.videos} synthetic videos",
               f"{args.videos} synthetic videos shaped like a UCF-Crime run ({clips} clips at stride 16, 30 fps, "
               f"{len(events.events)} events), no source videos (so the events' pictures are drawn without footage); "
-              "each way and its baseline measured in the same run, one after the other.",
+              "each way and its baseline measured in the same run, one after the other."
+              + (f" The `--footage` row: a report with clips (the defaults: 3 s of footage either side, no heat map "
+                 f"burnt in) of the scores {args.footage}, whose sources are video files, into an empty folder and "
+                 "rerun into it." if footage else ""),
               table, {"videos": args.videos, "clips": clips, "events": len(events.events), "workers": workers,
                       "seconds": {"segments_baseline": baseline, "segments_write": t_write, "segments_read": t_read,
                                   "events": t_events, "timelines_one": one, "timelines_workers": many,
