@@ -8,14 +8,22 @@ the same machine state; the scores folder's segments.csv is written and read by 
 row-by-row `csv` baseline (the way it was read and written until 2026-12-06) in the same run.
 Then a report in one process is rerun into its folder twice, as an analyst reruns it: with
 nothing changed, and with one video's scores changed (a quiet video, inside the shared y-range):
-each rerun draws only the timelines whose inputs changed (videoad.timeline_cache); its seconds
-and the timelines it drew (by their files' inodes) are printed beside the first report's. In one
-process, so that the ratio is the kept timelines' alone: worker processes gain or lose with the
-machine's load (above), and a rerun's few timelines are drawn in the main process anyway.
+each rerun draws only the timelines, and makes only the event pictures, whose inputs changed
+(videoad.output_keys); its seconds and the timelines and event pictures it wrote (by their files'
+inodes) are printed beside the first report's. In one process, so that the ratio is the kept
+files' alone: worker processes gain or lose with the machine's load (above), and a rerun's few
+files are made in the main process anyway. `--footage SCORES`: also a report with clips of a
+scores folder whose sources are video files, and its rerun (the clips are what a rerun with
+footage cost most; the synthetic run has no footage).
 Prints the figures and writes benchmarks/results/report_<N>videos.{json,md} (`--out` for another
 folder):
 
     OMP_NUM_THREADS=1 MPLBACKEND=Agg .venv/bin/python benchmarks/bench_report.py --videos 200
+
+and with footage (`OUT/scores`: the scores of the three sample videos of /work/shared/data/videos):
+
+    OMP_NUM_THREADS=1 MPLBACKEND=Agg .venv/bin/videoad run /work/shared/data/videos -o OUT --min-clips 20
+    OMP_NUM_THREADS=1 MPLBACKEND=Agg .venv/bin/python benchmarks/bench_report.py --videos 200 --footage OUT/scores
 """
 from __future__ import annotations
 
@@ -87,19 +95,37 @@ def one_changed(scores, events):
     return changed
 
 
-def timed_report(scores, folder: Path, events, workers) -> tuple[float, int]:
-    """(seconds, timelines drawn) of one `build_report` into `folder`: a timeline is drawn where its
-    file is a new one (pictures are written through a temporary and a rename)."""
+def timed_report(scores, folder: Path, events, workers, **kw) -> tuple[float, int, int, int]:
+    """(seconds, timelines drawn, event pictures made, event clips made) of one `build_report` into
+    `folder`: a file is written where it is a new one (written through a temporary and a rename)."""
     from videoad.report import build_report
 
-    def files():
-        return {p.name: p.stat().st_ino for p in (folder / "timelines").glob("*.png")} if folder.exists() else {}
+    kinds = {"timelines": ("timelines", ("*.png",)), "pictures": ("events", ("*.png",)),
+             "clips": ("events", ("*.mp4", "*.webm"))}
 
-    before = files()
+    def files(sub, globs):
+        return {p.name: p.stat().st_ino for g in globs for p in (folder / sub).glob(g)}
+
+    before = {kind: files(*where) for kind, where in kinds.items()}
     t = time.perf_counter()
-    build_report(scores, folder, events=events, clips=False, workers=workers)
+    build_report(scores, folder, events=events, workers=workers, **{"clips": False, **kw})
     seconds = time.perf_counter() - t
-    return seconds, sum(before.get(name) != ino for name, ino in files().items())
+    return (seconds, *(sum(before[kind].get(name) != ino for name, ino in files(*where).items())
+                       for kind, where in kinds.items()))
+
+
+def footage_reruns(scores_dir: Path, work: Path) -> dict:
+    """A report with clips of a scores folder whose sources are video files, in one process, and
+    its rerun with nothing changed: seconds, and the timelines, pictures and clips each wrote."""
+    from videoad.events import find_events, read_settings
+    from videoad.scores import read_scores
+
+    scores = read_scores(scores_dir)
+    events = find_events(scores, read_settings(scores.path, scores.meta))
+    first = timed_report(scores, work / "footage", events, 1, clips=True)
+    again = timed_report(scores, work / "footage", events, 1, clips=True)
+    return {"videos": len(scores), "frames": sum(v.n_frames for v in scores), "events": len(events.events),
+            "first": first, "rerun": again}
 
 
 def main() -> None:
@@ -107,6 +133,8 @@ def main() -> None:
     ap.add_argument("--videos", type=int, default=200)
     ap.add_argument("--workers", type=int, default=None, help="processes for the parallel runs [default: the cores]")
     ap.add_argument("--out", type=Path, default=None, help="results folder [default: benchmarks/results]")
+    ap.add_argument("--footage", type=Path, default=None, help="also a report with clips of this scores folder, "
+                    "its sources video files (`videoad run VIDEOS -o OUT` writes OUT/scores), and its rerun")
     args = ap.parse_args()
     import _results
 
@@ -146,11 +174,13 @@ def main() -> None:
         t = time.perf_counter()
         write_evidence(scores, events, work / "ev-many", clips=False, workers=args.workers)
         ev_many = time.perf_counter() - t
-        report, _ = timed_report(scores, work / "report", events, args.workers)
-        first, first_drawn = timed_report(scores, work / "rerun", events, 1)
-        same, same_drawn = timed_report(scores, work / "rerun", events, 1)  # nothing changed
+        report = timed_report(scores, work / "report", events, args.workers)[0]
+        first, first_drawn, first_made, _ = timed_report(scores, work / "rerun", events, 1)
+        same, same_drawn, same_made, _ = timed_report(scores, work / "rerun", events, 1)  # nothing changed
         changed = one_changed(scores, events)
-        one, one_drawn = timed_report(changed, work / "rerun", find_events(changed), 1)
+        # (named apart from `one`: the timelines' one-process seconds above were overwritten by this rerun's)
+        one_changed_s, one_drawn, one_made, _ = timed_report(changed, work / "rerun", find_events(changed), 1)
+        footage = footage_reruns(args.footage, work) if args.footage else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{args.videos} videos, {sum(len(v.scores) for v in scores)} clips, {len(events.events)} events "
@@ -163,9 +193,17 @@ def main() -> None:
     print(f"event pictures, one process: {ev_one:.1f} s; worker processes ({args.workers or 'cores'}): "
           f"{ev_many:.1f} s; ratio {ev_one / ev_many:.2f}")
     print(f"report (timelines and event pictures in worker processes, page): {report:.1f} s")
-    print(f"report in one process: first {first:.1f} s ({first_drawn} of {args.videos} timelines drawn); rerun, "
-          f"nothing changed: {same:.1f} s ({same_drawn} drawn), ratio first/rerun {first / same:.2f}; rerun, one "
-          f"video's scores changed: {one:.1f} s ({one_drawn} drawn), ratio {first / one:.2f}")
+    n_ev = len(events.events)
+    print(f"report in one process: first {first:.1f} s ({first_drawn} of {args.videos} timelines drawn, {first_made} "
+          f"of {n_ev} event pictures made); rerun, nothing changed: {same:.2f} s ({same_drawn} drawn, {same_made} "
+          f"made), ratio first/rerun {first / same:.2f}; rerun, one video's scores changed: {one_changed_s:.2f} s "
+          f"({one_drawn} drawn, {one_made} made), ratio {first / one_changed_s:.2f}")
+    if footage:
+        (f1, *made1), (f2, *made2) = footage["first"], footage["rerun"]
+        print(f"report with clips of {args.footage} ({footage['videos']} videos, {footage['frames']} frames, "
+              f"{footage['events']} events), one process: first {f1:.2f} s (timelines, event pictures, clips made: "
+              f"{', '.join(map(str, made1))}); rerun, nothing changed: {f2:.2f} s ({', '.join(map(str, made2))}), "
+              f"ratio first/rerun {f1 / f2:.2f}")
     clips = sum(len(v.scores) for v in scores)
     workers = args.workers or os.cpu_count()
     table = ["| what | one process / the way before, s | now, s | ratio |", "|---|---|---|---|",
@@ -177,22 +215,38 @@ def main() -> None:
              f"**{ev_one / ev_many:.2f}x** |",
              f"| events found | | {t_events:.2f} | |",
              f"| the report (timelines and pictures in worker processes, the page) | | {report:.1f} | |",
-             f"| the report in one process rerun, nothing changed: the first ({first_drawn} timelines drawn) / the "
-             f"rerun ({same_drawn} drawn) | {first:.1f} | {same:.1f} | **{first / same:.2f}x** |",
+             f"| the report in one process rerun, nothing changed: the first ({first_drawn} timelines drawn, "
+             f"{first_made} event pictures made) / the rerun ({same_drawn} drawn, {same_made} made) | {first:.1f} | "
+             f"{same:.2f} | **{first / same:.2f}x** |",
              f"| the report in one process rerun, one video's scores changed: the first / the rerun ({one_drawn} "
-             f"drawn) | {first:.1f} | {one:.1f} | **{first / one:.2f}x** |"]
+             f"drawn, {one_made} made) | {first:.1f} | {one_changed_s:.2f} | **{first / one_changed_s:.2f}x** |"]
+    if footage:
+        table.append(f"| a report with clips of real footage (`--footage`: {footage['videos']} videos, "
+                     f"{footage['frames']} frames, {footage['events']} events) in one process rerun, nothing changed: "
+                     f"the first (timelines, event pictures, clips made: {', '.join(map(str, made1))}) / the rerun "
+                     f"({', '.join(map(str, made2))}) | {f1:.2f} | {f2:.2f} | **{f1 / f2:.2f}x** |")
     run.write(f"report_{args.videos}videos", f"The analyst's side over {args.videos} synthetic videos",
               f"{args.videos} synthetic videos shaped like a UCF-Crime run ({clips} clips at stride 16, 30 fps, "
               f"{len(events.events)} events), no source videos (so the events' pictures are drawn without footage); "
-              "each way and its baseline measured in the same run, one after the other.",
+              "each way and its baseline measured in the same run, one after the other."
+              + (f" The `--footage` row: a report with clips (the defaults: 3 s of footage either side, no heat map "
+                 f"burnt in) of the scores {args.footage}, whose sources are video files, into an empty folder and "
+                 "rerun into it." if footage else ""),
               table, {"videos": args.videos, "clips": clips, "events": len(events.events), "workers": workers,
                       "seconds": {"segments_baseline": baseline, "segments_write": t_write, "segments_read": t_read,
                                   "events": t_events, "timelines_one": one, "timelines_workers": many,
                                   "pictures_one": ev_one, "pictures_workers": ev_many, "report": report,
                                   "report_one_process": first, "report_rerun_unchanged": same,
-                                  "report_rerun_one_changed": one},
+                                  "report_rerun_one_changed": one_changed_s},
                       "timelines_drawn": {"report_one_process": first_drawn, "report_rerun_unchanged": same_drawn,
-                                          "report_rerun_one_changed": one_drawn}},
+                                          "report_rerun_one_changed": one_drawn},
+                      "event_pictures_made": {"report_one_process": first_made, "report_rerun_unchanged": same_made,
+                                              "report_rerun_one_changed": one_made},
+                      **({"footage": {"scores": str(args.footage),
+                                      **{k: footage[k] for k in ("videos", "frames", "events")},
+                                      **{run: dict(zip(("seconds", "timelines_drawn", "pictures_made", "clips_made"),
+                                                       footage[run])) for run in ("first", "rerun")}}}
+                         if footage else {})},
               args.out)
 
 

@@ -563,7 +563,7 @@ def test_a_report_rewritten_keeps_no_page_of_the_previous_run(scoreset, tmp_path
     scoreset.videos = scoreset.videos[:2]
     build_report(scoreset, tmp_path / "r", clips=False)
     left = sorted(p.name for p in (tmp_path / "r" / "timelines").iterdir())
-    assert left == [TIMELINE_KEYS, "cam_v1.avi.png", "cam_v2.avi.png", "notes.txt"]  # the keys: videoad.timeline_cache
+    assert left == [TIMELINE_KEYS, "cam_v1.avi.png", "cam_v2.avi.png", "notes.txt"]  # the keys: videoad.output_keys
 
 
 def test_a_single_clip_is_drawn_as_a_point(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
 """A rerun of the report (or of `plot` into its folder) draws only the timelines whose drawing
-inputs changed (videoad.timeline_cache): over a dataset the timelines were most of a rerun's time."""
+inputs changed (videoad.output_keys): over a dataset the timelines were most of a rerun's time."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from videoad.datasets.annotations import Annotations, VideoAnnotation
 from videoad.plots import plot_run, shared_ylim
 from videoad.report import build_report
 from videoad.scores import ScoreSet, VideoScores
-from videoad.timeline_cache import KEYS
+from videoad.output_keys import TIMELINE_KEYS as KEYS
 
 
 def _video(name: str, peak_at: int | None, n_clips: int = 24) -> VideoScores:

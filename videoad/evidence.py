@@ -8,9 +8,15 @@ An event longer than `max_clip_s` gets that much footage centred on its peak.
 
 A video whose source cannot be read gets its images with the reason written in them and no
 clips; the other videos go on.
+
+A rerun into the same folder remakes only the events whose files' inputs changed: each event's
+picture and clip are keyed (`videoad.output_keys`, `EVENT_KEYS` beside them) by everything they
+are made from, with what the report needs of them (`EventMedia`); over a dataset the pictures
+were most of a rerun once its timelines were kept, and with footage the clips cost far more.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -24,7 +30,8 @@ from videoad.events import Event, EventSet, fmt_score
 from videoad.footage import (FALLBACK_FPS, Footage, FootageError, PyAVMissing, clip_format, clip_frames,
                              write_clip)
 from videoad.heatmap import burn, heat_figure
-from videoad.plots import AmbiguousSource, resolve_source, shared_file_names
+from videoad.output_keys import EVENT_KEYS, KeyFile, digest, key_of
+from videoad.plots import AmbiguousSource, drawing_environment, footage_key, resolve_source, shared_file_names
 from videoad.scores import ScoreSet, VideoScores
 
 log = logging.getLogger(__name__)
@@ -115,13 +122,12 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     event); the others keep their image. `on_event(event)` is called after each event (a progress
     display; with workers, a video's events once the video is done). `workers`: processes, each
     taking a video at a time, when more than `plots.PARALLEL_FROM` videos have events (None: the
-    cores, as the commands ask; a library call works here unless it asks, as `draw_timelines`)."""
+    cores, as the commands ask; a library call works here unless it asks, as `draw_timelines`).
+    An event whose files an earlier call made into `out_dir` from the same inputs keeps them
+    (`EVENT_KEYS`); every other event file there is removed or made anew."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.iterdir():  # an earlier report's numbering must not linger
-        if _STALE.match(old.name):
-            old.unlink(missing_ok=True)
-    remove_dead_temporaries(out)  # a killed report's half-written clips (footage.write_clip) and pictures
+    remove_dead_temporaries(out)  # a killed report's half-written clips (footage.write_clip), pictures, key file
     suffix = ".mp4"
     if clips and events.events:
         try:
@@ -136,24 +142,178 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
     clipped = {e.event for e in sorted(can_clip, key=lambda e: (-e.peak_score, e.event))[:max_clips or None]}
     grid, region = events.cell_grid, events.cell_region
     ignored = {g.get("group"): g.get("ignored_cells") or [] for g in scores.groups if isinstance(g, dict)}
-    jobs = []
+    known = KeyFile(out / EVENT_KEYS, entries="events", payload="made")
+    env = None
+    plans = []  # per video with events: (job, its state, each event's key and files, the events kept)
     for v in scores:
         evs = sorted(events.of(v.video), key=lambda e: e.start_frame)
-        if evs:
-            jobs.append((v, evs, sources[v.video], out, suffix, grid, v.cell_region or region, events.score_unit,
-                         pad_s, max_clip_s, clips, {e.event for e in evs if e.event in clipped}, burn_heatmap,
-                         ignored.get(v.group, []), max_clips))
+        if not evs:
+            continue
+        job = (v, evs, sources[v.video], out, suffix, grid, v.cell_region or region, events.score_unit, pad_s,
+               max_clip_s, clips, {e.event for e in evs if e.event in clipped}, burn_heatmap,
+               ignored.get(v.group, []), max_clips)
+        state = _footage_state(v, sources[v.video])
+        if state is not None and env is None:
+            env = making_environment(clips)
+        keyed = {e.event: (_key(env, state, e, job), _files(e, out, suffix, state, clips and e.event in clipped))
+                 for e in evs}
+        kept = {}
+        for e in evs:
+            key, files = keyed[e.event]
+            made = known.reuse(_name(e), key, files, accept=lambda made, e=e, files=files: _of_event(made, e, files))
+            if made is not None:
+                kept[e.event] = made
+        plans.append((job, state, keyed, kept))
+    keep = {f.name for _, _, keyed, kept in plans for n in kept for f in keyed[n][1]}
+    for old in out.iterdir():  # an earlier report's numbering must not linger, nor an event's files remade
+        if _STALE.match(old.name) and old.name not in keep:
+            old.unlink(missing_ok=True)
+    jobs = [(job[0], [e for e in job[1] if e.event not in kept], *job[2:])
+            for job, _, _, kept in plans if len(kept) < len(job[1])]
+    results = _each_video(jobs, workers)
     media: dict[int, EventMedia] = {}
     said: dict[str, list[tuple[str, str]]] = {}  # kind -> (video, why): one line per kind at the end
-    for (v, evs, *_), (done, told) in zip(jobs, _each_video(jobs, workers)):
-        media.update(done)
+    entries = []  # the key file's (name, key, files, what was made)
+    for (v, evs, *_), state, keyed, kept in plans:
+        done, told, opened, failed = next(results) if len(kept) < len(evs) else ({}, {}, True, set())
+        if not done:  # every event kept: what their video told then (their key says it would tell it now)
+            told = {}
+            for kind, why in next(iter(kept.values()))["told"]:
+                told.setdefault(kind, []).append((v.video, why))
+        mine = [[kind, why] for kind, found in told.items() if kind in _VIDEO_KINDS for _, why in found]
+        for e in evs:
+            key, files = keyed[e.event]
+            if e.event in kept:
+                made = kept[e.event]
+                media[e.event] = _media(made["media"])
+            else:
+                media[e.event] = m = done[e.event]
+                # kept next time where all it reads was read: not a source that could not be opened, a peak
+                # frame or a clip that failed (the footage may be back, the disk no longer full)
+                whole = ((opened or (state is not None and state[0] != "file")) and e.event not in failed
+                         and _files_of(m, out) == files)
+                made = {"media": dataclasses.asdict(m), "told": mine} if key is not None and whole else None
+            entries.append((_name(e), key if made is not None else None, files, made))
         for kind, found in told.items():
             said.setdefault(kind, []).extend(found)
         if on_event is not None:
             for e in evs:
                 on_event(e)
+    known.save(entries)
     _say(said, source_root)
     return media
+
+
+# -- what an event's files are made from: the key a rerun keeps them by (videoad.output_keys) --
+
+#: raise when the event files change through code outside the files `making_environment` reads
+#: (events.fmt_score, the titles' words, ...): every kept event is then made again
+EVIDENCE_VERSION = 1
+#: the code whose change changes the event files: this module, the heat map, the footage reading and
+#: writing, and the frame numbering and decoding the footage reading uses
+_CODE = ("videoad/evidence.py", "videoad/heatmap.py", "videoad/footage.py", "extract/timing.py",
+         "extract/decode.py", "extract/video_stream.py")
+#: kinds of problem told of a whole video (the rest, "frame" and "clip", of one event)
+_VIDEO_KINDS = ("source", "ambiguous", "pyav", "changed")
+
+
+def making_environment(clips: bool) -> tuple:
+    """What every event's files are made by: the code (`_CODE`), what draws the timelines too
+    (`plots.drawing_environment`: matplotlib, numpy, fonts, settings), and for clips the encoder,
+    PyAV's FFmpeg libraries and OpenCV (which scales and burns the frames)."""
+    root = Path(__file__).resolve().parents[1]
+    clip_tools = None
+    if clips:
+        import av
+        import cv2
+
+        clip_tools = (av.__version__, dict(getattr(av, "library_versions", {})), cv2.__version__)
+    return (EVIDENCE_VERSION, [digest(root / f) for f in _CODE], drawing_environment(), clip_tools)
+
+
+def _footage_state(v: VideoScores, src) -> tuple | None:
+    """What a video's events' files read of its footage, for their key: the scores name none; the
+    file is not there (so the pictures say, and a file put there changes the key); or the file (its
+    path, size, time: `plots.footage_key`) and whether it changed since extraction. None: made
+    each run, as the timelines' peak frames are: a frame folder, a source found by a name other
+    videos share, one that cannot be looked at, no PyAV."""
+    if src is None:
+        return ("none",)
+    if isinstance(src, AmbiguousSource):
+        return None
+    try:
+        os.stat(src)
+    except (FileNotFoundError, NotADirectoryError):
+        return ("missing", str(src))
+    except OSError:
+        return None
+    found = footage_key(src)
+    return None if found is None else ("file", found, str(src), source_changed(v, src))
+
+
+def _key(env, state, e: Event, job: tuple) -> str | None:
+    """The key of event `e`'s files, None where they are made each run."""
+    if state is None:
+        return None
+    try:
+        return key_of((env, state, _event_inputs(e, *job)))
+    except TypeError as exc:  # an input of a kind not keyed (a library's own number type): made, as before
+        log.debug("%s: event files not keyed (%s)", e.video, exc)
+        return None
+
+
+def _event_inputs(e: Event, v: VideoScores, evs, src, out, suffix, grid, region, unit, pad_s, max_clip_s, clips,
+                  clipped, burn_heatmap, ignored, max_clips) -> tuple:
+    """Everything `_one` makes event `e`'s files from, beside its footage (`_footage_state`): the
+    arguments `_video_media` gives it (the same parameters, a video's job)."""
+    clip = clips and e.event in clipped
+    has_cells = v.cells is not None and grid is not None
+    heat = None
+    if has_cells:
+        heat = (_heat_range(v, e), v.cells[e.peak_clip], grid, region, ignored)
+        if clip and burn_heatmap:
+            heat += (v.cells[e.first_clip:e.last_clip + 1], v.frames[e.first_clip:e.last_clip + 1])
+    return (out.name, v.video, v.n_frames, v.fps, unit, heat, (clips, clip, max_clips),
+            clip and (suffix, pad_s, max_clip_s, burn_heatmap),
+            (e.event, e.video, e.start_frame, e.end_frame, e.peak_frame, e.peak_score, e.peak_s, e.peak_clip,
+             e.first_clip, e.last_clip, e.peak_cells))
+
+
+def _files(e: Event, out: Path, suffix: str, state: tuple | None, clip: bool) -> list[Path]:
+    """The files an event's making leaves: its picture, and its clip where asked for and its
+    footage is a file."""
+    return [out / f"{_name(e)}.png"] + ([out / f"{_name(e)}{suffix}"] if clip and state and state[0] == "file" else [])
+
+
+def _files_of(m: EventMedia, out: Path) -> list[Path]:
+    return [out / Path(rel).name for rel in (m.image, m.clip) if rel]
+
+
+def _of_event(made: dict, e: Event, files: list[Path]) -> bool:
+    """Whether what an earlier run recorded of an event is of this version's making and names its files."""
+    if not isinstance(made.get("told"), list):
+        return False
+    try:
+        m = _media(made["media"])
+        told = [(str(kind), str(why)) for kind, why in made["told"]]
+    except (KeyError, TypeError, ValueError):
+        return False
+    return m.event == e.event and _files_of(m, files[0].parent) == files and all(k in _VIDEO_KINDS for k, _ in told)
+
+
+def _media(d: dict) -> EventMedia:
+    """The EventMedia recorded as `d`; TypeError or ValueError where it is not one of this version's."""
+    fields = {f.name: f for f in dataclasses.fields(EventMedia)}
+    if not isinstance(d, dict) or set(d) != set(fields):
+        raise ValueError("not an EventMedia")
+    m = EventMedia(**d)
+    if not (isinstance(m.event, int) and all(isinstance(x, (str, type(None))) for x in (m.image, m.clip))
+            and isinstance(m.clip_first_frame, int) and isinstance(m.clip_last_frame, int)
+            and isinstance(m.clip_fps, (int, float)) and isinstance(m.play_from_s, (int, float))
+            and isinstance(m.note, str)):
+        raise TypeError("not an EventMedia")
+    m.clip_fps, m.play_from_s = float(m.clip_fps), float(m.play_from_s)
+    return m
 
 
 def _each_video(jobs: list[tuple], workers: int | None):
@@ -184,15 +344,17 @@ def _each_video(jobs: list[tuple], workers: int | None):
         yield _video_media(*job)
 
 
-def _video_job(job: tuple) -> tuple[dict, dict]:
+def _video_job(job: tuple) -> tuple[dict, dict, bool, set]:
     return _video_media(*job)
 
 
 def _video_media(v, evs, src, out, suffix, grid, region, unit, pad_s, max_clip_s, clips, clipped, burn_heatmap,
-                 ignored, max_clips) -> tuple[dict[int, EventMedia], dict[str, list[tuple[str, str]]]]:
-    """One video's events: their pictures and clips, and what went wrong (kind -> (video, why))."""
+                 ignored, max_clips) -> tuple[dict[int, EventMedia], dict[str, list[tuple[str, str]]], bool, set[int]]:
+    """One video's events: their pictures and clips, what went wrong (kind -> (video, why)),
+    whether its footage opened, and the events whose peak frame or clip failed."""
     media: dict[int, EventMedia] = {}
     said: dict[str, list[tuple[str, str]]] = {}
+    failed: set[int] = set()
     footage, why = None, ""
     try:
         if isinstance(src, AmbiguousSource):
@@ -212,19 +374,23 @@ def _video_media(v, evs, src, out, suffix, grid, region, unit, pad_s, max_clip_s
     changed = source_changed(v, src) if footage is not None else None
     if changed:
         said.setdefault("changed", []).append((v.video, changed))
+    opened = footage is not None
     try:
         for e in evs:
+            told = sum(len(found) for found in said.values())
             media[e.event] = _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
                                   clips and e.event in clipped, burn_heatmap, ignored, said,
                                   None if e.event in clipped or not clips else
                                   f"no clip: clips for the {max_clips} highest-peaked events only (--max-clips)")
+            if sum(len(found) for found in said.values()) > told:  # its peak frame or its clip
+                failed.add(e.event)
             if changed:
                 m = media[e.event]
                 m.note = f"{changed}; {m.note}" if m.note else changed
     finally:
         if footage is not None:
             footage.close()
-    return media, said
+    return media, said, opened, failed
 
 
 #: how each kind of per-video problem is told once for a whole report (each event's note on the page

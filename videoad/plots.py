@@ -27,7 +27,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 from matplotlib.figure import Figure
 
-from videoad import timeline_cache
+from videoad import output_keys
 from videoad.events import Event, find_events, fmt_score
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
@@ -313,7 +313,7 @@ def draw_timeline(
     return TimelineGeometry(out, box.x0, box.x1, 1 - box.y1, 1 - box.y0, x_max, xunit, note)
 
 
-# -- what a timeline is drawn from: the key a rerun keeps its picture by (videoad.timeline_cache) --
+# -- what a timeline is drawn from: the key a rerun keeps its picture by (videoad.output_keys) --
 
 #: raise when the pictures change through code outside this module (events.fmt_score, the seconds
 #: of `VideoScores`, ...): every kept timeline is then drawn again (this module's source is keyed itself)
@@ -329,7 +329,7 @@ def drawing_environment() -> tuple:
 
     rc = matplotlib.rcParams
     settings = repr([(k, rc[k]) for k in sorted(rc.keys()) if not k.startswith(_RC_NOT_DRAWN)])
-    return (DRAWING_VERSION, timeline_cache.digest(__file__), matplotlib.__version__, np.__version__, _fonts()[0],
+    return (DRAWING_VERSION, output_keys.digest(__file__), matplotlib.__version__, np.__version__, _fonts()[0],
             settings)
 
 
@@ -356,15 +356,25 @@ def drawing_inputs(v: VideoScores, out_path, *, events: list[Event] | None = Non
 
 
 def _footage_key(v: VideoScores, source_root, shared_names) -> tuple | None:
-    """(file, size, time, PyAV's version) of the video file the peak frames are read from; None
-    for a frame folder, a source not found, or no PyAV (the figure then says why: drawn each time)."""
+    """`footage_key` of the video file the peak frames are read from; None also where the source
+    is ambiguous (the figure then says why: drawn each time)."""
+    try:
+        src = resolve_source(v, source_root, shared_names)
+    except OSError:  # AmbiguousSource
+        return None
+    return footage_key(src)
+
+
+def footage_key(src) -> tuple | None:
+    """(file, size, time, PyAV's version): what keys the frames read from the video file `src`
+    (here, and the events' pictures and clips: `evidence`); None for a frame folder (its images
+    change one by one), a source not found, or no PyAV."""
     import stat
 
     try:
-        src = resolve_source(v, source_root, shared_names)
         st = os.stat(src) if src is not None else None
         import av
-    except (OSError, ImportError):  # AmbiguousSource is an OSError
+    except (OSError, ImportError):
         return None
     if st is None or not stat.S_ISREG(st.st_mode):
         return None
@@ -400,20 +410,20 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
     jobs to draw. A library call draws here unless it asks: spawned workers import the caller's
     `__main__`, which a script without an `if __name__ == "__main__":` guard does not survive
     (a pool that breaks all the same falls back to drawing here). `keys`: the key file
-    (`timeline_cache.KEYS`) of the pictures' folder: a picture drawn before from the same inputs,
+    (`output_keys.TIMELINE_KEYS`) of the pictures' folder: a picture drawn before from the same inputs,
     its bytes unchanged, is kept and not drawn again (a report's rerun)."""
     from extract.store import remove_stale_temporaries
 
     # a killed run's half-drawn pictures (and half-written key file)
     remove_stale_temporaries([path for _, path, _ in jobs] + ([Path(keys)] if keys is not None else []))
-    known = timeline_cache.TimelineKeys(keys) if keys is not None else None
+    known = output_keys.KeyFile(keys, entries="pictures", payload="geometry") if keys is not None else None
     keyed = _keys(jobs) if known is not None else [None] * len(jobs)
     drawn: list[TimelineGeometry | None] = [_kept(known, path, key) for (_, path, _), key in zip(jobs, keyed)]
     todo = [i for i, geo in enumerate(drawn) if geo is None]
     for i, geo in zip(todo, _draw([jobs[i] for i in todo], workers)):
         drawn[i] = geo
     if known is not None:  # a picture whose peak frames are missing is drawn again: the footage may be back
-        known.save([(path, None if geo.thumbnail_note else key, _geometry(geo))
+        known.save([(path.name, None if geo.thumbnail_note else key, [path], _geometry(geo))
                     for (_, path, _), geo, key in zip(jobs, drawn, keyed)])
     _say_missing_thumbnails([v.video for v, _, _ in jobs], drawn, jobs[0][2].get("source_root") if jobs else None)
     return drawn
@@ -423,12 +433,12 @@ def _keys(jobs: list[tuple[VideoScores, Path, dict]]) -> list[str | None]:
     """Each job's picture key (`drawing_inputs` and the run's `drawing_environment`), None: not keyable."""
     env = drawing_environment()
     inputs = [drawing_inputs(v, path, **kw) for v, path, kw in jobs]
-    return [None if x is None else timeline_cache.key_of((env, x)) for x in inputs]
+    return [None if x is None else output_keys.key_of((env, x)) for x in inputs]
 
 
 def _kept(known, path: Path, key: str | None) -> TimelineGeometry | None:
     """The geometry of a picture kept from a run before, None where it is to be drawn."""
-    found = known.reuse(path, key) if known is not None and key is not None else None
+    found = known.reuse(path.name, key, [path]) if known is not None and key is not None else None
     if found is None:
         return None
     try:
@@ -576,8 +586,9 @@ def plot_run(scores: ScoreSet, output, *, videos=(), annotations=None, fmt: str 
         from extract.sources import mark_output
 
         mark_output(output)  # a folder of pictures, never read as a frame folder of footage
-    # a folder's timelines are kept by their keys (videoad.timeline_cache): a replot draws what changed
-    paths = [geo.path for geo in draw_timelines(jobs, workers, keys=None if single else output / timeline_cache.KEYS)]
+    # a folder's timelines are kept by their keys (videoad.output_keys): a replot draws what changed
+    keys = None if single else output / output_keys.TIMELINE_KEYS
+    paths = [geo.path for geo in draw_timelines(jobs, workers, keys=keys)]
     if not single:
         _note_other_runs(output, paths, os.path.realpath(scores.path) if scores.path else None, whole=not videos)
     return paths

@@ -8,8 +8,9 @@ score came from. Then the run (detector, grouping, alarm line, event rules) and,
 truth is given, the frame-level results.
 
 Files beside the page: `report.css` and `report.js` (small, shipped in `videoad/report_assets`),
-`timelines/` (with the keys a rerun keeps its unchanged pictures by: `videoad.timeline_cache`),
-`events/` (per event `E001.png` and the clip), and `events.csv`/`events.json`.
+`timelines/` (with the keys a rerun keeps its unchanged pictures by: `videoad.output_keys`),
+`events/` (per event `E001.png` and the clip, kept by their keys likewise: `videoad.evidence`), and
+`events.csv`/`events.json`.
 """
 from __future__ import annotations
 
@@ -27,9 +28,9 @@ from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSetti
                             fmt_score, where_words, write_events)
 from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score, unlabelled_note
+from videoad.output_keys import TIMELINE_KEYS
 from videoad.plots import draw_timelines, file_stems, shared_ylim
 from videoad.scores import ScoreSet, VideoScores
-from videoad.timeline_cache import KEYS as TIMELINE_KEYS
 
 #: videos without an event listed as links under the event table; more are folded into a <details>
 QUIET_LISTED = 40
@@ -487,7 +488,7 @@ def build_report(
     drawn = {Path(r).name for r in rels.values()}
     for old in (out / "timelines").glob("*"):  # a previous run's videos (the folder is the report's own)
         if old.suffix.lower() in (".png", ".svg") and old.name not in drawn and old.is_file():
-            old.unlink()  # before the drawing, so that its key file (videoad.timeline_cache) keeps no key of theirs
+            old.unlink()  # before the drawing, so that its key file (videoad.output_keys) keeps no key of theirs
     # a rerun draws only the timelines whose inputs changed (the shared y-range among them)
     geos = draw_timelines([(v, out / rels[v.video], dict(events=events.of(v.video), annotation=anns[v.video],
                                                           thumbnails=0, ylim=ylim, unit=events.score_unit,
