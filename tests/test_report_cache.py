@@ -154,6 +154,31 @@ def test_a_change_to_the_drawing_redraws_every_timeline(tmp_path, drawn, monkeyp
         assert len(_report(_scores(), tmp_path / "r", drawn)) == 3
 
 
+def test_a_change_anywhere_in_the_code_redraws_every_timeline(tmp_path, drawn, monkeypatch):
+    """The key held plots.py's source alone: an upgrade that changed events.fmt_score (every number
+    on a timeline) kept every picture with the old numbers beside a page with the new."""
+    from videoad import output_keys
+
+    code = tmp_path / "code"
+    (code / "videoad").mkdir(parents=True)
+    (code / "videoad" / "events.py").write_text("def fmt_score(x):\n    return f'{x:.3f}'\n")
+    before = output_keys.code_digest((str(code),))
+    (code / "videoad" / "events.py").write_text("def fmt_score(x):\n    return f'{x:.2f}'\n")
+    assert output_keys.code_digest((str(code),)) == before  # read once per process
+    output_keys.code_digest.cache_clear()
+    assert output_keys.code_digest((str(code),)) != before
+    (code / "videoad" / "new.py").write_text("")
+    output_keys.code_digest.cache_clear()
+    assert output_keys.code_digest((str(code),)) != before  # a module added counts too
+    _report(_scores(), tmp_path / "r", drawn)
+    from videoad.evidence import making_environment
+
+    events_before = making_environment(clips=False)
+    monkeypatch.setattr(output_keys, "code_digest", lambda roots=None: "another version's code")
+    assert len(_report(_scores(), tmp_path / "r", drawn)) == 3
+    assert making_environment(clips=False) != events_before  # the events' pictures and clips likewise
+
+
 def test_a_video_gone_from_the_run_leaves_no_picture_and_no_key(tmp_path, drawn):
     """The report removes a previous run's timelines; its key file stays, without their keys."""
     _report(_scores(), tmp_path / "r", drawn)

@@ -30,7 +30,7 @@ from videoad.events import Event, EventSet, fmt_score
 from videoad.footage import (FALLBACK_FPS, Footage, FootageError, PyAVMissing, clip_format, clip_frames,
                              write_clip)
 from videoad.heatmap import burn, heat_figure
-from videoad.output_keys import EVENT_KEYS, KeyFile, digest, key_of
+from videoad.output_keys import EVENT_KEYS, KeyFile, key_of
 from videoad.plots import AmbiguousSource, drawing_environment, footage_key, resolve_source, shared_file_names
 from videoad.scores import ScoreSet, VideoScores
 
@@ -206,29 +206,23 @@ def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float 
 
 # -- what an event's files are made from: the key a rerun keeps them by (videoad.output_keys) --
 
-#: raise when the event files change through code outside the files `making_environment` reads
-#: (events.fmt_score, the titles' words, ...): every kept event is then made again
+#: raise to make every kept event again where nothing `making_environment` reads changed
 EVIDENCE_VERSION = 1
-#: the code whose change changes the event files: this module, the heat map, the footage reading and
-#: writing, and the frame numbering and decoding the footage reading uses
-_CODE = ("videoad/evidence.py", "videoad/heatmap.py", "videoad/footage.py", "extract/timing.py",
-         "extract/decode.py", "extract/video_stream.py")
 #: kinds of problem told of a whole video (the rest, "frame" and "clip", of one event)
 _VIDEO_KINDS = ("source", "ambiguous", "pyav", "changed")
 
 
 def making_environment(clips: bool) -> tuple:
-    """What every event's files are made by: the code (`_CODE`), what draws the timelines too
-    (`plots.drawing_environment`: matplotlib, numpy, fonts, settings), and for clips the encoder,
-    PyAV's FFmpeg libraries and OpenCV (which scales and burns the frames)."""
-    root = Path(__file__).resolve().parents[1]
+    """What every event's files are made by: what draws the timelines too (`plots.drawing_environment`:
+    videoad's code, matplotlib, numpy, fonts, settings), and for clips the encoder, PyAV's FFmpeg
+    libraries and OpenCV (which scales and burns the frames)."""
     clip_tools = None
     if clips:
         import av
         import cv2
 
         clip_tools = (av.__version__, dict(getattr(av, "library_versions", {})), cv2.__version__)
-    return (EVIDENCE_VERSION, [digest(root / f) for f in _CODE], drawing_environment(), clip_tools)
+    return (EVIDENCE_VERSION, drawing_environment(), clip_tools)
 
 
 def _footage_state(v: VideoScores, src) -> tuple | None:
@@ -457,11 +451,13 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
     if burn_heatmap and has_cells:
         mids = (v.frames[e.first_clip:e.last_clip + 1].sum(axis=1)) / 2.0
 
-        def draw(i, img):
+        def burned(i, img):
             if not e.start_frame <= i <= e.end_frame:
                 return img
             k = e.first_clip + int(np.abs(mids - i).argmin())
             return burn(img, v.cells[k], grid, region, heat["vmin"], heat["vmax"], hot=e.peak_cells)
+
+        draw = burned
     try:
         path = write_clip(clip_frames(footage, first, last, draw), out / f"{_name(e)}{suffix}", fps)
     except Exception as exc:  # noqa: BLE001 - a clip that cannot be written leaves the image

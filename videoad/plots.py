@@ -324,12 +324,13 @@ _RC_NOT_DRAWN = ("backend", "interactive", "keymap.", "macosx.", "tk.", "toolbar
 
 
 def drawing_environment() -> tuple:
-    """What every timeline is drawn by: this code, matplotlib and numpy, the fonts, the settings."""
+    """What every timeline is drawn by: videoad's code (all of it: `output_keys.code_digest`),
+    matplotlib and numpy, the fonts, the settings."""
     import matplotlib
 
     rc = matplotlib.rcParams
     settings = repr([(k, rc[k]) for k in sorted(rc.keys()) if not k.startswith(_RC_NOT_DRAWN)])
-    return (DRAWING_VERSION, output_keys.digest(__file__), matplotlib.__version__, np.__version__, _fonts()[0],
+    return (DRAWING_VERSION, output_keys.code_digest(), matplotlib.__version__, np.__version__, _fonts()[0],
             settings)
 
 
