@@ -231,3 +231,17 @@ def test_peak_frames_are_kept_by_their_footage_and_drawn_again_where_missing(tmp
     drawn.clear()
     plot_run(scores, tmp_path / "p", thumbnails=1)
     assert drawn == ["cam/a.avi", "cam/b.avi", "cam/c.avi"]
+
+
+def test_a_kept_timeline_still_warns_of_an_interval_past_its_videos_end(tmp_path, drawn, caplog):
+    """The warning that an annotated interval ends far past the video (labels of another frame rate
+    or video) came from drawing the bands: a replot that kept the picture said nothing."""
+    ann = Annotations({"cam/a": VideoAnnotation("cam/a", "X", ((150, 400),), None, "gt")}, "gt.txt")
+    for run in range(2):
+        caplog.clear()
+        drawn.clear()
+        with caplog.at_level("WARNING"):
+            plot_run(_scores(), tmp_path / "p", annotations=ann, thumbnails=0)
+        assert len(drawn) == (3 if run == 0 else 0)
+        said = [r.getMessage() for r in caplog.records if "after the video's last frame" in r.getMessage()]
+        assert len(said) == 1 and "'cam/a'" in said[0], said

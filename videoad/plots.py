@@ -421,6 +421,9 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
     keyed = _keys(jobs) if known is not None else [None] * len(jobs)
     drawn: list[TimelineGeometry | None] = [_kept(known, path, key) for (_, path, _), key in zip(jobs, keyed)]
     todo = [i for i, geo in enumerate(drawn) if geo is None]
+    for v, _, kw in (jobs[i] for i, geo in enumerate(drawn) if geo is not None):
+        if kw.get("annotation") is not None:  # what drawing it would have warned of (an interval past the end)
+            kw["annotation"].clipped_intervals(v.n_frames)
     for i, geo in zip(todo, _draw([jobs[i] for i in todo], workers)):
         drawn[i] = geo
     if known is not None:  # a picture whose peak frames are missing is drawn again: the footage may be back
