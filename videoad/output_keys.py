@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import json
 import logging
 from pathlib import Path
@@ -78,9 +79,8 @@ def code_digest(roots: tuple[str, ...] | None = None) -> str:
     writes their numbers, VideoScores places their frames, extract.decode reads the peak frames):
     any change to the code draws them again, rather than a list of modules kept up to date by hand
     (1.5 MB of source: a few milliseconds)."""
-    if roots is None:
-        base = Path(__file__).resolve().parents[1]
-        roots = tuple(str(base / name) for name in CODE_PACKAGES)
+    if roots is None:  # each package where it is imported from (a checkout, or an installed wheel)
+        roots = tuple(str(Path(importlib.import_module(name).__file__).resolve().parent) for name in CODE_PACKAGES)
     h = hashlib.sha256()
     for root in roots:
         for path in sorted(Path(root).rglob("*.py")):
