@@ -514,6 +514,9 @@ class GroupModel:
     # -- persistence: torch detectors as tensors + JSON (no pickle), the transform as .npz ----------
     def save(self, prefix: Path) -> dict:
         """Write `<prefix>.s<k>.pt` and `<prefix>.preprocess.npz`; returns the models.json entry."""
+        import io
+
+        from extract.store import write_atomic
         from videoad.detector import registry
         from videoad.detector.persistence import save_detector
 
@@ -529,8 +532,10 @@ class GroupModel:
             save_detector(det, path)
             names.append(path.name)
         prep_path = prefix.with_name(prefix.name + ".preprocess.npz")
-        np.savez(prep_path, how=self.prep["how"],
+        buf = io.BytesIO()  # through `write_atomic`: a full disk is named with the file ("[Errno 28]" was all)
+        np.savez(buf, how=self.prep["how"],
                  scale=np.zeros(0, np.float32) if self.prep["scale"] is None else self.prep["scale"])
+        write_atomic(prep_path, buf.getbuffer())
         return {**{k: v for k, v in self.info.items() if k in _ENTRY_KEYS}, "models": names,
                 "preprocess": prep_path.name, "position": self.position, "cell_aggregate": self.cell_aggregate,
                 **({"cell_calibration": self.calibration} if self.calibration else {})}

@@ -609,9 +609,10 @@ def _note_other_runs(folder: Path, drawn: list[Path], scores_path: str | None, *
     runs' plots, or of one run in two formats, is the user's to keep); the listing is updated."""
     import json
 
-    from extract.store import write_atomic
+    from extract.store import remove_stale_temporaries, write_atomic
 
     listing = folder / LISTING
+    remove_stale_temporaries([listing])  # a kill mid-write of an earlier run's listing left one
     try:
         before = json.loads(listing.read_text(encoding="utf-8"))
     except (OSError, ValueError):

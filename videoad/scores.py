@@ -37,7 +37,6 @@ import csv
 import io
 import json
 import math
-import os
 from array import array
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -46,7 +45,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from extract.store import blocking_file, remove_stale_temporaries, write_atomic  # the one atomic write: temporary, fsync, rename
+from extract.store import blocking_file, remove_stale_temporaries, temp_path, write_atomic  # the one atomic write: temporary, fsync, rename
 from extract.timing import local_steps, pauses_before  # a pause in the recording (`FrameClock.end_seconds`)
 from videoad.names import cell_text, name_of_cell
 
@@ -217,13 +216,20 @@ def _num(x) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
+#: the empty file `writable_folder` writes and removes, named as an atomic write's temporary of it
+WRITE_CHECK = ".videoad-write-check"
+
+
 def writable_folder(path, option: str = "-o") -> Path:
     """`path` made (parents too) and written to once, before the work that fills it: a folder that
-    cannot take the outputs (under a file, read-only, full) fails at once, named, not after a fit."""
+    cannot take the outputs (under a file, read-only, full) fails at once, named, not after a fit.
+    The probe is a temporary of `WRITE_CHECK` (`temp_path`): one a kill left between its write and
+    its removal is cleared by the next run, where `.videoad-write-check-<pid>` stayed for good."""
     out = Path(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".videoad-write-check-{os.getpid()}"
+        remove_stale_temporaries([out / WRITE_CHECK])
+        probe = temp_path(out / WRITE_CHECK)
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:

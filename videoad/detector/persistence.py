@@ -12,15 +12,16 @@ model goes back onto the device it was trained on when that device exists, else 
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from extract.store import write_atomic
 from extract.weights import refused_object
 from videoad.detector import registry
 
@@ -124,10 +125,12 @@ def save_detector(det, path) -> Path:
         meta["output"] = {"transform": output}
     payload = _fitted_state(det, meta)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    # serialized in memory, written by Python (`write_atomic`): torch's own writer met a full disk
+    # with a RuntimeError ("unexpected pos") that `detect --save-model` showed as a traceback, and
+    # left its half file behind; now it is the OutputError naming the file, as every other write
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    write_atomic(path, buf.getbuffer())
     return path
 
 

@@ -1,0 +1,147 @@
+"""A kill at an exact point of a command's writes, then its rerun: the rerun completes and leaves
+what a clean run leaves (benchmarks/kill_sweep.py kills at random moments and before each write;
+these are the points it found wrong, made deterministic). The kill is a SIGKILL the child sends
+itself at the call named, so nothing of Python's cleanup runs, as with a real one; the rerun runs
+here, as another process (another pid) than the one killed."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from videoad.plots import LISTING, plot_run
+from videoad.scores import ScoreSet, VideoScores, read_scores, writable_folder, write_scores
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _killed_at(hook: str, call: str) -> subprocess.CompletedProcess:
+    """Run `call` in a child whose `hook` (code defining `kill()`'s trigger) SIGKILLs it there."""
+    code = "import os, signal\ndef kill():\n    os.kill(os.getpid(), signal.SIGKILL)\n" + textwrap.dedent(hook) + \
+        "\n" + textwrap.dedent(call)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+
+
+def _temporaries(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp") or "write-check" in p.name)
+
+
+def _scores(folder: Path) -> Path:
+    videos = []
+    for i, name in enumerate(("cam/a.avi", "cam/b.avi")):
+        s = np.full(24, 0.1) + 0.001 * np.arange(24)
+        s[4 + 8 * i:7 + 8 * i] = 0.6
+        starts = np.arange(24) * 8
+        videos.append(VideoScores(name, s, np.stack([starts, starts + 15], 1), 200, 10.0, "X", "all", "", 0.3))
+    write_scores(folder, ScoreSet(videos, {"protocol": "transductive"}))
+    return folder
+
+
+def test_a_kill_while_plot_writes_its_listing_leaves_no_temporary_after_the_rerun(tmp_path):
+    """The listing of which scores each timeline came from (plots.LISTING) was written through a
+    temporary that no rerun cleared: a kill between its write and its rename left
+    `..videoad-timelines.json.<pid>-<id>.tmp` in the folder for good."""
+    scores, out = _scores(tmp_path / "scores"), tmp_path / "plots"
+    done = _killed_at(f"""
+        real = os.replace
+        def replace(src, dst, *a, **kw):
+            if str(dst).endswith({LISTING!r}):
+                kill()
+            return real(src, dst, *a, **kw)
+        os.replace = replace
+        """, f"""
+        from videoad.plots import plot_run
+        from videoad.scores import read_scores
+        plot_run(read_scores({str(scores)!r}), {str(out)!r}, thumbnails=0)
+        """)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert _temporaries(out), "the kill did not land between the listing's write and its rename"
+    plot_run(read_scores(scores), out, thumbnails=0)  # the rerun
+    fresh = tmp_path / "fresh"
+    plot_run(read_scores(scores), fresh, thumbnails=0)
+    assert _temporaries(out) == []
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {p.name: p.read_bytes() for p in fresh.iterdir()}
+
+
+def test_a_kill_between_the_write_check_and_its_removal_leaves_nothing_after_the_rerun(tmp_path):
+    """`detect` (and `bench`) write an empty file into -o / --save-model before the fit, to fail at
+    once where the folder cannot take the outputs; it was `.videoad-write-check-<pid>`, so a kill
+    before its removal left it for good (a rerun has another pid)."""
+    out = tmp_path / "scores"
+    done = _killed_at("""
+        from pathlib import Path
+        real = Path.unlink
+        def unlink(self, *a, **kw):
+            if "write-check" in self.name:
+                kill()
+            return real(self, *a, **kw)
+        Path.unlink = unlink
+        """, f"""
+        from videoad.scores import writable_folder
+        writable_folder({str(out)!r})
+        """)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert _temporaries(out), "the kill did not land between the check's write and its removal"
+    writable_folder(out)  # the rerun's check
+    assert list(out.iterdir()) == []
+
+
+def _limited(limit: int):
+    """For a child: files larger than `limit` bytes cannot be written (RLIMIT_FSIZE, its signal
+    ignored so the write fails instead): a disk that fills, for Python's writes and for those C
+    libraries make themselves (torch's model files) alike."""
+    def apply():
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    return apply
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    """The folder's files by name, but its lock (which names the latest holder)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file() and p.name != ".videoad-lock"}
+
+
+def _detect(tmp_path: Path, *args, limit: int | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "videoad", "detect", str(tmp_path / "features"), "--config",
+                           str(tmp_path / "detect.yaml"), *map(str, args)], env=env, capture_output=True, text=True,
+                          timeout=300, preexec_fn=_limited(limit) if limit else None)
+
+
+def test_a_model_file_that_the_disk_cannot_take_fails_with_a_message_and_a_rerun_completes(tmp_path):
+    """`detect --save-model` whose model file met a full disk ended in a traceback (torch's own writer
+    raised RuntimeError "unexpected pos") and left the half file in the staging folder; the folder's
+    earlier models must stay whole, and the rerun with space write the clean run's models."""
+    from video_helpers import FAST_DUAD, small_store
+
+    from videoad import video
+
+    small_store(tmp_path / "features")
+    cfg = video.DetectConfig(mode="pooled", detector="duad", params=FAST_DUAD, min_clips=10)
+    (tmp_path / "detect.yaml").write_text(video.config_text(cfg))
+    models = tmp_path / "models"
+    older = _detect(tmp_path, "-o", tmp_path / "old", "--save-model", models, "--seed", "1")
+    assert older.returncode == 0, older.stderr
+    before = _contents(models)
+
+    full = _detect(tmp_path, "-o", tmp_path / "scores", "--save-model", models, limit=1024)
+    assert full.returncode == 1 and "Traceback" not in full.stderr, full.stderr
+    assert "File too large" in full.stderr
+    assert _contents(models) == before  # the older fit, whole
+    assert not [p for p in models.rglob("*") if p.name.endswith(".tmp")]
+
+    again = _detect(tmp_path, "-o", tmp_path / "scores", "--save-model", models)
+    clean = _detect(tmp_path, "-o", tmp_path / "clean", "--save-model", tmp_path / "clean-models")
+    assert again.returncode == 0 and clean.returncode == 0, again.stderr + clean.stderr
+    got = video.score(tmp_path / "features", models, n_jobs=1)
+    want = video.score(tmp_path / "features", tmp_path / "clean-models", n_jobs=1)
+    assert [(v.video, v.threshold, v.scores.tolist()) for v in got] == \
+        [(v.video, v.threshold, v.scores.tolist()) for v in want]
