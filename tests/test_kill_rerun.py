@@ -1,8 +1,10 @@
-"""A kill at an exact point of a command's writes, then its rerun: the rerun completes and leaves
-what a clean run leaves (benchmarks/kill_sweep.py kills at random moments and before each write;
-these are the points it found wrong, made deterministic). The kill is a SIGKILL the child sends
-itself at the call named, so nothing of Python's cleanup runs, as with a real one; the rerun runs
-here, as another process (another pid) than the one killed."""
+"""A kill at an exact point of a command's writes, or a disk that fills, then its rerun: the rerun
+completes and leaves what a clean run leaves (benchmarks/kill_sweep.py kills at random moments and
+before each write, and fills the disk at each; these are the points it found wrong, made
+deterministic). The kill is a SIGKILL the child sends itself at the call named, so nothing of
+Python's cleanup runs, as with a real one; the rerun runs here, as another process (another pid)
+than the one killed. The full disk is a file-size limit in the child (RLIMIT_FSIZE): it fails the
+writes C libraries make themselves (torch's, FFmpeg's) as a full disk does."""
 from __future__ import annotations
 
 import os
@@ -20,8 +22,8 @@ from videoad.scores import ScoreSet, VideoScores, read_scores, writable_folder, 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _killed_at(hook: str, call: str) -> subprocess.CompletedProcess:
-    """Run `call` in a child whose `hook` (code defining `kill()`'s trigger) SIGKILLs it there."""
+def _in_child(hook: str, call: str) -> subprocess.CompletedProcess:
+    """Run `call` in a child Python after `hook`, which may call `kill()` (a SIGKILL to itself)."""
     code = "import os, signal\ndef kill():\n    os.kill(os.getpid(), signal.SIGKILL)\n" + textwrap.dedent(hook) + \
         "\n" + textwrap.dedent(call)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
@@ -48,7 +50,7 @@ def test_a_kill_while_plot_writes_its_listing_leaves_no_temporary_after_the_reru
     temporary that no rerun cleared: a kill between its write and its rename left
     `..videoad-timelines.json.<pid>-<id>.tmp` in the folder for good."""
     scores, out = _scores(tmp_path / "scores"), tmp_path / "plots"
-    done = _killed_at(f"""
+    done = _in_child(f"""
         real = os.replace
         def replace(src, dst, *a, **kw):
             if str(dst).endswith({LISTING!r}):
@@ -74,7 +76,7 @@ def test_a_kill_between_the_write_check_and_its_removal_leaves_nothing_after_the
     once where the folder cannot take the outputs; it was `.videoad-write-check-<pid>`, so a kill
     before its removal left it for good (a rerun has another pid)."""
     out = tmp_path / "scores"
-    done = _killed_at("""
+    done = _in_child("""
         from pathlib import Path
         real = Path.unlink
         def unlink(self, *a, **kw):
@@ -145,3 +147,25 @@ def test_a_model_file_that_the_disk_cannot_take_fails_with_a_message_and_a_rerun
     want = video.score(tmp_path / "features", tmp_path / "clean-models", n_jobs=1)
     assert [(v.video, v.threshold, v.scores.tolist()) for v in got] == \
         [(v.video, v.threshold, v.scores.tolist()) for v in want]
+
+
+def test_a_clip_that_the_disk_cannot_take_leaves_no_half_clip(tmp_path):
+    """`write_clip` on a full disk: the encoder's write failed, then closing the file (its trailer)
+    failed as well, and that second error skipped the removal of the temporary: each event clip of
+    a report on a full disk left its half file until the next report (checked on a 180 KiB tmpfs;
+    a file-size limit fails the same writes here)."""
+    out = tmp_path / "events"
+    done = _in_child("", f"""
+        import resource, sys
+        import numpy as np
+        from videoad.footage import clip_format, write_clip
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        frames = np.random.default_rng(0).integers(0, 255, (60, 120, 160, 3)).astype(np.uint8)
+        try:
+            write_clip(iter(frames), {str(out)!r} + "/E001" + clip_format()[0], 10)
+        except OSError as exc:
+            sys.exit(f"not written: {{exc}}")
+        """)
+    assert done.returncode == 1 and "not written" in done.stderr, done.stderr
+    assert [p.name for p in out.iterdir()] == []

@@ -311,9 +311,16 @@ def write_clip(frames: Iterable[np.ndarray], out_path: str | os.PathLike, fps: f
         container.mux(stream.encode(None))
         done = True
     finally:
-        container.close()
-        if not done:  # no frame, or a read that failed partway: no half-clip left behind
-            tmp.unlink(missing_ok=True)
+        try:
+            # writes the trailer (with faststart, the whole file again): a full disk fails it too, and
+            # its error, raised here, skipped the removal below and left the half-clip
+            container.close()
+        except BaseException:
+            done = False
+            raise
+        finally:
+            if not done:  # no frame, a read that failed partway, a full disk: no half-clip left behind
+                tmp.unlink(missing_ok=True)
     tmp.replace(out)
     return out
 
