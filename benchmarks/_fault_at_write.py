@@ -5,8 +5,8 @@ opened to be written: that write stops halfway with ENOSPC, and so does every la
 
 Counted in the command's own process: for a kill, opening a file to write, os.open creating or
 writing, renames, unlinks, mkdir/rmdir, truncation; for a full disk, files opened to write through
-Python (`open`, pathlib, numpy's and zipfile's writes; not what C libraries write themselves: torch's
-model files, PyAV's clips). What the call was goes to LOG first. A command that ends before its Nth
+Python (`open`, pathlib, numpy's and zipfile's writes; not what C libraries write to files they open
+themselves: PyAV's clips). What the call was goes to LOG first. A command that ends before its Nth
 point exits as it would, LOG unwritten (kill_sweep.py then knows the points are all tried). N 0:
 each kill point appended to LOG, no kill.
 """

@@ -419,8 +419,8 @@ def write_points(meter, results: dict, args, seconds: float) -> None:
     if args.full_disk:
         protocol = ("Each command is started in a copy of its starting folder with a disk that fills at its Nth "
                     "file opened to write (benchmarks/_fault_at_write.py `full:N`: that write stops halfway with "
-                    "ENOSPC, and every later one; Python's writes only: torch's model files and PyAV's clips are "
-                    "written by C code), for N = 1, 2, ... until the command writes fewer files; then it is rerun "
+                    "ENOSPC, and every later one; Python's writes only: PyAV's clips are written by FFmpeg), for "
+                    "N = 1, 2, ... until the command writes fewer files; then it is rerun "
                     "with space in the same folder and compared with a clean run's outputs (as the kill sweep does).")
         name, title = "kill_sweep_full_disk", "Full disk mid-run, rerun with space, compare with a clean run"
     else:
