@@ -305,3 +305,17 @@ def test_a_data_folder_without_the_dataset_says_where_its_files_may_go(tmp_path)
                  "-o", tmp_path / "out")
     assert res.exit_code != 0
     assert "lacks t10k-images-idx3-ubyte" in res.output and "a data folder holding mnist/" in res.output
+
+
+def test_kddcup_quick_print_config_shows_the_settings_the_quick_run_fits_with():
+    """`kddcup --quick --print-config` printed the full run's duad and baselines (the quick section
+    listed beside them, unapplied), while the run itself fits with the quick ones."""
+    import yaml
+
+    full = yaml.safe_load(_bench("kddcup", "--print-config").output)
+    res = _bench("kddcup", "--quick", "--print-config")
+    assert res.exit_code == 0, res.output
+    quick = yaml.safe_load(res.output)
+    assert full["duad"]["max_reselections"] == 6 and quick["duad"]["max_reselections"] == 2
+    assert quick["duad"]["batch_size"] == 256 and quick["duad"]["p0"] == full["duad"]["p0"]
+    assert quick["baselines"]["DAGMM"]["epochs"] == 10 and full["baselines"]["DAGMM"]["epochs"] == 20

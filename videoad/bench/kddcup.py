@@ -82,14 +82,21 @@ def method_factories(cfg: dict, seed: int) -> dict:
     return methods
 
 
+def quick_settings(cfg: dict) -> dict:
+    """The settings a --quick run fits with: the quick section's duad and baselines laid over the rest
+    (idempotent, so --print-config shows what the run uses)."""
+    q = cfg["quick"]
+    return merge(cfg, {"duad": q.get("duad", {}), "baselines": q.get("baselines", {})})
+
+
 def run(data: Path, seeds: int, quick: bool, cfg: dict, out: Path | None, command: str) -> list[dict]:
     from videoad.datasets.kddcup import contamination_split, load_kddcup
 
     X, y = load_kddcup(data)
     if quick:
-        q = cfg["quick"]
-        cfg = merge(cfg, {"duad": q.get("duad", {}), "baselines": q.get("baselines", {})})
-        idx = np.random.default_rng(12345).choice(X.shape[0], int(q["fraction"] * X.shape[0]), replace=False)
+        cfg = quick_settings(cfg)
+        idx = np.random.default_rng(12345).choice(X.shape[0], int(cfg["quick"]["fraction"] * X.shape[0]),
+                                                  replace=False)
         X, y = X[np.sort(idx)], y[np.sort(idx)]
     records: list[Record] = []
     for c in cfg["contaminations"]:
@@ -177,7 +184,7 @@ def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias)
     try:
         cfg = load_config(config_path)
         if print_config:
-            click.echo(dump(cfg), nl=False)
+            click.echo(dump(quick_settings(cfg) if quick else cfg), nl=False)
             return
         path = kddcup_file(data)
         if seeds is None:
