@@ -171,3 +171,34 @@ def test_print_config_needs_no_input_but_a_run_does(tmp_path):
     assert _run("extract", "-o", tmp_path / "o").exit_code == 2
     assert "give INPUT and -o/--output" in _run("extract", tmp_path).output
     assert "give SOURCE..., --model and -o/--output" in _run("watch", tmp_path).output
+
+
+@pytest.mark.parametrize("setting, value, said", [
+    ("batch_size", 0, "batch_size must be >= 1, got 0"),
+    ("max_lag_s", "3", "max_lag_s must be a number, got '3'"),
+    ("max_lag_s", 1e10, "max_lag_s must be a number of seconds > 0, at most 604800"),
+    ("retries", -1, "retries must be a finite number >= 0, got -1"),
+    ("frame_queue", 2.5, "frame_queue must be a whole number, got 2.5"),
+    ("images", "no", "images must be True or False, got 'no'"),
+    ("keep_days", float("nan"), "keep_days must be a number of days > 0"),
+    ("post", "ftp://host/x", "post must be an http(s) URL"),
+])
+def test_a_library_callers_watch_options_are_checked_naming_the_setting(tmp_path, setting, value, said):
+    """`live.watch` checked only the event settings: a library caller's `WatchOptions(batch_size=0)`
+    or `max_lag_s="3"` went unchecked into the source threads. The command line's ranges (the
+    --config rules) now hold for the library too, and the kind of each value."""
+    from videoad import live
+
+    assert live.WatchOptions().check() == live.WatchOptions()
+    assert live.WatchOptions(retries=None, keep_days=2, max_lag_s=3).check().max_lag_s == 3
+    with pytest.raises(ValueError, match=f"watch option {said}".replace("(", r"\(").replace(")", r"\)")):
+        live.WatchOptions(**{setting: value}).check()
+    # live.watch refuses them before it opens a source or writes into OUT
+    with pytest.raises(ValueError, match=f"watch option {setting}"):
+        live.watch([], {}, tmp_path / "out", live.WatchOptions(**{setting: value}))
+    assert not (tmp_path / "out").exists()
+    # the command line's --config check reads the same rules
+    from videoad.live.outputs import OPTION_RULES
+
+    if setting in OPTION_RULES:
+        assert watch_config.RULES[setting] is OPTION_RULES[setting]

@@ -22,6 +22,7 @@ from dataclasses import fields
 from typing import Any
 
 from videoad.config import ConfigError, Nullable, check_values, dump_commented, layered
+from videoad.live.outputs import _NOT_NEGATIVE, _WAIT, KEEP_DAYS_MAX, MAX_WAIT_S, OPTION_RULES  # noqa: F401
 
 #: `WatchOptions` fields that are not settings of a file (--quiet says it)
 _PER_RUN = ("events", "progress")
@@ -52,25 +53,13 @@ SCHEMA = {
     "keep_days": Nullable(float),
 }
 
-_POSITIVE = (lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
-_NOT_NEGATIVE = (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
-_ONE_UP = (lambda v: v >= 1, ">= 1")
-#: the longest wait a setting may ask for (a week): Python's thread waits overflow past ~9.2e9 s,
-#: and 1e10 passed the checks, then failed at run time (the source lost, or a traceback at exit)
-MAX_WAIT_S = 7 * 24 * 3600.0
-_WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of seconds > 0, at most {MAX_WAIT_S:g} (a week)")
-#: the longest keep_days (a century): 1e308 days overflowed the clock at the first prune
-KEEP_DAYS_MAX = 36500
+_WAIT_OR_ZERO = (lambda v: math.isfinite(v) and 0 <= v <= MAX_WAIT_S, f"a number of seconds >= 0, at most {MAX_WAIT_S:g} (a week)")
+#: the WatchOptions settings' ranges (videoad.live.outputs, where `WatchOptions.check` reads them too)
+#: and those of the events and the sources
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
-    "sources.timeout": _WAIT, "sources.poll_s": _WAIT, "sources.settle_s": (
-        lambda v: math.isfinite(v) and 0 <= v <= MAX_WAIT_S, f"a number of seconds >= 0, at most {MAX_WAIT_S:g} (a week)"),
-    "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
-    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "frame_queue_mb": (lambda v: v >= 1, "a whole number of MB >= 1"),
-    "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
-    "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
-    "keep_days": (lambda v: math.isfinite(v) and 0 < v <= KEEP_DAYS_MAX, f"a number of days > 0, at most {KEEP_DAYS_MAX:g}"),
-    "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
+    "sources.timeout": _WAIT, "sources.poll_s": _WAIT, "sources.settle_s": _WAIT_OR_ZERO,
+    **OPTION_RULES,
 }
 
 HEADER = """\

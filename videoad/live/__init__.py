@@ -69,7 +69,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     import cv2  # noqa: F401 - imported here, once, not by two source threads at the same time
 
     options = options or WatchOptions()
-    options.events.check()
+    options.check()
     stop = stop or threading.Event()
     if isinstance(wm, WatchModel):  # as the command line does: sources of one name would mix their events and ids
         name_apart(sources)

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import queue
 import re
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from extract.sources import mark_output
@@ -50,11 +51,30 @@ CELL_SAMPLE = 2048
 #: seconds between two looks for event pictures past `keep_days`
 PRUNE_EVERY_S = 3600.0
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: the longest wait a setting may ask for (a week): Python's thread waits overflow past ~9.2e9 s,
+#: and 1e10 passed the checks, then failed at run time (the source lost, or a traceback at exit)
+MAX_WAIT_S = 7 * 24 * 3600.0
+#: the longest keep_days (a century): 1e308 days overflowed the clock at the first prune
+KEEP_DAYS_MAX = 36500
+_NOT_NEGATIVE = (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+_ONE_UP = (lambda v: v >= 1, ">= 1")
+_WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of seconds > 0, at most {MAX_WAIT_S:g} (a week)")
+#: each `WatchOptions` setting's range: (test, what the value must be); the --config file's check
+#: (videoad.watch_config) and `WatchOptions.check` read the same rules
+OPTION_RULES = {
+    "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
+    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "frame_queue_mb": (lambda v: v >= 1, "a whole number of MB >= 1"),
+    "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
+    "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
+    "keep_days": (lambda v: math.isfinite(v) and 0 < v <= KEEP_DAYS_MAX, f"a number of days > 0, at most {KEEP_DAYS_MAX:g}"),
+    "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
+}
 
 
 @dataclass
 class WatchOptions:
-    """How `watch` runs; see `videoad watch --help`."""
+    """How `watch` runs; see `videoad watch --help`. `check()` (which `live.watch` calls) refuses
+    a value of the wrong kind or out of range, naming the setting."""
 
     events: EventSettings = field(default_factory=EventSettings)
     max_lag_s: float = 3.0  # a live clip whose last frame is older than this is dropped unscored
@@ -77,6 +97,33 @@ class WatchOptions:
     cell_sample: int = CELL_SAMPLE  # recent clips whose cell scores set the typical cell score
     smooth: bool = True  # the model's smoothing in time (the batch's scores; a clip is final ~4 sigma later)
     keep_days: float | None = None  # event images older than this many days are deleted (None: all kept)
+
+    def check(self) -> "WatchOptions":
+        """Each setting of the kind its field says (an int where a count goes, a number where
+        seconds go, True/False where a switch goes) and within `OPTION_RULES`: a library caller's
+        `batch_size=0` or `max_lag_s="3"` is named here, not met as a stall or a traceback later."""
+        self.events.check()
+        for f in fields(self):
+            if f.name == "events":
+                continue
+            value, kind = getattr(self, f.name), str(f.type)
+            if value is None and "None" in kind:
+                continue
+            if kind.startswith("bool"):
+                ok, must = isinstance(value, bool), "True or False"
+            elif kind.startswith("int"):
+                ok, must = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+            elif kind.startswith("float"):
+                ok, must = isinstance(value, (int, float)) and not isinstance(value, bool), "a number"
+            else:
+                ok, must = isinstance(value, str), "text"
+            if not ok:
+                raise ValueError(f"watch option {f.name} must be {must}{' or None' if 'None' in kind else ''}, "
+                                 f"got {value!r}")
+            rule = OPTION_RULES.get(f.name)
+            if rule is not None and not rule[0](value):
+                raise ValueError(f"watch option {f.name} must be {rule[1]}, got {value!r}")
+        return self
 
 
 @dataclass
