@@ -381,6 +381,37 @@ def test_an_import_into_a_store_adds_alike_features_of_new_files_only(tmp_path, 
     assert "the store's file of New001 cannot be read (damaged); --overwrite replaces it" in damaged.failed[0][1]
 
 
+def test_a_rerun_with_other_options_is_not_already_present(tmp_path, rtfm_release):
+    """A rerun over the same files with a corrected --stride, --fps, --crops or frame count said
+    "already present" (exit 0) and the store kept the frame ranges and rate of the first run."""
+    src, _, _ = rtfm_release
+    store = tmp_path / "store"
+    assert len(import_npy(src, store, suffix="_i3d", stride=16).written) == 2
+    for options, differs in (({"stride": 8}, "stride 16 there, 8 here"), ({"fps": 25.0}, "fps 30.0 there, 25.0 here"),
+                             ({"crops": 0}, "crop_reduce 'mean' there, '0' here")):
+        rerun = import_npy(src, store, suffix="_i3d", **options)
+        assert not rerun.skipped and not rerun.written and len(rerun.failed) == 2, rerun
+        assert all(differs in why and why.endswith("--overwrite replaces it") for _, why in rerun.failed), rerun.failed
+    assert FeatureStore(store).load("Abuse028_x264").frames[1].tolist() == [16, 31]
+    fixed = import_npy(src, store, suffix="_i3d", stride=8, overwrite=True)
+    assert len(fixed.written) == 2 and FeatureStore(store).load("Abuse028_x264").frames[1].tolist() == [8, 23]
+    assert len(import_npy(src, store, suffix="_i3d", stride=8).skipped) == 2  # the same options: skipped
+    # Sultani's: a frame count corrected in the annotation file
+    txt = tmp_path / "c3d"
+    txt.mkdir()
+    np.savetxt(txt / "Cam001.txt", np.ones((32, 4)))
+    ann = tmp_path / "counts.txt"
+    ann.write_text("Cls/Cam001.mp4 1000\n")
+    s32 = tmp_path / "s32"
+    assert import_sultani(txt, s32, ann).written == ["Cls/Cam001.mp4"]
+    ann.write_text("Cls/Cam001.mp4 1200\n")
+    rerun = import_sultani(txt, s32, ann)
+    assert not rerun.skipped and "n_frames 1000 there, 1200 here" in rerun.failed[0][1], rerun
+    assert import_sultani(txt, s32, ann, fps=30.0, overwrite=True).written == ["Cls/Cam001.mp4"]
+    assert FeatureStore(s32).attrs("Cls/Cam001.mp4")["n_frames"] == 1200
+    assert import_sultani(txt, s32, ann).skipped == ["Cls/Cam001.mp4"]
+
+
 def test_a_layer_option_of_extracted_features_is_still_compared_with_an_older_models_record():
     """The import record's keys once shared their names with backbone options: `layer` left the
     options' comparison, and a models.json written before the keys (C3D fc6) scored fc7 features of
