@@ -185,6 +185,27 @@ def test_merge_refuses_files_another_run_rewrote_since_the_shards(tmp_path):
     assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
 
 
+def test_merge_again_after_an_unsharded_run_keeps_that_runs_manifest(tmp_path):
+    """Merged shards, then an unsharded run that added videos (one failed), then `videoad merge` again
+    (a pipeline rerun): the merge replaced that run's manifest with the older shards' view and exited
+    0, the added videos and the failure with its reason gone from it."""
+    videos, out, cli = _two_shards(tmp_path)
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+    make_video(videos / "4.mp4", 20)
+    (videos / "zz.mp4").write_text("not a video\n")
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), *ARGS]).exit_code == 1
+    before = (out / "manifest.json").read_text()
+    refused = cli.invoke(merge_cmd, [str(out)])
+    assert refused.exit_code == 2, refused.output
+    assert "was written by an extraction without --shard after the shards ran (6 video(s)" in refused.output
+    assert (out / "manifest.json").read_text() == before
+    assert json.loads(before)["videos"]["zz.mp4"]["status"] == "failed"
+    for i in range(2):  # every shard rerun: theirs again, and merged
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code in (0, 1)
+    assert not (out / "manifest.json").exists()
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 1  # merged, zz.mp4's failure reported
+
+
 def _held(folder, mode: str):
     """Another process holding `folder`'s lock (`mode` "SH" as a shard does, "EX" as a run does)
     until it is killed; returns it once the lock is taken."""
