@@ -64,10 +64,19 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """A manifest, its fields of the kinds this module reads (a ValueError naming the file otherwise:
+    a hand-edited `"videos": {"a.mp4": "done"}` or `"keys": null` was a traceback from merge, exit 1,
+    which says "merged", and `"complete": "no"` merged as complete)."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     if not isinstance(data, dict) or not isinstance(data.get("videos"), dict):
         raise ValueError(f"{path} is not an extraction manifest")
+    wrong = [name for name, ok in (
+        ("videos", all(isinstance(e, dict) for e in data["videos"].values())),
+        ("keys", "keys" not in data or (isinstance(data["keys"], list) and all(isinstance(k, str) for k in data["keys"]))),
+        ("complete", data.get("complete") is None or isinstance(data["complete"], bool))) if not ok]
+    if wrong:
+        raise ValueError(f"{path} is not an extraction manifest (its {', '.join(wrong)} not as videoad writes them)")
     return data
 
 
