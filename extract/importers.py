@@ -412,6 +412,8 @@ def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
     arr = read_npy(path)
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.timedelta64):
         raise ValueError(f"{path}: dtype {arr.dtype} is not numeric")
+    if arr.ndim in (2, 3) and 0 in arr.shape:  # checked before the crops are reduced: the mean of no
+        raise ValueError(f"{path}: empty feature array {arr.shape}")  # crops was named "NaN or infinite values"
     if arr.ndim == 2:
         n_crops = 1
     elif arr.ndim == 3:
@@ -427,8 +429,6 @@ def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
             arr = arr[:, index]
     else:
         raise ValueError(f"{path}: expected (n, dim) or (n, crops, dim), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{path}: empty feature array {arr.shape}")
     if np.iscomplexobj(arr):
         raise ValueError(f"{path}: complex values ({arr.dtype}); features are real numbers")
     if not np.isfinite(arr).all():

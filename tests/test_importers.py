@@ -276,6 +276,7 @@ def test_npy_files_that_are_not_one_plain_array_are_named_and_the_rest_imported(
     (src / "c_huge.npy").write_bytes(header.getvalue())  # the magic and a header, and no data
     np.save(src / "d_objects.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
     (src / "e_pickle.npy").write_bytes(pickle.dumps({"x": 1}))
+    np.save(src / "f_no_crops.npy", np.ones((5, 0, 8), np.float32))  # was "contains NaN or infinite values"
     result = import_npy(src, tmp_path / "out", fps=10.0)
     assert result.written == ["b_good"]
     reasons = dict(result.failed)
@@ -283,6 +284,7 @@ def test_npy_files_that_are_not_one_plain_array_are_named_and_the_rest_imported(
     assert "cut short or damaged" in reasons[str(src / "c_huge.npy")]
     assert "holds pickled Python objects (dtype object), which are never loaded" in reasons[str(src / "d_objects.npy")]
     assert "not a .npy array file" in reasons[str(src / "e_pickle.npy")]
+    assert reasons[str(src / "f_no_crops.npy")].endswith("f_no_crops.npy: empty feature array (5, 0, 8)")
     assert not any("allow_pickle" in r or "If you trust" in r for r in reasons.values())
     (tmp_path / "empty.npy").write_bytes(b"")
     with pytest.raises(ValueError, match=r"empty.npy: the file is empty \(the mean cube, mean=\)"):
