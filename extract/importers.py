@@ -140,6 +140,7 @@ class _Existing:
         self.keys: set[str] = set()
         self.by_sha: dict[str, str] = {}
         self.kinds: dict[str, set[str]] = {}  # the kind of features (as JSON) -> the keys that have it
+        self.made: dict[str, dict] = {}  # key -> its file's attributes (the options it was imported with)
         self.damaged: set[str] = set()  # keys whose file cannot be read
         self.replaced: set[str] = set()  # keys this import replaces (--overwrite): their kind does not stay
         self.root = out_root
@@ -156,6 +157,7 @@ class _Existing:
             if attrs.get("source_sha256"):
                 self.by_sha.setdefault(str(attrs["source_sha256"]), key)
             self.kinds.setdefault(_kind(attrs), set()).add(key)
+            self.made[key] = attrs
 
     def plan(self, keys, overwrite: bool) -> None:
         """The keys this import will write: with `overwrite`, those already in the store are replaced,
@@ -182,6 +184,23 @@ class _Existing:
         for members in self.kinds.values():  # replaced: its old kind no longer holds it
             members.discard(key)
         self.kinds.setdefault(_kind(attrs), set()).add(key)
+        self.made[key] = attrs
+
+    def present(self, path: Path, key: str, options: dict, overwrite: bool) -> bool:
+        """Whether the store's file of `key` is already this import's, so that a rerun skips it: made
+        from `path` (by hash) with `options` (what the import records that the file does not decide).
+        The same file imported with other options is refused without `overwrite`: a rerun with a
+        corrected --stride, --fps or frame count said "already present" and kept the wrong ones."""
+        if key not in self.keys or overwrite or self.by_sha.get(_sha256(path)) != key:
+            return False
+        stored = self.made.get(key, {})
+        differ = [f"{k} {stored[k]!r} there, {v!r} here" for k, v in options.items()
+                  if k in stored and stored[k] != v
+                  and not (k == "crop_reduce" and stored[k] == "none")]  # one crop: --crops chose nothing
+        if differ:
+            raise ValueError(f"{path}: the store's file of {key} was imported from this file with other options "
+                             f"({'; '.join(differ)}); --overwrite replaces it")
+        return True
 
     def mixed(self, out_root: Path) -> str | None:
         """What is wrong with the store after the import, else None: videos of two kinds of features
@@ -250,7 +269,7 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
     for path in files:
         try:
             key, n_frames = counts.lookup(path.stem, path)
-            if key in existing.keys and not overwrite and existing.by_sha.get(_sha256(path)) == key:
+            if existing.present(path, key, {"fps": float(fps), "n_frames": n_frames}, overwrite):
                 result.skipped.append(key)
                 continue
             feats = _load_sultani(path, n_segments)
@@ -340,7 +359,9 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             if key in imported_from:
                 raise ValueError(f"{path}: names the same video ({key}) as {imported_from[key]}, imported "
                                  "before it in this run; keep one of them")
-            if key in existing.keys and not overwrite and existing.by_sha.get(_sha256(path)) == key:
+            options = {"backbone": backbone, "layer": layer, "crop_reduce": str(crops), "clip_len": clip_len,
+                       "stride": stride, "fps": float(fps), **({"n_frames": n_frames} if n_frames is not None else {})}
+            if existing.present(path, key, options, overwrite):
                 result.skipped.append(key)
                 continue
             feats, n_crops = _load_npy(path, crops)
@@ -391,6 +412,8 @@ def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
     arr = read_npy(path)
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.timedelta64):
         raise ValueError(f"{path}: dtype {arr.dtype} is not numeric")
+    if arr.ndim in (2, 3) and 0 in arr.shape:  # checked before the crops are reduced: the mean of no
+        raise ValueError(f"{path}: empty feature array {arr.shape}")  # crops was named "NaN or infinite values"
     if arr.ndim == 2:
         n_crops = 1
     elif arr.ndim == 3:
@@ -406,8 +429,6 @@ def _load_npy(path: Path, crops: str | int) -> tuple[np.ndarray, int]:
             arr = arr[:, index]
     else:
         raise ValueError(f"{path}: expected (n, dim) or (n, crops, dim), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{path}: empty feature array {arr.shape}")
     if np.iscomplexobj(arr):
         raise ValueError(f"{path}: complex values ({arr.dtype}); features are real numbers")
     if not np.isfinite(arr).all():

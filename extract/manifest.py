@@ -64,10 +64,19 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    """A manifest, its fields of the kinds this module reads (a ValueError naming the file otherwise:
+    a hand-edited `"videos": {"a.mp4": "done"}` or `"keys": null` was a traceback from merge, exit 1,
+    which says "merged", and `"complete": "no"` merged as complete)."""
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     if not isinstance(data, dict) or not isinstance(data.get("videos"), dict):
         raise ValueError(f"{path} is not an extraction manifest")
+    wrong = [name for name, ok in (
+        ("videos", all(isinstance(e, dict) for e in data["videos"].values())),
+        ("keys", "keys" not in data or (isinstance(data["keys"], list) and all(isinstance(k, str) for k in data["keys"]))),
+        ("complete", data.get("complete") is None or isinstance(data["complete"], bool))) if not ok]
+    if wrong:
+        raise ValueError(f"{path} is not an extraction manifest (its {', '.join(wrong)} not as videoad writes them)")
     return data
 
 
@@ -214,6 +223,10 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     if not shards:
         report.problems.append(f"no shard manifests (manifest.shard-i-of-N.json) in {root}")
         return report
+    later = _unsharded_manifest(root)
+    if later:  # the shards' view would replace it: the videos and failures that run recorded were lost
+        report.problems.append(later)
+        return report
     read: dict[tuple[int, int], dict] = {}
     unreadable: dict[tuple[int, int], str] = {}
     for (index, count), path in shards.items():
@@ -307,6 +320,22 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     report.path = root / MANIFEST
     _write_json(report.path, merged)
     return report
+
+
+def _unsharded_manifest(root: Path) -> str | None:
+    """Why the shards of `root` are not merged when its `manifest.json` is an unsharded run's (one
+    `merge_shards` did not write): a shard's run removes that file, so such a run came after the
+    shards, and its manifest, not theirs, is the store's. Else None."""
+    try:
+        current = _read_json(root / MANIFEST)
+    except (OSError, ValueError):  # none, or damaged: the merge writes it anew
+        return None
+    if current.get("merged_from") is not None:
+        return None
+    return (f"{root / MANIFEST} was written by an extraction without --shard after the shards ran "
+            f"({len(current['videos'])} video(s), updated {current.get('updated', '?')}): it is the store's "
+            "manifest now and the shards' are older, so there is nothing to merge (delete the shard manifests; "
+            "or rerun every shard, then merge)")
 
 
 def _settings_of(path: Path) -> str | None:

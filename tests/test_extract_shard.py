@@ -185,6 +185,46 @@ def test_merge_refuses_files_another_run_rewrote_since_the_shards(tmp_path):
     assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
 
 
+def test_merge_again_after_an_unsharded_run_keeps_that_runs_manifest(tmp_path):
+    """Merged shards, then an unsharded run that added videos (one failed), then `videoad merge` again
+    (a pipeline rerun): the merge replaced that run's manifest with the older shards' view and exited
+    0, the added videos and the failure with its reason gone from it."""
+    videos, out, cli = _two_shards(tmp_path)
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+    make_video(videos / "4.mp4", 20)
+    (videos / "zz.mp4").write_text("not a video\n")
+    assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), *ARGS]).exit_code == 1
+    before = (out / "manifest.json").read_text()
+    refused = cli.invoke(merge_cmd, [str(out)])
+    assert refused.exit_code == 2, refused.output
+    assert "was written by an extraction without --shard after the shards ran (6 video(s)" in refused.output
+    assert (out / "manifest.json").read_text() == before
+    assert json.loads(before)["videos"]["zz.mp4"]["status"] == "failed"
+    for i in range(2):  # every shard rerun: theirs again, and merged
+        assert cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", f"{i}/2", *ARGS]).exit_code in (0, 1)
+    assert not (out / "manifest.json").exists()
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 1  # merged, zz.mp4's failure reported
+
+
+def test_a_shard_manifest_with_fields_of_the_wrong_kind_is_named_and_its_rerun_mends_it(tmp_path):
+    """A hand-edited shard manifest (`"videos": {"0.mp4": "done"}`, `"keys": null`) made merge a
+    traceback with exit 1, read as "merged with failures"; `"complete": "no"` merged as complete;
+    and the shard's rerun over it was a traceback too."""
+    videos, out, cli = _two_shards(tmp_path)
+    path = out / "manifest.shard-0-of-2.json"
+    good = json.loads(path.read_text())
+    for edit in ({"videos": {k: "done" for k in good["videos"]}}, {"keys": None}, {"complete": "no"}):
+        path.write_text(json.dumps({**good, **edit}))
+        res = cli.invoke(merge_cmd, [str(out)])
+        assert res.exit_code == 2 and isinstance(res.exception, (SystemExit, type(None))), res.output
+        assert f"shard 0/2: {path.name} cannot be read" in res.output and "rerun that shard" in res.output
+        assert f"(its {next(iter(edit))} not as videoad writes them)" in res.output, res.output
+        assert not (out / "manifest.json").exists()
+    rerun = cli.invoke(extract_cmd, [str(videos), "-o", str(out), "--shard", "0/2", *ARGS])
+    assert rerun.exit_code == 0, rerun.output
+    assert cli.invoke(merge_cmd, [str(out)]).exit_code == 0
+
+
 def _held(folder, mode: str):
     """Another process holding `folder`'s lock (`mode` "SH" as a shard does, "EX" as a run does)
     until it is killed; returns it once the lock is taken."""

@@ -276,6 +276,7 @@ def test_npy_files_that_are_not_one_plain_array_are_named_and_the_rest_imported(
     (src / "c_huge.npy").write_bytes(header.getvalue())  # the magic and a header, and no data
     np.save(src / "d_objects.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
     (src / "e_pickle.npy").write_bytes(pickle.dumps({"x": 1}))
+    np.save(src / "f_no_crops.npy", np.ones((5, 0, 8), np.float32))  # was "contains NaN or infinite values"
     result = import_npy(src, tmp_path / "out", fps=10.0)
     assert result.written == ["b_good"]
     reasons = dict(result.failed)
@@ -283,6 +284,7 @@ def test_npy_files_that_are_not_one_plain_array_are_named_and_the_rest_imported(
     assert "cut short or damaged" in reasons[str(src / "c_huge.npy")]
     assert "holds pickled Python objects (dtype object), which are never loaded" in reasons[str(src / "d_objects.npy")]
     assert "not a .npy array file" in reasons[str(src / "e_pickle.npy")]
+    assert reasons[str(src / "f_no_crops.npy")].endswith("f_no_crops.npy: empty feature array (5, 0, 8)")
     assert not any("allow_pickle" in r or "If you trust" in r for r in reasons.values())
     (tmp_path / "empty.npy").write_bytes(b"")
     with pytest.raises(ValueError, match=r"empty.npy: the file is empty \(the mean cube, mean=\)"):
@@ -379,6 +381,37 @@ def test_an_import_into_a_store_adds_alike_features_of_new_files_only(tmp_path, 
     (store / "New001.h5").write_bytes(b"not hdf5")
     damaged = import_npy(tmp_path / "more", store, suffix="_i3d", backbone="i3d", layer="fc9")
     assert "the store's file of New001 cannot be read (damaged); --overwrite replaces it" in damaged.failed[0][1]
+
+
+def test_a_rerun_with_other_options_is_not_already_present(tmp_path, rtfm_release):
+    """A rerun over the same files with a corrected --stride, --fps, --crops or frame count said
+    "already present" (exit 0) and the store kept the frame ranges and rate of the first run."""
+    src, _, _ = rtfm_release
+    store = tmp_path / "store"
+    assert len(import_npy(src, store, suffix="_i3d", stride=16).written) == 2
+    for options, differs in (({"stride": 8}, "stride 16 there, 8 here"), ({"fps": 25.0}, "fps 30.0 there, 25.0 here"),
+                             ({"crops": 0}, "crop_reduce 'mean' there, '0' here")):
+        rerun = import_npy(src, store, suffix="_i3d", **options)
+        assert not rerun.skipped and not rerun.written and len(rerun.failed) == 2, rerun
+        assert all(differs in why and why.endswith("--overwrite replaces it") for _, why in rerun.failed), rerun.failed
+    assert FeatureStore(store).load("Abuse028_x264").frames[1].tolist() == [16, 31]
+    fixed = import_npy(src, store, suffix="_i3d", stride=8, overwrite=True)
+    assert len(fixed.written) == 2 and FeatureStore(store).load("Abuse028_x264").frames[1].tolist() == [8, 23]
+    assert len(import_npy(src, store, suffix="_i3d", stride=8).skipped) == 2  # the same options: skipped
+    # Sultani's: a frame count corrected in the annotation file
+    txt = tmp_path / "c3d"
+    txt.mkdir()
+    np.savetxt(txt / "Cam001.txt", np.ones((32, 4)))
+    ann = tmp_path / "counts.txt"
+    ann.write_text("Cls/Cam001.mp4 1000\n")
+    s32 = tmp_path / "s32"
+    assert import_sultani(txt, s32, ann).written == ["Cls/Cam001.mp4"]
+    ann.write_text("Cls/Cam001.mp4 1200\n")
+    rerun = import_sultani(txt, s32, ann)
+    assert not rerun.skipped and "n_frames 1000 there, 1200 here" in rerun.failed[0][1], rerun
+    assert import_sultani(txt, s32, ann, fps=30.0, overwrite=True).written == ["Cls/Cam001.mp4"]
+    assert FeatureStore(s32).attrs("Cls/Cam001.mp4")["n_frames"] == 1200
+    assert import_sultani(txt, s32, ann).skipped == ["Cls/Cam001.mp4"]
 
 
 def test_a_layer_option_of_extracted_features_is_still_compared_with_an_older_models_record():
