@@ -59,6 +59,16 @@ class ImportResult:
     skipped: list[str] = field(default_factory=list)   # already in the store
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     notes: list[str] = field(default_factory=list)  # what the store holds after it that a reader should know
+    #: why the import stopped before its last file (the store full or read-only: no later file could be
+    #: written), and how many files it did not try; "" when it went through them all
+    stopped: str = ""
+    not_tried: int = 0
+
+    def stop(self, path: Path, exc: OSError, left: int) -> None:
+        """Record a write the whole store refused (`store.OutputError`): that file failed, the rest
+        are left for the rerun (each would fail with the same line, 1,900 of them for UCF-Crime)."""
+        self.failed.append((str(path), str(exc)))
+        self.stopped, self.not_tried = str(exc), left
 
 
 #: the most frames a frame count may give a video (a year at 30 fps)
@@ -266,7 +276,7 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
         raise ValueError(f"{src}: no Sultani feature files (*.txt) found")
     result, existing = ImportResult(), _Existing(out_root)
     existing.plan(_planned(lambda path: counts.lookup(path.stem, path), files), overwrite)
-    for path in files:
+    for i, path in enumerate(files):
         try:
             key, n_frames = counts.lookup(path.stem, path)
             if existing.present(path, key, {"fps": float(fps), "n_frames": n_frames}, overwrite):
@@ -298,6 +308,9 @@ def import_sultani(src: str | Path, out_root: str | Path, frame_counts: str | Pa
             _store().write_video(out_root, key, feats, frames.astype(np.int64), attrs)
             existing.add(key, attrs)
             result.written.append(key)
+        except _store().OutputError as exc:
+            result.stop(path, exc, len(files) - i - 1)
+            break
         except (ValueError, OSError) as exc:
             result.failed.append((str(path), str(exc)))
     result.notes += [n for n in (existing.mixed(out_root),) if n]
@@ -353,7 +366,7 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
     result, existing = ImportResult(), _Existing(out_root)
     existing.plan(_planned(key_of, files), overwrite)
     imported_from: dict[str, Path] = {}  # key -> the file this run wrote it from
-    for path in files:
+    for i, path in enumerate(files):
         try:
             key, n_frames, count_source = key_of(path)
             if key in imported_from:
@@ -402,6 +415,9 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
             existing.add(key, attrs)
             result.written.append(key)
             imported_from[key] = path
+        except _store().OutputError as exc:
+            result.stop(path, exc, len(files) - i - 1)
+            break
         except (ValueError, OSError) as exc:
             result.failed.append((str(path), str(exc)))
     result.notes += [n for n in (existing.mixed(out_root),) if n]

@@ -481,3 +481,38 @@ def test_an_import_rerun_removes_the_temporaries_a_killed_one_left_and_holds_its
     assert "videoad extract" in res.output
     res = CliRunner().invoke(cli, ["import", "npy", str(src), "-o", str(tmp_path / "s2")])
     assert res.exit_code == 0 and (tmp_path / "s2" / ".videoad-store").is_file(), res.output  # told as a store
+
+
+def test_an_import_stops_at_a_store_that_cannot_be_written_and_a_rerun_imports_the_rest(tmp_path, monkeypatch):
+    """A full disk failed every remaining file with the same line (1,900 of them for UCF-Crime) and
+    went on reading and hashing each; `extract` stops there. Now the import stops too, names why and
+    how many files it did not try, and the same command run again imports them."""
+    import errno
+
+    from extract import store as store_module
+    from videoad.cli import cli
+
+    src = tmp_path / "vf"
+    src.mkdir()
+    for i, name in enumerate("abcd"):
+        np.save(src / f"{name}.npy", np.full((4, 3), i + 1, np.float32))
+    real, writes = store_module.write_atomic, []
+
+    def full_from_the_second(final, data):
+        writes.append(Path(final).name)
+        if len(writes) >= 2:
+            raise store_module.output_error(final, OSError(errno.ENOSPC, "No space left on device"))
+        return real(final, data)
+
+    monkeypatch.setattr(store_module, "write_atomic", full_from_the_second)
+    out = tmp_path / "store"
+    res = CliRunner().invoke(cli, ["import", "npy", str(src), "-o", str(out)])
+    assert res.exit_code == 1, res.output
+    assert writes == ["a.h5", "b.h5"]  # c and d were not tried
+    assert "written 1, already present 0, failed 1" in res.output
+    assert "b.npy" in res.output and "no space left on the device" in res.output
+    assert "2 file(s) not tried" in res.output
+    monkeypatch.setattr(store_module, "write_atomic", real)  # space freed: the same command
+    res = CliRunner().invoke(cli, ["import", "npy", str(src), "-o", str(out)])
+    assert res.exit_code == 0 and "written 3, already present 1, failed 0" in res.output, res.output
+    assert sorted(FeatureStore(out).keys()) == ["a", "b", "c", "d"]

@@ -22,6 +22,9 @@ def _report(result) -> None:
         click.echo(f"FAILED {path}: {reason}", err=True)
     for note in result.notes:
         click.echo(f"warning: {note}", err=True)
+    if result.stopped:
+        click.echo(f"stopped: the store cannot be written, {result.not_tried} file(s) not tried; the files "
+                   "written stay, and the same command run again imports the rest", err=True)
     if result.failed:
         raise SystemExit(1)
 
