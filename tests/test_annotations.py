@@ -188,6 +188,18 @@ def test_csv_errors_name_file_and_line(tmp_path, text, match):
     assert str(err.value).startswith(where), str(err.value)
 
 
+def test_a_csv_rows_error_names_its_line_after_blank_lines(tmp_path):
+    """csv skips blank lines; the rows after one were named by their count, a line or more early."""
+    p = tmp_path / "labels.csv"
+    p.write_text("video,start,end\n\na.mp4,1,2\n\nb.mp4,9,3\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:5: interval end 3 is before its start 9"):
+        read_csv_labels(p)
+    ped2 = tmp_path / "ped2_test_gt.csv"  # Excel's CRLF, a blank line after the header
+    ped2.write_bytes(b"video,num_frames,anomaly_start_frame,anomaly_end_frame\r\n\r\n01,180,61,180\r\n02,180,95,18O\r\n")
+    with pytest.raises(AnnotationError, match=f"^{ped2}:4: anomaly_end_frame must be an integer, got '18O'"):
+        read_annotations(ped2)
+
+
 def test_ucf_errors(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text("a.mp4 Arson 10 20 -1 -1\na.mp4 Arson 10 20 -1 -1\n")

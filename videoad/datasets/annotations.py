@@ -550,7 +550,9 @@ def _csv_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
             hint = " (its fields are separated by ';': save it with commas)" if ";" in "".join(header) else ""
             raise AnnotationError(f"{path}: missing column(s) {missing}; header is {header}{hint}")
         reader.fieldnames = header
-        return [(i, row) for i, row in enumerate(reader, 2) if any((v or "").strip() for v in row.values())]
+        # each row with the file's line number (its last line, for a quoted field spanning lines), not its
+        # count: csv skips blank lines, and the row after one was named a line too early
+        return [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values())]
 
 
 def _nonempty(videos: dict, path: Path) -> None:
