@@ -200,6 +200,25 @@ def test_a_csv_rows_error_names_its_line_after_blank_lines(tmp_path):
         read_annotations(ped2)
 
 
+def test_a_csv_value_no_column_names_is_an_error_not_dropped(tmp_path):
+    """csv set a row's values past the header aside and kept a repeated column's last value: a second
+    interval written on the row of the first was lost, and the reported AUROC with it."""
+    p = tmp_path / "labels.csv"
+    p.write_text("video,start,end\na.mp4,10,20,30,40\nb.mp4,-1,-1\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:2: 5 values in a row of 3 columns"):
+        read_csv_labels(p)
+    p.write_text("video,start,end,start,end\na.mp4,10,20,30,40\n")
+    with pytest.raises(AnnotationError, match=rf"^{p}: column\(s\) \['end', 'start'\] appear more than once"):
+        read_csv_labels(p)
+    ped2 = tmp_path / "ped2_test_gt.csv"
+    ped2.write_text("video,num_frames,anomaly_start_frame,anomaly_end_frame\n01,180,61,180\n02,180,20,40,95,180\n")
+    with pytest.raises(AnnotationError, match=f"^{ped2}:3: 6 values in a row of 4 columns"):
+        read_annotations(ped2)
+    # a spreadsheet's trailing commas hold no value: read as before
+    p.write_text("video,start,end,\na.mp4,10,20,\nb.mp4,-1,-1,,\n")
+    assert {k: a.intervals for k, a in read_csv_labels(p).items()} == {"a": ((10, 20),), "b": ()}
+
+
 def test_ucf_errors(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text("a.mp4 Arson 10 20 -1 -1\na.mp4 Arson 10 20 -1 -1\n")

@@ -549,10 +549,23 @@ def _csv_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
         if missing:
             hint = " (its fields are separated by ';': save it with commas)" if ";" in "".join(header) else ""
             raise AnnotationError(f"{path}: missing column(s) {missing}; header is {header}{hint}")
+        named = [h for h in header if h]
+        twice = sorted({h for h in named if named.count(h) > 1})
+        if twice:  # csv keeps the last one's value: `video,start,end,start,end` lost every row's first interval
+            raise AnnotationError(f"{path}: column(s) {twice} appear more than once in the header {header}; "
+                                  "write one interval per row")
         reader.fieldnames = header
+        rows = []
         # each row with the file's line number (its last line, for a quoted field spanning lines), not its
         # count: csv skips blank lines, and the row after one was named a line too early
-        return [(reader.line_num, row) for row in reader if any((v or "").strip() for v in row.values())]
+        for row in reader:
+            extra = [v for v in row.pop(None, None) or [] if v.strip()]  # a trailing empty field is no value
+            if extra:  # csv puts them aside: `a.mp4,10,20,30,40` lost the interval 30-40 without a word
+                raise AnnotationError(f"{path}:{reader.line_num}: {len(header) + len(extra)} values in a row of "
+                                      f"{len(header)} columns {header}; write one interval per row")
+            if any((v or "").strip() for v in row.values()):
+                rows.append((reader.line_num, row))
+        return rows
 
 
 def _nonempty(videos: dict, path: Path) -> None:
