@@ -107,6 +107,24 @@ def test_the_official_ucsd_m_file(tmp_path):
     assert ann.find("UCSDped2/Test/Test002").video == "Test002"
 
 
+def test_a_ucsd_m_files_comments_are_no_entries(tmp_path):
+    """A commented-out line was read as a video's labels, and every later video took those of the
+    one before it."""
+    m = tmp_path / "UCSDped2.m"
+    m.write_text("TestVideoFile = {};\nTestVideoFile{end+1}.gt_frame = [61:180];\n"
+                 "% TestVideoFile{end+1}.gt_frame = [90:180];  % before the second look\n"
+                 "TestVideoFile{end+1}.gt_frame = [95:180]; % cyclist\n"
+                 "%{\nTestVideoFile{end+1}.gt_frame = [1:10];\n  %{\n%}\n%}\n"
+                 "TestVideoFile{end+1}.gt_frame = [1:146];\n"
+                 "TestVideoFile{end+1}.gt_frame = [9:3];\n")
+    with pytest.raises(AnnotationError, match=r"UCSDped2.m:11: range '9:3'"):  # lines still counted
+        read_ucsd_m(m)
+    m.write_text(m.read_text().replace("[9:3]", "[31:180]"))
+    ann = read_ucsd_m(m)
+    assert {k: a.intervals for k, a in ann.items()} == {
+        "Test001": ((61, 180),), "Test002": ((95, 180),), "Test003": ((1, 146),), "Test004": ((31, 180),)}
+
+
 @pytest.mark.parametrize("name, content, problem", [
     ("bad.npy", None, "not a .npy array file"),
     ("nan.npy", np.array([0.0, np.nan]), "NaN"),

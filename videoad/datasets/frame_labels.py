@@ -188,13 +188,28 @@ def _ucsd_frames(body: str, where: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def _matlab_code(text: str) -> str:
+    """`text` with MATLAB's comments blanked, lines kept where they are: a ``%`` to the end of its
+    line, and the lines from a ``%{`` to its ``%}`` (each alone on its line; they nest)."""
+    lines, depth = [], 0
+    for line in text.split("\n"):
+        mark = line.strip()
+        if mark == "%{" or (depth and mark == "%}"):
+            depth += 1 if mark == "%{" else -1
+            lines.append("")
+        else:
+            lines.append("" if depth else line.split("%", 1)[0])
+    return "\n".join(lines)
+
+
 def ucsd_m_entries(path) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
     """(video, intervals) of the UCSD Anomaly Dataset's ``UCSDped1.m`` / ``UCSDped2.m``: video k
     is ``Test%03d``, as its folder is named."""
     path = Path(path)
     if not path.is_file():
         raise AnnotationError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    # a commented-out entry was read as a video's, and every later video took the labels of the one before
+    text = _matlab_code(path.read_text(encoding="utf-8", errors="replace"))
     entries: dict[str, tuple[tuple[int, int], ...]] = {}
     for m in _UCSD_ENTRY.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
