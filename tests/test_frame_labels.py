@@ -125,6 +125,17 @@ def test_a_ucsd_m_files_comments_are_no_entries(tmp_path):
         "Test001": ((61, 180),), "Test002": ((95, 180),), "Test003": ((1, 146),), "Test004": ((31, 180),)}
 
 
+def test_a_ucsd_m_files_end_plus_one_follows_the_highest_index(tmp_path):
+    """MATLAB's {end+1} after {5} is 6: it was read as 2 (the count of entries plus one), the labels
+    of video 6 given to video 2."""
+    m = tmp_path / "UCSDped1.m"
+    m.write_text("TestVideoFile{5}.gt_frame = [60:152];\nTestVideoFile{end+1}.gt_frame = [50:175];\n"
+                 "TestVideoFile{end\t+ 1}.gt_frame = [91:200];\nTestVideoFile{1}.gt_frame = [31:168];\n")
+    ann = read_ucsd_m(m)
+    assert {k: a.intervals for k, a in ann.items()} == {
+        "Test005": ((60, 152),), "Test006": ((50, 175),), "Test007": ((91, 200),), "Test001": ((31, 168),)}
+
+
 @pytest.mark.parametrize("name, content, problem", [
     ("bad.npy", None, "not a .npy array file"),
     ("nan.npy", np.array([0.0, np.nan]), "NaN"),

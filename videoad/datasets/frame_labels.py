@@ -211,9 +211,13 @@ def ucsd_m_entries(path) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
     # a commented-out entry was read as a video's, and every later video took the labels of the one before
     text = _matlab_code(path.read_text(encoding="utf-8", errors="replace"))
     entries: dict[str, tuple[tuple[int, int], ...]] = {}
+    last = 0
     for m in _UCSD_ENTRY.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
-        index = len(entries) + 1 if m.group(1).replace(" ", "") == "end+1" else int(m.group(1))
+        # MATLAB's end+1 is one past the highest index given so far, not the count of entries: after
+        # {5}, {end+1} is video 6 (it was 2); "end\t+ 1" is end+1 too (it was a ValueError)
+        index = last + 1 if m.group(1).startswith("end") else int(m.group(1))
+        last = max(last, index)
         name = f"Test{index:03d}"
         if name in entries:
             raise AnnotationError(f"{path}:{line}: video {name} is given twice")
