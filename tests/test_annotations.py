@@ -176,6 +176,8 @@ def test_csv_intervals_written_as_times_become_frames_with_each_videos_frame_rat
         ("video,start,end\nx,0,3\n", "1-based"),
         ("video,start,end\nx,a,3\n", "start must be an integer"),
         ("video,start,end\nx,-1,3\n", "only one end"),
+        ("video,start,end\nx,1:05,1:75\n", "'1:75' is no time a player shows"),  # read as 2:15
+        ("video,start,end\nx,0:59:00,1:60:00\n", "'1:60:00' is no time a player shows"),
     ],
 )
 def test_csv_errors_name_file_and_line(tmp_path, text, match):

@@ -473,13 +473,17 @@ def _read_ped2_mat(path: Path) -> Annotations:
 _TIME = re.compile(r"^(?:(?P<sec>\d+(?:\.\d+)?)s|(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d\d(?:\.\d+)?))$")
 
 
-def _time(tok: str) -> float | None:
-    """Seconds of a time token (`_TIME`), or None when it is not one (a frame number)."""
+def _time(tok: str, where: str = "") -> float | None:
+    """Seconds of a time token (`_TIME`), or None when it is not one (a frame number). A clock's
+    field past its range (`1:75`, `1:75:00`) is an error: no player shows one, and it was read as
+    the time it adds up to (1:75 as 2:15), a typo's interval taken as the labels."""
     m = _TIME.match(tok)
     if m is None:
         return None
     if m["sec"] is not None:
         return float(m["sec"])
+    if float(m["s"]) >= 60 or (m["h"] is not None and int(m["m"]) >= 60):
+        raise AnnotationError(f"{where}: {tok!r} is no time a player shows (minutes and seconds run to 59)")
     return int(m["h"] or 0) * 3600 + int(m["m"]) * 60 + float(m["s"])
 
 
@@ -507,7 +511,7 @@ def read_csv_labels(path) -> Annotations:
                                   "without its extension); rename one of the two videos")
         s_tok, e_tok = (row["start"] or "").strip(), (row["end"] or "").strip()
         entry = acc.setdefault(name, {"intervals": [], "times": [], "category": "", "n_frames": None})
-        t0, t1 = _time(s_tok), _time(e_tok)
+        t0, t1 = _time(s_tok, where), _time(e_tok, where)
         if t0 is not None or t1 is not None:
             if t0 is None or t1 is None:
                 raise AnnotationError(f"{where}: start {s_tok!r} and end {e_tok!r}: give both as times "
