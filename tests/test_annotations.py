@@ -221,6 +221,19 @@ def test_a_csv_value_no_column_names_is_an_error_not_dropped(tmp_path):
     assert {k: a.intervals for k, a in read_csv_labels(p).items()} == {"a": ((10, 20),), "b": ()}
 
 
+def test_a_count_line_with_a_class_and_no_interval_is_an_error(tmp_path):
+    """`<video> <n_frames> <Class>` was read as a normal video of that class (a cut line of
+    Test_Annotation.txt: Arson011's anomaly gone from the AUROC), and a headerless `video start end`
+    file as frame counts with the end for a class."""
+    p = tmp_path / "Test_Annotation.txt"
+    p.write_text("Normal/Normal_1.mp4 900 Normal -1 -1 -1 -1\nArson/Arson011_x264.mp4 1266 Arson\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:2: expected .*a class without an interval .-1 -1 for"):
+        read_annotations(p)
+    p.write_text("a.mp4 10 20\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:1: .*give it the header line video,start,end"):
+        read_annotations(p)
+
+
 def test_ucf_errors(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text("a.mp4 Arson 10 20 -1 -1\na.mp4 Arson 10 20 -1 -1\n")

@@ -393,6 +393,11 @@ def read_ucf_counts(path, frame_counts=None) -> Annotations:
         where = f"{path}:{i}"
         if len(toks) < 2:
             raise AnnotationError(f"{where}: expected '<video> <n_frames> [<Class> <start> <end> ...]'")
+        if len(toks) == 3:  # a class and no interval: a cut line was read as a normal video of that class
+            hint = (" (a 'video start end' file? give it the header line video,start,end)"
+                    if re.fullmatch(r"-?\d+", toks[2]) else " (-1 -1 for a video without one)")
+            raise AnnotationError(f"{where}: expected '<video> <n_frames>' or '<video> <n_frames> <Class> <start> "
+                                  f"<end> ...', got {' '.join(toks)!r}: a class without an interval{hint}")
         n = _int(toks[1], where, "frame count")
         if n < 1:
             raise AnnotationError(f"{where}: frame count must be positive, got {n}")
