@@ -140,6 +140,8 @@ def test_a_ucsd_m_files_end_plus_one_follows_the_highest_index(tmp_path):
     ("bad.npy", None, "not a .npy array file"),
     ("nan.npy", np.array([0.0, np.nan]), "NaN"),
     ("empty.npy", np.zeros(0), "holds no frames"),
+    ("signs.npy", np.array([-1, -1, 1, 1, -1]), "holds negative values"),  # every frame was anomalous
+    ("signs.txt", "-1\n-1\n1\n", "holds negative values"),
     ("words.txt", "0 1 x", "one number per frame"),
     ("two.mat", {"a": np.zeros(3), "b": np.ones(3)}, "found variables"),
 ])

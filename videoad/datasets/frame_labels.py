@@ -60,6 +60,9 @@ def _per_frame(values, path: Path, what: str) -> np.ndarray:
         raise AnnotationError(f"{path}: {what} holds no frames (shape {arr.shape})")
     if not np.isfinite(arr).all():
         raise AnnotationError(f"{path}: {what} holds NaN or infinite values")
+    if (arr < 0).any():  # "any nonzero marks the frame" made a -1/+1 file's normal frames anomalous
+        raise AnnotationError(f"{path}: {what} holds negative values (-1 for a normal frame? write 0 for normal, "
+                              "1 for anomalous)")
     if arr.ndim == 2 and 1 in arr.shape:  # a MATLAB row or column vector
         arr = arr.ravel()
     if arr.ndim > 1:  # one mask per frame, frames first
