@@ -176,6 +176,8 @@ def test_csv_intervals_written_as_times_become_frames_with_each_videos_frame_rat
         ("video,start,end\nx,0,3\n", "1-based"),
         ("video,start,end\nx,a,3\n", "start must be an integer"),
         ("video,start,end\nx,-1,3\n", "only one end"),
+        ("video,start,end\nx,1:05,1:75\n", "'1:75' is no time a player shows"),  # read as 2:15
+        ("video,start,end\nx,0:59:00,1:60:00\n", "'1:60:00' is no time a player shows"),
     ],
 )
 def test_csv_errors_name_file_and_line(tmp_path, text, match):
@@ -186,6 +188,50 @@ def test_csv_errors_name_file_and_line(tmp_path, text, match):
     # the file, and the line of a row's error (a missing column is the header's)
     where = f"{p}: " if match == "missing column" else f"{p}:2: "
     assert str(err.value).startswith(where), str(err.value)
+
+
+def test_a_csv_rows_error_names_its_line_after_blank_lines(tmp_path):
+    """csv skips blank lines; the rows after one were named by their count, a line or more early."""
+    p = tmp_path / "labels.csv"
+    p.write_text("video,start,end\n\na.mp4,1,2\n\nb.mp4,9,3\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:5: interval end 3 is before its start 9"):
+        read_csv_labels(p)
+    ped2 = tmp_path / "ped2_test_gt.csv"  # Excel's CRLF, a blank line after the header
+    ped2.write_bytes(b"video,num_frames,anomaly_start_frame,anomaly_end_frame\r\n\r\n01,180,61,180\r\n02,180,95,18O\r\n")
+    with pytest.raises(AnnotationError, match=f"^{ped2}:4: anomaly_end_frame must be an integer, got '18O'"):
+        read_annotations(ped2)
+
+
+def test_a_csv_value_no_column_names_is_an_error_not_dropped(tmp_path):
+    """csv set a row's values past the header aside and kept a repeated column's last value: a second
+    interval written on the row of the first was lost, and the reported AUROC with it."""
+    p = tmp_path / "labels.csv"
+    p.write_text("video,start,end\na.mp4,10,20,30,40\nb.mp4,-1,-1\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:2: 5 values in a row of 3 columns"):
+        read_csv_labels(p)
+    p.write_text("video,start,end,start,end\na.mp4,10,20,30,40\n")
+    with pytest.raises(AnnotationError, match=rf"^{p}: column\(s\) \['end', 'start'\] appear more than once"):
+        read_csv_labels(p)
+    ped2 = tmp_path / "ped2_test_gt.csv"
+    ped2.write_text("video,num_frames,anomaly_start_frame,anomaly_end_frame\n01,180,61,180\n02,180,20,40,95,180\n")
+    with pytest.raises(AnnotationError, match=f"^{ped2}:3: 6 values in a row of 4 columns"):
+        read_annotations(ped2)
+    # a spreadsheet's trailing commas hold no value: read as before
+    p.write_text("video,start,end,\na.mp4,10,20,\nb.mp4,-1,-1,,\n")
+    assert {k: a.intervals for k, a in read_csv_labels(p).items()} == {"a": ((10, 20),), "b": ()}
+
+
+def test_a_count_line_with_a_class_and_no_interval_is_an_error(tmp_path):
+    """`<video> <n_frames> <Class>` was read as a normal video of that class (a cut line of
+    Test_Annotation.txt: Arson011's anomaly gone from the AUROC), and a headerless `video start end`
+    file as frame counts with the end for a class."""
+    p = tmp_path / "Test_Annotation.txt"
+    p.write_text("Normal/Normal_1.mp4 900 Normal -1 -1 -1 -1\nArson/Arson011_x264.mp4 1266 Arson\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:2: expected .*a class without an interval .-1 -1 for"):
+        read_annotations(p)
+    p.write_text("a.mp4 10 20\n")
+    with pytest.raises(AnnotationError, match=f"^{p}:1: .*give it the header line video,start,end"):
+        read_annotations(p)
 
 
 def test_ucf_errors(tmp_path):

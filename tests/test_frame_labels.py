@@ -107,10 +107,41 @@ def test_the_official_ucsd_m_file(tmp_path):
     assert ann.find("UCSDped2/Test/Test002").video == "Test002"
 
 
+def test_a_ucsd_m_files_comments_are_no_entries(tmp_path):
+    """A commented-out line was read as a video's labels, and every later video took those of the
+    one before it."""
+    m = tmp_path / "UCSDped2.m"
+    m.write_text("TestVideoFile = {};\nTestVideoFile{end+1}.gt_frame = [61:180];\n"
+                 "% TestVideoFile{end+1}.gt_frame = [90:180];  % before the second look\n"
+                 "TestVideoFile{end+1}.gt_frame = [95:180]; % cyclist\n"
+                 "%{\nTestVideoFile{end+1}.gt_frame = [1:10];\n  %{\n%}\n%}\n"
+                 "TestVideoFile{end+1}.gt_frame = [1:146];\n"
+                 "TestVideoFile{end+1}.gt_frame = [9:3];\n")
+    with pytest.raises(AnnotationError, match=r"UCSDped2.m:11: range '9:3'"):  # lines still counted
+        read_ucsd_m(m)
+    m.write_text(m.read_text().replace("[9:3]", "[31:180]"))
+    ann = read_ucsd_m(m)
+    assert {k: a.intervals for k, a in ann.items()} == {
+        "Test001": ((61, 180),), "Test002": ((95, 180),), "Test003": ((1, 146),), "Test004": ((31, 180),)}
+
+
+def test_a_ucsd_m_files_end_plus_one_follows_the_highest_index(tmp_path):
+    """MATLAB's {end+1} after {5} is 6: it was read as 2 (the count of entries plus one), the labels
+    of video 6 given to video 2."""
+    m = tmp_path / "UCSDped1.m"
+    m.write_text("TestVideoFile{5}.gt_frame = [60:152];\nTestVideoFile{end+1}.gt_frame = [50:175];\n"
+                 "TestVideoFile{end\t+ 1}.gt_frame = [91:200];\nTestVideoFile{1}.gt_frame = [31:168];\n")
+    ann = read_ucsd_m(m)
+    assert {k: a.intervals for k, a in ann.items()} == {
+        "Test005": ((60, 152),), "Test006": ((50, 175),), "Test007": ((91, 200),), "Test001": ((31, 168),)}
+
+
 @pytest.mark.parametrize("name, content, problem", [
     ("bad.npy", None, "not a .npy array file"),
     ("nan.npy", np.array([0.0, np.nan]), "NaN"),
     ("empty.npy", np.zeros(0), "holds no frames"),
+    ("signs.npy", np.array([-1, -1, 1, 1, -1]), "holds negative values"),  # every frame was anomalous
+    ("signs.txt", "-1\n-1\n1\n", "holds negative values"),
     ("words.txt", "0 1 x", "one number per frame"),
     ("two.mat", {"a": np.zeros(3), "b": np.ones(3)}, "found variables"),
 ])

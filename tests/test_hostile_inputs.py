@@ -680,6 +680,18 @@ def test_files_that_cannot_be_written_or_read_as_asked_are_named(store_and_score
     assert f"{t / 'v.avi'}: not an annotation file: byte" in one_line_error(res.output)
 
 
+def test_evaluate_on_a_full_disk_leaves_no_half_json(store_and_scores, tmpfs):
+    """evaluate said "not written" and left the file it had begun under the name (a reader's
+    JSON error, or half the figures), the previous one gone."""
+    t = store_and_scores
+    disk = tmpfs("size=64k")
+    _fill(disk, leave=0)
+    res = invoke("evaluate", t / "s", "--annotations", t / "gt.csv", "--json", disk / "e.json")
+    assert res.exit_code == 1 and "pooled" in res.output
+    assert f"--json {disk / 'e.json'}: not written (No space left on device)" in one_line_error(res.output)
+    assert sorted(p.name for p in disk.iterdir()) == ["filler"]  # no e.json, no temporary
+
+
 def test_an_empty_watch_source_is_refused_not_watched_for_ever():
     from videoad.live.model import WatchError
     from videoad.live.sources import make_source

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
 import sys
 from pathlib import Path
 
@@ -327,11 +329,18 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
     target = None if to_stdout else json_out or (s.path / EVALUATION_JSON)
     unwritten = None
     if target is not None:  # written before anything is printed: `| head` closing the pipe lost the file
+        from extract.store import write_atomic
+
         try:
-            target.write_text(text)
+            if target.exists() and not target.is_file():  # a pipe or a device (/dev/stderr): written into
+                target.write_text(text)
+            elif not target.parent.is_dir():  # a mistyped folder is no folder to make
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+            else:  # whole or not at all: a full disk left half a file under the name, and said "not written"
+                write_atomic(target.resolve(), text.encode("utf-8"))
         except OSError as exc:  # the figures are printed all the same, then the failure
-            unwritten = click.ClickException(f"{'--json ' if json_out else ''}{target}: not written "
-                                             f"({exc.strerror or exc})")
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)  # (write_atomic's own hint is -o's)
+            unwritten = click.ClickException(f"{'--json ' if json_out else ''}{target}: not written ({reason})")
     click.echo(format_evaluation(ev, per_video=listed), err=to_stdout)
     if unwritten is not None:
         raise unwritten

@@ -393,6 +393,11 @@ def read_ucf_counts(path, frame_counts=None) -> Annotations:
         where = f"{path}:{i}"
         if len(toks) < 2:
             raise AnnotationError(f"{where}: expected '<video> <n_frames> [<Class> <start> <end> ...]'")
+        if len(toks) == 3:  # a class and no interval: a cut line was read as a normal video of that class
+            hint = (" (a 'video start end' file? give it the header line video,start,end)"
+                    if re.fullmatch(r"-?\d+", toks[2]) else " (-1 -1 for a video without one)")
+            raise AnnotationError(f"{where}: expected '<video> <n_frames>' or '<video> <n_frames> <Class> <start> "
+                                  f"<end> ...', got {' '.join(toks)!r}: a class without an interval{hint}")
         n = _int(toks[1], where, "frame count")
         if n < 1:
             raise AnnotationError(f"{where}: frame count must be positive, got {n}")
@@ -473,13 +478,17 @@ def _read_ped2_mat(path: Path) -> Annotations:
 _TIME = re.compile(r"^(?:(?P<sec>\d+(?:\.\d+)?)s|(?:(?P<h>\d+):)?(?P<m>\d+):(?P<s>\d\d(?:\.\d+)?))$")
 
 
-def _time(tok: str) -> float | None:
-    """Seconds of a time token (`_TIME`), or None when it is not one (a frame number)."""
+def _time(tok: str, where: str = "") -> float | None:
+    """Seconds of a time token (`_TIME`), or None when it is not one (a frame number). A clock's
+    field past its range (`1:75`, `1:75:00`) is an error: no player shows one, and it was read as
+    the time it adds up to (1:75 as 2:15), a typo's interval taken as the labels."""
     m = _TIME.match(tok)
     if m is None:
         return None
     if m["sec"] is not None:
         return float(m["sec"])
+    if float(m["s"]) >= 60 or (m["h"] is not None and int(m["m"]) >= 60):
+        raise AnnotationError(f"{where}: {tok!r} is no time a player shows (minutes and seconds run to 59)")
     return int(m["h"] or 0) * 3600 + int(m["m"]) * 60 + float(m["s"])
 
 
@@ -507,7 +516,7 @@ def read_csv_labels(path) -> Annotations:
                                   "without its extension); rename one of the two videos")
         s_tok, e_tok = (row["start"] or "").strip(), (row["end"] or "").strip()
         entry = acc.setdefault(name, {"intervals": [], "times": [], "category": "", "n_frames": None})
-        t0, t1 = _time(s_tok), _time(e_tok)
+        t0, t1 = _time(s_tok, where), _time(e_tok, where)
         if t0 is not None or t1 is not None:
             if t0 is None or t1 is None:
                 raise AnnotationError(f"{where}: start {s_tok!r} and end {e_tok!r}: give both as times "
@@ -549,8 +558,23 @@ def _csv_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
         if missing:
             hint = " (its fields are separated by ';': save it with commas)" if ";" in "".join(header) else ""
             raise AnnotationError(f"{path}: missing column(s) {missing}; header is {header}{hint}")
+        named = [h for h in header if h]
+        twice = sorted({h for h in named if named.count(h) > 1})
+        if twice:  # csv keeps the last one's value: `video,start,end,start,end` lost every row's first interval
+            raise AnnotationError(f"{path}: column(s) {twice} appear more than once in the header {header}; "
+                                  "write one interval per row")
         reader.fieldnames = header
-        return [(i, row) for i, row in enumerate(reader, 2) if any((v or "").strip() for v in row.values())]
+        rows = []
+        # each row with the file's line number (its last line, for a quoted field spanning lines), not its
+        # count: csv skips blank lines, and the row after one was named a line too early
+        for row in reader:
+            extra = [v for v in row.pop(None, None) or [] if v.strip()]  # a trailing empty field is no value
+            if extra:  # csv puts them aside: `a.mp4,10,20,30,40` lost the interval 30-40 without a word
+                raise AnnotationError(f"{path}:{reader.line_num}: {len(header) + len(extra)} values in a row of "
+                                      f"{len(header)} columns {header}; write one interval per row")
+            if any((v or "").strip() for v in row.values()):
+                rows.append((reader.line_num, row))
+        return rows
 
 
 def _nonempty(videos: dict, path: Path) -> None:

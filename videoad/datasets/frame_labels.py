@@ -60,6 +60,9 @@ def _per_frame(values, path: Path, what: str) -> np.ndarray:
         raise AnnotationError(f"{path}: {what} holds no frames (shape {arr.shape})")
     if not np.isfinite(arr).all():
         raise AnnotationError(f"{path}: {what} holds NaN or infinite values")
+    if (arr < 0).any():  # "any nonzero marks the frame" made a -1/+1 file's normal frames anomalous
+        raise AnnotationError(f"{path}: {what} holds negative values (-1 for a normal frame? write 0 for normal, "
+                              "1 for anomalous)")
     if arr.ndim == 2 and 1 in arr.shape:  # a MATLAB row or column vector
         arr = arr.ravel()
     if arr.ndim > 1:  # one mask per frame, frames first
@@ -188,17 +191,36 @@ def _ucsd_frames(body: str, where: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+def _matlab_code(text: str) -> str:
+    """`text` with MATLAB's comments blanked, lines kept where they are: a ``%`` to the end of its
+    line, and the lines from a ``%{`` to its ``%}`` (each alone on its line; they nest)."""
+    lines, depth = [], 0
+    for line in text.split("\n"):
+        mark = line.strip()
+        if mark == "%{" or (depth and mark == "%}"):
+            depth += 1 if mark == "%{" else -1
+            lines.append("")
+        else:
+            lines.append("" if depth else line.split("%", 1)[0])
+    return "\n".join(lines)
+
+
 def ucsd_m_entries(path) -> list[tuple[str, tuple[tuple[int, int], ...]]]:
     """(video, intervals) of the UCSD Anomaly Dataset's ``UCSDped1.m`` / ``UCSDped2.m``: video k
     is ``Test%03d``, as its folder is named."""
     path = Path(path)
     if not path.is_file():
         raise AnnotationError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    # a commented-out entry was read as a video's, and every later video took the labels of the one before
+    text = _matlab_code(path.read_text(encoding="utf-8", errors="replace"))
     entries: dict[str, tuple[tuple[int, int], ...]] = {}
+    last = 0
     for m in _UCSD_ENTRY.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
-        index = len(entries) + 1 if m.group(1).replace(" ", "") == "end+1" else int(m.group(1))
+        # MATLAB's end+1 is one past the highest index given so far, not the count of entries: after
+        # {5}, {end+1} is video 6 (it was 2); "end\t+ 1" is end+1 too (it was a ValueError)
+        index = last + 1 if m.group(1).startswith("end") else int(m.group(1))
+        last = max(last, index)
         name = f"Test{index:03d}"
         if name in entries:
             raise AnnotationError(f"{path}:{line}: video {name} is given twice")
