@@ -404,3 +404,35 @@ def test_a_ped2_csv_naming_videos_with_their_extension_matches_them(tmp_path):
     ann = read_annotations(path)
     assert sorted(ann) == ["01", "Runner001"]
     assert ann.find("Runner/Runner001.avi").intervals == ((116, 170),)
+
+
+def test_names_with_accents_match_whether_composed_or_decomposed(tmp_path):
+    """macOS writes `é` in a file name as `e` plus a combining accent (NFD); an annotation typed on
+    another system holds one character (NFC). The two never matched: every such video was "no
+    ground truth" and left out of the figures, with no hint why."""
+    import unicodedata
+
+    from videoad.datasets.annotations import AnnotationError, read_annotations
+
+    nfc, nfd = (unicodedata.normalize(form, "entrée_caméra") for form in ("NFC", "NFD"))
+    assert nfc != nfd
+    for typed, stored in ((nfc, nfd), (nfd, nfc)):
+        gt = tmp_path / f"gt_{len(typed)}.csv"
+        gt.write_text(f"video,start,end\n{typed}.mp4,10,20\nplain.mp4,-1,-1\n", encoding="utf-8")
+        found = read_annotations(gt).match([f"site/{stored}.mp4", "site/plain.mp4"])
+        assert found[f"site/{stored}.mp4"].intervals == ((10, 20),)
+        assert found["site/plain.mp4"].intervals == ()
+    # per-frame label files named on macOS (decomposed) against scores named elsewhere
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    np.save(labels / f"{nfd}.npy", np.array([0, 1, 1, 0]))
+    assert read_annotations(labels, fmt="frames").find(f"{nfc}.avi").intervals == ((2, 3),)
+    # one name written both ways is one video: a CSV's rows add its intervals (one per row), and
+    # UCF-Crime's list, one line per video, holds it twice
+    both = tmp_path / "both.csv"
+    both.write_text(f"video,start,end\n{nfc}.mp4,1,2\n{nfd}.mp4,5,6\n", encoding="utf-8")
+    assert read_annotations(both).find(nfc).intervals == ((1, 2), (5, 6))
+    ucf = tmp_path / "Temporal_Anomaly_Annotation.txt"
+    ucf.write_text(f"{nfc}.mp4  Arson  1  2  -1  -1\n{nfd}.mp4  Arson  5  6  -1  -1\n", encoding="utf-8")
+    with pytest.raises(AnnotationError, match="listed twice"):
+        read_annotations(ucf)

@@ -35,6 +35,7 @@ import logging
 import math
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator, Mapping
@@ -56,8 +57,10 @@ _VIDEO_EXT = re.compile(r"\.(mp4|avi|mkv|mov|mpg|mpeg|webm|m4v|wmv|flv|h5|hdf5)$
 
 
 def video_id(name: str) -> str:
-    """Canonical id of a video: posix path with a known video extension removed."""
-    p = str(name).replace("\\", "/").strip().strip("/")
+    """Canonical id of a video: posix path with a known video extension removed, its characters
+    composed (Unicode NFC): macOS writes `é` in file names as `e` and an accent, an annotation file
+    typed elsewhere as one character, and the two never matched ("no ground truth")."""
+    p = unicodedata.normalize("NFC", str(name)).replace("\\", "/").strip().strip("/")
     return _VIDEO_EXT.sub("", p)
 
 
@@ -143,6 +146,20 @@ class Annotations(Mapping[str, VideoAnnotation]):
 
     videos: dict[str, VideoAnnotation] = field(default_factory=dict)
     source: str = ""
+
+    def __post_init__(self) -> None:
+        # every reader's names composed as `video_id` composes the keys looked up (a label file's
+        # own name on macOS comes decomposed); two names that differ only so are one video
+        if all(unicodedata.is_normalized("NFC", name) for name in self.videos):
+            return
+        videos: dict[str, VideoAnnotation] = {}
+        for name, a in self.videos.items():
+            composed = unicodedata.normalize("NFC", name)
+            if composed in videos:
+                raise AnnotationError(f"{a.source or self.source}: video {composed!r} is listed twice (its name "
+                                      "written once with composed and once with decomposed accents)")
+            videos[composed] = replace(a, video=unicodedata.normalize("NFC", a.video))
+        self.videos = videos
 
     def __getitem__(self, key: str) -> VideoAnnotation:
         return self.videos[key]
@@ -511,7 +528,8 @@ def read_csv_labels(path) -> Annotations:
         if not name:
             raise AnnotationError(f"{where}: empty video name")
         first = spelled.setdefault(name, raw)
-        if first.lower() != raw.lower() and name not in (first, raw):  # clip.mp4 and clip.avi: one id, two videos
+        if (unicodedata.normalize("NFC", first).lower() != unicodedata.normalize("NFC", raw).lower()
+                and name not in (first, raw)):  # clip.mp4 and clip.avi: one id, two videos
             raise AnnotationError(f"{where}: {raw!r} and {first!r} name one video to videoad (a video is known "
                                   "without its extension); rename one of the two videos")
         s_tok, e_tok = (row["start"] or "").strip(), (row["end"] or "").strip()
