@@ -436,3 +436,19 @@ def test_names_with_accents_match_whether_composed_or_decomposed(tmp_path):
     ucf.write_text(f"{nfc}.mp4  Arson  1  2  -1  -1\n{nfd}.mp4  Arson  5  6  -1  -1\n", encoding="utf-8")
     with pytest.raises(AnnotationError, match="listed twice"):
         read_annotations(ucf)
+
+
+@pytest.mark.parametrize("name, header", [("labels.txt", "Video,Start,End,Category"),
+                                          ("gt.csv", "VIDEO,START,END"),
+                                          ("ped2.csv", "Video,Num_Frames,Anomaly_Start_Frame,Anomaly_End_Frame")])
+def test_column_names_are_read_whatever_their_case(tmp_path, name, header):
+    """A spreadsheet's header `Video,Start,End` was "missing column(s) ['video', 'start', 'end']"
+    (and a .txt of it was not taken for a CSV at all)."""
+    from videoad.datasets.annotations import read_annotations
+
+    path = tmp_path / name
+    row = "01.avi,180,61,180" if "Num_Frames" in header else "01.avi,61,180" + (",Walk" if "Category" in header else "")
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    a = read_annotations(path).find("testing/frames/01")
+    assert a.intervals == ((61, 180),)
+    assert a.category == ("Walk" if "Category" in header else "ped2" if "Num_Frames" in header else "")

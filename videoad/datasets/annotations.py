@@ -571,7 +571,8 @@ def _csv_rows(path: Path, required: Iterable[str]) -> list[tuple[int, dict]]:
         raise AnnotationError(f"{path}: no such file")
     with io.StringIO(_text(path), newline="") as fh:
         reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or [])]
+        # column names read as lower case: a spreadsheet's `Video,Start,End` was "missing column(s)"
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
         missing = [c for c in required if c not in header]
         if missing:
             hint = " (its fields are separated by ';': save it with commas)" if ";" in "".join(header) else ""
@@ -642,7 +643,7 @@ def _csv_header(path) -> list[str]:
     a few that match no header)."""
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            return [h.strip() for h in fh.readline().split(",")]
+            return [h.strip().lower() for h in fh.readline().split(",")]
     except OSError:
         return []
 
