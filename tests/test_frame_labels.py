@@ -237,3 +237,15 @@ def test_a_folders_label_file_that_is_not_text_or_has_a_bad_token_is_named_with_
     (tmp_path / "b.txt").write_text("0\n1\n0 1\n1 x\n")
     with pytest.raises(AnnotationError, match=r"b\.txt:4: expected one number per frame, got 'x'"):
         read_frame_labels(tmp_path)
+
+
+def test_a_label_folder_skips_hidden_files_as_the_walk_for_videos_does(tmp_path):
+    """macOS leaves `._<name>.npy` (its metadata, not an array) beside each file on a shared or USB
+    drive: the labels folder failed as a whole on the first one."""
+    from videoad.datasets.annotations import read_annotations
+
+    np.save(tmp_path / "01.npy", np.array([0, 1, 1, 0]))
+    (tmp_path / "._01.npy").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    (tmp_path / ".02.npy").write_bytes(b"")
+    labels = read_annotations(tmp_path, fmt="frames")
+    assert sorted(labels) == ["01"] and labels.find("01").intervals == ((2, 3),)

@@ -157,7 +157,10 @@ def label_files(path) -> list[tuple[str, np.ndarray, str]]:
     """(video, per-frame flags, file) for one file, or for every label file of a folder."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in FRAME_FILE_SUFFIXES)
+        # hidden files skipped, as the walk for videos skips them: macOS's `._<name>.npy` beside each
+        # label file (its metadata on a shared or USB drive) failed the whole folder as unreadable
+        files = sorted(p for p in path.iterdir()
+                       if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in FRAME_FILE_SUFFIXES)
         if not files:
             raise AnnotationError(f"{path}: no per-frame label files ({', '.join(FRAME_FILE_SUFFIXES)}) in the folder")
     elif path.is_file():
