@@ -1001,6 +1001,29 @@ def test_a_model_file_whose_network_does_not_match_its_settings_is_named(tmp_pat
         DUAD.load(tmp_path / "width.pt")
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda params: params.update(snapshot_decay=0.5), r"new.pt: written by another version of videoad: DUAD here "
+                                                        r"takes no setting\(s\) \['snapshot_decay'\]"),
+    (lambda params: params.update(score="mahalanobis"), r"new.pt: its settings are not valid in this version of "
+                                                         r"videoad \(score must be one of .*got 'mahalanobis'\)"),
+])
+def test_a_model_file_with_settings_this_version_lacks_is_named(tmp_path, change, message):
+    """A file saved by a newer videoad: a setting this version lacks failed as a TypeError from the
+    constructor (DUAD.__init__() got an unexpected keyword argument), and an option value it does not
+    know (a new score) loaded and scored as the angle, in silence."""
+    import json as _json
+
+    X, _ = inliers_with_outliers()
+    DUAD(**SMALL, random_state=0).fit(X).save(tmp_path / "m.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    meta = _json.loads(payload["meta_json"])
+    change(meta["params"])
+    payload["meta_json"] = _json.dumps(meta)
+    torch.save(payload, tmp_path / "new.pt")
+    with pytest.raises(ValueError, match=message):
+        load_detector(tmp_path / "new.pt")
+
+
 class _Frame:
     """A table with named columns, as a pandas DataFrame hands itself to numpy (pandas is not a
     dependency here)."""
