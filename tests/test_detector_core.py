@@ -1095,11 +1095,23 @@ def test_pca_on_values_near_float32s_limit_says_to_rescale_not_nan():
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(est_hidden=0, epochs=1), "est_hidden must be"),
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(hidden_dims=(8, 0), epochs=1), "hidden_dims must be"),
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(dropout=1.0, epochs=1), "dropout must be"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lambda_cov=float("nan"), epochs=1),
+     r"lambda_cov must be a finite number >= 0, got nan"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lambda_energy=-1.0, epochs=1),
+     r"lambda_energy must be a finite number >= 0, got -1.0"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lr=float("inf"), epochs=1),
+     r"lr must be a finite number > 0, got inf"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lr="1e-3", epochs=1),
+     r"lr must be a finite number > 0, got '1e-3'"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(grad_clip=None, epochs=1),
+     r"grad_clip must be a finite number > 0, got None"),
     (lambda: DUAD(**SMALL, gmm_covariance="bogus"), r"gmm_covariance must be one of \('full', 'tied', 'diag', 'spherical'\), got 'bogus'"),
     (lambda: DUAD(**SMALL, n_threads=0), "n_threads must be None .* or a whole number >= 1, got 0"),
 ])
 def test_network_and_mixture_settings_are_checked_before_the_fit(make, message, monkeypatch):
-    """DAGMM's n_gmm=0 failed as an overflow asking to rescale X (its latent_dim=0 fitted in silence),
+    """DAGMM's n_gmm=0 failed as an overflow asking to rescale X (its latent_dim=0 fitted in silence;
+    lr=inf or lambda_cov=NaN made a NaN loss named the same way, grad_clip=None and lr="1e-3" failed
+    inside torch as TypeErrors),
     DUAD's gmm_covariance was refused by scikit-learn after the training, n_threads=0 by torch
     without naming it."""
     from videoad.detector import torch_base
