@@ -360,3 +360,20 @@ def test_a_dataframe_with_sparse_columns_is_read_as_before_the_float32_path():
                    pd.arrays.SparseArray(dense[:, 0].astype(np.int8))):
         df = pd.DataFrame({"a": sparse, "b": dense[:, 1]})
         np.testing.assert_array_equal(check_matrix(df), dense)
+
+
+def test_isolation_forest_names_columns_that_vary_too_little_for_its_trees():
+    """scikit-learn's trees never split a feature that spans no more than 1e-7: rows measured in
+    small units (X * 1e-8) all got the same score and no label, in silence; a few such columns
+    beside others were ignored, in silence."""
+    from videoad.baselines.sklearn_baselines import IForest
+
+    X = np.random.default_rng(0).normal(size=(300, 4))
+    with pytest.raises(ValueError, match=r"IForest: X varies too little to be split: columns 0, 1, 2, 3 span no more "
+                                         r"than 1e-07 .*every row would get the same score.*rescale X"):
+        IForest(n_estimators=20, random_state=0).fit(X * 1e-8)
+    assert np.unique(IForest(n_estimators=20, random_state=0).fit(X * 1e-6).decision_scores_).size == 300
+    mixed = np.hstack([X[:, :3], X[:, 3:] * 1e-9, np.ones((300, 1))])  # the constant column is not named
+    with pytest.warns(UserWarning, match=r"IForest: X's column 3 spans .*: the forest ignores it") as caught:
+        IForest(n_estimators=20, random_state=0).fit(mixed)
+    assert caught[0].filename == __file__  # pointed at the caller's line
