@@ -377,3 +377,20 @@ def test_isolation_forest_names_columns_that_vary_too_little_for_its_trees():
     with pytest.warns(UserWarning, match=r"IForest: X's column 3 spans .*: the forest ignores it") as caught:
         IForest(n_estimators=20, random_state=0).fit(mixed)
     assert caught[0].filename == __file__  # pointed at the caller's line
+
+
+def test_ocsvm_nu_of_one_is_refused_by_name_not_blamed_on_the_data():
+    """nu=1.0, within scikit-learn's (0, 1], always fails in libsvm: scikit-learn then said the
+    input "may contain large values and need to be preprocessed", of any data."""
+    from videoad.baselines import OCSVM
+    from videoad.detector import registry
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    for value in (1.0, 0, float("nan"), None):
+        with pytest.raises(ValueError, match=rf"OCSVM: nu \(the share of rows outside the boundary\) must be a finite "
+                                             rf"number > 0 and < 1, got {value!r}") as err:
+            OCSVM(nu=value).fit(X)
+        assert "large values" not in str(err.value)
+    with pytest.raises(ValueError, match=r"bench.yaml: ocsvm: OCSVM: nu .* got 1.0"):  # as a config is read
+        registry.check_arguments("ocsvm", {"nu": 1.0}, "bench.yaml", "ocsvm")
+    assert OCSVM(nu=0.999).fit(X).decision_scores_.shape == (60,)

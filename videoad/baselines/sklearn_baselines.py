@@ -12,6 +12,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from videoad.detector.base import BaseDetector, resolve_seed
+from videoad.detector.validation import check_number
 
 
 def _whole_valued(value) -> bool:
@@ -169,6 +170,9 @@ class OCSVM(BaseDetector):
         cap = self.max_fit_rows
         if cap is not None and not (_whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
             raise ValueError(f"OCSVM: max_fit_rows must be None (every row) or a whole number >= 2, got {cap!r}")
+        # nu=1 (scikit-learn's range is (0, 1]) makes every row a bounded support vector: libsvm's
+        # offset is then not finite, and scikit-learn said the data "may contain large values"
+        check_number(self.nu, "OCSVM: nu (the share of rows outside the boundary)", above=0.0, below=1.0)
 
     def _score(self, X):
         with threadpool_limits(1):
