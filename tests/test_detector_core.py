@@ -261,6 +261,16 @@ def test_held_out_scores_leave_each_group_out_of_the_reference(tmp_path):
     np.testing.assert_array_equal(det.held_out_scores(X, np.zeros(len(X))), det.decision_scores_)
     with pytest.raises(ValueError, match="fitted rows and one group label each"):
         det.held_out_scores(X[:10], groups[:10])
+    # a row whose label equals none (NaN) was in no group: its score was whatever np.empty held
+    unlabelled = groups.astype(float)
+    unlabelled[5] = np.nan
+    with pytest.raises(ValueError, match=r"groups holds NaN \(first at row 5\); give every row a group label"):
+        det.held_out_scores(X, unlabelled)
+    mixed = np.array([f"v{g}" for g in groups], dtype=object)
+    mixed[7] = None
+    with pytest.raises(ValueError, match=r"groups must be labels of one kind .*\['NoneType', 'str'\]"):
+        det.held_out_scores(X, mixed)
+    np.testing.assert_array_equal(det.held_out_scores(X, np.array([f"v{g}" for g in groups])), held)
     path = tmp_path / "m.pt"
     det.save(path)
     with pytest.raises(ValueError, match="a loaded model does not keep them"):
