@@ -261,6 +261,16 @@ def test_held_out_scores_leave_each_group_out_of_the_reference(tmp_path):
     np.testing.assert_array_equal(det.held_out_scores(X, np.zeros(len(X))), det.decision_scores_)
     with pytest.raises(ValueError, match="fitted rows and one group label each"):
         det.held_out_scores(X[:10], groups[:10])
+    # a row whose label equals none (NaN) was in no group: its score was whatever np.empty held
+    unlabelled = groups.astype(float)
+    unlabelled[5] = np.nan
+    with pytest.raises(ValueError, match=r"groups holds NaN \(first at row 5\); give every row a group label"):
+        det.held_out_scores(X, unlabelled)
+    mixed = np.array([f"v{g}" for g in groups], dtype=object)
+    mixed[7] = None
+    with pytest.raises(ValueError, match=r"groups must be labels of one kind .*\['NoneType', 'str'\]"):
+        det.held_out_scores(X, mixed)
+    np.testing.assert_array_equal(det.held_out_scores(X, np.array([f"v{g}" for g in groups])), held)
     path = tmp_path / "m.pt"
     det.save(path)
     with pytest.raises(ValueError, match="a loaded model does not keep them"):
@@ -1001,6 +1011,29 @@ def test_a_model_file_whose_network_does_not_match_its_settings_is_named(tmp_pat
         DUAD.load(tmp_path / "width.pt")
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda params: params.update(snapshot_decay=0.5), r"new.pt: written by another version of videoad: DUAD here "
+                                                        r"takes no setting\(s\) \['snapshot_decay'\]"),
+    (lambda params: params.update(score="mahalanobis"), r"new.pt: its settings are not valid in this version of "
+                                                         r"videoad \(score must be one of .*got 'mahalanobis'\)"),
+])
+def test_a_model_file_with_settings_this_version_lacks_is_named(tmp_path, change, message):
+    """A file saved by a newer videoad: a setting this version lacks failed as a TypeError from the
+    constructor (DUAD.__init__() got an unexpected keyword argument), and an option value it does not
+    know (a new score) loaded and scored as the angle, in silence."""
+    import json as _json
+
+    X, _ = inliers_with_outliers()
+    DUAD(**SMALL, random_state=0).fit(X).save(tmp_path / "m.pt")
+    payload = torch.load(tmp_path / "m.pt", weights_only=True)
+    meta = _json.loads(payload["meta_json"])
+    change(meta["params"])
+    payload["meta_json"] = _json.dumps(meta)
+    torch.save(payload, tmp_path / "new.pt")
+    with pytest.raises(ValueError, match=message):
+        load_detector(tmp_path / "new.pt")
+
+
 class _Frame:
     """A table with named columns, as a pandas DataFrame hands itself to numpy (pandas is not a
     dependency here)."""
@@ -1072,11 +1105,23 @@ def test_pca_on_values_near_float32s_limit_says_to_rescale_not_nan():
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(est_hidden=0, epochs=1), "est_hidden must be"),
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(hidden_dims=(8, 0), epochs=1), "hidden_dims must be"),
     (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(dropout=1.0, epochs=1), "dropout must be"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lambda_cov=float("nan"), epochs=1),
+     r"lambda_cov must be a finite number >= 0, got nan"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lambda_energy=-1.0, epochs=1),
+     r"lambda_energy must be a finite number >= 0, got -1.0"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lr=float("inf"), epochs=1),
+     r"lr must be a finite number > 0, got inf"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(lr="1e-3", epochs=1),
+     r"lr must be a finite number > 0, got '1e-3'"),
+    (lambda: __import__("videoad.baselines.dagmm", fromlist=["DAGMM"]).DAGMM(grad_clip=None, epochs=1),
+     r"grad_clip must be a finite number > 0, got None"),
     (lambda: DUAD(**SMALL, gmm_covariance="bogus"), r"gmm_covariance must be one of \('full', 'tied', 'diag', 'spherical'\), got 'bogus'"),
     (lambda: DUAD(**SMALL, n_threads=0), "n_threads must be None .* or a whole number >= 1, got 0"),
 ])
 def test_network_and_mixture_settings_are_checked_before_the_fit(make, message, monkeypatch):
-    """DAGMM's n_gmm=0 failed as an overflow asking to rescale X (its latent_dim=0 fitted in silence),
+    """DAGMM's n_gmm=0 failed as an overflow asking to rescale X (its latent_dim=0 fitted in silence;
+    lr=inf or lambda_cov=NaN made a NaN loss named the same way, grad_clip=None and lr="1e-3" failed
+    inside torch as TypeErrors),
     DUAD's gmm_covariance was refused by scikit-learn after the training, n_threads=0 by torch
     without naming it."""
     from videoad.detector import torch_base

@@ -360,3 +360,37 @@ def test_a_dataframe_with_sparse_columns_is_read_as_before_the_float32_path():
                    pd.arrays.SparseArray(dense[:, 0].astype(np.int8))):
         df = pd.DataFrame({"a": sparse, "b": dense[:, 1]})
         np.testing.assert_array_equal(check_matrix(df), dense)
+
+
+def test_isolation_forest_names_columns_that_vary_too_little_for_its_trees():
+    """scikit-learn's trees never split a feature that spans no more than 1e-7: rows measured in
+    small units (X * 1e-8) all got the same score and no label, in silence; a few such columns
+    beside others were ignored, in silence."""
+    from videoad.baselines.sklearn_baselines import IForest
+
+    X = np.random.default_rng(0).normal(size=(300, 4))
+    with pytest.raises(ValueError, match=r"IForest: X varies too little to be split: columns 0, 1, 2, 3 span no more "
+                                         r"than 1e-07 .*every row would get the same score.*rescale X"):
+        IForest(n_estimators=20, random_state=0).fit(X * 1e-8)
+    assert np.unique(IForest(n_estimators=20, random_state=0).fit(X * 1e-6).decision_scores_).size == 300
+    mixed = np.hstack([X[:, :3], X[:, 3:] * 1e-9, np.ones((300, 1))])  # the constant column is not named
+    with pytest.warns(UserWarning, match=r"IForest: X's column 3 spans .*: the forest ignores it") as caught:
+        IForest(n_estimators=20, random_state=0).fit(mixed)
+    assert caught[0].filename == __file__  # pointed at the caller's line
+
+
+def test_ocsvm_nu_of_one_is_refused_by_name_not_blamed_on_the_data():
+    """nu=1.0, within scikit-learn's (0, 1], always fails in libsvm: scikit-learn then said the
+    input "may contain large values and need to be preprocessed", of any data."""
+    from videoad.baselines import OCSVM
+    from videoad.detector import registry
+
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    for value in (1.0, 0, float("nan"), None):
+        with pytest.raises(ValueError, match=rf"OCSVM: nu \(the share of rows outside the boundary\) must be a finite "
+                                             rf"number > 0 and < 1, got {value!r}") as err:
+            OCSVM(nu=value).fit(X)
+        assert "large values" not in str(err.value)
+    with pytest.raises(ValueError, match=r"bench.yaml: ocsvm: OCSVM: nu .* got 1.0"):  # as a config is read
+        registry.check_arguments("ocsvm", {"nu": 1.0}, "bench.yaml", "ocsvm")
+    assert OCSVM(nu=0.999).fit(X).decision_scores_.shape == (60,)

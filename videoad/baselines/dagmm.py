@@ -16,6 +16,7 @@ from torch import nn
 
 from videoad.detector.autoencoder import MLPAutoencoder
 from videoad.detector.torch_base import TorchDetector
+from videoad.detector.validation import check_number
 
 
 class _Estimation(nn.Module):
@@ -139,10 +140,13 @@ class DAGMM(TorchDetector):
         for name in ("latent_dim", "n_gmm", "est_hidden", "epochs", "batch_size"):
             if not whole(getattr(self, name), 1):
                 raise ValueError(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not (float(self.lr) > 0 and float(self.eps) > 0 and float(self.grad_clip) > 0):
-            raise ValueError(f"lr, eps and grad_clip must be > 0, got {self.lr!r}, {self.eps!r}, {self.grad_clip!r}")
+        # each real setting by name: None or a word failed inside torch as a TypeError, and inf, NaN
+        # or a negative weight made a NaN loss that was reported as rows too large ("rescale X")
+        check_number(self.dropout, "dropout", at_least=0.0, below=1.0)
+        for name in ("lr", "eps", "grad_clip"):
+            check_number(getattr(self, name), name, above=0.0)
+        for name in ("lambda_energy", "lambda_cov"):
+            check_number(getattr(self, name), name, at_least=0.0)
 
     def _build_model(self) -> DAGMMNet:
         a = self.architecture_

@@ -12,6 +12,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from videoad.detector.base import BaseDetector, resolve_seed
+from videoad.detector.validation import check_number
 
 
 def _whole_valued(value) -> bool:
@@ -88,11 +89,40 @@ class IForest(BaseDetector):
         from sklearn.ensemble import IsolationForest
 
         X = self._validate_fit_input(X)
+        self._check_spread(X)
         self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
                                        random_state=resolve_seed(self.random_state), n_jobs=self.n_jobs).fit(X)
         self.decision_scores_ = self.decision_function_unchecked(X)
         self._set_threshold()
         return self
+
+    #: scikit-learn's trees take a feature whose values span no more than this for constant and
+    #: never split on it (`FEATURE_THRESHOLD` of sklearn/tree/_partitioner.pxd, compared in float32)
+    SPLIT_THRESHOLD = np.float32(1e-7)
+
+    def _check_spread(self, X: np.ndarray) -> None:
+        """Columns that vary, but by no more than `SPLIT_THRESHOLD`, are invisible to the forest: where
+        every varying column is such, every row got the same score and no label, in silence (X * 1e-8);
+        where some are, they are named in a warning."""
+        low, high = X.min(axis=0), X.max(axis=0)
+        unseen = np.flatnonzero((high > low) & (high <= low + self.SPLIT_THRESHOLD))
+        if not unseen.size:
+            return
+        j = int(unseen[0])
+        what = (f"column {j} spans {float(high[j]) - float(low[j]):.3g}" if unseen.size == 1 else
+                f"columns {', '.join(map(str, unseen[:5]))}{' ...' if unseen.size > 5 else ''} span no more than "
+                f"{float(self.SPLIT_THRESHOLD):g} (column {j}: {float(high[j]) - float(low[j]):.3g})")
+        why = ("scikit-learn's trees take a feature that spans no more than 1e-07 for constant and never split on it; "
+               "rescale X (standardise its columns)")
+        if unseen.size == np.count_nonzero(high > low):
+            raise ValueError(f"IForest: X varies too little to be split: {what}, so every row would get the same "
+                             f"score; {why}")
+        import warnings
+
+        from videoad.detector.validation import user_stacklevel
+
+        warnings.warn(f"IForest: X's {what}: the forest ignores {'it' if unseen.size == 1 else 'them'}; {why}",
+                      UserWarning, stacklevel=user_stacklevel())
 
     def decision_function_unchecked(self, X):
         return -self.forest_.score_samples(X).astype(np.float64)
@@ -140,6 +170,9 @@ class OCSVM(BaseDetector):
         cap = self.max_fit_rows
         if cap is not None and not (_whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
             raise ValueError(f"OCSVM: max_fit_rows must be None (every row) or a whole number >= 2, got {cap!r}")
+        # nu=1 (scikit-learn's range is (0, 1]) makes every row a bounded support vector: libsvm's
+        # offset is then not finite, and scikit-learn said the data "may contain large values"
+        check_number(self.nu, "OCSVM: nu (the share of rows outside the boundary)", above=0.0, below=1.0)
 
     def _score(self, X):
         with threadpool_limits(1):

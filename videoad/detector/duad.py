@@ -847,13 +847,24 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         if X.shape[0] != len(self.decision_scores_) or groups.shape != (X.shape[0],):
             raise ValueError(f"held_out_scores takes the {len(self.decision_scores_)} fitted rows and one group "
                              f"label each, got {X.shape[0]} rows and {groups.shape[0] if groups.ndim else 0} labels")
+        if groups.dtype.kind in "fc" and np.isnan(groups).any():  # NaN != NaN: its rows matched no group
+            raise ValueError(f"held_out_scores: groups holds NaN (first at row {int(np.flatnonzero(np.isnan(groups))[0])});"
+                             " give every row a group label")
+        # each row's group by its index among the labels: `groups == g` left rows no label equals (NaN)
+        # out of every group, and their scores were whatever np.empty held
+        try:
+            _, codes = np.unique(groups, return_inverse=True)
+        except TypeError:  # labels that do not compare (None beside names): numpy's sort failed
+            raise ValueError("held_out_scores: groups must be labels of one kind (names or numbers), got "
+                             f"{sorted({type(g).__name__ for g in groups.tolist()})}") from None
+        codes = codes.reshape(-1)
         out = np.empty(X.shape[0], dtype=np.float64)
-        ref_groups = groups[rows]
+        ref_groups = codes[rows]
         X_t = self._tensor(self._transform(X))
         self.model_.eval()
         with thread_limits(getattr(self, "n_threads", None)):
-            for g in np.unique(groups):
-                members = np.flatnonzero(groups == g)
+            for g in range(int(codes.max()) + 1):
+                members = np.flatnonzero(codes == g)
                 others = ref_groups != g
                 if not others.any():  # one group holds the whole reference: its fitted scores
                     out[members] = self.decision_scores_[members]

@@ -148,6 +148,27 @@ def _failed_record(path: Path) -> str | None:
         return f"({type(exc).__name__}: {exc})"
 
 
+def _checked_params(cls: type, params, path: Path) -> dict:
+    """The constructor arguments a file stores, when this version's `cls` takes them: a setting it
+    does not know (a file written by a newer videoad) failed as a TypeError from the constructor,
+    and a value its checks refuse (a newer version's new option, `score="..."`) loaded and scored
+    in silence as something else."""
+    if not isinstance(params, dict):
+        raise ValueError(f"{path}: not a videoad model file (its settings are {type(params).__name__}, not a mapping)")
+    unknown = sorted(map(str, set(params) - set(cls._get_param_names())))
+    if unknown:
+        raise ValueError(f"{path}: written by another version of videoad: {cls.__name__} here takes no setting(s) "
+                         f"{unknown}; load it with the version that saved it (or fit it again)")
+    check = getattr(cls, "_check_params", None)
+    if check is not None:
+        try:
+            check(cls(**params))
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path}: its settings are not valid in this version of videoad ({exc}); load it with "
+                             "the version that saved it (or fit it again)") from None
+    return params
+
+
 def load_detector(path, device: str | None = None):
     """Read a detector written by `save_detector`; `device` overrides where it goes."""
     path = Path(path)
@@ -172,7 +193,8 @@ def load_detector(path, device: str | None = None):
         cls = registry.saving_class(str(meta.get("class")))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    det = _restore(cls(**meta["params"]), payload, path, device, meta["params"])
+    params = _checked_params(cls, meta.get("params"), path)
+    det = _restore(cls(**params), payload, path, device, params)
     # the settings it was saved with are those it was fitted with (`save` refuses others): set_params
     # on a loaded model is refused at scoring as on a fitted one (`BaseDetector._check_unchanged`)
     det.fit_params_ = det.get_params(deep=False)

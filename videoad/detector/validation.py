@@ -156,6 +156,23 @@ def check_not_all_constant(X: np.ndarray, *, name: str = "X") -> np.ndarray:
     return const
 
 
+def check_number(value, name: str, *, above: float | None = None, at_least: float | None = None,
+                 below: float | None = None) -> float:
+    """A finite real number (not a bool, not a string) within the bounds given, as a float; else a
+    ValueError naming the setting and its range (None, a word or inf failed inside torch, or, as a
+    NaN loss, as an error that asked to rescale X)."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    v = float(value) if ok else float("nan")
+    ok = bool(np.isfinite(v)) and (above is None or v > above) and (at_least is None or v >= at_least) \
+        and (below is None or v < below)
+    if not ok:
+        parts = [f"> {above:g}" if above is not None else None, f">= {at_least:g}" if at_least is not None else None,
+                 f"< {below:g}" if below is not None else None]
+        rule = " and ".join(p for p in parts if p)
+        raise ValueError(f"{name} must be a finite number{' ' + rule if rule else ''}, got {value!r}")
+    return v
+
+
 def check_percent(value: float, name: str) -> float:
     """A percentage strictly inside (0, 100)."""
     try:
