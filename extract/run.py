@@ -280,7 +280,7 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
     for path in paths:
         listing = find_sources(path, recursive=recursive, exclude=exclude)
         single = len(listing.sources) == 1 and listing.sources[0].path == path
-        found.append((path.parent if single or path.is_file() else path, listing))
+        found.append((path if path.is_dir() and not single else path.parent, listing))  # a broken link: its folder
     if len(found) == 1:
         return found[0]
     root = Path(os.path.commonpath([r for r, _ in found]))

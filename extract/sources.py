@@ -140,6 +140,9 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     path = Path(input_path).absolute()
     if path.is_file():
         return Listing([Source(path.name, path, "video")])
+    if path.is_symlink() and not path.exists():  # named itself (a glob, the shell's `*.mp4`): it fails
+        # alone, as in a folder's walk; "input not found" stopped every other input with it
+        return Listing(errors={path.name: f"broken symbolic link: {_why_broken(os.fspath(path))}"})
     if not path.is_dir():
         raise FileNotFoundError(f"input not found: {path}")
     excluded = Path(exclude).absolute() if exclude is not None else None
