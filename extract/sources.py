@@ -128,6 +128,24 @@ def numbering_note(frames: list[Path]) -> str | None:
     return check_numbering(frames)[1]
 
 
+def absolute_path(path: str | os.PathLike) -> Path:
+    """`path` made absolute without `..`: each dropped with the folder before it where that names the
+    folder the file system reaches (else, a link before the `..`, the part up to it resolved), the
+    rest kept as given (a link's own name stays a video's key). `Path.absolute` keeps `..`:
+    `run . ../yesterday` keyed yesterday's videos `../yesterday/a.mp4`, which no feature file can
+    take, and a frame folder given as `..` was keyed `..`."""
+    path = Path(path).absolute()
+    parts = path.parts
+    if ".." not in parts:
+        return path
+    last = len(parts) - parts[::-1].index("..")
+    head = Path(*parts[:last])
+    plain = os.path.normpath(head)
+    if os.path.realpath(plain) != os.path.realpath(head):
+        plain = os.path.realpath(head)
+    return Path(plain).joinpath(*parts[last:])
+
+
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,
                  exclude: os.PathLike | None = None) -> Listing:
     """List the videos under `input_path` (a video file, a frame folder, or a folder of them).
@@ -137,7 +155,7 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     Folders that cannot be listed, and links to videos that do not exist, become errors, so the
     run reports them instead of missing them.
     """
-    path = Path(input_path).absolute()
+    path = absolute_path(input_path)
     if path.is_file():
         return Listing([Source(path.name, path, "video")])
     if path.is_symlink() and not path.exists():  # named itself (a glob, the shell's `*.mp4`): it fails
@@ -145,7 +163,7 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
         return Listing(errors={path.name: f"broken symbolic link: {_why_broken(os.fspath(path))}"})
     if not path.is_dir():
         raise FileNotFoundError(f"input not found: {path}")
-    excluded = Path(exclude).absolute() if exclude is not None else None
+    excluded = absolute_path(exclude) if exclude is not None else None
     listing = Listing()
     try:
         own_images = image_files(path)

@@ -448,3 +448,32 @@ def test_a_broken_link_named_as_an_input_fails_alone(footage, tmp_path):
     assert "1 video(s)" in res.output
     res = CliRunner().invoke(cli, ["run", str(foot / "gone.avi"), "-o", str(tmp_path / "r2"), "--config", str(cfg)])
     assert res.exit_code == 1 and "could be read (gone.avi: broken symbolic link" in res.output, res.output
+
+
+def test_inputs_given_through_dot_dot_keep_keys_a_feature_file_can_take(footage, tmp_path, monkeypatch):
+    """`cd today; videoad run . ../yesterday`: the inputs were made absolute with their `..` kept,
+    so yesterday's videos were keyed `../yesterday/a.avi` and every one failed ("invalid store key");
+    a frame folder given as `..` was keyed `..`. A `..` after a link still means the folder above
+    where the link leads, as the file system reads it."""
+    from extract.sources import absolute_path, find_sources
+
+    root, _ = footage
+    (tmp_path / "today").mkdir()
+    (tmp_path / "today" / "a.avi").symlink_to(root / "cam1" / "a.avi")
+    (tmp_path / "yesterday").mkdir()
+    (tmp_path / "yesterday" / "a.avi").symlink_to(root / "cam2" / "a.avi")
+    monkeypatch.chdir(tmp_path / "today")
+    base, listing = list_inputs([".", "../yesterday"])
+    assert base == tmp_path and [s.key for s in listing.sources] == ["today/a.avi", "yesterday/a.avi"]
+    assert not listing.errors
+    frames = tmp_path / "frames"
+    for i in range(3):
+        (frames / "sub").mkdir(parents=True, exist_ok=True)
+        (frames / f"{i:03d}.jpg").write_bytes(b"")
+    monkeypatch.chdir(frames / "sub")
+    assert [s.key for s in find_sources("..").sources] == ["frames"]
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "deep")
+    base, listing = list_inputs([tmp_path / "link" / ".." / "deep", tmp_path / "today"])
+    assert base == tmp_path and [s.key for s in listing.sources] == ["today/a.avi"]  # deep holds none
+    assert absolute_path(tmp_path / "link" / "..") == tmp_path / "elsewhere"
