@@ -118,6 +118,19 @@ def check_numbering(frames: list[Path]) -> tuple[list[str], str | None]:
     return [f"{prefix}{n:0{width}d}{frames[0].suffix}" for n in missing], None
 
 
+def shared_numbers(frames: list[Path]) -> list[list[str]]:
+    """The names that take one position of a frame folder's numbering (`001.jpg` and `001.png`,
+    `1.jpg` and `01.jpg`), each such group in frame order: two sequences in one folder, which name
+    order interleaves frame by frame (the numbering check gave up on repeated numbers, and the
+    folder read as one video of twice the frames, each at the wrong position)."""
+    by_position: dict[tuple[str, int], list[str]] = {}
+    for path in frames:
+        match = _NUMBERED.match(path.stem)
+        if match:
+            by_position.setdefault((match.group(1).lower(), int(match.group(2))), []).append(path.name)
+    return [names for names in by_position.values() if len(names) > 1]
+
+
 def numbering_gaps(frames: list[Path]) -> list[str]:
     """Names missing from a numbered frame sequence (`check_numbering`)."""
     return check_numbering(frames)[0]
