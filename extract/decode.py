@@ -840,11 +840,19 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
     """Frames of an image-sequence folder in natural name order, read one at a time."""
     import cv2
 
-    from .sources import check_numbering, image_files
+    from .sources import check_numbering, image_files, shared_numbers
 
     paths = image_files(Path(folder))
     if not paths:
         raise DecodeError("the folder holds no image files")
+    shared = shared_numbers(paths)
+    if shared:
+        shown = "; ".join(" and ".join(names) for names in shared[:3]) + (
+            f"; and {len(shared) - 3} more" if len(shared) > 3 else "")
+        raise DecodeError(f"frames share a number: {shown} ({len(shared)} number(s) taken by more than one of "
+                          f"the {len(paths)} files): two sequences in one folder (another format, or another zero "
+                          "padding), read interleaved, each frame at the wrong position: keep one sequence "
+                          "per folder")
     missing, note = check_numbering(paths)
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")

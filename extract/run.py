@@ -38,7 +38,7 @@ from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source
-from .sources import Listing, Source, find_sources, select_shard
+from .sources import Listing, Source, absolute_path, find_sources, select_shard
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
@@ -273,14 +273,14 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
     frame folder its parent, for several inputs the deepest folder holding them all (so
     `cam1/a.mp4` and `cam2/a.mp4` keep distinct keys). A video named twice is listed once.
     """
-    paths = [Path(p).absolute() for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+    paths = [absolute_path(p) for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     if not paths:
         raise FileNotFoundError("no input given")
     found = []
     for path in paths:
         listing = find_sources(path, recursive=recursive, exclude=exclude)
         single = len(listing.sources) == 1 and listing.sources[0].path == path
-        found.append((path.parent if single or path.is_file() else path, listing))
+        found.append((path if path.is_dir() and not single else path.parent, listing))  # a broken link: its folder
     if len(found) == 1:
         return found[0]
     root = Path(os.path.commonpath([r for r, _ in found]))
@@ -332,7 +332,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     if options.progress_unit not in ("video", "frame"):
         raise ValueError(f"progress_unit must be 'video' or 'frame', got {options.progress_unit!r}")
     started = time.monotonic()
-    output = Path(output).absolute()
+    output = absolute_path(output)
     input_root, listing = list_inputs(input_path, recursive=options.recursive, exclude=output)
     if not listing.sources and not listing.errors:
         hint = "" if options.recursive else " (videos in subfolders need --recursive)"

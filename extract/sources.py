@@ -118,6 +118,19 @@ def check_numbering(frames: list[Path]) -> tuple[list[str], str | None]:
     return [f"{prefix}{n:0{width}d}{frames[0].suffix}" for n in missing], None
 
 
+def shared_numbers(frames: list[Path]) -> list[list[str]]:
+    """The names that take one position of a frame folder's numbering (`001.jpg` and `001.png`,
+    `1.jpg` and `01.jpg`), each such group in frame order: two sequences in one folder, which name
+    order interleaves frame by frame (the numbering check gave up on repeated numbers, and the
+    folder read as one video of twice the frames, each at the wrong position)."""
+    by_position: dict[tuple[str, int], list[str]] = {}
+    for path in frames:
+        match = _NUMBERED.match(path.stem)
+        if match:
+            by_position.setdefault((match.group(1).lower(), int(match.group(2))), []).append(path.name)
+    return [names for names in by_position.values() if len(names) > 1]
+
+
 def numbering_gaps(frames: list[Path]) -> list[str]:
     """Names missing from a numbered frame sequence (`check_numbering`)."""
     return check_numbering(frames)[0]
@@ -126,6 +139,24 @@ def numbering_gaps(frames: list[Path]) -> list[str]:
 def numbering_note(frames: list[Path]) -> str | None:
     """The note on frames named by capture times, else None (`check_numbering`)."""
     return check_numbering(frames)[1]
+
+
+def absolute_path(path: str | os.PathLike) -> Path:
+    """`path` made absolute without `..`: each dropped with the folder before it where that names the
+    folder the file system reaches (else, a link before the `..`, the part up to it resolved), the
+    rest kept as given (a link's own name stays a video's key). `Path.absolute` keeps `..`:
+    `run . ../yesterday` keyed yesterday's videos `../yesterday/a.mp4`, which no feature file can
+    take, and a frame folder given as `..` was keyed `..`."""
+    path = Path(path).absolute()
+    parts = path.parts
+    if ".." not in parts:
+        return path
+    last = len(parts) - parts[::-1].index("..")
+    head = Path(*parts[:last])
+    plain = os.path.normpath(head)
+    if os.path.realpath(plain) != os.path.realpath(head):
+        plain = os.path.realpath(head)
+    return Path(plain).joinpath(*parts[last:])
 
 
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,
@@ -137,12 +168,15 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     Folders that cannot be listed, and links to videos that do not exist, become errors, so the
     run reports them instead of missing them.
     """
-    path = Path(input_path).absolute()
+    path = absolute_path(input_path)
     if path.is_file():
         return Listing([Source(path.name, path, "video")])
+    if path.is_symlink() and not path.exists():  # named itself (a glob, the shell's `*.mp4`): it fails
+        # alone, as in a folder's walk; "input not found" stopped every other input with it
+        return Listing(errors={path.name: f"broken symbolic link: {_why_broken(os.fspath(path))}"})
     if not path.is_dir():
         raise FileNotFoundError(f"input not found: {path}")
-    excluded = Path(exclude).absolute() if exclude is not None else None
+    excluded = absolute_path(exclude) if exclude is not None else None
     listing = Listing()
     try:
         own_images = image_files(path)

@@ -24,7 +24,7 @@ from video_helpers import FAST_DUAD, fake_video, holding_folder, small_store, wr
 
 from _extract_media import make_frames, make_video
 from extract.decode import DecodeError, open_image_folder
-from extract.sources import find_sources, numbering_gaps, numbering_note
+from extract.sources import find_sources, numbering_gaps, numbering_note, shared_numbers
 from extract.store import FeatureStore, StoreReadError
 from extract.weights import WeightsError, load_state_dict
 from videoad import video
@@ -239,6 +239,25 @@ def test_a_gap_in_the_frame_numbering_fails_and_names_the_missing_frames(tmp_pat
         open_image_folder(folder)
     res = invoke("extract", folder, "-o", tmp_path / "out", *SMALL)
     assert res.exit_code == 1 and "cam: frames missing from the numbering: 020.jpg" in res.output
+
+
+def test_two_sequences_in_one_frame_folder_fail_and_name_the_frames_that_share_a_number(tmp_path):
+    """`000.jpg ... 039.jpg` beside `000.png ... 039.png` (another export of the frames), or `1.jpg`
+    beside `01.jpg`: name order interleaved them and the folder was extracted as one 80-frame video,
+    each frame at the wrong position, without a word (the numbering check gave up on repeated
+    numbers). Now it fails naming them; the folder beside it is extracted."""
+    folder = make_frames(tmp_path / "in" / "cam", 40)
+    make_frames(folder, 40, ext=".png")
+    make_frames(tmp_path / "in" / "ok", 20)
+    with pytest.raises(DecodeError, match=r"^frames share a number: 000\.jpg and 000\.png; 001\.jpg and "
+                                          r"001\.png; 002\.jpg and 002\.png; and 37 more \(40 number"):
+        open_image_folder(folder)
+    res = invoke("extract", tmp_path / "in", "-o", tmp_path / "out", "--image-fps", "10", *SMALL)
+    assert res.exit_code == 1 and "cam: frames share a number: 000.jpg and 000.png" in res.output, res.output
+    assert "1 done" in res.output
+    assert shared_numbers([Path(n) for n in ("1.jpg", "01.jpg", "2.jpg", "Frame3.jpg", "frame3.jpg")]) == [
+        ["1.jpg", "01.jpg"], ["Frame3.jpg", "frame3.jpg"]]
+    assert shared_numbers([Path(f"{i:03d}.jpg") for i in range(5)] + [Path("cover.jpg")]) == []
 
 
 @pytest.mark.parametrize("names, missing", [

@@ -425,3 +425,55 @@ def test_a_video_deleted_since_its_extraction_failed_is_no_longer_named(footage,
     (foot / "broken.avi").unlink()  # deleted since: no longer named
     res = CliRunner().invoke(cli, ["extract", str(foot), "-o", str(tmp_path / "f"), "--workers", "1"])
     assert res.exit_code == 0 and not_extracted(tmp_path / "f") == {}, res.output
+
+
+def test_a_broken_link_named_as_an_input_fails_alone(footage, tmp_path):
+    """`videoad run footage/*.mp4` where the shell's list holds a link to a video since deleted (or
+    a link that loops): "Error: input not found: .../gone.avi", exit 1, no other video extracted.
+    Now the link is left out with why, as in a folder's walk, and the others are scored."""
+    root, cfg = footage
+    foot = tmp_path / "foot"
+    foot.mkdir()
+    (foot / "a.avi").symlink_to(root / "cam1" / "a.avi")
+    (foot / "gone.avi").symlink_to(tmp_path / "nowhere.avi")
+    (foot / "loop.avi").symlink_to("loop.avi")
+    base, listing = list_inputs([foot / "a.avi", foot / "gone.avi", foot / "loop.avi"])
+    assert base == foot and [s.key for s in listing.sources] == ["a.avi"]
+    assert sorted(listing.errors) == ["gone.avi", "loop.avi"]
+    res = CliRunner().invoke(cli, ["run", str(foot / "a.avi"), str(foot / "gone.avi"), str(foot / "loop.avi"),
+                                   "-o", str(tmp_path / "r"), "--config", str(cfg), "--no-clips"])
+    assert res.exit_code == 1, res.output
+    assert "left out gone.avi: not extracted: broken symbolic link: its target " in res.output, res.output
+    assert "left out loop.avi: not extracted: broken symbolic link: it loops" in res.output, res.output
+    assert "1 video(s)" in res.output
+    res = CliRunner().invoke(cli, ["run", str(foot / "gone.avi"), "-o", str(tmp_path / "r2"), "--config", str(cfg)])
+    assert res.exit_code == 1 and "could be read (gone.avi: broken symbolic link" in res.output, res.output
+
+
+def test_inputs_given_through_dot_dot_keep_keys_a_feature_file_can_take(footage, tmp_path, monkeypatch):
+    """`cd today; videoad run . ../yesterday`: the inputs were made absolute with their `..` kept,
+    so yesterday's videos were keyed `../yesterday/a.avi` and every one failed ("invalid store key");
+    a frame folder given as `..` was keyed `..`. A `..` after a link still means the folder above
+    where the link leads, as the file system reads it."""
+    from extract.sources import absolute_path, find_sources
+
+    root, _ = footage
+    (tmp_path / "today").mkdir()
+    (tmp_path / "today" / "a.avi").symlink_to(root / "cam1" / "a.avi")
+    (tmp_path / "yesterday").mkdir()
+    (tmp_path / "yesterday" / "a.avi").symlink_to(root / "cam2" / "a.avi")
+    monkeypatch.chdir(tmp_path / "today")
+    base, listing = list_inputs([".", "../yesterday"])
+    assert base == tmp_path and [s.key for s in listing.sources] == ["today/a.avi", "yesterday/a.avi"]
+    assert not listing.errors
+    frames = tmp_path / "frames"
+    for i in range(3):
+        (frames / "sub").mkdir(parents=True, exist_ok=True)
+        (frames / f"{i:03d}.jpg").write_bytes(b"")
+    monkeypatch.chdir(frames / "sub")
+    assert [s.key for s in find_sources("..").sources] == ["frames"]
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "deep")
+    base, listing = list_inputs([tmp_path / "link" / ".." / "deep", tmp_path / "today"])
+    assert base == tmp_path and [s.key for s in listing.sources] == ["today/a.avi"]  # deep holds none
+    assert absolute_path(tmp_path / "link" / "..") == tmp_path / "elsewhere"
