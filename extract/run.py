@@ -40,7 +40,7 @@ from .manifest import Manifest, manifest_name, same_folder, settings_change, set
 from .scene import SCENE_ATTR, add_picture, picture_of_source
 from .sources import Listing, Source, absolute_path, find_sources, select_shard
 from .timing import Timing, pauses_before
-from .store import (SUFFIX, OutputError, blocking_file, check_key, key_path, output_error, read_attrs, remove_stale_temporaries,
+from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
 from .video_stream import main_video_stream, probe_sample_aspect
 from .workers import DecodeWorker, Task
@@ -360,6 +360,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             raise OutputError(exc.errno, f"cannot write the features to {output}: {blocker} is a file, not a "
                                          "folder; choose another folder with -o") from None
         raise output_error(output, exc, store=True) from None
+    # two names one feature file on this drive (A.mp4 and a.mp4 where case is ignored): the later fails
+    clashes = folded_clashes(output, chosen)
+    for k, why in clashes.items():
+        unnamable[k] = listing_errors[k] = why
+    sources = [s for s in sources if s.key not in clashes]
+    chosen -= set(clashes)
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
     if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps

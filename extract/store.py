@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import re
+import unicodedata
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -178,6 +179,52 @@ def check_key(key: str) -> str:
 
 def key_path(root: str | os.PathLike, key: str) -> Path:
     return Path(root) / (check_key(key) + SUFFIX)
+
+
+def name_folding(folder: str | os.PathLike) -> tuple[bool, bool]:
+    """(case, accents): whether the file system of `folder` (which must exist) takes two names that
+    differ only in letter case, or only in how their accents are encoded (Unicode NFC against NFD),
+    for one file: macOS's and Windows' file systems by default, exFAT drives. Found by a probe file."""
+    folder = Path(folder)
+    probe = folder / f".videoad-name-probe-{os.getpid()}-{uuid.uuid4().hex[:8]}-\u00e9a"  # "é" composed
+    try:
+        probe.touch()
+    except OSError:  # nothing can be written there: the write itself fails later, named
+        return False, False
+    try:
+        upper = probe.with_name(probe.name[:-1] + "A")
+        decomposed = probe.with_name(unicodedata.normalize("NFD", probe.name))
+        return upper.exists(), decomposed.exists()
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+def folded_clashes(root: str | os.PathLike, keys) -> dict[str, str]:
+    """The keys whose feature files would be one file under `root` (`A.mp4` and `a.mp4` where the file
+    system ignores case; `é` composed and decomposed where it ignores that), each with why: the later
+    of each such pair, in key order. Where nothing can clash, no probe is made (`name_folding`). On
+    such a drive the second video's features replaced the first's under its name, and the first key
+    then read the other video's features."""
+    def fold(key: str, case: bool, accents: bool) -> str:
+        key = unicodedata.normalize("NFC", key) if accents else key
+        return key.casefold() if case else key
+
+    keys = sorted(keys)
+    if len({fold(k, True, True) for k in keys}) == len(keys):
+        return {}
+    case, accents = name_folding(root)
+    if not (case or accents):
+        return {}
+    first: dict[str, str] = {}
+    out = {}
+    for key in keys:
+        other = first.setdefault(fold(key, case, accents), key)
+        if other != key:
+            how = "letter case" if fold(key, False, accents) != fold(other, False, accents) else "accents' encoding"
+            out[key] = (f"its feature file would be the one of {other!r}: the two names differ only in {how}, and "
+                        f"the file system of {root} does not tell such names apart; rename one of the two videos "
+                        "(or extract to a folder on another drive)")
+    return out
 
 
 #: a feature file's name longer than this (bytes) gets a shortened temporary name: a file system

@@ -725,3 +725,37 @@ def test_a_missing_decoder_is_named_with_its_extra_and_the_default_lists_absence
     with caplog.at_level("WARNING", logger="extract.run"):
         assert run(tmp_path / "in", tmp_path / "out4").ok
     assert "not installed, skipped: pyav, decord (pip install av, pip install 'videoad[decord]')" in caplog.text
+
+
+def test_names_one_feature_file_on_a_drive_that_ignores_case_fail_the_later_video(tmp_path, monkeypatch):
+    """`A.mp4` and `a.mp4` (or `é` composed and decomposed) are two videos on Linux, and one feature
+    file on macOS's, Windows' or an exFAT drive: the second video's features replaced the first's, and
+    the key `A.mp4` then read `a.mp4`'s features, both reported done. Now the later of the two fails,
+    naming the other, before any work; where names cannot clash no probe is made."""
+    import unicodedata
+
+    from extract import store as store_module
+
+    assert store_module.name_folding(tmp_path) == (False, False)  # this file system: names kept apart
+    assert list(tmp_path.iterdir()) == []  # the probe is gone
+    videos = tmp_path / "in"
+    for name in ("A.mp4", "a.mp4", unicodedata.normalize("NFC", "é.mp4"), unicodedata.normalize("NFD", "é.mp4"),
+                 "b.mp4"):
+        make_video(videos / name, 24)
+    ignoring = {"case": (True, False), "accents": (False, True), "neither": (False, False)}
+    for what, folding in ignoring.items():
+        probes = []
+        monkeypatch.setattr(store_module, "name_folding", lambda root, f=folding: probes.append(root) or f)
+        summary = run(videos, tmp_path / what)
+        failed = {r.key: r.reason for r in summary.failed}
+        accented = sorted(unicodedata.normalize(form, "é.mp4") for form in ("NFC", "NFD"))
+        clashing = {"case": ["a.mp4"], "accents": accented[1:], "neither": []}[what]  # the later in key order
+        assert sorted(failed) == clashing, failed
+        for key in clashing:
+            assert "differ only in" in failed[key] and "rename one of the two videos" in failed[key]
+        assert len(summary.done) == 5 - len(clashing) and len(probes) == 1
+    monkeypatch.setattr(store_module, "name_folding", lambda root: pytest.fail("probed with nothing to clash"))
+    only = tmp_path / "only"
+    make_video(only / "A.mp4", 24)
+    make_video(only / "b.mp4", 24)
+    assert len(run(only, tmp_path / "plain").done) == 2
