@@ -382,6 +382,9 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             "under the input folder, so a video read from both is stored twice and two videos of one key replace "
             "each other; one store per input folder (-o) keeps them apart")
 
+    twice = _one_file_twice(sources)
+    if twice:
+        summary.store_notes.append(twice)
     jobs: list[_Job] = []
     made_again: dict[str, str] = {}  # in the store already, made otherwise, and why: replaced ("3 done" said no more)
     for key, reason in listing_errors.items():
@@ -455,6 +458,26 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         stopped.summary = summary
         raise stopped
     return summary
+
+
+def _one_file_twice(sources) -> str | None:
+    """A note where two of `sources` are one file or folder (links to one video, a folder reached by
+    two paths): each is extracted under its own name, as asked, but a fit pooled over them weighs
+    that video twice and its events come twice, which nothing said."""
+    seen: dict[tuple[int, int], list[str]] = {}
+    for source in sources:
+        try:
+            st = os.stat(source.path)
+        except OSError:  # fails in its turn, named
+            continue
+        seen.setdefault((st.st_dev, st.st_ino), []).append(source.key)
+    groups = [sorted(keys) for keys in seen.values() if len(keys) > 1]
+    if not groups:
+        return None
+    shown = "; ".join(" = ".join(keys) for keys in sorted(groups)[:3]) + ("; ..." if len(groups) > 3 else "")
+    return (f"{sum(map(len, groups))} video names are {len(groups)} file(s) read twice or more (links to one "
+            f"video, or one folder reached by two paths): {shown}. Each is extracted under its own name, and "
+            "a fit over them counts that video more than once: give each video once")
 
 
 def _made_again_note(made_again: Mapping[str, str], shown: int = 3) -> str:

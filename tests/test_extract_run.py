@@ -759,3 +759,24 @@ def test_names_one_feature_file_on_a_drive_that_ignores_case_fail_the_later_vide
     make_video(only / "A.mp4", 24)
     make_video(only / "b.mp4", 24)
     assert len(run(only, tmp_path / "plain").done) == 2
+
+
+def test_one_video_reached_under_two_names_is_extracted_and_said(tmp_path):
+    """Two links to one video (or one folder reached by two paths) were extracted as two videos in
+    silence: a pooled fit then weighed that video twice and its events came twice."""
+    from videoad.cli.run_cmd import run as run_cmd
+
+    videos = tmp_path / "in"
+    make_video(videos / "cam1.mp4", 24)
+    make_video(videos / "cam2.mp4", 24)
+    (videos / "copy_of_cam1.mp4").symlink_to(videos / "cam1.mp4")
+    summary = run(videos, tmp_path / "out")
+    assert len(summary.done) == 3  # as asked: each name has its features
+    notes = [n for n in summary.store_notes if "read twice" in n]
+    assert len(notes) == 1 and "cam1.mp4 = copy_of_cam1.mp4" in notes[0], summary.store_notes
+    assert "copy_of_cam1.mp4" in summary.report() and "cam2" not in notes[0]
+    res = CliRunner().invoke(run_cmd, [str(videos), "-o", str(tmp_path / "run"), "--min-clips", "2"])
+    assert "note: features: 3 video names are" not in res.output  # two names, one file: counted right
+    assert "note: features: 2 video names are 1 file(s)" in res.output, res.output  # `run` says it too
+    (videos / "copy_of_cam1.mp4").unlink()
+    assert not any("read twice" in n for n in run(videos, tmp_path / "out").store_notes)

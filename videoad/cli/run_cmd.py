@@ -255,6 +255,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
             for r in summary.results.values():
                 if r.status == "done" and r.warning:  # damaged frames, a picture that changed size, ...
                     click.echo(f"warning: {r.key}: {r.warning}", err=True)
+            for note in summary.store_notes:  # what `extract` says of the store (a video given twice, ...)
+                click.echo(f"note: {folder}: {note}", err=True)
             if not summary.done and not summary.skipped:  # each one's reason: it named none
                 why = "; ".join(f"{r.key}: {r.reason}" for r in summary.failed[:5])
                 more = f"; and {len(summary.failed) - 5} more" if len(summary.failed) > 5 else ""
