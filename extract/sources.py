@@ -196,6 +196,13 @@ def _video_files(folder: Path) -> list[str]:
             if _is_file(e) and os.path.splitext(e.name)[1].lower() in VIDEO_EXTENSIONS]
 
 
+#: folders a file system, a NAS or an archiver keeps beside the footage, never entered (as hidden
+#: ones are not): Synology's thumbnails (`@eaDir/<video>/SYNOPHOTO_THUMB_*.jpg`) and recycle bin,
+#: macOS's zip metadata, Windows' recycle bin and volume information. The thumbnails were read as
+#: one-frame videos, and a recycle bin's deleted footage as the camera's
+SYSTEM_FOLDERS = frozenset({"@eaDir", "#recycle", "#snapshot", "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
+
+
 def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
           listing: Listing, visited: set[tuple[int, int]]) -> None:
     try:
@@ -208,7 +215,7 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
         listing.errors[_key(root, folder)] = f"cannot list folder: {exc.strerror or exc}"
         return
     for entry in entries:
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or (entry.name in SYSTEM_FOLDERS and entry.is_dir()):
             continue
         entry_path = Path(entry.path)
         if entry.is_symlink() and not os.path.exists(entry.path):

@@ -717,3 +717,20 @@ def test_an_empty_watch_source_is_refused_not_watched_for_ever():
 
     with pytest.raises(WatchError, match="empty path"):
         make_source("")
+
+
+def test_a_nas_or_archivers_own_folders_are_not_read_as_footage(tmp_path):
+    """A Synology share keeps `@eaDir/<video>/SYNOPHOTO_THUMB_*.jpg` beside each video: every such
+    folder was read as a one-frame video (and its recycle bin's deleted footage as the camera's);
+    a zip unpacked from a Mac keeps `__MACOSX/`. The walk now skips them as it skips hidden folders."""
+    make_video(tmp_path / "cam1.mp4", 24)
+    make_frames(tmp_path / "seq", 8)
+    for junk in ("@eaDir/cam1.mp4", "#recycle", "__MACOSX", "$RECYCLE.BIN"):
+        make_frames(tmp_path / junk, 3)
+    make_video(tmp_path / "#recycle" / "deleted.mp4", 24)
+    listing = find_sources(tmp_path, recursive=True)
+    assert sorted((s.key, s.kind) for s in listing.sources) == [("cam1.mp4", "video"), ("seq", "images")]
+    assert not listing.errors
+    # a name of the kind on a video is no such folder: `#recycle.mp4` stays a video
+    make_video(tmp_path / "sub" / "#recycle.mp4", 24)
+    assert "sub/#recycle.mp4" in {s.key for s in find_sources(tmp_path, recursive=True).sources}
