@@ -31,7 +31,7 @@ from .lazy import lazy_import
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
 __all__ = ["PublishedWeights", "WeightsError", "cache_dir", "check_name_hash", "check_state_dict",
-           "download_file", "load_into", "load_state_dict", "looks_like_path", "resolve_weights",
+           "damaged_record", "download_file", "load_into", "load_state_dict", "looks_like_path", "resolve_weights",
            "sha256_file", "refused_object"]
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,10 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path}: weights file not found")
+    damaged = damaged_record(path)
+    if damaged:  # torch.load reads a zip's records without their checksums: altered bytes loaded as weights
+        raise WeightsError(f"{path}: damaged: its record {damaged} fails its checksum (a copy or download cut "
+                           "short or altered on the way); fetch or copy the file again")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
     except pickle.UnpicklingError as exc:
@@ -86,6 +90,21 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
         raise WeightsError(f"{path}: not a readable torch file (corrupt or cut short: "
                            f"{type(exc).__name__}: {exc})") from None
     return _as_state_dict(obj, path)
+
+
+def damaged_record(path: str | Path) -> str | None:
+    """The first record of a zip file (as torch.save writes) whose CRC-32 does not match its bytes,
+    else None (None too for a file that is no zip, such as a legacy torch file: torch.load judges
+    those). torch.load never checks the CRCs: a flipped byte in a tensor loaded as other weights."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+    except Exception as exc:  # noqa: BLE001 - a record that cannot be inflated is as damaged
+        return f"({type(exc).__name__}: {exc})"
 
 
 def _unpickler_reason(exc: Exception) -> str:

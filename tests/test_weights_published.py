@@ -159,6 +159,39 @@ def test_a_file_that_is_not_torch_weights_is_named_as_such(tmp_path):
         W.load_state_dict(cut)
 
 
+def altered(path: Path, dst: Path) -> Path:
+    """A copy of torch.save's zip at `path` with one byte of its first tensor record flipped: the
+    zip still reads, torch.load still loads it (it never checks the records' CRC-32)."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        record = next(i for i in archive.infolist() if "/data/" in i.filename)
+    data = bytearray(path.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", data[record.header_offset + 26:record.header_offset + 30])
+    data[record.header_offset + 30 + name_len + extra_len + 1] ^= 0x40
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def test_a_weights_file_with_altered_bytes_is_refused_not_loaded_as_other_weights(tmp_path, cache, monkeypatch):
+    """A flipped byte in a tensor (a bad copy, a download damaged on its way) loaded as other weights
+    without a word, and a download of it was trusted on first use; now the record's checksum names
+    the file as damaged, and a download is deleted."""
+    good = tmp_path / "good.pt"
+    state_file(good)
+    assert torch.load(altered(good, tmp_path / "bad.pt"), weights_only=True)  # torch alone takes it
+    with pytest.raises(WeightsError, match=r"bad\.pt: damaged: its record \S+/data/0 fails its checksum"):
+        W.load_state_dict(tmp_path / "bad.pt")
+    assert set(W.load_state_dict(good)) == {"weight", "bias"}
+
+    monkeypatch.setattr(W, "download_file", lambda url, dst, hash_prefix="": altered(good, Path(dst)))
+    table = (PublishedWeights("KINETICS400", "https://example.invalid/X3D_XS.pyth", aliases=("kinetics400",)),)
+    with pytest.raises(WeightsError, match="the download does not read as torch weights.*deleted.*damaged"):
+        resolve_weights("kinetics400", "x3d_xs", table)
+    assert not (cache / "X3D_XS.pyth").exists() and not (cache / "X3D_XS.pyth.sha256").exists()
+
+
 def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch):
     calls = []
 
