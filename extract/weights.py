@@ -67,6 +67,8 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path}: weights file not found")
+    if path.stat().st_size == 0:  # torch's EOFError says nothing: "not a readable torch file ()"
+        raise WeightsError(f"{path}: the file is empty (0 bytes), not torch weights (a failed download or copy?)")
     damaged = damaged_record(path)
     if damaged:  # torch.load reads a zip's records without their checksums: altered bytes loaded as weights
         raise WeightsError(f"{path}: damaged: its record {damaged} fails its checksum (a copy or download cut "

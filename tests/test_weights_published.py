@@ -192,6 +192,15 @@ def test_a_weights_file_with_altered_bytes_is_refused_not_loaded_as_other_weight
     assert not (cache / "X3D_XS.pyth").exists() and not (cache / "X3D_XS.pyth.sha256").exists()
 
 
+def test_an_empty_weights_file_is_named_as_empty(tmp_path):
+    """A zero-byte file (a failed copy) was 'not a readable torch file ()': torch's EOFError is mute."""
+    empty = tmp_path / "empty.pth"
+    empty.write_bytes(b"")
+    for allow_pickle in (False, True):
+        with pytest.raises(WeightsError, match=r"empty\.pth: the file is empty \(0 bytes\)"):
+            W.load_state_dict(empty, allow_pickle=allow_pickle)
+
+
 def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch):
     calls = []
 
