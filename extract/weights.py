@@ -18,6 +18,7 @@ difference is refused, and `weights_sha256=` pins the full digest instead.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import pickle
@@ -338,7 +339,8 @@ def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, ful
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         download_file(entry.url, target, full_sha or entry.hash_prefix)
-    except OSError as exc:  # URLError included: offline, DNS, HTTP errors, a read-only cache
+    except (OSError, http.client.HTTPException) as exc:  # URLError included: offline, DNS, HTTP errors, a
+        # read-only cache; HTTPException: a chunked response cut short (IncompleteRead), a garbled reply
         raise WeightsError(f"{what} weights {entry.name}: cannot download {entry.url} ({exc}). "
                            f"On a machine without internet, fetch the file elsewhere. {where}.") from exc
     except RuntimeError as exc:  # torch hub's "invalid hash value": nothing was kept

@@ -225,6 +225,41 @@ def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch)
     assert calls == []
 
 
+def test_a_download_cut_short_by_the_server_is_a_weights_error_and_leaves_nothing(tmp_path, monkeypatch):
+    """A server (here a local socket, no network) that sends a chunked reply and closes half way:
+    torch hub's download raised http.client.IncompleteRead, no OSError, and `videoad extract`
+    showed its traceback. Now it is the download error, and nothing is left in the cache."""
+    import socket
+    import threading
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    state_file(tmp_path / "whole.pyth")
+    data = (tmp_path / "whole.pyth").read_bytes()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve_half():
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         + b"%x\r\n" % len(data) + data[: len(data) // 2])
+
+    thread = threading.Thread(target=serve_half, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/X3D_XS.pyth"
+    table = (PublishedWeights("KINETICS400", url, aliases=("kinetics400",)),)
+    try:
+        with pytest.raises(WeightsError, match=rf"x3d_xs weights KINETICS400: cannot download {url} "
+                                               r"\(IncompleteRead.*Put .* into "):
+            resolve_weights("kinetics400", "x3d_xs", table)
+    finally:
+        thread.join(10)
+        server.close()
+    assert list(W.cache_dir().iterdir()) == []
+
+
 def test_download_lands_once_in_the_cache(tmp_path, cache, monkeypatch):
     data, name = torchvision_like(tmp_path)
     calls = []
