@@ -250,12 +250,16 @@ def download_file(url: str, dst: Path, hash_prefix: str = "") -> None:
     torch.hub.download_url_to_file(url, os.fspath(dst), hash_prefix=hash_prefix or None, progress=True)
 
 
-def check_name_hash(path: Path, sha256: str) -> None:
-    """A file named the torch hub way (`<name>-<first hex digits of sha256>.pth`) must match its name."""
-    match = _NAME_HASH.fullmatch(path.name)
-    if match and not sha256.startswith(match.group(1)):
-        raise WeightsError(f"{path}: sha256 {sha256[:12]}... does not match the {match.group(1)} in its "
-                           "name (truncated or corrupt download?); delete it and fetch it again")
+def check_name_hash(path: Path, sha256: str, published: Iterable[PublishedWeights] = ()) -> None:
+    """A file that has the name of a `published` file named the torch hub way
+    (`<name>-<first hex digits of sha256>.pth`) must match its name. Only those names: a file of
+    the user's own named `r3d_18_ucf-20240315.pth` or `ckpt-00012000.pth` has hex digits where
+    torch hub puts the hash, and was refused as a corrupt download."""
+    for entry in published:
+        if path.name == entry.file_name and entry.hash_prefix and not sha256.startswith(entry.hash_prefix):
+            raise WeightsError(f"{path}: sha256 {sha256[:12]}... does not match the {entry.hash_prefix} in its "
+                               f"name, the name of {entry.url} (truncated or corrupt download?); delete it and "
+                               "fetch it again")
 
 
 def looks_like_path(value: str) -> bool:
