@@ -173,13 +173,14 @@ def check_state_dict(
     ]
     problems = []
     if missing:
-        problems.append("missing keys: " + ", ".join(missing))
+        problems.append("missing keys: " + _first(missing, ", "))
     if unexpected:
-        problems.append("unexpected keys: " + ", ".join(unexpected))
+        problems.append("unexpected keys: " + _first(unexpected, ", "))
     if shapes:
-        problems.append("wrong shapes: " + "; ".join(shapes))
+        problems.append("wrong shapes: " + _first(shapes, "; "))
     if problems:
-        raise WeightsError(f"{source} does not fit {type(model).__name__}: " + " | ".join(problems))
+        raise WeightsError(f"{source} does not fit {type(model).__name__}{_mismatch_hint(expected, state)}: "
+                           + " | ".join(problems))
     for key, value in state.items():  # a NaN gave a store of NaN features, "1 done, 0 failed"
         kind = expected[key].dtype if key in expected else value.dtype
         if value.layout != torch.strided or value.is_meta:  # load_state_dict's RuntimeError, a traceback
@@ -191,6 +192,30 @@ def check_state_dict(
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise WeightsError(f"{source}: {key} holds {int((~torch.isfinite(value)).sum())} value(s) that are not "
                                "finite numbers (NaN or inf): a damaged or diverged file")
+
+
+#: names a mismatch lists of each kind: a file for another network listed all its keys and all the
+#: network's, an error of 20,000 characters (s3d's file given to r3d_18) that hid what it said
+_LISTED = 10
+
+
+def _first(items: Sequence[str], sep: str) -> str:
+    more = len(items) - _LISTED
+    return sep.join(items[:_LISTED]) + (f"{sep}... and {more} more ({len(items)} in all)" if more > 0 else "")
+
+
+def _mismatch_hint(expected: Mapping[str, object], state: Mapping[str, object]) -> str:
+    """What a mismatch of every key says: a prefix the file's keys carry (a wrapper module, such as a
+    training framework's `model.`), or a file for another network."""
+    if any(k in expected for k in state):
+        return ""
+    heads = {k.split(".", 1)[0] for k in state}
+    if len(heads) == 1 and all("." in k for k in state):
+        head = f"{next(iter(heads))}."
+        if any(k[len(head):] in expected for k in state):
+            return (f" (every key of the file starts with {head!r}, which the network's do not: saved from a "
+                    "module wrapped around it; save the inner module's state_dict)")
+    return f" (none of the file's {len(state)} keys is one of the network's: a file for another network?)"
 
 
 def load_into(
