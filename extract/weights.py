@@ -18,6 +18,7 @@ difference is refused, and `weights_sha256=` pins the full digest instead.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import pickle
@@ -31,7 +32,7 @@ from .lazy import lazy_import
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
 __all__ = ["PublishedWeights", "WeightsError", "cache_dir", "check_name_hash", "check_state_dict",
-           "download_file", "load_into", "load_state_dict", "looks_like_path", "resolve_weights",
+           "damaged_record", "download_file", "load_into", "load_state_dict", "looks_like_path", "resolve_weights",
            "sha256_file", "refused_object"]
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,12 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"{path}: weights file not found")
+    if path.stat().st_size == 0:  # torch's EOFError says nothing: "not a readable torch file ()"
+        raise WeightsError(f"{path}: the file is empty (0 bytes), not torch weights (a failed download or copy?)")
+    damaged = damaged_record(path)
+    if damaged:  # torch.load reads a zip's records without their checksums: altered bytes loaded as weights
+        raise WeightsError(f"{path}: damaged: its record {damaged} fails its checksum (a copy or download cut "
+                           "short or altered on the way); fetch or copy the file again")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
     except pickle.UnpicklingError as exc:
@@ -86,6 +93,21 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
         raise WeightsError(f"{path}: not a readable torch file (corrupt or cut short: "
                            f"{type(exc).__name__}: {exc})") from None
     return _as_state_dict(obj, path)
+
+
+def damaged_record(path: str | Path) -> str | None:
+    """The first record of a zip file (as torch.save writes) whose CRC-32 does not match its bytes,
+    else None (None too for a file that is no zip, such as a legacy torch file: torch.load judges
+    those). torch.load never checks the CRCs: a flipped byte in a tensor loaded as other weights."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None
+    except Exception as exc:  # noqa: BLE001 - a record that cannot be inflated is as damaged
+        return f"({type(exc).__name__}: {exc})"
 
 
 def _unpickler_reason(exc: Exception) -> str:
@@ -151,13 +173,14 @@ def check_state_dict(
     ]
     problems = []
     if missing:
-        problems.append("missing keys: " + ", ".join(missing))
+        problems.append("missing keys: " + _first(missing, ", "))
     if unexpected:
-        problems.append("unexpected keys: " + ", ".join(unexpected))
+        problems.append("unexpected keys: " + _first(unexpected, ", "))
     if shapes:
-        problems.append("wrong shapes: " + "; ".join(shapes))
+        problems.append("wrong shapes: " + _first(shapes, "; "))
     if problems:
-        raise WeightsError(f"{source} does not fit {type(model).__name__}: " + " | ".join(problems))
+        raise WeightsError(f"{source} does not fit {type(model).__name__}{_mismatch_hint(expected, state)}: "
+                           + " | ".join(problems))
     for key, value in state.items():  # a NaN gave a store of NaN features, "1 done, 0 failed"
         kind = expected[key].dtype if key in expected else value.dtype
         if value.layout != torch.strided or value.is_meta:  # load_state_dict's RuntimeError, a traceback
@@ -169,6 +192,30 @@ def check_state_dict(
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise WeightsError(f"{source}: {key} holds {int((~torch.isfinite(value)).sum())} value(s) that are not "
                                "finite numbers (NaN or inf): a damaged or diverged file")
+
+
+#: names a mismatch lists of each kind: a file for another network listed all its keys and all the
+#: network's, an error of 20,000 characters (s3d's file given to r3d_18) that hid what it said
+_LISTED = 10
+
+
+def _first(items: Sequence[str], sep: str) -> str:
+    more = len(items) - _LISTED
+    return sep.join(items[:_LISTED]) + (f"{sep}... and {more} more ({len(items)} in all)" if more > 0 else "")
+
+
+def _mismatch_hint(expected: Mapping[str, object], state: Mapping[str, object]) -> str:
+    """What a mismatch of every key says: a prefix the file's keys carry (a wrapper module, such as a
+    training framework's `model.`), or a file for another network."""
+    if any(k in expected for k in state):
+        return ""
+    heads = {k.split(".", 1)[0] for k in state}
+    if len(heads) == 1 and all("." in k for k in state):
+        head = f"{next(iter(heads))}."
+        if any(k[len(head):] in expected for k in state):
+            return (f" (every key of the file starts with {head!r}, which the network's do not: saved from a "
+                    "module wrapped around it; save the inner module's state_dict)")
+    return f" (none of the file's {len(state)} keys is one of the network's: a file for another network?)"
 
 
 def load_into(
@@ -228,12 +275,16 @@ def download_file(url: str, dst: Path, hash_prefix: str = "") -> None:
     torch.hub.download_url_to_file(url, os.fspath(dst), hash_prefix=hash_prefix or None, progress=True)
 
 
-def check_name_hash(path: Path, sha256: str) -> None:
-    """A file named the torch hub way (`<name>-<first hex digits of sha256>.pth`) must match its name."""
-    match = _NAME_HASH.fullmatch(path.name)
-    if match and not sha256.startswith(match.group(1)):
-        raise WeightsError(f"{path}: sha256 {sha256[:12]}... does not match the {match.group(1)} in its "
-                           "name (truncated or corrupt download?); delete it and fetch it again")
+def check_name_hash(path: Path, sha256: str, published: Iterable[PublishedWeights] = ()) -> None:
+    """A file that has the name of a `published` file named the torch hub way
+    (`<name>-<first hex digits of sha256>.pth`) must match its name. Only those names: a file of
+    the user's own named `r3d_18_ucf-20240315.pth` or `ckpt-00012000.pth` has hex digits where
+    torch hub puts the hash, and was refused as a corrupt download."""
+    for entry in published:
+        if path.name == entry.file_name and entry.hash_prefix and not sha256.startswith(entry.hash_prefix):
+            raise WeightsError(f"{path}: sha256 {sha256[:12]}... does not match the {entry.hash_prefix} in its "
+                               f"name, the name of {entry.url} (truncated or corrupt download?); delete it and "
+                               "fetch it again")
 
 
 def looks_like_path(value: str) -> bool:
@@ -317,7 +368,8 @@ def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, ful
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         download_file(entry.url, target, full_sha or entry.hash_prefix)
-    except OSError as exc:  # URLError included: offline, DNS, HTTP errors, a read-only cache
+    except (OSError, http.client.HTTPException) as exc:  # URLError included: offline, DNS, HTTP errors, a
+        # read-only cache; HTTPException: a chunked response cut short (IncompleteRead), a garbled reply
         raise WeightsError(f"{what} weights {entry.name}: cannot download {entry.url} ({exc}). "
                            f"On a machine without internet, fetch the file elsewhere. {where}.") from exc
     except RuntimeError as exc:  # torch hub's "invalid hash value": nothing was kept

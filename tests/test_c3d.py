@@ -95,6 +95,27 @@ def test_unexpected_key_is_named(tmp_path):
         C3DBackbone(weights=path, width=16)
 
 
+def test_a_file_for_another_network_is_named_briefly(tmp_path):
+    """A file of another network listed every key of the file and of the network (s3d's file given
+    to r3d_18: 20,000 characters); now ten of each kind, how many in all, and what a mismatch of
+    every key says: another network, or a prefix a training wrapper left on every key."""
+    other = tmp_path / "other_net.pth"
+    torch.save({f"features.{i}.{j}.weight": torch.zeros(2) for i in range(40) for j in range(5)}, other)
+    with pytest.raises(WeightsError) as info:
+        C3DBackbone(weights=other, width=16)
+    text = str(info.value)
+    assert "other_net.pth does not fit C3D (none of the file's 200 keys is one of the network's" in text
+    assert "missing keys: conv1.weight, conv1.bias, " in text and "and 12 more (22 in all)" in text
+    assert "and 190 more (200 in all)" in text and "features.39.4.weight" not in text and len(text) < 1000
+
+    wrapped = tmp_path / "lightning.ckpt"
+    state = {f"model.{k}": v for k, v in torch.load(small_weights(tmp_path), weights_only=True).items()}
+    torch.save({"state_dict": state, "epoch": 3}, wrapped)
+    with pytest.raises(WeightsError, match=r"lightning\.ckpt does not fit C3D \(every key of the file starts with "
+                                           r"'model\.', which the network's do not"):
+        C3DBackbone(weights=wrapped, width=16)
+
+
 def test_loader_is_safe_by_default_and_unwraps_checkpoints(tmp_path):
     path = tmp_path / "ckpt.pth"
     state = {"module.conv1.weight": torch.ones(2)}

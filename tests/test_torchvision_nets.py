@@ -109,14 +109,29 @@ def test_corrupt_download_and_wrong_arch_are_named(tmp_path):
     from extract.backbones.torchvision_nets import TorchvisionBackbone
 
     path, _ = save_like_torchvision(tmp_path, "mc3_18")
-    renamed = tmp_path / "mc3_18-00000000.pth"
+    renamed = tmp_path / "mc3_18-a90a0ba3.pth"  # the published file's name, other bytes
     (tmp_path / path.rsplit("/", 1)[1]).rename(renamed)
-    with pytest.raises(WeightsError, match="does not match the 00000000 in its name"):
+    with pytest.raises(WeightsError, match=r"does not match the a90a0ba3 in its name, the name of https://\S+/mc3_18-a90a0ba3"):
         TorchvisionBackbone("mc3_18", weights=renamed)
     plain = tmp_path / "mc3_weights.pth"
     renamed.rename(plain)
-    with pytest.raises(WeightsError, match=r"mc3_weights\.pth does not fit VideoResNet.*layer2\.0\.conv1"):
+    with pytest.raises(WeightsError, match=r"mc3_weights\.pth does not fit VideoResNet: missing keys: stem\.3\.weight, .*more"):
         TorchvisionBackbone("r2plus1d_18", weights=plain)
+
+
+def test_a_file_of_ones_own_with_hex_digits_in_its_name_is_not_taken_for_a_download(tmp_path):
+    """A fine-tuned r3d_18 saved as `r3d_18_ucf-20240315.pth` or `ckpt-00012000.pth`: the digits sit
+    where torch hub puts a hash, and the file was refused as a corrupt download ("delete it and
+    fetch it again"). Only a file with a published file's name is held to the hash in it."""
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    path, model = save_like_torchvision(tmp_path, "r3d_18")
+    for name in ("r3d_18_ucf-20240315.pth", "ckpt-00012000.pth"):
+        mine = tmp_path / name
+        mine.write_bytes(open(path, "rb").read())
+        backbone = TorchvisionBackbone("r3d_18", weights=mine)
+        assert backbone.weights_sha256 == hashlib.sha256(mine.read_bytes()).hexdigest()
+        assert torch.equal(backbone._model.state_dict()["fc.weight"], model.state_dict()["fc.weight"])
 
 
 def test_refusal_names_the_kinetics_file():

@@ -159,6 +159,48 @@ def test_a_file_that_is_not_torch_weights_is_named_as_such(tmp_path):
         W.load_state_dict(cut)
 
 
+def altered(path: Path, dst: Path) -> Path:
+    """A copy of torch.save's zip at `path` with one byte of its first tensor record flipped: the
+    zip still reads, torch.load still loads it (it never checks the records' CRC-32)."""
+    import struct
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        record = next(i for i in archive.infolist() if "/data/" in i.filename)
+    data = bytearray(path.read_bytes())
+    name_len, extra_len = struct.unpack("<HH", data[record.header_offset + 26:record.header_offset + 30])
+    data[record.header_offset + 30 + name_len + extra_len + 1] ^= 0x40
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+def test_a_weights_file_with_altered_bytes_is_refused_not_loaded_as_other_weights(tmp_path, cache, monkeypatch):
+    """A flipped byte in a tensor (a bad copy, a download damaged on its way) loaded as other weights
+    without a word, and a download of it was trusted on first use; now the record's checksum names
+    the file as damaged, and a download is deleted."""
+    good = tmp_path / "good.pt"
+    state_file(good)
+    assert torch.load(altered(good, tmp_path / "bad.pt"), weights_only=True)  # torch alone takes it
+    with pytest.raises(WeightsError, match=r"bad\.pt: damaged: its record \S+/data/0 fails its checksum"):
+        W.load_state_dict(tmp_path / "bad.pt")
+    assert set(W.load_state_dict(good)) == {"weight", "bias"}
+
+    monkeypatch.setattr(W, "download_file", lambda url, dst, hash_prefix="": altered(good, Path(dst)))
+    table = (PublishedWeights("KINETICS400", "https://example.invalid/X3D_XS.pyth", aliases=("kinetics400",)),)
+    with pytest.raises(WeightsError, match="the download does not read as torch weights.*deleted.*damaged"):
+        resolve_weights("kinetics400", "x3d_xs", table)
+    assert not (cache / "X3D_XS.pyth").exists() and not (cache / "X3D_XS.pyth.sha256").exists()
+
+
+def test_an_empty_weights_file_is_named_as_empty(tmp_path):
+    """A zero-byte file (a failed copy) was 'not a readable torch file ()': torch's EOFError is mute."""
+    empty = tmp_path / "empty.pth"
+    empty.write_bytes(b"")
+    for allow_pickle in (False, True):
+        with pytest.raises(WeightsError, match=r"empty\.pth: the file is empty \(0 bytes\)"):
+            W.load_state_dict(empty, allow_pickle=allow_pickle)
+
+
 def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch):
     calls = []
 
@@ -181,6 +223,41 @@ def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch)
     with pytest.raises(WeightsError, match=r"missing and downloading is off.*named r3d_18-b3b3357e\.pth"):
         resolve_weights("kinetics400", "r3d_18", table, download=False)
     assert calls == []
+
+
+def test_a_download_cut_short_by_the_server_is_a_weights_error_and_leaves_nothing(tmp_path, monkeypatch):
+    """A server (here a local socket, no network) that sends a chunked reply and closes half way:
+    torch hub's download raised http.client.IncompleteRead, no OSError, and `videoad extract`
+    showed its traceback. Now it is the download error, and nothing is left in the cache."""
+    import socket
+    import threading
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    state_file(tmp_path / "whole.pyth")
+    data = (tmp_path / "whole.pyth").read_bytes()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve_half():
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         + b"%x\r\n" % len(data) + data[: len(data) // 2])
+
+    thread = threading.Thread(target=serve_half, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/X3D_XS.pyth"
+    table = (PublishedWeights("KINETICS400", url, aliases=("kinetics400",)),)
+    try:
+        with pytest.raises(WeightsError, match=rf"x3d_xs weights KINETICS400: cannot download {url} "
+                                               r"\(IncompleteRead.*Put .* into "):
+            resolve_weights("kinetics400", "x3d_xs", table)
+    finally:
+        thread.join(10)
+        server.close()
+    assert list(W.cache_dir().iterdir()) == []
 
 
 def test_download_lands_once_in_the_cache(tmp_path, cache, monkeypatch):

@@ -121,7 +121,8 @@ class TorchvisionBackbone(TorchBackbone):
             torch.manual_seed(self.seed)
             model = getattr(tv_video, arch)(weights=None)
         self._load_weights(model, weights, allow_pickle,
-                           check=lambda path, _state, sha: check_name_hash(path, sha),
+                           check=lambda path, _state, sha: check_name_hash(
+                               path, sha, [w for ws in PUBLISHED.values() for w in ws]),
                            published=PUBLISHED[arch], download=download, sha256=weights_sha256)
         self._set_model(model)
         self._mean = np.asarray(KINETICS_MEAN, np.float32)

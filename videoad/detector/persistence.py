@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from extract.store import write_atomic
-from extract.weights import refused_object
+from extract.weights import damaged_record, refused_object
 from videoad.detector import registry
 
 log = logging.getLogger(__name__)
@@ -134,20 +134,6 @@ def save_detector(det, path) -> Path:
     return path
 
 
-def _failed_record(path: Path) -> str | None:
-    """The first record of the model file (a zip, as torch.save writes it) whose CRC-32 does not
-    match its bytes, else None (None too for a file that is no zip: torch.load names that)."""
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        return None
-    except Exception as exc:  # noqa: BLE001 - a record that cannot be inflated is as damaged
-        return f"({type(exc).__name__}: {exc})"
-
-
 def _checked_params(cls: type, params, path: Path) -> dict:
     """The constructor arguments a file stores, when this version's `cls` takes them: a setting it
     does not know (a file written by a newer videoad) failed as a TypeError from the constructor,
@@ -174,7 +160,7 @@ def load_detector(path, device: str | None = None):
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such model file")
-    damaged = _failed_record(path)
+    damaged = damaged_record(path)
     if damaged:  # torch.load reads a zip's records without their checksums: altered bytes loaded as weights
         raise ValueError(f"{path}: damaged: its record {damaged} fails its checksum (a copy cut short or altered on "
                          "disk); save the model again (or restore the file)")
