@@ -377,6 +377,17 @@ def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, ful
                            f"hash check ({exc}); nothing was kept, try again") from exc
 
 
+def _recorded(record: Path) -> str:
+    """The sha256 a trust-on-first-use record holds, "" where there is none: no file, or one with no
+    digest in it (an empty record, as a first use killed while writing it left one, refused the good
+    file it stood for as "differs from  recorded")."""
+    try:
+        words = record.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return words[0] if words and re.fullmatch(r"[0-9a-f]{64}", words[0]) else ""
+
+
 def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str, fetched: bool = False,
                      accept: Callable[[Path, str], None] | None = None) -> None:
     expected = pin or entry.sha256
@@ -393,8 +404,8 @@ def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str,
                                f"another file){refuse}")
         return
     record = path.with_name(path.name + ".sha256")  # trust on first use
-    if record.is_file():
-        first = (record.read_text(encoding="utf-8").split() or [""])[0]
+    first = _recorded(record)
+    if first:
         if digest != first:
             raise WeightsError(f"{path}: sha256 {digest} differs from {first} recorded in {record} "
                                f"when it was first used{refuse} (and delete {record.name})")
@@ -411,8 +422,10 @@ def _check_published(entry: PublishedWeights, path: Path, digest: str, pin: str,
                                + f" ({exc})") from None
     if accept is not None:
         accept(path, digest)  # it fits its network: only now is it trusted
-    try:
-        record.write_text(f"{digest}  {path.name}\n", encoding="utf-8")
+    from .store import write_atomic
+
+    try:  # whole or not at all: another process's first use (a shard, a Ray actor) reads it at once
+        write_atomic(record, f"{digest}  {path.name}\n".encode("utf-8"))
     except OSError:
         pass  # a read-only cache: the feature files still record the hash
     log.warning("%s: no published checksum exists for %s; its sha256 %s is recorded in %s and in "

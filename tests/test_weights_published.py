@@ -347,3 +347,22 @@ def test_a_network_whose_library_is_missing_says_so_before_asking_for_weights(mo
     monkeypatch.setitem(sys.modules, hidden, None)  # `import` of it raises ImportError
     with pytest.raises(ImportError, match="unavailable.*extra"):
         backbone(arch)
+
+
+def test_an_empty_trust_record_is_no_record_and_a_new_one_is_written_whole(cache, monkeypatch):
+    """The trust-on-first-use record beside a file with no published checksum was written in place:
+    a first use killed mid-write (or another process's first use at the same moment: shards, Ray
+    actors) left it empty, and the good file was then refused as "differs from  recorded"."""
+    from extract import store
+
+    digest = state_file(cache / "X3D_S.pyth")
+    table = (PublishedWeights("KINETICS400", "https://example.invalid/X3D_S.pyth", aliases=("kinetics400",)),)
+    record = cache / "X3D_S.pyth.sha256"
+    record.write_text("")
+    written = []
+    real = store.write_atomic
+    monkeypatch.setattr(store, "write_atomic", lambda path, data: written.append(Path(path).name) or real(path, data))
+    assert resolve_weights("kinetics400", "x3d_s", table) == (cache / "X3D_S.pyth", digest)
+    assert record.read_text().split()[0] == digest and written == ["X3D_S.pyth.sha256"]
+    record.write_text("not a digest\n")  # nor does a record holding no sha256 refuse the file
+    assert resolve_weights("kinetics400", "x3d_s", table)[1] == digest
