@@ -146,8 +146,15 @@ def _as_state_dict(obj: object, path: Path) -> dict[str, torch.Tensor]:
     out = {}
     for key, value in obj.items():
         key = str(key)
-        out[key[len("module."):] if key.startswith("module.") else key] = value
+        for wrapper in _WRAPPERS:  # each once, in the order they wrap: DataParallel around a compiled model
+            key = key[len(wrapper):] if key.startswith(wrapper) else key
+        out[key] = value
     return out
+
+
+#: key prefixes a wrapper adds when its model is saved whole: DataParallel / DistributedDataParallel's
+#: `module.`, torch.compile's `_orig_mod.` (a compiled model's file was refused: "missing keys ...")
+_WRAPPERS = ("module.", "_orig_mod.")
 
 
 def check_state_dict(

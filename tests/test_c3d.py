@@ -125,6 +125,10 @@ def test_loader_is_safe_by_default_and_unwraps_checkpoints(tmp_path):
         load_state_dict(path)
     loaded = load_state_dict(path, allow_pickle=True)
     assert list(loaded) == ["conv1.weight"] and torch.equal(loaded["conv1.weight"], torch.ones(2))
+    # torch.compile's wrapper (`_orig_mod.`), alone or inside DataParallel's, is taken off as `module.` is
+    compiled = tmp_path / "compiled.pth"
+    torch.save({"_orig_mod.conv1.weight": torch.ones(2), "module._orig_mod.conv1.bias": torch.zeros(2)}, compiled)
+    assert sorted(load_state_dict(compiled)) == ["conv1.bias", "conv1.weight"]
 
 
 def test_loader_rejects_missing_and_garbage_files(tmp_path):
