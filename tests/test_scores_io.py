@@ -223,3 +223,17 @@ def test_a_rewrite_removes_the_previous_scores_evaluation(tmp_path):
     assert (out / "evaluation.json").is_file(), res.output
     write_scores(out, ScoreSet(_videos(1)[:1], {"protocol": "transductive"}))
     assert not (out / "evaluation.json").exists()
+
+
+def test_a_segments_csv_saved_by_a_spreadsheet_reads_or_names_its_encoding(tmp_path):
+    """Excel's "CSV UTF-8" starts the file with a BOM (read as a column '\\ufeffvideo': "missing
+    column(s) ['video']"); its plain "CSV" writes Windows-1252 (a UnicodeDecodeError that named no file)."""
+    _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\r\nv.avi,,,1,4,19,,,0.75\r\n")
+    seg = tmp_path / "s" / "segments.csv"
+    seg.write_bytes(b"\xef\xbb\xbf" + seg.read_bytes())
+    assert read_scores(tmp_path / "s").videos[0].scores.tolist() == [0.5, 0.75]
+    _one_video_folder(tmp_path / "t", "v.avi,caf\xe9,,0,0,15,,,0.5\r\n")
+    (tmp_path / "t" / "segments.csv").write_bytes((tmp_path / "t" / "segments.csv").read_text().encode("cp1252"))
+    with pytest.raises(ScoresError, match=r"t/segments.csv: not UTF-8 text \(byte 0xe9 .*save it as 'CSV UTF-8'"):
+        read_scores(tmp_path / "t")
+

@@ -358,27 +358,32 @@ def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray
         for column in text:
             column.clear()
 
-    with open(seg, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None) or []
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ScoresError(f"{seg}: missing column(s) {missing}")
-        pick = itemgetter(*(header.index(c) for c in ("video", "clip", "start_frame", "end_frame", "score")))
-        add = [c.append for c in text]
-        for r in reader:  # column by column: a list per row would be millions of objects to collect
-            if not r:
-                continue  # a blank line, as DictReader skips it
-            try:
-                name, *fields = pick(r)
-            except IndexError:
-                raise ScoresError(f"{seg}:{reader.line_num}: {len(r)} fields, the header has {len(header)}") from None
-            which.append(names.setdefault(name, len(names)))
-            for put, value in zip(add, fields):
-                put(value)
-            if len(text[0]) >= READ_BLOCK:
-                convert()
-        convert()
+    try:
+        with open(seg, newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's "CSV UTF-8" begins with a BOM
+            reader = csv.reader(fh)
+            header = next(reader, None) or []
+            missing = [c for c in COLUMNS if c not in header]
+            if missing:
+                raise ScoresError(f"{seg}: missing column(s) {missing}")
+            pick = itemgetter(*(header.index(c) for c in ("video", "clip", "start_frame", "end_frame", "score")))
+            add = [c.append for c in text]
+            for r in reader:  # column by column: a list per row would be millions of objects to collect
+                if not r:
+                    continue  # a blank line, as DictReader skips it
+                try:
+                    name, *fields = pick(r)
+                except IndexError:
+                    raise ScoresError(f"{seg}:{reader.line_num}: {len(r)} fields, the header has "
+                                      f"{len(header)}") from None
+                which.append(names.setdefault(name, len(names)))
+                for put, value in zip(add, fields):
+                    put(value)
+                if len(text[0]) >= READ_BLOCK:
+                    convert()
+            convert()
+    except UnicodeDecodeError as exc:  # a spreadsheet's "CSV" in its own code page (Excel: Windows-1252)
+        raise ScoresError(f"{seg}: not UTF-8 text (byte 0x{exc.object[exc.start:exc.start + 1].hex()} is not UTF-8: "
+                          "saved in another encoding?); save it as 'CSV UTF-8'") from None
     if not names:
         return {}
     clip_a, first, last, values = (np.concatenate(c) for c in zip(*blocks))
