@@ -237,3 +237,19 @@ def test_a_segments_csv_saved_by_a_spreadsheet_reads_or_names_its_encoding(tmp_p
     with pytest.raises(ScoresError, match=r"t/segments.csv: not UTF-8 text \(byte 0xe9 .*save it as 'CSV UTF-8'"):
         read_scores(tmp_path / "t")
 
+
+def test_a_segments_csv_cut_short_inside_its_last_score_is_refused(tmp_path):
+    """A copy or sync that stopped partway: cut inside the last row's score, every row and field was
+    still there and "12.75" was read as the score 1.0, in silence."""
+    write_scores(tmp_path / "s", ScoreSet([VideoScores("v.avi", np.array([0.5, 12.75]), np.array([[0, 15], [4, 19]]),
+                                                       100, 10.0)], {}))
+    seg = tmp_path / "s" / "segments.csv"
+    whole = seg.read_bytes()
+    assert whole.endswith(b",12.75\r\n")
+    seg.write_bytes(whole[:-5])
+    with pytest.raises(ScoresError, match=r"segments.csv: ends inside its last row \(video 'v.avi'\): the file was "
+                                          "cut short"):
+        read_scores(tmp_path / "s")
+    for end in (b"\r\n", b"\n", b"\r"):  # every line end a text editor or a spreadsheet writes
+        seg.write_bytes(whole[:-2] + end)
+        assert read_scores(tmp_path / "s").videos[0].scores.tolist() == [0.5, 12.75]

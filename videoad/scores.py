@@ -384,6 +384,10 @@ def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray
     except UnicodeDecodeError as exc:  # a spreadsheet's "CSV" in its own code page (Excel: Windows-1252)
         raise ScoresError(f"{seg}: not UTF-8 text (byte 0x{exc.object[exc.start:exc.start + 1].hex()} is not UTF-8: "
                           "saved in another encoding?); save it as 'CSV UTF-8'") from None
+    if which and not _ends_a_line(seg):  # a cut in the last score reads as a score: "12.75" as "1"
+        raise ScoresError(f"{seg}: ends inside its last row (video {list(names)[which[-1]]!r}): the file was cut "
+                          "short (an interrupted copy or sync?); copy it again, or rerun `videoad detect`; if "
+                          "you edited it by hand, end it with a line break")
     if not names:
         return {}
     clip_a, first, last, values = (np.concatenate(c) for c in zip(*blocks))
@@ -395,6 +399,13 @@ def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray
     video = list(names)
     return {unmark(video[rows_video[part[0]]]): (clip_a[part], frames[part], values[part])
             for part in np.split(order, bounds)}
+
+
+def _ends_a_line(path: Path) -> bool:
+    """Whether the file's last byte ends a line, as every row `write_scores` writes does."""
+    with open(path, "rb") as fh:
+        fh.seek(-1, io.SEEK_END)
+        return fh.read(1) in (b"\n", b"\r")
 
 
 #: segments.csv rows converted to arrays at a time (`_read_segments`)
