@@ -253,3 +253,17 @@ def test_a_segments_csv_cut_short_inside_its_last_score_is_refused(tmp_path):
     for end in (b"\r\n", b"\n", b"\r"):  # every line end a text editor or a spreadsheet writes
         seg.write_bytes(whole[:-2] + end)
         assert read_scores(tmp_path / "s").videos[0].scores.tolist() == [0.5, 12.75]
+
+
+@pytest.mark.parametrize("frames, shown", [("28,6", "28-6"), ("-6,28", "-6-28"), ("6,2800", "6-2800"),
+                                           ("6,100", "6-100")])
+def test_a_clip_whose_frames_are_no_range_of_its_video_is_named(tmp_path, frames, shown):
+    """A hand-edited or damaged frame range: evaluate refused it, while plot and report drew it and
+    made events of it in silence (a clip ending at frame 2800 of a 100-frame video stretched its
+    timeline ten times and played nothing)."""
+    _one_video_folder(tmp_path / "s", f"v.avi,,,0,0,15,,,0.5\nv.avi,,,1,{frames},,,0.75\n")
+    with pytest.raises(ScoresError, match=rf"segments.csv: video 'v.avi', clip 1: frames {shown} are not a range of "
+                                          r"its 100 frames \(run.json's n_frames; 0-based, first <= last <= 99\)"):
+        read_scores(tmp_path / "s")
+    _one_video_folder(tmp_path / "t", "v.avi,,,0,0,15,,,0.5\nv.avi,,,1,84,99,,,0.75\n")  # the last frame: kept
+    assert read_scores(tmp_path / "t").videos[0].frames.tolist() == [[0, 15], [84, 99]]

@@ -557,6 +557,12 @@ def _read_folder(folder: Path) -> ScoreSet:
         clip, frames, values = rows[name]
         n = len(clip)
         v = info[name]
+        outside = np.flatnonzero((frames[:, 0] < 0) | (frames[:, 0] > frames[:, 1]) | (frames[:, 1] >= v["n_frames"]))
+        if outside.size:  # drawn and made events of in silence (a clip past the end stretched the timeline)
+            k = int(outside[0])
+            raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[k])}: frames {int(frames[k, 0])}-"
+                              f"{int(frames[k, 1])} are not a range of its {v['n_frames']} frames (run.json's "
+                              f"n_frames; 0-based, first <= last <= {v['n_frames'] - 1})")
         if not np.isfinite(values).all():
             bad = int(np.flatnonzero(~np.isfinite(values))[0])
             raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[bad])}: score {values[bad]} is not a finite "
