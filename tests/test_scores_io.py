@@ -159,7 +159,7 @@ def test_scores_that_are_not_finite_and_hand_edited_run_json_are_named(tmp_path)
         read_scores(tmp_path / "s")
     cases = {"no_frames": ({"video": "v.avi", "fps": 10.0}, r"video 'v.avi': n_frames must be a whole number"),
              "threshold": ({"video": "v.avi", "n_frames": 100, "threshold": "0.3"},
-                           r"video 'v.avi': threshold must be a number or null, got '0.3'"),
+                           r"video 'v.avi': threshold must be a finite number or null, got '0.3'"),
              "no_name": ({"n_frames": 100}, r"videos\[0\] has no 'video' name")}
     for name, (entry, message) in cases.items():
         _one_video_folder(tmp_path / name, "v.avi,,,0,0,15,,,0.5\n")
@@ -267,3 +267,26 @@ def test_a_clip_whose_frames_are_no_range_of_its_video_is_named(tmp_path, frames
         read_scores(tmp_path / "s")
     _one_video_folder(tmp_path / "t", "v.avi,,,0,0,15,,,0.5\nv.avi,,,1,84,99,,,0.75\n")  # the last frame: kept
     assert read_scores(tmp_path / "t").videos[0].frames.tolist() == [[0, 15], [84, 99]]
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("groups", "x", r"'groups' must be a JSON list, got 'x'"),
+    ("left_out", ["a.avi"], r"'left_out' must hold JSON objects, got 'a.avi'"),
+    ("config", "x", r"'config' must be a JSON object, got 'x'"),
+    ("category", 5, r"video 'v.avi': category must be text, got 5"),
+    ("scene_cut_frames", "12", r"video 'v.avi': scene_cut_frames must be a list of frames, got '12'"),
+    ("damaged_spans", [5], r"video 'v.avi': damaged_spans must be a list of \[first, last\] frames, got \[5\]"),
+    ("repeated_frames", "3", r"video 'v.avi': repeated_frames must be a whole number or null, got '3'"),
+    ("fps", float("inf"), r"video 'v.avi': fps must be a finite number >= 0 or null, got inf"),
+    ("threshold", float("nan"), r"video 'v.avi': threshold must be a finite number or null, got nan"),
+])
+def test_a_hand_edited_run_json_of_the_wrong_shape_is_named(tmp_path, key, value, message):
+    """run.json's values that plot, report and evaluate read, of the wrong JSON type: a traceback
+    ("'str' object has no attribute 'get'", "cannot unpack non-iterable int object") from deep in
+    the report, or (fps: Infinity, as Python's json reads it) every clip placed at 0 s in silence."""
+    _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\n")
+    run = json.loads((tmp_path / "s" / "run.json").read_text())
+    (run if key in ("groups", "left_out", "config") else run["videos"][0])[key] = value
+    (tmp_path / "s" / "run.json").write_text(json.dumps(run))
+    with pytest.raises(ScoresError, match=r"run.json: " + message):
+        read_scores(tmp_path / "s")

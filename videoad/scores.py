@@ -486,6 +486,27 @@ def _json_default(value):
     raise TypeError(f"cannot write {type(value).__name__} to run.json")
 
 
+def _whole(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+#: run.json's run-wide keys that plot, report and evaluate read, each with the JSON type it must be
+#: (a hand-edited one failed them as a traceback: "'str' object has no attribute 'get'")
+_RUN_KEYS = {"config": dict, "groups": list, "left_out": list, "history_left_out": list, "unfinished_stores": list}
+
+
+def _run_entries(run: Path, meta: dict) -> None:
+    """run.json's run-wide keys checked for their shape; a slip is named with the key."""
+    for key, kind in _RUN_KEYS.items():
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise ScoresError(f"{run}: {key!r} must be a JSON {'object' if kind is dict else 'list'}, got "
+                              f"{str(meta[key])[:60]!r}")
+    for key in ("groups", "left_out", "history_left_out"):
+        bad = [x for x in meta.get(key) or [] if not isinstance(x, dict)]
+        if bad:
+            raise ScoresError(f"{run}: {key!r} must hold JSON objects, got {str(bad[0])[:60]!r}")
+
+
 def _video_entries(run: Path, entries) -> list[dict]:
     """run.json's `videos`, each checked for what reading needs: a name, a frame count, numbers
     where numbers go (a hand-edited file's slip named with its video, not a traceback)."""
@@ -498,10 +519,26 @@ def _video_entries(run: Path, entries) -> list[dict]:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ScoresError(f"{run}: video {v['video']!r}: n_frames must be a whole number of frames >= 1, "
                               f"got {n!r}")
-        for key in ("fps", "threshold"):
+        for key in ("fps", "threshold"):  # JSON's Infinity: an fps that put every clip at 0 s
             x = v.get(key)
-            if x is not None and (isinstance(x, bool) or not isinstance(x, (int, float))):
-                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be a number or null, got {x!r}")
+            if x is not None and (isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
+                                  or (key == "fps" and x < 0)):
+                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be a finite number"
+                                  f"{' >= 0' if key == 'fps' else ''} or null, got {x!r}")
+        for key in ("category", "group", "source", "decode_warnings", "start_time", "start_time_from",
+                    "scene_cut_handling", "repeat_handling"):
+            if v.get(key) is not None and not isinstance(v[key], str):
+                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be text, got {v[key]!r}")
+        for key in ("scene_cuts", "repeated_frames"):
+            if v.get(key) is not None and not _whole(v[key]):
+                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be a whole number or null, got {v[key]!r}")
+        cuts, spans = v.get("scene_cut_frames"), v.get("damaged_spans")
+        if cuts is not None and not (isinstance(cuts, list) and all(_whole(f) for f in cuts)):
+            raise ScoresError(f"{run}: video {v['video']!r}: scene_cut_frames must be a list of frames, got {cuts!r}")
+        if spans is not None and not (isinstance(spans, list) and all(
+                isinstance(p, list) and len(p) == 2 and all(_whole(f) for f in p) for p in spans)):
+            raise ScoresError(f"{run}: video {v['video']!r}: damaged_spans must be a list of [first, last] frames, "
+                              f"got {spans!r}")
         if v.get("n_clips") is not None and (isinstance(v["n_clips"], bool) or not isinstance(v["n_clips"], int)):
             raise ScoresError(f"{run}: video {v['video']!r}: n_clips must be a whole number, got {v['n_clips']!r}")
     return entries
@@ -531,6 +568,7 @@ def _read_folder(folder: Path) -> ScoreSet:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ScoresError(f"{run}: unknown format {found!r} (expected {FORMAT})")
+    _run_entries(run, meta)
     info = {v["video"]: v for v in _video_entries(run, meta.pop("videos", []))}
     marked = meta.get("csv_names") == MARKED_NAMES
     rows = _read_segments(seg, marked)
