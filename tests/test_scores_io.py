@@ -290,3 +290,22 @@ def test_a_hand_edited_run_json_of_the_wrong_shape_is_named(tmp_path, key, value
     (tmp_path / "s" / "run.json").write_text(json.dumps(run))
     with pytest.raises(ScoresError, match=r"run.json: " + message):
         read_scores(tmp_path / "s")
+
+
+def test_a_folder_that_lost_times_h5_is_refused_not_read_at_one_rate(tmp_path):
+    """A video whose frames keep no one rate (a camera recording in bursts) has its seconds from
+    times.h5; a folder copied or synced without it (or with a damaged one) read the video at its
+    average rate in silence: an event a burst camera saw at 9 s put at 5 s."""
+    times = np.r_[np.arange(50) * 0.1, 20.0 + np.arange(50) * 0.1]  # two bursts, 15 s apart
+    frames = np.stack([np.arange(0, 85, 5), np.arange(0, 85, 5) + 15], 1)
+    v = VideoScores("burst.mp4", np.linspace(0, 1, len(frames)), frames, 100, 100 / 25.0, frame_times=times)
+    write_scores(tmp_path / "s", ScoreSet([v], {}))
+    np.testing.assert_allclose(read_scores(tmp_path / "s").videos[0].times(), v.times())
+    (tmp_path / "s" / "times.h5").unlink()
+    with pytest.raises(ScoresError, match=r"times.h5: video 'burst.mp4': its frames' own times are missing "
+                                          r"\(run.json: its frames keep no one rate"):
+        read_scores(tmp_path / "s")
+    short = VideoScores("burst.mp4", v.scores, frames, 100, 4.0, frame_times=times[:60])  # not the video's 100
+    write_scores(tmp_path / "t", ScoreSet([short], {}))
+    with pytest.raises(ScoresError, match=r"its frames' own times are 60, for 100 frames"):
+        read_scores(tmp_path / "t")

@@ -29,7 +29,8 @@ key, the file's ``grid`` attribute is [rows, cols]. ``run.json`` repeats the gri
 
 ``times.h5`` (only for videos whose frames keep no one rate: extract.timing): each frame's time in
 seconds from the first, one dataset per video (``video`` attribute), so that every second and
-clock time is read from the frames' own times, not from their average rate.
+clock time is read from the frames' own times, not from their average rate; such a video's entry
+in ``run.json`` says ``"frame_times": "times.h5"`` (a folder that lost the file is refused).
 """
 from __future__ import annotations
 
@@ -273,7 +274,9 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          **({} if not v.damaged_spans else {"damaged_spans": [[int(a), int(b)] for a, b in v.damaged_spans]}),
          **({} if not v.start_time else {"start_time": v.start_time, "start_time_from": v.start_time_from}),
          **({} if not v.source_fingerprint else {"source_fingerprint": dict(v.source_fingerprint)}),
-         **({} if v.cell_region is None else {"cell_region": [float(x) for x in v.cell_region]})}
+         **({} if v.cell_region is None else {"cell_region": [float(x) for x in v.cell_region]}),
+         # its frames' own times are in times.h5: a folder that lost it is refused, not read at one rate
+         **({} if v.frame_times is None else {"frame_times": TIMES_FILE})}
         for v in scoreset.videos
     ]
     timed = [(v.video, np.asarray(v.frame_times, dtype=np.float64)) for v in scoreset.videos if v.frame_times is not None]
@@ -583,6 +586,12 @@ def _read_folder(folder: Path) -> ScoreSet:
     times: dict[str, np.ndarray] = {}
     if (folder / TIMES_FILE).is_file():
         _, times = _read_arrays(folder / TIMES_FILE, "unit", "frame-times")
+    for name, v in info.items():
+        if v.get("frame_times") and (name not in times or len(times[name]) != v["n_frames"]):
+            raise ScoresError(f"{folder / TIMES_FILE}: video {name!r}: its frames' own times are "
+                              + ("missing" if name not in times else f"{len(times[name])}, for {v['n_frames']} frames")
+                              + " (run.json: its frames keep no one rate, and its seconds read at an average rate "
+                              "are wrong); copy times.h5 with the folder, or rerun `videoad detect`")
     videos = []
     for name in list(info) + [n for n in rows if n not in info]:
         if name not in info:
