@@ -159,7 +159,7 @@ def test_scores_that_are_not_finite_and_hand_edited_run_json_are_named(tmp_path)
         read_scores(tmp_path / "s")
     cases = {"no_frames": ({"video": "v.avi", "fps": 10.0}, r"video 'v.avi': n_frames must be a whole number"),
              "threshold": ({"video": "v.avi", "n_frames": 100, "threshold": "0.3"},
-                           r"video 'v.avi': threshold must be a number or null, got '0.3'"),
+                           r"video 'v.avi': threshold must be a finite number or null, got '0.3'"),
              "no_name": ({"n_frames": 100}, r"videos\[0\] has no 'video' name")}
     for name, (entry, message) in cases.items():
         _one_video_folder(tmp_path / name, "v.avi,,,0,0,15,,,0.5\n")
@@ -223,3 +223,89 @@ def test_a_rewrite_removes_the_previous_scores_evaluation(tmp_path):
     assert (out / "evaluation.json").is_file(), res.output
     write_scores(out, ScoreSet(_videos(1)[:1], {"protocol": "transductive"}))
     assert not (out / "evaluation.json").exists()
+
+
+def test_a_segments_csv_saved_by_a_spreadsheet_reads_or_names_its_encoding(tmp_path):
+    """Excel's "CSV UTF-8" starts the file with a BOM (read as a column '\\ufeffvideo': "missing
+    column(s) ['video']"); its plain "CSV" writes Windows-1252 (a UnicodeDecodeError that named no file)."""
+    _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\r\nv.avi,,,1,4,19,,,0.75\r\n")
+    seg = tmp_path / "s" / "segments.csv"
+    seg.write_bytes(b"\xef\xbb\xbf" + seg.read_bytes())
+    assert read_scores(tmp_path / "s").videos[0].scores.tolist() == [0.5, 0.75]
+    _one_video_folder(tmp_path / "t", "v.avi,caf\xe9,,0,0,15,,,0.5\r\n")
+    (tmp_path / "t" / "segments.csv").write_bytes((tmp_path / "t" / "segments.csv").read_text().encode("cp1252"))
+    with pytest.raises(ScoresError, match=r"t/segments.csv: not UTF-8 text \(byte 0xe9 .*save it as 'CSV UTF-8'"):
+        read_scores(tmp_path / "t")
+
+
+def test_a_segments_csv_cut_short_inside_its_last_score_is_refused(tmp_path):
+    """A copy or sync that stopped partway: cut inside the last row's score, every row and field was
+    still there and "12.75" was read as the score 1.0, in silence."""
+    write_scores(tmp_path / "s", ScoreSet([VideoScores("v.avi", np.array([0.5, 12.75]), np.array([[0, 15], [4, 19]]),
+                                                       100, 10.0)], {}))
+    seg = tmp_path / "s" / "segments.csv"
+    whole = seg.read_bytes()
+    assert whole.endswith(b",12.75\r\n")
+    seg.write_bytes(whole[:-5])
+    with pytest.raises(ScoresError, match=r"segments.csv: ends inside its last row \(video 'v.avi'\): the file was "
+                                          "cut short"):
+        read_scores(tmp_path / "s")
+    for end in (b"\r\n", b"\n", b"\r"):  # every line end a text editor or a spreadsheet writes
+        seg.write_bytes(whole[:-2] + end)
+        assert read_scores(tmp_path / "s").videos[0].scores.tolist() == [0.5, 12.75]
+
+
+@pytest.mark.parametrize("frames, shown", [("28,6", "28-6"), ("-6,28", "-6-28"), ("6,2800", "6-2800"),
+                                           ("6,100", "6-100")])
+def test_a_clip_whose_frames_are_no_range_of_its_video_is_named(tmp_path, frames, shown):
+    """A hand-edited or damaged frame range: evaluate refused it, while plot and report drew it and
+    made events of it in silence (a clip ending at frame 2800 of a 100-frame video stretched its
+    timeline ten times and played nothing)."""
+    _one_video_folder(tmp_path / "s", f"v.avi,,,0,0,15,,,0.5\nv.avi,,,1,{frames},,,0.75\n")
+    with pytest.raises(ScoresError, match=rf"segments.csv: video 'v.avi', clip 1: frames {shown} are not a range of "
+                                          r"its 100 frames \(run.json's n_frames; 0-based, first <= last <= 99\)"):
+        read_scores(tmp_path / "s")
+    _one_video_folder(tmp_path / "t", "v.avi,,,0,0,15,,,0.5\nv.avi,,,1,84,99,,,0.75\n")  # the last frame: kept
+    assert read_scores(tmp_path / "t").videos[0].frames.tolist() == [[0, 15], [84, 99]]
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("groups", "x", r"'groups' must be a JSON list, got 'x'"),
+    ("left_out", ["a.avi"], r"'left_out' must hold JSON objects, got 'a.avi'"),
+    ("config", "x", r"'config' must be a JSON object, got 'x'"),
+    ("category", 5, r"video 'v.avi': category must be text, got 5"),
+    ("scene_cut_frames", "12", r"video 'v.avi': scene_cut_frames must be a list of frames, got '12'"),
+    ("damaged_spans", [5], r"video 'v.avi': damaged_spans must be a list of \[first, last\] frames, got \[5\]"),
+    ("repeated_frames", "3", r"video 'v.avi': repeated_frames must be a whole number or null, got '3'"),
+    ("fps", float("inf"), r"video 'v.avi': fps must be a finite number >= 0 or null, got inf"),
+    ("threshold", float("nan"), r"video 'v.avi': threshold must be a finite number or null, got nan"),
+])
+def test_a_hand_edited_run_json_of_the_wrong_shape_is_named(tmp_path, key, value, message):
+    """run.json's values that plot, report and evaluate read, of the wrong JSON type: a traceback
+    ("'str' object has no attribute 'get'", "cannot unpack non-iterable int object") from deep in
+    the report, or (fps: Infinity, as Python's json reads it) every clip placed at 0 s in silence."""
+    _one_video_folder(tmp_path / "s", "v.avi,,,0,0,15,,,0.5\n")
+    run = json.loads((tmp_path / "s" / "run.json").read_text())
+    (run if key in ("groups", "left_out", "config") else run["videos"][0])[key] = value
+    (tmp_path / "s" / "run.json").write_text(json.dumps(run))
+    with pytest.raises(ScoresError, match=r"run.json: " + message):
+        read_scores(tmp_path / "s")
+
+
+def test_a_folder_that_lost_times_h5_is_refused_not_read_at_one_rate(tmp_path):
+    """A video whose frames keep no one rate (a camera recording in bursts) has its seconds from
+    times.h5; a folder copied or synced without it (or with a damaged one) read the video at its
+    average rate in silence: an event a burst camera saw at 9 s put at 5 s."""
+    times = np.r_[np.arange(50) * 0.1, 20.0 + np.arange(50) * 0.1]  # two bursts, 15 s apart
+    frames = np.stack([np.arange(0, 85, 5), np.arange(0, 85, 5) + 15], 1)
+    v = VideoScores("burst.mp4", np.linspace(0, 1, len(frames)), frames, 100, 100 / 25.0, frame_times=times)
+    write_scores(tmp_path / "s", ScoreSet([v], {}))
+    np.testing.assert_allclose(read_scores(tmp_path / "s").videos[0].times(), v.times())
+    (tmp_path / "s" / "times.h5").unlink()
+    with pytest.raises(ScoresError, match=r"times.h5: video 'burst.mp4': its frames' own times are missing "
+                                          r"\(run.json: its frames keep no one rate"):
+        read_scores(tmp_path / "s")
+    short = VideoScores("burst.mp4", v.scores, frames, 100, 4.0, frame_times=times[:60])  # not the video's 100
+    write_scores(tmp_path / "t", ScoreSet([short], {}))
+    with pytest.raises(ScoresError, match=r"its frames' own times are 60, for 100 frames"):
+        read_scores(tmp_path / "t")

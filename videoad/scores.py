@@ -29,7 +29,8 @@ key, the file's ``grid`` attribute is [rows, cols]. ``run.json`` repeats the gri
 
 ``times.h5`` (only for videos whose frames keep no one rate: extract.timing): each frame's time in
 seconds from the first, one dataset per video (``video`` attribute), so that every second and
-clock time is read from the frames' own times, not from their average rate.
+clock time is read from the frames' own times, not from their average rate; such a video's entry
+in ``run.json`` says ``"frame_times": "times.h5"`` (a folder that lost the file is refused).
 """
 from __future__ import annotations
 
@@ -273,7 +274,9 @@ def write_scores(path, scoreset: ScoreSet) -> Path:
          **({} if not v.damaged_spans else {"damaged_spans": [[int(a), int(b)] for a, b in v.damaged_spans]}),
          **({} if not v.start_time else {"start_time": v.start_time, "start_time_from": v.start_time_from}),
          **({} if not v.source_fingerprint else {"source_fingerprint": dict(v.source_fingerprint)}),
-         **({} if v.cell_region is None else {"cell_region": [float(x) for x in v.cell_region]})}
+         **({} if v.cell_region is None else {"cell_region": [float(x) for x in v.cell_region]}),
+         # its frames' own times are in times.h5: a folder that lost it is refused, not read at one rate
+         **({} if v.frame_times is None else {"frame_times": TIMES_FILE})}
         for v in scoreset.videos
     ]
     timed = [(v.video, np.asarray(v.frame_times, dtype=np.float64)) for v in scoreset.videos if v.frame_times is not None]
@@ -358,27 +361,36 @@ def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray
         for column in text:
             column.clear()
 
-    with open(seg, newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None) or []
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise ScoresError(f"{seg}: missing column(s) {missing}")
-        pick = itemgetter(*(header.index(c) for c in ("video", "clip", "start_frame", "end_frame", "score")))
-        add = [c.append for c in text]
-        for r in reader:  # column by column: a list per row would be millions of objects to collect
-            if not r:
-                continue  # a blank line, as DictReader skips it
-            try:
-                name, *fields = pick(r)
-            except IndexError:
-                raise ScoresError(f"{seg}:{reader.line_num}: {len(r)} fields, the header has {len(header)}") from None
-            which.append(names.setdefault(name, len(names)))
-            for put, value in zip(add, fields):
-                put(value)
-            if len(text[0]) >= READ_BLOCK:
-                convert()
-        convert()
+    try:
+        with open(seg, newline="", encoding="utf-8-sig") as fh:  # a spreadsheet's "CSV UTF-8" begins with a BOM
+            reader = csv.reader(fh)
+            header = next(reader, None) or []
+            missing = [c for c in COLUMNS if c not in header]
+            if missing:
+                raise ScoresError(f"{seg}: missing column(s) {missing}")
+            pick = itemgetter(*(header.index(c) for c in ("video", "clip", "start_frame", "end_frame", "score")))
+            add = [c.append for c in text]
+            for r in reader:  # column by column: a list per row would be millions of objects to collect
+                if not r:
+                    continue  # a blank line, as DictReader skips it
+                try:
+                    name, *fields = pick(r)
+                except IndexError:
+                    raise ScoresError(f"{seg}:{reader.line_num}: {len(r)} fields, the header has "
+                                      f"{len(header)}") from None
+                which.append(names.setdefault(name, len(names)))
+                for put, value in zip(add, fields):
+                    put(value)
+                if len(text[0]) >= READ_BLOCK:
+                    convert()
+            convert()
+    except UnicodeDecodeError as exc:  # a spreadsheet's "CSV" in its own code page (Excel: Windows-1252)
+        raise ScoresError(f"{seg}: not UTF-8 text (byte 0x{exc.object[exc.start:exc.start + 1].hex()} is not UTF-8: "
+                          "saved in another encoding?); save it as 'CSV UTF-8'") from None
+    if which and not _ends_a_line(seg):  # a cut in the last score reads as a score: "12.75" as "1"
+        raise ScoresError(f"{seg}: ends inside its last row (video {list(names)[which[-1]]!r}): the file was cut "
+                          "short (an interrupted copy or sync?); copy it again, or rerun `videoad detect`; if "
+                          "you edited it by hand, end it with a line break")
     if not names:
         return {}
     clip_a, first, last, values = (np.concatenate(c) for c in zip(*blocks))
@@ -390,6 +402,13 @@ def _read_segments(seg: Path, marked: bool = True) -> dict[str, tuple[np.ndarray
     video = list(names)
     return {unmark(video[rows_video[part[0]]]): (clip_a[part], frames[part], values[part])
             for part in np.split(order, bounds)}
+
+
+def _ends_a_line(path: Path) -> bool:
+    """Whether the file's last byte ends a line, as every row `write_scores` writes does."""
+    with open(path, "rb") as fh:
+        fh.seek(-1, io.SEEK_END)
+        return fh.read(1) in (b"\n", b"\r")
 
 
 #: segments.csv rows converted to arrays at a time (`_read_segments`)
@@ -470,6 +489,27 @@ def _json_default(value):
     raise TypeError(f"cannot write {type(value).__name__} to run.json")
 
 
+def _whole(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+
+#: run.json's run-wide keys that plot, report and evaluate read, each with the JSON type it must be
+#: (a hand-edited one failed them as a traceback: "'str' object has no attribute 'get'")
+_RUN_KEYS = {"config": dict, "groups": list, "left_out": list, "history_left_out": list, "unfinished_stores": list}
+
+
+def _run_entries(run: Path, meta: dict) -> None:
+    """run.json's run-wide keys checked for their shape; a slip is named with the key."""
+    for key, kind in _RUN_KEYS.items():
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise ScoresError(f"{run}: {key!r} must be a JSON {'object' if kind is dict else 'list'}, got "
+                              f"{str(meta[key])[:60]!r}")
+    for key in ("groups", "left_out", "history_left_out"):
+        bad = [x for x in meta.get(key) or [] if not isinstance(x, dict)]
+        if bad:
+            raise ScoresError(f"{run}: {key!r} must hold JSON objects, got {str(bad[0])[:60]!r}")
+
+
 def _video_entries(run: Path, entries) -> list[dict]:
     """run.json's `videos`, each checked for what reading needs: a name, a frame count, numbers
     where numbers go (a hand-edited file's slip named with its video, not a traceback)."""
@@ -482,10 +522,26 @@ def _video_entries(run: Path, entries) -> list[dict]:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ScoresError(f"{run}: video {v['video']!r}: n_frames must be a whole number of frames >= 1, "
                               f"got {n!r}")
-        for key in ("fps", "threshold"):
+        for key in ("fps", "threshold"):  # JSON's Infinity: an fps that put every clip at 0 s
             x = v.get(key)
-            if x is not None and (isinstance(x, bool) or not isinstance(x, (int, float))):
-                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be a number or null, got {x!r}")
+            if x is not None and (isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x)
+                                  or (key == "fps" and x < 0)):
+                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be a finite number"
+                                  f"{' >= 0' if key == 'fps' else ''} or null, got {x!r}")
+        for key in ("category", "group", "source", "decode_warnings", "start_time", "start_time_from",
+                    "scene_cut_handling", "repeat_handling"):
+            if v.get(key) is not None and not isinstance(v[key], str):
+                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be text, got {v[key]!r}")
+        for key in ("scene_cuts", "repeated_frames"):
+            if v.get(key) is not None and not _whole(v[key]):
+                raise ScoresError(f"{run}: video {v['video']!r}: {key} must be a whole number or null, got {v[key]!r}")
+        cuts, spans = v.get("scene_cut_frames"), v.get("damaged_spans")
+        if cuts is not None and not (isinstance(cuts, list) and all(_whole(f) for f in cuts)):
+            raise ScoresError(f"{run}: video {v['video']!r}: scene_cut_frames must be a list of frames, got {cuts!r}")
+        if spans is not None and not (isinstance(spans, list) and all(
+                isinstance(p, list) and len(p) == 2 and all(_whole(f) for f in p) for p in spans)):
+            raise ScoresError(f"{run}: video {v['video']!r}: damaged_spans must be a list of [first, last] frames, "
+                              f"got {spans!r}")
         if v.get("n_clips") is not None and (isinstance(v["n_clips"], bool) or not isinstance(v["n_clips"], int)):
             raise ScoresError(f"{run}: video {v['video']!r}: n_clips must be a whole number, got {v['n_clips']!r}")
     return entries
@@ -515,6 +571,7 @@ def _read_folder(folder: Path) -> ScoreSet:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ScoresError(f"{run}: unknown format {found!r} (expected {FORMAT})")
+    _run_entries(run, meta)
     info = {v["video"]: v for v in _video_entries(run, meta.pop("videos", []))}
     marked = meta.get("csv_names") == MARKED_NAMES
     rows = _read_segments(seg, marked)
@@ -529,6 +586,12 @@ def _read_folder(folder: Path) -> ScoreSet:
     times: dict[str, np.ndarray] = {}
     if (folder / TIMES_FILE).is_file():
         _, times = _read_arrays(folder / TIMES_FILE, "unit", "frame-times")
+    for name, v in info.items():
+        if v.get("frame_times") and (name not in times or len(times[name]) != v["n_frames"]):
+            raise ScoresError(f"{folder / TIMES_FILE}: video {name!r}: its frames' own times are "
+                              + ("missing" if name not in times else f"{len(times[name])}, for {v['n_frames']} frames")
+                              + " (run.json: its frames keep no one rate, and its seconds read at an average rate "
+                              "are wrong); copy times.h5 with the folder, or rerun `videoad detect`")
     videos = []
     for name in list(info) + [n for n in rows if n not in info]:
         if name not in info:
@@ -541,6 +604,12 @@ def _read_folder(folder: Path) -> ScoreSet:
         clip, frames, values = rows[name]
         n = len(clip)
         v = info[name]
+        outside = np.flatnonzero((frames[:, 0] < 0) | (frames[:, 0] > frames[:, 1]) | (frames[:, 1] >= v["n_frames"]))
+        if outside.size:  # drawn and made events of in silence (a clip past the end stretched the timeline)
+            k = int(outside[0])
+            raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[k])}: frames {int(frames[k, 0])}-"
+                              f"{int(frames[k, 1])} are not a range of its {v['n_frames']} frames (run.json's "
+                              f"n_frames; 0-based, first <= last <= {v['n_frames'] - 1})")
         if not np.isfinite(values).all():
             bad = int(np.flatnonzero(~np.isfinite(values))[0])
             raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[bad])}: score {values[bad]} is not a finite "
