@@ -368,3 +368,31 @@ def test_a_run_killed_before_its_events_files_keeps_the_rules_it_used(tmp_path, 
     del run["event_settings"]
     (tmp_path / "cut" / "run.json").write_text(json.dumps(run))
     assert read_settings(tmp_path / "cut") is None
+
+
+def test_a_gap_of_exactly_merge_gap_s_merges_and_a_run_of_exactly_min_length_s_stays():
+    """The rules hold at equality ("at most merge_gap_s apart", "at least min_length_s long"),
+    whatever float arithmetic makes of the equal lengths: at one rate (4.6 s at 25 frames/s is
+    114.99999999999999 frames, 2.2 s is 55.00000000000001) and from frames' own times (a burst
+    camera's frames 0.1 s apart: 1.6 s long came out 1.5999999999999996)."""
+    from dataclasses import replace
+
+    # one rate: clip 0 over, 115 frames under, clip 2 over: 4.6 s apart at 25 frames/s
+    frames = np.array([[0, 54], [55, 169], [170, 224]])
+    v = VideoScores("cam/a.avi", np.array([0.9, 0.1, 0.9]), frames, 225, 25.0, "C", "all", "", 0.5)
+    merged = video_events(v, EventSettings(merge_gap_s=4.6, min_length_s=0)).events
+    assert [(e.first_clip, e.last_clip) for e in merged] == [(0, 2)]
+    assert len(video_events(v, EventSettings(merge_gap_s=4.55, min_length_s=0)).events) == 2
+    # each over clip is 55 frames: exactly 2.2 s
+    kept = video_events(v, EventSettings(merge_gap_s=0.0, min_length_s=2.2)).events
+    assert [(e.first_clip, e.last_clip) for e in kept] == [(0, 0), (2, 2)]
+    assert video_events(v, EventSettings(merge_gap_s=0.0, min_length_s=2.25)).events == []
+    # the frames' own times (10 frames/s): clips of 16 frames are 1.6 s, runs at clips 1 and 4 3.2 s apart
+    s = [0.1, 0.9, 0.1, 0.1, 0.8, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.7, 0.1]
+    plain = _video(s, stride=16)  # clip i: frames 16i..16i+15
+    timed = replace(plain, frame_times=np.arange(plain.n_frames) * 0.1)
+    assert timed.variable_rate
+    by_length = video_events(timed, EventSettings(merge_gap_s=0.0, min_length_s=1.6)).events
+    assert [(e.first_clip, e.last_clip) for e in by_length] == [(1, 1), (4, 4), (11, 11)]
+    by_gap = video_events(timed, EventSettings(merge_gap_s=3.2, min_length_s=0)).events
+    assert [(e.first_clip, e.last_clip) for e in by_gap] == [(1, 4), (11, 11)]

@@ -222,8 +222,10 @@ class EventTracker:
         self.video, self.threshold, self.category, self.group = video, float(threshold), category, group
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
-        self.gap = settings.merge_gap_s * per_frame
-        self.min_len = settings.min_length_s * per_frame
+        # in frames, rounded as the lengths they are compared with (`_exact`): 4.6 s at 25 frames/s
+        # is 114.99999999999999 unrounded, and a gap of exactly 115 frames was not merged
+        self.gap = _exact(settings.merge_gap_s * per_frame)
+        self.min_len = _exact(settings.min_length_s * per_frame)
         # frame position -> seconds from the video's start (`VideoScores.seconds`: frames that keep
         # no one rate); None: frame / fps. With it the gap and the length are measured in seconds
         self._seconds, self._ends = seconds, ends  # `ends`: last frame -> where it ends (`VideoScores.end_seconds`)
@@ -282,12 +284,12 @@ class EventTracker:
         """Whether a clip starting at `first_frame` lies beyond the merge gap after frame `end`."""
         if self._seconds is None:
             return first_frame - end - 1 > self.gap
-        return float(self._seconds(first_frame) - self._end_of(end)) > self._settings.merge_gap_s
+        return _exact(self._seconds(first_frame) - self._end_of(end)) > self._settings.merge_gap_s
 
     def _long_enough(self, run: _Run) -> bool:
         if self._seconds is None:
             return run.end - run.start + 1 >= self.min_len
-        return float(self._end_of(run.end) - self._seconds(run.start)) >= self._settings.min_length_s
+        return _exact(self._end_of(run.end) - self._seconds(run.start)) >= self._settings.min_length_s
 
     def _end_of(self, frame: int) -> float | None:
         """Seconds where frame `frame` ends, None when the rate is unknown."""
@@ -326,6 +328,14 @@ class EventTracker:
             ev.cells = sorted(int(c) for c in _hot(run.cells_max, base))
             ev.peak_cells = sorted(int(c) for c in _hot(run.peak_cells, base))
         return ev
+
+
+def _exact(x) -> float:
+    """A length in frames or seconds compared with a setting, rounded to a millionth: "at most
+    merge_gap_s apart" and "at least min_length_s long" hold at equality, and float arithmetic put
+    an equal length just off it (frames 10 fps apart: 7.9 + 0.1 - 6.4 = 1.5999999999999996 s, so a
+    clip of exactly 1.6 s fell short of a 1.6 s minimum). Far below any frame's length."""
+    return round(float(x), 6)
 
 
 def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> VideoEvents:
