@@ -396,3 +396,24 @@ def test_a_gap_of_exactly_merge_gap_s_merges_and_a_run_of_exactly_min_length_s_s
     assert [(e.first_clip, e.last_clip) for e in by_length] == [(1, 1), (4, 4), (11, 11)]
     by_gap = video_events(timed, EventSettings(merge_gap_s=3.2, min_length_s=0)).events
     assert [(e.first_clip, e.last_clip) for e in by_gap] == [(1, 4), (11, 11)]
+
+
+def test_a_long_variable_rate_videos_events_take_time_in_clips_not_clips_times_frames():
+    """A burst camera's frames are placed by their own times (`FrameClock`), asked clip by clip by
+    the event tracker: each ask made a range of the video's frame count, so a 5.5-hour video of
+    10,000 clips took 9 s (and a day's recording many minutes). The asks now cost the same
+    whatever the video's length."""
+    import time
+
+    n = 600_000  # 5.5 hours at 30 frames/s, a pause of 5 s every thousand frames or so
+    starts = np.arange(0, n - 30, 60)
+    frames = np.stack([starts, starts + 29], axis=1)
+    rng = np.random.default_rng(0)
+    times = np.cumsum(np.where(rng.random(n) < 0.001, 5.0, 1 / 30))
+    v = VideoScores("burst.mp4", rng.random(len(starts)), frames, n, 30.0, "C", "all", "", 0.5,
+                    frame_times=times - times[0])
+    assert v.variable_rate
+    t0 = time.perf_counter()
+    events = video_events(v, EventSettings()).events
+    assert time.perf_counter() - t0 < 3.0  # 0.25 s here; 9 s before
+    assert len(events) > 100 and all(e.start_s == pytest.approx(v.seconds(e.start_frame)) for e in events)

@@ -156,6 +156,9 @@ class FrameClock:
         if not self.step > 0:
             self.step = 1.0 / fps if fps and fps > 0 else 1.0
         self._ends = np.append(self.times, self.times[-1] + self.step)  # frame n: the end of the last
+        # frame positions 0..n, made once: the event tracker asks for seconds clip by clip, and a
+        # range made per call cost the frame count each time (a 4-hour video's events: 30 s)
+        self._positions = np.arange(len(self._ends), dtype=np.float64)
         # before a pause a frame lasts the step the recording kept there, not until the next burst
         paused = pauses_before(self.times)[1:]
         lasts = np.where(paused, local_steps(self.times), gaps) if paused.any() else gaps
@@ -163,7 +166,7 @@ class FrameClock:
 
     def seconds(self, frames) -> np.ndarray:
         """Seconds at (fractional) frame positions, between the frames' times."""
-        return np.interp(np.asarray(frames, dtype=np.float64), np.arange(len(self._ends)), self._ends)
+        return np.interp(np.asarray(frames, dtype=np.float64), self._positions, self._ends)
 
     def end_seconds(self, last_frames) -> np.ndarray:
         """Where frames end: a frame lasts until the next one, except before a pause in the
@@ -174,7 +177,7 @@ class FrameClock:
 
     def frame_at(self, seconds) -> np.ndarray:
         """`seconds`' inverse: the (fractional) frame position at each time."""
-        return np.interp(np.asarray(seconds, dtype=np.float64), self._ends, np.arange(len(self._ends)))
+        return np.interp(np.asarray(seconds, dtype=np.float64), self._ends, self._positions)
 
 
 @dataclass
