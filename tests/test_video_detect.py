@@ -1178,3 +1178,28 @@ def test_the_repeats_note_reads_the_videos_scored_not_those_left_out(tmp_path):
     fake_video(new, "b_same.mp4", 40, seed=20, attrs=opts((160, 120), 0))
     for scores in (video.score(new, tmp_path / "models"), video.fit_and_score(train, new, pooled)):
         assert [v.video for v in scores] == ["b_same.mp4"] and "repeats" not in scores.meta["groups"][0]
+
+
+def test_a_damaged_history_file_is_named_in_run_json_and_on_the_command_line(tmp_path):
+    """`detect --fit-on HISTORY`: a history feature file that cannot be read was left out of the fit
+    in silence (a log line; run.json kept no `history_left_out`, the report said nothing), the models
+    fitted without it as if the history were whole."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    history, new = tmp_path / "history", tmp_path / "new"
+    small_store(history)
+    (history / "A" / "broken.mp4.h5").write_bytes(b"")
+    fake_video(new, "A/n1.mp4", 40, anomalous=[7], seed=20)
+    scores = video.fit_and_score(history, new, replace(POOLED, detector="pca", params={}))
+    assert [v.video for v in scores] == ["A/n1.mp4"] and scores.left_out() == []
+    (left,) = scores.meta["history_left_out"]
+    assert left["video"] == "A/broken.mp4" and "not a readable feature file" in left["reason"]
+    res = CliRunner().invoke(cli, ["detect", str(new), "--fit-on", str(history), "--pooled", "--detector", "pca",
+                                   "--min-clips", "10", "-o", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    assert f"left out of the history A/broken.mp4: {history / 'A' / 'broken.mp4.h5'}: not a readable" in res.output
+    (left,) = json.loads((tmp_path / "s" / "run.json").read_text())["history_left_out"]
+    assert left["video"] == "A/broken.mp4"
+    assert read_scores(tmp_path / "s").meta["history_left_out"][0]["video"] == "A/broken.mp4"

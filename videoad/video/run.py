@@ -326,7 +326,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     unfinished_notes = _unfinished(features, history)  # before the listing: what is scored is what it counts
     fit_store, store = open_store(history, history_keys), open_store(features, keys)
     annotations = _annotations(annotations)
-    fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
+    fit_groups, fit_counts, fit_left_out = screened_groups(fit_store, cfg.mode, annotations)
+    fit_left_out.update(_not_extracted(history, history_keys))  # run.json's history_left_out: fitted without them
     known = _cameras_of(cfg, fit_store, fit_groups)
     fit_groups, levels = _levels_apart(fit_store, fit_groups, fit_counts, cfg)
     if known is not None:  # per-camera: the history's cameras; each scored video goes to the one it shows
@@ -386,6 +387,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     scoreset = _assemble(results, records, categories(store, annotations))
     scoreset.meta.update(_run_meta(cfg, features, "inductive", history, notes=unfinished_notes),
                          left_out=_listed(left_out),
+                         **({"history_left_out": _listed(fit_left_out)} if fit_left_out else {}),
                          history=str(history))
     results = [r for r in results if "failed" not in r]
     if model_dir:
