@@ -453,6 +453,49 @@ def _from_attr(value: Any) -> Any:
     return value
 
 
+def attrs_problem(path: str | os.PathLike, attrs: Mapping[str, Any]) -> StoreReadError | None:
+    """What makes a file's attributes not those of a feature file this videoad reads (a schema version
+    newer than it reads; an attribute every feature file carries missing: an HDF5 file of another
+    program under a feature file's name), as the error naming `path`; None where they are."""
+    problem = _version_problem(path, attrs)
+    if problem:
+        return problem
+    missing = [name for name in REQUIRED_ATTRS if name not in attrs]
+    if missing:
+        return _unreadable(path, ValueError(f"it lacks the attribute(s) {', '.join(missing)} every feature file "
+                                            "carries: an HDF5 file not written by `videoad extract` or an importer?"))
+    said = attrs.get("n_clips")
+    if said is not None and not (isinstance(said, (int, np.integer)) and int(said) >= 0):
+        return _unreadable(path, ValueError(f"its n_clips attribute is {said!r}, not a count of clips"))
+    return None
+
+
+def _version_problem(path: str | os.PathLike, attrs: Mapping[str, Any]) -> StoreReadError | None:
+    version = attrs.get("format_version", 1)
+    if version not in READABLE_VERSIONS:
+        return StoreReadError(f"{path}: feature file schema version {version} is newer than this "
+                              f"videoad reads ({', '.join(map(str, READABLE_VERSIONS))}); upgrade videoad")
+    return None
+
+
+def _shape_problem(features: np.ndarray, frames: np.ndarray, cells: np.ndarray | None,
+                   attrs: Mapping[str, Any]) -> str | None:
+    """What makes a feature file's arrays unlike `write_video`'s (a damaged or hand-made file), else None:
+    read as they were, a 1-d `features` failed deep in the fit, and `frames` of another length than the
+    clips, or an `n_clips` attribute that is not theirs, put scores on the wrong frames in silence."""
+    if features.ndim != 2:
+        return f"features of shape {features.shape}, not (clips, values)"
+    n = features.shape[0]
+    if frames.shape != (n, 2):
+        return f"frames of shape {frames.shape} for {n} clips, not ({n}, 2)"
+    if cells is not None and (cells.ndim != 3 or cells.shape[0] != n):
+        return f"cells of shape {cells.shape} for {n} clips, not ({n}, cells, values)"
+    said = attrs.get("n_clips")
+    if said is not None and not (isinstance(said, (int, np.integer)) and int(said) == n):
+        return f"its n_clips attribute says {said!r}, its features hold {n} clips"
+    return None
+
+
 def _unreadable(path: str | os.PathLike, exc: Exception) -> StoreReadError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return StoreReadError(f"{path}: not a readable feature file ({reason}); rerun `videoad extract` "
@@ -560,22 +603,33 @@ class FeatureStore:
         self._require(key)
         return read_attrs(self.path(key))
 
+    def check(self, key: str) -> dict[str, Any]:
+        """The attributes (as `attrs`), where they are a feature file's this videoad reads
+        (`attrs_problem`); else `StoreReadError` naming the file. Cheap: no feature arrays are read."""
+        attrs = self.attrs(key)
+        problem = attrs_problem(self.path(key), attrs)
+        if problem:
+            raise problem
+        return attrs
+
     def load(self, key: str, cells: bool = False) -> VideoFeatures:
         """One video's features; with `cells`, also its per-cell features (None when not stored)."""
         path = self._require(key)
         try:
             with h5py.File(path, "r") as f:
                 attrs = _open_file_attrs(path, f)
-                version = attrs.get("format_version", 1)
-                if version not in READABLE_VERSIONS:
-                    raise ValueError(f"{path}: feature file schema version {version} is newer than this "
-                                     f"videoad reads ({', '.join(map(str, READABLE_VERSIONS))}); upgrade videoad")
+                problem = _version_problem(path, attrs)
+                if problem:
+                    raise problem
                 features = np.asarray(f["features"][()], dtype=np.float32)
                 frames = np.asarray(f["frames"][()], dtype=np.int64)
                 cell_array = np.asarray(f["cells"][()], dtype=np.float32) if cells and "cells" in f else None
                 times = np.asarray(f["frame_times"][()], dtype=np.float64) if "frame_times" in f else None
         except (OSError, KeyError, RuntimeError) as exc:
             raise _unreadable(path, exc) from None
+        problem = _shape_problem(features, frames, cell_array, attrs)
+        if problem:
+            raise _unreadable(path, ValueError(problem))
         return VideoFeatures(key, features, frames, attrs, cell_array, times)
 
     def load_packed(self, keys: list[str], cells: bool = False) -> list[VideoFeatures]:

@@ -134,6 +134,38 @@ def test_inconsistent_arrays_and_missing_attrs_are_refused(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_whose_arrays_or_attributes_are_not_a_feature_files_is_named_when_read(tmp_path):
+    """What `write_video` refuses to write, read from a file another program (or damage) made: the
+    reader named none of it (a 1-d `features` failed later as an IndexError; `frames` of another length
+    and an `n_clips` not the features' were read as they were)."""
+    from extract.store import StoreReadError
+
+    features, frames = sample()
+    n = len(features)
+    for name in ("flat", "short", "lying"):
+        path = write_video(tmp_path, f"{name}.mp4", features, frames, ATTRS)
+        with h5py.File(path, "r+") as f:
+            if name == "flat":
+                del f["features"]
+                f["features"] = features[:, 0]
+            elif name == "short":
+                del f["frames"]
+                f["frames"] = frames[:-1]
+            else:
+                f.attrs["n_clips"] = n + 5
+        with pytest.raises(StoreReadError, match=rf"^{path}: not a readable feature file \((features of shape|"
+                                                 r"frames of shape|its n_clips attribute says)"):
+            FeatureStore(tmp_path).load(f"{name}.mp4")
+    path = tmp_path / "foreign.mp4.h5"
+    with h5py.File(path, "w") as f:  # another program's HDF5 file under a feature file's name
+        f["features"], f["frames"] = features, frames
+    assert FeatureStore(tmp_path).load("foreign.mp4").n_clips == n  # the arrays read: its attributes are missing
+    with pytest.raises(StoreReadError, match=rf"^{path}: not a readable feature file \(it lacks the attribute\(s\) "
+                                             "n_frames, fps, clip_len, stride, backbone"):
+        FeatureStore(tmp_path).check("foreign.mp4")
+    assert FeatureStore(tmp_path).check("short.mp4")["n_frames"] == ATTRS["n_frames"]
+
+
 def test_a_failed_write_leaves_neither_a_file_nor_a_temporary(tmp_path):
     with pytest.raises(TypeError):
         write_video(tmp_path, "v.mp4", *sample(), {**ATTRS, "bad": object()})

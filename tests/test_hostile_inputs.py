@@ -197,6 +197,37 @@ def test_a_corrupt_feature_file_is_named_and_left_out(tmp_path):
     assert len(read_scores(tmp_path / "s")) == 3  # the three good videos are scored
 
 
+def test_files_unlike_a_feature_files_make_are_named_and_left_out_and_the_rest_scored(tmp_path):
+    """Each of these stopped a pooled run or was scored on the wrong frames: an HDF5 file of another
+    program holding `features` and `frames` but none of a feature file's attributes failed the whole
+    group at the fit ("attribute n_frames is missing"); a 1-d `features` ended in an IndexError
+    traceback; `frames` of 20 rows for 30 clips was scored, 10 of its scores on no frame."""
+    import h5py
+
+    store = tmp_path / "features"
+    small_store(store)
+    attrs = {"n_frames": 500, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"}
+    frames = np.stack([np.arange(30) * 16, np.arange(30) * 16 + 15], axis=1)
+    rng = np.random.default_rng(0)
+    for name, features, rows, with_attrs in (("other", rng.random((30, 12)), frames, False),
+                                             ("flat", rng.random(30), frames, True),
+                                             ("short", rng.random((30, 12)), frames[:20], True)):
+        with h5py.File(store / "A" / f"{name}.mp4.h5", "w") as f:
+            f["features"], f["frames"] = features.astype(np.float32), rows
+            for k, v in (attrs if with_attrs else {}).items():
+                f.attrs[k] = v
+    res = invoke("detect", store, "--pooled", "--min-clips", "5", "--detector", "pca", "-o", tmp_path / "s")
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    for name, why in (("other", "it lacks the attribute(s) n_frames, fps, clip_len, stride, backbone"),
+                      ("flat", "features of shape (30,), not (clips, values)"),
+                      ("short", "frames of shape (20, 2) for 30 clips, not (30, 2)")):
+        assert f"left out A/{name}.mp4: {store / 'A' / name}.mp4.h5: not a readable feature file ({why}" in res.output
+    scores = read_scores(tmp_path / "s")
+    assert sorted(v.video for v in scores) == ["A/a1.mp4", "A/a2.mp4", "B/b1.mp4"]
+    assert sorted(e["video"] for e in scores.left_out()) == ["A/flat.mp4", "A/other.mp4", "A/short.mp4"]
+
+
 def test_a_store_of_only_unscorable_videos_is_one_line(tmp_path):
     store = tmp_path / "features"
     store.mkdir()

@@ -999,15 +999,39 @@ def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips
 
 def test_a_store_written_with_nan_features_names_the_video(tmp_path):
     """Stores written before non-finite features were refused: the fit failed with "X contains NaN or
-    inf (first at row 5, column 0)", rows of a pooled matrix that name no video."""
+    inf (first at row 5, column 0)", rows of a pooled matrix that name no video. Then that one video
+    stopped every other's scoring (its group failed: pooled, the whole run); the screen reads
+    attributes alone, so it is found at loading, and left out there, named, as a damaged file is:
+    in the footage scored and in a history fitted on alike."""
     import h5py
 
     store = tmp_path / "features"
     small_store(store)
     with h5py.File(store / "A" / "a2.mp4.h5", "r+") as f:
         f["features"][3, 0] = np.nan
-    with pytest.raises(ValueError, match=r"the features of A/a2.mp4 hold values that are not finite numbers"):
-        video.detect(store, video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10))
+    pca = video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10)
+    why = f"{store / 'A' / 'a2.mp4.h5'}: its features hold values that are not finite numbers (NaN or inf)"
+    for scores in (video.detect(store, pca), video.detect(store, replace(pca, mode="per-category"))):
+        assert sorted(v.video for v in scores) == ["A/a1.mp4", "B/b1.mp4"]
+        (left,) = scores.left_out()
+        assert left["video"] == "A/a2.mp4" and left["reason"].startswith(why)
+        (group,) = [g for g in scores.groups if "A/a1.mp4" in g["videos"]]
+        assert "A/a2.mp4" not in group["videos"] and group["n_clips"] == 60 + (20 if group["group"] == "all" else 0)
+    new = tmp_path / "new"
+    fake_video(new, "A/n1.mp4", 40, anomalous=[7], seed=20)
+    scores = video.fit_and_score(store, new, pca)  # the damaged video in the history
+    assert [v.video for v in scores] == ["A/n1.mp4"] and scores.left_out() == []
+    (left,) = scores.meta["history_left_out"]
+    assert left["video"] == "A/a2.mp4" and left["reason"].startswith(why)
+    scores = video.fit_and_score(new, store, pca)  # in the footage scored
+    assert sorted(v.video for v in scores) == ["A/a1.mp4", "B/b1.mp4"]
+    assert [e["video"] for e in scores.left_out()] == ["A/a2.mp4"]
+    only = tmp_path / "only"  # nothing else to fit: the group fails, the video named
+    fake_video(only, "a.mp4", 40)
+    with h5py.File(only / "a.mp4.h5", "r+") as f:
+        f["features"][3, 0] = np.inf
+    with pytest.raises(ValueError, match=r"the features of a.mp4 hold values that are not finite numbers"):
+        video.detect(only, pca)
 
 
 def test_a_model_folder_fitted_with_a_seed_now_out_of_range_still_scores(tmp_path):
@@ -1178,3 +1202,28 @@ def test_the_repeats_note_reads_the_videos_scored_not_those_left_out(tmp_path):
     fake_video(new, "b_same.mp4", 40, seed=20, attrs=opts((160, 120), 0))
     for scores in (video.score(new, tmp_path / "models"), video.fit_and_score(train, new, pooled)):
         assert [v.video for v in scores] == ["b_same.mp4"] and "repeats" not in scores.meta["groups"][0]
+
+
+def test_a_damaged_history_file_is_named_in_run_json_and_on_the_command_line(tmp_path):
+    """`detect --fit-on HISTORY`: a history feature file that cannot be read was left out of the fit
+    in silence (a log line; run.json kept no `history_left_out`, the report said nothing), the models
+    fitted without it as if the history were whole."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    history, new = tmp_path / "history", tmp_path / "new"
+    small_store(history)
+    (history / "A" / "broken.mp4.h5").write_bytes(b"")
+    fake_video(new, "A/n1.mp4", 40, anomalous=[7], seed=20)
+    scores = video.fit_and_score(history, new, replace(POOLED, detector="pca", params={}))
+    assert [v.video for v in scores] == ["A/n1.mp4"] and scores.left_out() == []
+    (left,) = scores.meta["history_left_out"]
+    assert left["video"] == "A/broken.mp4" and "not a readable feature file" in left["reason"]
+    res = CliRunner().invoke(cli, ["detect", str(new), "--fit-on", str(history), "--pooled", "--detector", "pca",
+                                   "--min-clips", "10", "-o", str(tmp_path / "s")])
+    assert res.exit_code == 0, res.output
+    assert f"left out of the history A/broken.mp4: {history / 'A' / 'broken.mp4.h5'}: not a readable" in res.output
+    (left,) = json.loads((tmp_path / "s" / "run.json").read_text())["history_left_out"]
+    assert left["video"] == "A/broken.mp4"
+    assert read_scores(tmp_path / "s").meta["history_left_out"][0]["video"] == "A/broken.mp4"

@@ -283,9 +283,11 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                                          keys=listed["features"], history_keys=listed["history"])
         else:
             scores = video.detect(out / "features", cfg, keys=listed["features"])
-        if history_not_read:  # run.json says the history was fitted without them
-            scores.meta["history_left_out"] = [{"video": k, "reason": why}
-                                               for k, why in sorted(history_not_read.items())]
+        if history_not_read:  # run.json says the history was fitted without them (beside those the fit left out)
+            said = {e["video"] for e in scores.meta.get("history_left_out", [])}
+            scores.meta["history_left_out"] = sorted(scores.meta.get("history_left_out", []) + [
+                {"video": k, "reason": why} for k, why in history_not_read.items() if k not in said],
+                key=lambda e: e["video"])
         if not_read:
             said = {e["video"] for e in scores.meta.get("left_out", [])}
             scores.meta["left_out"] = sorted(scores.meta.get("left_out", []) + [

@@ -189,9 +189,26 @@ def categories(store, annotations=None) -> dict[str, str]:
     return {k: label(k) for k in store.keys()}
 
 
-def _load_group(store_root: str, keys: list[str], cells: bool = True):
+def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: dict | None = None):
+    """The group's videos, loaded. `left_out`: where a video's arrays prove damaged only now (the
+    screen reads attributes alone: values that are not finite numbers, arrays unlike their
+    attributes or unreadable), it is left out, with its reason in `left_out`, and the others are
+    loaded; without it (or where none is left) such a video fails the group, named."""
     store = open_store(store_root)
-    vids = store.load_packed(keys, cells=cells)  # the group's features in one matrix each
+    try:
+        vids = store.load_packed(keys, cells=cells)  # the group's features in one matrix each
+    except ValueError:  # extract.store.StoreReadError: names the file
+        if left_out is None:
+            raise
+        vids = None
+    damaged = _damaged(store, keys, vids, cells) if left_out is not None else {}
+    if damaged and len(damaged) < len(keys):
+        for key, why in damaged.items():
+            log.warning("left out %s: %s", key, why)
+        left_out.update(damaged)
+        vids = store.load_packed([k for k in keys if k not in damaged], cells=cells)
+    elif vids is None:
+        raise ValueError(next(iter(damaged.values())))
     widths = Counter(v.features.shape[1] for v in vids)
     if len(widths) > 1:  # name the videos of the rarer widths: those are the odd ones
         common = widths.most_common(1)[0][0]
@@ -200,8 +217,8 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True):
             f" and {len(odd) - 6} more" if len(odd) > 6 else "")
         raise ValueError(f"{store_root}: videos of one group have different feature sizes: {len(vids) - len(odd)} "
                          f"of {len(vids)} have {common} values per clip, these do not: {detail}")
-    broken = [v.key for v in vids if not (np.isfinite(v.features).all()
-                                          and (v.cells is None or np.isfinite(v.cells).all()))]
+    broken = [] if left_out is not None and len(damaged) < len(keys) else [  # else found by `_damaged` already
+        v.key for v in vids if not (np.isfinite(v.features).all() and (v.cells is None or np.isfinite(v.cells).all()))]
     if broken:  # stores written before they were refused (extract.store.write_video): the fit named no video
         raise ValueError(f"{store_root}: the features of {', '.join(broken[:5])}"
                          + (f" and {len(broken) - 5} more" if len(broken) > 5 else "")
@@ -210,6 +227,25 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True):
     if len(backbones) > 1:
         raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
     return vids
+
+
+def _damaged(store, keys: list[str], vids, cells: bool) -> dict[str, str]:
+    """`_load_group`'s videos whose arrays cannot be fitted, each with why: unreadable (`vids` None:
+    each is read on its own to find which), or holding values that are not finite numbers."""
+    out = {}
+    for i, key in enumerate(keys):
+        if vids is None:
+            try:
+                v = store.load(key, cells=cells)
+            except ValueError as exc:
+                out[key] = str(exc)
+                continue
+        else:
+            v = vids[i]
+        if not (np.isfinite(v.features).all() and (v.cells is None or np.isfinite(v.cells).all())):
+            out[key] = (f"{store.path(key)}: its features hold values that are not finite numbers (NaN or inf): "
+                        "extract the video again")
+    return out
 
 
 def _screen(store, groups: dict[str, list[str]]):
@@ -222,7 +258,7 @@ def _screen(store, groups: dict[str, list[str]]):
     counts, left_out = {}, {}
     for key in sorted({k for keys in groups.values() for k in keys}):
         try:
-            a = store.attrs(key)
+            a = store.check(key)  # an HDF5 file of another program failed its whole group at the fit
             n = int(a["n_clips"]) if "n_clips" in a else store.load(key).n_clips
         except ValueError as exc:  # extract.store.StoreReadError: names the file, says what to do
             left_out[key] = str(exc)

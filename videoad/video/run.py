@@ -119,13 +119,18 @@ def _with_detector(entry: dict | None, fn, args: tuple, group: str | None = None
         return {"group": group, "failed": why[len(prefix):] if why.startswith(prefix) else why}
 
 
-def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False, level: dict | None = None):
+def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False, level: dict | None = None,
+         left_out: dict | None = None):
     """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores).
     `history`: the videos are footage declared normal (see `detector_params`). `level`: the group
     is one level of activity of a group fitted apart (`videoad.video.levels`), kept in models.json
-    so that scoring routes videos between the pair."""
+    so that scoring routes videos between the pair. `left_out`: where the videos whose arrays prove
+    damaged at loading go, with why (`_load_group`); the others are fitted."""
     config = DetectConfig(**cfg)
-    vids = _load_group(store_root, keys, cells=config.level != "clip")
+    vids = _load_group(store_root, keys, cells=config.level != "clip", left_out=left_out)
+    if left_out and sum(v.n_clips for v in vids) < int(config.min_clips):
+        raise ValueError(f"{sum(v.n_clips for v in vids)} clips < min_clips={config.min_clips} once "
+                         f"{len(left_out)} damaged video(s) are left out ({next(iter(left_out.values()))})")
     kind = feature_kind(vids[0].attrs)
     _check_varies(vids, kind)
     model, cells, clips = GroupModel.fit(
@@ -177,22 +182,26 @@ def _check_varies(vids, kind: str) -> None:
 def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_prefix: str | None,
                level: dict | None = None) -> dict:
     """Transductive: fit one group's model on its own clips and return those clips' scores."""
-    model, vids, cells, clips = _fit(store_root, group, keys, cfg, level=level)
+    left_out: dict[str, str] = {}
+    model, vids, cells, clips = _fit(store_root, group, keys, cfg, level=level, left_out=left_out)
     info = dict(model.info)
     if model_prefix:
         info["entry"] = model.save(Path(model_prefix))
-    return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold)}
+    return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold),
+            **({"left_out": left_out} if left_out else {})}
 
 
 def _fit_score_group(fit_root: str, fit_keys: list[str], store_root: str, group: str, keys: list[str],
                      cfg: dict, model_prefix: str | None, level: dict | None = None) -> dict:
     """Inductive in one go: fit on the history's group, score this group's clips with it (none:
     a level of the history no scored video shows, fitted to be saved beside its pair)."""
-    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg, history=True, level=level)
+    history_left_out: dict[str, str] = {}
+    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg, history=True, level=level, left_out=history_left_out)
     info = dict(model.info)
     if model_prefix:
         info["entry"] = model.save(Path(model_prefix))
-    return _scored(model, store_root, group, keys, info, int(cfg["threads_per_job"]))
+    result = _scored(model, store_root, group, keys, info, int(cfg["threads_per_job"]))
+    return {**result, **({"history_left_out": history_left_out} if history_left_out else {})}
 
 
 def _score_group(store_root: str, group: str, keys: list[str], model_dir: str, entry: dict, threads: int) -> dict:
@@ -205,7 +214,8 @@ def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], inf
     if not keys:
         return {"group": group, "info": {**info, "threshold": model.threshold, **model.layout}, "videos": []}
     t0 = time.perf_counter()
-    vids = _load_group(store_root, keys, cells=model.layout["level"] == "cell")
+    left_out: dict[str, str] = {}
+    vids = _load_group(store_root, keys, cells=model.layout["level"] == "cell", left_out=left_out)
     try:
         cells, clips = model.score(vids, threads)
     except ValueError as exc:
@@ -216,7 +226,8 @@ def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], inf
         info["moving_where_history_still"] = moving_where_still(vids, info["history_still_cells"])
     if info.get("history_activity_peak") is not None:
         info["busier_than_history"] = busier_than_history(vids, info["history_activity_peak"])
-    return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold)}
+    return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold),
+            **({"left_out": left_out} if left_out else {})}
 
 
 def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: float) -> list[dict]:
@@ -279,7 +290,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
         note_mixed(store, groups, records, int(cfg.min_clips))
     note_mixed_extraction(store, groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
-    scoreset = _assemble(results, records, categories(store, annotations))
+    scoreset = _assemble(results, records, categories(store, annotations), left_out)
     scoreset.meta.update(_run_meta(cfg, features, "transductive", notes=unfinished_notes), left_out=_listed(left_out))
     results = [r for r in results if "failed" not in r]
     if model_dir:
@@ -326,7 +337,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     unfinished_notes = _unfinished(features, history)  # before the listing: what is scored is what it counts
     fit_store, store = open_store(history, history_keys), open_store(features, keys)
     annotations = _annotations(annotations)
-    fit_groups, fit_counts, _ = screened_groups(fit_store, cfg.mode, annotations)
+    fit_groups, fit_counts, fit_left_out = screened_groups(fit_store, cfg.mode, annotations)
+    fit_left_out.update(_not_extracted(history, history_keys))  # run.json's history_left_out: fitted without them
     known = _cameras_of(cfg, fit_store, fit_groups)
     fit_groups, levels = _levels_apart(fit_store, fit_groups, fit_counts, cfg)
     if known is not None:  # per-camera: the history's cameras; each scored video goes to the one it shows
@@ -383,9 +395,10 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         note_mixed(fit_store, fit_groups, records, int(cfg.min_clips))
     note_mixed_extraction(fit_store, {r["group"]: fit_groups.get(r["group"], ()) for r in records}, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
-    scoreset = _assemble(results, records, categories(store, annotations))
+    scoreset = _assemble(results, records, categories(store, annotations), left_out, fit_left_out)
     scoreset.meta.update(_run_meta(cfg, features, "inductive", history, notes=unfinished_notes),
                          left_out=_listed(left_out),
+                         **({"history_left_out": _listed(fit_left_out)} if fit_left_out else {}),
                          history=str(history))
     results = [r for r in results if "failed" not in r]
     if model_dir:
@@ -928,7 +941,7 @@ def _score(features, model_dir: Path, annotations, n_jobs: int, executor) -> Sco
                               (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job), g))
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
-    scoreset = _assemble(results, records, categories(store, annotations))
+    scoreset = _assemble(results, records, categories(store, annotations), left_out)
     scoreset.meta.update(_run_meta(cfg, features, "inductive", notes=unfinished_notes), left_out=_listed(left_out))
     scoreset.meta["models"] = str(model_dir)
     return scoreset
@@ -943,7 +956,11 @@ TOO_FEW_CLIPS = ("; a fit needs at least min_clips clips (the default 65 is abou
                  "makes the fit less reliable")
 
 
-def _assemble(results: list[dict], records: list[dict], category: Mapping[str, str]) -> ScoreSet:
+def _assemble(results: list[dict], records: list[dict], category: Mapping[str, str], left_out: dict | None = None,
+              history_left_out: dict | None = None) -> ScoreSet:
+    """The groups' results as scores. Videos a fit or scoring left out as damaged (found so only when
+    their arrays were read) go into `left_out` (`history_left_out`: of the history fitted on) and out
+    of their group's record."""
     by_group = {r["group"]: r for r in results}
     videos = []
     for rec in records:
@@ -954,6 +971,12 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
             rec.update(status="failed", reason=res["failed"])
             log.warning("group %r failed: %s", rec["group"], res["failed"])
             continue
+        for key, into in (("left_out", left_out), ("history_left_out", history_left_out)):
+            if res.get(key) and into is not None:
+                into.update(res[key])
+        if res.get("left_out"):
+            rec["videos"] = [k for k in rec["videos"] if k not in res["left_out"]]
+            rec["n_clips"] = sum(len(v["scores"]) for v in res["videos"])
         rec.update({k: v for k, v in res["info"].items() if k != "entry"})
         for v in res["videos"]:
             videos.append(VideoScores(
