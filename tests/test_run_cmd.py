@@ -425,6 +425,16 @@ def test_a_video_deleted_since_its_extraction_failed_is_no_longer_named(footage,
     (foot / "broken.avi").unlink()  # deleted since: no longer named
     res = CliRunner().invoke(cli, ["extract", str(foot), "-o", str(tmp_path / "f"), "--workers", "1"])
     assert res.exit_code == 0 and not_extracted(tmp_path / "f") == {}, res.output
+    # a feature file removed since its extraction (its video still there) went unnamed: detect scored
+    # the others and said nothing of it
+    done = sorted(p for p in (tmp_path / "f").rglob("*.h5"))
+    done[0].unlink()
+    key = done[0].relative_to(tmp_path / "f").as_posix()[:-len(".h5")]
+    assert list(not_extracted(tmp_path / "f")) == [key]
+    assert "its feature file is missing" in not_extracted(tmp_path / "f")[key]
+    res = CliRunner().invoke(cli, ["extract", str(foot), "-o", str(tmp_path / "f"), "--workers", "1"])
+    res = CliRunner().invoke(cli, ["extract", str(other), "-o", str(tmp_path / "f"), "--workers", "1"])
+    assert res.exit_code == 0 and not_extracted(tmp_path / "f") == {}, res.output  # made again
 
 
 def test_a_broken_link_named_as_an_input_fails_alone(footage, tmp_path):

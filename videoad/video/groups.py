@@ -90,9 +90,10 @@ def unfinished(path) -> str | None:
 
 
 def not_extracted(path) -> dict[str, str]:
-    """The videos a store's manifest records as failed at extraction, which have no features, each
-    with why: a detect run leaves them out as it does a damaged file, and says so (they went
-    unnamed: run.json and the report counted only the videos there were to score)."""
+    """The videos a store's manifest records as failed at extraction, or as extracted while their
+    feature file is gone, which have no features, each with why: a detect run leaves them out as it
+    does a damaged file, and says so (they went unnamed: run.json and the report counted only the
+    videos there were to score)."""
     from extract.manifest import read_store_manifest
     from extract.store import SUFFIX
 
@@ -108,8 +109,13 @@ def not_extracted(path) -> dict[str, str]:
             not os.path.exists(entry["source_path"])  # deleted since: not "not extracted" for ever
         if gone:
             continue
-        if isinstance(entry, dict) and entry.get("status") == "failed" and not (root / (key + SUFFIX)).is_file():
+        if not isinstance(entry, dict) or (root / (key + SUFFIX)).is_file():
+            continue
+        if entry.get("status") == "failed":
             out[key] = f"not extracted: {entry.get('reason') or 'its extraction failed'}"
+        elif entry.get("status") in ("done", "skipped"):  # went unnamed: the store's files are what is scored
+            out[key] = ("its feature file is missing (removed since its extraction?): rerun `videoad extract` "
+                        "on the same input to make it again")
     return out
 
 
