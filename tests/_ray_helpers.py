@@ -82,3 +82,16 @@ class DiesInWorkersFactory:
         from _extract_media import DiesInWorker
 
         return DiesInWorker(**SMALL)
+
+
+class BlindNodeFactory:
+    """`make_backbone` for `extract_on_ray` whose actor stands on a node that does not see the paths
+    under `hidden` (no shared filesystem there, or one mounted elsewhere): `os.path.exists` says so."""
+
+    def __init__(self, hidden: Path) -> None:
+        self.hidden = str(hidden)
+
+    def __call__(self) -> MotionBackbone:
+        seen, hidden = os.path.exists, self.hidden
+        os.path.exists = lambda p: False if os.fspath(p).startswith(hidden) else seen(p)  # this actor process only
+        return MotionBackbone(**SMALL)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import ray
 from _extract_media import make_video
-from _ray_helpers import SMALL, DiesInWorkersFactory, FullDiskFactory, KillingFactory, die_once
+from _ray_helpers import SMALL, BlindNodeFactory, DiesInWorkersFactory, FullDiskFactory, KillingFactory, die_once
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
@@ -188,6 +188,26 @@ def test_decode_workers_that_cannot_start_on_an_actor_stop_the_run(cluster, vide
         extract_on_ray(videos, tmp_path / "out", DiesInWorkersFactory(), options(), RayOptions(workers=1))
     entries = manifest(tmp_path / "out")["videos"]
     assert not any(e.get("status") == "failed" for e in entries.values()), entries
+
+
+def test_a_node_that_does_not_see_the_store_or_a_video_stops_the_run_naming_it(cluster, videos, tmp_path):
+    """An actor on a node without the shared filesystem made the output folder on its own disk, wrote
+    the features there and reported them done (the store never got them); one that did not see the
+    input failed each video it was given as "the source is gone (deleted or moved ...)", which the
+    driver sees, taking more work the faster it failed. Both stop the run, naming the node."""
+    import re
+    import socket
+
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match=rf"Ray node {socket.gethostname()} does not see the output folder {re.escape(str(out))}, "
+                                        r"which the driver does: .*shared filesystem"):
+        extract_on_ray(videos, out, BlindNodeFactory(out), options(), RayOptions(workers=1))
+    m = manifest(out)
+    assert not m["complete"] and not m["videos"], m["videos"]
+    video = videos / "cam_b" / "v3.mp4"
+    with pytest.raises(RuntimeError, match=rf"does not see the video {re.escape(str(video))}, which the driver does"):
+        extract_on_ray(video, tmp_path / "out2", BlindNodeFactory(video), options(), RayOptions(workers=1))
+    assert not manifest(tmp_path / "out2")["videos"]  # not failed: rerun on a mended cluster, it is done
 
 
 def test_the_progress_bar_on_ray_counts_clips(cluster, videos, tmp_path, capfd):
