@@ -298,6 +298,7 @@ class ExtractWorker:
         """The video's result, and (errno, message) when the store cannot be written (disk full,
         read-only): the driver then stops the run, as a local run stops. `NotShared` where this
         node does not see the store or the video (the driver, which listed both, does)."""
+        job.started = time.monotonic()  # the driver's clock is another host's: its seconds are no video's
         for what, path in (("output folder", self.runner.output), ("video", job.source.path)):
             if not os.path.exists(path):  # a store folder made here would hold features the driver never sees
                 raise NotShared(what, str(path), socket.gethostname())

@@ -210,6 +210,26 @@ def test_a_node_that_does_not_see_the_store_or_a_video_stops_the_run_naming_it(c
     assert not manifest(tmp_path / "out2")["videos"]  # not failed: rerun on a mended cluster, it is done
 
 
+def test_an_actor_times_a_video_by_its_own_clock(videos, tmp_path):
+    """The manifest's seconds of a video were the actor's clock less the driver's (a monotonic clock
+    counts from each machine's boot): on another node, days or a negative number."""
+    import time
+
+    from extract.ray_runner import ExtractWorker
+    from extract.run import _Job
+    from extract.sources import find_sources
+
+    source = find_sources(videos / "cam_b").sources[0]
+    job = _Job(source, source.fingerprint(), "{}", False, ("pyav",), started=time.monotonic() - 86400)
+    worker = ExtractWorker(BackboneSpec("motion", SMALL), options(), str(tmp_path))
+    try:
+        result, unwritable = worker.extract(job)
+    finally:
+        worker.runner.shutdown()
+    assert result.status == "done" and unwritable is None
+    assert 0 <= result.seconds < 60, result.seconds
+
+
 def test_the_progress_bar_on_ray_counts_clips(cluster, videos, tmp_path, capfd):
     """On Ray the bar always read "0.0 clips/s": the driver never counted the actors' clips."""
     import re
