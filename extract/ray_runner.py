@@ -124,6 +124,19 @@ def _no_answer(address: str) -> str | None:
         return exc.strerror or str(exc) or type(exc).__name__
 
 
+def task_error(exc: BaseException) -> BaseException:
+    """The exception a Ray task (or actor call) raised, out of Ray's wrapper (`RayTaskError`, whose
+    text is the remote traceback in terminal colours): what a local run raises, with its one line of
+    text; the remote traceback goes with it as a note. `exc` itself where it wraps nothing."""
+    cause = getattr(exc, "cause", None)
+    if not isinstance(cause, Exception):
+        return exc
+    remote = getattr(exc, "traceback_str", None)
+    if remote and hasattr(cause, "add_note"):
+        cause.add_note(f"raised on Ray: {remote.strip()}")
+    return cause
+
+
 class RayClusterLost(RayConnectionError):
     """The cluster stopped answering during a run (its head, or the whole cluster, went away)."""
 
@@ -409,19 +422,20 @@ class RayRunner(_Runner):
                     self._lost(actor, job, exc, queue, attempts)
                     continue
                 except Exception as exc:  # noqa: BLE001 - a bug on the actor: this video fails
-                    cause = getattr(exc, "cause", None)  # Ray's wrapper of the actor's exception
+                    cause = task_error(exc)  # the actor's exception, out of Ray's wrapper
                     if isinstance(cause, NotShared) and job is not None:
                         if cause.what == "video" and not job.source.path.exists():
                             self._fail(job, "no file there")  # gone for the driver too: that video's failure
                             continue
                         raise NotShared(cause.what, cause.path, cause.host) from None
                     self._retire(actor)
-                    if isinstance(exc, WorkerStartError) or isinstance(cause, WorkerStartError):
+                    if isinstance(cause, WorkerStartError):
                         # every actor's decode workers would die alike: stop, as a local run stops
-                        raise WorkerStartError(str(cause or exc)) from None
+                        raise WorkerStartError(str(cause)) from None
                     if job is None:
                         raise
-                    self._fail(job, f"the Ray actor raised {type(exc).__name__}: {exc}")
+                    log.warning("%s: the Ray actor raised %s", job.source.key, exc)  # the remote traceback
+                    self._fail(job, f"the Ray actor raised {type(cause).__name__}: {cause}")
                     continue
                 if job is None:
                     self._ready(actor, value)

@@ -95,3 +95,16 @@ class BlindNodeFactory:
         seen, hidden = os.path.exists, self.hidden
         os.path.exists = lambda p: False if os.fspath(p).startswith(hidden) else seen(p)  # this actor process only
         return MotionBackbone(**SMALL)
+
+
+class _OptionsFail(MotionBackbone):
+    def options(self):
+        raise KeyError("boom")
+
+
+class RaisingFactory:
+    """`make_backbone` whose backbone raises from inside the actor's run (a bug: outside the local
+    runner's own catches), as the actor writes a video's features."""
+
+    def __call__(self) -> MotionBackbone:
+        return _OptionsFail(**SMALL)

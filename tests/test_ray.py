@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import ray
 from _extract_media import make_video
-from _ray_helpers import SMALL, BlindNodeFactory, DiesInWorkersFactory, FullDiskFactory, KillingFactory, die_once
+from _ray_helpers import (SMALL, BlindNodeFactory, DiesInWorkersFactory, FullDiskFactory, KillingFactory,
+                          RaisingFactory, die_once)
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
@@ -298,6 +299,24 @@ def test_a_group_fit_whose_worker_dies_is_run_again_once(cluster, tmp_path):
     marker = tmp_path / "died"
     assert RayTasks(progress=False)([(die_once, (str(marker), 21)), (die_once, (str(marker), 1))]) == [42, 2]
     assert not alive(int(marker.read_text()))
+
+
+def test_an_error_raised_on_ray_reads_as_the_same_error_raised_locally(cluster, videos, tmp_path):
+    """Ray hands back a task's exception as its own wrapper, whose text is the remote traceback in
+    terminal colours: `detect --ray` said "Error: \\x1b[36mray::_in_folder()\\x1b[39m (pid=..., ip=...)"
+    and the traceback where locally it says the error's one line; a video's manifest reason read
+    "the Ray actor raised RayTaskError(KeyError): ray::ExtractWorker.extract() ...". Both now carry
+    the error itself (its type, so that the commands' own catches still apply)."""
+    missing = str(tmp_path / "gone" / "a.h5")
+    with pytest.raises(FileNotFoundError) as local:
+        os.stat(missing)
+    with pytest.raises(FileNotFoundError) as remote:
+        RayTasks(progress=False)([(os.stat, (missing,))])
+    assert str(remote.value) == str(local.value), str(remote.value)
+
+    summary = extract_on_ray(videos / "cam_b" / "v3.mp4", tmp_path / "out", RaisingFactory(), options(),
+                             RayOptions(workers=1))
+    assert [r.reason for r in summary.failed] == ["the Ray actor raised KeyError: 'boom'"]
 
 
 def test_without_ray_the_flag_names_the_extra_and_nothing_runs(tmp_path, monkeypatch):
