@@ -124,6 +124,19 @@ def _no_answer(address: str) -> str | None:
         return exc.strerror or str(exc) or type(exc).__name__
 
 
+def task_error(exc: BaseException) -> BaseException:
+    """The exception a Ray task (or actor call) raised, out of Ray's wrapper (`RayTaskError`, whose
+    text is the remote traceback in terminal colours): what a local run raises, with its one line of
+    text; the remote traceback goes with it as a note. `exc` itself where it wraps nothing."""
+    cause = getattr(exc, "cause", None)
+    if not isinstance(cause, Exception):
+        return exc
+    remote = getattr(exc, "traceback_str", None)
+    if remote and hasattr(cause, "add_note"):
+        cause.add_note(f"raised on Ray: {remote.strip()}")
+    return cause
+
+
 class RayClusterLost(RayConnectionError):
     """The cluster stopped answering during a run (its head, or the whole cluster, went away)."""
 
@@ -243,6 +256,22 @@ class RayOptions:
     max_attempts: int = 3             # a video whose actor dies this many times fails
 
 
+class NotShared(RuntimeError):
+    """A Ray node does not see the store, or a video, at the path the driver does: no shared
+    filesystem there (or one mounted elsewhere). Every video sent to that node would fail, or be
+    written to the node's own disk and recorded as done."""
+
+    def __init__(self, what: str, path: str, host: str) -> None:
+        super().__init__(what, path, host)
+        self.what, self.path, self.host = what, path, host
+
+    def __str__(self) -> str:
+        return (f"the Ray node {self.host} does not see the {self.what} {self.path}, which the driver does: every "
+                "node must see the input and output folders at the same paths (a shared filesystem, mounted alike "
+                "on each); mount it there or leave that node out of the cluster, then rerun the same command (the "
+                "videos finished are kept)")
+
+
 class _Discard:
     """The actor's manifest: the driver owns the real one."""
 
@@ -280,7 +309,12 @@ class ExtractWorker:
 
     def extract(self, job: _Job) -> tuple[VideoResult, tuple[int, str] | None]:
         """The video's result, and (errno, message) when the store cannot be written (disk full,
-        read-only): the driver then stops the run, as a local run stops."""
+        read-only): the driver then stops the run, as a local run stops. `NotShared` where this
+        node does not see the store or the video (the driver, which listed both, does)."""
+        job.started = time.monotonic()  # the driver's clock is another host's: its seconds are no video's
+        for what, path in (("output folder", self.runner.output), ("video", job.source.path)):
+            if not os.path.exists(path):  # a store folder made here would hold features the driver never sees
+                raise NotShared(what, str(path), socket.gethostname())
         try:
             self.runner.run([job])
         except OutputError as exc:
@@ -388,14 +422,20 @@ class RayRunner(_Runner):
                     self._lost(actor, job, exc, queue, attempts)
                     continue
                 except Exception as exc:  # noqa: BLE001 - a bug on the actor: this video fails
+                    cause = task_error(exc)  # the actor's exception, out of Ray's wrapper
+                    if isinstance(cause, NotShared) and job is not None:
+                        if cause.what == "video" and not job.source.path.exists():
+                            self._fail(job, "no file there")  # gone for the driver too: that video's failure
+                            continue
+                        raise NotShared(cause.what, cause.path, cause.host) from None
                     self._retire(actor)
-                    cause = getattr(exc, "cause", None)  # Ray's wrapper of the actor's exception
-                    if isinstance(exc, WorkerStartError) or isinstance(cause, WorkerStartError):
+                    if isinstance(cause, WorkerStartError):
                         # every actor's decode workers would die alike: stop, as a local run stops
-                        raise WorkerStartError(str(cause or exc)) from None
+                        raise WorkerStartError(str(cause)) from None
                     if job is None:
                         raise
-                    self._fail(job, f"the Ray actor raised {type(exc).__name__}: {exc}")
+                    log.warning("%s: the Ray actor raised %s", job.source.key, exc)  # the remote traceback
+                    self._fail(job, f"the Ray actor raised {type(cause).__name__}: {cause}")
                     continue
                 if job is None:
                     self._ready(actor, value)

@@ -82,3 +82,29 @@ class DiesInWorkersFactory:
         from _extract_media import DiesInWorker
 
         return DiesInWorker(**SMALL)
+
+
+class BlindNodeFactory:
+    """`make_backbone` for `extract_on_ray` whose actor stands on a node that does not see the paths
+    under `hidden` (no shared filesystem there, or one mounted elsewhere): `os.path.exists` says so."""
+
+    def __init__(self, hidden: Path) -> None:
+        self.hidden = str(hidden)
+
+    def __call__(self) -> MotionBackbone:
+        seen, hidden = os.path.exists, self.hidden
+        os.path.exists = lambda p: False if os.fspath(p).startswith(hidden) else seen(p)  # this actor process only
+        return MotionBackbone(**SMALL)
+
+
+class _OptionsFail(MotionBackbone):
+    def options(self):
+        raise KeyError("boom")
+
+
+class RaisingFactory:
+    """`make_backbone` whose backbone raises from inside the actor's run (a bug: outside the local
+    runner's own catches), as the actor writes a video's features."""
+
+    def __call__(self) -> MotionBackbone:
+        return _OptionsFail(**SMALL)

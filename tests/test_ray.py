@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import ray
 from _extract_media import make_video
-from _ray_helpers import SMALL, DiesInWorkersFactory, FullDiskFactory, KillingFactory, die_once
+from _ray_helpers import (SMALL, BlindNodeFactory, DiesInWorkersFactory, FullDiskFactory, KillingFactory,
+                          RaisingFactory, die_once)
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
@@ -190,6 +191,46 @@ def test_decode_workers_that_cannot_start_on_an_actor_stop_the_run(cluster, vide
     assert not any(e.get("status") == "failed" for e in entries.values()), entries
 
 
+def test_a_node_that_does_not_see_the_store_or_a_video_stops_the_run_naming_it(cluster, videos, tmp_path):
+    """An actor on a node without the shared filesystem made the output folder on its own disk, wrote
+    the features there and reported them done (the store never got them); one that did not see the
+    input failed each video it was given as "the source is gone (deleted or moved ...)", which the
+    driver sees, taking more work the faster it failed. Both stop the run, naming the node."""
+    import re
+    import socket
+
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match=rf"Ray node {socket.gethostname()} does not see the output folder {re.escape(str(out))}, "
+                                        r"which the driver does: .*shared filesystem"):
+        extract_on_ray(videos, out, BlindNodeFactory(out), options(), RayOptions(workers=1))
+    m = manifest(out)
+    assert not m["complete"] and not m["videos"], m["videos"]
+    video = videos / "cam_b" / "v3.mp4"
+    with pytest.raises(RuntimeError, match=rf"does not see the video {re.escape(str(video))}, which the driver does"):
+        extract_on_ray(video, tmp_path / "out2", BlindNodeFactory(video), options(), RayOptions(workers=1))
+    assert not manifest(tmp_path / "out2")["videos"]  # not failed: rerun on a mended cluster, it is done
+
+
+def test_an_actor_times_a_video_by_its_own_clock(videos, tmp_path):
+    """The manifest's seconds of a video were the actor's clock less the driver's (a monotonic clock
+    counts from each machine's boot): on another node, days or a negative number."""
+    import time
+
+    from extract.ray_runner import ExtractWorker
+    from extract.run import _Job
+    from extract.sources import find_sources
+
+    source = find_sources(videos / "cam_b").sources[0]
+    job = _Job(source, source.fingerprint(), "{}", False, ("pyav",), started=time.monotonic() - 86400)
+    worker = ExtractWorker(BackboneSpec("motion", SMALL), options(), str(tmp_path))
+    try:
+        result, unwritable = worker.extract(job)
+    finally:
+        worker.runner.shutdown()
+    assert result.status == "done" and unwritable is None
+    assert 0 <= result.seconds < 60, result.seconds
+
+
 def test_the_progress_bar_on_ray_counts_clips(cluster, videos, tmp_path, capfd):
     """On Ray the bar always read "0.0 clips/s": the driver never counted the actors' clips."""
     import re
@@ -258,6 +299,24 @@ def test_a_group_fit_whose_worker_dies_is_run_again_once(cluster, tmp_path):
     marker = tmp_path / "died"
     assert RayTasks(progress=False)([(die_once, (str(marker), 21)), (die_once, (str(marker), 1))]) == [42, 2]
     assert not alive(int(marker.read_text()))
+
+
+def test_an_error_raised_on_ray_reads_as_the_same_error_raised_locally(cluster, videos, tmp_path):
+    """Ray hands back a task's exception as its own wrapper, whose text is the remote traceback in
+    terminal colours: `detect --ray` said "Error: \\x1b[36mray::_in_folder()\\x1b[39m (pid=..., ip=...)"
+    and the traceback where locally it says the error's one line; a video's manifest reason read
+    "the Ray actor raised RayTaskError(KeyError): ray::ExtractWorker.extract() ...". Both now carry
+    the error itself (its type, so that the commands' own catches still apply)."""
+    missing = str(tmp_path / "gone" / "a.h5")
+    with pytest.raises(FileNotFoundError) as local:
+        os.stat(missing)
+    with pytest.raises(FileNotFoundError) as remote:
+        RayTasks(progress=False)([(os.stat, (missing,))])
+    assert str(remote.value) == str(local.value), str(remote.value)
+
+    summary = extract_on_ray(videos / "cam_b" / "v3.mp4", tmp_path / "out", RaisingFactory(), options(),
+                             RayOptions(workers=1))
+    assert [r.reason for r in summary.failed] == ["the Ray actor raised KeyError: 'boom'"]
 
 
 def test_without_ray_the_flag_names_the_extra_and_nothing_runs(tmp_path, monkeypatch):

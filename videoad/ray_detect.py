@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Sequence
 
-from extract.ray_runner import RayClusterLost, check_fits, cluster_gone, connect, import_ray, ray_session
+from extract.ray_runner import RayClusterLost, check_fits, cluster_gone, connect, import_ray, ray_session, task_error
 
 #: seconds between checks that the cluster still answers while fits run
 CHECK_EVERY_S = 5.0
@@ -72,7 +72,10 @@ class RayTasks:
                                                  "no scores were written; start the cluster again and rerun "
                                                  "the same command")
                         continue
-                    ray.get(done)  # a failed fit stops the run now, not at the end
+                    try:
+                        ray.get(done)  # a failed fit stops the run now, not at the end
+                    except ray.exceptions.RayTaskError as exc:  # as a local fit raises it
+                        raise task_error(exc) from None
                     bar.update(len(done))
             except BaseException:
                 for ref in pending:
