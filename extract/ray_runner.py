@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator
 from .backbones.base import Backbone
 from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, WorkerStartError, _Job, _Progress,
                   _Runner, _remove_stale_temporaries, extract_videos)
+from .sources import absolute_path
 from .store import OutputError
 
 log = logging.getLogger(__name__)
@@ -520,7 +521,7 @@ def extract_on_ray(input_path: str | os.PathLike, output: str | os.PathLike,
     settings = settings or RayOptions()
     if settings.max_attempts < 1:
         raise ValueError("max_attempts must be >= 1")
-    output = Path(output).absolute()
+    output = absolute_path(output)  # as extract_videos makes it (no `..` kept)
     with ray_session(settings.address, **init_kwargs) as ray:
         pool = _Pool(ray, make_backbone, options, output, settings)
         check_fits(ray, pool.resources["CPU"], pool.resources["GPU"], "extraction actor")
