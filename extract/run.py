@@ -292,6 +292,7 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
                 merged.sources.append(Source(src.path.relative_to(root).as_posix(), src.path, src.kind))
         for key, why in listing.errors.items():
             merged.errors[(own_root / key).relative_to(root).as_posix()] = why
+        merged.notes += listing.notes
     merged.sources.sort(key=lambda s: s.key)
     return root, merged
 
@@ -382,6 +383,8 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
             "under the input folder, so a video read from both is stored twice and two videos of one key replace "
             "each other; one store per input folder (-o) keeps them apart")
 
+    summary.store_notes += listing.notes[:3] + ([f"... and {len(listing.notes) - 3} more such"]
+                                                if len(listing.notes) > 3 else [])
     twice = _one_file_twice(sources)
     if twice:
         summary.store_notes.append(twice)

@@ -47,6 +47,8 @@ class Listing:
     sources: list[Source] = field(default_factory=list)
     #: key of a folder that could not be listed -> why
     errors: dict[str, str] = field(default_factory=dict)
+    #: what the walk left out that a reader should know of (ground-truth masks beside their frames)
+    notes: list[str] = field(default_factory=list)
 
 
 def natural_key(name: str) -> tuple:
@@ -203,6 +205,19 @@ def _video_files(folder: Path) -> list[str]:
 SYSTEM_FOLDERS = frozenset({"@eaDir", "#recycle", "#snapshot", "__MACOSX", "$RECYCLE.BIN", "System Volume Information"})
 
 
+#: the UCSD Anomaly Dataset keeps each test clip's pixel masks beside it as `Test001_gt/`: scored as
+#: footage, every mask folder was one more "video" of white blobs in the fit
+GT_SUFFIX = "_gt"
+
+
+def _masks_of_sibling(folder: Path) -> bool:
+    """Whether a frame folder is the ground-truth masks of the frame folder beside it (`Test001_gt`
+    beside `Test001`)."""
+    name = folder.name
+    return name.lower().endswith(GT_SUFFIX) and len(name) > len(GT_SUFFIX) and \
+        (folder.parent / name[:-len(GT_SUFFIX)]).is_dir()
+
+
 def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
           listing: Listing, visited: set[tuple[int, int]]) -> None:
     try:
@@ -232,6 +247,10 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
             is_frames = bool(image_files(entry_path)) and not _video_files(entry_path)
         except OSError as exc:
             listing.errors[_key(root, entry_path)] = f"cannot list folder: {exc.strerror or exc}"
+            continue
+        if is_frames and _masks_of_sibling(entry_path):
+            listing.notes.append(f"left out {_key(root, entry_path)}: the ground-truth masks of "
+                                 f"{entry.name[:-len(GT_SUFFIX)]} beside it (the UCSD layout), not footage")
             continue
         if is_frames:
             listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))

@@ -765,3 +765,25 @@ def test_a_nas_or_archivers_own_folders_are_not_read_as_footage(tmp_path):
     # a name of the kind on a video is no such folder: `#recycle.mp4` stays a video
     make_video(tmp_path / "sub" / "#recycle.mp4", 24)
     assert "sub/#recycle.mp4" in {s.key for s in find_sources(tmp_path, recursive=True).sources}
+
+
+def test_ucsd_ground_truth_masks_beside_their_clips_are_not_footage(tmp_path):
+    """The UCSD Anomaly Dataset keeps `Test001_gt/` (pixel masks, .bmp) beside `Test001/` (frames):
+    `videoad extract UCSDped2/Test` scored every mask folder as one more video. They are left out
+    and said; a `_gt` folder with no clip of its name beside it is still footage."""
+    from extract.run import ExtractOptions, extract_videos
+    from extract.backbones.motion import MotionBackbone
+
+    test = tmp_path / "Test"
+    for clip in ("Test001", "Test002"):
+        make_frames(test / clip, 20, ext=".tif", grey=True)
+        make_frames(test / f"{clip}_gt", 20, ext=".bmp", grey=True)
+    make_frames(test / "gate_gt", 20)  # a camera someone named so: no `gate` beside it
+    listing = find_sources(test)
+    assert [s.key for s in listing.sources] == ["Test001", "Test002", "gate_gt"]
+    assert listing.notes == [f"left out Test00{i}_gt: the ground-truth masks of Test00{i} beside it (the UCSD "
+                             "layout), not footage" for i in (1, 2)]
+    summary = extract_videos(test, tmp_path / "f", MotionBackbone(size="64x48", grid=2),
+                             ExtractOptions(progress=False, stride=16, max_fps=0, image_fps=10))
+    assert sorted(r.key for r in summary.done) == ["Test001", "Test002", "gate_gt"]
+    assert "left out Test001_gt: the ground-truth masks" in summary.report()
