@@ -630,3 +630,14 @@ def test_weights_that_are_not_finite_dense_numbers_are_refused_naming_the_tensor
     torch.save(state, path)
     with pytest.raises(WeightsError, match=said):
         C3DBackbone(weights=path, width=16)
+
+
+def test_a_weights_pin_with_random_init_is_refused_not_ignored(tmp_path):
+    """`--random-init --backbone-opt weights_sha256=...` ran on random weights and recorded no pin:
+    the pin, a check the user asked for, was dropped in silence."""
+    pin = "a" * 64
+    with pytest.raises(ValueError, match="weights_sha256 pins a weights file, and random_init loads none"):
+        C3DBackbone(random_init=True, width=16, weights_sha256=pin)
+    with pytest.raises(ValueError, match="give either weights or random_init, not both"):
+        C3DBackbone(weights=small_weights(tmp_path), random_init=True, width=16)
+    assert C3DBackbone(random_init=True, width=16).weights_sha256 == "none"  # no pin: as before

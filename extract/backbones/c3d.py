@@ -99,7 +99,7 @@ class C3DBackbone(TorchBackbone):
         super().__init__(device=device, batch_size=batch_size, amp=amp, channels_last=channels_last,
                          cells=cells, cuts=cuts)
         random_init = as_bool(random_init, "random_init")
-        require_weights(weights, random_init, "The C3D backbone", WEIGHTS_HELP)
+        require_weights(weights, random_init, "The C3D backbone", WEIGHTS_HELP, weights_sha256)
         self.layer = layer or "fc6"
         if self.layer not in LAYERS:
             raise ValueError(f"c3d: layer must be one of {LAYERS}, got {self.layer!r}")

@@ -122,7 +122,7 @@ class PTVBackbone(TorchBackbone):
         require_weights(weights, random_init, f"The {arch} backbone",
                         f"--weights kinetics400 fetches its Kinetics-400 weights, pytorchvideo's "
                         f"checkpoint {url} , once into {cache_dir()}/ (offline: put the file there, "
-                        "or pass --weights /path/to/" + url.rsplit("/", 1)[1] + ").")
+                        "or pass --weights /path/to/" + url.rsplit("/", 1)[1] + ").", weights_sha256)
         if layer not in (None, "", "pool"):
             raise ValueError(f"{arch}: only the pooled head features are offered (layer 'pool')")
         self._set_crops(crops, crop_reduce)

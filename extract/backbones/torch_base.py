@@ -158,10 +158,14 @@ def _real_rows(out: torch.Tensor, rows: int, padded: int) -> torch.Tensor:
     return out if padded == rows else out[: rows * (out.shape[0] // padded)]
 
 
-def require_weights(weights: Any, random_init: bool, what: str, where: str) -> None:
-    """Refuse to run a pretrained architecture on random weights unless that is asked for."""
+def require_weights(weights: Any, random_init: bool, what: str, where: str, sha256: Any = None) -> None:
+    """Refuse to run a pretrained architecture on random weights unless that is asked for; a
+    `weights_sha256` pin with `random_init` pins nothing (it was ignored in silence)."""
     if weights and random_init:
         raise ValueError(f"{what}: give either weights or random_init, not both")
+    if random_init and sha256:
+        raise ValueError(f"{what}: weights_sha256 pins a weights file, and random_init loads none: give weights "
+                         "with the pin, or leave the pin out")
     if not weights and not random_init:
         raise MissingWeightsError(
             f"{what} needs pretrained weights and none were given. {where} "
