@@ -227,8 +227,9 @@ class _Existing:
         """Why `path`'s features (`attrs`, for `key`) must not go into this store, else None."""
         same_file = self.by_sha.get(str(attrs.get("source_sha256")))
         if same_file is not None and same_file != key:
-            return (f"{path}: the store holds this file's features already, as {same_file} (imported with other "
-                    "options: --annotations, --suffix); not imported twice")
+            return (f"{path}: its bytes are those of the file imported as {same_file} (a copy of it, or the same "
+                    "file named otherwise by other options: --annotations, --suffix); not imported twice: two "
+                    "videos do not give byte-identical features")
         if key in self.keys and not overwrite and same_file != key:
             return (f"{path}: the store's file of {key} " + ("cannot be read (damaged)" if key in self.damaged else
                                                              "was imported from another file (its SHA-256 differs)")

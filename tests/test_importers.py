@@ -342,7 +342,7 @@ def test_an_import_into_a_store_adds_alike_features_of_new_files_only(tmp_path, 
     assert again.skipped == sorted(first.written) and not again.written and not again.failed
     twice = import_npy(src, store, frame_counts=ann, suffix="_i3d", backbone="i3d")  # other keys, same files
     assert not twice.written and len(twice.failed) == 2
-    assert all("holds this file's features already, as " in why for _, why in twice.failed)
+    assert all("its bytes are those of the file imported as " in why for _, why in twice.failed)
     assert sorted(FeatureStore(store).keys()) == sorted(first.written)
     np.save(src / "Abuse028_x264_i3d.npy", np.ones((5, 10, 6), np.float32))  # the source changed since
     changed = import_npy(src, store, suffix="_i3d", backbone="i3d")
@@ -516,3 +516,16 @@ def test_an_import_stops_at_a_store_that_cannot_be_written_and_a_rerun_imports_t
     res = CliRunner().invoke(cli, ["import", "npy", str(src), "-o", str(out)])
     assert res.exit_code == 0 and "written 3, already present 1, failed 0" in res.output, res.output
     assert sorted(FeatureStore(out).keys()) == ["a", "b", "c", "d"]
+
+
+def test_two_byte_identical_files_in_one_import_are_named_as_copies(tmp_path):
+    """The second of two identical arrays was refused as "imported with other options: --annotations,
+    --suffix", which no option of this run was: it is a copy."""
+    src = tmp_path / "vf"
+    src.mkdir()
+    np.save(src / "cam1.npy", np.full((4, 3), 1, np.float32))
+    (src / "cam1 copy.npy").write_bytes((src / "cam1.npy").read_bytes())
+    result = import_npy(src, tmp_path / "store")
+    assert result.written == ["cam1 copy"], result  # the files in name order: the copy's name sorts first
+    (path, why), = result.failed
+    assert path.endswith("cam1.npy") and "its bytes are those of the file imported as cam1 copy (a copy of it" in why
