@@ -161,6 +161,24 @@ def test_random_init_is_recorded_and_seeded():
     assert not np.allclose(a.forward_batch(batch), c.forward_batch(batch))
 
 
+def test_random_init_leaves_the_callers_cuda_generators_alone(monkeypatch):
+    """The seeded weights draw from torch's CPU generator alone: `torch.manual_seed` also seeded
+    every CUDA device (queued until CUDA starts, or at once), a state `fork_rng(devices=[])` does
+    not give back, so building a backbone reset the caller's CUDA stream to the backbone's seed."""
+    cuda_seeds = []
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: cuda_seeds.append(seed))
+    torch.random.default_generator.manual_seed(123)
+    before = torch.random.get_rng_state()
+    backbone = C3DBackbone(random_init=True, width=16, seed=5)
+    assert cuda_seeds == []
+    assert torch.equal(torch.random.get_rng_state(), before)  # the caller's CPU stream, as it was
+    with torch.random.fork_rng(devices=[]):  # the weights are those the CPU generator at seed 5 gives
+        torch.random.default_generator.manual_seed(5)
+        expected = C3D(tuple(max(1, w // 16) for w in (64, 128, 256, 512, 512)), 4096 // 16).state_dict()
+    got = backbone._model.state_dict()
+    assert all(torch.equal(got[k], expected[k]) for k in expected)
+
+
 def test_weights_and_random_init_together_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="not both"):
         C3DBackbone(weights=small_weights(tmp_path), random_init=True, width=16)

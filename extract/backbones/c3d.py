@@ -22,7 +22,7 @@ from ..array_files import read_npy
 from ..lazy import lazy_import
 from ..tencrop import crop_clip
 from ..weights import WeightsError
-from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
+from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights, seeded_init
 
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
@@ -119,8 +119,7 @@ class C3DBackbone(TorchBackbone):
         self.random_init = random_init
         self.seed = as_int(seed, "seed", minimum=0)
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+        with seeded_init(self.seed):
             model = C3D(widths, self._fc_dim, pool5=pool5)
         allow_missing = ("fc7.", "fc8.") if as_bool(allow_missing_fc, "allow_missing_fc") else ()
 

@@ -31,7 +31,7 @@ import numpy as np
 from ..lazy import lazy_import
 from ..tencrop import crop_clip
 from ..weights import PublishedWeights, cache_dir
-from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
+from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights, seeded_init
 
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
@@ -127,8 +127,7 @@ class PTVBackbone(TorchBackbone):
             raise ValueError(f"{arch}: only the pooled head features are offered (layer 'pool')")
         self._set_crops(crops, crop_reduce)
         self.random_init, self.seed = random_init, as_int(seed, "seed", minimum=0)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+        with seeded_init(self.seed):
             model = getattr(hub, arch)(pretrained=False)
         self._load_weights(model, weights, allow_pickle, published=PUBLISHED[arch],
                            download=download, sha256=weights_sha256)

@@ -41,6 +41,7 @@ as it is, `cuts="hold"` the clip's longest shot alone (its edge frames held over
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
@@ -156,6 +157,18 @@ def _real_rows(out: torch.Tensor, rows: int, padded: int) -> torch.Tensor:
     """The outputs of the first `rows` of `padded` input rows (each row may give several
     outputs, one per crop; the cells, from the centre crop, one)."""
     return out if padded == rows else out[: rows * (out.shape[0] // padded)]
+
+
+@contextlib.contextmanager
+def seeded_init(seed: int):
+    """Inside: torch's CPU generator seeded with `seed`, for the random initial weights of a
+    network built on the CPU (`random_init`, layers a weights file lacks). After: the caller's
+    state as it was. CUDA's generators are left alone: `torch.manual_seed` also seeded every
+    CUDA device (at once, or queued until CUDA starts), which `fork_rng(devices=[])` does not
+    restore, so building a backbone reset the caller's CUDA random stream to the backbone's seed."""
+    with torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(int(seed))
+        yield
 
 
 def require_weights(weights: Any, random_init: bool, what: str, where: str, sha256: Any = None) -> None:

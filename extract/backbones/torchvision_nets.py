@@ -26,7 +26,7 @@ import numpy as np
 
 from ..lazy import lazy_import
 from ..weights import PublishedWeights, cache_dir, check_name_hash
-from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights
+from .torch_base import DEFAULT_CELLS, TorchBackbone, as_bool, as_int, require_weights, seeded_init
 
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
@@ -117,8 +117,7 @@ class TorchvisionBackbone(TorchBackbone):
             raise ValueError(f"{arch}: only the pooled last-stage features are offered (layer 'pool')")
         self._set_crops(crops, crop_reduce)
         self.random_init, self.seed = random_init, as_int(seed, "seed", minimum=0)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
+        with seeded_init(self.seed):
             model = getattr(tv_video, arch)(weights=None)
         self._load_weights(model, weights, allow_pickle,
                            check=lambda path, _state, sha: check_name_hash(
