@@ -582,3 +582,22 @@ def caplog_records():
         yield records
     finally:
         logger.removeHandler(handler)
+
+
+def test_detect_combinations_that_cannot_work_are_usage_errors_before_any_folder(setup):
+    """`--model` with `--fit-on`, `--save-model` or `--ignore-cells`, and `--fit-on` with a
+    per-video grouping, were refused only after -o (and --save-model) had been made and locked,
+    with exit status 1: now a usage error (2) naming the options, no folder made."""
+    tmp, store, gt, cfg, videos = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "--save-model", tmp / "m", "-o", tmp / "s").exit_code == 0
+    per_video = tmp / "per_video.yaml"
+    per_video.write_text(yaml.safe_dump({**yaml.safe_load(cfg.read_text()), "mode": "per-video"}))
+    for extra, said in ((("--model", tmp / "m", "--fit-on", store), "cannot be combined with --fit-on"),
+                        (("--model", tmp / "m", "--save-model", tmp / "new_models"),
+                         "cannot be combined with --save-model"),
+                        (("--model", tmp / "m", "--ignore-cells", "0:0"), "--ignore-cells is fixed"),
+                        (("--fit-on", store, "--per-video"), "--per-video cannot be combined with --fit-on"),
+                        (("--config", per_video, "--fit-on", store), "mode: per-video cannot be combined")):
+        res = run("detect", store, *extra, "-o", tmp / "out")
+        assert res.exit_code == 2 and said in res.output, (extra, res.output)
+        assert not (tmp / "out").exists() and not (tmp / "new_models").exists(), extra

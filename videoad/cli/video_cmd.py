@@ -202,6 +202,21 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             features = fit_on  # the history scored by its own model: its alarm line, ready for --save-model
         if features is None or output is None:
             raise click.UsageError("give FEATURES and -o/--output (or --print-config alone)")
+        # combinations that cannot work: refused as usage errors before any folder is made (they were
+        # ValueErrors raised after -o, --save-model and their locks were made, exit status 1)
+        if model_dir is not None and (fit_on is not None or save_model is not None):
+            raise click.UsageError("--model scores with saved models; it cannot be combined with "
+                                   + " or ".join(o for o, v in (("--fit-on", fit_on), ("--save-model", save_model))
+                                                 if v is not None))
+        if model_dir is not None and ignore_cells is not None:
+            raise click.UsageError("--ignore-cells is fixed when models are fitted (saved models keep theirs) and "
+                                   "cannot be combined with --model; refit with it: --fit-on HISTORY --save-model DIR "
+                                   "--ignore-cells ...")
+        if fit_on is not None and cfg.mode == "per-video":
+            raise click.UsageError("--fit-on fits the history's groups to score other videos; a per-video model "
+                                   "cannot score other videos: "
+                                   + ("--per-video" if mode == "per-video" else f"{config}'s mode: per-video")
+                                   + " cannot be combined with --fit-on (use --pooled, --per-category or --per-camera)")
         if save_model is not None:
             video.check_saving(cfg)  # before any folder is made: a detector that cannot be kept
         history = [o for o, v in (("--history-drop", history_drop), ("--history-neighbors", history_neighbors))
@@ -237,11 +252,6 @@ def detect(features, output, activity_levels, config, print_config, annotations,
         held.enter_context(output_lock(output, *([save_model] if save_model is not None else []),
                                        command="videoad detect"))
         executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
-        if model_dir is not None and (fit_on is not None or save_model is not None):
-            raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
-        if model_dir is not None and ignore_cells is not None:
-            raise ValueError("--ignore-cells is fixed when models are fitted (saved models keep theirs); refit "
-                             "with it: --fit-on HISTORY --save-model DIR --ignore-cells ...")
         if fit_on is not None:
             if Path(features).resolve() != Path(fit_on).resolve():  # the history scored by its own model is asked
                 same = coverage.scored_in_history(features, video.open_store(features).keys(), fit_on,
