@@ -28,6 +28,14 @@ def given(ctx: click.Context, *names: str) -> dict[str, Any]:
     return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in explicit}
 
 
+def not_together(ctx: click.Context, first: str, second: str, why: str) -> None:
+    """A usage error naming both options when the user gave both `first` and `second` (parameter
+    names; on the command line or through the environment): one of them would be taken in silence."""
+    if len(given(ctx, first, second)) == 2:
+        flag = {p.name: max(p.opts, key=len) for p in ctx.command.params}
+        raise click.UsageError(f"{flag[first]} and {flag[second]} cannot be combined: {why}", ctx)
+
+
 class SettingOption(click.Option):
     """An option whose default is a setting of the command's defaults (`defaults()[setting]`,
     dotted for nested keys), shown in the help when it is shown. The option itself defaults to
