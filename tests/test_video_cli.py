@@ -601,3 +601,12 @@ def test_detect_combinations_that_cannot_work_are_usage_errors_before_any_folder
         res = run("detect", store, *extra, "-o", tmp / "out")
         assert res.exit_code == 2 and said in res.output, (extra, res.output)
         assert not (tmp / "out").exists() and not (tmp / "new_models").exists(), extra
+
+
+def test_detect_save_model_into_the_scores_folder_is_refused_when_neither_exists_yet(setup):
+    """`-o X --save-model X` with X not made yet wrote the scores and the models into one folder
+    (exit 0); only a rerun, X then existing, was refused."""
+    tmp, store, gt, cfg, videos = setup
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "both", "--save-model", tmp / "." / "both")
+    assert res.exit_code != 0 and "is --save-model itself" in res.output, res.output
+    assert not (tmp / "both").exists()
