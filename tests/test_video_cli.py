@@ -610,3 +610,19 @@ def test_detect_save_model_into_the_scores_folder_is_refused_when_neither_exists
     res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "both", "--save-model", tmp / "." / "both")
     assert res.exit_code != 0 and "is --save-model itself" in res.output, res.output
     assert not (tmp / "both").exists()
+
+
+def test_a_leading_tilde_in_a_path_option_is_the_home_folder(setup, monkeypatch):
+    """`--output=~/x` (a form the shell leaves as it is) made a folder named `~` in the current one;
+    `run` expanded it in INPUT and --fit-on only."""
+    tmp, store, gt, cfg, videos = setup
+    home, here = tmp / "home", tmp / "here"
+    home.mkdir(), here.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(here)
+    res = run("detect", store, "--config", cfg, "--pooled", "--output=~/scores")
+    assert res.exit_code == 0, res.output
+    assert (home / "scores" / "segments.csv").is_file() and not (here / "~").exists()
+    res = run("report", "~/scores", "--output=~/report", "--no-clips")
+    assert res.exit_code == 0 and (home / "report" / "index.html").is_file(), res.output
+    assert list(here.iterdir()) == []

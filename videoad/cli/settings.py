@@ -4,6 +4,7 @@ and help texts that show the code default without writing it a second time."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -69,11 +70,15 @@ class FiniteFloat(click.FloatRange):
 
 class NonEmptyPath(click.Path):
     """click's Path without the empty string, which it takes for the current folder (`-o ""` wrote a
-    run's scores, report and lock file into whatever folder the user stood in)."""
+    run's scores, report and lock file into whatever folder the user stood in), and with a leading
+    `~` expanded, as `run` expands its INPUT and --fit-on: the shell leaves `--output=~/x` as it is,
+    and a folder named `~` was made in the current one."""
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and value == "":
             self.fail("an empty path.", param, ctx)
+        if isinstance(value, str) and value.startswith("~"):
+            value = os.path.expanduser(value)
         return super().convert(value, param, ctx)
 
 
