@@ -626,3 +626,16 @@ def test_a_leading_tilde_in_a_path_option_is_the_home_folder(setup, monkeypatch)
     res = run("report", "~/scores", "--output=~/report", "--no-clips")
     assert res.exit_code == 0 and (home / "report" / "index.html").is_file(), res.output
     assert list(here.iterdir()) == []
+
+
+def test_clip_options_beside_no_clips_are_usage_errors(setup, tmp_path):
+    """report and run took --burn-heatmap, --max-clips and --pad beside --no-clips in silence."""
+    tmp, store, gt, cfg, videos = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "s").exit_code == 0
+    for extra in (("--burn-heatmap",), ("--max-clips", "3"), ("--pad", "9")):
+        res = run("report", tmp / "s", "-o", tmp / "r", "--no-clips", *extra)
+        assert res.exit_code == 2 and f"{extra[0]}: shape the event clips" in res.output, res.output
+        assert not (tmp / "r").exists()
+    res = run("run", tmp, "-o", tmp / "run", "--no-clips", "--burn-heatmap")
+    assert res.exit_code == 2 and "--burn-heatmap: shape the event clips" in res.output and not (tmp / "run").exists()
+    assert run("report", tmp / "s", "-o", tmp / "r", "--no-clips").exit_code == 0

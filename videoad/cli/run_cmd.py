@@ -24,9 +24,9 @@ import click
 from videoad.detector.seeds import SEED_MAX
 
 from .extract_cmd import FPS_TOGETHER, _parse_opts
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, not_together
-from .video_cmd import (activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option,
-                        max_clips_option, options_not_in_file)
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, not_together, refuse_given
+from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
+                        ignore_cells_option, max_clips_option, options_not_in_file)
 
 
 
@@ -183,6 +183,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
 
     grouping = chosen("grouping")
     not_together(click.get_current_context(), "target_fps", "max_fps", FPS_TOGETHER)
+    if not clips:
+        refuse_given(click.get_current_context(), ("burn_heatmap", "max_clips"), NO_CLIPS)
     if print_config:
         try:
             cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells),

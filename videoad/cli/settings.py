@@ -37,6 +37,14 @@ def not_together(ctx: click.Context, first: str, second: str, why: str) -> None:
         raise click.UsageError(f"{flag[first]} and {flag[second]} cannot be combined: {why}", ctx)
 
 
+def refuse_given(ctx: click.Context, names, why: str) -> None:
+    """A usage error naming the options among `names` (parameter names) that the user gave, where
+    another option's choice leaves them without use (`why`); nothing when none was given."""
+    shown = [max(p.opts, key=len) for p in ctx.command.params if p.name in given(ctx, *names)]
+    if shown:
+        raise click.UsageError(f"{', '.join(shown)}: {why}", ctx)
+
+
 class SettingOption(click.Option):
     """An option whose default is a setting of the command's defaults (`defaults()[setting]`,
     dotted for nested keys), shown in the help when it is shown. The option itself defaults to

@@ -12,7 +12,7 @@ import click
 from videoad.detector.seeds import SEED_MAX
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, refuse_given
 
 
 #: evaluate prints the per-video table by default for runs of at most this many videos
@@ -47,6 +47,10 @@ class DetectorOption(click.Option):
 
 def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from exc
+
+
+#: why --burn-heatmap, --max-clips and --pad are refused beside --no-clips (report, run): taken in silence before
+NO_CLIPS = "shape the event clips, and --no-clips writes none; leave them out, or leave out --no-clips"
 
 
 #: videoad.evidence.MAX_CLIPS, written here so that the command line stays free of its imports
@@ -431,6 +435,8 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
     from videoad.report import build_report, event_summary
     from videoad.scores import read_scores
 
+    if not clips:
+        refuse_given(click.get_current_context(), ("burn_heatmap", "max_clips", "pad_s"), NO_CLIPS)
     try:
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
