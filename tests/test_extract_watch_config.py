@@ -113,6 +113,24 @@ def test_an_extract_option_beats_the_file(tmp_path):
     assert (cfg["recursive"], cfg["dtype"]) == (False, "float32")
 
 
+def test_max_fps_beats_the_files_target_fps_and_is_refused_beside_fps(tmp_path):
+    """The file's target_fps won over --max-fps (target_fps wins over the cap): `--max-fps 3` over a
+    file's `target_fps: 5` resampled every video to 5 fps. `--fps 5 --max-fps 3` on the command line
+    resampled to 5 with --max-fps unused and unsaid: a usage error, for extract and run, before any folder."""
+    path = tmp_path / "e.yaml"
+    path.write_text("target_fps: 5\n")
+    cfg = yaml.safe_load(_printed("extract", "--config", path, "--max-fps", "3"))
+    assert (cfg["target_fps"], cfg["max_fps"]) == (None, 3.0)
+    cfg = yaml.safe_load(_printed("extract", "--config", path, "--fps", "4"))  # --fps alone: as before
+    assert (cfg["target_fps"], cfg["max_fps"]) == (4.0, None)
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    for command in ("extract", "run"):
+        res = _run(command, videos, "-o", tmp_path / command, "--fps", "5", "--max-fps", "3")
+        assert res.exit_code == 2 and "--fps and --max-fps cannot be combined" in res.output, res.output
+        assert not (tmp_path / command).exists()
+
+
 def test_a_watch_option_beats_the_file(tmp_path):
     path = tmp_path / "w.yaml"
     path.write_text("max_lag_s: 1\nevents: {merge_gap_s: 7}\nsources: {realtime: true}\n")

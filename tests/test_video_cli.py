@@ -582,3 +582,60 @@ def caplog_records():
         yield records
     finally:
         logger.removeHandler(handler)
+
+
+def test_detect_combinations_that_cannot_work_are_usage_errors_before_any_folder(setup):
+    """`--model` with `--fit-on`, `--save-model` or `--ignore-cells`, and `--fit-on` with a
+    per-video grouping, were refused only after -o (and --save-model) had been made and locked,
+    with exit status 1: now a usage error (2) naming the options, no folder made."""
+    tmp, store, gt, cfg, videos = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "--save-model", tmp / "m", "-o", tmp / "s").exit_code == 0
+    per_video = tmp / "per_video.yaml"
+    per_video.write_text(yaml.safe_dump({**yaml.safe_load(cfg.read_text()), "mode": "per-video"}))
+    for extra, said in ((("--model", tmp / "m", "--fit-on", store), "cannot be combined with --fit-on"),
+                        (("--model", tmp / "m", "--save-model", tmp / "new_models"),
+                         "cannot be combined with --save-model"),
+                        (("--model", tmp / "m", "--ignore-cells", "0:0"), "--ignore-cells is fixed"),
+                        (("--fit-on", store, "--per-video"), "--per-video cannot be combined with --fit-on"),
+                        (("--config", per_video, "--fit-on", store), "mode: per-video cannot be combined")):
+        res = run("detect", store, *extra, "-o", tmp / "out")
+        assert res.exit_code == 2 and said in res.output, (extra, res.output)
+        assert not (tmp / "out").exists() and not (tmp / "new_models").exists(), extra
+
+
+def test_detect_save_model_into_the_scores_folder_is_refused_when_neither_exists_yet(setup):
+    """`-o X --save-model X` with X not made yet wrote the scores and the models into one folder
+    (exit 0); only a rerun, X then existing, was refused."""
+    tmp, store, gt, cfg, videos = setup
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "both", "--save-model", tmp / "." / "both")
+    assert res.exit_code != 0 and "is --save-model itself" in res.output, res.output
+    assert not (tmp / "both").exists()
+
+
+def test_a_leading_tilde_in_a_path_option_is_the_home_folder(setup, monkeypatch):
+    """`--output=~/x` (a form the shell leaves as it is) made a folder named `~` in the current one;
+    `run` expanded it in INPUT and --fit-on only."""
+    tmp, store, gt, cfg, videos = setup
+    home, here = tmp / "home", tmp / "here"
+    home.mkdir(), here.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(here)
+    res = run("detect", store, "--config", cfg, "--pooled", "--output=~/scores")
+    assert res.exit_code == 0, res.output
+    assert (home / "scores" / "segments.csv").is_file() and not (here / "~").exists()
+    res = run("report", "~/scores", "--output=~/report", "--no-clips")
+    assert res.exit_code == 0 and (home / "report" / "index.html").is_file(), res.output
+    assert list(here.iterdir()) == []
+
+
+def test_clip_options_beside_no_clips_are_usage_errors(setup, tmp_path):
+    """report and run took --burn-heatmap, --max-clips and --pad beside --no-clips in silence."""
+    tmp, store, gt, cfg, videos = setup
+    assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "s").exit_code == 0
+    for extra in (("--burn-heatmap",), ("--max-clips", "3"), ("--pad", "9")):
+        res = run("report", tmp / "s", "-o", tmp / "r", "--no-clips", *extra)
+        assert res.exit_code == 2 and f"{extra[0]}: shape the event clips" in res.output, res.output
+        assert not (tmp / "r").exists()
+    res = run("run", tmp, "-o", tmp / "run", "--no-clips", "--burn-heatmap")
+    assert res.exit_code == 2 and "--burn-heatmap: shape the event clips" in res.output and not (tmp / "run").exists()
+    assert run("report", tmp / "s", "-o", tmp / "r", "--no-clips").exit_code == 0

@@ -112,7 +112,8 @@ def defaults() -> dict:
 def load(path=None, given: Mapping | None = None) -> dict:
     """The settings: the defaults, the file at `path` (checked), then `given` (the command-line
     options, in the file's layout). When `given` names a different backbone than the file, the
-    file's backbone options are dropped: they belong to the file's backbone."""
+    file's backbone options are dropped: they belong to the file's backbone; when it gives max_fps
+    alone, the file's target_fps is dropped: it would win over the option's cap."""
     given = dict(given or {})
     where = str(path) if path is not None else "videoad/defaults/extract.yaml"
     cfg = layered(defaults(), path, SCHEMA)
@@ -122,6 +123,8 @@ def load(path=None, given: Mapping | None = None) -> dict:
     new_name = (given.get("backbone") or {}).get("name")
     if new_name is not None and new_name != cfg["backbone"]["name"]:
         cfg["backbone"]["options"] = {}
+    if given.get("max_fps") is not None and "target_fps" not in given:  # the file's target_fps beat the
+        cfg["target_fps"] = None  # option, as target_fps wins over max_fps: --max-fps 3 resampled to its 5
     return layered(cfg, None, SCHEMA, given)
 
 

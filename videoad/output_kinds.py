@@ -91,10 +91,12 @@ def _holds_features(p: Path, depth: int = 2, look: int = 256) -> bool:
 
 
 def _same(a, b) -> bool:
+    """Whether `a` and `b` name one folder: the same file where both exist, else the same path once
+    resolved (`detect -o X --save-model X`, neither made yet, wrote scores and models into one folder)."""
     try:
         return os.path.samefile(a, b)
     except OSError:
-        return False
+        return os.path.realpath(a) == os.path.realpath(b)
 
 
 def check_output(output, writes: str, inputs: dict[str, object], option: str = "-o") -> None:

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import click
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath, SettingOption, config_options, given
+from .settings import FiniteFloat, NonEmptyPath, SettingOption, config_options, given, not_together
 
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
@@ -85,6 +85,11 @@ def _setting(key: str) -> dict[str, Any]:
     return {"cls": SettingOption, "setting": key, "defaults": _defaults}
 
 
+#: why --fps and --max-fps are not given together (extract and run)
+FPS_TOGETHER = ("--fps resamples every video to that one rate, which leaves --max-fps unused; give --fps for "
+                "one rate for all, or --max-fps to slow only the faster videos down")
+
+
 #: option -> where it goes in the settings (videoad.extract_config), for the options given
 _TO_SETTINGS = {"workers": "workers", "batch_size": "batch_size", "stride": "stride", "tail": "tail",
                 "target_fps": "target_fps", "max_fps": "max_fps", "image_fps": "image_fps",
@@ -147,7 +152,8 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
 @click.option("--fps", "target_fps", default=None, type=FiniteFloat(min=0, min_open=True, max=240),
               help="Resample videos to this frame rate before cutting clips.")
 @click.option("--max-fps", "max_fps", default=None, type=FiniteFloat(min=0),
-              help="Resample only videos faster than this to this rate (0: keep every video's own) "
+              help="Resample only videos faster than this to this rate (0: keep every video's own; not with "
+                   "--fps) "
                    "[default: the backbone's: 10 for motion, none for the learned ones].")
 @click.option("--image-fps", default=None, type=FiniteFloat(min=0, min_open=True),
               help="Frame rate of image-sequence folders (stored; needed with --fps).")
@@ -178,6 +184,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     from extract.store import OutputError
     from videoad import extract_config
 
+    not_together(ctx, "target_fps", "max_fps", FPS_TOGETHER)
     try:
         cfg = extract_config.load(config, _given_settings(ctx))
     except ValueError as exc:

@@ -23,10 +23,10 @@ import click
 
 from videoad.detector.seeds import SEED_MAX
 
-from .extract_cmd import _parse_opts
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
-from .video_cmd import (activity_levels_option, cell_names_given, event_options, event_settings, ignore_cells_option,
-                        max_clips_option, options_not_in_file)
+from .extract_cmd import FPS_TOGETHER, _parse_opts
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, not_together, refuse_given
+from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
+                        ignore_cells_option, max_clips_option, options_not_in_file)
 
 
 
@@ -147,7 +147,8 @@ def _note_earlier(store_root: Path, keys: list[str]) -> None:
               help="Resample every video to this frame rate before cutting clips (footage and history from "
                    "cameras at different rates).")
 @click.option("--max-fps", "max_fps", default=None, type=FiniteFloat(min=0),
-              help="Resample only videos faster than this to this rate (0: keep every video's own) "
+              help="Resample only videos faster than this to this rate (0: keep every video's own; not with "
+                   "--fps) "
                    "[default: the motion backbone's, 10].")
 @click.option("--min-clips", type=click.IntRange(min=1), default=None,
               help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s at 10 fps or more); "
@@ -181,6 +182,9 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     from videoad.report import build_report, event_summary, no_event_hint
 
     grouping = chosen("grouping")
+    not_together(click.get_current_context(), "target_fps", "max_fps", FPS_TOGETHER)
+    if not clips:
+        refuse_given(click.get_current_context(), ("burn_heatmap", "max_clips"), NO_CLIPS)
     if print_config:
         try:
             cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells),

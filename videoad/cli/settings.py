@@ -4,6 +4,7 @@ and help texts that show the code default without writing it a second time."""
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,22 @@ def given(ctx: click.Context, *names: str) -> dict[str, Any]:
     """The options among `names` that the user gave (command line or environment), with their values."""
     explicit = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
     return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in explicit}
+
+
+def not_together(ctx: click.Context, first: str, second: str, why: str) -> None:
+    """A usage error naming both options when the user gave both `first` and `second` (parameter
+    names; on the command line or through the environment): one of them would be taken in silence."""
+    if len(given(ctx, first, second)) == 2:
+        flag = {p.name: max(p.opts, key=len) for p in ctx.command.params}
+        raise click.UsageError(f"{flag[first]} and {flag[second]} cannot be combined: {why}", ctx)
+
+
+def refuse_given(ctx: click.Context, names, why: str) -> None:
+    """A usage error naming the options among `names` (parameter names) that the user gave, where
+    another option's choice leaves them without use (`why`); nothing when none was given."""
+    shown = [max(p.opts, key=len) for p in ctx.command.params if p.name in given(ctx, *names)]
+    if shown:
+        raise click.UsageError(f"{', '.join(shown)}: {why}", ctx)
 
 
 class SettingOption(click.Option):
@@ -61,11 +78,15 @@ class FiniteFloat(click.FloatRange):
 
 class NonEmptyPath(click.Path):
     """click's Path without the empty string, which it takes for the current folder (`-o ""` wrote a
-    run's scores, report and lock file into whatever folder the user stood in)."""
+    run's scores, report and lock file into whatever folder the user stood in), and with a leading
+    `~` expanded, as `run` expands its INPUT and --fit-on: the shell leaves `--output=~/x` as it is,
+    and a folder named `~` was made in the current one."""
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and value == "":
             self.fail("an empty path.", param, ctx)
+        if isinstance(value, str) and value.startswith("~"):
+            value = os.path.expanduser(value)
         return super().convert(value, param, ctx)
 
 

@@ -12,7 +12,7 @@ import click
 from videoad.detector.seeds import SEED_MAX
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, refuse_given
 
 
 #: evaluate prints the per-video table by default for runs of at most this many videos
@@ -47,6 +47,10 @@ class DetectorOption(click.Option):
 
 def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from exc
+
+
+#: why --burn-heatmap, --max-clips and --pad are refused beside --no-clips (report, run): taken in silence before
+NO_CLIPS = "shape the event clips, and --no-clips writes none; leave them out, or leave out --no-clips"
 
 
 #: videoad.evidence.MAX_CLIPS, written here so that the command line stays free of its imports
@@ -202,6 +206,21 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             features = fit_on  # the history scored by its own model: its alarm line, ready for --save-model
         if features is None or output is None:
             raise click.UsageError("give FEATURES and -o/--output (or --print-config alone)")
+        # combinations that cannot work: refused as usage errors before any folder is made (they were
+        # ValueErrors raised after -o, --save-model and their locks were made, exit status 1)
+        if model_dir is not None and (fit_on is not None or save_model is not None):
+            raise click.UsageError("--model scores with saved models; it cannot be combined with "
+                                   + " or ".join(o for o, v in (("--fit-on", fit_on), ("--save-model", save_model))
+                                                 if v is not None))
+        if model_dir is not None and ignore_cells is not None:
+            raise click.UsageError("--ignore-cells is fixed when models are fitted (saved models keep theirs) and "
+                                   "cannot be combined with --model; refit with it: --fit-on HISTORY --save-model DIR "
+                                   "--ignore-cells ...")
+        if fit_on is not None and cfg.mode == "per-video":
+            raise click.UsageError("--fit-on fits the history's groups to score other videos; a per-video model "
+                                   "cannot score other videos: "
+                                   + ("--per-video" if mode == "per-video" else f"{config}'s mode: per-video")
+                                   + " cannot be combined with --fit-on (use --pooled, --per-category or --per-camera)")
         if save_model is not None:
             video.check_saving(cfg)  # before any folder is made: a detector that cannot be kept
         history = [o for o, v in (("--history-drop", history_drop), ("--history-neighbors", history_neighbors))
@@ -237,11 +256,6 @@ def detect(features, output, activity_levels, config, print_config, annotations,
         held.enter_context(output_lock(output, *([save_model] if save_model is not None else []),
                                        command="videoad detect"))
         executor = ray_opts.detect_executor(ray_address, ray_cpus, ray_gpus, cfg.threads_per_job)
-        if model_dir is not None and (fit_on is not None or save_model is not None):
-            raise ValueError("--model scores with saved models; it cannot be combined with --fit-on or --save-model")
-        if model_dir is not None and ignore_cells is not None:
-            raise ValueError("--ignore-cells is fixed when models are fitted (saved models keep theirs); refit "
-                             "with it: --fit-on HISTORY --save-model DIR --ignore-cells ...")
         if fit_on is not None:
             if Path(features).resolve() != Path(fit_on).resolve():  # the history scored by its own model is asked
                 same = coverage.scored_in_history(features, video.open_store(features).keys(), fit_on,
@@ -421,6 +435,8 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
     from videoad.report import build_report, event_summary
     from videoad.scores import read_scores
 
+    if not clips:
+        refuse_given(click.get_current_context(), ("burn_heatmap", "max_clips", "pad_s"), NO_CLIPS)
     try:
         s = read_scores(scores)
         ann = _annotations(annotations, scores=s)
