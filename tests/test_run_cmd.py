@@ -104,6 +104,14 @@ def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
     assert "inductive" in res.output and (out / "models" / "models.json").is_file()
     run = json.loads((out / "scores" / "run.json").read_text())
     assert [v["video"] for v in run["videos"]] == ["a.avi"] and run["protocol"] == "inductive"
+    # settings that say per-video: a history's model must score other videos, so it is fitted pooled,
+    # and said (it was switched in silence)
+    per_video = tmp_path / "per_video.yaml"
+    per_video.write_text(cfg.read_text().replace("mode: pooled", "mode: per-video"))
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), "--fit-on", str(root / "cam2" / "a.avi"),
+                                   "-o", str(tmp_path / "pv"), "--config", str(per_video), "--no-clips"])
+    assert res.exit_code == 0 and "the settings say per-video" in res.output, res.output
+    assert json.loads((tmp_path / "pv" / "scores" / "run.json").read_text())["config"]["mode"] == "pooled"
 
 
 def test_a_second_run_into_the_same_output_scores_its_own_videos(footage, tmp_path):

@@ -229,7 +229,9 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         cfg = video.run_config(config, ignore_cells=cell_names_given(ignore_cells), activity_levels=activity_levels,
                                min_clips=min_clips, seed=seed)
         cfg = replace(cfg, mode=grouping) if grouping else cfg
-        if past and cfg.mode == "per-video":
+        if past and cfg.mode == "per-video":  # a config's mode: a video's own model scores no other video
+            click.echo("note: the settings say per-video, and a model fitted on --fit-on's history must score "
+                       "other videos: the history is fitted pooled (or give --per-camera)", err=True)
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,
                               target_fps=target_fps, max_fps=max_fps, progress=show, progress_unit="frame")
