@@ -334,10 +334,11 @@ def test_detects_counts_and_seed_are_checked_where_they_are_typed(setup, monkeyp
                                 ("--n-jobs", 0, "0 fits nothing")):
         res = run("detect", store, "--config", cfg, "-o", tmp / "s", option, value)
         assert res.exit_code == 2 and f"Invalid value for '{option}'" in res.output and said in res.output, res.output
-    for args, said in ((("--pooled", "--detector", "pca"), "pca cannot be saved (the detectors that can: duad"),
-                       (("--per-video",), "a per-video model cannot score other videos")):
+    for args, said in ((("--pooled", "--detector", "pca"),
+                        "--save-model with --detector pca: pca cannot be saved (the detectors that can: duad"),
+                       (("--per-video",), "--save-model with --per-video: saved models serve the inductive mode")):
         res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--save-model", tmp / "models", *args)
-        assert res.exit_code == 1 and said in res.output, res.output
+        assert res.exit_code == 2 and said in res.output, res.output  # a usage error naming the options
     assert not (tmp / "s").exists() and not (tmp / "models").exists()
     from videoad.video import DetectConfig
 

@@ -221,8 +221,15 @@ def detect(features, output, activity_levels, config, print_config, annotations,
                                    "cannot score other videos: "
                                    + ("--per-video" if mode == "per-video" else f"{config}'s mode: per-video")
                                    + " cannot be combined with --fit-on (use --pooled, --per-category or --per-camera)")
-        if save_model is not None:
-            video.check_saving(cfg)  # before any folder is made: a detector that cannot be kept
+        if save_model is not None:  # before any folder is made: a model that cannot be kept or used
+            try:
+                video.check_saving(cfg)
+            except ValueError as exc:  # a usage error naming the options (it was exit 1 naming none)
+                chose = ("--per-video" if mode == "per-video" else f"{config}'s mode: per-video" if config else
+                         "mode: per-video") if cfg.mode == "per-video" else (
+                    f"--detector {cfg.detector}" if detector is not None else f"{config}'s detector {cfg.detector}"
+                    if config else f"the detector {cfg.detector}")
+                raise click.UsageError(f"--save-model with {chose}: {exc}") from None
         history = [o for o, v in (("--history-drop", history_drop), ("--history-neighbors", history_neighbors))
                    if v is not None]
         if model_dir is not None:  # each was taken in silence: the saved models' own settings score
