@@ -129,6 +129,9 @@ def test_max_fps_beats_the_files_target_fps_and_is_refused_beside_fps(tmp_path):
         res = _run(command, videos, "-o", tmp_path / command, "--fps", "5", "--max-fps", "3")
         assert res.exit_code == 2 and "--fps and --max-fps cannot be combined" in res.output, res.output
         assert not (tmp_path / command).exists()
+    # `--max-fps 0` asks for no cap: beside --fps it is what was asked, not refused
+    cfg = yaml.safe_load(_printed("extract", "--fps", "10", "--max-fps", "0"))
+    assert (cfg["target_fps"], cfg["max_fps"]) == (10.0, 0.0)
 
 
 def test_a_watch_option_beats_the_file(tmp_path):

@@ -90,6 +90,12 @@ FPS_TOGETHER = ("--fps resamples every video to that one rate, which leaves --ma
                 "one rate for all, or --max-fps to slow only the faster videos down")
 
 
+def fps_together(ctx: click.Context) -> None:
+    """--fps beside a --max-fps cap is refused (the cap would go unused); beside `--max-fps 0`, which
+    asks for no cap, it is what was asked."""
+    not_together(ctx, "target_fps", "max_fps", FPS_TOGETHER, unless=lambda values: values["max_fps"] == 0)
+
+
 #: option -> where it goes in the settings (videoad.extract_config), for the options given
 _TO_SETTINGS = {"workers": "workers", "batch_size": "batch_size", "stride": "stride", "tail": "tail",
                 "target_fps": "target_fps", "max_fps": "max_fps", "image_fps": "image_fps",
@@ -184,7 +190,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     from extract.store import OutputError
     from videoad import extract_config
 
-    not_together(ctx, "target_fps", "max_fps", FPS_TOGETHER)
+    fps_together(ctx)
     try:
         cfg = extract_config.load(config, _given_settings(ctx))
     except ValueError as exc:

@@ -23,8 +23,8 @@ import click
 
 from videoad.detector.seeds import SEED_MAX
 
-from .extract_cmd import FPS_TOGETHER, _parse_opts
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, not_together, refuse_given
+from .extract_cmd import _parse_opts, fps_together
+from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, refuse_given
 from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
                         ignore_cells_option, max_clips_option, options_not_in_file)
 
@@ -182,7 +182,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     from videoad.report import build_report, event_summary, no_event_hint
 
     grouping = chosen("grouping")
-    not_together(click.get_current_context(), "target_fps", "max_fps", FPS_TOGETHER)
+    fps_together(click.get_current_context())
     if not clips:
         refuse_given(click.get_current_context(), ("burn_heatmap", "max_clips"), NO_CLIPS)
     if print_config:

@@ -29,10 +29,13 @@ def given(ctx: click.Context, *names: str) -> dict[str, Any]:
     return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in explicit}
 
 
-def not_together(ctx: click.Context, first: str, second: str, why: str) -> None:
+def not_together(ctx: click.Context, first: str, second: str, why: str,
+                 unless: Callable[[dict[str, Any]], bool] | None = None) -> None:
     """A usage error naming both options when the user gave both `first` and `second` (parameter
-    names; on the command line or through the environment): one of them would be taken in silence."""
-    if len(given(ctx, first, second)) == 2:
+    names; on the command line or through the environment): one of them would be taken in silence.
+    `unless(values)`: True where the two values given agree after all."""
+    both = given(ctx, first, second)
+    if len(both) == 2 and not (unless is not None and unless(both)):
         flag = {p.name: max(p.opts, key=len) for p in ctx.command.params}
         raise click.UsageError(f"{flag[first]} and {flag[second]} cannot be combined: {why}", ctx)
 
