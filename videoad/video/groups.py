@@ -224,7 +224,7 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: 
         raise ValueError(f"{store_root}: videos of one group have different feature sizes: {len(vids) - len(odd)} "
                          f"of {len(vids)} have {common} values per clip, these do not: {detail}")
     broken = [] if left_out is not None and len(damaged) < len(keys) else [  # else found by `_damaged` already
-        v.key for v in vids if not (np.isfinite(v.features).all() and (v.cells is None or np.isfinite(v.cells).all()))]
+        v.key for v in vids if not _finite(v)]
     if broken:  # stores written before they were refused (extract.store.write_video): the fit named no video
         raise ValueError(f"{store_root}: the features of {', '.join(broken[:5])}"
                          + (f" and {len(broken) - 5} more" if len(broken) > 5 else "")
@@ -233,6 +233,11 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: 
     if len(backbones) > 1:
         raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
     return vids
+
+
+def _finite(v) -> bool:
+    """Whether a loaded video's features (and cells) are all finite numbers."""
+    return bool(np.isfinite(v.features).all() and (v.cells is None or np.isfinite(v.cells).all()))
 
 
 def _damaged(store, keys: list[str], vids, cells: bool) -> dict[str, str]:
@@ -248,7 +253,7 @@ def _damaged(store, keys: list[str], vids, cells: bool) -> dict[str, str]:
                 continue
         else:
             v = vids[i]
-        if not (np.isfinite(v.features).all() and (v.cells is None or np.isfinite(v.cells).all())):
+        if not _finite(v):
             out[key] = (f"{store.path(key)}: its features hold values that are not finite numbers (NaN or inf): "
                         "extract the video again")
     return out
