@@ -87,11 +87,37 @@ def test_reruns_and_a_users_folders_are_written_and_other_kinds_refused(scored, 
     # watch's rows under the scores' events.csv header, and beside a model folder's files: refused
     (tmp / "m").mkdir()
     res = CliRunner().invoke(cli, ["watch", str(project), "--model", str(tmp / "m"), "-o", str(tmp / "scores")])
-    assert res.exit_code == 1 and "holds a scores folder, not a `videoad watch` output folder" in res.output
+    assert res.exit_code == 2 and "holds a scores folder, not a `videoad watch` output folder" in res.output
     inbox = tmp / "inbox"
     inbox.mkdir()
     res = CliRunner().invoke(cli, ["watch", f"cam={inbox}", "--model", str(tmp / "m"), "-o", str(inbox), "--once"])
-    assert res.exit_code == 1 and f"-o {inbox} is SOURCE {inbox} itself" in res.output, res.output
+    assert res.exit_code == 2 and f"-o {inbox} is SOURCE cam itself ({inbox})" in res.output, res.output
+
+
+def test_an_output_that_is_an_input_is_a_usage_error_naming_both_paths_in_every_command(scored):
+    """`-o` naming the input folder itself (here through a link to it) was exit 1 from `detect`,
+    `plot`, `report`, `watch` and `import` and a usage error (exit 2) from `extract`: one check
+    for all of them, exit 2, naming the option, the output as given and the input's path."""
+    tmp, store, cfg = scored
+    footage, inbox, npy, models = (tmp / n for n in ("footage", "inbox", "npy", "m"))
+    for folder in (footage, inbox, npy, models):
+        folder.mkdir()
+    np.save(npy / "x.npy", np.ones((4, 8), np.float32))
+    scores = tmp / "scores"
+    for args, given, named in (
+            (["detect", store, "--config", cfg], store, "FEATURES"),
+            (["plot", scores], scores, "SCORES"),
+            (["report", scores, "--no-clips"], scores, "SCORES"),
+            (["extract", footage], footage, "INPUT"),
+            (["import", "npy", npy, "--fps", "25"], npy, "SRC"),
+            (["watch", f"cam={inbox}", "--model", models, "--once"], inbox, "SOURCE cam")):
+        link = tmp / "link"
+        link.unlink(missing_ok=True)
+        link.symlink_to(given)  # the same folder spelled another way
+        before = sorted(given.rglob("*"))
+        res = CliRunner().invoke(cli, [str(a) for a in args] + ["-o", str(link)])
+        assert res.exit_code == 2 and f"-o {link} is {named} itself ({given})" in res.output, (args, res.output)
+        assert "Traceback" not in res.output and sorted(given.rglob("*")) == before, args  # nothing written
 
 
 def _old_report_and_watch_output(root):

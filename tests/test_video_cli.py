@@ -497,7 +497,7 @@ def test_an_output_over_an_input_or_another_kind_of_output_is_refused(setup):
     tmp, store, gt, cfg, videos = setup
     before = sorted(p.name for p in store.rglob("*"))
     res = run("detect", store, "--config", cfg, "--pooled", "-o", store)
-    assert res.exit_code == 1 and f"-o {store} is FEATURES itself" in res.output, res.output
+    assert res.exit_code == 2 and f"-o {store} is FEATURES itself ({store})" in res.output, res.output
     assert sorted(p.name for p in store.rglob("*")) == before  # nothing written into it
     assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "scores").exit_code == 0
     assert run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "scores").exit_code == 0  # a rerun: fine
@@ -511,7 +511,7 @@ def test_an_output_over_an_input_or_another_kind_of_output_is_refused(setup):
             (("plot", tmp / "scores", "-o", tmp / "report"), "holds a report"),
             (("extract", gt, "-o", tmp / "scores"), "holds a scores folder, not a feature store")):
         res = run(*args)
-        assert res.exit_code in (1, 2) and said in res.output, (args, res.output)
+        assert res.exit_code == 2 and said in res.output, (args, res.output)  # usage errors, every command
     assert not (tmp / "scores" / "manifest.json").exists()
 
 
@@ -609,7 +609,7 @@ def test_detect_save_model_into_the_scores_folder_is_refused_when_neither_exists
     (exit 0); only a rerun, X then existing, was refused."""
     tmp, store, gt, cfg, videos = setup
     res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "both", "--save-model", tmp / "." / "both")
-    assert res.exit_code != 0 and "is --save-model itself" in res.output, res.output
+    assert res.exit_code == 2 and "is --save-model itself" in res.output, res.output
     assert not (tmp / "both").exists()
 
 

@@ -101,11 +101,12 @@ def _same(a, b) -> bool:
 
 def check_output(output, writes: str, inputs: dict[str, object], option: str = "-o") -> None:
     """A ValueError when `output` is one of `inputs` (what names it -> a path, None where not
-    given) or holds another kind of videoad output than `writes` (one of the kinds above)."""
+    given) or holds another kind of videoad output than `writes` (one of the kinds above). The
+    commands give it as a usage error (`videoad.cli.settings.check_output_folder`)."""
     for name, path in inputs.items():
-        if path is not None and _same(output, path):
-            raise ValueError(f"{option} {output} is {name} itself: {writes[2:]} written into it would mix with "
-                             "what it holds; give another folder")
+        if path is not None and _same(output, path):  # both paths named: they may be spelled apart
+            raise ValueError(f"{option} {output} is {name} itself ({path}): {writes[2:]} written into it would "
+                             "mix with what it holds; give another folder")
     kind = folder_kind(output)
     if kind is not None and kind != writes:
         raise ValueError(f"{option} {output} holds {kind}, not {writes}: writing {writes[2:]} there would mix "

@@ -13,7 +13,8 @@ from typing import Any, Callable
 import click
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath, SettingOption, config_options, given, not_together
+from .settings import (FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given,
+                       not_together)
 
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
@@ -241,10 +242,7 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         kwargs = {k: v for k, v in kwargs.items() if k != "device"}  # actors must not wait for a GPU each
     from videoad import output_kinds as kinds
 
-    try:
-        kinds.check_output(output, kinds.FEATURES, {"INPUT": input_path})
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    check_output_folder(output, kinds.FEATURES, {"INPUT": input_path})
     # a bar only where someone watches: redirected to a file it was hundreds of \r-joined lines
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard,
                                              progress=not quiet and sys.stderr.isatty())

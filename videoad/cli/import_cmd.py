@@ -7,7 +7,7 @@ from typing import Iterator
 
 import click
 
-from .settings import FiniteFloat, NonEmptyPath
+from .settings import FiniteFloat, NonEmptyPath, check_output_folder
 
 
 @click.group(name="import")
@@ -37,8 +37,8 @@ def _held(out: Path, src: Path) -> Iterator[None]:
     from videoad import output_kinds as kinds
     from videoad.output_lock import FolderBusyError, output_lock
 
+    check_output_folder(out, kinds.FEATURES, {"SRC": src})  # a usage error, as every command's
     try:
-        kinds.check_output(out, kinds.FEATURES, {"SRC": src})
         with output_lock(out, command="videoad import"):
             (out / kinds.STORE_MARK).touch()  # a store with no manifest, told as one (`output_kinds`)
             yield

@@ -24,7 +24,7 @@ import click
 from videoad.detector.seeds import SEED_MAX
 
 from .extract_cmd import _parse_opts, fps_together
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, refuse_given
+from .settings import FiniteFloat, NonEmptyPath, check_output_folder, choice_flag, chosen, refuse_given
 from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
                         ignore_cells_option, max_clips_option, options_not_in_file)
 
@@ -211,10 +211,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     _footage_only(paths, past, out)
     from videoad import output_kinds as kinds
 
-    try:  # -o INPUT is fine (`cd footage; videoad run . -o .`): its own outputs are never read as footage
-        kinds.check_output(out, kinds.RUN, {})
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+    # -o INPUT is fine (`cd footage; videoad run . -o .`): its own outputs are never read as footage
+    check_output_folder(out, kinds.RUN, {})
     settings = event_settings(merge_gap, min_event)
     quiet_native_logs()
     show = sys.stderr.isatty()

@@ -114,3 +114,16 @@ def chosen(setting: str) -> str | None:
     if len(set(flags.values())) > 1:
         raise click.UsageError(f"{' and '.join(sorted(flags))} contradict each other: give one of them", ctx)
     return next(iter(flags.values()), None)
+
+
+def check_output_folder(output, writes: str, inputs: dict[str, object], option: str = "-o") -> None:
+    """`videoad.output_kinds.check_output` for every command alike: an output folder that is one
+    of the command's inputs (both paths named) or holds another kind of videoad output is a usage
+    error naming the option (exit 2). `detect`, `plot`, `report`, `watch` and `import` gave it as
+    exit 1 and `extract` and `run` as exit 2."""
+    from videoad import output_kinds
+
+    try:
+        output_kinds.check_output(output, writes, inputs, option)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -12,7 +12,7 @@ import click
 from videoad.detector.seeds import SEED_MAX
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath, choice_flag, chosen, refuse_given
+from .settings import FiniteFloat, NonEmptyPath, check_output_folder, choice_flag, chosen, refuse_given
 
 
 #: evaluate prints the per-video table by default for runs of at most this many videos
@@ -252,10 +252,10 @@ def detect(features, output, activity_levels, config, print_config, annotations,
                        "own settings", err=True)
         from videoad import output_kinds as kinds
 
-        kinds.check_output(output, kinds.SCORES, {"FEATURES": features, "--fit-on": fit_on, "--model": model_dir,
-                                                  "--save-model": save_model})
+        check_output_folder(output, kinds.SCORES, {"FEATURES": features, "--fit-on": fit_on, "--model": model_dir,
+                                                   "--save-model": save_model})
         if save_model is not None:
-            kinds.check_output(save_model, kinds.MODELS, {"FEATURES": features, "--fit-on": fit_on}, "--save-model")
+            check_output_folder(save_model, kinds.MODELS, {"FEATURES": features, "--fit-on": fit_on}, "--save-model")
         writable_folder(output)  # before the fit: a folder that cannot take the scores fails now
         if save_model is not None:
             writable_folder(save_model, "--save-model")
@@ -408,7 +408,7 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
         if not single:
             from videoad import output_kinds as kinds
 
-            kinds.check_output(output, kinds.TIMELINES, {"SCORES": scores})
+            check_output_folder(output, kinds.TIMELINES, {"SCORES": scores})
         events = find_events(s, read_settings(s.path, s.meta))
         with contextlib.nullcontext() if single else output_lock(output, command="videoad plot"):
             written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
@@ -452,7 +452,7 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
             click.echo(f"warning: {unlabelled_note(ev)}", err=True)
         from videoad import output_kinds as kinds
 
-        kinds.check_output(output, kinds.REPORT, {"SCORES": scores})
+        check_output_folder(output, kinds.REPORT, {"SCORES": scores})
         events = find_events(s, read_settings(s.path, s.meta))
         with output_lock(output, command="videoad report"):
             page = build_report(s, output, annotations=ann, evaluation=ev, fmt=fmt, events=events, clips=clips,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .settings import FiniteFloat, NonEmptyPath, SettingOption, config_options, given
+from .settings import FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given
 from .video_cmd import event_options
 
 
@@ -145,9 +145,9 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         from videoad import output_kinds as kinds
 
         # `-o SCORES` appended watch's rows under the scores' events.csv header; `-o MODELS` wrote beside them
-        kinds.check_output(output, kinds.WATCH, {"--model": model_dir,  # NAME=SOURCE folders too
-                                                 **{f"SOURCE {x.folder}": x.folder for x in srcs
-                                                    if isinstance(x, live.FolderSource)}})
+        check_output_folder(output, kinds.WATCH, {"--model": model_dir,  # NAME=SOURCE folders too
+                                                  **{f"SOURCE {x.name}": x.folder for x in srcs
+                                                     if isinstance(x, live.FolderSource)}})
         from videoad.output_lock import read_whole
         from videoad.video.index import MODELS_INDEX
 
