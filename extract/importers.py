@@ -345,6 +345,9 @@ def import_npy(src: str | Path, out_root: str | Path, *, frame_counts: str | Pat
     src, out_root = Path(src), Path(out_root)
     if clip_len < 1 or stride < 1:
         raise ValueError(f"clip_len and stride must be positive, got {clip_len}, {stride}")
+    for name, value in (("backbone", backbone), ("layer", layer)):  # "" was stored as the name
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{name} must be a name, got {value!r}")
     counts = (frame_counts if isinstance(frame_counts, FrameCounts) or frame_counts is None
               else read_frame_counts(frame_counts))
     pattern = f"*{suffix}.npy"

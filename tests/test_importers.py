@@ -236,6 +236,22 @@ def test_cli_import_sultani_and_npy(tmp_path, rtfm_release):
     assert res.exit_code == 2 and "is a file" in res.output and res.exception.__class__ is SystemExit
 
 
+@pytest.mark.parametrize("option", ["--backbone", "--layer"])
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_backbone_or_layer_name_is_a_usage_error_naming_the_option(tmp_path, option, blank):
+    """`import npy --backbone ""` stored an empty string as the store's backbone name, exit 0."""
+    from videoad.cli import cli
+
+    (tmp_path / "src").mkdir()
+    np.save(tmp_path / "src" / "v.npy", np.ones((4, 8), np.float32))
+    res = CliRunner().invoke(cli, ["import", "npy", str(tmp_path / "src"), "-o", str(tmp_path / "s"), option, blank])
+    assert res.exit_code == 2 and option in res.output and "blank name" in res.output, res.output
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(ValueError, match=option[2:]):  # the library call alike
+        import_npy(tmp_path / "src", tmp_path / "s", **{option[2:]: blank})
+    assert not (tmp_path / "s").exists()
+
+
 def test_npy_snippets_that_cover_a_part_of_the_video_are_refused(tmp_path, rtfm_release):
     """20 snippets at stride 16 for a 950-frame video covered frames 0-319; evaluation padded the
     other 630 frames with the last snippet's score."""

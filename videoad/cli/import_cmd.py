@@ -7,7 +7,7 @@ from typing import Iterator
 
 import click
 
-from .settings import FiniteFloat, NonEmptyPath, check_output_folder
+from .settings import FiniteFloat, NonBlankText, NonEmptyPath, check_output_folder
 
 
 @click.group(name="import")
@@ -85,8 +85,8 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
               help="For (n, crops, dim) arrays: mean, keep (concatenate) or a crop index.")
 @click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=MIN_FPS, max=240),
               help="Frame rate of the source videos, recorded in the store.")
-@click.option("--backbone", default="unknown", show_default=True, help="Recorded in the store.")
-@click.option("--layer", default="unknown", show_default=True, help="Recorded in the store.")
+@click.option("--backbone", default="unknown", show_default=True, type=NonBlankText(), help="Recorded in the store.")
+@click.option("--layer", default="unknown", show_default=True, type=NonBlankText(), help="Recorded in the store.")
 @click.option("--overwrite", is_flag=True, help="Replace videos already in the store.")
 def npy_cmd(src: Path, out: Path, annotations: Path | None, suffix: str, clip_len: int, stride: int,
             crops: str, fps: float, backbone: str, layer: str, overwrite: bool) -> None:

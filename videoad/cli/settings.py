@@ -93,6 +93,18 @@ class NonEmptyPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class NonBlankText(click.ParamType):
+    """A name recorded as given (`import npy --backbone`): an empty or all-blank one is a usage error
+    naming the option (`--backbone ""` was stored as the store's backbone name)."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("a blank name; give one, or leave the option out for its default.", param, ctx)
+        return value
+
+
 def choice_flag(flag: str, value: str, setting: str, **kwargs) -> Callable:
     """One of the flags that give one setting its value (--pooled, --per-video, ...), remembered for
     `chosen(setting)`. As click's flag_value options sharing one name they could not be told apart:
