@@ -38,7 +38,7 @@ from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source
-from .sources import Listing, Source, absolute_path, find_sources, select_shard
+from .sources import Listing, Source, absolute_path, find_sources, is_picture, select_shard, stray_pictures
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
@@ -272,19 +272,27 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
     Keys are paths relative to the root: for one folder the folder itself, for one file or one
     frame folder its parent, for several inputs the deepest folder holding them all (so
     `cam1/a.mp4` and `cam2/a.mp4` keep distinct keys). A video named twice is listed once.
+    Picture files named beside other inputs (the shell's `videos/*` with a cover.jpg there) are
+    left out with a note; a picture named alone fails (`find_sources`).
     """
     paths = [absolute_path(p) for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     if not paths:
         raise FileNotFoundError("no input given")
+    pictures = [p for p in paths if is_picture(p) and p.is_file()]
+    notes = []
+    if pictures and len(pictures) < len(paths):  # read as videos, each was one frame, which scores nothing
+        paths = [p for p in paths if p not in pictures]
+        notes.append(stray_pictures("the inputs given", pictures, "named beside other inputs"))
     found = []
     for path in paths:
         listing = find_sources(path, recursive=recursive, exclude=exclude)
         single = len(listing.sources) == 1 and listing.sources[0].path == path
         found.append((path if path.is_dir() and not single else path.parent, listing))  # a broken link: its folder
     if len(found) == 1:
+        found[0][1].notes[:0] = notes
         return found[0]
     root = Path(os.path.commonpath([r for r, _ in found]))
-    merged, seen = Listing(), set()
+    merged, seen = Listing(notes=notes), set()
     for own_root, listing in found:
         for src in listing.sources:
             if src.path not in seen:

@@ -3,7 +3,8 @@
 A key is the video's path relative to the input root, in POSIX form ("Abuse/Abuse001_x264.mp4",
 "testing/frames/01"), never the bare file stem, so two folders may both hold `001.mp4`. A
 folder that holds image files and no video files is one video (the UCSD Ped2 layout); its frames
-are ordered by the numbers in their names (`2.jpg` before `10.jpg`).
+are ordered by the numbers in their names (`2.jpg` before `10.jpg`). Pictures beside footage (a
+`cover.jpg` beside the videos, or above folders of them) are no video: left out, with a note.
 """
 from __future__ import annotations
 
@@ -161,6 +162,16 @@ def absolute_path(path: str | os.PathLike) -> Path:
     return Path(plain).joinpath(*parts[last:])
 
 
+def is_picture(path: str | os.PathLike) -> bool:
+    """Whether `path` is named as a picture (IMAGE_EXTENSIONS): one frame, never a video of its own."""
+    return os.path.splitext(os.fspath(path))[1].lower() in IMAGE_EXTENSIONS
+
+
+#: why a picture file named as an input is not taken: read as a video it was one frame, which scores nothing
+PICTURE_ALONE = ("a picture, not a video: the pictures of one video go in a folder of their own (a frame "
+                 "folder), and that folder is the input")
+
+
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,
                  exclude: os.PathLike | None = None) -> Listing:
     """List the videos under `input_path` (a video file, a frame folder, or a folder of them).
@@ -168,10 +179,13 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     Without `recursive`, only the input folder's own video files and its direct frame-folder
     children are taken. `exclude` (e.g. the output folder inside the input) is never entered.
     Folders that cannot be listed, and links to videos that do not exist, become errors, so the
-    run reports them instead of missing them.
+    run reports them instead of missing them. A picture file given is an error (PICTURE_ALONE);
+    pictures beside footage are left out with a note (`stray_pictures`).
     """
     path = absolute_path(input_path)
     if path.is_file():
+        if is_picture(path):  # read as a one-frame video, which scores nothing: named, not decoded
+            return Listing(errors={path.name: PICTURE_ALONE})
         return Listing([Source(path.name, path, "video")])
     if path.is_symlink() and not path.exists():  # named itself (a glob, the shell's `*.mp4`): it fails
         # alone, as in a folder's walk; "input not found" stopped every other input with it
@@ -184,13 +198,36 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
         own_images = image_files(path)
     except OSError as exc:
         raise PermissionError(f"cannot list the input folder {path}: {exc}") from exc
-    if own_images and not _video_files(path):
-        listing.sources.append(Source(path.name, path, "images"))  # the input is a frame folder
-    # and its subfolders are walked all the same, as a subfolder's are: a stray picture beside
-    # folders of videos (a cover.jpg) does not hide them
+    # its subfolders are walked all the same, as a subfolder's are: a stray picture beside folders
+    # of videos (a cover.jpg) does not hide them, and is no video itself (`stray_pictures`)
     _walk(path, path, recursive, excluded, listing, visited=set())
+    if own_images and not _video_files(path):
+        if listing.sources or (not recursive and _footage_below(path, excluded)):  # not a video of their own
+            listing.notes.append(stray_pictures("the input folder", own_images, "above the footage in its "
+                                                                                 "subfolders"))
+        else:
+            listing.sources.append(Source(path.name, path, "images"))  # the input is a frame folder
     listing.sources.sort(key=lambda s: s.key)
     return listing
+
+
+def _footage_below(folder: Path, excluded: Path | None) -> bool:
+    """Whether a video or frame folder lies in `folder`'s subfolders, at any depth: pictures above
+    footage are not a video, even where a walk without `recursive` does not take that footage (a
+    cover.jpg above folders of videos was a one-frame video, and hid the hint to --recursive)."""
+    below = Listing()
+    _walk(folder, folder, True, excluded, below, visited=set())
+    return bool(below.sources)
+
+
+def stray_pictures(where: str, pictures: list, beside: str) -> str:
+    """The note for pictures left out of the listing: beside videos they are a cover, a thumbnail or
+    a screenshot, and read as a video each was one frame (or all together a frame folder of a few),
+    which scores nothing."""
+    names = [Path(p).name for p in pictures]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"left out {len(names)} picture(s) in {where} ({shown}): {beside}, not footage; a folder that holds "
+            "pictures alone is one video (a frame folder)")
 
 
 def _video_files(folder: Path) -> list[str]:
@@ -229,6 +266,7 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
     except OSError as exc:
         listing.errors[_key(root, folder)] = f"cannot list folder: {exc.strerror or exc}"
         return
+    pictures, has_videos = [], False  # this folder's own: pictures beside videos are left out, said
     for entry in entries:
         if entry.name.startswith(".") or (entry.name in SYSTEM_FOLDERS and entry.is_dir()):
             continue
@@ -240,6 +278,9 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
         if _is_file(entry):
             if os.path.splitext(entry.name)[1].lower() in VIDEO_EXTENSIONS:
                 listing.sources.append(Source(_key(root, entry_path), entry_path, "video"))
+                has_videos = True
+            elif is_picture(entry.name):
+                pictures.append(entry.name)
             continue
         if not entry.is_dir() or (excluded is not None and entry_path == excluded) or is_videoad_output(entry_path):
             continue
@@ -252,10 +293,17 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
             listing.notes.append(f"left out {_key(root, entry_path)}: the ground-truth masks of "
                                  f"{entry.name[:-len(GT_SUFFIX)]} beside it (the UCSD layout), not footage")
             continue
-        if is_frames:
-            listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
+        before = len(listing.sources)
         if recursive:
             _walk(root, entry_path, recursive, excluded, listing, visited)
+        if is_frames and (len(listing.sources) > before or (not recursive and _footage_below(entry_path, excluded))):
+            listing.notes.append(stray_pictures(_key(root, entry_path), image_files(entry_path),
+                                                 "above the footage in its subfolders"))
+        elif is_frames:
+            listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
+    if pictures and has_videos:
+        listing.notes.append(stray_pictures(_key(root, folder) if folder != root else "the input folder",
+                                             sorted(pictures, key=natural_key), "beside its videos"))
 
 
 #: the file that marks a folder as videoad's own output, never read as footage: a run's report holds

@@ -313,14 +313,53 @@ def test_listing_keys_are_relative_paths_and_frame_folders_are_videos(tmp_path):
 
 
 def test_a_stray_picture_beside_folders_of_videos_does_not_hide_them(tmp_path):
-    """An input folder with a cover.jpg and videos in subfolders: the picture is a (one-frame)
-    frame folder and the videos are listed too (the picture made the whole input one frame folder)."""
+    """An input folder with a cover.jpg and videos in subfolders: the videos are listed (the picture
+    made the whole input one frame folder), and the picture is left out with a note (it was listed
+    as a one-frame frame folder, which scores nothing), with --recursive or without (there the
+    videos below need it, and the picture hid that)."""
     make_video(tmp_path / "videos" / "Abuse" / "a1.mp4", 4)
     make_video(tmp_path / "videos" / "Normal" / "n1.mp4", 4)
     make_frames(tmp_path / "videos", 1)
     listing = find_sources(tmp_path / "videos", recursive=True)
-    assert [(s.key, s.kind) for s in listing.sources] == [
-        ("Abuse/a1.mp4", "video"), ("Normal/n1.mp4", "video"), ("videos", "images")]
+    assert [(s.key, s.kind) for s in listing.sources] == [("Abuse/a1.mp4", "video"), ("Normal/n1.mp4", "video")]
+    assert len(listing.notes) == 1 and "left out 1 picture(s) in the input folder (000.jpg)" in listing.notes[0]
+    flat = find_sources(tmp_path / "videos")
+    assert flat.sources == [] and flat.notes == listing.notes
+    # a folder below the input alike: its pictures above footage are no video
+    deeper = find_sources(tmp_path, recursive=True)
+    assert [s.key for s in deeper.sources] == ["videos/Abuse/a1.mp4", "videos/Normal/n1.mp4"]
+    assert "in videos (000.jpg): above the footage in its subfolders" in deeper.notes[0], deeper.notes
+
+
+def test_pictures_beside_videos_are_left_out_with_a_note_and_frame_folders_stay_videos(tmp_path):
+    """`videos/` holding a.mp4, b.avi and cover.jpg, given as a folder or as the shell's
+    `videos/*`: the picture is no video (named as an input it was read as a one-frame video, which
+    scores nothing) and the listing says it left it out. A folder of pictures alone is still one
+    video, given or found, and a picture named alone fails naming why."""
+    from extract.run import list_inputs
+    from extract.sources import PICTURE_ALONE
+
+    videos = tmp_path / "videos"
+    make_video(videos / "a.mp4", 4)
+    make_video(videos / "b.avi", 4, fourcc="MJPG")
+    make_frames(videos, 1, pattern="cover")
+    listing = find_sources(videos)
+    assert [s.key for s in listing.sources] == ["a.mp4", "b.avi"]
+    assert listing.notes == ["left out 1 picture(s) in the input folder (cover.jpg): beside its videos, not "
+                             "footage; a folder that holds pictures alone is one video (a frame folder)"]
+    root, shell = list_inputs(sorted(videos.iterdir()))
+    assert root == videos and [s.key for s in shell.sources] == ["a.mp4", "b.avi"] and not shell.errors
+    assert len(shell.notes) == 1 and "(cover.jpg): named beside other inputs" in shell.notes[0], shell.notes
+    alone = find_sources(videos / "cover.jpg")
+    assert alone.sources == [] and alone.errors == {"cover.jpg": PICTURE_ALONE}
+    # frame folders (the Ped2 layout) are videos as before, found below the input or given
+    make_frames(tmp_path / "ped" / "frames" / "01", 3, ext=".tif")
+    make_frames(tmp_path / "ped" / "frames" / "02", 3, ext=".tif")
+    for recursive in (False, True):
+        found = find_sources(tmp_path / "ped" / "frames", recursive=recursive)
+        assert [(s.key, s.kind) for s in found.sources] == [("01", "images"), ("02", "images")] and not found.notes
+    given = find_sources(tmp_path / "ped" / "frames" / "01")
+    assert [(s.key, s.kind) for s in given.sources] == [("01", "images")] and not given.notes
 
 
 def test_a_symlink_loop_is_listed_once(tmp_path):
