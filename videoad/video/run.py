@@ -124,13 +124,14 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
     """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores).
     `history`: the videos are footage declared normal (see `detector_params`). `level`: the group
     is one level of activity of a group fitted apart (`videoad.video.levels`), kept in models.json
-    so that scoring routes videos between the pair. `left_out`: where the videos whose arrays prove
-    damaged at loading go, with why (`_load_group`); the others are fitted."""
+    so that scoring routes videos between the pair. `left_out`: where the videos left out at loading
+    go (damaged arrays, or laid out unlike the group's others: `_load_group`), with why; the others
+    are fitted."""
     config = DetectConfig(**cfg)
     vids = _load_group(store_root, keys, cells=config.level != "clip", left_out=left_out)
     if left_out and sum(v.n_clips for v in vids) < int(config.min_clips):
         raise ValueError(f"{sum(v.n_clips for v in vids)} clips < min_clips={config.min_clips} once "
-                         f"{len(left_out)} damaged video(s) are left out ({next(iter(left_out.values()))})")
+                         f"{len(left_out)} video(s) are left out ({next(iter(left_out.values()))})")
     kind = feature_kind(vids[0].attrs)
     _check_varies(vids, kind)
     model, cells, clips = GroupModel.fit(
