@@ -1280,3 +1280,31 @@ def test_a_video_laid_out_unlike_the_rest_of_its_group_is_left_out_not_the_group
     with pytest.raises(ValueError, match=r"different feature sizes.*b.mp4: 14"):
         video.detect(tie, pca)
 
+
+def test_the_videos_a_failed_group_left_out_are_still_said(tmp_path):
+    """A group that leaves a damaged video out and then fails (too few clips without it) came back
+    as its failure alone: the video it had left out went unnamed in `left_out` (run.json, the command
+    line) and stayed in the failed group's videos. In the footage scored and in a history alike."""
+    import h5py
+
+    store = tmp_path / "features"
+    small_store(store)
+    fake_video(store, "B/b2.mp4", 70, seed=4)
+    with h5py.File(store / "A" / "a2.mp4.h5", "r+") as f:
+        f["features"][3, 0] = np.nan
+    pca = video.DetectConfig(detector="pca", params={}, mode="per-category", min_clips=61)
+    scores = video.detect(store, pca)
+    assert sorted(v.video for v in scores) == ["B/b1.mp4", "B/b2.mp4"]
+    (left,) = scores.left_out()
+    assert left["video"] == "A/a2.mp4" and "not finite" in left["reason"]
+    (a,) = [g for g in scores.groups if g["group"] == "A"]
+    assert a["status"] == "failed" and "min_clips=61" in a["reason"]
+    assert a["videos"] == ["A/a1.mp4"] and a["n_clips"] == 60
+    write_scores(tmp_path / "s", scores)
+    assert [e["video"] for e in json.loads((tmp_path / "s" / "run.json").read_text())["left_out"]] == ["A/a2.mp4"]
+    new = tmp_path / "new"
+    fake_video(new, "A/n1.mp4", 40, seed=20)
+    fake_video(new, "B/n2.mp4", 40, seed=21)
+    scores = video.fit_and_score(store, new, pca)  # the damaged video in the history: group A fails
+    assert [v.video for v in scores] == ["B/n2.mp4"] and scores.left_out() == []
+    assert [e["video"] for e in scores.meta["history_left_out"]] == ["A/a2.mp4"]
