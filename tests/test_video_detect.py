@@ -1308,3 +1308,28 @@ def test_the_videos_a_failed_group_left_out_are_still_said(tmp_path):
     scores = video.fit_and_score(store, new, pca)  # the damaged video in the history: group A fails
     assert [v.video for v in scores] == ["B/n2.mp4"] and scores.left_out() == []
     assert [e["video"] for e in scores.meta["history_left_out"]] == ["A/a2.mp4"]
+
+
+def test_a_file_whose_cells_are_not_its_grid_is_left_out_of_its_group(tmp_path):
+    """A file whose cells number other than its recorded grid says (hand-made, or its attributes
+    rewritten) passed as the group's layout and failed the group's fit in numpy's words, naming no
+    file; it is left out, named, as a video of another layout is."""
+    import h5py
+
+    from video_helpers import fake_cell_video
+
+    from extract.store import write_video
+
+    for i in range(3):
+        fake_cell_video(tmp_path, f"cam/v{i}.mp4", 30, seed=i)
+    starts = np.arange(30) * 16
+    write_video(tmp_path, "cam/nine.mp4", np.ones((30, 4 * DIM), np.float32), np.stack([starts, starts + 15], 1),
+                {"n_frames": 500, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"},
+                cells=np.ones((30, 9, DIM), np.float32), cell_grid=(3, 3))
+    with h5py.File(tmp_path / "cam" / "nine.mp4.h5", "r+") as f:
+        f.attrs["cell_grid"] = [2, 2]
+    pca = video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10, level="cell")
+    scores = video.detect(tmp_path, pca)
+    assert sorted(v.video for v in scores) == ["cam/v0.mp4", "cam/v1.mp4", "cam/v2.mp4"]
+    (left,) = scores.left_out()
+    assert left["video"] == "cam/nine.mp4" and "9 cells of 12 values each (its cell grid says 2x2)" in left["reason"]

@@ -251,14 +251,16 @@ def _leave_out(videos: Mapping[str, str], left_out: dict) -> None:
 def _layout(v) -> tuple:
     """How a loaded video's arrays are laid out: values per clip, and with cells their grid and
     values per cell."""
-    return (v.features.shape[1],) + (() if v.cells is None else (tuple(v.cell_grid or ()), v.cells.shape[2]))
+    return (v.features.shape[1],) + (() if v.cells is None else (tuple(v.cell_grid or ()), *v.cells.shape[1:]))
 
 
 def _layout_words(layout: tuple) -> str:
     words = f"{layout[0]} values per clip"
     if len(layout) > 1:
-        grid = "x".join(map(str, layout[1])) or "no recorded"
-        words += f", cells on a {grid} grid of {layout[2]} values each"
+        grid, n_cells, values = layout[1:]
+        shown = "x".join(map(str, grid))
+        words += (f", cells on a {shown} grid of {values} values each" if grid and int(np.prod(grid)) == n_cells
+                  else f", {n_cells} cells of {values} values each (its cell grid says {shown or 'none'})")
     return words
 
 
