@@ -1227,3 +1227,109 @@ def test_a_damaged_history_file_is_named_in_run_json_and_on_the_command_line(tmp
     (left,) = json.loads((tmp_path / "s" / "run.json").read_text())["history_left_out"]
     assert left["video"] == "A/broken.mp4"
     assert read_scores(tmp_path / "s").meta["history_left_out"][0]["video"] == "A/broken.mp4"
+
+
+def _odd_width_video(root, key: str, n_clips: int = 30, dim: int = DIM + 2, seed: int = 9) -> None:
+    """Features of another size per clip than `fake_video`'s (extracted with other settings)."""
+    from extract.store import write_video
+
+    starts = np.arange(n_clips) * 16
+    write_video(root, key, np.random.default_rng(seed).random((n_clips, dim), dtype=np.float32),
+                np.stack([starts, starts + 15], 1),
+                {"n_frames": int(starts[-1] + 21), "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"})
+
+
+def test_a_video_laid_out_unlike_the_rest_of_its_group_is_left_out_not_the_group(tmp_path):
+    """One video whose features are laid out otherwise than its group's others (another size per clip,
+    or cells on another grid: extracted with other settings) failed the whole group (pooled: the run).
+    The minority is left out, named with its file and layout, as a damaged file is; the rest are
+    fitted and scored, in the footage scored and in a history fitted on alike. Where no layout is
+    most of the group's, there is no odd one to leave out: the group fails, named."""
+    from video_helpers import fake_cell_video
+
+    store = tmp_path / "features"
+    small_store(store)
+    _odd_width_video(store, "A/wide.mp4")
+    pca = video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10)
+    path = store / "A" / "wide.mp4.h5"
+    for scores in (video.detect(store, pca), video.detect(store, replace(pca, mode="per-category"))):
+        assert sorted(v.video for v in scores) == ["A/a1.mp4", "A/a2.mp4", "B/b1.mp4"]
+        (left,) = scores.left_out()
+        assert left["video"] == "A/wide.mp4" and left["reason"].startswith(f"{path}: {DIM + 2} values per clip")
+        assert f"{DIM} values per clip" in left["reason"]
+        assert all(g["status"] == "fitted" and "A/wide.mp4" not in g["videos"] for g in scores.groups)
+    new = tmp_path / "new"
+    fake_video(new, "A/n1.mp4", 40, anomalous=[7], seed=20)
+    scores = video.fit_and_score(store, new, pca)  # the odd video in the history
+    assert [v.video for v in scores] == ["A/n1.mp4"] and scores.left_out() == []
+    assert [e["video"] for e in scores.meta["history_left_out"]] == ["A/wide.mp4"]
+
+    cells = tmp_path / "cells"  # the same sizes, another grid: 1x4 cells are not 2x2 cells
+    for i in range(3):
+        fake_cell_video(cells, f"cam/v{i}.mp4", 30, seed=i)
+    fake_cell_video(cells, "cam/strip.mp4", 30, seed=5, grid=(1, 4))
+    scores = video.detect(cells, replace(pca, level="cell"))
+    assert sorted(v.video for v in scores) == ["cam/v0.mp4", "cam/v1.mp4", "cam/v2.mp4"]
+    (left,) = scores.left_out()
+    assert left["video"] == "cam/strip.mp4" and "1x4" in left["reason"] and "2x2" in left["reason"]
+    assert scores.meta["cell_grid"] == [2, 2]
+
+    tie = tmp_path / "tie"  # one of each: neither is the odd one
+    fake_video(tie, "a.mp4", 40, seed=1)
+    _odd_width_video(tie, "b.mp4", 40)
+    with pytest.raises(ValueError, match=r"different feature sizes.*b.mp4: 14"):
+        video.detect(tie, pca)
+
+
+def test_the_videos_a_failed_group_left_out_are_still_said(tmp_path):
+    """A group that leaves a damaged video out and then fails (too few clips without it) came back
+    as its failure alone: the video it had left out went unnamed in `left_out` (run.json, the command
+    line) and stayed in the failed group's videos. In the footage scored and in a history alike."""
+    import h5py
+
+    store = tmp_path / "features"
+    small_store(store)
+    fake_video(store, "B/b2.mp4", 70, seed=4)
+    with h5py.File(store / "A" / "a2.mp4.h5", "r+") as f:
+        f["features"][3, 0] = np.nan
+    pca = video.DetectConfig(detector="pca", params={}, mode="per-category", min_clips=61)
+    scores = video.detect(store, pca)
+    assert sorted(v.video for v in scores) == ["B/b1.mp4", "B/b2.mp4"]
+    (left,) = scores.left_out()
+    assert left["video"] == "A/a2.mp4" and "not finite" in left["reason"]
+    (a,) = [g for g in scores.groups if g["group"] == "A"]
+    assert a["status"] == "failed" and "min_clips=61" in a["reason"]
+    assert a["videos"] == ["A/a1.mp4"] and a["n_clips"] == 60
+    write_scores(tmp_path / "s", scores)
+    assert [e["video"] for e in json.loads((tmp_path / "s" / "run.json").read_text())["left_out"]] == ["A/a2.mp4"]
+    new = tmp_path / "new"
+    fake_video(new, "A/n1.mp4", 40, seed=20)
+    fake_video(new, "B/n2.mp4", 40, seed=21)
+    scores = video.fit_and_score(store, new, pca)  # the damaged video in the history: group A fails
+    assert [v.video for v in scores] == ["B/n2.mp4"] and scores.left_out() == []
+    assert [e["video"] for e in scores.meta["history_left_out"]] == ["A/a2.mp4"]
+
+
+def test_a_file_whose_cells_are_not_its_grid_is_left_out_of_its_group(tmp_path):
+    """A file whose cells number other than its recorded grid says (hand-made, or its attributes
+    rewritten) passed as the group's layout and failed the group's fit in numpy's words, naming no
+    file; it is left out, named, as a video of another layout is."""
+    import h5py
+
+    from video_helpers import fake_cell_video
+
+    from extract.store import write_video
+
+    for i in range(3):
+        fake_cell_video(tmp_path, f"cam/v{i}.mp4", 30, seed=i)
+    starts = np.arange(30) * 16
+    write_video(tmp_path, "cam/nine.mp4", np.ones((30, 4 * DIM), np.float32), np.stack([starts, starts + 15], 1),
+                {"n_frames": 500, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"},
+                cells=np.ones((30, 9, DIM), np.float32), cell_grid=(3, 3))
+    with h5py.File(tmp_path / "cam" / "nine.mp4.h5", "r+") as f:
+        f.attrs["cell_grid"] = [2, 2]
+    pca = video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10, level="cell")
+    scores = video.detect(tmp_path, pca)
+    assert sorted(v.video for v in scores) == ["cam/v0.mp4", "cam/v1.mp4", "cam/v2.mp4"]
+    (left,) = scores.left_out()
+    assert left["video"] == "cam/nine.mp4" and "9 cells of 12 values each (its cell grid says 2x2)" in left["reason"]

@@ -198,23 +198,30 @@ def categories(store, annotations=None) -> dict[str, str]:
 def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: dict | None = None):
     """The group's videos, loaded. `left_out`: where a video's arrays prove damaged only now (the
     screen reads attributes alone: values that are not finite numbers, arrays unlike their
-    attributes or unreadable), it is left out, with its reason in `left_out`, and the others are
-    loaded; without it (or where none is left) such a video fails the group, named."""
+    attributes or unreadable), or laid out unlike most of the group's (`_unlike_most`), it is left
+    out, with its reason in `left_out`, and the others are loaded; without it (or where none is
+    left, or no layout is most of the group's) such a video fails the group, named."""
     store = open_store(store_root)
     try:
         vids = store.load_packed(keys, cells=cells)  # the group's features in one matrix each
-    except ValueError:  # extract.store.StoreReadError: names the file
+    except ValueError as exc:  # extract.store.StoreReadError: names the file
         if left_out is None:
             raise
-        vids = None
+        vids, unread = None, exc
     damaged = _damaged(store, keys, vids, cells) if left_out is not None else {}
-    if damaged and len(damaged) < len(keys):
-        for key, why in damaged.items():
-            log.warning("left out %s: %s", key, why)
-        left_out.update(damaged)
-        vids = store.load_packed([k for k in keys if k not in damaged], cells=cells)
+    screen = left_out is not None and len(damaged) < len(keys)  # of the videos that are not damaged
+    if damaged and screen:
+        _leave_out(damaged, left_out)
+        keys = [k for k in keys if k not in damaged]
+        vids = store.load_packed(keys, cells=cells)
     elif vids is None:
+        if not damaged:  # each file read on its own after all (rewritten between the reads)
+            raise unread
         raise ValueError(next(iter(damaged.values())))
+    odd = _unlike_most(store, vids) if screen else {}
+    if odd:
+        _leave_out(odd, left_out)
+        vids = store.load_packed([k for k in keys if k not in odd], cells=cells)
     widths = Counter(v.features.shape[1] for v in vids)
     if len(widths) > 1:  # name the videos of the rarer widths: those are the odd ones
         common = widths.most_common(1)[0][0]
@@ -223,7 +230,7 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: 
             f" and {len(odd) - 6} more" if len(odd) > 6 else "")
         raise ValueError(f"{store_root}: videos of one group have different feature sizes: {len(vids) - len(odd)} "
                          f"of {len(vids)} have {common} values per clip, these do not: {detail}")
-    broken = [] if left_out is not None and len(damaged) < len(keys) else [  # else found by `_damaged` already
+    broken = [] if screen else [  # else found by `_damaged` already
         v.key for v in vids if not _finite(v)]
     if broken:  # stores written before they were refused (extract.store.write_video): the fit named no video
         raise ValueError(f"{store_root}: the features of {', '.join(broken[:5])}"
@@ -233,6 +240,45 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: 
     if len(backbones) > 1:
         raise ValueError(f"{store_root}: one group mixes features of backbones {sorted(backbones)}")
     return vids
+
+
+def _leave_out(videos: Mapping[str, str], left_out: dict) -> None:
+    for key, why in videos.items():
+        log.warning("left out %s: %s", key, why)
+    left_out.update(videos)
+
+
+def _layout(v) -> tuple:
+    """How a loaded video's arrays are laid out: values per clip, and with cells their grid and
+    values per cell."""
+    return (v.features.shape[1],) + (() if v.cells is None else (tuple(v.cell_grid or ()), *v.cells.shape[1:]))
+
+
+def _layout_words(layout: tuple) -> str:
+    words = f"{layout[0]} values per clip"
+    if len(layout) > 1:
+        grid, n_cells, values = layout[1:]
+        shown = "x".join(map(str, grid))
+        words += (f", cells on a {shown} grid of {values} values each" if grid and int(np.prod(grid)) == n_cells
+                  else f", {n_cells} cells of {values} values each (its cell grid says {shown or 'none'})")
+    return words
+
+
+def _unlike_most(store, vids) -> dict[str, str]:
+    """The videos whose arrays are laid out unlike those of most of the group (features of another
+    size per clip, or cells on another grid: extracted with other settings), each with why; none
+    where all agree or no layout is the most common one (the group then fails, named). A layout
+    is not resampled into another. Cells count where every video has them (else the group is
+    fitted on its clips)."""
+    with_cells = all(v.cells is not None for v in vids)
+    layouts = {v.key: _layout(v) if with_cells else _layout(v)[:1] for v in vids}
+    counts = Counter(layouts.values()).most_common()
+    if len(counts) < 2 or counts[0][1] == counts[1][1]:
+        return {}
+    common, n = counts[0]
+    return {k: (f"{store.path(k)}: {_layout_words(lay)}, where {n} of the {len(vids)} videos of its group have "
+                f"{_layout_words(common)}: extracted with other settings; extract it again as the others were")
+            for k, lay in layouts.items() if lay != common}
 
 
 def _finite(v) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -109,14 +110,26 @@ def _with_detector(entry: dict | None, fn, args: tuple, group: str | None = None
     """Run one group's task. A group its data cannot fit or score (a ValueError: features that do
     not vary, a damaged model) comes back as {"group", "failed": why} instead of ending the run:
     one category of a dataset must not cost the others their scores, as one video does not in
-    extraction."""
+    extraction. The videos it had left out by then come back with it (`_saying_left_out`)."""
     registry.adopt(entry)
     try:
         return fn(*args)
     except ValueError as exc:
         why = str(exc)
         prefix = f"group {group!r}: "
-        return {"group": group, "failed": why[len(prefix):] if why.startswith(prefix) else why}
+        return {"group": group, "failed": why[len(prefix):] if why.startswith(prefix) else why,
+                **getattr(exc, "left_out_so_far", {})}
+
+
+@contextmanager
+def _saying_left_out(**left_out: dict):
+    """A group's task: where it fails, the videos it had left out (`left_out`, `history_left_out`)
+    go with the error, for `_with_detector`; they went unsaid, and stayed in the failed group."""
+    try:
+        yield
+    except ValueError as exc:
+        exc.left_out_so_far = {k: dict(v) for k, v in left_out.items() if v}
+        raise
 
 
 def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool = False, level: dict | None = None,
@@ -124,13 +137,14 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
     """Fit a group's model on its videos: (model, videos, fitted cell scores, fitted clip scores).
     `history`: the videos are footage declared normal (see `detector_params`). `level`: the group
     is one level of activity of a group fitted apart (`videoad.video.levels`), kept in models.json
-    so that scoring routes videos between the pair. `left_out`: where the videos whose arrays prove
-    damaged at loading go, with why (`_load_group`); the others are fitted."""
+    so that scoring routes videos between the pair. `left_out`: where the videos left out at loading
+    go (damaged arrays, or laid out unlike the group's others: `_load_group`), with why; the others
+    are fitted."""
     config = DetectConfig(**cfg)
     vids = _load_group(store_root, keys, cells=config.level != "clip", left_out=left_out)
     if left_out and sum(v.n_clips for v in vids) < int(config.min_clips):
         raise ValueError(f"{sum(v.n_clips for v in vids)} clips < min_clips={config.min_clips} once "
-                         f"{len(left_out)} damaged video(s) are left out ({next(iter(left_out.values()))})")
+                         f"{len(left_out)} video(s) are left out ({next(iter(left_out.values()))})")
     kind = feature_kind(vids[0].attrs)
     _check_varies(vids, kind)
     model, cells, clips = GroupModel.fit(
@@ -183,10 +197,11 @@ def _fit_group(store_root: str, group: str, keys: list[str], cfg: dict, model_pr
                level: dict | None = None) -> dict:
     """Transductive: fit one group's model on its own clips and return those clips' scores."""
     left_out: dict[str, str] = {}
-    model, vids, cells, clips = _fit(store_root, group, keys, cfg, level=level, left_out=left_out)
-    info = dict(model.info)
-    if model_prefix:
-        info["entry"] = model.save(Path(model_prefix))
+    with _saying_left_out(left_out=left_out):
+        model, vids, cells, clips = _fit(store_root, group, keys, cfg, level=level, left_out=left_out)
+        info = dict(model.info)
+        if model_prefix:
+            info["entry"] = model.save(Path(model_prefix))
     return {"group": group, "info": info, "videos": _split(vids, clips, cells, model.threshold),
             **({"left_out": left_out} if left_out else {})}
 
@@ -196,25 +211,31 @@ def _fit_score_group(fit_root: str, fit_keys: list[str], store_root: str, group:
     """Inductive in one go: fit on the history's group, score this group's clips with it (none:
     a level of the history no scored video shows, fitted to be saved beside its pair)."""
     history_left_out: dict[str, str] = {}
-    model, _, _, _ = _fit(fit_root, group, fit_keys, cfg, history=True, level=level, left_out=history_left_out)
-    info = dict(model.info)
-    if model_prefix:
-        info["entry"] = model.save(Path(model_prefix))
-    result = _scored(model, store_root, group, keys, info, int(cfg["threads_per_job"]))
+    left_out: dict[str, str] = {}
+    with _saying_left_out(left_out=left_out, history_left_out=history_left_out):
+        model, _, _, _ = _fit(fit_root, group, fit_keys, cfg, history=True, level=level, left_out=history_left_out)
+        info = dict(model.info)
+        if model_prefix:
+            info["entry"] = model.save(Path(model_prefix))
+        result = _scored(model, store_root, group, keys, info, int(cfg["threads_per_job"]), left_out)
     return {**result, **({"history_left_out": history_left_out} if history_left_out else {})}
 
 
 def _score_group(store_root: str, group: str, keys: list[str], model_dir: str, entry: dict, threads: int) -> dict:
     """Inductive from saved models: load the group's model (its models.json `entry`), score."""
     model = GroupModel.load(entry, Path(model_dir))
-    return _scored(model, store_root, group, keys, {**model.info, "models": list(entry["models"])}, threads)
+    left_out: dict[str, str] = {}
+    with _saying_left_out(left_out=left_out):
+        return _scored(model, store_root, group, keys, {**model.info, "models": list(entry["models"])}, threads,
+                       left_out)
 
 
-def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], info: dict, threads: int) -> dict:
+def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], info: dict, threads: int,
+            left_out: dict[str, str]) -> dict:
+    """Score a group's videos with its model; the videos left out at loading go into `left_out`."""
     if not keys:
         return {"group": group, "info": {**info, "threshold": model.threshold, **model.layout}, "videos": []}
     t0 = time.perf_counter()
-    left_out: dict[str, str] = {}
     vids = _load_group(store_root, keys, cells=model.layout["level"] == "cell", left_out=left_out)
     try:
         cells, clips = model.score(vids, threads)
@@ -290,7 +311,7 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
         note_mixed(store, groups, records, int(cfg.min_clips))
     note_mixed_extraction(store, groups, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
-    scoreset = _assemble(results, records, categories(store, annotations), left_out)
+    scoreset = _assemble(results, records, categories(store, annotations), left_out, counts=counts)
     scoreset.meta.update(_run_meta(cfg, features, "transductive", notes=unfinished_notes), left_out=_listed(left_out))
     results = [r for r in results if "failed" not in r]
     if model_dir:
@@ -395,7 +416,7 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         note_mixed(fit_store, fit_groups, records, int(cfg.min_clips))
     note_mixed_extraction(fit_store, {r["group"]: fit_groups.get(r["group"], ()) for r in records}, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
-    scoreset = _assemble(results, records, categories(store, annotations), left_out, fit_left_out)
+    scoreset = _assemble(results, records, categories(store, annotations), left_out, fit_left_out, counts)
     scoreset.meta.update(_run_meta(cfg, features, "inductive", history, notes=unfinished_notes),
                          left_out=_listed(left_out),
                          **({"history_left_out": _listed(fit_left_out)} if fit_left_out else {}),
@@ -941,7 +962,7 @@ def _score(features, model_dir: Path, annotations, n_jobs: int, executor) -> Sco
                               (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job), g))
         records.append(rec)
     results = (executor or _run)(plan, int(n_jobs))
-    scoreset = _assemble(results, records, categories(store, annotations), left_out)
+    scoreset = _assemble(results, records, categories(store, annotations), left_out, counts=counts)
     scoreset.meta.update(_run_meta(cfg, features, "inductive", notes=unfinished_notes), left_out=_listed(left_out))
     scoreset.meta["models"] = str(model_dir)
     return scoreset
@@ -957,23 +978,28 @@ TOO_FEW_CLIPS = ("; a fit needs at least min_clips clips (the default 65 is abou
 
 
 def _assemble(results: list[dict], records: list[dict], category: Mapping[str, str], left_out: dict | None = None,
-              history_left_out: dict | None = None) -> ScoreSet:
-    """The groups' results as scores. Videos a fit or scoring left out as damaged (found so only when
-    their arrays were read) go into `left_out` (`history_left_out`: of the history fitted on) and out
-    of their group's record."""
+              history_left_out: dict | None = None, counts: Mapping[str, int] | None = None) -> ScoreSet:
+    """The groups' results as scores. Videos a fit or scoring left out (found so only when their
+    arrays were read), in a group that failed after too, go into `left_out` (`history_left_out`: of
+    the history fitted on) and out of their group's record (`counts`: clips per video, to recount a
+    failed group's)."""
     by_group = {r["group"]: r for r in results}
     videos = []
     for rec in records:
         res = by_group.get(rec["group"])
         if res is None:
             continue
-        if "failed" in res:
-            rec.update(status="failed", reason=res["failed"])
-            log.warning("group %r failed: %s", rec["group"], res["failed"])
-            continue
         for key, into in (("left_out", left_out), ("history_left_out", history_left_out)):
             if res.get(key) and into is not None:
                 into.update(res[key])
+        if "failed" in res:
+            rec.update(status="failed", reason=res["failed"])
+            log.warning("group %r failed: %s", rec["group"], res["failed"])
+            if res.get("left_out"):
+                rec["videos"] = [k for k in rec["videos"] if k not in res["left_out"]]
+                if counts is not None:
+                    rec["n_clips"] = sum(counts.get(k, 0) for k in rec["videos"])
+            continue
         if res.get("left_out"):
             rec["videos"] = [k for k in rec["videos"] if k not in res["left_out"]]
             rec["n_clips"] = sum(len(v["scores"]) for v in res["videos"])
