@@ -54,14 +54,14 @@ def test_results_are_not_written_into_another_outputs_folder_or_the_data(tmp_pat
     for out in (_scores_folder(tmp_path / "scores"), _model_folder(tmp_path / "models"), data, dataset):
         before = sorted(p.name for p in out.iterdir())
         res = _bench(*command, "--data", data, "-o", out)
-        assert res.exit_code == 1, res.output
+        assert res.exit_code == 2, res.output  # a usage error, as in every command
         assert f"-o {out} " in res.output and "give another folder" in res.output, res.output
         assert "AUROC" not in res.output and "Traceback" not in res.output
         assert sorted(p.name for p in out.iterdir()) == before  # nothing written there
     # the data file itself given: its folder is refused too, a folder of one's own is not
     if command[0] == "kddcup":
         res = _bench(*command, "--data", dataset / "kdd_cup.npz", "-o", dataset)
-        assert res.exit_code == 1 and "the folder of the data file kdd_cup.npz" in res.output, res.output
+        assert res.exit_code == 2 and "the folder of the data file kdd_cup.npz" in res.output, res.output
         res = _bench(*command, "--data", dataset / "kdd_cup.npz", "-o", tmp_path / "results")
         assert "give another folder" not in res.output
         assert "kdd_cup.npz" in res.output  # it went on to read the (fake) file, and named it

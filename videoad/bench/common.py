@@ -63,14 +63,17 @@ def output_ready(out: Path, inputs: Mapping | None = None) -> Path:
     fails at once, named (it failed with a traceback after the whole run). A folder that is one
     of `inputs` (the data: `data_inputs`) or holds another kind of videoad output (scores, a
     model folder, a report, a feature store) is refused, as the other commands refuse theirs
-    (the results were written in among the scores or beside the data files)."""
+    (the results were written in among the scores or beside the data files): a usage error, exit 2."""
     from videoad import output_kinds
     from videoad.scores import ScoresError, writable_folder
 
     try:
         output_kinds.check_output(out, BENCH_RESULTS, dict(inputs or {}))
+    except ValueError as exc:  # a usage error (exit 2), as every other command gives it
+        raise click.UsageError(str(exc)) from None
+    try:
         return writable_folder(out)
-    except (ScoresError, ValueError) as exc:
+    except ScoresError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
