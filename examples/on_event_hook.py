@@ -3,7 +3,8 @@
     videoad watch rtsp://cam/stream --model models/ -o live/ \\
         --on-event ".venv/bin/python examples/on_event_hook.py alerts.csv"
 
-watch runs the command once per record (an event opening or closing, a gap, a lost stream, an
+watch runs the command once per record (an event opening or closing, a gap, a scene cut, a view
+none of the models' cameras show, a switch of camera or of activity level, a lost stream, an
 unreadable file, a skipped file), with the record's JSON on standard input, from one worker
 thread with a timeout (`--hook-timeout`): a slow receiver never holds up the scoring. This one
 keeps the `close` records (the event is final: its end, peak and where in the frame) and ignores
