@@ -390,7 +390,7 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
 
     A table's results so far are in its .partial.json / .md until it completes.
 
-    Exit status: 0 done; 1 an error, named (data, config, -o); 2 a wrong option; 130 stopped
+    Exit status: 0 done; 1 an error, named (data, config, an unwritable -o); 2 a wrong option or an -o that is the data or another output; 130 stopped
     with Ctrl-C (the partial files stay, the earlier complete ones untouched).
     """
     tables = _csv(tables, TABLES, "--tables")

@@ -175,7 +175,7 @@ def kddcup_cmd(data, seeds, quick, config_path, print_config, output, out_alias)
     After each split the results so far are in kddcup.partial.json / .md; the complete run
     replaces kddcup.json / .md and removes them.
 
-    Exit status: 0 done; 1 an error, named (data, config, -o); 2 a wrong option; 130 stopped
+    Exit status: 0 done; 1 an error, named (data, config, an unwritable -o); 2 a wrong option or an -o that is the data or another output; 130 stopped
     with Ctrl-C (the partial files stay, the earlier complete ones untouched).
     """
     from videoad.data import kddcup_file

@@ -514,8 +514,9 @@ def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_pa
     After each measurement the results so far are in NAME.partial.json / .md; the complete run
     replaces NAME.json / .md and removes them.
 
-    Exit status: 0 done; 1 an error, named (data, config, -o), or no measurement finished (the
-    files are written all the same); 2 a wrong option; 130 stopped with Ctrl-C.
+    Exit status: 0 done; 1 an error, named (data, config, an unwritable -o), or no measurement
+    finished (the files are written all the same); 2 a wrong option or an -o that is the data or
+    another output; 130 stopped with Ctrl-C.
     """
     if child is not None:  # inside the measuring process
         exit_with_parent()
