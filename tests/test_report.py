@@ -1186,3 +1186,16 @@ def test_a_single_timeline_named_by_a_link_is_written_through_it(scoreset, tmp_p
     link.symlink_to(target)
     plot_run(scoreset, link, videos=["cam/v1.avi"], thumbnails=0)
     assert link.is_symlink() and target.read_bytes().startswith(b"\x89PNG\r\n")
+
+
+def test_a_left_out_video_whose_name_is_not_utf8_still_makes_a_report(scoreset, tmp_path):
+    """`run` over a folder holding an old recorder's Latin-1 `café.avi` (read as surrogates, left out
+    by extract: 'not valid UTF-8') failed at its last step, the page, with "'utf-8' codec can't
+    encode character '\\udce9'": no report for the videos that were scored. The name is shown with
+    its odd byte written out, as the bytes on disk are."""
+    scoreset.meta["left_out"] = [{"video": "cam/caf\udce9 <b>.avi", "reason": "not extracted: its name is not "
+                                  "valid UTF-8 (a name from another system's encoding): rename the file"}]
+    scoreset.meta["groups"][1]["reason"] = "only caf\udce9.avi"
+    text = build_report(scoreset, tmp_path / "r", clips=False).read_text(encoding="utf-8")
+    assert "<li>cam/caf\\xe9 &lt;b&gt;.avi: not extracted: its name is not valid UTF-8" in text
+    assert "only caf\\xe9.avi" in text
