@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+import os
 from pathlib import Path
 
 import numpy as np
@@ -1199,3 +1200,23 @@ def test_a_left_out_video_whose_name_is_not_utf8_still_makes_a_report(scoreset, 
     text = build_report(scoreset, tmp_path / "r", clips=False).read_text(encoding="utf-8")
     assert "<li>cam/caf\\xe9 &lt;b&gt;.avi: not extracted: its name is not valid UTF-8" in text
     assert "only caf\\xe9.avi" in text
+
+
+def test_a_scores_folder_under_a_name_that_is_not_utf8_plots(tmp_path, caplog):
+    """`videoad plot` of scores kept under a folder whose name is not UTF-8 (an old share's Latin-1
+    `caméra/`, read as surrogates) drew every timeline, then failed writing the folder's listing of
+    which scores they came from ("'utf-8' codec can't encode character '\\udce9'"), exit 1; a second
+    plot into the folder reads the listing back and finds no other run's timelines there."""
+    import json
+
+    from videoad.plots import LISTING, plot_run
+    from videoad.scores import read_scores, write_scores
+
+    folder = tmp_path / "cam\udce9ra"
+    write_scores(folder / "s", ScoreSet([_video(k, 3) for k in ("a.avi", "b.avi")], {"config": {"detector": "duad"}}))
+    scores = read_scores(folder / "s")
+    for _ in range(2):
+        assert sorted(p.name for p in plot_run(scores, folder / "p", thumbnails=0)) == ["a.avi.png", "b.avi.png"]
+    assert "another run" not in caplog.text
+    listing = json.loads((folder / "p" / LISTING).read_text(encoding="utf-8"))
+    assert listing == dict.fromkeys(["a.avi.png", "b.avi.png"], os.path.realpath(folder / "s"))
