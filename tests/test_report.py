@@ -1,6 +1,7 @@
 """Timelines and the HTML report: files exist, the page parses, one timeline per video by peak."""
 from __future__ import annotations
 
+from html import escape as html_escape
 from html.parser import HTMLParser
 import os
 from pathlib import Path
@@ -1220,3 +1221,31 @@ def test_a_scores_folder_under_a_name_that_is_not_utf8_plots(tmp_path, caplog):
     assert "another run" not in caplog.text
     listing = json.loads((folder / "p" / LISTING).read_text(encoding="utf-8"))
     assert listing == dict.fromkeys(["a.avi.png", "b.avi.png"], os.path.realpath(folder / "s"))
+
+
+def test_hostile_video_names_are_text_on_the_page_and_their_files_resolve(tmp_path):
+    """Names a folder can hold (`</script><script>`, quotes, `&`, `#`, `?`, `%`, two that differ in
+    case only) stay text in every heading, cell, attribute and caption (report.js puts the caption
+    in with innerHTML), and each timeline's `src` names a file of its own that is there. A guard
+    from the hostile-names review (it passes on the code it reviewed)."""
+    from urllib.parse import unquote
+
+    names = ["x</script><script>alert(1)</y.avi", "a&b \"q\" 'x' <b>.avi", "#1 ?q=1 %20 100%.avi", "CAM.avi",
+             "cam.avi"]
+    text = build_report(ScoreSet([_video(n, 2 + i) for i, n in enumerate(names)], {}), tmp_path / "r",
+                        clips=False, event_settings=EventSettings(min_length_s=0.0)).read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(text)
+    assert sorted(page.headings) == sorted(names)
+    assert text.count("<script") == 1 and "<script>alert" not in text
+    srcs = [unquote(s) for s in page.timelines]
+    assert len(set(s.lower() for s in srcs)) == 5 and all((tmp_path / "r" / s).is_file() for s in srcs)
+    assert not any(c in s for s in srcs for c in "#?%")
+    assert len(page.events) == 5
+    for row in page.events:  # the caption as report.js reads it (innerHTML): its own tags, the name as text
+        tags = []
+        caption = HTMLParser()
+        caption.handle_starttag = lambda tag, attrs: tags.append(tag)
+        caption.feed(row["data-caption"])
+        assert set(tags) <= {"b", "br", "span"}
+        assert row["data-caption"].split(" &middot; ", 1)[1].split("<br>")[0] in {html_escape(n) for n in names}
