@@ -1,7 +1,9 @@
 """Timelines and the HTML report: files exist, the page parses, one timeline per video by peak."""
 from __future__ import annotations
 
+from html import escape as html_escape
 from html.parser import HTMLParser
+import os
 from pathlib import Path
 
 import numpy as np
@@ -1186,3 +1188,64 @@ def test_a_single_timeline_named_by_a_link_is_written_through_it(scoreset, tmp_p
     link.symlink_to(target)
     plot_run(scoreset, link, videos=["cam/v1.avi"], thumbnails=0)
     assert link.is_symlink() and target.read_bytes().startswith(b"\x89PNG\r\n")
+
+
+def test_a_left_out_video_whose_name_is_not_utf8_still_makes_a_report(scoreset, tmp_path):
+    """`run` over a folder holding an old recorder's Latin-1 `café.avi` (read as surrogates, left out
+    by extract: 'not valid UTF-8') failed at its last step, the page, with "'utf-8' codec can't
+    encode character '\\udce9'": no report for the videos that were scored. The name is shown with
+    its odd byte written out, as the bytes on disk are."""
+    scoreset.meta["left_out"] = [{"video": "cam/caf\udce9 <b>.avi", "reason": "not extracted: its name is not "
+                                  "valid UTF-8 (a name from another system's encoding): rename the file"}]
+    scoreset.meta["groups"][1]["reason"] = "only caf\udce9.avi"
+    text = build_report(scoreset, tmp_path / "r", clips=False).read_text(encoding="utf-8")
+    assert "<li>cam/caf\\xe9 &lt;b&gt;.avi: not extracted: its name is not valid UTF-8" in text
+    assert "only caf\\xe9.avi" in text
+
+
+def test_a_scores_folder_under_a_name_that_is_not_utf8_plots(tmp_path, caplog):
+    """`videoad plot` of scores kept under a folder whose name is not UTF-8 (an old share's Latin-1
+    `caméra/`, read as surrogates) drew every timeline, then failed writing the folder's listing of
+    which scores they came from ("'utf-8' codec can't encode character '\\udce9'"), exit 1; a second
+    plot into the folder reads the listing back and finds no other run's timelines there."""
+    import json
+
+    from videoad.plots import LISTING, plot_run
+    from videoad.scores import read_scores, write_scores
+
+    folder = tmp_path / "cam\udce9ra"
+    write_scores(folder / "s", ScoreSet([_video(k, 3) for k in ("a.avi", "b.avi")], {"config": {"detector": "duad"}}))
+    scores = read_scores(folder / "s")
+    for _ in range(2):
+        assert sorted(p.name for p in plot_run(scores, folder / "p", thumbnails=0)) == ["a.avi.png", "b.avi.png"]
+    assert "another run" not in caplog.text
+    listing = json.loads((folder / "p" / LISTING).read_text(encoding="utf-8"))
+    assert listing == dict.fromkeys(["a.avi.png", "b.avi.png"], os.path.realpath(folder / "s"))
+
+
+def test_hostile_video_names_are_text_on_the_page_and_their_files_resolve(tmp_path):
+    """Names a folder can hold (`</script><script>`, quotes, `&`, `#`, `?`, `%`, two that differ in
+    case only) stay text in every heading, cell, attribute and caption (report.js puts the caption
+    in with innerHTML), and each timeline's `src` names a file of its own that is there. A guard
+    from the hostile-names review (it passes on the code it reviewed)."""
+    from urllib.parse import unquote
+
+    names = ["x</script><script>alert(1)</y.avi", "a&b \"q\" 'x' <b>.avi", "#1 ?q=1 %20 100%.avi", "CAM.avi",
+             "cam.avi"]
+    text = build_report(ScoreSet([_video(n, 2 + i) for i, n in enumerate(names)], {}), tmp_path / "r",
+                        clips=False, event_settings=EventSettings(min_length_s=0.0)).read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(text)
+    assert sorted(page.headings) == sorted(names)
+    assert text.count("<script") == 1 and "<script>alert" not in text
+    srcs = [unquote(s) for s in page.timelines]
+    assert len(set(s.lower() for s in srcs)) == 5 and all((tmp_path / "r" / s).is_file() for s in srcs)
+    assert not any(c in s for s in srcs for c in "#?%")
+    assert len(page.events) == 5
+    for row in page.events:  # the caption as report.js reads it (innerHTML): its own tags, the name as text
+        tags = []
+        caption = HTMLParser()
+        caption.handle_starttag = lambda tag, attrs: tags.append(tag)
+        caption.feed(row["data-caption"])
+        assert set(tags) <= {"b", "br", "span"}
+        assert row["data-caption"].split(" &middot; ", 1)[1].split("<br>")[0] in {html_escape(n) for n in names}

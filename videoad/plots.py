@@ -634,7 +634,9 @@ def _note_other_runs(folder: Path, drawn: list[Path], scores_path: str | None, *
         log.warning("%s also holds %d timeline(s) of another run (%s; e.g. %s), on another y-range: plot into an "
                     "empty folder to keep runs apart", folder, len(others), ", ".join(runs[:2]), others[0])
     try:
-        write_atomic(listing, (json.dumps({**kept, **dict.fromkeys(sorted(now), scores_path)}, ensure_ascii=False,
-                                          indent=0) + "\n").encode("utf-8"))
+        # ASCII, escapes for the rest: a scores folder whose name is not UTF-8 (surrogates) has no UTF-8
+        # bytes, and failed the plot after every timeline was drawn; json reads the escapes back as written
+        write_atomic(listing, (json.dumps({**kept, **dict.fromkeys(sorted(now), scores_path)}, ensure_ascii=True,
+                                          indent=0) + "\n").encode("ascii"))
     except OSError as exc:  # the figures are written; only a later run's warning is lost
         log.debug("%s: not written (%s)", listing, exc)

@@ -44,8 +44,22 @@ _NO_CATEGORY = {"", ".", "unannotated", "all"}
 MAX_CUTS_LISTED = 6  # scene cut times named in a video's facts; the timeline draws every one
 
 
+def _shown(text: str) -> str:
+    """`text` as the page can hold it: a name that is not UTF-8 (an old recorder's Latin-1 `café.avi`,
+    read as surrogates, as extract leaves it out and run.json names it) with its odd bytes written as
+    `\\xe9`, the bytes on disk; the page, written as UTF-8, failed on it."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no byte gave (a hand-written "\ud800" in run.json)
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _e(x) -> str:
-    return html.escape(str(x), quote=True)
+    return html.escape(_shown(str(x)), quote=True)
 
 
 def _num(x, digits: int = 4) -> str:
