@@ -1333,3 +1333,113 @@ def test_a_file_whose_cells_are_not_its_grid_is_left_out_of_its_group(tmp_path):
     assert sorted(v.video for v in scores) == ["cam/v0.mp4", "cam/v1.mp4", "cam/v2.mp4"]
     (left,) = scores.left_out()
     assert left["video"] == "cam/nine.mp4" and "9 cells of 12 values each (its cell grid says 2x2)" in left["reason"]
+
+
+def _without_dim(*roots) -> None:
+    """Stores whose files do not record their feature width (written before it was recorded, or by
+    hand): nothing but the arrays says how they are laid out."""
+    import h5py
+
+    for root in roots:
+        for path in Path(root).rglob("*.h5"):
+            with h5py.File(path, "r+") as f:
+                del f.attrs["dim"]
+
+
+def test_scoring_with_a_model_leaves_out_the_videos_laid_out_unlike_the_model_not_unlike_most(tmp_path):
+    """Scoring with a model (`detect --model`, `--fit-on`) held each video against the layout of most
+    of the scored group, not against the model's: in a store without extraction records where the
+    model's layout was the minority's, the majority passed, the group failed in the model's words and
+    `left_out` named the one video the model could score. The model records the layout it was fitted
+    on (models.json `fitted_layout`); the videos laid out otherwise are the ones left out, named. A
+    model saved before the record is held to the group's majority, as before."""
+    fit = tmp_path / "fit"  # the model's features: DIM + 2 values per clip
+    for i in range(3):
+        _odd_width_video(fit, f"A/h{i}.mp4", 40, seed=30 + i)
+    new = tmp_path / "new"  # most of the scored videos have DIM values per clip; one is laid out as the model's
+    for i in range(3):
+        fake_video(new, f"A/n{i}.mp4", 30, seed=40 + i)
+    _odd_width_video(new, "A/like.mp4", 30, seed=50)
+    _without_dim(fit, new)
+    duad = replace(CFG, mode="pooled", min_clips=10)
+    video.detect(fit, duad, save_models=tmp_path / "m")
+
+    def check(scores):
+        assert [v.video for v in scores] == ["A/like.mp4"] and scores.groups[0]["status"] != "failed"
+        left = {e["video"]: e["reason"] for e in scores.left_out()}
+        assert sorted(left) == ["A/n0.mp4", "A/n1.mp4", "A/n2.mp4"]
+        assert left["A/n0.mp4"].startswith(f"{new / 'A' / 'n0.mp4.h5'}: {DIM} values per clip, where the model "
+                                           f"was fitted on {DIM + 2} values per clip")
+
+    check(video.score(new, tmp_path / "m"))
+    entry = next(iter(json.loads((tmp_path / "m" / "models.json").read_text())["groups"].values()))
+    assert entry["fitted_layout"] == {"clip_values": DIM + 2, "row_values": DIM + 2}
+    check(video.fit_and_score(fit, new, replace(duad, detector="pca", params={})))
+    only = tmp_path / "only"  # none of them as the model's: the group fails, named
+    for i in range(2):
+        fake_video(only, f"A/n{i}.mp4", 30, seed=40 + i)
+    _without_dim(only)
+    with pytest.raises(ValueError, match=r"no video of the group is laid out as the features its model was fitted "
+                                         r"on: .*n0.mp4.h5: 12 values per clip"):
+        video.score(only, tmp_path / "m")
+    old = json.loads((tmp_path / "m" / "models.json").read_text())  # a model saved before the record
+    for e in old["groups"].values():
+        del e["fitted_layout"]
+    (tmp_path / "m" / "models.json").write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="the model was fitted on 14-d rows, these have 12-d"):
+        video.score(new, tmp_path / "m")
+
+
+def _bare_video(root, key: str, n_clips: int = 30, seed: int = 9) -> None:
+    """A video of `fake_cell_video`'s clip size with no cells (extracted before cells, or by a backbone
+    without a grid)."""
+    from extract.store import write_video
+
+    starts = np.arange(n_clips) * 16
+    X = np.tile(np.linspace(1.0, 2.0, DIM), 4) + np.random.default_rng(seed).normal(0, 0.05, (n_clips, 4 * DIM))
+    write_video(root, key, X.astype(np.float32), np.stack([starts, starts + 15], 1),
+                {"n_frames": int(starts[-1] + 21), "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"})
+
+
+def test_one_video_without_cells_is_left_out_not_the_whole_group_scored_without_cells(tmp_path):
+    """One video without cells in a group whose others have them switched the whole group to whole
+    clips under `level: auto` (no heat map for any video, said nowhere) and failed the group under
+    `level: cell`. It is left out, named, and the others are scored by their cells. Where most of the
+    group's videos have no cells, the group is scored as whole clips as before, and the run says so."""
+    from video_helpers import fake_cell_video
+
+    from videoad import coverage
+
+    store = tmp_path / "s"
+    for i in range(3):
+        fake_cell_video(store, f"cam/v{i}.mp4", 30, seed=i)
+    _bare_video(store, "cam/bare.mp4")
+    pca = video.DetectConfig(detector="pca", params={}, mode="pooled", min_clips=10)
+    for level in ("auto", "cell"):
+        scores = video.detect(store, replace(pca, level=level))
+        assert sorted(v.video for v in scores) == ["cam/v0.mp4", "cam/v1.mp4", "cam/v2.mp4"]
+        assert scores.groups[0]["level"] == "cell" and all(v.cells.shape == (30, 4) for v in scores)
+        (left,) = scores.left_out()
+        assert left["video"] == "cam/bare.mp4" and "no cells in the store" in left["reason"]
+        assert "3 of the 4 videos of its group have them" in left["reason"]
+    video.detect(store, replace(pca, detector="duad", params=FAST_DUAD), save_models=tmp_path / "m")
+    scores = video.score(store, tmp_path / "m")  # a cell model: the video without cells left out, named
+    assert [e["video"] for e in scores.left_out()] == ["cam/bare.mp4"] and len(scores.videos) == 3
+    assert "cell_grid: [2, 2] (fitted) vs None" in scores.left_out()[0]["reason"]  # the fitted videos' extraction
+    index = json.loads((tmp_path / "m" / "models.json").read_text())  # models.json without extraction records
+    index.pop("extraction", None)
+    index["groups"]["all"].pop("extraction")
+    (tmp_path / "m" / "models.json").write_text(json.dumps(index))
+    scores = video.score(store, tmp_path / "m")  # the model's layout: no cells, no score
+    assert [e["video"] for e in scores.left_out()] == ["cam/bare.mp4"] and len(scores.videos) == 3
+    assert (f"{4 * DIM} values per clip, no cells, where the model was fitted on {4 * DIM} values per clip, cells "
+            "on a 2x2") in scores.left_out()[0]["reason"]
+
+    most = tmp_path / "most"  # most without cells: whole clips for all, said
+    fake_cell_video(most, "cam/v0.mp4", 30, seed=0)
+    _bare_video(most, "cam/b1.mp4", seed=1)
+    _bare_video(most, "cam/b2.mp4", seed=2)
+    scores = video.detect(most, pca)
+    assert len(scores.videos) == 3 and scores.left_out() == [] and scores.groups[0]["level"] == "clip"
+    assert scores.groups[0]["cells_unused"] == {"with_cells": 1, "videos": 3}
+    assert any("only 1 of the 3 videos" in line for line in coverage.warnings(scores.groups))

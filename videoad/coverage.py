@@ -231,10 +231,11 @@ def apart_line(level: Mapping, where: str = "") -> str:
 
 def warnings(groups) -> list[str]:
     """One line per group fitted as two levels of activity, one per group whose fitted footage mixes
-    two levels of activity under one model, one per group with
+    two levels of activity under one model, one per group scored as whole clips although some of its
+    videos have grid cells (most have none: `cells_unused`), one per group with
     videos of a camera its history does not show, one per group with videos far busier than its
     history, and one per group whose scored clips move where its history never did (from
-    run.json's groups: `activity_split`, `unknown_views`, `busier_than_history`,
+    run.json's groups: `activity_split`, `cells_unused`, `unknown_views`, `busier_than_history`,
     `history_still_cells`, `moving_where_history_still`)."""
     lines, paired = [], set()
     for g in groups:
@@ -244,6 +245,11 @@ def warnings(groups) -> list[str]:
             lines.append(apart_line(level, f"group {level['of']}: "))
         if g.get("activity_split"):
             lines.append(split_line(g["activity_split"], f"group {g['group']}: "))
+        unused = g.get("cells_unused")
+        if unused:
+            lines.append(f"group {g['group']}: only {unused['with_cells']} of the {unused['videos']} videos it was "
+                         "fitted on have grid cells: it is scored as whole clips, no video has a heat map (extract "
+                         "the others again as those were, to score cells)")
         if g.get("unknown_views"):
             lines.append(unknown_view_line(g["unknown_views"], f"group {g['group']}: "))
         if g.get("busier_than_history"):

@@ -79,6 +79,16 @@ def layout_of(vids, level: str) -> dict:
     return {"level": "cell", "cell_grid": list(grids.pop()), "cell_region": [float(r) for r in region]}
 
 
+def fitted_layout(vids, layout: Mapping, row_values: int) -> dict:
+    """How the arrays a model is fitted on are laid out (models.json `fitted_layout`), for scoring to
+    hold each video against: values per clip, for cells their grid and values per cell, and the
+    values per row its detectors read. `vids` share one layout (`videoad.video.groups._load_group`)."""
+    out = {"clip_values": int(vids[0].features.shape[1]), "row_values": int(row_values)}
+    if layout["level"] == "cell":
+        out.update(cell_grid=[int(g) for g in layout["cell_grid"]], cell_values=int(vids[0].cells.shape[2]))
+    return out
+
+
 def rows(vids, level: str, position: bool = False, keep: np.ndarray | None = None) -> np.ndarray:
     """The detector's rows for a group: one per clip, or one per (clip, cell) in clip order, the
     cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell.
@@ -420,7 +430,8 @@ class GroupModel:
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
                       "smooth": float(smooth), "line_from": source,
                       "line_clips": int(line_clips.sum()), **({"line_note": note} if note else {}),
-                      "score_unit": unit() if callable(unit) else "score", **layout}
+                      "score_unit": unit() if callable(unit) else "score",
+                      "fitted_layout": fitted_layout(vids, layout, X.shape[1]), **layout}
         if model.calibration:  # the scores are now each cell's robust z against its own range
             model.info.update(cell_calibration=model.calibration["how"],
                               score_unit=f"{model.info['score_unit']}, robust z per cell")
@@ -554,6 +565,8 @@ class GroupModel:
             if entry.get("ignored_cells"):  # entries written before the option: every cell
                 layout["ignored_cells"] = [int(c) for c in entry["ignored_cells"]]
         info = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
+        if "fitted_layout" in entry:  # models saved before it: scoring holds videos against the group's majority
+            info["fitted_layout"] = _fitted_layout_of(entry, model_dir)
         return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
                    entry.get("cell_aggregate", "max"), float(entry["threshold"]), info,
                    smooth=float(entry.get("smooth", 0.0)),  # models saved before smoothing: none
@@ -563,7 +576,25 @@ class GroupModel:
 #: what a group's fit records in models.json so that scoring repeats it
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
                "score_unit", "n_seeds", "smooth", "threshold_raw", "history_still_cells", "ignored_cells",
-               "history_activity_peak", "activity_split", "activity_level")
+               "history_activity_peak", "activity_split", "activity_level", "fitted_layout")
+
+
+def _fitted_layout_of(entry: Mapping, model_dir: Path) -> dict:
+    """A models.json entry's `fitted_layout`, checked."""
+    record = entry["fitted_layout"]
+    try:
+        out = {k: int(record[k]) for k in ("clip_values", "row_values")}
+        if "cell_grid" in record:
+            grid = [int(g) for g in record["cell_grid"]]
+            out.update(cell_grid=grid, cell_values=int(record["cell_values"]))
+        sizes = [out["clip_values"], out["row_values"], *out.get("cell_grid", ()), out.get("cell_values", 1)]
+        ok = len(out.get("cell_grid", (1, 1))) == 2 and min(sizes) > 0
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged fitted_layout entry ({str(record)[:80]}); "
+                         "refit the models (`videoad detect ... --save-model DIR`)")
+    return out
 
 
 def _calibration_of(entry: Mapping, model_dir: Path) -> dict | None:

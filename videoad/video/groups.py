@@ -195,12 +195,17 @@ def categories(store, annotations=None) -> dict[str, str]:
     return {k: label(k) for k in store.keys()}
 
 
-def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: dict | None = None):
+def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: dict | None = None,
+                level: str = "auto", fitted: Mapping | None = None):
     """The group's videos, loaded. `left_out`: where a video's arrays prove damaged only now (the
     screen reads attributes alone: values that are not finite numbers, arrays unlike their
-    attributes or unreadable), or laid out unlike most of the group's (`_unlike_most`), it is left
-    out, with its reason in `left_out`, and the others are loaded; without it (or where none is
-    left, or no layout is most of the group's) such a video fails the group, named."""
+    attributes or unreadable), or laid out unlike most of the group's (`_unlike_most`; `level`: the
+    level asked for, which says whether a video without cells is one), it is left out, with its
+    reason in `left_out`, and the others are loaded; without it (or where none is left, or no
+    layout is most of the group's) such a video fails the group, named. `fitted`: the layout of the
+    features a model to score them was fitted on (its `fitted_layout`): each video laid out
+    otherwise is the one left out (`_unlike_model`), whatever most of the group's are; where every
+    video is, the group fails, named."""
     store = open_store(store_root)
     try:
         vids = store.load_packed(keys, cells=cells)  # the group's features in one matrix each
@@ -218,7 +223,11 @@ def _load_group(store_root: str, keys: list[str], cells: bool = True, left_out: 
         if not damaged:  # each file read on its own after all (rewritten between the reads)
             raise unread
         raise ValueError(next(iter(damaged.values())))
-    odd = _unlike_most(store, vids) if screen else {}
+    odd = {} if not screen else _unlike_model(store, vids, fitted) if fitted else _unlike_most(store, vids, level)
+    if odd and len(odd) == len(vids):  # `_unlike_model` alone: a store made unlike the model altogether
+        first = next(iter(odd.values()))
+        raise ValueError(f"no video of the group is laid out as the features its model was fitted on: {first}"
+                         + (f" (and {len(odd) - 1} more)" if len(odd) > 1 else ""))
     if odd:
         _leave_out(odd, left_out)
         vids = store.load_packed([k for k in keys if k not in odd], cells=cells)
@@ -254,8 +263,9 @@ def _layout(v) -> tuple:
     return (v.features.shape[1],) + (() if v.cells is None else (tuple(v.cell_grid or ()), *v.cells.shape[1:]))
 
 
-def _layout_words(layout: tuple) -> str:
-    words = f"{layout[0]} values per clip"
+def _layout_words(layout: tuple, cells: bool = False) -> str:
+    """`layout` in words (`cells`: say so where it has none)."""
+    words = f"{layout[0]} values per clip" + (", no cells" if cells and len(layout) == 1 else "")
     if len(layout) > 1:
         grid, n_cells, values = layout[1:]
         shown = "x".join(map(str, grid))
@@ -264,21 +274,52 @@ def _layout_words(layout: tuple) -> str:
     return words
 
 
-def _unlike_most(store, vids) -> dict[str, str]:
+def _unlike_most(store, vids, level: str = "auto") -> dict[str, str]:
     """The videos whose arrays are laid out unlike those of most of the group (features of another
     size per clip, or cells on another grid: extracted with other settings), each with why; none
     where all agree or no layout is the most common one (the group then fails, named). A layout
-    is not resampled into another. Cells count where every video has them (else the group is
-    fitted on its clips)."""
+    is not resampled into another.
+    A video without cells, where most of the group's have them (`level` "cell": where any has),
+    is one: it was fitted at clip level with the whole group, which then had no heat map at all
+    (`level: cell` failed the group). Where most have none, the group is fitted on its clips, its
+    cells unused (`videoad.video.run._fit` notes it)."""
+    total, bare = len(vids), [v for v in vids if v.cells is None]
+    out = {}
+    if bare and len(bare) < total and (level == "cell" or 2 * len(bare) < total):
+        out = {v.key: (f"{store.path(v.key)}: no cells in the store ({v.features.shape[1]} values per clip alone), "
+                       f"where {total - len(bare)} of the {total} videos of its group have them: extracted with other "
+                       "settings (before schema version 2, or with a backbone without a grid); extract it again as "
+                       "the others were" + ("" if level == "cell" else ", or score the group at level clip"))
+               for v in bare}
+        vids = [v for v in vids if v.cells is not None]
     with_cells = all(v.cells is not None for v in vids)
     layouts = {v.key: _layout(v) if with_cells else _layout(v)[:1] for v in vids}
     counts = Counter(layouts.values()).most_common()
     if len(counts) < 2 or counts[0][1] == counts[1][1]:
-        return {}
+        return out
     common, n = counts[0]
-    return {k: (f"{store.path(k)}: {_layout_words(lay)}, where {n} of the {len(vids)} videos of its group have "
-                f"{_layout_words(common)}: extracted with other settings; extract it again as the others were")
-            for k, lay in layouts.items() if lay != common}
+    return {**out, **{k: (f"{store.path(k)}: {_layout_words(lay)}, where {n} of the {total} videos of its group "
+                          f"have {_layout_words(common)}: extracted with other settings; extract it again as the "
+                          "others were") for k, lay in layouts.items() if lay != common}}
+
+
+def _unlike_model(store, vids, fitted: Mapping) -> dict[str, str]:
+    """The videos laid out unlike the features a model was fitted on (its `fitted_layout`: values
+    per clip, and with cells their grid and values per cell), each with why: the model cannot score
+    them, whatever most of the group's are."""
+    expect = (int(fitted["clip_values"]),)
+    if "cell_grid" in fitted:
+        grid = tuple(int(g) for g in fitted["cell_grid"])
+        expect += (grid, int(np.prod(grid)), int(fitted["cell_values"]))
+    cells = len(expect) > 1
+    out = {}
+    for v in vids:
+        lay = _layout(v) if cells else _layout(v)[:1]  # a whole-clip model reads no cells
+        if lay != expect:
+            out[v.key] = (f"{store.path(v.key)}: {_layout_words(lay, cells)}, where the model was fitted on "
+                          f"{_layout_words(expect)}: extracted with other settings; extract it again as the model's "
+                          "features were, or fit a model on features made so")
+    return out
 
 
 def _finite(v) -> bool:

@@ -141,7 +141,7 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
     go (damaged arrays, or laid out unlike the group's others: `_load_group`), with why; the others
     are fitted."""
     config = DetectConfig(**cfg)
-    vids = _load_group(store_root, keys, cells=config.level != "clip", left_out=left_out)
+    vids = _load_group(store_root, keys, cells=config.level != "clip", left_out=left_out, level=config.level)
     if left_out and sum(v.n_clips for v in vids) < int(config.min_clips):
         raise ValueError(f"{sum(v.n_clips for v in vids)} clips < min_clips={config.min_clips} once "
                          f"{len(left_out)} video(s) are left out ({next(iter(left_out.values()))})")
@@ -165,6 +165,11 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
                         for side in ("quieter", "busier")}
             split = {**split, "too_few_clips": per_side, "min_clips": int(config.min_clips)}
         model.info["activity_split"] = split
+    with_cells = sum(v.cells is not None for v in vids)
+    if model.layout["level"] == "clip" and with_cells:  # level auto, most of the videos without cells
+        model.info["cells_unused"] = {"with_cells": with_cells, "videos": len(vids)}
+        log.warning("group %r: %d of its %d videos have no grid cells: the group is scored as whole clips, with no "
+                    "heat maps", group, len(vids) - with_cells, len(vids))
     if level:
         model.info["activity_level"] = dict(level)
     if history and model.layout["level"] == "cell":
@@ -236,7 +241,8 @@ def _scored(model: GroupModel, store_root: str, group: str, keys: list[str], inf
     if not keys:
         return {"group": group, "info": {**info, "threshold": model.threshold, **model.layout}, "videos": []}
     t0 = time.perf_counter()
-    vids = _load_group(store_root, keys, cells=model.layout["level"] == "cell", left_out=left_out)
+    vids = _load_group(store_root, keys, cells=model.layout["level"] == "cell", left_out=left_out,
+                       level=model.layout["level"], fitted=model.info.get("fitted_layout"))
     try:
         cells, clips = model.score(vids, threads)
     except ValueError as exc:
@@ -317,10 +323,17 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     if model_dir:
         pictures = _cameras_of(cfg, store, groups)
         _write_index(model_dir, cfg, results,
-                     {r["group"]: extraction_record(store, groups[r["group"]], warn=False) for r in results},
+                     {r["group"]: extraction_record(store, _fitted_keys(groups[r["group"]], r.get("left_out")),
+                                                    warn=False) for r in results},
                      pictures, {r["group"]: views_of(store, groups[r["group"]]) for r in results},
                      _unfitted(records, pictures, cfg, levels))
     return scoreset
+
+
+def _fitted_keys(keys: list[str], left_out: Mapping | None) -> list[str]:
+    """A fitted group's videos less those left out at loading (`_load_group`): models.json's
+    extraction record is the first fitted video's, not that of one left out for its other settings."""
+    return [k for k in keys if k not in (left_out or {})] or keys
 
 
 def _levels_apart(store, groups: dict[str, list[str]], counts: Mapping[str, int], cfg: DetectConfig
@@ -424,7 +437,9 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
     results = [r for r in results if "failed" not in r]
     if model_dir:
         _write_index(model_dir, cfg, results,
-                     {r["group"]: extraction_record(fit_store, fit_groups[r["group"]], warn=False) for r in results},
+                     {r["group"]: extraction_record(fit_store, _fitted_keys(fit_groups[r["group"]],
+                                                                            r.get("history_left_out")), warn=False)
+                      for r in results},
                      known and {r["group"]: known[levels[r["group"]]["of"] if r["group"] in levels else r["group"]]
                                 for r in results},
                      {r["group"]: history_views[r["group"]] if r["group"] in history_views
