@@ -16,7 +16,7 @@ from video_helpers import FAST_DUAD
 
 from extract.store import FeatureStore, read_attrs
 from videoad.cli import cli
-from videoad.scores import read_scores
+from videoad.scores import ScoresError, read_scores
 from videoad.synth import SceneConfig, render_video, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,3 +97,17 @@ def test_a_latin1_name_on_a_strict_console_is_shown_escaped(latin_run):
                          capture_output=True, text=True, timeout=300,
                          env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8:strict"})
     assert res.returncode == 0 and "lat\\xe9/caf\\xe9.avi" in res.stdout, res.stdout + res.stderr[-2000:]
+
+
+def test_a_run_json_group_whose_videos_is_not_a_list_is_named(latin_run, tmp_path):
+    """`"videos": 5` in a hand-edited group gave the report a TypeError traceback in `_not_scored`."""
+    out = latin_run[1]
+    scores = tmp_path / "scores"
+    scores.mkdir()
+    for f in ("segments.csv", "run.json"):
+        (scores / f).write_bytes((out / "scores" / f).read_bytes())
+    meta = json.loads((scores / "run.json").read_text())
+    meta["groups"][0]["videos"] = 5
+    (scores / "run.json").write_text(json.dumps(meta))
+    with pytest.raises(ScoresError, match=r"groups\[0\] \('all'\): 'videos' must be a JSON list of video names, got '5'"):
+        read_scores(scores)

@@ -513,6 +513,11 @@ def _run_entries(run: Path, meta: dict) -> None:
         bad = [x for x in meta.get(key) or [] if not isinstance(x, dict)]
         if bad:
             raise ScoresError(f"{run}: {key!r} must hold JSON objects, got {str(bad[0])[:60]!r}")
+    for i, group in enumerate(meta.get("groups") or []):  # the report counts and lists each group's videos
+        videos = group.get("videos")
+        if videos is not None and (not isinstance(videos, list) or not all(isinstance(v, str) for v in videos)):
+            raise ScoresError(f"{run}: groups[{i}] ({str(group.get('group'))[:60]!r}): 'videos' must be a JSON list "
+                              f"of video names, got {str(videos)[:60]!r}")
 
 
 def _video_entries(run: Path, entries) -> list[dict]:
