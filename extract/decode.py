@@ -51,6 +51,7 @@ import math
 import os
 import struct
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -200,11 +201,38 @@ def _resized(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 Opener = Callable[[str], tuple[float, int, Iterator[np.ndarray]]]
 
 
+@contextmanager
+def c_path(path: str | os.PathLike) -> Iterator[str]:
+    """`path` as a C library that takes UTF-8 text (OpenCV, decord) can open it. A name that is not
+    UTF-8 (a Latin-1 folder `lat\xe9/`, read as surrogates) crashed OpenCV (SIGSEGV: every video and
+    picture of such a folder lost) and decord refused it: it is opened here by its bytes and handed
+    over as `/proc/self/fd/N`, which the library opens again (its own descriptor; ours is closed when
+    the block ends). Where there is no /proc, a `DecodeError` says why."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+        usable = True
+    except UnicodeEncodeError:
+        usable = False
+    if usable:
+        yield text
+        return
+    if not os.path.isdir("/proc/self/fd"):
+        raise DecodeError("its path is not valid UTF-8, which OpenCV and decord cannot open here: "
+                          "rename it (e.g. `convmv -f latin1 -t utf8`)")
+    fd = os.open(text, os.O_RDONLY)
+    try:
+        yield f"/proc/self/fd/{fd}"
+    finally:
+        os.close(fd)
+
+
 def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     import decord
 
     # one thread: the parallelism is across decode worker processes
-    reader = decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
+    with c_path(path) as usable:
+        reader = decord.VideoReader(usable, ctx=decord.cpu(0), num_threads=1)
     claimed = len(reader)
     try:  # the first frame read at opening: a picture decord misreads passes the file to the next decoder
         first = reader.next().asnumpy()
@@ -443,7 +471,8 @@ def open_opencv(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
 
     # one FFmpeg thread, as for PyAV and decord: OpenCV otherwise starts one per core (up to 16)
     # in every decode worker, and 14 workers on a 16-core machine then run ~200 decode threads
-    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, OPENCV_THREADS])
+    with c_path(path) as usable:
+        capture = cv2.VideoCapture(usable, cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, OPENCV_THREADS])
     if not capture.isOpened():
         capture.release()
         raise DecodeError("OpenCV could not open the file")
@@ -823,7 +852,8 @@ def depth_note(path: Path) -> str | None:
     DEPTH_MIN_LEVELS grey levels of values spanning more than 256, else None."""
     import cv2
 
-    image = cv2.imread(os.fspath(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    with c_path(path) as usable:
+        image = cv2.imread(usable, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
     if image is None or image.dtype != np.uint16:
         return None
     low, high = int(image.min()), int(image.max())
@@ -864,7 +894,8 @@ def open_image_folder(folder: str | os.PathLike, fps: float | None = None) -> Fr
     def frames() -> Iterator[np.ndarray]:
         shape = None
         for index, path in enumerate(paths):
-            image = cv2.imread(os.fspath(path), cv2.IMREAD_COLOR)  # grey frames become 3 equal channels
+            with c_path(path) as usable:
+                image = cv2.imread(usable, cv2.IMREAD_COLOR)  # grey frames become 3 equal channels
             if image is None:
                 raise DecodeError(f"frame {index} ({path.name}) cannot be read as an image")
             cut = image_cut(path)

@@ -568,17 +568,17 @@ def _repeat_share(attrs: Mapping) -> float | None:
 
 def _key_problem(key: str) -> str | None:
     """Why a video's name cannot name its feature file (None where it can): a backslash or another
-    store-key rule (`check_key`), bytes that are not UTF-8, a name over the file system's 255 bytes
-    once `.h5` is added."""
+    store-key rule (`check_key`), a name over the file system's 255 bytes once `.h5` is added. A
+    name that is not UTF-8 (an old recorder's Latin-1 `caf\xe9.avi`, read as surrogates) names its
+    feature file with the same bytes (`caf\xe9.avi.h5`), and the store reads that back as the key."""
     try:
         check_key(key)
     except ValueError as exc:
         return f"its name cannot name a feature file ({exc}): rename the file"
     try:
-        name = (PurePosixPath(key).name + SUFFIX).encode("utf-8")
-    except UnicodeEncodeError:
-        return ("its name is not valid UTF-8 (a name from another system's encoding): rename the file, "
-                "e.g. with `convmv -f latin1 -t utf8`")
+        name = os.fsencode(PurePosixPath(key).name + SUFFIX)
+    except UnicodeEncodeError:  # a surrogate no byte on disk gives: no file can carry the name
+        return ("its name is not valid UTF-8 and not bytes a file system gives back: rename the file")
     if len(name) > 255:
         return (f"its name is too long for a feature file ({len(name)} bytes with {SUFFIX!r}, 255 at most): "
                 "rename the file")

@@ -125,14 +125,14 @@ def add_picture(path, picture: np.ndarray | None) -> None:
 
     import h5py
 
-    from .store import _to_attr, temp_prefix
+    from .store import _to_attr, set_attr, temp_prefix
 
     final = os.fspath(path)
     tmp = os.path.join(os.path.dirname(final), f"{temp_prefix(Path(final))}{os.getpid()}-scene.tmp")
     try:
         shutil.copy2(final, tmp)
         with h5py.File(tmp, "r+") as f:
-            f.attrs[SCENE_ATTR] = _to_attr(scene_attr(picture))
+            set_attr(f.attrs, SCENE_ATTR, _to_attr(scene_attr(picture)))
         os.replace(tmp, final)
     finally:
         if os.path.exists(tmp):

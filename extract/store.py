@@ -237,10 +237,11 @@ def temp_prefix(final: Path) -> str:
     120 bytes and a digest of the whole (`TEMP_NAME_LIMIT`), so that a video whose name is near the
     file system's limit is still written."""
     name = final.name
-    if len(name.encode()) <= TEMP_NAME_LIMIT:
+    raw = os.fsencode(name)  # a name that is not UTF-8 (Latin-1 `caf\xe9.avi.h5`) is its bytes on disk
+    if len(raw) <= TEMP_NAME_LIMIT:
         return f".{name}."
-    short = name.encode()[:120].decode("utf-8", "ignore")
-    return f".{short}~{hashlib.sha1(name.encode()).hexdigest()[:12]}."
+    short = os.fsdecode(raw[:120]).encode("utf-8", "ignore").decode("utf-8")  # never half a character
+    return f".{short}~{hashlib.sha1(raw).hexdigest()[:12]}."
 
 
 def temp_path(final: Path) -> Path:
@@ -317,7 +318,7 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
         if frame_times is not None:
             f.create_dataset("frame_times", data=np.asarray(frame_times, dtype=np.float64))
         for name, value in stored.items():
-            f.attrs[name] = _to_attr(value)
+            set_attr(f.attrs, name, _to_attr(value))
     write_atomic(final, image.getbuffer())
     return final
 
@@ -445,9 +446,23 @@ def _to_attr(value: Any) -> Any:
     raise TypeError(f"attribute value {value!r} ({type(value).__name__}) cannot be stored")
 
 
+def set_attr(attrs, name: str, value: Any) -> None:
+    """`attrs[name] = value`, where a text that is not UTF-8 (a key or source path under a Latin-1
+    folder `lat\xe9/`, read as surrogates) is stored as its bytes on disk in a UTF-8 text attribute:
+    h5py reads such bytes back as the same surrogates (`os.fsdecode`), the key that names the file;
+    `attrs[name] = text` failed on it ("surrogates not allowed") for every video of such a folder."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            attrs.create(name, os.fsencode(value), dtype=h5py.string_dtype("utf-8"))
+            return
+    attrs[name] = value
+
+
 def _from_attr(value: Any) -> Any:
     if isinstance(value, bytes):
-        value = value.decode("utf-8")
+        value = value.decode("utf-8", "surrogateescape")  # as h5py reads a text attribute
     if isinstance(value, np.generic):
         return value.item()
     return value

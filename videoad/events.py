@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from extract.store import write_atomic
-from videoad.names import cell_text
+from videoad.names import cell_text, shown
 from videoad.scores import EVENTS_CSV, EVENTS_JSON, ScoreSet, VideoScores, finite_json
 
 FORMAT = "videoad-events/1"
@@ -496,14 +496,15 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
     w = csv.writer(text)
     w.writerow(CSV_COLUMNS)
     for e in events.events:
-        w.writerow([e.event, cell_text(e.video), cell_text(e.category), e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
+        # a name that is not UTF-8 (Latin-1 `caf\xe9.avi`, read as surrogates) as `names.shown` writes it
+        w.writerow([e.event, cell_text(shown(e.video)), cell_text(shown(e.category)), e.start_frame, e.end_frame, _fmt(e.start_s), _fmt(e.end_s),
                     _fmt(e.duration_s), f"{e.peak_score:.6g}", e.peak_frame, _fmt(e.peak_s),
                     f"{e.mean_score:.6g}", f"{e.threshold:.6g}", e.n_clips,
                     cell_names(e.cells, events.cell_grid), cell_names(e.unseen_cells, events.cell_grid),
                     " ".join(map(str, e.scene_cuts or ())), e.start_clock or "", e.end_clock or "", e.peak_clock or "",
                     # the peak clip's hottest cells, boxed in the event's picture (`cells`: every cell of the event)
                     cell_names(e.peak_cells, events.cell_grid), where_words(e.peak_cells, events.cell_grid),
-                    cell_text(e.group)])
+                    cell_text(shown(e.group))])
     write_atomic(out / EVENTS_CSV, text.getvalue().encode("utf-8"))
     data = {
         "format": FORMAT,
@@ -522,8 +523,9 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
                     "cell_names": cell_names(e.cells, events.cell_grid) or None}
                    for e in events.events],
     }
+    # a name that is not UTF-8 (surrogates) as JSON's \udcXX escape, read back as the same name
     write_atomic(out / EVENTS_JSON, (json.dumps(finite_json(data), indent=1, ensure_ascii=False, allow_nan=False)
-                                     + "\n").encode("utf-8"))
+                                     + "\n").encode("utf-8", "backslashreplace"))
     return out / EVENTS_CSV, out / EVENTS_JSON
 
 

@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from extract.decode import upright
+from extract.decode import c_path, upright
 from extract.video_stream import main_video_stream, sample_aspect
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ class Footage:
         import cv2
 
         for i in range(first, min(last, len(self._images) - 1) + 1):
-            img = cv2.imread(os.fspath(self._images[i]), cv2.IMREAD_COLOR)
+            with c_path(self._images[i]) as usable:  # a folder whose name is not UTF-8 crashed OpenCV
+                img = cv2.imread(usable, cv2.IMREAD_COLOR)
             if img is None:
                 raise FootageError(f"{self._images[i]}: cannot be read as an image")
             yield i, cv2.cvtColor(img, cv2.COLOR_BGR2RGB)

@@ -1,9 +1,13 @@
 """File names made from names a user chose (video keys, group and camera names)."""
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 import unicodedata
+
+#: an odd byte as `shown` writes it: `\xe9`
+_ESCAPED_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")
 
 
 def slug(name: str, empty: str = "video") -> str:
@@ -66,3 +70,54 @@ def cell_text(name: str) -> str:
 def name_of_cell(text: str) -> str:
     """The name `cell_text` wrote."""
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS + ("'",)) else text
+
+
+def shown(text: str) -> str:
+    """`text` as a UTF-8 page, CSV or message can hold it: a name that is not UTF-8 (an old recorder's
+    Latin-1 `café.avi`, read as surrogates: the file system's bytes, `os.fsdecode`) with its odd bytes
+    written as `\\xe9`, the bytes on disk; writing it as UTF-8 failed on it. A store key holds no
+    backslash (`extract.store.check_key`), so `name_of_shown` gives the key back."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no byte gave (a hand-written "\ud800" in run.json)
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def name_of_shown(text: str) -> str:
+    """The name `shown` wrote as `text`: each `\\xNN` (NN 80-ff, a byte that is not UTF-8) back to
+    the surrogate Python reads that byte of a file name as. Only for a name known to hold no backslash
+    of its own (a store key), or where the result is checked against the names it may be."""
+    if "\\x" not in text:
+        return text
+    return _ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), text)
+
+
+#: the codec error handler `shown_on_console` sets: a surrogate written as `shown` writes it
+SHOWN_ERRORS = "videoad-shown"
+
+
+def _shown_error(exc: UnicodeError):
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start:exc.end]
+    return "".join(f"\\x{ord(c) - 0xDC00:02x}" if 0xDC80 <= ord(c) <= 0xDCFF else c.encode(
+        "ascii", "backslashreplace").decode("ascii") for c in bad), exc.end
+
+
+codecs.register_error(SHOWN_ERRORS, _shown_error)
+
+
+def shown_on_console(*streams) -> None:
+    """Have each text stream (stdout, stderr) write a name that is not UTF-8 as `shown` does
+    (`caf\\xe9.avi`): under a UTF-8 locale other than C's, Python's stdout refuses surrogates, and a
+    command that named such a file failed with a traceback after its work was done (or, where it
+    passes them, printed bytes the terminal shows as `caf\ufffd`)."""
+    for stream in streams:
+        try:
+            stream.reconfigure(errors=SHOWN_ERRORS)
+        except (AttributeError, ValueError, OSError):  # not a reconfigurable text stream (captured, replaced)
+            pass

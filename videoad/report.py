@@ -29,6 +29,7 @@ from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSetti
 from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score, unlabelled_note
 from videoad.output_keys import TIMELINE_KEYS
+from videoad.names import shown as _shown
 from videoad.plots import draw_timelines, file_stems, shared_ylim
 from videoad.scores import ScoreSet, VideoScores
 
@@ -42,20 +43,6 @@ ASSETS = Path(__file__).with_name("report_assets")
 #: categories that say nothing: keys at the store root, videos an annotation file does not name
 _NO_CATEGORY = {"", ".", "unannotated", "all"}
 MAX_CUTS_LISTED = 6  # scene cut times named in a video's facts; the timeline draws every one
-
-
-def _shown(text: str) -> str:
-    """`text` as the page can hold it: a name that is not UTF-8 (an old recorder's Latin-1 `café.avi`,
-    read as surrogates, as extract leaves it out and run.json names it) with its odd bytes written as
-    `\\xe9`, the bytes on disk; the page, written as UTF-8, failed on it."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        try:
-            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:  # a surrogate no byte gave (a hand-written "\ud800" in run.json)
-            return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _e(x) -> str:

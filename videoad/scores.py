@@ -46,9 +46,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from extract.store import blocking_file, remove_stale_temporaries, temp_path, write_atomic  # the one atomic write: temporary, fsync, rename
+from extract.store import blocking_file, remove_stale_temporaries, set_attr, temp_path, write_atomic  # the one atomic write: temporary, fsync, rename
 from extract.timing import local_steps, pauses_before  # a pause in the recording (`FrameClock.end_seconds`)
-from videoad.names import cell_text, name_of_cell
+from videoad.names import cell_text, name_of_cell, name_of_shown, shown
 
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
@@ -315,7 +315,9 @@ def segments_chunks(videos) -> Iterator[str]:
     yield text.getvalue()
     for v in videos:
         head = io.StringIO(newline="")
-        csv.writer(head).writerow([cell_text(v.video), cell_text(v.category), cell_text(v.group)])
+        # a name that is not UTF-8 (a Latin-1 `caf\xe9.avi`, read as surrogates) as `shown` writes
+        # it: the file, UTF-8 text, failed on it; read back through run.json's exact names
+        csv.writer(head).writerow([cell_text(shown(v.video)), cell_text(shown(v.category)), cell_text(shown(v.group))])
         prefix = head.getvalue()[:-2] + ","  # the three names as csv.writer quotes them, less "\r\n"
         n = len(v.scores)
         if not n:
@@ -443,7 +445,7 @@ def _write_arrays(path: Path, arrays: list[tuple[str, np.ndarray]], attrs: dict)
         for name, value in attrs.items():
             f.attrs[name] = value
         for i, (video, values) in enumerate(arrays):
-            f.create_dataset(f"v{i}", data=values).attrs["video"] = video
+            set_attr(f.create_dataset(f"v{i}", data=values).attrs, "video", video)  # a name not UTF-8: its bytes
     write_atomic(path, image.getbuffer())
 
 
@@ -511,6 +513,11 @@ def _run_entries(run: Path, meta: dict) -> None:
         bad = [x for x in meta.get(key) or [] if not isinstance(x, dict)]
         if bad:
             raise ScoresError(f"{run}: {key!r} must hold JSON objects, got {str(bad[0])[:60]!r}")
+    for i, group in enumerate(meta.get("groups") or []):  # the report counts and lists each group's videos
+        videos = group.get("videos")
+        if videos is not None and (not isinstance(videos, list) or not all(isinstance(v, str) for v in videos)):
+            raise ScoresError(f"{run}: groups[{i}] ({str(group.get('group'))[:60]!r}): 'videos' must be a JSON list "
+                              f"of video names, got {str(videos)[:60]!r}")
 
 
 def _video_entries(run: Path, entries) -> list[dict]:
@@ -580,6 +587,8 @@ def _read_folder(folder: Path) -> ScoreSet:
     rows = _read_segments(seg, marked)
     if not marked:  # written between the mark and its marker (2026-12-06): unmark where run.json says so
         rows = {(name_of_cell(n) if n not in info and name_of_cell(n) in info else n): r for n, r in rows.items()}
+    # a name that is not UTF-8 is written `\xe9` (`names.shown`), run.json holds it exactly
+    rows = {(name_of_shown(n) if n not in info and name_of_shown(n) in info else n): r for n, r in rows.items()}
     cells: dict[str, np.ndarray] = {}
     if (folder / CELLS_FILE).is_file():
         grid, cells = _read_cells(folder / CELLS_FILE)

@@ -75,4 +75,9 @@ _register()
 
 
 def main() -> None:
+    import sys
+
+    from videoad.names import shown_on_console
+
+    shown_on_console(sys.stdout, sys.stderr)  # a file name that is not UTF-8 shown as caf\xe9.avi
     cli()

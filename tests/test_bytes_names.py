@@ -1,0 +1,113 @@
+"""File and folder names that are not UTF-8 (Linux bytes names: an old recorder's Latin-1 `café.avi`,
+which Python reads as surrogates): extract, detect, plot and report take them end to end, with
+keys that map back to the files on disk and names shown as `caf\\xe9`."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from video_helpers import FAST_DUAD
+
+from extract.store import FeatureStore, read_attrs
+from videoad.cli import cli
+from videoad.scores import ScoresError, read_scores
+from videoad.synth import SceneConfig, render_video, write_video
+
+ROOT = Path(__file__).resolve().parents[1]
+LATIN = os.fsdecode(b"lat\xe9")  # "lat" + the surrogate of byte 0xe9
+CAFE = os.fsdecode(b"caf\xe9.avi")
+
+
+def _bytes_folder(parent: Path) -> Path:
+    try:
+        os.makedirs(os.path.join(os.fsencode(parent), b"lat\xe9"))
+    except (OSError, UnicodeError) as exc:
+        pytest.skip(f"this file system refuses a name that is not UTF-8 ({exc})")
+    return parent / LATIN
+
+
+@pytest.fixture(scope="module")
+def latin_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bytes")
+    folder = _bytes_folder(base / "footage")
+    for name, event, seed in (("a.avi", "runner", 0), ("b.avi", None, 1), (CAFE, None, 2)):
+        frames, _ = render_video(event, seed=seed, cfg=SceneConfig(n_frames=140))
+        # written under an ASCII name, then renamed: OpenCV's writer crashes on a path that is not UTF-8
+        os.replace(write_video(base / "tmp.avi", frames, 15.0), folder / name)
+    cfg = base / "fast.yaml"
+    cfg.write_text(yaml.safe_dump({"mode": "pooled", "min_clips": 10, "preprocess": "sqrt-rms", "alarm": "quantile",
+                                   "alarm_level": 0.8, "detector": {"name": "duad", "params": FAST_DUAD}}))
+    out = base / "out"
+    # the command as a user runs it: its own console streams (CliRunner's refuse any surrogate)
+    res = subprocess.run([sys.executable, "-m", "videoad", "run", str(base / "footage"), "-o", str(out), "--config",
+                          str(cfg)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8:strict"})
+    return base, out, cfg, res
+
+
+def test_a_folder_and_a_file_named_in_latin1_run_end_to_end(latin_run):
+    """Every video of such a folder failed ("writing features failed: UnicodeEncodeError ...
+    '\\udce9'": the key and source path as HDF5 attributes), and `caf\\xe9.avi` was left out."""
+    base, out, _, res = latin_run
+    assert res.returncode == 0 and "E1 lat\\xe9/a.avi" in res.stdout, res.stdout + res.stderr[-3000:]
+    key = f"{LATIN}/{CAFE}"
+    store = FeatureStore(out / "features")
+    assert sorted(store.keys()) == sorted([f"{LATIN}/a.avi", f"{LATIN}/b.avi", key])
+    h5 = os.path.join(os.fsencode(out / "features"), b"lat\xe9", b"caf\xe9.avi.h5")
+    assert os.path.isfile(h5)  # the feature file carries the video's own bytes
+    attrs = read_attrs(store.path(key))
+    assert attrs["key"] == key and os.fsencode(attrs["source_path"]) == os.path.join(
+        os.fsencode(base / "footage"), b"lat\xe9", b"caf\xe9.avi")
+    scores = read_scores(out / "scores")
+    assert sorted(v.video for v in scores.videos) == sorted(store.keys())
+    segments = (out / "scores" / "segments.csv").read_text(encoding="utf-8")  # UTF-8 text, the name escaped
+    assert "lat\\xe9/caf\\xe9.avi," in segments
+    page = (out / "report" / "index.html").read_text(encoding="utf-8")
+    assert "lat\\xe9/caf\\xe9.avi" in page and "not extracted" not in page
+    json.loads((out / "scores" / "events.json").read_text(encoding="utf-8"))
+    again = CliRunner().invoke(cli, ["plot", str(out / "scores"), "-o", str(base / "plots")])
+    assert again.exit_code == 0 and len(list((base / "plots").glob("*.png"))) == 3, again.output
+
+
+def test_opencv_decodes_a_video_in_a_folder_named_in_latin1(tmp_path):
+    """OpenCV took the path as UTF-8 text and crashed (SIGSEGV) on a surrogate: with `--decoders
+    opencv`, or as the last fallback, every video of such a folder was lost."""
+    base = tmp_path
+    frames, _ = render_video(None, seed=3, cfg=SceneConfig(n_frames=140))
+    os.replace(write_video(base / "tmp.avi", frames, 15.0), _bytes_folder(base / "footage") / CAFE)
+    code = ("import sys; from extract.decode import open_video; v = open_video(sys.argv[1], ('opencv',)); "
+            "print(sum(1 for _ in v.frames))")
+    path = os.path.join(os.fsencode(base / "footage"), b"lat\xe9", b"caf\xe9.avi")
+    res = subprocess.run([sys.executable, "-c", code, path], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert res.returncode == 0 and res.stdout.split()[-1] == "140", (res.returncode, res.stderr[-2000:])
+
+
+def test_a_latin1_name_on_a_strict_console_is_shown_escaped(latin_run):
+    """Under a UTF-8 locale other than C's, stdout refuses surrogates: `videoad cameras` died with a
+    UnicodeEncodeError traceback naming no file; the name is written as `caf\\xe9`."""
+    out = latin_run[1]
+    res = subprocess.run([sys.executable, "-m", "videoad", "cameras", str(out / "features")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8:strict"})
+    assert res.returncode == 0 and "lat\\xe9/caf\\xe9.avi" in res.stdout, res.stdout + res.stderr[-2000:]
+
+
+def test_a_run_json_group_whose_videos_is_not_a_list_is_named(latin_run, tmp_path):
+    """`"videos": 5` in a hand-edited group gave the report a TypeError traceback in `_not_scored`."""
+    out = latin_run[1]
+    scores = tmp_path / "scores"
+    scores.mkdir()
+    for f in ("segments.csv", "run.json"):
+        (scores / f).write_bytes((out / "scores" / f).read_bytes())
+    meta = json.loads((scores / "run.json").read_text())
+    meta["groups"][0]["videos"] = 5
+    (scores / "run.json").write_text(json.dumps(meta))
+    with pytest.raises(ScoresError, match=r"groups\[0\] \('all'\): 'videos' must be a JSON list of video names, got '5'"):
+        read_scores(scores)
