@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -111,3 +112,31 @@ def test_a_run_json_group_whose_videos_is_not_a_list_is_named(latin_run, tmp_pat
     (scores / "run.json").write_text(json.dumps(meta))
     with pytest.raises(ScoresError, match=r"groups\[0\] \('all'\): 'videos' must be a JSON list of video names, got '5'"):
         read_scores(scores)
+
+
+def _videoad(*args):
+    """The command as a user runs it, on a console that refuses surrogates (CliRunner's refuse any)."""
+    return subprocess.run([sys.executable, "-m", "videoad", *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8:strict"})
+
+
+def test_a_category_named_in_latin1_is_fitted_saved_and_scored_again(latin_run):
+    """Per category, the folder `lat\\xe9` is a group's name: its seed (`group.encode()`) raised
+    UnicodeEncodeError and the run ended "no group could be scored"."""
+    base, out, cfg, _ = latin_run
+    per_cat = base / "per_category.yaml"
+    per_cat.write_text(cfg.read_text().replace("mode: pooled", "mode: per-category"))
+    res = _videoad("detect", out / "features", "--config", per_cat, "-o", base / "cat", "--save-model",
+                   base / "models")
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+    fitted = read_scores(base / "cat")
+    assert [(g["group"], g["status"]) for g in fitted.meta["groups"]] == [(LATIN, "fitted")]
+    assert sorted(v.video for v in fitted.videos) == sorted(FeatureStore(out / "features").keys())
+    again = _videoad("detect", out / "features", "--model", base / "models", "-o", base / "again")
+    assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+    rescored = read_scores(base / "again")
+    assert [g["group"] for g in rescored.meta["groups"]] == [LATIN]
+    by_name = {v.video: v.scores for v in rescored.videos}
+    for v in fitted.videos:  # a fitted row scored again counts itself (DUAD docstring): a little lower
+        assert len(by_name[v.video]) == len(v.scores) and np.isfinite(by_name[v.video]).all()

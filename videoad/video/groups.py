@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def group_seed(seed: int, group: str) -> int:
-    """Per-group seed: stable across runs, worker counts and the other groups in the run."""
-    return (int(seed) * 1_000_003 + zlib.crc32(group.encode())) % (2**31 - 1)
+    """Per-group seed: stable across runs, worker counts and the other groups in the run. A name
+    read from a folder that is not UTF-8 (surrogates) hashes its bytes; UTF-8 names as before."""
+    return (int(seed) * 1_000_003 + zlib.crc32(group.encode("utf-8", "surrogateescape"))) % (2**31 - 1)
 
 
 def fit_seed(seed: int, group: str, keys, mode: str) -> int:
