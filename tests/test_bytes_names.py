@@ -140,3 +140,35 @@ def test_a_category_named_in_latin1_is_fitted_saved_and_scored_again(latin_run):
     by_name = {v.video: v.scores for v in rescored.videos}
     for v in fitted.videos:  # a fitted row scored again counts itself (DUAD docstring): a little lower
         assert len(by_name[v.video]) == len(v.scores) and np.isfinite(by_name[v.video]).all()
+
+
+def test_synthetic_video_is_written_into_a_folder_named_in_latin1(tmp_path):
+    """`synth.write_video` handed OpenCV's writer the path as text: a folder (or file) name that is not
+    UTF-8 crashed the process (SIGSEGV). It is written, under its own bytes, and nothing else is left."""
+    folder = _bytes_folder(tmp_path)
+    code = ("import sys, os; from videoad.synth import SceneConfig, render_video, write_video; "
+            "f, _ = render_video(None, seed=4, cfg=SceneConfig(n_frames=20)); "
+            "write_video(os.fsdecode(sys.argv[1]), f, 15.0)")
+    target = os.path.join(os.fsencode(folder), b"caf\xe9.avi")
+    res = subprocess.run([sys.executable, "-c", code, target], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert res.returncode == 0, (res.returncode, res.stderr[-2000:])
+    assert os.listdir(os.fsencode(folder)) == [b"caf\xe9.avi"]  # no temporary name left beside it
+    from extract.decode import open_video
+
+    video = open_video(os.fsdecode(target), ("pyav",))  # a whole video: its frames decode
+    assert sum(1 for _ in video.frames) == 20
+
+
+def test_the_demo_runs_in_a_workdir_named_in_latin1(tmp_path):
+    """`videoad demo --workdir lat\\xe9/work` died at its first step (SIGSEGV in OpenCV's video writer,
+    exit -11 with nothing said): the whole demo now runs there, its videos, features and report inside."""
+    work = _bytes_folder(tmp_path) / "work"
+    res = _videoad("demo", "--workdir", work, "--workers", "1")
+    assert res.returncode == 0, (res.returncode, res.stdout[-3000:], res.stderr[-3000:])
+    assert "[1/5] 8 synthetic videos in" in res.stdout and "report: " in res.stdout
+    assert "lat\\xe9/work/report/index.html" in res.stdout  # the console shows the name escaped
+    raw = os.path.join(os.fsencode(tmp_path), b"lat\xe9", b"work")
+    assert len(os.listdir(os.path.join(raw, b"data", b"videos", b"Normal"))) == 4
+    assert os.path.isfile(os.path.join(raw, b"report", b"index.html"))
+    assert any(n.endswith(b".mp4") for n in os.listdir(os.path.join(raw, b"report", b"events")))

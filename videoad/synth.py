@@ -23,8 +23,12 @@ evaluation serve synthetic and real data. Every random choice comes from the one
 from __future__ import annotations
 
 import math
+import os
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -276,15 +280,51 @@ def write_video(path, frames: np.ndarray, fps: float) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     h, w = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (w, h))
-    if not writer.isOpened():
-        raise RuntimeError(f"{path}: OpenCV could not open an MJPG video writer")
-    try:
-        for f in frames:
-            writer.write(np.ascontiguousarray(f))
-    finally:
-        writer.release()
+    with _c_target(path) as target:
+        writer = cv2.VideoWriter(target, cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (w, h))
+        if not writer.isOpened():
+            raise RuntimeError(f"{path}: OpenCV could not open an MJPG video writer")
+        try:
+            for f in frames:
+                writer.write(np.ascontiguousarray(f))
+        finally:
+            writer.release()
     return path
+
+
+@contextmanager
+def _c_target(path: Path) -> Iterator[str]:
+    """A name OpenCV's writer can take for `path` (UTF-8 text). A path that is not UTF-8 (a user's
+    `--workdir` in a Latin-1 folder `lat\xe9/`, read as surrogates) crashed OpenCV (SIGSEGV, like its
+    readers: extract.decode.c_path): the video is written under an ASCII temporary name in the same
+    folder, reached as `/proc/self/fd/N/` of the folder opened by its bytes, and renamed to `path`
+    when the block ends without an error (removed if it raises)."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield text
+        return
+    if not os.path.isdir("/proc/self/fd"):
+        raise RuntimeError(f"{path}: its path is not valid UTF-8, which OpenCV cannot write to here: "
+                           "choose another folder (or rename it, e.g. `convmv -f latin1 -t utf8`)")
+    suffix = path.suffix if path.suffix.isascii() else ".avi"  # the writer picks its container by it
+    tmp = f".videoad-{uuid.uuid4().hex}{suffix}"
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            yield f"/proc/self/fd/{fd}/{tmp}"
+            os.replace(path.parent / tmp, path)
+        except BaseException:
+            try:
+                os.unlink(path.parent / tmp)
+            except OSError:
+                pass
+            raise
+    finally:
+        os.close(fd)
 
 
 @dataclass
