@@ -118,6 +118,38 @@ def test_a_model_folder_that_cannot_say_how_it_extracted_is_refused(cam, tmp_pat
         live.WatchModel.load(cam["models"], group="cam9")
 
 
+def test_clips_laid_out_unlike_the_fitted_features_are_refused_naming_the_video_and_the_folder(cam, tmp_path):
+    """A model folder whose extraction record does not describe the features its model was fitted on
+    (here 10 orientation bins recorded, the model fitted on 8: 17 values per cell, not 15) passed the
+    load, and scoring refused it only as "ValueError: the model was fitted on 15-d rows, these have
+    17-d", with a traceback and no folder named. Now held to models.json's `fitted_layout`, or in a
+    model saved before it to the width of its detectors' rows."""
+    from extract.backbones import get_backbone
+
+    index = json.loads((cam["models"] / "models.json").read_text())
+    for ex in (index["extraction"], index["groups"]["all"]["extraction"]):
+        ex["options"]["bins"] = 10  # the record self-consistent: the rebuilt backbone describes itself so
+        ex["description"] = get_backbone("motion", **ex["options"]).describe()
+    assert index["groups"]["all"]["fitted_layout"]["cell_values"] == 15
+    want = {"recorded": "cells on a 4x4 grid of 17 values each, where the model was fitted on 255 values per "
+                        "clip, cells on a 4x4 grid of 15 values each",
+            "older": "give 17 values per cell, where the model was fitted on 15"}
+    for kind in ("recorded", "older"):
+        if kind == "older":  # a model saved before the record
+            del index["groups"]["all"]["fitted_layout"]
+        models = tmp_path / kind / "models"
+        shutil.copytree(cam["models"], models)
+        (models / "models.json").write_text(json.dumps(index))
+        out = tmp_path / kind / "out"
+        res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(models), "-o", str(out)])
+        assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+        (lost,) = _of(_records(out), "lost")
+        assert lost["source"] == "Runner001.avi"
+        assert lost["reason"].startswith("scoring failed: the clips of Runner001.avi give "), lost
+        assert want[kind] in lost["reason"] and f"in the model folder {models} (group 'all')" in lost["reason"]
+        assert want[kind] in res.output and not _of(_records(out), "close")
+
+
 def test_scoring_arrays_equals_scoring_the_stored_videos(cam):
     from extract.store import FeatureStore
 

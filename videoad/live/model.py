@@ -55,6 +55,40 @@ class WatchModel:
         grid = self.model.layout.get("cell_grid")
         return tuple(grid) if self.model.layout["level"] == "cell" and grid else None
 
+    def layout_problem(self, features, cells) -> str | None:
+        """Why a source's clips (`forward_cells`' arrays: features (n, dim), cells (n, C, d) or None)
+        are laid out unlike the features the model was fitted on, in words; None where alike. Held
+        to models.json's `fitted_layout` (values per clip, with cells their grid and values per
+        cell), as `detect --model` holds each video; a model saved before that record, to the
+        values per row its detectors read. The backbone is rebuilt from the folder's extraction
+        record, so this is a record that does not describe the features fitted (an older videoad's
+        backbone, a record copied from another group), which scoring refused only as "15-d rows"."""
+        from videoad.video.groups import _layout_words
+
+        fitted = self.model.info.get("fitted_layout")
+        have = (int(features.shape[1]),)
+        if cells is not None:
+            have += (tuple(self.backbone.cell_grid or ()), int(cells.shape[1]), int(cells.shape[2]))
+        if fitted:
+            expect = (int(fitted["clip_values"]),)
+            if "cell_grid" in fitted:
+                grid = tuple(int(g) for g in fitted["cell_grid"])
+                expect += (grid, grid[0] * grid[1], int(fitted["cell_values"]))
+            seen = have if len(expect) > 1 else have[:1]  # a whole-clip model reads no cells
+            if seen == expect:
+                return None
+            return f"give {_layout_words(seen, len(expect) > 1)}, where the model was fitted on {_layout_words(expect)}"
+        width = getattr(self.model.detectors[0], "n_features_in_", None)
+        if width is None:
+            return None
+        if self.model.layout["level"] == "clip":
+            return None if have[0] == width else f"give {have[0]} values per clip, where the model was fitted on {width}"
+        if cells is None:  # `score_arrays` says so
+            return None
+        per_cell = int(width) - (cells.shape[1] if self.model.position else 0)
+        return (None if cells.shape[2] == per_cell else
+                f"give {cells.shape[2]} values per cell, where the model was fitted on {per_cell}")
+
     @property
     def score_unit(self) -> str:
         return str(self.model.info.get("score_unit", "score"))

@@ -22,7 +22,7 @@ from extract.decode import StreamAddressError
 from extract.store import write_atomic
 from videoad import coverage
 from videoad.events import Event, EventTracker, cell_names, fmt_score, where_words
-from videoad.live.model import WatchModel, frame_rate_mismatch, frame_shape_mismatch
+from videoad.live.model import WatchError, WatchModel, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
 from videoad.names import file_stems
@@ -394,8 +394,12 @@ class _Scorer:
             self._finish("stopped" if msg[0] == "stop" else "end of stream")
             self.stats.ended = "stopped" if msg[0] == "stop" else "lost" if self.stats.lost else "ended"
         except Exception as exc:  # noqa: BLE001 - the run says why this source stopped
-            log.exception("scoring %s failed", self.source.name)
-            self.stats.lost = f"scoring failed: {type(exc).__name__}: {exc}"
+            if isinstance(exc, WatchError):  # a known refusal, said in full: no traceback
+                log.error("scoring %s failed: %s", self.source.name, exc)
+                self.stats.lost = f"scoring failed: {exc}"
+            else:
+                log.exception("scoring %s failed", self.source.name)
+                self.stats.lost = f"scoring failed: {type(exc).__name__}: {exc}"
             self.recorder.record({"type": "lost", "source": self.source.name, "reason": self.stats.lost,
                                   "at": _iso(time.time())}, hook=True)
         finally:
@@ -762,6 +766,7 @@ class _Scorer:
         batch, self.pending = self.pending, []
         features, cells = self.backbone.forward_cells(np.stack([p[3] for p in batch]))
         features = np.asarray(features)
+        self._check_layout(features, cells)  # before the history checks read the cells
         initial = not self._level_window  # a video's first clips: their level is decided, not crossed
         level = (coverage.activity(cells, self._coverage_attrs)  # how much of the picture each clip moves in
                  if self.wm.levels is not None or self._peak is not None else None)
@@ -774,11 +779,22 @@ class _Scorer:
                     self._check_coverage(cells, batch)
                 if self._peak is not None and self.feed.name not in self._busier_warned:
                     self._check_busier(level, batch)
+            self._check_layout(features, cells)  # the model that scores these rows (a level switched to)
             with self.score_lock:
                 cell_scores, clip_scores = self.wm.model.score_arrays(features[rows], None if cells is None else cells[rows])
             self._decide_batch([batch[r] for r in range(rows.start, rows.stop)], cell_scores, clip_scores)
         if self._dropped_since and time.time() - self._warned_at >= self.options.warn_every_s:
             self._warn_dropped(time.time())
+
+    def _check_layout(self, features: np.ndarray, cells: np.ndarray | None) -> None:
+        """A `WatchError` naming the video and the model folder where the clips are laid out unlike
+        the features the model was fitted on (`WatchModel.layout_problem`)."""
+        problem = self.wm.layout_problem(features, cells)
+        if problem:
+            raise WatchError(f"the clips of {self.feed.name} {problem}, in the model folder {self.wm.model_dir} "
+                             f"(group {self.wm.group!r}): its extraction record does not describe the features "
+                             "its model was fitted on (written by an older videoad, or edited); extract the "
+                             "history again with this version and refit the models")
 
     def _level_runs(self, level, n: int) -> list[tuple[slice, str | None]]:
         """The batch's rows in runs, each with the level that scores it: one run and no level but
