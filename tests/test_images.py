@@ -459,3 +459,57 @@ def test_idx_headers_cut_short_or_overflowing_name_the_file(tmp_path):
     with pytest.raises(ValueError, match=rf"{p}: its header names 200 dimensions \(804 bytes\) but the file holds 12"):
         read_idx(p)
 
+
+def _bench_images(*args):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    return CliRunner().invoke(cli, ["bench", "images", *map(str, args)])
+
+
+def test_a_dataset_named_twice_is_a_usage_error(tmp_path):
+    """`--datasets mnist,mnist` (or two configs of one dataset) ran into its own lock: "another
+    videoad bench is writing images_mnist_quick ... (pid <its own>)", exit 1, -o left behind."""
+    res = _bench_images("--datasets", "mnist,mnist", "--tables", "4", "--quick", "-o", tmp_path / "out")
+    assert res.exit_code == 2 and "dataset mnist named more than once" in res.output, res.output
+    assert "another videoad bench" not in res.output and not (tmp_path / "out").exists()
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(_bench_images("--datasets", "mnist", "--print-config").output)
+    res = _bench_images("--config", cfg, "--config", cfg, "--print-config")
+    assert res.exit_code == 2 and "dataset mnist named more than once" in res.output, res.output
+
+
+def test_every_dataset_and_its_protocol_is_checked_before_the_first_fit(tmp_path, monkeypatch):
+    """A damaged CIFAR-10 beside a good MNIST was found only after MNIST's tables had run, and a
+    normal_class the split lacks (`normal_class: 11`) after the warm-up fit, named by no file."""
+    import yaml
+
+    from videoad.bench import images
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a fit ran before every dataset was checked")
+
+    monkeypatch.setattr(images, "_warm_up", no_fit)
+    monkeypatch.setattr(images, "timed_fit", no_fit)
+    data = tmp_path / "data"
+    (data / "mnist").mkdir(parents=True)
+    _write_mnist(data / "mnist", "t10k", 200, 0, gz=True)
+    (data / "cifar10").mkdir()
+    zpath = data / "cifar10" / "cifar10_test_jpg.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("test/airplane/0000.png", _png())
+        zf.writestr("test/bird/0000.png", _png())
+    zpath.write_bytes(zpath.read_bytes()[:200])  # a download cut short
+    res = _bench_images("--datasets", "mnist,cifar10", "--tables", "4", "--quick", "--data", data,
+                        "-o", tmp_path / "out")
+    assert res.exit_code == 1 and f"{zpath}: a zip file that cannot be read" in res.output, res.output
+    assert "== mnist" not in res.output and "Traceback" not in res.output
+    cfg = tmp_path / "m11.yaml"
+    settings = yaml.safe_load(_bench_images("--datasets", "mnist", "--print-config").output)
+    settings["dataset"]["normal_class"] = 11
+    cfg.write_text(yaml.safe_dump(settings))
+    res = _bench_images("--config", cfg, "--tables", "4", "--quick", "--data", data, "-o", tmp_path / "out")
+    assert res.exit_code == 1 and not isinstance(res.exception, AssertionError), res.output
+    assert f"{cfg}: dataset: normal_class 11 is out of range for 10 classes" in res.output, res.output
+    assert not (tmp_path / "out").exists()  # nothing made for a run that cannot start
