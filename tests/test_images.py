@@ -356,3 +356,160 @@ def test_seed_count_below_one_is_refused_before_the_output_folder_is_made(tmp_pa
     res = CliRunner().invoke(cli, ["bench", "images", "--config", str(cfg), "--quick", "-o", str(tmp_path / "q")])
     assert res.exit_code == 1 and "quick.seeds must be >= 1, got 0" in res.output, res.output
     assert not (tmp_path / "q").exists()
+
+
+def _batch(path: Path, d, protocol: int = 2) -> None:
+    with open(path, "wb") as fh:
+        pickle.dump(d, fh, protocol=protocol)
+
+
+def test_damaged_cifar_batches_are_refused_naming_the_file(tmp_path):
+    """A batch of another shape, float or object pixels, fewer labels than images or labels that are
+    no class were read in silence (reshaped, cast, paired with the wrong images), or failed with
+    numpy's or Python's message naming no file (`label_names` not a list: a TypeError traceback)."""
+    x, y = _fake_cifar(2)
+    flat = x.transpose(0, 3, 1, 2).reshape(len(x), -1)
+    batch = tmp_path / "test_batch"
+    cases = [
+        ({b"data": flat[:, :100], b"labels": y.tolist()}, r"is \(n, 3072\).*this is \(20, 100\)"),
+        ({b"data": x, b"labels": y.tolist()}, r"this is \(20, 32, 32, 3\)"),  # reshaped into scrambled planes
+        ({b"data": flat.astype(np.float64) * 2.0, b"labels": y.tolist()}, "holds bytes 0..255, this holds float64"),
+        ({b"data": flat.astype(object), b"labels": y.tolist()}, "this holds object"),
+        ({b"data": flat, b"labels": y[:5].tolist()}, "20 images but 5 labels"),
+        ({b"data": flat, b"labels": (y + 10).tolist()}, r"label 19 is not a class \(0..9\)"),
+        ({b"data": flat, b"labels": [-1] * len(y)}, "label -1 is not a class"),
+        ({b"data": flat, b"labels": ["cat"] * len(y)}, "labels are not a list of class numbers"),
+    ]
+    for content, problem in cases:
+        _batch(batch, content)
+        with pytest.raises(ValueError, match=rf"{batch}: .*{problem}"):
+            load_cifar10(tmp_path)
+    _batch(batch, {b"data": flat, b"labels": y.tolist()})
+    meta = tmp_path / "batches.meta"
+    _batch(meta, {b"label_names": 10})
+    with pytest.raises(ValueError, match=rf"{meta}: label_names is not a list of class names"):
+        load_cifar10(tmp_path)
+    _batch(meta, {b"label_names": [b"a", b"b"]})  # labels 2..9 had no name: IndexError in the protocol
+    with pytest.raises(ValueError, match=rf"{batch}: label 9 is not a class \(0..1, batches.meta's label_names\)"):
+        load_cifar10(tmp_path)
+    # a copy saved again by Python 3 (str keys and names) is the same batch
+    _batch(meta, {"label_names": list(CIFAR10_CLASSES)}, protocol=4)
+    _batch(batch, {"data": flat, "labels": y.tolist()}, protocol=4)
+    s = load_cifar10(tmp_path)
+    assert np.array_equal(s.images, x) and np.array_equal(s.labels, y) and s.classes == CIFAR10_CLASSES
+
+
+def _png(size=(32, 32)) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((*size, 3), dtype=np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_zips_it_cannot_read_and_huge_pictures_are_named(tmp_path):
+    """A zip whose central directory is damaged (zipfile.is_zipfile reads only its end record), an
+    encrypted member, a compression method zipfile lacks, and a picture whose header claims
+    400 megapixels (PIL's DecompressionBombError) each ended in a traceback naming no file."""
+    import struct
+    import zlib
+
+    zpath = tmp_path / "set.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for c in ("airplane", "bird"):
+            for i in range(2):
+                zf.writestr(f"test/{c}/{i}.png", _png())
+    raw = zpath.read_bytes()
+    central, local = raw.find(b"PK\x01\x02"), raw.find(b"PK\x03\x04")
+
+    def damaged(name: str, *edits) -> Path:
+        b = bytearray(raw)
+        for at, value in edits:
+            b[at:at + len(value)] = value
+        (tmp_path / name).write_bytes(bytes(b))
+        return tmp_path / name
+
+    flag = bytes([raw[central + 8] | 1])
+    for path, problem in (
+            (damaged("cd.zip", (central, b"XXXX")), "a damaged zip"),
+            (damaged("enc.zip", (central + 8, flag), (local + 6, bytes([raw[local + 6] | 1]))), "encrypted"),
+            (damaged("method.zip", (central + 10, b"\x63")), "compression method is not supported")):
+        with pytest.raises(ValueError, match=rf"{path}: .*{problem}"):
+            load_cifar10(path)
+    png = bytearray(_png((1, 1)))
+    ihdr = png.find(b"IHDR")
+    png[ihdr + 4:ihdr + 12] = struct.pack(">II", 20000, 20000)
+    png[ihdr + 17:ihdr + 21] = struct.pack(">I", zlib.crc32(bytes(png[ihdr:ihdr + 17])))
+    folder = tmp_path / "huge" / "test" / "cat"
+    folder.mkdir(parents=True)
+    (folder / "0.png").write_bytes(bytes(png))
+    with pytest.raises(ValueError, match=rf"{folder / '0.png'}: not a readable image \(Image size"):
+        load_cifar10(tmp_path / "huge")
+
+
+def test_idx_headers_cut_short_or_overflowing_name_the_file(tmp_path):
+    """Dimensions whose product passes 2**64 wrapped to 0 in np.prod (numpy's "cannot reshape"
+    named no file); a header naming more dimensions than the file holds read the missing ones
+    as 0 and said "-792 bytes follow"."""
+    p = tmp_path / "t10k-images-idx3-ubyte"
+    p.write_bytes(bytes([0, 0, 8, 4]) + (65536).to_bytes(4, "big") * 4)
+    with pytest.raises(ValueError, match=rf"{p}: header says shape \(65536, 65536, 65536, 65536\)"):
+        read_idx(p)
+    p.write_bytes(bytes([0, 0, 8, 200]) + bytes(8))
+    with pytest.raises(ValueError, match=rf"{p}: its header names 200 dimensions \(804 bytes\) but the file holds 12"):
+        read_idx(p)
+
+
+def _bench_images(*args):
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    return CliRunner().invoke(cli, ["bench", "images", *map(str, args)])
+
+
+def test_a_dataset_named_twice_is_a_usage_error(tmp_path):
+    """`--datasets mnist,mnist` (or two configs of one dataset) ran into its own lock: "another
+    videoad bench is writing images_mnist_quick ... (pid <its own>)", exit 1, -o left behind."""
+    res = _bench_images("--datasets", "mnist,mnist", "--tables", "4", "--quick", "-o", tmp_path / "out")
+    assert res.exit_code == 2 and "dataset mnist named more than once" in res.output, res.output
+    assert "another videoad bench" not in res.output and not (tmp_path / "out").exists()
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(_bench_images("--datasets", "mnist", "--print-config").output)
+    res = _bench_images("--config", cfg, "--config", cfg, "--print-config")
+    assert res.exit_code == 2 and "dataset mnist named more than once" in res.output, res.output
+
+
+def test_every_dataset_and_its_protocol_is_checked_before_the_first_fit(tmp_path, monkeypatch):
+    """A damaged CIFAR-10 beside a good MNIST was found only after MNIST's tables had run, and a
+    normal_class the split lacks (`normal_class: 11`) after the warm-up fit, named by no file."""
+    import yaml
+
+    from videoad.bench import images
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("a fit ran before every dataset was checked")
+
+    monkeypatch.setattr(images, "_warm_up", no_fit)
+    monkeypatch.setattr(images, "timed_fit", no_fit)
+    data = tmp_path / "data"
+    (data / "mnist").mkdir(parents=True)
+    _write_mnist(data / "mnist", "t10k", 200, 0, gz=True)
+    (data / "cifar10").mkdir()
+    zpath = data / "cifar10" / "cifar10_test_jpg.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("test/airplane/0000.png", _png())
+        zf.writestr("test/bird/0000.png", _png())
+    zpath.write_bytes(zpath.read_bytes()[:200])  # a download cut short
+    res = _bench_images("--datasets", "mnist,cifar10", "--tables", "4", "--quick", "--data", data,
+                        "-o", tmp_path / "out")
+    assert res.exit_code == 1 and f"{zpath}: a zip file that cannot be read" in res.output, res.output
+    assert "== mnist" not in res.output and "Traceback" not in res.output
+    cfg = tmp_path / "m11.yaml"
+    settings = yaml.safe_load(_bench_images("--datasets", "mnist", "--print-config").output)
+    settings["dataset"]["normal_class"] = 11
+    cfg.write_text(yaml.safe_dump(settings))
+    res = _bench_images("--config", cfg, "--tables", "4", "--quick", "--data", data, "-o", tmp_path / "out")
+    assert res.exit_code == 1 and not isinstance(res.exception, AssertionError), res.output
+    assert f"{cfg}: dataset: normal_class 11 is out of range for 10 classes" in res.output, res.output
+    assert not (tmp_path / "out").exists()  # nothing made for a run that cannot start

@@ -193,9 +193,26 @@ def _load_images(ds: dict, data):
                          "folder") from None
 
 
+def _check_dataset(cfg: dict, where: str, data_path=None):
+    """The dataset's split, read, once its one-class set is known to build (seed 0); a protocol the
+    split cannot give (a normal_class it lacks) is an error naming the config `where`."""
+    from videoad.datasets.images import load_protocol
+
+    ds = cfg["dataset"]
+    images = _load_images(ds, data_path)
+    try:
+        load_protocol(ds["name"], images=images, normal_class=ds["normal_class"],
+                      anomaly_ratio=float(ds["anomaly_ratio"]), random_state=0, split=ds.get("split", "test"))
+    except ValueError as exc:
+        raise ValueError(f"{where}: dataset: {exc} (in {images.source})") from None
+    return images
+
+
 def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, data_path=None,
-                threads: int | None = None, quick: bool = False) -> dict:
+                threads: int | None = None, quick: bool = False, images=None) -> dict:
     """Run the requested tables for one dataset config; returns {table: summary rows}.
+
+    `images`: the dataset's split already read (`videoad.datasets.images.ImageSet`), else read here.
 
     `quick` (the config's quick overrides applied): the files are `..._quick.json/.md` and their
     protocol says so, so that a smoke run never replaces a full run's results."""
@@ -208,7 +225,8 @@ def run_dataset(cfg: dict, tables, seeds: int, out: Path | None, command: str, d
     _warm_up()
     ds = cfg["dataset"]
     name = ds["name"]
-    images = _load_images(ds, data_path)
+    if images is None:
+        images = _load_images(ds, data_path)
     source = dataset_path(ds, data_path)  # what was read: its files' sizes and hashes go in the results
     data = data_files(*([] if source is None else sorted(source.iterdir()) if source.is_dir() else [source]))
     sets = [load_protocol(name, images=images, normal_class=ds["normal_class"],
@@ -397,14 +415,23 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
     out = results_dir(output, out_alias)
     try:
         if config_paths:
-            cfgs = [cfg for p in config_paths for cfg in load_configs(p)]
+            per_file = [(p, load_configs(p)) for p in config_paths]
+            cfgs = [cfg for _, these in per_file for cfg in these]
+            wheres = [str(p) if len(these) == 1 else f"{p} (document {i + 1})"
+                      for p, these in per_file for i in range(len(these))]
             given = click.get_current_context().get_parameter_source("datasets") == click.core.ParameterSource.COMMANDLINE
             named = {cfg["dataset"]["name"] for cfg in cfgs}
             if given and set(_csv(datasets, PACKAGED, "--datasets")) != named:
                 raise click.UsageError(f"--datasets {datasets} and --config (dataset(s) {', '.join(sorted(named))}) "
                                        "disagree: with --config the dataset comes from the file; leave --datasets out")
         else:
-            cfgs = [load_config(default_config_path(d)) for d in _csv(datasets, PACKAGED, "--datasets")]
+            wheres = [str(default_config_path(d)) for d in _csv(datasets, PACKAGED, "--datasets")]
+            cfgs = [load_config(w) for w in wheres]
+        seen = [cfg["dataset"]["name"] for cfg in cfgs]
+        twice = sorted({n for n in seen if seen.count(n) > 1})
+        if twice:  # the same result files twice: the second run's lock was refused as "another videoad bench"
+            raise click.UsageError(f"dataset {', '.join(twice)} named more than once (in --datasets or by the --config "
+                                   "files); its results would go to the same files: give each dataset once")
         if quick:
             cfgs = [merge(cfg, {k: v for k, v in (cfg.get("quick") or {}).items() if k != "seeds"}) for cfg in cfgs]
         if print_config:
@@ -424,11 +451,14 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
             if n < 1:  # --seeds itself is checked by click
                 raise click.ClickException(f"{cfg['dataset']['name']}'s config: quick.seeds must be >= 1, got {n}")
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        # every dataset read, and its protocol built, before the first fit: a damaged CIFAR-10 or a
+        # normal_class it lacks was found after MNIST's tables had run (hours), named by no file
+        loaded = [_check_dataset(cfg, where, data_path) for cfg, where in zip(cfgs, wheres)]
         output_ready(out, data_inputs(data_path, *(dataset_path(cfg["dataset"], data_path) for cfg in cfgs)))
         names = [f"images_{cfg['dataset']['name']}" + ("_quick" if quick else "") for cfg in cfgs]
         with results_lock(out, names, command):
-            for cfg, n in zip(cfgs, n_seeds):
+            for cfg, n, images in zip(cfgs, n_seeds, loaded):
                 click.echo(f"== {cfg['dataset']['name']}: tables {','.join(tables)}, {n} seeds")
-                run_dataset(cfg, tables, n, out, command, data_path, threads, quick)
+                run_dataset(cfg, tables, n, out, command, data_path, threads, quick, images=images)
     except (ValueError, OSError) as exc:  # OSError: a full or read-only disk, named (extract.store.output_error)
         raise click.ClickException(str(exc)) from exc

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import pickle
 import zipfile
 import zlib
@@ -56,9 +57,12 @@ def read_idx(path) -> np.ndarray:
         raise ValueError(f"{path} is not an IDX file (bad magic {raw[:4]!r})")
     ndim = raw[3]
     header = 4 + 4 * ndim
+    if len(raw) < header:  # the dims read past the end as zeros: "shape (0, 0, ...) but -792 bytes follow"
+        raise ValueError(f"{path}: its header names {ndim} dimensions ({header} bytes) but the file holds "
+                         f"{len(raw)} bytes; not an IDX file, or one cut short")
     dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = int(np.prod(dims)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize  # np.prod wrapped around at 2**64 (to 0: numpy's own error)
     if len(raw) - header != expected:
         raise ValueError(f"{path}: header says shape {dims} ({expected} bytes) but {len(raw) - header} bytes follow")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
@@ -91,7 +95,7 @@ def load_mnist(path, split: str = "test") -> ImageSet:
                              f"for split {split!r}")
         x, y = read_idx(pi), read_idx(pl)
         if x.ndim != 3 or y.ndim != 1 or x.shape[0] != y.shape[0]:
-            raise ValueError(f"{pi.name} {x.shape} and {pl.name} {y.shape} do not match as images/labels")
+            raise ValueError(f"{pi} {x.shape} and {pl.name} {y.shape} do not match as images/labels")
         for f, a in ((pi, x), (pl, y)):  # another type code read as pixels gave garbage in silence
             if a.dtype != np.uint8:
                 raise ValueError(f"{f}: MNIST files hold unsigned bytes (IDX type 0x08), this one {a.dtype}")
@@ -131,24 +135,69 @@ def _read_batch(path: Path) -> dict:
     return d
 
 
+def _entry(d: dict, key: str):
+    """`d[key]` as the release has it (bytes keys: Python 2's pickle) or as a copy saved again by
+    Python 3 has it (str keys); None when neither."""
+    return d.get(key.encode(), d.get(key))
+
+
+def _batch_arrays(p: Path, d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A batch's (n, 32, 32, 3) uint8 images and (n,) labels; a ValueError naming the file when its
+    contents are not those of a CIFAR-10 batch (other shapes were reshaped, floats and negative
+    labels cast, and a short label list paired with the wrong images, in silence)."""
+    data, labels = _entry(d, "data"), _entry(d, "labels")
+    if data is None or labels is None:
+        raise ValueError(f"{p}: not a CIFAR-10 python batch file (no data and labels)")
+    data = np.asarray(data)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise ValueError(f"{p}: CIFAR-10 batch data is (n, 3072) (32x32 pixels in R, G, B planes), "
+                         f"this is {data.shape}")
+    if data.dtype.kind not in "ui" or (data.size and (data.min() < 0 or data.max() > 255)):
+        raise ValueError(f"{p}: CIFAR-10 batch data holds bytes 0..255, this holds {data.dtype}"
+                         + (f" from {data.min()} to {data.max()}" if data.size and data.dtype.kind in "uif" else ""))
+    try:
+        labels = np.asarray(labels)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{p}: its labels are not a list of class numbers ({exc})") from None
+    if labels.ndim != 1 or labels.dtype.kind not in "ui":
+        raise ValueError(f"{p}: its labels are not a list of class numbers ({labels.dtype}, shape {labels.shape})")
+    if labels.shape[0] != data.shape[0]:
+        raise ValueError(f"{p}: {data.shape[0]} images but {labels.shape[0]} labels")
+    images = data.astype(np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return images, labels.astype(np.int64)
+
+
+def _label_names(meta: Path, default: tuple) -> tuple:
+    names = _entry(_read_batch(meta), "label_names")
+    if names is None:
+        return default
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, (bytes, str)) for n in names):
+        raise ValueError(f"{meta}: label_names is not a list of class names")
+    try:
+        return tuple(n.decode() if isinstance(n, bytes) else n for n in names)
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{meta}: a class name in label_names is not UTF-8 ({exc})") from None
+
+
 def _cifar_batches(root: Path, split: str) -> ImageSet:
     names = {"test": ["test_batch"], "train": [f"data_batch_{i}" for i in range(1, 6)]}
     files = names["train"] + names["test"] if split == "all" else names[split]
+    classes = CIFAR10_CLASSES
+    meta = root / "batches.meta"
+    if meta.is_file():
+        classes = _label_names(meta, classes)
     imgs, labs = [], []
     for name in files:
         p = root / name
         if not p.is_file():
             raise ValueError(f"{root} lacks the CIFAR-10 batch file {name!r} needed for split {split!r}")
-        d = _read_batch(p)
-        if b"data" not in d or b"labels" not in d:
-            raise ValueError(f"{p}: not a CIFAR-10 python batch file (no data and labels)")
-        data = np.asarray(d[b"data"], dtype=np.uint8)
-        imgs.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-        labs.append(np.asarray(d[b"labels"], dtype=np.int64))
-    classes = CIFAR10_CLASSES
-    meta = root / "batches.meta"
-    if meta.is_file():
-        classes = tuple(n.decode() for n in _read_batch(meta).get(b"label_names", [c.encode() for c in classes]))
+        x, y = _batch_arrays(p, _read_batch(p))
+        if y.size and (y.min() < 0 or y.max() >= len(classes)):
+            bad = int(y.min() if y.min() < 0 else y.max())
+            raise ValueError(f"{p}: label {bad} is not a class (0..{len(classes) - 1}"
+                             + (f", {meta.name}'s label_names)" if meta.is_file() else ")"))
+        imgs.append(x)
+        labs.append(y)
     return ImageSet(np.concatenate(imgs), np.concatenate(labs), classes, str(root))
 
 
@@ -191,7 +240,7 @@ def _decode(data: bytes, name: str):
     try:
         with Image.open(io.BytesIO(data)) as im:
             return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{name}: not a readable image ({exc})") from None
 
 
@@ -226,14 +275,18 @@ def load_cifar10(path, split: str = "test") -> ImageSet:
         names = [str(f) for _, f in picked]
         imgs = [_decode(f.read_bytes(), str(f)) for _, f in picked]
     elif p.is_file() and zipfile.is_zipfile(p):
-        with zipfile.ZipFile(p) as zf:
-            entries = [(tuple(n.split("/")), n) for n in zf.namelist() if not n.endswith("/")]
-            picked, classes = _pick_split(entries, split, str(p))
-            names = [f"{p}:{n}" for _, n in picked]
-            try:
+        # a damaged central directory fails at ZipFile() (is_zipfile reads only its end record); an
+        # encrypted member or one packed by a method zipfile lacks fails at read: all tracebacks
+        try:
+            with zipfile.ZipFile(p) as zf:
+                entries = [(tuple(n.split("/")), n) for n in zf.namelist() if not n.endswith("/")]
+                picked, classes = _pick_split(entries, split, str(p))
+                names = [f"{p}:{n}" for _, n in picked]
                 imgs = [_decode(zf.read(n), f"{p}:{n}") for _, n in picked]
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-                raise ValueError(f"{p}: a damaged zip ({exc})") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise ValueError(f"{p}: a damaged zip ({exc})") from None
+        except (RuntimeError, NotImplementedError) as exc:  # encrypted; an unsupported compression method
+            raise ValueError(f"{p}: a zip this tool cannot read ({exc}); unpack it and pass the folder") from None
     elif p.is_file() and _starts_like_zip(p):  # a download cut short: its directory at the end is missing
         raise ValueError(f"{p}: a zip file that cannot be read (truncated or corrupt: no central directory)")
     else:
