@@ -394,3 +394,28 @@ def test_ocsvm_nu_of_one_is_refused_by_name_not_blamed_on_the_data():
     with pytest.raises(ValueError, match=r"bench.yaml: ocsvm: OCSVM: nu .* got 1.0"):  # as a config is read
         registry.check_arguments("ocsvm", {"nu": 1.0}, "bench.yaml", "ocsvm")
     assert OCSVM(nu=0.999).fit(X).decision_scores_.shape == (60,)
+
+
+def test_an_object_array_of_numbers_is_fitted_as_the_frame_it_came_from():
+    """`df.values` / `df.to_numpy()` of a frame of float, int and bool columns is an object array
+    of numbers: the frame itself was fitted, its own array refused as "dtype=object" (scikit-learn's
+    detectors take both). Values that are not numbers are named with their place; None is missing."""
+    from videoad.baselines.sklearn_baselines import KNNDist
+
+    df = _rows(60)
+    as_objects = df.to_numpy()
+    assert as_objects.dtype == object
+    ref = KNNDist().fit(df.to_numpy(dtype=float))
+    det = KNNDist().fit(as_objects)
+    np.testing.assert_array_equal(det.decision_scores_, ref.decision_scores_)
+    np.testing.assert_array_equal(det.decision_function(df.values[:5]), ref.decision_function(df.to_numpy(float)[:5]))
+    words = as_objects.copy()
+    words[4, 1] = "3"
+    with pytest.raises(ValueError, match=r"X must be real numbers; its value '3' \(str\) at row 4, column 1 is not"):
+        KNNDist().fit(words)
+    missing = as_objects.copy()
+    missing[2, 0] = None
+    with pytest.raises(ValueError, match=r"NaN or inf \(1 NaN, 0 inf; first at row 2, column 0\)"):
+        KNNDist().fit(missing)
+    with pytest.raises(ValueError, match=r"X must be 2-D .* got 1-D"):  # its shape is still checked
+        KNNDist().fit(as_objects[:, 0])
