@@ -419,3 +419,27 @@ def test_an_object_array_of_numbers_is_fitted_as_the_frame_it_came_from():
         KNNDist().fit(missing)
     with pytest.raises(ValueError, match=r"X must be 2-D .* got 1-D"):  # its shape is still checked
         KNNDist().fit(as_objects[:, 0])
+
+
+def test_a_refused_fit_leaves_a_detector_that_scikit_learn_calls_unfitted():
+    """A fit refused after its input was read left n_features_in_ (and two more attributes ending in
+    "_"): scikit-learn's check_is_fitted, and so a Pipeline ending in the detector, called it fitted,
+    while its own scoring said NotFittedError."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.utils.validation import check_is_fitted
+
+    X = np.random.default_rng(0).random((40, 3))
+    det = PCARecon(n_components=3)
+    with pytest.raises(ValueError, match="keeps the whole space"):
+        det.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(det)
+    pipe = make_pipeline(StandardScaler(), PCARecon(n_components=3))
+    with pytest.raises(ValueError, match="keeps the whole space"):
+        pipe.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(pipe)
+    check_is_fitted(det.set_params(n_components=2).fit(X))  # fitted: said so
+    check_is_fitted(pipe.set_params(pcarecon__n_components=2).fit(X))
