@@ -443,3 +443,19 @@ def test_a_refused_fit_leaves_a_detector_that_scikit_learn_calls_unfitted():
         check_is_fitted(pipe)
     check_is_fitted(det.set_params(n_components=2).fit(X))  # fitted: said so
     check_is_fitted(pipe.set_params(pcarecon__n_components=2).fit(X))
+
+
+def test_a_saved_model_gives_its_settings_back_as_they_were_given(tmp_path):
+    """JSON has no tuples: DAGMM's default hidden_dims=(60, 30, 10) came back from a file as a list,
+    so the loaded model's get_params() (and repr) differed from the one saved."""
+    from videoad.baselines.dagmm import DAGMM
+
+    X = np.random.default_rng(0).random((60, 4))
+    det = DAGMM(epochs=1, batch_size=32, random_state=0).fit(X)
+    det.save(tmp_path / "d.pt")
+    loaded = DAGMM.load(tmp_path / "d.pt")
+    assert loaded.get_params() == det.get_params() and loaded.hidden_dims == (60, 30, 10)
+    np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
+    listed = DAGMM(hidden_dims=[6], latent_dim=1, epochs=1, batch_size=32, random_state=0).fit(X)
+    listed.save(tmp_path / "l.pt")
+    assert DAGMM.load(tmp_path / "l.pt").hidden_dims == [6]  # a list stays a list
