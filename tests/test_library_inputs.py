@@ -394,3 +394,68 @@ def test_ocsvm_nu_of_one_is_refused_by_name_not_blamed_on_the_data():
     with pytest.raises(ValueError, match=r"bench.yaml: ocsvm: OCSVM: nu .* got 1.0"):  # as a config is read
         registry.check_arguments("ocsvm", {"nu": 1.0}, "bench.yaml", "ocsvm")
     assert OCSVM(nu=0.999).fit(X).decision_scores_.shape == (60,)
+
+
+def test_an_object_array_of_numbers_is_fitted_as_the_frame_it_came_from():
+    """`df.values` / `df.to_numpy()` of a frame of float, int and bool columns is an object array
+    of numbers: the frame itself was fitted, its own array refused as "dtype=object" (scikit-learn's
+    detectors take both). Values that are not numbers are named with their place; None is missing."""
+    from videoad.baselines.sklearn_baselines import KNNDist
+
+    df = _rows(60)
+    as_objects = df.to_numpy()
+    assert as_objects.dtype == object
+    ref = KNNDist().fit(df.to_numpy(dtype=float))
+    det = KNNDist().fit(as_objects)
+    np.testing.assert_array_equal(det.decision_scores_, ref.decision_scores_)
+    np.testing.assert_array_equal(det.decision_function(df.values[:5]), ref.decision_function(df.to_numpy(float)[:5]))
+    words = as_objects.copy()
+    words[4, 1] = "3"
+    with pytest.raises(ValueError, match=r"X must be real numbers; its value '3' \(str\) at row 4, column 1 is not"):
+        KNNDist().fit(words)
+    missing = as_objects.copy()
+    missing[2, 0] = None
+    with pytest.raises(ValueError, match=r"NaN or inf \(1 NaN, 0 inf; first at row 2, column 0\)"):
+        KNNDist().fit(missing)
+    with pytest.raises(ValueError, match=r"X must be 2-D .* got 1-D"):  # its shape is still checked
+        KNNDist().fit(as_objects[:, 0])
+
+
+def test_a_refused_fit_leaves_a_detector_that_scikit_learn_calls_unfitted():
+    """A fit refused after its input was read left n_features_in_ (and two more attributes ending in
+    "_"): scikit-learn's check_is_fitted, and so a Pipeline ending in the detector, called it fitted,
+    while its own scoring said NotFittedError."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.utils.validation import check_is_fitted
+
+    X = np.random.default_rng(0).random((40, 3))
+    det = PCARecon(n_components=3)
+    with pytest.raises(ValueError, match="keeps the whole space"):
+        det.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(det)
+    pipe = make_pipeline(StandardScaler(), PCARecon(n_components=3))
+    with pytest.raises(ValueError, match="keeps the whole space"):
+        pipe.fit(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(pipe)
+    check_is_fitted(det.set_params(n_components=2).fit(X))  # fitted: said so
+    check_is_fitted(pipe.set_params(pcarecon__n_components=2).fit(X))
+
+
+def test_a_saved_model_gives_its_settings_back_as_they_were_given(tmp_path):
+    """JSON has no tuples: DAGMM's default hidden_dims=(60, 30, 10) came back from a file as a list,
+    so the loaded model's get_params() (and repr) differed from the one saved."""
+    from videoad.baselines.dagmm import DAGMM
+
+    X = np.random.default_rng(0).random((60, 4))
+    det = DAGMM(epochs=1, batch_size=32, random_state=0).fit(X)
+    det.save(tmp_path / "d.pt")
+    loaded = DAGMM.load(tmp_path / "d.pt")
+    assert loaded.get_params() == det.get_params() and loaded.hidden_dims == (60, 30, 10)
+    np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
+    listed = DAGMM(hidden_dims=[6], latent_dim=1, epochs=1, batch_size=32, random_state=0).fit(X)
+    listed.save(tmp_path / "l.pt")
+    assert DAGMM.load(tmp_path / "l.pt").hidden_dims == [6]  # a list stays a list

@@ -62,6 +62,12 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
     #: minimum rows `fit` accepts (subclasses raise it, e.g. to the number of clusters)
     _min_rows = 2
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted when a fit finished (`decision_scores_`, what scoring checks): a fit refused after
+        its input was read leaves `n_features_in_`, which scikit-learn's own `check_is_fitted` (and a
+        Pipeline ending in the detector) took for a fitted model."""
+        return hasattr(self, "decision_scores_")
+
     def _check_contamination(self) -> None:
         c = getattr(self, "contamination", None)
         if c is None:

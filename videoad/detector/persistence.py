@@ -120,6 +120,9 @@ def save_detector(det, path) -> Path:
         attempts = getattr(det, "restarts_", None)
         params["random_state"] = int(attempts[0]["seed"]) if attempts else det.seed_
     meta = {"format": FORMAT, "class": spec.target, "params": params}
+    tuples = sorted(k for k, v in params.items() if isinstance(v, tuple))
+    if tuples:  # JSON writes a tuple as a list: named, so that `load` gives back what get_params gave
+        meta["tuples"] = tuples
     output = (getattr(det, "_sklearn_output_config", None) or {}).get("transform")
     if isinstance(output, str):  # set_output(transform="pandas"), as pickling keeps it
         meta["output"] = {"transform": output}
@@ -179,7 +182,10 @@ def load_detector(path, device: str | None = None):
         cls = registry.saving_class(str(meta.get("class")))
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
-    params = _checked_params(cls, meta.get("params"), path)
+    params = meta.get("params")
+    if isinstance(params, dict) and isinstance(meta.get("tuples"), list):  # DAGMM's hidden_dims=(60, 30, 10)
+        params = {k: tuple(v) if k in meta["tuples"] and isinstance(v, list) else v for k, v in params.items()}
+    params = _checked_params(cls, params, path)
     det = _restore(cls(**params), payload, path, device, params)
     # the settings it was saved with are those it was fitted with (`save` refuses others): set_params
     # on a loaded model is refused at scoring as on a fitted one (`BaseDetector._check_unchanged`)

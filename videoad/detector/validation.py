@@ -14,8 +14,8 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
         raise ValueError(f"{name} is a sparse matrix; the detectors take dense rows (X.toarray())")
     frame = type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns") and hasattr(X, "dtypes")
     arr = _frame_values(X, name) if frame else np.asarray(X)
-    if arr.dtype == object:
-        raise ValueError(f"{name} must be a numeric array, got dtype=object")
+    if arr.dtype == object:  # numbers held as objects (a mixed frame's `.values`): read as float64
+        arr = _object_values(arr, name)
     if arr.ndim != 2:
         hint = " (reshape a single feature with X.reshape(-1, 1), a single row with X.reshape(1, -1))" if arr.ndim == 1 else ""
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got {arr.ndim}-D shape {arr.shape}{hint}")
@@ -111,6 +111,31 @@ def user_stacklevel() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(inside):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _object_values(arr: np.ndarray, name: str) -> np.ndarray:
+    """An object array of real numbers (Python's, numpy's, bools) as float64, None and pandas' NA as
+    NaN (named as missing by `check_matrix`); any other value is named with its place. `df.values`
+    of a frame of float, int and bool columns is such an array: the frame was fitted and its own
+    array refused as "dtype=object"."""
+    import numbers
+
+    if arr.ndim == 0:  # one object, not an array (a dict, a model ...)
+        raise ValueError(f"{name} must be a 2-D array of numbers, got {type(arr.item()).__name__}")
+    flat = arr.ravel()
+    missing = np.fromiter((v is None or type(v).__name__ == "NAType" for v in flat), bool, flat.size)
+    real = np.fromiter((isinstance(v, (numbers.Real, np.bool_)) for v in flat), bool, flat.size)
+    bad = np.flatnonzero(~(real | missing))
+    if bad.size:
+        v = flat[bad[0]]
+        where = np.unravel_index(bad[0], arr.shape)
+        place = f" at row {where[0]}, column {where[1]}" if arr.ndim == 2 else f" at index {tuple(map(int, where))}"
+        raise ValueError(f"{name} must be real numbers; its value {v!r:.40} ({type(v).__name__}){place} is not"
+                         + (f" ({bad.size} such values)" if bad.size > 1 else ""))
+    try:
+        return np.where(missing, np.nan, flat).astype(np.float64).reshape(arr.shape)
+    except OverflowError:  # a Python int past float64's range
+        raise ValueError(f"{name} holds a number beyond the float range; rescale {name}") from None
 
 
 def _frame_values(X, name: str) -> np.ndarray:
