@@ -1093,6 +1093,33 @@ def test_clip_scores_are_written_as_they_come_and_an_empty_file_gets_its_header(
     rec.close(1.0)
 
 
+def test_a_csv_row_a_full_disk_cut_short_is_ended_before_the_next_run_appends(tmp_path):
+    """A row of events.csv or clips.csv cut short (a full disk wrote part of it, a kill) had the next
+    run's first row glued onto it: one row of wrong cells, the new event's id lost in the cut one's
+    video (`b.avC`), a clip row of 11 cells."""
+    import csv
+
+    from videoad.live.outputs import Recorder, WatchOptions
+
+    rec = Recorder(tmp_path, WatchOptions(clip_scores=True))
+    rec.record({"type": "close", "id": "A", "video": "a.avi"})
+    rec.clip("cam", "a.avi", 0, 0, 15, 0.5, None)
+    rec.close(1.0)
+    with open(tmp_path / live.EVENTS_CSV, "a") as fh:
+        fh.write("B,cam,b.av")  # the part of a row the disk took
+    with open(tmp_path / live.CLIPS_FILE, "a") as fh:
+        fh.write("cam,b.avi,1,4")
+    rec = Recorder(tmp_path, WatchOptions(clip_scores=True))
+    rec.record({"type": "close", "id": "C", "video": "c.avi"})
+    rec.clip("cam", "c.avi", 2, 8, 23, 0.5, None)
+    rec.close(1.0)
+    rows = list(csv.reader((tmp_path / live.EVENTS_CSV).open(newline="")))
+    assert [r[0] for r in rows] == ["id", "A", "B", "C"] and rows[-1][2] == "c.avi", rows
+    assert all(len(r) == len(rows[0]) for r in rows if r[0] != "B")
+    clips = (tmp_path / live.CLIPS_FILE).read_text().splitlines()
+    assert clips[-2:] == ["cam,b.avi,1,4", "cam,c.avi,2,8,23,0.5,"], clips
+
+
 # ---------------------------------------------------------------------------------------------
 # staying up: memory, a slow scorer, hooks, Ctrl-C
 

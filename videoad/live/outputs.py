@@ -448,10 +448,12 @@ def _opener():
     return urllib.request.build_opener(_NoRedirect)
 
 
-def _append_lines(path: Path):
-    """`path` opened to append JSON lines, after ending a line a kill cut short: the next record
-    went onto that line, and both were lost to every reader (this run's first record among them)."""
-    fh = open(path, "a", encoding="utf-8", errors=_NAMES)
+def _append_lines(path: Path, newline: str | None = None):
+    """`path` opened to append lines (JSON, or CSV rows with `newline=""`), after ending a line a
+    kill or a full disk cut short: the next record went onto that line, and both were lost to
+    every reader (this run's first record among them; in events.csv and clips.csv the next row
+    was glued onto the cut one, one row of wrong cells)."""
+    fh = open(path, "a", encoding="utf-8", errors=_NAMES, newline=newline)
     try:
         if fh.tell() > 0:
             with open(path, "rb") as raw:
@@ -701,12 +703,12 @@ class Recorder:
         self._clips = None
         if options.clip_scores:  # a header wherever the file is new or empty (a kill before any row)
             new = not (self.out / CLIPS_FILE).exists() or not (self.out / CLIPS_FILE).stat().st_size
-            self._clips = open(self.out / CLIPS_FILE, "a", encoding="utf-8", errors=_NAMES)
+            self._clips = _append_lines(self.out / CLIPS_FILE)
             if new:
                 self._clips.write("source,video,clip,start_frame,end_frame,score,lag_s\n")
                 self._clips.flush()
         new = not (self.out / EVENTS_CSV).exists() or not (self.out / EVENTS_CSV).stat().st_size
-        self._closed = open(self.out / EVENTS_CSV, "a", encoding="utf-8", newline="", errors=_NAMES)
+        self._closed = _append_lines(self.out / EVENTS_CSV, newline="")
         self._closed_rows = csv.writer(self._closed)
         if new:  # with the events closed before it was written (an OUT of a watch from before events.csv)
             self._closed_rows.writerow(EVENTS_CSV_COLUMNS)
