@@ -654,6 +654,54 @@ def _cut(src: Path, dst: Path, n_frames: int) -> Path:
     return dst
 
 
+def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_the_rest(cam, tmp_path, monkeypatch):
+    """OUT's disk filled mid-run: the scorer's `lost` record failed as the write before it had, its
+    thread died with two tracebacks, and `watch` raised from its stop record (no summary, the hooks
+    never settled). Now the source is lost with one line naming the file and the error, the watch
+    returns its summary, the file it was on stays off watched.jsonl, and a restart scores it."""
+    import errno
+
+    from videoad.live import outputs
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("a.avi", "b.avi"):
+        _cut(cam["video"], inbox / name, 40)
+    full = threading.Event()
+
+    class Disk:  # events.jsonl on a disk that fills when b.avi begins
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, text):
+            full.set() if '"video": "b.avi"' in text else None
+            if full.is_set():
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    opened = outputs._append_lines
+    monkeypatch.setattr(outputs, "_append_lines", lambda path, *a, **k: Disk(opened(path, *a, **k))
+                        if Path(path).name == live.EVENTS_FILE else opened(path, *a, **k))
+    died = []
+    monkeypatch.setattr(threading, "excepthook", died.append)
+    out = tmp_path / "out"
+    wm = live.WatchModel.load(cam["models"])
+    summary = live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions(on_event="true"))
+    assert not died, died
+    lost = summary.sources[0].lost
+    assert "cannot write" in lost and str(out / live.EVENTS_FILE) in lost and "No space left" in lost, lost
+    assert [json.loads(x)["file"] for x in (out / live.WATCHED_FILE).read_text().splitlines()] == ["a.avi"]
+    assert "settled" in (out / "delivered.jsonl").read_text().splitlines()[-1]
+
+    monkeypatch.setattr(outputs, "_append_lines", opened)  # space again
+    again = live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    assert not again.sources[0].lost and again.sources[0].watched_before == 1
+    assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
+
+
 def test_an_event_open_at_a_folder_files_end_closes_then_with_its_clock(cam, tmp_path):
     """A file ending during an event left it open until the next file came (an hourly recorder: an
     hour late) or the watch stopped ("stopped"); and a file played with --realtime lost its

@@ -193,6 +193,29 @@ class WatchSummary:
         return "\n".join(lines)
 
 
+class OutputError(OSError):
+    """A write into OUT failed (a full disk, a folder made read-only, a share gone): the source whose
+    record it was stops, named in one line, and the watch ends as at a stop; what was written
+    stays whole (a line cut short is ended by the next start), and the next start into OUT takes
+    up the folder files not finished, as after a kill."""
+
+
+def _writing(path: Path):
+    """A context in which an OSError writing `path` (of OUT) is an `OutputError` naming it."""
+
+    @contextlib.contextmanager
+    def guard():
+        try:
+            yield
+        except OutputError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"cannot write {path} ({exc}): free space in its folder (or give write access "
+                              "to it) and start the watch again: it takes up where its records end") from None
+
+    return guard()
+
+
 def _r(x, digits: int = 6):
     return None if x is None else round(float(x), digits)
 
@@ -798,7 +821,7 @@ class Recorder:
         line = json.dumps({"folder": folder, "file": name, "size": size, "mtime_ns": mtime_ns,
                            "ino": inode[0] if inode else None, "outcome": outcome, "at": _iso(time.time())},
                           ensure_ascii=False)
-        with self._lock:
+        with self._lock, _writing(self.out / WATCHED_FILE):
             self._watched.write(line + "\n")
             self._watched.flush()
 
@@ -849,11 +872,13 @@ class Recorder:
             if hook and self.hooks.active:  # named by its line, which a restart finds it by; in the delivery log
                 # before events.jsonl has it, so that a kill between the two leaves no record there unlogged
                 self.hooks.submit(rec, record_key(line.encode("utf-8", errors=_NAMES)))
-            self._events.write(line + "\n")
-            self._events.flush()
+            with _writing(self.out / EVENTS_FILE):
+                self._events.write(line + "\n")
+                self._events.flush()
             if rec.get("type") == "close":
-                self._closed_rows.writerow(_closed_row(rec))
-                self._closed.flush()
+                with _writing(self.out / EVENTS_CSV):
+                    self._closed_rows.writerow(_closed_row(rec))
+                    self._closed.flush()
 
     def redeliver(self) -> int:
         """Queue first the hooked records the last watch into OUT wrote to events.jsonl and had not
@@ -894,7 +919,7 @@ class Recorder:
     def clip(self, source: str, video: str, clip: int, first: int, last: int, score: float, lag: float | None) -> None:
         if self._clips is None:
             return
-        with self._lock:
+        with self._lock, _writing(self.out / CLIPS_FILE):
             self._clips.write(f"{_csv(source)},{_csv(video)},{clip},{first},{last},{score:.6g},"
                               f"{'' if lag is None else f'{lag:.3f}'}\n")
             self._clips.flush()  # as every record: a kill loses no scored clip
@@ -903,11 +928,12 @@ class Recorder:
         self._stop_pruning.set()
         self.hooks.close(wait_s)
         with self._lock:
-            self._events.close()
-            self._closed.close()
-            self._watched.close()
-            if self._clips is not None:
-                self._clips.close()
+            for fh in (self._events, self._closed, self._watched, self._clips):
+                try:
+                    if fh is not None:
+                        fh.close()
+                except OSError as exc:  # what a full disk still held back: lost, the file closed all the same
+                    log.error("%s: its last lines not written (%s)", fh.name, exc)
 
 
 def _closed_row(rec: dict) -> list:

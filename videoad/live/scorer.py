@@ -23,7 +23,7 @@ from extract.store import write_atomic
 from videoad import coverage
 from videoad.events import Event, EventTracker, cell_names, fmt_score, where_words
 from videoad.live.model import WatchError, WatchModel, frame_rate_mismatch, frame_shape_mismatch
-from videoad.live.outputs import Recorder, SourceStats, WatchOptions, _iso, _r
+from videoad.live.outputs import OutputError, Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
 from videoad.names import file_stems
 from videoad.scores import FrameClock
@@ -394,14 +394,20 @@ class _Scorer:
             self._finish("stopped" if msg[0] == "stop" else "end of stream")
             self.stats.ended = "stopped" if msg[0] == "stop" else "lost" if self.stats.lost else "ended"
         except Exception as exc:  # noqa: BLE001 - the run says why this source stopped
-            if isinstance(exc, WatchError):  # a known refusal, said in full: no traceback
+            if isinstance(exc, OutputError):  # OUT's disk full, or made read-only: said in one line
+                log.error("%s stopped: %s", self.source.name, exc)
+                self.stats.lost = str(exc)
+            elif isinstance(exc, WatchError):  # a known refusal, said in full: no traceback
                 log.error("scoring %s failed: %s", self.source.name, exc)
                 self.stats.lost = f"scoring failed: {exc}"
             else:
                 log.exception("scoring %s failed", self.source.name)
                 self.stats.lost = f"scoring failed: {type(exc).__name__}: {exc}"
-            self.recorder.record({"type": "lost", "source": self.source.name, "reason": self.stats.lost,
-                                  "at": _iso(time.time())}, hook=True)
+            try:  # the write that failed may fail again: the thread ended with a second traceback
+                self.recorder.record({"type": "lost", "source": self.source.name, "reason": self.stats.lost,
+                                      "at": _iso(time.time())}, hook=True)
+            except OutputError:
+                pass
         finally:
             self.stop.set()  # its reader stops too
             self.done.set()
