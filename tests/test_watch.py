@@ -737,6 +737,46 @@ def test_a_folder_file_taken_half_written_is_taken_again_once_complete(cam, tmp_
     assert [r["video"] for r in _of(records, "video")][-1] == "seg.avi"
 
 
+def test_a_folder_file_denied_to_the_watch_is_named_and_tried_again_by_the_next_start(cam, tmp_path, monkeypatch):
+    """A recorder's file the watch's user may not read (0600 under another user) was listed in
+    watched.jsonl as unreadable for good: once its permissions were put right, no restart scored it.
+    (Run as root here, so the refusal a plain user gets, at the open and in the decoders, is made.)"""
+    import errno
+
+    import extract.decode
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("a.avi", "b.avi"):
+        _cut(cam["video"], inbox / name, 40)
+    denied = os.fspath(inbox / "b.avi")
+    os_open, open_video = os.open, extract.decode.open_video
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path) == denied:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), denied)
+        return os_open(path, *args, **kwargs)
+
+    def decoders_refuse(path, *args, **kwargs):  # what PyAV, decord and OpenCV say of it
+        if os.fspath(path) == denied:
+            raise extract.decode.DecodeError(f"no decoder could read the file (pyav: PermissionError: [Errno 13] "
+                                             f"Permission denied: '{denied}')")
+        return open_video(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    monkeypatch.setattr(extract.decode, "open_video", decoders_refuse)
+    out = tmp_path / "out"
+    wm = live.WatchModel.load(cam["models"])
+    live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    failed = _of(_records(out), "failed")
+    assert [r["video"] for r in failed] == ["b.avi"] and "Permission denied" in failed[0]["reason"], failed
+    monkeypatch.setattr(os, "open", os_open)  # its permissions put right
+    monkeypatch.setattr(extract.decode, "open_video", open_video)
+    live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
+    assert sorted(json.loads(x)["file"] for x in (out / live.WATCHED_FILE).read_text().splitlines()) == ["a.avi", "b.avi"]
+
+
 def test_a_file_name_that_is_not_utf8_does_not_stop_the_folder(cam, tmp_path):
     """A Latin-1 name (an old recorder, an SMB share) raised UnicodeEncodeError on the first record:
     the folder source was lost and no other file scored."""
