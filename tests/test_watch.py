@@ -1476,6 +1476,33 @@ def test_ctrl_c_closes_open_events_and_exits_0(cam, tmp_path):
     assert b"Traceback" not in err
 
 
+def test_a_stop_signalled_twice_as_timeout_does_still_closes_the_open_events(cam, tmp_path):
+    """`timeout N videoad watch ...` sends its SIGTERM to the watch and again to its process group:
+    the second one, a moment later, broke into the stop the first had begun, so the watch exited 130
+    with its open events unclosed and no stop record (the next start closed them `abandoned`). A
+    SIGTERM while stopping is now one stop; SIGKILL is the hard one."""
+    code = "import sys; from videoad.cli import main; sys.argv[0] = 'videoad'; main()"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", code, "watch", str(cam["video"]), "--model", str(cam["models"]),
+                             "-o", str(tmp_path), "--realtime", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    events = tmp_path / live.EVENTS_FILE
+    try:
+        _until(lambda: proc.poll() is not None or events.exists() and _of(_records(tmp_path), "open"), 60, 0.1)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.05)  # `timeout`'s second, to the group, comes once the first is being handled
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    records = _records(tmp_path)
+    assert _of(records, "close") and _of(records, "close")[-1]["closed_by"] == "stopped"
+    assert records[-1]["type"] == "stop" and records[-1]["interrupted"] is True
+
+
 @pytest.mark.parametrize("how, message", [
     ("groups-a-list", "no 'groups' object"), ("entry-a-string", "is a JSON str, not a model entry"),
     ("no-stride", "extraction record does not say how clips were cut (KeyError: 'stride')"),
