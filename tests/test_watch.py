@@ -654,6 +654,54 @@ def _cut(src: Path, dst: Path, n_frames: int) -> Path:
     return dst
 
 
+def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_the_rest(cam, tmp_path, monkeypatch):
+    """OUT's disk filled mid-run: the scorer's `lost` record failed as the write before it had, its
+    thread died with two tracebacks, and `watch` raised from its stop record (no summary, the hooks
+    never settled). Now the source is lost with one line naming the file and the error, the watch
+    returns its summary, the file it was on stays off watched.jsonl, and a restart scores it."""
+    import errno
+
+    from videoad.live import outputs
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("a.avi", "b.avi"):
+        _cut(cam["video"], inbox / name, 40)
+    full = threading.Event()
+
+    class Disk:  # events.jsonl on a disk that fills when b.avi begins
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, text):
+            full.set() if '"video": "b.avi"' in text else None
+            if full.is_set():
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    opened = outputs._append_lines
+    monkeypatch.setattr(outputs, "_append_lines", lambda path, *a, **k: Disk(opened(path, *a, **k))
+                        if Path(path).name == live.EVENTS_FILE else opened(path, *a, **k))
+    died = []
+    monkeypatch.setattr(threading, "excepthook", died.append)
+    out = tmp_path / "out"
+    wm = live.WatchModel.load(cam["models"])
+    summary = live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions(on_event="true"))
+    assert not died, died
+    lost = summary.sources[0].lost
+    assert "cannot write" in lost and str(out / live.EVENTS_FILE) in lost and "No space left" in lost, lost
+    assert [json.loads(x)["file"] for x in (out / live.WATCHED_FILE).read_text().splitlines()] == ["a.avi"]
+    assert "settled" in (out / "delivered.jsonl").read_text().splitlines()[-1]
+
+    monkeypatch.setattr(outputs, "_append_lines", opened)  # space again
+    again = live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    assert not again.sources[0].lost and again.sources[0].watched_before == 1
+    assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
+
+
 def test_an_event_open_at_a_folder_files_end_closes_then_with_its_clock(cam, tmp_path):
     """A file ending during an event left it open until the next file came (an hourly recorder: an
     hour late) or the watch stopped ("stopped"); and a file played with --realtime lost its
@@ -687,6 +735,46 @@ def test_a_folder_file_taken_half_written_is_taken_again_once_complete(cam, tmp_
         records = _records(out)
     assert len(_of(records, "failed")) == 1 and _of(records, "close"), [r["type"] for r in records]
     assert [r["video"] for r in _of(records, "video")][-1] == "seg.avi"
+
+
+def test_a_folder_file_denied_to_the_watch_is_named_and_tried_again_by_the_next_start(cam, tmp_path, monkeypatch):
+    """A recorder's file the watch's user may not read (0600 under another user) was listed in
+    watched.jsonl as unreadable for good: once its permissions were put right, no restart scored it.
+    (Run as root here, so the refusal a plain user gets, at the open and in the decoders, is made.)"""
+    import errno
+
+    import extract.decode
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("a.avi", "b.avi"):
+        _cut(cam["video"], inbox / name, 40)
+    denied = os.fspath(inbox / "b.avi")
+    os_open, open_video = os.open, extract.decode.open_video
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path) == denied:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), denied)
+        return os_open(path, *args, **kwargs)
+
+    def decoders_refuse(path, *args, **kwargs):  # what PyAV, decord and OpenCV say of it
+        if os.fspath(path) == denied:
+            raise extract.decode.DecodeError(f"no decoder could read the file (pyav: PermissionError: [Errno 13] "
+                                             f"Permission denied: '{denied}')")
+        return open_video(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    monkeypatch.setattr(extract.decode, "open_video", decoders_refuse)
+    out = tmp_path / "out"
+    wm = live.WatchModel.load(cam["models"])
+    live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    failed = _of(_records(out), "failed")
+    assert [r["video"] for r in failed] == ["b.avi"] and "Permission denied" in failed[0]["reason"], failed
+    monkeypatch.setattr(os, "open", os_open)  # its permissions put right
+    monkeypatch.setattr(extract.decode, "open_video", open_video)
+    live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
+    assert sorted(json.loads(x)["file"] for x in (out / live.WATCHED_FILE).read_text().splitlines()) == ["a.avi", "b.avi"]
 
 
 def test_a_file_name_that_is_not_utf8_does_not_stop_the_folder(cam, tmp_path):
@@ -1093,6 +1181,33 @@ def test_clip_scores_are_written_as_they_come_and_an_empty_file_gets_its_header(
     rec.close(1.0)
 
 
+def test_a_csv_row_a_full_disk_cut_short_is_ended_before_the_next_run_appends(tmp_path):
+    """A row of events.csv or clips.csv cut short (a full disk wrote part of it, a kill) had the next
+    run's first row glued onto it: one row of wrong cells, the new event's id lost in the cut one's
+    video (`b.avC`), a clip row of 11 cells."""
+    import csv
+
+    from videoad.live.outputs import Recorder, WatchOptions
+
+    rec = Recorder(tmp_path, WatchOptions(clip_scores=True))
+    rec.record({"type": "close", "id": "A", "video": "a.avi"})
+    rec.clip("cam", "a.avi", 0, 0, 15, 0.5, None)
+    rec.close(1.0)
+    with open(tmp_path / live.EVENTS_CSV, "a") as fh:
+        fh.write("B,cam,b.av")  # the part of a row the disk took
+    with open(tmp_path / live.CLIPS_FILE, "a") as fh:
+        fh.write("cam,b.avi,1,4")
+    rec = Recorder(tmp_path, WatchOptions(clip_scores=True))
+    rec.record({"type": "close", "id": "C", "video": "c.avi"})
+    rec.clip("cam", "c.avi", 2, 8, 23, 0.5, None)
+    rec.close(1.0)
+    rows = list(csv.reader((tmp_path / live.EVENTS_CSV).open(newline="")))
+    assert [r[0] for r in rows] == ["id", "A", "B", "C"] and rows[-1][2] == "c.avi", rows
+    assert all(len(r) == len(rows[0]) for r in rows if r[0] != "B")
+    clips = (tmp_path / live.CLIPS_FILE).read_text().splitlines()
+    assert clips[-2:] == ["cam,b.avi,1,4", "cam,c.avi,2,8,23,0.5,"], clips
+
+
 # ---------------------------------------------------------------------------------------------
 # staying up: memory, a slow scorer, hooks, Ctrl-C
 
@@ -1359,6 +1474,33 @@ def test_ctrl_c_closes_open_events_and_exits_0(cam, tmp_path):
     assert closes and closes[-1]["closed_by"] == "stopped" and closes[-1]["id"] == _of(records, "open")[-1]["id"]
     assert records[-1]["type"] == "stop" and records[-1]["interrupted"] is True
     assert b"Traceback" not in err
+
+
+def test_a_stop_signalled_twice_as_timeout_does_still_closes_the_open_events(cam, tmp_path):
+    """`timeout N videoad watch ...` sends its SIGTERM to the watch and again to its process group:
+    the second one, a moment later, broke into the stop the first had begun, so the watch exited 130
+    with its open events unclosed and no stop record (the next start closed them `abandoned`). A
+    SIGTERM while stopping is now one stop; SIGKILL is the hard one."""
+    code = "import sys; from videoad.cli import main; sys.argv[0] = 'videoad'; main()"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", code, "watch", str(cam["video"]), "--model", str(cam["models"]),
+                             "-o", str(tmp_path), "--realtime", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env)
+    events = tmp_path / live.EVENTS_FILE
+    try:
+        _until(lambda: proc.poll() is not None or events.exists() and _of(_records(tmp_path), "open"), 60, 0.1)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.05)  # `timeout`'s second, to the group, comes once the first is being handled
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    records = _records(tmp_path)
+    assert _of(records, "close") and _of(records, "close")[-1]["closed_by"] == "stopped"
+    assert records[-1]["type"] == "stop" and records[-1]["interrupted"] is True
 
 
 @pytest.mark.parametrize("how, message", [

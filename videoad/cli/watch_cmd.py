@@ -169,7 +169,12 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         raise click.ClickException(str(exc)) from None
     progress = live.Progress() if not quiet else None
 
+    stopping = []
+
     def terminate(_signum, _frame):  # a service manager's stop is a Ctrl-C: flush and exit 0
+        if stopping:  # `timeout` sends its TERM to the watch, then to its process group: one stop, not
+            return  # a second that breaks into the first (open events left, no stop record); SIGKILL is the hard one
+        stopping.append(True)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, terminate)

@@ -28,6 +28,7 @@ what comes out), `scorer` (the two threads of a source); `watch` and `Progress` 
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -39,14 +40,16 @@ from typing import Callable
 
 from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, WATCHED_FILE, Hooks,
-                                  Recorder, SourceStats, WatchOptions, WatchSummary, _iso)
+                                  OutputError, Recorder, SourceStats, WatchOptions, WatchSummary, _iso)
 from videoad.live.scorer import MB, FrameQueue, _reader, _Scorer
 from videoad.live.sources import (Feed, FileSource, FolderSource, FramesSource, Source, StreamSource, make_source,
                                   name_apart)
 from videoad.names import file_stems
 
+log = logging.getLogger(__name__)
+
 __all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "WATCHED_FILE", "Feed", "FileSource",
-           "FolderSource", "FramesSource", "Hooks", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
+           "FolderSource", "FramesSource", "Hooks", "OutputError", "Progress", "Recorder", "Source", "SourceStats", "StreamSource", "WatchError", "WatchModel",
            "WatchOptions", "WatchSummary", "build_backbone", "frame_rate_mismatch", "frame_shape_mismatch",
            "make_source", "watch"]
 
@@ -98,9 +101,13 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
         start["models"] = {name: _model_record(m, options) if isinstance(m, WatchModel) else
                            {"model": str(m.model_dir), "group": None, "cameras": sorted(m.known)}
                            for name, m in per_source.items()}
-    recorder.record(start)
-    recorder.redeliver()  # first the hooked records a killed watch into OUT had not sent
-    recorder.retire_abandoned()  # the events a killed watch into OUT left open
+    try:
+        recorder.record(start)
+        recorder.redeliver()  # first the hooked records a killed watch into OUT had not sent
+        recorder.retire_abandoned()  # the events a killed watch into OUT left open
+    except OutputError:  # OUT's disk full already: nothing watched
+        recorder.close(options.hook_timeout_s)
+        raise
     scorers, threads = [], []
     slugs = file_stems([s.name for s in sources], empty="source")  # distinct event ids per source
     for src in sources:  # each source stops on its own (its end, its failure) or with all of them
@@ -138,8 +145,11 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
         s.stats.watched_before = getattr(s.source, "watched_before", 0)
     if on_progress is not None:
         on_progress([s.stats for s in scorers])
-    recorder.record({"type": "stop", "at": _iso(time.time()), "interrupted": interrupted,
-                     "sources": [asdict(s.stats) for s in scorers], **recorder.begun()})
+    try:
+        recorder.record({"type": "stop", "at": _iso(time.time()), "interrupted": interrupted,
+                         "sources": [asdict(s.stats) for s in scorers], **recorder.begun()})
+    except OutputError as exc:  # the next start reads OUT as a killed watch's, and takes up what this one left
+        log.error("the stop record not written: %s", exc)
     recorder.close(options.hook_timeout_s)
     return WatchSummary([s.stats for s in scorers], interrupted, recorder.hooks.failures, recorder.hooks.dropped,
                         recorder.hooks.resent)

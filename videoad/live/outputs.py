@@ -193,6 +193,29 @@ class WatchSummary:
         return "\n".join(lines)
 
 
+class OutputError(OSError):
+    """A write into OUT failed (a full disk, a folder made read-only, a share gone): the source whose
+    record it was stops, named in one line, and the watch ends as at a stop; what was written
+    stays whole (a line cut short is ended by the next start), and the next start into OUT takes
+    up the folder files not finished, as after a kill."""
+
+
+def _writing(path: Path):
+    """A context in which an OSError writing `path` (of OUT) is an `OutputError` naming it."""
+
+    @contextlib.contextmanager
+    def guard():
+        try:
+            yield
+        except OutputError:
+            raise
+        except OSError as exc:
+            raise OutputError(f"cannot write {path} ({exc}): free space in its folder (or give write access "
+                              "to it) and start the watch again: it takes up where its records end") from None
+
+    return guard()
+
+
 def _r(x, digits: int = 6):
     return None if x is None else round(float(x), digits)
 
@@ -448,10 +471,12 @@ def _opener():
     return urllib.request.build_opener(_NoRedirect)
 
 
-def _append_lines(path: Path):
-    """`path` opened to append JSON lines, after ending a line a kill cut short: the next record
-    went onto that line, and both were lost to every reader (this run's first record among them)."""
-    fh = open(path, "a", encoding="utf-8", errors=_NAMES)
+def _append_lines(path: Path, newline: str | None = None):
+    """`path` opened to append lines (JSON, or CSV rows with `newline=""`), after ending a line a
+    kill or a full disk cut short: the next record went onto that line, and both were lost to
+    every reader (this run's first record among them; in events.csv and clips.csv the next row
+    was glued onto the cut one, one row of wrong cells)."""
+    fh = open(path, "a", encoding="utf-8", errors=_NAMES, newline=newline)
     try:
         if fh.tell() > 0:
             with open(path, "rb") as raw:
@@ -701,12 +726,12 @@ class Recorder:
         self._clips = None
         if options.clip_scores:  # a header wherever the file is new or empty (a kill before any row)
             new = not (self.out / CLIPS_FILE).exists() or not (self.out / CLIPS_FILE).stat().st_size
-            self._clips = open(self.out / CLIPS_FILE, "a", encoding="utf-8", errors=_NAMES)
+            self._clips = _append_lines(self.out / CLIPS_FILE)
             if new:
                 self._clips.write("source,video,clip,start_frame,end_frame,score,lag_s\n")
                 self._clips.flush()
         new = not (self.out / EVENTS_CSV).exists() or not (self.out / EVENTS_CSV).stat().st_size
-        self._closed = open(self.out / EVENTS_CSV, "a", encoding="utf-8", newline="", errors=_NAMES)
+        self._closed = _append_lines(self.out / EVENTS_CSV, newline="")
         self._closed_rows = csv.writer(self._closed)
         if new:  # with the events closed before it was written (an OUT of a watch from before events.csv)
             self._closed_rows.writerow(EVENTS_CSV_COLUMNS)
@@ -796,7 +821,7 @@ class Recorder:
         line = json.dumps({"folder": folder, "file": name, "size": size, "mtime_ns": mtime_ns,
                            "ino": inode[0] if inode else None, "outcome": outcome, "at": _iso(time.time())},
                           ensure_ascii=False)
-        with self._lock:
+        with self._lock, _writing(self.out / WATCHED_FILE):
             self._watched.write(line + "\n")
             self._watched.flush()
 
@@ -847,11 +872,13 @@ class Recorder:
             if hook and self.hooks.active:  # named by its line, which a restart finds it by; in the delivery log
                 # before events.jsonl has it, so that a kill between the two leaves no record there unlogged
                 self.hooks.submit(rec, record_key(line.encode("utf-8", errors=_NAMES)))
-            self._events.write(line + "\n")
-            self._events.flush()
+            with _writing(self.out / EVENTS_FILE):
+                self._events.write(line + "\n")
+                self._events.flush()
             if rec.get("type") == "close":
-                self._closed_rows.writerow(_closed_row(rec))
-                self._closed.flush()
+                with _writing(self.out / EVENTS_CSV):
+                    self._closed_rows.writerow(_closed_row(rec))
+                    self._closed.flush()
 
     def redeliver(self) -> int:
         """Queue first the hooked records the last watch into OUT wrote to events.jsonl and had not
@@ -892,7 +919,7 @@ class Recorder:
     def clip(self, source: str, video: str, clip: int, first: int, last: int, score: float, lag: float | None) -> None:
         if self._clips is None:
             return
-        with self._lock:
+        with self._lock, _writing(self.out / CLIPS_FILE):
             self._clips.write(f"{_csv(source)},{_csv(video)},{clip},{first},{last},{score:.6g},"
                               f"{'' if lag is None else f'{lag:.3f}'}\n")
             self._clips.flush()  # as every record: a kill loses no scored clip
@@ -901,11 +928,12 @@ class Recorder:
         self._stop_pruning.set()
         self.hooks.close(wait_s)
         with self._lock:
-            self._events.close()
-            self._closed.close()
-            self._watched.close()
-            if self._clips is not None:
-                self._clips.close()
+            for fh in (self._events, self._closed, self._watched, self._clips):
+                try:
+                    if fh is not None:
+                        fh.close()
+                except OSError as exc:  # what a full disk still held back: lost, the file closed all the same
+                    log.error("%s: its last lines not written (%s)", fh.name, exc)
 
 
 def _closed_row(rec: dict) -> list:

@@ -23,7 +23,7 @@ from extract.store import write_atomic
 from videoad import coverage
 from videoad.events import Event, EventTracker, cell_names, fmt_score, where_words
 from videoad.live.model import WatchError, WatchModel, frame_rate_mismatch, frame_shape_mismatch
-from videoad.live.outputs import Recorder, SourceStats, WatchOptions, _iso, _r
+from videoad.live.outputs import WATCHED_FILE, OutputError, Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
 from videoad.names import file_stems
 from videoad.scores import FrameClock
@@ -163,8 +163,8 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
             stream = feed.open()
         except Exception as exc:  # noqa: BLE001 - each library raises its own types
             why = _error_text(exc, feed)
-            if not feed.reconnect:
-                put(("failed", feed.name, f"cannot be read: {why}"))
+            if not feed.reconnect:  # a file this process may not read: tried again by the next start
+                put(("failed", feed.name, f"cannot be read: {why}", isinstance(exc, PermissionError)))
                 return
             if isinstance(exc, StreamAddressError):  # retrying for ever would never open it, in silence
                 put(("lost", f"{why}; not retried"))
@@ -378,9 +378,12 @@ class _Scorer:
                                           "at": _iso(time.time())})
                 elif kind == "failed":
                     self.stats.failed += 1
+                    denied = len(msg) > 3 and msg[3] and self.feed is not None and self.feed.key is not None
+                    reason = msg[2] + (f"; not listed in {WATCHED_FILE}: the next watch into this output tries "
+                                       "it again" if denied else "")
                     self.recorder.record({"type": "failed", "source": self.source.name, "video": msg[1],
-                                          "reason": msg[2], "at": _iso(time.time())}, hook=True)
-                    if self.feed is not None and self.feed.key is not None:  # its events closed at session_end
+                                          "reason": reason, "at": _iso(time.time())}, hook=True)
+                    if self.feed is not None and self.feed.key is not None and not denied:  # events closed at session_end
                         self.recorder.watched(self.feed.key, "failed")
                     if isinstance(self.source, FileSource):
                         self.stats.lost = msg[2]
@@ -394,14 +397,20 @@ class _Scorer:
             self._finish("stopped" if msg[0] == "stop" else "end of stream")
             self.stats.ended = "stopped" if msg[0] == "stop" else "lost" if self.stats.lost else "ended"
         except Exception as exc:  # noqa: BLE001 - the run says why this source stopped
-            if isinstance(exc, WatchError):  # a known refusal, said in full: no traceback
+            if isinstance(exc, OutputError):  # OUT's disk full, or made read-only: said in one line
+                log.error("%s stopped: %s", self.source.name, exc)
+                self.stats.lost = str(exc)
+            elif isinstance(exc, WatchError):  # a known refusal, said in full: no traceback
                 log.error("scoring %s failed: %s", self.source.name, exc)
                 self.stats.lost = f"scoring failed: {exc}"
             else:
                 log.exception("scoring %s failed", self.source.name)
                 self.stats.lost = f"scoring failed: {type(exc).__name__}: {exc}"
-            self.recorder.record({"type": "lost", "source": self.source.name, "reason": self.stats.lost,
-                                  "at": _iso(time.time())}, hook=True)
+            try:  # the write that failed may fail again: the thread ended with a second traceback
+                self.recorder.record({"type": "lost", "source": self.source.name, "reason": self.stats.lost,
+                                      "at": _iso(time.time())}, hook=True)
+            except OutputError:
+                pass
         finally:
             self.stop.set()  # its reader stops too
             self.done.set()

@@ -204,7 +204,7 @@ class FolderSource(Source):
                              "since: not scored again", path, "found unreadable" if was[2] == "failed" else "scored",
                              was[0])
                     continue
-                yield Feed(path.name, (lambda p=path: open_video(p, decoders)), live=self.realtime,
+                yield Feed(path.name, (lambda p=path: open_video(_readable(p), decoders)), live=self.realtime,
                            realtime=self.realtime, key=(self.folder_key, path.name, *listing[path]))
                 if stop.is_set():
                     return
@@ -219,6 +219,15 @@ class FolderSource(Source):
                     inodes.pop(gone, None)
             last, first = now, False
             stop.wait(self.poll_s)
+
+
+def _readable(path: Path) -> Path:
+    """`path`, once the OS lets this process open it: PermissionError as such where it does not (a
+    recorder's files 0600 under another user), which `watch` leaves off watched.jsonl for the next
+    start to try again; the decoders reported it inside "no decoder could read the file", and the
+    file was listed as unreadable for good, never scored once its permissions were put right."""
+    os.close(os.open(path, os.O_RDONLY))
+    return path
 
 
 def _renamed(content: tuple[int, int], inode: int | None, taken, present: dict) -> tuple | None:
