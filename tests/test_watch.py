@@ -1446,34 +1446,39 @@ def test_a_hook_past_its_timeout_is_stopped_with_its_children(tmp_path):
     assert not marker.exists()
 
 
-def test_ctrl_c_closes_open_events_and_exits_0(cam, tmp_path):
-    """A file played as a camera (--realtime); Ctrl-C once the runner's event is open. The child
-    gets SIGINT's default action back: a shell that starts the tests in the background (`cmd &`)
-    hands its children an ignored SIGINT, and the watch would then run to the end of its stream."""
+def _stop_a_watch(cam, out, *signals, extra=()):
+    """A file played as a camera (--realtime) in its own process, sent `signals` (a moment apart)
+    once an event is open; its exit status, stderr and records. The child gets SIGINT's default
+    action back: a shell that starts the tests in the background (`cmd &`) hands its children an
+    ignored SIGINT, and the watch would then run to the end of its stream."""
     code = "import sys; from videoad.cli import main; sys.argv[0] = 'videoad'; main()"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", code, "watch", str(cam["video"]), "--model", str(cam["models"]),
-                             "-o", str(tmp_path), "--realtime"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    events = tmp_path / live.EVENTS_FILE
-    deadline = time.time() + 60
+                             "-o", str(out), "--realtime", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    events = out / live.EVENTS_FILE
     try:
-        while time.time() < deadline and proc.poll() is None:
-            if events.exists() and any(r["type"] == "open" for r in _records(tmp_path)):
-                break
-            time.sleep(0.1)
+        _until(lambda: proc.poll() is not None or events.exists() and _of(_records(out), "open"), 60, 0.1)
         assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        for i, sig in enumerate(signals):
+            if i:
+                time.sleep(0.05)
+            proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err.decode()
-    records = _records(tmp_path)
+    return proc.returncode, err.decode(), _records(out)
+
+
+def test_ctrl_c_closes_open_events_and_exits_0(cam, tmp_path):
+    """Ctrl-C once the runner's event is open: the event is closed as stopped, exit 0."""
+    code, err, records = _stop_a_watch(cam, tmp_path, signal.SIGINT)
+    assert code == 0, err
     closes = _of(records, "close")
     assert closes and closes[-1]["closed_by"] == "stopped" and closes[-1]["id"] == _of(records, "open")[-1]["id"]
     assert records[-1]["type"] == "stop" and records[-1]["interrupted"] is True
-    assert b"Traceback" not in err
+    assert "Traceback" not in err
 
 
 def test_a_stop_signalled_twice_as_timeout_does_still_closes_the_open_events(cam, tmp_path):
@@ -1481,24 +1486,8 @@ def test_a_stop_signalled_twice_as_timeout_does_still_closes_the_open_events(cam
     the second one, a moment later, broke into the stop the first had begun, so the watch exited 130
     with its open events unclosed and no stop record (the next start closed them `abandoned`). A
     SIGTERM while stopping is now one stop; SIGKILL is the hard one."""
-    code = "import sys; from videoad.cli import main; sys.argv[0] = 'videoad'; main()"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", code, "watch", str(cam["video"]), "--model", str(cam["models"]),
-                             "-o", str(tmp_path), "--realtime", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env)
-    events = tmp_path / live.EVENTS_FILE
-    try:
-        _until(lambda: proc.poll() is not None or events.exists() and _of(_records(tmp_path), "open"), 60, 0.1)
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGTERM)
-        time.sleep(0.05)  # `timeout`'s second, to the group, comes once the first is being handled
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err.decode()
-    records = _records(tmp_path)
+    code, err, records = _stop_a_watch(cam, tmp_path, signal.SIGTERM, signal.SIGTERM, extra=("-q",))
+    assert code == 0, err
     assert _of(records, "close") and _of(records, "close")[-1]["closed_by"] == "stopped"
     assert records[-1]["type"] == "stop" and records[-1]["interrupted"] is True
 
