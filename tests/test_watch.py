@@ -503,7 +503,7 @@ def test_a_file_renamed_since_an_earlier_watch_is_known_by_its_record(tmp_path, 
         (inbox / name).write_bytes(name.encode() * n)  # sizes apart: the content is size and time
         st = os.stat(inbox / name)
         files[name] = (st.st_size, st.st_mtime_ns, st.st_ino)
-    source = FolderSource(inbox, once=True)
+    source = FolderSource(inbox, once=True, settle_s=0)
     source.seen = {("old_a.avi", *files["a.avi"], "scored"),  # renamed since
                    ("old_b.avi", *files["b.avi"][:2], files["b.avi"][2] + 1, "scored"),  # same size and time, not inode
                    ("c.avi", *files["c.avi"][:2], None, None),  # an older record: its name
@@ -549,8 +549,8 @@ def test_a_restarted_watch_leaves_the_files_it_finished(cam, tmp_path):
     out = tmp_path / "out"
 
     def watch_once():
-        res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]),
-                                       "-o", str(out)])
+        res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0", "-q",
+                                       "--model", str(cam["models"]), "-o", str(out)])
         assert "Traceback" not in res.output, res.output
         return res, _records(out)
 
@@ -611,7 +611,8 @@ def test_a_scored_file_renamed_is_not_scored_again_now_or_after_a_restart(cam, t
     assert [x["ino"] for x in lines] == [os.stat(inbox / n).st_ino for n in ("cam1_20261206_080000.avi", "cam2.avi")]
 
     (inbox / "cam2.avi").rename(inbox / "cam2_20261206_080000.avi")  # while the watch is down
-    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0",
+                                   "-q", "--model", str(cam["models"]), "-o", str(out)])
     assert res.exit_code == 0 and "2 file(s) watched before, not scored again" in res.output, res.output
     assert [r["type"] for r in _records(out)[len(records):]] == ["watch", "stop"]
     assert "cam2_20261206_080000.avi: the file an earlier watch into this output scored as cam2.avi" in caplog.text
@@ -622,7 +623,8 @@ def test_a_scored_file_renamed_is_not_scored_again_now_or_after_a_restart(cam, t
     old[1]["file"] = "cam2_20261206_080000.avi"
     (out / live.WATCHED_FILE).write_text("".join(json.dumps(x) + "\n" for x in old))
     before = len(_records(out))
-    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0",
+                                   "-q", "--model", str(cam["models"]), "-o", str(out)])
     assert res.exit_code == 0 and "2 file(s) watched before" in res.output, res.output
     assert [r["type"] for r in _records(out)[before:]] == ["watch", "stop"]
 
@@ -633,7 +635,7 @@ def test_a_file_stopped_partway_is_not_listed_as_watched(cam, tmp_path):
     inbox.mkdir()
     shutil.copyfile(cam["video"], inbox / "0800.avi")
     out = tmp_path / "out"
-    source = live.FolderSource(inbox, poll_s=0.2, once=True, realtime=True)  # 24 s at its own rate
+    source = live.FolderSource(inbox, poll_s=0.2, once=True, realtime=True, settle_s=0)  # 24 s at its own rate
     with _watching(source, cam, out):
         _until(lambda: _of(_records(out) if (out / live.EVENTS_FILE).exists() else [], "video"), 60, 0.1)
         time.sleep(1.0)
@@ -689,7 +691,8 @@ def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_
     monkeypatch.setattr(threading, "excepthook", died.append)
     out = tmp_path / "out"
     wm = live.WatchModel.load(cam["models"])
-    summary = live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions(on_event="true"))
+    summary = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out,
+                         live.WatchOptions(on_event="true"))
     assert not died, died
     lost = summary.sources[0].lost
     assert "cannot write" in lost and str(out / live.EVENTS_FILE) in lost and "No space left" in lost, lost
@@ -697,7 +700,7 @@ def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_
     assert "settled" in (out / "delivered.jsonl").read_text().splitlines()[-1]
 
     monkeypatch.setattr(outputs, "_append_lines", opened)  # space again
-    again = live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    again = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
     assert not again.sources[0].lost and again.sources[0].watched_before == 1
     assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
 
@@ -737,6 +740,144 @@ def test_a_folder_file_taken_half_written_is_taken_again_once_complete(cam, tmp_
     assert [r["video"] for r in _of(records, "video")][-1] == "seg.avi"
 
 
+def _write_slowly(path: Path, data: bytes, chunks: int, pause: float, until: threading.Event) -> threading.Thread:
+    """A recorder writing `path`: `data` appended in `chunks` parts `pause` s apart, then its time
+    touched at that pace (still being written, as far as a watch can tell) until `until` is set."""
+    def write():
+        step = -(-len(data) // chunks)
+        for i in range(0, len(data), step):
+            with open(path, "ab") as fh:
+                fh.write(data[i:i + step])
+            if until.wait(pause):
+                return
+        while not until.wait(pause):
+            os.utime(path)
+
+    path.write_bytes(b"")
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_once_leaves_a_file_still_being_written_for_the_next_run(cam, tmp_path):
+    """`--once` beside a recorder (cron): a segment still being written was taken at once, scored
+    in part and listed in watched.jsonl at that size; the next run scored it whole again and its
+    first part's events came twice. Now a file changing through the wait (settle_s after the files
+    ready at the start) is left, named, off watched.jsonl; the next run, once it has been still
+    settle_s seconds, scores it whole."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    shutil.copyfile(cam["video"], inbox / "a.avi")
+    os.utime(inbox / "a.avi", (time.time() - 3600, time.time() - 3600))  # an hour old: taken at once
+    data = cam["video"].read_bytes()
+    written = threading.Event()
+    writer = _write_slowly(inbox / "seg.avi", data, 400, 0.05, written)
+    wm = live.WatchModel.load(cam["models"])
+    try:
+        summary = live.watch([live.FolderSource(inbox, poll_s=0.2, once=True, settle_s=1.0)], wm, out,
+                             live.WatchOptions())
+    finally:
+        written.set()
+        writer.join(timeout=60)
+    assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi"]
+    assert [json.loads(x)["file"] for x in (out / live.WATCHED_FILE).read_text().splitlines()] == ["a.avi"]
+    assert summary.sources[0].still_writing == ["seg.avi"], summary.report()
+    assert "1 file(s) still being written, left for the next run (seg.avi)" in summary.report()
+    (stop,) = _of(_records(out), "stop")
+    assert stop["sources"][0]["still_writing"] == ["seg.avi"]
+
+    (inbox / "seg.avi").write_bytes(data)  # written to its end: the next run waits for it to settle
+    summary = live.watch([live.FolderSource(inbox, poll_s=0.2, once=True, settle_s=1.0)], wm, out,
+                         live.WatchOptions())
+    assert not summary.sources[0].still_writing and summary.sources[0].watched_before == 1, summary.report()
+    assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "seg.avi"]
+    lines = [json.loads(x) for x in (out / live.WATCHED_FILE).read_text().splitlines()]
+    assert [(x["file"], x["size"], x["outcome"]) for x in lines] == [("a.avi", len(data), "scored"),
+                                                                      ("seg.avi", len(data), "scored")]
+
+
+def test_once_takes_a_copy_that_ends_as_it_starts_once_it_has_settled(cam, tmp_path):
+    """A copy finishing just as `--once` starts was taken at the size it had then (half a file: a
+    `failed` record, or its first part scored as the whole); now it is taken once it has kept its
+    size and time settle_s seconds, whole."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data = cam["video"].read_bytes()
+    half = len(data) // 2
+    (inbox / "seg.avi").write_bytes(data[:half])
+    finished = threading.Event()
+
+    def finish():  # the second half in ten parts over 2.5 s, the watch started
+        for i in range(10):
+            time.sleep(0.25)
+            with open(inbox / "seg.avi", "ab") as fh:
+                fh.write(data[half + i * -(-(len(data) - half) // 10):][:-(-(len(data) - half) // 10)])
+        finished.set()
+
+    wm = live.WatchModel.load(cam["models"])
+    copier = threading.Thread(target=finish, daemon=True)
+    copier.start()
+    summary = live.watch([live.FolderSource(inbox, poll_s=0.2, once=True, settle_s=4.0)], wm, out,
+                         live.WatchOptions())
+    copier.join(timeout=60)
+    records = _records(out)
+    assert not _of(records, "failed") and [r["video"] for r in _of(records, "video")] == ["seg.avi"], records
+    (line,) = (out / live.WATCHED_FILE).read_text().splitlines()
+    assert json.loads(line)["size"] == len(data) and json.loads(line)["outcome"] == "scored"
+    assert finished.is_set() and not summary.sources[0].still_writing, summary.report()
+
+
+def test_once_takes_old_files_without_waiting_and_waits_for_fresh_ones(tmp_path):
+    """`--once` over an archive must not sleep: a file whose time is settle_s old is taken at the
+    first look; one written just now beside it is only taken after a wait (it was taken at once)."""
+    from videoad.live.sources import FolderSource
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "old.avi").write_bytes(b"old" * 10)
+    os.utime(inbox / "old.avi", (time.time() - 3600, time.time() - 3600))
+    (inbox / "new.avi").write_bytes(b"new" * 10)
+    waits = []
+
+    class Stops(threading.Event):  # records each wait and stops the source at the first
+        def wait(self, timeout=None):
+            waits.append(timeout)
+            self.set()
+            return True
+
+    taken = []
+    for feed in FolderSource(inbox, poll_s=0.2, once=True, settle_s=600).feeds(Stops()):
+        taken.append((feed.name, len(waits)))
+    assert taken == [("old.avi", 0)], taken  # taken before any wait
+    assert len(waits) == 1 and 0 < waits[0] <= 0.2, waits  # then it looked again at the poll for new.avi
+
+
+def test_a_folder_file_grown_since_it_was_scored_marks_the_events_raised_before(cam, tmp_path):
+    """A file scored to its end (in watched.jsonl), then grown (a segment written on: --settle 0,
+    or a recorder that paused longer than --settle): it is scored again from its start, and the
+    events of the part scored then came again as new ones. Its `video` record now says what it
+    grew from (size, time and frames scored then), and its events that begin in that part are
+    marked `rescored`, the rest not."""
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    whole = _two_events(cam, tmp_path / "two.avi")
+    _cut(whole, tmp_path / "first.avi", 240)
+    (inbox / "seg.avi").write_bytes((tmp_path / "first.avi").read_bytes())
+    wm = live.WatchModel.load(cam["models"])
+    live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
+    first = _records(out)
+    assert len(_of(first, "close")) == 1 and not any("rescored" in r for r in first), first
+    before = os.stat(inbox / "seg.avi")
+    with open(inbox / "seg.avi", "r+b") as fh:  # written on, in place (the same inode)
+        fh.write(whole.read_bytes())
+    live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
+    again = _records(out)[len(first):]
+    (video,) = _of(again, "video")
+    assert video["grown_from"] == {"file_size": before.st_size, "file_mtime_ns": before.st_mtime_ns, "frames": 240}
+    marks = [(r["start_frame"] < 240, r.get("rescored", False)) for r in _of(again, "open") + _of(again, "close")]
+    assert (True, True) in marks and (False, False) in marks and all(a == b for a, b in marks), marks
+
+
 def test_a_folder_file_denied_to_the_watch_is_named_and_tried_again_by_the_next_start(cam, tmp_path, monkeypatch):
     """A recorder's file the watch's user may not read (0600 under another user) was listed in
     watched.jsonl as unreadable for good: once its permissions were put right, no restart scored it.
@@ -767,12 +908,12 @@ def test_a_folder_file_denied_to_the_watch_is_named_and_tried_again_by_the_next_
     monkeypatch.setattr(extract.decode, "open_video", decoders_refuse)
     out = tmp_path / "out"
     wm = live.WatchModel.load(cam["models"])
-    live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
     failed = _of(_records(out), "failed")
     assert [r["video"] for r in failed] == ["b.avi"] and "Permission denied" in failed[0]["reason"], failed
     monkeypatch.setattr(os, "open", os_open)  # its permissions put right
     monkeypatch.setattr(extract.decode, "open_video", open_video)
-    live.watch([live.FolderSource(inbox, once=True)], wm, out, live.WatchOptions())
+    live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
     assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
     assert sorted(json.loads(x)["file"] for x in (out / live.WATCHED_FILE).read_text().splitlines()) == ["a.avi", "b.avi"]
 
@@ -787,8 +928,8 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_folder(cam, tmp_path):
     shutil.copyfile(cam["video"], inbox / "b_plain.avi")
     out = tmp_path / "out"
     for _ in range(2):  # the second run finds both in watched.jsonl
-        res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]),
-                                       "-o", str(out)])
+        res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0", "-q",
+                                       "--model", str(cam["models"]), "-o", str(out)])
         assert res.exit_code == 0 and "Traceback" not in res.output, res.output
     records = _records(out)
     assert sorted(r["video"] for r in _of(records, "video")) == ["a_cam\udce9ra.avi", "b_plain.avi"]
@@ -1104,7 +1245,8 @@ def test_sources_of_one_name_are_told_apart_by_the_ends_of_their_paths(cam, tmp_
     out = tmp_path / "out"
     folders = [str(tmp_path / "site1" / "inbox"), str(tmp_path / "site2" / "inbox")]
     res = CliRunner().invoke(cli, ["watch", *folders, str(tmp_path / "d1" / "cam.avi"), str(tmp_path / "d2" / "cam.avi"),
-                                   str(cam["video"]), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+                                   str(cam["video"]), "--once", "--settle", "0",
+                                   "-q", "--model", str(cam["models"]), "-o", str(out)])
     assert res.exit_code == 0, res.output
     names = ["site1/inbox", "site2/inbox", "d1/cam.avi", "d2/cam.avi", cam["video"].name]
     records = _records(out)
@@ -1119,7 +1261,8 @@ def test_sources_of_one_name_are_told_apart_by_the_ends_of_their_paths(cam, tmp_
                for r in closes)
     assert sorted(json.loads(x)["folder"] for x in (out / live.WATCHED_FILE).read_text().splitlines()) == [
         str((tmp_path / site / "inbox").resolve()) for site in ("site1", "site2")]
-    res = CliRunner().invoke(cli, ["watch", *folders, "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    res = CliRunner().invoke(cli, ["watch", *folders, "--once", "--settle", "0",
+                                   "-q", "--model", str(cam["models"]), "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert all(f"{n}: 0 frames, 0 clips scored, 0 event(s), 1 file(s) watched before" in res.output
                for n in names[:2]), res.output
@@ -1886,7 +2029,7 @@ def test_per_camera_models_watch_each_source_with_the_camera_it_shows(tmp_path):
     shutil.copy(other.root / other.videos[0].video, inbox / "c_elsewhere.avi")
     (inbox / "d_torn.avi").write_bytes(b"RIFF but nothing a decoder reads" * 50)
     res = runner.invoke(cli, ["watch", str(inbox), "--model", str(root / "models"), "-o", str(root / "f"),
-                              "--once", "--clip-scores"])
+                              "--once", "--settle", "0", "--clip-scores"])
     assert res.exit_code == 1 and "inbox: 1 file(s) unreadable (their `failed` records" in res.output, res.output
     assert "inbox: each file's camera told as it arrives" in res.output
     assert "1 file(s) unreadable, 1 file(s) of no known camera, not scored" in res.output
@@ -2414,7 +2557,8 @@ def test_a_folder_file_scored_again_after_a_kill_raises_only_the_events_not_yet_
     first = _records(out)
     (e1,) = _of(first, "close")
     assert e1["video"] == "cam.avi" and e1["start_frame"] < 240 and not _of(first, "stop")
-    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out),
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0",
+                                   "-q", "--model", str(cam["models"]), "-o", str(out),
                                    "--on-event", hook])
     assert res.exit_code == 0, res.output
     again = _records(out)[len(first):]
@@ -2428,7 +2572,8 @@ def test_a_folder_file_scored_again_after_a_kill_raises_only_the_events_not_yet_
     (video,) = _of(again, "video")
     assert video["recorded_before"] == [{"id": e1["id"], "start_frame": e1["start_frame"]}]
     assert "1 event(s) an earlier watch recorded, not raised again" in res.output
-    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "-q", "--model", str(cam["models"]), "-o", str(out)])
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0",
+                                   "-q", "--model", str(cam["models"]), "-o", str(out)])
     assert "1 file(s) watched before" in res.output  # finished now: the next start carries nothing on
 
 

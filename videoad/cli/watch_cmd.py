@@ -81,8 +81,11 @@ def _given_settings(ctx: click.Context) -> dict:
               help="Folders: seconds between looks for new files.")
 @click.option("--settle", type=FiniteFloat(min=0), **_setting("sources.settle_s"),
               help="Folders: seconds a file must keep its size and time before it is taken (a recorder still "
-              "writing it may pause); --once takes the files there at once.")
-@click.option("--once", is_flag=True, help="Folders: watch the files there now, then stop.")
+              "writing it may pause). --once takes the files older than that at once, waits up to as long for "
+              "those changed since to keep still, and leaves the ones still changing for the next run; 0 takes "
+              "every file at once.")
+@click.option("--once", is_flag=True, help="Folders: watch the files there now, then stop (a file still being "
+              "written, changed within --settle seconds and still changing, is left for the next run).")
 @click.option("--clip-scores/--no-clip-scores", default=None,
               help="Also write every clip's score to OUT/clips.csv [default: no].")
 @click.option("--smooth/--no-smooth", default=None,

@@ -143,6 +143,7 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     _folders_down(scorers)
     for s in scorers:
         s.stats.watched_before = getattr(s.source, "watched_before", 0)
+        s.stats.still_writing = list(getattr(s.source, "still_writing", ()))
     if on_progress is not None:
         on_progress([s.stats for s in scorers])
     try:

@@ -140,6 +140,8 @@ class SourceStats:
     scene_cuts: int = 0  # frames where the view changed at once (`scene_cut` records)
     failed: int = 0  # files that could not be read
     watched_before: int = 0  # a folder's files this OUT's watched.jsonl lists (scored by an earlier run), left alone
+    # `--once`: a folder's files still being written when its wait ended, left for the next run (not in watched.jsonl)
+    still_writing: list[str] = field(default_factory=list)
     unknown_camera: int = 0  # a folder's files that show none of per-camera models' cameras (`skipped` records)
     unknown_views: int = 0  # views none of the models' history shows (`view` records)
     camera_switches: int = 0  # a source's view switched to another per-camera model's camera (`camera` records)
@@ -182,6 +184,8 @@ class WatchSummary:
                             if s.recorded_before else "")
                          + (f", {s.failed} file(s) unreadable" if s.failed else "")
                          + (f", {s.watched_before} file(s) watched before, not scored again" if s.watched_before else "")
+                         + (f", {len(s.still_writing)} file(s) still being written, left for the next run "
+                            f"({', '.join(s.still_writing)})" if s.still_writing else "")
                          + (f", {s.unknown_camera} file(s) of no known camera, not scored" if s.unknown_camera else "")
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
                          + (f"; {s.down}" if s.down and not s.lost else "")
@@ -739,7 +743,8 @@ class Recorder:
             self._closed.flush()
         self.hooks = Hooks(options.on_event, options.post, options.hook_timeout_s, options.hook_queue,
                            ledger=self.out / DELIVERED_FILE)
-        self._watched_before = _read_watched(self.out / WATCHED_FILE)
+        self._scored: dict[tuple, int | None] = {}  # folder files scored to their end: frames read (None: not said)
+        self._watched_before = _read_watched(self.out / WATCHED_FILE, self._scored)
         self._watched = _append_lines(self.out / WATCHED_FILE)
         # folder files earlier watches began and did not finish, with their events: {start frame: id}
         self._begun = {key: found for key, found in earlier.begun.items() if self._unfinished(key)}
@@ -813,17 +818,30 @@ class Recorder:
         """(name, size, mtime_ns, inode, outcome) of `folder`'s files that an earlier watch into this OUT finished."""
         return set(self._watched_before.get(folder, ()))
 
-    def watched(self, key: tuple, outcome: str) -> None:
+    def watched(self, key: tuple, outcome: str, frames: int | None = None) -> None:
         """A folder's file is done (`key`: folder, name, size, mtime_ns and its inode or None; `outcome`:
-        scored or failed): appended once its events are recorded, so that a kill before it leaves the
-        file to score again. The inode tells the file under a new name after a restart (renamed since)."""
+        scored or failed; `frames`: how many a scored one had): appended once its events are recorded,
+        so that a kill before it leaves the file to score again. The inode tells the file under a new
+        name after a restart (renamed since); the frames, the events of the part scored then when the
+        file grows and is scored again (`scored_frames`)."""
         folder, name, size, mtime_ns, *inode = key
-        line = json.dumps({"folder": folder, "file": name, "size": size, "mtime_ns": mtime_ns,
-                           "ino": inode[0] if inode else None, "outcome": outcome, "at": _iso(time.time())},
-                          ensure_ascii=False)
+        rec = {"folder": folder, "file": name, "size": size, "mtime_ns": mtime_ns,
+               "ino": inode[0] if inode else None, "outcome": outcome}
+        if frames is not None:
+            rec["frames"] = int(frames)
+        line = json.dumps({**rec, "at": _iso(time.time())}, ensure_ascii=False)
         with self._lock, _writing(self.out / WATCHED_FILE):
             self._watched.write(line + "\n")
             self._watched.flush()
+            if outcome == "scored":
+                self._scored[(folder, name, size, mtime_ns)] = frames
+
+    def scored_frames(self, folder: str, name: str, size: int, mtime_ns: int) -> tuple[bool, int | None]:
+        """Whether this version of a folder's file was scored to its end (this watch, or an earlier
+        one's watched.jsonl), and how many frames it had then (None where its record does not say)."""
+        key = (folder, name, size, mtime_ns)
+        with self._lock:
+            return key in self._scored, self._scored.get(key)
 
     def _unfinished(self, key: tuple) -> bool:
         """Whether a folder's file an earlier watch began may be scored again: not in watched.jsonl,
@@ -961,10 +979,11 @@ def _closes(path: Path):
                 yield rec
 
 
-def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int, int | None, str | None]]]:
+def _read_watched(path: Path, scored: dict | None = None) -> dict[str, set[tuple[str, int, int, int | None, str | None]]]:
     """watched.jsonl by folder: (file, size, mtime_ns, inode, outcome); a record without an inode
     (written before they were kept) gives None. A line a kill cut short (or any unreadable one) is
-    passed over, so its file is scored again rather than lost."""
+    passed over, so its file is scored again rather than lost. `scored` gets the files scored (an
+    older record, with no outcome, counts), (folder, file, size, mtime_ns) -> their frames or None."""
     out: dict[str, set] = {}
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -976,6 +995,9 @@ def _read_watched(path: Path) -> dict[str, set[tuple[str, int, int, int | None, 
             folder, entry = str(r["folder"]), (str(r["file"]), int(r["size"]), int(r["mtime_ns"]))
             ino = r.get("ino")
             out.setdefault(folder, set()).add((*entry, None if ino is None else int(ino), r.get("outcome")))
+            if scored is not None and r.get("outcome") in (None, "scored"):
+                frames = r.get("frames")
+                scored[(folder, *entry)] = frames if isinstance(frames, int) and not isinstance(frames, bool) else None
         except (ValueError, KeyError, TypeError):
             if line.strip():
                 log.warning("%s, line %d: not a watched-file record; passed over", path, n)

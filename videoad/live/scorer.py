@@ -302,6 +302,10 @@ class _Scorer:
         self.numbered = 0  # events of the source's earlier videos
         # the current folder file's events an earlier watch into OUT recorded ({start frame: id}): not raised again
         self._before: dict[int, str] = {}
+        # the current folder file grown since it was scored to its end: its record's `grown_from`, and the
+        # frames it had then (its events starting before are marked `rescored`; math.inf where not known)
+        self._grown: dict | None = None
+        self._rescored_below: float = 0
         self.feed: Feed | None = None
         self.tracker: EventTracker | None = None
         self.smoother: ScoreSmoother | None = None  # the model's smoothing in time, per video
@@ -432,6 +436,12 @@ class _Scorer:
             self.numbered = self.tracker.n_events
         self.feed = feed
         self._before = self.recorder.file_begun(self.source.name, feed.key) if feed.key is not None else {}
+        self._grown, self._rescored_below = None, 0
+        if feed.key is not None and feed.grown_from is not None:  # scored to its end before, at a smaller size
+            scored, frames = self.recorder.scored_frames(feed.key[0], feed.key[1], *feed.grown_from)
+            if scored:
+                self._grown = {"file_size": feed.grown_from[0], "file_mtime_ns": feed.grown_from[1], "frames": frames}
+                self._rescored_below = math.inf if frames is None else frames
         self.fps = None
         self.frame_offset = self.clip_offset = 0
         self.tracker = None
@@ -512,6 +522,8 @@ class _Scorer:
                 record.update(folder=self.feed.key[0], file_size=self.feed.key[2], file_mtime_ns=self.feed.key[3])
                 if self._before:
                     record["recorded_before"] = [{"id": i, "start_frame": f} for f, i in sorted(self._before.items())]
+                if self._grown is not None:  # scored again from its start: its events in that part are `rescored`
+                    record["grown_from"] = self._grown
             problem = "; ".join(filter(None, [rate_note, frame_rate_mismatch(self.wm.extraction, fps)]))
             if problem:
                 log.warning("%s: %s", self.feed.name, problem)
@@ -598,7 +610,8 @@ class _Scorer:
         self._close_open(why)
         self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
         if self._read_whole and self.feed is not None and self.feed.key is not None:
-            self.recorder.watched(self.feed.key, "scored")  # after its events: a kill before leaves it to redo
+            # after its events: a kill before leaves it to redo; its frames, for the file scored again grown
+            self.recorder.watched(self.feed.key, "scored", frames=self.frame_offset)
         self._read_whole = False
 
     def _close_open(self, why: str) -> None:
@@ -969,6 +982,8 @@ class _Scorer:
                "event": ev.event}
         rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()
                     if k not in ("event", "video", "category", "group")})  # the group: the model's, above
+        if ev.start_frame is not None and ev.start_frame < self._rescored_below:
+            rec["rescored"] = True  # begins in the part of a grown file scored before: raised then too, most likely
         if self._clock is not None and ev.start_s is not None:  # a file's recording start: clock times
             rec.update({f"{k}_clock": clock_after(self._clock, x)
                         for k, x in (("start", ev.start_s), ("end", ev.end_s), ("peak", ev.peak_s)) if x is not None})

@@ -30,6 +30,9 @@ class Feed:
     reconnect: bool = False  # reopen when it ends or fails
     realtime: bool = False  # pace the frames at the stream's rate (a file played as a camera)
     key: tuple | None = None  # a folder's file: (folder, name, size, mtime_ns, inode), for OUT/watched.jsonl
+    # a folder's file scored to its end before (this watch, or an earlier one's watched.jsonl) at a smaller
+    # size, and grown since: (size, mtime_ns) it was scored at; it is scored again from its start
+    grown_from: tuple[int, int] | None = None
     secret: str | None = None  # the address as given (with its password), never written out: `mask`
 
     def mask(self, text: str) -> str:
@@ -81,7 +84,10 @@ class FolderSource(Source):
     when its size and modification time have held still for `settle_s` seconds and at least one
     poll (a file still being written is left for a later poll: a recorder that paused 8 s while
     writing had its first part scored as a whole file, then the whole again, or a truncated AVI
-    reported as failed). `once`: the files there now, then stop. `seen`: (name, size, mtime_ns,
+    reported as failed). `once`: the files there now, then stop: those whose time is `settle_s` old
+    at once, those changed since, once still for `settle_s` seconds, waiting at most `settle_s`
+    seconds after the others are taken (a file changed within them is left for the next run, in
+    `still_writing`); `settle_s` 0 takes them all at once. `seen`: (name, size, mtime_ns,
     inode, outcome) of files an earlier watch finished (OUT/watched.jsonl), left alone unless
     changed. A file renamed (or linked) after it was taken, by this watch or an earlier one, is
     not scored again under its new name (`_renamed`)."""
@@ -93,6 +99,7 @@ class FolderSource(Source):
         self.name = self.folder.name or str(self.folder)
         self.seen: set[tuple] = set()  # (name, size, mtime_ns[, inode, outcome]): older callers give three
         self.watched_before = 0  # files passed over for `seen`
+        self.still_writing: list[str] = []  # `once`: files still changing when the wait ended, left for the next run
         self.down = ""  # why the folder cannot be listed now (deleted, a share unmounted): "" while it can
 
     @property
@@ -166,6 +173,7 @@ class FolderSource(Source):
             ino, outcome = (list(more) + [None, None])[:2]
             earlier.setdefault((size, mtime_ns), []).append((name, ino, outcome))
         first = True
+        deadline = None  # `once`: when the wait for files still changing ends
         while not stop.is_set():
             listing = self._listing()
             now = {p: st[:2] for p, st in listing.items()}  # a name keeps its file while its size and time do
@@ -188,9 +196,20 @@ class FolderSource(Source):
             if first and not now:
                 self._say_what_it_holds()
             # a file taken before and changed since (a copy that stalled past a poll, written again) is new
-            ready = [p for p, st in now.items() if done.get(p) != st and (
-                self.once and first or last.get(p) == st and seen_at - still_since[p] >= self.settle_s)]
+            if self.once and self.settle_s > 0:
+                # when each file last changed (monotonic): first seen in its present size and time, or its
+                # modification time if that is earlier, so that a file whose time is settle_s old is taken
+                # at once (an archive: no wait) and one that just changed once it has been still that long
+                wall = time.time()
+                changed = {p: min(still_since[p], seen_at - max(0.0, wall - st[1] / 1e9)) for p, st in now.items()}
+                ready = [p for p, st in now.items() if done.get(p) != st and (first or last.get(p) == st)
+                         and seen_at - changed[p] >= self.settle_s]
+            else:
+                ready = [p for p, st in now.items() if done.get(p) != st and (
+                    self.once and first or last.get(p) == st and seen_at - still_since[p] >= self.settle_s)]
             for path in sorted(ready, key=lambda p: (now[p][1], p.name)):
+                grown = _grown_from(path.name, now[path], listing[path][2], done.get(path), inodes.get(path),
+                                    self.seen)
                 done[path], inodes[path] = now[path], listing[path][2]
                 before = earlier.get(now[path], ())
                 if any(name == path.name for name, *_ in before):
@@ -204,12 +223,36 @@ class FolderSource(Source):
                              "since: not scored again", path, "found unreadable" if was[2] == "failed" else "scored",
                              was[0])
                     continue
+                if grown is not None:
+                    log.warning("%s: scored to its end before at %d bytes, grown since: scored again from its start "
+                                "(its events in the part scored then are marked `rescored`)", path, grown[0])
                 yield Feed(path.name, (lambda p=path: open_video(_readable(p), decoders)), live=self.realtime,
-                           realtime=self.realtime, key=(self.folder_key, path.name, *listing[path]))
+                           realtime=self.realtime, key=(self.folder_key, path.name, *listing[path]), grown_from=grown)
                 if stop.is_set():
                     return
             if self.once:
-                return
+                waiting = sorted((p for p, st in now.items() if done.get(p) != st and p.name not in self.still_writing),
+                                 key=lambda p: (now[p][1], p.name))
+                if self.settle_s <= 0 or not waiting:
+                    return
+                if deadline is None:  # the wait begins once the files ready at the start are taken
+                    deadline = seen_at + self.settle_s
+                # a file changed after the wait's settle_s seconds (still being written) is left for the next
+                # run; one that had stopped changing by then is waited for until it has been still that long
+                left = [p for p in waiting if seen_at >= deadline and changed[p] > deadline]
+                for p in left:
+                    self.still_writing.append(p.name)
+                    log.warning("%s: still being written (changed in the last %g s): left for the next --once",
+                                p, self.settle_s)
+                waiting = [p for p in waiting if p not in left]
+                if not waiting:
+                    return
+                last, first = now, False
+                # look again at the poll, at the wait's end, and when the first of them can be still long enough
+                clock = time.monotonic()
+                due = min(changed[p] for p in waiting) + self.settle_s
+                stop.wait(max(0.05, min(self.poll_s, due - clock, *([deadline - clock] if clock < deadline else []))))
+                continue
             # files deleted since (a recorder's retention: months of them were held for ever), forgotten
             # only while the folder still shows files taken before: a listing that failed, or a share
             # unmounted for a while, shows none, and forgetting then would score every file again
@@ -219,6 +262,24 @@ class FolderSource(Source):
                     inodes.pop(gone, None)
             last, first = now, False
             stop.wait(self.poll_s)
+
+
+def _grown_from(name: str, content: tuple[int, int], inode: int | None, taken: tuple | None,
+                taken_inode: int | None, seen) -> tuple[int, int] | None:
+    """(size, mtime_ns) a folder's file `name`, now of `content` (size, mtime_ns) and `inode`, was
+    scored at when it was smaller: by this watch (`taken`, at `taken_inode`) or by an earlier one
+    (`seen`, watched.jsonl: (name, size, mtime_ns, inode, outcome), its scored entries); None if it
+    was not. The largest such version; one of another inode (where both are known) is another file."""
+    found = []
+    if taken is not None and taken[0] < content[0] and (taken_inode is None or inode is None or taken_inode == inode):
+        found.append(tuple(taken))
+    for entry in seen:
+        if entry[0] != name or entry[1] >= content[0] or (len(entry) > 4 and entry[4] not in (None, "scored")):
+            continue
+        ino = entry[3] if len(entry) > 3 else None
+        if ino is None or inode is None or ino == inode:
+            found.append((entry[1], entry[2]))
+    return max(found) if found else None
 
 
 def _readable(path: Path) -> Path:
