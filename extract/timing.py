@@ -67,7 +67,8 @@ def pauses_before(times) -> np.ndarray:
 def packet_pts(path: str):
     """(sorted presentation timestamps of the first video stream's frames, their time base):
     frame i as extraction counts them has the i-th; None when the container does not give
-    every packet a timestamp."""
+    every packet a timestamp. Packets an MP4's edit list hides (frames before its start: B-frames
+    from a source with a negative start) are left out, as the decoders leave out their frames."""
     import av
 
     try:
@@ -77,6 +78,8 @@ def packet_pts(path: str):
             stamps = []
             for packet in container.demux(stream):
                 if packet.size == 0:  # a flush packet, or an AVI slot with no frame in it
+                    continue
+                if getattr(packet, "is_discard", False):  # before an MP4's edit list starts: decoded, never shown
                     continue
                 if packet.pts is None:
                     return None

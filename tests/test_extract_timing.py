@@ -264,3 +264,21 @@ def test_two_recordings_joined_end_to_end_keep_their_rate(tmp_path):
     stamps = np.arange(100, dtype=np.int64) * 9000 + 900000
     stamps[50] = stamps[20]
     assert np.array_equal(_joined(stamps.copy(), Fraction(1, 90000)), stamps)
+
+
+def test_frames_an_edit_list_hides_have_no_time_among_the_frames_read(tmp_path):
+    """An MP4 whose frames start before 0 (B-frames from a source with a negative start): its edit
+    list hides the first three, which no decoder puts out, but their packets' times were counted,
+    so frame i took frame i - 3's time (120 ms early) and the frames ran three times short of the times."""
+    import av
+
+    times_ms = [-120 + 40 * i for i in range(25)] + [880 + 120 * i for i in range(15)]  # then dropped frames
+    path = make_vfr_h264(tmp_path / "early.mp4", times_ms)
+    stream = open_video(path, ("pyav",))
+    frames = list(stream.frames)
+    assert len(frames) == 37 and stream.timing is not None
+    assert len(stream.timing.times) == len(frames)
+    with av.open(str(path)) as container:  # each frame's own time, as the decoder puts it out
+        shown = [f.time for f in container.decode(video=0)]
+    np.testing.assert_allclose(stream.timing.times, np.asarray(shown) - shown[0], atol=1e-3)
+    assert [decoded_code(f) for f in frames] == [i % 28 for i in range(3, 40)]
