@@ -227,9 +227,24 @@ def c_path(path: str | os.PathLike) -> Iterator[str]:
         os.close(fd)
 
 
+def is_mpeg_ts(path: str | os.PathLike) -> bool:
+    """Whether `path` is an MPEG transport stream (a recorder's .ts, a camcorder's .m2ts/.mts): its
+    sync byte 0x47 at the start of three consecutive 188-byte packets (192-byte ones in M2TS)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(3 * 192)
+    except OSError:
+        return False
+    return any(len(head) > offset + 2 * size and all(head[offset + k * size] == 0x47 for k in range(3))
+               for offset, size in ((0, 188), (4, 192)))
+
+
 def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     import decord
 
+    if is_mpeg_ts(path):  # measured: every H.264 or MPEG-2 .ts with B-frames, no error said
+        raise DecodeError("decord 0.6 misplaces the frames of an MPEG-TS file with B-frames (it began 11 frames "
+                          "in and repeated the last frame to make up the count): left to the next decoder")
     # one thread: the parallelism is across decode worker processes
     with c_path(path) as usable:
         reader = decord.VideoReader(usable, ctx=decord.cpu(0), num_threads=1)
@@ -240,7 +255,7 @@ def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
         first = None
     if first is not None and (first.ndim != 3 or first.shape[2] != 3):
         raise DecodeError(f"decord reads this file as {tuple(first.shape)} frames, not RGB pictures "
-                          "(a display rotation, which decord 0.6 misreads)")
+                          "(decord 0.6 misreads a display rotation, and pictures of some widths under 64 pixels)")
 
     def frames() -> Iterator[np.ndarray]:
         # `next()` rather than indexing: sequential decoding, no seeks (decord's seeks are
