@@ -565,6 +565,10 @@ def quiet_native_logs() -> None:
         pass
 
 
+#: a decoder that opened the file and its video stream and gave no frame
+NO_FRAME = "no frame decoded"
+
+
 def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECODERS,
                on_attempt: Callable[[int], None] | None = None) -> FrameStream:
     """Open `path` with the first decoder that reads its first frame; see the module docstring.
@@ -589,7 +593,7 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
             fps, claimed, frames = resolve_decoder(name)(os.fspath(path))
             first = next(frames)
         except StopIteration:
-            errors[name] = "no frame decoded"
+            errors[name] = NO_FRAME
             continue
         except Exception as exc:  # noqa: BLE001 - each library raises its own types
             errors[name] = _describe(exc)
@@ -610,6 +614,9 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
+    if errors.get("pyav") == NO_FRAME:  # PyAV opened the file and its video stream, and it gave no frame
+        raise DecodeError("the file's video stream holds no frame that decodes (a recording stopped before "
+                          f"its first frame, or every frame damaged) ({detail})")
     if errors.get("pyav", "").endswith(UNKNOWN_CODEC):
         raise DecodeError("the file's video is in a codec no decoder here knows (a recorder's own format?): "
                           f"export it from the recorder's player as MP4 or AVI and extract that ({detail})")

@@ -809,3 +809,25 @@ def test_a_frame_turned_by_its_orientation_tag_is_named_as_such(tmp_path):
     cv2.imwrite(str(tmp_path / "odd" / "002.jpg"), np.zeros((40, 64, 3), np.uint8))  # another size: no such hint
     with pytest.raises(DecodeError, match=r"is 64x40, the first frame is 64x48$"):
         list(open_image_folder(tmp_path / "odd").frames)
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".avi"])
+def test_a_video_stream_without_a_frame_says_so(tmp_path, suffix):
+    """A container whose video stream holds no frame (a recorder stopped before its first one) read
+    "no decoder could read the file", as for a file no decoder knows."""
+    import av
+
+    path = tmp_path / f"empty{suffix}"
+    with av.open(str(path), "w") as container:  # a video stream and a little sound, as recorders mux them
+        video = container.add_stream("mpeg4", rate=10)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        sound = container.add_stream("mp2", rate=44100)
+        for _ in range(10):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1152), np.int16), format="s16", layout="mono")
+            frame.sample_rate = 44100
+            for packet in sound.encode(frame):
+                container.mux(packet)
+        for packet in sound.encode():
+            container.mux(packet)
+    with pytest.raises(DecodeError, match=r"^the file's video stream holds no frame that decodes"):
+        open_video(path)
