@@ -229,6 +229,36 @@ def test_extraction_keeps_each_videos_picture_and_a_rerun_adds_it_to_older_files
     assert not [p for p in (tmp_path / "out" / "cam").iterdir() if p.name.endswith(".tmp")]
 
 
+def test_a_rerun_of_extraction_replaces_a_damaged_picture_and_leaves_an_empty_one(tmp_path):
+    """A picture damaged in the file (not 32x24 values) reads as none, and --per-camera sends the
+    user to rerun extraction; that rerun kept the damaged picture (it looked for the attribute
+    alone), so the advice went round in a circle. An empty picture (no frame seen) stays."""
+    import h5py
+    from _extract_media import make_video
+
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    make_video(tmp_path / "in" / "a.avi", 40)
+    make_video(tmp_path / "in" / "b.avi", 40)
+    opts = ExtractOptions(workers=1, progress=False)
+    assert extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), opts).ok
+    store = FeatureStore(tmp_path / "out")
+    good = scene_of(store.attrs("a.avi"))
+    with h5py.File(store.path("a.avi"), "r+") as f:
+        f.attrs["scene"] = "[1, 2, 3]"
+    with h5py.File(store.path("b.avi"), "r+") as f:
+        f.attrs["scene"] = "[]"
+    with pytest.raises(ValueError, match=r"keep no scene picture or a damaged one .*a.avi.h5.*replaces a damaged"):
+        cameras.pictures_of(store, ["a.avi"])
+    again = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), opts)
+    assert again.results["a.avi"].note.endswith("scene picture added in place of a damaged one")
+    assert "scene picture" not in (again.results["b.avi"].note or "")
+    store = FeatureStore(tmp_path / "out")
+    assert np.array_equal(scene_of(store.attrs("a.avi")), good) and scene_of(store.attrs("b.avi")) is None
+
+
 def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_path, caplog):
     two_cameras(tmp_path / "store")
     with caplog.at_level("WARNING", logger="videoad.cameras"):

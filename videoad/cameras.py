@@ -172,11 +172,11 @@ def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
     pics, sizes, missing = _read_pictures(store, keys)
     if missing:
         shown = ", ".join(str(store.path(k)) for k in missing[:5]) + (", ..." if len(missing) > 5 else "")
-        raise ValueError(f"{store.root}: {len(missing)} feature file(s) keep no scene picture ({shown}): "
-                         "--per-camera tells cameras apart by the picture `videoad extract` keeps with each video; "
-                         "rerun the same extract command, which adds it to files written before it did (one decode "
-                         "of each source, no feature recomputed); imported features have none, so group them by "
-                         "folder (--per-category)")
+        raise ValueError(f"{store.root}: {len(missing)} feature file(s) keep no scene picture or a damaged one "
+                         f"({shown}): --per-camera tells cameras apart by the picture `videoad extract` keeps with "
+                         "each video; rerun the same extract command, which adds it to files written before it did "
+                         "and replaces a damaged one (one decode of each source, no feature recomputed); imported "
+                         "features have none, so group them by folder (--per-category)")
     return pics, sizes
 
 
