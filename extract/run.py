@@ -37,7 +37,7 @@ from .backbones.base import Backbone
 from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
-from .scene import SCENE_ATTR, add_picture, picture_of_source
+from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
 from .sources import Listing, Source, absolute_path, find_sources, is_picture, select_shard, stray_pictures
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
@@ -539,15 +539,25 @@ def _backfill_picture(path: Path, attrs: Mapping[str, Any], source: Source, deco
                       options: ExtractOptions) -> str | None:
     """A current feature file written before the extractor kept scene pictures gets its picture
     from one decode of its source (no feature recomputed; `videoad detect --per-camera` needs
-    it). A failure is a note: the features stay as they are."""
-    if SCENE_ATTR in attrs:
+    it), and so does one whose picture is damaged (not 32x24 finite values: `scene_of` reads none,
+    and `--per-camera` sent the user to this rerun, which kept the damaged one). An empty picture
+    (the extraction saw no frame) is left as it is. A failure is a note: the features stay as they
+    are."""
+    if SCENE_ATTR in attrs and (scene_of(attrs) is not None or _empty_picture(attrs[SCENE_ATTR])):
         return None
     try:
         add_picture(path, picture_of_source(source, decoders, options.image_fps)[0])
     except Exception as exc:  # noqa: BLE001 - the features are intact; only the picture is missing
         log.warning("%s: no scene picture added: %s", source.key, exc)
         return f"no scene picture added ({type(exc).__name__}: {exc})"
-    return "scene picture added"
+    return "scene picture added" + (" in place of a damaged one" if SCENE_ATTR in attrs else "")
+
+
+def _empty_picture(value: Any) -> bool:
+    """Whether a stored scene picture is the empty one `scene_attr` writes where there was no frame."""
+    if isinstance(value, str):
+        return value.strip() == "[]"
+    return hasattr(value, "__len__") and len(value) == 0
 
 
 def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:

@@ -178,6 +178,29 @@ def test_per_camera_without_pictures_names_the_files(tmp_path):
         video.detect(tmp_path / "old", CFG)
 
 
+def test_a_scored_video_without_a_picture_is_left_out_alone(tmp_path):
+    """Per-camera models on a history: one scored file of an older extraction (no picture) or with
+    a damaged picture stopped the scoring of every camera (`--fit-on` and `--model`); it is left
+    out with why, the others scored. `videoad run`'s choice of grouping says why it keeps one
+    model over all (it said nothing)."""
+    two_cameras(tmp_path / "history", history=True)
+    scored = tmp_path / "scored"
+    fake_video(scored, "road_today.mp4", 40, seed=30, attrs=scene("road", 30, gain=0.8))
+    fake_video(scored, "old.mp4", 40, seed=31)  # no picture
+    fake_video(scored, "torn.mp4", 40, seed=32, attrs={"scene": "[1, 2, 3]", "frame_size": [240, 320]})
+    models = tmp_path / "models"
+    for s in (video.fit_and_score(tmp_path / "history", scored, CFG, save_models=models), video.score(scored, models)):
+        assert {v.video: v.group for v in s} == {"road_today.mp4": "camera-01"}
+        left = {e["video"]: e["reason"] for e in s.meta["left_out"]}
+        assert sorted(left) == ["old.mp4", "torn.mp4"] and left["old.mp4"] == cameras.NO_PICTURE
+    fits, why = cameras.per_camera_fits(video.open_store(tmp_path / "history"), video.open_store(scored), 50)
+    assert not fits and "of the scored videos 2 keep no scene picture or a damaged one (old.mp4, torn.mp4)" in why
+    fake_video(tmp_path / "history", "site/old.mp4", 60, seed=33)  # and one of the history
+    fits, why = cameras.per_camera_fits(video.open_store(tmp_path / "history"), None, 50)
+    assert not fits and why.startswith("the videos with a scene picture show several cameras, but 1 keep no scene "
+                                       "picture or a damaged one (site/old.mp4): one model over all")
+
+
 def test_detect_per_camera_on_the_command_line(tmp_path):
     from click.testing import CliRunner
 
@@ -227,6 +250,36 @@ def test_extraction_keeps_each_videos_picture_and_a_rerun_adds_it_to_older_files
         now = store.load(key, cells=True)
         assert np.array_equal(now.features, feats.features) and np.array_equal(now.cells, feats.cells)
     assert not [p for p in (tmp_path / "out" / "cam").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_rerun_of_extraction_replaces_a_damaged_picture_and_leaves_an_empty_one(tmp_path):
+    """A picture damaged in the file (not 32x24 values) reads as none, and --per-camera sends the
+    user to rerun extraction; that rerun kept the damaged picture (it looked for the attribute
+    alone), so the advice went round in a circle. An empty picture (no frame seen) stays."""
+    import h5py
+    from _extract_media import make_video
+
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    make_video(tmp_path / "in" / "a.avi", 40)
+    make_video(tmp_path / "in" / "b.avi", 40)
+    opts = ExtractOptions(workers=1, progress=False)
+    assert extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), opts).ok
+    store = FeatureStore(tmp_path / "out")
+    good = scene_of(store.attrs("a.avi"))
+    with h5py.File(store.path("a.avi"), "r+") as f:
+        f.attrs["scene"] = "[1, 2, 3]"
+    with h5py.File(store.path("b.avi"), "r+") as f:
+        f.attrs["scene"] = "[]"
+    with pytest.raises(ValueError, match=r"keep no scene picture or a damaged one .*a.avi.h5.*replaces a damaged"):
+        cameras.pictures_of(store, ["a.avi"])
+    again = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), opts)
+    assert again.results["a.avi"].note.endswith("scene picture added in place of a damaged one")
+    assert "scene picture" not in (again.results["b.avi"].note or "")
+    store = FeatureStore(tmp_path / "out")
+    assert np.array_equal(scene_of(store.attrs("a.avi")), good) and scene_of(store.attrs("b.avi")) is None
 
 
 def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_path, caplog):

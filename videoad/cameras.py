@@ -172,11 +172,11 @@ def pictures_of(store, keys: Sequence[str]) -> tuple[list, list]:
     pics, sizes, missing = _read_pictures(store, keys)
     if missing:
         shown = ", ".join(str(store.path(k)) for k in missing[:5]) + (", ..." if len(missing) > 5 else "")
-        raise ValueError(f"{store.root}: {len(missing)} feature file(s) keep no scene picture ({shown}): "
-                         "--per-camera tells cameras apart by the picture `videoad extract` keeps with each video; "
-                         "rerun the same extract command, which adds it to files written before it did (one decode "
-                         "of each source, no feature recomputed); imported features have none, so group them by "
-                         "folder (--per-category)")
+        raise ValueError(f"{store.root}: {len(missing)} feature file(s) keep no scene picture or a damaged one "
+                         f"({shown}): --per-camera tells cameras apart by the picture `videoad extract` keeps with "
+                         "each video; rerun the same extract command, which adds it to files written before it did "
+                         "and replaces a damaged one (one decode of each source, no feature recomputed); imported "
+                         "features have none, so group them by folder (--per-category)")
     return pics, sizes
 
 
@@ -357,10 +357,15 @@ def per_camera_fits(fit_store, scored_store=None, min_clips: int | None = None) 
     AUROC where a model per camera held (`video_defaults.py check-multicam`). With `min_clips`, a
     camera whose videos hold fewer clips than a model is fitted on keeps one model over all (a
     camera of two short videos was skipped whole, its videos scored nowhere and named nowhere)."""
-    keys = fit_store.keys()
-    pics, sizes, missing = _read_pictures(fit_store, keys, unreadable={})
-    if missing or len(keys) < 4:
+    keys, pics, sizes, missing = _readable_pictures(fit_store)
+    if len(keys) < 4:
         return False, ""
+    if missing:  # said where the others show several cameras (it was one model over all in silence)
+        shown = [i for i, p in enumerate(pics) if p is not None]
+        if len(shown) < 2 or cluster([pics[i] for i in shown], [sizes[i] for i in shown]).max() < 1:
+            return False, ""
+        return False, (f"the videos with a scene picture show several cameras, but {_lacking(missing)}: one model "
+                       "over all (rerun the same `videoad extract` command to add the pictures)")
     labels = cluster(pics, sizes)
     counts = np.bincount(labels)
     if len(counts) < 2:
@@ -380,10 +385,11 @@ def per_camera_fits(fit_store, scored_store=None, min_clips: int | None = None) 
                            + f" < min_clips={int(min_clips)}: one model over all (--per-camera to fit one per "
                            "camera anyway)")
     if scored_store is not None:
-        scored = scored_store.keys()
-        s_pics, s_sizes, s_missing = _read_pictures(scored_store, scored, unreadable={})
+        scored, s_pics, s_sizes, s_missing = _readable_pictures(scored_store)
         if s_missing:
-            return False, ""
+            return False, (f"the history shows {len(groups)} cameras ({said}), but of the scored videos "
+                           f"{_lacking(s_missing)}: one model over all (rerun the same `videoad extract` command "
+                           "to add the pictures)")
         index = {k: i for i, k in enumerate(keys)}
         known = {g: _camera_entry(k, [pics[index[x]] for x in k], [sizes[index[x]] for x in k])
                  for g, k in groups.items()}
@@ -394,14 +400,45 @@ def per_camera_fits(fit_store, scored_store=None, min_clips: int | None = None) 
     return True, f"{len(groups)} cameras by their scene pictures ({said}): one model per camera (--pooled for one over all)"
 
 
+def _readable_pictures(store) -> tuple[list, list, list, list]:
+    """(keys, pictures, frame sizes, keys without a picture) of a store's videos whose attributes
+    can be read: a file that cannot be read is left out of the scoring by the screen, which says
+    so (it is no video without a picture)."""
+    keys, unreadable = store.keys(), {}
+    pics, sizes, missing = _read_pictures(store, keys, unreadable)
+    kept = [i for i, k in enumerate(keys) if k not in unreadable]
+    return ([keys[i] for i in kept], [pics[i] for i in kept], [sizes[i] for i in kept],
+            [k for k in missing if k not in unreadable])
+
+
+def _lacking(missing: Sequence[str]) -> str:
+    """Videos without a scene picture, in words."""
+    return (f"{len(missing)} keep no scene picture or a damaged one ({', '.join(missing[:3])}"
+            + (f" and {len(missing) - 3} more" if len(missing) > 3 else "") + ")")
+
+
 def assign(store, keys: Sequence[str], known: Mapping[str, Mapping], threshold: float = SAME_CAMERA, *,
            whose: str = "history's", unfitted: Mapping[str, Mapping] | None = None
            ) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Scored keys to the known cameras (`camera_pictures`' form), each to the one `match` finds;
     (camera -> keys, key -> why it matches none). `whose`: the cameras' owner as the reasons say it
     ("history's", "models'"); `unfitted`: cameras the fit saw and left without a model
-    (`unfitted_cameras`), which a reason names where a video shows one."""
-    return _assign_pictures(keys, *pictures_of(store, keys), known, threshold, whose, unfitted)
+    (`unfitted_cameras`), which a reason names where a video shows one. A video without a picture
+    (or with a damaged one) is one that matches none, with why: one such file among today's
+    footage stopped the scoring of every camera."""
+    pics, sizes, missing = _read_pictures(store, keys)
+    lacking = set(missing)
+    pictured = [i for i, k in enumerate(keys) if k not in lacking]
+    groups, unmatched = _assign_pictures([keys[i] for i in pictured], [pics[i] for i in pictured],
+                                         [sizes[i] for i in pictured], known, threshold, whose, unfitted)
+    for key in missing:
+        unmatched[key] = NO_PICTURE
+    return groups, {k: unmatched[k] for k in keys if k in unmatched}
+
+
+#: why a scored video without a scene picture is matched to no camera (`assign`)
+NO_PICTURE = ("it keeps no scene picture or a damaged one, so its camera cannot be told: rerun the same `videoad "
+              "extract` command, which adds it (one decode of the source, no feature recomputed)")
 
 
 def _assign_pictures(keys: Sequence[str], pics: Sequence[np.ndarray], sizes: Sequence, known: Mapping[str, Mapping],
