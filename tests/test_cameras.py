@@ -597,3 +597,70 @@ def test_a_camera_the_fit_left_without_a_model_is_named_when_its_footage_comes_l
     (models / "models.json").write_text(json.dumps(index))
     (left,) = video.score(scored, models).meta["left_out"]
     assert left["reason"].startswith("its scene matches none of the models' cameras (camera-01, camera-02;")
+
+
+def test_per_camera_names_each_video_that_a_scene_cut_splits_between_views(tmp_path):
+    """A recorder that exported two cameras into one file: its one scene picture (the median over all
+    of it) is the camera it shows longest, so --per-camera scores it whole with that camera's model,
+    the part after the cut against that camera's normal. It is scored so all the same, and named:
+    by detect, by a fit on a history and by saved models (run.json's `scene_cut_views`, a warning
+    line, the report's facts under its timeline), and by `videoad cameras`."""
+    from click.testing import CliRunner
+
+    from videoad import coverage
+    from videoad.cli import cli
+
+    store = tmp_path / "store"
+    two_cameras(store, history=True)
+    # 60 clips: frames 0-964; the road camera to frame 699, then the stripes camera
+    fake_video(store, "site/switched.mp4", 60, seed=7,
+               attrs={**scene("road", 7), "scene_cuts": 1, "scene_cut_frames": "[700]"})
+    fake_video(store, "site/older.mp4", 60, seed=8, attrs={**scene("road", 8), "scene_cuts": 2})  # count alone
+    assert cameras.cut_videos(video.open_store(store), video.open_store(store).keys()) == {
+        "site/older.mp4": {"cuts": 2},
+        "site/switched.mp4": {"cuts": 1, "frames": [700], "parts": [[0, 699], [700, 964]]}}
+    # where the picture came from: the longer of two parts; equal parts mix both; more cuts, more parts
+    assert cameras.cut_parts_text({"cuts": 1, "frames": [50], "parts": [[0, 49], [50, 99]]}) == (
+        "scene cut at frame 50: frames 0-49 and 50-99, as long as each other (its picture mixes both views)")
+    assert cameras.cut_parts_text({"cuts": 2, "frames": [50, 80], "parts": [[0, 49], [50, 79], [80, 99]]}) == (
+        "scene cuts at frames 50, 80: 3 parts, which may show more than one view")
+    s = video.detect(store, CFG, save_models=tmp_path / "models")
+    by_group = {g["group"]: g for g in s.groups}
+    assert {v.video: v.group for v in s}["site/switched.mp4"] == "camera-01"  # scored whole, as the road camera
+    cut = by_group["camera-01"]["scene_cut_views"]
+    assert sorted(cut) == ["site/older.mp4", "site/switched.mp4"] and "scene_cut_views" not in by_group["camera-02"]
+    (line,) = coverage.warnings(s.groups)
+    assert line.startswith("group camera-01: 2 video(s) change view at a scene cut (site/older.mp4 (2 scene cut(s), "
+                           "not placed"), line
+    assert ("site/switched.mp4 (scene cut at frame 700: frames 700-964 (after the cut, the shorter part) show "
+            "another view)): each is scored whole as camera-01") in line
+    assert "against camera-01's normal" in line and "videoad watch" in line
+    (note,) = coverage.video_notes("site/switched.mp4", by_group["camera-01"])
+    assert note.startswith("scored whole as camera-01 though its view changes at a scene cut (scene cut at frame 700")
+    assert coverage.video_notes("site/road0.mp4", by_group["camera-01"]) == []
+    # run.json keeps it
+    from videoad.scores import write_scores
+
+    write_scores(tmp_path / "out", s)
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert {g["group"]: sorted(g.get("scene_cut_views", {})) for g in run["groups"]}["camera-01"] == [
+        "site/older.mp4", "site/switched.mp4"]
+    # a fit on a history, and saved models, name it as well
+    scored = tmp_path / "scored"
+    fake_video(scored, "switched_today.mp4", 40, seed=9,
+               attrs={**scene("stripes", 9), "scene_cuts": 1, "scene_cut_frames": "[100]"})
+    fake_video(scored, "stripes_today.mp4", 40, seed=10, attrs=scene("stripes", 10))
+    for again in (video.fit_and_score(store, scored, CFG), video.score(scored, tmp_path / "models")):
+        (group,) = [g for g in again.groups if g.get("scene_cut_views")]
+        assert group["group"] == "camera-02" and list(group["scene_cut_views"]) == ["switched_today.mp4"]
+        assert "frames 0-99 (before the cut, the shorter part) show another view" in coverage.warnings(
+            again.groups)[0]
+    # the survey, before any fit
+    res = CliRunner().invoke(cli, ["cameras", str(store)])
+    assert res.exit_code == 0, res.output
+    assert ("camera-01: 2 of its video(s) change view at a scene cut: site/older.mp4 (2 scene cut(s), not placed "
+            "(extracted before cuts were placed)); site/switched.mp4 (scene cut at frame 700: frames 700-964 (after "
+            "the cut, the shorter part) show another view): each is listed here, and --per-camera scores it whole, "
+            "as camera-01") in res.output, res.output
+    found = json.loads(CliRunner().invoke(cli, ["cameras", str(store), "--json"]).output)
+    assert [sorted(c.get("cut_videos", {})) for c in found["cameras"]] == [["site/older.mp4", "site/switched.mp4"], []]

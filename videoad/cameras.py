@@ -279,6 +279,60 @@ def unknown_views(store, keys: Sequence[str], views: Mapping[str, Mapping] | Non
     return {keys[i]: round(sim, 2) for i, (name, sim) in zip(shown, found) if name is None}
 
 
+def cut_videos(store, keys: Sequence[str]) -> dict[str, dict]:
+    """The videos of `keys` whose extraction found scene cuts (`extract.cuts`: the thumbnails'
+    layout and light changed from one frame to the next), each as {"cuts": how many, "frames": the
+    first sampled frame after each, "parts": [first, last] frames between them} (frames and parts
+    where the store placed the cuts: extracted since 2026-12-04; before, the count alone). In a
+    fixed camera's footage a cut is the view changing (a switcher, two cameras exported into one
+    file, the camera moved): the video shows more than one view, but keeps one scene picture, the
+    median over all of it, so `--per-camera` groups it whole with the camera of the view it shows
+    most (a part of the scene picture per view is not kept: the parts cannot be told apart here).
+    A file whose attributes cannot be read says nothing (the screen says why)."""
+    from extract.store import attr_list
+
+    found: dict[str, dict] = {}
+    for key in keys:
+        try:
+            attrs = store.attrs(key)
+        except ValueError:
+            continue
+        n = attrs.get("scene_cuts")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            continue
+        entry: dict = {"cuts": int(n)}
+        try:
+            at = sorted({int(f) for f in attr_list(attrs.get("scene_cut_frames")) or ()})
+        except (TypeError, ValueError):  # a damaged list: the count alone
+            at = []
+        total = attrs.get("n_frames")
+        if at:
+            entry["frames"] = at
+            if isinstance(total, (int, np.integer)) and not isinstance(total, bool) and 0 < at[0] and at[-1] < total:
+                starts = [0] + at
+                entry["parts"] = [[a, b - 1] for a, b in zip(starts, at + [int(total)])]
+        found[key] = entry
+    return found
+
+
+def cut_parts_text(entry: Mapping) -> str:
+    """Where a video's cuts split it (`cut_videos`' entry), in words: with one cut, the shorter
+    part is the one that shows another view than the camera it was grouped with (its scene picture
+    is the median over all its frames, the longer part's view)."""
+    frames, parts = entry.get("frames"), entry.get("parts")
+    if not frames:
+        return f"{entry['cuts']} scene cut(s), not placed (extracted before cuts were placed)"
+    at = f"scene cut{'s' if len(frames) > 1 else ''} at frame{'s' if len(frames) > 1 else ''} " \
+         f"{', '.join(map(str, frames[:6]))}{' ...' if len(frames) > 6 else ''}"
+    if not parts or len(parts) != 2:
+        return at + (f": {len(parts)} parts, which may show more than one view" if parts else "")
+    (a0, a1), (b0, b1) = parts
+    if a1 - a0 == b1 - b0:
+        return at + f": frames {a0}-{a1} and {b0}-{b1}, as long as each other (its picture mixes both views)"
+    other, side = ((b0, b1), "after") if b1 - b0 < a1 - a0 else ((a0, a1), "before")
+    return at + f": frames {other[0]}-{other[1]} ({side} the cut, the shorter part) show another view"
+
+
 def saved_cameras(groups: Mapping) -> dict[str, Mapping]:
     """Group -> its camera entry (`camera_pictures`' form) of a models.json's groups that keep one."""
     return {g: e["camera"] for g, e in groups.items()
@@ -475,7 +529,8 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
     """What `--per-camera` would make of a store, before any fit: the cameras (each with its videos,
     the lowest correlation between two of them, from an even sample of SURVEY_PAIRS where it has more,
     and its nearest other camera by average linkage's own measure, the mean correlation between
-    their videos), and the videos that keep no picture or cannot be read. No n x n matrix."""
+    their videos, and `cut_videos`: those of its videos that scene cuts split between views), and the
+    videos that keep no picture or cannot be read. No n x n matrix."""
     keys = list(store.keys() if keys is None else keys)
     unreadable: dict[str, str] = {}
     pics, sizes, _ = _read_pictures(store, keys, unreadable)
@@ -503,6 +558,9 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
             # frames of another shape are another camera whatever they show: no correlation to report
             "nearest": None if near is None or between[c, near] <= -1.0 else {
                 "camera": camera_name(near), "mean_correlation": float(between[c, near])}})
+        cut = cut_videos(store, out["cameras"][-1]["videos"])
+        if cut:  # videos that show this camera most, another view in the rest (`cut_videos`)
+            out["cameras"][-1]["cut_videos"] = cut
     return out
 
 
@@ -523,6 +581,15 @@ def survey_text(found: dict, shown: int = 4) -> str:
         if cam["nearest"] is not None:
             line += f"; nearest {cam['nearest']['camera']} ({cam['nearest']['mean_correlation']:.2f})"
         lines.append(line)
+        cut = cam.get("cut_videos")
+        if cut:
+            named = [f"{k} ({cut_parts_text(e)})" for k, e in list(cut.items())[:shown]]
+            lines.append(f"{cam['name']}: {len(cut)} of its video(s) change view at a scene cut: "
+                         + "; ".join(named) + (f" and {len(cut) - shown} more" if len(cut) > shown else "")
+                         + f": each is listed here, and --per-camera scores it whole, as {cam['name']} (the view it "
+                           f"shows most), its part(s) showing another view against {cam['name']}'s normal (split "
+                           "the file at the cut and extract the parts apart, or `videoad watch` it with models "
+                           "saved --per-camera, which switches model at a cut)")
     if found["missing"]:
         miss = found["missing"]
         lines.append(f"{len(miss)} video(s) keep no scene picture ({', '.join(miss[:shown])}"

@@ -204,6 +204,19 @@ def unknown_view_line(sims: Mapping[str, float], where: str = "") -> str:
             "normal (fit on their own camera's history; several cameras in one folder: --per-camera)")
 
 
+def cut_view_line(videos: Mapping[str, Mapping], camera: str, where: str = "") -> str:
+    """The warning for a camera group's scored videos that scene cuts split between views
+    (`videoad.cameras.cut_videos`: run.json's `scene_cut_views`)."""
+    from videoad.cameras import cut_parts_text
+
+    names = listed([f"{k} ({cut_parts_text(e)})" for k, e in sorted(videos.items())], 3)
+    return (f"{where}{len(videos)} video(s) change view at a scene cut ({names}): each is scored whole as {camera}, "
+            "the camera its scene picture (the median over the whole video: the view it shows most) matches, so "
+            f"its part(s) showing another view are scored against {camera}'s normal (false alarms or missed events "
+            "there). To score each part with its own camera's model, split the file at the cut and extract the "
+            "parts apart, or `videoad watch` it with models saved --per-camera (it switches model at a cut)")
+
+
 def split_line(split: Mapping, where: str = "") -> str:
     """The warning for a group whose fitted footage `activity_split` divides."""
     busier = split["busier"]
@@ -233,10 +246,11 @@ def warnings(groups) -> list[str]:
     """One line per group fitted as two levels of activity, one per group whose fitted footage mixes
     two levels of activity under one model, one per group scored as whole clips although some of its
     videos have grid cells (most have none: `cells_unused`), one per group with
-    videos of a camera its history does not show, one per group with videos far busier than its
+    videos of a camera its history does not show, one per camera group with videos that scene cuts
+    split between views, one per group with videos far busier than its
     history, and one per group whose scored clips move where its history never did (from
-    run.json's groups: `activity_split`, `cells_unused`, `unknown_views`, `busier_than_history`,
-    `history_still_cells`, `moving_where_history_still`)."""
+    run.json's groups: `activity_split`, `cells_unused`, `unknown_views`, `scene_cut_views`,
+    `busier_than_history`, `history_still_cells`, `moving_where_history_still`)."""
     lines, paired = [], set()
     for g in groups:
         level = g.get("activity_level")
@@ -252,6 +266,8 @@ def warnings(groups) -> list[str]:
                          "the others again as those were, to score cells)")
         if g.get("unknown_views"):
             lines.append(unknown_view_line(g["unknown_views"], f"group {g['group']}: "))
+        if g.get("scene_cut_views"):
+            lines.append(cut_view_line(g["scene_cut_views"], g["group"], f"group {g['group']}: "))
         if g.get("busier_than_history"):
             lines.append(busier_line(g["busier_than_history"], f"group {g['group']}: "))
         videos = g.get("moving_where_history_still") or {}
@@ -275,6 +291,12 @@ def video_notes(video: str, group: Mapping) -> list[str]:
         notes.append(f"among the busier of two levels of activity its model was fitted on ({split['ratio']:.1f}x)")
     if video in (group.get("unknown_views") or {}):
         notes.append(f"shows none of the history's cameras (scene correlation {group['unknown_views'][video]:.2f})")
+    cut = (group.get("scene_cut_views") or {}).get(video)
+    if cut:
+        from videoad.cameras import cut_parts_text
+
+        notes.append(f"scored whole as {group['group']} though its view changes at a scene cut ({cut_parts_text(cut)}): "
+                     f"its part(s) showing another view are scored against {group['group']}'s normal")
     if video in (group.get("busier_than_history") or {}):
         notes.append(f"moves in {group['busier_than_history'][video]:.1f}x the share of the picture of the history's "
                      "busiest clip (night, rain, another camera?)")

@@ -17,7 +17,7 @@ import numpy as np
 from extract.backbones import PERMISSIONS, recorded_options
 from extract.store import remove_stale_temporaries, write_atomic
 from videoad import __version__
-from videoad.cameras import note_mixed, unknown_views, views_of
+from videoad.cameras import cut_videos, note_mixed, unknown_views, views_of
 from videoad.coverage import activity_split, busier_than_history, history_peak, moving_where_still, still_cells
 from videoad.detector import registry
 from videoad.group_model import GroupModel
@@ -316,6 +316,8 @@ def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_
     if note_cameras and cfg.mode in ("per-category", "pooled"):
         note_mixed(store, groups, records, int(cfg.min_clips))
     note_mixed_extraction(store, groups, records)
+    if cfg.mode == "per-camera":
+        _note_cuts(records, store)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations), left_out, counts=counts)
     scoreset.meta.update(_run_meta(cfg, features, "transductive", notes=unfinished_notes), left_out=_listed(left_out))
@@ -427,6 +429,8 @@ def fit_and_score(history, features, cfg: DetectConfig | None = None, *, annotat
         records.append(rec)
     if cfg.mode in ("per-category", "pooled"):  # what each model is fitted on: the history
         note_mixed(fit_store, fit_groups, records, int(cfg.min_clips))
+    if known is not None:
+        _note_cuts(records, store)
     note_mixed_extraction(fit_store, {r["group"]: fit_groups.get(r["group"], ()) for r in records}, records)
     results = (executor or _run)(plan, int(cfg.n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations), left_out, fit_left_out, counts)
@@ -504,6 +508,20 @@ def _note_views(rec: dict, store, keys: list[str], views) -> None:
     unknown = unknown_views(store, keys, views)
     if unknown:
         rec["unknown_views"] = unknown
+
+
+def _note_cuts(records: list[dict], store) -> None:
+    """Per camera group scored (`--per-camera`), its videos that scene cuts split between views
+    (`videoad.cameras.cut_videos`), in the group's record (run.json's `scene_cut_views`;
+    `videoad.coverage.warnings` words it for the command line and the report): each is scored
+    whole with the model of the camera its one scene picture matches, the view it shows most, and
+    its other part(s) against that camera's normal. Scored all the same, and said."""
+    for rec in records:
+        if rec.get("status") not in ("fitted", "scored") or not rec.get("videos"):
+            continue
+        found = cut_videos(store, rec["videos"])
+        if found:
+            rec["scene_cut_views"] = found
 
 
 def _record(group: str, keys: list[str], counts: Mapping[str, int], cfg: DetectConfig, level: dict | None = None
@@ -976,6 +994,8 @@ def _score(features, model_dir: Path, annotations, n_jobs: int, executor) -> Sco
             plan.append(_task(str(models[model_group].get("detector", cfg.detector)), _score_group,
                               (str(features), g, keys, str(model_dir), models[model_group], cfg.threads_per_job), g))
         records.append(rec)
+    if cfg.mode == "per-camera":
+        _note_cuts(records, store)
     results = (executor or _run)(plan, int(n_jobs))
     scoreset = _assemble(results, records, categories(store, annotations), left_out, counts=counts)
     scoreset.meta.update(_run_meta(cfg, features, "inductive", notes=unfinished_notes), left_out=_listed(left_out))
@@ -1010,6 +1030,7 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
         if "failed" in res:
             rec.update(status="failed", reason=res["failed"])
             log.warning("group %r failed: %s", rec["group"], res["failed"])
+            rec.pop("scene_cut_views", None)  # nothing scored to say it of
             if res.get("left_out"):
                 rec["videos"] = [k for k in rec["videos"] if k not in res["left_out"]]
                 if counts is not None:
@@ -1019,6 +1040,10 @@ def _assemble(results: list[dict], records: list[dict], category: Mapping[str, s
             rec["videos"] = [k for k in rec["videos"] if k not in res["left_out"]]
             rec["n_clips"] = sum(len(v["scores"]) for v in res["videos"])
         rec.update({k: v for k, v in res["info"].items() if k != "entry"})
+        if rec.get("scene_cut_views") and res.get("left_out"):  # of the videos scored alone
+            rec["scene_cut_views"] = {k: e for k, e in rec["scene_cut_views"].items() if k in rec["videos"]}
+            if not rec["scene_cut_views"]:
+                del rec["scene_cut_views"]
         for v in res["videos"]:
             videos.append(VideoScores(
                 video=v["video"], scores=v["scores"], frames=v["frames"], n_frames=v["n_frames"], fps=v["fps"],
