@@ -302,7 +302,9 @@ DAMAGE_MAX_SHARE = 0.5
 DAMAGE_MIN_FRAMES = 50
 #: frames decoded after damage that are held and put in presentation order before they go out: a
 #: decoder that lost a reference puts frames out late around it (measured: by up to 12 with
-#: x264's B-frames and keyframes every 12)
+#: x264's B-frames and keyframes every 12). They are held as the decoder gave them (4:2:0 video:
+#: half the bytes of the RGB picture, before any stretch to square pixels; 32 at 4K about 400 MB,
+#: not 800) and made RGB as they go out
 REPAIR_WINDOW = 32
 #: the most frames filled in for the slots that timestamps skip after damage (20 s at 30 fps, more
 #: than a keyframe interval): a larger skip is the timestamps jumping (a camera's clock set, a
@@ -349,6 +351,9 @@ class PyAVFrames:
         #: a video stream before the one read is in a codec FFmpeg cannot decode: the one read is
         #: the first it can, not the file's first
         self.skipped_first = any(s.index < stream.index and not is_picture(s) for s in container.streams.video)
+        #: the frames held since damage (`REPAIR_WINDOW`) until the last of them goes out, as
+        #: (timestamp, PyAV's frame); empty otherwise
+        self.held: list = []
         self._frames = self._decode()
 
     def __iter__(self) -> "PyAVFrames":
@@ -393,6 +398,7 @@ class PyAVFrames:
             for pts, image in sorted(window_frames, key=lambda f: math.inf if f[0] is None else f[0]):
                 if pts is not None and last_pts is not None and pts <= last_pts:
                     continue  # put out after its slot was filled in: the stand-in stays
+                image = array(image)  # held as the decoder gave it: RGB only now
                 refused = sum(1 for t in lost if t is None or pts is None or t < pts)
                 skipped = (int(round((pts - last_pts) / step)) - 1
                            if pts is not None and last_pts is not None and step is not None else 0)
@@ -419,6 +425,7 @@ class PyAVFrames:
                         self.damage_reason = f"{type(exc).__name__}: {why}" if why else _describe(exc)
                     lost.append(packet.pts)
                     window, window_left = (window if window is not None else []), REPAIR_WINDOW
+                    self.held = window
                     bad, seen = len(self.damaged) + len(lost), count + len(lost) + len(window)
                     if bad > DAMAGE_MIN_FRAMES and bad > DAMAGE_MAX_SHARE * seen:
                         raise DecodeError(f"{bad} of the first {seen} frames could not be decoded "
@@ -439,12 +446,13 @@ class PyAVFrames:
                         last, last_pts = frame, frame.pts if frame.pts is not None else last_pts
                         yield upright(frame, self.aspect)
                         continue
-                    window.append((frame.pts, upright(frame, self.aspect)))
+                    window.append((frame.pts, frame))
                     window_left -= 1
                     if window_left <= 0:
                         yield from placed(window)
-                        window = None
+                        window, self.held = None, []
             yield from placed(window or [])
+            self.held = []
             for _ in lost if last is not None else ():  # damage at the very end
                 self.damaged.append(count)
                 count += 1

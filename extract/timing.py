@@ -75,7 +75,7 @@ def packet_pts(path: str):
         with av.open(path) as container:
             stream = main_video_stream(container)
             base = stream.time_base
-            stamps = []
+            stamps, decode, keys = [], [], []
             for packet in container.demux(stream):
                 if packet.size == 0:  # a flush packet, or an AVI slot with no frame in it
                     continue
@@ -84,36 +84,78 @@ def packet_pts(path: str):
                 if packet.pts is None:
                     return None
                 stamps.append(packet.pts)
+                decode.append(packet.dts)
+                keys.append(bool(packet.is_keyframe))
     except Exception:  # noqa: BLE001 - no timestamps: the container's rate stands, as before
         return None
     if len(stamps) < 2 or base is None:
         return None
-    return np.sort(_joined(np.asarray(stamps, dtype=np.int64), base)), base
+    dts = None if any(d is None for d in decode) else np.asarray(decode, dtype=np.int64)
+    return np.sort(_joined(np.asarray(stamps, dtype=np.int64), base, dts, np.asarray(keys))), base
 
 
-#: a timestamp this far (s) below the highest before it, in demux order, starts a new run of
-#: timestamps (a recorder's reset, two recordings joined byte for byte): far more than a decoder's
-#: reordering of frames (B-frames: a few frames back)
+#: a timestamp this far (s) below the highest of its run, in demux order, with the packets after it
+#: staying there, starts a new run where the container tells no better (no decoding timestamps,
+#: no keyframe flags): far more than most reordering of frames (B-frames: a few frames back)
 RESET_S = 2.0
-#: packets after a drop that must all stay below it for a reset (fewer where the file ends first)
+#: packets after a drop that must all stay below it for such a reset (fewer where the file ends first)
 RESET_RUN = 8
 
 
-def _joined(stamps: np.ndarray, base) -> np.ndarray:
-    """Timestamps in demux order with each run that restarts (`RESET_S` back) carried on from where
-    the one before stood, one typical step later. Sorted as they were, two MPEG-TS recordings joined
-    end to end interleaved: 500 frames at 10 fps read as 29.9 s at 16.7 fps, every second after the
-    join wrong."""
+def _run_starts(stamps: np.ndarray, base, dts: np.ndarray | None = None,
+                keys: np.ndarray | None = None) -> list[int]:
+    """Where, in demux order, a new run of timestamps begins (a recorder's clock set back, two
+    recordings joined byte for byte), by what the container says, not by how far back it goes:
+    B-frames put a frame's presentation time up to their reordering depth back (16 B-frames: 1.6 s
+    at 10 fps, 4 s at 4 fps), more than a clock corrected by a second. Within one run
+
+    * the decoding timestamps (DTS) only rise, so one going back starts a new run (unless the packet
+      after it is back above the one before: one packet's stray stamp); trusted where every packet
+      has one and they go back at most once per keyframe (not a muxer that copied the presentation
+      times of B-frames into them);
+    * a keyframe is shown after every frame decoded before it (closed GOPs and open ones alike), so
+      a keyframe at or below the latest presentation time of its run starts a new one;
+    * with neither (`dts` and `keys` None, or no trusted DTS and no keyframe flagged), a time over
+      `RESET_S` below the highest of its run, the `RESET_RUN` packets after it staying there."""
+    n = len(stamps)
+    if keys is not None and not np.any(keys[1:]):
+        keys = None
+    if dts is not None and int(np.sum(np.diff(dts) < 0)) > max(1, int(np.sum(keys)) if keys is not None else 1):
+        dts = None
     back = int(round(RESET_S / float(base)))
-    drops = [int(d) for d in np.flatnonzero(np.diff(stamps) < -back)
-             # a run that stays down: one stray packet's timestamp (the next back up) is no reset
-             if np.all(stamps[d + 1: d + 1 + RESET_RUN] < stamps[: d + 1].max() - back)]
-    if not drops:
+    starts, top = [], int(stamps[0])
+    for i in range(1, n):
+        pts = int(stamps[i])
+        if dts is not None and dts[i] < dts[i - 1] and not (i + 1 < n and dts[i + 1] > dts[i - 1]):
+            new = True
+        elif keys is not None and keys[i] and pts <= top:
+            new = True
+        elif dts is None and keys is None:
+            new = pts < top - back and bool(np.all(stamps[i + 1: i + 1 + RESET_RUN] < top - back))
+        else:
+            new = False
+        if new:
+            starts.append(i)
+            top = pts
+        else:
+            top = max(top, pts)
+    return starts
+
+
+def _joined(stamps: np.ndarray, base, dts: np.ndarray | None = None, keys: np.ndarray | None = None) -> np.ndarray:
+    """Timestamps in demux order with each run that restarts (`_run_starts`) over the times before
+    it carried on from where they stood, one typical step later. Sorted as they were, two MPEG-TS
+    recordings joined end to end interleaved: 500 frames at 10 fps read as 29.9 s at 16.7 fps,
+    every second after the join wrong; a clock set back by a second, 80 frames at 10 fps as 6.7 s.
+    A run that starts later than the times before it (a clock set forward) keeps its times."""
+    starts = _run_starts(stamps, base, dts, keys)
+    if not starts:
         return stamps
-    drops = np.asarray(drops)
     out = stamps.copy()
-    for start, end in zip(drops + 1, [*(drops[1:] + 1), len(stamps)]):
+    for start, end in zip(starts, [*starts[1:], len(stamps)]):
         before = np.sort(out[:start])
+        if out[start:end].min() > before[-1]:
+            continue
         steps = np.diff(before)
         step = int(np.median(steps[steps > 0])) if np.any(steps > 0) else 1
         out[start:end] += before[-1] + step - out[start:end].min()

@@ -152,10 +152,11 @@ def slow_pyav(path: str):
 
 
 def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 64, height: int = 48,
-                  picture=None) -> Path:
+                  picture=None, bframes: int = 2) -> Path:
     """H.264 (with B-frames) whose frame i is shown at times_ms[i]: uneven spacing, as a camera
     that drops frames writes it; the container's rate says `rate`. `picture(i)`: frame i's RGB
-    array (`synthetic_frame` by default)."""
+    array (`synthetic_frame` by default). `bframes` over 2: that many B-frames between every two
+    others, always (deep reordering: a frame decoded up to `bframes` frames after later ones)."""
     import fractions
 
     import av
@@ -166,6 +167,9 @@ def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = fractions.Fraction(1, 1000)
         stream.options = {"crf": "18", "bf": "2", "g": "12"}
+        if bframes > 2:
+            stream.options = {"crf": "18", "bf": str(bframes), "g": str(4 * (bframes + 1)),
+                              "x264-params": "b-adapt=0:scenecut=0"}
         for i, ms in enumerate(times_ms):
             rgb = synthetic_frame(i, width, height) if picture is None else picture(i)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")

@@ -188,6 +188,36 @@ def test_refused_frames_are_filled_in_where_they_were_and_every_other_frame_keep
     assert len(first) == 40 and [decoded_code(f) for f in first[12:]] == [i % CODE_PERIOD for i in range(12, 40)]
 
 
+def test_frames_held_after_damage_are_held_as_decoded_not_as_rgb_pictures(tmp_path):
+    """The frames decoded after damage wait (REPAIR_WINDOW of them) to be put in order: they were
+    held as RGB pictures, stretched to square pixels (32 at 4K: about 800 MB per worker). Now as the
+    decoder gave them (4:2:0: half the bytes, at the stored size), made RGB as they go out; the
+    repaired frames are the same."""
+    from fractions import Fraction
+
+    import av
+
+    from extract.decode import REPAIR_WINDOW
+
+    src = make_h264(tmp_path / "v.mp4", 120, width=160, height=120, aspect=Fraction(4, 3))
+    stream = open_video(damage_packets(src, tmp_path / "damaged.mp4", [12, 80, 81]), ("pyav",))
+    frames, held = [], []
+    for frame in stream.frames:
+        frames.append(frame)
+        held.append(list(stream.reader.held))
+    assert max(len(h) for h in held) >= REPAIR_WINDOW and not held[-1]  # more where damage comes again
+    pictures = [image for h in held for _, image in h]
+    assert all(isinstance(p, av.VideoFrame) and (p.width, p.height, p.format.name) == (160, 120, "yuv420p")
+               for p in pictures)
+    rgb = 120 * 213 * 3  # what goes out: stretched to square pixels, three bytes a pixel
+    assert {f.shape for f in frames} == {(120, 213, 3)}
+    # 4:2:0 at the stored size: 1.5 bytes a stored pixel (the decoder pads rows: 2.4 at this width, 1.5 at 4K)
+    assert max(sum(plane.buffer_size for plane in p.planes) for p in pictures) <= 0.65 * rgb
+    assert stream.reader.damaged == list(range(12, 22)) + [80, 81, 82] and len(frames) == 120
+    assert all(decoded_code(frames[i]) == i % CODE_PERIOD for i in range(120) if i not in stream.reader.damaged)
+    assert all(np.array_equal(frames[i], frames[i - 1]) for i in stream.reader.damaged)
+
+
 def test_random_bytes_over_a_recording_cost_only_the_frames_they_hit(tmp_path):
     """Random bytes over two spots of an H.264 MP4 (a recorder's write error): the video is read to
     its end with every frame in its place after the damage."""

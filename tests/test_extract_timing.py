@@ -266,6 +266,92 @@ def test_two_recordings_joined_end_to_end_keep_their_rate(tmp_path):
     assert np.array_equal(_joined(stamps.copy(), Fraction(1, 90000)), stamps)
 
 
+def _steps_ms(n: int, fps: int, start_ms: float = 0.0) -> list[int]:
+    return [int(round(start_ms + i * 1000 / fps)) for i in range(n)]
+
+
+def _max_reorder_s(path) -> float:
+    """How far (s) a packet's presentation time lies below the highest before it, in demux order."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        pts = np.array([p.pts for p in container.demux(stream) if p.size])
+        return float((np.maximum.accumulate(pts) - pts).max() * stream.time_base)
+
+
+@pytest.mark.parametrize("fps, back_s", [(10, 1.0), (10, 0.3), (30, 1.0), (30, 0.3)])
+def test_a_clock_set_back_by_under_two_seconds_starts_a_new_run(tmp_path, fps, back_s):
+    """Two MPEG-TS segments joined byte for byte, the second starting `back_s` before the first
+    ends (a recorder's clock corrected): only drops of 2 s started a new run, so the two interleaved
+    (80 frames at 10 fps, 1 s back: 6.7 s, frames 0-0.1 s apart). The decoding timestamps going back
+    (and the second segment's first keyframe at or below the first's times) say where it starts."""
+    first = make_vfr_h264(tmp_path / "a.ts", _steps_ms(40, fps), rate=fps)
+    last_ms = 39 * 1000 / fps
+    second = make_vfr_h264(tmp_path / "b.ts", _steps_ms(40, fps, last_ms + 1000 / fps - 1000 * back_s), rate=fps)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    times = packet_times(str(joined))
+    assert len(times) == 80 and np.all(np.diff(times) > 0)
+    np.testing.assert_allclose(times, np.arange(80) / fps, atol=2e-3)
+    stream = open_video(joined, ("pyav",))
+    frames = list(stream.frames)
+    assert stream.timing is None and stream.fps == pytest.approx(fps, rel=0.01)
+    assert [decoded_code(f) for f in frames] == [i % 28 for i in range(40)] * 2  # the second's codes start again
+
+
+@pytest.mark.parametrize("fps, ext", [(4, "ts"), (30, "ts"), (4, "mp4")])
+def test_deep_b_frame_reordering_is_no_new_run(tmp_path, fps, ext):
+    """16 B-frames between every two others: in demux order a frame's time lies up to 16 frames
+    below the highest before it (4 s at 4 fps, past the 2 s that used to start a new run; 0.53 s at
+    30 fps, more than a clock set back by 0.3 s). Its times read as they are; joined after another
+    segment whose times it overlaps by 0.3 s, it still carries on from it."""
+    times_ms = _steps_ms(120, fps)
+    path = make_vfr_h264(tmp_path / f"deep.{ext}", times_ms, rate=fps, bframes=16)
+    assert _max_reorder_s(path) == pytest.approx(16 / fps, abs=2e-3)
+    np.testing.assert_allclose(packet_times(str(path)), np.asarray(times_ms) / 1000.0, atol=1e-6)
+    stream = open_video(path, ("pyav",))
+    frames = list(stream.frames)
+    assert stream.timing is None and len(frames) == 120
+    assert [decoded_code(f) for f in frames] == [i % 28 for i in range(120)]
+    if ext != "ts":
+        return
+    first = make_vfr_h264(tmp_path / "a.ts", _steps_ms(40, fps), rate=fps, bframes=16)
+    second = make_vfr_h264(tmp_path / "b.ts", _steps_ms(120, fps, 40 * 1000 / fps - 300), rate=fps, bframes=16)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    np.testing.assert_allclose(packet_times(str(joined)), np.arange(160) / fps, atol=2e-3)
+
+
+def test_where_the_container_says_nothing_runs_start_by_what_it_has():
+    """`_run_starts` without trusted decoding timestamps: a muxer that copied the presentation
+    times of B-frames into them (they go back at every B-frame) falls back to keyframes; with no
+    keyframe flags either, to a drop over RESET_S that stays down."""
+    from fractions import Fraction
+
+    from extract.timing import _joined, _run_starts
+
+    base = Fraction(1, 1000)
+    # demux order of I0 P17 B1..B16 P34 B18..B33 ..., 100 ms apart (1.6 s of reordering)
+    order = [0] + [k for g in range(4) for k in [17 * (g + 1)] + list(range(17 * g + 1, 17 * g + 17))]
+    stamps = np.asarray(order, dtype=np.int64) * 100
+    keys = np.zeros(len(stamps), bool)
+    keys[[0, 35]] = True  # a keyframe every other group, each above all before it
+    assert _run_starts(stamps, base, stamps.copy(), keys) == []  # DTS copied from PTS: not trusted
+    assert _run_starts(stamps, base, np.arange(len(stamps)) * 100, keys) == []
+    assert _run_starts(stamps, base) == []  # 1.6 s back, under RESET_S
+    # the same stream joined to itself, 0.5 s back (its start below its end): found by the keyframe
+    # alone, or by DTS alone, and carried on one step after the first's last frame
+    again = np.concatenate([stamps, stamps + stamps.max() - 500])
+    keys2, dts2 = np.concatenate([keys, keys]), np.concatenate([np.arange(len(stamps))] * 2) * 100
+    n = len(stamps)
+    assert _run_starts(again, base, again.copy(), keys2) == [n]
+    assert _run_starts(again, base, dts2, np.zeros(2 * n, bool)) == [n]
+    want = np.concatenate([stamps, stamps + stamps.max() + 100])
+    np.testing.assert_array_equal(_joined(again, base, dts2, keys2), want)
+    assert _run_starts(again, base) == []  # nothing to tell it by, and 0.5 s back: left as it was
+
+
 def test_frames_an_edit_list_hides_have_no_time_among_the_frames_read(tmp_path):
     """An MP4 whose frames start before 0 (B-frames from a source with a negative start): its edit
     list hides the first three, which no decoder puts out, but their packets' times were counted,
