@@ -306,6 +306,10 @@ DAMAGE_MIN_FRAMES = 50
 #: half the bytes of the RGB picture, before any stretch to square pixels; 32 at 4K about 400 MB,
 #: not 800) and made RGB as they go out
 REPAIR_WINDOW = 32
+#: the most frames held at once: damage again within the window restarts its count, and damage
+#: that keeps coming held every frame after it (261 of a 300-frame file damaged every 25 frames);
+#: past this many the held frames go out in order and holding starts again
+MAX_HELD = 4 * REPAIR_WINDOW
 #: the most frames filled in for the slots that timestamps skip after damage (20 s at 30 fps, more
 #: than a keyframe interval): a larger skip is the timestamps jumping (a camera's clock set, a
 #: stream's wrap), not frames lost, and only the refused packets are filled in
@@ -451,6 +455,9 @@ class PyAVFrames:
                     if window_left <= 0:
                         yield from placed(window)
                         window, self.held = None, []
+                    elif len(window) >= MAX_HELD:  # damage that keeps coming: out in order, still repairing
+                        yield from placed(window)
+                        window = self.held = []
             yield from placed(window or [])
             self.held = []
             for _ in lost if last is not None else ():  # damage at the very end

@@ -861,3 +861,30 @@ def test_a_video_stream_without_a_frame_says_so(tmp_path, suffix):
             container.mux(packet)
     with pytest.raises(DecodeError, match=r"^the file's video stream holds no frame that decodes"):
         open_video(path)
+
+
+def test_damage_that_recurs_within_the_repair_window_holds_a_bounded_number_of_frames(tmp_path, monkeypatch):
+    """Each damaged packet restarted the REPAIR_WINDOW count, so damage every 25 frames never let the
+    held frames go out: 260 of a 300-frame file at once (a long 4K recording damaged so: a worker out
+    of memory). At most MAX_HELD are held now, and here the frames that go out are the same as
+    holding without a bound gives."""
+    import extract.decode as decode
+
+    src = make_h264(tmp_path / "v.mp4", 300, width=160, height=120)
+    bad = damage_packets(src, tmp_path / "damaged.mp4", list(range(12, 300, 25)))
+
+    def read():
+        stream = open_video(bad, ("pyav",))
+        frames, most = [], 0
+        for frame in stream.frames:
+            frames.append(frame)
+            most = max(most, len(stream.reader.held))
+        return frames, most, stream.reader.damaged
+
+    frames, most, damaged = read()
+    assert decode.REPAIR_WINDOW < most < 200 and len(frames) == 300  # 260 held before
+    assert most <= decode.MAX_HELD
+    monkeypatch.setattr(decode, "MAX_HELD", 10**9)
+    unbounded, held_then, damaged_then = read()
+    assert held_then >= 260 and damaged == damaged_then
+    assert all(np.array_equal(a, b) for a, b in zip(frames, unbounded, strict=True))
