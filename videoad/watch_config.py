@@ -73,7 +73,8 @@ COMMENTS = {
               "min_length_s are dropped",
     "sources": "realtime: read files at their own frame rate; timeout: seconds a stream may stay silent\n"
                "(or take to open) before it counts as dropped; poll_s: seconds between looks into a folder;\n"
-               "settle_s: seconds a folder's file must keep its size and time before it is taken (still written)",
+               "settle_s: seconds a folder's file must keep its size and time before it is taken (still written); with\n"
+               "--once, one still written after that wait is left for the next run (0: take every file at once)",
     "model": "group: which group's model when the folder holds several (null: the only one, else pooled);\n"
              "device: of a learned backbone's forward pass (null: as recorded)",
     "max_lag_s": "live sources: drop (and count) clips whose last frame arrived longer ago than this",

@@ -58,19 +58,26 @@ def data_inputs(data, *read) -> dict:
     return inputs
 
 
+def output_allowed(out: Path, inputs: Mapping | None = None) -> None:
+    """The usage check of `output_ready` alone, nothing made: a run that reads its data before it
+    makes `out` refuses a wrong `-o` first (exit 2), as it would without data to read."""
+    from videoad import output_kinds
+
+    try:
+        output_kinds.check_output(out, BENCH_RESULTS, dict(inputs or {}))
+    except ValueError as exc:  # a usage error (exit 2), as every other command gives it
+        raise click.UsageError(str(exc)) from None
+
+
 def output_ready(out: Path, inputs: Mapping | None = None) -> Path:
     """`out` made and written to once before any fit: a folder under a file, read-only or full
     fails at once, named (it failed with a traceback after the whole run). A folder that is one
     of `inputs` (the data: `data_inputs`) or holds another kind of videoad output (scores, a
     model folder, a report, a feature store) is refused, as the other commands refuse theirs
     (the results were written in among the scores or beside the data files): a usage error, exit 2."""
-    from videoad import output_kinds
     from videoad.scores import ScoresError, writable_folder
 
-    try:
-        output_kinds.check_output(out, BENCH_RESULTS, dict(inputs or {}))
-    except ValueError as exc:  # a usage error (exit 2), as every other command gives it
-        raise click.UsageError(str(exc)) from None
+    output_allowed(out, inputs)
     try:
         return writable_folder(out)
     except ScoresError as exc:

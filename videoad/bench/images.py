@@ -31,7 +31,7 @@ import click
 import numpy as np
 
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, data_inputs,
-                                  environment, evaluate_scores, markdown_table, output_option, output_ready,
+                                  environment, evaluate_scores, markdown_table, output_allowed, output_option, output_ready,
                                   results_dir, results_lock, summarise, timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
                             merge, read_yaml, require, yaml_loader)
@@ -453,8 +453,10 @@ def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, q
         command = "videoad " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         # every dataset read, and its protocol built, before the first fit: a damaged CIFAR-10 or a
         # normal_class it lacks was found after MNIST's tables had run (hours), named by no file
+        inputs = data_inputs(data_path, *(dataset_path(cfg["dataset"], data_path) for cfg in cfgs))
+        output_allowed(out, inputs)  # a wrong -o is a usage error before any data is read
         loaded = [_check_dataset(cfg, where, data_path) for cfg, where in zip(cfgs, wheres)]
-        output_ready(out, data_inputs(data_path, *(dataset_path(cfg["dataset"], data_path) for cfg in cfgs)))
+        output_ready(out, inputs)
         names = [f"images_{cfg['dataset']['name']}" + ("_quick" if quick else "") for cfg in cfgs]
         with results_lock(out, names, command):
             for cfg, n, images in zip(cfgs, n_seeds, loaded):
