@@ -452,3 +452,15 @@ def test_column_names_are_read_whatever_their_case(tmp_path, name, header):
     a = read_annotations(path).find("testing/frames/01")
     assert a.intervals == ((61, 180),)
     assert a.category == ("Walk" if "Category" in header else "ped2" if "Num_Frames" in header else "")
+
+
+def test_intervals_are_one_based_and_inclusive_at_both_ends_and_times_fall_in_the_frames_shown(tmp_path):
+    """Frames 1 and 10 of a 10-frame video are its first and last (0-based 0 and 9); at NTSC's
+    30000/1001 fps, 2.0 s falls in frame 60 (59.94 frames in) and 3.0 s in frame 90 (89.91)."""
+    p = tmp_path / "gt.csv"
+    p.write_text("video,start,end\na,1,1\na,10,10\nb,2.0s,3.0s\n")
+    ann = read_csv_labels(p)
+    np.testing.assert_array_equal(np.flatnonzero(ann.require("a").frame_labels(10)), [0, 9])
+    b = ann.resolve_times({"a": 29.97, "b": 30000 / 1001}).require("b")
+    assert b.intervals == ((60, 90),)
+    np.testing.assert_array_equal(np.flatnonzero(b.frame_labels(100))[[0, -1]], [59, 89])

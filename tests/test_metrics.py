@@ -217,3 +217,57 @@ def test_a_run_with_no_scored_video_is_nothing_to_evaluate():
     for unlabelled in ("error", "leave"):
         with pytest.raises(ValueError, match="nothing to evaluate: no videos"):
             evaluate_scores(ScoreSet([], {}), ann, unlabelled=unlabelled)
+
+
+def test_overlapping_clips_of_stride_8_score_each_frame_by_the_clips_over_it():
+    """16-frame clips every 8 frames over 48 frames: frames 8-39 lie in two clips (their mean, or
+    their max), frames 0-7 and 40-47 in one; worked out by hand."""
+    frames = np.array([[0, 15], [8, 23], [16, 31], [24, 39], [32, 47]])
+    s = [1.0, 2.0, 4.0, 8.0, 16.0]
+    np.testing.assert_array_equal(clip_to_frames(s, frames, 48), np.repeat([1, 1.5, 3, 6, 12, 16], 8))
+    np.testing.assert_array_equal(clip_to_frames(s, frames, 48, overlap="max"), np.repeat([1, 2, 4, 8, 16, 16], 8))
+
+
+def test_clips_cut_at_a_capped_frame_rate_score_the_source_frames_they_hold():
+    """--max-fps 10 on a 30 fps and a 29.97 fps source of 100 frames: the clips' ranges are source
+    frame numbers (the ones annotations count), so each source frame takes the score of the clip
+    whose sampled frames hold it in time: the source frames after a clip's last sampled frame and
+    before the next clip's first go with that clip, and the padded last clip covers the end."""
+    from extract.clips import ClipSpec, iter_clips
+
+    for fps, ranges, sizes in ((30.0, [[0, 45], [48, 93], [96, 99]], [48, 48, 4]),
+                               (29.97, [[0, 44], [47, 92], [95, 98]], [47, 48, 5])):
+        frames = (np.zeros((2, 2, 3), np.uint8) for _ in range(100))
+        got = [[c.first, c.last] for c in iter_clips(frames, ClipSpec(16, 16, "pad", max_fps=10), fps)]
+        assert got == ranges
+        np.testing.assert_array_equal(clip_to_frames([1.0, 2.0, 3.0], np.array(got), 100),
+                                      np.repeat([1.0, 2.0, 3.0], sizes))
+
+
+def _authors_32_shots(n_frames: int, predictions: np.ndarray) -> np.ndarray:
+    """Sultani et al.'s Evaluate_Anomaly_Detector.m, 0-based: a score vector of zeros over
+    16 x n_clips frames, segment s written over clips b_s .. b_{s+1} - 1 (just b_s where that is
+    empty, a later segment over an earlier), the tail padded with the vector's last value."""
+    n_clips = n_frames // 16
+    det = np.zeros(n_clips * 16)
+    b = np.floor(np.linspace(1, n_clips, 33) + 0.5).astype(int)
+    for i in range(32):
+        ss, ee = b[i], b[i + 1] - 1
+        det[(ss - 1) * 16:(max(ee, ss) - 1) * 16 + 16] = predictions[i]
+    return np.r_[det, np.full(n_frames - det.size, det[-1])]
+
+
+def test_sultani_segments_score_the_frames_the_authors_script_gives_them():
+    """The six shared videos' frame counts (and 33 clips, one clip a segment): every frame up to the
+    last clip takes the segment score the authors' script gives it. The last clip, in no segment,
+    and the tail after it are 0 in the script (its vector starts at zeros): here they take the last
+    segment's score (docs/video.md, "Conventions")."""
+    from extract.importers import sultani_segments
+
+    rng = np.random.default_rng(0)
+    for n in (1748, 716, 1005, 1625, 1357, 1076, 530):
+        p = rng.random(32)
+        ours, theirs = clip_to_frames(p, sultani_segments(n)[1], n), _authors_32_shots(n, p)
+        last_clip = (n // 16 - 1) * 16
+        np.testing.assert_array_equal(ours[:last_clip], theirs[:last_clip])
+        assert (theirs[last_clip:] == 0).all() and (ours[last_clip:] == p[-1]).all()

@@ -4,8 +4,9 @@ Frame mapping (`clip_to_frames`): every frame takes the score of the clip(s) cov
 Overlapping clips (stride < clip length) are combined per frame by ``mean`` (default) or
 ``max``. Frames no clip covers are filled from the nearest clip before them (the frames before
 the first clip from the first clip). The tail after the last clip is either padded with the last
-clip's score (``tail="pad"``: the authors' MATLAB convention, every frame of the video is
-scored; our headline) or dropped (``tail="drop"``: the RTFM-lineage convention, frames after
+clip's score (``tail="pad"``: every frame of the video is scored, as in the UCF-Crime authors'
+evaluation, whose MATLAB script leaves the last clip and the tail at 0, a quirk not copied:
+docs/video.md; our headline) or dropped (``tail="drop"``: the RTFM-lineage convention, frames after
 the last clip are left out of both the scores and the ground truth).
 
 AUROC and AP come from scikit-learn (imported when a figure is computed: `report` and `plot` read
