@@ -1249,3 +1249,85 @@ def test_hostile_video_names_are_text_on_the_page_and_their_files_resolve(tmp_pa
         caption.feed(row["data-caption"])
         assert set(tags) <= {"b", "br", "span"}
         assert row["data-caption"].split(" &middot; ", 1)[1].split("<br>")[0] in {html_escape(n) for n in names}
+
+
+class _Links(HTMLParser):
+    """Every address the page names: in an attribute that loads or links something (src, href,
+    poster, srcset, action, and report.js's data-image and data-clip), and each url() of a style."""
+
+    URL_ATTRS = ("src", "href", "poster", "srcset", "action", "formaction", "data", "data-image", "data-clip")
+
+    def __init__(self):
+        super().__init__()
+        self.urls, self.ids, self.styles = [], set(), []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k == "id":
+                self.ids.add(v)
+            elif k == "style" and v:
+                self.styles.append(v)
+            elif k in self.URL_ATTRS and v:
+                self.urls += [u.split()[0] for u in v.split(",")] if k == "srcset" else [v]
+        if tag == "style":
+            self._in_style = True
+
+    def handle_data(self, data):
+        if getattr(self, "_in_style", False):
+            self.styles.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self._in_style = False
+
+
+def _outside(url: str, folder: Path, ids: set) -> str | None:
+    """Why `url`, named by the page in `folder`, is not a file (or an anchor) of that folder; None if it is."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or url.startswith(("/", "\\")) or (len(url) > 1 and url[1] == ":"):
+        return "not relative"
+    if not parts.path:
+        return None if parts.fragment in ids else "an anchor the page does not hold"
+    target = (folder / unquote(parts.path)).resolve()
+    if not target.is_relative_to(folder.resolve()):
+        return "outside the report's folder"
+    return None if target.is_file() else "no such file in the report's folder"
+
+
+def test_the_report_names_nothing_outside_its_folder_and_works_moved(scoreset, tmp_path):
+    """Reports are opened on air-gapped machines, copied or zipped away from where they were made:
+    every address the page, report.css and report.js name is a relative one to a file of the
+    report's own folder (no CDN script, font or style, no remote or file:// picture, no absolute
+    path of the machine that made it), which still resolves once the folder is moved; report.js
+    loads nothing (no fetch, no XMLHttpRequest, no import). A guard from the report review: it
+    passes on the code it reviewed."""
+    import re
+    import shutil
+
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, "gt"),
+                       "cam/v3": VideoAnnotation("cam/v3", "Y", ((1, 30),), None, "gt")}, "gt.txt")
+    made = tmp_path / "made" / "r"
+    build_report(scoreset, made, annotations=ann, evaluation=evaluate_scores(scoreset, ann),
+                 event_settings=EventSettings(min_length_s=0))
+    moved = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(made, moved)
+    shutil.rmtree(made)
+    text = (moved / "index.html").read_text(encoding="utf-8")
+    links = _Links()
+    links.feed(text)
+    css = (moved / "report.css").read_text(encoding="utf-8")
+    js = (moved / "report.js").read_text(encoding="utf-8")
+    urls = links.urls + [u.strip("'\" ") for s in links.styles + [css] for u in re.findall(r"url\(([^)]*)\)", s)]
+    assert any(u.startswith("events/") and u.endswith((".mp4", ".webm")) for u in urls)  # a clip among them
+    assert sum(u.startswith("timelines/") for u in urls) == len(scoreset) and "report.js" in urls
+    wrong = {u: why for u in urls if (why := _outside(u, moved, links.ids))}
+    assert wrong == {}, wrong
+    assert not re.search(r"@import|@font-face", css)
+    code = re.sub(r"//[^\n]*|/\*.*?\*/", "", js, flags=re.S)  # comments name no address the page loads
+    assert not re.search(r"https?:|file:|fetch\(|XMLHttpRequest|import\(|importScripts|WebSocket|sendBeacon",
+                         code), "report.js loads nothing"
+    assert not re.search(r"https?://|file:/", text)  # not even as text
+    assert str(tmp_path) not in " ".join(urls)
