@@ -1331,3 +1331,43 @@ def test_the_report_names_nothing_outside_its_folder_and_works_moved(scoreset, t
                          code), "report.js loads nothing"
     assert not re.search(r"https?://|file:/", text)  # not even as text
     assert str(tmp_path) not in " ".join(urls)
+
+
+@needs_chromium
+def test_a_clip_that_cannot_be_played_is_said_so_and_tried_again_when_chosen_again(scoreset, tmp_path):
+    """A copied report without one clip's file (or a clip this browser cannot play) left the viewer's
+    black box and no word of it; and with the file back, choosing the event again kept the failed
+    load (the same src: no new load), so it never played. The caption says so now (read out:
+    aria-live), and choosing the event again loads the clip again."""
+    import shutil
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = build_report(scoreset, tmp_path / "r", event_settings=EventSettings(min_length_s=0))
+    parser = _Page()
+    parser.feed(page.read_text())
+    with_clip = [r for r in parser.events if r["data-clip"]]
+    assert with_clip and len(with_clip) < len(parser.events)  # one event with a clip, others without
+    row = with_clip[0]
+    clip = page.parent / row["data-clip"]
+    shutil.move(clip, tmp_path / "away")
+    state = ("const v = document.getElementById('player');"
+             "return {t: v.currentTime, err: v.error && v.error.code, src: v.getAttribute('src')};")
+    with chromium() as driver:
+        driver.get(page.as_uri())
+        caption = driver.find_element(By.ID, "viewer-caption")
+        other = next(r for r in parser.events if not r["data-clip"])
+        driver.find_element(By.CSS_SELECTOR, f"table.events tr[data-event='{other['data-event']}']").click()
+        assert "cannot be played" not in caption.text  # an event without a clip says "no clip" as before
+        chosen = driver.find_element(By.CSS_SELECTOR, f"table.events tr[data-event='{row['data-event']}']")
+        chosen.click()
+        WebDriverWait(driver, 20).until(lambda d: "cannot be played" in caption.text)
+        assert f"The clip {row['data-clip']} cannot be played here" in caption.text
+        assert driver.execute_script(state)["err"] is not None
+        shutil.move(tmp_path / "away", clip)  # the file is back: chosen again, it plays from the event's start
+        chosen.click()
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(state)["t"] > 0)
+        got = driver.execute_script(state)
+        assert got["err"] is None and got["t"] >= float(row["data-play-from"]) - 0.05, got
+        assert "cannot be played" not in caption.text
