@@ -7,7 +7,7 @@
   var $ = function (s, el) { return (el || document).querySelector(s); };
   var $$ = function (s, el) { return Array.prototype.slice.call((el || document).querySelectorAll(s)); };
   var player = $("#player"), caption = $("#viewer-caption"), heat = $("#viewer-heat");
-  var vtl = $("#viewer-tl"), current = null;
+  var vtl = $("#viewer-tl"), current = null, pending = null;
 
   function place(box, x0, x1) {  // a mark over [x0, x1] (timeline units) on a .tl box
     var d = box.dataset, w = parseFloat(d.right) - parseFloat(d.left), xmax = parseFloat(d.xmax);
@@ -59,18 +59,38 @@
       place(vtl, +d.x0, +d.x1);
       $(".playhead", vtl).style.display = "none";
     }
+    pending = null;
     if (!d.clip) { player.removeAttribute("src"); player.load(); return; }
-    var from = parseFloat(d.playFrom);
-    var go = function () {
-      player.currentTime = from;
-      if (play) { var p = player.play(); if (p && p.catch) p.catch(function () {}); }
-    };
-    if (player.getAttribute("src") !== d.clip) {
+    pending = { from: parseFloat(d.playFrom), play: play };
+    // a clip that failed before is tried again (its file may be back); one listener starts the clip
+    // being loaded, so that a clip chosen while another loaded does not start at the other's time
+    if (player.getAttribute("src") !== d.clip || player.error) {
       player.setAttribute("src", d.clip);
-      player.addEventListener("loadedmetadata", go, { once: true });
       player.load();
-    } else { go(); }
+    } else { start(); }
     if (play && history.replaceState) history.replaceState(null, "", "#E" + id);
+  }
+
+  function start() {  // the chosen event's clip, from the event's start
+    var p = pending;
+    pending = null;
+    if (!p) return;
+    player.currentTime = p.from;
+    if (p.play) { var pr = player.play(); if (pr && pr.catch) pr.catch(function () {}); }
+  }
+
+  // a clip that cannot be played (its file gone from a copied report, a format this browser does
+  // not play) left a black box and no word; the caption (read out: aria-live) says so now
+  function failed() {
+    pending = null;
+    var src = player.getAttribute("src");
+    if (!current || !src || $(".clip-error", caption)) return;
+    var note = document.createElement("span");
+    note.className = "note clip-error";
+    note.textContent = "The clip " + src + " cannot be played here" + (player.error && player.error.code === 3 ?
+      " (it does not decode)" : ": its file is missing, or this browser does not play its format") + ".";
+    caption.appendChild(document.createElement("br"));
+    caption.appendChild(note);
   }
 
   // the timeline's x at time t of an event's clip: at one rate a straight line; for a video whose
@@ -87,6 +107,8 @@
   window.videoadClipToX = clipToX;  // for tests
 
   if (player) {  // no viewer on a page without events
+    player.addEventListener("loadedmetadata", start);
+    player.addEventListener("error", failed);
     player.addEventListener("timeupdate", function () {
       if (!current) return;
       playhead(clipToX(current.dataset, player.currentTime));
