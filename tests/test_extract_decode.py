@@ -118,6 +118,20 @@ def test_unreadable_files_fail_with_every_decoders_reason(tmp_path):
     assert all(f"{decoder}:" in message for decoder in DECODERS), message
 
 
+def _mux_silence(container, codec: str, samples: int, dtype, layout: str) -> None:
+    """Ten frames of mono silence in a new audio stream of `container` (PyAV, open for writing)."""
+    import av
+
+    stream = container.add_stream(codec, rate=44100)
+    for _ in range(10):
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, samples), dtype), format=layout, layout="mono")
+        frame.sample_rate = 44100
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+
+
 def test_an_empty_file_and_a_file_without_video_say_so(tmp_path):
     import av
 
@@ -126,14 +140,7 @@ def test_an_empty_file_and_a_file_without_video_say_so(tmp_path):
         open_video(tmp_path / "zero.mp4")
     sound = tmp_path / "sound.mp4"
     with av.open(str(sound), "w") as container:
-        stream = container.add_stream("aac", rate=44100)
-        for _ in range(10):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-            frame.sample_rate = 44100
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+        _mux_silence(container, "aac", 1024, np.float32, "fltp")
     with pytest.raises(DecodeError, match=r"^the file holds no video stream, only audio \(pyav: "):
         open_video(sound)
 
@@ -851,14 +858,7 @@ def test_a_video_stream_without_a_frame_says_so(tmp_path, suffix):
     with av.open(str(path), "w") as container:  # a video stream and a little sound, as recorders mux them
         video = container.add_stream("mpeg4", rate=10)
         video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
-        sound = container.add_stream("mp2", rate=44100)
-        for _ in range(10):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1152), np.int16), format="s16", layout="mono")
-            frame.sample_rate = 44100
-            for packet in sound.encode(frame):
-                container.mux(packet)
-        for packet in sound.encode():
-            container.mux(packet)
+        _mux_silence(container, "mp2", 1152, np.int16, "s16")
     with pytest.raises(DecodeError, match=r"^the file's video stream holds no frame that decodes"):
         open_video(path)
 
