@@ -775,7 +775,11 @@ def test_events_and_column_titles_are_controls_a_keyboard_reaches(scoreset, tmp_
     assert len(c.rows) == len(events.events) == 3
     assert all(b is not None and b.get("type") == "button" and f"E{i}" in b["aria-label"]
                for i, b in enumerate(c.rows, 1))
-    assert len(c.cards) == 3 and all(a.get("tabindex") == "0" and a.get("role") == "button" for a in c.cards)
+    # one tab stop for the rows and one for the cards (E1's, chosen at load): the arrow keys move along them
+    assert [b.get("tabindex") for b in c.rows] == [None, "-1", "-1"]
+    assert len(c.cards) == 3 and all(a.get("role") == "button" for a in c.cards)
+    assert sorted((a["data-event"], a.get("tabindex")) for a in c.cards) == [("1", "0"), ("2", "-1"), ("3", "-1")]
+    assert c.by_id["events"][1].get("aria-describedby") == "events-keys" and "events-keys" in c.by_id
     assert [a.get("aria-sort") for a, _ in c.headers] == [None] * 5 + ["descending"] + [None] * 2  # by peak
     assert all(button is not None and button.get("type") == "button" for _, button in c.headers)
     assert c.by_id["viewer-caption"][1].get("aria-live") == "polite"
@@ -787,8 +791,9 @@ def test_events_and_column_titles_are_controls_a_keyboard_reaches(scoreset, tmp_
 
 @needs_chromium
 def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, tmp_path):
-    """Tab to an event's number and Enter plays it as a click does; Enter or Space on a card too; a
-    column title sorts on Enter and says how (aria-sort); the viewer's timeline names its video."""
+    """Tab to the table's one stop (E1's number, chosen at load), Down to E2's and Enter plays it as a
+    click does; Enter or Space on a card too; a column title sorts on Enter and says how (aria-sort);
+    the viewer's timeline names its video."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -800,11 +805,13 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
         chosen = ("return Array.from(document.querySelectorAll('table.events tbody tr.sel'))"
                   ".map(r => r.dataset.event)")
         assert driver.execute_script(chosen) == ["1"]  # at load
-        for _ in range(30):  # Tab along the page, as a keyboard user does, to E2's number
+        for _ in range(30):  # Tab along the page, as a keyboard user does, to the table's stop
             ActionChains(driver).send_keys(Keys.TAB).perform()
-            if driver.switch_to.active_element.text == "E2":
+            if driver.switch_to.active_element.text == "E1":
                 break
-        assert driver.switch_to.active_element.tag_name == "button", "E2 cannot be reached by Tab"
+        assert driver.switch_to.active_element.tag_name == "button", "the events cannot be reached by Tab"
+        ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()  # to E2's number
+        assert driver.switch_to.active_element.text == "E2"
         ActionChains(driver).send_keys(Keys.ENTER).perform()
         assert driver.execute_script(chosen) == ["2"]
         row = driver.find_element(By.CSS_SELECTOR, "table.events tr[data-event='2']")
@@ -838,6 +845,153 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
         style = driver.execute_script("const s = getComputedStyle(document.activeElement);"
                                       "return [s.outlineStyle, s.outlineWidth];")
         assert style[0] != "none" and float(style[1].rstrip("px")) >= 2, style
+        assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+#: where the keyboard stands: "row N" (an event row's button), "card N", else the element's tag
+_AT = ("const a = document.activeElement, r = a.closest('table.events tbody tr'), c = a.closest('figure.card');"
+       "return r ? 'row ' + r.dataset.event : c ? 'card ' + c.dataset.event"
+       " : a.tagName.toLowerCase() + (a.dataset.filter ? ' ' + a.dataset.filter : '');")
+#: the tab stops under the elements arguments[0] selects: focusable (natively or by tabindex=0), shown
+_STOPS = ("return Array.from(document.querySelectorAll(arguments[0])).filter(e => e.tabIndex >= 0 && !e.disabled"
+          " && e.getClientRects().length > 0).map(e => (e.closest('[data-event]') || e).dataset.event || e.tagName);")
+
+
+@needs_chromium
+def test_the_events_table_and_the_pictures_are_one_tab_stop_each_and_arrow_keys_move_along_them(
+        scoreset, tmp_path, monkeypatch):
+    """A dataset's page (4,550 events) had 9,100 tab stops: each row's number a button, each picture
+    tabindex=0; a keyboard user tabbed past all of them to reach the videos' filter or the Run
+    section. Now each list is one tab stop (WAI-ARIA's roving tabindex): the arrow keys (Home, End,
+    Page Up and Down) move along it, Enter plays the event there as a click does, the stop stays on
+    the item last moved to or chosen, follows a sort, and a filter that hides it hands it to a row
+    (a picture) still shown."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    import videoad.report as report
+
+    monkeypatch.setattr(report, "FILTER_FROM", 3)  # the videos' filter box too
+    vids = []
+    for i in range(12):  # two events each, 24 in all
+        v = _video(f"{'Arson' if i % 2 else 'Fighting'}/v{i:02d}.avi", 3, n_clips=20)
+        v.scores[3], v.scores[14] = 0.7 + 0.02 * i, 0.45 + 0.02 * i  # no two peaks alike: a sort's order is one
+        vids.append(v)
+    events = find_events(ScoreSet(vids, scoreset.meta), EventSettings(min_length_s=0))
+    n = len(events.events)
+    assert n == 24
+    page = build_report(ScoreSet(vids, scoreset.meta), tmp_path / "r", events=events, clips=False)
+
+    BACK = "shift+tab"
+    with chromium() as driver:
+        def press(*keys):
+            for k in keys:
+                if k == BACK:  # Shift held down over the Tab
+                    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+                else:
+                    ActionChains(driver).send_keys(k).perform()
+            return driver.execute_script(_AT)
+
+        def tab_until(want, key=Keys.TAB, most=12):
+            for _ in range(most):
+                if press(key) == want:
+                    return True
+            return False
+
+        stops = lambda sel: driver.execute_script(_STOPS, sel)
+        chosen = "return Array.from(document.querySelectorAll('table.events tbody tr.sel')).map(r => r.dataset.event)"
+        order = "return Array.from(document.querySelectorAll('table.events tbody tr')).map(r => r.dataset.event)"
+        driver.get(page.as_uri())
+        rows = "table.events tbody, table.events tbody *"
+        cards = ".cards, .cards *"
+        assert stops(rows) == ["1"] and stops(cards) == ["1"]  # E1, chosen at load
+        page_stops = driver.execute_script(_STOPS, "body *")
+        assert len(page_stops) < n, page_stops  # the headers' buttons, the boxes, the links: not 48 more
+        # Tab from the events' filter: the sort buttons, then E1's row, and out of the table at the next
+        driver.execute_script("document.querySelector('input[data-filter=events]').focus()")
+        assert tab_until("row 1")
+        assert press(Keys.TAB) != "row 2"
+        assert tab_until("input videos", most=4), "the videos' filter is past the table's one stop"
+        assert tab_until("row 1", BACK, most=4)
+        # the arrow keys move along the rows as they stand; the focus is seen
+        assert press(Keys.ARROW_DOWN) == "row 2" and press(Keys.ARROW_DOWN) == "row 3"
+        style = driver.execute_script("const s = getComputedStyle(document.activeElement);"
+                                      "return [s.outlineStyle, s.outlineWidth];")
+        assert style[0] != "none" and float(style[1].rstrip("px")) >= 2, style
+        assert press(Keys.END) == f"row {n}" and press(Keys.ARROW_DOWN) == f"row {n}"
+        assert press(Keys.HOME) == "row 1" and press(Keys.ARROW_UP) == "row 1"
+        down = int(press(Keys.PAGE_DOWN).split()[1])
+        assert 1 < down <= n and int(press(Keys.PAGE_UP).split()[1]) < down
+        assert press(Keys.HOME, Keys.ARROW_DOWN, Keys.ARROW_DOWN) == "row 3"
+        assert driver.execute_script(chosen) == ["1"]  # moving chooses nothing
+        assert stops(rows) == ["3"]
+        press(Keys.ENTER)  # as a click: the viewer shows E3
+        assert driver.execute_script(chosen) == ["3"]
+        row3 = driver.find_element(By.CSS_SELECTOR, "table.events tr[data-event='3']")
+        video3 = row3.find_element(By.CSS_SELECTOR, "td.name").get_attribute("data-v")
+        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E3 · {video3}")
+        assert row3.get_attribute("aria-current") == "true"
+        assert stops(cards) == ["3"]  # the pictures' stop goes to the chosen event's too
+        # out and back: the stop is where the keyboard left it
+        assert tab_until("input videos", most=4) and tab_until("row 3", BACK, most=4)
+        # a sort moves the rows, not the stop; the arrows then follow the new order
+        driver.find_element(By.XPATH, "//th[@data-sort]/button[text()='peak']").click()
+        assert driver.execute_script(order) == [str(i) for i in range(n, 0, -1)]
+        assert stops(rows) == ["3"]
+        driver.execute_script("document.querySelector('table.events tr[data-event=\"3\"] button').focus()")
+        assert press(Keys.ARROW_DOWN) == "row 2" and press(Keys.HOME) == f"row {n}"
+        assert stops(rows) == [str(n)]
+        # a filter that hides the stop's row hands the stop to a row it shows
+        box = driver.find_element(By.CSS_SELECTOR, "input[data-filter=events]")
+        hidden = driver.find_element(By.CSS_SELECTOR, f"table.events tr[data-event='{n}'] td.name")\
+            .get_attribute("data-v")
+        other = next(v.video for v in vids if v.video != hidden)
+        box.send_keys(other)
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-count=events]").text
+                                        == f"2 of {n} events")
+        shown = driver.execute_script("return Array.from(document.querySelectorAll('table.events tbody tr'))"
+                                      ".filter(r => r.offsetParent !== null).map(r => r.dataset.event)")
+        assert len(shown) == 2 and str(n) not in shown
+        assert len(stops(rows)) == 1 and stops(rows)[0] in shown
+        assert tab_until(f"row {stops(rows)[0]}", most=12)  # from the box, past the sort buttons
+        assert press(Keys.ARROW_DOWN) in (f"row {shown[0]}", f"row {shown[1]}")  # the hidden rows skipped
+        box.clear()
+        box.send_keys(" ")
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-count=events]").text
+                                        == f"{n} events")
+        assert len(stops(rows)) == 1
+        # the pictures: one stop (E3's, the event chosen), the arrows move along them in the page's order
+        every = driver.execute_script("return Array.from(document.querySelectorAll('figure.card'))"
+                                      ".map(c => c.dataset.event)")
+        after = every[every.index("3") + 1]
+        driver.execute_script("document.querySelector('input[data-filter=videos]').focus()")
+        assert tab_until("card 3")
+        assert press(Keys.ARROW_RIGHT) == f"card {after}" and press(Keys.ARROW_LEFT) == "card 3"
+        assert press(Keys.ARROW_DOWN) == f"card {after}"
+        assert press(Keys.END) == f"card {every[-1]}" and press(Keys.HOME) == f"card {every[0]}"
+        # Page Down: the next video's first picture (two each here); Page Up: this, else the previous video's first
+        assert press(Keys.PAGE_DOWN) == f"card {every[2]}" and press(Keys.PAGE_DOWN) == f"card {every[4]}"
+        assert press(Keys.PAGE_UP) == f"card {every[2]}" and press(Keys.ARROW_RIGHT) == f"card {every[3]}"
+        assert press(Keys.PAGE_UP) == f"card {every[2]}" and press(Keys.PAGE_UP) == f"card {every[0]}"
+        assert press(Keys.PAGE_UP) == f"card {every[0]}"
+        press(Keys.ARROW_DOWN)
+        press(Keys.ENTER)  # as a click: the viewer shows that event
+        assert driver.execute_script(chosen) == [every[1]] and stops(cards) == [every[1]]
+        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E{every[1]} ·")
+        assert stops(rows) == [every[1]]  # the table's stop goes to the chosen event's row
+        # the videos' filter hides the stop's picture: a picture shown takes it
+        section = driver.execute_script(f"return document.querySelector('figure.card[data-event=\"{every[1]}\"]')"
+                                        ".closest('section').querySelector('h3').textContent")
+        videos = driver.find_element(By.CSS_SELECTOR, "input[data-filter=videos]")
+        videos.send_keys(next(v.video for v in vids if v.video != section))
+        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-count=videos]").text
+                                        == "1 of 12 videos")
+        left = driver.execute_script("return Array.from(document.querySelectorAll('figure.card'))"
+                                     ".filter(c => c.offsetParent !== null).map(c => c.dataset.event)")
+        assert len(left) == 2 and stops(cards) == [left[0]]
+        assert tab_until(f"card {left[0]}", most=3) and press(Keys.ARROW_RIGHT) == f"card {left[1]}"
         assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
 
 

@@ -334,8 +334,10 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
         camera = (f"<br><span class=camera title='the camera whose model scored it'>{_e(v.group)}</span>"
                   if per_camera and v.group else "")
+        # one tab stop for the table (report.js moves it with the arrow keys): E1's row, chosen at load
+        stop = "" if e is events.events[0] else " tabindex=-1"
         body.append(
-            f"<tr {data}><td data-v={e.event}><button type=button class=play aria-label='show E{e.event} in the "
+            f"<tr {data}><td data-v={e.event}><button type=button class=play{stop} aria-label='show E{e.event} in the "
             f"viewer'>E{e.event}</button></td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
             f"{camera}</td>"
             f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}{clock}</td>"
@@ -345,7 +347,8 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
             f"<td data-v={e.peak_s if e.peak_s is not None else e.peak_frame}>{fmt_time(e.peak_s, e.peak_frame)}</td>"
             f"<td data-v={e.mean_score}>{fmt_score(e.mean_score)}</td>{cells}{gt}</tr>"
         )
-    return f"<table class=events id=events aria-labelledby=events-title>{head}<tbody>{''.join(body)}</tbody></table>"
+    return (f"<table class=events id=events aria-labelledby=events-title aria-describedby=events-keys>{head}"
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 #: what the backbone did at a scene cut, as the report says it
@@ -366,8 +369,9 @@ def _cuts_fact(v: VideoScores) -> str:
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
                    unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "",
-                   truth_given: bool = False) -> str:
-    """One video's section; `truth_given`: an annotation file was given (`ann` None: it does not name the video)."""
+                   truth_given: bool = False, stop_event: int | None = None) -> str:
+    """One video's section; `truth_given`: an annotation file was given (`ann` None: it does not name the video);
+    `stop_event`: the event whose picture is the pictures' one tab stop (the event chosen at load)."""
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
@@ -420,8 +424,10 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         m = media.get(e.event)
         img = (f"<img src='{_e(m.image)}' alt='E{e.event}: peak frame' loading=lazy>" if m and m.image else "")
         clip = "" if m and m.clip else " &middot; no clip"
-        # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it)
-        cards.append(f"<figure class=card data-event={e.event} tabindex=0 role=button>{img}<figcaption>"
+        # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it); the
+        # pictures are one tab stop, E1's (chosen at load), the arrow keys moving along them
+        cards.append(f"<figure class=card data-event={e.event} tabindex={0 if e.event == stop_event else -1} "
+                     f"role=button>{img}<figcaption>"
                      f"<b>E{e.event}</b> "
                      f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
                      f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
@@ -500,7 +506,8 @@ def build_report(
         sections.append(_video_section(v, sids[v.video], rels[v.video], geo, events.of(v.video), media,
                                        events.score_unit, anns[v.video], per_video.get(v.video),
                                        notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {})),
-                                       camera=v.group if per_camera else "", truth_given=annotations is not None))
+                                       camera=v.group if per_camera else "", truth_given=annotations is not None,
+                                       stop_event=events.events[0].event if events.events else None))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
@@ -539,8 +546,10 @@ def build_report(
         "<h2 id=events-title style='margin-top:0'>Events, strongest first</h2>"
         + (_filter("events", n_ev) if n_ev >= FILTER_FROM else "")
         + f"<div class=events-scroll>{table}</div>{quiet_text}"
-        "<p class=note>" + ("Click a row or a picture to play the event (or Tab to its number or picture and "
-                            "press Enter); click a column title to sort. The same list: " if events.events
+        "<p class=note>" + ("Click a row or a picture to play the event; click a column title to sort. "
+                            "<span id=events-keys>By keyboard: Tab to the table (or to the pictures), move along "
+                            "it with the arrow keys, Home, End, Page Up and Page Down, and press Enter to play the "
+                            "event.</span> The same list: " if events.events
                             else "The same (empty) list: ")
         + "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>",
