@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from videoad.cli import cli
@@ -319,3 +320,28 @@ def test_kddcup_quick_print_config_shows_the_settings_the_quick_run_fits_with():
     assert full["duad"]["max_reselections"] == 6 and quick["duad"]["max_reselections"] == 2
     assert quick["duad"]["batch_size"] == 256 and quick["duad"]["p0"] == full["duad"]["p0"]
     assert quick["baselines"]["DAGMM"]["epochs"] == 10 and full["baselines"]["DAGMM"]["epochs"] == 20
+
+
+@pytest.mark.parametrize("section", ["duad:\n  random_state: 7\n",
+                                     "baselines:\n  IsolationForest:\n    random_state: 7\n",
+                                     "variants:\n  lr 0.01:\n    lr: 0.01\n    random_state: 7\n",
+                                     "quick:\n  duad:\n    random_state: 7\n"])
+def test_a_random_state_in_a_bench_config_is_refused_not_replaced_by_the_seed(tmp_path, section):
+    """Each fit of a benchmark is seeded by its split's seed (0..N-1, --seeds): a `random_state`
+    among a detector's arguments was accepted, replaced by that seed in silence, and written into
+    the results' config as if it had been used (the images' timing table failed on it instead)."""
+    from videoad.bench import images, kddcup
+
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(section)
+    with pytest.raises(ValueError, match=r"mine.yaml: .*random_state is not used: each fit is seeded"):
+        kddcup.load_config(cfg)
+    res = _bench("kddcup", "--config", cfg, "--print-config")
+    assert res.exit_code == 1 and "random_state is not used" in res.output, res.output
+    def laid_over(base: dict, over: dict) -> dict:
+        return {**base, **{k: laid_over(base.get(k) or {}, v) if isinstance(v, dict) else v for k, v in over.items()}}
+
+    mnist = yaml.safe_load(images.default_config_path("mnist").read_text())
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(laid_over(mnist, yaml.safe_load(section))))
+    with pytest.raises(ValueError, match=r"m.yaml: .*random_state is not used: each fit is seeded"):
+        images.load_config(tmp_path / "m.yaml")

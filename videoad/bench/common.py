@@ -133,6 +133,15 @@ class Record:
     extra: dict = field(default_factory=dict)
 
 
+def _not_seeded_here(params: Mapping | None, where: str, what: str) -> None:
+    """A bench config's detector arguments hold no `random_state`: each fit is seeded with its
+    split's seed (`registry.make`), which replaced a configured one in silence while the results'
+    config still showed it."""
+    if isinstance(params, Mapping) and "random_state" in params:
+        raise ValueError(f"{where}: {what}: random_state is not used: each fit is seeded with the seed of its "
+                         "split (0..N-1, --seeds), recorded in every result; remove it")
+
+
 def configured_baselines(baselines: Mapping | None, bench: str, where: str = "config"
                          ) -> list[tuple[str, str, dict]]:
     """(row name, registry name, constructor arguments) of each entry of a bench config's
@@ -163,6 +172,7 @@ def configured_baselines(baselines: Mapping | None, bench: str, where: str = "co
                 raise ValueError(f"{where}: baselines: unknown baseline {row!r}, not a registered detector (names "
                                  f"{list(registry.names())}, labels {[s.label for s in registry.specs()]}); "
                                  "for a row of your own name, say which with `detector: NAME`")
+        _not_seeded_here(params, where, f"baselines: {row}")
         check_arguments(spec.name, params, where, f"baselines: {row}")
         out.append((str(row), spec.name, params))
     named = {name for _, name, _ in out} | {"duad"}
@@ -180,6 +190,7 @@ def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
     rows = {row: name for row, name, _ in configured_baselines(cfg.get("baselines"), bench, where=where)}
     for section in (cfg, cfg.get("quick") or {}):
         prefix = "quick: " if section is not cfg else ""
+        _not_seeded_here(section.get("duad"), where, f"{prefix}duad")
         check_arguments("duad", section.get("duad"), where, f"{prefix}duad", rules=section is cfg)
         for row, args in (section.get("variants") or {}).items():
             # a row of the table each: a variant named as DUAD's row or a baseline's replaced it, or
@@ -188,8 +199,10 @@ def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
                 raise ValueError(f"{where}: {prefix}variants: {row}: that is the name of "
                                  + ("DUAD's own row" if str(row) == "DUAD" else "a baseline's row")
                                  + " in the result tables; give the variant a name of its own")
+            _not_seeded_here(args, where, f"{prefix}variants: {row}")
             check_arguments("duad", args, where, f"{prefix}variants: {row}", rules=False)
         for row, args in ((section.get("table8") or {}).get("modes") or {}).items():
+            _not_seeded_here(args, where, f"{prefix}table8: modes: {row}")
             check_arguments("duad", args, where, f"{prefix}table8: modes: {row}", rules=False)
         if section is not cfg:
             for row, args in (section.get("baselines") or {}).items():
@@ -197,6 +210,7 @@ def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
                 name = rows.get(row)
                 if name is None:
                     raise ValueError(f"{where}: quick: baselines: {row}: not a row of baselines ({sorted(rows)})")
+                _not_seeded_here(args, where, f"quick: baselines: {row}")
                 check_arguments(name, args, where, f"quick: baselines: {row}")
 
 
