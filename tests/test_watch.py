@@ -705,6 +705,65 @@ def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_
     assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
 
 
+def test_a_hooked_record_whose_write_to_events_jsonl_fails_is_never_sent(tmp_path, monkeypatch):
+    """A hooked record was queued for the hooks before its write to events.jsonl, so a full disk
+    sent the receiver a record that OUT does not have. Now it is logged `queued` first (a kill
+    between the two still leaves no record unlogged) and queued only once written: a write that
+    fails logs it `dropped`, not sent, then or by a later start; a kill after the `queued` line and
+    before the write leaves one the next start drops, and one after the write one it sends."""
+    import errno
+
+    from videoad.live import outputs
+    from videoad.live.outputs import DELIVERED_FILE, OutputError, Recorder
+
+    got = tmp_path / "got.jsonl"
+    hook = f"cat >> {got}; echo >> {got}"
+    full = threading.Event()
+
+    class Disk:  # events.jsonl on a disk that fills on demand
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, text):
+            if full.is_set():
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    opened = outputs._append_lines
+    monkeypatch.setattr(outputs, "_append_lines", lambda path, *a, **k: Disk(opened(path, *a, **k))
+                        if Path(path).name == live.EVENTS_FILE else opened(path, *a, **k))
+    out = tmp_path / "out"
+    recorder = Recorder(out, live.WatchOptions(on_event=hook))
+    recorder.record({"type": "open", "id": "cam-E0001"}, hook=True)
+    full.set()
+    with pytest.raises(OutputError):
+        recorder.record({"type": "close", "id": "cam-E0001"}, hook=True)
+    recorder.close(10.0)
+    assert _told(_sent(got)) == [("open", "cam-E0001")]
+    assert _ledger_says(out, "dropped", "close", "cam-E0001") and not _ledger_says(out, "sent", "close", "cam-E0001")
+    full.clear()
+    restarted = Recorder(out, live.WatchOptions(on_event=hook))
+    assert restarted.redeliver() == 0
+    restarted.close(10.0)
+    assert _told(_sent(got)) == [("open", "cam-E0001")]
+
+    # a kill right after the `queued` line (before the write), then one right after the write
+    killed = tmp_path / "killed"
+    recorder = Recorder(killed, live.WatchOptions(on_event="true"))
+    recorder.hooks.submit = lambda *a, **k: True  # the kill comes before the record is queued
+    recorder.record({"type": "close", "id": "cam-E0002"}, hook=True)
+    recorder.hooks.announce({"type": "close", "id": "cam-E0003"}, "0123456789abcdef")  # ... and before its write
+    restarted = Recorder(killed, live.WatchOptions(on_event=hook))
+    assert restarted.redeliver() == 1
+    restarted.close(10.0)
+    assert _told(_sent(got))[1:] == [("close", "cam-E0002")]
+    ledger = [json.loads(x) for x in (killed / DELIVERED_FILE).read_text().splitlines()]
+    assert [x["state"] for x in ledger if x.get("record") == "0123456789abcdef"] == ["queued", "dropped"]
+
+
 def test_an_event_open_at_a_folder_files_end_closes_then_with_its_clock(cam, tmp_path):
     """A file ending during an event left it open until the next file came (an hourly recorder: an
     hour late) or the watch stopped ("stopped"); and a file played with --realtime lost its
