@@ -705,6 +705,38 @@ def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_
     assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
 
 
+def test_a_folder_file_too_short_for_one_clip_is_named_listed_as_such_and_not_retried(cam, tmp_path):
+    """A 5-frame stub a recorder left was listed in watched.jsonl as `scored` with no clip, and
+    nothing said so. Now a `skipped` record (to the hooks too) and the log name it and why, its
+    watched.jsonl line says `too short`, the summary counts it; a restart leaves it alone, and
+    once it has grown it is scored."""
+    inbox, out, got = tmp_path / "inbox", tmp_path / "out", tmp_path / "got.jsonl"
+    inbox.mkdir()
+    _cut(cam["video"], inbox / "a.avi", 40)
+    _cut(cam["video"], inbox / "stub.avi", 5)
+    wm = live.WatchModel.load(cam["models"])
+    summary = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out,
+                         live.WatchOptions(on_event=f"cat >> {got}; echo >> {got}"))
+    skipped = _of(_records(out), "skipped")
+    assert [(r["video"], r["frames"]) for r in skipped] == [("stub.avi", 5)]
+    assert skipped[0]["reason"] == ("5 frame(s), shorter than one clip (16 frames at the models' rate): "
+                                    "nothing scored")
+    assert [r["video"] for r in _sent(got) if r["type"] == "skipped"] == ["stub.avi"]
+    done = {x["file"]: x for x in map(json.loads, (out / live.WATCHED_FILE).read_text().splitlines())}
+    assert (done["a.avi"]["outcome"], done["stub.avi"]["outcome"], done["stub.avi"]["frames"]) == \
+        ("scored", "too short", 5)
+    assert summary.sources[0].too_short == 1
+    assert "1 file(s) shorter than one clip, not scored" in summary.report()
+    again = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
+    assert again.sources[0].watched_before == 2 and again.sources[0].too_short == 0
+    assert len(_of(_records(out), "skipped")) == 1
+    _cut(cam["video"], inbox / "stub.avi", 40)  # the recorder wrote on: scored, as a new file
+    grown = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
+    assert grown.sources[0].scored > 0 and grown.sources[0].too_short == 0
+    assert [x["outcome"] for x in map(json.loads, (out / live.WATCHED_FILE).read_text().splitlines())
+            if x["file"] == "stub.avi"] == ["too short", "scored"]
+
+
 def test_a_hooked_record_whose_write_to_events_jsonl_fails_is_never_sent(tmp_path, monkeypatch):
     """A hooked record was queued for the hooks before its write to events.jsonl, so a full disk
     sent the receiver a record that OUT does not have. Now it is logged `queued` first (a kill

@@ -33,8 +33,8 @@ CLIPS_FILE = "clips.csv"
 IMAGES = "events"
 #: every closed event, one row each as it closes, for a spreadsheet (events.jsonl has every record)
 EVENTS_CSV = "events.csv"
-#: a folder's files scored to the end (or found unreadable), one JSON line each: a restarted watch
-#: into the same OUT does not score them again (delete the file to score them again)
+#: a folder's files scored to the end (or found unreadable, or too short for one clip), one JSON line
+#: each: a restarted watch into the same OUT does not score them again (delete the file to score them again)
 WATCHED_FILE = "watched.jsonl"
 #: the hooks' delivery log, one JSON line per hooked record as it is queued (written before its
 #: events.jsonl line) and as its calls end (`sent`, `failed`; `dropped`: never to be sent, the queue
@@ -144,6 +144,7 @@ class SourceStats:
     # `--once`: a folder's files still being written when its wait ended, left for the next run (not in watched.jsonl)
     still_writing: list[str] = field(default_factory=list)
     unknown_camera: int = 0  # a folder's files that show none of per-camera models' cameras (`skipped` records)
+    too_short: int = 0  # files read to their end too short for one clip: nothing scored (`skipped` records)
     unknown_views: int = 0  # views none of the models' history shows (`view` records)
     camera_switches: int = 0  # a source's view switched to another per-camera model's camera (`camera` records)
     recorded_before: int = 0  # events of a folder's file scored again that an earlier run had recorded: not raised again
@@ -188,6 +189,7 @@ class WatchSummary:
                          + (f", {len(s.still_writing)} file(s) still being written, left for the next run "
                             f"({', '.join(s.still_writing)})" if s.still_writing else "")
                          + (f", {s.unknown_camera} file(s) of no known camera, not scored" if s.unknown_camera else "")
+                         + (f", {s.too_short} file(s) shorter than one clip, not scored" if s.too_short else "")
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
                          + (f"; {s.down}" if s.down and not s.lost else "")
                          + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
@@ -838,7 +840,8 @@ class Recorder:
 
     def watched(self, key: tuple, outcome: str, frames: int | None = None) -> None:
         """A folder's file is done (`key`: folder, name, size, mtime_ns and its inode or None; `outcome`:
-        scored or failed; `frames`: how many a scored one had): appended once its events are recorded,
+        scored, failed, or too short (read to its end, too short for one clip: nothing scored);
+        `frames`: how many a scored or too short one had): appended once its events are recorded,
         so that a kill before it leaves the file to score again. The inode tells the file under a new
         name after a restart (renamed since); the frames, the events of the part scored then when the
         file grows and is scored again (`scored_frames`)."""
