@@ -705,6 +705,97 @@ def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_
     assert [r["video"] for r in _of(_records(out), "video")] == ["a.avi", "b.avi"]
 
 
+def test_a_folder_file_too_short_for_one_clip_is_named_listed_as_such_and_not_retried(cam, tmp_path):
+    """A 5-frame stub a recorder left was listed in watched.jsonl as `scored` with no clip, and
+    nothing said so. Now a `skipped` record (to the hooks too) and the log name it and why, its
+    watched.jsonl line says `too short`, the summary counts it; a restart leaves it alone, and
+    once it has grown it is scored."""
+    inbox, out, got = tmp_path / "inbox", tmp_path / "out", tmp_path / "got.jsonl"
+    inbox.mkdir()
+    _cut(cam["video"], inbox / "a.avi", 40)
+    _cut(cam["video"], inbox / "stub.avi", 5)
+    wm = live.WatchModel.load(cam["models"])
+    summary = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out,
+                         live.WatchOptions(on_event=f"cat >> {got}; echo >> {got}"))
+    skipped = _of(_records(out), "skipped")
+    assert [(r["video"], r["frames"]) for r in skipped] == [("stub.avi", 5)]
+    assert skipped[0]["reason"] == ("5 frame(s), shorter than one clip (16 frames at the models' rate): "
+                                    "nothing scored")
+    assert [r["video"] for r in _sent(got) if r["type"] == "skipped"] == ["stub.avi"]
+    done = {x["file"]: x for x in map(json.loads, (out / live.WATCHED_FILE).read_text().splitlines())}
+    assert (done["a.avi"]["outcome"], done["stub.avi"]["outcome"], done["stub.avi"]["frames"]) == \
+        ("scored", "too short", 5)
+    assert summary.sources[0].too_short == 1
+    assert "1 file(s) shorter than one clip, not scored" in summary.report()
+    again = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
+    assert again.sources[0].watched_before == 2 and again.sources[0].too_short == 0
+    assert len(_of(_records(out), "skipped")) == 1
+    _cut(cam["video"], inbox / "stub.avi", 40)  # the recorder wrote on: scored, as a new file
+    grown = live.watch([live.FolderSource(inbox, once=True, settle_s=0)], wm, out, live.WatchOptions())
+    assert grown.sources[0].scored > 0 and grown.sources[0].too_short == 0
+    assert [x["outcome"] for x in map(json.loads, (out / live.WATCHED_FILE).read_text().splitlines())
+            if x["file"] == "stub.avi"] == ["too short", "scored"]
+
+
+def test_a_hooked_record_whose_write_to_events_jsonl_fails_is_never_sent(tmp_path, monkeypatch):
+    """A hooked record was queued for the hooks before its write to events.jsonl, so a full disk
+    sent the receiver a record that OUT does not have. Now it is logged `queued` first (a kill
+    between the two still leaves no record unlogged) and queued only once written: a write that
+    fails logs it `dropped`, not sent, then or by a later start; a kill after the `queued` line and
+    before the write leaves one the next start drops, and one after the write one it sends."""
+    import errno
+
+    from videoad.live import outputs
+    from videoad.live.outputs import DELIVERED_FILE, OutputError, Recorder
+
+    got = tmp_path / "got.jsonl"
+    hook = f"cat >> {got}; echo >> {got}"
+    full = threading.Event()
+
+    class Disk:  # events.jsonl on a disk that fills on demand
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, text):
+            if full.is_set():
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return self.fh.write(text)
+
+        def __getattr__(self, name):
+            return getattr(self.fh, name)
+
+    opened = outputs._append_lines
+    monkeypatch.setattr(outputs, "_append_lines", lambda path, *a, **k: Disk(opened(path, *a, **k))
+                        if Path(path).name == live.EVENTS_FILE else opened(path, *a, **k))
+    out = tmp_path / "out"
+    recorder = Recorder(out, live.WatchOptions(on_event=hook))
+    recorder.record({"type": "open", "id": "cam-E0001"}, hook=True)
+    full.set()
+    with pytest.raises(OutputError):
+        recorder.record({"type": "close", "id": "cam-E0001"}, hook=True)
+    recorder.close(10.0)
+    assert _told(_sent(got)) == [("open", "cam-E0001")]
+    assert _ledger_says(out, "dropped", "close", "cam-E0001") and not _ledger_says(out, "sent", "close", "cam-E0001")
+    full.clear()
+    restarted = Recorder(out, live.WatchOptions(on_event=hook))
+    assert restarted.redeliver() == 0
+    restarted.close(10.0)
+    assert _told(_sent(got)) == [("open", "cam-E0001")]
+
+    # a kill right after the `queued` line (before the write), then one right after the write
+    killed = tmp_path / "killed"
+    recorder = Recorder(killed, live.WatchOptions(on_event="true"))
+    recorder.hooks.submit = lambda *a, **k: True  # the kill comes before the record is queued
+    recorder.record({"type": "close", "id": "cam-E0002"}, hook=True)
+    recorder.hooks.announce({"type": "close", "id": "cam-E0003"}, "0123456789abcdef")  # ... and before its write
+    restarted = Recorder(killed, live.WatchOptions(on_event=hook))
+    assert restarted.redeliver() == 1
+    restarted.close(10.0)
+    assert _told(_sent(got))[1:] == [("close", "cam-E0002")]
+    ledger = [json.loads(x) for x in (killed / DELIVERED_FILE).read_text().splitlines()]
+    assert [x["state"] for x in ledger if x.get("record") == "0123456789abcdef"] == ["queued", "dropped"]
+
+
 def test_an_event_open_at_a_folder_files_end_closes_then_with_its_clock(cam, tmp_path):
     """A file ending during an event left it open until the next file came (an hourly recorder: an
     hour late) or the watch stopped ("stopped"); and a file played with --realtime lost its

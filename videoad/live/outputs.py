@@ -33,12 +33,13 @@ CLIPS_FILE = "clips.csv"
 IMAGES = "events"
 #: every closed event, one row each as it closes, for a spreadsheet (events.jsonl has every record)
 EVENTS_CSV = "events.csv"
-#: a folder's files scored to the end (or found unreadable), one JSON line each: a restarted watch
-#: into the same OUT does not score them again (delete the file to score them again)
+#: a folder's files scored to the end (or found unreadable, or too short for one clip), one JSON line
+#: each: a restarted watch into the same OUT does not score them again (delete the file to score them again)
 WATCHED_FILE = "watched.jsonl"
-#: the hooks' delivery log, one JSON line per hooked record as it is queued and as its calls end
-#: (`sent`, `failed`, `dropped`), a `settled` line at each watch's normal end: a watch killed with
-#: records queued or in a call leaves them unsettled, and the next start into OUT sends them first
+#: the hooks' delivery log, one JSON line per hooked record as it is queued (written before its
+#: events.jsonl line) and as its calls end (`sent`, `failed`; `dropped`: never to be sent, the queue
+#: full or its events.jsonl line not written), a `settled` line at each watch's normal end: a watch
+#: killed with records queued or in a call leaves them unsettled, and the next start into OUT sends them first
 DELIVERED_FILE = "delivered.jsonl"
 EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                       "peak_score", "peak_s", "mean_score", "threshold", "where", "cell_names", "start_clock",
@@ -143,6 +144,7 @@ class SourceStats:
     # `--once`: a folder's files still being written when its wait ended, left for the next run (not in watched.jsonl)
     still_writing: list[str] = field(default_factory=list)
     unknown_camera: int = 0  # a folder's files that show none of per-camera models' cameras (`skipped` records)
+    too_short: int = 0  # files read to their end too short for one clip: nothing scored (`skipped` records)
     unknown_views: int = 0  # views none of the models' history shows (`view` records)
     camera_switches: int = 0  # a source's view switched to another per-camera model's camera (`camera` records)
     recorded_before: int = 0  # events of a folder's file scored again that an earlier run had recorded: not raised again
@@ -187,6 +189,7 @@ class WatchSummary:
                          + (f", {len(s.still_writing)} file(s) still being written, left for the next run "
                             f"({', '.join(s.still_writing)})" if s.still_writing else "")
                          + (f", {s.unknown_camera} file(s) of no known camera, not scored" if s.unknown_camera else "")
+                         + (f", {s.too_short} file(s) shorter than one clip, not scored" if s.too_short else "")
                          + (f"; max lag {s.max_lag_s:.2f} s" if s.max_lag_s else "")
                          + (f"; {s.down}" if s.down and not s.lost else "")
                          + ("; lost" if s.lost else f"; {s.ended}" if s.ended else ""))
@@ -276,9 +279,25 @@ class Hooks:
     def size(self) -> int:
         return self._queue.maxsize
 
-    def submit(self, record: dict, key: str | None = None) -> bool:
-        """Queue `record` for the hooks (`key`: its line's `record_key`, for the ledger); False when
-        the queue is full (the record is not sent, and counted)."""
+    def announce(self, record: dict, key: str) -> None:
+        """Log `record` as `queued` before it is written to events.jsonl and queued (`submit` with
+        `announced`): a kill between the two leaves it unsettled, for the next start to send where
+        events.jsonl has it and to drop where it does not (`Recorder.redeliver`)."""
+        if self._thread is not None:
+            with self._ledger_lock:
+                self._note(key, record, "queued")
+
+    def withdraw(self, record: dict, key: str, why: str) -> None:
+        """An announced record that is not queued after all (its write to events.jsonl failed): logged
+        `dropped` with `why`, never sent, and not counted among the records not sent (OUT lacks it)."""
+        if self._thread is not None:
+            with self._ledger_lock:
+                self._note(key, record, "dropped", why=why)
+
+    def submit(self, record: dict, key: str | None = None, announced: bool = False) -> bool:
+        """Queue `record` for the hooks (`key`: its line's `record_key`, for the ledger, which logs it
+        `queued` unless `announce` did); False when the queue is full (the record is not sent, and
+        counted)."""
         if self._thread is None:
             return False
         with self._ledger_lock:
@@ -289,7 +308,8 @@ class Hooks:
                 self._note(key, record, "dropped", why="the queue was full")
             else:
                 self._accepted += 1
-                self._note(key, record, "queued")
+                if not announced:
+                    self._note(key, record, "queued")
                 return True
         log.warning("event hooks are behind (%d waiting): %s %s not sent", self._queue.qsize(),
                     record.get("type"), record.get("id", record.get("source")))
@@ -820,7 +840,8 @@ class Recorder:
 
     def watched(self, key: tuple, outcome: str, frames: int | None = None) -> None:
         """A folder's file is done (`key`: folder, name, size, mtime_ns and its inode or None; `outcome`:
-        scored or failed; `frames`: how many a scored one had): appended once its events are recorded,
+        scored, failed, or too short (read to its end, too short for one clip: nothing scored);
+        `frames`: how many a scored or too short one had): appended once its events are recorded,
         so that a kill before it leaves the file to score again. The inode tells the file under a new
         name after a restart (renamed since); the frames, the events of the part scored then when the
         file grows and is scored again (`scored_frames`)."""
@@ -885,14 +906,27 @@ class Recorder:
                           for k, found in files.items()]} if files else {}
 
     def record(self, rec: dict, hook: bool = False) -> None:
+        """Append `rec` to events.jsonl (and a close to events.csv); with `hook`, for the hooks too.
+        A hooked record is logged `queued` in the delivery log before events.jsonl has it (a kill
+        between the two leaves no record there unlogged: the next start sends it) and queued for the
+        hooks only once it is written there: a write that fails (OutputError) logs it `dropped`, and
+        no receiver gets a record that OUT does not have."""
         line = json.dumps(rec, ensure_ascii=False)
         with self._lock:
-            if hook and self.hooks.active:  # named by its line, which a restart finds it by; in the delivery log
-                # before events.jsonl has it, so that a kill between the two leaves no record there unlogged
-                self.hooks.submit(rec, record_key(line.encode("utf-8", errors=_NAMES)))
-            with _writing(self.out / EVENTS_FILE):
-                self._events.write(line + "\n")
-                self._events.flush()
+            # named by its line, which a restart finds it by
+            key = record_key(line.encode("utf-8", errors=_NAMES)) if hook and self.hooks.active else None
+            if key is not None:
+                self.hooks.announce(rec, key)
+            try:
+                with _writing(self.out / EVENTS_FILE):
+                    self._events.write(line + "\n")
+                    self._events.flush()
+            except OutputError as exc:
+                if key is not None:
+                    self.hooks.withdraw(rec, key, f"not written to {EVENTS_FILE}: {exc}")
+                raise
+            if key is not None:
+                self.hooks.submit(rec, key, announced=True)
             if rec.get("type") == "close":
                 with _writing(self.out / EVENTS_CSV):
                     self._closed_rows.writerow(_closed_row(rec))
@@ -910,7 +944,7 @@ class Recorder:
         for key, _ in unsent[:len(unsent) - len(keep)]:
             self.hooks.give_up(key, f"more than the queue's {self.hooks.size} left by a killed watch")
         for key in sorted(lost):
-            self.hooks.give_up(key, f"no longer in {EVENTS_FILE}")
+            self.hooks.give_up(key, f"not in {EVENTS_FILE} (rotated out, or a kill came before it was written)")
         queued = sum(self.hooks.submit(json.loads(line), key) for key, line in keep)
         self.hooks.resent += queued
         if unsent or lost:

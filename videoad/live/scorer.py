@@ -609,10 +609,29 @@ class _Scorer:
         self._score_pending()
         self._close_open(why)
         self._warn_dropped(time.time())  # what was dropped since the last warning is counted too
+        short = self._read_whole and self.feed is not None and self.wm is not None and self.clip_offset == 0
+        if short:
+            self._too_short()
         if self._read_whole and self.feed is not None and self.feed.key is not None:
-            # after its events: a kill before leaves it to redo; its frames, for the file scored again grown
-            self.recorder.watched(self.feed.key, "scored", frames=self.frame_offset)
+            # after its events: a kill before leaves it to redo; its frames, for the file scored again grown.
+            # One too short for a clip is listed as such: not scored again unless it changes (grows)
+            self.recorder.watched(self.feed.key, "too short" if short else "scored", frames=self.frame_offset)
         self._read_whole = False
+
+    def _too_short(self) -> None:
+        """A file read to its end without forming one clip (a stub a recorder left, a file cut after a
+        few frames): a `skipped` record (to the hooks too) and a log line say so, and the summary
+        counts it; it was listed in watched.jsonl as scored, with no word of it."""
+        spec, n = self.wm.spec, self.frame_offset
+        rate = spec.rate_for(self.fps)
+        need = f"{spec.clip_len} frames at the models' rate" + (
+            f", {rate:g}/s: about {math.ceil(spec.clip_len * self.fps / rate)} of this file's"
+            if rate and self.fps else "")
+        reason = f"{n} frame(s), shorter than one clip ({need}): nothing scored"
+        self.stats.too_short += 1
+        log.warning("%s: %s", self.feed.name, reason)
+        self.recorder.record({"type": "skipped", "source": self.source.name, "video": self.feed.name,
+                              "reason": reason, "frames": n, "at": _iso(time.time())}, hook=True)
 
     def _close_open(self, why: str) -> None:
         if self.smoother is not None:  # the clips the smoothing still held: the video (or session) ends

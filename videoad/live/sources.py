@@ -219,9 +219,9 @@ class FolderSource(Source):
                 was = _renamed(now[path], listing[path][2], before, present)
                 if was is not None:
                     self.watched_before += 1
+                    found = {"failed": "found unreadable", "too short": "found too short"}.get(was[2], "scored")
                     log.info("%s: the file an earlier watch into this output %s as %s (its watched.jsonl), renamed "
-                             "since: not scored again", path, "found unreadable" if was[2] == "failed" else "scored",
-                             was[0])
+                             "since: not scored again", path, found, was[0])
                     continue
                 if grown is not None:
                     log.warning("%s: scored to its end before at %d bytes, grown since: scored again from its start "
