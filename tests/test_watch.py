@@ -656,27 +656,21 @@ def _cut(src: Path, dst: Path, n_frames: int) -> Path:
     return dst
 
 
-def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_the_rest(cam, tmp_path, monkeypatch):
-    """OUT's disk filled mid-run: the scorer's `lost` record failed as the write before it had, its
-    thread died with two tracebacks, and `watch` raised from its stop record (no summary, the hooks
-    never settled). Now the source is lost with one line naming the file and the error, the watch
-    returns its summary, the file it was on stays off watched.jsonl, and a restart scores it."""
+
+def _fill_events_disk(monkeypatch, full: threading.Event, fills_at: str | None = None):
+    """OUT/events.jsonl on a disk that is full (ENOSPC) once `full` is set; set by the first line
+    holding `fills_at`, where given. Returns the opener it replaced (to give the space back)."""
     import errno
 
     from videoad.live import outputs
 
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for name in ("a.avi", "b.avi"):
-        _cut(cam["video"], inbox / name, 40)
-    full = threading.Event()
-
-    class Disk:  # events.jsonl on a disk that fills when b.avi begins
+    class Disk:
         def __init__(self, fh):
             self.fh = fh
 
         def write(self, text):
-            full.set() if '"video": "b.avi"' in text else None
+            if fills_at is not None and fills_at in text:
+                full.set()
             if full.is_set():
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             return self.fh.write(text)
@@ -687,6 +681,20 @@ def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_
     opened = outputs._append_lines
     monkeypatch.setattr(outputs, "_append_lines", lambda path, *a, **k: Disk(opened(path, *a, **k))
                         if Path(path).name == live.EVENTS_FILE else opened(path, *a, **k))
+    return opened
+
+def test_a_full_output_disk_stops_the_source_in_one_line_and_a_restart_takes_up_the_rest(cam, tmp_path, monkeypatch):
+    """OUT's disk filled mid-run: the scorer's `lost` record failed as the write before it had, its
+    thread died with two tracebacks, and `watch` raised from its stop record (no summary, the hooks
+    never settled). Now the source is lost with one line naming the file and the error, the watch
+    returns its summary, the file it was on stays off watched.jsonl, and a restart scores it."""
+    from videoad.live import outputs
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("a.avi", "b.avi"):
+        _cut(cam["video"], inbox / name, 40)
+    opened = _fill_events_disk(monkeypatch, threading.Event(), '"video": "b.avi"')  # full when b.avi begins
     died = []
     monkeypatch.setattr(threading, "excepthook", died.append)
     out = tmp_path / "out"
@@ -743,30 +751,12 @@ def test_a_hooked_record_whose_write_to_events_jsonl_fails_is_never_sent(tmp_pat
     between the two still leaves no record unlogged) and queued only once written: a write that
     fails logs it `dropped`, not sent, then or by a later start; a kill after the `queued` line and
     before the write leaves one the next start drops, and one after the write one it sends."""
-    import errno
-
-    from videoad.live import outputs
     from videoad.live.outputs import DELIVERED_FILE, OutputError, Recorder
 
     got = tmp_path / "got.jsonl"
     hook = f"cat >> {got}; echo >> {got}"
     full = threading.Event()
-
-    class Disk:  # events.jsonl on a disk that fills on demand
-        def __init__(self, fh):
-            self.fh = fh
-
-        def write(self, text):
-            if full.is_set():
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            return self.fh.write(text)
-
-        def __getattr__(self, name):
-            return getattr(self.fh, name)
-
-    opened = outputs._append_lines
-    monkeypatch.setattr(outputs, "_append_lines", lambda path, *a, **k: Disk(opened(path, *a, **k))
-                        if Path(path).name == live.EVENTS_FILE else opened(path, *a, **k))
+    _fill_events_disk(monkeypatch, full)  # full on demand
     out = tmp_path / "out"
     recorder = Recorder(out, live.WatchOptions(on_event=hook))
     recorder.record({"type": "open", "id": "cam-E0001"}, hook=True)
