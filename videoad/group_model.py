@@ -89,6 +89,28 @@ def fitted_layout(vids, layout: Mapping, row_values: int) -> dict:
     return out
 
 
+def expected_layout(fitted: Mapping) -> tuple:
+    """The layout a `fitted_layout` record describes, as `layout_words` reads it: (values per clip,)
+    and for a cell model its grid, number of cells and values per cell."""
+    expect = (int(fitted["clip_values"]),)
+    if "cell_grid" in fitted:
+        grid = tuple(int(g) for g in fitted["cell_grid"])
+        expect += (grid, int(np.prod(grid)), int(fitted["cell_values"]))
+    return expect
+
+
+def layout_words(layout: tuple, cells: bool = False) -> str:
+    """A layout ((values per clip,) [+ (grid, cells, values per cell)]) in words (`cells`: say so
+    where it has none)."""
+    words = f"{layout[0]} values per clip" + (", no cells" if cells and len(layout) == 1 else "")
+    if len(layout) > 1:
+        grid, n_cells, values = layout[1:]
+        shown = "x".join(map(str, grid))
+        words += (f", cells on a {shown} grid of {values} values each" if grid and int(np.prod(grid)) == n_cells
+                  else f", {n_cells} cells of {values} values each (its cell grid says {shown or 'none'})")
+    return words
+
+
 def rows(vids, level: str, position: bool = False, keep: np.ndarray | None = None) -> np.ndarray:
     """The detector's rows for a group: one per clip, or one per (clip, cell) in clip order, the
     cells of a clip row-major; with `position`, each cell row ends with a one-hot of its cell.

@@ -216,19 +216,23 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             raise click.UsageError("--ignore-cells is fixed when models are fitted (saved models keep theirs) and "
                                    "cannot be combined with --model; refit with it: --fit-on HISTORY --save-model DIR "
                                    "--ignore-cells ...")
+        # where a setting came from, as a usage error names it: the option, else the config file
+        per_video = ("--per-video" if mode == "per-video" else f"{config}'s mode: per-video" if config
+                     else "mode: per-video")
         if fit_on is not None and cfg.mode == "per-video":
             raise click.UsageError("--fit-on fits the history's groups to score other videos; a per-video model "
-                                   "cannot score other videos: "
-                                   + ("--per-video" if mode == "per-video" else f"{config}'s mode: per-video")
-                                   + " cannot be combined with --fit-on (use --pooled, --per-category or --per-camera)")
+                                   f"cannot score other videos: {per_video} cannot be combined with --fit-on (use "
+                                   "--pooled, --per-category or --per-camera)")
         if save_model is not None:  # before any folder is made: a model that cannot be kept or used
             try:
                 video.check_saving(cfg)
             except ValueError as exc:  # a usage error naming the options (it was exit 1 naming none)
-                chose = ("--per-video" if mode == "per-video" else f"{config}'s mode: per-video" if config else
-                         "mode: per-video") if cfg.mode == "per-video" else (
-                    f"--detector {cfg.detector}" if detector is not None else f"{config}'s detector {cfg.detector}"
-                    if config else f"the detector {cfg.detector}")
+                if cfg.mode == "per-video":
+                    chose = per_video
+                elif detector is not None:
+                    chose = f"--detector {cfg.detector}"
+                else:
+                    chose = f"{config}'s detector {cfg.detector}" if config else f"the detector {cfg.detector}"
                 raise click.UsageError(f"--save-model with {chose}: {exc}") from None
         history = [o for o, v in (("--history-drop", history_drop), ("--history-neighbors", history_neighbors))
                    if v is not None]

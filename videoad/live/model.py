@@ -63,21 +63,18 @@ class WatchModel:
         values per row its detectors read. The backbone is rebuilt from the folder's extraction
         record, so this is a record that does not describe the features fitted (an older videoad's
         backbone, a record copied from another group), which scoring refused only as "15-d rows"."""
-        from videoad.video.groups import _layout_words
+        from videoad.group_model import expected_layout, layout_words
 
         fitted = self.model.info.get("fitted_layout")
         have = (int(features.shape[1]),)
         if cells is not None:
             have += (tuple(self.backbone.cell_grid or ()), int(cells.shape[1]), int(cells.shape[2]))
         if fitted:
-            expect = (int(fitted["clip_values"]),)
-            if "cell_grid" in fitted:
-                grid = tuple(int(g) for g in fitted["cell_grid"])
-                expect += (grid, grid[0] * grid[1], int(fitted["cell_values"]))
+            expect = expected_layout(fitted)
             seen = have if len(expect) > 1 else have[:1]  # a whole-clip model reads no cells
             if seen == expect:
                 return None
-            return f"give {_layout_words(seen, len(expect) > 1)}, where the model was fitted on {_layout_words(expect)}"
+            return f"give {layout_words(seen, len(expect) > 1)}, where the model was fitted on {layout_words(expect)}"
         width = getattr(self.model.detectors[0], "n_features_in_", None)
         if width is None:
             return None

@@ -815,12 +815,12 @@ class _Scorer:
         for n, (rows, side) in enumerate(runs):
             if side is not None and self.wm.levels.models[side] is not self.wm:
                 self._switch_level(self.wm.levels.models[side], batch[rows.start], side, initial=initial and n == 0)
+                self._check_layout(features, cells)  # the model that scores these rows now
             if n == 0:  # the history checks read the model that scores the batch's first clips
                 if self._still and self.feed.name not in self._coverage_warned:
                     self._check_coverage(cells, batch)
                 if self._peak is not None and self.feed.name not in self._busier_warned:
                     self._check_busier(level, batch)
-            self._check_layout(features, cells)  # the model that scores these rows (a level switched to)
             with self.score_lock:
                 cell_scores, clip_scores = self.wm.model.score_arrays(features[rows], None if cells is None else cells[rows])
             self._decide_batch([batch[r] for r in range(rows.start, rows.stop)], cell_scores, clip_scores)

@@ -14,6 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
+from videoad.group_model import expected_layout, layout_words
 from videoad.video.config import MODES
 
 log = logging.getLogger(__name__)
@@ -264,17 +265,6 @@ def _layout(v) -> tuple:
     return (v.features.shape[1],) + (() if v.cells is None else (tuple(v.cell_grid or ()), *v.cells.shape[1:]))
 
 
-def _layout_words(layout: tuple, cells: bool = False) -> str:
-    """`layout` in words (`cells`: say so where it has none)."""
-    words = f"{layout[0]} values per clip" + (", no cells" if cells and len(layout) == 1 else "")
-    if len(layout) > 1:
-        grid, n_cells, values = layout[1:]
-        shown = "x".join(map(str, grid))
-        words += (f", cells on a {shown} grid of {values} values each" if grid and int(np.prod(grid)) == n_cells
-                  else f", {n_cells} cells of {values} values each (its cell grid says {shown or 'none'})")
-    return words
-
-
 def _unlike_most(store, vids, level: str = "auto") -> dict[str, str]:
     """The videos whose arrays are laid out unlike those of most of the group (features of another
     size per clip, or cells on another grid: extracted with other settings), each with why; none
@@ -299,8 +289,8 @@ def _unlike_most(store, vids, level: str = "auto") -> dict[str, str]:
     if len(counts) < 2 or counts[0][1] == counts[1][1]:
         return out
     common, n = counts[0]
-    return {**out, **{k: (f"{store.path(k)}: {_layout_words(lay)}, where {n} of the {total} videos of its group "
-                          f"have {_layout_words(common)}: extracted with other settings; extract it again as the "
+    return {**out, **{k: (f"{store.path(k)}: {layout_words(lay)}, where {n} of the {total} videos of its group "
+                          f"have {layout_words(common)}: extracted with other settings; extract it again as the "
                           "others were") for k, lay in layouts.items() if lay != common}}
 
 
@@ -308,17 +298,14 @@ def _unlike_model(store, vids, fitted: Mapping) -> dict[str, str]:
     """The videos laid out unlike the features a model was fitted on (its `fitted_layout`: values
     per clip, and with cells their grid and values per cell), each with why: the model cannot score
     them, whatever most of the group's are."""
-    expect = (int(fitted["clip_values"]),)
-    if "cell_grid" in fitted:
-        grid = tuple(int(g) for g in fitted["cell_grid"])
-        expect += (grid, int(np.prod(grid)), int(fitted["cell_values"]))
+    expect = expected_layout(fitted)
     cells = len(expect) > 1
     out = {}
     for v in vids:
         lay = _layout(v) if cells else _layout(v)[:1]  # a whole-clip model reads no cells
         if lay != expect:
-            out[v.key] = (f"{store.path(v.key)}: {_layout_words(lay, cells)}, where the model was fitted on "
-                          f"{_layout_words(expect)}: extracted with other settings; extract it again as the model's "
+            out[v.key] = (f"{store.path(v.key)}: {layout_words(lay, cells)}, where the model was fitted on "
+                          f"{layout_words(expect)}: extracted with other settings; extract it again as the model's "
                           "features were, or fit a model on features made so")
     return out
 
