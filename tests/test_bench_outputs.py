@@ -345,3 +345,13 @@ def test_a_random_state_in_a_bench_config_is_refused_not_replaced_by_the_seed(tm
     (tmp_path / "m.yaml").write_text(yaml.safe_dump(laid_over(mnist, yaml.safe_load(section))))
     with pytest.raises(ValueError, match=r"m.yaml: .*random_state is not used: each fit is seeded"):
         images.load_config(tmp_path / "m.yaml")
+
+
+def test_images_names_are_taken_in_any_case():
+    """`bench images --datasets MNIST` was refused ("must be a comma-separated subset of
+    mnist,cifar10") without saying which name was wrong."""
+    res = _bench("images", "--datasets", "MNIST", "--print-config")
+    assert res.exit_code == 0, res.output
+    assert yaml.safe_load(res.output) == yaml.safe_load(_bench("images", "--datasets", "mnist", "--print-config").output)
+    res = _bench("images", "--datasets", "mnist,svhn", "--print-config")
+    assert res.exit_code == 2 and "('svhn' is not one)" in res.output, res.output

@@ -379,10 +379,12 @@ def _write(out, name, protocol, command, cfg, records, data=None) -> list[dict]:
 
 
 def _csv(value: str, allowed, what: str) -> list[str]:
-    items = [v.strip() for v in value.split(",") if v.strip()]
+    """The comma-separated names of `value`, each one of `allowed` in any case (`--datasets MNIST`)."""
+    items = [v.strip().lower() for v in value.split(",") if v.strip()]
     bad = [v for v in items if v not in allowed]
     if bad or not items:
-        raise click.BadParameter(f"{what} must be a comma-separated subset of {','.join(allowed)}")
+        named = f" ({', '.join(repr(b) for b in bad)} is not one)" if bad else ""
+        raise click.BadParameter(f"{what} must be a comma-separated subset of {','.join(allowed)}{named}")
     return items
 
 
