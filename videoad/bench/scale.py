@@ -23,7 +23,8 @@ Data sets:
   the UCF-Crime test set's ~92,000 clips at the motion defaults are ~1.5 million rows).
 Each DUAD runs the settings the product uses at that width: the video defaults for motion
 (255, and its cell rows) and learned (4,096) features (`videoad/defaults/detect.yaml`), the
-KDDCUP99 benchmark's config on KDDCUP99. The growth exponent is the least-squares slope of log(seconds) (or peak
+KDDCUP99 benchmark's config on KDDCUP99. Seeds are fixed at 0 (the mixtures, the KDDCUP99
+subsample and every method), so a rerun times the same fits. The growth exponent is the least-squares slope of log(seconds) (or peak
 MB) against log(rows) over the sizes from 4,000 rows up; a slope above 1.15 is marked as
 growing faster than linearly. A method stops climbing the row ladder when the next size is
 projected (from its own slope) to exceed `--max-seconds`, or after a size that failed.
