@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -177,6 +179,24 @@ def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         named = address or os.environ.get("RAY_ADDRESS") or "this machine"
         raise RayConnectionError(f"no Ray cluster at {named}: {first} {_token_hint(named) or hint}") from None
+    _stop_on_sigterm()
+
+
+def _stop_on_sigterm() -> None:
+    """After `ray.init`, a SIGTERM (a scheduler's or service manager's stop) stops the run as Ctrl-C does:
+    finished work recorded, the CLI's "interrupted" and exit status 130. Ray's own handler raised SystemExit,
+    which Ray's wait turns into exit status 1, read as "some videos failed", with nothing said. A second
+    SIGTERM is ignored so as not to break into the first stop's cleanup (SIGKILL is the hard stop)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set a handler (Ray's own is not set there either)
+    stopping: list[bool] = []
+
+    def terminate(_signum, _frame):
+        if not stopping:
+            stopping.append(True)
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 def _token_hint(address: str) -> str | None:
@@ -208,16 +228,22 @@ def check_fits(ray, cpus: float, gpus: float, what: str) -> None:
 @contextmanager
 def ray_session(address: str | None = None, **init_kwargs: Any) -> Iterator[Any]:
     """Connect to `address` (None: $RAY_ADDRESS, else a cluster `ray start` left on this
-    machine, else a new local one) unless this process is connected already; disconnect after."""
+    machine, else a new local one) unless this process is connected already; disconnect after, and put
+    back the SIGTERM handler that `ray.init` and `connect` replace."""
     ray = import_ray()
     if ray.is_initialized():
         yield ray
         return
-    connect(ray, address, **init_kwargs)
+    previous = signal.getsignal(signal.SIGTERM)  # `ray.init` and `connect` replace it
     try:
-        yield ray
+        connect(ray, address, **init_kwargs)
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
     finally:
-        ray.shutdown()
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 from extract.backbones.motion import MotionBackbone
@@ -108,3 +109,27 @@ class RaisingFactory:
 
     def __call__(self) -> MotionBackbone:
         return _OptionsFail(**SMALL)
+
+
+class _Stalling(MotionBackbone):
+    """The small motion backbone whose process, the first to claim `marker`, stalls at its first forward
+    batch (a video that never finishes) while the others work."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__(**SMALL)
+        self.marker = Path(marker)
+
+    def forward_batch(self, batch):
+        if _claim(self.marker):
+            time.sleep(600)  # stopped with its actor when the driver stops
+        return super().forward_batch(batch)
+
+
+class StallingFactory:
+    """`make_backbone` for `extract_on_ray` that builds a `_Stalling` backbone on each actor."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __call__(self) -> _Stalling:
+        return _Stalling(self.marker)

@@ -154,6 +154,51 @@ def test_a_worker_killed_mid_video_loses_and_doubles_nothing(cluster, videos, re
     assert_same_store(out, reference)
 
 
+_STOPPED_BY_SIGTERM = """
+import os, signal, sys, threading, time
+from pathlib import Path
+from _ray_helpers import StallingFactory
+from extract.ray_runner import RayOptions, extract_on_ray
+from extract.run import ExtractOptions
+
+videos, out, marker = map(Path, sys.argv[1:])
+
+def stop():  # once one actor stalls on a video and the other has finished two: a scheduler's stop
+    while not (marker.exists() and len(list(out.rglob("*.h5"))) >= 2):
+        time.sleep(0.1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=stop, daemon=True).start()
+try:
+    extract_on_ray(videos, out, StallingFactory(marker), ExtractOptions(recursive=True, progress=False, workers=1),
+                   RayOptions(address="local", workers=2), num_cpus=2, include_dashboard=False,
+                   object_store_memory=128 * 2**20, logging_level="WARNING")
+except KeyboardInterrupt:
+    print("stopped; SIGTERM handler put back:", signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+    sys.exit(130)
+"""
+
+
+def test_a_sigterm_of_the_driver_stops_the_run_as_ctrl_c_does_and_a_rerun_completes(cluster, videos, reference,
+                                                                                    tmp_path):
+    """Ray's SIGTERM handler raised SystemExit, which Ray's wait turned into exit status 1 ("some videos
+    failed") with no word; now a SIGTERM is a Ctrl-C: the videos finished are recorded, the rest rerun."""
+    out, marker = tmp_path / "out", tmp_path / "stalled"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)]),
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    run = subprocess.run([sys.executable, "-c", _STOPPED_BY_SIGTERM, str(videos), str(out), str(marker)],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 130, run.stdout + run.stderr
+    assert "SIGTERM handler put back: True" in run.stdout
+    done = sorted(k for k, e in manifest(out)["videos"].items() if e["status"] == "done")
+    assert all(f.endswith(".h5") for f in files_in(out))  # no temporaries left
+    kept = [f.removesuffix(".h5") for f in files_in(out)]  # one written as the stop came may be unrecorded yet
+    assert len(done) >= 2 and set(done) <= set(kept)
+    summary = extract_on_ray(videos, out, BackboneSpec("motion", SMALL), options(), RayOptions(workers=2))
+    assert summary.ok and sorted(r.key for r in summary.skipped) == kept, summary.report()
+    assert_same_store(out, reference)
+
+
 def test_a_video_that_kills_every_worker_fails_after_max_attempts(cluster, videos, tmp_path):
     single = videos / "cam_b" / "v3.mp4"  # 69 frames: clips at the motion defaults (a shorter one has none)
     out = tmp_path / "out"
