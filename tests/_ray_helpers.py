@@ -58,6 +58,12 @@ def die_once(marker: str, value: int) -> int:
     return value * 2
 
 
+def die_always(value: int) -> int:
+    """A task for `RayTasks` that kills its worker process every time it runs (a fit killed for memory)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return value
+
+
 class FullDiskFactory:
     """`make_backbone` for `extract_on_ray` whose actor's store is full: every feature file it
     writes fails with "no space left" (as a full disk), checked through the run's own writer."""

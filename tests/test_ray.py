@@ -13,11 +13,11 @@ import pytest
 import ray
 from _extract_media import make_video
 from _ray_helpers import (SMALL, BlindNodeFactory, DiesInWorkersFactory, FullDiskFactory, KillingFactory,
-                          RaisingFactory, die_once)
+                          RaisingFactory, die_always, die_once)
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
-from extract.ray_runner import BackboneSpec, RayOptions, extract_on_ray
+from extract.ray_runner import BackboneSpec, RayConnectionError, RayOptions, extract_on_ray
 from extract.run import ExtractOptions, extract_videos
 from extract.store import FeatureStore
 from videoad import video
@@ -344,6 +344,15 @@ def test_a_group_fit_whose_worker_dies_is_run_again_once(cluster, tmp_path):
     marker = tmp_path / "died"
     assert RayTasks(progress=False)([(die_once, (str(marker), 21)), (die_once, (str(marker), 1))]) == [42, 2]
     assert not alive(int(marker.read_text()))
+
+
+def test_a_group_fit_whose_worker_keeps_dying_stops_the_run_naming_it(cluster, tmp_path):
+    """After its retries, Ray's WorkerCrashedError came out raw: `detect --ray` ended in a traceback."""
+    with pytest.raises(RayConnectionError) as caught:
+        RayTasks(progress=False, max_retries=1)([(die_once, (str(tmp_path / "m"), 1)), (die_always, (3,))])
+    words = str(caught.value)
+    assert "task 2 of 2" in words and "2 times" in words and "WorkerCrashedError" in words, words
+    assert "no scores were written" in words
 
 
 def test_an_error_raised_on_ray_reads_as_the_same_error_raised_locally(cluster, videos, tmp_path):
