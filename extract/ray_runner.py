@@ -58,6 +58,10 @@ class RayConnectionError(RuntimeError):
     """No Ray cluster at the address given, or none that can hold one actor's (task's) resources."""
 
 
+#: seconds between the driver's warnings while the cluster cannot place an actor yet (a busy cluster:
+#: Ray itself says so in its autoscaler's log only)
+WAIT_WARNING_S = 120.0
+
 #: seconds a cluster's address is given to answer before `connect` says no cluster is there (Ray's
 #: own retries took about 12 minutes for an address nothing listens on)
 CONNECT_TIMEOUT_S = 10.0
@@ -395,6 +399,16 @@ class _Pool:
                                         self.expected, self.threads)
         return actor, actor.info.remote()
 
+    def warn_waiting(self) -> None:
+        log.warning("no Ray actor is ready yet (each needs %s); the cluster has %s free", self.resources,
+                    self.ray.available_resources())
+
+    def first_info(self, ref) -> dict:
+        """The first actor's `info` (`start`), warned of every WAIT_WARNING_S while it waits for room."""
+        while not self.ray.wait([ref], timeout=WAIT_WARNING_S)[0]:
+            self.warn_waiting()
+        return self.ray.get(ref)
+
     def kill(self, actor) -> None:
         try:
             self.ray.kill(actor, no_restart=True)
@@ -436,9 +450,8 @@ class RayRunner(_Runner):
                     job.started = job.started or time.monotonic()
                     self._send(actor, actor.extract.remote(job), job)
             done, _ = self.pool.ray.wait(list(self.inflight), num_returns=1, timeout=1.0)
-            if not done and time.monotonic() - waited > 120 and not self._busy():
-                log.warning("no Ray actor is ready yet (each needs %s); the cluster has %s free",
-                            self.pool.resources, self.pool.ray.available_resources())
+            if not done and time.monotonic() - waited > WAIT_WARNING_S and not self._busy():
+                self.pool.warn_waiting()
                 waited = time.monotonic()
             for ref in done:
                 actor, job = self.inflight.pop(ref)
@@ -553,7 +566,7 @@ def extract_on_ray(input_path: str | os.PathLike, output: str | os.PathLike,
         check_fits(ray, pool.resources["CPU"], pool.resources["GPU"], "extraction actor")
         first, ref = pool.start()
         try:
-            info = ray.get(ref)
+            info = pool.first_info(ref)
         except ray.exceptions.RayActorError as exc:
             pool.kill(first)
             raise RuntimeError(f"the first Ray actor could not start: {exc}") from None

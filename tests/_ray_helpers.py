@@ -64,6 +64,13 @@ def die_always(value: int) -> int:
     return value
 
 
+class Holder:
+    """An actor that only holds the resources it was given (another job's on a busy cluster)."""
+
+    def ready(self) -> bool:
+        return True
+
+
 class FullDiskFactory:
     """`make_backbone` for `extract_on_ray` whose actor's store is full: every feature file it
     writes fails with "no space left" (as a full disk), checked through the run's own writer."""

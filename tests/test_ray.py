@@ -3,9 +3,11 @@ lost or doubled when a worker process is killed, clear errors without Ray."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +15,11 @@ import pytest
 import ray
 from _extract_media import make_video
 from _ray_helpers import (SMALL, BlindNodeFactory, DiesInWorkersFactory, FullDiskFactory, KillingFactory,
-                          RaisingFactory, die_always, die_once)
+                          Holder, RaisingFactory, die_always, die_once)
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
+from extract import ray_runner
 from extract.ray_runner import BackboneSpec, RayConnectionError, RayOptions, extract_on_ray
 from extract.run import ExtractOptions, extract_videos
 from extract.store import FeatureStore
@@ -286,6 +289,36 @@ def test_the_progress_bar_on_ray_counts_clips(cluster, videos, tmp_path, capfd):
     assert summary.ok and summary.clips > 0
     rates = [float(x) for x in re.findall(r"([\d.]+) clips/s", capfd.readouterr().err)]
     assert rates and rates[-1] > 0, rates
+
+
+def test_a_first_actor_a_busy_cluster_cannot_place_yet_is_warned_of_while_it_waits(cluster, videos, reference,
+                                                                                   tmp_path, monkeypatch):
+    """The driver waited for the first actor in silence, for ever on a cluster kept busy; the warning
+    every WAIT_WARNING_S came only once that actor had started."""
+    monkeypatch.setattr(ray_runner, "WAIT_WARNING_S", 0.5, raising=False)
+    blocker = ray.remote(num_cpus=2)(Holder).remote()  # another job holds both CPUs
+    assert ray.get(blocker.ready.remote())
+    warned = threading.Event()
+
+    class FreeOnWarning(logging.Handler):
+        def emit(self, record):
+            if "no Ray actor is ready yet" in record.getMessage() and not warned.is_set():
+                warned.set()
+                ray.kill(blocker)  # the other job ends: the run goes on
+
+    handler = FreeOnWarning()
+    ray_runner.log.addHandler(handler)
+    safety = threading.Timer(60, lambda: ray.kill(blocker))  # without the warning the run must still end
+    safety.start()
+    try:
+        summary = extract_on_ray(videos, tmp_path / "out", BackboneSpec("motion", SMALL), options(),
+                                 RayOptions(workers=2))
+    finally:
+        safety.cancel()
+        ray_runner.log.removeHandler(handler)
+    assert warned.is_set()
+    assert summary.ok, summary.report()
+    assert_same_store(tmp_path / "out", reference)
 
 
 def test_an_actor_that_cannot_build_the_backbone_stops_the_run_with_the_reason(cluster, videos, tmp_path):
