@@ -371,6 +371,7 @@ def test_detect_on_ray_equals_the_local_fits(cluster, tmp_path):
                                              "--detector", "pca", "--min-clips", "50", "--ray"])
     assert result.exit_code == 0, result.output
     assert [v.video for v in read_scores(tmp_path / "scores")] == ["A/a1.mp4", "A/a2.mp4"]
+    assert "group/s" not in result.output  # no progress bar where nobody watches (a log file: \r-joined lines)
 
 
 def test_a_group_fit_whose_worker_dies_is_run_again_once(cluster, tmp_path):

@@ -5,6 +5,7 @@ is imported only when `--ray` is given (and its absence is a usage error naming 
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 import click
@@ -95,5 +96,6 @@ def detect_executor(ray_address: str | None, ray_cpus: float | None, ray_gpus: f
         return None
     from videoad.ray_detect import RayTasks
 
+    # a bar only where someone watches, as extract's: redirected to a log it was one \r-joined line per fit
     return RayTasks(cpus=ray_cpus or float(threads_per_job), gpus=ray_gpus or 0.0,
-                    address=ray_address or None)
+                    address=ray_address or None, progress=sys.stderr.isatty())
