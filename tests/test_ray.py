@@ -452,6 +452,9 @@ def test_an_unreachable_address_or_an_impossible_request_is_named_at_once(tmp_pa
     monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as a fresh process is (other tests share one)
     res = CliRunner().invoke(detect_cmd, [str(tmp_path / "f"), "-o", str(tmp_path / "s"), "--ray=127.0.0.1:1"])
     assert res.exit_code == 1 and res.output.startswith("Error: no Ray cluster at 127.0.0.1:1"), res.output
+    for bad in ("127.0.0.1:notaport", "head:", "ray://head:x"):  # a usage error, before any work
+        res = CliRunner().invoke(detect_cmd, [str(tmp_path / "f"), "-o", str(tmp_path / "s"), f"--ray={bad}"])
+        assert res.exit_code == 2 and "is not a number" in res.output, (bad, res.output)
 
     class TwoCpus:
         def nodes(self):

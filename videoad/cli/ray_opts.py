@@ -26,6 +26,10 @@ def _parse_address(_ctx, _param, value: str | None) -> str | None:
     if value and value not in ("auto", "local") and ":" not in value:
         raise click.BadParameter(f"{value!r} is not a Ray address (host:port, ray://host:port, "
                                  "auto); write --ray=ADDRESS, or put --ray after INPUT")
+    host_port = value.split("://", 1)[-1]  # ray://host takes Ray's default port
+    port = host_port.rpartition(":")[2]
+    if ":" in host_port and not port.isdigit():  # Ray said it only once the run had begun, exit status 1
+        raise click.BadParameter(f"{value!r}: the port {port!r} is not a number (host:port, ray://host:port)")
     from extract.ray_runner import RayUnavailable, import_ray
 
     try:
