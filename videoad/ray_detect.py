@@ -7,9 +7,10 @@ where it was fitted. Each task asks Ray for `cpus` CPUs (the fit's torch threads
 GPUs (0 by default: the DUAD autoencoders of clip features are small).
 
 A task whose worker process or node dies is run again by Ray (`max_retries`); one whose worker dies
-on every try stops the run (`RayWorkerLost`, naming the task and its group). Its result is taken once, and a retried fit rewrites the same model files. An exception raised by a fit is
-not retried: it stops the run, as it does locally. Tasks run in the driver's working folder,
-so relative store paths mean the same on every node (the shared-filesystem assumption).
+on every try stops the run (`RayWorkerLost`, naming the task and its group). Its result is taken
+once, and a retried fit rewrites the same model files. An exception raised by a fit is not retried:
+it stops the run, as it does locally. Tasks run in the driver's working folder, so relative store
+paths mean the same on every node (the shared-filesystem assumption).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any, Callable, Sequence
 
 from extract.ray_runner import (RayClusterLost, RayConnectionError, check_fits, cluster_gone, connect, import_ray,
                                 ray_session, task_error)
+
 
 class RayWorkerLost(RayConnectionError):
     """A fit whose Ray worker died on every try (killed for memory, its node lost): a RayConnectionError,
