@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -55,6 +57,10 @@ def import_ray():
 class RayConnectionError(RuntimeError):
     """No Ray cluster at the address given, or none that can hold one actor's (task's) resources."""
 
+
+#: seconds between the driver's warnings while the cluster cannot place an actor yet (a busy cluster:
+#: Ray itself says so in its autoscaler's log only)
+WAIT_WARNING_S = 120.0
 
 #: seconds a cluster's address is given to answer before `connect` says no cluster is there (Ray's
 #: own retries took about 12 minutes for an address nothing listens on)
@@ -177,6 +183,24 @@ def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         named = address or os.environ.get("RAY_ADDRESS") or "this machine"
         raise RayConnectionError(f"no Ray cluster at {named}: {first} {_token_hint(named) or hint}") from None
+    _stop_on_sigterm()
+
+
+def _stop_on_sigterm() -> None:
+    """After `ray.init`, a SIGTERM (a scheduler's or service manager's stop) stops the run as Ctrl-C does:
+    finished work recorded, the CLI's "interrupted" and exit status 130. Ray's own handler raised SystemExit,
+    which Ray's wait turns into exit status 1, read as "some videos failed", with nothing said. A second
+    SIGTERM is ignored so as not to break into the first stop's cleanup (SIGKILL is the hard stop)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set a handler (Ray's own is not set there either)
+    stopping: list[bool] = []
+
+    def terminate(_signum, _frame):
+        if not stopping:
+            stopping.append(True)
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
 
 
 def _token_hint(address: str) -> str | None:
@@ -208,16 +232,22 @@ def check_fits(ray, cpus: float, gpus: float, what: str) -> None:
 @contextmanager
 def ray_session(address: str | None = None, **init_kwargs: Any) -> Iterator[Any]:
     """Connect to `address` (None: $RAY_ADDRESS, else a cluster `ray start` left on this
-    machine, else a new local one) unless this process is connected already; disconnect after."""
+    machine, else a new local one) unless this process is connected already; disconnect after, and put
+    back the SIGTERM handler that `ray.init` and `connect` replace."""
     ray = import_ray()
     if ray.is_initialized():
         yield ray
         return
-    connect(ray, address, **init_kwargs)
+    previous = signal.getsignal(signal.SIGTERM)  # `ray.init` and `connect` replace it
     try:
-        yield ray
+        connect(ray, address, **init_kwargs)
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
     finally:
-        ray.shutdown()
+        if previous is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass(frozen=True)
@@ -369,6 +399,16 @@ class _Pool:
                                         self.expected, self.threads)
         return actor, actor.info.remote()
 
+    def warn_waiting(self) -> None:
+        log.warning("no Ray actor is ready yet (each needs %s); the cluster has %s free", self.resources,
+                    self.ray.available_resources())
+
+    def first_info(self, ref) -> dict:
+        """The first actor's `info` (`start`), warned of every WAIT_WARNING_S while it waits for room."""
+        while not self.ray.wait([ref], timeout=WAIT_WARNING_S)[0]:
+            self.warn_waiting()
+        return self.ray.get(ref)
+
     def kill(self, actor) -> None:
         try:
             self.ray.kill(actor, no_restart=True)
@@ -410,9 +450,8 @@ class RayRunner(_Runner):
                     job.started = job.started or time.monotonic()
                     self._send(actor, actor.extract.remote(job), job)
             done, _ = self.pool.ray.wait(list(self.inflight), num_returns=1, timeout=1.0)
-            if not done and time.monotonic() - waited > 120 and not self._busy():
-                log.warning("no Ray actor is ready yet (each needs %s); the cluster has %s free",
-                            self.pool.resources, self.pool.ray.available_resources())
+            if not done and time.monotonic() - waited > WAIT_WARNING_S and not self._busy():
+                self.pool.warn_waiting()
                 waited = time.monotonic()
             for ref in done:
                 actor, job = self.inflight.pop(ref)
@@ -527,7 +566,7 @@ def extract_on_ray(input_path: str | os.PathLike, output: str | os.PathLike,
         check_fits(ray, pool.resources["CPU"], pool.resources["GPU"], "extraction actor")
         first, ref = pool.start()
         try:
-            info = ray.get(ref)
+            info = pool.first_info(ref)
         except ray.exceptions.RayActorError as exc:
             pool.kill(first)
             raise RuntimeError(f"the first Ray actor could not start: {exc}") from None

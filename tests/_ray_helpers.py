@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 from extract.backbones.motion import MotionBackbone
@@ -55,6 +56,19 @@ def die_once(marker: str, value: int) -> int:
     if _claim(Path(marker)):
         os.kill(os.getpid(), signal.SIGKILL)
     return value * 2
+
+
+def die_always(value: int) -> int:
+    """A task for `RayTasks` that kills its worker process every time it runs (a fit killed for memory)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return value
+
+
+class Holder:
+    """An actor that only holds the resources it was given (another job's on a busy cluster)."""
+
+    def ready(self) -> bool:
+        return True
 
 
 class FullDiskFactory:
@@ -108,3 +122,27 @@ class RaisingFactory:
 
     def __call__(self) -> MotionBackbone:
         return _OptionsFail(**SMALL)
+
+
+class _Stalling(MotionBackbone):
+    """The small motion backbone whose process, the first to claim `marker`, stalls at its first forward
+    batch (a video that never finishes) while the others work."""
+
+    def __init__(self, marker: str) -> None:
+        super().__init__(**SMALL)
+        self.marker = Path(marker)
+
+    def forward_batch(self, batch):
+        if _claim(self.marker):
+            time.sleep(600)  # stopped with its actor when the driver stops
+        return super().forward_batch(batch)
+
+
+class StallingFactory:
+    """`make_backbone` for `extract_on_ray` that builds a `_Stalling` backbone on each actor."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __call__(self) -> _Stalling:
+        return _Stalling(self.marker)

@@ -3,9 +3,11 @@ lost or doubled when a worker process is killed, clear errors without Ray."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +15,12 @@ import pytest
 import ray
 from _extract_media import make_video
 from _ray_helpers import (SMALL, BlindNodeFactory, DiesInWorkersFactory, FullDiskFactory, KillingFactory,
-                          RaisingFactory, die_once)
+                          Holder, RaisingFactory, die_always, die_once)
 from click.testing import CliRunner
 from video_helpers import FAST_DUAD, small_store
 
-from extract.ray_runner import BackboneSpec, RayOptions, extract_on_ray
+from extract import ray_runner
+from extract.ray_runner import BackboneSpec, RayConnectionError, RayOptions, extract_on_ray
 from extract.run import ExtractOptions, extract_videos
 from extract.store import FeatureStore
 from videoad import video
@@ -154,6 +157,51 @@ def test_a_worker_killed_mid_video_loses_and_doubles_nothing(cluster, videos, re
     assert_same_store(out, reference)
 
 
+_STOPPED_BY_SIGTERM = """
+import os, signal, sys, threading, time
+from pathlib import Path
+from _ray_helpers import StallingFactory
+from extract.ray_runner import RayOptions, extract_on_ray
+from extract.run import ExtractOptions
+
+videos, out, marker = map(Path, sys.argv[1:])
+
+def stop():  # once one actor stalls on a video and the other has finished two: a scheduler's stop
+    while not (marker.exists() and len(list(out.rglob("*.h5"))) >= 2):
+        time.sleep(0.1)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=stop, daemon=True).start()
+try:
+    extract_on_ray(videos, out, StallingFactory(marker), ExtractOptions(recursive=True, progress=False, workers=1),
+                   RayOptions(address="local", workers=2), num_cpus=2, include_dashboard=False,
+                   object_store_memory=128 * 2**20, logging_level="WARNING")
+except KeyboardInterrupt:
+    print("stopped; SIGTERM handler put back:", signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)
+    sys.exit(130)
+"""
+
+
+def test_a_sigterm_of_the_driver_stops_the_run_as_ctrl_c_does_and_a_rerun_completes(cluster, videos, reference,
+                                                                                    tmp_path):
+    """Ray's SIGTERM handler raised SystemExit, which Ray's wait turned into exit status 1 ("some videos
+    failed") with no word; now a SIGTERM is a Ctrl-C: the videos finished are recorded, the rest rerun."""
+    out, marker = tmp_path / "out", tmp_path / "stalled"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)]),
+           "RAY_USAGE_STATS_ENABLED": "0"}
+    run = subprocess.run([sys.executable, "-c", _STOPPED_BY_SIGTERM, str(videos), str(out), str(marker)],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 130, run.stdout + run.stderr
+    assert "SIGTERM handler put back: True" in run.stdout
+    done = sorted(k for k, e in manifest(out)["videos"].items() if e["status"] == "done")
+    assert all(f.endswith(".h5") for f in files_in(out))  # no temporaries left
+    kept = [f.removesuffix(".h5") for f in files_in(out)]  # one written as the stop came may be unrecorded yet
+    assert len(done) >= 2 and set(done) <= set(kept)
+    summary = extract_on_ray(videos, out, BackboneSpec("motion", SMALL), options(), RayOptions(workers=2))
+    assert summary.ok and sorted(r.key for r in summary.skipped) == kept, summary.report()
+    assert_same_store(out, reference)
+
+
 def test_a_video_that_kills_every_worker_fails_after_max_attempts(cluster, videos, tmp_path):
     single = videos / "cam_b" / "v3.mp4"  # 69 frames: clips at the motion defaults (a shorter one has none)
     out = tmp_path / "out"
@@ -243,6 +291,36 @@ def test_the_progress_bar_on_ray_counts_clips(cluster, videos, tmp_path, capfd):
     assert rates and rates[-1] > 0, rates
 
 
+def test_a_first_actor_a_busy_cluster_cannot_place_yet_is_warned_of_while_it_waits(cluster, videos, reference,
+                                                                                   tmp_path, monkeypatch):
+    """The driver waited for the first actor in silence, for ever on a cluster kept busy; the warning
+    every WAIT_WARNING_S came only once that actor had started."""
+    monkeypatch.setattr(ray_runner, "WAIT_WARNING_S", 0.5, raising=False)
+    blocker = ray.remote(num_cpus=2)(Holder).remote()  # another job holds both CPUs
+    assert ray.get(blocker.ready.remote())
+    warned = threading.Event()
+
+    class FreeOnWarning(logging.Handler):
+        def emit(self, record):
+            if "no Ray actor is ready yet" in record.getMessage() and not warned.is_set():
+                warned.set()
+                ray.kill(blocker)  # the other job ends: the run goes on
+
+    handler = FreeOnWarning()
+    ray_runner.log.addHandler(handler)
+    safety = threading.Timer(60, lambda: ray.kill(blocker))  # without the warning the run must still end
+    safety.start()
+    try:
+        summary = extract_on_ray(videos, tmp_path / "out", BackboneSpec("motion", SMALL), options(),
+                                 RayOptions(workers=2))
+    finally:
+        safety.cancel()
+        ray_runner.log.removeHandler(handler)
+    assert warned.is_set()
+    assert summary.ok, summary.report()
+    assert_same_store(tmp_path / "out", reference)
+
+
 def test_an_actor_that_cannot_build_the_backbone_stops_the_run_with_the_reason(cluster, videos, tmp_path):
     with pytest.raises(RuntimeError, match="needs pretrained weights"):
         extract_on_ray(videos, tmp_path / "out", BackboneSpec("c3d", {}), options())
@@ -293,12 +371,22 @@ def test_detect_on_ray_equals_the_local_fits(cluster, tmp_path):
                                              "--detector", "pca", "--min-clips", "50", "--ray"])
     assert result.exit_code == 0, result.output
     assert [v.video for v in read_scores(tmp_path / "scores")] == ["A/a1.mp4", "A/a2.mp4"]
+    assert "group/s" not in result.output  # no progress bar where nobody watches (a log file: \r-joined lines)
 
 
 def test_a_group_fit_whose_worker_dies_is_run_again_once(cluster, tmp_path):
     marker = tmp_path / "died"
     assert RayTasks(progress=False)([(die_once, (str(marker), 21)), (die_once, (str(marker), 1))]) == [42, 2]
     assert not alive(int(marker.read_text()))
+
+
+def test_a_group_fit_whose_worker_keeps_dying_stops_the_run_naming_it(cluster, tmp_path):
+    """After its retries, Ray's WorkerCrashedError came out raw: `detect --ray` ended in a traceback."""
+    with pytest.raises(RayConnectionError) as caught:
+        RayTasks(progress=False, max_retries=1)([(die_once, (str(tmp_path / "m"), 1)), (die_always, (3,))])
+    words = str(caught.value)
+    assert "task 2 of 2" in words and "2 times" in words and "WorkerCrashedError" in words, words
+    assert "no scores were written" in words
 
 
 def test_an_error_raised_on_ray_reads_as_the_same_error_raised_locally(cluster, videos, tmp_path):
@@ -364,6 +452,9 @@ def test_an_unreachable_address_or_an_impossible_request_is_named_at_once(tmp_pa
     monkeypatch.setattr(ray, "is_initialized", lambda: False)  # as a fresh process is (other tests share one)
     res = CliRunner().invoke(detect_cmd, [str(tmp_path / "f"), "-o", str(tmp_path / "s"), "--ray=127.0.0.1:1"])
     assert res.exit_code == 1 and res.output.startswith("Error: no Ray cluster at 127.0.0.1:1"), res.output
+    for bad in ("127.0.0.1:notaport", "head:", "ray://head:x"):  # a usage error, before any work
+        res = CliRunner().invoke(detect_cmd, [str(tmp_path / "f"), "-o", str(tmp_path / "s"), f"--ray={bad}"])
+        assert res.exit_code == 2 and "is not a number" in res.output, (bad, res.output)
 
     class TwoCpus:
         def nodes(self):

@@ -6,22 +6,40 @@ grouping, seeding and score assembly stay `video`'s and a group's scores do not 
 where it was fitted. Each task asks Ray for `cpus` CPUs (the fit's torch threads) and `gpus`
 GPUs (0 by default: the DUAD autoencoders of clip features are small).
 
-A task whose worker process or node dies is run again by Ray (`max_retries`); its result is
-taken once, and a retried fit rewrites the same model files. An exception raised by a fit is
-not retried: it stops the run, as it does locally. Tasks run in the driver's working folder,
-so relative store paths mean the same on every node (the shared-filesystem assumption).
+A task whose worker process or node dies is run again by Ray (`max_retries`); one whose worker dies
+on every try stops the run (`RayWorkerLost`, naming the task and its group). Its result is taken
+once, and a retried fit rewrites the same model files. An exception raised by a fit is not retried:
+it stops the run, as it does locally. Tasks run in the driver's working folder, so relative store
+paths mean the same on every node (the shared-filesystem assumption).
 """
 from __future__ import annotations
 
 import os
 from typing import Any, Callable, Sequence
 
-from extract.ray_runner import RayClusterLost, check_fits, cluster_gone, connect, import_ray, ray_session, task_error
+from extract.ray_runner import (RayClusterLost, RayConnectionError, check_fits, cluster_gone, connect, import_ray,
+                                ray_session, task_error)
+
+
+class RayWorkerLost(RayConnectionError):
+    """A fit whose Ray worker died on every try (killed for memory, its node lost): a RayConnectionError,
+    so that the commands say it in one line as they say a lost cluster, not with Ray's traceback."""
+
+
+def _lost_words(exc: BaseException, index: int, n: int, args: tuple, tries: int) -> str:
+    """What to say of task `index` (0-based) of `n` whose worker died `tries` times. The group's name is
+    the last argument of `video`'s per-group tasks."""
+    which = f"task {index + 1} of {n}" + (f", group {args[-1]!r}" if args and isinstance(args[-1], str) else "")
+    first = (str(exc).strip().splitlines() or [""])[0]
+    return (f"a fit on Ray ({which}) lost its worker {tries} times ({type(exc).__name__}: {first}); out of "
+            "memory is the usual cause (more --ray-cpus runs fewer fits at once on a node, each with more memory), "
+            "else a node lost: no scores were written; rerun the same command")
+
 
 #: seconds between checks that the cluster still answers while fits run
 CHECK_EVERY_S = 5.0
 
-__all__ = ["RayTasks", "ray_session"]
+__all__ = ["RayTasks", "RayWorkerLost", "ray_session"]
 
 
 def _in_folder(folder: str, fn: Callable, *args: Any) -> Any:
@@ -76,6 +94,10 @@ class RayTasks:
                         ray.get(done)  # a failed fit stops the run now, not at the end
                     except ray.exceptions.RayTaskError as exc:  # as a local fit raises it
                         raise task_error(exc) from None
+                    except ray.exceptions.RayError as exc:  # its worker died on each of its tries
+                        index = refs.index(done[0])
+                        raise RayWorkerLost(_lost_words(exc, index, len(refs), tasks[index][1],
+                                                        self.max_retries + 1)) from None
                     bar.update(len(done))
             except BaseException:
                 for ref in pending:

@@ -5,6 +5,7 @@ is imported only when `--ray` is given (and its absence is a usage error naming 
 """
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 import click
@@ -25,6 +26,10 @@ def _parse_address(_ctx, _param, value: str | None) -> str | None:
     if value and value not in ("auto", "local") and ":" not in value:
         raise click.BadParameter(f"{value!r} is not a Ray address (host:port, ray://host:port, "
                                  "auto); write --ray=ADDRESS, or put --ray after INPUT")
+    host_port = value.split("://", 1)[-1]  # ray://host takes Ray's default port
+    port = host_port.rpartition(":")[2]
+    if ":" in host_port and not port.isdigit():  # Ray said it only once the run had begun, exit status 1
+        raise click.BadParameter(f"{value!r}: the port {port!r} is not a number (host:port, ray://host:port)")
     from extract.ray_runner import RayUnavailable, import_ray
 
     try:
@@ -95,5 +100,6 @@ def detect_executor(ray_address: str | None, ray_cpus: float | None, ray_gpus: f
         return None
     from videoad.ray_detect import RayTasks
 
+    # a bar only where someone watches, as extract's: redirected to a log it was one \r-joined line per fit
     return RayTasks(cpus=ray_cpus or float(threads_per_job), gpus=ray_gpus or 0.0,
-                    address=ray_address or None)
+                    address=ray_address or None, progress=sys.stderr.isatty())
