@@ -172,6 +172,24 @@ PICTURE_ALONE = ("a picture, not a video: the pictures of one video go in a fold
                  "folder), and that folder is the input")
 
 
+#: files an operating system keeps beside the footage, never a video: Windows' thumbnail caches and
+#: folder settings, macOS's folder settings (a folder's walk skips them by extension or dot; the
+#: shell's `videos/*` names Thumbs.db and desktop.ini, `find -name '*.mp4'` names AppleDouble files)
+SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", ".ds_store"})
+
+
+def system_file(path: str | os.PathLike) -> str | None:
+    """What `path` is when its name is a system file's (SYSTEM_FILES, or macOS's AppleDouble `._name`
+    that a copy to a non-Mac drive writes beside every file), else None: named as an input it was
+    decoded and failed ("no decoder could read the file"), and `videoad run videos/*` exited 1."""
+    name = os.path.basename(os.fspath(path))
+    if name.startswith("._") and len(name) > 2:
+        return f"macOS metadata of {name[2:]} (an AppleDouble file), not a video"
+    if name.lower() in SYSTEM_FILES:
+        return "a file the operating system keeps beside the footage, not a video"
+    return None
+
+
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,
                  exclude: os.PathLike | None = None) -> Listing:
     """List the videos under `input_path` (a video file, a frame folder, or a folder of them).
@@ -186,6 +204,8 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     if path.is_file():
         if is_picture(path):  # read as a one-frame video, which scores nothing: named, not decoded
             return Listing(errors={path.name: PICTURE_ALONE})
+        if system_file(path):
+            return Listing(errors={path.name: system_file(path)})
         return Listing([Source(path.name, path, "video")])
     if path.is_symlink() and not path.exists():  # named itself (a glob, the shell's `*.mp4`): it fails
         # alone, as in a folder's walk; "input not found" stopped every other input with it
@@ -228,6 +248,14 @@ def stray_pictures(where: str, pictures: list, beside: str) -> str:
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     return (f"left out {len(names)} picture(s) in {where} ({shown}): {beside}, not footage; a folder that holds "
             "pictures alone is one video (a frame folder)")
+
+
+def system_files_note(paths: list) -> str:
+    """The note for system files (`system_file`) named beside other inputs, left out."""
+    names = sorted(Path(p).name for p in paths)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"left out {len(names)} system file(s) named beside other inputs ({shown}): files the operating system "
+            "keeps beside the footage (Thumbs.db, desktop.ini, macOS's ._ files), not videos")
 
 
 def _video_files(folder: Path) -> list[str]:

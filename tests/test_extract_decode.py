@@ -399,6 +399,29 @@ def test_pictures_beside_videos_are_left_out_with_a_note_and_frame_folders_stay_
     assert [(s.key, s.kind) for s in given.sources] == [("01", "images")] and not given.notes
 
 
+def test_system_files_named_beside_videos_are_left_out_with_a_note(tmp_path):
+    """The shell's `videos/*` over a folder copied from Windows names Thumbs.db and desktop.ini, and
+    `find -name '*.mp4'` over one copied from a Mac names AppleDouble `._a.mp4` files: each was decoded,
+    failed ("no decoder could read the file"), and `videoad run videos/*` exited 1. Beside other
+    inputs they are left out with a note; one named alone fails naming what it is."""
+    from extract.run import list_inputs
+
+    videos = tmp_path / "videos"
+    make_video(videos / "a.mp4", 4)
+    make_video(videos / "b.avi", 4, fourcc="MJPG")
+    for name in ("Thumbs.db", "desktop.ini", "._a.mp4"):
+        (videos / name).write_bytes(b"\x00\x05\x16\x07" + bytes(60))
+    root, shell = list_inputs(sorted(videos.iterdir()))
+    assert root == videos and [s.key for s in shell.sources] == ["a.mp4", "b.avi"] and not shell.errors
+    assert shell.notes == ["left out 3 system file(s) named beside other inputs (._a.mp4, Thumbs.db, desktop.ini): "
+                           "files the operating system keeps beside the footage (Thumbs.db, desktop.ini, macOS's "
+                           "._ files), not videos"]
+    alone = find_sources(videos / "._a.mp4")
+    assert alone.sources == [] and alone.errors == {"._a.mp4": "macOS metadata of a.mp4 (an AppleDouble file), "
+                                                               "not a video"}
+    assert list(find_sources(videos / "Thumbs.db").errors) == ["Thumbs.db"]
+
+
 def test_a_symlink_loop_is_listed_once(tmp_path):
     make_video(tmp_path / "cam" / "v.mp4", 4)
     (tmp_path / "cam" / "again").symlink_to(tmp_path, target_is_directory=True)
