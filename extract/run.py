@@ -39,7 +39,7 @@ from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
 from .sources import (Listing, Source, absolute_path, find_sources, is_picture, select_shard, stray_pictures,
-                      system_file, system_files_note)
+                      nothing_found_hint, system_file, system_files_note)
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
@@ -349,9 +349,10 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     output = absolute_path(output)
     input_root, listing = list_inputs(input_path, recursive=options.recursive, exclude=output)
     if not listing.sources and not listing.errors:
-        hint = "" if options.recursive else " (videos in subfolders need --recursive)"
-        where = input_path if isinstance(input_path, (str, os.PathLike)) else ", ".join(map(str, input_path))
-        raise FileNotFoundError(f"no videos or frame folders found under {where}{hint}")
+        given = [input_path] if isinstance(input_path, (str, os.PathLike)) else list(input_path)
+        hint = "; ".join(filter(None, (nothing_found_hint(p, options.recursive) for p in given if os.path.isdir(p))))
+        raise FileNotFoundError(f"no videos or frame folders found under {', '.join(map(str, given))}"
+                                + (f": {hint}" if hint else ""))
 
     everything = sorted([s.key for s in listing.sources] + list(listing.errors))
     chosen = set(everything) if options.shard is None else set(

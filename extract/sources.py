@@ -258,6 +258,42 @@ def system_files_note(paths: list) -> str:
             "keeps beside the footage (Thumbs.db, desktop.ini, macOS's ._ files), not videos")
 
 
+def nothing_found_hint(folder: str | os.PathLike, recursive: bool) -> str:
+    """What a folder where the walk found no video holds instead, for the error: files whose extension
+    is no video's (a recorder's `.dav`, a raw `.264` stream: a folder of them read "no videos found ...
+    (videos in subfolders need --recursive)", with no subfolder there), hidden folders and videos
+    (names starting with a dot, never entered), and subfolders when the walk did not enter them."""
+    other: dict[str, int] = {}
+    hidden: list[str] = []
+    subfolders = 0
+    for path, dirs, files in os.walk(folder, onerror=lambda exc: None):
+        for name in files:
+            extension = os.path.splitext(name)[1].lower()
+            if name.startswith("."):
+                if extension in VIDEO_EXTENSIONS and not system_file(name):
+                    hidden.append(name)
+            elif not is_picture(name) and not system_file(name):
+                other[extension or "no extension"] = other.get(extension or "no extension", 0) + 1
+        hidden += [name + "/" for name in dirs if name.startswith(".")]
+        dirs[:] = [name for name in dirs if not name.startswith(".") and name not in SYSTEM_FOLDERS
+                   and not is_videoad_output(os.path.join(path, name))]
+        if not recursive:
+            subfolders = len(dirs)
+            break
+    parts = []
+    if other:
+        counts = sorted(other.items(), key=lambda item: (-item[1], item[0]))
+        parts.append(f"{sum(other.values())} file(s) whose extension is not a video's ("
+                     + ", ".join(f"{ext} x{n}" for ext, n in counts[:5]) + (", ..." if len(counts) > 5 else "")
+                     + "): a file named as INPUT is read whatever its extension")
+    if hidden:
+        shown = ", ".join(sorted(hidden)[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
+        parts.append(f"{len(hidden)} hidden name(s) left out ({shown}): names starting with a dot are never read")
+    if subfolders:
+        parts.append("videos in subfolders need --recursive")
+    return "; ".join(parts)
+
+
 def _video_files(folder: Path) -> list[str]:
     return [e.name for e in os.scandir(folder)
             if _is_file(e) and os.path.splitext(e.name)[1].lower() in VIDEO_EXTENSIONS]

@@ -422,6 +422,30 @@ def test_system_files_named_beside_videos_are_left_out_with_a_note(tmp_path):
     assert list(find_sources(videos / "Thumbs.db").errors) == ["Thumbs.db"]
 
 
+def test_no_videos_found_says_what_the_folder_holds_instead(tmp_path):
+    """A folder of a recorder's `.dav` files and raw `.264` streams, with no subfolder, failed as "no
+    videos or frame folders found under it (videos in subfolders need --recursive)": the hint sent the
+    user to a flag that finds nothing. The error names the extensions taken for no video's, the hidden
+    names never read, and --recursive only where a subfolder was not entered."""
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+
+    exports = tmp_path / "exports"
+    make_video(exports / ".old" / "v.mp4", 4)
+    for name in ("cam1.264", "cam2.dav", "Thumbs.db"):  # the listing goes by names: no content needed
+        (exports / name).write_bytes(b"x")
+    with pytest.raises(FileNotFoundError) as err:
+        extract_videos(exports, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    assert str(err.value) == (f"no videos or frame folders found under {exports}: 2 file(s) whose extension is not "
+                              "a video's (.264 x1, .dav x1): a file named as INPUT is read whatever its extension; "
+                              "1 hidden name(s) left out (.old/): names starting with a dot are never read")
+    make_video(exports / "cam3" / "v.mp4", 4)
+    (exports / "cam1.264").unlink()
+    (exports / "cam2.dav").unlink()
+    with pytest.raises(FileNotFoundError, match=r"never read; videos in subfolders need --recursive$"):
+        extract_videos(exports, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+
+
 def test_a_symlink_loop_is_listed_once(tmp_path):
     make_video(tmp_path / "cam" / "v.mp4", 4)
     (tmp_path / "cam" / "again").symlink_to(tmp_path, target_is_directory=True)
