@@ -344,6 +344,21 @@ def test_a_link_to_a_missing_video_is_reported(tmp_path):
     assert "gone.mp4: broken symbolic link" in res.output and "1 done" in res.output
 
 
+def test_extract_takes_the_files_a_shell_glob_names(tmp_path):
+    """`videoad extract cam*/*.avi -o out` (what the shell hands over) failed as "Got unexpected extra
+    argument", while `videoad run` took it. Several inputs are keyed under the folder holding them all, so
+    two files of one name in two folders stay two videos; one named twice is one; the output may be none
+    of them."""
+    make_video(tmp_path / "cam1" / "v.avi", 20, fourcc="MJPG")
+    make_video(tmp_path / "cam2" / "v.avi", 20, fourcc="MJPG")
+    given = [tmp_path / "cam1" / "v.avi", tmp_path / "cam2" / "v.avi", tmp_path / "cam1" / "v.avi"]
+    res = invoke("extract", *given, "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 0, res.output
+    assert FeatureStore(tmp_path / "out").keys() == ["cam1/v.avi", "cam2/v.avi"] and "2 done" in res.output
+    res = invoke("extract", tmp_path / "cam1", tmp_path / "cam2", "-o", tmp_path / "cam2", *SMALL)
+    assert res.exit_code == 2 and "is INPUT itself" in one_line_error(res.output)
+
+
 def test_a_link_that_loops_is_named_and_the_other_videos_are_extracted(tmp_path):
     """`loop.mp4 -> loop.mp4` (or two links to each other) beside good videos: listing its folder
     raised ELOOP and the whole run stopped (`cannot list the input folder ...: Too many levels of
