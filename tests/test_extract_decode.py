@@ -145,6 +145,25 @@ def test_an_empty_file_and_a_file_without_video_say_so(tmp_path):
         open_video(sound)
 
 
+def test_a_file_this_user_may_not_read_says_so(tmp_path, monkeypatch):
+    """A video copied with mode 000 (or another user's 600): it failed as "no decoder could read the
+    file (pyav: PermissionError ...; decord: RuntimeError ...; opencv: ...)". The tests run as root,
+    whom chmod does not stop: the refusal is the file system's open."""
+    import builtins
+
+    video = make_video(tmp_path / "locked.mp4", 4)
+    real_open = builtins.open
+
+    def refusing(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(video):
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing)
+    with pytest.raises(DecodeError, match=r"^cannot read the file: Permission denied \(its permissions do not "):
+        open_video(video)
+
+
 @pytest.mark.parametrize("name, fourcc, what", [
     ("v.mp4", "mp4v", "its 'mdat' box"),
     ("v.avi", "mp4v", "its RIFF header"),  # PyAV read 18 of 48 frames of this one, no error
