@@ -220,7 +220,7 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
         raise PermissionError(f"cannot list the input folder {path}: {exc}") from exc
     # its subfolders are walked all the same, as a subfolder's are: a stray picture beside folders
     # of videos (a cover.jpg) does not hide them, and is no video itself (`stray_pictures`)
-    _walk(path, path, recursive, excluded, listing, visited=set())
+    _walk_tree(path, recursive, excluded, listing)
     if own_images and not _video_files(path):
         if listing.sources or (not recursive and _footage_below(path, excluded)):  # not a video of their own
             listing.notes.append(stray_pictures("the input folder", own_images, "above the footage in its "
@@ -236,8 +236,19 @@ def _footage_below(folder: Path, excluded: Path | None) -> bool:
     footage are not a video, even where a walk without `recursive` does not take that footage (a
     cover.jpg above folders of videos was a one-frame video, and hid the hint to --recursive)."""
     below = Listing()
-    _walk(folder, folder, True, excluded, below, visited=set())
+    _walk_tree(folder, True, excluded, below)
     return bool(below.sources)
+
+
+def _walk_tree(root: Path, recursive: bool, excluded: Path | None, listing: Listing) -> None:
+    """Walk `root` into `listing`, the folders reached through symbolic links after every real one:
+    a folder is read once, and under its own path where the tree holds it (`alink -> cam1` beside
+    `cam1/` keyed cam1's videos `alink/...`, by name order, and a removed link re-keyed them)."""
+    visited: set[tuple[int, int]] = set()
+    links: list[Path] = []
+    _walk(root, root, recursive, excluded, listing, visited, links)
+    while links:
+        _subfolder(root, links.pop(0), recursive, excluded, listing, visited, links)
 
 
 def stray_pictures(where: str, pictures: list, beside: str) -> str:
@@ -320,7 +331,9 @@ def _masks_of_sibling(folder: Path) -> bool:
 
 
 def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
-          listing: Listing, visited: set[tuple[int, int]]) -> None:
+          listing: Listing, visited: set[tuple[int, int]], links: list[Path]) -> None:
+    """`folder`'s videos and frame folders into `listing` (its subfolders' too where `recursive`);
+    subfolders reached through a link go to `links`, walked after the real ones (`_walk_tree`)."""
     try:
         info = folder.stat()
         if (info.st_dev, info.st_ino) in visited:  # a symlink back up the tree
@@ -346,28 +359,39 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
             elif is_picture(entry.name):
                 pictures.append(entry.name)
             continue
-        if not entry.is_dir() or (excluded is not None and entry_path == excluded) or is_videoad_output(entry_path):
+        if not entry.is_dir():
             continue
-        try:
-            is_frames = bool(image_files(entry_path)) and not _video_files(entry_path)
-        except OSError as exc:
-            listing.errors[_key(root, entry_path)] = f"cannot list folder: {exc.strerror or exc}"
-            continue
-        if is_frames and _masks_of_sibling(entry_path):
-            listing.notes.append(f"left out {_key(root, entry_path)}: the ground-truth masks of "
-                                 f"{entry.name[:-len(GT_SUFFIX)]} beside it (the UCSD layout), not footage")
-            continue
-        before = len(listing.sources)
-        if recursive:
-            _walk(root, entry_path, recursive, excluded, listing, visited)
-        if is_frames and (len(listing.sources) > before or (not recursive and _footage_below(entry_path, excluded))):
-            listing.notes.append(stray_pictures(_key(root, entry_path), image_files(entry_path),
-                                                 "above the footage in its subfolders"))
-        elif is_frames:
-            listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
+        if entry.is_symlink():
+            links.append(entry_path)
+        else:
+            _subfolder(root, entry_path, recursive, excluded, listing, visited, links)
     if pictures and has_videos:
         listing.notes.append(stray_pictures(_key(root, folder) if folder != root else "the input folder",
                                              sorted(pictures, key=natural_key), "beside its videos"))
+
+
+def _subfolder(root: Path, entry_path: Path, recursive: bool, excluded: Path | None,
+               listing: Listing, visited: set[tuple[int, int]], links: list[Path]) -> None:
+    """One subfolder met by `_walk`: a frame folder, ground-truth masks, or a folder walked in turn."""
+    if (excluded is not None and entry_path == excluded) or is_videoad_output(entry_path):
+        return
+    try:
+        is_frames = bool(image_files(entry_path)) and not _video_files(entry_path)
+    except OSError as exc:
+        listing.errors[_key(root, entry_path)] = f"cannot list folder: {exc.strerror or exc}"
+        return
+    if is_frames and _masks_of_sibling(entry_path):
+        listing.notes.append(f"left out {_key(root, entry_path)}: the ground-truth masks of "
+                             f"{entry_path.name[:-len(GT_SUFFIX)]} beside it (the UCSD layout), not footage")
+        return
+    before = len(listing.sources)
+    if recursive:
+        _walk(root, entry_path, recursive, excluded, listing, visited, links)
+    if is_frames and (len(listing.sources) > before or (not recursive and _footage_below(entry_path, excluded))):
+        listing.notes.append(stray_pictures(_key(root, entry_path), image_files(entry_path),
+                                             "above the footage in its subfolders"))
+    elif is_frames:
+        listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
 
 
 #: the file that marks a folder as videoad's own output, never read as footage: a run's report holds

@@ -471,6 +471,24 @@ def test_a_symlink_loop_is_listed_once(tmp_path):
     assert [s.key for s in find_sources(tmp_path, recursive=True).sources] == ["cam/v.mp4"]
 
 
+def test_a_folder_reached_by_a_link_too_is_keyed_by_its_own_path(tmp_path):
+    """`alink -> cam1` beside `cam1/` (and `cam2/more -> ../cam1` deeper): the walk took whichever came
+    first by name, so cam1's videos were keyed `alink/v.mp4` and the real folder was left out; removing
+    the link re-keyed them. The real folder is walked first, links after, and each folder once."""
+    make_video(tmp_path / "cam1" / "v.mp4", 4)
+    make_video(tmp_path / "cam2" / "w.mp4", 4)
+    (tmp_path / "alink").symlink_to("cam1", target_is_directory=True)
+    (tmp_path / "cam0").symlink_to("cam2", target_is_directory=True)
+    (tmp_path / "cam2" / "more").symlink_to("../cam1", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    make_video(tmp_path / "elsewhere" / "x.mp4", 4)
+    (tmp_path / "cam2" / "ext").symlink_to("../elsewhere", target_is_directory=True)
+    listing = find_sources(tmp_path, recursive=True)
+    assert [s.key for s in listing.sources] == ["cam1/v.mp4", "cam2/w.mp4", "elsewhere/x.mp4"]
+    outside = find_sources(tmp_path / "cam2", recursive=True)  # a link out of the input is read through it
+    assert [s.key for s in outside.sources] == ["ext/x.mp4", "more/v.mp4", "w.mp4"]
+
+
 def test_unlistable_folder_is_reported_not_skipped(tmp_path, monkeypatch):
     make_video(tmp_path / "ok" / "v.mp4", 4)
     locked = tmp_path / "locked"
