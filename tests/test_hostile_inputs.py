@@ -357,6 +357,12 @@ def test_extract_takes_the_files_a_shell_glob_names(tmp_path):
     assert FeatureStore(tmp_path / "out").keys() == ["cam1/v.avi", "cam2/v.avi"] and "2 done" in res.output
     res = invoke("extract", tmp_path / "cam1", tmp_path / "cam2", "-o", tmp_path / "cam2", *SMALL)
     assert res.exit_code == 2 and "is INPUT itself" in one_line_error(res.output)
+    # a broken link among them fails alone, named; an input that is not there at all is a usage error
+    (tmp_path / "cam2" / "gone.avi").symlink_to(tmp_path / "nowhere.avi")
+    res = invoke("extract", *given, tmp_path / "cam2" / "gone.avi", "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 1 and "cam2/gone.avi: broken symbolic link" in res.output and "2 skipped" in res.output
+    res = invoke("extract", *given, tmp_path / "cam3.avi", "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 2 and "does not exist" in one_line_error(res.output)
 
 
 def test_a_link_that_loops_is_named_and_the_other_videos_are_extracted(tmp_path):

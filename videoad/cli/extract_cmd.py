@@ -138,8 +138,17 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
             f"{cores}-core machine {' '.join(tips)} keeps it busier (docs/backbones.md, 'Keeping the GPU fed')")
 
 
+def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse an INPUT that does not exist; a broken symbolic link is let through, to fail alone as
+    the listing names it (`find_sources`): among the shell's `videos/*` it stopped the whole batch."""
+    for path in inputs:
+        if not os.path.lexists(path):
+            raise click.BadParameter(f"Path {path!r} does not exist.", ctx, param)
+    return inputs
+
+
 @click.command("extract")
-@click.argument("inputs", metavar="INPUT...", nargs=-1, type=NonEmptyPath(exists=True))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, type=NonEmptyPath(), callback=_existing_inputs)
 @click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False),
               metavar="FEATURES", help="Feature store folder (created if missing).  [required]")
 @config_options("configs/extract.yaml")
@@ -245,8 +254,8 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], output: str | None, con
         kwargs = {k: v for k, v in kwargs.items() if k != "device"}  # actors must not wait for a GPU each
     from videoad import output_kinds as kinds
 
-    for given in inputs:
-        check_output_folder(output, kinds.FEATURES, {"INPUT": given})
+    for path in inputs:
+        check_output_folder(output, kinds.FEATURES, {"INPUT": path})
     # a bar only where someone watches: redirected to a file it was hundreds of \r-joined lines
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard,
                                              progress=not quiet and sys.stderr.isatty())
