@@ -290,7 +290,14 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
         notes.append(system_files_note(system))
     found = []
     for path in paths:
-        listing = find_sources(path, recursive=recursive, exclude=exclude)
+        try:
+            listing = find_sources(path, recursive=recursive, exclude=exclude)
+        except PermissionError as exc:  # one input folder locked: it fails alone, as a folder in a walk does
+            if len(paths) == 1:
+                raise
+            why = getattr(exc.__cause__, "strerror", None) or exc
+            found.append((path.parent, Listing(errors={path.name: f"cannot list folder: {why}"})))
+            continue
         single = len(listing.sources) == 1 and listing.sources[0].path == path
         found.append((path if path.is_dir() and not single else path.parent, listing))  # a broken link: its folder
     if len(found) == 1:

@@ -139,8 +139,9 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
 
 
 def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
-    """Refuse an INPUT that does not exist; a broken symbolic link is let through, to fail alone as
-    the listing names it (`find_sources`): among the shell's `videos/*` it stopped the whole batch."""
+    """Refuse an INPUT that does not exist; a broken symbolic link, or one this user may not read, is
+    let through to fail alone, named by the listing or the decoder: among the shell's `videos/*` it
+    stopped the whole batch."""
     for path in inputs:
         if not os.path.lexists(path):
             raise click.BadParameter(f"Path {path!r} does not exist.", ctx, param)
@@ -148,7 +149,7 @@ def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
 
 
 @click.command("extract")
-@click.argument("inputs", metavar="INPUT...", nargs=-1, type=NonEmptyPath(), callback=_existing_inputs)
+@click.argument("inputs", metavar="INPUT...", nargs=-1, type=NonEmptyPath(readable=False), callback=_existing_inputs)
 @click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False),
               metavar="FEATURES", help="Feature store folder (created if missing).  [required]")
 @config_options("configs/extract.yaml")
