@@ -593,6 +593,9 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
     """
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise DecodeError("the file is empty (0 bytes): an interrupted copy or recording; copy it again")
+    denied = _not_readable(path)
+    if denied:
+        raise DecodeError(denied)
     cut = truncation(path)
     if cut == _NO_INDEX:
         raise DecodeError(f"the file is not finalised: {cut}")
@@ -704,6 +707,22 @@ def open_stream(source: str, timeout: float = 10.0) -> FrameStream:
 
     frames = PyAVFrames(container, stream)  # a lost packet costs its frame, not the session
     return FrameStream("pyav", fps, -1, frames, reader=frames, rate_guessed=not stream.average_rate)
+
+
+def _not_readable(path: str | os.PathLike) -> str | None:
+    """Why this user may not read the file (its permissions), else None: each decoder failed on it
+    alike, and the reason read as three decoders' errors ("no decoder could read the file (pyav:
+    PermissionError ...; decord: ...; opencv: ...)")."""
+    if not os.path.isfile(path):  # a stream's address, or gone: the decoders say
+        return None
+    try:
+        with open(path, "rb"):
+            return None
+    except PermissionError as exc:
+        return (f"cannot read the file: {exc.strerror or exc} (its permissions do not let this user read it: "
+                "chmod or chown it, or run as its owner)")
+    except OSError:
+        return None
 
 
 def truncation(path: str | os.PathLike) -> str | None:

@@ -38,7 +38,8 @@ from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
-from .sources import Listing, Source, absolute_path, find_sources, is_picture, select_shard, stray_pictures
+from .sources import (Listing, Source, absolute_path, find_sources, is_picture, select_shard, stray_pictures,
+                      nothing_found_hint, system_file, system_files_note)
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
@@ -272,8 +273,8 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
     Keys are paths relative to the root: for one folder the folder itself, for one file or one
     frame folder its parent, for several inputs the deepest folder holding them all (so
     `cam1/a.mp4` and `cam2/a.mp4` keep distinct keys). A video named twice is listed once.
-    Picture files named beside other inputs (the shell's `videos/*` with a cover.jpg there) are
-    left out with a note; a picture named alone fails (`find_sources`).
+    Picture files and system files (Thumbs.db, macOS's `._name`: `system_file`) named beside other
+    inputs (the shell's `videos/*`) are left out with a note; one named alone fails (`find_sources`).
     """
     paths = [absolute_path(p) for p in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     if not paths:
@@ -283,9 +284,20 @@ def list_inputs(inputs, recursive: bool = False, exclude: os.PathLike | None = N
     if pictures and len(pictures) < len(paths):  # read as videos, each was one frame, which scores nothing
         paths = [p for p in paths if p not in pictures]
         notes.append(stray_pictures("the inputs given", pictures, "named beside other inputs"))
+    system = [p for p in paths if system_file(p) and p.is_file()]
+    if system and len(system) < len(paths):  # each failed to decode, and the run exited 1
+        paths = [p for p in paths if p not in system]
+        notes.append(system_files_note(system))
     found = []
     for path in paths:
-        listing = find_sources(path, recursive=recursive, exclude=exclude)
+        try:
+            listing = find_sources(path, recursive=recursive, exclude=exclude)
+        except PermissionError as exc:  # one input folder locked: it fails alone, as a folder in a walk does
+            if len(paths) == 1:
+                raise
+            why = getattr(exc.__cause__, "strerror", None) or exc
+            found.append((path.parent, Listing(errors={path.name: f"cannot list folder: {why}"})))
+            continue
         single = len(listing.sources) == 1 and listing.sources[0].path == path
         found.append((path if path.is_dir() and not single else path.parent, listing))  # a broken link: its folder
     if len(found) == 1:
@@ -344,9 +356,10 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     output = absolute_path(output)
     input_root, listing = list_inputs(input_path, recursive=options.recursive, exclude=output)
     if not listing.sources and not listing.errors:
-        hint = "" if options.recursive else " (videos in subfolders need --recursive)"
-        where = input_path if isinstance(input_path, (str, os.PathLike)) else ", ".join(map(str, input_path))
-        raise FileNotFoundError(f"no videos or frame folders found under {where}{hint}")
+        given = [input_path] if isinstance(input_path, (str, os.PathLike)) else list(input_path)
+        hint = "; ".join(filter(None, (nothing_found_hint(p, options.recursive) for p in given if os.path.isdir(p))))
+        raise FileNotFoundError(f"no videos or frame folders found under {', '.join(map(str, given))}"
+                                + (f": {hint}" if hint else ""))
 
     everything = sorted([s.key for s in listing.sources] + list(listing.errors))
     chosen = set(everything) if options.shard is None else set(

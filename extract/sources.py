@@ -172,6 +172,24 @@ PICTURE_ALONE = ("a picture, not a video: the pictures of one video go in a fold
                  "folder), and that folder is the input")
 
 
+#: files an operating system keeps beside the footage, never a video: Windows' thumbnail caches and
+#: folder settings, macOS's folder settings (a folder's walk skips them by extension or dot; the
+#: shell's `videos/*` names Thumbs.db and desktop.ini, `find -name '*.mp4'` names AppleDouble files)
+SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "ehthumbs_vista.db", "desktop.ini", ".ds_store"})
+
+
+def system_file(path: str | os.PathLike) -> str | None:
+    """What `path` is when its name is a system file's (SYSTEM_FILES, or macOS's AppleDouble `._name`
+    that a copy to a non-Mac drive writes beside every file), else None: named as an input it was
+    decoded and failed ("no decoder could read the file"), and `videoad run videos/*` exited 1."""
+    name = os.path.basename(os.fspath(path))
+    if name.startswith("._") and len(name) > 2:
+        return f"macOS metadata of {name[2:]} (an AppleDouble file), not a video"
+    if name.lower() in SYSTEM_FILES:
+        return "a file the operating system keeps beside the footage, not a video"
+    return None
+
+
 def find_sources(input_path: str | os.PathLike, recursive: bool = False,
                  exclude: os.PathLike | None = None) -> Listing:
     """List the videos under `input_path` (a video file, a frame folder, or a folder of them).
@@ -186,6 +204,8 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
     if path.is_file():
         if is_picture(path):  # read as a one-frame video, which scores nothing: named, not decoded
             return Listing(errors={path.name: PICTURE_ALONE})
+        if system_file(path):
+            return Listing(errors={path.name: system_file(path)})
         return Listing([Source(path.name, path, "video")])
     if path.is_symlink() and not path.exists():  # named itself (a glob, the shell's `*.mp4`): it fails
         # alone, as in a folder's walk; "input not found" stopped every other input with it
@@ -200,7 +220,7 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
         raise PermissionError(f"cannot list the input folder {path}: {exc}") from exc
     # its subfolders are walked all the same, as a subfolder's are: a stray picture beside folders
     # of videos (a cover.jpg) does not hide them, and is no video itself (`stray_pictures`)
-    _walk(path, path, recursive, excluded, listing, visited=set())
+    _walk_tree(path, recursive, excluded, listing)
     if own_images and not _video_files(path):
         if listing.sources or (not recursive and _footage_below(path, excluded)):  # not a video of their own
             listing.notes.append(stray_pictures("the input folder", own_images, "above the footage in its "
@@ -216,8 +236,19 @@ def _footage_below(folder: Path, excluded: Path | None) -> bool:
     footage are not a video, even where a walk without `recursive` does not take that footage (a
     cover.jpg above folders of videos was a one-frame video, and hid the hint to --recursive)."""
     below = Listing()
-    _walk(folder, folder, True, excluded, below, visited=set())
+    _walk_tree(folder, True, excluded, below)
     return bool(below.sources)
+
+
+def _walk_tree(root: Path, recursive: bool, excluded: Path | None, listing: Listing) -> None:
+    """Walk `root` into `listing`, the folders reached through symbolic links after every real one:
+    a folder is read once, and under its own path where the tree holds it (`alink -> cam1` beside
+    `cam1/` keyed cam1's videos `alink/...`, by name order, and a removed link re-keyed them)."""
+    visited: set[tuple[int, int]] = set()
+    links: list[Path] = []
+    _walk(root, root, recursive, excluded, listing, visited, links)
+    while links:
+        _subfolder(root, links.pop(0), recursive, excluded, listing, visited, links)
 
 
 def stray_pictures(where: str, pictures: list, beside: str) -> str:
@@ -228,6 +259,50 @@ def stray_pictures(where: str, pictures: list, beside: str) -> str:
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     return (f"left out {len(names)} picture(s) in {where} ({shown}): {beside}, not footage; a folder that holds "
             "pictures alone is one video (a frame folder)")
+
+
+def system_files_note(paths: list) -> str:
+    """The note for system files (`system_file`) named beside other inputs, left out."""
+    names = sorted(Path(p).name for p in paths)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"left out {len(names)} system file(s) named beside other inputs ({shown}): files the operating system "
+            "keeps beside the footage (Thumbs.db, desktop.ini, macOS's ._ files), not videos")
+
+
+def nothing_found_hint(folder: str | os.PathLike, recursive: bool) -> str:
+    """What a folder where the walk found no video holds instead, for the error: files whose extension
+    is no video's (a recorder's `.dav`, a raw `.264` stream: a folder of them read "no videos found ...
+    (videos in subfolders need --recursive)", with no subfolder there), hidden folders and videos
+    (names starting with a dot, never entered), and subfolders when the walk did not enter them."""
+    other: dict[str, int] = {}
+    hidden: list[str] = []
+    subfolders = 0
+    for path, dirs, files in os.walk(folder, onerror=lambda exc: None):
+        for name in files:
+            extension = os.path.splitext(name)[1].lower()
+            if name.startswith("."):
+                if extension in VIDEO_EXTENSIONS and not system_file(name):
+                    hidden.append(name)
+            elif not is_picture(name) and not system_file(name):
+                other[extension or "no extension"] = other.get(extension or "no extension", 0) + 1
+        hidden += [name + "/" for name in dirs if name.startswith(".")]
+        dirs[:] = [name for name in dirs if not name.startswith(".") and name not in SYSTEM_FOLDERS
+                   and not is_videoad_output(os.path.join(path, name))]
+        if not recursive:
+            subfolders = len(dirs)
+            break
+    parts = []
+    if other:
+        counts = sorted(other.items(), key=lambda item: (-item[1], item[0]))
+        parts.append(f"{sum(other.values())} file(s) whose extension is not a video's ("
+                     + ", ".join(f"{ext} x{n}" for ext, n in counts[:5]) + (", ..." if len(counts) > 5 else "")
+                     + "): a file named as INPUT is read whatever its extension")
+    if hidden:
+        shown = ", ".join(sorted(hidden)[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
+        parts.append(f"{len(hidden)} hidden name(s) left out ({shown}): names starting with a dot are never read")
+    if subfolders:
+        parts.append("videos in subfolders need --recursive")
+    return "; ".join(parts)
 
 
 def _video_files(folder: Path) -> list[str]:
@@ -256,7 +331,9 @@ def _masks_of_sibling(folder: Path) -> bool:
 
 
 def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
-          listing: Listing, visited: set[tuple[int, int]]) -> None:
+          listing: Listing, visited: set[tuple[int, int]], links: list[Path]) -> None:
+    """`folder`'s videos and frame folders into `listing` (its subfolders' too where `recursive`);
+    subfolders reached through a link go to `links`, walked after the real ones (`_walk_tree`)."""
     try:
         info = folder.stat()
         if (info.st_dev, info.st_ino) in visited:  # a symlink back up the tree
@@ -282,28 +359,39 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
             elif is_picture(entry.name):
                 pictures.append(entry.name)
             continue
-        if not entry.is_dir() or (excluded is not None and entry_path == excluded) or is_videoad_output(entry_path):
+        if not entry.is_dir():
             continue
-        try:
-            is_frames = bool(image_files(entry_path)) and not _video_files(entry_path)
-        except OSError as exc:
-            listing.errors[_key(root, entry_path)] = f"cannot list folder: {exc.strerror or exc}"
-            continue
-        if is_frames and _masks_of_sibling(entry_path):
-            listing.notes.append(f"left out {_key(root, entry_path)}: the ground-truth masks of "
-                                 f"{entry.name[:-len(GT_SUFFIX)]} beside it (the UCSD layout), not footage")
-            continue
-        before = len(listing.sources)
-        if recursive:
-            _walk(root, entry_path, recursive, excluded, listing, visited)
-        if is_frames and (len(listing.sources) > before or (not recursive and _footage_below(entry_path, excluded))):
-            listing.notes.append(stray_pictures(_key(root, entry_path), image_files(entry_path),
-                                                 "above the footage in its subfolders"))
-        elif is_frames:
-            listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
+        if entry.is_symlink():
+            links.append(entry_path)
+        else:
+            _subfolder(root, entry_path, recursive, excluded, listing, visited, links)
     if pictures and has_videos:
         listing.notes.append(stray_pictures(_key(root, folder) if folder != root else "the input folder",
                                              sorted(pictures, key=natural_key), "beside its videos"))
+
+
+def _subfolder(root: Path, entry_path: Path, recursive: bool, excluded: Path | None,
+               listing: Listing, visited: set[tuple[int, int]], links: list[Path]) -> None:
+    """One subfolder met by `_walk`: a frame folder, ground-truth masks, or a folder walked in turn."""
+    if (excluded is not None and entry_path == excluded) or is_videoad_output(entry_path):
+        return
+    try:
+        is_frames = bool(image_files(entry_path)) and not _video_files(entry_path)
+    except OSError as exc:
+        listing.errors[_key(root, entry_path)] = f"cannot list folder: {exc.strerror or exc}"
+        return
+    if is_frames and _masks_of_sibling(entry_path):
+        listing.notes.append(f"left out {_key(root, entry_path)}: the ground-truth masks of "
+                             f"{entry_path.name[:-len(GT_SUFFIX)]} beside it (the UCSD layout), not footage")
+        return
+    before = len(listing.sources)
+    if recursive:
+        _walk(root, entry_path, recursive, excluded, listing, visited, links)
+    if is_frames and (len(listing.sources) > before or (not recursive and _footage_below(entry_path, excluded))):
+        listing.notes.append(stray_pictures(_key(root, entry_path), image_files(entry_path),
+                                             "above the footage in its subfolders"))
+    elif is_frames:
+        listing.sources.append(Source(_key(root, entry_path), entry_path, "images"))
 
 
 #: the file that marks a folder as videoad's own output, never read as footage: a run's report holds

@@ -145,6 +145,25 @@ def test_an_empty_file_and_a_file_without_video_say_so(tmp_path):
         open_video(sound)
 
 
+def test_a_file_this_user_may_not_read_says_so(tmp_path, monkeypatch):
+    """A video copied with mode 000 (or another user's 600): it failed as "no decoder could read the
+    file (pyav: PermissionError ...; decord: RuntimeError ...; opencv: ...)". The tests run as root,
+    whom chmod does not stop: the refusal is the file system's open."""
+    import builtins
+
+    video = make_video(tmp_path / "locked.mp4", 4)
+    real_open = builtins.open
+
+    def refusing(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(video):
+            raise PermissionError(13, "Permission denied", os.fspath(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing)
+    with pytest.raises(DecodeError, match=r"^cannot read the file: Permission denied \(its permissions do not "):
+        open_video(video)
+
+
 @pytest.mark.parametrize("name, fourcc, what", [
     ("v.mp4", "mp4v", "its 'mdat' box"),
     ("v.avi", "mp4v", "its RIFF header"),  # PyAV read 18 of 48 frames of this one, no error
@@ -399,10 +418,75 @@ def test_pictures_beside_videos_are_left_out_with_a_note_and_frame_folders_stay_
     assert [(s.key, s.kind) for s in given.sources] == [("01", "images")] and not given.notes
 
 
+def test_system_files_named_beside_videos_are_left_out_with_a_note(tmp_path):
+    """The shell's `videos/*` over a folder copied from Windows names Thumbs.db and desktop.ini, and
+    `find -name '*.mp4'` over one copied from a Mac names AppleDouble `._a.mp4` files: each was decoded,
+    failed ("no decoder could read the file"), and `videoad run videos/*` exited 1. Beside other
+    inputs they are left out with a note; one named alone fails naming what it is."""
+    from extract.run import list_inputs
+
+    videos = tmp_path / "videos"
+    make_video(videos / "a.mp4", 4)
+    make_video(videos / "b.avi", 4, fourcc="MJPG")
+    for name in ("Thumbs.db", "desktop.ini", "._a.mp4"):
+        (videos / name).write_bytes(b"\x00\x05\x16\x07" + bytes(60))
+    root, shell = list_inputs(sorted(videos.iterdir()))
+    assert root == videos and [s.key for s in shell.sources] == ["a.mp4", "b.avi"] and not shell.errors
+    assert shell.notes == ["left out 3 system file(s) named beside other inputs (._a.mp4, Thumbs.db, desktop.ini): "
+                           "files the operating system keeps beside the footage (Thumbs.db, desktop.ini, macOS's "
+                           "._ files), not videos"]
+    alone = find_sources(videos / "._a.mp4")
+    assert alone.sources == [] and alone.errors == {"._a.mp4": "macOS metadata of a.mp4 (an AppleDouble file), "
+                                                               "not a video"}
+    assert list(find_sources(videos / "Thumbs.db").errors) == ["Thumbs.db"]
+
+
+def test_no_videos_found_says_what_the_folder_holds_instead(tmp_path):
+    """A folder of a recorder's `.dav` files and raw `.264` streams, with no subfolder, failed as "no
+    videos or frame folders found under it (videos in subfolders need --recursive)": the hint sent the
+    user to a flag that finds nothing. The error names the extensions taken for no video's, the hidden
+    names never read, and --recursive only where a subfolder was not entered."""
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+
+    exports = tmp_path / "exports"
+    make_video(exports / ".old" / "v.mp4", 4)
+    for name in ("cam1.264", "cam2.dav", "Thumbs.db"):  # the listing goes by names: no content needed
+        (exports / name).write_bytes(b"x")
+    with pytest.raises(FileNotFoundError) as err:
+        extract_videos(exports, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+    assert str(err.value) == (f"no videos or frame folders found under {exports}: 2 file(s) whose extension is not "
+                              "a video's (.264 x1, .dav x1): a file named as INPUT is read whatever its extension; "
+                              "1 hidden name(s) left out (.old/): names starting with a dot are never read")
+    make_video(exports / "cam3" / "v.mp4", 4)
+    (exports / "cam1.264").unlink()
+    (exports / "cam2.dav").unlink()
+    with pytest.raises(FileNotFoundError, match=r"never read; videos in subfolders need --recursive$"):
+        extract_videos(exports, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+
+
 def test_a_symlink_loop_is_listed_once(tmp_path):
     make_video(tmp_path / "cam" / "v.mp4", 4)
     (tmp_path / "cam" / "again").symlink_to(tmp_path, target_is_directory=True)
     assert [s.key for s in find_sources(tmp_path, recursive=True).sources] == ["cam/v.mp4"]
+
+
+def test_a_folder_reached_by_a_link_too_is_keyed_by_its_own_path(tmp_path):
+    """`alink -> cam1` beside `cam1/` (and `cam2/more -> ../cam1` deeper): the walk took whichever came
+    first by name, so cam1's videos were keyed `alink/v.mp4` and the real folder was left out; removing
+    the link re-keyed them. The real folder is walked first, links after, and each folder once."""
+    make_video(tmp_path / "cam1" / "v.mp4", 4)
+    make_video(tmp_path / "cam2" / "w.mp4", 4)
+    (tmp_path / "alink").symlink_to("cam1", target_is_directory=True)
+    (tmp_path / "cam0").symlink_to("cam2", target_is_directory=True)
+    (tmp_path / "cam2" / "more").symlink_to("../cam1", target_is_directory=True)
+    (tmp_path / "elsewhere").mkdir()
+    make_video(tmp_path / "elsewhere" / "x.mp4", 4)
+    (tmp_path / "cam2" / "ext").symlink_to("../elsewhere", target_is_directory=True)
+    listing = find_sources(tmp_path, recursive=True)
+    assert [s.key for s in listing.sources] == ["cam1/v.mp4", "cam2/w.mp4", "elsewhere/x.mp4"]
+    outside = find_sources(tmp_path / "cam2", recursive=True)  # a link out of the input is read through it
+    assert [s.key for s in outside.sources] == ["ext/x.mp4", "more/v.mp4", "w.mp4"]
 
 
 def test_unlistable_folder_is_reported_not_skipped(tmp_path, monkeypatch):

@@ -344,6 +344,66 @@ def test_a_link_to_a_missing_video_is_reported(tmp_path):
     assert "gone.mp4: broken symbolic link" in res.output and "1 done" in res.output
 
 
+def test_extract_takes_the_files_a_shell_glob_names(tmp_path):
+    """`videoad extract cam*/*.avi -o out` (what the shell hands over) failed as "Got unexpected extra
+    argument", while `videoad run` took it. Several inputs are keyed under the folder holding them all, so
+    two files of one name in two folders stay two videos; one named twice is one; the output may be none
+    of them."""
+    make_video(tmp_path / "cam1" / "v.avi", 20, fourcc="MJPG")
+    make_video(tmp_path / "cam2" / "v.avi", 20, fourcc="MJPG")
+    given = [tmp_path / "cam1" / "v.avi", tmp_path / "cam2" / "v.avi", tmp_path / "cam1" / "v.avi"]
+    res = invoke("extract", *given, "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 0, res.output
+    assert FeatureStore(tmp_path / "out").keys() == ["cam1/v.avi", "cam2/v.avi"] and "2 done" in res.output
+    res = invoke("extract", tmp_path / "cam1", tmp_path / "cam2", "-o", tmp_path / "cam2", *SMALL)
+    assert res.exit_code == 2 and "is INPUT itself" in one_line_error(res.output)
+    # a broken link among them fails alone, named; an input that is not there at all is a usage error
+    (tmp_path / "cam2" / "gone.avi").symlink_to(tmp_path / "nowhere.avi")
+    res = invoke("extract", *given, tmp_path / "cam2" / "gone.avi", "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 1 and "cam2/gone.avi: broken symbolic link" in res.output and "2 skipped" in res.output
+    res = invoke("extract", *given, tmp_path / "cam3.avi", "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 2 and "does not exist" in one_line_error(res.output)
+
+
+def test_a_locked_folder_among_several_inputs_fails_alone(tmp_path, monkeypatch):
+    """`videoad run videos/*` (or `extract`) with one folder this user may not read (mode 000, another
+    user's 700): `run` crashed with a traceback (PermissionError from the check that an input is no
+    videoad output), `extract` refused the whole batch (click: "is not readable"), and the listing
+    stopped at it. It now fails alone, named, and the other inputs are extracted. Root ignores chmod:
+    the refusals are the file system's (listing the folder, and reaching anything inside it)."""
+    from extract.run import list_inputs
+    from videoad.output_kinds import folder_kind
+
+    make_video(tmp_path / "ok" / "v.avi", 20, fourcc="MJPG")
+    locked = tmp_path / "locked"
+    make_video(locked / "v.avi", 20, fourcc="MJPG")
+    real_scandir, real_stat, real_access = os.scandir, os.stat, os.access
+
+    def scandir(path="."):
+        if os.fspath(path) == os.fspath(locked):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    def stat(path, *args, **kwargs):
+        if os.fspath(path).startswith(os.fspath(locked) + os.sep):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    def access(path, mode, *args, **kwargs):
+        return False if os.fspath(path) == os.fspath(locked) else real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(os, "access", access)
+    assert folder_kind(locked) is None
+    root, listing = list_inputs([tmp_path / "ok", locked])
+    assert [s.key for s in listing.sources] == ["ok/v.avi"]
+    assert listing.errors == {"locked": "cannot list folder: Permission denied"}
+    res = invoke("extract", tmp_path / "ok", locked, "-o", tmp_path / "out", *SMALL)
+    assert res.exit_code == 1 and "locked: cannot list folder: Permission denied" in res.output, res.output
+    assert FeatureStore(tmp_path / "out").keys() == ["ok/v.avi"]
+
+
 def test_a_link_that_loops_is_named_and_the_other_videos_are_extracted(tmp_path):
     """`loop.mp4 -> loop.mp4` (or two links to each other) beside good videos: listing its folder
     raised ELOOP and the whole run stopped (`cannot list the input folder ...: Too many levels of

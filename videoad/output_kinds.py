@@ -26,10 +26,16 @@ def folder_kind(path, files: bool = True) -> str | None:
     RUN, WATCH), or None (no folder, an empty one, or none of videoad's). `files=False`: a
     feature store by its manifest alone, not by feature files within it (a footage folder may
     hold a store)."""
+    try:
+        return _kind(Path(path), files)
+    except OSError:  # a folder this user may not read (`run videos/*` with one locked): none of videoad's as far
+        return None  # as can be told; its listing or its writer names the problem (a traceback did)
+
+
+def _kind(p: Path, files: bool) -> str | None:
     from extract.manifest import shard_manifests
     from extract.sources import is_videoad_output
 
-    p = Path(path)
     if not p.is_dir():
         return None
     if (p / "models.json").is_file():

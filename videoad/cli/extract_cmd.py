@@ -138,8 +138,18 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
             f"{cores}-core machine {' '.join(tips)} keeps it busier (docs/backbones.md, 'Keeping the GPU fed')")
 
 
+def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse an INPUT that does not exist; a broken symbolic link, or one this user may not read, is
+    let through to fail alone, named by the listing or the decoder: among the shell's `videos/*` it
+    stopped the whole batch."""
+    for path in inputs:
+        if not os.path.lexists(path):
+            raise click.BadParameter(f"Path {path!r} does not exist.", ctx, param)
+    return inputs
+
+
 @click.command("extract")
-@click.argument("input_path", metavar="INPUT", required=False, type=NonEmptyPath(exists=True))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, type=NonEmptyPath(readable=False), callback=_existing_inputs)
 @click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False),
               metavar="FEATURES", help="Feature store folder (created if missing).  [required]")
 @config_options("configs/extract.yaml")
@@ -176,13 +186,13 @@ def gpu_feeding_hint(model: Any, workers: int, batch_size: int, cores: int | Non
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @ray_opts.extract_options
 @click.pass_context
-def extract(ctx: click.Context, input_path: str | None, output: str | None, config: str | None,
+def extract(ctx: click.Context, inputs: tuple[str, ...], output: str | None, config: str | None,
             print_config: bool, overwrite: bool, shard: tuple[int, int] | None, quiet: bool,
             **flags: Any) -> None:
     """Decode the videos under INPUT into 16-frame clips and store one feature file per video.
 
     INPUT is a video file, a folder of frames (one video), or a folder of videos and frame
-    folders. A rerun skips videos whose features are complete and current; the exit status
+    folders; several (the shell's `videos/*.mp4`) are keyed under the folder holding them all. A rerun skips videos whose features are complete and current; the exit status
     is 1 when any video failed (see the summary and FEATURES/manifest*.json). Settings come
     from the options, then --config FILE, then the defaults (--print-config shows them).
     """
@@ -208,6 +218,9 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
     if print_config and backbone != "motion":  # a learned one is not built to print (weights, a download)
         click.echo(extract_config.text(cfg), nl=False)
         return
+    # one input as before (its keys under it); several (the shell's `videos/*.mp4`, which failed as
+    # "Got unexpected extra argument") keyed under the folder holding them all (`list_inputs`)
+    input_path = (inputs[0] if len(inputs) == 1 else list(inputs)) if inputs else None
     if not print_config and (input_path is None or output is None):
         raise click.UsageError("give INPUT and -o/--output (or --print-config alone)")
     try:
@@ -242,7 +255,8 @@ def extract(ctx: click.Context, input_path: str | None, output: str | None, conf
         kwargs = {k: v for k, v in kwargs.items() if k != "device"}  # actors must not wait for a GPU each
     from videoad import output_kinds as kinds
 
-    check_output_folder(output, kinds.FEATURES, {"INPUT": input_path})
+    for path in inputs:
+        check_output_folder(output, kinds.FEATURES, {"INPUT": path})
     # a bar only where someone watches: redirected to a file it was hundreds of \r-joined lines
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard,
                                              progress=not quiet and sys.stderr.isatty())
