@@ -29,7 +29,7 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from .backbones.base import Backbone
 from .run import (_IMAGE_WEIGHT, ExtractOptions, RunSummary, VideoResult, WorkerStartError, _Job, _Progress,
@@ -551,11 +551,12 @@ class RayRunner(_Runner):
         _remove_stale_temporaries(self.output, sorted(self.manifest.data.get("keys", [])))
 
 
-def extract_on_ray(input_path: str | os.PathLike, output: str | os.PathLike,
+def extract_on_ray(input_path: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike,
                    make_backbone: Callable[[], Backbone], options: ExtractOptions | None = None,
                    settings: RayOptions | None = None, **init_kwargs: Any) -> RunSummary:
-    """`extract_videos` on a Ray cluster; `make_backbone` (e.g. a `BackboneSpec`) runs on each
-    actor. `init_kwargs` go to `ray.init` when this call connects."""
+    """`extract_videos` on a Ray cluster (`input_path`: a path or a list of them, as there);
+    `make_backbone` (e.g. a `BackboneSpec`) runs on each actor. `init_kwargs` go to `ray.init`
+    when this call connects."""
     options = options or ExtractOptions()
     settings = settings or RayOptions()
     if settings.max_attempts < 1:
