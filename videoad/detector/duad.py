@@ -904,7 +904,9 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         """The bottleneck codes of X (n_samples, latent_dim), float32 whatever X's type;
         `fit_transform` and `set_output` are scikit-learn's (TransformerMixin), the codes named
         duad0, duad1, ... (`save` and pickling keep a `set_output` choice)."""
-        X = self._validate_score_input(X)
+        X = self._validate_score_input(X, empty=True)
+        if not X.shape[0]:  # no rows: no codes, of the code's width
+            return np.empty((0, self._n_features_out), dtype=np.float32)
         return self._forward_all(self._tensor(self._transform(X)))[0]
 
     def __sklearn_tags__(self):
