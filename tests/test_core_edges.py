@@ -119,3 +119,20 @@ def test_a_folder_given_as_a_model_file_is_called_a_folder(tmp_path):
     with pytest.raises(ValueError, match="no such model file"):
         load_detector(tmp_path / "missing.pt")
 
+
+
+def test_a_masked_array_hiding_values_is_refused_not_scored_unmasked():
+    """`np.asarray` drops a mask: the -999 sentinels it hid were fitted as data, in silence."""
+    X = _rows(60)
+    X[3, 1] = -999.0
+    masked = np.ma.masked_equal(X, -999.0)
+    with pytest.raises(ValueError, match=r"X is a masked array with 1 masked value\(s\) \(first at index \(3, 1\)\)"):
+        PCARecon(n_components=2).fit(masked)
+    det = PCARecon(n_components=2).fit(np.ma.masked_array(_rows(60)))  # nothing masked: its values
+    with pytest.raises(ValueError, match="masked array"):
+        det.decision_function(masked)
+
+
+def test_rows_of_several_lengths_are_named_as_such():
+    with pytest.raises(ValueError, match="X is not a table of one width: its rows are not all of one length"):
+        PCARecon(n_components=1).fit([[1.0, 2.0, 3.0], [3.0, 4.0]])
