@@ -9,7 +9,7 @@ import pytest
 
 from videoad.baselines.dc_alone import DCAlone
 from videoad.baselines.sklearn_baselines import KNNDist, PCARecon
-from videoad.detector import registry
+from videoad.detector import DUAD, registry
 from videoad.detector.persistence import load_detector
 
 SMALL = dict(p0=25, p=20, r=2, max_reselections=2, n_components=3, clusterer="gmm",
@@ -136,3 +136,18 @@ def test_a_masked_array_hiding_values_is_refused_not_scored_unmasked():
 def test_rows_of_several_lengths_are_named_as_such():
     with pytest.raises(ValueError, match="X is not a table of one width: its rows are not all of one length"):
         PCARecon(n_components=1).fit([[1.0, 2.0, 3.0], [3.0, 4.0]])
+
+
+def test_a_covariance_the_torch_mixture_lacks_is_named_before_the_fit_or_left_to_scikit_learn():
+    """gmm_backend='torch' with gmm_covariance='tied' trained the network, then failed at the first
+    reselection as "covariance_type must be ..."; under "auto" the same settings fitted on the CPU and
+    failed on a GPU."""
+    X = _rows(120)
+    with pytest.raises(ValueError, match=r"gmm_backend='torch' fits only gmm_covariance in \('full', 'diag'\), "
+                                         r"got 'tied'"):
+        DUAD(**SMALL, gmm_backend="torch", gmm_covariance="tied", random_state=0).fit(X)
+    det = DUAD(**SMALL, gmm_covariance="spherical", random_state=0)
+    det.device_ = "cuda:0"  # where "auto" picks the torch mixture
+    assert type(det._reselection_mixture()).__name__ == "GMMClusterer"  # scikit-learn's
+    det.gmm_covariance = "diag"
+    assert type(det._reselection_mixture()).__name__ == "TorchGMMClusterer"  # as before
