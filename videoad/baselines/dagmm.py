@@ -124,7 +124,24 @@ class DAGMM(TorchDetector):
 
     def _prepare_fit(self, X) -> np.ndarray:
         self._check_params()
-        return super()._prepare_fit(X)
+        X = super()._prepare_fit(X)
+        self._check_row_norms(X)
+        return X
+
+    #: a row whose largest |value| is below this has a float32 squared norm below float32's range
+    TINY_ROW = float(np.sqrt(np.finfo(np.float32).tiny))
+
+    def _check_row_norms(self, X: np.ndarray) -> None:
+        """Rows that are not zero but whose squares underflow float32 (every value below about 1e-19)
+        lose the relative distance and cosine DAGMM feeds its mixture: at 1e-25 every row got one
+        score, in silence. Named, with the first such row (a zero row is fine: its norm is clamped)."""
+        top = np.maximum(X.max(axis=1), -X.min(axis=1))  # largest |value| of each row, without a copy of X
+        tiny = np.flatnonzero((top > 0) & (top < self.TINY_ROW))
+        if tiny.size:
+            i = int(tiny[0])
+            raise ValueError(f"DAGMM: {tiny.size} row(s) of X hold only values below {self.TINY_ROW:.3g} (first: row {i}, "
+                             f"largest |value| {float(top[i]):.3g}), whose squares underflow the float32 norms of its "
+                             "reconstruction features; rescale X (standardise its columns)")
 
     def _check_params(self) -> None:
         """The network's sizes checked before a fit (and when a config file is read:

@@ -66,11 +66,11 @@ class DCAlone(BaseDetector):
         self.level_ = np.zeros(k + 1, dtype=np.int64)
         self.level_[1:] = np.argsort(np.argsort(out.variances, kind="stable"), kind="stable")
         self.level_[0] = k
-        self.decision_scores_ = self._score(Xn, out.labels)
+        self.decision_scores_ = self._level_scores(Xn, out.labels)
         self._set_threshold()
         return self
 
-    def _score(self, Xn: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    def _level_scores(self, Xn: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """Chunk by chunk: the n x k distances to the centres are never held at once."""
         c = self.centres_
         c_sq = (c ** 2).sum(1)
@@ -84,8 +84,7 @@ class DCAlone(BaseDetector):
             out[s:s + step] = 4.0 * self.level_[lab] + np.minimum(own, 4.0 - 1e-9)
         return out
 
-    def decision_function(self, X) -> np.ndarray:
-        X = self._validate_score_input(X)
+    def _score(self, X: np.ndarray) -> np.ndarray:
         labels, _ = self.model_.attach(X)
         mean = None if self.model_.center_ is None else self.model_.center_.ravel()
-        return self._finite(self._score(_normalise_lenient(X, mean), labels))
+        return self._level_scores(_normalise_lenient(X, mean), labels)

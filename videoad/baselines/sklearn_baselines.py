@@ -21,6 +21,19 @@ def _whole_valued(value) -> bool:
         isinstance(value, (float, np.floating)) and float(value).is_integer()))
 
 
+#: data whose largest |value| is below this is scaled up for PCA (`tiny_scale`)
+TINY = 2.0 ** -40
+
+
+def tiny_scale(X: np.ndarray) -> float:
+    """1.0, or for data whose every value is below `TINY` (about 9e-13) the power of two that brings
+    its largest to [1, 2): at 1e-25 the float32 squares of PCA's covariance and residuals fell
+    below float32's range, and every row got the score 0 in silence. A power of two scales exactly,
+    and ordinary data is left as it is."""
+    top = float(np.abs(X).max()) if X.size else 0.0
+    return float(2.0 ** np.floor(np.log2(top))) if 0.0 < top < TINY else 1.0
+
+
 class PCARecon(BaseDetector):
     """Squared reconstruction error after projecting onto the top principal components."""
 
@@ -34,13 +47,18 @@ class PCARecon(BaseDetector):
 
         self._check_params()
         X = self._validate_fit_input(X)
+        if X.shape[1] == 1:  # "use at most 0 components" was the advice
+            raise ValueError("PCARecon: X has one column, which PCA reconstructs exactly with its one component, so "
+                             "no row scores above another; give it two or more columns")
         if self.n_components >= X.shape[1]:  # every row reconstructed exactly: all scores rounding noise
             raise ValueError(f"PCARecon: n_components {self.n_components} of X's {X.shape[1]} columns keeps the whole "
                              "space, so every row is reconstructed exactly and no row scores above another; use "
                              f"fewer components (at most {X.shape[1] - 1})")
         k = min(int(self.n_components), X.shape[0] - 1, X.shape[1])
+        self.scale_ = tiny_scale(X)
         with threadpool_limits(1), self._overflow_named():
-            self.pca_ = PCA(k, random_state=resolve_seed(self.random_state)).fit(X)
+            self.pca_ = PCA(k, random_state=resolve_seed(self.random_state)).fit(X / self.scale_ if self.scale_ != 1.0
+                                                                                 else X)
         self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
@@ -51,10 +69,14 @@ class PCARecon(BaseDetector):
             raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
 
     def _score(self, X):
+        scale = getattr(self, "scale_", 1.0)  # a model pickled before `scale_`: 1
+        if scale != 1.0:
+            X = X / scale
         with threadpool_limits(1), self._overflow_named():
             rec = self.pca_.inverse_transform(self.pca_.transform(X))
         with np.errstate(over="ignore"):  # an overflow is named by `_finite`, not warned of
-            return ((X - rec) ** 2).sum(axis=1).astype(np.float64)
+            scores = ((X - rec) ** 2).sum(axis=1).astype(np.float64)
+        return scores * scale ** 2 if scale != 1.0 else scores
 
     @contextlib.contextmanager
     def _overflow_named(self):
@@ -70,8 +92,6 @@ class PCARecon(BaseDetector):
                              "principal components overflowed); rescale X (standardise its columns, or take "
                              "logarithms of counts)") from exc
 
-    def decision_function(self, X):
-        return self._finite(self._score(self._validate_score_input(X)))
 
 
 class IForest(BaseDetector):
@@ -92,7 +112,7 @@ class IForest(BaseDetector):
         self._check_spread(X)
         self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
                                        random_state=resolve_seed(self.random_state), n_jobs=self.n_jobs).fit(X)
-        self.decision_scores_ = self.decision_function_unchecked(X)
+        self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
 
@@ -124,11 +144,8 @@ class IForest(BaseDetector):
         warnings.warn(f"IForest: X's {what}: the forest ignores {'it' if unseen.size == 1 else 'them'}; {why}",
                       UserWarning, stacklevel=user_stacklevel())
 
-    def decision_function_unchecked(self, X):
+    def _score(self, X):
         return -self.forest_.score_samples(X).astype(np.float64)
-
-    def decision_function(self, X):
-        return self._finite(self.decision_function_unchecked(self._validate_score_input(X)))
 
 
 class OCSVM(BaseDetector):
@@ -178,8 +195,6 @@ class OCSVM(BaseDetector):
         with threadpool_limits(1):
             return -self.svm_.decision_function(X).astype(np.float64)
 
-    def decision_function(self, X):
-        return self._finite(self._score(self._validate_score_input(X)))
 
 
 class KNNDist(BaseDetector):
@@ -213,7 +228,6 @@ class KNNDist(BaseDetector):
         if not (_whole_valued(self.n_neighbors) and self.n_neighbors >= 1):  # 2.5 ran as 2, "5" as 5
             raise ValueError(f"n_neighbors must be a whole number >= 1, got {self.n_neighbors!r}")
 
-    def decision_function(self, X):
-        X = self._validate_score_input(X)
+    def _score(self, X):
         dist, _ = self.nn_.kneighbors(X, n_neighbors=self.k_)
-        return self._finite(dist[:, self.k_ - 1].astype(np.float64))
+        return dist[:, self.k_ - 1].astype(np.float64)

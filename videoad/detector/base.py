@@ -116,11 +116,12 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
                              f"{now[k]!r} since: fit again (or set it back)"
                              + (f" ({len(changed) - 1} more setting(s) changed)" if len(changed) > 1 else ""))
 
-    def _validate_score_input(self, X) -> np.ndarray:
+    def _validate_score_input(self, X, empty: bool = False) -> np.ndarray:
+        """X checked against the fit (its width, its column names); rows of none only with `empty`."""
         check_is_fitted(self, "decision_scores_")
         self._check_unchanged()
         self._check_column_names(_column_names(X))
-        X = check_matrix(X, min_rows=1)
+        X = check_matrix(X, min_rows=0 if empty else 1)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.n_features_in_}"
@@ -166,6 +167,7 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
     def _set_threshold(self) -> None:
         """Threshold at the (1 - contamination) quantile of the training scores, when given."""
         self._finite(self.decision_scores_)
+        self._warn_one_score()
         c = getattr(self, "contamination", None)
         if c is None:
             self.threshold_ = None
@@ -174,11 +176,31 @@ class BaseDetector(OutlierMixin, BaseEstimator, metaclass=abc.ABCMeta):
         self.threshold_ = float(np.quantile(self.decision_scores_, 1.0 - float(c)))
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
 
+    def _warn_one_score(self) -> None:
+        """Warn when every fitted row got the same score: nothing is ranked and, with a contamination,
+        nothing labelled, which was said nowhere (kNN on rows each repeated more than k times, two
+        mirror-image rows, a network that cannot see values this small)."""
+        s = np.asarray(self.decision_scores_)
+        if s.size > 1 and not np.ptp(s):
+            warnings.warn(f"{type(self).__name__} gave every one of the {s.size} fitted rows the same score "
+                          f"({float(s[0]):.6g}): no row ranks above another, and none can be labelled an anomaly "
+                          "(rows repeated many times, too few rows, or values at a scale the detector cannot tell "
+                          "apart: rescale X)", UserWarning, stacklevel=user_stacklevel())
+
     @abc.abstractmethod
     def fit(self, X, y=None): ...
 
-    @abc.abstractmethod
-    def decision_function(self, X) -> np.ndarray: ...
+    def decision_function(self, X) -> np.ndarray:
+        """Anomaly score of each row of X, higher = more anomalous; X of no rows (of the fitted width):
+        an empty array, as a stream's empty batch or a filter that kept nothing hands it (it was refused)."""
+        X = self._validate_score_input(X, empty=True)
+        if not X.shape[0]:
+            return np.empty(0)
+        return self._finite(self._score(X))
+
+    def _score(self, X: np.ndarray) -> np.ndarray:
+        """Anomaly scores of validated rows X (one row or more), for `decision_function`."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither decision_function nor _score")
 
     def score_samples(self, X) -> np.ndarray:
         """scikit-learn convention: higher = more normal (the negated anomaly score)."""

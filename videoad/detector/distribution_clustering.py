@@ -471,6 +471,9 @@ def distribution_clustering(X, *, thres: float = 0.07, min_size: int = 5, max_di
     if attach_columns is not None and not (isinstance(attach_columns, (int, np.integer)) and attach_columns >= 2):
         raise ValueError(f"attach_columns must be None or an integer >= 2, got {attach_columns!r}")
     X = check_matrix(X, min_rows=2)
+    if X.shape[1] == 1:  # every row normalised to +1 or -1: two "clusters" by sign, all scores alike within each
+        raise ValueError("X has one column: Distribution Clustering L2-normalises each row, which leaves a one-value "
+                         "row only its sign (+1 or -1), so it cannot tell rows apart; give it two or more columns")
     mean = column_mean(X) if center else None
     Xn_np = normalise_rows(X, center=center, mean=mean)
     out, model = _cluster_normalised(Xn_np, float(thres), int(min_size), float(max_dist), max_rows, attach_columns,

@@ -36,6 +36,7 @@ from videoad.detector.base import resolve_seed
 from videoad.detector.seeds import offset_seed
 from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, rows_per_block, select_normal
+from videoad.detector.gmm_torch import COVARIANCE_TYPES as TORCH_COVARIANCES
 from videoad.detector.knn import KNNIndex, batched
 from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, seed_torch, thread_limits
 from videoad.detector.validation import check_percent
@@ -126,7 +127,8 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
     n_threads : torch and BLAS threads during `fit` and `decision_function`, the caller's counts
         restored after; None (the default) leaves them as they are.
     gmm_backend : the reselection mixture: "sklearn" (GaussianMixture on the CPU), "torch" (EM in
-        torch on `device`, `gmm_torch`), "auto" (torch on a GPU, else scikit-learn).
+        torch on `device`, `gmm_torch`; "full" or "diag" covariances), "auto" (torch on a GPU for
+        those two, else scikit-learn).
     keep_selection_history : store each selection mask in `history_` (for purity plots).
     guard : keep a group of rows out of the selection when it would enter although the angle
         reading of the same reselection would drop it (`_guard`; what it did at each reselection
@@ -287,6 +289,10 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
             raise ValueError(f"gmm_covariance must be one of {GMM_COVARIANCES}, got {self.gmm_covariance!r}")
         if self.gmm_backend not in ("auto", "sklearn", "torch"):
             raise ValueError(f"gmm_backend must be 'auto', 'sklearn' or 'torch', got {self.gmm_backend!r}")
+        if self.gmm_backend == "torch" and self.gmm_covariance not in TORCH_COVARIANCES:  # failed at the first
+            # reselection, after the training, as "covariance_type must be ..." (no setting of DUAD's)
+            raise ValueError(f"gmm_backend='torch' fits only gmm_covariance in {TORCH_COVARIANCES}, got "
+                             f"{self.gmm_covariance!r}: use gmm_backend='sklearn' (or 'auto') for it")
         if self.score not in SCORES:
             raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
         if self.knn_space not in KNN_SPACES:
@@ -638,8 +644,9 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
     def _reselection_mixture(self):
         """The reselection GMM: scikit-learn's on the CPU, the torch one where the model is on a GPU."""
         backend = self.gmm_backend
-        if backend == "auto":
-            backend = "torch" if str(self.device_).startswith("cuda") else "sklearn"
+        if backend == "auto":  # a covariance the torch mixture lacks: scikit-learn's on a GPU too (it failed there)
+            backend = "torch" if str(self.device_).startswith("cuda") and self.gmm_covariance in TORCH_COVARIANCES \
+                else "sklearn"
         if backend == "torch":
             return make_clusterer("gmm_torch", n_components=int(self.n_components),
                                   covariance_type=self.gmm_covariance, device=self.device_)
@@ -904,7 +911,9 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         """The bottleneck codes of X (n_samples, latent_dim), float32 whatever X's type;
         `fit_transform` and `set_output` are scikit-learn's (TransformerMixin), the codes named
         duad0, duad1, ... (`save` and pickling keep a `set_output` choice)."""
-        X = self._validate_score_input(X)
+        X = self._validate_score_input(X, empty=True)
+        if not X.shape[0]:  # no rows: no codes, of the code's width
+            return np.empty((0, self._n_features_out), dtype=np.float32)
         return self._forward_all(self._tensor(self._transform(X)))[0]
 
     def __sklearn_tags__(self):

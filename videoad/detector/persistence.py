@@ -161,8 +161,8 @@ def _checked_params(cls: type, params, path: Path) -> dict:
 def load_detector(path, device: str | None = None):
     """Read a detector written by `save_detector`; `device` overrides where it goes."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such model file")
+    if not path.is_file():  # a folder was called missing
+        raise ValueError(f"{path}: " + ("a folder, not a model file" if path.is_dir() else "no such model file"))
     damaged = damaged_record(path)
     if damaged:  # torch.load reads a zip's records without their checksums: altered bytes loaded as weights
         raise ValueError(f"{path}: damaged: its record {damaged} fails its checksum (a copy cut short or altered on "

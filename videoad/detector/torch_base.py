@@ -147,9 +147,8 @@ class TorchDetector(BaseDetector):
 
     def decision_function(self, X) -> np.ndarray:
         """Anomaly score of each row of X; higher = more anomalous."""
-        X = self._validate_score_input(X)
         with thread_limits(getattr(self, "n_threads", None)):
-            return self._finite(self._score(X))
+            return super().decision_function(X)
 
     @contextlib.contextmanager
     def fit_scope(self) -> Iterator[None]:

@@ -12,8 +12,9 @@ def check_matrix(X, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
     """
     if hasattr(X, "tocsr") and hasattr(X, "nnz"):  # scipy.sparse: np.asarray makes a 0-D object array
         raise ValueError(f"{name} is a sparse matrix; the detectors take dense rows (X.toarray())")
+    _check_mask(X, name)
     frame = type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns") and hasattr(X, "dtypes")
-    arr = _frame_values(X, name) if frame else np.asarray(X)
+    arr = _frame_values(X, name) if frame else _array(X, name)
     if arr.dtype == object:  # numbers held as objects (a mixed frame's `.values`): read as float64
         arr = _object_values(arr, name)
     if arr.ndim != 2:
@@ -111,6 +112,28 @@ def user_stacklevel() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(inside):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _array(X, name: str) -> np.ndarray:
+    """`np.asarray(X)`; rows of several lengths named as such (numpy's "inhomogeneous shape" named
+    neither X nor its rows)."""
+    try:
+        return np.asarray(X)
+    except ValueError as exc:
+        if "inhomogeneous" not in str(exc):
+            raise
+        raise ValueError(f"{name} is not a table of one width: its rows are not all of one length ({exc})") from None
+
+
+def _check_mask(X, name: str) -> None:
+    """A numpy masked array whose mask hides values is refused: `np.asarray` drops the mask, and the
+    hidden values (often a -999 sentinel) were scored as data, in silence."""
+    if np.ma.isMaskedArray(X) and np.ma.getmaskarray(X).any():
+        hidden = np.ma.getmaskarray(X)
+        where = np.argwhere(hidden)[0]
+        raise ValueError(f"{name} is a masked array with {int(hidden.sum())} masked value(s) (first at index "
+                         f"{tuple(int(i) for i in where)}); its mask would be ignored: fill them "
+                         f"({name}.filled(...)) or drop those rows")
 
 
 def _object_values(arr: np.ndarray, name: str) -> np.ndarray:
