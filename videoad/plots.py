@@ -28,7 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from videoad import output_keys
-from videoad.events import Event, find_events, fmt_score
+from videoad.events import Event, find_events, fmt_score, fmt_time
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
 
@@ -179,7 +179,24 @@ def _envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _when(e: Event) -> str:
-    return f"{e.peak_s:.1f} s" if e.peak_s is not None else f"frame {e.peak_frame}"
+    """Where an event peaks, written as the report's table writes it (2:48:44.8, not 10124.8 s)."""
+    return fmt_time(e.peak_s, e.peak_frame)
+
+
+#: the text of a peak frame that could not be read: its size, and the share of a box's width one
+#: character takes at that size (DejaVu Sans averages ~0.6 em)
+NOTE_FONT, NOTE_EM = 7, 0.6
+NOTE_LINES = 8
+
+
+def _note_lines(note: str, box_width_in: float) -> str:
+    """`note` (it names the source: often a long path) broken into lines that fit a thumbnail's box:
+    one line as wide as three boxes squeezed the timeline above to nothing (matplotlib's layout
+    gave up, its x label under the boxes' titles) and ran over the neighbouring boxes."""
+    import textwrap
+
+    width = max(12, int(box_width_in * 72 / (NOTE_FONT * NOTE_EM)))
+    return textwrap.fill(note, width, max_lines=NOTE_LINES, placeholder=" …", break_on_hyphens=False)
 
 
 def timeline(v: VideoScores, out_path, **kw) -> Path:
@@ -229,7 +246,8 @@ def draw_timeline(
         n_thumbs = len(frames_wanted)
         fig = Figure(figsize=(11, 4.9 if n_thumbs else 3.1), layout="constrained")
         if n_thumbs:
-            gs = fig.add_gridspec(2, max(n_thumbs, 3), height_ratios=[1.5, 1.0])
+            slots = range(max(n_thumbs, 3))
+            gs = fig.add_gridspec(2, len(slots), height_ratios=[1.5, 1.0])
             ax = fig.add_subplot(gs[0, :])
         else:
             ax = fig.add_subplot(1, 1, 1)
@@ -299,13 +317,15 @@ def draw_timeline(
             if frame in images:
                 tax.imshow(images[frame])
             else:
-                tax.text(0.5, 0.5, safe_text(note or "frame not decoded"), ha="center", va="center", fontsize=7, wrap=True,
-                         transform=tax.transAxes)
+                # kept out of the layout and clipped to its box, whatever its length
+                tax.text(0.5, 0.5, _note_lines(safe_text(note or "frame not decoded"), fig.get_figwidth() / len(slots)
+                                               * 0.9), ha="center", va="center", fontsize=NOTE_FONT,
+                         transform=tax.transAxes, clip_on=True).set_in_layout(False)
             if n < len(shown):
                 e = shown[n]
                 tax.set_title(f"E{e.event}: peak {fmt_score(e.peak_score)} at {_when(e)}", fontsize=8)
             else:
-                when = f"{float(f2x(frame)):.1f} s" if xunit == "s" else f"frame {frame}"
+                when = fmt_time(float(f2x(frame)) if xunit == "s" else None, frame)
                 tax.set_title(f"highest clip: {fmt_score(float(v.scores[fallback]))} at {when} (no event)",
                               fontsize=8)
         save_figure(fig, out, dpi=90)
