@@ -1104,7 +1104,7 @@ def test_missing_footage_is_told_once_for_a_whole_run(scoreset, tmp_path, caplog
     """plot and report printed a warning per video whose footage was not there (2,000 lines for a
     UCF-Crime-sized run on an analyst's machine without the videos): one line each now, the
     figures and event notes saying the rest."""
-    from videoad.events import EventSettings, find_events, fmt_score, fmt_time
+    from videoad.events import EventSettings, find_events
     from videoad.plots import plot_run
 
     gone = [VideoScores(**{**v.__dict__, "source": str(tmp_path / f"gone{i}.avi")}) for i, v in enumerate(scoreset)]
