@@ -515,6 +515,42 @@ def test_peak_frames_of_a_long_video_say_when_as_its_axis_and_the_report_do(tmp_
     assert figures[0].axes[1].get_title() == "highest clip: 0.200 at 15:33:27.0 (no event)"  # clip 7000's middle frame, 56,007
 
 
+def test_plot_with_an_interval_past_one_videos_end_draws_every_timeline_and_names_it(tmp_path, caplog):
+    """An annotation that starts past one video's last frame (the wrong video, or the wrong file)
+    stopped `plot` at that video: the ones after it were not drawn, and a rerun (the others' pictures
+    kept) stopped again. Every timeline is drawn; that one without a band, its legend and a warning
+    saying why."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.scores import write_scores
+
+    vids = [_video(k, 3) for k in ("a.avi", "b.avi", "c.avi")]  # 100 frames each
+    write_scores(tmp_path / "s", ScoreSet(vids, {"config": {"detector": "duad"}}))
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.avi X 10 20 -1 -1\nb.avi X 400 470 -1 -1\nc.avi X 30 40 -1 -1\n")
+    for run in ("first", "rerun"):
+        caplog.clear()
+        res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "p"), "--thumbnails", "0",
+                                       "--annotations", str(gt)])
+        assert res.exit_code == 0, (run, res.output)
+        assert "3 timeline(s) written" in res.output
+        assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == ["a.avi.png", "b.avi.png", "c.avi.png"]
+        warned = [r.getMessage() for r in caplog.records if "without ground truth" in r.getMessage()]
+        assert len(warned) == 1 and "gt.txt" in warned[0] and "'b'" in warned[0] and "400-470" in warned[0], warned
+
+
+def test_a_timeline_whose_truth_does_not_fit_says_so_in_its_legend(tmp_path, monkeypatch):
+    from videoad.plots import TRUTH_NORMAL, TRUTH_UNPLACED, draw_timeline
+
+    v = _video("b.avi", 3)
+    figures = _drawn_figure(monkeypatch)
+    draw_timeline(v, tmp_path / "b.png", events=[], thumbnails=0,
+                  annotation=VideoAnnotation("b", "X", ((400, 470),), None, "gt.txt"), truth_given=True)
+    legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
+    assert TRUTH_UNPLACED in legend and TRUTH_NORMAL not in legend and "ground truth" not in legend
+
+
 def test_timelines_drawn_in_worker_processes_equal_those_drawn_here(tmp_path):
     """One figure per video in one process is slow over a dataset (benchmarks/bench_report.py); more
     videos than PARALLEL_FROM are drawn in worker processes: the same files, in the same order."""

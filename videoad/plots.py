@@ -28,6 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from videoad import output_keys
+from videoad.datasets.errors import AnnotationError
 from videoad.events import Event, find_events, fmt_score, fmt_time
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
@@ -142,6 +143,8 @@ def _x(v: VideoScores):
 #: name (short: the legend shares its row with the title)
 TRUTH_NORMAL = "ground truth: normal"
 NO_TRUTH = "no ground truth (not annotated)"
+#: the legend's words for a video whose annotation does not fit it (an interval past its end: `_truth`)
+TRUTH_UNPLACED = "ground truth not drawn (past the video's end)"
 #: events labelled E<n> on a timeline, the strongest first (their markers are all drawn)
 LABELLED_EVENTS = 30
 #: a timeline longer than this (seconds) reads its axis as m:ss or h:mm:ss
@@ -206,6 +209,18 @@ def timeline(v: VideoScores, out_path, **kw) -> Path:
     return drawn.path
 
 
+def _truth(annotation, n_frames: int) -> list[tuple[int, int]] | None:
+    """`annotation`'s intervals on a video of `n_frames`; None where one cannot be placed on it (it
+    starts past the end: the wrong video, or the wrong file), warned naming the file and the video.
+    That timeline is drawn without them: the first such video stopped `plot` (and a report's
+    rerun), the other videos' timelines not drawn."""
+    try:
+        return annotation.clipped_intervals(n_frames)
+    except AnnotationError as exc:
+        log.warning("timeline drawn without ground truth: %s", exc)
+        return None
+
+
 def draw_timeline(
     v: VideoScores,
     out_path,
@@ -251,13 +266,15 @@ def draw_timeline(
             ax = fig.add_subplot(gs[0, :])
         else:
             ax = fig.add_subplot(1, 1, 1)
-        if annotation is not None:
-            truth = annotation.clipped_intervals(v.n_frames)
+        truth = _truth(annotation, v.n_frames) if annotation is not None else None
+        if truth is not None:
             for k, (s, e) in enumerate(truth):
                 ax.axvspan(f2x(s - 1), f2x(e), ymin=0, ymax=0.05, color=TRUTH_RGB, alpha=0.8, lw=0,
                            label="ground truth" if k == 0 else None)
             if not truth:  # a legend entry without a mark: no band to draw, and the reader told why
                 ax.plot([], [], ls="none", label=TRUTH_NORMAL)
+        elif annotation is not None:
+            ax.plot([], [], ls="none", label=TRUTH_UNPLACED)
         elif truth_given:
             ax.plot([], [], ls="none", label=NO_TRUTH)
         # spans and lines as one artist each (a day's video can hold thousands of events and cuts)
@@ -443,7 +460,7 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
     todo = [i for i, geo in enumerate(drawn) if geo is None]
     for v, _, kw in (jobs[i] for i, geo in enumerate(drawn) if geo is not None):
         if kw.get("annotation") is not None:  # what drawing it would have warned of (an interval past the end)
-            kw["annotation"].clipped_intervals(v.n_frames)
+            _truth(kw["annotation"], v.n_frames)
     for i, geo in zip(todo, _draw([jobs[i] for i in todo], workers)):
         drawn[i] = geo
     if known is not None:  # a picture whose peak frames are missing is drawn again: the footage may be back
