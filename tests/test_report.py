@@ -551,6 +551,32 @@ def test_a_timeline_whose_truth_does_not_fit_says_so_in_its_legend(tmp_path, mon
     assert TRUTH_UNPLACED in legend and TRUTH_NORMAL not in legend and "ground truth" not in legend
 
 
+def test_plot_of_a_scores_folder_with_one_damaged_video_draws_the_others_and_names_it(tmp_path):
+    """One video's rows damaged (a hand edit's NaN, rows lost in a copy) refused the whole folder:
+    not one timeline was drawn. `plot` draws the others, names the damaged one and exits 1; asked
+    for that video alone it fails naming the damage; `read_scores` alone still refuses the folder."""
+    import re
+
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.scores import ScoresError, read_scores, write_scores
+
+    write_scores(tmp_path / "s", ScoreSet([_video(k, 3) for k in ("a.avi", "b.avi", "c.avi")], {}))
+    seg = tmp_path / "s" / "segments.csv"
+    seg.write_bytes(re.sub(rb"(b\.avi,X,all,5,[^\r]*,)[^,\r]+\r", rb"\1nan\r", seg.read_bytes()))
+    with pytest.raises(ScoresError, match="'b.avi', clip 5: score nan"):
+        read_scores(tmp_path / "s")
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "p"), "--thumbnails", "0"])
+    assert res.exit_code == 1, res.output
+    assert "2 timeline(s) written" in res.output and "not plotted" in res.output and "'b.avi', clip 5" in res.output
+    assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == ["a.avi.png", "c.avi.png"]
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "b.png"), "--video", "b.avi"])
+    assert res.exit_code == 1 and "'b.avi', clip 5: score nan" in res.output and not (tmp_path / "b.png").exists()
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "a.png"), "--video", "a.avi"])
+    assert res.exit_code == 0 and (tmp_path / "a.png").is_file(), res.output  # the damage is not asked for
+
+
 def test_timelines_drawn_in_worker_processes_equal_those_drawn_here(tmp_path):
     """One figure per video in one process is slow over a dataset (benchmarks/bench_report.py); more
     videos than PARALLEL_FROM are drawn in worker processes: the same files, in the same order."""
