@@ -12,7 +12,7 @@ from _browser import chromium, needs_chromium
 
 from videoad.datasets.annotations import Annotations, VideoAnnotation
 from videoad.metrics import evaluate_scores
-from videoad.events import EventSettings, find_events
+from videoad.events import EventSettings, find_events, fmt_score, fmt_time
 from videoad.plots import PARALLEL_FROM, file_stems, shared_ylim, timeline, top_clips
 from videoad.report import TIMELINE_KEYS, build_report
 from videoad.scores import ScoreSet, VideoScores
@@ -449,6 +449,132 @@ def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_ev
     assert len(curve.get_xdata()) <= CURVE_POINTS and max(curve.get_ydata()) == 2.0  # thinned, every peak kept
     markers = [line for line in ax.lines if line.get_marker() == "v"]
     assert len(markers) == 1 and len(markers[0].get_xdata()) == len(events)  # one artist, every event's peak
+
+
+def _spiky(n_clips: int, fps: float, peaks, source: str = "") -> VideoScores:
+    """A video of `n_clips` clips (length 16, stride 8) with a clear event at each clip of `peaks`."""
+    scores = np.full(n_clips, 0.1)
+    for c in peaks:
+        scores[c : c + 8] = 0.6 + 0.001 * c
+    starts = np.arange(n_clips) * 8
+    return VideoScores("cam/v.mp4", scores, np.stack([starts, starts + 15], 1), n_clips * 8 + 8, fps, "", "all",
+                       source, 0.3)
+
+
+def test_a_long_source_path_that_cannot_be_read_keeps_the_timeline_readable(tmp_path, monkeypatch):
+    """The footage is not on the analyst's machine (the usual case), its path an NVR's long one: the
+    note "thumbnails unavailable: <path>: ..." was one line three boxes wide. matplotlib's layout
+    gave up ("axes sizes collapsed to zero"): the time axis' label sat under the boxes' titles and
+    the notes ran over each other. Each note now fits its box."""
+    import warnings
+
+    from videoad.plots import draw_timeline
+
+    src = "/mnt/nvr/recordings/2026/12/07/camera-entrance-north-building-B/20261207T000000_0.mp4"
+    v = _spiky(2000, 5.0, (100, 500, 900, 1300, 1700), source=src)
+    events = find_events(ScoreSet([v], {})).events
+    figures = _drawn_figure(monkeypatch)
+    for thumbnails in (3, 5):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            draw_timeline(v, tmp_path / f"v{thumbnails}.png", events=events, thumbnails=thumbnails, source_root=None)
+        assert not [w for w in caught if "constrained_layout" in str(w.message)], [str(w.message) for w in caught]
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        fig = figures[-1]
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()  # laid out as saved
+        renderer = canvas.get_renderer()
+        boxes = [ax for ax in fig.axes[1:] if ax.texts]
+        assert len(boxes) == thumbnails
+        for ax in boxes:
+            note, frame = ax.texts[0].get_window_extent(renderer), ax.get_window_extent(renderer)
+            assert "20261207T000000_0.mp4" in ax.texts[0].get_text().replace("\n", "")
+            assert frame.x0 <= note.x0 and note.x1 <= frame.x1 and frame.y0 <= note.y0 and note.y1 <= frame.y1
+        timeline_box, titles = fig.axes[0].get_window_extent(renderer), [ax.title for ax in boxes]
+        label = fig.axes[0].xaxis.label.get_window_extent(renderer)
+        assert timeline_box.height > 100 and all(label.y0 > t.get_window_extent(renderer).y1 for t in titles)
+
+
+def test_peak_frames_of_a_long_video_say_when_as_its_axis_and_the_report_do(tmp_path, monkeypatch):
+    """Below an axis in h:mm:ss, the boxes said "peak 0.6 at 10124.8 s" (the report's table: 2:48:44.8)."""
+    from videoad.plots import draw_timeline
+
+    v = _spiky(10000, 1.0, (1200, 6000))  # 80,000 frames at 1 fps: 22 h
+    events = find_events(ScoreSet([v], {})).events
+    figures = _drawn_figure(monkeypatch)
+    draw_timeline(v, tmp_path / "v.png", events=events, thumbnails=2)
+    titles = [ax.get_title() for ax in figures[0].axes[1:] if ax.get_title()]
+    assert titles == [f"E{e.event}: peak {fmt_score(e.peak_score)} at {fmt_time(e.peak_s)}"
+                      for e in sorted(events, key=lambda e: -e.peak_score)]
+    assert all(t.count(":") == 3 for t in titles), titles  # E1: ... at h:mm:ss.s
+    calm = _spiky(10000, 1.0, ())  # no event: its highest clip
+    calm.scores[7000] = 0.2
+    figures.clear()
+    draw_timeline(calm, tmp_path / "calm.png", events=[], thumbnails=1)
+    assert figures[0].axes[1].get_title() == "highest clip: 0.200 at 15:33:27.0 (no event)"  # clip 7000's middle frame, 56,007
+
+
+def test_plot_with_an_interval_past_one_videos_end_draws_every_timeline_and_names_it(tmp_path, caplog):
+    """An annotation that starts past one video's last frame (the wrong video, or the wrong file)
+    stopped `plot` at that video: the ones after it were not drawn, and a rerun (the others' pictures
+    kept) stopped again. Every timeline is drawn; that one without a band, its legend and a warning
+    saying why."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.scores import write_scores
+
+    vids = [_video(k, 3) for k in ("a.avi", "b.avi", "c.avi")]  # 100 frames each
+    write_scores(tmp_path / "s", ScoreSet(vids, {"config": {"detector": "duad"}}))
+    gt = tmp_path / "gt.txt"
+    gt.write_text("a.avi X 10 20 -1 -1\nb.avi X 400 470 -1 -1\nc.avi X 30 40 -1 -1\n")
+    for run in ("first", "rerun"):
+        caplog.clear()
+        res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "p"), "--thumbnails", "0",
+                                       "--annotations", str(gt)])
+        assert res.exit_code == 0, (run, res.output)
+        assert "3 timeline(s) written" in res.output
+        assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == ["a.avi.png", "b.avi.png", "c.avi.png"]
+        warned = [r.getMessage() for r in caplog.records if "without ground truth" in r.getMessage()]
+        assert len(warned) == 1 and "gt.txt" in warned[0] and "'b'" in warned[0] and "400-470" in warned[0], warned
+
+
+def test_a_timeline_whose_truth_does_not_fit_says_so_in_its_legend(tmp_path, monkeypatch):
+    from videoad.plots import TRUTH_NORMAL, TRUTH_UNPLACED, draw_timeline
+
+    v = _video("b.avi", 3)
+    figures = _drawn_figure(monkeypatch)
+    draw_timeline(v, tmp_path / "b.png", events=[], thumbnails=0,
+                  annotation=VideoAnnotation("b", "X", ((400, 470),), None, "gt.txt"), truth_given=True)
+    legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
+    assert TRUTH_UNPLACED in legend and TRUTH_NORMAL not in legend and "ground truth" not in legend
+
+
+def test_plot_of_a_scores_folder_with_one_damaged_video_draws_the_others_and_names_it(tmp_path):
+    """One video's rows damaged (a hand edit's NaN, rows lost in a copy) refused the whole folder:
+    not one timeline was drawn. `plot` draws the others, names the damaged one and exits 1; asked
+    for that video alone it fails naming the damage; `read_scores` alone still refuses the folder."""
+    import re
+
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.scores import ScoresError, read_scores, write_scores
+
+    write_scores(tmp_path / "s", ScoreSet([_video(k, 3) for k in ("a.avi", "b.avi", "c.avi")], {}))
+    seg = tmp_path / "s" / "segments.csv"
+    seg.write_bytes(re.sub(rb"(b\.avi,X,all,5,[^\r]*,)[^,\r]+\r", rb"\1nan\r", seg.read_bytes()))
+    with pytest.raises(ScoresError, match="'b.avi', clip 5: score nan"):
+        read_scores(tmp_path / "s")
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "p"), "--thumbnails", "0"])
+    assert res.exit_code == 1, res.output
+    assert "2 timeline(s) written" in res.output and "not plotted" in res.output and "'b.avi', clip 5" in res.output
+    assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == ["a.avi.png", "c.avi.png"]
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "b.png"), "--video", "b.avi"])
+    assert res.exit_code == 1 and "'b.avi', clip 5: score nan" in res.output and not (tmp_path / "b.png").exists()
+    res = CliRunner().invoke(cli, ["plot", str(tmp_path / "s"), "-o", str(tmp_path / "a.png"), "--video", "a.avi"])
+    assert res.exit_code == 0 and (tmp_path / "a.png").is_file(), res.output  # the damage is not asked for
 
 
 def test_timelines_drawn_in_worker_processes_equal_those_drawn_here(tmp_path):

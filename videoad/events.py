@@ -168,6 +168,25 @@ def fmt_score(x: float | None) -> str:
     return f"{x:.3f}" if x == 0 or 0.01 <= abs(x) < 1000 else f"{x:.3g}"
 
 
+def fmt_time(s: float | None, frame: int | None = None) -> str:
+    """How every page, table and figure writes a moment: 8.0 s, 1:02.5, 1:02:03.5; the frame when
+    the time is unknown."""
+    if s is None:
+        return f"frame {frame}" if frame is not None else "n/a"
+    # rounded once, to tenths, before minutes and hours are split off: 119.97 s is 2:00.0, not
+    # 1:60.0, and an hour's times keep their tenths as shorter ones do (7325.9 s read 2:02:05);
+    # the outer round only makes the tenths an int
+    tenths = round(round(float(s), 1) * 10)
+    if tenths < 600:
+        return f"{tenths / 10:.1f} s"
+    m, t = divmod(tenths, 600)
+    sec = f"{t // 10:02d}.{t % 10}"
+    if m < 60:
+        return f"{m}:{sec}"
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{sec}"
+
+
 def _fps(v: VideoScores) -> float | None:
     return float(v.fps) if v.fps and math.isfinite(v.fps) and v.fps > 0 else None
 

@@ -28,7 +28,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from videoad import output_keys
-from videoad.events import Event, find_events, fmt_score
+from videoad.datasets.errors import AnnotationError
+from videoad.events import Event, find_events, fmt_score, fmt_time
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
 
@@ -142,6 +143,8 @@ def _x(v: VideoScores):
 #: name (short: the legend shares its row with the title)
 TRUTH_NORMAL = "ground truth: normal"
 NO_TRUTH = "no ground truth (not annotated)"
+#: the legend's words for a video whose annotation does not fit it (an interval past its end: `_truth`)
+TRUTH_UNPLACED = "ground truth not drawn (past the video's end)"
 #: events labelled E<n> on a timeline, the strongest first (their markers are all drawn)
 LABELLED_EVENTS = 30
 #: a timeline longer than this (seconds) reads its axis as m:ss or h:mm:ss
@@ -179,7 +182,24 @@ def _envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _when(e: Event) -> str:
-    return f"{e.peak_s:.1f} s" if e.peak_s is not None else f"frame {e.peak_frame}"
+    """Where an event peaks, written as the report's table writes it (2:48:44.8, not 10124.8 s)."""
+    return fmt_time(e.peak_s, e.peak_frame)
+
+
+#: the text of a peak frame that could not be read: its size, and the share of a box's width one
+#: character takes at that size (DejaVu Sans averages ~0.6 em)
+NOTE_FONT, NOTE_EM = 7, 0.6
+NOTE_LINES = 8
+
+
+def _note_lines(note: str, box_width_in: float) -> str:
+    """`note` (it names the source: often a long path) broken into lines that fit a thumbnail's box:
+    one line as wide as three boxes squeezed the timeline above to nothing (matplotlib's layout
+    gave up, its x label under the boxes' titles) and ran over the neighbouring boxes."""
+    import textwrap
+
+    width = max(12, int(box_width_in * 72 / (NOTE_FONT * NOTE_EM)))
+    return textwrap.fill(note, width, max_lines=NOTE_LINES, placeholder=" …", break_on_hyphens=False)
 
 
 def timeline(v: VideoScores, out_path, **kw) -> Path:
@@ -187,6 +207,18 @@ def timeline(v: VideoScores, out_path, **kw) -> Path:
     drawn = draw_timeline(v, out_path, **kw)
     _say_missing_thumbnails([v.video], [drawn], kw.get("source_root"))
     return drawn.path
+
+
+def _truth(annotation, n_frames: int) -> list[tuple[int, int]] | None:
+    """`annotation`'s intervals on a video of `n_frames`; None where one cannot be placed on it (it
+    starts past the end: the wrong video, or the wrong file), warned naming the file and the video.
+    That timeline is drawn without them: the first such video stopped `plot` (and a report's
+    rerun), the other videos' timelines not drawn."""
+    try:
+        return annotation.clipped_intervals(n_frames)
+    except AnnotationError as exc:
+        log.warning("timeline drawn without ground truth: %s", exc)
+        return None
 
 
 def draw_timeline(
@@ -229,17 +261,20 @@ def draw_timeline(
         n_thumbs = len(frames_wanted)
         fig = Figure(figsize=(11, 4.9 if n_thumbs else 3.1), layout="constrained")
         if n_thumbs:
-            gs = fig.add_gridspec(2, max(n_thumbs, 3), height_ratios=[1.5, 1.0])
+            slots = range(max(n_thumbs, 3))
+            gs = fig.add_gridspec(2, len(slots), height_ratios=[1.5, 1.0])
             ax = fig.add_subplot(gs[0, :])
         else:
             ax = fig.add_subplot(1, 1, 1)
-        if annotation is not None:
-            truth = annotation.clipped_intervals(v.n_frames)
+        truth = _truth(annotation, v.n_frames) if annotation is not None else None
+        if truth is not None:
             for k, (s, e) in enumerate(truth):
                 ax.axvspan(f2x(s - 1), f2x(e), ymin=0, ymax=0.05, color=TRUTH_RGB, alpha=0.8, lw=0,
                            label="ground truth" if k == 0 else None)
             if not truth:  # a legend entry without a mark: no band to draw, and the reader told why
                 ax.plot([], [], ls="none", label=TRUTH_NORMAL)
+        elif annotation is not None:
+            ax.plot([], [], ls="none", label=TRUTH_UNPLACED)
         elif truth_given:
             ax.plot([], [], ls="none", label=NO_TRUTH)
         # spans and lines as one artist each (a day's video can hold thousands of events and cuts)
@@ -299,13 +334,15 @@ def draw_timeline(
             if frame in images:
                 tax.imshow(images[frame])
             else:
-                tax.text(0.5, 0.5, safe_text(note or "frame not decoded"), ha="center", va="center", fontsize=7, wrap=True,
-                         transform=tax.transAxes)
+                # kept out of the layout and clipped to its box, whatever its length
+                tax.text(0.5, 0.5, _note_lines(safe_text(note or "frame not decoded"), fig.get_figwidth() / len(slots)
+                                               * 0.9), ha="center", va="center", fontsize=NOTE_FONT,
+                         transform=tax.transAxes, clip_on=True).set_in_layout(False)
             if n < len(shown):
                 e = shown[n]
                 tax.set_title(f"E{e.event}: peak {fmt_score(e.peak_score)} at {_when(e)}", fontsize=8)
             else:
-                when = f"{float(f2x(frame)):.1f} s" if xunit == "s" else f"frame {frame}"
+                when = fmt_time(float(f2x(frame)) if xunit == "s" else None, frame)
                 tax.set_title(f"highest clip: {fmt_score(float(v.scores[fallback]))} at {when} (no event)",
                               fontsize=8)
         save_figure(fig, out, dpi=90)
@@ -423,7 +460,7 @@ def draw_timelines(jobs: list[tuple[VideoScores, Path, dict]], workers: int | No
     todo = [i for i, geo in enumerate(drawn) if geo is None]
     for v, _, kw in (jobs[i] for i, geo in enumerate(drawn) if geo is not None):
         if kw.get("annotation") is not None:  # what drawing it would have warned of (an interval past the end)
-            kw["annotation"].clipped_intervals(v.n_frames)
+            _truth(kw["annotation"], v.n_frames)
     for i, geo in zip(todo, _draw([jobs[i] for i in todo], workers)):
         drawn[i] = geo
     if known is not None:  # a picture whose peak frames are missing is drawn again: the footage may be back

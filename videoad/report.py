@@ -25,7 +25,7 @@ from extract.sources import mark_output
 from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write
 from videoad import coverage
 from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, find_events,
-                            fmt_score, where_words, write_events)
+                            fmt_score, fmt_time, where_words, write_events)
 from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score, unlabelled_note
 from videoad.output_keys import TIMELINE_KEYS
@@ -53,24 +53,6 @@ def _num(x, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
     return f"{x:.{digits}f}"
-
-
-def fmt_time(s: float | None, frame: int | None = None) -> str:
-    """8.0 s, 1:02.5, 1:02:03.5; the frame when the time is unknown."""
-    if s is None:
-        return f"frame {frame}" if frame is not None else "n/a"
-    # rounded once, to tenths, before minutes and hours are split off: 119.97 s is 2:00.0, not
-    # 1:60.0, and an hour's times keep their tenths as shorter ones do (7325.9 s read 2:02:05);
-    # the outer round only makes the tenths an int
-    tenths = round(round(float(s), 1) * 10)
-    if tenths < 600:
-        return f"{tenths / 10:.1f} s"
-    m, t = divmod(tenths, 600)
-    sec = f"{t // 10:02d}.{t % 10}"
-    if m < 60:
-        return f"{m}:{sec}"
-    h, m = divmod(m, 60)
-    return f"{h}:{m:02d}:{sec}"
 
 
 def _score_table(rows: list[Score], first: str, label: str) -> str:

@@ -187,6 +187,8 @@ class ScoreSet:
     videos: list[VideoScores] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     path: Path | None = None
+    #: videos whose scores could not be read, left out by `read_scores(damaged="leave")`: [{"video", "reason"}]
+    damaged: list[dict] = field(default_factory=list)
 
     def __iter__(self):
         return iter(self.videos)
@@ -557,19 +559,24 @@ def _video_entries(run: Path, entries) -> list[dict]:
     return entries
 
 
-def read_scores(path) -> ScoreSet:
+def read_scores(path, damaged: str = "error") -> ScoreSet:
     """Read a scores folder (or its `segments.csv`); every inconsistency is an error naming the video.
-    One version of the folder: a `detect` rewriting it meanwhile (run.json removed first, written
-    last) has the read done again, or refused naming it (`output_lock.read_whole`); its run.json
-    from one run beside the next run's segments or cells was read in silence."""
+    `damaged="leave"`: a video whose own scores are inconsistent (a hand edit's NaN, rows lost) is
+    left out into `ScoreSet.damaged` with the error instead, so that a reader of each video alone
+    (`plot`) still shows the others. One version of the folder: a `detect` rewriting it meanwhile
+    (run.json removed first, written last) has the read done again, or refused naming it
+    (`output_lock.read_whole`); its run.json from one run beside the next run's segments or cells
+    was read in silence."""
     from videoad.output_lock import read_whole
 
+    if damaged not in ("error", "leave"):
+        raise ValueError(f"damaged must be 'error' or 'leave', got {damaged!r}")
     p = Path(path)
     folder = p.parent if p.is_file() else p
-    return read_whole(folder, folder / "run.json", lambda: _read_folder(folder), ScoresError)
+    return read_whole(folder, folder / "run.json", lambda: _read_folder(folder, damaged == "leave"), ScoresError)
 
 
-def _read_folder(folder: Path) -> ScoreSet:
+def _read_folder(folder: Path, leave_damaged: bool = False) -> ScoreSet:
     seg, run = folder / "segments.csv", folder / "run.json"
     for f in (seg, run):
         if not f.is_file():
@@ -604,44 +611,61 @@ def _read_folder(folder: Path) -> ScoreSet:
                               + ("missing" if name not in times else f"{len(times[name])}, for {v['n_frames']} frames")
                               + " (run.json: its frames keep no one rate, and its seconds read at an average rate "
                               "are wrong); copy times.h5 with the folder, or rerun `videoad detect`")
-    videos = []
+    videos, damaged = [], []
     for name in list(info) + [n for n in rows if n not in info]:
-        if name not in info:
-            raise ScoresError(f"{run}: video {name!r} is in segments.csv but not in run.json")
-        if name not in rows and info[name].get("n_clips") == 0:  # written before `left_out`
-            meta.setdefault("left_out", []).append({"video": name, "reason": "no clips"})
+        try:
+            video = _video_read(folder, name, info, rows, cells, times, meta)
+        except ScoresError as exc:
+            if not leave_damaged:
+                raise
+            damaged.append({"video": name, "reason": str(exc)})
             continue
-        if name not in rows:
-            raise ScoresError(f"{seg}: video {name!r} is listed in run.json but has no segments")
-        clip, frames, values = rows[name]
-        n = len(clip)
-        v = info[name]
-        outside = np.flatnonzero((frames[:, 0] < 0) | (frames[:, 0] > frames[:, 1]) | (frames[:, 1] >= v["n_frames"]))
-        if outside.size:  # drawn and made events of in silence (a clip past the end stretched the timeline)
-            k = int(outside[0])
-            raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[k])}: frames {int(frames[k, 0])}-"
-                              f"{int(frames[k, 1])} are not a range of its {v['n_frames']} frames (run.json's "
-                              f"n_frames; 0-based, first <= last <= {v['n_frames'] - 1})")
-        if not np.isfinite(values).all():
-            bad = int(np.flatnonzero(~np.isfinite(values))[0])
-            raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[bad])}: score {values[bad]} is not a finite "
-                              "number (rescore it with `videoad detect`)")
-        videos.append(VideoScores(
-            video=name, scores=values, frames=frames, n_frames=int(v["n_frames"]),
-            fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
-            source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
-            scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
-            scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
-            repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
-            decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
-            start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
-            cell_region=cell_region(v.get("cell_region")),
-            frame_times=times.get(name) if name in times and len(times[name]) == int(v["n_frames"]) else None,
-            source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
-        ))
-        if name in cells and cells[name].shape[0] != n:
-            raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "
-                              f"scores for {n} segments")
-        if v.get("n_clips") is not None and int(v["n_clips"]) != n:
-            raise ScoresError(f"{seg}: video {name!r} has {n} segments, run.json says {v['n_clips']}")
-    return ScoreSet(videos, meta, folder)
+        if video is not None:
+            videos.append(video)
+    return ScoreSet(videos, meta, folder, damaged)
+
+
+def _video_read(folder: Path, name: str, info: dict, rows: dict, cells: dict, times: dict,
+                meta: dict) -> VideoScores | None:
+    """One video of `_read_folder`, checked; None for a video written with no clips (noted in
+    `meta`'s left_out)."""
+    seg, run = folder / "segments.csv", folder / "run.json"
+    if name not in info:
+        raise ScoresError(f"{run}: video {name!r} is in segments.csv but not in run.json")
+    if name not in rows and info[name].get("n_clips") == 0:  # written before `left_out`
+        meta.setdefault("left_out", []).append({"video": name, "reason": "no clips"})
+        return None
+    if name not in rows:
+        raise ScoresError(f"{seg}: video {name!r} is listed in run.json but has no segments")
+    clip, frames, values = rows[name]
+    n = len(clip)
+    v = info[name]
+    outside = np.flatnonzero((frames[:, 0] < 0) | (frames[:, 0] > frames[:, 1]) | (frames[:, 1] >= v["n_frames"]))
+    if outside.size:  # drawn and made events of in silence (a clip past the end stretched the timeline)
+        k = int(outside[0])
+        raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[k])}: frames {int(frames[k, 0])}-"
+                          f"{int(frames[k, 1])} are not a range of its {v['n_frames']} frames (run.json's "
+                          f"n_frames; 0-based, first <= last <= {v['n_frames'] - 1})")
+    if not np.isfinite(values).all():
+        bad = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[bad])}: score {values[bad]} is not a finite "
+                          "number (rescore it with `videoad detect`)")
+    video = VideoScores(
+        video=name, scores=values, frames=frames, n_frames=int(v["n_frames"]),
+        fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
+        source=v.get("source", ""), threshold=v.get("threshold"), cells=cells.get(name),
+        scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
+        scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
+        repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
+        decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
+        start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
+        cell_region=cell_region(v.get("cell_region")),
+        frame_times=times.get(name) if name in times and len(times[name]) == int(v["n_frames"]) else None,
+        source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
+    )
+    if name in cells and cells[name].shape[0] != n:
+        raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "
+                          f"scores for {n} segments")
+    if v.get("n_clips") is not None and int(v["n_clips"]) != n:
+        raise ScoresError(f"{seg}: video {name!r} has {n} segments, run.json says {v['n_clips']}")
+    return video

@@ -407,7 +407,10 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
         raise click.UsageError(f"--format {fmt} and -o {output} disagree: a single timeline takes the format of "
                                f"its file's suffix; name the file .{fmt} or leave --format out")
     try:
-        s = read_scores(scores)
+        s = read_scores(scores, damaged="leave")  # one video's damaged rows: the others are still drawn
+        damaged = [d for d in s.damaged if not videos or d["video"] in videos]
+        if videos and {d["video"] for d in damaged} == set(videos):  # nothing asked for can be drawn
+            raise ValueError("; ".join(d["reason"] for d in damaged))
         ann = _annotations(annotations, scores=s)
         if not single:
             from videoad import output_kinds as kinds
@@ -415,11 +418,16 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
             check_output_folder(output, kinds.TIMELINES, {"SCORES": scores})
         events = find_events(s, read_settings(s.path, s.meta))
         with contextlib.nullcontext() if single else output_lock(output, command="videoad plot"):
-            written = plot_run(s, output, videos=videos, annotations=ann, fmt=fmt, thumbnails=thumbnails,
-                               events=events, workers=None, source_root=source_root)
+            written = plot_run(s, output, videos=[n for n in videos if n not in {d["video"] for d in damaged}],
+                               annotations=ann, fmt=fmt, thumbnails=thumbnails, events=events, workers=None,
+                               source_root=source_root)
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(f"{len(written)} timeline(s) written to {output}")
+    if damaged:  # named, each, and the exit status says it (as extract and detect do for a video not read)
+        for d in damaged:
+            click.echo(f"error: not plotted: {d['reason']}", err=True)
+        sys.exit(1)
 
 
 @click.command()
