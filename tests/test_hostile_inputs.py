@@ -88,7 +88,7 @@ def test_a_video_without_clips_is_left_out_and_every_later_step_runs(tmp_path):
     res = invoke("report", tmp_path / "scores", "-o", tmp_path / "report", "--annotations", gt)
     assert res.exit_code == 0, res.output
     page = (tmp_path / "report" / "index.html").read_text()
-    assert "Videos left out" in page and "A/short10.avi: no clips" in page
+    assert "Videos left out" in page and "<bdi>A/short10.avi</bdi>: no clips" in page
 
 
 def test_scores_written_before_left_out_existed_still_read(tmp_path):
