@@ -88,7 +88,7 @@ def test_a_video_without_clips_is_left_out_and_every_later_step_runs(tmp_path):
     res = invoke("report", tmp_path / "scores", "-o", tmp_path / "report", "--annotations", gt)
     assert res.exit_code == 0, res.output
     page = (tmp_path / "report" / "index.html").read_text()
-    assert "Videos left out" in page and "A/short10.avi: no clips" in page
+    assert "Videos left out" in page and "<bdi>A/short10.avi</bdi>: no clips" in page
 
 
 def test_scores_written_before_left_out_existed_still_read(tmp_path):
@@ -848,3 +848,44 @@ def test_ucsd_ground_truth_masks_beside_their_clips_are_not_footage(tmp_path):
                              ExtractOptions(progress=False, stride=16, max_fps=0, image_fps=10))
     assert sorted(r.key for r in summary.done) == ["Test001", "Test002", "gate_gt"]
     assert "left out Test001_gt: the ground-truth masks" in summary.report()
+
+
+def test_a_name_holding_terminal_escapes_is_shown_escaped_never_run_by_the_terminal(tmp_path):
+    """A file name is anyone's text: one holding ESC sequences (`\\x1b]0;...\\x07` retitles the window,
+    `\\x1b[2K\\x1b[1A` erases the line before and writes over it, `\\x9b` is ESC's one-byte form) went
+    raw to the console in the event line and in the warnings, and the terminal ran them. Written
+    as `\\x1b`, the bytes of the name, on stdout and stderr alike (the terminal's or a log's)."""
+    from videoad.scores import ScoreSet, VideoScores, write_scores
+
+    name = "cam\x1b]0;owned\x07/x\x1b[2K\x1b[1A\x08\x9bok.avi"
+    scores = np.full(30, 0.1)
+    scores[10:14] = 2.0
+    starts = np.arange(30) * 8
+    v = VideoScores(name, scores, np.stack([starts, starts + 15], 1), 260, 10.0, "cam", "all", "gone.avi", 1.0)
+    write_scores(tmp_path / "s", ScoreSet([v], {"config": {"detector": "duad"}}))
+    import pty
+
+    terminal, tty = pty.openpty()  # stdout a terminal, as a user's (click keeps ESC sequences there)
+    try:
+        try:
+            res = subprocess.run([sys.executable, "-m", "videoad", "report", tmp_path / "s", "-o", tmp_path / "r"],
+                                 cwd=Path(__file__).resolve().parents[1], stdout=tty, stderr=subprocess.PIPE,
+                                 timeout=300, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+        finally:
+            os.close(tty)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # the other end closed: all is read
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(terminal)
+    out, err = out.decode(), res.stderr.decode()
+    assert res.returncode == 0, err
+    shown = "cam\\x1b]0;owned\\x07/x\\x1b[2K\\x1b[1A\\x08\\x9bok.avi"
+    assert shown in out and shown in err  # the event's line, and the warning that its source is not there
+    assert not any(c in out + err for c in "\x1b\x07\x08\x9b")

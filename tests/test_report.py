@@ -106,7 +106,7 @@ def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_
     assert "3 clips &lt; min_clips=65" in text  # the skipped group and its reason
     assert "Per category" in text and parser.rows >= 3 + 2
     assert (page.parent / "report.js").is_file() and (page.parent / "events.csv").is_file()
-    assert "category X" in text and "category ." not in text and "{}" not in text
+    assert "category <bdi>X</bdi>" in text and "category <bdi>.</bdi>" not in text and "{}" not in text
     # ground truth counted from 0 as the page counts frames (the file's 20-40 is frames 19-39), and in
     # seconds where the rate is known (v1 at 10 fps: 1.9 s to the end of frame 39, 4.0 s)
     assert "ground truth: 1.9 s&ndash;4.0 s (frames 19-39)" in text and "frames 20-40" not in text
@@ -238,7 +238,7 @@ def test_the_lead_counts_the_videos_not_scored_and_links_to_why(scoreset, tmp_pa
     text = build_report(scoreset, tmp_path / "r", clips=False).read_text()
     lead = text.split("class=lead>", 1)[1].split("</p>", 1)[0]
     assert " of 3 videos; <a href='#videos-left-out'><b>2 videos not scored</b></a> (why: under Run)" in lead
-    assert "<p id=videos-left-out><b>Videos left out</b></p><ul><li>cam/broken.mp4: not extracted: the file is " \
+    assert "<p id=videos-left-out><b>Videos left out</b></p><ul><li><bdi>cam/broken.mp4</bdi>: not extracted: the file is " \
            "truncated</li>" in text and "<p id=groups-not-scored>" in text
     # scored while the extraction had not finished (detect warned; the page said nothing)
     scoreset.meta["unfinished_stores"] = ["feats: its extraction did not finish (2 of 5 videos have features)"]
@@ -1352,7 +1352,8 @@ def test_events_of_a_video_the_annotations_do_not_name_are_not_called_false_alar
                      "cam/v3.avi": "<span class=unlabelled title='the annotation file does not name this video'>"
                                    "not labelled</span>"}
     sections = {s.split("'")[0]: s for s in page.split("<section class=video id='")[1:]}
-    sections = {s.split("<h3>")[1].split("</h3>")[0].replace("/<wbr>", "/"): s for s in sections.values()}
+    sections = {s.split("<h3>")[1].split("</h3>")[0].replace("/<wbr>", "/").replace("<bdi>", "").replace("</bdi>", ""): s
+                for s in sections.values()}
     assert "ground truth: not in the annotations" in sections["cam/v3.avi"]
     assert "ground truth: none (normal)" in sections["cam/v2.avi"]
     assert "not in the annotations" not in sections["cam/v1.avi"] + sections["cam/v2.avi"]
@@ -1479,7 +1480,7 @@ def test_a_left_out_video_whose_name_is_not_utf8_still_makes_a_report(scoreset, 
                                   "valid UTF-8 (a name from another system's encoding): rename the file"}]
     scoreset.meta["groups"][1]["reason"] = "only caf\udce9.avi"
     text = build_report(scoreset, tmp_path / "r", clips=False).read_text(encoding="utf-8")
-    assert "<li>cam/caf\\xe9 &lt;b&gt;.avi: not extracted: its name is not valid UTF-8" in text
+    assert "<li><bdi>cam/caf\\xe9 &lt;b&gt;.avi</bdi>: not extracted: its name is not valid UTF-8" in text
     assert "only caf\\xe9.avi" in text
 
 
@@ -1527,8 +1528,78 @@ def test_hostile_video_names_are_text_on_the_page_and_their_files_resolve(tmp_pa
         caption = HTMLParser()
         caption.handle_starttag = lambda tag, attrs: tags.append(tag)
         caption.feed(row["data-caption"])
-        assert set(tags) <= {"b", "br", "span"}
-        assert row["data-caption"].split(" &middot; ", 1)[1].split("<br>")[0] in {html_escape(n) for n in names}
+        assert set(tags) <= {"b", "br", "span", "bdi"}
+        assert row["data-caption"].split(" &middot; ", 1)[1].split("<br>")[0] in {f"<bdi>{html_escape(n)}</bdi>"
+                                                                               for n in names}
+
+
+class _Isolated(HTMLParser):
+    """Each text of the page (and of the captions report.js puts in with innerHTML) holding a bidi
+    control, with whether a `<bdi>` around it keeps that control's effect inside it."""
+
+    VOID = {"br", "img", "input", "meta", "link", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.texts = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append(tag)
+        caption = dict(attrs).get("data-caption")
+        if caption:
+            inner = _Isolated()
+            inner.feed(caption)
+            self.texts += inner.texts
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            del self.stack[len(self.stack) - 1 - self.stack[::-1].index(tag):]
+
+    def handle_data(self, data):
+        if any(c in data for c in "\u202a\u202b\u202d\u202e\u2066\u2067\u2068"):
+            self.texts.append((data, "bdi" in self.stack))
+
+
+#: a file name whose right-to-left override shows `evil\u202egnp.avi` as `evilavi.png`
+RTL = "evil\u202egnp.avi"
+
+
+def _rtl_scores():
+    quiet = [VideoScores(n, np.full(20, 0.1), np.stack([np.arange(20) * 8, np.arange(20) * 8 + 15], 1), 175, 10.0,
+                         "X", "all", "", 0.3) for n in ("a.avi", RTL, "b.avi", "c.avi")]
+    loud = [_video("cam\u202e/x.avi", 3, category="cat\u202egory"), _video("d.avi", 5)]
+    meta = {"left_out": [{"video": "gone\u202e.avi", "reason": "cannot be read"}],
+            "groups": [{"group": "grp\u202eup", "status": "skipped", "reason": "3 clips", "videos": ["t"]}]}
+    return ScoreSet(loud + quiet, meta)
+
+
+def test_a_right_to_left_override_in_a_name_turns_no_other_text_around(tmp_path):
+    """A name holding U+202E (right-to-left override, a file name's spoofed extension) turned the text
+    after it around too, up to the end of its paragraph: the next names in the list of videos
+    without an event read backwards and in the wrong order, a caption's times. Every name is now
+    isolated (`<bdi>`): its override ends with it."""
+    page = build_report(_rtl_scores(), tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0.0))
+    parser = _Isolated()
+    parser.feed(page.read_text(encoding="utf-8"))
+    assert len(parser.texts) >= 8  # headings, cells, captions, facts, the quiet list, the lists under Run
+    assert [text for text, isolated in parser.texts if not isolated] == []
+
+
+@needs_chromium
+def test_the_names_after_a_right_to_left_override_keep_their_order_on_the_page(tmp_path):
+    """The real page: the links to the videos without an event stand left to right in their order,
+    the one after `evil\u202egnp.avi` not turned around to stand before it."""
+    page = build_report(_rtl_scores(), tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0.0))
+    with chromium() as driver:
+        driver.get(page.as_uri())
+        links = driver.execute_script(
+            "return Array.from(document.querySelectorAll('p.quiet a')).map("
+            "a => [a.textContent, a.getBoundingClientRect().left, a.getBoundingClientRect().top])")
+    assert [name for name, _, _ in links] == ["a.avi", RTL, "b.avi", "c.avi"]
+    assert len({top for _, _, top in links}) == 1  # on one line
+    lefts = [left for _, left, _ in links]
+    assert lefts == sorted(lefts)
 
 
 class _Links(HTMLParser):

@@ -2972,3 +2972,19 @@ def test_a_folder_deleted_mid_watch_is_warned_of_once_and_named_down_until_it_is
     assert looks[:2] == ["", ""] and all(d.startswith("cannot list the folder since ") for d in looks[2:8])
     assert "No such file or directory" in looks[2] and looks[8:] == ["", ""]
     assert any("can be listed again" in r.getMessage() for r in caplog.records)
+
+
+def test_a_password_holding_a_slash_is_not_written_in_the_streams_name():
+    """A password with a `/` typed as it is (`admin:Ab3/x9@cam`, not `%2F`; FFmpeg cannot open that
+    address, and says so under the stream's name) was written whole into the name, and so into the
+    records, the hooks and the console: the path was taken to start at its `/`. Addresses with a
+    port, an `@` in their path, or no user keep their names."""
+    from videoad.live.sources import display_url
+
+    for url in ("rtsp://admin:Ab3/x9@cam.local/live", "rtsp://admin:a/b/c@cam.local:554/live?x=1",
+                "http://admin:Ab3/x9@cam.local", "rtsp://admin:Ab3/x9@p@cam.local/live"):
+        shown = display_url(url)
+        assert "Ab3" not in shown and "a/b" not in shown and shown.startswith(url.split(":", 1)[0] + "://admin:***@"), shown
+    for url in ("rtsp://cam.local:554/users/a@b/live", "rtsp://cam.local/a@b", "rtsp://[::1]:554/a@b",
+                "rtsp://admin@cam.local/live", "rtsp://cam.local:554/live"):
+        assert display_url(url) == url

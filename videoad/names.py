@@ -111,13 +111,44 @@ def _shown_error(exc: UnicodeError):
 codecs.register_error(SHOWN_ERRORS, _shown_error)
 
 
-def shown_on_console(*streams) -> None:
-    """Have each text stream (stdout, stderr) write a name that is not UTF-8 as `shown` does
-    (`caf\\xe9.avi`): under a UTF-8 locale other than C's, Python's stdout refuses surrogates, and a
-    command that named such a file failed with a traceback after its work was done (or, where it
-    passes them, printed bytes the terminal shows as `caf\ufffd`)."""
+def shown_on_console(*streams) -> list:
+    """Each text stream (stdout, stderr) as the command's to write to: one that writes a name that is
+    not UTF-8 as `shown` does (`caf\\xe9.avi`): under a UTF-8 locale other than C's, Python's stdout
+    refuses surrogates, and a command that named such a file failed with a traceback after its work
+    was done (or, where it passes them, printed bytes the terminal shows as `caf\ufffd`); and that
+    writes the control characters a name may hold as text (`_Plain`)."""
     for stream in streams:
         try:
             stream.reconfigure(errors=SHOWN_ERRORS)
         except (AttributeError, ValueError, OSError):  # not a reconfigurable text stream (captured, replaced)
             pass
+    return [_Plain(stream) for stream in streams]
+
+
+#: what a terminal runs rather than shows: C0 controls but tab, line feed and carriage return (the
+#: progress bars' own), DEL, and C1 (`\x9b` is ESC [)
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _escaped(m: re.Match) -> str:
+    return f"\\x{ord(m.group()):02x}"
+
+
+class _Plain:
+    """A console stream that writes control characters as `\\x1b`: a file name is anyone's text, and one
+    holding ESC sequences went raw to the terminal, which ran them (`\\x1b]0;...\\x07` retitles the
+    window, `\\x1b[1A\\x1b[2K` writes over the line before). videoad writes none of its own."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(_CONTROLS.sub(_escaped, text))  # bytes raise TypeError, as a text stream's write
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)

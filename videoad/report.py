@@ -49,6 +49,14 @@ def _e(x) -> str:
     return html.escape(_shown(str(x)), quote=True)
 
 
+def _n(x) -> str:
+    """A name (a video's, a category's, a group's) in running text, isolated (`<bdi>`): a name
+    holding a right-to-left override (U+202E, which shows `evil\u202egnp.avi` as `evilavi.png`)
+    turned the text after it around too, to the end of its paragraph (the next names of a list,
+    read backwards and out of order; a caption's times)."""
+    return f"<bdi>{_e(x)}</bdi>"
+
+
 def _num(x, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
@@ -150,16 +158,16 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
     skipped = [g for g in groups if g.get("status") in ("skipped", "failed")]
     if skipped:
         out += "<p id=groups-not-scored><b>Groups not scored</b></p><ul>" + "".join(
-            f"<li>{_e(g['group'])} ({len(g.get('videos', []))} videos), {_e(g['status'])}: {_e(g.get('reason', ''))}</li>"
+            f"<li>{_n(g['group'])} ({len(g.get('videos', []))} videos), {_e(g['status'])}: {_e(g.get('reason', ''))}</li>"
             for g in skipped) + "</ul>"
     left_out = meta.get("left_out", [])
     if left_out:
         out += "<p id=videos-left-out><b>Videos left out</b></p><ul>" + "".join(
-            f"<li>{_e(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in left_out) + "</ul>"
+            f"<li>{_n(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in left_out) + "</ul>"
     history_out = meta.get("history_left_out", [])
     if history_out:  # `run --fit-on`: the models were fitted without them
         out += "<p><b>History videos left out</b> (the models were fitted without them)</p><ul>" + "".join(
-            f"<li>{_e(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in history_out) + "</ul>"
+            f"<li>{_n(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in history_out) + "</ul>"
     return out
 
 
@@ -196,8 +204,9 @@ def _overlaps(e: Event, ann) -> bool:
 
 
 def _name(key: str) -> str:
-    """A video key that may wrap after its slashes."""
-    return "/<wbr>".join(_e(part) for part in key.split("/"))
+    """A video key that may wrap after its slashes, each part isolated (`_n`: an override in a folder's
+    name turns no other part around)."""
+    return "/<wbr>".join(_n(part) for part in key.split("/"))
 
 
 def _s(v: VideoScores, frame: float) -> float | None:
@@ -233,7 +242,7 @@ def _playhead_knots(v: VideoScores, m: EventMedia | None) -> dict[str, str]:
 
 def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
     u = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
-    text = (f"<b>E{e.event}</b> &middot; {_e(e.video)}<br>{fmt_time(e.start_s, e.start_frame)} &ndash; "
+    text = (f"<b>E{e.event}</b> &middot; {_n(e.video)}<br>{fmt_time(e.start_s, e.start_frame)} &ndash; "
             f"{fmt_time(e.end_s, e.end_frame)} &middot; peak <b>{fmt_score(e.peak_score)}</b>{_e(u)} at "
             f"{fmt_time(e.peak_s, e.peak_frame)}")
     if media is not None and media.note:
@@ -314,7 +323,7 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         clock = (f"<br><span class=clock title='clock time, from the recording&#39;s start ({_e(v.start_time_from or '')})'>"
                  f"{_e(e.start_clock.replace('T', ' '))}</span>") if e.start_clock else ""
         length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
-        camera = (f"<br><span class=camera title='the camera whose model scored it'>{_e(v.group)}</span>"
+        camera = (f"<br><span class=camera title='the camera whose model scored it'>{_n(v.group)}</span>"
                   if per_camera and v.group else "")
         # one tab stop for the table (report.js moves it with the arrow keys): E1's row, chosen at load
         stop = "" if e is events.events[0] else " tabindex=-1"
@@ -372,9 +381,9 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         facts.append(f"its frames keep no one rate ({v.n_frames / dur:.3g} a second on average; times are each "
                      "frame's own, frame numbers count the frames decoded)")
     if v.category not in _NO_CATEGORY:
-        facts.append(f"category {_e(v.category)}")
+        facts.append(f"category {_n(v.category)}")
     if camera:  # under --per-camera: the camera whose model scored it
-        facts.append(f"camera {_e(camera)}")
+        facts.append(f"camera {_n(camera)}")
     if v.scene_cuts:  # an edited video (docs/extract.md)
         facts.append(_cuts_fact(v))
     if v.repeated_frames:  # lost frames filled in, or a slow camera (docs/extract.md, "Repeated frames")
@@ -497,7 +506,7 @@ def build_report(
             "every timeline on the same y-range")
     quiet_text = ""
     if quiet:
-        links = ", ".join(f"<a href='#{sids[q.video]}'>{_e(q.video)}</a>" for q in quiet) + "."
+        links = ", ".join(f"<a href='#{sids[q.video]}'>{_n(q.video)}</a>" for q in quiet) + "."
         what = f"No event in {len(quiet)} video{'s' if len(quiet) != 1 else ''}"
         quiet_text = (f"<p class=quiet>{what}: {links}</p>" if len(quiet) <= QUIET_LISTED else  # a dataset's run:
                       f"<details class=quiet><summary>{what}</summary><p>{links}</p></details>")  # folded away
@@ -605,7 +614,7 @@ def _cameras(scores: ScoreSet, out: Path) -> str:
         if ok:  # through a temporary: a kill left a cut picture under its name
             write_atomic(out / name, png.tobytes(), sync=False)
         cells.append(f"<figure style='display:inline-block;margin:0 1em 1em 0'><img src='{_e(name)}' alt='{_e(g)}' "
-                     f"width={big.shape[1]} height={big.shape[0]}><figcaption>{_e(g)}: {len(by_group[g])} video(s)"
+                     f"width={big.shape[1]} height={big.shape[0]}><figcaption>{_n(g)}: {len(by_group[g])} video(s)"
                      "</figcaption></figure>")
     return ("<h3>Cameras</h3><p class=note>Each group's background: the mean of its videos' scene pictures "
             "(what the grouping told the cameras apart by).</p>" + "".join(cells))

@@ -79,5 +79,6 @@ def main() -> None:
 
     from videoad.names import shown_on_console
 
-    shown_on_console(sys.stdout, sys.stderr)  # a file name that is not UTF-8 shown as caf\xe9.avi
+    # a file name that is not UTF-8 shown as caf\xe9.avi, one holding ESC sequences as \x1b, not run
+    sys.stdout, sys.stderr = shown_on_console(sys.stdout, sys.stderr)
     cli()

@@ -449,7 +449,8 @@ SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "token", "key", "secret", 
 
 def display_url(url: str) -> str:
     """A stream's name for records and file names: its address without a password, in the
-    user-info (up to the last `@` before the path: a password may hold `@`, `?` or `#`) or in the
+    user-info (up to the last `@` before the path: a password may hold `@`, `?` or `#`; one holding
+    `/`, after `user:` and before an `@`) or in the
     query (`pwd=`, `password=`, `token=`, ...)."""
     m = re.match(r"^([a-zA-Z][\w+.-]*://)(.*)$", url, flags=re.DOTALL)
     if not m:
@@ -457,6 +458,10 @@ def display_url(url: str) -> str:
     scheme, after = m.groups()
     slash = after.find("/")
     head, tail = (after, "") if slash < 0 else (after[:slash], after[slash:])
+    if "@" not in head and ":" in head and not head.startswith("[") and not head.split(":", 1)[1].isdigit() \
+            and after.find("@", slash) > 0:  # a password holding "/" (not written %2F), FFmpeg cannot open
+        slash = after.find("/", after.find("@", slash))  # the address: its name showed the password
+        head, tail = (after, "") if slash < 0 else (after[:slash], after[slash:])
     user = ""
     if "@" in head:
         info, head = head.rsplit("@", 1)
