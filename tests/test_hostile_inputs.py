@@ -889,3 +889,17 @@ def test_a_name_holding_terminal_escapes_is_shown_escaped_never_run_by_the_termi
     shown = "cam\\x1b]0;owned\\x07/x\\x1b[2K\\x1b[1A\\x08\\x9bok.avi"
     assert shown in out and shown in err  # the event's line, and the warning that its source is not there
     assert not any(c in out + err for c in "\x1b\x07\x08\x9b")
+
+
+def test_the_console_keeps_colour_sequences_and_escapes_every_other_control():
+    """The console stream escaped every ESC, so the colours other libraries give their lines on a
+    terminal (Ray prefixes its workers' output so) came out as `\\x1b[36m` text. A colour sequence
+    moves nothing and names nothing; a window title or a cursor move around it is still escaped."""
+    import io
+
+    from videoad.names import shown_on_console
+
+    sink = io.StringIO()
+    (out,) = shown_on_console(sink)
+    out.write("\x1b[36m(worker pid=7)\x1b[0m cam\x1b]0;owned\x07\x1b[1A\x1b[2;5mx\x9b.avi\n")
+    assert sink.getvalue() == "\x1b[36m(worker pid=7)\x1b[0m cam\\x1b]0;owned\\x07\\x1b[1A\x1b[2;5mx\\x9b.avi\n"

@@ -126,12 +126,14 @@ def shown_on_console(*streams) -> list:
 
 
 #: what a terminal runs rather than shows: C0 controls but tab, line feed and carriage return (the
-#: progress bars' own), DEL, and C1 (`\x9b` is ESC [)
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: progress bars' own), DEL, and C1 (`\x9b` is ESC [); a colour sequence alone (SGR, `ESC [ 1;36 m`)
+#: passes whole: it moves nothing and names nothing, and libraries colour their lines with it (Ray's
+#: prefixes of its workers' output on a terminal)
+_CONTROLS = re.compile("(\x1b\\[[0-9;]*m)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def _escaped(m: re.Match) -> str:
-    return f"\\x{ord(m.group()):02x}"
+    return m.group(1) or f"\\x{ord(m.group()):02x}"
 
 
 class _Plain:
