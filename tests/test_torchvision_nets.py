@@ -177,6 +177,28 @@ def test_ptv_preprocessing_matches_pytorchvideo_transforms():
         np.testing.assert_allclose(backbone.preprocess(clip), x.numpy(), atol=1e-3)
 
 
+def test_ptv_short_side_scale_sizes_the_frame_as_pytorchvideo_does():
+    """pytorchvideo scales by the ratio first, floor((w / h) * side): at frame sizes where that falls a
+    hair short of an integer (130x150 and 182x187 at 182; 150x130 upright) the long side was a pixel
+    longer than pytorchvideo's and every pixel of the crop off by up to 4 (normalised units)."""
+    from extract.backbones.ptv_nets import PTVBackbone, import_pytorchvideo
+
+    import_pytorchvideo()
+    from pytorchvideo.transforms import ShortSideScale
+
+    backbone = PTVBackbone("x3d_xs", random_init=True)
+    for h, w in ((130, 150), (182, 187), (150, 130), (240, 320)):
+        ref = ShortSideScale(backbone.side)(torch.zeros(3, 1, h, w)).shape[-2:]
+        assert backbone._resized_hw(h, w) == tuple(ref), (h, w)
+        clip = random_clip(5, h, w)
+        x = torch.from_numpy(clip).permute(3, 0, 1, 2).float()
+        x = x[:, torch.from_numpy(np.linspace(0, 15, backbone.n_frames).astype(np.int64))] / 255.0
+        x = (ShortSideScale(backbone.side)(x) - 0.45) / 0.225
+        top, left = (round((n - backbone.crop) / 2) for n in x.shape[-2:])
+        x = x[..., top:top + backbone.crop, left:left + backbone.crop]
+        np.testing.assert_allclose(backbone.preprocess(clip), x.numpy(), atol=1e-3, err_msg=f"{h}x{w}")
+
+
 def test_ptv_checkpoint_loads_and_features_equal_the_head_input(tmp_path):
     from pytorchvideo.models import hub
 
