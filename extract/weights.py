@@ -171,7 +171,8 @@ def check_state_dict(
     """
     expected = model.state_dict()
     prefixes = tuple(allow_missing)
-    missing = [k for k in expected if k not in state and not (prefixes and k.startswith(prefixes))]
+    missing = [k for k in expected if k not in state and not (prefixes and k.startswith(prefixes))
+               and not k.endswith(_FILLED_IN)]
     unexpected = [k for k in state if k not in expected]
     shapes = [
         f"{k}: expected {tuple(expected[k].shape)}, got {tuple(v.shape)}"
@@ -199,6 +200,12 @@ def check_state_dict(
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise WeightsError(f"{source}: {key} holds {int((~torch.isfinite(value)).sum())} value(s) that are not "
                                "finite numbers (NaN or inf): a damaged or diverged file")
+
+
+#: a key an older file may lack that torch fills in itself: batch norm's `num_batches_tracked` (torch
+#: 0.4.1 added it; files saved before, such as early Kinetics ports, load into torch's own modules with
+#: it set to 0, and it counts training steps only, unused in inference), refused here as "missing"
+_FILLED_IN = ".num_batches_tracked"
 
 
 #: names a mismatch lists of each kind: a file for another network listed all its keys and all the

@@ -119,6 +119,29 @@ def test_corrupt_download_and_wrong_arch_are_named(tmp_path):
         TorchvisionBackbone("r2plus1d_18", weights=plain)
 
 
+def test_a_file_saved_before_batch_norm_counted_its_batches_loads(tmp_path):
+    """Files saved by torch before 0.4.1 have no `num_batches_tracked`; torch loads them into its own
+    modules (the count set to 0, used only in training). The strict check refused them as missing
+    keys; a missing running mean is still refused."""
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    path, reference = save_like_torchvision(tmp_path, "r3d_18")
+    state = torch.load(path)
+    old = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    assert len(old) < len(state)
+    torch.save(old, tmp_path / "old_r3d.pth")
+    backbone = TorchvisionBackbone("r3d_18", weights=tmp_path / "old_r3d.pth")
+    clip = backbone.preprocess(random_clip(2))[None]
+    reference.fc = torch.nn.Identity()
+    with torch.inference_mode():
+        np.testing.assert_allclose(backbone.forward_batch(clip), reference(torch.from_numpy(clip)).numpy(),
+                                   rtol=1e-3, atol=1e-4)
+    del old["stem.1.running_mean"]
+    torch.save(old, tmp_path / "no_mean.pth")
+    with pytest.raises(WeightsError, match=r"no_mean\.pth does not fit VideoResNet: missing keys: stem\.1\.running_mean$"):
+        TorchvisionBackbone("r3d_18", weights=tmp_path / "no_mean.pth")
+
+
 def test_a_file_of_ones_own_with_hex_digits_in_its_name_is_not_taken_for_a_download(tmp_path):
     """A fine-tuned r3d_18 saved as `r3d_18_ucf-20240315.pth` or `ckpt-00012000.pth`: the digits sit
     where torch hub puts a hash, and the file was refused as a corrupt download ("delete it and
