@@ -17,12 +17,14 @@ difference is refused, and `weights_sha256=` pins the full digest instead.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import logging
 import os
 import pickle
 import re
+import urllib.error
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -382,13 +384,31 @@ def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, ful
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         download_file(entry.url, target, full_sha or entry.hash_prefix)
-    except (OSError, http.client.HTTPException) as exc:  # URLError included: offline, DNS, HTTP errors, a
-        # read-only cache; HTTPException: a chunked response cut short (IncompleteRead), a garbled reply
+    except OSError as exc:
+        if _cache_unwritable(exc):
+            raise WeightsError(f"{what} weights {entry.name}: cannot write into the weights cache "
+                               f"{target.parent} ({exc}). Set TORCH_HOME to a folder you can write (the "
+                               f"file goes into $TORCH_HOME/hub/checkpoints/), or fetch {entry.url} yourself "
+                               f"and pass --weights /path/to/{entry.file_name}.") from exc
+        raise WeightsError(f"{what} weights {entry.name}: cannot download {entry.url} ({exc}). "
+                           f"On a machine without internet, fetch the file elsewhere. {where}.") from exc
+    except http.client.HTTPException as exc:  # a chunked response cut short (IncompleteRead), a garbled reply
         raise WeightsError(f"{what} weights {entry.name}: cannot download {entry.url} ({exc}). "
                            f"On a machine without internet, fetch the file elsewhere. {where}.") from exc
     except RuntimeError as exc:  # torch hub's "invalid hash value": nothing was kept
         raise WeightsError(f"{what} weights {entry.name}: the download of {entry.url} failed its "
                            f"hash check ({exc}); nothing was kept, try again") from exc
+
+
+#: errors of the cache folder itself, not of the network: no right to write there, a read-only or full
+#: disk, a file where a folder should be (the advice "put the file there" cannot be followed)
+_LOCAL_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR,
+                 errno.EEXIST, errno.EISDIR)
+
+
+def _cache_unwritable(exc: OSError) -> bool:
+    """Whether a failed fetch failed on the cache folder (URLError, a reset connection: the network)."""
+    return not isinstance(exc, urllib.error.URLError) and exc.errno in _LOCAL_ERRNOS
 
 
 def _recorded(record: Path) -> str:
