@@ -337,7 +337,7 @@ def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[Pub
     strict load, was recorded first and the right file refused after).
     Anything else raises a `WeightsError` that says what is accepted.
     """
-    text = os.fspath(value)
+    text = _weights_text(value, what)
     path = Path(text).expanduser()
     pin = _normalise_sha(sha256) if sha256 else ""
     if path.is_file():
@@ -364,6 +364,21 @@ def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[Pub
     digest = sha256_file(target)
     _check_published(entry, target, digest, pin, fetched, accept)
     return target, digest
+
+
+def _weights_text(value: object, what: str) -> str:
+    """`weights` as text: a path or a name, or torchvision's own weights enum (`R3D_18_Weights.DEFAULT`,
+    what a torchvision user passes; it raised a bare TypeError from os.fspath) by its name."""
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    try:
+        return os.fspath(value)
+    except TypeError:
+        held = " (a state dict in memory: torch.save it and give the file)" if isinstance(value, Mapping) else ""
+        raise WeightsError(f"{what}: weights must be a file path or a published name, got "
+                           f"{type(value).__name__}{held}") from None
 
 
 def _normalise_sha(value: str) -> str:

@@ -378,11 +378,20 @@ def test_torchvision_weights_by_name_from_the_cache(tmp_path, hub_cache, monkeyp
     reference.fc = torch.nn.Identity()
     with torch.inference_mode():
         expected = reference(torch.from_numpy(clip)).numpy()
-    for spelled in ("kinetics400", "KINETICS400_V1", "DEFAULT", "R3D_18_Weights.KINETICS400_V1"):
+    import torchvision.models.video as tv_video
+
+    # torchvision's own enum, as a torchvision user passes it, is its name (it raised a bare TypeError)
+    for spelled in ("kinetics400", "KINETICS400_V1", "DEFAULT", "R3D_18_Weights.KINETICS400_V1",
+                    tv_video.R3D_18_Weights.DEFAULT):
         backbone = TorchvisionBackbone("r3d_18", weights=spelled)
         assert backbone.weights_path == hub_cache / name
         np.testing.assert_allclose(backbone.forward_batch(clip), expected, rtol=1e-3, atol=1e-4)
     assert backbone.describe()["weights_sha256"] == hashlib.sha256((hub_cache / name).read_bytes()).hexdigest()
+    with pytest.raises(WeightsError, match=r"'MC3_18_Weights\.KINETICS400_V1' is neither an existing file nor a "
+                                           r"published name; give a published name \(KINETICS400_V1, kinetics400"):
+        TorchvisionBackbone("r3d_18", weights=tv_video.MC3_18_Weights.DEFAULT)  # another network's
+    with pytest.raises(WeightsError, match=r"r3d_18: weights must be a file path or a published name, got OrderedDict \(a state dict in memory"):
+        TorchvisionBackbone("r3d_18", weights=reference.state_dict())
 
 
 def test_torchvision_cached_file_with_wrong_hash_or_missing_offline(tmp_path, hub_cache, monkeypatch):
