@@ -89,8 +89,9 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
             "publisher's) may be loaded in full (allow_pickle=True; CLI: --backbone-opt "
             "allow_pickle=true)"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
+    except (RuntimeError, EOFError, OSError) as exc:  # EOFError says nothing: a file of a few bytes was "()"
+        reason = str(exc) or f"{type(exc).__name__}: it ends early, cut short"
+        raise WeightsError(f"{path}: not a readable torch file ({reason})") from exc
     except Exception as exc:  # noqa: BLE001 - a cut-short legacy file fails deep in the unpickler (struct, index, text)
         raise WeightsError(f"{path}: not a readable torch file (corrupt or cut short: "
                            f"{type(exc).__name__}: {exc})") from None

@@ -157,6 +157,9 @@ def test_a_file_that_is_not_torch_weights_is_named_as_such(tmp_path):
     cut.write_bytes(legacy.read_bytes()[:len(legacy.read_bytes()) // 2])
     with pytest.raises(WeightsError, match=r"cut.pickle: not a readable torch file"):
         W.load_state_dict(cut)
+    cut.write_bytes(legacy.read_bytes()[:10])  # torch's EOFError is mute: the reason was "()"
+    with pytest.raises(WeightsError, match=r"cut.pickle: not a readable torch file \(EOFError: it ends early, cut short\)"):
+        W.load_state_dict(cut)
 
 
 def altered(path: Path, dst: Path) -> Path:
