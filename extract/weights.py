@@ -17,12 +17,14 @@ difference is refused, and `weights_sha256=` pins the full digest instead.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import logging
 import os
 import pickle
 import re
+import urllib.error
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,8 +89,9 @@ def load_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
             "publisher's) may be loaded in full (allow_pickle=True; CLI: --backbone-opt "
             "allow_pickle=true)"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
-        raise WeightsError(f"{path}: not a readable torch file ({exc})") from exc
+    except (RuntimeError, EOFError, OSError) as exc:  # EOFError says nothing: a file of a few bytes was "()"
+        reason = str(exc) or f"{type(exc).__name__}: it ends early, cut short"
+        raise WeightsError(f"{path}: not a readable torch file ({reason})") from exc
     except Exception as exc:  # noqa: BLE001 - a cut-short legacy file fails deep in the unpickler (struct, index, text)
         raise WeightsError(f"{path}: not a readable torch file (corrupt or cut short: "
                            f"{type(exc).__name__}: {exc})") from None
@@ -171,7 +174,8 @@ def check_state_dict(
     """
     expected = model.state_dict()
     prefixes = tuple(allow_missing)
-    missing = [k for k in expected if k not in state and not (prefixes and k.startswith(prefixes))]
+    missing = [k for k in expected if k not in state and not (prefixes and k.startswith(prefixes))
+               and not k.endswith(_FILLED_IN)]
     unexpected = [k for k in state if k not in expected]
     shapes = [
         f"{k}: expected {tuple(expected[k].shape)}, got {tuple(v.shape)}"
@@ -199,6 +203,12 @@ def check_state_dict(
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise WeightsError(f"{source}: {key} holds {int((~torch.isfinite(value)).sum())} value(s) that are not "
                                "finite numbers (NaN or inf): a damaged or diverged file")
+
+
+#: a key an older file may lack that torch fills in itself: batch norm's `num_batches_tracked` (torch
+#: 0.4.1 added it; files saved before, such as early Kinetics ports, load into torch's own modules with
+#: it set to 0, and it counts training steps only, unused in inference), refused here as "missing"
+_FILLED_IN = ".num_batches_tracked"
 
 
 #: names a mismatch lists of each kind: a file for another network listed all its keys and all the
@@ -328,7 +338,7 @@ def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[Pub
     strict load, was recorded first and the right file refused after).
     Anything else raises a `WeightsError` that says what is accepted.
     """
-    text = os.fspath(value)
+    text = _weights_text(value, what)
     path = Path(text).expanduser()
     pin = _normalise_sha(sha256) if sha256 else ""
     if path.is_file():
@@ -357,6 +367,21 @@ def resolve_weights(value: str | os.PathLike, what: str, published: Sequence[Pub
     return target, digest
 
 
+def _weights_text(value: object, what: str) -> str:
+    """`weights` as text: a path or a name, or torchvision's own weights enum (`R3D_18_Weights.DEFAULT`,
+    what a torchvision user passes; it raised a bare TypeError from os.fspath) by its name."""
+    import enum
+
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    try:
+        return os.fspath(value)
+    except TypeError:
+        held = " (a state dict in memory: torch.save it and give the file)" if isinstance(value, Mapping) else ""
+        raise WeightsError(f"{what}: weights must be a file path or a published name, got "
+                           f"{type(value).__name__}{held}") from None
+
+
 def _normalise_sha(value: str) -> str:
     text = str(value).strip().lower()
     if not re.fullmatch(r"[0-9a-f]{64}", text):
@@ -375,13 +400,31 @@ def _fetch(entry: PublishedWeights, target: Path, what: str, download: bool, ful
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         download_file(entry.url, target, full_sha or entry.hash_prefix)
-    except (OSError, http.client.HTTPException) as exc:  # URLError included: offline, DNS, HTTP errors, a
-        # read-only cache; HTTPException: a chunked response cut short (IncompleteRead), a garbled reply
+    except OSError as exc:
+        if _cache_unwritable(exc):
+            raise WeightsError(f"{what} weights {entry.name}: cannot write into the weights cache "
+                               f"{target.parent} ({exc}). Set TORCH_HOME to a folder you can write (the "
+                               f"file goes into $TORCH_HOME/hub/checkpoints/), or fetch {entry.url} yourself "
+                               f"and pass --weights /path/to/{entry.file_name}.") from exc
+        raise WeightsError(f"{what} weights {entry.name}: cannot download {entry.url} ({exc}). "
+                           f"On a machine without internet, fetch the file elsewhere. {where}.") from exc
+    except http.client.HTTPException as exc:  # a chunked response cut short (IncompleteRead), a garbled reply
         raise WeightsError(f"{what} weights {entry.name}: cannot download {entry.url} ({exc}). "
                            f"On a machine without internet, fetch the file elsewhere. {where}.") from exc
     except RuntimeError as exc:  # torch hub's "invalid hash value": nothing was kept
         raise WeightsError(f"{what} weights {entry.name}: the download of {entry.url} failed its "
                            f"hash check ({exc}); nothing was kept, try again") from exc
+
+
+#: errors of the cache folder itself, not of the network: no right to write there, a read-only or full
+#: disk, a file where a folder should be (the advice "put the file there" cannot be followed)
+_LOCAL_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR,
+                 errno.EEXIST, errno.EISDIR)
+
+
+def _cache_unwritable(exc: OSError) -> bool:
+    """Whether a failed fetch failed on the cache folder (URLError, a reset connection: the network)."""
+    return not isinstance(exc, urllib.error.URLError) and exc.errno in _LOCAL_ERRNOS
 
 
 def _recorded(record: Path) -> str:

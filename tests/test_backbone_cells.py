@@ -84,6 +84,8 @@ def test_cells_option_and_description():
     for bad in ("axb", "0x3", "3x17", "3x"):
         with pytest.raises(ValueError, match="cells:"):
             parse_cells(bad)
+    with pytest.raises(ValueError, match=r"got 'banana'$"):  # the value given, not ('banana', 'banana')
+        parse_cells("banana")
     off = C3DBackbone(random_init=True, width=16, cells="none")
     features, cells = off.forward_cells(off.preprocess(coordinate_clip())[None])
     assert off.cell_grid is None and cells is None and features.shape == (1, 256)

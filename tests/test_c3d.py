@@ -222,6 +222,9 @@ def test_mean_cube_is_bgr_and_per_position(tmp_path):
     np.save(tmp_path / "bad.npy", np.zeros((3, 16, 112, 112), np.float32))
     with pytest.raises(ValueError, match=r"bad\.npy: mean cube must have shape \(3, 16, 128, 171\)"):
         load_mean_cube(tmp_path / "bad.npy")
+    # a per-channel mean written out (mean=90,98,102) is no file: the error says what mean= takes
+    with pytest.raises(ValueError, match=r"90,98,102: not a file .*takes sports1m, none or a mean cube \.npy"):
+        C3DBackbone(random_init=True, width=16, mean="90,98,102")
 
 
 def test_ten_crop_boxes_and_flips():

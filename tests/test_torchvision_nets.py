@@ -119,6 +119,29 @@ def test_corrupt_download_and_wrong_arch_are_named(tmp_path):
         TorchvisionBackbone("r2plus1d_18", weights=plain)
 
 
+def test_a_file_saved_before_batch_norm_counted_its_batches_loads(tmp_path):
+    """Files saved by torch before 0.4.1 have no `num_batches_tracked`; torch loads them into its own
+    modules (the count set to 0, used only in training). The strict check refused them as missing
+    keys; a missing running mean is still refused."""
+    from extract.backbones.torchvision_nets import TorchvisionBackbone
+
+    path, reference = save_like_torchvision(tmp_path, "r3d_18")
+    state = torch.load(path)
+    old = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    assert len(old) < len(state)
+    torch.save(old, tmp_path / "old_r3d.pth")
+    backbone = TorchvisionBackbone("r3d_18", weights=tmp_path / "old_r3d.pth")
+    clip = backbone.preprocess(random_clip(2))[None]
+    reference.fc = torch.nn.Identity()
+    with torch.inference_mode():
+        np.testing.assert_allclose(backbone.forward_batch(clip), reference(torch.from_numpy(clip)).numpy(),
+                                   rtol=1e-3, atol=1e-4)
+    del old["stem.1.running_mean"]
+    torch.save(old, tmp_path / "no_mean.pth")
+    with pytest.raises(WeightsError, match=r"no_mean\.pth does not fit VideoResNet: missing keys: stem\.1\.running_mean$"):
+        TorchvisionBackbone("r3d_18", weights=tmp_path / "no_mean.pth")
+
+
 def test_a_file_of_ones_own_with_hex_digits_in_its_name_is_not_taken_for_a_download(tmp_path):
     """A fine-tuned r3d_18 saved as `r3d_18_ucf-20240315.pth` or `ckpt-00012000.pth`: the digits sit
     where torch hub puts a hash, and the file was refused as a corrupt download ("delete it and
@@ -175,6 +198,28 @@ def test_ptv_preprocessing_matches_pytorchvideo_transforms():
         x = NormalizeVideo([0.45] * 3, [0.225] * 3)(x)
         x = CenterCropVideo(backbone.crop)(ShortSideScale(backbone.side)(x))
         np.testing.assert_allclose(backbone.preprocess(clip), x.numpy(), atol=1e-3)
+
+
+def test_ptv_short_side_scale_sizes_the_frame_as_pytorchvideo_does():
+    """pytorchvideo scales by the ratio first, floor((w / h) * side): at frame sizes where that falls a
+    hair short of an integer (130x150 and 182x187 at 182; 150x130 upright) the long side was a pixel
+    longer than pytorchvideo's and every pixel of the crop off by up to 4 (normalised units)."""
+    from extract.backbones.ptv_nets import PTVBackbone, import_pytorchvideo
+
+    import_pytorchvideo()
+    from pytorchvideo.transforms import ShortSideScale
+
+    backbone = PTVBackbone("x3d_xs", random_init=True)
+    for h, w in ((130, 150), (182, 187), (150, 130), (240, 320)):
+        ref = ShortSideScale(backbone.side)(torch.zeros(3, 1, h, w)).shape[-2:]
+        assert backbone._resized_hw(h, w) == tuple(ref), (h, w)
+        clip = random_clip(5, h, w)
+        x = torch.from_numpy(clip).permute(3, 0, 1, 2).float()
+        x = x[:, torch.from_numpy(np.linspace(0, 15, backbone.n_frames).astype(np.int64))] / 255.0
+        x = (ShortSideScale(backbone.side)(x) - 0.45) / 0.225
+        top, left = (round((n - backbone.crop) / 2) for n in x.shape[-2:])
+        x = x[..., top:top + backbone.crop, left:left + backbone.crop]
+        np.testing.assert_allclose(backbone.preprocess(clip), x.numpy(), atol=1e-3, err_msg=f"{h}x{w}")
 
 
 def test_ptv_checkpoint_loads_and_features_equal_the_head_input(tmp_path):
@@ -333,11 +378,20 @@ def test_torchvision_weights_by_name_from_the_cache(tmp_path, hub_cache, monkeyp
     reference.fc = torch.nn.Identity()
     with torch.inference_mode():
         expected = reference(torch.from_numpy(clip)).numpy()
-    for spelled in ("kinetics400", "KINETICS400_V1", "DEFAULT", "R3D_18_Weights.KINETICS400_V1"):
+    import torchvision.models.video as tv_video
+
+    # torchvision's own enum, as a torchvision user passes it, is its name (it raised a bare TypeError)
+    for spelled in ("kinetics400", "KINETICS400_V1", "DEFAULT", "R3D_18_Weights.KINETICS400_V1",
+                    tv_video.R3D_18_Weights.DEFAULT):
         backbone = TorchvisionBackbone("r3d_18", weights=spelled)
         assert backbone.weights_path == hub_cache / name
         np.testing.assert_allclose(backbone.forward_batch(clip), expected, rtol=1e-3, atol=1e-4)
     assert backbone.describe()["weights_sha256"] == hashlib.sha256((hub_cache / name).read_bytes()).hexdigest()
+    with pytest.raises(WeightsError, match=r"'MC3_18_Weights\.KINETICS400_V1' is neither an existing file nor a "
+                                           r"published name; give a published name \(KINETICS400_V1, kinetics400"):
+        TorchvisionBackbone("r3d_18", weights=tv_video.MC3_18_Weights.DEFAULT)  # another network's
+    with pytest.raises(WeightsError, match=r"r3d_18: weights must be a file path or a published name, got OrderedDict \(a state dict in memory"):
+        TorchvisionBackbone("r3d_18", weights=reference.state_dict())
 
 
 def test_torchvision_cached_file_with_wrong_hash_or_missing_offline(tmp_path, hub_cache, monkeypatch):

@@ -157,6 +157,9 @@ def test_a_file_that_is_not_torch_weights_is_named_as_such(tmp_path):
     cut.write_bytes(legacy.read_bytes()[:len(legacy.read_bytes()) // 2])
     with pytest.raises(WeightsError, match=r"cut.pickle: not a readable torch file"):
         W.load_state_dict(cut)
+    cut.write_bytes(legacy.read_bytes()[:10])  # torch's EOFError is mute: the reason was "()"
+    with pytest.raises(WeightsError, match=r"cut.pickle: not a readable torch file \(EOFError: it ends early, cut short\)"):
+        W.load_state_dict(cut)
 
 
 def altered(path: Path, dst: Path) -> Path:
@@ -223,6 +226,37 @@ def test_offline_error_names_the_url_the_file_and_the_folder(cache, monkeypatch)
     with pytest.raises(WeightsError, match=r"missing and downloading is off.*named r3d_18-b3b3357e\.pth"):
         resolve_weights("kinetics400", "r3d_18", table, download=False)
     assert calls == []
+
+
+def test_a_cache_folder_that_cannot_be_written_is_named_as_such_not_as_no_internet(tmp_path, cache, monkeypatch):
+    """A cache under a file (TORCH_HOME mistyped), or one the user may not write: the error said
+    "cannot download ... On a machine without internet, fetch the file elsewhere. Put it into <that
+    very folder>", advice that cannot be followed. It names the folder and TORCH_HOME; a network
+    error still gets the offline advice."""
+    url = "https://download.pytorch.org/models/r3d_18-b3b3357e.pth"
+    table = (PublishedWeights("KINETICS400_V1", url, aliases=("kinetics400",)),)
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "a-file" / "torch"))
+    with pytest.raises(WeightsError, match=r"cannot write into the weights cache \S+a-file/torch/hub/checkpoints "
+                                           r"\(.*Not a directory.*Set TORCH_HOME to a folder you can write") as err:
+        resolve_weights("kinetics400", "r3d_18", table)
+    assert "without internet" not in str(err.value) and "--weights /path/to/r3d_18-b3b3357e.pth" in str(err.value)
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+
+    def refused(url, dst, hash_prefix=""):  # torch hub's temporary file in a folder one may not write
+        raise PermissionError(13, "Permission denied", str(Path(dst).parent / "tmpabc123"))
+
+    monkeypatch.setattr(W, "download_file", refused)
+    with pytest.raises(WeightsError, match=rf"cannot write into the weights cache {cache} \(.*Permission denied"):
+        resolve_weights("kinetics400", "r3d_18", table)
+
+    def reset(url, dst, hash_prefix=""):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    monkeypatch.setattr(W, "download_file", reset)
+    with pytest.raises(WeightsError, match=r"cannot download .*Connection reset.*without internet"):
+        resolve_weights("kinetics400", "r3d_18", table)
 
 
 def test_a_download_cut_short_by_the_server_is_a_weights_error_and_leaves_nothing(tmp_path, monkeypatch):

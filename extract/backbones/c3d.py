@@ -53,7 +53,7 @@ def load_mean_cube(path: str | Path) -> np.ndarray:
     try:
         cube = read_npy(path)
     except ValueError as exc:
-        raise ValueError(f"{exc} (the mean cube, mean=)") from None
+        raise ValueError(f"{exc} (the mean cube, mean=; it takes sports1m, none or a mean cube .npy)") from None
     if not np.issubdtype(cube.dtype, np.number) or np.iscomplexobj(cube):
         raise ValueError(f"{path}: the mean cube holds {cube.dtype}, not real numbers")
     if cube.ndim == 5 and cube.shape[0] == 1:

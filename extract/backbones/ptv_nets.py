@@ -83,10 +83,14 @@ def temporal_indices(n_in: int, n_out: int) -> np.ndarray:
 
 
 def short_side_size(h: int, w: int, side: int) -> tuple[int, int]:
-    """pytorchvideo's ShortSideScale output (h, w): short side = `side`, long side floored."""
+    """pytorchvideo's ShortSideScale output (h, w): short side = `side`, long side floored.
+
+    Computed as pytorchvideo does, the ratio first: `floor(w * side / h)` is exact where its
+    `floor((w / h) * side)` falls a hair short of an integer (130x150 at 182: 210 against its
+    209), a frame one pixel wider than the network's, and every pixel of the crop resampled off."""
     if w < h:
-        return int(math.floor(h * side / w)), side
-    return side, int(math.floor(w * side / h))
+        return int(math.floor((float(h) / w) * side)), side
+    return side, int(math.floor((float(w) / h) * side))
 
 
 def _apply(module: torch.nn.Module | None, x: torch.Tensor) -> torch.Tensor:

@@ -92,6 +92,7 @@ def parse_cells(value: Any) -> tuple[int, int] | None:
     """`cells=` as "RxC" (or "N" for NxN, or a (rows, cols) pair); "none"/"off"/"0" for no cells."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "off", "0", "")):
         return None
+    given = value
     if isinstance(value, str):
         rows, sep, cols = value.strip().lower().partition("x")
         value = (rows, cols if sep else rows)
@@ -100,7 +101,7 @@ def parse_cells(value: Any) -> tuple[int, int] | None:
     try:
         rows, cols = (int(v) for v in value)
     except (TypeError, ValueError):
-        raise ValueError(f"cells: expected RxC (e.g. 3x3) or none, got {value!r}") from None
+        raise ValueError(f"cells: expected RxC (e.g. 3x3) or none, got {given!r}") from None
     if not (1 <= rows <= 16 and 1 <= cols <= 16):
         raise ValueError(f"cells: rows and columns must be 1..16, got {rows}x{cols}")
     return rows, cols
