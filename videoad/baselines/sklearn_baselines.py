@@ -57,8 +57,8 @@ class PCARecon(BaseDetector):
         k = min(int(self.n_components), X.shape[0] - 1, X.shape[1])
         self.scale_ = tiny_scale(X)
         with threadpool_limits(1), self._overflow_named():
-            self.pca_ = PCA(k, random_state=resolve_seed(self.random_state)).fit(X / self.scale_ if self.scale_ != 1.0
-                                                                                 else X)
+            scaled = X / self.scale_ if self.scale_ != 1.0 else X
+            self.pca_ = PCA(k, random_state=resolve_seed(self.random_state)).fit(scaled)
         self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
@@ -91,7 +91,6 @@ class PCARecon(BaseDetector):
             raise ValueError(f"{type(self).__name__}: X's values are too large for its float32 arithmetic (the "
                              "principal components overflowed); rescale X (standardise its columns, or take "
                              "logarithms of counts)") from exc
-
 
 
 class IForest(BaseDetector):
@@ -194,7 +193,6 @@ class OCSVM(BaseDetector):
     def _score(self, X):
         with threadpool_limits(1):
             return -self.svm_.decision_function(X).astype(np.float64)
-
 
 
 class KNNDist(BaseDetector):
