@@ -171,6 +171,35 @@ def test_events_name_the_scene_cuts_inside_them(tmp_path):
     assert page.count(">across a scene cut<") == 1 and "frame(s) 20 inside this event: a clip across one holds" in page
 
 
+def test_clock_times_round_to_the_second_so_that_an_event_is_covered():
+    """`clock_after` to the second: down for a start, up for an end, to the nearest for a peak, after
+    the zone's offset and a summer-time jump are applied (isoformat alone cut every fraction off)."""
+    import os
+    import time
+    from datetime import datetime, timezone
+
+    from extract.clock import clock_after
+
+    at = datetime(2026, 12, 5, 8, 0, 0)
+    assert [clock_after(at, 6.4, how) for how in ("down", "up", "nearest")] == \
+        ["2026-12-05T08:00:06", "2026-12-05T08:00:07", "2026-12-05T08:00:06"]
+    assert clock_after(at, 3.5, "nearest") == "2026-12-05T08:00:04"
+    assert clock_after(at, 7.0, "up") == "2026-12-05T08:00:07"  # a whole second stays
+    assert clock_after(at, 59.2, "up") == "2026-12-05T08:01:00"
+    assert clock_after(datetime(2026, 12, 31, 23, 59, 59, tzinfo=timezone.utc), 0.3, "up") == "2027-01-01T00:00:00+00:00"
+    assert clock_after(datetime(9999, 12, 31, 23, 59, 59), 0.5, "up") == "9999-12-31T23:59:59"  # past the range: down
+    with pytest.raises(ValueError, match="rounding"):
+        clock_after(at, 1.0, "ceil")
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:  # 1:59:30 + 37.4 s on the night the clocks jump to 3:00: 3:00:07.4, up 3:00:08
+        assert clock_after(datetime(2026, 3, 8, 1, 59, 30), 37.4, "up") == "2026-03-08T03:00:08"
+    finally:
+        os.environ.pop("TZ") if old is None else os.environ.__setitem__("TZ", old)
+        time.tzset()
+
+
 def test_events_are_told_by_the_clock_where_the_recording_start_is_known(tmp_path):
     """A recording whose start is known (its file name, extract.clock) gives each event the clock
     times of its start, end and peak, in events.csv, events.json and the report; one without
@@ -188,15 +217,19 @@ def test_events_are_told_by_the_clock_where_the_recording_start_is_known(tmp_pat
     events = find_events(ScoreSet([known, plain, frames_only]), EventSettings(merge_gap_s=0.0, min_length_s=0))
     by_video = {e.video: e for e in events.events}
     e = by_video["cam1_20261205_080000.mp4"]
-    assert (e.start_clock, e.end_clock) == ("2026-12-05T08:00:01", "2026-12-05T08:00:06")  # 1.6 s, 6.4 s in
-    assert e.peak_clock == "2026-12-05T08:00:03"  # frame 39 at 10 fps
+    # 1.6 s and 6.4 s in, to the second so that the span covers the event: the start down, the end up
+    # (truncated, the end read 08:00:06, before the event ended)
+    assert (e.start_clock, e.end_clock) == ("2026-12-05T08:00:01", "2026-12-05T08:00:07")
+    assert e.peak_clock == "2026-12-05T08:00:04"  # frame 39 at 10 fps, 3.9 s: the nearest second (was :03)
     assert by_video["plain.mp4"].start_clock is None and by_video["frames"].start_clock is None
     write_events(tmp_path, events)
     rows = {r["video"]: r for r in csv.DictReader(open(tmp_path / "events.csv"))}
     assert rows["cam1_20261205_080000.mp4"]["start_clock"] == "2026-12-05T08:00:01"
     assert rows["plain.mp4"]["start_clock"] == ""
+    assert (rows["cam1_20261205_080000.mp4"]["end_clock"], rows["cam1_20261205_080000.mp4"]["peak_clock"]) == \
+        ("2026-12-05T08:00:07", "2026-12-05T08:00:04")
     saved = {x["video"]: x for x in json.loads((tmp_path / "events.json").read_text())["events"]}
-    assert saved["cam1_20261205_080000.mp4"]["peak_clock"] == "2026-12-05T08:00:03"
+    assert saved["cam1_20261205_080000.mp4"]["peak_clock"] == "2026-12-05T08:00:04"
     page = build_report(ScoreSet([known, plain]), tmp_path / "report", clips=False).read_text()
     assert "recorded from 2026-12-05 08:00:00 (its file name)" in page
     assert ">2026-12-05 08:00:01</span>" in page

@@ -402,11 +402,23 @@ def find_events(scores: ScoreSet, settings: EventSettings | None = None) -> Even
     return EventSet(events, videos, settings, score_unit(scores.meta), scores.cell_grid, region)
 
 
+#: how each of an event's clock times is rounded to the second (extract.clock.clock_after): the
+#: start down and the end up, so that the span covers the event; the peak, a moment, to the nearest
+CLOCK_ROUNDING = (("start", "down"), ("end", "up"), ("peak", "nearest"))
+
+
+def clock_times(start, e: Event) -> dict[str, str]:
+    """The event's `start_clock`, `end_clock` and `peak_clock` (those whose seconds are known), for a
+    recording that began at `start` (a datetime); what events.csv/json and `videoad watch` write."""
+    from extract.clock import clock_after
+
+    seconds = {"start": e.start_s, "end": e.end_s, "peak": e.peak_s}
+    return {f"{k}_clock": clock_after(start, seconds[k], how) for k, how in CLOCK_ROUNDING if seconds[k] is not None}
+
+
 def _mark_clock(scores: ScoreSet, videos: list[VideoEvents]) -> None:
     """Each event's clock times, where its video's recording start is known (extract.clock)."""
     from datetime import datetime
-
-    from extract.clock import clock_after
 
     starts = {v.video: v.start_time for v in scores if v.start_time}
     for v in videos:
@@ -418,7 +430,8 @@ def _mark_clock(scores: ScoreSet, videos: list[VideoEvents]) -> None:
         for e in v.events if at is not None else ():
             if e.start_s is None:
                 continue  # no frame rate: seconds unknown
-            e.start_clock, e.end_clock, e.peak_clock = (clock_after(at, x) for x in (e.start_s, e.end_s, e.peak_s))
+            for key, text in clock_times(at, e).items():
+                setattr(e, key, text)
 
 
 def _mark_unseen(scores: ScoreSet, videos: list[VideoEvents]) -> None:

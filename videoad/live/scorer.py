@@ -17,11 +17,10 @@ from typing import Iterator
 import numpy as np
 
 from extract.clips import MAX_PLAUSIBLE_FPS
-from extract.clock import clock_after
 from extract.decode import StreamAddressError
 from extract.store import write_atomic
 from videoad import coverage
-from videoad.events import Event, EventTracker, cell_names, fmt_score, where_words
+from videoad.events import Event, EventTracker, cell_names, clock_times, fmt_score, where_words
 from videoad.live.model import WatchError, WatchModel, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import WATCHED_FILE, OutputError, Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
@@ -1004,8 +1003,7 @@ class _Scorer:
         if ev.start_frame is not None and ev.start_frame < self._rescored_below:
             rec["rescored"] = True  # begins in the part of a grown file scored before: raised then too, most likely
         if self._clock is not None and ev.start_s is not None:  # a file's recording start: clock times
-            rec.update({f"{k}_clock": clock_after(self._clock, x)
-                        for k, x in (("start", ev.start_s), ("end", ev.end_s), ("peak", ev.peak_s)) if x is not None})
+            rec.update(clock_times(self._clock, ev))
         rec.update(duration_s=_r(ev.duration_s), n_clips=ev.n_clips, cell_names=cell_names(ev.cells, grid) or None,
                    where=where_words(ev.peak_cells, grid) or None, score_unit=self.wm.score_unit,
                    start_at=_iso(stash.get("start_at")), peak_at=_iso(stash.get("peak_at")))
