@@ -458,3 +458,35 @@ def test_a_long_variable_rate_videos_events_take_time_in_clips_not_clips_times_f
     monkeypatch.setattr(np, "arange", real)
     assert long_ranges == []  # before: one range of 600,001 positions per clip asked about
     assert len(events) > 100 and all(e.start_s == pytest.approx(v.seconds(e.start_frame)) for e in events)
+
+
+def test_a_clip_across_a_pause_in_the_recording_is_as_long_as_the_footage_it_holds():
+    """A burst camera's pause inside one clip (the clip holds the last frame before it and the first
+    after: extract.clips) made a one-clip blip of 1.6 s of footage a 61.6 s event, over any minimum
+    length. Its length is now the recording it holds; its start and end stay where they are, and
+    runs either side of a pause stay apart by the pause."""
+    from dataclasses import replace
+
+    times = np.arange(120) / 10.0
+    times[50:] += 60.0  # a minute's pause before frame 50
+    starts = np.arange(0, 105, 8)
+    frames = np.stack([starts, starts + 15], axis=1)  # clip 5: frames 40-55, across the pause
+    s = np.zeros(len(starts))
+    s[5] = 1.0
+    v = VideoScores("burst.mp4", s, frames, 120, 10.0, "C", "all", "", 0.5, frame_times=times)
+    assert v.recorded_seconds(40, 55) == pytest.approx(1.6) and v.recorded_seconds(0, 9) == pytest.approx(1.0)
+    ve = video_events(v, EventSettings(merge_gap_s=2.0, min_length_s=2.0))
+    assert ve.events == [] and "shorter than 2 s" in ve.note  # before: kept, 61.6 s long
+    from videoad.events import EventTracker
+    from videoad.scores import FrameClock
+
+    clock = FrameClock(times, 10.0)  # `videoad watch`'s tracker, fed clip by clip, as the batch
+    tracker = EventTracker("burst.mp4", 0.5, 10.0, EventSettings(merge_gap_s=2.0, min_length_s=2.0),
+                           seconds=clock.seconds, ends=clock.end_seconds, recorded=clock.recorded)
+    assert [x for k in range(len(s)) for x in tracker.feed(k, *frames[k], s[k])] + tracker.flush() == []
+    (e,) = video_events(v, EventSettings(merge_gap_s=2.0, min_length_s=1.6)).events  # exactly long enough
+    assert (e.start_s, e.end_s) == (pytest.approx(4.0), pytest.approx(65.6))  # where it lies in time
+    # runs either side of the pause (clips 4 and 7: frames 32-47, 56-71) are a minute apart, not merged
+    both = replace(v, scores=np.where(np.isin(np.arange(len(s)), [4, 7]), 1.0, 0.0))
+    assert [(x.first_clip, x.last_clip) for x in video_events(both, ALL).events] == [(4, 4), (7, 7)]
+

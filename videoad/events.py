@@ -2,7 +2,8 @@
 
 An event is a run of consecutive clips whose score is over the video's alarm line
 (`VideoScores.threshold`), runs closer than `merge_gap_s` merged into one, events shorter than
-`min_length_s` dropped. Each event says where it is in time (frames and seconds), how strong it
+`min_length_s` (the footage they hold: a pause in the recording inside does not count) dropped.
+Each event says where it is in time (frames and seconds), how strong it
 is, and, when the run scored grid cells, where in the frame.
 
 One peak convention everywhere (this table, the report, the timelines, the thumbnails): the
@@ -224,7 +225,9 @@ class EventTracker:
     clips as they are scored, so a stream and a file give the same events. The rules: runs of
     consecutive clips whose score is over `threshold`; a run that starts at most `merge_gap_s`
     after the previous one ended (end of its last clip to start of the next) joins it; a run
-    shorter than `min_length_s` is dropped. Memory: the open run's clip scores and the few
+    shorter than `min_length_s` is dropped (its length: the recording it holds, `recorded`, where the
+    frames keep their own times: a clip across a burst camera's pause is no longer for the pause,
+    while runs either side of one stay apart by it). Memory: the open run's clip scores and the few
     clips of a possible gap, nothing per frame.
 
     `feed` returns what happened: ("open", event) once a run is long enough to be kept (it
@@ -237,7 +240,7 @@ class EventTracker:
 
     def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
                  *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None, ends=None,
-                 group: str = "") -> None:
+                 recorded=None, group: str = "") -> None:
         self.video, self.threshold, self.category, self.group = video, float(threshold), category, group
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
@@ -248,6 +251,7 @@ class EventTracker:
         # frame position -> seconds from the video's start (`VideoScores.seconds`: frames that keep
         # no one rate); None: frame / fps. With it the gap and the length are measured in seconds
         self._seconds, self._ends = seconds, ends  # `ends`: last frame -> where it ends (`VideoScores.end_seconds`)
+        self._recorded = recorded  # (first, last frame) -> seconds of recording in them (`FrameClock.recorded`)
         self._settings = settings
         self._base = cell_base if callable(cell_base) else (lambda: cell_base)
         self.run: _Run | None = None
@@ -308,7 +312,9 @@ class EventTracker:
     def _long_enough(self, run: _Run) -> bool:
         if self._seconds is None:
             return run.end - run.start + 1 >= self.min_len
-        return _exact(self._end_of(run.end) - self._seconds(run.start)) >= self._settings.min_length_s
+        length = (self._recorded(run.start, run.end) if self._recorded is not None
+                  else self._end_of(run.end) - self._seconds(run.start))
+        return _exact(length) >= self._settings.min_length_s
 
     def _end_of(self, frame: int) -> float | None:
         """Seconds where frame `frame` ends, None when the rate is unknown."""
@@ -372,7 +378,8 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
     tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, group=v.group or "",
                            cell_base=base,
                            seconds=v.seconds if v.frame_times is not None and fps else None,
-                           ends=v.end_seconds if v.frame_times is not None and fps else None)
+                           ends=v.end_seconds if v.frame_times is not None and fps else None,
+                           recorded=v.recorded_seconds if v.frame_times is not None and fps else None)
     frames = np.asarray(v.frames)
     for k, score in enumerate(np.asarray(v.scores, dtype=np.float64)):
         done = tracker.feed(k, int(frames[k, 0]), int(frames[k, 1]), score, None if v.cells is None else v.cells[k])

@@ -869,7 +869,8 @@ class _Scorer:
         self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps, self.options.events,
                                     category=wm.group, cell_base=self._cell_base, numbered_after=numbered,
                                     seconds=None if clock is None else clock.seconds,
-                                    ends=None if clock is None else clock.end_seconds)
+                                    ends=None if clock is None else clock.end_seconds,
+                                    recorded=None if clock is None else clock.recorded)
         step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
         self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
 
