@@ -490,3 +490,22 @@ def test_a_clip_across_a_pause_in_the_recording_is_as_long_as_the_footage_it_hol
     both = replace(v, scores=np.where(np.isin(np.arange(len(s)), [4, 7]), 1.0, 0.0))
     assert [(x.first_clip, x.last_clip) for x in video_events(both, ALL).events] == [(4, 4), (7, 7)]
 
+
+
+def test_events_json_writes_scores_of_a_small_unit_as_events_csv_does(tmp_path):
+    """Scores in a unit of 1e-7 (a baseline's squared errors of small features): events.json rounded
+    every float to 6 decimals, so its peak, mean and line all read 0.0 while events.csv read 9e-08.
+    Scores now take 6 significant digits in both; seconds stay at 6 decimals."""
+    from videoad import events as ev
+
+    v = _video(np.array([0.1, 0.6, 0.9, 0.7, 0.1]) * 1e-7, stride=16, threshold=0.5e-7)
+    write_events(tmp_path, find_events(ScoreSet([v]), EventSettings(merge_gap_s=0, min_length_s=0)))
+    (row,) = csv.DictReader(open(tmp_path / "events.csv"))
+    data = json.loads((tmp_path / "events.json").read_text())
+    (saved,) = data["events"]
+    for key in ("peak_score", "mean_score", "threshold"):
+        assert saved[key] == float(row[key]) and saved[key] > 0, key
+    assert (saved["peak_score"], saved["threshold"]) == (9e-08, 5e-08)
+    assert (data["videos"][0]["threshold"], data["videos"][0]["peak_score"]) == (5e-08, 9e-08)
+    assert saved["start_s"] == 1.6 and ev.json_number("end_s", 1 / 3) == 0.333333  # times: 6 decimals
+    assert ev.json_number("peak_score", 1234.56789) == 1234.57 and ev.json_number("threshold", None) is None

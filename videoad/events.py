@@ -527,6 +527,19 @@ def _r(x: float | None, digits: int = 3):
     return None if x is None else round(float(x), digits)
 
 
+#: an event's fields that are scores: written to 6 significant digits as events.csv writes them, not
+#: 6 decimals (scores in a unit of 1e-7 read 0.0 in events.json, peak and line alike)
+SCORE_FIELDS = ("peak_score", "mean_score", "threshold")
+
+
+def json_number(key: str, x: float | None) -> float | None:
+    """A float field of an event as events.json and `videoad watch`'s records write it: a score to 6
+    significant digits, a time or anything else to 6 decimals."""
+    if x is None or not math.isfinite(float(x)):
+        return None if x is None else float(x)
+    return float(f"{float(x):.6g}") if key in SCORE_FIELDS else round(float(x), 6)
+
+
 def write_events(folder, events: EventSet) -> tuple[Path, Path]:
     """Write `events.csv` and `events.json` into the scores folder; returns both paths."""
     out = Path(folder)
@@ -555,9 +568,10 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
         "cell_region": list(events.cell_region),
         "n_events": len(events.events),
         "videos": [{"video": v.video, "n_events": len(v.events), "events": [e.event for e in v.events],
-                    "threshold": _r(v.threshold, 6), "peak_score": _r(v.peak_score, 6), "fps": v.fps,
+                    "threshold": json_number("threshold", v.threshold),
+                    "peak_score": json_number("peak_score", v.peak_score), "fps": v.fps,
                     **({"note": v.note} if v.note else {})} for v in events.videos],
-        "events": [{**{k: (_r(x, 6) if isinstance(x, float) else x) for k, x in asdict(e).items()},
+        "events": [{**{k: (json_number(k, x) if isinstance(x, float) else x) for k, x in asdict(e).items()},
                     "duration_s": _r(e.duration_s, 6), "n_clips": e.n_clips,
                     "cell_names": cell_names(e.cells, events.cell_grid) or None}
                    for e in events.events],
