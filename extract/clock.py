@@ -75,19 +75,24 @@ def clock_after(start: datetime, seconds: float, rounding: str = "down") -> str:
         aware = start.astimezone()  # the local offset at the start
         if aware.replace(tzinfo=None) != start:  # a time the local clock skips (a recorder that keeps no
             return _to_second(plain, rounding)  # summer time): read as written, not an hour back
-        later = aware + timedelta(seconds=seconds)  # then the time that passed
-        return _to_second(later.astimezone().replace(tzinfo=None), rounding)  # the local clock then
+        later = _rounded(aware + timedelta(seconds=seconds), rounding)  # then the time that passed (rounded
+        # before the local clock reads it: 01:59:59.6 up is 03:00:00 the night 02:00 is skipped)
+        return later.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")  # the local clock then
     except (OverflowError, ValueError, OSError):  # past the platform's range of local times
         return _to_second(plain, rounding)
 
 
 def _to_second(at: datetime, rounding: str) -> str:
-    """`at` in ISO 8601 to the second, its fraction rounded as `clock_after` says (isoformat alone
-    cuts it off: an event's end 0.9 s before it ended, its peak up to a second early)."""
+    """`at` in ISO 8601 to the second, rounded as `clock_after` says."""
+    return _rounded(at, rounding).isoformat(timespec="seconds")
+
+
+def _rounded(at: datetime, rounding: str) -> datetime:
+    """`at` with its fraction of a second rounded as `clock_after` says (isoformat alone cuts it
+    off: an event's end up to a second before it ended, its peak up to a second early)."""
     fraction = at.microsecond
     up = fraction and (rounding == "up" or (rounding == "nearest" and fraction >= 500_000))
     try:
-        at = at + timedelta(microseconds=1_000_000 - fraction) if up else at
+        return at + timedelta(microseconds=1_000_000 - fraction) if up else at
     except OverflowError:  # the last second of year 9999
-        pass
-    return at.isoformat(timespec="seconds")
+        return at

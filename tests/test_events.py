@@ -195,6 +195,9 @@ def test_clock_times_round_to_the_second_so_that_an_event_is_covered():
     time.tzset()
     try:  # 1:59:30 + 37.4 s on the night the clocks jump to 3:00: 3:00:07.4, up 3:00:08
         assert clock_after(datetime(2026, 3, 8, 1, 59, 30), 37.4, "up") == "2026-03-08T03:00:08"
+        # rounded up across the jump itself: 01:59:59.6 is 03:00:00, not 02:00:00, a time that never was
+        assert clock_after(datetime(2026, 3, 8, 1, 59, 30), 29.6, "up") == "2026-03-08T03:00:00"
+        assert clock_after(datetime(2026, 3, 8, 1, 59, 30), 29.6, "down") == "2026-03-08T01:59:59"
     finally:
         os.environ.pop("TZ") if old is None else os.environ.__setitem__("TZ", old)
         time.tzset()
