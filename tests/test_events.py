@@ -120,6 +120,9 @@ def test_cells_involved_and_the_hottest_at_the_peak(tmp_path):
     # events.csv names both: the whole event's cells and the peak clip's, boxed in its picture
     (row,) = csv.DictReader(open(write_events(tmp_path, ev)[0]))
     assert (row["cells"], row["peak_cells"], row["where"]) == ("1:1 1:2 2:3", "1:1 1:2", "middle")
+    # events.json says the same ("the same plus every video"; it had no `where`)
+    (saved,) = json.loads((tmp_path / "events.json").read_text())["events"]
+    assert (saved["cell_names"], saved["peak_cells"], saved["where"]) == ("1:1 1:2 2:3", [5, 6], "middle")
     # cells that do not stand out from the video's typical level: none involved
     flat = _video([0.1, 0.9, 0.1], stride=16, cells=np.full((3, 12), 0.2))
     assert video_events(flat, ALL).events[0].cells == []

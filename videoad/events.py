@@ -562,7 +562,7 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
         "format": FORMAT,
         "settings": asdict(events.settings),
         "rule": "runs of clips with score > the video's threshold, merged across gaps <= merge_gap_s, "
-                "kept when at least min_length_s long; peak = the highest clip score, at that clip's middle frame",
+                "kept when they hold at least min_length_s of footage; peak = the highest clip score, at that clip's middle frame",
         "score_unit": events.score_unit,
         "cell_grid": list(events.cell_grid) if events.cell_grid else None,
         "cell_region": list(events.cell_region),
@@ -573,7 +573,9 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
                     **({"note": v.note} if v.note else {})} for v in events.videos],
         "events": [{**{k: (json_number(k, x) if isinstance(x, float) else x) for k, x in asdict(e).items()},
                     "duration_s": _r(e.duration_s, 6), "n_clips": e.n_clips,
-                    "cell_names": cell_names(e.cells, events.cell_grid) or None}
+                    "cell_names": cell_names(e.cells, events.cell_grid) or None,
+                    # events.csv's `where` (and `videoad watch`'s records'): the peak cells in words
+                    "where": where_words(e.peak_cells, events.cell_grid) or None}
                    for e in events.events],
     }
     # a name that is not UTF-8 (surrogates) as JSON's \udcXX escape, read back as the same name
