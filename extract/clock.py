@@ -58,20 +58,41 @@ def recording_start(path, metadata: dict | None = None) -> tuple[str | None, str
     return None, None
 
 
-def clock_after(start: datetime, seconds: float) -> str:
+def clock_after(start: datetime, seconds: float, rounding: str = "down") -> str:
     """The clock time `seconds` into a recording that began at `start`, ISO 8601 to the second. A
     start with no time zone (a name's: the recorder's local clock) is read in this machine's local
     zone, so that the seconds are added as time that passed: 38 s after 01:59:30 on a night the
     clocks jump to 03:00 is 03:00:08, not 02:00:08, a time that never was. Under a zone without
-    such changes (UTC, as in most containers) nothing differs."""
+    such changes (UTC, as in most containers) nothing differs. `rounding` to the second: "down"
+    (an event's start), "up" (its end: 08:00:06.4 is 08:00:07, so that the span covers the event)
+    or "nearest" (a moment, its peak)."""
+    if rounding not in ("down", "up", "nearest"):
+        raise ValueError(f"rounding must be down, up or nearest, got {rounding!r}")
     plain = start + timedelta(seconds=seconds)
     if start.tzinfo is not None:
-        return plain.isoformat(timespec="seconds")
+        return _to_second(plain, rounding)
     try:
         aware = start.astimezone()  # the local offset at the start
         if aware.replace(tzinfo=None) != start:  # a time the local clock skips (a recorder that keeps no
-            return plain.isoformat(timespec="seconds")  # summer time): read as written, not an hour back
-        later = aware + timedelta(seconds=seconds)  # then the time that passed
+            return _to_second(plain, rounding)  # summer time): read as written, not an hour back
+        later = _rounded(aware + timedelta(seconds=seconds), rounding)  # then the time that passed (rounded
+        # before the local clock reads it: 01:59:59.6 up is 03:00:00 the night 02:00 is skipped)
         return later.astimezone().replace(tzinfo=None).isoformat(timespec="seconds")  # the local clock then
     except (OverflowError, ValueError, OSError):  # past the platform's range of local times
-        return plain.isoformat(timespec="seconds")
+        return _to_second(plain, rounding)
+
+
+def _to_second(at: datetime, rounding: str) -> str:
+    """`at` in ISO 8601 to the second, rounded as `clock_after` says."""
+    return _rounded(at, rounding).isoformat(timespec="seconds")
+
+
+def _rounded(at: datetime, rounding: str) -> datetime:
+    """`at` with its fraction of a second rounded as `clock_after` says (isoformat alone cuts it
+    off: an event's end up to a second before it ended, its peak up to a second early)."""
+    fraction = at.microsecond
+    up = fraction and (rounding == "up" or (rounding == "nearest" and fraction >= 500_000))
+    try:
+        return at + timedelta(microseconds=1_000_000 - fraction) if up else at
+    except OverflowError:  # the last second of year 9999
+        return at

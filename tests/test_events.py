@@ -120,6 +120,9 @@ def test_cells_involved_and_the_hottest_at_the_peak(tmp_path):
     # events.csv names both: the whole event's cells and the peak clip's, boxed in its picture
     (row,) = csv.DictReader(open(write_events(tmp_path, ev)[0]))
     assert (row["cells"], row["peak_cells"], row["where"]) == ("1:1 1:2 2:3", "1:1 1:2", "middle")
+    # events.json says the same ("the same plus every video"; it had no `where`)
+    (saved,) = json.loads((tmp_path / "events.json").read_text())["events"]
+    assert (saved["cell_names"], saved["peak_cells"], saved["where"]) == ("1:1 1:2 2:3", [5, 6], "middle")
     # cells that do not stand out from the video's typical level: none involved
     flat = _video([0.1, 0.9, 0.1], stride=16, cells=np.full((3, 12), 0.2))
     assert video_events(flat, ALL).events[0].cells == []
@@ -171,6 +174,38 @@ def test_events_name_the_scene_cuts_inside_them(tmp_path):
     assert page.count(">across a scene cut<") == 1 and "frame(s) 20 inside this event: a clip across one holds" in page
 
 
+def test_clock_times_round_to_the_second_so_that_an_event_is_covered():
+    """`clock_after` to the second: down for a start, up for an end, to the nearest for a peak, after
+    the zone's offset and a summer-time jump are applied (isoformat alone cut every fraction off)."""
+    import os
+    import time
+    from datetime import datetime, timezone
+
+    from extract.clock import clock_after
+
+    at = datetime(2026, 12, 5, 8, 0, 0)
+    assert [clock_after(at, 6.4, how) for how in ("down", "up", "nearest")] == \
+        ["2026-12-05T08:00:06", "2026-12-05T08:00:07", "2026-12-05T08:00:06"]
+    assert clock_after(at, 3.5, "nearest") == "2026-12-05T08:00:04"
+    assert clock_after(at, 7.0, "up") == "2026-12-05T08:00:07"  # a whole second stays
+    assert clock_after(at, 59.2, "up") == "2026-12-05T08:01:00"
+    assert clock_after(datetime(2026, 12, 31, 23, 59, 59, tzinfo=timezone.utc), 0.3, "up") == "2027-01-01T00:00:00+00:00"
+    assert clock_after(datetime(9999, 12, 31, 23, 59, 59), 0.5, "up") == "9999-12-31T23:59:59"  # past the range: down
+    with pytest.raises(ValueError, match="rounding"):
+        clock_after(at, 1.0, "ceil")
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:  # 1:59:30 + 37.4 s on the night the clocks jump to 3:00: 3:00:07.4, up 3:00:08
+        assert clock_after(datetime(2026, 3, 8, 1, 59, 30), 37.4, "up") == "2026-03-08T03:00:08"
+        # rounded up across the jump itself: 01:59:59.6 is 03:00:00, not 02:00:00, a time that never was
+        assert clock_after(datetime(2026, 3, 8, 1, 59, 30), 29.6, "up") == "2026-03-08T03:00:00"
+        assert clock_after(datetime(2026, 3, 8, 1, 59, 30), 29.6, "down") == "2026-03-08T01:59:59"
+    finally:
+        os.environ.pop("TZ") if old is None else os.environ.__setitem__("TZ", old)
+        time.tzset()
+
+
 def test_events_are_told_by_the_clock_where_the_recording_start_is_known(tmp_path):
     """A recording whose start is known (its file name, extract.clock) gives each event the clock
     times of its start, end and peak, in events.csv, events.json and the report; one without
@@ -188,15 +223,19 @@ def test_events_are_told_by_the_clock_where_the_recording_start_is_known(tmp_pat
     events = find_events(ScoreSet([known, plain, frames_only]), EventSettings(merge_gap_s=0.0, min_length_s=0))
     by_video = {e.video: e for e in events.events}
     e = by_video["cam1_20261205_080000.mp4"]
-    assert (e.start_clock, e.end_clock) == ("2026-12-05T08:00:01", "2026-12-05T08:00:06")  # 1.6 s, 6.4 s in
-    assert e.peak_clock == "2026-12-05T08:00:03"  # frame 39 at 10 fps
+    # 1.6 s and 6.4 s in, to the second so that the span covers the event: the start down, the end up
+    # (truncated, the end read 08:00:06, before the event ended)
+    assert (e.start_clock, e.end_clock) == ("2026-12-05T08:00:01", "2026-12-05T08:00:07")
+    assert e.peak_clock == "2026-12-05T08:00:04"  # frame 39 at 10 fps, 3.9 s: the nearest second (was :03)
     assert by_video["plain.mp4"].start_clock is None and by_video["frames"].start_clock is None
     write_events(tmp_path, events)
     rows = {r["video"]: r for r in csv.DictReader(open(tmp_path / "events.csv"))}
     assert rows["cam1_20261205_080000.mp4"]["start_clock"] == "2026-12-05T08:00:01"
     assert rows["plain.mp4"]["start_clock"] == ""
+    assert (rows["cam1_20261205_080000.mp4"]["end_clock"], rows["cam1_20261205_080000.mp4"]["peak_clock"]) == \
+        ("2026-12-05T08:00:07", "2026-12-05T08:00:04")
     saved = {x["video"]: x for x in json.loads((tmp_path / "events.json").read_text())["events"]}
-    assert saved["cam1_20261205_080000.mp4"]["peak_clock"] == "2026-12-05T08:00:03"
+    assert saved["cam1_20261205_080000.mp4"]["peak_clock"] == "2026-12-05T08:00:04"
     page = build_report(ScoreSet([known, plain]), tmp_path / "report", clips=False).read_text()
     assert "recorded from 2026-12-05 08:00:00 (its file name)" in page
     assert ">2026-12-05 08:00:01</span>" in page
@@ -425,3 +464,54 @@ def test_a_long_variable_rate_videos_events_take_time_in_clips_not_clips_times_f
     monkeypatch.setattr(np, "arange", real)
     assert long_ranges == []  # before: one range of 600,001 positions per clip asked about
     assert len(events) > 100 and all(e.start_s == pytest.approx(v.seconds(e.start_frame)) for e in events)
+
+
+def test_a_clip_across_a_pause_in_the_recording_is_as_long_as_the_footage_it_holds():
+    """A burst camera's pause inside one clip (the clip holds the last frame before it and the first
+    after: extract.clips) made a one-clip blip of 1.6 s of footage a 61.6 s event, over any minimum
+    length. Its length is now the recording it holds; its start and end stay where they are, and
+    runs either side of a pause stay apart by the pause."""
+    from dataclasses import replace
+
+    times = np.arange(120) / 10.0
+    times[50:] += 60.0  # a minute's pause before frame 50
+    starts = np.arange(0, 105, 8)
+    frames = np.stack([starts, starts + 15], axis=1)  # clip 5: frames 40-55, across the pause
+    s = np.zeros(len(starts))
+    s[5] = 1.0
+    v = VideoScores("burst.mp4", s, frames, 120, 10.0, "C", "all", "", 0.5, frame_times=times)
+    assert v.recorded_seconds(40, 55) == pytest.approx(1.6) and v.recorded_seconds(0, 9) == pytest.approx(1.0)
+    ve = video_events(v, EventSettings(merge_gap_s=2.0, min_length_s=2.0))
+    assert ve.events == [] and "shorter than 2 s" in ve.note  # before: kept, 61.6 s long
+    from videoad.events import EventTracker
+    from videoad.scores import FrameClock
+
+    clock = FrameClock(times, 10.0)  # `videoad watch`'s tracker, fed clip by clip, as the batch
+    tracker = EventTracker("burst.mp4", 0.5, 10.0, EventSettings(merge_gap_s=2.0, min_length_s=2.0),
+                           seconds=clock.seconds, ends=clock.end_seconds, recorded=clock.recorded)
+    assert [x for k in range(len(s)) for x in tracker.feed(k, *frames[k], s[k])] + tracker.flush() == []
+    (e,) = video_events(v, EventSettings(merge_gap_s=2.0, min_length_s=1.6)).events  # exactly long enough
+    assert (e.start_s, e.end_s) == (pytest.approx(4.0), pytest.approx(65.6))  # where it lies in time
+    # runs either side of the pause (clips 4 and 7: frames 32-47, 56-71) are a minute apart, not merged
+    both = replace(v, scores=np.where(np.isin(np.arange(len(s)), [4, 7]), 1.0, 0.0))
+    assert [(x.first_clip, x.last_clip) for x in video_events(both, ALL).events] == [(4, 4), (7, 7)]
+
+
+
+def test_events_json_writes_scores_of_a_small_unit_as_events_csv_does(tmp_path):
+    """Scores in a unit of 1e-7 (a baseline's squared errors of small features): events.json rounded
+    every float to 6 decimals, so its peak, mean and line all read 0.0 while events.csv read 9e-08.
+    Scores now take 6 significant digits in both; seconds stay at 6 decimals."""
+    from videoad import events as ev
+
+    v = _video(np.array([0.1, 0.6, 0.9, 0.7, 0.1]) * 1e-7, stride=16, threshold=0.5e-7)
+    write_events(tmp_path, find_events(ScoreSet([v]), EventSettings(merge_gap_s=0, min_length_s=0)))
+    (row,) = csv.DictReader(open(tmp_path / "events.csv"))
+    data = json.loads((tmp_path / "events.json").read_text())
+    (saved,) = data["events"]
+    for key in ("peak_score", "mean_score", "threshold"):
+        assert saved[key] == float(row[key]) and saved[key] > 0, key
+    assert (saved["peak_score"], saved["threshold"]) == (9e-08, 5e-08)
+    assert (data["videos"][0]["threshold"], data["videos"][0]["peak_score"]) == (5e-08, 9e-08)
+    assert saved["start_s"] == 1.6 and ev.json_number("end_s", 1 / 3) == 0.333333  # times: 6 decimals
+    assert ev.json_number("peak_score", 1234.56789) == 1234.57 and ev.json_number("threshold", None) is None

@@ -414,6 +414,24 @@ def test_a_history_draws_its_alarm_line_from_held_out_scores(tmp_path):
         replace(cfg, history_line="own").check()
 
 
+def test_a_history_of_one_video_says_its_line_is_its_own_fitted_scores(tmp_path, caplog):
+    """--fit-on one video: there is no other video to score its clips against, so DUAD gave their
+    fitted scores and run.json said `line_from: held-out`, a line it was not (lower than new normal
+    footage scores, normal footage raising events). It says `fitted`, why, and warns."""
+    import logging
+
+    train, test = tmp_path / "train", tmp_path / "test"
+    fake_video(train, "A/t0.mp4", 90, seed=10, drift=0.5)
+    fake_video(test, "A/new.mp4", 40, seed=20, drift=0.5)
+    cfg = replace(CFG, params={k: v for k, v in FAST_DUAD.items() if k not in ("p0", "p")})
+    with caplog.at_level(logging.WARNING, logger="videoad.group_model"):
+        (g,) = video.fit_and_score(train, test, cfg).groups
+    assert g["line_from"] == "fitted" and "the history is one video" in g["line_note"]
+    assert any("the history is one video" in r.getMessage() for r in caplog.records)
+    (fitted,) = video.fit_and_score(train, test, replace(cfg, history_line="fitted")).groups
+    assert g["threshold"] == fitted["threshold"] and "line_note" not in fitted  # the same line, now said
+
+
 def test_the_mirror_and_lower_lines_read_their_spread_below_their_centre():
     """alarm "mirror": on symmetric scores the same line as "mad"; when four in ten of the fitted clips
     are anomalous (they only ever score high), "mad" widens its spread and lifts the line above

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import shutil
@@ -2007,9 +2008,10 @@ def test_a_watched_recording_named_by_its_start_gives_clock_times(cam, tmp_path)
     closes = _of(_records(tmp_path / "named"), "close")
     assert closes
     start = datetime(2026, 12, 5, 8, 0, 0)
-    for r in closes:
-        assert r["start_clock"] == (start + timedelta(seconds=r["start_s"])).isoformat(timespec="seconds")
-        assert r["peak_clock"] == (start + timedelta(seconds=r["peak_s"])).isoformat(timespec="seconds")
+    for r in closes:  # to the second: the start down, the end up (the span covers the event), the peak nearest
+        assert r["start_clock"] == (start + timedelta(seconds=math.floor(r["start_s"]))).isoformat()
+        assert r["end_clock"] == (start + timedelta(seconds=math.ceil(r["end_s"]))).isoformat()
+        assert r["peak_clock"] == (start + timedelta(seconds=math.floor(r["peak_s"] + 0.5))).isoformat()
     assert all(r.get("start_clock") is None for r in _of(_records(tmp_path / "plain"), "close"))
 
 

@@ -2,7 +2,8 @@
 
 An event is a run of consecutive clips whose score is over the video's alarm line
 (`VideoScores.threshold`), runs closer than `merge_gap_s` merged into one, events shorter than
-`min_length_s` dropped. Each event says where it is in time (frames and seconds), how strong it
+`min_length_s` (the footage they hold: a pause in the recording inside does not count) dropped.
+Each event says where it is in time (frames and seconds), how strong it
 is, and, when the run scored grid cells, where in the frame.
 
 One peak convention everywhere (this table, the report, the timelines, the thumbnails): the
@@ -224,7 +225,9 @@ class EventTracker:
     clips as they are scored, so a stream and a file give the same events. The rules: runs of
     consecutive clips whose score is over `threshold`; a run that starts at most `merge_gap_s`
     after the previous one ended (end of its last clip to start of the next) joins it; a run
-    shorter than `min_length_s` is dropped. Memory: the open run's clip scores and the few
+    shorter than `min_length_s` is dropped (its length: the recording it holds, `recorded`, where the
+    frames keep their own times: a clip across a burst camera's pause is no longer for the pause,
+    while runs either side of one stay apart by it). Memory: the open run's clip scores and the few
     clips of a possible gap, nothing per frame.
 
     `feed` returns what happened: ("open", event) once a run is long enough to be kept (it
@@ -237,7 +240,7 @@ class EventTracker:
 
     def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
                  *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None, ends=None,
-                 group: str = "") -> None:
+                 recorded=None, group: str = "") -> None:
         self.video, self.threshold, self.category, self.group = video, float(threshold), category, group
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
@@ -248,6 +251,7 @@ class EventTracker:
         # frame position -> seconds from the video's start (`VideoScores.seconds`: frames that keep
         # no one rate); None: frame / fps. With it the gap and the length are measured in seconds
         self._seconds, self._ends = seconds, ends  # `ends`: last frame -> where it ends (`VideoScores.end_seconds`)
+        self._recorded = recorded  # (first, last frame) -> seconds of recording in them (`FrameClock.recorded`)
         self._settings = settings
         self._base = cell_base if callable(cell_base) else (lambda: cell_base)
         self.run: _Run | None = None
@@ -308,7 +312,9 @@ class EventTracker:
     def _long_enough(self, run: _Run) -> bool:
         if self._seconds is None:
             return run.end - run.start + 1 >= self.min_len
-        return _exact(self._end_of(run.end) - self._seconds(run.start)) >= self._settings.min_length_s
+        length = (self._recorded(run.start, run.end) if self._recorded is not None
+                  else self._end_of(run.end) - self._seconds(run.start))
+        return _exact(length) >= self._settings.min_length_s
 
     def _end_of(self, frame: int) -> float | None:
         """Seconds where frame `frame` ends, None when the rate is unknown."""
@@ -372,7 +378,8 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
     tracker = EventTracker(v.video, float(v.threshold), fps, settings, category=v.category, group=v.group or "",
                            cell_base=base,
                            seconds=v.seconds if v.frame_times is not None and fps else None,
-                           ends=v.end_seconds if v.frame_times is not None and fps else None)
+                           ends=v.end_seconds if v.frame_times is not None and fps else None,
+                           recorded=v.recorded_seconds if v.frame_times is not None and fps else None)
     frames = np.asarray(v.frames)
     for k, score in enumerate(np.asarray(v.scores, dtype=np.float64)):
         done = tracker.feed(k, int(frames[k, 0]), int(frames[k, 1]), score, None if v.cells is None else v.cells[k])
@@ -402,11 +409,23 @@ def find_events(scores: ScoreSet, settings: EventSettings | None = None) -> Even
     return EventSet(events, videos, settings, score_unit(scores.meta), scores.cell_grid, region)
 
 
+#: how each of an event's clock times is rounded to the second (extract.clock.clock_after): the
+#: start down and the end up, so that the span covers the event; the peak, a moment, to the nearest
+CLOCK_ROUNDING = (("start", "down"), ("end", "up"), ("peak", "nearest"))
+
+
+def clock_times(start, e: Event) -> dict[str, str]:
+    """The event's `start_clock`, `end_clock` and `peak_clock` (those whose seconds are known), for a
+    recording that began at `start` (a datetime); what events.csv/json and `videoad watch` write."""
+    from extract.clock import clock_after
+
+    seconds = {"start": e.start_s, "end": e.end_s, "peak": e.peak_s}
+    return {f"{k}_clock": clock_after(start, seconds[k], how) for k, how in CLOCK_ROUNDING if seconds[k] is not None}
+
+
 def _mark_clock(scores: ScoreSet, videos: list[VideoEvents]) -> None:
     """Each event's clock times, where its video's recording start is known (extract.clock)."""
     from datetime import datetime
-
-    from extract.clock import clock_after
 
     starts = {v.video: v.start_time for v in scores if v.start_time}
     for v in videos:
@@ -418,7 +437,8 @@ def _mark_clock(scores: ScoreSet, videos: list[VideoEvents]) -> None:
         for e in v.events if at is not None else ():
             if e.start_s is None:
                 continue  # no frame rate: seconds unknown
-            e.start_clock, e.end_clock, e.peak_clock = (clock_after(at, x) for x in (e.start_s, e.end_s, e.peak_s))
+            for key, text in clock_times(at, e).items():
+                setattr(e, key, text)
 
 
 def _mark_unseen(scores: ScoreSet, videos: list[VideoEvents]) -> None:
@@ -507,6 +527,19 @@ def _r(x: float | None, digits: int = 3):
     return None if x is None else round(float(x), digits)
 
 
+#: an event's fields that are scores: written to 6 significant digits as events.csv writes them, not
+#: 6 decimals (scores in a unit of 1e-7 read 0.0 in events.json, peak and line alike)
+SCORE_FIELDS = ("peak_score", "mean_score", "threshold")
+
+
+def json_number(key: str, x: float | None) -> float | None:
+    """A float field of an event as events.json and `videoad watch`'s records write it: a score to 6
+    significant digits, a time or anything else to 6 decimals."""
+    if x is None or not math.isfinite(float(x)):
+        return None if x is None else float(x)
+    return float(f"{float(x):.6g}") if key in SCORE_FIELDS else round(float(x), 6)
+
+
 def write_events(folder, events: EventSet) -> tuple[Path, Path]:
     """Write `events.csv` and `events.json` into the scores folder; returns both paths."""
     out = Path(folder)
@@ -529,17 +562,20 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
         "format": FORMAT,
         "settings": asdict(events.settings),
         "rule": "runs of clips with score > the video's threshold, merged across gaps <= merge_gap_s, "
-                "kept when at least min_length_s long; peak = the highest clip score, at that clip's middle frame",
+                "kept when they hold at least min_length_s of footage; peak = the highest clip score, at that clip's middle frame",
         "score_unit": events.score_unit,
         "cell_grid": list(events.cell_grid) if events.cell_grid else None,
         "cell_region": list(events.cell_region),
         "n_events": len(events.events),
         "videos": [{"video": v.video, "n_events": len(v.events), "events": [e.event for e in v.events],
-                    "threshold": _r(v.threshold, 6), "peak_score": _r(v.peak_score, 6), "fps": v.fps,
+                    "threshold": json_number("threshold", v.threshold),
+                    "peak_score": json_number("peak_score", v.peak_score), "fps": v.fps,
                     **({"note": v.note} if v.note else {})} for v in events.videos],
-        "events": [{**{k: (_r(x, 6) if isinstance(x, float) else x) for k, x in asdict(e).items()},
+        "events": [{**{k: (json_number(k, x) if isinstance(x, float) else x) for k, x in asdict(e).items()},
                     "duration_s": _r(e.duration_s, 6), "n_clips": e.n_clips,
-                    "cell_names": cell_names(e.cells, events.cell_grid) or None}
+                    "cell_names": cell_names(e.cells, events.cell_grid) or None,
+                    # events.csv's `where` (and `videoad watch`'s records'): the peak cells in words
+                    "where": where_words(e.peak_cells, events.cell_grid) or None}
                    for e in events.events],
     }
     # a name that is not UTF-8 (surrogates) as JSON's \udcXX escape, read back as the same name

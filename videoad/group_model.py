@@ -36,6 +36,11 @@ LOWER_CENTRE = 0.3
 LINE_FROM = ("fitted", "selection")
 #: fewer selected clips than this and the line is read from every fitted clip instead
 MIN_LINE_CLIPS = 10
+#: why a history of one video has its alarm line from its own fitted scores (`GroupModel.fit`)
+ONE_VIDEO_HISTORY = ("the history is one video: its clips cannot be scored without their own video "
+                     "(history_line: held-out), so the alarm line is read from their fitted scores, which "
+                     "sit lower than new normal footage scores (near-duplicate neighbours from the same "
+                     "video), and normal footage may raise events; give --fit-on two videos or more")
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
 #: how each cell's scores are read before the clip aggregate: as the detector gives them, or as a
 #: robust z against that cell's own scores over the fitted clips (`cell_calibration_of`)
@@ -429,13 +434,17 @@ class GroupModel:
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         row_scores = np.mean(runs, axis=0)
+        note = None
+        if source == "held-out" and len(vids) < 2:  # no other video to score its clips against
+            source, note = "fitted", ONE_VIDEO_HISTORY
+            log.warning("%s", note)
         cells, raw = model._clip_scores(row_scores)
         model.calibration = cell_calibration_of(model._kept(cells), cell_calibration)
         if model.calibration:  # the fitted cells again, now against their own ranges
             cells, raw = model._clip_scores(row_scores)
         clips = model.smoothed(vids, raw)
-        line_clips, note = np.ones(len(clips), dtype=bool), None
-        if line_from == "selection" and source != "held-out":
+        line_clips = np.ones(len(clips), dtype=bool)
+        if line_from == "selection" and source != "held-out" and note is None:
             line_clips, note = line_clips_of(dets, model._kept(cells), cell_aggregate, len(clips), detector)
             if note:
                 log.warning("line_from: selection: %s; the alarm line is read from every fitted clip", note)

@@ -139,6 +139,14 @@ class VideoScores:
             return np.asarray(seconds, dtype=np.float64) * (self.fps if self.fps and self.fps > 0 else 1.0)
         return clock.frame_at(seconds)
 
+    def recorded_seconds(self, first: int, last: int) -> float:
+        """Seconds of recording in frames `first`..`last` (`FrameClock.recorded`: a pause in the
+        recording left out); at one rate, from the start of `first` to the end of `last`."""
+        clock = self._clock()
+        if clock is None:
+            return float(self.end_seconds(last) - self.seconds(first))
+        return clock.recorded(first, last)
+
     def times(self) -> np.ndarray:
         """(n_clips, 2) start and end of each clip in seconds."""
         return np.stack([self.seconds(self.frames[:, 0]), self.end_seconds(self.frames[:, 1])], axis=1)
@@ -163,6 +171,7 @@ class FrameClock:
         paused = pauses_before(self.times)[1:]
         lasts = np.where(paused, local_steps(self.times), gaps) if paused.any() else gaps
         self._lasts = np.append(lasts, self.step)
+        self._recorded = np.concatenate([[0.0], np.cumsum(self._lasts)])  # recorded time before each frame
 
     def seconds(self, frames) -> np.ndarray:
         """Seconds at (fractional) frame positions, between the frames' times."""
@@ -178,6 +187,13 @@ class FrameClock:
     def frame_at(self, seconds) -> np.ndarray:
         """`seconds`' inverse: the (fractional) frame position at each time."""
         return np.interp(np.asarray(seconds, dtype=np.float64), self._ends, self._positions)
+
+    def recorded(self, first: int, last: int) -> float:
+        """Seconds of recording in frames `first`..`last`, each frame's length summed: a pause in
+        the recording inside them does not count (a clip across a camera's minute between bursts
+        holds 1.6 s of footage, not 61.6)."""
+        k = np.clip(np.asarray([first, last + 1], dtype=np.int64), 0, len(self.times))
+        return float(self._recorded[k[1]] - self._recorded[k[0]])
 
 
 @dataclass

@@ -17,11 +17,10 @@ from typing import Iterator
 import numpy as np
 
 from extract.clips import MAX_PLAUSIBLE_FPS
-from extract.clock import clock_after
 from extract.decode import StreamAddressError
 from extract.store import write_atomic
 from videoad import coverage
-from videoad.events import Event, EventTracker, cell_names, fmt_score, where_words
+from videoad.events import Event, EventTracker, cell_names, clock_times, fmt_score, json_number, where_words
 from videoad.live.model import WatchError, WatchModel, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import WATCHED_FILE, OutputError, Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
@@ -517,7 +516,8 @@ class _Scorer:
             record = {"type": "video", "source": self.source.name, "video": self.feed.name,
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
             if self._camera is not None:
-                record.update(self._camera, group=self.wm.group, threshold=_r(self.wm.alarm_line(self.options.smooth)))
+                record.update(self._camera, group=self.wm.group,
+                              threshold=json_number("threshold", self.wm.alarm_line(self.options.smooth)))
             if self.feed.key is not None:  # a folder's file, as watched.jsonl names it: a restart finds its events
                 record.update(folder=self.feed.key[0], file_size=self.feed.key[2], file_mtime_ns=self.feed.key[3])
                 if self._before:
@@ -764,7 +764,7 @@ class _Scorer:
         self.recorder.record({"type": "camera", "source": self.source.name, "video": self.feed.name,
                               "frame": view.frame, "second": round(view.frame / self.fps, 3) if self.fps else None,
                               "camera": camera, "group": wm.group, "scene_correlation": _r(sim, 3),
-                              "threshold": _r(wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
+                              "threshold": json_number("threshold", wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
                              hook=True)
         if self._shape:  # that camera's footage may have been worked at another size
             self._check_shape(*self._shape, since=f"from frame {view.frame}, as {camera}")
@@ -870,7 +870,8 @@ class _Scorer:
         self.tracker = EventTracker(self.feed.name, wm.alarm_line(self.options.smooth), self.fps, self.options.events,
                                     category=wm.group, cell_base=self._cell_base, numbered_after=numbered,
                                     seconds=None if clock is None else clock.seconds,
-                                    ends=None if clock is None else clock.end_seconds)
+                                    ends=None if clock is None else clock.end_seconds,
+                                    recorded=None if clock is None else clock.recorded)
         step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
         self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
 
@@ -895,7 +896,7 @@ class _Scorer:
         self.recorder.record({"type": "level", "source": self.source.name, "video": self.feed.name, "clip": int(clip),
                               "frame": int(first), "second": round(first / self.fps, 3) if self.fps else None,
                               "level": side, "crossing": not initial, "group": wm.group,
-                              "threshold": _r(wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
+                              "threshold": json_number("threshold", wm.alarm_line(self.options.smooth)), "at": _iso(at), "note": note},
                              hook=not initial)
 
     def _decide_batch(self, batch: list, cell_scores, clip_scores) -> None:
@@ -999,13 +1000,12 @@ class _Scorer:
             ev.unseen_cells = sorted(set(self._still).intersection(ev.cells))
         rec = {"type": kind, "id": event_id, "source": self.source.name, "video": ev.video, "group": self.wm.group,
                "event": ev.event}
-        rec.update({k: (_r(v) if isinstance(v, float) else v) for k, v in asdict(ev).items()
+        rec.update({k: (json_number(k, v) if isinstance(v, float) else v) for k, v in asdict(ev).items()
                     if k not in ("event", "video", "category", "group")})  # the group: the model's, above
         if ev.start_frame is not None and ev.start_frame < self._rescored_below:
             rec["rescored"] = True  # begins in the part of a grown file scored before: raised then too, most likely
         if self._clock is not None and ev.start_s is not None:  # a file's recording start: clock times
-            rec.update({f"{k}_clock": clock_after(self._clock, x)
-                        for k, x in (("start", ev.start_s), ("end", ev.end_s), ("peak", ev.peak_s)) if x is not None})
+            rec.update(clock_times(self._clock, ev))
         rec.update(duration_s=_r(ev.duration_s), n_clips=ev.n_clips, cell_names=cell_names(ev.cells, grid) or None,
                    where=where_words(ev.peak_cells, grid) or None, score_unit=self.wm.score_unit,
                    start_at=_iso(stash.get("start_at")), peak_at=_iso(stash.get("peak_at")))
