@@ -495,3 +495,43 @@ def test_inputs_given_through_dot_dot_keep_keys_a_feature_file_can_take(footage,
     base, listing = list_inputs([tmp_path / "link" / ".." / "deep", tmp_path / "today"])
     assert base == tmp_path and [s.key for s in listing.sources] == ["today/a.avi"]  # deep holds none
     assert absolute_path(tmp_path / "link" / "..") == tmp_path / "elsewhere"
+
+
+def test_a_warning_logged_under_a_live_progress_bar_gets_its_own_line():
+    """The console's log handler writes above the bar: a warning went onto the bar's own line
+    (`... clips/s]WARNING videoad.cameras: ...` on a terminal) and the bar then wrote over it."""
+    import subprocess
+    import sys
+
+    code = ("import logging, sys\n"
+            "from tqdm import tqdm\n"
+            "from videoad.cli import cli\n"
+            "@cli.command('bar-and-warning')\n"
+            "def bar_and_warning():\n"
+            "    bar = tqdm(total=10, desc='extract', file=sys.stderr, mininterval=0)\n"
+            "    bar.update(3)\n"
+            "    logging.getLogger('videoad.cameras').warning('several cameras')\n"
+            "    bar.update(3)\n"
+            "    bar.close()\n"
+            "cli(['bar-and-warning'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    at = err.index("WARNING videoad.cameras: several cameras")
+    assert at > 0 and err[at - 1] in "\r\n", repr(err)  # the bar's line was cleared first
+    assert err[at:].split("\n", 1)[1].count("extract:") >= 1  # and the bar drawn again below it
+
+
+def test_run_writes_its_notes_above_the_live_progress_bar(capsys):
+    """`run`'s own notes during extraction (videos reused, a damaged file's warning) go above the
+    bar, not onto its line."""
+    from videoad.cli.run_cmd import _Stage
+
+    stage = _Stage(True)
+    stage.bar.total = 10
+    stage.bar.update(3)
+    stage.echo("features: 2 video(s) already extracted with these settings, reused", err=True)
+    stage.close()
+    err = capsys.readouterr().err
+    at = err.index("features: 2 video(s)")
+    assert at > 0 and err[at - 1] in "\r\n", repr(err)
