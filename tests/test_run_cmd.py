@@ -535,3 +535,31 @@ def test_run_writes_its_notes_above_the_live_progress_bar(capsys):
     err = capsys.readouterr().err
     at = err.index("features: 2 video(s)")
     assert at > 0 and err[at - 1] in "\r\n", repr(err)
+
+
+def test_a_run_folder_given_for_its_scores_or_models_names_the_part_to_give(tmp_path):
+    """`videoad run` prints its folder (runs/x); `videoad evaluate runs/x` said "not a scores folder,
+    segments.csv is missing (write one with `videoad detect`)" and `watch --model runs/x` "no
+    models.json; fit the models again", with runs/x/scores and runs/x/models right there."""
+    run_dir = tmp_path / "runs" / "x"
+    for part in ("features", "scores", "report"):
+        (run_dir / part).mkdir(parents=True)
+    res = CliRunner().invoke(cli, ["evaluate", str(run_dir), "--annotations", str(write_gt(tmp_path))])
+    assert res.exit_code == 1 and f"give its scores folder, {run_dir / 'scores'}" in res.output, res.output
+    res = CliRunner().invoke(cli, ["detect", str(run_dir / "features"), "--model", str(run_dir), "-o",
+                                   str(tmp_path / "s")])
+    assert res.exit_code == 1 and "with no models folder (`videoad run` saves them with --fit-on)" in res.output, \
+        res.output
+    (run_dir / "models").mkdir()
+    (tmp_path / "cam.mp4").write_bytes(b"")  # the models are read first
+    res = CliRunner().invoke(cli, ["watch", str(tmp_path / "cam.mp4"), "--model", str(run_dir), "-o",
+                                   str(tmp_path / "live")])
+    assert res.exit_code == 1 and f"give its models folder, {run_dir / 'models'}" in res.output, res.output
+    res = CliRunner().invoke(cli, ["evaluate", str(run_dir / "features"), "--annotations", str(write_gt(tmp_path))])
+    assert res.exit_code == 1 and "not a scores folder" in res.output  # any other folder: as before
+
+
+def write_gt(folder):
+    gt = folder / "gt.csv"
+    gt.write_text("video,start,end\ncam,1,10\n")
+    return gt
