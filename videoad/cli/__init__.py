@@ -65,9 +65,13 @@ def cli(verbose: int) -> None:
 class _AroundBars(logging.StreamHandler):
     """The console's log lines, written above a live progress bar: a plain stream handler wrote a
     warning onto the bar's own line (`... 24.7 clips/s]WARNING videoad.cameras: ...`), and the bar
-    then wrote over it. tqdm is never imported for this: with no bar module loaded, no bar is live."""
+    then wrote over it; `watch`'s progress line is wiped first. Neither module is imported for this:
+    with it not loaded, none of its lines is up."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        line = getattr(getattr(sys.modules.get("videoad.live"), "Progress", None), "shown", None)
+        if line is not None:
+            line.clear()
         tqdm = sys.modules.get("tqdm")
         if tqdm is None or not hasattr(tqdm, "tqdm"):
             return super().emit(record)
