@@ -288,6 +288,8 @@ def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_pa
         s = video.detect(tmp_path / "store", video.DetectConfig(**{**CFG.__dict__, "mode": "per-category"}))
     assert [g.get("cameras") for g in s.groups] == [2]
     assert "fit one model over videos of several cameras" in caplog.text and "--per-camera" in caplog.text
+    # the command that lists them, with the store to give it (`run`'s is inside its -o, no path the user typed)
+    assert f"`videoad cameras {tmp_path / 'store'}` lists them" in caplog.text
     assert [g.get("cameras_short") for g in s.groups] == [0] and "too few for a model" not in caplog.text
     caplog.clear()
     clips = [int(video.open_store(tmp_path / "store").attrs(k)["n_clips"]) for k in s.groups[0]["videos"]]

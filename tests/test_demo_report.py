@@ -106,3 +106,23 @@ def test_a_negative_demo_seed_is_refused_by_the_option():
 
     res = CliRunner().invoke(cli, ["demo", "--seed", "-1", "--data", "digits"])
     assert res.exit_code == 2 and "Invalid value for '--seed'" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("flag", ["-o", "--output", "--workdir"])
+def test_the_demo_takes_its_folder_as_o_like_every_other_command(flag, tmp_path, monkeypatch):
+    """Every command that writes a folder takes -o/--output; the demo alone took --workdir, and
+    `videoad demo -o runs/x` was a usage error. --workdir stays as its older name."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli, demo_cmd
+
+    seen = []
+
+    def stop(workdir, **_):
+        seen.append(workdir)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(demo_cmd, "video_demo", stop)
+    res = CliRunner().invoke(cli, ["demo", flag, str(tmp_path / "d")])
+    assert res.exit_code == 0, res.output
+    assert seen == [tmp_path / "d"]

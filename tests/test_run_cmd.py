@@ -495,3 +495,71 @@ def test_inputs_given_through_dot_dot_keep_keys_a_feature_file_can_take(footage,
     base, listing = list_inputs([tmp_path / "link" / ".." / "deep", tmp_path / "today"])
     assert base == tmp_path and [s.key for s in listing.sources] == ["today/a.avi"]  # deep holds none
     assert absolute_path(tmp_path / "link" / "..") == tmp_path / "elsewhere"
+
+
+def test_a_warning_logged_under_a_live_progress_bar_gets_its_own_line():
+    """The console's log handler writes above the bar: a warning went onto the bar's own line
+    (`... clips/s]WARNING videoad.cameras: ...` on a terminal) and the bar then wrote over it."""
+    import subprocess
+    import sys
+
+    code = ("import logging, sys\n"
+            "from tqdm import tqdm\n"
+            "from videoad.cli import cli\n"
+            "@cli.command('bar-and-warning')\n"
+            "def bar_and_warning():\n"
+            "    bar = tqdm(total=10, desc='extract', file=sys.stderr, mininterval=0)\n"
+            "    bar.update(3)\n"
+            "    logging.getLogger('videoad.cameras').warning('several cameras')\n"
+            "    bar.update(3)\n"
+            "    bar.close()\n"
+            "cli(['bar-and-warning'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    err = done.stderr
+    at = err.index("WARNING videoad.cameras: several cameras")
+    assert at > 0 and err[at - 1] in "\r\n", repr(err)  # the bar's line was cleared first
+    assert err[at:].split("\n", 1)[1].count("extract:") >= 1  # and the bar drawn again below it
+
+
+def test_run_writes_its_notes_above_the_live_progress_bar(capsys):
+    """`run`'s own notes during extraction (videos reused, a damaged file's warning) go above the
+    bar, not onto its line."""
+    from videoad.cli.run_cmd import _Stage
+
+    stage = _Stage(True)
+    stage.bar.total = 10
+    stage.bar.update(3)
+    stage.echo("features: 2 video(s) already extracted with these settings, reused", err=True)
+    stage.close()
+    err = capsys.readouterr().err
+    at = err.index("features: 2 video(s)")
+    assert at > 0 and err[at - 1] in "\r\n", repr(err)
+
+
+def test_a_run_folder_given_for_its_scores_or_models_names_the_part_to_give(tmp_path):
+    """`videoad run` prints its folder (runs/x); `videoad evaluate runs/x` said "not a scores folder,
+    segments.csv is missing (write one with `videoad detect`)" and `watch --model runs/x` "no
+    models.json; fit the models again", with runs/x/scores and runs/x/models right there."""
+    run_dir = tmp_path / "runs" / "x"
+    for part in ("features", "scores", "report"):
+        (run_dir / part).mkdir(parents=True)
+    res = CliRunner().invoke(cli, ["evaluate", str(run_dir), "--annotations", str(write_gt(tmp_path))])
+    assert res.exit_code == 1 and f"give its scores folder, {run_dir / 'scores'}" in res.output, res.output
+    res = CliRunner().invoke(cli, ["detect", str(run_dir / "features"), "--model", str(run_dir), "-o",
+                                   str(tmp_path / "s")])
+    assert res.exit_code == 1 and "with no models folder (`videoad run` saves them with --fit-on)" in res.output, \
+        res.output
+    (run_dir / "models").mkdir()
+    (tmp_path / "cam.mp4").write_bytes(b"")  # the models are read first
+    res = CliRunner().invoke(cli, ["watch", str(tmp_path / "cam.mp4"), "--model", str(run_dir), "-o",
+                                   str(tmp_path / "live")])
+    assert res.exit_code == 1 and f"give its models folder, {run_dir / 'models'}" in res.output, res.output
+    res = CliRunner().invoke(cli, ["evaluate", str(run_dir / "features"), "--annotations", str(write_gt(tmp_path))])
+    assert res.exit_code == 1 and "not a scores folder" in res.output  # any other folder: as before
+
+
+def write_gt(folder):
+    gt = folder / "gt.csv"
+    gt.write_text("video,start,end\ncam,1,10\n")
+    return gt

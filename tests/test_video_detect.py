@@ -1461,3 +1461,33 @@ def test_one_video_without_cells_is_left_out_not_the_whole_group_scored_without_
     assert len(scores.videos) == 3 and scores.left_out() == [] and scores.groups[0]["level"] == "clip"
     assert scores.groups[0]["cells_unused"] == {"with_cells": 1, "videos": 3}
     assert any("only 1 of the 3 videos" in line for line in coverage.warnings(scores.groups))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_the_local_executor_counts_each_group_as_it_ends(n_jobs):
+    """The groups' fits report as each ends, in their order, run in turn or in processes."""
+    from videoad.video.run import _run
+
+    ticks = []
+    assert _run([(pow, (2, i)) for i in range(3)], n_jobs, progress=ticks.append) == [1, 2, 4]
+    assert ticks == [1, 1, 1]
+
+
+def test_detect_on_a_terminal_shows_a_bar_of_the_groups(monkeypatch):
+    """`videoad detect` on a terminal said nothing for the minutes its fits took; it now shows the
+    groups fitted (where no one watches, the default executor and no bar)."""
+    import io
+    import sys
+
+    from videoad.cli.ray_opts import detect_executor
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert detect_executor(None, None, None, 1) is None  # pytest's captured stderr: no terminal
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    executor = detect_executor(None, None, None, 1)
+    assert executor([(pow, (2, i)) for i in range(3)], 1) == [1, 2, 4]
+    assert "fit and score:   0%" in screen.getvalue() and "0/3 [" in screen.getvalue()  # drawn at its start

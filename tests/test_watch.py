@@ -2990,3 +2990,40 @@ def test_a_password_holding_a_slash_is_not_written_in_the_streams_name():
     for url in ("rtsp://cam.local:554/users/a@b/live", "rtsp://cam.local/a@b", "rtsp://[::1]:554/a@b",
                 "rtsp://admin@cam.local/live", "rtsp://cam.local:554/live"):
         assert display_url(url) == url
+
+
+def test_a_warning_during_a_watch_is_written_on_a_line_of_its_own(monkeypatch):
+    """A hook's failure (`--on-event CMD failed: ...`) logged while the progress line was up went onto
+    that line, and the next rewrite wrote over it: the console's handler wipes the line first, and
+    the next update draws it again below the warning."""
+    import io
+    import logging
+
+    from videoad.cli import _AroundBars
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+        def fileno(self):
+            return 2
+
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((120, 24)))
+    term = Terminal()
+    progress = live.Progress(term, every_s=0)
+    stats = [live.SourceStats("cam1", frames=150, scored=30, live=True, started=time.time() - 10)]
+    progress(stats)
+    logger = logging.getLogger("videoad.test_console")
+    handler = _AroundBars(term)
+    logger.addHandler(handler)
+    try:
+        logger.warning("--on-event CMD failed: exit status 1")
+    finally:
+        logger.removeHandler(handler)
+    progress(stats)
+    progress.done()
+    shown = term.getvalue()
+    at = shown.index("--on-event CMD failed")
+    assert shown[:at].endswith("\r") and shown[:at].split("\r")[-2].strip() == "", repr(shown)  # wiped first
+    assert shown[at:].split("\n", 1)[1].startswith("\rcam1: "), repr(shown)  # drawn again below it
+    assert live.Progress.shown is None

@@ -11,6 +11,7 @@ reason (as a category the history lacks is).
 from __future__ import annotations
 
 import logging
+import shlex
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -207,8 +208,8 @@ def note_mixed(store, groups: Mapping[str, Sequence[str]], records: list[dict], 
     if mixed:
         shown = ", ".join(f"{g}: {n}" for g, n in list(mixed.items())[:5]) + (", ..." if len(mixed) > 5 else "")
         too_short = sum(short.values())
-        advice = ("one model per camera catches more where their normal differs: --per-camera (`videoad cameras` "
-                  "lists them)")
+        advice = ("one model per camera catches more where their normal differs: --per-camera (`videoad cameras "
+                  f"{shlex.quote(str(store.root))}` lists them)")  # the store to give it: `run`'s is in its -o
         if too_short:
             advice += (f"; {too_short} of these cameras hold fewer than min_clips={int(min_clips)} clips, too few for "
                        "a model of their own (--per-camera would skip them): give each camera more footage first")

@@ -117,3 +117,16 @@ def check_output(output, writes: str, inputs: dict[str, object], option: str = "
     if kind is not None and kind != writes:
         raise ValueError(f"{option} {output} holds {kind}, not {writes}: writing {writes[2:]} there would mix "
                          "the two; give another folder")
+
+
+def run_part(path, part: str) -> str | None:
+    """Where `path` is a `videoad run` output folder given for the part of it another command reads
+    (`scores`, `models`): the words that name that part (`runs/x: a ... folder: give its scores folder,
+    runs/x/scores`), else None. `run` prints the folder's name; a reader told "not a scores folder,
+    write one with `videoad detect`" was sent to redo what the run had done."""
+    p = Path(path)
+    if folder_kind(p, files=False) != RUN:
+        return None
+    if (p / part).is_dir():
+        return f"{p}: {RUN}: give its {part} folder, {p / part}"
+    return f"{p}: {RUN}, with no {part} folder"

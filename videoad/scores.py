@@ -596,7 +596,10 @@ def _read_folder(folder: Path, leave_damaged: bool = False) -> ScoreSet:
     seg, run = folder / "segments.csv", folder / "run.json"
     for f in (seg, run):
         if not f.is_file():
-            raise ScoresError(f"{folder}: not a scores folder, {f.name} is missing (write one with `videoad detect`)")
+            from videoad.output_kinds import run_part
+
+            raise ScoresError(run_part(folder, "scores") or
+                              f"{folder}: not a scores folder, {f.name} is missing (write one with `videoad detect`)")
     try:
         meta = json.loads(run.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -94,9 +94,10 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
 @click.command("demo")
 @click.option("--data", type=click.Choice(["synthetic", "digits"]), default="synthetic", show_default=True,
               help="synthetic: the whole video pipeline; digits: the detector alone on sklearn's digits.")
-@click.option("--workdir", type=NonEmptyPath(file_okay=False, path_type=Path), default=Path("runs/demo"),
-              show_default=True, help="Where videos, features, scores and the report go (--data digits writes "
-              "nothing).")
+@click.option("-o", "--output", "--workdir", "workdir", type=NonEmptyPath(file_okay=False, path_type=Path),
+              default=Path("runs/demo"), show_default=True,
+              help="Where videos, features, scores and the report go (--data digits writes nothing); -o as on "
+                   "every other command, --workdir its older name.")
 @click.option("--seed", type=click.IntRange(0, SEED_MAX), default=0, show_default=True,
               help="Seed of the generated footage (or the digits' split) and of every fit.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")

@@ -94,9 +94,14 @@ def extract_on_ray(input_path: str, output: str, backbone: str, kwargs: dict[str
 
 def detect_executor(ray_address: str | None, ray_cpus: float | None, ray_gpus: float | None,
                     threads_per_job: int):
-    """The Ray executor for `video.detect` / `video.score`, or None without --ray."""
+    """The executor for `video.detect` / `video.score`: Ray's with --ray; without it, on a terminal,
+    the local one with a bar of the groups (a fit of minutes said nothing), else None (the default)."""
     if ray_address is None:
         _without_ray({"ray_cpus": ray_cpus, "ray_gpus": ray_gpus})
+        if sys.stderr.isatty():
+            from videoad.video.run import run_with_bar
+
+            return run_with_bar
         return None
     from videoad.ray_detect import RayTasks
 

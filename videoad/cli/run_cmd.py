@@ -108,19 +108,26 @@ class _Stage:
     def stage(self, text: str) -> None:
         self.bar.set_description_str(text, refresh=True)
 
+    def echo(self, text: str, err: bool = False) -> None:
+        """A line said while the bar is up, written above it: click.echo wrote onto the bar's line."""
+        if self.bar.disable:
+            click.echo(text, err=err)
+        else:
+            self.bar.write(text, file=sys.stderr if err else sys.stdout)
+
     def close(self) -> None:
         self.bar.close()
 
 
-def _note_earlier(store_root: Path, keys: list[str]) -> None:
+def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
     """Say so where the output folder holds videos of earlier runs that this one leaves out."""
     from extract.store import FeatureStore
 
     earlier = sorted(set(FeatureStore(store_root).keys()) - set(keys))
     if earlier:
-        click.echo(f"note: {store_root} also holds {len(earlier)} video(s) of earlier runs ("
-                   f"{', '.join(earlier[:3])}{' and more' if len(earlier) > 3 else ''}); this run leaves them out",
-                   err=True)
+        echo(f"note: {store_root} also holds {len(earlier)} video(s) of earlier runs ("
+             f"{', '.join(earlier[:3])}{' and more' if len(earlier) > 3 else ''}); this run leaves them out",
+             err=True)
 
 
 @click.command("run")
@@ -228,8 +235,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                                min_clips=min_clips, seed=seed)
         cfg = replace(cfg, mode=grouping) if grouping else cfg
         if past and cfg.mode == "per-video":  # a config's mode: a video's own model scores no other video
-            click.echo("note: the settings say per-video, and a model fitted on --fit-on's history must score "
-                       "other videos: the history is fitted pooled (or give --per-camera)", err=True)
+            bar.echo("note: the settings say per-video, and a model fitted on --fit-on's history must score "
+                     "other videos: the history is fitted pooled (or give --per-camera)", err=True)
             cfg = replace(cfg, mode="pooled")
         opts = ExtractOptions(stride=stride, workers=workers, recursive=True, image_fps=image_fps,
                               target_fps=target_fps, max_fps=max_fps, progress=show, progress_unit="frame")
@@ -247,20 +254,20 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
             summary = extract_videos(sources, out / folder, backbone, opts, progress=bar.bar)
             listed[folder] = [r.key for r in summary.results.values() if r.status in ("done", "skipped")]
             if summary.skipped:  # a rerun: the features of unchanged videos are reused, not made again
-                click.echo(f"{folder}: {len(summary.skipped)} video(s) already extracted with these settings, "
-                           f"reused; {len(summary.done)} extracted now", err=True)
-            _note_earlier(out / folder, listed[folder])
+                bar.echo(f"{folder}: {len(summary.skipped)} video(s) already extracted with these settings, "
+                         f"reused; {len(summary.done)} extracted now", err=True)
+            _note_earlier(out / folder, listed[folder], bar.echo)
             for r in summary.failed:
                 if folder == "features":  # said with the videos left out, at the end
                     not_read[r.key] = f"not extracted: {r.reason}"
                 else:
                     history_not_read[r.key] = f"not extracted: {r.reason}"
-                    click.echo(f"skipped {r.key} (history): {r.reason}", err=True)
+                    bar.echo(f"skipped {r.key} (history): {r.reason}", err=True)
             for r in summary.results.values():
                 if r.status == "done" and r.warning:  # damaged frames, a picture that changed size, ...
-                    click.echo(f"warning: {r.key}: {r.warning}", err=True)
+                    bar.echo(f"warning: {r.key}: {r.warning}", err=True)
             for note in summary.store_notes:  # what `extract` says of the store (a video given twice, ...)
-                click.echo(f"note: {folder}: {note}", err=True)
+                bar.echo(f"note: {folder}: {note}", err=True)
             if not summary.done and not summary.skipped:  # each one's reason: it named none
                 why = "; ".join(f"{r.key}: {r.reason}" for r in summary.failed[:5])
                 more = f"; and {len(summary.failed) - 5} more" if len(summary.failed) > 5 else ""
@@ -276,13 +283,13 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
                                          min_clips=int(cfg.min_clips))
             cfg = replace(cfg, mode="per-camera") if apart else cfg
             if why:
-                click.echo(why)
+                bar.echo(why)
         bar.stage(f"detect ({cfg.detector}, {cfg.mode})")
         if past:
             same = coverage.scored_in_history(out / "features", listed["features"], out / "history",
                                               listed["history"])
             if same:  # scored by a model fitted on themselves: not the inductive protocol it is labelled
-                click.echo(f"warning: {coverage.scored_in_history_words(same)}", err=True)
+                bar.echo(f"warning: {coverage.scored_in_history_words(same)}", err=True)
             scores = video.fit_and_score(out / "history", out / "features", cfg, save_models=out / "models",
                                          keys=listed["features"], history_keys=listed["history"])
         else:

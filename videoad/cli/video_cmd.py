@@ -328,7 +328,8 @@ def detect(features, output, activity_levels, config, print_config, annotations,
 @click.option("--frame-counts", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="Test_Annotation.txt-style frame counts to check the scores' lengths against.")
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv", "frames", "ucsd"]))
+              type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv", "frames", "ucsd"]),
+              help="Format of --annotations (auto: told from the file's name and first lines).")
 @click.option("--overlap", type=click.Choice(["mean", "max"]),
               help="How overlapping clips combine per frame (default: the run's config).")
 @click.option("--per-video/--no-per-video", default=None,
@@ -389,7 +390,8 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
 @click.option("--video", "videos", multiple=True, help="Only these videos (store keys); repeatable.")
 @click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (any format evaluate reads) to shade on the timelines.")
-@click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
+@click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]),
+              help="Image format of the timelines (a single -o FILE.png/.svg: its suffix).")
 @click.option("--thumbnails", default=3, show_default=True, type=click.IntRange(min=0),
               help="Peak frames of the strongest events shown below each timeline (0: none).")
 @click.option("--source-root", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
@@ -436,7 +438,8 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
               help="Report folder (index.html + timelines/).")
 @click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (any format evaluate reads): adds the results tables and shades the timelines.")
-@click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]))
+@click.option("--format", "fmt", default="png", show_default=True, type=click.Choice(["png", "svg"]),
+              help="Image format of the timelines.")
 @click.option("--clips/--no-clips", default=True, show_default=True,
               help="Write a playable clip per event (needs the source videos).")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")

@@ -192,6 +192,10 @@ class Progress:
     rewritten in place, and scrolled a new one every second. Silent when standard error is not a
     terminal."""
 
+    #: the line up on the terminal now: the console's log handler clears it before a log line (a
+    #: hook's failure was written onto it, then overwritten by the next rewrite)
+    shown: "Progress | None" = None
+
     def __init__(self, stream=None, every_s: float = 1.0):
         self.stream = stream or sys.stderr
         self.enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -226,6 +230,7 @@ class Progress:
         self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
         self.stream.flush()
         self._width, self._last = len(line), now
+        Progress.shown = self
 
     @staticmethod
     def _totals(stats: list[SourceStats], rates: dict[str, float]) -> str:
@@ -247,7 +252,14 @@ class Progress:
                 line += f" | {label}: " + ", ".join(which)
         return line
 
-    def done(self) -> None:
+    def clear(self) -> None:
+        """Wipe the line, for a line of text to be written in its place; the next update draws it again."""
         if self.enabled and self._width:
             self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
+            self._width = 0
+
+    def done(self) -> None:
+        self.clear()
+        if Progress.shown is self:
+            Progress.shown = None

@@ -21,7 +21,13 @@ def read_index(model_dir) -> tuple[Path, dict]:
     `groups` is an object of model entries (`check_entry`); else a ValueError naming the file."""
     path = Path(model_dir) / MODELS_INDEX
     if not path.is_file():
-        raise ValueError(f"{model_dir}: no {MODELS_INDEX}; {REFIT}")
+        from videoad.output_kinds import run_part
+
+        inside = run_part(model_dir, "models")  # a run's models are in its models/ (run with --fit-on)
+        if inside and (Path(model_dir) / "models").is_dir():
+            raise ValueError(inside)
+        where = f"{inside} (`videoad run` saves them with --fit-on)" if inside else model_dir
+        raise ValueError(f"{where}: no {MODELS_INDEX}; {REFIT}")
     try:
         index = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

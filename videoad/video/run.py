@@ -271,18 +271,37 @@ def _split(vids, scores: np.ndarray, cell_scores: np.ndarray | None, threshold: 
     return out
 
 
-def _run(tasks, n_jobs: int) -> list:
+def _run(tasks, n_jobs: int, progress=None) -> list:
     """Run (function, args) tasks, in parallel processes when n_jobs != 1. Run in turn, each
     fit runs its DUAD restart attempts two at a time where it pays (`attempts.when_worth_it`):
-    a single camera's fit left the second core idle."""
+    a single camera's fit left the second core idle. `progress`: called with 1 as each task ends."""
+    done = progress or (lambda n: None)
     if n_jobs == 1 or len(tasks) <= 1:
         from videoad.detector.attempts import when_worth_it
 
+        out = []
         with when_worth_it():
-            return [fn(*args) for fn, args in tasks]
+            for fn, args in tasks:
+                out.append(fn(*args))
+                done(1)
+        return out
     from joblib import Parallel, delayed
 
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(fn)(*args) for fn, args in tasks)
+    out = []
+    for result in Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+            delayed(fn)(*args) for fn, args in tasks):
+        out.append(result)
+        done(1)
+    return out
+
+
+def run_with_bar(tasks, n_jobs: int) -> list:
+    """`_run` with a bar of the groups fitted on the console: `videoad detect` on a terminal said
+    nothing for the minutes a run of many groups takes (an executor as `detect` takes one)."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(tasks), unit="group", desc="fit and score", dynamic_ncols=True, leave=False) as bar:
+        return _run(tasks, n_jobs, progress=bar.update)
 
 
 def detect(features, cfg: DetectConfig | None = None, *, annotations=None, save_models=None,
