@@ -116,6 +116,20 @@ def test_cli_errors_are_clear(setup):
     assert res.exit_code != 0 and "no scores for video(s) ['nope']" in res.output
 
 
+def test_detect_save_model_names_the_watch_command_next(setup):
+    """`detect --save-model DIR` said nothing of the models it kept, while `run --fit-on` names the
+    `videoad watch ... --model` command that uses them: detect now says the same line."""
+    tmp, store, gt, cfg, _ = setup
+    for extra in ([], ["--fit-on", store]):
+        models = tmp / f"kept{len(extra)}"
+        res = run("detect", store, "--config", cfg, "--pooled", "--save-model", models, "-o", tmp / f"s{len(extra)}",
+                  *extra)
+        assert res.exit_code == 0, res.output
+        assert f"models: {models} (videoad watch SOURCE --model {models})" in res.output
+    res = run("detect", store, "--config", cfg, "--pooled", "-o", tmp / "none")
+    assert "videoad watch" not in res.output
+
+
 def test_inductive_cli(setup):
     tmp, store, gt, cfg, _ = setup
     res = run("detect", store, "--config", cfg, "--fit-on", store, "--save-model", tmp / "models", "-o", tmp / "ind")

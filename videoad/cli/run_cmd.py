@@ -26,7 +26,7 @@ from videoad.detector.seeds import SEED_MAX
 from .extract_cmd import _parse_opts, fps_together
 from .settings import FiniteFloat, NonEmptyPath, check_output_folder, choice_flag, chosen, refuse_given
 from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
-                        ignore_cells_option, max_clips_option, options_not_in_file)
+                        ignore_cells_option, max_clips_option, models_hint, options_not_in_file)
 
 
 
@@ -331,7 +331,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     for line in coverage.warnings(scores.groups):
         click.echo(f"warning: {line}", err=True)
     if past:  # where the history's models went: `videoad watch --model` takes them
-        click.echo(f"models: {out / 'models'} (videoad watch SOURCE --model {out / 'models'})")
+        click.echo(models_hint(out / "models"))
     click.echo(f"report: {page}")
     if not_read or history_not_read or any(g["status"] == "failed" or g.get("unlike_extraction")
                                            for g in scores.groups):

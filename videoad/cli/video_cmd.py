@@ -92,6 +92,11 @@ def options_not_in_file(names) -> str | None:
             "--config FILE")
 
 
+def models_hint(models) -> str:
+    """Where the saved models went and the command that uses them next (`run --fit-on`, `detect --save-model`)."""
+    return f"models: {models} (videoad watch SOURCE --model {models})"
+
+
 def event_settings(merge_gap, min_event):
     from videoad.events import EventSettings
 
@@ -314,6 +319,8 @@ def detect(features, output, activity_levels, config, print_config, annotations,
     hint = no_event_hint(events, scores.meta.get("protocol"))
     if hint:
         click.echo(hint)
+    if save_model is not None and n_ok:  # the next step, as `run --fit-on` names it
+        click.echo(models_hint(save_model))
     for line in coverage.warnings(scores.groups):
         click.echo(f"warning: {line}", err=True)
     if any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
