@@ -126,3 +126,20 @@ def test_the_demo_takes_its_folder_as_o_like_every_other_command(flag, tmp_path,
     res = CliRunner().invoke(cli, ["demo", flag, str(tmp_path / "d")])
     assert res.exit_code == 0, res.output
     assert seen == [tmp_path / "d"]
+
+
+@pytest.mark.parametrize("reason, words", [
+    ("max_reselections", "the selection was still changing when its 10 reselection(s) ran out"),
+    ("converged", "the selection settled after 10 reselection(s)")])
+def test_the_digits_demo_says_why_the_fit_stopped_in_words(reason, words, monkeypatch):
+    """`demo --data digits` printed DUAD's internal stop reason, `(max_reselections after 10
+    reselections)`, a parameter's name; it says what happened."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli, demo_cmd
+
+    monkeypatch.setattr(demo_cmd, "digits_demo", lambda seed: {
+        "rows": 190, "anomalies": 10, "duad_auroc": 0.9, "pca_auroc": 0.8, "stop_reason": reason, "reselections": 10})
+    res = CliRunner().invoke(cli, ["demo", "--data", "digits"])
+    assert res.exit_code == 0, res.output
+    assert f"DUAD AUROC 0.9000 ({words}); PCA-8 AUROC 0.8000" in res.output and reason not in res.output

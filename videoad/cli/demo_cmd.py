@@ -27,6 +27,14 @@ DEMO_CONFIG = run_config()
 DEMO_NORMAL = 4
 
 
+def stop_words(reason: str, n: int) -> str:
+    """DUAD's `stop_reason_` in a reader's words: the console showed the raw
+    `max_reselections after 10 reselections`, the name of a parameter."""
+    return {"converged": f"the selection settled after {n} reselection(s)",
+            "max_reselections": f"the selection was still changing when its {n} reselection(s) ran out",
+            "no_reselection": "no reselection run (max_reselections=0)"}.get(reason, f"{reason} after {n} reselection(s)")
+
+
 def digits_demo(seed: int = 0) -> dict:
     import numpy as np
     from sklearn.datasets import load_digits
@@ -106,8 +114,8 @@ def demo(data: str, workdir: Path, seed: int, workers: int) -> None:
     if data == "digits":
         res = digits_demo(seed)
         click.echo(f"digits: {res['rows']} rows, {res['anomalies']} anomalies (digit 4 normal)")
-        click.echo(f"DUAD AUROC {res['duad_auroc']:.4f} ({res['stop_reason']} after {res['reselections']} "
-                   f"reselections); PCA-8 AUROC {res['pca_auroc']:.4f}")
+        click.echo(f"DUAD AUROC {res['duad_auroc']:.4f} ({stop_words(res['stop_reason'], res['reselections'])}); "
+                   f"PCA-8 AUROC {res['pca_auroc']:.4f}")
         return
     res = video_demo(workdir, seed=seed, workers=workers, echo=click.echo)
     ev = res["evaluation"]
