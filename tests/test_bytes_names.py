@@ -56,7 +56,7 @@ def test_a_folder_and_a_file_named_in_latin1_run_end_to_end(latin_run):
     """Every video of such a folder failed ("writing features failed: UnicodeEncodeError ...
     '\\udce9'": the key and source path as HDF5 attributes), and `caf\\xe9.avi` was left out."""
     base, out, _, res = latin_run
-    assert res.returncode == 0 and "E1 lat\\xe9/a.avi" in res.stdout, res.stdout + res.stderr[-3000:]
+    assert res.returncode == 0 and "E001 lat\\xe9/a.avi" in res.stdout, res.stdout + res.stderr[-3000:]
     key = f"{LATIN}/{CAFE}"
     store = FeatureStore(out / "features")
     assert sorted(store.keys()) == sorted([f"{LATIN}/a.avi", f"{LATIN}/b.avi", key])

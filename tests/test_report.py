@@ -1739,3 +1739,15 @@ def test_every_picture_of_a_large_page_loads_lazily(scoreset, tmp_path):
     assert len(with_src) == len(scoreset) + 3  # the timelines and the three events' pictures
     assert [a["src"] for a in with_src if a.get("loading") != "lazy"] == []
     assert all(a.get("id") == "viewer-heat" or a.get("alt") == "timeline" for a in imgs if not a.get("src"))
+
+
+def test_the_console_names_the_strongest_event_as_its_files_do(scoreset, tmp_path):
+    """The console said `strongest: E1 ...` while the report's files of that event are E001.png and
+    E001.mp4: the line names it E001, the name that finds its files."""
+    from videoad.report import event_summary
+
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    assert events.events[0].video == "cam/v2.avi"  # the one with its footage: its files are made
+    assert "strongest: E001 cam/v2.avi " in event_summary(events)
+    build_report(scoreset, tmp_path / "r", events=events, clips=False)
+    assert (tmp_path / "r" / "events" / "E001.png").is_file()

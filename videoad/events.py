@@ -67,6 +67,12 @@ class EventSettings:
         return self
 
 
+def event_name(number: int) -> str:
+    """An event as its report files name it (`E001.png`, `E001.mp4`); the console says the same, so
+    that the name it prints finds the files."""
+    return f"E{number:03d}"
+
+
 @dataclass
 class Event:
     """One event; `event` is its 1-based rank in the run, worst (highest peak) first."""

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from extract.store import remove_dead_temporaries
-from videoad.events import Event, EventSet, fmt_score
+from videoad.events import Event, EventSet, event_name, fmt_score
 from videoad.footage import (FALLBACK_FPS, Footage, FootageError, PyAVMissing, clip_format, clip_frames,
                              write_clip)
 from videoad.heatmap import burn, heat_figure
@@ -57,7 +57,7 @@ class EventMedia:
 
 
 def _name(e: Event) -> str:
-    return f"E{e.event:03d}"
+    return event_name(e.event)
 
 
 def _heat_range(v: VideoScores, e: Event) -> tuple[float, float]:
@@ -462,7 +462,7 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
         path = write_clip(clip_frames(footage, first, last, draw), out / f"{_name(e)}{suffix}", fps)
     except Exception as exc:  # noqa: BLE001 - a clip that cannot be written leaves the image
         m.note = f"clip not written: {exc}"
-        said.setdefault("clip", []).append((f"{v.video} E{e.event}", m.note))
+        said.setdefault("clip", []).append((f"{v.video} {_name(e)}", m.note))
         return m
     m.clip, m.clip_first_frame, m.clip_last_frame, m.clip_fps = f"{out.name}/{path.name}", first, last, float(fps)
     m.play_from_s = max(0.0, (e.start_frame - first) / fps)

@@ -24,7 +24,7 @@ import numpy as np
 from extract.sources import mark_output
 from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write
 from videoad import coverage
-from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, find_events,
+from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, event_name, find_events,
                             fmt_score, fmt_time, where_words, write_events)
 from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
 from videoad.metrics import Evaluation, Score, unlabelled_note
@@ -627,6 +627,6 @@ def event_summary(events: EventSet) -> str:
     e = events.events[0]
     unseen = sum(bool(x.unseen_cells) for x in events.events)
     return (f"{len(events.events)} event(s) in {len(events.videos) - len(events.quiet_videos)} of "
-            f"{len(events.videos)} video(s); strongest: E1 {e.video} {fmt_time(e.start_s, e.start_frame)}-"
+            f"{len(events.videos)} video(s); strongest: {event_name(e.event)} {e.video} {fmt_time(e.start_s, e.start_frame)}-"
             f"{fmt_time(e.end_s, e.end_frame)}, peak {fmt_score(e.peak_score)}"
             + (f"; {unseen} of them where the history never moved (unseen_cells)" if unseen else ""))
