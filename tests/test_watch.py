@@ -1161,17 +1161,20 @@ def test_a_picture_that_changes_size_in_a_watched_file_is_warned_of(tmp_path):
 
 def test_a_folder_of_frames_is_named_not_watched_idle_for_ever(cam, tmp_path, caplog):
     """Ped2's frame folders: watch read no file (it takes videos), `--once` ended "0 frames" and
-    without it idled for ever, in silence. A warning says so (a folder of snapshots beside videos
-    that come and go is watched as before: no error)."""
+    without it idled for ever, in silence. `--once` (a folder's files now, then stop) fails naming
+    the folder and the commands that score frames, before any output is made (it warned, then said
+    "0 frames, 0 clips scored" with exit status 0); without it a warning says so (a folder of
+    snapshots beside videos that come and go is watched as before: no error)."""
     frames = shared("ucsd_ped2", "testing", "frames")
     res = CliRunner().invoke(cli, ["watch", str(frames / "01"), "--once", "--model", str(cam["models"]),
                                    "-o", str(tmp_path / "a")])
-    assert res.exit_code == 0 and "Traceback" not in res.output, res.output
-    assert "holds 180 image file(s) and no video file" in caplog.text
-    caplog.clear()
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    assert (f"{frames / '01'} holds 180 image file(s) and no video file" in res.output
+            and "videoad extract --image-fps R" in res.output and "--once" in res.output), res.output
+    assert not (tmp_path / "a").exists()
     res = CliRunner().invoke(cli, ["watch", str(frames), "--once", "--model", str(cam["models"]),
                                    "-o", str(tmp_path / "b")])
-    assert res.exit_code == 0 and "holds 2 folder(s) of images and no video file" in caplog.text
+    assert res.exit_code == 1 and f"{frames} holds 2 folder(s) of images and no video file" in res.output
     from videoad.live.sources import FolderSource
 
     stop = threading.Event()

@@ -137,7 +137,17 @@ class FolderSource(Source):
         """A folder with no video file at the start: a folder of frames (images) is not watched, and
         was idle for ever in silence; a warning says so (a folder of snapshots beside videos that
         come and go is watched as before)."""
+        why = self.frames_only()
+        if why:
+            log.warning("%s%s", why, "" if self.once else "; waiting for video files")
+
+    def frames_only(self) -> str | None:
+        """Why the folder, holding images (or folders of them) and no video file, has nothing for
+        watch to read; None where it holds a video file, or no image either."""
         from extract.sources import IMAGE_EXTENSIONS
+
+        if self._listing():
+            return None
 
         def images_in(folder) -> int:
             try:
@@ -154,11 +164,10 @@ class FolderSource(Source):
         except OSError:
             frame_folders = 0
         if not images and not frame_folders:
-            return
+            return None
         held = f"{images} image file(s)" if images else f"{frame_folders} folder(s) of images"
-        why = (f"{self.folder} holds {held} and no video file: watch reads video files (and streams); score "
-               "frames with `videoad extract --image-fps R` then `videoad detect --model`")
-        log.warning("%s%s", why, "" if self.once else "; waiting for video files")
+        return (f"{self.folder} holds {held} and no video file: watch reads video files (and streams); score "
+                "frames with `videoad extract --image-fps R` then `videoad detect --model`")
 
     def feeds(self, stop):
         from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
@@ -346,7 +355,11 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
         return StreamSource(text, timeout)
     path = Path(text)
     if path.is_dir():
-        return FolderSource(path, poll_s, once, realtime, settle_s)
+        folder = FolderSource(path, poll_s, once, realtime, settle_s)
+        why = folder.frames_only() if once else None  # `--once` ended "0 frames, 0 clips scored", status 0
+        if why:
+            raise WatchError(f"{why} (`--once` has no video file to take there)")
+        return folder
     if path.is_file():
         return FileSource(path, realtime)
     if path.exists():  # a named pipe, a socket, a device other than a camera
