@@ -553,10 +553,10 @@ class RayRunner(_Runner):
 
 def extract_on_ray(input_path: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike,
                    make_backbone: Callable[[], Backbone], options: ExtractOptions | None = None,
-                   settings: RayOptions | None = None, **init_kwargs: Any) -> RunSummary:
+                   settings: RayOptions | None = None, *, progress=None, **init_kwargs: Any) -> RunSummary:
     """`extract_videos` on a Ray cluster (`input_path`: a path or a list of them, as there);
-    `make_backbone` (e.g. a `BackboneSpec`) runs on each actor. `init_kwargs` go to `ray.init`
-    when this call connects."""
+    `make_backbone` (e.g. a `BackboneSpec`) runs on each actor. `progress`: a bar to advance, as
+    `extract_videos` takes one. `init_kwargs` go to `ray.init` when this call connects."""
     options = options or ExtractOptions()
     settings = settings or RayOptions()
     if settings.max_attempts < 1:
@@ -578,6 +578,6 @@ def extract_on_ray(input_path: str | os.PathLike | Sequence[str | os.PathLike], 
             return RayRunner(*args, pool=pool, first=first, settings=settings)
 
         try:
-            return extract_videos(input_path, output, _Planned(info), options, runner=runner)
+            return extract_videos(input_path, output, _Planned(info), options, runner=runner, progress=progress)
         finally:
             pool.kill(first)

@@ -95,6 +95,23 @@ def test_run_makes_a_report_from_a_glob_with_a_default_output(footage, tmp_path,
     assert "\r" not in res.output  # no progress display when the output is not a terminal
 
 
+def test_run_in_a_log_names_each_stage_and_its_progress(footage, tmp_path, monkeypatch):
+    """Redirected (a nightly job, nohup: CliRunner's stderr is no terminal), `run` said nothing
+    until its summary; it says each stage as it begins and the progress in plain lines (every call
+    here: EVERY_S 0; a minute apart by default), never a bar's `\r`."""
+    from extract import progress
+
+    root, cfg = footage
+    monkeypatch.setattr(progress, "EVERY_S", 0.0)
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1"), "-o", str(tmp_path / "r"), "--config", str(cfg),
+                                   "--min-event", "0"])
+    assert res.exit_code == 0, res.output
+    lines = res.stderr.splitlines()
+    assert "extract: 140/140 frames, 100.0%" in " ".join(lines) and "\r" not in res.stderr, res.stderr
+    assert "detect (duad, pooled)" in lines and "report" in lines, res.stderr
+    assert lines.index("detect (duad, pooled)") < lines.index("report")
+
+
 def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
     root, cfg = footage
     out = tmp_path / "out"

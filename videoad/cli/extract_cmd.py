@@ -260,6 +260,10 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], output: str | None, con
     # a bar only where someone watches: redirected to a file it was hundreds of \r-joined lines
     options = extract_config.extract_options(cfg, overwrite=overwrite, shard=shard,
                                              progress=not quiet and sys.stderr.isatty())
+    # redirected to a log (a nightly job, nohup, CI): a plain line at most once a minute in place of the bar
+    from extract.progress import LogProgress
+
+    in_log = None if quiet or sys.stderr.isatty() else LogProgress(unit=options.progress_unit, desc="extract")
     hint = None if on_ray else gpu_feeding_hint(model, options.workers, options.batch_size)
     if hint:
         click.echo(hint, err=True)
@@ -270,8 +274,8 @@ def extract(ctx: click.Context, inputs: tuple[str, ...], output: str | None, con
         # each called the store theirs; the shards of one run share it
         with output_lock(output, command="videoad extract" + (f" --shard {shard[0]}/{shard[1]}" if shard else ""),
                          shared=shard is not None):
-            summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray)
-                       if on_ray else extract_videos(input_path, output, model, options))
+            summary = (ray_opts.extract_on_ray(input_path, output, backbone, kwargs, options, ray, progress=in_log)
+                       if on_ray else extract_videos(input_path, output, model, options, progress=in_log))
     except FolderBusyError as exc:
         raise click.ClickException(str(exc) + ("" if shard else " (the shards of one run, --shard i/N, may run "
                                                                 "side by side)")) from None

@@ -79,30 +79,30 @@ def pop_extract_settings(flags: dict[str, Any]) -> dict[str, Any]:
 
 
 def extract_on_ray(input_path: str, output: str, backbone: str, kwargs: dict[str, Any],
-                   options, ray: dict[str, Any]):
-    """`extract_videos` on Ray; the actors build `backbone` from its name and arguments."""
+                   options, ray: dict[str, Any], progress=None):
+    """`extract_videos` on Ray; the actors build `backbone` from its name and arguments (`progress`:
+    a bar to advance, as there)."""
     from extract.ray_runner import BackboneSpec, RayOptions
     from extract.ray_runner import extract_on_ray as run
 
     settings = RayOptions(address=ray["ray_address"] or None, workers=ray["ray_workers"],
                           cpus_per_worker=ray["ray_cpus"] or 1.0, gpus_per_worker=ray["ray_gpus"])
     try:
-        return run(input_path, output, BackboneSpec(backbone, dict(kwargs)), options, settings)
+        return run(input_path, output, BackboneSpec(backbone, dict(kwargs)), options, settings, progress=progress)
     except RuntimeError as exc:  # an actor could not build the backbone, or kept dying
         raise click.ClickException(str(exc)) from None
 
 
 def detect_executor(ray_address: str | None, ray_cpus: float | None, ray_gpus: float | None,
                     threads_per_job: int):
-    """The executor for `video.detect` / `video.score`: Ray's with --ray; without it, on a terminal,
-    the local one with a bar of the groups (a fit of minutes said nothing), else None (the default)."""
+    """The executor for `video.detect` / `video.score`: Ray's with --ray; without it the local one
+    with the groups fitted shown (a fit of minutes said nothing): a bar on a terminal, a line now
+    and then in a log (`extract.progress.console_bar`)."""
     if ray_address is None:
         _without_ray({"ray_cpus": ray_cpus, "ray_gpus": ray_gpus})
-        if sys.stderr.isatty():
-            from videoad.video.run import run_with_bar
+        from videoad.video.run import run_with_bar
 
-            return run_with_bar
-        return None
+        return run_with_bar
     from videoad.ray_detect import RayTasks
 
     # a bar only where someone watches, as extract's: redirected to a log it was one \r-joined line per fit

@@ -97,13 +97,15 @@ def default_output(inputs: list[Path]) -> Path:
 
 
 class _Stage:
-    """One progress display for the whole run: frames during extraction, then the stage's name."""
+    """One progress display for the whole run: frames during extraction, then the stage's name; on
+    a terminal a bar, in a log (`enabled` false) each stage's name and a line now and then."""
 
     def __init__(self, enabled: bool):
+        from extract.progress import LogProgress
         from tqdm import tqdm
 
-        self.bar = tqdm(total=0, unit="frame", unit_scale=True, desc="extract", disable=not enabled,
-                        dynamic_ncols=True, leave=False)
+        self.bar = (tqdm if enabled else LogProgress)(total=0, unit="frame", unit_scale=True, desc="extract",
+                                                       dynamic_ncols=True, leave=False)
 
     def stage(self, text: str) -> None:
         self.bar.set_description_str(text, refresh=True)

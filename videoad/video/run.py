@@ -296,11 +296,12 @@ def _run(tasks, n_jobs: int, progress=None) -> list:
 
 
 def run_with_bar(tasks, n_jobs: int) -> list:
-    """`_run` with a bar of the groups fitted on the console: `videoad detect` on a terminal said
-    nothing for the minutes a run of many groups takes (an executor as `detect` takes one)."""
-    from tqdm import tqdm
+    """`_run` with the groups fitted shown on the console (a bar on a terminal, a line now and then
+    in a log): `videoad detect` said nothing for the minutes a run of many groups takes (an
+    executor as `detect` takes one)."""
+    from extract.progress import console_bar
 
-    with tqdm(total=len(tasks), unit="group", desc="fit and score", dynamic_ncols=True, leave=False) as bar:
+    with console_bar(total=len(tasks), unit="group", desc="fit and score", dynamic_ncols=True, leave=False) as bar:
         return _run(tasks, n_jobs, progress=bar.update)
 
 
