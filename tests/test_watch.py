@@ -2059,6 +2059,19 @@ def test_a_watched_segment_cut_mid_gop_counts_its_clock_from_its_first_decoded_f
     assert any("could not be decoded" in r["warning"] for r in _of(records, "warning"))
 
 
+def test_a_watched_recording_named_off_a_clock_never_set_gives_no_clock_times_and_says_so(cam, tmp_path):
+    """A recorder whose clock battery died names its segments from 2000-01-01: its events carried
+    2000-01-01 clock times, an analyst might believe them; none now, and its video record says why."""
+    named = tmp_path / "cam_20000101_000312.avi"
+    shutil.copy(cam["video"], named)
+    res = CliRunner().invoke(cli, ["watch", str(named), "--model", str(cam["models"]), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    records = _records(tmp_path / "out")
+    assert _of(records, "close") and all(r.get("start_clock") is None for r in _of(records, "close"))
+    warning = _of(records, "video")[0]["warning"]
+    assert "its file name says 2000-01-01 00:03:12, which looks like a camera clock never set" in warning
+
+
 def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_path):
     """Models fitted on a (small, random) C3D's features: `watch` builds the network once and each
     camera's copy shares it; its clip scores equal `detect --model` on the same file."""

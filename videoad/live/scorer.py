@@ -496,7 +496,7 @@ class _Scorer:
         `leading_s`: the seconds of a file's first frames its decoder lost (a segment cut mid-GOP),
         by which its frame 0 is after its recording start."""
         from extract.clips import iter_clips
-        from extract.clock import clock_after, recording_start
+        from extract.clock import clock_after, recording_start, unset_clock
 
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         early: deque = deque()  # messages read ahead to time the frames' arrival
@@ -527,6 +527,7 @@ class _Scorer:
             # a file's recording start (its name, else its creation_time tag): its events' clock times,
             # as `videoad detect` gives them; a live stream's are its arrival times (`*_at`)
             start = None if self.feed.reconnect else recording_start(self.feed.name, metadata)[0]
+            unset = None if start or self.feed.reconnect else unset_clock(self.feed.name, metadata)
             self._clock = datetime.fromisoformat(start) if start else None
             if self._clock is not None and leading_s > 0:  # frame 0 that much after it (extraction's workers)
                 self._clock = datetime.fromisoformat(clock_after(self._clock, leading_s, "exact"))
@@ -542,7 +543,7 @@ class _Scorer:
                     record["recorded_before"] = [{"id": i, "start_frame": f} for f, i in sorted(self._before.items())]
                 if self._grown is not None:  # scored again from its start: its events in that part are `rescored`
                     record["grown_from"] = self._grown
-            problem = "; ".join(filter(None, [rate_note, frame_rate_mismatch(self.wm.extraction, fps)]))
+            problem = "; ".join(filter(None, [rate_note, frame_rate_mismatch(self.wm.extraction, fps), unset]))
             if problem:
                 log.warning("%s: %s", self.feed.name, problem)
                 record["warning"] = problem
