@@ -33,7 +33,7 @@ import numpy as np
 
 from .backbones.base import Backbone
 from .clips import ClipSpec, iter_clips
-from .clock import clock_after, recording_start
+from .clock import clock_after, recording_start, unset_clock
 from .decode import DecodeError, open_image_folder, open_video, quiet_native_logs
 from .scene import SCENE_ATTR, SceneSampler, scene_attr
 from .sources import Source
@@ -223,9 +223,12 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         if leading:  # extract.decode: a segment that starts mid-GOP; its frame 0 is that much after its start
             told.update(leading_lost=stream.reader.leading_lost, start_note=leading)
             if start is not None:
-                start = clock_after(datetime.fromisoformat(start), stream.reader.leading_seconds)
+                start = clock_after(datetime.fromisoformat(start), stream.reader.leading_seconds, "exact")
         if start is not None:  # extract.clock: an event is told by the clock too
             told.update(start_time=start, start_time_from=origin)
+        else:  # a name or tag whose time looks off a clock never set: said, not printed on every event
+            unset = unset_clock(task.source.path, stream.reader.metadata if stream.reader else None)
+            told.update({"clock_note": unset} if unset else {})
         others = stream.streams_note()
         if others:
             told.update(video_streams=1 + len(stream.reader.other_streams), streams_note=others)

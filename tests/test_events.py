@@ -193,6 +193,9 @@ def test_clock_times_round_to_the_second_so_that_an_event_is_covered():
     assert clock_after(datetime(9999, 12, 31, 23, 59, 59), 0.5, "up") == "9999-12-31T23:59:59"  # past the range: down
     with pytest.raises(ValueError, match="rounding"):
         clock_after(at, 1.0, "ceil")
+    # "exact": a recording's start moved by the frames its decoder lost keeps its fraction
+    assert clock_after(at, 1.5, "exact") == "2026-12-05T08:00:01.500000"
+    assert clock_after(datetime(2026, 12, 5, 8, tzinfo=timezone.utc), 2.0, "exact") == "2026-12-05T08:00:02+00:00"
     old = os.environ.get("TZ")
     os.environ["TZ"] = "America/New_York"
     time.tzset()
@@ -238,6 +241,11 @@ def test_events_are_told_by_the_clock_where_the_recording_start_is_known(tmp_pat
     assert saved["cam1_20261205_080000.mp4"]["peak_clock"] == "2026-12-05T08:00:04"
     page = build_report(ScoreSet([known, plain]), tmp_path / "report", clips=False).read_text()
     assert "recorded from 2026-12-05 08:00:00 (its file name)" in page
+    # a start with a fraction (a Matroska tag's) counts from it: 08:00:00.75 + 1.6 s is 08:00:02
+    tagged = replace(known, start_time="2026-12-05T08:00:00.750000+00:00", start_time_from="creation_time")
+    e = find_events(ScoreSet([tagged]), EventSettings(merge_gap_s=0.0, min_length_s=0)).events[0]
+    assert (e.start_clock, e.end_clock, e.peak_clock) == \
+        ("2026-12-05T08:00:02+00:00", "2026-12-05T08:00:08+00:00", "2026-12-05T08:00:05+00:00")
     assert ">2026-12-05 08:00:01</span>" in page
 
 

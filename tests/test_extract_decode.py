@@ -667,9 +667,11 @@ def test_a_segment_cut_mid_gop_says_what_it_lost(tmp_path):
     """A recorder's MPEG-TS segment whose first packets (its keyframe) are in the file before it:
     FFmpeg drops the frames up to the next keyframe without a word, so frame 0 and every second
     were that much early."""
+    from datetime import datetime, timedelta
+
     import av
 
-    full = make_h264(tmp_path / "full.mp4", 60, fps=2)  # a keyframe every 12 frames: 6 s
+    full = make_h264(tmp_path / "full.mp4", 60, fps=5)  # a keyframe every 12 frames: 2.4 s
     cut = tmp_path / "cam1_20261205_080000.ts"
     with av.open(os.fspath(full)) as src, av.open(os.fspath(cut), "w", format="mpegts") as dst:
         stream = src.streams.video[0]
@@ -680,7 +682,7 @@ def test_a_segment_cut_mid_gop_says_what_it_lost(tmp_path):
                 dst.mux(packet)
     stream = open_video(cut, ("pyav",))
     n = sum(1 for _ in stream.frames)
-    lost = stream.reader.leading_lost
+    lost, lost_s = stream.reader.leading_lost, stream.reader.leading_seconds
     assert lost >= 3 and n + lost >= 57 and f"the file's first {lost} frame(s)" in stream.start_note()
     stream.close()
     from extract.backbones.motion import MotionBackbone
@@ -690,7 +692,9 @@ def test_a_segment_cut_mid_gop_says_what_it_lost(tmp_path):
     extract_videos(cut, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
     attrs = FeatureStore(tmp_path / "out").attrs(cut.name)
     assert "starts within a group of pictures" in attrs["decode_warnings"]
-    assert attrs["start_time"] > "2026-12-05T08:00:00"  # its frame 0 is after the segment's start
+    # its frame 0 is after the segment's start, by the fraction too (8 frames, 1.6 s; cut to 08:00:01,
+    # every clock time of its events was 0.6 s early)
+    assert lost_s % 1 and attrs["start_time"] == (datetime(2026, 12, 5, 8) + timedelta(seconds=lost_s)).isoformat()
     full_stream = open_video(full, ("pyav",))
     assert full_stream.start_note() is None and sum(1 for _ in full_stream.frames) == 60
     full_stream.close()

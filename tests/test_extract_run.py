@@ -150,26 +150,42 @@ def test_a_damaged_recording_is_extracted_whole_with_its_damage_named(tmp_path):
     assert timeline(next(v for v in scored if v.video == "damaged.mp4"), tmp_path / "t.png").stat().st_size > 0
 
 
+def _tagged(path: Path, tag: str | None, n: int = 40) -> Path:
+    """A tiny H.264 file whose container carries `tag` as its creation_time (an MP4 keeps whole
+    seconds, a Matroska file its fraction)."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as container:
+        if tag:
+            container.metadata["creation_time"] = tag
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(n):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 3 * i % 256, np.uint8),
+                                                                   format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
 def test_the_recording_start_is_read_from_the_file_name_else_the_creation_time_tag(tmp_path):
     """extract.clock: a recorder's segment named by its start, a phone's file with a creation_time
     tag (the name wins where both say), a frame folder named by its start, and a file that says
-    nothing: the store keeps `start_time` and where it was read, which the scores carry on."""
-    import av
+    nothing: the store keeps `start_time` and where it was read, which the scores carry on. A
+    fraction of a second (a Matroska tag's, a Pixel phone's name's milliseconds) is kept: cut to the
+    second, every clock time of its events was up to a second early, and the phone's name gave none."""
+    from datetime import datetime
 
-    from extract.clock import from_name
+    from extract.clock import clock_after, from_name
+    from videoad.events import EventSettings, find_events
 
     videos = tmp_path / "in"
     make_h264(videos / "cam1_20261205_080000.mp4", 40)
     make_h264(videos / "plain.mp4", 40)
-    for name, tag in (("phone.mp4", "2026-12-04T21:15:30.000000Z"), ("cam2_2026-12-05_09-30-00.mp4", "2020-01-01T00:00:00Z")):
-        with av.open(str(videos / name), "w") as container:
-            container.metadata["creation_time"] = tag
-            stream = container.add_stream("libx264", rate=25)
-            stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-            for i in range(40):
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((48, 64, 3), 3 * i, np.uint8),
-                                                                       format="rgb24")))
-            container.mux(stream.encode())
+    _tagged(videos / "phone.mp4", "2026-12-04T21:15:30.000000Z")
+    _tagged(videos / "cam2_2026-12-05_09-30-00.mp4", "2020-01-01T00:00:00Z")
+    _tagged(videos / "action.mkv", "2026-12-05T07:59:59.750000Z", n=200)
+    make_h264(videos / "PXL_20261205_080000750.mp4", 40)
     make_frames(videos / "door_20261205T101500", 40)
     run(videos, tmp_path / "out", image_fps=10)
     store = FeatureStore(tmp_path / "out")
@@ -178,14 +194,75 @@ def test_the_recording_start_is_read_from_the_file_name_else_the_creation_time_t
                     "cam2_2026-12-05_09-30-00.mp4": ("2026-12-05T09:30:00", "file name"),
                     "door_20261205T101500": ("2026-12-05T10:15:00", "file name"),
                     "phone.mp4": ("2026-12-04T21:15:30+00:00", "creation_time"),
+                    "action.mkv": ("2026-12-05T07:59:59.750000+00:00", "creation_time"),
+                    "PXL_20261205_080000750.mp4": ("2026-12-05T08:00:00.750000", "file name"),
                     "plain.mp4": (None, None)}
     from videoad import video
+    from videoad.report import build_report
 
     scored = video.detect(tmp_path / "out", video.DetectConfig(detector="knn", params={}, mode="pooled", min_clips=1))
     assert {v.video: v.start_time for v in scored} == {k: when for k, (when, _) in told.items()}
+    # the events' clock times count from the fraction: 07:59:59.750 + 1.3 s is 08:00:01, not 08:00:00
+    from dataclasses import replace
+
+    from videoad.scores import ScoreSet
+
+    v = next(v for v in scored if v.video == "action.mkv")  # every clip over the line: one event
+    action = find_events(ScoreSet([replace(v, threshold=float(v.scores.min()) - 1)]),
+                         EventSettings(min_length_s=0)).events
+    assert action and action[0].start_s is not None
+    exact = datetime.fromisoformat("2026-12-05T07:59:59.750+00:00")
+    for e in action:
+        assert (e.start_clock, e.end_clock, e.peak_clock) == tuple(
+            clock_after(exact, s, how) for s, how in ((e.start_s, "down"), (e.end_s, "up"), (e.peak_s, "nearest")))
+    page = build_report(scored, tmp_path / "report", clips=False).read_text()
+    assert "recorded from 2026-12-05 07:59:59.750+00:00 (its creation_time)" in page
+    assert "recorded from 2026-12-05 08:00:00 (its file name)" in page  # whole seconds read as before
     # what is not a date and a time is never taken for one
     assert [from_name(n) for n in ("Explosion008_x264.mp4", "video_0815.avi", "20261205.mp4",
                                     "ch01_20261399_250000.mp4", "Normal_Videos_024_x264")] == [None] * 5
+    # a fraction after a point or comma, or milliseconds run on; not a segment counter after `_`
+    assert [from_name(n) for n in ("2026-12-05 08-00-00.750.mkv", "2026-12-05T08:00:00,5", "PXL_20261205_080000123.mp4",
+                                    "cam_20261205_080000_750.mp4", "cam_20261205_0800007501.mp4")] == \
+        [datetime(2026, 12, 5, 8, 0, 0, 750000), datetime(2026, 12, 5, 8, 0, 0, 500000),
+         datetime(2026, 12, 5, 8, 0, 0, 123000), datetime(2026, 12, 5, 8, 0, 0), None]
+
+
+def test_a_time_off_a_camera_clock_never_set_gives_no_clock_times_and_says_so(tmp_path):
+    """A camera whose clock battery is dead stamps 1970 or its reset date, 2000-01-01, one set
+    wrong a date in the future: every event was told by that clock (2000-01-01 00:03:14, a date
+    an analyst might even believe). No start is kept and the warning says why; a 1990 or later
+    time is kept as before."""
+    from datetime import datetime, timedelta, timezone
+
+    videos = tmp_path / "in"
+    _tagged(videos / "epoch.mp4", "1970-01-01T00:00:05.000000Z")
+    _tagged(videos / "reset.mp4", "2000-01-01T00:03:12.000000Z")
+    ahead = (datetime.now(timezone.utc) + timedelta(days=400)).replace(microsecond=0)
+    _tagged(videos / "ahead.mp4", ahead.isoformat().replace("+00:00", "Z"))
+    _tagged(videos / "dvr_20000101_000312.mkv", "2026-12-05T08:00:00Z")  # the tag of a later remux
+    _tagged(videos / "old.mp4", "1995-06-01T12:00:00.000000Z")
+    summary = run(videos, tmp_path / "out")
+    assert summary.failed == []
+    store, entries = FeatureStore(tmp_path / "out"), manifest(tmp_path / "out")
+    assert {k: store.attrs(k).get("start_time") for k in store.keys()} == {
+        "epoch.mp4": None, "reset.mp4": None, "ahead.mp4": None, "dvr_20000101_000312.mkv": None,
+        "old.mp4": "1995-06-01T12:00:00+00:00"}
+    assert "its creation_time says 1970-01-01 00:00:05+00:00, which looks like a camera clock never set" in \
+        entries["epoch.mp4"]["warning"]
+    assert "its creation_time says 2000-01-01 00:03:12+00:00" in entries["reset.mp4"]["warning"]
+    assert "its file name says 2000-01-01 00:03:12" in entries["dvr_20000101_000312.mkv"]["warning"]
+    assert "no clock times" in entries["ahead.mp4"]["warning"] and not entries["old.mp4"].get("warning")
+    from extract.clock import recording_start, unset
+
+    # tomorrow's time is a zone ahead of this machine, not yet a clock set wrong
+    now = datetime(2026, 12, 5, 12, tzinfo=timezone.utc)
+    assert [unset(datetime(2026, 12, 6, 11), now), unset(datetime(2026, 12, 6, 13), now),
+            unset(datetime(1989, 12, 31, 23, 59, 59), now), unset(datetime(2000, 1, 2), now)] == [False, True, True, False]
+    assert recording_start("x.mp4", {"creation_time": "2026-12-05T08:00:00+05:45"}) == \
+        ("2026-12-05T08:00:00+05:45", "creation_time")  # an odd offset kept as written
+    assert recording_start("x.mp4", {"creation_time": "2026-12-05T08:00:00.25-03:30"}) == \
+        ("2026-12-05T08:00:00.250000-03:30", "creation_time")
 
 
 def test_clock_times_count_the_seconds_that_passed_across_a_change_of_summer_time(monkeypatch):

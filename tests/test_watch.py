@@ -2018,6 +2018,63 @@ def test_a_watched_recording_named_by_its_start_gives_clock_times(cam, tmp_path)
     assert all(r.get("start_clock") is None for r in _of(_records(tmp_path / "plain"), "close"))
 
 
+def test_a_watched_segment_cut_mid_gop_counts_its_clock_from_its_first_decoded_frame(cam, tmp_path):
+    """A recorder's MPEG-TS segment whose keyframe is in the segment before: the decoder loses its
+    first frames, so its frame 0 is that much after the start its name gives. Extraction moved the
+    start by them; watch did not, and every clock time was that much early (2.2 s here), with no
+    word of the lost frames."""
+    from datetime import datetime, timedelta
+
+    import av
+
+    from extract.decode import open_video
+
+    frames = _frames(cam["video"])
+    full = tmp_path / "full.mp4"
+    with av.open(str(full), "w") as container:
+        stream = container.add_stream("libx264", rate=int(FPS))
+        stream.width, stream.height, stream.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        stream.options = {"crf": "18", "bf": "2", "g": "24"}
+        for f in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f[..., ::-1]), format="rgb24")))
+        container.mux(stream.encode())
+    cut = tmp_path / "cam_20261205_080000.ts"
+    with av.open(str(full)) as src, av.open(str(cut), "w", format="mpegts") as dst:
+        out = dst.add_stream_from_template(src.streams.video[0])
+        for k, packet in enumerate(p for p in src.demux(src.streams.video[0]) if p.dts is not None):
+            if k >= 3:  # the keyframe and two more are in the segment before
+                packet.stream = out
+                dst.mux(packet)
+    reader = open_video(cut, ("pyav",))
+    sum(1 for _ in reader.frames)
+    lost_s = reader.reader.leading_seconds
+    reader.close()
+    assert lost_s >= 1
+    res = CliRunner().invoke(cli, ["watch", str(cut), "--model", str(cam["models"]), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    records = _records(tmp_path / "out")
+    closes = _of(records, "close")
+    assert closes
+    start = datetime(2026, 12, 5, 8) + timedelta(seconds=lost_s)
+    for r in closes:
+        assert r["start_clock"] == (start + timedelta(seconds=r["start_s"])).replace(microsecond=0).isoformat()
+        assert r["peak_clock"] == (start + timedelta(seconds=r["peak_s"] + 0.5)).replace(microsecond=0).isoformat()
+    assert any("could not be decoded" in r["warning"] for r in _of(records, "warning"))
+
+
+def test_a_watched_recording_named_off_a_clock_never_set_gives_no_clock_times_and_says_so(cam, tmp_path):
+    """A recorder whose clock battery died names its segments from 2000-01-01: its events carried
+    2000-01-01 clock times, an analyst might believe them; none now, and its video record says why."""
+    named = tmp_path / "cam_20000101_000312.avi"
+    shutil.copy(cam["video"], named)
+    res = CliRunner().invoke(cli, ["watch", str(named), "--model", str(cam["models"]), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    records = _records(tmp_path / "out")
+    assert _of(records, "close") and all(r.get("start_clock") is None for r in _of(records, "close"))
+    warning = _of(records, "video")[0]["warning"]
+    assert "its file name says 2000-01-01 00:03:12, which looks like a camera clock never set" in warning
+
+
 def test_a_learned_backbones_models_are_watched_as_they_score_in_batch(cam, tmp_path):
     """Models fitted on a (small, random) C3D's features: `watch` builds the network once and each
     camera's copy shares it; its clip scores equal `detect --model` on the same file."""

@@ -27,6 +27,7 @@ from pathlib import Path, PureWindowsPath
 import numpy as np
 from matplotlib.figure import Figure
 
+from extract.clock import readable_start
 from videoad import output_keys
 from videoad.datasets.errors import AnnotationError
 from videoad.events import Event, find_events, fmt_score, fmt_time
@@ -306,7 +307,7 @@ def draw_timeline(
         else:
             lo, hi = shared_ylim([v])
             ax.set_ylim(lo, hi)
-        since = f" from {v.start_time.replace('T', ' ')}" if xunit == "s" and v.start_time else ""  # extract.clock
+        since = f" from {readable_start(v.start_time)}" if xunit == "s" and v.start_time else ""  # extract.clock
         clock = xunit == "s" and x_max > CLOCK_AXIS_S  # minutes and hours read as such, not as 115,200 s
         if clock:
             from matplotlib.ticker import FuncFormatter, MultipleLocator

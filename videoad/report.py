@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extract.clock import readable_start
 from extract.sources import mark_output
 from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write
 from videoad import coverage
@@ -392,7 +393,7 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         facts.append(f"{v.repeated_frames} sampled frame{'s' if v.repeated_frames != 1 else ''} repeat the one "
                      f"before ({done})")
     if v.start_time:  # extract.clock: the recording's start, so events are told by the clock too
-        facts.append(f"recorded from {_e(v.start_time.replace('T', ' '))} (its {_e(v.start_time_from or '')})")
+        facts.append(f"recorded from {_e(readable_start(v.start_time))} (its {_e(v.start_time_from or '')})")
     facts += [f"<span class=unseen>{_e(note)}</span>" for note in unlike]  # unlike its history (coverage)
     if v.decode_warnings:  # damaged frames filled in, a picture that changed size, ... (docs/extract.md)
         facts.append(f"extraction warned: {_e(v.decode_warnings)}")

@@ -3,6 +3,7 @@ the scorer (clips, features, scores, events, dropping clips that fall too far be
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import math
 import queue
@@ -182,12 +183,21 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
             dropped_at = None
         timing = getattr(stream, "timing", None)
         reader = getattr(stream, "reader", None)
+        frames, ahead, why = iter(stream.frames), [], "end of stream"
+        if not feed.reconnect:  # a file's first frame decoded before its session: what a segment cut mid-GOP
+            try:  # lost before it moves its recording start (extract.clock), as extraction's does
+                ahead.append(next(frames))
+            except StopIteration:
+                pass
+            except Exception as exc:  # noqa: BLE001 - said as a failure in the loop below is
+                why, frames = _error_text(exc, feed), iter(())
         put(("session", stream.fps, stream.backend, None if timing is None else timing.times,
-             None if reader is None else reader.metadata, bool(getattr(stream, "rate_guessed", False))))
+             None if reader is None else reader.metadata, bool(getattr(stream, "rate_guessed", False)),
+             float(getattr(reader, "leading_seconds", 0.0) or 0.0)))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
-        n, why, t0, last = 0, "end of stream", None, None
+        n, t0, last = 0, None, None
         try:
-            for frame in stream.frames:
+            for frame in itertools.chain(ahead, frames):
                 now = time.time()
                 if feed.realtime and fps:
                     t0 = now if t0 is None else t0
@@ -209,6 +219,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         damage = stream.damage_note() if hasattr(stream, "damage_note") else None
         if damage:  # frames filled in for damaged packets (extract.decode.PyAVFrames)
             put(("warning", damage))
+        leading = stream.start_note() if hasattr(stream, "start_note") else None
+        if leading:  # a segment cut mid-GOP: its first frames lost (extract.decode), as extraction warns
+            put(("warning", leading))
         resized = stream.size_note() if hasattr(stream, "size_note") else None
         if resized:  # the picture changed size part-way: resized to the first frame's, as extraction says
             put(("warning", resized))
@@ -473,14 +486,17 @@ class _Scorer:
             self.skipping = ""
         return msg
 
-    def _session(self, fps: float, backend: str, times=None, metadata: dict | None = None, guessed: bool = False):
+    def _session(self, fps: float, backend: str, times=None, metadata: dict | None = None, guessed: bool = False,
+                 leading_s: float = 0.0):
         """Frames until the session ends -> clips -> scores; returns the message that ended it.
         `times`: the frames' own times when a file's frames do not keep one rate (extract.timing),
         sampled by them as extraction does. `metadata`: the container's tags, where a file's
         recording start may be (extract.clock). `guessed`: `fps` is FFmpeg's guess, not the
-        stream's (a live one is then timed by its frames' arrival, the guess kept when they agree)."""
+        stream's (a live one is then timed by its frames' arrival, the guess kept when they agree).
+        `leading_s`: the seconds of a file's first frames its decoder lost (a segment cut mid-GOP),
+        by which its frame 0 is after its recording start."""
         from extract.clips import iter_clips
-        from extract.clock import recording_start
+        from extract.clock import clock_after, recording_start, unset_clock
 
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         early: deque = deque()  # messages read ahead to time the frames' arrival
@@ -511,7 +527,10 @@ class _Scorer:
             # a file's recording start (its name, else its creation_time tag): its events' clock times,
             # as `videoad detect` gives them; a live stream's are its arrival times (`*_at`)
             start = None if self.feed.reconnect else recording_start(self.feed.name, metadata)[0]
+            unset = None if start or self.feed.reconnect else unset_clock(self.feed.name, metadata)
             self._clock = datetime.fromisoformat(start) if start else None
+            if self._clock is not None and leading_s > 0:  # frame 0 that much after it (extraction's workers)
+                self._clock = datetime.fromisoformat(clock_after(self._clock, leading_s, "exact"))
             self._new_rules(self.numbered)  # a folder's files number on
             record = {"type": "video", "source": self.source.name, "video": self.feed.name,
                       "fps": fps, "decoder": backend, "live": self.feed.live, "at": _iso(time.time())}
@@ -524,7 +543,7 @@ class _Scorer:
                     record["recorded_before"] = [{"id": i, "start_frame": f} for f, i in sorted(self._before.items())]
                 if self._grown is not None:  # scored again from its start: its events in that part are `rescored`
                     record["grown_from"] = self._grown
-            problem = "; ".join(filter(None, [rate_note, frame_rate_mismatch(self.wm.extraction, fps)]))
+            problem = "; ".join(filter(None, [rate_note, frame_rate_mismatch(self.wm.extraction, fps), unset]))
             if problem:
                 log.warning("%s: %s", self.feed.name, problem)
                 record["warning"] = problem
