@@ -31,8 +31,9 @@ class LogProgress:
     """A tqdm bar's calls (`total`, `update`, `refresh`, `set_postfix_str`, `set_description_str`,
     `close`, a `with` block) answered by a plain line at most once every `every` seconds.
 
-    A description whose stage (its text before `:`) differs from the last one is a new stage: its
-    line is written at once and the count starts again (`run`: extract, then detect, then report).
+    A description whose stage (its text before `:`) differs from the last one said (or is the first
+    one set) is a new stage: its line is written at once and the count starts again (`run`: extract,
+    then detect, then report).
     `every`: `EVERY_S` by default; `clock` and `write` are for tests (a fake clock; lines kept in a list).
     """
 
@@ -46,6 +47,7 @@ class LogProgress:
         self.clock, self.write = clock, write
         self.n, self.postfix = 0, ""
         self.started = self.said = clock()
+        self.stage = None  # the stage last said: none yet, so the first one named is said (`run`'s "extract")
 
     def line(self) -> str:
         """The progress as one line: stage, count, share, the rate shown beside it, the time left."""
@@ -79,8 +81,8 @@ class LogProgress:
         self.postfix = text  # shown with the next line: the count it goes with comes with an update
 
     def set_description_str(self, text: str = "", refresh: bool = True) -> None:
-        new_stage = text.split(":")[0] != self.desc.split(":")[0]
-        self.desc = text
+        stage = text.split(":")[0]
+        new_stage, self.stage, self.desc = stage != self.stage, stage, text
         if new_stage:  # said at once, and counted from here
             self.n, self.total, self.postfix, self.started = 0, 0, "", self.clock()
         self._maybe_say(now=new_stage)

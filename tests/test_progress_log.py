@@ -85,3 +85,14 @@ def test_extract_in_a_log_says_its_progress_in_plain_lines(tmp_path, monkeypatch
     assert "extract: 2/2 videos, 100.0%" in res.stderr and "\r" not in res.stderr
     res = CliRunner().invoke(extract_cmd, [str(tmp_path / "in"), "-o", str(tmp_path / "q"), *args, "-q"])
     assert res.exit_code == 0 and "extract: " not in res.stderr, res.stderr
+
+
+def test_the_first_stage_is_said_though_the_bar_was_made_with_its_name():
+    """`run` makes its display named "extract" and then sets that stage: a log said "extract
+    (history)", "detect" and "report" but never the first stage, the longest."""
+    clock, lines = Clock(), []
+    bar = LogProgress(total=0, unit="frame", desc="extract", every=60, clock=clock, write=lines.append)
+    bar.set_description_str("extract", refresh=True)
+    bar.set_description_str("extract (history)", refresh=True)
+    bar.set_description_str("extract (history)", refresh=True)
+    assert lines == ["extract", "extract (history)"]

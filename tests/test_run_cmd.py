@@ -108,8 +108,8 @@ def test_run_in_a_log_names_each_stage_and_its_progress(footage, tmp_path, monke
     assert res.exit_code == 0, res.output
     lines = res.stderr.splitlines()
     assert "extract: 140/140 frames, 100.0%" in " ".join(lines) and "\r" not in res.stderr, res.stderr
-    assert "detect (duad, pooled)" in lines and "report" in lines, res.stderr
-    assert lines.index("detect (duad, pooled)") < lines.index("report")
+    assert "extract" in lines and "detect (duad, pooled)" in lines and "report" in lines, res.stderr
+    assert lines.index("extract") < lines.index("detect (duad, pooled)") < lines.index("report")
 
 
 def test_run_fits_on_history_and_scores_the_input(footage, tmp_path):
