@@ -87,8 +87,26 @@ def unset_clock(path, metadata: dict | None = None) -> str | None:
     """Why the recording at `path` has no start though its name or tag gives a time (`unset`),
     or None: so that its events' missing clock times are explained, not a mystery."""
     when, origin = _said(path, metadata)
-    if when is None or not unset(when):
-        return None
+    return _unset_note(when, origin) if when is not None and unset(when) else None
+
+
+def stored_start(start, origin) -> tuple[str | None, str | None, str | None]:
+    """(start, origin, None) for a recording's start read back from a feature store, or (None, None,
+    why) where it looks off a clock never set (`unset`): a store extracted before that was checked
+    holds it, and its events would carry 2000-01-01 clock times where a new one's carry none."""
+    if not start:
+        return None, None, None
+    try:
+        when = datetime.fromisoformat(str(start))
+    except ValueError:  # kept as written, as readable_start shows it
+        return str(start), str(origin) if origin else None, None
+    if unset(when):
+        return None, None, _unset_note(when, str(origin) if origin else "recorded start")
+    return str(start), str(origin) if origin else None, None
+
+
+def _unset_note(when: datetime, origin: str) -> str:
+    """Why a start read off `origin` (a file name, a creation_time) was not taken (`unset`)."""
     return (f"its {origin} says {when.isoformat(sep=' ')}, which looks like a camera clock never set "
             "(before 1990, on 2000-01-01 or in the future): its events are given no clock times")
 

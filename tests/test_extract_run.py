@@ -265,6 +265,27 @@ def test_a_time_off_a_camera_clock_never_set_gives_no_clock_times_and_says_so(tm
         ("2026-12-05T08:00:00.250000-03:30", "creation_time")
 
 
+def test_a_store_extracted_before_the_clock_was_checked_gives_its_unset_start_no_clock_times():
+    """A store written before extraction checked for a clock never set still holds its 2000-01-01
+    start: detect leaves it out and says why, in the words extraction now warns in."""
+    from videoad.video.run import _video_meta
+
+    class Stored:  # a store video as detect reads it
+        key = "dvr_20000101_000312.mkv"
+        attrs = {"n_frames": 10, "fps": 10.0, "start_time": "2000-01-01T00:03:12",
+                 "start_time_from": "file name", "decode_warnings": "12 damaged frames filled in"}
+
+    meta = _video_meta(Stored)
+    assert (meta["start_time"], meta["start_time_from"]) == (None, None)
+    assert meta["decode_warnings"] == ("12 damaged frames filled in; its file name says 2000-01-01 00:03:12, which "
+                                       "looks like a camera clock never set (before 1990, on 2000-01-01 or in the "
+                                       "future): its events are given no clock times")
+    Stored.attrs = {"n_frames": 10, "fps": 10.0, "start_time": "2026-12-05T08:00:00", "start_time_from": "file name"}
+    meta = _video_meta(Stored)  # a set clock: kept, nothing said
+    assert (meta["start_time"], meta["start_time_from"], meta["decode_warnings"]) == \
+        ("2026-12-05T08:00:00", "file name", None)
+
+
 def test_clock_times_count_the_seconds_that_passed_across_a_change_of_summer_time(monkeypatch):
     """A name's time is the recorder's local clock. 38 s after 01:59:30 on the night New York's
     clocks jump to 03:00 read 02:00:08, a time that never was; under UTC nothing changes, and a
