@@ -45,10 +45,12 @@ def from_name(name: str) -> datetime | None:
 
 
 def from_tag(value) -> datetime | None:
-    """A container's `creation_time` (ISO 8601, as FFmpeg writes it, with any offset), or None."""
+    """A container's `creation_time` (ISO 8601, as FFmpeg writes it, with any offset; UTC's `Z` in
+    either case, as ISO 8601 allows and Python's reader does not), or None."""
     if not isinstance(value, str) or not value.strip():
         return None
-    text = value.strip().replace("Z", "+00:00")
+    text = value.strip()
+    text = text[:-1] + "+00:00" if text[-1] in "zZ" else text
     try:
         return datetime.fromisoformat(text)
     except ValueError:

@@ -265,6 +265,19 @@ def test_a_time_off_a_camera_clock_never_set_gives_no_clock_times_and_says_so(tm
         ("2026-12-05T08:00:00.250000-03:30", "creation_time")
 
 
+def test_a_creation_time_with_a_lower_case_z_is_read():
+    """ISO 8601 allows `z` and `t` in lower case; Python's reader takes the `t` alone."""
+    from datetime import datetime, timezone
+
+    from extract.clock import from_tag, recording_start
+
+    assert [from_tag(t) for t in ("2026-12-05t08:00:00z", "2026-12-05T08:00:00.5z", "2026-12-05T08:00:00Z")] == [
+        datetime(2026, 12, 5, 8, tzinfo=timezone.utc), datetime(2026, 12, 5, 8, 0, 0, 500000, tzinfo=timezone.utc),
+        datetime(2026, 12, 5, 8, tzinfo=timezone.utc)]
+    assert recording_start("x.mp4", {"creation_time": "2026-12-05t08:00:00z"}) == \
+        ("2026-12-05T08:00:00+00:00", "creation_time")
+
+
 def test_a_store_extracted_before_the_clock_was_checked_gives_its_unset_start_no_clock_times():
     """A store written before extraction checked for a clock never set still holds its 2000-01-01
     start: detect leaves it out and says why, in the words extraction now warns in."""
