@@ -57,6 +57,19 @@ def test_moving_share_reads_the_motion_layout_and_nothing_else():
     assert coverage.moving_share(cells, {"backbone": "c3d"}) is None
 
 
+def test_a_history_of_one_video_is_warned_of_once_as_the_other_footage_checks(tmp_path):
+    """A --fit-on history of one video has its alarm line from its own fitted scores: said once,
+    in the command line's words (`warning: group ...`), not as a log record of videoad.group_model."""
+    hist, new = tmp_path / "history", tmp_path / "new"
+    motion_video(hist, "cam/h0.avi", 60, {0: 0.3, 1: 0.2, 2: 0.25}, seed=0)
+    motion_video(new, "cam/usual.avi", 40, {0: 0.3, 1: 0.2, 2: 0.25}, seed=10)
+    res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(pooled_config(tmp_path)), "--fit-on", str(hist),
+                                   "-o", str(tmp_path / "scores")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert res.output.count("the history is one video") == 1, res.output
+    assert f"warning: group all: {coverage.ONE_VIDEO_HISTORY}" in res.output
+
+
 def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tmp_path):
     """Fitted on a history in which the bottom-right cell never moves, scored footage that moves
     there gets a warning naming the cell and the clips (command line, run.json, report); footage

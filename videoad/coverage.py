@@ -242,6 +242,14 @@ def apart_line(level: Mapping, where: str = "") -> str:
             f"'{of} (busier)', each video scored by its own level's")
 
 
+#: why a history of one video has its alarm line from its own fitted scores (`GroupModel.fit`;
+#: run.json's `line_note`, worded for the command line and the report by `warnings`)
+ONE_VIDEO_HISTORY = ("the history is one video: its clips cannot be scored without their own video "
+                     "(history_line: held-out), so the alarm line is read from their fitted scores, which "
+                     "sit lower than new normal footage scores (near-duplicate neighbours from the same "
+                     "video), and normal footage may raise events; give --fit-on two videos or more")
+
+
 def warnings(groups) -> list[str]:
     """One line per group fitted as two levels of activity, one per group whose fitted footage mixes
     two levels of activity under one model, one per group scored as whole clips although some of its
@@ -250,7 +258,8 @@ def warnings(groups) -> list[str]:
     split between views, one per group with videos far busier than its
     history, and one per group whose scored clips move where its history never did (from
     run.json's groups: `activity_split`, `cells_unused`, `unknown_views`, `scene_cut_views`,
-    `busier_than_history`, `history_still_cells`, `moving_where_history_still`)."""
+    `busier_than_history`, `history_still_cells`, `moving_where_history_still`), and one per group
+    whose history is one video (`line_note`: `ONE_VIDEO_HISTORY`)."""
     lines, paired = [], set()
     for g in groups:
         level = g.get("activity_level")
@@ -270,6 +279,8 @@ def warnings(groups) -> list[str]:
             lines.append(cut_view_line(g["scene_cut_views"], g["group"], f"group {g['group']}: "))
         if g.get("busier_than_history"):
             lines.append(busier_line(g["busier_than_history"], f"group {g['group']}: "))
+        if g.get("line_note") == ONE_VIDEO_HISTORY:
+            lines.append(f"group {g['group']}: {ONE_VIDEO_HISTORY}")
         videos = g.get("moving_where_history_still") or {}
         if not videos:
             continue

@@ -22,6 +22,7 @@ from typing import Mapping
 
 import numpy as np
 
+from videoad.coverage import ONE_VIDEO_HISTORY
 from videoad.smoothing import clip_step_seconds, smooth_scores
 
 log = logging.getLogger(__name__)
@@ -36,11 +37,6 @@ LOWER_CENTRE = 0.3
 LINE_FROM = ("fitted", "selection")
 #: fewer selected clips than this and the line is read from every fitted clip instead
 MIN_LINE_CLIPS = 10
-#: why a history of one video has its alarm line from its own fitted scores (`GroupModel.fit`)
-ONE_VIDEO_HISTORY = ("the history is one video: its clips cannot be scored without their own video "
-                     "(history_line: held-out), so the alarm line is read from their fitted scores, which "
-                     "sit lower than new normal footage scores (near-duplicate neighbours from the same "
-                     "video), and normal footage may raise events; give --fit-on two videos or more")
 PREPROCESS = ("none", "sqrt", "rms", "sqrt-rms")
 #: how each cell's scores are read before the clip aggregate: as the detector gives them, or as a
 #: robust z against that cell's own scores over the fitted clips (`cell_calibration_of`)
@@ -436,8 +432,7 @@ class GroupModel:
         row_scores = np.mean(runs, axis=0)
         note = None
         if source == "held-out" and len(vids) < 2:  # no other video to score its clips against
-            source, note = "fitted", ONE_VIDEO_HISTORY
-            log.warning("%s", note)
+            source, note = "fitted", ONE_VIDEO_HISTORY  # said by coverage.warnings, as other fit notes are
         cells, raw = model._clip_scores(row_scores)
         model.calibration = cell_calibration_of(model._kept(cells), cell_calibration)
         if model.calibration:  # the fitted cells again, now against their own ranges
