@@ -50,6 +50,8 @@ class Listing:
     errors: dict[str, str] = field(default_factory=dict)
     #: what the walk left out that a reader should know of (ground-truth masks beside their frames)
     notes: list[str] = field(default_factory=list)
+    #: hidden videos and folders the walk passed (`hidden_name`), for a note where others were found
+    hidden: list[str] = field(default_factory=list)
 
 
 def natural_key(name: str) -> tuple:
@@ -227,8 +229,23 @@ def find_sources(input_path: str | os.PathLike, recursive: bool = False,
                                                                                  "subfolders"))
         else:
             listing.sources.append(Source(path.name, path, "images"))  # the input is a frame folder
+    if listing.hidden and listing.sources:  # with none found, the error names them (nothing_found_hint)
+        listing.notes.append(hidden_note(listing.hidden))
     listing.sources.sort(key=lambda s: s.key)
     return listing
+
+
+def hidden_name(name: str, is_dir: bool) -> bool:
+    """Whether a name the walk never reads (it starts with a dot) is one a user may miss: a folder,
+    or a video file that is no system file (`system_file`: macOS's `._` files are no loss)."""
+    return name.startswith(".") and (is_dir or (os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+                                                and not system_file(name)))
+
+
+def hidden_note(names: list[str]) -> str:
+    """The words for hidden names left out (`hidden_name`; a folder's with a trailing `/`)."""
+    shown = ", ".join(sorted(names)[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{len(names)} hidden name(s) left out ({shown}): names starting with a dot are never read"
 
 
 def _footage_below(folder: Path, excluded: Path | None) -> bool:
@@ -281,11 +298,10 @@ def nothing_found_hint(folder: str | os.PathLike, recursive: bool) -> str:
         for name in files:
             extension = os.path.splitext(name)[1].lower()
             if name.startswith("."):
-                if extension in VIDEO_EXTENSIONS and not system_file(name):
-                    hidden.append(name)
+                hidden += [name] if hidden_name(name, False) else []
             elif not is_picture(name) and not system_file(name):
                 other[extension or "no extension"] = other.get(extension or "no extension", 0) + 1
-        hidden += [name + "/" for name in dirs if name.startswith(".")]
+        hidden += [name + "/" for name in dirs if hidden_name(name, True)]
         dirs[:] = [name for name in dirs if not name.startswith(".") and name not in SYSTEM_FOLDERS
                    and not is_videoad_output(os.path.join(path, name))]
         if not recursive:
@@ -298,8 +314,7 @@ def nothing_found_hint(folder: str | os.PathLike, recursive: bool) -> str:
                      + ", ".join(f"{ext} x{n}" for ext, n in counts[:5]) + (", ..." if len(counts) > 5 else "")
                      + "): a file named as INPUT is read whatever its extension")
     if hidden:
-        shown = ", ".join(sorted(hidden)[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
-        parts.append(f"{len(hidden)} hidden name(s) left out ({shown}): names starting with a dot are never read")
+        parts.append(hidden_note(hidden))
     if subfolders:
         parts.append("videos in subfolders need --recursive")
     return "; ".join(parts)
@@ -346,6 +361,8 @@ def _walk(root: Path, folder: Path, recursive: bool, excluded: Path | None,
     pictures, has_videos = [], False  # this folder's own: pictures beside videos are left out, said
     for entry in entries:
         if entry.name.startswith(".") or (entry.name in SYSTEM_FOLDERS and entry.is_dir()):
+            if hidden_name(entry.name, entry.is_dir()):  # said once the walk is done (`find_sources`)
+                listing.hidden.append(_key(root, Path(entry.path)) + ("/" if entry.is_dir() else ""))
             continue
         entry_path = Path(entry.path)
         if entry.is_symlink() and not os.path.exists(entry.path):

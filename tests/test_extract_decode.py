@@ -441,6 +441,24 @@ def test_system_files_named_beside_videos_are_left_out_with_a_note(tmp_path):
     assert list(find_sources(videos / "Thumbs.db").errors) == ["Thumbs.db"]
 
 
+def test_hidden_videos_and_folders_beside_found_footage_are_counted_in_a_note(tmp_path):
+    """Hidden names are never read; where nothing else was found the error named them, but beside
+    other videos they were left out without a word (a `.old/` of last week's footage, a `.v.mp4`
+    a copy left half-written). macOS's `._` files and other hidden files are no footage lost."""
+    videos = tmp_path / "videos"
+    make_video(videos / "cam1.mp4", 4)
+    make_video(videos / ".old" / "v.mp4", 4)
+    make_video(videos / "cam2" / ".partial.mp4", 4)
+    for name in ("._cam1.mp4", ".DS_Store", ".hidden.txt"):
+        (videos / name).write_bytes(b"x")
+    listing = find_sources(videos, recursive=True)
+    assert [s.key for s in listing.sources] == ["cam1.mp4"]
+    assert listing.notes == ["2 hidden name(s) left out (.old/, cam2/.partial.mp4): names starting with a dot "
+                             "are never read"]
+    assert find_sources(videos / "cam2").notes == []  # nothing found: the error names it, as before
+    assert find_sources(videos / "cam2").sources == []
+
+
 def test_no_videos_found_says_what_the_folder_holds_instead(tmp_path):
     """A folder of a recorder's `.dav` files and raw `.264` streams, with no subfolder, failed as "no
     videos or frame folders found under it (videos in subfolders need --recursive)": the hint sent the
