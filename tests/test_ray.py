@@ -355,6 +355,38 @@ def test_a_cuda_backbone_asks_ray_for_a_gpu_and_uses_the_one_it_gets(cluster, tm
     assert [kw["device"] for kw in built] == ["cuda", "cuda:3"]
 
 
+def test_detect_on_ray_says_its_progress_in_a_log(monkeypatch, capsys):
+    """Where standard error is no terminal (a log), Ray's fits said nothing until the summary
+    (tqdm's bar, one \\r-joined line): now a plain line now and then, as the local executor's. Ray
+    itself is not started: a stand-in answers the calls RayTasks makes."""
+    from types import SimpleNamespace
+
+    from extract import progress
+    from videoad import ray_detect
+
+    class Remote:
+        def __init__(self, fn):
+            self.fn = fn
+
+        def options(self, **_):
+            return self
+
+        def remote(self, *args):
+            return self.fn(*args)  # the result stands for its reference
+
+    fake = SimpleNamespace(is_initialized=lambda: True, remote=Remote, get=lambda refs: refs,
+                           wait=lambda pending, num_returns, timeout: (pending[:1], pending[1:]),
+                           exceptions=SimpleNamespace(RayTaskError=RuntimeError, RayError=RuntimeError))
+    monkeypatch.setattr(ray_detect, "import_ray", lambda: fake)
+    monkeypatch.setattr(ray_detect, "check_fits", lambda *a, **k: None)
+    monkeypatch.setattr(progress, "EVERY_S", 0.0)  # a line at every update
+    assert RayTasks()([(abs, (-2,)), (abs, (-3,))]) == [2, 3]
+    err = capsys.readouterr().err
+    assert "detect: 1/2 groups, 50.0%" in err and "detect: 2/2 groups, 100.0%" in err, err
+    assert RayTasks(progress=False)([(abs, (-2,))]) == [2]
+    assert capsys.readouterr().err == ""
+
+
 def test_detect_on_ray_equals_the_local_fits(cluster, tmp_path):
     store = tmp_path / "store"
     small_store(store)

@@ -65,7 +65,7 @@ class RayTasks:
     def __call__(self, tasks: Sequence[tuple[Callable, tuple]], n_jobs: int = 1) -> list:
         if not tasks:
             return []
-        from tqdm import tqdm
+        from extract.progress import console_bar
 
         ray = import_ray()
         if not ray.is_initialized():
@@ -77,8 +77,10 @@ class RayTasks:
         here = os.getcwd()
         refs = [remote.remote(here, fn, *args) for fn, args in tasks]
         pending = list(refs)
-        with tqdm(total=len(refs), unit="group", desc="detect", disable=not self.progress,
-                  dynamic_ncols=True) as bar:
+        # a bar on a terminal, a line now and then in a log (as the local executor's, `run_with_bar`):
+        # tqdm's alone said nothing in a log until the summary
+        with console_bar(quiet=not self.progress, total=len(refs), unit="group", desc="detect",
+                         dynamic_ncols=True) as bar:
             try:
                 while pending:
                     done, pending = ray.wait(pending, num_returns=1, timeout=CHECK_EVERY_S)
