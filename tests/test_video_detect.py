@@ -1422,7 +1422,7 @@ def _bare_video(root, key: str, n_clips: int = 30, seed: int = 9) -> None:
                 {"n_frames": int(starts[-1] + 21), "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "fake"})
 
 
-def test_one_video_without_cells_is_left_out_not_the_whole_group_scored_without_cells(tmp_path):
+def test_one_video_without_cells_is_left_out_not_the_whole_group_scored_without_cells(tmp_path, caplog):
     """One video without cells in a group whose others have them switched the whole group to whole
     clips under `level: auto` (no heat map for any video, said nowhere) and failed the group under
     `level: cell`. It is left out, named, and the others are scored by their cells. Where most of the
@@ -1460,10 +1460,13 @@ def test_one_video_without_cells_is_left_out_not_the_whole_group_scored_without_
     fake_cell_video(most, "cam/v0.mp4", 30, seed=0)
     _bare_video(most, "cam/b1.mp4", seed=1)
     _bare_video(most, "cam/b2.mp4", seed=2)
+    caplog.clear()
     scores = video.detect(most, pca)
     assert len(scores.videos) == 3 and scores.left_out() == [] and scores.groups[0]["level"] == "clip"
     assert scores.groups[0]["cells_unused"] == {"with_cells": 1, "videos": 3}
-    assert any("only 1 of the 3 videos" in line for line in coverage.warnings(scores.groups))
+    # said once, with the footage checks (the CLI's `warning:` lines, the report): it was logged as well
+    assert [line for line in coverage.warnings(scores.groups) if "only 1 of the 3 videos" in line]
+    assert not [r for r in caplog.records if "grid cells" in r.getMessage()]
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

@@ -170,9 +170,8 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         model.info["activity_split"] = split
     with_cells = sum(v.cells is not None for v in vids)
     if model.layout["level"] == "clip" and with_cells:  # level auto, most of the videos without cells
+        # said with the footage checks (`coverage.warnings`: the CLI's warning lines, the report), once
         model.info["cells_unused"] = {"with_cells": with_cells, "videos": len(vids)}
-        log.warning("group %r: %d of its %d videos have no grid cells: the group is scored as whole clips, with no "
-                    "heat maps", group, len(vids) - with_cells, len(vids))
     if level:
         model.info["activity_level"] = dict(level)
     if history and model.layout["level"] == "cell":
