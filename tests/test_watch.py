@@ -4,6 +4,7 @@ a slow scorer drops clips, hooks do not block, Ctrl-C closes what is open."""
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -2933,25 +2934,27 @@ def test_an_out_from_before_events_csv_gets_its_earlier_closed_events_there(cam,
 # many sources in one watch
 
 
+class _Terminal(io.StringIO):
+    """A console that says it is a terminal (the status line's `\\r` rewrite, the bars)."""
+
+    def isatty(self):
+        return True
+
+    def fileno(self):
+        return 2
+
+
 def test_the_progress_line_of_sixteen_sources_fits_the_terminal_and_names_the_ones_to_look_at(monkeypatch):
     """16 cameras' parts joined made a line of about 1,100 characters: wrapped over many rows, which
     the `\\r` rewrite cannot reach, so every second scrolled a new block. A line too wide for the
     terminal gives the totals and names the sources down, lost or dropping clips."""
-    import io
-
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-        def fileno(self):
-            return 2
 
     monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((160, 24)))
     stats = [live.SourceStats(f"cam{i:02d}", frames=150, scored=30, events=i % 3, live=True,
                               lag_s=0.1 * i, started=time.time() - 10) for i in range(16)]
     stats[4].down = "down since 2026-01-01T00:00:00, 3 failed attempt(s) in a row to reopen it: refused"
     stats[9].dropped, stats[2].dropped, stats[7].open = 40, 12, True
-    term = Terminal()
+    term = _Terminal()
     progress = live.Progress(term)
     progress(stats)
     lines = term.getvalue().split("\r")[1:]
@@ -2960,10 +2963,10 @@ def test_the_progress_line_of_sixteen_sources_fits_the_terminal_and_names_the_on
     assert line.startswith("16 sources: ") and "lag up to 1.50 s" in line, line
     assert "15 event(s) + 1 open, 52 dropped" in line, line
     assert "| down: cam04 | dropping: cam09 40, cam02 12 | furthest behind: cam15" in line, line
-    few = Terminal()  # two sources still get their own parts, as before
+    few = _Terminal()  # two sources still get their own parts, as before
     live.Progress(few)(stats[:2])
     assert few.getvalue().startswith("\rcam00: ") and " | cam01: " in few.getvalue(), few.getvalue()
-    narrow = Terminal()  # a terminal too narrow for the totals: cut, never wrapped
+    narrow = _Terminal()  # a terminal too narrow for the totals: cut, never wrapped
     monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((60, 24)))
     live.Progress(narrow)(stats)
     assert len(narrow.getvalue()) == 60 and narrow.getvalue().endswith("..."), narrow.getvalue()
@@ -3056,20 +3059,12 @@ def test_a_warning_during_a_watch_is_written_on_a_line_of_its_own(monkeypatch):
     """A hook's failure (`--on-event CMD failed: ...`) logged while the progress line was up went onto
     that line, and the next rewrite wrote over it: the console's handler wipes the line first, and
     the next update draws it again below the warning."""
-    import io
     import logging
 
     from videoad.cli import _AroundBars
 
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-        def fileno(self):
-            return 2
-
     monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((120, 24)))
-    term = Terminal()
+    term = _Terminal()
     progress = live.Progress(term, every_s=0)
     stats = [live.SourceStats("cam1", frames=150, scored=30, live=True, started=time.time() - 10)]
     progress(stats)
