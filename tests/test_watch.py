@@ -2948,7 +2948,6 @@ def test_the_progress_line_of_sixteen_sources_fits_the_terminal_and_names_the_on
     """16 cameras' parts joined made a line of about 1,100 characters: wrapped over many rows, which
     the `\\r` rewrite cannot reach, so every second scrolled a new block. A line too wide for the
     terminal gives the totals and names the sources down, lost or dropping clips."""
-
     monkeypatch.setattr(os, "get_terminal_size", lambda fd=None: os.terminal_size((160, 24)))
     stats = [live.SourceStats(f"cam{i:02d}", frames=150, scored=30, events=i % 3, live=True,
                               lag_s=0.1 * i, started=time.time() - 10) for i in range(16)]
