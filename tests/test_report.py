@@ -832,24 +832,30 @@ def test_the_viewer_opens_pictures_whole_and_a_page_without_events_has_no_broken
     """The viewer showed the peak picture at half its 440 px (title and colour bar unreadable) with
     no way to open it; a page with no event showed two broken pictures and "click an event"."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     _, row = _burst_report(tmp_path)
     for v in scoreset.videos:
         v.scores[:] = 0.1
     build_report(scoreset, tmp_path / "quiet", clips=False, event_settings=EventSettings(min_length_s=0))
-    broken = ("return Array.from(document.images).filter(i => i.hasAttribute('src') && i.offsetParent !== null"
-              " && !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))")
+    # a shown picture that finished loading with no pixels; one still loading (lazy, on a busy machine) is
+    # waited for first (`settled`): read at once, the quiet page's timelines were sometimes called broken
+    shown = "Array.from(document.images).filter(i => i.hasAttribute('src') && i.offsetParent !== null)"
+    broken = f"return {shown}.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))"
+    settled = f"return {shown}.every(i => i.complete)"
     with chromium() as driver:
         driver.get((tmp_path / "report" / "index.html").as_uri())
         driver.find_element(By.CSS_SELECTOR, "table.events tbody tr").click()
         heat = driver.find_element(By.ID, "viewer-heat")
         assert driver.find_element(By.ID, "viewer-heat-link").get_attribute("href").endswith(row["data-image"])
         assert driver.find_element(By.ID, "viewer-tl-link").get_attribute("href").endswith(".png")
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(settled))
         assert heat.size["width"] >= 260 and driver.execute_script(broken) == []  # 205 px before, its title unread
         # the clip, the picture and the timeline with its playhead fit the window together
         bottom = driver.execute_script("return document.getElementById('viewer-tl').getBoundingClientRect().bottom")
         assert bottom <= driver.execute_script("return window.innerHeight")
         driver.get((tmp_path / "quiet" / "index.html").as_uri())
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(settled))
         assert driver.find_elements(By.ID, "viewer") == [] and driver.execute_script(broken) == []
         assert "Click a row" not in driver.find_element(By.TAG_NAME, "body").text
         logs = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
