@@ -74,7 +74,7 @@ def test_chromium_plays_the_first_event_from_its_start(demo):
         rows = driver.find_elements(By.CSS_SELECTOR, "table.events tbody tr")
         assert len(rows) == len(list(csv.DictReader(open(work / "scores" / "events.csv"))))
         first = rows[0]
-        assert first.find_element(By.CSS_SELECTOR, "td").text == "E1"
+        assert first.find_element(By.CSS_SELECTOR, "td").text == "E001"
         play_from = float(first.get_attribute("data-play-from"))
         first.click()
         deadline, state = time.time() + 20, None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from html import escape as html_escape
 from html.parser import HTMLParser
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from _browser import chromium, needs_chromium
 
 from videoad.datasets.annotations import Annotations, VideoAnnotation
 from videoad.metrics import evaluate_scores
-from videoad.events import EventSettings, find_events, fmt_score, fmt_time
+from videoad.events import EventSettings, event_name, find_events, fmt_score, fmt_time
 from videoad.plots import PARALLEL_FROM, file_stems, shared_ylim, timeline, top_clips
 from videoad.report import TIMELINE_KEYS, build_report
 from videoad.scores import ScoreSet, VideoScores
@@ -382,9 +383,9 @@ def test_a_timeline_drawn_without_its_events_numbers_them_as_a_run_does(tmp_path
     figures = _drawn_figure(monkeypatch)
     timeline(v, tmp_path / "a.png", thumbnails=0)
     labels = {t.get_text(): t.xy[0] for t in figures[0].axes[0].texts if t.get_text().startswith("E")}
-    assert sorted(labels) == ["E1", "E2"] and labels["E1"] > labels["E2"]
+    assert sorted(labels) == ["E001", "E002"] and labels["E001"] > labels["E002"]
     ranked = find_events(ScoreSet([v], {})).events
-    assert {f"E{e.event}": e.peak_s for e in ranked} == pytest.approx(labels)
+    assert {event_name(e.event): e.peak_s for e in ranked} == pytest.approx(labels)
 
 
 def test_a_timeline_tells_a_video_the_annotations_do_not_name_from_one_labelled_normal(scoreset, tmp_path,
@@ -505,7 +506,7 @@ def test_peak_frames_of_a_long_video_say_when_as_its_axis_and_the_report_do(tmp_
     figures = _drawn_figure(monkeypatch)
     draw_timeline(v, tmp_path / "v.png", events=events, thumbnails=2)
     titles = [ax.get_title() for ax in figures[0].axes[1:] if ax.get_title()]
-    assert titles == [f"E{e.event}: peak {fmt_score(e.peak_score)} at {fmt_time(e.peak_s)}"
+    assert titles == [f"{event_name(e.event)}: peak {fmt_score(e.peak_score)} at {fmt_time(e.peak_s)}"
                       for e in sorted(events, key=lambda e: -e.peak_score)]
     assert all(t.count(":") == 3 for t in titles), titles  # E1: ... at h:mm:ss.s
     calm = _spiky(10000, 1.0, ())  # no event: its highest clip
@@ -939,11 +940,11 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
         assert driver.execute_script(chosen) == ["1"]  # at load
         for _ in range(30):  # Tab along the page, as a keyboard user does, to the table's stop
             ActionChains(driver).send_keys(Keys.TAB).perform()
-            if driver.switch_to.active_element.text == "E1":
+            if driver.switch_to.active_element.text == "E001":
                 break
         assert driver.switch_to.active_element.tag_name == "button", "the events cannot be reached by Tab"
         ActionChains(driver).send_keys(Keys.ARROW_DOWN).perform()  # to E2's number
-        assert driver.switch_to.active_element.text == "E2"
+        assert driver.switch_to.active_element.text == "E002"
         ActionChains(driver).send_keys(Keys.ENTER).perform()
         assert driver.execute_script(chosen) == ["2"]
         row = driver.find_element(By.CSS_SELECTOR, "table.events tr[data-event='2']")
@@ -1111,7 +1112,7 @@ def test_the_events_table_and_the_pictures_are_one_tab_stop_each_and_arrow_keys_
         press(Keys.ARROW_DOWN)
         press(Keys.ENTER)  # as a click: the viewer shows that event
         assert driver.execute_script(chosen) == [every[1]] and stops(cards) == [every[1]]
-        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E{every[1]} ·")
+        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"{event_name(int(every[1]))} ·")
         assert stops(rows) == [every[1]]  # the table's stop goes to the chosen event's row
         # the videos' filter hides the stop's picture: a picture shown takes it
         section = driver.execute_script(f"return document.querySelector('figure.card[data-event=\"{every[1]}\"]')"
@@ -1757,3 +1758,19 @@ def test_the_console_names_the_strongest_event_as_its_files_do(scoreset, tmp_pat
     assert "strongest: E001 cam/v2.avi " in event_summary(events)
     build_report(scoreset, tmp_path / "r", events=events, clips=False)
     assert (tmp_path / "r" / "events" / "E001.png").is_file()
+
+
+def test_the_page_and_the_pictures_name_an_event_as_its_files_do(scoreset, tmp_path):
+    """The table, the pictures' captions and alt texts, the viewer's caption and the event pictures'
+    titles said E1 where the files (and the console) say E001: an analyst searching the folder for
+    the name read on the page found nothing."""
+    from videoad.evidence import _title
+
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    page = build_report(scoreset, tmp_path / "r", events=events, clips=False).read_text(encoding="utf-8")
+    files = {p.stem for p in (tmp_path / "r" / "events").glob("E*.png")}
+    assert files and files <= {event_name(e.event) for e in events.events}
+    said = set(re.findall(r"\bE\d+\b", page))
+    assert said == {event_name(e.event) for e in events.events}, said  # no "E1" beside "E001"
+    assert f"data-label='{event_name(1)}'" in page  # what report.js names the chosen event by
+    assert _title(events.events[0], "score").startswith("E001  cam/v2.avi\n")

@@ -1274,7 +1274,7 @@ def test_keep_days_is_a_setting_of_the_command_line_and_the_file(tmp_path):
 
 def test_an_event_picture_names_its_camera_and_says_an_open_events_peak_is_so_far():
     """The pictures said "E1 peak 0.672 at 9.5 s": not which camera, nor that at opening the
-    peak is only the highest so far."""
+    peak is only the highest so far; and "E1" where the record's id and the picture's file say E0001."""
     from types import SimpleNamespace
 
     from videoad.events import Event
@@ -1284,11 +1284,11 @@ def test_an_event_picture_names_its_camera_and_says_an_open_events_peak_is_so_fa
                start_s=0.0, end_s=3.2, peak_clip=1, peak_score=0.672, peak_frame=95, peak_s=9.5, mean_score=0.5,
                threshold=0.4)
     me = SimpleNamespace(source=SimpleNamespace(name="lobby-cam"))
-    assert _Scorer._picture_title(me, "open", ev) == "lobby-cam E1 peak 0.672 at 9.5 s (so far: event open)"
-    assert _Scorer._picture_title(me, "close", ev) == "lobby-cam E1 peak 0.672 at 9.5 s"
+    assert _Scorer._picture_title(me, "open", ev) == "lobby-cam E0001 peak 0.672 at 9.5 s (so far: event open)"
+    assert _Scorer._picture_title(me, "close", ev) == "lobby-cam E0001 peak 0.672 at 9.5 s"
     for name, drawn in (("Küche", "Kuche"), ("入口", "\\u5165\\u53e3")):  # OpenCV's font draws ASCII alone
         me.source.name = name
-        assert _Scorer._picture_title(me, "close", ev).startswith(f"{drawn} E1 ")
+        assert _Scorer._picture_title(me, "close", ev).startswith(f"{drawn} E0001 ")
 
 
 def test_several_cameras_in_one_process(cam, tmp_path):

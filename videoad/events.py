@@ -67,10 +67,11 @@ class EventSettings:
         return self
 
 
-def event_name(number: int) -> str:
-    """An event as its report files name it (`E001.png`, `E001.mp4`); the console says the same, so
-    that the name it prints finds the files."""
-    return f"E{number:03d}"
+def event_name(number: int, width: int = 3) -> str:
+    """An event as its report files name it (`E001.png`, `E001.mp4`); the console, the report's
+    pages, the timelines and the pictures say the same, so that the name read anywhere finds the
+    files. `width`: `watch` numbers on through a stream for days, its ids keeping 4 digits (E0001)."""
+    return f"E{number:0{width}d}"
 
 
 @dataclass

@@ -71,7 +71,7 @@ def _title(e: Event, unit: str) -> str:
     when = f"{e.peak_s:.1f} s (frame {e.peak_frame})" if e.peak_s is not None else f"frame {e.peak_frame}"
     unit = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
     # "clip score": the colour bar beside it shows the cells' own scores, on another scale
-    return f"E{e.event}  {e.video}\npeak clip score {fmt_score(e.peak_score)}{unit} at {when}"
+    return f"{_name(e)}  {e.video}\npeak clip score {fmt_score(e.peak_score)}{unit} at {when}"
 
 
 def source_changed(v, src) -> str | None:

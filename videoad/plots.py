@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from extract.clock import readable_start
 from videoad import output_keys
 from videoad.datasets.errors import AnnotationError
-from videoad.events import Event, find_events, fmt_score, fmt_time
+from videoad.events import Event, event_name, find_events, fmt_score, fmt_time
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
 from videoad.scores import ScoreSet, VideoScores
 
@@ -298,7 +298,7 @@ def draw_timeline(
             ax.plot(f2x(np.array([e.peak_frame for e in events])), [e.peak_score for e in events], "v",
                     color="#7f0000", ms=6, ls="none")
         for e in sorted(events, key=lambda e: -e.peak_score)[:LABELLED_EVENTS]:  # more would overlap unread
-            ax.annotate(f"E{e.event}", (float(f2x(e.peak_frame)), e.peak_score), xytext=(0, 6),
+            ax.annotate(event_name(e.event), (float(f2x(e.peak_frame)), e.peak_score), xytext=(0, 6),
                         textcoords="offset points", ha="center", fontsize=8, color="#7f0000", fontweight="bold")
         x_max = float(f2x(v.n_frames))
         ax.set_xlim(0, x_max)
@@ -341,7 +341,7 @@ def draw_timeline(
                          transform=tax.transAxes, clip_on=True).set_in_layout(False)
             if n < len(shown):
                 e = shown[n]
-                tax.set_title(f"E{e.event}: peak {fmt_score(e.peak_score)} at {_when(e)}", fontsize=8)
+                tax.set_title(f"{event_name(e.event)}: peak {fmt_score(e.peak_score)} at {_when(e)}", fontsize=8)
             else:
                 when = fmt_time(float(f2x(frame)) if xunit == "s" else None, frame)
                 tax.set_title(f"highest clip: {fmt_score(float(v.scores[fallback]))} at {when} (no event)",

@@ -243,7 +243,7 @@ def _playhead_knots(v: VideoScores, m: EventMedia | None) -> dict[str, str]:
 
 def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
     u = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
-    text = (f"<b>E{e.event}</b> &middot; {_n(e.video)}<br>{fmt_time(e.start_s, e.start_frame)} &ndash; "
+    text = (f"<b>{event_name(e.event)}</b> &middot; {_n(e.video)}<br>{fmt_time(e.start_s, e.start_frame)} &ndash; "
             f"{fmt_time(e.end_s, e.end_frame)} &middot; peak <b>{fmt_score(e.peak_score)}</b>{_e(u)} at "
             f"{fmt_time(e.peak_s, e.peak_frame)}")
     if media is not None and media.note:
@@ -281,7 +281,7 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
     for e in events.events:
         v, m = by_video[e.video], media.get(e.event)
         attrs = {
-            "event": e.event, "section": sections[e.video], "x0": f"{_x(v, e.start_frame):.4f}",
+            "event": e.event, "label": event_name(e.event), "section": sections[e.video], "x0": f"{_x(v, e.start_frame):.4f}",
             "x1": f"{_x(v, e.end_frame + 1):.4f}", "image": m.image if m and m.image else "",
             "clip": m.clip if m and m.clip else "", "play-from": f"{m.play_from_s:.3f}" if m else "0",
             "clip-x": f"{_x(v, m.clip_first_frame):.4f}" if m else "0",
@@ -329,8 +329,8 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         # one tab stop for the table (report.js moves it with the arrow keys): E1's row, chosen at load
         stop = "" if e is events.events[0] else " tabindex=-1"
         body.append(
-            f"<tr {data}><td data-v={e.event}><button type=button class=play{stop} aria-label='show E{e.event} in the "
-            f"viewer'>E{e.event}</button></td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
+            f"<tr {data}><td data-v={e.event}><button type=button class=play{stop} aria-label='show {event_name(e.event)} in the "
+            f"viewer'>{event_name(e.event)}</button></td><td class=name data-v='{_e(e.video)}'>{_name(e.video)}{cut}"
             f"{camera}</td>"
             f"<td data-v={start}>{fmt_time(e.start_s, e.start_frame)}{clock}</td>"
             f"<td data-v={end}>{fmt_time(e.end_s, e.end_frame)}</td>"
@@ -414,13 +414,13 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     cards = []
     for e in sorted(events, key=lambda e: e.start_frame):
         m = media.get(e.event)
-        img = (f"<img src='{_e(m.image)}' alt='E{e.event}: peak frame' loading=lazy>" if m and m.image else "")
+        img = (f"<img src='{_e(m.image)}' alt='{event_name(e.event)}: peak frame' loading=lazy>" if m and m.image else "")
         clip = "" if m and m.clip else " &middot; no clip"
         # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it); the
         # pictures are one tab stop, E1's (chosen at load), the arrow keys moving along them
         cards.append(f"<figure class=card data-event={e.event} tabindex={0 if e.event == stop_event else -1} "
                      f"role=button>{img}<figcaption>"
-                     f"<b>E{e.event}</b> "
+                     f"<b>{event_name(e.event)}</b> "
                      f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
                      f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
     return (f"<section class=video id='{sid}' data-find='{_e(v.category)} {_e(v.group)}'><h3>{_name(v.video)}</h3>"

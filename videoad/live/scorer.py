@@ -21,7 +21,8 @@ from extract.clips import MAX_PLAUSIBLE_FPS
 from extract.decode import StreamAddressError
 from extract.store import write_atomic
 from videoad import coverage
-from videoad.events import Event, EventTracker, cell_names, clock_times, fmt_score, json_number, where_words
+from videoad.events import (Event, EventTracker, cell_names, clock_times, event_name, fmt_score, json_number,
+                            where_words)
 from videoad.live.model import WatchError, WatchModel, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import WATCHED_FILE, OutputError, Recorder, SourceStats, WatchOptions, _iso, _r
 from videoad.live.sources import Feed, FileSource, Source
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 IMAGE_WIDTH = 640
 #: ... and at least this wide (a 160x120 frame is enlarged, so that the picture and its caption read)
 MIN_IMAGE_WIDTH = 480
+#: digits of an event's number in its id, picture file and picture title (E0001, `events.event_name`):
+#: 4, not the batch report's 3, as a watch numbers on through a source's files for days, and the ids
+#: already recorded (and sent to hooks, kept in watched.jsonl to recognise an event scored again) say E0001
+EVENT_DIGITS = 4
 
 
 _STOP = ("stop",)
@@ -1014,7 +1019,7 @@ class _Scorer:
             if kind == "close":
                 self.stats.recorded_before += 1
             return
-        event_id = f"{self.slug}-{self.run_stamp}-E{ev.event:04d}"
+        event_id = f"{self.slug}-{self.run_stamp}-{event_name(ev.event, EVENT_DIGITS)}"
         if self._still and ev.cells is not None:  # cells of the event its history never moved in
             ev.unseen_cells = sorted(set(self._still).intersection(ev.cells))
         rec = {"type": kind, "id": event_id, "source": self.source.name, "video": ev.video, "group": self.wm.group,
@@ -1051,7 +1056,7 @@ class _Scorer:
         that the peak is the one so far (the pictures said neither which source nor that)."""
         when = f"{ev.peak_s:.1f} s" if ev.peak_s is not None else f"frame {ev.peak_frame}"
         name = _ascii(self.source.name)
-        return (f"{name} E{ev.event} peak {fmt_score(ev.peak_score)} at {when}"
+        return (f"{name} {event_name(ev.event, EVENT_DIGITS)} peak {fmt_score(ev.peak_score)} at {when}"
                 + (" (so far: event open)" if kind == "open" else ""))
 
     def _image(self, path: Path, stash: dict, ev: Event, run, text: str) -> None:

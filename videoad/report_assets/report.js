@@ -31,7 +31,7 @@
   }
 
   function select(row, play) {
-    var d = row.dataset, id = d.event;
+    var d = row.dataset, id = d.event, label = d.label;  // the name of its files (E001)
     current = row;
     $$(".sel").forEach(function (el) { el.classList.remove("sel"); el.removeAttribute("aria-current"); });
     $$('[data-event="' + id + '"]').forEach(function (el) {
@@ -43,12 +43,12 @@
       cardStops.offer($('figure.card[data-event="' + id + '"]'));
     }
     var video = $("td.name", row) ? $("td.name", row).dataset.v : "";
-    player.setAttribute("aria-label", "E" + id + ": " + video + (d.clip ? ", its clip" : ", no clip"));
+    player.setAttribute("aria-label", label + ": " + video + (d.clip ? ", its clip" : ", no clip"));
     $$(".video .tl .mark").forEach(function (m) { m.style.display = "none"; });
     caption.innerHTML = d.caption;
     if (heat) {
       if (d.image) { heat.src = d.image; } else { heat.removeAttribute("src"); }
-      heat.alt = "E" + id + ": peak frame with heat map";
+      heat.alt = label + ": peak frame with heat map";
       var link = $("#viewer-heat-link");
       if (link) { if (d.image) { link.href = d.image; } else { link.removeAttribute("href"); } }
     }
@@ -59,7 +59,7 @@
     if (vtl && box) {
       ["left", "right", "top", "bottom", "xmax"].forEach(function (k) { vtl.dataset[k] = box.dataset[k]; });
       $("img", vtl).src = $("img", box).src;
-      $("img", vtl).alt = $("img", box).alt + ", E" + id + " marked";  // which video's, not "timeline"
+      $("img", vtl).alt = $("img", box).alt + ", " + label + " marked";  // which video's, not "timeline"
       var tlLink = $("#viewer-tl-link");
       if (tlLink) tlLink.href = $("img", box).getAttribute("src");
       place(vtl, +d.x0, +d.x1);
