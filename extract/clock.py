@@ -107,6 +107,14 @@ def stored_start(start, origin) -> tuple[str | None, str | None, str | None]:
     return str(start), str(origin) if origin else None, None
 
 
+def stored_start_warned(start, origin, warnings) -> tuple[str | None, str | None, str | None]:
+    """`stored_start`, with why a start was left out joined to the video's `warnings` (its
+    `decode_warnings`: said once, with what extraction warned of): for a feature store's and a
+    scores folder's run.json alike."""
+    start, origin, why = stored_start(start, origin)
+    return start, origin, "; ".join(w for w in (str(warnings) if warnings else None, why) if w) or None
+
+
 def _unset_note(when: datetime, origin: str) -> str:
     """Why a start read off `origin` (a file name, a creation_time) was not taken (`unset`)."""
     return (f"its {origin} says {when.isoformat(sep=' ')}, which looks like a camera clock never set "

@@ -249,6 +249,39 @@ def test_events_are_told_by_the_clock_where_the_recording_start_is_known(tmp_pat
     assert ">2026-12-05 08:00:01</span>" in page
 
 
+def test_a_scores_folder_from_before_the_clock_check_gives_its_unset_start_no_clock_times(tmp_path):
+    """A run.json written before extraction checked for a camera clock never set still holds its
+    2000-01-01 start: `videoad report` told every event by that clock until `detect` ran again. Read
+    back, the start is left out as a store read again leaves it, and why is said once, with the
+    video's warnings."""
+    from dataclasses import replace
+
+    from videoad.report import build_report
+    from videoad.scores import read_scores, write_scores
+
+    s = [0.1, 0.6, 0.9, 0.7, 0.1, 0.1, 0.1, 0.1]
+    reset = replace(_video(s, stride=16, name="dvr_20000101_000312.mkv"), start_time="2000-01-01T00:03:12",
+                    start_time_from="file name", decode_warnings="2 damaged frames filled in")
+    known = replace(_video(s, stride=16, name="cam1_20261205_080000.mp4"), start_time="2026-12-05T08:00:00",
+                    start_time_from="file name")
+    write_scores(tmp_path / "scores", ScoreSet([reset, known], {"config": {}}))
+    read = {v.video: v for v in read_scores(tmp_path / "scores")}
+    v = read["dvr_20000101_000312.mkv"]
+    assert (v.start_time, v.start_time_from) == (None, None)
+    assert v.decode_warnings == ("2 damaged frames filled in; its file name says 2000-01-01 00:03:12, which looks "
+                                 "like a camera clock never set (before 1990, on 2000-01-01 or in the future): its "
+                                 "events are given no clock times")
+    assert read["cam1_20261205_080000.mp4"].start_time == "2026-12-05T08:00:00"  # a set clock is kept
+    scores = read_scores(tmp_path / "scores")
+    events = find_events(scores, EventSettings(merge_gap_s=0.0, min_length_s=0))
+    by_video = {e.video: e for e in events.events}
+    assert by_video["dvr_20000101_000312.mkv"].start_clock is None
+    assert by_video["cam1_20261205_080000.mp4"].start_clock == "2026-12-05T08:00:01"
+    page = build_report(scores, tmp_path / "report", clips=False).read_text()
+    assert "2000-01-01 00:03" not in page.replace("says 2000-01-01 00:03:12", "")  # no clock time, no start
+    assert page.count("looks like a camera clock never set") == 1
+
+
 def test_hot_boxes_are_connected_groups_and_cells_honour_the_region():
     assert hot_boxes([5, 6, 11], (3, 4)) == [(1, 1, 1, 2), (2, 3, 2, 3)]
     assert hot_boxes([], (3, 4)) == []

@@ -47,6 +47,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from extract.store import blocking_file, remove_stale_temporaries, set_attr, temp_path, write_atomic  # the one atomic write: temporary, fsync, rename
+from extract.clock import stored_start_warned
 from extract.timing import local_steps, pauses_before  # a pause in the recording (`FrameClock.end_seconds`)
 from videoad.names import cell_text, name_of_cell, name_of_shown, shown
 
@@ -669,6 +670,9 @@ def _video_read(folder: Path, name: str, info: dict, rows: dict, cells: dict, ti
         bad = int(np.flatnonzero(~np.isfinite(values))[0])
         raise ScoresError(f"{seg}: video {name!r}, clip {int(clip[bad])}: score {values[bad]} is not a finite "
                           "number (rescore it with `videoad detect`)")
+    # a start off a camera clock never set, in a run.json written before extraction checked for one
+    # (2026-12-07): left out and said with the video's warnings, as a store read again gives it
+    start, origin, warned = stored_start_warned(v.get("start_time"), v.get("start_time_from"), v.get("decode_warnings"))
     video = VideoScores(
         video=name, scores=values, frames=frames, n_frames=int(v["n_frames"]),
         fps=float(v.get("fps") or 0.0), category=v.get("category", ""), group=v.get("group", ""),
@@ -676,8 +680,7 @@ def _video_read(folder: Path, name: str, info: dict, rows: dict, cells: dict, ti
         scene_cuts=v.get("scene_cuts"), scene_cut_frames=v.get("scene_cut_frames"),
         scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
         repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
-        decode_warnings=v.get("decode_warnings"), damaged_spans=v.get("damaged_spans"),
-        start_time=v.get("start_time"), start_time_from=v.get("start_time_from"),
+        decode_warnings=warned, damaged_spans=v.get("damaged_spans"), start_time=start, start_time_from=origin,
         cell_region=cell_region(v.get("cell_region")),
         frame_times=times.get(name) if name in times and len(times[name]) == int(v["n_frames"]) else None,
         source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from extract.backbones import PERMISSIONS, recorded_options
-from extract.clock import stored_start
+from extract.clock import stored_start_warned
 from extract.store import remove_stale_temporaries, write_atomic
 from videoad import __version__
 from videoad.cameras import cut_videos, note_mixed, unknown_views, views_of
@@ -61,15 +61,14 @@ def _video_meta(v) -> dict:
     repeated = a.get("repeated_frames")  # the motion backbone's count, since 2026-12-05
     # when the recording began (extract.clock: its file name, else its creation_time), since 2026-12-05;
     # one off a clock never set, kept by extraction before 2026-12-07, is left out and said, as it now is
-    start, origin, unset = stored_start(a.get("start_time"), a.get("start_time_from"))
-    warned = "; ".join(w for w in (str(a["decode_warnings"]) if a.get("decode_warnings") else None, unset) if w)
+    start, origin, warned = stored_start_warned(a.get("start_time"), a.get("start_time_from"), a.get("decode_warnings"))
     return {"n_frames": int(n_frames), "fps": fps, "source": str(source) if source != "none" else "",
             "scene_cuts": cuts, "scene_cut_frames": [int(f) for f in at] if at else None,
             "scene_cut_handling": handling,
             "repeated_frames": int(repeated) if isinstance(repeated, (int, np.integer)) else None,
             "repeat_handling": str(a["repeat_handling"]) if a.get("repeat_handling") else None,
             # what extraction warned of (damaged frames, a picture that changed size, ...), since 2026-12-05
-            "decode_warnings": warned or None,
+            "decode_warnings": warned,
             "damaged_spans": _spans_attr(a.get("damaged_spans")),
             "start_time": start, "start_time_from": origin,
             # the source as extraction read it, so that a report can tell it changed since (imported: none)
