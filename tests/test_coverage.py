@@ -70,6 +70,33 @@ def test_a_history_of_one_video_is_warned_of_once_as_the_other_footage_checks(tm
     assert f"warning: group all: {coverage.ONE_VIDEO_HISTORY}" in res.output
 
 
+def test_an_alarm_line_from_every_clip_for_want_of_a_selection_is_warned_of_once_as_the_footage_checks(tmp_path):
+    """`line_from: selection` with a detector that keeps no selection reads the line from every
+    fitted clip: that was a log record of videoad.group_model (a `WARNING videoad.group_model:`
+    line, and nothing in the report) while the one-video history's note was a footage check.
+    Now both are said once, as `warning: group ...`, and among the report's footage checks."""
+    from videoad.report import build_report
+    from videoad.scores import read_scores
+
+    feats = tmp_path / "feats"
+    for i in range(2):
+        motion_video(feats, f"cam/v{i}.avi", 40, {0: 0.3, 1: 0.2, 2: 0.25}, seed=i)
+    cfg = tmp_path / "knn.yaml"
+    cfg.write_text(json.dumps({"mode": "pooled", "min_clips": 20, "detector": {"name": "knn", "params": {}},
+                               "line_from": "selection"}))
+    res = CliRunner().invoke(cli, ["detect", str(feats), "--config", str(cfg), "-o", str(tmp_path / "scores")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    line = ("group all: line_from: selection: the knn detector keeps no normal selection; the alarm line is read "
+            "from every fitted clip")
+    assert res.output.count("keeps no normal selection") == 1, res.output
+    assert f"warning: {line}" in res.output
+    scores = read_scores(tmp_path / "scores")
+    assert coverage.warnings(scores.groups) == [line]
+    page = build_report(scores, tmp_path / "report", clips=False).read_text(encoding="utf-8")
+    assert page.count("keeps no normal selection") == 1
+
+
 def test_a_history_that_never_moves_in_a_cell_is_named_where_new_footage_does(tmp_path):
     """Fitted on a history in which the bottom-right cell never moves, scored footage that moves
     there gets a warning naming the cell and the clips (command line, run.json, report); footage

@@ -250,6 +250,15 @@ ONE_VIDEO_HISTORY = ("the history is one video: its clips cannot be scored witho
                      "video), and normal footage may raise events; give --fit-on two videos or more")
 
 
+def line_note_line(note: str) -> str:
+    """Why a group's alarm line is read from every fitted clip (run.json's `line_note`): a history of
+    one video (`ONE_VIDEO_HISTORY`), or `line_from: selection` with no selection to read
+    (`group_model.line_clips_of`: the detector keeps none, or too few clips are selected)."""
+    if note == ONE_VIDEO_HISTORY:
+        return note
+    return f"line_from: selection: {note}; the alarm line is read from every fitted clip"
+
+
 def warnings(groups) -> list[str]:
     """One line per group fitted as two levels of activity, one per group whose fitted footage mixes
     two levels of activity under one model, one per group scored as whole clips although some of its
@@ -259,7 +268,8 @@ def warnings(groups) -> list[str]:
     history, and one per group whose scored clips move where its history never did (from
     run.json's groups: `activity_split`, `cells_unused`, `unknown_views`, `scene_cut_views`,
     `busier_than_history`, `history_still_cells`, `moving_where_history_still`), and one per group
-    whose history is one video (`line_note`: `ONE_VIDEO_HISTORY`)."""
+    whose alarm line is read from every fitted clip (`line_note`: a history of one video, or
+    `line_from: selection` with no selection to read)."""
     lines, paired = [], set()
     for g in groups:
         level = g.get("activity_level")
@@ -279,8 +289,8 @@ def warnings(groups) -> list[str]:
             lines.append(cut_view_line(g["scene_cut_views"], g["group"], f"group {g['group']}: "))
         if g.get("busier_than_history"):
             lines.append(busier_line(g["busier_than_history"], f"group {g['group']}: "))
-        if g.get("line_note") == ONE_VIDEO_HISTORY:
-            lines.append(f"group {g['group']}: {ONE_VIDEO_HISTORY}")
+        if g.get("line_note"):
+            lines.append(f"group {g['group']}: {line_note_line(g['line_note'])}")
         videos = g.get("moving_where_history_still") or {}
         if not videos:
             continue

@@ -12,7 +12,6 @@ carries the line that history sets.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import time
 import zipfile
@@ -24,8 +23,6 @@ import numpy as np
 
 from videoad.coverage import ONE_VIDEO_HISTORY
 from videoad.smoothing import clip_step_seconds, smooth_scores
-
-log = logging.getLogger(__name__)
 
 LEVELS = ("auto", "cell", "clip")
 CELL_AGGREGATES = ("top2", "max")
@@ -432,7 +429,7 @@ class GroupModel:
         row_scores = np.mean(runs, axis=0)
         note = None
         if source == "held-out" and len(vids) < 2:  # no other video to score its clips against
-            source, note = "fitted", ONE_VIDEO_HISTORY  # said by coverage.warnings, as other fit notes are
+            source, note = "fitted", ONE_VIDEO_HISTORY  # said by coverage.warnings (`line_note_line`)
         cells, raw = model._clip_scores(row_scores)
         model.calibration = cell_calibration_of(model._kept(cells), cell_calibration)
         if model.calibration:  # the fitted cells again, now against their own ranges
@@ -441,9 +438,7 @@ class GroupModel:
         line_clips = np.ones(len(clips), dtype=bool)
         if line_from == "selection" and source != "held-out" and note is None:
             line_clips, note = line_clips_of(dets, model._kept(cells), cell_aggregate, len(clips), detector)
-            if note:
-                log.warning("line_from: selection: %s; the alarm line is read from every fitted clip", note)
-            else:
+            if note is None:  # else said by coverage.warnings (run.json's `line_note`), once, with the footage checks
                 source = "selection"
         model.threshold = alarm_line(clips[line_clips], alarm, alarm_level)
         model.threshold_raw = (alarm_line(raw[line_clips], alarm, alarm_level) if model.smooth > 0
