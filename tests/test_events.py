@@ -399,7 +399,7 @@ def test_an_upright_frames_picture_keeps_its_whole_title(tmp_path, monkeypatch):
         seen["box"], seen["width"] = title.get_window_extent(fig._get_renderer()), fig.bbox.width
 
     monkeypatch.setattr(Figure, "savefig", savefig)
-    title = "E2  bikes_rot90.mp4\npeak 1.767 distance to the normal selection at 3.5 s (frame 88)"
+    title = "E002  bikes_rot90.mp4\npeak 1.767 distance to the normal selection at 3.5 s (frame 88)"
     heat_figure(np.full((640, 272, 3), 128, np.uint8), tmp_path / "e.png", cells=np.linspace(0, 1, 16), grid=(4, 4),
                 vmin=0, vmax=1, hot=[12], title=title, unit="distance to the normal selection")
     assert 0 <= seen["box"].x0 and seen["box"].x1 <= seen["width"]

@@ -445,7 +445,7 @@ def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_ev
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert ticks[:3] == ["0:00:00", "3:00:00", "6:00:00"] and "h:mm:ss" in ax.get_xlabel(), (ticks, ax.get_xlabel())
     labels = [t.get_text() for t in ax.texts]
-    assert len(labels) == LABELLED_EVENTS and f"E{max(events, key=lambda e: e.peak_score).event}" in labels
+    assert len(labels) == LABELLED_EVENTS and event_name(max(events, key=lambda e: e.peak_score).event) in labels
     curve = next(line for line in ax.lines if line.get_label() == "clip score (at its middle)")
     assert len(curve.get_xdata()) <= CURVE_POINTS and max(curve.get_ydata()) == 2.0  # thinned, every peak kept
     markers = [line for line in ax.lines if line.get_marker() == "v"]
@@ -906,7 +906,7 @@ def test_events_and_column_titles_are_controls_a_keyboard_reaches(scoreset, tmp_
     c = _Controls()
     c.feed(text)
     assert len(c.rows) == len(events.events) == 3
-    assert all(b is not None and b.get("type") == "button" and f"E{i}" in b["aria-label"]
+    assert all(b is not None and b.get("type") == "button" and event_name(i) in b["aria-label"]
                for i, b in enumerate(c.rows, 1))
     # one tab stop for the rows and one for the cards (E1's, chosen at load): the arrow keys move along them
     assert [b.get("tabindex") for b in c.rows] == [None, "-1", "-1"]
@@ -949,10 +949,10 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
         assert driver.execute_script(chosen) == ["2"]
         row = driver.find_element(By.CSS_SELECTOR, "table.events tr[data-event='2']")
         video = row.find_element(By.CSS_SELECTOR, "td.name").get_attribute("data-v")
-        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E2 · {video}")
+        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E002 · {video}")
         assert driver.find_element(By.CSS_SELECTOR, "#viewer-tl img").get_attribute("alt") == \
-            f"timeline of {video}, E2 marked"
-        assert driver.find_element(By.ID, "player").get_attribute("aria-label").startswith(f"E2: {video}")
+            f"timeline of {video}, E002 marked"
+        assert driver.find_element(By.ID, "player").get_attribute("aria-label").startswith(f"E002: {video}")
         assert row.get_attribute("aria-current") == "true"
         card = driver.find_element(By.CSS_SELECTOR, "figure.card[data-event='3']")
         driver.execute_script("arguments[0].focus()", card)
@@ -1064,7 +1064,7 @@ def test_the_events_table_and_the_pictures_are_one_tab_stop_each_and_arrow_keys_
         assert driver.execute_script(chosen) == ["3"]
         row3 = driver.find_element(By.CSS_SELECTOR, "table.events tr[data-event='3']")
         video3 = row3.find_element(By.CSS_SELECTOR, "td.name").get_attribute("data-v")
-        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E3 · {video3}")
+        assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E003 · {video3}")
         assert row3.get_attribute("aria-current") == "true"
         assert stops(cards) == ["3"]  # the pictures' stop goes to the chosen event's too
         # out and back: the stop is where the keyboard left it

@@ -326,7 +326,7 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
         length = e.duration_s if e.duration_s is not None else e.end_frame - e.start_frame + 1
         camera = (f"<br><span class=camera title='the camera whose model scored it'>{_n(v.group)}</span>"
                   if per_camera and v.group else "")
-        # one tab stop for the table (report.js moves it with the arrow keys): E1's row, chosen at load
+        # one tab stop for the table (report.js moves it with the arrow keys): E001's row, chosen at load
         stop = "" if e is events.events[0] else " tabindex=-1"
         body.append(
             f"<tr {data}><td data-v={e.event}><button type=button class=play{stop} aria-label='show {event_name(e.event)} in the "
@@ -417,7 +417,7 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         img = (f"<img src='{_e(m.image)}' alt='{event_name(e.event)}: peak frame' loading=lazy>" if m and m.image else "")
         clip = "" if m and m.clip else " &middot; no clip"
         # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it); the
-        # pictures are one tab stop, E1's (chosen at load), the arrow keys moving along them
+        # pictures are one tab stop, E001's (chosen at load), the arrow keys moving along them
         cards.append(f"<figure class=card data-event={e.event} tabindex={0 if e.event == stop_event else -1} "
                      f"role=button>{img}<figcaption>"
                      f"<b>{event_name(e.event)}</b> "
