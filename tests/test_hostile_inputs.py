@@ -903,3 +903,22 @@ def test_the_console_keeps_colour_sequences_and_escapes_every_other_control():
     (out,) = shown_on_console(sink)
     out.write("\x1b[36m(worker pid=7)\x1b[0m cam\x1b]0;owned\x07\x1b[1A\x1b[2;5mx\x9b.avi\n")
     assert sink.getvalue() == "\x1b[36m(worker pid=7)\x1b[0m cam\\x1b]0;owned\\x07\\x1b[1A\x1b[2;5mx\\x9b.avi\n"
+
+
+def test_a_name_holding_a_newline_prints_it_escaped_never_as_a_line_of_its_own(tmp_path):
+    """Linux allows a line feed in a file name: `extract`'s summary printed `bad\\nFAKE 3 done, ...` as
+    two lines, the second one forged, reading as the command's own. Written `\\n` (as the console
+    writes ESC `\\x1b`), the name stays on its entry's line."""
+    videos = tmp_path / "v"
+    make_video(videos / "ok\n9 done, 0 skipped (already complete), 0 failed.avi", 20)
+    (videos / "bad\nFAKE\r3 done.avi").write_bytes(b"not a video" * 100)
+    res = subprocess.run([sys.executable, "-m", "videoad", "extract", videos, "-o", tmp_path / "f", "--backbone",
+                          "motion"], cwd=Path(__file__).resolve().parents[1], capture_output=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    lines = err.splitlines()
+    assert lines[0].startswith("1 done, 0 skipped (already complete), 1 failed;"), err
+    assert any(x.startswith("  bad\\nFAKE\\r3 done.avi: no decoder could read the file") for x in lines), err
+    assert any(x.startswith("  ok\\n9 done, 0 skipped (already complete), 0 failed.avi: no full clip") for x in lines), err
+    assert not any(x.startswith(("FAKE", "3 done", "9 done")) for x in lines) and "\r" not in err, err
