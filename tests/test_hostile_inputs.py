@@ -922,3 +922,24 @@ def test_a_name_holding_a_newline_prints_it_escaped_never_as_a_line_of_its_own(t
     assert any(x.startswith("  bad\\nFAKE\\r3 done.avi: no decoder could read the file") for x in lines), err
     assert any(x.startswith("  ok\\n9 done, 0 skipped (already complete), 0 failed.avi: no full clip") for x in lines), err
     assert not any(x.startswith(("FAKE", "3 done", "9 done")) for x in lines) and "\r" not in err, err
+
+
+def test_a_name_holding_a_newline_stays_on_its_line_in_log_lines_and_the_summary(tmp_path):
+    """`report`'s warning (the name an argument of the log line) and its summary line (`strongest: E001
+    cam` then `FAKE ...` on a line of its own) printed a line feed in a video's name as it is."""
+    from videoad.scores import ScoreSet, VideoScores, write_scores
+
+    scores = np.full(30, 0.1)
+    scores[10:14] = 2.0
+    starts = np.arange(30) * 8
+    v = VideoScores("cam\nFAKE 9 event(s)/x\r.avi", scores, np.stack([starts, starts + 15], 1), 260, 10.0, "cam",
+                    "all", "gone.avi", 1.0)
+    write_scores(tmp_path / "s", ScoreSet([v], {"config": {"detector": "duad"}}))
+    res = subprocess.run([sys.executable, "-m", "videoad", "report", tmp_path / "s", "-o", tmp_path / "r"],
+                         cwd=Path(__file__).resolve().parents[1], capture_output=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    out, err = res.stdout.decode(), res.stderr.decode()
+    assert res.returncode == 0, err
+    assert "(first: cam\\nFAKE 9 event(s)/x\\r.avi: source not readable" in err.splitlines()[0], err
+    assert "strongest: E001 cam\\nFAKE 9 event(s)/x\\r.avi 8.0 s-12.0 s" in out.splitlines()[0], out
+    assert not any(x.startswith("FAKE") for x in (out + err).splitlines()) and "\r" not in out + err, out + err
