@@ -943,3 +943,29 @@ def test_a_name_holding_a_newline_stays_on_its_line_in_log_lines_and_the_summary
     assert "(first: cam\\nFAKE 9 event(s)/x\\r.avi: source not readable" in err.splitlines()[0], err
     assert "strongest: E001 cam\\nFAKE 9 event(s)/x\\r.avi 8.0 s-12.0 s" in out.splitlines()[0], out
     assert not any(x.startswith("FAKE") for x in (out + err).splitlines()) and "\r" not in out + err, out + err
+
+
+def test_the_console_log_line_keeps_a_names_line_feed_on_it_and_a_tracebacks_lines_apart():
+    """A path given to a log line (`removing %s`) is escaped as a name is; the message's own lines, an
+    exception's traceback, stay lines."""
+    import io
+    import logging
+
+    from videoad.names import OneLineNames
+
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(OneLineNames())
+    logger = logging.getLogger("videoad.test_one_line")
+    logger.addHandler(handler)
+    try:
+        logger.warning("removing %s (%s, %d)", Path("x\nWARNING videoad: done.avi"), "a\rb", 3)
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            logger.exception("failed:\n%s", "c\nd")
+    finally:
+        logger.removeHandler(handler)
+    lines = sink.getvalue().splitlines()
+    assert lines[0] == "WARNING videoad.test_one_line: removing x\\nWARNING videoad: done.avi (a\\rb, 3)"
+    assert lines[1:4] == ["ERROR videoad.test_one_line: failed:", "c\\nd", "Traceback (most recent call last):"]

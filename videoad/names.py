@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import unicodedata
+from pathlib import PurePath
 
 from extract.sources import one_line
 
@@ -165,7 +166,7 @@ LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
 class OneLineNames(logging.Formatter):
-    """LOG_FORMAT with each text argument of a line on that line (`one_line`): a name holding a line
+    """LOG_FORMAT with each text or path argument of a line on that line (`one_line`): a name holding a line
     feed (`log.warning("%s: ...", key)`) wrote a second line, forged, that read as the command's. A
     message's own lines (its format, an exception's traceback) are kept."""
 
@@ -174,9 +175,9 @@ class OneLineNames(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, str) for a in args):
+        if isinstance(args, tuple) and any(isinstance(a, (str, PurePath)) for a in args):
             record = logging.makeLogRecord({**record.__dict__, "args": tuple(
-                one_line(a) if isinstance(a, str) else a for a in args)})
+                one_line(str(a)) if isinstance(a, (str, PurePath)) else a for a in args)})
         return super().format(record)
 
 
