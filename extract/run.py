@@ -38,8 +38,8 @@ from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
-from .sources import (Listing, Source, absolute_path, find_sources, is_picture, select_shard, stray_pictures,
-                      nothing_found_hint, system_file, system_files_note)
+from .sources import (Listing, Source, absolute_path, find_sources, is_picture, nothing_found_hint, one_line,
+                      select_shard, stray_pictures, system_file, system_files_note)
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
@@ -135,11 +135,11 @@ class RunSummary:
                  f"({rate:.1f} clips/s)"]
         if self.failed:
             lines.append("failed:")
-            lines += [f"  {r.key}: {r.reason}" for r in self.failed]
+            lines += [one_line(f"  {r.key}: {r.reason}") for r in self.failed]
         warned = [r for r in self.results.values() if r.warning]
         if warned:
             lines.append("warnings:")
-            lines += [f"  {r.key}: {r.warning}" for r in warned]
+            lines += [one_line(f"  {r.key}: {r.warning}") for r in warned]
         repeating = [r.repeat_share for r in self.results.values() if r.repeat_share]
         if repeating:  # docs/extract.md, "Repeated frames"
             lines.append(f"{len(repeating)} video(s) repeat sampled frames exactly (up to {max(repeating):.0%}: lost "
@@ -147,7 +147,7 @@ class RunSummary:
                          "which): --backbone-opt repeats=spread divides their motion over the gap")
         if self.store_notes:
             lines.append("store:")
-            lines += [f"  {note}" for note in self.store_notes]
+            lines += [one_line(f"  {note}") for note in self.store_notes]
         if self.manifest_path is not None:
             lines.append(f"manifest: {self.manifest_path}")
         return "\n".join(lines)

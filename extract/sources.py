@@ -54,6 +54,13 @@ class Listing:
     hidden: list[str] = field(default_factory=list)
 
 
+def one_line(text: str) -> str:
+    """`text` (a name, or a message naming one) on one console line: a line feed or carriage return
+    written `\\n`, `\\r`. Linux allows them in a file name, and `bad\\nFAKE 3 done.avi` printed a line of
+    its own that read as the command's (the console escapes the other controls, `\\x1b`)."""
+    return text.replace("\n", "\\n").replace("\r", "\\r")
+
+
 def natural_key(name: str) -> tuple:
     """Sort key that orders embedded numbers numerically: frame2 < frame10. Names it reads alike
     (`02.jpg` and `2.jpg`, `Frame1` and `frame1`) follow by the name itself, not by the order the

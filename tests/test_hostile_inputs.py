@@ -903,3 +903,69 @@ def test_the_console_keeps_colour_sequences_and_escapes_every_other_control():
     (out,) = shown_on_console(sink)
     out.write("\x1b[36m(worker pid=7)\x1b[0m cam\x1b]0;owned\x07\x1b[1A\x1b[2;5mx\x9b.avi\n")
     assert sink.getvalue() == "\x1b[36m(worker pid=7)\x1b[0m cam\\x1b]0;owned\\x07\\x1b[1A\x1b[2;5mx\\x9b.avi\n"
+
+
+def test_a_name_holding_a_newline_prints_it_escaped_never_as_a_line_of_its_own(tmp_path):
+    """Linux allows a line feed in a file name: `extract`'s summary printed `bad\\nFAKE 3 done, ...` as
+    two lines, the second one forged, reading as the command's own. Written `\\n` (as the console
+    writes ESC `\\x1b`), the name stays on its entry's line."""
+    videos = tmp_path / "v"
+    make_video(videos / "ok\n9 done, 0 skipped (already complete), 0 failed.avi", 20)
+    (videos / "bad\nFAKE\r3 done.avi").write_bytes(b"not a video" * 100)
+    res = subprocess.run([sys.executable, "-m", "videoad", "extract", videos, "-o", tmp_path / "f", "--backbone",
+                          "motion"], cwd=Path(__file__).resolve().parents[1], capture_output=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    lines = err.splitlines()
+    assert lines[0].startswith("1 done, 0 skipped (already complete), 1 failed;"), err
+    assert any(x.startswith("  bad\\nFAKE\\r3 done.avi: no decoder could read the file") for x in lines), err
+    assert any(x.startswith("  ok\\n9 done, 0 skipped (already complete), 0 failed.avi: no full clip") for x in lines), err
+    assert not any(x.startswith(("FAKE", "3 done", "9 done")) for x in lines) and "\r" not in err, err
+
+
+def test_a_name_holding_a_newline_stays_on_its_line_in_log_lines_and_the_summary(tmp_path):
+    """`report`'s warning (the name an argument of the log line) and its summary line (`strongest: E001
+    cam` then `FAKE ...` on a line of its own) printed a line feed in a video's name as it is."""
+    from videoad.scores import ScoreSet, VideoScores, write_scores
+
+    scores = np.full(30, 0.1)
+    scores[10:14] = 2.0
+    starts = np.arange(30) * 8
+    v = VideoScores("cam\nFAKE 9 event(s)/x\r.avi", scores, np.stack([starts, starts + 15], 1), 260, 10.0, "cam",
+                    "all", "gone.avi", 1.0)
+    write_scores(tmp_path / "s", ScoreSet([v], {"config": {"detector": "duad"}}))
+    res = subprocess.run([sys.executable, "-m", "videoad", "report", tmp_path / "s", "-o", tmp_path / "r"],
+                         cwd=Path(__file__).resolve().parents[1], capture_output=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    out, err = res.stdout.decode(), res.stderr.decode()
+    assert res.returncode == 0, err
+    assert "(first: cam\\nFAKE 9 event(s)/x\\r.avi: source not readable" in err.splitlines()[0], err
+    assert "strongest: E001 cam\\nFAKE 9 event(s)/x\\r.avi 8.0 s-12.0 s" in out.splitlines()[0], out
+    assert not any(x.startswith("FAKE") for x in (out + err).splitlines()) and "\r" not in out + err, out + err
+
+
+def test_the_console_log_line_keeps_a_names_line_feed_on_it_and_a_tracebacks_lines_apart():
+    """A path given to a log line (`removing %s`) is escaped as a name is; the message's own lines, an
+    exception's traceback, stay lines."""
+    import io
+    import logging
+
+    from videoad.names import OneLineNames
+
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(OneLineNames())
+    logger = logging.getLogger("videoad.test_one_line")
+    logger.addHandler(handler)
+    try:
+        logger.warning("removing %s (%s, %d)", Path("x\nWARNING videoad: done.avi"), "a\rb", 3)
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            logger.exception("failed:\n%s", "c\nd")
+    finally:
+        logger.removeHandler(handler)
+    lines = sink.getvalue().splitlines()
+    assert lines[0] == "WARNING videoad.test_one_line: removing x\\nWARNING videoad: done.avi (a\\rb, 3)"
+    assert lines[1:4] == ["ERROR videoad.test_one_line: failed:", "c\\nd", "Traceback (most recent call last):"]

@@ -602,6 +602,25 @@ def test_timelines_drawn_in_worker_processes_equal_those_drawn_here(tmp_path):
     assert all(a.read_bytes() == b.read_bytes() for a, b in zip(here, there))
 
 
+def test_a_warning_in_a_worker_process_is_written_as_the_consoles(tmp_path, capfd):
+    """A spawned worker starts with bare streams and no log handler: a warning drawing a timeline
+    there (an annotation naming its file) went raw to the terminal, which ran the ESC sequences of
+    the file's name, and without the console's `WARNING videoad.plots:` in front."""
+    from videoad.datasets.annotations import VideoAnnotation
+    from videoad.plots import PARALLEL_FROM, draw_timelines
+    from videoad.scores import VideoScores
+
+    starts = np.arange(40) * 16
+    jobs = [(VideoScores(f"cam/v{i:02d}.mp4", np.full(40, 0.2), np.stack([starts, starts + 15], 1), 640, 30.0, "cam",
+                         "all", "", 0.3), tmp_path / f"v{i:02d}.png", {"thumbnails": 0}) for i in range(PARALLEL_FROM + 2)]
+    jobs[3][2]["annotation"] = VideoAnnotation("cam/v03.mp4", intervals=((900, 950),), source="lab\x1b]0;owned\x07.txt")
+    draw_timelines(jobs, workers=2)
+    err = capfd.readouterr().err
+    assert ("WARNING videoad.plots: timeline drawn without ground truth: lab\\x1b]0;owned\\x07.txt: video "
+            "'cam/v03.mp4': interval 900-950 starts after") in err, err
+    assert "\x1b" not in err and "\x07" not in err, err
+
+
 def test_a_datasets_quiet_videos_are_folded_under_the_event_table(tmp_path):
     """Over UCF-Crime the "No event in 972 videos:" paragraph was 76 KB of links under the table."""
     from videoad.report import QUIET_LISTED

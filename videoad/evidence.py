@@ -30,6 +30,7 @@ from videoad.events import Event, EventSet, event_name, fmt_score
 from videoad.footage import (FALLBACK_FPS, Footage, FootageError, PyAVMissing, clip_format, clip_frames,
                              write_clip)
 from videoad.heatmap import burn, heat_figure
+from videoad.names import worker_console, worker_console_args
 from videoad.output_keys import EVENT_KEYS, KeyFile, key_of
 from videoad.plots import AmbiguousSource, drawing_environment, footage_key, resolve_source, shared_file_names
 from videoad.scores import ScoreSet, VideoScores
@@ -326,7 +327,8 @@ def _each_video(jobs: list[tuple], workers: int | None):
 
         done = 0
         try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=worker_console,
+                                     initargs=worker_console_args()) as pool:
                 for result in pool.map(_video_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))):
                     done += 1
                     yield result

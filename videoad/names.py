@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import logging
 import re
+import sys
 import unicodedata
+from pathlib import PurePath
+
+from extract.sources import one_line
 
 #: an odd byte as `shown` writes it: `\xe9`
 _ESCAPED_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")
@@ -154,3 +159,39 @@ class _Plain:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+#: a console log line (`videoad -v`), the main process's and its worker processes' alike
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+class OneLineNames(logging.Formatter):
+    """LOG_FORMAT with each text or path argument of a line on that line (`one_line`): a name holding a line
+    feed (`log.warning("%s: ...", key)`) wrote a second line, forged, that read as the command's. A
+    message's own lines (its format, an exception's traceback) are kept."""
+
+    def __init__(self):
+        super().__init__(LOG_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, (str, PurePath)) for a in args):
+            record = logging.makeLogRecord({**record.__dict__, "args": tuple(
+                one_line(str(a)) if isinstance(a, (str, PurePath)) else a for a in args)})
+        return super().format(record)
+
+
+def worker_console(level: int) -> None:
+    """A worker process's console as the main process's (an initializer of a spawned pool, `level`
+    the main's): a spawned process starts with bare streams and no log handler, and a warning there
+    (a timeline's annotation naming its file) went raw to the terminal, which ran the ESC sequences
+    of a name, in another format, and without `-v`'s lines."""
+    sys.stdout, sys.stderr = shown_on_console(sys.stdout, sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineNames())
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def worker_console_args() -> tuple[int]:
+    """`worker_console`'s arguments in this process: its log level."""
+    return (logging.getLogger().getEffectiveLevel(),)

@@ -32,6 +32,7 @@ from videoad import output_keys
 from videoad.datasets.errors import AnnotationError
 from videoad.events import Event, event_name, find_events, fmt_score, fmt_time
 from videoad.names import file_stems  # noqa: F401  (the report's and the tests' import)
+from videoad.names import worker_console, worker_console_args
 from videoad.scores import ScoreSet, VideoScores
 
 log = logging.getLogger(__name__)
@@ -507,7 +508,8 @@ def _draw(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None) -> li
 
     chunk = max(1, len(jobs) // (workers * 4))
     try:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=worker_console,
+                                     initargs=worker_console_args()) as pool:
             return list(pool.map(_draw_job, jobs, chunksize=chunk))
     except BrokenProcessPool as exc:
         log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)

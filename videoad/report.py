@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from extract.clock import readable_start
-from extract.sources import mark_output
+from extract.sources import mark_output, one_line
 from extract.store import remove_stale_temporaries, write_atomic  # the one atomic write
 from videoad import coverage
 from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, event_name, find_events,
@@ -628,6 +628,6 @@ def event_summary(events: EventSet) -> str:
     e = events.events[0]
     unseen = sum(bool(x.unseen_cells) for x in events.events)
     return (f"{len(events.events)} event(s) in {len(events.videos) - len(events.quiet_videos)} of "
-            f"{len(events.videos)} video(s); strongest: {event_name(e.event)} {e.video} {fmt_time(e.start_s, e.start_frame)}-"
+            f"{len(events.videos)} video(s); strongest: {event_name(e.event)} {one_line(e.video)} {fmt_time(e.start_s, e.start_frame)}-"
             f"{fmt_time(e.end_s, e.end_frame)}, peak {fmt_score(e.peak_score)}"
             + (f"; {unseen} of them where the history never moved (unseen_cells)" if unseen else ""))

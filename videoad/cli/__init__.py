@@ -59,7 +59,11 @@ class _Commands(click.Group):
 def cli(verbose: int) -> None:
     """Unsupervised anomaly detection for surveillance video (Li et al., WACV 2021)."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", handlers=[_AroundBars()])
+    from videoad.names import OneLineNames
+
+    console = _AroundBars()
+    console.setFormatter(OneLineNames())
+    logging.basicConfig(level=level, handlers=[console])
 
 
 class _AroundBars(logging.StreamHandler):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from extract.sources import one_line
+
 from .settings import FiniteFloat, NonEmptyPath
 
 
@@ -77,7 +79,7 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
                 said = "none (its frames' shape is that of none of the cameras): left out"
             else:
                 said = f"none (best correlation {m['correlation']:.2f}, under {cams.SAME_CAMERA:g}): left out"
-            click.echo(f"  {key}: {said}")
+            click.echo(one_line(f"  {key}: {said}"))
     if drawn is not None:
         click.echo(f"pictures: {drawn}")
     if sheet_failed:

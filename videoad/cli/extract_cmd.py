@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import click
 
+from extract.sources import one_line
+
 from . import ray_opts
 from .settings import (FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given,
                        not_together)
@@ -326,6 +328,6 @@ def merge(features: str) -> None:
     click.echo(f"merged {report.n_shards} shards: {report.n_done} videos done, "
                f"{len(report.failed)} failed -> {report.path}")  # the result, on standard output as extract's
     for key, reason in report.failed.items():
-        click.echo(f"  failed {key}: {reason}", err=True)
+        click.echo(one_line(f"  failed {key}: {reason}"), err=True)
     if report.failed:
         sys.exit(1)

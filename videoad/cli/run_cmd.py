@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from extract.sources import one_line
 from videoad.detector.seeds import SEED_MAX
 
 from .extract_cmd import _parse_opts, fps_together
@@ -322,7 +323,7 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     for g in scores.skipped():
         click.echo(f"{g['status']} {g['group']}: {g['reason']}")
     for item in scores.meta.get("left_out", []):
-        click.echo(f"left out {item['video']}: {item['reason']}")
+        click.echo(one_line(f"left out {item['video']}: {item['reason']}"))
     frames = sum(v.n_frames for v in scores)
     click.echo(f"{len(scores)} video(s), {frames} frames, {sum(len(v.scores) for v in scores)} clips scored "
                f"({scores.meta.get('protocol', '?')}); scores in {out / 'scores'}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from extract.sources import one_line
 from videoad.detector.seeds import SEED_MAX
 
 from . import ray_opts
@@ -298,9 +299,9 @@ def detect(features, output, activity_levels, config, print_config, annotations,
         if g["status"] in ("skipped", "failed"):
             click.echo(f"{g['status']} {g['group']}: {g['reason']}")
     for item in scores.meta.get("left_out", []):
-        click.echo(f"left out {item['video']}: {item['reason']}")
+        click.echo(one_line(f"left out {item['video']}: {item['reason']}"))
     for item in scores.meta.get("history_left_out", []):  # --fit-on: the models were fitted without them
-        click.echo(f"left out of the history {item['video']}: {item['reason']}")
+        click.echo(one_line(f"left out of the history {item['video']}: {item['reason']}"))
     if scores.meta.get("config", {}).get("mode") == "per-camera":  # which camera is which
         for g in scores.groups:
             shown = ", ".join(g["videos"][:3]) + (f" and {len(g['videos']) - 3} more" if len(g["videos"]) > 3 else "")

@@ -36,8 +36,14 @@ class Feed:
     secret: str | None = None  # the address as given (with its password), never written out: `mask`
 
     def mask(self, text: str) -> str:
-        """`text` (a library's error message) with the address as given replaced by the feed's name."""
-        return text.replace(self.secret, self.name) if self.secret and self.secret != self.name else text
+        """`text` (a library's error message) with the address as given replaced by the feed's name,
+        also as a Python `repr` quotes it (PyAV's errors: `'rtsp://u:pa\\\\ss@cam'`, a backslash doubled,
+        a control character escaped)."""
+        if not self.secret or self.secret == self.name:
+            return text
+        for form in (self.secret, repr(self.secret)[1:-1]):
+            text = text.replace(form, self.name)
+        return text
 
 
 class Source:
@@ -456,30 +462,46 @@ def _short(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", last).strip("_.") or "cam"
 
 
-#: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`)
+#: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`),
+#: also as the last word of a longer name (`access_token`, `api-key`, `X-Amz-Signature`, `apikey`)
 SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "token", "key", "secret", "auth", "signature", "sig")
+_SECRET_NAME = re.compile(r"(?:^|[\W_])(?:%s)$|(?:token|apikey|passwd|password|secret)$" % "|".join(SECRET_PARAMS))
 
 
 def display_url(url: str) -> str:
     """A stream's name for records and file names: its address without a password, in the
-    user-info (up to the last `@` before the path: a password may hold `@`, `?` or `#`; one holding
-    `/`, after `user:` and before an `@`) or in the
-    query (`pwd=`, `password=`, `token=`, ...)."""
-    m = re.match(r"^([a-zA-Z][\w+.-]*://)(.*)$", url, flags=re.DOTALL)
-    if not m:
+    user-info (`_userinfo_end`) or in the query or fragment (`pwd=`, `access_token=`, ..., the
+    name percent-decoded)."""
+    from urllib.parse import unquote
+
+    m = re.match(r"(.*?:///*)(.*)", url, flags=re.DOTALL)  # text before the scheme, `rtsp:///u:pw@cam`: all
+    if not m:  # a stream still (`is_stream`), whose name showed the password
         return url
     scheme, after = m.groups()
-    slash = after.find("/")
-    head, tail = (after, "") if slash < 0 else (after[:slash], after[slash:])
-    if "@" not in head and ":" in head and not head.startswith("[") and not head.split(":", 1)[1].isdigit() \
-            and after.find("@", slash) > 0:  # a password holding "/" (not written %2F), FFmpeg cannot open
-        slash = after.find("/", after.find("@", slash))  # the address: its name showed the password
-        head, tail = (after, "") if slash < 0 else (after[:slash], after[slash:])
+    end = _userinfo_end(after)
     user = ""
-    if "@" in head:
-        info, head = head.rsplit("@", 1)
+    if end >= 0:
+        info, after = after[:end], after[end + 1:]
         user = (info.split(":", 1)[0] + ":***" if ":" in info else info) + "@"
-    rest = re.sub(r"([?&;](?:%s)=)[^&#;]*" % "|".join(SECRET_PARAMS), r"\1***", head + tail, flags=re.IGNORECASE)
-    return scheme + user + rest
+
+    def hide(m: re.Match) -> str:
+        return m[1] + "***" if _SECRET_NAME.search(unquote(m[2]).lower()) else m[0]
+    return scheme + user + re.sub(r"([?&;#]([^=&#;?]*)=)[^&#;]*", hide, after)
+
+
+def _userinfo_end(after: str) -> int:
+    """Where the user-info of an address (after its `://`) ends: the index of its `@`, else -1.
+    It runs to the last `@` before the path (a password may hold `@`, `?`, `#` or `:`); a password
+    holding `/` (not written %2F, which FFmpeg cannot open) after `user:`, to the first `@` past it
+    (then to the last before the host's path). A password of digits alone before its `/`
+    (`user:1234/56@cam`) reads as a port: an address with a port and an `@` in its path
+    (`cam:554/a@b/live`) cannot be told from it, and is masked as one (`cam:***@b/live`): its name
+    showed the password whole. An IPv6 host (`[::1]:554/a@b`) is no user."""
+    slash = after.find("/")
+    head = after if slash < 0 else after[:slash]
+    if "@" not in head and ":" in head and not head.startswith("[") and after.find("@", slash) > 0:
+        slash = after.find("/", after.find("@", slash))
+        head = after if slash < 0 else after[:slash]
+    return head.rfind("@")
 
 
