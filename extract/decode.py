@@ -61,7 +61,7 @@ import numpy as np
 
 from .timing import Timing, packet_times, variable_timing
 from .video_stream import (decodable, display_width, is_picture, main_video_stream, probe_sample_aspect,
-                           quarter_turns, sample_aspect)
+                           quarter_turns, raw_stream_rate, sample_aspect)
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -99,6 +99,8 @@ class FrameStream:
     sample_aspect: Fraction | None = None
     #: a frame folder of 16-bit images whose 8-bit reading keeps little of their contrast (`depth_note`)
     depth_note: str | None = None
+    #: where a raw H.264/HEVC stream's rate came from (`raw_rate`); `rate_guessed` when it was assumed
+    rate_note: str | None = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -585,11 +587,12 @@ NO_FRAME = "no frame decoded"
 
 
 def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECODERS,
-               on_attempt: Callable[[int], None] | None = None) -> FrameStream:
+               on_attempt: Callable[[int], None] | None = None, unstated_fps: float | None = None) -> FrameStream:
     """Open `path` with the first decoder that reads its first frame; see the module docstring.
 
     `on_attempt(i)` is called before decoder i is tried (the runner uses it to know which
-    decoder was busy when a decode stalled).
+    decoder was busy when a decode stalled). `unstated_fps` is the rate of a raw H.264/HEVC stream
+    that states none (`raw_rate`; --image-fps).
     """
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise DecodeError("the file is empty (0 bytes): an interrupted copy or recording; copy it again")
@@ -627,8 +630,13 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
                 aspect, chained = None, _chain(first, frames)
             else:
                 aspect, chained = probed[0], _stretched(_chain(first, frames), probed[0], probed[1])
+        rate_note, guessed = None, False
+        raw = raw_stream_rate(path) if timing is None else None
+        if raw is not None:
+            fps, rate_note, guessed = raw_rate(raw, unstated_fps)
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
-                           _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect)
+                           _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect,
+                           rate_note=rate_note, rate_guessed=guessed)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
@@ -639,6 +647,27 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         raise DecodeError("the file's video is in a codec no decoder here knows (a recorder's own format?): "
                           f"export it from the recorder's player as MP4 or AVI and extract that ({detail})")
     raise DecodeError(f"no decoder could read the file ({detail})")
+
+
+#: the rate FFmpeg (and so PyAV, decord and OpenCV) reads a raw stream at when it states none
+RAW_ASSUMED_FPS = 25.0
+
+
+def raw_rate(raw: tuple[str, Fraction | None], unstated_fps: float | None) -> tuple[float, str, bool]:
+    """(fps, note, assumed) of a raw stream (`video_stream.raw_stream_rate`): the rate its VUI timing
+    states, else `unstated_fps`, else RAW_ASSUMED_FPS, assumed. A recorder's `.264`/`.h265` export has no
+    container and no timestamps: every decoder reads it at 25 fps whatever it states, which put a 10 fps
+    camera's events at 2.5 times their real speed."""
+    codec, stated = raw
+    if stated is not None:
+        return float(stated), (f"a raw {codec} stream (no container): {float(stated):g} fps, as its VUI timing "
+                               "states"), False
+    if unstated_fps is not None:
+        return float(unstated_fps), (f"a raw {codec} stream (no container) that states no frame rate: read at "
+                                     f"{unstated_fps:g} fps, as --image-fps says"), False
+    return RAW_ASSUMED_FPS, (f"a raw {codec} stream (no container) that states no frame rate: {RAW_ASSUMED_FPS:g} fps "
+                             "assumed, so every second and clip time depends on it; give its real rate with "
+                             "--image-fps R (or remux it at its rate: ffmpeg -framerate R -i IN -c copy OUT.mp4)"), True
 
 
 def _stretched(frames: Iterator[np.ndarray], aspect: Fraction, stored: int) -> Iterator[np.ndarray]:

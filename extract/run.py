@@ -38,8 +38,8 @@ from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
-from .sources import (Listing, Source, absolute_path, find_sources, is_picture, select_shard, stray_pictures,
-                      nothing_found_hint, system_file, system_files_note)
+from .sources import (Listing, Source, absolute_path, find_sources, is_picture, select_shard, states_no_rate,
+                      stray_pictures, nothing_found_hint, system_file, system_files_note)
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
@@ -163,7 +163,7 @@ def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: Ex
                  ) -> dict[str, Any]:
     """Everything that changes a video's features; resume redoes a file when it differs."""
     settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
-    if source.kind == "images":
+    if states_no_rate(source):
         settings["image_fps"] = options.image_fps
     return settings
 
@@ -389,11 +389,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     sources = [s for s in sources if s.key not in clashes]
     chosen -= set(clashes)
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
-    if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
+    if any(states_no_rate(s) for s in listing.sources):  # their clips and times depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps
     elif options.image_fps is not None and listing.sources:  # it changed nothing, and said nothing
-        log.warning("--image-fps %g changes nothing here: it is the rate of folders of frames, and none of these "
-                    "inputs is one (a video keeps its own rate; --fps resamples it)", options.image_fps)
+        log.warning("--image-fps %g changes nothing here: it is the rate of folders of frames and of raw H.264/HEVC "
+                    "streams that state none, and none of these inputs is one (a video keeps its own rate; --fps "
+                    "resamples it)", options.image_fps)
     manifest = Manifest(output, input_root=str(input_root), shard=options.shard, settings=run_settings,
                         n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())
@@ -970,6 +971,9 @@ class _Runner:
             notes.append(summary["numbering_note"])
         claimed = int(info.get("container_frames", -1))
         warnings = []
+        if summary.get("rate_note"):  # a raw stream's rate; a warning where it was assumed (extract.decode.raw_rate)
+            notes.append(summary["rate_note"])
+            warnings += [summary["rate_note"]] if summary.get("rate_assumed") else []
         if job.replaces:  # two input folders into one store: a key met twice
             warnings.append(f"replaced the features of {job.replaces}, another file under the same key (still "
                             "there): one store per input folder keeps both")
