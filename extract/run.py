@@ -43,7 +43,7 @@ from .sources import (Listing, Source, absolute_path, find_sources, is_picture, 
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
-from .video_stream import main_video_stream, probe_sample_aspect
+from .video_stream import main_video_stream, probe_sample_aspect, raw_stream_rate
 from .workers import DecodeWorker, Task
 
 log = logging.getLogger(__name__)
@@ -161,11 +161,19 @@ _CUT_NOTES = {"left out": "the frame pairs across them add no motion",
 
 def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: ExtractOptions
                  ) -> dict[str, Any]:
-    """Everything that changes a video's features; resume redoes a file when it differs."""
+    """Everything that changes a video's features; resume redoes a file when it differs. --image-fps
+    is a frame folder's rate, and a raw stream's where its VUI timing states none (a stream that
+    states one is not redone when it changes)."""
     settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
-    if states_no_rate(source):
+    if source.kind == "images" or (states_no_rate(source) and _stated_rate(source.path) is None):
         settings["image_fps"] = options.image_fps
     return settings
+
+
+def _stated_rate(path: Path):
+    """The rate a raw stream's VUI timing states, else None (none stated, or no raw stream read)."""
+    raw = raw_stream_rate(path)
+    return None if raw is None else raw[1]
 
 
 def _canonical(settings: dict[str, Any]) -> str:

@@ -816,7 +816,7 @@ def test_a_folder_of_raw_streams_is_extracted_at_their_rates(tmp_path, caplog):
     """A recorder's raw `.264`/`.hevc` exports: found in the folder (they were "no videos found"),
     each at the rate its VUI timing states (all were read at 25 fps), one that states none at 25 fps
     with a warning naming it, or at --image-fps (which was "changes nothing here" for them); a damaged
-    one fails alone, named."""
+    one fails alone, named. A rerun with --image-fps redoes only the streams that state no rate."""
     videos = tmp_path / "in"
     make_raw_stream(videos / "cam1.264", 48, fps=10)
     make_raw_stream(videos / "cam2.hevc", 48, fps=8, hevc=True, vui_timing=False)
@@ -833,6 +833,7 @@ def test_a_folder_of_raw_streams_is_extracted_at_their_rates(tmp_path, caplog):
         again = run(videos, tmp_path / "out", image_fps=8)
     assert "changes nothing" not in caplog.text
     assert again.results["cam2.hevc"].status == "done" and again.results["cam2.hevc"].warning is None
+    assert again.results["cam1.264"].status == "skipped"  # its stated rate stands: nothing to redo
     assert [store.load(k).attrs["fps"] for k in ("cam1.264", "cam2.hevc")] == [10.0, 8.0]
 
 
