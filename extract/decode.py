@@ -247,6 +247,9 @@ def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     if is_mpeg_ts(path):  # measured: every H.264 or MPEG-2 .ts with B-frames, no error said
         raise DecodeError("decord 0.6 misplaces the frames of an MPEG-TS file with B-frames (it began 11 frames "
                           "in and repeated the last frame to make up the count): left to the next decoder")
+    if raw_stream_rate(path) is not None:  # its own words: "Failed to measure duration/frame-count due to ..."
+        raise DecodeError("decord 0.6 cannot read a raw H.264/HEVC stream (no container to count its frames by): "
+                          "left to the next decoder (pyav or opencv)")
     # one thread: the parallelism is across decode worker processes
     with c_path(path) as usable:
         reader = decord.VideoReader(usable, ctx=decord.cpu(0), num_threads=1)

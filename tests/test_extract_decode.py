@@ -510,6 +510,16 @@ def test_a_raw_stream_is_read_at_the_rate_its_vui_timing_states(tmp_path, decode
         assert "as its VUI timing states" in stream.rate_note
 
 
+def test_decord_says_it_cannot_read_a_raw_stream(tmp_path):
+    """decord 0.6 fails every raw stream with "Failed to measure duration/frame-count due to broken
+    metadata", which read as a damaged file: it says what it cannot read, and the next decoder reads it."""
+    path = make_raw_stream(tmp_path / "cam.h264", 20)
+    with pytest.raises(DecodeError, match=r"decord: DecodeError: decord 0.6 cannot read a raw H.264/HEVC stream"):
+        open_video(path, ("decord",))
+    stream = open_video(path, ("decord", "pyav"))
+    assert stream.backend == "pyav" and stream.fps == 10.0 and sum(1 for _ in stream.frames) == 20
+
+
 def test_a_raw_stream_that_states_no_rate_is_assumed_25_or_given(tmp_path):
     """Without VUI timing the rate is unknown: 25 fps (what every decoder assumes) is taken and said,
     with the way to give the real one; given (--image-fps), that rate is used."""
