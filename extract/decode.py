@@ -391,6 +391,7 @@ class PyAVFrames:
         last = None
         count = 0
         early: list = []  # timestamps of the packets demuxed before the first frame came out
+        before_key = None  # of those, the packets before the first keyframe (a raw stream's have no timestamps)
 
         def array(frame) -> np.ndarray:
             return frame if isinstance(frame, np.ndarray) else upright(frame, self.aspect)
@@ -426,6 +427,8 @@ class PyAVFrames:
             for packet in self.container.demux(self.stream):
                 if count == 0 and packet.size and not getattr(packet, "is_discard", False):  # an edit list hides it
                     early.append(packet.pts)
+                    if before_key is None and packet.is_keyframe:
+                        before_key = len(early) - 1
                 try:
                     decoded = packet.decode()
                 except av.error.FFmpegError as exc:
@@ -448,6 +451,8 @@ class PyAVFrames:
                         if self.leading_lost and self.stream.time_base:
                             first = min(t for t in early if t is not None)
                             self.leading_seconds = float((frame.pts - first) * self.stream.time_base)
+                    elif count == 0 and window is None and not lost and frame.pts is None and before_key:
+                        self.leading_lost = before_key  # seconds: `open_video`, once the stream's rate is known
                     if window is None:
                         count += 1
                         if frame.pts is not None and last_pts is not None and frame.pts > last_pts and count > 1:
@@ -637,6 +642,8 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         raw = raw_stream_rate(path) if timing is None else None
         if raw is not None:
             fps, rate_note, guessed = raw_rate(raw, unstated_fps)
+            if reader is not None and reader.leading_lost:  # no timestamps: the lost frames at its rate
+                reader.leading_seconds = reader.leading_lost / fps
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect,
                            rate_note=rate_note, rate_guessed=guessed)

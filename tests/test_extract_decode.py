@@ -510,6 +510,24 @@ def test_a_raw_stream_is_read_at_the_rate_its_vui_timing_states(tmp_path, decode
         assert "as its VUI timing states" in stream.rate_note
 
 
+def test_a_raw_stream_cut_mid_gop_says_the_frames_it_lost(tmp_path):
+    """A raw stream cut within a group of pictures (a recorder's segment) starts with frames nothing
+    can decode; with no timestamps they were lost without a word, and frame 0 was a later picture. The
+    start note counts them (the packets before the first keyframe) and their seconds at the stream's rate."""
+    import av
+
+    whole = make_raw_stream(tmp_path / "whole.264", 60, fps=10, keyframes=20)
+    with av.open(os.fspath(whole)) as container:
+        starts = [p.pos for p in container.demux() if p.size]
+    (tmp_path / "cut.264").write_bytes(whole.read_bytes()[starts[5]:])
+    stream = open_video(tmp_path / "cut.264")
+    codes = [decoded_code(frame) for frame in stream.frames]
+    assert codes == [i % CODE_PERIOD for i in range(20, 60)]
+    assert stream.reader.leading_lost == 15 and stream.reader.leading_seconds == pytest.approx(1.5)
+    assert stream.start_note().startswith("the file's first 15 frame(s) (1.50 s) could not be decoded")
+    assert open_video(whole).start_note() is None
+
+
 def test_decord_says_it_cannot_read_a_raw_stream(tmp_path):
     """decord 0.6 fails every raw stream with "Failed to measure duration/frame-count due to broken
     metadata", which read as a damaged file: it says what it cannot read, and the next decoder reads it."""
