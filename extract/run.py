@@ -38,8 +38,8 @@ from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
-from .sources import (Listing, Source, absolute_path, find_sources, is_picture, select_shard, states_no_rate,
-                      stray_pictures, nothing_found_hint, system_file, system_files_note)
+from .sources import (RAW_STREAM_EXTENSIONS, VIDEO_EXTENSIONS, Listing, Source, absolute_path, find_sources,
+                      is_picture, select_shard, stray_pictures, nothing_found_hint, system_file, system_files_note)
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
@@ -165,15 +165,22 @@ def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: Ex
     is a frame folder's rate, and a raw stream's where its VUI timing states none (a stream that
     states one is not redone when it changes)."""
     settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
-    if source.kind == "images" or (states_no_rate(source) and _stated_rate(source.path) is None):
+    if takes_image_fps(source):
         settings["image_fps"] = options.image_fps
     return settings
 
 
-def _stated_rate(path: Path):
-    """The rate a raw stream's VUI timing states, else None (none stated, or no raw stream read)."""
-    raw = raw_stream_rate(path)
-    return None if raw is None else raw[1]
+def takes_image_fps(source: Source) -> bool:
+    """Whether --image-fps gives `source` its rate: a frame folder, or a raw H.264/HEVC stream whose VUI
+    timing states none (extract.decode.raw_rate), whatever its name (`cam.bin` named as INPUT). A file
+    named as a container is not opened: its rate is its own."""
+    if source.kind == "images":
+        return True
+    extension = os.path.splitext(source.path.name)[1].lower()
+    if extension in VIDEO_EXTENSIONS and extension not in RAW_STREAM_EXTENSIONS:
+        return False
+    raw = raw_stream_rate(source.path)
+    return raw is not None and raw[1] is None
 
 
 def _canonical(settings: dict[str, Any]) -> str:
@@ -397,12 +404,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     sources = [s for s in sources if s.key not in clashes]
     chosen -= set(clashes)
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
-    if any(states_no_rate(s) for s in listing.sources):  # their clips and times depend on it (`settings_for`)
+    if any(takes_image_fps(s) for s in listing.sources):  # their clips and times depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps
     elif options.image_fps is not None and listing.sources:  # it changed nothing, and said nothing
         log.warning("--image-fps %g changes nothing here: it is the rate of folders of frames and of raw H.264/HEVC "
-                    "streams that state none, and none of these inputs is one (a video keeps its own rate; --fps "
-                    "resamples it)", options.image_fps)
+                    "streams whose VUI timing states none, and none of these inputs is one (a video keeps its own "
+                    "rate; --fps resamples it)", options.image_fps)
     manifest = Manifest(output, input_root=str(input_root), shard=options.shard, settings=run_settings,
                         n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())

@@ -167,12 +167,6 @@ def absolute_path(path: str | os.PathLike) -> Path:
     return Path(plain).joinpath(*parts[last:])
 
 
-def states_no_rate(source: "Source") -> bool:
-    """Whether `source` may have no frame rate of its own, so that --image-fps gives it: a frame folder,
-    or a raw H.264/HEVC stream (RAW_STREAM_EXTENSIONS) whose VUI timing may state none."""
-    return source.kind == "images" or os.path.splitext(source.path.name)[1].lower() in RAW_STREAM_EXTENSIONS
-
-
 def is_picture(path: str | os.PathLike) -> bool:
     """Whether `path` is named as a picture (IMAGE_EXTENSIONS): one frame, never a video of its own."""
     return os.path.splitext(os.fspath(path))[1].lower() in IMAGE_EXTENSIONS

@@ -837,6 +837,22 @@ def test_a_folder_of_raw_streams_is_extracted_at_their_rates(tmp_path, caplog):
     assert [store.load(k).attrs["fps"] for k in ("cam1.264", "cam2.hevc")] == [10.0, 8.0]
 
 
+def test_an_image_rate_is_a_raw_stream_s_that_states_none_whatever_its_name(tmp_path, caplog):
+    """A raw stream named `cam.bin` (a recorder's export renamed) read at --image-fps while the run
+    warned "--image-fps changes nothing here"; one whose VUI timing states its rate keeps it, and
+    the warning is then true."""
+    make_raw_stream(tmp_path / "a" / "cam.bin", 32, fps=8, hevc=True, vui_timing=False)
+    make_raw_stream(tmp_path / "b" / "cam.264", 32, fps=10)
+    with caplog.at_level("WARNING", logger="extract.run"):
+        named = run(tmp_path / "a" / "cam.bin", tmp_path / "out", image_fps=8)
+    assert named.results["cam.bin"].status == "done" and "changes nothing" not in caplog.text
+    assert FeatureStore(tmp_path / "out").load("cam.bin").attrs["fps"] == 8.0
+    with caplog.at_level("WARNING", logger="extract.run"):
+        run(tmp_path / "b", tmp_path / "out2", image_fps=8)
+    assert "--image-fps 8 changes nothing here" in caplog.text
+    assert FeatureStore(tmp_path / "out2").load("cam.264").attrs["fps"] == 10.0
+
+
 def test_a_missing_decoder_is_named_with_its_extra_and_the_default_lists_absence_is_no_warning(tmp_path, monkeypatch,
                                                                                                 caplog):
     """A core install (no decord) warned "not installed, skipped: decord" on every extract, for a
