@@ -61,7 +61,7 @@ import numpy as np
 
 from .timing import Timing, packet_times, variable_timing
 from .video_stream import (decodable, display_width, is_picture, main_video_stream, probe_sample_aspect,
-                           quarter_turns, sample_aspect)
+                           quarter_turns, raw_stream_rate, sample_aspect)
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -99,6 +99,8 @@ class FrameStream:
     sample_aspect: Fraction | None = None
     #: a frame folder of 16-bit images whose 8-bit reading keeps little of their contrast (`depth_note`)
     depth_note: str | None = None
+    #: where a raw H.264/HEVC stream's rate came from (`raw_rate`); `rate_guessed` when it was assumed
+    rate_note: str | None = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -245,6 +247,9 @@ def open_decord(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     if is_mpeg_ts(path):  # measured: every H.264 or MPEG-2 .ts with B-frames, no error said
         raise DecodeError("decord 0.6 misplaces the frames of an MPEG-TS file with B-frames (it began 11 frames "
                           "in and repeated the last frame to make up the count): left to the next decoder")
+    if raw_stream_rate(path) is not None:  # its own words: "Failed to measure duration/frame-count due to ..."
+        raise DecodeError("decord 0.6 cannot read a raw H.264/HEVC stream (no container to count its frames by): "
+                          "left to the next decoder (pyav or opencv)")
     # one thread: the parallelism is across decode worker processes
     with c_path(path) as usable:
         reader = decord.VideoReader(usable, ctx=decord.cpu(0), num_threads=1)
@@ -386,6 +391,7 @@ class PyAVFrames:
         last = None
         count = 0
         early: list = []  # timestamps of the packets demuxed before the first frame came out
+        before_key = None  # of those, the packets before the first keyframe (a raw stream's have no timestamps)
 
         def array(frame) -> np.ndarray:
             return frame if isinstance(frame, np.ndarray) else upright(frame, self.aspect)
@@ -421,6 +427,8 @@ class PyAVFrames:
             for packet in self.container.demux(self.stream):
                 if count == 0 and packet.size and not getattr(packet, "is_discard", False):  # an edit list hides it
                     early.append(packet.pts)
+                    if before_key is None and packet.is_keyframe:
+                        before_key = len(early) - 1
                 try:
                     decoded = packet.decode()
                 except av.error.FFmpegError as exc:
@@ -443,6 +451,8 @@ class PyAVFrames:
                         if self.leading_lost and self.stream.time_base:
                             first = min(t for t in early if t is not None)
                             self.leading_seconds = float((frame.pts - first) * self.stream.time_base)
+                    elif count == 0 and window is None and not lost and frame.pts is None and before_key:
+                        self.leading_lost = before_key  # seconds: `open_video`, once the stream's rate is known
                     if window is None:
                         count += 1
                         if frame.pts is not None and last_pts is not None and frame.pts > last_pts and count > 1:
@@ -585,11 +595,12 @@ NO_FRAME = "no frame decoded"
 
 
 def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECODERS,
-               on_attempt: Callable[[int], None] | None = None) -> FrameStream:
+               on_attempt: Callable[[int], None] | None = None, unstated_fps: float | None = None) -> FrameStream:
     """Open `path` with the first decoder that reads its first frame; see the module docstring.
 
     `on_attempt(i)` is called before decoder i is tried (the runner uses it to know which
-    decoder was busy when a decode stalled).
+    decoder was busy when a decode stalled). `unstated_fps` is the rate of a raw H.264/HEVC stream
+    that states none (`raw_rate`; --image-fps).
     """
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise DecodeError("the file is empty (0 bytes): an interrupted copy or recording; copy it again")
@@ -627,8 +638,15 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
                 aspect, chained = None, _chain(first, frames)
             else:
                 aspect, chained = probed[0], _stretched(_chain(first, frames), probed[0], probed[1])
+        rate_note, guessed = None, False
+        raw = raw_stream_rate(path) if timing is None else None
+        if raw is not None:
+            fps, rate_note, guessed = raw_rate(raw, unstated_fps)
+            if reader is not None and reader.leading_lost:  # no timestamps: the lost frames at its rate
+                reader.leading_seconds = reader.leading_lost / fps
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
-                           _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect)
+                           _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect,
+                           rate_note=rate_note, rate_guessed=guessed)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")
@@ -639,6 +657,27 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         raise DecodeError("the file's video is in a codec no decoder here knows (a recorder's own format?): "
                           f"export it from the recorder's player as MP4 or AVI and extract that ({detail})")
     raise DecodeError(f"no decoder could read the file ({detail})")
+
+
+#: the rate FFmpeg (and so PyAV, decord and OpenCV) reads a raw stream at when it states none
+RAW_ASSUMED_FPS = 25.0
+
+
+def raw_rate(raw: tuple[str, Fraction | None], unstated_fps: float | None) -> tuple[float, str, bool]:
+    """(fps, note, assumed) of a raw stream (`video_stream.raw_stream_rate`): the rate its VUI timing
+    states, else `unstated_fps`, else RAW_ASSUMED_FPS, assumed. A recorder's `.264`/`.h265` export has no
+    container and no timestamps: every decoder reads it at 25 fps whatever it states, which put a 10 fps
+    camera's events at 2.5 times their real speed."""
+    codec, stated = raw
+    if stated is not None:
+        return float(stated), (f"a raw {codec} stream (no container): {float(stated):g} fps, as its VUI timing "
+                               "states"), False
+    if unstated_fps is not None:
+        return float(unstated_fps), (f"a raw {codec} stream (no container) that states no frame rate: read at "
+                                     f"{unstated_fps:g} fps, as --image-fps says"), False
+    return RAW_ASSUMED_FPS, (f"a raw {codec} stream (no container) that states no frame rate: {RAW_ASSUMED_FPS:g} fps "
+                             "assumed, so every second and clip time depends on it; give its real rate with "
+                             "--image-fps R (or remux it at its rate: ffmpeg -framerate R -i IN -c copy OUT.mp4)"), True
 
 
 def _stretched(frames: Iterator[np.ndarray], aspect: Fraction, stored: int) -> Iterator[np.ndarray]:

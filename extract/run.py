@@ -38,12 +38,13 @@ from .clips import MAX_PLAUSIBLE_FPS, ClipSpec
 from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
-from .sources import (Listing, Source, absolute_path, find_sources, is_picture, nothing_found_hint, one_line,
-                      select_shard, stray_pictures, system_file, system_files_note)
+from .sources import (RAW_STREAM_EXTENSIONS, VIDEO_EXTENSIONS, Listing, Source, absolute_path, find_sources,
+                      is_picture, nothing_found_hint, one_line, select_shard, stray_pictures, system_file,
+                      system_files_note)
 from .timing import Timing, pauses_before
 from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
-from .video_stream import main_video_stream, probe_sample_aspect
+from .video_stream import main_video_stream, probe_sample_aspect, raw_stream_rate
 from .workers import DecodeWorker, Task
 
 log = logging.getLogger(__name__)
@@ -161,11 +162,26 @@ _CUT_NOTES = {"left out": "the frame pairs across them add no motion",
 
 def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: ExtractOptions
                  ) -> dict[str, Any]:
-    """Everything that changes a video's features; resume redoes a file when it differs."""
+    """Everything that changes a video's features; resume redoes a file when it differs. --image-fps
+    is a frame folder's rate, and a raw stream's where its VUI timing states none (a stream that
+    states one is not redone when it changes)."""
     settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
-    if source.kind == "images":
+    if takes_image_fps(source):
         settings["image_fps"] = options.image_fps
     return settings
+
+
+def takes_image_fps(source: Source) -> bool:
+    """Whether --image-fps gives `source` its rate: a frame folder, or a raw H.264/HEVC stream whose VUI
+    timing states none (extract.decode.raw_rate), whatever its name (`cam.bin` named as INPUT). A file
+    named as a container is not opened: its rate is its own."""
+    if source.kind == "images":
+        return True
+    extension = os.path.splitext(source.path.name)[1].lower()
+    if extension in VIDEO_EXTENSIONS and extension not in RAW_STREAM_EXTENSIONS:
+        return False
+    raw = raw_stream_rate(source.path)
+    return raw is not None and raw[1] is None
 
 
 def _canonical(settings: dict[str, Any]) -> str:
@@ -389,11 +405,12 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     sources = [s for s in sources if s.key not in clashes]
     chosen -= set(clashes)
     run_settings = {"clip": spec.as_dict(), "backbone": backbone.describe(), "dtype": options.dtype}
-    if any(s.kind == "images" for s in listing.sources):  # frame folders' clips depend on it (`settings_for`)
+    if any(takes_image_fps(s) for s in listing.sources):  # their clips and times depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps
     elif options.image_fps is not None and listing.sources:  # it changed nothing, and said nothing
-        log.warning("--image-fps %g changes nothing here: it is the rate of folders of frames, and none of these "
-                    "inputs is one (a video keeps its own rate; --fps resamples it)", options.image_fps)
+        log.warning("--image-fps %g changes nothing here: it is the rate of folders of frames and of raw H.264/HEVC "
+                    "streams whose VUI timing states none, and none of these inputs is one (a video keeps its own "
+                    "rate; --fps resamples it)", options.image_fps)
     manifest = Manifest(output, input_root=str(input_root), shard=options.shard, settings=run_settings,
                         n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())
@@ -970,6 +987,9 @@ class _Runner:
             notes.append(summary["numbering_note"])
         claimed = int(info.get("container_frames", -1))
         warnings = []
+        if summary.get("rate_note"):  # a raw stream's rate; a warning where it was assumed (extract.decode.raw_rate)
+            notes.append(summary["rate_note"])
+            warnings += [summary["rate_note"]] if summary.get("rate_assumed") else []
         if job.replaces:  # two input folders into one store: a key met twice
             warnings.append(f"replaced the features of {job.replaces}, another file under the same key (still "
                             "there): one store per input folder keeps both")

@@ -16,10 +16,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: raw H.264/HEVC elementary streams as recorders export them: no container, so no timestamps; their
+#: rate is the stream's VUI timing, else --image-fps, else assumed (extract.decode.raw_rate)
+RAW_STREAM_EXTENSIONS = frozenset({".264", ".h264", ".265", ".h265", ".hevc"})
 VIDEO_EXTENSIONS = frozenset({
     ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv",
     ".ts", ".mts", ".m2ts", ".3gp", ".ogv", ".asf",
-})
+}) | RAW_STREAM_EXTENSIONS
 # .webp: what browsers and some NVR exports save stills as (a folder of them was "no videos found")
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"})
 
@@ -293,10 +296,17 @@ def system_files_note(paths: list) -> str:
             "keeps beside the footage (Thumbs.db, desktop.ini, macOS's ._ files), not videos")
 
 
+#: `.dav` is Dahua's own container. FFmpeg has a reader for it (`dhav`, in PyAV's build), but no real
+#: recorder's file was tried here, and Dahua's players write variants: not taken from a folder, said how
+DAV_HINT = (".dav is a Dahua recorder's own format, untested here: name one as INPUT to try FFmpeg's reader of "
+            "it, or convert them first (ffmpeg -i IN.dav -c copy OUT.mp4, or export as MP4/AVI from Dahua's "
+            "player) and extract the converted files")
+
+
 def nothing_found_hint(folder: str | os.PathLike, recursive: bool) -> str:
     """What a folder where the walk found no video holds instead, for the error: files whose extension
-    is no video's (a recorder's `.dav`, a raw `.264` stream: a folder of them read "no videos found ...
-    (videos in subfolders need --recursive)", with no subfolder there), hidden folders and videos
+    is no video's (a recorder's `.dav`: a folder of them read "no videos found ... (videos in
+    subfolders need --recursive)", with no subfolder there; DAV_HINT says what to do), hidden folders and videos
     (names starting with a dot, never entered), and subfolders when the walk did not enter them."""
     other: dict[str, int] = {}
     hidden: list[str] = []
@@ -315,6 +325,8 @@ def nothing_found_hint(folder: str | os.PathLike, recursive: bool) -> str:
             subfolders = len(dirs)
             break
     parts = []
+    if other.get(".dav"):
+        parts.append(DAV_HINT)
     if other:
         counts = sorted(other.items(), key=lambda item: (-item[1], item[0]))
         parts.append(f"{sum(other.values())} file(s) whose extension is not a video's ("

@@ -93,3 +93,39 @@ def probe_sample_aspect(path) -> tuple[Fraction, int, bool] | None:
             return aspect, int(stream.codec_context.width), turned
     except Exception:  # noqa: BLE001 - a file PyAV cannot open: the decoder's own reading stands
         return None
+
+
+#: FFmpeg's demuxers of raw elementary streams (a recorder's `.264`/`.h265` export, no container):
+#: no timestamps, and a rate FFmpeg assumes (25 fps) unless the stream's VUI timing states one
+RAW_STREAM_FORMATS = {"h264": "H.264", "hevc": "HEVC"}
+
+
+def _starts_with_start_code(path) -> bool:
+    """Whether the file begins as an Annex B stream does (zero bytes, then 1): cheap, so that no
+    container is opened twice. MPEG program streams start so too; FFmpeg's probe tells them apart."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return False
+    body = head.lstrip(b"\0")
+    return len(head) - len(body) >= 2 and body[:1] == b"\x01"
+
+
+def raw_stream_rate(path) -> tuple[str, Fraction | None] | None:
+    """(codec, the rate its VUI timing states or None) where `path` is a raw H.264/HEVC stream, else
+    None: every decoder reads such a stream at 25 fps whatever it states (`average_rate` is the
+    demuxer's default; the codec's `framerate` is the stream's own, absent without VUI timing)."""
+    if not _starts_with_start_code(path):
+        return None
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            codec = RAW_STREAM_FORMATS.get(container.format.name)
+            if codec is None:
+                return None
+            stated = main_video_stream(container).codec_context.framerate
+            return codec, Fraction(stated) if stated and stated > 0 else None
+    except Exception:  # noqa: BLE001 - a file PyAV cannot open: the decoders say why
+        return None

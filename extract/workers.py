@@ -185,7 +185,7 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             stream = open_image_folder(task.source.path, fps=task.image_fps)
         else:
             stream = open_video(task.source.path, task.decoders,
-                                on_attempt=lambda i: status.__setitem__(_DECODER, i))
+                                on_attempt=lambda i: status.__setitem__(_DECODER, i), unstated_fps=task.image_fps)
         timing = stream.timing
         post(("started", token, {"decoder": stream.backend, "fps": stream.fps,
                                  "container_frames": stream.container_frames,
@@ -212,6 +212,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             told["sample_aspect"] = "1:1" if aspect is None else f"{aspect.numerator}:{aspect.denominator}"
         if stream.note:  # a frame folder named by capture times (extract.sources.check_numbering)
             told["numbering_note"] = stream.note
+        if stream.rate_note:  # a raw H.264/HEVC stream: its rate stated, given or assumed (extract.decode.raw_rate)
+            told.update(rate_note=stream.rate_note, rate_assumed=stream.rate_guessed)
         if stream.depth_note:  # 16-bit frames whose 8-bit reading keeps little contrast (extract.decode)
             told["depth_note"] = stream.depth_note
         damage = stream.damage_note()

@@ -74,6 +74,30 @@ def make_h264(path: Path, n_frames: int, fps: int = 25, width: int = 64, height:
     return path
 
 
+def make_raw_stream(path: Path, n_frames: int, fps: int = 10, hevc: bool = False, vui_timing: bool = True,
+                    keyframes: int | None = None) -> Path:
+    """A raw H.264 or HEVC elementary stream (no container, no timestamps), as recorders export
+    `.264`/`.h265`; its VUI timing states `fps`, or, for HEVC (x265 can leave it out), nothing.
+    `keyframes`: H.264 with a keyframe every so many frames, each with its headers (as recorders write)."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert vui_timing or hevc, "x264 always writes VUI timing"
+    with av.open(os.fspath(path), "w", format="hevc" if hevc else "h264") as container:
+        stream = container.add_stream("libx265" if hevc else "libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        if hevc:
+            stream.options = {"x265-params": "log-level=error" + ("" if vui_timing else ":vui-timing-info=0")}
+        elif keyframes:
+            stream.options = {"g": str(keyframes), "x264-params": f"repeat-headers=1:scenecut=0:min-keyint={keyframes}"}
+        for i in range(n_frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(synthetic_frame(i), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
 def make_frames(folder: Path, n_frames: int, ext: str = ".jpg", pattern: str = "{:03d}",
                 grey: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)

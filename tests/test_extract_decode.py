@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from _extract_media import (CODE_PERIOD, damage, damage_packets, decoded_code, make_frames, make_h264,
-                            make_size_change, make_two_cameras, make_unknown_codec, make_video, rotate_mp4, shared, synthetic_frame,
+                            make_raw_stream, make_size_change, make_two_cameras, make_unknown_codec, make_video, rotate_mp4, shared, synthetic_frame,
                             truncate)
 from extract.decode import (DecodeError, installed_decoders, open_image_folder, open_video,
                             truncation)
@@ -460,27 +460,97 @@ def test_hidden_videos_and_folders_beside_found_footage_are_counted_in_a_note(tm
 
 
 def test_no_videos_found_says_what_the_folder_holds_instead(tmp_path):
-    """A folder of a recorder's `.dav` files and raw `.264` streams, with no subfolder, failed as "no
-    videos or frame folders found under it (videos in subfolders need --recursive)": the hint sent the
-    user to a flag that finds nothing. The error names the extensions taken for no video's, the hidden
-    names never read, and --recursive only where a subfolder was not entered."""
+    """A folder of a recorder's `.dav` files, with no subfolder, failed as "no videos or frame folders
+    found under it (videos in subfolders need --recursive)": the hint sent the user to a flag that finds
+    nothing. The error names the extensions taken for no video's, what to do with `.dav` (Dahua's own
+    format, untested here: try it named, or convert it), the hidden names never read, and --recursive
+    only where a subfolder was not entered."""
     from extract.backbones.motion import MotionBackbone
     from extract.run import ExtractOptions, extract_videos
 
     exports = tmp_path / "exports"
     make_video(exports / ".old" / "v.mp4", 4)
-    for name in ("cam1.264", "cam2.dav", "Thumbs.db"):  # the listing goes by names: no content needed
+    for name in ("cam1.bin", "cam2.dav", "Thumbs.db"):  # the listing goes by names: no content needed
         (exports / name).write_bytes(b"x")
     with pytest.raises(FileNotFoundError) as err:
         extract_videos(exports, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
-    assert str(err.value) == (f"no videos or frame folders found under {exports}: 2 file(s) whose extension is not "
-                              "a video's (.264 x1, .dav x1): a file named as INPUT is read whatever its extension; "
+    assert str(err.value) == (f"no videos or frame folders found under {exports}: .dav is a Dahua recorder's own "
+                              "format, untested here: name one as INPUT to try FFmpeg's reader of it, or convert "
+                              "them first (ffmpeg -i IN.dav -c copy OUT.mp4, or export as MP4/AVI from Dahua's "
+                              "player) and extract the converted files; 2 file(s) whose extension is not "
+                              "a video's (.bin x1, .dav x1): a file named as INPUT is read whatever its extension; "
                               "1 hidden name(s) left out (.old/): names starting with a dot are never read")
     make_video(exports / "cam3" / "v.mp4", 4)
-    (exports / "cam1.264").unlink()
+    (exports / "cam1.bin").unlink()
     (exports / "cam2.dav").unlink()
     with pytest.raises(FileNotFoundError, match=r"never read; videos in subfolders need --recursive$"):
         extract_videos(exports, tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False))
+
+
+def test_raw_streams_are_found_in_a_folder(tmp_path):
+    """A recorder's raw `.264`/`.h264`/`.265`/`.h265`/`.hevc` exports were no video to the folder walk
+    ("no videos found"), though each was read when named: they are listed like any video."""
+    names = ["cam1.264", "cam2.H264", "cam3.265", "cam4.h265", "cam5.hevc"]
+    for name in names:  # the listing goes by names: no content needed
+        (tmp_path / name).write_bytes(b"x")
+    assert [s.key for s in find_sources(tmp_path).sources] == names
+
+
+@pytest.mark.parametrize("decoder", ["pyav", "opencv"])  # decord 0.6 cannot read a raw stream ("broken metadata")
+def test_a_raw_stream_is_read_at_the_rate_its_vui_timing_states(tmp_path, decoder):
+    """A raw stream has no container and no timestamps: PyAV and OpenCV read it at FFmpeg's 25 fps
+    whatever its VUI timing states, so a 10 fps camera's seconds came out 2.5 times too short. The
+    stated rate is read; every frame still comes, in order."""
+    for path in (make_raw_stream(tmp_path / "cam.264", 30, fps=10),
+                 make_raw_stream(tmp_path / "cam.h265", 30, fps=12, hevc=True)):
+        stream = open_video(path, (decoder,))
+        codes = [decoded_code(frame) for frame in stream.frames]
+        assert codes == [i % CODE_PERIOD for i in range(30)]
+        assert (stream.fps, stream.rate_guessed) == ((10.0, False) if path.suffix == ".264" else (12.0, False))
+        assert "as its VUI timing states" in stream.rate_note
+
+
+def test_a_raw_stream_cut_mid_gop_says_the_frames_it_lost(tmp_path):
+    """A raw stream cut within a group of pictures (a recorder's segment) starts with frames nothing
+    can decode; with no timestamps they were lost without a word, and frame 0 was a later picture. The
+    start note counts them (the packets before the first keyframe) and their seconds at the stream's rate."""
+    import av
+
+    whole = make_raw_stream(tmp_path / "whole.264", 60, fps=10, keyframes=20)
+    with av.open(os.fspath(whole)) as container:
+        starts = [p.pos for p in container.demux() if p.size]
+    (tmp_path / "cut.264").write_bytes(whole.read_bytes()[starts[5]:])
+    stream = open_video(tmp_path / "cut.264")
+    codes = [decoded_code(frame) for frame in stream.frames]
+    assert codes == [i % CODE_PERIOD for i in range(20, 60)]
+    assert stream.reader.leading_lost == 15 and stream.reader.leading_seconds == pytest.approx(1.5)
+    assert stream.start_note().startswith("the file's first 15 frame(s) (1.50 s) could not be decoded")
+    assert open_video(whole).start_note() is None
+
+
+def test_decord_says_it_cannot_read_a_raw_stream(tmp_path):
+    """decord 0.6 fails every raw stream with "Failed to measure duration/frame-count due to broken
+    metadata", which read as a damaged file: it says what it cannot read, and the next decoder reads it."""
+    path = make_raw_stream(tmp_path / "cam.h264", 20)
+    with pytest.raises(DecodeError, match=r"decord: DecodeError: decord 0.6 cannot read a raw H.264/HEVC stream"):
+        open_video(path, ("decord",))
+    stream = open_video(path, ("decord", "pyav"))
+    assert stream.backend == "pyav" and stream.fps == 10.0 and sum(1 for _ in stream.frames) == 20
+
+
+def test_a_raw_stream_that_states_no_rate_is_assumed_25_or_given(tmp_path):
+    """Without VUI timing the rate is unknown: 25 fps (what every decoder assumes) is taken and said,
+    with the way to give the real one; given (--image-fps), that rate is used."""
+    path = make_raw_stream(tmp_path / "cam.hevc", 20, fps=8, hevc=True, vui_timing=False)
+    assumed = open_video(path)
+    assert (assumed.fps, assumed.rate_guessed) == (25.0, True)
+    assert "states no frame rate: 25 fps assumed" in assumed.rate_note and "--image-fps R" in assumed.rate_note
+    given = open_video(path, unstated_fps=8.0)
+    assert (given.fps, given.rate_guessed) == (8.0, False)
+    assert "read at 8 fps, as --image-fps says" in given.rate_note
+    stated = open_video(make_raw_stream(tmp_path / "cam.264", 20, fps=10), unstated_fps=8.0)
+    assert stated.fps == 10.0  # a rate the stream states is its own
+    assert open_video(make_h264(tmp_path / "cam.mp4", 20, fps=10), unstated_fps=8.0).rate_note is None
 
 
 def test_a_symlink_loop_is_listed_once(tmp_path):

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _extract_media import (damage_packets, make_frames, make_h264, make_size_change, make_two_cameras, make_video,
-                            shared, truncate)
+from _extract_media import (damage_packets, make_frames, make_h264, make_raw_stream, make_size_change,
+                            make_two_cameras, make_video, shared, truncate)
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
 from extract.manifest import read_store_manifest
@@ -810,6 +810,47 @@ def test_an_image_rate_given_for_videos_alone_is_said_to_change_nothing(tmp_path
     with caplog.at_level("WARNING", logger="extract.run"):
         run(tmp_path / "in2", tmp_path / "out2", image_fps=10)
     assert "changes nothing" not in caplog.text  # a frame folder among them: it is used
+
+
+def test_a_folder_of_raw_streams_is_extracted_at_their_rates(tmp_path, caplog):
+    """A recorder's raw `.264`/`.hevc` exports: found in the folder (they were "no videos found"),
+    each at the rate its VUI timing states (all were read at 25 fps), one that states none at 25 fps
+    with a warning naming it, or at --image-fps (which was "changes nothing here" for them); a damaged
+    one fails alone, named. A rerun with --image-fps redoes only the streams that state no rate."""
+    videos = tmp_path / "in"
+    make_raw_stream(videos / "cam1.264", 48, fps=10)
+    make_raw_stream(videos / "cam2.hevc", 48, fps=8, hevc=True, vui_timing=False)
+    (videos / "junk.264").write_bytes(np.random.default_rng(0).integers(0, 256, 3000, dtype=np.uint8).tobytes())
+    first = run(videos, tmp_path / "out")
+    assert sorted(first.results) == ["cam1.264", "cam2.hevc", "junk.264"]
+    assert first.results["junk.264"].status == "failed" and "no decoder could read" in first.results["junk.264"].reason
+    assert first.results["cam1.264"].warning is None
+    assert "states no frame rate: 25 fps assumed" in first.results["cam2.hevc"].warning
+    store = FeatureStore(tmp_path / "out")
+    assert [store.load(k).attrs["fps"] for k in ("cam1.264", "cam2.hevc")] == [10.0, 25.0]
+    assert [store.load(k).attrs["n_frames"] for k in ("cam1.264", "cam2.hevc")] == [48, 48]
+    with caplog.at_level("WARNING", logger="extract.run"):
+        again = run(videos, tmp_path / "out", image_fps=8)
+    assert "changes nothing" not in caplog.text
+    assert again.results["cam2.hevc"].status == "done" and again.results["cam2.hevc"].warning is None
+    assert again.results["cam1.264"].status == "skipped"  # its stated rate stands: nothing to redo
+    assert [store.load(k).attrs["fps"] for k in ("cam1.264", "cam2.hevc")] == [10.0, 8.0]
+
+
+def test_an_image_rate_is_a_raw_stream_s_that_states_none_whatever_its_name(tmp_path, caplog):
+    """A raw stream named `cam.bin` (a recorder's export renamed) read at --image-fps while the run
+    warned "--image-fps changes nothing here"; one whose VUI timing states its rate keeps it, and
+    the warning is then true."""
+    make_raw_stream(tmp_path / "a" / "cam.bin", 32, fps=8, hevc=True, vui_timing=False)
+    make_raw_stream(tmp_path / "b" / "cam.264", 32, fps=10)
+    with caplog.at_level("WARNING", logger="extract.run"):
+        named = run(tmp_path / "a" / "cam.bin", tmp_path / "out", image_fps=8)
+    assert named.results["cam.bin"].status == "done" and "changes nothing" not in caplog.text
+    assert FeatureStore(tmp_path / "out").load("cam.bin").attrs["fps"] == 8.0
+    with caplog.at_level("WARNING", logger="extract.run"):
+        run(tmp_path / "b", tmp_path / "out2", image_fps=8)
+    assert "--image-fps 8 changes nothing here" in caplog.text
+    assert FeatureStore(tmp_path / "out2").load("cam.264").attrs["fps"] == 10.0
 
 
 def test_a_missing_decoder_is_named_with_its_extra_and_the_default_lists_absence_is_no_warning(tmp_path, monkeypatch,

@@ -84,7 +84,8 @@ COMMENTS = {
     "target_fps": "resample videos to this frame rate before cutting clips (null: keep theirs, up to max_fps)",
     "max_fps": "resample only videos faster than this to this rate; null: the backbone's (10\n"
                "  for motion, none for the learned ones); 0: keep every video's own rate",
-    "image_fps": "frame rate of image-sequence folders (stored; needed with target_fps)",
+    "image_fps": "frame rate of image-sequence folders, and of raw .264/.h265 streams whose VUI\n"
+                 "  timing states none (else 25, warned) (stored; folders need it with target_fps)",
     "workers": "decode worker processes",
     "batch_size": "clips per backbone forward pass",
     "decode_timeout": "seconds without decode progress before a decoder is killed and the next tried",

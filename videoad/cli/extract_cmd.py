@@ -175,7 +175,8 @@ def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
                    "--fps) "
                    "[default: the backbone's: 10 for motion, none for the learned ones].")
 @click.option("--image-fps", default=None, type=FiniteFloat(min=0, min_open=True),
-              help="Frame rate of image-sequence folders (stored; needed with --fps).")
+              help="Frame rate of image-sequence folders, and of raw .264/.h265 streams that state none (their "
+                   "VUI timing; else 25 assumed, warned) (stored; folders need it with --fps).")
 @click.option("--decoders", **_setting("decoders"), help="Decoders to try in order (or package.module:function).")
 @click.option("--decode-timeout", type=FiniteFloat(min=0, min_open=True), **_setting("decode_timeout"),
               help="Seconds without decode progress before a decoder is killed and the next tried.")

@@ -152,7 +152,9 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
 @activity_levels_option
 @click.option("--stride", type=click.IntRange(min=1), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
-@click.option("--image-fps", type=FiniteFloat(min=0, min_open=True), help="Frame rate of image-sequence folders (else times are in frames).")
+@click.option("--image-fps", type=FiniteFloat(min=0, min_open=True),
+              help="Frame rate of image-sequence folders (else times are in frames), and of raw .264/.h265 streams "
+                   "that state none in their VUI timing (else 25 assumed, warned).")
 @click.option("--fps", "target_fps", default=None, type=FiniteFloat(min=0, min_open=True, max=240),
               help="Resample every video to this frame rate before cutting clips (footage and history from "
                    "cameras at different rates).")
