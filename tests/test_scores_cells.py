@@ -45,6 +45,34 @@ def test_cells_row_count_must_match_segments(tmp_path):
         read_scores(tmp_path / "s")
 
 
+def _replace_cells(folder, data):
+    with h5py.File(folder / CELLS_FILE, "r+") as f:
+        del f["v0"]
+        f.create_dataset("v0", data=data).attrs["video"] = "a.avi"
+
+
+@pytest.mark.parametrize("data, says", [
+    (np.ones((4, 8)), r"'a\.avi'.*shape \(4, 8\), expected \(4, 4\) for a 2x2 grid"),
+    (np.ones(4), r"'a\.avi'.*shape \(4,\), expected \(4, 4\) for a 2x2 grid"),
+    (np.where(np.arange(16).reshape(4, 4) == 7, np.nan, 1.0), r"'a\.avi', clip 1: the score of cell 1:1 is nan"),
+])
+def test_cells_of_another_grid_or_not_finite_are_refused_naming_file_and_video(tmp_path, data, says):
+    """A cells.h5 edited or from elsewhere: the report crashed in numpy's reshape naming nothing, or
+    (NaN) drew an empty heat map under a meaningless colour bar."""
+    write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4, np.ones((4, 4)))], {"cell_grid": [2, 2]}))
+    _replace_cells(tmp_path / "s", data)
+    with pytest.raises(ScoresError, match=f"cells.h5: video {says}"):
+        read_scores(tmp_path / "s")
+    assert [d["video"] for d in read_scores(tmp_path / "s", damaged="leave").damaged] == ["a.avi"]
+
+
+def test_cells_not_finite_are_not_written(tmp_path):
+    cells = np.ones((4, 4))
+    cells[2, 3] = np.inf
+    with pytest.raises(ScoresError, match=r"video 'a.avi', clip 2: the score of cell 1:1 is inf"):
+        write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4, cells)], {"cell_grid": [2, 2]}))
+
+
 def test_scene_cuts_round_trip_and_stay_absent_where_not_recorded(tmp_path):
     edited, plain = _video("edited.mp4", 4), _video("plain.avi", 3)
     edited.scene_cuts, edited.scene_cut_frames = 2, [17, 40]

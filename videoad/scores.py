@@ -442,11 +442,27 @@ def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -
     arrays = []
     for v in videos:
         cells = np.asarray(v.cells, dtype=np.float32)
-        if cells.shape != (len(v.scores), grid[0] * grid[1]):
-            raise ScoresError(f"video {v.video!r}: cell scores of shape {cells.shape}, expected "
-                              f"{(len(v.scores), grid[0] * grid[1])} for a {grid[0]}x{grid[1]} grid")
+        _check_cells(None, v.video, cells, len(v.scores), grid)
         arrays.append((v.video, cells))
     _write_arrays(path, arrays, {"grid": np.asarray(grid, dtype=np.int64)})
+
+
+def _check_cells(path: Path | None, video: str, cells: np.ndarray, n_clips: int, grid) -> None:
+    """A video's cell scores are one finite row per segment, one column per cell of `grid`: any
+    other shape stopped the report with numpy's words (no file, no video), a NaN drew an empty
+    heat map under a colour bar of -0.1 to 0.1."""
+    where = f"{path}: video {video!r}" if path is not None else f"video {video!r}"
+    rows, cols = (int(g) for g in grid)
+    if cells.ndim == 2 and cells.shape[0] != n_clips:
+        raise ScoresError(f"{where} has {cells.shape[0]} rows of cell scores for {n_clips} segments")
+    if cells.shape != (n_clips, rows * cols):
+        raise ScoresError(f"{where}: cell scores of shape {cells.shape}, expected {(n_clips, rows * cols)} "
+                          f"for a {rows}x{cols} grid")
+    bad = np.argwhere(~np.isfinite(cells))
+    if bad.size:
+        clip, cell = (int(x) for x in bad[0])
+        raise ScoresError(f"{where}, clip {clip}: the score of cell {cell // cols}:{cell % cols} is "
+                          f"{cells[clip, cell]}, not a finite number (rescore it with `videoad detect`)")
 
 
 def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
@@ -682,9 +698,8 @@ def _video_read(folder: Path, name: str, info: dict, rows: dict, cells: dict, ti
         frame_times=times.get(name) if name in times and len(times[name]) == int(v["n_frames"]) else None,
         source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
     )
-    if name in cells and cells[name].shape[0] != n:
-        raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "
-                          f"scores for {n} segments")
+    if name in cells:
+        _check_cells(folder / CELLS_FILE, name, cells[name], n, meta["cell_grid"])
     if v.get("n_clips") is not None and int(v["n_clips"]) != n:
         raise ScoresError(f"{seg}: video {name!r} has {n} segments, run.json says {v['n_clips']}")
     return video
