@@ -80,3 +80,21 @@ def test_scene_cuts_round_trip_and_stay_absent_where_not_recorded(tmp_path):
     back = {v.video: v for v in read_scores(tmp_path / "s")}
     assert back["edited.mp4"].scene_cuts == 2 and back["plain.avi"].scene_cuts is None
     assert back["edited.mp4"].scene_cut_frames == [17, 40] and back["plain.avi"].scene_cut_frames is None
+
+
+@pytest.mark.parametrize("ignored", [[99], [-1], ["0:0"], "3", [1.5]])
+def test_a_groups_ignored_cells_outside_the_grid_are_refused_naming_the_group(tmp_path, ignored):
+    """A hand-edited `ignored_cells` (hatched on the report's heat maps) stopped the report in an
+    IndexError of the heat map, or took "0:0" for a cell number."""
+    import json
+
+    write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4, np.ones((4, 4)))],
+                                          {"cell_grid": [2, 2], "groups": [{"group": "all", "ignored_cells": [3]}]}))
+    assert read_scores(tmp_path / "s").groups[0]["ignored_cells"] == [3]
+    run = tmp_path / "s" / "run.json"
+    meta = json.loads(run.read_text())
+    meta["groups"][0]["ignored_cells"] = ignored
+    run.write_text(json.dumps(meta))
+    with pytest.raises(ScoresError, match=r"run\.json: groups\[0\] \('all'\): 'ignored_cells' must be a list of "
+                                          r"cell numbers 0-3 of the 2x2 grid"):
+        read_scores(tmp_path / "s")

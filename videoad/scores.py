@@ -554,6 +554,22 @@ def _run_entries(run: Path, meta: dict) -> None:
                               f"of video names, got {str(videos)[:60]!r}")
 
 
+def _ignored_cells(run: Path, meta: dict) -> None:
+    """Each group's `ignored_cells` (what `--ignore-cells` left out, hatched on its heat maps): cell
+    numbers of the run's grid; a hand-edited one outside it stopped the report in an IndexError."""
+    grid = meta.get("cell_grid")
+    n_cells = int(np.prod(grid)) if isinstance(grid, list) and all(_whole(g) for g in grid) else None
+    for i, group in enumerate(meta.get("groups") or []):
+        cells = group.get("ignored_cells")
+        if cells is None:
+            continue
+        if not (isinstance(cells, list) and all(_whole(c) for c in cells)
+                and (n_cells is None or all(c < n_cells for c in cells))):
+            raise ScoresError(f"{run}: groups[{i}] ({str(group.get('group'))[:60]!r}): 'ignored_cells' must be a "
+                              f"list of cell numbers" + (f" 0-{n_cells - 1} of the {grid[0]}x{grid[1]} grid"
+                                                         if n_cells else "") + f", got {str(cells)[:60]!r}")
+
+
 def _video_entries(run: Path, entries) -> list[dict]:
     """run.json's `videos`, each checked for what reading needs: a name, a frame count, numbers
     where numbers go (a hand-edited file's slip named with its video, not a traceback)."""
@@ -637,6 +653,7 @@ def _read_folder(folder: Path, leave_damaged: bool = False) -> ScoreSet:
         if meta.setdefault("cell_grid", list(grid)) != list(grid):
             raise ScoresError(f"{run}: cell_grid {meta['cell_grid']!r} is not the grid of {folder / CELLS_FILE} "
                               f"({list(grid)})")
+    _ignored_cells(run, meta)
     times: dict[str, np.ndarray] = {}
     if (folder / TIMES_FILE).is_file():
         _, times = _read_arrays(folder / TIMES_FILE, "unit", "frame-times")
