@@ -98,3 +98,21 @@ def test_a_groups_ignored_cells_outside_the_grid_are_refused_naming_the_group(tm
     with pytest.raises(ScoresError, match=r"run\.json: groups\[0\] \('all'\): 'ignored_cells' must be a list of "
                                           r"cell numbers 0-3 of the 2x2 grid"):
         read_scores(tmp_path / "s")
+
+
+@pytest.mark.parametrize("region", ["x", [0, 0, 2, 1], [0.5, 0, 0.2, 1], [0, 0, 1]])
+def test_a_run_cell_region_that_is_no_part_of_the_frame_is_refused_naming_the_file(tmp_path, region):
+    """A hand-edited run-wide cell_region (where the heat maps go for a video without its own) stopped
+    the report in "could not convert string to float" naming nothing, or drew the grid off the frame."""
+    import json
+
+    write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4, np.ones((4, 4)))],
+                                          {"cell_grid": [2, 2], "cell_region": [0.1, 0, 0.9, 1]}))
+    assert read_scores(tmp_path / "s").meta["cell_region"] == [0.1, 0, 0.9, 1]
+    run = tmp_path / "s" / "run.json"
+    meta = json.loads(run.read_text())
+    meta["cell_region"] = region
+    run.write_text(json.dumps(meta))
+    with pytest.raises(ScoresError, match=r"run\.json: 'cell_region' must be \[x0, y0, x1, y1\] in fractions"):
+        read_scores(tmp_path / "s")
+

@@ -543,6 +543,9 @@ def _run_entries(run: Path, meta: dict) -> None:
         if meta.get(key) is not None and not isinstance(meta[key], kind):
             raise ScoresError(f"{run}: {key!r} must be a JSON {'object' if kind is dict else 'list'}, got "
                               f"{str(meta[key])[:60]!r}")
+    if meta.get("cell_region") is not None and cell_region(meta["cell_region"]) is None:  # the heat maps' place
+        raise ScoresError(f"{run}: 'cell_region' must be [x0, y0, x1, y1] in fractions of the frame (0 <= x0 < x1 "
+                          f"<= 1, the same for y), got {str(meta['cell_region'])[:60]!r}")
     for key in ("groups", "left_out", "history_left_out"):
         bad = [x for x in meta.get(key) or [] if not isinstance(x, dict)]
         if bad:
