@@ -116,3 +116,18 @@ def test_a_run_cell_region_that_is_no_part_of_the_frame_is_refused_naming_the_fi
     with pytest.raises(ScoresError, match=r"run\.json: 'cell_region' must be \[x0, y0, x1, y1\] in fractions"):
         read_scores(tmp_path / "s")
 
+
+@pytest.mark.parametrize("grid", [[4], "x", [0, 4], [2, 2.5], [True, 2]])
+def test_a_run_cell_grid_that_is_no_grid_is_refused_naming_the_file(tmp_path, grid):
+    """A hand-edited cell_grid stopped every reader in an IndexError or int()'s words, naming nothing
+    (with no cells.h5 to compare it with), or was taken as a grid of no rows."""
+    import json
+
+    write_scores(tmp_path / "s", ScoreSet([_video("a.avi", 4)], {"cell_grid": [2, 2]}))
+    run = tmp_path / "s" / "run.json"
+    meta = json.loads(run.read_text())
+    meta["cell_grid"] = grid
+    run.write_text(json.dumps(meta))
+    with pytest.raises(ScoresError, match=r"run\.json: 'cell_grid' must be \[rows, columns\]"):
+        read_scores(tmp_path / "s").cell_grid
+

@@ -543,6 +543,10 @@ def _run_entries(run: Path, meta: dict) -> None:
         if meta.get(key) is not None and not isinstance(meta[key], kind):
             raise ScoresError(f"{run}: {key!r} must be a JSON {'object' if kind is dict else 'list'}, got "
                               f"{str(meta[key])[:60]!r}")
+    grid = meta.get("cell_grid")
+    if grid is not None and not (isinstance(grid, list) and len(grid) == 2 and all(_whole(g) and g > 0 for g in grid)):
+        raise ScoresError(f"{run}: 'cell_grid' must be [rows, columns], two whole numbers >= 1, got "
+                          f"{str(grid)[:60]!r}")
     if meta.get("cell_region") is not None and cell_region(meta["cell_region"]) is None:  # the heat maps' place
         raise ScoresError(f"{run}: 'cell_region' must be [x0, y0, x1, y1] in fractions of the frame (0 <= x0 < x1 "
                           f"<= 1, the same for y), got {str(meta['cell_region'])[:60]!r}")
