@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 import time
 from html.parser import HTMLParser
 
@@ -126,6 +127,65 @@ def test_the_demo_takes_its_folder_as_o_like_every_other_command(flag, tmp_path,
     res = CliRunner().invoke(cli, ["demo", flag, str(tmp_path / "d")])
     assert res.exit_code == 0, res.output
     assert seen == [tmp_path / "d"]
+
+
+def _demo_into(tmp_path, monkeypatch, out):
+    """`videoad demo -o out` up to the demo's work (stood in for): (result, the folders it was given)."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli, demo_cmd
+
+    seen = []
+    monkeypatch.setattr(demo_cmd, "video_demo", lambda workdir, **_: seen.append(workdir) or sys.exit(0))
+    return CliRunner().invoke(cli, ["demo", "-o", str(out)]), seen
+
+
+def _a_run_folder(path):
+    from extract.sources import mark_output
+
+    (path / "features").mkdir(parents=True)
+    (path / "scores").mkdir()
+    (path / "scores" / "segments.csv").write_text("video,category,group,clip,start_frame,end_frame,score\n")
+    mark_output(path)
+    return path
+
+
+@pytest.mark.parametrize("make, says, status", [
+    (_a_run_folder, "is a `videoad run` output folder (.videoad-output, features, scores)", 2),
+    (lambda p: p.mkdir() or (p / "notes.txt").write_text("mine") and p, "holds other files (notes.txt)", 2),
+    (lambda p: p.parent.joinpath("a file").write_text("x") and p.parent / "a file" / "sub",
+     "a file is a file, not a folder", 1)])
+def test_the_demo_refuses_a_folder_that_is_not_new_empty_or_a_demo(tmp_path, monkeypatch, make, says, status):
+    """`videoad demo -o RUN` added its videos to a `videoad run` folder's store, wrote its scores over
+    the run's and stopped in a traceback; -o under a file was a NotADirectoryError traceback."""
+    out = make(tmp_path / "out")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    res, seen = _demo_into(tmp_path, monkeypatch, out)
+    assert res.exit_code == status and says in res.output and str(out) in res.output, res.output
+    assert "Traceback" not in res.output and not seen
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_the_demo_library_call_refuses_a_run_folder_before_writing(tmp_path, monkeypatch):
+    from videoad import synth
+    from videoad.cli.demo_cmd import video_demo
+
+    monkeypatch.setattr(synth, "generate", lambda *a, **k: pytest.fail("the demo generated into a run folder"))
+    with pytest.raises(ValueError, match="is a `videoad run` output folder"):
+        video_demo(_a_run_folder(tmp_path / "run"))
+
+
+@pytest.mark.parametrize("earlier", [
+    lambda p: None,  # a new folder
+    lambda p: p.mkdir(),  # an empty one
+    # a demo killed after its first videos: its mark, and a demo from before the mark: its annotations
+    lambda p: (p / "data" / "videos" / "Normal").mkdir(parents=True) or (p / ".videoad-demo").write_text(""),
+    lambda p: (p / "data").mkdir(parents=True) or (p / "data" / "Temporal_Anomaly_Annotation.txt").write_text("")])
+def test_the_demo_takes_a_new_empty_or_earlier_demo_folder(tmp_path, monkeypatch, earlier):
+    earlier(tmp_path / "d")
+    res, seen = _demo_into(tmp_path, monkeypatch, tmp_path / "d")
+    assert res.exit_code == 0 and seen == [tmp_path / "d"], res.output
+    assert (tmp_path / "d" / ".videoad-demo").is_file()
 
 
 @pytest.mark.parametrize("reason, words", [

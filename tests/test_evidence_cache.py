@@ -251,3 +251,27 @@ def test_frame_folder_footage_is_made_each_run(tmp_path, footage, made):
     scores.videos[0].source = str(folder)
     assert _write(scores, tmp_path / "r", made)[0] == [1, 2, 3]
     assert _write(scores, tmp_path / "r", made)[0] == [1]
+
+
+def test_a_video_without_cell_scores_in_a_run_with_them_is_not_said_to_be_a_run_without(tmp_path, footage,
+                                                                                        monkeypatch):
+    """A run with a grid may hold a video scored as whole clips (its group's videos mostly had no
+    cells): its picture said "no cell scores in this run" beside other events' heat maps."""
+    notes = {}
+    real = evidence.heat_figure
+
+    def spy(frame, out, **kw):
+        notes[Path(out).name] = (kw["note"], kw["cells"] is not None)
+        return real(frame, out, **kw)
+
+    monkeypatch.setattr(evidence, "heat_figure", spy)
+    scores = _scores(footage)
+    scores.videos[1].cells = None  # b: E2
+    evidence.write_evidence(scores, _events(scores), tmp_path / "events", clips=False)
+    assert notes["E002.png"] == ("no cell scores for this video: the whole frame scored as one", False)
+    assert notes["E001.png"] == ("", True)
+    scores = ScoreSet([_video("cam/a.avi", 4, 0.8, str(footage["a"]))], {})
+    scores.videos[0].cells = None
+    evidence.write_evidence(scores, _events(scores), tmp_path / "whole", clips=False)
+    assert notes["E001.png"] == ("no cell scores in this run: the whole frame scored as one", False)
+

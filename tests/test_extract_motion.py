@@ -394,6 +394,15 @@ def test_a_mask_leaves_its_pixels_out_of_every_cell_and_keeps_the_rest_as_they_w
             MotionBackbone(mask=bad)
 
 
+@pytest.mark.parametrize("bad, named", [(5, "5"), (True, "True"), (0.5, "0.5"), ([0, 0, 0.5], r"\[0, 0, 0.5\]"),
+                                        ([[0, 0, 0.5, 1], 7], "7")])
+def test_a_mask_from_yaml_that_is_no_rectangle_is_named_whole(bad, named):
+    """YAML's `mask: 5` or `mask: true` stopped `extract --config` in a TypeError traceback; `[0, 0, 0.5]`
+    was refused as "mask: 0 is not a rectangle", a number the user did not write as one."""
+    with pytest.raises(ValueError, match=f"^mask: {named} is not a rectangle"):
+        MotionBackbone(mask=bad)
+
+
 
 def test_a_mask_over_the_whole_frame_is_refused():
     """`mask=0,0,1,1` (or halves that meet) made every feature zero, so every clip looked as normal as

@@ -117,3 +117,15 @@ def test_generate_writes_decodable_videos_and_ucf_annotations(tmp_path):
     # a second run with the same seed writes the same ground truth
     again = generate(tmp_path / "again", n_normal=1, events=("runner", "object"), seed=5, cfg=cfg)
     assert again.annotation_file.read_text() == ds.annotation_file.read_text()
+
+
+def test_generate_into_an_earlier_set_leaves_only_its_own_videos(tmp_path):
+    """A second `generate` of fewer videos into the same folder (a history of 6, then of 4) left the
+    earlier Normal005/006.avi in videos/: extracted and scored beside the new set, in no annotation."""
+    cfg = SceneConfig(n_frames=20, width=96, height=72)
+    generate(tmp_path, n_normal=3, events=(), seed=1, cfg=cfg)
+    (tmp_path / "videos" / "Normal" / "notes.txt").write_text("mine")  # not the generator's: kept
+    ds = generate(tmp_path, n_normal=1, events=(), seed=2, cfg=cfg)
+    assert sorted(p.name for p in (ds.root / "Normal").iterdir()) == ["Normal001.avi", "notes.txt"]
+    assert [v.video for v in ds.videos] == ["Normal/Normal001.avi"]
+

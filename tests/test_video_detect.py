@@ -810,6 +810,22 @@ def test_a_saved_cell_calibration_is_checked_and_old_entries_have_none(tmp_path)
             GroupModel.load({**entry, "cell_calibration": bad}, tmp_path / "m")
 
 
+@pytest.mark.parametrize("name, part", [("3-1:0", "3-1"), ("*:2-0", "2-0")])
+def test_a_cell_range_from_high_to_low_is_named_as_such_before_the_fit(name, part):
+    """`--ignore-cells 3-1:0` was taken by the settings and refused only at the fit, after loading
+    every clip, as "outside the 4x4 grid" of a grid it lies in."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.group_model import parse_cells
+
+    words = f"ignore_cells: '{name}': the range {part} runs from high to low; write it low-high"
+    with pytest.raises(ValueError, match=re.escape(words)):
+        parse_cells([name], (4, 4))
+    res = CliRunner().invoke(cli, ["run", "--print-config", "--ignore-cells", f"0:0,{name}"])
+    assert res.exit_code == 1 and words in res.output and "Traceback" not in res.output, res.output
+
+
 def test_cells_named_to_ignore_take_no_part_in_the_fit_or_the_scores(tmp_path):
     """`ignore_cells` (row:col, as events.csv names cells) leaves a part of the view that moves all
     the time out of the rows, the fit and every clip score: the quiet cell's moderate anomalies then

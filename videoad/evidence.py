@@ -426,7 +426,9 @@ def _one(v, e, footage, why, out, suffix, grid, region, unit, pad_s, max_clip_s,
     if has_cells:
         vmin, vmax = _heat_range(v, e)
         heat = dict(grid=grid, region=region, vmin=vmin, vmax=vmax)
-    note = m.note or ("" if has_cells else "no cell scores in this run: the whole frame scored as one")
+    # a run with cells may hold a video without (its group scored as whole clips): "this run" was wrong there
+    whose = "in this run" if grid is None else "for this video"
+    note = m.note or ("" if has_cells else f"no cell scores {whose}: the whole frame scored as one")
     image = heat_figure(frame, out / f"{_name(e)}.png", cells=v.cells[e.peak_clip] if has_cells else None,
                         hot=e.peak_cells, title=_title(e, unit), unit=unit, note=note,
                         ignored=list(ignored) if has_cells else None, **heat)

@@ -162,6 +162,16 @@ def array_rows(features: np.ndarray | None, cells: np.ndarray | None, level: str
 CELL_NAME = re.compile(r"^\s*(\d+|\d+-\d+|\*)\s*:\s*(\d+|\d+-\d+|\*)\s*$")
 
 
+def reversed_range(name: str) -> str | None:
+    """The part of a cell name that is a range from high to low ("3-1" of "3-1:0"), else None: on
+    any grid it names no cell, and it was refused as "outside the grid" (after the fit's loading)."""
+    m = CELL_NAME.match(name)
+    for part in (m.groups() if m else ()):
+        if "-" in part and int(part.split("-")[0]) > int(part.split("-")[1]):
+            return part
+    return None
+
+
 def parse_cells(names, grid) -> list[int]:
     """Grid cells named as events.csv names them, "row:col" from the top left, each part a number,
     a range "a-b" or "*" ("*:0" is the left column), in a list or one comma-separated string, as
@@ -181,6 +191,8 @@ def parse_cells(names, grid) -> list[int]:
         m = CELL_NAME.match(str(name))
         if not m:
             raise ValueError(f"ignore_cells: {name!r} is not a cell name (row:col, e.g. 2:0, 0-1:3 or *:0)")
+        if part := reversed_range(m[0]):
+            raise ValueError(f"ignore_cells: {name!r}: the range {part} runs from high to low; write it low-high")
         out.update(r * cols + c for r in span(m[1], rows_, name) for c in span(m[2], cols, name))
     if len(out) >= rows_ * cols:
         raise ValueError("ignore_cells leaves no cell to score")

@@ -443,11 +443,27 @@ def _write_cells(path: Path, videos: list[VideoScores], grid: tuple[int, int]) -
     arrays = []
     for v in videos:
         cells = np.asarray(v.cells, dtype=np.float32)
-        if cells.shape != (len(v.scores), grid[0] * grid[1]):
-            raise ScoresError(f"video {v.video!r}: cell scores of shape {cells.shape}, expected "
-                              f"{(len(v.scores), grid[0] * grid[1])} for a {grid[0]}x{grid[1]} grid")
+        _check_cells(None, v.video, cells, len(v.scores), grid)
         arrays.append((v.video, cells))
     _write_arrays(path, arrays, {"grid": np.asarray(grid, dtype=np.int64)})
+
+
+def _check_cells(path: Path | None, video: str, cells: np.ndarray, n_clips: int, grid) -> None:
+    """A video's cell scores are one finite row per segment, one column per cell of `grid`: any
+    other shape stopped the report with numpy's words (no file, no video), a NaN drew an empty
+    heat map under a colour bar of -0.1 to 0.1."""
+    where = f"{path}: video {video!r}" if path is not None else f"video {video!r}"
+    rows, cols = (int(g) for g in grid)
+    if cells.ndim == 2 and cells.shape[0] != n_clips:
+        raise ScoresError(f"{where} has {cells.shape[0]} rows of cell scores for {n_clips} segments")
+    if cells.shape != (n_clips, rows * cols):
+        raise ScoresError(f"{where}: cell scores of shape {cells.shape}, expected {(n_clips, rows * cols)} "
+                          f"for a {rows}x{cols} grid")
+    bad = np.argwhere(~np.isfinite(cells))
+    if bad.size:
+        clip, cell = (int(x) for x in bad[0])
+        raise ScoresError(f"{where}, clip {clip}: the score of cell {cell // cols}:{cell % cols} is "
+                          f"{cells[clip, cell]}, not a finite number (rescore it with `videoad detect`)")
 
 
 def _read_cells(path: Path) -> tuple[tuple[int, int], dict[str, np.ndarray]]:
@@ -528,6 +544,13 @@ def _run_entries(run: Path, meta: dict) -> None:
         if meta.get(key) is not None and not isinstance(meta[key], kind):
             raise ScoresError(f"{run}: {key!r} must be a JSON {'object' if kind is dict else 'list'}, got "
                               f"{str(meta[key])[:60]!r}")
+    grid = meta.get("cell_grid")
+    if grid is not None and not (isinstance(grid, list) and len(grid) == 2 and all(_whole(g) and g > 0 for g in grid)):
+        raise ScoresError(f"{run}: 'cell_grid' must be [rows, columns], two whole numbers >= 1, got "
+                          f"{str(grid)[:60]!r}")
+    if meta.get("cell_region") is not None and cell_region(meta["cell_region"]) is None:  # the heat maps' place
+        raise ScoresError(f"{run}: 'cell_region' must be [x0, y0, x1, y1] in fractions of the frame (0 <= x0 < x1 "
+                          f"<= 1, the same for y), got {str(meta['cell_region'])[:60]!r}")
     for key in ("groups", "left_out", "history_left_out"):
         bad = [x for x in meta.get(key) or [] if not isinstance(x, dict)]
         if bad:
@@ -537,6 +560,22 @@ def _run_entries(run: Path, meta: dict) -> None:
         if videos is not None and (not isinstance(videos, list) or not all(isinstance(v, str) for v in videos)):
             raise ScoresError(f"{run}: groups[{i}] ({str(group.get('group'))[:60]!r}): 'videos' must be a JSON list "
                               f"of video names, got {str(videos)[:60]!r}")
+
+
+def _ignored_cells(run: Path, meta: dict) -> None:
+    """Each group's `ignored_cells` (what `--ignore-cells` left out, hatched on its heat maps): cell
+    numbers of the run's grid; a hand-edited one outside it stopped the report in an IndexError."""
+    grid = meta.get("cell_grid")
+    n_cells = int(np.prod(grid)) if isinstance(grid, list) and all(_whole(g) for g in grid) else None
+    for i, group in enumerate(meta.get("groups") or []):
+        cells = group.get("ignored_cells")
+        if cells is None:
+            continue
+        if not (isinstance(cells, list) and all(_whole(c) for c in cells)
+                and (n_cells is None or all(c < n_cells for c in cells))):
+            raise ScoresError(f"{run}: groups[{i}] ({str(group.get('group'))[:60]!r}): 'ignored_cells' must be a "
+                              f"list of cell numbers" + (f" 0-{n_cells - 1} of the {grid[0]}x{grid[1]} grid"
+                                                         if n_cells else "") + f", got {str(cells)[:60]!r}")
 
 
 def _video_entries(run: Path, entries) -> list[dict]:
@@ -622,6 +661,7 @@ def _read_folder(folder: Path, leave_damaged: bool = False) -> ScoreSet:
         if meta.setdefault("cell_grid", list(grid)) != list(grid):
             raise ScoresError(f"{run}: cell_grid {meta['cell_grid']!r} is not the grid of {folder / CELLS_FILE} "
                               f"({list(grid)})")
+    _ignored_cells(run, meta)
     times: dict[str, np.ndarray] = {}
     if (folder / TIMES_FILE).is_file():
         _, times = _read_arrays(folder / TIMES_FILE, "unit", "frame-times")
@@ -685,9 +725,8 @@ def _video_read(folder: Path, name: str, info: dict, rows: dict, cells: dict, ti
         frame_times=times.get(name) if name in times and len(times[name]) == int(v["n_frames"]) else None,
         source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
     )
-    if name in cells and cells[name].shape[0] != n:
-        raise ScoresError(f"{folder / CELLS_FILE}: video {name!r} has {cells[name].shape[0]} rows of cell "
-                          f"scores for {n} segments")
+    if name in cells:
+        _check_cells(folder / CELLS_FILE, name, cells[name], n, meta["cell_grid"])
     if v.get("n_clips") is not None and int(v["n_clips"]) != n:
         raise ScoresError(f"{seg}: video {name!r} has {n} segments, run.json says {v['n_clips']}")
     return video

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -368,6 +369,20 @@ def generate(
         frames, intervals = render_video(event, seed=int(ss.generate_state(1)[0]), cfg=cfg)
         write_video(root / rel, frames, cfg.fps)
         videos.append(VideoAnnotation(rel, cat, tuple(intervals), int(frames.shape[0]), "synthetic"))
+    _remove_unplanned(root, {v.video for v in videos})
     ann = write_ucf_crime(out / "Temporal_Anomaly_Annotation.txt", videos)
     counts = write_ucf_crime(out / "Test_Annotation.txt", videos, with_counts=True)
     return SynthDataset(root, ann, counts, videos)
+
+
+def _remove_unplanned(root: Path, made: set[str]) -> None:
+    """Remove the videos an earlier `generate` into the same folder made and this one did not
+    (Normal005.avi of a plan of six after one of four): they were extracted and scored beside the
+    new ones, with no line in the annotation files. Only names of its own form are touched."""
+    for cat in set(CATEGORY.values()):
+        folder = root / cat
+        if not folder.is_dir():
+            continue
+        for f in folder.iterdir():
+            if re.fullmatch(rf"{cat}\d{{3,}}\.avi", f.name) and f"{cat}/{f.name}" not in made and f.is_file():
+                f.unlink()

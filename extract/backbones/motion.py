@@ -173,9 +173,14 @@ def _parse_mask(value: Any) -> tuple[tuple[float, float, float, float], ...]:
     rectangle's 4 numbers (YAML's `mask: [0, 0, 0.2, 1]`)."""
     if value is None or value == "" or value == ():
         return ()
-    parts = [p for p in str(value).split(";") if p.strip()] if isinstance(value, str) else list(value)
-    if len(parts) == 4 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in parts):
-        parts = [parts]  # one rectangle, not four
+    if isinstance(value, str):
+        parts = [p for p in value.split(";") if p.strip()]
+    elif isinstance(value, (list, tuple)):
+        parts = list(value)
+    else:  # YAML's `mask: 5` or `mask: true` (a TypeError traceback)
+        raise _no_rectangle(value)
+    if parts and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in parts):
+        parts = [parts]  # one rectangle, not four (nor three: `[0, 0, 0.5]` was refused as "0")
     rects = []
     for part in parts:
         try:
@@ -183,12 +188,16 @@ def _parse_mask(value: Any) -> tuple[tuple[float, float, float, float], ...]:
         except (TypeError, ValueError):
             numbers = []
         if len(numbers) != 4 or not (0 <= numbers[0] < numbers[2] <= 1 and 0 <= numbers[1] < numbers[3] <= 1):
-            raise ValueError(f"mask: {part!r} is not a rectangle x0,y0,x1,y1 in fractions of the frame "
-                             "(0 <= x0 < x1 <= 1, the same for y; several separated by ';')")
+            raise _no_rectangle(part)
         rects.append(tuple(numbers))
     if _covers_the_frame(rects):  # every feature would be zero, and every video as normal as the next
         raise ValueError(f"mask: {_mask_text(rects)} covers the whole frame: nothing is left to watch")
     return tuple(rects)
+
+
+def _no_rectangle(part) -> ValueError:
+    return ValueError(f"mask: {part!r} is not a rectangle x0,y0,x1,y1 in fractions of the frame "
+                      "(0 <= x0 < x1 <= 1, the same for y; several separated by ';')")
 
 
 def _covers_the_frame(rects) -> bool:

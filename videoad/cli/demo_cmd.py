@@ -25,6 +25,35 @@ from .settings import NonEmptyPath
 DEMO_CONFIG = run_config()
 #: the synthetic set: normal videos plus one video per event type (4), 300 frames of 160x120 each
 DEMO_NORMAL = 4
+#: written into the demo's folder before anything else: a rerun knows the folder as its own (one
+#: killed before it wrote data/Temporal_Anomaly_Annotation.txt, the mark of the demos before this one)
+DEMO_MARK = ".videoad-demo"
+
+
+def demo_folder(workdir) -> Path:
+    """The demo's folder, made and marked: new, empty or an earlier demo's. Anything else is a
+    ValueError naming it: the demo writes data/, features/, scores/ and report/ into it, and into
+    a `videoad run` folder it added its videos to the run's store and wrote its scores over the
+    run's (then stopped in a traceback)."""
+    from videoad.scores import WRITE_CHECK, ScoresError, writable_folder
+
+    work = Path(workdir)
+    ours = (work / DEMO_MARK).is_file() or (work / "data" / "Temporal_Anomaly_Annotation.txt").is_file()
+    try:
+        held = sorted(p.name for p in work.iterdir() if not p.name.startswith(WRITE_CHECK)) if work.is_dir() else []
+    except OSError as exc:
+        raise ScoresError(f"cannot read {work}: {exc.strerror or exc}; choose another folder with -o") from None
+    if held and not ours:
+        from videoad.output_kinds import folder_kind
+
+        kind = folder_kind(work)
+        shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+        raise ValueError(f"-o {work} " + (f"is {kind}" if kind else "holds other files") + f" ({shown}), not an "
+                         "earlier demo's folder: the demo writes its videos, features, scores and report there; "
+                         "give a new or empty folder")
+    writable_folder(work)  # under a file, read-only (a ScoresError): named now, not in a traceback of its first video
+    (work / DEMO_MARK).write_bytes(b"")
+    return work
 
 
 def stop_words(reason: str, n: int) -> str:
@@ -71,7 +100,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     from videoad.metrics import evaluate_scores
     from videoad.report import build_report
 
-    work = Path(workdir)
+    work = demo_folder(workdir)
     t0 = time.perf_counter()
     ds = synth.generate(work / "data", n_normal=DEMO_NORMAL, seed=seed)
     echo(f"[1/5] {len(ds.videos)} synthetic videos in {ds.root} ({time.perf_counter() - t0:.0f} s)")
@@ -117,6 +146,14 @@ def demo(data: str, workdir: Path, seed: int, workers: int) -> None:
         click.echo(f"DUAD AUROC {res['duad_auroc']:.4f} ({stop_words(res['stop_reason'], res['reselections'])}); "
                    f"PCA-8 AUROC {res['pca_auroc']:.4f}")
         return
+    from videoad.scores import ScoresError
+
+    try:
+        demo_folder(workdir)
+    except ScoresError as exc:  # a folder that cannot be written
+        raise click.ClickException(str(exc)) from None
+    except ValueError as exc:  # one that holds what the demo would mix with or write over
+        raise click.UsageError(str(exc)) from None
     res = video_demo(workdir, seed=seed, workers=workers, echo=click.echo)
     ev = res["evaluation"]
     click.echo("")

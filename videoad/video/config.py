@@ -14,7 +14,7 @@ from videoad.config import defaults_path, dump, finite_number, read_yaml
 from videoad.detector import registry
 from videoad.detector.seeds import SEED_MAX
 from videoad.group_model import (ALARMS, CELL_AGGREGATES, CELL_CALIBRATIONS, CELL_NAME, LEVELS, LINE_FROM,
-                                 PREPROCESS)
+                                 PREPROCESS, reversed_range)
 
 MODES = ("per-video", "per-category", "per-camera", "pooled")
 FEATURE_KINDS = ("motion", "learned", "segments")
@@ -109,6 +109,9 @@ class DetectConfig:
             if not (isinstance(name, str) and CELL_NAME.match(name)):
                 raise ValueError(f"{where}: ignore_cells holds cell names row:col as events.csv writes them "
                                  f"(e.g. ['2:0', '3:0'], a range 0-1:3, a column *:0), got {name!r}")
+            if part := reversed_range(name):
+                raise ValueError(f"{where}: ignore_cells: {name!r}: the range {part} runs from high to low; "
+                                 "write it low-high")
         if not isinstance(self.position, bool):
             raise ValueError(f"{where}: position must be true or false, got {self.position!r}")
         if int(self.n_seeds) < 1:
