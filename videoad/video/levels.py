@@ -56,7 +56,7 @@ def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, in
             name = level_group(g, side)
             out[name] = sides[side]
             levels[name] = {"of": g, "side": side, "ratio": split["ratio"], "boundary": split["boundary"],
-                            "videos": {s: len(sides[s]) for s in SIDES}}
+                            "videos": {"quieter": split["quieter"], "busier": len(busier)}}  # those measured
     return out, levels
 
 
