@@ -242,3 +242,30 @@ def test_a_level_that_itself_mixes_two_levels_says_why_it_is_fitted_whole(tmp_pa
     assert "min_clips" not in out, out
     assert ("group all (busier): the footage its model was fitted on mixes two levels of activity" in out
             and "fitted together all the same: it is already one of the two levels group all was split into" in out)
+
+
+def test_a_damaged_level_record_is_named_before_any_scoring(tmp_path):
+    """An infinite boundary sent the night video to the quieter level's model in silence; a
+    missing or non-number ratio, or video counts that are not an object, failed as a traceback once
+    the scores were written (the warnings read them)."""
+    import copy
+
+    day_and_night(tmp_path / "hist")
+    motion_video(tmp_path / "new", "cam/day9.avi", 40, DAY, seed=20)
+    motion_video(tmp_path / "new", "cam/night9.avi", 40, NIGHT, seed=21)
+    detect(tmp_path, [tmp_path / "new", "--fit-on", tmp_path / "hist", "--save-model", tmp_path / "m"], "fit")
+    path = tmp_path / "m" / "models.json"
+    good = json.loads(path.read_text())
+    for key, value in (("boundary", float("inf")), ("ratio", None), ("ratio", "abc"), ("videos", "x")):
+        index = copy.deepcopy(good)
+        level = index["groups"]["all (busier)"]["activity_level"]
+        if value is None:
+            del level[key]
+        else:
+            level[key] = value
+        path.write_text(json.dumps(index))
+        res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "m"),
+                                       "-o", str(tmp_path / f"s_{key}")], catch_exceptions=False)
+        assert res.exit_code == 1, (key, value, res.output)
+        assert f"{path}: group 'all (busier)' has an activity_level that is not" in res.output, (key, res.output)
+        assert not (tmp_path / f"s_{key}" / "run.json").exists()
