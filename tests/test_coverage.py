@@ -264,3 +264,24 @@ def test_one_fit_over_two_levels_of_activity_is_named(tmp_path):
     assert coverage.activity_split(many) is None
     tenth = [V(f"still{i}", 0.0001) for i in range(4)] + many[2:]  # four of thirty-two: over a tenth
     assert coverage.activity_split(tenth)["quieter"] == 4
+
+
+@pytest.mark.parametrize("key", ["history_still_cells", "ignored_cells"])
+def test_a_saved_cell_outside_the_models_grid_is_named_before_scoring(tmp_path, key):
+    """A models.json whose still (or ignored) cells name a cell past its grid (hand-edited, or
+    another grid's) failed as an IndexError traceback when the footage checks ran."""
+    for i in range(3):
+        motion_video(tmp_path / "hist", f"cam/day{i}.avi", 40, {0: 0.3}, seed=i)
+    motion_video(tmp_path / "new", "cam/x.avi", 40, {0: 0.3, 3: 0.5}, seed=9)
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--fit-on", str(tmp_path / "hist"), "--config",
+                                   str(pooled_config(tmp_path)), "-o", str(tmp_path / "fit"),
+                                   "--save-model", str(tmp_path / "m")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "m" / "models.json"
+    index = json.loads(path.read_text())
+    index["groups"]["all"][key] = [1, 4]  # a 2x2 grid: cells 0-3
+    path.write_text(json.dumps(index))
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "m"),
+                                   "-o", str(tmp_path / "later")], catch_exceptions=False)
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    assert f"{path}: group 'all' has a damaged '{key}': cell 4 is outside its 2x2 grid" in res.output, res.output

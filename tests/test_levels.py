@@ -202,3 +202,70 @@ def test_per_camera_models_split_by_level_name_each_videos_level(tmp_path):
 def test_activity_levels_setting_is_checked():
     with pytest.raises(ValueError, match="activity_levels must be one of"):
         video.DetectConfig(activity_levels="split").check()
+
+
+def test_a_video_with_values_that_are_not_numbers_does_not_hide_the_levels(tmp_path):
+    """A damaged video (a NaN in its cells, left out at loading) has no activity to sort by: it
+    used to sit among the others wherever the sort left it, and between a day and a night video it
+    hid the split (one model over both, no warning of it either)."""
+    import h5py
+
+    from extract.store import key_path
+
+    for name, moving, seed in [("c_day0", DAY, 0), ("d_night0", NIGHT, 10), ("e_bad", DAY, 5),
+                               ("f_night1", NIGHT, 11), ("g_day1", DAY, 1), ("h_day2", DAY, 2)]:
+        motion_video(tmp_path / "f", f"cam/{name}.avi", 40, moving, seed=seed)
+    with h5py.File(key_path(tmp_path / "f", "cam/e_bad.avi"), "r+") as h:
+        h["cells"][3, 0, 9] = np.nan
+    res = CliRunner().invoke(cli, ["detect", str(tmp_path / "f"), "--config", str(pooled_config(tmp_path)),
+                                   "--activity-levels", "apart", "-o", str(tmp_path / "s")], catch_exceptions=False)
+    assert "left out cam/e_bad.avi" in res.output and "not finite numbers" in res.output, res.output
+    run = json.loads((tmp_path / "s" / "run.json").read_text())
+    groups = {g["group"]: g for g in run["groups"]}
+    assert groups["all (busier)"]["videos"] == ["cam/d_night0.avi", "cam/f_night1.avi"], sorted(groups)
+    assert groups["all (quieter)"]["videos"] == ["cam/c_day0.avi", "cam/g_day1.avi", "cam/h_day2.avi"]
+    assert groups["all (busier)"]["activity_level"]["videos"] == {"quieter": 3, "busier": 2}
+
+
+def test_a_level_that_itself_mixes_two_levels_says_why_it_is_fitted_whole(tmp_path):
+    """Still, day and night videos: the widest ratio splits the still ones off, and the busier level
+    (day and night) mixes two levels again. Only two levels are fitted apart, so it is fitted whole
+    with the warning; the warning said a level had fewer than min_clips clips, where each has 80."""
+    for i in range(2):
+        motion_video(tmp_path / "f", f"cam/still{i}.avi", 40, {}, seed=30 + i)
+        motion_video(tmp_path / "f", f"cam/day{i}.avi", 40, DAY, seed=i)
+        motion_video(tmp_path / "f", f"cam/night{i}.avi", 40, NIGHT, seed=10 + i)
+    out, run = detect(tmp_path, [tmp_path / "f", "--activity-levels", "apart"], "s")
+    groups = {g["group"]: g for g in run["groups"]}
+    assert groups["all (quieter)"]["videos"] == ["cam/still0.avi", "cam/still1.avi"]
+    assert groups["all (busier)"]["activity_split"]["busier"] == ["cam/night0.avi", "cam/night1.avi"]
+    assert "min_clips" not in out, out
+    assert ("group all (busier): the footage its model was fitted on mixes two levels of activity" in out
+            and "fitted together all the same: it is already one of the two levels group all was split into" in out)
+
+
+def test_a_damaged_level_record_is_named_before_any_scoring(tmp_path):
+    """An infinite boundary sent the night video to the quieter level's model in silence; a
+    missing or non-number ratio, or video counts that are not an object, failed as a traceback once
+    the scores were written (the warnings read them)."""
+    import copy
+
+    day_and_night(tmp_path / "hist")
+    motion_video(tmp_path / "new", "cam/day9.avi", 40, DAY, seed=20)
+    motion_video(tmp_path / "new", "cam/night9.avi", 40, NIGHT, seed=21)
+    detect(tmp_path, [tmp_path / "new", "--fit-on", tmp_path / "hist", "--save-model", tmp_path / "m"], "fit")
+    path = tmp_path / "m" / "models.json"
+    good = json.loads(path.read_text())
+    for key, value in (("boundary", float("inf")), ("ratio", None), ("ratio", "abc"), ("videos", "x")):
+        index = copy.deepcopy(good)
+        level = index["groups"]["all (busier)"]["activity_level"]
+        if value is None:
+            del level[key]
+        else:
+            level[key] = value
+        path.write_text(json.dumps(index))
+        res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "m"),
+                                       "-o", str(tmp_path / f"s_{key}")], catch_exceptions=False)
+        assert res.exit_code == 1, (key, value, res.output)
+        assert f"{path}: group 'all (busier)' has an activity_level that is not" in res.output, (key, res.output)
+        assert not (tmp_path / f"s_{key}" / "run.json").exists()

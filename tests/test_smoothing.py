@@ -56,6 +56,20 @@ def test_seconds_between_clips_from_the_extraction_settings():
     assert step_seconds(16, None) == pytest.approx(16 / 25.0)  # no frame rate: the events' assumption
 
 
+@pytest.mark.parametrize("n_frames", [80, 320, 1600])
+def test_a_short_imported_videos_segments_are_as_far_apart_as_they_are_on_average(n_frames):
+    """32 segments of a video of 5 clips (80 frames) share first frames (0, 0, 0, 0, 16, ...): the
+    median spacing was 0 seconds, so that video went unsmoothed among smoothed ones; at 20 clips it
+    alternated 16 and 0 frames and the median said 16, where the segments are 10 apart."""
+    from extract.importers import sultani_segments
+
+    _, frames = sultani_segments(n_frames)
+    step = clip_step_seconds({"fps": 30.0, "stride": 16, "row_kind": "segment"}, frames)  # as import sultani writes
+    assert step == pytest.approx((frames[-1, 0] - frames[0, 0]) / 31 / 30.0)
+    model = GroupModel([], {}, {}, False, "mean", 0.0, smooth=0.5)
+    assert model.sigma(step) > 0
+
+
 def _store(root):
     for k in range(3):
         fake_video(root, f"v{k}.mp4", 80, anomalous=[20, 21, 22] if k == 0 else [], seed=k, stride=4)

@@ -115,9 +115,13 @@ def median_activity(video) -> float | None:
 
 def activity_levels(vids) -> list[tuple[float, str]] | None:
     """(median clip `activity`, key) of each video, lowest first; None where the features do not say.
+    A video whose median is not a finite number (NaN or inf in its cells: left out of every fit) is
+    left out here too: it sorts nowhere, and the sort around it broke the levels apart.
     `vids` may be a generator: each video is dropped once measured."""
     levels = [(median_activity(v), v.key) for v in vids]
-    return None if any(m is None for m, _ in levels) else sorted(levels)
+    if any(m is None for m, _ in levels):
+        return None
+    return sorted((m, k) for m, k in levels if math.isfinite(m))
 
 
 def activity_split(vids) -> dict | None:
@@ -224,6 +228,10 @@ def split_line(split: Mapping, where: str = "") -> str:
              f"({listed(busier)}) move in {split['ratio']:.1f}x the share of the picture of the other {split['quieter']} "
              "(night and day? a busy and a quiet camera?); one model and one alarm line over both lose the quieter "
              "footage's events: ")
+    if split.get("within_level"):  # --activity-levels apart split its group already: it is one of those two
+        return (mixes + f"fitted together all the same: it is already one of the two levels group "
+                f"{split['within_level']} was split into, and no more are fitted apart (a folder or category "
+                "each fits them apart)")
     few = split.get("too_few_clips")
     if few:  # --activity-levels apart was asked: a level had too few clips for a model of its own
         short = ", ".join(f"the {side} {n} clips" for side, n in few.items() if n < int(split.get("min_clips", 0)))

@@ -34,7 +34,8 @@ def step_seconds(stride: float, fps: float | None, target_fps: float | None = No
 def clip_step_seconds(attrs, frames) -> float:
     """Seconds between a stored video's clips: from its extraction settings (what `videoad watch`
     uses too), or, for imported features whose clips are not `stride` apart (32 segments per
-    video), from the clips' own first frames."""
+    video), from the clips' own first frames: their mean spacing (a short video's segments share
+    first frames: the median spacing was 0, or the stride, where they are a few frames apart)."""
     fps = attrs.get("fps")
     fps = float(fps) if isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0 else None
     sampled = attrs.get("sampled_fps")  # the rate clips were cut at (stores since the frame-rate cap)
@@ -45,8 +46,10 @@ def clip_step_seconds(attrs, frames) -> float:
     starts = np.asarray(frames)[:, 0] if np.ndim(frames) == 2 else np.asarray(frames)
     if len(starts) > 1 and not resampled:
         gap = float(np.median(np.diff(starts)))
-        if abs(gap - float(attrs.get("stride") or gap)) > 1:
-            step = gap / (fps or ASSUMED_FPS)
+        span = float(starts[-1] - starts[0]) / (len(starts) - 1)
+        segments = str(attrs.get("row_kind", "")) == "segment"  # Sultani's: they record stride 16 all the same
+        if (segments or abs(gap - float(attrs.get("stride") or gap)) > 1) and span > 0:
+            step = span / (fps or ASSUMED_FPS)
     return step
 
 

@@ -80,6 +80,10 @@ def check_entry(entry, path, group: str) -> None:
         grid = entry.get("cell_grid")
         if not (isinstance(grid, list) and len(grid) == 2 and all(isinstance(v, int) and v > 0 for v in grid)):
             raise bad("scores cells without their grid ('cell_grid': two counts)")
+        for key in ("history_still_cells", "ignored_cells"):  # cells past the grid: an IndexError at scoring
+            outside = [c for c in entry.get(key) or () if c >= grid[0] * grid[1]]
+            if outside:
+                raise bad(f"has a damaged {key!r}: cell {outside[0]} is outside its {grid[0]}x{grid[1]} grid")
 
 
 def _number(v, low: float = -math.inf) -> bool:

@@ -13,6 +13,7 @@ boundary its median clip's activity lies on (`activity_split`'s: the geometric m
 neighbouring videos the split fell between)."""
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 from videoad.coverage import activity_levels, median_activity, split_of
@@ -56,26 +57,31 @@ def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, in
             name = level_group(g, side)
             out[name] = sides[side]
             levels[name] = {"of": g, "side": side, "ratio": split["ratio"], "boundary": split["boundary"],
-                            "videos": {s: len(sides[s]) for s in SIDES}}
+                            "videos": {"quieter": split["quieter"], "busier": len(busier)}}  # those measured
     return out, levels
 
 
 def saved_levels(models: Mapping[str, Mapping], where: str) -> dict[str, dict]:
     """The `activity_level` records of a models.json's groups, checked: each names the group it
-    was split from, its side and a positive boundary; else an error naming `where` (a hand-edited
-    or damaged models.json). One level alone (the other's fit failed) is kept: videos of the
-    missing level are skipped with the reason (`route_groups`)."""
+    was split from, its side, a positive boundary and the ratio between the levels (the warnings
+    say it), and counts its videos per side, if at all, in an object; else an error naming `where`
+    (a hand-edited or damaged models.json: an infinite boundary sent every video to the quieter
+    level in silence, a missing ratio failed as a traceback once the scores were written). One level
+    alone (the other's fit failed) is kept: videos of the missing level are skipped with the reason
+    (`route_groups`)."""
     levels = {g: e["activity_level"] for g, e in models.items()
               if isinstance(e, Mapping) and e.get("activity_level") is not None}
     for g, rec in levels.items():
         try:
             ok = (isinstance(rec, Mapping) and rec.get("side") in SIDES and isinstance(rec.get("of"), str)
-                  and float(rec["boundary"]) > 0)
+                  and 0 < float(rec["boundary"]) < math.inf and math.isfinite(float(rec["ratio"]))
+                  and isinstance(rec.get("videos", {}), Mapping))
         except (KeyError, TypeError, ValueError):
             ok = False
         if not ok:
-            raise ValueError(f"{where}: group {g!r} has an activity_level that is not "
-                             "{of: GROUP, side: quieter|busier, boundary: > 0}; fit the models again")
+            raise ValueError(f"{where}: group {g!r} has an activity_level that is not {{of: GROUP, side: "
+                             "quieter|busier, boundary: a finite number > 0, ratio: a number, videos: counts per "
+                             "side}; fit the models again")
     return {g: dict(rec) for g, rec in levels.items()}
 
 

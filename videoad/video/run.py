@@ -161,7 +161,9 @@ def _fit(store_root: str, group: str, keys: list[str], cfg: dict, history: bool 
         line_from="fitted" if history else config.line_from)
     split = activity_split(vids) if model.layout["level"] == "cell" else None
     if split:  # two levels of activity under one model (day and night): its alarm line serves neither
-        if config.activity_levels == "apart":  # asked apart, kept whole: a level too short for a model
+        if config.activity_levels == "apart" and level:  # a level of a split group: two levels are fitted apart, not more
+            split = {**split, "within_level": str(level["of"])}
+        elif config.activity_levels == "apart":  # asked apart, kept whole: a level too short for a model
             busier = set(split["busier"])
             per_side = {side: sum(v.n_clips for v in vids if (v.key in busier) == (side == "busier"))
                         for side in ("quieter", "busier")}
