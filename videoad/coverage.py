@@ -267,6 +267,16 @@ def line_note_line(note: str) -> str:
     return f"line_from: selection: {note}; the alarm line is read from every fitted clip"
 
 
+def short_history_line(short: Mapping) -> str:
+    """Why a history's alarm line is read from fitted scores although it holds two videos or more
+    (`GroupModel.fit`'s `short_history`: the other videos of `scored_fitted` of them hold under 10 clips)."""
+    names = ", ".join(short["videos"][:5]) + (", ..." if len(short["videos"]) > 5 else "")
+    return (f"history video(s) {names} hold(s) only {short['clips']} clip(s): too few to score the other "
+            f"{short['scored_fitted']} video(s)' clips against (history_line: held-out), so the alarm line is read "
+            "from their fitted scores, which sit lower than new normal footage scores, and normal footage may "
+            "raise events; give --fit-on other videos of 10 clips or more together")
+
+
 def warnings(groups) -> list[str]:
     """One line per group fitted as two levels of activity, one per group whose fitted footage mixes
     two levels of activity under one model, one per group scored as whole clips although some of its
@@ -277,7 +287,8 @@ def warnings(groups) -> list[str]:
     run.json's groups: `activity_split`, `cells_unused`, `unknown_views`, `scene_cut_views`,
     `busier_than_history`, `history_still_cells`, `moving_where_history_still`), and one per group
     whose alarm line is read from every fitted clip (`line_note`: a history of one video, or
-    `line_from: selection` with no selection to read)."""
+    `line_from: selection` with no selection to read) or whose other videos are too short to score a
+    video against (`short_history`)."""
     lines, paired = [], set()
     for g in groups:
         level = g.get("activity_level")
@@ -297,7 +308,9 @@ def warnings(groups) -> list[str]:
             lines.append(cut_view_line(g["scene_cut_views"], g["group"], f"group {g['group']}: "))
         if g.get("busier_than_history"):
             lines.append(busier_line(g["busier_than_history"], f"group {g['group']}: "))
-        if g.get("line_note"):
+        if g.get("short_history"):  # its `line_note` says the same
+            lines.append(f"group {g['group']}: {short_history_line(g['short_history'])}")
+        elif g.get("line_note"):
             lines.append(f"group {g['group']}: {line_note_line(g['line_note'])}")
         videos = g.get("moving_where_history_still") or {}
         if not videos:

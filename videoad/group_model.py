@@ -21,7 +21,7 @@ from typing import Mapping
 
 import numpy as np
 
-from videoad.coverage import ONE_VIDEO_HISTORY
+from videoad.coverage import ONE_VIDEO_HISTORY, short_history_line
 from videoad.smoothing import clip_step_seconds, smooth_scores
 
 LEVELS = ("auto", "cell", "clip")
@@ -140,6 +140,14 @@ def row_videos(vids, level: str, n_cells: int | None = None) -> np.ndarray:
     cells each clip makes rows of, when some are left out)."""
     per_clip = [len(v.features) if level == "clip" else len(v.cells) * (n_cells or v.cells.shape[1]) for v in vids]
     return np.repeat(np.arange(len(vids)), per_clip)
+
+
+def short_references(clips) -> np.ndarray:
+    """Which history videos keep their fitted scores under `held_out`: those whose other videos hold
+    fewer than `MIN_LINE_CLIPS` clips together. One long video beside a second of one clip was scored
+    against that clip alone and its line rose 1.1-2.8x, unwarned (Ped2: lopsided_history.md)."""
+    clips = np.asarray(clips, dtype=np.int64)
+    return clips.sum() - clips < MIN_LINE_CLIPS
 
 
 def array_rows(features: np.ndarray | None, cells: np.ndarray | None, level: str, position: bool = False,
@@ -428,6 +436,7 @@ class GroupModel:
         runs, dets = [], []
         n_kept = None if keep is None else len(keep)
         source, videos = "fitted", row_videos(vids, layout["level"], n_kept) if held_out else None
+        short = short_references([len(v.features) for v in vids]) if held_out else None
         for k in range(int(n_seeds)):
             det = make_detector(detector, params, seed + k)
             with thread_limits(threads):  # torch and BLAS threads, the caller's back after
@@ -435,13 +444,20 @@ class GroupModel:
                 fitted = det.decision_scores_
                 if held_out and hasattr(det, "held_out_scores"):
                     fitted, source = det.held_out_scores(Xp, videos), "held-out"
+                    fitted = np.where(short[videos], det.decision_scores_, fitted)
             runs.append(np.asarray(fitted, dtype=np.float64))
             dets.append(det)
         model = cls(dets, prep, layout, bool(position), cell_aggregate, float("nan"), smooth=float(smooth))
         row_scores = np.mean(runs, axis=0)
-        note = None
+        note = thin = None
         if source == "held-out" and len(vids) < 2:  # no other video to score its clips against
             source, note = "fitted", ONE_VIDEO_HISTORY  # said by coverage.warnings (`line_note_line`)
+        elif source == "held-out" and short.any():
+            few = [v for v, s in zip(vids, short) if not s] or vids  # every video short: all of them
+            thin = {"videos": [v.key for v in few], "clips": int(sum(len(v.features) for v in few)),
+                    "scored_fitted": int(short.sum())}
+            note = short_history_line(thin)  # said by coverage.warnings from `short_history`
+            source = "fitted" if short.all() else source
         cells, raw = model._clip_scores(row_scores)
         model.calibration = cell_calibration_of(model._kept(cells), cell_calibration)
         if model.calibration:  # the fitted cells again, now against their own ranges
@@ -463,6 +479,7 @@ class GroupModel:
                       "detector": detector, "params": dict(params), "n_rows": int(X.shape[0]),
                       "smooth": float(smooth), "line_from": source,
                       "line_clips": int(line_clips.sum()), **({"line_note": note} if note else {}),
+                      **({"short_history": thin} if thin else {}),
                       "score_unit": unit() if callable(unit) else "score",
                       "fitted_layout": fitted_layout(vids, layout, X.shape[1]), **layout}
         if model.calibration:  # the scores are now each cell's robust z against its own range
