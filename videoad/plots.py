@@ -421,7 +421,8 @@ def footage_key(src) -> tuple | None:
 
 
 #: timelines drawn in worker processes when a run has more videos than this (one figure costs
-#: ~0.1 s, nearly all of it matplotlib's layout and PNG writing: benchmarks/bench_report.py)
+#: ~0.2 s of a core with its peak-frame boxes, nearly all of it matplotlib's layout and drawing:
+#: benchmarks/bench_plot.py)
 PARALLEL_FROM = 16
 
 
