@@ -449,7 +449,7 @@ def save_figure(fig, out, **savefig) -> Path:
 
 
 #: zlib's level for the PNGs: 3 packs a timeline in about a third of the time of PIL's default
-#: (6), the file ~3% larger, the pixels the same (benchmarks/bench_plot.py)
+#: (6), the files 1-3% larger, the pixels the same (benchmarks/bench_plot.py)
 PNG_COMPRESSION = 3
 
 
