@@ -386,19 +386,18 @@ def test_cells_left_out_are_hatched_grey_in_the_event_image(tmp_path):
 def test_an_upright_frames_picture_keeps_its_whole_title(tmp_path, monkeypatch):
     """Over a narrow upright frame (phone footage, a rotated file) the title began mid-figure over
     the axes and its peak time ran past the right edge; it is the figure's, from its left edge."""
-    from matplotlib.figure import Figure
-
+    from videoad import plots
     from videoad.heatmap import heat_figure
 
     seen = {}
-    real = Figure.savefig
+    real = plots.save_figure  # the one way a picture is written (a PNG not through Figure.savefig)
 
     def savefig(fig, *args, **kwargs):
         real(fig, *args, **kwargs)
         title = fig._suptitle
         seen["box"], seen["width"] = title.get_window_extent(fig._get_renderer()), fig.bbox.width
 
-    monkeypatch.setattr(Figure, "savefig", savefig)
+    monkeypatch.setattr(plots, "save_figure", savefig)
     title = "E002  bikes_rot90.mp4\npeak 1.767 distance to the normal selection at 3.5 s (frame 88)"
     heat_figure(np.full((640, 272, 3), 128, np.uint8), tmp_path / "e.png", cells=np.linspace(0, 1, 16), grid=(4, 4),
                 vmin=0, vmax=1, hot=[12], title=title, unit="distance to the normal selection")

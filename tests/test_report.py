@@ -361,13 +361,13 @@ def test_times_of_an_hour_or_more_keep_their_tenths():
 
 
 def _drawn_figure(monkeypatch):
-    """The figures `draw_timeline` saves, as a list filled as they are written."""
-    import matplotlib.figure
+    """The figures `draw_timeline` saves, as a list filled as they are written (a PNG is not drawn
+    through `Figure.savefig`: `plots.save_figure` is the one way out)."""
+    from videoad import plots
 
     figures = []
-    real = matplotlib.figure.Figure.savefig
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
-                        lambda fig, *a, **kw: figures.append(fig) or real(fig, *a, **kw))
+    real = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, *a, **kw: figures.append(fig) or real(fig, *a, **kw))
     return figures
 
 
@@ -418,8 +418,6 @@ def test_top_clips_do_not_overlap():
 def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_every_peak(tmp_path, monkeypatch):
     """A 24 h video (216,000 clips): the axis ran to 115,200 s, hundreds of E# labels overlapped into
     a smear, and each event, cut and marker was an artist of its own."""
-    import matplotlib.figure
-
     from videoad.events import find_events
     from videoad.plots import CURVE_POINTS, LABELLED_EVENTS, draw_timeline
     from videoad.scores import ScoreSet, VideoScores
@@ -435,12 +433,9 @@ def test_a_days_timeline_reads_in_hours_labels_its_strongest_events_and_draws_ev
     v = VideoScores("day.mp4", scores, np.stack([starts, starts + 15], 1), n * 16, 40.0, "", "all", "", 0.3)
     events = find_events(ScoreSet([v], {})).events
     assert len(events) > 2 * LABELLED_EVENTS
-    seen = {}
-    real = matplotlib.figure.Figure.savefig
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
-                        lambda fig, *a, **kw: seen.update(fig=fig) or real(fig, *a, **kw))
+    figures = _drawn_figure(monkeypatch)
     draw_timeline(v, tmp_path / "day.png", events=events, thumbnails=0)
-    ax = seen["fig"].axes[0]
+    ax = figures[0].axes[0]
     ax.figure.canvas.draw()
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert ticks[:3] == ["0:00:00", "3:00:00", "6:00:00"] and "h:mm:ss" in ax.get_xlabel(), (ticks, ax.get_xlabel())
@@ -1456,13 +1451,13 @@ def test_names_in_other_scripts_keep_their_letters_in_file_names():
 def test_a_timeline_killed_mid_write_leaves_no_picture_under_its_name(scoreset, tmp_path, monkeypatch):
     """`plot` wrote each PNG straight to its name: a kill mid-write left a 0-byte or cut picture
     that looked drawn. Pictures go through a temporary now, and a rerun clears a dead run's."""
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from extract.store import temp_prefix
     from videoad.plots import plot_run
 
     out = tmp_path / "plots"
-    real = Figure.savefig
+    real = FigureCanvasAgg.print_png  # what writes a PNG, drawn once or through savefig
 
     def cut(self, fname, *args, **kwargs):
         if hasattr(fname, "write"):
@@ -1471,16 +1466,46 @@ def test_a_timeline_killed_mid_write_leaves_no_picture_under_its_name(scoreset, 
             Path(fname).write_bytes(b"\x89PNG half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Figure, "savefig", cut)
+    monkeypatch.setattr(FigureCanvasAgg, "print_png", cut)
     with pytest.raises(KeyboardInterrupt):
         plot_run(scoreset, out, thumbnails=0)
     assert not list(out.glob("*.png"))
-    monkeypatch.setattr(Figure, "savefig", real)
+    monkeypatch.setattr(FigureCanvasAgg, "print_png", real)
     dead = out / f"{temp_prefix(out / 'cam_v1.avi.png')}999999999-0badf00d.tmp"
     dead.write_bytes(b"\x89PNG half")
     drawn = plot_run(scoreset, out, thumbnails=0)
     assert len(drawn) == 3 and all(p.read_bytes().startswith(b"\x89PNG\r\n") for p in drawn)
     assert not dead.exists() and not list(out.glob(".*.tmp"))
+
+
+def test_a_png_timeline_is_drawn_once_with_the_pixels_savefig_draws(scoreset, tmp_path, monkeypatch):
+    """`Figure.savefig` draws a figure with a layout engine twice (a pass that renders nothing, for
+    the layout, then the picture): a fifth of a timeline's time over a dataset. A PNG is drawn
+    once now, its pixels those savefig writes; where savefig's settings ask for more (a tight box)
+    savefig still writes it."""
+    import io
+
+    import matplotlib
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from videoad.plots import draw_timeline
+
+    def pixels(data):
+        return np.asarray(Image.open(io.BytesIO(data) if isinstance(data, bytes) else data))
+
+    figures, draws, real = _drawn_figure(monkeypatch), [], Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: draws.append(fig) or real(fig, renderer))
+    v = scoreset.videos[0]
+    for tight in (False, True):
+        with matplotlib.rc_context({"savefig.bbox": "tight" if tight else None}):
+            draws.clear()
+            out = draw_timeline(v, tmp_path / f"t{tight}.png", thumbnails=3).path
+            assert len(draws) == (2 if tight else 1)
+            buf = io.BytesIO()
+            figures[-1].savefig(buf, format="png", dpi=90)
+        assert np.array_equal(pixels(out), pixels(buf.getvalue()))
+    assert pixels(tmp_path / "tTrue.png").shape != pixels(tmp_path / "tFalse.png").shape  # the tight box was kept
 
 
 def test_a_single_timeline_named_by_a_link_is_written_through_it(scoreset, tmp_path):
