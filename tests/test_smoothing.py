@@ -23,6 +23,43 @@ def test_offline_smoothing_is_a_gaussian_with_the_ends_repeated(n, sigma):
     assert kernel(sigma).sum() == pytest.approx(1.0) and len(kernel(sigma)) == 2 * int(4 * sigma + 0.5) + 1
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 140, 141, 600])
+@pytest.mark.parametrize("sigma", [15.8, 16.0, 35.0, 70.0, 160.0])  # 127 taps (direct) to 1281 (FFT)
+def test_long_kernels_give_the_gaussian_with_the_ends_repeated_whatever_the_video_length(n, sigma):
+    """Kernels past `DIRECT_TAPS` go by FFT with the repeated ends added in closed form: the numbers
+    of scipy's direct filter, on videos shorter and longer than the kernel, offset far from 0."""
+    x = 1e3 + np.random.default_rng(n).normal(size=n) * 50
+    want = gaussian_filter1d(x, sigma, mode="nearest")
+    np.testing.assert_allclose(smooth_scores(x, sigma), want, rtol=0, atol=1e-9)
+    sm = ScoreSmoother(sigma)
+    got = [v for s in x for _, v in sm.push(s)] + [v for _, v in sm.flush()]
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+
+
+def test_an_hour_of_smoothing_on_a_long_video_of_a_clip_a_frame_is_computed_not_hung():
+    """`smooth: 3600` at stride 1 and 25 fps is a sigma of 90,000 clips (720,001 taps): convolved
+    directly, 100k clips did not end in 5 minutes (offline, and the stream's flush alike)."""
+    n, sigma = 100_000, 90_000.0
+    np.testing.assert_allclose(smooth_scores(np.full(n, 2.5), sigma), 2.5, rtol=0, atol=1e-12)
+    ramp = np.linspace(-1.0, 1.0, n)  # symmetric about the middle clip: so is its smoothing
+    got = smooth_scores(ramp, sigma)
+    np.testing.assert_allclose(got, -got[::-1], rtol=0, atol=1e-12)
+    w = kernel(sigma)
+    r = len(w) // 2
+    for t in (0, 1, 12_345, n // 2, n - 1):  # the definition at a few clips: ends repeated past the video
+        assert got[t] == pytest.approx(float(np.dot(w, ramp[np.clip(np.arange(t - r, t + r + 1), 0, n - 1)])),
+                                       abs=1e-12)
+    sm = ScoreSmoother(sigma)
+    assert [v for s in ramp for _, v in sm.push(s)] == []  # the kernel reaches past the video's end
+    np.testing.assert_allclose([v for _, v in sm.flush()], got, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("sigma", [float("nan"), float("inf")])
+def test_a_sigma_that_is_not_a_number_is_refused_by_name(sigma):
+    with pytest.raises(ValueError, match="sigma must be a finite number"):
+        kernel(sigma)
+
+
 def test_the_stream_hands_each_clip_back_once_in_order_radius_clips_late():
     x = np.random.default_rng(0).normal(size=30)
     sm = ScoreSmoother(1.25)
@@ -116,3 +153,15 @@ def test_models_saved_before_smoothing_existed_score_unsmoothed(tmp_path):
 def test_a_negative_smoothing_is_refused_with_its_key():
     with pytest.raises(ValueError, match=r"smooth must be 0 \(off\) to 3600 seconds"):
         video.DetectConfig(smooth=-1.0).check("video.yaml")
+
+
+@pytest.mark.parametrize("smooth", [-1.0, float("nan"), float("inf"), "a while"])
+def test_a_fit_refuses_a_smoothing_its_saved_model_could_not_be_loaded_with(tmp_path, smooth):
+    """`GroupModel.fit` (library use, no DetectConfig check) read a negative or NaN `smooth` as no
+    smoothing, and wrote it to models.json, which scoring then refused."""
+    from videoad.video.groups import _load_group
+
+    vids = _load_group(str(_store(tmp_path / "f")), ["v0.mp4", "v1.mp4"])
+    with pytest.raises(ValueError, match="smooth must be a finite number of seconds >= 0"):
+        GroupModel.fit(vids, level="clip", detector="duad", params=dict(FAST_DUAD), preprocess="none", n_seeds=1,
+                       seed=0, position=False, cell_aggregate="top2", alarm="mad", alarm_level=4.0, smooth=smooth)

@@ -22,7 +22,7 @@ from typing import Mapping
 import numpy as np
 
 from videoad.coverage import ONE_VIDEO_HISTORY, short_history_line
-from videoad.smoothing import clip_step_seconds, smooth_scores
+from videoad.smoothing import clip_step_seconds, smooth_scores, smooth_seconds
 
 LEVELS = ("auto", "cell", "clip")
 CELL_AGGREGATES = ("top2", "max")
@@ -422,6 +422,7 @@ class GroupModel:
 
         if line_from not in LINE_FROM:
             raise ValueError(f"line_from must be one of {LINE_FROM}, got {line_from!r}")
+        smooth = smooth_seconds(smooth)
         t0 = time.perf_counter()
         layout = layout_of(vids, resolve_level(level, vids))
         if ignore_cells:

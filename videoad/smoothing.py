@@ -21,6 +21,7 @@ import numpy as np
 from videoad.events import ASSUMED_FPS  # the frame rate assumed when a video does not say
 
 TRUNCATE = 4.0
+DIRECT_TAPS = 255  # kernels up to this many taps are convolved directly (FFT is no faster there)
 
 
 def step_seconds(stride: float, fps: float | None, target_fps: float | None = None) -> float:
@@ -53,8 +54,22 @@ def clip_step_seconds(attrs, frames) -> float:
     return step
 
 
+def smooth_seconds(value) -> float:
+    """`smooth` checked: a negative or NaN sigma read as no smoothing at fit, and the models.json
+    it wrote was then refused at load (`videoad.video.index`: a finite number >= 0)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError(f"smooth must be a finite number of seconds >= 0 (0: off), got {value!r}")
+    return seconds
+
+
 def kernel(sigma: float) -> np.ndarray:
     """Normalised Gaussian weights over offsets -radius..radius (radius = int(4 sigma + 0.5))."""
+    if not math.isfinite(sigma):  # NaN failed in int() with a message naming no parameter
+        raise ValueError(f"the smoothing's sigma must be a finite number of clips, got {sigma!r}")
     if sigma <= 0:
         return np.ones(1)
     radius = int(TRUNCATE * sigma + 0.5)
@@ -69,18 +84,24 @@ class ScoreSmoother:
     `push(score, item)` returns the (item, smoothed score) pairs that became final; `flush()`
     returns the rest at the end of the video (the last clip repeated past the end). `item` is
     whatever the caller needs back with the score (a clip's index, its frames, ...).
+    Each clip costs one dot product over the kernel's reach and the flush one `smooth_scores`
+    call, so a kernel longer than the video (`smooth` allows an hour) does not cost clips x kernel.
     """
 
     def __init__(self, sigma: float) -> None:
+        self.sigma = float(sigma)
         self.weights = kernel(sigma)
         self.radius = len(self.weights) // 2
-        self._scores: deque[float] = deque()  # raw scores from clip `_first` - radius (or 0) on
+        self._past = np.concatenate([[0.0], np.cumsum(self.weights)])  # _past[k]: the first k weights' sum
+        self._buf = np.empty(64)  # raw scores from clip `_lo` on in _buf[_start:_end]
+        self._start = self._end = 0
+        self._lo = 0  # clip index of _buf[_start]
         self._items: deque[Any] = deque()  # items not yet handed back
         self._first = 0  # index of the oldest item not handed back
         self._n = 0  # clips pushed
 
     def push(self, score: float, item: Any = None) -> list[tuple[Any, float]]:
-        self._scores.append(float(score))
+        self._append(float(score))
         self._items.append(item)
         self._n += 1
         out = []
@@ -89,32 +110,65 @@ class ScoreSmoother:
         return out
 
     def flush(self) -> list[tuple[Any, float]]:
-        out = [self._emit() for _ in range(len(self._items))]
-        self._scores.clear()
-        self._first = self._n = 0
+        # the held scores as a video of their own: clip _first's window reaches no lower than _lo
+        values = smooth_scores(self._buf[self._start:self._end], self.sigma)[self._first - self._lo:]
+        out = list(zip(self._items, values.tolist()))
+        self._items.clear()
+        self._start = self._end = self._lo = self._first = self._n = 0
         return out
 
+    def _append(self, score: float) -> None:
+        if self._end == len(self._buf):  # full: move the held scores to the front, or grow
+            held = self._buf[self._start:self._end]
+            if len(held) > len(self._buf) // 2:
+                self._buf = np.empty(2 * len(self._buf))
+            self._buf[:len(held)] = held
+            self._start, self._end = 0, len(held)
+        self._buf[self._end] = score
+        self._end += 1
+
     def _emit(self) -> tuple[Any, float]:
-        t = self._first
-        # raw scores held: clips max(0, t - radius) .. n - 1; offsets outside repeat the ends
-        lo = max(0, t - self.radius)
-        held = np.fromiter(self._scores, dtype=np.float64)
-        idx = np.clip(np.arange(t - self.radius, t + self.radius + 1), 0, self._n - 1) - lo
-        value = float(np.dot(self.weights, held[idx]))
+        """Clip `_first`'s value once clip `_first` + radius has arrived (so only the start is clipped)."""
+        t, r = self._first, self.radius
+        cut = max(0, r - t)  # offsets before clip 0: clip 0 repeated (held while t < r)
+        window = self._buf[self._start + t - r + cut - self._lo:self._start + t + r + 1 - self._lo]
+        value = float(np.dot(self.weights[cut:], window)) + (self._past[cut] * window[0] if cut else 0.0)
         item = self._items.popleft()
         self._first += 1
-        if self._first - self.radius > lo:  # the oldest raw score is no longer needed
-            self._scores.popleft()
+        if self._first - r > self._lo:  # the oldest raw score is no longer needed
+            self._start += 1
+            self._lo += 1
         return item, value
 
 
 def smooth_scores(scores: np.ndarray, sigma: float) -> np.ndarray:
     """One video's clip scores smoothed: the numbers `ScoreSmoother` gives one at a time (equal to
-    float rounding), computed at once rather than through the streaming loop clip by clip."""
+    float rounding), computed at once rather than through the streaming loop clip by clip.
+
+    A long kernel (a sigma of minutes at a clip a frame: `smooth` allows an hour) is not run
+    directly, which cost clips x kernel (100k clips did not end in 5 minutes): the repeated ends
+    add each end score times the kernel's weight past that end (a cumulative sum), and the clips
+    themselves meet only the kernel's middle 2 x clips - 1 taps, convolved by FFT."""
     scores = np.asarray(scores, dtype=np.float64)
     if sigma <= 0 or scores.size == 0:
         return scores.copy()
     weights = kernel(sigma)
     radius = len(weights) // 2
-    padded = np.pad(scores, radius, mode="edge")  # the ends repeat, as the smoother's clipped indices do
-    return np.convolve(padded, weights[::-1], mode="valid")
+    if len(weights) <= DIRECT_TAPS:  # short: directly, the numbers as ever
+        padded = np.pad(scores, radius, mode="edge")  # the ends repeat, as the smoother's clipped indices do
+        return np.convolve(padded, weights[::-1], mode="valid")
+    return _smooth_long(scores, weights)
+
+
+def _smooth_long(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """`smooth_scores` for a long kernel: O(clips log clips + kernel) whatever the sigma."""
+    from scipy.signal import oaconvolve  # scipy.signal's import is slow: only where needed
+
+    n, radius = scores.size, len(weights) // 2
+    reach = min(radius, n - 1)  # offsets farther than the video is long meet only the repeated ends
+    middle = weights[radius - reach:radius + reach + 1][::-1]
+    out = oaconvolve(scores, middle, mode="full")[reach:reach + n]
+    # clip t's weight on offsets before clip 0 (-radius .. -t-1), and by symmetry after clip n-1
+    last = radius - 1 - np.arange(n)  # the last such offset's index in `weights`
+    before = np.where(last >= 0, np.cumsum(weights[:radius])[np.maximum(last, 0)], 0.0)
+    return out + before * scores[0] + before[::-1] * scores[-1]
