@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from extract.sources import one_line
+
 from .settings import FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given
 from .video_cmd import event_options
 
@@ -165,7 +167,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         if cameras is not None:
             wm, lines = cameras.choose(srcs)
             for line in lines:
-                click.echo(f"camera of {line}")
+                click.echo(one_line(f"camera of {line}"))
         else:
             wm = whole(lambda: live.WatchModel.load(model_dir, group, device, allow_pickle=allow_pickle))
     except ValueError as exc:
@@ -193,10 +195,11 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         if progress is not None:
             progress.done()
     click.echo(summary.report())
-    click.echo(f"events: {output / live.EVENTS_FILE}, closed ones also in {output / live.EVENTS_CSV}"
-               + (" (stopped)" if summary.interrupted else ""))
+    click.echo(one_line(f"events: {output / live.EVENTS_FILE}, closed ones also in {output / live.EVENTS_CSV}"
+                        + (" (stopped)" if summary.interrupted else "")))
     unreadable = [s for s in summary.sources if s.failed and not s.lost]  # a folder's: it went on without them
     if summary.lost or unreadable:  # exit status 1, as a cron job's `--once` needs to notice
-        raise click.ClickException("; ".join([f"{s.name}: {s.lost}" for s in summary.lost]
-                                             + [f"{s.name}: {s.failed} file(s) unreadable (their `failed` records in "
-                                                f"{output / live.EVENTS_FILE})" for s in unreadable]))
+        raise click.ClickException(one_line("; ".join(
+            [f"{s.name}: {s.lost}" for s in summary.lost]
+            + [f"{s.name}: {s.failed} file(s) unreadable (their `failed` records in {output / live.EVENTS_FILE})"
+               for s in unreadable])))

@@ -38,6 +38,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from extract.sources import one_line
 from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, WATCHED_FILE, Hooks,
                                   OutputError, Recorder, SourceStats, WatchOptions, WatchSummary, _iso)
@@ -222,9 +223,9 @@ class Progress:
             parts.append(f"{s.name}: {rate:.0f} frames/s, {pace}, {s.events} event(s)"
                          + (" + 1 open" if s.open else "") + (f", {s.dropped} dropped" if s.dropped else ""))
         width = max(20, self._columns() - 1)  # the last column left free: a full line wraps on some terminals
-        line = " | ".join(parts)
+        line = one_line(" | ".join(parts))  # a name's line feed or carriage return broke the line rewritten
         if len(line) > width:
-            line = self._totals(stats, rates)
+            line = one_line(self._totals(stats, rates))
         if len(line) > width:
             line = line[:width - 3] + "..."
         self.stream.write("\r" + line + " " * max(0, self._width - len(line)))
