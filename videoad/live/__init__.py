@@ -29,6 +29,7 @@ what comes out), `scorer` (the two threads of a source); `watch` and `Progress` 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import threading
@@ -57,6 +58,16 @@ __all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "
 #: Ctrl-C: seconds the sources' scorers get, all of them together, to close their open events
 #: (one wait per source in turn kept 16 stuck ones 8 minutes)
 STOP_WAIT_S = 30.0
+
+
+def footage_rate(extraction: Mapping) -> tuple[float, str] | None:
+    """(rate, where from) to read a raw H.264/HEVC file that states no rate at: the native rate of the
+    footage the models were fitted on (models.json's `fps`, the median of its videos'), the camera's
+    likelier than FFmpeg's 25; None where it was not recorded (a frame folder without --image-fps)."""
+    rate = extraction.get("fps")
+    if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+        return None
+    return float(rate), "the frame rate of the models' footage, models.json"
 
 
 def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, options: WatchOptions | None = None,
@@ -88,6 +99,9 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     missing = [s.name for s in sources if s.name not in per_source]
     if missing:
         raise WatchError(f"no model given for {', '.join(missing)}")
+    for src in sources:  # a raw stream stating no rate: its models' footage's rate, not FFmpeg's 25 (if known)
+        if src.image_fps is None and src.guessed_fps is None and isinstance(per_source[src.name], WatchModel):
+            src.guessed_fps = footage_rate(per_source[src.name].extraction)
     recorder = Recorder(Path(out), options)
     for src in sources:  # a folder's files an earlier watch into this OUT finished are not scored again
         if isinstance(src, FolderSource):
