@@ -595,12 +595,14 @@ NO_FRAME = "no frame decoded"
 
 
 def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECODERS,
-               on_attempt: Callable[[int], None] | None = None, unstated_fps: float | None = None) -> FrameStream:
+               on_attempt: Callable[[int], None] | None = None, unstated_fps: float | None = None,
+               guessed_fps: tuple[float, str] | None = None) -> FrameStream:
     """Open `path` with the first decoder that reads its first frame; see the module docstring.
 
     `on_attempt(i)` is called before decoder i is tried (the runner uses it to know which
     decoder was busy when a decode stalled). `unstated_fps` is the rate of a raw H.264/HEVC stream
-    that states none (`raw_rate`; --image-fps).
+    that states none (`raw_rate`; --image-fps); without it, `guessed_fps` (rate, where it comes from)
+    is assumed for one in place of 25.
     """
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise DecodeError("the file is empty (0 bytes): an interrupted copy or recording; copy it again")
@@ -641,7 +643,7 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         rate_note, guessed = None, False
         raw = raw_stream_rate(path) if timing is None else None
         if raw is not None:
-            fps, rate_note, guessed = raw_rate(raw, unstated_fps)
+            fps, rate_note, guessed = raw_rate(raw, unstated_fps, guessed_fps)
             if reader is not None and reader.leading_lost:  # no timestamps: the lost frames at its rate
                 reader.leading_seconds = reader.leading_lost / fps
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
@@ -663,11 +665,13 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
 RAW_ASSUMED_FPS = 25.0
 
 
-def raw_rate(raw: tuple[str, Fraction | None], unstated_fps: float | None) -> tuple[float, str, bool]:
+def raw_rate(raw: tuple[str, Fraction | None], unstated_fps: float | None,
+             guessed_fps: tuple[float, str] | None = None) -> tuple[float, str, bool]:
     """(fps, note, assumed) of a raw stream (`video_stream.raw_stream_rate`): the rate its VUI timing
-    states, else `unstated_fps`, else RAW_ASSUMED_FPS, assumed. A recorder's `.264`/`.h265` export has no
-    container and no timestamps: every decoder reads it at 25 fps whatever it states, which put a 10 fps
-    camera's events at 2.5 times their real speed."""
+    states, else `unstated_fps`, else `guessed_fps`'s rate (watch: its models' footage's), else
+    RAW_ASSUMED_FPS, the last two assumed. A recorder's `.264`/`.h265` export has no container and no
+    timestamps: every decoder reads it at 25 fps whatever it states, which put a 10 fps camera's events
+    at 2.5 times their real speed."""
     codec, stated = raw
     if stated is not None:
         return float(stated), (f"a raw {codec} stream (no container): {float(stated):g} fps, as its VUI timing "
@@ -675,9 +679,10 @@ def raw_rate(raw: tuple[str, Fraction | None], unstated_fps: float | None) -> tu
     if unstated_fps is not None:
         return float(unstated_fps), (f"a raw {codec} stream (no container) that states no frame rate: read at "
                                      f"{unstated_fps:g} fps, as --image-fps says"), False
-    return RAW_ASSUMED_FPS, (f"a raw {codec} stream (no container) that states no frame rate: {RAW_ASSUMED_FPS:g} fps "
-                             "assumed, so every second and clip time depends on it; give its real rate with "
-                             "--image-fps R (or remux it at its rate: ffmpeg -framerate R -i IN -c copy OUT.mp4)"), True
+    fps, whence = (float(guessed_fps[0]), f" ({guessed_fps[1]})") if guessed_fps else (RAW_ASSUMED_FPS, "")
+    return fps, (f"a raw {codec} stream (no container) that states no frame rate: {fps:g} fps assumed{whence}, so "
+                 "every second and clip time depends on it; give its real rate with --image-fps R (or remux it "
+                 "at its rate: ffmpeg -framerate R -i IN -c copy OUT.mp4)"), True
 
 
 def _stretched(frames: Iterator[np.ndarray], aspect: Fraction, stored: int) -> Iterator[np.ndarray]:

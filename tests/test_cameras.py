@@ -666,3 +666,36 @@ def test_per_camera_names_each_video_that_a_scene_cut_splits_between_views(tmp_p
             "as camera-01") in res.output, res.output
     found = json.loads(CliRunner().invoke(cli, ["cameras", str(store), "--json"]).output)
     assert [sorted(c.get("cut_videos", {})) for c in found["cameras"]] == [["site/older.mp4", "site/switched.mp4"], []]
+
+
+def test_names_holding_a_line_feed_stay_on_their_line_in_cameras_and_detect(tmp_path):
+    """Linux allows a line feed in a folder's name: `videoad cameras` (the survey's lines, the activity
+    levels' line) and `detect` (a per-camera group's videos, `note: group ...`, `fitted on`) printed it as
+    it is, the rest of the name on a line of its own that read as the command's."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    site = "si\nFAKE 9 camera(s)\rte"
+    for i in range(2):
+        fake_video(tmp_path / "store", f"{site}/road{i}.mp4", 60, seed=i, anomalous=[10, 11, 40],
+                   attrs=scene("road", i))
+        fake_video(tmp_path / "store", f"{site}/stripes{i}.mp4", 60, seed=10 + i, anomalous=range(60),
+                   attrs=scene("stripes", 10 + i, offset=10 * i))
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(f"min_clips: 50\ndetector:\n  name: duad\n  params: {json.dumps(FAST_DUAD)}\n")
+    shown = "si\\nFAKE 9 camera(s)\\rte"
+    outputs = []
+    for args in (["cameras", tmp_path / "store"],
+                 ["detect", tmp_path / "store", "-o", tmp_path / "cams", "--per-camera", "--config", cfg],
+                 ["detect", tmp_path / "store", "-o", tmp_path / "cat", "--per-category", "--config", cfg,
+                  "--fit-on", tmp_path / "store"]):
+        res = CliRunner().invoke(cli, [str(a) for a in args])
+        assert res.exit_code == 0, res.output
+        outputs.append(res.output)
+    survey, per_camera, per_category = outputs
+    assert f"camera-01: 2 video(s), frames 320x240: {shown}/road0.mp4, {shown}/road1.mp4" in survey, survey
+    assert f"camera-01: 2 video(s) ({shown}/road0.mp4, {shown}/road1.mp4)" in per_camera, per_camera
+    assert f"note: group {shown} fits one model over 2 cameras" in per_category, per_category
+    for out in outputs:
+        assert not any(line.startswith(("FAKE", "te")) for line in out.splitlines()) and "\r" not in out, out

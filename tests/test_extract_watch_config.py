@@ -47,7 +47,8 @@ EXTRACT_OPTS = ["--backbone", "r3d_18", "--random-init", "--layer", "layer3", "-
                 "--decoders", "opencv,pyav", "--decode-timeout", "30", "--float16", "--recursive"]
 WATCH_OPTS = ["--group", "lobby", "--device", "cpu", "--realtime", "--merge-gap", "1.5", "--min-event", "0",
               "--post", "http://localhost:9/x", "--hook-timeout", "2", "--max-lag", "5", "--retries", "3",
-              "--backoff", "0.5", "--timeout", "4", "--poll", "1", "--settle", "3", "--clip-scores"]
+              "--backoff", "0.5", "--timeout", "4", "--poll", "1", "--settle", "3", "--image-fps", "12.5",
+              "--clip-scores"]
 
 
 @pytest.mark.parametrize("command, options", [("extract", EXTRACT_OPTS), ("watch", WATCH_OPTS)])
@@ -72,7 +73,7 @@ def test_extract_options_land_where_they_should():
 def test_watch_options_land_where_they_should():
     cfg = yaml.safe_load(_printed("watch", *WATCH_OPTS))
     assert cfg["model"] == {"group": "lobby", "device": "cpu"}
-    assert cfg["sources"] == {"realtime": True, "timeout": 4.0, "poll_s": 1.0, "settle_s": 3.0}
+    assert cfg["sources"] == {"realtime": True, "timeout": 4.0, "poll_s": 1.0, "settle_s": 3.0, "image_fps": 12.5}
     opts = watch_config.watch_options(cfg)
     assert (opts.events.merge_gap_s, opts.events.min_length_s, opts.max_lag_s, opts.retries, opts.backoff_s,
             opts.hook_timeout_s, opts.post, opts.clip_scores) == (1.5, 0.0, 5.0, 3, 0.5, 2.0, "http://localhost:9/x",

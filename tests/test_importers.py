@@ -545,3 +545,21 @@ def test_two_byte_identical_files_in_one_import_are_named_as_copies(tmp_path):
     assert result.written == ["cam1 copy"], result  # the files in name order: the copy's name sorts first
     (path, why), = result.failed
     assert path.endswith("cam1.npy") and "its bytes are those of the file imported as cam1 copy (a copy of it" in why
+
+
+def test_a_failed_files_name_holding_a_line_feed_stays_on_its_line(tmp_path):
+    """`import`'s `FAILED path: reason` printed a line feed in the file's name as it is: the rest of the
+    name on a line of its own, read as the command's (`written 9, ...`)."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+
+    (tmp_path / "src").mkdir()
+    np.save(tmp_path / "src" / "v.npy", np.ones((4, 8), np.float32))
+    np.save(tmp_path / "src" / "b\nwritten 9, already present 0, failed 0\r.npy", np.ones((2, 2, 2, 2), np.float32))
+    res = CliRunner().invoke(cli, ["import", "npy", str(tmp_path / "src"), "-o", str(tmp_path / "s")])
+    assert res.exit_code == 1, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "written 1, already present 0, failed 1", res.output
+    assert any(x.startswith("FAILED ") and "b\\nwritten 9, already present 0, failed 0\\r.npy: " in x for x in lines)
+    assert not any(x.startswith("written 9") for x in lines) and "\r" not in res.output, res.output

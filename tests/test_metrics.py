@@ -109,6 +109,19 @@ def test_pooled_auroc_equals_sklearn_on_the_same_vectors():
     assert "all videos" in text and "n/a" in text
 
 
+def test_the_evaluation_tables_keep_a_names_line_feed_on_its_row():
+    """Linux allows a line feed in a file or folder name: `evaluate`'s per-category and per-video
+    tables printed it as it is, the rest of the name a row of its own that read as a result."""
+    frames = np.array([[0, 3], [4, 7]])
+    items = [video_frames(f"cam\nFAKE 0.9999  1.0000\r/v{i}.avi", "cat\nFAKE", np.array([0.1, 0.9 + i]), frames, 8,
+                          np.array([0, 0, 0, 0, 1, 1, 1, 1], bool)) for i in range(2)]
+    lines = format_evaluation(evaluate_frames(items)).splitlines()
+    assert not any(x.startswith("FAKE") for x in lines) and not any("\r" in x for x in lines), lines
+    assert any(x.startswith("cat\\nFAKE  ") for x in lines), lines
+    rows = [x for x in lines if x.startswith("cam\\nFAKE 0.9999  1.0000\\r/v")]
+    assert len(rows) == 2 and len({x.index("  1.0000  ", 30) for x in rows}) == 1, lines  # one column
+
+
 @pytest.mark.parametrize(
     "name, stored",
     [

@@ -1020,6 +1020,63 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_folder(cam, tmp_path):
     assert len(_of(records, "close")) >= 2
 
 
+def test_a_folder_and_file_name_holding_a_line_feed_stay_on_their_lines_in_the_summary(cam, tmp_path):
+    """Linux allows a line feed in a name: the summary's line for a folder `in<LF>FAKE 9 frames...`
+    printed the rest of the name as a line of its own that read as the watch's, and the error line
+    saying its files were unreadable did the same; each is written `\\n`, as extract's summary writes it."""
+    inbox = tmp_path / "in\nFAKE 9 frames, 9 clips scored\r"
+    inbox.mkdir()
+    shutil.copyfile(cam["video"], inbox / "a\nFAKE.avi")
+    (inbox / "b\nFAKE.avi").write_bytes(b"not a video" * 100)
+    res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0", "-q",
+                                   "--model", str(cam["models"]), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    lines = res.output.splitlines()
+    summary = [x for x in lines if x.startswith("in\\nFAKE 9 frames, 9 clips scored\\r: ")]
+    assert len(summary) == 1 and "1 file(s) unreadable" in summary[0], res.output
+    assert any(x.startswith("Error: in\\nFAKE 9 frames, 9 clips scored\\r: 1 file(s) unreadable") for x in lines)
+    assert not any(x.startswith("FAKE") for x in lines) and "\r" not in res.output, res.output
+    assert sorted(r["video"] for r in _of(_records(tmp_path / "out"), "video")) == ["a\nFAKE.avi"]
+
+
+def test_the_progress_line_writes_a_names_line_feed_and_carriage_return_as_text():
+    """A camera named `cam<CR>...` (NAME=SOURCE, or a folder's name) wrote a carriage return into the
+    status line: the terminal went back to the line's start mid-name, and the next `\\r` rewrite
+    left the rest; a line feed moved it down a row, where the rewrite cannot reach."""
+    term = _Terminal()
+    stats = [live.SourceStats("cam\rFAKE\n1", frames=150, scored=30, live=True, started=time.time() - 10)]
+    live.Progress(term, every_s=0)(stats)
+    shown = term.getvalue()
+    assert shown.startswith("\rcam\\rFAKE\\n1: ") and shown.count("\r") == 1 and "\n" not in shown, repr(shown)
+
+
+def test_a_raw_stream_stating_no_rate_is_read_at_the_models_rate_or_the_one_given_and_warned_of(cam, tmp_path, caplog):
+    """A raw HEVC file whose VUI timing states no rate (a recorder's `.h265` export) was read at FFmpeg's
+    25 fps in silence: a 10 fps camera's events at 2.5 times their speed, its clips cut at another rate
+    than the models' footage. It is read at the models' footage's rate (models.json, 10 fps here), warned
+    once naming the file and the rate; `--image-fps` gives its rate, as extract's does."""
+    from _extract_media import make_raw_stream
+
+    inbox = tmp_path / "inbox"
+    make_raw_stream(inbox / "cam.hevc", 48, fps=8, hevc=True, vui_timing=False)
+    for out, given in ((tmp_path / "models-rate", []), (tmp_path / "given", ["--image-fps", "8"])):
+        caplog.clear()
+        res = CliRunner().invoke(cli, ["watch", str(inbox), "--once", "--settle", "0", "-q", *given,
+                                       "--model", str(cam["models"]), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        (video,) = _of(_records(out), "video")
+        assumed = [r.getMessage() for r in caplog.records if "states no frame rate" in r.getMessage()]
+        if not given:
+            assert video["fps"] == FPS, video
+            assert len(assumed) == 1 and assumed[0].startswith(
+                "cam.hevc: a raw HEVC stream (no container) that states no frame rate: 10 fps assumed (the frame "
+                "rate of the models' footage, models.json)") and "--image-fps R" in assumed[0], assumed
+            assert "10 fps assumed" in video["warning"], video
+        else:
+            assert video["fps"] == 8.0 and not assumed, (video, assumed)
+    assert "Traceback" not in res.output
+
+
 def test_a_stream_reporting_a_clock_rate_is_timed_by_its_frames_arrival(cam, tmp_path):
     """An RTSP camera may report 90,000 frames/s (its clock): cut at that, no clip ever formed and
     nothing said so. The rate is read from the frames' arrival, with a warning."""
@@ -1879,8 +1936,8 @@ def test_a_recording_whose_decoder_fails_partway_is_named_and_exits_1(cam, tmp_p
         yield from frames[:cut]
         raise RuntimeError("the decoder process died (exit code 1)")
 
-    monkeypatch.setattr(decode, "open_video", lambda path, decoders=None: decode.FrameStream("pyav", FPS, len(frames),
-                                                                                           dying()))
+    monkeypatch.setattr(decode, "open_video", lambda path, decoders=None, **rates: decode.FrameStream(
+        "pyav", FPS, len(frames), dying()))
     res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]), "-o", str(tmp_path / "w")])
     assert res.exit_code == 1, res.output
     records = _records(tmp_path / "w")

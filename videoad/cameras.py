@@ -16,6 +16,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from extract.sources import one_line
+
 log = logging.getLogger(__name__)
 
 #: two videos whose scene pictures correlate at least this much show one camera: the midpoint of the
@@ -566,7 +568,7 @@ def survey(store, keys: Sequence[str] | None = None, threshold: float = SAME_CAM
 
 
 def survey_text(found: dict, shown: int = 4) -> str:
-    """`survey` as lines a person reads."""
+    """`survey` as lines a person reads, each name on its line (`one_line`)."""
     cams = found["cameras"]
     pictured = found["videos"] - len(found["missing"]) - len(found["unreadable"])
     lines = [f"{len(cams)} camera(s) among {pictured} video(s) with a scene picture "
@@ -598,7 +600,7 @@ def survey_text(found: dict, shown: int = 4) -> str:
                      + "): extracted before pictures were kept (rerun the same extract command to add them) "
                        "or imported")
     lines += [f"unreadable: {why}" for why in found["unreadable"].values()]
-    return "\n".join(lines)
+    return "\n".join(one_line(line) for line in lines)  # a name's line feed would forge a line
 
 
 def contact_sheet(store, found: dict, path, per_row: int = 8, scale: int = 4, per_camera: int = 16):

@@ -25,6 +25,8 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from extract.sources import one_line
+
 OVERLAP_MODES = ("mean", "max")
 TAIL_MODES = ("pad", "drop")
 
@@ -284,27 +286,28 @@ def format_evaluation(ev: Evaluation, *, per_video: bool = True) -> str:
         return "  n/a" if math.isnan(x) else f"{x:.4f}"
 
     def table(title: str, rows: list[Score]) -> list[str]:
-        width = max([len(title)] + [len(r.name) for r in rows])
+        names = [one_line(r.name) for r in rows]  # a video's line feed forged a row
+        width = max([len(title)] + [len(n) for n in names])
         out = [f"{title:<{width}}  AUROC   AP      frames   anomalous  videos  note"]
-        for r in rows:
-            out.append(
-                f"{r.name:<{width}}  {fmt(r.auroc):>6}  {fmt(r.ap):>6}  {r.n_frames:>7}  {r.n_anomalous:>9}  {r.n_videos:>6}  {r.note}"
-            )
+        for r, name in zip(rows, names):
+            out.append(one_line(
+                f"{name:<{width}}  {fmt(r.auroc):>6}  {fmt(r.ap):>6}  {r.n_frames:>7}  {r.n_anomalous:>9}  {r.n_videos:>6}  {r.note}"
+            ))
         return out
 
     lines = []
     if ev.settings:
-        lines.append("settings: " + ", ".join(f"{k}={v}" for k, v in ev.settings.items() if not isinstance(v, list)))
+        lines.append(one_line("settings: " + ", ".join(f"{k}={v}" for k, v in ev.settings.items() if not isinstance(v, list))))
     lines += table("pooled", [ev.pooled, ev.pooled_tail_dropped, ev.anomalous_only])
     missing = ev.settings.get("annotated_but_not_scored") or 0
     if missing:  # "all videos" is the scored ones: a failed group's videos drop out of it
         shown = ev.settings.get("unscored_examples") or []
-        lines.append(f"note: \"all videos\" pools the {ev.settings.get('videos_scored')} scored videos; {missing} "
+        lines.append(one_line(f"note: \"all videos\" pools the {ev.settings.get('videos_scored')} scored videos; {missing} "
                      f"annotated video(s) have no scores in this run ({', '.join(shown)}"
                      + (", ..." if missing > len(shown) else "") + "): not given to it, or in a group that failed or "
-                     "was skipped, or left out (run.json says which and why)")
+                     "was skipped, or left out (run.json says which and why)"))
     if ev.settings.get("scored_without_truth"):
-        lines.append(f"note: {unlabelled_note(ev)}")
+        lines.append(one_line(f"note: {unlabelled_note(ev)}"))
     lines.append("")
     lines += table("category", ev.per_category)
     if per_video:

@@ -27,12 +27,12 @@ from videoad.live.outputs import _NOT_NEGATIVE, _WAIT, KEEP_DAYS_MAX, MAX_WAIT_S
 #: `WatchOptions` fields that are not settings of a file (--quiet says it)
 _PER_RUN = ("events", "progress")
 #: `make_source` and `WatchModel.load` arguments a file holds
-SOURCE_ARGS = ("realtime", "timeout", "poll_s", "settle_s")
+SOURCE_ARGS = ("realtime", "timeout", "poll_s", "settle_s", "image_fps")
 MODEL_ARGS = ("group", "device")
 
 SCHEMA = {
     "events": {"merge_gap_s": float, "min_length_s": float},
-    "sources": {"realtime": bool, "timeout": float, "poll_s": float, "settle_s": float},
+    "sources": {"realtime": bool, "timeout": float, "poll_s": float, "settle_s": float, "image_fps": Nullable(float)},
     "model": {"group": Nullable(str), "device": Nullable(str)},
     "max_lag_s": float,
     "retries": Nullable(int),
@@ -59,6 +59,7 @@ _WAIT_OR_ZERO = (lambda v: math.isfinite(v) and 0 <= v <= MAX_WAIT_S, f"a number
 RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
     "sources.timeout": _WAIT, "sources.poll_s": _WAIT, "sources.settle_s": _WAIT_OR_ZERO,
+    "sources.image_fps": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
     **OPTION_RULES,
 }
 
@@ -74,7 +75,9 @@ COMMENTS = {
     "sources": "realtime: read files at their own frame rate; timeout: seconds a stream may stay silent\n"
                "(or take to open) before it counts as dropped; poll_s: seconds between looks into a folder;\n"
                "settle_s: seconds a folder's file must keep its size and time before it is taken (still written); with\n"
-               "--once, one still written after that wait is left for the next run (0: take every file at once)",
+               "--once, one still written after that wait is left for the next run (0: take every file at once);\n"
+               "image_fps: frame rate of raw .264/.h265 files whose VUI timing states none (null: the rate of\n"
+               "the models' footage, else 25; either warned)",
     "model": "group: which group's model when the folder holds several (null: the only one, else pooled);\n"
              "device: of a learned backbone's forward pass (null: as recorded)",
     "max_lag_s": "live sources: drop (and count) clips whose last frame arrived longer ago than this",

@@ -55,9 +55,9 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
         try:
             drawn = cams.contact_sheet(store, found, sheet)
         except ValueError as exc:
-            click.echo(f"no pictures drawn: {exc}", err=True)
+            click.echo(one_line(f"no pictures drawn: {exc}"), err=True)
         except OSError as exc:  # a folder that does not exist, read-only, ...: the survey still printed
-            click.echo(f"--sheet {sheet}: not written ({exc.strerror or exc})", err=True)
+            click.echo(one_line(f"--sheet {sheet}: not written ({exc.strerror or exc})"), err=True)
             sheet_failed = True
     if as_json:
         click.echo(json.dumps(found, indent=2))
@@ -67,9 +67,9 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
     click.echo(cams.survey_text(found))
     for cam in found["cameras"]:
         if cam.get("activity_split"):
-            click.echo(f"{cam['name']}: " + levels_line(cam["activity_split"]))
+            click.echo(one_line(f"{cam['name']}: " + levels_line(cam["activity_split"])))
     if model_dir is not None:
-        click.echo(f"against the cameras of {model_dir}:")
+        click.echo(one_line(f"against the cameras of {model_dir}:"))
         for key, m in found["model"].items():
             if m["camera"]:
                 said = f"{m['camera']} (correlation {m['correlation']:.2f})"
@@ -81,7 +81,7 @@ def cameras(features: Path, threshold: float | None, sheet: Path | None, model_d
                 said = f"none (best correlation {m['correlation']:.2f}, under {cams.SAME_CAMERA:g}): left out"
             click.echo(one_line(f"  {key}: {said}"))
     if drawn is not None:
-        click.echo(f"pictures: {drawn}")
+        click.echo(one_line(f"pictures: {drawn}"))
     if sheet_failed:
         sys.exit(1)  # the survey is printed; the picture asked for is not there
 

@@ -313,21 +313,21 @@ def merge(features: str) -> None:
         with output_lock(features, command="videoad merge"):  # not while a shard still writes
             report = merge_shards(features)
     except FolderBusyError as exc:
-        click.echo(f"not merged: {features}: a shard or another extraction is writing this store now ({exc.holder}); "
-                   "merge once it has finished", err=True)
+        click.echo(one_line(f"not merged: {features}: a shard or another extraction is writing this store now ({exc.holder}); "
+                   "merge once it has finished"), err=True)
         sys.exit(2)
     except (OutputError, PermissionError) as exc:
-        click.echo(f"not merged: {exc}", err=True)  # 1 says merged with failures: a script would go on
+        click.echo(one_line(f"not merged: {exc}"), err=True)  # 1 says merged with failures: a script would go on
         sys.exit(2)
     for note in report.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(one_line(f"note: {note}"), err=True)
     if report.problems:
         click.echo("not merged:", err=True)
         for problem in report.problems:
-            click.echo(f"  {problem}", err=True)
+            click.echo(one_line(f"  {problem}"), err=True)
         sys.exit(2)
-    click.echo(f"merged {report.n_shards} shards: {report.n_done} videos done, "
-               f"{len(report.failed)} failed -> {report.path}")  # the result, on standard output as extract's
+    click.echo(one_line(f"merged {report.n_shards} shards: {report.n_done} videos done, "
+               f"{len(report.failed)} failed -> {report.path}"))  # the result, on standard output as extract's
     for key, reason in report.failed.items():
         click.echo(one_line(f"  failed {key}: {reason}"), err=True)
     if report.failed:

@@ -7,6 +7,8 @@ from typing import Iterator
 
 import click
 
+from extract.sources import one_line
+
 from .settings import FiniteFloat, NonBlankText, NonEmptyPath, check_output_folder
 
 
@@ -19,9 +21,9 @@ def _report(result) -> None:
     click.echo(f"written {len(result.written)}, already present {len(result.skipped)}, "
                f"failed {len(result.failed)}")
     for path, reason in result.failed:
-        click.echo(f"FAILED {path}: {reason}", err=True)
+        click.echo(one_line(f"FAILED {path}: {reason}"), err=True)
     for note in result.notes:
-        click.echo(f"warning: {note}", err=True)
+        click.echo(one_line(f"warning: {note}"), err=True)
     if result.stopped:
         click.echo(f"stopped: the store cannot be written, {result.not_tried} file(s) not tried; the files "
                    "written stay, and the same command run again imports the rest", err=True)

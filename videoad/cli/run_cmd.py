@@ -112,7 +112,9 @@ class _Stage:
         self.bar.set_description_str(text, refresh=True)
 
     def echo(self, text: str, err: bool = False) -> None:
-        """A line said while the bar is up, written above it: click.echo wrote onto the bar's line."""
+        """A line said while the bar is up, written above it: click.echo wrote onto the bar's line. The
+        names in it stay on it (`one_line`)."""
+        text = one_line(text)
         if self.bar.disable:
             click.echo(text, err=err)
         else:
@@ -323,21 +325,21 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
         held.close()
         bar.close()
     for g in scores.skipped():
-        click.echo(f"{g['status']} {g['group']}: {g['reason']}")
+        click.echo(one_line(f"{g['status']} {g['group']}: {g['reason']}"))
     for item in scores.meta.get("left_out", []):
         click.echo(one_line(f"left out {item['video']}: {item['reason']}"))
     frames = sum(v.n_frames for v in scores)
-    click.echo(f"{len(scores)} video(s), {frames} frames, {sum(len(v.scores) for v in scores)} clips scored "
-               f"({scores.meta.get('protocol', '?')}); scores in {out / 'scores'}")
+    click.echo(one_line(f"{len(scores)} video(s), {frames} frames, {sum(len(v.scores) for v in scores)} clips scored "
+               f"({scores.meta.get('protocol', '?')}); scores in {out / 'scores'}"))
     click.echo(event_summary(events))
     hint = no_event_hint(events, scores.meta.get("protocol"))
     if hint:
         click.echo(hint)
     for line in coverage.warnings(scores.groups):
-        click.echo(f"warning: {line}", err=True)
+        click.echo(one_line(f"warning: {line}"), err=True)
     if past:  # where the history's models went: `videoad watch --model` takes them
-        click.echo(models_hint(out / "models"))
-    click.echo(f"report: {page}")
+        click.echo(one_line(models_hint(out / "models")))
+    click.echo(one_line(f"report: {page}"))
     if not_read or history_not_read or any(g["status"] == "failed" or g.get("unlike_extraction")
                                            for g in scores.groups):
         sys.exit(1)  # as extract and detect: the report is written, a group or a video was not scored

@@ -278,10 +278,10 @@ def detect(features, output, activity_levels, config, print_config, annotations,
                 same = coverage.scored_in_history(features, video.open_store(features).keys(), fit_on,
                                                   video.open_store(fit_on).keys())
                 if same:  # as `run` says it: the protocol it is labelled is not what it does
-                    click.echo(f"warning: {coverage.scored_in_history_words(same)}", err=True)
+                    click.echo(one_line(f"warning: {coverage.scored_in_history_words(same)}"), err=True)
             scores = video.fit_and_score(fit_on, features, cfg, annotations=ann, save_models=save_model,
                                          executor=executor)
-            click.echo(f"fitted on {fit_on}" + (f"; models in {save_model}" if save_model else ""))
+            click.echo(one_line(f"fitted on {fit_on}" + (f"; models in {save_model}" if save_model else "")))
         elif model_dir is not None:
             scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs, executor=executor)
         else:
@@ -297,7 +297,7 @@ def detect(features, output, activity_levels, config, print_config, annotations,
         held.close()
     for g in scores.groups:
         if g["status"] in ("skipped", "failed"):
-            click.echo(f"{g['status']} {g['group']}: {g['reason']}")
+            click.echo(one_line(f"{g['status']} {g['group']}: {g['reason']}"))
     for item in scores.meta.get("left_out", []):
         click.echo(one_line(f"left out {item['video']}: {item['reason']}"))
     for item in scores.meta.get("history_left_out", []):  # --fit-on: the models were fitted without them
@@ -305,25 +305,25 @@ def detect(features, output, activity_levels, config, print_config, annotations,
     if scores.meta.get("config", {}).get("mode") == "per-camera":  # which camera is which
         for g in scores.groups:
             shown = ", ".join(g["videos"][:3]) + (f" and {len(g['videos']) - 3} more" if len(g["videos"]) > 3 else "")
-            click.echo(f"{g['group']}: {len(g['videos'])} video(s) ({shown})")
+            click.echo(one_line(f"{g['group']}: {len(g['videos'])} video(s) ({shown})"))
     for g in scores.groups:
         if g.get("cameras"):
             short = g.get("cameras_short") or 0
-            click.echo(f"note: group {g['group']} fits one model over {g['cameras']} cameras (by their scene "
+            click.echo(one_line(f"note: group {g['group']} fits one model over {g['cameras']} cameras (by their scene "
                        f"pictures); --per-camera fits one per camera (`videoad cameras {fit_on or features}` lists them)"
                        + (f", but {short} of them hold too few clips for a model of their own and would be skipped"
-                          if short else ""))
+                          if short else "")))
     n_ok = sum(g["status"] not in ("skipped", "failed") for g in scores.groups)
-    click.echo(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
-               f"{len(scores)} videos; scores in {output}")
-    click.echo(f"{event_summary(events)}; events in {output / 'events.csv'}")
+    click.echo(one_line(f"{n_ok}/{len(scores.groups)} groups scored ({scores.meta['protocol']}), "
+               f"{len(scores)} videos; scores in {output}"))
+    click.echo(one_line(f"{event_summary(events)}; events in {output / 'events.csv'}"))
     hint = no_event_hint(events, scores.meta.get("protocol"))
     if hint:
         click.echo(hint)
     if save_model is not None and n_ok:  # the next step, as `run --fit-on` names it
-        click.echo(models_hint(save_model))
+        click.echo(one_line(models_hint(save_model)))
     for line in coverage.warnings(scores.groups):
-        click.echo(f"warning: {line}", err=True)
+        click.echo(one_line(f"warning: {line}"), err=True)
     if any(g["status"] == "failed" or g.get("unlike_extraction") for g in scores.groups):
         sys.exit(1)  # as extraction does when a video failed: the others' scores are written
 
@@ -385,8 +385,8 @@ def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_ou
         click.echo(f"\n(the per-video table of {len(ev.per_video)} videos: {where}; --per-video prints it)",
                    err=to_stdout)
     auroc = f"{ev.pooled.auroc:.4f}" if ev.pooled.auroc == ev.pooled.auroc else f"n/a: {ev.pooled.note}"  # not "nan"
-    click.echo(f"\npooled frame AUROC {auroc} ({s.meta.get('protocol', '?')})"
-               + (f"; written to {target}" if target is not None else ""), err=to_stdout)
+    click.echo("\n" + one_line(f"pooled frame AUROC {auroc} ({s.meta.get('protocol', '?')})"
+                               + (f"; written to {target}" if target is not None else "")), err=to_stdout)
     if to_stdout:
         click.echo(text, nl=False)
 
@@ -433,10 +433,10 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
                                source_root=source_root)
     except (ValueError, OSError) as exc:
         _fail(exc)
-    click.echo(f"{len(written)} timeline(s) written to {output}")
+    click.echo(one_line(f"{len(written)} timeline(s) written to {output}"))
     if damaged:  # named, each, and the exit status says it (as extract and detect do for a video not read)
         for d in damaged:
-            click.echo(f"error: not plotted: {d['reason']}", err=True)
+            click.echo(one_line(f"error: not plotted: {d['reason']}"), err=True)
         sys.exit(1)
 
 
@@ -472,7 +472,7 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
         ann = _annotations(annotations, scores=s)
         ev = evaluate_scores(s, ann, unlabelled="leave") if ann is not None else None
         if ev is not None and ev.settings.get("scored_without_truth"):
-            click.echo(f"warning: {unlabelled_note(ev)}", err=True)
+            click.echo(one_line(f"warning: {unlabelled_note(ev)}"), err=True)
         from videoad import output_kinds as kinds
 
         check_output_folder(output, kinds.REPORT, {"SCORES": scores})
@@ -484,4 +484,4 @@ def report(scores, output, annotations, fmt, clips, burn_heatmap, max_clips, pad
     except (ValueError, OSError) as exc:
         _fail(exc)
     click.echo(event_summary(events))
-    click.echo(f"report: {page}")
+    click.echo(one_line(f"report: {page}"))

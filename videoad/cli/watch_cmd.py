@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from extract.sources import one_line
+
 from .settings import FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given
 from .video_cmd import event_options
 
@@ -27,6 +29,7 @@ def _setting(key: str) -> dict:
 #: option -> (section or None, key) in the settings (videoad.watch_config), for the options given
 _TO_SETTINGS = {"group": ("model", "group"), "device": ("model", "device"), "realtime": ("sources", "realtime"),
                 "read_timeout": ("sources", "timeout"), "poll": ("sources", "poll_s"), "settle": ("sources", "settle_s"),
+                "image_fps": ("sources", "image_fps"),
                 "merge_gap": ("events", "merge_gap_s"), "min_event": ("events", "min_length_s"),
                 "on_event": (None, "on_event"), "post": (None, "post"), "hook_timeout": (None, "hook_timeout_s"),
                 "max_lag": (None, "max_lag_s"), "retries": (None, "retries"), "backoff": (None, "backoff_s"),
@@ -84,6 +87,9 @@ def _given_settings(ctx: click.Context) -> dict:
               "writing it may pause). --once takes the files older than that at once, waits up to as long for "
               "those changed since to keep still, and leaves the ones still changing for the next run; 0 takes "
               "every file at once.")
+@click.option("--image-fps", type=FiniteFloat(min=0, min_open=True), default=None,
+              help="Frame rate of raw .264/.h265 files that state none in their VUI timing [default: the rate of "
+              "the models' footage, else 25; either warned].")
 @click.option("--once", is_flag=True, help="Folders: watch the files there now, then stop (a file still being "
               "written, changed within --settle seconds and still changing, is left for the next run).")
 @click.option("--clip-scores/--no-clip-scores", default=None,
@@ -133,7 +139,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         options = watch_config.watch_options(cfg)
         src = cfg["sources"]
         srcs = [live.make_source(s, realtime=src["realtime"], timeout=src["timeout"], poll_s=src["poll_s"],
-                                 settle_s=src["settle_s"], once=once) for s in sources]
+                                 settle_s=src["settle_s"], once=once, image_fps=src["image_fps"]) for s in sources]
         if once and not any(isinstance(s, live.FolderSource) for s in srcs):  # taken in silence before
             click.echo("warning: --once is for folders (their files now, then stop); a file is watched to its end "
                        "anyway and a stream until it ends or fails", err=True)
@@ -165,7 +171,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         if cameras is not None:
             wm, lines = cameras.choose(srcs)
             for line in lines:
-                click.echo(f"camera of {line}")
+                click.echo(one_line(f"camera of {line}"))
         else:
             wm = whole(lambda: live.WatchModel.load(model_dir, group, device, allow_pickle=allow_pickle))
     except ValueError as exc:
@@ -193,10 +199,11 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         if progress is not None:
             progress.done()
     click.echo(summary.report())
-    click.echo(f"events: {output / live.EVENTS_FILE}, closed ones also in {output / live.EVENTS_CSV}"
-               + (" (stopped)" if summary.interrupted else ""))
+    click.echo(one_line(f"events: {output / live.EVENTS_FILE}, closed ones also in {output / live.EVENTS_CSV}"
+                        + (" (stopped)" if summary.interrupted else "")))
     unreadable = [s for s in summary.sources if s.failed and not s.lost]  # a folder's: it went on without them
     if summary.lost or unreadable:  # exit status 1, as a cron job's `--once` needs to notice
-        raise click.ClickException("; ".join([f"{s.name}: {s.lost}" for s in summary.lost]
-                                             + [f"{s.name}: {s.failed} file(s) unreadable (their `failed` records in "
-                                                f"{output / live.EVENTS_FILE})" for s in unreadable]))
+        raise click.ClickException(one_line("; ".join(
+            [f"{s.name}: {s.lost}" for s in summary.lost]
+            + [f"{s.name}: {s.failed} file(s) unreadable (their `failed` records in {output / live.EVENTS_FILE})"
+               for s in unreadable])))

@@ -29,6 +29,7 @@ what comes out), `scorer` (the two threads of a source); `watch` and `Progress` 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import sys
 import threading
@@ -38,6 +39,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
+from extract.sources import one_line
 from videoad.live.model import WatchError, WatchModel, build_backbone, frame_rate_mismatch, frame_shape_mismatch
 from videoad.live.outputs import (CELL_SAMPLE, CLIPS_FILE, EVENTS_CSV, EVENTS_FILE, IMAGES, WATCHED_FILE, Hooks,
                                   OutputError, Recorder, SourceStats, WatchOptions, WatchSummary, _iso)
@@ -56,6 +58,16 @@ __all__ = ["CELL_SAMPLE", "CLIPS_FILE", "EVENTS_CSV", "EVENTS_FILE", "IMAGES", "
 #: Ctrl-C: seconds the sources' scorers get, all of them together, to close their open events
 #: (one wait per source in turn kept 16 stuck ones 8 minutes)
 STOP_WAIT_S = 30.0
+
+
+def footage_rate(extraction: Mapping) -> tuple[float, str] | None:
+    """(rate, where from) to read a raw H.264/HEVC file that states no rate at: the native rate of the
+    footage the models were fitted on (models.json's `fps`, the median of its videos'), the camera's
+    likelier than FFmpeg's 25; None where it was not recorded (a frame folder without --image-fps)."""
+    rate = extraction.get("fps")
+    if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+        return None
+    return float(rate), "the frame rate of the models' footage, models.json"
 
 
 def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, options: WatchOptions | None = None,
@@ -87,6 +99,9 @@ def watch(sources: list[Source], wm: WatchModel | Mapping[str, object], out, opt
     missing = [s.name for s in sources if s.name not in per_source]
     if missing:
         raise WatchError(f"no model given for {', '.join(missing)}")
+    for src in sources:  # a raw stream stating no rate: its models' footage's rate, not FFmpeg's 25 (if known)
+        if src.image_fps is None and src.guessed_fps is None and isinstance(per_source[src.name], WatchModel):
+            src.guessed_fps = footage_rate(per_source[src.name].extraction)
     recorder = Recorder(Path(out), options)
     for src in sources:  # a folder's files an earlier watch into this OUT finished are not scored again
         if isinstance(src, FolderSource):
@@ -222,9 +237,9 @@ class Progress:
             parts.append(f"{s.name}: {rate:.0f} frames/s, {pace}, {s.events} event(s)"
                          + (" + 1 open" if s.open else "") + (f", {s.dropped} dropped" if s.dropped else ""))
         width = max(20, self._columns() - 1)  # the last column left free: a full line wraps on some terminals
-        line = " | ".join(parts)
+        line = one_line(" | ".join(parts))  # a name's line feed or carriage return broke the line rewritten
         if len(line) > width:
-            line = self._totals(stats, rates)
+            line = one_line(self._totals(stats, rates))
         if len(line) > width:
             line = line[:width - 3] + "..."
         self.stream.write("\r" + line + " " * max(0, self._width - len(line)))

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from extract.sources import mark_output
+from extract.sources import mark_output, one_line
 from videoad.events import EventSettings
 from videoad.live.sources import _iso, display_url
 from videoad.names import cell_text
@@ -197,7 +197,7 @@ class WatchSummary:
             lines.append(f"hooks: {self.hook_failures} failed, {self.hook_dropped} not sent (queue full, or still queued at the end)")
         if self.hook_resent:
             lines.append(f"hooks: {self.hook_resent} record(s) a killed watch into this output had not sent, sent first")
-        return "\n".join(lines)
+        return "\n".join(one_line(line) for line in lines)  # a source's or file's name on its own line
 
 
 class OutputError(OSError):

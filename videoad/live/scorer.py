@@ -198,7 +198,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                 why, frames = _error_text(exc, feed), iter(())
         put(("session", stream.fps, stream.backend, None if timing is None else timing.times,
              None if reader is None else reader.metadata, bool(getattr(stream, "rate_guessed", False)),
-             float(getattr(reader, "leading_seconds", 0.0) or 0.0)))
+             float(getattr(reader, "leading_seconds", 0.0) or 0.0), getattr(stream, "rate_note", None)))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
         n, t0, last = 0, None, None
         try:
@@ -492,20 +492,22 @@ class _Scorer:
         return msg
 
     def _session(self, fps: float, backend: str, times=None, metadata: dict | None = None, guessed: bool = False,
-                 leading_s: float = 0.0):
+                 leading_s: float = 0.0, raw_note: str | None = None):
         """Frames until the session ends -> clips -> scores; returns the message that ended it.
         `times`: the frames' own times when a file's frames do not keep one rate (extract.timing),
         sampled by them as extraction does. `metadata`: the container's tags, where a file's
         recording start may be (extract.clock). `guessed`: `fps` is FFmpeg's guess, not the
         stream's (a live one is then timed by its frames' arrival, the guess kept when they agree).
         `leading_s`: the seconds of a file's first frames its decoder lost (a segment cut mid-GOP),
-        by which its frame 0 is after its recording start."""
+        by which its frame 0 is after its recording start. `raw_note`: where a raw H.264/HEVC file's rate
+        came from (extract.decode.raw_rate), warned of where it was assumed."""
         from extract.clips import iter_clips
         from extract.clock import clock_after, recording_start, unset_clock
 
         fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         early: deque = deque()  # messages read ahead to time the frames' arrival
-        rate_note = None
+        # a raw stream's file that states no rate: read at one assumed, said once per file (extract warns so)
+        rate_note = raw_note if raw_note and guessed and not self.feed.reconnect else None
         if self.feed.reconnect and (fps is None or fps > MAX_STREAM_FPS or guessed):
             # an RTSP camera may report its 90 kHz clock as its rate: cut at that, no clip would form;
             # an MJPEG camera over HTTP states none, and FFmpeg's guess (25) cut a 15 fps one as if

@@ -51,23 +51,34 @@ class Source:
 
     name: str = ""
     named: bool = False  # the name was given (NAME=SOURCE): `name_apart` keeps it
+    #: a file's or folder's raw H.264/HEVC streams that state no rate: the rate given (--image-fps), else
+    #: (rate, where from) assumed in place of FFmpeg's 25 (`watch` sets the models' footage's; extract.decode.raw_rate)
+    image_fps: float | None = None
+    guessed_fps: tuple[float, str] | None = None
+
+    def _open(self, path: Path, decoders: tuple[str, ...]):
+        """`path`'s frames (extract.decode.open_video), a raw stream's at the rate given or guessed."""
+        from extract.decode import open_video
+
+        return open_video(path, decoders, unstated_fps=self.image_fps, guessed_fps=self.guessed_fps)
 
     def feeds(self, stop: threading.Event) -> Iterator[Feed]:
         raise NotImplementedError
 
 
 class FileSource(Source):
-    def __init__(self, path, realtime: bool = False, decoders: tuple[str, ...] | None = None):
+    def __init__(self, path, realtime: bool = False, decoders: tuple[str, ...] | None = None,
+                 image_fps: float | None = None):
         self.path, self.realtime = Path(path), bool(realtime)
         self.name = self.path.name
-        self.decoders = decoders
+        self.decoders, self.image_fps = decoders, image_fps
 
     def feeds(self, stop):
-        from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
+        from extract.decode import DEFAULT_DECODERS, installed_decoders
 
         decoders = installed_decoders(self.decoders or DEFAULT_DECODERS)
         # the video is the file (its name read for a recording clock), whatever the source is called
-        yield Feed(self.path.name, lambda: open_video(self.path, decoders), live=self.realtime,
+        yield Feed(self.path.name, lambda: self._open(self.path, decoders), live=self.realtime,
                    realtime=self.realtime)
 
 
@@ -99,9 +110,9 @@ class FolderSource(Source):
     not scored again under its new name (`_renamed`)."""
 
     def __init__(self, folder, poll_s: float = 2.0, once: bool = False, realtime: bool = False,
-                 settle_s: float = 10.0):
+                 settle_s: float = 10.0, image_fps: float | None = None):
         self.folder, self.poll_s, self.once, self.realtime = Path(folder), float(poll_s), bool(once), bool(realtime)
-        self.settle_s = float(settle_s)
+        self.settle_s, self.image_fps = float(settle_s), image_fps
         self.name = self.folder.name or str(self.folder)
         self.seen: set[tuple] = set()  # (name, size, mtime_ns[, inode, outcome]): older callers give three
         self.watched_before = 0  # files passed over for `seen`
@@ -176,7 +187,7 @@ class FolderSource(Source):
                 "frames with `videoad extract --image-fps R` then `videoad detect --model`")
 
     def feeds(self, stop):
-        from extract.decode import DEFAULT_DECODERS, installed_decoders, open_video
+        from extract.decode import DEFAULT_DECODERS, installed_decoders
 
         decoders = installed_decoders(DEFAULT_DECODERS)
         done: dict[Path, tuple[int, int]] = {}  # each file taken, with the size and time it was taken at
@@ -241,7 +252,7 @@ class FolderSource(Source):
                 if grown is not None:
                     log.warning("%s: scored to its end before at %d bytes, grown since: scored again from its start "
                                 "(its events in the part scored then are marked `rescored`)", path, grown[0])
-                yield Feed(path.name, (lambda p=path: open_video(_readable(p), decoders)), live=self.realtime,
+                yield Feed(path.name, (lambda p=path: self._open(_readable(p), decoders)), live=self.realtime,
                            realtime=self.realtime, key=(self.folder_key, path.name, *listing[path]), grown_from=grown)
                 if stop.is_set():
                     return
@@ -343,16 +354,18 @@ class FramesSource(Source):
 
 
 def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, poll_s: float = 2.0,
-                settle_s: float = 10.0, once: bool = False) -> Source:
+                settle_s: float = 10.0, once: bool = False, image_fps: float | None = None) -> Source:
     """A SOURCE argument of `videoad watch`: a URL or /dev/videoN, a folder, or a video file; or
-    NAME=SOURCE, naming it (NAME holds no `/`, `\\` or `=`; a path that exists as written is a path)."""
+    NAME=SOURCE, naming it (NAME holds no `/`, `\\` or `=`; a path that exists as written is a path).
+    `image_fps`: the rate of a file's or a folder's raw H.264/HEVC streams that state none."""
     from extract.decode import is_stream
 
     m = re.fullmatch(r"([^=/\\]*)=(.+)", text, flags=re.DOTALL)  # an address has `/` before any `=`
     if m and not Path(text).exists() and (is_stream(m[2]) or Path(m[2]).exists()):
         if not m[1].strip():
             raise WatchError(f"{text}: an empty name before `=` (NAME=SOURCE names a source)")
-        source = make_source(m[2], realtime=realtime, timeout=timeout, poll_s=poll_s, settle_s=settle_s, once=once)
+        source = make_source(m[2], realtime=realtime, timeout=timeout, poll_s=poll_s, settle_s=settle_s, once=once,
+                             image_fps=image_fps)
         source.name, source.named = m[1], True
         return source
     if text == "":  # Path("") is the current folder: it was watched for ever, waiting for videos
@@ -361,13 +374,13 @@ def make_source(text: str, *, realtime: bool = False, timeout: float = 10.0, pol
         return StreamSource(text, timeout)
     path = Path(text)
     if path.is_dir():
-        folder = FolderSource(path, poll_s, once, realtime, settle_s)
+        folder = FolderSource(path, poll_s, once, realtime, settle_s, image_fps)
         why = folder.frames_only() if once else None  # `--once` ended "0 frames, 0 clips scored", status 0
         if why:
             raise WatchError(f"{why} (`--once` has no video file to take there)")
         return folder
     if path.is_file():
-        return FileSource(path, realtime)
+        return FileSource(path, realtime, image_fps=image_fps)
     if path.exists():  # a named pipe, a socket, a device other than a camera
         kind = "a named pipe" if stat.S_ISFIFO(path.stat().st_mode) else "neither a file nor a folder"
         raise WatchError(f"{text}: {kind}: watch reads video files, folders and stream addresses; send a pipe's "
