@@ -1778,6 +1778,36 @@ def test_a_stop_signalled_twice_as_timeout_does_still_closes_the_open_events(cam
     assert records[-1]["type"] == "stop" and records[-1]["interrupted"] is True
 
 
+def test_a_second_stop_signal_after_the_watch_returned_does_not_kill_its_exit(cam, tmp_path, monkeypatch):
+    """The twice-signalled stop above, when the first stop ends before the second TERM comes (a fast
+    stop, or a loaded machine delaying `timeout`'s second signal): the handler was put back to the
+    default as the watch returned, so the second TERM killed the exit (status -15, a flaky failure of
+    the test above). After a stop, the watch's handler stays, and takes that TERM as the same stop."""
+    import types
+
+    from videoad import live as live_mod
+
+    def one_stop(*args, **kwargs):  # the watch, stopped by a TERM: it returns its summary
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass
+        return types.SimpleNamespace(report=lambda: "stopped", interrupted=True, sources=[], lost=[])
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(live_mod, "watch", one_stop)
+    try:
+        res = CliRunner().invoke(cli, ["watch", str(cam["video"]), "--model", str(cam["models"]),
+                                       "-o", str(tmp_path / "o"), "-q"])
+        assert res.exit_code == 0, res.output
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler) and handler is not before, handler  # the default would kill the exit
+        assert handler(signal.SIGTERM, None) is None  # the second TERM: the same stop, nothing raised
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 @pytest.mark.parametrize("how, message", [
     ("groups-a-list", "no 'groups' object"), ("entry-a-string", "is a JSON str, not a model entry"),
     ("no-stride", "extraction record does not say how clips were cut (KeyError: 'stride')"),

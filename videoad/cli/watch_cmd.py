@@ -195,7 +195,8 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
     except OSError as exc:
         raise click.ClickException(f"{output}: {exc}") from None
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if not stopping:  # after a stop, `timeout`'s second TERM (to the group) may come as the watch returns:
+            signal.signal(signal.SIGTERM, previous)  # the default action would kill the exit (-15) on its way out
         if progress is not None:
             progress.done()
     click.echo(summary.report())
