@@ -42,7 +42,7 @@ from .sources import (RAW_STREAM_EXTENSIONS, VIDEO_EXTENSIONS, Listing, Source, 
                       is_picture, nothing_found_hint, one_line, select_shard, stray_pictures, system_file,
                       system_files_note)
 from .timing import Timing, pauses_before
-from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
+from .store import (SUFFIX, OutputError, blocking_file, check_key, count_of, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
 from .video_stream import main_video_stream, probe_sample_aspect, raw_stream_rate
 from .workers import DecodeWorker, Task
@@ -598,8 +598,8 @@ def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:
 def _repeat_share(attrs: Mapping) -> float | None:
     """The share of a stored video's sampled frames that repeat the one before (as the run that
     extracted it computed it), None where the file does not say."""
-    repeated, n, fps = attrs.get("repeated_frames"), attrs.get("n_frames"), attrs.get("fps")
-    if not repeated or not n:
+    repeated, n, fps = count_of(attrs.get("repeated_frames")), count_of(attrs.get("n_frames")), attrs.get("fps")
+    if not repeated or not n:  # none, or not a count (a damaged file: `videoad` names it at screening)
         return None
     rate = attrs.get("sampled_fps")
     sampled = float(n) * (min(1.0, float(rate) / float(fps)) if rate and fps and float(fps) > 0 else 1.0)

@@ -81,11 +81,11 @@ def _video_meta(v) -> dict:
 
 def _region_attr(value) -> list[float] | None:
     """A video's `cell_region` store attribute (JSON text or an array) as [x0, y0, x1, y1], or None
-    (checked as run.json's is read back: `videoad.scores`)."""
-    from extract.store import attr_list
+    where absent or invalid (the group's: named at screening, `extract.store.check_attr_problems`)."""
+    from extract.store import attr_list, region_problem
     from videoad.scores import cell_region
 
-    return cell_region(attr_list(value))
+    return None if region_problem(value) else cell_region(attr_list(value))
 
 
 def _spans_attr(value) -> list[list[int]] | None:
@@ -666,16 +666,18 @@ def _pair(value) -> list[int] | None:
 
 def _backbone_of(attrs: Mapping) -> tuple[str, dict | None]:
     """A video's backbone name and recorded options (None in stores written before they were)."""
-    options = attrs.get("backbone_options")
-    options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
+    from extract.store import json_object
+
+    options = json_object(attrs.get("backbone_options"))
     return str(attrs.get("backbone_name") or attrs.get("backbone", "")), options
 
 
 def _extraction_of(attrs: Mapping) -> dict:
     """How one video's features were made (`extraction_record`'s per-video part): two videos whose
     records differ were extracted differently."""
-    desc = attrs.get("backbone_json")
-    desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
+    from extract.store import json_object
+
+    desc = json_object(attrs.get("backbone_json"))
     name, options = _backbone_of(attrs)
     fps = float(attrs.get("target_fps", 0.0) or 0.0)
     cap = float(attrs.get("max_fps", 0.0) or 0.0)
@@ -752,10 +754,12 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
 
 def _repeat_share(attrs: list[Mapping]) -> float | None:
     """The share of the sampled frames that repeat the one before exactly (the motion backbone counts
-    them, `repeated_frames`), over the videos that record it; None where none does."""
+    them, `repeated_frames`), over the videos that record it as a count; None where none does."""
+    from extract.store import count_of
+
     repeated = sampled = 0.0
-    for a in attrs:
-        if a.get("repeated_frames") is None or not a.get("n_frames"):
+    for a in attrs:  # a count that is not one was named at screening (`extract.store.check_attr_problems`)
+        if count_of(a.get("repeated_frames")) is None or not count_of(a.get("n_frames")):
             continue
         native, rate = _fps(a), _sampled_fps(a)
         repeated += float(a["repeated_frames"])
