@@ -119,7 +119,11 @@ def activity_levels(vids) -> list[tuple[float, str]] | None:
     A video whose median is not a finite number (NaN or inf in its cells: left out of every fit) is
     left out here too: it sorts nowhere, and the sort around it broke the levels apart.
     `vids` may be a generator: each video is dropped once measured."""
-    levels = [(median_activity(v), v.key) for v in vids]
+    return sorted_levels([(median_activity(v), v.key) for v in vids])
+
+
+def sorted_levels(levels: list[tuple[float | None, str]]) -> list[tuple[float, str]] | None:
+    """`activity_levels` from each video's (median activity or None, key), measured by the caller."""
     if any(m is None for m, _ in levels):
         return None
     return sorted((m, k) for m, k in levels if math.isfinite(m))

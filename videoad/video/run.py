@@ -369,7 +369,7 @@ def _levels_apart(store, groups: dict[str, list[str]], counts: Mapping[str, int]
         return groups, {}
     from videoad.video.levels import split_levels
 
-    return split_levels(store, groups, counts, int(cfg.min_clips))
+    return split_levels(store, groups, counts, int(cfg.min_clips), cfg.level)
 
 
 def _cameras_of(cfg: DetectConfig, store, groups: Mapping[str, list[str]]) -> dict | None:
