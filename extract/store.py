@@ -504,7 +504,7 @@ def typed_attr_problem(attrs: Mapping[str, Any]) -> str | None:
     (the attribute and its value), else None; "none" (a None written) counts as absent."""
     for name, size in _JSON_ATTRS.items():
         value = attrs.get(name)
-        if value is None or value == "none":
+        if value is None or (isinstance(value, str) and value == "none"):
             continue
         try:
             value = json.loads(value) if isinstance(value, str) else value
@@ -553,7 +553,7 @@ def json_object(value: Any, absent: dict | None = None) -> dict | None:
     """An object-valued attribute (a dict kept as JSON text) as a dict: `absent` where it is absent
     (or "none"), None where it is not a JSON object (a damaged file, named at screening:
     `typed_attr_problem`)."""
-    if value is None or value == "none":
+    if value is None or (isinstance(value, str) and value == "none"):
         return absent
     if isinstance(value, str):
         try:
