@@ -491,12 +491,14 @@ def attrs_problem(path: str | os.PathLike, attrs: Mapping[str, Any]) -> StoreRea
 #: whole and >= 0) when present: a value of another kind (a file edited by hand, written by another
 #: tool, damaged) is named at screening, where it failed later as a traceback naming no file
 _JSON_ATTRS = {"backbone_options": None, "backbone_json": None, "cell_grid": 2, "frame_size": 2, "working_size": 2}
-_COUNT_ATTRS = ("n_frames", "clip_len", "stride", "dim", "cell_dim")
+_COUNT_ATTRS = ("n_frames", "clip_len", "stride", "dim", "cell_dim", "source_size", "source_files")
+_WHOLE_ATTRS = ("source_mtime_ns",)  # before 1970: below zero
 _RATE_ATTRS = ("fps", "sampled_fps", "target_fps", "max_fps")  # NaN: a frame folder's unknown rate
 #: attributes only a footage check or the heat maps read, and what a damaged one costs the video
 #: (`check_attr_problems`): named, it is scored all the same
 CHECK_ATTRS = {"repeated_frames": "the repeated-frames check leaves it out",
-               "cell_region": "its heat maps are placed on the group's cell region"}
+               "cell_region": "its heat maps are placed on the group's cell region",
+               "scene_cut_frames": "its timeline marks no scene cut", "damaged_spans": "its timeline marks no damaged span"}
 
 
 def typed_attr_problem(attrs: Mapping[str, Any]) -> str | None:
@@ -514,13 +516,16 @@ def typed_attr_problem(attrs: Mapping[str, Any]) -> str | None:
             return f"its {name} attribute is {str(attrs[name])[:60]!r}, not a JSON object"
         if size is not None and not (_listlike(value) and len(value) == size and all(count_of(v) for v in value)):
             return f"its {name} attribute is {str(attrs[name])[:60]!r}, not {size} positive whole numbers"
-    for name in (*_COUNT_ATTRS, *_RATE_ATTRS):
+    for name in (*_COUNT_ATTRS, *_RATE_ATTRS, *_WHOLE_ATTRS):
         value = attrs.get(name)
         if value is None or (name in _RATE_ATTRS and _number(value) is not None):
             continue
         if name in _COUNT_ATTRS and count_of(value) is not None:
             continue
-        return f"its {name} attribute is {str(value)[:60]!r}, not a {'count' if name in _COUNT_ATTRS else 'number'}"
+        if name in _WHOLE_ATTRS and _number(value) is not None and count_of(abs(_number(value))) is not None:
+            continue
+        kind = "count" if name in _COUNT_ATTRS else "whole number" if name in _WHOLE_ATTRS else "number"
+        return f"its {name} attribute is {str(value)[:60]!r}, not a {kind}"
     return None
 
 
@@ -534,7 +539,27 @@ def check_attr_problems(attrs: Mapping[str, Any]) -> list[str]:
                    + CHECK_ATTRS["repeated_frames"])
     if region_problem(attrs.get("cell_region")):
         out.append(f"{region_problem(attrs.get('cell_region'))}: {CHECK_ATTRS['cell_region']}")
+    for name, width in (("scene_cut_frames", 1), ("damaged_spans", 2)):
+        if attrs.get(name) is not None and whole_rows(attrs[name], width) is None:
+            out.append(f"its {name} attribute is {str(attrs[name])[:40]!r}, not a list of frame "
+                       f"{'numbers' if width == 1 else '[first, last] pairs'}: {CHECK_ATTRS[name]}")
     return out
+
+
+def whole_rows(value: Any, width: int = 1) -> list | None:
+    """A list attribute (`attr_list`) of frame numbers (`width` 1) or of [first, last] pairs (2),
+    as ints; None where absent or not such a list (named at screening: `check_attr_problems`)."""
+    try:
+        rows = attr_list(value)
+    except (TypeError, ValueError):
+        return None
+    if rows is None:
+        return None
+    if width == 1:
+        return [int(r) for r in rows] if all(count_of(r) is not None for r in rows) else None
+    if all(_listlike(r) and len(r) == width and all(count_of(a) is not None for a in r) for r in rows):
+        return [[int(a) for a in r] for r in rows]
+    return None
 
 
 def region_problem(value: Any) -> str | None:

@@ -367,3 +367,27 @@ def test_an_invalid_cell_region_in_a_scores_folder_is_named(tmp_path, caplog):
     scores = read_scores(tmp_path / "scores")
     assert next(v for v in scores.videos if v.video == "cam/v1.avi").cell_region is None
     assert f"{run_json}: video 'cam/v1.avi': cell_region [0.5, 0.0, 0.2, 1.0] is not" in caplog.text
+
+
+def test_damaged_timeline_and_source_attributes_are_named_not_a_failed_group(tmp_path, caplog):
+    """A scene_cut_frames or damaged_spans attribute that is not a list of frames failed the whole
+    group with a JSON error naming no file; a source_size that is not a count did too, once the
+    scores were assembled. Now the timeline's marks are left off that video, named, and a file
+    whose source fingerprint is damaged is left out, named: the others are scored."""
+    feats = tmp_path / "feats"
+    odd = {0: {"scene_cuts": 1, "scene_cut_frames": "[12, "}, 1: {"damaged_spans": "[[3, 9], [12]]"},
+           2: {"source_size": "big", "source_files": 1}}
+    for i in range(4):
+        motion_video(feats, f"cam/v{i}.avi", 40, DAY_CELLS, seed=i, attrs=odd.get(i))
+    res = CliRunner().invoke(cli, ["detect", str(feats), "--config", str(pooled_config(tmp_path)),
+                                   "-o", str(tmp_path / "scores")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"{feats / 'cam' / 'v0.avi.h5'} (cam/v0.avi): its scene_cut_frames attribute is '[12, ', not a list " \
+           "of frame numbers: its timeline marks no scene cut" in caplog.text
+    assert f"{feats / 'cam' / 'v1.avi.h5'} (cam/v1.avi): its damaged_spans attribute is" in caplog.text
+    assert f"left out cam/v2.avi: {feats / 'cam' / 'v2.avi.h5'}: not a readable feature file (its source_size " \
+           "attribute is 'big', not a count)" in res.output + caplog.text
+    run = json.loads((tmp_path / "scores" / "run.json").read_text())
+    assert sorted(v["video"] for v in run["videos"]) == ["cam/v0.avi", "cam/v1.avi", "cam/v3.avi"]
+    v0 = next(v for v in run["videos"] if v["video"] == "cam/v0.avi")
+    assert v0["scene_cuts"] == 1 and not v0.get("scene_cut_frames")

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 
 def _video_meta(v) -> dict:
+    from extract.store import whole_rows
+
     a = v.attrs
     n_frames = a.get("n_frames")
     if n_frames is None:
@@ -52,8 +54,7 @@ def _video_meta(v) -> dict:
     fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
     source = a.get("source") or a.get("source_path") or ""
     cuts = a.get("scene_cuts")  # the scene cuts the backbone found (motion since 2026-12-03, every one since 12-04)
-    at = a.get("scene_cut_frames")  # and where, since 2026-12-04 (older stores: the count alone)
-    at = json.loads(at) if isinstance(at, str) and at.startswith("[") else None
+    at = whole_rows(a.get("scene_cut_frames"))  # and where, since 2026-12-04 (older stores: the count alone)
     cuts = int(cuts) if isinstance(cuts, (int, np.integer)) else None
     # what the backbone did at them; before it was recorded only the motion backbone counted
     # cuts, and it left them out
@@ -89,16 +90,11 @@ def _region_attr(value) -> list[float] | None:
 
 
 def _spans_attr(value) -> list[list[int]] | None:
-    """[first, last] frame runs from a store attribute (JSON text or an array), or None."""
-    from extract.store import attr_list
+    """[first, last] frame runs from a store attribute (JSON text or an array), or None (absent,
+    or damaged: named at screening, `extract.store.check_attr_problems`)."""
+    from extract.store import whole_rows
 
-    values = attr_list(value)
-    if values is None:
-        return None
-    try:
-        return [[int(a), int(b)] for a, b in values] or None
-    except (TypeError, ValueError):
-        return None
+    return whole_rows(value, 2) or None
 
 
 def _task(detector: str, fn, args: tuple, group: str) -> tuple:
