@@ -42,7 +42,7 @@ from .sources import (RAW_STREAM_EXTENSIONS, VIDEO_EXTENSIONS, Listing, Source, 
                       is_picture, nothing_found_hint, one_line, select_shard, stray_pictures, system_file,
                       system_files_note)
 from .timing import Timing, pauses_before
-from .store import (SUFFIX, OutputError, blocking_file, check_key, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
+from .store import (SUFFIX, OutputError, blocking_file, check_key, count_of, typed_attr_problem, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
                     write_video)
 from .video_stream import main_video_stream, probe_sample_aspect, raw_stream_rate
 from .workers import DecodeWorker, Task
@@ -235,6 +235,9 @@ def why_stale(path: Path, fingerprint: dict[str, int], settings_json: str, sourc
         attrs = read_attrs(path)
     except (OSError, ValueError):  # damaged or not HDF5: redo
         return "its feature file is damaged or not HDF5"
+    odd = typed_attr_problem(attrs)
+    if odd:  # edited by hand or damaged: `videoad` leaves it out and says to rerun extract, which redoes it
+        return f"its feature file is damaged ({odd})"
     if "frame_span_s" in attrs and "frame_times_kept" not in attrs:  # variable rate, written before its times were kept
         return "a variable-rate video written before its frame times were kept"
     if "frame_span_s" in attrs and "pauses" not in attrs and _has_pause(path):
@@ -598,8 +601,8 @@ def _shard_keys(keys: list[str], index: int, count: int) -> list[str]:
 def _repeat_share(attrs: Mapping) -> float | None:
     """The share of a stored video's sampled frames that repeat the one before (as the run that
     extracted it computed it), None where the file does not say."""
-    repeated, n, fps = attrs.get("repeated_frames"), attrs.get("n_frames"), attrs.get("fps")
-    if not repeated or not n:
+    repeated, n, fps = count_of(attrs.get("repeated_frames")), count_of(attrs.get("n_frames")), attrs.get("fps")
+    if not repeated or not n:  # none, or not a count (a damaged file: `videoad` names it at screening)
         return None
     rate = attrs.get("sampled_fps")
     sampled = float(n) * (min(1.0, float(rate) / float(fps)) if rate and fps and float(fps) > 0 else 1.0)

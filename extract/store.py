@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import unicodedata
@@ -482,7 +483,126 @@ def attrs_problem(path: str | os.PathLike, attrs: Mapping[str, Any]) -> StoreRea
     said = attrs.get("n_clips")
     if said is not None and not (isinstance(said, (int, np.integer)) and int(said) >= 0):
         return _unreadable(path, ValueError(f"its n_clips attribute is {said!r}, not a count of clips"))
+    odd = typed_attr_problem(attrs)
+    return _unreadable(path, ValueError(odd)) if odd else None
+
+
+#: attributes read as JSON text (an object, a list of that many numbers) and as numbers (counts:
+#: whole and >= 0) when present: a value of another kind (a file edited by hand, written by another
+#: tool, damaged) is named at screening, where it failed later as a traceback naming no file
+_JSON_ATTRS = {"backbone_options": None, "backbone_json": None, "cell_grid": 2, "frame_size": 2, "working_size": 2}
+_COUNT_ATTRS = ("n_frames", "clip_len", "stride", "dim", "cell_dim", "source_size", "source_files")
+_WHOLE_ATTRS = ("source_mtime_ns",)  # before 1970: below zero
+_RATE_ATTRS = ("fps", "sampled_fps", "target_fps", "max_fps")  # NaN: a frame folder's unknown rate
+#: attributes only a footage check or the heat maps read, and what a damaged one costs the video
+#: (`check_attr_problems`): named, it is scored all the same
+CHECK_ATTRS = {"repeated_frames": "the repeated-frames check leaves it out",
+               "cell_region": "its heat maps are placed on the group's cell region",
+               "scene_cut_frames": "its timeline marks no scene cut", "damaged_spans": "its timeline marks no damaged span"}
+
+
+def typed_attr_problem(attrs: Mapping[str, Any]) -> str | None:
+    """What makes one of `_JSON_ATTRS`, `_COUNT_ATTRS` or `_RATE_ATTRS` not what its readers take
+    (the attribute and its value), else None; "none" (a None written) counts as absent."""
+    for name, size in _JSON_ATTRS.items():
+        value = attrs.get(name)
+        if value is None or (isinstance(value, str) and value == "none"):
+            continue
+        try:
+            value = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            return f"its {name} attribute is not JSON text: {str(attrs[name])[:60]!r}"
+        if size is None and not isinstance(value, dict):
+            return f"its {name} attribute is {str(attrs[name])[:60]!r}, not a JSON object"
+        if size is not None and not (_listlike(value) and len(value) == size and all(count_of(v) for v in value)):
+            return f"its {name} attribute is {str(attrs[name])[:60]!r}, not {size} positive whole numbers"
+    for name in (*_COUNT_ATTRS, *_RATE_ATTRS, *_WHOLE_ATTRS):
+        value = attrs.get(name)
+        if value is None or (name in _RATE_ATTRS and _number(value) is not None):
+            continue
+        if name in _COUNT_ATTRS and count_of(value) is not None:
+            continue
+        if name in _WHOLE_ATTRS and _number(value) is not None and count_of(abs(_number(value))) is not None:
+            continue
+        kind = "count" if name in _COUNT_ATTRS else "whole number" if name in _WHOLE_ATTRS else "number"
+        return f"its {name} attribute is {str(value)[:60]!r}, not a {kind}"
     return None
+
+
+def check_attr_problems(attrs: Mapping[str, Any]) -> list[str]:
+    """What is wrong with each of `CHECK_ATTRS` that is present and not what its reader takes, and
+    what that costs the video, one sentence each."""
+    out = []
+    count = attrs.get("repeated_frames")
+    if count is not None and count_of(count) is None:
+        out.append(f"its repeated_frames attribute is {str(count)[:40]!r}, not a count: "
+                   + CHECK_ATTRS["repeated_frames"])
+    if region_problem(attrs.get("cell_region")):
+        out.append(f"{region_problem(attrs.get('cell_region'))}: {CHECK_ATTRS['cell_region']}")
+    for name, width in (("scene_cut_frames", 1), ("damaged_spans", 2)):
+        if attrs.get(name) is not None and whole_rows(attrs[name], width) is None:
+            out.append(f"its {name} attribute is {str(attrs[name])[:40]!r}, not a list of frame "
+                       f"{'numbers' if width == 1 else '[first, last] pairs'}: {CHECK_ATTRS[name]}")
+    return out
+
+
+def whole_rows(value: Any, width: int = 1) -> list | None:
+    """A list attribute (`attr_list`) of frame numbers (`width` 1) or of [first, last] pairs (2),
+    as ints; None where absent or not such a list (named at screening: `check_attr_problems`)."""
+    try:
+        rows = attr_list(value)
+    except (TypeError, ValueError):
+        return None
+    if rows is None:
+        return None
+    if width == 1:
+        return [int(r) for r in rows] if all(count_of(r) is not None for r in rows) else None
+    if all(_listlike(r) and len(r) == width and all(count_of(a) is not None for a in r) for r in rows):
+        return [[int(a) for a in r] for r in rows]
+    return None
+
+
+def region_problem(value: Any) -> str | None:
+    """Why a `cell_region` attribute (JSON text or an array) is not [x0, y0, x1, y1] fractions of the
+    frame (`_check_region`'s words), else None (absent included)."""
+    if value is None:
+        return None
+    try:
+        _check_region(attr_list(value), True)
+    except ValueError as exc:  # JSON that does not parse, too
+        return str(exc) if str(exc).startswith("cell_region") else f"cell_region is not JSON text: {str(value)[:40]!r}"
+    return None
+
+
+def json_object(value: Any, absent: dict | None = None) -> dict | None:
+    """An object-valued attribute (a dict kept as JSON text) as a dict: `absent` where it is absent
+    (or "none"), None where it is not a JSON object (a damaged file, named at screening:
+    `typed_attr_problem`)."""
+    if value is None or (isinstance(value, str) and value == "none"):
+        return absent
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def _number(value: Any) -> float | None:
+    """`value` as a float where it is a number (NaN included; not a text, not a bool), else None."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    return float(value)
+
+
+def count_of(value: Any) -> float | None:
+    """`value` where it is a finite whole number >= 0 (a count), else None."""
+    number = _number(value)
+    return number if number is not None and math.isfinite(number) and number >= 0 and number == int(number) else None
+
+
+def _listlike(value: Any) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
 
 
 def _version_problem(path: str | os.PathLike, attrs: Mapping[str, Any]) -> StoreReadError | None:

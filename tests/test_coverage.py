@@ -15,6 +15,8 @@ from videoad import coverage
 from videoad.cli import cli
 
 GRID = (2, 2)
+#: a day's motion: three cells move, the bottom-right one never
+DAY_CELLS = {0: 0.3, 1: 0.2, 2: 0.25}
 BINS = 8  # the motion backbone's orientation bins, then 5 magnitude bins (moving shares), then 2 energies
 
 
@@ -285,3 +287,107 @@ def test_a_saved_cell_outside_the_models_grid_is_named_before_scoring(tmp_path, 
                                    "-o", str(tmp_path / "later")], catch_exceptions=False)
     assert res.exit_code == 1 and "Traceback" not in res.output, res.output
     assert f"{path}: group 'all' has a damaged '{key}': cell 4 is outside its 2x2 grid" in res.output, res.output
+
+
+def test_a_damaged_backbone_options_attribute_leaves_its_video_out_named(tmp_path):
+    """A feature file whose backbone_options is not a JSON object (edited by hand, another tool,
+    damaged) stopped the run with a JSON traceback's words naming no file; now that video is left
+    out, its file and attribute named, and the others are scored. The coverage checks, met with it
+    outside a run, do not say."""
+    hist, new = tmp_path / "history", tmp_path / "new"
+    for i in range(3):
+        motion_video(hist, f"cam/h{i}.avi", 40, DAY_CELLS, seed=i,
+                     attrs={"backbone_options": "{bins: 8"} if i == 1 else None)
+        motion_video(new, f"cam/v{i}.avi", 40, DAY_CELLS, seed=10 + i)
+    res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(pooled_config(tmp_path)), "--fit-on", str(hist),
+                                   "-o", str(tmp_path / "scores")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"{hist / 'cam' / 'h1.avi.h5'}: not a readable feature file (its backbone_options attribute is not JSON" \
+        in res.output
+    cells = np.zeros((3, 4, BINS + 7))
+    for options in ("{bins: 8", "[8]", json.dumps({"bins": "eight"})):
+        assert coverage.moving_share(cells, {"backbone": "motion", "backbone_options": options}) is None
+
+
+@pytest.mark.parametrize("repeated", ["lots", float("nan")])
+def test_a_repeated_frames_attribute_that_is_not_a_count_leaves_that_check_alone(tmp_path, caplog, repeated):
+    """A history video whose `repeated_frames` is not a count stopped the run ("could not convert
+    string to float") or told of "nan%" repeated frames; now it is named (file and video) and the
+    repeated-frames check leaves it out: the run scores as before."""
+    hist, new = tmp_path / "history", tmp_path / "new"
+    for i in range(3):
+        motion_video(hist, f"cam/h{i}.avi", 40, DAY_CELLS, seed=i, attrs={"repeated_frames": repeated if i == 1 else 0})
+        motion_video(new, f"cam/v{i}.avi", 40, DAY_CELLS, seed=10 + i, attrs={"repeated_frames": 0})
+    res = CliRunner().invoke(cli, ["detect", str(new), "--config", str(pooled_config(tmp_path)), "--fit-on", str(hist),
+                                   "-o", str(tmp_path / "scores")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"{hist / 'cam' / 'h1.avi.h5'} (cam/h1.avi): its repeated_frames attribute is" in caplog.text
+    assert "the repeated-frames check leaves it out" in caplog.text
+    assert "nan%" not in res.output + caplog.text
+    run = json.loads((tmp_path / "scores" / "run.json").read_text())
+    assert not run.get("left_out") and all("repeats" not in g for g in run["groups"])
+
+
+@pytest.mark.parametrize("region", ["[0.5, 0.5, 0.2, 0.2]", "[0.5, 0.5,"])
+def test_an_invalid_cell_region_in_the_store_is_named_and_the_groups_is_used(tmp_path, caplog, region):
+    """A video's `cell_region` attribute that is not a region was replaced by the group's in silence,
+    and on the group's first video became the group's region (JSON that does not parse stopped the
+    run); now it is named (file and video), and the group's region is a valid one."""
+    import h5py
+
+    feats = tmp_path / "feats"
+    for i in range(3):
+        motion_video(feats, f"cam/v{i}.avi", 40, DAY_CELLS, seed=i)
+    with h5py.File(feats / "cam" / "v0.avi.h5", "r+") as f:  # write_video refuses it: edited by hand
+        f.attrs["cell_region"] = region
+    res = CliRunner().invoke(cli, ["detect", str(feats), "--config", str(pooled_config(tmp_path)),
+                                   "-o", str(tmp_path / "scores")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"{feats / 'cam' / 'v0.avi.h5'} (cam/v0.avi): cell_region" in caplog.text
+    assert "its heat maps are placed on the group's cell region" in caplog.text
+    run = json.loads((tmp_path / "scores" / "run.json").read_text())
+    assert run["cell_region"] == [0.0, 0.0, 1.0, 1.0]
+    assert "cell_region" not in next(v for v in run["videos"] if v["video"] == "cam/v0.avi")
+
+
+def test_an_invalid_cell_region_in_a_scores_folder_is_named(tmp_path, caplog):
+    """A video's cell_region in run.json that is not a region was replaced by the run's in silence."""
+    from videoad.scores import read_scores
+
+    feats = tmp_path / "feats"
+    for i in range(2):
+        motion_video(feats, f"cam/v{i}.avi", 40, DAY_CELLS, seed=i)
+    res = CliRunner().invoke(cli, ["detect", str(feats), "--config", str(pooled_config(tmp_path)),
+                                   "-o", str(tmp_path / "scores")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    run_json = tmp_path / "scores" / "run.json"
+    run = json.loads(run_json.read_text())
+    next(v for v in run["videos"] if v["video"] == "cam/v1.avi")["cell_region"] = [0.5, 0.0, 0.2, 1.0]
+    run_json.write_text(json.dumps(run))
+    scores = read_scores(tmp_path / "scores")
+    assert next(v for v in scores.videos if v.video == "cam/v1.avi").cell_region is None
+    assert f"{run_json}: video 'cam/v1.avi': cell_region [0.5, 0.0, 0.2, 1.0] is not" in caplog.text
+
+
+def test_damaged_timeline_and_source_attributes_are_named_not_a_failed_group(tmp_path, caplog):
+    """A scene_cut_frames or damaged_spans attribute that is not a list of frames failed the whole
+    group with a JSON error naming no file; a source_size that is not a count did too, once the
+    scores were assembled. Now the timeline's marks are left off that video, named, and a file
+    whose source fingerprint is damaged is left out, named: the others are scored."""
+    feats = tmp_path / "feats"
+    odd = {0: {"scene_cuts": 1, "scene_cut_frames": "[12, "}, 1: {"damaged_spans": "[[3, 9], [12]]"},
+           2: {"source_size": "big", "source_files": 1}}
+    for i in range(4):
+        motion_video(feats, f"cam/v{i}.avi", 40, DAY_CELLS, seed=i, attrs=odd.get(i))
+    res = CliRunner().invoke(cli, ["detect", str(feats), "--config", str(pooled_config(tmp_path)),
+                                   "-o", str(tmp_path / "scores")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"{feats / 'cam' / 'v0.avi.h5'} (cam/v0.avi): its scene_cut_frames attribute is '[12, ', not a list " \
+           "of frame numbers: its timeline marks no scene cut" in caplog.text
+    assert f"{feats / 'cam' / 'v1.avi.h5'} (cam/v1.avi): its damaged_spans attribute is" in caplog.text
+    assert f"left out cam/v2.avi: {feats / 'cam' / 'v2.avi.h5'}: not a readable feature file (its source_size " \
+           "attribute is 'big', not a count)" in res.output + caplog.text
+    run = json.loads((tmp_path / "scores" / "run.json").read_text())
+    assert sorted(v["video"] for v in run["videos"]) == ["cam/v0.avi", "cam/v1.avi", "cam/v3.avi"]
+    v0 = next(v for v in run["videos"] if v["video"] == "cam/v0.avi")
+    assert v0["scene_cuts"] == 1 and not v0.get("scene_cut_frames")

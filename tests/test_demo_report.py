@@ -203,3 +203,56 @@ def test_the_digits_demo_says_why_the_fit_stopped_in_words(reason, words, monkey
     res = CliRunner().invoke(cli, ["demo", "--data", "digits"])
     assert res.exit_code == 0, res.output
     assert f"DUAD AUROC 0.9000 ({words}); PCA-8 AUROC 0.8000" in res.output and reason not in res.output
+
+
+def _demo_stopping_at_extraction(tmp_path, monkeypatch, extraction):
+    """`videoad demo -o OUT` with the extraction stood in for by `extraction` (no footage generated)."""
+    from click.testing import CliRunner
+
+    import extract.run
+    from videoad import synth
+    from videoad.cli import cli
+
+    fake = type("Dataset", (), {"videos": [], "root": tmp_path / "out" / "data"})()
+    monkeypatch.setattr(synth, "generate", lambda *a, **k: fake)
+    monkeypatch.setattr(extract.run, "extract_videos", extraction)
+    return CliRunner().invoke(cli, ["demo", "-o", str(tmp_path / "out")])
+
+
+def test_a_demo_whose_extraction_fails_says_what_failed_in_one_line(tmp_path, monkeypatch):
+    """A full or unwritable output (OutputError), or videos that fail to extract (RuntimeError),
+    ended `videoad demo` in a traceback; now each is an error naming what failed, exit status 1."""
+    import errno
+
+    from extract.store import OutputError
+
+    def full(*a, **k):
+        raise OutputError(errno.ENOSPC, f"cannot write {tmp_path / 'out' / 'features'}: no space left on the device")
+
+    res = _demo_stopping_at_extraction(tmp_path, monkeypatch, full)
+    assert res.exit_code == 1 and "Traceback" not in res.output and not isinstance(res.exception, OutputError)
+    assert f"Error: cannot write {tmp_path / 'out' / 'features'}: no space left" in res.output, res.output
+
+    failed = type("Summary", (), {"ok": False, "report": lambda self: "a.avi: failed: cannot decode"})()
+    res = _demo_stopping_at_extraction(tmp_path, monkeypatch, lambda *a, **k: failed)
+    assert res.exit_code == 1 and not isinstance(res.exception, RuntimeError), res.output
+    assert f"Error: feature extraction into {tmp_path / 'out' / 'features'} failed:\na.avi: failed: cannot decode" \
+        in res.output
+
+
+def test_a_second_demo_into_the_same_folder_is_refused_while_the_first_runs(tmp_path, monkeypatch):
+    """Two `videoad demo -o X` at once wrote over each other's videos, features and scores: the
+    demo now holds its folder as run and detect hold theirs (videoad.output_lock)."""
+    from video_helpers import holding_folder
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ".videoad-demo").write_bytes(b"")  # the first demo's folder
+    holder = holding_folder(tmp_path / "out", command="videoad demo")
+    try:
+        res = _demo_stopping_at_extraction(tmp_path, monkeypatch, lambda *a, **k: pytest.fail("extracted"))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res.exit_code == 1, res.output
+    assert f"{tmp_path / 'out'}: another videoad is writing this folder now (pid {holder.pid}, videoad demo" \
+        in res.output

@@ -306,3 +306,27 @@ def test_an_atomic_write_without_sync_flushes_neither_the_file_nor_its_folder(tm
     assert (tmp_path / "a.png").read_bytes() == b"picture" and calls == []
     store.write_atomic(tmp_path / "b.h5", b"features")
     assert len(calls) == 2  # the file and its folder, as before
+
+
+def test_a_feature_file_whose_attributes_are_damaged_is_redone_by_extract(tmp_path):
+    """`videoad detect` leaves out a file whose backbone_options (or another typed attribute) is not
+    what its readers take and says to rerun `videoad extract`, which kept it as current (its source
+    and settings unchanged): the advice redid nothing. Now extract redoes it, saying why."""
+    import h5py
+
+    from extract.run import why_stale
+
+    fingerprint, settings = {"size": 10, "mtime_ns": 5, "files": 1}, "{}"
+    base = {"source_size": 10, "source_mtime_ns": 5, "source_files": 1, "settings_json": "{}",
+            "backbone_options": '{"bins": 8}', "stride": 16}
+    for name, odd in (("ok", {}), ("options", {"backbone_options": "{bins: 8"}), ("stride", {"stride": "16 frames"})):
+        path = tmp_path / f"{name}.h5"
+        with h5py.File(path, "w") as f:
+            for k, v in {**base, **odd}.items():
+                f.attrs[k] = v
+        why = why_stale(path, fingerprint, settings)
+        if not odd:
+            assert why is None
+        else:
+            assert why.startswith(f"its feature file is damaged (its {name.replace('options', 'backbone_options')} "
+                                  "attribute is"), why

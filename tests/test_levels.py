@@ -269,3 +269,25 @@ def test_a_damaged_level_record_is_named_before_any_scoring(tmp_path):
         assert res.exit_code == 1, (key, value, res.output)
         assert f"{path}: group 'all (busier)' has an activity_level that is not" in res.output, (key, res.output)
         assert not (tmp_path / f"s_{key}" / "run.json").exists()
+
+
+def test_levels_are_measured_on_the_videos_the_fit_keeps(tmp_path):
+    """A video without cells among gridded ones is left out of the fit (laid out unlike most), but
+    the split measured every stored video: its activity unknown, no split, and the fit then found
+    the two levels and fitted them together ("fitted together all the same"). Now the split is
+    measured on the videos the fit keeps, as the fit's own check is: two levels, the bare video
+    left out, named."""
+    from extract.store import write_video
+
+    day_and_night(tmp_path / "both")
+    starts = np.arange(40) * 16
+    write_video(tmp_path / "both", "cam/bare.avi", np.random.default_rng(5).uniform(0, 0.1, (40, 60)).astype(np.float32),
+                np.stack([starts, starts + 15], axis=1),
+                {"n_frames": 640, "fps": 10.0, "clip_len": 16, "stride": 16, "backbone": "motion",
+                 "backbone_options": json.dumps({"bins": 8})})
+    out, run = detect(tmp_path, [tmp_path / "both", "--activity-levels", "apart"], "apart")
+    groups = {g["group"]: g for g in run["groups"]}
+    assert sorted(groups) == ["all (busier)", "all (quieter)"], (sorted(groups), out)
+    assert groups["all (busier)"]["videos"] == ["cam/night0.avi", "cam/night1.avi"]
+    assert "cam/day2.avi" in event_videos(tmp_path, "apart")
+    assert "no cells in the store" in out and "cam/bare.avi" in out

@@ -129,3 +129,24 @@ def test_generate_into_an_earlier_set_leaves_only_its_own_videos(tmp_path):
     assert sorted(p.name for p in (ds.root / "Normal").iterdir()) == ["Normal001.avi", "notes.txt"]
     assert [v.video for v in ds.videos] == ["Normal/Normal001.avi"]
 
+
+
+@pytest.mark.parametrize("field, value, says", [("height", 53, "height must be a whole number >= 54"),
+                                                ("width", 30, "width must be a whole number >= 31"),
+                                                ("n_frames", 0, "n_frames must be a whole number >= 1"),
+                                                ("fps", 0.0, "fps must be a number > 0")])
+def test_a_scene_too_small_to_draw_is_refused_with_its_minimum(field, value, says):
+    """A picture of 53 px or less high (or 30 px wide) failed inside numpy drawing the background's
+    props ("low >= high"); the config now says the minimum, and the smallest allowed is drawn."""
+    with pytest.raises(ValueError, match=f"SceneConfig: {says}"):
+        SceneConfig(**{field: value})
+    frames, _ = render_video(None, seed=0, cfg=SceneConfig(width=31, height=54, n_frames=3))
+    assert frames.shape == (3, 54, 31, 3)
+
+
+def test_an_event_in_too_few_frames_is_refused_with_the_minimum():
+    """An event in 4 frames or fewer failed inside numpy drawing its start ("low >= high")."""
+    with pytest.raises(ValueError, match=r"event 'runner' in 4 frame\(s\): a video with an event needs n_frames >= 5"):
+        render_video("runner", seed=0, cfg=SceneConfig(n_frames=4))
+    _, intervals = render_video("runner", seed=0, cfg=SceneConfig(n_frames=5))
+    assert intervals

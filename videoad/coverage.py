@@ -21,7 +21,6 @@ more at night against a day's history. A busier hour than the history's (three t
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 from typing import Mapping
@@ -61,10 +60,12 @@ def moving_share(cells: np.ndarray, attrs: Mapping, edge: float | None = None) -
     if str(attrs.get("backbone", "")) != "motion" or cells is None:
         return None
     from extract.backbones.motion import MAGNITUDE_EDGES
+    from extract.store import json_object
 
-    options = attrs.get("backbone_options")
-    options = json.loads(options) if isinstance(options, str) and options.startswith("{") else (options or {})
-    bins = int(options.get("bins", 8))
+    options = json_object(attrs.get("backbone_options"), absent={})
+    bins = options.get("bins", 8) if options is not None else None
+    if not isinstance(bins, int) or bins < 0:  # damaged options (named at screening): the checks do not say
+        return None
     cells = np.asarray(cells)
     if cells.ndim != 3 or cells.shape[2] < bins + len(MAGNITUDE_EDGES):
         return None
@@ -118,7 +119,11 @@ def activity_levels(vids) -> list[tuple[float, str]] | None:
     A video whose median is not a finite number (NaN or inf in its cells: left out of every fit) is
     left out here too: it sorts nowhere, and the sort around it broke the levels apart.
     `vids` may be a generator: each video is dropped once measured."""
-    levels = [(median_activity(v), v.key) for v in vids]
+    return sorted_levels([(median_activity(v), v.key) for v in vids])
+
+
+def sorted_levels(levels: list[tuple[float | None, str]]) -> list[tuple[float, str]] | None:
+    """`activity_levels` from each video's (median activity or None, key), measured by the caller."""
     if any(m is None for m, _ in levels):
         return None
     return sorted((m, k) for m, k in levels if math.isfinite(m))

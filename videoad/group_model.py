@@ -11,7 +11,6 @@ carries the line that history sets.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 import zipfile
@@ -71,9 +70,12 @@ def layout_of(vids, level: str) -> dict:
     grids = {v.cell_grid for v in vids}
     if len(grids) != 1:
         raise ValueError(f"videos of one group have different cell grids {sorted(map(str, grids))}")
-    region = vids[0].attrs.get("cell_region", [0.0, 0.0, 1.0, 1.0])
-    if isinstance(region, str):
-        region = json.loads(region)
+    from extract.store import attr_list, region_problem
+
+    # the first video's region whose is valid (an invalid one, named at screening, failed the group
+    # with a JSON traceback or became the group's); the whole frame where none records one
+    region = next((attr_list(r) for v in vids if (r := v.attrs.get("cell_region")) is not None
+                   and not region_problem(r)), [0.0, 0.0, 1.0, 1.0])
     return {"level": "cell", "cell_grid": list(grids.pop()), "cell_region": [float(r) for r in region]}
 
 

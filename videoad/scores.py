@@ -37,6 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 from array import array
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ from extract.store import blocking_file, remove_stale_temporaries, set_attr, tem
 from extract.clock import stored_start_warned
 from extract.timing import local_steps, pauses_before  # a pause in the recording (`FrameClock.end_seconds`)
 from videoad.names import cell_text, name_of_cell, name_of_shown, shown
+
+log = logging.getLogger(__name__)
 
 FORMAT = "videoad-scores/1"
 CELLS_FILE = "cells.h5"
@@ -505,6 +508,17 @@ def cell_region(value) -> list[float] | None:
     return region if ok else None
 
 
+def _video_region(run: Path, name: str, value) -> list[float] | None:
+    """A video's run.json `cell_region` (`cell_region`); one that is not a region is named, and the
+    video's heat maps are placed on the run's (it was replaced in silence)."""
+    region = cell_region(value)
+    if region is None and value is not None:
+        log.warning("%s: video %r: cell_region %s is not [x0, y0, x1, y1] in fractions of the frame (0 <= x0 < x1 "
+                    "<= 1, the same for y): its heat maps are placed on the run's cell_region", run, name,
+                    str(value)[:60])
+    return region
+
+
 def finite_json(value):
     """`value` with every float that is not finite as None: run.json and events.json stay JSON that
     any reader takes (Python's own would write Infinity and NaN, which JavaScript and jq refuse)."""
@@ -721,7 +735,7 @@ def _video_read(folder: Path, name: str, info: dict, rows: dict, cells: dict, ti
         scene_cut_handling=v.get("scene_cut_handling", "left out" if v.get("scene_cuts") is not None else None),
         repeated_frames=v.get("repeated_frames"), repeat_handling=v.get("repeat_handling"),
         decode_warnings=warned, damaged_spans=v.get("damaged_spans"), start_time=start, start_time_from=origin,
-        cell_region=cell_region(v.get("cell_region")),
+        cell_region=_video_region(run, name, v.get("cell_region")),
         frame_times=times.get(name) if name in times and len(times[name]) == int(v["n_frames"]) else None,
         source_fingerprint=v.get("source_fingerprint") if isinstance(v.get("source_fingerprint"), dict) else None,
     )

@@ -66,6 +66,26 @@ class SceneConfig:
     #: per video, the demo's; the development sets of several cameras set it)
     background_seed: int | None = None
 
+    def __post_init__(self) -> None:
+        """Sizes the scene can be drawn in (props above and below the corridor: a smaller picture
+        failed inside numpy with "low >= high"), said with their minimum."""
+        for name, least in (("width", MIN_WIDTH), ("height", MIN_HEIGHT), ("n_frames", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+                raise ValueError(f"SceneConfig: {name} must be a whole number >= {least}, got {value!r}")
+        for name in ("fps", "step"):
+            if not (isinstance(getattr(self, name), (int, float)) and 0 < getattr(self, name) < math.inf):
+                raise ValueError(f"SceneConfig: {name} must be a number > 0, got {getattr(self, name)!r}")
+        if not 0 <= self.noise_sigma < math.inf:
+            raise ValueError(f"SceneConfig: noise_sigma must be a number >= 0, got {self.noise_sigma!r}")
+
+
+#: the smallest picture the scene is drawn in (`_background`'s props: above the corridor's top
+#: 30%, below its bottom 15%, and a prop's 25 px from the right edge)
+MIN_WIDTH, MIN_HEIGHT = 31, 54
+#: the fewest frames an event can start in (its start is drawn from a share of them)
+MIN_EVENT_FRAMES = 5
+
 
 def at_frame_rate(cfg: SceneConfig, fps: float) -> SceneConfig:
     """The same scene, the same seconds long, filmed at `fps`: people move as fast in pixels per
@@ -234,6 +254,9 @@ def render_video(
     cfg = cfg or SceneConfig()
     if event is not None and event not in EVENTS + BRIEF_EVENTS:
         raise ValueError(f"unknown event {event!r}; choose one of {EVENTS + BRIEF_EVENTS}")
+    if event is not None and cfg.n_frames < MIN_EVENT_FRAMES:  # failed inside numpy ("low >= high")
+        raise ValueError(f"event {event!r} in {cfg.n_frames} frame(s): a video with an event needs "
+                         f"n_frames >= {MIN_EVENT_FRAMES} (more for it to enter the picture)")
     rng = np.random.default_rng(seed)
     bg = _background(cfg, rng if cfg.background_seed is None else np.random.default_rng(cfg.background_seed))
     # start with the corridor already populated

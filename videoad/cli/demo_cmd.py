@@ -56,6 +56,11 @@ def demo_folder(workdir) -> Path:
     return work
 
 
+class DemoError(RuntimeError):
+    """A stage of the demo failed (its message names which, and why): the command says it in one
+    line, not a traceback."""
+
+
 def stop_words(reason: str, n: int) -> str:
     """DUAD's `stop_reason_` in a reader's words: the console showed the raw
     `max_reselections after 10 reselections`, the name of a parameter."""
@@ -107,7 +112,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     summary = extract_videos(ds.root, work / "features", get_backbone("motion"),
                              ExtractOptions(workers=workers, recursive=True, progress=False))
     if not summary.ok:
-        raise RuntimeError(f"feature extraction failed:\n{summary.report()}")
+        raise DemoError(f"feature extraction into {work / 'features'} failed:\n{summary.report()}")
     echo(f"[2/5] motion features in {work / 'features'} ({time.perf_counter() - t0:.0f} s)")
     cfg = replace(DEMO_CONFIG, seed=seed)
     scores = video.detect(work / "features", cfg, note_cameras=False)  # one corridor, a background drawn per video
@@ -146,6 +151,7 @@ def demo(data: str, workdir: Path, seed: int, workers: int) -> None:
         click.echo(f"DUAD AUROC {res['duad_auroc']:.4f} ({stop_words(res['stop_reason'], res['reselections'])}); "
                    f"PCA-8 AUROC {res['pca_auroc']:.4f}")
         return
+    from videoad.output_lock import output_lock
     from videoad.scores import ScoresError
 
     try:
@@ -154,7 +160,12 @@ def demo(data: str, workdir: Path, seed: int, workers: int) -> None:
         raise click.ClickException(str(exc)) from None
     except ValueError as exc:  # one that holds what the demo would mix with or write over
         raise click.UsageError(str(exc)) from None
-    res = video_demo(workdir, seed=seed, workers=workers, echo=click.echo)
+    try:  # as `videoad run` holds its folders: a second demo into the same -o wrote over this one's
+        with output_lock(workdir, *(workdir / sub for sub in ("features", "scores", "report")),
+                         command="videoad demo"):
+            res = video_demo(workdir, seed=seed, workers=workers, echo=click.echo)
+    except (OSError, ValueError, DemoError) as exc:  # busy, full or unwritable, a stage that failed: named
+        raise click.ClickException(str(exc)) from None
     ev = res["evaluation"]
     click.echo("")
     click.echo("per category: " + ", ".join(f"{c.name} {c.auroc:.3f}" for c in ev.per_category if c.auroc == c.auroc))

@@ -351,6 +351,7 @@ def _screen(store, groups: dict[str, list[str]]):
             continue
         if n > 0:
             counts[key] = n
+            _check_attrs(store, key, a)
         else:
             left_out[key] = (f"no clips: {a.get('n_frames', '?')} frames, shorter than one clip of "
                              f"{a.get('clip_len', '?')} (extract with --tail pad to score it)")
@@ -366,6 +367,15 @@ def _screen(store, groups: dict[str, list[str]]):
         raise ValueError(f"{store.root}: no video can be scored ("
                          + "; ".join(f"{k}: {why}" for k, why in left_out.items()) + ")")
     return kept, counts, left_out
+
+
+def _check_attrs(store, key: str, attrs) -> None:
+    """Name a video whose attributes only a footage check or its heat maps read are damaged: it is
+    scored all the same (`extract.store.CHECK_ATTRS`: what each costs it)."""
+    from extract.store import check_attr_problems
+
+    for problem in check_attr_problems(attrs):
+        log.warning("%s (%s): %s", store.path(key), key, problem)
 
 
 def _listed(left_out: Mapping[str, str]) -> list[dict]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
-from videoad.coverage import activity_levels, median_activity, split_of
+from extract.store import VideoFeatures
+from videoad.coverage import median_activity, sorted_levels, split_of
 
 #: the two groups a split group becomes, quieter first
 SIDES = ("quieter", "busier")
@@ -27,30 +28,61 @@ def level_group(group: str, side: str) -> str:
     return f"{group} ({side})"
 
 
-def store_split(store, keys: list[str]) -> dict | None:
-    """`coverage.activity_split` of stored videos (None where they are not motion features, or
-    fewer than four), read one at a time, not a whole pooled store's cells at once."""
+def store_split(store, keys: list[str], level: str = "auto") -> dict | None:
+    """`coverage.activity_split` of the stored videos a fit of the group keeps (`fitted_levels`;
+    None where they are not motion features, or fewer than four), read one at a time, not a whole
+    pooled store's cells at once."""
+    levels = fitted_levels(store, keys, level)
+    return split_of(levels) if levels is not None else None
+
+
+def fitted_levels(store, keys: list[str], level: str = "auto") -> list[tuple[float, str]] | None:
+    """`coverage.activity_levels` of the videos of `keys` that the fit keeps: those `_load_group`
+    leaves out (unreadable or not finite arrays, laid out unlike most of the group's; `level`: the
+    level asked) are not measured. Every video was: one without cells among the group's gridded
+    ones hid the split the fit then found ("fitted together all the same"), one on another grid
+    moved it. Each video is kept as its layout alone once measured. None where they are not motion
+    features, or fewer than four."""
+    from videoad.video.groups import _finite, _unlike_most
+
     if len(keys) < 4 or str(store.attrs(keys[0]).get("backbone", "")) != "motion":  # activity is motion's alone
         return None
-    return split_of(activity_levels(store.load(k, cells=True) for k in keys))
+
+    measured, shells = [], []
+    for k in keys:
+        try:
+            v = store.load(k, cells=True)
+        except ValueError:  # an unreadable file: `_load_group` leaves it out, named
+            continue
+        fitted = VideoFeatures(k, v.features, v.frames, v.attrs, v.cells if level != "clip" else None)
+        if not _finite(fitted):  # left out there too (cells only where the fit reads them)
+            continue
+        measured.append((median_activity(v), k))
+        shells.append(VideoFeatures(k, v.features[:0], v.frames[:0], v.attrs,
+                                    None if fitted.cells is None else v.cells[:0]))
+    odd = _unlike_most(store, shells, level)
+    return sorted_levels([(m, k) for m, k in measured if k not in odd])
 
 
-def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, int], min_clips: int
-                 ) -> tuple[dict[str, list[str]], dict[str, dict]]:
+def split_levels(store, groups: Mapping[str, list[str]], counts: Mapping[str, int], min_clips: int,
+                 level: str = "auto") -> tuple[dict[str, list[str]], dict[str, dict]]:
     """`groups` with each group that mixes two levels of activity replaced by its two levels, and
     per new group its record (`of`: the group split, `side`, `ratio`, `boundary`, `videos` on each
     side). A group stays whole where its features do not say (not motion), where it is not split,
-    or where a level would have fewer than `min_clips` clips to fit on."""
+    or where a level would have fewer than `min_clips` clips to fit on. Measured on the videos the
+    fit keeps (`fitted_levels`; `level`: the level asked), as the fit's own `activity_split` is; a
+    video it leaves out goes with the quieter level, whose fit leaves it out, named."""
     out: dict[str, list[str]] = {}
     levels: dict[str, dict] = {}
     for g, keys in groups.items():
-        split = store_split(store, keys)
+        measured = fitted_levels(store, keys, level)
+        split = split_of(measured) if measured is not None else None
         if not split:
             out[g] = keys
             continue
-        busier = set(split["busier"])
+        busier, kept = set(split["busier"]), {k for _, k in measured}
         sides = {"quieter": [k for k in keys if k not in busier], "busier": [k for k in keys if k in busier]}
-        if min(sum(counts[k] for k in side) for side in sides.values()) < int(min_clips):
+        if min(sum(counts[k] for k in side if k in kept) for side in sides.values()) < int(min_clips):
             out[g] = keys
             continue
         for side in SIDES:

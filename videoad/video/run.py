@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 
 
 def _video_meta(v) -> dict:
+    from extract.store import whole_rows
+
     a = v.attrs
     n_frames = a.get("n_frames")
     if n_frames is None:
@@ -52,8 +54,7 @@ def _video_meta(v) -> dict:
     fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
     source = a.get("source") or a.get("source_path") or ""
     cuts = a.get("scene_cuts")  # the scene cuts the backbone found (motion since 2026-12-03, every one since 12-04)
-    at = a.get("scene_cut_frames")  # and where, since 2026-12-04 (older stores: the count alone)
-    at = json.loads(at) if isinstance(at, str) and at.startswith("[") else None
+    at = whole_rows(a.get("scene_cut_frames"))  # and where, since 2026-12-04 (older stores: the count alone)
     cuts = int(cuts) if isinstance(cuts, (int, np.integer)) else None
     # what the backbone did at them; before it was recorded only the motion backbone counted
     # cuts, and it left them out
@@ -81,24 +82,19 @@ def _video_meta(v) -> dict:
 
 def _region_attr(value) -> list[float] | None:
     """A video's `cell_region` store attribute (JSON text or an array) as [x0, y0, x1, y1], or None
-    (checked as run.json's is read back: `videoad.scores`)."""
-    from extract.store import attr_list
+    where absent or invalid (the group's: named at screening, `extract.store.check_attr_problems`)."""
+    from extract.store import attr_list, region_problem
     from videoad.scores import cell_region
 
-    return cell_region(attr_list(value))
+    return None if region_problem(value) else cell_region(attr_list(value))
 
 
 def _spans_attr(value) -> list[list[int]] | None:
-    """[first, last] frame runs from a store attribute (JSON text or an array), or None."""
-    from extract.store import attr_list
+    """[first, last] frame runs from a store attribute (JSON text or an array), or None (absent,
+    or damaged: named at screening, `extract.store.check_attr_problems`)."""
+    from extract.store import whole_rows
 
-    values = attr_list(value)
-    if values is None:
-        return None
-    try:
-        return [[int(a), int(b)] for a, b in values] or None
-    except (TypeError, ValueError):
-        return None
+    return whole_rows(value, 2) or None
 
 
 def _task(detector: str, fn, args: tuple, group: str) -> tuple:
@@ -369,7 +365,7 @@ def _levels_apart(store, groups: dict[str, list[str]], counts: Mapping[str, int]
         return groups, {}
     from videoad.video.levels import split_levels
 
-    return split_levels(store, groups, counts, int(cfg.min_clips))
+    return split_levels(store, groups, counts, int(cfg.min_clips), cfg.level)
 
 
 def _cameras_of(cfg: DetectConfig, store, groups: Mapping[str, list[str]]) -> dict | None:
@@ -666,16 +662,18 @@ def _pair(value) -> list[int] | None:
 
 def _backbone_of(attrs: Mapping) -> tuple[str, dict | None]:
     """A video's backbone name and recorded options (None in stores written before they were)."""
-    options = attrs.get("backbone_options")
-    options = json.loads(options) if isinstance(options, str) and options.startswith("{") else None
+    from extract.store import json_object
+
+    options = json_object(attrs.get("backbone_options"))
     return str(attrs.get("backbone_name") or attrs.get("backbone", "")), options
 
 
 def _extraction_of(attrs: Mapping) -> dict:
     """How one video's features were made (`extraction_record`'s per-video part): two videos whose
     records differ were extracted differently."""
-    desc = attrs.get("backbone_json")
-    desc = json.loads(desc) if isinstance(desc, str) and desc.startswith("{") else None
+    from extract.store import json_object
+
+    desc = json_object(attrs.get("backbone_json"))
     name, options = _backbone_of(attrs)
     fps = float(attrs.get("target_fps", 0.0) or 0.0)
     cap = float(attrs.get("max_fps", 0.0) or 0.0)
@@ -752,10 +750,12 @@ def extraction_record(store, keys: list[str], attrs: Mapping[str, Mapping] | Non
 
 def _repeat_share(attrs: list[Mapping]) -> float | None:
     """The share of the sampled frames that repeat the one before exactly (the motion backbone counts
-    them, `repeated_frames`), over the videos that record it; None where none does."""
+    them, `repeated_frames`), over the videos that record it as a count; None where none does."""
+    from extract.store import count_of
+
     repeated = sampled = 0.0
-    for a in attrs:
-        if a.get("repeated_frames") is None or not a.get("n_frames"):
+    for a in attrs:  # a count that is not one was named at screening (`extract.store.check_attr_problems`)
+        if count_of(a.get("repeated_frames")) is None or not count_of(a.get("n_frames")):
             continue
         native, rate = _fps(a), _sampled_fps(a)
         repeated += float(a["repeated_frames"])
