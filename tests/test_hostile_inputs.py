@@ -969,3 +969,29 @@ def test_the_console_log_line_keeps_a_names_line_feed_on_it_and_a_tracebacks_lin
     lines = sink.getvalue().splitlines()
     assert lines[0] == "WARNING videoad.test_one_line: removing x\\nWARNING videoad: done.avi (a\\rb, 3)"
     assert lines[1:4] == ["ERROR videoad.test_one_line: failed:", "c\\nd", "Traceback (most recent call last):"]
+
+
+def test_a_log_lines_error_or_quoted_name_is_on_its_line_and_escaped_once():
+    """An exception given to a log line (`timeline drawn without ground truth: %s`, an annotation
+    file's error naming its file) printed a line feed in its message as it is, a line of its own;
+    and a name quoted with `%r` (`group %r: ...`, `video %r`), already `\\n` in its repr, was escaped
+    again: `'cam\\\\n.avi'`, naming no file there is."""
+    import io
+    import logging
+
+    from videoad.datasets.errors import AnnotationError
+    from videoad.names import OneLineNames
+
+    sink = io.StringIO()
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(OneLineNames())
+    logger = logging.getLogger("videoad.test_one_line_error")
+    logger.addHandler(handler)
+    try:
+        logger.warning("drawn without: %s", AnnotationError("ann\nWARNING videoad: FAKE.txt: video 'a.avi'"))
+        logger.warning("group %r: %s video(s), %-6s|", "cam\nx", 3, "a\nb")
+    finally:
+        logger.removeHandler(handler)
+    assert sink.getvalue().splitlines() == [
+        "WARNING videoad.test_one_line_error: drawn without: ann\\nWARNING videoad: FAKE.txt: video 'a.avi'",
+        "WARNING videoad.test_one_line_error: group 'cam\\nx': 3 video(s), a\\nb  |"]
