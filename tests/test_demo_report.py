@@ -178,6 +178,7 @@ def test_the_demo_library_call_refuses_a_run_folder_before_writing(tmp_path, mon
 @pytest.mark.parametrize("earlier", [
     lambda p: None,  # a new folder
     lambda p: p.mkdir(),  # an empty one
+    lambda p: p.mkdir() or (p / ".DS_Store").write_bytes(b"\0") or (p / "Thumbs.db").write_bytes(b"\0"),  # as empty
     # a demo killed after its first videos: its mark, and a demo from before the mark: its annotations
     lambda p: (p / "data" / "videos" / "Normal").mkdir(parents=True) or (p / ".videoad-demo").write_text(""),
     lambda p: (p / "data").mkdir(parents=True) or (p / "data" / "Temporal_Anomaly_Annotation.txt").write_text("")])

@@ -945,9 +945,8 @@ def test_a_name_holding_a_newline_stays_on_its_line_in_log_lines_and_the_summary
     assert not any(x.startswith("FAKE") for x in (out + err).splitlines()) and "\r" not in out + err, out + err
 
 
-def test_the_console_log_line_keeps_a_names_line_feed_on_it_and_a_tracebacks_lines_apart():
-    """A path given to a log line (`removing %s`) is escaped as a name is; the message's own lines, an
-    exception's traceback, stay lines."""
+def _console_log_lines(write) -> list[str]:
+    """The lines `write(logger)` makes through the console's log format (`OneLineNames`)."""
     import io
     import logging
 
@@ -959,13 +958,38 @@ def test_the_console_log_line_keeps_a_names_line_feed_on_it_and_a_tracebacks_lin
     logger = logging.getLogger("videoad.test_one_line")
     logger.addHandler(handler)
     try:
+        write(logger)
+    finally:
+        logger.removeHandler(handler)
+    return sink.getvalue().splitlines()
+
+
+def test_the_console_log_line_keeps_a_names_line_feed_on_it_and_a_tracebacks_lines_apart():
+    """A path given to a log line (`removing %s`) is escaped as a name is; the message's own lines, an
+    exception's traceback, stay lines."""
+    def write(logger):
         logger.warning("removing %s (%s, %d)", Path("x\nWARNING videoad: done.avi"), "a\rb", 3)
         try:
             raise ValueError("bad")
         except ValueError:
             logger.exception("failed:\n%s", "c\nd")
-    finally:
-        logger.removeHandler(handler)
-    lines = sink.getvalue().splitlines()
+
+    lines = _console_log_lines(write)
     assert lines[0] == "WARNING videoad.test_one_line: removing x\\nWARNING videoad: done.avi (a\\rb, 3)"
     assert lines[1:4] == ["ERROR videoad.test_one_line: failed:", "c\\nd", "Traceback (most recent call last):"]
+
+
+def test_a_log_lines_error_or_quoted_name_is_on_its_line_and_escaped_once():
+    """An exception given to a log line (`timeline drawn without ground truth: %s`, an annotation
+    file's error naming its file) printed a line feed in its message as it is, a line of its own;
+    and a name quoted with `%r` (`group %r: ...`, `video %r`), already `\\n` in its repr, was escaped
+    again: `'cam\\\\n.avi'`, naming no file there is."""
+    from videoad.datasets.errors import AnnotationError
+
+    def write(logger):
+        logger.warning("drawn without: %s", AnnotationError("ann\nWARNING videoad: FAKE.txt: video 'a.avi'"))
+        logger.warning("group %r: %s video(s), %-6s|", "cam\nx", 3, "a\nb")
+
+    assert _console_log_lines(write) == [
+        "WARNING videoad.test_one_line: drawn without: ann\\nWARNING videoad: FAKE.txt: video 'a.avi'",
+        "WARNING videoad.test_one_line: group 'cam\\nx': 3 video(s), a\\nb  |"]

@@ -440,7 +440,8 @@ def test_a_history_video_beside_a_tiny_one_is_not_scored_against_it_alone(tmp_pa
     that clip alone, and the line rose far over what new normal footage scores, unwarned (on Ped2
     it missed an event: benchmarks/results/lopsided_history.md). Its clips now keep their fitted
     scores (the tiny video's are still held out), and the warning names the tiny video; a third
-    video of any length leaves the held-out line as it was."""
+    video that gives the long one 10 clips or more to be scored against leaves the held-out line as
+    it was (a second tiny one would not: their clips count together)."""
     from videoad import coverage
 
     train, test = tmp_path / "train", tmp_path / "test"
@@ -459,6 +460,16 @@ def test_a_history_video_beside_a_tiny_one_is_not_scored_against_it_alone(tmp_pa
     fake_video(train, "A/other.mp4", 60, seed=12, drift=0.5)  # a third video: held out as before
     (three,) = video.fit_and_score(train, test, cfg).groups
     assert three["line_from"] == "held-out" and "short_history" not in three and "line_note" not in three
+
+
+@pytest.mark.parametrize("clips, short", [
+    ([90, 1], [True, False]), ([90, 1, 1], [True, False, False]),  # the tiny ones' clips count together
+    ([90, 1, 60], [False, False, False]), ([90, 5, 5], [False, False, False]), ([4, 5], [True, True])])
+def test_which_history_videos_keep_their_fitted_scores(clips, short):
+    """A video keeps its fitted scores where its other history videos hold under 10 clips together."""
+    from videoad.group_model import short_references
+
+    assert short_references(clips).tolist() == short
 
 
 def test_the_mirror_and_lower_lines_read_their_spread_below_their_centre():

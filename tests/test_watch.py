@@ -3163,12 +3163,13 @@ def test_a_password_holding_a_slash_is_not_written_in_the_streams_name():
     ("http://cam/a?X-Amz-Signature=S3c", "http://cam/a?X-Amz-Signature=***"),
     ("http://cam/a?p%77d=S3c", "http://cam/a?p%77d=***"),
     ("http://cam/a#pwd=S3c", "http://cam/a#pwd=***"),
+    ("srt://cam:9000?mode=caller&passphrase=S3cret1234", "srt://cam:9000?mode=caller&passphrase=***"),
     ("http://cam/a?keyframes=1&monkey=2", "http://cam/a?keyframes=1&monkey=2"),
 ])
 def test_every_shape_of_a_password_is_left_out_of_a_streams_name(url, name):
     """A password of digits alone before a `/` (`user:1234/56@cam`) was taken for a port, and the name
     showed it whole; so did one after an empty user or before an IPv6 host, an address with `:///` or
-    a space before its scheme, and a query's `access_token=`, `apikey=` or `p%77d=`."""
+    a space before its scheme, and a query's `access_token=`, `apikey=`, `p%77d=` or SRT's `passphrase=`."""
     from videoad.live.sources import display_url
 
     assert display_url(url) == name

@@ -275,8 +275,7 @@ def line_note_line(note: str) -> str:
 def short_history_line(short: Mapping) -> str:
     """Why a history's alarm line is read from fitted scores although it holds two videos or more
     (`GroupModel.fit`'s `short_history`: the other videos of `scored_fitted` of them hold under 10 clips)."""
-    names = ", ".join(short["videos"][:5]) + (", ..." if len(short["videos"]) > 5 else "")
-    return (f"history video(s) {names} hold(s) only {short['clips']} clip(s): too few to score the other "
+    return (f"history video(s) {listed(short['videos'])} hold(s) only {short['clips']} clip(s): too few to score the other "
             f"{short['scored_fitted']} video(s)' clips against (history_line: held-out), so the alarm line is read "
             "from their fitted scores, which sit lower than new normal footage scores, and normal footage may "
             "raise events; give --fit-on other videos of 10 clips or more together")

@@ -165,19 +165,38 @@ class _Plain:
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
+#: the arguments of a log line that may hold a name: text, a path, an exception (its message names a file)
+_NAMED = (str, PurePath, BaseException)
+
+
+class _OnItsLine:
+    """A log line's argument that may hold a name: `%s` writes it `one_line`, `%r` as `repr` does (a line
+    feed already `\\n` there: escaped again, `'cam\\\\n.avi'`, it named no file)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self) -> str:
+        return one_line(str(self.value))
+
+    def __repr__(self) -> str:
+        return one_line(repr(self.value))
+
+
 class OneLineNames(logging.Formatter):
-    """LOG_FORMAT with each text or path argument of a line on that line (`one_line`): a name holding a line
-    feed (`log.warning("%s: ...", key)`) wrote a second line, forged, that read as the command's. A
-    message's own lines (its format, an exception's traceback) are kept."""
+    """LOG_FORMAT with each text, path or exception argument of a line on that line (`one_line`): a name
+    holding a line feed (`log.warning("%s: ...", key)`, or in an error's message) wrote a second line,
+    forged, that read as the command's. A message's own lines (its format, an exception's traceback)
+    are kept."""
 
     def __init__(self):
         super().__init__(LOG_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
         args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, (str, PurePath)) for a in args):
+        if isinstance(args, tuple) and any(isinstance(a, _NAMED) for a in args):
             record = logging.makeLogRecord({**record.__dict__, "args": tuple(
-                one_line(str(a)) if isinstance(a, (str, PurePath)) else a for a in args)})
+                _OnItsLine(a) if isinstance(a, _NAMED) else a for a in args)})
         return super().format(record)
 
 

@@ -34,13 +34,16 @@ def demo_folder(workdir) -> Path:
     """The demo's folder, made and marked: new, empty or an earlier demo's. Anything else is a
     ValueError naming it: the demo writes data/, features/, scores/ and report/ into it, and into
     a `videoad run` folder it added its videos to the run's store and wrote its scores over the
-    run's (then stopped in a traceback)."""
+    run's (then stopped in a traceback). A system file (the `.DS_Store` of a folder made in macOS's
+    Finder, `Thumbs.db`) leaves a folder empty."""
+    from extract.sources import system_file
     from videoad.scores import WRITE_CHECK, ScoresError, writable_folder
 
     work = Path(workdir)
     ours = (work / DEMO_MARK).is_file() or (work / "data" / "Temporal_Anomaly_Annotation.txt").is_file()
     try:
-        held = sorted(p.name for p in work.iterdir() if not p.name.startswith(WRITE_CHECK)) if work.is_dir() else []
+        held = sorted(p.name for p in work.iterdir()
+                      if not p.name.startswith(WRITE_CHECK) and not system_file(p)) if work.is_dir() else []
     except OSError as exc:
         raise ScoresError(f"cannot read {work}: {exc.strerror or exc}; choose another folder with -o") from None
     if held and not ours:

@@ -475,9 +475,11 @@ def _short(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", last).strip("_.") or "cam"
 
 
-#: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`),
-#: also as the last word of a longer name (`access_token`, `api-key`, `X-Amz-Signature`, `apikey`)
-SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "token", "key", "secret", "auth", "signature", "sig")
+#: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`,
+#: an SRT stream's `srt://host:9000?passphrase=...`), also as the last word of a longer name
+#: (`access_token`, `api-key`, `X-Amz-Signature`, `apikey`)
+SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "passphrase", "token", "key", "secret", "auth", "signature",
+                 "sig")
 _SECRET_NAME = re.compile(r"(?:^|[\W_])(?:%s)$|(?:token|apikey|passwd|password|secret)$" % "|".join(SECRET_PARAMS))
 
 
