@@ -206,7 +206,7 @@ def test_the_digits_demo_says_why_the_fit_stopped_in_words(reason, words, monkey
     assert f"DUAD AUROC 0.9000 ({words}); PCA-8 AUROC 0.8000" in res.output and reason not in res.output
 
 
-def _demo_stopping_at_extraction(tmp_path, monkeypatch, extraction):
+def _demo_stopping_at_extraction(tmp_path, monkeypatch, extraction, out="out"):
     """`videoad demo -o OUT` with the extraction stood in for by `extraction` (no footage generated)."""
     from click.testing import CliRunner
 
@@ -214,10 +214,10 @@ def _demo_stopping_at_extraction(tmp_path, monkeypatch, extraction):
     from videoad import synth
     from videoad.cli import cli
 
-    fake = type("Dataset", (), {"videos": [], "root": tmp_path / "out" / "data"})()
+    fake = type("Dataset", (), {"videos": [], "root": tmp_path / out / "data"})()
     monkeypatch.setattr(synth, "generate", lambda *a, **k: fake)
     monkeypatch.setattr(extract.run, "extract_videos", extraction)
-    return CliRunner().invoke(cli, ["demo", "-o", str(tmp_path / "out")])
+    return CliRunner().invoke(cli, ["demo", "-o", str(tmp_path / out)])
 
 
 def test_a_demo_whose_extraction_fails_says_what_failed_in_one_line(tmp_path, monkeypatch):
@@ -239,6 +239,19 @@ def test_a_demo_whose_extraction_fails_says_what_failed_in_one_line(tmp_path, mo
     assert res.exit_code == 1 and not isinstance(res.exception, RuntimeError), res.output
     assert f"Error: feature extraction into {tmp_path / 'out' / 'features'} failed:\na.avi: failed: cannot decode" \
         in res.output
+
+
+def test_a_failed_demos_summary_keeps_its_lines_and_the_folders_line_feed_is_escaped(tmp_path, monkeypatch):
+    """The demo's error is several lines on purpose (the headline, then extract's summary); every other
+    error is written on one line, and the headline's folder, holding a line feed, printed a forged line
+    (`FAKE/features failed:`) of its own."""
+    report = "0 done, 0 skipped (already complete), 1 failed\nfailed:\n  a\\nb.avi: cannot decode"
+    failed = type("Summary", (), {"ok": False, "report": lambda self: report})()
+    res = _demo_stopping_at_extraction(tmp_path, monkeypatch, lambda *a, **k: failed, out="o\nFAKE")
+    assert res.exit_code == 1, res.output
+    lines = res.output.splitlines()
+    start = lines.index(f"Error: feature extraction into {tmp_path}/o\\nFAKE/features failed:")
+    assert lines[start + 1:] == ["0 done, 0 skipped (already complete), 1 failed", "failed:", "  a\\nb.avi: cannot decode"]
 
 
 def test_a_second_demo_into_the_same_folder_is_refused_while_the_first_runs(tmp_path, monkeypatch):

@@ -924,6 +924,17 @@ def test_a_name_holding_a_newline_prints_it_escaped_never_as_a_line_of_its_own(t
     assert not any(x.startswith(("FAKE", "3 done", "9 done")) for x in lines) and "\r" not in err, err
 
 
+def test_a_name_holding_a_newline_stays_on_the_error_line(tmp_path):
+    """An error naming a file (`click.ClickException(str(exc))` in every command) printed a line feed in
+    the name as it is: a folder `in\nError: FAKE` wrote a second `Error:` line, forged."""
+    folder = tmp_path / "in\nError: FAKE"
+    folder.mkdir()
+    for args in (["detect", folder, "-o", tmp_path / "s"], ["run", folder, "-o", tmp_path / "r"]):
+        res = invoke(*args)
+        assert res.exit_code == 1, res.output
+        assert "in\\nError: FAKE" in one_line_error(res.output), res.output
+
+
 def test_a_name_holding_a_newline_stays_on_its_line_in_log_lines_and_the_summary(tmp_path):
     """`report`'s warning (the name an argument of the log line) and its summary line (`strongest: E001
     cam` then `FAKE ...` on a line of its own) printed a line feed in a video's name as it is."""

@@ -11,7 +11,10 @@ import sys
 
 import click
 
+from extract.sources import one_line
 from videoad import __version__
+
+from .settings import ErrorLines
 
 # (module, attribute) of every registered command; a module that fails to import is a bug,
 # not an optional feature, so no try/except here.
@@ -33,11 +36,18 @@ _COMMANDS = [
 
 class _Commands(click.Group):
     """The group, with Ctrl-C answered as a stop: what was finished is kept and a rerun of the same
-    command completes the rest (exit status 130, as a shell's), not Click's bare "Aborted!"."""
+    command completes the rest (exit status 130, as a shell's), not Click's bare "Aborted!"; and every
+    error of a subcommand (its body's, its options', Click's own) with its message on the `Error:` line:
+    most are `str(exc)` of an error naming a file, and a name's line feed printed a second line, forged
+    (`Error: FAKE ...`). `ErrorLines` keeps the lines it was given apart."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            if not isinstance(exc, ErrorLines):
+                exc.message = one_line(exc.message)
+            raise
         except KeyboardInterrupt:
             command = ctx.invoked_subcommand
             click.echo("interrupted: " + ("results of a complete earlier run are kept; what this run finished is in "

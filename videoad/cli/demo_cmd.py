@@ -18,7 +18,7 @@ import click
 from videoad.detector.seeds import SEED_MAX
 from videoad.video.config import run_config
 
-from .settings import NonEmptyPath
+from .settings import ErrorLines, NonEmptyPath
 
 #: the demo's detection settings: those of `videoad run` (videoad/defaults/run.yaml: the detect
 #: defaults, pooled over the demo's videos)
@@ -60,8 +60,12 @@ def demo_folder(workdir) -> Path:
 
 
 class DemoError(RuntimeError):
-    """A stage of the demo failed (its message names which, and why): the command says it in one
-    line, not a traceback."""
+    """A stage of the demo failed (its lines name which, and why): the command says it, not a
+    traceback; `lines`: the headline, then the stage's own summary, each a line of the message."""
+
+    def __init__(self, *lines: str):
+        super().__init__("\n".join(lines))
+        self.lines = lines
 
 
 def stop_words(reason: str, n: int) -> str:
@@ -115,7 +119,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     summary = extract_videos(ds.root, work / "features", get_backbone("motion"),
                              ExtractOptions(workers=workers, recursive=True, progress=False))
     if not summary.ok:
-        raise DemoError(f"feature extraction into {work / 'features'} failed:\n{summary.report()}")
+        raise DemoError(f"feature extraction into {work / 'features'} failed:", *summary.report().split("\n"))
     echo(f"[2/5] motion features in {work / 'features'} ({time.perf_counter() - t0:.0f} s)")
     cfg = replace(DEMO_CONFIG, seed=seed)
     scores = video.detect(work / "features", cfg, note_cameras=False)  # one corridor, a background drawn per video
@@ -167,7 +171,9 @@ def demo(data: str, workdir: Path, seed: int, workers: int) -> None:
         with output_lock(workdir, *(workdir / sub for sub in ("features", "scores", "report")),
                          command="videoad demo"):
             res = video_demo(workdir, seed=seed, workers=workers, echo=click.echo)
-    except (OSError, ValueError, DemoError) as exc:  # busy, full or unwritable, a stage that failed: named
+    except DemoError as exc:  # a stage that failed: named, its summary below
+        raise ErrorLines(*exc.lines) from None
+    except (OSError, ValueError) as exc:  # busy, full or unwritable: named
         raise click.ClickException(str(exc)) from None
     ev = res["evaluation"]
     click.echo("")

@@ -1,6 +1,7 @@
 """Pieces shared by the commands whose settings are read from code defaults, a --config file and
 options (`extract`, `watch`; see videoad.config): the two options, which options the user gave,
-and help texts that show the code default without writing it a second time."""
+and help texts that show the code default without writing it a second time; and the error of
+several lines (`ErrorLines`)."""
 from __future__ import annotations
 
 import math
@@ -27,6 +28,17 @@ def given(ctx: click.Context, *names: str) -> dict[str, Any]:
     """The options among `names` that the user gave (command line or environment), with their values."""
     explicit = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
     return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in explicit}
+
+
+class ErrorLines(click.ClickException):
+    """An error of several lines on purpose (a failed stage's summary below its headline): each line
+    given is kept on its own, a name's line feed in it escaped (`one_line`); the group writes every
+    other error's message on one line."""
+
+    def __init__(self, *lines: str):
+        from extract.sources import one_line
+
+        super().__init__("\n".join(one_line(line) for line in lines))
 
 
 def not_together(ctx: click.Context, first: str, second: str, why: str,
