@@ -172,16 +172,28 @@ def settings_for(source: Source, spec: ClipSpec, backbone: Backbone, options: Ex
 
 
 def takes_image_fps(source: Source) -> bool:
-    """Whether --image-fps gives `source` its rate: a frame folder, or a raw H.264/HEVC stream whose VUI
-    timing states none (extract.decode.raw_rate), whatever its name (`cam.bin` named as INPUT). A file
-    named as a container is not opened: its rate is its own."""
-    if source.kind == "images":
-        return True
-    extension = os.path.splitext(source.path.name)[1].lower()
+    """Whether --image-fps gives `source` its rate: a frame folder, or a raw stream stating no rate."""
+    return source.kind == "images" or states_no_rate(source.path)
+
+
+def states_no_rate(path: Path) -> bool:
+    """Whether the file at `path` is a raw H.264/HEVC stream whose VUI timing states no rate (--image-fps
+    gives it one, extract.decode.raw_rate), whatever its name (`cam.bin` named as INPUT). A file named as
+    a container is not opened: its rate is its own."""
+    extension = os.path.splitext(path.name)[1].lower()
     if extension in VIDEO_EXTENSIONS and extension not in RAW_STREAM_EXTENSIONS:
         return False
-    raw = raw_stream_rate(source.path)
+    raw = raw_stream_rate(path)
     return raw is not None and raw[1] is None
+
+
+def image_fps_unused(image_fps: float, frame_folders: bool = True) -> str:
+    """The warning where no input takes --image-fps (it changed nothing, and said nothing); `frame_folders`:
+    the command reads folders of frames and resamples a video with --fps (`extract`, not `watch`)."""
+    takes = "folders of frames and of raw H.264/HEVC streams" if frame_folders else "raw H.264/HEVC streams"
+    return (f"--image-fps {image_fps:g} changes nothing here: it is the rate of {takes} whose VUI timing states "
+            "none, and none of these inputs is one (a video keeps its own rate"
+            + ("; --fps resamples it)" if frame_folders else ")"))
 
 
 def _canonical(settings: dict[str, Any]) -> str:
@@ -411,9 +423,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
     if any(takes_image_fps(s) for s in listing.sources):  # their clips and times depend on it (`settings_for`)
         run_settings["image_fps"] = options.image_fps
     elif options.image_fps is not None and listing.sources:  # it changed nothing, and said nothing
-        log.warning("--image-fps %g changes nothing here: it is the rate of folders of frames and of raw H.264/HEVC "
-                    "streams whose VUI timing states none, and none of these inputs is one (a video keeps its own "
-                    "rate; --fps resamples it)", options.image_fps)
+        log.warning(image_fps_unused(options.image_fps))
     manifest = Manifest(output, input_root=str(input_root), shard=options.shard, settings=run_settings,
                         n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())

@@ -1073,8 +1073,25 @@ def test_a_raw_stream_stating_no_rate_is_read_at_the_models_rate_or_the_one_give
                 "rate of the models' footage, models.json)") and "--image-fps R" in assumed[0], assumed
             assert "10 fps assumed" in video["warning"], video
         else:
-            assert video["fps"] == 8.0 and not assumed, (video, assumed)
+            assert video["fps"] == 8.0 and not assumed and "changes nothing" not in res.output, (video, res.output)
     assert "Traceback" not in res.output
+
+
+def test_image_fps_that_no_watched_file_takes_is_said_to_change_nothing_once(cam, tmp_path):
+    """`--image-fps` is the rate of raw streams stating none; given for videos of their own rate it
+    changed nothing, and `watch` said nothing (`extract` says it): said once, in extract's words, before
+    the watch of a file (it is known then), after that of a folder (whose files come as they come)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _cut(cam["video"], inbox / "a.avi", 40)
+    for source in (inbox, inbox / "a.avi"):
+        res = CliRunner().invoke(cli, ["watch", str(source), "--once", "--settle", "0", "-q", "--image-fps", "8",
+                                       "--model", str(cam["models"]), "-o", str(tmp_path / f"out-{source.name}")])
+        assert res.exit_code == 0, res.output
+        said = [line for line in res.output.splitlines() if "changes nothing" in line]
+        assert said == ["warning: --image-fps 8 changes nothing here: it is the rate of raw H.264/HEVC streams "
+                        "whose VUI timing states none, and none of these inputs is one (a video keeps its own "
+                        "rate)"], res.output
 
 
 def test_a_stream_reporting_a_clock_rate_is_timed_by_its_frames_arrival(cam, tmp_path):

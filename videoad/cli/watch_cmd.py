@@ -46,6 +46,28 @@ def _given_settings(ctx: click.Context) -> dict:
     return out
 
 
+def _image_fps_unused(image_fps: float) -> None:
+    from extract.run import image_fps_unused
+
+    click.echo("warning: " + image_fps_unused(image_fps, frame_folders=False), err=True)
+
+
+def _may_take_image_fps(srcs, image_fps: float | None) -> list:
+    """The sources whose files --image-fps may give a rate: folders, files that are raw streams stating
+    none. Where it was given and none may, it changed nothing: said now, not after a watch of a
+    stream (as `extract` says it)."""
+    from extract.run import states_no_rate
+    from videoad import live
+
+    if image_fps is None:
+        return []
+    may = [s for s in srcs if isinstance(s, live.FolderSource) or isinstance(s, live.FileSource)
+           and states_no_rate(s.path)]
+    if not may:
+        _image_fps_unused(image_fps)
+    return may
+
+
 @click.command("watch")
 @click.argument("sources", metavar="SOURCE...", nargs=-1)
 @click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
@@ -144,6 +166,7 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
             click.echo("warning: --once is for folders (their files now, then stop); a file is watched to its end "
                        "anyway and a stream until it ends or fails", err=True)
         name_apart(srcs)  # two `inbox` folders: site1/inbox and site2/inbox, as their events must not mix
+        may_take = _may_take_image_fps(srcs, src["image_fps"])
         import torch  # here, not at the top: --print-config and the usage errors took 1.8 s of its import
 
         torch.set_num_threads(1)  # per-clip scoring is small; the cores go to decoding and features
@@ -200,6 +223,8 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
         if progress is not None:
             progress.done()
     click.echo(summary.report())
+    if may_take and not any(s.took_image_fps for s in may_take):  # a folder's files: none was one
+        _image_fps_unused(src["image_fps"])
     click.echo(one_line(f"events: {output / live.EVENTS_FILE}, closed ones also in {output / live.EVENTS_CSV}"
                         + (" (stopped)" if summary.interrupted else "")))
     unreadable = [s for s in summary.sources if s.failed and not s.lost]  # a folder's: it went on without them

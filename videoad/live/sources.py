@@ -55,11 +55,18 @@ class Source:
     #: (rate, where from) assumed in place of FFmpeg's 25 (`watch` sets the models' footage's; extract.decode.raw_rate)
     image_fps: float | None = None
     guessed_fps: tuple[float, str] | None = None
+    #: a file opened here was a raw stream stating no rate, read at `image_fps` (given): else the option
+    #: changed nothing, and `watch` says so
+    took_image_fps: bool = False
 
     def _open(self, path: Path, decoders: tuple[str, ...]):
         """`path`'s frames (extract.decode.open_video), a raw stream's at the rate given or guessed."""
         from extract.decode import open_video
 
+        if self.image_fps is not None and not self.took_image_fps:
+            from extract.run import states_no_rate
+
+            self.took_image_fps = states_no_rate(path)
         return open_video(path, decoders, unstated_fps=self.image_fps, guessed_fps=self.guessed_fps)
 
     def feeds(self, stop: threading.Event) -> Iterator[Feed]:
