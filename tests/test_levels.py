@@ -96,6 +96,25 @@ def test_a_level_too_short_to_fit_keeps_the_group_whole(tmp_path):
     assert "fit them apart (--activity-levels apart" not in out
 
 
+@pytest.mark.parametrize("record, said", [
+    ({"too_few_clips": {"quieter": 25, "busier": 30}, "min_clips": 20},
+     "fitted together all the same (a level with fewer than min_clips=20 clips is not fitted apart; here the "
+     "quieter has 25 clips and the busier has 30 clips)"),
+    ({"too_few_clips": {"quieter": 25, "busier": 12}},
+     "fitted together all the same (a level with fewer than min_clips clips is not fitted apart; here the "
+     "quieter has 25 clips and the busier has 12 clips)"),
+    ({"too_few_clips": {"quieter": 9, "busier": 12}, "min_clips": 20},
+     "fitted together all the same, since the quieter 9 clips, the busier 12 clips < min_clips=20")])
+def test_the_warning_of_a_group_kept_whole_names_each_levels_clips(record, said):
+    """A run.json record whose levels are none under min_clips (edited, or without min_clips) was said as
+    "since one level < min_clips=...": which level, and how short, unsaid (and `min_clips=None`)."""
+    from videoad.coverage import warnings
+
+    split = {"busier": ["cam/night0.avi", "cam/night1.avi"], "quieter": 3, "ratio": 4.0, "boundary": 0.1, **record}
+    (line,) = warnings([{"group": "all", "activity_split": split}])
+    assert said in line and "one level" not in line and "None" not in line, line
+
+
 def test_a_history_of_two_levels_routes_each_scored_video_to_its_level(tmp_path):
     """--fit-on a day-and-night history: a day video is scored by the quieter level's model and a
     night one by the busier's; both levels are saved even when only day footage is scored, and

@@ -239,9 +239,16 @@ def split_line(split: Mapping, where: str = "") -> str:
                 "each fits them apart)")
     few = split.get("too_few_clips")
     if few:  # --activity-levels apart was asked: a level had too few clips for a model of its own
-        short = ", ".join(f"the {side} {n} clips" for side, n in few.items() if n < int(split.get("min_clips", 0)))
-        return (mixes + f"fitted together all the same, since {short or 'one level'} < min_clips="
-                f"{split.get('min_clips')}: more footage of that level (or --min-clips N) fits them apart")
+        floor = split.get("min_clips")
+        short = [side for side, n in few.items() if floor is not None and n < int(floor)]
+        if short:
+            return (mixes + "fitted together all the same, since " + ", ".join(f"the {side} {few[side]} clips"
+                                                                               for side in short)
+                    + f" < min_clips={floor}: more footage of that level (or --min-clips N) fits them apart")
+        # no level under it in the record (one the fit did not write as it is): each level named, not "one level"
+        return (mixes + "fitted together all the same (a level with fewer than min_clips"
+                + (f"={floor}" if floor is not None else "") + " clips is not fitted apart; here "
+                + " and ".join(f"the {side} has {n} clips" for side, n in few.items()) + ")")
     return mixes + "fit them apart (--activity-levels apart, or a folder or category each)"
 
 
