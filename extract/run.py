@@ -150,7 +150,7 @@ class RunSummary:
             lines.append("store:")
             lines += [one_line(f"  {note}") for note in self.store_notes]
         if self.manifest_path is not None:
-            lines.append(f"manifest: {self.manifest_path}")
+            lines.append(one_line(f"manifest: {self.manifest_path}"))
         return "\n".join(lines)
 
 

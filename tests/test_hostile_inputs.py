@@ -924,6 +924,18 @@ def test_a_name_holding_a_newline_prints_it_escaped_never_as_a_line_of_its_own(t
     assert not any(x.startswith(("FAKE", "3 done", "9 done")) for x in lines) and "\r" not in err, err
 
 
+def test_an_output_folder_holding_a_newline_stays_on_the_summarys_manifest_line(tmp_path):
+    """`extract`'s summary ends on `manifest: OUT/...`: an output folder named `f\nFAKE ...` printed its
+    line feed as it is, the rest of the name a line of its own, forged."""
+    videos = tmp_path / "v"
+    make_video(videos / "a.avi", 40)
+    out = tmp_path / "f\nFAKE 9 done"
+    res = invoke("extract", videos, "-o", out, "--backbone", "motion")
+    assert res.exit_code == 0, res.output
+    assert any(x.startswith("manifest: ") and "f\\nFAKE 9 done" in x for x in res.output.splitlines()), res.output
+    assert not any(x.startswith("FAKE") for x in res.output.splitlines()), res.output
+
+
 def test_a_name_holding_a_newline_stays_on_the_error_line(tmp_path):
     """An error naming a file (`click.ClickException(str(exc))` in every command) printed a line feed in
     the name as it is: a folder `in\nError: FAKE` wrote a second `Error:` line, forged."""

@@ -130,8 +130,8 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
 
     earlier = sorted(set(FeatureStore(store_root).keys()) - set(keys))
     if earlier:
-        echo(f"note: {store_root} also holds {len(earlier)} video(s) of earlier runs ("
-             f"{', '.join(earlier[:3])}{' and more' if len(earlier) > 3 else ''}); this run leaves them out",
+        echo(one_line(f"note: {store_root} also holds {len(earlier)} video(s) of earlier runs ("
+                      f"{', '.join(earlier[:3])}{' and more' if len(earlier) > 3 else ''}); this run leaves them out"),
              err=True)
 
 
