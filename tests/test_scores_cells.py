@@ -95,8 +95,8 @@ def test_a_groups_ignored_cells_outside_the_grid_are_refused_naming_the_group(tm
     meta = json.loads(run.read_text())
     meta["groups"][0]["ignored_cells"] = ignored
     run.write_text(json.dumps(meta))
-    with pytest.raises(ScoresError, match=r"run\.json: groups\[0\] \('all'\): 'ignored_cells' must be a list of "
-                                          r"cell numbers 0-3 of the 2x2 grid"):
+    with pytest.raises(ScoresError, match=r"run\.json: group 'all': 'ignored_cells' must be a list of "
+                                          r"cell numbers 0-3 of its 2x2 grid, got"):
         read_scores(tmp_path / "s")
 
 
