@@ -100,7 +100,8 @@ def test_a_groups_ignored_cells_outside_the_grid_are_refused_naming_the_group(tm
         read_scores(tmp_path / "s")
 
 
-@pytest.mark.parametrize("region", ["x", [0, 0, 2, 1], [0.5, 0, 0.2, 1], [0, 0, 1]])
+@pytest.mark.parametrize("region", ["x", [0, 0, 2, 1], [0.5, 0, 0.2, 1], [0, 0, 1], [False, False, True, True],
+                                    ["0", "0", "1", "1"]])
 def test_a_run_cell_region_that_is_no_part_of_the_frame_is_refused_naming_the_file(tmp_path, region):
     """A hand-edited run-wide cell_region (where the heat maps go for a video without its own) stopped
     the report in "could not convert string to float" naming nothing, or drew the grid off the frame."""

@@ -41,6 +41,7 @@ import logging
 import math
 from array import array
 from dataclasses import dataclass, field
+from numbers import Real
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
@@ -499,8 +500,11 @@ def _read_arrays(path: Path, attr: str, what: str) -> tuple[Any, dict[str, np.nd
 
 
 def cell_region(value) -> list[float] | None:
-    """A video's cell_region as [x0, y0, x1, y1] fractions of its frame, else None (the run's)."""
+    """A video's cell_region as [x0, y0, x1, y1] fractions of its frame, else None (the run's).
+    Numbers only: float() took run.json's [false, false, true, true] for the whole frame."""
     try:
+        if not all(isinstance(x, Real) and not isinstance(x, bool) for x in value):
+            return None
         region = [float(x) for x in value]
     except (TypeError, ValueError):
         return None
