@@ -1464,6 +1464,20 @@ def test_scoring_with_a_model_leaves_out_the_videos_laid_out_unlike_the_model_no
         video.score(new, tmp_path / "m")
 
 
+@pytest.mark.parametrize("edit", [lambda n: True, str, float])
+def test_a_fitted_layout_count_that_is_not_a_whole_number_names_models_json(tmp_path, edit):
+    """int() took a hand-edited `clip_values: true` for 1 (and "12" or 12.0 for 12): a true left
+    every video out as "extracted with other settings; extract it again", blaming the features for
+    a damaged models.json."""
+    store, path = _saved_small_store(tmp_path)
+    index = json.loads(path.read_text())
+    for entry in index["groups"].values():
+        entry["fitted_layout"]["clip_values"] = edit(entry["fitted_layout"]["clip_values"])
+    path.write_text(json.dumps(index))
+    with pytest.raises(ValueError, match=re.escape(f"{path}: a damaged fitted_layout entry")):
+        video.score(store, tmp_path / "m")
+
+
 def _bare_video(root, key: str, n_clips: int = 30, seed: int = 9) -> None:
     """A video of `fake_cell_video`'s clip size with no cells (extracted before cells, or by a backbone
     without a grid)."""
