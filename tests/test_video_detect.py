@@ -1037,7 +1037,15 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
                        (("history_activity_peak", "x"), "a damaged 'history_activity_peak'"),
                        (("extraction", "motion"), "an extraction record that is a JSON str"),
                        (("extraction", {"clip_len": 16, "stride": 4, "sampled_fps": "ten"}),
-                        "sampled_fps 'ten', not a frame rate")):
+                        "sampled_fps 'ten', not a frame rate"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "repeat_share": True}),
+                        "repeat_share 'True', not a share from 0 to 1"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "dim": True}), "dim 'True', not a whole number"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "cell_grid": [True, 4]}),
+                        "cell_grid '[True, 4]', not two counts"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "aspects": [True]}), "aspects '[True]', not a"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "working_sizes": [[320, True]]}),
+                        "working_sizes '[[320, True]]', not a list of [width, height] pairs")):
         index = copy.deepcopy(good)
         index["groups"][group][edit[0]] = edit[1]
         path.write_text(json.dumps(index))

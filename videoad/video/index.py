@@ -138,4 +138,17 @@ def _extraction_problem(ext) -> str | None:
             return f"has {key} {ext[key]!r}, not a frame rate"
     if ext.get("options") is not None and not isinstance(ext["options"], Mapping):
         return "has options that are not an object"
+    # what the scored footage is compared with (videoad.video.run.extraction_mismatch): a hand-edited
+    # `repeat_share: true` said 100% of the history's frames repeat, `dim: true` a width of 1
+    for key, ok, what in (("dim", lambda v: _whole(v, 1), "a whole number >= 1"),
+                          ("cell_grid", lambda v: isinstance(v, list) and len(v) == 2 and all(_whole(x, 1) for x in v),
+                           "two counts [rows, columns]"),
+                          ("repeat_share", lambda v: _number(v, 0) and v <= 1, "a share from 0 to 1"),
+                          ("aspects", lambda v: isinstance(v, list) and all(_number(x) and x > 0 for x in v),
+                           "a list of width / height ratios"),
+                          ("working_sizes", lambda v: isinstance(v, list) and all(
+                              isinstance(w, list) and len(w) == 2 and all(_whole(x, 1) for x in w) for w in v),
+                           "a list of [width, height] pairs")):
+        if ext.get(key) is not None and not ok(ext[key]):
+            return f"has {key} {str(ext[key])[:60]!r}, not {what}"
     return None
