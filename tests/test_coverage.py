@@ -286,7 +286,8 @@ def test_a_saved_cell_outside_the_models_grid_is_named_before_scoring(tmp_path, 
     res = CliRunner().invoke(cli, ["detect", str(tmp_path / "new"), "--model", str(tmp_path / "m"),
                                    "-o", str(tmp_path / "later")], catch_exceptions=False)
     assert res.exit_code == 1 and "Traceback" not in res.output, res.output
-    assert f"{path}: group 'all' has a damaged '{key}': cell 4 is outside its 2x2 grid" in res.output, res.output
+    assert (f"{path}: group 'all': '{key}' must be a list of cell numbers 0-3 of its 2x2 grid, got '[1, 4]'; "
+            "fit the models again") in " ".join(res.output.split()), res.output
 
 
 def test_a_damaged_backbone_options_attribute_leaves_its_video_out_named(tmp_path):

@@ -449,6 +449,31 @@ def test_a_run_killed_before_its_events_files_keeps_the_rules_it_used(tmp_path, 
     assert read_settings(tmp_path / "cut") is None
 
 
+@pytest.mark.parametrize("key", ["merge_gap_s", "min_length_s"])
+def test_a_boolean_event_setting_in_run_json_is_refused_naming_the_file_and_the_key(tmp_path, key):
+    """JSON's true is an int to Python: a hand-edited run.json's `merge_gap_s: true` made `videoad
+    report` merge at 1 s (false: 0 s) and write `true` into its events.json as the setting."""
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.events import write_scores_and_events
+
+    write_scores_and_events(tmp_path / "s", ScoreSet([_video([0.1, 0.9, 0.1], stride=16)], {}), EventSettings())
+    for name in ("events.json", "events.csv"):  # a run killed before its events files: run.json's settings rule
+        (tmp_path / "s" / name).unlink()
+    run = tmp_path / "s" / "run.json"
+    meta = json.loads(run.read_text())
+    meta["event_settings"][key] = True
+    run.write_text(json.dumps(meta))
+    res = CliRunner().invoke(cli, ["report", str(tmp_path / "s"), "-o", str(tmp_path / "r")])
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    assert f"{run}: its event_settings cannot be read (event setting {key}: true is not a number of seconds)" \
+        in " ".join(res.output.split()), res.output
+    assert not (tmp_path / "r" / "events.json").exists()
+    with pytest.raises(ValueError, match=f"{key}: false is not a number of seconds"):
+        EventSettings(**{key: False}).check()
+
+
 def test_a_gap_of_exactly_merge_gap_s_merges_and_a_run_of_exactly_min_length_s_stays():
     """The rules hold at equality ("at most merge_gap_s apart", "at least min_length_s long"),
     whatever float arithmetic makes of the equal lengths: at one rate (4.6 s at 25 frames/s is

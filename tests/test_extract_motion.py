@@ -662,3 +662,16 @@ def test_a_misspelt_or_malformed_backbone_option_names_the_good_ones():
         get_backbone("motion", stabilise="off")
     with pytest.raises(ValueError, match=r"size must be auto or WIDTHxHEIGHT in pixels \(e.g. 320x240\), got '320'"):
         get_backbone("motion", size="320")
+
+
+@pytest.mark.parametrize("name", ["grid", "bins", "max_height", "finest_scale", "clip_len", "blur"])
+def test_a_boolean_where_a_motion_option_takes_a_number_is_refused_naming_it(name):
+    """int() and float() read a --config file's `backbone: options: {grid: true}` as a 1x1 grid (a
+    `blur: true` as a sigma of 1, `finest_scale: false` as 0): the features were made so in silence."""
+    from extract.backbones import get_backbone
+    from extract.backbones.torch_base import as_int
+
+    with pytest.raises(ValueError, match=f"{name}: true is not a number"):
+        get_backbone("motion", **{name: True})
+    with pytest.raises(ValueError, match="layer: false is not a number"):
+        as_int(False, "layer", minimum=0)

@@ -95,12 +95,13 @@ def test_a_groups_ignored_cells_outside_the_grid_are_refused_naming_the_group(tm
     meta = json.loads(run.read_text())
     meta["groups"][0]["ignored_cells"] = ignored
     run.write_text(json.dumps(meta))
-    with pytest.raises(ScoresError, match=r"run\.json: groups\[0\] \('all'\): 'ignored_cells' must be a list of "
-                                          r"cell numbers 0-3 of the 2x2 grid"):
+    with pytest.raises(ScoresError, match=r"run\.json: group 'all': 'ignored_cells' must be a list of "
+                                          r"cell numbers 0-3 of its 2x2 grid, got"):
         read_scores(tmp_path / "s")
 
 
-@pytest.mark.parametrize("region", ["x", [0, 0, 2, 1], [0.5, 0, 0.2, 1], [0, 0, 1]])
+@pytest.mark.parametrize("region", ["x", [0, 0, 2, 1], [0.5, 0, 0.2, 1], [0, 0, 1], [False, False, True, True],
+                                    ["0", "0", "1", "1"]])
 def test_a_run_cell_region_that_is_no_part_of_the_frame_is_refused_naming_the_file(tmp_path, region):
     """A hand-edited run-wide cell_region (where the heat maps go for a video without its own) stopped
     the report in "could not convert string to float" naming nothing, or drew the grid off the frame."""

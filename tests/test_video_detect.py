@@ -1033,15 +1033,23 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
                        (("cell_aggregate", "median"), "a damaged 'cell_aggregate'"),
                        (("position", "yes"), "a damaged 'position'"),
                        (("views", {"a": 1}), "a damaged 'views'"),
-                       (("history_still_cells", "x"), "a damaged 'history_still_cells'"),
+                       (("history_still_cells", "x"), "'history_still_cells' must be a list of cell numbers, got 'x'"),
                        (("history_activity_peak", "x"), "a damaged 'history_activity_peak'"),
                        (("extraction", "motion"), "an extraction record that is a JSON str"),
                        (("extraction", {"clip_len": 16, "stride": 4, "sampled_fps": "ten"}),
-                        "sampled_fps 'ten', not a frame rate")):
+                        "sampled_fps 'ten', not a frame rate"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "repeat_share": True}),
+                        "repeat_share 'True', not a share from 0 to 1"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "dim": True}), "dim 'True', not a whole number"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "cell_grid": [True, 4]}),
+                        "cell_grid '[True, 4]', not two counts"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "aspects": [True]}), "aspects '[True]', not a"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "working_sizes": [[320, True]]}),
+                        "working_sizes '[[320, True]]', not a list of [width, height] pairs")):
         index = copy.deepcopy(good)
         index["groups"][group][edit[0]] = edit[1]
         path.write_text(json.dumps(index))
-        with pytest.raises(ValueError, match=re.escape(f"{path}: group {group!r} ") + ".*" + re.escape(said)):
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group {group!r}") + ".*" + re.escape(said)):
             read_index(tmp_path / "m")
     index = copy.deepcopy(good)
     index["extraction"] = ["motion"]
@@ -1462,6 +1470,20 @@ def test_scoring_with_a_model_leaves_out_the_videos_laid_out_unlike_the_model_no
     (tmp_path / "m" / "models.json").write_text(json.dumps(old))
     with pytest.raises(ValueError, match="the model was fitted on 14-d rows, these have 12-d"):
         video.score(new, tmp_path / "m")
+
+
+@pytest.mark.parametrize("edit", [lambda n: True, str, float])
+def test_a_fitted_layout_count_that_is_not_a_whole_number_names_models_json(tmp_path, edit):
+    """int() took a hand-edited `clip_values: true` for 1 (and "12" or 12.0 for 12): a true left
+    every video out as "extracted with other settings; extract it again", blaming the features for
+    a damaged models.json."""
+    store, path = _saved_small_store(tmp_path)
+    index = json.loads(path.read_text())
+    for entry in index["groups"].values():
+        entry["fitted_layout"]["clip_values"] = edit(entry["fitted_layout"]["clip_values"])
+    path.write_text(json.dumps(index))
+    with pytest.raises(ValueError, match=re.escape(f"{path}: a damaged fitted_layout entry")):
+        video.score(store, tmp_path / "m")
 
 
 def _bare_video(root, key: str, n_clips: int = 30, seed: int = 9) -> None:

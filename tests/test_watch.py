@@ -1094,6 +1094,16 @@ def test_image_fps_that_no_watched_file_takes_is_said_to_change_nothing_once(cam
                         "rate)"], res.output
 
 
+@pytest.mark.parametrize("fps", [True, False, float("nan"), "25", 0])
+def test_the_models_footage_rate_is_only_a_number_of_frames_a_second(fps):
+    """A bool is an int to Python: an extraction record's `fps: True` (a library caller's WatchModel;
+    models.json's is refused by read_index) read a raw stream stating no rate at 1 frame a second."""
+    from videoad.live import footage_rate
+
+    assert footage_rate({"fps": fps}) is None
+    assert footage_rate({"fps": 12.5}) == (12.5, "the frame rate of the models' footage, models.json")
+
+
 def test_a_stream_reporting_a_clock_rate_is_timed_by_its_frames_arrival(cam, tmp_path):
     """An RTSP camera may report 90,000 frames/s (its clock): cut at that, no clip ever formed and
     nothing said so. The rate is read from the frames' arrival, with a warning."""

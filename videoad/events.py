@@ -62,6 +62,8 @@ class EventSettings:
     def check(self) -> "EventSettings":
         for name in ("merge_gap_s", "min_length_s"):
             value = getattr(self, name)
+            if isinstance(value, bool):  # JSON's true is an int to Python: run.json's `merge_gap_s: true` merged at 1 s
+                raise ValueError(f"event setting {name}: {json.dumps(value)} is not a number of seconds")
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"event setting {name} must be a number >= 0, got {value!r}")
         return self

@@ -633,13 +633,20 @@ _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "featu
 
 
 def _fitted_layout_of(entry: Mapping, model_dir: Path) -> dict:
-    """A models.json entry's `fitted_layout`, checked."""
+    """A models.json entry's `fitted_layout`, checked: whole numbers only (int() took a hand-edited
+    `clip_values: true` for 1, and every video was then refused as extracted with other settings)."""
     record = entry["fitted_layout"]
+
+    def count(value) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(value)
+        return value
+
     try:
-        out = {k: int(record[k]) for k in ("clip_values", "row_values")}
+        out = {k: count(record[k]) for k in ("clip_values", "row_values")}
         if "cell_grid" in record:
-            grid = [int(g) for g in record["cell_grid"]]
-            out.update(cell_grid=grid, cell_values=int(record["cell_values"]))
+            grid = [count(g) for g in record["cell_grid"]]
+            out.update(cell_grid=grid, cell_values=count(record["cell_values"]))
         sizes = [out["clip_values"], out["row_values"], *out.get("cell_grid", ()), out.get("cell_values", 1)]
         ok = len(out.get("cell_grid", (1, 1))) == 2 and min(sizes) > 0
     except (KeyError, TypeError, ValueError):

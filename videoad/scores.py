@@ -41,6 +41,7 @@ import logging
 import math
 from array import array
 from dataclasses import dataclass, field
+from numbers import Real
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterator
@@ -499,8 +500,11 @@ def _read_arrays(path: Path, attr: str, what: str) -> tuple[Any, dict[str, np.nd
 
 
 def cell_region(value) -> list[float] | None:
-    """A video's cell_region as [x0, y0, x1, y1] fractions of its frame, else None (the run's)."""
+    """A video's cell_region as [x0, y0, x1, y1] fractions of its frame, else None (the run's).
+    Numbers only: float() took run.json's [false, false, true, true] for the whole frame."""
     try:
+        if not all(isinstance(x, Real) and not isinstance(x, bool) for x in value):
+            return None
         region = [float(x) for x in value]
     except (TypeError, ValueError):
         return None
@@ -576,20 +580,28 @@ def _run_entries(run: Path, meta: dict) -> None:
                               f"of video names, got {str(videos)[:60]!r}")
 
 
+def cells_problem(where, group, key: str, cells, grid) -> str | None:
+    """What is wrong with a group's list of cell numbers `cells` (run.json's and models.json's
+    `ignored_cells`, models.json's `history_still_cells`) on the grid [rows, columns] `grid` (None:
+    a run of whole clips, whose numbers are only checked for their form), else None. One check and
+    one wording for both files: a hand-edited cell past the grid stopped the report or the scoring
+    in an IndexError."""
+    n_cells = grid[0] * grid[1] if isinstance(grid, list) and len(grid) == 2 and all(_whole(g) for g in grid) else None
+    if isinstance(cells, list) and all(_whole(c) and (n_cells is None or c < n_cells) for c in cells):
+        return None
+    within = f" 0-{n_cells - 1} of its {grid[0]}x{grid[1]} grid" if n_cells else ""
+    return f"{where}: group {str(group)[:60]!r}: {key!r} must be a list of cell numbers{within}, got {str(cells)[:60]!r}"
+
+
 def _ignored_cells(run: Path, meta: dict) -> None:
-    """Each group's `ignored_cells` (what `--ignore-cells` left out, hatched on its heat maps): cell
-    numbers of the run's grid; a hand-edited one outside it stopped the report in an IndexError."""
-    grid = meta.get("cell_grid")
-    n_cells = int(np.prod(grid)) if isinstance(grid, list) and all(_whole(g) for g in grid) else None
-    for i, group in enumerate(meta.get("groups") or []):
-        cells = group.get("ignored_cells")
-        if cells is None:
-            continue
-        if not (isinstance(cells, list) and all(_whole(c) for c in cells)
-                and (n_cells is None or all(c < n_cells for c in cells))):
-            raise ScoresError(f"{run}: groups[{i}] ({str(group.get('group'))[:60]!r}): 'ignored_cells' must be a "
-                              f"list of cell numbers" + (f" 0-{n_cells - 1} of the {grid[0]}x{grid[1]} grid"
-                                                         if n_cells else "") + f", got {str(cells)[:60]!r}")
+    """Each group's `ignored_cells` (what `--ignore-cells` left out, hatched on its heat maps), by
+    `cells_problem`."""
+    for group in meta.get("groups") or []:
+        if group.get("ignored_cells") is not None:
+            problem = cells_problem(run, group.get("group"), "ignored_cells", group["ignored_cells"],
+                                    meta.get("cell_grid"))
+            if problem:
+                raise ScoresError(problem)
 
 
 def _video_entries(run: Path, entries) -> list[dict]:

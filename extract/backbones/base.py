@@ -27,6 +27,13 @@ def as_bool(value: Any, name: str) -> bool:
     raise ValueError(f"{name}: expected a boolean (true/false), got {value!r}")
 
 
+def not_bool(value: Any, name: str) -> Any:
+    """`value`, refused when a boolean: int() and float() read a settings file's `grid: true` as 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: {str(value).lower()} is not a number")
+    return value
+
+
 class Backbone(abc.ABC):
     """A clip -> feature vector mapping.
 

@@ -59,7 +59,7 @@ import numpy as np
 from ..cuts import CUT_CORRELATION, CUT_HISTOGRAM, CutLog, cut_signs, frame_sign, is_cut_between, is_cut_pair
 from ..device import check_device_text
 from ..timing import pauses_before
-from .base import Backbone, as_bool
+from .base import Backbone, as_bool, not_bool
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +270,9 @@ class MotionBackbone(Backbone):
                  cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "keep",
                  deinterlace: str = "off", travel: Any = False, light: str = "off",
                  device: str | None = None) -> None:
+        for name, value in (("max_height", max_height), ("grid", grid), ("bins", bins), ("finest_scale", finest_scale),
+                            ("clip_len", clip_len), ("blur", blur)):
+            not_bool(value, name)
         self.size = _parse_size(size)
         self.max_height = int(max_height)
         if self.max_height < 16:

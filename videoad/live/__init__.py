@@ -64,8 +64,8 @@ def footage_rate(extraction: Mapping) -> tuple[float, str] | None:
     """(rate, where from) to read a raw H.264/HEVC file that states no rate at: the native rate of the
     footage the models were fitted on (models.json's `fps`, the median of its videos'), the camera's
     likelier than FFmpeg's 25; None where it was not recorded (a frame folder without --image-fps)."""
-    rate = extraction.get("fps")
-    if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+    rate = extraction.get("fps")  # a bool is an int to Python: `fps: True` read raw streams at 1 frame a second
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         return None
     return float(rate), "the frame rate of the models' footage, models.json"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from videoad.group_model import CELL_AGGREGATES
+from videoad.scores import cells_problem
 
 MODELS_INDEX = "models.json"
 #: the index's format (`format` in models.json; folders saved before it was written carry none)
@@ -80,10 +81,10 @@ def check_entry(entry, path, group: str) -> None:
         grid = entry.get("cell_grid")
         if not (isinstance(grid, list) and len(grid) == 2 and all(isinstance(v, int) and v > 0 for v in grid)):
             raise bad("scores cells without their grid ('cell_grid': two counts)")
-        for key in ("history_still_cells", "ignored_cells"):  # cells past the grid: an IndexError at scoring
-            outside = [c for c in entry.get(key) or () if c >= grid[0] * grid[1]]
-            if outside:
-                raise bad(f"has a damaged {key!r}: cell {outside[0]} is outside its {grid[0]}x{grid[1]} grid")
+    for key in ("history_still_cells", "ignored_cells"):  # cells past the grid: an IndexError at scoring
+        problem = cells_problem(path, group, key, entry[key], entry.get("cell_grid")) if key in entry else None
+        if problem:
+            raise ValueError(f"{problem}; {REFIT}")
 
 
 def _number(v, low: float = -math.inf) -> bool:
@@ -107,10 +108,6 @@ def _camera(v) -> bool:
                                                  and all(_whole(x, 1) for x in v["frame_size"]))))
 
 
-def _cells(v) -> bool:
-    return isinstance(v, list) and all(_whole(x) for x in v)
-
-
 #: the optional keys of a group's entry that scoring reads, each with its check and what it must be
 #: (a hand-edited or damaged value failed as a traceback at scoring, or in `watch` at the first clip)
 _OPTIONAL = {
@@ -120,8 +117,6 @@ _OPTIONAL = {
     "cell_aggregate": (lambda v: v in CELL_AGGREGATES, f"one of {CELL_AGGREGATES}"),
     "position": (lambda v: isinstance(v, bool), "true or false"),
     "n_seeds": (lambda v: _whole(v, 1), "a whole number >= 1"),
-    "history_still_cells": (_cells, "a list of cell numbers"),
-    "ignored_cells": (_cells, "a list of cell numbers"),
     "history_activity_peak": (lambda v: v is None or _number(v, 0), "a finite number >= 0"),
     "cell_region": (lambda v: isinstance(v, list) and len(v) == 4 and all(_number(x) for x in v),
                     "four numbers x0, y0, x1, y1"),
@@ -143,4 +138,17 @@ def _extraction_problem(ext) -> str | None:
             return f"has {key} {ext[key]!r}, not a frame rate"
     if ext.get("options") is not None and not isinstance(ext["options"], Mapping):
         return "has options that are not an object"
+    # what the scored footage is compared with (videoad.video.run.extraction_mismatch): a hand-edited
+    # `repeat_share: true` said 100% of the history's frames repeat, `dim: true` a width of 1
+    for key, ok, what in (("dim", lambda v: _whole(v, 1), "a whole number >= 1"),
+                          ("cell_grid", lambda v: isinstance(v, list) and len(v) == 2 and all(_whole(x, 1) for x in v),
+                           "two counts [rows, columns]"),
+                          ("repeat_share", lambda v: _number(v, 0) and v <= 1, "a share from 0 to 1"),
+                          ("aspects", lambda v: isinstance(v, list) and all(_number(x) and x > 0 for x in v),
+                           "a list of width / height ratios"),
+                          ("working_sizes", lambda v: isinstance(v, list) and all(
+                              isinstance(w, list) and len(w) == 2 and all(_whole(x, 1) for x in w) for w in v),
+                           "a list of [width, height] pairs")):
+        if ext.get(key) is not None and not ok(ext[key]):
+            return f"has {key} {str(ext[key])[:60]!r}, not {what}"
     return None
