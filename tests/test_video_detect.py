@@ -1050,6 +1050,53 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
         read_index(tmp_path / "m")
 
 
+def test_a_damaged_extraction_shape_or_activity_split_in_models_json_is_named_before_scoring(tmp_path):
+    """The frame shapes and repeated-frame share a source is held to, and the fitted footage's two
+    levels of activity, were read unchecked: an aspect of 0 or 'x', a working size [160], a
+    repeat share 'x' failed in `detect --model` (and in watch at the first clip) as a
+    ZeroDivisionError / TypeError traceback, an activity_split 'x' as one at the end of scoring,
+    a repeat share of 7 warned of "700%" of frames repeated."""
+    import copy
+
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.video.index import read_index
+
+    store, path = _saved_small_store(tmp_path)
+    good = json.loads(path.read_text())
+    group = next(iter(good["groups"]))
+    for key, value, said in (("aspects", [0], "aspects [0], not a list of frame widths / heights"),
+                             ("aspects", "x", "aspects 'x'"),
+                             ("working_sizes", [[160]], "working_sizes [[160]], not a list of [width, height]"),
+                             ("working_sizes", [[-1, 0]], "working_sizes"),
+                             ("repeat_share", "x", "repeat_share 'x', not a share from 0 to 1"),
+                             ("repeat_share", 7, "repeat_share 7")):
+        index = copy.deepcopy(good)
+        index["groups"][group]["extraction"][key] = value
+        path.write_text(json.dumps(index))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group {group!r} has an extraction record that "
+                                                       f"has {said}")):
+            read_index(tmp_path / "m")
+        index["groups"][group]["extraction"] = good["groups"][group]["extraction"]
+        index["extraction"] = {**good["extraction"], key: value}
+        path.write_text(json.dumps(index))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: its extraction record has {said}")):
+            read_index(tmp_path / "m")
+    for value in ("x", {"busier": "A/a1.mp4", "quieter": 1, "ratio": 5.0}):
+        index = copy.deepcopy(good)
+        index["groups"][group]["activity_split"] = value
+        path.write_text(json.dumps(index))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group {group!r} has a damaged 'activity_split'")):
+            read_index(tmp_path / "m")
+    index = copy.deepcopy(good)  # the command stops with the one line, before it writes scores
+    index["groups"][group]["extraction"]["aspects"] = [0]
+    path.write_text(json.dumps(index))
+    result = CliRunner().invoke(cli, ["detect", str(store), "--model", str(tmp_path / "m"), "-o", str(tmp_path / "s")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{path}: group {group!r} has an extraction record that has aspects [0]" in result.output
+    assert not (tmp_path / "s" / "scores.csv").exists()
+
 def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips_were_cut_at(tmp_path):
     """A models.json written before the rates were recorded (no sampled_fps, no max_fps) of a 15 fps
     history cut at its own rate scored footage of the same camera cut at 10 fps under today's cap

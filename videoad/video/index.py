@@ -107,6 +107,12 @@ def _camera(v) -> bool:
                                                  and all(_whole(x, 1) for x in v["frame_size"]))))
 
 
+def _split(v) -> bool:
+    """`videoad.coverage.activity_split`'s record: the busier videos, the quieter count, their ratio."""
+    return (isinstance(v, Mapping) and isinstance(v.get("busier"), list) and all(isinstance(k, str) for k in v["busier"])
+            and _whole(v.get("quieter")) and _number(v.get("ratio"), 0))
+
+
 def _cells(v) -> bool:
     return isinstance(v, list) and all(_whole(x) for x in v)
 
@@ -128,6 +134,8 @@ _OPTIONAL = {
     "views": (lambda v: isinstance(v, Mapping) and all(_camera(c) for c in v.values()),
               "cameras' pictures by name"),
     "camera": (_camera, "a camera's picture"),
+    # read only by the warning that the fitted footage mixes two levels of activity (a traceback there)
+    "activity_split": (lambda v: v is None or _split(v), "the fitted footage's two levels of activity"),
 }  # `activity_level`: checked where the levels are read (videoad.video.levels)
 
 
@@ -143,4 +151,19 @@ def _extraction_problem(ext) -> str | None:
             return f"has {key} {ext[key]!r}, not a frame rate"
     if ext.get("options") is not None and not isinstance(ext["options"], Mapping):
         return "has options that are not an object"
+    # the frame shapes and repeated-frame share a source is held to (watch warns, detect refuses):
+    # a damaged one failed there as a ZeroDivisionError or TypeError traceback
+    for key, (ok, what) in _EXTRACTION_SHAPES.items():
+        if ext.get(key) is not None and not ok(ext[key]):
+            return f"has {key} {repr(ext[key])[:60]}, not {what}"
     return None
+
+
+_EXTRACTION_SHAPES = {
+    "aspects": (lambda v: isinstance(v, list) and all(_number(x) and x > 0 for x in v),
+                "a list of frame widths / heights"),
+    "working_sizes": (lambda v: isinstance(v, list) and all(isinstance(s, list) and len(s) == 2
+                                                            and all(_whole(x, 1) for x in s) for s in v),
+                      "a list of [width, height] sizes"),
+    "repeat_share": (lambda v: _number(v, 0) and v <= 1, "a share from 0 to 1"),
+}
