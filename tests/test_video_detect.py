@@ -847,6 +847,45 @@ def test_a_saved_cell_calibration_is_checked_and_old_entries_have_none(tmp_path)
             GroupModel.load({**entry, "cell_calibration": bad}, tmp_path / "m")
 
 
+def test_a_saved_cell_calibration_of_another_size_or_an_infinite_spread_is_named_before_scoring(tmp_path):
+    """A cell calibration of 2 cells on a 4-cell model (or of every cell beside ignored_cells) was
+    read as it stood: `watch` opened its output and failed at the first clip with a traceback,
+    `detect --model` with "the cell calibration holds 2 cells" naming neither models.json nor the
+    group; an infinite spread scored every cell 0, no event, in silence. A damaged fitted_layout
+    or calibration is named with its group, as every other key is."""
+    import copy
+
+    from video_helpers import busy_cell_video
+
+    from videoad.video.index import read_index
+
+    for i in range(3):
+        busy_cell_video(tmp_path / "train", f"A/t{i}.mp4", 60, seed=10 + i)
+    video.detect(tmp_path / "train", replace(CFG, cell_calibration="z"), save_models=tmp_path / "m")
+    path = tmp_path / "m" / "models.json"
+    good = json.loads(path.read_text())
+    entry = good["groups"]["A"]
+    n = entry["cell_grid"][0] * entry["cell_grid"][1]
+    assert len(entry["cell_calibration"]["centre"]) == n
+    read_index(tmp_path / "m")  # as written: fine
+    for edit, said in (({"cell_calibration": {**entry["cell_calibration"], "centre": [0.0, 0.0], "spread": [1.0, 1.0]}},
+                        f"it holds 2 cells, the model scores {n}"),
+                       ({"ignored_cells": [0]}, f"it holds {n} cells, the model scores {n - 1}"),
+                       ({"cell_calibration": {**entry["cell_calibration"], "spread": [float("inf")] * n}},
+                        "not each cell's finite centre and positive spread"),
+                       ({"cell_calibration": "z"}, "not each cell's finite centre and positive spread"),
+                       ({"fitted_layout": {"clip_values": 5}},
+                        "not values per clip and per row, with cells their grid and values per cell")):
+        index = copy.deepcopy(good)
+        index["groups"]["A"].update(edit)
+        path.write_text(json.dumps(index))
+        key = "fitted_layout" if "fitted_layout" in edit else "cell_calibration"
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group 'A' has a damaged {key!r} (") + ".*"
+                           + re.escape(f": {said})")):
+            read_index(tmp_path / "m")
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group 'A' has a damaged {key!r}")):
+            video.score(tmp_path / "train", tmp_path / "m")
+
 @pytest.mark.parametrize("name, part", [("3-1:0", "3-1"), ("*:2-0", "2-0")])
 def test_a_cell_range_from_high_to_low_is_named_as_such_before_the_fit(name, part):
     """`--ignore-cells 3-1:0` was taken by the settings and refused only at the fit, after loading

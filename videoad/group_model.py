@@ -633,8 +633,18 @@ _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "featu
 
 
 def _fitted_layout_of(entry: Mapping, model_dir: Path) -> dict:
-    """A models.json entry's `fitted_layout`, checked."""
-    record = entry["fitted_layout"]
+    """A models.json entry's `fitted_layout`, checked (`read_fitted_layout`)."""
+    try:
+        return read_fitted_layout(entry["fitted_layout"])
+    except ValueError:
+        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged fitted_layout entry "
+                         f"({str(entry['fitted_layout'])[:80]}); refit the models (`videoad detect ... --save-model DIR`)"
+                         ) from None
+
+
+def read_fitted_layout(record) -> dict:
+    """A `fitted_layout` record (values per clip and per row; with cells their grid and values per
+    cell) as whole counts; a ValueError where it is not one."""
     try:
         out = {k: int(record[k]) for k in ("clip_values", "row_values")}
         if "cell_grid" in record:
@@ -645,25 +655,45 @@ def _fitted_layout_of(entry: Mapping, model_dir: Path) -> dict:
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged fitted_layout entry ({str(record)[:80]}); "
-                         "refit the models (`videoad detect ... --save-model DIR`)")
+        raise ValueError("not values per clip and per row, with cells their grid and values per cell")
     return out
 
 
 def _calibration_of(entry: Mapping, model_dir: Path) -> dict | None:
-    """A models.json entry's cell calibration, checked (None where it has none)."""
+    """A models.json entry's cell calibration, checked (`read_calibration`); None where it has none."""
     cal = entry.get("cell_calibration")
     if cal is None:
         return None
     try:
-        ok = (cal["how"] in CELL_CALIBRATIONS[1:] and len(cal["centre"]) == len(cal["spread"])
-              and np.all(np.isfinite(cal["centre"])) and np.all(np.asarray(cal["spread"], float) > 0))
+        return read_calibration(cal, scored_cells(entry))
+    except ValueError:
+        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged cell_calibration entry ({str(cal)[:80]}); "
+                         "refit the models (`videoad detect ... --save-model DIR`)") from None
+
+
+def scored_cells(entry: Mapping) -> int | None:
+    """How many cells a cell model's entry scores (its grid's, less those it ignores); None for whole clips."""
+    grid = entry.get("cell_grid")
+    if entry.get("level", "clip") != "cell" or not grid:
+        return None
+    return grid[0] * grid[1] - len(set(entry.get("ignored_cells") or ()))
+
+
+def read_calibration(cal, n_cells: int | None) -> dict:
+    """A saved cell calibration (each scored cell's finite centre and positive, finite spread; `n_cells`
+    of them where known), else a ValueError saying what is wrong: a calibration of another size
+    failed only at the first clip, an infinite spread judged every cell 0 in silence."""
+    try:
+        centre, spread = np.asarray(cal["centre"], float), np.asarray(cal["spread"], float)
+        ok = (cal["how"] in CELL_CALIBRATIONS[1:] and centre.ndim == 1 and centre.shape == spread.shape
+              and bool(np.all(np.isfinite(centre))) and bool(np.all(np.isfinite(spread) & (spread > 0))))
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged cell_calibration entry ({str(cal)[:80]}); "
-                         "refit the models (`videoad detect ... --save-model DIR`)")
-    return {"how": cal["how"], "centre": [float(v) for v in cal["centre"]], "spread": [float(v) for v in cal["spread"]]}
+        raise ValueError("not each cell's finite centre and positive spread")
+    if n_cells is not None and centre.size != n_cells:
+        raise ValueError(f"it holds {centre.size} cells, the model scores {n_cells}")
+    return {"how": cal["how"], "centre": centre.tolist(), "spread": spread.tolist()}
 
 
 def load_prep(path) -> dict:

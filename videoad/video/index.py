@@ -8,7 +8,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Mapping
 
-from videoad.group_model import CELL_AGGREGATES
+from videoad.group_model import CELL_AGGREGATES, read_calibration, read_fitted_layout, scored_cells
 
 MODELS_INDEX = "models.json"
 #: the index's format (`format` in models.json; folders saved before it was written carry none)
@@ -84,6 +84,13 @@ def check_entry(entry, path, group: str) -> None:
             outside = [c for c in entry.get(key) or () if c >= grid[0] * grid[1]]
             if outside:
                 raise bad(f"has a damaged {key!r}: cell {outside[0]} is outside its {grid[0]}x{grid[1]} grid")
+    for key, read in (("fitted_layout", read_fitted_layout),  # read at loading, named here with the group
+                      ("cell_calibration", lambda v: read_calibration(v, scored_cells(entry)))):
+        if key in entry and (entry[key] is not None or key == "fitted_layout"):  # no calibration: null
+            try:
+                read(entry[key])
+            except ValueError as exc:
+                raise bad(f"has a damaged {key!r} ({str(entry[key])[:60]!r}: {exc})") from None
 
 
 def _number(v, low: float = -math.inf) -> bool:
