@@ -1069,6 +1069,7 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
                        (("preprocess", "/etc/passwd"), "names '/etc/passwd'"),
                        (("level", "pixel"), "a damaged 'level' ('pixel': 'clip' or 'cell')"),
                        (("smooth", "abc"), "a damaged 'smooth'"),
+                       (("score_unit", [1, 2]), "a damaged 'score_unit' ('[1, 2]': words)"),
                        (("cell_aggregate", "median"), "a damaged 'cell_aggregate'"),
                        (("position", "yes"), "a damaged 'position'"),
                        (("views", {"a": 1}), "a damaged 'views'"),

@@ -129,6 +129,8 @@ def _cells(v) -> bool:
 _OPTIONAL = {
     "threshold_raw": (lambda v: v is None or _number(v), "a finite number"),
     "smooth": (lambda v: _number(v, 0), "seconds, a finite number >= 0"),
+    # the scores' axis label and every event's unit (a list or number was printed as it stood)
+    "score_unit": (lambda v: isinstance(v, str), "words"),
     "level": (lambda v: v in ("clip", "cell"), "'clip' or 'cell'"),
     "cell_aggregate": (lambda v: v in CELL_AGGREGATES, f"one of {CELL_AGGREGATES}"),
     "position": (lambda v: isinstance(v, bool), "true or false"),
