@@ -1137,6 +1137,34 @@ def test_a_damaged_extraction_shape_or_activity_split_in_models_json_is_named_be
     assert f"{path}: group {group!r} has an extraction record that has aspects [0]" in result.output
     assert not (tmp_path / "s" / "scores.csv").exists()
 
+def test_a_model_file_copied_over_from_another_fit_is_refused_by_its_recorded_sha256(tmp_path):
+    """Another fit's (or group's) weights copied over a group's file, the same network, loaded and
+    scored with this group's alarm line in silence; models.json now pins each file's sha256.
+    Folders saved before it (no `sha256`) load as they did."""
+    import copy
+    import shutil
+
+    store, path = _saved_small_store(tmp_path)
+    video.detect(store, replace(POOLED, seed=7), save_models=tmp_path / "m2")
+    good = json.loads(path.read_text())
+    assert set(good["groups"]["all"]["sha256"]) == {*good["groups"]["all"]["models"], "all.preprocess.npz"}
+    expected = video.score(store, tmp_path / "m")
+    shutil.copy(tmp_path / "m" / "all.s0.pt", tmp_path / "all.s0.pt")
+    shutil.copy(tmp_path / "m2" / "all.s0.pt", tmp_path / "m" / "all.s0.pt")
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'm' / 'all.s0.pt'}: not the file {path} records")):
+        video.score(store, tmp_path / "m")
+    shutil.copy(tmp_path / "all.s0.pt", tmp_path / "m" / "all.s0.pt")  # put back: scored as before
+    np.testing.assert_allclose(video.score(store, tmp_path / "m").videos[0].scores, expected.videos[0].scores)
+    older = copy.deepcopy(good)
+    del older["groups"]["all"]["sha256"]
+    path.write_text(json.dumps(older))
+    np.testing.assert_allclose(video.score(store, tmp_path / "m").videos[0].scores, expected.videos[0].scores)
+    for pinned in ({"all.s0.pt": "x", "all.preprocess.npz": "y"}, {"all.s0.pt": "0" * 64}):
+        older["groups"]["all"]["sha256"] = pinned
+        path.write_text(json.dumps(older))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group 'all' has a damaged 'sha256'")):
+            video.score(store, tmp_path / "m")
+
 def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips_were_cut_at(tmp_path):
     """A models.json written before the rates were recorded (no sampled_fps, no max_fps) of a 15 fps
     history cut at its own rate scored footage of the same camera cut at 10 fps under today's cap

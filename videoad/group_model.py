@@ -600,9 +600,12 @@ class GroupModel:
         np.savez(buf, how=self.prep["how"],
                  scale=np.zeros(0, np.float32) if self.prep["scale"] is None else self.prep["scale"])
         write_atomic(prep_path, buf.getbuffer())
+        from videoad.output_keys import digest
+
         return {**{k: v for k, v in self.info.items() if k in _ENTRY_KEYS}, "models": names,
                 "preprocess": prep_path.name, "position": self.position, "cell_aggregate": self.cell_aggregate,
-                **({"cell_calibration": self.calibration} if self.calibration else {})}
+                **({"cell_calibration": self.calibration} if self.calibration else {}),
+                "sha256": {name: digest(prefix.with_name(name)) for name in [*names, prep_path.name]}}
 
     @classmethod
     def load(cls, entry: Mapping, model_dir: Path) -> "GroupModel":
@@ -612,6 +615,8 @@ class GroupModel:
 
         model_dir = Path(model_dir)
         dets = [load_detector(model_dir / name, device="cpu") for name in entry["models"]]
+        prep = load_prep(model_dir / entry["preprocess"])  # a damaged file: named with what is wrong
+        _check_pinned(entry, model_dir)  # one that loads: the one its fit wrote
         layout = {"level": entry.get("level", "clip")}
         if layout["level"] == "cell":
             layout.update(cell_grid=list(entry["cell_grid"]), cell_region=list(entry.get("cell_region", [0, 0, 1, 1])))
@@ -620,7 +625,7 @@ class GroupModel:
         info = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
         if "fitted_layout" in entry:  # models saved before it: scoring holds videos against the group's majority
             info["fitted_layout"] = _fitted_layout_of(entry, model_dir)
-        return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
+        return cls(dets, prep, layout, bool(entry.get("position", False)),
                    entry.get("cell_aggregate", "max"), float(entry["threshold"]), info,
                    smooth=float(entry.get("smooth", 0.0)),  # models saved before smoothing: none
                    threshold_raw=entry.get("threshold_raw"), calibration=_calibration_of(entry, model_dir))
@@ -630,6 +635,19 @@ class GroupModel:
 _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "features", "detector", "params",
                "score_unit", "n_seeds", "smooth", "threshold_raw", "history_still_cells", "ignored_cells",
                "history_activity_peak", "activity_split", "activity_level", "fitted_layout")
+
+
+def _check_pinned(entry: Mapping, model_dir: Path) -> None:
+    """Each file an entry names is the one its fit wrote (`sha256`, entries saved before it: unchecked):
+    another group's weights or transform copied over it, the same network, loaded and scored in silence."""
+    from videoad.output_keys import digest
+
+    for name, want in (entry.get("sha256") or {}).items():
+        got = digest(model_dir / name)
+        if got is not None and got != want:
+            raise ValueError(f"{model_dir / name}: not the file {model_dir / 'models.json'} records for it (its "
+                             "sha256 differs: another group's or another fit's file copied over it, or one "
+                             "altered since); refit the models (`videoad detect ... --save-model DIR`)")
 
 
 def _fitted_layout_of(entry: Mapping, model_dir: Path) -> dict:

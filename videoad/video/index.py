@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from numbers import Real
 from pathlib import Path
 from typing import Mapping
@@ -13,6 +14,7 @@ from videoad.group_model import CELL_AGGREGATES, read_calibration, read_fitted_l
 MODELS_INDEX = "models.json"
 #: the index's format (`format` in models.json; folders saved before it was written carry none)
 MODELS_FORMAT = "videoad-models/1"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 REFIT = "fit the models again (`videoad detect ... --save-model DIR`)"
 
 
@@ -66,6 +68,10 @@ def check_entry(entry, path, group: str) -> None:
     outside = [m for m in [*models, entry["preprocess"]] if not _bare_name(m)]
     if outside:  # "../other/all.s0.pt" loaded another folder's weights in silence
         raise bad(f"names {outside[0]!r}, not a file of the model folder (bare file names only)")
+    pinned = entry.get("sha256")  # absent in folders saved before it
+    if pinned is not None and not (isinstance(pinned, Mapping) and set(pinned) == {*models, entry["preprocess"]}
+                                   and all(isinstance(h, str) and _SHA256.fullmatch(h) for h in pinned.values())):
+        raise bad(f"has a damaged 'sha256' ({str(pinned)[:60]!r}: each model file's and the transform's sha256)")
     threshold = entry.get("threshold")
     if not _number(threshold):  # NaN (or inf) turned every alarm off in silence
         raise bad("has no alarm line ('threshold': a finite number)")
