@@ -1073,6 +1073,8 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
                        (("cell_aggregate", "median"), "a damaged 'cell_aggregate'"),
                        (("position", "yes"), "a damaged 'position'"),
                        (("views", {"a": 1}), "a damaged 'views'"),
+                       (("views", {"camera-01": {"scene": [1.0] * 5}}), "a damaged 'views'"),  # not 24x32
+                       (("camera", {"scene": [1.0] * 5}), "a damaged 'camera'"),
                        (("history_still_cells", "x"), "a damaged 'history_still_cells'"),
                        (("history_activity_peak", "x"), "a damaged 'history_activity_peak'"),
                        (("extraction", "motion"), "an extraction record that is a JSON str"),

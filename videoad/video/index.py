@@ -9,6 +9,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Mapping
 
+from extract.scene import SCENE_SHAPE
 from videoad.group_model import CELL_AGGREGATES, read_calibration, read_fitted_layout, scored_cells
 
 MODELS_INDEX = "models.json"
@@ -113,8 +114,9 @@ def _bare_name(name: str) -> bool:
 
 
 def _camera(v) -> bool:
-    """A camera's picture entry (`videoad.cameras.camera_pictures`' form)."""
-    return (isinstance(v, Mapping) and isinstance(v.get("scene"), list) and len(v["scene"]) > 0
+    """A camera's picture entry (`videoad.cameras.camera_pictures`' form): a picture of another size
+    failed `watch` as "cannot read its first frames" of the source, `detect --model` as a reshape."""
+    return (isinstance(v, Mapping) and isinstance(v.get("scene"), list) and len(v["scene"]) == SCENE_SHAPE[0] * SCENE_SHAPE[1]
             and all(_number(x) for x in v["scene"])
             and (v.get("frame_size") is None or (isinstance(v["frame_size"], list) and len(v["frame_size"]) == 2
                                                  and all(_whole(x, 1) for x in v["frame_size"]))))
