@@ -847,6 +847,45 @@ def test_a_saved_cell_calibration_is_checked_and_old_entries_have_none(tmp_path)
             GroupModel.load({**entry, "cell_calibration": bad}, tmp_path / "m")
 
 
+def test_a_saved_cell_calibration_of_another_size_or_an_infinite_spread_is_named_before_scoring(tmp_path):
+    """A cell calibration of 2 cells on a 4-cell model (or of every cell beside ignored_cells) was
+    read as it stood: `watch` opened its output and failed at the first clip with a traceback,
+    `detect --model` with "the cell calibration holds 2 cells" naming neither models.json nor the
+    group; an infinite spread scored every cell 0, no event, in silence. A damaged fitted_layout
+    or calibration is named with its group, as every other key is."""
+    import copy
+
+    from video_helpers import busy_cell_video
+
+    from videoad.video.index import read_index
+
+    for i in range(3):
+        busy_cell_video(tmp_path / "train", f"A/t{i}.mp4", 60, seed=10 + i)
+    video.detect(tmp_path / "train", replace(CFG, cell_calibration="z"), save_models=tmp_path / "m")
+    path = tmp_path / "m" / "models.json"
+    good = json.loads(path.read_text())
+    entry = good["groups"]["A"]
+    n = entry["cell_grid"][0] * entry["cell_grid"][1]
+    assert len(entry["cell_calibration"]["centre"]) == n
+    read_index(tmp_path / "m")  # as written: fine
+    for edit, said in (({"cell_calibration": {**entry["cell_calibration"], "centre": [0.0, 0.0], "spread": [1.0, 1.0]}},
+                        f"it holds 2 cells, the model scores {n}"),
+                       ({"ignored_cells": [0]}, f"it holds {n} cells, the model scores {n - 1}"),
+                       ({"cell_calibration": {**entry["cell_calibration"], "spread": [float("inf")] * n}},
+                        "not each cell's finite centre and positive spread"),
+                       ({"cell_calibration": "z"}, "not each cell's finite centre and positive spread"),
+                       ({"fitted_layout": {"clip_values": 5}},
+                        "not values per clip and per row, with cells their grid and values per cell")):
+        index = copy.deepcopy(good)
+        index["groups"]["A"].update(edit)
+        path.write_text(json.dumps(index))
+        key = "fitted_layout" if "fitted_layout" in edit else "cell_calibration"
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group 'A' has a damaged {key!r} (") + ".*"
+                           + re.escape(f": {said})")):
+            read_index(tmp_path / "m")
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group 'A' has a damaged {key!r}")):
+            video.score(tmp_path / "train", tmp_path / "m")
+
 @pytest.mark.parametrize("name, part", [("3-1:0", "3-1"), ("*:2-0", "2-0")])
 def test_a_cell_range_from_high_to_low_is_named_as_such_before_the_fit(name, part):
     """`--ignore-cells 3-1:0` was taken by the settings and refused only at the fit, after loading
@@ -1030,22 +1069,25 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
                        (("preprocess", "/etc/passwd"), "names '/etc/passwd'"),
                        (("level", "pixel"), "a damaged 'level' ('pixel': 'clip' or 'cell')"),
                        (("smooth", "abc"), "a damaged 'smooth'"),
+                       (("score_unit", [1, 2]), "a damaged 'score_unit' ('[1, 2]': words)"),
                        (("cell_aggregate", "median"), "a damaged 'cell_aggregate'"),
                        (("position", "yes"), "a damaged 'position'"),
                        (("views", {"a": 1}), "a damaged 'views'"),
+                       (("views", {"camera-01": {"scene": [1.0] * 5}}), "a damaged 'views'"),  # not 24x32
+                       (("camera", {"scene": [1.0] * 5}), "a damaged 'camera'"),
                        (("history_still_cells", "x"), "'history_still_cells' must be a list of cell numbers, got 'x'"),
                        (("history_activity_peak", "x"), "a damaged 'history_activity_peak'"),
                        (("extraction", "motion"), "an extraction record that is a JSON str"),
                        (("extraction", {"clip_len": 16, "stride": 4, "sampled_fps": "ten"}),
                         "sampled_fps 'ten', not a frame rate"),
                        (("extraction", {"clip_len": 16, "stride": 4, "repeat_share": True}),
-                        "repeat_share 'True', not a share from 0 to 1"),
-                       (("extraction", {"clip_len": 16, "stride": 4, "dim": True}), "dim 'True', not a whole number"),
+                        "repeat_share True, not a share from 0 to 1"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "dim": True}), "dim True, not a whole number"),
                        (("extraction", {"clip_len": 16, "stride": 4, "cell_grid": [True, 4]}),
-                        "cell_grid '[True, 4]', not two counts"),
-                       (("extraction", {"clip_len": 16, "stride": 4, "aspects": [True]}), "aspects '[True]', not a"),
+                        "cell_grid [True, 4], not two counts"),
+                       (("extraction", {"clip_len": 16, "stride": 4, "aspects": [True]}), "aspects [True], not a"),
                        (("extraction", {"clip_len": 16, "stride": 4, "working_sizes": [[320, True]]}),
-                        "working_sizes '[[320, True]]', not a list of [width, height] pairs")):
+                        "working_sizes [[320, True]], not a list of [width, height] sizes")):
         index = copy.deepcopy(good)
         index["groups"][group][edit[0]] = edit[1]
         path.write_text(json.dumps(index))
@@ -1057,6 +1099,81 @@ def test_a_hand_edited_models_json_is_named_by_key_before_any_scoring(tmp_path):
     with pytest.raises(ValueError, match="its extraction record is a JSON list"):
         read_index(tmp_path / "m")
 
+
+def test_a_damaged_extraction_shape_or_activity_split_in_models_json_is_named_before_scoring(tmp_path):
+    """The frame shapes and repeated-frame share a source is held to, and the fitted footage's two
+    levels of activity, were read unchecked: an aspect of 0 or 'x', a working size [160], a
+    repeat share 'x' failed in `detect --model` (and in watch at the first clip) as a
+    ZeroDivisionError / TypeError traceback, an activity_split 'x' as one at the end of scoring,
+    a repeat share of 7 warned of "700%" of frames repeated."""
+    import copy
+
+    from click.testing import CliRunner
+
+    from videoad.cli import cli
+    from videoad.video.index import read_index
+
+    store, path = _saved_small_store(tmp_path)
+    good = json.loads(path.read_text())
+    group = next(iter(good["groups"]))
+    for key, value, said in (("aspects", [0], "aspects [0], not a list of frame widths / heights"),
+                             ("aspects", "x", "aspects 'x'"),
+                             ("working_sizes", [[160]], "working_sizes [[160]], not a list of [width, height]"),
+                             ("working_sizes", [[-1, 0]], "working_sizes"),
+                             ("repeat_share", "x", "repeat_share 'x', not a share from 0 to 1"),
+                             ("repeat_share", 7, "repeat_share 7")):
+        index = copy.deepcopy(good)
+        index["groups"][group]["extraction"][key] = value
+        path.write_text(json.dumps(index))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group {group!r} has an extraction record that "
+                                                       f"has {said}")):
+            read_index(tmp_path / "m")
+        index["groups"][group]["extraction"] = good["groups"][group]["extraction"]
+        index["extraction"] = {**good["extraction"], key: value}
+        path.write_text(json.dumps(index))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: its extraction record has {said}")):
+            read_index(tmp_path / "m")
+    for value in ("x", {"busier": "A/a1.mp4", "quieter": 1, "ratio": 5.0}):
+        index = copy.deepcopy(good)
+        index["groups"][group]["activity_split"] = value
+        path.write_text(json.dumps(index))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group {group!r} has a damaged 'activity_split'")):
+            read_index(tmp_path / "m")
+    index = copy.deepcopy(good)  # the command stops with the one line, before it writes scores
+    index["groups"][group]["extraction"]["aspects"] = [0]
+    path.write_text(json.dumps(index))
+    result = CliRunner().invoke(cli, ["detect", str(store), "--model", str(tmp_path / "m"), "-o", str(tmp_path / "s")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{path}: group {group!r} has an extraction record that has aspects [0]" in result.output
+    assert not (tmp_path / "s" / "scores.csv").exists()
+
+def test_a_model_file_copied_over_from_another_fit_is_refused_by_its_recorded_sha256(tmp_path):
+    """Another fit's (or group's) weights copied over a group's file, the same network, loaded and
+    scored with this group's alarm line in silence; models.json now pins each file's sha256.
+    Folders saved before it (no `sha256`) load as they did."""
+    import copy
+    import shutil
+
+    store, path = _saved_small_store(tmp_path)
+    video.detect(store, replace(POOLED, seed=7), save_models=tmp_path / "m2")
+    good = json.loads(path.read_text())
+    assert set(good["groups"]["all"]["sha256"]) == {*good["groups"]["all"]["models"], "all.preprocess.npz"}
+    expected = video.score(store, tmp_path / "m")
+    shutil.copy(tmp_path / "m" / "all.s0.pt", tmp_path / "all.s0.pt")
+    shutil.copy(tmp_path / "m2" / "all.s0.pt", tmp_path / "m" / "all.s0.pt")
+    with pytest.raises(ValueError, match=re.escape(f"{tmp_path / 'm' / 'all.s0.pt'}: not the file {path} records")):
+        video.score(store, tmp_path / "m")
+    shutil.copy(tmp_path / "all.s0.pt", tmp_path / "m" / "all.s0.pt")  # put back: scored as before
+    np.testing.assert_allclose(video.score(store, tmp_path / "m").videos[0].scores, expected.videos[0].scores)
+    older = copy.deepcopy(good)
+    del older["groups"]["all"]["sha256"]
+    path.write_text(json.dumps(older))
+    np.testing.assert_allclose(video.score(store, tmp_path / "m").videos[0].scores, expected.videos[0].scores)
+    for pinned in ({"all.s0.pt": "x", "all.preprocess.npz": "y"}, {"all.s0.pt": "0" * 64}):
+        older["groups"]["all"]["sha256"] = pinned
+        path.write_text(json.dumps(older))
+        with pytest.raises(ValueError, match=re.escape(f"{path}: group 'all' has a damaged 'sha256'")):
+            video.score(store, tmp_path / "m")
 
 def test_models_saved_before_the_frame_rate_cap_are_held_to_the_rate_their_clips_were_cut_at(tmp_path):
     """A models.json written before the rates were recorded (no sampled_fps, no max_fps) of a 15 fps
@@ -1482,7 +1599,7 @@ def test_a_fitted_layout_count_that_is_not_a_whole_number_names_models_json(tmp_
     for entry in index["groups"].values():
         entry["fitted_layout"]["clip_values"] = edit(entry["fitted_layout"]["clip_values"])
     path.write_text(json.dumps(index))
-    with pytest.raises(ValueError, match=re.escape(f"{path}: a damaged fitted_layout entry")):
+    with pytest.raises(ValueError, match=re.escape(f"{path}: group 'all' has a damaged 'fitted_layout'")):
         video.score(store, tmp_path / "m")
 
 

@@ -600,9 +600,12 @@ class GroupModel:
         np.savez(buf, how=self.prep["how"],
                  scale=np.zeros(0, np.float32) if self.prep["scale"] is None else self.prep["scale"])
         write_atomic(prep_path, buf.getbuffer())
+        from videoad.output_keys import digest
+
         return {**{k: v for k, v in self.info.items() if k in _ENTRY_KEYS}, "models": names,
                 "preprocess": prep_path.name, "position": self.position, "cell_aggregate": self.cell_aggregate,
-                **({"cell_calibration": self.calibration} if self.calibration else {})}
+                **({"cell_calibration": self.calibration} if self.calibration else {}),
+                "sha256": {name: digest(prefix.with_name(name)) for name in [*names, prep_path.name]}}
 
     @classmethod
     def load(cls, entry: Mapping, model_dir: Path) -> "GroupModel":
@@ -612,6 +615,8 @@ class GroupModel:
 
         model_dir = Path(model_dir)
         dets = [load_detector(model_dir / name, device="cpu") for name in entry["models"]]
+        prep = load_prep(model_dir / entry["preprocess"])  # a damaged file: named with what is wrong
+        _check_pinned(entry, model_dir)  # one that loads: the one its fit wrote
         layout = {"level": entry.get("level", "clip")}
         if layout["level"] == "cell":
             layout.update(cell_grid=list(entry["cell_grid"]), cell_region=list(entry.get("cell_region", [0, 0, 1, 1])))
@@ -620,7 +625,7 @@ class GroupModel:
         info = {k: entry[k] for k in _ENTRY_KEYS if k in entry}
         if "fitted_layout" in entry:  # models saved before it: scoring holds videos against the group's majority
             info["fitted_layout"] = _fitted_layout_of(entry, model_dir)
-        return cls(dets, load_prep(model_dir / entry["preprocess"]), layout, bool(entry.get("position", False)),
+        return cls(dets, prep, layout, bool(entry.get("position", False)),
                    entry.get("cell_aggregate", "max"), float(entry["threshold"]), info,
                    smooth=float(entry.get("smooth", 0.0)),  # models saved before smoothing: none
                    threshold_raw=entry.get("threshold_raw"), calibration=_calibration_of(entry, model_dir))
@@ -632,10 +637,34 @@ _ENTRY_KEYS = ("threshold", "alarm", "level", "cell_grid", "cell_region", "featu
                "history_activity_peak", "activity_split", "activity_level", "fitted_layout")
 
 
+def _check_pinned(entry: Mapping, model_dir: Path) -> None:
+    """Each file an entry names is the one its fit wrote (`sha256`, entries saved before it: unchecked):
+    another group's weights or transform copied over it, the same network, loaded and scored in silence."""
+    from videoad.output_keys import digest
+
+    for name, want in (entry.get("sha256") or {}).items():
+        got = digest(model_dir / name)
+        if got is not None and got != want:
+            raise ValueError(f"{model_dir / name}: not the file {model_dir / 'models.json'} records for it (its "
+                             "sha256 differs: another group's or another fit's file copied over it, or one "
+                             "altered since); refit the models (`videoad detect ... --save-model DIR`)")
+
+
 def _fitted_layout_of(entry: Mapping, model_dir: Path) -> dict:
-    """A models.json entry's `fitted_layout`, checked: whole numbers only (int() took a hand-edited
-    `clip_values: true` for 1, and every video was then refused as extracted with other settings)."""
-    record = entry["fitted_layout"]
+    """A models.json entry's `fitted_layout`, checked (`read_fitted_layout`)."""
+    try:
+        return read_fitted_layout(entry["fitted_layout"])
+    except ValueError:
+        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged fitted_layout entry "
+                         f"({str(entry['fitted_layout'])[:80]}); refit the models (`videoad detect ... --save-model DIR`)"
+                         ) from None
+
+
+def read_fitted_layout(record) -> dict:
+    """A `fitted_layout` record (values per clip and per row; with cells their grid and values per
+    cell) as whole counts; a ValueError where it is not one. Whole numbers only: int() took a
+    hand-edited `clip_values: true` for 1, and every video was then refused as extracted with other
+    settings."""
 
     def count(value) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -652,25 +681,45 @@ def _fitted_layout_of(entry: Mapping, model_dir: Path) -> dict:
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged fitted_layout entry ({str(record)[:80]}); "
-                         "refit the models (`videoad detect ... --save-model DIR`)")
+        raise ValueError("not values per clip and per row, with cells their grid and values per cell")
     return out
 
 
 def _calibration_of(entry: Mapping, model_dir: Path) -> dict | None:
-    """A models.json entry's cell calibration, checked (None where it has none)."""
+    """A models.json entry's cell calibration, checked (`read_calibration`); None where it has none."""
     cal = entry.get("cell_calibration")
     if cal is None:
         return None
     try:
-        ok = (cal["how"] in CELL_CALIBRATIONS[1:] and len(cal["centre"]) == len(cal["spread"])
-              and np.all(np.isfinite(cal["centre"])) and np.all(np.asarray(cal["spread"], float) > 0))
+        return read_calibration(cal, scored_cells(entry))
+    except ValueError:
+        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged cell_calibration entry ({str(cal)[:80]}); "
+                         "refit the models (`videoad detect ... --save-model DIR`)") from None
+
+
+def scored_cells(entry: Mapping) -> int | None:
+    """How many cells a cell model's entry scores (its grid's, less those it ignores); None for whole clips."""
+    grid = entry.get("cell_grid")
+    if entry.get("level", "clip") != "cell" or not grid:
+        return None
+    return grid[0] * grid[1] - len(set(entry.get("ignored_cells") or ()))
+
+
+def read_calibration(cal, n_cells: int | None) -> dict:
+    """A saved cell calibration (each scored cell's finite centre and positive, finite spread; `n_cells`
+    of them where known), else a ValueError saying what is wrong: a calibration of another size
+    failed only at the first clip, an infinite spread judged every cell 0 in silence."""
+    try:
+        centre, spread = np.asarray(cal["centre"], float), np.asarray(cal["spread"], float)
+        ok = (cal["how"] in CELL_CALIBRATIONS[1:] and centre.ndim == 1 and centre.shape == spread.shape
+              and bool(np.all(np.isfinite(centre))) and bool(np.all(np.isfinite(spread) & (spread > 0))))
     except (KeyError, TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"{Path(model_dir) / 'models.json'}: a damaged cell_calibration entry ({str(cal)[:80]}); "
-                         "refit the models (`videoad detect ... --save-model DIR`)")
-    return {"how": cal["how"], "centre": [float(v) for v in cal["centre"]], "spread": [float(v) for v in cal["spread"]]}
+        raise ValueError("not each cell's finite centre and positive spread")
+    if n_cells is not None and centre.size != n_cells:
+        raise ValueError(f"it holds {centre.size} cells, the model scores {n_cells}")
+    return {"how": cal["how"], "centre": centre.tolist(), "spread": spread.tolist()}
 
 
 def load_prep(path) -> dict:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from numbers import Real
 from pathlib import Path
 from typing import Mapping
 
-from videoad.group_model import CELL_AGGREGATES
+from extract.scene import SCENE_SHAPE
+from videoad.group_model import CELL_AGGREGATES, read_calibration, read_fitted_layout, scored_cells
 from videoad.scores import cells_problem
 
 MODELS_INDEX = "models.json"
 #: the index's format (`format` in models.json; folders saved before it was written carry none)
 MODELS_FORMAT = "videoad-models/1"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 REFIT = "fit the models again (`videoad detect ... --save-model DIR`)"
 
 
@@ -67,6 +70,10 @@ def check_entry(entry, path, group: str) -> None:
     outside = [m for m in [*models, entry["preprocess"]] if not _bare_name(m)]
     if outside:  # "../other/all.s0.pt" loaded another folder's weights in silence
         raise bad(f"names {outside[0]!r}, not a file of the model folder (bare file names only)")
+    pinned = entry.get("sha256")  # absent in folders saved before it
+    if pinned is not None and not (isinstance(pinned, Mapping) and set(pinned) == {*models, entry["preprocess"]}
+                                   and all(isinstance(h, str) and _SHA256.fullmatch(h) for h in pinned.values())):
+        raise bad(f"has a damaged 'sha256' ({str(pinned)[:60]!r}: each model file's and the transform's sha256)")
     threshold = entry.get("threshold")
     if not _number(threshold):  # NaN (or inf) turned every alarm off in silence
         raise bad("has no alarm line ('threshold': a finite number)")
@@ -85,6 +92,13 @@ def check_entry(entry, path, group: str) -> None:
         problem = cells_problem(path, group, key, entry[key], entry.get("cell_grid")) if key in entry else None
         if problem:
             raise ValueError(f"{problem}; {REFIT}")
+    for key, read in (("fitted_layout", read_fitted_layout),  # read at loading, named here with the group
+                      ("cell_calibration", lambda v: read_calibration(v, scored_cells(entry)))):
+        if key in entry and (entry[key] is not None or key == "fitted_layout"):  # no calibration: null
+            try:
+                read(entry[key])
+            except ValueError as exc:
+                raise bad(f"has a damaged {key!r} ({str(entry[key])[:60]!r}: {exc})") from None
 
 
 def _number(v, low: float = -math.inf) -> bool:
@@ -101,11 +115,18 @@ def _bare_name(name: str) -> bool:
 
 
 def _camera(v) -> bool:
-    """A camera's picture entry (`videoad.cameras.camera_pictures`' form)."""
-    return (isinstance(v, Mapping) and isinstance(v.get("scene"), list) and len(v["scene"]) > 0
+    """A camera's picture entry (`videoad.cameras.camera_pictures`' form): a picture of another size
+    failed `watch` as "cannot read its first frames" of the source, `detect --model` as a reshape."""
+    return (isinstance(v, Mapping) and isinstance(v.get("scene"), list) and len(v["scene"]) == SCENE_SHAPE[0] * SCENE_SHAPE[1]
             and all(_number(x) for x in v["scene"])
             and (v.get("frame_size") is None or (isinstance(v["frame_size"], list) and len(v["frame_size"]) == 2
                                                  and all(_whole(x, 1) for x in v["frame_size"]))))
+
+
+def _split(v) -> bool:
+    """`videoad.coverage.activity_split`'s record: the busier videos, the quieter count, their ratio."""
+    return (isinstance(v, Mapping) and isinstance(v.get("busier"), list) and all(isinstance(k, str) for k in v["busier"])
+            and _whole(v.get("quieter")) and _number(v.get("ratio"), 0))
 
 
 #: the optional keys of a group's entry that scoring reads, each with its check and what it must be
@@ -113,6 +134,8 @@ def _camera(v) -> bool:
 _OPTIONAL = {
     "threshold_raw": (lambda v: v is None or _number(v), "a finite number"),
     "smooth": (lambda v: _number(v, 0), "seconds, a finite number >= 0"),
+    # the scores' axis label and every event's unit (a list or number was printed as it stood)
+    "score_unit": (lambda v: isinstance(v, str), "words"),
     "level": (lambda v: v in ("clip", "cell"), "'clip' or 'cell'"),
     "cell_aggregate": (lambda v: v in CELL_AGGREGATES, f"one of {CELL_AGGREGATES}"),
     "position": (lambda v: isinstance(v, bool), "true or false"),
@@ -123,6 +146,8 @@ _OPTIONAL = {
     "views": (lambda v: isinstance(v, Mapping) and all(_camera(c) for c in v.values()),
               "cameras' pictures by name"),
     "camera": (_camera, "a camera's picture"),
+    # read only by the warning that the fitted footage mixes two levels of activity (a traceback there)
+    "activity_split": (lambda v: v is None or _split(v), "the fitted footage's two levels of activity"),
 }  # `activity_level`: checked where the levels are read (videoad.video.levels)
 
 
@@ -138,17 +163,23 @@ def _extraction_problem(ext) -> str | None:
             return f"has {key} {ext[key]!r}, not a frame rate"
     if ext.get("options") is not None and not isinstance(ext["options"], Mapping):
         return "has options that are not an object"
-    # what the scored footage is compared with (videoad.video.run.extraction_mismatch): a hand-edited
+    # what the scored footage is compared with (videoad.video.run.extraction_mismatch; watch warns, detect
+    # refuses): a damaged one failed there as a ZeroDivisionError or TypeError traceback, a hand-edited
     # `repeat_share: true` said 100% of the history's frames repeat, `dim: true` a width of 1
-    for key, ok, what in (("dim", lambda v: _whole(v, 1), "a whole number >= 1"),
-                          ("cell_grid", lambda v: isinstance(v, list) and len(v) == 2 and all(_whole(x, 1) for x in v),
-                           "two counts [rows, columns]"),
-                          ("repeat_share", lambda v: _number(v, 0) and v <= 1, "a share from 0 to 1"),
-                          ("aspects", lambda v: isinstance(v, list) and all(_number(x) and x > 0 for x in v),
-                           "a list of width / height ratios"),
-                          ("working_sizes", lambda v: isinstance(v, list) and all(
-                              isinstance(w, list) and len(w) == 2 and all(_whole(x, 1) for x in w) for w in v),
-                           "a list of [width, height] pairs")):
+    for key, (ok, what) in _EXTRACTION_SHAPES.items():
         if ext.get(key) is not None and not ok(ext[key]):
-            return f"has {key} {str(ext[key])[:60]!r}, not {what}"
+            return f"has {key} {repr(ext[key])[:60]}, not {what}"
     return None
+
+
+_EXTRACTION_SHAPES = {
+    "dim": (lambda v: _whole(v, 1), "a whole number >= 1"),
+    "cell_grid": (lambda v: isinstance(v, list) and len(v) == 2 and all(_whole(x, 1) for x in v),
+                  "two counts [rows, columns]"),
+    "aspects": (lambda v: isinstance(v, list) and all(_number(x) and x > 0 for x in v),
+                "a list of frame widths / heights"),
+    "working_sizes": (lambda v: isinstance(v, list) and all(isinstance(s, list) and len(s) == 2
+                                                            and all(_whole(x, 1) for x in s) for s in v),
+                      "a list of [width, height] sizes"),
+    "repeat_share": (lambda v: _number(v, 0) and v <= 1, "a share from 0 to 1"),
+}
