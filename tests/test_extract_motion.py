@@ -664,6 +664,18 @@ def test_a_misspelt_or_malformed_backbone_option_names_the_good_ones():
         get_backbone("motion", size="320")
 
 
+@pytest.mark.parametrize("name, value", [("grid", 4.7), ("bins", "8.5"), ("max_height", 240.5), ("finest_scale", 0.5),
+                                         ("clip_len", "sixteen")])
+def test_a_count_that_is_not_a_whole_number_is_refused_naming_it(name, value):
+    """int() cut a --config file's `backbone: options: {grid: 4.7}` to a 4x4 grid in silence (and took
+    240.5 rows for 240): a count must be a whole number; 4.0 and "4" still read as 4."""
+    from extract.backbones import get_backbone
+
+    with pytest.raises(ValueError, match=f"{name}: expected an integer, got {value!r}"):
+        get_backbone("motion", **{name: value})
+    assert get_backbone("motion", grid=4.0).grid == 4 and get_backbone("motion", grid="3").grid == 3
+
+
 @pytest.mark.parametrize("name", ["grid", "bins", "max_height", "finest_scale", "clip_len", "blur"])
 def test_a_boolean_where_a_motion_option_takes_a_number_is_refused_naming_it(name):
     """int() and float() read a --config file's `backbone: options: {grid: true}` as a 1x1 grid (a

@@ -34,6 +34,22 @@ def not_bool(value: Any, name: str) -> Any:
     return value
 
 
+def as_int(value: Any, name: str, minimum: int | None = 1) -> int:
+    """`value` as a whole number (a settings file's `4`, `4.0` or "4"), refused when it is not one:
+    int() cut a `grid: 4.7` to 4 in silence, and read `grid: true` as 1. `minimum`: None for no floor."""
+    not_bool(value, name)
+    try:
+        number = float(value) if not isinstance(value, int) else value
+        whole = int(number)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name}: expected an integer, got {value!r}") from None
+    if whole != number:
+        raise ValueError(f"{name}: expected an integer, got {value!r}")
+    if minimum is not None and whole < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {whole}")
+    return whole
+
+
 class Backbone(abc.ABC):
     """A clip -> feature vector mapping.
 

@@ -59,7 +59,7 @@ import numpy as np
 from ..cuts import CUT_CORRELATION, CUT_HISTOGRAM, CutLog, cut_signs, frame_sign, is_cut_between, is_cut_pair
 from ..device import check_device_text
 from ..timing import pauses_before
-from .base import Backbone, as_bool, not_bool
+from .base import Backbone, as_bool, as_int, not_bool
 
 log = logging.getLogger(__name__)
 
@@ -270,18 +270,16 @@ class MotionBackbone(Backbone):
                  cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "keep",
                  deinterlace: str = "off", travel: Any = False, light: str = "off",
                  device: str | None = None) -> None:
-        for name, value in (("max_height", max_height), ("grid", grid), ("bins", bins), ("finest_scale", finest_scale),
-                            ("clip_len", clip_len), ("blur", blur)):
-            not_bool(value, name)
+        not_bool(blur, "blur")
         self.size = _parse_size(size)
-        self.max_height = int(max_height)
+        self.max_height = as_int(max_height, "max_height", None)
         if self.max_height < 16:
             raise ValueError(f"max_height must be at least 16, got {max_height}")
-        self.grid = int(grid)
-        self.bins = int(bins)
+        self.grid = as_int(grid, "grid", None)  # ranges checked below, with their own words
+        self.bins = as_int(bins, "bins", None)
         self.preset = str(preset)
-        self.finest_scale = int(finest_scale)
-        self.clip_len = int(clip_len)
+        self.finest_scale = as_int(finest_scale, "finest_scale", None)
+        self.clip_len = as_int(clip_len, "clip_len", None)
         self.blur = float(blur)
         if not 0 <= self.blur <= 8:
             raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")

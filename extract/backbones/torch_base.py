@@ -56,7 +56,7 @@ from ..device import resolve_device
 from ..lazy import lazy_import
 from ..tencrop import CROP_MODES, centre_offset, crop_boxes, crop_clip
 from ..weights import PublishedWeights, load_into, load_state_dict, resolve_weights
-from .base import Backbone, as_bool, not_bool  # noqa: F401 - as_bool: the learned backbones import it from here
+from .base import Backbone, as_bool, as_int  # noqa: F401 - as_bool, as_int: the learned backbones import them from here
 
 torch = lazy_import("torch")  # imported on first use: decode workers never need it
 
@@ -76,17 +76,6 @@ CUT_MODES = ("keep", "hold")
 
 class MissingWeightsError(ValueError):
     """A backbone that needs pretrained weights was given none (and no explicit random init)."""
-
-
-def as_int(value: Any, name: str, minimum: int = 1) -> int:
-    not_bool(value, name)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected an integer, got {value!r}") from None
-    if number < minimum:
-        raise ValueError(f"{name}: must be >= {minimum}, got {number}")
-    return number
 
 
 def parse_cells(value: Any) -> tuple[int, int] | None:
