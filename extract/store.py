@@ -537,8 +537,8 @@ def check_attr_problems(attrs: Mapping[str, Any]) -> list[str]:
     if count is not None and count_of(count) is None:
         out.append(f"its repeated_frames attribute is {str(count)[:40]!r}, not a count: "
                    + CHECK_ATTRS["repeated_frames"])
-    if region_problem(attrs.get("cell_region")):
-        out.append(f"{region_problem(attrs.get('cell_region'))}: {CHECK_ATTRS['cell_region']}")
+    if region := region_problem(attrs.get("cell_region")):
+        out.append(f"{region}: {CHECK_ATTRS['cell_region']}")
     for name, width in (("scene_cut_frames", 1), ("damaged_spans", 2)):
         if attrs.get(name) is not None and whole_rows(attrs[name], width) is None:
             out.append(f"its {name} attribute is {str(attrs[name])[:40]!r}, not a list of frame "
