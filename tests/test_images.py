@@ -513,3 +513,31 @@ def test_every_dataset_and_its_protocol_is_checked_before_the_first_fit(tmp_path
     assert res.exit_code == 1 and not isinstance(res.exception, AssertionError), res.output
     assert f"{cfg}: dataset: normal_class 11 is out of range for 10 classes" in res.output, res.output
     assert not (tmp_path / "out").exists()  # nothing made for a run that cannot start
+
+
+def test_16_bit_grayscale_pictures_keep_their_scale(tmp_path):
+    """A 16-bit grayscale PNG was read with `convert("RGB")`, which clips every value above 255 to
+    255: the picture came out nearly all white, in silence. It is read as its high byte, as Pillow
+    reads a 16-bit RGB PNG; 8-bit pictures beside it read as before."""
+    ramp = (np.arange(32 * 32, dtype=np.uint32).reshape(32, 32) * 64).astype(np.uint16)  # 0 .. 65472
+    eight = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    for cls in ("airplane", "cat"):
+        (tmp_path / cls).mkdir()
+        Image.fromarray(ramp).save(tmp_path / cls / "a16.png")
+        Image.fromarray(eight).save(tmp_path / cls / "b8.png")
+    assert Image.open(tmp_path / "cat" / "a16.png").mode.startswith("I")  # written as 16 bits
+    s = load_cifar10(tmp_path)
+    sixteen, rgb = s.images[0], s.images[1]
+    assert np.array_equal(sixteen, np.repeat((ramp >> 8).astype(np.uint8)[..., None], 3, axis=2))
+    assert np.array_equal(rgb, eight)
+
+
+def test_a_file_that_is_no_picture_is_named_without_python_internals(tmp_path):
+    """Pillow's message named an `io.BytesIO object at 0x...` rather than what is wrong."""
+    for cls in ("airplane", "cat"):
+        (tmp_path / cls).mkdir()
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / cls / "a.png")
+    (tmp_path / "cat" / "b.png").write_text("a text file named .png")
+    with pytest.raises(ValueError, match=r"b\.png: not a readable image") as err:
+        load_cifar10(tmp_path)
+    assert "BytesIO" not in str(err.value) and "not a picture format" in str(err.value)

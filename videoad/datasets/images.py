@@ -234,14 +234,32 @@ def _pick_split(entries: list[tuple[tuple[str, ...], object]], split: str, where
     return picked, classes
 
 
+#: Pillow's modes of a 16-bit grayscale PNG ("I;16" in this Pillow, "I" in older ones)
+_GRAY16_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
 def _decode(data: bytes, name: str):
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as im:
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            gray16 = im.mode in _GRAY16_MODES
+            pixels = np.asarray(im) if gray16 else np.asarray(im.convert("RGB"), dtype=np.uint8)
+    except UnidentifiedImageError:  # Pillow's text named only an io.BytesIO object at an address
+        raise ValueError(f"{name}: not a readable image (not a picture format Pillow knows)") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ValueError(f"{name}: not a readable image ({exc})") from None
+    return _gray16_rgb(pixels, name) if gray16 else pixels
+
+
+def _gray16_rgb(gray: np.ndarray, name: str) -> np.ndarray:
+    """A 16-bit grayscale picture as 8-bit RGB, its high byte, as Pillow reads a 16-bit RGB PNG:
+    `convert("RGB")` clipped every value above 255 to 255, so a 16-bit picture came out nearly
+    all white, in silence."""
+    if gray.size and (gray.min() < 0 or gray.max() > 0xFFFF):  # mode "I" of another source: no 16-bit scale
+        raise ValueError(f"{name}: a 32-bit integer picture (values {int(gray.min())} to {int(gray.max())}); "
+                         "save it as an 8- or 16-bit picture")
+    return np.repeat((gray.astype(np.uint32) >> 8).astype(np.uint8)[..., None], 3, axis=2)
 
 
 def _stack(arrays, where: str, names=None) -> np.ndarray:
