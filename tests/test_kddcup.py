@@ -266,3 +266,27 @@ def test_a_full_disk_at_the_results_write_is_named_not_a_traceback(tmp_path, npz
     res = CliRunner().invoke(cli, ["bench", "kddcup", "--quick", "--data", str(small), "-o", str(tmp_path / "out")])
     assert res.exit_code == 1 and not isinstance(res.exception, OSError), res.output
     assert "kddcup_quick.partial.json: no space left" in res.output.lower().replace("\n", " "), res.output
+
+
+def test_spreadsheet_exports_of_the_records_read_as_the_file_itself(tmp_path):
+    """A CSV saved by a spreadsheet (a byte-order mark, ", " between fields) failed as "'\\ufeff0' is
+    not a number", or read every label as " normal.", none an anomaly, and failed at the split with
+    an error naming no file; a header line and a file of attacks alone are named as such."""
+    import gzip
+
+    lines = gzip.decompress(shared("kddcup99", "kddcup.data_10_percent.gz").read_bytes()).decode().splitlines()
+    lines = lines[:300] + [x for x in lines[300:3000] if not x.endswith("normal.")][:60]
+    (tmp_path / "plain.csv").write_text("\n".join(lines) + "\n")
+    X, y = load_kddcup(tmp_path / "plain.csv")
+    assert 0 < y.sum() < len(y)
+    (tmp_path / "bom.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    (tmp_path / "spaced.csv").write_text("\n".join(x.replace(",", ", ") for x in lines) + "\n")
+    for name in ("bom.csv", "spaced.csv"):
+        X2, y2 = load_kddcup(tmp_path / name)
+        assert np.array_equal(X2, X) and np.array_equal(y2, y), name
+    (tmp_path / "header.csv").write_text(",".join(f"c{i}" for i in range(42)) + "\n" + "\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match=r"header.csv: record 1, column 1: 'c0' is not a number \(a header line"):
+        load_kddcup(tmp_path / "header.csv")
+    (tmp_path / "attacks.csv").write_text("\n".join(x for x in lines if not x.endswith("normal.")) + "\n")
+    with pytest.raises(ValueError, match=r"attacks.csv: no record is labelled 'normal.'"):
+        load_kddcup(tmp_path / "attacks.csv")

@@ -21,9 +21,13 @@ N_RAW = 42  # 41 features + label
 
 
 def _open_text(path: Path):
+    """The records as UTF-8 text; a byte-order mark (a spreadsheet's CSV export) is not part of the
+    first field (its '\\ufeff0' was "not a number")."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
-    return gzip.open(path, "rt") if magic == b"\x1f\x8b" else open(path, "rt")
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, "rt", encoding="utf-8-sig")
 
 
 def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +42,7 @@ def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
                 line = line.strip()
                 if not line:
                     continue
-                fields = line.split(",")
+                fields = [f.strip() for f in line.split(",")]  # ", " between fields: the label " normal." was no label
                 if len(fields) != N_RAW:
                     raise ValueError(f"{path}:{lineno}: expected {N_RAW} comma-separated fields, got {len(fields)}")
                 rows.append(fields)
@@ -50,6 +54,9 @@ def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"{path}: no records")
     raw = np.array(rows, dtype=object)
     y = (raw[:, -1] == "normal.").astype(np.int64)
+    if not y.any():  # named here: the split said "no anomaly (label 1) row in the training half", of no file
+        raise ValueError(f"{path}: no record is labelled 'normal.' (the last field; the protocol's anomaly class), "
+                         f"e.g. record 1 ends {raw[0, -1]!r}")
     blocks = []
     for col in SYMBOLIC:
         values = raw[:, col].astype(str)
@@ -60,7 +67,8 @@ def load_kddcup_raw(path) -> tuple[np.ndarray, np.ndarray]:
         num = raw[:, numeric_cols].astype(np.float64)
     except ValueError:  # only then look for the cell, to name it
         bad, col = next((i, c) for c in numeric_cols for i, v in enumerate(raw[:, c]) if not _is_number(v))
-        raise ValueError(f"{path}: record {bad + 1}, column {col + 1}: {raw[bad, col]!r} is not a number") from None
+        header = " (a header line? KDDCUP99 records have none)" if bad == 0 and col == 0 else ""
+        raise ValueError(f"{path}: record {bad + 1}, column {col + 1}: {raw[bad, col]!r} is not a number{header}") from None
     bad = ~np.isfinite(num)
     if bad.any():
         row, col = np.argwhere(bad)[0]
