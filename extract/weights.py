@@ -113,6 +113,15 @@ def damaged_record(path: str | Path) -> str | None:
         return f"({type(exc).__name__}: {exc})"
 
 
+def cut_short_zip(path: str | Path) -> bool:
+    """Whether `path` starts as a zip (as torch.save writes) but lacks the directory a zip ends with:
+    a save or copy cut short, which torch.load reported as "[Errno 22] Invalid argument"."""
+    import zipfile
+
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PK\x03\x04" and not zipfile.is_zipfile(path)
+
+
 def _unpickler_reason(exc: Exception) -> str:
     """What torch's safe unpickler stumbled on (`Unsupported operand 60`: an HTML page), without the
     rest of its text, which advises loading the file unsafely."""

@@ -503,6 +503,29 @@ def test_load_rejects_foreign_files(tmp_path):
         load_detector(tmp_path / "missing.pt")
 
 
+def test_model_files_cut_short_empty_or_of_random_bytes_say_so(tmp_path):
+    """A model file cut short was "not a videoad model file (OSError: [Errno 22] Invalid argument)",
+    an empty one "(EOFError: )", and random bytes were said to hold Python objects."""
+    import os
+
+    from videoad.baselines import DAGMM
+
+    X, _ = inliers_with_outliers()
+    det = DAGMM(hidden_dims=(8,), latent_dim=1, epochs=1, batch_size=64, random_state=0).fit(X)
+    det.save(tmp_path / "m.pt")
+    data = (tmp_path / "m.pt").read_bytes()
+    (tmp_path / "cut.pt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"cut.pt: cut short"):
+        load_detector(tmp_path / "cut.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty.pt: the file is empty \(0 bytes\)"):
+        load_detector(tmp_path / "empty.pt")
+    (tmp_path / "noise.pt").write_bytes(b"\x80\x02" + os.urandom(1000))
+    with pytest.raises(ValueError, match=r"noise.pt: not a videoad model file \(corrupt, or another kind of file\)"):
+        load_detector(tmp_path / "noise.pt")
+    np.testing.assert_array_equal(load_detector(tmp_path / "m.pt").decision_function(X), det.decision_function(X))
+
+
 def test_dagmm_save_load(tmp_path):
     from videoad.baselines import DAGMM
 

@@ -16,13 +16,14 @@ import io
 import json
 import logging
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from extract.store import write_atomic
-from extract.weights import damaged_record, refused_object
+from extract.weights import cut_short_zip, damaged_record, refused_object
 from videoad.detector import registry
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,11 @@ def load_detector(path, device: str | None = None):
     path = Path(path)
     if not path.is_file():  # a folder was called missing
         raise ValueError(f"{path}: " + ("a folder, not a model file" if path.is_dir() else "no such model file"))
+    if path.stat().st_size == 0:  # torch's EOFError said "not a videoad model file (EOFError: )"
+        raise ValueError(f"{path}: the file is empty (0 bytes), not a model (a save or copy that failed?)")
+    if cut_short_zip(path):  # torch said "[Errno 22] Invalid argument"
+        raise ValueError(f"{path}: cut short: a model file's zip without its end (a save or copy interrupted); "
+                         "save the model again (or restore the file)")
     damaged = damaged_record(path)
     if damaged:  # torch.load reads a zip's records without their checksums: altered bytes loaded as weights
         raise ValueError(f"{path}: damaged: its record {damaged} fails its checksum (a copy cut short or altered on "
@@ -171,6 +177,8 @@ def load_detector(path, device: str | None = None):
         payload = torch.load(path, map_location="cpu", weights_only=True)
         meta = json.loads(payload["meta_json"])
     except pickle.UnpicklingError as exc:  # never repeat torch's advice to load it unsafely
+        if not re.search(r"GLOBAL [\w.]+", str(exc)):  # no object refused: bytes that are no torch file
+            raise ValueError(f"{path}: not a videoad model file (corrupt, or another kind of file)") from None
         raise ValueError(f"{path}: not a videoad model file: it holds {refused_object(exc)} beyond "
                          "tensors, never loaded here (unpickling could run code from the file)") from None
     except Exception as exc:  # torch raises several types for foreign or corrupt files
