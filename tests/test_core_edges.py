@@ -151,3 +151,17 @@ def test_a_covariance_the_torch_mixture_lacks_is_named_before_the_fit_or_left_to
     assert type(det._reselection_mixture()).__name__ == "GMMClusterer"  # scikit-learn's
     det.gmm_covariance = "diag"
     assert type(det._reselection_mixture()).__name__ == "TorchGMMClusterer"  # as before
+
+
+@pytest.mark.parametrize("X", [np.random.default_rng(1).normal(size=(2, 10)),  # two rows: one component spans them
+                               np.repeat(np.random.default_rng(2).normal(size=(5, 10)), 20, axis=0).astype(np.float32)])
+def test_pca_says_when_every_row_is_reconstructed_to_rounding_error(X):
+    """Rows that span no more dimensions than the components left residuals of float noise (1e-12 to
+    1e-14), not exactly equal, so no warning was given and the rows were ranked by noise."""
+    with pytest.warns(UserWarning, match=r"PCARecon: its \d component\(s\) reconstruct every one of the \d+ fitted "
+                                         r"rows to rounding error"):
+        PCARecon(random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ordinary rows, and rows of values far below float32's range: no warning
+        PCARecon(n_components=2, random_state=0).fit(_rows(300))
+        PCARecon(n_components=2, random_state=0).fit(_rows(300) * 1e-25)

@@ -7,12 +7,13 @@ the paper's AUROC at 20% contamination.
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from videoad.detector.base import BaseDetector, resolve_seed
-from videoad.detector.validation import check_number
+from videoad.detector.validation import check_number, user_stacklevel
 
 
 def _whole_valued(value) -> bool:
@@ -60,8 +61,24 @@ class PCARecon(BaseDetector):
             scaled = X / self.scale_ if self.scale_ != 1.0 else X
             self.pca_ = PCA(k, random_state=resolve_seed(self.random_state)).fit(scaled)
         self.decision_scores_ = self._score(X)
+        self._warn_rounding(scaled, self.decision_scores_ / self.scale_ ** 2)
         self._set_threshold()
         return self
+
+    def _warn_rounding(self, X: np.ndarray, scores: np.ndarray) -> None:
+        """Warn when every fitted row is reconstructed to rounding error: rows that span no more
+        dimensions than the components (two rows, or a few distinct rows repeated) leave residuals of
+        float noise (about 1e-12), which ranked the rows at random with no word said, since they
+        are not exactly equal. A residual under 64 machine epsilons of the row's length is noise."""
+        if scores.size < 2 or not np.ptp(scores):  # one score for all: `_warn_one_score` says so
+            return
+        eps = float(np.finfo(X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64).eps)
+        lengths = (np.asarray(X, dtype=np.float64) ** 2).sum(axis=1)
+        if np.all(scores <= (64 * eps) ** 2 * lengths):
+            warnings.warn(f"PCARecon: its {self.pca_.n_components_} component(s) reconstruct every one of the "
+                          f"{scores.size} fitted rows to rounding error (the rows span no more dimensions than "
+                          "that), so the scores are float noise and rank no row above another; give it more "
+                          "distinct rows, or fewer components", UserWarning, stacklevel=user_stacklevel())
 
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
