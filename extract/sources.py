@@ -57,11 +57,24 @@ class Listing:
     hidden: list[str] = field(default_factory=list)
 
 
+#: what `one_line` writes as text: C0 controls but tab, DEL, C1, and the bidi overrides and isolates
+_UNSHOWN = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r"}
+
+
+def _unshown(m: re.Match) -> str:
+    c = m.group()
+    return _NAMED_CONTROLS.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
 def one_line(text: str) -> str:
-    """`text` (a name, or a message naming one) on one console line: a line feed or carriage return
-    written `\\n`, `\\r`. Linux allows them in a file name, and `bad\\nFAKE 3 done.avi` printed a line of
-    its own that read as the command's (the console escapes the other controls, `\\x1b`)."""
-    return text.replace("\n", "\\n").replace("\r", "\\r")
+    """`text` (a name, or a message naming one) on one console line, as the name's bytes: a line feed
+    or carriage return written `\\n`, `\\r`, another control `\\x1b` (as the console's stream writes
+    it), a bidi override `\\u202e`. Linux allows them in a file name: `bad\\nFAKE 3 done.avi` printed a
+    line of its own that read as the command's; Click strips an ESC sequence from a line it writes
+    to a pipe or file, and `bad\\x1b[2Jx.avi` was named `badx.avi`, a file that is not there; and
+    `\\u202e` showed the rest of the line reversed where a terminal orders bidi text."""
+    return _UNSHOWN.sub(_unshown, text)
 
 
 def natural_key(name: str) -> tuple:

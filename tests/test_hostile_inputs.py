@@ -1016,3 +1016,38 @@ def test_a_log_lines_error_or_quoted_name_is_on_its_line_and_escaped_once():
     assert _console_log_lines(write) == [
         "WARNING videoad.test_one_line: drawn without: ann\\nWARNING videoad: FAKE.txt: video 'a.avi'",
         "WARNING videoad.test_one_line: group 'cam\\nx': 3 video(s), a\\nb  |"]
+
+
+def test_a_log_lines_mapping_or_objects_name_is_on_its_line_and_its_numbers_still_format():
+    """Only a text, path or exception argument was escaped: a name given in a mapping
+    (`log.info("%(video)s ...", {...})`) or inside an object whose `str` holds it printed its line feed
+    as it is, a forged line of its own. Every argument is now, and `%d` / `%.2f` still format a
+    number that `numbers` does not count (numpy's bool, a 0-d tensor)."""
+    class Named:
+        def __str__(self):
+            return "cam\nWARNING videoad: FAKE.avi"
+
+    def write(logger):
+        logger.warning("%(video)s: %(n)d clip(s)", {"video": "a\nWARNING videoad: FAKE", "n": 3})
+        logger.warning("source %s; %d %.2f %x", Named(), np.bool_(True), torch.tensor(1.5), np.int64(255))
+
+    assert _console_log_lines(write) == [
+        "WARNING videoad.test_one_line: a\\nWARNING videoad: FAKE: 3 clip(s)",
+        "WARNING videoad.test_one_line: source cam\\nWARNING videoad: FAKE.avi; 1 1.50 ff"]
+
+
+def test_a_name_holding_escapes_or_a_bidi_override_is_shown_as_its_bytes_on_a_pipe_too(tmp_path):
+    """On a pipe or a file Click strips an ESC sequence from the lines it writes: `extract`'s summary
+    named `bad\\x1b[2J\\x1b[1Ax.avi` as `badx.avi`, a file that is not there, and a bidi override
+    (U+202E) went as it is, showing the rest of the line reversed where a terminal orders bidi text.
+    `one_line` writes them as the console's stream does, `\\x1b`, `\\u202e`."""
+    videos = tmp_path / "v"
+    videos.mkdir()
+    (videos / "bad\x1b[2J\x1b[1Ax.avi").write_bytes(b"not a video" * 100)
+    (videos / "cam\u202eiva.mp4").write_bytes(b"not a video" * 100)
+    res = invoke("extract", videos, "-o", tmp_path / "f", "--backbone", "motion")
+    assert res.exit_code == 1, res.output
+    lines = res.output.splitlines()
+    assert any(x.startswith("  bad\\x1b[2J\\x1b[1Ax.avi: no decoder could read") for x in lines), res.output
+    assert any(x.startswith("  cam\\u202eiva.mp4: no decoder could read") for x in lines), res.output
+    assert not any(c in res.output for c in "\x1b\u202e"), res.output

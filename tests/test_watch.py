@@ -3192,11 +3192,24 @@ def test_a_password_holding_a_slash_is_not_written_in_the_streams_name():
     ("http://cam/a#pwd=S3c", "http://cam/a#pwd=***"),
     ("srt://cam:9000?mode=caller&passphrase=S3cret1234", "srt://cam:9000?mode=caller&passphrase=***"),
     ("http://cam/a?keyframes=1&monkey=2", "http://cam/a?keyframes=1&monkey=2"),
+    ("rtsp://user:a@b/c@cam/s", "rtsp://user:***@cam/s"),  # an `@`, then a `/`, in the password
+    ("rtsp://user:a@b/c@cam:554/s", "rtsp://user:***@cam:554/s"),
+    ("rtsp://user:pw@[::1]/p@th", "rtsp://user:***@[::1]/p@th"),
+    ("rtsp://user@cam/p@th", "rtsp://user@cam/p@th"),  # no password to hide
+    ("http://cam/a?pwd=a#b", "http://cam/a?pwd=***"),  # a `#`, `;` or `&` in a query's password
+    ("http://cam/a?pwd=a#b&res=1", "http://cam/a?pwd=***&res=1"),
+    ("http://cam/a?pwd=a;b&res=1#top", "http://cam/a?pwd=***&res=1#top"),
+    ("http://cam/a?pwd=a&b&res=1", "http://cam/a?pwd=***&res=1"),
+    ("rtsp://cam/s;password=xx;x=1", "rtsp://cam/s;password=***;x=1"),
+    ("http://cam/a?Authorization=Basic%20eHl6", "http://cam/a?Authorization=***"),
+    ("http://cam/a?credentials=xyz", "http://cam/a?credentials=***"),
 ])
 def test_every_shape_of_a_password_is_left_out_of_a_streams_name(url, name):
     """A password of digits alone before a `/` (`user:1234/56@cam`) was taken for a port, and the name
     showed it whole; so did one after an empty user or before an IPv6 host, an address with `:///` or
-    a space before its scheme, and a query's `access_token=`, `apikey=`, `p%77d=` or SRT's `passphrase=`."""
+    a space before its scheme, and a query's `access_token=`, `apikey=`, `p%77d=` or SRT's `passphrase=`;
+    the end of one holding `@` then `/` (`user:a@b/c@cam`: `b/c` shown) or a `#` in a query's (`pwd=a#b`:
+    `#b` shown), and an `Authorization=` or `credentials=` value whole."""
     from videoad.live.sources import display_url
 
     assert display_url(url) == name

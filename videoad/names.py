@@ -4,10 +4,11 @@ from __future__ import annotations
 import codecs
 import hashlib
 import logging
+import numbers
 import re
 import sys
 import unicodedata
-from pathlib import PurePath
+from collections.abc import Mapping
 
 from extract.sources import one_line
 
@@ -165,8 +166,10 @@ class _Plain:
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
 
-#: the arguments of a log line that may hold a name: text, a path, an exception (its message names a file)
-_NAMED = (str, PurePath, BaseException)
+def _on_its_line(arg):
+    """A log line's argument as `OneLineNames` gives it on: a number as it is (`%d`, `%.1f` format it),
+    anything else, which may hold a name, `_OnItsLine`."""
+    return arg if isinstance(arg, numbers.Number) else _OnItsLine(arg)
 
 
 class _OnItsLine:
@@ -182,21 +185,34 @@ class _OnItsLine:
     def __repr__(self) -> str:
         return one_line(repr(self.value))
 
+    # `%d`, `%x`, `%.3f` of a number Python's `numbers` does not count (a 0-d tensor, numpy's bool)
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __index__(self) -> int:
+        return self.value.__index__()
+
+    def __float__(self) -> float:
+        return float(self.value)
+
 
 class OneLineNames(logging.Formatter):
-    """LOG_FORMAT with each text, path or exception argument of a line on that line (`one_line`): a name
-    holding a line feed (`log.warning("%s: ...", key)`, or in an error's message) wrote a second line,
-    forged, that read as the command's. A message's own lines (its format, an exception's traceback)
-    are kept."""
+    """LOG_FORMAT with each argument of a line but a number on that line (`one_line`): a name holding a
+    line feed (`log.warning("%s: ...", key)`, in an error's message, a `%(name)s` of a mapping, an
+    object whose `str` names a file) wrote a second line, forged, that read as the command's. A
+    message's own lines (its format, an exception's traceback) are kept."""
 
     def __init__(self):
         super().__init__(LOG_FORMAT)
 
     def format(self, record: logging.LogRecord) -> str:
         args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, _NAMED) for a in args):
-            record = logging.makeLogRecord({**record.__dict__, "args": tuple(
-                _OnItsLine(a) if isinstance(a, _NAMED) else a for a in args)})
+        if isinstance(args, tuple):
+            args = tuple(_on_its_line(a) for a in args)
+        elif isinstance(args, Mapping):  # log.info("%(name)s", {...}): logging's args are the mapping
+            args = {k: _on_its_line(v) for k, v in args.items()}
+        if args:
+            record = logging.makeLogRecord({**record.__dict__, "args": args})
         return super().format(record)
 
 

@@ -484,16 +484,18 @@ def _short(name: str) -> str:
 
 #: query parameters whose values are credentials (an IP camera's `videostream.cgi?user=admin&pwd=...`,
 #: an SRT stream's `srt://host:9000?passphrase=...`), also as the last word of a longer name
-#: (`access_token`, `api-key`, `X-Amz-Signature`, `apikey`)
+#: (`access_token`, `api-key`, `X-Amz-Signature`, `apikey`, `Authorization`, `credentials`)
 SECRET_PARAMS = ("pwd", "pass", "passwd", "password", "passphrase", "token", "key", "secret", "auth", "signature",
                  "sig")
-_SECRET_NAME = re.compile(r"(?:^|[\W_])(?:%s)$|(?:token|apikey|passwd|password|secret)$" % "|".join(SECRET_PARAMS))
+_SECRET_NAME = re.compile(r"(?:^|[\W_])(?:%s)$|(?:token|apikey|passwd|password|secret|authorization|credentials?)$"
+                          % "|".join(SECRET_PARAMS))
 
 
 def display_url(url: str) -> str:
     """A stream's name for records and file names: its address without a password, in the
     user-info (`_userinfo_end`) or in the query or fragment (`pwd=`, `access_token=`, ..., the
-    name percent-decoded)."""
+    name percent-decoded). A value runs to the next parameter (`&`, `;` or `#` and a `name=`): a `#`,
+    `;` or `&` typed in a password (`pwd=a#b`) is the password's, not a fragment's, to a camera's CGI."""
     from urllib.parse import unquote
 
     m = re.match(r"(.*?:///*)(.*)", url, flags=re.DOTALL)  # text before the scheme, `rtsp:///u:pw@cam`: all
@@ -508,7 +510,7 @@ def display_url(url: str) -> str:
 
     def hide(m: re.Match) -> str:
         return m[1] + "***" if _SECRET_NAME.search(unquote(m[2]).lower()) else m[0]
-    return scheme + user + re.sub(r"([?&;#]([^=&#;?]*)=)[^&#;]*", hide, after)
+    return scheme + user + re.sub(r"([?&;#]([^=&#;?]*)=)(?:[^&#;]|[&#;](?![^=&#;?]*=))*", hide, after)
 
 
 def _userinfo_end(after: str) -> int:
@@ -518,10 +520,14 @@ def _userinfo_end(after: str) -> int:
     (then to the last before the host's path). A password of digits alone before its `/`
     (`user:1234/56@cam`) reads as a port: an address with a port and an `@` in its path
     (`cam:554/a@b/live`) cannot be told from it, and is masked as one (`cam:***@b/live`): its name
-    showed the password whole. An IPv6 host (`[::1]:554/a@b`) is no user."""
+    showed the password whole. An IPv6 host (`[::1]:554/a@b`) is no user. A password holding `@` and
+    then `/` (`user:a@b/c@cam/s`) runs likewise to the `@` past its `/`: the name showed `b/c`, the
+    password's end (an `@` in the path of an address with a password, `user:pw@cam/p@th`, is masked
+    as one, `user:***@th`: told from it by nothing)."""
     slash = after.find("/")
     head = after if slash < 0 else after[:slash]
-    if "@" not in head and ":" in head and not head.startswith("[") and after.find("@", slash) > 0:
+    user, host = head.split("@", 1) if "@" in head else (head, head)  # a password's `:`; no IPv6 host
+    if slash >= 0 and ":" in user and not host.rsplit("@", 1)[-1].startswith("[") and after.find("@", slash) > 0:
         slash = after.find("/", after.find("@", slash))
         head = after if slash < 0 else after[:slash]
     return head.rfind("@")
