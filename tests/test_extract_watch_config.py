@@ -237,3 +237,16 @@ def test_a_huge_cell_sample_in_a_file_is_refused_naming_it(tmp_path):
     assert f"{path}: cell_sample must be a number of clips >= 1, at most 1,000,000" in res.output
     path.write_text("cell_sample: 1000000\n")
     assert "cell_sample: 1000000" in _run("watch", "--config", path, "--print-config").output
+
+
+def test_a_huge_stride_is_refused_naming_it(tmp_path):
+    """`stride: 1e30` as a whole number (or --stride) passed, and every video failed at the feature
+    write: 'Object dtype has no native HDF5 equivalent', no setting named."""
+    path = tmp_path / "x.yaml"
+    path.write_text(f"stride: {10**30}\n")
+    res = _run("extract", "--config", path, "--print-config")
+    assert res.exit_code != 0 and f"{path}: stride must be a number of frames >= 1, at most 2147483647" in res.output
+    res = _run("extract", "--stride", 10**30, "--print-config")
+    assert res.exit_code != 0 and "stride must be a number of frames" in res.output
+    path.write_text("stride: 2147483647\n")
+    assert "stride: 2147483647" in _run("extract", "--config", path, "--print-config").output
