@@ -387,6 +387,14 @@ def test_settings_files_read_1e3_as_a_number_and_refuse_a_key_given_twice_or_one
     ("{lr: .inf}", "detector: params: lr must be a finite number, got inf"),
     ("{clusterer: gmm, clusterer_params: {bogus: 1}}", "clusterer_params: GMMClusterer.__init__() got an unexpected"),
     ("{p: 40, p0: 30}", "p must not exceed p0"),
+    # these were checked only when a group's fit began: every group failed, the file unnamed
+    ("{restarts: -1}", "restarts must be a whole number >= 0, got -1"),
+    ("{restart_keep: best}", "restart_keep must be one of ('mean', 'fewest_changes'), got 'best'"),
+    ("{activation: relu6}", "activation must be one of ['gelu', 'leaky_relu', 'relu', 'sigmoid', 'tanh'], got 'relu6'"),
+    ("{activation: [tanh]}", "activation must be one of"),
+    ("{contamination: 7}", "contamination must be a share in (0, 0.5] (or None), got 7"),
+    ("{n_threads: many}", "n_threads must be None (as the caller has it) or a whole number >= 1, got 'many'"),
+    ("{device: gpu0}", "device 'gpu0' not understood"),
 ])
 def test_detector_arguments_of_the_wrong_kind_are_refused_when_the_file_is_read(tmp_path, params, message):
     """They passed the name check and failed after the data was read, as a TypeError traceback."""

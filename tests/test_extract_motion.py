@@ -687,3 +687,21 @@ def test_a_boolean_where_a_motion_option_takes_a_number_is_refused_naming_it(nam
         get_backbone("motion", **{name: True})
     with pytest.raises(ValueError, match="layer: false is not a number"):
         as_int(False, "layer", minimum=0)
+
+
+@pytest.mark.parametrize("value", [[1, 2], {"sigma": 1}])
+def test_a_blur_that_is_no_number_is_refused_naming_it(tmp_path, value):
+    """float() of a --config file's `blur: [1, 2]` stopped `videoad extract` in a TypeError traceback."""
+    import yaml
+    from click.testing import CliRunner
+
+    from extract.backbones import get_backbone
+    from videoad.cli import cli
+
+    with pytest.raises(ValueError, match="blur: expected a number"):
+        get_backbone("motion", blur=value)
+    path = tmp_path / "x.yaml"
+    path.write_text(yaml.safe_dump({"backbone": {"options": {"blur": value}}}))
+    res = CliRunner().invoke(cli, ["extract", "--config", str(path), "--print-config"])
+    assert res.exit_code == 2 and not isinstance(res.exception, TypeError)
+    assert "blur: expected a number" in res.output and "x.yaml" in res.output

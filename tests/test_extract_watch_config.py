@@ -204,6 +204,7 @@ def test_print_config_needs_no_input_but_a_run_does(tmp_path):
     ("images", "no", "images must be True or False, got 'no'"),
     ("keep_days", float("nan"), "keep_days must be a number of days > 0"),
     ("post", "ftp://host/x", "post must be an http(s) URL"),
+    ("cell_sample", 10**30, "cell_sample must be a number of clips >= 1, at most 1,000,000"),
 ])
 def test_a_library_callers_watch_options_are_checked_naming_the_setting(tmp_path, setting, value, said):
     """`live.watch` checked only the event settings: a library caller's `WatchOptions(batch_size=0)`
@@ -224,3 +225,28 @@ def test_a_library_callers_watch_options_are_checked_naming_the_setting(tmp_path
 
     if setting in OPTION_RULES:
         assert watch_config.RULES[setting] is OPTION_RULES[setting]
+
+
+def test_a_huge_cell_sample_in_a_file_is_refused_naming_it(tmp_path):
+    """`cell_sample: 1e30` as a whole number passed the --config check and stopped watch at its
+    first source in an OverflowError traceback (a deque's length is a C integer)."""
+    path = tmp_path / "w.yaml"
+    path.write_text(f"cell_sample: {10**30}\n")
+    res = _run("watch", "--config", path, "--print-config")
+    assert res.exit_code != 0 and not isinstance(res.exception, OverflowError)
+    assert f"{path}: cell_sample must be a number of clips >= 1, at most 1,000,000" in res.output
+    path.write_text("cell_sample: 1000000\n")
+    assert "cell_sample: 1000000" in _run("watch", "--config", path, "--print-config").output
+
+
+def test_a_huge_stride_is_refused_naming_it(tmp_path):
+    """`stride: 1e30` as a whole number (or --stride) passed, and every video failed at the feature
+    write: 'Object dtype has no native HDF5 equivalent', no setting named."""
+    path = tmp_path / "x.yaml"
+    path.write_text(f"stride: {10**30}\n")
+    res = _run("extract", "--config", path, "--print-config")
+    assert res.exit_code != 0 and f"{path}: stride must be a number of frames >= 1, at most 2147483647" in res.output
+    res = _run("extract", "--stride", 10**30, "--print-config")
+    assert res.exit_code != 0 and "stride must be a number of frames" in res.output
+    path.write_text("stride: 2147483647\n")
+    assert "stride: 2147483647" in _run("extract", "--config", path, "--print-config").output

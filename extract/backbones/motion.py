@@ -270,7 +270,6 @@ class MotionBackbone(Backbone):
                  cuts: str = "skip", stabilize: Any = True, mask: Any = None, repeats: str = "keep",
                  deinterlace: str = "off", travel: Any = False, light: str = "off",
                  device: str | None = None) -> None:
-        not_bool(blur, "blur")
         self.size = _parse_size(size)
         self.max_height = as_int(max_height, "max_height", None)
         if self.max_height < 16:
@@ -280,7 +279,11 @@ class MotionBackbone(Backbone):
         self.preset = str(preset)
         self.finest_scale = as_int(finest_scale, "finest_scale", None)
         self.clip_len = as_int(clip_len, "clip_len", None)
-        self.blur = float(blur)
+        not_bool(blur, "blur")
+        try:  # a settings file's `blur: [1, 2]` was float()'s TypeError traceback
+            self.blur = float(blur)
+        except (TypeError, ValueError):
+            raise ValueError(f"blur: expected a number, got {blur!r}") from None
         if not 0 <= self.blur <= 8:
             raise ValueError(f"blur must be a sigma in 0..8 working-size pixels, got {blur}")
         self.stabilize = as_bool(stabilize, "stabilize")

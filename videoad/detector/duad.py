@@ -31,14 +31,15 @@ import numpy as np
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
+from extract.device import check_device_text
 from videoad.detector.attempts import Attempts, processes_for
 from videoad.detector.base import resolve_seed
 from videoad.detector.seeds import offset_seed
-from videoad.detector.autoencoder import MLPAutoencoder, auto_architecture, reconstruction_angle
+from videoad.detector.autoencoder import ACTIVATIONS, MLPAutoencoder, auto_architecture, reconstruction_angle
 from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clusterer, rows_per_block, select_normal
 from videoad.detector.gmm_torch import COVARIANCE_TYPES as TORCH_COVARIANCES
 from videoad.detector.knn import KNNIndex, batched
-from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, seed_torch, thread_limits
+from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, check_threads, seed_torch, thread_limits
 from videoad.detector.validation import check_percent
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,24 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
                              f"got {self.hidden_dims!r}")
         if self.latent_dim != "auto" and not (_whole_valued(self.latent_dim) and self.latent_dim >= 1):
             raise ValueError(f"latent_dim must be 'auto' or a whole number >= 1, got {self.latent_dim!r}")
+        self._check_restarts()
+        # these failed only at the fit, after the features were read: a config's `activation: relu6`
+        # or `restarts: -1` failed every group of a detect run, its file unnamed
+        if not isinstance(self.activation, str) or self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        self._check_contamination()
+        check_threads(self.n_threads)
+        check_device_text(self.device)  # its form; whether the GPU is there is the fit's to say
         self._check_clusterer()
+
+    def _check_restarts(self) -> None:
+        """`fit` reads these before the other settings (they decide how many processes start)."""
+        if not (_whole_valued(self.restarts) and self.restarts >= 0):
+            raise ValueError(f"restarts must be a whole number >= 0, got {self.restarts!r}")
+        if self.restart_keep not in RESTART_KEEPS:
+            raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
+        if self.restart_when not in RESTART_WHENS:
+            raise ValueError(f"restart_when must be one of {RESTART_WHENS}, got {self.restart_when!r}")
 
     def _check_clusterer(self) -> None:
         """The clusterer's arguments taken by it (one of the two for "auto", which picks by width),
@@ -371,12 +389,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
     def fit(self, X, y=None):
         """Run Algorithm 1 on X (n_samples, n_features). `y` is ignored (unsupervised); with
         `restarts`, again with other seeds while the selection does not converge."""
-        if not (_whole_valued(self.restarts) and self.restarts >= 0):
-            raise ValueError(f"restarts must be a whole number >= 0, got {self.restarts!r}")
-        if self.restart_keep not in RESTART_KEEPS:
-            raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
-        if self.restart_when not in RESTART_WHENS:
-            raise ValueError(f"restart_when must be one of {RESTART_WHENS}, got {self.restart_when!r}")
+        self._check_restarts()
         given, others = self.random_state, None
         processes = processes_for(self, X)  # 1 without restarts
         if processes > 1:  # the later attempts start beside the first

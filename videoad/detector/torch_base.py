@@ -86,15 +86,21 @@ def torch_threads(n: int | None) -> Iterator[None]:
             torch.set_num_threads(before)
 
 
+def check_threads(n):
+    """`n`, refused (ValueError naming n_threads) unless None or a whole number >= 1: torch's own
+    error named no setting."""
+    if n is not None and not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
+        raise ValueError(f"n_threads must be None (as the caller has it) or a whole number >= 1, got {n!r}")
+    return n
+
+
 @contextlib.contextmanager
 def thread_limits(n: int | None) -> Iterator[None]:
     """torch threads (`torch_threads`) and the BLAS / OpenMP pools (threadpoolctl) limited to `n`
     inside, restored after (None: unchanged)."""
-    if n is None:
+    if check_threads(n) is None:
         yield
         return
-    if not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):  # torch's own error named none
-        raise ValueError(f"n_threads must be None (as the caller has it) or a whole number >= 1, got {n!r}")
     from threadpoolctl import threadpool_limits
 
     with torch_threads(n), threadpool_limits(int(n)):

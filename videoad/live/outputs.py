@@ -49,6 +49,9 @@ EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_fram
 _NAMES = "backslashreplace"
 #: recent clips whose cell scores give the typical cell score ("cells involved", heat-map floor)
 CELL_SAMPLE = 2048
+#: the most clips `cell_sample` may keep: 10^30 passed the checks and failed at the first source as an
+#: OverflowError traceback (a deque's length is a C integer)
+CELL_SAMPLE_MAX = 1_000_000
 #: seconds between two looks for event pictures past `keep_days`
 PRUNE_EVERY_S = 3600.0
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -66,7 +69,8 @@ OPTION_RULES = {
     "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
     "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "frame_queue_mb": (lambda v: v >= 1, "a whole number of MB >= 1"),
     "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
-    "warn_every_s": _WAIT, "cell_sample": _ONE_UP,
+    "warn_every_s": _WAIT,
+    "cell_sample": (lambda v: 1 <= v <= CELL_SAMPLE_MAX, f"a number of clips >= 1, at most {CELL_SAMPLE_MAX:,}"),
     "keep_days": (lambda v: math.isfinite(v) and 0 < v <= KEEP_DAYS_MAX, f"a number of days > 0, at most {KEEP_DAYS_MAX:g}"),
     "post": (lambda v: v.lower().startswith(("http://", "https://")), "an http(s) URL"),
 }
