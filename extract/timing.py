@@ -11,7 +11,7 @@ anomaly often is.
 `packet_times` reads the presentation times of a file's video packets (a demux pass, no
 decoding). `variable_timing` finds a video whose gaps between frames stray by more than half a
 frame from the container's rate; only those change:
-the video's rate becomes the one its frames keep on average, and the frame-rate cap samples
+the video's rate becomes the one its frames keep on average (between pauses, below), and the frame-rate cap samples
 them by timestamp (`extract.clips.resample`). A video whose frames keep its container's rate
 is read exactly as before, bit for bit.
 
@@ -178,15 +178,17 @@ class Timing:
     """A video whose frames do not keep its container's rate."""
 
     container_fps: float
-    fps: float  # the rate its frames keep on average: (n - 1) / span
+    fps: float  # the rate its frames keep on average between pauses (`kept_rate`)
     times: np.ndarray  # each frame's time (s) from the first
     intervals: tuple[float, float, float]  # shortest, median, longest gap between frames (s)
 
     def note(self) -> str:
         shortest, median, longest = self.intervals
         claim = f"{self.container_fps:g} fps" if math.isfinite(self.container_fps) else "no rate"
+        pauses = int(np.count_nonzero(pauses_before(self.times)))
+        between = f" between its {pauses} pause(s)" if pauses else ""
         return (f"frames unevenly spaced: the container says {claim}, its {len(self.times)} frames span "
-                f"{self.times[-1]:.2f} s ({self.fps:.3g} fps, {shortest:.3g}-{longest:.3g} s apart, median "
+                f"{self.times[-1]:.2f} s ({self.fps:.3g} fps{between}, {shortest:.3g}-{longest:.3g} s apart, median "
                 f"{median:.3g} s); read at {self.fps:.3g} fps")
 
     def attrs(self) -> dict:
@@ -218,5 +220,18 @@ def variable_timing(times: np.ndarray | None, container_fps: float) -> Timing | 
                and bool(np.all(np.abs(gaps * container_fps - 1.0) <= STRAY)))
     if regular:
         return None
-    return Timing(float(container_fps), (len(times) - 1) / span, times,
+    return Timing(float(container_fps), kept_rate(times), times,
                   (float(gaps.min()), float(np.median(gaps)), float(gaps.max())))
+
+
+def kept_rate(times: np.ndarray) -> float:
+    """The rate frames keep between the pauses in the recording (`pauses_before`): over a recorder's
+    clock set an hour forward mid-file (a pause, as a burst camera's), (n - 1) / span read 240 frames at
+    10 fps as 0.066 fps, and `detect` refused the file for a rate its clips were never cut at while
+    `watch` warned of it; without pauses, (n - 1) / span as before."""
+    gaps = np.diff(times)
+    paused = pauses_before(times)[1:]
+    kept = float(gaps[~paused].sum())
+    if not paused.any() or not kept > 0:
+        return (len(times) - 1) / float(times[-1])
+    return int(np.count_nonzero(~paused)) / kept

@@ -31,6 +31,20 @@ def test_only_frames_that_stray_from_the_containers_rate_make_a_video_variable()
     assert variable_timing(None, 25.0) is None and variable_timing(np.zeros(1), 25.0) is None
 
 
+def test_a_clock_set_forward_mid_file_keeps_the_rate_its_frames_keep():
+    """A recorder's clock set an hour forward mid-file: 240 frames at 10 fps read as 0.066 fps
+    ((n - 1) / span), refused by `detect` and warned of by `watch` for a rate never cut at. The rate
+    is the one kept between pauses; the times (and so the seconds) stay the file's."""
+    leap = np.arange(240) / 10.0 + np.where(np.arange(240) >= 120, 3600.0, 0.0)
+    timing = variable_timing(leap, 10.0)
+    assert timing is not None and timing.fps == pytest.approx(10.0)
+    assert "between its 1 pause(s)" in timing.note() and timing.times[-1] == pytest.approx(3623.9)
+    bursts = np.concatenate([np.arange(90) * 0.033, 8 + np.arange(90) * 0.033])  # a burst camera's 30 fps
+    assert variable_timing(bursts, 30.0).fps == pytest.approx(1 / 0.033)
+    dropped = np.delete(np.arange(50) / 25.0, [10, 11, 30])  # no pause: the average over the span, as before
+    assert variable_timing(dropped, 25.0).fps == pytest.approx(46 / 1.96)
+
+
 def test_resampling_by_timestamp_takes_the_latest_frame_at_each_tick():
     times = np.array([0, .04, .08, .12, .30, .34, .38, .42, .46, .50])
     frames = (np.full((2, 2, 3), i, np.uint8) for i in range(10))

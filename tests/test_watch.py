@@ -241,6 +241,28 @@ def test_a_stream_at_another_frame_rate_is_scored_with_a_warning(cam, tmp_path):
         {"fps": 10.0, "max_fps": 15.0, "sampled_fps": 10.0}, 30.0)
 
 
+def test_a_recording_whose_clock_leaps_an_hour_is_watched_at_its_rate(cam, tmp_path):
+    """A recorder's clock set an hour forward mid-file: the file was read at 0.066 fps, its `video`
+    record warned that motion per frame is not comparable with the models' 10 fps (it was cut at 10
+    fps all the same). Now it is read at 10 fps, with no warning; the clips and seconds are the file's."""
+    from _extract_media import make_vfr_h264
+
+    frames = [f[..., ::-1].copy() for f in _frames(cam["video"])]
+    times_ms = [i * 100 + (3_600_000 if i >= 120 else 0) for i in range(len(frames))]
+    path = make_vfr_h264(tmp_path / "leap.mp4", times_ms, rate=10, width=frames[0].shape[1],
+                         height=frames[0].shape[0], picture=lambda i: frames[i])
+    out = tmp_path / "out"
+    live.watch([live.FileSource(path)], live.WatchModel.load(cam["models"]), out,
+               live.WatchOptions(clip_scores=True, images=False))
+    (video,) = _of(_records(out), "video")
+    assert video["fps"] == pytest.approx(FPS) and "warning" not in video, video
+    import csv
+
+    with open(out / "clips.csv") as fh:
+        starts = [int(r["start_frame"]) for r in csv.DictReader(fh)]
+    assert starts == sorted(set(starts)) and len(starts) == (len(frames) - 16) // 4 + 1
+
+
 def test_a_stream_whose_frames_repeat_unlike_the_models_footage_is_warned_of(cam, tmp_path):
     """The models' history repeats no frame; the same camera set to half its file's rate (every other
     frame the one before again) is watched with one `warning` record naming repeats=spread once ten
