@@ -1818,3 +1818,91 @@ def test_the_page_and_the_pictures_name_an_event_as_its_files_do(scoreset, tmp_p
     assert said == {event_name(e.event) for e in events.events}, said  # no "E1" beside "E001"
     assert f"data-label='{event_name(1)}'" in page  # what report.js names the chosen event by
     assert _title(events.events[0], "score").startswith("E001  cam/v2.avi\n")
+
+
+class _Refs(HTMLParser):
+    """Every reference a page makes to a file: href, src, and the viewer's data-image/data-clip."""
+
+    def __init__(self):
+        super().__init__()
+        self.refs = []
+
+    def handle_starttag(self, tag, attrs):
+        self.refs += [v for k, v in attrs if v and k in ("href", "src", "data-image", "data-clip")]
+
+
+def broken_links(page: Path) -> list[str]:
+    """The page's local references a browser opening it from its `file://` address does not find:
+    each is resolved against the page's own (percent-encoded) address, as a browser does, so a
+    folder named with a space, `#`, `%` or a letter outside ASCII is read as the browser reads it;
+    an absolute path or `file:` address counts as broken (it names where the report was written)."""
+    from urllib.parse import urljoin, urlsplit
+    from urllib.request import url2pathname
+
+    parser = _Refs()
+    parser.feed(page.read_text(encoding="utf-8"))
+    bad = []
+    for ref in parser.refs:
+        parts = urlsplit(ref)
+        if ref.startswith("#") or parts.scheme in ("http", "https", "mailto", "data"):
+            continue  # a place on the page, or a deliberate address elsewhere
+        if parts.scheme or ref.startswith(("/", "\\")):
+            bad.append(ref)
+            continue
+        target = Path(url2pathname(urlsplit(urljoin(page.resolve().as_uri(), ref)).path))
+        if not target.is_file() or page.parent.resolve() not in target.resolve().parents:
+            bad.append(ref)
+    return bad
+
+
+def test_a_report_moved_or_copied_alone_keeps_every_link_and_a_rerun_there_keeps_its_pictures(scoreset, tmp_path):
+    """Analysts zip a report, move it to a share, open it on another machine: every picture, clip,
+    list and the viewer's files are linked relative to the page, found from a folder whose name
+    holds a space, `#`, `%` and a letter outside ASCII; no path of the footage or of the folder
+    it was written in is linked; `report` rerun into the moved folder keeps its pictures."""
+    import shutil
+
+    events = find_events(scoreset, EventSettings(min_length_s=0))
+    page = build_report(scoreset, tmp_path / "report", events=events)
+    assert not broken_links(page)
+    parser = _Refs()
+    parser.feed(page.read_text())
+    assert {"report.css", "report.js", "events.csv", "events.json"} <= set(parser.refs)
+    assert any(r.endswith(".mp4") for r in parser.refs)  # v2's clip, cut from its footage
+    moved = tmp_path / "share" / "a b #1 %41 é" / "R2"
+    moved.parent.mkdir(parents=True)
+    shutil.move(str(page.parent), moved)
+    text = (moved / "index.html").read_text()
+    assert not [r for r in parser.refs if str(tmp_path) in r or "cam/" in r]  # neither footage nor folder named
+    assert not broken_links(moved / "index.html")
+    pictures = {p.name: p.stat().st_mtime_ns for p in (moved / "events").glob("E*")}
+    again = build_report(scoreset, moved, events=events)  # the rerun into the moved folder
+    assert again.read_text() == text
+    assert {p.name: p.stat().st_mtime_ns for p in (moved / "events").glob("E*")} == pictures  # kept, none made
+    alone = tmp_path / "elsewhere" / "copy"  # copied alone, the footage deleted: it still opens whole
+    shutil.copytree(moved, alone)
+    Path(scoreset.videos[1].source).unlink()
+    assert not broken_links(alone / "index.html")
+
+
+def test_a_report_written_where_the_footage_is_not_says_so_in_its_text(scoreset, tmp_path):
+    """A report written (or rerun) where the footage is not: its lead and the video's section say
+    the footage was not found and where it was looked for, as text; before, the page showed
+    "no clip" under each event, the reason written into the event's picture alone."""
+    src = Path(scoreset.videos[1].source)
+    gone = ScoreSet([VideoScores(**{**v.__dict__, "source": str(tmp_path / "moved away" / "v2.avi")})
+                     if v.source else v for v in scoreset], scoreset.meta)
+    src.unlink()
+    events = find_events(gone, EventSettings(min_length_s=0))
+    page = build_report(gone, tmp_path / "r", events=events)
+    text = page.read_text()
+    lead = text[text.index("<p class=lead>"):text.index("</p>", text.index("<p class=lead>"))]
+    assert "footage of 1 video with events not found" in lead and "--source-root" in lead
+    where = html_escape(str(tmp_path / "moved away" / "v2.avi"), quote=True)
+    assert f"footage not found at {where}: its events show no frame and no clip" in text
+    assert "no clip: footage not found" in text
+    assert not broken_links(page)  # the path is text, never a link
+    (tmp_path / "archive").mkdir()
+    text = build_report(gone, tmp_path / "r", events=events, source_root=tmp_path / "archive").read_text()
+    assert f"footage not found at {where}, nor under {html_escape(str(tmp_path / 'archive'))}" in text
+    assert "footage of" in text and "--source-root</code> names" not in text  # given: no hint to give it

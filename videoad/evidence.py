@@ -114,6 +114,22 @@ def _sources(scores, source_root) -> dict:
     return out
 
 
+def footage_not_found(scores: ScoreSet, events: EventSet, source_root=None) -> dict[str, str]:
+    """Per video with events whose named footage is not there, where it was looked for, as text:
+    a report opened on a machine without the footage said only "no clip" under each event (the
+    reason was written into the pictures and the viewer's caption alone)."""
+    sources, out = _sources(scores, source_root), {}
+    for v in scores:
+        if not events.of(v.video):
+            continue
+        src = sources.get(v.video)
+        if isinstance(src, AmbiguousSource):
+            out[v.video] = f"not used: {src}"
+        elif src is not None and not Path(src).exists():  # none named (imported scores): nothing to look for
+            out[v.video] = f"not found at {src}" + (f", nor under {source_root}" if source_root is not None else "")
+    return out
+
+
 def write_evidence(scores: ScoreSet, events: EventSet, out_dir, *, pad_s: float = 3.0, max_clip_s: float = 60.0,
                    clips: bool = True, burn_heatmap: bool = False, source_root=None,
                    on_event=None, max_clips: int | None = MAX_CLIPS, workers: int | None = 1) -> dict[int, EventMedia]:

@@ -27,7 +27,7 @@ from extract.store import remove_stale_temporaries, write_atomic  # the one atom
 from videoad import coverage
 from videoad.events import (EVENTS_CSV, EVENTS_JSON, Event, EventSet, EventSettings, cell_names, event_name, find_events,
                             fmt_score, fmt_time, where_words, write_events)
-from videoad.evidence import MAX_CLIPS, EventMedia, write_evidence
+from videoad.evidence import MAX_CLIPS, EventMedia, footage_not_found, write_evidence
 from videoad.metrics import Evaluation, Score, unlabelled_note
 from videoad.output_keys import TIMELINE_KEYS
 from videoad.names import shown as _shown
@@ -191,6 +191,17 @@ def _unfinished_lead(scores: ScoreSet) -> str:
     if not scores.meta.get("unfinished_stores"):
         return ""
     return "; <b>scored while its extraction was unfinished</b>: part of the footage only (under Run)"
+
+
+def _footage_lead(not_found: dict[str, str], source_root) -> str:
+    """The lead's word where videos with events had no footage to read here (a report moved or opened
+    on another machine, the videos moved since): only their pictures' own text said so."""
+    if not not_found:
+        return ""
+    n = len(not_found)
+    hint = "" if source_root is not None else "; <code>videoad report --source-root</code> names where they are now"
+    return (f"; <b>footage of {n} video{'s' if n != 1 else ''} with events not found</b>: their events show no "
+            f"frame and no clip (where it was looked for: under each video{hint})")
 
 
 def _within(intervals, n_frames: int) -> list[tuple[int, int]]:
@@ -361,9 +372,10 @@ def _cuts_fact(v: VideoScores) -> str:
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
                    unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "",
-                   truth_given: bool = False, stop_event: int | None = None) -> str:
+                   truth_given: bool = False, stop_event: int | None = None, footage: str = "") -> str:
     """One video's section; `truth_given`: an annotation file was given (`ann` None: it does not name the video);
-    `stop_event`: the event whose picture is the pictures' one tab stop (the event chosen at load)."""
+    `stop_event`: the event whose picture is the pictures' one tab stop (the event chosen at load); `footage`:
+    why its footage was not read (`evidence.footage_not_found`), shown as text, never as a link."""
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
@@ -395,6 +407,8 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     if v.start_time:  # extract.clock: the recording's start, so events are told by the clock too
         facts.append(f"recorded from {_e(readable_start(v.start_time))} (its {_e(v.start_time_from or '')})")
     facts += [f"<span class=unseen>{_e(note)}</span>" for note in unlike]  # unlike its history (coverage)
+    if footage:  # the report opened where the footage is not: where it was, as text (no link to break)
+        facts.append(f"<span class=unseen>footage {_e(footage)}: its events show no frame and no clip</span>")
     if v.decode_warnings:  # damaged frames filled in, a picture that changed size, ... (docs/extract.md)
         facts.append(f"extraction warned: {_e(v.decode_warnings)}")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
@@ -415,7 +429,7 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
     for e in sorted(events, key=lambda e: e.start_frame):
         m = media.get(e.event)
         img = (f"<img src='{_e(m.image)}' alt='{event_name(e.event)}: peak frame' loading=lazy>" if m and m.image else "")
-        clip = "" if m and m.clip else " &middot; no clip"
+        clip = "" if m and m.clip else " &middot; no clip" + (": footage not found" if footage else "")
         # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it); the
         # pictures are one tab stop, E001's (chosen at load), the arrow keys moving along them
         cards.append(f"<figure class=card data-event={e.event} tabindex={0 if e.event == stop_event else -1} "
@@ -469,6 +483,7 @@ def build_report(
     write_events(out, events)
     for asset in ("report.css", "report.js"):
         shutil.copyfile(ASSETS / asset, out / asset)
+    not_found = footage_not_found(scores, events, source_root)
     media = write_evidence(scores, events, out / "events", pad_s=pad_s, clips=clips, burn_heatmap=burn_heatmap,
                            source_root=source_root, on_event=on_event, max_clips=max_clips, workers=workers)
     per_video = {s.name: s for s in evaluation.per_video} if evaluation else {}
@@ -499,11 +514,12 @@ def build_report(
                                        events.score_unit, anns[v.video], per_video.get(v.video),
                                        notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {})),
                                        camera=v.group if per_camera else "", truth_given=annotations is not None,
-                                       stop_event=events.events[0].event if events.events else None))
+                                       stop_event=events.events[0].event if events.events else None,
+                                       footage=not_found.get(v.video, "")))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
-            + _not_scored(scores) + _unfinished_lead(scores) + f" &middot; score: {_e(events.score_unit)}, higher = more anomalous &middot; "
+            + _not_scored(scores) + _unfinished_lead(scores) + _footage_lead(not_found, source_root) + f" &middot; score: {_e(events.score_unit)}, higher = more anomalous &middot; "
             "every timeline on the same y-range")
     quiet_text = ""
     if quiet:
