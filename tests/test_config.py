@@ -555,6 +555,22 @@ def test_params_given_at_the_top_and_under_detector_are_refused(tmp_path):
         video.load_config(p)
 
 
+@pytest.mark.parametrize("value", ["0", "''", "false", "[lr]", "lr"])
+def test_detector_params_that_are_not_a_mapping_are_refused_naming_the_file(tmp_path, value):
+    """`detector: params: 0`, '' or false were taken as no arguments at all, without a word."""
+    from videoad import video
+
+    p = tmp_path / "d.yaml"
+    p.write_text(f"detector: {{name: duad, params: {value}}}\n")
+    with pytest.raises(ValueError, match=f"^{p}: params must be a mapping"):
+        video.load_config(p)
+    for empty in ("null", "{}"):  # none given: the defaults, as before
+        p.write_text(f"detector: {{name: duad, params: {empty}}}\n")
+        assert video.load_config(p).params == {}
+    p.write_text("detector: {name: duad, params: {lr: 0.01}}\n")
+    assert video.load_config(p).params == {"lr": 0.01}
+
+
 def test_a_random_state_among_the_detectors_params_is_refused_for_seed(tmp_path):
     """Each group's detector is seeded from the run's seed and the group: a random_state under
     params was replaced without a word (seeds review)."""
