@@ -5,6 +5,7 @@ synthetic rows and the cheapest detectors."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -355,3 +356,73 @@ def test_images_names_are_taken_in_any_case():
     assert yaml.safe_load(res.output) == yaml.safe_load(_bench("images", "--datasets", "mnist", "--print-config").output)
     res = _bench("images", "--datasets", "mnist,svhn", "--print-config")
     assert res.exit_code == 2 and "('svhn' is not one)" in res.output, res.output
+
+
+def _laid_over(base: dict, over: dict) -> dict:
+    return {**base, **{k: _laid_over(base.get(k) or {}, v) if isinstance(v, dict) else v for k, v in over.items()}}
+
+
+@pytest.mark.parametrize("section, said", [
+    ({"duad": {"clusterer_params": {"n_components": "abc"}}},
+     "duad: clusterer_params: n_components must be a whole number >= 1, got 'abc'"),
+    ({"duad": {"clusterer_params": {"covariance_type": 0}}}, "duad: clusterer_params: covariance_type must be one of"),
+    ({"baselines": {"IsolationForest": {"n_estimators": -1}}},
+     "baselines: IsolationForest: IForest: n_estimators must be a whole number >= 1, got -1"),
+    ({"baselines": {"DAGMM": {"device": "abc"}}}, "baselines: DAGMM: device 'abc' not understood"),
+    # a --quick run's settings, checked with or without --quick
+    ({"quick": {"duad": {"batch_size": -1}}}, "quick: duad: batch_size must be a whole number >= 1, got -1"),
+    ({"quick": {"baselines": {"DAGMM": {"epochs": 0}}}},
+     "quick: baselines: DAGMM (over baselines: DAGMM): epochs must be a whole number >= 1, got 0"),
+    ({"variants": {"one fit": {"restarts": -1}}}, "variants: one fit (over duad): restarts must be a whole number"),
+])
+def test_a_kddcup_configs_detector_arguments_are_checked_by_their_rules_when_read(tmp_path, section, said):
+    """Each of these passed `bench kddcup --print-config` and failed at its fit (the clusterer's inside
+    scikit-learn after the autoencoder's training), or, for the quick section, was read unchecked
+    until a --quick run."""
+    from videoad.bench import kddcup
+
+    cfg = tmp_path / "k.yaml"
+    cfg.write_text(yaml.safe_dump(section))
+    with pytest.raises(ValueError, match="^" + re.escape(f"{cfg}: {said}")):
+        kddcup.load_config(cfg)
+    res = _bench("kddcup", "--config", cfg, "--print-config")
+    assert res.exit_code == 1 and said in res.output, res.output
+    assert kddcup.load_config(None)["duad"]["clusterer_params"] == {"n_components": 20, "covariance_type": "diag"}
+
+
+@pytest.mark.parametrize("section, said", [
+    ({"table8": {"initialisers": {"kmeans": {"n_clusters": "abc"}}}},
+     "table8: initialisers: kmeans (over duad): clusterer_params: n_clusters must be a whole number >= 1"),
+    ({"table8": {"initialisers": {"dc": {"thres": -1}}}}, "table8: initialisers: dc (over duad): clusterer_params: "
+                                                          "thres must be a number in (0, 4)"),
+    ({"table8": {"initialisers": {"kmeans": {"n_clustrs": 4}}}}, "n_clustrs"),
+    ({"table7": {"p0_minus_p": -5}}, "table7.p0_minus_p must be a finite number >= 0, got -5"),
+    ({"table7": {"p": [5, 150]}}, "table7.p must be a list of percentages in (0, 99]"),
+    ({"timing": {"dc_rows": -1}}, "timing.dc_rows must be a number of rows >= 0"),
+    ({"timing": {"dc_budget_seconds": 0}}, "timing.dc_budget_seconds must be a finite number of seconds > 0"),
+    ({"quick": {"seeds": 0}}, "quick.seeds must be >= 1, got 0"),
+])
+def test_an_images_configs_tables_are_checked_when_read(tmp_path, section, said):
+    """Table 8's initialisers (the clusterer and its arguments of each row), Table 7's sweep and the
+    timing table's sizes passed the read and failed, or ran wrong, at their table."""
+    from videoad.bench import images
+
+    mnist = yaml.safe_load(images.default_config_path("mnist").read_text())
+    assert images.load_config(images.default_config_path("mnist"))  # the packaged settings still pass
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(yaml.safe_dump(_laid_over(mnist, section)))
+    with pytest.raises(ValueError, match=re.escape(said)) as err:
+        images.load_config(cfg)
+    assert str(err.value).startswith(f"{cfg}: ")
+
+
+def test_a_scale_threads_count_beyond_any_machine_is_refused(tmp_path):
+    """`threads: 10^30` passed the read and overflowed torch.set_num_threads at the first measurement."""
+    from videoad.bench import scale
+
+    cfg = tmp_path / "s.yaml"
+    cfg.write_text(f"threads: {10**30}\n")
+    res = _bench("scale", "--config", cfg, "--print-config")
+    assert res.exit_code == 1 and f"{cfg}: threads must be >= 1, at most 1024" in res.output, res.output
+    cfg.write_text("threads: 1024\n")
+    assert scale.load_config(cfg)["threads"] == 1024

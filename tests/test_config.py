@@ -230,7 +230,7 @@ def test_the_images_settings_of_several_datasets_read_back_whole(tmp_path):
     again = _run("bench", "images", "--config", path, "--print-config")
     assert again.exit_code == 0 and again.output == printed
     scale = _run("bench", "scale", "--threads", "0", "--print-config")  # an option's error is the option's
-    assert scale.exit_code != 0 and "the command line options: threads must be >= 1, got 0" in scale.output
+    assert scale.exit_code != 0 and "the command line options: threads must be >= 1, at most 1024, got 0" in scale.output
     one = tmp_path / "mnist-only"
     one.mkdir()
     (one / "t10k-images-idx3-ubyte").write_bytes(b"")
@@ -553,6 +553,22 @@ def test_params_given_at_the_top_and_under_detector_are_refused(tmp_path):
     p.write_text("params: {lr: 0.01}\ndetector: {name: duad, params: {no_such_argument: 1}}\n")
     with pytest.raises(ValueError, match=f"^{p}: params given twice"):
         video.load_config(p)
+
+
+@pytest.mark.parametrize("value", ["0", "''", "false", "[lr]", "lr"])
+def test_detector_params_that_are_not_a_mapping_are_refused_naming_the_file(tmp_path, value):
+    """`detector: params: 0`, '' or false were taken as no arguments at all, without a word."""
+    from videoad import video
+
+    p = tmp_path / "d.yaml"
+    p.write_text(f"detector: {{name: duad, params: {value}}}\n")
+    with pytest.raises(ValueError, match=f"^{p}: params must be a mapping"):
+        video.load_config(p)
+    for empty in ("null", "{}"):  # none given: the defaults, as before
+        p.write_text(f"detector: {{name: duad, params: {empty}}}\n")
+        assert video.load_config(p).params == {}
+    p.write_text("detector: {name: duad, params: {lr: 0.01}}\n")
+    assert video.load_config(p).params == {"lr": 0.01}
 
 
 def test_a_random_state_among_the_detectors_params_is_refused_for_seed(tmp_path):

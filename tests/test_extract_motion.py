@@ -117,6 +117,39 @@ def test_bad_options_are_refused(kwargs):
         MotionBackbone(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs, most", [({"grid": 100000}, 240), ({"grid": 241}, 240), ({"grid": 49, "size": "64x48"}, 48),
+                                          ({"grid": 25, "size": "64x48", "travel": "on"}, 24),
+                                          ({"grid": 31, "max_height": 30}, 30)])
+def test_a_grid_larger_than_any_working_frame_is_refused_at_once(kwargs, most):
+    """`grid: 100000` failed each video with a 74 GiB MemoryError; one beyond the working frame made
+    cells of no pixel, and every video failed after decoding with "not finite" features."""
+    with pytest.raises(ValueError, match=rf"^grid must be at most {most} cells a side: .*got {kwargs['grid']}$"):
+        MotionBackbone(**kwargs)
+    fits = {**kwargs, "grid": most}
+    assert MotionBackbone(**fits).grid == most
+
+
+def test_a_grid_larger_than_a_videos_working_frame_fails_that_video_at_its_first_frame(tmp_path):
+    from _extract_media import make_video
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    make_video(tmp_path / "in" / "small.mp4", 20, width=64, height=48)
+    make_video(tmp_path / "in" / "large.mp4", 20, width=128, height=96)
+    summary = extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(grid=60), ExtractOptions(workers=1))
+    assert [r.key for r in summary.done] == ["large.mp4"]
+    (failed,) = summary.failed
+    assert failed.key == "small.mp4" and failed.reason == (
+        "ValueError: grid 60 does not fit this video's 64x48 working frame: at most 48 cells a side; "
+        "give a smaller grid or a larger size")
+    assert np.isfinite(FeatureStore(tmp_path / "out").load("large.mp4").features).all()
+    travel = MotionBackbone(size="auto", grid=30, travel="on")
+    with pytest.raises(ValueError, match=r"^grid 30 does not fit this video's 64x48 working frame \(travel: at half of "
+                                         r"it\): at most 24 cells a side"):
+        travel.prepare_frame(np.zeros((48, 64, 3), np.uint8))
+    assert travel.prepare_frame(np.zeros((96, 128, 3), np.uint8)).shape == (96, 128)
+
+
 def test_blur_quiets_sensor_noise_and_keeps_motion_and_old_stores_matching():
     plain, blurred = MotionBackbone(size="96x96", grid=4), MotionBackbone(size="96x96", grid=4, blur="1.5")
     # options name the blur only when it is on: stores written before the option still match

@@ -175,6 +175,8 @@ def test_a_bad_extract_file_fails_before_any_work_naming_file_and_key(tmp_path, 
     ("sources: {realtime: 1}\n", "sources.realtime must be true or false"),
     ("post: ftp://x\n", "post must be an http(s) URL"),
     ("model: {device: [0]}\n", "model.device must be a text or null"),
+    # passed --print-config, then "device 'abc' not understood" named neither file nor key
+    ("model: {device: abc}\n", "model.device must be 'auto', 'cpu' (or 'cpu:N'), 'cuda' or 'cuda:N', got 'abc'"),
     # past Python's longest thread wait: scoring ran, then a traceback at exit (or the source lost)
     ("hook_timeout_s: 1.0e10\n", "hook_timeout_s must be a number of seconds > 0, at most 604800 (a week)"),
     ("sources: {poll_s: 1.0e10}\n", "sources.poll_s must be a number of seconds > 0, at most 604800"),
@@ -250,3 +252,26 @@ def test_a_huge_stride_is_refused_naming_it(tmp_path):
     assert res.exit_code != 0 and "stride must be a number of frames" in res.output
     path.write_text("stride: 2147483647\n")
     assert "stride: 2147483647" in _run("extract", "--config", path, "--print-config").output
+
+
+def test_runs_extraction_options_are_checked_as_extracts(tmp_path):
+    """`videoad run --stride 1e30` decoded every video, then failed each at the feature write ('Object
+    dtype has no native HDF5 equivalent'): run's extraction options did not go through extract's rules."""
+    make_video(tmp_path / "v.mp4", 4)
+    res = _run("run", tmp_path / "v.mp4", "-o", tmp_path / "o", "--stride", 10**30)
+    assert res.exit_code == 2 and "stride must be a number of frames >= 1, at most 2147483647" in res.output
+    assert not (tmp_path / "o").exists()
+    assert "stride must be" in _run("run", "--stride", 10**30, "--print-config").output
+    assert _run("run", "--stride", 2147483647, "--print-config").exit_code == 0
+
+
+def test_a_watch_device_is_checked_with_the_file_and_the_options(tmp_path):
+    """`model.device: abc` passed --print-config; a good one still reads back."""
+    path = tmp_path / "w.yaml"
+    path.write_text("model: {device: abc}\n")
+    res = _run("watch", "--config", path, "--print-config")
+    assert res.exit_code == 1 and f"{path}: model.device must be 'auto'" in res.output, res.output
+    res = _run("watch", "--device", "abc", "--print-config")
+    assert res.exit_code == 1 and "the command line options: model.device must be" in res.output, res.output
+    path.write_text("model: {device: 'cuda:1'}\n")
+    assert "device: 'cuda:1'}" in _printed("watch", "--config", path)

@@ -576,7 +576,8 @@ def test_a_device_is_checked_alike_by_every_command(setup, tmp_path):
     res = run("extract", video, "-o", tmp_path / "f", "--device", "banana")
     assert res.exit_code == 2 and "device 'banana' not understood" in res.output, res.output
     res = run("watch", video, "--model", tmp_path, "-o", tmp_path / "w", "--device", "banana")
-    assert res.exit_code == 1 and "device 'banana' not understood" in res.output, res.output
+    assert res.exit_code == 1 and "model.device must be 'auto', 'cpu'" in res.output and "got 'banana'" in res.output, \
+        res.output
     res = run("detect", store, "-o", tmp_path / "s", "--device", "banana")
     assert res.exit_code != 0 and "device 'banana' not understood" in res.output, res.output
 

@@ -123,13 +123,19 @@ def load(path=None, given: Mapping | None = None) -> dict:
     cfg = layered(defaults(), path, SCHEMA)
     check_values(cfg, RULES, where)
     _check_backbone(cfg["backbone"], where)
-    check_values(given, RULES, "the command line options")  # `--max-fps inf` reached the manifest's JSON
+    check_options(given)  # `--max-fps inf` reached the manifest's JSON
     new_name = (given.get("backbone") or {}).get("name")
     if new_name is not None and new_name != cfg["backbone"]["name"]:
         cfg["backbone"]["options"] = {}
     if given.get("max_fps") is not None and "target_fps" not in given:  # the file's target_fps beat the
         cfg["target_fps"] = None  # option, as target_fps wins over max_fps: --max-fps 3 resampled to its 5
     return layered(cfg, None, SCHEMA, given)
+
+
+def check_options(given: Mapping) -> None:
+    """The extraction options given on a command line (extract's, and run's, which has no settings file
+    of them), against the file's RULES: run's `--stride 1e30` failed every video at the feature write."""
+    check_values(given, RULES, "the command line options")
 
 
 def _check_backbone(backbone: Mapping, where: str) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
+from extract.device import ACCEPTED, check_device_text
 from videoad.config import ConfigError, Nullable, check_values, dump_commented, layered
 from videoad.live.outputs import _NOT_NEGATIVE, _WAIT, KEEP_DAYS_MAX, MAX_WAIT_S, OPTION_RULES  # noqa: F401
 
@@ -53,6 +54,16 @@ SCHEMA = {
     "keep_days": Nullable(float),
 }
 
+
+def _device_ok(value) -> bool:
+    """Whether `value` is a device setting `extract.device` understands (checked, as DUAD's device)."""
+    try:
+        check_device_text(value)
+    except ValueError:
+        return False
+    return True
+
+
 _WAIT_OR_ZERO = (lambda v: math.isfinite(v) and 0 <= v <= MAX_WAIT_S, f"a number of seconds >= 0, at most {MAX_WAIT_S:g} (a week)")
 #: the WatchOptions settings' ranges (videoad.live.outputs, where `WatchOptions.check` reads them too)
 #: and those of the events and the sources
@@ -60,8 +71,11 @@ RULES = {
     "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
     "sources.timeout": _WAIT, "sources.poll_s": _WAIT, "sources.settle_s": _WAIT_OR_ZERO,
     "sources.image_fps": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
+    # the form of a learned backbone's device: `abc` passed --print-config and failed later, naming no file
+    "model.device": (_device_ok, ACCEPTED),
     **OPTION_RULES,
 }
+
 
 HEADER = """\
 # Settings of `videoad watch` (--config FILE; options given on the command line win).

@@ -305,6 +305,13 @@ class MotionBackbone(Backbone):
             raise ValueError(f"preset must be one of {sorted(_PRESETS)}, got {preset!r}")
         if self.grid < 1:
             raise ValueError(f"grid must be >= 1, got {grid}")
+        # the most cells a side any working frame holds: 100000 went on to a 74 GiB allocation per video
+        most = self._grid_room(*self.size) if self.size is not None else self._grid_room(self.max_height, self.max_height)
+        if self.grid > most:
+            held = (f"the {self.size[0]}x{self.size[1]} working size" if self.size is not None
+                    else f"a working frame of at most {self.max_height} lines (max_height)")
+            raise ValueError(f"grid must be at most {most} cells a side: {held} has no more"
+                             + (" (travel: at half of it)" if self.travel else "") + f", got {grid}")
         if not 0 <= self.finest_scale <= 4:
             raise ValueError(f"finest_scale must be in 0..4, got {finest_scale}")
         if self.bins < 2:
@@ -344,6 +351,8 @@ class MotionBackbone(Backbone):
         import cv2
 
         size = self.working_size(frame.shape[1], frame.shape[0])  # the whole frame's, field or not
+        if self.grid > self._grid_room(*size):
+            self._grid_does_not_fit(size)
         how = cv2.INTER_AREA
         if self.deinterlace == "field":  # the top field: lines 0, 2, 4, ... (taken at one instant)
             frame = np.ascontiguousarray(frame[0::2])
@@ -503,6 +512,18 @@ class MotionBackbone(Backbone):
             return self.size
         scale = min(1.0, self.max_height / height)
         return max(16, int(round(width * scale))), max(16, int(round(height * scale)))
+
+    def _grid_room(self, width: int, height: int) -> int:
+        """The most grid cells a side a working frame of this size holds, each cell a pixel or more
+        (with `travel`, of the net flow at half the size): an empty cell divided by zero pixels."""
+        return min(width // 2, height // 2) if self.travel else min(width, height)
+
+    def _grid_does_not_fit(self, size: tuple[int, int]) -> None:
+        """Refuse a video whose working frame is too small for the grid, at its first frame: each
+        such video failed only after decoding, its features "not finite"."""
+        raise ValueError(f"grid {self.grid} does not fit this video's {size[0]}x{size[1]} working frame"
+                         + (" (travel: at half of it)" if self.travel else "")
+                         + f": at most {self._grid_room(*size)} cells a side; give a smaller grid or a larger size")
 
     def _cached_pair(self, key_a: bytes, key_b: bytes, a: np.ndarray, b: np.ndarray, span: int = 1):
         cache = self._pair_cache

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from extract.device import check_device_text
 from videoad.detector.autoencoder import MLPAutoencoder
 from videoad.detector.torch_base import TorchDetector
 from videoad.detector.validation import check_number
@@ -164,6 +165,7 @@ class DAGMM(TorchDetector):
             check_number(getattr(self, name), name, above=0.0)
         for name in ("lambda_energy", "lambda_cov"):
             check_number(getattr(self, name), name, at_least=0.0)
+        check_device_text(self.device)  # its form (`device: abc` passed the read); the GPU's presence is the fit's
 
     def _build_model(self) -> DAGMMNet:
         a = self.architecture_

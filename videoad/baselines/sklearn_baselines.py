@@ -124,13 +124,27 @@ class IForest(BaseDetector):
     def fit(self, X, y=None):
         from sklearn.ensemble import IsolationForest
 
+        self._check_params()
         X = self._validate_fit_input(X)
         self._check_spread(X)
-        self.forest_ = IsolationForest(n_estimators=self.n_estimators, max_samples=self.max_samples,
+        self.forest_ = IsolationForest(n_estimators=int(self.n_estimators), max_samples=self.max_samples,
                                        random_state=resolve_seed(self.random_state), n_jobs=self.n_jobs).fit(X)
         self.decision_scores_ = self._score(X)
         self._set_threshold()
         return self
+
+    def _check_params(self) -> None:
+        """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments):
+        `n_estimators: -1` passed the read and failed inside scikit-learn at the fit."""
+        if not (_whole_valued(self.n_estimators) and self.n_estimators >= 1):
+            raise ValueError(f"IForest: n_estimators must be a whole number >= 1, got {self.n_estimators!r}")
+        m = self.max_samples
+        if not (m == "auto" or (_whole_valued(m) and not isinstance(m, float) and m >= 1)
+                or (isinstance(m, float) and 0.0 < m <= 1.0)):
+            raise ValueError(f"IForest: max_samples must be 'auto', a number of rows >= 1 or a share in (0, 1], "
+                             f"got {m!r}")
+        if self.n_jobs is not None and not (_whole_valued(self.n_jobs) and self.n_jobs != 0):
+            raise ValueError(f"IForest: n_jobs must be None or a whole number other than 0, got {self.n_jobs!r}")
 
     #: scikit-learn's trees take a feature whose values span no more than this for constant and
     #: never split on it (`FEATURE_THRESHOLD` of sklearn/tree/_partitioner.pxd, compared in float32)

@@ -184,7 +184,9 @@ def configured_baselines(baselines: Mapping | None, bench: str, where: str = "co
 
 def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
     """Every detector's arguments in a bench config (`duad`, `variants`, `baselines`, and their
-    `quick` overrides; the images' Table 8 modes) checked against the detector they are for."""
+    `quick` overrides; the images' Table 8 modes and initialisers) checked against the detector they
+    are for, and by its own rules as each row is fitted (laid over the duad, or the baseline's row)."""
+    from videoad.config import merge
     from videoad.detector.registry import check_arguments
 
     rows = {row: name for row, name, _ in configured_baselines(cfg.get("baselines"), bench, where=where)}
@@ -201,17 +203,40 @@ def check_bench_arguments(cfg: Mapping, bench: str, where: str) -> None:
                                  + " in the result tables; give the variant a name of its own")
             _not_seeded_here(args, where, f"{prefix}variants: {row}")
             check_arguments("duad", args, where, f"{prefix}variants: {row}", rules=False)
+            _check_over(cfg, section, args, where, f"{prefix}variants: {row}")
         for row, args in ((section.get("table8") or {}).get("modes") or {}).items():
             _not_seeded_here(args, where, f"{prefix}table8: modes: {row}")
             check_arguments("duad", args, where, f"{prefix}table8: modes: {row}", rules=False)
+            _check_over(cfg, section, args, where, f"{prefix}table8: modes: {row}")
+        for init, args in ((section.get("table8") or {}).get("initialisers") or {}).items():
+            # each the initial clusterer of a Table 8 row, with these arguments (`images.run_dataset`)
+            _check_over(cfg, section, {"clusterer": init}, where, f"{prefix}table8: initialisers: {init}",
+                        clusterer_params=dict(args or {}))
         if section is not cfg:
+            if section.get("duad"):  # a --quick run fits it over the duad: checked as that, with --quick or not
+                _check_over(cfg, section, {}, where, "quick: duad")
+            configured = {row: params for row, _, params in configured_baselines(cfg.get("baselines"), bench, where)}
             for row, args in (section.get("baselines") or {}).items():
                 args = {k: v for k, v in (args or {}).items() if k != "detector"}
                 name = rows.get(row)
                 if name is None:
                     raise ValueError(f"{where}: quick: baselines: {row}: not a row of baselines ({sorted(rows)})")
                 _not_seeded_here(args, where, f"quick: baselines: {row}")
-                check_arguments(name, args, where, f"quick: baselines: {row}")
+                check_arguments(name, args, where, f"quick: baselines: {row}", rules=False)
+                check_arguments(name, merge(configured.get(row) or {}, args), where,
+                                f"quick: baselines: {row} (over baselines: {row})")
+
+
+def _check_over(cfg: Mapping, section: Mapping, args: Mapping | None, where: str, what: str, **replaced) -> None:
+    """DUAD's own rules on the arguments a row is fitted with: `args` laid over the duad (and the quick
+    duad's over it, for the quick section), then `replaced`: checked alone, a variant's `restarts: -1`
+    or an initialiser's `n_clusters: abc` passed the read and failed at its fit, hours in."""
+    from videoad.config import merge
+    from videoad.detector.registry import check_arguments
+
+    duad = merge(cfg.get("duad") or {}, section.get("duad") if section is not cfg else None)
+    params = {**merge(duad, args), **replaced}
+    check_arguments("duad", params, where, what + " (over duad)" if args or replaced else what)
 
 
 def evaluate_scores(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:

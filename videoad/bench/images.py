@@ -22,6 +22,7 @@ dataset's file or folder, or a data folder laid out like shared/data), else `VID
 from __future__ import annotations
 
 import logging
+import math
 import shlex
 import sys
 import time
@@ -33,8 +34,8 @@ import numpy as np
 from videoad.bench.common import (Record, check_bench_arguments, configured_baselines, data_files, data_inputs,
                                   environment, evaluate_scores, markdown_table, output_allowed, output_option, output_ready,
                                   results_dir, results_lock, summarise, timed_fit, write_results)
-from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, defaults_file, defaults_path, dump,
-                            merge, read_yaml, require, yaml_loader)
+from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, check_values, defaults_file,
+                            defaults_path, dump, merge, read_yaml, require, yaml_loader)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,15 @@ _SECTIONS = {
 #: what a config file may hold, and of which kind (videoad.config.check); `quick` overrides any
 #: section for --quick and sets the seeds
 SCHEMA = {**_SECTIONS, "quick": {**_SECTIONS, "seeds": int}}
+_BUDGET = (lambda v: math.isfinite(v) and v > 0, "a finite number of seconds > 0")
+_ROWS_OR_NONE = (lambda v: v >= 0, "a number of rows >= 0 (0: not timed)")
+#: ranges of the tables' own settings (the detectors' arguments are their own rules': check_bench_arguments);
+#: each passed the read and failed, or ran wrong, at its table, hours in (p0 = p + p0_minus_p, at most 99)
+_RULES = {"table7.p": (lambda v: all(0 < p <= 99 for p in v), "a list of percentages in (0, 99]"),
+          "table7.p0_minus_p": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+          "timing.duad_rows": _ROWS_OR_NONE, "timing.dc_rows": _ROWS_OR_NONE,
+          "timing.duad_budget_seconds": _BUDGET, "timing.dc_budget_seconds": _BUDGET}
+RULES = {**_RULES, **{f"quick.{k}": v for k, v in _RULES.items()}, "quick.seeds": (lambda v: v >= 1, ">= 1")}
 
 
 def default_config_path(dataset: str) -> Path:
@@ -103,6 +113,7 @@ def load_config(path, doc: dict | None = None, where: str | None = None) -> dict
             raise ConfigError(f"{where}: dataset.{key} is missing")
     if not 0.0 < float(ds["anomaly_ratio"]) < 1.0:
         raise ConfigError(f"{where}: dataset.anomaly_ratio must be in (0, 1), got {ds['anomaly_ratio']!r}")
+    check_values(cfg, RULES, where)
     check_bench_arguments(cfg, "images", where)  # every row names a detector, every argument is one of its
     return cfg
 

@@ -457,6 +457,8 @@ SCHEMA = {"datasets": ListOf(str), "methods": ListOf(str), "rows": ListOf(int), 
 def load_config(path=None, **given) -> dict:
     """The packaged defaults (videoad/defaults/scale.yaml), the YAML file at `path` over them,
     then the options `given` (not None); errors name the file and the key."""
+    from videoad.video.config import MAX_THREADS
+
     where = str(path) if path is not None else "videoad/defaults/scale.yaml"
     cfg = layered(defaults("scale"), path, SCHEMA, {k: v for k, v in given.items() if v is not None})
     check(cfg, SCHEMA, where)
@@ -472,7 +474,9 @@ def load_config(path=None, **given) -> dict:
     rules = {"rows": (lambda v: all(int(r) >= 2 for r in v), "whole numbers >= 2"),
              "name": (lambda v: v not in ("", ".", "..") and not v.startswith(".") and not set(v) & set("/\\\0"),
                       "a file name without a folder (scale.json and scale.md are written under -o)"),
-             "threads": (lambda v: v >= 1, ">= 1"), "max_seconds": (lambda v: v > 0, "> 0"),
+             # at most detect's cap: 10^30 passed the read and overflowed torch.set_num_threads at the first fit
+             "threads": (lambda v: 1 <= v <= MAX_THREADS, f">= 1, at most {MAX_THREADS}"),
+             "max_seconds": (lambda v: v > 0, "> 0"),
              "timeout": (lambda v: v > 0, "> 0")}
     check_values({k: cfg[k] for k in options if k in rules}, rules, "the command line options")
     check_values({k: v for k, v in cfg.items() if k not in options}, rules, where)

@@ -190,13 +190,18 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
     from extract.decode import quiet_native_logs
     from extract.run import ExtractOptions, WorkerStartError, extract_videos
     from extract.sources import mark_output
-    from videoad import coverage, video
+    from videoad import coverage, extract_config, video
     from videoad.events import write_scores_and_events
     from videoad.output_lock import output_lock
     from videoad.report import build_report, event_summary, no_event_hint
 
     grouping = chosen("grouping")
     fps_together(click.get_current_context())
+    try:  # as extract checks its own: `--stride 1e30` failed every video at the feature write
+        extract_config.check_options({"stride": stride, "image_fps": image_fps, "target_fps": target_fps,
+                                      "max_fps": max_fps, "workers": workers})
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     if not clips:
         refuse_given(click.get_current_context(), ("burn_heatmap", "max_clips"), NO_CLIPS)
     if print_config:

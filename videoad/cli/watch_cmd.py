@@ -171,9 +171,6 @@ def watch(ctx, sources, model_dir, output, config, print_config, once, quiet, al
 
         torch.set_num_threads(1)  # per-clip scoring is small; the cores go to decoding and features
         group, device = cfg["model"]["group"], cfg["model"]["device"]
-        from extract.device import check_device_text
-
-        check_device_text(device)  # "banana" was taken in silence (a motion model never asks for one)
         from videoad import output_kinds as kinds
 
         # `-o SCORES` appended watch's rows under the scores' events.csv header; `-o MODELS` wrote beside them

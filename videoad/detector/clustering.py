@@ -17,6 +17,29 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 SELECTION_RULES = ("row", "component", "component_rows")
+#: scikit-learn GaussianMixture's covariance types
+GMM_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+
+
+def check_counts(owner: object, **least: int) -> None:
+    """Each named attribute of `owner` a whole number >= its least (a `None` least: None allowed, else
+    >= 0; a max_fit_rows of 0 or None subsamples nothing): a config's `n_components: abc` or -1 was taken
+    by a clusterer's constructor and failed inside scikit-learn after the autoencoder's training."""
+    for name, at_least in least.items():
+        value = getattr(owner, name)
+        if at_least is None:
+            if value is None:
+                continue
+            at_least = 0
+        whole = (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))) or (
+            isinstance(value, (float, np.floating)) and float(value).is_integer())
+        if not whole or value < at_least:
+            raise ValueError(f"{name} must be a whole number >= {at_least}, got {value!r}")
+
+
+def check_choice(value, name: str, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
 
 
 @dataclass
@@ -130,6 +153,14 @@ class GMMClusterer:
         self.reg_covar = reg_covar
         self.blas_threads = blas_threads
 
+    def check(self) -> None:
+        """The arguments' kinds and ranges, before any data (DUAD checks its clusterer's when read)."""
+        from videoad.detector.validation import check_number
+
+        check_counts(self, n_components=1, max_fit_rows=None, max_iter=1, blas_threads=None)
+        check_choice(self.covariance_type, "covariance_type", GMM_COVARIANCE_TYPES)
+        check_number(self.reg_covar, "reg_covar", at_least=0)
+
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
         import warnings
 
@@ -169,6 +200,9 @@ class KMeansClusterer:
         self.max_fit_rows = max_fit_rows
         self.blas_threads = blas_threads
 
+    def check(self) -> None:
+        check_counts(self, n_clusters=1, max_fit_rows=None, blas_threads=None)
+
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
         from sklearn.cluster import KMeans
 
@@ -190,6 +224,11 @@ class HDBSCANClusterer:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.max_fit_rows = max_fit_rows
+
+    def check(self) -> None:
+        check_counts(self, min_cluster_size=2, max_fit_rows=None)  # scikit-learn's HDBSCAN: at least 2
+        if self.min_samples is not None:
+            check_counts(self, min_samples=1)
 
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
         from sklearn.cluster import HDBSCAN

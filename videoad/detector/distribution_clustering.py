@@ -539,6 +539,13 @@ class DCClusterer:
         self.attach_columns = attach_columns
         self.device = device
 
+    def check(self) -> None:
+        """The arguments' ranges, before any data (DUAD checks its clusterer's when read)."""
+        from extract.device import check_device_text
+
+        _check_params(self.thres, self.min_size, self.max_dist, self.max_rows)
+        check_device_text(self.device)
+
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
         _check_params(self.thres, self.min_size, self.max_dist, self.max_rows)
         Xn = normalise_rows(X, center=self.center)

@@ -343,10 +343,16 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         problems = []
         for name in names:
             try:
-                make_clusterer(name, **params)
-                return
+                clusterer = make_clusterer(name, **params)
             except TypeError as exc:
                 problems.append(str(exc))
+                continue
+            try:  # its values too: `n_components: abc` failed inside scikit-learn after the training
+                getattr(clusterer, "check", lambda: None)()
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"clusterer_params: {exc}"
+                                 + (f" (for the {name} clusterer)" if len(names) > 1 else "")) from None
+            return
         raise ValueError(f"clusterer_params: {'; '.join(problems)}")
 
     def _n_init_clusters(self, n_features: int) -> int:

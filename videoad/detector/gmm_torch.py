@@ -130,6 +130,17 @@ class TorchGMMClusterer:
         self.reg_covar = reg_covar
         self.device = device
 
+    def check(self) -> None:
+        """As `clustering.GMMClusterer.check`, with this one's covariance types and device."""
+        from extract.device import check_device_text
+        from videoad.detector.clustering import check_choice, check_counts
+        from videoad.detector.validation import check_number
+
+        check_counts(self, n_components=1, max_fit_rows=None, max_iter=1)
+        check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
+        check_number(self.reg_covar, "reg_covar", at_least=0)
+        check_device_text(self.device)
+
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
         rng = np.random.default_rng(random_state)
         z = torch.as_tensor(np.ascontiguousarray(X, dtype=np.float64), device=self.device)

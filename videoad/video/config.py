@@ -221,7 +221,8 @@ def load_config(path, **overrides) -> DetectConfig:
                 raise ValueError(f"{p}: params given twice, at the top and under detector:; give the detector's "
                                  "arguments once, under detector: params:")
             data["detector"] = det.get("name", "duad")
-            data.setdefault("params", det.get("params", {}) or {})
+            params = det.get("params")  # null: none; `params: 0`, "" or false were taken as none in silence
+            data.setdefault("params", {} if params is None else params)
         if isinstance(data.get("params"), dict) and isinstance(data.get("detector", "duad"), str):
             from videoad.detector import registry
 
