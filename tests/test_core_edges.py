@@ -165,3 +165,6 @@ def test_pca_says_when_every_row_is_reconstructed_to_rounding_error(X):
         warnings.simplefilter("error")  # ordinary rows, and rows of values far below float32's range: no warning
         PCARecon(n_components=2, random_state=0).fit(_rows(300))
         PCARecon(n_components=2, random_state=0).fit(_rows(300) * 1e-25)
+        PCARecon(n_components=1).fit((1e6 + np.random.default_rng(3).integers(0, 5, (1000, 2))).astype(np.int64))
+        # a real residual far below the rest (1e-4): PCA-3 of these rows ranks them by it
+        PCARecon(n_components=3).fit(np.c_[_rows(500, 3), 1e-4 * np.random.default_rng(4).normal(size=(500, 1))])

@@ -69,8 +69,13 @@ class PCARecon(BaseDetector):
         """Warn when every fitted row is reconstructed to rounding error: rows that span no more
         dimensions than the components (two rows, or a few distinct rows repeated) leave residuals of
         float noise (about 1e-12), which ranked the rows at random with no word said, since they
-        are not exactly equal. A residual under 64 machine epsilons of the row's length is noise."""
+        are not exactly equal. Both must hold: the components explain all the variance (to 1e-4), and
+        each residual is under 64 machine epsilons of its row's length (float noise at that size);
+        the first alone cannot tell a real residual of 1e-4 from noise, the second alone took a real
+        residual of rows offset by 1e6 for noise."""
         if scores.size < 2 or not np.ptp(scores):  # one score for all: `_warn_one_score` says so
+            return
+        if 1.0 - float(np.sum(self.pca_.explained_variance_ratio_)) > 1e-4:
             return
         eps = float(np.finfo(X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64).eps)
         lengths = (np.asarray(X, dtype=np.float64) ** 2).sum(axis=1)
