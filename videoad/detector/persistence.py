@@ -17,6 +17,7 @@ import json
 import logging
 import pickle
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +183,9 @@ def load_detector(path, device: str | None = None):
         raise ValueError(f"{path}: not a videoad model file: it holds {refused_object(exc)} beyond "
                          "tensors, never loaded here (unpickling could run code from the file)") from None
     except Exception as exc:  # torch raises several types for foreign or corrupt files
+        if not zipfile.is_zipfile(path):  # a model is a zip: torch's error on other bytes (IndexError: pop
+            # from empty list, KeyError: 252, a UnicodeDecodeError) said nothing of the file
+            raise ValueError(f"{path}: not a videoad model file (corrupt, or another kind of file)") from None
         first = (str(exc).strip().splitlines() or [""])[0]
         raise ValueError(f"{path}: not a videoad model file ({exc.__class__.__name__}: {first})") from exc
     if meta.get("format") != FORMAT:
