@@ -59,7 +59,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .timing import Timing, packet_times, variable_timing
+from .timing import Slots, Timing, frame_slots, packet_times, variable_timing
 from .video_stream import (decodable, display_width, is_picture, main_video_stream, probe_sample_aspect,
                            quarter_turns, raw_stream_rate, sample_aspect)
 
@@ -101,9 +101,16 @@ class FrameStream:
     depth_note: str | None = None
     #: where a raw H.264/HEVC stream's rate came from (`raw_rate`); `rate_guessed` when it was assumed
     rate_note: str | None = None
+    #: the frame slots the packets' times span where they keep the container's rate but for gaps of
+    #: whole frames (extract.timing.frame_slots): what `missing_note` counts the decoded frames against
+    slots: "Slots | None" = None
+    #: the time (s) the stream stamped on the frame it gave last, None where it stamps none: by default
+    #: PyAV's reader's (`PyAVFrames.shown_time`); `videoad watch` reads a live stream's pauses from them
+    stamp: "Callable[[], float | None] | None" = None
 
     def __post_init__(self) -> None:
         self.count = 0
+        self.ended = False  # every frame read: only then can frames be missing
         #: (frame index, width, height) where the decoded picture took a new size; every frame not of
         #: the first frame's size is resized to it (`resized` counts them)
         self.size_changes: list[tuple[int, int, int]] = []
@@ -129,6 +136,39 @@ class FrameStream:
                 self.size_changes.append((self.count, int(size[1]), int(size[0])))  # back to the first size
             self.count += 1
             yield frame
+        self.ended = True
+
+    def frame_time(self) -> float | None:
+        """The time (s) the stream stamped on the frame it gave last (`stamp`), or None."""
+        if self.stamp is not None:
+            return self.stamp()
+        return self.reader.shown_time() if self.reader is not None else None
+
+    def missing_frames(self) -> int:
+        """Frames of a constant-rate recording that never arrived (`slots`): its slots from the first
+        frame to the last, less the frames read (damaged ones filled in among them) and those before
+        the first keyframe (`start_note`); 0 before every frame was read."""
+        if self.slots is None or not self.ended:
+            return 0
+        leading = getattr(self.reader, "leading_lost", 0) if self.reader is not None else 0
+        return max(0, self.slots.count - self.count - leading)
+
+    def missing_note(self) -> str | None:
+        """One line on the frames missing from a constant-rate recording, or None: the demuxer skips
+        the packets it cannot parse without an error, so nothing else says they are gone."""
+        missing = self.missing_frames()
+        if not missing:
+            return None
+        gaps = self.slots.gaps
+        shown = (", ".join(f"{n} at {t:.2f} s" for t, n in gaps[:6])
+                 + (f" and {len(gaps) - 6} more" if len(gaps) > 6 else ""))
+        dropped = missing - sum(n for _, n in gaps)  # packets that came and gave no frame, no error said
+        where = "; ".join(([f"gaps of whole frames in its timestamps: {shown}"] if gaps else [])
+                          + ([f"{dropped} the decoder dropped without an error"] if dropped > 0 else []))
+        return (f"{missing} of the {self.slots.count} frames from its first to its last never arrived ({where}; "
+                "damaged data the demuxer skipped, or frames the recorder dropped): the frames keep its container's "
+                "rate otherwise, so each later frame's number is that many short of its place in the recording, "
+                "and motion across a gap is read over more time")
 
     def size_note(self) -> str | None:
         """One line on the picture's changes of size, or None when it kept the first frame's."""
@@ -363,6 +403,7 @@ class PyAVFrames:
         #: the frames held since damage (`REPAIR_WINDOW`) until the last of them goes out, as
         #: (timestamp, PyAV's frame); empty otherwise
         self.held: list = []
+        self.shown_pts = None  # the timestamp of the frame given last (None for a stand-in: `shown_time`)
         self._frames = self._decode()
 
     def __iter__(self) -> "PyAVFrames":
@@ -370,6 +411,12 @@ class PyAVFrames:
 
     def __next__(self) -> np.ndarray:
         return next(self._frames)
+
+    def shown_time(self) -> float | None:
+        """The time (s) the stream stamped on the frame given last, None for a damaged frame's
+        stand-in or a frame without a timestamp."""
+        base = self.stream.time_base
+        return None if self.shown_pts is None or not base else float(self.shown_pts * base)
 
     def close(self) -> None:
         self._frames.close()
@@ -417,10 +464,12 @@ class PyAVFrames:
                 for _ in range(max(refused, skipped)):
                     self.damaged.append(count)
                     count += 1
+                    self.shown_pts = None
                     yield stand_in
                 lost = [t for t in lost if t is not None and pts is not None and t > pts]
                 count += 1
                 last, last_pts = image, pts if pts is not None else last_pts
+                self.shown_pts = pts
                 yield image
 
         try:
@@ -458,6 +507,7 @@ class PyAVFrames:
                         if frame.pts is not None and last_pts is not None and frame.pts > last_pts and count > 1:
                             gaps.append(frame.pts - last_pts)
                         last, last_pts = frame, frame.pts if frame.pts is not None else last_pts
+                        self.shown_pts = frame.pts
                         yield upright(frame, self.aspect)
                         continue
                     window.append((frame.pts, frame))
@@ -473,6 +523,7 @@ class PyAVFrames:
             for _ in lost if last is not None else ():  # damage at the very end
                 self.damaged.append(count)
                 count += 1
+                self.shown_pts = None
                 yield array(last)
         finally:
             self.container.close()
@@ -629,7 +680,8 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         except Exception as exc:  # noqa: BLE001 - each library raises its own types
             errors[name] = _describe(exc)
             continue
-        timing = variable_timing(packet_times(os.fspath(path)), fps) if name == "pyav" else None
+        times = packet_times(os.fspath(path)) if name == "pyav" else None
+        timing, slots = variable_timing(times, fps), frame_slots(times, fps)
         reader = frames if isinstance(frames, PyAVFrames) else None
         if reader is not None:
             aspect = reader.aspect
@@ -648,7 +700,7 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
                 reader.leading_seconds = reader.leading_lost / fps
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect,
-                           rate_note=rate_note, rate_guessed=guessed)
+                           rate_note=rate_note, rate_guessed=guessed, slots=slots)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")

@@ -1015,8 +1015,10 @@ class _Runner:
             warnings.append(f"the container says {fps:g} frames per second, more than cameras film (a wrong "
                             "header?): clips, the frame-rate cap and every second follow that rate; check the "
                             "footage's real rate")
-        # extract.decode: streams, "Damage", "Size", a frame folder's 16-bit frames; extract.clock: a clock never set
-        for key in ("streams_note", "start_note", "damage_note", "size_note", "depth_note", "clock_note"):
+        # extract.decode: streams, "Damage", frames missing, "Size", a frame folder's 16-bit frames; extract.clock: a
+        # clock never set
+        for key in ("streams_note", "start_note", "damage_note", "missing_note", "size_note", "depth_note",
+                    "clock_note"):
             if summary.get(key):
                 notes.append(summary[key])
                 warnings.append(summary[key])

@@ -20,6 +20,13 @@ recording: a motion-triggered camera between its bursts, a stream that stalled; 
 lowers its rate keeps steps like its neighbours' and does not pause. The frames on either side of
 it were not taken one step apart, so the motion backbone leaves such a pair out (`pauses_before`),
 and the last frame before it lasts one step on the timeline (`videoad.scores.FrameClock`).
+
+Frames that never arrive (a transport stream's packets destroyed, a recording's bytes overwritten:
+the demuxer skips what it cannot parse, and no decoder error says so) leave gaps of a whole number
+of frames in a recording that otherwise keeps its container's rate. `frame_slots` counts the slots
+such a recording spans, so that the frames missing from them are said (`FrameStream.missing_note`);
+a recording that keeps no one rate (a phone's variable rate, a camera that lowers its rate, a burst
+camera) has no slots to miss.
 """
 from __future__ import annotations
 
@@ -39,6 +46,10 @@ PAUSE_STEPS = 10
 PAUSE_MIN_S = 1.0
 #: gaps on each side of a gap whose median is "the steps around it"
 PAUSE_WINDOW = 8
+#: a gap within this fraction of a frame of a whole number of the container's frame intervals is that
+#: many frames (`frame_slots`); a phone's variable rate strays further (0.67 and 2 intervals at 30 and
+#: 10 fps under an average of 20)
+WHOLE = 0.25
 
 
 def local_steps(times) -> np.ndarray:
@@ -62,6 +73,36 @@ def pauses_before(times) -> np.ndarray:
     if gaps.size == 0:
         return np.zeros(len(times), dtype=bool)
     return np.concatenate([[False], gaps > np.maximum(PAUSE_STEPS * local_steps(times), PAUSE_MIN_S)])
+
+
+@dataclass(frozen=True)
+class Slots:
+    """The frame slots a constant-rate recording spans (`frame_slots`) and where frames skip some."""
+
+    count: int  # slots from the first frame to the last, a pause counted as one step
+    gaps: tuple[tuple[float, int], ...]  # (time (s) of the frame after the gap, slots with no frame in it)
+
+
+def frame_slots(times, container_fps: float) -> Slots | None:
+    """The frame slots at `container_fps` that frames at `times` (s) span, a pause counted as one step,
+    where every gap short of a pause (`pauses_before`) is within WHOLE of a whole number of frames and
+    each gap of several lies among steps of one frame: a constant-rate recording whose frames in
+    those gaps never arrived. None where the frames keep no one rate: a phone's variable rate, a
+    camera that lowers its rate (its longer steps lie among steps as long), a container that states
+    none; their gaps are not frames lost."""
+    if times is None or len(times) < 2 or not math.isfinite(container_fps) or not container_fps > 0:
+        return None
+    steps = np.diff(np.asarray(times, dtype=np.float64)) * container_fps
+    kept = ~pauses_before(times)[1:]
+    whole = np.rint(steps)
+    if not np.all((np.abs(steps - whole) <= WHOLE)[kept] & (whole[kept] >= 1)):
+        return None
+    several = kept & (whole > 1)
+    if several.any() and not np.all(np.abs(local_steps(times)[several] * container_fps - 1.0) <= WHOLE):
+        return None
+    at = np.flatnonzero(several)
+    gaps = tuple((round(float(times[i + 1]), 3), int(whole[i]) - 1) for i in at)
+    return Slots(int(len(times) + np.sum(whole[several] - 1)), gaps)
 
 
 def packet_pts(path: str):

@@ -220,6 +220,9 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         if damage:  # extract.decode, "Damage"
             told.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
                         damage_note=damage)
+        missing = stream.missing_note()
+        if missing:  # extract.decode: frames of a constant-rate recording that never arrived
+            told.update(missing_frames=stream.missing_frames(), missing_note=missing)
         start, origin = recording_start(task.source.path, stream.reader.metadata if stream.reader else None)
         leading = stream.start_note()
         if leading:  # extract.decode: a segment that starts mid-GOP; its frame 0 is that much after its start

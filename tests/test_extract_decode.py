@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from _extract_media import (CODE_PERIOD, damage, damage_packets, decoded_code, make_frames, make_h264,
-                            make_raw_stream, make_size_change, make_two_cameras, make_unknown_codec, make_video, rotate_mp4, shared, synthetic_frame,
+                            make_raw_stream, make_size_change, make_two_cameras, make_unknown_codec, make_vfr_h264, make_video, rotate_mp4, shared, synthetic_frame,
                             truncate)
 from extract.decode import (DecodeError, installed_decoders, open_image_folder, open_video,
                             truncation)
@@ -1064,3 +1064,31 @@ def test_damage_that_recurs_within_the_repair_window_holds_a_bounded_number_of_f
     unbounded, held_then, damaged_then = read()
     assert held_then >= 260 and damaged == damaged_then
     assert all(np.array_equal(a, b) for a, b in zip(frames, unbounded, strict=True))
+
+
+def test_frames_a_transport_stream_never_delivered_are_counted_and_said(tmp_path):
+    """An MPEG-TS recording at 25 fps whose packets of frames 100-104 and 150 are gone (what a
+    transport stream's destroyed packets leave: no decoder error, the next frames' timestamps skip):
+    read without a word before. Now `missing_note` counts them, with where; a clean file's is None."""
+    times = [40 * i for i in range(200) if i not in (100, 101, 102, 103, 104, 150)]
+    path = make_vfr_h264(tmp_path / "lost.ts", times)
+    stream, frames = decode_all(path, ("pyav",))
+    assert stream.count == len(frames) == 194 and stream.missing_frames() == 6
+    assert stream.missing_note().startswith("6 of the 200 frames from its first to its last never arrived (gaps "
+                                            "of whole frames in its timestamps: 5 at 4.20 s, 1 at 6.04 s; ")
+    clean, _ = decode_all(make_vfr_h264(tmp_path / "clean.ts", [40 * i for i in range(200)]), ("pyav",))
+    assert clean.missing_frames() == 0 and clean.missing_note() is None
+    # a variable rate (frames 33 and 67 ms apart, the container saying their average): none missing
+    phone, _ = decode_all(make_vfr_h264(tmp_path / "phone.mp4", np.cumsum([0] + [33, 67] * 60).tolist(),
+                                        rate=20), ("pyav",))
+    assert phone.slots is None and phone.missing_note() is None
+
+
+def test_bytes_overwritten_in_a_transport_stream_say_how_many_frames_were_lost(tmp_path):
+    """Random bytes over three spots of an MPEG-TS file: the demuxer drops the packets it cannot
+    parse and says nothing; the frames lost are counted against the slots the timestamps span."""
+    src = make_vfr_h264(tmp_path / "v.ts", [100 * i for i in range(240)], rate=10)
+    path = damage(src, tmp_path / "hit.ts", ((0.4, 3000), (0.5, 3000), (0.6, 3000)))
+    stream, frames = decode_all(path, ("pyav",))
+    assert 0 < stream.missing_frames() == 240 - len(frames) - stream.reader.leading_lost
+    assert f"{stream.missing_frames()} of the 240 frames from its first to its last never arrived" in stream.missing_note()

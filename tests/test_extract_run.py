@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from _extract_media import (damage_packets, make_frames, make_h264, make_raw_stream, make_size_change,
-                            make_two_cameras, make_video, shared, truncate)
+                            make_two_cameras, make_vfr_h264, make_video, shared, truncate)
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
 from extract.manifest import read_store_manifest
@@ -148,6 +148,22 @@ def test_a_damaged_recording_is_extracted_whole_with_its_damage_named(tmp_path):
     from videoad.plots import timeline
 
     assert timeline(next(v for v in scored if v.video == "damaged.mp4"), tmp_path / "t.png").stat().st_size > 0
+
+
+def test_frames_a_recording_never_delivered_are_warned_of_naming_how_many(tmp_path):
+    """A 25 fps MPEG-TS recording whose packets of six frames are gone (the demuxer says nothing): it
+    was extracted with no warning; now its manifest entry warns how many frames never arrived and
+    its store keeps the count. A recording whose frames keep their rate is extracted as before."""
+    videos = tmp_path / "in"
+    make_vfr_h264(videos / "lost.ts", [40 * i for i in range(200) if i not in (100, 101, 102, 103, 104, 150)])
+    make_vfr_h264(videos / "clean.ts", [40 * i for i in range(200)])
+    summary = run(videos, tmp_path / "out")
+    entries = manifest(tmp_path / "out")
+    assert summary.failed == [] and {k: e["status"] for k, e in entries.items()} == {"lost.ts": "done", "clean.ts": "done"}
+    assert "6 of the 200 frames from its first to its last never arrived" in entries["lost.ts"]["warning"]
+    assert not entries["clean.ts"].get("warning")
+    store = FeatureStore(tmp_path / "out")
+    assert store.load("lost.ts").attrs["missing_frames"] == 6 and "missing_frames" not in store.load("clean.ts").attrs
 
 
 def _tagged(path: Path, tag: str | None, n: int = 40) -> Path:

@@ -382,3 +382,25 @@ def test_frames_an_edit_list_hides_have_no_time_among_the_frames_read(tmp_path):
         shown = [f.time for f in container.decode(video=0)]
     np.testing.assert_allclose(stream.timing.times, np.asarray(shown) - shown[0], atol=1e-3)
     assert [decoded_code(f) for f in frames] == [i % 28 for i in range(3, 40)]
+
+
+def test_frame_slots_count_the_frames_a_constant_rate_recording_misses_and_no_others():
+    """Gaps of a whole number of frames among steps of one are frames that never arrived; a phone's
+    variable rate, a camera that lowers its rate and a burst camera's pause are not."""
+    from extract.timing import frame_slots
+
+    even = np.arange(240) / 10.0
+    assert frame_slots(even, 10.0).count == 240 and frame_slots(even, 10.0).gaps == ()
+    jitter = even + np.tile([0.0, 0.012], 120)  # a muxer's rounding
+    assert frame_slots(jitter, 10.0).count == 240
+    lost = np.delete(even, [100, 101, 102, 103, 104, 150])
+    slots = frame_slots(lost, 10.0)
+    assert slots.count == 240 and slots.gaps == ((10.5, 5), (15.1, 1))
+    # a phone: 30 fps, then 10 fps in the dark, the container stating the average (20)
+    phone = np.concatenate([np.arange(60) / 30.0, 2.0 + np.arange(1, 21) / 10.0, 4.0 + np.arange(1, 61) / 30.0])
+    assert frame_slots(phone, 20.0) is None
+    lower = np.concatenate([np.arange(60) / 30.0, 2.0 + np.arange(1, 31) * 2 / 30.0])  # 30 fps, then 15, says 30
+    assert frame_slots(lower, 30.0) is None
+    paused = np.concatenate([even[:90], 60.0 + even[:90]])  # a burst camera: a pause is one step
+    assert frame_slots(paused, 10.0).count == 180
+    assert frame_slots(even, float("nan")) is None and frame_slots(None, 10.0) is None

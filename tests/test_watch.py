@@ -4,6 +4,7 @@ a slow scorer drops clips, hooks do not block, Ctrl-C closes what is open."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import math
@@ -2000,6 +2001,66 @@ def test_a_damaged_recording_is_watched_to_its_end_with_a_warning(cam, tmp_path)
     assert warning["video"] == "damaged.mp4" and warning["warning"].startswith("2 frame(s) could not be decoded")
     (source,) = _of(records, "stop")[0]["sources"]
     assert source["frames"] == len(frames) and source["scored"] > 0
+
+
+def test_frames_a_recording_never_delivered_are_warned_of_once_by_watch(cam, tmp_path):
+    """The runner's video as MPEG-TS at 10 fps with the packets of frames 100-104 gone (no decoder
+    error): watched without a word before; now one `warning` record names the file and the count,
+    as extraction warns."""
+    import cv2
+
+    from _extract_media import make_vfr_h264
+
+    frames = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in _frames(cam["video"])]
+    path = make_vfr_h264(tmp_path / "lost.ts", [100 * i for i in range(len(frames)) if i not in range(100, 105)],
+                         rate=int(FPS), width=frames[0].shape[1], height=frames[0].shape[0],
+                         picture=lambda i: frames[[k for k in range(len(frames)) if k not in range(100, 105)][i]])
+    res = CliRunner().invoke(cli, ["watch", str(path), "--model", str(cam["models"]), "-o", str(tmp_path / "w")])
+    assert res.exit_code == 0, res.output
+    (warning,) = _of(_records(tmp_path / "w"), "warning")
+    assert warning["video"] == "lost.ts"
+    assert warning["warning"].startswith(f"5 of the {len(frames)} frames from its first to its last never arrived")
+
+
+def test_a_live_stream_that_stalls_and_resumes_reads_no_motion_across_the_stall(cam, tmp_path, monkeypatch):
+    """A camera whose stream stalls 4 s (under --timeout: no reconnection) and resumes with the runner
+    elsewhere: live frames had no times for the pause rule, so the pair across the stall counted as
+    motion. Now the stream's own stamps give them: each clip's features are the ones extraction's
+    rule gives for the same frame times (the pair across the pause left out), and the clip across
+    the stall differs from reading that pair."""
+    from extract.backbones.motion import MotionBackbone
+    from extract.timing import pauses_before
+
+    frames = _frames(cam["video"])
+    shown = frames[:60] + frames[120:180]  # 6 s of the scene the stall skipped
+    times = np.concatenate([np.arange(60) / FPS, 10.0 + np.arange(60) / FPS])
+    assert pauses_before(times).sum() == 1
+    seen: list = []
+    original = MotionBackbone.preprocess_prepared
+
+    def recording(self, clip, sources=None):
+        features = original(self, clip, sources)
+        seen.append((list(sources), features.copy()))
+        return features
+
+    monkeypatch.setattr(MotionBackbone, "preprocess_prepared", recording)
+    wm = live.WatchModel.load(cam["models"])
+    source = live.FramesSource("cam", lambda: iter(shown), fps=FPS, live=True, times=times)
+    live.watch([source], wm, tmp_path / "w", live.WatchOptions(max_lag_s=600000))
+    monkeypatch.setattr(MotionBackbone, "preprocess_prepared", original)
+    assert len(seen) >= 5
+    offline, plain = copy.copy(wm.backbone), copy.copy(wm.backbone)
+    offline.start_video()
+    offline.frame_times(times)
+    plain.start_video()
+    across = 0
+    for sources, features in seen:
+        clip = np.stack([offline.prepare_frame(shown[i]) for i in sources])
+        np.testing.assert_array_equal(features, offline.preprocess_prepared(clip, sources))
+        if sources[0] < 60 <= sources[-1]:
+            across += 1
+            assert not np.array_equal(features, plain.preprocess_prepared(clip, sources))
+    assert across >= 1
 
 
 def test_a_recording_whose_decoder_fails_partway_is_named_and_exits_1(cam, tmp_path, monkeypatch):

@@ -100,9 +100,10 @@ class Backbone(abc.ABC):
     def start_video(self) -> None:
         """Called by a decode worker before a video's first frame: per-video state starts here."""
 
-    def frame_times(self, times: np.ndarray | None) -> None:
-        """The started video's frames' own times (s, by source index), given after `start_video`
-        when they keep no one rate (extract.timing); the motion backbone leaves out a frame pair
+    def frame_times(self, times: np.ndarray | None, first: int = 0) -> None:
+        """The started video's frames' own times (s, by source index from `first`), given after
+        `start_video` when they keep no one rate (extract.timing), and before each clip of a live
+        stream (its latest frames' times: `videoad watch`); the motion backbone leaves out a frame pair
         across a pause in the recording. Ignored by default: a learned backbone reads a clip across
         a pause as it reads one across a scene cut."""
 

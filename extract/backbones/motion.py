@@ -327,6 +327,7 @@ class MotionBackbone(Backbone):
         self._lit_cache: OrderedDict = OrderedDict()  # frame key -> `local_light` (light "local")
         self._cut_log = CutLog("left out")  # the cuts found since `start_video`
         self._pauses = None  # the started video's pauses before each frame, counted (`frame_times`)
+        self._pauses_from = 0  # the source index of `_pauses[0]`
         self._repeated = [0, -1]  # repeated frames counted since `start_video`, the last one's source index
         self._seen = [0, -1]  # sampled frames seen since `start_video`, the last one's source index
         self.cell_grid = (self.grid, self.grid)
@@ -464,18 +465,20 @@ class MotionBackbone(Backbone):
         self._repeated = [0, -1]
         self._seen = [0, -1]
 
-    def frame_times(self, times: np.ndarray | None) -> None:
+    def frame_times(self, times: np.ndarray | None, first: int = 0) -> None:
         """A pause in the recording (extract.timing, `pauses_before`) lies between two sampled
         frames: the pair is left out, as one across a scene cut (the frames were not taken one step
-        apart; a motion-triggered camera's bursts start where something moved)."""
+        apart; a motion-triggered camera's bursts start where something moved). `times[j]` is the
+        time of source frame `first + j` (a live stream gives its latest frames' before each clip)."""
         if times is None or len(times) < 2:
             self._pauses = None
             return
-        self._pauses = np.cumsum(pauses_before(times))
+        self._pauses, self._pauses_from = np.cumsum(pauses_before(times)), int(first)
 
     def _pause_between(self, a: int, b: int) -> bool:
         pauses = self._pauses
-        a, b = int(a), int(b)
+        first = getattr(self, "_pauses_from", 0)  # a backbone pickled before it had one
+        a, b = int(a) - first, int(b) - first
         if not 0 <= a < b < len(pauses):  # past the times (frames not one per time): none known
             return False
         return bool(pauses[b] > pauses[a])

@@ -66,6 +66,10 @@ class _Arrivals:
         return self._times[k] if 0 <= k < len(self._times) else None
 
 
+#: a live session's latest frame times kept for the pause rule (`_Scorer._live_pauses`): more than a clip spans
+#: at a capped frame rate, with the frames queued after it
+LIVE_TIMES = 4096
+
 #: a megabyte of `frame_queue_mb`, as the frame sizes are said (a 4K frame: 24.9 MB)
 MB = 1_000_000
 #: frames a source's queue always lets in, whatever their bytes: a frame larger than the cap still
@@ -189,6 +193,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         timing = getattr(stream, "timing", None)
         reader = getattr(stream, "reader", None)
         frames, ahead, why = iter(stream.frames), [], "end of stream"
+        stamp = getattr(stream, "frame_time", None)  # the stream's own time of each frame (PyAV's pts), if any
         if not feed.reconnect:  # a file's first frame decoded before its session: what a segment cut mid-GOP
             try:  # lost before it moves its recording start (extract.clock), as extraction's does
                 ahead.append(next(frames))
@@ -212,7 +217,7 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                             break
                         now = time.time()
                 n, last = n + 1, now  # the last frame's arrival: where an outage after it begins
-                if not put(("frame", frame, now)):
+                if not put(("frame", frame, now, stamp() if stamp is not None else None)):
                     break
         except Exception as exc:  # noqa: BLE001
             why = _error_text(exc, feed)
@@ -224,6 +229,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         damage = stream.damage_note() if hasattr(stream, "damage_note") else None
         if damage:  # frames filled in for damaged packets (extract.decode.PyAVFrames)
             put(("warning", damage))
+        missing = stream.missing_note() if hasattr(stream, "missing_note") else None
+        if missing:  # frames of a constant-rate recording that never arrived (extract.decode), as extraction warns
+            put(("warning", missing))
         leading = stream.start_note() if hasattr(stream, "start_note") else None
         if leading:  # a segment cut mid-GOP: its first frames lost (extract.decode), as extraction warns
             put(("warning", leading))
@@ -345,6 +353,12 @@ class _Scorer:
         self._clock: datetime | None = None  # the current file's recording start, when it says (extract.clock)
         self._frame_clock: FrameClock | None = None  # the current file's frame times (no one rate), else None
         self._pause_times = None  # the times the backbone reads the current session's pauses from
+        #: a live session's frames' times for the pause rule (`_live_pauses`), from its first frame; None
+        #: where the session is not live (a file's own times stand) or its clock is not chosen yet
+        self._live_times: deque | None = None
+        self._live_from = 0  # the frame index of `_live_times[0]`
+        self._live_clock: str | None = None  # "stamps" or "arrival", chosen at the session's first frame
+        self._live_guessed = False  # the session's rate is FFmpeg's guess: its stamps are too
         self._ending = None
         self._read_whole = False  # the current file was read to its end (a folder's: OUT/watched.jsonl)
         self._decided_at: float | None = None  # arrival of the last frame of the clip being fed
@@ -529,6 +543,12 @@ class _Scorer:
         self._frame_clock = FrameClock(times, fps) if times is not None and len(times) >= 2 else None
         self._pause_times = times if self.frame_offset == 0 else None  # sources count from the file's frame 0
         self.backbone.frame_times(self._pause_times)  # pairs across a pause left out, as extraction leaves them
+        # a live stream has no file's times: its frames' own, as they come (`_live_pauses`); a file played
+        # in real time keeps the file's, as extraction reads it
+        live = self.feed.live and not self.feed.realtime and times is None
+        self._live_times = deque(maxlen=LIVE_TIMES) if live else None
+        self._live_from, self._live_clock = self.frame_offset, None
+        self._live_guessed = guessed
         if self.tracker is None:
             self.fps = fps
             # a file's recording start (its name, else its creation_time tag): its events' clock times,
@@ -576,6 +596,8 @@ class _Scorer:
                     self._ending = msg
                     return
                 self.arrivals.add(offset + frames_in, msg[2])
+                if self._live_times is not None:
+                    self._live_time(offset + frames_in, msg)
                 frames_in += 1
                 self.stats.frames += 1
                 if self._view is not None and self._view.add(msg[1]):
@@ -590,6 +612,37 @@ class _Scorer:
         self.frame_offset += frames_in
         self.clip_offset += n_clips
         return self._ending or _STOP
+
+    def _live_time(self, index: int, msg: tuple) -> None:
+        """Keep frame `index`'s time for the pause rule: the stream's stamp (PyAV's pts: an RTSP camera's
+        clock, a capture device's) where the session's first frame has one and the rate is the stream's own
+        (FFmpeg stamps a stream that states none at its guessed rate, so a stall leaves no gap in them),
+        else its arrival."""
+        stamped = msg[3] if len(msg) > 3 else None
+        if self._live_clock is None:
+            self._live_clock = "stamps" if stamped is not None and not self._live_guessed else "arrival"
+        if len(self._live_times) == self._live_times.maxlen:
+            self._live_from += 1
+        if not self._live_times:
+            self._live_from = index
+        t = msg[2] if self._live_clock == "arrival" else stamped
+        self._live_times.append(math.nan if t is None else float(t))
+
+    def _live_pauses(self, sources: list[int]) -> None:
+        """Before a live clip: the backbone's pauses (extract.timing.pauses_before, the rule and threshold
+        extraction applies to a file's times) from the session's frame times around the clip's frames,
+        PAUSE_WINDOW steps each side where they have come. A live stream that stalls and resumes (for less
+        than --timeout: no reconnection) read the pair across the stall as motion."""
+        import warnings
+
+        from extract.timing import PAUSE_WINDOW
+
+        start = max(self._live_from, sources[0] - PAUSE_WINDOW - 1)
+        end = min(self._live_from + len(self._live_times), sources[-1] + PAUSE_WINDOW + 2)
+        times = np.array([self._live_times[i - self._live_from] for i in range(start, end)])
+        with warnings.catch_warnings():  # frames without a stamp (damage's stand-ins): no pause told there
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.backbone.frame_times(times, first=start)
 
     def _arrival_rate(self) -> tuple[float | None, deque]:
         """The frames' arrival rate over the session's first `ARRIVAL_FRAMES` frames (None when
@@ -694,7 +747,10 @@ class _Scorer:
         if self.feed.live and time.time() - t_last > self.options.max_lag_s:
             self._drop()
             return
-        features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared, [offset + i for i in clip.sources]))
+        sources = [offset + i for i in clip.sources]
+        if self._live_times:
+            self._live_pauses(sources)
+        features = np.ascontiguousarray(self.backbone.preprocess_prepared(clip.prepared, sources))
         for frame in self.backbone.take_scene_cuts():
             self._scene_cut(frame)
         if not self._repeats_checked:

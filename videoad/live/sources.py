@@ -343,19 +343,29 @@ def _renamed(content: tuple[int, int], inode: int | None, taken, present: dict) 
 
 
 class FramesSource(Source):
-    """Frames from Python (RGB uint8 arrays): a synthetic camera for tests and benchmarks."""
+    """Frames from Python (RGB uint8 arrays): a synthetic camera for tests and benchmarks. `times`: each
+    frame's time (s) as the camera stamps it (as PyAV gives a stream's), else none."""
 
     def __init__(self, name: str, frames: Callable[[], Iterable[np.ndarray]] | Iterable[np.ndarray], fps: float,
-                 live: bool = False, realtime: bool = False):
+                 live: bool = False, realtime: bool = False, times: Iterable[float] | None = None):
         self.name, self.fps, self.live, self.realtime = name, float(fps), bool(live or realtime), bool(realtime)
-        self._frames = frames
+        self._frames, self.times = frames, times
 
     def feeds(self, stop):
         from extract.decode import FrameStream
 
         def opener():
             frames = self._frames() if callable(self._frames) else self._frames
-            return FrameStream("python", self.fps, -1, iter(frames))
+            if self.times is None:
+                return FrameStream("python", self.fps, -1, iter(frames))
+            shown = [None]
+
+            def stamped():
+                for frame, t in zip(frames, self.times):
+                    shown[0] = float(t)
+                    yield frame
+
+            return FrameStream("python", self.fps, -1, stamped(), stamp=lambda: shown[0])
 
         yield Feed(self.name, opener, live=self.live, realtime=self.realtime)
 
