@@ -116,6 +116,7 @@ def packet_pts(path: str):
         with av.open(path) as container:
             stream = main_video_stream(container)
             base = stream.time_base
+            bits = wrap_bits(container.format.name)
             stamps, decode, keys = [], [], []
             for packet in container.demux(stream):
                 if packet.size == 0:  # a flush packet, or an AVI slot with no frame in it
@@ -131,8 +132,37 @@ def packet_pts(path: str):
         return None
     if len(stamps) < 2 or base is None:
         return None
-    dts = None if any(d is None for d in decode) else np.asarray(decode, dtype=np.int64)
-    return np.sort(_joined(np.asarray(stamps, dtype=np.int64), base, dts, np.asarray(keys))), base
+    dts = None if any(d is None for d in decode) else _unwrapped(np.asarray(decode, dtype=np.int64), bits)
+    stamps = _unwrapped(np.asarray(stamps, dtype=np.int64), bits)
+    return np.sort(_joined(stamps, base, dts, np.asarray(keys))), base
+
+
+#: demuxers whose timestamps are a clock of so many bits that FFmpeg reads as wrapping around
+#: (MPEG-TS and MPEG-PS: 33 bits at 90 kHz, 26.5 h; FLV: 32 bits of milliseconds)
+WRAP_BITS = {"mpegts": 33, "mpegtsraw": 33, "mpeg": 33, "flv": 32}
+
+
+def wrap_bits(format_name: str | None) -> int | None:
+    """The bits of a container's timestamp clock where FFmpeg corrects its wraparound, else None."""
+    return next((WRAP_BITS[n] for n in (format_name or "").split(",") if n in WRAP_BITS), None)
+
+
+def _unwrapped(stamps: np.ndarray, bits: int | None) -> np.ndarray:
+    """Timestamps in demux order with each step of over half the clock's period read the shorter
+    way round (as serial numbers are compared, RFC 1982). FFmpeg adds 2**bits to a timestamp more
+    than 60 s below the stream's first, taking it for the clock's wraparound: an MPEG-TS recorder's
+    clock set back an hour mid-file read as 25.5 h forward (91,843 s), and an event across it as
+    91,841 s long. Read as the hour back it was, the new run carries on from the one before
+    (`_joined`). A wrap FFmpeg corrected steps one frame and stays as it is, as does every file
+    without a step that long."""
+    if bits is None or len(stamps) < 2:
+        return stamps
+    period = 1 << bits
+    steps = np.diff(stamps)
+    turns = np.where(steps > period // 2, -period, np.where(steps < -(period // 2), period, 0))
+    if not turns.any():
+        return stamps
+    return stamps + np.concatenate([[0], np.cumsum(turns)]).astype(np.int64)
 
 
 #: a timestamp this far (s) below the highest of its run, in demux order, with the packets after it

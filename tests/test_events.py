@@ -534,8 +534,9 @@ def test_a_long_variable_rate_videos_events_take_time_in_clips_not_clips_times_f
 def test_a_clip_across_a_pause_in_the_recording_is_as_long_as_the_footage_it_holds():
     """A burst camera's pause inside one clip (the clip holds the last frame before it and the first
     after: extract.clips) made a one-clip blip of 1.6 s of footage a 61.6 s event, over any minimum
-    length. Its length is now the recording it holds; its start and end stay where they are, and
-    runs either side of a pause stay apart by the pause."""
+    length. Its length is now the recording it holds on its middle frame's side of the pause (an
+    event ends at a pause: `test_an_event_ends_at_a_pause_in_the_recording`), and runs either side
+    of a pause stay apart by the pause."""
     from dataclasses import replace
 
     times = np.arange(120) / 10.0
@@ -555,12 +556,49 @@ def test_a_clip_across_a_pause_in_the_recording_is_as_long_as_the_footage_it_hol
     tracker = EventTracker("burst.mp4", 0.5, 10.0, EventSettings(merge_gap_s=2.0, min_length_s=2.0),
                            seconds=clock.seconds, ends=clock.end_seconds, recorded=clock.recorded)
     assert [x for k in range(len(s)) for x in tracker.feed(k, *frames[k], s[k])] + tracker.flush() == []
-    (e,) = video_events(v, EventSettings(merge_gap_s=2.0, min_length_s=1.6)).events  # exactly long enough
-    assert (e.start_s, e.end_s) == (pytest.approx(4.0), pytest.approx(65.6))  # where it lies in time
+    # its middle frame (47) is before the pause: the event is its frames before it (40-49, 1 s)
+    assert not video_events(v, EventSettings(merge_gap_s=2.0, min_length_s=1.1)).events
+    (e,) = video_events(v, EventSettings(merge_gap_s=2.0, min_length_s=1.0)).events  # exactly long enough
+    assert (e.start_frame, e.end_frame, e.start_s, e.end_s) == (40, 49, pytest.approx(4.0), pytest.approx(5.0))
     # runs either side of the pause (clips 4 and 7: frames 32-47, 56-71) are a minute apart, not merged
     both = replace(v, scores=np.where(np.isin(np.arange(len(s)), [4, 7]), 1.0, 0.0))
     assert [(x.first_clip, x.last_clip) for x in video_events(both, ALL).events] == [(4, 4), (7, 7)]
 
+
+
+def test_an_event_ends_at_a_pause_in_the_recording():
+    """A recorder's clock set an hour forward mid-file (or a motion-triggered camera's hour between
+    bursts), clips over the line on both sides: one event from 6 s to 3614 s, 3607 s long, while
+    `videoad watch` ends an event where a stream drops. Now two, the pause between them; a clip
+    across the pause counts for the side of its middle frame, and its frames beyond are not the
+    event's. `watch`'s tracker, fed clip by clip with the file's clock, finds the same."""
+    from videoad.events import EventTracker
+    from videoad.scores import FrameClock
+
+    times = np.arange(240) / 10.0 + np.where(np.arange(240) >= 120, 3600.0, 0.0)
+    starts = np.arange(0, 225, 4)
+    frames = np.stack([starts, starts + 15], axis=1)
+    s = np.where((starts >= 60) & (starts <= 160), 1.0, 0.0)
+    s[starts == 116] = 2.0  # the peak: frames 116-131, its middle (123) after the pause
+    v = VideoScores("leap.mp4", s, frames, 240, 10.0, "C", "all", "", 0.5, frame_times=times)
+    before, after = sorted(video_events(v, EventSettings()).events, key=lambda e: e.start_frame)
+    assert (before.start_frame, before.end_frame, after.start_frame, after.end_frame) == (60, 119, 120, 175)
+    assert (before.start_s, before.end_s) == (pytest.approx(6.0), pytest.approx(12.0))
+    assert (after.start_s, after.end_s) == (pytest.approx(3612.0), pytest.approx(3617.6))
+    assert (before.first_clip, before.last_clip, after.first_clip, after.last_clip) == (15, 28, 29, 40)
+    assert after.peak_frame == 123 and after.peak_score == 2.0 and before.peak_score == 1.0
+    clock = FrameClock(times, 10.0)
+    tracker = EventTracker("leap.mp4", 0.5, 10.0, EventSettings(), seconds=clock.seconds, ends=clock.end_seconds,
+                           recorded=clock.recorded, pauses=clock.pauses)
+    fed, at_pause = [], []
+    for k in range(len(s)):
+        fed += [e for kind, e in tracker.feed(k, *frames[k], s[k]) if kind == "close"]
+        at_pause += [k] if tracker.closed_at_pause else []  # watch's `closed_by`
+    fed += [e for kind, e in tracker.flush() if kind == "close"]
+    assert [(e.start_frame, e.end_frame) for e in fed] == [(60, 119), (120, 175)] and at_pause == [29]
+    # no pause: the same clips over the line are one event, as before
+    (one,) = video_events(VideoScores("even.mp4", s, frames, 240, 10.0, "C", "all", "", 0.5), EventSettings()).events
+    assert (one.start_frame, one.end_frame) == (60, 175)
 
 
 def test_events_json_writes_scores_of_a_small_unit_as_events_csv_does(tmp_path):

@@ -314,6 +314,29 @@ def test_a_clock_set_back_by_under_two_seconds_starts_a_new_run(tmp_path, fps, b
     assert [decoded_code(f) for f in frames] == [i % 28 for i in range(40)] * 2  # the second's codes start again
 
 
+def test_an_mpeg_ts_clock_set_back_an_hour_is_no_day_forward(tmp_path):
+    """An MPEG-TS recorder's clock set back an hour mid-file: FFmpeg takes a timestamp that far
+    below the stream's first for its 33-bit clock wrapping around and adds 2**33 ticks, so the hour
+    back read as 25.5 h forward (91,843 s; an event across it 91,841 s long). A step of over half
+    the clock's period is read the shorter way round: the hour back, whose run carries on from the
+    one before. A clock that really wraps (26.5 h at 90 kHz) steps on as it did."""
+    first = make_vfr_h264(tmp_path / "a.ts", _steps_ms(40, 10, 3_600_000), rate=10)
+    second = make_vfr_h264(tmp_path / "b.ts", _steps_ms(40, 10), rate=10)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    np.testing.assert_allclose(packet_times(str(joined)), np.arange(80) / 10, atol=2e-3)
+    stream = open_video(joined, ("pyav",))
+    frames = list(stream.frames)
+    assert stream.timing is None and stream.fps == pytest.approx(10) and len(frames) == 80
+    wrapping = make_vfr_h264(tmp_path / "wrap.ts", _steps_ms(40, 10, (1 << 33) / 90 - 2000), rate=10)
+    np.testing.assert_allclose(packet_times(str(wrapping)), np.arange(40) / 10, atol=2e-3)
+    from extract.timing import _unwrapped
+
+    stamps = np.array([5, 9, 2, 7, (1 << 33) - 3], dtype=np.int64)  # no step over half the period: as it is
+    assert np.array_equal(_unwrapped(stamps[:4], 33), stamps[:4])
+    assert _unwrapped(stamps, None) is stamps and _unwrapped(stamps, 33)[-1] == -3
+
+
 @pytest.mark.parametrize("fps, ext", [(4, "ts"), (30, "ts"), (4, "mp4")])
 def test_deep_b_frame_reordering_is_no_new_run(tmp_path, fps, ext):
     """16 B-frames between every two others: in demux order a frame's time lies up to 16 frames

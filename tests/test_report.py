@@ -408,6 +408,34 @@ def test_a_timeline_tells_a_video_the_annotations_do_not_name_from_one_labelled_
     assert not [t for fig in figures for t in fig.legends[0].get_texts() if "truth" in t.get_text()]
 
 
+def test_a_timeline_draws_no_score_across_a_pause_in_the_recording(tmp_path, monkeypatch):
+    """A clock set an hour forward mid-file: the curve ran straight from 12 s to 3612 s, an hour
+    drawn as if scored. It is broken at the pause, which is shaded as such; its two events are apart."""
+    times = np.arange(240) / 10.0 + np.where(np.arange(240) >= 120, 3600.0, 0.0)
+    starts = np.arange(0, 225, 4)
+    s = np.where((starts >= 60) & (starts <= 160), 1.0, 0.2)
+    v = VideoScores("leap.mp4", s, np.stack([starts, starts + 15], 1), 240, 10.0, "c", "all", "", 0.5,
+                    frame_times=times)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "leap.png", thumbnails=0)
+    ax = figures[0].axes[0]
+    curve = next(line for line in ax.lines if line.get_label() == "clip score (at its middle)")
+    x, y = np.asarray(curve.get_xdata(), float), np.asarray(curve.get_ydata(), float)
+    assert np.isnan(y).sum() == 1 and len(y) == len(s) + 1  # one break, every clip drawn
+    gap = int(np.flatnonzero(np.isnan(y))[0])
+    assert x[gap - 1] < 12.0 < 3612.0 < x[gap + 1]  # the break is the pause's
+    legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
+    assert "pause in the recording" in legend
+    (shade,) = [c for c in ax.collections if c.get_label() == "pause in the recording"]
+    (box,) = shade.get_paths()
+    assert box.vertices[:, 0].min() == pytest.approx(12.0) and box.vertices[:, 0].max() == pytest.approx(3612.0)
+    (bands,) = [c for c in ax.collections if c.get_label() == "event (its clips' frames)"]
+    spans = sorted((b.vertices[:, 0].min(), b.vertices[:, 0].max()) for b in bands.get_paths())
+    assert spans == [(pytest.approx(6.0), pytest.approx(12.0)), (pytest.approx(3612.0), pytest.approx(3617.6))]
+    labels = [t.get_text() for t in ax.texts]
+    assert sorted(labels) == ["E001", "E002"]
+
+
 def test_top_clips_do_not_overlap():
     v = _video("x", 5, n_clips=10)
     v.scores[4] = v.scores[5] - 0.01  # overlaps clip 5 (stride 8 < length 16)
@@ -768,8 +796,9 @@ def test_a_source_still_where_it_was_wins_over_a_namesake_under_the_root(tmp_pat
 
 
 def _burst_report(tmp_path):
-    """A camera recording in bursts (3 s at 30 fps, 8 s apart) with an event across its pause,
-    reported with its clip: (the video's scores, the event row's data attributes)."""
+    """A camera recording in bursts (3 s at 30 fps, 8 s apart) with events either side of its pause
+    (an event ends at one), reported with their clips: (the video's scores, the data attributes of
+    the row of the event whose clip holds the pause)."""
     from _extract_media import make_vfr_h264
 
     times_ms = np.concatenate([np.arange(90) * 33, 11000 + np.arange(90) * 33])
@@ -784,8 +813,12 @@ def _burst_report(tmp_path):
     build_report(ScoreSet([v], meta), tmp_path / "report", event_settings=EventSettings(min_length_s=0.0))
     page = _Page()
     page.feed((tmp_path / "report" / "index.html").read_text())
-    assert len(page.events) == 1
-    return v, page.events[0]
+    assert len(page.events) == 2
+    for row in page.events:
+        first = int(round(float(v.frame_at(float(row["data-clip-x"])))))
+        if first < 90 < first + int(row["data-clip-frames"]):
+            return v, row
+    raise AssertionError(f"no event's clip holds the pause: {page.events}")
 
 
 def test_the_playhead_follows_a_burst_cameras_own_times(tmp_path):

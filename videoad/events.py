@@ -3,6 +3,10 @@
 An event is a run of consecutive clips whose score is over the video's alarm line
 (`VideoScores.threshold`), runs closer than `merge_gap_s` merged into one, events shorter than
 `min_length_s` (the footage they hold: a pause in the recording inside does not count) dropped.
+An event ends at a pause in the recording (`extract.timing.pauses_before`: a motion-triggered
+camera's hour between bursts, a clock set forward), as `videoad watch` ends one where a stream
+drops: a clip across the pause belongs to the side its middle frame is on, and its frames on the
+other side are not the event's.
 Each event says where it is in time (frames and seconds), how strong it
 is, and, when the run scored grid cells, where in the frame.
 
@@ -225,6 +229,7 @@ class _Run:
     cells_max: np.ndarray | None
     peak_cells: np.ndarray | None
     opened: bool = False
+    part: int = 0  # the stretch of recording between pauses it lies in (`EventTracker._part`)
 
 
 class EventTracker:
@@ -236,8 +241,10 @@ class EventTracker:
     after the previous one ended (end of its last clip to start of the next) joins it; a run
     shorter than `min_length_s` is dropped (its length: the recording it holds, `recorded`, where the
     frames keep their own times: a clip across a burst camera's pause is no longer for the pause,
-    while runs either side of one stay apart by it). Memory: the open run's clip scores and the few
-    clips of a possible gap, nothing per frame.
+    while runs either side of one stay apart by it). A pause in the recording (`pauses`: the frames
+    one lies just before, `FrameClock.pauses`) ends the open run, as a stream's gap ends it in
+    `videoad watch`: an hour's pause inside was an event of 3607 s. Memory: the open run's clip scores
+    and the few clips of a possible gap, nothing per frame.
 
     `feed` returns what happened: ("open", event) once a run is long enough to be kept (it
     will be reported closed later, with the same number), ("close", event) once no later clip
@@ -249,7 +256,7 @@ class EventTracker:
 
     def __init__(self, video: str, threshold: float, fps: float | None, settings: EventSettings = EventSettings(),
                  *, category: str = "", cell_base=0.0, numbered_after: int = 0, seconds=None, ends=None,
-                 recorded=None, group: str = "") -> None:
+                 recorded=None, pauses=None, group: str = "") -> None:
         self.video, self.threshold, self.category, self.group = video, float(threshold), category, group
         self.fps = fps if fps and math.isfinite(fps) and fps > 0 else None
         per_frame = self.fps or ASSUMED_FPS
@@ -261,6 +268,7 @@ class EventTracker:
         # no one rate); None: frame / fps. With it the gap and the length are measured in seconds
         self._seconds, self._ends = seconds, ends  # `ends`: last frame -> where it ends (`VideoScores.end_seconds`)
         self._recorded = recorded  # (first, last frame) -> seconds of recording in them (`FrameClock.recorded`)
+        self._pauses = np.asarray([] if pauses is None else pauses, dtype=np.int64)  # sorted
         self._settings = settings
         self._base = cell_base if callable(cell_base) else (lambda: cell_base)
         self.run: _Run | None = None
@@ -268,6 +276,7 @@ class EventTracker:
         self._pending: list[tuple[int, float, np.ndarray | None]] = []  # clips after the run's last over one
         self._previous_over = False
         self.n_runs = 0  # runs ended, kept or not (merged runs count once)
+        self.closed_at_pause = False  # the last `feed` closed the run at a pause in the recording
         self.n_events = int(numbered_after)  # events are numbered on from here (a source's earlier videos)
 
     def feed(self, clip: int, first_frame: int, last_frame: int, score: float, cells: np.ndarray | None = None
@@ -277,16 +286,20 @@ class EventTracker:
         out: list[tuple[str, Event]] = []
         score = float(score)
         over = score > self.threshold
+        clip_frames = (int(first_frame), int(last_frame))
+        part, first_frame, last_frame = self._part(*clip_frames)
+        self.closed_at_pause = self.run is not None and part != self.run.part
+        if self.closed_at_pause:
+            out += self._close()  # a pause in the recording since: nothing joins across it
         run = self.run
         if over:
             if run is not None and not self._previous_over and self._apart(run.end, first_frame):
                 out += self._close()
                 run = None
             if run is None:
-                self.run = _Run(clip, clip, int(first_frame), int(last_frame), [score], clip, score,
-                                (int(first_frame), int(last_frame)),
+                self.run = _Run(clip, clip, int(first_frame), int(last_frame), [score], clip, score, clip_frames,
                                 None if cells is None else np.array(cells, dtype=float),
-                                None if cells is None else np.array(cells, dtype=float))
+                                None if cells is None else np.array(cells, dtype=float), part=part)
             else:
                 for _, s, c in self._pending:  # the gap's clips join the event
                     run.scores.append(s)
@@ -296,7 +309,7 @@ class EventTracker:
                 if cells is not None:
                     np.maximum(run.cells_max, cells, out=run.cells_max)
                 if score > run.peak_score:
-                    run.peak, run.peak_score, run.peak_frames = clip, score, (int(first_frame), int(last_frame))
+                    run.peak, run.peak_score, run.peak_frames = clip, score, clip_frames
                     run.peak_cells = None if cells is None else np.array(cells, dtype=float)
                 run.last, run.end = clip, max(run.end, int(last_frame))
             self._pending = []
@@ -311,6 +324,20 @@ class EventTracker:
                 self._pending.append((clip, score, None if cells is None else np.asarray(cells, dtype=float)))
         self._previous_over = over
         return out
+
+    def _part(self, first: int, last: int) -> tuple[int, int, int]:
+        """(the stretch between pauses the clip's middle frame lies in, the clip's first and last
+        frame within it): a clip across a pause counts for the side of its middle frame, as its peak
+        frame does, and its frames beyond the pause are not the event's (an end one clip past an
+        hour's pause read 3614 s)."""
+        if not self._pauses.size:
+            return 0, first, last
+        part = int(np.searchsorted(self._pauses, (first + last) // 2, side="right"))
+        if part > 0:
+            first = max(first, int(self._pauses[part - 1]))
+        if part < self._pauses.size:
+            last = min(last, int(self._pauses[part]) - 1)
+        return part, first, last
 
     def _apart(self, end: int, first_frame: int) -> bool:
         """Whether a clip starting at `first_frame` lies beyond the merge gap after frame `end`."""
@@ -388,7 +415,8 @@ def video_events(v: VideoScores, settings: EventSettings = EventSettings()) -> V
                            cell_base=base,
                            seconds=v.seconds if v.frame_times is not None and fps else None,
                            ends=v.end_seconds if v.frame_times is not None and fps else None,
-                           recorded=v.recorded_seconds if v.frame_times is not None and fps else None)
+                           recorded=v.recorded_seconds if v.frame_times is not None and fps else None,
+                           pauses=v.pause_frames() if v.frame_times is not None and fps else None)
     frames = np.asarray(v.frames)
     for k, score in enumerate(np.asarray(v.scores, dtype=np.float64)):
         done = tracker.feed(k, int(frames[k, 0]), int(frames[k, 1]), score, None if v.cells is None else v.cells[k])
@@ -571,7 +599,7 @@ def write_events(folder, events: EventSet) -> tuple[Path, Path]:
         "format": FORMAT,
         "settings": asdict(events.settings),
         "rule": "runs of clips with score > the video's threshold, merged across gaps <= merge_gap_s, "
-                "kept when they hold at least min_length_s of footage; peak = the highest clip score, at that clip's middle frame",
+                "kept when they hold at least min_length_s of footage, ended at a pause in the recording; peak = the highest clip score, at that clip's middle frame",
         "score_unit": events.score_unit,
         "cell_grid": list(events.cell_grid) if events.cell_grid else None,
         "cell_region": list(events.cell_region),

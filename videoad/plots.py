@@ -43,6 +43,7 @@ CURVE_RGB = "#1f4e79"
 TRUTH_RGB = "#2ca02c"
 CUT_RGB = "#7a7a7a"  # scene cuts: grey, dotted, behind the curve
 DAMAGE_RGB = "#b0b0b0"  # frames filled in for damaged data: grey, hatched (their clips read no motion)
+PAUSE_RGB = "#d9d9d9"  # a pause in the recording (no footage): light grey, the curve broken across it
 #: installed fonts worth falling back to for names in other scripts, in order of preference
 FALLBACK_FONTS = ("Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Source Han Sans",
                   "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN",
@@ -166,21 +167,31 @@ def _hms(x: float, hours: bool) -> str:
     return f"{h}:{m:02d}:{sec:02d}" if hours else f"{h * 60 + m}:{sec:02d}"
 
 
-def _envelope(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _envelope(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The curve itself, or for a long video (216,000 clips in a day) each bin's lowest and highest
-    point in order: every peak stays visible, at a few thousand points."""
+    point in order: every peak stays visible, at a few thousand points. `at`: each point's frame,
+    given with the points kept."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(y) <= CURVE_POINTS:
-        return x, y
+        return x, y, np.asarray(at)
     bins = CURVE_POINTS // 2
     edges = np.linspace(0, len(y), bins + 1).astype(int)
-    xs, ys = [], []
+    kept = []
     for a, b in zip(edges[:-1], edges[1:]):
         lo, hi = a + int(np.argmin(y[a:b])), a + int(np.argmax(y[a:b]))
-        for k in sorted({lo, hi}):
-            xs.append(x[k])
-            ys.append(y[k])
-    return np.asarray(xs), np.asarray(ys)
+        kept += sorted({lo, hi})
+    return x[kept], y[kept], np.asarray(at)[kept]
+
+
+def _between_pauses(x: np.ndarray, y: np.ndarray, mids: np.ndarray, pauses) -> tuple[np.ndarray, np.ndarray]:
+    """The curve broken (a NaN) where a pause in the recording lies between two clips (`pauses`: the
+    frames one lies just before; each clip on the side of its middle frame, as for its events,
+    `videoad.events`): one line drawn across an hour's pause read as an hour scored."""
+    if not len(pauses):
+        return x, y
+    part = np.searchsorted(np.asarray(pauses, dtype=np.int64), mids, side="right")
+    cuts = np.flatnonzero(np.diff(part)) + 1
+    return np.insert(np.asarray(x, float), cuts, np.nan), np.insert(np.asarray(y, float), cuts, np.nan)
 
 
 def _when(e: Event) -> str:
@@ -281,8 +292,10 @@ def draw_timeline(
             ax.plot([], [], ls="none", label=NO_TRUTH)
         # spans and lines as one artist each (a day's video can hold thousands of events and cuts)
         band = ax.get_xaxis_transform()  # x in data, y over the whole axes
+        # where a frame ends: before a pause in the recording, a step after it, not at the next frame
+        f_end = (lambda f: v.end_seconds(f)) if xunit == "s" else (lambda f: f2x(np.asarray(f) + 1))
         if events:
-            ax.broken_barh([(float(f2x(e.start_frame)), float(f2x(e.end_frame + 1) - f2x(e.start_frame)))
+            ax.broken_barh([(float(f2x(e.start_frame)), float(f_end(e.end_frame) - f2x(e.start_frame)))
                             for e in events], (0, 1), transform=band, color=EVENT_RGB, alpha=0.22, lw=0,
                             label="event (its clips' frames)")
         if v.damaged_spans:  # frames filled in: no motion read there
@@ -291,8 +304,14 @@ def draw_timeline(
         if v.scene_cut_frames:  # edited footage: where the shot changes
             ax.vlines(f2x(np.asarray(v.scene_cut_frames)), 0, 1, transform=band, color=CUT_RGB, ls=":", lw=1.1,
                       label="scene cut")
-        ax.plot(*_envelope(f2x(mids), v.scores), color=CURVE_RGB, lw=1.3, label="clip score (at its middle)",
-                marker="o" if len(v.scores) == 1 else None, ms=4)  # one clip: a point no line would show
+        pauses = v.pause_frames() if xunit == "s" else ()
+        if len(pauses):  # no footage there: shaded, and the curve not drawn across it as if scored
+            ax.broken_barh([(float(f_end(p - 1)), float(f2x(p) - f_end(p - 1))) for p in pauses],
+                           (0, 1), transform=band, color=PAUSE_RGB, alpha=0.5, lw=0,
+                           label="pause in the recording")
+        ax.plot(*_between_pauses(*_envelope(f2x(mids), v.scores, mids), pauses), color=CURVE_RGB, lw=1.3,
+                label="clip score (at its middle)", marker="o" if len(v.scores) == 1 else None,
+                ms=4)  # one clip: a point no line would show
         if v.threshold is not None:
             ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")
         if events:

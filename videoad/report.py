@@ -140,7 +140,8 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         ("groups", f"{len(fitted)} scored, {len(groups) - len(fitted)} skipped"),
         ("alarm line", _alarm_text(alarm, level, q, meta.get("protocol"))),
         ("events", f"runs of clips over the alarm line, merged across gaps up to {st.merge_gap_s:g} s, "
-                   f"kept when at least {st.min_length_s:g} s long; peak = the event's highest clip score, "
+                   f"kept when at least {st.min_length_s:g} s long, ended at a pause in the recording; "
+                   "peak = the event's highest clip score, "
                    "at that clip's middle frame"),
     ]
     if events.cell_grid:

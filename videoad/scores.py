@@ -152,6 +152,11 @@ class VideoScores:
             return float(self.end_seconds(last) - self.seconds(first))
         return clock.recorded(first, last)
 
+    def pause_frames(self) -> np.ndarray:
+        """The frames a pause in the recording lies just before (`FrameClock.pauses`; none at one rate)."""
+        clock = self._clock()
+        return np.zeros(0, dtype=np.int64) if clock is None else clock.pauses
+
     def times(self) -> np.ndarray:
         """(n_clips, 2) start and end of each clip in seconds."""
         return np.stack([self.seconds(self.frames[:, 0]), self.end_seconds(self.frames[:, 1])], axis=1)
@@ -174,6 +179,8 @@ class FrameClock:
         self._positions = np.arange(len(self._ends), dtype=np.float64)
         # before a pause a frame lasts the step the recording kept there, not until the next burst
         paused = pauses_before(self.times)[1:]
+        #: the frames a pause in the recording lies just before: an event ends at one (`EventTracker`)
+        self.pauses = np.flatnonzero(paused) + 1
         lasts = np.where(paused, local_steps(self.times), gaps) if paused.any() else gaps
         self._lasts = np.append(lasts, self.step)
         self._recorded = np.concatenate([[0.0], np.cumsum(self._lasts)])  # recorded time before each frame

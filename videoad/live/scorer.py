@@ -44,6 +44,8 @@ EVENT_DIGITS = 4
 
 
 _STOP = ("stop",)
+#: a `close` record's `closed_by` where a pause in a file's recording ended the event (`EventTracker`)
+PAUSED = "pause in the recording"
 
 
 class _Arrivals:
@@ -953,7 +955,8 @@ class _Scorer:
                                     category=wm.group, cell_base=self._cell_base, numbered_after=numbered,
                                     seconds=None if clock is None else clock.seconds,
                                     ends=None if clock is None else clock.end_seconds,
-                                    recorded=None if clock is None else clock.recorded)
+                                    recorded=None if clock is None else clock.recorded,
+                                    pauses=None if clock is None else clock.pauses)
         step = step_seconds(wm.spec.stride, self.fps, wm.spec.rate_for(self.fps))
         self.smoother = ScoreSmoother(wm.model.sigma(step) if self.options.smooth else 0.0)
 
@@ -1049,7 +1052,7 @@ class _Scorer:
         self._decided_at = decided_at if decided_at is not None else t_last
         for kind, ev in done:
             if kind == "close":
-                self._report(kind, ev, "quiet")
+                self._report(kind, ev, PAUSED if self.tracker.closed_at_pause else "quiet")
         run = self.tracker.run
         if run is not None:
             if run.first == clip:
@@ -1093,7 +1096,7 @@ class _Scorer:
                    start_at=_iso(stash.get("start_at")), peak_at=_iso(stash.get("peak_at")))
         if kind == "close":
             end_at = stash.get("end_at")
-            decided = self._decided_at if why == "quiet" else None
+            decided = self._decided_at if why in ("quiet", PAUSED) else None
             rec.update(end_at=_iso(end_at), closed_by=why, lag_s=_r(now - end_at, 3) if end_at else None,
                        rules_s=_r(decided - end_at, 3) if end_at and decided else None)
             self.stats.events += 1
