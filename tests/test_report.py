@@ -1948,3 +1948,20 @@ def test_the_events_pictures_and_the_viewers_links_are_valid_html(scoreset, tmp_
     assert len(c.cards) == 3 and all(a.get("role") == "button" for a in c.cards)
     js = (tmp_path / "r" / "report.js").read_text()
     assert js.count('.target = "_blank"') == 2 and "figure.card" not in js
+
+
+def test_every_mark_of_a_timeline_is_named_in_its_legend(tmp_path, monkeypatch):
+    """The events' peaks, dark red triangles, were the one mark the legend did not name (the event
+    shading, the score, the alarm line and the ground truth each had their entry): told apart from
+    the curve by colour and shape alone, with nothing to say what they are."""
+    s = np.full(60, 0.2)
+    s[20:30] += 0.5
+    starts = np.arange(60) * 4
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 256, 25.0, "c", "all", "", 0.4)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "a.png", thumbnails=0)
+    ax, legend = figures[0].axes[0], figures[0].legends[0]
+    named = {t.get_text() for t in legend.get_texts()}
+    drawn = [ln for ln in ax.lines if len(ln.get_xdata())] + list(ax.collections)  # the marks with data
+    assert all(m.get_label() in named for m in drawn), [m.get_label() for m in drawn]
+    assert any(ln.get_marker() == "v" and ln.get_label() == "event peak" for ln in ax.lines)
