@@ -928,7 +928,7 @@ class _Controls(HTMLParser):
         elif tag == "th" and "data-sort" in a:
             self.headers.append([a, None])
             self._where = "th"
-        elif tag == "figure" and "data-event" in a:
+        elif "card" in a.get("class", "").split() and "data-event" in a:
             self.cards.append(a)
         elif tag == "button" and self._where == "row" and self.rows[-1] is None:
             self.rows[-1] = a
@@ -1001,7 +1001,7 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
             f"timeline of {video}, E002 marked"
         assert driver.find_element(By.ID, "player").get_attribute("aria-label").startswith(f"E002: {video}")
         assert row.get_attribute("aria-current") == "true"
-        card = driver.find_element(By.CSS_SELECTOR, "figure.card[data-event='3']")
+        card = driver.find_element(By.CSS_SELECTOR, "div.card[data-event='3']")
         driver.execute_script("arguments[0].focus()", card)
         ActionChains(driver).send_keys(Keys.SPACE).perform()
         assert driver.execute_script(chosen) == ["3"] and row.get_attribute("aria-current") is None
@@ -1029,7 +1029,7 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
 
 
 #: where the keyboard stands: "row N" (an event row's button), "card N", else the element's tag
-_AT = ("const a = document.activeElement, r = a.closest('table.events tbody tr'), c = a.closest('figure.card');"
+_AT = ("const a = document.activeElement, r = a.closest('table.events tbody tr'), c = a.closest('div.card');"
        "return r ? 'row ' + r.dataset.event : c ? 'card ' + c.dataset.event"
        " : a.tagName.toLowerCase() + (a.dataset.filter ? ' ' + a.dataset.filter : '');")
 #: the tab stops under the elements arguments[0] selects: focusable (natively or by tabindex=0), shown
@@ -1143,7 +1143,7 @@ def test_the_events_table_and_the_pictures_are_one_tab_stop_each_and_arrow_keys_
                                         == f"{n} events")
         assert len(stops(rows)) == 1
         # the pictures: one stop (E3's, the event chosen), the arrows move along them in the page's order
-        every = driver.execute_script("return Array.from(document.querySelectorAll('figure.card'))"
+        every = driver.execute_script("return Array.from(document.querySelectorAll('div.card'))"
                                       ".map(c => c.dataset.event)")
         after = every[every.index("3") + 1]
         driver.execute_script("document.querySelector('input[data-filter=videos]').focus()")
@@ -1162,13 +1162,13 @@ def test_the_events_table_and_the_pictures_are_one_tab_stop_each_and_arrow_keys_
         assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"{event_name(int(every[1]))} ·")
         assert stops(rows) == [every[1]]  # the table's stop goes to the chosen event's row
         # the videos' filter hides the stop's picture: a picture shown takes it
-        section = driver.execute_script(f"return document.querySelector('figure.card[data-event=\"{every[1]}\"]')"
+        section = driver.execute_script(f"return document.querySelector('div.card[data-event=\"{every[1]}\"]')"
                                         ".closest('section').querySelector('h3').textContent")
         videos = driver.find_element(By.CSS_SELECTOR, "input[data-filter=videos]")
         videos.send_keys(next(v.video for v in vids if v.video != section))
         WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-count=videos]").text
                                         == "1 of 12 videos")
-        left = driver.execute_script("return Array.from(document.querySelectorAll('figure.card'))"
+        left = driver.execute_script("return Array.from(document.querySelectorAll('div.card'))"
                                      ".filter(c => c.offsetParent !== null).map(c => c.dataset.event)")
         assert len(left) == 2 and stops(cards) == [left[0]]
         assert tab_until(f"card {left[0]}", most=3) and press(Keys.ARROW_RIGHT) == f"card {left[1]}"
@@ -1939,3 +1939,62 @@ def test_a_report_written_where_the_footage_is_not_says_so_in_its_text(scoreset,
     text = build_report(gone, tmp_path / "r", events=events, source_root=tmp_path / "archive").read_text()
     assert f"footage not found at {where}, nor under {html_escape(str(tmp_path / 'archive'))}" in text
     assert "footage of" in text and "--source-root</code> names" not in text  # given: no hint to give it
+
+
+class _Conformance(HTMLParser):
+    """What the W3C validator (v.Nu) found against HTML's rules on the report's controls: a role an
+    element may not take (`figure` with a `figcaption`: none), and `target` on a link without `href`."""
+
+    def __init__(self):
+        super().__init__()
+        self.errors, self.open = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "figure" and "role" in a:
+            self.errors.append(f"<figure role={a['role']}>")
+        if tag == "figcaption" and any(t == "figure" and "role" in b for t, b in self.open):
+            self.errors.append("<figcaption> in a figure with a role")
+        if tag == "a" and "target" in a and "href" not in a:
+            self.errors.append(f"<a id={a.get('id')}> with target, without href")
+        if tag not in ("img", "br", "wbr", "input", "meta", "link"):
+            self.open.append((tag, a))
+
+    def handle_endtag(self, tag):
+        while self.open and self.open.pop()[0] != tag:
+            pass
+
+
+def test_the_events_pictures_and_the_viewers_links_are_valid_html(scoreset, tmp_path):
+    """v.Nu on a run's report: 'Bad value "button" for attribute "role" on element "figure"' per
+    event picture (a figure with its caption is a figure to a screen reader, no button) and
+    'Element "a" is missing required attribute "href"' for the viewer's two links, written with
+    `target` before an event gave them a place (report.js sets both). The pictures are buttons
+    still, named by their picture's alt text and caption."""
+    page = build_report(scoreset, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
+    text = page.read_text(encoding="utf-8")
+    check = _Conformance()
+    check.feed(text)
+    assert check.errors == []
+    c = _Controls()
+    c.feed(text)
+    assert len(c.cards) == 3 and all(a.get("role") == "button" for a in c.cards)
+    js = (tmp_path / "r" / "report.js").read_text()
+    assert js.count('.target = "_blank"') == 2 and "figure.card" not in js
+
+
+def test_every_mark_of_a_timeline_is_named_in_its_legend(tmp_path, monkeypatch):
+    """The events' peaks, dark red triangles, were the one mark the legend did not name (the event
+    shading, the score, the alarm line and the ground truth each had their entry): told apart from
+    the curve by colour and shape alone, with nothing to say what they are."""
+    s = np.full(60, 0.2)
+    s[20:30] += 0.5
+    starts = np.arange(60) * 4
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 256, 25.0, "c", "all", "", 0.4)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "a.png", thumbnails=0)
+    ax, legend = figures[0].axes[0], figures[0].legends[0]
+    named = {t.get_text() for t in legend.get_texts()}
+    drawn = [ln for ln in ax.lines if len(ln.get_xdata())] + list(ax.collections)  # the marks with data
+    assert all(m.get_label() in named for m in drawn), [m.get_label() for m in drawn]
+    assert any(ln.get_marker() == "v" and ln.get_label() == "event peak" for ln in ax.lines)

@@ -314,9 +314,9 @@ def draw_timeline(
                 ms=4)  # one clip: a point no line would show
         if v.threshold is not None:
             ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")
-        if events:
+        if events:  # named in the legend as every other mark is (not by colour and shape alone)
             ax.plot(f2x(np.array([e.peak_frame for e in events])), [e.peak_score for e in events], "v",
-                    color="#7f0000", ms=6, ls="none")
+                    color="#7f0000", ms=6, ls="none", label="event peak")
         for e in sorted(events, key=lambda e: -e.peak_score)[:LABELLED_EVENTS]:  # more would overlap unread
             ax.annotate(event_name(e.event), (float(f2x(e.peak_frame)), e.peak_score), xytext=(0, 6),
                         textcoords="offset points", ha="center", fontsize=8, color="#7f0000", fontweight="bold")

@@ -431,13 +431,14 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
         m = media.get(e.event)
         img = (f"<img src='{_e(m.image)}' alt='{event_name(e.event)}: peak frame' loading=lazy>" if m and m.image else "")
         clip = "" if m and m.clip else " &middot; no clip" + (": footage not found" if footage else "")
-        # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it); the
-        # pictures are one tab stop, E001's (chosen at load), the arrow keys moving along them
-        cards.append(f"<figure class=card data-event={e.event} tabindex={0 if e.event == stop_event else -1} "
-                     f"role=button>{img}<figcaption>"
+        # a button to the keyboard and a screen reader too (report.js: Enter or Space plays it), so a
+        # <div>: a <figure> with its caption may take no role; the pictures are one tab stop, E001's
+        # (chosen at load), the arrow keys moving along them
+        cards.append(f"<div class=card data-event={e.event} tabindex={0 if e.event == stop_event else -1} "
+                     f"role=button>{img}<div class=cap>"
                      f"<b>{event_name(e.event)}</b> "
                      f"{fmt_time(e.start_s, e.start_frame)} &ndash; {fmt_time(e.end_s, e.end_frame)} &middot; peak "
-                     f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</figcaption></figure>")
+                     f"{fmt_score(e.peak_score)} at {fmt_time(e.peak_s, e.peak_frame)}{clip}</div></div>")
     return (f"<section class=video id='{sid}' data-find='{_e(v.category)} {_e(v.group)}'><h3>{_name(v.video)}</h3>"
             f"<p class=facts>{' &middot; '.join(facts)}</p>"
             f"{tl}<div class=cards>{''.join(cards)}</div></section>")
@@ -539,11 +540,11 @@ def build_report(
     viewer = ("<aside class='panel viewer' id=viewer><video id=player aria-label='the chosen event&#39;s clip' "
               "controls muted playsinline preload=metadata></video><div class=caption id=viewer-caption "
               "aria-live=polite>Click an event to play its footage.</div>"
-              "<a id=viewer-heat-link target=_blank title='the picture at full size'><img id=viewer-heat "
+              "<a id=viewer-heat-link title='the picture at full size'><img id=viewer-heat "
               "alt='peak frame with heat map'></a>"
               "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest. The clip "
               f"starts {pad_s:g} s before the event (a long event's: the minute around its peak). Below: the "
-              "event on its timeline, with the playhead. Click a picture for full size.</p><a id=viewer-tl-link target=_blank title='the timeline at full "
+              "event on its timeline, with the playhead. Click a picture for full size.</p><a id=viewer-tl-link title='the timeline at full "
               "size'><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
               "<div class=playhead></div></div></a></aside>") if events.events else ""
     parts = [

@@ -40,7 +40,7 @@
     });
     if (rowStops) {  // the keyboard comes back to the chosen event, in the table and in the pictures
       rowStops.offer($("button.play", row));
-      cardStops.offer($('figure.card[data-event="' + id + '"]'));
+      cardStops.offer($('div.card[data-event="' + id + '"]'));
     }
     var video = $("td.name", row) ? $("td.name", row).dataset.v : "";
     player.setAttribute("aria-label", label + ": " + video + (d.clip ? ", its clip" : ", no clip"));
@@ -50,7 +50,11 @@
       if (d.image) { heat.src = d.image; } else { heat.removeAttribute("src"); }
       heat.alt = label + ": peak frame with heat map";
       var link = $("#viewer-heat-link");
-      if (link) { if (d.image) { link.href = d.image; } else { link.removeAttribute("href"); } }
+      // a new tab, so that the page keeps its place; `target` only beside an `href` (HTML's rule)
+      if (link) {
+        if (d.image) { link.href = d.image; link.target = "_blank"; }
+        else { link.removeAttribute("href"); link.removeAttribute("target"); }
+      }
     }
     var section = document.getElementById(d.section);
     if (section) section.classList.add("sel");
@@ -61,7 +65,7 @@
       $("img", vtl).src = $("img", box).src;
       $("img", vtl).alt = $("img", box).alt + ", " + label + " marked";  // which video's, not "timeline"
       var tlLink = $("#viewer-tl-link");
-      if (tlLink) tlLink.href = $("img", box).getAttribute("src");
+      if (tlLink) { tlLink.href = $("img", box).getAttribute("src"); tlLink.target = "_blank"; }
       place(vtl, +d.x0, +d.x1);
       $(".playhead", vtl).style.display = "none";
     }
@@ -177,7 +181,7 @@
   // the pictures, a video's after another: Left and Right as Up and Down; Page Down and Up go to the
   // next video's first picture, and to this (else the previous) video's first
   var section = function (card) { return card.closest("section.video"); };
-  cardStops = stops(function () { return $$("figure.card"); },
+  cardStops = stops(function () { return $$("div.card"); },
                     function (c) { return !section(c) || section(c).style.display !== "none"; },
                     { ArrowDown: toNext, ArrowRight: toNext, ArrowUp: toPrev, ArrowLeft: toPrev,
                       Home: toFirst, End: toLast,
