@@ -582,10 +582,11 @@ def write_gt(folder):
     return gt
 
 
-def _report_files(report) -> dict[str, int]:
-    """Each timeline, event picture and clip of a report folder by path: its inode (they are written
-    through a temporary and a rename, so a file made again is a new inode)."""
-    return {f"{p.parent.name}/{p.name}": p.stat().st_ino for sub in ("timelines", "events")
+def _report_files(report) -> dict[str, tuple[int, int]]:
+    """Each timeline, event picture and clip of a report folder by path: its inode and modification
+    time (they are written through a temporary and a rename: a file made again is a new file, whose
+    inode may be the one just freed, its time not)."""
+    return {f"{p.parent.name}/{p.name}": (p.stat().st_ino, p.stat().st_mtime_ns) for sub in ("timelines", "events")
             for p in (report / sub).glob("*") if p.suffix in (".png", ".mp4", ".webm")}
 
 
