@@ -429,7 +429,7 @@ def test_a_run_killed_before_its_events_files_keeps_the_rules_it_used(tmp_path, 
     a = _video([0.1, 0.7, 0.1, 0.1, 0.1, 0.95, 0.1], stride=16, name="cam/a.avi")
     b = _video([0.1, 0.8, 0.1], stride=16, name="cam/b.avi")
     settings = EventSettings(merge_gap_s=0.5, min_length_s=0)
-    whole = write_scores_and_events(tmp_path / "whole", ScoreSet([a, b], {"config": {"detector": "duad"}}), settings)
+    _, whole = write_scores_and_events(tmp_path / "whole", ScoreSet([a, b], {"config": {"detector": "duad"}}), settings)
     assert len(whole.events) == 3 and read_settings(tmp_path / "whole") == settings
 
     def killed(*_args, **_kwargs):

@@ -580,3 +580,33 @@ def write_gt(folder):
     gt = folder / "gt.csv"
     gt.write_text("video,start,end\ncam,1,10\n")
     return gt
+
+
+def _report_files(report) -> dict[str, tuple[int, int]]:
+    """Each timeline, event picture and clip of a report folder by path: its inode and modification
+    time (they are written through a temporary and a rename: a file made again is a new file, whose
+    inode may be the one just freed, its time not)."""
+    return {f"{p.parent.name}/{p.name}": (p.stat().st_ino, p.stat().st_mtime_ns) for sub in ("timelines", "events")
+            for p in (report / sub).glob("*") if p.suffix in (".png", ".mp4", ".webm")}
+
+
+def test_report_after_run_into_its_folder_remakes_nothing(footage, tmp_path):
+    """`run` drew its report from the detector's float64 cell scores and `report` reads the float32
+    ones stored in cells.h5: the first `videoad report OUT/scores -o OUT/report` after a run remade
+    every event picture and clip (their keys hold the cell scores), on the same unchanged scores."""
+    from videoad.scores import read_scores
+
+    root, cfg = footage
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["run", str(root / "cam1" / "a.avi"), str(root / "cam2" / "a.avi"), "-o", str(out),
+                                   "--config", str(cfg), "--min-event", "0"], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert read_scores(out / "scores").cell_grid is not None  # the pictures are keyed by cell scores
+    made = _report_files(out / "report")
+    assert any(n.startswith("events/") and n.endswith(".png") for n in made), made
+    assert any(n.endswith((".mp4", ".webm")) for n in made), made
+    res = CliRunner().invoke(cli, ["report", str(out / "scores"), "-o", str(out / "report")], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    again = _report_files(out / "report")
+    assert sorted(again) == sorted(made)
+    assert [n for n in made if again[n] != made[n]] == []

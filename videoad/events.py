@@ -653,16 +653,21 @@ def read_settings(folder, meta: dict | None = None) -> EventSettings | None:
         raise ValueError(f"{path}: not a readable events file ({exc})") from None
 
 
-def write_scores_and_events(folder, scores: ScoreSet, settings: EventSettings | None = None) -> EventSet:
+def write_scores_and_events(folder, scores: ScoreSet,
+                            settings: EventSettings | None = None) -> tuple[ScoreSet, EventSet]:
     """Write a run's scores, then the events found in them by `settings`, into the scores folder
     `folder`; the settings also go into run.json, which is written before the events files, so
     that a folder whose events files a kill kept from being written is read by the rules the run
-    used (`read_settings`)."""
-    from videoad.scores import write_scores
+    used (`read_settings`). Returns the scores as stored (read back) and their events: what
+    `videoad report` reads of the folder later. The cell scores are stored as float32, and a report
+    drawn from the detector's float64 ones kept no event picture or clip on the next `report` (their
+    keys differ), nor were its events' cells always those `report` finds."""
+    from videoad.scores import read_scores, write_scores
 
     settings = (settings or EventSettings()).check()
     scores.meta["event_settings"] = asdict(settings)
     write_scores(folder, scores)
-    events = find_events(scores, settings)
+    stored = read_scores(folder)
+    events = find_events(stored, settings)
     write_events(folder, events)
-    return events
+    return stored, events

@@ -123,7 +123,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
     echo(f"[2/5] motion features in {work / 'features'} ({time.perf_counter() - t0:.0f} s)")
     cfg = replace(DEMO_CONFIG, seed=seed)
     scores = video.detect(work / "features", cfg, note_cameras=False)  # one corridor, a background drawn per video
-    events = write_scores_and_events(work / "scores", scores)
+    scores, events = write_scores_and_events(work / "scores", scores)  # as stored: what `videoad report` reads
     echo(f"[3/5] DUAD fitted pooled over {sum(len(v.scores) for v in scores)} clips; scores in {work / 'scores'} "
          f"({time.perf_counter() - t0:.0f} s)")
     ann = read_annotations(ds.annotation_file, frame_counts=ds.counts_file)

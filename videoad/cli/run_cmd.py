@@ -315,7 +315,8 @@ def run(inputs, output, history, config, print_config, activity_levels, stride, 
             said = {e["video"] for e in scores.meta.get("left_out", [])}
             scores.meta["left_out"] = sorted(scores.meta.get("left_out", []) + [
                 {"video": k, "reason": why} for k, why in not_read.items() if k not in said], key=lambda e: e["video"])
-        events = write_scores_and_events(out / "scores", scores, settings)
+        # the report from the scores as stored: the one `videoad report` of the folder draws (and keeps)
+        scores, events = write_scores_and_events(out / "scores", scores, settings)
         n = len(events.events)
         bar.stage("report")
 

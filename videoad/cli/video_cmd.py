@@ -286,7 +286,7 @@ def detect(features, output, activity_levels, config, print_config, annotations,
             scores = video.score(features, model_dir, annotations=ann, n_jobs=cfg.n_jobs, executor=executor)
         else:
             scores = video.detect(features, cfg, annotations=ann, save_models=save_model, executor=executor)
-        events = write_scores_and_events(output, scores, event_settings(merge_gap, min_event))
+        scores, events = write_scores_and_events(output, scores, event_settings(merge_gap, min_event))
     except (ValueError, OSError) as exc:
         _fail(exc)
     except RuntimeError as exc:  # --ray: no cluster at the address, none that can hold one fit, or lost
