@@ -97,14 +97,15 @@ def one_changed(scores, events):
 
 def timed_report(scores, folder: Path, events, workers, **kw) -> tuple[float, int, int, int]:
     """(seconds, timelines drawn, event pictures made, event clips made) of one `build_report` into
-    `folder`: a file is written where it is a new one (written through a temporary and a rename)."""
+    `folder`: a file is written where it is a new one (written through a temporary and a rename), told by
+    its inode and its modification time together: a file written anew may take the inode just freed."""
     from videoad.report import build_report
 
     kinds = {"timelines": ("timelines", ("*.png",)), "pictures": ("events", ("*.png",)),
              "clips": ("events", ("*.mp4", "*.webm"))}
 
     def files(sub, globs):
-        return {p.name: p.stat().st_ino for g in globs for p in (folder / sub).glob(g)}
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for g in globs for p in (folder / sub).glob(g)}
 
     before = {kind: files(*where) for kind, where in kinds.items()}
     t = time.perf_counter()
