@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .store import SUFFIX, output_error, read_attrs, remove_stale_temporaries, write_atomic
+from .store import SUFFIX, output_error, read_attrs, remove_store_temporaries, removed_note, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,12 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
         write_atomic(path, text.encode("utf-8", "backslashreplace"))
     except PermissionError as exc:  # a store this user may not write: named, not a hidden temporary's errno
         raise output_error(path, exc, store=True) from None
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """The first line of `exc`'s message without the name of `path` it may start with."""
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    return text[len(str(path)):].strip(" :").removeprefix("is ") if text.startswith(str(path)) else text
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -103,12 +109,16 @@ class Manifest:
         previous: dict[str, Any] = {}
         #: the input folder the store's earlier run read (None: no earlier manifest)
         self.previous_root: str | None = None
+        #: what to say of an earlier manifest that could not be read (None: none such)
+        self.rebuilt: str | None = None
         if self.path.exists():
             try:
                 earlier = _read_json(self.path)
                 previous, self.previous_root = earlier["videos"], earlier.get("input_root")
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, ValueError, KeyError, TypeError) as exc:
                 previous = {}  # unreadable: rebuilt from this run and the files
+                self.rebuilt = (f"{self.path} could not be read ({_reason(exc, self.path)}): rebuilt from the feature "
+                                "files and this run's videos (failures it recorded of other videos are lost)")
         # earlier successes stay listed while their files exist (the run may cover part of the
         # input this time); an earlier failure stays until a run over that video again
         ours = set(keys)
@@ -217,7 +227,11 @@ def merge_shards(root: str | os.PathLike) -> MergeReport:
     """
     root = Path(root)
     report = MergeReport()
-    remove_stale_temporaries([root / MANIFEST])  # a merge killed mid-write left one
+    # a merge killed mid-write left one; a shard killed and not rerun alike (once none writes: `videoad merge`
+    # holds the store alone) left its videos' for good, as did one whose video left the input since
+    removed = remove_store_temporaries(root)
+    if removed:
+        report.notes.append(removed_note(root, removed))
     shards = shard_manifests(root)
     counts = sorted({n for _, n in shards})
     if not shards:

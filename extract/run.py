@@ -42,7 +42,7 @@ from .sources import (RAW_STREAM_EXTENSIONS, VIDEO_EXTENSIONS, Listing, Source, 
                       is_picture, nothing_found_hint, one_line, select_shard, stray_pictures, system_file,
                       system_files_note)
 from .timing import Timing, pauses_before
-from .store import (SUFFIX, OutputError, blocking_file, check_key, count_of, typed_attr_problem, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries,
+from .store import (SUFFIX, OutputError, blocking_file, check_key, count_of, typed_attr_problem, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries, remove_store_temporaries, removed_note,
                     write_video)
 from .video_stream import main_video_stream, probe_sample_aspect, raw_stream_rate
 from .workers import DecodeWorker, Task
@@ -406,7 +406,7 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
 
     try:
         output.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(output, sorted(chosen), manifest_name(options.shard))
+        leftovers = _remove_stale_temporaries(output, sorted(chosen), manifest_name(options.shard), options.shard is None)
     except OSError as exc:
         blocker = blocking_file(output)
         if blocker is not None:
@@ -428,6 +428,10 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
                         n_videos_total=len(everything), keys=sorted(chosen | set(unnamable)),
                         listing=hashlib.sha1("\n".join(everything).encode("utf-8", "surrogateescape")).hexdigest())
     summary = RunSummary(manifest_path=manifest.path)
+    if leftovers:
+        summary.store_notes.append(removed_note(output, leftovers))
+    if manifest.rebuilt:
+        summary.store_notes.append(manifest.rebuilt)
     if manifest.previous_root is not None and not same_folder(manifest.previous_root, str(input_root)):
         summary.store_notes.append(
             f"this store was filled from {manifest.previous_root}, this run reads {input_root}: keys are paths "
@@ -638,9 +642,13 @@ def _key_problem(key: str) -> str | None:
     return None
 
 
-def _remove_stale_temporaries(output: Path, keys: list[str], manifest: str | None = None) -> None:
-    """Delete half-written files a killed run left for the videos this run owns (and its manifest)."""
-    remove_stale_temporaries([key_path(output, key) for key in keys] + ([output / manifest] if manifest else []))
+def _remove_stale_temporaries(output: Path, keys: list[str], manifest: str | None = None,
+                              whole: bool = False) -> list[Path]:
+    """Delete half-written files a killed run left for the videos this run owns (and its manifest);
+    `whole`: every one in the store (`remove_store_temporaries`: a run that holds the store alone,
+    unsharded), those of videos since gone from the input or of another sharding too."""
+    finals = [key_path(output, key) for key in keys] + ([output / manifest] if manifest else [])
+    return remove_store_temporaries(output) if whole else remove_stale_temporaries(finals)
 
 
 def _exit_reason(code: int | None) -> str:

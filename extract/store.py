@@ -324,10 +324,12 @@ def write_video(root: str | os.PathLike, key: str, features: np.ndarray, frames:
     return final
 
 
-def remove_stale_temporaries(finals) -> None:
+def remove_stale_temporaries(finals) -> list[Path]:
     """Delete the temporaries `write_atomic` left beside each of the files `finals` when a kill
-    landed mid-write; one listing per folder. A temporary of a process still running is another
-    run writing the same file now (two runs into one output): left alone, for it to rename."""
+    landed mid-write, and return them; one listing per folder. A temporary of a process still
+    running is another run writing the same file now (two runs into one output): left alone, for
+    it to rename."""
+    removed: list[Path] = []
     owned: dict[Path, set[str]] = {}
     for final in finals:
         owned.setdefault(Path(final).parent, set()).add(temp_prefix(Path(final)))
@@ -341,8 +343,54 @@ def remove_stale_temporaries(finals) -> None:
                 continue
             prefix, _, unique = head.rpartition(".")
             if prefix + "." in prefixes and not _writer_alive(unique):
-                log.info("removing %s, left by an interrupted run", entry.path)
-                Path(entry.path).unlink(missing_ok=True)
+                _remove_temporary(entry.path, removed)
+    return removed
+
+
+#: a feature file's temporary (`temp_path` of `<key>.h5`, or of a long name: `temp_prefix`) and a
+#: manifest's, at the store's root; `<pid>-<id>` or `extract.scene`'s `<pid>-scene`
+_FEATURE_TEMP = re.compile(r"\..*(\.h5|~[0-9a-f]{12})\.(\d+-[0-9a-z]+)\.tmp")
+_MANIFEST_TEMP = re.compile(r"\.manifest(\.shard-\d+-of-\d+)?\.json\.(\d+-[0-9a-z]+)\.tmp")
+
+
+def remove_store_temporaries(root: str | os.PathLike) -> list[Path]:
+    """Delete every feature file's and manifest's temporary in the store `root` whose writer is
+    not running, and return them: those of videos no longer in the input, or of another sharding,
+    that `remove_stale_temporaries` of a run's own videos left for good. Only for a caller that
+    holds the store alone (an unsharded extraction, a merge: `videoad.output_lock`): the shards
+    of one run write at once, maybe on other machines, where a process id says nothing."""
+    removed: list[Path] = []
+    for folder, files in _store_folders(root):
+        top = Path(folder) == Path(root)
+        for name in files:
+            match = _FEATURE_TEMP.fullmatch(name) or (_MANIFEST_TEMP.fullmatch(name) if top else None)
+            if match and not _writer_alive(match.group(2)):
+                _remove_temporary(os.path.join(folder, name), removed)
+    return removed
+
+
+def removed_note(root: str | os.PathLike, removed: list[Path]) -> str:
+    """What a command says, once, of the temporaries it removed from the store `root`, named."""
+    names = sorted(os.path.relpath(p, root) for p in removed)
+    return (f"removed {len(names)} half-written temporary file(s) an interrupted run left in {root}: "
+            + ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else ""))
+
+
+def _remove_temporary(path: str, removed: list[Path]) -> None:
+    log.info("removing %s, left by an interrupted run", path)
+    Path(path).unlink(missing_ok=True)
+    removed.append(Path(path))
+
+
+def _store_folders(root: str | os.PathLike) -> Iterator[tuple[str, list[str]]]:
+    """(folder, file names) of each folder of a store: hidden folders and videoad's outputs below it
+    (a `videoad run` into the footage folder given as FEATURES, a report) hold none of its videos
+    (their scores' cells.h5 was read as one)."""
+    from .sources import is_videoad_output
+
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and not is_videoad_output(os.path.join(folder, d))]
+        yield folder, files
 
 
 def remove_dead_temporaries(folder) -> None:
@@ -357,8 +405,7 @@ def remove_dead_temporaries(folder) -> None:
         head, _, rest = entry.name.rpartition(".tmp")
         unique = head.rpartition(".")[2]
         if not rest and head.startswith(".") and re.fullmatch(r"\d+-[0-9a-f]+", unique) and not _writer_alive(unique):
-            log.info("removing %s, left by an interrupted run", entry.path)
-            Path(entry.path).unlink(missing_ok=True)
+            _remove_temporary(entry.path, [])
 
 
 def _writer_alive(unique: str) -> bool:
@@ -711,13 +758,8 @@ class FeatureStore:
         return self.path(key).is_file() and (self.only is None or key in self.only)
 
     def _all_keys(self) -> list[str]:
-        from .sources import is_videoad_output
-
         keys = []
-        for folder, dirs, files in os.walk(self.root):
-            # a folder of videoad's outputs below the root (a `videoad run` into the footage folder given
-            # as FEATURES, a report) holds no video of this store: its scores' cells.h5 was read as one
-            dirs[:] = [d for d in dirs if not d.startswith(".") and not is_videoad_output(os.path.join(folder, d))]
+        for folder, files in _store_folders(self.root):
             rel = Path(folder).relative_to(self.root)
             for name in files:
                 if name.endswith(SUFFIX) and not name.startswith("."):

@@ -365,6 +365,25 @@ def test_a_name_near_the_file_systems_limit_is_extracted_and_its_temporaries_cle
     assert not stale.exists()
 
 
+def test_a_damaged_manifest_is_rebuilt_and_said_once(tmp_path):
+    """A manifest.json that does not read (a disk that lost its end, a hand edit) was rebuilt from
+    the feature files in silence, and the failures it recorded of other videos went with it."""
+    videos = tmp_path / "in"
+    make_video(videos / "a.mp4", 32)
+    out = tmp_path / "out"
+    run(videos, out)
+    for damaged, why in (("{", "Expecting property name enclosed in double quotes"),
+                         ('{"videos": []}', "not an extraction manifest")):
+        (out / "manifest.json").write_text(damaged)
+        again = run(videos, out)
+        said = [line.strip() for line in again.report().splitlines() if "manifest.json could not be read" in line]
+        assert len(said) == 1 and said[0].startswith(f"{out / 'manifest.json'} could not be read ({why}")
+        assert said[0].endswith("rebuilt from the feature files and this run's videos (failures it recorded "
+                                "of other videos are lost)")
+        assert manifest(out)["a.mp4"]["status"] == "done"
+    assert "could not be read" not in run(videos, out).report()
+
+
 def test_resume_skips_complete_files_and_redoes_stale_ones(tmp_path):
     videos = tmp_path / "in"
     for name, n in [("a.mp4", 32), ("b.mp4", 40), ("c.mp4", 20)]:

@@ -169,3 +169,47 @@ def test_a_clip_that_the_disk_cannot_take_leaves_no_half_clip(tmp_path):
         """)
     assert done.returncode == 1 and "not written" in done.stderr, done.stderr
     assert [p.name for p in out.iterdir()] == []
+
+
+def _sigint_ignored(conn) -> None:
+    conn.send(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
+
+
+def test_a_decode_worker_starts_deaf_to_ctrl_c_and_the_main_process_keeps_its_handler():
+    """A Ctrl-C (sent to the terminal's whole process group) that reached a decode worker while it
+    was still starting, before it ignores SIGINT itself, printed the worker's traceback beside the
+    main process's one-line 'interrupted' message: a worker now starts with SIGINT ignored."""
+    import multiprocessing as mp
+
+    from extract.workers import start_deaf_to_interrupts
+
+    ctx = mp.get_context("spawn")
+    here, there = ctx.Pipe(duplex=False)
+    before = signal.getsignal(signal.SIGINT)
+    process = ctx.Process(target=_sigint_ignored, args=(there,), daemon=True)
+    start_deaf_to_interrupts(process)
+    try:
+        assert here.recv() is True  # the worker's SIGINT, from its first instruction on
+    finally:
+        process.join(timeout=60)
+    assert signal.getsignal(signal.SIGINT) is before  # the main process answers Ctrl-C as before
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130(monkeypatch, capsys):
+    """Loading the command line takes a second or so (every command's module); a Ctrl-C then
+    was Python's traceback of whichever import it landed in, exit status -2."""
+    import types
+
+    import pytest
+
+    from videoad.__main__ import LOADING_INTERRUPTED, run
+
+    class Loading(types.ModuleType):
+        def __getattr__(self, name):
+            raise KeyboardInterrupt  # as a Ctrl-C landing in an import of videoad.cli
+
+    monkeypatch.setitem(sys.modules, "videoad.cli", Loading("videoad.cli"))
+    with pytest.raises(SystemExit) as stopped:
+        run()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == LOADING_INTERRUPTED + "\n"
