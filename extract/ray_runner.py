@@ -74,18 +74,52 @@ def _host_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def _ray_temp_dir() -> str:
+    """Where Ray keeps its sessions and the record of the latest `ray start` on this machine."""
+    try:
+        from ray._common.utils import get_ray_address_file  # where this Ray keeps it
+
+        return os.path.dirname(get_ray_address_file(None))
+    except Exception:  # noqa: BLE001 - another Ray's layout: the place Ray has used since 1.x
+        base = os.environ.get("RAY_TMPDIR") or (os.environ.get("TMPDIR") if sys.platform.startswith("linux") else
+                                                None) or "/tmp"
+        return os.path.join(base, "ray")
+
+
+def _own_sessions(temp_dir: str | None) -> set[str]:
+    """The session folders named for this process: a local cluster `ray.init` starts is one."""
+    root = Path(temp_dir or _ray_temp_dir())
+    return {str(p) for p in root.glob(f"session_*_{os.getpid()}") if p.is_dir()}
+
+
+def _stop_half_started(sessions: set[str]) -> list[int]:
+    """Kill the processes that log into `sessions` (Linux: their open files under /proc), and
+    return their ids. A Ctrl-C during `ray.init`'s start of a local cluster left its dashboard and
+    runtime-env agents running, their raylet gone, for a minute or more; Ray had not yet
+    recorded them for `ray.shutdown`."""
+    prefixes = tuple(s.rstrip("/") + "/" for s in sessions)
+    killed = []
+    for entry in Path("/proc").glob("[0-9]*") if prefixes else ():
+        if int(entry.name) == os.getpid():
+            continue
+        try:
+            targets = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:  # gone, or another user's
+            continue
+        if any(t.startswith(prefixes) for t in targets):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+            except OSError:
+                pass
+    return killed
+
+
 def recorded_cluster() -> tuple[str, str] | None:
     """(file, address) of the cluster a `ray start` on this machine recorded as its latest
     (`<RAY_TMPDIR, else TMPDIR, else /tmp>/ray/ray_current_cluster`, as Ray finds it), which `ray.init`
     joins when given no address (or "auto") and no $RAY_ADDRESS; None where there is no such record."""
-    try:
-        from ray._common.utils import get_ray_address_file  # where this Ray keeps it
-
-        path = get_ray_address_file(None)
-    except Exception:  # noqa: BLE001 - another Ray's layout: the place Ray has used since 1.x
-        base = os.environ.get("RAY_TMPDIR") or (os.environ.get("TMPDIR") if sys.platform.startswith("linux") else
-                                                None) or "/tmp"
-        path = os.path.join(base, "ray", "ray_current_cluster")
+    path = os.path.join(_ray_temp_dir(), "ray_current_cluster")
     try:
         with open(path, encoding="utf-8") as fh:
             address = fh.read().strip()
@@ -177,8 +211,12 @@ def connect(ray, address: str | None = None, **init_kwargs: Any) -> None:
     why = _unreachable(address)
     if why:
         raise RayConnectionError(f"no Ray cluster at {address or os.environ.get('RAY_ADDRESS')}: {why} {hint}")
+    before = _own_sessions(init_kwargs.get("_temp_dir"))
     try:
         ray.init(address=address, **init_kwargs)
+    except KeyboardInterrupt:  # Ctrl-C while a local cluster starts: stop what it had started
+        _stop_half_started(_own_sessions(init_kwargs.get("_temp_dir")) - before)
+        raise
     except ConnectionError as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         named = address or os.environ.get("RAY_ADDRESS") or "this machine"

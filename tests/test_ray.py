@@ -635,3 +635,40 @@ def test_a_stale_record_of_a_cluster_ray_start_left_is_named_at_once(tmp_path, m
     record.unlink()  # no record: a local cluster, Ray's own start
     with pytest.raises(Joined):
         connect(type("R", (), {"init": staticmethod(joins)})(), None)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="finds a process's open files in /proc (Linux)")
+def test_a_ctrl_c_while_ray_init_starts_a_local_cluster_stops_what_it_started(tmp_path, monkeypatch):
+    """Ctrl-C during `ray.init`'s start of a local cluster ended the run with its one line, but left the
+    cluster's dashboard and runtime-env agents running (their raylet gone) for a minute or more: Ray had
+    not recorded them yet for its shutdown. Now the processes logging into the session folder that
+    this start made are stopped; those of an earlier session of this process, or another's, are not."""
+    from extract.ray_runner import connect
+
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+
+    def logging_into(session: Path) -> subprocess.Popen:
+        (session / "logs").mkdir(parents=True)
+        with open(session / "logs" / "raylet.out", "w") as log:
+            return subprocess.Popen(sleeper, stdout=log)
+
+    earlier = logging_into(tmp_path / "ray" / f"session_2026-01-01_00-00-00_000000_{os.getpid()}")
+    others = logging_into(tmp_path / "ray" / f"session_2026-12-07_17-00-00_000000_{os.getpid() + 1}")
+    started = []
+
+    class Interrupted:
+        def init(self, **kwargs):  # as Ray's start of a node, cut short by Ctrl-C
+            started.append(logging_into(tmp_path / "ray" / f"session_2026-12-07_17-18-52_234084_{os.getpid()}"))
+            raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            connect(Interrupted(), "local")
+        assert started[0].wait(timeout=60) == -9  # stopped, not left behind
+        assert earlier.poll() is None and others.poll() is None
+    finally:
+        for proc in (earlier, others, *started):
+            proc.kill()
+            proc.wait()
