@@ -59,7 +59,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .timing import Slots, Timing, frame_slots, packet_times, variable_timing
+from .timing import Slots, Timing, frame_slots, packet_table, variable_timing
 from .video_stream import (decodable, display_width, is_picture, main_video_stream, probe_sample_aspect,
                            quarter_turns, raw_stream_rate, sample_aspect)
 
@@ -107,6 +107,8 @@ class FrameStream:
     #: the time (s) the stream stamped on the frame it gave last, None where it stamps none: by default
     #: PyAV's reader's (`PyAVFrames.shown_time`); `videoad watch` reads a live stream's pauses from them
     stamp: "Callable[[], float | None] | None" = None
+    #: where the packets' timestamps go back, read as carrying on (`extract.timing.Packets.restart_note`)
+    restart_note: str | None = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -680,7 +682,8 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         except Exception as exc:  # noqa: BLE001 - each library raises its own types
             errors[name] = _describe(exc)
             continue
-        times = packet_times(os.fspath(path)) if name == "pyav" else None
+        packets = packet_table(os.fspath(path)) if name == "pyav" else None
+        times = None if packets is None else packets.times()
         timing, slots = variable_timing(times, fps), frame_slots(times, fps)
         reader = frames if isinstance(frames, PyAVFrames) else None
         if reader is not None:
@@ -700,7 +703,8 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
                 reader.leading_seconds = reader.leading_lost / fps
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect,
-                           rate_note=rate_note, rate_guessed=guessed, slots=slots)
+                           rate_note=rate_note, rate_guessed=guessed, slots=slots,
+                           restart_note=None if packets is None else packets.restart_note())
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")

@@ -988,6 +988,8 @@ class _Runner:
             rate = self.spec.rate_for(fps)
             notes.append(timing["note"] + (f", sampled at {rate:g} fps by timestamp" if rate else ", every frame kept"))
         summary = info.get("summary", {})
+        if summary.get("restart_note"):  # extract.timing: a clock set back, recordings joined (read as carrying on)
+            notes.append(summary["restart_note"])
         if summary.get("scene_cuts"):
             at = summary.get("scene_cut_frames") or []
             where = f" (at frames {', '.join(map(str, at[:8]))}{', ...' if len(at) > 8 else ''})" if at else ""

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -105,9 +106,35 @@ def frame_slots(times, container_fps: float) -> Slots | None:
     return Slots(int(len(times) + np.sum(whole[several] - 1)), gaps)
 
 
-def packet_pts(path: str):
-    """(sorted presentation timestamps of the first video stream's frames, their time base):
-    frame i as extraction counts them has the i-th; None when the container does not give
+@dataclass(frozen=True)
+class Packets:
+    """The first video stream's packet timestamps (`packet_table`)."""
+
+    pts: np.ndarray  # sorted; frame i as extraction counts them has the i-th; runs that restart carried on
+    base: Fraction  # their time base
+    #: the times (s from the first frame, as carried on) of the frames where the clock went back (a
+    #: recorder's clock set back, recordings joined byte for byte: `_unwrapped`, `_joined`): from there
+    #: on a decoded frame's own timestamp is not its `pts`
+    restarts: tuple[float, ...] = ()
+
+    def times(self) -> np.ndarray:
+        """Their times (s) from the first frame's (`packet_times`)."""
+        times = self.pts.astype(np.float64) * float(self.base)
+        return times - times[0]
+
+    def restart_note(self) -> str | None:
+        """One line on the timestamps going back, or None: read as carrying on, so nothing else says it."""
+        if not self.restarts:
+            return None
+        shown = ", ".join(f"{t:.2f} s" for t in self.restarts[:6]) + (
+            f" and {len(self.restarts) - 6} more" if len(self.restarts) > 6 else "")
+        return (f"its timestamps go back {len(self.restarts)} time(s) (at {shown}: a recorder's clock set back, or "
+                "recordings joined end to end): each run read as carrying on from the one before, one frame later; "
+                "times after it are the recording's, not its clock's")
+
+
+def packet_table(path: str) -> Packets | None:
+    """The first video stream's packet timestamps (`Packets`); None when the container does not give
     every packet a timestamp. Packets an MP4's edit list hides (frames before its start: B-frames
     from a source with a negative start) are left out, as the decoders leave out their frames."""
     import av
@@ -132,9 +159,21 @@ def packet_pts(path: str):
         return None
     if len(stamps) < 2 or base is None:
         return None
+    raw = np.asarray(stamps, dtype=np.int64)
     dts = None if any(d is None for d in decode) else _unwrapped(np.asarray(decode, dtype=np.int64), bits)
-    stamps = _unwrapped(np.asarray(stamps, dtype=np.int64), bits)
-    return np.sort(_joined(stamps, base, dts, np.asarray(keys))), base
+    read = _joined(_unwrapped(raw, bits), base, dts, np.asarray(keys))
+    pts = np.sort(read)
+    moved = np.flatnonzero(np.diff(read - raw)) + 1  # where, in demux order, the reading parts from the stamps
+    restarts = tuple(round(float((read[i] - pts[0]) * base), 3) for i in moved)
+    return Packets(pts, base, restarts)
+
+
+def packet_pts(path: str):
+    """(sorted presentation timestamps of the first video stream's frames, their time base):
+    frame i as extraction counts them has the i-th; None when the container does not give
+    every packet a timestamp (`packet_table`)."""
+    found = packet_table(path)
+    return None if found is None else (found.pts, found.base)
 
 
 #: demuxers whose timestamps are a clock of so many bits that FFmpeg reads as wrapping around
@@ -236,12 +275,8 @@ def _joined(stamps: np.ndarray, base, dts: np.ndarray | None = None, keys: np.nd
 def packet_times(path: str) -> np.ndarray | None:
     """Presentation times (s) of the first video stream's frames, from 0, in presentation
     order; None when the container does not give every packet a timestamp."""
-    found = packet_pts(path)
-    if found is None:
-        return None
-    pts, base = found
-    times = pts.astype(np.float64) * float(base)
-    return times - times[0]
+    found = packet_table(path)
+    return None if found is None else found.times()
 
 
 @dataclass(frozen=True)

@@ -238,6 +238,8 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         if damage:  # extract.decode, "Damage"
             told.update(damaged_frames=len(stream.reader.damaged), damaged_spans=stream.damaged_spans(),
                         damage_note=damage)
+        if stream.restart_note:  # extract.timing: a clock set back, recordings joined
+            told["restart_note"] = stream.restart_note
         missing = stream.missing_note()
         if missing:  # extract.decode: frames of a constant-rate recording that never arrived
             told.update(missing_frames=stream.missing_frames(), missing_note=missing)

@@ -337,6 +337,24 @@ def test_an_mpeg_ts_clock_set_back_an_hour_is_no_day_forward(tmp_path):
     assert _unwrapped(stamps, None) is stamps and _unwrapped(stamps, 33)[-1] == -3
 
 
+def test_a_clock_set_back_is_said_once_in_the_videos_notes(tmp_path):
+    """An MPEG-TS recorder's clock set back an hour mid-file is read as carrying on (above), and was
+    said nowhere: the report's times after it are the recording's, not its clock's. The video's notes
+    now say where its timestamps go back; a file whose timestamps only rise says nothing."""
+    from extract.timing import packet_table
+
+    first = make_vfr_h264(tmp_path / "a.ts", _steps_ms(40, 10, 3_600_000), rate=10)
+    second = make_vfr_h264(tmp_path / "b.ts", _steps_ms(40, 10), rate=10)
+    joined = tmp_path / "in" / "joined.ts"
+    joined.parent.mkdir()
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    assert packet_table(str(joined)).restarts == pytest.approx((4.0,), abs=2e-3)
+    assert packet_table(str(first)).restarts == () and packet_table(str(first)).restart_note() is None
+    assert extract_videos(tmp_path / "in", tmp_path / "out", MotionBackbone(), ExtractOptions(progress=False)).ok
+    notes = FeatureStore(tmp_path / "out").attrs("joined.ts")["decode_notes"]
+    assert "its timestamps go back 1 time(s) (at 4.00 s: a recorder's clock set back" in notes
+
+
 @pytest.mark.parametrize("fps, ext", [(4, "ts"), (30, "ts"), (4, "mp4")])
 def test_deep_b_frame_reordering_is_no_new_run(tmp_path, fps, ext):
     """16 B-frames between every two others: in demux order a frame's time lies up to 16 frames

@@ -12,6 +12,7 @@ import pytest
 from _paths import shared
 
 from extract.decode import open_image_folder, open_video
+from extract.timing import packet_pts
 from videoad.events import EventSettings, find_events
 from videoad.evidence import write_evidence
 from videoad.footage import Footage, FootageError, clip_format, read_frames, write_clip
@@ -90,6 +91,78 @@ def test_a_transport_streams_last_frames_are_read(tmp_path):
     with Footage(path, len(every)) as f:
         for i in (10, 100, len(every) - 5, len(every) - 1):
             assert np.array_equal(f.frame(i), every[i]), i
+
+
+def _labelled(i: int) -> np.ndarray:
+    """Frame i with its number drawn as 8 bits of black and white blocks (`_label` reads it back)."""
+    img = np.zeros((48, 64, 3), np.uint8)
+    for b in range(8):
+        if (i >> b) & 1:
+            img[(b // 4) * 24:(b // 4 + 1) * 24, (b % 4) * 16:(b % 4 + 1) * 16] = 255
+    return img
+
+
+def _label(img: np.ndarray) -> int:
+    blocks = img.reshape(2, 24, 4, 16, 3)[:, 6:18, :, 4:12].mean(axis=(1, 3, 4))
+    return int(sum(1 << b for b in range(8) if blocks[b // 4, b % 4] > 128))
+
+
+def _write_ts(path: Path, times_ms, start: int = 0) -> Path:
+    """MPEG-TS H.264 (a keyframe every 10 frames) whose frame i shows start + i, shown at times_ms[i]."""
+    from fractions import Fraction
+
+    with av.open(str(path), "w", format="mpegts") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.options = {"g": "10", "bf": "0", "crf": "18", "threads": "1"}
+        for i, ms in enumerate(times_ms):
+            frame = av.VideoFrame.from_ndarray(_labelled(start + i), format="rgb24")
+            frame.pts, frame.time_base = int(ms), Fraction(1, 1000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def _seeks_as_extraction_reads(path: Path, ranges) -> None:
+    """Each range, read as an event's picture and clip are, shows extraction's frames there (their
+    drawn numbers)."""
+    every = [_label(img) for img in _all_frames(path)]
+    for first, last in ranges:
+        with Footage(path, len(every)) as f:
+            got = [(j, _label(img)) for j, img in f.frames(first, last)]
+        assert got == [(j, every[j]) for j in range(first, min(last, len(every) - 1) + 1)], (first, last)
+
+
+def test_a_transport_stream_with_lost_packets_shows_the_frames_extraction_read(tmp_path):
+    """TS packets lost in the middle (a network stream's, a recorder's write error): the demuxer
+    skips them without an error and the decoder drops the frames whose data was cut without one
+    either, so fewer frames decode (extraction's count) than packets have timestamps. The i-th
+    timestamp named frame i: after the loss each clip and picture of the report showed frames
+    from before the event's (frame 70 showed extraction's 67)."""
+    clean = _write_ts(tmp_path / "clean.ts", [i * 100 for i in range(160)])
+    data = clean.read_bytes()
+    packets = [data[i:i + 188] for i in range(0, len(data), 188)]
+    cut = range(len(packets) * 3 // 10, len(packets) * 3 // 10 + 7)  # ends inside a frame's data
+    lost = tmp_path / "lost.ts"
+    lost.write_bytes(b"".join(p for k, p in enumerate(packets) if k not in cut))
+    n = len(_all_frames(lost))
+    assert n < len(packet_pts(str(lost))[0]) < 160  # frames with a timestamp that never decoded
+    _seeks_as_extraction_reads(lost, [(20, 25), (70, 75), (84, 90), (n - 12, n - 1)])
+
+
+def test_a_transport_stream_whose_clock_goes_back_shows_the_frames_extraction_read(tmp_path):
+    """A variable-rate MPEG-TS recording whose clock is set back 8 s mid-file (two recordings joined
+    byte for byte alike): extraction reads the second run as carrying on (extract.timing), but its
+    decoded frames carry the stamps as written, which named frames of the first run: frame 30's
+    picture showed frame 94; or none ('a frame without a timestamp after frame 30': no clip)."""
+    gaps = np.random.default_rng(3).choice([100, 200, 100, 100], size=119)
+    times = (20000 + np.concatenate([[0], np.cumsum(gaps)])).tolist()
+    first = _write_ts(tmp_path / "a.ts", times[:60])
+    second = _write_ts(tmp_path / "b.ts", [t - 8000 for t in times[60:]], start=60)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    _seeks_as_extraction_reads(joined, [(30, 30), (54, 54), (30, 45), (80, 100)])
 
 
 def test_image_folders_are_read_frame_by_frame():

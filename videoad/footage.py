@@ -6,8 +6,8 @@ decodes forward from there; a frame's index is its timestamp times the frame rat
 numbered from 0 as extraction counted them, which holds for constant-frame-rate files), or, for
 a file whose frames do not keep its container's rate (extract.timing), its place among the
 file's sorted packet timestamps, as extraction counted them. A file whose timestamps cannot be
-used (missing, or the seek lands past the wanted frame) is read from its start instead,
-counting frames as extraction did.
+used (missing, going back mid-file, more of them than frames decoded, or the seek lands past the
+wanted frame) is read from its start instead, counting frames as extraction did.
 Image-sequence folders (UCSD Ped2's `001.tif ...`) are read frame by frame from their files.
 
 Clips are H.264 in MP4 (`libx264`, yuv420p, the moov atom first so that a browser starts at
@@ -87,27 +87,37 @@ class Footage:
         self._aspect = sample_aspect(self._stream)  # pictures as extraction read them: stretched where pixels are not square
         self._start = self._stream.start_time or 0
         self.seekable = bool(self.fps and self._stream.time_base)
-        self._pts = self._timestamp_table()
-        claimed = self._claimed_frames()
-        if self._pts is not None:
-            self.seekable = True  # frames named by their own timestamps, whatever the container claims
-        elif n_frames is not None and claimed is not None and abs(claimed - int(n_frames)) > 1:
-            log.info("%s: the container says %d frames, %d were decoded: reading from the start",
-                     self.path, claimed, n_frames)
+        self._pts = None
+        why = self._unnamed(n_frames)
+        if why:
+            log.info("%s: %s: reading from the start", self.path, why)
             self.seekable = False
 
-    def _timestamp_table(self):
-        """Each frame's timestamp, for a file whose frames do not keep its container's rate
-        (extract.timing, as extraction found them): frame i is the one with the i-th; None
-        for the others, whose index is their timestamp times the rate."""
-        from extract.timing import packet_pts, variable_timing
+    def _unnamed(self, n_frames: int | None) -> str | None:
+        """Why the frames' own timestamps cannot name them as extraction counted them, or None.
+        Sets `_pts` for a file whose frames do not keep its container's rate (extract.timing):
+        frame i is then the one with the i-th timestamp; the others' index is timestamp x rate."""
+        from extract.timing import packet_table, variable_timing
 
-        found = packet_pts(os.fspath(self.path))
-        if found is None:
-            return None
-        pts, base = found
-        times = (pts - pts[0]).astype(np.float64) * float(base)
-        return pts if variable_timing(times, self.fps or math.nan) is not None else None
+        table = packet_table(os.fspath(self.path))
+        if table is not None and table.restarts:
+            # decoded frames carry the stamps as written (an MPEG-TS clock set back an hour: 2**33 ticks
+            # added by FFmpeg), not as read: one named a frame of the first run, or none
+            return "its timestamps go back (a clock set back, recordings joined), so they do not name its frames"
+        if table is not None:
+            times = (table.pts - table.pts[0]).astype(np.float64) * float(table.base)
+            if variable_timing(times, self.fps or math.nan) is not None:
+                if n_frames is not None and len(table.pts) != int(n_frames):
+                    # packets that gave no frame (lost data the decoder skipped without an error): after them
+                    # the i-th timestamp is a later frame than extraction's i-th
+                    return f"{len(table.pts)} frames have timestamps, {n_frames} were decoded"
+                self._pts = table.pts
+                self.seekable = True  # frames named by their own timestamps, whatever the container claims
+                return None
+        claimed = self._claimed_frames()
+        if n_frames is not None and claimed is not None and abs(claimed - int(n_frames)) > 1:
+            return f"the container says {claimed} frames, {n_frames} were decoded"
+        return None
 
     def _claimed_frames(self) -> int | None:
         if self._stream.frames:
