@@ -408,32 +408,107 @@ def test_a_timeline_tells_a_video_the_annotations_do_not_name_from_one_labelled_
     assert not [t for fig in figures for t in fig.legends[0].get_texts() if "truth" in t.get_text()]
 
 
-def test_a_timeline_draws_no_score_across_a_pause_in_the_recording(tmp_path, monkeypatch):
-    """A clock set an hour forward mid-file: the curve ran straight from 12 s to 3612 s, an hour
-    drawn as if scored. It is broken at the pause, which is shaded as such; its two events are apart."""
-    times = np.arange(240) / 10.0 + np.where(np.arange(240) >= 120, 3600.0, 0.0)
+def _leap(n_first=120):
+    """A clock set an hour forward mid-file (or a motion-triggered camera's hour between two bursts):
+    frames at 10 fps, 0-12 s and 3612-3624 s, clips over both sides of the pause scored high."""
+    times = np.arange(240) / 10.0 + np.where(np.arange(240) >= n_first, 3600.0, 0.0)
     starts = np.arange(0, 225, 4)
     s = np.where((starts >= 60) & (starts <= 160), 1.0, 0.2)
-    v = VideoScores("leap.mp4", s, np.stack([starts, starts + 15], 1), 240, 10.0, "c", "all", "", 0.5,
-                    frame_times=times)
+    return VideoScores("leap.mp4", s, np.stack([starts, starts + 15], 1), 240, 10.0, "c", "all", "", 0.5,
+                       frame_times=times)
+
+
+def test_a_timeline_draws_no_score_across_a_pause_in_the_recording(tmp_path, monkeypatch):
+    """A clock set an hour forward mid-file: the curve ran straight from 12 s to 3612 s, an hour
+    drawn as if scored. It is broken at the pause, which is shaded as such; its two events are apart
+    (places on the axis, whose hour is shortened: `test_a_timeline_shortens_an_hours_pause_...`)."""
+    from videoad.plots import timeline_axis
+
+    v = _leap()
+    axis = timeline_axis(v)
     figures = _drawn_figure(monkeypatch)
     timeline(v, tmp_path / "leap.png", thumbnails=0)
     ax = figures[0].axes[0]
     curve = next(line for line in ax.lines if line.get_label() == "clip score (at its middle)")
     x, y = np.asarray(curve.get_xdata(), float), np.asarray(curve.get_ydata(), float)
-    assert np.isnan(y).sum() == 1 and len(y) == len(s) + 1  # one break, every clip drawn
+    assert np.isnan(y).sum() == 1 and len(y) == len(v.scores) + 1  # one break, every clip drawn
     gap = int(np.flatnonzero(np.isnan(y))[0])
-    assert x[gap - 1] < 12.0 < 3612.0 < x[gap + 1]  # the break is the pause's
+    assert x[gap - 1] < axis(12.0) < axis(3612.0) < x[gap + 1]  # the break is the pause's
     legend = [t.get_text() for t in figures[0].legends[0].get_texts()]
     assert "pause in the recording" in legend
     (shade,) = [c for c in ax.collections if c.get_label() == "pause in the recording"]
     (box,) = shade.get_paths()
-    assert box.vertices[:, 0].min() == pytest.approx(12.0) and box.vertices[:, 0].max() == pytest.approx(3612.0)
+    assert (box.vertices[:, 0].min(), box.vertices[:, 0].max()) == pytest.approx(tuple(axis([12.0, 3612.0])))
     (bands,) = [c for c in ax.collections if c.get_label() == "event (its clips' frames)"]
     spans = sorted((b.vertices[:, 0].min(), b.vertices[:, 0].max()) for b in bands.get_paths())
-    assert spans == [(pytest.approx(6.0), pytest.approx(12.0)), (pytest.approx(3612.0), pytest.approx(3617.6))]
-    labels = [t.get_text() for t in ax.texts]
+    assert spans == [pytest.approx(tuple(axis([6.0, 12.0]))), pytest.approx(tuple(axis([3612.0, 3617.6])))]
+    labels = [t.get_text() for t in ax.texts if t.get_text().startswith("E")]
     assert sorted(labels) == ["E001", "E002"]
+
+
+def test_a_timeline_shortens_an_hours_pause_between_two_bursts(tmp_path, monkeypatch):
+    """Two 12 s bursts an hour apart were two slivers at the axis' two ends (0.3% of its width each,
+    their events unread). The hour is a narrow gap marked as a break and labelled with its length;
+    the footage takes the axis at its own scale, every mark placed by one axis, the ticks reading
+    the real time of day as before."""
+    from videoad.plots import GAP_SHARE, draw_timeline, timeline_axis
+
+    v = _leap()
+    events = find_events(ScoreSet([v], {})).events
+    ann = VideoAnnotation("leap.mp4", "X", ((50, 100), (130, 150)), None, "gt")
+    figures = _drawn_figure(monkeypatch)
+    geo = draw_timeline(v, tmp_path / "leap.png", events=events, annotation=ann, thumbnails=0)
+    ax = figures[0].axes[0]
+    axis = timeline_axis(v)
+    assert axis.shortened == (pytest.approx((12.0, 3612.0)),)
+    lo, hi = ax.get_xlim()
+    assert lo == 0 and hi == geo.x_max == pytest.approx(axis(3624.0)) and hi < 26  # was 3624 s wide
+    assert axis(3612.0) - axis(12.0) == pytest.approx(GAP_SHARE * hi)  # the gap: 3% of the axis
+    for burst in ([0.0, 12.0], [3612.0, 3624.0]):  # each burst near half the axis
+        a, b = axis(burst)
+        assert (b - a) / hi > 0.45
+    # every mark through the one axis: the curve at each clip's middle, the events, their peaks, the truth
+    curve = next(line for line in ax.lines if line.get_label() == "clip score (at its middle)")
+    drawn = np.asarray(curve.get_xdata(), float)
+    mids = (v.frames[:, 0] + v.frames[:, 1]) // 2
+    np.testing.assert_allclose(drawn[~np.isnan(drawn)], axis(v.seconds(mids)))
+    (bands,) = [c for c in ax.collections if c.get_label() == "event (its clips' frames)"]
+    spans = sorted((b.vertices[:, 0].min(), b.vertices[:, 0].max()) for b in bands.get_paths())
+    assert spans == [pytest.approx(tuple(axis([e.start_s, v.end_seconds(e.end_frame)])))
+                     for e in sorted(events, key=lambda e: e.start_frame)]
+    peaks = next(line for line in ax.lines if line.get_label() == "event peak")
+    np.testing.assert_allclose(sorted(peaks.get_xdata()), sorted(axis([e.peak_s for e in events])))
+    truth = sorted((p.get_bbox().x0, p.get_bbox().x1) for p in ax.patches)  # axvspan: the annotation's frames
+    assert truth == [pytest.approx(tuple(axis(v.seconds([a - 1, b])))) for a, b in ann.intervals]
+    # the break, marked and labelled
+    assert "paused 1 h 0 min" in [t.get_text() for t in ax.texts]
+    assert "shortened" in ax.get_xlabel() and "h:mm:ss" in ax.get_xlabel()
+    ax.figure.canvas.draw()
+    ticks = [(t.get_position()[0], t.get_text()) for t in ax.get_xticklabels() if t.get_text()]
+    assert [label for _, label in ticks] == ["0:00:00", "0:00:05", "0:00:10", "1:00:15", "1:00:20"]
+    np.testing.assert_allclose([x for x, _ in ticks], axis([0.0, 5.0, 10.0, 3615.0, 3620.0]))
+
+
+def test_a_timeline_without_a_long_pause_is_drawn_on_a_plain_axis(tmp_path, monkeypatch):
+    """Pauses that are short (a burst camera's 8 s), or long but a small share of the file (2 min of
+    a 20 min recording), and one-rate videos keep the axis as it was: seconds are places."""
+    from videoad.plots import TimeAxis, timeline_axis
+
+    short = _leap()
+    short.frame_times = np.arange(240) / 10.0 + np.where(np.arange(240) >= 120, 8.0, 0.0)
+    k = np.arange(12000)
+    minor = VideoScores("m.mp4", np.zeros(10), np.stack([np.arange(10) * 8, np.arange(10) * 8 + 15], 1), 12000,
+                        10.0, frame_times=k / 10.0 + np.where(k >= 6000, 120.0, 0.0))
+    plain = _video("p.mp4", 5)
+    assert minor.pause_frames().tolist() == [6000] and short.pause_frames().tolist() == [120]
+    for v in (short, minor, plain):
+        seconds = v.seconds(np.arange(10))
+        assert timeline_axis(v) == TimeAxis() and timeline_axis(v)(seconds) is seconds  # the places themselves
+    figures = _drawn_figure(monkeypatch)
+    timeline(short, tmp_path / "s.png", thumbnails=0)
+    ax = figures[0].axes[0]
+    assert ax.get_xlim()[1] == pytest.approx(float(short.seconds(240)))
+    assert "shortened" not in ax.get_xlabel() and not [t for t in ax.texts if t.get_text().startswith("paused")]
 
 
 def test_top_clips_do_not_overlap():
@@ -795,13 +870,13 @@ def test_a_source_still_where_it_was_wins_over_a_namesake_under_the_root(tmp_pat
     assert resolve_source(v, tmp_path / "archive") == tmp_path / "data" / "camA" / "clip.mp4"
 
 
-def _burst_report(tmp_path):
-    """A camera recording in bursts (3 s at 30 fps, 8 s apart) with events either side of its pause
-    (an event ends at one), reported with their clips: (the video's scores, the data attributes of
-    the row of the event whose clip holds the pause)."""
+def _burst_report(tmp_path, second_ms=11000, rows=False):
+    """A camera recording in bursts (3 s at 30 fps, 8 s apart: the second at `second_ms`) with events
+    either side of its pause (an event ends at one), reported with their clips: (the video's scores,
+    the data attributes of the row of the event whose clip holds the pause; `rows`: of every row)."""
     from _extract_media import make_vfr_h264
 
-    times_ms = np.concatenate([np.arange(90) * 33, 11000 + np.arange(90) * 33])
+    times_ms = np.concatenate([np.arange(90) * 33, second_ms + np.arange(90) * 33])
     src = make_vfr_h264(tmp_path / "cam" / "bursts.mp4", times_ms.tolist(), rate=30)
     starts = np.arange(0, 165, 8)
     scores = np.full(len(starts), 0.1)
@@ -814,6 +889,8 @@ def _burst_report(tmp_path):
     page = _Page()
     page.feed((tmp_path / "report" / "index.html").read_text())
     assert len(page.events) == 2
+    if rows:
+        return v, page.events
     for row in page.events:
         first = int(round(float(v.frame_at(float(row["data-clip-x"])))))
         if first < 90 < first + int(row["data-clip-frames"]):
@@ -855,6 +932,33 @@ def test_a_timeline_in_frames_needs_no_playhead_places(tmp_path):
     assert _playhead_knots(v, media) == {}
 
 
+def test_a_reports_marks_stand_where_its_timeline_draws_a_burst_an_hour_after_another(tmp_path, monkeypatch):
+    """report.js maps the timeline's x-range straight onto its image: the rows' places (the event's
+    span, its clip's start and frames) are the shortened axis' (`plots.timeline_axis`), as the picture
+    draws them, and an event's span ends where its band does: a last frame before a pause lasts its
+    step (its end was the next burst's first frame, the mark drawn over the whole pause)."""
+    from videoad.plots import timeline_axis
+
+    figures = _drawn_figure(monkeypatch)
+    v, rows = _burst_report(tmp_path, second_ms=3_600_000, rows=True)
+    (ax,) = [f.axes[0] for f in figures if any(line.get_label() == "event peak" for line in f.axes[0].lines)]
+    axis = timeline_axis(v)
+    assert axis.shortened and v.seconds(180) > 3600
+    page = (tmp_path / "report" / "index.html").read_text()
+    xmax = float(re.search(r"data-xmax=([\d.]+)", page).group(1))
+    assert xmax == pytest.approx(ax.get_xlim()[1], abs=1e-4) and xmax < 10  # the axis is 3603 s wide unshortened
+    (bands,) = [c for c in ax.collections if c.get_label() == "event (its clips' frames)"]
+    drawn = sorted((b.vertices[:, 0].min(), b.vertices[:, 0].max()) for b in bands.get_paths())
+    marks = sorted((float(r["data-x0"]), float(r["data-x1"])) for r in rows)
+    np.testing.assert_allclose(marks, drawn, atol=1e-3)
+    for r in rows:  # the playhead's places of the clip's frames: the axis' too
+        first = int(round(float(v.frame_at(axis.inverse(float(r["data-clip-x"]))))))
+        step, n = int(r["data-knot-step"]), int(r["data-clip-frames"])
+        knots = [float(x) for x in r["data-knots"].split(",")]
+        np.testing.assert_allclose(knots, axis(v.seconds(first + np.append(np.arange(0, n, step), n))), atol=1e-3)
+        assert 0 <= min(knots) and max(knots) <= xmax + 1e-3
+
+
 @needs_chromium
 def test_the_pages_playhead_reads_the_clips_frames_places_in_a_browser(tmp_path):
     from selenium.webdriver.common.by import By
@@ -873,6 +977,41 @@ def test_the_pages_playhead_reads_the_clips_frames_places_in_a_browser(tmp_path)
     want = v.seconds(np.minimum(first + np.array(times) * fps, first + n))
     np.testing.assert_allclose(got, want, atol=0.01)
     assert plain == pytest.approx(4.0)
+
+
+@needs_chromium
+def test_the_pages_mark_and_playhead_stand_on_a_shortened_timelines_picture(tmp_path, monkeypatch):
+    """On a timeline whose hour between two bursts is shortened, the viewer's mark over the chosen
+    event and its playhead as the clip plays stand where the picture draws them (the share of its
+    width the figure puts the event's band and the frame at)."""
+    from selenium.webdriver.common.by import By
+
+    from videoad.plots import timeline_axis
+
+    figures = _drawn_figure(monkeypatch)
+    v, row = _burst_report(tmp_path, second_ms=3_600_000)
+    axis = timeline_axis(v)
+    (ax,) = [f.axes[0] for f in figures if any(line.get_label() == "event peak" for line in f.axes[0].lines)]
+    width = ax.figure.bbox.width
+    share = lambda x: 100 * float(ax.transData.transform((x, 0))[0]) / width  # noqa: E731
+    first = int(round(float(v.frame_at(axis.inverse(float(row["data-clip-x"]))))))
+    fps, n = float(row["data-clip-fps"]), int(row["data-clip-frames"])
+    with chromium() as driver:
+        driver.get((tmp_path / "report" / "index.html").as_uri())
+        driver.find_element(By.CSS_SELECTOR, f'table.events tr[data-event="{row["data-event"]}"] button.play').click()
+        mark = driver.execute_script("var m = document.querySelector('#viewer-tl .mark');"
+                                     "return [parseFloat(m.style.left), parseFloat(m.style.width)];")
+        heads = []
+        for t in (0.2, (n - 1) / fps):  # a frame of each burst
+            heads.append(driver.execute_script(
+                "var p = document.getElementById('player'); p.pause(); p.currentTime = arguments[0];"
+                "p.dispatchEvent(new Event('timeupdate'));"
+                "return parseFloat(document.querySelector('#viewer-tl .playhead').style.left);", t))
+            want = share(float(axis(v.seconds(first + t * fps))))
+            assert heads[-1] == pytest.approx(want, abs=0.3), (t, heads, want)
+    x0, x1 = float(row["data-x0"]), float(row["data-x1"])
+    assert mark == pytest.approx([share(x0), share(x1) - share(x0)], abs=0.3)
+    assert share(0) < heads[0] < share(axis(12.0)) < share(axis(3600.0)) < heads[1] < share(ax.get_xlim()[1])
 
 
 @needs_chromium

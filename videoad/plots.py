@@ -158,6 +158,109 @@ CLOCK_STEPS = (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86
 CURVE_POINTS = 4000
 
 
+#: a pause in the recording longer than this (seconds) is drawn shortened to a narrow gap on a timeline
+#: whose such pauses together take more than `SHORTENED_FROM` of its span (a motion-triggered camera's
+#: hour between two 10 s bursts drew them as two slivers at the axis' ends, their events unread)
+LONG_PAUSE_S = 30.0
+SHORTENED_FROM = 0.5
+#: a shortened pause's width, a share of the axis; all of them together take at most `GAPS_SHARE`
+GAP_SHARE, GAPS_SHARE = 0.03, 0.25
+#: gaps this wide (share of the axis) or wider are marked as breaks (//) and say how long their pauses
+#: are ("paused 1 h 0 min"); narrower ones (over 16 pauses) are shaded alone: their marks were a hatched band
+GAP_LABEL_SHARE = 0.015
+#: the tick spacings (seconds) of a timeline with shortened pauses, and the least room between two ticks
+#: (share of the axis: a label hh:mm:ss is ~50 of the axis' ~900 px)
+GAP_TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30) + CLOCK_STEPS
+GAP_TICK_ROOM = 0.08
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """Where a time (seconds) lies along a timeline's axis: itself, or, with `shortened` pauses
+    ((start, end) in seconds), piecewise linear between knots, each such pause a narrow gap and the
+    footage between at its own scale. The timeline draws everything through it and the report
+    places its marks and playhead by it (its images' x-range is the axis' own)."""
+
+    real: tuple[float, ...] = ()
+    drawn: tuple[float, ...] = ()
+    shortened: tuple[tuple[float, float], ...] = ()
+
+    def __call__(self, x):
+        return x if not self.real else _piecewise(x, self.real, self.drawn)
+
+    def inverse(self, x):
+        return x if not self.real else _piecewise(x, self.drawn, self.real)
+
+
+def _piecewise(x, xs: tuple, ys: tuple):
+    """np.interp between the knots, at slope 1 beyond them (matplotlib asks a little past the axis)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.interp(x, xs, ys) + np.minimum(x - xs[0], 0) + np.maximum(x - xs[-1], 0)
+
+
+def timeline_axis(v: VideoScores) -> TimeAxis:
+    """`v`'s timeline axis (`TimeAxis`): its pauses over `LONG_PAUSE_S` shortened where together they
+    take more than `SHORTENED_FROM` of its span, each to a gap of `GAP_SHARE` of the axis (less where
+    there are many: `GAPS_SHARE` in all; never wider than the pause); else the identity, and the
+    timeline is drawn as it always was."""
+    if _x(v)[2] != "s" or not len(pauses := v.pause_frames()):
+        return TimeAxis()
+    start, end = np.asarray(v.end_seconds(pauses - 1), float), np.asarray(v.seconds(pauses), float)
+    long = end - start > LONG_PAUSE_S
+    span = float(v.seconds(v.n_frames))
+    if not long.any() or (end - start)[long].sum() <= SHORTENED_FROM * span:
+        return TimeAxis()
+    start, end = start[long], end[long]
+    share = min(GAP_SHARE, GAPS_SHARE / len(start))
+    footage = span - float((end - start).sum())
+    widths = np.minimum(share * footage / (1 - len(start) * share), end - start)
+    cut = np.concatenate([[0.0], np.cumsum(end - start - widths)[:-1]])  # time taken out before each pause
+    real = np.column_stack([start, end]).ravel()
+    drawn = np.column_stack([start - cut, start - cut + widths]).ravel()
+    return TimeAxis(tuple(map(float, real)), tuple(map(float, drawn)), tuple(zip(map(float, start), map(float, end))))
+
+
+def _pause_words(s: float) -> str:
+    """A pause's length as its gap says it: 45 s, 5 min 30 s, 1 h 0 min."""
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h} h {m} min" if h else f"{m} min {sec} s" if m else f"{sec} s"
+
+
+def _gap_ticks(axis: TimeAxis, x_max: float, clock: bool) -> list[float]:
+    """Ticks (axis places) at the same round step of real time on each stretch of footage between
+    shortened pauses. Where two crowd each other (less than `GAP_TICK_ROOM` of the axis apart: the
+    end of one stretch and the start of the next, either side of a gap) the later one is kept, so
+    that a burst's start is read."""
+    steps = [t for t in GAP_TICK_STEPS if t >= 1 or not clock]  # a clock's labels are whole seconds
+    step = next((t for t in steps if x_max / t <= 10), steps[-1])
+    edges = [0.0, *(t for pause in axis.shortened for t in pause), float(axis.inverse(x_max))]
+    places = np.concatenate([axis(np.arange(math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) + 1) * step)
+                             for lo, hi in zip(edges[::2], edges[1::2])])
+    ticks: list[float] = []
+    for x in places[::-1]:
+        if not ticks or ticks[-1] - x >= GAP_TICK_ROOM * x_max:
+            ticks.append(float(x))
+    return ticks[::-1]
+
+
+def _draw_gaps(ax, axis: TimeAxis, x_max: float) -> None:
+    """Each shortened pause whose gap has the room (`GAP_LABEL_SHARE`) marked as a break in the axis
+    (// on its edges, top and bottom) and labelled with its length."""
+    band = ax.get_xaxis_transform()
+    gaps = [(b - a, *map(float, axis(np.asarray([a, b])))) for a, b in axis.shortened]
+    gaps = [(length, x0, x1) for length, x0, x1 in gaps if x1 - x0 >= GAP_LABEL_SHARE * x_max]
+    if not gaps:
+        return
+    edges = [x for _, x0, x1 in gaps for x in (x0, x1)]
+    ax.plot(edges * 2, [0] * len(edges) + [1] * len(edges), transform=band, ls="none", marker=[(-1, -2), (1, 2)],
+            ms=9, mew=1.2, color="#444444", clip_on=False, label="_nolegend_")
+    for length, x0, x1 in gaps:
+        ax.text((x0 + x1) / 2, 0.5, f"paused {_pause_words(length)}", transform=band, rotation=90, ha="center",
+                va="center", fontsize=7, color="#444444")
+
+
 def _hms(x: float, hours: bool) -> str:
     """`x` seconds as h:mm:ss (`hours`) or m:ss; '' before 0 (a tick left of the axis)."""
     if x < 0:
@@ -259,7 +362,9 @@ def draw_timeline(
         raise ValueError(f"{out}: timeline format must be one of {FORMATS}")
     if events is None:  # `video_events` numbers every event 0 (the run ranks them): each read "E0"
         events = find_events(ScoreSet([v], {})).events
-    f2x, x2f, xunit = _x(v)
+    seconds, x2s, xunit = _x(v)
+    axis = timeline_axis(v)  # every place below is the axis' (long pauses shortened), every label the real time
+    f2x, x2f = (lambda f: axis(seconds(f))), (lambda x: x2s(axis.inverse(x)))
     mids = (v.frames[:, 0] + v.frames[:, 1]) // 2
     shown = sorted(events, key=lambda e: -e.peak_score)[:thumbnails] if thumbnails > 0 else []
     fallback = None
@@ -293,7 +398,7 @@ def draw_timeline(
         # spans and lines as one artist each (a day's video can hold thousands of events and cuts)
         band = ax.get_xaxis_transform()  # x in data, y over the whole axes
         # where a frame ends: before a pause in the recording, a step after it, not at the next frame
-        f_end = (lambda f: v.end_seconds(f)) if xunit == "s" else (lambda f: f2x(np.asarray(f) + 1))
+        f_end = (lambda f: axis(v.end_seconds(f))) if xunit == "s" else (lambda f: f2x(np.asarray(f) + 1))
         if events:
             ax.broken_barh([(float(f2x(e.start_frame)), float(f_end(e.end_frame) - f2x(e.start_frame)))
                             for e in events], (0, 1), transform=band, color=EVENT_RGB, alpha=0.22, lw=0,
@@ -309,6 +414,8 @@ def draw_timeline(
             ax.broken_barh([(float(f_end(p - 1)), float(f2x(p) - f_end(p - 1))) for p in pauses],
                            (0, 1), transform=band, color=PAUSE_RGB, alpha=0.5, lw=0,
                            label="pause in the recording")
+        if axis.shortened:
+            _draw_gaps(ax, axis, float(f2x(v.n_frames)))
         ax.plot(*_between_pauses(*_envelope(f2x(mids), v.scores, mids), pauses), color=CURVE_RGB, lw=1.3,
                 label="clip score (at its middle)", marker="o" if len(v.scores) == 1 else None,
                 ms=4)  # one clip: a point no line would show
@@ -328,14 +435,20 @@ def draw_timeline(
             lo, hi = shared_ylim([v])
             ax.set_ylim(lo, hi)
         since = f" from {readable_start(v.start_time)}" if xunit == "s" and v.start_time else ""  # extract.clock
-        clock = xunit == "s" and x_max > CLOCK_AXIS_S  # minutes and hours read as such, not as 115,200 s
-        if clock:
-            from matplotlib.ticker import FuncFormatter, MultipleLocator
+        span = float(axis.inverse(x_max))  # the real time the axis covers
+        clock = xunit == "s" and span > CLOCK_AXIS_S  # minutes and hours read as such, not as 115,200 s
+        if clock or axis.shortened:
+            from matplotlib.ticker import FixedLocator, FuncFormatter, MultipleLocator
 
             step = next((t for t in CLOCK_STEPS if x_max / t <= 10), CLOCK_STEPS[-1])
-            ax.xaxis.set_major_locator(MultipleLocator(step))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _hms(x, x_max >= 3600)))
-        ax.set_xlabel((f"time ({'h:mm:ss' if x_max >= 3600 else 'm:ss'}){since}" if clock else f"time (s){since}")
+            ax.xaxis.set_major_locator(FixedLocator(_gap_ticks(axis, x_max, clock)) if axis.shortened
+                                       else MultipleLocator(step))
+            ax.xaxis.set_major_formatter(FuncFormatter(
+                (lambda x, _pos: _hms(float(axis.inverse(x)), span >= 3600)) if clock
+                else (lambda x, _pos: f"{round(float(axis.inverse(x)), 3):g}")))
+        if axis.shortened:
+            since += f", pauses over {LONG_PAUSE_S:g} s shortened (//)"
+        ax.set_xlabel((f"time ({'h:mm:ss' if span >= 3600 else 'm:ss'}){since}" if clock else f"time (s){since}")
                       if xunit == "s" else "frame")
         ax.set_ylabel("anomaly score" if unit == "score" else f"anomaly score\n{unit}", fontsize=9)
         if xunit == "s":
@@ -363,7 +476,7 @@ def draw_timeline(
                 e = shown[n]
                 tax.set_title(f"{event_name(e.event)}: peak {fmt_score(e.peak_score)} at {_when(e)}", fontsize=8)
             else:
-                when = fmt_time(float(f2x(frame)) if xunit == "s" else None, frame)
+                when = fmt_time(float(seconds(frame)) if xunit == "s" else None, frame)
                 tax.set_title(f"highest clip: {fmt_score(float(v.scores[fallback]))} at {when} (no event)",
                               fontsize=8)
         save_figure(fig, out, dpi=90)

@@ -31,7 +31,7 @@ from videoad.evidence import MAX_CLIPS, EventMedia, footage_not_found, write_evi
 from videoad.metrics import Evaluation, Score, unlabelled_note
 from videoad.output_keys import TIMELINE_KEYS
 from videoad.names import shown as _shown
-from videoad.plots import draw_timelines, file_stems, shared_ylim
+from videoad.plots import TimeAxis, draw_timelines, file_stems, shared_ylim, timeline_axis
 from videoad.scores import ScoreSet, VideoScores
 
 #: videos without an event listed as links under the event table; more are folded into a <details>
@@ -227,17 +227,26 @@ def _s(v: VideoScores, frame: float) -> float | None:
     return float(v.seconds(frame)) if v.fps and v.fps > 0 else None
 
 
-def _x(v: VideoScores, frame: float) -> float:
-    """A frame's place on its timeline's axis: seconds, or the frame where the rate is unknown."""
+def _x(v: VideoScores, frame: float, axis: TimeAxis) -> float:
+    """A frame's place on its timeline's axis: seconds (`axis`: `plots.timeline_axis`, long pauses
+    shortened as the picture draws them: report.js maps the axis' range onto the image straight), or
+    the frame where the rate is unknown."""
     s = _s(v, frame)
-    return float(frame) if s is None else s
+    return float(frame) if s is None else float(axis(s))
+
+
+def _x_end(v: VideoScores, last: int, axis: TimeAxis) -> float:
+    """Where frame `last` ends on its timeline's axis: before a pause in the recording it lasts its
+    step, as the timeline's event band ends (frame last + 1's place was the next burst's, the mark
+    drawn over the whole pause)."""
+    return float(last + 1) if _s(v, last) is None else float(axis(v.end_seconds(last)))
 
 
 #: timeline places given per event clip of a variable-rate video, at most (report.js interpolates)
 PLAYHEAD_KNOTS = 240
 
 
-def _playhead_knots(v: VideoScores, m: EventMedia | None) -> dict[str, str]:
+def _playhead_knots(v: VideoScores, m: EventMedia | None, axis: TimeAxis | None = None) -> dict[str, str]:
     """Where the viewer's playhead stands on the timeline as an event's clip plays, for a video whose
     frames keep no one rate: the clip plays its frames at one rate, while the timeline places them
     by their own times (a burst camera's pause, a phone's slowing down), so `clip-x + t * rate`
@@ -248,7 +257,7 @@ def _playhead_knots(v: VideoScores, m: EventMedia | None) -> dict[str, str]:
     n = max(1, m.clip_last_frame - m.clip_first_frame + 1)
     step = max(1, math.ceil(n / PLAYHEAD_KNOTS))
     at = np.append(np.arange(0, n, step), n)
-    xs = v.seconds(m.clip_first_frame + at)
+    xs = (axis or timeline_axis(v))(v.seconds(m.clip_first_frame + at))
     return {"knots": ",".join(f"{x:.3f}" for x in xs), "knot-step": str(step), "clip-frames": str(n),
             "clip-fps": f"{m.clip_fps:.6f}"}
 
@@ -290,15 +299,17 @@ def _event_rows(scores: ScoreSet, events: EventSet, media: dict[int, EventMedia]
     head = ("<thead><tr>" + "".join(_sort_header(label, kind, title, by_it=label == "peak")
                                     for label, kind, title in columns) + "</tr></thead>")
     body = []
+    axes = {v.video: timeline_axis(v) for v in scores}
     for e in events.events:
-        v, m = by_video[e.video], media.get(e.event)
+        v, m, axis = by_video[e.video], media.get(e.event), axes[e.video]
         attrs = {
-            "event": e.event, "label": event_name(e.event), "section": sections[e.video], "x0": f"{_x(v, e.start_frame):.4f}",
-            "x1": f"{_x(v, e.end_frame + 1):.4f}", "image": m.image if m and m.image else "",
+            "event": e.event, "label": event_name(e.event), "section": sections[e.video],
+            "x0": f"{_x(v, e.start_frame, axis):.4f}", "x1": f"{_x_end(v, e.end_frame, axis):.4f}",
+            "image": m.image if m and m.image else "",
             "clip": m.clip if m and m.clip else "", "play-from": f"{m.play_from_s:.3f}" if m else "0",
-            "clip-x": f"{_x(v, m.clip_first_frame):.4f}" if m else "0",
+            "clip-x": f"{_x(v, m.clip_first_frame, axis):.4f}" if m else "0",
             "rate": (f"{m.clip_fps / v.fps:.6f}" if v.fps and v.fps > 0 else f"{m.clip_fps:.6f}") if m else "1",
-            **_playhead_knots(v, m),
+            **_playhead_knots(v, m, axis),
             "start-s": "" if e.start_s is None else f"{e.start_s:.3f}",
             "caption": _caption(e, events.score_unit, m),
             # what the filter box matches beside the row's text: the cells (shown as words, named in a
