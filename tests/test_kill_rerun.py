@@ -258,3 +258,22 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130(monkeypatc
         run()
     assert stopped.value.code == 130
     assert capsys.readouterr().err == LOADING_INTERRUPTED + "\n"
+
+
+def test_ctrl_c_while_click_parses_the_arguments_is_the_same_line_and_exit_130(monkeypatch, capsys):
+    """Click answered a Ctrl-C while it parsed the group's arguments (or wrote `--help`'s page) with
+    a blank line, "Aborted!" and exit status 1; a moment before or after it was one line, 130."""
+    import click
+    import pytest
+
+    from videoad import LOADING_INTERRUPTED
+    from videoad.cli import cli
+
+    def parsing(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.Group, "parse_args", parsing)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["report", "x"], prog_name="videoad")
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == LOADING_INTERRUPTED + "\n"
