@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import math
-import multiprocessing as mp
 import os
 import re
 import signal
@@ -42,6 +41,7 @@ from .sources import (RAW_STREAM_EXTENSIONS, VIDEO_EXTENSIONS, Listing, Source, 
                       is_picture, nothing_found_hint, one_line, select_shard, stray_pictures, system_file,
                       system_files_note)
 from .timing import Timing, pauses_before
+from .spawning import spawn_context
 from .store import (SUFFIX, OutputError, blocking_file, check_key, count_of, typed_attr_problem, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries, remove_store_temporaries, removed_note,
                     write_video)
 from .video_stream import main_video_stream, probe_sample_aspect, raw_stream_rate
@@ -773,7 +773,7 @@ class _Runner:
                  output: Path, manifest: Manifest, summary: RunSummary, progress) -> None:
         self.backbone, self.spec, self.options = backbone, spec, options
         self.output, self.manifest, self.summary, self.progress = output, manifest, summary, progress
-        self.ctx = mp.get_context("spawn")  # no inherited locks, threads or device contexts
+        self.ctx = spawn_context()  # no inherited locks, threads or device contexts; deaf to Ctrl-C
         self.workers: list[DecodeWorker] = []
         self.queue: deque[_Job] = deque()
         self.active: dict[int, _Job] = {}

@@ -69,7 +69,7 @@ class DecodeWorker:
             # notebook's __main__) is then reported with its reason instead of killing the process
             args=(task_reader, result_writer, self.status, pickle.dumps(backbone), spec, prefetch, log_path),
             daemon=True)
-        start_deaf_to_interrupts(self.process)
+        self.process.start()  # deaf to Ctrl-C from its start where ctx is `spawning.spawn_context()`
         task_reader.close()
         result_writer.close()
 
@@ -112,24 +112,6 @@ class DecodeWorker:
             self.process.join()
         for conn in (self._tasks, self.results):
             conn.close()
-
-
-def start_deaf_to_interrupts(process: mp.process.BaseProcess) -> None:
-    """`process.start()` with SIGINT ignored meanwhile, which the new process inherits (Python keeps an
-    ignored SIGINT ignored): a Ctrl-C, sent to the terminal's whole process group, is the main
-    process's to handle, and one that reached a worker still starting (importing, before its own
-    `signal(SIGINT, SIG_IGN)`) printed a traceback beside the main process's one-line message. A
-    Ctrl-C in the instant of the start itself is not seen: pressed again, it is."""
-    import signal
-
-    if threading.current_thread() is not threading.main_thread():  # no handler to set from there
-        process.start()
-        return
-    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        process.start()
-    finally:
-        signal.signal(signal.SIGINT, handler)
 
 
 def _worker_main(tasks: Connection, results: Connection, status: Any, backbone_bytes: bytes,

@@ -14,6 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import _spawned
 import numpy as np
 
 from videoad.plots import LISTING, plot_run
@@ -171,28 +172,72 @@ def test_a_clip_that_the_disk_cannot_take_leaves_no_half_clip(tmp_path):
     assert [p.name for p in out.iterdir()] == []
 
 
-def _sigint_ignored(conn) -> None:
-    conn.send(signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
-
-
-def test_a_decode_worker_starts_deaf_to_ctrl_c_and_the_main_process_keeps_its_handler():
+def test_a_spawned_process_starts_deaf_to_ctrl_c_and_the_main_process_keeps_its_handler():
     """A Ctrl-C (sent to the terminal's whole process group) that reached a decode worker while it
     was still starting, before it ignores SIGINT itself, printed the worker's traceback beside the
-    main process's one-line 'interrupted' message: a worker now starts with SIGINT ignored."""
-    import multiprocessing as mp
+    main process's one-line 'interrupted' message: a process of `spawn_context` starts with SIGINT
+    ignored."""
+    from extract.spawning import spawn_context
 
-    from extract.workers import start_deaf_to_interrupts
-
-    ctx = mp.get_context("spawn")
-    here, there = ctx.Pipe(duplex=False)
     before = signal.getsignal(signal.SIGINT)
-    process = ctx.Process(target=_sigint_ignored, args=(there,), daemon=True)
-    start_deaf_to_interrupts(process)
-    try:
-        assert here.recv() is True  # the worker's SIGINT, from its first instruction on
-    finally:
-        process.join(timeout=60)
+    with spawn_context().Pool(1) as pool:
+        assert pool.apply(_spawned.sigint_ignored) is True  # the worker's SIGINT, from its first instruction on
     assert signal.getsignal(signal.SIGINT) is before  # the main process answers Ctrl-C as before
+
+
+def test_every_process_the_project_spawns_comes_from_the_deaf_context():
+    """The report's and plot's drawing pools, the event pictures' pool, DUAD's restart attempts and
+    extract's decode workers each took multiprocessing's own "spawn" context: a Ctrl-C reaching one
+    of their processes while it imported (a second or more) printed its traceback beside the one-line
+    message. A new pool is to start from `extract.spawning` as well."""
+    root = Path(__file__).resolve().parent.parent
+    found = [f"{path.relative_to(root)}: {needle}" for pkg in ("videoad", "extract")
+             for path in sorted((root / pkg).rglob("*.py")) if path.name != "spawning.py"
+             for needle in ("get_context(", "ProcessPoolExecutor(", "mp.Process(", "multiprocessing.Process(")
+             if needle in path.read_text(encoding="utf-8")]
+    assert found == []
+
+
+def test_the_timeline_and_event_picture_pools_are_deaf_to_ctrl_c(monkeypatch):
+    """`videoad report` / `plot` draw in worker processes; a Ctrl-C while they started printed one
+    traceback per worker (found by probing: `videoad plot` of 18 videos, Ctrl-C 2 s in)."""
+    from videoad import evidence, plots
+
+    monkeypatch.setattr(plots, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(plots, "_draw_job", _spawned.sigint_ignored)  # what the workers run, by name
+    monkeypatch.setattr(evidence, "_video_job", _spawned.sigint_ignored)
+    assert plots._draw([(None, None, {})] * 2, workers=2) == [True, True]
+    assert list(evidence._each_video([()] * 2, workers=2)) == [True, True]
+
+
+def test_a_restart_attempts_process_is_deaf_to_ctrl_c(monkeypatch):
+    """DUAD's restart attempts run in spawned processes beside the first; the main process stops them
+    (`Attempts.stop`) when a Ctrl-C ends the fit."""
+    from videoad.detector import attempts
+
+    monkeypatch.setattr(attempts, "_child", _spawned.send_sigint_ignored)
+    others = attempts.Attempts(_spawned.Detector(), np.zeros((4, 2)), {1: 0}, processes=2)
+    try:
+        assert others.result(1) is True
+    finally:
+        others.stop()
+
+
+def test_a_pool_deaf_to_ctrl_c_is_ended_by_the_main_process_on_ctrl_c():
+    """Deaf to Ctrl-C, a pool's workers went on with every task handed to them, and leaving the pool
+    waited for them (a chunk of event clips: minutes); on KeyboardInterrupt they are ended."""
+    import pytest
+
+    from extract.spawning import process_pool
+
+    with pytest.raises(KeyboardInterrupt):
+        with process_pool(1) as pool:
+            future = pool.submit(_spawned.sleep, 60)
+            processes = list(pool._processes.values())
+            while not future.running():
+                _spawned.sleep(0.05)
+            raise KeyboardInterrupt
+    assert [p.exitcode for p in processes] == [-signal.SIGTERM]  # ended, not left to finish the task
 
 
 def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130(monkeypatch, capsys):
@@ -211,5 +256,24 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130(monkeypatc
     monkeypatch.setitem(sys.modules, "videoad.cli", Loading("videoad.cli"))
     with pytest.raises(SystemExit) as stopped:
         run()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == LOADING_INTERRUPTED + "\n"
+
+
+def test_ctrl_c_while_click_parses_the_arguments_is_the_same_line_and_exit_130(monkeypatch, capsys):
+    """Click answered a Ctrl-C while it parsed the group's arguments (or wrote `--help`'s page) with
+    a blank line, "Aborted!" and exit status 1; a moment before or after it was one line, 130."""
+    import click
+    import pytest
+
+    from videoad import LOADING_INTERRUPTED
+    from videoad.cli import cli
+
+    def parsing(*_, **__):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.Group, "parse_args", parsing)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["report", "x"], prog_name="videoad")
     assert stopped.value.code == 130
     assert capsys.readouterr().err == LOADING_INTERRUPTED + "\n"

@@ -1,8 +1,7 @@
 """`python -m videoad ...`: the command line, as the `videoad` script runs it (`run`)."""
 import sys
 
-#: what a Ctrl-C while the command line loads says (exit status 130, as a shell's)
-LOADING_INTERRUPTED = "interrupted before the command began: nothing was written"
+from videoad import LOADING_INTERRUPTED
 
 
 def run() -> None:

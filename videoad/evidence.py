@@ -337,14 +337,13 @@ def _each_video(jobs: list[tuple], workers: int | None):
 
     workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
     if workers > 1 and len(jobs) > PARALLEL_FROM:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
+
+        from extract.spawning import process_pool
 
         done = 0
         try:
-            with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=worker_console,
-                                     initargs=worker_console_args()) as pool:
+            with process_pool(workers, initializer=worker_console, initargs=worker_console_args()) as pool:
                 for result in pool.map(_video_job, jobs, chunksize=max(1, len(jobs) // (workers * 4))):
                     done += 1
                     yield result

@@ -669,14 +669,13 @@ def _draw(jobs: list[tuple[VideoScores, Path, dict]], workers: int | None) -> li
     workers = min(8, os.cpu_count() or 1) if workers is None else max(1, int(workers))
     if workers == 1 or len(jobs) <= PARALLEL_FROM:
         return [draw_timeline(v, path, **kw) for v, path, kw in jobs]
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
+
+    from extract.spawning import process_pool
 
     chunk = max(1, len(jobs) // (workers * 4))
     try:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=worker_console,
-                                     initargs=worker_console_args()) as pool:
+        with process_pool(workers, initializer=worker_console, initargs=worker_console_args()) as pool:
             return list(pool.map(_draw_job, jobs, chunksize=chunk))
     except BrokenProcessPool as exc:
         log.warning("timelines drawn in this process: the worker processes failed (%s)", exc)

@@ -12,7 +12,7 @@ import sys
 import click
 
 from extract.sources import one_line
-from videoad import __version__
+from videoad import LOADING_INTERRUPTED, __version__
 
 from .settings import ErrorLines
 
@@ -40,6 +40,15 @@ class _Commands(click.Group):
     error of a subcommand (its body's, its options', Click's own) with its message on the `Error:` line:
     most are `str(exc)` of an error naming a file, and a name's line feed printed a second line, forged
     (`Error: FAKE ...`). `ErrorLines` keeps the lines it was given apart."""
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        """The group's arguments parsed (`--help`'s page written): a Ctrl-C then was Click's
+        "Aborted!", exit status 1, unlike one a moment before or after."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except KeyboardInterrupt:
+            click.echo(LOADING_INTERRUPTED, err=True)
+            raise click.exceptions.Exit(130) from None
 
     def invoke(self, ctx: click.Context):
         try:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing as mp
 import os
 import pickle
 import traceback
 from typing import Iterator
 
 import numpy as np
+
+from extract.spawning import spawn_context
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class Attempts:
         limits = _limits()
         log.info("fitting restart attempt(s) %s in their own process(es) beside the first (%d rows)",
                  sorted(seeds)[:processes - 1], X.shape[0])
-        ctx = mp.get_context("spawn")
+        ctx = spawn_context()  # Ctrl-C is this process's to answer: it stops them (`stop`)
         self._running: dict[int, tuple] = {}
         for k in sorted(seeds)[:processes - 1]:
             here, there = ctx.Pipe(duplex=False)
