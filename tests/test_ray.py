@@ -195,8 +195,9 @@ def test_a_sigterm_of_the_driver_stops_the_run_as_ctrl_c_does_and_a_rerun_comple
     assert "SIGTERM handler put back: True" in run.stdout
     done = sorted(k for k, e in manifest(out)["videos"].items() if e["status"] == "done")
     assert all(f.endswith(".h5") for f in files_in(out))  # no temporaries left
-    kept = [f.removesuffix(".h5") for f in files_in(out)]  # one written as the stop came may be unrecorded yet
-    assert len(done) >= 2 and set(done) <= set(kept)
+    kept = [f.removesuffix(".h5") for f in files_in(out)]  # one written as the stop came may be unrecorded yet:
+    # the stop follows the second file's rename, and on a loaded machine comes before the driver records it
+    assert len(kept) >= 2 and done and set(done) <= set(kept)
     summary = extract_on_ray(videos, out, BackboneSpec("motion", SMALL), options(), RayOptions(workers=2))
     assert summary.ok and sorted(r.key for r in summary.skipped) == kept, summary.report()
     assert_same_store(out, reference)
