@@ -1983,6 +1983,39 @@ def test_the_events_pictures_and_the_viewers_links_are_valid_html(scoreset, tmp_
     assert js.count('.target = "_blank"') == 2 and "figure.card" not in js
 
 
+def test_an_events_span_on_a_timeline_is_edged_at_3_to_1_under_the_curve_and_the_truth(tmp_path, monkeypatch):
+    """The events' shading was orange at alpha 0.22 with no edge: 1.21:1 on white, where WCAG asks 3:1
+    of a mark, so an event's extent was barely seen. Each span has an opaque edge now, at 3:1 on the
+    axes' background and on its own fill (the contrast read from the plot's colours), drawn under the
+    score line and the ground-truth band; the legend's swatch shows the edge."""
+    from matplotlib.colors import to_hex, to_rgba
+
+    from videoad import plots
+
+    s = np.full(60, 0.2)
+    s[20:30] += 0.5
+    starts = np.arange(60) * 4
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 256, 25.0, "c", "all", "", 0.4)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "a.png", thumbnails=0, annotation=VideoAnnotation("a", "X", ((80, 120),), None, "gt.txt"))
+    ax, legend = figures[0].axes[0], figures[0].legends[0]
+    label = "event (its clips' frames)"
+    span, = [c for c in ax.collections if c.get_label() == label]
+    assert len(span.get_paths()) == len(find_events(ScoreSet([v], {})).events) == 1
+    assert min(span.get_linewidths()) >= 0.5 and span.get_alpha() is None  # an artist's alpha would fade the edge
+    edge, face = to_rgba(plots.EVENT_EDGE_RGB), to_rgba(plots.EVENT_RGB, plots.EVENT_ALPHA)
+    assert [to_rgba(c) for c in span.get_edgecolors()] == [edge] and [to_rgba(c) for c in span.get_facecolors()] == [face]
+    background = np.array(to_rgba(ax.get_facecolor())[:3])
+    fill = to_hex(face[3] * np.array(face[:3]) + (1 - face[3]) * background)
+    assert _contrast(to_hex(edge), to_hex(background)) >= 3 and _contrast(to_hex(edge), fill) >= 3
+    assert _contrast(fill, to_hex(background)) == pytest.approx(1.21, abs=0.01)  # the fill alone, as reviewed
+    truth, = [p for p in ax.patches if p.get_label() == "ground truth"]
+    curve, = [ln for ln in ax.lines if ln.get_label().startswith("clip score")]
+    assert span.get_zorder() < min(truth.get_zorder(), curve.get_zorder())
+    swatch = legend.legend_handles[[t.get_text() for t in legend.get_texts()].index(label)]
+    assert to_rgba(swatch.get_edgecolor()) == edge and swatch.get_linewidth() >= 0.5
+
+
 def test_every_mark_of_a_timeline_is_named_in_its_legend(tmp_path, monkeypatch):
     """The events' peaks, dark red triangles, were the one mark the legend did not name (the event
     shading, the score, the alarm line and the ground truth each had their entry): told apart from
