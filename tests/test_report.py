@@ -1138,12 +1138,17 @@ def test_a_keyboard_chooses_an_event_and_sorts_the_table_in_a_browser(scoreset, 
         assert driver.find_element(By.ID, "viewer-caption").text.startswith(f"E002 · {video}")
         assert driver.find_element(By.CSS_SELECTOR, "#viewer-tl img").get_attribute("alt") == \
             f"timeline of {video}, E002 marked"
+        # the viewer's two pictures, made by report.js (not in the page: v.Nu), named after the event
+        pictures = "return Array.from(document.querySelectorAll('#viewer img')).map(i => i.alt)"
+        assert driver.execute_script(pictures) == ["E002: peak frame with heat map", f"timeline of {video}, E002 marked"]
         assert driver.find_element(By.ID, "player").get_attribute("aria-label").startswith(f"E002: {video}")
         assert row.get_attribute("aria-current") == "true"
         card = driver.find_element(By.CSS_SELECTOR, "div.card[data-event='3']")
         driver.execute_script("arguments[0].focus()", card)
         ActionChains(driver).send_keys(Keys.SPACE).perform()
         assert driver.execute_script(chosen) == ["3"] and row.get_attribute("aria-current") is None
+        heat_alt, tl_alt = driver.execute_script(pictures)  # the same two pictures, named after E3 now
+        assert heat_alt == "E003: peak frame with heat map" and tl_alt.endswith(", E003 marked")
         # sorting: Enter on a column title's button, twice; then another column
         peak = driver.find_element(By.XPATH, "//th[@data-sort]/button[text()='peak']")
         th = peak.find_element(By.XPATH, "..")
@@ -1951,8 +1956,8 @@ def test_every_picture_of_a_large_page_loads_lazily(scoreset, tmp_path):
     """A dataset's page holds a timeline per video and a picture per event (1,900 videos and 4,550
     events: 6,450 pictures, 6 MB of page): each is fetched as it nears the window (loading=lazy),
     so that the page opens at once (Chromium fetched 33 of the 6,450 at load in the report review).
-    The viewer's pictures have no src until an event is chosen. A guard from the report review: it
-    passes on the code it reviewed."""
+    The viewer's pictures are not in the page: report.js makes them as an event is chosen (written
+    without src, v.Nu called them invalid). A guard from the report review."""
     page = build_report(scoreset, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
     imgs = []
     parser = HTMLParser()
@@ -1961,7 +1966,7 @@ def test_every_picture_of_a_large_page_loads_lazily(scoreset, tmp_path):
     with_src = [a for a in imgs if a.get("src")]
     assert len(with_src) == len(scoreset) + 3  # the timelines and the three events' pictures
     assert [a["src"] for a in with_src if a.get("loading") != "lazy"] == []
-    assert all(a.get("id") == "viewer-heat" or a.get("alt") == "timeline" for a in imgs if not a.get("src"))
+    assert len(imgs) == len(with_src)  # none without src: the viewer's are made by report.js
 
 
 def test_the_console_names_the_strongest_event_as_its_files_do(scoreset, tmp_path):
@@ -2082,7 +2087,8 @@ def test_a_report_written_where_the_footage_is_not_says_so_in_its_text(scoreset,
 
 class _Conformance(HTMLParser):
     """What the W3C validator (v.Nu) found against HTML's rules on the report's controls: a role an
-    element may not take (`figure` with a `figcaption`: none), and `target` on a link without `href`."""
+    element may not take (`figure` with a `figcaption`: none), `target` on a link without `href`, and
+    an `img` without `src`."""
 
     def __init__(self):
         super().__init__()
@@ -2096,6 +2102,8 @@ class _Conformance(HTMLParser):
             self.errors.append("<figcaption> in a figure with a role")
         if tag == "a" and "target" in a and "href" not in a:
             self.errors.append(f"<a id={a.get('id')}> with target, without href")
+        if tag == "img" and not a.get("src"):
+            self.errors.append(f"<img id={a.get('id')} alt={a.get('alt')!r}> without src")
         if tag not in ("img", "br", "wbr", "input", "meta", "link"):
             self.open.append((tag, a))
 
@@ -2108,8 +2116,10 @@ def test_the_events_pictures_and_the_viewers_links_are_valid_html(scoreset, tmp_
     """v.Nu on a run's report: 'Bad value "button" for attribute "role" on element "figure"' per
     event picture (a figure with its caption is a figure to a screen reader, no button) and
     'Element "a" is missing required attribute "href"' for the viewer's two links, written with
-    `target` before an event gave them a place (report.js sets both). The pictures are buttons
-    still, named by their picture's alt text and caption."""
+    `target` before an event gave them a place (report.js sets both); 'Element "img" is missing
+    required attribute "src"' for the viewer's two pictures, hidden until an event was chosen
+    (report.js makes them then). The pictures are buttons still, named by their picture's alt text
+    and caption."""
     page = build_report(scoreset, tmp_path / "r", clips=False, event_settings=EventSettings(min_length_s=0))
     text = page.read_text(encoding="utf-8")
     check = _Conformance()
@@ -2120,6 +2130,39 @@ def test_the_events_pictures_and_the_viewers_links_are_valid_html(scoreset, tmp_
     assert len(c.cards) == 3 and all(a.get("role") == "button" for a in c.cards)
     js = (tmp_path / "r" / "report.js").read_text()
     assert js.count('.target = "_blank"') == 2 and "figure.card" not in js
+
+
+def test_an_events_span_on_a_timeline_is_edged_at_3_to_1_under_the_curve_and_the_truth(tmp_path, monkeypatch):
+    """The events' shading was orange at alpha 0.22 with no edge: 1.21:1 on white, where WCAG asks 3:1
+    of a mark, so an event's extent was barely seen. Each span has an opaque edge now, at 3:1 on the
+    axes' background and on its own fill (the contrast read from the plot's colours), drawn under the
+    score line and the ground-truth band; the legend's swatch shows the edge."""
+    from matplotlib.colors import to_hex, to_rgba
+
+    from videoad import plots
+
+    s = np.full(60, 0.2)
+    s[20:30] += 0.5
+    starts = np.arange(60) * 4
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 256, 25.0, "c", "all", "", 0.4)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "a.png", thumbnails=0, annotation=VideoAnnotation("a", "X", ((80, 120),), None, "gt.txt"))
+    ax, legend = figures[0].axes[0], figures[0].legends[0]
+    label = "event (its clips' frames)"
+    span, = [c for c in ax.collections if c.get_label() == label]
+    assert len(span.get_paths()) == len(find_events(ScoreSet([v], {})).events) == 1
+    assert min(span.get_linewidths()) >= 0.5 and span.get_alpha() is None  # an artist's alpha would fade the edge
+    edge, face = to_rgba(plots.EVENT_EDGE_RGB), to_rgba(plots.EVENT_RGB, plots.EVENT_ALPHA)
+    assert [to_rgba(c) for c in span.get_edgecolors()] == [edge] and [to_rgba(c) for c in span.get_facecolors()] == [face]
+    background = np.array(to_rgba(ax.get_facecolor())[:3])
+    fill = to_hex(face[3] * np.array(face[:3]) + (1 - face[3]) * background)
+    assert _contrast(to_hex(edge), to_hex(background)) >= 3 and _contrast(to_hex(edge), fill) >= 3
+    assert _contrast(fill, to_hex(background)) == pytest.approx(1.21, abs=0.01)  # the fill alone, as reviewed
+    truth, = [p for p in ax.patches if p.get_label() == "ground truth"]
+    curve, = [ln for ln in ax.lines if ln.get_label().startswith("clip score")]
+    assert span.get_zorder() < min(truth.get_zorder(), curve.get_zorder())
+    swatch = legend.legend_handles[[t.get_text() for t in legend.get_texts()].index(label)]
+    assert to_rgba(swatch.get_edgecolor()) == edge and swatch.get_linewidth() >= 0.5
 
 
 def test_every_mark_of_a_timeline_is_named_in_its_legend(tmp_path, monkeypatch):

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 import numpy as np
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from extract.clock import readable_start
@@ -39,6 +40,10 @@ log = logging.getLogger(__name__)
 
 FORMATS = (".png", ".svg")
 EVENT_RGB = "#f28e2b"
+EVENT_ALPHA = 0.22  # the event's fill: light (1.21:1 on white), so that the curve reads over it
+#: each event span's edge, so that its extent is seen (WCAG's 3:1 for a mark: 4.3:1 on white, 3.6:1
+#: on the fill); the report's viewer marks an event in the same colour (report.css)
+EVENT_EDGE_RGB = "#d9480f"
 CURVE_RGB = "#1f4e79"
 TRUTH_RGB = "#2ca02c"
 CUT_RGB = "#7a7a7a"  # scene cuts: grey, dotted, behind the curve
@@ -400,9 +405,11 @@ def draw_timeline(
         # where a frame ends: before a pause in the recording, a step after it, not at the next frame
         f_end = (lambda f: axis(v.end_seconds(f))) if xunit == "s" else (lambda f: f2x(np.asarray(f) + 1))
         if events:
+            # the fill's alpha alone: an artist's alpha would fade its edge too; under the ground truth
+            # and the curve (the edges cross the band at the bottom)
             ax.broken_barh([(float(f2x(e.start_frame)), float(f_end(e.end_frame) - f2x(e.start_frame)))
-                            for e in events], (0, 1), transform=band, color=EVENT_RGB, alpha=0.22, lw=0,
-                            label="event (its clips' frames)")
+                            for e in events], (0, 1), transform=band, facecolor=to_rgba(EVENT_RGB, EVENT_ALPHA),
+                            edgecolor=EVENT_EDGE_RGB, lw=0.8, zorder=0.9, label="event (its clips' frames)")
         if v.damaged_spans:  # frames filled in: no motion read there
             ax.broken_barh([(float(f2x(a)), float(f2x(b + 1) - f2x(a))) for a, b in v.damaged_spans], (0, 1),
                            transform=band, color=DAMAGE_RGB, alpha=0.35, lw=0, hatch="///", label="damaged frames")

@@ -547,16 +547,16 @@ def build_report(
     # the peak picture at the viewer's width, opened whole by a click (at half the width its title and
     # colour bar could not be read); no viewer to click where there is no event
     # the caption is read out as an event is chosen (aria-live); report.js names the clip, the
-    # picture and the timeline after the event
+    # picture and the timeline after the event. The viewer's two pictures are made by report.js as an
+    # event is first chosen: an <img> without src is invalid HTML (v.Nu), and with one it loads early
     viewer = ("<aside class='panel viewer' id=viewer><video id=player aria-label='the chosen event&#39;s clip' "
               "controls muted playsinline preload=metadata></video><div class=caption id=viewer-caption "
               "aria-live=polite>Click an event to play its footage.</div>"
-              "<a id=viewer-heat-link title='the picture at full size'><img id=viewer-heat "
-              "alt='peak frame with heat map'></a>"
+              "<a id=viewer-heat-link title='the picture at full size'></a>"
               "<p class=note>The peak frame: coloured cells scored high, the box marks the hottest. The clip "
               f"starts {pad_s:g} s before the event (a long event's: the minute around its peak). Below: the "
               "event on its timeline, with the playhead. Click a picture for full size.</p><a id=viewer-tl-link title='the timeline at full "
-              "size'><div class=tl id=viewer-tl><img alt='timeline'><div class=mark></div>"
+              "size'><div class=tl id=viewer-tl><div class=mark></div>"
               "<div class=playhead></div></div></a></aside>") if events.events else ""
     parts = [
         f"<!DOCTYPE html><html lang=en><head><meta charset='utf-8'><meta name=viewport "

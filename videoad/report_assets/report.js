@@ -8,7 +8,7 @@
   "use strict";
   var $ = function (s, el) { return (el || document).querySelector(s); };
   var $$ = function (s, el) { return Array.prototype.slice.call((el || document).querySelectorAll(s)); };
-  var player = $("#player"), caption = $("#viewer-caption"), heat = $("#viewer-heat");
+  var player = $("#player"), caption = $("#viewer-caption"), heatLink = $("#viewer-heat-link");
   var vtl = $("#viewer-tl"), current = null, pending = null, rowStops = null, cardStops = null;
 
   function place(box, x0, x1) {  // a mark over [x0, x1] (timeline units) on a .tl box
@@ -19,6 +19,17 @@
     m.style.top = 100 * parseFloat(d.top) + "%";
     m.style.height = 100 * (parseFloat(d.bottom) - parseFloat(d.top)) + "%";
     m.style.display = "block";
+  }
+
+  // the viewer's picture in `box`, made as an event is first chosen: written in the page, an <img>
+  // without src is invalid HTML (v.Nu), and one with a src loads before any event is chosen
+  function picture(box, id) {
+    var img = $("img", box);
+    if (img) return img;
+    img = document.createElement("img");
+    if (id) img.id = id;
+    box.insertBefore(img, box.firstChild);  // under the marks drawn over it
+    return img;
   }
 
   function playhead(x) {
@@ -46,15 +57,13 @@
     player.setAttribute("aria-label", label + ": " + video + (d.clip ? ", its clip" : ", no clip"));
     $$(".video .tl .mark").forEach(function (m) { m.style.display = "none"; });
     caption.innerHTML = d.caption;
-    if (heat) {
+    if (heatLink) {
+      var heat = picture(heatLink, "viewer-heat");
       if (d.image) { heat.src = d.image; } else { heat.removeAttribute("src"); }
       heat.alt = label + ": peak frame with heat map";
-      var link = $("#viewer-heat-link");
       // a new tab, so that the page keeps its place; `target` only beside an `href` (HTML's rule)
-      if (link) {
-        if (d.image) { link.href = d.image; link.target = "_blank"; }
-        else { link.removeAttribute("href"); link.removeAttribute("target"); }
-      }
+      if (d.image) { heatLink.href = d.image; heatLink.target = "_blank"; }
+      else { heatLink.removeAttribute("href"); heatLink.removeAttribute("target"); }
     }
     var section = document.getElementById(d.section);
     if (section) section.classList.add("sel");
@@ -62,8 +71,9 @@
     if (box) { place(box, +d.x0, +d.x1); }
     if (vtl && box) {
       ["left", "right", "top", "bottom", "xmax"].forEach(function (k) { vtl.dataset[k] = box.dataset[k]; });
-      $("img", vtl).src = $("img", box).src;
-      $("img", vtl).alt = $("img", box).alt + ", " + label + " marked";  // which video's, not "timeline"
+      var tlImg = picture(vtl);
+      tlImg.src = $("img", box).src;
+      tlImg.alt = $("img", box).alt + ", " + label + " marked";  // which video's, not "timeline"
       var tlLink = $("#viewer-tl-link");
       if (tlLink) { tlLink.href = $("img", box).getAttribute("src"); tlLink.target = "_blank"; }
       place(vtl, +d.x0, +d.x1);
