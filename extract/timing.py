@@ -116,6 +116,13 @@ class Packets:
     #: recorder's clock set back, recordings joined byte for byte: `_unwrapped`, `_joined`): from there
     #: on a decoded frame's own timestamp is not its `pts`
     restarts: tuple[float, ...] = ()
+    #: in demux order: each packet's timestamp as stamped (a decoded frame's own), as read (carried on),
+    #: its byte position (-1 unknown) and whether it is a keyframe: where a reader can start decoding
+    #: a file whose own timestamps do not name its frames (`videoad.footage`)
+    stamped: np.ndarray | None = None
+    read: np.ndarray | None = None
+    pos: np.ndarray | None = None
+    keys: np.ndarray | None = None
 
     def times(self) -> np.ndarray:
         """Their times (s) from the first frame's (`packet_times`)."""
@@ -144,7 +151,7 @@ def packet_table(path: str) -> Packets | None:
             stream = main_video_stream(container)
             base = stream.time_base
             bits = wrap_bits(container.format.name)
-            stamps, decode, keys = [], [], []
+            stamps, decode, keys, where = [], [], [], []
             for packet in container.demux(stream):
                 if packet.size == 0:  # a flush packet, or an AVI slot with no frame in it
                     continue
@@ -155,6 +162,7 @@ def packet_table(path: str) -> Packets | None:
                 stamps.append(packet.pts)
                 decode.append(packet.dts)
                 keys.append(bool(packet.is_keyframe))
+                where.append(-1 if packet.pos is None else packet.pos)
     except Exception:  # noqa: BLE001 - no timestamps: the container's rate stands, as before
         return None
     if len(stamps) < 2 or base is None:
@@ -165,7 +173,7 @@ def packet_table(path: str) -> Packets | None:
     pts = np.sort(read)
     moved = np.flatnonzero(np.diff(read - raw)) + 1  # where, in demux order, the reading parts from the stamps
     restarts = tuple(round(float((read[i] - pts[0]) * base), 3) for i in moved)
-    return Packets(pts, base, restarts)
+    return Packets(pts, base, restarts, raw, read, np.asarray(where, dtype=np.int64), np.asarray(keys))
 
 
 def packet_pts(path: str):

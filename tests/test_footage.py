@@ -165,6 +165,53 @@ def test_a_transport_stream_whose_clock_goes_back_shows_the_frames_extraction_re
     _seeks_as_extraction_reads(joined, [(30, 30), (54, 54), (30, 45), (80, 100)])
 
 
+def _set_back(tmp_path: Path) -> Path:
+    """240 frames at 10 fps, the clock set back 8 s at frame 120 (two recordings joined byte for byte)."""
+    first = _write_ts(tmp_path / "a.ts", [20000 + 100 * i for i in range(120)])
+    second = _write_ts(tmp_path / "b.ts", [20000 + 100 * i - 8000 for i in range(120, 240)], start=120)
+    joined = tmp_path / "set_back.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    return joined
+
+
+def _lost(tmp_path: Path) -> Path:
+    """160 frames whose TS packets lost mid-frame leave fewer frames than timestamps (above)."""
+    data = _write_ts(tmp_path / "clean.ts", [i * 100 for i in range(160)]).read_bytes()
+    packets = [data[i:i + 188] for i in range(0, len(data), 188)]
+    cut = range(len(packets) * 3 // 10, len(packets) * 3 // 10 + 7)
+    lost = tmp_path / "lost.ts"
+    lost.write_bytes(b"".join(p for k, p in enumerate(packets) if k not in cut))
+    return lost
+
+
+def _uneven(tmp_path: Path) -> Path:
+    """240 frames 0.1-0.3 s apart: seeks to their timestamps land past the frame asked for."""
+    gaps = np.random.default_rng(2).choice([100, 200, 300], size=239)
+    return _write_ts(tmp_path / "uneven.ts", np.concatenate([[0], np.cumsum(gaps)]).tolist())
+
+
+@pytest.mark.parametrize("make", [_set_back, _lost, _uneven])
+def test_each_event_of_a_transport_stream_read_from_its_start_decodes_one_gop_not_the_file(tmp_path, make):
+    """MPEG-TS files whose timestamps cannot name their frames (a clock set back, packets lost, seeks that
+    land past) were decoded from their start for every event: 10 events of a 3000-frame recording
+    decoded 15,000 frames. Now a read enters at a keyframe whose place in extraction's count is known
+    (the packet table's, or that of one read from the start that the file's later events reuse): each
+    event after the first decodes at most two keyframe intervals (10 frames here) and its own frames,
+    which stay extraction's."""
+    path = make(tmp_path)
+    every = _all_frames(path)
+    n = len(every)
+    with Footage(path, n) as f:
+        for k, (first, last) in enumerate([(n - 12, n - 1), (n - 40, n - 35), (n // 2, n // 2 + 5),
+                                           (n // 2 + 20, n // 2 + 22), (n - 70, n - 66), (n - 3, n + 20)]):
+            f.decoded = 0
+            got = list(f.frames(first, last))
+            assert [j for j, _ in got] == list(range(first, min(last, n - 1) + 1))
+            assert all(np.array_equal(img, every[j]) for j, img in got), (first, last)
+            if k:
+                assert f.decoded <= 2 * 10 + min(last, n - 1) - first + 1, f"{f.decoded} decoded for {first}-{last} of {n}"
+
+
 def test_image_folders_are_read_frame_by_frame():
     folder = shared("ucsd_ped2", "testing", "frames", "01")
     stream = open_image_folder(folder)

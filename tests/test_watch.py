@@ -2022,6 +2022,30 @@ def test_frames_a_recording_never_delivered_are_warned_of_once_by_watch(cam, tmp
     assert warning["warning"].startswith(f"5 of the {len(frames)} frames from its first to its last never arrived")
 
 
+def test_a_recording_whose_clock_was_set_back_is_warned_of_once_by_watch(cam, tmp_path):
+    """The runner's video as two MPEG-TS recordings joined byte for byte, the second's clock an hour
+    behind the first's (a recorder's clock set back): extraction's notes say its timestamps go back,
+    watch said nothing of it. Now one `warning` record names the file and where."""
+    import cv2
+
+    from _extract_media import make_vfr_h264
+
+    frames = [cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in _frames(cam["video"])]
+    half = len(frames) // 2
+    size = dict(rate=int(FPS), width=frames[0].shape[1], height=frames[0].shape[0])
+    first = make_vfr_h264(tmp_path / "a.ts", [3_600_000 + 100 * i for i in range(half)],
+                          picture=lambda i: frames[i], **size)
+    second = make_vfr_h264(tmp_path / "b.ts", [100 * i for i in range(len(frames) - half)],
+                           picture=lambda i: frames[half + i], **size)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(first.read_bytes() + second.read_bytes())
+    res = CliRunner().invoke(cli, ["watch", str(joined), "--model", str(cam["models"]), "-o", str(tmp_path / "w")])
+    assert res.exit_code == 0, res.output
+    (warning,) = _of(_records(tmp_path / "w"), "warning")
+    assert warning["video"] == "joined.ts"
+    assert warning["warning"].startswith(f"its timestamps go back 1 time(s) (at {half / FPS:.2f} s")
+
+
 def test_a_live_stream_that_stalls_and_resumes_reads_no_motion_across_the_stall(cam, tmp_path, monkeypatch):
     """A camera whose stream stalls 4 s (under --timeout: no reconnection) and resumes with the runner
     elsewhere: live frames had no times for the pause rule, so the pair across the stall counted as

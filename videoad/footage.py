@@ -5,9 +5,11 @@ before it. `Footage.frames(first, last)` seeks PyAV to the keyframe at or before
 decodes forward from there; a frame's index is its timestamp times the frame rate (frames are
 numbered from 0 as extraction counted them, which holds for constant-frame-rate files), or, for
 a file whose frames do not keep its container's rate (extract.timing), its place among the
-file's sorted packet timestamps, as extraction counted them. A file whose timestamps cannot be
-used (missing, going back mid-file, more of them than frames decoded, or the seek lands past the
-wanted frame) is read from its start instead, counting frames as extraction did.
+file's sorted packet timestamps, as extraction counted them. An MPEG-TS whose timestamps cannot
+name its frames (going back mid-file, more of them than frames decoded, or the seek lands past the
+wanted frame) is entered at a keyframe by its byte position, whose place in extraction's count is
+known (`Footage._unstamped`); other files whose timestamps cannot be used are read from their start,
+counting frames as extraction did.
 Image-sequence folders (UCSD Ped2's `001.tif ...`) are read frame by frame from their files.
 
 Clips are H.264 in MP4 (`libx264`, yuv420p, the moov atom first so that a browser starts at
@@ -65,6 +67,7 @@ class Footage:
             raise FootageError(f"{self.path}: source not found")
         self._container = None
         self._images: list[Path] | None = None
+        self._reader = None  # `_Reader`: extraction's frames from the start, read once, for the index it leaves
         self.fps: float | None = None
         self.seeks = 0  # seeks made, and frames decoded: what a read cost (tests check both)
         self.decoded = 0
@@ -88,9 +91,12 @@ class Footage:
         self._start = self._stream.start_time or 0
         self.seekable = bool(self.fps and self._stream.time_base)
         self._pts = None
+        self._table = None  # extract.timing.Packets: where a read can start without the frames' own timestamps
+        self._n_frames = n_frames
+        self._keyed: tuple[list, list] | None = None  # (timestamp per frame, [(frame, byte position)]): `_key_index`
         why = self._unnamed(n_frames)
         if why:
-            log.info("%s: %s: reading from the start", self.path, why)
+            log.info("%s: %s: not read by its timestamps", self.path, why)
             self.seekable = False
 
     def _unnamed(self, n_frames: int | None) -> str | None:
@@ -99,7 +105,7 @@ class Footage:
         frame i is then the one with the i-th timestamp; the others' index is timestamp x rate."""
         from extract.timing import packet_table, variable_timing
 
-        table = packet_table(os.fspath(self.path))
+        table = self._table = packet_table(os.fspath(self.path))
         if table is not None and table.restarts:
             # decoded frames carry the stamps as written (an MPEG-TS clock set back an hour: 2**33 ticks
             # added by FFmpeg), not as read: one named a frame of the first run, or none
@@ -133,6 +139,9 @@ class Footage:
         self.close()
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._container is not None:
             self._container.close()
             self._container = None
@@ -157,11 +166,12 @@ class Footage:
                     yield i, img
                 return
             except _NoTimestamps as why:
-                log.info("%s: %s; decoding from the start", self.path, why)
+                log.info("%s: %s; reading by its keyframes", self.path, why)
             except _Damaged as why:  # the rest from the start, with the damage filled in as extraction did
                 log.info("%s: %s; decoding from the start", self.path, why)
-                first = done + 1
-        yield from self._sequential(first, int(last))
+                yield from self._sequential(done + 1, int(last))
+                return
+        yield from self._unstamped(first, int(last))
 
     def _image_frames(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
         import cv2
@@ -217,6 +227,83 @@ class Footage:
         if not started:  # an MPEG-TS or FLV seek into the last GOP lands past the data: read from the start
             raise _NoTimestamps(f"the seek to frame {first} found no frame")
 
+    # -- files whose own timestamps do not name their frames ----------------------------------------
+    def _unstamped(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Frames `first`..`last` of a file whose timestamps cannot name them (going back, frames lost,
+        a seek that lands past): an MPEG-TS is entered at a keyframe whose place in extraction's count is
+        known, found by its byte position (a timestamp names two frames once a clock went back), and
+        each frame decoded from there is checked against the timestamp extraction's frame there had.
+        Decoding from the start for each event cost events x file length (a clock set back: 10 events
+        of a 3000-frame recording decoded 15,000 frames). The places come from the packet table where
+        its count is extraction's (`_key_index`), else from one read from the start (`_Reader`) that
+        later events of the file reuse. Other containers are read from their start."""
+        if self._table is None or self._table.pos is None or not _byte_seekable(self._container):
+            yield from self._sequential(first, last)
+            return
+        keyed = self._key_index()
+        at = first
+        if keyed is not None:
+            at = yield from self._from_key(*keyed, at, last)
+        if at > last or (keyed is not None and at >= len(keyed[0])):  # past its last frame: nothing more
+            return
+        reader = self._reader
+        if reader is not None and reader.count > at:  # passed already: enter at a keyframe it found
+            at = yield from self._from_key(reader.stamps, reader.keys, at, last)
+            if at > last or (reader.done and at >= reader.count):
+                return
+            if reader.count > at:  # no keyframe it found leads there unchanged: from the start again
+                reader.close()
+                reader = None
+        if reader is None:
+            reader = self._reader = _Reader(self.path, self._table)
+        for i, img in reader.upto(last, self):
+            if i >= at:
+                yield i, img
+
+    def _key_index(self) -> tuple[list, list] | None:
+        """(each frame's own timestamp, [(frame, byte position of its keyframe packet)]) in extraction's
+        count from the packet table, which puts the frames of a run that restarts after the run before
+        (extract.timing); None where its count is not extraction's (packets lost: frames that never
+        decoded) or it has no byte positions."""
+        if self._keyed is None:
+            t = self._table
+            if self._n_frames is None or len(t.pts) != int(self._n_frames):
+                return None
+            order = np.argsort(t.read, kind="stable")
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            keys = sorted((int(rank[k]), int(t.pos[k])) for k in np.flatnonzero(t.keys & (t.pos >= 0)))
+            self._keyed = (t.stamped[order].tolist(), keys)
+        return self._keyed
+
+    def _from_key(self, stamps: list, keys: list, first: int, last: int):
+        """Frames from `first` decoded from the last keyframe at or before it in `keys` while each has the
+        timestamp `stamps` names for its place; yields them, returns the first frame not given."""
+        import av
+
+        k = _last_at_or_before(keys, first)
+        if k is None:
+            return first
+        i, pos = keys[k]
+        try:
+            self._container.seek(pos, unsupported_byte_offset=True)
+        except av.FFmpegError:
+            return first
+        self.seeks += 1
+        try:
+            for frame in self._container.decode(self._stream):
+                self.decoded += 1
+                if i >= len(stamps) or frame.pts is None or frame.pts != stamps[i]:
+                    return max(i, first)  # not the frame extraction had there (damage, a file changed)
+                if i > last:
+                    return i
+                if i >= first:
+                    yield i, upright(frame, self._aspect)
+                i += 1
+        except av.FFmpegError:
+            pass
+        return max(i, first)
+
     def _sequential(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
         """Every frame from the start, counted as extraction counts them: damaged packets' frames
         filled in (`extract.decode.PyAVFrames`), so frame i is extraction's frame i."""
@@ -240,6 +327,74 @@ class Footage:
             raise FootageError(f"{self.path}: decoding failed ({exc})") from None
         finally:
             reader.close()
+
+
+def _byte_seekable(container) -> bool:
+    """Whether a read can start at a packet's byte position: MPEG-TS and MPEG-PS, whose demuxers find
+    the next packet from any byte (others' index or headers go wrong there)."""
+    return bool(container is not None and {"mpegts", "mpeg"} & set((container.format.name or "").split(",")))
+
+
+def _last_at_or_before(keys: list, first: int) -> int | None:
+    import bisect
+
+    k = bisect.bisect_right(keys, (first, math.inf)) - 1
+    return k if k >= 0 else None
+
+
+class _Reader:
+    """Extraction's frames of a file from its start (`extract.decode.PyAVFrames`), read as far as asked
+    and kept open for the next event: each frame's own timestamp (None for damage filled in) and the
+    frames that are keyframes, with their packets' byte positions (matched in demux order), so that
+    a later read of frames it passed starts at one of them (`Footage._from_key`)."""
+
+    LOOK = 4  # keyframe packets looked ahead for a frame's timestamp (one lost keyframe is passed by)
+
+    def __init__(self, path: Path, table) -> None:
+        import av
+
+        from extract.decode import PyAVFrames
+
+        container = av.open(os.fspath(path))
+        self._frames = PyAVFrames(container, main_video_stream(container))
+        at = np.flatnonzero(table.keys & (table.pos >= 0))
+        self._key_packets = list(zip(table.stamped[at].tolist(), table.pos[at].tolist()))
+        self._next_key = 0
+        self.stamps: list = []
+        self.keys: list = []
+        self.done = False
+
+    @property
+    def count(self) -> int:
+        return len(self.stamps)
+
+    def upto(self, last: int, footage: "Footage") -> Iterator[tuple[int, np.ndarray]]:
+        """Frames from where it stands to `last` (or the end)."""
+        import av
+
+        from extract.decode import DecodeError
+
+        try:
+            while not self.done and self.count <= last:
+                try:
+                    image = next(self._frames)
+                except StopIteration:
+                    self.done = True
+                    return
+                footage.decoded += 1
+                i, pts = self.count, self._frames.shown_pts
+                self.stamps.append(pts)
+                ahead = self._key_packets[self._next_key:self._next_key + self.LOOK]
+                hit = next((n for n, (stamp, _) in enumerate(ahead) if stamp == pts), None)
+                if pts is not None and hit is not None:
+                    self.keys.append((i, ahead[hit][1]))
+                    self._next_key += hit + 1
+                yield i, image
+        except (av.FFmpegError, DecodeError) as exc:
+            raise FootageError(f"{footage.path}: decoding failed ({exc})") from None
+
+    def close(self) -> None:
+        self._frames.close()
 
 
 class _Damaged(Exception):

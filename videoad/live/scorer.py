@@ -237,6 +237,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
         leading = stream.start_note() if hasattr(stream, "start_note") else None
         if leading:  # a segment cut mid-GOP: its first frames lost (extract.decode), as extraction warns
             put(("warning", leading))
+        restarted = getattr(stream, "restart_note", None)
+        if restarted:  # its timestamps go back (a clock set back, recordings joined: extract.timing), as extraction says
+            put(("warning", restarted))
         resized = stream.size_note() if hasattr(stream, "size_note") else None
         if resized:  # the picture changed size part-way: resized to the first frame's, as extraction says
             put(("warning", resized))
