@@ -240,8 +240,8 @@ class EventTracker:
     consecutive clips whose score is over `threshold`; a run that starts at most `merge_gap_s`
     after the previous one ended (end of its last clip to start of the next) joins it; a run
     shorter than `min_length_s` is dropped (its length: the recording it holds, `recorded`, where the
-    frames keep their own times: a clip across a burst camera's pause is no longer for the pause,
-    while runs either side of one stay apart by it). A pause in the recording (`pauses`: the frames
+    frames keep their own times: a clip across a burst camera's pause is no longer for the pause).
+    A pause in the recording (`pauses`: the frames
     one lies just before, `FrameClock.pauses`) ends the open run, as a stream's gap ends it in
     `videoad watch`: an hour's pause inside was an event of 3607 s. Memory: the open run's clip scores
     and the few clips of a possible gap, nothing per frame.
