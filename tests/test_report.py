@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from html import escape as html_escape
 from html.parser import HTMLParser
+import itertools
 import os
 import re
 from pathlib import Path
@@ -2132,11 +2133,48 @@ def test_the_events_pictures_and_the_viewers_links_are_valid_html(scoreset, tmp_
     assert js.count('.target = "_blank"') == 2 and "figure.card" not in js
 
 
-def test_an_events_span_on_a_timeline_is_edged_at_3_to_1_under_the_curve_and_the_truth(tmp_path, monkeypatch):
+#: colour-vision deficiencies as Machado, Oliveira & Fernandes (2009) simulate them at full severity, on
+#: linear RGB
+_DEFICIENCIES = {
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216), (-0.003882, -0.048116, 1.051998)),
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881)),
+    "tritanopia": ((1.255528, -0.076749, -0.178779), (-0.078411, 0.930809, 0.147602), (0.004733, 0.691367, 0.303900)),
+}
+
+
+def _lab(colour: str, deficiency: str | None = None) -> np.ndarray:
+    """CIELAB (D65) of a #rrggbb colour, as seen with `deficiency` (`_DEFICIENCIES`) or without."""
+    from matplotlib.colors import to_rgb
+
+    c = np.array(to_rgb(colour))
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    if deficiency is not None:
+        c = np.clip(np.array(_DEFICIENCIES[deficiency]) @ c, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ c
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _over(rgba, background) -> str:
+    """The colour `rgba` paints over the opaque `background`, as #rrggbb."""
+    from matplotlib.colors import to_hex, to_rgba
+
+    c, b = np.array(to_rgba(rgba)), np.array(to_rgba(background)[:3])
+    return to_hex(c[3] * c[:3] + (1 - c[3]) * b)
+
+
+def test_every_span_and_band_on_a_timeline_stands_out_at_3_to_1_and_apart_for_colour_blind_readers(
+        tmp_path, monkeypatch):
     """The events' shading was orange at alpha 0.22 with no edge: 1.21:1 on white, where WCAG asks 3:1
-    of a mark, so an event's extent was barely seen. Each span has an opaque edge now, at 3:1 on the
-    axes' background and on its own fill (the contrast read from the plot's colours), drawn under the
-    score line and the ground-truth band; the legend's swatch shows the edge."""
+    of a mark, so an event's extent was barely seen; so were the ground-truth band (#2ca02c at alpha 0.8:
+    2.63:1), the damaged frames (grey at alpha 0.35, hatched: 1.28:1) and the pauses (light grey at 0.5:
+    1.18:1). Each mark has a colour at 3:1 now, on the axes' background and on its own fill (an event's
+    edge, a pause's edge, the damaged frames' hatching and edge, the band itself, which also lies on an
+    event's fill), no two of them closer than 20 in CIELAB as read with or without protanopia,
+    deuteranopia or tritanopia (the band's green was 17 from the events' orange with deuteranopia). The
+    spans lie under the band (a pause's fill faded it) and the band under the score line; the legend's
+    swatches show the same colours."""
     from matplotlib.colors import to_hex, to_rgba
 
     from videoad import plots
@@ -2144,25 +2182,49 @@ def test_an_events_span_on_a_timeline_is_edged_at_3_to_1_under_the_curve_and_the
     s = np.full(60, 0.2)
     s[20:30] += 0.5
     starts = np.arange(60) * 4
-    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 256, 25.0, "c", "all", "", 0.4)
+    times = np.arange(256) / 25.0 + np.where(np.arange(256) >= 200, 5.0, 0.0)  # 5 s paused before frame 200
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 256, 25.0, "c", "all", "", 0.4,
+                    damaged_spans=[[30, 50]], frame_times=times)
     figures = _drawn_figure(monkeypatch)
     timeline(v, tmp_path / "a.png", thumbnails=0, annotation=VideoAnnotation("a", "X", ((80, 120),), None, "gt.txt"))
     ax, legend = figures[0].axes[0], figures[0].legends[0]
+    background = to_hex(ax.get_facecolor())
     label = "event (its clips' frames)"
     span, = [c for c in ax.collections if c.get_label() == label]
     assert len(span.get_paths()) == len(find_events(ScoreSet([v], {})).events) == 1
     assert min(span.get_linewidths()) >= 0.5 and span.get_alpha() is None  # an artist's alpha would fade the edge
     edge, face = to_rgba(plots.EVENT_EDGE_RGB), to_rgba(plots.EVENT_RGB, plots.EVENT_ALPHA)
     assert [to_rgba(c) for c in span.get_edgecolors()] == [edge] and [to_rgba(c) for c in span.get_facecolors()] == [face]
-    background = np.array(to_rgba(ax.get_facecolor())[:3])
-    fill = to_hex(face[3] * np.array(face[:3]) + (1 - face[3]) * background)
-    assert _contrast(to_hex(edge), to_hex(background)) >= 3 and _contrast(to_hex(edge), fill) >= 3
-    assert _contrast(fill, to_hex(background)) == pytest.approx(1.21, abs=0.01)  # the fill alone, as reviewed
+    event_fill = _over(face, background)
+    assert _contrast(event_fill, background) == pytest.approx(1.21, abs=0.01)  # the fill alone, as reviewed
     truth, = [p for p in ax.patches if p.get_label() == "ground truth"]
     curve, = [ln for ln in ax.lines if ln.get_label().startswith("clip score")]
-    assert span.get_zorder() < min(truth.get_zorder(), curve.get_zorder())
-    swatch = legend.legend_handles[[t.get_text() for t in legend.get_texts()].index(label)]
-    assert to_rgba(swatch.get_edgecolor()) == edge and swatch.get_linewidth() >= 0.5
+    spans = [c for c in ax.collections if c.get_label() in (label, "damaged frames", "pause in the recording")]
+    assert len(spans) == 3 and max(c.get_zorder() for c in spans) < truth.get_zorder() < curve.get_zorder()
+
+    swatches = dict(zip([t.get_text() for t in legend.get_texts()], legend.legend_handles))
+    marks = {}  # label: (the colour that marks it, what it lies on)
+    for name in (label, "damaged frames", "pause in the recording"):
+        art, = [c for c in ax.collections if c.get_label() == name]
+        (edge,), (face,) = ({to_rgba(c) for c in colours} or {to_rgba("none")}  # "none": no colour listed
+                            for colours in (art.get_edgecolors(), art.get_facecolors()))
+        assert edge[3] == 1 and art.get_alpha() is None and min(art.get_linewidths()) >= 0.5, name
+        assert to_rgba(swatches[name].get_edgecolor()) == edge and swatches[name].get_linewidth() >= 0.5, name
+        assert to_rgba(swatches[name].get_facecolor()) == face, name
+        marks[name] = to_hex(edge), [background, _over(face, background)]
+    damaged, = [c for c in ax.collections if c.get_label() == "damaged frames"]
+    assert damaged.get_hatch() == swatches["damaged frames"].get_hatch() == "///"
+    if hasattr(damaged, "get_hatchcolor"):  # matplotlib 3.10 on: its hatching is drawn in its edge's colour
+        assert {to_hex(c) for c in np.atleast_2d(damaged.get_hatchcolor())} == {marks["damaged frames"][0]}
+    assert truth.get_alpha() in (None, 1) and to_rgba(truth.get_facecolor())[3] == 1
+    assert to_rgba(swatches["ground truth"].get_facecolor()) == to_rgba(truth.get_facecolor())
+    marks["ground truth"] = to_hex(truth.get_facecolor()), [background, event_fill]  # a hit lies on an event
+
+    for name, (colour, under) in marks.items():
+        assert min(_contrast(colour, u) for u in under) >= 3, (name, colour)
+    for (a, (ca, _)), (b, (cb, _)) in itertools.combinations(marks.items(), 2):
+        for deficiency in (None, *_DEFICIENCIES):
+            assert np.linalg.norm(_lab(ca, deficiency) - _lab(cb, deficiency)) >= 20, (a, b, deficiency)
 
 
 def test_every_mark_of_a_timeline_is_named_in_its_legend(tmp_path, monkeypatch):
