@@ -2087,6 +2087,75 @@ def test_a_live_stream_that_stalls_and_resumes_reads_no_motion_across_the_stall(
     assert across >= 1
 
 
+def test_a_stream_timed_by_arrival_pauses_where_the_camera_stalls_not_where_the_watch_held_it(cam, tmp_path,
+                                                                                              monkeypatch):
+    """A live stream without stamps is timed for the pause rule by its frames' arrival. 5 s with no
+    frame is a pause where the camera sent none (the decoder waited for it), but none where the
+    reader waited on a full frame queue (the scorer behind, the camera's frames buffered meanwhile):
+    that wait read as a stall before, and the real frame pair after it was left out of the motion.
+    A fake clock stands for time: 0.1 s per frame from the camera, 0.2 s per timed-out put."""
+    import queue
+
+    from types import SimpleNamespace
+
+    from extract.backbones.motion import MotionBackbone
+    from videoad.live import scorer as live_scorer
+
+    frames = _frames(cam["video"])
+    shown = frames[:60] + frames[120:180]
+    clock = [1.8e9]
+    monkeypatch.setattr(live_scorer, "time", SimpleNamespace(time=lambda: clock[0]))
+    seen: list = []
+    original_features, original_put = MotionBackbone.preprocess_prepared, live_scorer.FrameQueue.put
+
+    def recording(self, clip, sources=None):
+        features = original_features(self, clip, sources)
+        seen.append((list(sources), features.copy()))
+        return features
+
+    def watched(stall_in: str) -> dict:
+        queued, refusals = [0], [25 if stall_in == "queue" else 0]
+
+        def camera():
+            for i, frame in enumerate(shown):
+                clock[0] += 5.0 if stall_in == "camera" and i == 60 else 1 / FPS
+                yield frame
+
+        def put(self, item, timeout=None):
+            if item[0] == "frame" and queued[0] == 59 and refusals[0]:  # frame 59's put: the queue full for 5 s
+                refusals[0] -= 1
+                clock[0] += 0.2
+                raise queue.Full
+            original_put(self, item, timeout)
+            queued[0] += item[0] == "frame"
+
+        seen.clear()
+        with monkeypatch.context() as mp:
+            mp.setattr(MotionBackbone, "preprocess_prepared", recording)
+            mp.setattr(live_scorer.FrameQueue, "put", put)
+            source = live.FramesSource("cam", camera, fps=FPS, live=True)
+            live.watch([source], wm, tmp_path / stall_in, live.WatchOptions(max_lag_s=600000))
+        assert len(seen) >= 5
+        return {tuple(sources): features for sources, features in seen}
+
+    wm = live.WatchModel.load(cam["models"])
+    paused, plain = copy.copy(wm.backbone), copy.copy(wm.backbone)
+    paused.start_video()
+    paused.frame_times(np.concatenate([np.arange(60) / FPS, 10.0 + np.arange(60) / FPS]))
+    plain.start_video()
+    stalled, held = watched("camera"), watched("queue")
+    assert stalled.keys() == held.keys()
+    across = 0
+    for sources in stalled:
+        clip = np.stack([plain.prepare_frame(shown[i]) for i in sources])
+        np.testing.assert_array_equal(stalled[sources], paused.preprocess_prepared(clip, list(sources)))
+        np.testing.assert_array_equal(held[sources], plain.preprocess_prepared(clip, list(sources)))
+        if sources[0] < 60 <= sources[-1]:
+            across += 1
+            assert not np.array_equal(stalled[sources], held[sources])
+    assert across >= 1
+
+
 def test_a_recording_whose_decoder_fails_partway_is_named_and_exits_1(cam, tmp_path, monkeypatch):
     """A file whose decoder raises partway (a decoder process dying, a tail that cannot be read):
     a `failed` record naming the error and where, the event open there closed as the stream lost,

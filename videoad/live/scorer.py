@@ -208,6 +208,11 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
              float(getattr(reader, "leading_seconds", 0.0) or 0.0), getattr(stream, "rate_note", None)))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
         n, t0, last = 0, None, None
+        # seconds of this session the reader spent in `put` rather than reading: a full queue (the scorer
+        # behind) holds it there while the camera's frames wait in the stream's buffers. Each frame is
+        # sent with its arrival less these (its `read` time), so that wait is no gap in the times a stream
+        # timed by arrival pauses by (`_Scorer._live_time`); the camera stalling still is one
+        held = 0.0
         try:
             for frame in itertools.chain(ahead, frames):
                 now = time.time()
@@ -219,8 +224,9 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                             break
                         now = time.time()
                 n, last = n + 1, now  # the last frame's arrival: where an outage after it begins
-                if not put(("frame", frame, now, stamp() if stamp is not None else None)):
+                if not put(("frame", frame, now, stamp() if stamp is not None else None, now - held)):
                     break
+                held += time.time() - now
         except Exception as exc:  # noqa: BLE001
             why = _error_text(exc, feed)
         finally:
@@ -622,7 +628,8 @@ class _Scorer:
         """Keep frame `index`'s time for the pause rule: the stream's stamp (PyAV's pts: an RTSP camera's
         clock, a capture device's) where the session's first frame has one and the rate is the stream's own
         (FFmpeg stamps a stream that states none at its guessed rate, so a stall leaves no gap in them),
-        else its arrival."""
+        else its arrival less the time the reader waited on a full queue before it (the message's `read`
+        time, `_read_feed`): the watch falling behind is not the camera stalling."""
         stamped = msg[3] if len(msg) > 3 else None
         if self._live_clock is None:
             self._live_clock = "stamps" if stamped is not None and not self._live_guessed else "arrival"
@@ -630,7 +637,7 @@ class _Scorer:
             self._live_from += 1
         if not self._live_times:
             self._live_from = index
-        t = msg[2] if self._live_clock == "arrival" else stamped
+        t = (msg[4] if len(msg) > 4 else msg[2]) if self._live_clock == "arrival" else stamped
         self._live_times.append(math.nan if t is None else float(t))
 
     def _live_pauses(self, sources: list[int]) -> None:
