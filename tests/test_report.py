@@ -512,6 +512,66 @@ def test_a_timeline_without_a_long_pause_is_drawn_on_a_plain_axis(tmp_path, monk
     assert "shortened" not in ax.get_xlabel() and not [t for t in ax.texts if t.get_text().startswith("paused")]
 
 
+def _many_bursts(n_bursts, seed=0):
+    """A motion-triggered camera's day: `n_bursts` bursts of 12 s at 10 fps, 10 to 40 min apart."""
+    rng = np.random.default_rng(seed)
+    starts = np.concatenate([[0.0], np.cumsum(rng.uniform(600, 2400, n_bursts - 1))])
+    times = np.concatenate([t + np.arange(120) / 10 for t in starts])
+    clips = np.arange(0, len(times) - 16, 8)
+    return VideoScores("day.mp4", rng.random(len(clips)), np.stack([clips, clips + 15], 1), len(times), 10.0,
+                       frame_times=times)
+
+
+def _tick_labels(ax):
+    """The x tick labels drawn: (place on the axis, left and right edge in pixels, text), left to right."""
+    renderer = ax.figure.canvas.get_renderer()
+    ax.figure.canvas.draw()
+    return sorted((t.get_position()[0], *(lambda b: (b.x0, b.x1))(t.get_window_extent(renderer)), t.get_text())
+                  for t in ax.get_xticklabels() if t.get_text())
+
+
+@pytest.mark.parametrize("n_bursts", [8, 20])
+def test_a_timeline_of_many_bursts_labels_each_wide_one_and_no_labels_overlap(tmp_path, monkeypatch, n_bursts):
+    """Ticks fell on the round steps of real time only: 8 bursts of 12 s, each ~100 px wide, had 4
+    unlabelled (no multiple of 15 s within them). Each burst that holds a label's width gets one,
+    and no two labels overlap at the figure's size; with 20 (each narrower than a label) too."""
+    from videoad.plots import timeline_axis
+
+    v = _many_bursts(n_bursts)
+    axis = timeline_axis(v)
+    assert len(axis.shortened) == n_bursts - 1
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "day.png", thumbnails=0)
+    ax = figures[0].axes[0]
+    labels = _tick_labels(ax)
+    assert len(labels) >= 3
+    assert all(a[2] < b[1] for a, b in zip(labels, labels[1:])), labels  # apart, left to right
+    width = max(right - left for _, left, right, _ in labels)
+    to_px = lambda x: float(ax.transData.transform((x, 0))[0])  # noqa: E731
+    edges = [0.0, *(t for pause in axis.shortened for t in pause), float(v.seconds(v.n_frames))]
+    wide = 0
+    for lo, hi in zip(edges[::2], edges[1::2]):
+        a, b = axis([lo, hi])
+        if to_px(b) - to_px(a) >= width:
+            wide += 1
+            assert any(a <= x <= b for x, *_ in labels), (lo, hi, labels)
+    assert wide == (n_bursts if n_bursts < 16 else 0)
+
+
+def test_a_timeline_of_many_shortened_pauses_says_no_break_mark_it_does_not_draw(tmp_path, monkeypatch):
+    """Over 16 pauses the gaps are too narrow to mark (//) or label; the axis' label said "(//)" all
+    the same."""
+    figures = _drawn_figure(monkeypatch)
+    timeline(_many_bursts(20), tmp_path / "day.png", thumbnails=0)
+    ax = figures[0].axes[0]
+    assert not [t for t in ax.texts if t.get_text().startswith("paused")]
+    assert ax.get_xlabel().endswith("pauses over 30 s shortened")
+    timeline(_many_bursts(3), tmp_path / "three.png", thumbnails=0)
+    ax = figures[1].axes[0]
+    assert len([t for t in ax.texts if t.get_text().startswith("paused")]) == 2
+    assert ax.get_xlabel().endswith("pauses over 30 s shortened (//)")
+
+
 def test_top_clips_do_not_overlap():
     v = _video("x", 5, n_clips=10)
     v.scores[4] = v.scores[5] - 0.01  # overlaps clip 5 (stride 8 < length 16)
@@ -931,6 +991,30 @@ def test_a_timeline_in_frames_needs_no_playhead_places(tmp_path):
     assert "knots" in _playhead_knots(v, media)
     v.fps = 0.0
     assert _playhead_knots(v, media) == {}
+
+
+def test_the_playhead_of_a_clip_ending_before_a_pause_stops_there():
+    """A clip whose last frame is the last before an hour's pause: its last knot (where the clip
+    ends) was the next burst's first frame, so as the clip played its last frame, and once it had
+    ended, the playhead stood across the (shortened) pause. It ends where the frame does."""
+    from videoad.evidence import EventMedia
+    from videoad.plots import timeline_axis
+    from videoad.report import _playhead_knots
+
+    v = _leap()  # frames 0..119 at 0-12 s, 120.. an hour on
+    axis = timeline_axis(v)
+    for first, step in ((40, 1), (0, 1)):
+        media = EventMedia(1, clip="events/E001.mp4", clip_first_frame=first, clip_last_frame=119, clip_fps=10.0)
+        got = _playhead_knots(v, media, axis)
+        knots = [float(x) for x in got["knots"].split(",")]
+        assert int(got["knot-step"]) == step and len(knots) == 120 - first + 1
+        assert knots[-1] == pytest.approx(float(axis(v.end_seconds(119))), abs=1e-3)  # 12 s, not 3612 s
+        assert knots[-1] < float(axis(3612.0)) - 0.5
+        np.testing.assert_allclose(knots[:-1], axis(v.seconds(np.arange(first, 120))), atol=1e-3)
+    # a clip across the pause still reads the next burst's frames
+    media = EventMedia(1, clip="events/E001.mp4", clip_first_frame=100, clip_last_frame=139, clip_fps=10.0)
+    knots = [float(x) for x in _playhead_knots(v, media, axis)["knots"].split(",")]
+    np.testing.assert_allclose(knots, axis(v.seconds(np.arange(100, 141))), atol=1e-3)
 
 
 def test_a_reports_marks_stand_where_its_timeline_draws_a_burst_an_hour_after_another(tmp_path, monkeypatch):

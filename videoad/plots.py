@@ -243,36 +243,60 @@ def _pause_words(s: float) -> str:
 
 
 def _gap_ticks(axis: TimeAxis, x_max: float, clock: bool) -> list[float]:
-    """Ticks (axis places) at the same round step of real time on each stretch of footage between
-    shortened pauses. Where two crowd each other (less than `GAP_TICK_ROOM` of the axis apart: the
-    end of one stretch and the start of the next, either side of a gap) the later one is kept, so
-    that a burst's start is read."""
+    """Ticks (axis places) on each stretch of footage between shortened pauses, no two closer than
+    `GAP_TICK_ROOM` of the axis (their labels overlapped). Each stretch wide enough to hold a label
+    gets one first, at its roundest time (`_roundest`: many short bursts fell between the round
+    steps, unlabelled), narrower ones one where there is room, then the same round step of real time
+    fills in, later ticks kept first so that a burst's start is read."""
     steps = [t for t in GAP_TICK_STEPS if t >= 1 or not clock]  # a clock's labels are whole seconds
     step = next((t for t in steps if x_max / t <= 10), steps[-1])
+    room = GAP_TICK_ROOM * x_max
     edges = [0.0, *(t for pause in axis.shortened for t in pause), float(axis.inverse(x_max))]
-    places = np.concatenate([axis(np.arange(math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) + 1) * step)
-                             for lo, hi in zip(edges[::2], edges[1::2])])
-    ticks: list[float] = []
-    for x in places[::-1]:
-        if not ticks or ticks[-1] - x >= GAP_TICK_ROOM * x_max:
+    stretches = list(zip(edges[::2], edges[1::2]))
+    wide, narrow = [], []
+    for k, (lo, hi) in enumerate(stretches):  # a label within the stretch (or past the axis' own ends)
+        a = 0.0 if k == 0 else float(axis(lo)) + room / 2
+        b = x_max if k == len(stretches) - 1 else float(axis(hi)) - room / 2
+        if a <= b:
+            wide.append(_roundest(float(axis.inverse(a)), float(axis.inverse(b)), steps))
+        else:
+            narrow.append(_roundest(lo, hi, steps))
+    rounds = [t * step for lo, hi in stretches[::-1]
+              for t in range(math.floor(hi / step + 1e-9), math.ceil(lo / step - 1e-9) - 1, -1)]
+    ticks = [float(axis(t)) for t in wide]  # apart by their stretches' room
+    for x in axis(np.asarray(narrow + rounds, float)):
+        if all(abs(x - t) >= room for t in ticks):
             ticks.append(float(x))
-    return ticks[::-1]
+    return sorted(ticks)
 
 
-def _draw_gaps(ax, axis: TimeAxis, x_max: float) -> None:
+def _roundest(lo: float, hi: float, steps: list[float]) -> float:
+    """The time in [lo, hi] that is a multiple of the largest of `steps` having one there (the one
+    nearest the middle); the middle where none has."""
+    mid = (lo + hi) / 2
+    for step in sorted(steps, reverse=True):
+        near = [t * step for t in (math.floor(mid / step), math.ceil(mid / step)) if lo <= t * step <= hi]
+        if near:
+            return min(near, key=lambda t: abs(t - mid))
+    return mid
+
+
+def _draw_gaps(ax, axis: TimeAxis, x_max: float) -> bool:
     """Each shortened pause whose gap has the room (`GAP_LABEL_SHARE`) marked as a break in the axis
-    (// on its edges, top and bottom) and labelled with its length."""
+    (// on its edges, top and bottom) and labelled with its length; whether any was (the axis' label
+    says // only then)."""
     band = ax.get_xaxis_transform()
     gaps = [(b - a, *map(float, axis(np.asarray([a, b])))) for a, b in axis.shortened]
     gaps = [(length, x0, x1) for length, x0, x1 in gaps if x1 - x0 >= GAP_LABEL_SHARE * x_max]
     if not gaps:
-        return
+        return False
     edges = [x for _, x0, x1 in gaps for x in (x0, x1)]
     ax.plot(edges * 2, [0] * len(edges) + [1] * len(edges), transform=band, ls="none", marker=[(-1, -2), (1, 2)],
             ms=9, mew=1.2, color="#444444", clip_on=False, label="_nolegend_")
     for length, x0, x1 in gaps:
         ax.text((x0 + x1) / 2, 0.5, f"paused {_pause_words(length)}", transform=band, rotation=90, ha="center",
                 va="center", fontsize=7, color="#444444")
+    return True
 
 
 def _hms(x: float, hours: bool) -> str:
@@ -435,8 +459,7 @@ def draw_timeline(
             ax.broken_barh([(float(f_end(p - 1)), float(f2x(p) - f_end(p - 1))) for p in pauses],
                            (0, 1), transform=band, facecolor=to_rgba(PAUSE_RGB, PAUSE_ALPHA),
                            edgecolor=PAUSE_EDGE_RGB, lw=0.8, label="pause in the recording")
-        if axis.shortened:
-            _draw_gaps(ax, axis, float(f2x(v.n_frames)))
+        marked = axis.shortened and _draw_gaps(ax, axis, float(f2x(v.n_frames)))
         ax.plot(*_between_pauses(*_envelope(f2x(mids), v.scores, mids), pauses), color=CURVE_RGB, lw=1.3,
                 label="clip score (at its middle)", marker="o" if len(v.scores) == 1 else None,
                 ms=4)  # one clip: a point no line would show
@@ -468,7 +491,7 @@ def draw_timeline(
                 (lambda x, _pos: _hms(float(axis.inverse(x)), span >= 3600)) if clock
                 else (lambda x, _pos: f"{round(float(axis.inverse(x)), 3):g}")))
         if axis.shortened:
-            since += f", pauses over {LONG_PAUSE_S:g} s shortened (//)"
+            since += f", pauses over {LONG_PAUSE_S:g} s shortened{' (//)' if marked else ''}"
         ax.set_xlabel((f"time ({'h:mm:ss' if span >= 3600 else 'm:ss'}){since}" if clock else f"time (s){since}")
                       if xunit == "s" else "frame")
         ax.set_ylabel("anomaly score" if unit == "score" else f"anomaly score\n{unit}", fontsize=9)

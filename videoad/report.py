@@ -251,13 +251,16 @@ def _playhead_knots(v: VideoScores, m: EventMedia | None, axis: TimeAxis | None 
     frames keep no one rate: the clip plays its frames at one rate, while the timeline places them
     by their own times (a burst camera's pause, a phone's slowing down), so `clip-x + t * rate`
     drifted at every pause. The timeline's x at evenly spaced frames of the clip (every
-    `knot-step`th frame, then its end); none where one rate holds and that sum is exact."""
+    `knot-step`th frame, then where its last frame ends: before a pause in the recording not at the
+    next burst's first frame, or the playhead crossed the pause as the clip ended and stood past it);
+    none where one rate holds and that sum is exact."""
     if m is None or not m.clip or not v.variable_rate or not (v.fps and v.fps > 0):
         return {}  # one rate, or a timeline in frames (the rate unknown): the straight line is exact
     n = max(1, m.clip_last_frame - m.clip_first_frame + 1)
     step = max(1, math.ceil(n / PLAYHEAD_KNOTS))
-    at = np.append(np.arange(0, n, step), n)
-    xs = (axis or timeline_axis(v))(v.seconds(m.clip_first_frame + at))
+    at = np.arange(0, n, step)
+    ends = v.end_seconds(m.clip_first_frame + n - 1)
+    xs = (axis or timeline_axis(v))(np.append(v.seconds(m.clip_first_frame + at), ends))
     return {"knots": ",".join(f"{x:.3f}" for x in xs), "knot-step": str(step), "clip-frames": str(n),
             "clip-fps": f"{m.clip_fps:.6f}"}
 
