@@ -13,13 +13,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from videoad.detector.base import BaseDetector, resolve_seed
-from videoad.detector.validation import check_number, user_stacklevel
-
-
-def _whole_valued(value) -> bool:
-    """A whole number, or a float that holds one (YAML's `4.0`), not a bool."""
-    return not isinstance(value, bool) and (isinstance(value, (int, np.integer)) or (
-        isinstance(value, (float, np.floating)) and float(value).is_integer()))
+from videoad.detector.validation import check_number, user_stacklevel, whole_valued
 
 
 #: data whose largest |value| is below this is scaled up for PCA (`tiny_scale`)
@@ -87,7 +81,7 @@ class PCARecon(BaseDetector):
 
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
-        if not _whole_valued(self.n_components) or self.n_components < 1:  # 4.0 from a settings file is 4
+        if not whole_valued(self.n_components) or self.n_components < 1:  # 4.0 from a settings file is 4
             raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
 
     def _score(self, X):
@@ -141,14 +135,14 @@ class IForest(BaseDetector):
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments):
         `n_estimators: -1` passed the read and failed inside scikit-learn at the fit."""
-        if not (_whole_valued(self.n_estimators) and self.n_estimators >= 1):
+        if not (whole_valued(self.n_estimators) and self.n_estimators >= 1):
             raise ValueError(f"IForest: n_estimators must be a whole number >= 1, got {self.n_estimators!r}")
         m = self.max_samples
-        if not (m == "auto" or (_whole_valued(m) and not isinstance(m, float) and m >= 1)
+        if not (m == "auto" or (whole_valued(m) and not isinstance(m, float) and m >= 1)
                 or (isinstance(m, float) and 0.0 < m <= 1.0)):
             raise ValueError(f"IForest: max_samples must be 'auto', a number of rows >= 1 or a share in (0, 1], "
                              f"got {m!r}")
-        if self.n_jobs is not None and not (_whole_valued(self.n_jobs) and self.n_jobs != 0):
+        if self.n_jobs is not None and not (whole_valued(self.n_jobs) and self.n_jobs != 0):
             raise ValueError(f"IForest: n_jobs must be None or a whole number other than 0, got {self.n_jobs!r}")
 
     #: scikit-learn's trees take a feature whose values span no more than this for constant and
@@ -220,7 +214,7 @@ class OCSVM(BaseDetector):
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
         cap = self.max_fit_rows
-        if cap is not None and not (_whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
+        if cap is not None and not (whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
             raise ValueError(f"OCSVM: max_fit_rows must be None (every row) or a whole number >= 2, got {cap!r}")
         # nu=1 (scikit-learn's range is (0, 1]) makes every row a bounded support vector: libsvm's
         # offset is then not finite, and scikit-learn said the data "may contain large values"
@@ -259,7 +253,7 @@ class KNNDist(BaseDetector):
 
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
-        if not (_whole_valued(self.n_neighbors) and self.n_neighbors >= 1):  # 2.5 ran as 2, "5" as 5
+        if not (whole_valued(self.n_neighbors) and self.n_neighbors >= 1):  # 2.5 ran as 2, "5" as 5
             raise ValueError(f"n_neighbors must be a whole number >= 1, got {self.n_neighbors!r}")
 
     def _score(self, X):

@@ -16,6 +16,8 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from videoad.detector.validation import check_number, whole_valued
+
 SELECTION_RULES = ("row", "component", "component_rows")
 #: scikit-learn GaussianMixture's covariance types
 GMM_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -31,9 +33,7 @@ def check_counts(owner: object, **least: int) -> None:
             if value is None:
                 continue
             at_least = 0
-        whole = (isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))) or (
-            isinstance(value, (float, np.floating)) and float(value).is_integer())
-        if not whole or value < at_least:
+        if not whole_valued(value) or value < at_least:
             raise ValueError(f"{name} must be a whole number >= {at_least}, got {value!r}")
 
 
@@ -155,8 +155,6 @@ class GMMClusterer:
 
     def check(self) -> None:
         """The arguments' kinds and ranges, before any data (DUAD checks its clusterer's when read)."""
-        from videoad.detector.validation import check_number
-
         check_counts(self, n_components=1, max_fit_rows=None, max_iter=1, blas_threads=None)
         check_choice(self.covariance_type, "covariance_type", GMM_COVARIANCE_TYPES)
         check_number(self.reg_covar, "reg_covar", at_least=0)

@@ -40,7 +40,7 @@ from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clu
 from videoad.detector.gmm_torch import COVARIANCE_TYPES as TORCH_COVARIANCES
 from videoad.detector.knn import KNNIndex, batched
 from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, check_threads, seed_torch, thread_limits
-from videoad.detector.validation import check_percent
+from videoad.detector.validation import check_percent, whole_valued
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         counts.update({k: m for k, (m, words) in optional.items() if getattr(self, k) not in words})
         for key, least in counts.items():  # 2.5 epochs ran as 2, a batch of 1.5 rows as 1, in silence
             value = getattr(self, key)
-            if not _whole_valued(value) or value < least:
+            if not whole_valued(value) or value < least:
                 what = " (epochs between reselections)" if key == "r" else ""
                 words = " or ".join(repr(w) for w in optional.get(key, (0, ()))[1])
                 raise ValueError(f"{key}{what} must be a whole number >= {least}" + (f" (or {words})" if words else "")
@@ -298,7 +298,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
             raise ValueError(f"score must be one of {SCORES}, got {self.score!r}")
         if self.knn_space not in KNN_SPACES:
             raise ValueError(f"knn_space must be one of {KNN_SPACES}, got {self.knn_space!r}")
-        if not (_whole_valued(self.snapshots) and 1 <= self.snapshots <= 2):
+        if not (whole_valued(self.snapshots) and 1 <= self.snapshots <= 2):
             raise ValueError(f"snapshots must be 1 (the last model) or 2 (the last two periods' models), "
                              f"got {self.snapshots!r}")
         if self.snapshots == 2 and int(self.refit_epochs) > 0:
@@ -309,10 +309,10 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         if not 0.0 <= float(self.unselected_share) < 1.0:
             raise ValueError(f"unselected_share must be in [0, 1), got {self.unselected_share!r}")
         if self.hidden_dims != "auto" and not (isinstance(self.hidden_dims, (list, tuple))
-                                               and all(_whole_valued(h) and h >= 1 for h in self.hidden_dims)):
+                                               and all(whole_valued(h) and h >= 1 for h in self.hidden_dims)):
             raise ValueError(f"hidden_dims must be 'auto' or a list of layer widths >= 1 (e.g. [60, 30]), "
                              f"got {self.hidden_dims!r}")
-        if self.latent_dim != "auto" and not (_whole_valued(self.latent_dim) and self.latent_dim >= 1):
+        if self.latent_dim != "auto" and not (whole_valued(self.latent_dim) and self.latent_dim >= 1):
             raise ValueError(f"latent_dim must be 'auto' or a whole number >= 1, got {self.latent_dim!r}")
         self._check_restarts()
         # these failed only at the fit, after the features were read: a config's `activation: relu6`
@@ -326,7 +326,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
 
     def _check_restarts(self) -> None:
         """`fit` reads these before the other settings (they decide how many processes start)."""
-        if not (_whole_valued(self.restarts) and self.restarts >= 0):
+        if not (whole_valued(self.restarts) and self.restarts >= 0):
             raise ValueError(f"restarts must be a whole number >= 0, got {self.restarts!r}")
         if self.restart_keep not in RESTART_KEEPS:
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
@@ -998,13 +998,3 @@ def _real(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if np.isfinite(v) else None
-
-
-def _whole(value) -> bool:
-    """A whole number (numpy's too), not a bool."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _whole_valued(value) -> bool:
-    """A whole number, or a float that holds one (YAML's `4.0`, a numpy float): a count as written."""
-    return _whole(value) or (isinstance(value, (float, np.floating)) and float(value).is_integer())

@@ -204,6 +204,13 @@ def check_not_all_constant(X: np.ndarray, *, name: str = "X") -> np.ndarray:
     return const
 
 
+def whole_valued(value) -> bool:
+    """A whole number (numpy's too), or a float that holds one (YAML's `4.0`, a numpy float): a count
+    as a settings file writes it; never a bool."""
+    return not isinstance(value, (bool, np.bool_)) and (isinstance(value, (int, np.integer)) or (
+        isinstance(value, (float, np.floating)) and float(value).is_integer()))
+
+
 def check_number(value, name: str, *, above: float | None = None, at_least: float | None = None,
                  below: float | None = None) -> float:
     """A finite real number (not a bool, not a string) within the bounds given, as a float; else a
