@@ -165,6 +165,25 @@ def test_the_last_frame_of_a_burst_ends_a_step_after_it_not_at_the_next_burst():
     assert (e.start_s, e.end_s) == (pytest.approx(4.4), pytest.approx(6.0))
 
 
+def test_the_last_frame_lasts_the_step_kept_between_pauses_not_the_median_over_them():
+    """Three frames, the last an hour after the other two (a burst camera's next trigger, a clock set
+    forward): the frames keep 10 fps between the pause (`kept_rate`), but the last frame lasted the
+    median of all gaps, pause included: 1800 s, so the video ended half an hour after its last frame
+    and held 1800.2 s of recording. It lasts the step the frames keep, as the frames before the pause
+    do; a clock without a pause keeps its median step."""
+    from extract.timing import kept_rate
+    from videoad.scores import FrameClock
+
+    t = np.array([0.0, 0.1, 3600.0])
+    clock = FrameClock(t, 10.0)
+    assert kept_rate(t) == pytest.approx(10.0) and list(clock.pauses) == [2]
+    assert clock.end_seconds([2])[0] == pytest.approx(3600.1)
+    assert clock.recorded(0, 2) == pytest.approx(0.3)
+    assert clock.seconds(3) == pytest.approx(3600.1)  # frame n: where the last one ends
+    even = FrameClock(np.array([0.0, 0.1, 0.3, 0.4]), 10.0)
+    assert even.step == pytest.approx(0.1) and even.end_seconds([3])[0] == pytest.approx(0.5)
+
+
 def _two_still_bursts(n: int = 64, width: int = 64, height: int = 48):
     """A textured still scene whose white block stands at x 12 in the first burst (frames below
     n // 2) and at x 36 in the second: nothing moves inside a burst."""

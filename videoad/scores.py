@@ -170,7 +170,10 @@ class FrameClock:
     def __init__(self, times, fps: float | None = None) -> None:
         self.times = np.asarray(times, dtype=np.float64)
         gaps = np.diff(self.times)
-        self.step = float(np.median(gaps)) if gaps.size else 0.0
+        paused = pauses_before(self.times)[1:]
+        # the step the frames keep, pauses left out: three frames, the last an hour on, made it 1800 s
+        kept = gaps[~paused]
+        self.step = float(np.median(kept)) if kept.size else 0.0
         if not self.step > 0:
             self.step = 1.0 / fps if fps and fps > 0 else 1.0
         self._ends = np.append(self.times, self.times[-1] + self.step)  # frame n: the end of the last
@@ -178,7 +181,6 @@ class FrameClock:
         # range made per call cost the frame count each time (a 4-hour video's events: 30 s)
         self._positions = np.arange(len(self._ends), dtype=np.float64)
         # before a pause a frame lasts the step the recording kept there, not until the next burst
-        paused = pauses_before(self.times)[1:]
         #: the frames a pause in the recording lies just before: an event ends at one (`EventTracker`)
         self.pauses = np.flatnonzero(paused) + 1
         lasts = np.where(paused, local_steps(self.times), gaps) if paused.any() else gaps
