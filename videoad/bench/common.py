@@ -304,7 +304,7 @@ def cpu_model() -> str:
     """The processor as /proc/cpuinfo names it, with its widest vector instructions (AVX-512,
     AVX2): a fit repeats bit for bit only on alike processors, since the vectorised kernels round
     sums in another order on another; KDDCUP99 at 20%, one thread, moved a seed's AUPRC from
-    78.45 to 68.62 between two machines with the same pinned libraries (README, KDDCUP99).
+    78.45 to 68.62 between two machines with the same pinned libraries (docs/results.md, KDDCUP99).
     `platform.processor()` where there is no /proc/cpuinfo."""
     try:
         text = Path("/proc/cpuinfo").read_text(errors="replace")
