@@ -18,7 +18,8 @@ A row far from every selected row in either sense is anomalous, whatever its nor
 Which reading of "keep the clusters at or below the (100 - p)th percentile of variance" is used
 is a parameter (`selection`, see `clustering.select_normal`): the paper's wording over
 components removes only a few percent of the rows on KDDCUP99, a per-row reading purifies
-(`research/kdd-prototype.md`; the README's KDDCUP99 table measures both).
+(`research/kdd-prototype.md`; `configs/kddcup_readings.yaml` measures the readings side by side,
+docs/detector.md, "Which reading of the percentile rule").
 """
 from __future__ import annotations
 
