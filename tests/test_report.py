@@ -4,6 +4,7 @@ from __future__ import annotations
 from html import escape as html_escape
 from html.parser import HTMLParser
 import itertools
+import math
 import os
 import re
 from pathlib import Path
@@ -74,6 +75,36 @@ def scoreset(tmp_path):
             "groups": [{"group": "all", "status": "fitted", "n_clips": 47, "videos": [v.video for v in vids]},
                        {"group": "tiny", "status": "skipped", "reason": "3 clips < min_clips=65", "videos": ["t"]}]}
     return ScoreSet(vids, meta)
+
+
+def test_the_report_names_the_files_it_read_without_the_analysts_folders(scoreset, tmp_path, monkeypatch):
+    """The Run table named the feature store as run.json keeps it (as typed: absolute, or relative to
+    where `detect` ran, which from the page leads nowhere) and the results named the ground truth by
+    its absolute path, twice with videos it does not name: the analyst's folders, to whoever the
+    report is sent, and wrong once it moves. A file in the run's folder is named relative to the
+    report's (`../features`), one elsewhere by its name alone."""
+    run = tmp_path / "site" / "run"
+    (run / "features").mkdir(parents=True)
+    (tmp_path / "gt").mkdir()
+    gt = tmp_path / "gt" / "Temporal_GT.txt"
+    gt.write_text("")
+    ann = Annotations({"cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, str(gt)),
+                       "cam/v2": VideoAnnotation("cam/v2", "X", (), None, str(gt))}, str(gt))
+    ev = evaluate_scores(scoreset, ann, unlabelled="leave")
+    assert ev.settings["scored_without_truth"] == 1  # cam/v3: said with the file's name
+    for features, said in ((run / "features", "../features"), ("run1/features", "features")):
+        scoreset.meta["features"] = str(features)
+        monkeypatch.chdir(tmp_path)  # where run1/features is not
+        page = build_report(scoreset, run / "report", annotations=ann, evaluation=ev, clips=False,
+                            event_settings=EventSettings(min_length_s=0)).read_text()
+        assert str(tmp_path) not in page and "run1/" not in page
+        assert f"<th scope=row>features</th><td>{said}</td>" in page
+        assert "Ground truth: Temporal_GT.txt." in page and "no ground truth in Temporal_GT.txt and" in page
+    (run / "GT.txt").write_text("")  # the truth in the run's folder: where it is from the page
+    ann2 = Annotations(dict(ann), str(run / "GT.txt"))
+    page = build_report(scoreset, run / "report", annotations=ann2, clips=False,
+                        evaluation=evaluate_scores(scoreset, ann2, unlabelled="leave")).read_text()
+    assert "Ground truth: ../GT.txt." in page and str(tmp_path) not in page
 
 
 def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_path):
@@ -558,6 +589,35 @@ def test_a_timeline_of_many_bursts_labels_each_wide_one_and_no_labels_overlap(tm
     assert wide == (n_bursts if n_bursts < 16 else 0)
 
 
+@pytest.mark.parametrize("n_bursts", [8, 20])
+def test_the_frame_axis_of_a_timeline_of_many_bursts_at_other_rates_has_no_labels_overlapping(
+        tmp_path, monkeypatch, n_bursts):
+    """The top (frame) axis kept matplotlib's even frame steps while the bottom one's labels were set
+    apart: with shortened pauses and a first burst of 30 frames a second beside bursts of one, the
+    first minute held 1,800 of the 2,200-odd frames and 6 pairs of its 10 labels overlapped. Its labels
+    are apart now, multiples of one round step, and more than the first burst's."""
+    rng = np.random.default_rng(1)
+    starts = np.concatenate([[0.0], np.cumsum(rng.uniform(600, 2400, n_bursts - 1))])
+    times = np.concatenate([t + np.arange(int(60 * fps)) / fps for t, fps in zip(starts, [30.0] + [1.0] * n_bursts)])
+    clips = np.arange(0, len(times) - 16, 8)
+    v = VideoScores("day.mp4", rng.random(len(clips)), np.stack([clips, clips + 15], 1), len(times), 30.0,
+                    frame_times=times)
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "day.png", thumbnails=0)
+    ax = figures[0].axes[0]
+    top, = ax.child_axes
+    assert top.get_xlabel() == "frame"
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    labels = sorted((*(lambda b: (b.x0, b.x1))(t.get_window_extent(renderer)), int(t.get_text()))
+                    for t in top.get_xticklabels() if t.get_text() and t.get_visible())
+    assert len(labels) >= 4 and any(f > 1800 for *_, f in labels), labels
+    assert all(a[1] < b[0] for a, b in zip(labels, labels[1:])), labels  # apart, left to right
+    frames = [f for *_, f in labels]
+    assert np.all(np.diff(frames) > 0) and math.gcd(*frames) in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+    assert len(_tick_labels(ax)) >= 3  # the bottom axis as it was
+
+
 def test_a_timeline_of_many_shortened_pauses_says_no_break_mark_it_does_not_draw(tmp_path, monkeypatch):
     """Over 16 pauses the gaps are too narrow to mark (//) or label; the axis' label said "(//)" all
     the same."""
@@ -967,11 +1027,14 @@ def test_the_playhead_follows_a_burst_cameras_own_times(tmp_path):
     page = (tmp_path / "report" / "index.html").read_text()
     assert "its frames keep no one rate (12.9 a second on average" in page  # 180 frames over 14 s
     knots = np.array([float(x) for x in row["data-knots"].split(",")])
-    step, n, fps = int(row["data-knot-step"]), int(row["data-clip-frames"]), float(row["data-clip-fps"])
+    at = [int(x) for x in row["data-knot-frames"].split(",")]
+    n, fps = int(row["data-clip-frames"]), float(row["data-clip-fps"])
     first = int(round(float(v.frame_at(float(row["data-clip-x"])))))
-    positions = np.append(np.arange(0, n, step), n)
-    np.testing.assert_allclose(knots, v.seconds(first + positions), atol=1e-3)
     assert first < 90 < first + n  # the clip holds the pause
+    k = 90 - first  # its frame after the pause: twice, the frame before it ending there, then its own place
+    assert at == [*range(k), k, *range(k, n + 1)]
+    np.testing.assert_allclose(knots, [*v.seconds(first + np.arange(k)), v.end_seconds(89),
+                                       *v.seconds(first + np.arange(k, n + 1))], atol=1e-3)
     after = first + n - 1  # the clip's last frame, in the second burst
     straight = float(row["data-clip-x"]) + (after - first) / fps * float(row["data-rate"])
     assert v.seconds(after) - straight > 7  # what the straight line showed there
@@ -1007,14 +1070,52 @@ def test_the_playhead_of_a_clip_ending_before_a_pause_stops_there():
         media = EventMedia(1, clip="events/E001.mp4", clip_first_frame=first, clip_last_frame=119, clip_fps=10.0)
         got = _playhead_knots(v, media, axis)
         knots = [float(x) for x in got["knots"].split(",")]
-        assert int(got["knot-step"]) == step and len(knots) == 120 - first + 1
+        assert got["knot-frames"] == ",".join(map(str, range(0, 120 - first + 1, step))) and len(knots) == 120 - first + 1
         assert knots[-1] == pytest.approx(float(axis(v.end_seconds(119))), abs=1e-3)  # 12 s, not 3612 s
         assert knots[-1] < float(axis(3612.0)) - 0.5
         np.testing.assert_allclose(knots[:-1], axis(v.seconds(np.arange(first, 120))), atol=1e-3)
-    # a clip across the pause still reads the next burst's frames
+    # a clip across the pause still reads the next burst's frames, after the jump across it
     media = EventMedia(1, clip="events/E001.mp4", clip_first_frame=100, clip_last_frame=139, clip_fps=10.0)
     knots = [float(x) for x in _playhead_knots(v, media, axis)["knots"].split(",")]
-    np.testing.assert_allclose(knots, axis(v.seconds(np.arange(100, 141))), atol=1e-3)
+    np.testing.assert_allclose(knots, axis([*v.seconds(np.arange(100, 120)), v.end_seconds(119),
+                                            *v.seconds(np.arange(120, 141))]), atol=1e-3)
+
+
+def test_the_playhead_of_a_long_clip_jumps_each_pause_inside_it():
+    """A clip of more than `PLAYHEAD_KNOTS` frames has a knot every few frames only (here every
+    3rd): across a pause between two of them the playhead glided from the last burst's end to the
+    next one's start while those frames played, standing inside the pause, where no frame is. A knot
+    stands at each side of every pause in the clip, both at the moment the clip shows the frame
+    after it: between knots the playhead stands on footage only."""
+    from videoad.evidence import EventMedia
+    from videoad.plots import timeline_axis
+    from videoad.report import PLAYHEAD_KNOTS, _playhead_knots
+
+    k = np.arange(900)
+    pauses = (305, 601)  # 60 s and 90 s before them, neither a multiple of the knots' step
+    times = k / 10.0 + np.where(k >= 305, 60.0, 0.0) + np.where(k >= 601, 90.0, 0.0)
+    starts = np.arange(0, 880, 8)
+    v = VideoScores("bursts.mp4", np.zeros(len(starts)), np.stack([starts, starts + 15], 1), 900, 10.0,
+                    frame_times=times)
+    assert v.pause_frames().tolist() == list(pauses)
+    axis = timeline_axis(v)
+    first, last = 20, 880
+    assert last - first + 1 > PLAYHEAD_KNOTS
+    got = _playhead_knots(v, EventMedia(1, clip="events/E001.mp4", clip_first_frame=first, clip_last_frame=last,
+                                        clip_fps=10.0), axis)
+    xs = np.array([float(x) for x in got["knots"].split(",")])
+    at = np.array([int(x) for x in got["knot-frames"].split(",")])
+    assert at[0] == 0 and at[-1] == int(got["clip-frames"]) == last - first + 1 and np.all(np.diff(at) >= 0)
+    assert len(xs) == len(at) <= PLAYHEAD_KNOTS + 2 * len(pauses) + 1
+    for p in pauses:  # the frame before it ends, then the next burst's first frame, at one moment
+        (i, j), = [np.flatnonzero(at == p - first)]
+        np.testing.assert_allclose(xs[[i, j]], axis([v.end_seconds(p - 1), v.seconds(p)]), atol=1e-3)
+    # the playhead between knots (report.js: straight between them): never inside a pause
+    inside = [(float(axis(v.end_seconds(p - 1))) + 1e-3, float(axis(v.seconds(p))) - 1e-3) for p in pauses]
+    for t in np.linspace(0, at[-1], 5000):
+        i = min(np.searchsorted(at, t, side="right") - 1, len(at) - 2)
+        x = xs[i] + (xs[i + 1] - xs[i]) * (min(1, (t - at[i]) / (at[i + 1] - at[i])) if at[i + 1] > at[i] else 0)
+        assert not any(lo < x < hi for lo, hi in inside), (t, x, inside)
 
 
 def test_a_reports_marks_stand_where_its_timeline_draws_a_burst_an_hour_after_another(tmp_path, monkeypatch):
@@ -1038,9 +1139,12 @@ def test_a_reports_marks_stand_where_its_timeline_draws_a_burst_an_hour_after_an
     np.testing.assert_allclose(marks, drawn, atol=1e-3)
     for r in rows:  # the playhead's places of the clip's frames: the axis' too
         first = int(round(float(v.frame_at(axis.inverse(float(r["data-clip-x"]))))))
-        step, n = int(r["data-knot-step"]), int(r["data-clip-frames"])
+        at, n = [int(x) for x in r["data-knot-frames"].split(",")], int(r["data-clip-frames"])
         knots = [float(x) for x in r["data-knots"].split(",")]
-        np.testing.assert_allclose(knots, axis(v.seconds(first + np.append(np.arange(0, n, step), n))), atol=1e-3)
+        # a frame named twice (after a pause) is first where the frame before it ends
+        places = [v.end_seconds(first + a - 1) if a == b or a == n else v.seconds(first + a)
+                  for a, b in zip(at, at[1:] + [None])]
+        np.testing.assert_allclose(knots, axis(places), atol=1e-3)
         assert 0 <= min(knots) and max(knots) <= xmax + 1e-3
 
 
@@ -1059,8 +1163,12 @@ def test_the_pages_playhead_reads_the_clips_frames_places_in_a_browser(tmp_path)
                                     element, times)
         plain = driver.execute_script(  # a row of one rate: the straight line, as before
             "return window.videoadClipToX({clipX: '2.5', rate: '0.5'}, 3);")
+        # the frame before the pause, half shown: within it (it glided across the pause's 8 s there)
+        before = driver.execute_script("return window.videoadClipToX(arguments[0].dataset, arguments[1]);",
+                                       element, (89.5 - first) / fps)
     want = v.seconds(np.minimum(first + np.array(times) * fps, first + n))
     np.testing.assert_allclose(got, want, atol=0.01)
+    assert before == pytest.approx((v.seconds(89) + v.end_seconds(89)) / 2, abs=0.01)
     assert plain == pytest.approx(4.0)
 
 
@@ -2309,6 +2417,50 @@ def test_every_span_and_band_on_a_timeline_stands_out_at_3_to_1_and_apart_for_co
     for (a, (ca, _)), (b, (cb, _)) in itertools.combinations(marks.items(), 2):
         for deficiency in (None, *_DEFICIENCIES):
             assert np.linalg.norm(_lab(ca, deficiency) - _lab(cb, deficiency)) >= 20, (a, b, deficiency)
+
+
+def test_the_score_line_reads_over_the_ground_truth_band_and_scene_cuts_apart_from_damaged_frames(
+        tmp_path, monkeypatch):
+    """The curve (#1f4e79) crosses the green ground-truth band, drawn under it, at 2.35:1: it has a
+    halo in the axes' colour now, a point wider each side, and reads against that. The scene cuts
+    were grey (#7a7a7a) beside the damaged frames' grey hatching (#909090): 8.6 apart in CIELAB to any
+    reader, told apart by their dots alone. Their colour is 20+ from every span's,
+    the band's and the curve's, with or without a colour-vision deficiency, at 3:1 on the plot and on
+    an event's fill, and they stay dotted (the hatching is solid)."""
+    from matplotlib.colors import to_hex, to_rgba
+
+    from videoad import plots
+
+    s = np.full(60, 0.2)
+    s[20:30] += 0.5
+    starts = np.arange(60) * 4
+    v = VideoScores("a.mp4", s, np.stack([starts, starts + 15], 1), 256, 25.0, "c", "all", "", 0.4,
+                    damaged_spans=[[30, 50]], scene_cut_frames=[60, 150])
+    figures = _drawn_figure(monkeypatch)
+    timeline(v, tmp_path / "a.png", thumbnails=0, annotation=VideoAnnotation("a", "X", ((80, 120),), None, "gt.txt"))
+    ax = figures[0].axes[0]
+    background = to_hex(ax.get_facecolor())
+    truth, = [p for p in ax.patches if p.get_label() == "ground truth"]
+    curve, = [ln for ln in ax.lines if ln.get_label().startswith("clip score")]
+    colour = to_hex(curve.get_color())
+    assert _contrast(colour, to_hex(truth.get_facecolor())) == pytest.approx(2.35, abs=0.01)  # as reviewed
+    halo = [e for e in curve.get_path_effects() if getattr(e, "_gc", {}).get("foreground") is not None]
+    assert len(halo) == 1 and type(curve.get_path_effects()[-1]).__name__ == "Normal"  # the line over its halo
+    halo_colour, halo_width = to_hex(halo[0]._gc["foreground"]), halo[0]._gc["linewidth"]
+    assert halo_colour == background and halo_width >= curve.get_linewidth() + 2 * 1.0
+    assert _contrast(colour, halo_colour) >= 3
+
+    cuts, = [c for c in ax.collections if c.get_label() == "scene cut"]
+    damaged, = [c for c in ax.collections if c.get_label() == "damaged frames"]
+    (cut,), (damage,) = ({to_hex(c) for c in art.get_edgecolors()} for art in (cuts, damaged))
+    event_fill = _over(to_rgba(plots.EVENT_RGB, plots.EVENT_ALPHA), background)
+    assert min(_contrast(cut, u) for u in (background, event_fill)) >= 3
+    assert cuts.get_linestyle()[0][1] is not None and damaged.get_linestyle()[0][1] is None  # dotted, solid
+    others = {"damaged frames": damage, "ground truth": to_hex(truth.get_facecolor()), "score": colour,
+              "event": plots.EVENT_EDGE_RGB, "pause": plots.PAUSE_EDGE_RGB}
+    for name, other in others.items():
+        for deficiency in (None, *_DEFICIENCIES):
+            assert np.linalg.norm(_lab(cut, deficiency) - _lab(other, deficiency)) >= 20, (name, deficiency)
 
 
 def test_every_mark_of_a_timeline_is_named_in_its_legend(tmp_path, monkeypatch):

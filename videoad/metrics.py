@@ -337,13 +337,15 @@ def score_frames(scores, annotations, *, overlap: str = "mean", unlabelled: str 
     return items
 
 
-def unlabelled_note(ev: Evaluation) -> str:
-    """What the figures leave out when some scored videos have no ground truth ("" when none)."""
+def unlabelled_note(ev: Evaluation, annotations: str | None = None) -> str:
+    """What the figures leave out when some scored videos have no ground truth ("" when none);
+    `annotations`: the file's name as said (default: as given)."""
     n = ev.settings.get("scored_without_truth") or 0
     if not n:
         return ""
     shown = ev.settings.get("unlabelled_examples") or []
-    return (f"{n} scored video(s) have no ground truth in {ev.settings.get('annotations')} and are left out of "
+    where = ev.settings.get("annotations") if annotations is None else annotations
+    return (f"{n} scored video(s) have no ground truth in {where} and are left out of "
             f"these figures ({', '.join(shown)}" + (", ..." if n > len(shown) else "") + ")")
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
@@ -45,12 +46,18 @@ EVENT_ALPHA = 0.22  # the event's fill: light (1.21:1 on white), so that the cur
 #: on the fill); the report's viewer marks an event in the same colour (report.css)
 EVENT_EDGE_RGB = "#d9480f"
 CURVE_RGB = "#1f4e79"
+#: the curve's halo, in the axes' colour, a point wider on each side: over the ground-truth band the
+#: curve read at 2.35:1 against the green (the band lies under it); it reads against its halo now
+CURVE_HALO_RGB, CURVE_HALO_PT = "#ffffff", 1.0
 #: the ground-truth band, opaque: 3.7:1 on white and 3.05:1 on an event's fill (#2ca02c at alpha 0.8
 #: was 2.63:1), a bluer green than #2ca02c, which the red-green deficiencies barely told from the
 #: event's edge (each mark's colour 20+ apart from the others' in CIELAB under simulated protanopia,
 #: deuteranopia and tritanopia: tests/test_report.py)
 TRUTH_RGB = "#209858"
-CUT_RGB = "#7a7a7a"  # scene cuts: grey, dotted, behind the curve
+#: scene cuts: violet, dotted, behind the curve (grey #7a7a7a was 8.6 in CIELAB from the damaged frames'
+#: grey hatching, to every reader; this one is 42+ from every span's and the band's colour and the
+#: curve's, with or without a colour-vision deficiency, and 4.4:1 on an event's fill)
+CUT_RGB = "#aa00ee"
 #: frames filled in for damaged data (their clips read no motion): grey hatching and edge on no fill,
 #: 3.2:1 on white (light grey at alpha 0.35 was 1.28:1); lighter than a pause's edge, over which the
 #: curve reads (2.7:1)
@@ -186,6 +193,8 @@ GAP_LABEL_SHARE = 0.015
 #: (share of the axis: a label hh:mm:ss is ~50 of the axis' ~900 px)
 GAP_TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30) + CLOCK_STEPS
 GAP_TICK_ROOM = 0.08
+#: frame numbers the top axis of such a timeline shows at least, where a round step has room for them
+FRAME_TICKS = 6
 
 
 @dataclass(frozen=True)
@@ -268,6 +277,28 @@ def _gap_ticks(axis: TimeAxis, x_max: float, clock: bool) -> list[float]:
         if all(abs(x - t) >= room for t in ticks):
             ticks.append(float(x))
     return sorted(ticks)
+
+
+def _frame_ticks(f2x, n_frames: int, x_max: float) -> list[int]:
+    """The top axis' frame numbers where frames do not lie evenly along the axis (shortened pauses,
+    bursts at other rates, a phone's slowing down): the multiples of one round step, each kept where
+    no tick kept is nearer than `GAP_TICK_ROOM` of the axis, the step that keeps the most (the
+    locator's even frame steps crowded a burst of 30 frames a second into overlapping labels beside
+    bursts of one); the coarsest step that keeps `FRAME_TICKS` does."""
+    from matplotlib.ticker import MaxNLocator
+
+    room, best = GAP_TICK_ROOM * x_max, []
+    for bins in (4, 10, 25, 60, 150):  # coarsest first: a finer step must keep more
+        kept: list[tuple[int, float]] = []
+        for f in MaxNLocator(bins, steps=[1, 2, 5, 10], integer=True).tick_values(0, n_frames):
+            f = int(round(f))
+            if 0 <= f <= n_frames and all(abs(float(f2x(f)) - x) >= room for _, x in kept):
+                kept.append((f, float(f2x(f))))
+        if len(kept) > len(best):
+            best = kept
+        if len(best) >= FRAME_TICKS:
+            break
+    return [f for f, _ in best]
 
 
 def _roundest(lo: float, hi: float, steps: list[float]) -> float:
@@ -460,9 +491,12 @@ def draw_timeline(
                            (0, 1), transform=band, facecolor=to_rgba(PAUSE_RGB, PAUSE_ALPHA),
                            edgecolor=PAUSE_EDGE_RGB, lw=0.8, label="pause in the recording")
         marked = axis.shortened and _draw_gaps(ax, axis, float(f2x(v.n_frames)))
-        ax.plot(*_between_pauses(*_envelope(f2x(mids), v.scores, mids), pauses), color=CURVE_RGB, lw=1.3,
-                label="clip score (at its middle)", marker="o" if len(v.scores) == 1 else None,
-                ms=4)  # one clip: a point no line would show
+        curve, = ax.plot(*_between_pauses(*_envelope(f2x(mids), v.scores, mids), pauses), color=CURVE_RGB, lw=1.3,
+                         label="clip score (at its middle)", marker="o" if len(v.scores) == 1 else None,
+                         ms=4)  # one clip: a point no line would show
+        # haloed, so that it reads where it crosses the ground-truth band (and the marks under it)
+        curve.set_path_effects([patheffects.Stroke(linewidth=1.3 + 2 * CURVE_HALO_PT, foreground=CURVE_HALO_RGB),
+                                patheffects.Normal()])
         if v.threshold is not None:
             ax.axhline(v.threshold, color="#444444", ls="--", lw=1, label=f"alarm line {fmt_score(v.threshold)}")
         if events:  # named in the legend as every other mark is (not by colour and shape alone)
@@ -497,6 +531,10 @@ def draw_timeline(
         ax.set_ylabel("anomaly score" if unit == "score" else f"anomaly score\n{unit}", fontsize=9)
         if xunit == "s":
             top = ax.secondary_xaxis("top", functions=(x2f, f2x))
+            if axis.shortened or v.variable_rate:  # frames not evenly along the axis: apart by hand
+                from matplotlib.ticker import FixedLocator
+
+                top.xaxis.set_major_locator(FixedLocator(_frame_ticks(f2x, v.n_frames, x_max)))
             top.tick_params(labelsize=7, colors="#666666")
             top.set_xlabel("frame", fontsize=7, color="#666666")
         n = len(events)

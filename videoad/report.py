@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -56,6 +57,24 @@ def _n(x) -> str:
     turned the text after it around too, to the end of its paragraph (the next names of a list,
     read backwards and out of order; a caption's times)."""
     return f"<bdi>{_e(x)}</bdi>"
+
+
+def shown_path(path, report_dir) -> str:
+    """A file the run read (its feature store, the ground truth) as the report names it: relative
+    to the report's folder where it lies in the folder holding that one (a run's: `../features`),
+    else by its name alone. The page named each as given, an absolute path (the analyst's folders,
+    to whoever the report went to, and wrong once it moved) or one relative to where a command ran
+    (`run1/features`: from the page, nowhere). run.json and the command line keep them as given."""
+    if path is None or str(path) == "":
+        return ""
+    given = Path(path)
+    try:
+        full, page = given.resolve(), Path(report_dir).resolve()
+        if full.exists() and full.is_relative_to(page.parent):
+            return Path(os.path.relpath(full, page)).as_posix()
+    except (OSError, ValueError):
+        pass
+    return given.name or str(path)
 
 
 def _num(x, digits: int = 4) -> str:
@@ -118,7 +137,7 @@ def _alarm_text(alarm, level, q, protocol) -> str:
     return "per group (see run.json)"
 
 
-def _summary(scores: ScoreSet, events: EventSet) -> str:
+def _summary(scores: ScoreSet, events: EventSet, out: Path) -> str:
     meta = scores.meta
     cfg = meta.get("config", {})
     groups = scores.groups
@@ -134,7 +153,7 @@ def _summary(scores: ScoreSet, events: EventSet) -> str:
         ("score", f"{events.score_unit}; higher = more anomalous"),
         ("grouping", _GROUPING.get(cfg.get("mode"), cfg.get("mode", "?"))),
         ("seed", cfg.get("seed", "?")),
-        ("features", meta.get("features", "")),
+        ("features", shown_path(meta.get("features"), out)),
         ("videos scored", len(scores)),
         ("clips scored", sum(len(v.scores) for v in scores)),
         ("groups", f"{len(fitted)} scored, {len(groups) - len(fitted)} skipped"),
@@ -250,19 +269,32 @@ def _playhead_knots(v: VideoScores, m: EventMedia | None, axis: TimeAxis | None 
     """Where the viewer's playhead stands on the timeline as an event's clip plays, for a video whose
     frames keep no one rate: the clip plays its frames at one rate, while the timeline places them
     by their own times (a burst camera's pause, a phone's slowing down), so `clip-x + t * rate`
-    drifted at every pause. The timeline's x at evenly spaced frames of the clip (every
-    `knot-step`th frame, then where its last frame ends: before a pause in the recording not at the
-    next burst's first frame, or the playhead crossed the pause as the clip ended and stood past it);
-    none where one rate holds and that sum is exact."""
+    drifted at every pause. The timeline's x (`knots`) at frames of the clip (`knot-frames`, counted
+    from its first): every `PLAYHEAD_KNOTS`th of it, and either side of each pause in the recording
+    inside it (where the frame before the pause ends, then, at the same moment of the clip, the next
+    burst's first frame: the playhead jumps the pause, where knots only every few frames had it glide
+    across it for as long as they were apart), then where its last frame ends (before a pause not at
+    the next burst's first frame, or the playhead crossed the pause as the clip ended and stood past
+    it); none where one rate holds and that sum is exact."""
     if m is None or not m.clip or not v.variable_rate or not (v.fps and v.fps > 0):
         return {}  # one rate, or a timeline in frames (the rate unknown): the straight line is exact
-    n = max(1, m.clip_last_frame - m.clip_first_frame + 1)
+    first = m.clip_first_frame
+    n = max(1, m.clip_last_frame - first + 1)
     step = max(1, math.ceil(n / PLAYHEAD_KNOTS))
-    at = np.arange(0, n, step)
-    ends = v.end_seconds(m.clip_first_frame + n - 1)
-    xs = (axis or timeline_axis(v))(np.append(v.seconds(m.clip_first_frame + at), ends))
-    return {"knots": ",".join(f"{x:.3f}" for x in xs), "knot-step": str(step), "clip-frames": str(n),
-            "clip-fps": f"{m.clip_fps:.6f}"}
+    pauses = [int(p) - first for p in v.pause_frames() if 0 < int(p) - first < n]  # p: the first frame after one
+    at = sorted(set(range(0, n, step)) | set(pauses))
+    frames, seconds = [], []
+    for k in at:
+        if k in pauses:  # the frame before it ends, at the moment the clip shows the next burst's first
+            frames.append(k)
+            seconds.append(float(v.end_seconds(first + k - 1)))
+        frames.append(k)
+        seconds.append(float(v.seconds(first + k)))
+    frames.append(n)
+    seconds.append(float(v.end_seconds(first + n - 1)))
+    xs = (axis or timeline_axis(v))(np.asarray(seconds))
+    return {"knots": ",".join(f"{x:.3f}" for x in xs), "knot-frames": ",".join(map(str, frames)),
+            "clip-frames": str(n), "clip-fps": f"{m.clip_fps:.6f}"}
 
 
 def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
@@ -578,16 +610,17 @@ def build_report(
         + "<a href='events.csv'>events.csv</a>, <a href='events.json'>events.json</a>.</p></div>",
         f"<h2>Videos ({len(sections)}), strongest event first</h2>",
         _filter("videos", len(sections)) if len(sections) >= FILTER_FROM else "", *sections,
-        "<h2 id=run>Run</h2>", _summary(scores, events), _cameras(scores, out),
+        "<h2 id=run>Run</h2>", _summary(scores, events, out), _cameras(scores, out),
     ]
     if evaluation is not None:
         st = evaluation.settings
+        truth_file = shown_path(st.get("annotations"), out)
         parts += [
             "<h2>Frame-level results</h2>",
             f"<p class=note>Clip scores mapped to frames ({_e(st.get('overlap', 'mean'))} over overlapping clips), "
             "tail after the last clip padded with its score; the tail-dropped row leaves those frames out. "
-            f"Ground truth: {_e(st.get('annotations', ''))}.</p>",
-            *([f"<p class=note>{_e(unlabelled_note(evaluation))}.</p>"]
+            f"Ground truth: {_e(truth_file)}.</p>",
+            *([f"<p class=note>{_e(unlabelled_note(evaluation, truth_file))}.</p>"]
               if st.get("scored_without_truth") else []),
             _score_table([evaluation.pooled, evaluation.pooled_tail_dropped, evaluation.anomalous_only], "pooled",
                          "Frame AUROC and AP, the videos' frames pooled"),

@@ -114,14 +114,16 @@
   }
 
   // the timeline's x at time t of an event's clip: at one rate a straight line; for a video whose
-  // frames keep no one rate, between the places of the clip's frames (data-knots, every
-  // knot-step-th frame and the clip's end), as the timeline places those frames
+  // frames keep no one rate, between the places of the clip's frames (data-knots at data-knot-frames,
+  // counted from the clip's first: every few frames, both sides of each pause in the recording, which
+  // share a frame so that the playhead jumps the pause, and the clip's end), as the timeline places them
   function clipToX(d, t) {
     if (!d.knots) return parseFloat(d.clipX) + t * parseFloat(d.rate);
-    var xs = d.knots.split(",").map(parseFloat), step = parseFloat(d.knotStep);
+    var xs = d.knots.split(",").map(parseFloat), fs = d.knotFrames.split(",").map(parseFloat);
     var n = parseFloat(d.clipFrames), at = Math.max(0, Math.min(n, t * parseFloat(d.clipFps)));
-    var i = Math.min(Math.floor(at / step), xs.length - 2);
-    var from = i * step, to = Math.min(n, from + step);
+    var i = 0;
+    while (i < xs.length - 2 && fs[i + 1] <= at) i++;  // the last knot at or before it (after a pause: its far side)
+    var from = fs[i], to = fs[i + 1];
     return xs[i] + (xs[i + 1] - xs[i]) * (to > from ? Math.min(1, (at - from) / (to - from)) : 0);
   }
   window.videoadClipToX = clipToX;  // for tests
