@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -302,7 +303,7 @@ def test_one_model_over_several_cameras_is_named_and_points_to_per_camera(tmp_pa
     from videoad.events import find_events
     from videoad.report import _summary
 
-    assert "group site fits one model over 2 cameras" in _summary(s, find_events(s))
+    assert "group site fits one model over 2 cameras" in _summary(s, find_events(s), tmp_path / "report")
     caplog.clear()
     with caplog.at_level("WARNING", logger="videoad.cameras"):
         s = video.detect(tmp_path / "store", CFG)
@@ -699,3 +700,34 @@ def test_names_holding_a_line_feed_stay_on_their_line_in_cameras_and_detect(tmp_
     assert f"note: group {shown} fits one model over 2 cameras" in per_category, per_category
     for out in outputs:
         assert not any(line.startswith(("FAKE", "te")) for line in out.splitlines()) and "\r" not in out, out
+
+
+def test_a_per_camera_report_made_from_another_folder_finds_the_store_the_run_named(tmp_path, monkeypatch):
+    """run.json kept the store as `detect` was given it, `store` relative to where it ran: a report made
+    later from another folder lost the cameras' pictures ("no such feature store: store"). It is
+    absolute now, shown relative to the page, and a `videoad run` folder moved whole still finds its
+    store beside its scores."""
+    from videoad.report import build_report
+    from videoad.scores import read_scores, write_scores
+
+    two_cameras(tmp_path / "store")
+    monkeypatch.chdir(tmp_path)
+    write_scores(tmp_path / "scores", video.detect(Path("store"), CFG))
+    monkeypatch.chdir(tmp_path / "scores")
+    scores = read_scores(tmp_path / "scores")
+    assert Path(scores.meta["features"]) == tmp_path / "store"
+    page = build_report(scores, tmp_path / "report", clips=False).read_text()
+    assert "<bdi>camera-01</bdi>: 2 video(s)" in page and "cannot be read" not in page
+    assert str(tmp_path) not in page  # the store shown as ../store
+
+    run = tmp_path / "run"  # a run folder's layout, then moved whole
+    run.mkdir()
+    (tmp_path / "store").rename(run / "features")
+    (tmp_path / "scores").rename(run / "scores")
+    run.rename(tmp_path / "moved")
+    moved = read_scores(tmp_path / "moved" / "scores")
+    from videoad.report import run_store
+
+    assert run_store(moved) == tmp_path / "moved" / "features"
+    page = build_report(moved, tmp_path / "moved" / "report", clips=False).read_text()
+    assert "<bdi>camera-02</bdi>: 2 video(s)" in page and "cannot be read" not in page

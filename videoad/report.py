@@ -77,6 +77,17 @@ def shown_path(path, report_dir) -> str:
     return given.name or str(path)
 
 
+def run_store(scores: ScoreSet) -> Path:
+    """The feature store a run read, as its run.json names it. Runs before 2026-12-07 wrote the path
+    as given, relative to wherever `detect` ran; where that is not found from here and the scores sit
+    in a `videoad run` folder, its `features` beside them (the folder moved as a whole)."""
+    given = Path(scores.meta.get("features") or "")
+    if str(given) in ("", ".") or given.exists() or scores.path is None:
+        return given
+    beside = Path(scores.path).parent / "features"
+    return beside if beside.is_dir() else given
+
+
 def _num(x, digits: int = 4) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
@@ -666,10 +677,12 @@ def _cameras(scores: ScoreSet, out: Path) -> str:
     by_group: dict[str, list[str]] = {}
     for v in scores:
         by_group.setdefault(v.group, []).append(v.video)
+    store = run_store(scores)
     try:
-        means = camera_pictures(open_store(scores.meta.get("features", "")), dict(sorted(by_group.items())))
+        means = camera_pictures(open_store(store), dict(sorted(by_group.items())))
     except (ValueError, OSError) as exc:
-        return f"<h3>Cameras</h3><p class=note>Their pictures cannot be read: {_e(exc)}</p>"
+        why = str(exc).replace(str(store), shown_path(store, out) or "(none named)")
+        return f"<h3>Cameras</h3><p class=note>Their pictures cannot be read: {_e(why)}</p>"
     (out / "cameras").mkdir(exist_ok=True)
     cells = []
     for g, cam in means.items():

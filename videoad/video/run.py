@@ -1131,7 +1131,9 @@ def _run_meta(cfg: DetectConfig, features, protocol: str, history=None, *, notes
             if protocol == "transductive" else
             "inductive: models fitted on another set of videos score these"
         ),
-        "features": str(features),
+        # absolute: a report, plot or camera sheet made later from another folder finds the store
+        # (a relative path was relative to wherever `detect` ran); the page shows it relative to itself
+        "features": str(Path(features).absolute()),
         "config": asdict(cfg),
         "version": __version__,
         "python": platform.python_version(),
