@@ -59,6 +59,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .clips import MAX_PLAUSIBLE_FPS
 from .timing import Slots, Timing, frame_slots, packet_table, variable_timing
 from .video_stream import (decodable, display_width, is_picture, main_video_stream, probe_sample_aspect,
                            quarter_turns, raw_stream_rate, sample_aspect)
@@ -165,12 +166,21 @@ class FrameStream:
         shown = (", ".join(f"{n} at {t:.2f} s" for t, n in gaps[:6])
                  + (f" and {len(gaps) - 6} more" if len(gaps) > 6 else ""))
         dropped = missing - sum(n for _, n in gaps)  # packets that came and gave no frame, no error said
-        where = "; ".join(([f"gaps of whole frames in its timestamps: {shown}"] if gaps else [])
+        # slots a gap skips just after damage are filled in as the frames the decoder dropped (`PyAVFrames`):
+        # those gaps' frames are among the damaged ones, not missing (the gaps said 3 where 2 were missing)
+        filled = f", {-dropped} of them filled in among the damaged frames" if dropped < 0 else ""
+        where = "; ".join(([f"gaps of whole frames in its timestamps: {shown}{filled}"] if gaps else [])
                           + ([f"{dropped} the decoder dropped without an error"] if dropped > 0 else []))
+        # read by its timestamps, one per decoded frame (`timing`, as extract.run stores them): its seconds are
+        # right whatever the gaps; else they are counted at one rate, and those after a gap are off
+        timed = self.timing is not None and len(self.timing.times) == self.count
+        seconds = ("its seconds, read from its timestamps, stay right" if timed else
+                   f"its seconds, counted at {self.fps:.3g} fps (not every decoded frame has a timestamp of its "
+                   "own), are off after a gap by up to the time the frames lost took")
         return (f"{missing} of the {self.slots.count} frames from its first to its last never arrived ({where}; "
-                "damaged data the demuxer skipped, or frames the recorder dropped): the frames keep its container's "
-                "rate otherwise, so each later frame's number is that many short of its place in the recording, "
-                "and motion across a gap is read over more time")
+                "damaged data the demuxer skipped, or frames the recorder dropped): each frame is numbered lower "
+                f"than its place in the recording by the frames lost before it, {seconds}, and motion across a gap "
+                "is read over more time")
 
     def size_note(self) -> str | None:
         """One line on the picture's changes of size, or None when it kept the first frame's."""
@@ -337,7 +347,7 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
         container.close()
         raise DecodeError(UNKNOWN_CODEC)
     stream.thread_count = 1  # the decode worker processes are the parallelism
-    rate = stream.average_rate or stream.guessed_rate
+    rate = stated_rate(stream)
     fps = float(rate) if rate else math.nan
 
     return fps, int(stream.frames or -1), PyAVFrames(container, stream)
@@ -531,9 +541,22 @@ class PyAVFrames:
             self.container.close()
 
 
+def stated_rate(stream) -> Fraction | None:
+    """`stream`'s frame rate as its container states it or FFmpeg reads it from its frames, or None.
+    Where neither can (an MPEG-TS of one or two frames), FFmpeg's guess is a timestamp clock's tick
+    rate (90000 fps, 2000 for a codec's clock of 1/1000 s), which the run warned of as "the container
+    says 2000 frames per second, more than cameras film" for a single frame: a guess past what cameras
+    film (`clips.MAX_PLAUSIBLE_FPS`) with no average rate stated is no rate, and None says so (two
+    frames' timestamps still give theirs: extract.timing)."""
+    rate = stream.average_rate or stream.guessed_rate
+    if rate and stream.average_rate is None and rate > MAX_PLAUSIBLE_FPS:
+        return None
+    return rate
+
+
 def _frame_step(stream) -> float | None:
     """One frame's duration in `stream`'s time base from its stated rate, or None."""
-    rate = stream.average_rate or stream.guessed_rate
+    rate = stated_rate(stream)
     if not rate or not stream.time_base:
         return None
     return float(1 / (rate * stream.time_base))

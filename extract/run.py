@@ -1021,6 +1021,9 @@ class _Runner:
                             "stopped or died on it (see the notes): each decoder reads frames and their times its own "
                             "way (a variable-rate file by index at the container's rate); delete its feature file "
                             "and rerun to try again")
+        if source.kind == "video" and not math.isfinite(fps):  # extract.decode.stated_rate: FFmpeg's clock is no rate
+            notes.append("no frame rate: the container states none and its timestamps give none"
+                         + (" (a single frame)" if job.n_frames == 1 else "") + ", so its frames have no seconds")
         if source.kind == "video" and math.isfinite(fps) and fps > MAX_PLAUSIBLE_FPS:
             warnings.append(f"the container says {fps:g} frames per second, more than cameras film (a wrong "
                             "header?): clips, the frame-rate cap and every second follow that rate; check the "
@@ -1032,7 +1035,9 @@ class _Runner:
             if summary.get(key):
                 notes.append(summary[key])
                 warnings.append(summary[key])
-        if source.kind == "video" and claimed >= 0 and claimed != job.n_frames and Timing.covers_slots(timing, claimed):
+        # frames filled in for damage can outnumber the container's (`damage_note`): not a camera writing now and then
+        if (source.kind == "video" and 0 <= claimed and job.n_frames < claimed
+                and Timing.covers_slots(timing, claimed)):
             notes.append(f"{job.n_frames} of the container's {claimed} frame slots hold a frame, from its "
                          "first slot to its last (a camera that writes frames only now and then)")
         elif source.kind == "video" and claimed >= 0 and claimed != job.n_frames:

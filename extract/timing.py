@@ -298,10 +298,12 @@ class Timing:
 
     def note(self) -> str:
         shortest, median, longest = self.intervals
-        claim = f"{self.container_fps:g} fps" if math.isfinite(self.container_fps) else "no rate"
         pauses = int(np.count_nonzero(pauses_before(self.times)))
         between = f" between its {pauses} pause(s)" if pauses else ""
-        return (f"frames unevenly spaced: the container says {claim}, its {len(self.times)} frames span "
+        # no rate stated (an MPEG-TS of two frames): nothing to be uneven against, its timestamps give the rate
+        head = (f"frames unevenly spaced: the container says {self.container_fps:g} fps"
+                if math.isfinite(self.container_fps) else "the container states no frame rate")
+        return (f"{head}, its {len(self.times)} frames span "
                 f"{self.times[-1]:.2f} s ({self.fps:.3g} fps{between}, {shortest:.3g}-{longest:.3g} s apart, median "
                 f"{median:.3g} s); read at {self.fps:.3g} fps")
 

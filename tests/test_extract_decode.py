@@ -1092,3 +1092,40 @@ def test_bytes_overwritten_in_a_transport_stream_say_how_many_frames_were_lost(t
     stream, frames = decode_all(path, ("pyav",))
     assert 0 < stream.missing_frames() == 240 - len(frames) - stream.reader.leading_lost
     assert f"{stream.missing_frames()} of the 240 frames from its first to its last never arrived" in stream.missing_note()
+
+
+def test_missing_frames_note_says_whether_seconds_stay_right(tmp_path):
+    """A 10 fps MPEG-TS whose frames 100-102 and 200 never arrived is read by its timestamps: the
+    note said "the frames keep its container's rate otherwise, so each later frame's number is that
+    many short", read as every later second being off too; its seconds, one timestamp per decoded
+    frame, are right, and the note now says so. Where the decoder also dropped frames without an
+    error (bytes overwritten in a 160x96 file: 225 timestamps, 215 frames), the timestamps do not
+    pair with the frames and the seconds are counted at one rate: the note says they are off."""
+    lost = make_vfr_h264(tmp_path / "lost.ts", [100 * i for i in range(300) if i not in (100, 101, 102, 200)],
+                         rate=10)
+    stream, frames = decode_all(lost, ("pyav",))
+    assert len(frames) == 296 and stream.missing_frames() == 4 and len(stream.timing.times) == 296
+    note = stream.missing_note()
+    assert "its seconds, read from its timestamps, stay right" in note and "container's rate" not in note
+    assert "numbered lower than its place in the recording by the frames lost before it" in note
+    src = make_vfr_h264(tmp_path / "v.ts", [100 * i for i in range(240)], rate=10, width=160, height=96)
+    hit = damage(src, tmp_path / "hit.ts", ((0.4, 3000), (0.5, 3000), (0.6, 3000)))
+    stream, frames = decode_all(hit, ("pyav",))
+    assert len(stream.timing.times) > len(frames) and stream.missing_frames() > 0
+    note = stream.missing_note()
+    assert f"its seconds, counted at {stream.fps:.3g} fps" in note and "stay right" not in note
+
+
+def test_a_transport_stream_too_short_to_state_a_rate_gets_none_not_its_clock(tmp_path):
+    """An MPEG-TS of one or two frames states no rate, and FFmpeg's guess is its 90 kHz clock: the
+    single frame was warned of as "the container says 90000 frames per second, more than cameras
+    film", and two frames as "frames unevenly spaced: the container says 90000 fps". Now one frame
+    has no rate (NaN), two frames the one their timestamps keep, said as no rate stated; three frames
+    keep the rate FFmpeg reads from them."""
+    one, _ = decode_all(make_vfr_h264(tmp_path / "one.ts", [0]), ("pyav",))
+    assert np.isnan(one.fps)
+    two, _ = decode_all(make_vfr_h264(tmp_path / "two.ts", [0, 100]), ("pyav",))
+    assert two.fps == pytest.approx(10.0) and two.timing.note().startswith("the container states no frame rate, its 2 "
+                                                                          "frames span 0.10 s")
+    three, _ = decode_all(make_vfr_h264(tmp_path / "three.ts", [0, 100, 200], rate=10), ("pyav",))
+    assert three.fps == pytest.approx(10.0)

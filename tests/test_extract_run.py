@@ -967,3 +967,34 @@ def test_one_video_reached_under_two_names_is_extracted_and_said(tmp_path):
     assert "note: features: 2 video names are 1 file(s)" in res.output, res.output  # `run` says it too
     (videos / "copy_of_cam1.mp4").unlink()
     assert not any("read twice" in n for n in run(videos, tmp_path / "out").store_notes)
+
+
+def test_a_single_frame_transport_stream_is_said_to_have_no_rate_not_90000_fps(tmp_path):
+    """A one-frame MPEG-TS: its run warned "the container says 90000 frames per second, more than
+    cameras film (a wrong header?)", FFmpeg's 90 kHz clock taken for a rate. Now its notes say it has
+    no frame rate, and no warning speaks of one."""
+    make_vfr_h264(tmp_path / "in" / "one.ts", [0])
+    run(tmp_path / "in", tmp_path / "out")
+    entry = manifest(tmp_path / "out")["one.ts"]
+    assert entry["status"] == "done" and "frames per second" not in entry["warning"]
+    attrs = FeatureStore(tmp_path / "out").load("one.ts").attrs
+    assert "no frame rate: the container states none and its timestamps give none (a single frame)" in attrs["decode_notes"]
+
+
+def test_frames_lost_and_damaged_in_one_file_get_notes_that_agree(tmp_path):
+    """A 10 fps MP4 whose frames 30, 31 and 90 never arrived and whose packets of frames 70-71 the
+    decoder refuses: the repair after the damage fills the slot of lost frame 90 too (118 frames read,
+    the container's 117). Its notes said "118 of the container's 117 frame slots hold a frame (a camera
+    that writes frames only now and then)" and "2 of the 120 frames ... never arrived (gaps of whole
+    frames in its timestamps: 2 at 3.20 s, 1 at 9.10 s)", three in the gaps against two missing. Now
+    the count the container claims is said as it is, and the gap filled in is named."""
+    lost = [i for i in range(120) if i not in (30, 31, 90)]
+    src = make_vfr_h264(tmp_path / "src" / "lost.mp4", [100 * i for i in lost], rate=10)
+    (tmp_path / "in").mkdir()
+    damage_packets(src, tmp_path / "in" / "hit.mp4", [70, 71])
+    run(tmp_path / "in", tmp_path / "out")
+    attrs = FeatureStore(tmp_path / "out").load("hit.mp4").attrs
+    notes = attrs["decode_notes"]
+    assert attrs["n_frames"] == 118 and attrs["container_frames"] == 117 and attrs["missing_frames"] == 2
+    assert "frame slots hold a frame" not in notes and "the container claims 117 frames, 118 decoded" in notes
+    assert "2 at 3.20 s, 1 at 9.10 s, 1 of them filled in among the damaged frames" in notes
