@@ -400,7 +400,7 @@ def test_a_kddcup_configs_detector_arguments_are_checked_by_their_rules_when_rea
     ({"table7": {"p": [5, 150]}}, "table7.p must be a list of percentages in (0, 99]"),
     ({"timing": {"dc_rows": -1}}, "timing.dc_rows must be a number of rows >= 0"),
     ({"timing": {"dc_budget_seconds": 0}}, "timing.dc_budget_seconds must be a finite number of seconds > 0"),
-    ({"quick": {"seeds": 0}}, "quick.seeds must be >= 1, got 0"),
+    ({"quick": {"seeds": 0}}, "quick.seeds must be from 1 to 1,000,000, got 0"),
 ])
 def test_an_images_configs_tables_are_checked_when_read(tmp_path, section, said):
     """Table 8's initialisers (the clusterer and its arguments of each row), Table 7's sweep and the

@@ -354,7 +354,7 @@ def test_seed_count_below_one_is_refused_before_the_output_folder_is_made(tmp_pa
     settings["quick"]["seeds"] = 0
     cfg.write_text(yaml.safe_dump(settings))
     res = CliRunner().invoke(cli, ["bench", "images", "--config", str(cfg), "--quick", "-o", str(tmp_path / "q")])
-    assert res.exit_code == 1 and "quick.seeds must be >= 1, got 0" in res.output, res.output
+    assert res.exit_code == 1 and "quick.seeds must be from 1 to 1,000,000, got 0" in res.output, res.output
     assert not (tmp_path / "q").exists()
 
 
@@ -511,7 +511,7 @@ def test_every_dataset_and_its_protocol_is_checked_before_the_first_fit(tmp_path
     cfg.write_text(yaml.safe_dump(settings))
     res = _bench_images("--config", cfg, "--tables", "4", "--quick", "--data", data, "-o", tmp_path / "out")
     assert res.exit_code == 1 and not isinstance(res.exception, AssertionError), res.output
-    assert f"{cfg}: dataset: normal_class 11 is out of range for 10 classes" in res.output, res.output
+    assert f"{cfg}: dataset.normal_class must be a class from 0 to 9 (mnist has 10), got 11" in res.output, res.output
     assert not (tmp_path / "out").exists()  # nothing made for a run that cannot start
 
 

@@ -16,8 +16,8 @@ from torch import nn
 
 from extract.device import check_device_text
 from videoad.detector.autoencoder import MLPAutoencoder
-from videoad.detector.torch_base import TorchDetector
-from videoad.detector.validation import check_number
+from videoad.detector.torch_base import TorchDetector, check_threads
+from videoad.detector.validation import MAX_COUNT, MAX_REPEATS, MAX_WIDTH, check_count, check_number, whole_valued
 
 
 class _Estimation(nn.Module):
@@ -148,16 +148,14 @@ class DAGMM(TorchDetector):
         """The network's sizes checked before a fit (and when a config file is read:
         registry.check_arguments): `n_gmm=0` failed as an overflow asking to rescale X,
         `latent_dim=0` and `est_hidden=0` fitted a degenerate network in silence."""
-        def whole(v, low):
-            return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= low
-
         if not (isinstance(self.hidden_dims, (list, tuple)) and self.hidden_dims
-                and all(whole(h, 1) for h in self.hidden_dims)):
-            raise ValueError(f"hidden_dims must be a list of layer widths >= 1 (e.g. [60, 30, 10]), "
+                and all(whole_valued(h) and 1 <= h <= MAX_WIDTH for h in self.hidden_dims)):
+            raise ValueError(f"hidden_dims must be a list of layer widths from 1 to {MAX_WIDTH:,} (e.g. [60, 30, 10]), "
                              f"got {self.hidden_dims!r}")
-        for name in ("latent_dim", "n_gmm", "est_hidden", "epochs", "batch_size"):
-            if not whole(getattr(self, name), 1):
-                raise ValueError(f"{name} must be a whole number >= 1, got {getattr(self, name)!r}")
+        # 2**63 units failed inside torch as "Overflow when unpacking long long", 10**30 epochs ran for ever
+        for name, most in (("latent_dim", MAX_WIDTH), ("n_gmm", MAX_WIDTH), ("est_hidden", MAX_WIDTH),
+                           ("epochs", MAX_REPEATS), ("batch_size", MAX_COUNT)):
+            check_count(getattr(self, name), name, at_least=1, at_most=most)
         # each real setting by name: None or a word failed inside torch as a TypeError, and inf, NaN
         # or a negative weight made a NaN loss that was reported as rows too large ("rescale X")
         check_number(self.dropout, "dropout", at_least=0.0, below=1.0)
@@ -166,6 +164,7 @@ class DAGMM(TorchDetector):
         for name in ("lambda_energy", "lambda_cov"):
             check_number(getattr(self, name), name, at_least=0.0)
         check_device_text(self.device)  # its form (`device: abc` passed the read); the GPU's presence is the fit's
+        check_threads(self.n_threads)  # `n_threads: true` passed the read and failed at the fit
 
     def _build_model(self) -> DAGMMNet:
         a = self.architecture_

@@ -20,6 +20,7 @@ import numpy as np
 
 from videoad.detector.base import BaseDetector, resolve_seed
 from videoad.detector.clustering import rows_per_block
+from videoad.detector.distribution_clustering import _check_params as check_dc_params
 from videoad.detector.distribution_clustering import (_normalise_lenient, distribution_clustering, label_means,
                                                       normalise_rows)
 
@@ -49,7 +50,13 @@ class DCAlone(BaseDetector):
         self.contamination = contamination
         self.random_state = random_state
 
+    def _check_params(self) -> None:
+        """Distribution Clustering's settings, also read when a config file is (registry.check_arguments):
+        `thres: 5` passed the read and failed at the fit, after the data was read."""
+        check_dc_params(self.thres, self.min_size, self.max_dist, self.max_rows)
+
     def fit(self, X, y=None):
+        self._check_params()
         X = self._validate_fit_input(X)
         out, self.model_ = distribution_clustering(
             X, thres=self.thres, min_size=self.min_size, max_dist=self.max_dist, center=self.center,

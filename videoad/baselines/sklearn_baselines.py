@@ -13,7 +13,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from videoad.detector.base import BaseDetector, resolve_seed
-from videoad.detector.validation import check_number, user_stacklevel, whole_valued
+from videoad.detector.validation import (MAX_COUNT, MAX_REPEATS, MAX_THREADS, check_count, check_number, user_stacklevel,
+                                         whole_valued)
 
 
 #: data whose largest |value| is below this is scaled up for PCA (`tiny_scale`)
@@ -81,8 +82,7 @@ class PCARecon(BaseDetector):
 
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
-        if not whole_valued(self.n_components) or self.n_components < 1:  # 4.0 from a settings file is 4
-            raise ValueError(f"PCARecon: n_components must be a whole number >= 1, got {self.n_components!r}")
+        check_count(self.n_components, "PCARecon: n_components", at_least=1)  # 4.0 from a settings file is 4
 
     def _score(self, X):
         scale = getattr(self, "scale_", 1.0)  # a model pickled before `scale_`: 1
@@ -135,15 +135,16 @@ class IForest(BaseDetector):
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments):
         `n_estimators: -1` passed the read and failed inside scikit-learn at the fit."""
-        if not (whole_valued(self.n_estimators) and self.n_estimators >= 1):
-            raise ValueError(f"IForest: n_estimators must be a whole number >= 1, got {self.n_estimators!r}")
+        # 10**30 trees failed inside scikit-learn as "Python int too large to convert to C long"
+        check_count(self.n_estimators, "IForest: n_estimators", at_least=1, at_most=MAX_REPEATS)
         m = self.max_samples
-        if not (m == "auto" or (whole_valued(m) and not isinstance(m, float) and m >= 1)
+        if not (m == "auto" or (whole_valued(m) and not isinstance(m, float) and 1 <= m <= MAX_COUNT)
                 or (isinstance(m, float) and 0.0 < m <= 1.0)):
             raise ValueError(f"IForest: max_samples must be 'auto', a number of rows >= 1 or a share in (0, 1], "
                              f"got {m!r}")
-        if self.n_jobs is not None and not (whole_valued(self.n_jobs) and self.n_jobs != 0):
-            raise ValueError(f"IForest: n_jobs must be None or a whole number other than 0, got {self.n_jobs!r}")
+        if self.n_jobs is not None and not (whole_valued(self.n_jobs) and 0 < abs(self.n_jobs) <= MAX_THREADS):
+            raise ValueError(f"IForest: n_jobs must be None or a whole number other than 0, from -{MAX_THREADS:,} "
+                             f"to {MAX_THREADS:,}, got {self.n_jobs!r}")
 
     #: scikit-learn's trees take a feature whose values span no more than this for constant and
     #: never split on it (`FEATURE_THRESHOLD` of sklearn/tree/_partitioner.pxd, compared in float32)
@@ -216,6 +217,13 @@ class OCSVM(BaseDetector):
         cap = self.max_fit_rows
         if cap is not None and not (whole_valued(cap) and cap >= 2):  # 0 meant no cap, 1 fitted one row
             raise ValueError(f"OCSVM: max_fit_rows must be None (every row) or a whole number >= 2, got {cap!r}")
+        check_count(cap, "OCSVM: max_fit_rows", at_least=2, words=(None,))  # and at most int64's
+        # `gamma: true` was fitted as gamma 1, in silence; a word other than these two failed in scikit-learn
+        if not (isinstance(self.gamma, str) and self.gamma in ("scale", "auto")):
+            try:
+                check_number(self.gamma, "OCSVM: gamma (the RBF kernel's width)", above=0.0)
+            except ValueError as exc:
+                raise ValueError(f"{exc} (or 'scale' or 'auto')") from None
         # nu=1 (scikit-learn's range is (0, 1]) makes every row a bounded support vector: libsvm's
         # offset is then not finite, and scikit-learn said the data "may contain large values"
         check_number(self.nu, "OCSVM: nu (the share of rows outside the boundary)", above=0.0, below=1.0)
@@ -253,8 +261,7 @@ class KNNDist(BaseDetector):
 
     def _check_params(self) -> None:
         """The settings a fit refuses whatever the data (also read when a config file is: registry.check_arguments)."""
-        if not (whole_valued(self.n_neighbors) and self.n_neighbors >= 1):  # 2.5 ran as 2, "5" as 5
-            raise ValueError(f"n_neighbors must be a whole number >= 1, got {self.n_neighbors!r}")
+        check_count(self.n_neighbors, "n_neighbors", at_least=1)  # 2.5 ran as 2, "5" as 5
 
     def _score(self, X):
         dist, _ = self.nn_.kneighbors(X, n_neighbors=self.k_)

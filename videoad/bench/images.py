@@ -36,6 +36,7 @@ from videoad.bench.common import (Record, check_bench_arguments, configured_base
                                   results_dir, results_lock, summarise, timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, check_values, defaults_file,
                             defaults_path, dump, merge, read_yaml, require, yaml_loader)
+from videoad.detector.validation import MAX_REPEATS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ _RULES = {"table7.p": (lambda v: all(0 < p <= 99 for p in v), "a list of percent
           "table7.p0_minus_p": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
           "timing.duad_rows": _ROWS_OR_NONE, "timing.dc_rows": _ROWS_OR_NONE,
           "timing.duad_budget_seconds": _BUDGET, "timing.dc_budget_seconds": _BUDGET}
-RULES = {**_RULES, **{f"quick.{k}": v for k, v in _RULES.items()}, "quick.seeds": (lambda v: v >= 1, ">= 1")}
+RULES = {**_RULES, **{f"quick.{k}": v for k, v in _RULES.items()}, "quick.seeds": (lambda v: 1 <= v <= MAX_REPEATS, f"from 1 to {MAX_REPEATS:,}")}
 
 
 def default_config_path(dataset: str) -> Path:
@@ -111,11 +112,38 @@ def load_config(path, doc: dict | None = None, where: str | None = None) -> dict
     for key in ("normal_class", "anomaly_ratio"):
         if key not in ds:
             raise ConfigError(f"{where}: dataset.{key} is missing")
-    if not 0.0 < float(ds["anomaly_ratio"]) < 1.0:
-        raise ConfigError(f"{where}: dataset.anomaly_ratio must be in (0, 1), got {ds['anomaly_ratio']!r}")
+    _check_protocol(ds, where, "dataset")
+    quick = (cfg.get("quick") or {}).get("dataset")
+    if quick:  # what --quick runs: the quick section's dataset keys laid over the dataset's
+        _check_protocol(merge(ds, quick), where, "quick.dataset")
     check_values(cfg, RULES, where)
     check_bench_arguments(cfg, "images", where)  # every row names a detector, every argument is one of its
     return cfg
+
+
+#: every dataset here has ten classes, 0-9 (MNIST's and digits' named "0" to "9")
+N_CLASSES = 10
+
+
+def _check_protocol(ds: dict, where: str, key: str) -> None:
+    """The one-class protocol's values, when the config is read: a `normal_class: 99` was refused
+    only once the images were read, an `anomaly_ratio` of the quick section at its run."""
+    if ds.get("name") not in DATASETS:
+        raise ConfigError(f"{where}: {key}.name must be one of {DATASETS}, got {ds.get('name')!r}")
+    if not 0.0 < float(ds["anomaly_ratio"]) < 1.0:
+        raise ConfigError(f"{where}: {key}.anomaly_ratio must be in (0, 1), got {ds['anomaly_ratio']!r}")
+    k = ds["normal_class"]
+    if isinstance(k, str):
+        number = k.strip().lstrip("+-").isdigit()
+        if not number and ds["name"] == "cifar10":  # a class name: the files' own names are read with them
+            return
+        if not number:
+            raise ConfigError(f"{where}: {key}.normal_class must be a class from 0 to {N_CLASSES - 1} of "
+                              f"{ds['name']}, got {k!r}")
+        k = int(k)
+    if not 0 <= k < N_CLASSES:
+        raise ConfigError(f"{where}: {key}.normal_class must be a class from 0 to {N_CLASSES - 1} ({ds['name']} has "
+                          f"{N_CLASSES}), got {ds['normal_class']!r}")
 
 
 def protocol_text(ds: dict, n_rows: int, n_anom: int) -> str:

@@ -20,6 +20,7 @@ from videoad.bench.common import (Record, check_bench_arguments, configured_base
                                   data_files, data_inputs, output_option, output_ready, results_dir, results_lock,
                                   summarise, timed_fit, write_results)
 from videoad.config import ARGS, ConfigError, ListOf, Map, Nullable, check, defaults, dump, merge, read_yaml
+from videoad.detector.validation import MAX_REPEATS
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ def load_config(path=None) -> dict:
         if not 0.0 < float(c) < 1.0:
             raise ConfigError(f"{where}: contaminations[{i}] must be a share in (0, 1), got {c!r}")
     q = cfg["quick"]
-    if not 0.0 < float(q["fraction"]) <= 1.0 or int(q["seeds"]) < 1:
-        raise ConfigError(f"{where}: quick.fraction must be in (0, 1] and quick.seeds >= 1, got "
+    if not 0.0 < float(q["fraction"]) <= 1.0 or not 1 <= int(q["seeds"]) <= MAX_REPEATS:
+        raise ConfigError(f"{where}: quick.fraction must be in (0, 1] and quick.seeds from 1 to {MAX_REPEATS:,}, got "
                           f"{q['fraction']!r}, {q['seeds']!r}")
     check_bench_arguments(cfg, "kddcup", where)  # every row names a detector, every argument is one of its
     return cfg

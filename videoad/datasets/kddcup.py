@@ -171,6 +171,9 @@ def contamination_split(X: np.ndarray, y: np.ndarray, contamination: float, seed
         raise ValueError(f"no anomaly (label 1) row in the training half: contamination {contamination:g} needs some")
     if not normal.size:
         raise ValueError("no majority-class (label 0) row in the training half: nothing to train on")
+    if contamination > 0 and n_anom == 0:  # trained on clean rows, reported as contaminated
+        raise ValueError(f"contamination {contamination:g} of the training half's {normal.size} majority-class rows "
+                         f"rounds to no anomaly row; give a share of at least {0.5 / (normal.size + 0.5):.2g}")
     train = np.concatenate([normal, rng.choice(anomalies, n_anom, replace=False)])
     train = train[rng.permutation(train.size)]
     return Split(X[train], y[train], X[test], y[test], train, test)

@@ -16,25 +16,22 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from videoad.detector.validation import check_number, whole_valued
+from videoad.detector.validation import MAX_COUNT, MAX_REPEATS, MAX_THREADS, check_count, check_number
 
 SELECTION_RULES = ("row", "component", "component_rows")
 #: scikit-learn GaussianMixture's covariance types
 GMM_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
-def check_counts(owner: object, **least: int) -> None:
-    """Each named attribute of `owner` a whole number >= its least (a `None` least: None allowed, else
-    >= 0; a max_fit_rows of 0 or None subsamples nothing): a config's `n_components: abc` or -1 was taken
-    by a clusterer's constructor and failed inside scikit-learn after the autoencoder's training."""
-    for name, at_least in least.items():
-        value = getattr(owner, name)
-        if at_least is None:
-            if value is None:
-                continue
-            at_least = 0
-        if not whole_valued(value) or value < at_least:
-            raise ValueError(f"{name} must be a whole number >= {at_least}, got {value!r}")
+def check_counts(owner: object, **bounds) -> None:
+    """Each named attribute of `owner` a whole number within its bounds (`validation.check_count`):
+    a least, or (least, most); a `None` least: None allowed, else >= 0 (a max_fit_rows of 0 or None
+    subsamples nothing). A config's `n_components: abc` or -1 was taken by a clusterer's constructor
+    and failed inside scikit-learn after the autoencoder's training."""
+    for name, bound in bounds.items():
+        least, most = bound if isinstance(bound, tuple) else (bound, MAX_COUNT)
+        check_count(getattr(owner, name), name, at_least=0 if least is None else least, at_most=most,
+                    words=(None,) if least is None else ())
 
 
 def check_choice(value, name: str, choices) -> None:
@@ -155,7 +152,8 @@ class GMMClusterer:
 
     def check(self) -> None:
         """The arguments' kinds and ranges, before any data (DUAD checks its clusterer's when read)."""
-        check_counts(self, n_components=1, max_fit_rows=None, max_iter=1, blas_threads=None)
+        check_counts(self, n_components=1, max_fit_rows=None, max_iter=(1, MAX_REPEATS),
+                     blas_threads=(None, MAX_THREADS))
         check_choice(self.covariance_type, "covariance_type", GMM_COVARIANCE_TYPES)
         check_number(self.reg_covar, "reg_covar", at_least=0)
 
@@ -199,7 +197,7 @@ class KMeansClusterer:
         self.blas_threads = blas_threads
 
     def check(self) -> None:
-        check_counts(self, n_clusters=1, max_fit_rows=None, blas_threads=None)
+        check_counts(self, n_clusters=1, max_fit_rows=None, blas_threads=(None, MAX_THREADS))
 
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
         from sklearn.cluster import KMeans

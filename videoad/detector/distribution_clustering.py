@@ -37,7 +37,7 @@ import torch
 from extract.device import resolve_device
 from videoad.detector.base import resolve_seed
 from videoad.detector.clustering import ClusterResult, group_add, result_from_labels, rows_per_block
-from videoad.detector.validation import check_matrix
+from videoad.detector.validation import check_count, check_matrix
 
 # rows of a distance block processed at once (bounds temporary memory to _CHUNK x N floats)
 _CHUNK = 1024
@@ -69,15 +69,21 @@ class DCOutput:
         return int(self.variances.shape[0])
 
 
-def _check_params(thres, min_size, max_dist, max_rows) -> None:
-    if not (isinstance(thres, (int, float, np.floating)) and 0.0 < float(thres) < 4.0):
+def _check_params(thres, min_size, max_dist, max_rows, attach_columns=None) -> None:
+    """Each a number (never a bool: `thres: true` was read as 1) in its range; counts whole
+    (`validation.check_count`: `4.0` from a settings file is 4)."""
+    if not (_real(thres) and 0.0 < float(thres) < 4.0):
         raise ValueError(f"thres must be a number in (0, 4) (squared distances of unit vectors), got {thres!r}")
-    if not (isinstance(min_size, (int, np.integer)) and min_size >= 1):
-        raise ValueError(f"min_size must be an integer >= 1, got {min_size!r}")
-    if not (isinstance(max_dist, (int, float, np.floating)) and 0.0 < float(max_dist) <= 4.0):
+    check_count(min_size, "min_size", at_least=1)
+    if not (_real(max_dist) and 0.0 < float(max_dist) <= 4.0):
         raise ValueError(f"max_dist must be in (0, 4] (squared distances of unit vectors), got {max_dist!r}")
-    if max_rows is not None and not (isinstance(max_rows, (int, np.integer)) and max_rows >= 2 * (min_size + 1)):
-        raise ValueError(f"max_rows must be None or an integer >= 2 * (min_size + 1), got {max_rows!r}")
+    check_count(max_rows, "max_rows", at_least=2 * (int(min_size) + 1), words=(None,),
+                what=" (at least 2 * (min_size + 1))")
+    check_count(attach_columns, "attach_columns", at_least=2, words=(None,))
+
+
+def _real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def normalise_rows(X, center: bool = False, mean: np.ndarray | None = None) -> np.ndarray:
@@ -467,9 +473,7 @@ def distribution_clustering(X, *, thres: float = 0.07, min_size: int = 5, max_di
     device: "cpu", "cuda", "auto".
     Returns a `DCOutput` (and the fitted `DCModel` when return_model=True).
     """
-    _check_params(thres, min_size, max_dist, max_rows)
-    if attach_columns is not None and not (isinstance(attach_columns, (int, np.integer)) and attach_columns >= 2):
-        raise ValueError(f"attach_columns must be None or an integer >= 2, got {attach_columns!r}")
+    _check_params(thres, min_size, max_dist, max_rows, attach_columns)
     X = check_matrix(X, min_rows=2)
     if X.shape[1] == 1:  # every row normalised to +1 or -1: two "clusters" by sign, all scores alike within each
         raise ValueError("X has one column: Distribution Clustering L2-normalises each row, which leaves a one-value "
@@ -490,6 +494,8 @@ def _cluster_normalised(Xn_np: np.ndarray, thres: float, min_size: int, max_dist
     t0 = time.perf_counter()
     n = Xn_np.shape[0]
     dev = resolve_device(device)
+    max_rows = None if max_rows is None else int(max_rows)  # 10000.0 from a settings file
+    attach_columns = None if attach_columns is None else int(attach_columns)
     subsampled = max_rows is not None and n > max_rows
     if subsampled:
         rng = np.random.default_rng(seed)
@@ -543,11 +549,11 @@ class DCClusterer:
         """The arguments' ranges, before any data (DUAD checks its clusterer's when read)."""
         from extract.device import check_device_text
 
-        _check_params(self.thres, self.min_size, self.max_dist, self.max_rows)
+        _check_params(self.thres, self.min_size, self.max_dist, self.max_rows, self.attach_columns)
         check_device_text(self.device)
 
     def __call__(self, X: np.ndarray, random_state: int) -> ClusterResult:
-        _check_params(self.thres, self.min_size, self.max_dist, self.max_rows)
+        _check_params(self.thres, self.min_size, self.max_dist, self.max_rows, self.attach_columns)
         Xn = normalise_rows(X, center=self.center)
         out, _ = _cluster_normalised(Xn, float(self.thres), int(self.min_size), float(self.max_dist), self.max_rows,
                                      self.attach_columns, resolve_seed(random_state), self.device)

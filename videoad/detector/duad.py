@@ -41,7 +41,7 @@ from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clu
 from videoad.detector.gmm_torch import COVARIANCE_TYPES as TORCH_COVARIANCES
 from videoad.detector.knn import KNNIndex, batched
 from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, check_threads, seed_torch, thread_limits
-from videoad.detector.validation import check_percent, whole_valued
+from videoad.detector.validation import MAX_COUNT, MAX_REPEATS, MAX_WIDTH, check_count, check_percent, whole_valued
 
 log = logging.getLogger(__name__)
 
@@ -262,18 +262,17 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         p = check_percent(self.p, "p")
         if p > p0:
             raise ValueError(f"p must not exceed p0 (the reselection keeps more rows than the start): p={p}, p0={p0}")
-        counts = {"r": 1, "n_components": 1, "batch_size": 1, "max_reselections": 0, "n_neighbors": 1,
-                  "refit_epochs": 0, "final_epochs": 0, "guard_runs": 1, "dc_min_features": 1}
-        optional = {"max_epoch_rows": (1, (None, "auto")), "max_fit_rows": (2, (None, "auto")),
-                    "max_reference": (2, ("auto",))}
-        counts.update({k: m for k, (m, words) in optional.items() if getattr(self, k) not in words})
-        for key, least in counts.items():  # 2.5 epochs ran as 2, a batch of 1.5 rows as 1, in silence
-            value = getattr(self, key)
-            if not whole_valued(value) or value < least:
-                what = " (epochs between reselections)" if key == "r" else ""
-                words = " or ".join(repr(w) for w in optional.get(key, (0, ()))[1])
-                raise ValueError(f"{key}{what} must be a whole number >= {least}" + (f" (or {words})" if words else "")
-                                 + f", got {value!r}")
+        # each count's least and most (validation.MAX_*): 10**30 epochs ran for ever, a layer of 2**63
+        # units failed inside torch as "Overflow when unpacking long long", after the features were read
+        counts = {"r": (1, MAX_REPEATS), "n_components": (1, MAX_COUNT), "batch_size": (1, MAX_COUNT),
+                  "max_reselections": (0, MAX_REPEATS), "n_neighbors": (1, MAX_COUNT),
+                  "refit_epochs": (0, MAX_REPEATS), "final_epochs": (0, MAX_REPEATS),
+                  "guard_runs": (1, MAX_REPEATS), "dc_min_features": (1, MAX_COUNT),
+                  "max_epoch_rows": (1, MAX_COUNT, None, "auto"), "max_fit_rows": (2, MAX_COUNT, None, "auto"),
+                  "max_reference": (2, MAX_COUNT, "auto")}
+        for key, (least, most, *words) in counts.items():  # 2.5 epochs ran as 2, a batch of 1.5 rows as 1, in silence
+            check_count(getattr(self, key), key, at_least=least, at_most=most, words=tuple(words),
+                        what=" (epochs between reselections)" if key == "r" else "")
         # lr=0 trained nothing in silence, tol<0 never converged, and the others failed inside torch's
         # Adam or after the training, as a TypeError or a message that did not name the setting
         for key, what, ok in (("lr", "> 0", lambda v: v > 0), ("weight_decay", ">= 0", lambda v: v >= 0),
@@ -310,11 +309,11 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         if not 0.0 <= float(self.unselected_share) < 1.0:
             raise ValueError(f"unselected_share must be in [0, 1), got {self.unselected_share!r}")
         if self.hidden_dims != "auto" and not (isinstance(self.hidden_dims, (list, tuple))
-                                               and all(whole_valued(h) and h >= 1 for h in self.hidden_dims)):
-            raise ValueError(f"hidden_dims must be 'auto' or a list of layer widths >= 1 (e.g. [60, 30]), "
-                             f"got {self.hidden_dims!r}")
-        if self.latent_dim != "auto" and not (whole_valued(self.latent_dim) and self.latent_dim >= 1):
-            raise ValueError(f"latent_dim must be 'auto' or a whole number >= 1, got {self.latent_dim!r}")
+                                               and all(whole_valued(h) and 1 <= h <= MAX_WIDTH
+                                                       for h in self.hidden_dims)):
+            raise ValueError(f"hidden_dims must be 'auto' or a list of layer widths from 1 to {MAX_WIDTH:,} "
+                             f"(e.g. [60, 30]), got {self.hidden_dims!r}")
+        check_count(self.latent_dim, "latent_dim", at_least=1, at_most=MAX_WIDTH, words=("auto",))
         self._check_restarts()
         # these failed only at the fit, after the features were read: a config's `activation: relu6`
         # or `restarts: -1` failed every group of a detect run, its file unnamed
@@ -327,8 +326,7 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
 
     def _check_restarts(self) -> None:
         """`fit` reads these before the other settings (they decide how many processes start)."""
-        if not (whole_valued(self.restarts) and self.restarts >= 0):
-            raise ValueError(f"restarts must be a whole number >= 0, got {self.restarts!r}")
+        check_count(self.restarts, "restarts", at_least=0, at_most=MAX_REPEATS)
         if self.restart_keep not in RESTART_KEEPS:
             raise ValueError(f"restart_keep must be one of {RESTART_KEEPS}, got {self.restart_keep!r}")
         if self.restart_when not in RESTART_WHENS:

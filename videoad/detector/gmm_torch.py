@@ -134,9 +134,9 @@ class TorchGMMClusterer:
         """As `clustering.GMMClusterer.check`, with this one's covariance types and device."""
         from extract.device import check_device_text
         from videoad.detector.clustering import check_choice, check_counts
-        from videoad.detector.validation import check_number
+        from videoad.detector.validation import MAX_REPEATS, check_number
 
-        check_counts(self, n_components=1, max_fit_rows=None, max_iter=1)
+        check_counts(self, n_components=1, max_fit_rows=None, max_iter=(1, MAX_REPEATS))
         check_choice(self.covariance_type, "covariance_type", COVARIANCE_TYPES)
         check_number(self.reg_covar, "reg_covar", at_least=0)
         check_device_text(self.device)

@@ -163,7 +163,11 @@ def check_arguments(name: str, params: Mapping | None, where: str, what: str, ru
     check = getattr(cls, "_check_params", None) if rules else None
     if check is not None:  # the detector's own rules (ranges, names, the clusterer's arguments), before any work
         try:
-            check(cls(**params))
+            made = cls(**params)
+            check(made)
+            # the share every detector takes (`contamination: true` or 5 passed the read of a
+            # baseline's row and failed at its fit, after the data was read)
+            getattr(made, "_check_contamination", lambda: None)()
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{where}: {what}: {exc}") from None
 

@@ -33,6 +33,7 @@ from torch import nn
 
 from extract.device import resolve_device
 from videoad.detector.base import BaseDetector, resolve_seed
+from videoad.detector.validation import MAX_THREADS
 
 #: input values (floats) per chunk of a forward pass over many rows (64 MB of float32)
 CHUNK_VALUES = 1 << 24
@@ -91,6 +92,8 @@ def check_threads(n):
     error named no setting."""
     if n is not None and not (isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1):
         raise ValueError(f"n_threads must be None (as the caller has it) or a whole number >= 1, got {n!r}")
+    if n is not None and n > MAX_THREADS:  # 10**30 failed inside torch as "Overflow when unpacking long long"
+        raise ValueError(f"n_threads must be None or a whole number from 1 to {MAX_THREADS:,}, got {n!r}")
     return n
 
 

@@ -205,10 +205,46 @@ def check_not_all_constant(X: np.ndarray, *, name: str = "X") -> np.ndarray:
 
 
 def whole_valued(value) -> bool:
-    """A whole number (numpy's too), or a float that holds one (YAML's `4.0`, a numpy float): a count
-    as a settings file writes it; never a bool."""
-    return not isinstance(value, (bool, np.bool_)) and (isinstance(value, (int, np.integer)) or (
-        isinstance(value, (float, np.floating)) and float(value).is_integer()))
+    """A whole number (numpy's too), or a float that holds one (YAML's `4.0` or `1e3`, a numpy float): a
+    count as a settings file writes it; never a bool, and no float from where its kind no longer holds
+    every whole number (2**53 for a float64, 2**24 for a float32: `10000000000000001.0` reads as 1e16)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    if not isinstance(value, (float, np.floating)):
+        return False
+    exact = 2.0 ** (np.finfo(value).nmant + 1 if isinstance(value, np.floating) else 53)
+    return float(value).is_integer() and abs(float(value)) < exact
+
+
+#: the most a count may be where nothing smaller bounds it: the int64 that numpy and torch hold
+#: (2**63 failed inside torch as "Overflow when unpacking long long", or in scikit-learn)
+MAX_COUNT = 2**63 - 1
+#: the most repetitions: epochs, reselections, restarts, guard runs, EM iterations, trees, seeds. A
+#: million epochs of a one-row set is days of work; 10**30 ran for ever, 2**63 trees overflowed
+MAX_REPEATS = 10**6
+#: the widest network layer (units) or mixture of an estimation network: a million units of a
+#: 4,096-wide input is 16 GB of weights (10**7 allocated for minutes, 2**63 overflowed inside torch)
+MAX_WIDTH = 10**6
+#: the most threads (torch's, BLAS's, scikit-learn's n_jobs): 10**30 overflowed inside torch
+MAX_THREADS = 4096
+
+
+def check_count(value, name: str, *, at_least: int = 0, at_most: int = MAX_COUNT, words: tuple = (),
+                what: str = "") -> int:
+    """A count (`whole_valued`) from `at_least` to `at_most`, as an int; else a ValueError naming the
+    setting and its range. `words`: values also allowed (None, "auto"), returned as they are;
+    `what`: said after the name ("r (epochs between reselections)")."""
+    if any(value is w or (isinstance(value, str) and value == w) for w in words):
+        return value
+    alt = (" (or " + " or ".join(repr(w) for w in words) + ")") if words else ""
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if real and value > at_most:  # 1e30 too (a float that large holds no exact count: the range says why)
+        raise ValueError(f"{name}{what} must be a whole number from {at_least} to {at_most:,}{alt}, got {value!r}")
+    if not whole_valued(value) or value < at_least:
+        raise ValueError(f"{name}{what} must be a whole number >= {at_least}{alt}, got {value!r}")
+    return int(value)
 
 
 def check_number(value, name: str, *, above: float | None = None, at_least: float | None = None,
