@@ -108,13 +108,14 @@ def camera_motion(flow: np.ndarray, step: int = CAMERA_SAMPLE_STEP) -> np.ndarra
     out); starting from the samples near the median flow, so the background must be most of the
     frame. Deterministic: no random sampling."""
     height, width = flow.shape[:2]
-    rows, cols, design, centre = _camera_design(height, width, step)
-    d = flow[rows, cols].astype(np.float64)
+    _, _, design, centre = _camera_design(height, width, step)
+    # the samples at rows and columns step // 2, step // 2 + step, ...: `_camera_design`'s order
+    d = flow[step // 2::step, step // 2::step].reshape(-1, 2).astype(np.float64)
     target = d.ravel()
-    residual = np.hypot(*(d - np.median(d, axis=0)).T)
+    residual = np.hypot(*(d - [_median(d[:, 0]), _median(d[:, 1])]).T)
     params = np.zeros(4)
     for _ in range(CAMERA_ROUNDS):
-        keep = np.repeat(residual <= max(CAMERA_INLIER, 2.5 * float(np.median(residual))), 2)
+        keep = np.repeat(residual <= max(CAMERA_INLIER, 2.5 * float(_median(residual))), 2)
         weighted = design.T * keep  # the normal equations of the samples kept: a 4x4 solve
         params = np.linalg.lstsq(weighted @ design, weighted @ target, rcond=None)[0]
         residual = np.hypot(*(design @ params - target).reshape(-1, 2).T)
@@ -122,6 +123,19 @@ def camera_motion(flow: np.ndarray, step: int = CAMERA_SAMPLE_STEP) -> np.ndarra
     a = np.array([[1 + s_, -r_], [r_, 1 + s_]])
     shift = np.array([tx, ty]) + centre - a @ centre
     return np.concatenate([a, shift[:, None]], axis=1)
+
+
+def _median(values: np.ndarray) -> float:
+    """np.median of a 1-D float64 array, the same value, without its general machinery (called
+    five times a frame pair): the middle of a partition, or the mean of the two middle values."""
+    n = values.size
+    if n == 0 or not np.isfinite(values).all():
+        return np.median(values)  # nan (and its warning), as np.median's
+    k = n // 2
+    if n % 2:
+        return np.partition(values, k)[k]
+    part = np.partition(values, (k - 1, k))
+    return (part[k - 1] + part[k]) / 2
 
 
 @lru_cache(maxsize=8)
@@ -323,6 +337,7 @@ class MotionBackbone(Backbone):
         self._flow = None  # the OpenCV object is made per process, on first use
         self._layouts: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
         self._pair_cache: OrderedDict = OrderedDict()
+        self._bases: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # `_cell_bases`
         self._sign_cache: OrderedDict = OrderedDict()  # frame key -> `frame_sign`
         self._lit_cache: OrderedDict = OrderedDict()  # frame key -> `local_light` (light "local")
         self._cut_log = CutLog("left out")  # the cuts found since `start_video`
@@ -568,48 +583,85 @@ class MotionBackbone(Backbone):
             n_mag = len(MAGNITUDE_EDGES)
             return np.zeros((self.n_cells, self.bins)), np.zeros((self.n_cells, n_mag)), np.zeros(self.n_cells), True, None
         flow = self._flow_engine().calc(a, b, None)
-        if self.stabilize:
-            flow, b = self._steady(flow, a, b)
+        # the flow's two channels, each contiguous (cartToPolar reads them without a copy); with
+        # `stabilize` less the camera's motion, in float64 as `flow - camera` gave them before
+        fx, fy, b = self._steady(flow, a, b) if self.stabilize else (*cv2.split(flow), b)
         # `travel`: the flow kept for the clips' net displacement, at half the size (the flow's own
         # finest scale: nothing finer is lost) and in working-size pixels
-        half = (cv2.resize(flow, (max(1, flow.shape[1] // 2), max(1, flow.shape[0] // 2)), interpolation=cv2.INTER_AREA)
-                if self.travel else None)
-        magnitude, angle = cv2.cartToPolar(flow[..., 0].ravel(), flow[..., 1].ravel())
+        half = None
+        if self.travel:
+            steady = cv2.merge([fx, fy])
+            half = cv2.resize(steady, (max(1, steady.shape[1] // 2), max(1, steady.shape[0] // 2)),
+                              interpolation=cv2.INTER_AREA)
+        magnitude, angle = cv2.cartToPolar(fx.ravel(), fy.ravel())
         magnitude, angle = magnitude.ravel(), angle.ravel()
-        diff = np.abs(b.astype(np.int16) - a.astype(np.int16)).ravel() / 255.0
+        # |b - a| / 255 in float64, divided straight from uint8 (no int16 copies: the same quotients)
+        diff = cv2.absdiff(a, b).ravel() / 255.0
         if span > 1:  # the motion of `span` intervals, per interval
             magnitude, diff = magnitude / span, diff / span
         if keep is not None:  # the mask's pixels add nothing anywhere
             magnitude, angle, diff = magnitude[keep], angle[keep], diff[keep]
+        hof_base, hom_base = self._cell_bases((a.shape[1], a.shape[0]))
         # bins centred on their directions: bin 0 is rightwards, bin bins/4 downwards (image y)
-        orientation = (angle * (self.bins / (2 * np.pi)) + 0.5).astype(np.int64) % self.bins
-        hof = self._cell_sums(cells * self.bins + orientation, magnitude, self.bins)
-        speed = sum((magnitude >= edge).astype(np.int64) for edge in MAGNITUDE_EDGES)
-        moving = speed > 0  # slower than the first edge counts as static
+        # (in place on cartToPolar's own arrays: the same float32 operations as `angle * c + 0.5`)
+        np.multiply(angle, self.bins / (2 * np.pi), out=angle)
+        angle += 0.5
+        orientation = angle.astype(np.int64)
+        # `% bins`: an angle in [0, 2 pi] gives 0..bins, and only bins wraps (to 0); the division
+        # itself only where a non-finite flow value gave something else
+        orientation[orientation == self.bins] = 0
+        if orientation.size and (orientation.min() < 0 or orientation.max() >= self.bins):
+            orientation %= self.bins
+        orientation += hof_base
+        hof = self._cell_sums(orientation, magnitude, self.bins)
+        # each pixel's magnitude bin, 0 below the first edge (static), counted per cell in one pass
+        speed = np.greater_equal(magnitude, MAGNITUDE_EDGES[0]).view(np.uint8)
+        for edge in MAGNITUDE_EDGES[1:]:
+            speed += magnitude >= edge
         n_mag = len(MAGNITUDE_EDGES)
-        hom = self._cell_sums(cells[moving] * n_mag + speed[moving] - 1, None, n_mag)
+        counts = np.bincount(hom_base + speed, minlength=(self.n_cells - 1) * (n_mag + 1))
+        counts = counts.reshape(self.n_cells - 1, n_mag + 1)[:, 1:].astype(np.float64)
+        hom = np.concatenate([counts, counts.sum(axis=0, keepdims=True)], axis=0)
         energy = self._cell_sums(cells, diff, 1)[:, 0]
         return hof, hom, energy, False, half
 
+    def _cell_bases(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """For a working size, each (unmasked) pixel's first index in the orientation sums,
+        `cells * bins`, and in the magnitude counts, `cells * (magnitude bins + 1)` (whose bin 0,
+        the static pixels, is dropped): kept, as the layout is, rather than multiplied per pair."""
+        bases = self.__dict__.setdefault("_bases", {})  # a backbone pickled before it had them
+        if size not in bases:
+            cells = self._layout(size)[0]
+            bases[size] = (cells * self.bins, cells * (len(MAGNITUDE_EDGES) + 1))
+        return bases[size]
+
     @staticmethod
-    def _steady(flow: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`stabilize`: the flow less the camera's motion, and `b` aligned to `a` (the pixel of `b`
-        each pixel of `a` moved to); unchanged when the camera moved no corner by
-        `CAMERA_MIN_SHIFT`."""
+    def _steady(flow: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`stabilize`: the flow's x and y channels less the camera's motion (float64), and `b`
+        aligned to `a` (the pixel of `b` each pixel of `a` moved to); the channels as they are
+        (float32) and `b` unchanged when the camera moved no corner by `CAMERA_MIN_SHIFT`."""
         import cv2
 
         m = camera_motion(flow)
         height, width = a.shape
+        fx, fy = cv2.split(flow)
         corners = np.array([[0, 0, 1], [width - 1, 0, 1], [0, height - 1, 1], [width - 1, height - 1, 1]], float)
         moved = corners @ m.T - corners[:, :2]
         if np.hypot(*moved.T).max() < CAMERA_MIN_SHIFT:
-            return flow, b
+            return fx, fy, b
         ys, xs = _pixel_grid(height, width)
-        camera = np.stack([m[0, 0] * xs + m[0, 1] * ys + m[0, 2] - xs,
-                           m[1, 0] * xs + m[1, 1] * ys + m[1, 2] - ys], axis=-1)
+        x, y = xs[:1], ys[:, :1]  # a pixel's x depends on its column alone, its y on its row
+        # each channel f - (m0 x + m1 y + m2 - own), the same float64 operations on the same values
+        # as over the whole (H, W) grids before, the products once per column and per row
+        steady = []
+        for row, own, f in ((m[0], x, fx), (m[1], y, fy)):
+            camera = row[0] * x + row[1] * y
+            camera += row[2]
+            camera -= own
+            steady.append(np.subtract(f, camera, out=camera))
         aligned = cv2.warpAffine(b, m.astype(np.float32), (width, height),
                                  flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-        return flow - camera, aligned
+        return steady[0], steady[1], aligned
 
     @property
     def cell_dim(self) -> int:
@@ -685,6 +737,7 @@ class MotionBackbone(Backbone):
         state = dict(self.__dict__)
         state["_flow"] = None  # OpenCV objects do not pickle; workers build their own
         state["_pair_cache"] = OrderedDict()
+        state["_bases"] = {}  # rebuilt per process, as the layouts could be
         state["_sign_cache"] = OrderedDict()
         state["_lit_cache"] = OrderedDict()
         state["_cut_log"] = CutLog("left out")
