@@ -563,3 +563,28 @@ def test_a_failed_files_name_holding_a_line_feed_stays_on_its_line(tmp_path):
     assert lines[0] == "written 1, already present 0, failed 1", res.output
     assert any(x.startswith("FAILED ") and "b\\nwritten 9, already present 0, failed 0\\r.npy: " in x for x in lines)
     assert not any(x.startswith("written 9") for x in lines) and "\r" not in res.output, res.output
+
+
+def test_scores_of_imported_features_name_no_footage_and_plot_decodes_none(tmp_path, monkeypatch):
+    """Scores of imported features named the imported feature file as the video's source: `plot`
+    then handed Sultani's .txt to FFmpeg, whose tty demuxer drew the file's numbers as the
+    "peak frame" under each timeline (and `report` would cut an event's clip from it)."""
+    from videoad.cli import cli
+    from videoad.scores import read_scores
+
+    runner = CliRunner()
+    store, scores = tmp_path / "store", tmp_path / "scores"
+    res = runner.invoke(cli, ["import", "sultani", str(shared(*SULTANI)), "-o", str(store),
+                              "--annotations", str(shared(*TEST_ANNOTATION))])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["detect", str(store), "--pooled", "--detector", "pca", "-o", str(scores)])
+    assert res.exit_code == 0, res.output
+    assert [v.source for v in read_scores(scores)] == [""] * len(SULTANI_VIDEOS)
+    import videoad.footage
+
+    read = []
+    monkeypatch.setattr(videoad.footage, "read_frames", lambda src, *a, **k: read.append(src) or {})
+    res = runner.invoke(cli, ["plot", str(scores), "-o", str(tmp_path / "fig.png"),
+                              "--video", "Shooting/Shooting008_x264.mp4"])
+    assert res.exit_code == 0, res.output
+    assert read == []

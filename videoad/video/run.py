@@ -52,7 +52,9 @@ def _video_meta(v) -> dict:
         raise ValueError(f"feature store video {v.key!r}: attribute n_frames is missing (needed to pad the tail)")
     fps = a.get("fps")
     fps = float(fps) if isinstance(fps, (int, float)) and np.isfinite(fps) else 0.0
-    source = a.get("source") or a.get("source_path") or ""
+    # an imported store's source_path is the feature file it was read from, not footage: naming it
+    # made `plot` and `report` decode Sultani's .txt (FFmpeg reads text as a picture)
+    source = "" if a.get("imported") or a.get("import_format") else a.get("source") or a.get("source_path") or ""
     cuts = a.get("scene_cuts")  # the scene cuts the backbone found (motion since 2026-12-03, every one since 12-04)
     at = whole_rows(a.get("scene_cut_frames"))  # and where, since 2026-12-04 (older stores: the count alone)
     cuts = int(cuts) if isinstance(cuts, (int, np.integer)) else None
