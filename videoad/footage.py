@@ -54,6 +54,11 @@ def _pyav():
     return av
 
 
+#: FFmpeg's demuxers of text, which open any text file as a "video" of its characters (Sultani's
+#: feature files among them)
+TEXT_DEMUXERS = frozenset({"tty", "ansi"})
+
+
 class Footage:
     """Random access to the frames of a video file or an image-sequence folder (RGB uint8)."""
 
@@ -85,6 +90,10 @@ class Footage:
         except (av.FFmpegError, IndexError, OSError) as exc:
             self.close()
             raise FootageError(f"{self.path}: cannot open the video ({exc})") from None
+        if self._container.format.name in TEXT_DEMUXERS:  # FFmpeg draws a text file as a picture of its characters
+            self.close()
+            raise FootageError(f"{self.path}: a text file, not a video (scores of imported features, written before "
+                               "2026-12-07, named their feature file as footage: rerun `videoad detect`)")
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else None
         self._aspect = sample_aspect(self._stream)  # pictures as extraction read them: stretched where pixels are not square
