@@ -42,3 +42,27 @@ def test_seed_that_is_no_whole_number_is_refused_when_read(name, seed):
 @pytest.mark.parametrize("seed", [None, 0, 7, 2**31 - 1])
 def test_whole_seeds_and_null_pass_the_read(seed):
     registry.check_arguments("duad", {"random_state": seed}, "my.yaml", "det")
+
+
+@pytest.mark.parametrize("option, value", [("--max-seconds", "nan"), ("--timeout", "inf")])
+def test_scale_option_not_finite_is_named_as_the_command_lines(option, value):
+    from click.testing import CliRunner
+
+    from videoad.bench.scale import scale_cmd
+
+    res = CliRunner().invoke(scale_cmd, [option, value, "--print-config"])
+    assert res.exit_code != 0
+    # was "videoad/defaults/scale.yaml: max_seconds must be ...": the file had no such value
+    assert "the command line options: " + option[2:].replace("-", "_") in res.output
+    assert "scale.yaml" not in res.output
+
+
+def test_kddcup_seeds_beyond_the_most_repeats_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.bench.kddcup import kddcup_cmd
+
+    # 10**22 seeds passed and the run went on, seed after seed, for ever
+    res = CliRunner().invoke(kddcup_cmd, ["--seeds", str(10**22), "--data", str(tmp_path / "none.gz"), "-o",
+                                          str(tmp_path / "out")])
+    assert res.exit_code == 2 and "--seeds" in res.output and "1<=x<=1000000" in res.output
