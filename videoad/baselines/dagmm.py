@@ -16,7 +16,7 @@ from torch import nn
 
 from extract.device import check_device_text
 from videoad.detector.autoencoder import MLPAutoencoder
-from videoad.detector.torch_base import TorchDetector, check_threads
+from videoad.detector.torch_base import Diverged, TorchDetector, check_threads
 from videoad.detector.validation import MAX_COUNT, MAX_REPEATS, MAX_WIDTH, check_count, check_number, whole_valued
 
 
@@ -73,6 +73,8 @@ def safe_cholesky(cov, eps: float = 1e-6, tries: int = 6):
     try:
         return torch.linalg.cholesky(cov + jitter * eye)
     except torch.linalg.LinAlgError as exc:  # torch's own error type and message, from deep in a fit
+        if not bool(torch.isfinite(cov).all()):  # weights gone to NaN or inf: a diverged training, not X
+            raise Diverged("DAGMM's mixture covariances are not finite numbers") from None
         raise ValueError("DAGMM's mixture covariances are not positive definite even with jitter: rows this large "
                          "or this alike overflow or collapse its float32 mixture; rescale X (standardise its "
                          f"columns) ({str(exc).splitlines()[0]})") from None
@@ -98,6 +100,8 @@ class DAGMM(TorchDetector):
     _json_attrs = ("n_features_in_", "feature_names_in_", "seed_", "device_", "architecture_", "threshold_",
                    "fit_seconds_")
     _array_attrs = ("decision_scores_", "labels_")
+    #: a training loss that is not finite names these (`TorchDetector._diverged`)
+    DIVERGE_SETTINGS = ("lr", "lambda_energy", "lambda_cov")
     #: rows per forward chunk when estimating the mixture and scoring
     CHUNK_ROWS = 65536
 

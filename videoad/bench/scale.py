@@ -460,6 +460,8 @@ def load_config(path=None, **given) -> dict:
     from videoad.video.config import MAX_THREADS
 
     where = str(path) if path is not None else "videoad/defaults/scale.yaml"
+    # the options' kinds first, named as the command line's: `--max-seconds nan` was said to be the file's
+    check({k: v for k, v in given.items() if v is not None}, SCHEMA, "the command line options")
     cfg = layered(defaults("scale"), path, SCHEMA, {k: v for k, v in given.items() if v is not None})
     check(cfg, SCHEMA, where)
     cfg["methods"] = [method_name(m) if isinstance(m, str) else m for m in cfg["methods"]]

@@ -160,6 +160,14 @@ def check_arguments(name: str, params: Mapping | None, where: str, what: str, ru
         problem = _kind_problem(value, defaults.get(key, inspect.Parameter.empty))
         if problem:
             raise ValueError(f"{where}: {what}: {key} {problem}, got {value!r}")
+    seed = params.get("random_state")
+    if seed is not None:  # `random_state: true` or `1.5` passed the read and failed at the fit
+        from videoad.detector.base import resolve_seed
+
+        try:
+            resolve_seed(seed)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {what}: {exc} (a seed is a whole number, or null to draw one)") from None
     check = getattr(cls, "_check_params", None) if rules else None
     if check is not None:  # the detector's own rules (ranges, names, the clusterer's arguments), before any work
         try:

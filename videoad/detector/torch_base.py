@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import inspect
 import time
 import warnings
 from collections.abc import Iterator
@@ -49,6 +50,11 @@ def numpy_view(X: np.ndarray) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         return torch.from_numpy(X)
+
+class Diverged(ValueError):
+    """A step of a training loss met numbers that are not finite (weights gone to NaN or inf);
+    `TorchDetector._run_epochs` names the settings likely at fault (`_diverged`)."""
+
 
 def seed_torch(seed: int, device: str = "cpu") -> None:
     """Seed torch's CPU generator, and every CUDA device's when `device` is a CUDA device (a
@@ -182,11 +188,15 @@ class TorchDetector(BaseDetector):
         """Mini-batch training for `epochs` epochs: each epoch a fresh permutation of `rows` (of
         every row when None) drawn from `generator`, cut to its first `cap` rows when longer, in
         batches of `batch_size`; batches smaller than `min_batch` are skipped; the gradient norm
-        is clipped to `grad_clip` when given. Leaves the model in eval mode."""
+        is clipped to `grad_clip` when given. Leaves the model in eval mode. A loss that stops being
+        a finite number is a ValueError at the end of its epoch (`_diverged`): it went on, in
+        silence, into NaN weights that failed later inside scikit-learn ("Input X contains NaN") or
+        were reported as rows to rescale."""
         self.model_.train()
         n = X_t.shape[0] if rows is None else rows.numel()
         bs = int(self.batch_size)
-        for _ in range(int(epochs)):
+        for epoch in range(int(epochs)):
+            total = None  # the epoch's summed loss, read once an epoch (one device sync, not one a batch)
             perm = torch.randperm(n, generator=generator)
             if rows is not None:
                 perm = rows[perm]
@@ -197,13 +207,34 @@ class TorchDetector(BaseDetector):
                 x = X_t.index_select(0, perm[start:start + bs])  # a plain gather: faster than X_t[idx]
                 if x.shape[0] < min_batch:
                     continue
-                loss = self._batch_loss(x)
+                try:
+                    loss = self._batch_loss(x)
+                except Diverged:  # a step of the loss met the non-finite weights of an earlier step
+                    self.model_.eval()
+                    raise ValueError(self._diverged(epoch + 1, int(epochs), float("nan"))) from None
+                total = loss.detach() if total is None else total + loss.detach()
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 if grad_clip is not None:
                     nn.utils.clip_grad_norm_(self.model_.parameters(), grad_clip)
                 optimiser.step()
+            if total is not None and not bool(torch.isfinite(total)):
+                self.model_.eval()
+                raise ValueError(self._diverged(epoch + 1, int(epochs), float(total)))
         self.model_.eval()
+
+    #: the settings named when a training loss stops being finite, the likeliest first
+    DIVERGE_SETTINGS: tuple[str, ...] = ("lr",)
+
+    def _diverged(self, epoch: int, epochs: int, loss: float) -> str:
+        """What a training loss that became `loss` (NaN or inf) in epoch `epoch` of `epochs` says:
+        the detector, the epoch and the settings most likely at fault, with their values."""
+        named = ", ".join(f"{k} {getattr(self, k)!r}" for k in self.DIVERGE_SETTINGS if hasattr(self, k))
+        first = self.DIVERGE_SETTINGS[0]
+        default = inspect.signature(type(self).__init__).parameters.get(first)
+        said = f" (the default is {default.default!r})" if default is not None else ""
+        return (f"{type(self).__name__}: training loss became {loss} in epoch {epoch} of {epochs} ({named}): lower "
+                f"{first}{said}; no scores were made")
 
     def _chunk_rows(self) -> int:
         """Rows per forward chunk: about 16 M values (64 MB of float32) over the input and every
