@@ -61,8 +61,8 @@ import numpy as np
 
 from .clips import MAX_PLAUSIBLE_FPS
 from .timing import Slots, Timing, frame_slots, packet_table, variable_timing
-from .video_stream import (decodable, display_width, is_picture, main_video_stream, probe_sample_aspect,
-                           quarter_turns, raw_stream_rate, sample_aspect)
+from .video_stream import (TextFile, decodable, display_width, is_picture, is_text_file, main_video_stream,
+                           probe_sample_aspect, quarter_turns, raw_stream_rate, sample_aspect)
 
 DEFAULT_DECODERS = ("pyav", "decord", "opencv")
 
@@ -340,9 +340,9 @@ def open_pyav(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     container = av.open(path)
     try:
         stream = main_video_stream(container)
-    except IndexError:
+    except IndexError as exc:
         container.close()
-        raise DecodeError("no video stream") from None
+        raise DecodeError(str(exc) if isinstance(exc, TextFile) else "no video stream") from None
     if not decodable(stream):
         container.close()
         raise DecodeError(UNKNOWN_CODEC)
@@ -692,6 +692,9 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
         raise DecodeError(f"the file is truncated: {cut} (an interrupted copy or recording); copy "
                           "it again from its source, or remux the part that is there into a new "
                           "file (e.g. ffmpeg -i IN -c copy OUT) and extract that")
+    if is_text_file(path):
+        raise DecodeError("a text file, not a video (FFmpeg would draw its characters as frames): feature "
+                          "files made by other tools go through `videoad import`")
     errors: dict[str, str] = {}
     for attempt, name in enumerate(decoders):
         if on_attempt is not None:

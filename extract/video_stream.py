@@ -26,10 +26,33 @@ def decodable(stream) -> bool:
     return getattr(stream, "codec_context", None) is not None
 
 
+#: FFmpeg's demuxers of text, which open any text file as a "video" of its characters drawn
+#: (Sultani's C3D feature files, a CSV given as footage: 488 clips of a .txt were extracted)
+TEXT_DEMUXERS = frozenset({"tty", "ansi"})
+
+
+class TextFile(IndexError):
+    """A file FFmpeg reads as text drawn in pictures: no video stream of footage."""
+
+
+def is_text_file(path) -> bool:
+    """Whether FFmpeg reads `path` as text (`TEXT_DEMUXERS`): every decoder here would then draw its
+    characters as frames (OpenCV's and decord's FFmpeg too), so no decoder is tried."""
+    try:
+        import av
+
+        with av.open(str(path)) as container:
+            return (container.format.name or "") in TEXT_DEMUXERS
+    except Exception:  # noqa: BLE001 - a file PyAV cannot open: the decoders say why
+        return False
+
+
 def main_video_stream(container):
     """The container's video stream to read: the first footage stream FFmpeg can decode (a
     stream in a codec it does not know, listed first, would fail the whole file); IndexError
-    when it has none."""
+    when it has none (`TextFile` for a text file, which FFmpeg would draw)."""
+    if (getattr(getattr(container, "format", None), "name", None) or "") in TEXT_DEMUXERS:
+        raise TextFile("a text file, not a video")
     videos = list(container.streams.video)
     footage = [stream for stream in videos if not is_picture(stream)]
     for stream in footage:

@@ -1051,3 +1051,20 @@ def test_a_name_holding_escapes_or_a_bidi_override_is_shown_as_its_bytes_on_a_pi
     assert any(x.startswith("  bad\\x1b[2J\\x1b[1Ax.avi: no decoder could read") for x in lines), res.output
     assert any(x.startswith("  cam\\u202eiva.mp4: no decoder could read") for x in lines), res.output
     assert not any(c in res.output for c in "\x1b\u202e"), res.output
+
+
+def test_a_text_file_given_as_footage_is_refused_not_drawn_as_frames(tmp_path):
+    """FFmpeg opens a large text file as a "video" of its characters drawn (its tty demuxer): PyAV
+    refused nothing, then OpenCV read it, and `videoad extract feats.txt` stored 488 clips of a
+    Sultani feature file; `plot` drew such a file as the peak-frame picture of scores that named it.
+    Extraction now fails the file, naming the reason, and the footage reader refuses it."""
+    from videoad.footage import Footage, FootageError
+
+    text = tmp_path / "Explosion008_x264.txt"  # Sultani's layout: 32 rows of 4,096 values
+    np.savetxt(text, np.random.default_rng(0).random((32, 4096)), fmt="%.6f")
+    result = CliRunner().invoke(cli, ["extract", str(text), "-o", str(tmp_path / "store")])
+    assert result.exit_code != 0 and "0 done" in result.output and "1 failed" in result.output
+    assert "Explosion008_x264.txt: a text file, not a video" in " ".join(result.output.split())
+    assert not list((tmp_path / "store").glob("*.h5"))
+    with pytest.raises(FootageError, match="a text file, not a video"):
+        Footage(text)

@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from extract.decode import c_path, upright
-from extract.video_stream import main_video_stream, sample_aspect
+from extract.video_stream import TextFile, main_video_stream, sample_aspect
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +52,6 @@ def _pyav():
         raise PyAVMissing(f"PyAV is not installed ({exc}): event pictures and clips need it; it is a dependency of "
                           "videoad: pip install av (or reinstall videoad)") from None
     return av
-
-
-#: FFmpeg's demuxers of text, which open any text file as a "video" of its characters (Sultani's
-#: feature files among them)
-TEXT_DEMUXERS = frozenset({"tty", "ansi"})
 
 
 class Footage:
@@ -87,13 +82,13 @@ class Footage:
         try:
             self._container = av.open(os.fspath(self.path))
             self._stream = main_video_stream(self._container)
+        except TextFile:
+            self.close()
+            raise FootageError(f"{self.path}: a text file, not a video (scores of imported features written before "
+                               "2026-12-07 named their feature file as footage: rerun `videoad detect`)") from None
         except (av.FFmpegError, IndexError, OSError) as exc:
             self.close()
             raise FootageError(f"{self.path}: cannot open the video ({exc})") from None
-        if self._container.format.name in TEXT_DEMUXERS:  # FFmpeg draws a text file as a picture of its characters
-            self.close()
-            raise FootageError(f"{self.path}: a text file, not a video (scores of imported features, written before "
-                               "2026-12-07, named their feature file as footage: rerun `videoad detect`)")
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else None
         self._aspect = sample_aspect(self._stream)  # pictures as extraction read them: stretched where pixels are not square
