@@ -86,7 +86,7 @@ class Clip:
 
 
 def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | None,
-             times: np.ndarray | None = None) -> Iterator[tuple[int, np.ndarray]]:
+             times: np.ndarray | None = None, clock=None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (source index, frame) at `target_fps`, picking the latest source frame at each tick.
 
     Sampled frame p sits at time p / target_fps and takes source frame floor(t * src_fps), so
@@ -95,6 +95,11 @@ def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | N
     rate: extract.timing) it takes the latest frame whose time is at or before the tick; frames
     past the end of `times` continue a typical (median) step apart, and a pause in the recording
     (`extract.timing.pauses_before`) holds no tick but the one at its last frame.
+
+    With `clock` (`extract.timing.DecodedClock`, which `frames` feed as they are decoded), the frames are
+    read one ahead, and from the first frame whose own time is not its packet's (a decoder that dropped
+    frames without an error) the ticks go by the frames' own times; before it, by `times` or the rate as
+    above, tick for tick.
     """
     if target_fps is None:
         yield from enumerate(frames)
@@ -102,6 +107,9 @@ def resample(frames: Iterable[np.ndarray], src_fps: float, target_fps: float | N
     if not (src_fps > 0 and math.isfinite(src_fps)):
         raise ValueError("cannot resample: the source frame rate is unknown "
                          "(for an image folder, give its rate with --image-fps)")
+    if clock is not None:
+        yield from _resample_by_clock(frames, src_fps, target_fps, times, clock)
+        return
     if times is not None:
         yield from _resample_by_time(frames, src_fps, target_fps, np.asarray(times, dtype=np.float64))
         return
@@ -138,11 +146,77 @@ def _resample_by_time(frames: Iterable[np.ndarray], src_fps: float, target_fps: 
             wanted += 1
 
 
+def _resample_by_clock(frames: Iterable[np.ndarray], src_fps: float, target_fps: float, times, clock
+                       ) -> Iterator[tuple[int, np.ndarray]]:
+    """`resample` with the frames' own times (`clock`), each frame held until the next is decoded: until
+    a frame's time departs from its packet's, ticks are dealt as `_resample_by_time` (with `times`) or
+    the rate (without) deals them, the same frames; from there by the times the frames carry."""
+    ratio = src_fps / target_fps
+    times = None if times is None else np.asarray(times, dtype=np.float64)
+    paused = None if times is None else pauses_before(times)
+    if times is not None:
+        gaps = np.diff(times)
+        typical = float(np.median(gaps)) if gaps.size and np.median(gaps) > 0 else 1.0 / src_fps
+    else:
+        typical = 1.0 / src_fps
+
+    def static_ticks(index: int, wanted: int) -> int:  # how far the ticks go with frame `index`, as before
+        if times is None:
+            while math.floor(wanted * ratio + 1e-9) == index:
+                wanted += 1
+            return wanted
+        following = float(times[index + 1]) if index + 1 < len(times) else float(times[-1]) + (
+            index + 2 - len(times)) * typical
+        if index + 1 < len(paused) and paused[index + 1]:
+            return wanted + 1 if wanted / target_fps < following - 1e-9 else wanted  # the tick before the pause
+        while wanted / target_fps < following - 1e-9:
+            wanted += 1
+        return wanted
+
+    def static_next(index: int, wanted: int) -> int:  # `wanted` after frame `index`, a pause's skip included
+        ticks = static_ticks(index, wanted)
+        if times is not None and index + 1 < len(paused) and paused[index + 1]:
+            following = float(times[index + 1])
+            return max(wanted + 1, math.ceil(following * target_fps - 1e-9))
+        return ticks
+
+    iterator = iter(frames)
+    try:
+        held = next(iterator)
+    except StopIteration:
+        return
+    index, wanted, done = 0, 0, False
+    while not done:
+        try:
+            after = next(iterator)  # decoded: the clock knows frame index + 1's time now
+        except StopIteration:
+            after, done = None, True
+        drifted = clock.drifted_at is not None and clock.drifted_at <= index + 1
+        if not drifted:
+            end = static_ticks(index, wanted)
+            for _ in range(end - wanted):
+                yield index, held
+            wanted = static_next(index, wanted)
+        else:
+            # the last frame lasts a typical step
+            following = clock.forecast(index) + (clock.step or typical) if done else clock.forecast(index + 1)
+            if clock.paused(index + 1) and not done:
+                if wanted / target_fps < following - 1e-9:
+                    yield index, held
+                wanted = max(wanted + 1, math.ceil(following * target_fps - 1e-9))
+            else:
+                while wanted / target_fps < following - 1e-9:
+                    yield index, held
+                    wanted += 1
+        held, index = after, index + 1
+
+
 def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = math.nan, *,
                prepare: Callable[[np.ndarray], np.ndarray] | None = None, keep_frames: bool = True,
-               times: np.ndarray | None = None) -> Iterator[Clip]:
+               times: np.ndarray | None = None, clock=None) -> Iterator[Clip]:
     """Cut `frames` into clips per `spec`, streaming; see the module docstring. `times`: each
-    frame's time for a video whose frames do not keep one rate (`resample`).
+    frame's time for a video whose frames do not keep one rate (`resample`); `clock`: the frames' own
+    times as they are decoded (`resample`).
 
     `prepare` runs once per sampled frame as it enters the window (a backbone's
     `prepare_frame`): overlapping clips share frames, and per-frame work done here is not
@@ -157,7 +231,8 @@ def iter_clips(frames: Iterable[np.ndarray], spec: ClipSpec, src_fps: float = ma
     position = -1
     n_clips = 0
     shape = (0, 0)
-    for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.rate_for(src_fps), times)):
+    for position, (source_index, frame) in enumerate(resample(frames, src_fps, spec.rate_for(src_fps), times,
+                                                                             clock)):
         if position == 0:
             shape = (int(frame.shape[0]), int(frame.shape[1]))
         window.append((source_index, frame if keep_frames else None,

@@ -60,7 +60,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .clips import MAX_PLAUSIBLE_FPS
-from .timing import Slots, Timing, frame_slots, packet_table, variable_timing
+from .timing import DecodedClock, Slots, Timing, frame_slots, packet_table, variable_timing
 from .video_stream import (TextFile, decodable, display_width, is_picture, is_text_file, main_video_stream,
                            probe_sample_aspect, quarter_turns, raw_stream_rate, sample_aspect)
 
@@ -110,6 +110,9 @@ class FrameStream:
     stamp: "Callable[[], float | None] | None" = None
     #: where the packets' timestamps go back, read as carrying on (`extract.timing.Packets.restart_note`)
     restart_note: str | None = None
+    #: each decoded frame's own time, as PyAV gives the frames (`extract.timing.DecodedClock`); None for
+    #: the other decoders and where the packets' timestamps were carried on (`restart_note`)
+    clock: "DecodedClock | None" = None
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -138,6 +141,8 @@ class FrameStream:
             elif self.size_changes and self.size_changes[-1][1:] != (size[1], size[0]):
                 self.size_changes.append((self.count, int(size[1]), int(size[0])))  # back to the first size
             self.count += 1
+            if self.clock is not None:  # PyAV's reader has just given this frame: its timestamp
+                self.clock.add(self.reader.shown_pts)
             yield frame
         self.ended = True
 
@@ -172,8 +177,10 @@ class FrameStream:
         where = "; ".join(([f"gaps of whole frames in its timestamps: {shown}{filled}"] if gaps else [])
                           + ([f"{dropped} the decoder dropped without an error"] if dropped > 0 else []))
         # read by its timestamps, one per decoded frame (`timing`, as extract.run stores them): its seconds are
-        # right whatever the gaps; else they are counted at one rate, and those after a gap are off
-        timed = self.timing is not None and len(self.timing.times) == self.count
+        # right whatever the gaps; else (a decoder other than PyAV) they are counted at one rate, and those after a gap are off
+        # or by each decoded frame's own timestamp (`clock`: extract.workers stores them where they are not the packets')
+        timed = (self.timing is not None and len(self.timing.times) == self.count) or (
+            self.clock is not None and self.ended)
         seconds = ("its seconds, read from its timestamps, stay right" if timed else
                    f"its seconds, counted at {self.fps:.3g} fps (not every decoded frame has a timestamp of its "
                    "own), are off after a gap by up to the time the frames lost took")
@@ -727,10 +734,13 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
             fps, rate_note, guessed = raw_rate(raw, unstated_fps, guessed_fps)
             if reader is not None and reader.leading_lost:  # no timestamps: the lost frames at its rate
                 reader.leading_seconds = reader.leading_lost / fps
+        # each frame's own timestamp, on the packets' clock: not where their times were unwrapped or carried on
+        clock = (DecodedClock(packets) if reader is not None and packets is not None and packets.stamped is not None
+                 and np.array_equal(packets.stamped, packets.read) else None)
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect,
                            rate_note=rate_note, rate_guessed=guessed, slots=slots,
-                           restart_note=None if packets is None else packets.restart_note())
+                           restart_note=None if packets is None else packets.restart_note(), clock=clock)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")

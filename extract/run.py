@@ -931,6 +931,9 @@ class _Runner:
         elif kind == "finished":
             job.n_frames = message[2]
             job.info["summary"] = dict(message[3]) if len(message) > 3 else {}
+            retimed = job.info["summary"].pop("retimed", None)
+            if retimed is not None:  # the frames' own times, not the packets' (extract.workers._retimed)
+                job.info.update(timing=retimed["timing"], fps=retimed["fps"])
         elif kind == "failed":
             del self.active[token]
             self.pending = [p for p in self.pending if p[0] is not job]

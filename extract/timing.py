@@ -351,3 +351,91 @@ def kept_rate(times: np.ndarray) -> float:
     if not paused.any() or not kept > 0:
         return (len(times) - 1) / float(times[-1])
     return int(np.count_nonzero(~paused)) / kept
+
+
+class DecodedClock:
+    """Each decoded frame's own time (s from the first frame), recorded as PyAV gives the frames, next to
+    the times the packets promised (`Packets.times`): frame i as extraction counts them has the i-th
+    packet's time only while every packet decodes. A decoder that drops frames without an error (damaged
+    data it skips: 225 packets, 215 frames) or puts some out late leaves fewer, or other, frames than
+    packets, and from there frame i's time is its own (`drifted`): the frame-rate cap samples by it
+    (`extract.clips.resample`), and the store keeps these times (`final`). While no frame has drifted,
+    every time here is the packets' own, bit for bit: a file whose packets all decode is read as before.
+
+    A frame with no timestamp of its own (a damaged frame's stand-in, `extract.decode.PyAVFrames`) takes
+    the slot after the frame before it, as the packets lay them out; a frame put out later than the one
+    before it (the decoder's late frames after damage) is kept at the one before's time, so that the
+    times never go back."""
+
+    def __init__(self, packets: "Packets") -> None:
+        self.base = float(packets.base)
+        self.planned = packets.times()  # sorted, from the first packet's
+        self.origin = float(packets.pts[0]) * self.base  # as `Packets.times` computes it
+        steps = np.diff(self.planned)
+        self.step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0
+        self.times: list[float] = []
+        self.drifted_at: int | None = None  # the first frame whose time is not its packet's
+        self._slot = -1  # the packet slot of the latest frame
+        self._planned_pauses: np.ndarray | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return self.drifted_at is not None
+
+    def add(self, pts) -> None:
+        """The next decoded frame's timestamp (in the stream's time base; None for a stand-in)."""
+        i = len(self.times)
+        if pts is None:
+            t = self.forecast(i)
+        else:
+            if i == 0 and float(pts) * self.base != self.origin:  # the first packets gave no frame
+                self.origin = float(pts) * self.base
+            t = float(pts) * self.base - self.origin
+        if self.times and t < self.times[-1]:
+            t = self.times[-1]
+        self.times.append(t)
+        if pts is not None:
+            at = int(np.searchsorted(self.planned, t))
+            self._slot = at if at < len(self.planned) and self.planned[at] == t else self._slot + 1
+        else:
+            self._slot += 1
+        if self.drifted_at is None and (i >= len(self.planned) or t != self.planned[i]):
+            self.drifted_at = i
+
+    def forecast(self, i: int) -> float:
+        """Frame i's time: its own when decoded, else the packets' slots after the latest frame's."""
+        if i < len(self.times):
+            return self.times[i]
+        if self.drifted_at is None and i < len(self.planned):
+            return float(self.planned[i])
+        ahead = i - len(self.times) + 1
+        last = self.times[-1] if self.times else 0.0
+        slot = self._slot + ahead
+        if 0 <= slot < len(self.planned):
+            return max(float(self.planned[slot]), last)
+        return last + ahead * self.step
+
+    def paused(self, i: int) -> bool:
+        """Whether a pause in the recording lies just before frame i (`pauses_before`), by the times known
+        and forecast around it: the packets' own while no frame has drifted."""
+        if i <= 0:
+            return False
+        if self.drifted_at is None or i + PAUSE_WINDOW < self.drifted_at:
+            if self._planned_pauses is None:
+                self._planned_pauses = pauses_before(self.planned)
+            if i < len(self._planned_pauses):
+                return bool(self._planned_pauses[i])
+        lo, hi = max(0, i - 1 - PAUSE_WINDOW), i + PAUSE_WINDOW + 1
+        window = np.array([self.forecast(k) for k in range(lo, hi + 1)])
+        return bool(pauses_before(window)[i - lo]) if len(window) > 1 else False
+
+    def window(self, first: int, last: int) -> np.ndarray:
+        """The times of frames `first`..`last` (known or forecast)."""
+        return np.array([self.forecast(k) for k in range(first, last + 1)], dtype=np.float64)
+
+    def final(self, count: int) -> np.ndarray | None:
+        """The decoded frames' times once all `count` are read, or None where they are the packets'
+        (every packet gave its frame: the times the run has kept all along)."""
+        if self.drifted_at is None and count == len(self.planned):
+            return None
+        return np.asarray(self.times[:count], dtype=np.float64)

@@ -37,6 +37,7 @@ from .clock import clock_after, recording_start, unset_clock
 from .decode import DecodeError, open_image_folder, open_video, quiet_native_logs
 from .scene import SCENE_ATTR, SceneSampler, scene_attr
 from .sources import Source
+from .timing import PAUSE_WINDOW, variable_timing
 
 # indices into the shared status array
 _BUSY_SINCE = 0  # time.monotonic() when the current decode step began; 0 = idle or waiting
@@ -197,14 +198,20 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
             backbone.frame_times(None if timing is None else timing.times)
             scene = SceneSampler()
             frames = scene.watch(_beating(stream.frames, status))
+            clock = stream.clock
             for clip in iter_clips(frames, spec, stream.fps, prepare=backbone.prepare_frame, keep_frames=False,
-                                   times=None if timing is None else timing.times):
+                                   times=None if timing is None else timing.times, clock=clock):
                 if clip.index == 0:
                     post(("frame_size", token, *clip.source_shape))
+                if clock is not None and clock.drifted and clock.drifted_at <= clip.sources[-1] + PAUSE_WINDOW:
+                    # frames dropped without an error: the pauses around this clip by the frames' own times
+                    first = max(0, clip.sources[0] - PAUSE_WINDOW - 1)
+                    backbone.frame_times(clock.window(first, clip.sources[-1] + PAUSE_WINDOW + 1), first=first)
                 features = np.ascontiguousarray(backbone.preprocess_prepared(clip.prepared, clip.sources))
                 post(("clip", token, clip.index, clip.first, clip.last, features))
         finally:
             stream.close()
+        retimed = _retimed(stream, spec)
         # what the stream itself told beyond its frames (extract.decode, extract.clock): the run's notes
         told = ({"resized_frames": stream.resized, "size_note": stream.size_note()} if stream.resized else {})
         if task.source.kind != "images":  # the stored pixels' aspect the frames were stretched to (extract.decode)
@@ -239,12 +246,39 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         others = stream.streams_note()
         if others:
             told.update(video_streams=1 + len(stream.reader.other_streams), streams_note=others)
+        if retimed is not None:  # the frames' own times, where they are not the packets' (extract.timing.DecodedClock)
+            told["retimed"] = retimed
         post(("finished", token, stream.count, {**backbone.video_summary(), **told,
                                                 SCENE_ATTR: scene_attr(scene.picture())}))
     except DecodeError as exc:
         post(("failed", token, str(exc)))
     except Exception as exc:  # noqa: BLE001 - a bad file must never take the worker down
         post(("failed", token, f"{type(exc).__name__}: {exc}"))
+
+
+def _retimed(stream, spec: ClipSpec) -> dict | None:
+    """The video's timing by its decoded frames' own times where they are not its packets' (a decoder
+    that dropped frames without an error: `extract.timing.DecodedClock`), for the run to store in place of
+    what it was told at the start: {"timing": the `Timing` entry ("frame_times" included) or None where the
+    frames keep the container's rate after all, "fps": the rate}; None where nothing changed. `stream.timing`
+    becomes it, for the notes on frames missing. The rate stays the one the clips were cut by where the
+    frame-rate cap would decide otherwise at the new one."""
+    clock = stream.clock
+    if clock is None or not stream.ended:
+        return None
+    times = clock.final(stream.count)
+    if times is None:
+        return None
+    container = stream.timing.container_fps if stream.timing is not None else stream.fps
+    timing = variable_timing(times, container)
+    fps = timing.fps if timing is not None else container
+    if spec.rate_for(fps) != spec.rate_for(stream.fps):
+        fps = stream.fps
+    if timing is None:  # evenly spaced after all (frames dropped at the very end): seconds at the rate are right
+        stream.timing = None
+        return {"timing": None, "fps": fps}
+    stream.timing = timing
+    return {"timing": {"note": timing.note(), **timing.attrs(), "frame_times": timing.times}, "fps": fps}
 
 
 def _beating(frames: Iterable[np.ndarray], status: Any) -> Iterator[np.ndarray]:

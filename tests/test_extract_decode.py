@@ -1099,8 +1099,10 @@ def test_missing_frames_note_says_whether_seconds_stay_right(tmp_path):
     note said "the frames keep its container's rate otherwise, so each later frame's number is that
     many short", read as every later second being off too; its seconds, one timestamp per decoded
     frame, are right, and the note now says so. Where the decoder also dropped frames without an
-    error (bytes overwritten in a 160x96 file: 225 timestamps, 215 frames), the timestamps do not
-    pair with the frames and the seconds are counted at one rate: the note says they are off."""
+    error (bytes overwritten in a 160x96 file: 225 timestamps, 215 frames), the timestamps did not
+    pair with the frames and the seconds were counted at one rate; each decoded frame's own timestamp
+    is read now (tests/test_extract_run.py checks them against the frames' numbers), and the note says
+    the seconds stay right."""
     lost = make_vfr_h264(tmp_path / "lost.ts", [100 * i for i in range(300) if i not in (100, 101, 102, 200)],
                          rate=10)
     stream, frames = decode_all(lost, ("pyav",))
@@ -1112,8 +1114,9 @@ def test_missing_frames_note_says_whether_seconds_stay_right(tmp_path):
     hit = damage(src, tmp_path / "hit.ts", ((0.4, 3000), (0.5, 3000), (0.6, 3000)))
     stream, frames = decode_all(hit, ("pyav",))
     assert len(stream.timing.times) > len(frames) and stream.missing_frames() > 0
-    note = stream.missing_note()
-    assert f"its seconds, counted at {stream.fps:.3g} fps" in note and "stay right" not in note
+    note = stream.missing_note()  # each decoded frame's own timestamp is kept now (extract.timing.DecodedClock)
+    assert stream.clock.drifted and len(stream.clock.final(len(frames))) == len(frames)
+    assert "its seconds, read from its timestamps, stay right" in note and "counted at" not in note
 
 
 def test_a_transport_stream_too_short_to_state_a_rate_gets_none_not_its_clock(tmp_path):

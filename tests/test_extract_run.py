@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from _extract_media import (damage_packets, make_frames, make_h264, make_raw_stream, make_size_change,
+from _extract_media import (damage, damage_packets, make_frames, make_h264, make_raw_stream, make_size_change,
                             make_two_cameras, make_vfr_h264, make_video, shared, truncate)
 from extract.backbones.motion import MotionBackbone
 from extract.run import ExtractOptions, extract_videos
@@ -998,3 +998,75 @@ def test_frames_lost_and_damaged_in_one_file_get_notes_that_agree(tmp_path):
     assert attrs["n_frames"] == 118 and attrs["container_frames"] == 117 and attrs["missing_frames"] == 2
     assert "frame slots hold a frame" not in notes and "the container claims 117 frames, 118 decoded" in notes
     assert "2 at 3.20 s, 1 at 9.10 s, 1 of them filled in among the damaged frames" in notes
+
+
+def _numbered_ts(path: Path, n: int) -> Path:
+    """A 10 fps 160x96 MPEG-TS whose frame i shows i in binary (ten blocks along the top), keyframes every 25."""
+    import av
+
+    with av.open(os.fspath(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        stream.options = {"crf": "18", "bf": "2", "g": "25", "threads": "1"}
+        for i in range(n):
+            picture = np.full((96, 160, 3), 60, np.uint8)
+            for b in range(10):
+                picture[0:16, b * 16:(b + 1) * 16] = 255 if (i >> b) & 1 else 0
+            picture[40:80, 20 + (i * 3) % 120:28 + (i * 3) % 120] = 200
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _number_shown(picture: np.ndarray) -> int:
+    return sum(1 << b for b in range(10) if picture[4:12, b * 16 + 4:b * 16 + 12].mean() > 128)
+
+
+@pytest.mark.parametrize("max_fps", [0, 4])
+def test_frames_the_decoder_drops_without_an_error_keep_their_own_seconds(tmp_path, max_fps):
+    """Bytes overwritten in a 10 fps MPEG-TS whose frames show their number: the decoder drops some
+    frames without an error (more timestamps than frames), so frame i had no timestamp of its own and
+    the store kept none: seconds counted at one rate, off by 2.3 s after the damage, in the timeline and
+    events.csv alike. Each decoded frame's own timestamp is now stored: a frame after the gap sits at its
+    real time (its number / 10 s), and so does an event there; under the frame-rate cap (4 fps) the
+    clips' frames after the gap are picked by those times (a frame of the 10 fps source at or just before
+    each quarter second: before, by the timestamps of other frames)."""
+    import csv
+
+    from extract.decode import open_video
+    from extract.timing import packet_table
+    from videoad.events import EventSettings, find_events, write_events
+    from videoad.scores import ScoreSet, VideoScores
+
+    source = _numbered_ts(tmp_path / "v.ts", 240)
+    videos = tmp_path / "in"
+    videos.mkdir()
+    hit = damage(source, videos / "hit.ts", ((0.4, 3000), (0.5, 3000), (0.6, 3000)), seed=3)
+    stream = open_video(hit, ("pyav",))
+    shown = np.array([_number_shown(f) for f in stream.frames])
+    assert len(packet_table(os.fspath(hit)).pts) > len(shown)  # frames dropped without an error
+    # frames after the damage, each showing the number after the one before: their real time is it / 10 s
+    after = np.arange(np.flatnonzero(np.diff(shown) != 1)[-1] + 1, len(shown))
+    assert len(after) > 60 and after[0] > 130 and shown[after[0]] - after[0] > 15  # far past frames lost: index seconds were wrong
+    run(videos, tmp_path / "out", max_fps=max_fps, stride=4 if max_fps else 16)
+    store = FeatureStore(tmp_path / "out")
+    v = store.load("hit.ts")
+    assert v.attrs["n_frames"] == len(shown) and v.frame_times is not None
+    real = (shown - shown[0]) / 10.0
+    assert np.all(np.abs(v.frame_times[after] - real[after]) < 0.05)  # within half a frame
+    if max_fps:  # each clip's first frame after the damage is the latest frame before a tick (4 a second)
+        assert v.attrs["sampled_fps"] == 4.0
+        late = real[v.frames[v.frames[:, 0] >= after[0], 0]]
+        assert len(late) > 3 and np.all(np.ceil(late * 4 - 1e-6) / 4 - late < 0.1 - 1e-6)
+    # an event on the clip that starts at frame `first`, well after the damage: events.csv's seconds are its real time
+    clip = int(np.flatnonzero(v.frames[:, 0] >= after[0])[0])
+    first = int(v.frames[clip, 0])
+    scores = np.full(len(v.frames), 0.1)
+    scores[clip] = 0.9
+    video = VideoScores("hit.ts", scores, v.frames, v.attrs["n_frames"], v.attrs["fps"], "C", "all", "", 0.5,
+                        frame_times=v.frame_times)
+    events = find_events(ScoreSet([video]), EventSettings(merge_gap_s=0.0, min_length_s=0))
+    (row,) = csv.DictReader(open(write_events(tmp_path / "scores", events)[0]))
+    assert int(row["start_frame"]) == first and abs(float(row["start_s"]) - real[first]) < 0.05
