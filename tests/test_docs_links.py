@@ -55,3 +55,54 @@ def test_every_relative_link_resolves(page):
         elif anchor and (file.suffix != ".md" or anchor not in anchors(file)):
             broken.append(f"{target}: no heading #{anchor} in {file.relative_to(REPO)}")
     assert not broken, f"{page.relative_to(REPO)}: " + "; ".join(broken)
+
+
+MOVED = ["cli.md", "results.md", "throughput.md", "detector.md", "limitations.md"]
+
+
+def _headings(page: Path) -> list[tuple[int, str]]:
+    return [(len(m.group(1)), m.group(2)) for m in
+            re.finditer(r"^(#{1,6})\s+(.*?)\s*#*\s*$", _unfenced(page.read_text()), flags=re.M)]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_one_title_then_each_level_one_deeper_at_most(page):
+    """A page is `# title`, then `##`, `###`: the README's sections moved to docs/ one level up."""
+    levels = [level for level, _ in _headings(page)]
+    assert page.read_text().lstrip().startswith("# ") and levels.count(1) == 1, page.name
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:])), (page.name, levels)
+
+
+@pytest.mark.parametrize("name", MOVED)
+def test_a_moved_page_says_what_it_holds_and_links_back(name):
+    """A reader lands on a moved page from a link: its opening paragraph (before any list, table or
+    heading) says in two sentences or more what the page holds and links to the README's section.
+    Before, each opened with one line, 'Moved from the README, which keeps ...'."""
+    text = (REPO / "docs" / name).read_text()
+    opening = text.split("\n\n")[1]
+    assert not opening.lstrip().startswith(("-", "|", "#")), name
+    assert len(re.findall(r"[\w)`]\.(?:\s|$)", _prose(opening))) >= 2, opening
+    assert re.search(r"\]\(\.\./README\.md#[\w-]+\)", opening), opening
+
+
+@pytest.mark.parametrize("name", ["cli.md", "results.md"])
+def test_a_long_page_opens_with_its_contents(name):
+    """docs/cli.md and docs/results.md run to thousands of words: before their first section a
+    list links to every `##` section, in order."""
+    page = REPO / "docs" / name
+    text = _unfenced(page.read_text())
+    head = text[:text.index("\n## ")]
+    listed = re.findall(r"^- \[[^\]]+\]\(#([\w-]+)\)$", head, flags=re.M)
+    assert listed == [slug(h) for level, h in _headings(page) if level == 2]
+
+
+def test_no_page_names_a_section_of_another_page_by_its_place():
+    """'docs/guard.md, last section' stopped being true as sections were added after it (the
+    detector's snapshots, the limitations' 'what a settled fit misses'); a section of another page
+    is named by a link to its heading."""
+    found = []
+    for page in PAGES:
+        for m in re.finditer(r"\.md\)?[,:]?\s+\(?(last|next|previous|first)(\s+two)?\s+sections?\b",
+                             _prose(page.read_text())):
+            found.append(f"{page.relative_to(REPO)}: ...{m.group(0)}")
+    assert not found, found
