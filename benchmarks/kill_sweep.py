@@ -1,13 +1,14 @@
 """Kill sweep: SIGKILL the commands that write at random moments, rerun them, compare with a clean run.
 
-Why: the README promises that a crash or kill mid-run leaves a state that a rerun completes and
-that nothing is lost. tests/test_extract_fault.py kills an extraction once; this kills `videoad
-run` (extract -> detect -> events -> report), `extract` alone (`--commands extract`; not in the
-default list, whose results predate it), `detect --save-model` into a folder holding an older
-fit, `report` into a report of other scores and `plot` into a folder of other scores' timelines,
-each N times after a delay drawn from a seeded RNG across the command's clean duration (the whole
-process group: extraction's decode workers too), then reruns the same command to completion in
-the same folder and compares everything it wrote with a clean run's:
+Why: the README and docs/cli.md ("The command line") promise that a crash or kill mid-run leaves a
+state that a rerun completes and that nothing is lost; this sweep's figures are in
+docs/throughput.md ("Killed mid-run, then rerun"). tests/test_extract_fault.py kills an extraction
+once; this kills `videoad run` (extract -> detect -> events -> report), `extract` alone
+(`--commands extract`; not in the default list, whose results predate it), `detect --save-model`
+into a folder holding an older fit, `report` into a report of other scores and `plot` into a folder
+of other scores' timelines, each N times after a delay drawn from a seeded RNG across the command's
+clean duration (the whole process group: extraction's decode workers too), then reruns the same
+command to completion in the same folder and compares everything it wrote with a clean run's:
 
 - scores: segments.csv bytes, cells/times (HDF5) arrays and attributes, run.json without its
   timestamps and durations; events.csv / events.json bytes; feature files' arrays and attributes

@@ -265,7 +265,8 @@ def stage_check_brief(work: Path, run_seeds) -> dict:
     A check of a shipped default, not a choice; its reading, written before any result was seen:
     if the default cap's mean DUAD AUROC over the six sets is more than 0.02 below every frame's,
     or the default alarm line gives an event to fewer dash videos under the cap, the README says
-    so, and the cap is reconsidered on development seeds of this set before anything changes."""
+    so (its limitations are now in docs/limitations.md, its results in docs/results.md), and the
+    cap is reconsidered on development seeds of this set before anything changes."""
     base = video.DetectConfig(mode="pooled")
     rows = []
     for label, shown, cap in BRIEF_RATES:

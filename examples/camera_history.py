@@ -6,8 +6,8 @@ scored, its events, a timeline, and the saved models scoring again later.
 Offline and weight-free: the footage is drawn by `videoad.synth` (one corridor camera: the same
 background in every video; a runner in today's second video). The same steps on the command
 line are `videoad extract`, `videoad detect --fit-on ... --save-model`, `videoad detect --model`
-and `videoad plot` (README). The saved models are what `videoad watch` scores a live stream with;
-`examples/on_event_hook.py` receives its events.
+and `videoad plot` (README; in full: docs/cli.md, docs/video.md). The saved models are what
+`videoad watch` scores a live stream with; `examples/on_event_hook.py` receives its events.
 """
 from __future__ import annotations
 
