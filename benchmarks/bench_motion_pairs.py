@@ -5,8 +5,9 @@ same run, alternating; every output compared bit for bit.
 Before: the flow's channels copied out of the (H, W, 2) array, |b - a| / 255 through two int16
 copies, the magnitude bins as a sum of five int64 arrays, the moving pixels picked out before
 their counts, and with `stabilize` an (H, W, 2) float64 camera field and its difference. Now: the
-channels split once (in place of the camera's field, per channel), the difference read from a
-table of the 256 quotients, the magnitude bins counted in one bincount of uint8 levels.
+channels split once (in place of the camera's field, per channel), |b - a| by cv2.absdiff divided
+straight from uint8, the magnitude bins counted in one bincount of uint8 levels. Both sides call
+the current `camera_motion` (its `_median` in place of np.median): its gain is not in the ratios.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_motion_pairs.py [VIDEO ...] [--rounds 3]
 

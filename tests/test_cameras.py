@@ -731,3 +731,28 @@ def test_a_per_camera_report_made_from_another_folder_finds_the_store_the_run_na
     assert run_store(moved) == tmp_path / "moved" / "features"
     page = build_report(moved, tmp_path / "moved" / "report", clips=False).read_text()
     assert "<bdi>camera-02</bdi>: 2 video(s)" in page and "cannot be read" not in page
+
+
+def test_a_per_camera_report_whose_store_no_longer_holds_a_scored_video_says_so(tmp_path):
+    """run.json names the store by its absolute path, and a moved run folder's `features` beside its
+    scores is taken: a store extracted again since, without a video the run scored, made
+    `build_report` fail with a KeyError out of the store. It is the Cameras note now, the store named
+    as the page names it; scores naming no store say so (the empty name opened the folder the
+    report was made from as a store)."""
+    import shutil
+
+    from videoad.report import build_report
+    from videoad.scores import read_scores, write_scores
+
+    two_cameras(tmp_path / "store")
+    write_scores(tmp_path / "scores", video.detect(tmp_path / "store", CFG))
+    shutil.rmtree(tmp_path / "store")
+    fake_video(tmp_path / "store", "site/other.mp4", 60, seed=0, anomalous=(), attrs=scene("road", 0))
+    page = build_report(read_scores(tmp_path / "scores"), tmp_path / "report", clips=False).read_text()
+    assert "Their pictures cannot be read: &#x27;site/road0.mp4&#x27; is not in the feature store ../store" in page
+    assert str(tmp_path) not in page
+
+    scores = read_scores(tmp_path / "scores")
+    scores.meta.pop("features")
+    page = build_report(scores, tmp_path / "report2", clips=False).read_text()
+    assert "Their pictures cannot be read: the scores name no feature store" in page

@@ -107,6 +107,16 @@ def test_the_report_names_the_files_it_read_without_the_analysts_folders(scorese
     assert "Ground truth: ../GT.txt." in page and str(tmp_path) not in page
 
 
+def test_a_store_named_by_a_windows_path_shows_its_name_alone_read_elsewhere(tmp_path):
+    """Scores written on Windows name their store `C:\\Users\\ana\\run1\\features`: read on
+    Linux, that is one file name, and the Run table showed the whole path (the analyst's folders)."""
+    from videoad.report import shown_path
+
+    assert shown_path("C:\\Users\\ana\\run1\\features", tmp_path / "report") == "features"
+    assert shown_path("\\\\nvr\\share\\gt\\Temporal_GT.txt", tmp_path / "report") == "Temporal_GT.txt"
+    assert shown_path("/nowhere/site/features", tmp_path / "report") == "features"
+
+
 def test_report_leads_with_the_events_then_one_timeline_per_video(scoreset, tmp_path):
     ann = Annotations({
         "cam/v1": VideoAnnotation("cam/v1", "X", ((20, 40),), None, "gt"),

@@ -33,6 +33,7 @@ from videoad.metrics import Evaluation, Score, unlabelled_note
 from videoad.output_keys import TIMELINE_KEYS
 from videoad.names import shown as _shown
 from videoad.plots import TimeAxis, draw_timelines, file_stems, shared_ylim, timeline_axis
+from videoad.plots import _file_name as file_name
 from videoad.scores import ScoreSet, VideoScores
 
 #: videos without an event listed as links under the event table; more are folded into a <details>
@@ -74,7 +75,7 @@ def shown_path(path, report_dir) -> str:
             return Path(os.path.relpath(full, page)).as_posix()
     except (OSError, ValueError):
         pass
-    return given.name or str(path)
+    return file_name(str(path)) or str(path)  # C:\\runs\\features read here: its name, not the whole path
 
 
 def run_store(scores: ScoreSet) -> Path:
@@ -678,10 +679,13 @@ def _cameras(scores: ScoreSet, out: Path) -> str:
     for v in scores:
         by_group.setdefault(v.group, []).append(v.video)
     store = run_store(scores)
+    if str(store) in ("", "."):  # scores naming no store: "" was read as the folder the report was made from
+        return "<h3>Cameras</h3><p class=note>Their pictures cannot be read: the scores name no feature store</p>"
     try:
         means = camera_pictures(open_store(store), dict(sorted(by_group.items())))
-    except (ValueError, OSError) as exc:
-        why = str(exc).replace(str(store), shown_path(store, out) or "(none named)")
+    except (ValueError, OSError, KeyError) as exc:  # KeyError: a scored video the store no longer holds
+        why = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        why = str(why).replace(str(store), shown_path(store, out))
         return f"<h3>Cameras</h3><p class=note>Their pictures cannot be read: {_e(why)}</p>"
     (out / "cameras").mkdir(exist_ok=True)
     cells = []
