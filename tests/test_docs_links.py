@@ -106,3 +106,21 @@ def test_no_page_names_a_section_of_another_page_by_its_place():
                              _prose(page.read_text())):
             found.append(f"{page.relative_to(REPO)}: ...{m.group(0)}")
     assert not found, found
+
+
+POSITIONAL = re.compile(
+    r"\b(?:last|next|previous)\s+(?:two\s+)?sections?\b"      # "last section", "next section"
+    r"|\bsections?\s+(?:above|below)\b"                      # "the section above"
+    r"|\bsection\s+(?:after|before)\s+this\s+one\b"          # "the section after this one"
+    r"|\bsection\s+\"[^\"]+\",\s+last\b",                     # 'the section "Where ...", last'
+    flags=re.I)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.relative_to(REPO).as_posix())
+def test_no_page_names_its_own_sections_by_their_place(page):
+    """docs/defaults.md's table said 'last section' for the alarm line, the cap on fitted rows, the
+    cell calibration, the camera's motion...: each true when written, each wrong once later
+    sections were added. A section is named by a link to its heading, on the same page too."""
+    prose = _prose(page.read_text())
+    found = [" ".join(prose[max(0, m.start() - 60):m.end()].split()) for m in POSITIONAL.finditer(prose)]
+    assert not found, f"{page.relative_to(REPO)}: {found}"
