@@ -369,7 +369,8 @@ class DecodedClock:
 
     def __init__(self, packets: "Packets") -> None:
         self.base = float(packets.base)
-        self.planned = packets.times()  # sorted, from the first packet's
+        self.pts = packets.pts
+        self.planned = packets.times()  # sorted, from the first packet's (the first decoded frame's: `_rebase`)
         self.origin = float(packets.pts[0]) * self.base  # as `Packets.times` computes it
         steps = np.diff(self.planned)
         self.step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0
@@ -389,7 +390,7 @@ class DecodedClock:
             t = self.forecast(i)
         else:
             if i == 0 and float(pts) * self.base != self.origin:  # the first packets gave no frame
-                self.origin = float(pts) * self.base
+                self._rebase(pts)
             t = float(pts) * self.base - self.origin
         if self.times and t < self.times[-1]:
             t = self.times[-1]
@@ -401,6 +402,25 @@ class DecodedClock:
             self._slot += 1
         if self.drifted_at is None and (i >= len(self.planned) or t != self.planned[i]):
             self.drifted_at = i
+
+    def _rebase(self, pts) -> None:
+        """The first frame came from a later packet than the first (the packets before its keyframe gave
+        none: a segment cut mid-GOP, `extract.decode.PyAVFrames.leading_lost`): times count from it, and so
+        do the packets' slots, frame i taking packet k + i's. With the slots still counted from the first
+        packet, a stand-in after such a loss took the slot of a packet k earlier, whose step differs where
+        frames do not keep one rate (0.2 s off in a camera that skips two slots every eighth frame), and
+        the frame after it was held at that time. Where the packets after the loss do not keep the steps
+        of those from the first (times told before decoding: `Timing.times`), every frame has drifted."""
+        self.origin = float(pts) * self.base
+        k = int(np.searchsorted(self.pts, pts))
+        if k >= len(self.pts) or self.pts[k] != pts:  # not a packet's timestamp: no slots to go by
+            self.planned, self.drifted_at = np.zeros(0), 0
+            return
+        kept = self.pts[k:]
+        if not np.array_equal(kept - kept[0], self.pts[:len(kept)] - self.pts[0]):
+            self.drifted_at = 0
+        self.planned = kept.astype(np.float64) * self.base - self.origin  # as `Packets.times` computes them
+        self._planned_pauses = None
 
     def forecast(self, i: int) -> float:
         """Frame i's time: its own when decoded, else the packets' slots after the latest frame's."""

@@ -464,3 +464,44 @@ def test_frame_slots_count_the_frames_a_constant_rate_recording_misses_and_no_ot
     paused = np.concatenate([even[:90], 60.0 + even[:90]])  # a burst camera: a pause is one step
     assert frame_slots(paused, 10.0).count == 180
     assert frame_slots(even, float("nan")) is None and frame_slots(None, 10.0) is None
+
+
+def test_a_stand_in_after_frames_lost_at_the_start_takes_its_own_packets_time(tmp_path):
+    """A segment cut mid-GOP (its first packets give no frame) from a camera that skips two slots every
+    eighth frame, one packet refused later: the frames' times count from the first decoded frame, but
+    the packets' slots were still counted from the first packet, so the stand-in of the refused packet
+    took the slot of a packet 11 earlier (0.2 s off) and held the frames after it there. Each frame's
+    time is now the whole file's (the same packet refused), moved by the first decoded frame's; a
+    cut file of one rate keeps the packets' times (none stored)."""
+    import os
+
+    import av
+    from _extract_media import damage_packets
+
+    def cut(src, dst, drop=4):  # the first `drop` packets (demux order) left in the segment before
+        with av.open(os.fspath(src)) as whole, av.open(os.fspath(dst), "w") as part:
+            stream = whole.streams.video[0]
+            out = part.add_stream_from_template(stream)
+            for k, packet in enumerate(p for p in whole.demux(stream) if p.dts is not None):
+                if k >= drop:
+                    packet.stream = out
+                    part.mux(packet)
+        return dst
+
+    steps = [0] + [300 if n % 8 == 0 else 100 for n in range(1, 120)]
+    whole = make_vfr_h264(tmp_path / "whole.mp4", list(np.cumsum(steps)), rate=10)
+    part = cut(whole, tmp_path / "part.mp4")
+    clocks = {}
+    for name, src, hit in (("whole", whole, 42), ("part", part, 38)):  # the same packet
+        stream = open_video(damage_packets(src, tmp_path / f"hit_{name}.mp4", [hit]), ("pyav",))
+        n = sum(1 for _ in stream.frames)
+        clocks[name] = (stream.reader, np.array(stream.clock.times[:n]))
+    (reader, times), (_, whole_times) = clocks["part"], clocks["whole"]
+    assert reader.leading_lost > 0 and reader.damaged
+    lead = len(whole_times) - len(times)
+    assert np.allclose(times, whole_times[lead:] - whole_times[lead], atol=1e-9)
+
+    even = cut(make_h264(tmp_path / "even.mp4", 60, fps=10), tmp_path / "even_part.mp4")
+    stream = open_video(even, ("pyav",))
+    n = sum(1 for _ in stream.frames)
+    assert stream.reader.leading_lost > 0 and stream.clock.final(n) is None
