@@ -16,6 +16,10 @@ VENV_FULL := .venv-full
 STAMP := $(VENV)/.installed
 STAMP_FULL := $(VENV_FULL)/.installed
 PYTEST_ENV := OMP_NUM_THREADS=1 MPLBACKEND=Agg
+# the core tests run on 2 pytest-xdist workers (make test-core TEST_WORKERS=4 on a bigger machine,
+# TEST_WORKERS=0 for one process); --dist loadgroup keeps each xdist_group on one worker: the Ray
+# local cluster's module, the Chromium browser tests, the installed-package module
+TEST_WORKERS ?= 2
 
 .PHONY: demo test test-core test-vision venv bench-quick clean
 
@@ -42,7 +46,7 @@ demo: $(STAMP)
 test: test-core test-vision
 
 test-core: $(STAMP)
-	$(PYTEST_ENV) $(VENV)/bin/python -m pytest -q -rs -p no:cacheprovider -m "not vision"
+	$(PYTEST_ENV) $(VENV)/bin/python -m pytest -q -rs -p no:cacheprovider -m "not vision" -n $(TEST_WORKERS) --dist loadgroup
 
 test-vision: $(STAMP_FULL)
 	$(PYTEST_ENV) $(VENV_FULL)/bin/python -m pytest -q -rs -p no:cacheprovider -m vision

@@ -14,8 +14,15 @@ CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--autoplay-policy=no-user-gesture-required", "--window-size=1400,1000")
 
-needs_chromium = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="no Chromium with chromedriver installed "
-                                    "(Debian: apt-get install chromium chromium-driver)")
+_skip_without_chromium = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="no Chromium with chromedriver "
+                                            "installed (Debian: apt-get install chromium chromium-driver)")
+#: the browser tests run on one xdist worker (`--dist loadgroup`): one headless Chromium at a time
+BROWSER_GROUP = pytest.mark.xdist_group("browser")
+
+
+def needs_chromium(test):
+    """Skips `test` without Chromium and chromedriver, and runs it in the browser group."""
+    return BROWSER_GROUP(_skip_without_chromium(test))
 
 
 @contextlib.contextmanager

@@ -23,6 +23,8 @@ from videoad.synth import SceneConfig, render_video, write_video
 ROOT = Path(__file__).resolve().parents[1]
 LATIN = os.fsdecode(b"lat\xe9")  # "lat" + the surrogate of byte 0xe9
 CAFE = os.fsdecode(b"caf\xe9.avi")
+# one xdist worker runs the module (`--dist loadgroup`), building `latin_run` (a whole run, ~1 min) once
+pytestmark = pytest.mark.xdist_group("bytes_names")
 
 
 def _bytes_folder(parent: Path) -> Path:

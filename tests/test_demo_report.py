@@ -10,9 +10,10 @@ from html.parser import HTMLParser
 
 import av
 import pytest
-from _browser import chromium, needs_chromium
+from _browser import BROWSER_GROUP, chromium, needs_chromium
 
-pytestmark = pytest.mark.slow
+# one worker builds the module's demo (its fixture) and drives the browser
+pytestmark = [pytest.mark.slow, BROWSER_GROUP]
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,8 @@ from video_helpers import small_store
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow
+# one xdist worker builds the module's installed environment (its fixture) and runs its tests
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("installed")]
 
 
 def _run(cmd, cwd, env, timeout=600):

@@ -33,6 +33,9 @@ TESTS = Path(__file__).resolve().parent
 SMALL_ARGS = ["--backbone-opt", "size=64x48", "--backbone-opt", "grid=2", "-q", "--recursive"]
 KEYS = [f"{'cam_b' if i % 2 else 'cam_a'}/v{i}.mp4" for i in range(8)]
 
+# one xdist worker runs the module (`--dist loadgroup`): one local cluster of 2 CPUs at a time
+pytestmark = pytest.mark.xdist_group("ray")
+
 
 @pytest.fixture(scope="module")
 def cluster():
