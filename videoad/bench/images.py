@@ -36,6 +36,7 @@ from videoad.bench.common import (Record, check_bench_arguments, configured_base
                                   results_dir, results_lock, summarise, timed_fit, write_results)
 from videoad.config import (ARGS, ConfigError, ListOf, Map, Nullable, check, check_values, defaults_file,
                             defaults_path, dump, merge, read_yaml, require, yaml_loader)
+from videoad.cli.settings import MAX_THREADS, count
 from videoad.detector.validation import MAX_REPEATS
 
 log = logging.getLogger(__name__)
@@ -431,7 +432,7 @@ def _csv(value: str, allowed, what: str) -> list[str]:
 @click.option("--datasets", default="mnist,cifar10", show_default=True,
               help="Comma-separated: mnist, cifar10 (each reads its packaged config, videoad/defaults/<name>.yaml).")
 @click.option("--tables", default="4,7,8,timing", show_default=True, help="Comma-separated subset of 4,7,8,timing.")
-@click.option("--seeds", type=click.IntRange(min=1), default=None, help="Seeds 0..N-1 [default: 5, or the config's quick.seeds with --quick].")
+@click.option("--seeds", type=count(1, MAX_REPEATS), default=None, help="Seeds 0..N-1 [default: 5, or the config's quick.seeds with --quick].")
 @click.option("--config", "config_paths", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Complete config YAML(s) to use instead of the packaged ones (the dataset comes from the file; "
                    "configs/mnist.yaml and configs/cifar10.yaml are copies to start from).")
@@ -441,7 +442,7 @@ def _csv(value: str, allowed, what: str) -> list[str]:
               help="The dataset's file or folder (one dataset), or a data folder laid out like shared/data "
                    "[default: $VIDEOAD_DATA].")
 @click.option("--quick", is_flag=True, help="Apply each config's `quick` overrides (fewer seeds, shorter training).")
-@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True,
+@click.option("--threads", type=count(0, MAX_THREADS), default=1, show_default=True,
               help="torch threads; on a shared machine more threads than idle cores slow torch down many-fold.")
 @output_option("Where images_<dataset>_table<N>.json/.md go.")
 def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, quick, threads, output, out_alias):

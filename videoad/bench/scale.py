@@ -47,6 +47,7 @@ import numpy as np
 
 from videoad.bench.common import (data_inputs, environment, output_option, output_ready, results_dir,
                                   results_lock)
+from videoad.cli.settings import MAX_THREADS, count, seconds
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -502,10 +503,10 @@ def _listed(value: str | None, kind=str, option: str = "") -> list | None:
               + " (or detect's names: duad, pca, iforest, ocsvm, knn, dagmm) [default: all].")
 @click.option("--rows", "rows_opt", default=None, help="Row ladder (KDDCUP99 adds its full 494,021 rows) "
               "[default: 1000,4000,16000,69000,200000].")
-@click.option("--threads", type=int, default=None, help="torch and BLAS threads per measurement [default: 2].")
-@click.option("--max-seconds", type=float, default=None,
+@click.option("--threads", type=count(1, MAX_THREADS), default=None, help="torch and BLAS threads per measurement [default: 2].")
+@click.option("--max-seconds", type=seconds(), default=None,
               help="A method stops climbing when its next size is projected above this [default: 900].")
-@click.option("--timeout", type=float, default=None, help="Seconds before a child is killed [default: 1800].")
+@click.option("--timeout", type=seconds(), default=None, help="Seconds before a child is killed [default: 1800].")
 @click.option("--data", "kdd_path", type=click.Path(path_type=Path), default=None,
               help="The KDDCUP99 file, or a data folder laid out like shared/data [default: $VIDEOAD_DATA].")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,

@@ -15,7 +15,7 @@ import click
 from extract.sources import one_line
 
 from . import ray_opts
-from .settings import (FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given,
+from .settings import (FiniteFloat, NonEmptyPath, count, seconds, SettingOption, check_output_folder, config_options, given,
                        not_together)
 
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
@@ -164,7 +164,7 @@ def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--workers", type=click.IntRange(min=1), **_setting("workers"), help="Decode worker processes.")
 @click.option("--batch-size", type=click.IntRange(min=1), **_setting("batch_size"),
               help="Clips per backbone forward pass.")
-@click.option("--stride", default=None, type=click.IntRange(min=1),
+@click.option("--stride", default=None, type=count(),
               help="Frames between clip starts [default: the backbone's: 4 for motion, the clip length (no overlap) for the learned ones].")
 @click.option("--tail", type=click.Choice(["drop", "pad"]), **_setting("tail"),
               help="Frames after the last full clip: drop them, or pad a last clip.")
@@ -178,7 +178,7 @@ def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
               help="Frame rate of image-sequence folders, and of raw .264/.h265 streams that state none (their "
                    "VUI timing; else 25 assumed, warned) (stored; folders need it with --fps).")
 @click.option("--decoders", **_setting("decoders"), help="Decoders to try in order (or package.module:function).")
-@click.option("--decode-timeout", type=FiniteFloat(min=0, min_open=True), **_setting("decode_timeout"),
+@click.option("--decode-timeout", type=seconds(), **_setting("decode_timeout"),
               help="Seconds without decode progress before a decoder is killed and the next tried.")
 @click.option("--prefetch", type=click.IntRange(min=1), **_setting("prefetch"),
               help="Preprocessed clips a decode worker may hold ahead of the backbone.")

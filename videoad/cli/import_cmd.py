@@ -9,7 +9,7 @@ import click
 
 from extract.sources import one_line
 
-from .settings import FiniteFloat, NonBlankText, NonEmptyPath, check_output_folder
+from .settings import FiniteFloat, NonBlankText, NonEmptyPath, check_output_folder, count
 
 
 @click.group(name="import")
@@ -81,8 +81,8 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
               help="Annotation file with frame counts; keys become its <Class>/<video> paths.")
 @click.option("--suffix", default="", show_default=True,
               help="Take only <video><suffix>.npy and strip the suffix (RTFM: _i3d; video_features: _rgb).")
-@click.option("--clip-len", default=16, show_default=True, type=click.IntRange(min=1))
-@click.option("--stride", default=16, show_default=True, type=click.IntRange(min=1))
+@click.option("--clip-len", default=16, show_default=True, type=count())
+@click.option("--stride", default=16, show_default=True, type=count())
 @click.option("--crops", default="mean", show_default=True,
               help="For (n, crops, dim) arrays: mean, keep (concatenate) or a crop index.")
 @click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=MIN_FPS, max=240),

@@ -25,7 +25,7 @@ from extract.sources import one_line
 from videoad.detector.seeds import SEED_MAX
 
 from .extract_cmd import _parse_opts, fps_together
-from .settings import FiniteFloat, NonEmptyPath, check_output_folder, choice_flag, chosen, refuse_given
+from .settings import FiniteFloat, NonEmptyPath, check_output_folder, count, choice_flag, chosen, refuse_given
 from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
                         ignore_cells_option, max_clips_option, models_hint, options_not_in_file)
 
@@ -152,7 +152,7 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
                   "footage (or history) shows two or more cameras, each in two or more videos]")
 @choice_flag("--pooled", "pooled", "grouping", help="One detector over all the footage, whatever cameras it shows.")
 @activity_levels_option
-@click.option("--stride", type=click.IntRange(min=1), default=None,
+@click.option("--stride", type=count(), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
 @click.option("--image-fps", type=FiniteFloat(min=0, min_open=True),
               help="Frame rate of image-sequence folders (else times are in frames), and of raw .264/.h265 streams "

@@ -91,6 +91,32 @@ class FiniteFloat(click.FloatRange):
         return number
 
 
+#: the bounds the settings files hold, written here so that the command line stays free of their modules'
+#: imports (tests/test_cli_bounds.py keeps each equal to its source): a week, the longest wait or span of
+#: seconds (videoad.live.outputs.MAX_WAIT_S; time.sleep, Event.wait and subprocess's timeout overflow past
+#: about 9.2e9 s); the longest stride or clip (videoad.extract_config.MAX_STRIDE, what HDF5's frame numbers
+#: hold); threads or processes of one run (videoad.video.config.MAX_THREADS); repeats (seeds) of a
+#: benchmark (videoad.detector.validation.MAX_REPEATS)
+MAX_SECONDS = 7 * 24 * 3600.0
+MAX_FRAMES = 2**31 - 1
+MAX_THREADS = 1024
+MAX_REPEATS = 10**6
+
+
+def seconds(zero: bool = False) -> FiniteFloat:
+    """A number of seconds, > 0 (>= 0 with `zero`), at most a week (MAX_SECONDS), refused by click as a
+    usage error naming the option and the range: `watch --hook-timeout 1e30` or `bench scale --timeout
+    1e30` passed the parse and were refused later with exit 1 naming the setting, not the option, or
+    overflowed the wait (`extract --decode-timeout 1e30`)."""
+    return FiniteFloat(min=0, min_open=not zero, max=MAX_SECONDS)
+
+
+def count(low: int = 1, high: int = MAX_FRAMES) -> click.IntRange:
+    """A whole number from `low` to `high` (a number of frames by default): `import npy --stride 10**30`
+    was a traceback (numpy's int64), `bench images --seeds 10**30` a run that never ended."""
+    return click.IntRange(low, high)
+
+
 class NonEmptyPath(click.Path):
     """click's Path without the empty string, which it takes for the current folder (`-o ""` wrote a
     run's scores, report and lock file into whatever folder the user stood in), and with a leading

@@ -13,7 +13,8 @@ from extract.sources import one_line
 from videoad.detector.seeds import SEED_MAX
 
 from . import ray_opts
-from .settings import FiniteFloat, NonEmptyPath, check_output_folder, choice_flag, chosen, refuse_given
+from .settings import (MAX_THREADS, FiniteFloat, NonEmptyPath, check_output_folder, choice_flag, chosen, count,
+                       refuse_given, seconds)
 
 
 #: evaluate prints the per-video table by default for runs of at most this many videos
@@ -71,9 +72,9 @@ def event_options(command):
     from videoad.events import EventSettings
 
     d = EventSettings()
-    command = click.option("--min-event", "min_event", type=FiniteFloat(min=0), default=d.min_length_s,
+    command = click.option("--min-event", "min_event", type=seconds(zero=True), default=d.min_length_s,
                            show_default=True, help="Drop events shorter than this (seconds).")(command)
-    return click.option("--merge-gap", "merge_gap", type=FiniteFloat(min=0), default=d.merge_gap_s,
+    return click.option("--merge-gap", "merge_gap", type=seconds(zero=True), default=d.merge_gap_s,
                         show_default=True, help="Join runs of clips over the alarm line at most this many "
                         "seconds apart into one event.")(command)
 
@@ -152,7 +153,7 @@ def _not_zero(ctx, param, value):
               help="Ground truth (a file, or a folder of per-frame labels); only its class names are used, to group per category.")
 @click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
 @click.option("--min-clips", type=click.IntRange(min=1), help="Skip groups with fewer clips  [default: the config's, 65 (the paper's)].")
-@click.option("--n-jobs", type=int, callback=_not_zero,
+@click.option("--n-jobs", type=count(-MAX_THREADS, MAX_THREADS), callback=_not_zero,
               help="Groups fitted in parallel (processes; -1: one per core, -2: all but one). Fitted in turn, a "
                    "group of 8,192 rows or more runs its two DUAD fits side by side where two cores are free  "
                    "[default: the config's, 1].")

@@ -7,7 +7,7 @@ import click
 
 from extract.sources import one_line
 
-from .settings import FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given
+from .settings import FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given, seconds
 from .video_cmd import event_options
 
 
@@ -85,9 +85,9 @@ def _may_take_image_fps(srcs, image_fps: float | None) -> list:
               help="Run CMD (through the shell) for every open, close, gap, scene_cut, view, camera, level "
               "(a crossing), skipped, failed and lost record, the record's JSON on its standard input.")
 @click.option("--post", metavar="URL", help="POST the same records as JSON to URL.")
-@click.option("--hook-timeout", type=FiniteFloat(min=0, min_open=True), **_setting("hook_timeout_s"),
+@click.option("--hook-timeout", type=seconds(), **_setting("hook_timeout_s"),
               help="Seconds an --on-event command or a --post may take before it is given up.")
-@click.option("--max-lag", type=FiniteFloat(min=0, min_open=True), **_setting("max_lag_s"),
+@click.option("--max-lag", type=seconds(), **_setting("max_lag_s"),
               help="Live sources: drop (and count) clips whose last frame arrived longer ago than this.")
 @click.option("--frame-queue-mb", "frame_queue_mb", type=click.IntRange(min=1), metavar="MB",
               **_setting("frame_queue_mb"),
@@ -97,14 +97,14 @@ def _may_take_image_fps(srcs, image_fps: float | None) -> list:
 @click.option("--retries", type=click.IntRange(min=0), default=None,
               help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it "
               "[default: keep trying].")
-@click.option("--backoff", type=FiniteFloat(min=0, min_open=True), **_setting("backoff_s"),
+@click.option("--backoff", type=seconds(), **_setting("backoff_s"),
               help="Seconds before the first reopen attempt; doubled after each failure, at most 30 "
               "(backoff_max_s in a --config file).")
-@click.option("--timeout", "read_timeout", type=FiniteFloat(min=0, min_open=True), **_setting("sources.timeout"),
+@click.option("--timeout", "read_timeout", type=seconds(), **_setting("sources.timeout"),
               help="Seconds a stream may stay silent (or take to open) before it counts as dropped.")
-@click.option("--poll", type=FiniteFloat(min=0, min_open=True), **_setting("sources.poll_s"),
+@click.option("--poll", type=seconds(), **_setting("sources.poll_s"),
               help="Folders: seconds between looks for new files.")
-@click.option("--settle", type=FiniteFloat(min=0), **_setting("sources.settle_s"),
+@click.option("--settle", type=seconds(zero=True), **_setting("sources.settle_s"),
               help="Folders: seconds a file must keep its size and time before it is taken (a recorder still "
               "writing it may pause). --once takes the files older than that at once, waits up to as long for "
               "those changed since to keep still, and leaves the ones still changing for the next run; 0 takes "

@@ -1,0 +1,97 @@
+"""Every numeric option out of its range is a usage error (exit 2) naming the option and the range,
+before anything is read or written: found by a fuzz of every command's numeric options with 0, -1,
+1e30, 10**30, nan, inf, 2**64, 1.5 and `true` (videoad.cli.settings' `seconds` and `count`)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from videoad.cli import cli
+from videoad.cli import settings
+
+BIG = str(10**30)
+
+
+def _commands(tmp_path):
+    """A small valid invocation of each command whose options are checked (the folders exist)."""
+    store = tmp_path / "store"
+    store.mkdir()
+    npy = tmp_path / "npy"
+    npy.mkdir()
+    np.save(npy / "x.npy", np.ones((4, 3), np.float32))
+    out = str(tmp_path / "out")
+    return {
+        "detect": ["detect", str(store), "-o", out],
+        "run": ["run", str(tmp_path / "none.avi"), "-o", out],
+        "watch": ["watch", str(tmp_path / "none.avi"), "-o", out],
+        "extract": ["extract", str(store), "-o", out],
+        "import npy": ["import", "npy", str(npy), "-o", out],
+        "bench images": ["bench", "images", "--print-config"],
+        "bench scale": ["bench", "scale", "--print-config"],
+    }
+
+
+@pytest.mark.parametrize("command, option, value, shown", [
+    # tracebacks: numpy's int64 overflowed at the import (OverflowError: Python int too large)
+    ("import npy", "--clip-len", BIG, "1<=x<=2147483647"),
+    ("import npy", "--stride", str(2**64), "1<=x<=2147483647"),
+    # exit 1 naming the setting (stride, hook_timeout_s, max_seconds, ...), not the option
+    ("extract", "--stride", BIG, "1<=x<=2147483647"),
+    ("run", "--stride", str(2**64), "1<=x<=2147483647"),
+    ("watch", "--hook-timeout", "1e30", "0<x<=604800"),
+    ("watch", "--max-lag", "1e30", "0<x<=604800"),
+    ("watch", "--backoff", str(2**64), "0<x<=604800"),
+    ("watch", "--timeout", "1e30", "0<x<=604800"),
+    ("watch", "--poll", "1e30", "0<x<=604800"),
+    ("watch", "--settle", "1e30", "0<=x<=604800"),
+    ("bench scale", "--threads", "0", "1<=x<=1024"),
+    ("bench scale", "--threads", BIG, "1<=x<=1024"),
+    ("bench scale", "--max-seconds", "-1", "0<x<=604800"),
+    ("bench scale", "--timeout", "1e30", "0<x<=604800"),
+    ("bench scale", "--timeout", "nan", "not a finite number"),
+    # accepted: a decode timeout past the platform's wait, a benchmark of 10^30 seeds, 10^30 threads
+    # (torch.set_num_threads overflows), 10^30 processes for joblib
+    ("extract", "--decode-timeout", "1e30", "0<x<=604800"),
+    ("bench images", "--seeds", BIG, "1<=x<=1000000"),
+    ("bench images", "--threads", str(2**64), "0<=x<=1024"),
+    ("detect", "--n-jobs", BIG, "-1024<=x<=1024"),
+    # accepted and every event dropped in silence (run then said the detector rarely fires)
+    ("run", "--min-event", "1e30", "0<=x<=604800"),
+    ("detect", "--merge-gap", str(2**64), "0<=x<=604800"),
+    ("watch", "--min-event", BIG, "0<=x<=604800"),
+])
+def test_out_of_range_is_a_usage_error_naming_the_option(tmp_path, command, option, value, shown):
+    res = CliRunner().invoke(cli, _commands(tmp_path)[command] + [option, value])
+    assert res.exit_code == 2, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert f"Invalid value for '{option}'" in res.output and shown in res.output, res.output
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command, option, value", [
+    ("watch", "--hook-timeout", "604800"), ("watch", "--settle", "0"), ("bench scale", "--timeout", "1.5"),
+    ("bench scale", "--threads", "1024"), ("bench images", "--threads", "0"), ("bench images", "--seeds", "1000000"),
+])
+def test_values_in_range_pass_the_parse(tmp_path, command, option, value):
+    res = CliRunner().invoke(cli, _commands(tmp_path)[command] + ([] if command.startswith("bench") else ["--print-config"])
+                             + [option, value])
+    assert res.exit_code == 0, res.output
+
+
+def test_import_npy_takes_the_longest_stride(tmp_path):
+    """The bound is no tighter than the store holds: 2^31 - 1 frames between clips imports."""
+    _commands(tmp_path)
+    res = CliRunner().invoke(cli, ["import", "npy", str(tmp_path / "npy"), "-o", str(tmp_path / "out"),
+                                   "--stride", str(2**31 - 1), "--clip-len", str(2**31 - 1)])
+    assert res.exit_code == 0, res.output
+
+
+def test_bounds_are_their_sources():
+    from videoad.detector.validation import MAX_REPEATS
+    from videoad.extract_config import MAX_STRIDE
+    from videoad.live.outputs import MAX_WAIT_S
+    from videoad.video.config import MAX_THREADS
+
+    assert (settings.MAX_SECONDS, settings.MAX_FRAMES, settings.MAX_THREADS, settings.MAX_REPEATS) == (
+        MAX_WAIT_S, MAX_STRIDE, MAX_THREADS, MAX_REPEATS)
