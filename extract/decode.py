@@ -171,8 +171,8 @@ class FrameStream:
         shown = (", ".join(f"{n} at {t:.2f} s" for t, n in gaps[:6])
                  + (f" and {len(gaps) - 6} more" if len(gaps) > 6 else ""))
         dropped = missing - sum(n for _, n in gaps)  # packets that came and gave no frame, no error said
-        # slots a gap skips just after damage are filled in as the frames the decoder dropped (`PyAVFrames`):
-        # those gaps' frames are among the damaged ones, not missing (the gaps said 3 where 2 were missing)
+        # slots a gap skips just after damage, where they were counted by timestamps and not by packets
+        # (`PyAVFrames`), are filled in: those gaps' frames are among the damaged ones, not missing
         filled = f", {-dropped} of them filled in among the damaged frames" if dropped < 0 else ""
         where = "; ".join(([f"gaps of whole frames in its timestamps: {shown}{filled}"] if gaps else [])
                           + ([f"{dropped} the decoder dropped without an error"] if dropped > 0 else []))
@@ -378,21 +378,24 @@ MAX_HELD = 4 * REPAIR_WINDOW
 #: than a keyframe interval): a larger skip is the timestamps jumping (a camera's clock set, a
 #: stream's wrap), not frames lost, and only the refused packets are filled in
 MAX_GAP_FILL = 600
+#: the most packet timestamps kept to count the frames damage took (`PyAVFrames`): more than a
+#: refilled gap (MAX_GAP_FILL) and the frames held (MAX_HELD) together
+PENDING_MAX = 4 * (MAX_GAP_FILL + MAX_HELD)
 
 
 class PyAVFrames:
     """A PyAV video stream's frames, decoded packet by packet so that damaged data costs only its
     own frames: a packet the decoder refuses (a recorder's write error, a bad sector, a network
     stream's lost packet) becomes a copy of the frame before it, put where its timestamp says, and
-    so do the frames the decoder then drops silently (those that needed it), found by the slots the
-    next frames' timestamps skip; frames decoded after damage are held (REPAIR_WINDOW) and put in
-    presentation order first. Every later frame keeps its position (the ground truth's frame
+    so do the frames the decoder then drops silently (those that needed it), found by the packets
+    shown between the frame before and the next frame decoded; frames decoded after damage are held
+    (REPAIR_WINDOW) and put in presentation order first. Every later frame keeps its position (the ground truth's frame
     numbers, the timing's timestamps), and clips across the damage read no motion there.
     `damaged` lists the filled frames' indices, `damage_reason` the decoder's first complaint.
     Errors of the container itself (the demuxer) still end the video (`_guarded`), and so does
-    damage to most of its frames. The slots are counted at the stream's stated rate: where frames
-    do not keep it (extract.timing) the count filled in near damage is approximate, and a skip
-    over MAX_GAP_FILL slots is taken for the timestamps jumping. `other_streams` describes the
+    damage to most of its frames. Where packets carry no timestamps the slots the next frame's
+    timestamp skips are counted instead, at the step the frames before kept, and a skip over
+    MAX_GAP_FILL slots is taken for the timestamps jumping. `other_streams` describes the
     file's video streams besides the one read (a recorder's export holding several cameras), for
     the run's notes."""
 
@@ -457,16 +460,29 @@ class PyAVFrames:
         last = None
         count = 0
         early: list = []  # timestamps of the packets demuxed before the first frame came out
+        # the timestamps of the packets demuxed after the frame given last (and a few before it, pruned as
+        # frames go out): the frames to fill in before a frame after damage are the packets shown between
+        pending: deque = deque()
+        timed = True  # every packet has a timestamp (a raw stream's have none: the slots are counted instead)
         before_key = None  # of those, the packets before the first keyframe (a raw stream's have no timestamps)
+
+        def forget(shown) -> None:
+            """Prune the pending packets shown up to `shown` (demux order: B-frames leave a few behind,
+            pruned later); PENDING_MAX bounds them where a stray timestamp keeps them from it."""
+            while pending and (shown is not None and pending[0] <= shown or len(pending) > PENDING_MAX):
+                pending.popleft()
 
         def array(frame) -> np.ndarray:
             return frame if isinstance(frame, np.ndarray) else upright(frame, self.aspect)
 
         def placed(window_frames):
             """The window's frames in presentation order, each after the frames to fill in before it:
-            the refused packets shown before it, or the slots its timestamp skips, whichever is more
+            the refused packets shown before it, or the packets shown between it and the frame before
             (the decoder also drops, without a word, the frames that needed a refused one until the
-            next keyframe, and puts out late the ones around the damage)."""
+            next keyframe, and puts out late the ones around the damage), whichever is more. Where
+            packets have no timestamps, the slots its timestamp skips at the median step stand for
+            them: they also count slots no packet had (a pause, frames never recorded), and damage
+            just before such a gap filled them with stand-ins that put every later frame late."""
             nonlocal last, last_pts, count, lost
             # a frame's duration as the frames before the damage kept it (a stated average rate is
             # off where frames do not keep one); the stated rate when the damage came first
@@ -476,9 +492,12 @@ class PyAVFrames:
                     continue  # put out after its slot was filled in: the stand-in stays
                 image = array(image)  # held as the decoder gave it: RGB only now
                 refused = sum(1 for t in lost if t is None or pts is None or t < pts)
-                skipped = (int(round((pts - last_pts) / step)) - 1
-                           if pts is not None and last_pts is not None and step is not None else 0)
-                skipped = skipped if skipped <= MAX_GAP_FILL else 0
+                if pts is not None and last_pts is not None and timed and pts in pending:
+                    skipped = sum(1 for t in pending if last_pts < t < pts)  # packets, not slots
+                else:
+                    skipped = (int(round((pts - last_pts) / step)) - 1
+                               if pts is not None and last_pts is not None and step is not None else 0)
+                    skipped = skipped if skipped <= MAX_GAP_FILL else 0
                 stand_in = image if last is None else array(last)  # damage before the first frame
                 for _ in range(max(refused, skipped)):
                     self.damaged.append(count)
@@ -488,12 +507,19 @@ class PyAVFrames:
                 lost = [t for t in lost if t is not None and pts is not None and t > pts]
                 count += 1
                 last, last_pts = image, pts if pts is not None else last_pts
+                forget(last_pts)
                 self.shown_pts = pts
                 yield image
 
         try:
             for packet in self.container.demux(self.stream):
-                if count == 0 and packet.size and not getattr(packet, "is_discard", False):  # an edit list hides it
+                shown_packet = packet.size and not getattr(packet, "is_discard", False)  # an edit list hides it
+                if shown_packet:
+                    if packet.pts is None:
+                        timed = False
+                    else:
+                        pending.append(packet.pts)
+                if count == 0 and shown_packet:
                     early.append(packet.pts)
                     if before_key is None and packet.is_keyframe:
                         before_key = len(early) - 1
@@ -526,6 +552,7 @@ class PyAVFrames:
                         if frame.pts is not None and last_pts is not None and frame.pts > last_pts and count > 1:
                             gaps.append(frame.pts - last_pts)
                         last, last_pts = frame, frame.pts if frame.pts is not None else last_pts
+                        forget(last_pts)
                         self.shown_pts = frame.pts
                         yield upright(frame, self.aspect)
                         continue

@@ -180,7 +180,8 @@ def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 
     """H.264 (with B-frames) whose frame i is shown at times_ms[i]: uneven spacing, as a camera
     that drops frames writes it; the container's rate says `rate`. `picture(i)`: frame i's RGB
     array (`synthetic_frame` by default). `bframes` over 2: that many B-frames between every two
-    others, always (deep reordering: a frame decoded up to `bframes` frames after later ones)."""
+    others, always (deep reordering: a frame decoded up to `bframes` frames after later ones); 0: none,
+    every frame decoded in the order it is shown."""
     import fractions
 
     import av
@@ -190,7 +191,7 @@ def make_vfr_h264(path: Path, times_ms: list[int], rate: int = 25, width: int = 
         stream = container.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = fractions.Fraction(1, 1000)
-        stream.options = {"crf": "18", "bf": "2", "g": "12"}
+        stream.options = {"crf": "18", "bf": str(min(bframes, 2)), "g": "12"}
         if bframes > 2:
             stream.options = {"crf": "18", "bf": str(bframes), "g": str(4 * (bframes + 1)),
                               "x264-params": "b-adapt=0:scenecut=0"}

@@ -983,11 +983,11 @@ def test_a_single_frame_transport_stream_is_said_to_have_no_rate_not_90000_fps(t
 
 def test_frames_lost_and_damaged_in_one_file_get_notes_that_agree(tmp_path):
     """A 10 fps MP4 whose frames 30, 31 and 90 never arrived and whose packets of frames 70-71 the
-    decoder refuses: the repair after the damage fills the slot of lost frame 90 too (118 frames read,
-    the container's 117). Its notes said "118 of the container's 117 frame slots hold a frame (a camera
-    that writes frames only now and then)" and "2 of the 120 frames ... never arrived (gaps of whole
-    frames in its timestamps: 2 at 3.20 s, 1 at 9.10 s)", three in the gaps against two missing. Now
-    the count the container claims is said as it is, and the gap filled in is named."""
+    decoder refuses. The repair after the damage once filled the slot of lost frame 90 too (118 frames
+    read, the container's 117), and the notes said "118 of the container's 117 frame slots hold a frame"
+    and "2 of the 120 frames ... never arrived", three in the gaps against two missing. The repair now
+    fills only the packets the damage took (`PyAVFrames`: a slot no packet had is no damaged frame), so
+    the frames read are the container's 117, and the three missing are the three in the gaps."""
     lost = [i for i in range(120) if i not in (30, 31, 90)]
     src = make_vfr_h264(tmp_path / "src" / "lost.mp4", [100 * i for i in lost], rate=10)
     (tmp_path / "in").mkdir()
@@ -995,9 +995,9 @@ def test_frames_lost_and_damaged_in_one_file_get_notes_that_agree(tmp_path):
     run(tmp_path / "in", tmp_path / "out")
     attrs = FeatureStore(tmp_path / "out").load("hit.mp4").attrs
     notes = attrs["decode_notes"]
-    assert attrs["n_frames"] == 118 and attrs["container_frames"] == 117 and attrs["missing_frames"] == 2
-    assert "frame slots hold a frame" not in notes and "the container claims 117 frames, 118 decoded" in notes
-    assert "2 at 3.20 s, 1 at 9.10 s, 1 of them filled in among the damaged frames" in notes
+    assert attrs["n_frames"] == 117 and attrs["container_frames"] == 117 and attrs["missing_frames"] == 3, notes
+    assert "frame slots hold a frame" not in notes and "the container claims" not in notes, notes
+    assert "3 of the 120 frames" in notes and "2 at 3.20 s, 1 at 9.10 s;" in notes and "filled in among" not in notes
 
 
 def _numbered_ts(path: Path, n: int) -> Path:

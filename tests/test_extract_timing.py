@@ -505,3 +505,38 @@ def test_a_stand_in_after_frames_lost_at_the_start_takes_its_own_packets_time(tm
     stream = open_video(even, ("pyav",))
     n = sum(1 for _ in stream.frames)
     assert stream.reader.leading_lost > 0 and stream.clock.final(n) is None
+
+
+def test_damage_just_before_frames_never_recorded_fills_only_the_packets_it_took(tmp_path):
+    """A 10 fps camera that never wrote frames 60-62, the packet just after that gap (frame 63) refused:
+    the decoder gives nothing again until a later frame. The stand-ins were counted by the slots the
+    timestamps skip from frame 59 to it (three of them slots no packet had) and timed by the packets'
+    slots, so the first frame decoded again was held three slots (0.3 s) late and every later frame was
+    numbered three too high (150 frames from 147 packets). Now one stand-in per packet the damage took,
+    at its packet's time, and every decoded frame keeps its own: its number / 10."""
+    from _extract_media import damage_packets
+
+    def numbered(i):  # frame i shows its recording's number in binary along the top (10 blocks)
+        picture = np.full((96, 160, 3), 60, np.uint8)
+        for b in range(10):
+            picture[0:16, b * 16:(b + 1) * 16] = 255 if (kept[i] >> b) & 1 else 0
+        picture[40:80, 20 + (kept[i] * 3) % 120:28 + (kept[i] * 3) % 120] = 200
+        return picture
+
+    def shown(picture):
+        return sum(1 << b for b in range(10) if picture[4:12, b * 16 + 4:b * 16 + 12].mean() > 128)
+
+    kept = [n for n in range(150) if not 60 <= n < 63]
+    src = make_vfr_h264(tmp_path / "gap.mp4", [100 * n for n in kept], rate=10, width=160, height=96,
+                        picture=numbered, bframes=0)
+    stream = open_video(damage_packets(src, tmp_path / "hit.mp4", [60]), ("pyav",))  # packet 60: frame 63
+    frames = list(stream.frames)
+    numbers, times = [shown(f) for f in frames], np.array(stream.clock.times[:len(frames)])
+    damaged = stream.reader.damaged
+    assert len(frames) == len(kept) and damaged == list(range(60, 60 + len(damaged))) and damaged
+    assert numbers[59:60 + len(damaged)] == [59] * (1 + len(damaged))  # stand-ins show the frame before them
+    real = [i for i in range(len(frames)) if i not in damaged]
+    assert [numbers[i] for i in real] == [kept[i] for i in real]  # none numbered too high
+    np.testing.assert_allclose(times[real], [numbers[i] / 10 for i in real], atol=1e-9)
+    np.testing.assert_allclose(times[damaged], [kept[i] / 10 for i in damaged], atol=1e-9)  # the packets' slots
+    assert stream.clock.final(len(frames)) is None  # one frame per packet: the packets' times stand
