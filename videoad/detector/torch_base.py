@@ -211,7 +211,7 @@ class TorchDetector(BaseDetector):
                     loss = self._batch_loss(x)
                 except Diverged:  # a step of the loss met the non-finite weights of an earlier step
                     self.model_.eval()
-                    raise ValueError(self._diverged(epoch + 1, int(epochs), float("nan"))) from None
+                    raise ValueError(self._diverged(epoch + 1, int(epochs), float("nan"), X_t)) from None
                 total = loss.detach() if total is None else total + loss.detach()
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
@@ -220,21 +220,29 @@ class TorchDetector(BaseDetector):
                 optimiser.step()
             if total is not None and not bool(torch.isfinite(total)):
                 self.model_.eval()
-                raise ValueError(self._diverged(epoch + 1, int(epochs), float(total)))
+                raise ValueError(self._diverged(epoch + 1, int(epochs), float(total), X_t))
         self.model_.eval()
 
     #: the settings named when a training loss stops being finite, the likeliest first
     DIVERGE_SETTINGS: tuple[str, ...] = ("lr",)
 
-    def _diverged(self, epoch: int, epochs: int, loss: float) -> str:
+    #: inputs reaching this magnitude are named as the likelier cause of a diverged training than the
+    #: settings: their squares near float32's range (3.4e38) and a network's sums overflow before it
+    HUGE_INPUT = 1e6
+
+    def _diverged(self, epoch: int, epochs: int, loss: float, X_t: torch.Tensor | None = None) -> str:
         """What a training loss that became `loss` (NaN or inf) in epoch `epoch` of `epochs` says:
-        the detector, the epoch and the settings most likely at fault, with their values."""
+        the detector, the epoch and the settings most likely at fault, with their values; first the
+        input, where its values reach `HUGE_INPUT` (rows at 1e20 were blamed on the learning rate)."""
         named = ", ".join(f"{k} {getattr(self, k)!r}" for k in self.DIVERGE_SETTINGS if hasattr(self, k))
         first = self.DIVERGE_SETTINGS[0]
         default = inspect.signature(type(self).__init__).parameters.get(first)
         said = f" (the default is {default.default!r})" if default is not None else ""
-        return (f"{type(self).__name__}: training loss became {loss} in epoch {epoch} of {epochs} ({named}): lower "
-                f"{first}{said}; no scores were made")
+        largest = float(X_t.abs().max()) if X_t is not None and X_t.numel() else 0.0
+        data = (f"X's values reach {largest:.3g}, which overflow its float32 training: rescale X (standardise its "
+                "columns), or ") if not largest < self.HUGE_INPUT else ""
+        return (f"{type(self).__name__}: training loss became {loss} in epoch {epoch} of {epochs} ({named}): {data}"
+                f"lower {first}{said}; no scores were made")
 
     def _chunk_rows(self) -> int:
         """Rows per forward chunk: about 16 M values (64 MB of float32) over the input and every
