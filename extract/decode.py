@@ -176,9 +176,10 @@ class FrameStream:
         filled = f", {-dropped} of them filled in among the damaged frames" if dropped < 0 else ""
         where = "; ".join(([f"gaps of whole frames in its timestamps: {shown}{filled}"] if gaps else [])
                           + ([f"{dropped} the decoder dropped without an error"] if dropped > 0 else []))
-        # read by its timestamps, one per decoded frame (`timing`, as extract.run stores them): its seconds are
-        # right whatever the gaps; else (a decoder other than PyAV) they are counted at one rate, and those after a gap are off
-        # or by each decoded frame's own timestamp (`clock`: extract.workers stores them where they are not the packets')
+        # its seconds are right whatever the gaps where it is read by timestamps, one per decoded frame
+        # (`timing`, as extract.run stores them), or by each decoded frame's own (`clock`: extract.workers
+        # stores them where they are not the packets'); else (a decoder other than PyAV) they are counted
+        # at one rate, and those after a gap are off
         timed = (self.timing is not None and len(self.timing.times) == self.count) or (
             self.clock is not None and self.ended)
         seconds = ("its seconds, read from its timestamps, stay right" if timed else
