@@ -1,6 +1,6 @@
 """The README's KDDCUP99 and images tables are copies of the results files' summaries: each cell equals
 the JSON's mean ± std rounded to two places. A rerun that rewrote benchmarks/results/ without the
-README, or a hand edit of one cell, shows here (the README was rewritten short on 2026-12-08 and its
+README, or a hand edit of one cell, shows here (the README was rewritten short in 9bc379a and its
 figures were checked by hand against these files)."""
 import json
 import re
