@@ -2488,3 +2488,32 @@ def test_every_mark_of_a_timeline_is_named_in_its_legend(tmp_path, monkeypatch):
     drawn = [ln for ln in ax.lines if len(ln.get_xdata())] + list(ax.collections)  # the marks with data
     assert all(m.get_label() in named for m in drawn), [m.get_label() for m in drawn]
     assert any(ln.get_marker() == "v" and ln.get_label() == "event peak" for ln in ax.lines)
+
+
+def test_notes_name_the_runs_own_files_relative_to_the_report_and_missing_footage_in_full(scoreset, tmp_path):
+    """Notes copied from run.json and the scores onto the page (videos and groups left out and why,
+    extraction warnings, an unfinished store's word, a footage check, a video's events note) held
+    the absolute paths `detect` and `extract` write: the analyst's folders, to whoever the report
+    went to. A path in the run's folder is now named from the report's (`../history`), as the
+    store is; where footage is not found its whole path stays (the one way to find the files)."""
+    run = tmp_path / "cases" / "site" / "deep" / "run1"
+    run.mkdir(parents=True)
+    meta = scoreset.meta
+    meta["unfinished_stores"] = [f"{run}/features: its extraction had not finished (3 of 5 videos)"]
+    meta["left_out"] = [{"video": "x.avi", "reason": f"not extracted as the history {run}/history (group 'all')"}]
+    meta["history_left_out"] = [{"video": "h.avi", "reason": f"'{run}/history/manifest.json': damaged"}]
+    meta["groups"] = [dict(meta["groups"][0], line_note=f"read from {run}/models/all.pt"),
+                      dict(meta["groups"][1], reason=f"{run}/features/t.h5 has 3 clips < min_clips=65")]
+    v1, v2, v3 = scoreset.videos
+    v1.decode_warnings = f"{run}/features/cam/v1.h5: 2 damaged frames filled in"
+    v3.source = str(run / "gone" / "v3.avi")  # footage under the run's folder, not there: named in full
+    page = build_report(scoreset, run / "report", clips=False,
+                        event_settings=EventSettings(min_length_s=0)).read_text()
+    for said in ("../features: its extraction had not finished", "not extracted as the history ../history (group",
+                 "&#x27;../history/manifest.json&#x27;: damaged", "../features/t.h5 has 3 clips",
+                 "extraction warned: ../features/cam/v1.h5: 2 damaged"):
+        assert said in page, said
+    elsewhere = [line for line in page.replace("<", "\n<").splitlines() if str(tmp_path) in line]
+    assert elsewhere and all(f"{run}/gone/v3.avi" in line and ("footage not found at" in line
+                                                               or "source not readable" in line)
+                             for line in elsewhere), elsewhere

@@ -610,3 +610,30 @@ def test_report_after_run_into_its_folder_remakes_nothing(footage, tmp_path):
     again = _report_files(out / "report")
     assert sorted(again) == sorted(made)
     assert [n for n in made if again[n] != made[n]] == []
+
+
+def test_a_runs_report_names_no_folder_of_the_analyst_but_where_footage_is_not_found(footage, tmp_path):
+    """`run` into a deep folder, one video at another frame rate than its history and one broken:
+    the page said "not extracted as the history /home/ana/.../run1/history" (run.json's reason, as
+    `detect` wrote it). Now it names the run's history from the report (`../history`); with the
+    footage moved away, `report` names its whole path only where it says the footage is not found."""
+    root, cfg = footage
+    frames, _ = render_video(None, seed=1, cfg=SceneConfig(n_frames=140))
+    mixed = tmp_path / "cases" / "site" / "footage"
+    write_video(mixed / "b30.avi", frames, 30.0)
+    (mixed / "a15.avi").write_bytes((root / "cam1" / "a.avi").read_bytes())
+    (mixed / "broken.avi").write_bytes(b"RIFF not really a video")
+    out = tmp_path / "cases" / "site" / "deep" / "run1"
+    res = CliRunner().invoke(cli, ["run", str(mixed), "--fit-on", str(root / "cam2" / "a.avi"), "--config", str(cfg),
+                                   "--no-clips", "--max-fps", "0", "-o", str(out)])
+    assert res.exit_code == 1 and f"not extracted as the history {out / 'history'}" in res.output, res.output
+    page = (out / "report" / "index.html").read_text()
+    assert "b30.avi</bdi>: not extracted as the history ../history (group" in page
+    assert str(tmp_path) not in page and str(tmp_path.resolve()) not in page
+    mixed.rename(mixed.with_name("moved"))
+    res = CliRunner().invoke(cli, ["report", str(out / "scores"), "-o", str(out / "report"), "--no-clips"])
+    assert res.exit_code == 0, res.output
+    lines = [line for line in (out / "report" / "index.html").read_text().replace("<", "\n<").splitlines()
+             if str(tmp_path) in line]
+    assert lines and all(str(mixed / "a15.avi") in line and ("footage not found at" in line
+                                                             or "source not readable" in line) for line in lines), lines

@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import math
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -76,6 +77,34 @@ def shown_path(path, report_dir) -> str:
     except (OSError, ValueError):
         pass
     return file_name(str(path)) or str(path)  # C:\\runs\\features read here: its name, not the whole path
+
+
+#: a folder's path in a note is one where it starts a path (not within one: /data/tmp/x holds /tmp/x)
+#: and ends, or goes on into it (a `/`): not where a name goes on (run1 in run10, run1.bak)
+_PATH_STARTS = r"(?<![^\s'\"`:,;=()\[\]<>])"
+_PATH_GOES_ON = r"(?![^\s'\"`:,;()\[\]<>/.]|\.[^\s'\"`:,;()\[\]<>/])"
+
+
+def shown_note(text, report_dir) -> str:
+    """A note run.json or the scores hold (a video's or group's reason, an extraction's warnings, a
+    footage check, an unfinished store's word) as the page shows it: each absolute path in the folder
+    holding the report's as `shown_path` names it, relative to the report's folder
+    (`/home/ana/cases/site/run1/history (group 'all'): ...` from run1/report: `../history (...)`).
+    `detect` and `extract` write absolute paths into these texts, the analyst's folders to whoever
+    the report went to. Paths elsewhere stay as written (a path in free text has no end to find
+    but this folder's); footage-not-found lines are not passed here (`_video_section`)."""
+    text = "" if text is None else str(text)
+    try:
+        page = Path(report_dir).absolute()
+        bases = {str(page.parent), str(page.parent.resolve())}  # as written, and through links (/tmp -> /private/tmp)
+        up = Path(os.path.relpath(page.parent, page)).as_posix()  # "..": the report's folder is in it
+    except (OSError, ValueError):
+        return text
+    for base in sorted(bases, key=len, reverse=True):  # the longer first: one holding the other
+        if base == str(Path(base).parent) or base not in text:  # "/": every path would start there
+            continue
+        text = re.sub(_PATH_STARTS + re.escape(base) + _PATH_GOES_ON, lambda _m: up, text)
+    return text
 
 
 def run_store(scores: ScoreSet) -> Path:
@@ -186,21 +215,23 @@ def _summary(scores: ScoreSet, events: EventSet, out: Path) -> str:
                                  "differs") for g in fitted if g.get("cameras")]
     rows += [("repeated frames", f"group {g['group']}: {g['repeats']['note']}")
              for g in fitted if isinstance(g.get("repeats"), dict) and g["repeats"].get("note")]
+    page = out  # the notes' absolute paths in the run's folder, as the page names its files (shown_note)
     out = ("<table class=kv aria-labelledby=run><tbody>"  # named by the "Run" heading above it
-           + "".join(f"<tr><th scope=row>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows) + "</tbody></table>")
+           + "".join(f"<tr><th scope=row>{_e(k)}</th><td>{_e(shown_note(v, page))}</td></tr>" for k, v in rows)
+           + "</tbody></table>")
     skipped = [g for g in groups if g.get("status") in ("skipped", "failed")]
     if skipped:
         out += "<p id=groups-not-scored><b>Groups not scored</b></p><ul>" + "".join(
-            f"<li>{_n(g['group'])} ({len(g.get('videos', []))} videos), {_e(g['status'])}: {_e(g.get('reason', ''))}</li>"
+            f"<li>{_n(g['group'])} ({len(g.get('videos', []))} videos), {_e(g['status'])}: {_e(shown_note(g.get('reason', ''), page))}</li>"
             for g in skipped) + "</ul>"
     left_out = meta.get("left_out", [])
     if left_out:
         out += "<p id=videos-left-out><b>Videos left out</b></p><ul>" + "".join(
-            f"<li>{_n(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in left_out) + "</ul>"
+            f"<li>{_n(v.get('video', ''))}: {_e(shown_note(v.get('reason', ''), page))}</li>" for v in left_out) + "</ul>"
     history_out = meta.get("history_left_out", [])
     if history_out:  # `run --fit-on`: the models were fitted without them
         out += "<p><b>History videos left out</b> (the models were fitted without them)</p><ul>" + "".join(
-            f"<li>{_n(v.get('video', ''))}: {_e(v.get('reason', ''))}</li>" for v in history_out) + "</ul>"
+            f"<li>{_n(v.get('video', ''))}: {_e(shown_note(v.get('reason', ''), page))}</li>" for v in history_out) + "</ul>"
     return out
 
 
@@ -314,7 +345,7 @@ def _caption(e: Event, unit: str, media: EventMedia | None) -> str:
     text = (f"<b>{event_name(e.event)}</b> &middot; {_n(e.video)}<br>{fmt_time(e.start_s, e.start_frame)} &ndash; "
             f"{fmt_time(e.end_s, e.end_frame)} &middot; peak <b>{fmt_score(e.peak_score)}</b>{_e(u)} at "
             f"{fmt_time(e.peak_s, e.peak_frame)}")
-    if media is not None and media.note:
+    if media is not None and media.note:  # why its footage was not read: the whole path, where to look (not shown_note's)
         text += f"<br><span class=note>{_e(media.note)}</span>"
     return text
 
@@ -431,15 +462,21 @@ def _cuts_fact(v: VideoScores) -> str:
 
 def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event], media: dict[int, EventMedia],
                    unit: str, ann, per_video_score, why: str = "", unlike: list[str] = (), camera: str = "",
-                   truth_given: bool = False, stop_event: int | None = None, footage: str = "") -> str:
+                   truth_given: bool = False, stop_event: int | None = None, footage: str = "",
+                   report_dir=None) -> str:
     """One video's section; `truth_given`: an annotation file was given (`ann` None: it does not name the video);
     `stop_event`: the event whose picture is the pictures' one tab stop (the event chosen at load); `footage`:
-    why its footage was not read (`evidence.footage_not_found`), shown as text, never as a link."""
+    why its footage was not read (`evidence.footage_not_found`), shown as text, never as a link;
+    `report_dir`: the report's folder, for the notes' paths (`shown_note`)."""
+
+    def note(text) -> str:  # a note of run.json or the scores, its paths in the run's folder as the page's
+        return _e(shown_note(text, report_dir) if report_dir is not None else text)
+
     facts = []
     if events:
         facts.append(f"<b>{len(events)} event{'s' if len(events) != 1 else ''}</b>")
     else:
-        facts.append(f"<b>no event</b>: {_e(why or 'no clip over the alarm line')}")
+        facts.append(f"<b>no event</b>: {note(why or 'no clip over the alarm line')}")
     u = "" if unit == "score" else " " + unit.split("(")[-1].rstrip(")")
     if len(v.scores):
         top = int(v.scores.argmax())
@@ -465,14 +502,16 @@ def _video_section(v: VideoScores, sid: str, rel: str, geo, events: list[Event],
                      f"before ({done})")
     if v.start_time:  # extract.clock: the recording's start, so events are told by the clock too
         facts.append(f"recorded from {_e(readable_start(v.start_time))} (its {_e(v.start_time_from or '')})")
-    facts += [f"<span class=unseen>{_e(note)}</span>" for note in unlike]  # unlike its history (coverage)
-    if footage:  # the report opened where the footage is not: where it was, as text (no link to break)
+    facts += [f"<span class=unseen>{note(said)}</span>" for said in unlike]  # unlike its history (coverage)
+    # the report opened where the footage is not: where it was, as text (no link to break), its whole
+    # path as evidence.footage_not_found wrote it (not shown_note's): the one way to find the files
+    if footage:
         facts.append(f"<span class=unseen>footage {_e(footage)}: its events show no frame and no clip</span>")
     if v.decode_warnings:  # damaged frames filled in, a picture that changed size, ... (docs/extract.md)
-        facts.append(f"extraction warned: {_e(v.decode_warnings)}")
+        facts.append(f"extraction warned: {note(v.decode_warnings)}")
     if per_video_score is not None and _num(per_video_score.auroc) != "n/a":
         s = per_video_score
-        facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({_e(s.note)})" if s.note else ""))
+        facts.append(f"frame AUROC {_num(s.auroc)}" + (f" ({note(s.note)})" if s.note else ""))
     if ann is not None:  # counted from 0 as everything on the page (the annotation files count from 1)
         shown = ", ".join(f"{fmt_time(_s(v, a - 1), a - 1)}&ndash;{fmt_time(_s(v, b), b - 1)} (frames {a - 1}-{b - 1})"
                           for a, b in _within(ann.intervals, v.n_frames))
@@ -575,7 +614,7 @@ def build_report(
                                        notes.get(v.video, ""), coverage.video_notes(v.video, groups_of.get(v.group, {})),
                                        camera=v.group if per_camera else "", truth_given=annotations is not None,
                                        stop_event=events.events[0].event if events.events else None,
-                                       footage=not_found.get(v.video, "")))
+                                       footage=not_found.get(v.video, ""), report_dir=out))
     n_ev, quiet = len(events.events), events.quiet_videos
     with_events = len(scores) - len(quiet)
     lead = (f"<b>{n_ev} event{'s' if n_ev != 1 else ''}</b> in {with_events} of {len(scores)} videos"
