@@ -1,7 +1,9 @@
-"""The README's KDDCUP99 and images tables are copies of the results files' summaries: each cell equals
+"""The README's KDDCUP99, images and video tables are copies of the results files' summaries: each cell equals
 the JSON's mean ± std rounded to two places. A rerun that rewrote benchmarks/results/ without the
 README, or a hand edit of one cell, shows here (the README was rewritten short in 9bc379a and its
-figures were checked by hand against these files)."""
+figures were checked by hand against these files). The video table's cells are the
+video_confirm_*.json frame AUROCs rounded to three places, one cell at a time (two cells there had been
+rounded twice, from the .md's four places, and were one off in the third)."""
 import json
 import re
 from pathlib import Path
@@ -62,3 +64,92 @@ def test_the_seeds_1_to_4_figures_are_the_kddcup_json_records():
     auroc, auprc = (sum(r[m] for r in records) / 4 for m in ("auroc", "auprc"))
     said = re.search(r"seeds 1-4 alone give (\d+\.\d\d) /\s+(\d+\.\d\d) at 20%", README)
     assert said and said.groups() == (f"{auroc:.2f}", f"{auprc:.2f}")
+
+
+# The README's video table: each row from one results file (the README names which), each figure
+# a frame AUROC rounded to three places. A cell lists its figures in the order the README writes them;
+# a figure is (how, sets, method): the `auroc` of that method on that set, or for the demo row the
+# mean / min / max over its five generator seeds of the per-seed `auroc`. A cell not listed is empty.
+DEMO, PED2, FAR, SULTANI = ("video_confirm_demo.json", "video_confirm_ped2.json", "video_confirm_far.json",
+                            "video_confirm_sultani.json")
+DEMO_SEEDS = tuple(f"demo seed {s}" for s in range(5))
+PED2_IND, PED2_TRANS = "Ped2 inductive (train 01-16 -> test 01-02)", "Ped2 transductive (test 01-02)"
+FAR_IND = tuple(f"demo-far x3 seed {s}, fitted on normal history" for s in (0, 1))
+FAR_TRANS = tuple(f"demo-far x3 seed {s}" for s in (0, 1))
+SULTANI_SET = "Sultani C3D, 6 UCF-Crime videos"
+DUAD, SMOOTH0, ANGLE = "DUAD defaults", "DUAD, no smoothing in time (smooth 0)", "DUAD, score angle (the paper's)"
+COLUMNS = {"DUAD defaults": DUAD, "DUAD, no smoothing in time": SMOOTH0, "DUAD, the paper's angle": ANGLE,
+           "kNN": "knn", "PCA": "pca", "Isolation Forest": "iforest", "OC-SVM": "ocsvm", "DAGMM": "dagmm"}
+ROWS = {"demo generator seeds 0-4, each pooled (transductive)": DEMO,
+        "UCSD Ped2 test 01-02, fitted on training 01-16 (inductive)": PED2,
+        "UCSD Ped2 test 01-02 alone (transductive, the paper's protocol)": PED2,
+        "demo-far x3 seeds 0-1 (people 7% of the frame high), fitted on their normal history (inductive)": FAR,
+        "demo-far x3 seeds 0-1 alone (transductive)": FAR,
+        "Sultani's C3D features, 6 UCF-Crime test videos (transductive)": SULTANI}
+
+
+def _one(sets, method):
+    return [("", s, method) for s in sets]
+
+
+def _mean_range(set_, method):  # "0.976 [0.976, 0.976]": mean [min, max] over run seeds
+    return [("", set_, method), ("min", set_, method), ("max", set_, method)]
+
+
+VIDEO_CELLS = {
+    # demo: the mean over generator seeds; DUAD also the lowest and highest seed
+    ("demo generator seeds 0-4, each pooled (transductive)", "DUAD defaults"):
+        [("mean", DEMO_SEEDS, DUAD), ("lowest", DEMO_SEEDS, DUAD), ("highest", DEMO_SEEDS, DUAD)],
+    **{("demo generator seeds 0-4, each pooled (transductive)", column): [("mean", DEMO_SEEDS, method)]
+       for column, method in COLUMNS.items() if method != DUAD},
+    # Ped2 inductive: DUAD as mean [min, max], kNN with its k 1 variant
+    ("UCSD Ped2 test 01-02, fitted on training 01-16 (inductive)", "DUAD defaults"): _mean_range(PED2_IND, DUAD),
+    ("UCSD Ped2 test 01-02, fitted on training 01-16 (inductive)", "kNN"): _one([PED2_IND], "knn") + _one([PED2_IND], "knn, k 1"),
+    **{("UCSD Ped2 test 01-02, fitted on training 01-16 (inductive)", column): _one([PED2_IND], method)
+       for column, method in COLUMNS.items() if method not in (DUAD, "knn")},
+    ("UCSD Ped2 test 01-02 alone (transductive, the paper's protocol)", "DUAD defaults"): _mean_range(PED2_TRANS, DUAD),
+    **{("UCSD Ped2 test 01-02 alone (transductive, the paper's protocol)", column): _one([PED2_TRANS], method)
+       for column, method in COLUMNS.items() if method != DUAD},
+    # demo-far: one figure per generator seed (0, 1); no smoothing / angle columns were not run there
+    ("demo-far x3 seeds 0-1 (people 7% of the frame high), fitted on their normal history (inductive)", "kNN"):
+        _one(FAR_IND, "knn") + _one(FAR_IND, "knn, k 1"),
+    **{("demo-far x3 seeds 0-1 (people 7% of the frame high), fitted on their normal history (inductive)", column):
+       _one(FAR_IND, method) for column, method in COLUMNS.items() if method not in (SMOOTH0, ANGLE, "knn")},
+    **{("demo-far x3 seeds 0-1 alone (transductive)", column): _one(FAR_TRANS, method)
+       for column, method in COLUMNS.items() if method not in (SMOOTH0, ANGLE)},
+    ("Sultani's C3D features, 6 UCF-Crime test videos (transductive)", "DUAD defaults"): _mean_range(SULTANI_SET, DUAD),
+    **{("Sultani's C3D features, 6 UCF-Crime test videos (transductive)", column): _one([SULTANI_SET], method)
+       for column, method in COLUMNS.items() if method != DUAD},
+}
+
+
+def _figure(rows: dict, how: str, sets, method: str) -> float:
+    if how in ("mean", "lowest", "highest"):
+        per_set = [rows[(s, method)]["auroc"] for s in sets]
+        return {"mean": sum(per_set) / len(per_set), "lowest": min(per_set), "highest": max(per_set)}[how]
+    return rows[(sets, method)]["auroc_" + how if how else "auroc"]
+
+
+def test_the_video_table_is_the_video_confirm_jsons():
+    section = _section("Video: the defaults on data they were not chosen on")
+    header = next(line for line in section.splitlines() if line.startswith("| "))
+    assert [c.strip() for c in header.strip("|").split("|")][1:] == list(COLUMNS)
+    table = _table(section)
+    assert [row[0] for row in table] == list(ROWS)
+    results = {name: {(r["set"], r["method"]): r for r in json.loads((RESULTS / name).read_text())["rows"]}
+               for name in set(ROWS.values())}
+    for row in table:
+        for column, cell in zip(COLUMNS, row[1:]):
+            figures = VIDEO_CELLS.get((row[0], column), [])
+            expected = [f"{_figure(results[ROWS[row[0]]], *figure):.3f}" for figure in figures]
+            assert re.findall(r"\d\.\d+", cell) == expected, (row[0], column, cell)
+
+
+def test_docs_results_copies_the_readme_video_table():
+    """docs/results.md repeats the table above word for word; the two must not drift apart."""
+    def table_lines(text: str) -> list[str]:
+        start = text.index("| set (protocol) | DUAD defaults | DUAD, no smoothing in time |")
+        return text[start:].split("\n\n")[0].splitlines()
+    readme_table = table_lines(_section("Video: the defaults on data they were not chosen on"))
+    assert len(readme_table) == 2 + len(ROWS)
+    assert table_lines((REPO / "docs" / "results.md").read_text()) == readme_table
