@@ -153,3 +153,28 @@ def test_docs_results_copies_the_readme_video_table():
     readme_table = table_lines(_section("Video: the defaults on data they were not chosen on"))
     assert len(readme_table) == 2 + len(ROWS)
     assert table_lines((REPO / "docs" / "results.md").read_text()) == readme_table
+
+
+def _check_rows(name: str) -> dict:
+    return {(r["set"], r["method"]): r["auroc"] for r in json.loads((RESULTS / f"{name}.json").read_text())["rows"]}
+
+
+def test_the_limitations_night_and_leaves_figures_are_the_check_jsons():
+    """'brings DUAD to 0.48-0.69 ... (kNN 0.47-0.68, PCA 0.49-0.75)': each method's range over every
+    night set of video_check_night.json; 'leaves ... up to 0.30': DUAD's largest loss in
+    video_check_foliage.json, each leafy set against the same set as filmed (a calm history
+    against the set fitted on its own)."""
+    night = _check_rows("video_check_night")
+    for label, method in (("DUAD", "DUAD defaults"), ("kNN", "knn"), ("PCA", "pca")):
+        scores = [a for (s, m), a in night.items() if m == method and "(night)" in s]
+        said = (re.search(r"harsh night brings DUAD to (\d\.\d\d)-(\d\.\d\d)", README).groups() if label == "DUAD"
+                else re.search(label + r" (\d\.\d\d)-(\d\.\d\d)[,)]", README.split("harsh night")[1]).groups())
+        assert said == (f"{min(scores):.2f}", f"{max(scores):.2f}"), label
+    leaves = _check_rows("video_check_foliage")
+    def as_filmed(leafy: str) -> float:  # Ped2-dev's inductive set names no history
+        clean = leafy.replace(" (foliage)", "").replace("the calm history", "normal history")
+        return leaves.get((clean, "DUAD defaults")) or leaves[(clean.replace(", fitted on normal history", ""), "DUAD defaults")]
+    losses = [as_filmed(s) - a for (s, m), a in leaves.items() if m == "DUAD defaults" and "(foliage)" in s]
+    assert len(losses) == 12
+    said = re.search(r"costs the most of anything\n  measured\*\*: up to (\d\.\d\d) frame AUROC", README)
+    assert said and said.group(1) == f"{max(losses):.2f}"
