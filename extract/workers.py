@@ -271,7 +271,7 @@ def _retimed(stream, spec: ClipSpec) -> dict | None:
     if times is None:
         return None
     container = stream.timing.container_fps if stream.timing is not None else stream.fps
-    timing = variable_timing(times, container)
+    timing = variable_timing(times, container, [i for i in clock.held if i < stream.count])
     fps = timing.fps if timing is not None else container
     if spec.rate_for(fps) != spec.rate_for(stream.fps):
         fps = stream.fps
