@@ -113,6 +113,9 @@ class FrameStream:
     #: each decoded frame's own time, as PyAV gives the frames (`extract.timing.DecodedClock`); None for
     #: the other decoders and where the packets' timestamps were carried on (`restart_note`)
     clock: "DecodedClock | None" = None
+    #: seconds of the file before the first frame OpenCV gave (`OpenCVFrames.first_ms`): frames it dropped
+    #: before the file's first keyframe, which it neither decodes nor counts (`start_note`)
+    opencv_lead_s: float = 0.0
 
     def __post_init__(self) -> None:
         self.count = 0
@@ -158,8 +161,7 @@ class FrameStream:
         the first keyframe (`start_note`); 0 before every frame was read."""
         if self.slots is None or not self.ended:
             return 0
-        leading = getattr(self.reader, "leading_lost", 0) if self.reader is not None else 0
-        return max(0, self.slots.count - self.count - leading)
+        return max(0, self.slots.count - self.count - self.leading_lost)
 
     def missing_note(self) -> str | None:
         """One line on the frames missing from a constant-rate recording, or None: the demuxer skips
@@ -214,15 +216,37 @@ class FrameStream:
                 f"{self.reader.damage_reason}): each shows the frame before it, so later frames keep their "
                 "place; clips there read no motion")
 
+    @property
+    def leading_lost(self) -> int:
+        """Frames counted before the first decoded one that nothing could decode (PyAV's count; OpenCV
+        counts none: `opencv_lead_s`)."""
+        return getattr(self.reader, "leading_lost", 0) if self.reader is not None else 0
+
+    @property
+    def leading_seconds(self) -> float:
+        """The seconds of the file before its first decoded frame that could not be decoded (a segment
+        cut mid-GOP): the time its frame 0 is after its start, by PyAV's count or OpenCV's first time."""
+        if self.leading_lost:
+            return float(self.reader.leading_seconds)
+        return self.opencv_lead_s
+
     def start_note(self) -> str | None:
         """One line when the file's first frames could not be decoded (it starts mid-GOP), or None."""
-        lost = getattr(self.reader, "leading_lost", 0) if self.reader is not None else 0
-        if not lost:
-            return None
-        return (f"the file's first {lost} frame(s) ({self.reader.leading_seconds:.2f} s) could not be decoded: it "
-                "starts within a group of pictures whose keyframe is in the file before it (a recorder's "
+        lost = self.leading_lost
+        tail = ("it starts within a group of pictures whose keyframe is in the file before it (a recorder's "
                 "segment cut mid-GOP): frame 0 here is the file's first keyframe, and frame numbers and seconds "
                 "count from it (a start time read from the name or tags is moved by as much)")
+        if lost:
+            return f"the file's first {lost} frame(s) ({self.reader.leading_seconds:.2f} s) could not be decoded: {tail}"
+        if not self.opencv_lead_s:
+            return None
+        # OpenCV gives the first frame's time, not how many frames it dropped before it: at the container's
+        # rate, about so many (a camera that skips frames had fewer)
+        about = (f"about {round(self.opencv_lead_s * self.fps)} frame(s) at its {self.fps:g} fps; "
+                 if math.isfinite(self.fps) and self.fps > 0 else "")
+        return (f"the file's first {self.opencv_lead_s:.2f} s could not be decoded (its first frame OpenCV gave is "
+                f"stamped {self.opencv_lead_s:.2f} s after the stream's start; {about}OpenCV drops such frames "
+                f"without counting them): {tail}")
 
     def streams_note(self) -> str | None:
         """One line when the file holds video streams besides the one read, or None."""
@@ -617,6 +641,45 @@ def upright(frame, aspect: Fraction | None = None) -> np.ndarray:
 OPENCV_THREADS = 1
 
 
+class OpenCVFrames:
+    """An OpenCV capture's frames as RGB. OpenCV's FFmpeg capture drops, without a word, the frames
+    before the first keyframe of a file cut within a group of pictures (a recorder's segment cut
+    mid-GOP); the one thing it tells of them is the time of the first frame it gives, counted from
+    the stream's first timestamp (CAP_PROP_POS_MSEC; its frame position counts frames read, so
+    1). `first_ms` keeps it (None before the first frame, 0 where the stream stamps none: a raw
+    H.264/HEVC stream, whose loss it cannot tell)."""
+
+    def __init__(self, capture) -> None:
+        self.capture = capture
+        self.first_ms: float | None = None
+        self._frames = self._read()
+
+    def __iter__(self) -> "OpenCVFrames":
+        return self
+
+    def __next__(self) -> np.ndarray:
+        return next(self._frames)
+
+    def close(self) -> None:
+        self._frames.close()
+        self.capture.release()
+
+    def _read(self) -> Iterator[np.ndarray]:
+        import cv2
+
+        try:
+            while True:
+                ok, frame = self.capture.read()
+                if not ok:  # end of stream and decode errors look the same here
+                    return
+                if self.first_ms is None:
+                    ms = self.capture.get(cv2.CAP_PROP_POS_MSEC)
+                    self.first_ms = float(ms) if math.isfinite(ms) and ms > 0 else 0.0
+                yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        finally:
+            self.capture.release()
+
+
 def open_opencv(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
     import cv2
 
@@ -629,18 +692,7 @@ def open_opencv(path: str) -> tuple[float, int, Iterator[np.ndarray]]:
         raise DecodeError("OpenCV could not open the file")
     fps = capture.get(cv2.CAP_PROP_FPS)
     claimed = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
-
-    def frames() -> Iterator[np.ndarray]:
-        try:
-            while True:
-                ok, frame = capture.read()
-                if not ok:  # end of stream and decode errors look the same here
-                    return
-                yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        finally:
-            capture.release()
-
-    return (fps if fps > 0 else math.nan), (claimed if claimed > 0 else -1), frames()
+    return (fps if fps > 0 else math.nan), (claimed if claimed > 0 else -1), OpenCVFrames(capture)
 
 
 BUILTIN_DECODERS: dict[str, Opener] = {
@@ -762,13 +814,20 @@ def open_video(path: str | os.PathLike, decoders: tuple[str, ...] = DEFAULT_DECO
             fps, rate_note, guessed = raw_rate(raw, unstated_fps, guessed_fps)
             if reader is not None and reader.leading_lost:  # no timestamps: the lost frames at its rate
                 reader.leading_seconds = reader.leading_lost / fps
+        # OpenCV's first frame stamped after the stream's start by over half a frame: frames before the file's
+        # first keyframe it dropped without a word (a stream that stamps none, a raw one, says 0: no loss told)
+        lead_s = getattr(frames, "first_ms", None) or 0.0
+        lead_s = lead_s / 1000.0 if isinstance(frames, OpenCVFrames) else 0.0
+        if not (math.isfinite(fps) and fps > 0 and lead_s * fps > 0.5) or raw is not None:
+            lead_s = 0.0
         # each frame's own timestamp, on the packets' clock: not where their times were unwrapped or carried on
         clock = (DecodedClock(packets) if reader is not None and packets is not None and packets.stamped is not None
                  and np.array_equal(packets.stamped, packets.read) else None)
         return FrameStream(name, timing.fps if timing is not None else fps, claimed,
                            _guarded(name, chained), errors, timing, reader=reader, sample_aspect=aspect,
                            rate_note=rate_note, rate_guessed=guessed, slots=slots,
-                           restart_note=None if packets is None else packets.restart_note(), clock=clock)
+                           restart_note=None if packets is None else packets.restart_note(), clock=clock,
+                           opencv_lead_s=lead_s)
     detail = "; ".join(f"{name}: {why}" for name, why in errors.items())
     if errors.get("pyav", "").endswith("no video stream"):
         raise DecodeError(f"the file holds no video stream{_streams_held(path)} ({detail})")

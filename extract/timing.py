@@ -295,6 +295,9 @@ class Timing:
     fps: float  # the rate its frames keep on average between pauses (`kept_rate`)
     times: np.ndarray  # each frame's time (s) from the first
     intervals: tuple[float, float, float]  # shortest, median, longest gap between frames (s)
+    #: frames the decoder put out late, kept at the time of the one before (`DecodedClock.held`): the
+    #: gaps of 0 s before them are no spacing of the recording, and `intervals` leaves them out
+    held: int = 0
 
     def note(self) -> str:
         shortest, median, longest = self.intervals
@@ -305,7 +308,13 @@ class Timing:
                 if math.isfinite(self.container_fps) else "the container states no frame rate")
         return (f"{head}, its {len(self.times)} frames span "
                 f"{self.times[-1]:.2f} s ({self.fps:.3g} fps{between}, {shortest:.3g}-{longest:.3g} s apart, median "
-                f"{median:.3g} s); read at {self.fps:.3g} fps")
+                f"{median:.3g} s{self._held_words()}); read at {self.fps:.3g} fps")
+
+    def _held_words(self) -> str:
+        if not self.held:
+            return ""
+        return (f"; {self.held} frame(s) the decoder put out late kept at the time of the one before, "
+                "their 0 s gaps left out")
 
     def attrs(self) -> dict:
         """What the feature store keeps of it (extract.run)."""
@@ -323,9 +332,11 @@ class Timing:
         return abs(span * fps + 1 - claimed) <= max(1.0, 0.01 * claimed)
 
 
-def variable_timing(times: np.ndarray | None, container_fps: float) -> Timing | None:
+def variable_timing(times: np.ndarray | None, container_fps: float, held=()) -> Timing | None:
     """A `Timing` when some gap between frames strays more than `STRAY` of a frame from the
-    container's rate (an MP4 says its average rate), else None."""
+    container's rate (an MP4 says its average rate), else None. `held`: the indices of frames kept at
+    the time of the one before (`DecodedClock.held`): the gaps just before them are left out of the
+    intervals (the note said "0-0.3 s apart" of a 10 fps camera whose frames were never 0 s apart)."""
     if times is None or len(times) < 2:
         return None
     gaps = np.diff(times)
@@ -336,8 +347,13 @@ def variable_timing(times: np.ndarray | None, container_fps: float) -> Timing | 
                and bool(np.all(np.abs(gaps * container_fps - 1.0) <= STRAY)))
     if regular:
         return None
+    spaced = gaps
+    if len(held):
+        keep = np.ones(len(gaps), dtype=bool)
+        keep[[i - 1 for i in held if 0 < i <= len(gaps)]] = False
+        spaced = gaps[keep] if keep.any() else gaps
     return Timing(float(container_fps), kept_rate(times), times,
-                  (float(gaps.min()), float(np.median(gaps)), float(gaps.max())))
+                  (float(spaced.min()), float(np.median(spaced)), float(spaced.max())), len(held))
 
 
 def kept_rate(times: np.ndarray) -> float:
@@ -376,6 +392,7 @@ class DecodedClock:
         self.step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0
         self.times: list[float] = []
         self.drifted_at: int | None = None  # the first frame whose time is not its packet's
+        self.held: list[int] = []  # the frames put out later than the one before, kept at its time
         self._slot = -1  # the packet slot of the latest frame
         self._planned_pauses: np.ndarray | None = None
 
@@ -394,6 +411,7 @@ class DecodedClock:
             t = float(pts) * self.base - self.origin
         if self.times and t < self.times[-1]:
             t = self.times[-1]
+            self.held.append(i)
         self.times.append(t)
         if pts is not None:
             at = int(np.searchsorted(self.planned, t))

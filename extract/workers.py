@@ -235,9 +235,10 @@ def _run_task(task: Task, post: Callable[[tuple], None], status: Any, backbone: 
         start, origin = recording_start(task.source.path, stream.reader.metadata if stream.reader else None)
         leading = stream.start_note()
         if leading:  # extract.decode: a segment that starts mid-GOP; its frame 0 is that much after its start
-            told.update(leading_lost=stream.reader.leading_lost, start_note=leading)
+            told.update(start_note=leading, leading_seconds=round(stream.leading_seconds, 6),
+                        **({"leading_lost": stream.leading_lost} if stream.leading_lost else {}))
             if start is not None:
-                start = clock_after(datetime.fromisoformat(start), stream.reader.leading_seconds, "exact")
+                start = clock_after(datetime.fromisoformat(start), stream.leading_seconds, "exact")
         if start is not None:  # extract.clock: an event is told by the clock too
             told.update(start_time=start, start_time_from=origin)
         else:  # a name or tag whose time looks off a clock never set: said, not printed on every event
@@ -270,7 +271,7 @@ def _retimed(stream, spec: ClipSpec) -> dict | None:
     if times is None:
         return None
     container = stream.timing.container_fps if stream.timing is not None else stream.fps
-    timing = variable_timing(times, container)
+    timing = variable_timing(times, container, [i for i in clock.held if i < stream.count])
     fps = timing.fps if timing is not None else container
     if spec.rate_for(fps) != spec.rate_for(stream.fps):
         fps = stream.fps

@@ -788,6 +788,51 @@ def test_a_segment_cut_mid_gop_says_what_it_lost(tmp_path):
     full_stream.close()
 
 
+def test_a_segment_cut_mid_gop_read_by_opencv_says_what_it_lost(tmp_path):
+    """The same cut segment read by OpenCV (PyAV missing, or refusing the file): OpenCV drops the frames
+    before the first keyframe and counts none of them (its frame position reads 1 at the first frame it
+    gives), so frame 0 and every clock time were that much early and nothing said so. The one thing it
+    tells is the first frame's time after the stream's start (CAP_PROP_POS_MSEC): the note gives those
+    seconds (PyAV's count of them) and the frames they hold at the container's rate as an estimate; the
+    recording's start moves by them, as PyAV's does. A file that starts at its keyframe says nothing."""
+    from datetime import datetime, timedelta
+
+    import av
+    from extract.backbones.motion import MotionBackbone
+    from extract.run import ExtractOptions, extract_videos
+    from extract.store import FeatureStore
+
+    full = make_h264(tmp_path / "full.mp4", 60, fps=5)
+    cut = tmp_path / "cam1_20261205_080000.ts"
+    with av.open(os.fspath(full)) as src, av.open(os.fspath(cut), "w", format="mpegts") as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream_from_template(stream)
+        for k, packet in enumerate(p for p in src.demux(stream) if p.dts is not None):
+            if k >= 3:
+                packet.stream = out
+                dst.mux(packet)
+    by_pyav = open_video(cut, ("pyav",))
+    pyav_frames = [decoded_code(f) for f in by_pyav.frames]
+    lost, lost_s = by_pyav.reader.leading_lost, by_pyav.reader.leading_seconds
+    stream = open_video(cut, ("opencv",))
+    frames = [decoded_code(f) for f in stream.frames]
+    assert stream.backend == "opencv" and frames == pyav_frames  # the same frames, from the first keyframe
+    assert stream.leading_seconds == pytest.approx(lost_s, abs=1e-6) and stream.leading_lost == 0  # counted: none
+    note = stream.start_note()
+    assert note.startswith(f"the file's first {lost_s:.2f} s could not be decoded") and "starts within a group" in note
+    assert f"about {lost} frame(s) at its 5 fps" in note
+
+    summary = extract_videos(cut, tmp_path / "out", MotionBackbone(),
+                             ExtractOptions(progress=False, decoders=("opencv",)))
+    attrs = FeatureStore(tmp_path / "out").attrs(cut.name)
+    assert attrs["decoder"] == "opencv" and attrs["n_frames"] == len(frames)
+    assert note in attrs["decode_warnings"] and f"{cut.name}: " in summary.report()
+    assert attrs["leading_seconds"] == pytest.approx(lost_s) and "leading_lost" not in attrs
+    assert attrs["start_time"] == (datetime(2026, 12, 5, 8) + timedelta(seconds=lost_s)).isoformat()
+    full_stream = open_video(full, ("opencv",))
+    assert full_stream.start_note() is None and sum(1 for _ in full_stream.frames) == 60
+
+
 def test_an_mp4_never_finalised_says_so(tmp_path):
     """Power lost while recording: media but no index; the error was the decoders' 'Invalid data'."""
     path = make_h264(tmp_path / "rec.mp4", 30)

@@ -540,3 +540,26 @@ def test_damage_just_before_frames_never_recorded_fills_only_the_packets_it_took
     np.testing.assert_allclose(times[real], [numbers[i] / 10 for i in real], atol=1e-9)
     np.testing.assert_allclose(times[damaged], [kept[i] / 10 for i in damaged], atol=1e-9)  # the packets' slots
     assert stream.clock.final(len(frames)) is None  # one frame per packet: the packets' times stand
+
+
+def test_a_late_frame_held_at_the_time_before_is_no_gap_of_0_s_in_the_note():
+    """A frame the decoder puts out later than the one after it (`DecodedClock`: kept at the time of the
+    one before, so that times never go back) left a gap of 0 s, and the video's note said its frames
+    were "0-0.3 s apart" (`frame_intervals_s` [0, ...]), which no two frames of this 10 fps camera were.
+    The held frame's gap is left out of the intervals and the note says it was held; a clock that held
+    none reads as before."""
+    from fractions import Fraction
+
+    from extract.timing import DecodedClock, Packets
+
+    pts = [0, 100, 200, 300, 400, 500, 800, 900, 1000]  # 10 fps, the camera skipping two frames at 0.8 s
+    clock = DecodedClock(Packets(np.array(pts, dtype=np.int64), Fraction(1, 1000)))
+    for p in [0, 100, 300, 200, 400, 500, 800, 900, 1000]:  # 0.2 s put out after 0.3 s
+        clock.add(p)
+    times = clock.final(len(pts))
+    assert list(times[2:4]) == [0.3, 0.3] and clock.held == [3]
+    timing = variable_timing(times, 10.0, clock.held)
+    assert timing.intervals == pytest.approx((0.1, 0.1, 0.3)) and timing.attrs()["frame_intervals_s"][0] > 0
+    assert "0.1-0.3 s apart" in timing.note() and "1 frame(s) the decoder put out late" in timing.note()
+    plain = variable_timing(np.array(pts) / 1000.0, 10.0)
+    assert plain.held == 0 and "put out late" not in plain.note() and "0.1-0.3 s apart" in plain.note()

@@ -205,7 +205,8 @@ def _read_feed(feed: Feed, put, stop: threading.Event, options: WatchOptions) ->
                 why, frames = _error_text(exc, feed), iter(())
         put(("session", stream.fps, stream.backend, None if timing is None else timing.times,
              None if reader is None else reader.metadata, bool(getattr(stream, "rate_guessed", False)),
-             float(getattr(reader, "leading_seconds", 0.0) or 0.0), getattr(stream, "rate_note", None)))
+             float(getattr(stream, "leading_seconds", None) or getattr(reader, "leading_seconds", 0.0) or 0.0),
+             getattr(stream, "rate_note", None)))
         fps = stream.fps if stream.fps and math.isfinite(stream.fps) and stream.fps > 0 else None
         n, t0, last = 0, None, None
         # seconds of this session the reader spent in `put` rather than reading: a full queue (the scorer
