@@ -95,3 +95,7 @@ def test_bounds_are_their_sources():
 
     assert (settings.MAX_SECONDS, settings.MAX_FRAMES, settings.MAX_THREADS, settings.MAX_REPEATS) == (
         MAX_WAIT_S, MAX_STRIDE, MAX_THREADS, MAX_REPEATS)
+    # the settings files' seconds take the options' week (a file's 1e30 passed where the option refused it)
+    from videoad.events import MAX_EVENT_S
+    from videoad.extract_config import MAX_DECODE_TIMEOUT_S
+    assert MAX_EVENT_S == MAX_DECODE_TIMEOUT_S == settings.MAX_SECONDS

@@ -293,6 +293,11 @@ def test_hot_boxes_are_connected_groups_and_cells_honour_the_region():
 def test_settings_are_checked_and_scores_formatted_one_way():
     with pytest.raises(ValueError, match="merge_gap_s"):
         EventSettings(merge_gap_s=-1).check()
+    # past the week --merge-gap and --min-event take (run.json, a library caller): 1e30 dropped every event
+    for key in ("merge_gap_s", "min_length_s"):
+        with pytest.raises(ValueError, match=f"{key} must be a number of seconds >= 0, at most 604800"):
+            EventSettings(**{key: 1e30}).check()
+    assert EventSettings(merge_gap_s=604800, min_length_s=0).check()
     assert fmt_score(1.00321) == "1.003" and fmt_score(None) == "n/a" and fmt_score(12345.6) == "1.23e+04"
 
 

@@ -156,6 +156,8 @@ def test_a_watch_option_beats_the_file(tmp_path):
     ("backbone: {name: motion, options: {sise: 160}}\n", "unknown key(s) ['backbone.options.sise']: backbone "
                                                           "'motion' has no option 'sise'; its options: "),
     ("tail: cut\n", "tail must be drop or pad"),
+    # past the week --decode-timeout takes: the file's 1e30 passed and overflowed the decoder's wait
+    ("decode_timeout: 1.0e30\n", "decode_timeout must be a number of seconds > 0, at most 604800 (a week)"),
     ("backbone: {name: motion, options: {weights: w.pt}}\n", "backbone.options.weights needs a learned backbone"),
     ("backbone: {name: r3d_18, options: {weights: missing/w.pt}}\n", "backbone.options.weights"),
 ])
@@ -181,6 +183,10 @@ def test_a_bad_extract_file_fails_before_any_work_naming_file_and_key(tmp_path, 
     ("hook_timeout_s: 1.0e10\n", "hook_timeout_s must be a number of seconds > 0, at most 604800 (a week)"),
     ("sources: {poll_s: 1.0e10}\n", "sources.poll_s must be a number of seconds > 0, at most 604800"),
     ("backoff_s: 1.0e10\n", "backoff_s must be a number of seconds > 0, at most 604800"),
+    # past the week --merge-gap and --min-event take: 1e30 passed the file, and a min_length_s of
+    # 1e30 dropped every event in silence
+    ("events: {merge_gap_s: 1.0e30}\n", "events.merge_gap_s must be a number of seconds >= 0, at most 604800"),
+    ("events: {min_length_s: 604801}\n", "events.min_length_s must be a number of seconds >= 0, at most 604800"),
 ])
 def test_a_bad_watch_file_fails_before_any_work_naming_file_and_key(tmp_path, text, message):
     make_video(tmp_path / "v.mp4", 4)

@@ -18,7 +18,10 @@ X = np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32)
      r"DAGMM: training loss became (nan|inf) in epoch \d+ of 3 \(lr 1e\+30, lambda_energy 0.1, lambda_cov 0.005\): "
      r"lower lr"),
 ])
-def test_diverged_training_names_the_setting(name, params, match):
+def test_diverged_training_names_the_setting(name, params, match, monkeypatch):
+    # lr 1e30 is refused before the fit now (validation.MAX_LR); the check after a diverged training
+    # stays for what the range cannot foresee, and is driven past that range here
+    monkeypatch.setattr(f"videoad.{'detector.duad' if name == 'duad' else 'baselines.dagmm'}.MAX_LR", 1e31)
     det = registry.make(name, params, seed=0)
     with pytest.raises(ValueError, match=match) as err:
         det.fit(X)

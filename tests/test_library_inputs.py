@@ -265,9 +265,14 @@ def test_training_settings_out_of_range_are_named_before_the_fit():
     failed inside torch's Adam, tol="x" after the training, p=None as float()'s TypeError, and
     final_epochs=1.5 ran one epoch."""
     X = np.random.default_rng(0).normal(size=(100, 5))
-    for key, value, says in (("lr", 0, "lr must be a number > 0"), ("lr", -1, "lr must be a number > 0"),
-                             ("lr", "fast", "lr must be a number > 0"),
-                             ("weight_decay", -1, "weight_decay must be a number >= 0"),
+    for key, value, says in (("lr", 0, "lr must be a number from 1e-10 to 1"), ("lr", -1, "lr must be a number from"),
+                             ("lr", "fast", "lr must be a number from 1e-10 to 1"),
+                             # 1e-300 trained nothing in silence (no weight moved: validation.MIN_LR);
+                             # 1e300 failed inside torch, weight_decay 1e39 too, 1e30 trained nothing
+                             ("lr", 1e-300, "lr must be a number from 1e-10 to 1, got 1e-300"),
+                             ("lr", 1e300, "lr must be a number from 1e-10 to 1, got 1e"),
+                             ("weight_decay", -1, "weight_decay must be a number from 0 to 1e\\+06"),
+                             ("weight_decay", 1e30, "weight_decay must be a number from 0 to 1e\\+06, got 1e"),
                              ("tol", -1, r"tol must be a number in \[0, 1\]"), ("tol", "x", "tol must be"),
                              ("guard_margin", "x", "guard_margin must be a number > 0"),
                              ("p", None, "p must be a percentage"), ("p0", True, "p0 must be a percentage"),
@@ -277,6 +282,24 @@ def test_training_settings_out_of_range_are_named_before_the_fit():
         with pytest.raises(ValueError, match=says):
             DUAD(**{**SMALL, key: value}).fit(X)
     assert DUAD(**{**SMALL, "lr": "1e-3", "tol": 0}, random_state=0).fit(X).n_epochs_ > 0  # YAML may give "1e-3"
+    # the ends of the ranges are fitted
+    assert DUAD(**{**SMALL, "lr": 1e-10, "weight_decay": 1e6}, random_state=0).fit(X).n_epochs_ > 0
+    assert DUAD(**{**SMALL, "lr": 1}, random_state=0).fit(X).n_epochs_ > 0
+
+
+def test_dagmm_real_settings_out_of_range_are_named_before_the_fit():
+    """DAGMM(eps=1e30) gave every row the same score (from 1e14 on: float64 lost the distances
+    beside log(eps); DAGMM.MAX_EPS), lr=1e-300 trained nothing, both in silence."""
+    from videoad.baselines.dagmm import DAGMM
+
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    for key, value, says in (("eps", 1e30, r"eps must be a finite number > 0 and <= 1e\+06, got 1e\+30"),
+                             ("eps", 1e14, r"eps must be a finite number > 0 and <= 1e\+06"),
+                             ("lr", 1e-300, r"lr must be a finite number >= 1e-10 and <= 1, got 1e-300"),
+                             ("lr", 2.0, r"lr must be a finite number >= 1e-10 and <= 1, got 2.0")):
+        with pytest.raises(ValueError, match=says):
+            DAGMM(**{key: value, "epochs": 1}).fit(X)
+    assert np.ptp(DAGMM(eps=1e6, epochs=1, random_state=0).fit(X).decision_scores_) > 0
 
 
 def test_baseline_counts_that_are_not_whole_or_too_small_are_refused():

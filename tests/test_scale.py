@@ -298,6 +298,11 @@ def test_bench_scale_settings_come_from_its_file_then_the_options(tmp_path):
     mine.write_text("threads: two\n")
     res = CliRunner().invoke(scale_cmd, ["--config", str(mine), "--print-config"])
     assert res.exit_code != 0 and "mine.yaml" in res.output and "threads" in res.output
+    # past the week --timeout and --max-seconds take: the file's 1e30 passed and overflowed the child's wait
+    for key in ("timeout", "max_seconds"):
+        mine.write_text(f"{key}: 1.0e30\n")
+        res = CliRunner().invoke(scale_cmd, ["--config", str(mine), "--print-config"])
+        assert res.exit_code != 0 and f"mine.yaml: {key} must be > 0, at most 604800 (a week)" in res.output, res.output
     res = CliRunner().invoke(scale_cmd, ["--rows", "1k", "--print-config"])
     assert res.exit_code != 0 and "--rows must be comma-separated whole numbers" in res.output
     # detect's names for the same methods (`--methods duad,pca` was "unknown methods")

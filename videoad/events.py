@@ -56,6 +56,12 @@ CSV_COLUMNS = ("event", "video", "category", "start_frame", "end_frame", "start_
                "scene_cuts", "start_clock", "end_clock", "peak_clock", "peak_cells", "where", "group")
 
 
+#: the longest merge gap or shortest event (seconds): a week, as the --merge-gap and --min-event
+#: options take (videoad.cli.settings.MAX_SECONDS; tests/test_cli_bounds.py keeps them equal). A settings
+#: file's min_length_s of 1e30 dropped every event, in silence
+MAX_EVENT_S = 7 * 24 * 3600.0
+
+
 @dataclass(frozen=True)
 class EventSettings:
     """How clip scores become events (the same rules for `detect`, `run` and the report)."""
@@ -68,8 +74,9 @@ class EventSettings:
             value = getattr(self, name)
             if isinstance(value, bool):  # JSON's true is an int to Python: run.json's `merge_gap_s: true` merged at 1 s
                 raise ValueError(f"event setting {name}: {json.dumps(value)} is not a number of seconds")
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"event setting {name} must be a number >= 0, got {value!r}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or not 0 <= value <= MAX_EVENT_S:
+                raise ValueError(f"event setting {name} must be a number of seconds >= 0, at most {MAX_EVENT_S:g} "
+                                 f"(a week, as --merge-gap and --min-event take), got {value!r}")
         return self
 
 

@@ -51,6 +51,8 @@ _ONE_UP = (lambda v: v >= 1, ">= 1")
 #: the longest stride (frames): 10^30 passed and every video failed at the feature write (HDF5 holds
 #: 64-bit integers); 2^31 - 1 frames is over 2 years of 30 fps video, longer than any file
 MAX_STRIDE = 2**31 - 1
+#: the longest decode timeout (seconds): a week, as --decode-timeout (videoad.cli.settings.MAX_SECONDS)
+MAX_DECODE_TIMEOUT_S = 7 * 24 * 3600.0
 RULES = {
     "stride": (lambda v: 1 <= v <= MAX_STRIDE, f"a number of frames >= 1, at most {MAX_STRIDE}"), "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
     # at most a plausible camera's rate: a million frames a second made a run that never ended
@@ -58,7 +60,9 @@ RULES = {
                    f"a number of frames a second > 0, at most {MAX_PLAUSIBLE_FPS:g}"),
     "max_fps": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
     "image_fps": _POSITIVE,
-    "decode_timeout": _POSITIVE,
+    # a week at most, as --decode-timeout takes: 1e30 passed the file and overflowed the wait
+    "decode_timeout": (lambda v: math.isfinite(v) and 0 < v <= MAX_DECODE_TIMEOUT_S,
+                       f"a number of seconds > 0, at most {MAX_DECODE_TIMEOUT_S:g} (a week)"),
     "tail": (lambda v: v in ("drop", "pad"), "drop or pad"),
     "dtype": (lambda v: v in ("float32", "float16"), "float32 or float16"),
     # each a decoder of extract.decode's or package.module:function: `decrod` failed only when the first gave up

@@ -68,7 +68,8 @@ _WAIT_OR_ZERO = (lambda v: math.isfinite(v) and 0 <= v <= MAX_WAIT_S, f"a number
 #: the WatchOptions settings' ranges (videoad.live.outputs, where `WatchOptions.check` reads them too)
 #: and those of the events and the sources
 RULES = {
-    "events.merge_gap_s": _NOT_NEGATIVE, "events.min_length_s": _NOT_NEGATIVE,
+    # a week at most, as --merge-gap and --min-event (1e30 passed the file, and dropped every event)
+    "events.merge_gap_s": _WAIT_OR_ZERO, "events.min_length_s": _WAIT_OR_ZERO,
     "sources.timeout": _WAIT, "sources.poll_s": _WAIT, "sources.settle_s": _WAIT_OR_ZERO,
     "sources.image_fps": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
     # the form of a learned backbone's device: `abc` passed --print-config and failed later, naming no file

@@ -47,7 +47,7 @@ import numpy as np
 
 from videoad.bench.common import (data_inputs, environment, output_option, output_ready, results_dir,
                                   results_lock)
-from videoad.cli.settings import MAX_THREADS, count, seconds
+from videoad.cli.settings import MAX_SECONDS, MAX_THREADS, count, seconds
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -479,8 +479,10 @@ def load_config(path=None, **given) -> dict:
                       "a file name without a folder (scale.json and scale.md are written under -o)"),
              # at most detect's cap: 10^30 passed the read and overflowed torch.set_num_threads at the first fit
              "threads": (lambda v: 1 <= v <= MAX_THREADS, f">= 1, at most {MAX_THREADS}"),
-             "max_seconds": (lambda v: v > 0, "> 0"),
-             "timeout": (lambda v: v > 0, "> 0")}
+             # a week at most, as --max-seconds and --timeout take: a file's timeout of 1e30
+             # overflowed the child's wait
+             "max_seconds": (lambda v: 0 < v <= MAX_SECONDS, f"> 0, at most {MAX_SECONDS:g} (a week)"),
+             "timeout": (lambda v: 0 < v <= MAX_SECONDS, f"> 0, at most {MAX_SECONDS:g} (a week)")}
     check_values({k: cfg[k] for k in options if k in rules}, rules, "the command line options")
     check_values({k: v for k, v in cfg.items() if k not in options}, rules, where)
     return cfg

@@ -41,7 +41,8 @@ from videoad.detector.clustering import SELECTION_RULES, ClusterResult, make_clu
 from videoad.detector.gmm_torch import COVARIANCE_TYPES as TORCH_COVARIANCES
 from videoad.detector.knn import KNNIndex, batched
 from videoad.detector.torch_base import CHUNK_VALUES, TorchDetector, check_threads, seed_torch, thread_limits
-from videoad.detector.validation import MAX_COUNT, MAX_REPEATS, MAX_WIDTH, check_count, check_percent, whole_valued
+from videoad.detector.validation import (MAX_COUNT, MAX_LR, MAX_REPEATS, MAX_WIDTH, MIN_LR, check_count, check_percent,
+                                        whole_valued)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,11 @@ RESTART_WHENS = ("unsettled", "always")
 #: scikit-learn's covariance types of a Gaussian mixture
 GMM_COVARIANCES = ("full", "tied", "diag", "spherical")
 KNN_SPACES = ("rep", "input")
+#: the largest weight_decay (Adam's L2 term): measured on a DUAD fit, every value from 1 to 1e6 gave
+#: the same weights (the term outweighs the reconstruction's gradient, and Adam's step is lr whatever
+#: its size); at 1e30 the squared gradient overflowed float32 and no weight moved, in silence; at 1e39
+#: torch failed ("cannot be converted to type float without overflow")
+MAX_WEIGHT_DECAY = 1e6
 
 
 def kept_attempt(attempts: list[dict]) -> int:
@@ -273,9 +279,11 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
         for key, (least, most, *words) in counts.items():  # 2.5 epochs ran as 2, a batch of 1.5 rows as 1, in silence
             check_count(getattr(self, key), key, at_least=least, at_most=most, words=tuple(words),
                         what=" (epochs between reselections)" if key == "r" else "")
-        # lr=0 trained nothing in silence, tol<0 never converged, and the others failed inside torch's
-        # Adam or after the training, as a TypeError or a message that did not name the setting
-        for key, what, ok in (("lr", "> 0", lambda v: v > 0), ("weight_decay", ">= 0", lambda v: v >= 0),
+        # lr=0 (or 1e-300, validation.MIN_LR) trained nothing in silence, tol<0 never converged, and the
+        # others failed inside torch's Adam or after the training, as a TypeError or a message that did
+        # not name the setting (weight_decay 1e39: "cannot be converted to type float without overflow")
+        for key, what, ok in (("lr", f"from {MIN_LR:g} to {MAX_LR:g}", lambda v: MIN_LR <= v <= MAX_LR),
+                              ("weight_decay", f"from 0 to {MAX_WEIGHT_DECAY:g}", lambda v: 0 <= v <= MAX_WEIGHT_DECAY),
                               ("tol", "in [0, 1]", lambda v: 0 <= v <= 1), ("guard_margin", "> 0", lambda v: v > 0)):
             value = _real(getattr(self, key))
             if value is None or not ok(value):
