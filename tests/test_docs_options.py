@@ -8,7 +8,8 @@ naming the file, the line and the option. Placeholders are taken as they are mea
 `--seed N`, `[--annotations GT]`, `--per-video|--pooled`), and paths are not looked up (`--config
 my.yaml` need not exist here).
 
-Every option of every command is named somewhere in README.md or docs/*.md; and every settings key
+Every option of every command has its line in that command's subsection of docs/cli.md's "Every
+option, by command" (what it takes, its default: checked against the code); and every settings key
 an inline YAML snippet shows (`history_drop: 1`, `duad_by_features.motion.restarts: 1`) is one that
 a settings file of some command takes (the schemas of `videoad.config`'s readers, the detect
 settings and the registered detectors' arguments).
@@ -283,37 +284,245 @@ def test_every_command_line_parses(page):
     assert not problems, "\n".join(problems)
 
 
-def _docs_text() -> str:
-    return "\n".join(p.read_text() for p in PAGES)
+# ---------------------------------------------------------------------------------------------
+# the reference: docs/cli.md's "Every option, by command", a subsection per command
+REFERENCE_PAGE = REPO / "docs" / "cli.md"
+REFERENCE_HEADING = "## Every option, by command"
 
 
-def test_every_option_is_documented():
-    """Each option of each command (any of its spellings, `--no-x` included) is named in the docs:
-    in a command line of that command, or anywhere in the text (an option several commands share,
-    `--seed`, is then taken as named for each of them: the brief's rule, "mentioned somewhere")."""
-    text = _docs_text()
-    used: dict[tuple[str, ...], set[str]] = {}
-    for _, args in doc_lines():
-        path, cmd = (), all_commands()[()]
-        for w in args:
-            if isinstance(cmd, click.Group) and (path + (w,)) in all_commands():
-                path = path + (w,)
-                cmd = all_commands()[path]
-            used.setdefault(path, set()).add(w.split("=", 1)[0])
-    commands = all_commands()
-    missing = []
+def _number(x) -> str:
+    """A bound or default as the reference writes it: 2.0 as 2, 604800 s as a week, 2**31 - 1 as such."""
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    named = {604800: "a week", 2**31 - 1: "2^31 - 1", 2**32 - 1: "2^32 - 1"}
+    if isinstance(x, int) and x in named:
+        return named[x]
+    return f"{x:,}" if isinstance(x, int) and abs(x) >= 10000 else str(x)
+
+
+def kind_of(p: click.Option) -> str:
+    """What the option takes, as the reference's item says it first: `flag`, `one of `a`, `b``,
+    `whole number, 1 to 2^31 - 1`, `number, over 0, at most a week`, `file`, `folder`, `path`, `text`."""
+    t = p.type
+    if p.is_flag or p.count:
+        return "flag" if p.is_flag else "count"
+    if isinstance(t, click.Choice):
+        return "one of " + ", ".join(f"`{c}`" for c in t.choices)
+    if isinstance(t, click.Path):
+        return "folder" if not t.file_okay else "file" if not t.dir_okay else "path"
+    if not isinstance(t, (click.IntRange, click.FloatRange)):
+        return "text"
+    word = "whole number" if isinstance(t, click.IntRange) else "number"
+    low, high, low_open, high_open = t.min, t.max, t.min_open, t.max_open
+    lower = None if low is None else f"{'over' if low_open else 'at least'} {_number(low)}"
+    upper = None if high is None else f"{'under' if high_open else 'at most'} {_number(high)}"
+    if lower and upper and not (low_open or high_open):
+        span = f"{_number(low)} to {_number(high)}"
+    else:
+        span = ", ".join(filter(None, (lower, upper)))
+    return f"{word}, {span}" if span else word
+
+
+def machine_default(p: click.Option):
+    """The option's default as the command takes it when the option is not given, where the code holds
+    one: click's own, or for an option read over a settings file (`SettingOption`) that setting's
+    packaged value; None where the default is the outcome of a rule the help text words (`[default:
+    the backbone's ...]`) or a plain flag's off."""
+    from videoad.cli.settings import SettingOption
+
+    value = p.default
+    if isinstance(p, SettingOption):
+        value = p.defaults()
+        for part in p.setting.split("."):
+            value = value[part]
+    if value is None or type(value).__name__ == "Sentinel" or (isinstance(value, bool) and not p.secondary_opts):
+        return None
+    if p.count and value == 0:
+        return 0
+    return value
+
+
+def _same_default(stated: str, value, p: click.Option) -> bool:
+    if isinstance(value, bool):
+        return stated == (p.opts if value else p.secondary_opts)[0]
+    if isinstance(value, (int, float)):
+        try:
+            return float(stated.replace(",", "")) == float(value)
+        except ValueError:
+            return False
+    if isinstance(value, (list, tuple)):
+        return stated == ",".join(map(str, value))
+    return stated == ('""' if value == "" else str(value))
+
+
+def _shown(value, p: click.Option) -> str:
+    if isinstance(value, bool):
+        return (p.opts if value else p.secondary_opts)[0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _number(value)
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return '""' if value == "" else str(value)
+
+
+def help_default(p: click.Option) -> str | None:
+    """The `[default: ...]` the option's --help text words, if any."""
+    m = re.search(r"\[default: ([^\]]*)\]", p.help or "")
+    return m.group(1) if m else None
+
+
+@dataclass
+class Item:
+    """One option's line of the reference: `- `SPELLINGS METAVAR` (FIELDS): what it does.`"""
+    line: int
+    spellings: set[str]
+    fields: list[str]
+    text: str
+
+
+def _fields(rest: str) -> tuple[list[str], str] | None:
+    """`(a; b (c); d): sentence` -> ([a, b (c), d], sentence), splitting at the outer level; a worded
+    default, `default: ...`, runs to the closing bracket (--help's own may hold a `;`)."""
+    if not rest.startswith("("):
+        return None
+    depth, field, out = 0, "", []
+    for i, ch in enumerate(rest):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0:
+            return out + [field.strip()], rest[i + 1:].lstrip(": ")
+        if depth == 1 and ch == ";" and rest[i + 1:i + 2] == " " and not field.strip().startswith("default: "):
+            out, field = out + [field.strip()], ""
+        elif not (depth == 1 and ch == "("):
+            field += ch
+    return None
+
+
+def reference(text: str | None = None) -> tuple[str, dict[str, list[Item]], dict[str, int]]:
+    """docs/cli.md's reference section: its contents line, and per subsection heading (`videoad run`)
+    its items and the line of its heading."""
+    text = REFERENCE_PAGE.read_text() if text is None else text
+    lines = text.splitlines()
+    start = lines.index(REFERENCE_HEADING)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    contents, sections, where, current = "", {}, {}, None
+    for i in range(start + 1, end):
+        line = lines[i]
+        if m := re.fullmatch(r"### `([^`]+)`", line):
+            current = m.group(1)
+            sections[current], where[current] = [], i + 1
+        elif current is None:
+            contents += line + "\n"
+        elif line.startswith("- `"):
+            sections[current].append(Item(i + 1, set(), [], line[2:]))
+        elif line.startswith("  ") and sections[current] and line.strip():
+            sections[current][-1].text += " " + line.strip()
+    for items in sections.values():
+        for item in items:
+            m = re.match(r"`([^`]+)` (.*)$", item.text)
+            parsed = _fields(m.group(2)) if m else None
+            item.spellings = {w.strip(",") for w in (m.group(1).split() if m else []) if w.startswith("-")}
+            item.fields = parsed[0] if parsed else []
+    return contents, sections, where
+
+
+def _heading(path: tuple[str, ...]) -> str:
+    return " ".join(("videoad",) + path)
+
+
+def reference_problems(text: str | None = None) -> list[str]:
+    """What the reference gets wrong against the commands (empty: nothing)."""
+    from test_docs_links import slug
+
+    contents, sections, where = reference(text)
+    problems = []
+    commands = {path: c for path, c in all_commands().items() if not isinstance(c, click.Group) or not path}
     for path, command in commands.items():
-        for p in command.params:
-            if not isinstance(p, click.Option) or (*path, max(p.opts, key=len)) in NOT_DOCUMENTED:
+        head = _heading(path)
+        if head not in sections:
+            problems.append(f"no subsection ### `{head}`")
+            continue
+        if f"(#{slug(head)})" not in contents:
+            problems.append(f"the contents line does not link #{slug(head)}")
+        items = sections[head]
+        for item in items:
+            if not item.spellings or not item.fields:
+                problems.append(f"docs/cli.md:{item.line}: not an option's item: {item.text[:60]!r}")
+        options = [p for p in command.params if isinstance(p, click.Option)]
+        known = {o for p in options for o in p.opts + p.secondary_opts}
+        for item in items:
+            if item.spellings - known:
+                problems.append(f"docs/cli.md:{item.line}: `{head}` has no option {sorted(item.spellings - known)}")
+        for p in options:
+            name = max(p.opts, key=len)
+            if (*path, name) in NOT_DOCUMENTED:
                 continue
-            names = p.opts + p.secondary_opts
-            if used.get(path, set()) & set(names):
+            mine = [it for it in items if set(p.opts + p.secondary_opts) & it.spellings]
+            if not mine:
+                problems.append(f"`{head}` {'/'.join(p.opts + p.secondary_opts)}: not in its subsection")
                 continue
-            anywhere = [o for o in names if re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", text)]
-            if anywhere:
-                continue
-            missing.append(f"videoad {' '.join(path)} {'/'.join(names)}")
-    assert not missing, "options the docs never name:\n" + "\n".join(missing)
+            item, where_ = mine[0], f"docs/cli.md:{mine[0].line}: `{head}` {name}"
+            if missing := set(p.opts + p.secondary_opts) - item.spellings:
+                problems.append(f"{where_}: the item does not name {sorted(missing)}")
+            if item.fields[0] != kind_of(p):
+                problems.append(f"{where_}: takes {kind_of(p)!r}, the item says {item.fields[0]!r}")
+            for word, due in (("repeatable", p.multiple), ("required", p.required or "[required]" in (p.help or ""))):
+                if (word in item.fields) != bool(due):
+                    problems.append(f"{where_}: {'is' if due else 'is not'} {word}")
+            stated = [f[len("default `"):-1] for f in item.fields if re.fullmatch(r"default `[^`]*`", f)]
+            worded = [f[len("default: "):] for f in item.fields if f.startswith("default: ")]
+            value, helps = machine_default(p), help_default(p)
+            if value is not None:
+                if not stated or not _same_default(stated[0], value, p):
+                    problems.append(f"{where_}: its default is `{_shown(value, p)}`, the item says "
+                                    f"{stated[0] if stated else 'none'}")
+            elif stated:
+                problems.append(f"{where_}: the item states default `{stated[0]}`, the code has none of its "
+                                "own (word the rule as `default: ...`, as --help does)")
+            if helps is not None and value is None and worded != [helps]:
+                problems.append(f"{where_}: --help says [default: {helps}], the item "
+                                f"{'default: ' + worded[0] if worded else 'states none'}")
+    extra = set(sections) - {_heading(path) for path in commands}
+    problems += [f"docs/cli.md:{where[h]}: ### `{h}` is no command" for h in sorted(extra)]
+    return problems
+
+
+def test_every_option_is_in_its_commands_reference():
+    """Each option of each command (every spelling, `--no-x` included) has its item in that command's
+    subsection of docs/cli.md's "Every option, by command", saying what it takes (the type and range
+    click checks), whether it repeats or is required, and its default: the code's own where it has
+    one (click's, or a settings option's packaged value), else the rule the --help text words. A new
+    option, a changed range or default, or a removed option fails here until the reference follows.
+    Before, an option named anywhere in the docs counted for every command that has it (about 50
+    options were shown for no command of theirs)."""
+    problems = reference_problems()
+    assert not problems, "docs/cli.md, 'Every option, by command':\n" + "\n".join(problems)
+
+
+def test_the_reference_check_names_what_is_wrong():
+    """The checker itself, on the reference made wrong on purpose."""
+    text = REFERENCE_PAGE.read_text()
+
+    def problems_after(old: str, new: str) -> list[str]:
+        assert old in text, old
+        return reference_problems(text.replace(old, new, 1))
+
+    item = next(line for line in text.splitlines() if line.startswith("- `--merge-gap SECONDS`"))
+    assert any("--merge-gap" in p and "default is `2`" in p for p in problems_after(item, item.replace("`2`", "`3`")))
+    assert any("--merge-gap" in p and "not in its subsection" in p for p in problems_after(item + "\n", ""))
+    assert any("--stride" in p and "takes 'whole number, 1 to 2^31 - 1'" in p for p in
+               problems_after("- `--stride N` (whole number, 1 to 2^31 - 1", "- `--stride N` (whole number, at least 1"))
+    assert any("has no option ['--fit-onn']" in p for p in problems_after("- `--fit-on ", "- `--fit-onn "))
+    assert any("--help says [default: keep trying]" in p for p in problems_after("default: keep trying", "default: 3"))
+    assert any("the contents line does not link #videoad-watch" in p for p in
+               problems_after("(#videoad-watch)", "(#videoad-wach)"))
+
+
+def test_every_option_has_help():
+    """Every option a user sees has a --help text (`import npy --clip-len` and `--stride` had none)."""
+    bare = [f"videoad {' '.join(path)} {max(p.opts, key=len)}" for path, command in all_commands().items()
+            for p in command.params if isinstance(p, click.Option) and not p.hidden and not (p.help or "").strip()]
+    assert not bare, bare
 
 
 def test_the_exemptions_are_options():

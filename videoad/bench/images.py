@@ -443,7 +443,8 @@ def _csv(value: str, allowed, what: str) -> list[str]:
                    "[default: $VIDEOAD_DATA].")
 @click.option("--quick", is_flag=True, help="Apply each config's `quick` overrides (fewer seeds, shorter training).")
 @click.option("--threads", type=count(0, MAX_THREADS), default=1, show_default=True,
-              help="torch threads; on a shared machine more threads than idle cores slow torch down many-fold.")
+              help="torch threads (0: torch's own choice); on a shared machine more threads than idle "
+                   "cores slow torch down many-fold.")
 @output_option("Where images_<dataset>_table<N>.json/.md go.")
 def images_cmd(datasets, tables, seeds, config_paths, print_config, data_path, quick, threads, output, out_alias):
     """Paper Tables 4, 7 and 8 on MNIST / CIFAR-10 raw pixels, with the baselines and fit times.

@@ -81,8 +81,11 @@ def sultani_cmd(src: Path, out: Path, annotations: Path, fps: float, overwrite: 
               help="Annotation file with frame counts; keys become its <Class>/<video> paths.")
 @click.option("--suffix", default="", show_default=True,
               help="Take only <video><suffix>.npy and strip the suffix (RTFM: _i3d; video_features: _rgb).")
-@click.option("--clip-len", default=16, show_default=True, type=count())
-@click.option("--stride", default=16, show_default=True, type=count())
+@click.option("--clip-len", default=16, show_default=True, type=count(),
+              help="Frames each row of an array covers (the source's clip length): row i is frames "
+                   "i*stride to i*stride + clip-len - 1.")
+@click.option("--stride", default=16, show_default=True, type=count(),
+              help="Frames between the starts of consecutive rows (the source's clip step).")
 @click.option("--crops", default="mean", show_default=True,
               help="For (n, crops, dim) arrays: mean, keep (concatenate) or a crop index.")
 @click.option("--fps", default=30.0, show_default=True, type=FiniteFloat(min=MIN_FPS, max=240),

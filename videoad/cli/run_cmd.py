@@ -148,8 +148,8 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
 @click.option("--print-config", is_flag=True, help="Print the detection settings run would use as YAML and exit.")
 @choice_flag("--per-camera", "per-camera", "grouping",
              help="One detector per camera, told apart by each video's scene picture (several cameras' "
-                  "footage given at once); with --fit-on, the history's cameras. [default: so where the "
-                  "footage (or history) shows two or more cameras, each in two or more videos]")
+                  "footage given at once); with --fit-on, the history's cameras. [default: per camera where "
+                  "the footage (or history) shows two or more cameras, each in two or more videos, else pooled]")
 @choice_flag("--pooled", "pooled", "grouping", help="One detector over all the footage, whatever cameras it shows.")
 @activity_levels_option
 @click.option("--stride", type=count(), default=None,

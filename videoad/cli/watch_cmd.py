@@ -123,7 +123,9 @@ def _may_take_image_fps(srcs, image_fps: float | None) -> list:
 @click.option("--keep-days", type=FiniteFloat(min=0, min_open=True, max=KEEP_DAYS_MAX), default=None, metavar="DAYS",
               help="Delete event images older than DAYS (they go into OUT/events/<date>/; checked hourly, the "
               "records stay) [default: keep them all].")
-@click.option("--device", default=None, metavar="D", help="Device of a learned backbone's forward pass.")
+@click.option("--device", default=None, metavar="D",
+              help="Device of a learned backbone's forward pass: cpu, cuda, cuda:N, auto [default: as the "
+                   "models' extraction recorded it].")
 @click.option("--allow-pickle", is_flag=True,
               help="Unpickle in full the weights file the models record (a learned backbone's, extracted with "
                    "--backbone-opt allow_pickle=true): only a file you trust; its sha256 is checked against the "
