@@ -482,6 +482,8 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         manifest.record(result.key, result.manifest_entry())
     manifest.save(force=True)  # before any work: an unwritable store stops the run here
 
+    if runner is None and (note := workers_note(options.workers, len(jobs))):
+        log.warning(note)
     progress = _Progress(progress, options, jobs, summary, len(sources) + len(listing_errors))
     runner = (runner or _Runner)(backbone, spec, options, output, manifest, summary, progress)
     stopped: OutputError | None = None
@@ -516,6 +518,34 @@ def extract_videos(input_path, output: str | os.PathLike, backbone: Backbone,
         stopped.summary = summary
         raise stopped
     return summary
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def workers_note(asked: int, videos: int, cores: int | None = None) -> str | None:
+    """One line where the decode workers started are not the `asked` ones: one video is decoded by one
+    worker, so no more than `videos` start (`--workers 64` over 8 videos started 8 and said nothing);
+    and where more than the cores start, they take turns on them, each with its own memory (on 2 shared
+    cores 8 held 2.9x the memory of 2, in 1.7x the wall time; 6 over other videos, beside a busy job,
+    0.73x: docs/throughput.md). None when there is nothing to say."""
+    cores = cores or _cores()
+    started = min(asked, videos)
+    if started < 1:
+        return None
+    parts = []
+    if started < asked:
+        parts.append(f"{asked} decode workers asked for, {started} started: one video is decoded by one worker, "
+                     f"and {videos} video(s) need extracting")
+    if started > cores:
+        parts.append(f"{started} decode workers on {cores} core(s) take turns on them, and each holds its own "
+                     "memory (about 110 MB)")
+    return "note: " + "; ".join(parts) if parts else None
 
 
 def _one_file_twice(sources) -> str | None:

@@ -56,6 +56,10 @@ def _commands(tmp_path):
     ("bench images", "--seeds", BIG, "1<=x<=1000000"),
     ("bench images", "--threads", str(2**64), "0<=x<=1024"),
     ("detect", "--n-jobs", BIG, "-1024<=x<=1024"),
+    # accepted: one decode process of about 110 MB per video to extract, as many as asked (a folder of
+    # 10,000 videos and --workers 10000 asked for 1 TB), where detect's --n-jobs stops at 1024
+    ("extract", "--workers", BIG, "1<=x<=1024"),
+    ("run", "--workers", "1025", "1<=x<=1024"),
     # accepted and every event dropped in silence (run then said the detector rarely fires)
     ("run", "--min-event", "1e30", "0<=x<=604800"),
     ("detect", "--merge-gap", str(2**64), "0<=x<=604800"),
@@ -72,6 +76,7 @@ def test_out_of_range_is_a_usage_error_naming_the_option(tmp_path, command, opti
 @pytest.mark.parametrize("command, option, value", [
     ("watch", "--hook-timeout", "604800"), ("watch", "--settle", "0"), ("bench scale", "--timeout", "1.5"),
     ("bench scale", "--threads", "1024"), ("bench images", "--threads", "0"), ("bench images", "--seeds", "1000000"),
+    ("extract", "--workers", "1024"),
 ])
 def test_values_in_range_pass_the_parse(tmp_path, command, option, value):
     res = CliRunner().invoke(cli, _commands(tmp_path)[command] + ([] if command.startswith("bench") else ["--print-config"])
@@ -93,9 +98,12 @@ def test_bounds_are_their_sources():
     from videoad.live.outputs import MAX_WAIT_S
     from videoad.video.config import MAX_THREADS
 
+    from videoad.extract_config import MAX_WORKERS
+
     assert (settings.MAX_SECONDS, settings.MAX_FRAMES, settings.MAX_THREADS, settings.MAX_REPEATS) == (
         MAX_WAIT_S, MAX_STRIDE, MAX_THREADS, MAX_REPEATS)
     # the settings files' seconds take the options' week (a file's 1e30 passed where the option refused it)
     from videoad.events import MAX_EVENT_S
     from videoad.extract_config import MAX_DECODE_TIMEOUT_S
     assert MAX_EVENT_S == MAX_DECODE_TIMEOUT_S == settings.MAX_SECONDS
+    assert MAX_WORKERS == MAX_THREADS

@@ -53,8 +53,11 @@ _ONE_UP = (lambda v: v >= 1, ">= 1")
 MAX_STRIDE = 2**31 - 1
 #: the longest decode timeout (seconds): a week, as --decode-timeout (videoad.cli.settings.MAX_SECONDS)
 MAX_DECODE_TIMEOUT_S = 7 * 24 * 3600.0
+#: the most decode worker processes, as videoad.video.config.MAX_THREADS bounds the processes of one run
+#: (one starts per video to extract, each of about 110 MB)
+MAX_WORKERS = 1024
 RULES = {
-    "stride": (lambda v: 1 <= v <= MAX_STRIDE, f"a number of frames >= 1, at most {MAX_STRIDE}"), "workers": _ONE_UP, "batch_size": _ONE_UP, "prefetch": _ONE_UP,
+    "stride": (lambda v: 1 <= v <= MAX_STRIDE, f"a number of frames >= 1, at most {MAX_STRIDE}"), "workers": (lambda v: 1 <= v <= MAX_WORKERS, f">= 1, at most {MAX_WORKERS}"), "batch_size": _ONE_UP, "prefetch": _ONE_UP,
     # at most a plausible camera's rate: a million frames a second made a run that never ended
     "target_fps": (lambda v: math.isfinite(v) and 0 < v <= MAX_PLAUSIBLE_FPS,
                    f"a number of frames a second > 0, at most {MAX_PLAUSIBLE_FPS:g}"),

@@ -18,7 +18,7 @@ import click
 from videoad.detector.seeds import SEED_MAX
 from videoad.video.config import run_config
 
-from .settings import ErrorLines, NonEmptyPath
+from .settings import MAX_THREADS, ErrorLines, NonEmptyPath, count
 
 #: the demo's detection settings: those of `videoad run` (videoad/defaults/run.yaml: the detect
 #: defaults, pooled over the demo's videos)
@@ -149,7 +149,7 @@ def video_demo(workdir, *, seed: int = 0, workers: int = 2, baselines: tuple[str
                    "every other command, --workdir its older name.")
 @click.option("--seed", type=click.IntRange(0, SEED_MAX), default=0, show_default=True,
               help="Seed of the generated footage (or the digits' split) and of every fit.")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
+@click.option("--workers", type=count(1, MAX_THREADS), default=2, show_default=True, help="Decode workers.")
 def demo(data: str, workdir: Path, seed: int, workers: int) -> None:
     """Run the pipeline on embedded data and print the frame-level AUROC and where the report is."""
     if data == "digits":

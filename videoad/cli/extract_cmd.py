@@ -15,7 +15,7 @@ import click
 from extract.sources import one_line
 
 from . import ray_opts
-from .settings import (FiniteFloat, NonEmptyPath, count, seconds, SettingOption, check_output_folder, config_options, given,
+from .settings import (MAX_THREADS, FiniteFloat, NonEmptyPath, count, seconds, SettingOption, check_output_folder, config_options, given,
                        not_together)
 
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
@@ -161,7 +161,8 @@ def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--backbone-opt", "backbone_opts", multiple=True, callback=_parse_opts,
               metavar="KEY=VALUE", help="Extra backbone argument, repeatable (e.g. size=224x168).")
 @click.option("--recursive/--no-recursive", default=None, help="Look for videos in all subfolders [default: no].")
-@click.option("--workers", type=click.IntRange(min=1), **_setting("workers"), help="Decode worker processes.")
+@click.option("--workers", type=count(1, MAX_THREADS), **_setting("workers"),
+              help="Decode worker processes (at most one per video starts).")
 @click.option("--batch-size", type=click.IntRange(min=1), **_setting("batch_size"),
               help="Clips per backbone forward pass.")
 @click.option("--stride", default=None, type=count(),

@@ -25,7 +25,7 @@ from extract.sources import one_line
 from videoad.detector.seeds import SEED_MAX
 
 from .extract_cmd import _parse_opts, fps_together
-from .settings import FiniteFloat, NonEmptyPath, check_output_folder, count, choice_flag, chosen, refuse_given
+from .settings import MAX_THREADS, FiniteFloat, NonEmptyPath, check_output_folder, count, choice_flag, chosen, refuse_given
 from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
                         ignore_cells_option, max_clips_option, models_hint, options_not_in_file)
 
@@ -169,7 +169,8 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
                    "lower it for short footage, at the cost of a less reliable fit.")
 @click.option("--seed", type=click.IntRange(0, SEED_MAX), default=None,
               help="Seed of the detection; each group derives its own from it [default: the config's, 0].")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Decode workers.")
+@click.option("--workers", type=count(1, MAX_THREADS), default=2, show_default=True,
+              help="Decode workers (at most one per video starts).")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
 @click.option("--burn-heatmap", is_flag=True, help="Burn the heat map into the event clips.")
 @max_clips_option
