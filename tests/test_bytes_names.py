@@ -174,3 +174,44 @@ def test_the_demo_runs_in_a_workdir_named_in_latin1(tmp_path):
     assert len(os.listdir(os.path.join(raw, b"data", b"videos", b"Normal"))) == 4
     assert os.path.isfile(os.path.join(raw, b"report", b"index.html"))
     assert any(n.endswith(b".mp4") for n in os.listdir(os.path.join(raw, b"report", b"events")))
+
+
+def test_watch_writes_a_latin1_name_in_its_files_as_the_console_shows_it(latin_run, tmp_path):
+    """events.jsonl, watched.jsonl, the hooks' JSON and the delivery log held `"caf\\udce9.avi"` (a lone
+    surrogate, an error or U+FFFD to other JSON readers), events.csv and clips.csv `caf\\udce9.avi`,
+    while the console says `caf\\xe9.avi`: every file of OUT now names it as the console does, is
+    UTF-8 throughout, and a second watch still finds the files in watched.jsonl."""
+    base, out, cfg, _ = latin_run
+    res = _videoad("detect", out / "features", "--config", cfg, "-o", tmp_path / "scores", "--save-model",
+                   tmp_path / "models")
+    assert res.returncode == 0, res.stdout + res.stderr[-3000:]
+    inbox = _bytes_folder(tmp_path / "in")
+    os.link(base / "footage" / LATIN / CAFE, inbox / CAFE)
+    (inbox / os.fsdecode(b"b\xe9d.avi")).write_bytes(b"not a video" * 100)
+    watch = tmp_path / "watch"
+    hooks = tmp_path / "hooks.jsonl"
+    args = ("watch", inbox, "--once", "--settle", "0", "-q", "--clip-scores", "--model", tmp_path / "models",
+            "-o", watch, "--on-event", f"cat >> {hooks}; echo >> {hooks}")
+    res = _videoad(*args)
+    assert res.returncode == 1 and "lat\\xe9: 140 frames" in res.stdout and "Traceback" not in res.stderr, \
+        res.stdout + res.stderr[-3000:]
+    files = [watch / n for n in ("events.jsonl", "events.csv", "watched.jsonl", "clips.csv", "delivered.jsonl")]
+    for path in files + [hooks]:
+        text = path.read_bytes().decode("utf-8")  # strict: valid UTF-8
+        if path.suffix == ".jsonl":  # but a decoder's reason, which quotes the path as Python's repr does
+            text = "\n".join(json.dumps({k: v for k, v in json.loads(x).items() if k != "reason"})
+                             for x in text.splitlines() if x.strip())
+        assert "\\udc" not in text, (path, text[:2000])
+    records = [json.loads(x) for x in files[0].read_text(encoding="utf-8").splitlines()]
+    assert {(r["type"], r["video"]) for r in records if r["type"] in ("video", "failed")} == {
+        ("video", "caf\\xe9.avi"), ("failed", "b\\xe9d.avi")}
+    assert {r["source"] for r in records if "source" in r} == {"lat\\xe9"}
+    assert "caf\\xe9.avi," in files[3].read_text(encoding="utf-8")  # clips.csv: source, video, ...
+    hooked = [json.loads(x) for x in hooks.read_text(encoding="utf-8").split("\n") if x.strip()]
+    assert hooked and {r["source"] for r in hooked} == {"lat\\xe9"}
+    watched = [json.loads(x) for x in files[2].read_text(encoding="utf-8").splitlines()]
+    assert sorted(r["file"] for r in watched) == ["b\\xe9d.avi", "caf\\xe9.avi"]
+    again = _videoad(*args)  # both found in watched.jsonl by their names on disk: neither scored again
+    assert "Traceback" not in again.stderr and "2 file(s) watched before" in again.stdout, again.stdout + again.stderr
+    assert len([r for r in (json.loads(x) for x in files[0].read_text(encoding="utf-8").splitlines())
+                if r["type"] == "video"]) == 1

@@ -64,6 +64,9 @@ def _commands(tmp_path):
     ("run", "--min-event", "1e30", "0<=x<=604800"),
     ("detect", "--merge-gap", str(2**64), "0<=x<=604800"),
     ("watch", "--min-event", BIG, "0<=x<=604800"),
+    # after all the footage was extracted: every group skipped (exit 1, "40 clips < min_clips=10^30")
+    ("run", "--min-clips", BIG, "1<=x<=2147483647"),
+    ("detect", "--min-clips", str(2**64), "1<=x<=2147483647"),
 ])
 def test_out_of_range_is_a_usage_error_naming_the_option(tmp_path, command, option, value, shown):
     res = CliRunner().invoke(cli, _commands(tmp_path)[command] + [option, value])
@@ -96,7 +99,7 @@ def test_bounds_are_their_sources():
     from videoad.detector.validation import MAX_REPEATS
     from videoad.extract_config import MAX_STRIDE
     from videoad.live.outputs import MAX_WAIT_S
-    from videoad.video.config import MAX_THREADS
+    from videoad.video.config import MAX_MIN_CLIPS, MAX_THREADS
 
     from videoad.extract_config import MAX_WORKERS
 
@@ -107,3 +110,16 @@ def test_bounds_are_their_sources():
     from videoad.extract_config import MAX_DECODE_TIMEOUT_S
     assert MAX_EVENT_S == MAX_DECODE_TIMEOUT_S == settings.MAX_SECONDS
     assert MAX_WORKERS == MAX_THREADS
+    assert settings.count().max == MAX_MIN_CLIPS  # --min-clips's bound is the settings file's
+
+
+@pytest.mark.parametrize("command", ["run", "detect"])
+def test_a_config_min_clips_past_the_bound_is_named_before_any_work(tmp_path, command):
+    """`min_clips: 10**30` in a --config was taken as --min-clips 10**30 was."""
+    cfg = tmp_path / "big.yaml"
+    cfg.write_text(f"min_clips: {BIG}\n")
+    res = CliRunner().invoke(cli, [command, "--print-config", "--config", str(cfg)])
+    assert res.exit_code == 1 and "min_clips must be at most 2147483647" in res.output and "big.yaml" in res.output, \
+        res.output
+    res = CliRunner().invoke(cli, [command, "--print-config", "--min-clips", str(2**31 - 1)])
+    assert res.exit_code == 0 and "min_clips: 2147483647" in res.output, res.output

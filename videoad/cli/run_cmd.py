@@ -164,7 +164,7 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
               help="Resample only videos faster than this to this rate (0: keep every video's own; not with "
                    "--fps) "
                    "[default: the motion backbone's, 10].")
-@click.option("--min-clips", type=click.IntRange(min=1), default=None,
+@click.option("--min-clips", type=count(), default=None,
               help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s at 10 fps or more); "
                    "lower it for short footage, at the cost of a less reliable fit.")
 @click.option("--seed", type=click.IntRange(0, SEED_MAX), default=None,

@@ -152,7 +152,7 @@ def _not_zero(ctx, param, value):
 @click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (a file, or a folder of per-frame labels); only its class names are used, to group per category.")
 @click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
-@click.option("--min-clips", type=click.IntRange(min=1), help="Skip groups with fewer clips  [default: the config's, 65 (the paper's)].")
+@click.option("--min-clips", type=count(), help="Skip groups with fewer clips  [default: the config's, 65 (the paper's)].")
 @click.option("--n-jobs", type=count(-MAX_THREADS, MAX_THREADS), callback=_not_zero,
               help="Groups fitted in parallel (processes; -1: one per core, -2: all but one). Fitted in turn, a "
                    "group of 8,192 rows or more runs its two DUAD fits side by side where two cores are free  "

@@ -23,7 +23,7 @@ from pathlib import Path
 from extract.sources import mark_output, one_line
 from videoad.events import EventSettings
 from videoad.live.sources import _iso, display_url
-from videoad.names import cell_text
+from videoad.names import cell_text, name_of_shown, shown
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ DELIVERED_FILE = "delivered.jsonl"
 EVENTS_CSV_COLUMNS = ("id", "source", "video", "group", "start_frame", "end_frame", "start_s", "end_s", "duration_s",
                       "peak_score", "peak_s", "mean_score", "threshold", "where", "cell_names", "start_clock",
                       "end_clock", "peak_clock", "start_at", "end_at", "closed_by", "image")
-#: how a file name that is not UTF-8 (an old recorder's Latin-1 `caméra.avi`, read as surrogates) is
-#: written: its odd bytes as \udcXX escapes, rather than the record failing and the source with it
+#: what a name that is not UTF-8 still holding a surrogate would be written with (none should: `_shown`
+#: writes each name's odd bytes first), rather than the record failing and the source with it
 _NAMES = "backslashreplace"
 #: recent clips whose cell scores give the typical cell score ("cells involved", heat-map floor)
 CELL_SAMPLE = 2048
@@ -333,7 +333,7 @@ class Hooks:
         line = {"record": key, "state": state, "type": record.get("type"), "id": record.get("id"), **more,
                 "at": _iso(time.time())}
         try:
-            self._ledger.write(json.dumps({k: v for k, v in line.items() if v not in (None, "")},
+            self._ledger.write(json.dumps(_shown({k: v for k, v in line.items() if v not in (None, "")}),
                                           ensure_ascii=False) + "\n")
             self._ledger.flush()
         except (OSError, ValueError) as exc:
@@ -385,7 +385,7 @@ class Hooks:
             record, key = item
             if self._closing and self._timed_out:  # the receiver is down: the rest are counted, not tried
                 continue
-            data = json.dumps(record, ensure_ascii=False).encode("utf-8", errors=_NAMES)
+            data = json.dumps(_shown(record), ensure_ascii=False).encode("utf-8", errors=_NAMES)
             errors = []
             if self.on_event:
                 errors.append(self._call(self._command, data, f"--on-event {self.on_event!r}"))
@@ -607,10 +607,26 @@ def _lines_back(fh, chunk: int):
 
 
 def _file_key(folder, name, size, mtime_ns) -> tuple[str, str, int, int] | None:
-    """A folder's file as `Feed.key` names it, from a record's fields; None where they are not all there."""
+    """A folder's file as `Feed.key` names it, from a record's fields (names as `_shown` wrote them); None
+    where they are not all there."""
     if isinstance(folder, str) and isinstance(name, str) and isinstance(size, int) and isinstance(mtime_ns, int):
-        return folder, name, size, mtime_ns
+        return name_of_shown(folder), name_of_shown(name), size, mtime_ns
     return None
+
+
+def _shown(value):
+    """A record with every name in it (keys, values, in lists) as the console writes it (`names.shown`):
+    a file or folder name that is not UTF-8 (an old recorder's Latin-1 `caf\xe9.avi`) as `caf\\xe9.avi`.
+    Written as it was, events.jsonl, watched.jsonl and the hooks' JSON held `"caf\\udce9.avi"`, a lone
+    surrogate that other JSON readers take as an error or as U+FFFD, and events.csv and clips.csv
+    `caf\\udce9.avi`, neither what the console said. Read back with `name_of_shown` (`_file_key`)."""
+    if isinstance(value, str):
+        return shown(value)
+    if isinstance(value, dict):
+        return {shown(k) if isinstance(k, str) else k: _shown(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shown(v) for v in value]
+    return value
 
 
 def _events_of(items) -> dict[int, str]:
@@ -854,7 +870,7 @@ class Recorder:
                "ino": inode[0] if inode else None, "outcome": outcome}
         if frames is not None:
             rec["frames"] = int(frames)
-        line = json.dumps({**rec, "at": _iso(time.time())}, ensure_ascii=False)
+        line = json.dumps(_shown({**rec, "at": _iso(time.time())}), ensure_ascii=False)
         with self._lock, _writing(self.out / WATCHED_FILE):
             self._watched.write(line + "\n")
             self._watched.flush()
@@ -915,6 +931,7 @@ class Recorder:
         between the two leaves no record there unlogged: the next start sends it) and queued for the
         hooks only once it is written there: a write that fails (OutputError) logs it `dropped`, and
         no receiver gets a record that OUT does not have."""
+        rec = _shown(rec)  # events.jsonl, events.csv and the hooks name a file as the console does
         line = json.dumps(rec, ensure_ascii=False)
         with self._lock:
             # named by its line, which a restart finds it by
@@ -976,7 +993,7 @@ class Recorder:
         if self._clips is None:
             return
         with self._lock, _writing(self.out / CLIPS_FILE):
-            self._clips.write(f"{_csv(source)},{_csv(video)},{clip},{first},{last},{score:.6g},"
+            self._clips.write(f"{_csv(shown(source))},{_csv(shown(video))},{clip},{first},{last},{score:.6g},"
                               f"{'' if lag is None else f'{lag:.3f}'}\n")
             self._clips.flush()  # as every record: a kill loses no scored clip
 
@@ -1030,7 +1047,8 @@ def _read_watched(path: Path, scored: dict | None = None) -> dict[str, set[tuple
     for n, line in enumerate(text.splitlines(), 1):
         try:
             r = json.loads(line)
-            folder, entry = str(r["folder"]), (str(r["file"]), int(r["size"]), int(r["mtime_ns"]))
+            folder, entry = name_of_shown(str(r["folder"])), (name_of_shown(str(r["file"])), int(r["size"]),
+                                                              int(r["mtime_ns"]))
             ino = r.get("ino")
             out.setdefault(folder, set()).add((*entry, None if ino is None else int(ino), r.get("outcome")))
             if scored is not None and r.get("outcome") in (None, "scored"):

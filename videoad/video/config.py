@@ -34,6 +34,9 @@ DUAD_BY_FEATURES: dict[str, dict] = _DEFAULTS["duad_by_features"]
 
 #: the most threads one fit may ask for: more than any machine's cores (torch failed to start at 100,000)
 MAX_THREADS = 1024
+#: the largest min_clips (2^31 - 1, a clip count HDF5's frame numbers hold): 10^30 was taken, and every
+#: group skipped once all the footage was extracted
+MAX_MIN_CLIPS = 2**31 - 1
 
 
 @dataclass
@@ -131,6 +134,9 @@ class DetectConfig:
         for key in ("min_clips", "threads_per_job"):
             if int(getattr(self, key)) < 1:
                 raise ValueError(f"{where}: {key} must be >= 1, got {getattr(self, key)!r}")
+        if int(self.min_clips) > MAX_MIN_CLIPS:
+            raise ValueError(f"{where}: min_clips must be at most {MAX_MIN_CLIPS} (clips a group must hold to be "
+                             f"fitted), got {self.min_clips!r}")
         if int(self.threads_per_job) > MAX_THREADS:  # 100000 reached torch and failed in its import
             raise ValueError(f"{where}: threads_per_job must be at most {MAX_THREADS} (threads of one fit, at most "
                              f"the cores of the machine it runs on), got {self.threads_per_job!r}")
