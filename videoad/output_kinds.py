@@ -19,11 +19,13 @@ TIMELINES = "a folder of timelines"
 #: what `videoad import` leaves in a store it writes (an extraction's store has its manifest)
 STORE_MARK = ".videoad-store"
 WATCH = "a `videoad watch` output folder"
+#: `videoad table`'s output folder (known by its mark, written first) and its --save-model folder
+TABLE, TABLE_MODEL = "a `videoad table` output folder", "a `videoad table` model folder"
 
 
 def folder_kind(path, files: bool = True) -> str | None:
     """The kind of videoad output the folder `path` holds (FEATURES, SCORES, REPORT, MODELS,
-    RUN, WATCH), or None (no folder, an empty one, or none of videoad's). `files=False`: a
+    RUN, WATCH, TABLE, TABLE_MODEL), or None (no folder, an empty one, or none of videoad's). `files=False`: a
     feature store by its manifest alone, not by feature files within it (a footage folder may
     hold a store)."""
     try:
@@ -40,6 +42,10 @@ def _kind(p: Path, files: bool) -> str | None:
         return None
     if (p / "models.json").is_file():
         return MODELS
+    if (p / ".videoad-table").is_file():  # videoad.table.MARK (not imported: that module reads numpy)
+        return TABLE
+    if (p / "table_model.json").is_file() or (p / "duad.pt").is_file() and (p / "fit_scores.npy").is_file():
+        return TABLE_MODEL
     if (p / "segments.csv").is_file():  # run.json too, or a rewrite a kill cut short (run.json goes first)
         return SCORES
     # a report or watch written into a project folder beside its features/ stays what it is (a run

@@ -31,6 +31,7 @@ _COMMANDS = [
     ("videoad.cli.cameras_cmd", "cameras"),
     ("videoad.cli.extract_cmd", "merge"),
     ("videoad.cli.import_cmd", "import_features"),
+    ("videoad.cli.table_cmd", "table"),
 ]
 
 

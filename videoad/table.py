@@ -1,0 +1,515 @@
+"""`videoad table`'s work: a user's own table or folder of pictures through the detector core.
+
+Rows come from a CSV with a header, a 2-D `.npy`, an array of an `.npz`, or a folder of pictures
+(one row each, raw pixels in [0, 1]). Table columns are min-max scaled over the fitted rows, as the
+KDDCUP99 protocol scales its numeric columns (`videoad.datasets.kddcup`; a column of one value
+becomes 0); pictures are not scaled again. DUAD is fitted with the constructor's defaults (the
+paper's settings) on a table, with the packaged image settings (`videoad/defaults/mnist.yaml` for
+grey pictures, `cifar10.yaml` for colour ones, their `duad` sections) on pictures. A row is flagged
+above the alarm line of the fitted rows' scores: median + 4 robust standard deviations (the video
+alarm line, `group_model.alarm_line`), or the (1 - contamination) quantile.
+
+A model folder (`save_model`) holds `table_model.json` (the columns, the scaling, the threshold),
+`duad.pt` (the detector) and `fit_scores.npy` (the fitted rows' scores, for a later
+`--contamination`); the JSON is removed first and written last, so a folder a kill cut short is
+refused, not read half old.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from videoad.detector.validation import check_matrix, check_not_all_constant
+
+#: what run.json and table_model.json say they are
+FORMAT = "videoad-table/1"
+MODEL_FORMAT = "videoad-table-model/1"
+MODEL_INDEX = "table_model.json"
+#: written into an output folder before anything else (`output_kinds` knows the folder by it)
+MARK = ".videoad-table"
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+#: the alarm rule of the video alarm line (videoad/defaults/detect.yaml: alarm mad, alarm_level 4)
+ALARM_RULE, ALARM_LEVEL = "mad", 4.0
+#: cells read as missing in a CSV
+MISSING = ("", "na", "n/a", "nan", "null", "none", "?")
+BASELINES = (("PCA", "pca"), ("kNN", "knn"), ("IsolationForest", "iforest"))
+
+
+class TableError(ValueError):
+    """An input that cannot be used as asked; the message names the file and the problem."""
+
+
+@dataclass
+class Rows:
+    """Rows read from one input, before scaling."""
+
+    X: np.ndarray  # (n, d) float64
+    columns: list[str]  # the fitted columns' names (one-hot: "COL=value")
+    source: Path
+    kind: str  # "table" or "pictures"
+    ids: list[str] | None = None
+    labels: np.ndarray | None = None
+    one_hot: dict = field(default_factory=dict)  # column -> its categories, in order
+    picture: dict | None = None  # {"size": [w, h], "channels": 1 | 3, "resized": n}
+    notes: list[str] = field(default_factory=list)
+    columns_in: list[str] = field(default_factory=list)  # the input's columns fitted, before one-hot
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+def is_pictures(path) -> bool:
+    return Path(path).is_dir()
+
+
+def read_rows(path, *, key=None, id_column=None, label_column=None, one_hot=(), size=None,
+              like: dict | None = None, optional=False) -> Rows:
+    """The rows of `path`. `like`: the encoding of the rows a model was fitted on (`encoding`):
+    the same columns are required, a one-hot column keeps the fitted categories (a value not among
+    them sets none of its columns), pictures are brought to the fitted size and channels.
+    `optional`: an id or label column the file does not have is no error (a history without labels);
+    True for both, or the names of those ("id_column", "label_column")."""
+    p = Path(path)
+    if p.is_dir():
+        return _read_pictures(p, size, like)
+    if not p.is_file():
+        raise TableError(f"{p}: no such file or folder")
+    name = p.name.lower()
+    if name.endswith(".npy") or name.endswith(".npz"):
+        names, numbers, text = _read_array(p, key)
+    elif name.endswith(".csv") or name.endswith(".txt") or name.endswith(".tsv"):
+        names, numbers, text = _read_csv(p)
+    else:
+        raise TableError(f"{p}: not a table this command reads (a .csv with a header, a .npy, an .npz) nor a "
+                         "folder of pictures")
+    optional = ("id_column", "label_column") if optional is True else optional or ()
+    if "id_column" in optional and id_column not in names:
+        id_column = None
+    if "label_column" in optional and label_column not in names:
+        label_column = None
+    return _encode(p, names, numbers, text, id_column, label_column, tuple(one_hot), like,
+                   csv_file=not name.endswith((".npy", ".npz")))
+
+
+def _read_array(p: Path, key) -> tuple[list[str], np.ndarray, None]:
+    import zipfile
+    import zlib
+
+    try:
+        if p.name.lower().endswith(".npz"):
+            with np.load(p, allow_pickle=False) as data:
+                keys = list(data.keys())
+                if key is None:
+                    if len(keys) != 1:
+                        raise TableError(f"{p}: holds {len(keys)} arrays ({', '.join(keys[:10]) or 'none'}); name one "
+                                         "with --key")
+                    key = keys[0]
+                elif key not in keys:
+                    raise TableError(f"{p}: no array {key!r} (it holds: {', '.join(keys[:10]) or 'none'})")
+                arr = data[key]
+        else:
+            if key is not None:
+                raise TableError(f"{p}: --key names an array of an .npz; a .npy holds one")
+            arr = np.load(p, allow_pickle=False)
+    except TableError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
+        raise TableError(f"{p}: not a readable numpy file, truncated or corrupt ({exc})") from None
+    except ValueError as exc:  # pickled objects, a text file under the name
+        raise TableError(f"{p}: not an array of numbers numpy reads without pickle ({exc})") from None
+    where = f"{p}" + (f" ({key!r})" if key is not None else "")
+    if arr.ndim != 2:
+        raise TableError(f"{where}: a table is a 2-D array (rows, columns), got shape {arr.shape}")
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) or np.iscomplexobj(arr):
+        raise TableError(f"{where}: holds {arr.dtype}, not real numbers")
+    return [str(j) for j in range(arr.shape[1])], np.asarray(arr, dtype=np.float64), None
+
+
+def _read_csv(p: Path) -> tuple[list[str], np.ndarray, dict]:
+    """Header names, the cells as numbers (NaN where not a number) and each column's text."""
+    try:
+        with open(p, encoding="utf-8-sig", newline="") as fh:
+            sample = fh.read(65536)
+            fh.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
+            records = list(csv.reader(fh, dialect))
+    except UnicodeDecodeError as exc:
+        raise TableError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start}); a CSV with a header is") from None
+    except csv.Error as exc:
+        raise TableError(f"{p}: not a readable CSV ({exc})") from None
+    except OSError as exc:
+        raise TableError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    records = [r for r in records if any(cell.strip() for cell in r)]
+    if not records:
+        raise TableError(f"{p}: empty; a CSV with a header line and rows under it is expected")
+    header = [h.strip() for h in records[0]]
+    for j, h in enumerate(header):
+        if not h:
+            raise TableError(f"{p}: column {j + 1} of the header has no name")
+    seen = set()
+    for h in header:
+        if h in seen:
+            raise TableError(f"{p}: the header names column {h!r} twice")
+        seen.add(h)
+    body = records[1:]
+    for i, r in enumerate(body):
+        if len(r) != len(header):
+            raise TableError(f"{p}: data row {i + 1} (line {_line(i)}) has {len(r)} fields, the header {len(header)}")
+    text = {h: [r[j].strip() for r in body] for j, h in enumerate(header)}
+    numbers = np.full((len(body), len(header)), np.nan)
+    for j, h in enumerate(header):
+        try:
+            numbers[:, j] = np.asarray(text[h], dtype=np.float64) if body else []
+        except ValueError:
+            for i, cell in enumerate(text[h]):
+                try:
+                    numbers[i, j] = float(cell)
+                except ValueError:
+                    pass
+    return header, numbers, text
+
+
+def _line(i: int) -> int:
+    """The file line of data row `i` (from 0) of a CSV read without blank lines (the header is line 1)."""
+    return i + 2
+
+
+def _encode(p: Path, names, numbers, text, id_column, label_column, one_hot, like, csv_file) -> Rows:
+    what = "column" if csv_file else "column (index)"
+    for option, col in (("--id-column", id_column), ("--label-column", label_column)):
+        if col is not None and col not in names:
+            raise TableError(f"{p}: no {what} {col!r} for {option} (columns: {_listed(names)})")
+    for col in one_hot:
+        if col not in names:
+            raise TableError(f"{p}: no {what} {col!r} for --one-hot (columns: {_listed(names)})")
+        if col in (id_column, label_column):
+            raise TableError(f"{p}: column {col!r} is given to --one-hot and as the id or label column")
+    if id_column is not None and id_column == label_column:
+        raise TableError(f"{p}: column {id_column!r} is given as both the id and the label column")
+    n = numbers.shape[0]
+    if n == 0:
+        raise TableError(f"{p}: no rows" + (" under the header" if csv_file else ""))
+    index = {h: j for j, h in enumerate(names)}
+
+    def cell(col, i):  # how a cell is named in a message
+        return f"data row {i + 1} (line {_line(i)}), column {col!r}" if csv_file else f"row {i}, column {col}"
+
+    def place(i):  # the same, its column named already
+        return f"data row {i + 1} (line {_line(i)})" if csv_file else f"row {i}"
+
+    ids = labels = None
+    if id_column is not None:
+        ids = list(text[id_column]) if text is not None else [_number_text(v) for v in numbers[:, index[id_column]]]
+    if label_column is not None:
+        raw = numbers[:, index[label_column]]
+        bad = np.flatnonzero(~np.isin(raw, (0.0, 1.0)))
+        if bad.size:
+            i = int(bad[0])
+            shown = text[label_column][i] if text is not None else float(raw[i])
+            raise TableError(f"{p}: the label column {label_column!r} holds 0 (normal) or 1 (anomaly); {cell(label_column, i)} "
+                             f"is {shown!r} ({bad.size} such row{'s' if bad.size > 1 else ''})")
+        labels = raw.astype(np.int64)
+    blocks, columns, categories, notes = [], [], {}, []
+    fitted = like["columns_in"] if like else None
+    used = [h for h in names if h not in (id_column, label_column)]
+    if fitted is not None:
+        missing = [h for h in fitted if h not in used]
+        extra = [h for h in used if h not in fitted]
+        if missing or extra:
+            raise TableError(f"{p}: its columns are not those the model was fitted on: "
+                             + "; ".join(s for s in (f"missing {_listed(missing)}" if missing else "",
+                                                     f"not fitted {_listed(extra)}" if extra else "") if s))
+        used = list(fitted)
+    for h in used:
+        j = index[h]
+        if h in one_hot or (like and h in like["one_hot"]):
+            values = text[h] if text is not None else [_number_text(v) for v in numbers[:, j]]
+            cats = like["one_hot"][h] if like and h in like["one_hot"] else sorted(set(values))
+            categories[h] = list(cats)
+            values = np.asarray(values, dtype=object)
+            block = (values[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
+            unseen = int((block.sum(axis=1) == 0).sum())
+            if unseen:  # only where the categories are the fitted rows'
+                notes.append(f"{unseen} row(s) hold a value of {h!r} the fitted rows did not: none of its columns is set")
+            blocks.append(block)
+            columns.extend(f"{h}={c}" for c in cats)
+            continue
+        col = numbers[:, j]
+        bad = np.flatnonzero(~np.isfinite(col))
+        if bad.size:
+            i = int(bad[0])
+            shown = text[h][i] if text is not None else float(col[i])
+            count = f" ({bad.size} such rows)" if bad.size > 1 else ""
+            if text is not None and shown.strip().lower() not in MISSING and not _is_number(shown):
+                raise TableError(f"{p}: column {h!r} holds text ({shown!r:.40} at {place(i)}){count}; give "
+                                 f"--one-hot {h} to encode it as one 0/1 column per value, --id-column {h} if it "
+                                 "names the rows, or leave the column out")
+            why = "is missing" if text is not None and shown.strip().lower() in MISSING[:1] else f"is {shown!r}, not a finite number"
+            raise TableError(f"{p}: {cell(h, i)} {why}{count}; fill or drop such rows")
+        blocks.append(col[:, None])
+        columns.append(h)
+    if not blocks:
+        raise TableError(f"{p}: no column left to fit (every column is the id or the label column)")
+    X = np.concatenate(blocks, axis=1)
+    rows = Rows(X, columns, p, "table", ids, labels, categories)
+    rows.notes.extend(notes)
+    rows.columns_in = used  # the input columns, before one-hot
+    return rows
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _number_text(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _listed(names, most: int = 8) -> str:
+    names = list(names)
+    return ", ".join(map(repr, names[:most])) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+def _read_pictures(folder: Path, size, like: dict | None) -> Rows:
+    from PIL import Image
+
+    from videoad.datasets.images import _decode
+
+    files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in PICTURE_SUFFIXES
+                   and not f.name.startswith("."))
+    if not files:
+        raise TableError(f"{folder}: holds no pictures ({'/'.join(PICTURE_SUFFIXES)}) and is not a table")
+    pictures = [_decode(f.read_bytes(), str(f)) for f in files]  # (h, w, 3) uint8, grey repeated
+    grey = all(np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2]) for a in pictures)
+    channels = 1 if grey else 3
+    if like is not None:
+        want = tuple(like["picture"]["size"])
+        if like["picture"]["channels"] == 1 and not grey:
+            odd = next(f for f, a in zip(files, pictures) if not (np.array_equal(a[..., 0], a[..., 1])
+                                                                  and np.array_equal(a[..., 0], a[..., 2])))
+            raise TableError(f"{folder}: the model was fitted on grey pictures; {odd.name} is in colour")
+        channels = like["picture"]["channels"]
+    else:
+        sizes = {(a.shape[1], a.shape[0]) for a in pictures}
+        if size is None and len(sizes) > 1:
+            first = pictures[0].shape
+            odd = next(i for i, a in enumerate(pictures) if a.shape != first)
+            raise TableError(f"{folder}: the pictures differ in size (e.g. {files[0].name} {first[1]}x{first[0]}, "
+                             f"{files[odd].name} {pictures[odd].shape[1]}x{pictures[odd].shape[0]}); give --size WxH "
+                             "to resize them all")
+        want = tuple(size) if size is not None else sizes.pop()
+    resized = 0
+    rows = []
+    for a in pictures:
+        if (a.shape[1], a.shape[0]) != want:
+            a = np.asarray(Image.fromarray(a).resize(want, Image.BILINEAR))
+            resized += 1
+        rows.append((a[..., :1] if channels == 1 else a).reshape(-1))
+    X = np.stack(rows).astype(np.float64) / 255.0
+    out = Rows(X, [f"pixel{j}" for j in range(X.shape[1])], folder, "pictures", [f.name for f in files],
+               picture={"size": list(want), "channels": channels, "resized": resized})
+    if resized:
+        out.notes.append(f"{resized} of {len(files)} pictures resized to {want[0]}x{want[1]}")
+    out.columns_in = list(out.columns)
+    return out
+
+
+def checked(rows: Rows, fit: bool) -> np.ndarray:
+    """The rows through the detectors' own checks (validation.py), the file named."""
+    try:
+        X = check_matrix(rows.X, name=str(rows.source), min_rows=2 if fit else 1)
+        if fit:
+            check_not_all_constant(X, name=str(rows.source))
+    except ValueError as exc:
+        msg = str(exc)
+        if "rows; at least" in msg:
+            msg = f"{rows.source}: {rows.X.shape[0]} row; a fit needs at least 2 (and DUAD many more)"
+        raise TableError(msg) from None
+    return rows.X
+
+
+def digest(path) -> str:
+    """sha256 of a file; of a folder of pictures, of its pictures' names and digests in name order."""
+    p = Path(path)
+    if p.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in PICTURE_SUFFIXES
+                        and not f.name.startswith(".")):
+            h.update(f.name.encode("utf-8", "surrogateescape") + b"\0" + bytes.fromhex(digest(f)))
+        return h.hexdigest()
+    h = hashlib.sha256()
+    with open(p, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# scaling, settings, thresholds
+def fit_scaling(rows: Rows) -> dict:
+    if rows.kind == "pictures":
+        return {"how": "none (pixels in [0, 1])"}
+    lo, hi = rows.X.min(axis=0), rows.X.max(axis=0)
+    return {"how": "min-max over the fitted rows (a column of one value becomes 0)", "min": lo.tolist(),
+            "max": hi.tolist()}
+
+
+def apply_scaling(X: np.ndarray, scaling: dict) -> np.ndarray:
+    if "min" not in scaling:
+        return X
+    lo, hi = np.asarray(scaling["min"]), np.asarray(scaling["max"])
+    span = hi - lo
+    return np.where(span > 0, (X - lo) / np.where(span > 0, span, 1.0), 0.0)
+
+
+def default_settings(rows: Rows) -> tuple[dict, str]:
+    """DUAD's arguments for these rows and where they come from."""
+    if rows.kind == "table":
+        return {}, "DUAD's constructor defaults (the paper's settings)"
+    from videoad.config import defaults
+
+    name = "mnist" if rows.picture["channels"] == 1 else "cifar10"
+    return dict(defaults(name)["duad"]), f"videoad/defaults/{name}.yaml, its duad section"
+
+
+def read_settings(path) -> dict:
+    """The `duad:` section of a --config file, checked as the other configs are (file and key named)."""
+    from videoad.config import ARGS, check, read_yaml
+    from videoad.detector.registry import check_arguments
+
+    user = read_yaml(path)
+    check(user, {"duad": ARGS}, str(path))
+    duad = dict(user.get("duad") or {})
+    for key in ("contamination", "random_state"):
+        if key in duad:
+            option = "--contamination" if key == "contamination" else "--seed"
+            raise TableError(f"{path}: duad.{key}: give it with {option}, not in the file")
+    check_arguments("duad", duad, str(path), "duad")
+    return duad
+
+
+def threshold(fit_scores: np.ndarray, contamination: float | None) -> dict:
+    from videoad.group_model import alarm_line
+
+    if contamination is not None:
+        value = float(np.quantile(np.asarray(fit_scores, dtype=np.float64), 1.0 - contamination))
+        return {"rule": "contamination", "contamination": contamination, "value": value,
+                "said": f"the {100 * (1 - contamination):g}th percentile of the fitted rows' scores (--contamination)"}
+    value = alarm_line(fit_scores, ALARM_RULE, ALARM_LEVEL)
+    return {"rule": ALARM_RULE, "level": ALARM_LEVEL, "value": value,
+            "said": "median + 4 robust standard deviations of the fitted rows' scores (the video alarm line)"}
+
+
+def fit_duad(X: np.ndarray, params: dict, seed: int):
+    from videoad.detector import registry
+
+    return registry.make("duad", params, seed).fit(X)
+
+
+def baselines(X_fit: np.ndarray, X_score: np.ndarray | None, seed: int) -> dict:
+    """Each baseline's scores of the scored rows (the fitted rows' own when `X_score` is None),
+    or the reason it could not run."""
+    from videoad.detector import registry
+
+    out = {}
+    d = X_fit.shape[1]
+    for label, name in BASELINES:
+        params = {"n_components": min(4, d - 1)} if name == "pca" else {}
+        if name == "pca" and d < 2:
+            out[label] = "needs two columns or more"
+            continue
+        try:
+            det = registry.make(name, params, seed if name != "knn" else None).fit(X_fit)
+        except ValueError as exc:
+            out[label] = str(exc)
+            continue
+        out[label] = det.decision_scores_ if X_score is None else det.decision_function(X_score)
+    return out
+
+
+def metrics(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    from videoad.metrics import average_precision, roc_auc
+
+    return roc_auc(labels, scores), average_precision(labels, scores)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+def encoding(rows: Rows) -> dict:
+    """What reading another input the same way needs (`read_rows(like=...)`)."""
+    return {"kind": rows.kind, "columns_in": list(rows.columns_in), "columns": list(rows.columns),
+            "one_hot": {k: list(v) for k, v in rows.one_hot.items()}, "picture": rows.picture}
+
+
+def scores_csv(rows: Rows, scores: np.ndarray, flagged: np.ndarray) -> bytes:
+    from videoad.names import cell_text
+
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf)
+    w.writerow(["row", "id", "score", "flagged"] if rows.ids is not None else ["row", "score", "flagged"])
+    for i, (s, f) in enumerate(zip(scores, flagged)):
+        w.writerow([i, cell_text(rows.ids[i]), repr(float(s)), int(f)] if rows.ids is not None
+                   else [i, repr(float(s)), int(f)])
+    return buf.getvalue().encode()
+
+
+def write_output(out: Path, rows: Rows, scores: np.ndarray, flagged: np.ndarray, run: dict) -> None:
+    """OUT/scores.csv and OUT/run.json; run.json removed first and written last."""
+    from extract.store import remove_stale_temporaries, write_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARK).write_bytes(b"")
+    remove_stale_temporaries([out / "scores.csv", out / "run.json"])
+    (out / "run.json").unlink(missing_ok=True)
+    write_atomic(out / "scores.csv", scores_csv(rows, scores, flagged))
+    write_atomic(out / "run.json", (json.dumps(run, indent=2, allow_nan=False) + "\n").encode())
+
+
+def save_model(folder: Path, det, rows: Rows, scaling: dict, line: dict, fit_scores: np.ndarray, meta: dict) -> None:
+    from extract.store import write_atomic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MODEL_INDEX).unlink(missing_ok=True)
+    det.save(folder / "duad.pt")
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(fit_scores, dtype=np.float64), allow_pickle=False)
+    write_atomic(folder / "fit_scores.npy", buf.getvalue())
+    index = {"format": MODEL_FORMAT, **encoding(rows), "scaling": scaling, "threshold": line, **meta}
+    write_atomic(folder / MODEL_INDEX, (json.dumps(index, indent=2, allow_nan=False) + "\n").encode())
+
+
+def load_model(folder: Path) -> tuple[dict, object, np.ndarray]:
+    from videoad.detector.duad import DUAD
+    from videoad.output_lock import read_whole
+
+    def read():
+        index_path = folder / MODEL_INDEX
+        if not index_path.is_file():
+            raise TableError(f"{folder}: no {MODEL_INDEX}; not a model folder of `videoad table --save-model` "
+                             "(or one whose saving was cut short: save it again)")
+        try:
+            index = json.loads(index_path.read_text())
+        except (OSError, ValueError) as exc:
+            raise TableError(f"{index_path}: unreadable ({exc})") from None
+        if not isinstance(index, dict) or index.get("format") != MODEL_FORMAT:
+            raise TableError(f"{index_path}: not a `videoad table` model (format {index.get('format') if isinstance(index, dict) else None!r})")
+        try:
+            det = DUAD.load(folder / "duad.pt")
+            fit_scores = np.load(folder / "fit_scores.npy", allow_pickle=False)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise TableError(f"{folder}: its model cannot be read ({exc})") from None
+        return index, det, fit_scores
+
+    return read_whole(folder, folder / MODEL_INDEX, read, TableError)
