@@ -332,9 +332,8 @@ def machine_default(p: click.Option):
 
     value = p.default
     if isinstance(p, SettingOption):
-        value = p.defaults()
-        for part in p.setting.split("."):
-            value = value[part]
+        value = p.setting_default()
+        value = None if value == [] else value  # an empty list: none, worded as --help words it
     if value is None or type(value).__name__ == "Sentinel" or (isinstance(value, bool) and not p.secondary_opts):
         return None
     if p.count and value == 0:
@@ -366,7 +365,11 @@ def _shown(value, p: click.Option) -> str:
 
 
 def help_default(p: click.Option) -> str | None:
-    """The `[default: ...]` the option's --help text words, if any."""
+    """The `[default: ...]` the option's --help text words, if any (a settings option's as --help shows it)."""
+    from videoad.cli.settings import SettingOption
+
+    if isinstance(p, SettingOption):  # it words its default when the help is shown
+        p.get_help_record(click.Context(click.Command("videoad")))
     m = re.search(r"\[default: ([^\]]*)\]", p.help or "")
     return m.group(1) if m else None
 

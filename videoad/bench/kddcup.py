@@ -164,7 +164,7 @@ def _write(out: Path, quick: bool, cfg: dict, command: str, records: list[Record
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="The KDDCUP99 file (kdd_cup.npz or kddcup.data_10_percent(.gz)), or a data folder laid out "
                    "like shared/data [default: $VIDEOAD_DATA].")
-@click.option("--seeds", type=click.IntRange(1, MAX_REPEATS), default=None, help="Seeds 0..N-1 (split and model) [default: 5, or 1 with --quick].")
+@click.option("--seeds", type=click.IntRange(1, MAX_REPEATS), default=None, help="Seeds 0..N-1 (split and model) [default: 5, or the config's quick.seeds with --quick].")
 @click.option("--quick", is_flag=True, help="5% of the rows, one seed, shorter training: a smoke run (< 3 min).")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="YAML laid over the defaults (videoad/defaults/kddcup.yaml, copied in configs/kddcup.yaml).")

@@ -47,7 +47,7 @@ import numpy as np
 
 from videoad.bench.common import (data_inputs, environment, output_option, output_ready, results_dir,
                                   results_lock)
-from videoad.cli.settings import MAX_SECONDS, MAX_THREADS, count, seconds
+from videoad.cli.settings import MAX_SECONDS, MAX_THREADS, count, seconds, setting_kwargs
 from videoad.config import ConfigError, ListOf, check, check_values, defaults, dump, layered
 
 DATASETS = ("mix255", "mix4096", "kdd", "cells15")
@@ -498,24 +498,30 @@ def _listed(value: str | None, kind=str, option: str = "") -> list | None:
         raise ValueError(f"{option} must be comma-separated whole numbers, got {value!r}") from None
 
 
+#: option -> its key in the settings (videoad/defaults/scale.yaml): its default shown in --help; the
+#: options given are laid over the settings by `load_config` (its keyword arguments)
+_TO_SETTINGS = {"datasets": "datasets", "methods": "methods", "rows_opt": "rows", "threads": "threads",
+                "max_seconds": "max_seconds", "timeout": "timeout", "name": "name"}
+_setting = setting_kwargs(_TO_SETTINGS, lambda: defaults("scale"))
+
+
 @click.command("scale")
-@click.option("--datasets", default=None, help="Comma-separated subset of " + ", ".join(DATASETS)
-              + " [default: mix255,mix4096,kdd].")
-@click.option("--methods", default=None, help="Comma-separated subset of " + ", ".join(METHODS)
-              + " (or detect's names: duad, pca, iforest, ocsvm, knn, dagmm) [default: all].")
-@click.option("--rows", "rows_opt", default=None, help="Row ladder (KDDCUP99 adds its full 494,021 rows) "
-              "[default: 1000,4000,16000,69000,200000].")
-@click.option("--threads", type=count(1, MAX_THREADS), default=None, help="torch and BLAS threads per measurement [default: 2].")
-@click.option("--max-seconds", type=seconds(), default=None,
-              help="A method stops climbing when its next size is projected above this [default: 900].")
-@click.option("--timeout", type=seconds(), default=None, help="Seconds before a child is killed [default: 1800].")
+@click.option("--datasets", **_setting("datasets"), help="Comma-separated subset of " + ", ".join(DATASETS) + ".")
+@click.option("--methods", **_setting("methods"), help="Comma-separated subset of " + ", ".join(METHODS)
+              + " (or detect's names: duad, pca, iforest, ocsvm, knn, dagmm).")
+@click.option("--rows", "rows_opt", **_setting("rows_opt"), help="Row ladder (KDDCUP99 adds its full 494,021 rows).")
+@click.option("--threads", type=count(1, MAX_THREADS), **_setting("threads"),
+              help="torch and BLAS threads per measurement.")
+@click.option("--max-seconds", type=seconds(), **_setting("max_seconds"),
+              help="A method stops climbing when its next size is projected above this.")
+@click.option("--timeout", type=seconds(), **_setting("timeout"), help="Seconds before a child is killed.")
 @click.option("--data", "kdd_path", type=click.Path(path_type=Path), default=None,
               help="The KDDCUP99 file, or a data folder laid out like shared/data [default: $VIDEOAD_DATA].")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="YAML laid over the defaults (videoad/defaults/scale.yaml, copied in configs/scale.yaml).")
 @click.option("--print-config", is_flag=True, help="Print the settings this command would use as YAML and exit.")
 @output_option("Where scale.json and scale.md go.")
-@click.option("--name", default=None, help="Base name of the result files [default: scale].")
+@click.option("--name", **_setting("name"), help="Base name of the result files.")
 @click.option("--child", default=None, hidden=True)
 def scale_cmd(datasets, methods, rows_opt, threads, max_seconds, timeout, kdd_path, config_path, print_config,
               output, out_alias, name, child):

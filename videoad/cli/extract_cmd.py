@@ -15,13 +15,13 @@ import click
 from extract.sources import one_line
 
 from . import ray_opts
-from .settings import (MAX_THREADS, FiniteFloat, NonEmptyPath, count, seconds, SettingOption, check_output_folder, config_options, given,
-                       not_together)
+from .settings import (MAX_THREADS, FiniteFloat, NonEmptyPath, check_output_folder, config_options,
+                       count, given, given_settings, not_together, seconds, setting_kwargs)
 
 #: (flag, click.option settings); each given flag becomes get_backbone(<its parameter name>=...)
 BACKBONE_FLAGS: list[tuple[str, dict[str, Any]]] = [
     ("--device", {"default": None, "metavar": "D",
-                  "help": "Device of the backbone's forward pass: cpu (default), cuda, cuda:N, auto."}),
+                  "help": "Device of the backbone's forward pass: cpu, cuda, cuda:N, auto  [default: cpu]."}),
     ("--weights", {"default": None, "metavar": "PATH|NAME", "callback": lambda c, p, v: _check_weights(v),
                    "help": "Pretrained weights of a learned backbone: a file, or for the torchvision "
                            "and pytorchvideo networks a published name (kinetics400: fetched once into "
@@ -84,10 +84,6 @@ def _defaults() -> dict:
     return defaults()
 
 
-def _setting(key: str) -> dict[str, Any]:
-    return {"cls": SettingOption, "setting": key, "defaults": _defaults}
-
-
 #: why --fps and --max-fps are not given together (extract and run)
 FPS_TOGETHER = ("--fps resamples every video to that one rate, which leaves --max-fps unused; give --fps for "
                 "one rate for all, or --max-fps to slow only the faster videos down")
@@ -99,29 +95,28 @@ def fps_together(ctx: click.Context) -> None:
     not_together(ctx, "target_fps", "max_fps", FPS_TOGETHER, unless=lambda values: values["max_fps"] == 0)
 
 
-#: option -> where it goes in the settings (videoad.extract_config), for the options given
-_TO_SETTINGS = {"workers": "workers", "batch_size": "batch_size", "stride": "stride", "tail": "tail",
-                "target_fps": "target_fps", "max_fps": "max_fps", "image_fps": "image_fps",
-                "decode_timeout": "decode_timeout", "recursive": "recursive", "prefetch": "prefetch"}
+#: option -> its dotted key in the settings (videoad.extract_config): its default shown in --help (read from
+#: the defaults), and where the value given goes (--decoders as a list, --float16/--float32 as the dtype)
+_TO_SETTINGS = {"backbone": "backbone.name", "workers": "workers", "batch_size": "batch_size", "stride": "stride",
+                "tail": "tail", "target_fps": "target_fps", "max_fps": "max_fps", "image_fps": "image_fps",
+                "decoders": "decoders", "decode_timeout": "decode_timeout", "recursive": "recursive",
+                "prefetch": "prefetch", "float16": "dtype"}
+_setting = setting_kwargs(_TO_SETTINGS, _defaults)
 
 
 def _given_settings(ctx: click.Context) -> dict[str, Any]:
     """The options the user gave, in the layout of the settings file."""
-    flags = given(ctx, *_TO_SETTINGS, "backbone", "decoders", "float16", "backbone_opts",
-                  *map(_flag_name, (f for f, _ in BACKBONE_FLAGS)))
-    out: dict[str, Any] = {_TO_SETTINGS[k]: v for k, v in flags.items() if k in _TO_SETTINGS}
-    if "decoders" in flags:
-        out["decoders"] = [d.strip() for d in flags["decoders"].split(",") if d.strip()]
-    if "float16" in flags:
-        out["dtype"] = "float16" if flags["float16"] else "float32"
-    backbone: dict[str, Any] = {"name": flags["backbone"]} if "backbone" in flags else {}
+    out = given_settings(ctx, _TO_SETTINGS)
+    if "decoders" in out:
+        out["decoders"] = [d.strip() for d in out["decoders"].split(",") if d.strip()]
+    if "dtype" in out:
+        out["dtype"] = "float16" if out["dtype"] else "float32"
+    flags = given(ctx, "backbone_opts", *map(_flag_name, (f for f, _ in BACKBONE_FLAGS)))
     options = {name: flags[name] for name in map(_flag_name, (f for f, _ in BACKBONE_FLAGS))
                if flags.get(name) is not None}
     options.update(flags.get("backbone_opts") or {})
     if options:
-        backbone["options"] = options
-    if backbone:
-        out["backbone"] = backbone
+        out.setdefault("backbone", {})["options"] = options
     return out
 
 
@@ -155,27 +150,28 @@ def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False),
               metavar="FEATURES", help="Feature store folder (created if missing).  [required]")
 @config_options("configs/extract.yaml")
-@click.option("--backbone", **_setting("backbone.name"),
+@click.option("--backbone", **_setting("backbone"),
               help="Registered backbone name (motion needs no weights; c3d, r3d_18, x3d_s ... do).")
 @_with_backbone_flags
 @click.option("--backbone-opt", "backbone_opts", multiple=True, callback=_parse_opts,
               metavar="KEY=VALUE", help="Extra backbone argument, repeatable (e.g. size=224x168).")
-@click.option("--recursive/--no-recursive", default=None, help="Look for videos in all subfolders [default: no].")
+@click.option("--recursive/--no-recursive", **_setting("recursive"), help="Look for videos in all subfolders, or not.")
 @click.option("--workers", type=count(1, MAX_THREADS), **_setting("workers"),
               help="Decode worker processes (at most one per video starts).")
 @click.option("--batch-size", type=click.IntRange(min=1), **_setting("batch_size"),
               help="Clips per backbone forward pass.")
-@click.option("--stride", default=None, type=count(),
-              help="Frames between clip starts [default: the backbone's: 4 for motion, the clip length (no overlap) for the learned ones].")
+@click.option("--stride", type=count(), **_setting("stride", none="the backbone's: 4 for motion, the clip length (no "
+                                                                "overlap) for the learned ones"),
+              help="Frames between clip starts.")
 @click.option("--tail", type=click.Choice(["drop", "pad"]), **_setting("tail"),
               help="Frames after the last full clip: drop them, or pad a last clip.")
-@click.option("--fps", "target_fps", default=None, type=FiniteFloat(min=0, min_open=True, max=240),
+@click.option("--fps", "target_fps", type=FiniteFloat(min=0, min_open=True, max=240), **_setting("target_fps"),
               help="Resample videos to this frame rate before cutting clips.")
-@click.option("--max-fps", "max_fps", default=None, type=FiniteFloat(min=0),
+@click.option("--max-fps", "max_fps", type=FiniteFloat(min=0),
+              **_setting("max_fps", none="the backbone's: 10 for motion, none for the learned ones"),
               help="Resample only videos faster than this to this rate (0: keep every video's own; not with "
-                   "--fps) "
-                   "[default: the backbone's: 10 for motion, none for the learned ones].")
-@click.option("--image-fps", default=None, type=FiniteFloat(min=0, min_open=True),
+                   "--fps).")
+@click.option("--image-fps", type=FiniteFloat(min=0, min_open=True), **_setting("image_fps"),
               help="Frame rate of image-sequence folders, and of raw .264/.h265 streams that state none (their "
                    "VUI timing; else 25 assumed, warned) (stored; folders need it with --fps).")
 @click.option("--decoders", **_setting("decoders"), help="Decoders to try in order (or package.module:function).")
@@ -183,7 +179,7 @@ def _existing_inputs(ctx, param, inputs: tuple[str, ...]) -> tuple[str, ...]:
               help="Seconds without decode progress before a decoder is killed and the next tried.")
 @click.option("--prefetch", type=click.IntRange(min=1), **_setting("prefetch"),
               help="Preprocessed clips a decode worker may hold ahead of the backbone.")
-@click.option("--float16/--float32", default=None, help="Store features as float16 [default: float32].")
+@click.option("--float16/--float32", **_setting("float16"), help="Store features as float16, or float32.")
 @click.option("--overwrite", is_flag=True, help="Recompute videos that already have features.")
 @click.option("--shard", default=None, callback=_parse_shard, metavar="i/N",
               help="Process only shard i of N (0-based) of the sorted video list.")

@@ -25,10 +25,24 @@ from extract.sources import one_line
 from videoad.detector.seeds import SEED_MAX
 
 from .extract_cmd import _parse_opts, fps_together
-from .settings import MAX_THREADS, FiniteFloat, NonEmptyPath, check_output_folder, count, choice_flag, chosen, refuse_given
+from .settings import (MAX_THREADS, FiniteFloat, NonEmptyPath, check_output_folder, count, choice_flag, chosen,
+                       refuse_given, setting_kwargs)
 from .video_cmd import (NO_CLIPS, activity_levels_option, cell_names_given, event_options, event_settings,
                         ignore_cells_option, max_clips_option, models_hint, options_not_in_file)
 
+
+def _defaults() -> dict:
+    """run's detection settings as packaged: videoad/defaults/run.yaml over detect.yaml (`video.run_config`)."""
+    from videoad.config import defaults
+
+    return {**defaults("detect"), **defaults("run")}
+
+
+#: option -> its key in run's detection settings (`_defaults`): its default shown in --help; the options
+#: given are laid over the settings by `video.run_config`
+_TO_SETTINGS = {"activity_levels": "activity_levels", "min_clips": "min_clips", "seed": "seed",
+                "ignore_cells": "ignore_cells"}
+_setting = setting_kwargs(_TO_SETTINGS, _defaults)
 
 
 def _cameras_decide(grouping, cfg) -> bool:
@@ -151,7 +165,7 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
                   "footage given at once); with --fit-on, the history's cameras. [default: per camera where "
                   "the footage (or history) shows two or more cameras, each in two or more videos, else pooled]")
 @choice_flag("--pooled", "pooled", "grouping", help="One detector over all the footage, whatever cameras it shows.")
-@activity_levels_option
+@activity_levels_option(_setting)
 @click.option("--stride", type=count(), default=None,
               help="Frames between the starts of consecutive 16-frame clips [default: the backbone's, 4 for motion].")
 @click.option("--image-fps", type=FiniteFloat(min=0, min_open=True),
@@ -164,11 +178,11 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
               help="Resample only videos faster than this to this rate (0: keep every video's own; not with "
                    "--fps) "
                    "[default: the motion backbone's, 10].")
-@click.option("--min-clips", type=count(), default=None,
-              help="Fit a group only with at least this many clips (default: the config's, 65: about 27 s at 10 fps or more); "
+@click.option("--min-clips", type=count(), **_setting("min_clips"),
+              help="Fit a group only with at least this many clips (65 clips are about 27 s at 10 fps or more); "
                    "lower it for short footage, at the cost of a less reliable fit.")
-@click.option("--seed", type=click.IntRange(0, SEED_MAX), default=None,
-              help="Seed of the detection; each group derives its own from it [default: the config's, 0].")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), **_setting("seed"),
+              help="Seed of the detection; each group derives its own from it.")
 @click.option("--workers", type=count(1, MAX_THREADS), default=2, show_default=True,
               help="Decode workers (at most one per video starts).")
 @click.option("--clips/--no-clips", default=True, show_default=True, help="Write a playable clip per event.")
@@ -177,7 +191,7 @@ def _note_earlier(store_root: Path, keys: list[str], echo=click.echo) -> None:
 @click.option("--backbone-opt", "backbone_opts", multiple=True, callback=_parse_opts, metavar="KEY=VALUE",
               help="A motion backbone option, repeatable, as on extract (e.g. \"mask=0,0,0.2,1\": an "
                    "exclusion zone; size=160x120).")
-@ignore_cells_option
+@ignore_cells_option(_setting)
 @event_options
 def run(inputs, output, history, config, print_config, activity_levels, stride, image_fps, target_fps, max_fps,
         min_clips, seed, workers, clips, burn_heatmap, max_clips, backbone_opts, ignore_cells, merge_gap, min_event):

@@ -61,23 +61,72 @@ def refuse_given(ctx: click.Context, names, why: str) -> None:
 
 
 class SettingOption(click.Option):
-    """An option whose default is a setting of the command's defaults (`defaults()[setting]`,
-    dotted for nested keys), shown in the help when it is shown. The option itself defaults to
-    None: the command lays what was given over the --config file and the defaults."""
+    """An option whose default is a setting of the command's settings file (`defaults()[setting]`,
+    dotted for nested keys), shown in the help as `[default: ...]`: the value (a flag's own spelling
+    for a yes/no setting, a list comma-separated), or for a null setting the words `none` says it
+    means (no default shown without them). The option itself defaults to None: the command lays
+    what was given over the --config file and the defaults. Each command names its options'
+    settings in one mapping, option -> dotted key (`setting_kwargs`), which also places the options
+    given (`given_settings`); tests/test_option_settings.py checks the shown default against the
+    packaged file and docs/cli.md."""
 
-    def __init__(self, *args, setting: str, defaults: Callable[[], dict], **kwargs):
-        self.setting, self.defaults = setting, defaults
+    def __init__(self, *args, setting: str, defaults: Callable[[], dict], none: str | None = None, **kwargs):
+        self.setting, self.defaults, self.none = setting, defaults, none
         kwargs.setdefault("default", None)
         super().__init__(*args, **kwargs)
 
+    def setting_default(self) -> Any:
+        """The setting's value in the defaults."""
+        return lookup(self.defaults(), self.setting)
+
     def get_help_record(self, ctx):
-        value: Any = self.defaults()
-        for part in self.setting.split("."):
-            value = value[part]
-        if value is not None and not isinstance(value, bool) and "[default:" not in (self.help or ""):
-            shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+        shown = default_words(self.setting_default(), self)
+        if shown is not None and "[default:" not in (self.help or ""):
             self.help = f"{self.help or ''}  [default: {shown}]".strip()
         return super().get_help_record(ctx)
+
+
+def lookup(settings: dict, dotted: str) -> Any:
+    """`settings[a][b]` for the key `a.b`."""
+    value: Any = settings
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def default_words(value: Any, option: click.Option) -> str | None:
+    """How --help words a setting's `value` as an option's default: a number as written (900, not
+    900.0), a list comma-separated, yes/no as the flag's spelling that gives it (`--no-smooth`),
+    null as the option's `none` words (None: nothing to show)."""
+    if value is None or value == []:
+        return getattr(option, "none", None)
+    if isinstance(value, bool):
+        return (option.opts if value else option.secondary_opts or [None])[0]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def setting_kwargs(mapping: dict[str, str], defaults: Callable[[], dict]) -> Callable[..., dict]:
+    """For a command's mapping (option's parameter name -> dotted settings key) and its defaults:
+    `name -> click.option keyword arguments` of that option as a SettingOption."""
+    def kwargs(name: str, none: str | None = None) -> dict[str, Any]:
+        return {"cls": SettingOption, "setting": mapping[name], "defaults": defaults, "none": none}
+    return kwargs
+
+
+def given_settings(ctx: click.Context, mapping: dict[str, str]) -> dict[str, Any]:
+    """The options among `mapping`'s that the user gave, placed at their dotted settings keys."""
+    out: dict[str, Any] = {}
+    for name, value in given(ctx, *mapping).items():
+        *sections, key = mapping[name].split(".")
+        node = out
+        for section in sections:
+            node = node.setdefault(section, {})
+        node[key] = value
+    return out
 
 
 class FiniteFloat(click.FloatRange):

@@ -13,8 +13,8 @@ from extract.sources import one_line
 from videoad.detector.seeds import SEED_MAX
 
 from . import ray_opts
-from .settings import (MAX_THREADS, FiniteFloat, NonEmptyPath, check_output_folder, choice_flag, chosen, count,
-                       refuse_given, seconds)
+from .settings import (MAX_THREADS, FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, choice_flag, chosen,
+                       count, refuse_given, seconds, setting_kwargs)
 
 
 #: evaluate prints the per-video table by default for runs of at most this many videos
@@ -34,16 +34,30 @@ def _annotations(path, frame_counts=None, fmt="auto", scores=None):
     return ann
 
 
-class DetectorOption(click.Option):
+def _detect_defaults() -> dict:
+    """The packaged detect settings (videoad/defaults/detect.yaml), read as `videoad.video` reads them."""
+    from videoad.config import defaults
+
+    return defaults("detect")
+
+
+#: option -> its dotted key in detect's settings (videoad/defaults/detect.yaml): its default shown in
+#: --help; the options given are laid over the settings by `video.load_config` (a field each)
+_TO_SETTINGS = {"activity_levels": "activity_levels", "detector": "detector.name", "min_clips": "min_clips",
+                "n_jobs": "n_jobs", "seed": "seed", "history_drop": "history_drop",
+                "history_neighbors": "history_neighbors", "ignore_cells": "ignore_cells"}
+_setting = setting_kwargs(_TO_SETTINGS, _detect_defaults)
+
+
+class DetectorOption(SettingOption):
     """An option naming a detector: its help lists the detector registry when the help is shown,
     so a detector registered in `videoad.detector.registry` (or by code run before the command)
     is listed without editing any help text."""
 
     def get_help_record(self, ctx):
         from videoad.detector import registry
-        from videoad.video.config import DetectConfig
 
-        self.help = "One of: " + registry.help_text(default=DetectConfig().detector) + "."
+        self.help = "One of: " + registry.help_text() + "."
         return super().get_help_record(ctx)
 
 
@@ -67,16 +81,23 @@ def max_clips_option(command):
                              "their picture); 0: every event.")(command)
 
 
-def event_options(command):
-    """--merge-gap and --min-event: how clip scores become events (videoad.events)."""
+def event_options(command=None, *, setting=None):
+    """--merge-gap and --min-event: how clip scores become events (videoad.events), defaulting to
+    EventSettings'; with `setting` (a command's `setting_kwargs`, watch's), to its settings file's."""
     from videoad.events import EventSettings
 
+    if command is None:
+        return lambda c: event_options(c, setting=setting)
     d = EventSettings()
-    command = click.option("--min-event", "min_event", type=seconds(zero=True), default=d.min_length_s,
-                           show_default=True, help="Drop events shorter than this (seconds).")(command)
-    return click.option("--merge-gap", "merge_gap", type=seconds(zero=True), default=d.merge_gap_s,
-                        show_default=True, help="Join runs of clips over the alarm line at most this many "
-                        "seconds apart into one event.")(command)
+
+    def default(name, value):
+        return setting(name) if setting is not None else {"default": value, "show_default": True}
+
+    command = click.option("--min-event", "min_event", type=seconds(zero=True), **default("min_event", d.min_length_s),
+                           help="Drop events shorter than this (seconds).")(command)
+    return click.option("--merge-gap", "merge_gap", type=seconds(zero=True), **default("merge_gap", d.merge_gap_s),
+                        help="Join runs of clips over the alarm line at most this many seconds apart into one "
+                        "event.")(command)
 
 
 def options_not_in_file(names) -> str | None:
@@ -105,20 +126,21 @@ def event_settings(merge_gap, min_event):
     return EventSettings(merge_gap_s=float(merge_gap), min_length_s=float(min_event)).check()
 
 
-def ignore_cells_option(command):
-    """`--ignore-cells`, shared by detect and run."""
-    return click.option("--ignore-cells", "ignore_cells",
+def ignore_cells_option(setting):
+    """`--ignore-cells`, shared by detect and run (`setting`: the command's `setting_kwargs`)."""
+    return click.option("--ignore-cells", "ignore_cells", **setting("ignore_cells"),
                         help="Grid cells left out of the fit and of every clip score, named row:col as events.csv "
                              "names them, comma-separated (e.g. 0:0,1:0; *:0 is the left column, 0-1:3 two cells): "
-                             "a tree, water or a flag in view that moves all the time.")(command)
+                             "a tree, water or a flag in view that moves all the time.")
 
 
-def activity_levels_option(command):
-    """`--activity-levels`, shared by detect and run."""
+def activity_levels_option(setting):
+    """`--activity-levels`, shared by detect and run (`setting`: the command's `setting_kwargs`)."""
     return click.option("--activity-levels", "activity_levels", type=click.Choice(["apart", "together"]),
+                        **setting("activity_levels"),
                         help="A group whose videos fall into two levels of activity (one camera by day and at "
                              "night, a busy and a quiet camera): apart fits one model per level, together one model "
-                             "over both with a warning. [default: the settings' activity_levels]")(command)
+                             "over both with a warning.")
 
 
 def cell_names_given(text: str | None) -> list[str] | None:
@@ -139,43 +161,47 @@ def _not_zero(ctx, param, value):
               help="Scores folder to write (segments.csv + run.json).  [required]")
 @choice_flag("--per-video", "per-video", "mode", help="One detector per video.")
 @choice_flag("--per-category", "per-category", "mode",
-             help="One detector per category (annotation class, else store folder). Default.")
+             help="One detector per category (annotation class, else store folder).  [default: per-category]")
 @choice_flag("--per-camera", "per-camera", "mode",
              help="One detector per camera, told apart by the scene picture each feature file keeps: "
                   "several cameras' footage in one folder. With --fit-on, the history's cameras.")
 @choice_flag("--pooled", "pooled", "mode", help="One detector for all videos.")
-@activity_levels_option
+@activity_levels_option(_setting)
 @click.option("--config", "config", type=NonEmptyPath(exists=True, dir_okay=False, path_type=Path),
               help="YAML settings (see configs/video.yaml); command-line options win.")
 @click.option("--print-config", is_flag=True,
               help="Print the settings this command would use (defaults, --config, options) as YAML and exit.")
 @click.option("--annotations", type=NonEmptyPath(exists=True, path_type=Path),
               help="Ground truth (a file, or a folder of per-frame labels); only its class names are used, to group per category.")
-@click.option("--detector", cls=DetectorOption, help="A registered detector (videoad.detector.registry).")
-@click.option("--min-clips", type=count(), help="Skip groups with fewer clips  [default: the config's, 65 (the paper's)].")
-@click.option("--n-jobs", type=count(-MAX_THREADS, MAX_THREADS), callback=_not_zero,
+@click.option("--detector", **{**_setting("detector"), "cls": DetectorOption},
+              help="A registered detector (videoad.detector.registry).")
+@click.option("--min-clips", type=count(), **_setting("min_clips"),
+              help="Skip groups with fewer clips (the paper kept videos of 65 clips or more).")
+@click.option("--n-jobs", type=count(-MAX_THREADS, MAX_THREADS), callback=_not_zero, **_setting("n_jobs"),
               help="Groups fitted in parallel (processes; -1: one per core, -2: all but one). Fitted in turn, a "
-                   "group of 8,192 rows or more runs its two DUAD fits side by side where two cores are free  "
-                   "[default: the config's, 1].")
-@click.option("--seed", type=click.IntRange(0, SEED_MAX), help="Seed of the run; each group derives its own from it  [default: the config's, 0].")
+                   "group of 8,192 rows or more runs its two DUAD fits side by side where two cores are free.")
+@click.option("--seed", type=click.IntRange(0, SEED_MAX), **_setting("seed"),
+              help="Seed of the run; each group derives its own from it.")
 @click.option("--save-model", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Also save each group's fitted model here (inductive mode, step 1).")
 @click.option("--model", "model_dir", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
               help="Score with models saved earlier instead of fitting (inductive mode, step 2).")
 @click.option("--fit-on", type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
               help="Fit on this feature store, footage known to be ordinary (a camera's normal history), "
-                   "score FEATURES (default: the history itself). DUAD's selection then drops only "
+                   "score FEATURES (without FEATURES, the history itself). DUAD's selection then drops only "
                    "--history-drop percent of it.")
 @click.option("--history-drop", "history_drop", type=FiniteFloat(min=0, max=100, max_open=True),
-              help="With --fit-on: percent of the history DUAD's selection drops (default 1; 0: DUAD's own "
-                   "p0/p, for a history that may hold anomalies, e.g. an unlabeled training split).")
-@click.option("--history-neighbors", "history_neighbors", type=click.IntRange(min=0),
-              help="With --fit-on: k of DUAD's knn score, how many history rows a clip is compared with "
-                   "(default 1: the nearest; 0: DUAD's own, 5, for a history that may hold anomalies).")
-@ignore_cells_option
+              **_setting("history_drop"),
+              help="With --fit-on: percent of the history DUAD's selection drops (0: DUAD's own p0/p, for a "
+                   "history that may hold anomalies, e.g. an unlabeled training split).")
+@click.option("--history-neighbors", "history_neighbors", type=click.IntRange(min=0), **_setting("history_neighbors"),
+              help="With --fit-on: k of DUAD's knn score, how many history rows a clip is compared with (1: the "
+                   "nearest; 0: DUAD's own, 5, for a history that may hold anomalies).")
+@ignore_cells_option(_setting)
 @click.option("--device", "device",
-              help="Where a torch detector (DUAD, DAGMM) fits and scores: cpu (the default), cuda, cuda:N, "
-                   "auto (a GPU when torch sees one). Models saved with --save-model load on the CPU.")
+              help="Where a torch detector (DUAD, DAGMM) fits and scores: cpu, cuda, cuda:N, auto (a GPU when "
+                   "torch sees one). Models saved with --save-model load on the CPU.  [default: auto, the "
+                   "detectors' own]")
 @event_options
 @ray_opts.detect_options
 def detect(features, output, activity_levels, config, print_config, annotations, detector, min_clips, n_jobs, seed, save_model,
@@ -340,13 +366,13 @@ def detect(features, output, activity_levels, config, print_config, annotations,
               type=click.Choice(["auto", "ucf", "ucf_counts", "ped2", "csv", "frames", "ucsd"]),
               help="Format of --annotations (auto: told from the file's name and first lines).")
 @click.option("--overlap", type=click.Choice(["mean", "max"]),
-              help="How overlapping clips combine per frame (default: the run's config).")
+              help="How overlapping clips combine per frame.  [default: the run's overlap setting, else mean]")
 @click.option("--per-video/--no-per-video", default=None,
               help=f"Print the per-video table [default: for runs of at most {PER_VIDEO_MAX} videos; every run's is in "
                    "evaluation.json].")
 @click.option("--json", "json_out", type=NonEmptyPath(dir_okay=False, allow_dash=True, path_type=Path),
-              help="Also write the results as JSON to this file (default: evaluation.json in the scores "
-                   "folder); '-': the JSON alone on standard output, the table on standard error.")
+              help="Write the results as JSON to this file; '-': the JSON alone on standard output, the table on "
+                   "standard error.  [default: evaluation.json in the scores folder]")
 def evaluate(scores, annotations, frame_counts, fmt, overlap, per_video, json_out):
     """Frame-level AUROC/AP of SCORES: pooled, tail dropped, anomalous videos, per category, per video."""
     import json

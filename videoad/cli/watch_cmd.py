@@ -7,7 +7,8 @@ import click
 
 from extract.sources import one_line
 
-from .settings import FiniteFloat, NonEmptyPath, SettingOption, check_output_folder, config_options, given, seconds
+from .settings import (FiniteFloat, NonEmptyPath, check_output_folder, config_options, given_settings, seconds,
+                       setting_kwargs)
 from .video_cmd import event_options
 
 
@@ -22,28 +23,22 @@ def _defaults() -> dict:
     return defaults()
 
 
-def _setting(key: str) -> dict:
-    return {"cls": SettingOption, "setting": key, "defaults": _defaults}
-
-
-#: option -> (section or None, key) in the settings (videoad.watch_config), for the options given
-_TO_SETTINGS = {"group": ("model", "group"), "device": ("model", "device"), "realtime": ("sources", "realtime"),
-                "read_timeout": ("sources", "timeout"), "poll": ("sources", "poll_s"), "settle": ("sources", "settle_s"),
-                "image_fps": ("sources", "image_fps"),
-                "merge_gap": ("events", "merge_gap_s"), "min_event": ("events", "min_length_s"),
-                "on_event": (None, "on_event"), "post": (None, "post"), "hook_timeout": (None, "hook_timeout_s"),
-                "max_lag": (None, "max_lag_s"), "retries": (None, "retries"), "backoff": (None, "backoff_s"),
-                "clip_scores": (None, "clip_scores"), "smooth": (None, "smooth"), "keep_days": (None, "keep_days"),
-                "frame_queue_mb": (None, "frame_queue_mb")}
+#: option -> its dotted key in the settings (videoad.watch_config): its default shown in --help (read from
+#: the defaults), and where the value given goes
+_TO_SETTINGS = {"group": "model.group", "device": "model.device", "realtime": "sources.realtime",
+                "read_timeout": "sources.timeout", "poll": "sources.poll_s", "settle": "sources.settle_s",
+                "image_fps": "sources.image_fps",
+                "merge_gap": "events.merge_gap_s", "min_event": "events.min_length_s",
+                "on_event": "on_event", "post": "post", "hook_timeout": "hook_timeout_s",
+                "max_lag": "max_lag_s", "retries": "retries", "backoff": "backoff_s",
+                "clip_scores": "clip_scores", "smooth": "smooth", "keep_days": "keep_days",
+                "frame_queue_mb": "frame_queue_mb"}
+_setting = setting_kwargs(_TO_SETTINGS, _defaults)
 
 
 def _given_settings(ctx: click.Context) -> dict:
     """The options the user gave, in the layout of the settings file."""
-    out: dict = {}
-    for name, value in given(ctx, *_TO_SETTINGS).items():
-        section, key = _TO_SETTINGS[name]
-        (out.setdefault(section, {}) if section else out)[key] = value
-    return out
+    return given_settings(ctx, _TO_SETTINGS)
 
 
 def _image_fps_unused(image_fps: float) -> None:
@@ -75,57 +70,56 @@ def _may_take_image_fps(srcs, image_fps: float | None) -> list:
 @click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Folder for events.jsonl and the event images (events/).  [required]")
 @config_options("configs/watch.yaml")
-@click.option("--group", help="Which group's model to use when the folder holds several (default: the only "
-              "one, else the pooled one; models fitted --per-camera: for each source the camera its first frames "
-              "show, for a folder each file's).")
-@click.option("--realtime/--no-realtime", default=None, help="Read files at their own frame rate, as a camera "
-              "delivers them (default: as fast as they decode).")
-@event_options
-@click.option("--on-event", "on_event", metavar="CMD",
+@click.option("--group", **_setting("group", none="the only one, else the pooled one; models fitted --per-camera: for "
+                                    "each source the camera its first frames show, for a folder each file's"),
+              help="Which group's model to use when the folder holds several.")
+@click.option("--realtime/--no-realtime", **_setting("realtime"), help="Read files at their own frame rate, as a "
+              "camera delivers them, or as fast as they decode.")
+@event_options(setting=_setting)
+@click.option("--on-event", "on_event", metavar="CMD", **_setting("on_event"),
               help="Run CMD (through the shell) for every open, close, gap, scene_cut, view, camera, level "
               "(a crossing), skipped, failed and lost record, the record's JSON on its standard input.")
-@click.option("--post", metavar="URL", help="POST the same records as JSON to URL.")
-@click.option("--hook-timeout", type=seconds(), **_setting("hook_timeout_s"),
+@click.option("--post", metavar="URL", **_setting("post"), help="POST the same records as JSON to URL.")
+@click.option("--hook-timeout", type=seconds(), **_setting("hook_timeout"),
               help="Seconds an --on-event command or a --post may take before it is given up.")
-@click.option("--max-lag", type=seconds(), **_setting("max_lag_s"),
+@click.option("--max-lag", type=seconds(), **_setting("max_lag"),
               help="Live sources: drop (and count) clips whose last frame arrived longer ago than this.")
 @click.option("--frame-queue-mb", "frame_queue_mb", type=click.IntRange(min=1), metavar="MB",
               **_setting("frame_queue_mb"),
               help="Decoded frames waiting for the scorer: at most MB megabytes of them per source (and at most "
               "64, frame_queue in a --config file; two always pass). The default holds 64 frames of 1080p, 16 of "
               "4K; the sources' queues together take at most MB times their number.")
-@click.option("--retries", type=click.IntRange(min=0), default=None,
-              help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it "
-              "[default: keep trying].")
-@click.option("--backoff", type=seconds(), **_setting("backoff_s"),
+@click.option("--retries", type=click.IntRange(min=0), **_setting("retries", none="keep trying"),
+              help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it.")
+@click.option("--backoff", type=seconds(), **_setting("backoff"),
               help="Seconds before the first reopen attempt; doubled after each failure, at most 30 "
               "(backoff_max_s in a --config file).")
-@click.option("--timeout", "read_timeout", type=seconds(), **_setting("sources.timeout"),
+@click.option("--timeout", "read_timeout", type=seconds(), **_setting("read_timeout"),
               help="Seconds a stream may stay silent (or take to open) before it counts as dropped.")
-@click.option("--poll", type=seconds(), **_setting("sources.poll_s"),
+@click.option("--poll", type=seconds(), **_setting("poll"),
               help="Folders: seconds between looks for new files.")
-@click.option("--settle", type=seconds(zero=True), **_setting("sources.settle_s"),
+@click.option("--settle", type=seconds(zero=True), **_setting("settle"),
               help="Folders: seconds a file must keep its size and time before it is taken (a recorder still "
               "writing it may pause). --once takes the files older than that at once, waits up to as long for "
               "those changed since to keep still, and leaves the ones still changing for the next run; 0 takes "
               "every file at once.")
-@click.option("--image-fps", type=FiniteFloat(min=0, min_open=True), default=None,
-              help="Frame rate of raw .264/.h265 files that state none in their VUI timing [default: the rate of "
-              "the models' footage, else 25; either warned].")
+@click.option("--image-fps", type=FiniteFloat(min=0, min_open=True),
+              **_setting("image_fps", none="the rate of the models' footage, else 25; either warned"),
+              help="Frame rate of raw .264/.h265 files that state none in their VUI timing.")
 @click.option("--once", is_flag=True, help="Folders: watch the files there now, then stop (a file still being "
               "written, changed within --settle seconds and still changing, is left for the next run).")
-@click.option("--clip-scores/--no-clip-scores", default=None,
-              help="Also write every clip's score to OUT/clips.csv [default: no].")
-@click.option("--smooth/--no-smooth", default=None,
+@click.option("--clip-scores/--no-clip-scores", **_setting("clip_scores"),
+              help="Also write every clip's score to OUT/clips.csv, or not.")
+@click.option("--smooth/--no-smooth", **_setting("smooth"),
               help="Smooth clip scores in time as the model was fitted (the batch's scores and events; a clip's "
-              "score is final about 2 s after it at the default) or score raw against the raw scores' alarm "
-              "line, with no wait [default: smooth].")
-@click.option("--keep-days", type=FiniteFloat(min=0, min_open=True, max=KEEP_DAYS_MAX), default=None, metavar="DAYS",
+              "score is final about 2 s after it with the packaged smoothing) or score raw against the raw "
+              "scores' alarm line, with no wait.")
+@click.option("--keep-days", type=FiniteFloat(min=0, min_open=True, max=KEEP_DAYS_MAX), metavar="DAYS",
+              **_setting("keep_days", none="keep them all"),
               help="Delete event images older than DAYS (they go into OUT/events/<date>/; checked hourly, the "
-              "records stay) [default: keep them all].")
-@click.option("--device", default=None, metavar="D",
-              help="Device of a learned backbone's forward pass: cpu, cuda, cuda:N, auto [default: as the "
-                   "models' extraction recorded it].")
+              "records stay).")
+@click.option("--device", metavar="D", **_setting("device", none="as the models' extraction recorded it"),
+              help="Device of a learned backbone's forward pass: cpu, cuda, cuda:N, auto.")
 @click.option("--allow-pickle", is_flag=True,
               help="Unpickle in full the weights file the models record (a learned backbone's, extracted with "
                    "--backbone-opt allow_pickle=true): only a file you trust; its sha256 is checked against the "
