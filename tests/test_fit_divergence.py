@@ -1,6 +1,8 @@
 """A fit whose training loss stops being finite stops there with an error naming the setting at
 fault (`TorchDetector._run_epochs`, `_diverged`), and a seed that is no whole number is refused
 when a settings file is read (`registry.check_arguments`)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -15,8 +17,9 @@ X = np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32)
      r"DUAD: training loss became (nan|inf) in epoch \d+ of 2 \(lr 1e\+30\): lower lr \(the default is 0.0001\)"),
     # was reported as rows too large for the mixture: "rescale X"
     ("dagmm", {"epochs": 3, "lr": 1e30},
-     r"DAGMM: training loss became (nan|inf) in epoch \d+ of 3 \(lr 1e\+30, lambda_energy 0.1, lambda_cov 0.005\): "
-     r"lower lr"),
+     r"DAGMM: training loss became (nan|inf) in epoch \d+ of 3 \(lr 1e\+30, lambda_energy 0.1, lambda_cov 0.005\); "
+     r"every term of the loss was finite until a step made the weights non-finite .*: lower lr \(the default is "
+     r"0.0001\), lambda_energy \(the default is 0.1\) or lambda_cov \(the default is 0.005\)"),
 ])
 def test_diverged_training_names_the_setting(name, params, match, monkeypatch):
     # lr 1e30 is refused before the fit now (validation.MAX_LR); the check after a diverged training
@@ -27,6 +30,65 @@ def test_diverged_training_names_the_setting(name, params, match, monkeypatch):
         det.fit(X)
     assert "rescale X" not in str(err.value)
     assert not hasattr(det, "decision_scores_")
+
+
+@pytest.mark.parametrize("key, term, others", [
+    # was "... (lr 0.001, lambda_energy 0.1, lambda_cov 1e+38): lower lr (the default is 0.0001)": the
+    # setting at fault named only among the values, and lr, which was fine, to be lowered
+    ("lambda_cov", r"the covariance penalty \(lambda_cov x the sum of 1/variance\), inf",
+     r"lower lambda_cov \(the default is 0.005\), lr \(the default is 0.0001\) or lambda_energy"),
+    ("lambda_energy", r"the energy term \(lambda_energy x the mean sample energy\), -?inf",
+     r"lower lambda_energy \(the default is 0.1\), lr \(the default is 0.0001\) or lambda_cov"),
+])
+def test_dagmm_divergence_names_the_term_and_its_weight_first(key, term, others, monkeypatch):
+    # 1e38 is refused before the fit now (DAGMM.MAX_LAMBDA); driven past that range here
+    monkeypatch.setattr("videoad.baselines.dagmm.DAGMM.MAX_LAMBDA", 1e300)
+    det = registry.make("dagmm", {"epochs": 2, "lr": 1e-3, key: 1e38}, seed=0)
+    with pytest.raises(ValueError, match=rf"in epoch 1 of 2 \(.*\); first not finite: {term}: {others}") as err:
+        det.fit(X)
+    assert "first not finite: the reconstruction" not in str(err.value)
+    assert det._first_terms is not None and not hasattr(det, "decision_scores_")
+
+
+@pytest.mark.parametrize("key, value", [("lambda_energy", 1e30), ("lambda_cov", 1e38), ("lambda_energy", 2e6),
+                                        ("lambda_cov", 1e14)])
+def test_dagmm_weights_beyond_the_measured_range_are_refused_before_the_fit(key, value):
+    # lambda_energy 1e30 fitted in silence with no weight moved (the gradient's norm overflowed and the
+    # clipping scaled every step to 0); lambda_cov 1e38 made a NaN loss blamed on lr
+    det = registry.make("dagmm", {"epochs": 1, key: value}, seed=0)
+    with pytest.raises(ValueError, match=rf"^{key} must be a finite number >= 0 and <= 1e\+06, got {re.escape(repr(value))}$"):
+        det.fit(X)
+    assert not hasattr(det, "decision_scores_") and not hasattr(det, "model_")
+
+
+def test_dagmm_weights_at_the_range_end_train():
+    before = registry.make("dagmm", {"epochs": 1, "lr": 1e-10}, seed=0).fit(X).decision_scores_
+    for key in ("lambda_energy", "lambda_cov"):
+        scores = registry.make("dagmm", {"epochs": 1, key: 1e6}, seed=0).fit(X).decision_scores_
+        assert np.isfinite(scores).all() and not np.allclose(scores, before)  # the weights moved
+
+
+def test_dagmm_weights_out_of_range_in_a_kddcup_config_name_the_file(tmp_path):
+    from click.testing import CliRunner
+
+    from videoad.bench.kddcup import kddcup_cmd
+
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text("baselines:\n  DAGMM:\n    lambda_energy: 1.0e+30\n")
+    res = CliRunner().invoke(kddcup_cmd, ["--config", str(cfg), "--print-config"])
+    # was read, printed and run: 1e30 trained nothing
+    assert res.exit_code == 1, res.output
+    assert f"{cfg}: baselines: DAGMM: lambda_energy must be a finite number >= 0 and <= 1e+06, got 1e+30" in res.output
+
+
+def test_dagmm_weights_out_of_range_in_a_detect_config_name_the_file(tmp_path):
+    from videoad.video.config import load_config
+
+    cfg = tmp_path / "detect.yaml"
+    cfg.write_text("detector:\n  name: dagmm\n  params:\n    lambda_cov: 1.0e+38\n")
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(cfg))}: detector: params: lambda_cov must be a finite number >= 0 and "
+                                         r"<= 1e\+06, got 1e\+38$"):
+        load_config(cfg)
 
 
 def test_large_but_workable_lr_still_fits():

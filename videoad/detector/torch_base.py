@@ -223,26 +223,48 @@ class TorchDetector(BaseDetector):
                 raise ValueError(self._diverged(epoch + 1, int(epochs), float(total), X_t))
         self.model_.eval()
 
-    #: the settings named when a training loss stops being finite, the likeliest first
+    #: the settings that can make this detector's training loss stop being finite, each named with
+    #: its value and default when it does, the likeliest first (DUAD: lr alone; its weight_decay, at
+    #: most 1e6, left every loss finite at lr 1: it stops weights moving, it does not blow them up)
     DIVERGE_SETTINGS: tuple[str, ...] = ("lr",)
 
     #: inputs reaching this magnitude are named as the likelier cause of a diverged training than the
     #: settings: their squares near float32's range (3.4e38) and a network's sums overflow before it
     HUGE_INPUT = 1e6
 
+    def _diverged_term(self) -> tuple[str, str | None] | None:
+        """Which part of the loss was first not finite, as (words, the setting that weighs it, or
+        None), where the subclass records it cheaply (DAGMM); None where it cannot say."""
+        return None
+
     def _diverged(self, epoch: int, epochs: int, loss: float, X_t: torch.Tensor | None = None) -> str:
         """What a training loss that became `loss` (NaN or inf) in epoch `epoch` of `epochs` says:
-        the detector, the epoch and the settings most likely at fault, with their values; first the
-        input, where its values reach `HUGE_INPUT` (rows at 1e20 were blamed on the learning rate)."""
-        named = ", ".join(f"{k} {getattr(self, k)!r}" for k in self.DIVERGE_SETTINGS if hasattr(self, k))
-        first = self.DIVERGE_SETTINGS[0]
-        default = inspect.signature(type(self).__init__).parameters.get(first)
-        said = f" (the default is {default.default!r})" if default is not None else ""
+        the detector, the epoch, the part of the loss that went first where the subclass can tell
+        (`_diverged_term`), and every setting that can cause it with its value and default, that
+        part's own setting first, then the furthest above its default (a stable sort: as listed); first the input, where its values reach `HUGE_INPUT` (rows at 1e20
+        were blamed on the learning rate)."""
+        settings = [k for k in self.DIVERGE_SETTINGS if hasattr(self, k)]
+        named = ", ".join(f"{k} {getattr(self, k)!r}" for k in settings)
+        params = inspect.signature(type(self).__init__).parameters
+        term = self._diverged_term()
+
+        def rank(k):  # the part's own weight first, then the settings furthest above their defaults
+            default = params[k].default if k in params else None
+            try:
+                above = float(getattr(self, k)) / float(default)
+            except (TypeError, ValueError, ZeroDivisionError):
+                above = 1.0
+            return (term is None or term[1] != k, -above)
+
+        settings.sort(key=rank)
+        lower = [f"{k} (the default is {params[k].default!r})" if k in params else k for k in settings]
+        lower = lower[0] if len(lower) == 1 else ", ".join(lower[:-1]) + " or " + lower[-1]
         largest = float(X_t.abs().max()) if X_t is not None and X_t.numel() else 0.0
         data = (f"X's values reach {largest:.3g}, which overflow its float32 training: rescale X (standardise its "
                 "columns), or ") if not largest < self.HUGE_INPUT else ""
-        return (f"{type(self).__name__}: training loss became {loss} in epoch {epoch} of {epochs} ({named}): {data}"
-                f"lower {first}{said}; no scores were made")
+        went = f"; {term[0]}" if term is not None else ""
+        return (f"{type(self).__name__}: training loss became {loss} in epoch {epoch} of {epochs} ({named}){went}: "
+                f"{data}lower {lower}; no scores were made")
 
     def _chunk_rows(self) -> int:
         """Rows per forward chunk: about 16 M values (64 MB of float32) over the input and every
