@@ -20,6 +20,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from videoad.detector.validation import check_matrix, check_not_all_constant
 FORMAT = "videoad-table/1"
 MODEL_FORMAT = "videoad-table-model/1"
 MODEL_INDEX = "table_model.json"
+#: what scoring with a saved model reads of its table_model.json
+MODEL_KEYS = ("kind", "columns_in", "columns", "one_hot", "picture", "scaling", "threshold", "settings", "seed")
 #: written into an output folder before anything else (`output_kinds` knows the folder by it)
 MARK = ".videoad-table"
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -82,8 +85,10 @@ def read_rows(path, *, key=None, id_column=None, label_column=None, one_hot=(), 
     name = p.name.lower()
     if name.endswith(".npy") or name.endswith(".npz"):
         names, numbers, text = _read_array(p, key)
+        cells = None
     elif name.endswith(".csv") or name.endswith(".txt") or name.endswith(".tsv"):
-        names, numbers, text = _read_csv(p)
+        keep = {c for c in (id_column, label_column, *one_hot) if c is not None} | set((like or {}).get("one_hot") or ())
+        names, numbers, text, cells = _read_csv(p, keep)
     else:
         raise TableError(f"{p}: not a table this command reads (a .csv with a header, a .npy, an .npz) nor a "
                          "folder of pictures")
@@ -93,7 +98,7 @@ def read_rows(path, *, key=None, id_column=None, label_column=None, one_hot=(), 
     if "label_column" in optional and label_column not in names:
         label_column = None
     return _encode(p, names, numbers, text, id_column, label_column, tuple(one_hot), like,
-                   csv_file=not name.endswith((".npy", ".npz")))
+                   csv_file=not name.endswith((".npy", ".npz")), cells=cells)
 
 
 def _read_array(p: Path, key) -> tuple[list[str], np.ndarray, None]:
@@ -115,7 +120,11 @@ def _read_array(p: Path, key) -> tuple[list[str], np.ndarray, None]:
         else:
             if key is not None:
                 raise TableError(f"{p}: --key names an array of an .npz; a .npy holds one")
-            arr = np.load(p, allow_pickle=False)
+            with open(p, "rb") as fh:
+                if fh.read(6) != b"\x93NUMPY":
+                    raise TableError(f"{p}: not a .npy file (it does not begin as numpy writes one); a CSV is read "
+                                     "under the name .csv")
+            arr = np.load(p, mmap_mode="r", allow_pickle=False)  # converted once below, not read twice
     except TableError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
@@ -123,66 +132,285 @@ def _read_array(p: Path, key) -> tuple[list[str], np.ndarray, None]:
     except ValueError as exc:  # pickled objects, a text file under the name
         raise TableError(f"{p}: not an array of numbers numpy reads without pickle ({exc})") from None
     where = f"{p}" + (f" ({key!r})" if key is not None else "")
+    if arr.dtype.names:
+        raise TableError(f"{where}: a structured array (fields {_listed(arr.dtype.names, 6)}); save a plain 2-D "
+                         "array of numbers, e.g. np.column_stack of its fields, or a CSV with a header")
     if arr.ndim != 2:
         raise TableError(f"{where}: a table is a 2-D array (rows, columns), got shape {arr.shape}")
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) or np.iscomplexobj(arr):
         raise TableError(f"{where}: holds {arr.dtype}, not real numbers")
-    return [str(j) for j in range(arr.shape[1])], np.asarray(arr, dtype=np.float64), None
+    return [str(j) for j in range(arr.shape[1])], np.array(arr, dtype=np.float64), None
 
 
-def _read_csv(p: Path) -> tuple[list[str], np.ndarray, dict]:
-    """Header names, the cells as numbers (NaN where not a number) and each column's text."""
-    try:
-        with open(p, encoding="utf-8-sig", newline="") as fh:
-            sample = fh.read(65536)
-            fh.seek(0)
+#: a number written with a decimal comma ("2,5"); of these, one that may be a thousands separator ("1,000")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")
+_THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+")
+#: a number with a thousands separator of another kind, or both separators ("1 000", "1.000,5", "1,000.5", "1'000")
+_SEPARATED = re.compile(r"[+-]?\d{1,3}(?:[ .,'\u00a0\u202f]\d{3})+(?:[.,]\d+)?")
+#: cells converted at once: a CSV is read in blocks of rows, never whole as text
+CHUNK_CELLS = 1 << 20
+_SEPARATOR_HELP = ("write numbers with a decimal point and no thousands separator (1234.5); a file of decimal "
+                   "commas (1234,5) is read as such where no cell has a thousands separator or a point")
+
+
+@dataclass
+class CsvCells:
+    """What reading a CSV learned beyond its numbers: each data row's line, and per column the first
+    cell of each kind that is not a plain number (kind -> [count, row, text])."""
+
+    lines: "np.ndarray"
+    issues: dict
+    notes: list
+
+
+def _encoding_of(p: Path) -> str:
+    with open(p, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text": UTF-16 with a byte order mark
+        return "utf-16"
+    return "utf-8-sig"
+
+
+def _delimiter(line: str) -> str:
+    """The delimiter of the header line: the most frequent of comma, semicolon (Excel where the decimal
+    mark is a comma) and tab outside double quotes; a comma when there is none."""
+    counts, quoted = dict.fromkeys(",;\t", 0), False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _not_utf8(p: Path) -> TableError:
+    """Where a file that is not UTF-8 stops being so: its line and the bytes there."""
+    with open(p, "rb") as fh:
+        for number, raw in enumerate(fh, 1):
             try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            records = list(csv.reader(fh, dialect))
-    except UnicodeDecodeError as exc:
-        raise TableError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start}); a CSV with a header is") from None
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[max(0, exc.start - 10):exc.end + 10]
+                return TableError(f"{p}: line {number} is not UTF-8 text ({bad!r}); save the file as UTF-8 (Excel: "
+                                  "'CSV UTF-8'), or convert it, e.g. iconv -f latin1 -t utf-8")
+    return TableError(f"{p}: not UTF-8 text; save the file as UTF-8")
+
+
+def _note(issues: dict, j: int, kind: str, i: int, cell: str) -> None:
+    got = issues.setdefault(j, {}).get(kind)
+    if got is None:
+        issues[j][kind] = [1, i, cell]
+    else:
+        got[0] += 1
+
+
+def _cells_slowly(cells, j: int, base: int, out: np.ndarray, issues: dict) -> None:
+    """One column of a block, cell by cell: its numbers into `out`, what is not one noted."""
+    for k, cell in enumerate(cells):
+        s = cell.strip()
+        try:
+            if "_" in s:  # Python's float reads "2023_01" as 202301
+                raise ValueError
+            v = float(s)
+        except ValueError:
+            if s.lower() in MISSING:
+                kind, v = ("blank" if not s else "missing"), np.nan
+            elif _DECIMAL_COMMA.fullmatch(s):
+                kind, v = ("comma3" if _THOUSANDS_COMMA.fullmatch(s) else "comma"), float(s.replace(",", "."))
+            elif _SEPARATED.fullmatch(s):
+                kind, v = "separated", np.nan
+            else:
+                kind, v = "text", np.nan
+            _note(issues, j, kind, base + k, s)
+        else:
+            if not np.isfinite(v):
+                _note(issues, j, "nonfinite", base + k, s)
+        out[k] = v
+
+
+def _read_csv(p: Path, keep=()) -> tuple[list[str], np.ndarray, dict, CsvCells]:
+    """Header names, the cells as numbers (NaN where not a number), the text of the columns `keep`
+    names (id, label, one-hot) and what else reading learned (`CsvCells`). Read in blocks: the text
+    of other columns is never held whole."""
+    from array import array
+
+    encoding = _encoding_of(p)
+    underscore = [False]
+
+    def lines_of(fh):  # notes whether a block's lines hold "_" (the one case the fast conversion reads wrong)
+        for line in fh:
+            if "_" in line:
+                underscore[0] = True
+            yield line
+
+    try:
+        with open(p, encoding=encoding, newline="") as fh:
+            first = ""
+            for first in fh:
+                if first.strip():
+                    break
+            fh.seek(0)
+            reader = csv.reader(lines_of(fh), delimiter=_delimiter(first), quotechar='"', doublequote=True,
+                                strict=False)
+            header, header_line, last_line = None, 0, 0
+            for r in reader:
+                start, last_line = last_line + 1, reader.line_num
+                if any(cell.strip() for cell in r):
+                    header, header_line = [h.strip() for h in r], start
+                    break
+            if header is None:
+                raise TableError(f"{p}: empty; a CSV with a header line and rows under it is expected")
+            d = len(header)
+            _check_header(p, header, header_line)
+            kept = [(j, h) for j, h in enumerate(header) if h in keep]
+            text = {h: [] for _, h in kept}
+            lines, issues, blocks = array("q"), {}, []
+            n = 0
+            per_block = max(1, CHUNK_CELLS // max(d, 1))
+            underscore[0] = False
+            while True:
+                chunk = []
+                for r in reader:
+                    start, last_line = last_line + 1, reader.line_num
+                    if not any(cell.strip() for cell in r):
+                        continue
+                    if len(r) != d:
+                        extra = len(r) > d and not any(c.strip() for c in r[d:])
+                        raise TableError(f"{p}: data row {n + len(chunk) + 1} (line {start}) has {len(r)} fields, the "
+                                         f"header {d}" + (" (a delimiter at the end of the line?)" if extra else ""))
+                    chunk.append(r)
+                    lines.append(start)
+                    if len(chunk) == per_block:
+                        break
+                if not chunk:
+                    break
+                blocks.append(_block(chunk, d, n, issues, underscore[0]))
+                underscore[0] = False
+                for j, h in kept:
+                    text[h].extend(r[j].strip() for r in chunk)
+                n += len(chunk)
+    except UnicodeDecodeError:
+        raise _not_utf8(p) from None
     except csv.Error as exc:
         raise TableError(f"{p}: not a readable CSV ({exc})") from None
     except OSError as exc:
         raise TableError(f"{p}: cannot be read ({exc.strerror or exc})") from None
-    records = [r for r in records if any(cell.strip() for cell in r)]
-    if not records:
-        raise TableError(f"{p}: empty; a CSV with a header line and rows under it is expected")
-    header = [h.strip() for h in records[0]]
+    numbers = np.concatenate(blocks) if len(blocks) > 1 else blocks[0] if blocks else np.empty((0, d))
+    del blocks
+    cells = CsvCells(np.frombuffer(lines, dtype=np.int64), issues, [])
+    _decimal_commas(p, header, cells, keep, encoding)
+    header, numbers = _unnamed(p, header, numbers, cells)
+    return header, numbers, text, cells
+
+
+def _block(chunk, d: int, base: int, issues: dict, underscore: bool) -> np.ndarray:
+    try:
+        if underscore:
+            raise ValueError
+        block = np.array(chunk, dtype=np.float64)
+        slow = ()
+    except ValueError:
+        block = np.empty((len(chunk), d))
+        slow = set()
+        for j in range(d):
+            cells = [r[j] for r in chunk]
+            try:
+                if underscore and any("_" in c for c in cells):
+                    raise ValueError
+                block[:, j] = np.array(cells, dtype=np.float64)
+            except ValueError:
+                slow.add(j)
+                _cells_slowly(cells, j, base, block[:, j], issues)
+    bad = ~np.isfinite(block)
+    if bad.any():  # "nan", "inf" read as numbers
+        for j in np.flatnonzero(bad.any(axis=0)):
+            if j not in slow:
+                rows = np.flatnonzero(bad[:, j])
+                _note(issues, int(j), "nonfinite", base + int(rows[0]), chunk[rows[0]][j].strip())
+                issues[int(j)]["nonfinite"][0] += rows.size - 1
+    return block
+
+
+def _check_header(p: Path, header: list[str], line: int) -> None:
+    where = f"the header (line {line})"
+    seen = {}
     for j, h in enumerate(header):
-        if not h:
-            raise TableError(f"{p}: column {j + 1} of the header has no name")
-    seen = set()
-    for h in header:
-        if h in seen:
-            raise TableError(f"{p}: the header names column {h!r} twice")
-        seen.add(h)
-    body = records[1:]
-    for i, r in enumerate(body):
-        if len(r) != len(header):
-            raise TableError(f"{p}: data row {i + 1} (line {_line(i)}) has {len(r)} fields, the header {len(header)}")
-    text = {h: [r[j].strip() for r in body] for j, h in enumerate(header)}
-    numbers = np.full((len(body), len(header)), np.nan)
+        if h and h in seen:
+            raise TableError(f"{p}: {where} names column {h!r} twice (columns {seen[h] + 1} and {j + 1}); give each "
+                             "column its own name")
+        seen[h] = j
+    if header and all(h and _is_number(h) for h in header) and header != [str(j) for j in range(len(header))]:
+        raise TableError(f"{p}: {where} is numbers ({_listed(header, 4)}), not column names: the first line of the "
+                         "CSV must name the columns; add a header line")
+
+
+def _unnamed(p: Path, header: list[str], numbers: np.ndarray, cells: CsvCells):
+    """A column without a name in the header is dropped where every cell of it is empty (the
+    delimiter Excel leaves at the end of each line), else refused."""
+    n = numbers.shape[0]
+    drop = []
     for j, h in enumerate(header):
-        try:
-            numbers[:, j] = np.asarray(text[h], dtype=np.float64) if body else []
-        except ValueError:
-            for i, cell in enumerate(text[h]):
-                try:
-                    numbers[i, j] = float(cell)
-                except ValueError:
-                    pass
-    return header, numbers, text
+        if h:
+            continue
+        blank = cells.issues.get(j, {}).get("blank", [0])[0]
+        if blank == n:
+            drop.append(j)
+            continue
+        pandas = " (pandas writes its index so: save with index=False)" if j == 0 else ""
+        raise TableError(f"{p}: column {j + 1} of the header has no name but holds values{pandas}; name it")
+    if not drop:
+        return header, numbers
+    cells.notes.append(f"{len(drop)} column(s) with no name and no value left out (a delimiter at the end of the lines)")
+    keep = [j for j in range(len(header)) if j not in drop]
+    cells.issues = {keep.index(j): v for j, v in cells.issues.items() if j in keep}
+    return [header[j] for j in keep], numbers[:, keep]
 
 
-def _line(i: int) -> int:
-    """The file line of data row `i` (from 0) of a CSV read without blank lines (the header is line 1)."""
-    return i + 2
+def _decimal_commas(p: Path, header: list[str], cells: CsvCells, keep, encoding: str) -> None:
+    """A column of numbers written with decimal commas ("2,5") is read so where nothing says otherwise;
+    a cell that may hold a thousands separator ("1,000", "1 000", "1.000,5"), or a file that writes
+    points as well, is refused: which is meant cannot be told."""
+    def place(i):
+        return f"data row {i + 1} (line {int(cells.lines[i])})"
+
+    commas = []
+    for j, iss in cells.issues.items():
+        h = header[j]
+        if h in keep or "text" in iss:
+            continue  # a text column: refused or encoded as such
+        if "separated" in iss or ("comma3" in iss and "comma" not in iss):
+            _, i, s = iss.get("separated") or iss["comma3"]
+            raise TableError(f"{p}: column {h!r} holds {s!r} ({place(i)}): a number with a thousands separator or a "
+                             f"decimal comma, which is not guessed; {_SEPARATOR_HELP}")
+        if "comma" in iss:
+            commas.append(j)
+    if not commas:
+        return
+    # a second look for points: in the columns of commas (1.000,5 written as "1.000,5" is refused above;
+    # "1.5" beside "2,5") and in the other columns of numbers
+    numeric = [j for j, h in enumerate(header) if h and h not in keep and "text" not in cells.issues.get(j, {})]
+    with open(p, encoding=encoding, newline="") as fh:
+        first = ""
+        for first in fh:
+            if first.strip():
+                break
+        fh.seek(0)
+        rows = (r for r in csv.reader(fh, delimiter=_delimiter(first), quotechar='"') if any(c.strip() for c in r))
+        next(rows, None)
+        for i, r in enumerate(rows):
+            for j in numeric:
+                if j < len(r) and "." in r[j]:
+                    c = commas[0]
+                    _, ci, cs = cells.issues[c]["comma"]
+                    raise TableError(f"{p}: column {header[c]!r} writes a decimal comma ({cs!r}, {place(ci)}) and "
+                                     f"column {header[j]!r} a point ({r[j].strip()!r}, {place(i)}): which is the "
+                                     f"decimal mark and which a thousands separator cannot be told; {_SEPARATOR_HELP}")
+    cells.notes.append(f"read with decimal commas: {_listed(header[j] for j in commas)} "
+                       f"(e.g. {cells.issues[commas[0]]['comma'][2]!r})")
 
 
-def _encode(p: Path, names, numbers, text, id_column, label_column, one_hot, like, csv_file) -> Rows:
+def _encode(p: Path, names, numbers, text, id_column, label_column, one_hot, like, csv_file, cells=None) -> Rows:
     what = "column" if csv_file else "column (index)"
     for option, col in (("--id-column", id_column), ("--label-column", label_column)):
         if col is not None and col not in names:
@@ -198,35 +426,57 @@ def _encode(p: Path, names, numbers, text, id_column, label_column, one_hot, lik
     if n == 0:
         raise TableError(f"{p}: no rows" + (" under the header" if csv_file else ""))
     index = {h: j for j, h in enumerate(names)}
+    issues = cells.issues if cells is not None else {}
 
-    def cell(col, i):  # how a cell is named in a message
-        return f"data row {i + 1} (line {_line(i)}), column {col!r}" if csv_file else f"row {i}, column {col}"
+    def place(i):  # where a row is, in a message
+        return f"data row {i + 1} (line {int(cells.lines[i])})" if csv_file else f"row {i}"
 
-    def place(i):  # the same, its column named already
-        return f"data row {i + 1} (line {_line(i)})" if csv_file else f"row {i}"
+    def cell(col, i):  # the same, with its column
+        return f"{place(i)}, column {col!r}" if csv_file else f"row {i}, column {col}"
 
     ids = labels = None
+    notes = list(cells.notes) if cells is not None else []
     if id_column is not None:
         ids = list(text[id_column]) if text is not None else [_number_text(v) for v in numbers[:, index[id_column]]]
+        if len(set(ids)) < len(ids):
+            seen, twice = set(), None
+            for v in ids:
+                if v in seen:
+                    twice = v
+                    break
+                seen.add(v)
+            notes.append(f"the id column {id_column!r} names some rows alike (e.g. {twice!r}); scores.csv's `row` "
+                         "tells them apart")
     if label_column is not None:
-        raw = numbers[:, index[label_column]]
+        raw = numbers[:, index[label_column]].copy()
+        if text is not None:  # true/false, as pandas writes a boolean column
+            for i in np.flatnonzero(np.isnan(raw)):
+                raw[i] = {"true": 1.0, "false": 0.0}.get(text[label_column][i].lower(), np.nan)
         bad = np.flatnonzero(~np.isin(raw, (0.0, 1.0)))
         if bad.size:
             i = int(bad[0])
-            shown = text[label_column][i] if text is not None else float(raw[i])
-            raise TableError(f"{p}: the label column {label_column!r} holds 0 (normal) or 1 (anomaly); {cell(label_column, i)} "
-                             f"is {shown!r} ({bad.size} such row{'s' if bad.size > 1 else ''})")
+            values = text[label_column] if text is not None else [_number_text(v) for v in raw]
+            found = sorted({values[k] for k in range(n)}, key=str)
+            hint = ("; which value is the anomaly is not guessed: recode the column as 1 for anomalies, 0 for the rest")
+            if {float(v) for v in found if _is_number(v)} == {-1.0, 1.0} and all(_is_number(v) for v in found):
+                hint = ("; -1/1 is read two ways (scikit-learn marks outliers -1, other tools anomalies 1): recode the "
+                        "column as 1 for anomalies, 0 for the rest")
+            raise TableError(f"{p}: the label column {label_column!r} holds 0 (normal) or 1 (anomaly); "
+                             f"{cell(label_column, i)} is {values[i]!r} ({bad.size} such row{'s' if bad.size > 1 else ''}; "
+                             f"its values: {_listed(found, 6)}){hint} (true/false are read as 1/0)")
         labels = raw.astype(np.int64)
-    blocks, columns, categories, notes = [], [], {}, []
+    blocks, columns, categories = [], [], {}
     fitted = like["columns_in"] if like else None
     used = [h for h in names if h not in (id_column, label_column)]
     if fitted is not None:
         missing = [h for h in fitted if h not in used]
         extra = [h for h in used if h not in fitted]
         if missing or extra:
+            source = (like.get("fitted_on") or {}).get("path")
             raise TableError(f"{p}: its columns are not those the model was fitted on: "
                              + "; ".join(s for s in (f"missing {_listed(missing)}" if missing else "",
-                                                     f"not fitted {_listed(extra)}" if extra else "") if s))
+                                                     f"not fitted {_listed(extra)}" if extra else "") if s)
+                             + (f" (the fitted rows: {source})" if source else ""))
         used = list(fitted)
     for h in used:
         j = index[h]
@@ -246,14 +496,30 @@ def _encode(p: Path, names, numbers, text, id_column, label_column, one_hot, lik
         bad = np.flatnonzero(~np.isfinite(col))
         if bad.size:
             i = int(bad[0])
-            shown = text[h][i] if text is not None else float(col[i])
             count = f" ({bad.size} such rows)" if bad.size > 1 else ""
-            if text is not None and shown.strip().lower() not in MISSING and not _is_number(shown):
+            if not csv_file:
+                raise TableError(f"{p}: {cell(h, i)} is {float(col[i])!r}, not a finite number{count}; fill or drop "
+                                 "such rows")
+            iss = issues.get(j, {})
+            if "text" in iss:
+                k, i, shown = iss["text"]
+                count = f" ({k} such rows)" if k > 1 else ""
                 raise TableError(f"{p}: column {h!r} holds text ({shown!r:.40} at {place(i)}){count}; give "
                                  f"--one-hot {h} to encode it as one 0/1 column per value, --id-column {h} if it "
                                  "names the rows, or leave the column out")
-            why = "is missing" if text is not None and shown.strip().lower() in MISSING[:1] else f"is {shown!r}, not a finite number"
-            raise TableError(f"{p}: {cell(h, i)} {why}{count}; fill or drop such rows")
+            gone = sum(iss.get(kind, [0])[0] for kind in ("blank", "missing"))
+            if gone == n:
+                raise TableError(f"{p}: column {h!r} is empty in every row (blank or a missing-value mark such as "
+                                 "NA or ?); leave the column out")
+            kind, (_, i, shown) = min(((kind, v) for kind, v in iss.items()
+                                       if kind in ("blank", "missing", "nonfinite")), key=lambda kv: kv[1][1])
+            why = {"blank": "is missing", "missing": f"is missing ({shown!r})"}.get(
+                kind, f"is {shown!r}, not a finite number")
+            rows_with = int((~np.isfinite(numbers[:, [index[c] for c in used if c not in categories
+                                                     and c not in one_hot and not (like and c in like["one_hot"])]]))
+                            .any(axis=1).sum())
+            also = f"; {rows_with} rows in all have such a value" if rows_with > bad.size else ""
+            raise TableError(f"{p}: {cell(h, i)} {why}{count}{also}; fill or drop such rows")
         blocks.append(col[:, None])
         columns.append(h)
     if not blocks:
@@ -287,11 +553,26 @@ def _read_pictures(folder: Path, size, like: dict | None) -> Rows:
 
     from videoad.datasets.images import _decode
 
-    files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in PICTURE_SUFFIXES
-                   and not f.name.startswith("."))
+    entries = sorted(f for f in folder.iterdir() if not f.name.startswith("."))
+    files = [f for f in entries if f.is_file() and f.suffix.lower() in PICTURE_SUFFIXES]
+    others = [f.name for f in entries if f.is_file() and f not in files]
+    folders = [f.name for f in entries if f.is_dir()]
     if not files:
-        raise TableError(f"{folder}: holds no pictures ({'/'.join(PICTURE_SUFFIXES)}) and is not a table")
-    pictures = [_decode(f.read_bytes(), str(f)) for f in files]  # (h, w, 3) uint8, grey repeated
+        raise TableError(f"{folder}: holds no pictures ({'/'.join(PICTURE_SUFFIXES)}) and is not a table"
+                         + (f" (subfolders are not read: {_listed(folders, 4)})" if folders else ""))
+    pictures, alpha = [], 0
+    for f in files:
+        data = f.read_bytes()
+        pictures.append(_decode(data, str(f)))  # (h, w, 3) uint8, grey repeated
+        alpha += _has_alpha(data)
+    notes = []
+    if others:
+        notes.append(f"{len(others)} file(s) not read, not {'/'.join(PICTURE_SUFFIXES)}: {_listed(others, 4)}")
+    if folders:
+        notes.append(f"{len(folders)} subfolder(s) not read (only the folder's own pictures are): {_listed(folders, 4)}")
+    if alpha:
+        notes.append(f"{alpha} picture(s) with transparency: read without it (the colour under a transparent pixel "
+                     "as it is stored)")
     grey = all(np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2]) for a in pictures)
     channels = 1 if grey else 3
     if like is not None:
@@ -320,10 +601,18 @@ def _read_pictures(folder: Path, size, like: dict | None) -> Rows:
     X = np.stack(rows).astype(np.float64) / 255.0
     out = Rows(X, [f"pixel{j}" for j in range(X.shape[1])], folder, "pictures", [f.name for f in files],
                picture={"size": list(want), "channels": channels, "resized": resized})
+    out.notes.extend(notes)
     if resized:
         out.notes.append(f"{resized} of {len(files)} pictures resized to {want[0]}x{want[1]}")
     out.columns_in = list(out.columns)
     return out
+
+
+def _has_alpha(data: bytes) -> bool:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        return im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
 
 
 def checked(rows: Rows, fit: bool) -> np.ndarray:
@@ -335,7 +624,8 @@ def checked(rows: Rows, fit: bool) -> np.ndarray:
     except ValueError as exc:
         msg = str(exc)
         if "rows; at least" in msg:
-            msg = f"{rows.source}: {rows.X.shape[0]} row; a fit needs at least 2 (and DUAD many more)"
+            what = "picture" if rows.kind == "pictures" else "row"
+            msg = f"{rows.source}: {rows.X.shape[0]} {what}; a fit needs at least 2 (and DUAD many more)"
         raise TableError(msg) from None
     return rows.X
 
@@ -465,6 +755,24 @@ def scores_csv(rows: Rows, scores: np.ndarray, flagged: np.ndarray) -> bytes:
     return buf.getvalue().encode()
 
 
+OUTPUT_FILES = ("scores.csv", "run.json")
+
+
+def check_output_files(out: Path, inputs: dict) -> None:
+    """-o's scores.csv and run.json are this command's to replace only in a folder it wrote (its mark)
+    and where no input is one of them: a user's own file under either name is never overwritten."""
+    for name, path in inputs.items():
+        if path is not None and any(Path(path).resolve() == (out / f).resolve() for f in OUTPUT_FILES):
+            raise TableError(f"-o {out}: {name} {path} is one of the files written there ({', '.join(OUTPUT_FILES)}); "
+                             "give another folder")
+    if (out / MARK).is_file():
+        return
+    there = [f for f in OUTPUT_FILES if (out / f).exists()]
+    if there:
+        raise TableError(f"-o {out}: holds {' and '.join(there)} that `videoad table` did not write, which would be "
+                         "overwritten: give another folder")
+
+
 def write_output(out: Path, rows: Rows, scores: np.ndarray, flagged: np.ndarray, run: dict) -> None:
     """OUT/scores.csv and OUT/run.json; run.json removed first and written last."""
     from extract.store import remove_stale_temporaries, write_atomic
@@ -505,6 +813,9 @@ def load_model(folder: Path) -> tuple[dict, object, np.ndarray]:
             raise TableError(f"{index_path}: unreadable ({exc})") from None
         if not isinstance(index, dict) or index.get("format") != MODEL_FORMAT:
             raise TableError(f"{index_path}: not a `videoad table` model (format {index.get('format') if isinstance(index, dict) else None!r})")
+        lacking = [k for k in MODEL_KEYS if k not in index]
+        if lacking:
+            raise TableError(f"{index_path}: damaged, without {_listed(lacking)}; save the model again")
         try:
             det = DUAD.load(folder / "duad.pt")
             fit_scores = np.load(folder / "fit_scores.npy", allow_pickle=False)

@@ -111,6 +111,10 @@ def table(input_path, output, key, id_column, label_column, one_hot, size, fit_o
         raise click.UsageError("Missing option '-o' / '--output'.", ctx)
     inputs = {"INPUT": input_path, "--fit-on": fit_on, "--model": model_dir}
     check_output_folder(output, output_kinds.TABLE, inputs)
+    try:
+        tb.check_output_files(output, {k: v for k, v in inputs.items() if k != "--model"})
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     if save_model is not None:
         check_output_folder(save_model, output_kinds.TABLE_MODEL, {**inputs, "-o": output}, "--save-model")
     from videoad.output_lock import output_lock
@@ -152,7 +156,8 @@ def _run(tb, input_path, output, read, fit_on, model_dir, save_model, seed, cont
         fit_rows = tb.read_rows(fit_on if fit_on is not None else input_path, **read, optional=fit_on is not None)
         tb.checked(fit_rows, fit=True)
         rows = fit_rows if fit_on is None else tb.read_rows(input_path, **{**read, "one_hot": ()},
-                                                            like=tb.encoding(fit_rows))
+                                                            like={**tb.encoding(fit_rows),
+                                                                  "fitted_on": {"path": str(fit_on)}})
         if fit_on is not None:
             tb.checked(rows, fit=False)
         scaling = tb.fit_scaling(fit_rows)
