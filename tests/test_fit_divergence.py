@@ -1,10 +1,12 @@
 """A fit whose training loss stops being finite stops there with an error naming the setting at
-fault (`TorchDetector._run_epochs`, `_diverged`), and a seed that is no whole number is refused
+fault (`TorchDetector._run_epochs`, `_diverged`), and so does one whose gradient overflows while
+its loss stays finite (`_gradient_overflow`), and a seed that is no whole number is refused
 when a settings file is read (`registry.check_arguments`)."""
 import re
 
 import numpy as np
 import pytest
+import torch
 
 from videoad.detector import registry
 
@@ -131,3 +133,70 @@ def test_kddcup_seeds_beyond_the_most_repeats_is_refused(tmp_path):
     res = CliRunner().invoke(kddcup_cmd, ["--seeds", str(10**22), "--data", str(tmp_path / "none.gz"), "-o",
                                           str(tmp_path / "out")])
     assert res.exit_code == 2 and "--seeds" in res.output and "1<=x<=1000000" in res.output
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e12])
+def test_dagmm_gradient_overflow_within_the_bounds_is_named(scale):
+    # every setting in range: each step's gradient norm was inf (1/variance reaches 1/eps), the clipping
+    # scaled it to 0 and no weight moved, and the fit "succeeded" with the untrained network's scores
+    # (at 1e12 the last step's NaN weights failed after the training as "DAGMM's mixture covariances are
+    # not finite numbers"); now the epoch's check names it
+    det = registry.make("dagmm", {"epochs": 3, "lambda_cov": 1e6, "eps": 1e-20}, seed=0)
+    with pytest.raises(ValueError, match=r"^DAGMM: the gradient's norm became (inf|nan) in epoch 1 of 3 while the loss "
+                                         r"stayed finite: the clipping \(grad_clip 5.0\) (scaled those steps to 0 \(to NaN "
+                                         r"where a gradient was itself inf\), and the weights stopped moving|made those steps NaN \(inf x 0\), and the weights stopped "
+                                         r"being numbers) \(lr 0.0001, lambda_energy 0.1, lambda_cov 1000000.0\): X's values "
+                                         r"reach .*: rescale X \(standardise its columns\), or lower lambda_cov \(the default "
+                                         r"is 0.005\), .*, or raise eps 1e-20 \(the default is 1e-06\); no scores were made$"):
+        det.fit(X * np.float32(scale))
+    assert not hasattr(det, "decision_scores_")
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_duad_gradient_overflow_within_the_bounds_is_named(activation):
+    # input_scaling "none" on rows at 1e14: the loss stayed finite but the gradients' squares overflowed
+    # Adam's running squares, whose weights then never moved again, and the fit "succeeded"
+    det = registry.make("duad", {"r": 2, "max_reselections": 1, "input_scaling": "none", "activation": activation},
+                        seed=0)
+    with pytest.raises(ValueError, match=r"^DUAD: the gradient overflowed float32 in epoch 1 of 2 while the loss stayed "
+                                         r"finite: .* stopped moving \(lr 0.0001\): X's values reach .*: rescale X "
+                                         r"\(standardise its columns, or input_scaling 'global', the default\), or lower lr "
+                                         r"\(the default is 0.0001\); no scores were made$"):
+        det.fit(X * np.float32(1e14))
+    assert not hasattr(det, "decision_scores_")
+
+
+@pytest.mark.parametrize("name, params, match", [
+    # DAGMM clips: the inf norm scaled the steps to NaN (inf x 0); with one epoch the NaN weights failed
+    # after the training, inside the mixture's Cholesky ("DAGMM's mixture covariances are not finite")
+    ("dagmm", {"epochs": 1}, r"^DAGMM: the gradient's norm became inf in epoch 1 of 1 while the loss stayed finite: the "
+                             r"clipping \(grad_clip 5.0\) scaled those steps to 0 \(to NaN where a gradient was itself inf\)"),
+    # DUAD does not clip: Adam's running square of an inf gradient is inf (its steps NaN); the loss of
+    # the next epoch was the first sign
+    ("duad", {"r": 2, "max_reselections": 1}, r"^DUAD: the gradient overflowed float32 in epoch 1 of 2 while the loss "
+                                               r"stayed finite: the optimiser's running squares"),
+])
+def test_a_forced_inf_gradient_stops_the_fit_at_its_epoch(name, params, match, monkeypatch):
+    from videoad.detector.torch_base import TorchDetector
+
+    built = TorchDetector._new_model
+
+    def new_model(self):  # every gradient of the first weight replaced by inf, the loss untouched
+        model = built(self)
+        next(model.parameters()).register_hook(lambda g: torch.full_like(g, float("inf")))
+        return model
+
+    monkeypatch.setattr(TorchDetector, "_new_model", new_model)
+    det = registry.make(name, params, seed=0)
+    with pytest.raises(ValueError, match=match) as err:
+        det.fit(X)
+    assert "no scores were made" in str(err.value) and "rescale X" not in str(err.value)
+    assert not hasattr(det, "decision_scores_")
+
+
+def test_the_smallest_lr_still_fits_though_no_weight_moves():
+    # lr 1e-10 is in range (validation.MIN_LR) and moves no weight in a short fit: the guard looks at the
+    # gradients, not at whether the weights moved, so it does not refuse it
+    for name, params in (("dagmm", {"epochs": 2}), ("duad", {"r": 2, "max_reselections": 1})):
+        det = registry.make(name, {**params, "lr": 1e-10}, seed=0).fit(X)
+        assert np.isfinite(det.decision_scores_).all()

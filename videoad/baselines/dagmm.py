@@ -103,6 +103,9 @@ class DAGMM(TorchDetector):
     _array_attrs = ("decision_scores_", "labels_")
     #: a training loss that is not finite names these (`TorchDetector._diverged`)
     DIVERGE_SETTINGS = ("lr", "lambda_energy", "lambda_cov")
+    #: a gradient that overflows while the loss stays finite also names eps, to raise: 1/variance
+    #: reaches 1/eps (lambda_cov 1e6, eps 1e-20, rows at 1e6: every step's norm inf, no weight moved)
+    GRADIENT_RAISE = ("eps",)
     #: rows per forward chunk when estimating the mixture and scoring
     CHUNK_ROWS = 65536
     #: the largest `eps` (added to each covariance's diagonal): the energy is then the squared distance
@@ -122,6 +125,8 @@ class DAGMM(TorchDetector):
     #: scaled every step to 0 and no weight moved, in silence (AUROC 0.9005 for both: the untrained
     #: network's scores; lambda_energy 1e30 "fitted" so); from 1e35 the loss was NaN. Where the
     #: overflow starts depends on the data and `eps` (1/variance can reach 1/eps): 1e6 leaves 1e8 of room
+    #: at the default eps; lambda_cov 1e6 with eps 1e-20 on rows near 1e6 still overflowed, and that is
+    #: named at the epoch's end (`TorchDetector._gradient_overflow`)
     MAX_LAMBDA = 1e6
 
     def __init__(self, hidden_dims=(60, 30, 10), latent_dim: int = 1, n_gmm: int = 4, est_hidden: int = 10,

@@ -779,6 +779,11 @@ class DUAD(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchDetector):
                 rows = torch.cat([rows, outside[torch.randperm(outside.numel(), generator=generator)[:k]]])
         self._run_epochs(X_t, epochs, optimiser, generator, rows=rows, cap=self._epoch_rows())
 
+    def _rescale_words(self) -> str:
+        if self.input_scaling == "none":  # rows at 1e14 overflowed Adam's squares under a ReLU network
+            return "rescale X (standardise its columns, or input_scaling 'global', the default)"
+        return super()._rescale_words()
+
     def _batch_loss(self, x: torch.Tensor) -> torch.Tensor:
         _, x_hat = self.model_(x)
         return torch.mean((x_hat - x) ** 2)

@@ -191,12 +191,15 @@ class TorchDetector(BaseDetector):
         is clipped to `grad_clip` when given. Leaves the model in eval mode. A loss that stops being
         a finite number is a ValueError at the end of its epoch (`_diverged`): it went on, in
         silence, into NaN weights that failed later inside scikit-learn ("Input X contains NaN") or
-        were reported as rows to rescale."""
+        were reported as rows to rescale. So is a gradient that overflowed while the loss stayed finite
+        (`_gradient_overflow`): the clipping's norm (its largest, kept on the device) or Adam's running
+        squares (`_optimiser_finite`) not finite; the weights had stopped moving, in silence."""
         self.model_.train()
         n = X_t.shape[0] if rows is None else rows.numel()
         bs = int(self.batch_size)
         for epoch in range(int(epochs)):
             total = None  # the epoch's summed loss, read once an epoch (one device sync, not one a batch)
+            peak = None  # the largest gradient norm the clipping saw (NaN / inf stick), read with `total`
             perm = torch.randperm(n, generator=generator)
             if rows is not None:
                 perm = rows[perm]
@@ -216,12 +219,53 @@ class TorchDetector(BaseDetector):
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 if grad_clip is not None:
-                    nn.utils.clip_grad_norm_(self.model_.parameters(), grad_clip)
+                    norm = nn.utils.clip_grad_norm_(self.model_.parameters(), grad_clip)
+                    peak = norm if peak is None else torch.maximum(peak, norm)  # NaN-propagating
                 optimiser.step()
-            if total is not None and not bool(torch.isfinite(total)):
+            if total is None:
+                continue
+            state = self._optimiser_finite(optimiser)  # False: its running squares overflowed (or went NaN)
+            checks = [total, total if peak is None else peak, torch.ones_like(total) if state is None else state]
+            loss_v, peak_v, state_ok = torch.stack([c.float() for c in checks]).tolist()  # one sync an epoch
+            if not np.isfinite(loss_v):
                 self.model_.eval()
-                raise ValueError(self._diverged(epoch + 1, int(epochs), float(total), X_t))
+                raise ValueError(self._diverged(epoch + 1, int(epochs), loss_v, X_t))
+            if not np.isfinite(peak_v) or not state_ok:
+                self.model_.eval()
+                raise ValueError(self._gradient_overflow(epoch + 1, int(epochs), grad_clip, peak_v, X_t))
         self.model_.eval()
+
+    @staticmethod
+    def _optimiser_finite(optimiser) -> torch.Tensor | None:
+        """A device bool: Adam's running square of every gradient (`exp_avg_sq`) is finite; None where
+        the optimiser keeps none. Once a gradient's square overflowed float32 (or a gradient was NaN)
+        that square is inf or NaN for ever and the weight's steps are 0 or NaN: the loss can stay finite
+        while the weights it holds no longer move. One fused max over the squares (never negative; NaN
+        propagates), read with the epoch's loss: about 60 us an epoch for 19,000 weights on a CPU."""
+        squares = [st["exp_avg_sq"] for st in optimiser.state.values() if torch.is_tensor(st.get("exp_avg_sq"))]
+        if not squares:
+            return None
+        return torch.isfinite(torch.stack(torch._foreach_max(squares)).max())
+
+    #: settings whose smaller values make a gradient overflow (DAGMM: eps, which 1/variance can reach)
+    GRADIENT_RAISE: tuple[str, ...] = ()
+
+    def _gradient_overflow(self, epoch: int, epochs: int, grad_clip: float | None, peak: float,
+                           X_t: torch.Tensor | None = None) -> str:
+        """What a training whose loss stayed finite while its gradient did not says (the detector, the
+        epoch, the settings that can cause it, the input's scale when it is large): the clipping scaled
+        every such step to 0 (or NaN), or Adam's running squares overflowed, and the weights stopped
+        moving in silence: the fit "succeeded" with the scores of a network that no longer trained."""
+        if grad_clip is not None and not np.isfinite(peak):
+            what = (f"the gradient's norm became {peak} in epoch {epoch} of {epochs} while the loss stayed finite: "
+                    f"the clipping (grad_clip {grad_clip!r}) " + ("scaled those steps to 0 (to NaN where a gradient was "
+                                                               "itself inf), and the weights stopped moving" if peak > 0 else "made those steps NaN (inf x 0), and the "
+                                                               "weights stopped being numbers"))
+        else:
+            what = (f"the gradient overflowed float32 in epoch {epoch} of {epochs} while the loss stayed finite: "
+                    "the optimiser's running squares of it are no longer finite numbers, and the weights they "
+                    "hold stopped moving")
+        return self._diverged(epoch, epochs, float("nan"), X_t, what=what, raise_=self.GRADIENT_RAISE)
 
     #: the settings that can make this detector's training loss stop being finite, each named with
     #: its value and default when it does, the likeliest first (DUAD: lr alone; its weight_decay, at
@@ -232,21 +276,27 @@ class TorchDetector(BaseDetector):
     #: settings: their squares near float32's range (3.4e38) and a network's sums overflow before it
     HUGE_INPUT = 1e6
 
+    def _rescale_words(self) -> str:
+        """How a diverged training asks for smaller input (DUAD adds its own scaling when it is off)."""
+        return "rescale X (standardise its columns)"
+
     def _diverged_term(self) -> tuple[str, str | None] | None:
         """Which part of the loss was first not finite, as (words, the setting that weighs it, or
         None), where the subclass records it cheaply (DAGMM); None where it cannot say."""
         return None
 
-    def _diverged(self, epoch: int, epochs: int, loss: float, X_t: torch.Tensor | None = None) -> str:
+    def _diverged(self, epoch: int, epochs: int, loss: float, X_t: torch.Tensor | None = None, *,
+                  what: str | None = None, raise_: tuple[str, ...] = ()) -> str:
         """What a training loss that became `loss` (NaN or inf) in epoch `epoch` of `epochs` says:
         the detector, the epoch, the part of the loss that went first where the subclass can tell
         (`_diverged_term`), and every setting that can cause it with its value and default, that
         part's own setting first, then the furthest above its default (a stable sort: as listed); first the input, where its values reach `HUGE_INPUT` (rows at 1e20
-        were blamed on the learning rate)."""
+        were blamed on the learning rate). `what` replaces "training loss became ... in epoch ..." (and
+        the loss's part), `raise_` names settings to raise after those to lower (`_gradient_overflow`)."""
         settings = [k for k in self.DIVERGE_SETTINGS if hasattr(self, k)]
         named = ", ".join(f"{k} {getattr(self, k)!r}" for k in settings)
         params = inspect.signature(type(self).__init__).parameters
-        term = self._diverged_term()
+        term = self._diverged_term() if what is None else None
 
         def rank(k):  # the part's own weight first, then the settings furthest above their defaults
             default = params[k].default if k in params else None
@@ -260,11 +310,14 @@ class TorchDetector(BaseDetector):
         lower = [f"{k} (the default is {params[k].default!r})" if k in params else k for k in settings]
         lower = lower[0] if len(lower) == 1 else ", ".join(lower[:-1]) + " or " + lower[-1]
         largest = float(X_t.abs().max()) if X_t is not None and X_t.numel() else 0.0
-        data = (f"X's values reach {largest:.3g}, which overflow its float32 training: rescale X (standardise its "
-                "columns), or ") if not largest < self.HUGE_INPUT else ""
+        data = (f"X's values reach {largest:.3g}, which overflow its float32 training: {self._rescale_words()}, "
+                "or ") if not largest < self.HUGE_INPUT else ""
         went = f"; {term[0]}" if term is not None else ""
-        return (f"{type(self).__name__}: training loss became {loss} in epoch {epoch} of {epochs} ({named}){went}: "
-                f"{data}lower {lower}; no scores were made")
+        higher = [f"{k} {getattr(self, k)!r} (the default is {params[k].default!r})" for k in raise_
+                  if hasattr(self, k) and k in params]
+        higher = f", or raise {' or '.join(higher)}" if higher else ""
+        what = what or f"training loss became {loss} in epoch {epoch} of {epochs}"
+        return f"{type(self).__name__}: {what} ({named}){went}: {data}lower {lower}{higher}; no scores were made"
 
     def _chunk_rows(self) -> int:
         """Rows per forward chunk: about 16 M values (64 MB of float32) over the input and every
