@@ -194,6 +194,24 @@ def test_a_forced_inf_gradient_stops_the_fit_at_its_epoch(name, params, match, m
     assert not hasattr(det, "decision_scores_")
 
 
+def test_the_optimiser_check_works_without_torchs_fused_max(monkeypatch):
+    """torch._foreach_max is private (present in 2.13-2.14); pyproject allows torch from 2.4: without it
+    the same check reads one max per tensor."""
+    from videoad.detector.torch_base import TorchDetector
+
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))])
+    for p in opt.param_groups[0]["params"]:
+        p.grad = torch.ones_like(p)
+    opt.step()
+    for fused in (True, False):
+        if not fused:
+            monkeypatch.delattr(torch, "_foreach_max", raising=False)
+        assert bool(TorchDetector._optimiser_finite(opt))
+        opt.state[opt.param_groups[0]["params"][1]]["exp_avg_sq"][0] = float("inf")
+        assert not bool(TorchDetector._optimiser_finite(opt))
+        opt.state[opt.param_groups[0]["params"][1]]["exp_avg_sq"][0] = 1.0
+
+
 def test_the_smallest_lr_still_fits_though_no_weight_moves():
     # lr 1e-10 is in range (validation.MIN_LR) and moves no weight in a short fit: the guard looks at the
     # gradients, not at whether the weights moved, so it does not refuse it

@@ -245,7 +245,11 @@ class TorchDetector(BaseDetector):
         squares = [st["exp_avg_sq"] for st in optimiser.state.values() if torch.is_tensor(st.get("exp_avg_sq"))]
         if not squares:
             return None
-        return torch.isfinite(torch.stack(torch._foreach_max(squares)).max())
+        # one fused max where torch has it (a private op, present in 2.13-2.14); else one max per tensor,
+        # still read once an epoch (pyproject allows torch from 2.4)
+        fused = getattr(torch, "_foreach_max", None)
+        peaks = fused(squares) if fused is not None else [t.max() for t in squares]
+        return torch.isfinite(torch.stack(list(peaks)).max())
 
     #: settings whose smaller values make a gradient overflow (DAGMM: eps, which 1/variance can reach)
     GRADIENT_RAISE: tuple[str, ...] = ()
