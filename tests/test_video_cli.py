@@ -344,7 +344,7 @@ def test_detects_counts_and_seed_are_checked_where_they_are_typed(setup, monkeyp
     monkeypatch.setattr(video, "detect", no_fit)
     for option, value, said in (("--seed", -1, "-1 is not in the range 0<=x<=4294967295"),
                                 ("--seed", 2**32, "is not in the range"),
-                                ("--min-clips", 0, "0 is not in the range x>=1"),
+                                ("--min-clips", 0, "0 is not in the range 1<=x<=2147483647"),
                                 ("--n-jobs", 0, "0 fits nothing")):
         res = run("detect", store, "--config", cfg, "-o", tmp / "s", option, value)
         assert res.exit_code == 2 and f"Invalid value for '{option}'" in res.output and said in res.output, res.output
