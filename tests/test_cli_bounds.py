@@ -67,6 +67,9 @@ def _commands(tmp_path):
     # after all the footage was extracted: every group skipped (exit 1, "40 clips < min_clips=10^30")
     ("run", "--min-clips", BIG, "1<=x<=2147483647"),
     ("detect", "--min-clips", str(2**64), "1<=x<=2147483647"),
+    # accepted: the watch record stated a queue cap of 10^36 bytes; retries as a way to say "for ever"
+    ("watch", "--frame-queue-mb", BIG, "1<=x<=100000"),
+    ("watch", "--retries", BIG, "0<=x<=1000000. Leave --retries out to keep trying for ever (retries: null"),
 ])
 def test_out_of_range_is_a_usage_error_naming_the_option(tmp_path, command, option, value, shown):
     res = CliRunner().invoke(cli, _commands(tmp_path)[command] + [option, value])
@@ -79,7 +82,7 @@ def test_out_of_range_is_a_usage_error_naming_the_option(tmp_path, command, opti
 @pytest.mark.parametrize("command, option, value", [
     ("watch", "--hook-timeout", "604800"), ("watch", "--settle", "0"), ("bench scale", "--timeout", "1.5"),
     ("bench scale", "--threads", "1024"), ("bench images", "--threads", "0"), ("bench images", "--seeds", "1000000"),
-    ("extract", "--workers", "1024"),
+    ("extract", "--workers", "1024"), ("watch", "--frame-queue-mb", "100000"), ("watch", "--retries", "1000000"),
 ])
 def test_values_in_range_pass_the_parse(tmp_path, command, option, value):
     res = CliRunner().invoke(cli, _commands(tmp_path)[command] + ([] if command.startswith("bench") else ["--print-config"])
@@ -123,3 +126,34 @@ def test_a_config_min_clips_past_the_bound_is_named_before_any_work(tmp_path, co
         res.output
     res = CliRunner().invoke(cli, [command, "--print-config", "--min-clips", str(2**31 - 1)])
     assert res.exit_code == 0 and "min_clips: 2147483647" in res.output, res.output
+
+
+def test_watch_bounds_are_the_settings_files():
+    from videoad.cli import watch_cmd
+    from videoad.live.outputs import MAX_FRAME_QUEUE_MB, MAX_RETRIES
+
+    assert (watch_cmd.FRAME_QUEUE_MB_MAX, watch_cmd.RETRIES_MAX) == (MAX_FRAME_QUEUE_MB, MAX_RETRIES)
+
+
+@pytest.mark.parametrize("key, value, says", [
+    ("frame_queue_mb", BIG, "frame_queue_mb must be a whole number of MB >= 1, at most 100,000"),
+    ("retries", BIG, "retries must be a whole number >= 0, at most 1,000,000 (null keeps trying for ever)"),
+])
+def test_a_watch_config_past_the_bound_is_named_with_its_file(tmp_path, key, value, says):
+    """`frame_queue_mb: 10**30` and `retries: 10**30` in a --config passed as the options did."""
+    cfg = tmp_path / "big.yaml"
+    cfg.write_text(f"{key}: {value}\n")
+    res = CliRunner().invoke(cli, ["watch", "--print-config", "--config", str(cfg)])
+    assert res.exit_code == 1 and says in res.output and "big.yaml" in res.output, res.output
+    cfg.write_text("retries: null\nframe_queue_mb: 100000\n")  # for ever, and the largest cap, are taken
+    res = CliRunner().invoke(cli, ["watch", "--print-config", "--config", str(cfg)])
+    assert res.exit_code == 0 and "\nretries: null\n" in res.output and "\nframe_queue_mb: 100000\n" in res.output
+
+
+def test_watch_options_refuse_past_the_bounds():
+    from videoad import live
+
+    for field, value in (("frame_queue_mb", 10**30), ("retries", 10**30)):
+        with pytest.raises(ValueError, match=f"watch option {field} must be .* at most"):
+            live.WatchOptions(**{field: value}).check()
+    assert live.WatchOptions(retries=None, frame_queue_mb=100_000).check().retries is None

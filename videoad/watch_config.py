@@ -23,7 +23,7 @@ from typing import Any
 
 from extract.device import ACCEPTED, check_device_text
 from videoad.config import ConfigError, Nullable, check_values, dump_commented, layered
-from videoad.live.outputs import _NOT_NEGATIVE, _WAIT, KEEP_DAYS_MAX, MAX_WAIT_S, OPTION_RULES  # noqa: F401
+from videoad.live.outputs import _WAIT, KEEP_DAYS_MAX, MAX_WAIT_S, OPTION_RULES  # noqa: F401
 
 #: `WatchOptions` fields that are not settings of a file (--quiet says it)
 _PER_RUN = ("events", "progress")

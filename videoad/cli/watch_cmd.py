@@ -15,6 +15,22 @@ from .video_cmd import event_options
 #: videoad.watch_config's bound on keep_days (a century), written here so that the command line
 #: stays free of its imports; tests/test_video_cli.py keeps the two equal
 KEEP_DAYS_MAX = 36500
+#: ... and those on frame_queue_mb (100 GB a source: 64 frames of the largest picture FFmpeg decodes are
+#: 51 GB) and retries (null, the option left out, keeps trying for ever), kept equal by tests/test_cli_bounds.py
+FRAME_QUEUE_MB_MAX = 100_000
+RETRIES_MAX = 1_000_000
+
+
+class _Retries(click.IntRange):
+    """--retries' range, its refusal saying how to ask for "for ever": `--retries 10**30` passed for it."""
+
+    def convert(self, value, param, ctx):
+        number = click.INT.convert(value, param, ctx)  # not a number: click's own words
+        try:
+            return super().convert(number, param, ctx)
+        except click.BadParameter as exc:
+            self.fail(f"{exc.message} Leave --retries out to keep trying for ever (retries: null in a --config "
+                      "file).", param, ctx)
 
 
 def _defaults() -> dict:
@@ -84,12 +100,12 @@ def _may_take_image_fps(srcs, image_fps: float | None) -> list:
               help="Seconds an --on-event command or a --post may take before it is given up.")
 @click.option("--max-lag", type=seconds(), **_setting("max_lag"),
               help="Live sources: drop (and count) clips whose last frame arrived longer ago than this.")
-@click.option("--frame-queue-mb", "frame_queue_mb", type=click.IntRange(min=1), metavar="MB",
+@click.option("--frame-queue-mb", "frame_queue_mb", type=click.IntRange(1, FRAME_QUEUE_MB_MAX), metavar="MB",
               **_setting("frame_queue_mb"),
               help="Decoded frames waiting for the scorer: at most MB megabytes of them per source (and at most "
               "64, frame_queue in a --config file; two always pass). The default holds 64 frames of 1080p, 16 of "
               "4K; the sources' queues together take at most MB times their number.")
-@click.option("--retries", type=click.IntRange(min=0), **_setting("retries", none="keep trying"),
+@click.option("--retries", type=_Retries(0, RETRIES_MAX), **_setting("retries", none="keep trying"),
               help="Give a stream up after N+1 failed attempts in a row to open it; 0: never reopen it.")
 @click.option("--backoff", type=seconds(), **_setting("backoff"),
               help="Seconds before the first reopen attempt; doubled after each failure, at most 30 "

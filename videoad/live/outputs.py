@@ -60,14 +60,25 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_WAIT_S = 7 * 24 * 3600.0
 #: the longest keep_days (a century): 1e308 days overflowed the clock at the first prune
 KEEP_DAYS_MAX = 36500
-_NOT_NEGATIVE = (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+#: the largest frame_queue_mb (100 GB a source): FFmpeg decodes no picture over about 268 megapixels
+#: (av_image_check_size: 16255 x 16255 at most when square), 793 MB as the RGB frames the queue holds,
+#: and 64 of them (frame_queue's default) are 51 GB; 10^30 passed, and the `watch` record stated a cap
+#: of 10^36 bytes
+MAX_FRAME_QUEUE_MB = 100_000
+#: the most retries (a year of attempts at the default 30 s cap on the wait between them): 10^30 passed
+#: as a way to say "for ever", which null (leaving --retries out) says
+MAX_RETRIES = 1_000_000
 _ONE_UP = (lambda v: v >= 1, ">= 1")
 _WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of seconds > 0, at most {MAX_WAIT_S:g} (a week)")
 #: each `WatchOptions` setting's range: (test, what the value must be); the --config file's check
 #: (videoad.watch_config) and `WatchOptions.check` read the same rules
 OPTION_RULES = {
-    "max_lag_s": _WAIT, "retries": _NOT_NEGATIVE, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
-    "batch_size": _ONE_UP, "frame_queue": _ONE_UP, "frame_queue_mb": (lambda v: v >= 1, "a whole number of MB >= 1"),
+    "max_lag_s": _WAIT, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
+    "retries": (lambda v: 0 <= v <= MAX_RETRIES,
+                f"a whole number >= 0, at most {MAX_RETRIES:,} (null keeps trying for ever)"),
+    "batch_size": _ONE_UP, "frame_queue": _ONE_UP,
+    "frame_queue_mb": (lambda v: 1 <= v <= MAX_FRAME_QUEUE_MB,
+                       f"a whole number of MB >= 1, at most {MAX_FRAME_QUEUE_MB:,} (100 GB a source)"),
     "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
     "warn_every_s": _WAIT,
     "cell_sample": (lambda v: 1 <= v <= CELL_SAMPLE_MAX, f"a number of clips >= 1, at most {CELL_SAMPLE_MAX:,}"),
