@@ -326,7 +326,8 @@ def test_stored_frame_sizes_keep_cameras_of_other_aspects_apart(tmp_path):
 
 def test_a_sheet_that_cannot_be_written_is_named_after_the_survey(tmp_path):
     """--sheet into a folder that cannot be made (a file is in its way): PIL's traceback, after the
-    survey. (A folder that does not exist yet is made.)"""
+    survey; then named after it (exit 1); now a usage error before it, as an -o under a file is. (A
+    folder that does not exist yet is made.)"""
     from click.testing import CliRunner
 
     from videoad.cli import cli
@@ -334,9 +335,8 @@ def test_a_sheet_that_cannot_be_written_is_named_after_the_survey(tmp_path):
     two_cameras(tmp_path / "store")
     (tmp_path / "no").write_text("a file, not a folder")
     res = CliRunner().invoke(cli, ["cameras", str(tmp_path / "store"), "--sheet", str(tmp_path / "no" / "s.png")])
-    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output  # no traceback
-    assert "2 camera(s) among 4 video(s)" in res.output  # the survey still printed
-    assert f"--sheet {tmp_path / 'no' / 's.png'}: not written" in res.output
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output  # no traceback
+    assert f"cannot make '{tmp_path / 'no' / 's.png'}': '{tmp_path / 'no'}' is a file, not a folder" in res.output
 
 
 def test_the_cameras_command_lists_what_per_camera_would_fit(tmp_path):

@@ -157,3 +157,49 @@ def test_watch_options_refuse_past_the_bounds():
         with pytest.raises(ValueError, match=f"watch option {field} must be .* at most"):
             live.WatchOptions(**{field: value}).check()
     assert live.WatchOptions(retries=None, frame_queue_mb=100_000).check().retries is None
+
+
+def _writers(tmp_path):
+    """Each command (and option) that makes a folder, with inputs that pass their own checks: the
+    option's value is added last."""
+    for name in ("in", "store", "scores", "models", "npy"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n")
+    (tmp_path / "gt.txt").write_text("")
+    t = {n: str(tmp_path / n) for n in ("in", "store", "scores", "models", "npy", "t.csv", "gt.txt")}
+    return {
+        "run": ["run", t["in"], "-o"],
+        "extract": ["extract", t["in"], "-o"],
+        "detect": ["detect", t["store"], "-o"],
+        "detect --save-model": ["detect", t["store"], "-o", str(tmp_path / "s"), "--save-model"],
+        "report": ["report", t["scores"], "-o"],
+        "plot": ["plot", t["scores"], "-o"],
+        "table": ["table", t["t.csv"], "-o"],
+        "table --save-model": ["table", t["t.csv"], "--save-model"],
+        "demo": ["demo", "-o"],
+        "watch": ["watch", t["in"], "--model", t["models"], "-o"],
+        "bench images": ["bench", "images", "--quick", "-o"],
+        "bench kddcup": ["bench", "kddcup", "--quick", "-o"],
+        "bench scale": ["bench", "scale", "-o"],
+        "import npy": ["import", "npy", t["npy"], "-o"],
+        "import sultani": ["import", "sultani", t["in"], "--annotations", t["gt.txt"], "-o"],
+    }
+
+
+@pytest.mark.parametrize("under", [False, True], ids=["a file", "under a file"])
+@pytest.mark.parametrize("command", [
+    "run", "extract", "detect", "detect --save-model", "report", "plot", "table", "table --save-model", "demo",
+    "watch", "bench images", "bench kddcup", "bench scale", "import npy", "import sultani"])
+def test_an_output_folder_that_cannot_be_one_is_a_usage_error_naming_it(tmp_path, command, under):
+    """`watch -o afile/x` was exit 1 while `watch -o afile` was 2; `detect -o afile` was exit 1, `plot -o
+    afile` exit 1 with "[Errno 17] File exists": every command now refuses both as it parses, exit 2,
+    naming the path and the file in its way."""
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "x" if under else tmp_path / "afile"
+    args = _writers(tmp_path)[command] + [str(out)]
+    res = CliRunner().invoke(cli, args)
+    option = "--save-model" if command.endswith("--save-model") else "-o"
+    assert res.exit_code == 2, (command, res.output)
+    assert f"Invalid value for '{option}'" in res.output and f"{out}'" in res.output, res.output
+    assert (f"'{tmp_path / 'afile'}' is a file, not a folder" if under else "is a file") in res.output, res.output
+    assert not (tmp_path / "s").exists() and (tmp_path / "afile").read_text() == "x"

@@ -155,10 +155,11 @@ def _a_run_folder(path):
     (_a_run_folder, "is a `videoad run` output folder (.videoad-output, features, scores)", 2),
     (lambda p: p.mkdir() or (p / "notes.txt").write_text("mine") and p, "holds other files (notes.txt)", 2),
     (lambda p: p.parent.joinpath("a file").write_text("x") and p.parent / "a file" / "sub",
-     "a file is a file, not a folder", 1)])
+     "a file' is a file, not a folder", 2)])
 def test_the_demo_refuses_a_folder_that_is_not_new_empty_or_a_demo(tmp_path, monkeypatch, make, says, status):
     """`videoad demo -o RUN` added its videos to a `videoad run` folder's store, wrote its scores over
-    the run's and stopped in a traceback; -o under a file was a NotADirectoryError traceback."""
+    the run's and stopped in a traceback; -o under a file was a NotADirectoryError traceback (then exit 1
+    where -o naming the file was 2: now 2 alike)."""
     out = make(tmp_path / "out")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     res, seen = _demo_into(tmp_path, monkeypatch, out)

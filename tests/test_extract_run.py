@@ -766,9 +766,8 @@ def test_an_output_folder_under_a_file_is_named_not_a_traceback(tmp_path):
     make_video(videos / "a.mp4", 20)
     (tmp_path / "afile").write_text("x")
     res = CliRunner().invoke(extract_cmd, [str(videos), "-o", str(tmp_path / "afile" / "sub"), *SMALL])
-    assert res.exit_code == 1 and not isinstance(res.exception, OSError), res.exception
-    assert (f"cannot write the features to {tmp_path / 'afile' / 'sub'}: {tmp_path / 'afile'} is a file, "
-            "not a folder") in res.output
+    assert res.exit_code == 2 and not isinstance(res.exception, OSError), res.exception  # as -o afile is
+    assert f"cannot make '{tmp_path / 'afile' / 'sub'}': '{tmp_path / 'afile'}' is a file, not a folder" in res.output
 
 
 def test_a_shard_rerun_after_a_merge_is_not_hidden_by_the_merged_manifest(tmp_path):

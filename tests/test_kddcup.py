@@ -238,7 +238,7 @@ def test_an_output_folder_under_a_file_is_refused_before_any_fit(tmp_path):
     for args in (["kddcup", "--quick", "--data", str(shared("kddcup99", "kdd_cup.npz"))],
                  ["images", "--datasets", "mnist", "--tables", "4", "--quick", "--data", str(shared("mnist"))]):
         res = CliRunner().invoke(cli, ["bench", *args, "-o", str(tmp_path / "afile" / "sub")])
-        assert res.exit_code == 1 and "afile is a file, not a folder" in res.output, res.output
+        assert res.exit_code == 2 and "afile' is a file, not a folder" in res.output, res.output
         assert "Traceback" not in res.output and "AUROC" not in res.output
 
 

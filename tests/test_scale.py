@@ -363,7 +363,7 @@ def test_bench_scale_checks_its_name_output_and_kdd_file_before_the_ladder(tmp_p
     (tmp_path / "afile").write_text("")
     res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "mix255", "--methods", "PCA", "--rows", "300",
                                                "-o", str(tmp_path / "afile" / "sub")])
-    assert res.exit_code == 1 and "afile is a file, not a folder" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 2 and "afile' is a file, not a folder" in res.output and "Traceback" not in res.output
     (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04 cut short")
     res = CliRunner().invoke(scale.scale_cmd, ["--datasets", "kdd", "--methods", "PCA", "--rows", "1000",
                                                "--data", str(tmp_path / "cut.npz"), "-o", str(tmp_path / "o")])

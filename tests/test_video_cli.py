@@ -323,10 +323,10 @@ def test_detect_names_an_output_folder_it_cannot_write_before_the_fit(setup, mon
 
     monkeypatch.setattr(video, "detect", no_fit)
     res = run("detect", store, "--config", cfg, "-o", tmp / "afile" / "out")
-    assert res.exit_code == 1
-    assert f"cannot write to {tmp / 'afile' / 'out'}: {tmp / 'afile'} is a file, not a folder" in res.output
+    assert res.exit_code == 2  # a usage error, as -o afile is
+    assert f"cannot make '{tmp / 'afile' / 'out'}': '{tmp / 'afile'}' is a file, not a folder" in res.output
     res = run("detect", store, "--config", cfg, "-o", tmp / "s", "--save-model", tmp / "afile" / "models")
-    assert res.exit_code == 1 and "choose another folder with --save-model" in res.output
+    assert res.exit_code == 2 and "Invalid value for '--save-model'" in res.output
     assert not (tmp / "s" / "run.json").exists()
 
 

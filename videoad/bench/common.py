@@ -19,6 +19,8 @@ import click
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from videoad.cli.settings import NonEmptyPath
+
 #: where the benchmarks write their results unless told otherwise (relative to where they run)
 RESULTS = Path("benchmarks/results")
 
@@ -26,9 +28,9 @@ RESULTS = Path("benchmarks/results")
 def output_option(what: str):
     """`-o/--output DIR` of a benchmark command (with `--out`, its old spelling, hidden)."""
     def deco(f):
-        f = click.option("--out", "out_alias", type=click.Path(file_okay=False, path_type=Path), default=None,
+        f = click.option("--out", "out_alias", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
                          hidden=True, help="Old spelling of -o/--output.")(f)
-        return click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+        return click.option("-o", "--output", type=NonEmptyPath(file_okay=False, path_type=Path), default=None,
                             help=f"{what} [default: {RESULTS}]")(f)
     return deco
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -170,14 +171,35 @@ class NonEmptyPath(click.Path):
     """click's Path without the empty string, which it takes for the current folder (`-o ""` wrote a
     run's scores, report and lock file into whatever folder the user stood in), and with a leading
     `~` expanded, as `run` expands its INPUT and --fit-on: the shell leaves `--output=~/x` as it is,
-    and a folder named `~` was made in the current one."""
+    and a folder named `~` was made in the current one.
+
+    A path to be made (not `exists`: an -o, --save-model, --sheet) under a file is a usage error naming
+    both, as click's own for a folder's path that is a file (`Directory 'afile' is a file.`): `-o
+    afile/x` was exit 1 where `-o afile` was 2, or a traceback, and after the fit for some commands."""
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and value == "":
             self.fail("an empty path.", param, ctx)
         if isinstance(value, str) and value.startswith("~"):
             value = os.path.expanduser(value)
-        return super().convert(value, param, ctx)
+        path = super().convert(value, param, ctx)
+        if not self.exists and not (self.allow_dash and value == "-"):
+            blocker = file_in_the_way(path)
+            if blocker is not None:
+                self.fail(f"cannot make '{os.fsdecode(path)}': '{blocker}' is a file, not a folder.", param, ctx)
+        return path
+
+
+def file_in_the_way(path) -> str | None:
+    """The file standing where a folder above `path` must be (`afile` for `afile/x`), else None; the
+    path itself may be a file or not be there."""
+    for above in Path(os.fsdecode(path)).parents:
+        try:
+            if above.exists():
+                return None if above.is_dir() else str(above)
+        except OSError:  # a folder this user may not look into: the command's own write names it
+            return None
+    return None
 
 
 class NonBlankText(click.ParamType):

@@ -157,7 +157,7 @@ def _not_zero(ctx, param, value):
 
 @click.command()
 @click.argument("features", required=False, type=NonEmptyPath(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", "output", type=NonEmptyPath(path_type=Path),
+@click.option("-o", "--output", "output", type=NonEmptyPath(file_okay=False, path_type=Path),
               help="Scores folder to write (segments.csv + run.json).  [required]")
 @choice_flag("--per-video", "per-video", "mode", help="One detector per video.")
 @choice_flag("--per-category", "per-category", "mode",
@@ -443,6 +443,9 @@ def plot(scores, output, videos, annotations, fmt, thumbnails, source_root):
     if single and given and Path(output).suffix.lower() != f".{fmt}":  # the file's suffix was used in silence
         raise click.UsageError(f"--format {fmt} and -o {output} disagree: a single timeline takes the format of "
                                f"its file's suffix; name the file .{fmt} or leave --format out")
+    if not single and Path(output).exists() and not Path(output).is_dir():  # was "[Errno 17] File exists", exit 1
+        raise click.BadParameter(f"'{output}' is a file, not a folder: the timelines go into a folder (a single "
+                                 f"--video's into a {' or '.join(FORMATS)} file).", param_hint="'-o' / '--output'")
     try:
         s = read_scores(scores, damaged="leave")  # one video's damaged rows: the others are still drawn
         damaged = [d for d in s.damaged if not videos or d["video"] in videos]
