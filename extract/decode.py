@@ -60,6 +60,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .clips import MAX_PLAUSIBLE_FPS
+from .sources import names_shown
 from .timing import DecodedClock, Slots, Timing, frame_slots, packet_table, variable_timing
 from .video_stream import (TextFile, decodable, display_width, is_picture, is_text_file, main_video_stream,
                            probe_sample_aspect, quarter_turns, raw_stream_rate, sample_aspect)
@@ -1080,7 +1081,7 @@ def _guarded(backend: str, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     # decord prefixes a C++ stack location; the last line carries the reason
-    message = text[-1] if text else ""
+    message = names_shown(text[-1]) if text else ""  # PyAV quotes a path as repr: `'caf\\udce9.avi'`
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 

@@ -38,8 +38,8 @@ from .decode import DEFAULT_DECODERS, installed_decoders
 from .manifest import Manifest, manifest_name, same_folder, settings_change, settings_id
 from .scene import SCENE_ATTR, add_picture, picture_of_source, scene_of
 from .sources import (RAW_STREAM_EXTENSIONS, VIDEO_EXTENSIONS, Listing, Source, absolute_path, find_sources,
-                      is_picture, nothing_found_hint, one_line, select_shard, stray_pictures, system_file,
-                      system_files_note)
+                      is_picture, names_shown, nothing_found_hint, one_line, select_shard, stray_pictures,
+                      system_file, system_files_note)
 from .timing import Timing, pauses_before
 from .spawning import spawn_context
 from .store import (SUFFIX, OutputError, blocking_file, check_key, count_of, typed_attr_problem, folded_clashes, key_path, output_error, read_attrs, remove_stale_temporaries, remove_store_temporaries, removed_note,
@@ -91,6 +91,10 @@ class VideoResult:
     seconds: float | None = None
     repeat_share: float | None = None  # of the sampled frames, those repeating the one before (motion)
     settings: str | None = None  # manifest.settings_id of the file's settings: merge checks the file is this one
+
+    def __post_init__(self):  # a name in the reason as the console shows it, not as Python's repr quotes it
+        if isinstance(self.reason, str):
+            self.reason = names_shown(self.reason)
 
     def manifest_entry(self) -> dict[str, Any]:
         entry = {k: v for k, v in self.__dict__.items() if k != "key"}

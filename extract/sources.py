@@ -77,6 +77,27 @@ def one_line(text: str) -> str:
     return _UNSHOWN.sub(_unshown, text)
 
 
+#: a byte of a name that is not UTF-8 as Python's repr quotes it (`'caf\\udce9.avi'`), not after a
+#: backslash of its own
+_REPR_BYTE = re.compile(r"(?<!\\)\\udc([89a-fA-F][0-9a-fA-F])")
+
+
+def names_shown(text: str) -> str:
+    """An error's text (a failed video's reason) with a file name that is not UTF-8 written as the
+    console, the watch files and `videoad.names.shown` write it, `caf\\xe9.avi` (the byte on disk):
+    the decoders and OSError quote a path as Python's repr does (`'caf\\udce9.avi'`, the manifest's
+    and the watch records' reasons held that), and an f-string of a path holds the surrogate itself."""
+    text = _REPR_BYTE.sub(r"\\x\1", text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no byte gave
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def natural_key(name: str) -> tuple:
     """Sort key that orders embedded numbers numerically: frame2 < frame10. Names it reads alike
     (`02.jpg` and `2.jpg`, `Frame1` and `frame1`) follow by the name itself, not by the order the

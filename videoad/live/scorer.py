@@ -19,6 +19,7 @@ import numpy as np
 
 from extract.clips import MAX_PLAUSIBLE_FPS
 from extract.decode import StreamAddressError
+from extract.sources import names_shown
 from extract.store import write_atomic
 from videoad import coverage
 from videoad.events import (Event, EventTracker, cell_names, clock_times, event_name, fmt_score, json_number,
@@ -276,7 +277,7 @@ def _error_text(exc: BaseException, feed: Feed | None = None) -> str:
     text = (str(exc).strip().splitlines() or [""])[-1]
     if "Immediate exit requested" in text:  # PyAV's read timeout, in FFmpeg's words
         return "no data within the read timeout (--timeout): the stream stalled"
-    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    text = names_shown(f"{type(exc).__name__}: {text}" if text else type(exc).__name__)  # `caf\\xe9.avi`, as shown
     return feed.mask(text) if feed is not None else text
 
 
