@@ -138,6 +138,9 @@ def test_watch_bounds_are_the_settings_files():
 @pytest.mark.parametrize("key, value, says", [
     ("frame_queue_mb", BIG, "frame_queue_mb must be a whole number of MB >= 1, at most 100,000"),
     ("retries", BIG, "retries must be a whole number >= 0, at most 1,000,000 (null keeps trying for ever)"),
+    ("frame_queue", BIG, "frame_queue must be a whole number >= 1, at most 1,000,000"),
+    ("batch_size", BIG, "batch_size must be a whole number >= 1, at most 1,000,000"),
+    ("hook_queue", BIG, "hook_queue must be a whole number >= 1, at most 1,000,000"),
 ])
 def test_a_watch_config_past_the_bound_is_named_with_its_file(tmp_path, key, value, says):
     """`frame_queue_mb: 10**30` and `retries: 10**30` in a --config passed as the options did."""

@@ -204,7 +204,7 @@ def test_print_config_needs_no_input_but_a_run_does(tmp_path):
 
 
 @pytest.mark.parametrize("setting, value, said", [
-    ("batch_size", 0, "batch_size must be >= 1, got 0"),
+    ("batch_size", 0, "batch_size must be a whole number >= 1, at most 1,000,000, got 0"),
     ("max_lag_s", "3", "max_lag_s must be a number, got '3'"),
     ("max_lag_s", 1e10, "max_lag_s must be a number of seconds > 0, at most 604800"),
     ("retries", -1, "retries must be a whole number >= 0, at most 1,000,000 (null keeps trying for ever), got -1"),

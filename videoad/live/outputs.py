@@ -69,6 +69,10 @@ MAX_FRAME_QUEUE_MB = 100_000
 #: as a way to say "for ever", which null (leaving --retries out) says
 MAX_RETRIES = 1_000_000
 _ONE_UP = (lambda v: v >= 1, ">= 1")
+#: the most frames, clips or hook records a queue or batch holds: the detectors' counts' bound
+#: (videoad.detector.validation: epochs, trees, restarts); 10^30 passed and the `watch` record stated it
+MAX_QUEUE = 1_000_000
+_QUEUE = (lambda v: 1 <= v <= MAX_QUEUE, f"a whole number >= 1, at most {MAX_QUEUE:,}")
 _WAIT = (lambda v: math.isfinite(v) and 0 < v <= MAX_WAIT_S, f"a number of seconds > 0, at most {MAX_WAIT_S:g} (a week)")
 #: each `WatchOptions` setting's range: (test, what the value must be); the --config file's check
 #: (videoad.watch_config) and `WatchOptions.check` read the same rules
@@ -76,10 +80,10 @@ OPTION_RULES = {
     "max_lag_s": _WAIT, "backoff_s": _WAIT, "backoff_max_s": _WAIT,
     "retries": (lambda v: 0 <= v <= MAX_RETRIES,
                 f"a whole number >= 0, at most {MAX_RETRIES:,} (null keeps trying for ever)"),
-    "batch_size": _ONE_UP, "frame_queue": _ONE_UP,
+    "batch_size": _QUEUE, "frame_queue": _QUEUE,
     "frame_queue_mb": (lambda v: 1 <= v <= MAX_FRAME_QUEUE_MB,
                        f"a whole number of MB >= 1, at most {MAX_FRAME_QUEUE_MB:,} (100 GB a source)"),
-    "hook_timeout_s": _WAIT, "hook_queue": _ONE_UP,
+    "hook_timeout_s": _WAIT, "hook_queue": _QUEUE,
     "warn_every_s": _WAIT,
     "cell_sample": (lambda v: 1 <= v <= CELL_SAMPLE_MAX, f"a number of clips >= 1, at most {CELL_SAMPLE_MAX:,}"),
     "keep_days": (lambda v: math.isfinite(v) and 0 < v <= KEEP_DAYS_MAX, f"a number of days > 0, at most {KEEP_DAYS_MAX:g}"),
