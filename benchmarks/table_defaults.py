@@ -62,7 +62,7 @@ from videoad.bench.common import environment  # noqa: E402
 from videoad.config import defaults  # noqa: E402
 from videoad.group_model import alarm_line  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+DATA = [ROOT.parent / "shared" / "data"]  # --data
 KDD_ROWS = 50_000
 DEV_KDD_SEEDS = (5, 6, 7)
 DEV_DIGITS = (0, 1, 2, 3, 4)
@@ -97,7 +97,7 @@ def _drawn(normal: np.ndarray, other: np.ndarray, seed: int) -> tuple[np.ndarray
 
 
 def kdd_set(seed: int):
-    data = np.load(DATA / "kddcup99" / "kdd_cup.npz")["kdd"]
+    data = np.load(DATA[0] / "kddcup99" / "kdd_cup.npz")["kdd"]
     idx = np.sort(np.random.default_rng(seed).choice(data.shape[0], KDD_ROWS, replace=False))
     return f"kdd-{seed}", data[idx, :-1].astype(np.float64), data[idx, -1].astype(np.float64)
 
@@ -235,9 +235,11 @@ def main() -> None:
     ap.add_argument("--candidates", default=None,
                     help="confirm: the candidates to run (default: the dev result's chosen, runner-up and A)")
     ap.add_argument("--work", type=Path, default=None, help="folder of the finished fits (a rerun skips them)")
+    ap.add_argument("--data", type=Path, default=DATA[0], help="the shared data folder (default ../shared/data)")
     ap.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     args = ap.parse_args()
     out = args.out or _results.RESULTS
+    DATA[0] = args.data
     work = args.work or Path(tempfile.gettempdir()) / f"videoad_table_defaults_{args.stage}"
     work.mkdir(parents=True, exist_ok=True)
     run = _results.Run()
@@ -251,7 +253,7 @@ def main() -> None:
     results = dict(run_set(make, names, work, RUN_SEEDS) for make in sets(args.stage))
     data = {"candidates": {c: {"settings": candidates()[c], "why": WHY[c]} for c in names}, "rule": RULE,
             "run_seeds": list(RUN_SEEDS), "environment": environment(), "sets": results}
-    notes = [f"Candidates: " + "; ".join(f"{c}: {WHY[c]}" for c in names) + ".", f"Rule (written before): {RULE}."]
+    notes = ["Candidates: " + "; ".join(f"{c}: {WHY[c]}" for c in names) + ".", f"Rule (written before): {RULE}."]
     if args.stage == "dev":
         data["choice"] = choose(results, names)
         ch = data["choice"]

@@ -62,7 +62,8 @@ def _full_settings(params: dict) -> dict:
 @click.option("--seed", type=click.IntRange(0, SEED_MAX), default=None, help="Seed of every fit.  [default: 0]")
 @click.option("--contamination", type=click.FloatRange(0, 0.5, min_open=True), default=None,
               help="Flag this share of the fitted rows' highest scores (the threshold is that quantile) "
-                   "[default: flag above median + 4 robust standard deviations of the fitted rows' scores].")
+                   "[default: flag above median + 4 robust standard deviations of the fitted rows' scores; where most "
+                   "scores tie, so that spread is under 1% of their range, the 95th percentile].")
 @config_options("a `duad:` section of DUAD arguments, laid over the defaults")
 def table(input_path, output, key, id_column, label_column, one_hot, size, fit_on, model_dir, save_model, seed,
           contamination, config, print_config):
