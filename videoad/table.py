@@ -3,8 +3,8 @@
 Rows come from a CSV with a header, a 2-D `.npy`, an array of an `.npz`, or a folder of pictures
 (one row each, raw pixels in [0, 1]). Table columns are min-max scaled over the fitted rows, as the
 KDDCUP99 protocol scales its numeric columns (`videoad.datasets.kddcup`; a column of one value
-becomes 0); pictures are not scaled again. DUAD is fitted with the constructor's defaults (the
-paper's settings) on a table, with the packaged image settings (`videoad/defaults/mnist.yaml` for
+becomes 0); pictures are not scaled again. DUAD is fitted with `videoad/defaults/table.yaml` (chosen
+by docs/defaults.md's protocol, "The table defaults") on a table, with the packaged image settings (`videoad/defaults/mnist.yaml` for
 grey pictures, `cifar10.yaml` for colour ones, their `duad` sections) on pictures. A row is flagged
 above the alarm line of the fitted rows' scores: median + 4 robust standard deviations (the video
 alarm line, `group_model.alarm_line`), or the (1 - contamination) quantile; where that spread is no
@@ -380,9 +380,10 @@ def apply_scaling(X: np.ndarray, scaling: dict) -> np.ndarray:
 
 def default_settings(rows: Rows) -> tuple[dict, str]:
     """DUAD's arguments for these rows and where they come from."""
-    if rows.kind == "table":
-        return {}, "DUAD's constructor defaults (the paper's settings)"
     from videoad.config import defaults
+
+    if rows.kind == "table":
+        return dict(defaults("table")["duad"]), "videoad/defaults/table.yaml, its duad section"
 
     name = "mnist" if rows.picture["channels"] == 1 else "cifar10"
     return dict(defaults(name)["duad"]), f"videoad/defaults/{name}.yaml, its duad section"

@@ -72,7 +72,7 @@ def table(input_path, output, key, id_column, label_column, one_hot, size, fit_o
     INPUT is a CSV with a header, a 2-D .npy, an .npz (--key), or a folder of pictures (each one
     row: grey or RGB as all of them are, pixels in [0, 1]). Table columns are min-max scaled over
     the fitted rows, as the KDDCUP99 protocol scales them (a column of one value becomes 0). DUAD
-    runs with the constructor's defaults (the paper's settings) on a table, with the packaged image
+    runs with videoad/defaults/table.yaml on a table (see docs/defaults.md), with the packaged image
     settings (videoad/defaults/mnist.yaml for grey pictures, cifar10.yaml for colour) on pictures.
     Writes OUT/scores.csv (row from 0, id, score, flagged) and OUT/run.json.
 
