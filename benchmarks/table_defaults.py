@@ -1,6 +1,6 @@
 """How `videoad table`'s defaults were chosen, and what they give on data they were not chosen on.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/table_defaults.py dev       # choose (about 40 min, one thread)
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/table_defaults.py dev       # choose (about 45 min, one thread, two shared cores)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/table_defaults.py confirm   # confirm (a few minutes)
 
 Protocol (docs/defaults.md, "The table defaults"), written before any run:
