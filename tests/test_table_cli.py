@@ -3,7 +3,8 @@
 What it reads (CSV with a header, .npy, .npz, a folder of pictures), what it refuses (text
 columns, missing or non-finite values, one row, a constant table, ...) with the file and the place
 named, what it writes (scores.csv, run.json), its threshold (median + 4 robust standard deviations
-of the fitted rows' scores, the video alarm line, or --contamination), and that a saved model
+of the fitted rows' scores, the video alarm line, the 95th percentile where most scores tie, or
+--contamination), and that a saved model
 scores new rows as the fit that saved it did. A 3,000-row sample of KDDCUP99 checks the printed
 AUROC/AUPRC of DUAD and the baselines.
 """
@@ -75,12 +76,51 @@ def test_kddcup_sample_prints_duad_and_the_baselines(kdd_sample, tmp_path):
     # min-max over the fitted rows, the label column not among them
     assert np.allclose(runinfo["scaling"]["min"], data[:, :-1].min(axis=0))
     assert np.allclose(runinfo["scaling"]["max"], data[:, :-1].max(axis=0))
-    # DUAD with the constructor's defaults (the paper's settings)
-    assert runinfo["settings"]["p0"] == 35 and runinfo["settings"]["lr"] == 1e-4
+    # DUAD with videoad/defaults/table.yaml (chosen on development sets: benchmarks/table_defaults.py),
+    # until 2026-12-07 the constructor's defaults (lr 1e-4, the paper's angle score, one fit)
+    assert runinfo["settings_from"] == "videoad/defaults/table.yaml, its duad section"
+    assert runinfo["settings"]["p0"] == 35 and runinfo["settings"]["lr"] == 1e-3
+    assert runinfo["settings"]["score"] == "knn" and runinfo["settings"]["restarts"] == 1
+    assert runinfo["settings"]["hidden_dims"] == [60, 30, 10] and runinfo["settings"]["reselection"] == "component_rows"
     from videoad.metrics import roc_auc
 
     scores = np.array([float(r["score"]) for r in got])
     assert runinfo["metrics"]["DUAD"]["auroc"] == pytest.approx(roc_auc(data[:, -1], scores), abs=1e-6)
+
+
+def test_kddcup_sample_flag_line_not_read_from_ties(kdd_sample, tmp_path):
+    """Most KDDCUP99 rows are repeated attack records whose scores tie around the median: median + 4
+    robust sd sat just above the tie and flagged about half the rows (47% of a 50,000-row sample).
+    The line is then the 95th percentile, and the output says which rule set it and why."""
+    path, data = kdd_sample
+    res = run(path, "-o", tmp_path / "out", "--label-column", 118)
+    assert res.exit_code == 0, res.output
+    runinfo = json.loads((tmp_path / "out" / "run.json").read_text())
+    scores = np.array([float(r["score"]) for r in scores_of(tmp_path / "out")])
+    assert runinfo["threshold"]["rule"] == "share" and runinfo["threshold"]["tied"] > 0.3
+    assert runinfo["threshold"]["value"] == pytest.approx(np.quantile(scores, 0.95))
+    assert runinfo["flagged"] == int((scores > runinfo["threshold"]["value"]).sum()) <= 150
+    line = next(s for s in res.output.splitlines() if s.startswith("flagged "))
+    assert line.startswith(f"flagged {runinfo['flagged']} of 3000 rows: score above ")
+    assert "95th percentile" in line and "share one score" in line and "--contamination" in line
+
+
+def test_threshold_of_tied_scores():
+    """The rule on its own: scores 45% tied at the median, a few near it, the rest spread (the
+    KDDCUP99 sample's shape), then ordinary scores, where the video alarm line stays."""
+    from videoad import table as tb
+
+    rng = np.random.default_rng(0)
+    s = np.r_[np.full(4500, 0.0038), 0.0038 + rng.normal(0, 1e-4, 800), rng.uniform(0, 1.3, 4700)]
+    line = tb.threshold(s, None)
+    assert line["rule"] == "share" and line["tied"] == pytest.approx(0.45)
+    assert (s > line["value"]).mean() == pytest.approx(0.05, abs=0.001)
+    assert (s > alarm_line(s, "mad", 4.0)).mean() > 0.4  # what the video line alone flags here
+    flat = tb.threshold(np.full(50, 2.0), None)  # every score alike: no row above the line
+    assert flat["rule"] == "share" and not (np.full(50, 2.0) > flat["value"]).any()
+    ordinary = rng.normal(size=2000)
+    line = tb.threshold(ordinary, None)
+    assert line["rule"] == "mad" and line["value"] == pytest.approx(alarm_line(ordinary, "mad", 4.0))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ keeps each copy equal to its packaged file).
 | extract.yaml    | `videoad extract`                           | configs/extract.yaml    |
 | watch.yaml      | `videoad watch`                             | configs/watch.yaml      |
 | scale.yaml      | `videoad bench scale`                       | configs/scale.yaml      |
+| table.yaml      | `videoad table` (a table; pictures: mnist/cifar10) | configs/table.yaml |
 
 extract.yaml and watch.yaml are generated from the code defaults of the settings they hold
 (`extract.run.ExtractOptions`, `videoad.live.WatchOptions`, ...; see `videoad.extract_config`
@@ -35,7 +36,8 @@ from typing import Any
 
 #: packaged defaults -> the copy under configs/ in a checkout
 COPIES = {"detect": "video.yaml", "run": "run.yaml", "kddcup": "kddcup.yaml", "mnist": "mnist.yaml",
-          "cifar10": "cifar10.yaml", "extract": "extract.yaml", "watch": "watch.yaml", "scale": "scale.yaml"}
+          "cifar10": "cifar10.yaml", "extract": "extract.yaml", "watch": "watch.yaml", "scale": "scale.yaml",
+          "table": "table.yaml"}
 
 
 class ConfigError(ValueError):

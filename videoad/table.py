@@ -3,11 +3,12 @@
 Rows come from a CSV with a header, a 2-D `.npy`, an array of an `.npz`, or a folder of pictures
 (one row each, raw pixels in [0, 1]). Table columns are min-max scaled over the fitted rows, as the
 KDDCUP99 protocol scales its numeric columns (`videoad.datasets.kddcup`; a column of one value
-becomes 0); pictures are not scaled again. DUAD is fitted with the constructor's defaults (the
-paper's settings) on a table, with the packaged image settings (`videoad/defaults/mnist.yaml` for
+becomes 0); pictures are not scaled again. DUAD is fitted with `videoad/defaults/table.yaml` (chosen
+by docs/defaults.md's protocol, "The table defaults") on a table, with the packaged image settings (`videoad/defaults/mnist.yaml` for
 grey pictures, `cifar10.yaml` for colour ones, their `duad` sections) on pictures. A row is flagged
 above the alarm line of the fitted rows' scores: median + 4 robust standard deviations (the video
-alarm line, `group_model.alarm_line`), or the (1 - contamination) quantile.
+alarm line, `group_model.alarm_line`), or the (1 - contamination) quantile; where that spread is no
+spread (most rows tie, as repeated records do: `threshold`), the 95th percentile, said so.
 
 A model folder (`save_model`) holds `table_model.json` (the columns, the scaling, the threshold),
 `duad.pt` (the detector) and `fit_scores.npy` (the fitted rows' scores, for a later
@@ -39,6 +40,9 @@ MARK = ".videoad-table"
 PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 #: the alarm rule of the video alarm line (videoad/defaults/detect.yaml: alarm mad, alarm_level 4)
 ALARM_RULE, ALARM_LEVEL = "mad", 4.0
+#: a robust spread at most this share of the scores' 1st-99th percentile range is no spread: the
+#: line is then the (1 - FALLBACK_SHARE) quantile (`threshold`)
+TINY_SPREAD, FALLBACK_SHARE = 0.01, 0.05
 #: cells read as missing in a CSV
 MISSING = ("", "na", "n/a", "nan", "null", "none", "?")
 BASELINES = (("PCA", "pca"), ("kNN", "knn"), ("IsolationForest", "iforest"))
@@ -666,9 +670,10 @@ def apply_scaling(X: np.ndarray, scaling: dict) -> np.ndarray:
 
 def default_settings(rows: Rows) -> tuple[dict, str]:
     """DUAD's arguments for these rows and where they come from."""
-    if rows.kind == "table":
-        return {}, "DUAD's constructor defaults (the paper's settings)"
     from videoad.config import defaults
+
+    if rows.kind == "table":
+        return dict(defaults("table")["duad"]), "videoad/defaults/table.yaml, its duad section"
 
     name = "mnist" if rows.picture["channels"] == 1 else "cifar10"
     return dict(defaults(name)["duad"]), f"videoad/defaults/{name}.yaml, its duad section"
@@ -691,13 +696,35 @@ def read_settings(path) -> dict:
 
 
 def threshold(fit_scores: np.ndarray, contamination: float | None) -> dict:
-    from videoad.group_model import alarm_line
+    """The line a row is flagged above, from the fitted rows' scores, and which rule set it.
 
+    `contamination` given: that quantile. Otherwise the video alarm line, median + 4 robust
+    standard deviations (1.4826 x the median absolute deviation), unless that spread is under
+    `TINY_SPREAD` of the scores' 1st-99th percentile range: then most rows tie, or nearly, around
+    the median (a table of repeated records: a 50,000-row KDDCUP99 sample has 45% of its rows on one
+    score), the line would sit just above the tie and flag most of the other rows (47% of that
+    sample), so the line is the (1 - `FALLBACK_SHARE`) quantile instead, and `said` says why."""
+    s = np.asarray(fit_scores, dtype=np.float64).ravel()
+    s = s[np.isfinite(s)]
     if contamination is not None:
-        value = float(np.quantile(np.asarray(fit_scores, dtype=np.float64), 1.0 - contamination))
+        value = float(np.quantile(s, 1.0 - contamination))
         return {"rule": "contamination", "contamination": contamination, "value": value,
                 "said": f"the {100 * (1 - contamination):g}th percentile of the fitted rows' scores (--contamination)"}
-    value = alarm_line(fit_scores, ALARM_RULE, ALARM_LEVEL)
+    from videoad.group_model import alarm_line
+
+    centre = float(np.median(s))
+    spread = 1.4826 * float(np.median(np.abs(s - centre)))
+    low, high = (float(v) for v in np.quantile(s, [0.01, 0.99]))
+    if spread <= TINY_SPREAD * (high - low):
+        tied = float(np.unique(s, return_counts=True)[1].max()) / s.size  # the most common score's share
+        value = float(np.quantile(s, 1.0 - FALLBACK_SHARE))
+        return {"rule": "share", "share": FALLBACK_SHARE, "value": value, "tied": tied, "spread": spread,
+                "range_1_99": high - low,
+                "said": (f"the {100 * (1 - FALLBACK_SHARE):g}th percentile of the fitted rows' scores: "
+                         f"{100 * tied:.0f}% of them share one score and their robust spread ({spread:.3g}) "
+                         f"is under {100 * TINY_SPREAD:g}% of their 1st-99th percentile range ({high - low:.3g}), "
+                         "too narrow for median + 4 robust sd (mostly repeated rows); --contamination sets the share")}
+    value = alarm_line(s, ALARM_RULE, ALARM_LEVEL)
     return {"rule": ALARM_RULE, "level": ALARM_LEVEL, "value": value,
             "said": "median + 4 robust standard deviations of the fitted rows' scores (the video alarm line)"}
 

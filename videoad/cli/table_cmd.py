@@ -62,7 +62,8 @@ def _full_settings(params: dict) -> dict:
 @click.option("--seed", type=click.IntRange(0, SEED_MAX), default=None, help="Seed of every fit.  [default: 0]")
 @click.option("--contamination", type=click.FloatRange(0, 0.5, min_open=True), default=None,
               help="Flag this share of the fitted rows' highest scores (the threshold is that quantile) "
-                   "[default: flag above median + 4 robust standard deviations of the fitted rows' scores].")
+                   "[default: flag above median + 4 robust standard deviations of the fitted rows' scores; where most "
+                   "scores tie, so that spread is under 1% of their range, the 95th percentile].")
 @config_options("a `duad:` section of DUAD arguments, laid over the defaults")
 def table(input_path, output, key, id_column, label_column, one_hot, size, fit_on, model_dir, save_model, seed,
           contamination, config, print_config):
@@ -71,7 +72,7 @@ def table(input_path, output, key, id_column, label_column, one_hot, size, fit_o
     INPUT is a CSV with a header, a 2-D .npy, an .npz (--key), or a folder of pictures (each one
     row: grey or RGB as all of them are, pixels in [0, 1]). Table columns are min-max scaled over
     the fitted rows, as the KDDCUP99 protocol scales them (a column of one value becomes 0). DUAD
-    runs with the constructor's defaults (the paper's settings) on a table, with the packaged image
+    runs with videoad/defaults/table.yaml on a table (see docs/defaults.md), with the packaged image
     settings (videoad/defaults/mnist.yaml for grey pictures, cifar10.yaml for colour) on pictures.
     Writes OUT/scores.csv (row from 0, id, score, flagged) and OUT/run.json.
 
