@@ -302,3 +302,21 @@ def test_pictures_of_several_sizes_need_size(tmp_path):
     runinfo = json.loads((tmp_path / "o" / "run.json").read_text())
     assert runinfo["picture"] == {"size": [6, 6], "channels": 3, "resized": 30}
     assert runinfo["settings_from"].startswith("videoad/defaults/cifar10.yaml")
+
+
+def test_the_knn_baseline_compares_with_duads_reference_budget(monkeypatch):
+    """The kNN baseline of `videoad table` ran exact over every fitted row: over 18 minutes on all of
+    KDDCUP99. It now compares with at most KNN_REFERENCE seeded rows, DUAD's knn score's budget."""
+    from videoad import table
+    from videoad.baselines.sklearn_baselines import KNNDist
+
+    from videoad.detector import DUAD
+
+    duad = DUAD()
+    duad.architecture_ = {"n_features": 118, "latent": 1}  # KDDCUP99's width
+    assert table.KNN_REFERENCE == duad._reference_cap() == 20_000
+    X = np.random.default_rng(0).normal(size=(400, 5))
+    monkeypatch.setattr(table, "KNN_REFERENCE", 60)
+    got = table.baselines(X, None, seed=4)["kNN"]
+    assert np.array_equal(got, KNNDist(max_reference=60, random_state=4).fit(X).decision_scores_)
+    assert not np.array_equal(got, KNNDist().fit(X).decision_scores_)
