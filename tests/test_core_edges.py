@@ -171,8 +171,8 @@ def test_pca_says_when_every_row_is_reconstructed_to_rounding_error(X):
 
 
 def test_knn_reference_cap_compares_with_a_seeded_subsample_and_skips_only_itself():
-    """Exact kNN over every fitted row grows with the square of the rows (all 494,021 of KDDCUP99 ran
-    over 18 minutes in `videoad table`): `max_reference` compares with a seeded subsample, as DUAD's
+    """Exact kNN over every fitted row grows with the square of the rows (`videoad table` on all 494,021
+    of KDDCUP99 had not finished after 18 minutes): `max_reference` compares with a seeded subsample, as DUAD's
     knn score does. A row of the subsample skips itself; any other row counts its k nearest of it."""
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 4))
