@@ -87,14 +87,19 @@ def names_shown(text: str) -> str:
     console, the watch files and `videoad.names.shown` write it, `caf\\xe9.avi` (the byte on disk):
     the decoders and OSError quote a path as Python's repr does (`'caf\\udce9.avi'`, the manifest's
     and the watch records' reasons held that), and an f-string of a path holds the surrogate itself."""
-    text = _REPR_BYTE.sub(r"\\x\1", text)
+    return bytes_shown(_REPR_BYTE.sub(r"\\x\1", text))
+
+
+def bytes_shown(text: str) -> str:
+    """`text` as UTF-8 can hold it: the surrogates a name that is not UTF-8 was read as (`os.fsdecode`)
+    written as `\\xe9`, the bytes on disk (`videoad.names.shown` is this)."""
     try:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
         try:
             return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:  # a surrogate no byte gave
+        except UnicodeEncodeError:  # a surrogate no byte gave (a hand-written "\ud800" in run.json)
             return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 

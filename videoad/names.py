@@ -10,7 +10,7 @@ import sys
 import unicodedata
 from collections.abc import Mapping
 
-from extract.sources import one_line
+from extract.sources import bytes_shown, one_line
 
 #: an odd byte as `shown` writes it: `\xe9`
 _ESCAPED_BYTE = re.compile(r"\\x([89a-fA-F][0-9a-fA-F])")
@@ -83,14 +83,7 @@ def shown(text: str) -> str:
     Latin-1 `café.avi`, read as surrogates: the file system's bytes, `os.fsdecode`) with its odd bytes
     written as `\\xe9`, the bytes on disk; writing it as UTF-8 failed on it. A store key holds no
     backslash (`extract.store.check_key`), so `name_of_shown` gives the key back."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        try:
-            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:  # a surrogate no byte gave (a hand-written "\ud800" in run.json)
-            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return bytes_shown(text)
 
 
 def name_of_shown(text: str) -> str:

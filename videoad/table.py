@@ -179,6 +179,16 @@ def _encoding_of(p: Path) -> str:
     return "utf-8-sig"
 
 
+def _file_delimiter(fh) -> str:
+    """`_delimiter` of an open CSV's first line that is not blank (the header); the file rewound."""
+    first = ""
+    for first in fh:
+        if first.strip():
+            break
+    fh.seek(0)
+    return _delimiter(first)
+
+
 def _delimiter(line: str) -> str:
     """The delimiter of the header line: the most frequent of comma, semicolon (Excel where the decimal
     mark is a comma) and tab outside double quotes; a comma when there is none."""
@@ -254,12 +264,7 @@ def _read_csv(p: Path, keep=()) -> tuple[list[str], np.ndarray, dict, CsvCells]:
 
     try:
         with open(p, encoding=encoding, newline="") as fh:
-            first = ""
-            for first in fh:
-                if first.strip():
-                    break
-            fh.seek(0)
-            reader = csv.reader(lines_of(fh), delimiter=_delimiter(first), quotechar='"', doublequote=True,
+            reader = csv.reader(lines_of(fh), delimiter=_file_delimiter(fh), quotechar='"', doublequote=True,
                                 strict=False)
             header, header_line, last_line = None, 0, 0
             for r in reader:
@@ -399,12 +404,7 @@ def _decimal_commas(p: Path, header: list[str], cells: CsvCells, keep, encoding:
     # "1.5" beside "2,5") and in the other columns of numbers
     numeric = [j for j, h in enumerate(header) if h and h not in keep and "text" not in cells.issues.get(j, {})]
     with open(p, encoding=encoding, newline="") as fh:
-        first = ""
-        for first in fh:
-            if first.strip():
-                break
-        fh.seek(0)
-        rows = (r for r in csv.reader(fh, delimiter=_delimiter(first), quotechar='"') if any(c.strip() for c in r))
+        rows = (r for r in csv.reader(fh, delimiter=_file_delimiter(fh), quotechar='"') if any(c.strip() for c in r))
         next(rows, None)
         for i, r in enumerate(rows):
             for j in numeric:
