@@ -581,13 +581,12 @@ def _read_pictures(folder: Path, size, like: dict | None) -> Rows:
     if alpha:
         notes.append(f"{alpha} picture(s) with transparency: read without it (the colour under a transparent pixel "
                      "as it is stored)")
-    grey = all(np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2]) for a in pictures)
+    grey = all(map(_is_grey, pictures))
     channels = 1 if grey else 3
     if like is not None:
         want = tuple(like["picture"]["size"])
         if like["picture"]["channels"] == 1 and not grey:
-            odd = next(f for f, a in zip(files, pictures) if not (np.array_equal(a[..., 0], a[..., 1])
-                                                                  and np.array_equal(a[..., 0], a[..., 2])))
+            odd = next(f for f, a in zip(files, pictures) if not _is_grey(a))
             raise TableError(f"{folder}: the model was fitted on grey pictures; {odd.name} is in colour")
         channels = like["picture"]["channels"]
     else:
@@ -614,6 +613,11 @@ def _read_pictures(folder: Path, size, like: dict | None) -> Rows:
         out.notes.append(f"{resized} of {len(files)} pictures resized to {want[0]}x{want[1]}")
     out.columns_in = list(out.columns)
     return out
+
+
+def _is_grey(a: np.ndarray) -> bool:
+    """An (h, w, 3) picture whose three channels are one (`_decode` repeats a grey one's)."""
+    return np.array_equal(a[..., 0], a[..., 1]) and np.array_equal(a[..., 0], a[..., 2])
 
 
 def _has_alpha(data: bytes) -> bool:
@@ -647,11 +651,9 @@ def digest(path) -> str:
                         and not f.name.startswith(".")):
             h.update(f.name.encode("utf-8", "surrogateescape") + b"\0" + bytes.fromhex(digest(f)))
         return h.hexdigest()
-    h = hashlib.sha256()
-    with open(p, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    from extract.weights import sha256_file
+
+    return sha256_file(p)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -149,7 +149,8 @@ def _run(tb, input_path, output, read, fit_on, model_dir, save_model, seed, cont
         read = {**read, "id_column": read["id_column"] or (taken.get("id_column") if rows.ids is not None else None),
                 "label_column": read["label_column"] or (taken.get("label_column") if rows.labels is not None else None)}
         tb.checked(rows, fit=False)
-        scaling, params, seed, fit_rows = index["scaling"], index["settings"], index["seed"], None
+        scaling, params, seed = index["scaling"], index["settings"], index["seed"]
+        fit_rows = X_fit = X_score = None  # no fit here: no baselines either
         scores = np.asarray(det.decision_function(tb.apply_scaling(rows.X, scaling)), dtype=np.float64)
         line = index["threshold"] if contamination is None else tb.threshold(fit_scores, contamination)
         source = f"the model in {model_dir}"
@@ -172,16 +173,14 @@ def _run(tb, input_path, output, read, fit_on, model_dir, save_model, seed, cont
         except ValueError as exc:
             raise tb.TableError(f"{fit_rows.source}: DUAD could not be fitted on its {X_fit.shape[0]} rows: {exc}") from None
         fit_scores = np.asarray(det.decision_scores_, dtype=np.float64)
-        scores = fit_scores if fit_on is None else np.asarray(det.decision_function(tb.apply_scaling(rows.X, scaling)),
-                                                              dtype=np.float64)
+        X_score = None if fit_on is None else tb.apply_scaling(rows.X, scaling)  # None: the fitted rows
+        scores = fit_scores if X_score is None else np.asarray(det.decision_function(X_score), dtype=np.float64)
         line = tb.threshold(fit_scores, contamination)
     flagged = scores > line["value"]
     results = {}
     if rows.labels is not None:
         results["DUAD"] = tb.metrics(rows.labels, scores)
         if fit_rows is not None:
-            X_fit = tb.apply_scaling(fit_rows.X, scaling)
-            X_score = None if fit_on is None else tb.apply_scaling(rows.X, scaling)
             for label, got in tb.baselines(X_fit, X_score, seed).items():
                 results[label] = tb.metrics(rows.labels, got) if not isinstance(got, str) else got
     settings = _full_settings(params)
