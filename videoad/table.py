@@ -47,8 +47,8 @@ TINY_SPREAD, FALLBACK_SHARE = 0.01, 0.05
 MISSING = ("", "na", "n/a", "nan", "null", "none", "?")
 BASELINES = (("PCA", "pca"), ("kNN", "knn"), ("IsolationForest", "iforest"))
 #: the kNN baseline compares with at most this many fitted rows (seeded), the reference DUAD's knn
-#: score keeps under max_reference "auto": with exact kNN, all 494,021 rows of KDDCUP99 had not finished
-#: after 18 minutes (kNN on 100,000 of them: 54 s, growing with the square); capped, 4 min 50 s
+#: score keeps under max_reference "auto": exact kNN grows with the square of the rows (100,000 KDDCUP99
+#: rows: 56 s against 12 s capped, benchmarks/bench_table_knn.py); all 494,021 capped: 4 min 50 s
 KNN_REFERENCE = 20_000
 
 
